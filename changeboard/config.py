@@ -1,0 +1,24 @@
+"""Every Changeboard setting, read from the environment (see README's Settings)."""
+import os
+from pathlib import Path
+
+SETTINGS: dict[str, tuple[str, str]] = {}  # env var -> (default, help)
+
+
+def _setting(name: str, default: str, help: str) -> str:
+    SETTINGS[name] = (default, help)
+    return os.environ.get(name, default)
+
+
+DB_PATH = Path(_setting(
+    "CHANGEBOARD_DB", "changeboard.duckdb",
+    "DuckDB file the app reads and ingest publishes"))
+REPORTING_TZ = _setting(
+    "CHANGEBOARD_REPORTING_TZ", "UTC",
+    "IANA time zone for days, weeks and months in metrics and charts")
+CACHE_TTL = int(_setting(
+    "CHANGEBOARD_CACHE_TTL", "600",
+    "seconds the app keeps a query result; a new load is seen at once"))
+SAMPLE_SEED = int(_setting(
+    "CHANGEBOARD_SAMPLE_SEED", "7",
+    "seed of the sample data built on first `make run`"))

@@ -1,0 +1,163 @@
+"""One path to the database: connect(), run(), version(), publish()."""
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+QUERIES = ROOT / "queries"
+SCHEMA = Path(__file__).with_name("schema.sql")
+SCHEMA_VERSION = 1
+# version -> SQL that brings a database of version-1 up to it; applied in order
+MIGRATIONS: dict[int, str] = {}
+
+_PARAM_LINE = re.compile(r"^--\s+((?:\$\w+(?:,\s*)?)+)\s*:(.*)$")
+_DEFAULT = re.compile(r"\(default:?\s*(.*?)\)\s*$")
+
+
+class QueryError(Exception):
+    """An unknown query, or parameters that do not match its header."""
+
+
+def connect(path: str | Path = ":memory:", *, read_only: bool = False):
+    """A DuckDB connection in UTC; writable ones get the schema (idempotent)."""
+    con = duckdb.connect(str(path), read_only=read_only)
+    con.execute("set TimeZone = 'UTC'")
+    if not read_only:
+        migrate(con)
+    return con
+
+
+def migrate(con) -> int:
+    """Create or upgrade the canonical schema; returns the version now in force."""
+    con.execute(SCHEMA.read_text())
+    current = con.execute("select max(version) from schema_version").fetchone()[0]
+    if current is None:
+        con.execute("insert into schema_version (version) values ($v)",
+                    {"v": SCHEMA_VERSION})
+        return SCHEMA_VERSION
+    if current > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"database schema version {current} is newer than this "
+            f"Changeboard's {SCHEMA_VERSION}: upgrade Changeboard")
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        con.execute(MIGRATIONS[version])
+        con.execute("insert into schema_version (version) values ($v)",
+                    {"v": version})
+    return SCHEMA_VERSION
+
+
+def query_path(name: str) -> Path:
+    sql = (QUERIES / f"{name}.sql").resolve()
+    if sql.parent != QUERIES or not sql.exists():
+        known = ", ".join(names()) or "none"
+        raise QueryError(f"unknown query {name!r} (known: {known})")
+    return sql
+
+
+def names() -> list[str]:
+    return sorted(p.stem for p in QUERIES.glob("*.sql"))
+
+
+def header(name: str) -> str:
+    """The first line of the query's `--` header: what one row is."""
+    for line in query_path(name).read_text().splitlines():
+        if line.startswith("--"):
+            return line.lstrip("- ").strip()
+    return ""
+
+
+def params(name: str) -> dict[str, str | None]:
+    """Parameters declared in the header: name -> default text (None = required).
+
+    A header line `-- $a, $b: what they are (default: 7)` declares both; a
+    default of `null` means "absent means all".
+    """
+    declared: dict[str, str | None] = {}
+    for line in query_path(name).read_text().splitlines():
+        if not line.startswith("--"):
+            break
+        match = _PARAM_LINE.match(line)
+        if match:
+            default = _DEFAULT.search(match.group(2))
+            for param in re.findall(r"\$(\w+)", match.group(1)):
+                declared[param] = default.group(1) if default else None
+    return declared
+
+
+def _default_value(text: str):
+    if text.lower() == "null":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text.strip("'\"")
+
+
+def run(con, name: str, **values) -> pd.DataFrame:
+    """Rows of queries/<name>.sql; DuckDB binds the $params, defaults fill gaps."""
+    sql = query_path(name).read_text()
+    declared = params(name)
+    extra = sorted(set(values) - set(declared))
+    if extra:
+        raise QueryError(f"query {name!r} has no parameter {', '.join(extra)}"
+                         f" (it takes: {', '.join(declared) or 'none'})")
+    missing = [p for p, d in declared.items() if d is None and p not in values]
+    if missing:
+        raise QueryError(f"query {name!r} needs parameter {', '.join(missing)}")
+    bound = {p: values[p] if p in values else _default_value(d)
+             for p, d in declared.items()}
+    return con.execute(sql, bound).df()
+
+
+def version(path: str | Path) -> tuple[int, int] | None:
+    """(inode, mtime) of the published file: changes with every publish."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+@contextmanager
+def publish(path: str | Path):
+    """A writable copy of the published database; swapped in if the block succeeds.
+
+    Writers are serialised by an exclusive lock on `<path>.lock`. Readers keep
+    reading the file they opened; the next connect sees the new one. On any
+    error the copy is deleted, so a failed load changes nothing.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        _remove(tmp)
+        if path.exists():
+            shutil.copyfile(path, tmp)
+        con = connect(tmp)
+        try:
+            yield con
+            con.execute("checkpoint")
+            con.close()
+            os.replace(tmp, path)
+        except BaseException:
+            con.close()
+            _remove(tmp)
+            raise
+
+
+def _remove(db_file: Path) -> None:
+    for p in (db_file, db_file.with_name(db_file.name + ".wal")):
+        p.unlink(missing_ok=True)

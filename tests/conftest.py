@@ -1,0 +1,30 @@
+"""Shared fixtures: an in-memory canonical database and a row loader."""
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from changeboard import db
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture
+def con():
+    connection = db.connect()
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def given(con):
+    """given(table, rows): insert dicts into a canonical table; other columns NULL."""
+    def insert(table: str, rows: list[dict]) -> None:
+        frame = pd.DataFrame(rows)
+        con.register("given_rows", frame)
+        columns = ", ".join(f'"{c}"' for c in frame.columns)
+        # table and column names come from the test itself, not from input
+        con.execute(f"insert into {table} ({columns}) "  # noqa: S608
+                    f"select {columns} from given_rows")
+        con.unregister("given_rows")
+    return insert
