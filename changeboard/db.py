@@ -11,9 +11,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from changeboard import config
+
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ROOT / "queries"
 SCHEMA = Path(__file__).with_name("schema.sql")
+MACROS = Path(__file__).with_name("macros.sql")
 SCHEMA_VERSION = 1
 # version -> SQL that brings a database of version-1 up to it; applied in order
 MIGRATIONS: dict[int, str] = {}
@@ -32,6 +35,7 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False):
     con.execute("set TimeZone = 'UTC'")
     if not read_only:
         migrate(con)
+    con.execute(MACROS.read_text())
     return con
 
 
@@ -67,57 +71,83 @@ def names() -> list[str]:
 
 
 def header(name: str) -> str:
-    """The first line of the query's `--` header: what one row is."""
+    """The opening sentence of the query's `--` header: what one row is."""
+    words = []
     for line in query_path(name).read_text().splitlines():
-        if line.startswith("--"):
-            return line.lstrip("- ").strip()
-    return ""
+        if not line.startswith("--") or _PARAM_LINE.match(line):
+            break
+        words.append(line.lstrip("- ").strip())
+        if words[-1].endswith("."):
+            break
+    return " ".join(words)
 
 
-def params(name: str) -> dict[str, str | None]:
-    """Parameters declared in the header: name -> default text (None = required).
+def signature(name: str) -> dict[str, tuple[str | None, str]]:
+    """Parameters declared in the header: name -> (default text, description).
 
     A header line `-- $a, $b: what they are (default: 7)` declares both; a
-    default of `null` means "absent means all".
+    default of None means required, the text `null` means "absent means all".
     """
-    declared: dict[str, str | None] = {}
+    found: list[tuple[list[str], str]] = []  # (names, description)
     for line in query_path(name).read_text().splitlines():
         if not line.startswith("--"):
             break
         match = _PARAM_LINE.match(line)
         if match:
-            default = _DEFAULT.search(match.group(2))
-            for param in re.findall(r"\$(\w+)", match.group(1)):
-                declared[param] = default.group(1) if default else None
+            found.append((re.findall(r"\$(\w+)", match.group(1)),
+                          match.group(2).strip()))
+        elif found and re.match(r"^--\s{2,}\S", line):  # continuation line
+            names_, text = found[-1]
+            found[-1] = (names_, f"{text} {line[2:].strip()}")
+        else:
+            found.append(([], ""))  # a non-parameter line ends continuation
+    declared: dict[str, tuple[str | None, str]] = {}
+    for names_, description in found:
+        default = _DEFAULT.search(description)
+        for param in names_:
+            declared[param] = (default.group(1) if default else None,
+                               description)
     return declared
 
 
-def _default_value(text: str):
-    if text.lower() == "null":
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        return float(text)
-    except ValueError:
-        return text.strip("'\"")
+def params(name: str) -> dict[str, str | None]:
+    """Declared parameters: name -> default text (None = required)."""
+    return {p: d for p, (d, _) in signature(name).items()}
+
+
+def _bind(value, default: str | None, description: str):
+    """A parameter's value as bound: list params become lists (None = all)."""
+    is_list = description.startswith("list")
+    if value is _ABSENT:
+        if default is None or default.lower() == "null":
+            return None
+        value = default.strip("'\"")
+    if is_list and isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if is_list and value is not None:
+        return list(value)
+    return value
+
+
+_ABSENT = object()
 
 
 def run(con, name: str, **values) -> pd.DataFrame:
     """Rows of queries/<name>.sql; DuckDB binds the $params, defaults fill gaps."""
     sql = query_path(name).read_text()
-    declared = params(name)
+    declared = signature(name)
     extra = sorted(set(values) - set(declared))
     if extra:
         raise QueryError(f"query {name!r} has no parameter {', '.join(extra)}"
                          f" (it takes: {', '.join(declared) or 'none'})")
-    missing = [p for p, d in declared.items() if d is None and p not in values]
+    missing = [p for p, (d, _) in declared.items()
+               if d is None and p not in values]
     if missing:
         raise QueryError(f"query {name!r} needs parameter {', '.join(missing)}")
-    bound = {p: values[p] if p in values else _default_value(d)
-             for p, d in declared.items()}
+    if "reporting_tz" in declared and "reporting_tz" not in values:
+        values["reporting_tz"] = config.REPORTING_TZ  # read at call time
+    bound = {p: _bind(values.get(p, _ABSENT), d, text)
+             for p, (d, text) in declared.items()}
     return con.execute(sql, bound).df()
 
 

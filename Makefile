@@ -1,0 +1,50 @@
+# The contributor's interface: `make run` starts the app, `make test` runs
+# every check. Both work on a fresh clone, as root, with no standard input.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DB := $(or $(CHANGEBOARD_DB),changeboard.duckdb)
+PORT ?= 8501
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: run sample test lint bench chromium clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.installed
+	@test -f "$(DB)" || { echo "First run: building the sample database $(DB)"; \
+		CHANGEBOARD_DB="$(DB)" $(PY) -m ingest --sample; }
+	CHANGEBOARD_DB="$(DB)" $(PY) -m streamlit run app.py \
+		--server.port $(PORT) --server.headless true \
+		--browser.gatherUsageStats false
+
+sample: $(VENV)/.installed
+	CHANGEBOARD_DB="$(DB)" $(PY) -m ingest --sample
+
+# Debian's chromium drives the browser tests; playwright downloads no browser
+chromium:
+	@test -x /usr/bin/chromium || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+			--no-install-recommends chromium fonts-dejavu-core < /dev/null; }
+
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/sqlfluff lint --processes 2 queries
+
+test: $(VENV)/.dev-installed chromium lint
+	$(PY) -m pytest
+
+bench: $(VENV)/.dev-installed
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache tests/screenshots

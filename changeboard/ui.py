@@ -1,0 +1,162 @@
+"""Streamlit helpers shared by every page: cached query(), the period filter,
+tables with downloads and number formatting."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+import reports
+from changeboard import config, db
+
+PERIODS = {
+    "last_30": "Last 30 days",
+    "last_90": "Last 90 days",
+    "quarter": "This quarter",
+    "ytd": "Year to date",
+    "last_365": "Last 12 months",
+    "custom": "Custom range",
+}
+DEFAULT_PERIOD = "last_90"
+
+
+def query(name: str, **params) -> pd.DataFrame:
+    """Rows of queries/<name>.sql, cached until the database is republished."""
+    return _cached(name, db.version(config.DB_PATH), str(config.DB_PATH),
+                   **params)
+
+
+@st.cache_data(ttl=config.CACHE_TTL, show_spinner=False)
+def _cached(name, version, path, **params):
+    # a short read-only connection per query: the app never holds one
+    with db.connect(path, read_only=True) as con:
+        return db.run(con, name, **params)
+
+
+def today() -> date:
+    return date.today()
+
+
+def window_for(period: str, start: date | None = None,
+               end: date | None = None) -> dict[str, date]:
+    """The half-open [start_date, end_date) of a period preset; today counts."""
+    tomorrow = today() + timedelta(days=1)
+    if period == "custom" and start and end:
+        return {"start_date": start, "end_date": end + timedelta(days=1)}
+    if period == "quarter":
+        first = date(today().year, 3 * ((today().month - 1) // 3) + 1, 1)
+        return {"start_date": first, "end_date": tomorrow}
+    if period == "ytd":
+        return {"start_date": date(today().year, 1, 1), "end_date": tomorrow}
+    days = {"last_30": 30, "last_365": 365}.get(period, 90)
+    return {"start_date": tomorrow - timedelta(days=days),
+            "end_date": tomorrow}
+
+
+def previous(window: dict[str, date]) -> dict[str, date]:
+    """The equal-length window just before this one."""
+    length = window["end_date"] - window["start_date"]
+    return {"start_date": window["start_date"] - length,
+            "end_date": window["start_date"]}
+
+
+def _url_date(key: str) -> date | None:
+    try:
+        return date.fromisoformat(st.query_params.get(key, ""))
+    except ValueError:
+        return None
+
+
+def period_filter() -> dict[str, date]:
+    """Sidebar period picker, kept in the URL (?period=...&from=...&to=...)."""
+    from_url = st.query_params.get("period", DEFAULT_PERIOD)
+    options = list(PERIODS)
+    choice = st.sidebar.selectbox(
+        "Period", options, format_func=PERIODS.get, key="period",
+        index=options.index(from_url) if from_url in PERIODS else 1)
+    start = end = None
+    if choice == "custom":
+        default_start = _url_date("from") or today() - timedelta(days=89)
+        default_end = _url_date("to") or today()
+        picked = st.sidebar.date_input(
+            "Dates (inclusive)", (default_start, default_end), key="dates")
+        if isinstance(picked, (tuple, list)) and len(picked) == 2:
+            start, end = picked
+        else:
+            start, end = default_start, default_end
+        st.query_params.update({"period": choice, "from": start.isoformat(),
+                                "to": end.isoformat()})
+    else:
+        st.query_params["period"] = choice
+        for key in ("from", "to"):
+            if key in st.query_params:
+                del st.query_params[key]
+    window = window_for(choice, start, end)
+    last_day = window["end_date"] - timedelta(days=1)
+    st.sidebar.caption(
+        f"{window['start_date']:%d %b %Y} – {last_day:%d %b %Y}; "
+        f"compared with the {(window['end_date'] - window['start_date']).days}"
+        " days before")
+    return window
+
+
+def data_banner() -> pd.Series | None:
+    """Says what data is shown and how fresh; None when there is none yet."""
+    if db.version(config.DB_PATH) is None:
+        st.warning(
+            f"No database at `{config.DB_PATH}` yet. Build the sample with "
+            "`python -m ingest --sample`, or load your exports with "
+            "`python -m ingest csv changes.csv ...`.")
+        return None
+    status = query("data_status").iloc[0]
+    if status["is_sample"]:
+        st.info(
+            "**You are looking at generated sample data.** Load your own "
+            "exports with `python -m ingest csv changes.csv releases.csv ...` "
+            "(canonical CSV, see the README); the sample is replaced by "
+            "`python -m ingest --sample`.", icon="ℹ️")
+    return status
+
+
+def as_of_caption(status: pd.Series) -> None:
+    if status is not None and pd.notna(status["as_of"]):
+        st.caption(f"Data as of {status['as_of']:%d %b %Y %H:%M} UTC · "
+                   f"{int(status['n_changes']):,} changes, "
+                   f"{int(status['n_releases']):,} releases, "
+                   f"{int(status['n_environments']):,} environments")
+
+
+def pct(value, digits: int = 1) -> str:
+    return "n/a" if value is None or pd.isna(value) else \
+        f"{100 * value:.{digits}f}%"
+
+
+def number(value, digits: int = 1) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{value:,.{digits}f}"
+
+
+def delta_points(now, before) -> str | None:
+    """Change of a rate in percentage points, or None when either is n/a."""
+    if now is None or before is None or pd.isna(now) or pd.isna(before):
+        return None
+    return f"{100 * (now - before):+.1f} pp"
+
+
+def delta_number(now, before, digits: int = 1) -> str | None:
+    if now is None or before is None or pd.isna(now) or pd.isna(before):
+        return None
+    return f"{now - before:+,.{digits}f}"
+
+
+def table(frame: pd.DataFrame, file_stem: str, **kwargs) -> None:
+    """A table with CSV and XLSX downloads of exactly the rows shown."""
+    st.dataframe(frame, hide_index=True, **kwargs)
+    left, right, _ = st.columns([1, 1, 6])
+    left.download_button("CSV", reports.csv_bytes(frame),
+                         f"{file_stem}.csv", "text/csv",
+                         key=f"csv-{file_stem}", on_click="ignore")
+    right.download_button(
+        "XLSX", reports.xlsx_bytes(frame), f"{file_stem}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"xlsx-{file_stem}", on_click="ignore")

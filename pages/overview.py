@@ -1,0 +1,74 @@
+"""Overview: headline change, release and environment numbers for a period."""
+import streamlit as st
+
+from changeboard import ui
+
+st.title("Overview")
+status = ui.data_banner()
+window = ui.period_filter()
+if status is None:
+    st.stop()
+before = ui.previous(window)
+
+success, success_before = (
+    ui.query("change_success_rate", **w).iloc[0] for w in (window, before))
+emergency, emergency_before = (
+    ui.query("emergency_change_ratio", **w).iloc[0] for w in (window, before))
+releases, releases_before = (
+    ui.query("release_cadence_summary", **w).iloc[0] for w in (window, before))
+usage, usage_before = (
+    ui.query("environment_utilization_summary", **w).iloc[0]
+    for w in (window, before))
+
+cards = st.columns(4)
+with cards[0]:
+    st.metric(
+        "Change success rate", ui.pct(success["change_success_rate"]),
+        ui.delta_points(success["change_success_rate"],
+                        success_before["change_success_rate"]),
+        border=True, delta_description="vs previous period",
+        help="Implemented changes that did not fail ÷ implemented changes. "
+        "Failed: closed unsuccessful or backed out, a linked incident, or a "
+        "rolled-back deployment.")
+    st.caption(
+        f"n = {int(success['n']):,} implemented changes · "
+        f"{int(success['n_failed']):,} failed · "
+        f"{int(success['n_unclassified']):,} without an outcome")
+with cards[1]:
+    st.metric(
+        "Emergency change ratio", ui.pct(emergency["emergency_change_ratio"]),
+        ui.delta_points(emergency["emergency_change_ratio"],
+                        emergency_before["emergency_change_ratio"]),
+        delta_color="inverse", border=True,
+        delta_description="vs previous period",
+        help="Emergency changes ÷ implemented changes of a known type.")
+    st.caption(
+        f"n = {int(emergency['n']):,} implemented changes · "
+        f"{int(emergency['n_emergency']):,} emergency")
+with cards[2]:
+    st.metric(
+        "Releases per month", ui.number(releases["releases_per_month"]),
+        ui.delta_number(releases["releases_per_month"],
+                        releases_before["releases_per_month"]),
+        border=True, delta_description="vs previous period",
+        help="Releases gone live in the period (not cancelled, not grouping "
+        "enterprise releases) per 30.4 days.")
+    st.caption(
+        f"n = {int(releases['n_releases']):,} releases of "
+        f"{int(releases['n_applications']):,} applications · median gap "
+        f"{ui.number(releases['median_gap_days'])} days")
+with cards[3]:
+    st.metric(
+        "Environment utilisation", ui.pct(usage["utilization"]),
+        ui.delta_points(usage["utilization"], usage_before["utilization"]),
+        delta_color="off", border=True,
+        delta_description="vs previous period",
+        help="Hours with an approved booking ÷ available hours (calendar "
+        "minus blackouts and maintenance), summed over environments.")
+    st.caption(
+        f"n = {int(usage['n_environments']):,} environments · "
+        f"{ui.number(usage['booked_hours'], 0)} of "
+        f"{ui.number(usage['available_hours'], 0)} h booked · "
+        f"{int(usage['n_idle']):,} idle")
+
+ui.as_of_caption(status)

@@ -1,0 +1,146 @@
+"""The canonical schema, the query runner and publishing."""
+import duckdb
+import pytest
+
+from changeboard import db
+
+
+def test_schema_creation_is_idempotent(tmp_path):
+    path = tmp_path / "cb.duckdb"
+    with db.connect(path) as con:
+        con.execute("insert into applications (application_id, name) "
+                    "values ('A1', 'Payments')")
+    with db.connect(path) as con:
+        db.migrate(con)
+        assert con.execute("select count(*) from applications").fetchone() == (1,)
+        assert con.execute("select version from schema_version").fetchall() == [
+            (db.SCHEMA_VERSION,)]
+
+
+def test_every_data_model_table_exists(con):
+    tables = {row[0] for row in con.execute(
+        "select table_name from information_schema.tables").fetchall()}
+    assert {
+        "applications", "environments", "blackout_windows", "releases",
+        "release_phases", "changes", "deployments", "environment_bookings",
+        "incidents", "ingest_batches", "ingest_rejects",
+    } <= tables
+
+
+def test_codes_outside_their_list_are_refused(con):
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("insert into changes (change_id, change_type, state, "
+                    "created_at) values ('C1', 'urgent', 'new', now())")
+
+
+def test_instants_are_stored_as_utc(con, given):
+    given("changes", [{"change_id": "C1", "change_type": "normal",
+                       "state": "new", "created_at": "2024-03-31 02:30+02:00"}])
+    assert con.execute("select strftime(created_at, '%Y-%m-%d %H:%M') "
+                       "from changes").fetchone() == ("2024-03-31 00:30",)
+
+
+def test_an_older_database_is_migrated(tmp_path, monkeypatch):
+    path = tmp_path / "cb.duckdb"
+    with db.connect(path):
+        pass
+    monkeypatch.setattr(db, "SCHEMA_VERSION", db.SCHEMA_VERSION + 1)
+    monkeypatch.setitem(db.MIGRATIONS, db.SCHEMA_VERSION,
+                        "alter table changes add column if not exists x_note varchar")
+    with db.connect(path) as con:
+        assert con.execute("select max(version) from schema_version").fetchone() == (
+            db.SCHEMA_VERSION,)
+        assert "x_note" in {r[0] for r in con.execute("describe changes").fetchall()}
+
+
+def test_a_newer_database_is_refused(tmp_path):
+    path = tmp_path / "cb.duckdb"
+    with db.connect(path) as con:
+        con.execute("insert into schema_version (version) values (99)")
+    with pytest.raises(RuntimeError, match="newer"):
+        db.connect(path)
+
+
+def test_runner_binds_values_never_formats_them(con, given):
+    given("changes", [{"change_id": "C1", "change_type": "normal",
+                       "state": "closed", "close_code": "successful",
+                       "assignment_group": "Ops",
+                       "created_at": "2024-01-01 00:00Z", "closed_at": "2024-01-02 00:00Z"}])
+    hostile = "Ops'); drop table changes; --"
+    rows = db.run(con, "change_success_rate", start_date="2024-01-01",
+                  end_date="2024-02-01", teams=[hostile])
+    assert rows.loc[0, "n"] == 0
+    rows = db.run(con, "change_success_rate", start_date="2024-01-01",
+                  end_date="2024-02-01", teams="Ops")
+    assert rows.loc[0, "n"] == 1
+
+
+def test_list_parameters_take_lists_or_comma_text(con, given):
+    given("changes", [
+        {"change_id": f"C{i}", "change_type": kind, "state": "closed",
+         "close_code": "successful", "created_at": "2024-01-01 00:00Z",
+         "actual_end_at": "2024-01-02 00:00Z"}
+        for i, kind in enumerate(["standard", "normal", "emergency"])])
+    as_list = db.run(con, "emergency_change_ratio", start_date="2024-01-01",
+                     end_date="2024-02-01", change_types=["normal", "emergency"])
+    as_text = db.run(con, "emergency_change_ratio", start_date="2024-01-01",
+                     end_date="2024-02-01", change_types="normal,emergency")
+    assert as_list.to_dict() == as_text.to_dict()
+    assert as_list.loc[0, "n"] == 2
+
+
+def test_unknown_query_is_refused():
+    with pytest.raises(db.QueryError, match="unknown query 'nope'"):
+        db.query_path("nope")
+    with pytest.raises(db.QueryError, match="unknown query"):
+        db.query_path("../changeboard/schema")
+
+
+def test_missing_and_extra_parameters_are_refused(con):
+    with pytest.raises(db.QueryError, match="needs parameter end_date"):
+        db.run(con, "change_success_rate", start_date="2024-01-01")
+    with pytest.raises(db.QueryError, match="has no parameter colour"):
+        db.run(con, "change_success_rate", start_date="2024-01-01",
+               end_date="2024-02-01", colour="red")
+
+
+def test_every_query_declares_exactly_the_parameters_it_uses():
+    import re
+    for name in db.names():
+        text = db.query_path(name).read_text()
+        body = "\n".join(line for line in text.splitlines()
+                         if not line.lstrip().startswith("--"))
+        used = set(re.findall(r"\$(\w+)", body))
+        assert used == set(db.params(name)), name
+        assert db.header(name), f"{name} has no header sentence"
+
+
+def test_a_failed_publish_leaves_the_published_file_as_it_was(tmp_path):
+    path = tmp_path / "cb.duckdb"
+    with db.publish(path) as con:
+        con.execute("insert into applications (application_id, name) "
+                    "values ('A1', 'Payments')")
+    before = db.version(path)
+    with pytest.raises(RuntimeError), db.publish(path) as con:
+        con.execute("delete from applications")
+        raise RuntimeError("load failed half-way")
+    assert db.version(path) == before
+    with db.connect(path, read_only=True) as con:
+        assert con.execute("select count(*) from applications").fetchone() == (1,)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "cb.duckdb", "cb.duckdb.lock"]
+
+
+def test_a_reader_keeps_its_snapshot_while_a_new_file_is_published(tmp_path):
+    path = tmp_path / "cb.duckdb"
+    with db.publish(path) as con:
+        con.execute("insert into applications values ('A1', 'One', null, null, "
+                    "null, 'csv', 1)")
+    reader = db.connect(path, read_only=True)
+    with db.publish(path) as con:
+        con.execute("insert into applications values ('A2', 'Two', null, null, "
+                    "null, 'csv', 2)")
+    assert reader.execute("select count(*) from applications").fetchone() == (1,)
+    reader.close()
+    with db.connect(path, read_only=True) as fresh:
+        assert fresh.execute("select count(*) from applications").fetchone() == (2,)
