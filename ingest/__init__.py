@@ -4,7 +4,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 
 from changeboard import config, db
@@ -93,7 +93,7 @@ def load_files(paths, db_path=None, *, source: str = "csv",
 def _load_one(con, path: Path, source: str, label: str | None) -> Loaded:
     table = table_for(path)
     target = columns(con, table)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     batch_id = con.execute(
         "select coalesce(max(batch_id), 0) + 1 from ingest_batches"
     ).fetchone()[0]

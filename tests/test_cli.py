@@ -1,0 +1,85 @@
+"""python -m queries and python -m ingest from the command line."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from changeboard import db
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, text=True,
+                          capture_output=True, env=env, timeout=120)
+
+
+@pytest.fixture
+def tiny_db(tmp_path):
+    path = tmp_path / "cb.duckdb"
+    with db.publish(path) as con:
+        con.execute("""
+            insert into changes (change_id, change_type, state, created_at,
+                close_code, actual_end_at, assignment_group)
+            values ('C1', 'normal', 'closed', '2026-01-01 00:00Z',
+                    'successful', '2026-01-10 00:00Z', 'Ops'),
+                   ('C2', 'emergency', 'closed', '2026-01-01 00:00Z',
+                    'unsuccessful', '2026-01-11 00:00Z', 'Dev')""")
+    return path
+
+
+def test_list_shows_every_query_with_its_definition():
+    result = cli("queries", "--list")
+    assert result.returncode == 0
+    for name in db.names():
+        assert f"{name}  " in result.stdout
+    assert "share of implemented changes in the window that did not fail" in \
+        result.stdout
+
+
+def test_a_query_runs_as_csv_json_and_table(tiny_db):
+    base = ["queries", "change_success_rate", "--db", str(tiny_db),
+            "--param", "start_date=2026-01-01", "--param", "end_date=2026-02-01"]
+    as_json = json.loads(cli(*base, "--format", "json").stdout)
+    assert as_json[0]["n"] == 2 and as_json[0]["change_success_rate"] == 0.5
+    as_csv = cli(*base, "--format", "csv").stdout.splitlines()
+    assert as_csv[0].startswith("n_succeeded,n,n_failed")
+    assert as_csv[1].startswith("1,2,1")
+    assert "change_success_rate" in cli(*base, "--format", "table").stdout
+
+
+def test_list_parameters_split_on_commas(tiny_db):
+    result = cli("queries", "change_success_rate", "--db", str(tiny_db),
+                 "--param", "start_date=2026-01-01", "--param",
+                 "end_date=2026-02-01", "--param", "teams=Dev,Nobody",
+                 "--format", "json")
+    assert json.loads(result.stdout)[0]["n"] == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["nope"], "error: unknown query 'nope'"),
+    (["change_success_rate", "--param", "start_date=2026-01-01"],
+     "error: query 'change_success_rate' needs parameter end_date"),
+    (["change_success_rate", "--param", "start_date=2026-01-01", "--param",
+      "end_date=2026-02-01", "--param", "colour=red"],
+     "error: query 'change_success_rate' has no parameter colour"),
+    (["change_success_rate", "--param", "start_date=yesterday", "--param",
+      "end_date=2026-02-01"], "error: ConversionException"),
+])
+def test_bad_calls_exit_non_zero_with_one_line(tiny_db, args, message):
+    result = cli("queries", *args, "--db", str(tiny_db))
+    assert result.returncode != 0
+    assert result.stderr.startswith(message)
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stdout == ""
+
+
+def test_db_defaults_to_the_changeboard_db_setting(tiny_db):
+    import os
+    env = {**os.environ, "CHANGEBOARD_DB": str(tiny_db)}
+    result = cli("queries", "emergency_change_ratio", "--param",
+                 "start_date=2026-01-01", "--param", "end_date=2026-02-01",
+                 "--format", "json", env=env)
+    assert json.loads(result.stdout)[0]["emergency_change_ratio"] == 0.5
