@@ -28,3 +28,13 @@ def given(con):
                     f"select {columns} from given_rows")
         con.unregister("given_rows")
     return insert
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory):
+    """A published database built from the sample generator at a small scale."""
+    import ingest
+
+    path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    ingest.build_sample(path, seed=11, scale=0.1)
+    return path
