@@ -24,7 +24,7 @@ run: $(VENV)/.installed
 		CHANGEBOARD_DB="$(DB)" $(PY) -m ingest --sample; }
 	CHANGEBOARD_DB="$(DB)" $(PY) -m streamlit run app.py \
 		--server.port $(PORT) --server.headless true \
-		--browser.gatherUsageStats false
+		--browser.gatherUsageStats false --client.toolbarMode minimal
 
 sample: $(VENV)/.installed
 	CHANGEBOARD_DB="$(DB)" $(PY) -m ingest --sample

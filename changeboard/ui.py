@@ -95,9 +95,8 @@ def period_filter() -> dict[str, date]:
     window = window_for(choice, start, end)
     last_day = window["end_date"] - timedelta(days=1)
     st.sidebar.caption(
-        f"{window['start_date']:%d %b %Y} – {last_day:%d %b %Y}; "
-        f"compared with the {(window['end_date'] - window['start_date']).days}"
-        " days before")
+        f"{window['start_date']:%d %b %Y} – {last_day:%d %b %Y} "
+        f"({(window['end_date'] - window['start_date']).days} days)")
     return window
 
 

@@ -20,13 +20,15 @@ usage, usage_before = (
     ui.query("environment_utilization_summary", **w).iloc[0]
     for w in (window, before))
 
+st.caption(f"Deltas compare with the {(window['end_date'] - window['start_date']).days}"
+           " days before the period.")
 cards = st.columns(4)
 with cards[0]:
     st.metric(
         "Change success rate", ui.pct(success["change_success_rate"]),
         ui.delta_points(success["change_success_rate"],
                         success_before["change_success_rate"]),
-        border=True, delta_description="vs previous period",
+        border=True,
         help="Implemented changes that did not fail ÷ implemented changes. "
         "Failed: closed unsuccessful or backed out, a linked incident, or a "
         "rolled-back deployment.")
@@ -36,11 +38,10 @@ with cards[0]:
         f"{int(success['n_unclassified']):,} without an outcome")
 with cards[1]:
     st.metric(
-        "Emergency change ratio", ui.pct(emergency["emergency_change_ratio"]),
+        "Emergency ratio", ui.pct(emergency["emergency_change_ratio"]),
         ui.delta_points(emergency["emergency_change_ratio"],
                         emergency_before["emergency_change_ratio"]),
         delta_color="inverse", border=True,
-        delta_description="vs previous period",
         help="Emergency changes ÷ implemented changes of a known type.")
     st.caption(
         f"n = {int(emergency['n']):,} implemented changes · "
@@ -50,7 +51,7 @@ with cards[2]:
         "Releases per month", ui.number(releases["releases_per_month"]),
         ui.delta_number(releases["releases_per_month"],
                         releases_before["releases_per_month"]),
-        border=True, delta_description="vs previous period",
+        border=True,
         help="Releases gone live in the period (not cancelled, not grouping "
         "enterprise releases) per 30.4 days.")
     st.caption(
@@ -62,7 +63,6 @@ with cards[3]:
         "Environment utilisation", ui.pct(usage["utilization"]),
         ui.delta_points(usage["utilization"], usage_before["utilization"]),
         delta_color="off", border=True,
-        delta_description="vs previous period",
         help="Hours with an approved booking ÷ available hours (calendar "
         "minus blackouts and maintenance), summed over environments.")
     st.caption(

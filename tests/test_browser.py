@@ -1,0 +1,98 @@
+"""A real browser against `streamlit run app.py`: pages draw, nothing raises."""
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "tests" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(sample_db):
+    port = _free_port()
+    env = {**os.environ, "CHANGEBOARD_DB": str(sample_db)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py",
+         "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--client.toolbarMode", "minimal"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stdout.read().decode()) from None
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        raise RuntimeError("streamlit did not start within 60 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} missing: `make test` installs Debian's chromium")
+    with sync_playwright() as play:
+        browser = play.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+def _settled(page) -> None:
+    page.wait_for_selector(
+        '[data-testid="stApp"][data-test-script-state="notRunning"]',
+        timeout=60_000)
+    page.wait_for_timeout(500)
+
+
+@pytest.mark.parametrize("path, name", [("", "overview")])
+def test_page_draws_its_headlines_without_errors(server, browser, path, name):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{server}/{path}")
+    _settled(page)
+    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=30_000)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    assert len(values) == 4 and all(v and v != "n/a" for v in values), values
+    assert "Change success rate" in page.content()
+    page.close()
+
+
+def test_a_shared_link_reproduces_the_period(server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{server}/?period=last_365")
+    _settled(page)
+    sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+    assert "(365 days)" in sidebar
+    assert "period=last_365" in page.url
+    page.close()

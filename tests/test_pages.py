@@ -1,0 +1,59 @@
+"""Every page renders on the sample database; filters change the numbers."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from changeboard import config
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ["pages/overview.py"]
+
+
+@pytest.fixture
+def app(sample_db, monkeypatch):
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_without_exception(app, page):
+    app.run()
+    app.switch_page(page).run()
+    assert not app.exception
+
+
+def test_overview_shows_the_four_headlines_with_their_n(app):
+    app.run()
+    labels = [m.label for m in app.metric]
+    assert labels == ["Change success rate", "Emergency ratio",
+                      "Releases per month", "Environment utilisation"]
+    assert all(m.value != "n/a" for m in app.metric), [m.value for m in app.metric]
+    captions = " ".join(c.value for c in app.caption)
+    assert "n = " in captions and "implemented changes" in captions
+    assert "Data as of" in captions
+    assert any("sample data" in i.value for i in app.info)
+
+
+def test_changing_the_period_changes_the_numbers(app):
+    app.run()
+    before = [(m.value, m.delta) for m in app.metric]
+    app.selectbox(key="period").select("last_365").run()
+    assert not app.exception
+    after = [(m.value, m.delta) for m in app.metric]
+    assert after != before
+    assert app.query_params["period"] == ["last_365"] or \
+        app.query_params["period"] == "last_365"
+
+
+def test_the_period_is_read_back_from_the_url(app):
+    app.query_params["period"] = "ytd"
+    app.run()
+    assert app.selectbox(key="period").value == "ytd"
+
+
+def test_a_missing_database_says_how_to_build_one(monkeypatch, tmp_path):
+    monkeypatch.setattr(config, "DB_PATH", tmp_path / "none.duckdb")
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not app.exception
+    assert "python -m ingest --sample" in app.warning[0].value
