@@ -102,3 +102,695 @@ select
     min(signal_at) filter (where by_rollback) as first_rollback_at
 from signals
 group by change_id;
+
+-- report_window(...): one row, the reporting window W = [w_start, w_end)
+-- from local dates in p_reporting_tz (end exclusive), and as_of, the instant
+-- that ends open-ended bookings (METRICS.md C10).
+create or replace temp macro report_window(
+    p_start_date, p_end_date, p_reporting_tz, p_as_of
+) as table
+select
+    local_midnight(p_start_date, cast(p_reporting_tz as varchar)) as w_start,
+    local_midnight(p_end_date, cast(p_reporting_tz as varchar)) as w_end,
+    resolved_as_of(p_as_of) as as_of;
+
+-- scoped_environments(...): one row per environment passing the environment
+-- filters (NULL = all), which apply to the environment itself: its tier,
+-- group, application_id and that application's portfolio. NULL capacity = 1,
+-- NULL availability = always, NULL timezone = UTC (METRICS.md
+-- environment_utilization, booking_conflicts).
+create or replace temp macro scoped_environments(
+    p_tiers, p_environment_groups, p_application_ids, p_portfolios
+) as table
+select
+    e.environment_id,
+    e.name,
+    e.tier,
+    e.environment_group,
+    e.application_id,
+    coalesce(e.capacity, 1) as capacity,
+    coalesce(e.availability, 'always') as availability,
+    coalesce(e.timezone, 'UTC') as timezone
+from environments as e
+left join applications as a on e.application_id = a.application_id
+where
+    keep(p_tiers, e.tier)
+    and keep(p_environment_groups, e.environment_group)
+    and keep(p_application_ids, e.application_id)
+    and keep(p_portfolios, a.portfolio);
+
+-- window_bookings(...): one row per booking of a scoped environment, as
+-- [start_at, end_at) clipped to W (METRICS.md environment_utilization,
+-- booking_conflicts): active when its status is in p_statuses; NULL end_at
+-- ends at min(W end, as_of) (is_open_ended when it starts before W ends);
+-- end_at < start_at is invalid and ignored (is_invalid_span_in_window when
+-- its span [end_at, start_at) meets W); is_in_window: valid with time in W.
+create or replace temp macro window_bookings(
+    p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
+    p_tiers, p_environment_groups, p_application_ids, p_portfolios
+) as table
+with clipped as (
+    select
+        b.booking_id,
+        b.environment_id,
+        b.release_id,
+        b.status,
+        coalesce(
+            list_contains(cast(p_statuses as varchar[]), b.status), false
+        ) as is_active,
+        coalesce(b.end_at < b.start_at, false) as is_invalid,
+        b.end_at is null and b.start_at < w.w_end as is_open_ended,
+        coalesce(b.end_at < w.w_end and b.start_at > w.w_start, false)
+            as is_invalid_span_in_window,
+        greatest(b.start_at, w.w_start) as clipped_start_at,
+        least(coalesce(b.end_at, least(w.w_end, w.as_of)), w.w_end)
+            as clipped_end_at
+    from environment_bookings as b
+    inner join scoped_environments(
+        p_tiers, p_environment_groups, p_application_ids, p_portfolios
+    ) as e on b.environment_id = e.environment_id
+    cross join report_window(
+        p_start_date, p_end_date, p_reporting_tz, p_as_of
+    ) as w
+)
+
+select
+    *,
+    not is_invalid and clipped_start_at < clipped_end_at as is_in_window
+from clipped;
+
+-- booking_counts(...): one row per scoped environment with bookings, the
+-- counts every environment metric reports (METRICS.md
+-- environment_utilization, booking_conflicts): n = active bookings with time
+-- in W, of which n_approved and n_pending by status; n_excluded = inactive
+-- bookings with time in W; n_invalid, n_open_ended = such active bookings.
+create or replace temp macro booking_counts(
+    p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
+    p_tiers, p_environment_groups, p_application_ids, p_portfolios
+) as table
+select
+    environment_id,
+    count(*) filter (where is_active and is_in_window) as n,
+    count(*) filter (
+        where is_active and is_in_window and status = 'approved'
+    ) as n_approved,
+    count(*) filter (
+        where is_active and is_in_window and status = 'pending'
+    ) as n_pending,
+    count(*) filter (where not is_active and is_in_window) as n_excluded,
+    count(*) filter (
+        where is_active and is_invalid and is_invalid_span_in_window
+    ) as n_invalid,
+    count(*) filter (where is_active and is_open_ended) as n_open_ended
+from window_bookings(
+    p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
+    p_tiers, p_environment_groups, p_application_ids, p_portfolios
+)
+group by environment_id;
+
+-- environment_usage(...): one row per scoped environment, ordered by
+-- environment_id: available, booked, slot, capacity and demand hours in W and
+-- their ratios (METRICS.md environment_utilization). Available time A = W
+-- within the calendar (always, or business_hours: Mon-Fri 08:00-18:00 per
+-- local date in the environment's timezone) minus the blackout_windows of
+-- p_unavailable_kinds that apply (environment_id NULL or equal, and
+-- application_id NULL or equal). Approved and pending bookings are active;
+-- utilization = |union of approved within A| / |A|; slot_utilization =
+-- integral over A of min(approved, capacity) / (capacity * |A|);
+-- demand_ratio = active booking time within A / (capacity * |A|). |A| = 0
+-- gives NULL ratios. n = n_bookings (approved) + n_pending.
+create or replace temp macro environment_usage(
+    p_start_date, p_end_date, p_reporting_tz, p_as_of, p_tiers,
+    p_environment_groups, p_application_ids, p_portfolios, p_unavailable_kinds
+) as table
+with w as (
+    select * from report_window(
+        p_start_date, p_end_date, p_reporting_tz, p_as_of
+    )
+),
+
+scoped as (
+    select * from scoped_environments(
+        p_tiers, p_environment_groups, p_application_ids, p_portfolios
+    )
+),
+
+local_days as (
+    select
+        e.environment_id,
+        e.timezone,
+        unnest(
+            generate_series(
+                date_trunc('day', timezone(e.timezone, w.w_start)),
+                date_trunc('day', timezone(e.timezone, w.w_end)),
+                interval 1 day
+            )
+        ) as local_day
+    from scoped as e
+    cross join w
+    where e.availability = 'business_hours'
+),
+
+calendar as (
+    select
+        e.environment_id,
+        w.w_start as start_at,
+        w.w_end as end_at
+    from scoped as e
+    cross join w
+    where e.availability = 'always'
+    union all
+    select
+        d.environment_id,
+        greatest(
+            timezone(d.timezone, d.local_day + interval 8 hour), w.w_start
+        ) as start_at,
+        least(
+            timezone(d.timezone, d.local_day + interval 18 hour), w.w_end
+        ) as end_at
+    from local_days as d
+    cross join w
+    where isodow(d.local_day) <= 5
+),
+
+unavailable as (
+    select
+        e.environment_id,
+        greatest(b.start_at, w.w_start) as start_at,
+        least(b.end_at, w.w_end) as end_at
+    from scoped as e
+    inner join blackout_windows as b
+        on
+            (e.environment_id = b.environment_id or b.environment_id is null)
+            and (
+                e.application_id = b.application_id
+                or b.application_id is null
+            )
+    cross join w
+    where list_contains(cast(p_unavailable_kinds as varchar[]), b.kind)
+),
+
+spans as (
+    select
+        environment_id,
+        start_at,
+        end_at,
+        1 as is_calendar,
+        0 as is_blocked,
+        0 as is_approved,
+        0 as is_pending
+    from calendar
+    union all
+    select
+        environment_id,
+        start_at,
+        end_at,
+        0 as is_calendar,
+        1 as is_blocked,
+        0 as is_approved,
+        0 as is_pending
+    from unavailable
+    union all
+    select
+        environment_id,
+        clipped_start_at as start_at,
+        clipped_end_at as end_at,
+        0 as is_calendar,
+        0 as is_blocked,
+        cast(status = 'approved' as integer) as is_approved,
+        cast(status = 'pending' as integer) as is_pending
+    from window_bookings(
+        p_start_date, p_end_date, p_reporting_tz, p_as_of,
+        ['approved', 'pending'],
+        p_tiers, p_environment_groups, p_application_ids, p_portfolios
+    )
+    where is_active and not is_invalid
+),
+
+events as (
+    select
+        environment_id,
+        start_at as event_at,
+        is_calendar as d_calendar,
+        is_blocked as d_blocked,
+        is_approved as d_approved,
+        is_pending as d_pending
+    from spans
+    where start_at < end_at
+    union all
+    select
+        environment_id,
+        end_at as event_at,
+        -is_calendar as d_calendar,
+        -is_blocked as d_blocked,
+        -is_approved as d_approved,
+        -is_pending as d_pending
+    from spans
+    where start_at < end_at
+),
+
+-- all events at one instant net out first, so an end and a start at the same
+-- instant (back-to-back) never count as overlapping
+instants as (
+    select
+        environment_id,
+        event_at,
+        sum(d_calendar) as d_calendar,
+        sum(d_blocked) as d_blocked,
+        sum(d_approved) as d_approved,
+        sum(d_pending) as d_pending
+    from events
+    group by environment_id, event_at
+),
+
+segments as (
+    select
+        environment_id,
+        event_at as start_at,
+        lead(event_at) over by_time as end_at,
+        sum(d_calendar) over by_time as n_calendar,
+        sum(d_blocked) over by_time as n_blocked,
+        sum(d_approved) over by_time as n_approved,
+        sum(d_pending) over by_time as n_pending
+    from instants
+    window by_time as (partition by environment_id order by event_at)
+),
+
+usage as (
+    select
+        s.environment_id,
+        sum(s.seconds) as available_seconds,
+        coalesce(sum(s.seconds) filter (where s.n_approved > 0), 0)
+            as booked_seconds,
+        sum(s.seconds * least(s.n_approved, e.capacity)) as slot_seconds,
+        sum(s.seconds * (s.n_approved + s.n_pending)) as demand_seconds
+    from (
+        select
+            *,
+            date_diff('microsecond', start_at, end_at) / 1e6 as seconds
+        from segments
+        where end_at is not null and n_calendar > 0 and n_blocked = 0
+    ) as s
+    inner join scoped as e on s.environment_id = e.environment_id
+    group by s.environment_id
+)
+
+select
+    e.environment_id,
+    e.name,
+    e.tier,
+    e.environment_group,
+    e.capacity,
+    e.availability,
+    coalesce(u.available_seconds, 0) / 3600 as available_hours,
+    coalesce(u.booked_seconds, 0) / 3600 as booked_hours,
+    coalesce(u.slot_seconds, 0) / 3600 as slot_hours,
+    e.capacity * coalesce(u.available_seconds, 0) / 3600 as capacity_hours,
+    coalesce(u.demand_seconds, 0) / 3600 as demand_hours,
+    u.booked_seconds / nullif(u.available_seconds, 0) as utilization,
+    u.slot_seconds / nullif(e.capacity * u.available_seconds, 0)
+        as slot_utilization,
+    u.demand_seconds / nullif(e.capacity * u.available_seconds, 0)
+        as demand_ratio,
+    coalesce(c.n, 0) as n,
+    coalesce(c.n_approved, 0) as n_bookings,
+    coalesce(c.n_pending, 0) as n_pending,
+    coalesce(c.n_excluded, 0) as n_excluded,
+    coalesce(c.n_invalid, 0) as n_invalid,
+    coalesce(c.n_open_ended, 0) as n_open_ended,
+    w.as_of
+from scoped as e
+cross join w
+left join usage as u on e.environment_id = u.environment_id
+left join booking_counts(
+    p_start_date, p_end_date, p_reporting_tz, p_as_of,
+    ['approved', 'pending'],
+    p_tiers, p_environment_groups, p_application_ids, p_portfolios
+) as c on e.environment_id = c.environment_id
+order by e.environment_id;
+
+-- booking_segments(...): one row per segment of a scoped environment's sweep
+-- over its active bookings within W, between consecutive event instants:
+-- n_active = c(t), the active bookings at t, with capacity (METRICS.md
+-- booking_conflicts). All events at one instant net out first, so an end and
+-- a start at the same instant (back-to-back) never count as overlapping.
+-- Calendars and blackouts do not apply.
+create or replace temp macro booking_segments(
+    p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
+    p_tiers, p_environment_groups, p_application_ids, p_portfolios
+) as table
+with events as (
+    select
+        environment_id,
+        clipped_start_at as event_at,
+        1 as delta
+    from window_bookings(
+        p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
+        p_tiers, p_environment_groups, p_application_ids, p_portfolios
+    )
+    where is_active and is_in_window
+    union all
+    select
+        environment_id,
+        clipped_end_at as event_at,
+        -1 as delta
+    from window_bookings(
+        p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
+        p_tiers, p_environment_groups, p_application_ids, p_portfolios
+    )
+    where is_active and is_in_window
+),
+
+instants as (
+    select
+        environment_id,
+        event_at,
+        sum(delta) as delta
+    from events
+    group by environment_id, event_at
+),
+
+swept as (
+    select
+        environment_id,
+        event_at as start_at,
+        lead(event_at) over by_time as end_at,
+        sum(delta) over by_time as n_active
+    from instants
+    window by_time as (partition by environment_id order by event_at)
+)
+
+select
+    s.environment_id,
+    e.capacity,
+    s.start_at,
+    s.end_at,
+    s.n_active,
+    date_diff('microsecond', s.start_at, s.end_at) / 1e6 as seconds
+from swept as s
+inner join scoped_environments(
+    p_tiers, p_environment_groups, p_application_ids, p_portfolios
+) as e on s.environment_id = e.environment_id
+where s.end_at is not null;
+
+-- conflicting_booking_pairs(...): one row per pair of active bookings in
+-- conflict on a scoped environment, unordered (METRICS.md
+-- booking_conflicts): their overlap within W meets a booking_segments
+-- segment with n_active > capacity (with capacity 1, every overlapping
+-- pair). booking_id_a < booking_id_b; the overlap is clipped to W.
+create or replace temp macro conflicting_booking_pairs(
+    p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
+    p_tiers, p_environment_groups, p_application_ids, p_portfolios
+) as table
+with ranked as (
+    select
+        environment_id,
+        booking_id,
+        clipped_start_at,
+        clipped_end_at,
+        row_number() over (
+            partition by environment_id
+            order by clipped_start_at, booking_id
+        ) as start_rank
+    from window_bookings(
+        p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
+        p_tiers, p_environment_groups, p_application_ids, p_portfolios
+    )
+    where is_active and is_in_window
+),
+
+-- overlapping pairs without a self-join: ranked by start, booking r overlaps
+-- exactly the later-ranked bookings that start before r ends
+reach_points as (
+    select
+        environment_id,
+        booking_id,
+        clipped_end_at as point_at,
+        0 as is_start
+    from ranked
+    union all
+    select
+        environment_id,
+        booking_id,
+        clipped_start_at as point_at,
+        1 as is_start
+    from ranked
+),
+
+-- for each booking, how many bookings start strictly before it ends
+reaches as (
+    select
+        booking_id,
+        count(*) filter (where is_start = 1) over (
+            partition by environment_id
+            order by point_at, is_start
+            rows between unbounded preceding and current row
+        ) as n_started_before_end
+    from reach_points
+    qualify is_start = 0
+),
+
+overlapping_pairs as (
+    select
+        r.environment_id,
+        least(r.booking_id, o.booking_id) as booking_id_a,
+        greatest(r.booking_id, o.booking_id) as booking_id_b,
+        o.clipped_start_at as overlap_start_at,
+        least(r.clipped_end_at, o.clipped_end_at) as overlap_end_at
+    from (
+        select
+            k.*,
+            unnest(
+                range(k.start_rank + 1, h.n_started_before_end + 1)
+            ) as other_rank
+        from ranked as k
+        inner join reaches as h on k.booking_id = h.booking_id
+    ) as r
+    inner join ranked as o
+        on
+            r.environment_id = o.environment_id
+            and r.other_rank = o.start_rank
+),
+
+over_capacity as (
+    select
+        environment_id,
+        start_at,
+        end_at
+    from booking_segments(
+        p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
+        p_tiers, p_environment_groups, p_application_ids, p_portfolios
+    )
+    where n_active > capacity
+)
+
+-- the over-capacity segments are disjoint: the pair's overlap meets one iff
+-- the last segment starting before the overlap ends ends after it starts
+select
+    p.environment_id,
+    p.booking_id_a,
+    p.booking_id_b,
+    p.overlap_start_at,
+    p.overlap_end_at
+from overlapping_pairs as p
+asof join over_capacity as s
+    on
+        p.environment_id = s.environment_id
+        and p.overlap_end_at > s.start_at
+where s.end_at > p.overlap_start_at;
+
+-- booking_conflict_pairs(...): one row per conflicting_booking_pairs pair,
+-- ordered by environment_id, overlap start and ids, with both bookings'
+-- status and release, overlap hours, the environment's capacity and its
+-- booking_counts n, n_excluded, n_invalid, n_open_ended (METRICS.md
+-- booking_conflicts).
+create or replace temp macro booking_conflict_pairs(
+    p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
+    p_tiers, p_environment_groups, p_application_ids, p_portfolios
+) as table
+select
+    p.environment_id,
+    p.booking_id_a,
+    p.booking_id_b,
+    a.status as status_a,
+    b.status as status_b,
+    a.release_id as release_id_a,
+    b.release_id as release_id_b,
+    p.overlap_start_at,
+    p.overlap_end_at,
+    date_diff('microsecond', p.overlap_start_at, p.overlap_end_at) / 3.6e9
+        as overlap_hours,
+    e.capacity,
+    c.n,
+    c.n_excluded,
+    c.n_invalid,
+    c.n_open_ended,
+    w.as_of
+from conflicting_booking_pairs(
+    p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
+    p_tiers, p_environment_groups, p_application_ids, p_portfolios
+) as p
+inner join environment_bookings as a on p.booking_id_a = a.booking_id
+inner join environment_bookings as b on p.booking_id_b = b.booking_id
+inner join scoped_environments(
+    p_tiers, p_environment_groups, p_application_ids, p_portfolios
+) as e on p.environment_id = e.environment_id
+inner join booking_counts(
+    p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
+    p_tiers, p_environment_groups, p_application_ids, p_portfolios
+) as c on p.environment_id = c.environment_id
+cross join report_window(
+    p_start_date, p_end_date, p_reporting_tz, p_as_of
+) as w
+order by
+    p.environment_id, p.overlap_start_at, p.booking_id_a, p.booking_id_b;
+
+-- environment_conflicts(...): one row per scoped environment with an active
+-- booking in W (n > 0), or with an open-ended or invalid active one, ordered
+-- by environment_id (METRICS.md booking_conflicts per environment):
+-- n_conflict_pairs: its conflicting_booking_pairs; n_conflicted_bookings:
+-- distinct bookings in them; conflict_hours: time within W with c(t) >
+-- capacity; excess_booking_hours: integral within W of (c(t) - capacity)+;
+-- n, n_excluded, n_invalid, n_open_ended: its booking_counts.
+create or replace temp macro environment_conflicts(
+    p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
+    p_tiers, p_environment_groups, p_application_ids, p_portfolios
+) as table
+with pairs as (
+    select
+        environment_id,
+        booking_id_a,
+        booking_id_b
+    from conflicting_booking_pairs(
+        p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
+        p_tiers, p_environment_groups, p_application_ids, p_portfolios
+    )
+),
+
+pair_counts as (
+    select
+        environment_id,
+        count(*) as n_conflict_pairs
+    from pairs
+    group by environment_id
+),
+
+conflicted_bookings as (
+    select
+        environment_id,
+        count(distinct booking_id) as n_conflicted_bookings
+    from (
+        select
+            environment_id,
+            booking_id_a as booking_id
+        from pairs
+        union all
+        select
+            environment_id,
+            booking_id_b as booking_id
+        from pairs
+    ) as b
+    group by environment_id
+),
+
+conflict_time as (
+    select
+        environment_id,
+        sum(seconds) as conflict_seconds,
+        sum((n_active - capacity) * seconds) as excess_seconds
+    from booking_segments(
+        p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
+        p_tiers, p_environment_groups, p_application_ids, p_portfolios
+    )
+    where n_active > capacity
+    group by environment_id
+)
+
+select
+    e.environment_id,
+    e.name,
+    e.capacity,
+    coalesce(k.n_conflict_pairs, 0) as n_conflict_pairs,
+    coalesce(b.n_conflicted_bookings, 0) as n_conflicted_bookings,
+    coalesce(t.conflict_seconds, 0) / 3600 as conflict_hours,
+    coalesce(t.excess_seconds, 0) / 3600 as excess_booking_hours,
+    c.n,
+    c.n_excluded,
+    c.n_invalid,
+    c.n_open_ended,
+    w.as_of
+from scoped_environments(
+    p_tiers, p_environment_groups, p_application_ids, p_portfolios
+) as e
+inner join booking_counts(
+    p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
+    p_tiers, p_environment_groups, p_application_ids, p_portfolios
+) as c on e.environment_id = c.environment_id
+cross join report_window(
+    p_start_date, p_end_date, p_reporting_tz, p_as_of
+) as w
+left join pair_counts as k on e.environment_id = k.environment_id
+left join conflicted_bookings as b on e.environment_id = b.environment_id
+left join conflict_time as t on e.environment_id = t.environment_id
+where c.n > 0 or c.n_invalid > 0 or c.n_open_ended > 0
+order by e.environment_id;
+
+-- change_outcomes(...): one row per change in the filters whose outcome falls
+-- in [p_start_date, p_end_date) read in p_reporting_tz (METRICS.md section 2
+-- and change_success_rate). kind = 'implemented' (close code successful,
+-- successful_with_issues, unsuccessful or backed_out; outcome_at =
+-- coalesce(actual_end_at, closed_at) in W), 'excluded' (cancelled or
+-- rejected, same instant in W) or 'unclassified' (no close code,
+-- actual_end_at in W). is_failed: close code unsuccessful/backed_out or an
+-- explicit signal from change_failure_signals(p_failure_min_priority).
+create or replace temp macro change_outcomes(
+    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+    p_portfolios, p_teams, p_change_types, p_tiers, p_failure_min_priority
+) as table
+with bounds as (
+    select
+        local_midnight(p_start_date, p_reporting_tz) as w_start,
+        local_midnight(p_end_date, p_reporting_tz) as w_end
+),
+
+classified as (
+    select
+        c.*,
+        coalesce(c.actual_end_at, c.closed_at) as outcome_at,
+        case
+            when
+                c.close_code in (
+                    'successful', 'successful_with_issues', 'unsuccessful',
+                    'backed_out'
+                )
+                then 'implemented'
+            when c.close_code in ('cancelled', 'rejected') then 'excluded'
+            when c.close_code is null and c.actual_end_at is not null
+                then 'unclassified'
+        end as kind
+    from
+        scoped_changes(
+            p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
+        ) as c
+)
+
+select
+    c.*,
+    c.kind = 'implemented' and c.actual_end_at is null
+    as outcome_from_closed_at,
+    c.close_code in ('unsuccessful', 'backed_out') as is_failed_by_close_code,
+    coalesce(f.by_incident, false) as is_failed_by_incident,
+    coalesce(f.by_rollback, false) as is_failed_by_rollback,
+    c.kind = 'implemented' and (
+        c.close_code in ('unsuccessful', 'backed_out')
+        or coalesce(f.by_incident, false)
+        or coalesce(f.by_rollback, false)
+    ) as is_failed
+from classified as c
+cross join bounds as b
+left join change_failure_signals(p_failure_min_priority) as f
+    on c.change_id = f.change_id
+where
+    c.kind is not null
+    and c.outcome_at >= b.w_start
+    and c.outcome_at < b.w_end;

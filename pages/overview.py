@@ -1,7 +1,7 @@
 """Overview: headline change, release and environment numbers for a period."""
 import streamlit as st
 
-from changeboard import ui
+from changeboard import charts, ui
 
 st.title("Overview")
 status = ui.data_banner()
@@ -70,5 +70,25 @@ with cards[3]:
         f"{ui.number(usage['booked_hours'], 0)} of "
         f"{ui.number(usage['available_hours'], 0)} h booked · "
         f"{int(usage['n_idle']):,} idle")
+
+days = (window["end_date"] - window["start_date"]).days
+grain = "week" if days <= 120 else "month"
+trend = ui.query("change_success_rate_by_period", grain=grain, **window)
+st.subheader(f"Change outcomes per {grain}")
+if trend["n"].sum() == 0:
+    st.info("No changes were implemented in this period: widen the dates.")
+else:
+    st.plotly_chart(
+        charts.stacked_bars(
+            trend, x="period_label",
+            columns={"n_successful": "Successful",
+                     "n_successful_with_issues": "Successful with issues",
+                     "n_failed": "Failed"},
+            y_title="implemented changes", x_title=grain),
+        key="outcome-trend")
+    st.caption(
+        "Implemented changes by the period their work ended. Failed includes "
+        "changes closed successful that later got a linked incident or a "
+        "rolled-back deployment. Periods cut by the chosen dates are partial.")
 
 ui.as_of_caption(status)

@@ -10,27 +10,15 @@
 -- n_emergency) over implemented changes (close code successful,
 -- successful_with_issues, unsuccessful or backed_out) with outcome_at =
 -- coalesce(actual_end_at, closed_at) in the window; a NULL change type is
--- unclassified.
-with bounds as (
-    select
-        local_midnight($start_date, $reporting_tz) as w_start,
-        local_midnight($end_date, $reporting_tz) as w_end
-),
-
-implemented as (
-    select s.change_type
+-- unclassified. Rows come from the change_outcomes macro.
+with implemented as (
+    select change_type
     from
-        scoped_changes(
-            $application_ids, $portfolios, $teams, $change_types, $tiers
-        ) as s
-    cross join bounds as b
-    where
-        s.close_code in (
-            'successful', 'successful_with_issues', 'unsuccessful',
-            'backed_out'
+        change_outcomes(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $teams, $change_types, $tiers, null
         )
-        and coalesce(s.actual_end_at, s.closed_at) >= b.w_start
-        and coalesce(s.actual_end_at, s.closed_at) < b.w_end
+    where kind = 'implemented'
 ),
 
 counted as (

@@ -144,3 +144,47 @@ def test_emergency_ratio_counts_implemented_changes_by_type(con, given):
     row = rate(con, "emergency_change_ratio")
     assert (row["n"], row["n_emergency"], row["n_standard"]) == (4, 2, 1)
     assert row["emergency_change_ratio"] == pytest.approx(0.5)
+
+
+def test_weeks_are_iso_weeks_zero_filled_and_flagged_when_cut(con, given):
+    given("changes", [change("C1", end="2024-12-30 10:00Z"),
+                      change("C2", "unsuccessful", end="2025-01-14 10:00Z")])
+    rows = db.run(con, "change_success_rate_by_period", start_date="2024-12-30",
+                  end_date="2025-01-17", grain="week")
+    assert rows[["period_label", "n", "n_failed", "is_complete"]].to_dict(
+        "records") == [
+        {"period_label": "2025-W01", "n": 1, "n_failed": 0, "is_complete": True},
+        {"period_label": "2025-W02", "n": 0, "n_failed": 0, "is_complete": True},
+        {"period_label": "2025-W03", "n": 1, "n_failed": 1,
+         "is_complete": False},
+    ]
+    assert rows["change_success_rate"].isna().tolist() == [False, True, False]
+
+
+def test_periods_are_cut_in_the_reporting_time_zone(con, given):
+    given("changes", [change("C1", end="2026-01-31 23:30Z")])
+    rows = db.run(con, "change_success_rate_by_period", start_date="2026-01-01",
+                  end_date="2026-03-01", grain="month",
+                  reporting_tz="Europe/Berlin")
+    assert rows[["period_label", "n"]].to_dict("records") == [
+        {"period_label": "2026-01", "n": 0}, {"period_label": "2026-02", "n": 1}]
+
+
+def test_period_rows_add_up_to_the_headline(con, given):
+    given("changes", [change(f"C{i}", code, end=f"2026-0{1 + i % 3}-10 00:00Z")
+                      for i, code in enumerate(
+                          ["successful", "unsuccessful", "backed_out",
+                           "successful_with_issues", "successful", "cancelled"])])
+    window = {"start_date": "2026-01-01", "end_date": "2026-04-01"}
+    rows = db.run(con, "change_success_rate_by_period", grain="quarter", **window)
+    head = db.run(con, "change_success_rate", **window).iloc[0]
+    assert rows["n"].sum() == head["n"] == 5
+    assert rows["n_failed"].sum() == head["n_failed"] == 2
+    assert rows["n_excluded"].sum() == head["n_excluded"] == 1
+    assert rows["period_label"].tolist() == ["2026-Q1"]
+
+
+def test_an_unknown_grain_is_refused(con):
+    import duckdb
+    with pytest.raises(duckdb.InvalidInputException, match="grain must be"):
+        db.run(con, "change_success_rate_by_period", grain="day", **JAN)

@@ -23,3 +23,10 @@ def test_every_query_opens_with_a_header_naming_its_row():
     for name in db.names():
         first = db.query_path(name).read_text().splitlines()[0]
         assert first.startswith("-- One row"), name
+
+
+def test_every_query_is_documented_and_every_documented_metric_exists():
+    import re
+    text = (ROOT / "docs" / "metrics.md").read_text()
+    documented = set(re.findall(r"^## `(\w+)`$", text, flags=re.MULTILINE))
+    assert documented == set(db.names())

@@ -1,0 +1,684 @@
+"""environment_utilization(_summary) and booking_conflicts(_by_environment)."""
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import given as for_all
+from hypothesis import strategies as st
+
+from changeboard import db
+
+# A Monday-to-Monday week in UTC: 168 hours for an `always` environment.
+WEEK = {"start_date": "2024-06-03", "end_date": "2024-06-10"}
+DAY = {"start_date": "2024-06-03", "end_date": "2024-06-04"}
+
+
+def env(environment_id="E1", **columns):
+    return {"environment_id": environment_id, "name": environment_id.lower(),
+            "tier": "uat", **columns}
+
+
+def booking(booking_id, start_at, end_at, status="approved", env_id="E1",
+            **columns):
+    return {"booking_id": booking_id, "environment_id": env_id,
+            "status": status, "start_at": start_at, "end_at": end_at,
+            **columns}
+
+
+def util(con, **params):
+    return db.run(con, "environment_utilization", **{**WEEK, **params})
+
+
+def summary(con, **params):
+    return db.run(con, "environment_utilization_summary", **{**WEEK, **params})
+
+
+def pairs(con, **params):
+    return db.run(con, "booking_conflicts", **{**WEEK, **params})
+
+
+def by_env(con, **params):
+    return db.run(con, "booking_conflicts_by_environment",
+                  **{**WEEK, **params})
+
+
+def one(frame) -> dict:
+    assert len(frame) == 1, frame
+    return frame.iloc[0].to_dict()
+
+
+def pick(frame, *columns) -> list[dict]:
+    return frame[list(columns)].to_dict("records")
+
+
+def ts(text):
+    return pd.Timestamp(text)
+
+
+def pair_ids(frame) -> list[tuple[str, str]]:
+    return list(zip(frame["booking_id_a"], frame["booking_id_b"], strict=True))
+
+
+# --- environment_utilization ----------------------------------------------
+
+def test_booking_counts_only_its_part_inside_the_half_open_window(con, given):
+    given("environments", [env()])
+    given("environment_bookings", [
+        booking("B1", "2024-06-02 22:00Z", "2024-06-03 01:00Z"),  # 1 h in
+        booking("B2", "2024-06-09 23:00Z", "2024-06-10 02:00Z"),  # 1 h in
+        booking("B3", "2024-06-02 23:00Z", "2024-06-03 00:00Z"),  # ends at W
+        booking("B4", "2024-06-10 00:00Z", "2024-06-10 01:00Z"),  # at W end
+    ])
+    row = one(util(con))
+    assert (row["available_hours"], row["booked_hours"]) == (168.0, 2.0)
+    assert (row["n"], row["n_bookings"]) == (2, 2)
+    assert row["utilization"] == pytest.approx(2 / 168)
+
+
+def test_back_to_back_bookings_add_up_and_never_conflict(con, given):
+    given("environments", [env()])
+    given("environment_bookings", [
+        booking("B1", "2024-06-03 08:00Z", "2024-06-03 10:00Z"),
+        booking("B2", "2024-06-03 10:00Z", "2024-06-03 12:00Z"),
+    ])
+    assert one(util(con))["booked_hours"] == 4.0
+    assert pairs(con).empty
+    assert pick(by_env(con), "n_conflict_pairs", "conflict_hours") == [
+        {"n_conflict_pairs": 0, "conflict_hours": 0.0}]
+
+
+def test_contained_booking_is_booked_once_but_demanded_twice(con, given):
+    given("environments", [env()])
+    given("environment_bookings", [
+        booking("B1", "2024-06-03 08:00Z", "2024-06-03 12:00Z"),
+        booking("B2", "2024-06-03 09:00Z", "2024-06-03 10:00Z"),
+    ])
+    row = one(util(con))
+    assert (row["booked_hours"], row["slot_hours"], row["demand_hours"]) == (
+        4.0, 4.0, 5.0)
+    assert pick(pairs(con), "booking_id_a", "booking_id_b", "overlap_start_at",
+                "overlap_end_at", "overlap_hours") == [
+        {"booking_id_a": "B1", "booking_id_b": "B2",
+         "overlap_start_at": ts("2024-06-03 09:00Z"),
+         "overlap_end_at": ts("2024-06-03 10:00Z"), "overlap_hours": 1.0}]
+
+
+def test_identical_bookings_are_one_union_and_one_conflicting_pair(con, given):
+    given("environments", [env()])
+    given("environment_bookings", [
+        booking("B1", "2024-06-03 08:00Z", "2024-06-03 10:00Z"),
+        booking("B2", "2024-06-03 08:00Z", "2024-06-03 10:00Z"),
+    ])
+    row = one(util(con))
+    assert (row["booked_hours"], row["demand_hours"]) == (2.0, 4.0)
+    assert pick(pairs(con), "booking_id_a", "booking_id_b",
+                "overlap_hours") == [
+        {"booking_id_a": "B1", "booking_id_b": "B2", "overlap_hours": 2.0}]
+    assert pick(by_env(con), "n_conflict_pairs", "n_conflicted_bookings",
+                "conflict_hours", "excess_booking_hours") == [
+        {"n_conflict_pairs": 1, "n_conflicted_bookings": 2,
+         "conflict_hours": 2.0, "excess_booking_hours": 2.0}]
+
+
+def test_zero_length_booking_is_empty_not_invalid(con, given):
+    given("environments", [env()])
+    given("environment_bookings", [
+        booking("B1", "2024-06-03 08:00Z", "2024-06-03 10:00Z"),
+        booking("B2", "2024-06-03 09:00Z", "2024-06-03 09:00Z"),
+    ])
+    row = one(util(con))
+    assert (row["booked_hours"], row["demand_hours"]) == (2.0, 2.0)
+    assert (row["n"], row["n_invalid"]) == (1, 0)
+    assert pairs(con).empty
+
+
+def test_open_ended_booking_is_clipped_at_as_of(con, given):
+    given("environments", [env()])
+    given("environment_bookings", [
+        booking("B1", "2024-06-03 00:00Z", None),
+        booking("B2", "2024-06-04 00:00Z", "2024-06-04 12:00Z"),
+    ])
+    row = one(util(con, as_of="2024-06-04 06:00Z"))
+    assert (row["booked_hours"], row["n_open_ended"]) == (36.0, 1)
+    assert pick(pairs(con, as_of="2024-06-04 06:00Z"), "booking_id_b",
+                "overlap_end_at") == [
+        {"booking_id_b": "B2", "overlap_end_at": ts("2024-06-04 06:00Z")}]
+
+
+def test_open_ended_booking_is_clipped_at_window_end(con, given):
+    given("environments", [env()])
+    given("environment_bookings", [booking("B1", "2024-06-09 00:00Z", None)])
+    row = one(util(con, as_of="2030-01-01"))
+    assert (row["booked_hours"], row["n_open_ended"]) == (24.0, 1)
+
+
+def test_as_of_defaults_to_the_last_succeeded_load(con, given):
+    given("environments", [env()])
+    given("environment_bookings", [booking("B1", "2024-06-03 00:00Z", None)])
+    given("ingest_batches", [
+        {"batch_id": 1, "source": "csv", "entity": "environment_bookings",
+         "started_at": "2024-06-03 01:00Z", "finished_at": "2024-06-03 02:00Z",
+         "status": "succeeded"},
+        {"batch_id": 2, "source": "csv", "entity": "environment_bookings",
+         "started_at": "2024-06-03 04:00Z", "finished_at": "2024-06-03 05:00Z",
+         "status": "failed"},
+    ])
+    row = one(util(con))
+    assert (row["booked_hours"], row["as_of"]) == (2.0, ts("2024-06-03 02:00Z"))
+
+
+def test_end_before_start_is_invalid_and_ignored(con, given):
+    given("environments", [env()])
+    given("environment_bookings", [
+        booking("B1", "2024-06-03 10:00Z", "2024-06-03 08:00Z"),
+        booking("B2", "2024-06-03 07:00Z", "2024-06-03 09:00Z"),
+    ])
+    row = one(util(con))
+    assert (row["booked_hours"], row["n"], row["n_invalid"]) == (2.0, 1, 1)
+    assert pairs(con).empty
+    assert pick(by_env(con), "n", "n_invalid") == [{"n": 1, "n_invalid": 1}]
+
+
+def test_capacity_two_allows_two_overlapping_bookings(con, given):
+    given("environments", [env(capacity=2)])
+    given("environment_bookings", [
+        booking("B1", "2024-06-03 00:00Z", "2024-06-03 04:00Z"),
+        booking("B2", "2024-06-03 01:00Z", "2024-06-03 03:00Z"),
+    ])
+    assert pairs(con, **DAY).empty
+    assert pick(by_env(con, **DAY), "capacity", "conflict_hours") == [
+        {"capacity": 2, "conflict_hours": 0.0}]
+
+
+def test_capacity_two_third_booking_puts_its_overlapping_pairs_in_conflict(
+        con, given):
+    # c(t) by hour from 00:00: 1 2 3 2 2 1; only [02:00, 03:00) exceeds 2,
+    # so B3-B4, which overlap at [04:00, 05:00) only, do not conflict
+    given("environments", [env(capacity=2)])
+    given("environment_bookings", [
+        booking("B1", "2024-06-03 00:00Z", "2024-06-03 04:00Z"),
+        booking("B2", "2024-06-03 01:00Z", "2024-06-03 03:00Z"),
+        booking("B3", "2024-06-03 02:00Z", "2024-06-03 05:00Z"),
+        booking("B4", "2024-06-03 04:00Z", "2024-06-03 06:00Z"),
+    ])
+    assert pick(pairs(con, **DAY), "booking_id_a", "booking_id_b",
+                "overlap_hours") == [
+        {"booking_id_a": "B1", "booking_id_b": "B2", "overlap_hours": 2.0},
+        {"booking_id_a": "B1", "booking_id_b": "B3", "overlap_hours": 2.0},
+        {"booking_id_a": "B2", "booking_id_b": "B3", "overlap_hours": 1.0},
+    ]
+    assert pick(by_env(con, **DAY), "n_conflict_pairs",
+                "n_conflicted_bookings", "conflict_hours",
+                "excess_booking_hours") == [
+        {"n_conflict_pairs": 3, "n_conflicted_bookings": 3,
+         "conflict_hours": 1.0, "excess_booking_hours": 1.0}]
+    row = one(util(con, **DAY))
+    assert (row["booked_hours"], row["slot_hours"], row["capacity_hours"],
+            row["demand_hours"]) == (6.0, 10.0, 48.0, 11.0)
+    assert row["utilization"] == pytest.approx(6 / 24)
+    assert row["slot_utilization"] == pytest.approx(10 / 48)
+    assert row["demand_ratio"] == pytest.approx(11 / 48)
+
+
+def test_over_capacity_time_touching_an_overlap_is_no_conflict(con, given):
+    # c(t) = 2 on B1-B2's overlap [00:00, 04:00), 3 on [04:00, 06:00);
+    # 3 on [08:00, 10:00), 2 on B6-B9's overlap [10:00, 14:00)
+    given("environments", [env(capacity=2)])
+    given("environment_bookings", [
+        booking("B1", "2024-06-03 00:00Z", "2024-06-03 04:00Z"),
+        booking("B2", "2024-06-03 00:00Z", "2024-06-03 06:00Z"),
+        booking("B3", "2024-06-03 04:00Z", "2024-06-03 06:00Z"),
+        booking("B4", "2024-06-03 04:00Z", "2024-06-03 06:00Z"),
+        booking("B6", "2024-06-03 08:00Z", "2024-06-03 14:00Z"),
+        booking("B7", "2024-06-03 08:00Z", "2024-06-03 10:00Z"),
+        booking("B8", "2024-06-03 08:00Z", "2024-06-03 10:00Z"),
+        booking("B9", "2024-06-03 10:00Z", "2024-06-03 14:00Z"),
+    ])
+    assert pair_ids(pairs(con, **DAY)) == [
+        ("B2", "B3"), ("B2", "B4"), ("B3", "B4"),
+        ("B6", "B7"), ("B6", "B8"), ("B7", "B8"),
+    ]
+
+
+def test_null_capacity_is_one(con, given):
+    given("environments", [env(capacity=None)])
+    given("environment_bookings", [
+        booking("B1", "2024-06-03 00:00Z", "2024-06-03 02:00Z"),
+        booking("B2", "2024-06-03 01:00Z", "2024-06-03 03:00Z"),
+    ])
+    assert one(util(con, **DAY))["capacity"] == 1
+    assert len(pairs(con, **DAY)) == 1
+
+
+def test_pending_counts_in_demand_and_conflicts_not_in_utilization(
+        con, given):
+    given("environments", [env()])
+    given("environment_bookings", [
+        booking("B1", "2024-06-03 00:00Z", "2024-06-03 12:00Z"),
+        booking("B2", "2024-06-03 06:00Z", "2024-06-04 06:00Z", "pending"),
+    ])
+    row = one(util(con, **DAY))
+    assert (row["booked_hours"], row["demand_hours"]) == (12.0, 30.0)
+    assert (row["n"], row["n_bookings"], row["n_pending"]) == (2, 1, 1)
+    assert row["demand_ratio"] == pytest.approx(30 / 24)  # may exceed 1
+    assert pick(pairs(con, **DAY), "status_a", "status_b") == [
+        {"status_a": "approved", "status_b": "pending"}]
+    assert pairs(con, **DAY, statuses="approved").empty
+    assert pairs(con, **DAY, statuses=["approved"]).empty
+
+
+def test_rejected_and_cancelled_bookings_are_ignored(con, given):
+    given("environments", [env()])
+    given("environment_bookings", [
+        booking("B1", "2024-06-03 00:00Z", "2024-06-03 12:00Z"),
+        booking("B2", "2024-06-03 06:00Z", "2024-06-03 18:00Z", "rejected"),
+        booking("B3", "2024-06-03 06:00Z", "2024-06-03 18:00Z", "cancelled"),
+    ])
+    row = one(util(con, **DAY))
+    assert (row["booked_hours"], row["demand_hours"]) == (12.0, 12.0)
+    assert (row["n"], row["n_excluded"]) == (1, 2)
+    assert pairs(con, **DAY).empty
+    assert pick(by_env(con, **DAY), "n", "n_excluded") == [
+        {"n": 1, "n_excluded": 2}]
+
+
+def test_business_hours_over_a_berlin_dst_week(con, given):
+    # 2024-03-31 is the spring-forward Sunday: 5 days x 10 h
+    given("environments", [env(availability="business_hours",
+                               timezone="Europe/Berlin")])
+    given("environment_bookings", [
+        # 07:00-09:00 CET: only 08:00-09:00 is business time
+        booking("B1", "2024-03-26 06:00Z", "2024-03-26 08:00Z"),
+        # Saturday and the DST Sunday are never available
+        booking("B2", "2024-03-30 08:00Z", "2024-03-31 12:00Z"),
+    ])
+    row = one(util(con, start_date="2024-03-25", end_date="2024-04-01"))
+    assert (row["available_hours"], row["booked_hours"]) == (50.0, 1.0)
+    assert row["utilization"] == pytest.approx(1 / 50)
+
+
+def test_business_hours_follow_local_time_across_the_dst_change(con, given):
+    # 08:00 Berlin is 07:00Z before 2024-03-31 and 06:00Z after it
+    given("environments", [env(availability="business_hours",
+                               timezone="Europe/Berlin")])
+    given("environment_bookings", [
+        booking("B1", "2024-03-28 07:00Z", "2024-03-28 08:00Z"),  # 08-09 CET
+        booking("B2", "2024-03-28 06:00Z", "2024-03-28 07:00Z"),  # 07-08 CET
+        booking("B3", "2024-04-02 06:00Z", "2024-04-02 07:00Z"),  # 08-09 CEST
+        booking("B4", "2024-04-02 16:00Z", "2024-04-02 17:00Z"),  # 18-19 CEST
+    ])
+    row = one(util(con, start_date="2024-03-28", end_date="2024-04-03"))
+    assert (row["available_hours"], row["booked_hours"]) == (40.0, 2.0)
+
+
+def test_business_hours_are_clipped_to_the_window_instants(con, given):
+    # Tokyo 08:00-18:00 is 23:00Z-09:00Z: W = one UTC day meets two local days
+    given("environments", [env(availability="business_hours",
+                               timezone="Asia/Tokyo")])
+    row = one(util(con, start_date="2024-03-26", end_date="2024-03-27"))
+    assert row["available_hours"] == 10.0
+
+
+def test_business_hours_with_null_timezone_are_utc(con, given):
+    given("environments", [env(availability="business_hours", timezone=None)])
+    given("environment_bookings", [
+        booking("B1", "2024-06-03 07:00Z", "2024-06-03 09:00Z")])
+    row = one(util(con))
+    assert (row["available_hours"], row["booked_hours"]) == (50.0, 1.0)
+
+
+def test_window_dates_are_local_to_the_reporting_timezone(con, given):
+    # the Berlin day of the DST change has 23 hours
+    given("environments", [env()])
+    row = one(util(con, start_date="2024-03-31", end_date="2024-04-01",
+                   reporting_tz="Europe/Berlin"))
+    assert row["available_hours"] == 23.0
+
+
+def test_blackout_window_applies_to_its_environment_only(con, given):
+    given("environments", [env("E1"), env("E2")])
+    given("blackout_windows", [
+        {"window_id": "W1", "kind": "blackout", "environment_id": "E1",
+         "start_at": "2024-06-03 00:00Z", "end_at": "2024-06-04 00:00Z"},
+        {"window_id": "W2", "kind": "maintenance", "environment_id": "E1",
+         "start_at": "2024-06-03 12:00Z", "end_at": "2024-06-04 12:00Z"},
+        {"window_id": "W3", "kind": "freeze", "environment_id": "E1",
+         "start_at": "2024-06-05 00:00Z", "end_at": "2024-06-06 00:00Z"},
+    ])
+    given("environment_bookings", [
+        booking("B1", "2024-06-03 00:00Z", "2024-06-05 00:00Z", env_id="E1"),
+        booking("B2", "2024-06-03 00:00Z", "2024-06-05 00:00Z", env_id="E2"),
+    ])
+    assert pick(util(con), "environment_id", "available_hours",
+                "booked_hours") == [
+        {"environment_id": "E1", "available_hours": 132.0,
+         "booked_hours": 12.0},
+        {"environment_id": "E2", "available_hours": 168.0,
+         "booked_hours": 48.0},
+    ]
+
+
+def test_application_window_does_not_apply_to_a_shared_environment(
+        con, given):
+    given("environments", [
+        env("E1", application_id="A1"),
+        env("E2", application_id=None, is_shared=True),
+        env("E3", application_id="A2"),
+    ])
+    given("blackout_windows", [
+        {"window_id": "W1", "kind": "blackout", "application_id": "A1",
+         "start_at": "2024-06-03 00:00Z", "end_at": "2024-06-04 00:00Z"},
+        {"window_id": "W2", "kind": "maintenance",
+         "start_at": "2024-06-09 00:00Z", "end_at": "2024-06-09 02:00Z"},
+    ])
+    assert pick(util(con), "environment_id", "available_hours") == [
+        {"environment_id": "E1", "available_hours": 142.0},
+        {"environment_id": "E2", "available_hours": 166.0},
+        {"environment_id": "E3", "available_hours": 166.0},
+    ]
+
+
+def test_overlapping_blackout_windows_are_subtracted_once(con, given):
+    given("environments", [env()])
+    given("blackout_windows", [
+        {"window_id": "W1", "kind": "blackout",
+         "start_at": "2024-06-03 00:00Z", "end_at": "2024-06-03 06:00Z"},
+        {"window_id": "W2", "kind": "blackout",
+         "start_at": "2024-06-03 04:00Z", "end_at": "2024-06-03 08:00Z"},
+    ])
+    assert one(util(con, **DAY))["available_hours"] == 16.0
+
+
+@pytest.mark.parametrize("kinds", ["freeze", ["freeze"], "freeze,blackout",
+                                   ["blackout", "freeze"]])
+def test_unavailable_kinds_take_a_list_or_comma_text(con, given, kinds):
+    given("environments", [env()])
+    given("blackout_windows", [
+        {"window_id": "W1", "kind": "freeze",
+         "start_at": "2024-06-03 00:00Z", "end_at": "2024-06-03 06:00Z"}])
+    row = one(util(con, **DAY, unavailable_kinds=kinds))
+    assert row["available_hours"] == 18.0
+
+
+def test_zero_available_time_gives_null_ratios(con, given):
+    given("environments", [
+        env("E1", availability="business_hours"),
+        env("E2"),
+    ])
+    given("blackout_windows", [
+        {"window_id": "W1", "kind": "blackout", "environment_id": "E2",
+         "start_at": "2024-06-01 00:00Z", "end_at": "2024-06-11 00:00Z"}])
+    given("environment_bookings", [
+        booking("B1", "2024-06-08 10:00Z", "2024-06-08 12:00Z", env_id="E1"),
+        booking("B2", "2024-06-08 10:00Z", "2024-06-08 12:00Z", env_id="E2"),
+    ])
+    weekend = {"start_date": "2024-06-08", "end_date": "2024-06-10"}
+    frame = util(con, **weekend)
+    assert frame["available_hours"].tolist() == [0.0, 0.0]
+    assert frame["booked_hours"].tolist() == [0.0, 0.0]
+    assert frame["n"].tolist() == [1, 1]
+    for column in ("utilization", "slot_utilization", "demand_ratio"):
+        assert frame[column].isna().all()
+    row = one(summary(con, **weekend))
+    assert pd.isna(row["utilization"]) and row["n_idle"] == 0
+
+
+def test_rollup_is_a_ratio_of_sums(con, given):
+    given("environments", [
+        env("E1"),                                     # 168 h, 84 booked
+        env("E2", availability="business_hours"),      # 50 h, all booked
+        env("E3"),                                     # 168 h, idle
+    ])
+    given("environment_bookings", [
+        booking("B1", "2024-06-03 00:00Z", "2024-06-06 12:00Z", env_id="E1"),
+        booking("B2", "2024-06-03 00:00Z", "2024-06-08 00:00Z", env_id="E2"),
+        booking("B3", "2024-06-03 00:00Z", "2024-06-08 00:00Z", "pending",
+                env_id="E2"),
+    ])
+    assert util(con)["utilization"].tolist() == [0.5, 1.0, 0.0]
+    row = one(summary(con))
+    assert row["n_environments"] == 3
+    assert (row["available_hours"], row["booked_hours"]) == (386.0, 134.0)
+    assert row["utilization"] == pytest.approx(134 / 386)  # not 0.5
+    assert row["demand_ratio"] == pytest.approx(184 / 386)
+    assert (row["n_idle"], row["n_overbooked"], row["n"]) == (1, 1, 3)
+
+
+def test_summary_of_no_environments_has_null_ratios(con):
+    row = one(summary(con))
+    assert (row["n_environments"], row["available_hours"]) == (0, 0.0)
+    assert pd.isna(row["utilization"])
+
+
+@pytest.mark.parametrize("params, expected", [
+    ({"tiers": ["prod"]}, ["E2"]),
+    ({"tiers": ["uat", "prod"]}, ["E1", "E2"]),
+    ({"environment_groups": ["blue"]}, ["E1"]),
+    ({"application_ids": ["A2"]}, ["E2"]),
+    ({"portfolios": ["retail"]}, ["E1"]),
+    ({}, ["E1", "E2", "E3"]),
+])
+def test_environment_filters_keep_matching_environments(
+        con, given, params, expected):
+    given("applications", [
+        {"application_id": "A1", "name": "a1", "portfolio": "retail"},
+        {"application_id": "A2", "name": "a2", "portfolio": "wholesale"},
+    ])
+    given("environments", [
+        env("E1", application_id="A1", environment_group="blue"),
+        env("E2", application_id="A2", tier="prod", environment_group="red"),
+        env("E3", tier="dev"),
+    ])
+    given("environment_bookings", [
+        booking(f"B{i}", "2024-06-03 00:00Z", "2024-06-03 02:00Z", env_id=e)
+        for i, e in enumerate(["E1", "E1", "E2", "E2", "E3", "E3"])])
+    assert util(con, **params)["environment_id"].tolist() == expected
+    assert by_env(con, **params)["environment_id"].tolist() == expected
+    assert sorted(pairs(con, **params)["environment_id"]) == expected
+    assert one(summary(con, **params))["n_environments"] == len(expected)
+
+
+# --- booking_conflicts ------------------------------------------------------
+
+def test_conflict_pair_orders_ids_and_carries_both_bookings(con, given):
+    given("environments", [env()])
+    given("environment_bookings", [
+        booking("B9", "2024-06-03 08:00Z", "2024-06-03 10:00Z",
+                release_id="R9"),
+        booking("B1", "2024-06-03 09:00Z", "2024-06-03 11:00Z", "pending",
+                release_id="R1"),
+    ])
+    assert pick(pairs(con), "environment_id", "booking_id_a", "booking_id_b",
+                "status_a", "status_b", "release_id_a", "release_id_b",
+                "capacity") == [
+        {"environment_id": "E1", "booking_id_a": "B1", "booking_id_b": "B9",
+         "status_a": "pending", "status_b": "approved",
+         "release_id_a": "R1", "release_id_b": "R9", "capacity": 1}]
+
+
+def test_conflict_overlap_is_clipped_to_the_window(con, given):
+    given("environments", [env()])
+    given("environment_bookings", [
+        booking("B1", "2024-06-02 20:00Z", "2024-06-03 02:00Z"),
+        booking("B2", "2024-06-02 22:00Z", "2024-06-03 04:00Z"),
+        # overlap [2024-06-02 10:00, 12:00) ends before W: not in W
+        booking("B3", "2024-06-02 08:00Z", "2024-06-02 12:00Z"),
+        booking("B4", "2024-06-02 10:00Z", "2024-06-02 14:00Z"),
+    ])
+    assert pick(pairs(con), "booking_id_a", "booking_id_b",
+                "overlap_start_at", "overlap_end_at", "overlap_hours") == [
+        {"booking_id_a": "B1", "booking_id_b": "B2",
+         "overlap_start_at": ts("2024-06-03 00:00Z"),
+         "overlap_end_at": ts("2024-06-03 02:00Z"), "overlap_hours": 2.0}]
+
+
+def test_conflicts_ignore_calendars_and_blackouts(con, given):
+    given("environments", [env(availability="business_hours")])
+    given("blackout_windows", [
+        {"window_id": "W1", "kind": "blackout",
+         "start_at": "2024-06-08 00:00Z", "end_at": "2024-06-09 00:00Z"}])
+    given("environment_bookings", [
+        booking("B1", "2024-06-08 10:00Z", "2024-06-08 12:00Z"),  # Saturday
+        booking("B2", "2024-06-08 11:00Z", "2024-06-08 13:00Z"),
+    ])
+    assert pairs(con)["overlap_hours"].tolist() == [1.0]
+    assert one(by_env(con))["conflict_hours"] == 1.0
+
+
+def test_conflicts_by_environment_lists_environments_with_active_bookings(
+        con, given):
+    given("environments", [env("E1"), env("E2"), env("E3")])
+    given("environment_bookings", [
+        booking("B1", "2024-06-03 08:00Z", "2024-06-03 10:00Z", env_id="E1"),
+        booking("B2", "2024-06-03 08:00Z", "2024-06-03 10:00Z", "rejected",
+                env_id="E2"),
+    ])
+    assert pick(by_env(con), "environment_id", "name", "n_conflict_pairs",
+                "n_conflicted_bookings", "conflict_hours",
+                "excess_booking_hours", "n") == [
+        {"environment_id": "E1", "name": "e1", "n_conflict_pairs": 0,
+         "n_conflicted_bookings": 0, "conflict_hours": 0.0,
+         "excess_booking_hours": 0.0, "n": 1}]
+
+
+def test_many_bookings_over_capacity_count_excess_per_extra_booking(
+        con, given):
+    given("environments", [env(capacity=2)])
+    given("environment_bookings", [
+        booking(f"B{i}", "2024-06-03 00:00Z", "2024-06-03 03:00Z")
+        for i in range(5)])
+    row = one(by_env(con, **DAY))
+    assert (row["n_conflict_pairs"], row["n_conflicted_bookings"]) == (10, 5)
+    assert (row["conflict_hours"], row["excess_booking_hours"]) == (3.0, 9.0)
+
+
+# --- shared definitions -----------------------------------------------------
+
+@pytest.mark.parametrize("detail, rollup", [
+    ("environment_utilization", "environment_utilization_summary"),
+    ("booking_conflicts", "booking_conflicts_by_environment"),
+])
+def test_rollup_query_takes_its_detail_query_parameters(detail, rollup):
+    # both read the same macros in changeboard/macros.sql
+    assert db.params(detail) == db.params(rollup)
+
+
+# --- property: SQL against a half-open reference on an hourly grid ------------
+
+W0 = datetime(2024, 1, 1, tzinfo=UTC)
+W_HOURS = 24
+# weighted towards active bookings
+STATUSES = ["approved"] * 3 + ["pending"] * 2 + ["rejected", "cancelled"]
+
+# short bookings on a small grid, so that ties, containment and back-to-back
+# bookings are common
+bookings_strategy = st.lists(
+    st.tuples(
+        st.integers(-3, W_HOURS + 3),                   # start, hours from W0
+        st.one_of(st.none(), st.integers(-2, 8)),       # duration; None = open
+        st.sampled_from(STATUSES),
+    ),
+    max_size=12,
+)
+
+
+def reference(bookings, capacity, as_of):
+    """Counts per hour cell [h, h+1) of W: every endpoint is a whole hour."""
+    def clipped(start, duration):
+        end = min(W_HOURS, as_of) if duration is None else start + duration
+        return max(start, 0), min(end, W_HOURS)
+
+    spans = {i: (status, *clipped(start, duration))
+             for i, (start, duration, status) in enumerate(bookings)
+             if duration is None or duration >= 0}
+    active = {i: (s, e) for i, (status, s, e) in spans.items()
+              if status in ("approved", "pending") and s < e}
+    approved = [(s, e) for i, (status, s, e) in spans.items()
+                if status == "approved" and s < e]
+    c_approved = [sum(s <= h < e for s, e in approved)
+                  for h in range(W_HOURS)]
+    c_active = [sum(s <= h < e for s, e in active.values())
+                for h in range(W_HOURS)]
+    conflicting = set()
+    for i in active:
+        for j in active:
+            lo = max(active[i][0], active[j][0])
+            hi = min(active[i][1], active[j][1])
+            if i < j and any(c_active[h] > capacity for h in range(lo, hi)):
+                conflicting.add((f"B{i:02d}", f"B{j:02d}"))
+    return {
+        "booked_hours": float(sum(c > 0 for c in c_approved)),
+        "slot_hours": float(sum(min(c, capacity) for c in c_approved)),
+        "demand_hours": float(sum(c_active)),
+        "conflict_hours": float(sum(c > capacity for c in c_active)),
+        "excess_booking_hours": float(
+            sum(max(c - capacity, 0) for c in c_active)),
+        "pairs": conflicting,
+        "n_invalid": sum(
+            d is not None and d < 0 and st_ + d < W_HOURS and st_ > 0
+            and status in ("approved", "pending")
+            for st_, d, status in bookings),
+        "n_open_ended": sum(
+            d is None and st_ < W_HOURS and status in ("approved", "pending")
+            for st_, d, status in bookings),
+    }
+
+
+@pytest.fixture(scope="module")
+def shared_con():
+    """E1 (capacity 1) and E2 (capacity 2), `always`; bookings per example."""
+    connection = db.connect()
+    connection.execute(
+        "insert into environments (environment_id, name, tier, capacity)"
+        " values ('E1', 'e1', 'uat', 1), ('E2', 'e2', 'uat', 2)")
+    yield connection
+    connection.close()
+
+
+# Each example checks both capacities on the same bookings (one query run
+# each), so 150 examples make 300 cases and the file stays under ~30 s.
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@for_all(bookings=bookings_strategy, as_of=st.integers(-2, W_HOURS + 2))
+def test_sweeps_match_a_half_open_reference(shared_con, bookings, as_of):
+    con = shared_con
+    con.execute("delete from environment_bookings")
+    hour = timedelta(hours=1)
+    rows = pd.DataFrame(
+        [{"booking_id": f"B{i:02d}", "environment_id": environment_id,
+          "status": status, "start_at": W0 + start * hour,
+          "end_at": None if d is None else W0 + (start + d) * hour}
+         for environment_id in ("E1", "E2")
+         for i, (start, d, status) in enumerate(bookings)],
+        columns=["booking_id", "environment_id", "status", "start_at",
+                 "end_at"])
+    rows["booking_id"] += rows["environment_id"]  # ids are unique
+    con.register("given_rows", rows)
+    con.execute("insert into environment_bookings by name "
+                "select * from given_rows")
+    con.unregister("given_rows")
+    window = {"start_date": "2024-01-01", "end_date": "2024-01-02",
+              "as_of": W0 + as_of * hour}
+    used = db.run(con, "environment_utilization", **window)
+    found = db.run(con, "booking_conflicts_by_environment", **window)
+    listed = db.run(con, "booking_conflicts", **window)
+
+    for environment_id, capacity in (("E1", 1), ("E2", 2)):
+        expected = reference(bookings, capacity, as_of)
+        row = one(used[used["environment_id"] == environment_id])
+        assert row["available_hours"] == W_HOURS
+        for column in ("booked_hours", "slot_hours", "demand_hours",
+                       "n_invalid", "n_open_ended"):
+            assert row[column] == pytest.approx(expected[column]), column
+        mine = found[found["environment_id"] == environment_id]
+        if len(mine):
+            row = one(mine)
+            for column in ("conflict_hours", "excess_booking_hours",
+                           "n_invalid", "n_open_ended"):
+                assert row[column] == pytest.approx(expected[column]), column
+            assert row["n_conflict_pairs"] == len(expected["pairs"])
+        else:
+            assert expected["conflict_hours"] == 0 and not expected["pairs"]
+        mine = listed[listed["environment_id"] == environment_id]
+        assert {(a[:3], b[:3]) for a, b in pair_ids(mine)} == expected["pairs"]
