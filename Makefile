@@ -33,8 +33,8 @@ sample: $(VENV)/.installed
 chromium:
 	@test -x /usr/bin/chromium || { \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
-			--no-install-recommends chromium fonts-dejavu-core < /dev/null; }
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium \
+			fonts-dejavu-core < /dev/null; }
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .

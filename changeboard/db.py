@@ -16,7 +16,7 @@ from changeboard import config
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ROOT / "queries"
 SCHEMA = Path(__file__).with_name("schema.sql")
-MACROS = Path(__file__).with_name("macros.sql")
+MACROS = Path(__file__).with_name("macros")
 SCHEMA_VERSION = 1
 # version -> SQL that brings a database of version-1 up to it; applied in order
 MIGRATIONS: dict[int, str] = {}
@@ -35,7 +35,8 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False):
     con.execute("set TimeZone = 'UTC'")
     if not read_only:
         migrate(con)
-    con.execute(MACROS.read_text())
+    for macros in sorted(MACROS.glob("*.sql")):
+        con.execute(macros.read_text())
     return con
 
 

@@ -8,7 +8,7 @@
 -- $application_ids: list of application ids to keep (default: null)
 -- $portfolios: list of application portfolios to keep (default: null)
 -- METRICS.md booking_conflicts; the logic is the booking_conflict_pairs
--- macro in changeboard/macros.sql. The filters apply to the environment (its
+-- macro in changeboard/macros/. The filters apply to the environment (its
 -- application_id, that application's portfolio). Active bookings have a
 -- status in $statuses; they are [start_at, end_at), clipped to W; NULL end_at
 -- ends at min(W end, as_of) (n_open_ended); end_at < start_at is ignored

@@ -9,7 +9,7 @@
 -- $portfolios: list of application portfolios to keep (default: null)
 -- METRICS.md booking_conflicts per environment, over the pairs of
 -- booking_conflicts.sql; the logic is the environment_conflicts macro in
--- changeboard/macros.sql. Environments with an active booking in W (n > 0),
+-- changeboard/macros/. Environments with an active booking in W (n > 0),
 -- or with an open-ended or invalid active one.
 -- n_conflict_pairs: conflicting pairs; n_conflicted_bookings: distinct
 -- bookings in them; conflict_hours: time within W with c(t) > capacity;

@@ -8,7 +8,7 @@
 -- $portfolios: list of application portfolios to keep (default: null)
 -- $unavailable_kinds: list of window kinds (default: blackout,maintenance)
 -- METRICS.md environment_utilization; the logic is the environment_usage
--- macro in changeboard/macros.sql. The filters apply to the environment
+-- macro in changeboard/macros/. The filters apply to the environment
 -- (its application_id, that application's portfolio). Available time A = W
 -- within the calendar (always, or business_hours: Mon-Fri 08:00-18:00 per
 -- local date in environments.timezone, NULL = UTC, so DST is handled) minus

@@ -9,7 +9,7 @@
 -- $unavailable_kinds: list of window kinds (default: blackout,maintenance)
 -- METRICS.md environment_utilization rolled up by C7 over the environments
 -- of environment_utilization.sql (both read the environment_usage macro in
--- changeboard/macros.sql):
+-- changeboard/macros/):
 -- utilization = sum of booked / sum of available hours, slot_utilization =
 -- sum of slot / sum of capacity hours, demand_ratio = sum of demand / sum of
 -- capacity hours; never a mean of ratios. No available time gives NULL.

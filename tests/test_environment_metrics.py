@@ -560,7 +560,7 @@ def test_many_bookings_over_capacity_count_excess_per_extra_booking(
     ("booking_conflicts", "booking_conflicts_by_environment"),
 ])
 def test_rollup_query_takes_its_detail_query_parameters(detail, rollup):
-    # both read the same macros in changeboard/macros.sql
+    # both read the same macros in changeboard/macros/
     assert db.params(detail) == db.params(rollup)
 
 
