@@ -1,0 +1,7 @@
+"""Errors shared by the adapters and the loader."""
+
+
+class FileError(Exception):
+    """A file that cannot be loaded at all: the message names the file and,
+    where there is one, the column and value. Nothing is written but a failed
+    ingest_batches row."""
