@@ -100,6 +100,62 @@ def period_filter() -> dict[str, date]:
     return window
 
 
+FILTERS = {  # query parameter -> sidebar label
+    "portfolios": "Portfolio",
+    "application_ids": "Application",
+    "teams": "Team",
+    "change_types": "Change type",
+    "tiers": "Environment tier",
+}
+
+
+def global_filters() -> dict[str, list[str]]:
+    """Sidebar filters shared by every page, kept in the URL (?teams=a,b).
+
+    Returns only the filters in use; an empty pick means "all".
+    """
+    if db.version(config.DB_PATH) is None:
+        return {}
+    options = query("filter_options")
+    chosen = {}
+    for name, label in FILTERS.items():
+        rows = options[options["filter_name"] == name]
+        labels = dict(zip(rows["option_value"], rows["option_label"],
+                          strict=True))
+        from_url = [v for v in st.query_params.get(name, "").split(",")
+                    if v in labels]
+        picked = st.sidebar.multiselect(
+            label, list(labels), default=from_url, format_func=labels.get,
+            key=f"filter-{name}", placeholder="All")
+        if picked:
+            st.query_params[name] = ",".join(picked)
+            chosen[name] = picked
+        elif name in st.query_params:
+            del st.query_params[name]
+    if st.sidebar.button("Reset filters", key="reset-filters",
+                         disabled=not chosen):
+        for name in FILTERS:
+            st.session_state.pop(f"filter-{name}", None)
+            if name in st.query_params:
+                del st.query_params[name]
+        st.rerun()
+    return chosen
+
+
+def scoped(name: str, window: dict, filters: dict, **extra) -> pd.DataFrame:
+    """query() with the period and those global filters the query takes."""
+    declared = db.params(name)
+    params = {k: v for k, v in {**window, **filters}.items() if k in declared}
+    return query(name, **params, **extra)
+
+
+def unapplied(name: str, filters: dict) -> str:
+    """A note naming the chosen filters that query does not take, or ''."""
+    declared = db.params(name)
+    skipped = [FILTERS[k].lower() for k in filters if k not in declared]
+    return f" · not filtered by {', '.join(skipped)}" if skipped else ""
+
+
 def data_banner() -> pd.Series | None:
     """Says what data is shown and how fresh; None when there is none yet."""
     if db.version(config.DB_PATH) is None:

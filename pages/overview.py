@@ -6,18 +6,19 @@ from changeboard import charts, ui
 st.title("Overview")
 status = ui.data_banner()
 window = ui.period_filter()
+filters = ui.global_filters()
 if status is None:
     st.stop()
 before = ui.previous(window)
 
 success, success_before = (
-    ui.query("change_success_rate", **w).iloc[0] for w in (window, before))
+    ui.scoped("change_success_rate", w, filters).iloc[0] for w in (window, before))
 emergency, emergency_before = (
-    ui.query("emergency_change_ratio", **w).iloc[0] for w in (window, before))
+    ui.scoped("emergency_change_ratio", w, filters).iloc[0] for w in (window, before))
 releases, releases_before = (
-    ui.query("release_cadence_summary", **w).iloc[0] for w in (window, before))
+    ui.scoped("release_cadence_summary", w, filters).iloc[0] for w in (window, before))
 usage, usage_before = (
-    ui.query("environment_utilization_summary", **w).iloc[0]
+    ui.scoped("environment_utilization_summary", w, filters).iloc[0]
     for w in (window, before))
 
 st.caption(f"Deltas compare with the {(window['end_date'] - window['start_date']).days}"
@@ -57,7 +58,8 @@ with cards[2]:
     st.caption(
         f"n = {int(releases['n_releases']):,} releases of "
         f"{int(releases['n_applications']):,} applications · median gap "
-        f"{ui.number(releases['median_gap_days'])} days")
+        f"{ui.number(releases['median_gap_days'])} days"
+        + ui.unapplied("release_cadence_summary", filters))
 with cards[3]:
     st.metric(
         "Environment utilisation", ui.pct(usage["utilization"]),
@@ -69,11 +71,13 @@ with cards[3]:
         f"n = {int(usage['n_environments']):,} environments · "
         f"{ui.number(usage['booked_hours'], 0)} of "
         f"{ui.number(usage['available_hours'], 0)} h booked · "
-        f"{int(usage['n_idle']):,} idle")
+        f"{int(usage['n_idle']):,} idle"
+        + ui.unapplied("environment_utilization_summary", filters))
 
 days = (window["end_date"] - window["start_date"]).days
 grain = "week" if days <= 120 else "month"
-trend = ui.query("change_success_rate_by_period", grain=grain, **window)
+trend = ui.scoped("change_success_rate_by_period", window, filters,
+                  grain=grain)
 st.subheader(f"Change outcomes per {grain}")
 if trend["n"].sum() == 0:
     st.info("No changes were implemented in this period: widen the dates.")

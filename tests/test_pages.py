@@ -57,3 +57,34 @@ def test_a_missing_database_says_how_to_build_one(monkeypatch, tmp_path):
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not app.exception
     assert "python -m ingest --sample" in app.warning[0].value
+
+
+def test_global_filters_come_from_the_url_and_narrow_the_numbers(
+        sample_db, monkeypatch):
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+
+    def first_caption(url):
+        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        app.query_params.update(url)
+        app.run()
+        assert not app.exception
+        return app, next(c.value for c in app.caption
+                         if c.value.startswith("n = "))
+
+    _, n_all = first_caption({"period": "last_365"})
+    app, n_emergency = first_caption({"period": "last_365",
+                                      "change_types": "emergency"})
+    assert app.multiselect(key="filter-change_types").value == ["emergency"]
+    assert n_emergency != n_all
+    assert app.metric[1].value == "100.0%"  # only emergencies are left
+    assert any("not filtered by change type" in c.value for c in app.caption)
+
+
+def test_reset_clears_the_filters(app):
+    app.query_params["teams"] = "nobody-by-this-name"
+    app.query_params["change_types"] = "normal"
+    app.run()
+    assert app.multiselect(key="filter-change_types").value == ["normal"]
+    app.button(key="reset-filters").click().run()
+    assert app.multiselect(key="filter-change_types").value == []
+    assert "change_types" not in app.query_params

@@ -1,0 +1,57 @@
+-- One row per value a global filter can take: the filter name, the value
+-- and its label, for the sidebar's pick lists.
+-- Values come from the reference tables and the changes themselves, so a
+-- team or application that only appears on changes can still be picked.
+with options as (
+    select
+        'portfolios' as filter_name,
+        portfolio as option_value,
+        portfolio as option_label
+    from applications
+    where portfolio is not null
+    union
+    select
+        'application_ids' as filter_name,
+        application_id as option_value,
+        coalesce(name, application_id) as option_label
+    from applications
+    union
+    select
+        'application_ids' as filter_name,
+        c.application_id as option_value,
+        c.application_id as option_label
+    from changes as c
+    where
+        c.application_id is not null
+        and c.application_id not in (select application_id from applications)
+    union
+    select
+        'teams' as filter_name,
+        assignment_group as option_value,
+        assignment_group as option_label
+    from changes
+    where assignment_group is not null
+    union
+    select
+        'change_types' as filter_name,
+        change_type as option_value,
+        change_type as option_label
+    from changes
+    union
+    select
+        'tiers' as filter_name,
+        tier as option_value,
+        tier as option_label
+    from environments
+),
+
+sorted as (
+    select
+        filter_name,
+        option_value,
+        option_label
+    from options
+    order by filter_name, option_label, option_value
+)
+
+select * from sorted
