@@ -36,7 +36,10 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 
 def xlsx_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+    # belt and braces: XlsxWriter would otherwise turn "=..." text into formulas
+    options = {"strings_to_formulas": False, "strings_to_urls": False}
+    with pd.ExcelWriter(buffer, engine="xlsxwriter",
+                        engine_kwargs={"options": options}) as writer:
         _naive_utc(neutralise(frame)).to_excel(
             writer, sheet_name=sheet[:31], index=False)
     return buffer.getvalue()

@@ -1,0 +1,60 @@
+"""CSV and XLSX exports equal the table shown and never run as formulas."""
+import io
+
+import pandas as pd
+import pytest
+
+import reports
+
+
+@pytest.fixture
+def frame():
+    return pd.DataFrame({
+        "change_id": ["CHG1", "CHG2", "CHG3", "CHG4"],
+        "title": ["=HYPERLINK(\"http://x\",\"y\")", "@SUM(A1:A9)",
+                  "-1+2", "Patch & reboot <b>"],
+        "n": [1, 2, 3, 4],
+        "rate": [0.5, None, 1.0, 0.25],
+        "closed_at": pd.to_datetime(
+            ["2026-01-01 10:00Z", "2026-01-02 11:30Z", None,
+             "2026-01-04 00:00Z"], utc=True),
+    })
+
+
+@pytest.mark.parametrize("text, safe", [
+    ("=1+1", "'=1+1"), ("+1", "'+1"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("\tx", "'\tx"), ("\rx", "'\rx"), ("plain", "plain"), ("a=b", "a=b"),
+])
+def test_cells_a_spreadsheet_would_execute_are_quoted(text, safe):
+    assert reports.neutralise(pd.DataFrame({"t": [text]}))["t"][0] == safe
+
+
+def test_numbers_are_never_quoted(frame):
+    out = reports.neutralise(pd.DataFrame({"delta": [-1.5, 2.0]}))
+    assert out["delta"].tolist() == [-1.5, 2.0]
+
+
+def test_csv_export_has_the_rows_and_columns_shown(frame):
+    back = pd.read_csv(io.BytesIO(reports.csv_bytes(frame)))
+    assert back.columns.tolist() == frame.columns.tolist()
+    assert back["change_id"].tolist() == frame["change_id"].tolist()
+    assert back["n"].tolist() == [1, 2, 3, 4]
+    assert back["title"].tolist()[:2] == ["'=HYPERLINK(\"http://x\",\"y\")",
+                                          "'@SUM(A1:A9)"]
+    assert back["title"][3] == "Patch & reboot <b>"
+
+
+def test_xlsx_export_has_the_rows_and_columns_shown(frame):
+    back = pd.read_excel(io.BytesIO(reports.xlsx_bytes(frame)))
+    assert back.columns.tolist() == frame.columns.tolist()
+    assert back["n"].tolist() == [1, 2, 3, 4]
+    assert back["rate"].isna().tolist() == [False, True, False, False]
+    assert back["title"][0].startswith("'=")
+    assert back["closed_at"][0] == pd.Timestamp("2026-01-01 10:00")
+
+
+def test_xlsx_cells_are_text_not_formulas(frame):
+    from openpyxl import load_workbook
+    sheet = load_workbook(io.BytesIO(reports.xlsx_bytes(frame))).active
+    assert sheet["B2"].data_type == "s"
+    assert sheet["B2"].value.startswith("'=")
