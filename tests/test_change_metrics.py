@@ -188,3 +188,502 @@ def test_an_unknown_grain_is_refused(con):
     import duckdb
     with pytest.raises(duckdb.InvalidInputException, match="grain must be"):
         db.run(con, "change_success_rate_by_period", grain="day", **JAN)
+
+
+# --- change_success_score ---------------------------------------------------
+
+def incident(incident_id, priority=None, opened="2026-01-16 00:00Z",
+             resolved=None, **links):
+    return {"incident_id": incident_id, "priority": priority,
+            "opened_at": opened, "resolved_at": resolved, **links}
+
+
+def deployment(deployment_id, change_id, status="succeeded", env="P",
+               finished="2026-01-15 09:00Z", **extra):
+    return {"deployment_id": deployment_id, "application_id": "A",
+            "environment_id": env, "change_id": change_id, "status": status,
+            "started_at": finished, "finished_at": finished, **extra}
+
+
+def records(frame):
+    """Rows as dicts, a NULL as None (pandas reads a NULL text as NaN)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def by_key(frame, key):
+    return {row[key]: row for row in records(frame)}
+
+
+def test_score_weighs_close_codes_and_linked_incident_priorities(con, given):
+    given("changes", [
+        change("C1", assignment_group="Ops"),
+        change("C2", "successful_with_issues", assignment_group="Ops"),
+        change("C3", "unsuccessful", assignment_group="Ops"),
+        change("C4", "backed_out", assignment_group="Ops"),
+        change("C5", "cancelled", state="cancelled", assignment_group="Ops")])
+    given("incidents", [
+        incident("I1", 1, caused_by_change_id="C1"),
+        incident("I2", 2, caused_by_change_id="C2"),
+        incident("I3", 3, caused_by_change_id="C3"),
+        incident("I4", 4, caused_by_change_id="C4"),
+        incident("I5", None, caused_by_change_id="C1"),
+        # opened long before the window: still scored (whenever opened)
+        incident("I6", 3, opened="2025-06-01 00:00Z",
+                 caused_by_change_id="C2")])
+    row = rate(con, "change_success_score")
+    # 3 - 2 - 5 - 5 (close codes) - 10 - 5 - 2 - 2 (P1, P2, P3, P3)
+    assert row["score"] == -28
+    assert row["score_per_change"] == pytest.approx(-7.0)
+    assert (row["n"], row["n_successful"], row["n_successful_with_issues"],
+            row["n_unsuccessful"], row["n_backed_out"]) == (4, 1, 1, 1, 1)
+    assert (row["n_incidents"], row["n_incidents_p1"], row["n_incidents_p2"],
+            row["n_incidents_p3"], row["n_incidents_p4_or_lower"],
+            row["n_incidents_unprioritized"]) == (6, 1, 1, 2, 1, 1)
+    assert row["n_excluded"] == 1
+
+
+def test_incident_linked_twice_scores_once_per_group_and_in_each_group(
+        con, given):
+    given("changes", [change("C1", assignment_group="Ops"),
+                      change("C2", assignment_group="Ops"),
+                      change("C3", assignment_group="Dev")])
+    given("deployments", [deployment("D2", "C2"), deployment("D3", "C3")])
+    given("incidents", [
+        # linked to C1 and (through D2) to C2: both Ops, scored once there
+        incident("I1", 1, caused_by_change_id="C1",
+                 caused_by_deployment_id="D2"),
+        # linked to C2 (Ops) and through D3 to C3 (Dev): scored in both
+        incident("I2", 2, caused_by_change_id="C2",
+                 caused_by_deployment_id="D3")])
+    rows = by_key(db.run(con, "change_success_score", **JAN), "assignment_group")
+    assert rows["Ops"]["score"] == 3 + 3 - 10 - 5
+    assert rows["Ops"]["n_incidents"] == 2
+    assert rows["Dev"]["score"] == 3 - 5
+    assert rows["Dev"]["n_incidents_p2"] == 1
+
+
+def test_score_has_a_row_for_changes_without_a_group(con, given):
+    given("changes", [change("C1", assignment_group="Ops"),
+                      change("C2", "unsuccessful")])
+    rows = db.run(con, "change_success_score", **JAN)
+    assert [(r["assignment_group"], r["score"]) for r in records(rows)] == [
+        ("Ops", 3), (None, -5)]
+
+
+def test_score_weights_are_data_in_servicenow_default(con):
+    weights = dict(con.execute(
+        "select component, weight from servicenow_default()").fetchall())
+    assert weights == {"successful": 3, "successful_with_issues": -2,
+                       "unsuccessful": -5, "backed_out": -5,
+                       "p1": -10, "p2": -5, "p3": -2}
+
+
+# --- unauthorized_changes ---------------------------------------------------
+
+def started(change_id, approval="approved", approved="2026-01-14 09:00Z",
+            start="2026-01-15 09:00Z", cab=True, **extra):
+    return change(change_id, approval=approval, approved_at=approved,
+                  actual_start_at=start, is_cab_required=cab, **extra)
+
+
+def test_cab_required_change_started_without_approval_is_unauthorized(
+        con, given):
+    given("changes", [
+        started("C1", approved="2026-01-15 09:00Z"),  # at the start: fine
+        started("C2", approved="2026-01-15 09:00:01Z"),  # retroactive
+        started("C3", "rejected", approved=None),
+        started("C4", approved=None),  # authorised, time missing
+        started("C5", cab=False, approval="not_required"),
+        started("C6", cab=None),
+        started("C7", "requested", start="2026-02-01 00:00Z"),  # outside
+        started("C8", None, approved=None),  # approval missing
+    ])
+    row = rate(con, "unauthorized_changes")
+    assert (row["n"], row["n_unauthorized"], row["n_not_approved"],
+            row["n_approved_after_start"], row["n_approval_time_missing"],
+            row["n_excluded"], row["n_unclassified"]) == (4, 2, 1, 1, 1, 1, 2)
+    assert row["unauthorized_rate"] == pytest.approx(0.5)
+
+
+def test_unauthorized_records_flag_each_cab_required_change(con, given):
+    given("changes", [
+        started("C1", start="2026-01-15 09:00Z"),
+        started("C2", approved="2026-01-16 09:00Z", start="2026-01-15 10:00Z"),
+        started("C3", "rejected", approved=None, start="2026-01-15 11:00Z"),
+        started("C4", cab=False),
+        started("C5", start="2026-01-01 00:00Z", approved=None)])
+    rows = db.run(con, "unauthorized_change_records", **JAN)
+    flags = ["change_id", "is_unauthorized", "is_not_approved",
+             "is_approved_after_start", "is_approval_time_missing"]
+    assert rows[flags].values.tolist() == [
+        ["C5", False, False, False, True],
+        ["C1", False, False, False, False],
+        ["C2", True, False, True, False],
+        ["C3", True, True, False, False]]
+
+
+def test_unauthorized_rate_is_null_without_cab_required_changes(con, given):
+    given("changes", [started("C1", cab=False)])
+    row = rate(con, "unauthorized_changes")
+    assert (row["n"], row["n_excluded"]) == (0, 1)
+    assert row["unauthorized_rate"] is None or row["unauthorized_rate"] != \
+        row["unauthorized_rate"]
+
+
+# --- approval_lead_time -----------------------------------------------------
+
+def approved(change_id, hours, change_type="normal",
+             approved_at="2026-01-15 12:00Z", **extra):
+    from datetime import datetime, timedelta
+    at = datetime.fromisoformat(approved_at.replace("Z", "+00:00"))
+    created = (at - timedelta(hours=hours)).isoformat()
+    return change(change_id, change_type=change_type, approval="approved",
+                  approved_at=approved_at, created_at=created, **extra)
+
+
+def test_approval_lead_time_per_change_type(con, given):
+    given("changes", [
+        approved("N1", 1), approved("N2", 2), approved("N3", 3),
+        approved("N4", 10),
+        approved("N5", -1),  # approved before created: invalid
+        # approved, not yet implemented: still counts
+        approved("N6", 100, approved_at="2026-02-01 00:00Z"),  # outside W
+        approved("E1", 5, "emergency", state="scheduled", close_code=None,
+                 end=None),
+        change("X1", approval="approved", approved_at=None),  # outside
+        change("X2", approval="rejected", approved_at="2026-01-15 12:00Z"),
+    ])
+    rows = by_key(db.run(con, "approval_lead_time", **JAN), "change_type")
+    normal, emergency = rows["normal"], rows["emergency"]
+    assert normal["median_lead_time_hours"] == pytest.approx(2.5)
+    assert normal["p85_lead_time_hours"] == pytest.approx(6.85)
+    assert normal["mean_lead_time_hours"] == pytest.approx(4.0)
+    assert (normal["n"], normal["n_invalid"], normal["n_excluded"]) == (4, 1, 1)
+    assert (emergency["n"], emergency["median_lead_time_hours"]) == (1, 5.0)
+    assert set(rows) == {"normal", "emergency"}
+
+
+def test_approval_lead_time_summary_pools_every_type(con, given):
+    given("changes", [approved("N1", 1), approved("N2", 2), approved("N3", 3),
+                      approved("N4", 10), approved("E1", 5, "emergency")])
+    row = rate(con, "approval_lead_time_summary")
+    assert (row["n"], row["median_lead_time_hours"]) == (5, 3.0)
+    assert row["mean_lead_time_hours"] == pytest.approx(4.2)
+
+
+# --- change_lead_time -------------------------------------------------------
+
+def test_change_lead_time_runs_from_creation_to_actual_end(con, given):
+    given("changes", [
+        change("C1", created_at="2026-01-15 10:00Z"),  # zero: kept
+        change("C2", created_at="2026-01-15 08:00Z"),
+        change("C3", "unsuccessful", created_at="2026-01-15 06:00Z"),
+        change("C4", created_at="2026-01-15 11:00Z"),  # negative: invalid
+        change("C5", end=None, closed_at="2026-01-20 00:00Z"),  # no fallback
+        change("C6", "cancelled", state="cancelled"),
+        change("C7", None, state="review"),
+    ])
+    row = rate(con, "change_lead_time")
+    assert (row["n"], row["n_invalid"], row["n_excluded"],
+            row["n_unclassified"]) == (3, 1, 1, 1)
+    assert row["median_lead_time_hours"] == pytest.approx(2.0)
+    assert row["p85_lead_time_hours"] == pytest.approx(3.4)
+    assert row["mean_lead_time_hours"] == pytest.approx(2.0)
+
+
+# --- schedule_adherence -----------------------------------------------------
+
+def scheduled(change_id, start_delay, end_delay, **extra):
+    from datetime import UTC, datetime, timedelta
+    start = datetime(2026, 1, 15, 10, tzinfo=UTC)
+    end = datetime(2026, 1, 15, 12, tzinfo=UTC)
+    row = change(change_id, planned_start_at=start.isoformat(),
+                 planned_end_at=end.isoformat(),
+                 actual_start_at=(start + timedelta(
+                     minutes=start_delay)).isoformat(),
+                 end=(end + timedelta(minutes=end_delay)).isoformat())
+    row.update(extra)
+    return row
+
+
+def schedule_rows():
+    return [scheduled("S1", 0, 0), scheduled("S2", 10, 0),
+            scheduled("S3", -5, 0), scheduled("S4", 0, 30),
+            scheduled("S5", 20, 60), scheduled("S6", 0, 0, planned_end_at=None),
+            scheduled("S7", 0, 0, close_code="cancelled", state="cancelled")]
+
+
+def test_schedule_adherence_classifies_starts_and_ends(con, given):
+    given("changes", schedule_rows())
+    row = rate(con, "schedule_adherence")
+    assert (row["n"], row["n_on_schedule"], row["n_started_late"],
+            row["n_started_early"], row["n_overran"]) == (5, 1, 2, 1, 2)
+    assert (row["n_unclassified"], row["n_excluded"]) == (1, 1)
+    assert row["on_schedule_rate"] == pytest.approx(0.2)
+    assert row["started_late_rate"] == pytest.approx(0.4)
+    assert row["started_early_rate"] == pytest.approx(0.2)
+    assert row["overran_rate"] == pytest.approx(0.4)
+    assert row["median_start_delay_minutes"] == pytest.approx(0.0)
+    assert row["median_overrun_minutes"] == pytest.approx(45.0)
+
+
+def test_schedule_tolerance_forgives_late_starts_and_ends_not_early_ones(
+        con, given):
+    given("changes", schedule_rows())
+    row = rate(con, "schedule_adherence", tolerance_minutes=15)
+    # S2 (10 min late) is now on time; S5 (20 late) and S4/S5 overruns stay
+    assert (row["n_on_schedule"], row["n_started_late"],
+            row["n_started_early"], row["n_overran"]) == (2, 1, 1, 2)
+    row = rate(con, "schedule_adherence", tolerance_minutes=30)
+    assert (row["n_overran"], row["median_overrun_minutes"]) == (1, 60.0)
+
+
+# --- failed_change_recovery_time --------------------------------------------
+
+def recovery(con, **params):
+    return rate(con, "failed_change_recovery_time", **params)
+
+
+def test_devopsmetrics_recovery_case_is_reproduced(con, given):
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from conftest import SHARED
+    cases = json.loads((SHARED / "peer-fixtures" / "transcribed"
+                        / "peer_unit_cases.json").read_text())
+    case = next(c for c in cases["devopsmetrics_cases"]
+                if c["name"] == "mttr_mean_with_out_of_window")
+    anchor = datetime(2024, 6, 5, 12, tzinfo=UTC)
+    changes, incidents = [], []
+    for k, (offset, duration) in enumerate(case["restore_items"]):
+        resolved = anchor + timedelta(hours=offset)
+        opened = resolved - timedelta(hours=duration)
+        changes.append(change(f"C{k}", end=opened.isoformat()))
+        incidents.append(incident(f"I{k}", 2, opened=opened.isoformat(),
+                                  resolved=resolved.isoformat(),
+                                  caused_by_change_id=f"C{k}"))
+    given("changes", changes)
+    given("incidents", incidents)
+    row = recovery(con, start_date="2024-05-30", end_date="2024-06-06")
+    assert row["n"] == 5
+    assert row["median_recovery_hours"] == pytest.approx(0.8333, abs=1e-4)
+    assert row["mttr_hours"] == pytest.approx(case["expect_mean_hours"])
+
+
+def test_close_code_failure_starts_at_first_prod_deployment_and_ends_at_rollback(
+        con, given):
+    given("environments", [{"environment_id": "P", "name": "prod",
+                            "tier": "prod"},
+                           {"environment_id": "S", "name": "stage",
+                            "tier": "staging"}])
+    given("changes", [change("C1", "unsuccessful",
+                             actual_start_at="2026-01-15 08:00Z")])
+    given("deployments", [
+        deployment("D0", "C1", env="S", finished="2026-01-15 09:00Z"),
+        deployment("D1", "C1", finished="2026-01-15 10:00Z"),
+        deployment("D2", "C1", finished="2026-01-15 12:00Z"),
+        # a rollback before the start is no restoration
+        deployment("R0", "C1", env="S", finished="2026-01-15 09:30Z",
+                   is_rollback=True),
+        # any environment; a failed rollback restores nothing
+        deployment("R1", "C1", "failed", finished="2026-01-15 11:00Z",
+                   is_rollback=True),
+        deployment("R2", "C1", env="S", finished="2026-01-15 11:30Z",
+                   is_rollback=True)])
+    row = recovery(con, **JAN)
+    assert (row["n"], row["median_recovery_hours"]) == (1, 1.5)
+
+
+def test_backed_out_change_without_prod_deployment_recovers_when_backed_out(
+        con, given):
+    given("changes", [change("C1", "backed_out",
+                             actual_start_at="2026-01-15 08:00Z")])
+    row = recovery(con, **JAN)
+    assert (row["n"], row["median_recovery_hours"]) == (1, 2.0)
+
+
+def test_incident_failure_starts_at_first_incident_and_ends_when_all_resolved(
+        con, given):
+    # a late link to an old change: measured from the incidents, not the change
+    given("changes", [change("C1", end="2025-06-01 00:00Z")])
+    given("incidents", [
+        incident("I1", opened="2026-01-15 10:00Z", resolved="2026-01-15 11:00Z",
+                 caused_by_change_id="C1"),
+        incident("I2", opened="2026-01-15 10:30Z", resolved="2026-01-15 13:00Z",
+                 caused_by_change_id="C1")])
+    row = recovery(con, **JAN)
+    assert (row["n"], row["median_recovery_hours"], row["mttr_hours"]) == (
+        1, 3.0, 3.0)
+
+
+def test_restoration_is_the_earliest_evidence(con, given):
+    given("changes", [change("C1", "backed_out",
+                             actual_start_at="2026-01-15 06:00Z")])
+    given("incidents", [incident("I1", opened="2026-01-15 07:00Z",
+                                 resolved="2026-01-15 08:00Z",
+                                 caused_by_change_id="C1")])
+    assert recovery(con, **JAN)["median_recovery_hours"] == 2.0
+
+
+def test_unrestored_failures_are_open_or_unmeasurable_never_measured_to_now(
+        con, given):
+    given("changes", [
+        change("C1", "unsuccessful"), change("C2", "unsuccessful"),
+        change("C3"),  # its incident is resolved after the window
+        change("C4", "unsuccessful", end="2025-12-01 00:00Z"),  # outside
+    ])
+    given("incidents", [
+        incident("I1", opened="2026-01-15 11:00Z", caused_by_change_id="C1"),
+        incident("I2", opened="2026-01-15 11:00Z",
+                 resolved="2026-01-15 12:00Z", caused_by_change_id="C1"),
+        incident("I3", opened="2026-01-31 11:00Z",
+                 resolved="2026-02-02 00:00Z", caused_by_change_id="C3")])
+    row = recovery(con, **JAN)
+    assert (row["n"], row["n_open"], row["n_unmeasurable"]) == (0, 1, 1)
+    assert row["median_recovery_hours"] is None or \
+        row["median_recovery_hours"] != row["median_recovery_hours"]
+
+
+def test_restored_before_the_start_is_invalid(con, given):
+    given("changes", [change("C1")])
+    given("incidents", [incident("I1", opened="2026-01-15 11:00Z",
+                                 resolved="2026-01-15 10:00Z",
+                                 caused_by_change_id="C1")])
+    row = recovery(con, **JAN)
+    assert (row["n"], row["n_invalid"]) == (0, 1)
+
+
+def test_min_priority_decides_which_incidents_must_be_resolved(con, given):
+    given("changes", [change("C1", "backed_out",
+                             actual_start_at="2026-01-15 06:00Z")])
+    given("incidents", [incident("I1", 4, opened="2026-01-15 07:00Z",
+                                 resolved="2026-01-15 07:30Z",
+                                 caused_by_change_id="C1")])
+    assert recovery(con, **JAN)["median_recovery_hours"] == 1.5
+    assert recovery(con, failure_min_priority=3, **JAN)[
+        "median_recovery_hours"] == 4.0
+
+
+# --- breakdowns and records -------------------------------------------------
+
+def breakdown_rows(given):
+    given("applications", [
+        {"application_id": "A1", "name": "Pay", "portfolio": "Retail"},
+        {"application_id": "A2", "name": "Ledger", "portfolio": None}])
+    given("changes", [
+        change("C1", risk="low", application_id="A1", assignment_group="Ops"),
+        change("C2", "unsuccessful", risk="low", application_id="A2",
+               change_type="emergency"),
+        change("C3", risk=None, application_id="A1", assignment_group="Ops"),
+        change("C4", "cancelled", state="cancelled", risk="high",
+               application_id=None, assignment_group="Dev"),
+        change("C5", None, state="review", risk="high", application_id="A2")])
+
+
+@pytest.mark.parametrize("dimension, expected", [
+    ("change_type", {"emergency": (1, 1), "normal": (2, 0)}),
+    ("risk", {"low": (2, 1), "high": (0, 0), None: (1, 0)}),
+    ("team", {"Ops": (2, 0), "Dev": (0, 0), None: (1, 1)}),
+    ("application", {"A1": (2, 0), "A2": (1, 1), None: (0, 0)}),
+    ("portfolio", {"Retail": (2, 0), None: (1, 1)}),
+])
+def test_success_rate_by_dimension_splits_the_headline(
+        con, given, dimension, expected):
+    breakdown_rows(given)
+    rows = db.run(con, "change_success_rate_by", dimension=dimension, **JAN)
+    got = {r["dimension_value"]: (r["n"], r["n_failed"])
+           for r in records(rows)}
+    assert got == expected
+    head = rate(con)
+    for column in ("n", "n_failed", "n_excluded", "n_unclassified"):
+        assert rows[column].sum() == head[column], column
+
+
+def test_success_rate_by_an_unknown_dimension_is_refused(con):
+    import duckdb
+    with pytest.raises(duckdb.InvalidInputException, match="dimension must be"):
+        db.run(con, "change_success_rate_by", dimension="colour", **JAN)
+
+
+def test_emergency_ratio_by_period_is_zero_filled_and_adds_up(con, given):
+    given("changes", [
+        change("C1", change_type="emergency", end="2024-12-30 10:00Z"),
+        change("C2", change_type="normal", end="2024-12-31 10:00Z"),
+        change("C3", "cancelled", change_type="emergency", state="cancelled",
+               end="2025-01-07 10:00Z"),
+        change("C4", change_type="standard", end="2025-01-14 10:00Z")])
+    window = {"start_date": "2024-12-30", "end_date": "2025-01-17"}
+    rows = db.run(con, "emergency_change_ratio_by_period", grain="week",
+                  **window)
+    assert rows[["period_label", "n", "n_emergency", "is_complete"]].to_dict(
+        "records") == [
+        {"period_label": "2025-W01", "n": 2, "n_emergency": 1,
+         "is_complete": True},
+        {"period_label": "2025-W02", "n": 0, "n_emergency": 0,
+         "is_complete": True},
+        {"period_label": "2025-W03", "n": 1, "n_emergency": 0,
+         "is_complete": False}]
+    assert rows["emergency_change_ratio"].tolist()[0] == pytest.approx(0.5)
+    assert rows["emergency_change_ratio"].isna().tolist() == [False, True, False]
+    head = db.run(con, "emergency_change_ratio", **window).iloc[0]
+    assert rows["n"].sum() == head["n"] == 3
+    assert rows["n_emergency"].sum() == head["n_emergency"]
+
+
+def test_emergency_ratio_by_an_unknown_grain_is_refused(con):
+    import duckdb
+    with pytest.raises(duckdb.InvalidInputException, match="grain must be"):
+        db.run(con, "emergency_change_ratio_by_period", grain="day", **JAN)
+
+
+def test_change_records_are_the_rows_behind_the_success_rate(con, given):
+    breakdown_rows(given)
+    given("incidents", [incident("I1", caused_by_change_id="C3")])
+    rows = db.run(con, "change_records", **JAN)
+    assert rows[["change_id", "kind", "is_failed", "is_failed_by_close_code",
+                 "is_failed_by_incident", "is_failed_by_rollback"]
+                ].values.tolist() == [
+        ["C1", "implemented", False, False, False, False],
+        ["C2", "implemented", True, True, False, False],
+        ["C3", "implemented", True, False, True, False],
+        ["C4", "excluded", False, False, False, False],
+        ["C5", "unclassified", False, False, False, False]]
+    head = rate(con)
+    assert (rows["kind"] == "implemented").sum() == head["n"]
+    assert rows["is_failed"].sum() == head["n_failed"]
+
+
+# --- every query of this file runs on the sample database -------------------
+
+CHANGE_QUERIES = [
+    "change_success_score", "unauthorized_changes",
+    "unauthorized_change_records", "approval_lead_time",
+    "approval_lead_time_summary", "change_lead_time", "schedule_adherence",
+    "failed_change_recovery_time", "change_success_rate_by",
+    "emergency_change_ratio_by_period", "change_records"]
+
+
+@pytest.mark.parametrize("name", CHANGE_QUERIES)
+def test_change_query_runs_on_the_sample_database(sample_db, name):
+    with db.connect(sample_db, read_only=True) as con:
+        rows = db.run(con, name, start_date="2025-01-01", end_date="2026-01-01")
+    assert list(rows.columns)
+
+
+@pytest.mark.parametrize("name, column", [
+    ("change_success_score", "n"), ("unauthorized_changes", "n"),
+    ("approval_lead_time_summary", "n"), ("change_lead_time", "n"),
+    ("schedule_adherence", "n"), ("failed_change_recovery_time", "n"),
+    ("change_records", "change_id")])
+def test_team_filter_narrows_every_change_query(con, given, name, column):
+    given("changes", [
+        scheduled(team, 0, 0, close_code="backed_out", assignment_group=team,
+                  approval="approved", approved_at="2026-01-15 09:00Z",
+                  is_cab_required=True)
+        for team in ("Ops", "Dev")])
+    everyone = db.run(con, name, **JAN)
+    ops = db.run(con, name, teams=["Ops"], **JAN)
+    if column == "n":
+        assert (everyone[column].sum(), ops[column].sum()) == (2, 1)
+    else:
+        assert (len(everyone), ops[column].tolist()) == (2, ["Ops"])

@@ -682,3 +682,318 @@ def test_sweeps_match_a_half_open_reference(shared_con, bookings, as_of):
             assert expected["conflict_hours"] == 0 and not expected["pairs"]
         mine = listed[listed["environment_id"] == environment_id]
         assert {(a[:3], b[:3]) for a, b in pair_ids(mine)} == expected["pairs"]
+
+
+# --- environment_impact_matrix ------------------------------------------------
+
+H1 = {"start_date": "2024-01-01", "end_date": "2024-07-01"}
+
+
+def release(release_id, go_live="2024-03-01 00:00Z", **columns):
+    return {"release_id": release_id, "name": release_id.lower(),
+            "status": "planned", "release_type": "project",
+            "planned_release_at": go_live, **columns}
+
+
+def rbooking(booking_id, release_id, env_id="E1", status="approved",
+             start_at="2024-02-01 00:00Z", end_at="2024-02-02 00:00Z"):
+    return booking(booking_id, start_at, end_at, status=status,
+                   env_id=env_id, release_id=release_id)
+
+
+def matrix(con, name="environment_impact_matrix", **params):
+    return db.run(con, name, **{**H1, **params})
+
+
+def records(frame, *columns) -> list[dict]:
+    """pick(), with missing values (a NULL group) as None."""
+    return [{k: None if pd.isna(v) else v for k, v in row.items()}
+            for row in pick(frame, *columns)]
+
+
+def test_impact_cell_status_is_the_first_present_of_approved_pending_rejected(
+        con, given):
+    given("environments", [env("E1"), env("E2"), env("E3")])
+    given("releases", [release("R1")])
+    given("environment_bookings", [
+        rbooking("B1", "R1", "E1", "rejected"),
+        rbooking("B2", "R1", "E1", "pending"),
+        rbooking("B3", "R1", "E1", "approved"),
+        rbooking("B4", "R1", "E2", "rejected"),
+        rbooking("B5", "R1", "E2", "pending"),
+        rbooking("B6", "R1", "E3", "rejected"),
+    ])
+    assert pick(matrix(con), "environment_id", "cell_status", "n_bookings",
+                "is_impacted") == [
+        {"environment_id": "E1", "cell_status": "approved", "n_bookings": 3,
+         "is_impacted": True},
+        {"environment_id": "E2", "cell_status": "pending", "n_bookings": 2,
+         "is_impacted": True},
+        {"environment_id": "E3", "cell_status": "rejected", "n_bookings": 1,
+         "is_impacted": False}]
+    row = one(matrix(con, "environment_impact_release_totals"))
+    assert (row["total_impacted"], row["n_rejected_environments"]) == (2, 1)
+
+
+def test_impact_cells_use_bookings_whenever_they_are_but_not_cancelled_or_empty(
+        con, given):
+    given("environments", [env("E1"), env("E2"), env("E3")])
+    given("releases", [release("R1")])
+    given("environment_bookings", [
+        # years before W: still the release's booking
+        rbooking("B1", "R1", "E1", start_at="2020-01-01 00:00Z",
+                 end_at="2020-01-02 00:00Z"),
+        rbooking("B2", "R1", "E2", "cancelled"),
+        rbooking("B3", "R1", "E3", start_at="2024-02-01 00:00Z",
+                 end_at="2024-02-01 00:00Z"),  # empty
+    ])
+    assert list(matrix(con)["environment_id"]) == ["E1"]
+    row = one(matrix(con, "environment_impact_release_totals"))
+    assert (row["total_impacted"], row["n_bookings"], row["n_excluded"]) == (
+        1, 1, 2)
+
+
+def test_release_whose_only_bookings_are_rejected_is_a_row_with_total_zero(
+        con, given):
+    given("environments", [env("E1")])
+    given("releases", [release("R1"), release("R2")])
+    given("environment_bookings", [rbooking("B1", "R1", status="rejected")])
+    assert pick(matrix(con), "release_id", "cell_status") == [
+        {"release_id": "R1", "cell_status": "rejected"}]
+    assert pick(matrix(con, "environment_impact_release_totals"),
+                "release_id", "total_impacted") == [
+        {"release_id": "R1", "total_impacted": 0},
+        {"release_id": "R2", "total_impacted": 0}]
+    assert pick(matrix(con, "environment_impact_environment_totals"),
+                "environment_id", "total_releases", "n_rejected_releases",
+                "n") == [
+        {"environment_id": "E1", "total_releases": 0,
+         "n_rejected_releases": 1, "n": 2}]
+
+
+def test_enterprise_release_is_not_a_row_but_its_children_are(con, given):
+    given("environments", [env("E1")])
+    given("releases", [
+        release("ENT", release_type="enterprise"),
+        release("C1", parent_release_id="ENT", go_live="2024-02-01 00:00Z"),
+        release("C2", parent_release_id="ENT", go_live="2024-09-01 00:00Z"),
+        release("X", status="cancelled"),
+        release("N", release_type=None),
+    ])
+    given("environment_bookings", [
+        rbooking("B1", "ENT"), rbooking("B2", "C1"), rbooking("B3", "C2"),
+        rbooking("B4", "X"), rbooking("B5", "N")])
+    assert sorted(matrix(con)["release_id"]) == ["C1", "N"]
+    assert list(matrix(con, "environment_impact_release_totals")[
+        "release_id"]) == ["C1", "N"]
+
+
+def test_go_live_is_the_actual_release_else_the_planned_one_in_half_open_w(
+        con, given):
+    given("releases", [
+        release("R1", go_live="2024-09-01 00:00Z",
+                actual_release_at="2024-06-30 23:00Z"),  # live in W
+        release("R2", go_live="2024-03-01 00:00Z",
+                actual_release_at="2024-07-01 00:00Z"),  # live at W end
+        release("R3", go_live="2024-01-01 00:00Z"),      # planned at W start
+        release("R4", go_live=None),
+    ])
+    rows = matrix(con, "environment_impact_release_totals")
+    assert pick(rows, "release_id", "go_live_at", "is_live") == [
+        {"release_id": "R3", "go_live_at": ts("2024-01-01 00:00Z"),
+         "is_live": False},
+        {"release_id": "R1", "go_live_at": ts("2024-06-30 23:00Z"),
+         "is_live": True}]
+
+
+def test_impact_totals_count_environments_and_releases_once(con, given):
+    given("environments", [env("E1", environment_group="G"),
+                           env("E2", environment_group="G"),
+                           env("E3")])
+    given("releases", [release("R1"), release("R2")])
+    given("environment_bookings", [
+        rbooking("B1", "R1", "E1"), rbooking("B2", "R1", "E1"),
+        rbooking("B3", "R1", "E2", "pending"), rbooking("B4", "R1", "E3"),
+        rbooking("B5", "R2", "E1", "pending"),
+    ])
+    assert pick(matrix(con, "environment_impact_release_totals"),
+                "release_id", "total_impacted", "total_impacted_groups",
+                "n_bookings") == [
+        {"release_id": "R1", "total_impacted": 3,
+         "total_impacted_groups": 2, "n_bookings": 4},
+        {"release_id": "R2", "total_impacted": 1,
+         "total_impacted_groups": 1, "n_bookings": 1}]
+    assert pick(matrix(con, "environment_impact_environment_totals"),
+                "environment_id", "total_releases", "n_approved_releases",
+                "n_pending_releases") == [
+        {"environment_id": "E1", "total_releases": 2,
+         "n_approved_releases": 1, "n_pending_releases": 1},
+        {"environment_id": "E2", "total_releases": 1,
+         "n_approved_releases": 0, "n_pending_releases": 1},
+        {"environment_id": "E3", "total_releases": 1,
+         "n_approved_releases": 1, "n_pending_releases": 0}]
+
+
+def test_impact_by_group_takes_the_first_present_status_over_the_group(
+        con, given):
+    given("environments", [env("E1", environment_group="G"),
+                           env("E2", environment_group="G"),
+                           env("E3")])
+    given("releases", [release("R1"), release("R2")])
+    given("environment_bookings", [
+        rbooking("B1", "R1", "E1", "pending"),
+        rbooking("B2", "R1", "E2", "approved"),
+        rbooking("B3", "R1", "E3", "rejected"),
+        rbooking("B4", "R2", "E2", "rejected"),
+    ])
+    assert records(matrix(con, "environment_impact_matrix_by_group"),
+                "release_id", "environment_group", "cell_status",
+                "n_bookings", "n_environments") == [
+        {"release_id": "R1", "environment_group": "G",
+         "cell_status": "approved", "n_bookings": 2, "n_environments": 2},
+        {"release_id": "R1", "environment_group": None,
+         "cell_status": "rejected", "n_bookings": 1, "n_environments": 1},
+        {"release_id": "R2", "environment_group": "G",
+         "cell_status": "rejected", "n_bookings": 1, "n_environments": 1}]
+    assert records(matrix(con, "environment_impact_group_totals"),
+                "environment_group", "n_environments", "total_releases",
+                "n_rejected_releases") == [
+        {"environment_group": "G", "n_environments": 2, "total_releases": 1,
+         "n_rejected_releases": 1},
+        {"environment_group": None, "n_environments": 1,
+         "total_releases": 0, "n_rejected_releases": 1}]
+
+
+def test_impact_filters_apply_to_release_rows_and_environment_columns(
+        con, given):
+    given("applications", [{"application_id": "A1", "name": "a1"},
+                           {"application_id": "A2", "name": "a2"}])
+    given("environments", [env("E1", tier="uat", application_id="A2"),
+                           env("E2", tier="prod")])
+    given("releases", [release("R1", application_id="A1"),
+                       release("R2", application_id="A2")])
+    given("environment_bookings", [
+        rbooking("B1", "R1", "E1"), rbooking("B2", "R1", "E2"),
+        rbooking("B3", "R2", "E1")])
+    rows = matrix(con, application_ids=["A1"], tiers=["uat"])
+    assert pick(rows, "release_id", "environment_id") == [
+        {"release_id": "R1", "environment_id": "E1"}]
+    assert list(matrix(con, "environment_impact_environment_totals",
+                       tiers=["uat"])["environment_id"]) == ["E1"]
+
+
+def test_impact_matrix_takes_the_same_parameters_as_its_totals():
+    for name in ("environment_impact_release_totals",
+                 "environment_impact_environment_totals",
+                 "environment_impact_matrix_by_group",
+                 "environment_impact_group_totals"):
+        assert db.params(name) == db.params("environment_impact_matrix")
+
+
+# --- environment_impact_by_week -----------------------------------------------
+
+def by_week(con, **params):
+    rows = db.run(con, "environment_impact_by_week",
+                  **{"start_date": "2024-06-01", "end_date": "2024-06-17",
+                     **params})
+    return rows
+
+
+def test_by_week_counts_approved_and_only_pending_releases_per_iso_week(
+        con, given):
+    given("environments", [env()])
+    given("environment_bookings", [
+        rbooking("B1", "R1", start_at="2024-06-03 00:00Z",
+                 end_at="2024-06-05 00:00Z"),
+        rbooking("B2", "R2", start_at="2024-06-04 00:00Z",
+                 end_at="2024-06-06 00:00Z"),
+        rbooking("B3", "R3", "E1", "pending", "2024-06-04 00:00Z",
+                 "2024-06-11 00:00Z"),
+        rbooking("B4", "R1", "E1", "pending", "2024-06-04 00:00Z",
+                 "2024-06-11 00:00Z"),
+        rbooking("B5", "R4", start_at="2024-06-06 00:00Z",
+                 end_at="2024-06-06 01:00Z"),
+        rbooking("B6", "R5", "E1", "rejected", "2024-06-04 00:00Z",
+                 "2024-06-05 00:00Z"),
+        # ends as the week starts: not in W24
+        rbooking("B7", "R6", start_at="2024-06-09 00:00Z",
+                 end_at="2024-06-10 00:00Z"),
+    ])
+    assert pick(by_week(con), "week_label", "is_complete", "n_releases",
+                "n_pending_releases", "booked_hours", "n_bookings",
+                "n_excluded") == [
+        {"week_label": "2024-W22", "is_complete": False, "n_releases": 0,
+         "n_pending_releases": 0, "booked_hours": 0.0, "n_bookings": 0,
+         "n_excluded": 0},
+        # union of approved: Jun 3-6 (72 h) + 1 h + Jun 9 (24 h)
+        {"week_label": "2024-W23", "is_complete": True, "n_releases": 4,
+         "n_pending_releases": 1, "booked_hours": 97.0, "n_bookings": 6,
+         "n_excluded": 1},
+        {"week_label": "2024-W24", "is_complete": True, "n_releases": 0,
+         "n_pending_releases": 2, "booked_hours": 0.0, "n_bookings": 2,
+         "n_excluded": 0}]
+
+
+def test_by_week_weeks_are_local_to_the_reporting_timezone(con, given):
+    given("environments", [env()])
+    # Sunday 23:00 UTC is Monday 01:00 in Berlin (summer time)
+    given("environment_bookings", [
+        rbooking("B1", "R1", start_at="2024-06-09 23:00Z",
+                 end_at="2024-06-10 01:00Z")])
+    utc = by_week(con)
+    berlin = by_week(con, reporting_tz="Europe/Berlin")
+    assert list(utc["booked_hours"]) == [0.0, 1.0, 1.0]
+    assert list(berlin["booked_hours"]) == [0.0, 0.0, 2.0]
+
+
+# --- environment_utilization_by_group -----------------------------------------
+
+def test_utilization_by_group_is_a_ratio_of_sums_per_group(con, given):
+    given("environments", [
+        env("E1", environment_group="G"), env("E2", environment_group="G"),
+        env("E3")])
+    given("environment_bookings", [
+        booking("B1", "2024-06-03 00:00Z", "2024-06-04 00:00Z", env_id="E1"),
+        booking("B2", "2024-06-03 00:00Z", "2024-06-03 12:00Z",
+                "pending", env_id="E2"),
+        booking("B3", "2024-06-03 00:00Z", "2024-06-10 00:00Z", env_id="E3"),
+    ])
+    rows = db.run(con, "environment_utilization_by_group", **WEEK)
+    assert records(rows, "environment_group", "n_environments",
+                "available_hours", "booked_hours", "demand_hours",
+                "n_idle", "n") == [
+        {"environment_group": "G", "n_environments": 2,
+         "available_hours": 336.0, "booked_hours": 24.0,
+         "demand_hours": 36.0, "n_idle": 1, "n": 2},
+        {"environment_group": None, "n_environments": 1,
+         "available_hours": 168.0, "booked_hours": 168.0,
+         "demand_hours": 168.0, "n_idle": 0, "n": 1}]
+    assert rows["utilization"].tolist() == pytest.approx([24 / 336, 1.0])
+    assert db.params("environment_utilization_by_group") == db.params(
+        "environment_utilization_summary")
+
+
+def test_utilization_by_group_sums_to_the_summary(con, given):
+    given("environments", [
+        env("E1", environment_group="G"), env("E2", environment_group="H")])
+    given("environment_bookings", [
+        booking("B1", "2024-06-03 00:00Z", "2024-06-05 00:00Z", env_id="E1"),
+        booking("B2", "2024-06-03 00:00Z", "2024-06-04 00:00Z", env_id="E2"),
+    ])
+    rows = db.run(con, "environment_utilization_by_group", **WEEK)
+    total = one(summary(con))
+    assert rows["booked_hours"].sum() == total["booked_hours"]
+    assert rows["n"].sum() == total["n"]
+
+
+@pytest.mark.parametrize("name", [
+    "environment_impact_matrix", "environment_impact_release_totals",
+    "environment_impact_environment_totals",
+    "environment_impact_matrix_by_group", "environment_impact_group_totals",
+    "environment_impact_by_week", "environment_utilization_by_group",
+])
+def test_new_environment_queries_run_on_the_sample_database(sample_db, name):
+    with db.connect(sample_db, read_only=True) as con:
+        rows = db.run(con, name, start_date="2025-01-01",
+                      end_date="2025-07-01")
+    assert list(rows.columns)

@@ -59,3 +59,115 @@ def test_no_release_in_the_window_gives_null_median_and_zero_rate(con):
     assert row["n_releases"] == 0
     assert row["releases_per_month"] == 0
     assert row["median_gap_days"] != row["median_gap_days"]
+
+
+# --- release_on_time ----------------------------------------------------------
+
+def planned(release_id, plan, live=None, **extra):
+    return release(release_id, live, planned_release_at=plan, **extra)
+
+
+def on_time(con, name="release_on_time", **params):
+    return db.run(con, name, **{**JAN, **params}).iloc[0].to_dict()
+
+
+def test_slip_is_in_local_days_and_tolerance_widens_on_time(con, given):
+    given("releases", [
+        planned("R1", "2026-01-10 09:00Z", "2026-01-10 23:30Z"),  # Berlin: +1
+        planned("R2", "2026-01-10 09:00Z", "2026-01-08 09:00Z"),  # early: -2
+        planned("R3", "2026-01-10 09:00Z", "2026-01-13 09:00Z"),  # late: +3
+    ])
+    row = on_time(con)
+    assert (row["n"], row["n_on_time"], row["n_late"]) == (3, 2, 1)
+    assert row["on_time_rate"] == pytest.approx(2 / 3)
+    assert (row["median_slip_days"], row["mean_slip_days"],
+            row["median_slip_days_late"]) == (0, pytest.approx(1 / 3), 3)
+    berlin = on_time(con, reporting_tz="Europe/Berlin")
+    assert (berlin["n_on_time"], berlin["median_slip_days"]) == (1, 1)
+    assert on_time(con, tolerance_days=3)["n_on_time"] == 3
+
+
+def test_unplanned_cancelled_and_enterprise_releases_stay_out(con, given):
+    given("releases", [
+        planned("R1", "2026-01-10 09:00Z", "2026-01-10 10:00Z"),
+        planned("R2", None, "2026-01-10 10:00Z"),
+        planned("R3", "2026-01-10 09:00Z", "2026-01-12 10:00Z",
+                status="cancelled"),
+        planned("R4", "2026-01-10 09:00Z", "2026-01-12 10:00Z",
+                release_type="enterprise")])
+    row = on_time(con)
+    assert (row["n"], row["n_unclassified"], row["n_excluded"]) == (1, 1, 2)
+    records = db.run(con, "release_records", **JAN).set_index("release_id")
+    assert records["kind"].to_dict() == {
+        "R1": "released", "R2": "unclassified", "R3": "excluded",
+        "R4": "excluded"}
+    assert records.loc["R1", "is_on_time"] and records.loc["R1",
+                                                           "slip_days"] == 0
+
+
+def test_overdue_open_releases_count_however_old_until_as_of(con, given):
+    given("releases", [
+        planned("R1", "2024-03-01 00:00Z", status="planned"),  # very old
+        planned("R2", "2026-01-20 00:00Z", status="in_progress"),
+        planned("R3", "2026-01-20 00:00Z", status="cancelled"),
+        planned("R4", "2026-01-20 00:00Z", status="released"),
+        planned("R5", "2026-02-03 00:00Z", status="planned")])
+    assert on_time(con, as_of="2026-03-01 00:00Z")["n_overdue_open"] == 2
+    assert on_time(con, as_of="2026-01-15 00:00Z")["n_overdue_open"] == 1
+
+
+def test_no_release_in_the_window_gives_null_on_time_rate(con):
+    row = on_time(con)
+    assert row["n"] == 0 and row["on_time_rate"] != row["on_time_rate"]
+
+
+def test_on_time_by_application_keeps_a_null_application_row(con, given):
+    given("releases", [
+        planned("R1", "2026-01-10 09:00Z", "2026-01-10 10:00Z"),
+        planned("R2", "2026-01-10 09:00Z", "2026-01-12 10:00Z", app="A2"),
+        planned("R3", "2026-01-10 09:00Z", "2026-01-10 10:00Z", app=None)])
+    rows = db.run(con, "release_on_time_by_application", **JAN)
+    assert rows[["application_id", "n", "n_on_time"]].fillna("-").to_dict(
+        "records") == [
+        {"application_id": "A1", "n": 1, "n_on_time": 1},
+        {"application_id": "A2", "n": 1, "n_on_time": 0},
+        {"application_id": "-", "n": 1, "n_on_time": 1}]
+
+
+# --- cadence: monthly series and the deployments basis ------------------------
+
+def test_monthly_series_is_zero_filled_and_flags_cut_months(con, given):
+    given("releases", [release("R1", "2026-01-05 00:00Z"),
+                       release("R2", "2026-03-02 00:00Z"),
+                       release("R3", "2026-03-20 00:00Z")])
+    rows = db.run(con, "release_cadence_by_month", start_date="2026-01-01",
+                  end_date="2026-03-15")
+    assert [(str(r.month)[:7], r.n_releases, r.is_complete)
+            for r in rows.itertuples()] == [
+        ("2026-01", 1, True), ("2026-02", 0, True), ("2026-03", 1, False)]
+
+
+def test_deployments_basis_uses_production_deployments(con, given):
+    given("environments", [{"environment_id": "P", "name": "P",
+                            "tier": "prod"},
+                           {"environment_id": "S", "name": "S",
+                            "tier": "staging"}])
+    given("deployments", [
+        {"deployment_id": d, "application_id": "A1", "environment_id": e,
+         "status": s, "started_at": t, "finished_at": t}
+        for d, e, s, t in [("D1", "P", "succeeded", "2026-01-02 00:00Z"),
+                           ("D2", "S", "succeeded", "2026-01-03 00:00Z"),
+                           ("D3", "P", "failed", "2026-01-04 00:00Z"),
+                           ("D4", "P", "rolled_back", "2026-01-06 00:00Z")]])
+    row = db.run(con, "release_cadence_summary", basis="deployments",
+                 **JAN).iloc[0]
+    assert (row["n_releases"], row["n_gaps"], row["median_gap_days"]) == (
+        2, 1, 4)
+    per_app = db.run(con, "release_cadence", basis="deployments", **JAN)
+    assert per_app["median_gap_days"].tolist() == [4]
+
+
+def test_an_unknown_basis_is_refused(con):
+    import duckdb
+    with pytest.raises(duckdb.InvalidInputException, match="basis must be"):
+        db.run(con, "release_cadence", basis="changes", **JAN)

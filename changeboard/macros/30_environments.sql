@@ -1,4 +1,5 @@
--- Temporary SQL macros: environment calendars, bookings, utilisation and conflicts.
+-- Temporary SQL macros: environment calendars, bookings, utilisation,
+-- conflicts and the impact matrix.
 -- changeboard/db.py creates every file of this folder, in name order, on each
 -- connection (read-only ones too), so a database file never carries stale
 -- definitions. A macro may use macros of files sorted before its own.
@@ -634,3 +635,112 @@ left join conflicted_bookings as b on e.environment_id = b.environment_id
 left join conflict_time as t on e.environment_id = t.environment_id
 where c.n > 0 or c.n_invalid > 0 or c.n_open_ended > 0
 order by e.environment_id;
+
+-- impact_releases(...): one row per row of the environment impact matrix
+-- (METRICS.md environment_impact_matrix): releases not cancelled and not
+-- enterprise (NULL release_type is not enterprise) whose go_live_at =
+-- coalesce(actual_release_at, planned_release_at) is in W, read as local
+-- dates in p_reporting_tz; the application filters apply to the release's
+-- application_id and that application's portfolio.
+create or replace temp macro impact_releases(
+    p_start_date, p_end_date, p_reporting_tz, p_application_ids, p_portfolios
+) as table
+select
+    r.release_id,
+    r.name as release_name,
+    r.release_type,
+    r.parent_release_id,
+    r.application_id,
+    r.status as release_status,
+    coalesce(r.actual_release_at, r.planned_release_at) as go_live_at,
+    r.actual_release_at is not null as is_live
+from releases as r
+left join applications as a on r.application_id = a.application_id
+cross join report_window(
+    p_start_date, p_end_date, p_reporting_tz, null
+) as w
+where
+    r.status <> 'cancelled'
+    and coalesce(r.release_type, '') <> 'enterprise'
+    and keep(p_application_ids, r.application_id)
+    and keep(p_portfolios, a.portfolio)
+    and coalesce(r.actual_release_at, r.planned_release_at) >= w.w_start
+    and coalesce(r.actual_release_at, r.planned_release_at) < w.w_end;
+
+-- impact_bookings(...): one row per booking, whenever it is (not clipped to
+-- W), of an impact_releases release on an environment kept by the tier and
+-- group filters (a booking of an environment missing from environments is
+-- kept unless one of those filters is set), with its environment and flags:
+-- is_cancelled; is_empty (end_at = start_at); is_invalid (end_at <
+-- start_at); is_counted = none of these (NULL end_at counts: open-ended).
+create or replace temp macro impact_bookings(
+    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+    p_portfolios, p_tiers, p_environment_groups
+) as table
+select
+    r.release_id,
+    r.release_name,
+    r.application_id,
+    r.go_live_at,
+    b.booking_id,
+    b.environment_id,
+    e.name as environment_name,
+    e.environment_group,
+    e.tier,
+    b.status,
+    b.start_at,
+    b.end_at,
+    b.status = 'cancelled' as is_cancelled,
+    coalesce(b.end_at = b.start_at, false) as is_empty,
+    coalesce(b.end_at < b.start_at, false) as is_invalid,
+    b.status <> 'cancelled'
+    and coalesce(b.end_at > b.start_at, true) as is_counted
+from impact_releases(
+    p_start_date, p_end_date, p_reporting_tz, p_application_ids, p_portfolios
+) as r
+inner join environment_bookings as b on r.release_id = b.release_id
+left join environments as e on b.environment_id = e.environment_id
+where
+    keep(p_tiers, e.tier)
+    and keep(p_environment_groups, e.environment_group);
+
+-- impact_cells(...): one row per (release, environment) cell of the
+-- environment impact matrix with a counted impact_bookings booking:
+-- cell_status = first present of approved > pending > rejected; n_bookings
+-- (> 1 shows an ellipsis) and per status; is_impacted = an approved or
+-- pending booking (a rejected-only cell counts in no total).
+create or replace temp macro impact_cells(
+    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+    p_portfolios, p_tiers, p_environment_groups
+) as table
+select
+    release_id,
+    any_value(release_name) as release_name,
+    any_value(application_id) as application_id,
+    any_value(go_live_at) as go_live_at,
+    environment_id,
+    any_value(environment_name) as environment_name,
+    any_value(environment_group) as environment_group,
+    any_value(tier) as tier,
+    case
+        when bool_or(status = 'approved') then 'approved'
+        when bool_or(status = 'pending') then 'pending'
+        else 'rejected'
+    end as cell_status,
+    count(distinct booking_id) as n_bookings,
+    count(distinct booking_id) filter (
+        where status = 'approved'
+    ) as n_approved_bookings,
+    count(distinct booking_id) filter (
+        where status = 'pending'
+    ) as n_pending_bookings,
+    count(distinct booking_id) filter (
+        where status = 'rejected'
+    ) as n_rejected_bookings,
+    bool_or(status in ('approved', 'pending')) as is_impacted
+from impact_bookings(
+    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+    p_portfolios, p_tiers, p_environment_groups
+)
+where is_counted
+group by release_id, environment_id;

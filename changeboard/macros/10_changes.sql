@@ -1,0 +1,426 @@
+-- Temporary SQL macros: change populations and failure signals.
+-- changeboard/db.py creates every file of this folder, in name order, on each
+-- connection (read-only ones too), so a database file never carries stale
+-- definitions. A macro may use macros of files sorted before its own.
+
+-- scoped_changes(...): changes passing the global filters (NULL = all).
+create or replace temp macro scoped_changes(
+    application_ids, portfolios, teams, change_types, tiers
+) as table
+select c.*
+from changes as c
+left join applications as a on c.application_id = a.application_id
+left join environments as e on c.environment_id = e.environment_id
+where
+    keep(application_ids, c.application_id)
+    and keep(portfolios, a.portfolio)
+    and keep(teams, c.assignment_group)
+    and keep(change_types, c.change_type)
+    and keep(tiers, e.tier);
+
+-- change_incident_links(min_priority): one row per distinct (change,
+-- incident) pair of failure signal (a) (METRICS.md section 2): the incident's
+-- caused_by_change_id, or the change of its caused_by_deployment_id. An
+-- incident linked both ways to one change is one row; linked to two changes
+-- it is a row for each. Incidents of priority min_priority or higher only
+-- (NULL = any, unprioritised included).
+create or replace temp macro change_incident_links(min_priority) as table
+with links as (
+    select
+        i.caused_by_change_id as change_id,
+        i.incident_id
+    from incidents as i
+    where i.caused_by_change_id is not null
+    union
+    select
+        d.change_id,
+        i.incident_id
+    from incidents as i
+    inner join deployments as d
+        on i.caused_by_deployment_id = d.deployment_id
+    where d.change_id is not null
+)
+
+select
+    l.change_id,
+    i.incident_id,
+    i.priority,
+    i.opened_at,
+    i.resolved_at
+from links as l
+inner join incidents as i on l.incident_id = i.incident_id
+where
+    cast(min_priority as integer) is null
+    or i.priority <= cast(min_priority as integer);
+
+-- change_failure_signals(min_priority): one row per change with an explicit
+-- failure signal (METRICS.md section 2): a linked incident of priority
+-- min_priority or higher (NULL = any), reached by caused_by_change_id or by
+-- caused_by_deployment_id through the deployment's change; or a rolled-back
+-- or rollback deployment of the change.
+create or replace temp macro change_failure_signals(min_priority) as table
+with rolled_back as (
+    select
+        change_id,
+        coalesce(finished_at, started_at) as signal_at
+    from deployments
+    where
+        change_id is not null
+        and (status = 'rolled_back' or coalesce(is_rollback, false))
+),
+
+signals as (
+    select
+        change_id,
+        true as by_incident,
+        false as by_rollback,
+        opened_at as signal_at
+    from change_incident_links(min_priority)
+    union all
+    select
+        change_id,
+        false as by_incident,
+        true as by_rollback,
+        signal_at
+    from rolled_back
+)
+
+select
+    change_id,
+    bool_or(by_incident) as by_incident,
+    bool_or(by_rollback) as by_rollback,
+    min(signal_at) filter (where by_incident) as first_incident_at,
+    min(signal_at) filter (where by_rollback) as first_rollback_at
+from signals
+group by change_id;
+
+-- classified_changes(...): every change in the filters with its outcome
+-- (METRICS.md section 2), whenever it ended: the columns of change_outcomes
+-- without its window. kind = 'implemented', 'excluded' or 'unclassified'
+-- (see change_outcomes); changes of none of these kinds are left out.
+create or replace temp macro classified_changes(
+    p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers,
+    p_failure_min_priority
+) as table
+with classified as (
+    select
+        c.*,
+        coalesce(c.actual_end_at, c.closed_at) as outcome_at,
+        case
+            when
+                c.close_code in (
+                    'successful', 'successful_with_issues', 'unsuccessful',
+                    'backed_out'
+                )
+                then 'implemented'
+            when c.close_code in ('cancelled', 'rejected') then 'excluded'
+            when c.close_code is null and c.actual_end_at is not null
+                then 'unclassified'
+        end as kind
+    from
+        scoped_changes(
+            p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
+        ) as c
+)
+
+select
+    c.*,
+    c.kind = 'implemented' and c.actual_end_at is null
+    as outcome_from_closed_at,
+    coalesce(c.close_code in ('unsuccessful', 'backed_out'), false)
+    as is_failed_by_close_code,
+    coalesce(f.by_incident, false) as is_failed_by_incident,
+    coalesce(f.by_rollback, false) as is_failed_by_rollback,
+    c.kind = 'implemented' and (
+        c.close_code in ('unsuccessful', 'backed_out')
+        or coalesce(f.by_incident, false)
+        or coalesce(f.by_rollback, false)
+    ) as is_failed
+from classified as c
+left join change_failure_signals(p_failure_min_priority) as f
+    on c.change_id = f.change_id
+where c.kind is not null;
+
+
+-- change_outcomes(...): one row per change in the filters whose outcome falls
+-- in [p_start_date, p_end_date) read in p_reporting_tz (METRICS.md section 2
+-- and change_success_rate). kind = 'implemented' (close code successful,
+-- successful_with_issues, unsuccessful or backed_out; outcome_at =
+-- coalesce(actual_end_at, closed_at) in W), 'excluded' (cancelled or
+-- rejected, same instant in W) or 'unclassified' (no close code,
+-- actual_end_at in W). is_failed: close code unsuccessful/backed_out or an
+-- explicit signal from change_failure_signals(p_failure_min_priority).
+create or replace temp macro change_outcomes(
+    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+    p_portfolios, p_teams, p_change_types, p_tiers, p_failure_min_priority
+) as table
+select c.*
+from
+    classified_changes(
+        p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers,
+        p_failure_min_priority
+    ) as c
+where
+    c.outcome_at >= local_midnight(p_start_date, p_reporting_tz)
+    and c.outcome_at < local_midnight(p_end_date, p_reporting_tz);
+
+-- change_periods(p_start_date, p_end_date, p_grain): one row per week (ISO,
+-- Monday), month or quarter overlapping [p_start_date, p_end_date), labelled
+-- 2025-W01, 2025-01 or 2025-Q1 (METRICS.md C3); is_complete is false for a
+-- period the window's edges cut. Any other grain raises an error.
+create or replace temp macro change_periods(
+    p_start_date, p_end_date, p_grain
+) as table
+with periods as (
+    select cast(g.period_start as date) as period_start
+    from
+        generate_series(
+            date_trunc(p_grain, cast(p_start_date as date)),
+            cast(p_end_date as date) - interval 1 day,
+            case p_grain
+                when 'week' then interval 7 day
+                when 'month' then interval 1 month
+                when 'quarter' then interval 3 month
+                else error('grain must be week, month or quarter')
+            end
+        ) as g (period_start)
+)
+
+select
+    period_start,
+    case p_grain
+        when 'week' then strftime(period_start, '%G-W%V')
+        when 'quarter'
+            then
+                strftime(period_start, '%Y')
+                || '-Q'
+                || cast(quarter(period_start) as varchar)
+        else strftime(period_start, '%Y-%m')
+    end as period_label,
+    period_start >= cast(p_start_date as date)
+    and period_start
+    + case p_grain
+        when 'week' then interval 7 day
+        when 'quarter' then interval 3 month
+        else interval 1 month
+    end
+    <= cast(p_end_date as date) as is_complete
+from periods;
+
+-- servicenow_default(): the weights of ServiceNow's change success score
+-- (ServiceNowDocs change-score-calculation.md), one row per scored
+-- component: a change's close code, or a linked incident's priority as
+-- p1..p3. backed_out is ours, weighed as unsuccessful; a component not
+-- listed (priority 4 or lower) weighs 0.
+create or replace temp macro servicenow_default() as table
+select
+    w.component,
+    w.weight
+from (
+    values
+    ('successful', 3),
+    ('successful_with_issues', -2),
+    ('unsuccessful', -5),
+    ('backed_out', -5),
+    ('p1', -10),
+    ('p2', -5),
+    ('p3', -2)
+) as w (component, weight);
+
+-- cab_required_starts(...): one row per change in the filters whose
+-- actual_start_at falls in [p_start_date, p_end_date) read in
+-- p_reporting_tz, with the unauthorized_changes rule (METRICS.md section 3)
+-- applied where is_cab_required is true: not approved, or approved after it
+-- started. Approved with no approved_at is authorised
+-- (is_approval_time_missing). The flags are NULL when the approval is
+-- missing (unclassified).
+create or replace temp macro cab_required_starts(
+    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+    p_portfolios, p_teams, p_change_types, p_tiers
+) as table
+with started as (
+    select
+        c.change_id,
+        c.title,
+        c.change_type,
+        c.risk,
+        c.assignment_group,
+        c.application_id,
+        c.is_cab_required,
+        c.approval,
+        c.created_at,
+        c.approved_at,
+        c.actual_start_at,
+        c.actual_end_at
+    from
+        scoped_changes(
+            p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
+        ) as c
+    where
+        c.actual_start_at >= local_midnight(p_start_date, p_reporting_tz)
+        and c.actual_start_at < local_midnight(p_end_date, p_reporting_tz)
+)
+
+select
+    *,
+    approval <> 'approved' as is_not_approved,
+    approval = 'approved'
+    and coalesce(approved_at > actual_start_at, false)
+    as is_approved_after_start,
+    approval = 'approved' and approved_at is null as is_approval_time_missing,
+    approval <> 'approved'
+    or (
+        approval = 'approved'
+        and coalesce(approved_at > actual_start_at, false)
+    )
+    as is_unauthorized
+from started;
+
+-- approval_spans(...): one row per change in the filters whose approved_at
+-- falls in [p_start_date, p_end_date) read in p_reporting_tz, whatever its
+-- later state (METRICS.md approval_lead_time): lead_hours = created_at ->
+-- approved_at. kind = 'measured', 'invalid' (negative span), 'excluded'
+-- (approval is not 'approved') or 'unclassified' (approval missing).
+create or replace temp macro approval_spans(
+    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+    p_portfolios, p_teams, p_change_types, p_tiers
+) as table
+with approved as (
+    select
+        c.change_id,
+        c.change_type,
+        c.approval,
+        c.created_at,
+        c.approved_at,
+        epoch(c.approved_at - c.created_at) / 3600 as lead_hours
+    from
+        scoped_changes(
+            p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
+        ) as c
+    where
+        c.approved_at >= local_midnight(p_start_date, p_reporting_tz)
+        and c.approved_at < local_midnight(p_end_date, p_reporting_tz)
+)
+
+select
+    *,
+    case
+        when approval is null then 'unclassified'
+        when approval <> 'approved' then 'excluded'
+        when lead_hours < 0 then 'invalid'
+        else 'measured'
+    end as kind
+from approved;
+
+-- failed_change_recoveries(...): one row per failed implemented change in
+-- the filters, whenever it ended (METRICS.md failed_change_recovery_time).
+-- recovery_started_at: for a close-code or rollback failure, the finished_at
+-- of its earliest production deployment (prod tier, succeeded or
+-- rolled_back), else actual_start_at, else outcome_at; for a failure by
+-- incidents only, their earliest opened_at. restored_at: the earliest of a
+-- succeeded is_rollback deployment of the change finished at or after the
+-- start (any environment), the back-out's end (backed_out only), and the
+-- latest resolved_at of its incidents once all are resolved; NULL when none.
+-- has_open_incident: one of its incidents is unresolved.
+create or replace temp macro failed_change_recoveries(
+    p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers,
+    p_failure_min_priority
+) as table
+with failed as (
+    select
+        change_id,
+        assignment_group,
+        close_code,
+        actual_start_at,
+        actual_end_at,
+        outcome_at,
+        is_failed_by_close_code,
+        is_failed_by_incident,
+        is_failed_by_rollback
+    from
+        classified_changes(
+            p_application_ids, p_portfolios, p_teams, p_change_types,
+            p_tiers, p_failure_min_priority
+        )
+    where is_failed
+),
+
+went_live as (
+    select
+        d.change_id,
+        min(d.finished_at) as went_live_at
+    from deployments as d
+    inner join environments as e on d.environment_id = e.environment_id
+    where
+        e.tier = 'prod'
+        and d.status in ('succeeded', 'rolled_back')
+        and d.change_id is not null
+    group by d.change_id
+),
+
+incident_spans as (
+    select
+        change_id,
+        min(opened_at) as first_opened_at,
+        max(resolved_at) as last_resolved_at,
+        bool_or(resolved_at is null) as has_open_incident
+    from change_incident_links(p_failure_min_priority)
+    group by change_id
+),
+
+started as (
+    select
+        f.*,
+        case
+            when f.is_failed_by_close_code or f.is_failed_by_rollback
+                then coalesce(g.went_live_at, f.actual_start_at, f.outcome_at)
+            else s.first_opened_at
+        end as recovery_started_at,
+        s.last_resolved_at,
+        coalesce(s.has_open_incident, false) as has_open_incident
+    from failed as f
+    left join went_live as g on f.change_id = g.change_id
+    left join incident_spans as s on f.change_id = s.change_id
+),
+
+rollbacks as (
+    select
+        s.change_id,
+        min(d.finished_at) as rolled_back_at
+    from started as s
+    inner join deployments as d on s.change_id = d.change_id
+    where
+        coalesce(d.is_rollback, false)
+        and d.status = 'succeeded'
+        and d.finished_at >= s.recovery_started_at
+    group by s.change_id
+),
+
+restored as (
+    select
+        s.*,
+        least(
+            r.rolled_back_at,
+            case
+                when s.close_code = 'backed_out'
+                    then coalesce(s.actual_end_at, s.outcome_at)
+            end,
+            case when not s.has_open_incident then s.last_resolved_at end
+        ) as restored_at
+    from started as s
+    left join rollbacks as r on s.change_id = r.change_id
+)
+
+select
+    change_id,
+    assignment_group,
+    close_code,
+    outcome_at,
+    is_failed_by_close_code,
+    is_failed_by_incident,
+    is_failed_by_rollback,
+    has_open_incident,
+    recovery_started_at,
+    restored_at,
+    epoch(restored_at - recovery_started_at) / 3600 as recovery_hours
+from restored;

@@ -1,0 +1,50 @@
+-- One row per change type (a NULL type is its own row): hours from a
+-- change's creation to its approval, for changes approved in the window.
+-- $start_date, $end_date: approval window in $reporting_tz, end exclusive
+-- $reporting_tz: IANA zone of the window's dates (default: UTC)
+-- $application_ids: list of application ids to keep (default: null)
+-- $portfolios: list of portfolios to keep (default: null)
+-- $teams: list of assignment groups to keep (default: null)
+-- $change_types: list of change types to keep (default: null)
+-- $tiers: list of target environment tiers to keep (default: null)
+-- METRICS.md approval_lead_time over the approval_spans macro: approval =
+-- 'approved' and approved_at in the window, whatever the change's later
+-- state; created_at -> approved_at in hours. Median (quantile_cont), p85
+-- and mean over the n measured spans; a negative span is left out and
+-- counted in n_invalid. n_excluded: approved_at in the window but approval
+-- not 'approved'; n_unclassified: approved_at in the window, approval
+-- missing. approval_lead_time_summary pools every type.
+with spans as (
+    select
+        change_type,
+        kind,
+        lead_hours
+    from
+        approval_spans(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $teams, $change_types, $tiers
+        )
+),
+
+summarised as (
+    select
+        change_type,
+        quantile_cont(lead_hours, 0.5) filter (
+            where kind = 'measured'
+        ) as median_lead_time_hours,
+        quantile_cont(lead_hours, 0.85) filter (
+            where kind = 'measured'
+        ) as p85_lead_time_hours,
+        avg(lead_hours) filter (
+            where kind = 'measured'
+        ) as mean_lead_time_hours,
+        count(*) filter (where kind = 'measured') as n,
+        count(*) filter (where kind = 'invalid') as n_invalid,
+        count(*) filter (where kind = 'excluded') as n_excluded,
+        count(*) filter (where kind = 'unclassified') as n_unclassified
+    from spans
+    group by change_type
+    order by change_type nulls last
+)
+
+select * from summarised

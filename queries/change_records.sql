@@ -1,0 +1,40 @@
+-- One row per change behind change_success_rate: implemented, excluded or
+-- unclassified changes whose outcome falls in the window, with their signals.
+-- $start_date, $end_date: outcome window in $reporting_tz, end exclusive
+-- $reporting_tz: IANA zone of the window's dates (default: UTC)
+-- $application_ids: list of application ids to keep (default: null)
+-- $portfolios: list of portfolios to keep (default: null)
+-- $teams: list of assignment groups to keep (default: null)
+-- $change_types: list of change types to keep (default: null)
+-- $tiers: list of target environment tiers to keep (default: null)
+-- $failure_min_priority: incidents of this priority or higher fail a change;
+--     null counts every linked incident (default: null)
+-- The rows of the change_outcomes macro for the same parameters as
+-- change_success_rate, for drill-down: kind is implemented, excluded
+-- (cancelled/rejected) or unclassified (no close code); is_failed and the
+-- three signal flags as METRICS.md section 2 defines them. Ordered by
+-- (outcome_at, change_id).
+with records as (
+    select
+        change_id,
+        title,
+        change_type,
+        risk,
+        assignment_group,
+        application_id,
+        close_code,
+        outcome_at,
+        kind,
+        is_failed,
+        is_failed_by_close_code,
+        is_failed_by_incident,
+        is_failed_by_rollback
+    from
+        change_outcomes(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $teams, $change_types, $tiers, $failure_min_priority
+        )
+    order by outcome_at, change_id
+)
+
+select * from records

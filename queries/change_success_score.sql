@@ -1,0 +1,124 @@
+-- One row per assignment group (a NULL group is its own row): ServiceNow's
+-- change success score of the changes implemented in the window.
+-- $start_date, $end_date: outcome window in $reporting_tz, end exclusive
+-- $reporting_tz: IANA zone of the window's dates (default: UTC)
+-- $application_ids: list of application ids to keep (default: null)
+-- $portfolios: list of portfolios to keep (default: null)
+-- $teams: list of assignment groups to keep (default: null)
+-- $change_types: list of change types to keep (default: null)
+-- $tiers: list of target environment tiers to keep (default: null)
+-- METRICS.md change_success_score: implemented changes with outcome_at =
+-- coalesce(actual_end_at, closed_at) in the window (change_outcomes macro)
+-- plus the distinct incidents linked to them by caused_by_change_id or
+-- caused_by_deployment_id, whenever opened (change_incident_links). score =
+-- 3 successful - 2 successful_with_issues - 5 (unsuccessful + backed_out)
+-- - 10 P1 - 5 P2 - 2 P3, the weights read from servicenow_default(). Close
+-- code and incidents both score; an incident scores once per group, and in
+-- every group whose change it is linked to; priority 4 or lower weighs 0 and
+-- a NULL priority is counted in n_incidents_unprioritized. score and
+-- score_per_change = score / n are NULL when the group has no implemented
+-- change.
+with outcomes as (
+    select
+        change_id,
+        assignment_group,
+        kind,
+        close_code
+    from
+        change_outcomes(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $teams, $change_types, $tiers, null
+        )
+),
+
+linked_incidents as (
+    select distinct
+        o.assignment_group,
+        l.incident_id,
+        l.priority
+    from outcomes as o
+    inner join change_incident_links(null) as l
+        on o.change_id = l.change_id
+    where o.kind = 'implemented'
+),
+
+scored_items as (
+    select
+        assignment_group,
+        close_code as component
+    from outcomes
+    where kind = 'implemented'
+    union all
+    select
+        assignment_group,
+        'p' || cast(priority as varchar) as component
+    from linked_incidents
+),
+
+scores as (
+    select
+        s.assignment_group,
+        cast(sum(coalesce(w.weight, 0)) as bigint) as score
+    from scored_items as s
+    left join servicenow_default() as w on s.component = w.component
+    group by s.assignment_group
+),
+
+change_counts as (
+    select
+        assignment_group,
+        count(*) filter (where kind = 'implemented') as n,
+        count(*) filter (where close_code = 'successful') as n_successful,
+        count(*) filter (
+            where close_code = 'successful_with_issues'
+        ) as n_successful_with_issues,
+        count(*) filter (where close_code = 'unsuccessful') as n_unsuccessful,
+        count(*) filter (where close_code = 'backed_out') as n_backed_out,
+        count(*) filter (where kind = 'excluded') as n_excluded,
+        count(*) filter (where kind = 'unclassified') as n_unclassified
+    from outcomes
+    group by assignment_group
+),
+
+incident_counts as (
+    select
+        assignment_group,
+        count(*) as n_incidents,
+        count(*) filter (where priority = 1) as n_incidents_p1,
+        count(*) filter (where priority = 2) as n_incidents_p2,
+        count(*) filter (where priority = 3) as n_incidents_p3,
+        count(*) filter (where priority >= 4) as n_incidents_p4_or_lower,
+        count(*) filter (where priority is null) as n_incidents_unprioritized
+    from linked_incidents
+    group by assignment_group
+),
+
+combined as (
+    select
+        c.assignment_group,
+        case when c.n > 0 then s.score end as score,
+        case when c.n > 0 then s.score end / nullif(c.n, 0)
+            as score_per_change,
+        c.n,
+        c.n_successful,
+        c.n_successful_with_issues,
+        c.n_unsuccessful,
+        c.n_backed_out,
+        coalesce(i.n_incidents, 0) as n_incidents,
+        coalesce(i.n_incidents_p1, 0) as n_incidents_p1,
+        coalesce(i.n_incidents_p2, 0) as n_incidents_p2,
+        coalesce(i.n_incidents_p3, 0) as n_incidents_p3,
+        coalesce(i.n_incidents_p4_or_lower, 0) as n_incidents_p4_or_lower,
+        coalesce(i.n_incidents_unprioritized, 0)
+            as n_incidents_unprioritized,
+        c.n_excluded,
+        c.n_unclassified
+    from change_counts as c
+    left join scores as s
+        on c.assignment_group is not distinct from s.assignment_group
+    left join incident_counts as i
+        on c.assignment_group is not distinct from i.assignment_group
+    order by c.assignment_group nulls last
+)
+
+select * from combined

@@ -1,0 +1,152 @@
+-- One row per DORA key metric: its raw value and n, and the band level it
+-- falls in under a named band set (an interpretation, not a measurement).
+-- $start_date, $end_date: finish window in $reporting_tz, end exclusive
+-- $reporting_tz: IANA zone of the window's dates, days and weeks (default: UTC)
+-- $application_ids: list of application ids to keep (default: null)
+-- $portfolios: list of portfolios to keep (default: null)
+-- $profile: default or devlake, as in deployment_frequency and
+--     deployment_change_failure_rate (default: 'default')
+-- $attribution_inclusive: a deployment finished exactly when an incident
+--     opened may cause it, as Middleware (default: false)
+-- $band_set: band set of the metric_bands macro (default: 'dora2023-devlake')
+-- METRICS.md section 7. deployment_frequency (value: median deploy days per
+-- week; medium/low are decided by the month median, level_statistic) and
+-- deployment_change_failure_rate come from the same macros as their queries.
+-- Levels are tested elite -> high -> medium -> low, first match wins; no
+-- deployments or a NULL statistic -> no level; rates compare as integers
+-- (20 * n_failed <= n). lead_time is stored only (no code lead time here);
+-- failed_change_recovery_time is not computed by this query (NULL).
+with frequency as (
+    select
+        n,
+        median_deploy_days_per_week,
+        median_deploy_days_per_month
+    from
+        deployment_frequency_stats(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $profile, false
+        )
+),
+
+failure as (
+    select
+        rate,
+        n,
+        n_failed
+    from
+        deployment_change_failure(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $profile, $attribution_inclusive
+        )
+),
+
+band_inputs as (
+    select
+        'deployment_frequency' as metric,
+        'median_deploy_days_per_week' as statistic,
+        case when n > 0 then median_deploy_days_per_week end as stat_value,
+        null::bigint as numerator,
+        null::bigint as denominator
+    from frequency
+    union all
+    select
+        'deployment_frequency' as metric,
+        'median_deploy_days_per_month' as statistic,
+        case when n > 0 then median_deploy_days_per_month end as stat_value,
+        null::bigint as numerator,
+        null::bigint as denominator
+    from frequency
+    union all
+    select
+        'deployment_change_failure_rate' as metric,
+        'deployment_change_failure_rate' as statistic,
+        rate as stat_value,
+        n_failed as numerator,
+        n as denominator
+    from failure
+),
+
+matched as (
+    select
+        b.metric,
+        arg_min(
+            b.level, list_position(['elite', 'high', 'medium', 'low'], b.level)
+        ) as band_level,
+        arg_min(
+            b.statistic,
+            list_position(['elite', 'high', 'medium', 'low'], b.level)
+        ) as level_statistic,
+        arg_min(
+            s.stat_value,
+            list_position(['elite', 'high', 'medium', 'low'], b.level)
+        ) as level_value
+    from metric_bands() as b
+    inner join band_inputs as s
+        on b.metric = s.metric and b.statistic = s.statistic
+    where
+        b.band_set = $band_set
+        and band_holds(
+            b.op, s.stat_value, s.numerator, s.denominator, b.threshold
+        )
+    group by b.metric
+),
+
+keys as (
+    select
+        1 as key_order,
+        'deployment_frequency' as metric,
+        'median_deploy_days_per_week' as statistic,
+        f.median_deploy_days_per_week as raw_value,
+        'days' as unit,
+        f.n,
+        null as note
+    from frequency as f
+    union all
+    select
+        2 as key_order,
+        'deployment_change_failure_rate' as metric,
+        'deployment_change_failure_rate' as statistic,
+        f.rate as raw_value,
+        'ratio' as unit,
+        f.n,
+        null as note
+    from failure as f
+    union all
+    select
+        3 as key_order,
+        'lead_time' as metric,
+        'median_lead_time_hours' as statistic,
+        null as raw_value,
+        'hours' as unit,
+        null as n,
+        'stored only: Changeboard has no commit-to-deploy lead time' as note
+    union all
+    select
+        4 as key_order,
+        'failed_change_recovery_time' as metric,
+        'median_recovery_hours' as statistic,
+        null as raw_value,
+        'hours' as unit,
+        null as n,
+        'not computed here: see failed_change_recovery_time' as note
+),
+
+summary as (
+    select
+        k.metric,
+        k.statistic,
+        k.raw_value,
+        k.unit,
+        k.n,
+        m.band_level,
+        m.level_statistic,
+        m.level_value,
+        cast($band_set as varchar) as band_set,
+        true as is_interpretation,
+        k.note
+    from keys as k
+    left join matched as m on k.metric = m.metric
+    order by k.key_order
+)
+
+select * from summary

@@ -1,0 +1,114 @@
+-- One row per release of the environment impact matrix: how many
+-- environments it impacts (Total Impacted).
+-- $start_date, $end_date: go-live window in $reporting_tz, end exclusive
+-- $reporting_tz: IANA zone of the window's dates (default: UTC)
+-- $application_ids: list of release application ids to keep (default: null)
+-- $portfolios: list of release application portfolios (default: null)
+-- $tiers: list of environment tiers to keep (default: null)
+-- $environment_groups: list of environment groups to keep (default: null)
+-- METRICS.md environment_impact_matrix row totals over the impact_releases,
+-- impact_bookings and impact_cells macros (changeboard/macros/). Every
+-- release of the matrix is a row, also one with no booking (total 0).
+-- total_impacted = environments with an approved or pending booking of the
+-- release; total_impacted_groups = distinct environment_group of those (a
+-- NULL group counts as one); n_rejected_environments: cells whose bookings
+-- are all rejected (they count in no total). n_bookings: its non-cancelled,
+-- non-empty, valid bookings on kept environments; n_excluded: its cancelled
+-- or empty bookings; n_invalid: end_at < start_at.
+with releases_in_window as (
+    select
+        release_id,
+        release_name,
+        release_type,
+        parent_release_id,
+        application_id,
+        release_status,
+        go_live_at,
+        is_live
+    from impact_releases(
+        $start_date, $end_date, $reporting_tz, $application_ids, $portfolios
+    )
+),
+
+cells as (
+    select
+        release_id,
+        environment_id,
+        environment_group,
+        cell_status,
+        is_impacted
+    from impact_cells(
+        $start_date, $end_date, $reporting_tz, $application_ids,
+        $portfolios, $tiers, $environment_groups
+    )
+),
+
+cell_totals as (
+    select
+        release_id,
+        count(distinct environment_id) filter (
+            where is_impacted
+        ) as total_impacted,
+        count(distinct environment_group) filter (where is_impacted)
+        + coalesce(
+            max(cast(environment_group is null as integer)) filter (
+                where is_impacted
+            ),
+            0
+        ) as total_impacted_groups,
+        count(distinct environment_id) filter (
+            where cell_status = 'approved'
+        ) as n_approved_environments,
+        count(distinct environment_id) filter (
+            where cell_status = 'pending'
+        ) as n_pending_environments,
+        count(distinct environment_id) filter (
+            where cell_status = 'rejected'
+        ) as n_rejected_environments
+    from cells
+    group by release_id
+),
+
+booking_totals as (
+    select
+        release_id,
+        count(distinct booking_id) filter (where is_counted) as n_bookings,
+        count(distinct booking_id) filter (
+            where is_cancelled or is_empty
+        ) as n_excluded,
+        count(distinct booking_id) filter (
+            where is_invalid and not is_cancelled
+        ) as n_invalid
+    from
+        impact_bookings(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $tiers, $environment_groups
+        )
+    group by release_id
+),
+
+totals as (
+    select
+        r.release_id,
+        r.release_name,
+        r.release_type,
+        r.parent_release_id,
+        r.application_id,
+        r.release_status,
+        r.go_live_at,
+        r.is_live,
+        coalesce(c.total_impacted, 0) as total_impacted,
+        coalesce(c.total_impacted_groups, 0) as total_impacted_groups,
+        coalesce(c.n_approved_environments, 0) as n_approved_environments,
+        coalesce(c.n_pending_environments, 0) as n_pending_environments,
+        coalesce(c.n_rejected_environments, 0) as n_rejected_environments,
+        coalesce(b.n_bookings, 0) as n_bookings,
+        coalesce(b.n_excluded, 0) as n_excluded,
+        coalesce(b.n_invalid, 0) as n_invalid
+    from releases_in_window as r
+    left join cell_totals as c on r.release_id = c.release_id
+    left join booking_totals as b on r.release_id = b.release_id
+    order by r.go_live_at, r.release_id
+)
+
+select * from totals

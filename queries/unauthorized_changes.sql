@@ -1,0 +1,66 @@
+-- One row: share of CAB-required changes started in the window that were
+-- implemented without approval.
+-- $start_date, $end_date: start window in $reporting_tz, end exclusive
+-- $reporting_tz: IANA zone of the window's dates (default: UTC)
+-- $application_ids: list of application ids to keep (default: null)
+-- $portfolios: list of portfolios to keep (default: null)
+-- $teams: list of assignment groups to keep (default: null)
+-- $change_types: list of change types to keep (default: null)
+-- $tiers: list of target environment tiers to keep (default: null)
+-- METRICS.md unauthorized_changes over the cab_required_starts macro:
+-- is_cab_required = true and actual_start_at in the window. Unauthorized if
+-- approval <> 'approved' (n_not_approved) or approved_at > actual_start_at
+-- (n_approved_after_start, retroactive). Approved with no approved_at is
+-- authorised and counted in n_approval_time_missing. unauthorized_rate =
+-- n_unauthorized / n. n_excluded: started in the window, CAB not required;
+-- n_unclassified: started in the window with a NULL is_cab_required, or
+-- CAB-required with a NULL approval.
+with started as (
+    select
+        is_cab_required,
+        approval,
+        is_not_approved,
+        is_approved_after_start,
+        is_approval_time_missing,
+        is_unauthorized
+    from
+        cab_required_starts(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $teams, $change_types, $tiers
+        )
+),
+
+counted as (
+    select
+        count(*) filter (
+            where is_cab_required and approval is not null
+        ) as n,
+        count(*) filter (
+            where is_cab_required and is_unauthorized
+        ) as n_unauthorized,
+        count(*) filter (
+            where is_cab_required and is_not_approved
+        ) as n_not_approved,
+        count(*) filter (
+            where is_cab_required and is_approved_after_start
+        ) as n_approved_after_start,
+        count(*) filter (
+            where is_cab_required and is_approval_time_missing
+        ) as n_approval_time_missing,
+        count(*) filter (where not is_cab_required) as n_excluded,
+        count(*) filter (
+            where
+            is_cab_required is null
+            or (is_cab_required and approval is null)
+        ) as n_unclassified
+    from started
+),
+
+rated as (
+    select
+        n_unauthorized / nullif(n, 0) as unauthorized_rate,
+        *
+    from counted
+)
+
+select * from rated

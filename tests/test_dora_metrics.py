@@ -1,0 +1,381 @@
+"""Deployment frequency, deployment CFR, incident attribution and DORA bands:
+METRICS.md sections 2, 4, 7 and 8, given rows."""
+import duckdb
+import pytest
+
+from changeboard import db
+
+JAN = {"start_date": "2026-01-01", "end_date": "2026-02-01"}
+
+
+def env(environment_id, tier="prod"):
+    return {"environment_id": environment_id, "name": environment_id,
+            "tier": tier}
+
+
+def dep(deployment_id, finished, status="succeeded", app="A", env_id="P",
+        **extra):
+    row = {"deployment_id": deployment_id, "application_id": app,
+           "environment_id": env_id, "status": status,
+           "started_at": "2025-12-01 00:00Z", "finished_at": finished}
+    row.update(extra)
+    return row
+
+
+def incident(incident_id, opened, app="A", **extra):
+    row = {"incident_id": incident_id, "application_id": app,
+           "opened_at": opened}
+    row.update(extra)
+    return row
+
+
+@pytest.fixture
+def envs(given):
+    given("environments", [env("P"), env("P2"), env("S", "staging")])
+
+
+def one(con, name, **params):
+    return db.run(con, name, **{**JAN, **params}).iloc[0].to_dict()
+
+
+def attributed(con, **params):
+    rows = db.run(con, "incident_deployment_attribution", **params)
+    return {r.incident_id: (r.deployment_id if isinstance(r.deployment_id, str)
+                            else None, r.how) for r in rows.itertuples()}
+
+
+def is_null(value):
+    return value is None or value != value
+
+
+# --- deployment_frequency --------------------------------------------------
+
+def test_only_finished_production_deployments_count(con, given, envs):
+    given("deployments", [
+        dep("D1", "2026-01-05 10:00Z"),
+        dep("D2", "2026-01-05 11:00Z", "rolled_back"),
+        dep("D3", "2026-01-06 10:00Z", "failed"),
+        dep("D4", "2026-01-06 10:00Z", "cancelled"),
+        dep("D5", "2026-01-06 10:00Z", "in_progress"),
+        dep("D6", "2026-01-06 10:00Z", env_id="S"),
+        dep("D7", "2026-01-06 10:00Z", env_id=None),
+        dep("D8", "2026-01-06 10:00Z", env_id="GONE"),
+    ])
+    row = one(con, "deployment_frequency")
+    assert (row["n"], row["deploy_days"], row["n_excluded"],
+            row["n_unclassified"]) == (2, 1, 1, 2)
+    assert row["deployments_per_day"] == pytest.approx(2 / 31)
+
+
+def test_rollbacks_count_unless_excluded(con, given, envs):
+    given("deployments", [
+        dep("D1", "2026-01-05 10:00Z", "rolled_back"),
+        dep("D2", "2026-01-05 11:00Z", is_rollback=True),
+        dep("D3", "2026-01-07 11:00Z")])
+    row = one(con, "deployment_frequency")
+    assert (row["n"], row["n_rollbacks"]) == (3, 1)
+    row = one(con, "deployment_frequency", exclude_rollbacks=True)
+    assert (row["n"], row["n_rollbacks"], row["deploy_days"]) == (2, 1, 2)
+
+
+def test_deployment_finished_exactly_at_end_date_is_outside(con, given, envs):
+    given("deployments", [dep("D1", "2026-02-01 00:00Z"),
+                          dep("D2", "2026-01-01 00:00Z")])
+    assert one(con, "deployment_frequency")["n"] == 1
+
+
+def test_deploy_days_are_local_dates(con, given, envs):
+    # 23:30 UTC on 5 Jan is 00:30 on 6 Jan in Berlin
+    given("deployments", [dep("D1", "2026-01-05 23:30Z"),
+                          dep("D2", "2026-01-06 10:00Z")])
+    assert one(con, "deployment_frequency")["deploy_days"] == 2
+    assert one(con, "deployment_frequency",
+               reporting_tz="Europe/Berlin")["deploy_days"] == 1
+
+
+def test_week_median_uses_complete_weeks_with_zero_weeks(con, given, envs):
+    # W = Thu 1 Jan .. Sat 31 Jan 2026: complete ISO weeks 5, 12, 19 Jan
+    given("deployments", [
+        dep("D0", "2026-01-02 10:00Z"),  # partial week: not in the median
+        dep("D1", "2026-01-05 10:00Z"), dep("D2", "2026-01-06 10:00Z"),
+        dep("D3", "2026-01-06 12:00Z"), dep("D4", "2026-01-13 10:00Z")])
+    row = one(con, "deployment_frequency")
+    assert (row["n_weeks"], row["median_deploy_days_per_week"]) == (3, 1.0)
+    assert row["n_months"] == 1 and row["median_deploy_days_per_month"] == 4
+    devlake = one(con, "deployment_frequency", profile="devlake")
+    # weeks meeting W: [1, 2, 1, 0, 0], lower median 1
+    assert (devlake["n_weeks"], devlake["median_deploy_days_per_week"]) == (
+        5, 1.0)
+
+
+def test_no_complete_period_gives_null_medians(con, given, envs):
+    given("deployments", [dep("D1", "2026-01-05 10:00Z")])
+    row = one(con, "deployment_frequency", start_date="2026-01-05",
+              end_date="2026-01-09")
+    assert row["n"] == 1 and row["n_weeks"] == 0
+    assert is_null(row["median_deploy_days_per_week"])
+    assert is_null(row["median_deploy_days_per_month"])
+
+
+def test_weekly_series_is_zero_filled_iso_and_flags_cut_weeks(con, given, envs):
+    given("deployments", [dep("D1", "2024-12-30 10:00Z"),
+                          dep("D2", "2025-01-14 10:00Z"),
+                          dep("D3", "2025-01-14 11:00Z")])
+    rows = db.run(con, "deployment_frequency_by_week", start_date="2024-12-30",
+                  end_date="2025-01-17")
+    assert rows[["iso_week", "n_deployments", "deploy_days",
+                 "is_complete"]].to_dict("records") == [
+        {"iso_week": "2025-W01", "n_deployments": 1, "deploy_days": 1,
+         "is_complete": True},
+        {"iso_week": "2025-W02", "n_deployments": 0, "deploy_days": 0,
+         "is_complete": True},
+        {"iso_week": "2025-W03", "n_deployments": 2, "deploy_days": 1,
+         "is_complete": False}]
+
+
+def test_filters_narrow_deployments(con, given, envs):
+    given("applications", [{"application_id": "A", "name": "A",
+                             "portfolio": "Retail"},
+                            {"application_id": "B", "name": "B",
+                             "portfolio": "Core"}])
+    given("deployments", [dep("D1", "2026-01-05 10:00Z"),
+                          dep("D2", "2026-01-05 10:00Z", app="B")])
+    assert one(con, "deployment_frequency", application_ids=["B"])["n"] == 1
+    assert one(con, "deployment_frequency", portfolios=["Retail"])["n"] == 1
+
+
+@pytest.mark.parametrize("name", [
+    "deployment_frequency", "deployment_frequency_by_week",
+    "deployment_change_failure_rate", "deployment_records"])
+def test_an_unknown_profile_is_refused_even_without_data(con, name):
+    with pytest.raises(duckdb.InvalidInputException, match="profile must be"):
+        db.run(con, name, profile="fourkeys", **JAN)
+
+
+# --- incident attribution ---------------------------------------------------
+
+def test_inference_is_strict_unless_inclusive(con, given, envs):
+    given("deployments", [dep("D1", "2026-01-05 10:00Z"),
+                          dep("D2", "2026-01-06 10:00Z")])
+    given("incidents", [incident("I1", "2026-01-06 10:00Z")])
+    assert attributed(con) == {"I1": ("D1", "inferred")}
+    assert attributed(con, attribution_inclusive=True) == {
+        "I1": ("D2", "inferred")}
+
+
+def test_inference_ties_break_on_deployment_id_and_stay_in_the_application(
+        con, given, envs):
+    given("deployments", [dep("D1", "2026-01-05 10:00Z"),
+                          dep("D2", "2026-01-05 10:00Z"),
+                          dep("D9", "2026-01-05 11:00Z", app="B"),
+                          dep("D8", "2026-01-05 11:00Z", env_id="S")])
+    given("incidents", [incident("I1", "2026-01-06 10:00Z"),
+                        incident("I2", "2026-01-06 10:00Z", app=None),
+                        incident("I3", "2026-01-01 10:00Z")])
+    assert attributed(con) == {"I1": ("D2", "inferred"),
+                               "I2": (None, "unattributed"),
+                               "I3": (None, "unattributed")}
+
+
+def test_explicit_deployment_link_is_kept_even_for_a_staging_deployment(
+        con, given, envs):
+    given("deployments", [dep("D1", "2026-01-05 10:00Z"),
+                          dep("D2", "2026-01-05 11:00Z", env_id="S")])
+    given("incidents", [incident("I1", "2026-01-06 10:00Z",
+                                 caused_by_deployment_id="D2")])
+    assert attributed(con) == {"I1": ("D2", "explicit_deployment")}
+    row = one(con, "deployment_change_failure_rate")
+    assert (row["n"], row["n_failed"]) == (1, 0)  # D1 is not re-attributed
+
+
+def test_change_link_takes_latest_deployment_before_else_earliest(
+        con, given, envs):
+    given("deployments", [
+        dep("D1", "2026-01-05 10:00Z", change_id="C1"),
+        dep("D2", "2026-01-07 10:00Z", change_id="C1"),
+        dep("D3", "2026-01-09 10:00Z", change_id="C1"),
+        dep("D4", "2026-01-08 10:00Z", change_id="C2"),
+        dep("D5", "2026-01-09 10:00Z", change_id="C2"),
+        dep("D6", "2026-01-04 10:00Z")])
+    given("incidents", [
+        incident("I1", "2026-01-07 10:00Z", caused_by_change_id="C1"),  # <=
+        incident("I2", "2026-01-02 10:00Z", caused_by_change_id="C2"),
+        incident("I3", "2026-01-10 10:00Z", caused_by_change_id="C9")])
+    assert attributed(con) == {"I1": ("D2", "explicit_change"),
+                               "I2": ("D4", "explicit_change"),
+                               "I3": (None, "unattributed")}
+
+
+# --- deployment_change_failure_rate -----------------------------------------
+
+def test_rolled_back_and_followed_by_a_rollback_fail(con, given, envs):
+    given("deployments", [
+        dep("D1", "2026-01-05 10:00Z", "rolled_back"),
+        dep("D2", "2026-01-06 10:00Z"),
+        dep("D3", "2026-01-06 11:00Z", is_rollback=True),
+        dep("D4", "2026-01-07 10:00Z", env_id="P2"),  # next in P2 is D5
+        dep("D5", "2026-01-09 10:00Z", env_id="P2"),
+        dep("D6", "2026-01-09 12:00Z", is_rollback=True, status="failed"),
+    ])
+    row = one(con, "deployment_change_failure_rate")
+    assert (row["n"], row["n_failed"], row["n_failed_by_rollback"],
+            row["n_excluded"]) == (5, 2, 2, 1)
+    records = db.run(con, "deployment_records", **JAN).set_index(
+        "deployment_id")
+    assert records["is_failed"].to_dict() == {
+        "D1": True, "D2": True, "D3": False, "D4": False, "D5": False}
+    assert records.loc["D2", "is_followed_by_rollback"]
+
+
+def test_signals_overlap_and_a_deployment_fails_once(con, given, envs):
+    given("deployments", [dep("D1", "2026-01-05 10:00Z", "rolled_back"),
+                          dep("D2", "2026-01-08 10:00Z")])
+    given("incidents", [incident("I1", "2026-01-05 12:00Z"),
+                        incident("I2", "2026-01-05 13:00Z"),
+                        incident("I3", "2026-01-04 13:00Z")])
+    row = one(con, "deployment_change_failure_rate")
+    assert (row["n"], row["n_failed"], row["n_failed_by_rollback"],
+            row["n_failed_by_incident"], row["n_inferred"],
+            row["n_incidents_unattributed"]) == (2, 1, 1, 1, 1, 1)
+    assert row["rate"] == pytest.approx(0.5)
+
+
+def test_incident_after_the_window_fails_a_deployment_in_it(con, given, envs):
+    given("deployments", [dep("D1", "2026-01-30 10:00Z")])
+    given("incidents", [incident("I1", "2026-02-03 10:00Z")])
+    assert one(con, "deployment_change_failure_rate")["n_failed"] == 1
+
+
+def test_no_deployments_gives_null_rate(con):
+    row = one(con, "deployment_change_failure_rate")
+    assert row["n"] == 0 and is_null(row["rate"])
+
+
+# --- DORA bands --------------------------------------------------------------
+
+def test_band_set_holds_the_devlake_thresholds(con):
+    rows = con.execute(
+        "select metric, level, statistic, op, cast(threshold as double) "
+        "from metric_bands() where band_set = 'dora2023-devlake' "
+        "order by metric, list_position(['elite','high','medium','low'], "
+        "level)").fetchall()
+    assert rows == [
+        ("deployment_change_failure_rate", "elite",
+         "deployment_change_failure_rate", "<=", 0.05),
+        ("deployment_change_failure_rate", "high",
+         "deployment_change_failure_rate", "<=", 0.10),
+        ("deployment_change_failure_rate", "medium",
+         "deployment_change_failure_rate", "<=", 0.15),
+        ("deployment_change_failure_rate", "low",
+         "deployment_change_failure_rate", ">", 0.15),
+        ("deployment_frequency", "elite", "median_deploy_days_per_week",
+         ">=", 5),
+        ("deployment_frequency", "high", "median_deploy_days_per_week",
+         ">=", 1),
+        ("deployment_frequency", "medium", "median_deploy_days_per_month",
+         ">=", 1),
+        ("deployment_frequency", "low", "median_deploy_days_per_month",
+         "<", 1),
+        ("failed_change_recovery_time", "elite", "median_recovery_hours",
+         "<", 1),
+        ("failed_change_recovery_time", "high", "median_recovery_hours",
+         "<", 24),
+        ("failed_change_recovery_time", "medium", "median_recovery_hours",
+         "<", 168),
+        ("failed_change_recovery_time", "low", "median_recovery_hours",
+         ">=", 168),
+        ("lead_time", "elite", "median_lead_time_hours", "<", 24),
+        ("lead_time", "high", "median_lead_time_hours", "<", 168),
+        ("lead_time", "medium", "median_lead_time_hours", "<", 720),
+        ("lead_time", "low", "median_lead_time_hours", ">=", 720)]
+
+
+def summary(con, **params):
+    return db.run(con, "dora_summary", **{**JAN, **params}).set_index("metric")
+
+
+@pytest.mark.parametrize("n_failed, level", [
+    (0, "elite"), (1, "elite"), (2, "high"), (3, "medium"), (4, "low")])
+def test_cfr_band_edges_compare_as_integers(con, given, envs, n_failed, level):
+    given("deployments", [
+        dep(f"D{i:02}", f"2026-01-{1 + i:02} 10:00Z",
+            "rolled_back" if i < n_failed else "succeeded")
+        for i in range(20)])
+    row = summary(con).loc["deployment_change_failure_rate"]
+    assert row["raw_value"] == pytest.approx(n_failed / 20)
+    assert (row["n"], row["band_level"]) == (20, level)
+    assert row["band_set"] == "dora2023-devlake" and row["is_interpretation"]
+
+
+def test_rate_band_edge_is_exact_where_floats_are_not(con):
+    # numerator <= threshold * denominator in decimals: the edge is met
+    holds = con.execute(
+        "select band_holds('<=', 7 / 100, 7, 100, 0.07::decimal(18, 6)), "
+        "band_holds('<=', 8 / 100, 8, 100, 0.07::decimal(18, 6)), "
+        "band_holds('<=', null, 0, 0, 0.07::decimal(18, 6))").fetchone()
+    assert holds == (True, False, None)
+
+
+FEB = {"start_date": "2026-02-01", "end_date": "2026-03-01"}
+# complete ISO weeks of FEB start on 2, 9 and 16 Feb; the month is complete
+
+
+@pytest.mark.parametrize("days_per_week, level", [
+    (5, "elite"), (4, "high"), (1, "high")])
+def test_frequency_band_edges_on_week_medians(con, given, envs,
+                                              days_per_week, level):
+    given("deployments", [
+        dep(f"D{w}{d}", f"2026-02-{2 + 7 * w + d:02} 10:00Z")
+        for w in range(3) for d in range(days_per_week)])
+    row = summary(con, **FEB).loc["deployment_frequency"]
+    assert row["raw_value"] == days_per_week
+    assert (row["band_level"], row["level_statistic"]) == (
+        level, "median_deploy_days_per_week")
+
+
+def test_frequency_band_falls_back_to_the_month_median(con, given, envs):
+    given("deployments", [dep("D1", "2026-02-01 10:00Z")])  # a Sunday
+    row = summary(con, **FEB).loc["deployment_frequency"]
+    assert row["raw_value"] == 0
+    assert (row["band_level"], row["level_statistic"], row["level_value"]) == (
+        "medium", "median_deploy_days_per_month", 1)
+
+
+def test_frequency_band_low_needs_data_and_none_gives_no_level(con, given,
+                                                               envs):
+    window = {"start_date": "2026-02-01", "end_date": "2026-03-15"}
+    assert is_null(summary(con, **window).loc["deployment_frequency",
+                                              "band_level"])
+    given("deployments", [dep("D1", "2026-03-10 10:00Z")])  # cut week/month
+    row = summary(con, **window).loc["deployment_frequency"]
+    assert (row["band_level"], row["level_value"]) == ("low", 0)
+
+
+def test_lead_time_and_recovery_are_not_banded_here(con):
+    rows = summary(con)
+    assert rows.index.tolist() == [
+        "deployment_frequency", "deployment_change_failure_rate", "lead_time",
+        "failed_change_recovery_time"]
+    assert rows.loc[["lead_time", "failed_change_recovery_time"],
+                    "band_level"].isna().all()
+
+
+# --- every query of this area runs on the sample ----------------------------
+
+@pytest.mark.parametrize("name", [
+    "deployment_frequency", "deployment_frequency_by_week",
+    "deployment_change_failure_rate", "deployment_records", "dora_summary",
+    "release_on_time", "release_on_time_by_application", "release_records",
+    "release_cadence", "release_cadence_summary", "release_cadence_by_month"])
+def test_deployment_and_release_query_runs_on_the_sample_database(sample_db,
+                                                                  name):
+    with db.connect(sample_db, read_only=True) as con:
+        rows = db.run(con, name, start_date="2025-01-01", end_date="2026-01-01")
+    assert list(rows.columns)
+
+
+def test_attribution_runs_on_the_sample_database(sample_db):
+    with db.connect(sample_db, read_only=True) as con:
+        rows = db.run(con, "incident_deployment_attribution")
+    assert set(rows["how"]) <= {"explicit_deployment", "explicit_change",
+                                "inferred", "unattributed"}
