@@ -449,8 +449,10 @@ def test_devopsmetrics_recovery_case_is_reproduced(con, given):
     from datetime import UTC, datetime, timedelta
 
     from conftest import SHARED
-    cases = json.loads((SHARED / "peer-fixtures" / "transcribed"
-                        / "peer_unit_cases.json").read_text())
+    fixture = SHARED / "peer-fixtures" / "transcribed" / "peer_unit_cases.json"
+    if not fixture.exists():
+        pytest.skip(f"peer fixtures not found at {fixture}")
+    cases = json.loads(fixture.read_text())
     case = next(c for c in cases["devopsmetrics_cases"]
                 if c["name"] == "mttr_mean_with_out_of_window")
     anchor = datetime(2024, 6, 5, 12, tzinfo=UTC)

@@ -207,6 +207,9 @@ def at(hours):
 
 
 def transcribed(section):
+    """A case list; empty (so the parametrised tests skip) without fixtures."""
+    if not TRANSCRIBED.exists():
+        return []
     return json.loads(TRANSCRIBED.read_text())[section]
 
 
