@@ -204,6 +204,27 @@ def delta_number(now, before, digits: int = 1) -> str | None:
     return f"{now - before:+,.{digits}f}"
 
 
+METRICS_DOC = db.ROOT / "docs" / "metrics.md"
+
+
+def definition_text(name: str) -> str:
+    """The section of docs/metrics.md headed with the name, without heading."""
+    text = METRICS_DOC.read_text()
+    marker = f"## `{name}`\n"
+    if marker not in text:
+        return ""
+    section = text.split(marker, 1)[1]
+    return section.split("\n## ", 1)[0].strip()
+
+
+def definition(name: str, label: str = "How is this computed?") -> None:
+    """An expander with the metric's definition from docs/metrics.md."""
+    with st.expander(label):
+        st.markdown(definition_text(name) or f"`{name}` is not documented.")
+        st.caption(f"Query: `queries/{name}.sql` · run it yourself with "
+                   f"`python -m queries {name} --param ...`")
+
+
 def table(frame: pd.DataFrame, file_stem: str, **kwargs) -> None:
     """A table with CSV and XLSX downloads of exactly the rows shown."""
     st.dataframe(frame, hide_index=True, **kwargs)

@@ -95,4 +95,8 @@ else:
         "changes closed successful that later got a linked incident or a "
         "rolled-back deployment. Periods cut by the chosen dates are partial.")
 
+for name in ("change_success_rate", "emergency_change_ratio",
+             "release_cadence_summary", "environment_utilization_summary"):
+    ui.definition(name, f"How is {name.replace('_', ' ')} computed?")
+
 ui.as_of_caption(status)

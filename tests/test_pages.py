@@ -88,3 +88,18 @@ def test_reset_clears_the_filters(app):
     app.button(key="reset-filters").click().run()
     assert app.multiselect(key="filter-change_types").value == []
     assert "change_types" not in app.query_params
+
+
+def test_definitions_come_from_the_metrics_document():
+    from changeboard import ui
+    text = ui.definition_text("change_success_rate")
+    assert text.startswith("Of the changes implemented in the period")
+    assert "## " not in text
+    assert ui.definition_text("no_such_metric") == ""
+
+
+def test_overview_explains_each_headline(app):
+    app.run()
+    labels = [e.label for e in app.expander]
+    assert "How is change success rate computed?" in labels
+    assert any("did not fail" in m.value for m in app.markdown)
