@@ -11,9 +11,9 @@
 -- $failure_min_priority: incidents of this priority or higher fail a change;
 --     null counts every linked incident (default: null)
 -- METRICS.md change_success_rate per period (C1 buckets in reporting_tz, C3
--- ISO weeks labelled 2025-W01); rows from the change_outcomes macro. Periods
--- cut by the window's edges are returned with is_complete = false; a period
--- without changes has n = 0 and NULL rates.
+-- ISO weeks labelled 2025-W01); rows from the change_outcomes macro, periods
+-- from change_periods. Periods cut by the window's edges are returned with
+-- is_complete = false; a period without changes has n = 0 and NULL rates.
 with outcomes as (
     select
         kind,
@@ -30,23 +30,18 @@ with outcomes as (
 ),
 
 periods as (
-    select cast(period_start as date) as period_start
-    from
-        generate_series(
-            date_trunc($grain, cast($start_date as date)),
-            cast($end_date as date) - interval 1 day,
-            case $grain
-                when 'week' then interval 7 day
-                when 'month' then interval 1 month
-                when 'quarter' then interval 3 month
-                else error('grain must be week, month or quarter')
-            end
-        ) as g (period_start)
+    select
+        period_start,
+        period_label,
+        is_complete
+    from change_periods($start_date, $end_date, $grain)
 ),
 
 counted as (
     select
         p.period_start,
+        p.period_label,
+        p.is_complete,
         count(*) filter (where o.kind = 'implemented') as n,
         count(*) filter (where o.is_failed) as n_failed,
         count(*) filter (
@@ -59,29 +54,14 @@ counted as (
         count(*) filter (where o.kind = 'unclassified') as n_unclassified
     from periods as p
     left join outcomes as o on p.period_start = o.period_start
-    group by p.period_start
+    group by p.period_start, p.period_label, p.is_complete
 ),
 
 labelled as (
     select
         period_start,
-        case $grain
-            when 'week' then strftime(period_start, '%G-W%V')
-            when 'quarter'
-                then
-                    strftime(period_start, '%Y')
-                    || '-Q'
-                    || cast(quarter(period_start) as varchar)
-            else strftime(period_start, '%Y-%m')
-        end as period_label,
-        period_start >= cast($start_date as date)
-        and period_start
-        + case $grain
-            when 'week' then interval 7 day
-            when 'quarter' then interval 3 month
-            else interval 1 month
-        end
-        <= cast($end_date as date) as is_complete,
+        period_label,
+        is_complete,
         n,
         n_failed,
         n_successful,
