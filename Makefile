@@ -29,12 +29,14 @@ run: $(VENV)/.installed
 sample: $(VENV)/.installed
 	CHANGEBOARD_DB="$(DB)" $(PY) -m ingest --sample
 
-# Debian's chromium drives the browser tests; playwright downloads no browser
+# Debian's chromium drives the browser tests and renders the CAB pack PDF;
+# poppler-utils (pdfinfo, pdftotext, pdftoppm) checks that PDF. Playwright
+# downloads no browser of its own.
 chromium:
-	@test -x /usr/bin/chromium || { \
+	@test -x /usr/bin/chromium -a -x /usr/bin/pdftotext || { \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium \
-			fonts-dejavu-core < /dev/null; }
+			poppler-utils fonts-dejavu-core < /dev/null; }
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .

@@ -1,8 +1,17 @@
-"""Changeboard: page config and navigation; each page lives in pages/."""
+"""Changeboard: page config and navigation; each page lives in views/."""
 import streamlit as st
 
 st.set_page_config(page_title="Changeboard", page_icon="📋", layout="wide")
 page = st.navigation([
-    st.Page("pages/overview.py", title="Overview", icon="📊", default=True),
+    st.Page("views/overview.py", title="Overview",
+            icon=":material/dashboard:", default=True),
+    st.Page("views/changes.py", title="Changes",
+            icon=":material/published_with_changes:"),
+    st.Page("views/releases.py", title="Releases",
+            icon=":material/rocket_launch:"),
+    st.Page("views/environments.py", title="Environments",
+            icon=":material/dns:"),
+    st.Page("views/cab.py", title="CAB pack", icon=":material/event:"),
+    st.Page("views/data.py", title="Data", icon=":material/database:"),
 ])
 page.run()

@@ -45,3 +45,150 @@ def rate_line(frame: pd.DataFrame, *, x: str, y: str, n: str, y_title: str,
         hovertemplate="%{y:.1%} of n = %{customdata[0]:,}<extra></extra>")
     figure.update_yaxes(tickformat=".0%", rangemode="tozero")
     return _layout(figure, y_title=y_title, x_title=x_title)
+
+
+TOP_LEGEND = {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0}
+
+
+def horizontal_stacked_bars(frame: pd.DataFrame, *, y: str,
+                            columns: dict[str, str], x_title: str,
+                            y_title: str = "",
+                            hover: dict[str, str] | None = None,
+                            colours: dict[str, str] | None = None
+                            ) -> go.Figure:
+    """Horizontal stacked bars, one row per category, first row on top.
+
+    hover maps extra frame columns to hover labels (rates shown as %);
+    colours maps series names to colours (default STATUS_COLOURS).
+    """
+    long = frame.melt(id_vars=[y, *(hover or {})], value_vars=list(columns),
+                      var_name="series", value_name="count")
+    long["series"] = long["series"].map(columns)
+    figure = px.bar(long, y=y, x="count", color="series", orientation="h",
+                    color_discrete_map=colours or STATUS_COLOURS,
+                    color_discrete_sequence=SERIES,
+                    category_orders={"series": list(columns.values()),
+                                     y: list(frame[y])},
+                    hover_data={k: ":.1%" if k.endswith(("_rate", "_ratio"))
+                                else True for k in (hover or {})},
+                    labels={"count": x_title, **(hover or {})})
+    _layout(figure, y_title=y_title, x_title=x_title)
+    figure.update_layout(hovermode="closest", legend=TOP_LEGEND,
+                         height=max(260, 90 + 26 * len(frame)))
+    return figure
+
+
+def signed_bars(frame: pd.DataFrame, *, y: str, x: str, x_title: str,
+                y_title: str = "", n: str | None = None) -> go.Figure:
+    """Horizontal bars of a signed value: green at or above 0, red below."""
+    colours = [STATUS_COLOURS["Successful"] if v >= 0
+               else STATUS_COLOURS["Failed"] for v in frame[x].fillna(0)]
+    figure = go.Figure(go.Bar(
+        y=frame[y], x=frame[x], orientation="h", marker_color=colours,
+        customdata=frame[[n]] if n else None,
+        hovertemplate="%{y}: %{x:,}" + (
+            " (n = %{customdata[0]:,})" if n else "") + "<extra></extra>"))
+    figure.update_yaxes(categoryorder="array", categoryarray=list(frame[y]),
+                        autorange="reversed")
+    _layout(figure, y_title=y_title, x_title=x_title)
+    figure.update_layout(hovermode="closest", showlegend=False,
+                         height=max(260, 90 + 26 * len(frame)))
+    return figure
+
+
+def histogram(frame: pd.DataFrame, *, x: str, x_title: str,
+              y_title: str = "count", colour: str | None = None,
+              colours: dict[str, str] | None = None,
+              order: list[str] | None = None, nbins: int | None = None,
+              bin_size: float | None = None) -> go.Figure:
+    """Stacked histogram of a raw value, optionally coloured by a category."""
+    figure = px.histogram(
+        frame, x=x, color=colour, nbins=nbins,
+        color_discrete_map=colours or STATUS_COLOURS,
+        color_discrete_sequence=SERIES,
+        category_orders={colour: order} if colour and order else None,
+        labels={x: x_title})
+    if bin_size:
+        figure.update_traces(xbins={"size": bin_size})
+    figure.update_layout(barmode="stack", bargap=0.05)
+    _layout(figure, y_title=y_title, x_title=x_title)
+    figure.update_layout(hovermode="closest")
+    return figure
+
+
+def rate_bars(frame: pd.DataFrame, *, y: str, x: str, n: str,
+              x_title: str) -> go.Figure:
+    """Horizontal bars of 0-1 rates in %, labelled with their value."""
+    figure = px.bar(frame, y=y, x=x, orientation="h", text_auto=".0%",
+                    custom_data=[n], color_discrete_sequence=SERIES)
+    figure.update_traces(
+        hovertemplate="%{y}: %{x:.1%} of n = %{customdata[0]:,}"
+        "<extra></extra>")
+    figure.update_xaxes(tickformat=".0%", range=[0, 1])
+    figure.update_yaxes(categoryorder="array", categoryarray=list(frame[y]),
+                        autorange="reversed")
+    _layout(figure, y_title="", x_title=x_title)
+    figure.update_layout(hovermode="closest",
+                         height=max(220, 90 + 34 * len(frame)))
+    return figure
+
+
+def count_bars(frame: pd.DataFrame, *, x: str, y: str, y_title: str,
+               x_title: str = "") -> go.Figure:
+    """Plain bars of one count column, in the first series colour."""
+    figure = px.bar(frame, x=x, y=y, color_discrete_sequence=SERIES)
+    figure.update_traces(hovertemplate="%{x}: %{y:,}<extra></extra>")
+    return _layout(figure, y_title=y_title, x_title=x_title)
+
+
+def release_gantt(frame: pd.DataFrame, *, release: str, phase: str,
+                  planned: tuple[str, str], actual: tuple[str, str],
+                  window: tuple | None = None,
+                  as_of=None) -> go.Figure:
+    """A timeline: one row per release, a bar per phase, planned behind
+    (light, wide) and actual in front (solid, narrow), coloured by phase.
+
+    window (start, end) shades the period; as_of draws a "data as of" line.
+    """
+    phases = list(dict.fromkeys(frame[phase]))
+    colour = {p: SERIES[i % len(SERIES)] for i, p in enumerate(phases)}
+    rows = list(dict.fromkeys(frame[release]))
+    figure = go.Figure()
+    for kind, (start, end), width, opacity in (
+            ("planned", planned, 0.8, 0.3), ("actual", actual, 0.4, 1.0)):
+        for name in phases:
+            part = frame[(frame[phase] == name) & frame[start].notna()
+                         & frame[end].notna()]
+            if part.empty:
+                continue
+            begin = pd.to_datetime(part[start], utc=True)
+            finish = pd.to_datetime(part[end], utc=True)
+            figure.add_trace(go.Bar(
+                y=part[release], base=begin.dt.tz_localize(None),
+                x=(finish - begin).dt.total_seconds() * 1000,
+                orientation="h", width=width, opacity=opacity,
+                marker_color=colour[name],
+                marker_line={"width": 1, "color": colour[name]},
+                name=name, legendgroup=name,
+                showlegend=kind == "actual",
+                customdata=list(zip(
+                    begin.dt.strftime("%d %b %Y %H:%M"),
+                    finish.dt.strftime("%d %b %Y %H:%M"), strict=True)),
+                hovertemplate=f"%{{y}}<br>{name} {kind}: "
+                "%{customdata[0]} – %{customdata[1]} UTC<extra></extra>"))
+    figure.update_layout(barmode="overlay")
+    figure.update_xaxes(type="date")
+    figure.update_yaxes(categoryorder="array", categoryarray=rows,
+                        autorange="reversed")
+    if window is not None:
+        figure.add_vrect(x0=window[0], x1=window[1], fillcolor="#56B4E9",
+                         opacity=0.08, line_width=0, layer="below")
+    if as_of is not None:
+        figure.add_vline(x=pd.Timestamp(as_of).tz_localize(None)
+                         if pd.Timestamp(as_of).tzinfo else as_of,
+                         line_dash="dot", line_color="#000000")
+    _layout(figure, y_title="", x_title="date (UTC); light bar = planned, "
+            "solid = actual")
+    figure.update_layout(hovermode="closest", legend=TOP_LEGEND,
+                         height=max(300, 110 + 28 * len(rows)))
+    return figure

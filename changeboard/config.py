@@ -22,3 +22,9 @@ CACHE_TTL = int(_setting(
 SAMPLE_SEED = int(_setting(
     "CHANGEBOARD_SAMPLE_SEED", "7",
     "seed of the sample data built on first `make run`"))
+CAB_WEEKDAYS = _setting(
+    "CHANGEBOARD_CAB_WEEKDAYS", "1",
+    "days the CAB meets, 0 = Monday ... 6 = Sunday, comma-separated")
+CAB_TIME = _setting(
+    "CHANGEBOARD_CAB_TIME", "10:00",
+    "time the CAB meets, HH:MM in the reporting time zone")

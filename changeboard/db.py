@@ -17,9 +17,17 @@ ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ROOT / "queries"
 SCHEMA = Path(__file__).with_name("schema.sql")
 MACROS = Path(__file__).with_name("macros")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # version -> SQL that brings a database of version-1 up to it; applied in order
-MIGRATIONS: dict[int, str] = {}
+MIGRATIONS: dict[int, str] = {
+    2: """
+        alter table ingest_batches add column if not exists rows_updated integer;
+        alter table ingest_batches add column if not exists rows_unchanged integer;
+        alter table ingest_batches add column if not exists rows_deleted integer;
+        alter table ingest_batches add column if not exists warnings json;
+        alter table ingest_rejects add column if not exists detail varchar;
+    """,
+}
 
 _PARAM_LINE = re.compile(r"^--\s+((?:\$\w+(?:,\s*)?)+)\s*:(.*)$")
 _DEFAULT = re.compile(r"\(default:?\s*(.*?)\)\s*$")
@@ -173,8 +181,9 @@ def publish(path: str | Path):
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_name(path.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        for stale in path.parent.glob(f".{path.name}.*.tmp"):
+            _remove(stale)  # left by a killed writer; we hold the lock
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        _remove(tmp)
         if path.exists():
             shutil.copyfile(path, tmp)
         con = connect(tmp)

@@ -195,7 +195,12 @@ create table if not exists ingest_batches (
     rows_loaded integer,
     rows_rejected integer,
     status varchar not null check (status in ('succeeded', 'failed')),
-    error varchar
+    error varchar,
+    -- schema version 2: what the loaded rows did, and the load's warnings
+    rows_updated integer,
+    rows_unchanged integer,
+    rows_deleted integer,
+    warnings json
 );
 
 create table if not exists ingest_rejects (
@@ -204,5 +209,7 @@ create table if not exists ingest_rejects (
     column_name varchar,
     value varchar,
     reason varchar not null,
-    raw_record json
+    raw_record json,
+    -- schema version 2: the reason in words (allowed codes, owning source)
+    detail varchar
 );

@@ -1,21 +1,65 @@
-"""python -m ingest: load canonical CSV files, or rebuild the sample database."""
+"""python -m ingest: load files of one source, or rebuild the sample database."""
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import ingest
 from changeboard import config
 
 
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _summary(results) -> None:
+    print(f"{'file':<36} {'table':<20} {'batch':>5} {'status':<9} "
+          f"{'read':>9} {'loaded':>9} {'new':>9} {'updated':>9} "
+          f"{'unchanged':>9} {'rejected':>9}")
+    for r in results:
+        print(f"{Path(r.file_name).name[:36]:<36} {r.table[:20]:<20} "
+              f"{r.batch_id or '-':>5} {r.status:<9} {r.rows_read:>9,} "
+              f"{r.rows_loaded:>9,} {r.rows_new:>9,} {r.rows_updated:>9,} "
+              f"{r.rows_unchanged:>9,} {r.rows_rejected:>9,}")
+    for r in results:
+        name = Path(r.file_name).name
+        if r.status == "unchanged":
+            print(f"{name}: already loaded as batch {r.already_loaded}; "
+                  "nothing changed")
+        if r.error:
+            print(f"{name}: error: {r.error}")
+        for warning in r.warnings:
+            print(f"{name}: warning: {warning}")
+        if r.reasons:
+            top = ", ".join(f"{reason} {n:,}" for reason, n in r.reasons[:5])
+            print(f"{name}: top rejection reasons: {top}")
+            if r.rejects is not None:
+                for row in r.rejects.head(5).itertuples():
+                    print(f"  row {row.row_number}: {row.reason} in "
+                          f"{row.column_name} = {row.value!r}"
+                          + (f" ({row.detail})" if row.detail else ""))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m ingest",
-        description="Load files into the Changeboard database.")
-    parser.add_argument("source", nargs="?", choices=["csv"],
-                        help="csv: canonical files named <table>.csv")
+        description="Load files into the Changeboard database: one batch per "
+        "file, published atomically.")
+    parser.add_argument("source", nargs="?", choices=sorted(ingest.SOURCES),
+                        help="csv: canonical files named <table>.csv; "
+                        "servicenow, jira: their exports; mapping: any file "
+                        "with --mapping")
     parser.add_argument("files", nargs="*", help="files to load")
     parser.add_argument("--db", default=None,
                         help="DuckDB file (default: CHANGEBOARD_DB)")
+    parser.add_argument("--mapping", default=None,
+                        help="mapping (or overrides) TOML file")
+    parser.add_argument("--table", default=None,
+                        help="canonical table (default: from the file name)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="validate and report; write nothing")
+    parser.add_argument("--strict", action="store_true",
+                        help="load nothing from a file with any rejected row")
     parser.add_argument("--sample", action="store_true",
                         help="rebuild the database from generated sample data")
     parser.add_argument("--seed", type=int, default=None,
@@ -25,22 +69,40 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     db_path = args.db or config.DB_PATH
     started = time.perf_counter()
-    try:
-        if args.sample:
+    if args.sample:
+        try:
             loaded = ingest.build_sample(db_path, seed=args.seed,
                                          scale=args.scale)
-        elif args.source and args.files:
-            loaded = ingest.load_files(args.files, db_path)
-        else:
-            parser.error("give SOURCE and FILE..., or --sample")
-    except ingest.LoadError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        except ingest.FileError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        _summary(loaded)
+        print(f"published {db_path} in {time.perf_counter() - started:.1f} s")
+        return 0
+    if not (args.source and args.files):
+        parser.error("give SOURCE and FILE..., or --sample")
+    options = {"mapping": args.mapping} if args.mapping else None
+    results = []
+    for file in args.files:
+        path = Path(file)
+        size = path.stat().st_size / 1e6 if path.exists() else 0
+        _progress(f"{path.name}: reading {size:,.1f} MB as {args.source}"
+                  + (" (dry run)" if args.dry_run else ""))
+        result = ingest.load_path(args.source, path, db_path,
+                                  table=args.table, options=options,
+                                  dry_run=args.dry_run, strict=args.strict)
+        _progress(f"{path.name}: {result.status} in "
+                  f"{time.perf_counter() - started:.1f} s")
+        results.append(result)
+    _summary(results)
+    failed = [r for r in results if r.status == "failed"]
+    rejected = [r for r in results if r.rows_rejected]
+    if args.dry_run:
+        print("dry run: nothing was written")
+    else:
+        print(f"published {db_path} in {time.perf_counter() - started:.1f} s")
+    if failed or (args.strict and rejected):
         return 1
-    print(f"{'file':<40} {'table':<22} {'batch':>6} {'read':>9} {'loaded':>9}")
-    for item in loaded:
-        print(f"{item.file_name:<40} {item.table:<22} {item.batch_id:>6} "
-              f"{item.rows_read:>9} {item.rows_loaded:>9}")
-    print(f"published {db_path} in {time.perf_counter() - started:.1f} s")
     return 0
 
 

@@ -5,3 +5,7 @@ class FileError(Exception):
     """A file that cannot be loaded at all: the message names the file and,
     where there is one, the column and value. Nothing is written but a failed
     ingest_batches row."""
+
+
+# the name the first loader used; callers may catch either
+LoadError = FileError

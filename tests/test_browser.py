@@ -72,19 +72,47 @@ def _settled(page) -> None:
     page.wait_for_timeout(500)
 
 
-@pytest.mark.parametrize("path, name", [("", "overview")])
-def test_page_draws_its_headlines_without_errors(server, browser, path, name):
+PAGES = [  # url path, screenshot name, text the page must show
+    ("", "overview", "Change success rate"),
+    ("changes", "changes", "Changes"),
+    ("releases", "releases", "Releases"),
+    ("environments", "environments", "Impact matrix"),
+    ("cab", "cab", "CAB"),
+    ("data", "data", "Data"),
+]
+DRAWN = ('[data-testid="stPlotlyChart"], [data-testid="stDataFrame"], '
+         '[data-testid="stMetric"]')
+
+
+def _visit(browser, url, name):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
-    page.goto(f"{server}/{path}")
+    page.goto(url)
     _settled(page)
-    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=30_000)
     SHOTS.mkdir(exist_ok=True)
+    height = page.evaluate(
+        "() => document.querySelector('[data-testid=\"stMain\"]')"
+        "?.scrollHeight || 800")
+    page.set_viewport_size({"width": 1280, "height": max(800, min(height, 6000))})
+    page.wait_for_timeout(500)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    assert page.locator('[data-testid="stException"]').count() == 0
-    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    return page
+
+
+def test_overview_draws_its_headlines(server, browser):
+    page = _visit(browser, f"{server}/?period=last_365", "overview")
     values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
     assert len(values) == 4 and all(v and v != "n/a" for v in values), values
-    assert "Change success rate" in page.content()
+    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1
+    page.close()
+
+
+@pytest.mark.parametrize("path, name, text", PAGES, ids=[p[1] for p in PAGES])
+def test_page_draws_without_errors(server, browser, path, name, text):
+    page = _visit(browser, f"{server}/{path}?period=last_365", f"page-{name}")
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    assert page.locator(DRAWN).count() > 0
+    assert text in page.locator('[data-testid="stMain"]').inner_text()
     page.close()
 
 

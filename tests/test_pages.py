@@ -7,13 +7,20 @@ from streamlit.testing.v1 import AppTest
 from changeboard import config
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["pages/overview.py"]
+PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "views").glob("*.py"))
 
 
 @pytest.fixture
 def app(sample_db, monkeypatch):
     monkeypatch.setattr(config, "DB_PATH", sample_db)
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+
+
+def test_every_page_is_in_the_navigation():
+    app_py = (ROOT / "app.py").read_text()
+    assert len(PAGES) == 6
+    for page in PAGES:
+        assert f'st.Page("{page}", title=' in app_py
 
 
 @pytest.mark.parametrize("page", PAGES)

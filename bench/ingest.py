@@ -1,0 +1,88 @@
+"""Benchmark: the loader's rows/s on a ~1,000,000-row canonical changes.csv
+against DuckDB's bare read_csv into a table, measured in the same run.
+
+  python bench/ingest.py [--scale 125] [--repeat 1] [--csv PATH]
+
+Target: ratio (loader time / read_csv time) <= 2. The loader's time covers
+reading (canonical adapter), validating every value, the upsert, the
+ingest_batches row and publishing (copy, checkpoint, os.replace).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import duckdb  # noqa: E402
+
+import ingest  # noqa: E402
+import sample_data  # noqa: E402
+
+
+def timed(fn) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - started, result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=125)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--csv", type=Path, default=None,
+                        help="an existing canonical changes.csv to use")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        changes = args.csv
+        if changes is None:
+            took, counts = timed(lambda: sample_data.generate(
+                tmp / "csv", seed=7, scale=args.scale))
+            changes = tmp / "csv" / "changes.csv"
+            print(f"generated {counts['changes']:,} changes in {took:.1f} s",
+                  flush=True)
+        size = changes.stat().st_size / 1e6
+        floors, loads, rows = [], [], 0
+        for _ in range(args.repeat):
+            floor_db = tmp / "floor.duckdb"
+            floor_db.unlink(missing_ok=True)
+
+            def floor(path=floor_db):
+                with duckdb.connect(str(path)) as con:
+                    con.execute("create table changes as select * from "
+                                "read_csv($p)", {"p": str(changes)})
+                    return con.execute(
+                        "select count(*) from changes").fetchall()[0][0]
+
+            took, rows = timed(floor)
+            floors.append(took)
+            load_db = tmp / "load.duckdb"
+            for stale in tmp.glob("load.duckdb*"):
+                stale.unlink()
+            took, result = timed(lambda p=load_db: ingest.load_path(
+                "csv", changes, p))
+            assert result.status == "succeeded", result.error
+            assert result.rows_loaded == rows, (result.rows_loaded, rows)
+            loads.append(took)
+        floor_s, load_s = min(floors), min(loads)
+        print(f"file: {changes.name}, {rows:,} rows, {size:,.0f} MB")
+        print(f"duckdb read_csv   {floor_s:6.2f} s  {rows / floor_s:12,.0f} "
+              "rows/s")
+        print(f"ingest.load_path  {load_s:6.2f} s  {rows / load_s:12,.0f} "
+              "rows/s")
+        print(f"ratio {load_s / floor_s:.2f} (target <= 2)")
+        if importlib.util.find_spec("ingest.servicenow") is None:
+            print("servicenow: ingest/servicenow.py not present; skipped")
+        else:
+            print("servicenow: adapter present; a ServiceNow-shaped file "
+                  "benchmark is not written yet")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

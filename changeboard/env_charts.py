@@ -1,0 +1,182 @@
+"""Figures and display grids of the Environments page: the impact matrix,
+the environment x week heatmap and the bookings Gantt."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+from pandas.io.formats.style import Styler
+
+from changeboard.charts import STATUS_COLOURS
+
+# booking status -> the shared Okabe-Ito status colours
+BOOKING_COLOURS = {
+    "approved": STATUS_COLOURS["Successful"],
+    "pending": STATUS_COLOURS["Pending"],
+    "rejected": STATUS_COLOURS["Failed"],
+    "cancelled": "#DDDDDD",
+}
+LETTERS = {"approved": "A", "pending": "P", "rejected": "R"}
+MORE = "…"  # a cell with more than one booking
+NO_GROUP = "(no group)"
+TIER_ORDER = ["dev", "test", "sit", "uat", "perf", "staging", "prod", "dr",
+              "other"]
+TOTAL_ROW = "Total Releases"
+FIXED = ["Release", "Go-live", "Total Impacted"]
+
+
+def cell_text(status: str, n_bookings: int) -> str:
+    """A/P/R, with an ellipsis when the cell holds more than one booking."""
+    return LETTERS.get(status, "?") + (MORE if n_bookings > 1 else "")
+
+
+def ordered_columns(totals: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Matrix columns in reading order: by group, tier, then name."""
+    frame = totals.copy()
+    if "environment_name" not in frame:  # groups: the query's order, NULL last
+        return frame.assign(**{key: frame[key].fillna(NO_GROUP)})
+    frame["_group"] = frame["environment_group"].fillna("\uffff")
+    frame["_tier"] = frame["tier"].map(
+        {t: i for i, t in enumerate(TIER_ORDER)}).fillna(len(TIER_ORDER))
+    return frame.sort_values(["_group", "_tier", "environment_name"]).drop(
+        columns=["_group", "_tier"])
+
+
+def impact_grid(cells: pd.DataFrame, releases: pd.DataFrame,
+                columns: pd.DataFrame, *, key: str,
+                total_impacted: str) -> pd.DataFrame:
+    """The matrix as shown: a first row of column totals (Total Releases),
+    then one row per release with its letters and row total.
+
+    cells: long form (release_id, key, cell_status, n_bookings); releases:
+    every release row in order with `total_impacted`; columns: the columns
+    to show, in order, with key and total_releases.
+    """
+    long = cells.assign(**{key: cells[key].fillna(NO_GROUP)})
+    long["text"] = [cell_text(s, n) for s, n in
+                    zip(long["cell_status"], long["n_bookings"], strict=True)]
+    keys = [str(k) for k in columns[key]]
+    wide = long.pivot_table(index="release_id", columns=key, values="text",
+                            aggfunc="first")
+    wide = wide.reindex(index=releases["release_id"], columns=keys)
+    body = pd.DataFrame({
+        "Release": releases["release_name"].to_numpy(),
+        "Go-live": pd.to_datetime(releases["go_live_at"]).dt.strftime(
+            "%d %b %Y").to_numpy(),
+        "Total Impacted": releases[total_impacted].astype("Int64").to_numpy(),
+    })
+    body = pd.concat([body, wide.reset_index(drop=True).fillna("")], axis=1)
+    totals = {"Release": TOTAL_ROW, "Go-live": "", "Total Impacted": pd.NA}
+    totals.update({k: str(int(v)) for k, v in
+                   zip(keys, columns["total_releases"], strict=True)})
+    grid = pd.concat([pd.DataFrame([totals]), body], ignore_index=True)
+    grid["Total Impacted"] = grid["Total Impacted"].astype("Int64")
+    return grid
+
+
+def _cell_style(value) -> str:
+    letter = value[:1] if isinstance(value, str) else ""
+    status = {v: k for k, v in LETTERS.items()}.get(letter)
+    if status is None:
+        return ""
+    return (f"background-color: {BOOKING_COLOURS[status]}; color: #000000; "
+            "font-weight: 600; text-align: center")
+
+
+def column_labels(columns: pd.DataFrame, key: str) -> dict[str, str]:
+    """Matrix column key -> its header: the environment's name (made unique
+    with its id when two share one), or the group itself."""
+    if key != "environment_id":
+        return {str(k): str(k) for k in columns[key]}
+    names = columns["environment_name"].fillna(columns[key])
+    repeated = names.duplicated(keep=False)
+    return {str(k): f"{n} ({k})" if r else str(n) for k, n, r in
+            zip(columns[key], names, repeated, strict=True)}
+
+
+def export_grid(grid: pd.DataFrame, columns: pd.DataFrame, key: str
+                ) -> pd.DataFrame:
+    """The matrix as downloaded: one header row, "group / environment"."""
+    labels = column_labels(columns, key)
+    if key == "environment_id":
+        groups = columns["environment_group"].fillna(NO_GROUP)
+        labels = {k: f"{g} / {v}" for (k, v), g in
+                  zip(labels.items(), groups, strict=True)}
+    return grid.rename(columns=labels)
+
+
+def styled_grid(grid: pd.DataFrame, columns: pd.DataFrame, key: str
+                ) -> Styler:
+    """The matrix as shown: releases (name, go-live, Total Impacted) as the
+    pinned index, environments under their group's header, cells coloured
+    by status (the letters stay for colour-blind readers), and the Total
+    Releases row in bold on a light band."""
+    labels = column_labels(columns, key)
+    shown = grid.copy()
+    shown["Total Impacted"] = [
+        "" if pd.isna(v) else str(int(v)) for v in shown["Total Impacted"]]
+    shown = shown.set_index(FIXED).rename(columns=labels)
+    if key == "environment_id":
+        groups = columns["environment_group"].fillna(NO_GROUP)
+        shown.columns = pd.MultiIndex.from_arrays(
+            [list(groups), list(shown.columns)])
+    styler = shown.style.map(_cell_style)
+    return styler.apply(
+        lambda row: ["font-weight: 700; background-color: #F0F2F6"
+                     if row.name[0] == TOTAL_ROW else "" for _ in row],
+        axis=1)
+
+
+def week_heatmap(frame: pd.DataFrame, value: str, value_label: str
+                 ) -> go.Figure:
+    """Environments (rows) x ISO weeks (columns), darker = more."""
+    wide = frame.pivot_table(index="environment_name", columns="week_label",
+                             values=value, aggfunc="sum", sort=False)
+    weeks = list(dict.fromkeys(frame["week_label"]))
+    wide = wide.reindex(columns=weeks)
+    figure = go.Figure(go.Heatmap(
+        z=wide.to_numpy(), x=weeks, y=list(wide.index), colorscale="Blues",
+        zmin=0, xgap=1, ygap=1,
+        colorbar={"title": {"text": value_label}, "tickformat": ",.0f",
+                  # a day's hours (a week holds 168), or whole releases
+                  "dtick": 24 if value == "booked_hours" else max(
+                      1, round(float(frame[value].max()) / 5))},
+        hovertemplate="%{y} · %{x}<br>" + value_label
+        + ": %{z:,.0f}<extra></extra>"))
+    figure.update_layout(
+        height=max(260, 22 * len(wide) + 120),
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        xaxis_title="ISO week (Monday start)", yaxis_title="environment",
+        yaxis={"autorange": "reversed", "type": "category"},
+        xaxis={"type": "category"})
+    return figure
+
+
+def booking_gantt(frame: pd.DataFrame) -> go.Figure:
+    """One bar per booking within the window, one row per environment,
+    coloured by booking status."""
+    shown = frame.assign(
+        release=frame["release_name"].fillna("(no release)"),
+        phase_=frame["phase"].fillna("–"), team_=frame["team"].fillna("–"))
+    figure = px.timeline(
+        shown, x_start="clipped_start_at", x_end="clipped_end_at",
+        y="environment_name", color="status",
+        color_discrete_map=BOOKING_COLOURS,
+        category_orders={"status": list(BOOKING_COLOURS),
+                         "environment_name": list(dict.fromkeys(
+                             shown["environment_name"]))},
+        custom_data=["booking_id", "release", "phase_", "team_",
+                     "hours_in_window"])
+    figure.update_traces(
+        marker_line_color="#FFFFFF", marker_line_width=0.5, opacity=0.85,
+        hovertemplate="%{y} · %{customdata[0]}<br>%{customdata[1]}<br>"
+        "phase %{customdata[2]} · team %{customdata[3]}<br>"
+        "%{base|%d %b %H:%M} – %{x|%d %b %H:%M} "
+        "(%{customdata[4]:,.0f} h in the period)<extra></extra>")
+    rows = shown["environment_name"].nunique()
+    figure.update_layout(
+        height=max(260, 28 * rows + 130), barmode="overlay",
+        margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend_title_text="",
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        xaxis_title="booked time (UTC)", yaxis_title="environment")
+    return figure

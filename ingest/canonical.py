@@ -1,0 +1,190 @@
+"""Canonical CSV (SOURCES.md section 1): UTF-8, comma, RFC 4180, canonical
+headers in any order; one file per table, named after it."""
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from . import schema
+from .errors import FileError
+
+SOURCE = "csv"
+TABLE = None  # per file: schema.table_for(path)
+IGNORED = ("source", "ingested_batch_id")
+# files above this size try pyarrow's multi-threaded reader first; smaller ones
+# (and any file pyarrow refuses) go through the csv module, which reports
+# exact rows
+FAST_BYTES = 8 << 20
+_BOM = b"\xef\xbb\xbf"
+
+
+def read(path, *, table: str | None = None, options=None) -> pd.DataFrame:
+    """Canonical columns as text plus row_number (header = row 1); `x_*`
+    columns are kept for raw records and ignored by the loader."""
+    path = Path(path)
+    table = table or schema.table_for(path)
+    spec = schema.describe(table)
+    name = path.name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FileError(f"{name}: cannot read the file: {exc}") from exc
+    if data.startswith(_BOM):
+        data = data[len(_BOM):]
+    if not data.strip():
+        raise FileError(f"{name}: the file is empty (no header row)")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise FileError(
+            f"{name}: NUL byte at line {line}, byte {nul}: not a text CSV "
+            "(UTF-16 or binary?); save it as CSV UTF-8")
+    header_end = data.find(b"\n")
+    header_line = data if header_end < 0 else data[:header_end]
+    header = _header(name, _decode(name, header_line).rstrip("\r"))
+    keep, warnings = _check_header(name, table, spec, header)
+    frame = None
+    if len(data) >= FAST_BYTES and b'"' not in header_line:
+        frame = _fast(data, header)
+    if frame is None:
+        frame = _slow(name, _decode(name, data), header)
+    frame = frame[[c for c in frame.columns
+                   if c in keep or c in ("row_number", "raw_record",
+                                         "_reject", "_reject_column",
+                                         "_reject_value")]]
+    if not len(frame):
+        warnings.append(f"{name}: header only, no data rows")
+    frame.attrs.update(source=SOURCE, table=table, warnings=warnings,
+                       mode="upsert", timezone="UTC")
+    return frame
+
+
+def _decode(name: str, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise FileError(
+            f"{name}: not UTF-8: byte 0x{data[exc.start]:02X} at line {line} "
+            "(Windows-1252 or Latin-1?); save it as CSV UTF-8, or load it "
+            "with a mapping file that sets encoding") from exc
+
+
+def _header(name: str, line: str) -> list[str]:
+    return [c.strip() for c in next(csv.reader([line]))]
+
+
+def _check_header(name, table, spec, header) -> tuple[set[str], list[str]]:
+    """Columns to keep; fails the file on unknown, repeated or missing ones."""
+    warnings: list[str] = []
+    seen: set[str] = set()
+    for column in header:
+        if column in seen:
+            raise FileError(f"{name}: repeated header {column!r}")
+        seen.add(column)
+    ignored = [c for c in header if c in IGNORED]
+    if ignored:
+        warnings.append(f"{name}: column {', '.join(ignored)} ignored: the "
+                        "loader sets source and ingested_batch_id")
+    unknown = [c for c in header if c not in spec.columns
+               and c not in IGNORED and not c.startswith("x_")]
+    if unknown:
+        hints = []
+        for column in unknown:
+            close = difflib.get_close_matches(column, list(spec.columns), n=1)
+            hints.append(f"{column!r} (did you mean {close[0]!r}?)" if close
+                         else repr(column))
+        message = f"{name}: unknown column {', '.join(hints)} for {table}"
+        delimiters = [d for d in ";\t|" if any(d in c for c in header)]
+        if len(header) == 1 and delimiters:
+            message += (f"; the header looks {delimiters[0]!r}-delimited: "
+                        "canonical CSV uses commas")
+        elif not any(close for close in hints if "did you mean" in close):
+            message += f" (columns: {', '.join(spec.columns)})"
+        raise FileError(message + "; name extra columns x_...")
+    missing = [c for c in spec.required if c not in header]
+    if missing:
+        raise FileError(f"{name}: missing required column "
+                        f"{', '.join(missing)} (found: {', '.join(header)})")
+    return {c for c in header if c not in IGNORED}, warnings
+
+
+def _fast(data: bytes, header: list[str]) -> pd.DataFrame | None:
+    """pyarrow's reader; None when it refuses the file (the slow path then
+    reports the exact row)."""
+    import pyarrow as pa
+    import pyarrow.csv as pc
+
+    names = [f"c{i}" for i in range(len(header))]
+    try:
+        result = pc.read_csv(
+            pa.BufferReader(pa.py_buffer(data)),
+            read_options=pc.ReadOptions(
+                column_names=names, skip_rows=1, block_size=16 << 20),
+            parse_options=pc.ParseOptions(newlines_in_values=True,
+                                          ignore_empty_lines=False),
+            convert_options=pc.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, ValueError, OSError):
+        return None
+    frame = result.rename_columns(header).to_pandas(types_mapper=pd.ArrowDtype)
+    frame.insert(0, "row_number", range(2, len(frame) + 2))
+    return frame
+
+
+def _slow(name: str, text: str, header: list[str]) -> pd.DataFrame:
+    """The csv module, record by record: exact row numbers and field counts."""
+    csv.field_size_limit(1 << 30)
+    records: list[list[str]] = []
+    shapes: list[tuple[int, str, str]] = []  # row_number, value, raw json
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    width = len(header)
+    row = 1
+    try:
+        next(reader)
+        for row, record in enumerate(reader, start=2):
+            if not record:
+                continue  # blank line
+            if len(record) != width:
+                shapes.append((row, f"{len(record)} fields, header has "
+                               f"{width}", _raw(header, record)))
+                continue
+            records.append([row, *record])
+    except csv.Error as exc:
+        if "unexpected end of data" not in str(exc):
+            raise FileError(f"{name}: malformed CSV near row {row + 1} "
+                            f"(line {reader.line_num}): {exc}") from exc
+        tail = text.splitlines()[-1] if text.strip() else ""
+        shapes.append((row + 1, "unterminated quote at end of file",
+                       json.dumps({"_text": tail}, ensure_ascii=False)))
+    frame = pd.DataFrame(records, columns=["row_number", *header], dtype=object)
+    frame["row_number"] = frame["row_number"].astype("int64")
+    frame["raw_record"] = None
+    frame["_reject"] = None
+    frame["_reject_column"] = None
+    frame["_reject_value"] = None
+    if shapes:
+        bad = pd.DataFrame({
+            "row_number": [s[0] for s in shapes],
+            "raw_record": [s[2] for s in shapes],
+            "_reject": "bad_row_shape",
+            "_reject_column": None,
+            "_reject_value": [s[1] for s in shapes]})
+        frame = pd.concat([frame, bad], ignore_index=True).sort_values(
+            "row_number", ignore_index=True)
+        frame = frame.astype({c: object for c in frame.columns
+                              if c != "row_number"})
+    return frame
+
+
+def _raw(header: list[str], record: list[str]) -> str:
+    raw = dict(zip(header, record, strict=False))
+    if len(record) > len(header):
+        raw["_extra"] = record[len(header):]
+    return json.dumps(raw, ensure_ascii=False)

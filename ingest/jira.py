@@ -1,0 +1,201 @@
+"""Jira Service Management change issues: the issue navigator's CSV export.
+
+Standard fields by label, custom fields as `Custom field (<name>)`, repeated
+headers for multi-valued fields (SOURCES.md section 4). Dates follow the
+exporter's profile: `date_format` and `timezone` in `options` (defaults
+`%d/%b/%y %I:%M %p`, UTC).
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from . import frames
+
+SOURCE, TABLE = "jira", "changes"
+ENCODINGS = ("utf-8", "windows-1252")
+DATE_FORMAT = "%d/%b/%y %I:%M %p"
+EXPORT_CAP = 1_000
+ISSUE_TYPES = ("Change",)
+
+COLUMNS = {
+    "change_id": ("Issue key",),
+    "title": ("Summary",),
+    "created_at": ("Created",),
+    "updated_at": ("Updated",),
+    "closed_at": ("Resolved",),
+    "change_type": ("Custom field (Change type)",),
+    "risk": ("Custom field (Change risk)",),
+    "category": ("Custom field (Change reason)",),
+    "planned_start_at": ("Custom field (Change start date)",
+                         "Custom field (Planned start)"),
+    "planned_end_at": ("Custom field (Change completion date)",
+                       "Custom field (Planned end)"),
+    "impact": ("Custom field (Impact)",),
+    "priority": ("Priority",),
+    "application_id": ("Custom field (Affected services)",),
+    "release_id": ("Fix versions", "Fix Version/s"),
+    "requested_by": ("Reporter",),
+}
+MULTI_VALUED = ("application_id", "release_id")   # first value, warning if more
+ISSUE_TYPE, STATUS, RESOLUTION = "Issue Type", "Status", "Resolution"
+
+VALUES = {
+    "change_type": {"Standard": "standard", "Normal": "normal",
+                    "Emergency": "emergency"},
+    "risk": {"Low": "low", "Medium": "moderate", "High": "high",
+             "Critical": "very_high"},
+    "priority": {"Highest": "1", "High": "2", "Medium": "3", "Low": "4",
+                 "Lowest": "5"},
+}
+# matched by prefix: "Extensive / Widespread", "Significant / Large", ...
+IMPACT = {"Extensive": "high", "Significant": "high", "Moderate": "medium",
+          "Minor": "low"}
+CLOSED = "resolution"   # close code comes from the Resolution field
+# status -> (state, close_code, approval); per workflow: override in options
+STATUS_CODES = {
+    "Open": ("new", None, None),
+    "Planning": ("assess", None, None),
+    "Peer review": ("assess", None, None),
+    "Awaiting approval": ("authorize", None, "requested"),
+    "Awaiting implementation": ("scheduled", None, None),
+    "Implementing": ("implement", None, None),
+    "Completed": ("closed", CLOSED, None),
+    "Done": ("closed", CLOSED, None),
+    "Closed": ("closed", CLOSED, None),
+    "Failed": ("closed", "unsuccessful", None),
+    "Canceled": ("cancelled", "cancelled", None),
+    "Cancelled": ("cancelled", "cancelled", None),
+    "Declined": ("cancelled", "rejected", "rejected"),
+}
+RESOLUTION_CODES = {"Done": "successful", "Completed": "successful",
+                    "Successful": "successful", "Failed": "unsuccessful",
+                    "Backed out": "backed_out", "Rolled back": "backed_out"}
+
+
+def read(path, *, table=None, options=None) -> pd.DataFrame:
+    """Canonical `changes` columns as text plus bookkeeping (docs/adapters.md).
+
+    options: `date_format` (str or list), `timezone`, `issue_types` (default
+    ["Change"]), `project_key` (release ids `<key>:<version>`; default the
+    issue key's project; a key without `-` gives the bare name), `id_prefix`,
+    `encoding`, `status` ({status: [state, close_code, approval]})
+    and `resolution` ({resolution: close_code}) overrides.
+    """
+    options = dict(options or {})
+    formats = options.get("date_format", DATE_FORMAT)
+    formats = [formats] if isinstance(formats, str) else list(formats)
+    timezone = options.get("timezone", "UTC")
+    raw = frames.read_delimited(path, encodings=options.get("encoding",
+                                                            ENCODINGS))
+    single = [h for c, hs in COLUMNS.items() if c not in MULTI_VALUED for h in hs]
+    frames.repeated_headers(raw, [*single, ISSUE_TYPE, STATUS, RESOLUTION])
+    for needed in ("Issue key", STATUS, "Created"):
+        if not raw.positions(needed):
+            raise frames.FileError(f"{raw.name}: missing required column "
+                                   f"{needed!r} (found: {', '.join(raw.header)})")
+    frame, used = frames.select(raw, {c: hs for c, hs in COLUMNS.items()
+                                      if c not in MULTI_VALUED})
+    warnings = []
+    for column in MULTI_VALUED:
+        values, more, positions = _first_values(raw, COLUMNS[column])
+        used |= positions
+        if values is not None:
+            frame[column] = values
+        if more:
+            warnings.append(f"{raw.name}: column {column}: {more} rows have "
+                            "several values; the first is kept")
+    extra = {raw.positions(h)[0] for h in (ISSUE_TYPE, STATUS, RESOLUTION)
+             if raw.positions(h)}
+    warnings = frames.ignored_warning(raw, used | extra) + warnings
+    if len(raw) == EXPORT_CAP:
+        warnings.append(f"{raw.name}: exactly {EXPORT_CAP:,} rows, the Jira "
+                        "export cap: the export may be truncated")
+    for column, mapping in VALUES.items():
+        if column in frame:
+            frame[column] = frames.recode(frame[column], mapping,
+                                          codes=frames.codes(TABLE, column))
+    if "priority" in frame:
+        frame["priority"] = frames.leading_integer(frame["priority"])
+    if "impact" in frame:
+        frame["impact"] = frames.recode(frame["impact"], IMPACT, match="prefix",
+                                        codes=frames.codes(TABLE, "impact"))
+    _status(frame, raw, options)
+    if "release_id" in frame:
+        frame["release_id"] = _release_ids(frame, options.get("project_key"))
+    frame["change_id"] = frames.prefix_ids(frame["change_id"],
+                                           options.get("id_prefix"))
+    for column in ("created_at", "updated_at", "closed_at", "planned_start_at",
+                   "planned_end_at"):
+        if column in frame:
+            parsed = frames.instants(frame[column], formats, timezone)
+            frame[column] = parsed.text
+            warnings += frames.dst_warning(raw.name, column, parsed, timezone)
+    frame = frames.finish(frame, raw, source=SOURCE, table=TABLE,
+                          warnings=warnings, timezone=timezone)
+    wanted = {frames._key(t) for t in options.get("issue_types", ISSUE_TYPES)}
+    if raw.positions(ISSUE_TYPE):
+        kinds = pd.Series(raw.column(ISSUE_TYPE), dtype=object, index=frame.index)
+        other = ~kinds.fillna("").map(frames._key).isin(wanted)
+        frames.reject(frame, other, "wrong_issue_type", ISSUE_TYPE, kinds)
+    return frame
+
+
+def _first_values(raw, headers):
+    """First non-empty cell over the repeated columns of a field, the number
+    of rows with more than one value and the positions read."""
+    positions = [i for h in headers for i in raw.positions(h)]
+    if not positions:
+        return None, 0, set()
+    columns = pd.DataFrame({i: raw.at(i) for i in positions})
+    count = columns.notna().sum(axis=1)
+    first = columns.bfill(axis=1).iloc[:, 0].astype(object)
+    return (first.where(first.notna(), None), int((count > 1).sum()),
+            set(positions))
+
+
+def _status(frame: pd.DataFrame, raw, options) -> None:
+    """state, close_code and approval from Status (and Resolution)."""
+    table = {frames._key(k): tuple(v) for k, v in STATUS_CODES.items()}
+    table.update({frames._key(k): tuple(v)
+                  for k, v in (options.get("status") or {}).items()})
+    resolutions = dict(RESOLUTION_CODES)
+    resolutions.update(options.get("resolution") or {})
+    states = set(frames.codes(TABLE, "state"))
+    status = pd.Series(raw.column(STATUS), dtype=object, index=frame.index)
+
+    def one(value):
+        found = table.get(frames._key(value))
+        if found:
+            return found
+        code = frames._as_code(value)
+        if code in states:   # a status named like a state (e.g. Review)
+            return (code, CLOSED if code == "closed" else None, None)
+        return (value, None, None)
+
+    triples = {u: one(u) for u in pd.unique(status.dropna())}
+    pick = [status.map(lambda v, i=i: None if v is None else triples[v][i])
+            for i in range(3)]
+    frame["state"] = pick[0].astype(object).where(pick[0].notna(), None)
+    resolution = pd.Series(raw.column(RESOLUTION) if raw.positions(RESOLUTION)
+                           else [None] * len(frame), dtype=object,
+                           index=frame.index)
+    by_resolution = frames.recode(resolution, resolutions,
+                                  codes=frames.codes(TABLE, "close_code"))
+    close = pick[1].astype(object).copy()
+    from_resolution = close == CLOSED
+    close[from_resolution] = by_resolution[from_resolution]
+    frame["close_code"] = close.where(close.notna(), None)
+    frame["approval"] = pick[2].astype(object).where(pick[2].notna(), None)
+
+
+def _release_ids(frame: pd.DataFrame, project_key: str | None) -> pd.Series:
+    """`<project key>:<version name>`; the project is the issue key's part
+    before its last `-` unless configured; a key without one: the name."""
+    keys = frame["change_id"].fillna("")
+    project = (pd.Series(project_key, index=frame.index, dtype=object)
+               if project_key else keys.map(
+                   lambda k: k.rsplit("-", 1)[0] if "-" in k else None))
+    out = frame["release_id"].copy()
+    has = out.notna() & project.notna()
+    out[has] = project[has] + ":" + out[has]
+    return out.astype(object)

@@ -1,0 +1,404 @@
+"""Bring your own export: a TOML mapping file describes one file shape.
+
+`read(path, options={"mapping": "bpic2014"})` (a name in ingest/mappings/ or a
+path to a .toml file). The file format is SOURCES.md section 7: `[source]`,
+`[columns]` and `[values.<name>]`. The mapping is checked (canonical columns,
+codes, value maps) and the file's header against it before any row is read.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import frames
+from .errors import FileError
+
+SOURCE, TABLE = None, None   # per mapping file: attrs["source"], ["table"]
+MAPPINGS = Path(__file__).resolve().parent / "mappings"
+SOURCE_KEYS = {"name", "table", "id_prefix", "encoding", "delimiter", "quote",
+               "comment", "timezone", "date_formats", "null_values",
+               "true_values", "false_values", "duplicate_ids", "latest_by",
+               "mode"}
+COLUMN_KEYS = {"from", "values", "match", "when", "value", "merge"}
+MERGES = ("must_agree", "first", "min", "max")
+DUPLICATES = ("reject", "merge", "latest")
+PRIMARY_KEYS = {"release_phases": ("release_id", "phase")}
+DEFAULT_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S")
+
+
+@dataclass
+class Column:
+    name: str                       # canonical column
+    source: str | None = None       # header
+    values: dict | None = None      # source value -> code
+    match: str = "exact"
+    when: dict | None = None        # {column, equals, value}
+    value: str | None = None        # constant
+    merge: str = "must_agree"
+
+
+@dataclass
+class Mapping:
+    file: str
+    name: str
+    table: str
+    columns: list[Column]
+    id_prefix: str | None = None
+    encoding: tuple[str, ...] = frames.ENCODINGS
+    delimiter: str = ","
+    quote: str = '"'
+    comment: str | None = None
+    timezone: str = "UTC"
+    date_formats: tuple[str, ...] = DEFAULT_FORMATS
+    null_values: tuple[str, ...] = ("",)
+    true_values: tuple[str, ...] = frames.TRUE_VALUES
+    false_values: tuple[str, ...] = frames.FALSE_VALUES
+    duplicate_ids: str = "reject"
+    latest_by: str | None = None
+    mode: str = "upsert"
+    headers: list[str] = field(default_factory=list)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return PRIMARY_KEYS.get(self.table, (_primary(self.table),))
+
+
+def _primary(table: str) -> str:
+    names = {"changes": "change_id", "applications": "application_id",
+             "environments": "environment_id", "blackout_windows": "window_id",
+             "releases": "release_id", "deployments": "deployment_id",
+             "environment_bookings": "booking_id", "incidents": "incident_id"}
+    return names[table]
+
+
+def load(spec) -> Mapping:
+    """Parse and check a mapping: a name in ingest/mappings/, a path or a dict.
+
+    Raises FileError naming the mapping, the column and the value.
+    """
+    if isinstance(spec, dict):
+        data, file = spec, "<mapping>"
+    else:
+        path = Path(spec)
+        if not path.suffix and not path.exists():
+            path = MAPPINGS / f"{spec}.toml"
+        file = path.name
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise FileError(f"{file}: invalid mapping file: {exc}") from exc
+    return _check(file, data)
+
+
+def _check(file: str, data: dict) -> Mapping:
+    def fail(message: str):
+        raise FileError(f"{file}: invalid mapping: {message}")
+
+    source = data.get("source") or fail("no [source] table")
+    for key in source:
+        if key not in SOURCE_KEYS:
+            fail(f"[source] unknown key {key!r}{frames.closest(key, SOURCE_KEYS)}")
+    for key in ("name", "table"):
+        if not source.get(key):
+            fail(f"[source] {key} is required")
+    table = source["table"]
+    schema = frames.schema()
+    if table not in schema:
+        fail(f"unknown table {table!r}{frames.closest(table, schema)}")
+    canonical = schema[table]
+    value_maps = data.get("values") or {}
+    for section in data:
+        if section not in ("source", "columns", "values"):
+            fail(f"unknown section [{section}]")
+    columns = []
+    for name, spec in (data.get("columns") or {}).items():
+        if name not in canonical:
+            fail(f"unknown column {name!r} for table {table}"
+                 f"{frames.closest(name, canonical)}")
+        allowed = canonical[name][1]
+        if isinstance(spec, str):
+            columns.append(Column(name, source=spec))
+            continue
+        if not isinstance(spec, dict):
+            fail(f"column {name}: expected a header or a table, not {spec!r}")
+        for key in spec:
+            if key not in COLUMN_KEYS:
+                fail(f"column {name}: unknown key {key!r}"
+                     f"{frames.closest(key, COLUMN_KEYS)}")
+        column = Column(name, source=spec.get("from"),
+                        match=spec.get("match", "exact"),
+                        merge=spec.get("merge", "must_agree"),
+                        value=spec.get("value"), when=spec.get("when"))
+        if (column.source is None) == (column.value is None):
+            fail(f"column {name}: give exactly one of from or value")
+        if column.match not in ("exact", "prefix"):
+            fail(f"column {name}: match must be exact or prefix, "
+                 f"not {column.match!r}")
+        if column.merge not in MERGES:
+            fail(f"column {name}: merge must be one of {', '.join(MERGES)}, "
+                 f"not {column.merge!r}")
+        if "values" in spec:
+            if spec["values"] not in value_maps:
+                fail(f"column {name}: no [values.{spec['values']}]")
+            column.values = value_maps[spec["values"]]
+            for source_value, code in column.values.items():
+                if allowed and code not in allowed:
+                    fail(f"[values.{spec['values']}] {source_value!r} = "
+                         f"{code!r}: not a {name} code (allowed: "
+                         f"{', '.join(allowed)})")
+        if column.when is not None:
+            when = column.when
+            if set(when) != {"column", "equals", "value"}:
+                fail(f"column {name}: when needs column, equals and value")
+            if allowed and when["value"] not in allowed:
+                fail(f"column {name}: when value {when['value']!r} is not a "
+                     f"code (allowed: {', '.join(allowed)})")
+        if column.value is not None and allowed and column.value not in allowed:
+            fail(f"column {name}: value {column.value!r} is not a code "
+                 f"(allowed: {', '.join(allowed)})")
+        columns.append(column)
+    mapping = Mapping(file=file, name=source["name"], table=table,
+                      columns=columns)
+    for key in ("id_prefix", "delimiter", "quote", "comment", "timezone",
+                "duplicate_ids", "latest_by", "mode"):
+        if key in source:
+            setattr(mapping, key, source[key])
+    for key in ("encoding", "date_formats", "null_values", "true_values",
+                "false_values"):
+        if key in source:
+            value = source[key]
+            setattr(mapping, key, (value,) if isinstance(value, str)
+                    else tuple(value))
+    if mapping.duplicate_ids not in DUPLICATES:
+        fail(f"duplicate_ids must be one of {', '.join(DUPLICATES)}, "
+             f"not {mapping.duplicate_ids!r}")
+    if mapping.duplicate_ids == "latest" and not mapping.latest_by:
+        fail("duplicate_ids = \"latest\" needs latest_by")
+    if mapping.mode not in ("upsert", "snapshot"):
+        fail(f"mode must be upsert or snapshot, not {mapping.mode!r}")
+    mapped = {c.name for c in columns}
+    for key in mapping.keys:
+        if key not in mapped:
+            fail(f"the primary key column {key} is not mapped")
+    return mapping
+
+
+def read(path, *, table=None, options=None) -> pd.DataFrame:
+    """Canonical columns of the mapping's table as text plus bookkeeping.
+
+    options: `mapping` (required: name, path or dict).
+    """
+    options = dict(options or {})
+    if "mapping" not in options:
+        raise FileError(f"{Path(path).name}: no mapping given")
+    mapping = load(options["mapping"])
+    if table and table != mapping.table:
+        raise FileError(f"{Path(path).name}: mapping {mapping.file} is for "
+                        f"table {mapping.table}, not {table}")
+    raw = frames.read_delimited(path, encodings=mapping.encoding,
+                                delimiter=mapping.delimiter,
+                                quote=mapping.quote, comment=mapping.comment)
+    _check_header(raw, mapping)
+    frame, warnings = _columns(raw, mapping)
+    frame = frames.finish(frame, raw, source=mapping.name, table=mapping.table,
+                          warnings=warnings, mode=mapping.mode,
+                          timezone=mapping.timezone)
+    return _duplicates(frame, raw, mapping)
+
+
+def _check_header(raw, mapping: Mapping) -> None:
+    """Every mapped header present, none of them repeated."""
+    needed = [c.source for c in mapping.columns if c.source]
+    needed += [c.when["column"] for c in mapping.columns if c.when]
+    if mapping.latest_by:
+        needed.append(mapping.latest_by)
+    for header in dict.fromkeys(needed):
+        found = raw.positions(header)
+        if not found:
+            raise FileError(
+                f"{raw.name}: mapping {mapping.file}: column {header!r} not "
+                f"in the file{frames.closest(header, raw.header)} (found: "
+                f"{', '.join(raw.header)})")
+        if len(found) > 1:
+            raise FileError(f"{raw.name}: mapped column {header!r} is "
+                            f"repeated {len(found)} times")
+
+
+def _cells(raw, header: str, mapping: Mapping) -> pd.Series:
+    nulls = {v.strip().casefold() for v in mapping.null_values}
+    values = raw.column(header)
+    extra = nulls - {""}
+    if not extra:
+        return values
+    hit = values.fillna("").str.casefold().isin(extra)
+    return values.where(~hit, None)
+
+
+def _columns(raw, mapping: Mapping) -> tuple[pd.DataFrame, list[str]]:
+    canonical = frames.schema()[mapping.table]
+    data, warnings = {}, []
+    for column in mapping.columns:
+        kind, allowed = canonical[column.name]
+        if column.value is not None:
+            data[column.name] = pd.Series([column.value] * len(raw), dtype=object)
+            continue
+        values = _cells(raw, column.source, mapping)
+        if column.values is not None:
+            values = frames.recode(values, column.values, match=column.match,
+                                   codes=allowed)
+        elif allowed:
+            values = frames.recode(values, {}, codes=allowed)
+        if column.when is not None:
+            when = column.when
+            test = _cells(raw, when["column"], mapping).fillna("")
+            hit = test.map(frames._key) == frames._key(str(when["equals"]))
+            values = values.where(~hit, when["value"])
+        if column.name.endswith("_at"):
+            parsed = frames.instants(values, mapping.date_formats,
+                                     mapping.timezone)
+            values = parsed.text
+            warnings += frames.dst_warning(raw.name, column.source, parsed,
+                                           mapping.timezone)
+        elif column.name.endswith("_date"):
+            values = frames.dates(values, mapping.date_formats)
+        elif kind == "boolean":
+            values = frames.booleans(values, mapping.true_values,
+                                     mapping.false_values)
+        elif column.name in mapping.keys and column.name.endswith("_id"):
+            values = frames.prefix_ids(values, mapping.id_prefix)
+        data[column.name] = values.astype(object)
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(raw)))
+    return frame, warnings
+
+
+def _content(frame: pd.DataFrame, names) -> pd.Series:
+    """Columns joined into one comparable text per row (NULL distinct)."""
+    out = None
+    for name in names:
+        text = frame[name].astype(object).where(frame[name].notna(), "\x00")
+        text = text.astype(str)
+        out = text if out is None else out + "\x1f" + text
+    return out
+
+
+def _duplicates(frame: pd.DataFrame, raw, mapping: Mapping) -> pd.DataFrame:
+    keys = list(mapping.keys)
+    live = frame["_reject"].isna() & frame[keys].notna().all(axis=1)
+    if not live.any():
+        return frame
+    key = _content(frame, keys)
+    repeated = live & key[live].duplicated(keep=False).reindex(
+        frame.index, fill_value=False)
+    if not repeated.any():
+        return frame
+    if mapping.duplicate_ids == "merge":
+        return _merge(frame, mapping, key, repeated)
+    # identical input rows (the raw record) are duplicate_row after the first
+    same = repeated & frame["raw_record"][repeated].duplicated().reindex(
+        frame.index, fill_value=False)
+    frames.reject(frame, same, "duplicate_row", None, None)
+    repeated &= ~same
+    repeated &= key.where(repeated).duplicated(keep=False)
+    if mapping.duplicate_ids == "latest":
+        order = _order(pd.Series(raw.column(mapping.latest_by), dtype=object,
+                                 index=frame.index), mapping)
+        order = order.fillna(float("-inf"))   # no version: the oldest copy
+        top = order[repeated].groupby(key[repeated]).transform("max")
+        older = repeated & (order < top.reindex(frame.index))
+        frames.reject(frame, older, "superseded", mapping.latest_by,
+                      pd.Series(raw.column(mapping.latest_by), dtype=object,
+                                index=frame.index))
+        repeated &= ~older
+        repeated &= key.where(repeated).duplicated(keep=False) & repeated
+    frames.reject(frame, repeated, "duplicate_id", keys[0], frame[keys[0]])
+    return frame
+
+
+def _order(values: pd.Series, mapping: Mapping) -> pd.Series:
+    """latest_by as a sortable number: numeric, else a parsed instant."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.notna().sum() >= values.notna().sum():
+        return numbers.astype(float)
+    local = frames.parse_local(values, mapping.date_formats)
+    stamps = local.to_numpy().astype("datetime64[us]").astype("int64")
+    return pd.Series(stamps, index=values.index, dtype=float).where(
+        local.notna())
+
+
+def _merge(frame: pd.DataFrame, mapping: Mapping, key: pd.Series,
+           repeated: pd.Series) -> pd.DataFrame:
+    """One row per id: merge rules per column; a must_agree column that
+    differs rejects all rows of the id (`merge_conflict`)."""
+    canonical = frames.schema()[mapping.table]
+    group = frame[repeated].copy()
+    group_key = key[repeated]
+    conflict = pd.Series(False, index=group.index)
+    conflict_column = pd.Series(None, index=group.index, dtype=object)
+    conflict_value = pd.Series(None, index=group.index, dtype=object)
+    merged = {}
+    for column in mapping.columns:
+        if column.name in mapping.keys:
+            continue
+        values = group[column.name]
+        if column.merge == "must_agree":
+            distinct = values.groupby(group_key).transform("nunique")
+            bad = (distinct > 1) & ~conflict
+            if bad.any():
+                listed = values.groupby(group_key).agg(
+                    lambda v: " | ".join(dict.fromkeys(v.dropna())))
+                conflict_column[bad] = column.name
+                conflict_value[bad] = group_key[bad].map(listed)
+                conflict |= bad
+            merged[column.name] = _pick(values, group_key, "first")
+        else:
+            rank = _rank(values, canonical[column.name])
+            merged[column.name] = _pick(values, group_key, column.merge, rank)
+    # a conflict anywhere in an id rejects all of that id's rows
+    conflict = conflict.groupby(group_key).transform("any")
+    conflict_column = conflict_column.groupby(group_key).transform("first")
+    conflict_value = conflict_value.groupby(group_key).transform("first")
+    first = ~group_key.duplicated() & ~conflict
+    rows = group[first].copy()
+    for name, chosen in merged.items():
+        rows[name] = group_key[first].map(chosen).astype(object)
+        rows[name] = rows[name].where(rows[name].notna(), None)
+    bad_rows = group[conflict].copy()
+    bad_rows["_reject"] = "merge_conflict"
+    bad_rows["_reject_column"] = conflict_column[conflict]
+    bad_rows["_reject_value"] = conflict_value[conflict]
+    out = pd.concat([frame[~repeated], rows, bad_rows]).sort_index()
+    out = out.astype({c: object for c in out.columns if c != "row_number"})
+    out.attrs = frame.attrs
+    return out.reset_index(drop=True)
+
+
+def _rank(values: pd.Series, column_kind) -> pd.Series:
+    """A sortable key: codes by list order, numbers, else text order."""
+    kind, allowed = column_kind
+    if allowed:
+        order = {code: i for i, code in enumerate(allowed)}
+        return values.map(order).astype(float)
+    if kind in ("integer", "bigint", "double", "decimal"):
+        return pd.to_numeric(values, errors="coerce")
+    return values.rank(method="dense")
+
+
+def _pick(values: pd.Series, key: pd.Series, how: str,
+          rank: pd.Series | None = None) -> pd.Series:
+    """Per id, the first non-NULL value, or the one of least/greatest rank."""
+    present = values.notna()
+    table = pd.DataFrame({"key": key[present], "value": values[present]})
+    if how == "first":
+        chosen = table.drop_duplicates("key", keep="first")
+    else:
+        # a value that cannot be ranked (unknown code) wins, so the loader
+        # rejects it instead of it vanishing in the merge
+        unknown = float("inf") if how == "max" else float("-inf")
+        table["rank"] = rank[present].fillna(unknown)
+        table = table.sort_values("rank", kind="stable")
+        chosen = table.drop_duplicates("key",
+                                       keep="first" if how == "min" else "last")
+    return chosen.set_index("key")["value"]

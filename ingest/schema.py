@@ -1,0 +1,111 @@
+"""What the loader checks, read once from changeboard/schema.sql: columns and
+types, required columns, keys, code lists, minimums and defaults per table."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from changeboard import db
+
+from .errors import FileError
+
+# load order: referenced tables first (references may still dangle)
+TABLES = (
+    "applications", "environments", "blackout_windows", "releases",
+    "release_phases", "changes", "deployments", "environment_bookings",
+    "incidents",
+)
+LINEAGE = ("source", "ingested_batch_id")
+# tables whose end_at must be after start_at (SOURCES.md section 8)
+INTERVALS = {"blackout_windows": ("start_at", "end_at"),
+             "environment_bookings": ("start_at", "end_at")}
+# end before start only warns on these (column pairs)
+SOFT_INTERVALS = {
+    "changes": (("planned_start_at", "planned_end_at"),
+                ("actual_start_at", "actual_end_at")),
+    "releases": (("planned_start_at", "planned_release_at"),),
+    "deployments": (("started_at", "finished_at"),),
+}
+# SOURCES.md section 1 requires these too, where the schema lets them be NULL.
+# (deployments.environment_id is not: METRICS.md section 2 counts a deployment
+# without one as unclassified, so the schema keeps it nullable.)
+EXTRA_REQUIRED = {"environment_bookings": ("end_at",)}
+_IN_LIST = re.compile(r"^\(*\"?(\w+)\"?\s+IN\s+\((.*)\)\)*$", re.S)
+_MINIMUM = re.compile(r"^\(*\"?(\w+)\"?\s*>=\s*(-?\d+)\)*$")
+
+
+@dataclass
+class Table:
+    name: str
+    columns: dict[str, str]  # name -> DuckDB type, lineage left out
+    key: list[str]
+    required: list[str]  # NOT NULL or key, in column order
+    codes: dict[str, list[str]] = field(default_factory=dict)
+    minimums: dict[str, int] = field(default_factory=dict)
+    defaults: dict[str, str] = field(default_factory=dict)  # SQL text
+
+    def kind(self, column: str) -> str:
+        """text, code, instant, date, integer, boolean or number."""
+        sql_type = self.columns[column]
+        if column in self.codes:
+            return "code"
+        if sql_type.startswith("TIMESTAMP"):
+            return "instant"
+        if sql_type == "DATE":
+            return "date"
+        if sql_type in ("INTEGER", "BIGINT", "SMALLINT"):
+            return "integer"
+        if sql_type == "BOOLEAN":
+            return "boolean"
+        if sql_type in ("DOUBLE", "FLOAT") or sql_type.startswith("DECIMAL"):
+            return "number"
+        return "text"
+
+
+def table_for(path: str | Path) -> str:
+    """The canonical table a file is for: the longest table name its stem
+    starts with, followed by the stem's end, `-` or `.`."""
+    stem = Path(path).stem
+    for table in sorted(TABLES, key=len, reverse=True):
+        if stem == table or stem.startswith((table + "-", table + ".")):
+            return table
+    raise FileError(f"{Path(path).name}: no canonical table is named like "
+                    f"this file (tables: {', '.join(TABLES)})")
+
+
+@cache
+def describe(table: str) -> Table:
+    """The schema facts of one canonical table (from an in-memory copy)."""
+    if table not in TABLES:
+        raise FileError(f"unknown canonical table {table!r} "
+                        f"(tables: {', '.join(TABLES)})")
+    with db.connect() as con:
+        rows = con.execute(
+            "select column_name, data_type, is_nullable = 'NO', "
+            "column_default from information_schema.columns "
+            "where table_name = $t order by ordinal_position",
+            {"t": table}).fetchall()
+        constraints = con.execute(
+            "select constraint_type, constraint_column_names, expression "
+            "from duckdb_constraints() where table_name = $t",
+            {"t": table}).fetchall()
+    columns = {n: t for n, t, _, _ in rows if n not in LINEAGE}
+    key: list[str] = []
+    codes: dict[str, list[str]] = {}
+    minimums: dict[str, int] = {}
+    for kind, names, expression in constraints:
+        if kind == "PRIMARY KEY":
+            key = list(names)
+        elif kind == "CHECK" and expression:
+            if match := _IN_LIST.match(expression.strip()):
+                codes[match.group(1)] = re.findall(r"'([^']*)'",
+                                                   match.group(2))
+            elif match := _MINIMUM.match(expression.strip()):
+                minimums[match.group(1)] = int(match.group(2))
+    required = [n for n, _, not_null, _ in rows
+                if n in columns and (not_null or n in key
+                                     or n in EXTRA_REQUIRED.get(table, ()))]
+    defaults = {n: d for n, _, _, d in rows if n in columns and d is not None}
+    return Table(table, columns, key, required, codes, minimums, defaults)

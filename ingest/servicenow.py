@@ -1,0 +1,176 @@
+"""ServiceNow change_request list export: CSV (Windows-1252 or UTF-8) or XLSX.
+
+Headers are field names or English labels; cells display or stored values
+(SOURCES.md section 2). Dates use the exporter's `date_format` and
+`timezone`, given in `options` (defaults `%Y-%m-%d %H:%M:%S`, UTC).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from . import frames
+
+SOURCE, TABLE = "servicenow", "changes"
+ENCODINGS = ("utf-8", "windows-1252")
+DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+EXPORT_CAP = 10_000
+
+# canonical column -> headers, tried in order and coalesced row by row
+# (field name first, then the English labels of list and Excel exports)
+COLUMNS = {
+    "change_id": ("number", "Number"),
+    "title": ("short_description", "Short description"),
+    "change_type": ("type", "Type"),
+    "state": ("state", "State"),
+    "risk": ("risk", "Risk"),
+    "impact": ("impact", "Impact"),
+    "priority": ("priority", "Priority"),
+    "category": ("category", "Category"),
+    "application_id": ("business_service", "Service", "Business service"),
+    "ci_name": ("cmdb_ci", "Configuration item"),
+    "assignment_group": ("assignment_group", "Assignment group"),
+    "requested_by": ("requested_by", "Requested by"),
+    "is_cab_required": ("cab_required", "CAB required"),
+    "cab_date": ("cab_date", "CAB date"),
+    "approval": ("approval", "Approval"),
+    "created_at": ("opened_at", "Opened", "sys_created_on", "Created"),
+    "approved_at": ("approval_set", "Approval set"),
+    "planned_start_at": ("start_date", "Planned start date"),
+    "planned_end_at": ("end_date", "Planned end date"),
+    "actual_start_at": ("work_start", "Actual start"),
+    "actual_end_at": ("work_end", "Actual end"),
+    "closed_at": ("closed_at", "Closed"),
+    "close_code": ("close_code", "Close code"),
+    "updated_at": ("sys_updated_on", "Updated"),
+}
+# cab_date falls back to the date of the CAB meeting's date and time
+CAB_DATE_TIME = ("cab_date_time", "CAB date time")
+
+# source value (display or stored; trimmed, case-insensitive) -> code
+VALUES = {
+    "change_type": {"Standard": "standard", "Normal": "normal",
+                    "Emergency": "emergency"},
+    "state": {"-5": "new", "New": "new", "-4": "assess", "Assess": "assess",
+              "-3": "authorize", "Authorize": "authorize",
+              "-2": "scheduled", "Scheduled": "scheduled",
+              "-1": "implement", "Implement": "implement",
+              "0": "review", "Review": "review", "3": "closed",
+              "Closed": "closed", "4": "cancelled", "Canceled": "cancelled",
+              "Cancelled": "cancelled"},
+    "risk": {"1": "very_high", "Very High": "very_high", "2": "high",
+             "High": "high", "3": "moderate", "Moderate": "moderate",
+             "4": "low", "Low": "low"},
+    "impact": {"1": "high", "1 - High": "high", "2": "medium",
+               "2 - Medium": "medium", "3": "low", "3 - Low": "low"},
+    "approval": {"Not Yet Requested": "not_yet_requested",
+                 "not requested": "not_yet_requested",
+                 "Requested": "requested", "Approved": "approved",
+                 "Rejected": "rejected", "No Longer Required": "not_required",
+                 "not_required": "not_required"},
+    "close_code": {"Successful": "successful",
+                   "Successful with issues": "successful_with_issues",
+                   "successful_issues": "successful_with_issues",
+                   "Unsuccessful": "unsuccessful", "None": None},
+}
+INSTANTS = ("created_at", "approved_at", "planned_start_at", "planned_end_at",
+            "actual_start_at", "actual_end_at", "closed_at", "updated_at")
+
+
+def read(path, *, table=None, options=None) -> pd.DataFrame:
+    """Canonical `changes` columns as text plus bookkeeping (docs/adapters.md).
+
+    options: `date_format` (str or list, default `%Y-%m-%d %H:%M:%S`),
+    `timezone` (IANA, default UTC), `sheet` (XLSX), `id_prefix` (for a
+    second instance), `encoding` (list), `values` (site overrides:
+    {canonical column: {source value: code}}, e.g. "Backed Out").
+    """
+    options = dict(options or {})
+    formats = options.get("date_format", DATE_FORMAT)
+    formats = [formats] if isinstance(formats, str) else list(formats)
+    timezone = options.get("timezone", "UTC")
+    path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        raw = frames.read_xlsx(path, sheet=options.get("sheet"),
+                               date_format=formats[0])
+    else:
+        raw = frames.read_delimited(path, encodings=options.get(
+            "encoding", ENCODINGS))
+    frames.repeated_headers(raw, {h for hs in COLUMNS.values() for h in hs})
+    _same_column_twice(raw)
+    frame, used = frames.select(raw, COLUMNS)
+    if "change_id" not in frame:
+        raise frames.FileError(
+            f"{raw.name}: missing required column number (found: "
+            f"{', '.join(raw.header)})")
+    warnings = frames.ignored_warning(raw, used | _positions(raw, CAB_DATE_TIME))
+    if len(raw) == EXPORT_CAP:
+        warnings.append(f"{raw.name}: exactly {EXPORT_CAP:,} rows, the "
+                        "ServiceNow export cap: the export may be truncated")
+    values = {column: dict(mapping) for column, mapping in VALUES.items()}
+    for column, extra in (options.get("values") or {}).items():
+        values.setdefault(column, {}).update(extra)
+    for column, mapping in values.items():
+        if column in frame:
+            frame[column] = frames.recode(frame[column], mapping,
+                                          codes=frames.codes(TABLE, column))
+    if "priority" in frame:
+        frame["priority"] = frames.leading_integer(frame["priority"])
+    if "is_cab_required" in frame:
+        frame["is_cab_required"] = frames.booleans(frame["is_cab_required"])
+    cab_time = next((raw.column(h) for h in CAB_DATE_TIME if raw.positions(h)),
+                    None)
+    if cab_time is not None:
+        cab = pd.Series(cab_time, dtype=object)
+        frame["cab_date"] = (frame["cab_date"].where(frame["cab_date"].notna(),
+                                                     cab)
+                             if "cab_date" in frame else cab)
+    if "cab_date" in frame:
+        frame["cab_date"] = frames.dates(frame["cab_date"], formats)
+    for column in INSTANTS:
+        if column in frame:
+            parsed = frames.instants(frame[column], formats, timezone)
+            frame[column] = parsed.text
+            warnings += frames.dst_warning(raw.name, column, parsed, timezone)
+    _cancelled_and_approval(frame)
+    frame["change_id"] = frames.prefix_ids(frame["change_id"],
+                                           options.get("id_prefix"))
+    return frames.finish(frame, raw, source=SOURCE, table=TABLE,
+                         warnings=warnings, timezone=timezone)
+
+
+def _cancelled_and_approval(frame: pd.DataFrame) -> None:
+    """Cancelled with no close code -> cancelled (rejected if the approval
+    was rejected); an approval time counts only for approved changes."""
+    if "state" in frame:
+        close = frame.get("close_code", pd.Series(None, index=frame.index,
+                                                  dtype=object))
+        approval = frame.get("approval", pd.Series(None, index=frame.index,
+                                                   dtype=object))
+        empty = (frame["state"] == "cancelled") & close.isna()
+        close = close.astype(object).copy()
+        close[empty & (approval == "rejected")] = "rejected"
+        close[empty & (approval != "rejected")] = "cancelled"
+        frame["close_code"] = close
+    if "approved_at" in frame:
+        approval = frame.get("approval", pd.Series(None, index=frame.index,
+                                                   dtype=object))
+        keep = approval == "approved"
+        frame["approved_at"] = frame["approved_at"].where(keep, None)
+
+
+def _positions(raw, headers) -> set[int]:
+    return {i for h in headers for i in raw.positions(h)}
+
+
+def _same_column_twice(raw) -> None:
+    """Field name and label of one field both present is a repeated column."""
+    for canonical, headers in COLUMNS.items():
+        if canonical == "created_at":
+            continue  # opened_at, else sys_created_on: both may be exported
+        found = [raw.header[i] for i in sorted(_positions(raw, headers))]
+        if len(found) > 1:
+            raise frames.FileError(
+                f"{raw.name}: column {canonical} is given twice "
+                f"({', '.join(found)})")

@@ -1,0 +1,124 @@
+-- One row per change and reason to look back at it in the CAB meeting: it
+-- failed (post-implementation review), it was an emergency change started
+-- in the window (retrospective approval), or it started without the
+-- approval it needed.
+-- $start_date, $end_date: window in $reporting_tz, end exclusive: from the
+--     day of the previous meeting to the day of this one
+-- $reporting_tz: IANA zone of the window's dates (default: UTC)
+-- $application_ids: list of application ids to keep (default: null)
+-- $portfolios: list of portfolios to keep (default: null)
+-- $teams: list of assignment groups to keep (default: null)
+-- $change_types: list of change types to keep (default: null)
+-- $tiers: list of target environment tiers to keep (default: null)
+-- $failure_min_priority: incidents of this priority or higher fail a change;
+--     null counts every linked incident (default: null)
+-- review_reason 'failed': the failed implemented changes of
+-- change_success_rate (change_outcomes macro: outcome_at =
+-- coalesce(actual_end_at, closed_at) in the window; close code
+-- unsuccessful/backed_out, a linked incident or a rolled-back deployment).
+-- 'emergency': emergency changes whose actual_start_at is in the window,
+-- whatever their outcome (cab_required_starts macro), with their approval.
+-- 'unauthorized': the unauthorized_change_records rows with is_unauthorized
+-- (CAB required, started in the window, not approved or approved after the
+-- start). A change may have several reasons. Ordered by reason (failed,
+-- emergency, unauthorized), then its instant (outcome_at for failed,
+-- actual_start_at otherwise), then change_id.
+with failed as (
+    select
+        change_id,
+        is_failed_by_close_code,
+        is_failed_by_incident,
+        is_failed_by_rollback
+    from
+        change_outcomes(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $teams, $change_types, $tiers, $failure_min_priority
+        )
+    where is_failed
+),
+
+started as (
+    select
+        change_id,
+        change_type,
+        is_cab_required,
+        is_not_approved,
+        is_approved_after_start,
+        is_unauthorized
+    from
+        cab_required_starts(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $teams, $change_types, $tiers
+        )
+),
+
+reasons as (
+    select
+        1 as reason_rank,
+        'failed' as review_reason,
+        change_id,
+        is_failed_by_close_code,
+        is_failed_by_incident,
+        is_failed_by_rollback,
+        null as is_not_approved,
+        null as is_approved_after_start
+    from failed
+    union all
+    select
+        2 as reason_rank,
+        'emergency' as review_reason,
+        change_id,
+        null as is_failed_by_close_code,
+        null as is_failed_by_incident,
+        null as is_failed_by_rollback,
+        is_not_approved,
+        is_approved_after_start
+    from started
+    where change_type = 'emergency'
+    union all
+    select
+        3 as reason_rank,
+        'unauthorized' as review_reason,
+        change_id,
+        null as is_failed_by_close_code,
+        null as is_failed_by_incident,
+        null as is_failed_by_rollback,
+        is_not_approved,
+        is_approved_after_start
+    from started
+    where is_cab_required and is_unauthorized
+),
+
+listed as (
+    select
+        r.review_reason,
+        r.change_id,
+        c.title,
+        c.change_type,
+        c.risk,
+        c.application_id,
+        c.assignment_group,
+        c.state,
+        c.close_code,
+        c.approval,
+        c.approved_at,
+        c.actual_start_at,
+        coalesce(c.actual_end_at, c.closed_at) as outcome_at,
+        r.is_failed_by_close_code,
+        r.is_failed_by_incident,
+        r.is_failed_by_rollback,
+        r.is_not_approved,
+        r.is_approved_after_start
+    from reasons as r
+    inner join changes as c on r.change_id = c.change_id
+    order by
+        r.reason_rank,
+        case
+            when r.review_reason = 'failed'
+                then coalesce(c.actual_end_at, c.closed_at)
+            else c.actual_start_at
+        end,
+        r.change_id
+)
+
+select * from listed

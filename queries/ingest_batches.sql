@@ -1,0 +1,36 @@
+-- One row per load (ingest batch), newest first: what was read, loaded,
+-- updated, left unchanged and rejected, and why a failed load failed.
+-- $source: optional source to show, e.g. csv (default: null)
+-- rows_new = rows_loaded - rows_updated - rows_unchanged; rows_read =
+-- rows_loaded + rows_rejected (SOURCES.md section 8).
+with batches as (
+    select
+        b.batch_id,
+        b.source,
+        b.entity as table_name,
+        b.file_name,
+        b.status,
+        b.started_at,
+        b.finished_at,
+        b.rows_read,
+        b.rows_loaded,
+        b.rows_loaded
+        - coalesce(b.rows_updated, 0)
+        - coalesce(b.rows_unchanged, 0) as rows_new,
+        b.rows_updated,
+        b.rows_unchanged,
+        b.rows_rejected,
+        b.rows_deleted,
+        b.error,
+        cast(b.warnings as varchar) as warnings
+    from ingest_batches as b
+    where $source is null or b.source = $source
+),
+
+ordered as (
+    select *
+    from batches
+    order by batch_id desc
+)
+
+select * from ordered

@@ -1,0 +1,801 @@
+"""The CAB pack: the pre-read of a Change Advisory Board meeting.
+
+build_pack() runs the CAB queries for one meeting into a Pack; to_html(),
+to_xlsx() and to_pdf() render exactly that pack, and the CAB page shows it.
+Every output carries the provenance (meeting, window, filters, data as-of,
+batch ids) needed to regenerate it.
+"""
+from __future__ import annotations
+
+import html
+import io
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+import reports
+from changeboard import config, db
+
+SIMILAR_LOOKBACK_DAYS = 365  # history of similar changes (cohorts)
+TEAM_LOOKBACK_DAYS = 90  # team success score and its last failures
+INCIDENT_LOOKBACK_DAYS = 30  # incidents on the application
+LITTLE_HISTORY_N = 5  # fewer similar changes than this is "little history"
+RECENT_FAILURE_DAYS = 30  # a team failure this recent raises a flag
+LAST_FAILURES_SHOWN = 3
+FILTER_NAMES = ("application_ids", "portfolios", "teams", "change_types",
+                "tiers")
+CHROMIUM = "/usr/bin/chromium"
+REASONS = {  # cab_since_last review_reason -> section title
+    "failed": "Failed or backed out: post-implementation review",
+    "emergency": "Emergency changes implemented: retrospective approval",
+    "unauthorized": "Implemented without the required approval",
+}
+
+
+# --- meeting cadence ---------------------------------------------------------
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(config.REPORTING_TZ)
+
+
+def cab_weekdays() -> list[int]:
+    """Weekdays the CAB meets (0 = Monday), from CHANGEBOARD_CAB_WEEKDAYS."""
+    days = sorted({int(d) for d in config.CAB_WEEKDAYS.split(",") if d.strip()})
+    if not days or not all(0 <= d <= 6 for d in days):
+        raise ValueError("CHANGEBOARD_CAB_WEEKDAYS must list days 0-6, "
+                         f"got {config.CAB_WEEKDAYS!r}")
+    return days
+
+
+def meeting_on(day: date) -> datetime:
+    """The meeting instant of a day: CHANGEBOARD_CAB_TIME in the reporting zone."""
+    return datetime.combine(day, time.fromisoformat(config.CAB_TIME),
+                            tzinfo=_tz())
+
+
+def _meetings_around(instant: datetime, step: int):
+    local = instant.astimezone(_tz()).date()
+    weekdays = cab_weekdays()
+    for offset in range(-8, 9)[::step]:
+        day = local + timedelta(days=offset)
+        if day.weekday() in weekdays:
+            yield meeting_on(day)
+
+
+def next_meeting(after: datetime | None = None) -> datetime:
+    """The first meeting at or after the instant (default: now)."""
+    after = after or datetime.now(_tz())
+    return next(m for m in _meetings_around(after, 1) if m >= after)
+
+
+def following_meeting(meeting_at: datetime) -> datetime:
+    """The first meeting strictly after this one: the review window's end."""
+    return next(m for m in _meetings_around(meeting_at, 1) if m > meeting_at)
+
+
+def previous_meeting(meeting_at: datetime) -> datetime:
+    """The last meeting strictly before this one: "since last CAB" starts."""
+    return next(m for m in _meetings_around(meeting_at, -1) if m < meeting_at)
+
+
+def _instant(value: date | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=_tz())
+    return meeting_on(value)
+
+
+# --- the pack ----------------------------------------------------------------
+
+@dataclass
+class Pack:
+    """Everything one CAB pre-read shows; the renderers add nothing else."""
+
+    meeting_at: datetime
+    window_start_at: datetime
+    window_end_at: datetime
+    is_window_end_default: bool
+    since_start_date: date  # since last CAB: [since_start_date, meeting day)
+    since_end_date: date
+    before_start_date: date  # the period before it, for the KPI deltas
+    reporting_tz: str
+    filters: dict[str, list[str]]
+    as_of: pd.Timestamp | None
+    batch_ids: list[int]
+    summary: pd.DataFrame  # cab_agenda_summary
+    agenda: pd.DataFrame  # cab_agenda
+    collisions: pd.DataFrame  # change_collisions
+    window_hits: pd.DataFrame  # change_window_hits
+    booking_hits: pd.DataFrame  # cab_booking_hits
+    similar: pd.DataFrame  # similar_change_history
+    team_scores: pd.DataFrame  # change_success_score, TEAM_LOOKBACK_DAYS
+    team_failures: pd.DataFrame  # change_records of failed changes, same
+    incidents: pd.DataFrame  # application_incidents, INCIDENT_LOOKBACK_DAYS
+    since_last: pd.DataFrame  # cab_since_last
+    kpis: pd.DataFrame  # headline KPIs, since last CAB and the period before
+    labels: dict[str, str] = field(default_factory=dict)  # application names
+
+
+def build_pack(con_or_db_path, meeting_at: date | datetime, *,
+               window_end_at: date | datetime | None = None,
+               filters: dict[str, list[str]] | None = None) -> Pack:
+    """Run the CAB queries for the meeting (a date means the cadence time).
+
+    The review window runs from the meeting to window_end_at, by default the
+    next meeting of the cadence; "since last CAB" covers the days from the
+    previous meeting's to this meeting's, in the reporting time zone.
+    """
+    if isinstance(con_or_db_path, (str, Path)):
+        if db.version(con_or_db_path) is None:
+            raise FileNotFoundError(f"no database at {con_or_db_path}")
+        with db.connect(con_or_db_path, read_only=True) as con:
+            return build_pack(con, meeting_at, window_end_at=window_end_at,
+                              filters=filters)
+    con = con_or_db_path
+    start = _instant(meeting_at)
+    default_end = following_meeting(start)
+    end = _instant(window_end_at) if window_end_at is not None else default_end
+    if end <= start:
+        raise ValueError("the review window must end after the meeting")
+    filters = {k: list(v) for k, v in (filters or {}).items() if v}
+    unknown = sorted(set(filters) - set(FILTER_NAMES))
+    if unknown:
+        raise ValueError(f"unknown filter {', '.join(unknown)}")
+    tz = config.REPORTING_TZ
+    meeting_day = start.astimezone(_tz()).date()
+    since_start = previous_meeting(start).astimezone(_tz()).date()
+    before_start = since_start - (meeting_day - since_start)
+    window = {"window_start_at": start.isoformat(sep=" "),
+              "window_end_at": end.isoformat(sep=" ")}
+
+    def run(name, **params):
+        return db.run(con, name, reporting_tz=tz, **params)
+
+    def run_plain(name):
+        return db.run(con, name)
+
+    def dates(days_before: int) -> dict[str, date]:
+        return {"start_date": meeting_day - timedelta(days=days_before),
+                "end_date": meeting_day}
+
+    status = run_plain("data_status").iloc[0]
+    batches = run_plain("ingest_batches")
+    options = run_plain("filter_options")
+    apps = options[options["filter_name"] == "application_ids"]
+    kpis = _kpis(run, filters, since_start, meeting_day, before_start)
+    return Pack(
+        meeting_at=start, window_start_at=start, window_end_at=end,
+        is_window_end_default=end == default_end,
+        since_start_date=since_start, since_end_date=meeting_day,
+        before_start_date=before_start, reporting_tz=tz, filters=filters,
+        as_of=None if pd.isna(status["as_of"]) else status["as_of"],
+        batch_ids=sorted(int(b) for b in batches.loc[
+            batches["status"] == "succeeded", "batch_id"]),
+        summary=run("cab_agenda_summary", **window, **filters),
+        agenda=run("cab_agenda", **window, **filters),
+        collisions=run("change_collisions", **window, **filters),
+        window_hits=run("change_window_hits", **window, **filters),
+        booking_hits=run("cab_booking_hits", **window, **filters),
+        similar=run("similar_change_history", **window, **filters,
+                    as_of=window["window_start_at"],
+                    lookback_days=SIMILAR_LOOKBACK_DAYS),
+        # the evidence about a team or an application is never filtered
+        team_scores=run("change_success_score", **dates(TEAM_LOOKBACK_DAYS)),
+        team_failures=_failed(run("change_records",
+                                  **dates(TEAM_LOOKBACK_DAYS))),
+        incidents=run("application_incidents",
+                      **dates(INCIDENT_LOOKBACK_DAYS),
+                      as_of=window["window_start_at"]),
+        since_last=run("cab_since_last", start_date=since_start,
+                       end_date=meeting_day, **filters),
+        kpis=kpis,
+        labels=dict(zip(apps["option_value"], apps["option_label"],
+                        strict=True)),
+    )
+
+
+def _failed(records: pd.DataFrame) -> pd.DataFrame:
+    failed = records[records["is_failed"].fillna(False).astype(bool)]
+    return failed.sort_values(["outcome_at", "change_id"],
+                              ascending=[False, True]).reset_index(drop=True)
+
+
+def _kpis(run, filters, since_start, meeting_day, before_start):
+    rows = []
+    periods = {"since": {"start_date": since_start, "end_date": meeting_day},
+               "before": {"start_date": before_start,
+                          "end_date": since_start}}
+    specs = [
+        ("Change success rate", "change_success_rate", "change_success_rate",
+         "n_failed", "failed", "implemented changes"),
+        ("Emergency ratio", "emergency_change_ratio", "emergency_change_ratio",
+         "n_emergency", "emergency", "implemented changes"),
+        ("Unauthorised changes", "unauthorized_changes", "unauthorized_rate",
+         "n_unauthorized", "unauthorised", "CAB-required changes started"),
+    ]
+    for label, query, rate, count, count_label, of in specs:
+        row = {"KPI": label, "Counts": of}
+        for key, period in periods.items():
+            params = {k: v for k, v in filters.items()
+                      if k in db.params(query)}
+            result = run(query, **period, **params).iloc[0]
+            row[f"{key}_rate"] = result[rate]
+            row[f"{key}_n"] = int(result["n"])
+            row[f"{key}_count"] = int(result[count])
+        row["Count is"] = count_label
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --- shared presentation (HTML, XLSX and the page show the same) -----------
+
+def when(value, tz: str | None = None) -> str:
+    """An instant as 'Wed 21 Jan 2026 20:00' in the reporting zone; '' if none."""
+    if value is None or pd.isna(value):
+        return ""
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize("UTC")
+    return stamp.tz_convert(tz or config.REPORTING_TZ).strftime(
+        "%a %d %b %Y %H:%M")
+
+
+def span(start, end, tz: str | None = None) -> str:
+    first, last = when(start, tz), when(end, tz)
+    if first and last and first[:15] == last[:15]:
+        return f"{first} – {last[16:]}"
+    return f"{first} – {last}"
+
+
+def pct(value) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{100 * value:.1f}%"
+
+
+def _text(value) -> str:
+    return "" if value is None or (not isinstance(value, (list, dict))
+                                   and pd.isna(value)) else str(value)
+
+
+def _yes(value) -> bool:
+    return value is not None and not pd.isna(value) and bool(value)
+
+
+def _ranges(ids: list[int]) -> str:
+    if not ids:
+        return "none recorded"
+    runs = [[ids[0], ids[0]]]
+    for batch in ids[1:]:
+        if batch == runs[-1][1] + 1:
+            runs[-1][1] = batch
+        else:
+            runs.append([batch, batch])
+    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs)
+
+
+def provenance(pack: Pack) -> list[tuple[str, str]]:
+    """What produced the pack: enough to regenerate it for an audit."""
+    tz = pack.reporting_tz
+    filters = "; ".join(f"{k} = {', '.join(v)}"
+                        for k, v in pack.filters.items()) or "none"
+    command = ["python -m reports cab",
+               f"--date {pack.meeting_at.astimezone(ZoneInfo(tz)):%Y-%m-%d}"]
+    if not pack.is_window_end_default:
+        command.append(
+            f"--window-end '{pack.window_end_at.isoformat(sep=' ')}'")
+    command += [f"--{k.replace('_', '-')} '{','.join(v)}'"
+                for k, v in pack.filters.items()]
+    return [
+        ("Meeting", f"{when(pack.meeting_at, tz)} ({tz})"),
+        ("Review window", f"{when(pack.window_start_at, tz)} to "
+                          f"{when(pack.window_end_at, tz)}, end exclusive"),
+        ("Since last CAB", f"{pack.since_start_date:%d %b %Y} to "
+                           f"{pack.since_end_date:%d %b %Y}, end exclusive; "
+                           "compared with "
+                           f"{pack.before_start_date:%d %b %Y} to "
+                           f"{pack.since_start_date:%d %b %Y}"),
+        ("Filters", filters),
+        ("Data as of", f"{when(pack.as_of, 'UTC')} UTC" if pack.as_of
+         is not None else "unknown (no load recorded)"),
+        ("Batches loaded", _ranges(pack.batch_ids)),
+        ("Regenerate with", " ".join(command) + " --format html|pdf|xlsx "
+                                                "--out FILE"),
+    ]
+
+
+@dataclass
+class ChangeBlock:
+    """One change for decision: facts, flags and its evidence tables."""
+
+    rank: int
+    change_id: str
+    title: str
+    facts: list[tuple[str, str]]
+    flags: list[str]
+    collisions: pd.DataFrame
+    window_hits: pd.DataFrame
+    bookings: pd.DataFrame
+    evidence: pd.DataFrame
+    last_failures: pd.DataFrame
+
+
+def _cohort(pack: Pack, change_id: str, cohort: str) -> pd.Series | None:
+    rows = pack.similar[(pack.similar["change_id"] == change_id)
+                        & (pack.similar["cohort"] == cohort)]
+    return None if rows.empty else rows.iloc[0]
+
+
+def _app(pack: Pack, application_id) -> str:
+    if application_id is None or pd.isna(application_id):
+        return "(none)"
+    name = pack.labels.get(application_id, application_id)
+    return application_id if name == application_id else \
+        f"{name} ({application_id})"
+
+
+def _evidence(pack: Pack, row: pd.Series) -> tuple[pd.DataFrame, list[str]]:
+    tz, flags, lines = pack.reporting_tz, [], []
+    for cohort, label in (
+            ("application_change_type",
+             f"Same application and type ({_app(pack, row['application_id'])}"
+             f", {row['change_type']})"),
+            ("assignment_group",
+             f"Same team ({_text(row['assignment_group']) or '(none)'})")):
+        found = _cohort(pack, row["change_id"], cohort)
+        n = None if found is None or pd.isna(found["n"]) else int(found["n"])
+        failed = 0 if n is None else int(found["n_failed"])
+        lines.append({
+            "Evidence": label,
+            "Period": f"{SIMILAR_LOOKBACK_DAYS} days before the meeting",
+            "n": n,
+            "Result": "no key" if n is None else
+            "no implemented change" if n == 0 else
+            f"{failed} of {n} failed · success {pct(found['success_rate'])}",
+            "Latest": "" if found is None
+            else when(found["last_failure_at"], tz),
+        })
+        if cohort == "application_change_type" and row["risk"] in (
+                "high", "very_high") and (n or 0) < LITTLE_HISTORY_N:
+            flags.append(f"{str(row['risk']).replace('_', ' ').capitalize()}"
+                         f" risk with little history (n = {n or 0})")
+        if cohort == "assignment_group" and found is not None and pd.notna(
+                found["last_failure_at"]) and found["last_failure_at"] >= (
+                    pd.Timestamp(pack.meeting_at)
+                    - pd.Timedelta(days=RECENT_FAILURE_DAYS)):
+            flags.append(f"Team failed a change in the last "
+                         f"{RECENT_FAILURE_DAYS} days")
+    scores = pack.team_scores[pack.team_scores["assignment_group"].eq(
+        row["assignment_group"]).fillna(False)]
+    score = scores.iloc[0] if not scores.empty else None
+    lines.append({
+        "Evidence": "Team success score (ServiceNow weights)",
+        "Period": f"{TEAM_LOOKBACK_DAYS} days before the meeting",
+        "n": 0 if score is None else int(score["n"]),
+        "Result": "no implemented changes" if score is None
+        or pd.isna(score["score"]) else
+        f"score {int(score['score'])} · "
+        f"{score['score_per_change']:.2f} per change",
+        "Latest": "",
+    })
+    found = pack.incidents[pack.incidents["application_id"].eq(
+        row["application_id"]).fillna(False)]
+    hit = found.iloc[0] if not found.empty else None
+    n_incidents = 0 if hit is None else int(hit["n_incidents"])
+    lines.append({
+        "Evidence": f"Incidents on {_app(pack, row['application_id'])}",
+        "Period": f"{INCIDENT_LOOKBACK_DAYS} days before the meeting",
+        "n": n_incidents,
+        "Result": "none" if hit is None else
+        f"P1 {int(hit['n_p1'])} · P2 {int(hit['n_p2'])} · "
+        f"P3 {int(hit['n_p3'])} · unresolved {int(hit['n_unresolved'])}",
+        "Latest": "" if hit is None else when(hit["last_opened_at"], tz),
+    })
+    if n_incidents:
+        flags.append(f"{n_incidents} incident(s) on the application in the "
+                     f"last {INCIDENT_LOOKBACK_DAYS} days")
+    frame = pd.DataFrame(lines)
+    frame["n"] = frame["n"].astype("Int64")
+    return frame, flags
+
+
+def blocks(pack: Pack) -> list[ChangeBlock]:
+    """The changes for decision, in agenda order, each with its evidence."""
+    tz, out = pack.reporting_tz, []
+    for _, row in pack.agenda.iterrows():
+        cid = row["change_id"]
+        pairs = pack.collisions
+        mine = pairs[(pairs["change_id_a"] == cid)
+                     | (pairs["change_id_b"] == cid)]
+        collisions = pd.DataFrame({
+            "Other change": [b if a == cid else a for a, b in
+                             zip(mine["change_id_a"], mine["change_id_b"],
+                                 strict=True)],
+            "Other title": [_text(tb if a == cid else ta) for a, ta, tb in
+                            zip(mine["change_id_a"], mine["title_a"],
+                                mine["title_b"], strict=True)],
+            "Shared": [f"{m} {k}" for m, k in
+                       zip(mine["match_on"], mine["match_key"], strict=True)],
+            "Overlap": [span(s, e, tz) for s, e in
+                        zip(mine["overlap_start_at"], mine["overlap_end_at"],
+                            strict=True)],
+        })
+        hits = pack.window_hits[pack.window_hits["change_id"] == cid]
+        window_hits = pd.DataFrame({
+            "Window": [_text(n) or "(any maintenance window)" if k ==
+                       "outside_maintenance" else
+                       f"{_text(n)} ({w})".strip() for w, n, k in
+                       zip(hits["window_id"], hits["window_name"],
+                           hits["kind"], strict=True)],
+            "Kind": [k.replace("_", " ") for k in hits["kind"]],
+            "Overlap": ["planned outside every maintenance window"
+                        if k == "outside_maintenance" else span(s, e, tz)
+                        for k, s, e in zip(hits["kind"],
+                                           hits["overlap_start_at"],
+                                           hits["overlap_end_at"],
+                                           strict=True)],
+        })
+        books = pack.booking_hits[pack.booking_hits["change_id"] == cid]
+        bookings = pd.DataFrame({
+            "Booking": list(books["booking_id"]),
+            "Environment": [
+                f"{_text(n) or e} ({_text(t)})" + (" · target" if g else "")
+                for e, n, t, g in zip(books["environment_id"],
+                                      books["environment_name"],
+                                      books["tier"],
+                                      books["is_target_environment"],
+                                      strict=True)],
+            "Team": [_text(t) for t in books["team"]],
+            "Phase": [_text(p) for p in books["phase"]],
+            "Status": list(books["status"]),
+            "Overlap": [span(s, e, tz) for s, e in
+                        zip(books["overlap_start_at"], books["overlap_end_at"],
+                            strict=True)],
+        })
+        evidence, evidence_flags = _evidence(pack, row)
+        team = pack.team_failures[pack.team_failures["assignment_group"].eq(
+            row["assignment_group"]).fillna(False)].head(LAST_FAILURES_SHOWN)
+        last_failures = pd.DataFrame({
+            "Change": list(team["change_id"]),
+            "Title": [_text(t) for t in team["title"]],
+            "Close code": [_text(c).replace("_", " ") for c in
+                           team["close_code"]],
+            "Ended": [when(t, tz) for t in team["outcome_at"]],
+            "Why failed": [", ".join(
+                w for w, f in (("close code", c), ("incident", i),
+                               ("rollback", r)) if _yes(f))
+                for c, i, r in zip(team["is_failed_by_close_code"],
+                                   team["is_failed_by_incident"],
+                                   team["is_failed_by_rollback"],
+                                   strict=True)],
+        })
+        flags = []
+        if row["change_type"] == "emergency":
+            flags.append("Emergency change")
+        if row["n_collisions"]:
+            flags.append(f"Collides with {int(row['n_collisions'])} "
+                         "other change(s)")
+        if row["n_freeze_hits"]:
+            flags.append("Planned in a freeze window")
+        if row["n_blackout_hits"]:
+            flags.append("Planned in a blackout window")
+        if row["is_outside_maintenance"]:
+            flags.append("Outside the maintenance window")
+        if len(bookings):
+            flags.append("Its release holds environment bookings then")
+        flags += evidence_flags
+        out.append(ChangeBlock(
+            rank=int(row["agenda_rank"]), change_id=cid,
+            title=_text(row["title"]),
+            facts=[
+                ("Type", _text(row["change_type"])),
+                ("Risk", _text(row["risk"]).replace("_", " ") or "unknown"),
+                ("Application", _app(pack, row["application_id"])),
+                ("Team", _text(row["assignment_group"]) or "(none)"),
+                ("Environment", _text(row["environment_id"]) or "(none)"),
+                ("Release", _text(row["release_id"]) or "(none)"),
+                ("Planned", span(row["planned_start_at"],
+                                 row["planned_end_at"], tz)
+                 + f" ({row['planned_hours']:.1f} h)"),
+                ("State / approval", f"{row['state']} / "
+                 f"{_text(row['approval']).replace('_', ' ')}"),
+            ],
+            flags=flags, collisions=collisions, window_hits=window_hits,
+            bookings=bookings, evidence=evidence,
+            last_failures=last_failures))
+    return out
+
+
+def since_last(pack: Pack, reason: str) -> pd.DataFrame:
+    """One "since last CAB" list with human columns."""
+    rows = pack.since_last[pack.since_last["review_reason"] == reason]
+    tz = pack.reporting_tz
+    frame = pd.DataFrame({
+        "Change": list(rows["change_id"]),
+        "Title": [_text(t) for t in rows["title"]],
+        "Type": list(rows["change_type"]),
+        "Risk": [_text(r).replace("_", " ") for r in rows["risk"]],
+        "Application": [_app(pack, a) for a in rows["application_id"]],
+        "Team": [_text(t) for t in rows["assignment_group"]],
+        "Started": [when(t, tz) for t in rows["actual_start_at"]],
+        "Ended": [when(t, tz) for t in rows["outcome_at"]],
+        "Close code": [_text(c).replace("_", " ") for c in rows["close_code"]],
+        "Approval": [_text(a).replace("_", " ") for a in rows["approval"]],
+        "Approved": [when(t, tz) for t in rows["approved_at"]],
+    })
+    if reason == "failed":
+        frame["Why failed"] = [", ".join(
+            w for w, f in (("close code", c), ("incident", i),
+                           ("rollback", r)) if _yes(f))
+            for c, i, r in zip(rows["is_failed_by_close_code"],
+                               rows["is_failed_by_incident"],
+                               rows["is_failed_by_rollback"], strict=True)]
+    else:
+        frame["Approval issue"] = [
+            "not approved" if _yes(n) else
+            "approved after it started" if _yes(a) else ""
+            for n, a in zip(rows["is_not_approved"],
+                            rows["is_approved_after_start"], strict=True)]
+    return frame
+
+
+def kpi_table(pack: Pack) -> pd.DataFrame:
+    k = pack.kpis
+    since = f"{pack.since_start_date:%d %b} – {pack.since_end_date:%d %b}"
+    before = f"{pack.before_start_date:%d %b} – {pack.since_start_date:%d %b}"
+    return pd.DataFrame({
+        "KPI": k["KPI"],
+        f"Since last CAB ({since})": [pct(v) for v in k["since_rate"]],
+        "n": k["since_n"],
+        "Count": [f"{c} {w}" for c, w in zip(k["since_count"], k["Count is"],
+                                             strict=True)],
+        f"Before ({before})": [pct(v) for v in k["before_rate"]],
+        "n before": k["before_n"],
+        "Change": [_delta(a, b) for a, b in zip(k["since_rate"],
+                                                k["before_rate"],
+                                                strict=True)],
+        "n counts": k["Counts"],
+    })
+
+
+def _delta(now, before) -> str:
+    if pd.isna(now) or pd.isna(before):
+        return "n/a"
+    return f"{100 * (now - before):+.1f} pp"
+
+
+def headline(pack: Pack) -> list[tuple[str, int]]:
+    s = pack.summary.iloc[0]
+    return [("For decision", int(s["n"])),
+            ("Emergency", int(s["n_emergency"])),
+            ("Very high risk", int(s["n_very_high_risk"])),
+            ("Collision or window hit", int(
+                ((pack.agenda["n_collisions"] > 0)
+                 | (pack.agenda["n_freeze_hits"] > 0)
+                 | (pack.agenda["n_blackout_hits"] > 0)
+                 | pack.agenda["is_outside_maintenance"].astype(bool)).sum())),
+            ("Left off: CAB flag missing", int(s["n_unclassified"])),
+            ("Left off: no plan", int(s["n_unplanned"]))]
+
+
+def decision_table(pack: Pack) -> pd.DataFrame:
+    """One row per change for decision: the For decision sheet."""
+    rows = []
+    for block in blocks(pack):
+        facts = dict(block.facts)
+        ev = block.evidence
+        rows.append({
+            "Rank": block.rank, "Change": block.change_id,
+            "Title": block.title, **facts,
+            "Similar n": ev["n"].iloc[0], "Similar result": ev["Result"].iloc[0],
+            "Team n": ev["n"].iloc[1], "Team result": ev["Result"].iloc[1],
+            "Team score": ev["Result"].iloc[2],
+            "Incidents 30 d": ev["n"].iloc[3],
+            "Collisions": len(block.collisions),
+            "Window hits": len(block.window_hits),
+            "Booking hits": len(block.bookings),
+            "Flags": "; ".join(block.flags),
+        })
+    return pd.DataFrame(rows, columns=[
+        "Rank", "Change", "Title", "Type", "Risk", "Application", "Team",
+        "Environment", "Release", "Planned", "State / approval", "Similar n",
+        "Similar result", "Team n", "Team result", "Team score",
+        "Incidents 30 d", "Collisions", "Window hits", "Booking hits",
+        "Flags"])
+
+
+def sections(pack: Pack) -> dict[str, pd.DataFrame]:
+    """Every section as a table, in pack order: the XLSX's sheets."""
+    def each(attr):
+        parts = [getattr(b, attr).assign(**{"For change": b.change_id})
+                 for b in blocks(pack)]
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return pd.DataFrame({"For change": []})
+        frame = pd.concat(parts, ignore_index=True)
+        return frame[["For change", *frame.columns.drop("For change")]]
+
+    return {
+        "Summary": pd.DataFrame(headline(pack), columns=["Count", "Changes"]),
+        "For decision": decision_table(pack),
+        "Collisions": each("collisions"),
+        "Window hits": each("window_hits"),
+        "Booking hits": each("bookings"),
+        "Evidence": each("evidence"),
+        "Team last failures": each("last_failures"),
+        "Since last CAB - KPIs": kpi_table(pack),
+        "Failed - review": since_last(pack, "failed"),
+        "Emergency - retro approval": since_last(pack, "emergency"),
+        "Unauthorised": since_last(pack, "unauthorized"),
+        "Produced by": pd.DataFrame(provenance(pack),
+                                    columns=["Item", "Value"]),
+    }
+
+
+# --- renderers ---------------------------------------------------------------
+
+CSS = """
+@page { size: A4; margin: 14mm 12mm; }
+* { box-sizing: border-box; }
+body { font-family: "DejaVu Sans", Arial, Helvetica, sans-serif;
+       font-size: 10pt; color: #1a1a1a; margin: 0 auto; max-width: 60em;
+       padding: 1em; line-height: 1.35; }
+h1 { font-size: 18pt; margin: 0 0 .2em; }
+h2 { font-size: 14pt; border-bottom: 2px solid #0072B2; padding-bottom: 2px;
+     margin-top: 1.4em; break-after: avoid; }
+h3 { font-size: 11.5pt; margin: 0 0 .4em; }
+h4 { font-size: 10pt; margin: .7em 0 .2em; color: #333; break-after: avoid; }
+.meta { color: #444; font-size: 9pt; margin: 0 0 .8em; }
+.counts { display: flex; flex-wrap: wrap; gap: .5em; margin: .5em 0; }
+.count { border: 1px solid #bbb; border-radius: 4px; padding: .3em .6em; }
+.count b { font-size: 13pt; display: block; }
+section.change { border: 1px solid #999; border-left: 6px solid #0072B2;
+                 border-radius: 4px; padding: .6em .8em; margin: .8em 0;
+                 break-inside: avoid; page-break-inside: avoid; }
+section.change.flagged { border-left-color: #D55E00; }
+dl.facts { display: grid;
+           grid-template-columns: max-content 1fr max-content 1fr;
+           gap: .1em .8em; margin: 0; }
+dl.facts dt { font-weight: bold; color: #444; }
+dl.facts dd { margin: 0; }
+ul.flags { list-style: none; padding: 0; margin: .5em 0 0; }
+ul.flags li { display: inline-block; background: #fdebd0; color: #7a3000;
+              border: 1px solid #E69F00; border-radius: 3px;
+              padding: 0 .4em; margin: 0 .3em .3em 0; font-size: 9pt; }
+table { border-collapse: collapse; width: 100%; margin: .2em 0 .4em;
+        font-size: 8.5pt; }
+th, td { border: 1px solid #ccc; padding: 2px 4px; text-align: left;
+         vertical-align: top; overflow-wrap: anywhere; }
+th { background: #eef3f8; }
+tr { break-inside: avoid; }
+td.num { text-align: right; }
+p.none { color: #555; font-style: italic; margin: .2em 0; }
+footer { margin-top: 2em; border-top: 1px solid #999; padding-top: .5em;
+         font-size: 8.5pt; color: #333; break-inside: avoid; }
+footer dl { display: grid; grid-template-columns: max-content 1fr;
+            gap: 0 .8em; margin: 0; }
+footer dt { font-weight: bold; }
+footer dd { margin: 0; word-break: break-word; }
+"""
+
+
+def _e(value) -> str:
+    return html.escape(_text(value), quote=True)
+
+
+def _html_table(frame: pd.DataFrame, empty: str) -> str:
+    if frame.empty:
+        return f'<p class="none">{_e(empty)}</p>'
+    head = "".join(f"<th>{_e(c)}</th>" for c in frame.columns)
+    body = []
+    for row in frame.itertuples(index=False):
+        cells = "".join(
+            f'<td class="num">{_e(v)}</td>' if isinstance(v, (int, float))
+            and not isinstance(v, bool) else f"<td>{_e(v)}</td>"
+            for v in row)
+        body.append(f"<tr>{cells}</tr>")
+    return (f"<table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def _dl(pairs: list[tuple[str, str]], css: str = "") -> str:
+    items = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in pairs)
+    return f'<dl class="{css}">{items}</dl>' if css else f"<dl>{items}</dl>"
+
+
+def block_html(block: ChangeBlock) -> str:
+    flags = "".join(f"<li>{_e(f)}</li>" for f in block.flags)
+    return (
+        f'<section class="change{" flagged" if block.flags else ""}">'
+        f"<h3>{block.rank}. {_e(block.change_id)} — {_e(block.title)}</h3>"
+        + _dl(block.facts, "facts")
+        + (f'<ul class="flags">{flags}</ul>' if flags else "")
+        + "<h4>Collisions</h4>"
+        + _html_table(block.collisions, "No other change planned on the "
+                      "same application, environment or CI at that time.")
+        + "<h4>Freeze, blackout and maintenance windows</h4>"
+        + _html_table(block.window_hits, "No window hit.")
+        + "<h4>Environment bookings of its release</h4>"
+        + _html_table(block.bookings, "No booking of its release overlaps "
+                      "the plan." if block.facts[5][1] != "(none)"
+                      else "The change belongs to no release.")
+        + "<h4>Evidence</h4>" + _html_table(block.evidence, "")
+        + f"<h4>Team's last failures ({TEAM_LOOKBACK_DAYS} days)</h4>"
+        + _html_table(block.last_failures, "No failed change.")
+        + "</section>")
+
+
+def to_html(pack: Pack) -> str:
+    """The pack as one self-contained HTML page: no script, font or link."""
+    meta = provenance(pack)
+    counts = "".join(f'<div class="count"><b>{n}</b>{_e(label)}</div>'
+                     for label, n in headline(pack))
+    decisions = "".join(block_html(b) for b in blocks(pack)) or (
+        '<p class="none">No change needs a CAB decision in this window.</p>')
+    since = "".join(
+        f"<h3>{_e(title)}</h3>"
+        + _html_table(since_last(pack, reason), "None.")
+        for reason, title in REASONS.items())
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>CAB pack {pack.meeting_at:%Y-%m-%d}</title>"
+        f"<style>{CSS}</style></head><body>"
+        f"<h1>CAB pack — {_e(meta[0][1])}</h1>"
+        f'<p class="meta">Review window {_e(meta[1][1])} · filters: '
+        f"{_e(meta[3][1])} · data as of {_e(meta[4][1])} · batches "
+        f"{_e(meta[5][1])}</p>"
+        f'<div class="counts">{counts}</div>'
+        f"<h2>For decision</h2>{decisions}"
+        "<h2>Since last CAB</h2>"
+        f'<p class="meta">{_e(meta[2][1])}</p>'
+        "<h3>Headline KPIs</h3>" + _html_table(kpi_table(pack), "") + since
+        + f"<footer><b>Produced by Changeboard</b>{_dl(meta)}</footer>"
+        "</body></html>\n")
+
+
+def to_xlsx(pack: Pack) -> bytes:
+    """One sheet per section; text a spreadsheet would run is neutralised."""
+    buffer = io.BytesIO()
+    options = {"strings_to_formulas": False, "strings_to_urls": False}
+    with pd.ExcelWriter(buffer, engine="xlsxwriter",
+                        engine_kwargs={"options": options}) as writer:
+        for name, frame in sections(pack).items():
+            reports.neutralise(frame).to_excel(
+                writer, sheet_name=name[:31], index=False)
+            sheet = writer.sheets[name[:31]]
+            for i, column in enumerate(frame.columns):
+                longest = max([len(str(column)),
+                               *(len(_text(v)) for v in frame[column])])
+                sheet.set_column(i, i, min(60, longest + 2))
+    return buffer.getvalue()
+
+
+def to_pdf(pack: Pack, path: str | Path) -> Path:
+    """Print the HTML with headless Chromium; each change's block stays whole."""
+    path = Path(path).resolve()
+    browser = CHROMIUM if Path(CHROMIUM).exists() else shutil.which(
+        "chromium")
+    if not browser:
+        raise RuntimeError("PDF needs Chromium (/usr/bin/chromium): "
+                           "`make chromium` installs it")
+    with tempfile.TemporaryDirectory(prefix="cab-pack-") as tmp:
+        page = Path(tmp) / "pack.html"
+        page.write_text(to_html(pack), encoding="utf-8")
+        result = subprocess.run(  # noqa: S603 - fixed binary, own arguments
+            [browser, "--headless", "--no-sandbox", "--disable-gpu",
+             "--no-first-run", "--no-pdf-header-footer",
+             f"--user-data-dir={Path(tmp) / 'profile'}",
+             f"--print-to-pdf={path}", page.as_uri()],
+            capture_output=True, text=True, timeout=180, check=False)
+    if result.returncode != 0 or not path.exists():
+        raise RuntimeError(f"Chromium could not print the pack: "
+                           f"{result.stderr.strip()[-500:]}")
+    return path
+
+
+def pdf_bytes(pack: Pack) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="cab-pdf-") as tmp:
+        return to_pdf(pack, Path(tmp) / "pack.pdf").read_bytes()

@@ -1,0 +1,661 @@
+"""Source adapters (ingest/servicenow.py, jira.py, mapping.py, frames.py):
+each file shape gives canonical text columns, bookkeeping and adapter rejects
+exactly as docs/adapters.md says. Golden files: set UPDATE_GOLDEN=1 to
+rewrite them (then review the diff by eye)."""
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import SHARED
+
+from ingest import frames, jira, mapping, servicenow
+from ingest.errors import FileError
+from sample_data import exports
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = Path(__file__).resolve().parent / "golden"
+DATA = Path(__file__).resolve().parent / "data" / "adapters"
+BPIC = SHARED / "real-data" / "bpic2014-change" / "detail_change.csv"
+
+SAMPLES = {
+    "servicenow": (servicenow, ROOT / "sample_data" / "servicenow_change_request.csv",
+                   exports.SERVICENOW_OPTIONS),
+    "jira": (jira, ROOT / "sample_data" / "jira_changes.csv",
+             exports.JIRA_OPTIONS),
+    "bpic_like": (mapping, DATA / "bpic_like.csv",
+                  {"mapping": DATA / "bpic_like.toml"}),
+}
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def rows(frame: pd.DataFrame, *columns) -> list[tuple]:
+    return [tuple(r) for r in frame[list(columns)].itertuples(index=False)]
+
+
+def servicenow_csv(tmp_path, header: str, *lines: str, **options):
+    path = write(tmp_path / "change_request.csv",
+                 "\r\n".join([header, *lines]) + "\r\n")
+    return servicenow.read(path, options=options or None)
+
+
+# --- golden files -----------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_sample_export_frame_equals_its_golden_file(name):
+    module, path, options = SAMPLES[name]
+    text = module.read(path, options=options).to_csv(index=False,
+                                                     lineterminator="\n")
+    golden = GOLDEN / f"{name}.csv"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_bytes(text.encode("utf-8"))
+    assert text == golden.read_bytes().decode("utf-8")
+
+
+@pytest.mark.parametrize("name", ["servicenow", "jira"])
+def test_sample_exports_have_no_adapter_rejects(name):
+    module, path, options = SAMPLES[name]
+    frame = module.read(path, options=options)
+    assert frame["_reject"].isna().all()
+    assert frame.attrs["table"] == "changes"
+
+
+def test_committed_servicenow_sample_is_windows_1252_like_a_real_export():
+    _, path, options = SAMPLES["servicenow"]
+    frame = servicenow.read(path, options=options)
+    assert frame["requested_by"][0] == "Zoë Müller"
+    assert frame.attrs["warnings"] == [
+        "servicenow_change_request.csv: not utf-8; read as windows-1252",
+        "servicenow_change_request.csv: ignored 2 columns: sys_id, watch_list"]
+
+
+# --- ServiceNow --------------------------------------------------------------
+
+SN_HEADER = ("number,type,state,risk,impact,priority,approval,close_code,"
+             "opened_at,approval_set")
+
+
+def test_servicenow_display_and_stored_values_give_the_same_codes(tmp_path):
+    frame = servicenow_csv(
+        tmp_path, SN_HEADER,
+        "CHG1,Standard,Closed,Very High,1 - High,1 - Critical,Approved,"
+        "Successful with issues,2024-03-12 15:15:00,2024-03-11 09:00:00",
+        "CHG2,standard,3,1,1,1,approved,successful_issues,"
+        "2024-03-12 15:15:00,2024-03-11 09:00:00",
+        "CHG3,Normal,-5,Moderate,2 - Medium,3 - Moderate,Not Yet Requested,,"
+        "2024-03-12 15:15:00,",
+        "CHG4,normal,-5,3,2,3,not requested,,2024-03-12 15:15:00,",
+        "CHG5,Emergency,Review,Low,3 - Low,5 - Planning,No Longer Required,"
+        "Unsuccessful,2024-03-12 15:15:00,",
+        "CHG6,emergency,0,4,3,5,not_required,unsuccessful,2024-03-12 15:15:00,")
+    columns = ("change_type", "state", "risk", "impact", "priority",
+               "approval", "close_code", "created_at", "approved_at")
+    got = rows(frame, *columns)
+    assert got[0] == got[1] == (
+        "standard", "closed", "very_high", "high", "1", "approved",
+        "successful_with_issues", "2024-03-12T15:15:00Z",
+        "2024-03-11T09:00:00Z")
+    assert got[2] == got[3] == (
+        "normal", "new", "moderate", "medium", "3", "not_yet_requested", None,
+        "2024-03-12T15:15:00Z", None)
+    assert got[4] == got[5] == (
+        "emergency", "review", "low", "low", "5", "not_required",
+        "unsuccessful", "2024-03-12T15:15:00Z", None)
+
+
+def test_servicenow_english_labels_are_accepted_as_headers(tmp_path):
+    frame = servicenow_csv(
+        tmp_path, "Number,Short description,Type,State,Opened,Configuration item,"
+        "Planned start date,Close code",
+        "CHG1,Patch db,Normal,Implement,2024-03-12 15:15:00,db01,"
+        "2024-03-13 08:00:00,")
+    assert rows(frame, "change_id", "title", "change_type", "state",
+                "created_at", "ci_name", "planned_start_at") == [
+        ("CHG1", "Patch db", "normal", "implement", "2024-03-12T15:15:00Z",
+         "db01", "2024-03-13T08:00:00Z")]
+
+
+def test_servicenow_cancelled_without_close_code_is_cancelled_or_rejected(
+        tmp_path):
+    frame = servicenow_csv(
+        tmp_path, "number,state,approval,close_code",
+        "CHG1,Canceled,Requested,", "CHG2,Canceled,Rejected,",
+        "CHG3,4,rejected,Unsuccessful", "CHG4,Closed,Approved,")
+    assert list(frame["close_code"]) == ["cancelled", "rejected",
+                                         "unsuccessful", None]
+
+
+def test_servicenow_approval_set_counts_only_when_approved(tmp_path):
+    frame = servicenow_csv(
+        tmp_path, "number,approval,approval_set",
+        "CHG1,Approved,2024-03-12 15:15:00", "CHG2,Rejected,2024-03-12 15:15:00",
+        "CHG3,Requested,2024-03-12 15:15:00")
+    assert list(frame["approved_at"]) == ["2024-03-12T15:15:00Z", None, None]
+
+
+def test_servicenow_dates_use_the_configured_format_and_time_zone(tmp_path):
+    frame = servicenow_csv(
+        tmp_path, "number,opened_at,closed_at,cab_date_time",
+        "CHG1,12.03.2024 16:15,not a date,12.03.2024 23:30",
+        date_format="%d.%m.%Y %H:%M", timezone="Europe/Amsterdam")
+    assert rows(frame, "created_at", "closed_at", "cab_date") == [
+        ("2024-03-12T15:15:00Z", "not a date", "2024-03-12")]
+    assert frame.attrs["timezone"] == "Europe/Amsterdam"
+
+
+def test_servicenow_opened_at_falls_back_to_sys_created_on(tmp_path):
+    frame = servicenow_csv(
+        tmp_path, "number,opened_at,sys_created_on",
+        "CHG1,,2024-03-12 15:15:00", "CHG2,2024-03-10 10:00:00,"
+        "2024-03-12 15:15:00")
+    assert list(frame["created_at"]) == ["2024-03-12T15:15:00Z",
+                                         "2024-03-10T10:00:00Z"]
+
+
+def test_servicenow_unknown_code_stays_as_found_for_the_loader(tmp_path):
+    frame = servicenow_csv(tmp_path, "number,close_code,risk",
+                           "CHG1,Partly rolled back,Extreme")
+    assert rows(frame, "close_code", "risk") == [("Partly rolled back",
+                                                  "Extreme")]
+
+
+def test_servicenow_value_written_as_a_code_is_that_code(tmp_path):
+    frame = servicenow_csv(tmp_path, "number,close_code", "CHG1,Backed Out",
+                           "CHG2,backed-out")
+    assert list(frame["close_code"]) == ["backed_out", "backed_out"]
+
+
+def test_servicenow_site_overrides_map_extra_codes(tmp_path):
+    frame = servicenow_csv(tmp_path, "number,close_code,state",
+                           "CHG1,Rolled back,7",
+                           values={"close_code": {"Rolled back": "backed_out"},
+                                   "state": {"7": "closed"}})
+    assert rows(frame, "close_code", "state") == [("backed_out", "closed")]
+
+
+def test_servicenow_and_jira_ids_carry_the_configured_prefix(tmp_path):
+    frame = servicenow_csv(tmp_path, "number,state", "CHG1,New",
+                           id_prefix="emea:")
+    assert list(frame["change_id"]) == ["emea:CHG1"]
+    frame = jira_csv(tmp_path, "x,CHG-1,Change,Open,,12/Mar/24 3:15 PM,,,2.0,,,",
+                     id_prefix="cloud:")
+    assert rows(frame, "change_id", "release_id") == [("cloud:CHG-1", "CHG:2.0")]
+
+
+def test_servicenow_ignored_columns_give_one_warning(tmp_path):
+    frame = servicenow_csv(tmp_path, "number,urgency,u_vendor,assigned_to",
+                           "CHG1,2,acme,bob")
+    ignored = [w for w in frame.attrs["warnings"] if "ignored" in w]
+    assert ignored == ["change_request.csv: ignored 3 columns: urgency, "
+                       "u_vendor, assigned_to"]
+
+
+def test_servicenow_exactly_10000_rows_warns_of_truncation(tmp_path):
+    lines = [f"CHG{i:07d},Closed" for i in range(10_000)]
+    frame = servicenow_csv(tmp_path, "number,state", *lines)
+    assert any("10,000" in w and "truncated" in w
+               for w in frame.attrs["warnings"])
+    fewer = servicenow_csv(tmp_path, "number,state", *lines[:9_999])
+    assert not any("truncated" in w for w in fewer.attrs["warnings"])
+
+
+def test_servicenow_windows_1252_falls_back_with_a_warning(tmp_path):
+    path = write(tmp_path / "cr.csv", "number,requested_by\r\nCHG1,Zoë Müller\r\n",
+                 "cp1252")
+    frame = servicenow.read(path)
+    assert list(frame["requested_by"]) == ["Zoë Müller"]
+    assert frame.attrs["warnings"] == ["cr.csv: not utf-8; read as windows-1252"]
+
+
+def test_servicenow_utf8_with_bom_reads_without_warning(tmp_path):
+    path = write(tmp_path / "cr.csv", "\ufeffnumber,requested_by\nCHG1,Zoë\n")
+    frame = servicenow.read(path)
+    assert rows(frame, "change_id", "requested_by") == [("CHG1", "Zoë")]
+    assert frame.attrs["warnings"] == []
+
+
+def test_a_file_undecodable_in_every_encoding_fails(tmp_path):
+    path = tmp_path / "cr.csv"
+    path.write_bytes(b"number,title\nCHG1,\x81\xff\n")
+    with pytest.raises(FileError, match="cr.csv: undecodable"):
+        servicenow.read(path)
+
+
+def test_servicenow_row_with_wrong_field_count_is_bad_row_shape(tmp_path):
+    frame = servicenow_csv(tmp_path, "number,state,risk",
+                           "CHG1,Closed,Low", "CHG2,Closed", "CHG3,Closed,Low,x",
+                           "CHG4,Closed,Low,")
+    assert rows(frame, "row_number", "_reject", "_reject_value") == [
+        (2, None, None), (3, "bad_row_shape", "2 fields, header has 3"),
+        (4, "bad_row_shape", "4 fields, header has 3"), (5, None, None)]
+    assert json.loads(frame["raw_record"][2]) == {
+        "number": "CHG3", "state": "Closed", "risk": "Low",
+        "_extra_fields": ["x"]}
+
+
+def test_servicenow_repeated_field_fails_the_file(tmp_path):
+    path = write(tmp_path / "cr.csv", "number,state,State\nCHG1,New,New\n")
+    with pytest.raises(FileError, match="cr.csv: column 'state' is repeated"):
+        servicenow.read(path)
+
+
+def test_servicenow_file_without_number_fails_naming_the_columns(tmp_path):
+    path = write(tmp_path / "cr.csv", "state,risk\nNew,Low\n")
+    with pytest.raises(FileError, match=r"missing required column number "
+                       r"\(found: state, risk\)"):
+        servicenow.read(path)
+
+
+def test_servicenow_xlsx_reads_the_first_sheet_and_names_the_others(tmp_path):
+    import datetime as dt
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Page 1"
+    sheet.append(["Number", "State", "Priority", "Opened", "CAB required"])
+    sheet.append(["CHG1", "Closed", 2, dt.datetime(2024, 3, 12, 15, 15), True])
+    sheet.append(["CHG2", "-2", "4 - Low", "2024-03-13 08:00:00", False])
+    book.create_sheet("Notes").append(["exported by", "someone"])
+    book.create_sheet("Summary")
+    path = tmp_path / "change_request.xlsx"
+    book.save(path)
+    frame = servicenow.read(path)
+    assert rows(frame, "row_number", "change_id", "state", "priority",
+                "created_at", "is_cab_required") == [
+        (2, "CHG1", "closed", "2", "2024-03-12T15:15:00Z", "true"),
+        (3, "CHG2", "scheduled", "4", "2024-03-13T08:00:00Z", "false")]
+    assert ("change_request.xlsx: read sheet 'Page 1'; ignored sheets: Notes, "
+            "Summary") in frame.attrs["warnings"]
+
+
+def test_servicenow_xlsx_sheet_can_be_chosen(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["notes"])
+    data = book.create_sheet("Changes")
+    data.append(["number", "state"])
+    data.append(["CHG9", "New"])
+    path = tmp_path / "cr.xlsx"
+    book.save(path)
+    frame = servicenow.read(path, options={"sheet": "Changes"})
+    assert rows(frame, "change_id", "state") == [("CHG9", "new")]
+
+
+# --- Jira --------------------------------------------------------------------
+
+JIRA_HEADER = ("Summary,Issue key,Issue Type,Status,Resolution,Created,"
+               "Custom field (Affected services),Custom field (Affected services),"
+               "Fix versions,Fix versions,Labels,Labels")
+
+
+def jira_csv(tmp_path, *lines, header=JIRA_HEADER, **options):
+    path = write(tmp_path / "jira.csv", "\n".join([header, *lines]) + "\n")
+    return jira.read(path, options=options or None)
+
+
+def test_jira_repeated_headers_keep_the_first_value_with_a_warning(tmp_path):
+    frame = jira_csv(
+        tmp_path,
+        "Patch,CHG-1,Change,Done,Done,12/Mar/24 3:15 PM,Payments,Cards,2.1,2.2,a,b",
+        "Patch,CHG-2,Change,Done,Done,12/Mar/24 3:15 PM,,Cards,,2.2,,",
+        "Patch,CHG-3,Change,Done,Done,12/Mar/24 3:15 PM,,,,,,")
+    assert rows(frame, "application_id", "release_id") == [
+        ("Payments", "CHG:2.1"), ("Cards", "CHG:2.2"), (None, None)]
+    assert ("jira.csv: column application_id: 1 rows have several values; "
+            "the first is kept") in frame.attrs["warnings"]
+    assert json.loads(frame["raw_record"][0])["Labels"] == ["a", "b"]
+
+
+def test_jira_status_and_resolution_give_state_close_code_and_approval(tmp_path):
+    statuses = [("Open", ""), ("Peer review", ""), ("Awaiting approval", ""),
+                ("Awaiting implementation", ""), ("Implementing", ""),
+                ("Done", "Done"), ("Completed", "Backed out"),
+                ("Closed", ""), ("Failed", "Done"), ("Canceled", "Won't Do"),
+                ("Declined", ""), ("Review", ""), ("Closed", "Rolled back"),
+                ("Done", "Successful with issues"), ("Parked", "")]
+    frame = jira_csv(tmp_path, *(
+        f"x,CHG-{i},Change,{s},{r},12/Mar/24 3:15 PM,,,,,,"
+        for i, (s, r) in enumerate(statuses)))
+    assert rows(frame, "state", "close_code", "approval") == [
+        ("new", None, None), ("assess", None, None),
+        ("authorize", None, "requested"), ("scheduled", None, None),
+        ("implement", None, None), ("closed", "successful", None),
+        ("closed", "backed_out", None), ("closed", None, None),
+        ("closed", "unsuccessful", None), ("cancelled", "cancelled", None),
+        ("cancelled", "rejected", "rejected"), ("review", None, None),
+        ("closed", "backed_out", None),
+        ("closed", "successful_with_issues", None), ("Parked", None, None)]
+
+
+def test_jira_other_issue_types_are_rejected_as_wrong_issue_type(tmp_path):
+    frame = jira_csv(
+        tmp_path, "x,CHG-1,Change,Done,,12/Mar/24 3:15 PM,,,,,,",
+        "x,CHG-2,Service request,Done,,12/Mar/24 3:15 PM,,,,,,")
+    assert rows(frame, "change_id", "_reject", "_reject_column",
+                "_reject_value") == [
+        ("CHG-1", None, None, None),
+        ("CHG-2", "wrong_issue_type", "Issue Type", "Service request")]
+
+
+def test_jira_dates_default_to_the_day_month_year_profile(tmp_path):
+    frame = jira_csv(
+        tmp_path, "x,CHG-1,Change,Open,,12/Mar/24 3:15 PM,,,,,,",
+        "x,CHG-2,Change,Open,,01/Nov/24 12:05 AM,,,,,,",
+        "x,CHG-3,Change,Open,,2024-03-12 15:15,,,,,,")
+    assert list(frame["created_at"]) == ["2024-03-12T15:15:00Z",
+                                         "2024-11-01T00:05:00Z",
+                                         "2024-03-12 15:15"]
+
+
+def test_jira_dates_follow_the_configured_profile_and_zone(tmp_path):
+    frame = jira_csv(tmp_path, "x,CHG-1,Change,Open,,12.03.2024 16:15,,,,,,",
+                     date_format="%d.%m.%Y %H:%M", timezone="Europe/Berlin")
+    assert list(frame["created_at"]) == ["2024-03-12T15:15:00Z"]
+
+
+def test_jira_custom_fields_map_to_codes(tmp_path):
+    header = ("Issue key,Issue Type,Status,Created,Priority,"
+              "Custom field (Change type),Custom field (Change risk),"
+              "Custom field (Impact),Custom field (Planned start),Reporter")
+    frame = jira_csv(
+        tmp_path,
+        "CHG-1,Change,Open,12/Mar/24 3:15 PM,Highest,Emergency,Critical,"
+        "Extensive / Widespread,13/Mar/24 9:00 AM,Ann",
+        "CHG-2,Change,Open,12/Mar/24 3:15 PM,Lowest,Standard,Medium,"
+        "Minor / Localized,,Bob", header=header)
+    assert rows(frame, "priority", "change_type", "risk", "impact",
+                "planned_start_at", "requested_by") == [
+        ("1", "emergency", "very_high", "high", "2024-03-13T09:00:00Z", "Ann"),
+        ("5", "standard", "moderate", "low", None, "Bob")]
+
+
+def test_jira_1000_rows_warn_of_the_export_cap(tmp_path):
+    lines = [f"x,CHG-{i},Change,Open,,12/Mar/24 3:15 PM,,,,,," for i in range(1000)]
+    frame = jira_csv(tmp_path, *lines)
+    assert any("1,000" in w and "cap" in w for w in frame.attrs["warnings"])
+
+
+def test_jira_repeated_single_valued_header_fails_the_file(tmp_path):
+    path = write(tmp_path / "j.csv", "Issue key,Status,Created,Summary,Summary\n"
+                 "CHG-1,Open,12/Mar/24 3:15 PM,a,b\n")
+    with pytest.raises(FileError, match="'Summary' is repeated"):
+        jira.read(path)
+
+
+# --- instants ----------------------------------------------------------------
+
+def test_ambiguous_autumn_time_takes_the_first_occurrence_with_a_warning(
+        tmp_path):
+    frame = servicenow_csv(
+        tmp_path, "number,opened_at", "CHG1,2024-10-27 02:30:00",
+        "CHG2,2024-03-31 02:30:00", "CHG3,2024-07-01 12:00:00",
+        timezone="Europe/Amsterdam")
+    # 02:30 CEST (first) = 00:30Z; the spring gap stays as text for the loader
+    assert list(frame["created_at"]) == ["2024-10-27T00:30:00Z",
+                                         "2024-03-31 02:30:00",
+                                         "2024-07-01T10:00:00Z"]
+    assert any("1 times in the repeated autumn hour of Europe/Amsterdam" in w
+               for w in frame.attrs["warnings"])
+
+
+def test_formats_are_tried_in_order():
+    parsed = frames.instants(pd.Series(["2024-03-12 15:15:00", "12-03-2024 15:15",
+                                        "12/03/2024", None], dtype=object),
+                             ["%Y-%m-%d %H:%M:%S", "%d-%m-%Y %H:%M"])
+    assert list(parsed.text) == ["2024-03-12T15:15:00Z", "2024-03-12T15:15:00Z",
+                                 "12/03/2024", None]
+
+
+# --- reading -----------------------------------------------------------------
+
+def test_row_numbers_count_blank_lines_and_the_header_as_row_one(tmp_path):
+    frame = servicenow_csv(tmp_path, "number,title", "CHG1,a", "", "CHG2,\"b\nc\"",
+                           "CHG3,d")
+    assert rows(frame, "row_number", "change_id") == [(2, "CHG1"), (4, "CHG2"),
+                                                      (5, "CHG3")]
+
+
+def test_raw_record_is_the_input_row_as_json(tmp_path):
+    frame = servicenow_csv(tmp_path, "number,short_description,x",
+                           'CHG1,"say ""hi""\tnow",  ')
+    assert json.loads(frame["raw_record"][0]) == {
+        "number": "CHG1", "short_description": 'say "hi"\tnow', "x": "  "}
+
+
+def test_header_only_file_warns(tmp_path):
+    frame = servicenow_csv(tmp_path, "number,state")
+    assert len(frame) == 0
+    assert "change_request.csv: header only, no data rows" in frame.attrs[
+        "warnings"]
+
+
+# --- mapping files -----------------------------------------------------------
+
+BPIC_LIKE = DATA / "bpic_like.toml"
+
+
+def mapped(tmp_path, text, toml, encoding="utf-8"):
+    path = write(tmp_path / "export.csv", text, encoding)
+    spec = tmp_path / "m.toml"
+    spec.write_text(toml, encoding="utf-8")
+    return mapping.read(path, options={"mapping": spec})
+
+
+SIMPLE = """
+[source]
+name = "simple"
+table = "changes"
+{extra}
+[columns]
+change_id = "Id"
+state = {{ from = "Status", values = "state" }}
+created_at = "Opened"
+{columns}
+[values.state]
+"Done" = "closed"
+"Open" = "new"
+"""
+
+
+def test_mapping_rejects_an_unknown_canonical_column_before_reading(tmp_path):
+    toml = SIMPLE.format(extra="", columns='titel = "Title"')
+    with pytest.raises(FileError, match=r"unknown column 'titel' for table "
+                       r"changes \(did you mean 'title'\?\)"):
+        mapped(tmp_path, "Id,Status,Opened\n", toml)
+
+
+def test_mapping_rejects_an_unknown_code_in_a_value_map(tmp_path):
+    toml = SIMPLE.format(extra="", columns="") + '"Gone" = "deleted"\n'
+    with pytest.raises(FileError, match="'Gone' = 'deleted': not a state code"):
+        mapped(tmp_path, "Id,Status,Opened\n", toml)
+
+
+def test_mapping_fails_when_a_mapped_header_is_missing(tmp_path):
+    toml = SIMPLE.format(extra="", columns='title = "Title"')
+    with pytest.raises(FileError, match=r"column 'Title' not in the file"):
+        mapped(tmp_path, "Id,Status,Opened\nC1,Done,2024-03-12 15:15:00\n", toml)
+
+
+def test_mapping_source_options_are_applied(tmp_path):
+    extra = ('id_prefix = "x:"\ndelimiter = "|"\ncomment = "#"\n'
+             'encoding = ["windows-1252"]\ntimezone = "America/New_York"\n'
+             'date_formats = ["%m/%d/%Y %I:%M %p"]\nnull_values = ["?", "n/a"]\n'
+             'true_values = ["J"]\nfalse_values = ["N"]\nmode = "snapshot"\n')
+    columns = ('title = "Title"\nis_cab_required = "CAB"\n'
+               'category = { value = "Imported" }')
+    text = ("Id|Status|Opened|Title|CAB\n# a comment line\n"
+            "C1|Done|03/12/2024 11:15 AM|Caf\xe9|J\nC2|open|?|n/a|N\n")
+    frame = mapped(tmp_path, text, SIMPLE.format(extra=extra, columns=columns),
+                   encoding="cp1252")
+    assert rows(frame, "row_number", "change_id", "state", "created_at", "title",
+                "is_cab_required", "category") == [
+        (3, "x:C1", "closed", "2024-03-12T15:15:00Z", "Café", "true",
+         "Imported"),
+        (4, "x:C2", "new", None, None, "false", "Imported")]
+    assert frame.attrs["source"] == "simple"
+    assert frame.attrs["mode"] == "snapshot"
+    assert frame.attrs["timezone"] == "America/New_York"
+
+
+def test_mapping_duplicate_ids_reject_identical_and_differing_copies(tmp_path):
+    text = ("Id,Status,Opened\nC1,Done,2024-03-12 15:15:00\n"
+            "C1,Done,2024-03-12 15:15:00\nC2,Done,2024-03-12 15:15:00\n"
+            "C2,Open,2024-03-12 15:15:00\nC3,Open,2024-03-12 15:15:00\n")
+    frame = mapped(tmp_path, text, SIMPLE.format(extra="", columns=""))
+    assert rows(frame, "row_number", "_reject") == [
+        (2, None), (3, "duplicate_row"), (4, "duplicate_id"),
+        (5, "duplicate_id"), (6, None)]
+
+
+def test_mapping_duplicate_ids_latest_keeps_the_newest_copy(tmp_path):
+    extra = 'duplicate_ids = "latest"\nlatest_by = "Version"\n'
+    text = ("Id,Status,Opened,Version\nC1,Open,2024-03-12 15:15:00,1\n"
+            "C1,Done,2024-03-12 15:15:00,10\nC1,Open,2024-03-12 15:15:00,2\n")
+    frame = mapped(tmp_path, text, SIMPLE.format(extra=extra, columns=""))
+    assert rows(frame, "state", "_reject", "_reject_value") == [
+        ("new", "superseded", "1"), ("closed", None, None),
+        ("new", "superseded", "2")]
+
+
+def test_mapping_duplicate_ids_latest_by_a_time_column(tmp_path):
+    extra = 'duplicate_ids = "latest"\nlatest_by = "Modified"\n'
+    text = ("Id,Status,Opened,Modified\n"
+            "C1,Open,2024-03-12 15:15:00,2024-03-13 10:00:00\n"
+            "C1,Done,2024-03-12 15:15:00,2024-03-14 09:00:00\n"
+            "C1,Done,2024-03-12 15:15:00,\n")
+    frame = mapped(tmp_path, text, SIMPLE.format(extra=extra, columns=""))
+    assert list(frame["_reject"]) == ["superseded", None, "superseded"]
+
+
+def test_mapping_merge_gives_one_row_per_id_by_the_merge_rules():
+    frame = mapping.read(DATA / "bpic_like.csv",
+                         options={"mapping": BPIC_LIKE})
+    # C1: 3 CI rows (risk max, CI first, planned start min, close max);
+    # C2: emergency by the `when` override; C3 rows disagree on open time
+    assert rows(frame, "row_number", "change_id", "change_type", "risk",
+                "ci_name", "planned_start_at", "actual_start_at",
+                "closed_at", "_reject") == [
+        (2, "t:C1", "normal", "high", "CI-\u00c4", "2013-10-27T00:30:00Z",
+         "2013-10-28T07:05:00Z", "2013-11-02T09:00:00Z", None),
+        (5, "t:C2", "emergency", "low", "CI-D", "2014-01-05T23:00:00Z",
+         "2014-01-05T23:10:00Z", "2014-01-07T10:00:00Z", None),
+        (6, "t:C3", "normal", "low", "CI-E", "2014-02-01T09:00:00Z", None,
+         "2014-02-03T09:00:00Z", "merge_conflict"),
+        (7, "t:C3", "normal", "low", "CI-F", "2014-02-01T09:00:00Z", None,
+         "2014-02-03T09:00:00Z", "merge_conflict")]
+    assert rows(frame.iloc[2:], "_reject_column", "_reject_value") == [
+        ("created_at", "2014-01-20T08:00:00Z | 2014-01-21T08:00:00Z")] * 2
+    assert frame.attrs["rows_read"] == 6
+    assert frame.attrs["warnings"] == [
+        "bpic_like.csv: column Planned Start: 1 times in the repeated autumn "
+        "hour of Europe/Amsterdam read as the first occurrence "
+        "(e.g. 27-10-2013 02:30)"]
+
+
+def test_mapping_merge_keeps_an_unknown_code_for_the_loader(tmp_path):
+    toml = SIMPLE.format(extra='duplicate_ids = "merge"', columns=(
+        'risk = { from = "Risk", values = "risk", merge = "max" }')) + (
+        '[values.risk]\n"Minor" = "low"\n"Major" = "high"\n')
+    text = ("Id,Status,Opened,Risk\nC1,Done,2024-03-12 15:15:00,Minor\n"
+            "C1,Done,2024-03-12 15:15:00,Weird\n")
+    frame = mapped(tmp_path, text, toml)
+    assert rows(frame, "change_id", "risk") == [("C1", "Weird")]
+
+
+# --- round trip and real data ------------------------------------------------
+
+def test_sample_exports_read_back_as_the_canonical_changes(tmp_path):
+    import sample_data
+
+    sample_data.generate(tmp_path / "csv", seed=3, scale=0.03,
+                         end_date="2026-06-01")
+    written = exports.write_exports(tmp_path / "csv", tmp_path / "out")
+    canonical = pd.read_csv(tmp_path / "csv" / "changes.csv", dtype=str,
+                            keep_default_na=False).replace("", None)
+    canonical = canonical.astype(object).where(canonical.notna(), None)
+    assert [w["path"].name for w in written] == [
+        "servicenow_change_request.csv", "jira_changes.csv"]
+    for item in written:
+        module = {"servicenow": servicenow, "jira": jira}[item["source"]]
+        frame = module.read(item["path"], options=item["options"])
+        assert frame["_reject"].isna().all()
+        kept = [c for c in canonical.columns
+                if c not in exports.NOT_CARRIED[item["source"]]]
+        got = frame[kept].reset_index(drop=True)
+        assert got.to_dict("records") == canonical[kept].to_dict("records")
+    jira_frame = jira.read(written[1]["path"], options=written[1]["options"])
+    # Awaiting approval -> requested, Declined -> rejected; else unknown
+    implied = canonical["approval"].where(
+        ((canonical["state"] == "authorize")
+         & (canonical["approval"] == "requested"))
+        | (canonical["close_code"] == "rejected"), None)
+    assert list(jira_frame["approval"]) == list(implied)
+
+
+def test_servicenow_exports_split_into_numbered_files_below_the_cap(
+        tmp_path, monkeypatch):
+    import sample_data
+
+    sample_data.generate(tmp_path / "csv", seed=3, scale=0.01,
+                         end_date="2026-06-01")
+    monkeypatch.setattr(exports, "SERVICENOW_ROWS", 30)
+    written = exports.write_exports(tmp_path / "csv", tmp_path / "out")
+    parts = [w["path"] for w in written if w["source"] == "servicenow"]
+    assert [p.name for p in parts] == [
+        f"servicenow_change_request-{i}.csv" for i in range(1, len(parts) + 1)]
+    assert sum(len(servicenow.read(p, options=exports.SERVICENOW_OPTIONS))
+               for p in parts) == 80
+
+
+@pytest.mark.real_data
+def test_bpic2014_reads_with_its_mapping_file_as_sources_section_7_says():
+    if not BPIC.exists():
+        pytest.skip(f"real data absent: {BPIC}")
+    frame = mapping.read(BPIC, options={"mapping": "bpic2014"})
+    assert frame.attrs["rows_read"] == 29_139
+    assert len(frame) == 17_262
+    assert frame["_reject"].isna().all()
+    assert frame["change_type"].value_counts().to_dict() == {
+        "standard": 15_759, "normal": 1_468, "emergency": 35}
+    assert frame["close_code"].isna().all() if "close_code" in frame else True
+    assert frame["change_id"].str.startswith("bpic14:").all()
+    dst = [w for w in frame.attrs["warnings"] if "repeated autumn hour" in w]
+    assert sum(int(w.split(": ")[2].split()[0]) for w in dst) == 43
+    assert frame.attrs["source"] == "bpic2014"
+
+
+# --- end to end through the loader ------------------------------------------
+
+@pytest.mark.parametrize("name", ["servicenow", "jira"])
+def test_sample_exports_load_through_the_loader(tmp_path, name):
+    import ingest
+
+    if not hasattr(ingest, "load_path"):
+        pytest.skip("ingest.load_path not available yet")
+    _, path, options = SAMPLES[name]
+    result = ingest.load_path(name, path, tmp_path / "db.duckdb",
+                              options=options)
+    assert result.status == "succeeded", result.error
+    assert (result.rows_read, result.rows_rejected) == (19, 0)
+
+
+@pytest.mark.real_data
+def test_bpic2014_loads_through_the_loader(tmp_path):
+    import ingest
+
+    if not BPIC.exists():
+        pytest.skip(f"real data absent: {BPIC}")
+    if not hasattr(ingest, "load_path"):
+        pytest.skip("ingest.load_path not available yet")
+    result = ingest.load_path("mapping", BPIC, tmp_path / "db.duckdb",
+                              options={"mapping": "bpic2014"})
+    assert result.status == "succeeded", result.error
+    assert (result.rows_loaded, result.rows_rejected) == (17_262, 0)

@@ -1,0 +1,516 @@
+"""The CAB pack (issue 6): its new queries, the pack built from a small given
+data set with hand-computed answers, the HTML / XLSX / PDF renderers, the
+CLI and the CAB page."""
+import io
+import re
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from changeboard import config, db
+from reports import __main__ as cli
+from reports import cab
+
+ROOT = Path(__file__).resolve().parents[1]
+MEETING = date(2026, 1, 20)  # a Tuesday: the default cadence, 10:00 UTC
+SCRIPT_TITLE = '<script>alert("x")</script> & "quoted"'
+
+
+def insert(con, table: str, rows: list[dict]) -> None:
+    frame = pd.DataFrame(rows)
+    con.register("given_rows", frame)
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    # table and column names come from the test itself, not from input
+    con.execute(f"insert into {table} ({columns}) "  # noqa: S608
+                f"select {columns} from given_rows")
+    con.unregister("given_rows")
+
+
+def planned(change_id, start, end, **columns):
+    return {"change_id": change_id, "change_type": "normal",
+            "state": "authorize", "is_cab_required": True,
+            "approval": "requested", "created_at": "2026-01-01 09:00Z",
+            "planned_start_at": start, "planned_end_at": end, **columns}
+
+
+def done(change_id, close_code="successful", end="2025-12-01 10:00Z",
+         **columns):
+    return {"change_id": change_id, "change_type": "normal",
+            "state": "closed", "close_code": close_code,
+            "application_id": "A1", "assignment_group": "Ops",
+            "created_at": "2025-01-01 00:00Z", "actual_end_at": end,
+            **columns}
+
+
+def load_cab_data(con) -> None:
+    """Two changes for decision (C2 very high, C1 high) and their history."""
+    insert(con, "applications", [
+        {"application_id": "A1", "name": 'Payments & "Cards"'},
+        {"application_id": "A2", "name": "Core"}])
+    insert(con, "environments", [
+        {"environment_id": "E1", "name": "Prod payments", "tier": "prod",
+         "application_id": "A1"},
+        {"environment_id": "E2", "name": "UAT", "tier": "uat"}])
+    insert(con, "releases", [
+        {"release_id": "R1", "name": "R1", "status": "planned"}])
+    insert(con, "changes", [
+        planned("C1", "2026-01-21 20:00Z", "2026-01-21 22:00Z", risk="high",
+                application_id="A1", assignment_group="Ops",
+                environment_id="E1", release_id="R1", title=SCRIPT_TITLE),
+        planned("C2", "2026-01-22 01:00Z", "2026-01-22 02:00Z",
+                change_type="emergency", risk="very_high",
+                approval="not_yet_requested", application_id="A2",
+                assignment_group="Core", title="=SUM(1,2)"),
+        # approved: off the agenda, but collides with C1 on application A1
+        planned("C3", "2026-01-21 21:00Z", "2026-01-21 23:00Z", risk="low",
+                approval="approved", application_id="A1",
+                assignment_group="Ops", title="Other & co"),
+        planned("C4", "2026-01-25 10:00Z", "2026-01-25 11:00Z",
+                change_type="standard", application_id="A2"),
+        # history
+        done("H1"),
+        done("H2", "unsuccessful", "2026-01-15 12:00Z",
+             actual_start_at="2026-01-15 11:00Z", title="Broke it"),
+        done("H3", end="2025-11-01 10:00Z"),  # failed by incident I1
+        done("H4", end="2026-01-17 04:00Z", change_type="emergency",
+             is_cab_required=True, approval="approved",
+             approved_at="2026-01-18 09:00Z",
+             actual_start_at="2026-01-17 03:00Z"),
+        done("H5", "backed_out", "2026-01-08 12:00Z", application_id="A2",
+             assignment_group="Core"),
+        {"change_id": "H6", "change_type": "normal", "state": "implement",
+         "application_id": "A2", "assignment_group": "Core",
+         "is_cab_required": True, "approval": "requested",
+         "created_at": "2026-01-01 00:00Z",
+         "actual_start_at": "2026-01-14 09:00Z"},
+    ])
+    insert(con, "incidents", [
+        {"incident_id": "I1", "application_id": "A1", "priority": 2,
+         "opened_at": "2026-01-16 08:00Z", "caused_by_change_id": "H3"},
+        {"incident_id": "I2", "application_id": "A2", "priority": 1,
+         "opened_at": "2025-12-01 08:00Z",
+         "resolved_at": "2025-12-01 09:00Z"}])
+    insert(con, "blackout_windows", [
+        {"window_id": "W1", "name": "Year-end freeze", "kind": "freeze",
+         "application_id": "A2", "start_at": "2026-01-21 00:00Z",
+         "end_at": "2026-01-23 00:00Z"},
+        {"window_id": "W2", "name": "Sat maintenance", "kind": "maintenance",
+         "environment_id": "E1", "start_at": "2026-01-24 02:00Z",
+         "end_at": "2026-01-24 06:00Z"},
+        {"window_id": "W3", "name": "UAT blackout", "kind": "blackout",
+         "environment_id": "E2", "start_at": "2026-01-21 00:00Z",
+         "end_at": "2026-01-22 00:00Z"}])
+    insert(con, "environment_bookings", [
+        {"booking_id": "B1", "environment_id": "E2", "release_id": "R1",
+         "phase": "uat", "team": "QA", "status": "approved",
+         "start_at": "2026-01-21 00:00Z", "end_at": "2026-01-22 00:00Z"},
+        {"booking_id": "B2", "environment_id": "E2", "release_id": "R1",
+         "team": "QA", "status": "cancelled",
+         "start_at": "2026-01-21 00:00Z", "end_at": "2026-01-22 00:00Z"}])
+    insert(con, "ingest_batches", [
+        {"batch_id": b, "source": "csv", "entity": "changes",
+         "started_at": "2026-01-19 07:00Z", "finished_at": f,
+         "status": s} for b, f, s in [
+            (1, "2026-01-19 07:10Z", "succeeded"),
+            (2, "2026-01-19 07:20Z", "failed"),
+            (3, "2026-01-19 07:30Z", "succeeded"),
+            (4, "2026-01-19 07:40Z", "succeeded")]])
+
+
+@pytest.fixture
+def pack(con):
+    load_cab_data(con)
+    return cab.build_pack(con, MEETING)
+
+
+@pytest.fixture
+def cab_db(tmp_path):
+    path = tmp_path / "cab.duckdb"
+    with db.publish(path) as con:
+        load_cab_data(con)
+    return path
+
+
+def rows(frame, *columns):
+    return [tuple(None if pd.isna(v) else v for v in row)
+            for row in frame[list(columns)].itertuples(index=False)]
+
+
+def block(pack, change_id):
+    return next(b for b in cab.blocks(pack) if b.change_id == change_id)
+
+
+# --- the meeting cadence -------------------------------------------------------
+
+def test_meetings_follow_the_weekday_and_time_settings(monkeypatch):
+    monkeypatch.setattr(config, "CAB_WEEKDAYS", "1,3")  # Tue and Thu
+    monkeypatch.setattr(config, "CAB_TIME", "14:30")
+    tuesday = cab.meeting_on(date(2026, 1, 20))
+    assert str(tuesday) == "2026-01-20 14:30:00+00:00"
+    assert str(cab.following_meeting(tuesday)) == "2026-01-22 14:30:00+00:00"
+    assert str(cab.previous_meeting(tuesday)) == "2026-01-15 14:30:00+00:00"
+    assert cab.next_meeting(tuesday) == tuesday  # at the meeting: this one
+    assert str(cab.next_meeting(tuesday + pd.Timedelta(minutes=1))) == \
+        "2026-01-22 14:30:00+00:00"
+
+
+def test_the_meeting_is_read_in_the_reporting_time_zone(monkeypatch):
+    monkeypatch.setattr(config, "REPORTING_TZ", "Europe/Berlin")
+    assert str(cab.meeting_on(date(2026, 7, 21)).astimezone(
+        pd.Timestamp(0, tz="UTC").tzinfo)) == "2026-07-21 08:00:00+00:00"
+
+
+# --- cab_since_last ------------------------------------------------------------
+
+def since(con, **params):
+    return db.run(con, "cab_since_last", start_date="2026-01-13",
+                  end_date="2026-01-20", **params)
+
+
+def test_since_last_lists_failed_emergency_and_unauthorized_changes(pack):
+    assert rows(pack.since_last, "review_reason", "change_id") == [
+        ("failed", "H2"), ("emergency", "H4"),
+        ("unauthorized", "H6"), ("unauthorized", "H4")]
+
+
+def test_since_last_failed_includes_incident_signals_and_excludes_edges(
+        con, given):
+    given("changes", [
+        done("F1", "backed_out", "2026-01-13 00:00Z"),  # first instant: in
+        done("F2", "unsuccessful", "2026-01-20 00:00Z"),  # end: out
+        done("F3", "successful", "2026-01-16 00:00Z"),  # failed by incident
+        done("F4", "successful", "2026-01-16 00:00Z"),  # clean
+        done("F5", "cancelled", "2026-01-16 00:00Z"),  # not implemented
+    ])
+    given("incidents", [{"incident_id": "I", "opened_at": "2026-01-17 00:00Z",
+                         "caused_by_change_id": "F3"}])
+    got = since(con)
+    assert rows(got, "review_reason", "change_id", "is_failed_by_close_code",
+                "is_failed_by_incident") == [
+        ("failed", "F1", True, False), ("failed", "F3", False, True)]
+
+
+def test_since_last_emergency_by_start_whatever_the_outcome(con, given):
+    given("changes", [
+        done("E1", None, None, change_type="emergency", state="implement",
+             actual_start_at="2026-01-14 00:00Z", approval="requested"),
+        done("E2", change_type="emergency", end="2026-01-15 00:00Z",
+             actual_start_at="2026-01-12 23:00Z"),  # started before: out
+    ])
+    got = since(con)
+    assert rows(got, "review_reason", "change_id", "is_not_approved") == [
+        ("emergency", "E1", True)]
+
+
+def test_since_last_unauthorized_needs_cab_and_a_missing_or_late_approval(
+        con, given):
+    start = {"actual_start_at": "2026-01-14 10:00Z", "end": None,
+             "close_code": None, "state": "implement"}
+    given("changes", [
+        done("U1", **start, is_cab_required=True, approval="requested"),
+        done("U2", **start, is_cab_required=True, approval="approved",
+             approved_at="2026-01-14 09:00Z"),  # approved in time
+        done("U3", **start, is_cab_required=True, approval="approved",
+             approved_at="2026-01-14 11:00Z"),  # after the start
+        done("U4", **start, is_cab_required=False, approval="requested"),
+        done("U5", **start, is_cab_required=True, approval=None),
+    ])
+    got = since(con)
+    assert rows(got, "change_id", "is_not_approved",
+                "is_approved_after_start") == [
+        ("U1", True, False), ("U3", False, True)]
+
+
+def test_since_last_filters_by_team(pack, con):
+    got = since(con, teams=["Core"])
+    assert rows(got, "review_reason", "change_id") == [("unauthorized", "H6")]
+
+
+# --- application_incidents -----------------------------------------------------
+
+def test_application_incidents_count_by_priority_and_resolution(con, given):
+    given("incidents", [
+        {"incident_id": "I1", "application_id": "A", "priority": 1,
+         "opened_at": "2026-01-01 00:00Z", "resolved_at": "2026-01-02 00:00Z"},
+        {"incident_id": "I2", "application_id": "A", "priority": 4,
+         "opened_at": "2026-01-05 00:00Z",
+         "resolved_at": "2026-02-01 00:00Z"},  # resolved after as_of
+        {"incident_id": "I3", "application_id": "A",
+         "opened_at": "2026-01-06 00:00Z", "caused_by_change_id": "C"},
+        {"incident_id": "I4", "priority": 2,
+         "opened_at": "2026-01-07 00:00Z"},  # no application: own row
+        {"incident_id": "I5", "application_id": "A", "priority": 1,
+         "opened_at": "2026-01-31 00:00Z"},  # end of window: out
+    ])
+    got = db.run(con, "application_incidents", start_date="2026-01-01",
+                 end_date="2026-01-31", as_of="2026-01-20 00:00Z")
+    assert rows(got, "application_id", "n_incidents", "n_p1", "n_p2",
+                "n_p4_or_lower", "n_unprioritized", "n_unresolved",
+                "n_linked_to_change") == [
+        ("A", 3, 1, 0, 1, 1, 2, 1), (None, 1, 0, 1, 0, 0, 1, 0)]
+    assert got["last_opened_at"].iloc[0] == pd.Timestamp("2026-01-06",
+                                                         tz="UTC")
+
+
+# --- the pack: hand-computed answers -------------------------------------------
+
+def test_pack_lists_the_changes_for_decision_by_risk(pack):
+    assert rows(pack.agenda, "agenda_rank", "change_id", "risk") == [
+        (1, "C2", "very_high"), (2, "C1", "high")]
+    assert str(pack.window_start_at) == "2026-01-20 10:00:00+00:00"
+    assert str(pack.window_end_at) == "2026-01-27 10:00:00+00:00"
+    assert (pack.since_start_date, pack.since_end_date,
+            pack.before_start_date) == (date(2026, 1, 13), date(2026, 1, 20),
+                                        date(2026, 1, 6))
+
+
+def test_pack_shows_each_collision_with_the_other_change(pack):
+    c1 = block(pack, "C1")
+    assert c1.collisions.to_dict("records") == [{
+        "Other change": "C3", "Other title": "Other & co",
+        "Shared": "application A1",
+        "Overlap": "Wed 21 Jan 2026 21:00 – 22:00"}]
+    assert block(pack, "C2").collisions.empty
+
+
+def test_pack_shows_each_window_hit(pack):
+    assert rows(pack.window_hits, "change_id", "window_id", "kind") == [
+        ("C1", None, "outside_maintenance"), ("C2", "W1", "freeze")]
+    assert block(pack, "C2").window_hits.to_dict("records") == [{
+        "Window": "Year-end freeze (W1)", "Kind": "freeze",
+        "Overlap": "Thu 22 Jan 2026 01:00 – 02:00"}]
+    assert list(block(pack, "C1").window_hits["Kind"]) == [
+        "outside maintenance"]
+
+
+def test_pack_shows_active_bookings_of_the_changes_release(pack):
+    assert block(pack, "C1").bookings.to_dict("records") == [{
+        "Booking": "B1", "Environment": "UAT (uat)", "Team": "QA",
+        "Phase": "uat", "Status": "approved",
+        "Overlap": "Wed 21 Jan 2026 20:00 – 22:00"}]
+
+
+def test_pack_similar_change_evidence_numbers_and_n(pack):
+    got = pack.similar.set_index(["change_id", "cohort"])
+    # C1 (A1 normal): H1, H2 (unsuccessful), H3 (incident I1) -> 1 of 3 ok
+    assert rows(got.loc[[("C1", "application_change_type")]], "n",
+                "n_failed", "success_rate") == [(3, 2, 1 / 3)]
+    # team Ops adds H4: 2 of 4 failed
+    assert rows(got.loc[[("C1", "assignment_group")]], "n", "n_failed",
+                "success_rate") == [(4, 2, 0.5)]
+    # C2 (A2 emergency): no history; team Core: H5 backed out
+    assert rows(got.loc[[("C2", "application_change_type")]], "n",
+                "success_rate") == [(0, None)]
+    assert rows(got.loc[[("C2", "assignment_group")]], "n", "n_failed") == [
+        (1, 1)]
+    evidence = block(pack, "C1").evidence
+    assert list(evidence["n"]) == [3, 4, 4, 1]
+    assert list(evidence["Result"]) == [
+        "2 of 3 failed · success 33.3%", "2 of 4 failed · success 50.0%",
+        "score -1 · -0.25 per change",  # 3 + 3 + 3 - 5 (H2) - 5 (I1 P2)
+        "P1 0 · P2 1 · P3 0 · unresolved 1"]
+    assert evidence["Latest"].iloc[0] == "Thu 15 Jan 2026 12:00"  # H2
+    assert list(block(pack, "C1").last_failures["Change"]) == ["H2", "H3"]
+
+
+def test_pack_flags_each_change(pack):
+    assert block(pack, "C2").flags == [
+        "Emergency change", "Planned in a freeze window",
+        "Very high risk with little history (n = 0)",
+        "Team failed a change in the last 30 days"]
+    assert block(pack, "C1").flags == [
+        "Collides with 1 other change(s)", "Outside the maintenance window",
+        "Its release holds environment bookings then",
+        "High risk with little history (n = 3)",
+        "Team failed a change in the last 30 days",
+        "1 incident(s) on the application in the last 30 days"]
+
+
+def test_pack_since_last_cab_kpis_against_the_period_before(pack):
+    assert rows(pack.kpis, "KPI", "since_rate", "since_n", "since_count",
+                "before_rate", "before_n") == [
+        ("Change success rate", 0.5, 2, 1, 0.0, 1),  # H2, H4 vs H5
+        ("Emergency ratio", 0.5, 2, 1, 0.0, 1),  # H4
+        ("Unauthorised changes", 1.0, 2, 2, None, 0)]  # H6, H4; none before
+    assert list(cab.since_last(pack, "unauthorized")["Approval issue"]) == [
+        "not approved", "approved after it started"]
+
+
+def test_pack_carries_what_produced_it(pack):
+    meta = dict(cab.provenance(pack))
+    assert meta["Meeting"] == "Tue 20 Jan 2026 10:00 (UTC)"
+    assert meta["Data as of"] == "Mon 19 Jan 2026 07:40 UTC"
+    assert meta["Batches loaded"] == "1, 3–4"  # batch 2 failed
+    assert meta["Filters"] == "none"
+    assert meta["Regenerate with"].startswith(
+        "python -m reports cab --date 2026-01-20 --format")
+
+
+def test_filters_and_a_window_end_are_in_the_regenerate_command(con):
+    load_cab_data(con)
+    pack = cab.build_pack(con, MEETING, window_end_at=date(2026, 1, 22),
+                          filters={"teams": ["Ops"]})
+    assert list(pack.agenda["change_id"]) == ["C1"]
+    meta = dict(cab.provenance(pack))
+    assert meta["Filters"] == "teams = Ops"
+    assert "--window-end '2026-01-22 10:00:00+00:00' --teams 'Ops'" in \
+        meta["Regenerate with"]
+
+
+def test_an_empty_window_gives_an_empty_pack_that_still_renders(con):
+    load_cab_data(con)
+    pack = cab.build_pack(con, date(2027, 6, 1))
+    assert pack.agenda.empty
+    assert "No change needs a CAB decision" in cab.to_html(pack)
+    assert openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
+
+
+# --- renderers ----------------------------------------------------------------
+
+def test_html_is_self_contained(pack):
+    page = cab.to_html(pack)
+    lowered = page.lower()
+    for reference in ("http", "src=", "href=", "@import", "url(", "<script",
+                      "<link", "<img", "<iframe"):
+        assert reference not in lowered, reference
+    assert "<style>" in page
+
+
+def test_html_escapes_user_text(pack):
+    page = cab.to_html(pack)
+    assert SCRIPT_TITLE not in page
+    assert ("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; "
+            "&quot;quoted&quot;") in page
+    assert "Payments &amp; &quot;Cards&quot; (A1)" in page
+    assert "Other &amp; co" in page
+
+
+def test_html_keeps_each_change_block_together_when_printed(pack):
+    page = cab.to_html(pack)
+    assert re.search(r"section\.change \{[^}]*break-inside: avoid", page)
+    assert page.count('<section class="change') == 2
+
+
+def test_xlsx_has_a_sheet_per_section_and_neutralises_formulas(pack):
+    book = openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
+    assert book.sheetnames == [
+        "Summary", "For decision", "Collisions", "Window hits",
+        "Booking hits", "Evidence", "Team last failures",
+        "Since last CAB - KPIs", "Failed - review",
+        "Emergency - retro approval", "Unauthorised", "Produced by"]
+    decision = list(book["For decision"].values)
+    header, first = decision[0], decision[1]
+    title = first[header.index("Title")]
+    assert title == "'=SUM(1,2)"
+    cell = book["For decision"].cell(2, header.index("Title") + 1)
+    assert cell.data_type == "s"
+    assert [r[0] for r in book["For decision"].iter_rows(
+        min_row=2, values_only=True)] == [1, 2]
+    produced = dict(book["Produced by"].iter_rows(min_row=2,
+                                                  values_only=True))
+    assert produced["Batches loaded"] == "1, 3–4"
+
+
+needs_pdf_tools = pytest.mark.skipif(
+    not (Path(cab.CHROMIUM).exists() and shutil.which("pdftotext")
+         and shutil.which("pdfinfo")),
+    reason="needs /usr/bin/chromium and poppler-utils (pdftotext, pdfinfo)")
+
+
+@needs_pdf_tools
+def test_pdf_renders_with_each_block_on_one_page(pack, tmp_path):
+    pdf = cab.to_pdf(pack, tmp_path / "pack.pdf")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True,
+                          text=True, check=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    assert pages == 3
+    text = [subprocess.run(
+        ["pdftotext", "-layout", "-f", str(p), "-l", str(p), str(pdf), "-"],
+        capture_output=True, text=True, check=True).stdout
+        for p in range(1, pages + 1)]
+    assert "CAB pack — Tue 20 Jan 2026 10:00 (UTC)" in text[0]
+    for change_id in ("C2", "C1"):
+        start = [i for i, t in enumerate(text) if f"{change_id} —" in t]
+        assert len(start) == 1, change_id
+        assert "Team's last failures" in text[start[0]]  # block not split
+    assert "Since last CAB" in "".join(text)
+    assert "Batches loaded" in text[-1]
+
+
+# --- CLI and page --------------------------------------------------------------
+
+def test_cli_writes_each_format(cab_db, tmp_path, capsys):
+    for fmt in ("html", "xlsx"):
+        out = tmp_path / f"pack.{fmt}"
+        assert cli.main(["cab", "--date", "2026-01-20", "--db", str(cab_db),
+                         "--format", fmt, "--out", str(out)]) == 0
+        assert out.stat().st_size > 0
+    assert "2 changes for decision" in capsys.readouterr().out
+    html_text = (tmp_path / "pack.html").read_text()
+    with db.connect(cab_db, read_only=True) as con:
+        assert html_text == cab.to_html(cab.build_pack(con, MEETING))
+
+
+def test_cli_rejects_a_bad_date_and_a_missing_database(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["cab", "--date", "20-01-2026", "--format", "html",
+                  "--out", str(tmp_path / "x.html")])
+    assert stop.value.code == 2
+    assert cli.main(["cab", "--date", "2026-01-20", "--db",
+                     str(tmp_path / "none.duckdb"), "--format", "html",
+                     "--out", str(tmp_path / "x.html")]) == 1
+    assert "no database" in capsys.readouterr().err
+
+
+def test_cli_and_page_produce_the_same_pack(cab_db, tmp_path, monkeypatch):
+    import streamlit as st
+
+    out = tmp_path / "cli.html"
+    assert cli.main(["cab", "--date", "2026-01-20", "--db", str(cab_db),
+                     "--format", "html", "--out", str(out)]) == 0
+    built = []
+    original = cab.build_pack
+
+    def recording(*args, **kwargs):
+        built.append(original(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(cab, "build_pack", recording)
+    monkeypatch.setattr(config, "DB_PATH", cab_db)
+    st.cache_data.clear()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params["meeting"] = "2026-01-20"
+    app.run()
+    app.switch_page("views/cab.py").run()
+    assert not app.exception
+    assert built and cab.to_html(built[-1]) == out.read_text()
+    headings = [m.value for m in app.markdown if m.value.startswith("####")]
+    assert [h.split()[1] for h in headings] == ["1.", "2."]
+    assert "C2" in headings[0] and "C1" in headings[1]
+    assert app.query_params["meeting"] in ("2026-01-20", ["2026-01-20"])
+
+
+def test_page_renders_on_the_sample(sample_db, monkeypatch):
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    app.run()
+    app.switch_page("views/cab.py").run()
+    assert not app.exception
+    assert [t.label for t in app.tabs][1] == "Since last CAB"
+
+
+@pytest.mark.parametrize("name", ["cab_since_last", "application_incidents"])
+def test_new_queries_run_on_the_sample(sample_db, name):
+    with db.connect(sample_db, read_only=True) as con:
+        db.run(con, name, start_date="2025-01-01", end_date="2026-01-01")
+
+
+def test_pack_builds_on_the_sample(sample_db):
+    pack = cab.build_pack(sample_db, cab.next_meeting())
+    assert cab.to_html(pack) and cab.to_xlsx(pack)

@@ -1,0 +1,93 @@
+"""The Data page: renders, previews an upload as a dry run, commits it."""
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from changeboard import config, db
+
+ROOT = Path(__file__).resolve().parents[1]
+UPLOAD = (b"change_id,change_type,state,created_at,title\n"
+          b"UP-1,normal,closed,2024-03-12T15:15:00Z,uploaded\n"
+          b"UP-2,urgent,closed,2024-03-12T15:15:00Z,bad code\n")
+
+
+@pytest.fixture
+def app(sample_db, tmp_path, monkeypatch):
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)  # the test commits into it
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.run()
+    app.switch_page("views/data.py").run()
+    return app
+
+
+def batches(path):
+    with db.connect(path, read_only=True) as con:
+        return con.execute("select count(*) from ingest_batches").fetchall()[0][0]
+
+
+def test_data_page_renders_freshness_and_history(app):
+    assert not app.exception
+    assert [s.value for s in app.subheader] == [
+        "Load a file", "Freshness", "Load history"]
+    assert len(app.dataframe) >= 3
+
+
+def test_an_upload_is_previewed_as_a_dry_run_then_committed(app):
+    before = batches(config.DB_PATH)
+    app.file_uploader(key="data_upload").upload(
+        "changes-upload.csv", UPLOAD, "text/csv").run()
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Read"] == "2" and metrics["Rejected"] == "1"
+    assert batches(config.DB_PATH) == before
+    app.button(key="data_commit").click().run()
+    assert not app.exception
+    assert any("Loaded as batch" in s.value for s in app.success)
+    assert batches(config.DB_PATH) == before + 1
+    with db.connect(config.DB_PATH, read_only=True) as con:
+        assert con.execute("select title from changes where change_id = "
+                           "'UP-1'").fetchall() == [("uploaded",)]
+
+
+@pytest.mark.parametrize("name", ["ingest_batches", "data_freshness",
+                                  "dangling_references"])
+def test_data_queries_run_on_the_sample(sample_db, name):
+    with db.connect(sample_db, read_only=True) as con:
+        rows = db.run(con, name)
+    assert len(rows) > 0
+
+
+def test_rejects_query_lists_a_batch(tmp_path):
+    import ingest
+    path = tmp_path / "cb.duckdb"
+    csv = tmp_path / "changes.csv"
+    csv.write_bytes(UPLOAD)
+    result = ingest.load_path("csv", csv, path)
+    with db.connect(path, read_only=True) as con:
+        rows = db.run(con, "ingest_rejects", batch_id=result.batch_id)
+        fresh = db.run(con, "data_freshness")
+        dangling = db.run(con, "dangling_references")
+    assert rows[["row_number", "column_name", "value", "reason"]].to_dict(
+        "records") == [{"row_number": 3, "column_name": "change_type",
+                        "value": "urgent", "reason": "unmapped_code"}]
+    assert fresh[["table_name", "source_name", "n_rows", "n_batches"]].to_dict(
+        "records") == [{"table_name": "changes", "source_name": "csv",
+                        "n_rows": 1, "n_batches": 1}]
+    assert dangling.empty
+
+
+def test_a_reference_to_a_row_not_loaded_is_counted_as_dangling(con, given):
+    given("applications", [{"application_id": "A1", "name": "Pay"}])
+    given("changes", [
+        {"change_id": f"C{i}", "change_type": "normal", "state": "new",
+         "created_at": "2024-01-01 00:00Z", "application_id": app}
+        for i, app in enumerate(["A1", "A9", "A9", None])])
+    rows = db.run(con, "dangling_references")
+    assert rows.to_dict("records") == [{
+        "table_name": "changes", "column_name": "application_id",
+        "referenced_table": "applications", "n_rows": 3, "n_dangling": 2,
+        "n_dangling_ids": 1, "dangling_share": 2 / 3}]

@@ -1,0 +1,409 @@
+"""The canonical CSV adapter and the one loader: a bad-input corpus, reloads,
+ownership, dry runs, concurrent readers, a killed load, the CLI."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import ingest
+from changeboard import db
+from ingest import loader
+
+ROOT = Path(__file__).resolve().parents[1]
+BAD = ROOT / "tests" / "data" / "bad"
+CASES = tomllib.loads((BAD / "expected.toml").read_text())
+CHANGES = "change_id,change_type,state,created_at,title,updated_at\n"
+
+
+def rows(db_path, sql, **params):
+    with db.connect(db_path, read_only=True) as con:
+        return con.execute(sql, params).fetchall()
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def changes_csv(path: Path, ids, *, title="t", updated="2024-03-14T00:00:00Z"):
+    body = "".join(f"{i},normal,closed,2024-03-12T15:15:00Z,{title},{updated}\n"
+                   for i in ids)
+    return write(path, CHANGES + body)
+
+
+def test_the_corpus_has_one_declared_outcome_per_file():
+    files = {p.name for p in BAD.iterdir() if p.name != "expected.toml"}
+    assert files == set(CASES)
+    assert len(files) >= 30
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_input(name, tmp_path):
+    case = CASES[name]
+    path = tmp_path / "cb.duckdb"
+    for stored in case.get("stored", []):
+        with db.publish(path) as con:
+            con.execute(
+                "insert into changes (change_id, change_type, state, "
+                "created_at, source) values ($id, 'normal', 'new', "
+                "'2024-01-01 00:00Z', $source)",
+                {"id": stored["change_id"], "source": stored["source"]})
+    result = ingest.load_path("csv", BAD / name, path)
+    if "fails" in case:
+        assert result.status == "failed"
+        assert case["fails"] in result.error
+        assert name in result.error or "unknown canonical" in result.error
+        assert rows(path, "select status, error from ingest_batches") == [
+            ("failed", result.error)]
+        assert rows(path, "select count(*) from ingest_rejects") == [(0,)]
+        assert rows(path, "select count(*) from changes") == [
+            (len(case.get("stored", [])),)]
+        return
+    assert result.status == "succeeded", result.error
+    assert result.rows_loaded == case["loads"]
+    assert result.rows_read == result.rows_loaded + result.rows_rejected
+    expected = sorted((r, why, col or None) for r, why, col in
+                      case.get("rejects", []))
+    assert rows(path, "select row_number, reason, column_name from "
+                "ingest_rejects order by row_number") == expected
+    assert result.rows_rejected == len(expected)
+    assert rows(path, "select count(*) from ingest_rejects where "
+                "raw_record is null or detail is null and reason not in "
+                "('missing_required', 'bad_row_shape')") == [(0,)]
+    if "warns" in case:
+        assert any(case["warns"] in w for w in result.warnings), \
+            result.warnings
+    table = result.table
+    key = ingest.schema.describe(table).key[0]
+    for target, value in case.get("check", {}).items():
+        ident, column = target.split(".")
+        # names come from the test's own expected.toml
+        found = rows(path, f"select cast({column} as varchar) "  # noqa: S608
+                     f"from {table} where {key} = $id", id=ident)
+        assert found == [(value,)], target
+    (read, loaded, rejected), = rows(
+        path, "select rows_read, rows_loaded, rows_rejected "
+        "from ingest_batches where status = 'succeeded'")
+    assert read == loaded + rejected
+
+
+def test_every_reject_keeps_its_raw_record_and_says_why(tmp_path):
+    path = tmp_path / "cb.duckdb"
+    ingest.load_path("csv", BAD / "changes-unknown-code.csv", path)
+    (value, detail, raw), = rows(path, "select value, detail, raw_record "
+                                 "from ingest_rejects")
+    assert value == "done"
+    assert "allowed: new, assess" in detail
+    assert json.loads(raw)["change_id"] == "C2"
+
+
+def test_valid_rows_of_a_mixed_file_are_never_lost(tmp_path):
+    path = tmp_path / "cb.duckdb"
+    text = CHANGES + "".join(
+        f"C{i},{'normal' if i % 3 else 'urgent'},closed,"
+        f"2024-03-12T15:15:00Z,t,\n" for i in range(30))
+    result = ingest.load_path("csv", write(tmp_path / "changes.csv", text),
+                              path)
+    assert (result.rows_loaded, result.rows_rejected) == (20, 10)
+    assert rows(path, "select count(*) from changes") == [(20,)]
+
+
+def test_same_file_twice_changes_nothing_and_says_so(tmp_path):
+    path = tmp_path / "cb.duckdb"
+    csv = changes_csv(tmp_path / "changes.csv", ["C1", "C2"])
+    first = ingest.load_path("csv", csv, path)
+    before = db.version(path)
+    again = ingest.load_path("csv", csv, path)
+    assert again.status == "unchanged"
+    assert again.already_loaded == first.batch_id
+    assert db.version(path) == before
+    assert rows(path, "select count(*) from ingest_batches") == [(1,)]
+
+
+def test_a_bigger_export_updates_rows_in_place(tmp_path):
+    path = tmp_path / "cb.duckdb"
+    ingest.load_path("csv", changes_csv(tmp_path / "changes.csv", ["C1", "C2"]),
+                     path)
+    bigger = CHANGES + (
+        "C1,normal,closed,2024-03-12T15:15:00Z,t,2024-03-14T00:00:00Z\n"
+        "C2,normal,closed,2024-03-12T15:15:00Z,renamed,2024-03-15T00:00:00Z\n"
+        "C3,normal,closed,2024-03-12T15:15:00Z,t,2024-03-15T00:00:00Z\n")
+    result = ingest.load_path("csv", write(tmp_path / "changes-2.csv", bigger),
+                              path)
+    assert (result.rows_new, result.rows_updated, result.rows_unchanged) == (
+        1, 1, 1)
+    assert rows(path, "select change_id, title, ingested_batch_id from changes "
+                "order by 1") == [("C1", "t", 1), ("C2", "renamed", 2),
+                                  ("C3", "t", 2)]
+    assert rows(path, "select rows_read, rows_loaded, rows_updated, "
+                "rows_unchanged from ingest_batches where batch_id = 2") == [
+        (3, 3, 1, 1)]
+
+
+def test_an_older_copy_than_the_stored_one_is_rejected(tmp_path):
+    path = tmp_path / "cb.duckdb"
+    ingest.load_path("csv", changes_csv(tmp_path / "changes.csv", ["C1"],
+                                        title="newer"), path)
+    older = changes_csv(tmp_path / "changes-old.csv", ["C1"], title="older",
+                        updated="2024-03-01T00:00:00Z")
+    result = ingest.load_path("csv", older, path)
+    assert result.reasons == [("older_than_stored", 1)]
+    assert rows(path, "select title from changes") == [("newer",)]
+
+
+def test_an_id_owned_by_another_source_names_the_owner(tmp_path):
+    path = tmp_path / "cb.duckdb"
+    frame = pd.DataFrame({"change_id": ["X1"], "change_type": ["normal"],
+                          "state": ["new"],
+                          "created_at": ["2024-03-12T15:15:00Z"]})
+    frame.attrs.update(source="servicenow", table="changes")
+    assert loader.load(frame, path, file_name="sn.csv", sha256="a").ok
+    result = ingest.load_path(
+        "csv", changes_csv(tmp_path / "changes.csv", ["X1"]), path)
+    assert result.reasons == [("id_owned_by_other_source", 1)]
+    (detail,), = rows(path, "select detail from ingest_rejects")
+    assert "owned by source 'servicenow'" in detail and "id_prefix" in detail
+    assert rows(path, "select source from changes") == [("servicenow",)]
+
+
+def test_a_dry_run_writes_nothing(tmp_path):
+    path = tmp_path / "cb.duckdb"
+    ingest.load_path("csv", changes_csv(tmp_path / "changes.csv", ["C1"]), path)
+    before = db.version(path)
+    result = ingest.load_path("csv", BAD / "changes-unknown-code.csv", path,
+                              dry_run=True)
+    assert result.status == "dry_run"
+    assert (result.rows_loaded, result.rows_rejected) == (1, 1)
+    assert result.rejects.loc[0, "reason"] == "unmapped_code"
+    failed = ingest.load_path("csv", BAD / "changes-empty.csv", path,
+                              dry_run=True)
+    assert failed.status == "failed"
+    assert db.version(path) == before
+    assert rows(path, "select count(*) from ingest_batches") == [(1,)]
+
+
+def test_strict_loads_nothing_from_a_file_with_a_reject(tmp_path):
+    path = tmp_path / "cb.duckdb"
+    result = ingest.load_path("csv", BAD / "changes-unknown-code.csv", path,
+                              strict=True)
+    assert result.status == "failed" and "--strict" in result.error
+    assert rows(path, "select count(*) from changes") == [(0,)]
+    assert rows(path, "select status, rows_rejected from ingest_batches") == [
+        ("failed", 1)]
+
+
+def test_naive_instants_use_the_frame_time_zone_and_dst_gaps_are_rejected(
+        tmp_path):
+    frame = pd.DataFrame({
+        "change_id": ["C1", "C2", "C3", "C4"],
+        "change_type": ["normal"] * 4, "state": ["new"] * 4,
+        "created_at": ["2024-03-12 10:00", "2024-03-31 02:30",
+                       "2024-10-27 02:30", "2024-03-12T10:00:00Z"]})
+    frame.attrs.update(source="csv", table="changes",
+                       timezone="Europe/Amsterdam")
+    path = tmp_path / "cb.duckdb"
+    result = loader.load(frame, path, file_name="f.csv", sha256="x")
+    assert result.reasons == [("bad_timestamp", 1)]
+    assert rows(path, "select change_id, strftime(created_at, '%H:%M') from "
+                "changes order by 1") == [
+        ("C1", "09:00"), ("C3", "00:30"), ("C4", "10:00")]
+    (row, detail), = rows(path, "select row_number, detail from ingest_rejects")
+    assert row == 3 and "DST gap" in detail
+
+
+def test_adapter_rejects_are_kept_with_their_reason(tmp_path):
+    frame = pd.DataFrame({
+        "row_number": [2, 3], "change_id": ["J1", "J2"],
+        "change_type": ["normal", "normal"], "state": ["new", "new"],
+        "created_at": ["2024-03-12T10:00:00Z"] * 2,
+        "raw_record": ['{"Issue key": "J1"}', '{"Issue key": "J2"}'],
+        "_reject": [None, "wrong_issue_type"],
+        "_reject_column": [None, "Issue Type"], "_reject_value": [None, "Bug"]})
+    frame.attrs.update(source="jira", table="changes")
+    path = tmp_path / "cb.duckdb"
+    result = loader.load(frame, path, file_name="jira.csv", sha256="j")
+    assert (result.rows_loaded, result.rows_rejected) == (1, 1)
+    assert rows(path, "select row_number, column_name, value, reason, "
+                "raw_record from ingest_rejects") == [
+        (3, "Issue Type", "Bug", "wrong_issue_type", '{"Issue key": "J2"}')]
+
+
+def test_snapshot_mode_removes_this_sources_absent_rows(tmp_path):
+    path = tmp_path / "cb.duckdb"
+
+    def bookings(ids, sha):
+        frame = pd.DataFrame({"booking_id": ids, "environment_id": "E1",
+                              "status": "approved",
+                              "start_at": "2024-03-12T10:00:00Z",
+                              "end_at": "2024-03-12T11:00:00Z"})
+        frame.attrs.update(source="plutora", table="environment_bookings",
+                           mode="snapshot")
+        return loader.load(frame, path, file_name="b.csv", sha256=sha)
+
+    bookings(["B1", "B2"], "1")
+    result = bookings(["B2", "B3"], "2")
+    assert result.rows_deleted == 1
+    assert rows(path, "select booking_id from environment_bookings "
+                "order by 1") == [("B2",), ("B3",)]
+
+
+def test_a_failed_file_is_recorded_and_published(tmp_path):
+    path = tmp_path / "cb.duckdb"
+    result = ingest.load_path("csv", BAD / "changes-repeated-header.csv", path)
+    assert result.batch_id == 1
+    assert rows(path, "select source, entity, status, file_sha256 is not null "
+                "from ingest_batches") == [("csv", "changes", "failed", True)]
+
+
+def test_an_unknown_or_missing_source_fails_only_when_used(tmp_path):
+    with pytest.raises(ingest.FileError, match="unknown source 'nope'"):
+        ingest.adapter("nope")
+    assert ingest.adapter("csv").SOURCE == "csv"
+
+
+def test_an_older_database_gets_the_version_2_ingest_columns(tmp_path):
+    import duckdb
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:
+        schema = db.SCHEMA.read_text()
+        for column in ("rows_updated integer,", "rows_unchanged integer,",
+                       "rows_deleted integer,", "warnings json",
+                       "detail varchar"):
+            schema = schema.replace(column, "")
+        schema = schema.replace("error varchar,\n", "error varchar\n")
+        schema = schema.replace("raw_record json,\n", "raw_record json\n")
+        con.execute(schema)
+        con.execute("insert into schema_version (version) values (1)")
+    result = ingest.load_path("csv", BAD / "changes-unknown-code.csv", path)
+    assert result.status == "succeeded"
+    assert rows(path, "select max(version) from schema_version") == [(2,)]
+    assert rows(path, "select detail is not null from ingest_rejects") == [
+        (True,)]
+
+
+def test_the_sample_loads_every_table_without_rejects(sample_db):
+    assert rows(sample_db, "select count(*), sum(rows_rejected) from "
+                "ingest_batches") == [(9, 0)]
+
+
+# readers in one process, loads in another: whole batches only
+
+
+READER = """
+import sys, time
+from changeboard import db
+path, seconds = sys.argv[1], float(sys.argv[2])
+seen, errors, end = [], 0, time.time() + seconds
+while time.time() < end:
+    try:
+        with db.connect(path, read_only=True) as con:
+            seen.append(int(db.run(con, "data_status").loc[0, "n_changes"]))
+    except Exception as exc:
+        errors += 1
+        print(repr(exc), file=sys.stderr)
+print(errors, len(seen), ",".join(map(str, sorted(set(seen)))))
+"""
+
+WRITER = """
+import sys
+import ingest
+path, folder, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+failed = 0
+for i in range(1, n + 1):
+    result = ingest.load_path("csv", f"{folder}/changes-{i}.csv", path)
+    failed += result.status != "succeeded"
+print(failed)
+"""
+
+
+def test_readers_only_ever_see_whole_batches_while_loads_run(tmp_path):
+    path, batch, loads = tmp_path / "cb.duckdb", 50, 5
+    ingest.load_path("csv", changes_csv(tmp_path / "changes-0.csv",
+                                        [f"A{j}" for j in range(batch)]), path)
+    for i in range(1, loads + 1):
+        changes_csv(tmp_path / f"changes-{i}.csv",
+                    [f"B{i}-{j}" for j in range(batch)])
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(path), "12"], cwd=ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1)
+    writer = subprocess.run(
+        [sys.executable, "-c", WRITER, str(path), str(tmp_path), str(loads)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    out, err = reader.communicate(timeout=60)
+    assert writer.stdout.strip() == "0", writer.stderr
+    errors, reads, counts = out.split()
+    assert errors == "0", err
+    assert int(reads) > 0
+    assert all(int(c) % batch == 0 for c in counts.split(",")), counts
+    assert rows(path, "select count(*) from changes") == [
+        ((loads + 1) * batch,)]
+
+
+CRASH = """
+import sys, time
+import ingest
+from ingest import loader
+loader.before_publish = lambda: (print("paused", flush=True), time.sleep(60))
+ingest.load_path("csv", sys.argv[2], sys.argv[1])
+"""
+
+
+def test_a_load_killed_mid_way_leaves_the_previous_data_intact(tmp_path):
+    path = tmp_path / "cb.duckdb"
+    ingest.load_path("csv", changes_csv(tmp_path / "changes.csv", ["C1"]), path)
+    second = changes_csv(tmp_path / "changes-2.csv", ["C2", "C3"])
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CRASH, str(path), str(second)], cwd=ROOT,
+        env=env, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "paused"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert rows(path, "select change_id from changes") == [("C1",)]
+    result = ingest.load_path("csv", second, path)
+    assert result.status == "succeeded"
+    assert rows(path, "select count(*) from changes") == [(3,)]
+    assert not list(path.parent.glob(f".{path.name}.*.tmp"))  # cleaned up
+
+
+# the command line
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "ingest", *args], cwd=ROOT,
+                          text=True, capture_output=True, timeout=120)
+
+
+def test_cli_prints_a_summary_and_the_top_reasons(tmp_path):
+    path = tmp_path / "cb.duckdb"
+    result = cli("csv", str(BAD / "changes-unknown-code.csv"), "--db",
+                 str(path))
+    assert result.returncode == 0, result.stderr
+    assert "rejected" in result.stdout.splitlines()[0]
+    assert "top rejection reasons: unmapped_code 1" in result.stdout
+    assert "reading" in result.stderr
+    strict = cli("csv", str(BAD / "changes-unknown-code.csv"), "--db",
+                 str(tmp_path / "s.duckdb"), "--strict")
+    assert strict.returncode == 1
+
+
+def test_cli_exits_non_zero_on_a_failed_file_and_dry_run_writes_nothing(
+        tmp_path):
+    path = tmp_path / "cb.duckdb"
+    failed = cli("csv", str(BAD / "changes-nul.csv"), "--db", str(path))
+    assert failed.returncode == 1
+    assert "NUL byte" in failed.stdout
+    dry = cli("csv", str(BAD / "changes-bom.csv"), "--db",
+              str(tmp_path / "dry.duckdb"), "--dry-run")
+    assert dry.returncode == 0 and "nothing was written" in dry.stdout
+    assert not (tmp_path / "dry.duckdb").exists() or rows(
+        tmp_path / "dry.duckdb", "select count(*) from changes") == [(0,)]

@@ -1,0 +1,167 @@
+"""The Changes page and approval_lead_time_records: given rows, AppTest."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from changeboard import config, db
+
+ROOT = Path(__file__).resolve().parents[1]
+JAN = {"start_date": "2026-01-01", "end_date": "2026-02-01"}
+
+
+def change(change_id, created, approved, approval="approved", **extra):
+    return {"change_id": change_id, "change_type": "normal", "state": "closed",
+            "title": f"title {change_id}", "approval": approval,
+            "created_at": created, "approved_at": approved, **extra}
+
+
+# --- approval_lead_time_records -------------------------------------------------
+
+def test_each_approval_in_the_window_is_a_row_with_its_hours_and_kind(
+        con, given):
+    given("changes", [
+        change("C1", "2026-01-01 00:00Z", "2026-01-02 12:00Z"),  # 36 h
+        change("C2", "2026-01-05 00:00Z", "2026-01-04 00:00Z"),  # negative
+        change("C3", "2026-01-05 00:00Z", "2026-01-06 00:00Z",
+               approval="rejected"),
+        change("C4", "2026-01-05 00:00Z", "2026-01-07 00:00Z", approval=None),
+    ])
+    rows = db.run(con, "approval_lead_time_records", **JAN)
+    assert rows[["change_id", "lead_time_hours", "kind"]].to_dict(
+        "records") == [
+        {"change_id": "C1", "lead_time_hours": 36.0, "kind": "measured"},
+        {"change_id": "C2", "lead_time_hours": -24.0, "kind": "invalid"},
+        {"change_id": "C3", "lead_time_hours": 24.0, "kind": "excluded"},
+        {"change_id": "C4", "lead_time_hours": 48.0, "kind": "unclassified"},
+    ]
+    assert rows.loc[0, "title"] == "title C1"
+
+
+def test_approval_exactly_at_end_date_is_outside_the_window(con, given):
+    given("changes", [
+        change("C1", "2025-12-31 00:00Z", "2026-01-01 00:00Z"),  # in
+        change("C2", "2026-01-30 00:00Z", "2026-02-01 00:00Z"),  # out
+        change("C3", "2026-01-30 00:00Z", None),  # approved, no time: out
+    ])
+    rows = db.run(con, "approval_lead_time_records", **JAN)
+    assert list(rows["change_id"]) == ["C1"]
+
+
+def test_records_add_up_to_the_approval_lead_time_counts(con, given):
+    given("changes", [
+        change("C1", "2026-01-01 00:00Z", "2026-01-01 10:00Z"),
+        change("C2", "2026-01-01 00:00Z", "2026-01-01 20:00Z",
+               change_type="emergency"),
+        change("C3", "2026-01-01 00:00Z", "2026-01-02 06:00Z"),
+        change("C4", "2026-01-05 00:00Z", "2026-01-04 00:00Z"),
+    ])
+    rows = db.run(con, "approval_lead_time_records", **JAN)
+    summary = db.run(con, "approval_lead_time_summary", **JAN).iloc[0]
+    measured = rows[rows["kind"] == "measured"]["lead_time_hours"]
+    assert len(measured) == summary["n"] == 3
+    assert measured.median() == summary["median_lead_time_hours"] == 20
+    assert (rows["kind"] == "invalid").sum() == summary["n_invalid"] == 1
+
+
+def test_approval_records_follow_the_global_filters(con, given):
+    given("changes", [
+        change("C1", "2026-01-01 00:00Z", "2026-01-01 10:00Z",
+               assignment_group="Ops"),
+        change("C2", "2026-01-01 00:00Z", "2026-01-01 20:00Z",
+               assignment_group="Web", change_type="emergency"),
+    ])
+    assert list(db.run(con, "approval_lead_time_records", **JAN,
+                       teams=["Web"])["change_id"]) == ["C2"]
+    assert list(db.run(con, "approval_lead_time_records", **JAN,
+                       change_types=["normal"])["change_id"]) == ["C1"]
+
+
+@pytest.mark.parametrize("name", ["approval_lead_time_records"])
+def test_my_queries_run_on_the_sample_database(sample_db, name):
+    with db.connect(sample_db, read_only=True) as con:
+        rows = db.run(con, name, start_date="2025-01-01",
+                      end_date="2027-01-01")
+    assert len(rows) > 0
+
+
+# --- the page -------------------------------------------------------------------
+
+@pytest.fixture
+def app(sample_db, monkeypatch):
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params["period"] = "last_365"
+    app.run()
+    return app.switch_page("views/changes.py").run()
+
+
+def captions(app) -> str:
+    return " ".join(c.value for c in app.caption)
+
+
+def test_changes_page_renders_every_section_with_its_n(app):
+    assert not app.exception
+    headers = [s.value for s in app.subheader]
+    assert headers[:2] == ["Change outcomes per month",
+                           "Success rate by type, risk, team and application"]
+    assert "Changes implemented without required CAB approval" in headers
+    text = captions(app)
+    assert "n = " in text and "implemented changes" in text
+    assert "Data as of" in text
+    assert any(e.label == "How is this computed?" for e in app.expander)
+
+
+def test_a_filter_changes_the_numbers(app):
+    before = captions(app)
+    app.multiselect(key="filter-change_types").select("emergency").run()
+    assert not app.exception
+    assert captions(app) != before
+    assert app.radio(key="by").value == "Type"
+    table = next(d.value for d in app.dataframe if "Type" in d.value.columns)
+    assert list(table["Type"]) == ["emergency"]
+
+
+def test_picking_a_breakdown_value_shows_its_changes(app):
+    app.selectbox(key="changes_change_type").select("normal").run()
+    assert not app.exception
+    records = next(d.value for d in app.dataframe
+                   if "Counted as" in d.value.columns)
+    assert len(records) > 0
+    assert set(records["Type"]) == {"normal"}
+
+
+def test_picking_a_period_shows_the_changes_of_that_period(app):
+    box = app.selectbox(key="changes_period")
+    box.select(box.options[-1]).run()
+    assert not app.exception
+    records = next(d.value for d in app.dataframe
+                   if "Counted as" in d.value.columns)
+    assert len(records) > 0
+    months = set(records["Work ended (UTC)"].dt.strftime("%Y-%m"))
+    assert months == {box.options[-1]}
+
+
+def test_the_view_round_trips_through_the_url(sample_db, monkeypatch):
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params.update({"period": "last_365", "grain": "week",
+                             "by": "Risk", "teams": "Digital Web"})
+    app.run()
+    app.switch_page("views/changes.py").run()
+    assert not app.exception
+    assert app.radio(key="grain").value == "week"
+    assert app.radio(key="by").value == "Risk"
+    assert app.multiselect(key="filter-teams").value == ["Digital Web"]
+    assert app.subheader[0].value == "Change outcomes per week"
+
+
+def test_an_empty_period_says_to_widen_the_dates(sample_db, monkeypatch):
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params.update({"period": "custom", "from": "2001-01-01",
+                             "to": "2001-01-31"})
+    app.run()
+    app.switch_page("views/changes.py").run()
+    assert not app.exception
+    assert any("widen the dates" in i.value for i in app.info)

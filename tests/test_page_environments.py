@@ -1,0 +1,372 @@
+"""The Environments page: its two record queries (booking_timeline,
+environment_impact_bookings) given rows -> expected rows, and the page in
+AppTest on the sample database."""
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from changeboard import config, db, env_charts
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = "views/environments.py"
+WEEK = {"start_date": "2024-06-03", "end_date": "2024-06-10"}
+
+
+def env(environment_id="E1", group="G1", **columns):
+    return {"environment_id": environment_id, "name": environment_id.lower(),
+            "tier": "uat", "environment_group": group, **columns}
+
+
+def booking(booking_id, start_at, end_at, status="approved", env_id="E1",
+            **columns):
+    return {"booking_id": booking_id, "environment_id": env_id,
+            "status": status, "start_at": start_at, "end_at": end_at,
+            **columns}
+
+
+def release(release_id, live, **columns):
+    return {"release_id": release_id, "name": f"{release_id} name",
+            "status": "planned", "release_type": "project",
+            "application_id": "A1", "planned_release_at": live, **columns}
+
+
+def timeline(con, **params):
+    return db.run(con, "booking_timeline", **{**WEEK, **params})
+
+
+def impact(con, **params):
+    return db.run(con, "environment_impact_bookings", **{**WEEK, **params})
+
+
+# --- booking_timeline -----------------------------------------------------
+
+def test_booking_exactly_at_end_date_is_outside_the_timeline(con, given):
+    given("environments", [env()])
+    given("environment_bookings", [
+        booking("B1", "2024-06-02 22:00Z", "2024-06-03 01:00Z"),  # 1 h in W
+        booking("B2", "2024-06-02 20:00Z", "2024-06-03 00:00Z"),  # ends at W
+        booking("B3", "2024-06-10 00:00Z", "2024-06-10 05:00Z"),  # at W end
+        booking("B4", "2024-06-09 22:00Z", "2024-06-11 00:00Z"),  # 2 h in W
+    ])
+    rows = timeline(con)
+    assert rows["booking_id"].tolist() == ["B1", "B4"]
+    assert rows["hours_in_window"].tolist() == [1.0, 2.0]
+    assert rows["clipped_start_at"].iloc[0] == pd.Timestamp("2024-06-03",
+                                                            tz="UTC")
+    # the booking as recorded is kept beside its part in the window
+    assert rows["start_at"].iloc[0] == pd.Timestamp("2024-06-02 22:00",
+                                                    tz="UTC")
+
+
+def test_open_ended_booking_ends_at_as_of_and_says_so(con, given):
+    given("environments", [env()])
+    given("environment_bookings", [
+        booking("B1", "2024-06-04 00:00Z", None),
+        booking("B2", "2024-06-06 00:00Z", None),  # starts after as_of
+    ])
+    rows = timeline(con, as_of="2024-06-05 12:00Z")
+    assert rows[["booking_id", "hours_in_window", "is_open_ended"]].to_dict(
+        "records") == [{"booking_id": "B1", "hours_in_window": 36.0,
+                        "is_open_ended": True}]
+    assert rows["end_at"].isna().all()
+
+
+def test_empty_and_invalid_bookings_have_no_row(con, given):
+    given("environments", [env()])
+    given("environment_bookings", [
+        booking("B1", "2024-06-04 00:00Z", "2024-06-04 00:00Z"),  # empty
+        booking("B2", "2024-06-05 00:00Z", "2024-06-04 00:00Z"),  # invalid
+        booking("B3", "2024-06-05 00:00Z", "2024-06-05 02:00Z"),
+    ])
+    assert timeline(con)["booking_id"].tolist() == ["B3"]
+
+
+def test_every_status_is_listed_unless_statuses_are_chosen(con, given):
+    given("environments", [env()])
+    given("environment_bookings", [
+        booking("B1", "2024-06-04 00:00Z", "2024-06-04 02:00Z"),
+        booking("B2", "2024-06-04 01:00Z", "2024-06-04 03:00Z", "pending"),
+        booking("B3", "2024-06-04 02:00Z", "2024-06-04 04:00Z", "rejected"),
+        booking("B4", "2024-06-04 03:00Z", "2024-06-04 05:00Z", "cancelled"),
+    ])
+    assert timeline(con)["status"].tolist() == [
+        "approved", "pending", "rejected", "cancelled"]
+    chosen = timeline(con, statuses=["approved", "pending"])
+    assert chosen["booking_id"].tolist() == ["B1", "B2"]
+
+
+def test_group_and_environment_filters_pick_the_environments(con, given):
+    given("environments", [env("E1", "G1"), env("E2", "G1"),
+                           env("E3", "G2")])
+    given("environment_bookings", [
+        booking(f"B{n}", "2024-06-04 00:00Z", "2024-06-04 02:00Z",
+                env_id=f"E{n}") for n in (1, 2, 3)])
+    assert timeline(con, environment_groups=["G1"])["booking_id"].tolist() \
+        == ["B1", "B2"]
+    assert timeline(con, environment_ids=["E3"])["booking_id"].tolist() \
+        == ["B3"]
+    assert timeline(con, environment_groups=["G1"],
+                    environment_ids=["E3"]).empty
+
+
+def test_timeline_names_the_release_phase_and_team(con, given):
+    given("environments", [env()])
+    given("releases", [release("R1", "2024-07-01 00:00Z")])
+    given("environment_bookings", [
+        booking("B1", "2024-06-04 00:00Z", "2024-06-04 02:00Z",
+                release_id="R1", phase="uat", team="Payments"),
+        booking("B2", "2024-06-04 03:00Z", "2024-06-04 04:00Z",
+                phase="training"),  # no release
+    ])
+    rows = timeline(con)
+    assert rows[["booking_id", "release_name", "phase", "team",
+                 "environment_name", "environment_group"]].fillna("-").to_dict(
+        "records") == [
+        {"booking_id": "B1", "release_name": "R1 name", "phase": "uat",
+         "team": "Payments", "environment_name": "e1",
+         "environment_group": "G1"},
+        {"booking_id": "B2", "release_name": "-", "phase": "training",
+         "team": "-", "environment_name": "e1", "environment_group": "G1"}]
+
+
+# --- environment_impact_bookings ------------------------------------------
+
+def test_impact_bookings_are_those_of_releases_going_live_in_the_window(
+        con, given):
+    given("environments", [env()])
+    given("releases", [
+        release("R1", "2024-06-05 00:00Z"),
+        release("R2", "2024-06-10 00:00Z"),  # go-live at W end: outside
+        release("R3", "2024-06-05 00:00Z", status="cancelled"),
+        release("R4", "2024-06-05 00:00Z", release_type="enterprise"),
+    ])
+    given("environment_bookings", [
+        # long before the window: a cell is every booking, not clipped
+        booking("B1", "2024-04-01 00:00Z", "2024-04-05 00:00Z",
+                release_id="R1"),
+        booking("B2", "2024-06-01 00:00Z", "2024-06-02 00:00Z",
+                release_id="R2"),
+        booking("B3", "2024-06-01 00:00Z", "2024-06-02 00:00Z",
+                release_id="R3"),
+        booking("B4", "2024-06-01 00:00Z", "2024-06-02 00:00Z",
+                release_id="R4"),
+    ])
+    rows = impact(con)
+    assert rows["booking_id"].tolist() == ["B1"]
+    assert rows["start_at"].iloc[0] == pd.Timestamp("2024-04-01", tz="UTC")
+
+
+def test_cancelled_empty_and_invalid_bookings_are_listed_but_not_counted(
+        con, given):
+    given("environments", [env()])
+    given("releases", [release("R1", "2024-06-05 00:00Z")])
+    given("environment_bookings", [
+        booking("B1", "2024-06-01 00:00Z", "2024-06-02 00:00Z",
+                release_id="R1"),
+        booking("B2", "2024-06-01 00:00Z", "2024-06-02 00:00Z", "cancelled",
+                release_id="R1"),
+        booking("B3", "2024-06-01 00:00Z", "2024-06-01 00:00Z",
+                release_id="R1"),
+        booking("B4", "2024-06-02 00:00Z", "2024-06-01 00:00Z",
+                release_id="R1"),
+        booking("B5", "2024-06-03 00:00Z", None, "rejected",
+                release_id="R1"),
+    ])
+    rows = impact(con).set_index("booking_id")
+    assert rows["is_counted"].to_dict() == {
+        "B1": True, "B2": False, "B3": False, "B4": False, "B5": True}
+    assert rows.loc["B2", "is_cancelled"] and rows.loc["B3", "is_empty"]
+    assert rows.loc["B4", "is_invalid"]
+    # the counted ones are exactly the bookings of the matrix cell
+    cell = db.run(con, "environment_impact_matrix", **WEEK).iloc[0]
+    assert (cell["n_bookings"], cell["cell_status"]) == (2, "approved")
+
+
+def test_release_and_environment_ids_pick_one_cell(con, given):
+    given("environments", [env("E1"), env("E2", "G2")])
+    given("releases", [release("R1", "2024-06-05 00:00Z"),
+                       release("R2", "2024-06-06 00:00Z")])
+    given("environment_bookings", [
+        booking(f"B{r}{e}", "2024-06-01 00:00Z", "2024-06-02 00:00Z",
+                env_id=f"E{e}", release_id=f"R{r}")
+        for r in (1, 2) for e in (1, 2)])
+    assert impact(con, release_ids=["R2"], environment_ids=["E1"])[
+        "booking_id"].tolist() == ["B21"]
+    assert impact(con, environment_groups=["G2"])["booking_id"].tolist() == [
+        "B12", "B22"]
+    assert impact(con, release_ids=["R1"])["booking_id"].tolist() == [
+        "B11", "B12"]
+
+
+@pytest.mark.parametrize("name", ["booking_timeline",
+                                  "environment_impact_bookings"])
+def test_page_queries_run_on_the_sample_database(sample_db, name):
+    with db.connect(sample_db, read_only=True) as con:
+        rows = db.run(con, name, start_date="2024-01-01",
+                      end_date="2027-01-01")
+    assert len(rows.columns) > 5
+
+
+# --- the matrix grid (changeboard/env_charts.py) ---------------------------
+
+def test_matrix_grid_has_letters_ellipsis_and_both_totals():
+    cells = pd.DataFrame({
+        "release_id": ["R1", "R1", "R2"],
+        "environment_id": ["E1", "E2", "E2"],
+        "cell_status": ["approved", "rejected", "pending"],
+        "n_bookings": [2, 1, 1]})
+    releases = pd.DataFrame({
+        "release_id": ["R1", "R2", "R3"], "release_name": ["One", "Two", "3"],
+        "go_live_at": pd.to_datetime(["2026-12-01", "2026-12-02",
+                                      "2026-12-03"], utc=True),
+        "total_impacted": [1, 1, 0]})
+    columns = pd.DataFrame({
+        "environment_id": ["E2", "E1"], "environment_name": ["uat", "sit"],
+        "environment_group": ["G", "G"], "tier": ["uat", "sit"],
+        "total_releases": [1, 1]})
+    columns = env_charts.ordered_columns(columns, "environment_id")
+    assert columns["environment_id"].tolist() == ["E1", "E2"]  # sit < uat
+    grid = env_charts.impact_grid(cells, releases, columns,
+                                  key="environment_id",
+                                  total_impacted="total_impacted")
+    assert grid.to_dict("records") == [
+        {"Release": "Total Releases", "Go-live": "", "Total Impacted": None,
+         "E1": "1", "E2": "1"},
+        {"Release": "One", "Go-live": "01 Dec 2026", "Total Impacted": 1,
+         "E1": "A…", "E2": "R"},
+        {"Release": "Two", "Go-live": "02 Dec 2026", "Total Impacted": 1,
+         "E1": "", "E2": "P"},
+        {"Release": "3", "Go-live": "03 Dec 2026", "Total Impacted": 0,
+         "E1": "", "E2": ""}]
+    exported = env_charts.export_grid(grid, columns, "environment_id")
+    assert list(exported.columns)[3:] == ["G / sit", "G / uat"]
+
+
+def test_two_environments_of_one_name_get_distinct_headers():
+    columns = pd.DataFrame({"environment_id": ["E1", "E2"],
+                            "environment_name": ["uat", "uat"]})
+    assert env_charts.column_labels(columns, "environment_id") == {
+        "E1": "uat (E1)", "E2": "uat (E2)"}
+
+
+# --- the page (AppTest on the sample database) -----------------------------
+
+@pytest.fixture
+def app(sample_db, monkeypatch):
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+
+
+def open_page(app, **url):
+    app.query_params.update(url)
+    app.run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def matrix(app) -> pd.DataFrame:
+    return next(d.value for d in app.dataframe
+                if "Total Releases" in d.value.index.get_level_values(0))
+
+
+def test_page_draws_cards_matrix_and_every_section(app):
+    open_page(app, period="last_365")
+    assert [m.label for m in app.metric] == [
+        "Environment utilisation", "Idle", "Over-booked", "Booking conflicts"]
+    assert all(m.value != "n/a" for m in app.metric)
+    grid = matrix(app)
+    assert len(grid) > 1 and grid.columns.nlevels == 2  # group over name
+    letters = {v[:1] for v in grid.iloc[1:].to_numpy().ravel() if v}
+    assert letters and letters <= {"A", "P", "R"}
+    captions = " ".join(c.value for c in app.caption)
+    assert "releases going live" in captions and "n = " in captions
+    assert {"Per environment group", "Per environment"} <= {
+        s.value for s in app.subheader}
+    assert "How is the environment impact matrix computed?" in [
+        e.label for e in app.expander]
+
+
+def test_changing_the_period_changes_the_numbers(app):
+    open_page(app, period="last_30")
+    before = [m.value for m in app.metric] + [
+        c.value for c in app.caption if c.value.startswith("n = ")]
+    app.selectbox(key="period").select("last_365").run()
+    assert not app.exception
+    after = [m.value for m in app.metric] + [
+        c.value for c in app.caption if c.value.startswith("n = ")]
+    assert after != before
+
+
+def test_the_tier_filter_narrows_the_matrix_columns(app):
+    all_tiers = matrix(open_page(app)).shape[1]
+    app.multiselect(key="filter-tiers").set_value(["uat"]).run()
+    assert not app.exception
+    assert 0 < matrix(app).shape[1] < all_tiers
+
+
+def test_group_columns_show_one_column_per_environment_group(app):
+    open_page(app, matrix_columns="Groups")
+    grid = matrix(app)
+    assert grid.columns.nlevels == 1
+    assert set(grid.columns) <= {"Core Banking", "Corporate Systems",
+                                 "Digital Channels", "Integration Hub",
+                                 "Mainframe", "Payments", "Performance Lab",
+                                 "Resilience", "Risk & Data",
+                                 "Shared Test Lab", "Training", "(no group)"}
+
+
+def test_selecting_a_matrix_row_lists_the_release_bookings(app):
+    open_page(app)
+    release = matrix(app).index[1][0]
+    app.session_state["impact_matrix"] = {
+        "selection": {"rows": [1], "columns": [], "cells": []}}
+    app.run()
+    assert not app.exception
+    assert f"Bookings behind: {release}" in [s.value for s in app.subheader]
+    behind = next(d.value for d in app.dataframe
+                  if "booking_id" in d.value.columns
+                  and "is_counted" in d.value.columns)
+    assert len(behind) > 0 and set(behind["release_name"]) == {release}
+
+
+def test_selecting_a_group_cell_lists_its_bookings(app):
+    open_page(app, matrix_columns="Groups")
+    grid = matrix(app)
+    row, group = next((i, g) for g in grid.columns
+                      for i in range(1, len(grid)) if grid[g].iloc[i])
+    app.session_state["impact_matrix"] = {
+        "selection": {"rows": [], "columns": [], "cells": [(row, group)]}}
+    app.run()
+    assert not app.exception
+    heading = f"Bookings behind: {grid.index[row][0]} × group {group}"
+    assert heading in [s.value for s in app.subheader]
+    behind = next(d.value for d in app.dataframe
+                  if "is_counted" in d.value.columns)
+    assert set(behind["environment_group"]) == {group}
+    assert behind["is_counted"].sum() >= 1
+
+
+def test_selecting_an_environment_lists_its_bookings(app):
+    open_page(app, period="last_365")
+    usage = next(d.value for d in app.dataframe if "flag" in d.value.columns)
+    busiest = int(usage["n_bookings"].to_numpy().argmax())
+    name = usage["name"].iloc[busiest]
+    app.session_state["usage_table"] = {
+        "selection": {"rows": [busiest], "columns": [], "cells": []}}
+    app.run()
+    assert not app.exception
+    assert f"Bookings of {name} in the period" in [
+        s.value for s in app.subheader]
+
+
+def test_the_view_is_read_back_from_the_url(app):
+    open_page(app, period="ytd", matrix_columns="Groups",
+              load_value="Booked hours", timeline_dates="Matrix dates")
+    assert app.selectbox(key="period").value == "ytd"
+    assert app.segmented_control(key="matrix_columns").value == "Groups"
+    assert app.segmented_control(key="load_value").value == "Booked hours"
+    assert app.segmented_control(key="timeline_dates").value == \
+        "Matrix dates"

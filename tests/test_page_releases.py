@@ -1,0 +1,162 @@
+"""The Releases page and release_timeline: given rows, AppTest."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from changeboard import config, db
+
+ROOT = Path(__file__).resolve().parents[1]
+JAN = {"start_date": "2026-01-01", "end_date": "2026-02-01",
+       "as_of": "2026-03-01 00:00Z"}
+
+
+def release(release_id, app="A1", **extra):
+    return {"release_id": release_id, "name": f"name {release_id}",
+            "status": "released", "release_type": "project",
+            "application_id": app, **extra}
+
+
+def phase(release_id, name, planned, actual=(None, None)):
+    return {"release_id": release_id, "phase": name,
+            "planned_start_at": planned[0], "planned_end_at": planned[1],
+            "actual_start_at": actual[0], "actual_end_at": actual[1]}
+
+
+def test_a_release_meeting_the_window_comes_with_all_its_phases_in_order(
+        con, given):
+    given("releases", [release("R1")])
+    given("release_phases", [
+        phase("R1", "uat", ("2026-01-10 00:00Z", "2026-01-20 00:00Z"),
+              ("2026-01-11 00:00Z", "2026-01-22 12:00Z")),
+        phase("R1", "dev", ("2025-11-01 00:00Z", "2025-12-01 00:00Z"),
+              ("2025-11-01 00:00Z", "2025-12-01 00:00Z")),
+    ])
+    rows = db.run(con, "release_timeline", **JAN)
+    assert rows[["phase", "phase_order", "end_slip_days"]].to_dict(
+        "records") == [
+        {"phase": "dev", "phase_order": 1, "end_slip_days": 0.0},
+        {"phase": "uat", "phase_order": 2, "end_slip_days": 2.5},
+    ]
+    assert rows.loc[0, "release_name"] == "name R1"
+
+
+def test_a_release_ending_exactly_at_the_window_start_is_outside(con, given):
+    given("releases", [release("R1"), release("R2"), release("R3")])
+    given("release_phases", [
+        phase("R1", "dev", ("2025-12-01 00:00Z", "2026-01-01 00:00Z")),
+        phase("R2", "dev", ("2025-12-01 00:00Z", "2026-01-01 00:00:01Z")),
+        phase("R3", "dev", ("2026-02-01 00:00Z", "2026-02-10 00:00Z")),
+    ])
+    rows = db.run(con, "release_timeline", **JAN)
+    assert list(rows["release_id"]) == ["R2"]
+
+
+def test_a_late_actual_phase_brings_its_release_into_the_window(con, given):
+    given("releases", [release("R1")])
+    given("release_phases", [
+        phase("R1", "sit", ("2025-12-01 00:00Z", "2025-12-20 00:00Z"),
+              ("2025-12-05 00:00Z", "2026-01-03 00:00Z")),
+    ])
+    assert list(db.run(con, "release_timeline", **JAN)["release_id"]) == \
+        ["R1"]
+
+
+def test_a_phase_in_progress_is_drawn_up_to_as_of(con, given):
+    given("releases", [release("R1", status="in_progress")])
+    given("release_phases", [
+        phase("R1", "uat", ("2025-11-01 00:00Z", "2025-12-01 00:00Z"),
+              ("2025-11-02 00:00Z", None)),
+    ])
+    row = db.run(con, "release_timeline", **JAN).iloc[0]
+    assert bool(row["is_in_progress"])
+    assert str(row["shown_actual_end_at"]) == "2026-03-01 00:00:00+00:00"
+    assert row["end_slip_days"] != row["end_slip_days"]  # NULL
+
+
+def test_the_timeline_follows_the_application_filter(con, given):
+    given("applications", [{"application_id": "A1", "name": "One",
+                            "portfolio": "P1"},
+                           {"application_id": "A2", "name": "Two",
+                            "portfolio": "P2"}])
+    given("releases", [release("R1"), release("R2", app="A2")])
+    given("release_phases", [
+        phase(r, "dev", ("2026-01-05 00:00Z", "2026-01-06 00:00Z"))
+        for r in ("R1", "R2")])
+    assert list(db.run(con, "release_timeline", **JAN,
+                       application_ids=["A2"])["release_id"]) == ["R2"]
+    rows = db.run(con, "release_timeline", **JAN, portfolios=["P1"])
+    assert list(rows["application_name"]) == ["One"]
+
+
+@pytest.mark.parametrize("name", ["release_timeline"])
+def test_my_queries_run_on_the_sample_database(sample_db, name):
+    with db.connect(sample_db, read_only=True) as con:
+        rows = db.run(con, name, start_date="2025-01-01",
+                      end_date="2027-01-01")
+    assert len(rows) > 0
+
+
+# --- the page -------------------------------------------------------------------
+
+def page(sample_db, monkeypatch, **url):
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params.update({"period": "last_365", **url})
+    app.run()
+    return app.switch_page("views/releases.py").run()
+
+
+@pytest.fixture
+def app(sample_db, monkeypatch):
+    return page(sample_db, monkeypatch)
+
+
+def captions(app) -> str:
+    return " ".join(c.value for c in app.caption)
+
+
+def test_releases_page_renders_every_section(app):
+    assert not app.exception
+    assert [s.value for s in app.subheader] == [
+        "Release cadence", "On-time releases", "Release timeline",
+        "DORA key metrics"]
+    labels = [m.label for m in app.metric]
+    assert "On-time rate" in labels and "Deployment frequency" in labels
+    text = captions(app)
+    assert "interpretation" in " ".join(m.value for m in app.markdown) + text
+    assert "dora2023-devlake" in text
+    assert "n = " in text
+
+
+def test_a_filter_changes_the_numbers(app, sample_db, monkeypatch):
+    with db.connect(sample_db, read_only=True) as con:
+        busiest = db.run(con, "release_cadence", start_date="2025-01-01",
+                         end_date="2027-01-01").sort_values(
+            "n_releases").iloc[-1]["application_id"]
+    narrowed = page(sample_db, monkeypatch, application_ids=busiest)
+    assert not narrowed.exception
+    assert narrowed.multiselect(key="filter-application_ids").value == \
+        [busiest]
+    assert [m.value for m in narrowed.metric] != \
+        [m.value for m in app.metric]
+
+
+def test_picking_an_application_shows_its_releases(app):
+    box = app.selectbox(key="release_app")
+    box.select(box.options[1]).run()
+    assert not app.exception
+    records = next(d.value for d in app.dataframe
+                   if "Counted as" in d.value.columns)
+    assert len(records) > 0
+    assert set(records["Application"]) == {box.options[1]}
+
+
+def test_the_view_round_trips_through_the_url(sample_db, monkeypatch):
+    app = page(sample_db, monkeypatch, tolerance_days="3",
+               release_app="All releases in the period")
+    assert not app.exception
+    assert app.number_input(key="tolerance_days").value == 3
+    assert app.selectbox(key="release_app").value == \
+        "All releases in the period"
+    assert "+3 days tolerance" in captions(app)

@@ -1,0 +1,143 @@
+"""CAB pack: the pre-read of a Change Advisory Board meeting, on screen and
+as HTML, PDF and XLSX downloads of exactly the same pack."""
+import re
+from datetime import date, timedelta
+
+import streamlit as st
+
+from changeboard import config, db, ui
+from reports import cab
+
+st.title("CAB pack")
+status = ui.data_banner()
+filters = ui.global_filters()
+if status is None:
+    st.stop()
+
+
+@st.cache_data(ttl=config.CACHE_TTL, show_spinner="Building the CAB pack…")
+def _pack(version, path, meeting: date, window_end: date | None,
+          filters: dict) -> cab.Pack:
+    return cab.build_pack(path, meeting, window_end_at=window_end,
+                          filters=filters)
+
+
+def _md(text: str) -> str:
+    """User text shown literally in Markdown (no links, emphasis or emoji)."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~:$])", r"\\\1", text)
+
+
+def _url_day(key: str) -> date | None:
+    try:
+        return date.fromisoformat(st.query_params.get(key, ""))
+    except ValueError:
+        return None
+
+
+upcoming = cab.next_meeting().date()
+left, right = st.columns(2)
+meeting = left.date_input(
+    "Meeting date", _url_day("meeting") or upcoming, key="cab-meeting",
+    help="Default: the next meeting of the cadence (CHANGEBOARD_CAB_WEEKDAYS"
+    f" at {config.CAB_TIME}, {config.REPORTING_TZ}).")
+default_end = cab.following_meeting(cab.meeting_on(meeting)).date()
+picked_end = right.date_input(
+    "Review window ends on", _url_day("until") or default_end,
+    min_value=meeting + timedelta(days=1), key="cab-until",
+    help="Default: the next meeting. The window runs from this meeting to "
+    f"{config.CAB_TIME} on this day.")
+st.query_params["meeting"] = meeting.isoformat()
+if picked_end != default_end:
+    st.query_params["until"] = picked_end.isoformat()
+elif "until" in st.query_params:
+    del st.query_params["until"]
+window_end = None if picked_end == default_end else picked_end
+
+pack = _pack(db.version(config.DB_PATH), str(config.DB_PATH), meeting,
+             window_end, filters)
+meta = dict(cab.provenance(pack))
+st.caption(f"Review window {meta['Review window']} · filters: "
+           f"{meta['Filters']} · data as of {meta['Data as of']}")
+
+stem = f"cab-pack-{meeting:%Y-%m-%d}"
+downloads = st.columns([1, 1, 1, 5])
+downloads[0].download_button(
+    "HTML", cab.to_html(pack), f"{stem}.html", "text/html",
+    key="cab-html", on_click="ignore")
+downloads[1].download_button(
+    "PDF", lambda: cab.pdf_bytes(pack), f"{stem}.pdf", "application/pdf",
+    key="cab-pdf", on_click="ignore")
+downloads[2].download_button(
+    "XLSX", cab.to_xlsx(pack), f"{stem}.xlsx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    key="cab-xlsx", on_click="ignore")
+
+counts = cab.headline(pack)
+for first in range(0, len(counts), 3):  # two rows of three: labels fit
+    for card, (label, n) in zip(st.columns(3), counts[first:first + 3],
+                                strict=False):
+        card.metric(label, f"{n:,}", border=True)
+
+decide, since = st.tabs([f"For decision ({len(pack.agenda)})",
+                         "Since last CAB"])
+with decide:
+    st.caption(
+        "Normal and emergency changes that need CAB, planned in the review "
+        "window and awaiting approval; very high risk first, then by planned "
+        "start. Evidence counts implemented changes (n) before the meeting.")
+    blocks = cab.blocks(pack)
+    if not blocks:
+        st.info("No change needs a CAB decision in this window — pick "
+                "another meeting date or widen the review window.")
+    for block in blocks:
+        with st.container(border=True):
+            st.markdown(f"#### {block.rank}. {_md(block.change_id)} — "
+                        f"{_md(block.title)}")
+            st.markdown(" · ".join(f"**{label}** {_md(value)}"
+                                   for label, value in block.facts))
+            if block.flags:
+                st.markdown(" ".join(f":orange-badge[{_md(flag)}]"
+                                     for flag in block.flags))
+            for title, frame, empty in (
+                    ("Collisions", block.collisions, "No collision."),
+                    ("Freeze, blackout and maintenance windows",
+                     block.window_hits, "No window hit."),
+                    ("Environment bookings of its release", block.bookings,
+                     "No booking of its release overlaps the plan."),
+                    ("Evidence", block.evidence, ""),
+                    (f"Team's last failures ({cab.TEAM_LOOKBACK_DAYS} days)",
+                     block.last_failures, "No failed change.")):
+                if frame.empty:
+                    st.caption(f"{title}: {empty}")
+                else:
+                    st.markdown(f"**{title}**")
+                    st.dataframe(frame, hide_index=True)
+    for name in ("cab_agenda", "change_collisions", "similar_change_history"):
+        ui.definition(name, f"How is {name.replace('_', ' ')} computed?")
+
+with since:
+    st.caption(meta["Since last CAB"])
+    kpis = pack.kpis
+    columns = st.columns(len(kpis))
+    for column, (_, kpi) in zip(columns, kpis.iterrows(), strict=True):
+        column.metric(
+            kpi["KPI"], ui.pct(kpi["since_rate"]),
+            ui.delta_points(kpi["since_rate"], kpi["before_rate"]),
+            delta_color="normal" if kpi["KPI"] == "Change success rate"
+            else "inverse", border=True)
+        column.caption(f"n = {kpi['since_n']:,} {kpi['Counts']} · "
+                       f"{kpi['since_count']:,} {kpi['Count is']} · before: "
+                       f"{ui.pct(kpi['before_rate'])} of {kpi['before_n']:,}")
+    for reason, title in cab.REASONS.items():
+        frame = cab.since_last(pack, reason)
+        st.subheader(f"{title} ({len(frame)})")
+        if frame.empty:
+            st.caption("None since the last meeting.")
+        else:
+            ui.table(frame, f"{stem}-{reason}")
+    ui.definition("cab_since_last", "How is this list computed?")
+
+with st.expander("Produced by (for an audit)"):
+    st.markdown("\n".join(f"- **{key}**: {_md(value)}"
+                          for key, value in meta.items()))
+ui.as_of_caption(status)

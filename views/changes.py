@@ -1,0 +1,428 @@
+"""Changes: outcomes over time, breakdowns, team scores, emergency ratio,
+approval lead time, schedule adherence and unauthorised changes, each with
+the records behind it."""
+import re
+from datetime import date
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+
+from changeboard import charts, ui
+
+LABELS = {
+    "change_id": "Change", "title": "Title", "change_type": "Type",
+    "risk": "Risk", "assignment_group": "Team",
+    "application_id": "Application", "close_code": "Close code",
+    "outcome_at": "Work ended (UTC)", "kind": "Counted as",
+    "is_failed": "Failed", "is_failed_by_close_code": "Failed: close code",
+    "is_failed_by_incident": "Failed: incident",
+    "is_failed_by_rollback": "Failed: rollback", "approval": "Approval",
+    "created_at": "Created (UTC)", "approved_at": "Approved (UTC)",
+    "actual_start_at": "Started (UTC)", "actual_end_at": "Ended (UTC)",
+    "lead_time_hours": "Lead time (hours)",
+    "is_unauthorized": "Unauthorised", "is_not_approved": "Not approved",
+    "is_approved_after_start": "Approved after start",
+    "is_approval_time_missing": "Approval time missing",
+    "dimension_value": "Value", "n": "Implemented (n)",
+    "n_succeeded": "Succeeded", "n_failed": "Failed",
+    "change_success_rate": "Success rate",
+    "change_failure_rate": "Failure rate",
+    "n_successful_with_issues": "With issues",
+    "n_failed_by_incident": "Failed by incident",
+    "n_failed_by_rollback": "Failed by rollback",
+    "n_excluded": "Excluded", "n_unclassified": "Unclassified",
+    "score": "Score", "score_per_change": "Score per change",
+    "n_successful": "Successful", "n_unsuccessful": "Unsuccessful",
+    "n_backed_out": "Backed out", "n_incidents": "Incidents",
+    "n_incidents_p1": "P1", "n_incidents_p2": "P2", "n_incidents_p3": "P3",
+    "n_incidents_unprioritized": "Incidents without priority",
+    "median_lead_time_hours": "Median (hours)",
+    "p85_lead_time_hours": "85th percentile (hours)",
+    "mean_lead_time_hours": "Mean (hours)", "n_invalid": "Invalid",
+}
+PERCENT = {"Success rate", "Failure rate"}
+RECORD_COLUMNS = ["change_id", "title", "change_type", "risk",
+                  "assignment_group", "application_id", "close_code",
+                  "outcome_at", "kind", "is_failed", "is_failed_by_close_code",
+                  "is_failed_by_incident", "is_failed_by_rollback"]
+DIMENSIONS = {  # label (also in the URL) -> (dimension, record column)
+    "Type": ("change_type", "change_type"),
+    "Risk": ("risk", "risk"),
+    "Team": ("team", "assignment_group"),
+    "Application": ("application", "application_id"),
+}
+NONE = "(none)"
+PICK = "Select a bar or a row above, or pick here"
+POINT = "Select a bar or a point above, or pick here"
+TYPE_COLOURS = {"standard": charts.SERIES[0], "normal": charts.SERIES[5],
+                "emergency": charts.SERIES[4], NONE: "#999999"}
+
+
+def shown(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The chosen columns under human labels (tables and their downloads)."""
+    return frame[columns].rename(columns=LABELS)
+
+
+def formats(frame: pd.DataFrame) -> dict:
+    return {c: st.column_config.NumberColumn(format="percent")
+            for c in frame.columns if c in PERCENT}
+
+
+def label_of(value) -> str:
+    return NONE if value is None or pd.isna(value) else str(value)
+
+
+def matching(frame: pd.DataFrame, column: str, label: str) -> pd.DataFrame:
+    """Rows whose column shows as label ((none) = a missing value)."""
+    if label == NONE:
+        return frame[frame[column].isna()]
+    return frame[frame[column].astype("string") == label]
+
+
+def from_chart(chart_key: str, drill_key: str, axis: str) -> None:
+    """on_select callback: a clicked bar or point becomes the drill pick."""
+    points = st.session_state[chart_key].selection.points
+    if points:
+        st.session_state[drill_key] = str(points[0][axis])
+
+
+def from_table(table_key: str, drill_key: str, labels: list[str]) -> None:
+    """on_select callback: a selected table row becomes the drill pick."""
+    rows = st.session_state[table_key].selection.rows
+    if rows:
+        st.session_state[drill_key] = labels[rows[0]]
+
+
+def drill(options: list[str], key: str, label: str,
+          placeholder: str = PICK) -> str | None:
+    """The drill-down pick box (kept in the URL), or None."""
+    return st.selectbox(label, options, index=None, key=key,
+                        placeholder=placeholder, bind="query-params")
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a label."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+
+
+def records_table(rows: pd.DataFrame, stem: str, what: str) -> None:
+    stem = slug(stem)
+    if rows.empty:
+        st.info(f"No changes behind {what}.")
+        return
+    st.caption(f"{len(rows):,} changes behind {what}; Counted as says which "
+               "are in n (implemented), excluded or unclassified.")
+    ui.table(shown(rows, RECORD_COLUMNS), stem)
+
+
+def period_window(trend: pd.DataFrame, label: str) -> dict[str, date]:
+    """The part of the chosen window that one trend period covers."""
+    starts = list(pd.to_datetime(trend["period_start"]).dt.date)
+    i = list(trend["period_label"]).index(label)
+    end = starts[i + 1] if i + 1 < len(starts) else window["end_date"]
+    return {"start_date": max(starts[i], window["start_date"]),
+            "end_date": min(end, window["end_date"])}
+
+
+st.title("Changes")
+status = ui.data_banner()
+window = ui.period_filter()
+filters = ui.global_filters()
+if status is None:
+    st.stop()
+days = (window["end_date"] - window["start_date"]).days
+grain = st.radio("Trend by", ["week", "month"], key="grain",
+                 index=0 if days <= 120 else 1, horizontal=True,
+                 bind="query-params")
+
+# --- outcomes over time -------------------------------------------------------
+trend = ui.scoped("change_success_rate_by_period", window, filters,
+                  grain=grain)
+overall = ui.scoped("change_success_rate", window, filters).iloc[0]
+st.subheader(f"Change outcomes per {grain}")
+if trend["n"].sum() == 0:
+    st.info("No changes were implemented in this period — widen the dates "
+            "or clear some filters.")
+else:
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(
+            charts.stacked_bars(
+                trend, x="period_label",
+                columns={"n_successful": "Successful",
+                         "n_successful_with_issues": "Successful with issues",
+                         "n_failed": "Failed"},
+                y_title="implemented changes", x_title=grain),
+            key="outcome-chart", on_select=partial(
+                from_chart, "outcome-chart", "changes_period", "x"),
+            selection_mode="points")
+    with right:
+        st.plotly_chart(
+            charts.rate_line(trend, x="period_label",
+                             y="change_success_rate", n="n",
+                             y_title="change success rate", x_title=grain),
+            key="success-rate-chart")
+    st.caption(
+        f"Success rate {ui.pct(overall['change_success_rate'])} · "
+        f"n = {int(overall['n']):,} implemented changes, "
+        f"{int(overall['n_failed']):,} failed (close code, linked incident "
+        f"or rolled-back deployment) · {int(overall['n_excluded']):,} "
+        f"cancelled or rejected left out · {int(overall['n_unclassified']):,}"
+        " without a close code. Dated by when the work ended; periods cut by"
+        " the dates are partial.")
+    pick = drill(list(trend.loc[trend["n"] > 0, "period_label"]),
+                 "changes_period", f"Changes of one {grain}", POINT)
+    if pick:
+        records_table(
+            ui.scoped("change_records", period_window(trend, pick), filters),
+            f"changes-{pick}", pick)
+ui.definition("change_success_rate_by_period")
+
+# --- breakdowns ---------------------------------------------------------------
+st.subheader("Success rate by type, risk, team and application")
+name = st.radio("Break down by", list(DIMENSIONS), key="by", horizontal=True,
+                bind="query-params")
+dimension, column = DIMENSIONS[name]
+by = ui.scoped("change_success_rate_by", window, filters, dimension=dimension)
+by = by[by["n"] + by["n_excluded"] + by["n_unclassified"] > 0]
+if by.empty:
+    st.info("No changes ended in this period — widen the dates.")
+else:
+    by = by.assign(dimension_value=[label_of(v) for v in by["dimension_value"]])
+    if dimension == "application":
+        options = ui.query("filter_options")
+        names = dict(zip(options["option_value"], options["option_label"],
+                         strict=True))
+        by = by.assign(dimension_value=[
+            f"{v} · {names[v]}" if v in names else v
+            for v in by["dimension_value"]])
+    labels = list(by["dimension_value"])
+    drill_key = f"changes_{dimension}"
+    st.plotly_chart(
+        charts.horizontal_stacked_bars(
+            by, y="dimension_value",
+            columns={"n_succeeded": "Successful", "n_failed": "Failed"},
+            x_title="implemented changes", y_title=name.lower(),
+            hover={"change_success_rate": "success rate"}),
+        key=f"by-chart-{dimension}", selection_mode="points",
+        on_select=partial(from_chart, f"by-chart-{dimension}", drill_key, "y"))
+    table = shown(by, ["dimension_value", "n", "n_succeeded", "n_failed",
+                       "change_success_rate", "n_failed_by_incident",
+                       "n_failed_by_rollback", "n_excluded",
+                       "n_unclassified"]).rename(columns={"Value": name})
+    ui.table(table, f"success-rate-by-{dimension}",
+             column_config=formats(table), key=f"by-table-{dimension}",
+             on_select=partial(from_table, f"by-table-{dimension}", drill_key,
+                               labels),
+             selection_mode="single-row")
+    st.caption(
+        f"One row per {name.lower()}, {NONE} = not recorded; the rows add up "
+        "to the headline: n is implemented changes, success rate = "
+        "(n − failed) ÷ n. Select a bar or a row to see its changes.")
+    pick = drill(labels, drill_key, f"Changes of one {name.lower()}")
+    if pick:
+        value = pick.split(" · ")[0] if dimension == "application" else pick
+        records = ui.scoped("change_records", window, filters)
+        records_table(matching(records, column, value),
+                      f"changes-{dimension}-{value}", pick)
+ui.definition("change_success_rate_by")
+
+# --- change success score -----------------------------------------------------
+st.subheader("Change success score per team")
+score = ui.scoped("change_success_score", window, filters)
+score = score[score["n"] > 0].assign(
+    assignment_group=[label_of(v) for v in score.loc[score["n"] > 0,
+                                                      "assignment_group"]])
+if score.empty:
+    st.info("No changes were implemented in this period — widen the dates.")
+else:
+    score = score.sort_values("score", ascending=False)
+    st.plotly_chart(
+        charts.signed_bars(score, y="assignment_group", x="score",
+                           x_title="change success score (points)",
+                           y_title="team", n="n"),
+        key="score-chart", selection_mode="points",
+        on_select=partial(from_chart, "score-chart", "changes_score_team",
+                          "y"))
+    ui.table(shown(score, ["assignment_group", "score", "score_per_change",
+                           "n", "n_successful", "n_successful_with_issues",
+                           "n_unsuccessful", "n_backed_out", "n_incidents",
+                           "n_incidents_p1", "n_incidents_p2",
+                           "n_incidents_p3", "n_incidents_unprioritized"]),
+             "change-success-score", key="score-table",
+             selection_mode="single-row",
+             on_select=partial(from_table, "score-table",
+                               "changes_score_team",
+                               list(score["assignment_group"])),
+             column_config={"Score per change": st.column_config.NumberColumn(
+                 format="%.2f")})
+    st.caption(
+        "ServiceNow's score: 3 per successful change, −2 per successful with "
+        "issues, −5 per unsuccessful or backed out, and −10 / −5 / −2 per "
+        "linked P1 / P2 / P3 incident. n = implemented changes of the team; "
+        "bigger teams score more, compare score per change.")
+    pick = drill(list(score["assignment_group"]), "changes_score_team",
+                 "Changes of one team")
+    if pick:
+        records = ui.scoped("change_records", window, filters)
+        records = records[records["kind"] == "implemented"]
+        records_table(matching(records, "assignment_group", pick),
+                      f"changes-team-{pick}", pick)
+ui.definition("change_success_score")
+
+# --- emergency ratio ----------------------------------------------------------
+st.subheader(f"Emergency change ratio per {grain}")
+emergency = ui.scoped("emergency_change_ratio_by_period", window, filters,
+                      grain=grain)
+headline = ui.scoped("emergency_change_ratio", window, filters).iloc[0]
+if emergency["n"].sum() == 0:
+    st.info("No changes of a known type were implemented in this period — "
+            "widen the dates.")
+else:
+    st.plotly_chart(
+        charts.rate_line(emergency, x="period_label",
+                         y="emergency_change_ratio", n="n",
+                         y_title="emergency changes", x_title=grain),
+        key="emergency-chart", selection_mode="points",
+        on_select=partial(from_chart, "emergency-chart",
+                          "emergencies_period", "x"))
+    st.caption(
+        f"Emergency ratio {ui.pct(headline['emergency_change_ratio'])} · "
+        f"{int(headline['n_emergency']):,} emergency of n = "
+        f"{int(headline['n']):,} implemented changes of a known type "
+        f"({int(headline['n_unclassified']):,} without a type). A rising "
+        "ratio usually means planning is being bypassed.")
+    pick = drill(list(emergency.loc[emergency["n_emergency"] > 0,
+                                    "period_label"]),
+                 "emergencies_period", f"Emergency changes of one {grain}",
+                 POINT)
+    if pick:
+        records = ui.scoped("change_records", period_window(emergency, pick),
+                            filters)
+        records = records[(records["change_type"] == "emergency")
+                          & (records["kind"] == "implemented")]
+        records_table(records, f"emergency-changes-{pick}", pick)
+ui.definition("emergency_change_ratio_by_period")
+
+# --- approval lead time -------------------------------------------------------
+st.subheader("Approval lead time")
+summary = ui.scoped("approval_lead_time_summary", window, filters).iloc[0]
+spans = ui.scoped("approval_lead_time_records", window, filters)
+if summary["n"] == 0:
+    st.info("No change was approved in this period — widen the dates.")
+else:
+    cards = st.columns(3)
+    cards[0].metric("Median", f"{ui.number(summary['median_lead_time_hours'])}"
+                    " h", border=True)
+    cards[1].metric("85th percentile",
+                    f"{ui.number(summary['p85_lead_time_hours'])} h",
+                    border=True)
+    cards[2].metric("Approved changes (n)", f"{int(summary['n']):,}",
+                    border=True)
+    measured = spans[spans["kind"] == "measured"].assign(
+        change_type=[label_of(v) for v in spans.loc[
+            spans["kind"] == "measured", "change_type"]])
+    st.plotly_chart(
+        charts.histogram(measured, x="lead_time_hours",
+                         x_title="hours from creation to approval",
+                         y_title="approved changes", colour="change_type",
+                         colours=TYPE_COLOURS, order=list(TYPE_COLOURS),
+                         bin_size=24),
+        key="approval-chart")
+    by_type = ui.scoped("approval_lead_time", window, filters)
+    ui.table(shown(by_type.assign(change_type=[
+        label_of(v) for v in by_type["change_type"]]),
+        ["change_type", "median_lead_time_hours", "p85_lead_time_hours",
+         "mean_lead_time_hours", "n", "n_invalid", "n_excluded",
+         "n_unclassified"]).rename(columns={"Implemented (n)": "Approved (n)"}),
+        "approval-lead-time-by-type",
+        column_config={c: st.column_config.NumberColumn(format="%.1f")
+                       for c in ("Median (hours)", "85th percentile (hours)",
+                                 "Mean (hours)")})
+    st.caption(
+        f"Hours from a change's creation to its approval, for the n = "
+        f"{int(summary['n']):,} changes approved in the period whatever "
+        f"happened later; bars are 24 hours wide. "
+        f"{int(summary['n_invalid']):,} approved before they were created "
+        "are left out.")
+    with st.expander(f"The {len(spans):,} changes approved in the period"):
+        ui.table(shown(spans, ["change_id", "title", "change_type", "risk",
+                               "assignment_group", "application_id",
+                               "approval", "created_at", "approved_at",
+                               "lead_time_hours", "kind"]),
+                 "approval-lead-time-records")
+ui.definition("approval_lead_time")
+
+# --- schedule adherence -------------------------------------------------------
+st.subheader("Schedule adherence")
+tolerance = st.columns([1, 2])[0].number_input(
+    "Tolerance (minutes late still on time)", 0, 1440, 0, step=5,
+    key="tolerance", bind="query-params")
+adherence = ui.scoped("schedule_adherence", window, filters,
+                      tolerance_minutes=int(tolerance)).iloc[0]
+if adherence["n"] == 0:
+    st.info("No implemented change with planned and actual times ended in "
+            "this period — widen the dates.")
+else:
+    rates = pd.DataFrame({
+        "outcome": ["On schedule", "Started late", "Started early", "Overran"],
+        "rate": [adherence[k] for k in ("on_schedule_rate",
+                                        "started_late_rate",
+                                        "started_early_rate",
+                                        "overran_rate")],
+        "n": int(adherence["n"])})
+    left, right = st.columns([3, 1])
+    left.plotly_chart(charts.rate_bars(rates, y="outcome", x="rate", n="n",
+                                       x_title="share of implemented changes"),
+                      key="adherence-chart")
+    right.metric("Median start delay",
+                 f"{ui.number(adherence['median_start_delay_minutes'], 0)} min",
+                 border=True, help="Actual − planned start, signed, over n.")
+    right.metric("Median overrun",
+                 f"{ui.number(adherence['median_overrun_minutes'], 0)} min",
+                 border=True, help="Actual − planned end, over the changes "
+                 "that overran.")
+    st.caption(
+        f"n = {int(adherence['n']):,} implemented changes that ended in the "
+        "period with planned and actual start and end · "
+        f"{int(adherence['n_unclassified']):,} without those times or a close"
+        f" code · {int(adherence['n_excluded']):,} cancelled or rejected. A "
+        "change can both start late and overrun, so the shares overlap.")
+ui.definition("schedule_adherence")
+
+# --- unauthorised changes -----------------------------------------------------
+st.subheader("Changes implemented without required CAB approval")
+unauthorized = ui.scoped("unauthorized_changes", window, filters).iloc[0]
+if unauthorized["n"] == 0:
+    st.info("No change needing CAB approval started in this period — widen "
+            "the dates.")
+else:
+    left, right = st.columns([1, 3])
+    left.metric("Unauthorised", ui.pct(unauthorized["unauthorized_rate"]),
+                border=True)
+    right.caption(
+        f"{int(unauthorized['n_unauthorized']):,} of n = "
+        f"{int(unauthorized['n']):,} CAB-required changes started in the "
+        f"period: {int(unauthorized['n_not_approved']):,} never approved, "
+        f"{int(unauthorized['n_approved_after_start']):,} approved only after "
+        f"work started · {int(unauthorized['n_unclassified']):,} with the CAB "
+        "flag or approval missing are not counted.")
+    everything = st.toggle("Show every CAB-required change",
+                           key="unauthorized-all")
+    rows = ui.scoped("unauthorized_change_records", window, filters)
+    if not everything:
+        rows = rows[rows["is_unauthorized"].fillna(False).astype(bool)]
+    if rows.empty:
+        st.success("Every CAB-required change was approved before it "
+                   "started.")
+    else:
+        ui.table(shown(rows, ["change_id", "title", "change_type", "risk",
+                              "assignment_group", "application_id",
+                              "approval", "approved_at", "actual_start_at",
+                              "is_unauthorized", "is_not_approved",
+                              "is_approved_after_start"]),
+                 "unauthorized-changes")
+ui.definition("unauthorized_changes")
+
+ui.as_of_caption(status)

@@ -1,0 +1,120 @@
+"""Data: load a file (dry-run preview, then commit), the load history, a
+load's rejects, and freshness per source and table."""
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+import ingest
+from changeboard import config, db, ui
+
+SOURCE_LABELS = {
+    "csv": "Canonical CSV (one file per table, named after it)",
+    "servicenow": "ServiceNow change_request export",
+    "jira": "Jira Service Management export",
+    "mapping": "Any export, described by a mapping TOML",
+}
+FROM_NAME = "(from the file name)"
+
+st.title("Data")
+st.caption("Load an export, see what would change before committing, and "
+           "check how fresh each source is. Every load is one batch; a "
+           "failed or rejected row is kept with its reason.")
+
+st.subheader("Load a file")
+upload = st.file_uploader("File", type=["csv", "txt", "xlsx"],
+                          key="data_upload")
+left, right = st.columns(2)
+source = left.selectbox("Source", list(ingest.SOURCES), key="data_source",
+                        format_func=lambda s: SOURCE_LABELS.get(s, s))
+table = right.selectbox("Table", [FROM_NAME, *ingest.TABLES],
+                        key="data_table")
+mapping = st.file_uploader(
+    "Mapping or overrides TOML (optional; required for a mapping source)",
+    type=["toml"], key="data_mapping")
+
+
+def _load(folder: Path, *, dry_run: bool) -> ingest.Loaded:
+    path = folder / Path(upload.name).name
+    path.write_bytes(upload.getvalue())
+    options = None
+    if mapping is not None:
+        toml = folder / Path(mapping.name).name
+        toml.write_bytes(mapping.getvalue())
+        options = {"mapping": str(toml)}
+    return ingest.load_path(
+        source, path, config.DB_PATH,
+        table=None if table == FROM_NAME else table, options=options,
+        file_name=f"upload/{path.name}", dry_run=dry_run)
+
+
+def _show(result: ingest.Loaded) -> None:
+    if result.status == "failed":
+        st.error(result.error)
+        return
+    if result.status == "unchanged":
+        st.info(f"This file was already loaded as batch "
+                f"{result.already_loaded}: nothing would change.")
+        return
+    cards = st.columns(6)
+    for card, (label, value) in zip(cards, [
+            ("Read", result.rows_read), ("Loaded", result.rows_loaded),
+            ("New", result.rows_new), ("Updated", result.rows_updated),
+            ("Unchanged", result.rows_unchanged),
+            ("Rejected", result.rows_rejected)], strict=True):
+        card.metric(label, f"{value:,}")
+    for warning in result.warnings:
+        st.warning(warning)
+    if result.rows_rejected:
+        st.caption("Rejected rows by reason: " + ", ".join(
+            f"{reason} {n:,}" for reason, n in result.reasons))
+        st.caption(f"First {len(result.rejects)} rejects (row 1 = header):")
+        ui.table(result.rejects, "preview_rejects")
+
+
+if upload is not None:
+    with tempfile.TemporaryDirectory() as tmp:
+        preview = _load(Path(tmp), dry_run=True)
+    st.markdown(f"**Dry run of `{upload.name}`** (nothing written yet)")
+    _show(preview)
+    if preview.status == "dry_run" and st.button(
+            "Commit this load", key="data_commit", type="primary"):
+        with tempfile.TemporaryDirectory() as tmp:
+            committed = _load(Path(tmp), dry_run=False)
+        if committed.status == "succeeded":
+            st.success(f"Loaded as batch {committed.batch_id}: "
+                       f"{committed.rows_loaded:,} rows, "
+                       f"{committed.rows_rejected:,} rejected.")
+        else:
+            _show(committed)
+
+if db.version(config.DB_PATH) is None:
+    st.warning(f"No database at `{config.DB_PATH}` yet: the first load "
+               "creates it, or build the sample with "
+               "`python -m ingest --sample`.")
+    st.stop()
+
+st.subheader("Freshness")
+freshness = ui.query("data_freshness")
+ui.table(freshness, "data_freshness")
+dangling = ui.query("dangling_references")
+st.caption("References to rows not loaded (kept, counted here):")
+if dangling.empty:
+    st.caption("No references set yet.")
+else:
+    ui.table(dangling, "dangling_references")
+
+st.subheader("Load history")
+batches = ui.query("ingest_batches")
+if batches.empty:
+    st.caption("Nothing loaded yet.")
+    st.stop()
+ui.table(batches, "ingest_batches")
+with_rejects = batches.loc[batches["rows_rejected"].fillna(0) > 0, "batch_id"]
+if with_rejects.empty:
+    st.caption("No load has rejected rows.")
+else:
+    batch_id = st.selectbox("Rejected rows of batch", list(with_rejects),
+                            key="data_reject_batch")
+    ui.table(ui.query("ingest_rejects", batch_id=int(batch_id)),
+             f"rejects_batch_{batch_id}")

@@ -1,0 +1,308 @@
+"""Releases: cadence per application, on-time rate and slip, a timeline of
+release phases (planned vs actual) and the DORA panel."""
+import re
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+
+from changeboard import charts, ui
+
+LABELS = {
+    "release_id": "Release", "name": "Name", "release_name": "Name",
+    "application_id": "Application id", "application_name": "Application",
+    "status": "Status", "release_status": "Status",
+    "release_type": "Type", "kind": "Counted as",
+    "planned_release_at": "Planned go-live (UTC)",
+    "actual_release_at": "Actual go-live (UTC)", "slip_days": "Slip (days)",
+    "is_on_time": "On time", "n_releases": "Releases in period",
+    "n_gaps": "Gaps", "median_gap_days": "Median gap (days)",
+    "on_time_rate": "On-time rate", "n": "Released (n)",
+    "n_on_time": "On time (n)", "n_late": "Late",
+    "median_slip_days": "Median slip (days)",
+    "median_slip_days_late": "Median slip of late (days)",
+    "n_overdue_open": "Overdue, not live", "n_excluded": "Excluded",
+    "n_unclassified": "No planned date", "phase": "Phase",
+    "planned_start_at": "Planned start (UTC)",
+    "planned_end_at": "Planned end (UTC)",
+    "actual_start_at": "Actual start (UTC)",
+    "actual_end_at": "Actual end (UTC)", "is_in_progress": "In progress",
+    "end_slip_days": "End slip (days)",
+}
+RECORD_COLUMNS = ["release_id", "name", "application_name", "status",
+                  "release_type", "kind", "planned_release_at",
+                  "actual_release_at", "slip_days", "is_on_time"]
+DORA = {  # dora_summary metric -> (label, how to show the raw value, unit)
+    "deployment_frequency": ("Deployment frequency", ui.number,
+                             "median deploy days per week"),
+    "deployment_change_failure_rate": ("Change failure rate", ui.pct,
+                                       "of production deployments failed"),
+    "lead_time": ("Lead time for changes", lambda v: hours(v), "hours"),
+    "failed_change_recovery_time": ("Recovery time", lambda v: hours(v),
+                                    "median hours to restore"),
+}
+BADGE = {"elite": "green", "high": "blue", "medium": "orange", "low": "red"}
+ALL = "All releases in the period"
+ON_TIME = {"On time": charts.STATUS_COLOURS["Successful"],
+           "Late": charts.STATUS_COLOURS["Failed"]}
+PAGE_SIZE = 20
+
+
+def hours(value) -> str:
+    return "n/a" if value is None or pd.isna(value) else \
+        f"{ui.number(value)} h"
+
+
+def shown(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    return frame[columns].rename(columns=LABELS)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+
+
+def app_label(app_id, name) -> str:
+    if app_id is None or pd.isna(app_id):
+        return "(no application)"
+    return f"{name} ({app_id})" if isinstance(name, str) else str(app_id)
+
+
+def from_chart(chart_key: str, drill_key: str) -> None:
+    points = st.session_state[chart_key].selection.points
+    if points:
+        st.session_state[drill_key] = str(points[0]["y"])
+
+
+def from_table(table_key: str, drill_key: str, labels: list[str]) -> None:
+    rows = st.session_state[table_key].selection.rows
+    if rows:
+        st.session_state[drill_key] = labels[rows[0]]
+
+
+st.title("Releases")
+status = ui.data_banner()
+window = ui.period_filter()
+filters = ui.global_filters()
+if status is None:
+    st.stop()
+
+# --- cadence ------------------------------------------------------------------
+st.subheader("Release cadence")
+summary = ui.scoped("release_cadence_summary", window, filters).iloc[0]
+if summary["n_releases"] == 0:
+    st.info("No release went live in this period — widen the dates or clear "
+            "the application filter.")
+else:
+    cards = st.columns(3)
+    cards[0].metric("Releases per month",
+                    ui.number(summary["releases_per_month"]), border=True)
+    cards[1].metric("Median gap between releases",
+                    f"{ui.number(summary['median_gap_days'])} days",
+                    border=True)
+    cards[2].metric("Releases gone live", f"{int(summary['n_releases']):,}",
+                    border=True)
+    st.caption(
+        f"n = {int(summary['n_releases']):,} releases of "
+        f"{int(summary['n_applications']):,} applications (not cancelled, "
+        "not enterprise groupings) · median over "
+        f"{int(summary['n_gaps']):,} gaps between consecutive releases of the "
+        "same application" + ui.unapplied("release_cadence_summary", filters))
+    monthly = ui.scoped("release_cadence_by_month", window, filters)
+    monthly = monthly.assign(month=[
+        f"{m:%b %Y}" + ("" if complete else " (part)") for m, complete in
+        zip(pd.to_datetime(monthly["month"]), monthly["is_complete"],
+            strict=True)])
+    st.plotly_chart(
+        charts.count_bars(monthly, x="month", y="n_releases",
+                          y_title="releases gone live", x_title="month"),
+        key="cadence-chart")
+    st.caption("Releases gone live per month; (part) months are cut by "
+               "the dates.")
+    cadence = ui.scoped("release_cadence", window, filters)
+    cadence = cadence.assign(application_name=[
+        app_label(i, n) for i, n in zip(cadence["application_id"],
+                                        cadence["application_name"],
+                                        strict=True)])
+    ui.table(shown(cadence.sort_values("n_releases", ascending=False),
+                   ["application_name", "n_releases", "median_gap_days",
+                    "n_gaps"]),
+             "release-cadence-by-application", height=300,
+             column_config={"Median gap (days)":
+                            st.column_config.NumberColumn(format="%.1f")})
+    st.caption("Per application: releases gone live in the period and "
+               "the median days between consecutive releases (a gap "
+               "counts in the period of its later release).")
+ui.definition("release_cadence")
+
+# --- on time ------------------------------------------------------------------
+st.subheader("On-time releases")
+tolerance = st.columns([1, 2])[0].number_input(
+    "Tolerance (days late still on time)", 0, 60, 0, key="tolerance_days",
+    bind="query-params")
+on_time = ui.scoped("release_on_time", window, filters,
+                    tolerance_days=int(tolerance)).iloc[0]
+if on_time["n"] == 0:
+    st.info("No release with a planned date went live in this period — "
+            "widen the dates.")
+else:
+    cards = st.columns(4)
+    cards[0].metric("On-time rate", ui.pct(on_time["on_time_rate"]),
+                    border=True)
+    cards[1].metric("Median slip", f"{ui.number(on_time['median_slip_days'])}"
+                    " days", border=True, help="Signed: negative is early.")
+    cards[2].metric("Median slip of late releases",
+                    f"{ui.number(on_time['median_slip_days_late'])} days",
+                    border=True)
+    cards[3].metric("Overdue, not live", f"{int(on_time['n_overdue_open']):,}",
+                    border=True, help="Not live, not cancelled, planned "
+                    "before the end of the period.")
+    st.caption(
+        f"{int(on_time['n_on_time']):,} of n = {int(on_time['n']):,} releases"
+        f" went live on or before the planned day (+{int(tolerance)} days "
+        f"tolerance) · {int(on_time['n_unclassified']):,} without a planned "
+        f"date and {int(on_time['n_excluded']):,} cancelled or enterprise "
+        "left out. Only the latest plan is stored, so re-planning hides slip."
+        + ui.unapplied("release_on_time", filters))
+    records = ui.scoped("release_records", window, filters,
+                        tolerance_days=int(tolerance))
+    records = records.assign(application_name=[
+        app_label(i, n) for i, n in zip(records["application_id"],
+                                        records["application_name"],
+                                        strict=True)])
+    released = records[records["kind"] == "released"].assign(
+        outcome=lambda f: f["is_on_time"].map(
+            {True: "On time", False: "Late"}))
+    by_app = ui.scoped("release_on_time_by_application", window, filters,
+                       tolerance_days=int(tolerance))
+    by_app = by_app[by_app["n"] > 0].assign(application_name=lambda f: [
+        app_label(i, n) for i, n in zip(f["application_id"],
+                                        f["application_name"], strict=True)])
+    by_app = by_app.sort_values(["on_time_rate", "n"],
+                                ascending=[True, False])
+    labels = list(by_app["application_name"])
+    st.plotly_chart(
+        charts.histogram(released, x="slip_days",
+                         x_title="slip (days, negative = early)",
+                         y_title="releases", colour="outcome",
+                         colours=ON_TIME, order=list(ON_TIME),
+                         bin_size=1),
+        key="slip-chart")
+    st.caption("Slip distribution: local go-live day − planned day, one "
+               "bar per day.")
+    st.plotly_chart(
+        charts.horizontal_stacked_bars(
+            by_app, y="application_name",
+            columns={"n_on_time": "On time", "n_late": "Late"},
+            x_title="releases gone live", y_title="",
+            hover={"on_time_rate": "on-time rate"}, colours=ON_TIME),
+        key="on-time-chart", selection_mode="points",
+        on_select=partial(from_chart, "on-time-chart", "release_app"))
+    st.caption("Per application, least on time first. Select a bar or a "
+               "row to see its releases.")
+    table = shown(by_app, ["application_name", "on_time_rate", "n",
+                           "n_on_time", "n_late", "median_slip_days",
+                           "median_slip_days_late", "n_overdue_open",
+                           "n_unclassified", "n_excluded"])
+    ui.table(table, "release-on-time-by-application", key="on-time-table",
+             on_select=partial(from_table, "on-time-table", "release_app",
+                               labels),
+             selection_mode="single-row",
+             column_config={"On-time rate": st.column_config.NumberColumn(
+                 format="percent")})
+    pick = st.selectbox("Releases behind the numbers", [ALL, *labels],
+                        index=None, key="release_app", bind="query-params",
+                        placeholder="Select a bar or a row above, or pick "
+                        "here")
+    if pick:
+        rows = records if pick == ALL else \
+            records[records["application_name"] == pick]
+        st.caption(f"{len(rows):,} releases gone live in the period "
+                   f"({pick}); Counted as says which are in n.")
+        ui.table(shown(rows, RECORD_COLUMNS), f"releases-{slug(pick)}")
+ui.definition("release_on_time")
+
+# --- timeline -----------------------------------------------------------------
+st.subheader("Release timeline")
+timeline = ui.scoped("release_timeline", window, filters)
+if timeline.empty:
+    st.info("No release has a phase planned or under way in this period — "
+            "widen the dates.")
+else:
+    timeline = timeline.assign(release=[
+        f"{n} ({i})" for n, i in zip(timeline["release_name"],
+                                     timeline["release_id"], strict=True)])
+    releases = list(dict.fromkeys(timeline["release"]))
+    pages = [(i, min(i + PAGE_SIZE, len(releases)))
+             for i in range(0, len(releases), PAGE_SIZE)]
+    chosen = st.columns([1, 1])[0].selectbox(
+        "Releases shown", range(len(pages)), key="timeline_page",
+        format_func=lambda p: f"{pages[p][0] + 1}–{pages[p][1]} of "
+        f"{len(releases)} (by first phase start)")
+    first, last = pages[chosen or 0]
+    part = timeline[timeline["release"].isin(releases[first:last])]
+    st.plotly_chart(
+        charts.release_gantt(
+            part, release="release", phase="phase",
+            planned=("planned_start_at", "planned_end_at"),
+            actual=("actual_start_at", "shown_actual_end_at"),
+            window=(window["start_date"], window["end_date"]),
+            as_of=status["as_of"]),
+        key="timeline-chart")
+    in_progress = int(timeline["is_in_progress"].sum())
+    st.caption(
+        f"{len(releases):,} releases with a phase planned or under way in "
+        "the period (shaded); light bars are the plan, solid bars what "
+        f"happened. {in_progress:,} phases are in progress and drawn up to "
+        "the data's as-of time (dotted line). Narrow with the Application "
+        "filter." + ui.unapplied("release_timeline", filters))
+    with st.expander(f"The {len(timeline):,} phases of these releases"):
+        ui.table(shown(timeline, ["release_id", "release_name",
+                                  "application_name", "release_status",
+                                  "phase", "planned_start_at",
+                                  "planned_end_at", "actual_start_at",
+                                  "actual_end_at", "is_in_progress",
+                                  "end_slip_days"]),
+                 "release-timeline",
+                 column_config={"End slip (days)":
+                                st.column_config.NumberColumn(format="%.1f")})
+ui.definition("release_timeline")
+
+# --- DORA ---------------------------------------------------------------------
+st.subheader("DORA key metrics")
+dora = ui.scoped("dora_summary", window, filters)
+recovery = ui.scoped("failed_change_recovery_time", window, filters).iloc[0]
+band_set = dora["band_set"].iloc[0]
+st.caption(
+    f"Raw value first; the band is an **interpretation** under the band set "
+    f"`{band_set}` (thresholds from Apache DevLake's DORA dashboard, after "
+    "DORA's 2023 report). DORA's levels are clusters from an annual survey, "
+    "not thresholds, so read the band as a rough guide, not a grade."
+    + ui.unapplied("dora_summary", filters))
+columns = st.columns(4)
+for column, row in zip(columns, dora.itertuples(), strict=True):
+    label, fmt, unit = DORA[row.metric]
+    with column:
+        if row.metric == "failed_change_recovery_time":
+            st.metric(label, fmt(recovery["median_recovery_hours"]),
+                      border=True, help="Median hours from a failed change "
+                      "to restored service (failed_change_recovery_time).")
+            st.caption(f"{unit} · n = {int(recovery['n']):,} failed changes "
+                       "restored in the period (per change, not per "
+                       "deployment) · no band: dora_summary does not band "
+                       "it yet")
+            continue
+        st.metric(label, fmt(row.raw_value), border=True)
+        if isinstance(row.band_level, str):
+            st.markdown(f":{BADGE.get(row.band_level, 'gray')}-badge"
+                        f"[{row.band_level.capitalize()} band]")
+        parts = [unit]
+        if pd.notna(row.n):
+            parts.append(f"n = {int(row.n):,} production deployments")
+        if isinstance(row.note, str):
+            parts.append(row.note)
+        elif not isinstance(row.band_level, str):
+            parts.append("no band: no data")
+        st.caption(" · ".join(parts))
+ui.definition("dora_summary")
+
+ui.as_of_caption(status)
