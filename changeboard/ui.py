@@ -187,8 +187,9 @@ def pct(value, digits: int = 1) -> str:
         f"{100 * value:.{digits}f}%"
 
 
-def number(value, digits: int = 1) -> str:
-    return "n/a" if value is None or pd.isna(value) else f"{value:,.{digits}f}"
+def number(value, digits: int = 1, suffix: str = "") -> str:
+    return "n/a" if value is None or pd.isna(value) else \
+        f"{value:,.{digits}f}{suffix}"
 
 
 def delta_points(now, before) -> str | None:

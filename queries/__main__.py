@@ -1,5 +1,6 @@
 """python -m queries: list the metric queries or run one and print its rows."""
 import argparse
+import os
 import sys
 
 import pandas as pd
@@ -56,14 +57,21 @@ def main(argv=None) -> int:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         print(f"error: {type(exc).__name__}: {first}", file=sys.stderr)
         return 1
-    if args.format == "csv":
+    try:
+        _write(frame, args.format)
+    except BrokenPipeError:  # e.g. `| head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def _write(frame, fmt: str) -> None:
+    if fmt == "csv":
         frame.to_csv(sys.stdout, index=False)
-    elif args.format == "json":
+    elif fmt == "json":
         sys.stdout.write(frame.to_json(orient="records", date_format="iso"))
         sys.stdout.write("\n")
     else:
         _print_table(frame)
-    return 0
 
 
 def _print_table(frame) -> None:

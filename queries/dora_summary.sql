@@ -1,6 +1,7 @@
 -- One row per DORA key metric: its raw value and n, and the band level it
 -- falls in under a named band set (an interpretation, not a measurement).
 -- $start_date, $end_date: finish window in $reporting_tz, end exclusive
+--     (restoration window for failed_change_recovery_time)
 -- $reporting_tz: IANA zone of the window's dates, days and weeks (default: UTC)
 -- $application_ids: list of application ids to keep (default: null)
 -- $portfolios: list of portfolios to keep (default: null)
@@ -14,8 +15,11 @@
 -- deployment_change_failure_rate come from the same macros as their queries.
 -- Levels are tested elite -> high -> medium -> low, first match wins; no
 -- deployments or a NULL statistic -> no level; rates compare as integers
--- (20 * n_failed <= n). lead_time is stored only (no code lead time here);
--- failed_change_recovery_time is not computed by this query (NULL).
+-- (20 * n_failed <= n). lead_time is stored only (no code lead time here).
+-- failed_change_recovery_time: median_recovery_hours and its n from the
+-- failed_change_recovery_stats macro, over failed changes restored in the
+-- window (per failed change, ours; DevLake measures per incident); no
+-- failed change restored -> NULL and no level.
 with frequency as (
     select
         n,
@@ -37,6 +41,17 @@ failure as (
         deployment_change_failure(
             $start_date, $end_date, $reporting_tz, $application_ids,
             $portfolios, $profile, $attribution_inclusive
+        )
+),
+
+recovery as (
+    select
+        median_recovery_hours,
+        n
+    from
+        failed_change_recovery_stats(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, null, null, null, null
         )
 ),
 
@@ -64,6 +79,14 @@ band_inputs as (
         n_failed as numerator,
         n as denominator
     from failure
+    union all
+    select
+        'failed_change_recovery_time' as metric,
+        'median_recovery_hours' as statistic,
+        median_recovery_hours as stat_value,
+        null::bigint as numerator,
+        null::bigint as denominator
+    from recovery
 ),
 
 matched as (
@@ -125,10 +148,11 @@ keys as (
         4 as key_order,
         'failed_change_recovery_time' as metric,
         'median_recovery_hours' as statistic,
-        null as raw_value,
+        r.median_recovery_hours as raw_value,
         'hours' as unit,
-        null as n,
-        'not computed here: see failed_change_recovery_time' as note
+        r.n,
+        'per failed change (ours), not per incident as DevLake' as note
+    from recovery as r
 ),
 
 summary as (

@@ -101,7 +101,7 @@ def _visit(browser, url, name):
 def test_overview_draws_its_headlines(server, browser):
     page = _visit(browser, f"{server}/?period=last_365", "overview")
     values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
-    assert len(values) == 4 and all(v and v != "n/a" for v in values), values
+    assert len(values) == 8 and all(v and v != "n/a" for v in values), values
     assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1
     page.close()
 

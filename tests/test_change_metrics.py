@@ -689,3 +689,137 @@ def test_team_filter_narrows_every_change_query(con, given, name, column):
         assert (everyone[column].sum(), ops[column].sum()) == (2, 1)
     else:
         assert (len(everyone), ops[column].tolist()) == (2, ["Ops"])
+
+
+# --- emergency_change_ratio_by and unauthorized_changes_by ------------------
+
+@pytest.mark.parametrize("dimension, expected", [
+    ("change_type", {"emergency": (1, 1), "normal": (2, 0)}),
+    ("risk", {"low": (2, 1), None: (1, 0)}),
+    ("team", {"Ops": (2, 0), None: (1, 1)}),
+    ("application", {"A1": (2, 0), "A2": (1, 1)}),
+    ("portfolio", {"Retail": (2, 0), None: (1, 1)}),
+])
+def test_emergency_ratio_by_dimension_splits_the_headline(
+        con, given, dimension, expected):
+    breakdown_rows(given)
+    rows = db.run(con, "emergency_change_ratio_by", dimension=dimension, **JAN)
+    got = {r["dimension_value"]: (r["n"], r["n_emergency"])
+           for r in records(rows)}
+    assert got == expected
+    head = rate(con, "emergency_change_ratio")
+    for column in ("n", "n_emergency", "n_normal", "n_standard",
+                   "n_unclassified"):
+        assert rows[column].sum() == head[column], column
+
+
+def test_emergency_ratio_by_keeps_a_null_key_as_its_own_row(con, given):
+    breakdown_rows(given)
+    rows = db.run(con, "emergency_change_ratio_by", dimension="risk", **JAN)
+    assert rows["dimension_value"].tolist()[:1] == ["low"]
+    null_row = rows[rows["dimension_value"].isna()].iloc[0]
+    assert (null_row["n"], null_row["n_emergency"]) == (1, 0)
+    assert null_row["emergency_change_ratio"] == 0
+    low = rows[rows["dimension_value"] == "low"].iloc[0]
+    assert low["emergency_change_ratio"] == pytest.approx(0.5)
+
+
+def unauthorized_rows(given):
+    given("applications", [
+        {"application_id": "A1", "name": "Pay", "portfolio": "Retail"}])
+    given("changes", [
+        started("C1", approved="2026-01-15 09:00Z", assignment_group="Ops",
+                application_id="A1", risk="low"),
+        started("C2", approved="2026-01-15 09:00:01Z", assignment_group="Ops",
+                application_id="A1", change_type="emergency"),
+        started("C3", "rejected", approved=None, risk="low"),
+        started("C4", cab=False, approval="not_required",
+                assignment_group="Dev", application_id="A1"),
+        started("C5", cab=None, assignment_group="Dev", risk="high"),
+        started("C6", None, approved=None, assignment_group="Ops"),
+        started("C7", approved=None, assignment_group="Dev",
+                change_type="standard")])
+
+
+@pytest.mark.parametrize("dimension, expected", [
+    ("change_type", {"emergency": (1, 1, 0, 0), "normal": (2, 1, 1, 2),
+                     "standard": (1, 0, 0, 0)}),
+    ("risk", {"low": (2, 1, 0, 0), "high": (0, 0, 0, 1),
+              None: (2, 1, 1, 1)}),
+    ("team", {"Dev": (1, 0, 1, 1), "Ops": (2, 1, 0, 1), None: (1, 1, 0, 0)}),
+    ("application", {"A1": (2, 1, 1, 0), None: (2, 1, 0, 2)}),
+    ("portfolio", {"Retail": (2, 1, 1, 0), None: (2, 1, 0, 2)}),
+])
+def test_unauthorized_changes_by_dimension_splits_the_headline(
+        con, given, dimension, expected):
+    unauthorized_rows(given)
+    rows = db.run(con, "unauthorized_changes_by", dimension=dimension, **JAN)
+    got = {r["dimension_value"]: (r["n"], r["n_unauthorized"],
+                                  r["n_excluded"], r["n_unclassified"])
+           for r in records(rows)}
+    assert got == expected
+    head = rate(con, "unauthorized_changes")
+    for column in ("n", "n_unauthorized", "n_not_approved",
+                   "n_approved_after_start", "n_approval_time_missing",
+                   "n_excluded", "n_unclassified"):
+        assert rows[column].sum() == head[column], column
+
+
+def test_unauthorized_changes_by_keeps_a_null_key_as_its_own_row(con, given):
+    unauthorized_rows(given)
+    rows = db.run(con, "unauthorized_changes_by", dimension="team", **JAN)
+    assert rows["dimension_value"].tolist()[:2] == ["Dev", "Ops"]
+    assert rows["dimension_value"].isna().tolist() == [False, False, True]
+    null_row = rows.iloc[2]
+    assert (null_row["n"], null_row["n_not_approved"],
+            null_row["unauthorized_rate"]) == (1, 1, 1.0)
+    assert rows.iloc[1]["unauthorized_rate"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("name", [
+    "emergency_change_ratio_by", "unauthorized_changes_by"])
+def test_by_dimension_refuses_an_unknown_dimension(con, name):
+    import duckdb
+    with pytest.raises(duckdb.InvalidInputException, match="dimension must be"):
+        db.run(con, name, dimension="colour", **JAN)
+
+
+# --- schedule_adherence_records ---------------------------------------------
+
+@pytest.mark.parametrize("tolerance", [0, 15, 30])
+def test_schedule_records_are_the_rows_behind_schedule_adherence(
+        con, given, tolerance):
+    given("changes", schedule_rows())
+    rows = db.run(con, "schedule_adherence_records",
+                  tolerance_minutes=tolerance, **JAN)
+    head = rate(con, "schedule_adherence", tolerance_minutes=tolerance)
+    assert len(rows) == head["n"]
+    for flag, count in (("is_on_schedule", "n_on_schedule"),
+                        ("is_started_late", "n_started_late"),
+                        ("is_started_early", "n_started_early"),
+                        ("is_overran", "n_overran")):
+        assert rows[flag].sum() == head[count], flag
+
+
+def test_schedule_records_carry_times_delays_and_flags(con, given):
+    given("changes", schedule_rows())
+    rows = db.run(con, "schedule_adherence_records", **JAN)
+    assert rows[["change_id", "start_delay_minutes", "overrun_minutes",
+                 "is_started_late", "is_started_early", "is_overran",
+                 "is_on_schedule"]].values.tolist() == [
+        ["S1", 0, 0, False, False, False, True],
+        ["S2", 10, 0, True, False, False, False],
+        ["S3", -5, 0, False, True, False, False],
+        ["S4", 0, 30, False, False, True, False],
+        ["S5", 20, 60, True, False, True, False]]
+    assert {"planned_start_at", "planned_end_at", "actual_start_at",
+            "actual_end_at"} <= set(rows.columns)
+
+
+@pytest.mark.parametrize("name", [
+    "emergency_change_ratio_by", "unauthorized_changes_by",
+    "schedule_adherence_records"])
+def test_new_change_query_runs_on_the_sample_database(sample_db, name):
+    with db.connect(sample_db, read_only=True) as con:
+        rows = db.run(con, name, start_date="2025-01-01", end_date="2026-01-01")
+    assert list(rows.columns)

@@ -83,3 +83,14 @@ def test_db_defaults_to_the_changeboard_db_setting(tiny_db):
                  "start_date=2026-01-01", "--param", "end_date=2026-02-01",
                  "--format", "json", env=env)
     assert json.loads(result.stdout)[0]["emergency_change_ratio"] == 0.5
+
+
+def test_output_piped_into_head_ends_quietly(tiny_db):
+    command = (f"{sys.executable} -m queries change_success_rate_by_period "
+               f"--db {tiny_db} --param start_date=2000-01-01 --param "
+               "end_date=2026-12-01 --param grain=week --format csv | head -1")
+    result = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=ROOT,
+                            text=True, capture_output=True, timeout=120)
+    assert result.stdout.startswith("period_start,")
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 0

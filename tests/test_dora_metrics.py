@@ -351,11 +351,12 @@ def test_frequency_band_low_needs_data_and_none_gives_no_level(con, given,
     assert (row["band_level"], row["level_value"]) == ("low", 0)
 
 
-def test_lead_time_and_recovery_are_not_banded_here(con):
+def test_lead_time_is_never_banded_and_no_data_gives_no_level(con):
     rows = summary(con)
     assert rows.index.tolist() == [
         "deployment_frequency", "deployment_change_failure_rate", "lead_time",
         "failed_change_recovery_time"]
+    # lead time: we store no code lead time; recovery: no restored change
     assert rows.loc[["lead_time", "failed_change_recovery_time"],
                     "band_level"].isna().all()
 
@@ -379,3 +380,50 @@ def test_attribution_runs_on_the_sample_database(sample_db):
         rows = db.run(con, "incident_deployment_attribution")
     assert set(rows["how"]) <= {"explicit_deployment", "explicit_change",
                                 "inferred", "unattributed"}
+
+
+# --- failed_change_recovery_time in dora_summary ------------------------------
+
+def backed_out(change_id, hours):
+    # a backed-out change without production deployment recovers from its
+    # actual start to its back-out (its actual end)
+    from datetime import UTC, datetime, timedelta
+    start = datetime(2026, 1, 15, 10, tzinfo=UTC)
+    return {"change_id": change_id, "change_type": "normal", "state": "closed",
+            "created_at": "2025-12-01 09:00Z", "close_code": "backed_out",
+            "actual_start_at": start.isoformat(),
+            "actual_end_at": (start + timedelta(hours=hours)).isoformat()}
+
+
+@pytest.mark.parametrize("hours, level", [
+    (0.5, "elite"), (1, "high"), (23.5, "high"), (24, "medium"),
+    (167.5, "medium"), (168, "low")])
+def test_recovery_band_edges_are_strict_below_1_24_and_168_hours(
+        con, given, hours, level):
+    given("changes", [backed_out("C1", hours)])
+    row = summary(con).loc["failed_change_recovery_time"]
+    assert (row["raw_value"], row["n"], row["band_level"]) == (hours, 1, level)
+    assert (row["statistic"], row["level_statistic"], row["unit"]) == (
+        "median_recovery_hours", "median_recovery_hours", "hours")
+    assert "per failed change" in row["note"]
+
+
+def test_recovery_in_summary_is_the_median_over_changes_restored_in_window(
+        con, given):
+    # C3 is restored after the window: not in the sample
+    given("changes", [backed_out("C1", 1), backed_out("C2", 3),
+                      backed_out("C3", 24 * 20)])
+    row = summary(con).loc["failed_change_recovery_time"]
+    assert (row["raw_value"], row["n"], row["band_level"]) == (2.0, 2, "high")
+    head = db.run(con, "failed_change_recovery_time", **JAN).iloc[0]
+    assert (row["raw_value"], row["n"]) == (head["median_recovery_hours"],
+                                           head["n"])
+
+
+def test_recovery_without_a_restored_failed_change_has_no_level(con, given):
+    given("changes", [{**backed_out("C1", 1), "close_code": "unsuccessful"}])
+    given("incidents", [incident("I1", "2026-01-15 12:00Z",
+                                 caused_by_change_id="C1")])  # unresolved
+    row = summary(con).loc["failed_change_recovery_time"]
+    assert row["n"] == 0
+    assert is_null(row["raw_value"]) and is_null(row["band_level"])

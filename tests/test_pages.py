@@ -30,14 +30,18 @@ def test_page_renders_without_exception(app, page):
     assert not app.exception
 
 
-def test_overview_shows_the_four_headlines_with_their_n(app):
+def test_overview_shows_the_eight_headlines_with_their_n(app):
+    app.query_params["period"] = "last_365"
     app.run()
     labels = [m.label for m in app.metric]
-    assert labels == ["Change success rate", "Emergency ratio",
-                      "Releases per month", "Environment utilisation"]
+    assert labels == ["Change success rate", "Change failure rate",
+                      "Emergency ratio", "Deployments per day",
+                      "Median release interval", "On-time release rate",
+                      "Environment utilisation", "Conflicts ahead"]
     assert all(m.value != "n/a" for m in app.metric), [m.value for m in app.metric]
     captions = " ".join(c.value for c in app.caption)
     assert "n = " in captions and "implemented changes" in captions
+    assert captions.count("n = ") >= 7  # every rate and count shows its n
     assert "Data as of" in captions
     assert any("sample data" in i.value for i in app.info)
 
@@ -83,7 +87,7 @@ def test_global_filters_come_from_the_url_and_narrow_the_numbers(
                                       "change_types": "emergency"})
     assert app.multiselect(key="filter-change_types").value == ["emergency"]
     assert n_emergency != n_all
-    assert app.metric[1].value == "100.0%"  # only emergencies are left
+    assert app.metric[2].value == "100.0%"  # only emergencies are left
     assert any("not filtered by change type" in c.value for c in app.caption)
 
 

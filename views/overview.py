@@ -1,4 +1,7 @@
-"""Overview: headline change, release and environment numbers for a period."""
+"""Overview: the eight headline numbers of a period, each with its n, the
+change against the previous equal period and a small trend."""
+from datetime import timedelta
+
 import streamlit as st
 
 from changeboard import charts, ui
@@ -10,81 +13,135 @@ filters = ui.global_filters()
 if status is None:
     st.stop()
 before = ui.previous(window)
+days = (window["end_date"] - window["start_date"]).days
+grain = "week" if days <= 120 else "month"
 
-success, success_before = (
-    ui.scoped("change_success_rate", w, filters).iloc[0] for w in (window, before))
-emergency, emergency_before = (
-    ui.scoped("emergency_change_ratio", w, filters).iloc[0] for w in (window, before))
-releases, releases_before = (
-    ui.scoped("release_cadence_summary", w, filters).iloc[0] for w in (window, before))
-usage, usage_before = (
-    ui.scoped("environment_utilization_summary", w, filters).iloc[0]
-    for w in (window, before))
 
-st.caption(f"Deltas compare with the {(window['end_date'] - window['start_date']).days}"
-           " days before the period.")
-cards = st.columns(4)
-with cards[0]:
+def both(name: str, **extra):
+    """The query's single row for this period and for the one before."""
+    return tuple(ui.scoped(name, w, filters, **extra).iloc[0]
+                 for w in (window, before))
+
+
+def trend(frame, column: str) -> list[float]:
+    """Complete periods only, so a cut first or last period does not dip."""
+    complete = frame[frame["is_complete"]] if "is_complete" in frame else frame
+    return complete[column].fillna(0).astype(float).tolist()
+
+
+success, success_before = both("change_success_rate")
+emergency, emergency_before = both("emergency_change_ratio")
+deploys, deploys_before = both("deployment_frequency")
+cadence, cadence_before = both("release_cadence_summary")
+on_time, on_time_before = both("release_on_time")
+usage, usage_before = both("environment_utilization_summary")
+ahead = {"start_date": ui.today(), "end_date": ui.today() + timedelta(days=90)}
+conflicts = ui.scoped("booking_conflicts_by_environment", ahead, filters)
+by_period = ui.scoped("change_success_rate_by_period", window, filters,
+                      grain=grain)
+emergency_by_period = ui.scoped("emergency_change_ratio_by_period", window,
+                                filters, grain=grain)
+deploys_by_week = ui.scoped("deployment_frequency_by_week", window, filters)
+
+st.caption(f"Deltas compare with the {days} days before the period; the small "
+           f"lines show complete {grain}s (deployments: weeks).")
+row1, row2 = st.columns(4), st.columns(4)
+with row1[0]:
     st.metric(
         "Change success rate", ui.pct(success["change_success_rate"]),
         ui.delta_points(success["change_success_rate"],
                         success_before["change_success_rate"]),
-        border=True,
-        help="Implemented changes that did not fail ÷ implemented changes. "
-        "Failed: closed unsuccessful or backed out, a linked incident, or a "
-        "rolled-back deployment.")
-    st.caption(
-        f"n = {int(success['n']):,} implemented changes · "
-        f"{int(success['n_failed']):,} failed · "
-        f"{int(success['n_unclassified']):,} without an outcome")
-with cards[1]:
+        border=True, chart_data=trend(by_period, "change_success_rate"),
+        help="Implemented changes that did not fail ÷ implemented changes.")
+    st.caption(f"n = {int(success['n']):,} implemented changes · "
+               f"{int(success['n_unclassified']):,} without an outcome")
+with row1[1]:
+    st.metric(
+        "Change failure rate", ui.pct(success["change_failure_rate"]),
+        ui.delta_points(success["change_failure_rate"],
+                        success_before["change_failure_rate"]),
+        delta_color="inverse", border=True,
+        chart_data=trend(by_period, "change_failure_rate"),
+        help="Closed unsuccessful or backed out, or with a linked incident "
+        "or a rolled-back deployment ÷ implemented changes.")
+    st.caption(f"{int(success['n_failed']):,} of n = {int(success['n']):,} "
+               f"failed · {int(success['n_failed_by_incident']):,} by an "
+               "incident")
+with row1[2]:
     st.metric(
         "Emergency ratio", ui.pct(emergency["emergency_change_ratio"]),
         ui.delta_points(emergency["emergency_change_ratio"],
                         emergency_before["emergency_change_ratio"]),
         delta_color="inverse", border=True,
+        chart_data=trend(emergency_by_period, "emergency_change_ratio"),
         help="Emergency changes ÷ implemented changes of a known type.")
-    st.caption(
-        f"n = {int(emergency['n']):,} implemented changes · "
-        f"{int(emergency['n_emergency']):,} emergency")
-with cards[2]:
+    st.caption(f"{int(emergency['n_emergency']):,} of n = "
+               f"{int(emergency['n']):,} implemented changes")
+with row1[3]:
     st.metric(
-        "Releases per month", ui.number(releases["releases_per_month"]),
-        ui.delta_number(releases["releases_per_month"],
-                        releases_before["releases_per_month"]),
+        "Deployments per day", ui.number(deploys["deployments_per_day"]),
+        ui.delta_number(deploys["deployments_per_day"],
+                        deploys_before["deployments_per_day"]),
+        border=True, chart_data=trend(deploys_by_week, "n_deployments"),
+        help="Succeeded or rolled-back deployments to production ÷ days in "
+        "the period.")
+    st.caption(f"n = {int(deploys['n']):,} production deployments on "
+               f"{int(deploys['deploy_days']):,} days · median "
+               f"{ui.number(deploys['median_deploy_days_per_week'])} deploy "
+               "days a week" + ui.unapplied("deployment_frequency", filters))
+with row2[0]:
+    st.metric(
+        "Median release interval",
+        ui.number(cadence["median_gap_days"], suffix=" days"),
+        ui.delta_number(cadence["median_gap_days"],
+                        cadence_before["median_gap_days"]),
+        delta_color="inverse", border=True,
+        help="Median days between consecutive releases of the same "
+        "application, pooled over applications.")
+    st.caption(f"n = {int(cadence['n_gaps']):,} gaps · "
+               f"{int(cadence['n_releases']):,} releases of "
+               f"{int(cadence['n_applications']):,} applications"
+               + ui.unapplied("release_cadence_summary", filters))
+with row2[1]:
+    st.metric(
+        "On-time release rate", ui.pct(on_time["on_time_rate"]),
+        ui.delta_points(on_time["on_time_rate"], on_time_before["on_time_rate"]),
         border=True,
-        help="Releases gone live in the period (not cancelled, not grouping "
-        "enterprise releases) per 30.4 days.")
-    st.caption(
-        f"n = {int(releases['n_releases']):,} releases of "
-        f"{int(releases['n_applications']):,} applications · median gap "
-        f"{ui.number(releases['median_gap_days'])} days"
-        + ui.unapplied("release_cadence_summary", filters))
-with cards[3]:
+        help="Releases gone live on or before their planned date ÷ releases "
+        "gone live with a plan.")
+    st.caption(f"{int(on_time['n_on_time']):,} of n = {int(on_time['n']):,} "
+               f"on time · {int(on_time['n_overdue_open']):,} overdue, not live"
+               + ui.unapplied("release_on_time", filters))
+with row2[2]:
     st.metric(
         "Environment utilisation", ui.pct(usage["utilization"]),
         ui.delta_points(usage["utilization"], usage_before["utilization"]),
         delta_color="off", border=True,
         help="Hours with an approved booking ÷ available hours (calendar "
         "minus blackouts and maintenance), summed over environments.")
-    st.caption(
-        f"n = {int(usage['n_environments']):,} environments · "
-        f"{ui.number(usage['booked_hours'], 0)} of "
-        f"{ui.number(usage['available_hours'], 0)} h booked · "
-        f"{int(usage['n_idle']):,} idle"
-        + ui.unapplied("environment_utilization_summary", filters))
+    st.caption(f"n = {int(usage['n_environments']):,} environments · "
+               f"{int(usage['n_idle']):,} idle · "
+               f"{int(usage['n_overbooked']):,} over-booked"
+               + ui.unapplied("environment_utilization_summary", filters))
+with row2[3]:
+    n_pairs = int(conflicts["n_conflict_pairs"].sum()) if len(conflicts) else 0
+    n_envs = int((conflicts["n_conflict_pairs"] > 0).sum()) if len(
+        conflicts) else 0
+    st.metric(
+        "Conflicts ahead", f"{n_pairs:,}", border=True,
+        help="Pairs of approved or pending bookings of the same environment "
+        "that overlap beyond its capacity in the next 90 days.")
+    st.caption(f"next 90 days · on {n_envs:,} of "
+               f"{len(conflicts):,} booked environments"
+               + ui.unapplied("booking_conflicts_by_environment", filters))
 
-days = (window["end_date"] - window["start_date"]).days
-grain = "week" if days <= 120 else "month"
-trend = ui.scoped("change_success_rate_by_period", window, filters,
-                  grain=grain)
 st.subheader(f"Change outcomes per {grain}")
-if trend["n"].sum() == 0:
+if by_period["n"].sum() == 0:
     st.info("No changes were implemented in this period: widen the dates.")
 else:
     st.plotly_chart(
         charts.stacked_bars(
-            trend, x="period_label",
+            by_period, x="period_label",
             columns={"n_successful": "Successful",
                      "n_successful_with_issues": "Successful with issues",
                      "n_failed": "Failed"},
@@ -96,7 +153,9 @@ else:
         "rolled-back deployment. Periods cut by the chosen dates are partial.")
 
 for name in ("change_success_rate", "emergency_change_ratio",
-             "release_cadence_summary", "environment_utilization_summary"):
+             "deployment_frequency", "release_cadence_summary",
+             "release_on_time", "environment_utilization_summary",
+             "booking_conflicts"):
     ui.definition(name, f"How is {name.replace('_', ' ')} computed?")
 
 ui.as_of_caption(status)

@@ -796,3 +796,31 @@ case
                     cast(value as double) >= cast(threshold as double)
             end
 end;
+
+-- failed_change_recovery_stats(...): the headline of METRICS.md
+-- failed_change_recovery_time over the failed_change_recoveries macro (per
+-- failed change, ours; DevLake measures per incident): the median
+-- (quantile_cont) of recovery_hours and its n over the failed changes whose
+-- restored_at falls in [p_start_date, p_end_date) read in p_reporting_tz; a
+-- negative span is left out (n_invalid in failed_change_recovery_time).
+create or replace temp macro failed_change_recovery_stats(
+    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+    p_portfolios, p_teams, p_change_types, p_tiers, p_failure_min_priority
+) as table
+with measured as (
+    select r.recovery_hours
+    from
+        failed_change_recoveries(
+            p_application_ids, p_portfolios, p_teams, p_change_types,
+            p_tiers, p_failure_min_priority
+        ) as r
+    where
+        r.restored_at >= local_midnight(p_start_date, p_reporting_tz)
+        and r.restored_at < local_midnight(p_end_date, p_reporting_tz)
+        and r.recovery_hours >= 0
+)
+
+select
+    quantile_cont(recovery_hours, 0.5) as median_recovery_hours,
+    count(*) as n
+from measured;
