@@ -226,14 +226,29 @@ def definition(name: str, label: str = "How is this computed?") -> None:
                    f"`python -m queries {name} --param ...`")
 
 
-def table(frame: pd.DataFrame, file_stem: str, **kwargs) -> None:
-    """A table with CSV and XLSX downloads of exactly the rows shown."""
-    st.dataframe(frame, hide_index=True, **kwargs)
-    left, right, _ = st.columns([1, 1, 6])
-    left.download_button("CSV", reports.csv_bytes(frame),
-                         f"{file_stem}.csv", "text/csv",
-                         key=f"csv-{file_stem}", on_click="ignore")
-    right.download_button(
-        "XLSX", reports.xlsx_bytes(frame), f"{file_stem}.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key=f"xlsx-{file_stem}", on_click="ignore")
+PARQUET_ROWS = 5_000  # from this many rows a Parquet download is offered too
+
+
+def table(frame: pd.DataFrame, file_stem: str, **kwargs):
+    """A table with CSV and XLSX (and, when large, Parquet) downloads of
+    exactly the rows shown; the files are built only when clicked."""
+    shown = st.dataframe(frame, hide_index=True, **kwargs)
+    downloads(frame, file_stem)
+    return shown
+
+
+def downloads(frame: pd.DataFrame, file_stem: str) -> None:
+    """CSV / XLSX / Parquet buttons for a frame shown some other way."""
+    buttons = [("CSV", reports.csv_bytes, "csv", "text/csv"),
+               ("XLSX", reports.xlsx_bytes, "xlsx", "application/"
+                "vnd.openxmlformats-officedocument.spreadsheetml.sheet")]
+    if len(frame) >= PARQUET_ROWS:
+        buttons.append(("Parquet", reports.parquet_bytes, "parquet",
+                        "application/vnd.apache.parquet"))
+    columns = st.columns([1] * len(buttons) + [8 - len(buttons)])
+    for column, (label, render, suffix, mime) in zip(columns, buttons,
+                                                     strict=False):
+        column.download_button(
+            label, lambda render=render: render(frame),
+            f"{file_stem}.{suffix}", mime, key=f"{suffix}-{file_stem}",
+            on_click="ignore")

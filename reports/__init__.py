@@ -43,3 +43,10 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
         _naive_utc(neutralise(frame)).to_excel(
             writer, sheet_name=sheet[:31], index=False)
     return buffer.getvalue()
+
+
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
+    """Parquet keeps types and time zones; no spreadsheet runs its cells."""
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()

@@ -58,3 +58,28 @@ def test_xlsx_cells_are_text_not_formulas(frame):
     sheet = load_workbook(io.BytesIO(reports.xlsx_bytes(frame))).active
     assert sheet["B2"].data_type == "s"
     assert sheet["B2"].value.startswith("'=")
+
+
+def test_parquet_export_keeps_rows_types_and_time_zones(frame):
+    back = pd.read_parquet(io.BytesIO(reports.parquet_bytes(frame)))
+    pd.testing.assert_frame_equal(back, frame, check_dtype=False)
+    assert str(back["closed_at"].dt.tz) == "UTC"
+
+
+def test_large_tables_also_offer_parquet(sample_db, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from changeboard import config, ui
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    script = Path(__file__).with_name("data") / "table_app.py"
+    app = AppTest.from_file(str(script), default_timeout=60)
+    app.session_state["rows"] = ui.PARQUET_ROWS
+    app.run()
+    assert not app.exception
+    labels = [b.label for b in app.get("download_button")]
+    assert labels == ["CSV", "XLSX", "Parquet"]
+    app.session_state["rows"] = 10
+    app.run()
+    assert [b.label for b in app.get("download_button")] == ["CSV", "XLSX"]

@@ -5,7 +5,6 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-import reports
 from changeboard import env_charts, ui
 
 st.title("Environments")
@@ -17,17 +16,6 @@ if status is None:
 
 MATRIX_DAYS = 182  # the matrix looks ahead: [today, today + 6 months)
 NO_SELECTION = "(all groups)"
-
-
-def downloads(frame: pd.DataFrame, file_stem: str) -> None:
-    """CSV and XLSX of a table drawn with a Styler, as ui.table adds them."""
-    left, right, _ = st.columns([1, 1, 6])
-    left.download_button("CSV", reports.csv_bytes(frame), f"{file_stem}.csv",
-                         "text/csv", key=f"csv-{file_stem}", on_click="ignore")
-    right.download_button(
-        "XLSX", reports.xlsx_bytes(frame), f"{file_stem}.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key=f"xlsx-{file_stem}", on_click="ignore")
 
 
 def selected(key: str) -> tuple[list[int], list]:
@@ -216,7 +204,7 @@ with tabs[0]:
             column_config=config, key="impact_matrix", on_select="rerun",
             selection_mode=["single-row", "single-cell"],
             height=min(640, 75 + 35 * len(grid)))
-        downloads(env_charts.export_grid(grid, columns, key),
+        ui.downloads(env_charts.export_grid(grid, columns, key),
                   "environment_impact_matrix")
 
         # drill-down: the bookings behind the selected cell, row or column
