@@ -43,9 +43,24 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False):
     con.execute("set TimeZone = 'UTC'")
     if not read_only:
         migrate(con)
+    elif _version_of(con) < SCHEMA_VERSION:
+        # a file published by an older Changeboard: upgrade it once, the same
+        # safe way a load publishes, then read the upgraded file
+        con.close()
+        with publish(path):
+            pass
+        return connect(path, read_only=True)
     for macros in sorted(MACROS.glob("*.sql")):
         con.execute(macros.read_text())
     return con
+
+
+def _version_of(con) -> int:
+    try:
+        found = con.execute("select max(version) from schema_version")
+    except duckdb.CatalogException:  # no schema at all yet
+        return 0
+    return found.fetchone()[0] or 0
 
 
 def migrate(con) -> int:

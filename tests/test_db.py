@@ -144,3 +144,18 @@ def test_a_reader_keeps_its_snapshot_while_a_new_file_is_published(tmp_path):
     reader.close()
     with db.connect(path, read_only=True) as fresh:
         assert fresh.execute("select count(*) from applications").fetchone() == (2,)
+
+
+def test_reading_a_file_of_an_older_schema_upgrades_it_first(tmp_path, monkeypatch):
+    path = tmp_path / "cb.duckdb"
+    with db.publish(path) as con:
+        con.execute("insert into applications (application_id, name) "
+                    "values ('A1', 'Payments')")
+    monkeypatch.setattr(db, "SCHEMA_VERSION", db.SCHEMA_VERSION + 1)
+    monkeypatch.setitem(db.MIGRATIONS, db.SCHEMA_VERSION,
+                        "alter table applications add column x_tag varchar")
+    with db.connect(path, read_only=True) as con:
+        assert con.execute("select max(version) from schema_version").fetchone() \
+            == (db.SCHEMA_VERSION,)
+        assert con.execute("select application_id, x_tag from applications"
+                           ).fetchall() == [("A1", None)]
