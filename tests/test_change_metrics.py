@@ -823,3 +823,42 @@ def test_new_change_query_runs_on_the_sample_database(sample_db, name):
     with db.connect(sample_db, read_only=True) as con:
         rows = db.run(con, name, start_date="2025-01-01", end_date="2026-01-01")
     assert list(rows.columns)
+
+
+# --- unauthorized_changes_by_period -----------------------------------------
+
+def test_unauthorized_by_period_is_zero_filled_and_adds_up(con, given):
+    given("changes", [
+        started("C1", approved="2024-12-30 09:00Z", start="2024-12-31 09:00Z"),
+        started("C2", approved="2025-01-15 09:00Z", start="2025-01-14 09:00Z"),
+        started("C3", "rejected", approved=None, start="2025-01-15 09:00Z"),
+        started("C4", cab=False, start="2025-01-01 09:00Z"),
+        started("C5", None, approved=None, start="2025-01-02 09:00Z")])
+    window = {"start_date": "2024-12-30", "end_date": "2025-01-17"}
+    rows = db.run(con, "unauthorized_changes_by_period", grain="week",
+                  **window)
+    counts = ["n", "n_unauthorized", "n_not_approved",
+              "n_approved_after_start", "n_approval_time_missing",
+              "n_excluded", "n_unclassified"]
+    assert rows[["period_label", "is_complete", *counts]].values.tolist() == [
+        ["2025-W01", True, 1, 0, 0, 0, 0, 1, 1],
+        ["2025-W02", True, 0, 0, 0, 0, 0, 0, 0],
+        ["2025-W03", False, 2, 2, 1, 1, 0, 0, 0]]
+    assert rows["unauthorized_rate"].tolist()[2] == pytest.approx(1.0)
+    assert rows["unauthorized_rate"].isna().tolist() == [False, True, False]
+    head = db.run(con, "unauthorized_changes", **window).iloc[0]
+    for column in counts:
+        assert rows[column].sum() == head[column], column
+
+
+def test_unauthorized_by_period_refuses_an_unknown_grain(con):
+    import duckdb
+    with pytest.raises(duckdb.InvalidInputException, match="grain must be"):
+        db.run(con, "unauthorized_changes_by_period", grain="day", **JAN)
+
+
+def test_unauthorized_by_period_runs_on_the_sample_database(sample_db):
+    with db.connect(sample_db, read_only=True) as con:
+        rows = db.run(con, "unauthorized_changes_by_period",
+                      start_date="2025-01-01", end_date="2026-01-01")
+    assert list(rows.columns)

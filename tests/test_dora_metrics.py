@@ -427,3 +427,84 @@ def test_recovery_without_a_restored_failed_change_has_no_level(con, given):
     row = summary(con).loc["failed_change_recovery_time"]
     assert row["n"] == 0
     assert is_null(row["raw_value"]) and is_null(row["band_level"])
+
+
+# --- deployment_change_failure_rate by period and by application ------------
+
+Q1 = {"start_date": "2026-01-01", "end_date": "2026-04-01"}
+
+
+def cfr_split_rows(given):
+    given("deployments", [
+        dep("D1", "2026-01-05 10:00Z", "rolled_back"),
+        dep("D2", "2026-01-20 10:00Z"),  # I1 is inferred to it
+        dep("D3", "2026-03-03 10:00Z", "failed", app="B"),  # excluded
+        dep("D4", "2026-03-04 10:00Z", app="B"),
+        dep("D5", "2026-03-10 10:00Z", app="B")])
+    given("incidents", [incident("I1", "2026-01-21 10:00Z"),
+                        incident("I2", "2026-03-05 10:00Z", app="C"),
+                        incident("I3", "2026-03-06 10:00Z", app=None)])
+
+
+CFR_COUNTS = ["n", "n_failed", "n_failed_by_rollback", "n_failed_by_incident",
+              "n_inferred", "n_incidents_unattributed", "n_excluded",
+              "n_unclassified"]
+
+
+def test_cfr_by_period_is_zero_filled_and_adds_up_to_the_headline(
+        con, given, envs):
+    cfr_split_rows(given)
+    rows = db.run(con, "deployment_change_failure_rate_by_period",
+                  grain="month", **Q1)
+    assert rows[["period_label", *CFR_COUNTS]].values.tolist() == [
+        ["2026-01", 2, 2, 1, 1, 1, 0, 0, 0],
+        ["2026-02", 0, 0, 0, 0, 0, 0, 0, 0],
+        ["2026-03", 2, 0, 0, 0, 0, 2, 1, 0]]
+    assert rows["is_complete"].tolist() == [True, True, True]
+    assert rows["rate"].tolist()[0] == pytest.approx(1.0)
+    assert rows["rate"].isna().tolist() == [False, True, False]
+    head = db.run(con, "deployment_change_failure_rate", **Q1).iloc[0]
+    for column in CFR_COUNTS:
+        assert rows[column].sum() == head[column], column
+    assert (head["n"], head["n_failed"]) == (4, 2)
+
+
+def test_cfr_by_period_flags_weeks_cut_by_the_window(con, given, envs):
+    given("deployments", [dep("D1", "2026-01-02 10:00Z")])
+    rows = db.run(con, "deployment_change_failure_rate_by_period",
+                  grain="week", start_date="2026-01-01",
+                  end_date="2026-01-14")
+    assert rows[["period_label", "n", "is_complete"]].values.tolist() == [
+        ["2026-W01", 1, False], ["2026-W02", 0, True], ["2026-W03", 0, False]]
+
+
+def test_cfr_by_period_refuses_an_unknown_grain(con):
+    with pytest.raises(duckdb.InvalidInputException, match="grain must be"):
+        db.run(con, "deployment_change_failure_rate_by_period", grain="day",
+               **JAN)
+
+
+def test_cfr_by_application_splits_the_headline_with_a_null_row(
+        con, given, envs):
+    cfr_split_rows(given)
+    rows = db.run(con, "deployment_change_failure_rate_by_application", **Q1)
+    assert is_null(rows["application_id"].iloc[-1])
+    rows["application_id"] = rows["application_id"].fillna("<null>")
+    assert rows[["application_id", *CFR_COUNTS]].values.tolist() == [
+        ["A", 2, 2, 1, 1, 1, 0, 0, 0],
+        ["B", 2, 0, 0, 0, 0, 0, 1, 0],
+        ["C", 0, 0, 0, 0, 0, 1, 0, 0],
+        ["<null>", 0, 0, 0, 0, 0, 1, 0, 0]]
+    assert rows["rate"].isna().tolist() == [False, False, True, True]
+    head = db.run(con, "deployment_change_failure_rate", **Q1).iloc[0]
+    for column in CFR_COUNTS:
+        assert rows[column].sum() == head[column], column
+
+
+@pytest.mark.parametrize("name", [
+    "deployment_change_failure_rate_by_period",
+    "deployment_change_failure_rate_by_application"])
+def test_cfr_split_runs_on_the_sample_database(sample_db, name):
+    with db.connect(sample_db, read_only=True) as con:
+        rows = db.run(con, name, start_date="2025-01-01", end_date="2026-01-01")
+    assert list(rows.columns)
