@@ -232,9 +232,24 @@ PARQUET_ROWS = 5_000  # from this many rows a Parquet download is offered too
 def table(frame: pd.DataFrame, file_stem: str, **kwargs):
     """A table with CSV and XLSX (and, when large, Parquet) downloads of
     exactly the rows shown; the files are built only when clicked."""
-    shown = st.dataframe(frame, hide_index=True, **kwargs)
+    config = {c: st.column_config.Column(label=human(c))
+              for c in frame.columns if "_" in str(c) or str(c) == "n"}
+    config.update(kwargs.pop("column_config", None) or {})
+    kwargs.setdefault("placeholder", "–")
+    shown = st.dataframe(frame, hide_index=True, column_config=config,
+                         **kwargs)
     downloads(frame, file_stem)
     return shown
+
+
+def human(column: str) -> str:
+    """A column's label: `n_failed` -> 'Failed (n)', `table_name` -> 'Table name'."""
+    name = str(column)
+    if name == "n":
+        return "n"
+    if name.startswith("n_"):
+        return f"{name[2:].replace('_', ' ').capitalize()} (n)"
+    return name.replace("_", " ").capitalize()
 
 
 def downloads(frame: pd.DataFrame, file_stem: str) -> None:

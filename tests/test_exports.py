@@ -83,3 +83,11 @@ def test_large_tables_also_offer_parquet(sample_db, monkeypatch):
     app.session_state["rows"] = 10
     app.run()
     assert [b.label for b in app.get("download_button")] == ["CSV", "XLSX"]
+
+
+def test_columns_get_human_labels():
+    from changeboard import ui
+    assert ui.human("n_failed") == "Failed (n)"
+    assert ui.human("table_name") == "Table name"
+    assert ui.human("n") == "n"
+    assert ui.human("Release") == "Release"
