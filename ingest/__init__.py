@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
 
@@ -58,15 +59,23 @@ def load_path(source: str, path: str | Path, db_path=None, *,
     path = Path(path)
     file_name = file_name or str(path)
     db_path = Path(db_path or config.DB_PATH)
-    digest = sha256(path) if path.exists() else None
     module = None
-    try:
-        module = adapter(source)
-        frame = module.read(path, table=table, options=options)
-    except FileError as exc:
+    # hash the file while the adapter reads it (hashlib and file reads
+    # release the GIL)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hashing = pool.submit(sha256, path) if path.exists() else None
+        try:
+            module = adapter(source)
+            frame = module.read(path, table=table, options=options)
+        except FileError as exc:
+            error = exc
+        else:
+            error = None
+        digest = hashing.result() if hashing is not None else None
+    if error is not None:
         guess = table or getattr(module, "TABLE", None) or _guess(path)
         return fail(db_path, source=source, table=guess,
-                    file_name=file_name, sha256=digest, error=str(exc),
+                    file_name=file_name, sha256=digest, error=str(error),
                     dry_run=dry_run)
     frame.attrs.setdefault("source", getattr(module, "SOURCE", source))
     frame.attrs.setdefault("table", table or getattr(module, "TABLE", None))

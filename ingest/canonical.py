@@ -30,13 +30,16 @@ def read(path, *, table: str | None = None, options=None) -> pd.DataFrame:
     table = table or schema.table_for(path)
     spec = schema.describe(table)
     name = path.name
+    mapped = _mapped(path, name, table, spec)
+    if mapped is not None:
+        return _finish(name, table, *mapped)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise FileError(f"{name}: cannot read the file: {exc}") from exc
     if data.startswith(_BOM):
         data = data[len(_BOM):]
-    if not data.strip():
+    if not data or data.isspace():  # (no stripped copy of a large file)
         raise FileError(f"{name}: the file is empty (no header row)")
     nul = data.find(b"\x00")
     if nul >= 0:
@@ -53,6 +56,45 @@ def read(path, *, table: str | None = None, options=None) -> pd.DataFrame:
         frame = _fast(data, header)
     if frame is None:
         frame = _slow(name, _decode(name, data), header)
+    return _finish(name, table, frame, keep, warnings)
+
+
+def _mapped(path: Path, name: str, table: str, spec):
+    """A large, clean file read by pyarrow straight from a memory map (no
+    copy of the file in memory): (frame, keep, warnings), or None for any
+    file that needs the checks and messages of the path through bytes."""
+    import mmap
+
+    try:
+        if not path.is_file() or path.stat().st_size < FAST_BYTES:
+            return None
+        with open(path, "rb") as handle:
+            view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+    start = len(_BOM) if view[:len(_BOM)] == _BOM else 0
+    header_end = view.find(b"\n", start)
+    if (len(view) - start < FAST_BYTES or header_end < 0
+            or view[start:start + (1 << 16)].isspace()
+            or view.find(b"\x00", start) >= 0):
+        return None
+    header_line = view[start:header_end]
+    if b'"' in header_line:
+        return None
+    header = _header(name, _decode(name, header_line).rstrip("\r"))
+    keep, warnings = _check_header(name, table, spec, header)
+    with memoryview(view) as buffer:
+        frame = _fast(buffer[start:], header)
+    try:
+        view.close()
+    except BufferError:  # pyarrow still holds a view; the map closes with it
+        pass
+    if frame is None:
+        return None
+    return frame, keep, warnings
+
+
+def _finish(name, table, frame, keep, warnings) -> pd.DataFrame:
     frame = frame[[c for c in frame.columns
                    if c in keep or c in ("row_number", "raw_record",
                                          "_reject", "_reject_column",
@@ -114,7 +156,7 @@ def _check_header(name, table, spec, header) -> tuple[set[str], list[str]]:
     return {c for c in header if c not in IGNORED}, warnings
 
 
-def _fast(data: bytes, header: list[str]) -> pd.DataFrame | None:
+def _fast(data, header: list[str]) -> pd.DataFrame | None:
     """pyarrow's reader; None when it refuses the file (the slow path then
     reports the exact row)."""
     import pyarrow as pa

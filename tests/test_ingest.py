@@ -407,3 +407,31 @@ def test_cli_exits_non_zero_on_a_failed_file_and_dry_run_writes_nothing(
     assert dry.returncode == 0 and "nothing was written" in dry.stdout
     assert not (tmp_path / "dry.duckdb").exists() or rows(
         tmp_path / "dry.duckdb", "select count(*) from changes") == [(0,)]
+
+
+@pytest.mark.parametrize("name", sorted(
+    p.name for p in (Path(__file__).parent / "data" / "bad").glob("*.csv")))
+def test_large_files_read_in_place_give_what_the_byte_path_gives(
+        name, monkeypatch):
+    # large files (>= FAST_BYTES) are read from a memory map; with the
+    # threshold lowered, every corpus file must come out the same both ways
+    from ingest import canonical
+    from ingest.errors import FileError
+    path = Path(__file__).parent / "data" / "bad" / name
+    monkeypatch.setattr(canonical, "FAST_BYTES", 1)
+
+    def outcome():
+        try:
+            return canonical.read(path, table="changes" if name.startswith(
+                "ch") else None)
+        except FileError as exc:
+            return str(exc)
+
+    mapped = outcome()
+    monkeypatch.setattr(canonical, "_mapped", lambda *args: None)
+    through_bytes = outcome()
+    if isinstance(mapped, str):
+        assert mapped == through_bytes
+    else:
+        pd.testing.assert_frame_equal(mapped, through_bytes)
+        assert mapped.attrs == through_bytes.attrs
