@@ -23,7 +23,8 @@
 -- demand_ratio = sum of |booking within A| over approved and pending
 -- / (capacity * |A|), may exceed 1. |A| = 0 gives NULL ratios.
 -- n = n_bookings (approved) + n_pending with time in W; n_excluded: rejected
--- or cancelled bookings with time in W.
+-- or cancelled bookings with time in W. is_idle: available time, none booked;
+-- is_overbooked: demand_ratio > 1.
 with per_environment as (
     select
         environment_id,
@@ -40,6 +41,8 @@ with per_environment as (
         utilization,
         slot_utilization,
         demand_ratio,
+        is_idle,
+        is_overbooked,
         n,
         n_bookings,
         n_pending,

@@ -28,6 +28,8 @@ with per_environment as (
         capacity_hours,
         demand_hours,
         demand_ratio,
+        is_idle,
+        is_overbooked,
         n,
         n_bookings,
         n_pending,
@@ -55,11 +57,9 @@ rolled_up as (
         sum(slot_hours)
         / nullif(sum(capacity_hours), 0) as slot_utilization,
         sum(demand_hours) / nullif(sum(capacity_hours), 0) as demand_ratio,
+        count(distinct environment_id) filter (where is_idle) as n_idle,
         count(distinct environment_id) filter (
-            where available_hours > 0 and booked_hours = 0
-        ) as n_idle,
-        count(distinct environment_id) filter (
-            where demand_ratio > 1
+            where is_overbooked
         ) as n_overbooked,
         cast(sum(n) as bigint) as n,
         cast(sum(n_bookings) as bigint) as n_bookings,

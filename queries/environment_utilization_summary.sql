@@ -37,11 +37,9 @@ rolled_up as (
         sum(slot_hours)
         / nullif(sum(capacity_hours), 0) as slot_utilization,
         sum(demand_hours) / nullif(sum(capacity_hours), 0) as demand_ratio,
+        count(distinct environment_id) filter (where is_idle) as n_idle,
         count(distinct environment_id) filter (
-            where available_hours > 0 and booked_hours = 0
-        ) as n_idle,
-        count(distinct environment_id) filter (
-            where demand_ratio > 1
+            where is_overbooked
         ) as n_overbooked,
         coalesce(cast(sum(n) as bigint), 0) as n,
         coalesce(cast(sum(n_bookings) as bigint), 0) as n_bookings,

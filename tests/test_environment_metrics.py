@@ -997,3 +997,26 @@ def test_new_environment_queries_run_on_the_sample_database(sample_db, name):
         rows = db.run(con, name, start_date="2025-01-01",
                       end_date="2025-07-01")
     assert list(rows.columns)
+
+
+def test_each_environment_says_whether_it_is_idle_or_over_booked(con, given):
+    given("environments", [
+        {"environment_id": e, "name": e, "tier": "uat", "capacity": 1}
+        for e in ("IDLE", "BUSY", "OVER")])
+    given("environment_bookings", [
+        {"booking_id": "B1", "environment_id": "BUSY", "status": "approved",
+         "start_at": "2026-01-05 00:00Z", "end_at": "2026-01-06 00:00Z"},
+        {"booking_id": "B2", "environment_id": "OVER", "status": "approved",
+         "start_at": "2026-01-01 00:00Z", "end_at": "2026-02-01 00:00Z"},
+        {"booking_id": "B3", "environment_id": "OVER", "status": "pending",
+         "start_at": "2026-01-10 00:00Z", "end_at": "2026-01-12 00:00Z"},
+    ])
+    rows = db.run(con, "environment_utilization", start_date="2026-01-01",
+                  end_date="2026-02-01").set_index("environment_id")
+    assert rows["is_idle"].to_dict() == {"BUSY": False, "IDLE": True,
+                                         "OVER": False}
+    assert rows["is_overbooked"].to_dict() == {"BUSY": False, "IDLE": False,
+                                               "OVER": True}
+    summary = db.run(con, "environment_utilization_summary",
+                     start_date="2026-01-01", end_date="2026-02-01").iloc[0]
+    assert (summary["n_idle"], summary["n_overbooked"]) == (1, 1)

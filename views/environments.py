@@ -328,11 +328,9 @@ with tabs[2]:
 
     st.subheader("Per environment")
     usage_rows = ui.scoped("environment_utilization", window, filters)
-    # the flags of environment_utilization_by_group's n_idle / n_overbooked
     usage_rows["flag"] = ""
-    usage_rows.loc[(usage_rows["available_hours"] > 0)
-                   & (usage_rows["booked_hours"] == 0), "flag"] = "Idle"
-    usage_rows.loc[usage_rows["demand_ratio"] > 1, "flag"] = "Over-booked"
+    usage_rows.loc[usage_rows["is_idle"], "flag"] = "Idle"
+    usage_rows.loc[usage_rows["is_overbooked"], "flag"] = "Over-booked"
     overbooked = usage_rows[usage_rows["flag"] == "Over-booked"]
     if not overbooked.empty:
         st.warning("Over-booked (demand above capacity): " + ", ".join(

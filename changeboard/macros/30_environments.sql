@@ -313,6 +313,12 @@ select
         as slot_utilization,
     u.demand_seconds / nullif(e.capacity * u.available_seconds, 0)
         as demand_ratio,
+    -- idle: available but never booked; over-booked: demand above capacity
+    coalesce(u.available_seconds, 0) > 0
+    and coalesce(u.booked_seconds, 0) = 0 as is_idle,
+    coalesce(
+        u.demand_seconds > e.capacity * u.available_seconds, false
+    ) as is_overbooked,
     coalesce(c.n, 0) as n,
     coalesce(c.n_approved, 0) as n_bookings,
     coalesce(c.n_pending, 0) as n_pending,
