@@ -84,7 +84,9 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     options: `date_format` (str or list, default `%Y-%m-%d %H:%M:%S`),
     `timezone` (IANA, default UTC), `sheet` (XLSX), `id_prefix` (for a
     second instance), `encoding` (list), `values` (site overrides:
-    {canonical column: {source value: code}}, e.g. "Backed Out").
+    {canonical column: {source value: code}}, e.g. "Backed Out"),
+    `columns` (site fields: {canonical column: header or [headers]}, tried
+    before the built-in headers, e.g. {"release_id": "u_release"}).
     """
     options = dict(options or {})
     formats = options.get("date_format", DATE_FORMAT)
@@ -97,9 +99,10 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     else:
         raw = frames.read_delimited(path, encodings=options.get(
             "encoding", ENCODINGS))
-    frames.repeated_headers(raw, {h for hs in COLUMNS.values() for h in hs})
-    _same_column_twice(raw)
-    frame, used = frames.select(raw, COLUMNS)
+    columns = _columns(options.get("columns"))
+    frames.repeated_headers(raw, {h for hs in columns.values() for h in hs})
+    _same_column_twice(raw, columns)
+    frame, used = frames.select(raw, columns)
     if "change_id" not in frame:
         raise frames.FileError(
             f"{raw.name}: missing required column number (found: "
@@ -160,13 +163,28 @@ def _cancelled_and_approval(frame: pd.DataFrame) -> None:
         frame["approved_at"] = frame["approved_at"].where(keep, None)
 
 
+def _columns(extra) -> dict[str, tuple[str, ...]]:
+    """COLUMNS with site headers first; an unknown canonical column fails."""
+    columns = dict(COLUMNS)
+    known = frames.schema()[TABLE]
+    for canonical, headers in (extra or {}).items():
+        if canonical not in known or canonical in frames.LINEAGE:
+            raise frames.FileError(
+                f"overrides: unknown changes column {canonical!r}"
+                f"{frames.closest(canonical, known)}")
+        headers = (headers,) if isinstance(headers, str) else tuple(headers)
+        columns[canonical] = headers + tuple(
+            h for h in columns.get(canonical, ()) if h not in headers)
+    return columns
+
+
 def _positions(raw, headers) -> set[int]:
     return {i for h in headers for i in raw.positions(h)}
 
 
-def _same_column_twice(raw) -> None:
+def _same_column_twice(raw, columns) -> None:
     """Field name and label of one field both present is a repeated column."""
-    for canonical, headers in COLUMNS.items():
+    for canonical, headers in columns.items():
         if canonical == "created_at":
             continue  # opened_at, else sys_created_on: both may be exported
         found = [raw.header[i] for i in sorted(_positions(raw, headers))]

@@ -659,3 +659,23 @@ def test_bpic2014_loads_through_the_loader(tmp_path):
                               options={"mapping": "bpic2014"})
     assert result.status == "succeeded", result.error
     assert (result.rows_loaded, result.rows_rejected) == (17_262, 0)
+
+
+def test_servicenow_site_columns_map_custom_fields(tmp_path):
+    path = tmp_path / "sn.csv"
+    path.write_text("number,type,state,opened_at,u_release,u_environment\n"
+                    "CHG1,Normal,Closed,2024-03-12 15:15:00,R1,prod\n",
+                    encoding="utf-8")
+    frame = servicenow.read(path, options={"columns": {
+        "release_id": "u_release", "environment_id": ["u_environment"]}})
+    assert frame.loc[0, "release_id"] == "R1"
+    assert frame.loc[0, "environment_id"] == "prod"
+    assert not any("ignored" in w for w in frame.attrs["warnings"])
+
+
+def test_servicenow_site_column_with_unknown_canonical_name_fails(tmp_path):
+    path = tmp_path / "sn.csv"
+    path.write_text("number,type,state,opened_at\nCHG1,Normal,Closed,"
+                    "2024-03-12 15:15:00\n", encoding="utf-8")
+    with pytest.raises(FileError, match="release_idd.*did you mean 'release_id'"):
+        servicenow.read(path, options={"columns": {"release_idd": "u_rel"}})
