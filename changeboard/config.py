@@ -28,3 +28,19 @@ CAB_WEEKDAYS = _setting(
 CAB_TIME = _setting(
     "CHANGEBOARD_CAB_TIME", "10:00",
     "time the CAB meets, HH:MM in the reporting time zone")
+SERVICENOW_INSTANCE = _setting(
+    "CHANGEBOARD_SERVICENOW_INSTANCE", "",
+    "ServiceNow instance for `python -m ingest servicenow-api`: a name "
+    "(`acme` = https://acme.service-now.com) or a base URL")
+JIRA_URL = _setting(
+    "CHANGEBOARD_JIRA_URL", "",
+    "Jira base URL for `python -m ingest jira-api`, e.g. "
+    "https://acme.atlassian.net")
+JIRA_JQL = _setting(
+    "CHANGEBOARD_JIRA_JQL", "project = CHG AND issuetype = Change",
+    "JQL selecting change issues; the sync adds the `updated` bound and order")
+
+
+def env(name: str) -> str:
+    """A setting's value now (tests and long-lived processes may change it)."""
+    return os.environ.get(name, SETTINGS[name][0])

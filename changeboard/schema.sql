@@ -213,3 +213,25 @@ create table if not exists ingest_rejects (
     -- schema version 2: the reason in words (allowed codes, owning source)
     detail varchar
 );
+
+-- schema version 3: one row per API sync run (python -m ingest servicenow-api
+-- | jira-api); its pages are committed as ingest_batches with file_name =
+-- endpoint. Never holds credentials.
+create table if not exists api_syncs (
+    sync_id integer primary key,
+    source varchar not null,
+    endpoint varchar not null,
+    started_at timestamptz not null,
+    finished_at timestamptz,
+    status varchar not null
+        check (status in ('running', 'succeeded', 'failed')),
+    since_at timestamptz,
+    cursor_at timestamptz,
+    watermark_at timestamptz,
+    pages integer not null default 0,
+    records_read integer not null default 0,
+    rows_loaded integer not null default 0,
+    rows_rejected integer not null default 0,
+    batches integer not null default 0,
+    error varchar
+);

@@ -1,7 +1,9 @@
 """python -m ingest: load files of one source, or rebuild the sample database."""
 import argparse
+import logging
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import ingest
@@ -40,15 +42,68 @@ def _summary(results) -> None:
                           + (f" ({row.detail})" if row.detail else ""))
 
 
+API_SOURCES = ("servicenow-api", "jira-api")
+
+
+def _since(text: str) -> str:
+    """--since as UTC `YYYY-MM-DD HH:MM:SS`: a date, a time, or ISO-8601
+    with an offset (no offset: UTC)."""
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--since {text!r}: expected e.g. 2026-03-01 or "
+            "2026-03-01T08:00:00Z") from None
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)
+    return when.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _sync(args, db_path) -> int:
+    """Run one API sync; exit 0 when it succeeded."""
+    from . import api
+
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                            format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        if args.source == "servicenow-api":
+            from . import servicenow_api as module
+            source = module.ServiceNowApi(module.client(), query=args.query or "")
+        else:
+            from . import jira_api as module
+            source = module.JiraApi(module.client(), jql=args.jql)
+    except api.ApiError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    progress = api.Progress()
+    run = api.sync(source, db_path, since=args.since, full=args.full,
+                   progress=lambda r: progress(r, source.total))
+    pages = f"{run.pages} page" + ("" if run.pages == 1 else "s")
+    print(f"{run.source} sync {run.sync_id} {run.status}: {pages}, "
+          f"{run.records_read:,} read, {run.rows_loaded:,} loaded, "
+          f"{run.rows_rejected:,} rejected, {run.fetched_again:,} fetched "
+          f"again by the key check, {len(run.batches)} batches")
+    print(f"{source.endpoint}: since {run.since_at or 'the beginning'}; "
+          f"watermark {run.watermark_at or 'none'}"
+          + ("" if run.status == "succeeded" else " (not moved)"))
+    _summary(run.batches)
+    if run.error:
+        print(f"error: {run.error}", file=sys.stderr)
+    return 0 if run.status == "succeeded" else 1
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m ingest",
         description="Load files into the Changeboard database: one batch per "
         "file, published atomically.")
-    parser.add_argument("source", nargs="?", choices=sorted(ingest.SOURCES),
+    parser.add_argument("source", nargs="?",
+                        choices=[*sorted(ingest.SOURCES), *API_SOURCES],
                         help="csv: canonical files named <table>.csv; "
                         "servicenow, jira: their exports; mapping: any file "
-                        "with --mapping")
+                        "with --mapping; servicenow-api, jira-api: sync "
+                        "what changed since the last sync (docs/api.md)")
     parser.add_argument("files", nargs="*", help="files to load")
     parser.add_argument("--db", default=None,
                         help="DuckDB file (default: CHANGEBOARD_DB)")
@@ -66,8 +121,26 @@ def main(argv=None) -> int:
                         help="sample seed (default: CHANGEBOARD_SAMPLE_SEED)")
     parser.add_argument("--scale", type=float, default=1.0,
                         help="sample size multiplier (default: 1)")
+    api_flags = parser.add_argument_group("API syncs")
+    api_flags.add_argument("--since", type=_since, default=None,
+                           help="read records updated since this UTC time "
+                           "instead of the watermark")
+    api_flags.add_argument("--full", action="store_true",
+                           help="read every record, ignoring the watermark")
+    api_flags.add_argument("--query", default=None,
+                           help="ServiceNow: an encoded query added to the "
+                           "sync's, e.g. assignment_group.name=Network")
+    api_flags.add_argument("--jql", default=None,
+                           help="Jira: JQL selecting change issues (default: "
+                           "CHANGEBOARD_JIRA_JQL)")
+    api_flags.add_argument("--verbose", action="store_true",
+                           help="log each request (never credentials)")
     args = parser.parse_args(argv)
     db_path = args.db or config.DB_PATH
+    if args.source in API_SOURCES:
+        if args.files:
+            parser.error(f"{args.source} takes no files")
+        return _sync(args, db_path)
     started = time.perf_counter()
     if args.sample:
         try:

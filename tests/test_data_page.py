@@ -32,7 +32,7 @@ def batches(path):
 def test_data_page_renders_freshness_and_history(app):
     assert not app.exception
     assert [s.value for s in app.subheader] == [
-        "Load a file", "Freshness", "Load history"]
+        "Load a file", "Freshness", "API syncs", "Load history"]
     assert len(app.dataframe) >= 3
 
 
@@ -51,6 +51,39 @@ def test_an_upload_is_previewed_as_a_dry_run_then_committed(app):
     with db.connect(config.DB_PATH, read_only=True) as con:
         assert con.execute("select title from changes where change_id = "
                            "'UP-1'").fetchall() == [("uploaded",)]
+
+
+def test_the_last_api_sync_per_endpoint_is_shown_and_a_failure_explained(
+        sample_db, tmp_path, monkeypatch):
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.publish(copy) as con:
+        con.execute("""
+            insert into api_syncs (sync_id, source, endpoint, started_at,
+                finished_at, status, cursor_at, watermark_at, pages,
+                records_read, rows_loaded, batches, error) values
+            (1, 'servicenow', 'https://acme.service-now.com/x', '2026-03-01',
+             '2026-03-01', 'succeeded', '2026-02-28 23:00Z',
+             '2026-02-28 23:00Z', 3, 2500, 2500, 1, null),
+            (2, 'servicenow', 'https://acme.service-now.com/x', '2026-03-02',
+             '2026-03-02', 'failed', '2026-03-01 22:00Z', null, 4, 3000,
+             2000, 1, 'HTTP 503; gave up after 6 attempts'),
+            (3, 'jira', 'https://acme.atlassian.net/y', '2026-03-02',
+             '2026-03-02', 'succeeded', null, '2026-03-01 12:00Z', 1, 0, 0, 0,
+             null)""")
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    with db.connect(copy, read_only=True) as con:
+        last = db.run(con, "api_syncs")
+    assert last[["source", "sync_id", "status"]].values.tolist() == [
+        ["jira", 3, "succeeded"], ["servicenow", 2, "failed"]]
+    assert str(last.loc[1, "watermark_at"]).startswith("2026-02-28 23:00")
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.run()
+    app.switch_page("views/data.py").run()
+    assert not app.exception
+    warning = " ".join(w.value for w in app.warning)
+    assert "servicenow sync" in warning and "gave up after 6 attempts" in warning
+    assert "resumes from 2026-03-01 22:00" in warning
 
 
 @pytest.mark.parametrize("name", ["ingest_batches", "data_freshness",

@@ -9,7 +9,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_every_setting_is_in_the_readme_settings_table():
     readme = (ROOT / "README.md").read_text()
     for name, (default, help_text) in config.SETTINGS.items():
-        assert f"| `{name}` | `{default}` | {help_text} |" in readme, name
+        shown = f"`{default}`" if default else "(none)"
+        assert f"| `{name}` | {shown} | {help_text} |" in readme, name
 
 
 def test_readme_shows_exactly_the_two_setup_commands():

@@ -3,6 +3,7 @@ load's rejects, and freshness per source and table."""
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 import ingest
@@ -103,6 +104,26 @@ if dangling.empty:
     st.caption("No references set yet.")
 else:
     ui.table(dangling, "dangling_references")
+
+st.subheader("API syncs")
+syncs = ui.query("api_syncs")
+if syncs.empty:
+    st.caption("No API sync has run. `python -m ingest servicenow-api` and "
+               "`python -m ingest jira-api` keep the data current; the README "
+               "shows how to run them on a schedule.")
+else:
+    for sync in syncs.loc[syncs["status"] != "succeeded"].itertuples():
+        what = ("is still running or was interrupted"
+                if sync.status == "running" else "failed")
+        why = f": {sync.error}" if isinstance(sync.error, str) else ""
+        resumes = (sync.cursor_at if pd.notna(sync.cursor_at)
+                   else sync.watermark_at)
+        since = (pd.Timestamp(resumes).strftime("%Y-%m-%d %H:%M UTC")
+                 if pd.notna(resumes) else "the beginning")
+        st.warning(f"The last {sync.source} sync ({sync.endpoint}) {what}"
+                   f"{why}. What it committed is kept; the next sync resumes "
+                   f"from {since}.")
+    ui.table(syncs, "api_syncs")
 
 st.subheader("Load history")
 batches = ui.query("ingest_batches")

@@ -1,0 +1,271 @@
+"""Jira Cloud REST search for change issues, incrementally (SOURCES.md
+section 5), mapped by the CSV export adapter (ingest/jira.py).
+
+Credentials come from the environment and go only into request headers:
+CHANGEBOARD_JIRA_EMAIL + CHANGEBOARD_JIRA_TOKEN (Cloud API token, basic auth),
+or CHANGEBOARD_JIRA_TOKEN alone (a Data Center personal access token, bearer).
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+from changeboard import config
+
+from . import jira
+from .api import STAMP, Api, ApiError, Client, Retry, read_through, text
+
+SOURCE = "jira"
+SEARCH_PATH = "/rest/api/3/search/jql"
+FIELD_PATH = "/rest/api/3/field"
+PAGE_SIZE = 100
+FETCH_CHUNK = 50
+CREDENTIALS = "CHANGEBOARD_JIRA_EMAIL + CHANGEBOARD_JIRA_TOKEN"
+# the export's column -> the REST field (standard fields by id)
+STANDARD = {
+    "Issue key": "key", "Summary": "summary", "Issue Type": "issuetype",
+    "Status": "status", "Resolution": "resolution", "Created": "created",
+    "Updated": "updated", "Resolved": "resolutiondate",
+    "Priority": "priority", "Reporter": "reporter",
+    "Fix versions": "fixVersions",
+}
+# custom fields, resolved by name through GET /rest/api/3/field
+CUSTOM = ("Change type", "Change risk", "Change reason", "Change start date",
+          "Planned start", "Change completion date", "Planned end", "Impact",
+          "Affected services")
+INSTANT_COLUMNS = {"Created", "Updated", "Resolved",
+                   "Custom field (Change start date)",
+                   "Custom field (Planned start)",
+                   "Custom field (Change completion date)",
+                   "Custom field (Planned end)"}
+# status transitions in the changelog that give approval and actual times
+APPROVAL_STATUS, IMPLEMENTING_STATUS = "awaiting approval", "implementing"
+
+
+def client(url: str | None = None, retry: Retry | None = None) -> Client:
+    base = (url if url is not None else config.env("CHANGEBOARD_JIRA_URL"))
+    base = base.strip().rstrip("/")
+    if not base:
+        raise ApiError("no Jira URL: set CHANGEBOARD_JIRA_URL (e.g. "
+                       "https://acme.atlassian.net)")
+    if "://" not in base:
+        base = "https://" + base
+    email = os.environ.get("CHANGEBOARD_JIRA_EMAIL", "")
+    token = os.environ.get("CHANGEBOARD_JIRA_TOKEN", "")
+    if not token:
+        raise ApiError(f"no Jira credentials: set {CREDENTIALS} (or "
+                       "CHANGEBOARD_JIRA_TOKEN alone for a Data Center token)")
+    if email:
+        auth, headers = (email, token), {}
+    else:
+        auth, headers = None, {"Authorization": f"Bearer {token}"}
+    return Client(base, name="Jira", auth=auth, headers=headers, retry=retry,
+                  secrets=(token,), credentials_hint=CREDENTIALS)
+
+
+def check_jql(jql: str) -> str:
+    jql = jql.strip()
+    if not jql:
+        raise ApiError("empty JQL: set CHANGEBOARD_JIRA_JQL or --jql")
+    if re.search(r"\border\s+by\b", jql, re.I):
+        raise ApiError("JQL: leave out ORDER BY: the sync orders by updated")
+    return jql
+
+
+class JiraApi(Api):
+    source = SOURCE
+
+    def __init__(self, client: Client, *, jql: str | None = None,
+                 options: dict | None = None, page_size: int = PAGE_SIZE):
+        self.client = client
+        self.jql = check_jql(jql if jql is not None
+                             else config.env("CHANGEBOARD_JIRA_JQL"))
+        self.options = dict(options or {})
+        self.page_size = page_size
+        self.endpoint = client.base_url + SEARCH_PATH
+        self._custom: dict[str, str] | None = None
+
+    def custom_fields(self) -> dict[str, str]:
+        """Custom field name -> id (`customfield_10005`), for CUSTOM names."""
+        if self._custom is None:
+            answer = self.client.get(FIELD_PATH)
+            if not isinstance(answer.data, list):
+                raise ApiError(f"Jira GET {self.client.base_url}{FIELD_PATH}: "
+                               "the answer is not a list of fields")
+            wanted = {name.casefold(): name for name in CUSTOM}
+            self._custom = {}
+            for item in answer.data:
+                name = str(item.get("name", ""))
+                if item.get("custom") and name.casefold() in wanted:
+                    self._custom.setdefault(wanted[name.casefold()],
+                                            str(item.get("id")))
+        return self._custom
+
+    def _fields(self) -> str:
+        ids = [f for f in STANDARD.values() if f != "key"]
+        return ",".join([*ids, *self.custom_fields().values()])
+
+    def _search(self, jql: str, fields: str, expand: bool) -> Iterator[
+            list[dict]]:
+        params = {"jql": jql, "fields": fields, "maxResults": self.page_size}
+        if expand:
+            params["expand"] = "changelog"
+        while True:
+            answer = self.client.get(SEARCH_PATH, params)
+            data = answer.data if isinstance(answer.data, dict) else {}
+            issues = data.get("issues")
+            if not isinstance(issues, list):
+                raise ApiError(f"Jira GET {self.endpoint}: the answer has no "
+                               "`issues` list")
+            yield issues
+            token = data.get("nextPageToken")
+            if not token or data.get("isLast"):
+                return
+            params = {**params, "nextPageToken": token}
+
+    def _jql(self, *bounds: str) -> str:
+        where = " AND ".join(b for b in bounds if b)
+        return (f"({self.jql})" + (f" AND {where}" if where else "")
+                + " ORDER BY updated ASC, key ASC")
+
+    def pages(self, since: str | None) -> Iterator[list[dict]]:
+        yield from self._search(self._jql(_bound(">=", since)),
+                                self._fields(), expand=True)
+
+    def keys(self, since: str | None, until: str) -> Iterator[tuple[str, str]]:
+        # JQL compares minutes: the upper bound is the next minute
+        after = datetime.strptime(until, STAMP) + timedelta(minutes=1)
+        jql = self._jql(_bound(">=", since),
+                        _bound("<", after.strftime(STAMP)))
+        for page in self._search(jql, "updated", expand=False):
+            for issue in page:
+                yield self.key(issue), self.updated(issue)
+
+    def fetch(self, keys: list[str]) -> list[dict]:
+        quoted = ", ".join('"' + k.replace('"', "") + '"' for k in keys)
+        found = []
+        for page in self._search(f"key in ({quoted})", self._fields(),
+                                 expand=True):
+            found += page
+        return found
+
+    def key(self, record: dict) -> str:
+        return str(record.get("key", "")).strip()
+
+    def updated(self, record: dict) -> str | None:
+        return _utc((record.get("fields") or {}).get("updated"))
+
+    def change_id(self, key: str) -> str:
+        prefix = self.options.get("id_prefix")
+        return f"{prefix}{key}" if prefix else key
+
+    def frame(self, records: list[dict]):
+        custom = self.custom_fields()
+        single = [(c, f) for c, f in STANDARD.items() if c != "Fix versions"]
+        single += [(f"Custom field ({n})", custom[n]) for n in CUSTOM
+                   if n in custom and n != "Affected services"]
+        # multi-valued fields repeat their header, as in the CSV export
+        multi = [("Fix versions", "fixVersions")]
+        if "Affected services" in custom:
+            multi.append(("Custom field (Affected services)",
+                          custom["Affected services"]))
+        lists = [[_values((r.get("fields") or {}).get(f)) for r in records]
+                 for _, f in multi]
+        widths = [max([1, *map(len, values)]) for values in lists]
+        header = [c for c, _ in single] + [
+            c for (c, _), w in zip(multi, widths, strict=True) for _ in range(w)]
+        rows = []
+        for n, record in enumerate(records):
+            fields = record.get("fields") or {}
+            row = []
+            for column, field_id in single:
+                shown = _one(record.get("key") if field_id == "key"
+                             else fields.get(field_id))
+                if column in INSTANT_COLUMNS:
+                    shown = _utc(shown) or shown
+                row.append(shown)
+            for values, width in zip(lists, widths, strict=True):
+                row += (values[n] + [""] * width)[:width]
+            rows.append(row)
+        options = {**self.options, "date_format": STAMP, "timezone": "UTC"}
+        frame = read_through(jira.read, header, rows, records, options)
+        if len(frame) == len(records):
+            times = [_changelog_times(r) for r in records]
+            for column in ("approved_at", "actual_start_at", "actual_end_at"):
+                found = [t.get(column) for t in times]
+                if any(found):
+                    frame[column] = found
+        return frame
+
+
+def _bound(operator: str, stamp: str | None) -> str:
+    if not stamp:
+        return ""
+    minute = datetime.strptime(stamp, STAMP).strftime("%Y-%m-%d %H:%M")
+    return f'updated {operator} "{minute}"'
+
+
+def _one(value) -> str:
+    """A field's text: selects {"value"}, users {"displayName"}, named
+    objects {"name"}; a list gives its first."""
+    if isinstance(value, list):
+        return _one(value[0]) if value else ""
+    if isinstance(value, dict):
+        for key in ("value", "name", "displayName", "key"):
+            if key in value:
+                return text(value[key]).strip()
+        return ""
+    return text(value).strip()
+
+
+def _values(value) -> list[str]:
+    if isinstance(value, list):
+        return [v for v in (_one(item) for item in value) if v]
+    one = _one(value)
+    return [one] if one else []
+
+
+def _utc(value) -> str | None:
+    """Jira's `2024-03-12T15:15:00.000+0000` as UTC STAMP text; None if it
+    is not such a time (the adapter then rejects the text as found)."""
+    if not isinstance(value, str) or not value:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
+        try:
+            parsed = datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        return parsed.astimezone(UTC).strftime(STAMP)
+    return None
+
+
+def _changelog_times(record: dict) -> dict[str, str]:
+    """approved_at (leaving Awaiting approval, unless declined),
+    actual_start_at / actual_end_at (entering / leaving Implementing) from
+    the issue's status history (the first such transition)."""
+    histories = ((record.get("changelog") or {}).get("histories")) or []
+    out: dict[str, str] = {}
+    for history in sorted(histories, key=lambda h: str(h.get("created", ""))):
+        when = _iso(_utc(history.get("created")))
+        if when is None:
+            continue
+        for item in history.get("items") or []:
+            if item.get("field") != "status":
+                continue
+            before = str(item.get("fromString") or "").casefold()
+            after = str(item.get("toString") or "").casefold()
+            if before == APPROVAL_STATUS and after not in ("declined",
+                                                           "canceled",
+                                                           "cancelled"):
+                out.setdefault("approved_at", when)
+            if after == IMPLEMENTING_STATUS:
+                out.setdefault("actual_start_at", when)
+            if before == IMPLEMENTING_STATUS:
+                out.setdefault("actual_end_at", when)
+    return out
+
+
+def _iso(stamp: str | None) -> str | None:
+    return None if stamp is None else stamp.replace(" ", "T") + "Z"

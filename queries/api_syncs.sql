@@ -1,0 +1,51 @@
+-- One row per API endpoint (python -m ingest servicenow-api | jira-api):
+-- its last sync, whether it succeeded, how much it read and loaded, the
+-- watermark the next sync starts from and the last successful sync.
+-- The watermark is the highest update time of the last successful sync;
+-- the next sync reads from 10 minutes before it, or, after a failed run,
+-- from that run's last committed record (cursor_at).
+with ranked as (
+    select
+        s.*,
+        row_number() over (
+            partition by s.source, s.endpoint order by s.sync_id desc
+        ) as recency
+    from api_syncs as s
+),
+
+last_success as (
+    select
+        source,
+        endpoint,
+        max(finished_at) as last_success_at,
+        max(watermark_at) as watermark_at
+    from api_syncs
+    where status = 'succeeded'
+    group by source, endpoint
+),
+
+endpoints as (
+    select
+        r.source,
+        r.endpoint,
+        r.sync_id,
+        r.status,
+        r.started_at,
+        r.finished_at,
+        r.pages,
+        r.records_read,
+        r.rows_loaded,
+        r.rows_rejected,
+        r.batches,
+        r.cursor_at,
+        s.watermark_at,
+        s.last_success_at,
+        r.error
+    from ranked as r
+    left join last_success as s
+        on r.source = s.source and r.endpoint = s.endpoint
+    where r.recency = 1
+    order by r.source, r.endpoint
+)
+
+select * from endpoints

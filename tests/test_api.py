@@ -1,0 +1,525 @@
+"""API sources against fake ServiceNow and Jira servers on 127.0.0.1: paging,
+incremental sync, faults, resume, and secrets kept out of everything."""
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from apifakes import (
+    FakeJira,
+    FakeServiceNow,
+    always,
+    jira_issue,
+    once,
+    sn_record,
+)
+
+from changeboard import db
+from ingest import api, jira_api, servicenow_api
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "tok-SECRET-7f3a9c"
+PASSWORD = "pw-SECRET-e81d44"
+
+
+@pytest.fixture
+def slept():
+    return []
+
+
+@pytest.fixture
+def retry(slept):
+    """Retries that record their waits instead of sleeping; short timeouts."""
+    return api.Retry(sleep=slept.append, timeout=(2.0, 0.5))
+
+
+def stamp(minute: int) -> str:
+    return f"2026-03-02 {10 + minute // 60:02d}:{minute % 60:02d}:00"
+
+
+def sn_records(n: int, start: int = 0) -> list[dict]:
+    return [sn_record(f"CHG{1000 + i}", stamp(start + i)) for i in range(n)]
+
+
+def sn_sync(server, db_path, retry, **kw):
+    client = servicenow_api.Client(server.url, name="ServiceNow",
+                                   headers={"Authorization": f"Bearer {TOKEN}"},
+                                   retry=retry, secrets=(TOKEN,),
+                                   credentials_hint="TOKEN")
+    source = servicenow_api.ServiceNowApi(client, page_size=kw.pop("page_size", 10),
+                                          query=kw.pop("query", ""))
+    return api.sync(source, db_path, **kw)
+
+
+def rows(db_path, sql, **params):
+    with db.connect(db_path, read_only=True) as con:
+        return con.execute(sql, params).fetchall()
+
+
+def changes(db_path):
+    return dict(rows(db_path, "select change_id, strftime(updated_at, "
+                     "'%Y-%m-%d %H:%M:%S') from changes"))
+
+
+def syncs(db_path):
+    with db.connect(db_path, read_only=True) as con:
+        return con.execute("select * from api_syncs order by sync_id").df()
+
+
+def sn_queries(server):
+    return [r.params.get("sysparm_query", "") for r in server.log
+            if r.path.endswith("change_request")]
+
+
+# --- ServiceNow: the happy path and incremental syncs ----------------------
+
+def test_servicenow_sync_loads_every_page_mapped_like_the_csv_export(
+        tmp_path, retry):
+    records = sn_records(25)
+    records[0].update(state="4", close_code="", approval="rejected",
+                      risk="1", priority="1")
+    with FakeServiceNow(records, token=TOKEN) as server:
+        run = sn_sync(server, tmp_path / "cb.duckdb", retry)
+    assert run.status == "succeeded", run.error
+    assert (run.pages, run.records_read, run.rows_loaded) == (3, 25, 25)
+    got = rows(tmp_path / "cb.duckdb",
+               "select change_id, change_type, state, close_code, approval, "
+               "risk, priority, application_id, assignment_group, source "
+               "from changes where change_id in ('CHG1000', 'CHG1001') "
+               "order by change_id")
+    assert got == [
+        ("CHG1000", "normal", "cancelled", "rejected", "rejected",
+         "very_high", 1, "Payments", "Network", "servicenow"),
+        ("CHG1001", "normal", "closed", "successful", "approved", "low", 4,
+         "Payments", "Network", "servicenow")]
+    batches = rows(tmp_path / "cb.duckdb", "select source, file_name, "
+                   "rows_read, rows_loaded from ingest_batches")
+    assert batches == [("servicenow",
+                        server.url + "/api/now/table/change_request", 25, 25)]
+    state = syncs(tmp_path / "cb.duckdb").iloc[0]
+    assert state["status"] == "succeeded"
+    assert str(state["watermark_at"]).startswith("2026-03-02 10:24:00")
+    first = server.log[0].params
+    assert first["sysparm_display_value"] == "all"
+    assert first["sysparm_query"] == "ORDERBYsys_updated_on"
+    assert "sys_id" in first["sysparm_fields"].split(",")
+
+
+def test_second_sync_reads_from_ten_minutes_before_the_watermark_and_updates_in_place(
+        tmp_path, retry):
+    records = sn_records(30)
+    db_path = tmp_path / "cb.duckdb"
+    with FakeServiceNow(records, token=TOKEN) as server:
+        sn_sync(server, db_path, retry)
+        records[5].update(sys_updated_on=stamp(40), state="-1",
+                          close_code="")
+        records.append(sn_record("CHG2000", stamp(41)))
+        server.log.clear()
+        run = sn_sync(server, db_path, retry)
+    assert run.status == "succeeded", run.error
+    assert sn_queries(server)[0] == ("sys_updated_on>=2026-03-02 10:19:00"
+                                     "^ORDERBYsys_updated_on")
+    assert len(changes(db_path)) == 31
+    assert rows(db_path, "select state, close_code from changes where "
+                "change_id = 'CHG1005'") == [("implement", None)]
+    assert str(syncs(db_path).iloc[-1]["watermark_at"]).startswith(
+        "2026-03-02 10:41:00")
+
+
+def test_sync_with_nothing_new_succeeds_and_keeps_the_watermark(tmp_path, retry):
+    db_path = tmp_path / "cb.duckdb"
+    with FakeServiceNow(sn_records(5), token=TOKEN) as server:
+        sn_sync(server, db_path, retry)
+        server.records.clear()
+        run = sn_sync(server, db_path, retry)
+    assert (run.status, run.records_read) == ("succeeded", 0)
+    marks = syncs(db_path)["watermark_at"].astype(str).tolist()
+    assert marks[0] == marks[1] and marks[0].startswith("2026-03-02 10:04:00")
+
+
+def test_a_site_query_is_added_and_a_malformed_one_refused(tmp_path, retry):
+    records = sn_records(6)
+    records[0]["assignment_group"] = "Database"
+    with FakeServiceNow(records, token=TOKEN) as server:
+        run = sn_sync(server, tmp_path / "cb.duckdb", retry,
+                      query="assignment_group=Network")
+        assert sn_queries(server)[0] == ("assignment_group=Network"
+                                         "^ORDERBYsys_updated_on")
+        with pytest.raises(api.ApiError, match="cannot read condition"):
+            sn_sync(server, tmp_path / "cb.duckdb", retry,
+                    query="assignment_group=Network^oops")
+    assert run.rows_loaded == 5
+
+
+# --- ServiceNow: faults ------------------------------------------------------
+
+PAGE = "/api/now/table/change_request"
+RECOVERABLE = {
+    "500s": [once(("status", 500, {}, b"{}"), path=PAGE, nth=2),
+             once(("status", 503, {}, b"{}"), path=PAGE, nth=3)],
+    "timeout": [once(("sleep", 1.5), path=PAGE, nth=2)],
+    "dropped connection mid-page": [once(("drop",), path=PAGE, nth=2)],
+    "malformed JSON": [once(("body", b'{"result": [{"number": '), path=PAGE,
+                            nth=2)],
+}
+
+
+@pytest.mark.parametrize("fault", list(RECOVERABLE))
+def test_servicenow_sync_recovers_from(fault, tmp_path, retry, slept):
+    with FakeServiceNow(sn_records(25), token=TOKEN) as server:
+        server.faults = RECOVERABLE[fault]
+        run = sn_sync(server, tmp_path / "cb.duckdb", retry)
+    assert run.status == "succeeded", run.error
+    assert len(changes(tmp_path / "cb.duckdb")) == 25
+    assert rows(tmp_path / "cb.duckdb", "select count(*) from changes "
+                "group by change_id having count(*) > 1") == []
+    assert slept and all(0 < s < 5 for s in slept)
+
+
+def test_429_waits_the_retry_after_seconds(tmp_path, retry, slept):
+    with FakeServiceNow(sn_records(15), token=TOKEN) as server:
+        server.faults = [once(("status", 429, {"Retry-After": "7"}, b"{}"),
+                              path=PAGE, nth=2)]
+        run = sn_sync(server, tmp_path / "cb.duckdb", retry)
+    assert run.status == "succeeded"
+    assert slept == [7.0]
+    assert len(changes(tmp_path / "cb.duckdb")) == 15
+
+
+def test_backoff_grows_with_jitter_and_gives_up_after_five_retries(
+        tmp_path, retry, slept):
+    with FakeServiceNow(sn_records(5), token=TOKEN) as server:
+        server.faults = [always(("status", 502, {}, b"{}"), path=PAGE)]
+        run = sn_sync(server, tmp_path / "cb.duckdb", retry)
+    assert run.status == "failed"
+    assert "HTTP 502" in run.error and "gave up after 6 attempts" in run.error
+    assert len(slept) == 5
+    for wait, step in zip(slept, (1, 2, 4, 8, 16), strict=True):
+        assert step * 0.75 <= wait <= step * 1.25
+
+
+def test_waiting_longer_than_the_limit_fails_the_sync(tmp_path, slept):
+    retry = api.Retry(sleep=slept.append, max_wait=60)
+    with FakeServiceNow(sn_records(5), token=TOKEN) as server:
+        server.faults = [always(("status", 429, {"Retry-After": "45"}, b"{}"),
+                                path=PAGE)]
+        run = sn_sync(server, tmp_path / "cb.duckdb", retry)
+    assert run.status == "failed" and "gave up after waiting 45 s" in run.error
+    assert slept == [45.0]
+
+
+def test_an_empty_page_is_not_the_end(tmp_path, retry):
+    """Limits apply before ACLs: a page can be empty with more to come."""
+    with FakeServiceNow(sn_records(25), token=TOKEN) as server:
+        server.faults = [once(("status", 200, {"Link": (
+            f'<{server.url}{PAGE}?sysparm_offset=20&sysparm_limit=10&'
+            'sysparm_display_value=all&sysparm_fields=number,sys_updated_on,'
+            'type,state,opened_at&sysparm_query=ORDERBYsys_updated_on>;'
+            'rel="next"')}, b'{"result": []}'), path=PAGE, nth=2)]
+        run = sn_sync(server, tmp_path / "cb.duckdb", retry)
+    assert run.status == "succeeded", run.error
+    # the page served empty is found by the key check and fetched
+    assert len(changes(tmp_path / "cb.duckdb")) == 25
+    assert run.fetched_again == 10
+
+
+def test_records_changing_between_pages_are_all_loaded_once(tmp_path, retry):
+    records = sn_records(30)
+    db_path = tmp_path / "cb.duckdb"
+    with FakeServiceNow(records, token=TOKEN) as server:
+        def touch(offset):
+            if offset == 0:   # a record of page 1 moves to the end
+                records[2].update(sys_updated_on=stamp(50), risk="2")
+        server.after_page = touch
+        run = sn_sync(server, db_path, retry)
+    assert run.status == "succeeded", run.error
+    assert run.fetched_again == 1   # the record offset paging skipped
+    loaded = changes(db_path)
+    assert len(loaded) == 30
+    assert loaded["CHG1002"] == stamp(50)
+    assert rows(db_path, "select risk from changes where change_id = "
+                "'CHG1002'") == [("high",)]
+
+
+def test_a_page_failing_after_all_retries_keeps_what_was_committed_and_the_watermark(
+        tmp_path, retry):
+    records = sn_records(30)
+    db_path = tmp_path / "cb.duckdb"
+    with FakeServiceNow(records[:10], token=TOKEN) as server:
+        sn_sync(server, db_path, retry)          # watermark 10:09
+        server.records[:] = records
+        server.faults = [lambda r: None if r.params.get("sysparm_offset") in (
+            None, "0") else ("body", b"<html>proxy error</html>")]
+        failed = sn_sync(server, db_path, retry, commit_every=10)
+        assert failed.status == "failed"
+        assert "not JSON" in failed.error and "proxy error" in failed.error
+        state = syncs(db_path)
+        assert state["status"].tolist() == ["succeeded", "failed"]
+        assert state["watermark_at"].isna().tolist() == [False, True]
+        assert str(state.iloc[1]["cursor_at"]).startswith("2026-03-02 10:09:00")
+        # what the failed run committed is kept
+        assert len(changes(db_path)) == 10
+        # resumed: from the last committed record, not from the start
+        server.faults = []
+        server.log.clear()
+        resumed = sn_sync(server, db_path, retry)
+    assert resumed.status == "succeeded", resumed.error
+    assert sn_queries(server)[0].startswith("sys_updated_on>=2026-03-02 09:59:00")
+    assert len(changes(db_path)) == 30
+    assert str(syncs(db_path).iloc[-1]["watermark_at"]).startswith(
+        "2026-03-02 10:29:00")
+
+
+def test_a_resumed_sync_continues_after_the_last_committed_page(tmp_path, retry):
+    records = sn_records(40)
+    db_path = tmp_path / "cb.duckdb"
+    with FakeServiceNow(records, token=TOKEN) as server:
+        server.faults = [lambda r: ("status", 500, {}, b"{}")
+                         if r.params.get("sysparm_offset") == "20" else None]
+        failed = sn_sync(server, db_path, retry, commit_every=10)
+        assert failed.status == "failed" and len(changes(db_path)) == 20
+        server.faults = []
+        server.log.clear()
+        resumed = sn_sync(server, db_path, retry)
+    assert resumed.status == "succeeded"
+    assert sn_queries(server)[0].startswith("sys_updated_on>=2026-03-02 10:09:00")
+    # cursor 10:19 (last committed record) less the 10-minute overlap: 10:09
+    assert resumed.records_read == 31    # 11 re-read in the overlap, 20 new
+    assert len(changes(db_path)) == 40
+
+
+def test_wrong_credentials_fail_at_once_with_a_clear_message(tmp_path, retry,
+                                                             slept):
+    with FakeServiceNow(sn_records(5), token="another-token") as server:
+        run = sn_sync(server, tmp_path / "cb.duckdb", retry)
+        assert len(server.log) == 1
+    assert run.status == "failed" and slept == []
+    assert "HTTP 401" in run.error and "credentials were refused" in run.error
+    assert syncs(tmp_path / "cb.duckdb")["status"].tolist() == ["failed"]
+
+
+# --- secrets -----------------------------------------------------------------
+
+def test_secrets_never_reach_logs_errors_or_the_database(tmp_path, caplog,
+                                                         monkeypatch):
+    caplog.set_level(logging.DEBUG)
+    db_path = tmp_path / "cb.duckdb"
+    seen = []
+    for token, fault in ((TOKEN, None), ("wrong", None),
+                         (TOKEN, always(("status", 500, {}, b"{}")))):
+        with FakeServiceNow(sn_records(12), token=TOKEN) as server:
+            server.faults = [fault] if fault else []
+            monkeypatch.setenv("CHANGEBOARD_SERVICENOW_TOKEN", token)
+            monkeypatch.setenv("CHANGEBOARD_SERVICENOW_INSTANCE", server.url)
+            client = servicenow_api.client(retry=api.Retry(sleep=lambda s: None))
+            run = api.sync(servicenow_api.ServiceNowApi(client, page_size=5),
+                           db_path)
+            seen.append(run.error or "")
+            # the token went to the server in the header only
+            assert all(TOKEN not in json.dumps(r.params) for r in server.log)
+    with FakeServiceNow(sn_records(3), basic=("svc", PASSWORD)) as server:
+        monkeypatch.delenv("CHANGEBOARD_SERVICENOW_TOKEN")
+        monkeypatch.setenv("CHANGEBOARD_SERVICENOW_USER", "svc")
+        monkeypatch.setenv("CHANGEBOARD_SERVICENOW_PASSWORD", PASSWORD)
+        monkeypatch.setenv("CHANGEBOARD_SERVICENOW_INSTANCE", server.url)
+        cli = subprocess.run(
+            [sys.executable, "-m", "ingest", "servicenow-api", "--db",
+             str(db_path), "--verbose"], cwd=ROOT, capture_output=True,
+            text=True, timeout=120, env=os.environ.copy())
+    assert cli.returncode == 0, cli.stderr
+    assert "3 read" in cli.stdout
+    assert seen[0] == "" and all(s.startswith("ServiceNow GET")
+                                 for s in seen[1:])
+    dumped = "\n".join(str(v) for table in (
+        "ingest_batches", "ingest_rejects", "api_syncs", "changes")
+        for row in rows(db_path, f"select * from {table}") for v in row)
+    everything = "\n".join([caplog.text, cli.stdout, cli.stderr, dumped, *seen])
+    assert "GET" in caplog.text and "HTTP 401" in everything
+    for secret in (TOKEN, PASSWORD):
+        assert secret not in everything
+
+
+# --- the CLI -----------------------------------------------------------------
+
+def test_cli_reports_a_summary_and_exits_non_zero_when_a_sync_fails(tmp_path):
+    db_path = tmp_path / "cb.duckdb"
+    with FakeServiceNow(sn_records(12), token=TOKEN) as server:
+        env = {**os.environ, "CHANGEBOARD_SERVICENOW_INSTANCE": server.url,
+               "CHANGEBOARD_SERVICENOW_TOKEN": TOKEN}
+        ok = subprocess.run([sys.executable, "-m", "ingest", "servicenow-api",
+                             "--db", str(db_path)], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+        env["CHANGEBOARD_SERVICENOW_TOKEN"] = "nope"
+        bad = subprocess.run([sys.executable, "-m", "ingest", "servicenow-api",
+                              "--db", str(db_path)], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=120)
+        env.pop("CHANGEBOARD_SERVICENOW_TOKEN")
+        missing = subprocess.run([sys.executable, "-m", "ingest",
+                                  "servicenow-api", "--db", str(db_path)],
+                                 cwd=ROOT, env=env, capture_output=True,
+                                 text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert "succeeded" in ok.stdout and "12 read" in ok.stdout
+    assert "12 loaded" in ok.stdout and "watermark 2026-03-02 10:11:00" in ok.stdout
+    assert "servicenow: 1 page, 12/12 records, 12 loaded" in ok.stderr
+    assert bad.returncode == 1 and "HTTP 401" in bad.stdout + bad.stderr
+    assert missing.returncode == 1
+    assert "no ServiceNow credentials" in missing.stderr
+
+
+# --- Jira --------------------------------------------------------------------
+
+def jira_issues(n: int, start: int = 0) -> list[dict]:
+    return [jira_issue(f"CHG-{i + 1}", stamp(start + i)) for i in range(n)]
+
+
+def jira_sync(server, db_path, retry, **kw):
+    client = jira_api.Client(server.url, name="Jira",
+                             headers={"Authorization": f"Bearer {TOKEN}"},
+                             retry=retry, secrets=(TOKEN,),
+                             credentials_hint="TOKEN")
+    source = jira_api.JiraApi(client, jql=kw.pop("jql", "project = CHG"),
+                              page_size=kw.pop("page_size", 4))
+    return api.sync(source, db_path, **kw)
+
+
+def jira_queries(server):
+    return [r.params["jql"] for r in server.log if r.path.endswith("/jql")]
+
+
+def test_jira_sync_maps_fields_by_name_and_status_and_changelog(tmp_path, retry):
+    issues = jira_issues(9)
+    issues[0]["fields"].update(status={"name": "Declined"}, resolution=None,
+                               customfield_10011={"value": "Critical"},
+                               fixVersions=[{"name": "2026.1"},
+                                            {"name": "2026.2"}])
+    issues[1]["changelog"] = {"histories": [
+        {"created": "2026-02-01T08:00:00.000+0100", "items": [
+            {"field": "status", "fromString": "Awaiting approval",
+             "toString": "Awaiting implementation"}]},
+        {"created": "2026-02-02T10:00:00.000+0000", "items": [
+            {"field": "status", "fromString": "Awaiting implementation",
+             "toString": "Implementing"}]},
+        {"created": "2026-02-02T11:30:00.000+0000", "items": [
+            {"field": "status", "fromString": "Implementing",
+             "toString": "Completed"}]}]}
+    db_path = tmp_path / "cb.duckdb"
+    with FakeJira(issues, token=TOKEN) as server:
+        run = jira_sync(server, db_path, retry)
+    assert run.status == "succeeded", run.error
+    assert (run.pages, run.rows_loaded, run.rows_rejected) == (3, 9, 0)
+    got = rows(db_path, """
+        select change_id, change_type, state, close_code, approval, risk,
+            priority, application_id, release_id, requested_by,
+            strftime(approved_at, '%Y-%m-%d %H:%M'),
+            strftime(actual_start_at, '%H:%M'), strftime(actual_end_at, '%H:%M'),
+            strftime(created_at, '%Y-%m-%d %H:%M'), source
+        from changes where change_id in ('CHG-1', 'CHG-2') order by change_id""")
+    assert got == [
+        ("CHG-1", "normal", "cancelled", "rejected", "rejected", "very_high",
+         3, "Payments", "CHG:2026.1", "Ann Lee", None, None, None,
+         "2026-01-05 09:00", "jira"),
+        ("CHG-2", "normal", "closed", "successful", None, "low", 3, "Payments",
+         "CHG:2026.1", "Ann Lee", "2026-02-01 07:00", "10:00", "11:30",
+         "2026-01-05 09:00", "jira")]
+    first = jira_queries(server)[0]
+    assert first == "(project = CHG) ORDER BY updated ASC, key ASC"
+    search = next(r for r in server.log if r.path.endswith("/jql"))
+    assert "customfield_10010" in search.params["fields"]
+    assert search.params["expand"] == "changelog"
+
+
+def test_jira_second_sync_bounds_updated_ten_minutes_before_the_watermark(
+        tmp_path, retry):
+    db_path = tmp_path / "cb.duckdb"
+    with FakeJira(jira_issues(6), token=TOKEN) as server:
+        jira_sync(server, db_path, retry)
+        server.log.clear()
+        run = jira_sync(server, db_path, retry)
+    assert run.status == "succeeded"
+    assert jira_queries(server)[0] == ('(project = CHG) AND updated >= '
+                                       '"2026-03-02 09:55" ORDER BY updated '
+                                       'ASC, key ASC')
+
+
+JIRA_SEARCH = "/rest/api/3/search/jql"
+JIRA_FAULTS = {
+    "429 with Retry-After": [once(("status", 429, {"Retry-After": "3"}, b"{}"),
+                                  path=JIRA_SEARCH, nth=2)],
+    "500": [once(("status", 500, {}, b"{}"), path=JIRA_SEARCH, nth=2)],
+    "timeout": [once(("sleep", 1.5), path=JIRA_SEARCH, nth=2)],
+    "dropped connection": [once(("drop",), path=JIRA_SEARCH, nth=3)],
+    "malformed JSON": [once(("body", b"{'issues': ["), path=JIRA_SEARCH,
+                            nth=2)],
+    "empty page": [once(("status", 200, {}, json.dumps(
+        {"issues": [], "nextPageToken": "4"}).encode()), path=JIRA_SEARCH,
+        nth=2)],
+}
+
+
+@pytest.mark.parametrize("fault", list(JIRA_FAULTS))
+def test_jira_sync_recovers_from(fault, tmp_path, retry):
+    with FakeJira(jira_issues(10), token=TOKEN) as server:
+        server.faults = JIRA_FAULTS[fault]
+        run = jira_sync(server, tmp_path / "cb.duckdb", retry)
+    assert run.status == "succeeded", run.error
+    assert len(changes(tmp_path / "cb.duckdb")) == 10
+
+
+def test_jira_records_changing_between_pages_are_all_loaded_once(tmp_path,
+                                                                 retry):
+    issues = jira_issues(12)
+    with FakeJira(issues, token=TOKEN) as server:
+        def touch(start):
+            if start == 0:
+                issues[1]["fields"]["updated"] = "2026-03-02T11:00:00.000+0000"
+                issues[1]["fields"]["summary"] = "Changed meanwhile"
+        server.after_page = touch
+        run = jira_sync(server, tmp_path / "cb.duckdb", retry)
+    assert run.status == "succeeded"
+    assert run.fetched_again == 1
+    assert len(changes(tmp_path / "cb.duckdb")) == 12
+    assert rows(tmp_path / "cb.duckdb", "select title from changes where "
+                "change_id = 'CHG-2'") == [("Changed meanwhile",)]
+
+
+def test_jira_wrong_auth_and_hard_failures_keep_the_watermark(tmp_path, retry):
+    db_path = tmp_path / "cb.duckdb"
+    with FakeJira(jira_issues(5), token=TOKEN) as server:
+        jira_sync(server, db_path, retry)
+        server.token = "rotated"
+        refused = jira_sync(server, db_path, retry)
+        server.token = TOKEN
+        server.faults = [always(("body", b"not json"), path=JIRA_SEARCH)]
+        broken = jira_sync(server, db_path, retry)
+    assert refused.status == broken.status == "failed"
+    assert "HTTP 401" in refused.error and "not JSON" in broken.error
+    state = syncs(db_path)
+    assert state["status"].tolist() == ["succeeded", "failed", "failed"]
+    assert state["watermark_at"].notna().tolist() == [True, False, False]
+
+
+def test_jql_with_its_own_order_is_refused():
+    with pytest.raises(api.ApiError, match="leave out ORDER BY"):
+        jira_api.check_jql("project = CHG order by created")
+
+
+def test_two_syncs_into_one_database_run_one_at_a_time(tmp_path, retry):
+    import threading
+    db_path = tmp_path / "cb.duckdb"
+    with FakeServiceNow(sn_records(20), token=TOKEN) as sn, \
+            FakeJira(jira_issues(8), token=TOKEN) as jr:
+        runs = []
+        threads = [threading.Thread(target=lambda f=f, s=s: runs.append(
+            f(s, db_path, retry))) for f, s in ((sn_sync, sn), (jira_sync, jr))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert sorted(r.status for r in runs) == ["succeeded", "succeeded"]
+    assert sorted(r.sync_id for r in runs) == [1, 2]
+    assert len(changes(db_path)) == 28
+    assert syncs(db_path)["source"].tolist().count("jira") == 1
