@@ -10,13 +10,14 @@ from types import ModuleType
 
 from changeboard import config, db
 
+from . import overrides
 from .errors import FileError, LoadError
 from .loader import Loaded, fail, load, load_into
 from .schema import TABLES, table_for
 
 __all__ = ["SOURCES", "TABLES", "FileError", "LoadError", "Loaded", "adapter",
-           "build_sample", "fail", "load", "load_files", "load_path",
-           "sha256", "table_for"]
+           "adapter_options", "build_sample", "fail", "load", "load_files",
+           "load_path", "publish_files", "sha256", "table_for"]
 
 # source name -> adapter module, imported when first used
 SOURCES = {
@@ -53,7 +54,10 @@ def load_path(source: str, path: str | Path, db_path=None, *,
               strict: bool = False) -> Loaded:
     """Read one file with its source's adapter and load it as one batch.
 
-    A file the adapter cannot read is recorded as a failed batch (unless
+    For servicenow and jira, options["mapping"] names an overrides file
+    (ingest/overrides.py), checked before any row is read; other options
+    given beside it win over the file's. A file the adapter cannot read (or
+    an invalid overrides file) is recorded as a failed batch (unless
     dry_run); the result says what happened, nothing is raised for bad data.
     """
     path = Path(path)
@@ -66,7 +70,11 @@ def load_path(source: str, path: str | Path, db_path=None, *,
         hashing = pool.submit(sha256, path) if path.exists() else None
         try:
             module = adapter(source)
+            options, name = adapter_options(source, options)
             frame = module.read(path, table=table, options=options)
+            if name:
+                frame.attrs["source"] = name
+            _note_merged(frame, path)
         except FileError as exc:
             error = exc
         else:
@@ -83,6 +91,19 @@ def load_path(source: str, path: str | Path, db_path=None, *,
                 dry_run=dry_run, strict=strict)
 
 
+def _note_merged(frame, path: Path) -> None:
+    """Input rows a mapping merged into an earlier row of their id are
+    neither loaded nor rejected: say how many, so the batch's warnings
+    account for every input row (docs/adapters.md, "Counting rows")."""
+    merged = frame.attrs.get("rows_merged", 0)
+    if merged:
+        frame.attrs["warnings"] = [*frame.attrs.get("warnings", []), (
+            f"{path.name}: {frame.attrs['rows_read']:,} input rows: "
+            f"{merged:,} merged into an earlier row of the same id "
+            f"(duplicate_ids = \"merge\"), {len(frame):,} loaded or "
+            "rejected")]
+
+
 def _guess(path: Path) -> str:
     try:
         return table_for(path)
@@ -90,24 +111,54 @@ def _guess(path: Path) -> str:
         return "unknown"
 
 
+def adapter_options(source: str, options: dict | None
+                    ) -> tuple[dict | None, str | None]:
+    """The options for source's adapter and the source name to record (None:
+    the adapter's). servicenow and jira read options["mapping"] as an
+    overrides file; the other adapters get options unchanged."""
+    if (source not in overrides.SOURCE_KEYS or not options
+            or not options.get("mapping")):
+        return options, None
+    given = {k: v for k, v in options.items() if k != "mapping"}
+    resolved = {**overrides.options(source, options["mapping"]), **given}
+    return resolved, resolved.pop("name", None)
+
+
 def load_files(paths, db_path=None, *, source: str = "csv",
-               label: str | None = None) -> list[Loaded]:
-    """Load canonical CSV files, one batch per file, published together.
+               label: str | None = None,
+               options: dict | None = None) -> list[Loaded]:
+    """Load files of one source, one batch per file, published together.
 
     Any file-level error or rejected row fails the whole call (LoadError) and
     leaves the published database as it was. `label` replaces the directory
     in the recorded file name.
     """
-    module = adapter(source)
+    return publish_files([(source, path, options) for path in paths],
+                         db_path, label=label)
+
+
+def publish_files(files, db_path=None, *,
+                  label: str | None = None) -> list[Loaded]:
+    """Load (source, path, options) files in table order (the given order
+    within a table), one strict batch each, and publish them together or not
+    at all (LoadError)."""
     db_path = Path(db_path or config.DB_PATH)
-    files = sorted((Path(p) for p in paths),
-                   key=lambda p: TABLES.index(table_for(p)))
+    batches = []
+    for source, path, options in files:
+        path, module = Path(path), adapter(source)
+        options, name = adapter_options(source, options)
+        table = getattr(module, "TABLE", None) or table_for(path)
+        batches.append((TABLES.index(table), module, path, options, name))
+    batches.sort(key=lambda batch: batch[0])
     results = []
     with db.publish(db_path) as con:
-        for path in files:
-            frame = module.read(path)
-            name = f"{label}/{path.name}" if label else str(path)
-            result = load_into(con, frame, file_name=name,
+        for _, module, path, options, name in batches:
+            frame = module.read(path, options=options)
+            if name:
+                frame.attrs["source"] = name
+            _note_merged(frame, path)
+            shown = f"{label}/{path.name}" if label else str(path)
+            result = load_into(con, frame, file_name=shown,
                                sha256=sha256(path), strict=True)
             if result.status == "failed":
                 raise LoadError(result.error)
@@ -116,21 +167,31 @@ def load_files(paths, db_path=None, *, source: str = "csv",
 
 
 def build_sample(db_path=None, *, seed: int | None = None,
-                 scale: float = 1.0) -> list[Loaded]:
-    """Generate the sample data and publish it as a fresh database file."""
+                 scale: float = 1.0, end_date=None) -> list[Loaded]:
+    """Generate the sample data and publish it as a fresh database file.
+
+    The changes arrive as source exports (sample_data.exports.write_sample):
+    a ServiceNow export read with the shipped overrides file and, for one
+    team's applications, a Jira export; the other tables as canonical CSV.
+    One publish, every batch strict; ingest_batches records each source.
+    """
     import tempfile
 
     import sample_data
+    from sample_data import exports
 
     db_path = Path(db_path or config.DB_PATH)
     with tempfile.TemporaryDirectory() as tmp:
-        sample_data.generate(tmp, seed=config.SAMPLE_SEED if seed is None
-                             else seed, scale=scale)
+        canonical = Path(tmp) / "canonical"
+        sample_data.generate(canonical, seed=config.SAMPLE_SEED if seed is None
+                             else seed, scale=scale, end_date=end_date)
+        files = exports.write_sample(canonical, Path(tmp) / "exports")
         fresh = db_path.with_name(f".{db_path.name}.sample")
         for stale in (fresh, fresh.with_name(fresh.name + ".wal")):
             stale.unlink(missing_ok=True)
-        loaded = load_files(sorted(Path(tmp).glob("*.csv")), fresh,
-                            label=SAMPLE_LABEL)
+        loaded = publish_files(
+            [(f["source"], f["path"], f["options"]) for f in files], fresh,
+            label=SAMPLE_LABEL)
         fresh.replace(db_path)
         fresh.with_name(fresh.name + ".lock").unlink(missing_ok=True)
     return loaded

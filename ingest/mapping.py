@@ -206,7 +206,11 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     frame = frames.finish(frame, raw, source=mapping.name, table=mapping.table,
                           warnings=warnings, mode=mapping.mode,
                           timezone=mapping.timezone)
-    return _duplicates(frame, raw, mapping)
+    frame = _duplicates(frame, raw, mapping)
+    # input rows absorbed by duplicate_ids = "merge" into an earlier row of
+    # their id: rows_read = len(frame) + rows_merged (docs/adapters.md)
+    frame.attrs["rows_merged"] = frame.attrs["rows_read"] - len(frame)
+    return frame
 
 
 def _check_header(raw, mapping: Mapping) -> None:

@@ -525,3 +525,179 @@ def test_incidents_skew_to_priority_3_and_4_and_some_are_linked(full):
         select count(*) from incidents i join changes c
         on c.change_id = i.caused_by_change_id
         where c.actual_end_at is null or i.opened_at < c.actual_start_at""") == 0
+
+
+# --- the sample database: changes arrive through the ServiceNow and Jira adapters
+
+def _tables(path) -> dict[str, list[tuple]]:
+    """Every canonical table's rows, sorted, lineage columns included."""
+    with db.connect(path, read_only=True) as con:
+        # table names come from sample_data.COLUMNS
+        return {table: sorted(con.execute(f"select * from {table}").fetchall(),  # noqa: S608
+                              key=repr) for table in COLUMNS}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A sample database built by ingest.build_sample and the canonical
+    files the generator writes for the same seed, scale and end date."""
+    import ingest
+
+    directory = tmp_path_factory.mktemp("built")
+    path = directory / "sample.duckdb"
+    loaded = ingest.build_sample(path, seed=5, scale=0.1, end_date=END)
+    counts = sample_data.generate(directory / "csv", seed=5, scale=0.1,
+                                  end_date=END)
+    connection = db.connect()
+    load(connection, directory / "csv")
+    connection.execute("attach $path as built (read_only)", {"path": str(path)})
+    yield path, loaded, counts, connection
+    connection.close()
+
+
+def test_the_sample_build_records_each_source_in_its_batches(built):
+    path, loaded, _, con = built
+    batches = rows(con, "select source, entity, status, rows_rejected from "
+                        "built.ingest_batches order by batch_id")
+    assert {b[0] for b in batches} == {"csv", "servicenow", "jira"}
+    assert {(s, e) for s, e, *_ in batches if e == "changes"} == {
+        ("servicenow", "changes"), ("jira", "changes")}
+    assert all(status == "succeeded" and rejected == 0
+               for *_, status, rejected in batches)
+    assert [r.file_name for r in loaded if r.table == "changes"] == [
+        "sample_data/servicenow_change_request.csv",
+        "sample_data/jira_changes.csv"]
+    assert {t for s, t, *_ in batches if s == "csv"} == set(COLUMNS) - {"changes"}
+
+
+def test_every_generated_change_arrives_once_from_one_source(built):
+    _, loaded, counts, con = built
+    per_source = dict(rows(con, "select source, count(*) from built.changes "
+                                "group by all"))
+    assert set(per_source) == {"servicenow", "jira"}
+    assert sum(per_source.values()) == counts["changes"]
+    assert sum(r.rows_loaded for r in loaded if r.table == "changes") == \
+        counts["changes"]
+    assert value(con, "select count(distinct change_id) from built.changes") \
+        == counts["changes"]
+    assert value(con, "select count(*) from changes c full join built.changes b "
+                      "using (change_id) where c.change_id is null "
+                      "or b.change_id is null") == 0
+    # the Jira subset is the changes of one team's applications, and small
+    from sample_data import exports
+    assert value(con, """
+        select count(*) from built.changes c join applications a
+        using (application_id)
+        where (a.owner_team = $team) <> (c.source = 'jira')""",
+                 team=exports.JIRA_TEAM) == 0
+    assert 0 < per_source["jira"] < .1 * counts["changes"]
+
+
+def _differences(con, source: str, columns) -> dict[str, int]:
+    out = {}
+    for column in columns:
+        # column names come from sample_data.COLUMNS
+        n = value(con, f"""select count(*) from built.changes b join changes c
+            using (change_id) where b.source = $source
+            and b."{column}" is distinct from c."{column}" """,  # noqa: S608
+                  source=source)
+        if n:
+            out[column] = n
+    return out
+
+
+def test_servicenow_changes_equal_the_canonical_rows_in_every_column(built):
+    *_, con = built
+    assert _differences(con, "servicenow", COLUMNS["changes"]) == {}
+    # the site fields carried release and environment
+    assert value(con, "select count(release_id) from built.changes "
+                      "where source = 'servicenow'") > 0
+    assert value(con, "select count(environment_id) from built.changes "
+                      "where source = 'servicenow'") > 0
+
+
+def test_jira_changes_equal_the_canonical_rows_except_what_jira_cannot_carry(
+        built):
+    from sample_data import exports
+
+    *_, con = built
+    carried = [c for c in COLUMNS["changes"]
+               if c not in exports.NOT_CARRIED["jira"]]
+    assert _differences(con, "jira", carried) == {}
+    assert value(con, "select count(*) from built.changes where source = "
+                      "'jira' and release_id is not null") > 0
+    # release ids match the sample's releases (keys without a project part)
+    assert value(con, "select count(*) from built.changes c where release_id "
+                      "is not null and not exists (select 1 from "
+                      "built.releases r where r.release_id = c.release_id)") == 0
+    # what Jira cannot carry is NULL (approval only where the status says)
+    for column in exports.NOT_CARRIED["jira"]:
+        if column != "approval":
+            # column names come from exports.NOT_CARRIED
+            assert value(con, f"select count({column}) from built.changes "  # noqa: S608
+                              "where source = 'jira'") == 0, column
+
+
+def test_the_other_tables_are_the_canonical_files(built):
+    *_, con = built
+    for table in COLUMNS:
+        if table == "changes":
+            continue
+        columns = ", ".join(f'"{c}"' for c in COLUMNS[table])
+        # table and column names come from sample_data.COLUMNS
+        for a, b in (("built.", ""), ("", "built.")):
+            assert value(con, f"select count(*) from (select {columns} from "  # noqa: S608
+                              f"{a}{table} except all select {columns} from "
+                              f"{b}{table})") == 0, table
+
+
+def test_the_sample_database_keeps_approvals_cab_dates_and_actual_times(built):
+    *_, con = built
+    approved, cab, started = con.execute("""
+        select count(*) filter (where approval = 'approved'),
+            count(cab_date), count(actual_start_at)
+        from built.changes""").fetchone()
+    assert approved > 50 and cab > 50 and started > 200
+
+
+def test_the_same_seed_builds_the_same_database(built, tmp_path):
+    import ingest
+
+    path, *_ = built
+    again = tmp_path / "again.duckdb"
+    ingest.build_sample(again, seed=5, scale=0.1, end_date=END)
+    assert _tables(again) == _tables(path)
+
+
+def test_a_sample_build_that_fails_leaves_the_published_database(
+        tmp_path, monkeypatch):
+    import ingest
+    from sample_data import exports
+
+    path = tmp_path / "sample.duckdb"
+    ingest.build_sample(path, seed=5, scale=0.02, end_date=END)
+    before = _tables(path)
+    # a Jira export read with the wrong date format: every row is rejected
+    monkeypatch.setattr(exports, "JIRA_OPTIONS", {"date_format": "%Y"})
+    with pytest.raises(ingest.LoadError, match="jira_changes.csv: .* rejected"):
+        ingest.build_sample(path, seed=6, scale=0.02, end_date=END)
+    assert _tables(path) == before
+
+
+def test_sample_exports_split_below_the_export_caps(tmp_path, monkeypatch):
+    from sample_data import exports
+
+    sample_data.generate(tmp_path / "csv", seed=3, scale=0.05, end_date=END)
+    monkeypatch.setattr(exports, "SERVICENOW_ROWS", 150)
+    monkeypatch.setattr(exports, "JIRA_ROWS", 4)
+    files = exports.write_sample(tmp_path / "csv", tmp_path / "out")
+    names = {s: [f["path"].name for f in files if f["source"] == s]
+             for s in ("csv", "servicenow", "jira")}
+    assert names["csv"] == sorted(f"{t}.csv" for t in COLUMNS if t != "changes")
+    assert names["servicenow"][0] == "servicenow_change_request-1.csv"
+    assert names["jira"][:2] == ["jira_changes-1.csv", "jira_changes-2.csv"]
+    lines = {s: sum(len(f["path"].read_bytes().splitlines()) - 1
+                    for f in files if f["source"] == s)
+             for s in ("servicenow", "jira")}
+    changes = len((tmp_path / "csv" / "changes.csv").read_text().splitlines()) - 1
+    assert lines["servicenow"] + lines["jira"] == changes
