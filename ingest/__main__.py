@@ -67,13 +67,18 @@ def _sync(args, db_path) -> int:
         logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(message)s")
     try:
+        site, name = (ingest.adapter_options(args.source.removesuffix("-api"),
+                                             {"mapping": args.mapping})
+                      if args.mapping else (None, None))
         if args.source == "servicenow-api":
             from . import servicenow_api as module
-            source = module.ServiceNowApi(module.client(), query=args.query or "")
+            source = module.ServiceNowApi(module.client(), query=args.query or "",
+                                          options=site)
         else:
             from . import jira_api as module
-            source = module.JiraApi(module.client(), jql=args.jql)
-    except api.ApiError as exc:
+            source = module.JiraApi(module.client(), jql=args.jql, options=site)
+        source.source = name or source.source
+    except (api.ApiError, ingest.FileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     progress = api.Progress()

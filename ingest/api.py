@@ -411,6 +411,7 @@ def _commit(api: Api, db_path: Path, run: Synced, pending: dict) -> None:
     with db.publish(db_path) as con:
         if records:
             frame = api.frame(records)
+            frame.attrs["source"] = api.source
             text = json.dumps(records, sort_keys=True, default=str)
             loaded = load_into(con, frame, file_name=api.endpoint,
                                sha256=hashlib.sha256(text.encode()).hexdigest())

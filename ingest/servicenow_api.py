@@ -161,7 +161,10 @@ class ServiceNowApi(Api):
         return f"{prefix}{key}" if prefix else key
 
     def frame(self, records: list[dict]):
-        header = [f for f in self.fields if f != "sys_id"]
+        # a field the instance lacks is left out of its answers, as it is
+        # of its exports
+        header = [f for f in self.fields if f != "sys_id"
+                  and any(f in r for r in records)]
         rows = [[_field(r, f) for f in header] for r in records]
         options = {**self.options, "date_format": STAMP, "timezone": "UTC"}
         return read_through(servicenow.read, header, rows, records, options)

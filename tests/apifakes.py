@@ -200,7 +200,9 @@ class FakeServiceNow(FakeServer):
     def _shape(record: dict, fields: list[str], shape: str) -> dict:
         out = {}
         for name in fields or record:
-            value = record.get(name, "")
+            if name not in record:   # a field the table lacks is left out
+                continue
+            value = record[name]
             if shape == "all":
                 shown = value
                 if name == "state":

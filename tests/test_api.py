@@ -523,3 +523,49 @@ def test_two_syncs_into_one_database_run_one_at_a_time(tmp_path, retry):
     assert sorted(r.sync_id for r in runs) == [1, 2]
     assert len(changes(db_path)) == 28
     assert syncs(db_path)["source"].tolist().count("jira") == 1
+
+
+def test_a_site_overrides_file_applies_to_api_records(tmp_path, retry):
+    """Custom fields are requested and mapped, the legacy state model and the
+    id prefix apply, and the key check finds prefixed ids in the database."""
+    from ingest import overrides
+
+    site = overrides.options("servicenow", ROOT / "tests" / "data" /
+                             "overrides" / "legacy-servicenow.toml")
+    records = sn_records(20)
+    for record in records:
+        record.update(state="4", u_release="R-7", u_env="prod")
+    db_path = tmp_path / "cb.duckdb"
+    with FakeServiceNow(records, token=TOKEN) as server:
+        client = servicenow_api.Client(server.url, name="ServiceNow",
+                                       headers={"Authorization":
+                                                f"Bearer {TOKEN}"},
+                                       retry=retry)
+        source = servicenow_api.ServiceNowApi(client, options=site,
+                                              page_size=5)
+        server.faults = [lambda r: ("status", 500, {}, b"{}")
+                         if r.params.get("sysparm_offset") == "10" else None]
+        assert api.sync(source, db_path, commit_every=5).status == "failed"
+        server.faults = []
+        server.log.clear()
+        run = api.sync(source, db_path)
+    assert run.status == "succeeded" and run.fetched_again == 0
+    fields = server.log[0].params["sysparm_fields"].split(",")
+    assert {"u_release", "u_environment", "u_env"} <= set(fields)
+    assert rows(db_path, "select count(*), count(distinct change_id), "
+                "min(change_id), min(release_id), min(environment_id), "
+                "min(state) from changes") == [
+        (20, 20, "emea:CHG1000", "R-7", "prod", "closed")]
+
+
+def test_a_database_from_before_api_syncs_is_upgraded_by_the_first_sync(
+        tmp_path, retry):
+    db_path = tmp_path / "cb.duckdb"
+    with db.publish(db_path) as con:
+        con.execute("drop table api_syncs")
+        con.execute("delete from schema_version where version = 3")
+    with FakeServiceNow(sn_records(4), token=TOKEN) as server:
+        run = sn_sync(server, db_path, retry)
+    assert run.status == "succeeded", run.error
+    assert rows(db_path, "select max(version) from schema_version") == [(3,)]
+    assert syncs(db_path)["records_read"].tolist() == [4]
