@@ -622,6 +622,7 @@ def test_bpic2014_reads_with_its_mapping_file_as_sources_section_7_says():
     frame = mapping.read(BPIC, options={"mapping": "bpic2014"})
     assert frame.attrs["rows_read"] == 29_139
     assert len(frame) == 17_262
+    assert frame.attrs["rows_merged"] == 29_139 - 17_262
     assert frame["_reject"].isna().all()
     assert frame["change_type"].value_counts().to_dict() == {
         "standard": 15_759, "normal": 1_468, "emergency": 35}

@@ -44,12 +44,16 @@ def sn_records(n: int, start: int = 0) -> list[dict]:
     return [sn_record(f"CHG{1000 + i}", stamp(start + i)) for i in range(n)]
 
 
+def fake_client(server, retry):
+    """A client of a fake server, with the test token as a bearer token."""
+    return api.Client(server.url, name="fake",
+                      headers={"Authorization": f"Bearer {TOKEN}"},
+                      retry=retry, secrets=(TOKEN,), credentials_hint="TOKEN")
+
+
 def sn_sync(server, db_path, retry, **kw):
-    client = servicenow_api.Client(server.url, name="ServiceNow",
-                                   headers={"Authorization": f"Bearer {TOKEN}"},
-                                   retry=retry, secrets=(TOKEN,),
-                                   credentials_hint="TOKEN")
-    source = servicenow_api.ServiceNowApi(client, page_size=kw.pop("page_size", 10),
+    source = servicenow_api.ServiceNowApi(fake_client(server, retry),
+                                          page_size=kw.pop("page_size", 10),
                                           query=kw.pop("query", ""))
     return api.sync(source, db_path, **kw)
 
@@ -377,11 +381,8 @@ def jira_issues(n: int, start: int = 0) -> list[dict]:
 
 
 def jira_sync(server, db_path, retry, **kw):
-    client = jira_api.Client(server.url, name="Jira",
-                             headers={"Authorization": f"Bearer {TOKEN}"},
-                             retry=retry, secrets=(TOKEN,),
-                             credentials_hint="TOKEN")
-    source = jira_api.JiraApi(client, jql=kw.pop("jql", "project = CHG"),
+    source = jira_api.JiraApi(fake_client(server, retry),
+                              jql=kw.pop("jql", "project = CHG"),
                               page_size=kw.pop("page_size", 4))
     return api.sync(source, db_path, **kw)
 
@@ -537,12 +538,8 @@ def test_a_site_overrides_file_applies_to_api_records(tmp_path, retry):
         record.update(state="4", u_release="R-7", u_env="prod")
     db_path = tmp_path / "cb.duckdb"
     with FakeServiceNow(records, token=TOKEN) as server:
-        client = servicenow_api.Client(server.url, name="ServiceNow",
-                                       headers={"Authorization":
-                                                f"Bearer {TOKEN}"},
-                                       retry=retry)
-        source = servicenow_api.ServiceNowApi(client, options=site,
-                                              page_size=5)
+        source = servicenow_api.ServiceNowApi(fake_client(server, retry),
+                                              options=site, page_size=5)
         server.faults = [lambda r: ("status", 500, {}, b"{}")
                          if r.params.get("sysparm_offset") == "10" else None]
         assert api.sync(source, db_path, commit_every=5).status == "failed"

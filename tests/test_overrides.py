@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SHARED
 
 import ingest
 from changeboard import db
@@ -16,7 +15,6 @@ DATA = Path(__file__).resolve().parent / "data" / "overrides"
 LEGACY, LEGACY_CSV = DATA / "legacy-servicenow.toml", DATA / "legacy-servicenow.csv"
 WORKFLOW, WORKFLOW_CSV = DATA / "jira-workflow.toml", DATA / "jira-workflow.csv"
 ADAPTERS = Path(__file__).resolve().parent / "data" / "adapters"
-BPIC = SHARED / "real-data" / "bpic2014-change" / "detail_change.csv"
 
 
 def rows(db_path, sql, **params):
@@ -293,13 +291,3 @@ def test_a_merged_load_records_the_input_rows_as_read(tmp_path):
     ingest.load_path("mapping", ADAPTERS / "bpic_like.csv", path,
                      options={"mapping": ADAPTERS / "bpic_like.toml"})
     assert rows(path, "select rows_read from ingest_batches") == [(6,)]
-
-
-@pytest.mark.real_data
-def test_bpic2014_accounts_for_all_29139_input_rows():
-    if not BPIC.exists():
-        pytest.skip(f"real data absent: {BPIC}")
-    frame = mapping.read(BPIC, options={"mapping": "bpic2014"})
-    assert frame.attrs["rows_read"] == 29_139
-    assert len(frame) == 17_262
-    assert frame.attrs["rows_merged"] == 29_139 - 17_262
