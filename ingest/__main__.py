@@ -76,7 +76,8 @@ def _sync(args, db_path) -> int:
                                           options=site)
         else:
             from . import jira_api as module
-            source = module.JiraApi(module.client(), jql=args.jql, options=site)
+            source = module.JiraApi(module.client(), jql=args.jql,
+                                    options=site, cloud=module.is_cloud())
         source.source = name or source.source
     except (api.ApiError, ingest.FileError) as exc:
         print(f"error: {exc}", file=sys.stderr)

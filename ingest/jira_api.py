@@ -1,9 +1,11 @@
-"""Jira Cloud REST search for change issues, incrementally (SOURCES.md
-section 5), mapped by the CSV export adapter (ingest/jira.py).
+"""Jira REST search for change issues, incrementally (SOURCES.md section 5),
+mapped by the CSV export adapter (ingest/jira.py).
 
-Credentials come from the environment and go only into request headers:
-CHANGEBOARD_JIRA_EMAIL + CHANGEBOARD_JIRA_TOKEN (Cloud API token, basic auth),
-or CHANGEBOARD_JIRA_TOKEN alone (a Data Center personal access token, bearer).
+Cloud: `/rest/api/3/search/jql`, paged by nextPageToken. Data Center:
+`/rest/api/2/search`, paged by startAt/total. Credentials come from the
+environment and go only into request headers: CHANGEBOARD_JIRA_EMAIL +
+CHANGEBOARD_JIRA_TOKEN (Cloud API token, basic auth), or
+CHANGEBOARD_JIRA_TOKEN alone (a Data Center personal access token, bearer).
 """
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from .api import STAMP, Api, ApiError, Client, Retry, read_through, text
 SOURCE = "jira"
 SEARCH_PATH = "/rest/api/3/search/jql"
 FIELD_PATH = "/rest/api/3/field"
+DC_SEARCH_PATH = "/rest/api/2/search"   # Data Center: offset paging
+DC_FIELD_PATH = "/rest/api/2/field"
 PAGE_SIZE = 100
 FETCH_CHUNK = 50
 CREDENTIALS = "CHANGEBOARD_JIRA_EMAIL + CHANGEBOARD_JIRA_TOKEN"
@@ -42,6 +46,11 @@ INSTANT_COLUMNS = {"Created", "Updated", "Resolved",
                    "Custom field (Planned end)"}
 # status transitions in the changelog that give approval and actual times
 APPROVAL_STATUS, IMPLEMENTING_STATUS = "awaiting approval", "implementing"
+
+
+def is_cloud() -> bool:
+    """Cloud when an account email is given; a token alone is Data Center's."""
+    return bool(os.environ.get("CHANGEBOARD_JIRA_EMAIL", ""))
 
 
 def client(url: str | None = None, retry: Retry | None = None) -> Client:
@@ -78,21 +87,27 @@ class JiraApi(Api):
     source = SOURCE
 
     def __init__(self, client: Client, *, jql: str | None = None,
-                 options: dict | None = None, page_size: int = PAGE_SIZE):
+                 options: dict | None = None, page_size: int = PAGE_SIZE,
+                 cloud: bool = True):
         self.client = client
         self.jql = check_jql(jql if jql is not None
                              else config.env("CHANGEBOARD_JIRA_JQL"))
         self.options = dict(options or {})
         self.page_size = page_size
-        self.endpoint = client.base_url + SEARCH_PATH
+        self.cloud = cloud
+        self.search_path = SEARCH_PATH if cloud else DC_SEARCH_PATH
+        self.field_path = FIELD_PATH if cloud else DC_FIELD_PATH
+        self.endpoint = client.base_url + self.search_path
         self._custom: dict[str, str] | None = None
+        self.last_total: int | None = None
 
     def custom_fields(self) -> dict[str, str]:
         """Custom field name -> id (`customfield_10005`), for CUSTOM names."""
         if self._custom is None:
-            answer = self.client.get(FIELD_PATH)
+            answer = self.client.get(self.field_path)
             if not isinstance(answer.data, list):
-                raise ApiError(f"Jira GET {self.client.base_url}{FIELD_PATH}: "
+                raise ApiError(f"Jira GET {self.client.base_url}"
+                               f"{self.field_path}: "
                                "the answer is not a list of fields")
             wanted = {name.casefold(): name for name in CUSTOM}
             self._custom = {}
@@ -112,18 +127,30 @@ class JiraApi(Api):
         params = {"jql": jql, "fields": fields, "maxResults": self.page_size}
         if expand:
             params["expand"] = "changelog"
+        if not self.cloud:
+            params["startAt"] = 0
+        total = None
         while True:
-            answer = self.client.get(SEARCH_PATH, params)
+            answer = self.client.get(self.search_path, params)
             data = answer.data if isinstance(answer.data, dict) else {}
             issues = data.get("issues")
             if not isinstance(issues, list):
                 raise ApiError(f"Jira GET {self.endpoint}: the answer has no "
                                "`issues` list")
+            if not self.cloud and isinstance(data.get("total"), int):
+                total = self.last_total = data["total"]
             yield issues
-            token = data.get("nextPageToken")
-            if not token or data.get("isLast"):
-                return
-            params = {**params, "nextPageToken": token}
+            if self.cloud:
+                token = data.get("nextPageToken")
+                if not token or data.get("isLast"):
+                    return
+                params = {**params, "nextPageToken": token}
+            else:
+                # advance by the page asked for: a page can come back short
+                following = params["startAt"] + self.page_size
+                if following >= (total or 0):
+                    return
+                params = {**params, "startAt": following}
 
     def _jql(self, *bounds: str) -> str:
         where = " AND ".join(b for b in bounds if b)
@@ -131,8 +158,10 @@ class JiraApi(Api):
                 + " ORDER BY updated ASC, key ASC")
 
     def pages(self, since: str | None) -> Iterator[list[dict]]:
-        yield from self._search(self._jql(_bound(">=", since)),
-                                self._fields(), expand=True)
+        for page in self._search(self._jql(_bound(">=", since)),
+                                 self._fields(), expand=True):
+            self.total = self.last_total   # Data Center says; Cloud does not
+            yield page
 
     def keys(self, since: str | None, until: str) -> Iterator[tuple[str, str]]:
         # JQL compares minutes: the upper bound is the next minute

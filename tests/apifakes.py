@@ -248,9 +248,10 @@ def jira_issue(key: str, updated: str, status: str = "Completed",
 
 
 class FakeJira(FakeServer):
-    """/rest/api/3/field and /rest/api/3/search/jql with the JQL the sync
-    writes (updated >= / < "yyyy-MM-dd HH:mm", key in (...)), nextPageToken
-    paging and the fields parameter."""
+    """/rest/api/3/field and /rest/api/3/search/jql (Cloud, nextPageToken
+    paging) and their /rest/api/2/ Data Center forms (startAt and total),
+    with the JQL the sync writes (updated >= / < "yyyy-MM-dd HH:mm",
+    key in (...)) and the fields parameter."""
 
     def __init__(self, issues: list[dict], **auth):
         super().__init__(**auth)
@@ -258,9 +259,10 @@ class FakeJira(FakeServer):
         self.after_page = None
 
     def answer(self, request: Request):
-        if request.path == "/rest/api/3/field":
+        if request.path in ("/rest/api/3/field", "/rest/api/2/field"):
             return 200, {}, json.dumps(JIRA_FIELDS).encode()
-        if request.path != "/rest/api/3/search/jql":
+        cloud = request.path == "/rest/api/3/search/jql"
+        if not cloud and request.path != "/rest/api/2/search":
             return 404, {}, b'{"errorMessages": ["Not found"]}'
         p = request.params
         jql = p.get("jql", "")
@@ -277,7 +279,8 @@ class FakeJira(FakeServer):
             rows = [i for i in rows if i["key"] in wanted]
         rows.sort(key=lambda i: (i["fields"]["updated"], i["key"]))
         size = int(p.get("maxResults", 50))
-        start = int(p.get("nextPageToken", "0") or 0)
+        start = int((p.get("nextPageToken", "0") if cloud
+                     else p.get("startAt", "0")) or 0)
         page = rows[start:start + size]
         fields = [f for f in p.get("fields", "").split(",") if f]
         issues = [{**i, "fields": {k: v for k, v in i["fields"].items()
@@ -287,7 +290,9 @@ class FakeJira(FakeServer):
             issues = [{k: v for k, v in i.items() if k != "changelog"}
                       for i in issues]
         body = {"issues": issues}
-        if start + size < len(rows):
+        if not cloud:   # Data Center: startAt, maxResults, total
+            body.update(startAt=start, maxResults=size, total=len(rows))
+        elif start + size < len(rows):
             body["nextPageToken"] = str(start + size)
         else:
             body["isLast"] = True

@@ -566,3 +566,33 @@ def test_a_database_from_before_api_syncs_is_upgraded_by_the_first_sync(
     assert run.status == "succeeded", run.error
     assert rows(db_path, "select max(version) from schema_version") == [(3,)]
     assert syncs(db_path)["records_read"].tolist() == [4]
+
+
+def test_jira_data_center_pages_by_start_at_and_total(tmp_path, retry):
+    issues = jira_issues(11)
+    db_path = tmp_path / "cb.duckdb"
+    with FakeJira(issues, token=TOKEN) as server:
+        def touch(start):
+            if start == 0:
+                issues[0]["fields"]["updated"] = "2026-03-02T11:30:00.000+0000"
+        server.after_page = touch
+        server.faults = [once(("status", 500, {}, b"{}"),
+                              path="/rest/api/2/search", nth=2)]
+        source = jira_api.JiraApi(fake_client(server, retry),
+                                  jql="project = CHG", page_size=4,
+                                  cloud=False)
+        run = api.sync(source, db_path)
+    assert run.status == "succeeded", run.error
+    assert source.total == 11 and run.fetched_again == 1
+    starts = [r.params["startAt"] for r in server.log
+              if r.path == "/rest/api/2/search" and "expand" in r.params]
+    assert starts[:4] == ["0", "4", "4", "8"]   # page 2 retried once
+    assert len(changes(db_path)) == 11
+    assert all(r.path.startswith("/rest/api/2/") for r in server.log)
+
+
+def test_a_jira_token_alone_means_data_center(monkeypatch):
+    monkeypatch.delenv("CHANGEBOARD_JIRA_EMAIL", raising=False)
+    assert jira_api.is_cloud() is False
+    monkeypatch.setenv("CHANGEBOARD_JIRA_EMAIL", "sync@acme.com")
+    assert jira_api.is_cloud() is True
