@@ -2,6 +2,7 @@
 tables with downloads and number formatting."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pandas as pd
@@ -233,7 +234,7 @@ def table(frame: pd.DataFrame, file_stem: str, **kwargs):
     """A table with CSV and XLSX (and, when large, Parquet) downloads of
     exactly the rows shown; the files are built only when clicked."""
     config = {c: st.column_config.Column(label=human(c))
-              for c in frame.columns if "_" in str(c) or str(c) == "n"}
+              for c in frame.columns if re.fullmatch(r"[a-z][a-z0-9_]*", str(c))}
     config.update(kwargs.pop("column_config", None) or {})
     kwargs.setdefault("placeholder", "–")
     shown = st.dataframe(frame, hide_index=True, column_config=config,

@@ -82,7 +82,8 @@ def test_the_last_api_sync_per_endpoint_is_shown_and_a_failure_explained(
     app.switch_page("views/data.py").run()
     assert not app.exception
     warning = " ".join(w.value for w in app.warning)
-    assert "servicenow sync" in warning and "gave up after 6 attempts" in warning
+    assert "ServiceNow sync failed" in warning
+    assert "gave up after 6 attempts" in warning
     assert "resumes from 2026-03-01 22:00" in warning
 
 

@@ -16,6 +16,11 @@ SOURCE_LABELS = {
     "mapping": "Any export, described by a mapping TOML",
 }
 FROM_NAME = "(from the file name)"
+API_LABELS = {"servicenow": "ServiceNow", "jira": "Jira"}
+SYNC_COLUMNS = ["source", "status", "finished_at", "records_read",
+                "rows_loaded", "rows_rejected", "watermark_at",
+                "last_success_at", "error", "endpoint", "sync_id", "pages",
+                "batches", "started_at", "cursor_at"]
 
 st.title("Data")
 st.caption("Load an export, see what would change before committing, and "
@@ -120,10 +125,10 @@ else:
                    else sync.watermark_at)
         since = (pd.Timestamp(resumes).strftime("%Y-%m-%d %H:%M UTC")
                  if pd.notna(resumes) else "the beginning")
-        st.warning(f"The last {sync.source} sync ({sync.endpoint}) {what}"
-                   f"{why}. What it committed is kept; the next sync resumes "
-                   f"from {since}.")
-    ui.table(syncs, "api_syncs")
+        st.warning(f"The last {API_LABELS.get(sync.source, sync.source)} "
+                   f"sync {what}{why}. What it committed is kept; the next "
+                   f"sync resumes from {since}.")
+    ui.table(syncs[SYNC_COLUMNS], "api_syncs")
 
 st.subheader("Load history")
 batches = ui.query("ingest_batches")
