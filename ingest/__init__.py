@@ -23,10 +23,12 @@ __all__ = ["SOURCES", "TABLES", "FileError", "LoadError", "Loaded", "adapter",
 SOURCES = {
     "csv": "ingest.canonical",
     "servicenow": "ingest.servicenow",
+    "servicenow-incidents": "ingest.servicenow_incidents",
     "jira": "ingest.jira",
     "mapping": "ingest.mapping",
 }
 SAMPLE_LABEL = "sample_data"
+INCIDENTS = "servicenow-incidents"
 
 
 def adapter(source: str) -> ModuleType:
@@ -115,12 +117,19 @@ def adapter_options(source: str, options: dict | None
                     ) -> tuple[dict | None, str | None]:
     """The options for source's adapter and the source name to record (None:
     the adapter's). servicenow and jira read options["mapping"] as an
-    overrides file; the other adapters get options unchanged."""
-    if (source not in overrides.SOURCE_KEYS or not options
+    overrides file; servicenow-incidents takes the instance settings
+    ([source]: time zone, date formats, id prefix, ...) of the servicenow
+    one, so one site file serves both; other adapters get options unchanged."""
+    kind = "servicenow" if source == INCIDENTS else source
+    if (kind not in overrides.SOURCE_KEYS or not options
             or not options.get("mapping")):
         return options, None
     given = {k: v for k, v in options.items() if k != "mapping"}
-    resolved = {**overrides.options(source, options["mapping"]), **given}
+    resolved = overrides.options(kind, options["mapping"])
+    if source == INCIDENTS:
+        instance = set(overrides.SOURCE_KEYS[kind].values()) - {"table"}
+        resolved = {k: v for k, v in resolved.items() if k in instance}
+    resolved = {**resolved, **given}
     return resolved, resolved.pop("name", None)
 
 

@@ -42,7 +42,7 @@ def _summary(results) -> None:
                           + (f" ({row.detail})" if row.detail else ""))
 
 
-API_SOURCES = ("servicenow-api", "jira-api")
+API_SOURCES = ("servicenow-api", "servicenow-incidents-api", "jira-api")
 
 
 def _since(text: str) -> str:
@@ -70,10 +70,12 @@ def _sync(args, db_path) -> int:
         site, name = (ingest.adapter_options(args.source.removesuffix("-api"),
                                              {"mapping": args.mapping})
                       if args.mapping else (None, None))
-        if args.source == "servicenow-api":
+        if args.source.startswith("servicenow"):
             from . import servicenow_api as module
-            source = module.ServiceNowApi(module.client(), query=args.query or "",
-                                          options=site)
+            table = ("incident" if args.source == "servicenow-incidents-api"
+                     else "change_request")
+            source = module.ServiceNowApi(module.client(), table=table,
+                                          query=args.query or "", options=site)
         else:
             from . import jira_api as module
             source = module.JiraApi(module.client(), jql=args.jql,
@@ -108,8 +110,10 @@ def main(argv=None) -> int:
                         choices=[*sorted(ingest.SOURCES), *API_SOURCES],
                         help="csv: canonical files named <table>.csv; "
                         "servicenow, jira: their exports; mapping: any file "
-                        "with --mapping; servicenow-api, jira-api: sync "
-                        "what changed since the last sync (docs/api.md)")
+                        "with --mapping; servicenow-incidents: an incident "
+                        "export; servicenow-api, servicenow-incidents-api, "
+                        "jira-api: sync what changed since the last sync "
+                        "(docs/api.md)")
     parser.add_argument("files", nargs="*", help="files to load")
     parser.add_argument("--db", default=None,
                         help="DuckDB file (default: CHANGEBOARD_DB)")

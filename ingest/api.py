@@ -31,7 +31,8 @@ import requests
 
 from changeboard import config, db
 
-from .loader import Loaded, load_into
+from . import frames
+from .loader import Loaded, load_into, q
 
 log = logging.getLogger("changeboard.ingest.api")
 
@@ -237,6 +238,8 @@ class Api:
 
     source: str          # rows' and batches' source, as for their files
     endpoint: str        # ingest_batches.file_name and api_syncs.endpoint
+    table: str = "changes"          # the canonical table loaded
+    id_column: str = "change_id"    # its primary key
     client: Client
     total: int | None = None   # records the server says match, if it says
 
@@ -257,7 +260,8 @@ class Api:
         """The record's update time, UTC, as STAMP text."""
         raise NotImplementedError
 
-    def change_id(self, key: str) -> str:
+    def row_id(self, key: str) -> str:
+        """The stored primary key of a record's key (with any id prefix)."""
         return key
 
     def frame(self, records: list[dict]) -> pd.DataFrame:
@@ -390,14 +394,20 @@ def _missing(api: Api, db_path: Path, since, until, pending) -> list[str]:
             if k not in pending or (api.updated(pending[k]) or "") < (u or "")}
     if not todo or not db_path.exists():
         return sorted(todo)
-    ids = {api.change_id(k): k for k in todo}
+    ids = {api.row_id(k): k for k in todo}
+    # a table without updated_at cannot say a stored row is current: fetch
+    dated = "updated_at" in frames.schema()[api.table]
     with db.connect(db_path, read_only=True) as con:
+        # identifiers come from the Api class, never from input
         stored = con.execute(
-            "select change_id, strftime(updated_at, $f) from changes "
-            "where source = $s and change_id in (select unnest($ids))",
-            {"f": STAMP, "s": api.source, "ids": list(ids)}).fetchall()
-    for change_id, updated in stored:
-        key = ids[change_id]
+            f"select {q(api.id_column)}, "  # noqa: S608
+            + ("strftime(updated_at, $f)" if dated else "null::varchar")
+            + f" from {q(api.table)} where source = $s and "
+            f"{q(api.id_column)} in (select unnest($ids))",
+            {"s": api.source, "ids": list(ids)} | (
+                {"f": STAMP} if dated else {})).fetchall()
+    for row_id, updated in stored:
+        key = ids[row_id]
         if updated is not None and updated >= (todo[key] or ""):
             del todo[key]
     return sorted(todo)

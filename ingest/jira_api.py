@@ -186,7 +186,7 @@ class JiraApi(Api):
     def updated(self, record: dict) -> str | None:
         return _utc((record.get("fields") or {}).get("updated"))
 
-    def change_id(self, key: str) -> str:
+    def row_id(self, key: str) -> str:
         prefix = self.options.get("id_prefix")
         return f"{prefix}{key}" if prefix else key
 

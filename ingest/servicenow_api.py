@@ -1,5 +1,6 @@
-"""ServiceNow Table API: change_request records, incrementally (SOURCES.md
-section 3), mapped by the CSV export adapter (ingest/servicenow.py).
+"""ServiceNow Table API: change_request (and incident) records,
+incrementally (SOURCES.md section 3), mapped by the CSV export adapters
+(ingest/servicenow.py, ingest/servicenow_incidents.py).
 
 Credentials come from the environment and go only into request headers:
 CHANGEBOARD_SERVICENOW_USER + CHANGEBOARD_SERVICENOW_PASSWORD (basic auth) or
@@ -13,11 +14,11 @@ from collections.abc import Iterator
 
 from changeboard import config
 
-from . import servicenow
+from . import servicenow, servicenow_incidents
 from .api import STAMP, Api, ApiError, Client, Retry, read_through, text
 
 SOURCE = "servicenow"
-TABLE_PATH = "/api/now/table/change_request"
+TABLE_PATH = "/api/now/table/{table}"
 PAGE_SIZE = 1000
 KEYS_PAGE_SIZE = 10_000
 FETCH_CHUNK = 50
@@ -29,9 +30,11 @@ VALUE_FIELDS = {"number", "type", "state", "risk", "impact", "priority",
                 "approval", "close_code", "cab_required", "cab_date",
                 "cab_date_time", "opened_at", "sys_created_on", "approval_set",
                 "start_date", "end_date", "work_start", "work_end",
-                "closed_at", "sys_updated_on"}
-FIELDS = [headers[0] for headers in servicenow.COLUMNS.values()] + [
-    "sys_created_on", "cab_date_time"]
+                "closed_at", "sys_updated_on", "resolved_at"}
+# ServiceNow table -> its export adapter and the fields beyond the adapter's
+# first header per column
+TABLES = {"change_request": (servicenow, ("sys_created_on", "cab_date_time")),
+          "incident": (servicenow_incidents, ())}
 # an encoded query condition: field, operator, value (validated because
 # ServiceNow silently ignores a condition it cannot parse)
 _CONDITION = re.compile(
@@ -86,23 +89,33 @@ def check_query(query: str) -> str:
 class ServiceNowApi(Api):
     source = SOURCE
 
-    def __init__(self, client: Client, *, query: str = "",
-                 options: dict | None = None, page_size: int = PAGE_SIZE):
+    def __init__(self, client: Client, *, table: str = "change_request",
+                 query: str = "", options: dict | None = None,
+                 page_size: int = PAGE_SIZE):
+        if table not in TABLES:
+            raise ApiError(f"ServiceNow table {table!r} is not synced "
+                           f"(tables: {', '.join(TABLES)})")
+        self.adapter, extra = TABLES[table]
+        self.table, self.id_column = self.adapter.TABLE, next(iter(
+            self.adapter.COLUMNS))
         self.client = client
         self.query = check_query(query)
         self.options = dict(options or {})
         self.page_size = page_size
-        self.endpoint = client.base_url + TABLE_PATH
+        self.path = TABLE_PATH.format(table=table)
+        self.endpoint = client.base_url + self.path
         site = [h for hs in (self.options.get("columns") or {}).values()
                 for h in ([hs] if isinstance(hs, str) else hs)]
-        self.fields = list(dict.fromkeys([*FIELDS, *site, "sys_id"]))
+        first = [headers[0] for headers in self.adapter.COLUMNS.values()]
+        self.fields = list(dict.fromkeys([*first, *extra, *site,
+                                          "sys_updated_on", "sys_id"]))
 
     def _query(self, *conditions: str) -> str:
         parts = [c for c in (*conditions, self.query) if c]
         return "^".join([*parts, "ORDERBYsys_updated_on"])
 
     def _pages(self, params: dict) -> Iterator[list[dict]]:
-        answer = self.client.get(TABLE_PATH, params)
+        answer = self.client.get(self.path, params)
         while True:
             total = answer.headers.get("X-Total-Count")
             if total and total.isdigit():
@@ -156,7 +169,7 @@ class ServiceNowApi(Api):
         stamp = _field(record, "sys_updated_on")
         return stamp if _is_stamp(stamp) else None
 
-    def change_id(self, key: str) -> str:
+    def row_id(self, key: str) -> str:
         prefix = self.options.get("id_prefix")
         return f"{prefix}{key}" if prefix else key
 
@@ -167,7 +180,7 @@ class ServiceNowApi(Api):
                   and any(f in r for r in records)]
         rows = [[_field(r, f) for f in header] for r in records]
         options = {**self.options, "date_format": STAMP, "timezone": "UTC"}
-        return read_through(servicenow.read, header, rows, records, options)
+        return read_through(self.adapter.read, header, rows, records, options)
 
 
 def _field(record: dict, name: str) -> str:

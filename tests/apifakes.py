@@ -136,7 +136,8 @@ class FakeServer:
 
 # --- ServiceNow ----------------------------------------------------------------
 
-REFERENCE = {"business_service", "cmdb_ci", "assignment_group", "requested_by"}
+REFERENCE = {"business_service", "cmdb_ci", "assignment_group", "requested_by",
+             "caused_by"}
 STATE_DISPLAY = {"-5": "New", "-4": "Assess", "-3": "Authorize",
                  "-2": "Scheduled", "-1": "Implement", "0": "Review",
                  "3": "Closed", "4": "Canceled"}
@@ -155,18 +156,33 @@ def sn_record(number: str, updated: str, **fields) -> dict:
     return record
 
 
+def sn_incident(number: str, updated: str, **fields) -> dict:
+    """An incident in stored values; caused_by holds the change's number
+    (its display value; the stored value is a sys_id)."""
+    record = {"sys_id": f"id{number}", "number": number,
+              "short_description": f"Outage {number}", "priority": "2",
+              "business_service": "Payments",
+              "opened_at": "2026-03-01 08:00:00",
+              "resolved_at": "2026-03-01 09:30:00", "caused_by": "",
+              "sys_updated_on": updated}
+    record.update(fields)
+    return record
+
+
 class FakeServiceNow(FakeServer):
     """/api/now/table/change_request with sysparm_query (sys_updated_on >=,
     <=, numberIN, ORDERBYsys_updated_on), fields, limit/offset, display
     values (false | all), Link rel=next and X-Total-Count."""
 
-    def __init__(self, records: list[dict], **auth):
+    def __init__(self, records: list[dict], table: str = "change_request",
+                 **auth):
         super().__init__(**auth)
         self.records = records
+        self.table = table
         self.after_page = None   # callable(offset) run after serving a page
 
     def answer(self, request: Request):
-        if request.path != "/api/now/table/change_request":
+        if request.path != f"/api/now/table/{self.table}":
             return 404, {}, b'{"error": {"message": "No such table"}}'
         p = request.params
         rows = list(self.records)

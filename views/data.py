@@ -12,6 +12,7 @@ from changeboard import config, db, ui
 SOURCE_LABELS = {
     "csv": "Canonical CSV (one file per table, named after it)",
     "servicenow": "ServiceNow change_request export",
+    "servicenow-incidents": "ServiceNow incident export",
     "jira": "Jira Service Management export",
     "mapping": "Any export, described by a mapping TOML",
 }
