@@ -494,18 +494,31 @@ def text(value) -> str:
 
 
 class Progress:
-    """A one-line progress display on stderr (a line per step when piped)."""
+    """A progress bar on stderr when it is a terminal (a line every ten
+    pages when piped, e.g. from cron): pages, records of the total the
+    server reports, rows loaded."""
+
+    WIDTH = 24
 
     def __init__(self, stream=None):
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
 
+    def line(self, run: Synced, total: int | None = None) -> str:
+        pages = f"{run.pages} page" + ("" if run.pages == 1 else "s")
+        of = f"/{total:,}" if total else ""
+        bar = ""
+        if total:
+            done = min(1.0, run.records_read / total)
+            filled = round(done * self.WIDTH)
+            bar = (f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] "
+                   f"{done:4.0%} ")
+        return (f"{run.source}: {bar}{pages}, {run.records_read:,}{of} "
+                f"records, {run.rows_loaded:,} loaded")
+
     def __call__(self, run: Synced, total: int | None = None) -> None:
         done = run.status != "running"
-        of = f"/{total:,}" if total else ""
-        pages = f"{run.pages} page" + ("" if run.pages == 1 else "s")
-        line = (f"{run.source}: {pages}, {run.records_read:,}{of} "
-                f"records, {run.rows_loaded:,} loaded")
+        line = self.line(run, total)
         if self.tty:
             self.stream.write("\r" + line + ("\n" if done else ""))
         elif done or run.pages % 10 == 1:

@@ -368,7 +368,8 @@ def test_cli_reports_a_summary_and_exits_non_zero_when_a_sync_fails(tmp_path):
     assert ok.returncode == 0, ok.stderr
     assert "succeeded" in ok.stdout and "12 read" in ok.stdout
     assert "12 loaded" in ok.stdout and "watermark 2026-03-02 10:11:00" in ok.stdout
-    assert "servicenow: 1 page, 12/12 records, 12 loaded" in ok.stderr
+    assert "servicenow: [########################] 100% 1 page, 12/12 " \
+        "records, 12 loaded" in ok.stderr
     assert bad.returncode == 1 and "HTTP 401" in bad.stdout + bad.stderr
     assert missing.returncode == 1
     assert "no ServiceNow credentials" in missing.stderr
@@ -596,3 +597,41 @@ def test_a_jira_token_alone_means_data_center(monkeypatch):
     assert jira_api.is_cloud() is False
     monkeypatch.setenv("CHANGEBOARD_JIRA_EMAIL", "sync@acme.com")
     assert jira_api.is_cloud() is True
+
+
+def test_the_progress_bar_shows_the_share_of_the_total_read():
+    run = api.Synced("servicenow", "e", 1, pages=3, records_read=300,
+                     rows_loaded=200)
+    assert api.Progress().line(run, 1200) == (
+        "servicenow: [######..................]  25% 3 pages, 300/1,200 "
+        "records, 200 loaded")
+    assert api.Progress().line(run) == ("servicenow: 3 pages, 300 records, "
+                                        "200 loaded")
+
+
+def test_a_killed_sync_left_running_is_resumed_from_its_last_commit(
+        tmp_path, retry):
+    """kill -9 between commits leaves the run `running` with its cursor; the
+    next run resumes there and the watermark moves only when it succeeds."""
+    db_path = tmp_path / "cb.duckdb"
+    records = sn_records(30)
+    with FakeServiceNow(records, token=TOKEN) as server:
+        sn_sync(server, db_path, retry)                 # watermark 10:29
+        endpoint = server.url + "/api/now/table/change_request"
+        with db.publish(db_path) as con:                # what kill -9 leaves
+            con.execute("insert into api_syncs (sync_id, source, endpoint, "
+                        "started_at, status, cursor_at) values (2, "
+                        "'servicenow', $e, now(), 'running', "
+                        "'2026-03-02 10:55:00Z')", {"e": endpoint})
+        records += [sn_record(f"CHG{2000 + i}", stamp(40 + i))
+                    for i in range(20)]                 # 10:40 .. 10:59
+        server.log.clear()
+        run = sn_sync(server, db_path, retry)
+    assert run.status == "succeeded" and run.sync_id == 3
+    assert sn_queries(server)[0].startswith("sys_updated_on>=2026-03-02 10:45:00")
+    # the killed run is said to have committed up to 10:55; it did not, and
+    # the key check (from the watermark) finds what is missing: 10:40 .. 10:44
+    assert len(changes(db_path)) == 50
+    assert run.fetched_again == 5
+    assert str(syncs(db_path).iloc[-1]["watermark_at"]).startswith(
+        "2026-03-02 10:59:00")
