@@ -42,7 +42,8 @@ def _summary(results) -> None:
                           + (f" ({row.detail})" if row.detail else ""))
 
 
-API_SOURCES = ("servicenow-api", "servicenow-incidents-api", "jira-api")
+API_SOURCES = ("servicenow-api", "servicenow-incidents-api", "jira-api",
+               "jira-versions-api")
 
 
 def _since(text: str) -> str:
@@ -76,6 +77,13 @@ def _sync(args, db_path) -> int:
                      else "change_request")
             source = module.ServiceNowApi(module.client(), table=table,
                                           query=args.query or "", options=site)
+        elif args.source == "jira-versions-api":
+            from . import jira_api as module
+            projects = [p for value in args.project or [] for p in
+                        value.split(",")]
+            source = module.JiraVersionsApi(
+                module.client(), projects, timezone=args.timezone,
+                cloud=module.is_cloud(), options=site)
         else:
             from . import jira_api as module
             source = module.JiraApi(module.client(), jql=args.jql,
@@ -112,7 +120,8 @@ def main(argv=None) -> int:
                         "servicenow, jira: their exports; mapping: any file "
                         "with --mapping; servicenow-incidents: an incident "
                         "export; servicenow-api, servicenow-incidents-api, "
-                        "jira-api: sync what changed since the last sync "
+                        "jira-api: sync what changed since the last sync; "
+                        "jira-versions-api: fix versions as releases "
                         "(docs/api.md)")
     parser.add_argument("files", nargs="*", help="files to load")
     parser.add_argument("--db", default=None,
@@ -143,6 +152,12 @@ def main(argv=None) -> int:
     api_flags.add_argument("--jql", default=None,
                            help="Jira: JQL selecting change issues (default: "
                            "CHANGEBOARD_JIRA_JQL)")
+    api_flags.add_argument("--project", action="append", default=None,
+                           help="jira-versions-api: project key(s) whose fix "
+                           "versions are releases (repeat or comma-separate)")
+    api_flags.add_argument("--timezone", default="UTC",
+                           help="jira-versions-api: zone of the versions' "
+                           "dates (default: UTC)")
     api_flags.add_argument("--verbose", action="store_true",
                            help="log each request (never credentials)")
     args = parser.parse_args(argv)

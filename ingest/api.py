@@ -302,6 +302,8 @@ def sync(api: Api, db_path=None, *, since: str | None = None,
     an API failure (the result says `failed` and why). Syncs into one
     database run one at a time: a second waits for the first."""
     db_path = Path(db_path or config.DB_PATH)
+    if hasattr(api, "db_path"):   # an Api that reads what is stored
+        api.db_path = db_path
     with _one_sync_at_a_time(db_path):
         return _sync(api, db_path, since=since, full=full,
                      commit_every=commit_every, progress=progress)

@@ -13,10 +13,13 @@ import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from changeboard import config
+from changeboard import config, db
 
-from . import jira
+from . import canonical, jira
 from .api import STAMP, Api, ApiError, Client, Retry, read_through, text
 
 SOURCE = "jira"
@@ -298,3 +301,106 @@ def _changelog_times(record: dict) -> dict[str, str]:
 
 def _iso(stamp: str | None) -> str | None:
     return None if stamp is None else stamp.replace(" ", "T") + "Z"
+
+
+class JiraVersionsApi(Api):
+    """Fix versions of Jira projects as releases (SOURCES.md section 6).
+
+    Versions carry no update time, so every run reads them all (there is no
+    watermark) and upserts. release_id = `<project key>:<version name>`, as
+    the issues' Fix versions give it; status released, cancelled (archived)
+    or planned; `releaseDate` at 00:00 in `timezone` is the planned release
+    and, once released, the actual one. Jira overwrites the date when a
+    release slips, so a plan stored by an earlier sync, before the version
+    was released, is kept as the planned date: sync regularly to keep slip.
+    """
+
+    source = SOURCE
+    table, id_column = "releases", "release_id"
+
+    def __init__(self, client: Client, projects: list[str], *,
+                 timezone: str = "UTC", cloud: bool = True,
+                 options: dict | None = None):
+        if not projects:
+            raise ApiError("no Jira projects: give --project KEY")
+        self.client = client
+        self.projects = [p.strip() for p in projects if p.strip()]
+        try:
+            self.zone = ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ApiError(f"unknown time zone {timezone!r}") from None
+        self.options = dict(options or {})
+        self.path = "/rest/api/3/project/{}/versions" if cloud else \
+            "/rest/api/2/project/{}/versions"
+        self.endpoint = client.base_url + self.path.format("*")
+        self.db_path = None   # set by api.sync: to keep plans stored earlier
+
+    def pages(self, since: str | None) -> Iterator[list[dict]]:
+        for project in self.projects:
+            answer = self.client.get(self.path.format(quote(project, safe="")))
+            if not isinstance(answer.data, list):
+                raise ApiError(f"Jira GET {self.client.base_url}"
+                               f"{self.path.format(project)}: the answer is "
+                               "not a list of versions")
+            yield [{**v, "projectKey": project} for v in answer.data
+                   if isinstance(v, dict)]
+
+    def keys(self, since, until):
+        return iter(())
+
+    def key(self, record: dict) -> str:
+        return f"{record.get('projectKey')}:{_one(record.get('name'))}"
+
+    def updated(self, record: dict) -> str | None:
+        return None
+
+    def row_id(self, key: str) -> str:
+        prefix = self.options.get("id_prefix")
+        return f"{prefix}{key}" if prefix else key
+
+    def frame(self, records: list[dict]):
+        earlier = self._stored_plans([self.row_id(self.key(r))
+                                      for r in records])
+        header = ["release_id", "name", "version", "release_type", "status",
+                  "planned_start_at", "planned_release_at",
+                  "actual_release_at"]
+        rows = []
+        for record in records:
+            release_id = self.row_id(self.key(record))
+            released = record.get("released") is True
+            status = ("released" if released else "cancelled"
+                      if record.get("archived") is True else "planned")
+            day = self._midnight(record.get("releaseDate"))
+            planned = earlier.get(release_id) if released else None
+            rows.append([release_id, _one(record.get("name")),
+                         _one(record.get("name")), "independent", status,
+                         self._midnight(record.get("startDate")),
+                         planned or day, day if released else ""])
+        return read_through(
+            lambda path, options: canonical.read(path, table="releases",
+                                                 options=options),
+            header, rows, records, {})
+
+    def _midnight(self, value) -> str:
+        """`2024-03-12` -> 00:00 that day in the zone, ISO with offset;
+        anything else stays as found (the loader rejects it, naming it)."""
+        text_value = _one(value)
+        try:
+            day = datetime.strptime(text_value, "%Y-%m-%d")
+        except ValueError:
+            return text_value
+        return day.replace(tzinfo=self.zone).isoformat()
+
+    def _stored_plans(self, release_ids: list[str]) -> dict[str, str]:
+        """Planned dates stored by earlier syncs: once a version is
+        released, its plan is the one stored before (or at) its release."""
+        if not self.db_path or not Path(self.db_path).exists():
+            return {}
+        with db.connect(self.db_path, read_only=True) as con:
+            found = con.execute(
+                "select release_id, strftime(planned_release_at, "
+                "'%Y-%m-%dT%H:%M:%SZ') from releases where source = $s and "
+                "planned_release_at is not null and "
+                "release_id in (select unnest($ids))",
+                {"s": self.source, "ids": release_ids}).fetchall()
+        return dict(found)

@@ -269,12 +269,21 @@ class FakeJira(FakeServer):
     with the JQL the sync writes (updated >= / < "yyyy-MM-dd HH:mm",
     key in (...)) and the fields parameter."""
 
-    def __init__(self, issues: list[dict], **auth):
+    def __init__(self, issues: list[dict], versions: dict | None = None,
+                 **auth):
         super().__init__(**auth)
         self.issues = issues
+        self.versions = versions or {}   # project key -> version objects
         self.after_page = None
 
     def answer(self, request: Request):
+        found = re.fullmatch(r"/rest/api/[23]/project/([^/]+)/versions",
+                             request.path)
+        if found:
+            if found.group(1) not in self.versions:
+                return 404, {}, b'{"errorMessages": ["No project could be ' \
+                    b'found with key"]}'
+            return 200, {}, json.dumps(self.versions[found.group(1)]).encode()
         if request.path in ("/rest/api/3/field", "/rest/api/2/field"):
             return 200, {}, json.dumps(JIRA_FIELDS).encode()
         cloud = request.path == "/rest/api/3/search/jql"

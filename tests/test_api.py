@@ -635,3 +635,81 @@ def test_a_killed_sync_left_running_is_resumed_from_its_last_commit(
     assert run.fetched_again == 5
     assert str(syncs(db_path).iloc[-1]["watermark_at"]).startswith(
         "2026-03-02 10:59:00")
+
+
+# --- Jira fix versions as releases --------------------------------------------
+
+def version(name, release_date=None, released=False, archived=False, **more):
+    found = {"id": name, "name": name, "released": released,
+             "archived": archived, **more}
+    if release_date:
+        found["releaseDate"] = release_date
+    return found
+
+
+def versions_sync(server, db_path, retry, projects=("CHG",), **kw):
+    source = jira_api.JiraVersionsApi(fake_client(server, retry),
+                                      list(projects), **kw)
+    return api.sync(source, db_path)
+
+
+def test_fix_versions_load_as_releases_with_status_and_local_midnight(
+        tmp_path, retry):
+    db_path = tmp_path / "cb.duckdb"
+    versions = {"CHG": [version("2026.1", "2026-03-02", released=True),
+                        version("2026.2", "2026-04-01", startDate="2026-03-03"),
+                        version("old", "2025-01-01", archived=True),
+                        version("someday")],
+                "OPS": [version("R7", "2026-03-10")]}
+    with FakeJira([], versions=versions, token=TOKEN) as server:
+        run = versions_sync(server, db_path, retry, projects=("CHG", "OPS"),
+                            timezone="Europe/Berlin")
+    assert run.status == "succeeded", run.error
+    assert (run.pages, run.rows_loaded, run.watermark_at) == (2, 5, None)
+    got = rows(db_path, """
+        select release_id, name, release_type, status,
+            strftime(planned_start_at, '%Y-%m-%d %H:%M'),
+            strftime(planned_release_at, '%Y-%m-%d %H:%M'),
+            strftime(actual_release_at, '%Y-%m-%d %H:%M'), source
+        from releases order by release_id""")
+    assert got == [
+        ("CHG:2026.1", "2026.1", "independent", "released", None,
+         "2026-03-01 23:00", "2026-03-01 23:00", "jira"),
+        ("CHG:2026.2", "2026.2", "independent", "planned", "2026-03-02 23:00",
+         "2026-03-31 22:00", None, "jira"),
+        ("CHG:old", "old", "independent", "cancelled", None,
+         "2024-12-31 23:00", None, "jira"),
+        ("CHG:someday", "someday", "independent", "planned", None, None, None,
+         "jira"),
+        ("OPS:R7", "R7", "independent", "planned", None, "2026-03-09 23:00",
+         None, "jira")]
+
+
+def test_a_version_released_late_keeps_the_plan_an_earlier_sync_stored(
+        tmp_path, retry):
+    """Jira overwrites releaseDate when a release slips; the sync before the
+    release stored the plan, so slip stays measurable."""
+    db_path = tmp_path / "cb.duckdb"
+    versions = {"CHG": [version("2026.2", "2026-04-01")]}
+    with FakeJira([], versions=versions, token=TOKEN) as server:
+        versions_sync(server, db_path, retry)
+        versions["CHG"][0].update(releaseDate="2026-04-09", released=True)
+        versions_sync(server, db_path, retry)
+        versions["CHG"][0]["description"] = "edited after the release"
+        versions_sync(server, db_path, retry)     # and again: still kept
+    assert rows(db_path, "select status, strftime(planned_release_at, "
+                "'%Y-%m-%d'), strftime(actual_release_at, '%Y-%m-%d') "
+                "from releases") == [("released", "2026-04-01", "2026-04-09")]
+    with db.connect(db_path, read_only=True) as con:
+        on_time = db.run(con, "release_on_time", start_date="2026-04-01",
+                         end_date="2026-05-01")
+    assert on_time.loc[0, "median_slip_days"] == 8
+
+
+def test_an_unknown_jira_project_fails_the_versions_sync_clearly(tmp_path,
+                                                                 retry):
+    with FakeJira([], versions={"CHG": []}, token=TOKEN) as server:
+        run = versions_sync(server, tmp_path / "cb.duckdb", retry,
+                            projects=("NOPE",))
+    assert run.status == "failed"
+    assert "HTTP 404" in run.error and "No project could be found" in run.error
