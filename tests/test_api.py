@@ -713,3 +713,29 @@ def test_an_unknown_jira_project_fails_the_versions_sync_clearly(tmp_path,
                             projects=("NOPE",))
     assert run.status == "failed"
     assert "HTTP 404" in run.error and "No project could be found" in run.error
+
+
+def test_jira_cli_syncs_issues_then_versions_with_a_cloud_account(tmp_path):
+    db_path = tmp_path / "cb.duckdb"
+    with FakeJira(jira_issues(3), versions={"CHG": [version("2026.1")]},
+                  basic=("sync@acme.com", TOKEN)) as server:
+        env = {**os.environ, "CHANGEBOARD_JIRA_URL": server.url,
+               "CHANGEBOARD_JIRA_EMAIL": "sync@acme.com",
+               "CHANGEBOARD_JIRA_TOKEN": TOKEN,
+               "CHANGEBOARD_JIRA_JQL": "project = CHG"}
+
+        def cli(*args):
+            return subprocess.run([sys.executable, "-m", "ingest", *args,
+                                   "--db", str(db_path)], cwd=ROOT, env=env,
+                                  capture_output=True, text=True, timeout=120)
+        issues = cli("jira-api")
+        releases = cli("jira-versions-api", "--project", "CHG")
+        none = cli("jira-versions-api")
+    assert issues.returncode == 0, issues.stderr
+    assert "jira sync 1 succeeded: 1 page, 3 read, 3 loaded" in issues.stdout
+    assert releases.returncode == 0, releases.stderr
+    assert rows(db_path, "select c.change_id, r.status from changes as c "
+                "join releases as r using (release_id) order by 1") == [
+        ("CHG-1", "planned"), ("CHG-2", "planned"), ("CHG-3", "planned")]
+    assert none.returncode == 1 and "no Jira projects" in none.stderr
+    assert TOKEN not in issues.stdout + issues.stderr + releases.stdout
