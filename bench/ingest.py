@@ -4,9 +4,14 @@ each against DuckDB's bare read_csv of that file into a table in the same run.
 
   python bench/ingest.py [--scale 125] [--repeat 1] [--csv PATH]
 
-Target: ratio (loader time / read_csv time) <= 2. The loader's time covers
-reading (canonical adapter), validating every value, the upsert, the
-ingest_batches row and publishing (copy, checkpoint, os.replace).
+Target (issue 3): ratio (load time / read_csv time) <= 2 for both files.
+Each load is `ingest.load_path` into a fresh database: reading and mapping
+(the canonical adapter, or the ServiceNow adapter: cp1252 display values,
+codes, priorities, booleans, local instants, raw records), hashing the file,
+validating every value, the insert, the ingest_batches row and publishing
+(copy, checkpoint, os.replace). The floor is DuckDB's read_csv of the same
+file (latin-1 for the export) into a table of a fresh database file.
+With --repeat N each figure is the fastest of N runs.
 """
 from __future__ import annotations
 
@@ -85,22 +90,27 @@ def main() -> int:
         sn_path = tmp / "servicenow_change_request.csv"
         exports.write_servicenow(frame, sn_path)
         del frame
-        sn_floor_db = tmp / "sn-floor.duckdb"
-        sn_floor_db.unlink(missing_ok=True)
+        sn_floors, sn_loads = [], []
+        for _ in range(args.repeat):
+            sn_floor_db = tmp / "sn-floor.duckdb"
+            sn_floor_db.unlink(missing_ok=True)
 
-        def sn_floor(path=sn_floor_db):
-            with duckdb.connect(str(path)) as con:
-                con.execute("create table changes as select * from "
-                            "read_csv($p, encoding = 'latin-1')",
-                            {"p": str(sn_path)})
+            def sn_floor(path=sn_floor_db):
+                with duckdb.connect(str(path)) as con:
+                    con.execute("create table changes as select * from "
+                                "read_csv($p, encoding = 'latin-1')",
+                                {"p": str(sn_path)})
 
-        sn_floor_s, _ = timed(sn_floor)
-        for stale in tmp.glob("sn-load.duckdb*"):
-            stale.unlink()
-        sn_load_s, result = timed(lambda: ingest.load_path(
-            "servicenow", sn_path, tmp / "sn-load.duckdb",
-            options=exports.SERVICENOW_OPTIONS))
-        assert result.status == "succeeded", result.error
+            took, _ = timed(sn_floor)
+            sn_floors.append(took)
+            for stale in tmp.glob("sn-load.duckdb*"):
+                stale.unlink()
+            took, result = timed(lambda: ingest.load_path(
+                "servicenow", sn_path, tmp / "sn-load.duckdb",
+                options=exports.SERVICENOW_OPTIONS))
+            assert result.status == "succeeded", result.error
+            sn_loads.append(took)
+        sn_floor_s, sn_load_s = min(sn_floors), min(sn_loads)
         print(f"file: {sn_path.name}, {result.rows_read:,} rows, "
               f"{sn_path.stat().st_size / 1e6:,.0f} MB, "
               f"{result.rows_rejected:,} rejected")

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ROOT / "queries"
 SCHEMA = Path(__file__).with_name("schema.sql")
 MACROS = Path(__file__).with_name("macros")
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # version -> SQL that brings a database of version-1 up to it; applied in order
 MIGRATIONS: dict[int, str] = {
     2: """
@@ -29,6 +29,8 @@ MIGRATIONS: dict[int, str] = {
     """,
     # api_syncs is created by schema.sql (create table if not exists)
     3: "",
+    4: "alter table ingest_batches add column if not exists rows_merged "
+       "integer;",
 }
 
 _PARAM_LINE = re.compile(r"^--\s+((?:\$\w+(?:,\s*)?)+)\s*:(.*)$")

@@ -200,7 +200,10 @@ create table if not exists ingest_batches (
     rows_updated integer,
     rows_unchanged integer,
     rows_deleted integer,
-    warnings json
+    warnings json,
+    -- schema version 4: input rows merged into an earlier row of their id
+    -- (rows_read = rows_loaded + rows_rejected + rows_merged)
+    rows_merged integer
 );
 
 create table if not exists ingest_rejects (

@@ -45,6 +45,7 @@ class Loaded:
     rows_unchanged: int = 0
     rows_rejected: int = 0
     rows_deleted: int = 0
+    rows_merged: int = 0  # input rows a mapping merged into an earlier row
     source: str = "csv"
     status: str = "succeeded"  # succeeded, failed, unchanged, dry_run
     error: str | None = None
@@ -135,14 +136,16 @@ def _record_batch(con, result: Loaded, sha256, started) -> int:
         "insert into ingest_batches (batch_id, source, entity, file_name, "
         "file_sha256, started_at, finished_at, rows_read, rows_loaded, "
         "rows_rejected, rows_updated, rows_unchanged, rows_deleted, "
-        "warnings, status, error) values ($id, $source, $entity, $file, $sha, "
-        "$started, current_timestamp, $read, $loaded, $rejected, $updated, "
-        "$unchanged, $deleted, $warnings, $status, $error)",
+        "rows_merged, warnings, status, error) values ($id, $source, "
+        "$entity, $file, $sha, $started, current_timestamp, $read, $loaded, "
+        "$rejected, $updated, $unchanged, $deleted, $merged, $warnings, "
+        "$status, $error)",
         {"id": batch_id, "source": result.source, "entity": result.table,
          "file": result.file_name, "sha": sha256, "started": started,
          "read": result.rows_read, "loaded": result.rows_loaded,
          "rejected": result.rows_rejected, "updated": result.rows_updated,
          "unchanged": result.rows_unchanged, "deleted": result.rows_deleted,
+         "merged": result.rows_merged,
          "warnings": json.dumps(result.warnings) if result.warnings else None,
          "status": "failed" if result.status == "failed" else "succeeded",
          "error": result.error})
@@ -171,14 +174,24 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
         "select coalesce(max(batch_id), 0) + 1 from ingest_batches"
     ).fetchall()[0][0]
     result.batch_id = batch_id
-    _stage(con, frame, spec, present, timezone)
-    _reject_duplicates(con, spec)
-    _reject_against_stored(con, spec, source)
+    con.register("incoming_frame", frame)
+    try:
+        _stage(con, frame, spec, present, timezone)
+        _frame_records(con, frame)
+        _reject_duplicates(con, spec)
+        _reject_against_stored(con, spec, source)
+    finally:
+        con.execute("drop view if exists frame_records")
+        con.unregister("incoming_frame")
     counts = con.execute(
         "select count(*), count(*) filter (where reason is null) from checked"
     ).fetchall()[0]
-    result.rows_read, accepted = counts
-    result.rows_rejected = result.rows_read - accepted
+    frame_rows, accepted = counts
+    # rows_read counts input rows: those merged into an earlier row of their
+    # id are neither loaded nor rejected (docs/adapters.md, Counting rows)
+    result.rows_merged = int(frame.attrs.get("rows_merged", 0) or 0)
+    result.rows_read = frame_rows + result.rows_merged
+    result.rows_rejected = frame_rows - accepted
     result.reasons = [tuple(r) for r in con.execute(
         "select reason, count(*) as n from checked where reason is not null "
         "group by reason order by n desc, reason").fetchall()]
@@ -345,19 +358,30 @@ def _stage(con, frame, spec, present, timezone) -> None:
     row_number = ("row_number" if "row_number" in frame.columns
                   else "row_number() over () + 1")
     # identifiers from the schema (or checked frame columns), quoted by q()
+    # the raw record is kept for rejected rows only (a row rejected later
+    # takes its record from the frame: _frame_records)
     sql = (
         "create or replace temp table checked as select s.row_number, "  # noqa: S608
         f"{reason} as reason, {column} as column_name, {value} as value, "
-        f"{detail} as detail, coalesce(cast(s.raw_record as json), case "
-        f"when k is not null then {record} end) as raw_record{typed} "
+        f"{detail} as detail, case when k is not null then coalesce(cast("
+        f"s.raw_record as json), {record}) end as raw_record{typed} "
         f"from (select *, {first} as k from (select cast({row_number} as "
         f"integer) as row_number, {', '.join(inner)} from incoming_frame as r)"
         " as s) as s")
-    con.register("incoming_frame", frame)
-    try:
-        con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
-    finally:
-        con.unregister("incoming_frame")
+    con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+
+
+def _frame_records(con, frame) -> None:
+    """`frame_records`: the frame's raw record of each row (NULL if it has
+    none), for rows rejected after staging."""
+    row_number = ("row_number" if "row_number" in frame.columns
+                  else "row_number() over () + 1")
+    record = ("cast(raw_record as json)" if "raw_record" in frame.columns
+              else "cast(null as json)")
+    con.execute(
+        "create or replace temp view frame_records as select "  # noqa: S608
+        f"cast({row_number} as integer) as row_number, {record} as raw_record "
+        "from incoming_frame")
 
 
 def _key(spec, alias: str) -> str:
@@ -376,13 +400,19 @@ def _reject(con, spec, selection: str, reason: str,
     # record is the row's parsed values
     record = "to_json(struct_pack(" + ", ".join(
         f"{q(c)} := c.{q(c)}" for c in _present(con, spec)) + "))"
-    con.execute(
-        f"update checked as c set reason = '{reason}', "  # noqa: S608
-        f"column_name = '{key}', value = cast(c.{q(key)} as varchar), "
-        f"detail = s.detail, raw_record = coalesce(c.raw_record, {record}) "
-        f"from ({selection}) as s "
-        "where c.row_number = s.row_number and c.reason is null",
-        params or {})
+    con.execute(f"create or replace temp table picked as {selection}",
+                params or {})
+    if con.execute("select count(*) from picked").fetchall()[0][0]:
+        # the frame's record of the input row when it has one
+        con.execute(
+            f"update checked as c set reason = '{reason}', "  # noqa: S608
+            f"column_name = '{key}', value = cast(c.{q(key)} as varchar), "
+            "detail = s.detail, raw_record = coalesce(c.raw_record, "
+            f"s.raw_record, {record}) from (select p.*, f.raw_record from "
+            "picked as p left join frame_records as f on f.row_number = "
+            "p.row_number) as s "
+            "where c.row_number = s.row_number and c.reason is null")
+    con.execute("drop table picked")
 
 
 def _reject_duplicates(con, spec) -> None:
@@ -472,8 +502,8 @@ def _classify(con, spec, source, result: Loaded) -> None:
         con.execute(
             f"create or replace temp view final_rows as select {row}, "  # noqa: S608
             "'new' as __load from checked as c where c.reason is null")
-        result.rows_new = result.rows_loaded = result.rows_read - \
-            result.rows_rejected
+        result.rows_new = result.rows_loaded = (
+            result.rows_read - result.rows_merged - result.rows_rejected)
         return
     con.execute(
         f"create or replace temp table final as with n as (select {row} "  # noqa: S608

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import frames
 
@@ -16,6 +18,8 @@ SOURCE, TABLE = "servicenow", "changes"
 ENCODINGS = ("utf-8", "windows-1252")
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 EXPORT_CAP = 10_000
+# frames this long keep arrow-backed text columns (see read)
+ARROW_ROWS = 100_000
 
 # canonical column -> headers, tried in order and coalesced row by row
 # (field name first, then the English labels of list and Excel exports)
@@ -87,6 +91,11 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     {canonical column: {source value: code}}, e.g. "Backed Out"),
     `columns` (site fields: {canonical column: header or [headers]}, tried
     before the built-in headers, e.g. {"release_id": "u_release"}).
+
+    The columns are worked on as pyarrow arrays (codes once per distinct
+    value, instants by a vectorised parse). A file of ARROW_ROWS rows or more
+    comes back with arrow-backed text columns (NULL is pd.NA), like the
+    canonical adapter's large files; a smaller one as object text with None.
     """
     options = dict(options or {})
     formats = options.get("date_format", DATE_FORMAT)
@@ -94,16 +103,16 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     timezone = options.get("timezone", "UTC")
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        raw = frames.read_xlsx(path, sheet=options.get("sheet"),
-                               date_format=formats[0])
+        raw = frames._as_table(frames.read_xlsx(
+            path, sheet=options.get("sheet"), date_format=formats[0]))
     else:
-        raw = frames.read_delimited(path, encodings=options.get(
+        raw = frames.read_table(path, encodings=options.get(
             "encoding", ENCODINGS))
     columns = _columns(options.get("columns"))
     frames.repeated_headers(raw, {h for hs in columns.values() for h in hs})
     _same_column_twice(raw, columns)
-    frame, used = frames.select(raw, columns)
-    if "change_id" not in frame:
+    data, used = frames.select_arrays(raw, columns)
+    if "change_id" not in data:
         raise frames.FileError(
             f"{raw.name}: missing required column number (found: "
             f"{', '.join(raw.header)})")
@@ -115,52 +124,53 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     for column, extra in (options.get("values") or {}).items():
         values.setdefault(column, {}).update(extra)
     for column, mapping in values.items():
-        if column in frame:
-            frame[column] = frames.recode(frame[column], mapping,
-                                          codes=frames.codes(TABLE, column))
-    if "priority" in frame:
-        frame["priority"] = frames.leading_integer(frame["priority"])
-    if "is_cab_required" in frame:
-        frame["is_cab_required"] = frames.booleans(frame["is_cab_required"])
-    cab_time = next((raw.column(h) for h in CAB_DATE_TIME if raw.positions(h)),
-                    None)
+        if column in data:
+            data[column] = frames.recode_array(
+                data[column], mapping, codes=frames.codes(TABLE, column))
+    if "priority" in data:
+        data["priority"] = frames.leading_integer_array(data["priority"])
+    if "is_cab_required" in data:
+        data["is_cab_required"] = frames.booleans_array(
+            data["is_cab_required"])
+    cab_time = next((raw.trimmed(raw.positions(h)[0]) for h in CAB_DATE_TIME
+                     if raw.positions(h)), None)
     if cab_time is not None:
-        cab = pd.Series(cab_time, dtype=object)
-        frame["cab_date"] = (frame["cab_date"].where(frame["cab_date"].notna(),
-                                                     cab)
-                             if "cab_date" in frame else cab)
-    if "cab_date" in frame:
-        frame["cab_date"] = frames.dates(frame["cab_date"], formats)
-    for column in INSTANTS:
-        if column in frame:
-            parsed = frames.instants(frame[column], formats, timezone)
-            frame[column] = parsed.text
-            warnings += frames.dst_warning(raw.name, column, parsed, timezone)
-    _cancelled_and_approval(frame)
-    frame["change_id"] = frames.prefix_ids(frame["change_id"],
-                                           options.get("id_prefix"))
-    return frames.finish(frame, raw, source=SOURCE, table=TABLE,
-                         warnings=warnings, timezone=timezone)
+        data["cab_date"] = (pc.coalesce(data["cab_date"], cab_time)
+                            if "cab_date" in data else cab_time)
+    if "cab_date" in data:
+        data["cab_date"] = frames.dates_array(data["cab_date"], formats)
+    instants = [c for c in INSTANTS if c in data]
+    parsed = frames._parallel(
+        lambda c: frames.instants_array(data[c], formats, timezone), instants)
+    for column, result in zip(instants, parsed, strict=True):
+        data[column] = result.text
+        warnings += frames.dst_warning(raw.name, column, result, timezone)
+    _cancelled_and_approval(data)
+    data["change_id"] = frames.prefix_ids_array(data["change_id"],
+                                                options.get("id_prefix"))
+    return frames.finish_arrays(data, raw, source=SOURCE, table=TABLE,
+                                warnings=warnings, timezone=timezone,
+                                arrow=len(raw) >= ARROW_ROWS)
 
 
-def _cancelled_and_approval(frame: pd.DataFrame) -> None:
+def _cancelled_and_approval(data: dict) -> None:
     """Cancelled with no close code -> cancelled (rejected if the approval
     was rejected); an approval time counts only for approved changes."""
-    if "state" in frame:
-        close = frame.get("close_code", pd.Series(None, index=frame.index,
-                                                  dtype=object))
-        approval = frame.get("approval", pd.Series(None, index=frame.index,
-                                                   dtype=object))
-        empty = (frame["state"] == "cancelled") & close.isna()
-        close = close.astype(object).copy()
-        close[empty & (approval == "rejected")] = "rejected"
-        close[empty & (approval != "rejected")] = "cancelled"
-        frame["close_code"] = close
-    if "approved_at" in frame:
-        approval = frame.get("approval", pd.Series(None, index=frame.index,
-                                                   dtype=object))
-        keep = approval == "approved"
-        frame["approved_at"] = frame["approved_at"].where(keep, None)
+    rows = len(data["change_id"])
+    nulls = pa.nulls(rows, type=pa.string())
+    approval = data.get("approval", nulls)
+    if "state" in data:
+        close = data.get("close_code", nulls)
+        empty = pc.and_(pc.equal(data["state"], "cancelled"),
+                        close.is_null()).fill_null(False)
+        rejected = pc.equal(approval, "rejected").fill_null(False)
+        close = pc.if_else(pc.and_(empty, rejected), "rejected", close)
+        close = pc.if_else(pc.and_(empty, pc.invert(rejected)), "cancelled",
+                           close)
+        data["close_code"] = close
+    if "approved_at" in data:
+        keep = pc.equal(approval, "approved").fill_null(False)
+        data["approved_at"] = pc.if_else(keep, data["approved_at"], None)
 
 
 def _columns(extra) -> dict[str, tuple[str, ...]]:

@@ -2,7 +2,8 @@
 -- updated, left unchanged and rejected, and why a failed load failed.
 -- $source: optional source to show, e.g. csv (default: null)
 -- rows_new = rows_loaded - rows_updated - rows_unchanged; rows_read =
--- rows_loaded + rows_rejected (SOURCES.md section 8).
+-- rows_loaded + rows_rejected (SOURCES.md section 8) + rows_merged (input
+-- rows a mapping file merged into an earlier row of the same id).
 with batches as (
     select
         b.batch_id,
@@ -21,6 +22,7 @@ with batches as (
         b.rows_unchanged,
         b.rows_rejected,
         b.rows_deleted,
+        b.rows_merged,
         b.error,
         cast(b.warnings as varchar) as warnings
     from ingest_batches as b

@@ -680,3 +680,117 @@ def test_servicenow_site_column_with_unknown_canonical_name_fails(tmp_path):
                     "2024-03-12 15:15:00\n", encoding="utf-8")
     with pytest.raises(FileError, match="release_idd.*did you mean 'release_id'"):
         servicenow.read(path, options={"columns": {"release_idd": "u_rel"}})
+
+
+# --- the arrow paths (large files) give the same text ------------------------
+
+WEIRD_INSTANTS = [
+    "2024-03-12 15:15:00", "2024-02-30 10:00:00", "2024-03-12 15:15:60",
+    "2024-3-5 1:2:3", "2024-03-12T15:15:00", "0999-01-01 00:00:00",
+    "2300-01-01 00:00:00", "1899-12-31 23:59:59", "2024-10-27 02:30:00",
+    "2024-03-31 02:30:00", "2024-10-27 02:59:59", "12/03/2024 15:15",
+    "2024-03-12", "garbage", "2024-03-12 15:15", "2024-03-12 15:15:00.5",
+    "2023-02-29 00:00:00", "2024-02-29 00:00:00", "24-03-12 15:15:00", None]
+
+
+@pytest.mark.parametrize("formats, timezone", [
+    (["%Y-%m-%d %H:%M:%S"], "UTC"),
+    (["%Y-%m-%d %H:%M:%S"], "Europe/Amsterdam"),
+    (["%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M"], "UTC"),
+    (["%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M:%S"], "America/New_York"),
+    (["%y-%m-%d %H:%M:%S"], "UTC"),
+    (["%Y-%m-%d"], "Asia/Kolkata"),
+])
+def test_arrow_instants_equal_the_pandas_instants(formats, timezone):
+    import pyarrow as pa
+
+    values = WEIRD_INSTANTS * 3
+    want = frames.instants(pd.Series(values, dtype=object), formats, timezone)
+    got = frames.instants_array(pa.array(values, pa.string()), formats,
+                                timezone)
+    assert got.text.to_pylist() == list(want.text)
+    assert (got.ambiguous, got.examples) == (want.ambiguous, want.examples)
+    clean = ["2024-03-12 15:15:00", "2024-10-27 02:30:00", None] * 3
+    want = frames.instants(pd.Series(clean, dtype=object), formats, timezone)
+    got = frames.instants_array(pa.array(clean, pa.string()), formats,
+                                timezone)
+    assert got.text.to_pylist() == list(want.text)
+
+
+def test_trimmed_cells_equal_trim_then_empty_to_null():
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = pa.array(["a", " b", "c ", "", "  ", "\u00a0d\u00a0", "é", "\tx",
+                      "y\r\n", "z z", "\x1fq"] * 50, pa.string()).slice(3)
+    trimmed = pc.utf8_trim_whitespace(cells)
+    want = pc.if_else(pc.equal(trimmed, ""), None, trimmed).to_pylist()
+    assert frames._trim_or_null(cells).to_pylist() == want
+    plain = pa.array(["a", "", "b c", ""] * 50, pa.string()).slice(1)
+    assert frames._trim_or_null(plain).to_pylist() == [
+        None if v == "" else v for v in plain.to_pylist()]
+
+
+def large_export(path: Path, rows: int, *, extra: str = "") -> Path:
+    lines = [SN_HEADER + ",short_description"]
+    for i in range(rows):
+        lines.append(f'CHG{i},Normal,Closed,{i % 4 + 1},2,3,Approved,,'
+                     f'2024-03-{i % 28 + 1:02d} 15:15:00,2024-03-01 09:00:00,'
+                     f'"say ""hi"" \\ {i}\nnext line"')
+    return write(path, "\r\n".join(lines) + "\r\n" + extra)
+
+
+def test_large_ascii_file_read_directly_equals_the_decoded_read(
+        tmp_path, monkeypatch):
+    path = large_export(tmp_path / "big.csv", 12_000)
+    assert path.stat().st_size > frames._DIRECT_BYTES
+    direct = servicenow.read(path)
+    monkeypatch.setattr(frames, "_DIRECT_BYTES", 1 << 40)
+    decoded = servicenow.read(path)
+    assert direct.to_csv(index=False) == decoded.to_csv(index=False)
+    assert direct.attrs == decoded.attrs
+    assert json.loads(direct["raw_record"][5])["short_description"] == (
+        'say "hi" \\ 5\nnext line')
+    # a non-ASCII byte late in a Windows-1252 file: decoded, with the warning
+    late = large_export(tmp_path / "late.csv", 12_000,
+                        extra="CHG_X,Normal,Closed,1,2,3,Approved,,"
+                        "2024-03-01 15:15:00,,Zo\xeb\r\n")
+    late.write_bytes(late.read_text("utf-8").encode("windows-1252"))
+    monkeypatch.undo()
+    frame = servicenow.read(late)
+    assert frame["title"].iloc[-1] == "Zoë"
+    assert "late.csv: not utf-8; read as windows-1252" in frame.attrs[
+        "warnings"]
+
+
+def test_large_servicenow_frame_keeps_arrow_text_with_the_same_values(
+        monkeypatch):
+    _, path, options = SAMPLES["servicenow"]
+    small = servicenow.read(path, options=options)
+    monkeypatch.setattr(servicenow, "ARROW_ROWS", 1)
+    large = servicenow.read(path, options=options)
+    assert isinstance(large["change_id"].dtype, pd.ArrowDtype)
+    assert list(large.columns) == list(small.columns)
+    assert large.attrs == small.attrs
+    assert large.to_csv(index=False) == small.to_csv(index=False)
+    same = large.astype(object).where(large.notna(), None)
+    assert same.to_dict("records") == small.to_dict("records")
+
+
+def test_servicenow_duplicate_row_keeps_the_input_row_as_raw_record(
+        tmp_path):
+    import ingest
+    from changeboard import db
+
+    line = "CHG1,Normal,Closed,3,2,3,Approved,Successful,2024-03-12 15:15:00,"
+    path = write(tmp_path / "change_request.csv",
+                 "\r\n".join([SN_HEADER, line, line]) + "\r\n")
+    result = ingest.load_path("servicenow", path, tmp_path / "db.duckdb")
+    assert (result.rows_loaded, result.rows_rejected) == (1, 1)
+    with db.connect(tmp_path / "db.duckdb", read_only=True) as con:
+        (row, reason, record), = con.execute(
+            "select row_number, reason, raw_record from ingest_rejects"
+        ).fetchall()
+    assert (row, reason) == (3, "duplicate_row")
+    assert json.loads(record)["opened_at"] == "2024-03-12 15:15:00"
+    assert json.loads(record)["type"] == "Normal"

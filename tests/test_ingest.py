@@ -2,6 +2,7 @@
 ownership, dry runs, concurrent readers, a killed load, the CLI."""
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -273,6 +274,8 @@ def test_an_older_database_gets_the_version_2_ingest_columns(tmp_path):
     path = tmp_path / "old.duckdb"
     with duckdb.connect(str(path)) as con:
         schema = db.SCHEMA.read_text()
+        schema = re.sub(r",\n\s*-- schema version 4:.*?rows_merged integer",
+                        "", schema, flags=re.S)
         for column in ("rows_updated integer,", "rows_unchanged integer,",
                        "rows_deleted integer,", "warnings json",
                        "detail varchar"):

@@ -273,21 +273,15 @@ def test_a_merged_load_records_its_input_rows_and_merged_rows(tmp_path):
         path, "select rows_read, rows_loaded, rows_rejected, warnings "
         "from ingest_batches")
     assert note in json.loads(warnings)
-    merged = getattr(result, "rows_merged", None)
-    if merged is None:
-        # today's loader counts the frame's rows: the rows left after merging
-        assert read == loaded + rejected == 4
-    else:
-        # a loader that reads attrs["rows_merged"] counts input rows
-        assert (read, merged) == (6, 2)
-        assert read == loaded + rejected + merged
+    # rows_read counts input rows; the merged ones are neither loaded nor
+    # rejected
+    assert (read, result.rows_merged) == (6, 2)
+    assert read == loaded + rejected + result.rows_merged
 
 
-@pytest.mark.xfail(reason="needs ingest/loader.py to count attrs['rows_merged']"
-                   " into rows_read (see docs/adapters.md, Counting rows)",
-                   strict=False)
 def test_a_merged_load_records_the_input_rows_as_read(tmp_path):
     path = tmp_path / "cb.duckdb"
     ingest.load_path("mapping", ADAPTERS / "bpic_like.csv", path,
                      options={"mapping": ADAPTERS / "bpic_like.toml"})
-    assert rows(path, "select rows_read from ingest_batches") == [(6,)]
+    assert rows(path, "select rows_read, rows_loaded, rows_rejected, "
+                "rows_merged from ingest_batches") == [(6, 2, 2, 2)]
