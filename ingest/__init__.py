@@ -53,7 +53,7 @@ def sha256(path: str | Path) -> str:
 def load_path(source: str, path: str | Path, db_path=None, *,
               table: str | None = None, options: dict | None = None,
               file_name: str | None = None, dry_run: bool = False,
-              strict: bool = False) -> Loaded:
+              strict: bool = False, progress=None) -> Loaded:
     """Read one file with its source's adapter and load it as one batch.
 
     For servicenow and jira, options["mapping"] names an overrides file
@@ -61,7 +61,11 @@ def load_path(source: str, path: str | Path, db_path=None, *,
     given beside it win over the file's. A file the adapter cannot read (or
     an invalid overrides file) is recorded as a failed batch (unless
     dry_run); the result says what happened, nothing is raised for bad data.
+    `progress(stage)` is told each stage as it starts: reading, then the
+    loader's (ingest.loader.load).
     """
+    if progress is not None:
+        progress("reading")
     path = Path(path)
     file_name = file_name or str(path)
     db_path = Path(db_path or config.DB_PATH)
@@ -90,7 +94,7 @@ def load_path(source: str, path: str | Path, db_path=None, *,
     frame.attrs.setdefault("source", getattr(module, "SOURCE", source))
     frame.attrs.setdefault("table", table or getattr(module, "TABLE", None))
     return load(frame, db_path, file_name=file_name, sha256=digest,
-                dry_run=dry_run, strict=strict)
+                dry_run=dry_run, strict=strict, progress=progress)
 
 
 def _note_merged(frame, path: Path) -> None:

@@ -2,6 +2,7 @@
 import argparse
 import logging
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +13,61 @@ from changeboard import config
 
 def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+class Stages:
+    """A progress bar of one file's load stages on stderr: redrawn with the
+    elapsed time on a terminal, a line per stage otherwise (large files only).
+    The shares are what each stage takes of a large load (bench/ingest.py)."""
+
+    SHARES = {"reading": 0.40, "copying": 0.05, "checking": 0.20,
+              "writing": 0.30, "publishing": 0.05}
+    WIDTH = 24
+    LARGE = 8_000_000   # bytes: smaller files get no stage lines when piped
+
+    def __init__(self, name: str, size: int, stream=None):
+        self.name, self.size = name, size
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.started = time.perf_counter()
+        self.stage, self.done = None, 0.0
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, daemon=True)
+        if self.tty:
+            self._ticker.start()
+
+    def line(self) -> str:
+        filled = round(self.done * self.WIDTH)
+        return (f"{self.name}: [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
+                f"{self.done:4.0%} {self.stage or ''} "
+                f"{time.perf_counter() - self.started:.1f} s")
+
+    def __call__(self, stage: str) -> None:
+        stages = list(self.SHARES)
+        if stage in stages:
+            self.done = sum(self.SHARES[s] for s in stages[:stages.index(stage)])
+        self.stage = stage
+        if self.tty:
+            self._draw()
+        elif self.size >= self.LARGE:
+            print(self.line(), file=self.stream, flush=True)
+
+    def finish(self) -> None:
+        self._stop.set()
+        self.done, self.stage = 1.0, "done"
+        if self.tty:
+            self._draw()
+            self.stream.write("\n")
+        elif self.size >= self.LARGE:
+            print(self.line(), file=self.stream, flush=True)
+
+    def _draw(self) -> None:
+        self.stream.write("\r" + self.line() + " " * 4)
+        self.stream.flush()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.25):
+            self._draw()
 
 
 def _summary(results) -> None:
@@ -186,9 +242,14 @@ def main(argv=None) -> int:
         size = path.stat().st_size / 1e6 if path.exists() else 0
         _progress(f"{path.name}: reading {size:,.1f} MB as {args.source}"
                   + (" (dry run)" if args.dry_run else ""))
-        result = ingest.load_path(args.source, path, db_path,
-                                  table=args.table, options=options,
-                                  dry_run=args.dry_run, strict=args.strict)
+        stages = Stages(path.name, int(size * 1e6))
+        try:
+            result = ingest.load_path(args.source, path, db_path,
+                                      table=args.table, options=options,
+                                      dry_run=args.dry_run, strict=args.strict,
+                                      progress=stages)
+        finally:
+            stages.finish()
         _progress(f"{path.name}: {result.status} in "
                   f"{time.perf_counter() - started:.1f} s")
         results.append(result)

@@ -8,6 +8,7 @@ values are bound or read from the registered frame, never formatted in.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,13 +69,17 @@ def q(name: str) -> str:
 
 
 def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
-         dry_run: bool = False, strict: bool = False) -> Loaded:
+         dry_run: bool = False, strict: bool = False,
+         progress: Callable[[str], None] | None = None) -> Loaded:
     """Validate and load one adapter frame as one batch, then publish.
 
     Never raises for bad data: a file-level problem gives status `failed` (an
     ingest_batches row is published unless dry_run). Reloading the same
     sha256 for the same source and table gives status `unchanged`.
+    `progress(stage)` is told each stage as it starts: copying, checking,
+    writing, publishing.
     """
+    progress = progress or _quiet
     db_path = Path(db_path or config.DB_PATH)
     source = frame.attrs.get("source", "csv")
     table = frame.attrs.get("table")
@@ -84,9 +89,13 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
                       status="unchanged", already_loaded=stored)
     result: Loaded | None = None
     try:
+        progress("copying")
         with db.publish(db_path) as con:
             result = load_into(con, frame, file_name=file_name,
-                               sha256=sha256, strict=strict)
+                               sha256=sha256, strict=strict,
+                               progress=progress)
+            if not dry_run:
+                progress("publishing")
             if dry_run or result.status == "unchanged":
                 raise _Abort
             if result.status == "failed" and dry_run:
@@ -98,6 +107,10 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
             result.status = "dry_run" if result.status != "failed" else "failed"
             result.batch_id = None
     return result
+
+
+def _quiet(stage: str) -> None:
+    """No progress display."""
 
 
 def fail(db_path, *, source: str, table: str | None, file_name: str,
@@ -153,8 +166,10 @@ def _record_batch(con, result: Loaded, sha256, started) -> int:
 
 
 def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
-              strict: bool = False) -> Loaded:
+              strict: bool = False,
+              progress: Callable[[str], None] | None = None) -> Loaded:
     """The load on an open writable connection (inside db.publish)."""
+    progress = progress or _quiet
     started = datetime.now(UTC)
     source = frame.attrs.get("source", "csv")
     table = frame.attrs.get("table")
@@ -175,6 +190,7 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
     ).fetchall()[0][0]
     result.batch_id = batch_id
     con.register("incoming_frame", frame)
+    progress("checking")
     try:
         _stage(con, frame, spec, present, timezone)
         _frame_records(con, frame)
@@ -202,6 +218,7 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
                         "and --strict given: nothing loaded")
         result.rows_loaded = 0
     else:
+        progress("writing")
         _classify(con, spec, source, result)
         _write(con, spec, source, batch_id, frame.attrs.get("mode", "upsert"),
                result)

@@ -441,3 +441,44 @@ def test_large_files_read_in_place_give_what_the_byte_path_gives(
     else:
         pd.testing.assert_frame_equal(mapped, through_bytes)
         assert mapped.attrs == through_bytes.attrs
+
+
+def test_a_load_reports_its_stages_in_order(tmp_path):
+    seen = []
+    result = ingest.load_path("csv", BAD / "changes-unknown-code.csv",
+                              tmp_path / "cb.duckdb", progress=seen.append)
+    assert result.status == "succeeded"
+    assert seen == ["reading", "copying", "checking", "writing", "publishing"]
+    seen.clear()
+    ingest.load_path("csv", BAD / "changes-unknown-code.csv",
+                     tmp_path / "dry.duckdb", dry_run=True,
+                     progress=seen.append)
+    assert seen == ["reading", "copying", "checking", "writing"]
+    seen.clear()
+    failed = ingest.load_path("csv", BAD / "changes-missing-required-column.csv",
+                              tmp_path / "cb.duckdb", progress=seen.append)
+    assert failed.status == "failed" and seen == ["reading"]
+
+
+def test_the_cli_progress_bar_advances_through_the_stages_of_a_large_file():
+    import io
+
+    from ingest.__main__ import Stages
+    stream = io.StringIO()
+    bar = Stages("changes.csv", Stages.LARGE, stream=stream)
+    for stage in ("reading", "copying", "checking", "writing", "publishing"):
+        bar(stage)
+    bar.finish()
+    lines = [line.rsplit(" ", 2)[0] for line in stream.getvalue().splitlines()]
+    assert lines == [
+        "changes.csv: [........................]   0% reading",
+        "changes.csv: [##########..............]  40% copying",
+        "changes.csv: [###########.............]  45% checking",
+        "changes.csv: [################........]  65% writing",
+        "changes.csv: [#######################.]  95% publishing",
+        "changes.csv: [########################] 100% done"]
+    small = io.StringIO()
+    quiet = Stages("small.csv", 1000, stream=small)
+    quiet("reading")
+    quiet.finish()
+    assert small.getvalue() == ""
