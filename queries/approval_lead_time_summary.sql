@@ -14,33 +14,21 @@
 -- counted in n_invalid. n_excluded: approved_at in the window but approval
 -- not 'approved'; n_unclassified: approved_at in the window, approval
 -- missing. approval_lead_time gives the same per change type.
-with spans as (
+with summarised as (
     select
-        kind,
-        lead_hours
+        median_lead_time_hours,
+        p85_lead_time_hours,
+        mean_lead_time_hours,
+        n,
+        n_invalid,
+        n_excluded,
+        n_unclassified
     from
-        approval_spans(
+        approval_lead_time_stats(
             $start_date, $end_date, $reporting_tz, $application_ids,
             $portfolios, $teams, $change_types, $tiers
         )
-),
-
-summarised as (
-    select
-        quantile_cont(lead_hours, 0.5) filter (
-            where kind = 'measured'
-        ) as median_lead_time_hours,
-        quantile_cont(lead_hours, 0.85) filter (
-            where kind = 'measured'
-        ) as p85_lead_time_hours,
-        avg(lead_hours) filter (
-            where kind = 'measured'
-        ) as mean_lead_time_hours,
-        count(*) filter (where kind = 'measured') as n,
-        count(*) filter (where kind = 'invalid') as n_invalid,
-        count(*) filter (where kind = 'excluded') as n_excluded,
-        count(*) filter (where kind = 'unclassified') as n_unclassified
-    from spans
+    where is_total
 )
 
 select * from summarised

@@ -20,29 +20,7 @@
 -- own, not clipped to the window. n: changes in the population;
 -- n_unclassified: open, not rejected changes without a valid plan (NULL
 -- planned start or end, or end before start), whatever their dates.
-with population as (
-    select
-        change_id,
-        is_in_scope,
-        meets_window,
-        has_plan
-    from
-        cab_changes(
-            $window_start_at, $window_end_at, $reporting_tz,
-            $application_ids, $portfolios, $teams, $change_types, $tiers
-        )
-    where is_in_scope
-),
-
-counts as (
-    select
-        count(distinct change_id) filter (where meets_window) as n,
-        count(distinct change_id) filter (where not has_plan)
-            as n_unclassified
-    from population
-),
-
-pairs as (
+with pairs as (
     select
         p.change_id_a,
         p.change_id_b,
@@ -62,7 +40,11 @@ pairs as (
         ) as p
     inner join changes as a on p.change_id_a = a.change_id
     inner join changes as b on p.change_id_b = b.change_id
-    cross join counts as k
+    cross join
+        cab_scope_counts(
+            $window_start_at, $window_end_at, $reporting_tz,
+            $application_ids, $portfolios, $teams, $change_types, $tiers
+        ) as k
     order by
         p.overlap_start_at, p.change_id_a, p.change_id_b, p.match_on
 )

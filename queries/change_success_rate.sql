@@ -16,60 +16,30 @@
 -- caused_by_deployment_id of one of its deployments), or a rolled-back or
 -- rollback deployment of the change. n_excluded: cancelled/rejected in the
 -- window; n_unclassified: actual_end_at in the window, no close code.
-with outcomes as (
+with counted as (
     select
-        kind,
-        close_code,
-        outcome_from_closed_at,
-        is_failed,
-        is_failed_by_close_code,
-        is_failed_by_incident,
-        is_failed_by_rollback
+        n_succeeded,
+        n,
+        n_failed,
+        n_clean_success,
+        n_successful_with_issues,
+        n_failed_by_close_code,
+        n_failed_by_incident,
+        n_failed_by_rollback,
+        n_outcome_from_closed_at,
+        n_excluded,
+        n_unclassified,
+        change_success_rate,
+        change_failure_rate,
+        clean_success_rate,
+        swi_share
     from
-        change_outcomes(
+        change_success_counts(
             $start_date, $end_date, $reporting_tz, $application_ids,
-            $portfolios, $teams, $change_types, $tiers, $failure_min_priority
+            $portfolios, $teams, $change_types, $tiers, $failure_min_priority,
+            null, null
         )
-),
-
-counted as (
-    select
-        count(*) filter (where kind = 'implemented') as n,
-        count(*) filter (where is_failed) as n_failed,
-        count(*) filter (
-            where
-            close_code = 'successful'
-            and not (is_failed_by_incident or is_failed_by_rollback)
-        ) as n_clean_success,
-        count(*) filter (
-            where close_code = 'successful_with_issues'
-        ) as n_successful_with_issues,
-        count(*) filter (
-            where is_failed_by_close_code
-        ) as n_failed_by_close_code,
-        count(*) filter (
-            where kind = 'implemented' and is_failed_by_incident
-        ) as n_failed_by_incident,
-        count(*) filter (
-            where kind = 'implemented' and is_failed_by_rollback
-        ) as n_failed_by_rollback,
-        count(*) filter (
-            where outcome_from_closed_at
-        ) as n_outcome_from_closed_at,
-        count(*) filter (where kind = 'excluded') as n_excluded,
-        count(*) filter (where kind = 'unclassified') as n_unclassified
-    from outcomes
-),
-
-rated as (
-    select
-        n - n_failed as n_succeeded,
-        *,
-        (n - n_failed) / nullif(n, 0) as change_success_rate,
-        n_failed / nullif(n, 0) as change_failure_rate,
-        n_clean_success / nullif(n, 0) as clean_success_rate,
-        n_successful_with_issues / nullif(n, 0) as swi_share
-    from counted
+    where is_total
 )
 
-select * from rated
+select * from counted

@@ -14,22 +14,7 @@
 -- ISO weeks labelled 2025-W01); rows from the change_outcomes macro, periods
 -- from change_periods. Periods cut by the window's edges are returned with
 -- is_complete = false; a period without changes has n = 0 and NULL rates.
-with outcomes as (
-    select
-        kind,
-        close_code,
-        is_failed,
-        cast(
-            date_trunc($grain, timezone($reporting_tz, outcome_at)) as date
-        ) as period_start
-    from
-        change_outcomes(
-            $start_date, $end_date, $reporting_tz, $application_ids,
-            $portfolios, $teams, $change_types, $tiers, $failure_min_priority
-        )
-),
-
-periods as (
+with periods as (
     select
         period_start,
         period_label,
@@ -39,39 +24,40 @@ periods as (
 
 counted as (
     select
-        p.period_start,
-        p.period_label,
-        p.is_complete,
-        count(*) filter (where o.kind = 'implemented') as n,
-        count(*) filter (where o.is_failed) as n_failed,
-        count(*) filter (
-            where o.close_code = 'successful' and not o.is_failed
-        ) as n_successful,
-        count(*) filter (
-            where o.close_code = 'successful_with_issues' and not o.is_failed
-        ) as n_successful_with_issues,
-        count(*) filter (where o.kind = 'excluded') as n_excluded,
-        count(*) filter (where o.kind = 'unclassified') as n_unclassified
-    from periods as p
-    left join outcomes as o on p.period_start = o.period_start
-    group by p.period_start, p.period_label, p.is_complete
+        period_start,
+        n,
+        n_failed,
+        n_clean_success as n_successful,
+        n_unfailed_successful_with_issues as n_successful_with_issues,
+        n_excluded,
+        n_unclassified,
+        change_success_rate,
+        change_failure_rate
+    from
+        change_success_counts(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $teams, $change_types, $tiers, $failure_min_priority,
+            null, $grain
+        )
+    where not is_total
 ),
 
 labelled as (
     select
-        period_start,
-        period_label,
-        is_complete,
-        n,
-        n_failed,
-        n_successful,
-        n_successful_with_issues,
-        n_excluded,
-        n_unclassified,
-        (n - n_failed) / nullif(n, 0) as change_success_rate,
-        n_failed / nullif(n, 0) as change_failure_rate
-    from counted
-    order by period_start
+        p.period_start,
+        p.period_label,
+        p.is_complete,
+        coalesce(c.n, 0) as n,
+        coalesce(c.n_failed, 0) as n_failed,
+        coalesce(c.n_successful, 0) as n_successful,
+        coalesce(c.n_successful_with_issues, 0) as n_successful_with_issues,
+        coalesce(c.n_excluded, 0) as n_excluded,
+        coalesce(c.n_unclassified, 0) as n_unclassified,
+        c.change_success_rate,
+        c.change_failure_rate
+    from periods as p
+    left join counted as c on p.period_start = c.period_start
+    order by p.period_start
 )
 
 select * from labelled

@@ -21,28 +21,7 @@
 -- contains its whole plan; window_id and overlap are NULL. n: changes in
 -- the population; n_unclassified: open, not rejected changes without a
 -- valid plan, whatever their dates.
-with population as (
-    select
-        change_id,
-        meets_window,
-        has_plan
-    from
-        cab_changes(
-            $window_start_at, $window_end_at, $reporting_tz,
-            $application_ids, $portfolios, $teams, $change_types, $tiers
-        )
-    where is_in_scope
-),
-
-counts as (
-    select
-        count(distinct change_id) filter (where meets_window) as n,
-        count(distinct change_id) filter (where not has_plan)
-            as n_unclassified
-    from population
-),
-
-hits as (
+with hits as (
     select
         h.change_id,
         h.window_id,
@@ -61,7 +40,11 @@ hits as (
             $application_ids, $portfolios, $teams, $change_types, $tiers
         ) as h
     inner join changes as c on h.change_id = c.change_id
-    cross join counts as k
+    cross join
+        cab_scope_counts(
+            $window_start_at, $window_end_at, $reporting_tz,
+            $application_ids, $portfolios, $teams, $change_types, $tiers
+        ) as k
     order by h.change_id, h.kind, h.overlap_start_at, h.window_id
 )
 

@@ -52,17 +52,14 @@ counted as (
 
 unattributed as (
     select
-        i.application_id,
-        count(distinct i.incident_id) as n_incidents_unattributed
-    from incident_attribution($profile, $attribution_inclusive) as i
-    left join applications as a on i.application_id = a.application_id
-    where
-        i.how = 'unattributed'
-        and keep($application_ids, i.application_id)
-        and keep($portfolios, a.portfolio)
-        and i.opened_at >= local_midnight($start_date, $reporting_tz)
-        and i.opened_at < local_midnight($end_date, $reporting_tz)
-    group by i.application_id
+        application_id,
+        count(distinct incident_id) as n_incidents_unattributed
+    from
+        unattributed_incidents(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $profile, $attribution_inclusive
+        )
+    group by application_id
 ),
 
 joined as (

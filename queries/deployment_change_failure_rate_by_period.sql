@@ -33,27 +33,24 @@ with outcomes as (
         )
 ),
 
-unattributed_incidents as (
+unattributed_opened as (
     select
-        i.incident_id,
+        incident_id,
         cast(
-            date_trunc($grain, timezone($reporting_tz, i.opened_at)) as date
+            date_trunc($grain, timezone($reporting_tz, opened_at)) as date
         ) as period_start
-    from incident_attribution($profile, $attribution_inclusive) as i
-    left join applications as a on i.application_id = a.application_id
-    where
-        i.how = 'unattributed'
-        and keep($application_ids, i.application_id)
-        and keep($portfolios, a.portfolio)
-        and i.opened_at >= local_midnight($start_date, $reporting_tz)
-        and i.opened_at < local_midnight($end_date, $reporting_tz)
+    from
+        unattributed_incidents(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $profile, $attribution_inclusive
+        )
 ),
 
 unattributed as (
     select
         period_start,
         count(distinct incident_id) as n_incidents_unattributed
-    from unattributed_incidents
+    from unattributed_opened
     group by period_start
 ),
 

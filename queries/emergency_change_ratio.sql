@@ -11,36 +11,21 @@
 -- successful_with_issues, unsuccessful or backed_out) with outcome_at =
 -- coalesce(actual_end_at, closed_at) in the window; a NULL change type is
 -- unclassified. Rows come from the change_outcomes macro.
-with implemented as (
-    select change_type
-    from
-        change_outcomes(
-            $start_date, $end_date, $reporting_tz, $application_ids,
-            $portfolios, $teams, $change_types, $tiers, null
-        )
-    where kind = 'implemented'
-),
-
-counted as (
+with counted as (
     select
-        count(*) filter (where change_type = 'emergency') as n_emergency,
-        count(*) filter (where change_type = 'normal') as n_normal,
-        count(*) filter (where change_type = 'standard') as n_standard,
-        count(*) filter (where change_type is null) as n_unclassified
-    from implemented
-),
-
-rated as (
-    select
-        n_standard + n_normal + n_emergency as n,
+        n,
         n_emergency,
         n_normal,
         n_standard,
         n_unclassified,
-        n_emergency
-        / nullif(n_standard + n_normal + n_emergency, 0)
-            as emergency_change_ratio
-    from counted
+        emergency_change_ratio
+    from
+        emergency_change_counts(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $teams, $change_types, $tiers,
+            null, null
+        )
+    where is_total
 )
 
-select * from rated
+select * from counted

@@ -16,66 +16,23 @@
 -- change_type, risk, assignment_group, application_id or its application's
 -- portfolio. The rows add up to the headline (C7: roll up the counts, not
 -- the ratios). Any other dimension raises an error.
-with chosen as (
-    select
-        case $dimension
-            when 'change_type' then 'change_type'
-            when 'risk' then 'risk'
-            when 'team' then 'team'
-            when 'application' then 'application'
-            when 'portfolio' then 'portfolio'
-            else
-                error(
-                    'dimension must be change_type, risk, team, '
-                    || 'application or portfolio'
-                )
-        end as dimension
-),
-
-implemented as (
-    select
-        o.change_type,
-        case ch.dimension
-            when 'change_type' then o.change_type
-            when 'risk' then o.risk
-            when 'team' then o.assignment_group
-            when 'application' then o.application_id
-            when 'portfolio' then a.portfolio
-        end as dimension_value
-    from
-        change_outcomes(
-            $start_date, $end_date, $reporting_tz, $application_ids,
-            $portfolios, $teams, $change_types, $tiers, null
-        ) as o
-    cross join chosen as ch
-    left join applications as a on o.application_id = a.application_id
-    where o.kind = 'implemented'
-),
-
-counted as (
+with counted as (
     select
         dimension_value,
-        count(*) filter (where change_type = 'emergency') as n_emergency,
-        count(*) filter (where change_type = 'normal') as n_normal,
-        count(*) filter (where change_type = 'standard') as n_standard,
-        count(*) filter (where change_type is null) as n_unclassified
-    from implemented
-    group by dimension_value
-),
-
-rated as (
-    select
-        dimension_value,
-        n_standard + n_normal + n_emergency as n,
+        n,
         n_emergency,
         n_normal,
         n_standard,
         n_unclassified,
-        n_emergency
-        / nullif(n_standard + n_normal + n_emergency, 0)
-            as emergency_change_ratio
-    from counted
+        emergency_change_ratio
+    from
+        emergency_change_counts(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $teams, $change_types, $tiers,
+            checked_change_dimension($dimension), null
+        )
+    where not is_total
     order by dimension_value nulls last
 )
 
-select * from rated
+select * from counted

@@ -14,21 +14,7 @@
 -- changes of the change_outcomes macro; a NULL change type is unclassified.
 -- Periods cut by the window's edges have is_complete = false; a period
 -- without changes has n = 0 and a NULL ratio.
-with implemented as (
-    select
-        change_type,
-        cast(
-            date_trunc($grain, timezone($reporting_tz, outcome_at)) as date
-        ) as period_start
-    from
-        change_outcomes(
-            $start_date, $end_date, $reporting_tz, $application_ids,
-            $portfolios, $teams, $change_types, $tiers, null
-        )
-    where kind = 'implemented'
-),
-
-periods as (
+with periods as (
     select
         period_start,
         period_label,
@@ -38,35 +24,36 @@ periods as (
 
 counted as (
     select
-        p.period_start,
-        p.period_label,
-        p.is_complete,
-        count(*) filter (where i.change_type = 'emergency') as n_emergency,
-        count(*) filter (where i.change_type = 'normal') as n_normal,
-        count(*) filter (where i.change_type = 'standard') as n_standard,
-        count(i.period_start) filter (
-            where i.change_type is null
-        ) as n_unclassified
-    from periods as p
-    left join implemented as i on p.period_start = i.period_start
-    group by p.period_start, p.period_label, p.is_complete
-),
-
-rated as (
-    select
         period_start,
-        period_label,
-        is_complete,
-        n_standard + n_normal + n_emergency as n,
+        n,
         n_emergency,
         n_normal,
         n_standard,
         n_unclassified,
-        n_emergency
-        / nullif(n_standard + n_normal + n_emergency, 0)
-            as emergency_change_ratio
-    from counted
-    order by period_start
+        emergency_change_ratio
+    from
+        emergency_change_counts(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $teams, $change_types, $tiers,
+            null, $grain
+        )
+    where not is_total
+),
+
+labelled as (
+    select
+        p.period_start,
+        p.period_label,
+        p.is_complete,
+        coalesce(c.n, 0) as n,
+        coalesce(c.n_emergency, 0) as n_emergency,
+        coalesce(c.n_normal, 0) as n_normal,
+        coalesce(c.n_standard, 0) as n_standard,
+        coalesce(c.n_unclassified, 0) as n_unclassified,
+        c.emergency_change_ratio
+    from periods as p
+    left join counted as c on p.period_start = c.period_start
+    order by p.period_start
 )
 
-select * from rated
+select * from labelled

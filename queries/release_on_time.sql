@@ -16,44 +16,24 @@
 -- the window. n_overdue_open: not live, not released or cancelled, not
 -- enterprise, planned before least(end_date, as_of), however old. Only the
 -- latest plan is stored, so re-planning hides slip.
-with outcomes as (
+with rated as (
     select
-        kind,
-        slip_days
+        on_time_rate,
+        n,
+        n_on_time,
+        n_late,
+        median_slip_days,
+        mean_slip_days,
+        median_slip_days_late,
+        n_overdue_open,
+        n_excluded,
+        n_unclassified
     from
-        release_outcomes(
+        release_on_time_counts(
             $start_date, $end_date, $reporting_tz, $as_of, $application_ids,
-            $portfolios
+            $portfolios, $tolerance_days
         )
-),
-
-counted as (
-    select
-        count(*) filter (where kind = 'released') as n,
-        count(*) filter (
-            where kind = 'released' and slip_days <= $tolerance_days
-        ) as n_on_time,
-        count(*) filter (
-            where kind = 'released' and slip_days > $tolerance_days
-        ) as n_late,
-        quantile_cont(slip_days, 0.5) filter (
-            where kind = 'released'
-        ) as median_slip_days,
-        avg(slip_days) filter (where kind = 'released') as mean_slip_days,
-        quantile_cont(slip_days, 0.5) filter (
-            where kind = 'released' and slip_days > $tolerance_days
-        ) as median_slip_days_late,
-        count(*) filter (where kind = 'overdue_open') as n_overdue_open,
-        count(*) filter (where kind = 'excluded') as n_excluded,
-        count(*) filter (where kind = 'unclassified') as n_unclassified
-    from outcomes
-),
-
-rated as (
-    select
-        n_on_time / nullif(n, 0) as on_time_rate,
-        *
-    from counted
+    where is_total
 )
 
 select * from rated

@@ -12,49 +12,11 @@
 -- own row), from the release_outcomes macro; see release_on_time. The
 -- overall figure is release_on_time (a ratio of sums, C7), not an average of
 -- these rows.
-with outcomes as (
+with rated as (
     select
         application_id,
         application_name,
-        kind,
-        slip_days
-    from
-        release_outcomes(
-            $start_date, $end_date, $reporting_tz, $as_of, $application_ids,
-            $portfolios
-        )
-),
-
-counted as (
-    select
-        application_id,
-        any_value(application_name) as application_name,
-        count(*) filter (where kind = 'released') as n,
-        count(*) filter (
-            where kind = 'released' and slip_days <= $tolerance_days
-        ) as n_on_time,
-        count(*) filter (
-            where kind = 'released' and slip_days > $tolerance_days
-        ) as n_late,
-        quantile_cont(slip_days, 0.5) filter (
-            where kind = 'released'
-        ) as median_slip_days,
-        avg(slip_days) filter (where kind = 'released') as mean_slip_days,
-        quantile_cont(slip_days, 0.5) filter (
-            where kind = 'released' and slip_days > $tolerance_days
-        ) as median_slip_days_late,
-        count(*) filter (where kind = 'overdue_open') as n_overdue_open,
-        count(*) filter (where kind = 'excluded') as n_excluded,
-        count(*) filter (where kind = 'unclassified') as n_unclassified
-    from outcomes
-    group by application_id
-),
-
-rated as (
-    select
-        application_id,
-        application_name,
-        n_on_time / nullif(n, 0) as on_time_rate,
+        on_time_rate,
         n,
         n_on_time,
         n_late,
@@ -64,7 +26,12 @@ rated as (
         n_overdue_open,
         n_excluded,
         n_unclassified
-    from counted
+    from
+        release_on_time_counts(
+            $start_date, $end_date, $reporting_tz, $as_of, $application_ids,
+            $portfolios, $tolerance_days
+        )
+    where not is_total
     order by application_id nulls last
 )
 

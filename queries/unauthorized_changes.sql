@@ -15,52 +15,23 @@
 -- n_unauthorized / n. n_excluded: started in the window, CAB not required;
 -- n_unclassified: started in the window with a NULL is_cab_required, or
 -- CAB-required with a NULL approval.
-with started as (
+with counted as (
     select
-        is_cab_required,
-        approval,
-        is_not_approved,
-        is_approved_after_start,
-        is_approval_time_missing,
-        is_unauthorized
+        unauthorized_rate,
+        n,
+        n_unauthorized,
+        n_not_approved,
+        n_approved_after_start,
+        n_approval_time_missing,
+        n_excluded,
+        n_unclassified
     from
-        cab_required_starts(
+        unauthorized_change_counts(
             $start_date, $end_date, $reporting_tz, $application_ids,
-            $portfolios, $teams, $change_types, $tiers
+            $portfolios, $teams, $change_types, $tiers,
+            null, null
         )
-),
-
-counted as (
-    select
-        count(*) filter (
-            where is_cab_required and approval is not null
-        ) as n,
-        count(*) filter (
-            where is_cab_required and is_unauthorized
-        ) as n_unauthorized,
-        count(*) filter (
-            where is_cab_required and is_not_approved
-        ) as n_not_approved,
-        count(*) filter (
-            where is_cab_required and is_approved_after_start
-        ) as n_approved_after_start,
-        count(*) filter (
-            where is_cab_required and is_approval_time_missing
-        ) as n_approval_time_missing,
-        count(*) filter (where not is_cab_required) as n_excluded,
-        count(*) filter (
-            where
-            is_cab_required is null
-            or (is_cab_required and approval is null)
-        ) as n_unclassified
-    from started
-),
-
-rated as (
-    select
-        n_unauthorized / nullif(n, 0) as unauthorized_rate,
-        *
-    from counted
+    where is_total
 )
 
-select * from rated
+select * from counted

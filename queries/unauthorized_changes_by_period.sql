@@ -14,26 +14,7 @@
 -- unauthorized_changes counts them, so the rows add up to it. Periods cut by
 -- the window's edges have is_complete = false; a period without CAB-required
 -- changes has n = 0 and a NULL rate.
-with started as (
-    select
-        is_cab_required,
-        approval,
-        is_not_approved,
-        is_approved_after_start,
-        is_approval_time_missing,
-        is_unauthorized,
-        cast(
-            date_trunc($grain, timezone($reporting_tz, actual_start_at))
-            as date
-        ) as period_start
-    from
-        cab_required_starts(
-            $start_date, $end_date, $reporting_tz, $application_ids,
-            $portfolios, $teams, $change_types, $tiers
-        )
-),
-
-periods as (
+with periods as (
     select
         period_start,
         period_label,
@@ -43,44 +24,8 @@ periods as (
 
 counted as (
     select
-        p.period_start,
-        p.period_label,
-        p.is_complete,
-        count(*) filter (
-            where s.is_cab_required and s.approval is not null
-        ) as n,
-        count(*) filter (
-            where s.is_cab_required and s.is_unauthorized
-        ) as n_unauthorized,
-        count(*) filter (
-            where s.is_cab_required and s.is_not_approved
-        ) as n_not_approved,
-        count(*) filter (
-            where s.is_cab_required and s.is_approved_after_start
-        ) as n_approved_after_start,
-        count(*) filter (
-            where s.is_cab_required and s.is_approval_time_missing
-        ) as n_approval_time_missing,
-        count(*) filter (where not s.is_cab_required) as n_excluded,
-        count(*) filter (
-            where
-            s.period_start is not null
-            and (
-                s.is_cab_required is null
-                or (s.is_cab_required and s.approval is null)
-            )
-        ) as n_unclassified
-    from periods as p
-    left join started as s on p.period_start = s.period_start
-    group by p.period_start, p.period_label, p.is_complete
-),
-
-labelled as (
-    select
         period_start,
-        period_label,
-        is_complete,
-        n_unauthorized / nullif(n, 0) as unauthorized_rate,
+        unauthorized_rate,
         n,
         n_unauthorized,
         n_not_approved,
@@ -88,8 +33,31 @@ labelled as (
         n_approval_time_missing,
         n_excluded,
         n_unclassified
-    from counted
-    order by period_start
+    from
+        unauthorized_change_counts(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $teams, $change_types, $tiers,
+            null, $grain
+        )
+    where not is_total
+),
+
+labelled as (
+    select
+        p.period_start,
+        p.period_label,
+        p.is_complete,
+        c.unauthorized_rate,
+        coalesce(c.n, 0) as n,
+        coalesce(c.n_unauthorized, 0) as n_unauthorized,
+        coalesce(c.n_not_approved, 0) as n_not_approved,
+        coalesce(c.n_approved_after_start, 0) as n_approved_after_start,
+        coalesce(c.n_approval_time_missing, 0) as n_approval_time_missing,
+        coalesce(c.n_excluded, 0) as n_excluded,
+        coalesce(c.n_unclassified, 0) as n_unclassified
+    from periods as p
+    left join counted as c on p.period_start = c.period_start
+    order by p.period_start
 )
 
 select * from labelled

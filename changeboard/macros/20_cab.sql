@@ -110,6 +110,25 @@ select
     end as risk_rank
 from flagged;
 
+-- cab_scope_counts(...): one row, the population counts of
+-- change_collisions and change_window_hits (METRICS.md change_collisions)
+-- over the cab_changes in scope (open, approval not rejected): n = changes
+-- whose plan meets W; n_unclassified = changes without a valid plan
+-- (NULL planned start or end, or end before start), whatever their dates.
+create or replace temp macro cab_scope_counts(
+    p_window_start_at, p_window_end_at, p_reporting_tz, p_application_ids,
+    p_portfolios, p_teams, p_change_types, p_tiers
+) as table
+select
+    count(distinct change_id) filter (where meets_window) as n,
+    count(distinct change_id) filter (where not has_plan) as n_unclassified
+from
+    cab_changes(
+        p_window_start_at, p_window_end_at, p_reporting_tz,
+        p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
+    )
+where is_in_scope;
+
 -- change_collision_pairs(...): one row per pair of cab_changes in scope
 -- whose plans meet W, overlap (with positive length: empty and back-to-back
 -- plans never collide) and share a non-NULL key, per key: match_on =

@@ -336,6 +336,55 @@ left join booking_counts(
 ) as c on e.environment_id = c.environment_id
 order by e.environment_id;
 
+-- environment_utilization_rollup(...): METRICS.md environment_utilization
+-- rolled up by C7 over the environment_usage rows, grouping sets
+-- ((environment_group), ()): the is_total row is every environment (one row
+-- even with none; sums of no environments are 0, as_of from report_window),
+-- the others one per environment_group (NULL its own row). Ratios of sums,
+-- never a mean of ratios; no available time gives NULL. n_idle, n_overbooked:
+-- environments idle or overbooked; n..n_open_ended: sums over environments.
+create or replace temp macro environment_utilization_rollup(
+    p_start_date, p_end_date, p_reporting_tz, p_as_of, p_tiers,
+    p_environment_groups, p_application_ids, p_portfolios,
+    p_unavailable_kinds
+) as table
+select
+    grouping(environment_group) > 0 as is_total,
+    environment_group,
+    count(distinct environment_id) as n_environments,
+    coalesce(sum(available_hours), 0) as available_hours,
+    coalesce(sum(booked_hours), 0) as booked_hours,
+    coalesce(sum(slot_hours), 0) as slot_hours,
+    coalesce(sum(capacity_hours), 0) as capacity_hours,
+    coalesce(sum(demand_hours), 0) as demand_hours,
+    sum(booked_hours) / nullif(sum(available_hours), 0) as utilization,
+    sum(slot_hours)
+    / nullif(sum(capacity_hours), 0) as slot_utilization,
+    sum(demand_hours) / nullif(sum(capacity_hours), 0) as demand_ratio,
+    count(distinct environment_id) filter (where is_idle) as n_idle,
+    count(distinct environment_id) filter (
+        where is_overbooked
+    ) as n_overbooked,
+    coalesce(cast(sum(n) as bigint), 0) as n,
+    coalesce(cast(sum(n_bookings) as bigint), 0) as n_bookings,
+    coalesce(cast(sum(n_pending) as bigint), 0) as n_pending,
+    coalesce(cast(sum(n_excluded) as bigint), 0) as n_excluded,
+    coalesce(cast(sum(n_invalid) as bigint), 0) as n_invalid,
+    coalesce(cast(sum(n_open_ended) as bigint), 0) as n_open_ended,
+    (
+        select as_of
+        from report_window(
+            p_start_date, p_end_date, p_reporting_tz, p_as_of
+        )
+    ) as as_of
+from
+    environment_usage(
+        p_start_date, p_end_date, p_reporting_tz, p_as_of, p_tiers,
+        p_environment_groups, p_application_ids, p_portfolios,
+        p_unavailable_kinds
+    )
+group by grouping sets ((environment_group), ());
+
 -- booking_segments(...): one row per segment of a scoped environment's sweep
 -- over its active bookings within W, between consecutive event instants:
 -- n_active = c(t), the active bookings at t, with capacity (METRICS.md

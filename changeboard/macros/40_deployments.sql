@@ -335,6 +335,29 @@ from
 left join deployment_failures(p_profile, p_inclusive) as f
     on w.deployment_id = f.deployment_id;
 
+-- unattributed_incidents(...): one row per incident_attribution row of
+-- how 'unattributed' (an incident may give several: count distinct
+-- incident_id) of the filtered applications (any, NULL application
+-- included, when unfiltered) opened in [p_start_date, p_end_date) read in
+-- p_reporting_tz: n_incidents_unattributed of the deployment change failure
+-- queries.
+create or replace temp macro unattributed_incidents(
+    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+    p_portfolios, p_profile, p_inclusive
+) as table
+select
+    i.incident_id,
+    i.application_id,
+    i.opened_at
+from incident_attribution(p_profile, p_inclusive) as i
+left join applications as a on i.application_id = a.application_id
+where
+    i.how = 'unattributed'
+    and keep(p_application_ids, i.application_id)
+    and keep(p_portfolios, a.portfolio)
+    and i.opened_at >= local_midnight(p_start_date, p_reporting_tz)
+    and i.opened_at < local_midnight(p_end_date, p_reporting_tz);
+
 -- deployment_change_failure(...): one row, METRICS.md
 -- deployment_change_failure_rate: n production deployments finished in W,
 -- n_failed, the overlapping n_failed_by_* counts, n_inferred (deployments
@@ -360,15 +383,12 @@ with outcomes as (
 ),
 
 unattributed as (
-    select count(distinct i.incident_id) as n_incidents_unattributed
-    from incident_attribution(p_profile, p_inclusive) as i
-    left join applications as a on i.application_id = a.application_id
-    where
-        i.how = 'unattributed'
-        and keep(p_application_ids, i.application_id)
-        and keep(p_portfolios, a.portfolio)
-        and i.opened_at >= local_midnight(p_start_date, p_reporting_tz)
-        and i.opened_at < local_midnight(p_end_date, p_reporting_tz)
+    select count(distinct incident_id) as n_incidents_unattributed
+    from
+        unattributed_incidents(
+            p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+            p_portfolios, p_profile, p_inclusive
+        )
 ),
 
 counted as (
@@ -593,6 +613,50 @@ classified as (
 
 select * from classified
 where kind is not null;
+
+-- release_on_time_counts(..., p_tolerance_days): METRICS.md release_on_time
+-- over the release_outcomes macro, grouping sets ((application_id), ()): the
+-- is_total row is the headline (one row even with no releases), the others
+-- one per application_id (NULL its own row). On time: slip_days <=
+-- p_tolerance_days; on_time_rate from each row's counts (C7).
+create or replace temp macro release_on_time_counts(
+    p_start_date, p_end_date, p_reporting_tz, p_as_of, p_application_ids,
+    p_portfolios, p_tolerance_days
+) as table
+with counted as (
+    select
+        grouping(application_id) > 0 as is_total,
+        application_id,
+        any_value(application_name) as application_name,
+        count(*) filter (where kind = 'released') as n,
+        count(*) filter (
+            where kind = 'released' and slip_days <= p_tolerance_days
+        ) as n_on_time,
+        count(*) filter (
+            where kind = 'released' and slip_days > p_tolerance_days
+        ) as n_late,
+        quantile_cont(slip_days, 0.5) filter (
+            where kind = 'released'
+        ) as median_slip_days,
+        avg(slip_days) filter (where kind = 'released') as mean_slip_days,
+        quantile_cont(slip_days, 0.5) filter (
+            where kind = 'released' and slip_days > p_tolerance_days
+        ) as median_slip_days_late,
+        count(*) filter (where kind = 'overdue_open') as n_overdue_open,
+        count(*) filter (where kind = 'excluded') as n_excluded,
+        count(*) filter (where kind = 'unclassified') as n_unclassified
+    from
+        release_outcomes(
+            p_start_date, p_end_date, p_reporting_tz, p_as_of,
+            p_application_ids, p_portfolios
+        )
+    group by grouping sets ((application_id), ())
+)
+
+select
+    *,
+    n_on_time / nullif(n, 0) as on_time_rate
+from counted;
 
 -- checked_basis(basis): 'releases' or 'deployments' (METRICS.md
 -- release_cadence); anything else is an error.

@@ -1,0 +1,301 @@
+-- Temporary SQL macros: the counts behind the change headlines, their
+-- breakdowns by dimension and by period, from one definition each.
+-- changeboard/db.py creates every file of this folder, in name order, on each
+-- connection (read-only ones too), so a database file never carries stale
+-- definitions. A macro may use macros of files sorted before its own.
+--
+-- Each *_counts macro takes p_dimension and p_grain, either NULL, and groups
+-- by grouping sets ((dimension_value, period_start), ()): the row with
+-- is_total is the headline over every input row (one row even with none),
+-- the other rows split it by dimension_value (NULL when p_dimension is NULL)
+-- and period_start (NULL when p_grain is NULL). Rates are computed from each
+-- row's counts (METRICS.md C7), never averaged.
+
+-- checked_change_dimension(dimension): the dimension of a *_by query:
+-- change_type, risk, team, application or portfolio; anything else (NULL
+-- too) raises an error.
+create or replace temp macro checked_change_dimension(p_dimension) as
+case p_dimension
+    when 'change_type' then 'change_type'
+    when 'risk' then 'risk'
+    when 'team' then 'team'
+    when 'application' then 'application'
+    when 'portfolio' then 'portfolio'
+    else
+        error(
+            'dimension must be change_type, risk, team, '
+            || 'application or portfolio'
+        )
+end;
+
+-- change_dimension_value(dimension, change_type, risk, assignment_group,
+-- application_id, portfolio): a change's value of a checked dimension: its
+-- change_type, risk, assignment_group (team), application_id or its
+-- application's portfolio; NULL when dimension is NULL.
+create or replace temp macro change_dimension_value(
+    p_dimension, v_change_type, v_risk, v_team, v_application_id,
+    v_portfolio
+) as
+case p_dimension
+    when 'change_type' then v_change_type
+    when 'risk' then v_risk
+    when 'team' then v_team
+    when 'application' then v_application_id
+    when 'portfolio' then v_portfolio
+end;
+
+-- change_success_counts(..., p_dimension, p_grain): METRICS.md
+-- change_success_rate over the change_outcomes macro; periods of p_grain by
+-- outcome_at in p_reporting_tz. n_clean_success: successful and no failure
+-- signal; n_unfailed_successful_with_issues: successful_with_issues and not
+-- failed (the per-period count).
+create or replace temp macro change_success_counts(
+    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+    p_portfolios, p_teams, p_change_types, p_tiers, p_failure_min_priority,
+    p_dimension, p_grain
+) as table
+with chosen as (
+    select
+        case
+            when p_dimension is not null
+                then checked_change_dimension(p_dimension)
+        end as dimension
+),
+
+outcomes as (
+    select
+        o.kind,
+        o.close_code,
+        o.is_failed,
+        o.is_failed_by_close_code,
+        o.is_failed_by_incident,
+        o.is_failed_by_rollback,
+        o.outcome_from_closed_at,
+        change_dimension_value(
+            ch.dimension, o.change_type, o.risk, o.assignment_group,
+            o.application_id, a.portfolio
+        ) as dimension_value,
+        cast(
+            date_trunc(p_grain, timezone(p_reporting_tz, o.outcome_at))
+            as date
+        ) as period_start
+    from
+        change_outcomes(
+            p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+            p_portfolios, p_teams, p_change_types, p_tiers,
+            p_failure_min_priority
+        ) as o
+    cross join chosen as ch
+    left join applications as a on o.application_id = a.application_id
+),
+
+counted as (
+    select
+        grouping(dimension_value, period_start) > 0 as is_total,
+        dimension_value,
+        period_start,
+        count(*) filter (where kind = 'implemented') as n,
+        count(*) filter (where is_failed) as n_failed,
+        count(*) filter (
+            where
+            close_code = 'successful'
+            and not (is_failed_by_incident or is_failed_by_rollback)
+        ) as n_clean_success,
+        count(*) filter (
+            where close_code = 'successful_with_issues'
+        ) as n_successful_with_issues,
+        count(*) filter (
+            where close_code = 'successful_with_issues' and not is_failed
+        ) as n_unfailed_successful_with_issues,
+        count(*) filter (
+            where is_failed_by_close_code
+        ) as n_failed_by_close_code,
+        count(*) filter (
+            where kind = 'implemented' and is_failed_by_incident
+        ) as n_failed_by_incident,
+        count(*) filter (
+            where kind = 'implemented' and is_failed_by_rollback
+        ) as n_failed_by_rollback,
+        count(*) filter (
+            where outcome_from_closed_at
+        ) as n_outcome_from_closed_at,
+        count(*) filter (where kind = 'excluded') as n_excluded,
+        count(*) filter (where kind = 'unclassified') as n_unclassified
+    from outcomes
+    group by grouping sets ((dimension_value, period_start), ())
+)
+
+select
+    *,
+    n - n_failed as n_succeeded,
+    (n - n_failed) / nullif(n, 0) as change_success_rate,
+    n_failed / nullif(n, 0) as change_failure_rate,
+    n_clean_success / nullif(n, 0) as clean_success_rate,
+    n_successful_with_issues / nullif(n, 0) as swi_share
+from counted;
+
+-- unauthorized_change_counts(..., p_dimension, p_grain): METRICS.md
+-- unauthorized_changes over the cab_required_starts macro; periods of
+-- p_grain by actual_start_at in p_reporting_tz.
+create or replace temp macro unauthorized_change_counts(
+    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+    p_portfolios, p_teams, p_change_types, p_tiers, p_dimension, p_grain
+) as table
+with chosen as (
+    select
+        case
+            when p_dimension is not null
+                then checked_change_dimension(p_dimension)
+        end as dimension
+),
+
+started as (
+    select
+        s.is_cab_required,
+        s.approval,
+        s.is_not_approved,
+        s.is_approved_after_start,
+        s.is_approval_time_missing,
+        s.is_unauthorized,
+        change_dimension_value(
+            ch.dimension, s.change_type, s.risk, s.assignment_group,
+            s.application_id, a.portfolio
+        ) as dimension_value,
+        cast(
+            date_trunc(p_grain, timezone(p_reporting_tz, s.actual_start_at))
+            as date
+        ) as period_start
+    from
+        cab_required_starts(
+            p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+            p_portfolios, p_teams, p_change_types, p_tiers
+        ) as s
+    cross join chosen as ch
+    left join applications as a on s.application_id = a.application_id
+),
+
+counted as (
+    select
+        grouping(dimension_value, period_start) > 0 as is_total,
+        dimension_value,
+        period_start,
+        count(*) filter (
+            where is_cab_required and approval is not null
+        ) as n,
+        count(*) filter (
+            where is_cab_required and is_unauthorized
+        ) as n_unauthorized,
+        count(*) filter (
+            where is_cab_required and is_not_approved
+        ) as n_not_approved,
+        count(*) filter (
+            where is_cab_required and is_approved_after_start
+        ) as n_approved_after_start,
+        count(*) filter (
+            where is_cab_required and is_approval_time_missing
+        ) as n_approval_time_missing,
+        count(*) filter (where not is_cab_required) as n_excluded,
+        count(*) filter (
+            where
+            is_cab_required is null
+            or (is_cab_required and approval is null)
+        ) as n_unclassified
+    from started
+    group by grouping sets ((dimension_value, period_start), ())
+)
+
+select
+    *,
+    n_unauthorized / nullif(n, 0) as unauthorized_rate
+from counted;
+
+-- emergency_change_counts(..., p_dimension, p_grain): METRICS.md
+-- emergency_change_ratio over the implemented rows of the change_outcomes
+-- macro (any incident priority); periods of p_grain by outcome_at in
+-- p_reporting_tz. n = standard + normal + emergency; n_unclassified: no
+-- change type.
+create or replace temp macro emergency_change_counts(
+    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+    p_portfolios, p_teams, p_change_types, p_tiers, p_dimension, p_grain
+) as table
+with chosen as (
+    select
+        case
+            when p_dimension is not null
+                then checked_change_dimension(p_dimension)
+        end as dimension
+),
+
+implemented as (
+    select
+        o.change_type,
+        change_dimension_value(
+            ch.dimension, o.change_type, o.risk, o.assignment_group,
+            o.application_id, a.portfolio
+        ) as dimension_value,
+        cast(
+            date_trunc(p_grain, timezone(p_reporting_tz, o.outcome_at))
+            as date
+        ) as period_start
+    from
+        change_outcomes(
+            p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+            p_portfolios, p_teams, p_change_types, p_tiers, null
+        ) as o
+    cross join chosen as ch
+    left join applications as a on o.application_id = a.application_id
+    where o.kind = 'implemented'
+),
+
+counted as (
+    select
+        grouping(dimension_value, period_start) > 0 as is_total,
+        dimension_value,
+        period_start,
+        count(*) filter (where change_type = 'emergency') as n_emergency,
+        count(*) filter (where change_type = 'normal') as n_normal,
+        count(*) filter (where change_type = 'standard') as n_standard,
+        count(*) filter (where change_type is null) as n_unclassified
+    from implemented
+    group by grouping sets ((dimension_value, period_start), ())
+)
+
+select
+    *,
+    n_standard + n_normal + n_emergency as n,
+    n_emergency
+    / nullif(n_standard + n_normal + n_emergency, 0)
+        as emergency_change_ratio
+from counted;
+
+-- approval_lead_time_stats(...): METRICS.md approval_lead_time over the
+-- approval_spans macro, grouping sets ((change_type), ()): the is_total row
+-- pools every change type (one row even with no spans), the others are one
+-- per change_type (NULL its own). Median (quantile_cont), p85 and mean over
+-- the n measured spans; n_invalid: negative spans, left out.
+create or replace temp macro approval_lead_time_stats(
+    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+    p_portfolios, p_teams, p_change_types, p_tiers
+) as table
+select
+    grouping(change_type) > 0 as is_total,
+    change_type,
+    quantile_cont(lead_hours, 0.5) filter (
+        where kind = 'measured'
+    ) as median_lead_time_hours,
+    quantile_cont(lead_hours, 0.85) filter (
+        where kind = 'measured'
+    ) as p85_lead_time_hours,
+    avg(lead_hours) filter (
+        where kind = 'measured'
+    ) as mean_lead_time_hours,
+    count(*) filter (where kind = 'measured') as n,
+    count(*) filter (where kind = 'invalid') as n_invalid,
+    count(*) filter (where kind = 'excluded') as n_excluded,
+    count(*) filter (where kind = 'unclassified') as n_unclassified
+from
+    approval_spans(
+        p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+        p_portfolios, p_teams, p_change_types, p_tiers
+    )
+group by grouping sets ((change_type), ());
