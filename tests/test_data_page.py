@@ -62,10 +62,12 @@ def test_the_last_api_sync_per_endpoint_is_shown_and_a_failure_explained(
             insert into api_syncs (sync_id, source, endpoint, started_at,
                 finished_at, status, cursor_at, watermark_at, pages,
                 records_read, rows_loaded, batches, error) values
-            (1, 'servicenow', 'https://acme.service-now.com/x', '2026-03-01',
+            (1, 'servicenow',
+             'https://acme.service-now.com/api/now/table/incident', '2026-03-01',
              '2026-03-01', 'succeeded', '2026-02-28 23:00Z',
              '2026-02-28 23:00Z', 3, 2500, 2500, 1, null),
-            (2, 'servicenow', 'https://acme.service-now.com/x', '2026-03-02',
+            (2, 'servicenow',
+             'https://acme.service-now.com/api/now/table/incident', '2026-03-02',
              '2026-03-02', 'failed', '2026-03-01 22:00Z', null, 4, 3000,
              2000, 1, 'HTTP 503; gave up after 6 attempts'),
             (3, 'jira', 'https://acme.atlassian.net/y', '2026-03-02',
@@ -82,7 +84,7 @@ def test_the_last_api_sync_per_endpoint_is_shown_and_a_failure_explained(
     app.switch_page("views/data.py").run()
     assert not app.exception
     warning = " ".join(w.value for w in app.warning)
-    assert "ServiceNow sync failed" in warning
+    assert "ServiceNow incident sync failed" in warning
     assert "gave up after 6 attempts" in warning
     assert "resumes from 2026-03-01 22:00" in warning
 

@@ -23,6 +23,17 @@ SYNC_COLUMNS = ["source", "status", "finished_at", "records_read",
                 "last_success_at", "error", "endpoint", "sync_id", "pages",
                 "batches", "started_at", "cursor_at"]
 
+
+def _sync_label(source: str, endpoint: str) -> str:
+    """`ServiceNow incident`, `Jira fix versions`: what a sync reads."""
+    label = API_LABELS.get(source, source)
+    if "/api/now/table/" in endpoint:
+        return f"{label} {endpoint.rsplit('/', 1)[-1]}"
+    if endpoint.endswith("/versions"):
+        return f"{label} fix versions"
+    return label
+
+
 st.title("Data")
 st.caption("Load an export, see what would change before committing, and "
            "check how fresh each source is. Every load is one batch; a "
@@ -126,7 +137,7 @@ else:
                    else sync.watermark_at)
         since = (pd.Timestamp(resumes).strftime("%Y-%m-%d %H:%M UTC")
                  if pd.notna(resumes) else "the beginning")
-        st.warning(f"The last {API_LABELS.get(sync.source, sync.source)} "
+        st.warning(f"The last {_sync_label(sync.source, sync.endpoint)} "
                    f"sync {what}{why}. What it committed is kept; the next "
                    f"sync resumes from {since}.")
     ui.table(syncs[SYNC_COLUMNS], "api_syncs")
