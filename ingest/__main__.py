@@ -2,72 +2,17 @@
 import argparse
 import logging
 import sys
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import ingest
 from changeboard import config
+from ingest.progress import Progress, Stages
 
 
 def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-class Stages:
-    """A progress bar of one file's load stages on stderr: redrawn with the
-    elapsed time on a terminal, a line per stage otherwise (large files only).
-    The shares are what each stage takes of a large load (bench/ingest.py)."""
-
-    SHARES = {"reading": 0.40, "copying": 0.05, "checking": 0.20,
-              "writing": 0.30, "publishing": 0.05}
-    WIDTH = 24
-    LARGE = 8_000_000   # bytes: smaller files get no stage lines when piped
-
-    def __init__(self, name: str, size: int, stream=None):
-        self.name, self.size = name, size
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self.started = time.perf_counter()
-        self.stage, self.done = None, 0.0
-        self._stop = threading.Event()
-        self._ticker = threading.Thread(target=self._tick, daemon=True)
-        if self.tty:
-            self._ticker.start()
-
-    def line(self) -> str:
-        filled = round(self.done * self.WIDTH)
-        return (f"{self.name}: [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
-                f"{self.done:4.0%} {self.stage or ''} "
-                f"{time.perf_counter() - self.started:.1f} s")
-
-    def __call__(self, stage: str) -> None:
-        stages = list(self.SHARES)
-        if stage in stages:
-            self.done = sum(self.SHARES[s] for s in stages[:stages.index(stage)])
-        self.stage = stage
-        if self.tty:
-            self._draw()
-        elif self.size >= self.LARGE:
-            print(self.line(), file=self.stream, flush=True)
-
-    def finish(self) -> None:
-        self._stop.set()
-        self.done, self.stage = 1.0, "done"
-        if self.tty:
-            self._draw()
-            self.stream.write("\n")
-        elif self.size >= self.LARGE:
-            print(self.line(), file=self.stream, flush=True)
-
-    def _draw(self) -> None:
-        self.stream.write("\r" + self.line() + " " * 4)
-        self.stream.flush()
-
-    def _tick(self) -> None:
-        while not self._stop.wait(0.25):
-            self._draw()
 
 
 def _summary(results) -> None:
@@ -148,7 +93,7 @@ def _sync(args, db_path) -> int:
     except (api.ApiError, ingest.FileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    progress = api.Progress()
+    progress = Progress()
     run = api.sync(source, db_path, since=args.since, full=args.full,
                    progress=lambda r: progress(r, source.total))
     pages = f"{run.pages} page" + ("" if run.pages == 1 else "s")

@@ -18,7 +18,6 @@ import hashlib
 import json
 import logging
 import random
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -238,6 +237,7 @@ class Api:
 
     source: str          # rows' and batches' source, as for their files
     endpoint: str        # ingest_batches.file_name and api_syncs.endpoint
+    options: dict        # the file adapter's options (site overrides)
     table: str = "changes"          # the canonical table loaded
     id_column: str = "change_id"    # its primary key
     client: Client
@@ -262,20 +262,25 @@ class Api:
 
     def row_id(self, key: str) -> str:
         """The stored primary key of a record's key (with any id prefix)."""
-        return key
+        prefix = self.options.get("id_prefix")
+        return f"{prefix}{key}" if prefix else key
 
-    def frame(self, records: list[dict]) -> pd.DataFrame:
-        """Canonical rows through the source's file adapter."""
+    def frame(self, records: list[dict], con) -> pd.DataFrame:
+        """Canonical rows through the source's file adapter; `con` is the
+        database being loaded, for an Api that reads what is stored."""
         raise NotImplementedError
 
 
-def last_syncs(db_path, source: str, endpoint: str) -> tuple[dict | None,
-                                                            dict | None]:
-    """The last succeeded run, and a later unfinished or failed one."""
+def last_syncs(db_path, source: str, endpoint: str) -> tuple[
+        dict | None, dict | None, int]:
+    """The last succeeded run, a later unfinished or failed one, and the
+    next sync id."""
     path = Path(db_path)
     if not path.exists():
-        return None, None
+        return None, None, 1
     with db.connect(path, read_only=True) as con:
+        next_id = con.execute("select coalesce(max(sync_id), 0) + 1 "
+                              "from api_syncs").fetchone()[0]
         found = con.execute(
             "select sync_id, status, strftime(since_at, $f) as since_at, "
             "strftime(cursor_at, $f) as cursor_at, "
@@ -286,7 +291,7 @@ def last_syncs(db_path, source: str, endpoint: str) -> tuple[dict | None,
         runs = [dict(zip(names, row, strict=True)) for row in found.fetchall()]
     last = next((r for r in runs if r["status"] == "succeeded"), None)
     later = [r for r in runs if r["sync_id"] > (last["sync_id"] if last else -1)]
-    return last, (later[0] if later else None)
+    return last, (later[0] if later else None), next_id
 
 
 def _minus_overlap(stamp: str | None) -> str | None:
@@ -302,8 +307,6 @@ def sync(api: Api, db_path=None, *, since: str | None = None,
     an API failure (the result says `failed` and why). Syncs into one
     database run one at a time: a second waits for the first."""
     db_path = Path(db_path or config.DB_PATH)
-    if hasattr(api, "db_path"):   # an Api that reads what is stored
-        api.db_path = db_path
     with _one_sync_at_a_time(db_path):
         return _sync(api, db_path, since=since, full=full,
                      commit_every=commit_every, progress=progress)
@@ -319,7 +322,7 @@ def _one_sync_at_a_time(db_path: Path):
 
 def _sync(api: Api, db_path: Path, *, since, full, commit_every,
           progress) -> Synced:
-    last, unfinished = last_syncs(db_path, api.source, api.endpoint)
+    last, unfinished, sync_id = last_syncs(db_path, api.source, api.endpoint)
     watermark = last["watermark_at"] if last else None
     # after a failed or interrupted run, resume where its last commit ended
     resume = (unfinished or {}).get("cursor_at") or watermark
@@ -330,7 +333,7 @@ def _sync(api: Api, db_path: Path, *, since, full, commit_every,
     else:
         start = _minus_overlap(resume)
         check_from = _minus_overlap(watermark) if last else None
-    run = Synced(api.source, api.endpoint, _next_sync_id(db_path),
+    run = Synced(api.source, api.endpoint, sync_id,
                  since_at=start, watermark_at=watermark)
     pending: dict[str, dict] = {}
     highest = None
@@ -380,14 +383,6 @@ def _sync(api: Api, db_path: Path, *, since, full, commit_every,
     return run
 
 
-def _next_sync_id(db_path: Path) -> int:
-    if not db_path.exists():
-        return 1
-    with db.connect(db_path, read_only=True) as con:
-        return con.execute("select coalesce(max(sync_id), 0) + 1 "
-                           "from api_syncs").fetchone()[0]
-
-
 def _missing(api: Api, db_path: Path, since, until, pending) -> list[str]:
     """Keys the server holds in [since, until] that neither this run read
     nor the database has at that update time (skipped by offset paging)."""
@@ -422,7 +417,7 @@ def _commit(api: Api, db_path: Path, run: Synced, pending: dict) -> None:
     stamps = [s for s in map(api.updated, records) if s]
     with db.publish(db_path) as con:
         if records:
-            frame = api.frame(records)
+            frame = api.frame(records, con)
             frame.attrs["source"] = api.source
             text = json.dumps(records, sort_keys=True, default=str)
             loaded = load_into(con, frame, file_name=api.endpoint,
@@ -493,36 +488,3 @@ def text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-class Progress:
-    """A progress bar on stderr when it is a terminal (a line every ten
-    pages when piped, e.g. from cron): pages, records of the total the
-    server reports, rows loaded."""
-
-    WIDTH = 24
-
-    def __init__(self, stream=None):
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-
-    def line(self, run: Synced, total: int | None = None) -> str:
-        pages = f"{run.pages} page" + ("" if run.pages == 1 else "s")
-        of = f"/{total:,}" if total else ""
-        bar = ""
-        if total:
-            done = min(1.0, run.records_read / total)
-            filled = round(done * self.WIDTH)
-            bar = (f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] "
-                   f"{done:4.0%} ")
-        return (f"{run.source}: {bar}{pages}, {run.records_read:,}{of} "
-                f"records, {run.rows_loaded:,} loaded")
-
-    def __call__(self, run: Synced, total: int | None = None) -> None:
-        done = run.status != "running"
-        line = self.line(run, total)
-        if self.tty:
-            self.stream.write("\r" + line + ("\n" if done else ""))
-        elif done or run.pages % 10 == 1:
-            self.stream.write(line + "\n")
-        self.stream.flush()

@@ -13,11 +13,10 @@ import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from changeboard import config, db
+from changeboard import config
 
 from . import canonical, jira
 from .api import STAMP, Api, ApiError, Client, Retry, read_through, text
@@ -189,11 +188,7 @@ class JiraApi(Api):
     def updated(self, record: dict) -> str | None:
         return _utc((record.get("fields") or {}).get("updated"))
 
-    def row_id(self, key: str) -> str:
-        prefix = self.options.get("id_prefix")
-        return f"{prefix}{key}" if prefix else key
-
-    def frame(self, records: list[dict]):
+    def frame(self, records: list[dict], con=None):
         custom = self.custom_fields()
         single = [(c, f) for c, f in STANDARD.items() if c != "Fix versions"]
         single += [(f"Custom field ({n})", custom[n]) for n in CUSTOM
@@ -333,7 +328,6 @@ class JiraVersionsApi(Api):
         self.path = "/rest/api/3/project/{}/versions" if cloud else \
             "/rest/api/2/project/{}/versions"
         self.endpoint = client.base_url + self.path.format("*")
-        self.db_path = None   # set by api.sync: to keep plans stored earlier
 
     def pages(self, since: str | None) -> Iterator[list[dict]]:
         for project in self.projects:
@@ -354,13 +348,9 @@ class JiraVersionsApi(Api):
     def updated(self, record: dict) -> str | None:
         return None
 
-    def row_id(self, key: str) -> str:
-        prefix = self.options.get("id_prefix")
-        return f"{prefix}{key}" if prefix else key
-
-    def frame(self, records: list[dict]):
-        earlier = self._stored_plans([self.row_id(self.key(r))
-                                      for r in records])
+    def frame(self, records: list[dict], con=None):
+        earlier = self._stored_plans(con, [self.row_id(self.key(r))
+                                           for r in records])
         header = ["release_id", "name", "version", "release_type", "status",
                   "planned_start_at", "planned_release_at",
                   "actual_release_at"]
@@ -391,16 +381,15 @@ class JiraVersionsApi(Api):
             return text_value
         return day.replace(tzinfo=self.zone).isoformat()
 
-    def _stored_plans(self, release_ids: list[str]) -> dict[str, str]:
+    def _stored_plans(self, con, release_ids: list[str]) -> dict[str, str]:
         """Planned dates stored by earlier syncs: once a version is
         released, its plan is the one stored before (or at) its release."""
-        if not self.db_path or not Path(self.db_path).exists():
+        if con is None:
             return {}
-        with db.connect(self.db_path, read_only=True) as con:
-            found = con.execute(
-                "select release_id, strftime(planned_release_at, "
-                "'%Y-%m-%dT%H:%M:%SZ') from releases where source = $s and "
-                "planned_release_at is not null and "
-                "release_id in (select unnest($ids))",
-                {"s": self.source, "ids": release_ids}).fetchall()
+        found = con.execute(
+            "select release_id, strftime(planned_release_at, "
+            "'%Y-%m-%dT%H:%M:%SZ') from releases where source = $s and "
+            "planned_release_at is not null and "
+            "release_id in (select unnest($ids))",
+            {"s": self.source, "ids": release_ids}).fetchall()
         return dict(found)

@@ -108,7 +108,7 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     else:
         raw = frames.read_table(path, encodings=options.get(
             "encoding", ENCODINGS))
-    columns = _columns(options.get("columns"))
+    columns = site_columns(options.get("columns"))
     frames.repeated_headers(raw, {h for hs in columns.values() for h in hs})
     _same_column_twice(raw, columns)
     data, used = frames.select_arrays(raw, columns)
@@ -117,9 +117,7 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
             f"{raw.name}: missing required column number (found: "
             f"{', '.join(raw.header)})")
     warnings = frames.ignored_warning(raw, used | _positions(raw, CAB_DATE_TIME))
-    if len(raw) == EXPORT_CAP:
-        warnings.append(f"{raw.name}: exactly {EXPORT_CAP:,} rows, the "
-                        "ServiceNow export cap: the export may be truncated")
+    warnings += cap_warning(raw)
     values = {column: dict(mapping) for column, mapping in VALUES.items()}
     for column, extra in (options.get("values") or {}).items():
         values.setdefault(column, {}).update(extra)
@@ -173,14 +171,24 @@ def _cancelled_and_approval(data: dict) -> None:
         data["approved_at"] = pc.if_else(keep, data["approved_at"], None)
 
 
-def _columns(extra) -> dict[str, tuple[str, ...]]:
-    """COLUMNS with site headers first; an unknown canonical column fails."""
-    columns = dict(COLUMNS)
-    known = frames.schema()[TABLE]
+def cap_warning(raw) -> list[str]:
+    """A warning when an export has exactly the export cap's rows."""
+    if len(raw) != EXPORT_CAP:
+        return []
+    return [f"{raw.name}: exactly {EXPORT_CAP:,} rows, the ServiceNow "
+            "export cap: the export may be truncated"]
+
+
+def site_columns(extra, columns=None, table: str = TABLE
+                 ) -> dict[str, tuple[str, ...]]:
+    """`columns` (default COLUMNS) with a site's headers first; an unknown
+    canonical column of `table` fails."""
+    columns = dict(COLUMNS if columns is None else columns)
+    known = frames.schema()[table]
     for canonical, headers in (extra or {}).items():
         if canonical not in known or canonical in frames.LINEAGE:
             raise frames.FileError(
-                f"overrides: unknown changes column {canonical!r}"
+                f"overrides: unknown {table} column {canonical!r}"
                 f"{frames.closest(canonical, known)}")
         headers = (headers,) if isinstance(headers, str) else tuple(headers)
         columns[canonical] = headers + tuple(

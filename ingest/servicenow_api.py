@@ -169,11 +169,7 @@ class ServiceNowApi(Api):
         stamp = _field(record, "sys_updated_on")
         return stamp if _is_stamp(stamp) else None
 
-    def row_id(self, key: str) -> str:
-        prefix = self.options.get("id_prefix")
-        return f"{prefix}{key}" if prefix else key
-
-    def frame(self, records: list[dict]):
+    def frame(self, records: list[dict], con=None):
         # a field the instance lacks is left out of its answers, as it is
         # of its exports
         header = [f for f in self.fields if f != "sys_id"

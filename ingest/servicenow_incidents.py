@@ -15,7 +15,6 @@ import pandas as pd
 from . import frames, servicenow
 
 SOURCE, TABLE = "servicenow", "incidents"
-EXPORT_CAP = servicenow.EXPORT_CAP
 
 COLUMNS = {
     "incident_id": ("number", "Number"),
@@ -46,24 +45,14 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     else:
         raw = frames.read_delimited(path, encodings=options.get(
             "encoding", servicenow.ENCODINGS))
-    columns = dict(COLUMNS)
-    for canonical, headers in (options.get("columns") or {}).items():
-        if canonical not in frames.schema()[TABLE]:
-            raise frames.FileError(
-                f"overrides: unknown incidents column {canonical!r}"
-                f"{frames.closest(canonical, frames.schema()[TABLE])}")
-        headers = (headers,) if isinstance(headers, str) else tuple(headers)
-        columns[canonical] = headers + columns.get(canonical, ())
+    columns = servicenow.site_columns(options.get("columns"), COLUMNS, TABLE)
     frames.repeated_headers(raw, {h for hs in columns.values() for h in hs})
     frame, used = frames.select(raw, columns)
     if "incident_id" not in frame:
         raise frames.FileError(
             f"{raw.name}: missing required column number (found: "
             f"{', '.join(raw.header)})")
-    warnings = frames.ignored_warning(raw, used)
-    if len(raw) == EXPORT_CAP:
-        warnings.append(f"{raw.name}: exactly {EXPORT_CAP:,} rows, the "
-                        "ServiceNow export cap: the export may be truncated")
+    warnings = frames.ignored_warning(raw, used) + servicenow.cap_warning(raw)
     if "priority" in frame:
         frame["priority"] = frames.leading_integer(frame["priority"])
     for column in INSTANTS:

@@ -19,6 +19,7 @@ from apifakes import (
 
 from changeboard import db
 from ingest import api, jira_api, servicenow_api
+from ingest.progress import Progress
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "tok-SECRET-7f3a9c"
@@ -603,10 +604,10 @@ def test_a_jira_token_alone_means_data_center(monkeypatch):
 def test_the_progress_bar_shows_the_share_of_the_total_read():
     run = api.Synced("servicenow", "e", 1, pages=3, records_read=300,
                      rows_loaded=200)
-    assert api.Progress().line(run, 1200) == (
+    assert Progress().line(run, 1200) == (
         "servicenow: [######..................]  25% 3 pages, 300/1,200 "
         "records, 200 loaded")
-    assert api.Progress().line(run) == ("servicenow: 3 pages, 300 records, "
+    assert Progress().line(run) == ("servicenow: 3 pages, 300 records, "
                                         "200 loaded")
 
 

@@ -463,7 +463,7 @@ def test_a_load_reports_its_stages_in_order(tmp_path):
 def test_the_cli_progress_bar_advances_through_the_stages_of_a_large_file():
     import io
 
-    from ingest.__main__ import Stages
+    from ingest.progress import Stages
     stream = io.StringIO()
     bar = Stages("changes.csv", Stages.LARGE, stream=stream)
     for stage in ("reading", "copying", "checking", "writing", "publishing"):
