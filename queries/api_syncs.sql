@@ -3,7 +3,8 @@
 -- watermark the next sync starts from and the last successful sync.
 -- The watermark is the highest update time of the last successful sync;
 -- the next sync reads from 10 minutes before it, or, after a failed run,
--- from that run's last committed record (cursor_at).
+-- from that run's last committed record (cursor_at): resumes_from_at is
+-- that point (null: from the beginning).
 with ranked as (
     select
         s.*,
@@ -40,6 +41,10 @@ endpoints as (
         r.cursor_at,
         s.watermark_at,
         s.last_success_at,
+        case
+            when r.status = 'succeeded' then s.watermark_at
+            else coalesce(r.cursor_at, s.watermark_at)
+        end as resumes_from_at,
         r.error
     from ranked as r
     left join last_success as s

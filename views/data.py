@@ -133,10 +133,9 @@ else:
         what = ("is still running or was interrupted"
                 if sync.status == "running" else "failed")
         why = f": {sync.error}" if isinstance(sync.error, str) else ""
-        resumes = (sync.cursor_at if pd.notna(sync.cursor_at)
-                   else sync.watermark_at)
-        since = (pd.Timestamp(resumes).strftime("%Y-%m-%d %H:%M UTC")
-                 if pd.notna(resumes) else "the beginning")
+        since = (pd.Timestamp(sync.resumes_from_at).strftime(
+            "%Y-%m-%d %H:%M UTC") if pd.notna(sync.resumes_from_at)
+            else "the beginning")
         st.warning(f"The last {_sync_label(sync.source, sync.endpoint)} "
                    f"sync {what}{why}. What it committed is kept; the next "
                    f"sync resumes from {since}.")
