@@ -15,39 +15,22 @@
 -- deployment_change_failure_rate. n_incidents_unattributed: per the
 -- incident's application. The overall figure is the headline (a ratio of
 -- sums, C7), not an average of these rows.
-with outcomes as (
+with counted as (
     select
         application_id,
-        kind,
-        is_failed,
-        is_failed_by_rollback,
-        is_failed_by_incident,
-        n_inferred_incidents
+        n,
+        n_failed,
+        n_failed_by_rollback,
+        n_failed_by_incident,
+        n_inferred,
+        n_excluded,
+        n_unclassified
     from
-        deployment_outcomes(
+        deployment_failure_counts(
             $start_date, $end_date, $reporting_tz, $application_ids,
             $portfolios, $profile, $attribution_inclusive
         )
-),
-
-counted as (
-    select
-        application_id,
-        count(*) filter (where kind = 'deployment') as n,
-        count(*) filter (where is_failed) as n_failed,
-        count(*) filter (
-            where kind = 'deployment' and is_failed_by_rollback
-        ) as n_failed_by_rollback,
-        count(*) filter (
-            where kind = 'deployment' and is_failed_by_incident
-        ) as n_failed_by_incident,
-        count(*) filter (
-            where kind = 'deployment' and n_inferred_incidents > 0
-        ) as n_inferred,
-        count(*) filter (where kind = 'excluded') as n_excluded,
-        count(*) filter (where kind = 'unclassified') as n_unclassified
-    from outcomes
-    group by application_id
+    where not is_total
 ),
 
 unattributed as (

@@ -358,6 +358,37 @@ where
     and i.opened_at >= local_midnight(p_start_date, p_reporting_tz)
     and i.opened_at < local_midnight(p_end_date, p_reporting_tz);
 
+-- deployment_failure_counts(...): the counts of the deployment change
+-- failure rate over deployment_outcomes, by grouping sets ((application_id),
+-- ()): the is_total row is the headline (one row even with no deployments),
+-- the others split it by application_id.
+create or replace temp macro deployment_failure_counts(
+    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+    p_portfolios, p_profile, p_inclusive
+) as table
+select
+    grouping(application_id) > 0 as is_total,
+    application_id,
+    count(*) filter (where kind = 'deployment') as n,
+    count(*) filter (where is_failed) as n_failed,
+    count(*) filter (
+        where kind = 'deployment' and is_failed_by_rollback
+    ) as n_failed_by_rollback,
+    count(*) filter (
+        where kind = 'deployment' and is_failed_by_incident
+    ) as n_failed_by_incident,
+    count(*) filter (
+        where kind = 'deployment' and n_inferred_incidents > 0
+    ) as n_inferred,
+    count(*) filter (where kind = 'excluded') as n_excluded,
+    count(*) filter (where kind = 'unclassified') as n_unclassified
+from
+    deployment_outcomes(
+        p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+        p_portfolios, p_profile, p_inclusive
+    )
+group by grouping sets ((application_id), ());
+
 -- deployment_change_failure(...): one row, METRICS.md
 -- deployment_change_failure_rate: n production deployments finished in W,
 -- n_failed, the overlapping n_failed_by_* counts, n_inferred (deployments
@@ -368,18 +399,21 @@ create or replace temp macro deployment_change_failure(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_profile, p_inclusive
 ) as table
-with outcomes as (
+with counted as (
     select
-        kind,
-        is_failed,
-        is_failed_by_rollback,
-        is_failed_by_incident,
-        n_inferred_incidents
+        n,
+        n_failed,
+        n_failed_by_rollback,
+        n_failed_by_incident,
+        n_inferred,
+        n_excluded,
+        n_unclassified
     from
-        deployment_outcomes(
+        deployment_failure_counts(
             p_start_date, p_end_date, p_reporting_tz, p_application_ids,
             p_portfolios, p_profile, p_inclusive
         )
+    where is_total
 ),
 
 unattributed as (
@@ -389,24 +423,6 @@ unattributed as (
             p_start_date, p_end_date, p_reporting_tz, p_application_ids,
             p_portfolios, p_profile, p_inclusive
         )
-),
-
-counted as (
-    select
-        count(*) filter (where kind = 'deployment') as n,
-        count(*) filter (where is_failed) as n_failed,
-        count(*) filter (
-            where kind = 'deployment' and is_failed_by_rollback
-        ) as n_failed_by_rollback,
-        count(*) filter (
-            where kind = 'deployment' and is_failed_by_incident
-        ) as n_failed_by_incident,
-        count(*) filter (
-            where kind = 'deployment' and n_inferred_incidents > 0
-        ) as n_inferred,
-        count(*) filter (where kind = 'excluded') as n_excluded,
-        count(*) filter (where kind = 'unclassified') as n_unclassified
-    from outcomes
 )
 
 select
