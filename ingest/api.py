@@ -12,6 +12,7 @@ its last committed record (api_syncs.cursor_at). See docs/api.md.
 from __future__ import annotations
 
 import contextlib
+import csv
 import email.utils
 import fcntl
 import hashlib
@@ -462,8 +463,6 @@ def read_through(read: Callable, header: list[str], rows: list[list[str]],
     """Write rows as a UTF-8 CSV export and read it with a file adapter's
     `read`, so API and file loads map the same way; row_number becomes the
     record's position in the batch and raw_record the API record."""
-    import csv
-
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "api.csv"
         with open(path, "w", encoding="utf-8", newline="") as handle:
