@@ -1,10 +1,12 @@
-"""One path to the database: connect(), run(), version(), publish()."""
+"""One path to the database: connect(), reading(), run(), version(), publish()."""
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import re
 import shutil
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -41,22 +43,34 @@ class QueryError(Exception):
     """An unknown query, or parameters that do not match its header."""
 
 
+CONNECTIONS_OPENED = 0  # database instances this process opened (tests count)
+
+
+def _opened() -> None:
+    global CONNECTIONS_OPENED
+    CONNECTIONS_OPENED += 1
+
+
 def connect(path: str | Path = ":memory:", *, read_only: bool = False):
-    """A DuckDB connection in UTC; writable ones get the schema (idempotent)."""
+    """A DuckDB connection in UTC; writable ones get the schema and macros
+    (idempotent), read-only ones find them in the file."""
+    _opened()
     con = duckdb.connect(str(path), read_only=read_only)
     con.execute("set TimeZone = 'UTC'")
     if not read_only:
         migrate(con)
-    elif _version_of(con) < SCHEMA_VERSION:
-        # a file published by an older Changeboard: upgrade it once, the same
-        # safe way a load publishes, then read the upgraded file
+    elif not is_current(con):
+        # a file published by an older Changeboard (schema or macros): upgrade
+        # it once, the same safe way a load publishes, then read that file
         con.close()
-        with publish(path):
-            pass
+        _upgrade(path)
         return connect(path, read_only=True)
-    for macros in sorted(MACROS.glob("*.sql")):
-        con.execute(macros.read_text())
     return con
+
+
+def _upgrade(path: str | Path) -> None:
+    with publish(path):
+        pass
 
 
 def _version_of(con) -> int:
@@ -67,6 +81,101 @@ def _version_of(con) -> int:
     return found.fetchone()[0] or 0
 
 
+def macros_sha256() -> str:
+    """The fingerprint of changeboard/macros/*.sql, stored with the macros."""
+    digest = hashlib.sha256()
+    for macros in sorted(MACROS.glob("*.sql")):
+        digest.update(macros.name.encode() + b"\0" + macros.read_bytes())
+    return digest.hexdigest()
+
+
+def _macros_of(con) -> str | None:
+    try:
+        found = con.execute("select max(sha256) from macro_set").fetchone()
+    except duckdb.CatalogException:  # published before macros were stored
+        return None
+    return found[0]
+
+
+def is_current(con) -> bool:
+    """Whether the file needs no upgrade: this schema version (or a newer
+    one, which a write refuses) with exactly this Changeboard's macros."""
+    found = _version_of(con)
+    return found > SCHEMA_VERSION or (
+        found == SCHEMA_VERSION and _macros_of(con) == macros_sha256())
+
+
+def install_macros(con) -> None:
+    """Create every macro file, in name order, in the database itself, and
+    record their fingerprint; a file with these macros already is left alone."""
+    sha256 = macros_sha256()
+    if _macros_of(con) == sha256:
+        return
+    for macros in sorted(MACROS.glob("*.sql")):
+        con.execute(macros.read_text())
+    con.execute("create or replace table macro_set as select $h as sha256",
+                {"h": sha256})
+
+
+# --- the shared read-only view of a published file --------------------------
+
+_readers: dict[str, tuple[tuple[int, int] | None, duckdb.DuckDBPyConnection]] \
+    = {}
+_readers_lock = threading.Lock()
+READ_MEMORY_LIMIT = "1GB"  # DuckDB's buffer pool for the app's reads
+
+
+@contextmanager
+def reading(path: str | Path):
+    """A cursor on this process's one read-only view of the published file.
+
+    Every session and thread shares the view (each call gets its own cursor);
+    it is reopened when a publish replaces the file, and readers still busy
+    with the old view finish on it.
+    """
+    key = str(Path(path).resolve())
+    with _readers_lock:
+        known = version(key)
+        entry = _readers.get(key)
+        if entry is None or entry[0] != known:
+            if known is None:
+                raise FileNotFoundError(f"no database at {path}")
+            known, con = _open_view(key)
+            _readers[key] = (known, con)
+        else:
+            con = entry[1]
+        cursor = con.cursor()
+    try:
+        cursor.execute("use published")
+        yield cursor
+    finally:
+        cursor.close()
+
+
+def _open_view(path: str):
+    """An in-memory instance with the file attached read-only as `published`:
+    attaching, unlike duckdb.connect(path), never returns a cached instance
+    of a file that a publish has since replaced."""
+    for _ in range(2):
+        seen = version(path)
+        _opened()
+        con = duckdb.connect(config={"memory_limit": READ_MEMORY_LIMIT})
+        con.execute("set TimeZone = 'UTC'")
+        con.execute("attach $p as published (read_only)", {"p": path})
+        con.execute("use published")
+        if is_current(con):
+            return seen, con
+        con.close()
+        _upgrade(path)
+    raise RuntimeError(f"{path}: could not upgrade the database")
+
+
+def forget_readers() -> None:
+    """Drop the shared views (tests: start as a fresh process would)."""
+    with _readers_lock:
+        _readers.clear()
+
+
 def migrate(con) -> int:
     """Create or upgrade the canonical schema; returns the version now in force."""
     con.execute(SCHEMA.read_text())
@@ -74,7 +183,7 @@ def migrate(con) -> int:
     if current is None:
         con.execute("insert into schema_version (version) values ($v)",
                     {"v": SCHEMA_VERSION})
-        return SCHEMA_VERSION
+        current = SCHEMA_VERSION
     if current > SCHEMA_VERSION:
         raise RuntimeError(
             f"database schema version {current} is newer than this "
@@ -83,6 +192,7 @@ def migrate(con) -> int:
         con.execute(MIGRATIONS[version])
         con.execute("insert into schema_version (version) values ($v)",
                     {"v": version})
+    install_macros(con)
     return SCHEMA_VERSION
 
 

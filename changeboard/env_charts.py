@@ -22,6 +22,7 @@ NO_GROUP = "(no group)"
 TIER_ORDER = ["dev", "test", "sit", "uat", "perf", "staging", "prod", "dr",
               "other"]
 TOTAL_ROW = "Total Releases"
+MATRIX_ROWS = 50  # releases per page of the matrix
 FIXED = ["Release", "Go-live", "Total Impacted"]
 
 
@@ -106,13 +107,16 @@ def export_grid(grid: pd.DataFrame, columns: pd.DataFrame, key: str
 
 
 def styled_grid(grid: pd.DataFrame, columns: pd.DataFrame, key: str
-                ) -> Styler:
+                ) -> Styler | pd.DataFrame:
     """The matrix as shown: releases (name, go-live, Total Impacted) as the
     pinned index, environments under their group's header, cells coloured
     by status (the letters stay for colour-blind readers), and the Total
     Releases row in bold on a light band."""
     labels = column_labels(columns, key)
     shown = grid.copy()
+    if shown.size > pd.get_option("styler.render.max_elements"):
+        # too many cells to colour (every column asked for): letters only
+        return shown.set_index(FIXED).rename(columns=labels)
     shown["Total Impacted"] = [
         "" if pd.isna(v) else str(int(v)) for v in shown["Total Impacted"]]
     shown = shown.set_index(FIXED).rename(columns=labels)

@@ -30,8 +30,8 @@ def query(name: str, **params) -> pd.DataFrame:
 
 @st.cache_data(ttl=config.CACHE_TTL, show_spinner=False)
 def _cached(name, version, path, **params):
-    # a short read-only connection per query: the app never holds one
-    with db.connect(path, read_only=True) as con:
+    # a cursor on the process's one shared read-only view of the file
+    with db.reading(path) as con:
         return db.run(con, name, **params)
 
 

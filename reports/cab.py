@@ -133,7 +133,7 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
     if isinstance(con_or_db_path, (str, Path)):
         if db.version(con_or_db_path) is None:
             raise FileNotFoundError(f"no database at {con_or_db_path}")
-        with db.connect(con_or_db_path, read_only=True) as con:
+        with db.reading(con_or_db_path) as con:
             return build_pack(con, meeting_at, window_end_at=window_end_at,
                               filters=filters)
     con = con_or_db_path

@@ -1,21 +1,23 @@
--- Temporary SQL macros: filters, windows and as-of shared by every query.
--- changeboard/db.py creates every file of this folder, in name order, on each
--- connection (read-only ones too), so a database file never carries stale
--- definitions. A macro may use macros of files sorted before its own.
+-- SQL macros: filters, windows and as-of shared by every query.
+-- changeboard/db.py creates every file of this folder, in name order, in the
+-- database when it is written (publish) and stores their fingerprint; a file
+-- whose fingerprint differs is upgraded before it is read, so it never
+-- carries stale definitions. A macro may use macros of files sorted before
+-- its own.
 
 -- keep(filter, value): true when the optional list filter is NULL (= all) or
 -- holds value.
-create or replace temp macro keep(filter_list, value) as
+create or replace macro keep(filter_list, value) as
 cast(filter_list as varchar[]) is null
 or list_contains(cast(filter_list as varchar[]), value);
 
 -- local_midnight(day, tz): the instant a local date starts in an IANA zone.
-create or replace temp macro local_midnight(day, tz) as
+create or replace macro local_midnight(day, tz) as
 timezone(tz, cast(cast(day as date) as timestamp));
 
 -- resolved_as_of(as_of): the given instant, else the last succeeded load,
 -- else now (METRICS.md C10).
-create or replace temp macro resolved_as_of(as_of) as
+create or replace macro resolved_as_of(as_of) as
 coalesce(
     cast(as_of as timestamptz),
     (select max(finished_at) from ingest_batches where status = 'succeeded'),

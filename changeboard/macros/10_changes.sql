@@ -1,10 +1,12 @@
--- Temporary SQL macros: change populations and failure signals.
--- changeboard/db.py creates every file of this folder, in name order, on each
--- connection (read-only ones too), so a database file never carries stale
--- definitions. A macro may use macros of files sorted before its own.
+-- SQL macros: change populations and failure signals.
+-- changeboard/db.py creates every file of this folder, in name order, in the
+-- database when it is written (publish) and stores their fingerprint; a file
+-- whose fingerprint differs is upgraded before it is read, so it never
+-- carries stale definitions. A macro may use macros of files sorted before
+-- its own.
 
 -- scoped_changes(...): changes passing the global filters (NULL = all).
-create or replace temp macro scoped_changes(
+create or replace macro scoped_changes(
     application_ids, portfolios, teams, change_types, tiers
 ) as table
 select c.*
@@ -24,7 +26,7 @@ where
 -- incident linked both ways to one change is one row; linked to two changes
 -- it is a row for each. Incidents of priority min_priority or higher only
 -- (NULL = any, unprioritised included).
-create or replace temp macro change_incident_links(min_priority) as table
+create or replace macro change_incident_links(min_priority) as table
 with links as (
     select
         i.caused_by_change_id as change_id,
@@ -58,7 +60,7 @@ where
 -- min_priority or higher (NULL = any), reached by caused_by_change_id or by
 -- caused_by_deployment_id through the deployment's change; or a rolled-back
 -- or rollback deployment of the change.
-create or replace temp macro change_failure_signals(min_priority) as table
+create or replace macro change_failure_signals(min_priority) as table
 with rolled_back as (
     select
         change_id,
@@ -98,7 +100,7 @@ group by change_id;
 -- (METRICS.md section 2), whenever it ended: the columns of change_outcomes
 -- without its window. kind = 'implemented', 'excluded' or 'unclassified'
 -- (see change_outcomes); changes of none of these kinds are left out.
-create or replace temp macro classified_changes(
+create or replace macro classified_changes(
     p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers,
     p_failure_min_priority
 ) as table
@@ -150,7 +152,7 @@ where c.kind is not null;
 -- rejected, same instant in W) or 'unclassified' (no close code,
 -- actual_end_at in W). is_failed: close code unsuccessful/backed_out or an
 -- explicit signal from change_failure_signals(p_failure_min_priority).
-create or replace temp macro change_outcomes(
+create or replace macro change_outcomes(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers, p_failure_min_priority
 ) as table
@@ -168,7 +170,7 @@ where
 -- Monday), month or quarter overlapping [p_start_date, p_end_date), labelled
 -- 2025-W01, 2025-01 or 2025-Q1 (METRICS.md C3); is_complete is false for a
 -- period the window's edges cut. Any other grain raises an error.
-create or replace temp macro change_periods(
+create or replace macro change_periods(
     p_start_date, p_end_date, p_grain
 ) as table
 with periods as (
@@ -212,7 +214,7 @@ from periods;
 -- component: a change's close code, or a linked incident's priority as
 -- p1..p3. backed_out is ours, weighed as unsuccessful; a component not
 -- listed (priority 4 or lower) weighs 0.
-create or replace temp macro servicenow_default() as table
+create or replace macro servicenow_default() as table
 select
     w.component,
     w.weight
@@ -234,7 +236,7 @@ from (
 -- started. Approved with no approved_at is authorised
 -- (is_approval_time_missing). The flags are NULL when the approval is
 -- missing (unclassified).
-create or replace temp macro cab_required_starts(
+create or replace macro cab_required_starts(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers
 ) as table
@@ -281,7 +283,7 @@ from started;
 -- later state (METRICS.md approval_lead_time): lead_hours = created_at ->
 -- approved_at. kind = 'measured', 'invalid' (negative span), 'excluded'
 -- (approval is not 'approved') or 'unclassified' (approval missing).
-create or replace temp macro approval_spans(
+create or replace macro approval_spans(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers
 ) as table
@@ -322,7 +324,7 @@ from approved;
 -- start (any environment), the back-out's end (backed_out only), and the
 -- latest resolved_at of its incidents once all are resolved; NULL when none.
 -- has_open_incident: one of its incidents is unresolved.
-create or replace temp macro failed_change_recoveries(
+create or replace macro failed_change_recoveries(
     p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers,
     p_failure_min_priority
 ) as table

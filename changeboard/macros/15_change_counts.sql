@@ -1,8 +1,10 @@
--- Temporary SQL macros: the counts behind the change headlines, their
+-- SQL macros: the counts behind the change headlines, their
 -- breakdowns by dimension and by period, from one definition each.
--- changeboard/db.py creates every file of this folder, in name order, on each
--- connection (read-only ones too), so a database file never carries stale
--- definitions. A macro may use macros of files sorted before its own.
+-- changeboard/db.py creates every file of this folder, in name order, in the
+-- database when it is written (publish) and stores their fingerprint; a file
+-- whose fingerprint differs is upgraded before it is read, so it never
+-- carries stale definitions. A macro may use macros of files sorted before
+-- its own.
 --
 -- Each *_counts macro takes p_dimension and p_grain, either NULL, and groups
 -- by grouping sets ((dimension_value, period_start), ()): the row with
@@ -14,7 +16,7 @@
 -- checked_change_dimension(dimension): the dimension of a *_by query:
 -- change_type, risk, team, application or portfolio; anything else (NULL
 -- too) raises an error.
-create or replace temp macro checked_change_dimension(p_dimension) as
+create or replace macro checked_change_dimension(p_dimension) as
 case p_dimension
     when 'change_type' then 'change_type'
     when 'risk' then 'risk'
@@ -32,7 +34,7 @@ end;
 -- application_id, portfolio): a change's value of a checked dimension: its
 -- change_type, risk, assignment_group (team), application_id or its
 -- application's portfolio; NULL when dimension is NULL.
-create or replace temp macro change_dimension_value(
+create or replace macro change_dimension_value(
     p_dimension, v_change_type, v_risk, v_team, v_application_id,
     v_portfolio
 ) as
@@ -49,7 +51,7 @@ end;
 -- outcome_at in p_reporting_tz. n_clean_success: successful and no failure
 -- signal; n_unfailed_successful_with_issues: successful_with_issues and not
 -- failed (the per-period count).
-create or replace temp macro change_success_counts(
+create or replace macro change_success_counts(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers, p_failure_min_priority,
     p_dimension, p_grain
@@ -137,7 +139,7 @@ from counted;
 -- unauthorized_change_counts(..., p_dimension, p_grain): METRICS.md
 -- unauthorized_changes over the cab_required_starts macro; periods of
 -- p_grain by actual_start_at in p_reporting_tz.
-create or replace temp macro unauthorized_change_counts(
+create or replace macro unauthorized_change_counts(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers, p_dimension, p_grain
 ) as table
@@ -214,7 +216,7 @@ from counted;
 -- macro (any incident priority); periods of p_grain by outcome_at in
 -- p_reporting_tz. n = standard + normal + emergency; n_unclassified: no
 -- change type.
-create or replace temp macro emergency_change_counts(
+create or replace macro emergency_change_counts(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers, p_dimension, p_grain
 ) as table
@@ -273,7 +275,7 @@ from counted;
 -- pools every change type (one row even with no spans), the others are one
 -- per change_type (NULL its own). Median (quantile_cont), p85 and mean over
 -- the n measured spans; n_invalid: negative spans, left out.
-create or replace temp macro approval_lead_time_stats(
+create or replace macro approval_lead_time_stats(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers
 ) as table

@@ -1,9 +1,11 @@
--- Temporary SQL macros: CAB evidence (METRICS.md section 6): the agenda of a
+-- SQL macros: CAB evidence (METRICS.md section 6): the agenda of a
 -- meeting, collisions between planned changes, freeze/blackout/maintenance
 -- window hits and the history of similar changes.
--- changeboard/db.py creates every file of this folder, in name order, on each
--- connection (read-only ones too), so a database file never carries stale
--- definitions. A macro may use macros of files sorted before its own: this
+-- changeboard/db.py creates every file of this folder, in name order, in the
+-- database when it is written (publish) and stores their fingerprint; a file
+-- whose fingerprint differs is upgraded before it is read, so it never
+-- carries stale definitions. A macro may use macros of files sorted before
+-- its own: this
 -- file sorts after 10_changes.sql, whose scoped_changes and
 -- change_failure_signals it uses.
 
@@ -11,7 +13,7 @@
 -- offset or Z ('2026-01-15 10:00+01', '...Z') as given; without one
 -- ('2026-01-15 10:00', or a date, which means 00:00) read in the IANA zone
 -- tz. NULL stays NULL.
-create or replace temp macro local_instant(value, tz) as
+create or replace macro local_instant(value, tz) as
 case
     when value is null then null
     when
@@ -30,7 +32,7 @@ end;
 -- overlaps [w_start, w_end) (METRICS.md section 2: back-to-back is no
 -- overlap); an empty plan (end_at = start_at) meets it when its instant is
 -- in it. NULL when a bound is NULL.
-create or replace temp macro plan_meets(start_at, end_at, w_start, w_end) as
+create or replace macro plan_meets(start_at, end_at, w_start, w_end) as
 (start_at < w_end and w_start < end_at)
 or (end_at = start_at and w_start <= start_at and start_at < w_end);
 
@@ -49,7 +51,7 @@ or (end_at = start_at and w_start <= start_at and start_at < w_end);
 -- is_cab_required, awaiting approval, without a valid plan (whatever its
 -- dates); else NULL. risk_rank: very_high 1, high 2, moderate 3, low 4,
 -- NULL 5.
-create or replace temp macro cab_changes(
+create or replace macro cab_changes(
     p_window_start_at, p_window_end_at, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers
 ) as table
@@ -115,7 +117,7 @@ from flagged;
 -- over the cab_changes in scope (open, approval not rejected): n = changes
 -- whose plan meets W; n_unclassified = changes without a valid plan
 -- (NULL planned start or end, or end before start), whatever their dates.
-create or replace temp macro cab_scope_counts(
+create or replace macro cab_scope_counts(
     p_window_start_at, p_window_end_at, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers
 ) as table
@@ -135,7 +137,7 @@ where is_in_scope;
 -- 'application' (application_id), 'environment' (environment_id) or 'ci'
 -- (ci_name), match_key its value. change_id_a < change_id_b; the overlap is
 -- not clipped to W (METRICS.md change_collisions).
-create or replace temp macro change_collision_pairs(
+create or replace macro change_collision_pairs(
     p_window_start_at, p_window_end_at, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers
 ) as table
@@ -212,7 +214,7 @@ inner join keyed as b
 -- and meets the plan, with the overlap; or kind 'outside_maintenance'
 -- (window_id and overlap NULL) when maintenance windows apply to the change
 -- but none contains its whole plan.
-create or replace temp macro change_window_hits_of(
+create or replace macro change_window_hits_of(
     p_window_start_at, p_window_end_at, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers
 ) as table
@@ -296,7 +298,7 @@ where not is_contained;
 -- (distinct changes it collides with), n_freeze_hits, n_blackout_hits,
 -- is_outside_maintenance, and the counts over the whole window repeated on
 -- every row: n (agenda), n_unclassified, n_unplanned, n_excluded.
-create or replace temp macro cab_agenda_changes(
+create or replace macro cab_agenda_changes(
     p_window_start_at, p_window_end_at, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers
 ) as table
@@ -429,7 +431,7 @@ order by agenda_rank;
 -- latest outcome_at of the failed; n_excluded: cancelled/rejected with
 -- outcome_at in the range; n_unclassified: no close code, actual_end_at in
 -- the range. A NULL key gives NULL counts.
-create or replace temp macro similar_change_cohorts(
+create or replace macro similar_change_cohorts(
     p_change_ids, p_window_start_at, p_window_end_at, p_reporting_tz,
     p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers,
     p_as_of, p_lookback_days, p_failure_min_priority
@@ -491,122 +493,211 @@ cohorts as (
     from targets
 ),
 
-members as (
-    select
-        k.change_id as target_change_id,
-        k.cohort,
-        k.as_of,
-        h.change_id,
-        h.close_code,
-        h.actual_end_at,
-        coalesce(h.actual_end_at, h.closed_at) as outcome_at
-    from cohorts as k
-    inner join changes as h
-        on
-            k.change_id <> h.change_id
-            and (
-                k.cohort = 'application_change_type'
-                and k.application_id = h.application_id
-                and k.change_type = h.change_type
-                or k.cohort = 'assignment_group'
-                and k.assignment_group = h.assignment_group
-            )
-    where
-        coalesce(h.actual_end_at, h.closed_at) >= k.lookback_start_at
-        and coalesce(h.actual_end_at, h.closed_at) < k.as_of
+-- one cohort per distinct key and as_of, however many targets share it
+-- (an agenda of thousands has a few hundred); the target itself is taken
+-- out of its own cohort's counts afterwards
+keys as (
+    select distinct
+        cohort,
+        case when cohort = 'application_change_type' then application_id end
+            as k_application_id,
+        case when cohort = 'application_change_type' then change_type end
+            as k_change_type,
+        case when cohort = 'assignment_group' then assignment_group end
+            as k_assignment_group,
+        as_of,
+        lookback_start_at
+    from cohorts
+    where not is_key_missing
 ),
 
-classified as (
+history as (
     select
-        m.target_change_id,
-        m.cohort,
-        m.change_id,
-        m.outcome_at,
+        h.change_id,
+        h.application_id,
+        h.change_type,
+        h.assignment_group,
+        coalesce(h.actual_end_at, h.closed_at) as outcome_at,
         case
             when
-                m.close_code in (
+                h.close_code in (
                     'successful', 'successful_with_issues', 'unsuccessful',
                     'backed_out'
                 )
                 then 'implemented'
-            when m.close_code in ('cancelled', 'rejected') then 'excluded'
-            when m.close_code is null and m.actual_end_at is not null
+            when h.close_code in ('cancelled', 'rejected') then 'excluded'
+            when h.close_code is null and h.actual_end_at is not null
                 then 'unclassified'
         end as kind,
-        m.close_code in ('unsuccessful', 'backed_out') as by_close_code,
-        coalesce(f.first_incident_at < m.as_of, false) as by_incident,
-        coalesce(f.first_rollback_at < m.as_of, false) as by_rollback
-    from members as m
+        coalesce(h.close_code in ('unsuccessful', 'backed_out'), false)
+            as by_close_code,
+        f.first_incident_at,
+        f.first_rollback_at
+    from changes as h
     left join change_failure_signals(p_failure_min_priority) as f
-        on m.change_id = f.change_id
+        on h.change_id = f.change_id
+    where
+        coalesce(h.actual_end_at, h.closed_at)
+        >= (select min(lookback_start_at) from keys)
+        and coalesce(h.actual_end_at, h.closed_at)
+        < (select max(as_of) from keys)
 ),
 
+members as (
+    select
+        k.*,
+        h.change_id,
+        h.outcome_at,
+        h.kind,
+        h.by_close_code,
+        coalesce(h.first_incident_at < k.as_of, false) as by_incident,
+        coalesce(h.first_rollback_at < k.as_of, false) as by_rollback
+    from keys as k
+    inner join history as h
+        on
+            k.k_application_id = h.application_id
+            and k.k_change_type = h.change_type
+    where
+        k.cohort = 'application_change_type'
+        and h.outcome_at >= k.lookback_start_at
+        and h.outcome_at < k.as_of
+    union all
+    select
+        k.*,
+        h.change_id,
+        h.outcome_at,
+        h.kind,
+        h.by_close_code,
+        coalesce(h.first_incident_at < k.as_of, false) as by_incident,
+        coalesce(h.first_rollback_at < k.as_of, false) as by_rollback
+    from keys as k
+    inner join history as h on k.k_assignment_group = h.assignment_group
+    where
+        k.cohort = 'assignment_group'
+        and h.outcome_at >= k.lookback_start_at
+        and h.outcome_at < k.as_of
+),
+
+classified as (
+    select
+        *,
+        kind = 'implemented' and (by_close_code or by_incident or by_rollback)
+            as is_failed
+    from members
+),
+
+-- change_id is the key of changes: a member is counted once per cohort
 counted as (
     select
-        target_change_id,
         cohort,
-        count(distinct change_id) filter (where kind = 'implemented') as n,
-        count(distinct change_id) filter (
-            where
-            kind = 'implemented'
-            and (by_close_code or by_incident or by_rollback)
-        ) as n_failed,
-        count(distinct change_id) filter (
-            where kind = 'implemented' and by_close_code
-        ) as n_failed_by_close_code,
-        count(distinct change_id) filter (
-            where kind = 'implemented' and by_incident
-        ) as n_failed_by_incident,
-        count(distinct change_id) filter (
-            where kind = 'implemented' and by_rollback
-        ) as n_failed_by_rollback,
-        max(outcome_at) filter (
-            where
-            kind = 'implemented'
-            and (by_close_code or by_incident or by_rollback)
-        ) as last_failure_at,
-        count(distinct change_id) filter (where kind = 'excluded')
-            as n_excluded,
-        count(distinct change_id) filter (where kind = 'unclassified')
-            as n_unclassified
+        k_application_id,
+        k_change_type,
+        k_assignment_group,
+        as_of,
+        lookback_start_at,
+        count(*) filter (where kind = 'implemented') as n,
+        count(*) filter (where is_failed) as n_failed,
+        count(*) filter (where is_failed and by_close_code)
+            as n_failed_by_close_code,
+        count(*) filter (where is_failed and by_incident)
+            as n_failed_by_incident,
+        count(*) filter (where is_failed and by_rollback)
+            as n_failed_by_rollback,
+        max(outcome_at, 2) filter (where is_failed) as last_two_failures_at,
+        arg_max(change_id, outcome_at) filter (where is_failed)
+            as last_failure_change_id,
+        count(*) filter (where kind = 'excluded') as n_excluded,
+        count(*) filter (where kind = 'unclassified') as n_unclassified
     from classified
-    group by target_change_id, cohort
+    group by all
+),
+
+-- each target's own row in its cohort, if it is a member: taken out
+own as (
+    select m.*
+    from classified as m
+    semi join targets as t on m.change_id = t.change_id
+),
+
+per_target as (
+    select
+        k.agenda_rank,
+        k.change_id,
+        k.cohort,
+        k.application_id,
+        k.change_type,
+        k.assignment_group,
+        k.as_of,
+        k.lookback_start_at,
+        k.is_key_missing,
+        coalesce(c.n, 0)
+        - coalesce(o.kind = 'implemented', false)::int as n,
+        coalesce(c.n_failed, 0) - coalesce(o.is_failed, false)::int
+            as n_failed,
+        coalesce(c.n_failed_by_close_code, 0)
+        - coalesce(o.is_failed and o.by_close_code, false)::int
+            as n_failed_by_close_code,
+        coalesce(c.n_failed_by_incident, 0)
+        - coalesce(o.is_failed and o.by_incident, false)::int
+            as n_failed_by_incident,
+        coalesce(c.n_failed_by_rollback, 0)
+        - coalesce(o.is_failed and o.by_rollback, false)::int
+            as n_failed_by_rollback,
+        coalesce(c.n_excluded, 0) - coalesce(o.kind = 'excluded', false)::int
+            as n_excluded,
+        coalesce(c.n_unclassified, 0)
+        - coalesce(o.kind = 'unclassified', false)::int as n_unclassified,
+        case
+            when coalesce(o.is_failed, false)
+                and c.last_failure_change_id = k.change_id
+                then c.last_two_failures_at[2]
+            else c.last_two_failures_at[1]
+        end as last_failure_at
+    from cohorts as k
+    left join counted as c
+        on
+            k.cohort = c.cohort
+            and k.as_of = c.as_of
+            and k.lookback_start_at = c.lookback_start_at
+            and case k.cohort
+                when 'application_change_type'
+                    then
+                        k.application_id = c.k_application_id
+                        and k.change_type = c.k_change_type
+                else k.assignment_group = c.k_assignment_group
+            end
+    left join own as o
+        on
+            k.change_id = o.change_id
+            and k.cohort = o.cohort
+            and k.as_of = o.as_of
+            and k.lookback_start_at = o.lookback_start_at
 )
 
 select
-    k.agenda_rank,
-    k.change_id,
-    k.cohort,
-    k.application_id,
-    k.change_type,
-    k.assignment_group,
-    k.as_of,
-    k.lookback_start_at,
-    case when not k.is_key_missing then coalesce(c.n, 0) end as n,
+    agenda_rank,
+    change_id,
+    cohort,
+    application_id,
+    change_type,
+    assignment_group,
+    as_of,
+    lookback_start_at,
+    case when not is_key_missing then n end as n,
+    case when not is_key_missing then n_failed end as n_failed,
+    case when not is_key_missing then n - n_failed end as n_succeeded,
+    (n - n_failed) / nullif(n, 0) as success_rate,
+    last_failure_at,
     case
-        when not k.is_key_missing then coalesce(c.n_failed, 0)
-    end as n_failed,
-    case
-        when not k.is_key_missing then coalesce(c.n - c.n_failed, 0)
-    end as n_succeeded,
-    (c.n - c.n_failed) / nullif(c.n, 0) as success_rate,
-    c.last_failure_at,
-    case
-        when not k.is_key_missing then coalesce(c.n_failed_by_close_code, 0)
+        when not is_key_missing then n_failed_by_close_code
     end as n_failed_by_close_code,
     case
-        when not k.is_key_missing then coalesce(c.n_failed_by_incident, 0)
+        when not is_key_missing then n_failed_by_incident
     end as n_failed_by_incident,
     case
-        when not k.is_key_missing then coalesce(c.n_failed_by_rollback, 0)
+        when not is_key_missing then n_failed_by_rollback
     end as n_failed_by_rollback,
-    case
-        when not k.is_key_missing then coalesce(c.n_excluded, 0)
-    end as n_excluded,
-    case
-        when not k.is_key_missing then coalesce(c.n_unclassified, 0)
-    end as n_unclassified
-from cohorts as k
-left join counted as c
-    on k.change_id = c.target_change_id and k.cohort = c.cohort
-order by k.agenda_rank, k.change_id, k.cohort;
+    case when not is_key_missing then n_excluded end as n_excluded,
+    case when not is_key_missing then n_unclassified end as n_unclassified
+from per_target
+order by agenda_rank, change_id, cohort;

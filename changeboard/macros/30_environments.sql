@@ -1,13 +1,15 @@
--- Temporary SQL macros: environment calendars, bookings, utilisation,
+-- SQL macros: environment calendars, bookings, utilisation,
 -- conflicts and the impact matrix.
--- changeboard/db.py creates every file of this folder, in name order, on each
--- connection (read-only ones too), so a database file never carries stale
--- definitions. A macro may use macros of files sorted before its own.
+-- changeboard/db.py creates every file of this folder, in name order, in the
+-- database when it is written (publish) and stores their fingerprint; a file
+-- whose fingerprint differs is upgraded before it is read, so it never
+-- carries stale definitions. A macro may use macros of files sorted before
+-- its own.
 
 -- report_window(...): one row, the reporting window W = [w_start, w_end)
 -- from local dates in p_reporting_tz (end exclusive), and as_of, the instant
 -- that ends open-ended bookings (METRICS.md C10).
-create or replace temp macro report_window(
+create or replace macro report_window(
     p_start_date, p_end_date, p_reporting_tz, p_as_of
 ) as table
 select
@@ -20,7 +22,7 @@ select
 -- group, application_id and that application's portfolio. NULL capacity = 1,
 -- NULL availability = always, NULL timezone = UTC (METRICS.md
 -- environment_utilization, booking_conflicts).
-create or replace temp macro scoped_environments(
+create or replace macro scoped_environments(
     p_tiers, p_environment_groups, p_application_ids, p_portfolios
 ) as table
 select
@@ -46,7 +48,7 @@ where
 -- ends at min(W end, as_of) (is_open_ended when it starts before W ends);
 -- end_at < start_at is invalid and ignored (is_invalid_span_in_window when
 -- its span [end_at, start_at) meets W); is_in_window: valid with time in W.
-create or replace temp macro window_bookings(
+create or replace macro window_bookings(
     p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
     p_tiers, p_environment_groups, p_application_ids, p_portfolios
 ) as table
@@ -85,7 +87,7 @@ from clipped;
 -- environment_utilization, booking_conflicts): n = active bookings with time
 -- in W, of which n_approved and n_pending by status; n_excluded = inactive
 -- bookings with time in W; n_invalid, n_open_ended = such active bookings.
-create or replace temp macro booking_counts(
+create or replace macro booking_counts(
     p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
     p_tiers, p_environment_groups, p_application_ids, p_portfolios
 ) as table
@@ -120,7 +122,7 @@ group by environment_id;
 -- integral over A of min(approved, capacity) / (capacity * |A|);
 -- demand_ratio = active booking time within A / (capacity * |A|). |A| = 0
 -- gives NULL ratios. n = n_bookings (approved) + n_pending.
-create or replace temp macro environment_usage(
+create or replace macro environment_usage(
     p_start_date, p_end_date, p_reporting_tz, p_as_of, p_tiers,
     p_environment_groups, p_application_ids, p_portfolios, p_unavailable_kinds
 ) as table
@@ -343,7 +345,7 @@ order by e.environment_id;
 -- the others one per environment_group (NULL its own row). Ratios of sums,
 -- never a mean of ratios; no available time gives NULL. n_idle, n_overbooked:
 -- environments idle or overbooked; n..n_open_ended: sums over environments.
-create or replace temp macro environment_utilization_rollup(
+create or replace macro environment_utilization_rollup(
     p_start_date, p_end_date, p_reporting_tz, p_as_of, p_tiers,
     p_environment_groups, p_application_ids, p_portfolios,
     p_unavailable_kinds
@@ -391,7 +393,7 @@ group by grouping sets ((environment_group), ());
 -- booking_conflicts). All events at one instant net out first, so an end and
 -- a start at the same instant (back-to-back) never count as overlapping.
 -- Calendars and blackouts do not apply.
-create or replace temp macro booking_segments(
+create or replace macro booking_segments(
     p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
     p_tiers, p_environment_groups, p_application_ids, p_portfolios
 ) as table
@@ -454,7 +456,7 @@ where s.end_at is not null;
 -- booking_conflicts): their overlap within W meets a booking_segments
 -- segment with n_active > capacity (with capacity 1, every overlapping
 -- pair). booking_id_a < booking_id_b; the overlap is clipped to W.
-create or replace temp macro conflicting_booking_pairs(
+create or replace macro conflicting_booking_pairs(
     p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
     p_tiers, p_environment_groups, p_application_ids, p_portfolios
 ) as table
@@ -560,7 +562,7 @@ where s.end_at > p.overlap_start_at;
 -- status and release, overlap hours, the environment's capacity and its
 -- booking_counts n, n_excluded, n_invalid, n_open_ended (METRICS.md
 -- booking_conflicts).
-create or replace temp macro booking_conflict_pairs(
+create or replace macro booking_conflict_pairs(
     p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
     p_tiers, p_environment_groups, p_application_ids, p_portfolios
 ) as table
@@ -608,7 +610,7 @@ order by
 -- distinct bookings in them; conflict_hours: time within W with c(t) >
 -- capacity; excess_booking_hours: integral within W of (c(t) - capacity)+;
 -- n, n_excluded, n_invalid, n_open_ended: its booking_counts.
-create or replace temp macro environment_conflicts(
+create or replace macro environment_conflicts(
     p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
     p_tiers, p_environment_groups, p_application_ids, p_portfolios
 ) as table
@@ -697,7 +699,7 @@ order by e.environment_id;
 -- coalesce(actual_release_at, planned_release_at) is in W, read as local
 -- dates in p_reporting_tz; the application filters apply to the release's
 -- application_id and that application's portfolio.
-create or replace temp macro impact_releases(
+create or replace macro impact_releases(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids, p_portfolios
 ) as table
 select
@@ -728,7 +730,7 @@ where
 -- kept unless one of those filters is set), with its environment and flags:
 -- is_cancelled; is_empty (end_at = start_at); is_invalid (end_at <
 -- start_at); is_counted = none of these (NULL end_at counts: open-ended).
-create or replace temp macro impact_bookings(
+create or replace macro impact_bookings(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_tiers, p_environment_groups
 ) as table
@@ -764,7 +766,7 @@ where
 -- cell_status = first present of approved > pending > rejected; n_bookings
 -- (> 1 shows an ellipsis) and per status; is_impacted = an approved or
 -- pending booking (a rejected-only cell counts in no total).
-create or replace temp macro impact_cells(
+create or replace macro impact_cells(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_tiers, p_environment_groups
 ) as table

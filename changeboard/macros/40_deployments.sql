@@ -1,12 +1,14 @@
--- Temporary SQL macros: production deployments, incident attribution,
+-- SQL macros: production deployments, incident attribution,
 -- deployment frequency and failure, releases on time, cadence, DORA bands.
--- changeboard/db.py creates every file of this folder, in name order, on each
--- connection (read-only ones too), so a database file never carries stale
--- definitions. A macro may use macros of files sorted before its own.
+-- changeboard/db.py creates every file of this folder, in name order, in the
+-- database when it is written (publish) and stores their fingerprint; a file
+-- whose fingerprint differs is upgraded before it is read, so it never
+-- carries stale definitions. A macro may use macros of files sorted before
+-- its own.
 
 -- checked_profile(profile): 'default' or 'devlake' (METRICS.md C11, section
 -- 8); anything else is an error.
-create or replace temp macro checked_profile(p_profile) as
+create or replace macro checked_profile(p_profile) as
 case
     when cast(p_profile as varchar) in ('default', 'devlake')
         then cast(p_profile as varchar)
@@ -15,7 +17,7 @@ end;
 
 -- profile_median(x, profile): the median of METRICS.md C4 (quantile_cont),
 -- or DevLake's lower median (quantile_disc) in the devlake profile.
-create or replace temp macro profile_median(x, p_profile) as
+create or replace macro profile_median(x, p_profile) as
 case
     when checked_profile(p_profile) = 'devlake'
         then cast(quantile_disc(x, 0.5) as double)
@@ -30,7 +32,7 @@ end;
 -- the deployment the row belongs to: itself, or in the devlake profile its
 -- release_id when set (DevLake's cicd_deployment_id: one pipeline deploying
 -- several repos as units, METRICS.md section 9 unit grain).
-create or replace temp macro deployment_units(p_profile) as table
+create or replace macro deployment_units(p_profile) as table
 select
     d.deployment_id,
     case
@@ -73,7 +75,7 @@ where checked_profile(p_profile) is null;
 -- kind: 'deployment' when any of its units is one (then finished_at is the
 -- latest finish of those units, status rolled_back when any is), else
 -- 'unclassified', else 'excluded'. In the default profile a key is one row.
-create or replace temp macro deployment_keys(p_profile) as table
+create or replace macro deployment_keys(p_profile) as table
 select
     deployment_key as deployment_id,
     min(application_id) as application_id,
@@ -105,7 +107,7 @@ group by deployment_key;
 -- filtered applications with finished_at in [p_start_date, p_end_date) read
 -- in p_reporting_tz; local_date is its local finish date; is_counted: a
 -- production deployment, unless it is_rollback and p_exclude_rollbacks.
-create or replace temp macro window_deployments(
+create or replace macro window_deployments(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_profile, p_exclude_rollbacks
 ) as table
@@ -143,7 +145,7 @@ where
 -- application finished strictly before opened_at (at or before when
 -- inclusive, as Middleware), by (finished_at, deployment_id) desc;
 -- 'unattributed': no candidate or NULL application.
-create or replace temp macro incident_attribution(p_profile, p_inclusive) as
+create or replace macro incident_attribution(p_profile, p_inclusive) as
 table
 with units as (
     select
@@ -195,31 +197,53 @@ by_change as (
         = 1
 ),
 
+-- the latest unit of each application and finished_at, by deployment_id:
+-- the as-of joins below then pick the latest finished_at before opened_at
+latest_units as (
+    select
+        application_id,
+        finished_at,
+        arg_max(deployment_key, deployment_id) as deployment_key
+    from units
+    where application_id is not null
+    group by application_id, finished_at
+),
+
+unlinked as (
+    select
+        incident_id,
+        application_id,
+        opened_at
+    from incidents
+    where
+        caused_by_deployment_id is null
+        and caused_by_change_id is null
+        and application_id is not null
+        and opened_at is not null
+),
+
 inferred as (
     select
         i.incident_id,
         u.deployment_key as deployment_id,
         'inferred' as how
-    from incidents as i
-    inner join units as u
+    from unlinked as i
+    asof inner join latest_units as u
         on
             i.application_id = u.application_id
-            and (
-                u.finished_at < i.opened_at
-                or (
-                    coalesce(cast(p_inclusive as boolean), false)
-                    and u.finished_at = i.opened_at
-                )
-            )
-    where
-        i.caused_by_deployment_id is null
-        and i.caused_by_change_id is null
-    qualify
-        row_number() over (
-            partition by i.incident_id
-            order by u.finished_at desc, u.deployment_id desc
-        )
-        = 1
+            and i.opened_at > u.finished_at
+    where not coalesce(cast(p_inclusive as boolean), false)
+    union all
+    select
+        i.incident_id,
+        u.deployment_key as deployment_id,
+        'inferred' as how
+    from unlinked as i
+    asof inner join latest_units as u
+        on
+            i.application_id = u.application_id
+            and i.opened_at >= u.finished_at
+    where coalesce(cast(p_inclusive as boolean), false)
 ),
 
 attributed as (
@@ -260,7 +284,7 @@ left join attributed as a on i.incident_id = a.incident_id;
 -- next production deployment of the same application and environment (by
 -- finished_at, deployment_id) is a succeeded is_rollback; n_incidents /
 -- n_inferred_incidents attributed to it by incident_attribution.
-create or replace temp macro deployment_failures(p_profile, p_inclusive) as
+create or replace macro deployment_failures(p_profile, p_inclusive) as
 table
 with sequenced as (
     select
@@ -303,7 +327,7 @@ left join incident_counts as c on s.deployment_id = c.deployment_id;
 -- deployment_outcomes(...): window_deployments (rollbacks kept) with the
 -- failure signals of deployment_failures; is_failed only for kind
 -- 'deployment'.
-create or replace temp macro deployment_outcomes(
+create or replace macro deployment_outcomes(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_profile, p_inclusive
 ) as table
@@ -341,7 +365,7 @@ left join deployment_failures(p_profile, p_inclusive) as f
 -- included, when unfiltered) opened in [p_start_date, p_end_date) read in
 -- p_reporting_tz: n_incidents_unattributed of the deployment change failure
 -- queries.
-create or replace temp macro unattributed_incidents(
+create or replace macro unattributed_incidents(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_profile, p_inclusive
 ) as table
@@ -362,7 +386,7 @@ where
 -- failure rate over deployment_outcomes, by grouping sets ((application_id),
 -- ()): the is_total row is the headline (one row even with no deployments),
 -- the others split it by application_id.
-create or replace temp macro deployment_failure_counts(
+create or replace macro deployment_failure_counts(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_profile, p_inclusive
 ) as table
@@ -395,7 +419,7 @@ group by grouping sets ((application_id), ());
 -- with an inferred incident), n_incidents_unattributed (incidents of the
 -- filtered applications, any when unfiltered, opened in W and attributed to
 -- no deployment), n_excluded (failed) and n_unclassified (no environment).
-create or replace temp macro deployment_change_failure(
+create or replace macro deployment_change_failure(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_profile, p_inclusive
 ) as table
@@ -443,7 +467,7 @@ cross join unattributed as u;
 -- [p_start_date, p_end_date), zero-filled: n_deployments counted by
 -- window_deployments, deploy_days = distinct local finish dates, is_complete
 -- when the period lies wholly inside the window.
-create or replace temp macro deployment_periods(
+create or replace macro deployment_periods(
     p_start_date, p_end_date, p_reporting_tz, p_grain, p_application_ids,
     p_portfolios, p_profile, p_exclude_rollbacks
 ) as table
@@ -493,7 +517,7 @@ group by p.period_start;
 -- included (devlake profile: every period meeting W, lower median), with
 -- n_weeks and n_months; n_rollbacks (is_rollback deployments, counted in n
 -- unless p_exclude_rollbacks), n_excluded (failed), n_unclassified.
-create or replace temp macro deployment_frequency_stats(
+create or replace macro deployment_frequency_stats(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_profile, p_exclude_rollbacks
 ) as table
@@ -574,7 +598,7 @@ cross join months as m;
 -- live, status not released or cancelled, not enterprise, planned before
 -- least(W end, as_of), however old). slip_days = local actual date - local
 -- planned date in p_reporting_tz.
-create or replace temp macro release_outcomes(
+create or replace macro release_outcomes(
     p_start_date, p_end_date, p_reporting_tz, p_as_of, p_application_ids,
     p_portfolios
 ) as table
@@ -635,7 +659,7 @@ where kind is not null;
 -- is_total row is the headline (one row even with no releases), the others
 -- one per application_id (NULL its own row). On time: slip_days <=
 -- p_tolerance_days; on_time_rate from each row's counts (C7).
-create or replace temp macro release_on_time_counts(
+create or replace macro release_on_time_counts(
     p_start_date, p_end_date, p_reporting_tz, p_as_of, p_application_ids,
     p_portfolios, p_tolerance_days
 ) as table
@@ -676,7 +700,7 @@ from counted;
 
 -- checked_basis(basis): 'releases' or 'deployments' (METRICS.md
 -- release_cadence); anything else is an error.
-create or replace temp macro checked_basis(p_basis) as
+create or replace macro checked_basis(p_basis) as
 case
     when cast(p_basis as varchar) in ('releases', 'deployments')
         then cast(p_basis as varchar)
@@ -689,7 +713,7 @@ end;
 -- profile), of the filtered applications, with gap_days = days since the
 -- application's previous event by (event_at, event_id), fractional; NULL for
 -- an application's first event.
-create or replace temp macro cadence_events(
+create or replace macro cadence_events(
     p_basis, p_application_ids, p_portfolios
 ) as table
 with events as (
@@ -749,7 +773,7 @@ where
 -- dora2023-devlake: thresholds from apache/incubator-devlake@420e494b
 -- grafana/dashboards/DORA.json, labels from backend/plugins/dora/models/
 -- migrationscripts/20240223_add_dora_2023_benchmark.go.
-create or replace temp macro metric_bands() as table
+create or replace macro metric_bands() as table
 select
     band_set,
     metric,
@@ -847,7 +871,7 @@ from (
 -- statistic meets one band row. A rate given as numerator/denominator
 -- compares exactly in decimals (numerator op threshold * denominator, i.e.
 -- 20 * n_failed <= n for 0.05); otherwise value op threshold. NULL -> NULL.
-create or replace temp macro band_holds(
+create or replace macro band_holds(
     op, value, numerator, denominator, threshold
 ) as
 case
@@ -883,7 +907,7 @@ end;
 -- (quantile_cont) of recovery_hours and its n over the failed changes whose
 -- restored_at falls in [p_start_date, p_end_date) read in p_reporting_tz; a
 -- negative span is left out (n_invalid in failed_change_recovery_time).
-create or replace temp macro failed_change_recovery_stats(
+create or replace macro failed_change_recovery_stats(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers, p_failure_min_priority
 ) as table

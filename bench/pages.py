@@ -1,0 +1,207 @@
+"""Benchmark: every page's server-side rerun, cold and warm, and a browser pass.
+
+  python bench/pages.py --db PATH [--pages overview,cab] [--browser]
+                        [--timeout 120]
+
+Server side (Streamlit's AppTest, one fresh process per page so caches and
+the shared connection start empty):
+- cold: the first run of the page;
+- warm: the same run again (caches filled);
+- filter: the period changed from the default to "Last 12 months" (new
+  queries, warm connection);
+- peak: the process's peak resident memory (ru_maxrss);
+- conns: database connections opened during the warm run.
+
+Browser (--browser): a real `streamlit run` server and Debian's Chromium;
+first paint is the time from navigation until the page's last element has
+rendered and the app is idle; then the period is changed on the Overview;
+the server's peak memory (VmHWM) after visiting every page is reported.
+
+Targets (issue 12, at about 1M changes): cold <= 0.5 s, warm <= 0.1 s,
+filter <= 0.3 s, first paint <= 3 s, server <= 1.5 GB.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ["overview", "changes", "releases", "environments", "cab", "data"]
+TARGETS = {"cold": 0.5, "warm": 0.1, "filter": 0.3, "paint": 3.0}
+
+
+def one_page(page: str) -> dict:
+    """Runs in a child process: time the page cold, warm and on a filter."""
+    sys.path.insert(0, str(ROOT))
+    from streamlit.testing.v1 import AppTest
+
+    from changeboard import db
+
+    app = AppTest.from_file(str(ROOT / "views" / f"{page}.py"),
+                            default_timeout=3600)
+    result = {"page": page}
+    started = time.perf_counter()
+    app.run()
+    result["cold"] = time.perf_counter() - started
+    result["error"] = [e.message for e in app.exception][:1]
+    opened = getattr(db, "CONNECTIONS_OPENED", None)
+    started = time.perf_counter()
+    app.run()
+    result["warm"] = time.perf_counter() - started
+    if opened is not None:
+        result["conns"] = db.CONNECTIONS_OPENED - opened
+    try:
+        period = app.selectbox(key="period")
+    except KeyError:
+        period = None
+    if period is not None:
+        started = time.perf_counter()
+        period.select("last_365").run()
+        result["filter"] = time.perf_counter() - started
+    result["peak_mb"] = resource.getrusage(
+        resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def server_side(db_path: str, pages: list[str], timeout: float) -> list[dict]:
+    rows = []
+    for page in pages:
+        env = {**os.environ, "CHANGEBOARD_DB": db_path}
+        try:
+            done = subprocess.run(
+                [sys.executable, __file__, "--one", page], env=env,
+                capture_output=True, text=True, timeout=timeout, check=False)
+            line = done.stdout.strip().splitlines()[-1:] or ["{}"]
+            row = json.loads(line[0]) if line[0].startswith("{") else {
+                "page": page, "error": [done.stderr.strip()[-300:]]}
+        except subprocess.TimeoutExpired:
+            row = {"page": page, "error": [f"did not finish in {timeout:.0f} s"]}
+        rows.append(row)
+        print(_row(row), flush=True)
+    return rows
+
+
+def _fmt(value, target=None) -> str:
+    if value is None:
+        return "–"
+    mark = "" if target is None else (" ok" if value <= target else " !!")
+    return f"{value:7.3f}{mark}"
+
+
+def _row(row: dict) -> str:
+    error = "; ".join(row.get("error") or [])
+    return (f"{row['page']:13} cold {_fmt(row.get('cold'), TARGETS['cold'])}"
+            f"  warm {_fmt(row.get('warm'), TARGETS['warm'])}"
+            f"  filter {_fmt(row.get('filter'), TARGETS['filter'])}"
+            f"  peak {row.get('peak_mb', 0):6.0f} MB"
+            f"  conns {row.get('conns', '–')}"
+            + (f"  ERROR {error[:120]}" if error else ""))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def browser(db_path: str, pages: list[str], timeout: float) -> None:
+    from playwright.sync_api import sync_playwright
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        env={**os.environ, "CHANGEBOARD_DB": db_path}, cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(base)
+        with sync_playwright() as p:
+            chrome = p.chromium.launch(executable_path="/usr/bin/chromium")
+            page = chrome.new_page(viewport={"width": 1400, "height": 900})
+            for name in pages:
+                path = "" if name == "overview" else name
+                started = time.perf_counter()
+                page.goto(f"{base}/{path}")
+                _settled(page, timeout)
+                took = time.perf_counter() - started
+                print(f"browser {name:13} first paint "
+                      f"{_fmt(took, TARGETS['paint'])}", flush=True)
+            page.goto(f"{base}/")
+            _settled(page, timeout)
+            started = time.perf_counter()
+            page.get_by_test_id("stSidebar").get_by_text(
+                "Last 90 days").click()
+            page.get_by_role("option", name="Last 12 months").click()
+            _settled(page, timeout)
+            print(f"browser overview filter change "
+                  f"{_fmt(time.perf_counter() - started)}", flush=True)
+            chrome.close()
+        status = Path(f"/proc/{server.pid}/status").read_text()
+        peak = next(line for line in status.splitlines()
+                    if line.startswith("VmHWM"))
+        print(f"server peak memory after every page: {peak.split(':')[1].strip()}"
+              " (target <= 1.5 GB)")
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _wait_for(base: str) -> None:
+    import urllib.request
+    for _ in range(300):
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health") as r:
+                if r.read() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("the server did not start")
+
+
+def _settled(page, timeout: float) -> None:
+    """The script has run to its end: its last element (the as-of caption or
+    the page's footer) is there and the status widget says nothing."""
+    page.wait_for_selector("[data-testid='stMain'] h1", timeout=timeout * 1000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        timeout=timeout * 1000)
+    page.wait_for_timeout(100)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        timeout=timeout * 1000)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", default=os.environ.get("CHANGEBOARD_DB",
+                                                       "changeboard.duckdb"))
+    parser.add_argument("--pages", default=",".join(PAGES))
+    parser.add_argument("--browser", action="store_true")
+    parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one_page(args.one)))
+        return 0
+    pages = [p for p in args.pages.split(",") if p]
+    db_path = str(Path(args.db).resolve())
+    print(f"database {db_path} ({Path(db_path).stat().st_size / 1e6:,.0f} MB)"
+          f"; targets: cold <= {TARGETS['cold']} s, warm <= "
+          f"{TARGETS['warm']} s, filter <= {TARGETS['filter']} s")
+    server_side(db_path, pages, args.timeout)
+    if args.browser:
+        browser(db_path, pages, args.timeout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
