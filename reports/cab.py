@@ -28,6 +28,8 @@ INCIDENT_LOOKBACK_DAYS = 30  # incidents on the application
 LITTLE_HISTORY_N = 5  # fewer similar changes than this is "little history"
 RECENT_FAILURE_DAYS = 30  # a team failure this recent raises a flag
 LAST_FAILURES_SHOWN = 3
+DETAIL_LIMIT = 50  # changes shown with their evidence blocks, in agenda order
+AGENDA_LINES = 300  # one-line agenda entries in the HTML and PDF
 FILTER_NAMES = ("application_ids", "portfolios", "teams", "change_types",
                 "tiers")
 CHROMIUM = "/usr/bin/chromium"
@@ -323,10 +325,37 @@ class ChangeBlock:
     last_failures: pd.DataFrame
 
 
-def _cohort(pack: Pack, change_id: str, cohort: str) -> pd.Series | None:
-    rows = pack.similar[(pack.similar["change_id"] == change_id)
-                        & (pack.similar["cohort"] == cohort)]
-    return None if rows.empty else rows.iloc[0]
+class _Evidence:
+    """The pack's evidence tables looked up by key, built in one pass each:
+    a block costs a few dictionary look-ups however long the agenda."""
+
+    def __init__(self, pack: Pack):
+        self.similar = {(r["change_id"], r["cohort"]): r
+                        for r in pack.similar.to_dict("records")}
+        self.scores = {r["assignment_group"]: r
+                       for r in pack.team_scores.to_dict("records")
+                       if _text(r["assignment_group"])}
+        self.incidents = {r["application_id"]: r
+                          for r in pack.incidents.to_dict("records")
+                          if _text(r["application_id"])}
+        self.collisions: dict[str, list[int]] = {}
+        for i, (a, b) in enumerate(zip(pack.collisions["change_id_a"],
+                                       pack.collisions["change_id_b"],
+                                       strict=True)):
+            self.collisions.setdefault(a, []).append(i)
+            self.collisions.setdefault(b, []).append(i)
+        self.window_hits = _positions(pack.window_hits["change_id"])
+        self.bookings = _positions(pack.booking_hits["change_id"])
+        self.failures = _positions(pack.team_failures["assignment_group"])
+
+
+def _positions(keys: pd.Series) -> dict:
+    """key -> the row positions holding it, in frame order."""
+    found: dict = {}
+    for i, key in enumerate(keys):
+        if _text(key):
+            found.setdefault(key, []).append(i)
+    return found
 
 
 def _app(pack: Pack, application_id) -> str:
@@ -337,7 +366,8 @@ def _app(pack: Pack, application_id) -> str:
         f"{name} ({application_id})"
 
 
-def _evidence(pack: Pack, row: pd.Series) -> tuple[pd.DataFrame, list[str]]:
+def _evidence(pack: Pack, index: _Evidence, row: dict
+              ) -> tuple[list[dict], list[str]]:
     tz, flags, lines = pack.reporting_tz, [], []
     for cohort, label in (
             ("application_change_type",
@@ -345,7 +375,7 @@ def _evidence(pack: Pack, row: pd.Series) -> tuple[pd.DataFrame, list[str]]:
              f", {row['change_type']})"),
             ("assignment_group",
              f"Same team ({_text(row['assignment_group']) or '(none)'})")):
-        found = _cohort(pack, row["change_id"], cohort)
+        found = index.similar.get((row["change_id"], cohort))
         n = None if found is None or pd.isna(found["n"]) else int(found["n"])
         failed = 0 if n is None else int(found["n_failed"])
         lines.append({
@@ -368,9 +398,7 @@ def _evidence(pack: Pack, row: pd.Series) -> tuple[pd.DataFrame, list[str]]:
                     - pd.Timedelta(days=RECENT_FAILURE_DAYS)):
             flags.append(f"Team failed a change in the last "
                          f"{RECENT_FAILURE_DAYS} days")
-    scores = pack.team_scores[pack.team_scores["assignment_group"].eq(
-        row["assignment_group"]).fillna(False)]
-    score = scores.iloc[0] if not scores.empty else None
+    score = index.scores.get(row["assignment_group"])
     lines.append({
         "Evidence": "Team success score (ServiceNow weights)",
         "Period": f"{TEAM_LOOKBACK_DAYS} days before the meeting",
@@ -381,9 +409,7 @@ def _evidence(pack: Pack, row: pd.Series) -> tuple[pd.DataFrame, list[str]]:
         f"{score['score_per_change']:.2f} per change",
         "Latest": "",
     })
-    found = pack.incidents[pack.incidents["application_id"].eq(
-        row["application_id"]).fillna(False)]
-    hit = found.iloc[0] if not found.empty else None
+    hit = index.incidents.get(row["application_id"])
     n_incidents = 0 if hit is None else int(hit["n_incidents"])
     lines.append({
         "Evidence": f"Incidents on {_app(pack, row['application_id'])}",
@@ -397,19 +423,60 @@ def _evidence(pack: Pack, row: pd.Series) -> tuple[pd.DataFrame, list[str]]:
     if n_incidents:
         flags.append(f"{n_incidents} incident(s) on the application in the "
                      f"last {INCIDENT_LOOKBACK_DAYS} days")
+    return lines, flags
+
+
+def _facts(pack: Pack, row: dict) -> list[tuple[str, str]]:
+    return [
+        ("Type", _text(row["change_type"])),
+        ("Risk", _text(row["risk"]).replace("_", " ") or "unknown"),
+        ("Application", _app(pack, row["application_id"])),
+        ("Team", _text(row["assignment_group"]) or "(none)"),
+        ("Environment", _text(row["environment_id"]) or "(none)"),
+        ("Release", _text(row["release_id"]) or "(none)"),
+        ("Planned", span(row["planned_start_at"], row["planned_end_at"],
+                         pack.reporting_tz)
+         + f" ({row['planned_hours']:.1f} h)"),
+        ("State / approval", f"{row['state']} / "
+         f"{_text(row['approval']).replace('_', ' ')}"),
+    ]
+
+
+def _flags(row: dict, n_bookings: int, evidence_flags: list[str]
+           ) -> list[str]:
+    flags = []
+    if row["change_type"] == "emergency":
+        flags.append("Emergency change")
+    if row["n_collisions"]:
+        flags.append(f"Collides with {int(row['n_collisions'])} "
+                     "other change(s)")
+    if row["n_freeze_hits"]:
+        flags.append("Planned in a freeze window")
+    if row["n_blackout_hits"]:
+        flags.append("Planned in a blackout window")
+    if row["is_outside_maintenance"]:
+        flags.append("Outside the maintenance window")
+    if n_bookings:
+        flags.append("Its release holds environment bookings then")
+    return flags + evidence_flags
+
+
+def _evidence_frame(lines: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(lines)
     frame["n"] = frame["n"].astype("Int64")
-    return frame, flags
+    return frame
 
 
-def blocks(pack: Pack) -> list[ChangeBlock]:
-    """The changes for decision, in agenda order, each with its evidence."""
-    tz, out = pack.reporting_tz, []
-    for _, row in pack.agenda.iterrows():
+def blocks(pack: Pack, limit: int | None = None, *, start: int = 0
+           ) -> list[ChangeBlock]:
+    """The changes for decision, in agenda order, each with its evidence;
+    `limit` of them from position `start` when given."""
+    tz, out, index = pack.reporting_tz, [], _Evidence(pack)
+    agenda = pack.agenda.iloc[start:]
+    agenda = agenda if limit is None else agenda.head(limit)
+    for row in agenda.to_dict("records"):
         cid = row["change_id"]
-        pairs = pack.collisions
-        mine = pairs[(pairs["change_id_a"] == cid)
-                     | (pairs["change_id_b"] == cid)]
+        mine = pack.collisions.iloc[index.collisions.get(cid, [])]
         collisions = pd.DataFrame({
             "Other change": [b if a == cid else a for a, b in
                              zip(mine["change_id_a"], mine["change_id_b"],
@@ -423,7 +490,7 @@ def blocks(pack: Pack) -> list[ChangeBlock]:
                         zip(mine["overlap_start_at"], mine["overlap_end_at"],
                             strict=True)],
         })
-        hits = pack.window_hits[pack.window_hits["change_id"] == cid]
+        hits = pack.window_hits.iloc[index.window_hits.get(cid, [])]
         window_hits = pd.DataFrame({
             "Window": [_text(n) or "(any maintenance window)" if k ==
                        "outside_maintenance" else
@@ -438,7 +505,7 @@ def blocks(pack: Pack) -> list[ChangeBlock]:
                                            hits["overlap_end_at"],
                                            strict=True)],
         })
-        books = pack.booking_hits[pack.booking_hits["change_id"] == cid]
+        books = pack.booking_hits.iloc[index.bookings.get(cid, [])]
         bookings = pd.DataFrame({
             "Booking": list(books["booking_id"]),
             "Environment": [
@@ -455,9 +522,9 @@ def blocks(pack: Pack) -> list[ChangeBlock]:
                         zip(books["overlap_start_at"], books["overlap_end_at"],
                             strict=True)],
         })
-        evidence, evidence_flags = _evidence(pack, row)
-        team = pack.team_failures[pack.team_failures["assignment_group"].eq(
-            row["assignment_group"]).fillna(False)].head(LAST_FAILURES_SHOWN)
+        lines, evidence_flags = _evidence(pack, index, row)
+        team = pack.team_failures.iloc[index.failures.get(
+            row["assignment_group"], [])[:LAST_FAILURES_SHOWN]]
         last_failures = pd.DataFrame({
             "Change": list(team["change_id"]),
             "Title": [_text(t) for t in team["title"]],
@@ -472,39 +539,12 @@ def blocks(pack: Pack) -> list[ChangeBlock]:
                                    team["is_failed_by_rollback"],
                                    strict=True)],
         })
-        flags = []
-        if row["change_type"] == "emergency":
-            flags.append("Emergency change")
-        if row["n_collisions"]:
-            flags.append(f"Collides with {int(row['n_collisions'])} "
-                         "other change(s)")
-        if row["n_freeze_hits"]:
-            flags.append("Planned in a freeze window")
-        if row["n_blackout_hits"]:
-            flags.append("Planned in a blackout window")
-        if row["is_outside_maintenance"]:
-            flags.append("Outside the maintenance window")
-        if len(bookings):
-            flags.append("Its release holds environment bookings then")
-        flags += evidence_flags
         out.append(ChangeBlock(
             rank=int(row["agenda_rank"]), change_id=cid,
-            title=_text(row["title"]),
-            facts=[
-                ("Type", _text(row["change_type"])),
-                ("Risk", _text(row["risk"]).replace("_", " ") or "unknown"),
-                ("Application", _app(pack, row["application_id"])),
-                ("Team", _text(row["assignment_group"]) or "(none)"),
-                ("Environment", _text(row["environment_id"]) or "(none)"),
-                ("Release", _text(row["release_id"]) or "(none)"),
-                ("Planned", span(row["planned_start_at"],
-                                 row["planned_end_at"], tz)
-                 + f" ({row['planned_hours']:.1f} h)"),
-                ("State / approval", f"{row['state']} / "
-                 f"{_text(row['approval']).replace('_', ' ')}"),
-            ],
-            flags=flags, collisions=collisions, window_hits=window_hits,
-            bookings=bookings, evidence=evidence,
+            title=_text(row["title"]), facts=_facts(pack, row),
+            flags=_flags(row, len(bookings), evidence_flags),
+            collisions=collisions, window_hits=window_hits,
+            bookings=bookings, evidence=_evidence_frame(lines),
             last_failures=last_failures))
     return out
 
@@ -581,37 +621,80 @@ def headline(pack: Pack) -> list[tuple[str, int]]:
             ("Left off: no plan", int(s["n_unplanned"]))]
 
 
-def decision_table(pack: Pack) -> pd.DataFrame:
-    """One row per change for decision: the For decision sheet."""
+def agenda_lines(pack: Pack, limit: int | None = None) -> pd.DataFrame:
+    """The agenda, one line per change for decision (the first `limit`)."""
+    agenda = pack.agenda if limit is None else pack.agenda.head(limit)
     rows = []
-    for block in blocks(pack):
-        facts = dict(block.facts)
-        ev = block.evidence
+    for row in agenda.to_dict("records"):
+        flags = [word for word, on in (
+            ("emergency", row["change_type"] == "emergency"),
+            (f"collides ×{int(row['n_collisions'])}", row["n_collisions"]),
+            ("freeze", row["n_freeze_hits"]),
+            ("blackout", row["n_blackout_hits"]),
+            ("outside maintenance", row["is_outside_maintenance"])) if on]
         rows.append({
-            "Rank": block.rank, "Change": block.change_id,
-            "Title": block.title, **facts,
-            "Similar n": ev["n"].iloc[0], "Similar result": ev["Result"].iloc[0],
-            "Team n": ev["n"].iloc[1], "Team result": ev["Result"].iloc[1],
-            "Team score": ev["Result"].iloc[2],
-            "Incidents 30 d": ev["n"].iloc[3],
-            "Collisions": len(block.collisions),
-            "Window hits": len(block.window_hits),
-            "Booking hits": len(block.bookings),
-            "Flags": "; ".join(block.flags),
+            "#": int(row["agenda_rank"]), "Change": row["change_id"],
+            "Title": _text(row["title"]),
+            "Risk": _text(row["risk"]).replace("_", " ") or "unknown",
+            "Planned start": when(row["planned_start_at"], pack.reporting_tz),
+            "Flags": ", ".join(flags)})
+    return pd.DataFrame(rows, columns=["#", "Change", "Title", "Risk",
+                                       "Planned start", "Flags"])
+
+
+def size_note(pack: Pack) -> str:
+    """What a large agenda leaves out of the detail, and how to narrow it;
+    '' when every change is shown in full."""
+    n = len(pack.agenda)
+    if n <= DETAIL_LIMIT:
+        return ""
+    listed = min(n, AGENDA_LINES)
+    return (f"{n:,} changes are for decision: the agenda lists "
+            + ("all of them" if listed == n else f"the first {listed:,}")
+            + f" and the detail covers the first {DETAIL_LIMIT}, in agenda "
+            "order (highest risk first, then by planned start); the XLSX "
+            f"lists all {n:,}. Narrow the pack with a team or application "
+            "filter, or a shorter review window.")
+
+
+def decision_table(pack: Pack) -> pd.DataFrame:
+    """One row per change for decision, the whole agenda: the For decision
+    sheet (the same facts, evidence and flags as the detail blocks)."""
+    index, rows = _Evidence(pack), []
+    for row in pack.agenda.to_dict("records"):
+        lines, evidence_flags = _evidence(pack, index, row)
+        cid = row["change_id"]
+        n_bookings = len(index.bookings.get(cid, []))
+        rows.append({
+            "Rank": int(row["agenda_rank"]), "Change": cid,
+            "Title": _text(row["title"]), **dict(_facts(pack, row)),
+            "Similar n": lines[0]["n"], "Similar result": lines[0]["Result"],
+            "Team n": lines[1]["n"], "Team result": lines[1]["Result"],
+            "Team score": lines[2]["Result"],
+            "Incidents 30 d": lines[3]["n"],
+            "Collisions": len(index.collisions.get(cid, [])),
+            "Window hits": len(index.window_hits.get(cid, [])),
+            "Booking hits": n_bookings,
+            "Flags": "; ".join(_flags(row, n_bookings, evidence_flags)),
         })
-    return pd.DataFrame(rows, columns=[
+    frame = pd.DataFrame(rows, columns=[
         "Rank", "Change", "Title", "Type", "Risk", "Application", "Team",
         "Environment", "Release", "Planned", "State / approval", "Similar n",
         "Similar result", "Team n", "Team result", "Team score",
         "Incidents 30 d", "Collisions", "Window hits", "Booking hits",
         "Flags"])
+    for column in ("Similar n", "Team n", "Incidents 30 d"):
+        frame[column] = frame[column].astype("Int64")
+    return frame
 
 
 def sections(pack: Pack) -> dict[str, pd.DataFrame]:
     """Every section as a table, in pack order: the XLSX's sheets."""
+    detailed = blocks(pack, DETAIL_LIMIT)
+
     def each(attr):
         parts = [getattr(b, attr).assign(**{"For change": b.change_id})
-                 for b in blocks(pack)]
+                 for b in detailed]
         parts = [p for p in parts if len(p)]
         if not parts:
             return pd.DataFrame({"For change": []})
@@ -673,6 +756,8 @@ th { background: #eef3f8; }
 tr { break-inside: avoid; }
 td.num { text-align: right; }
 p.none { color: #555; font-style: italic; margin: .2em 0; }
+p.note { background: #fdebd0; border: 1px solid #E69F00; border-radius: 4px;
+         padding: .3em .6em; }
 footer { margin-top: 2em; border-top: 1px solid #999; padding-top: .5em;
          font-size: 8.5pt; color: #333; break-inside: avoid; }
 footer dl { display: grid; grid-template-columns: max-content 1fr;
@@ -733,7 +818,12 @@ def to_html(pack: Pack) -> str:
     meta = provenance(pack)
     counts = "".join(f'<div class="count"><b>{n}</b>{_e(label)}</div>'
                      for label, n in headline(pack))
-    decisions = "".join(block_html(b) for b in blocks(pack)) or (
+    note = size_note(pack)
+    decisions = (
+        (f'<p class="note">{_e(note)}</p>' if note else "")
+        + _html_table(agenda_lines(pack, AGENDA_LINES), "")
+        + "".join(block_html(b) for b in blocks(pack, DETAIL_LIMIT))
+    ) if len(pack.agenda) else (
         '<p class="none">No change needs a CAB decision in this window.</p>')
     since = "".join(
         f"<h3>{_e(title)}</h3>"

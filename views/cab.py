@@ -34,6 +34,7 @@ def _url_day(key: str) -> date | None:
         return None
 
 
+BLOCKS_PER_PAGE = 20  # change blocks drawn at a time
 upcoming = cab.next_meeting().date()
 left, right = st.columns(2)
 meeting = left.date_input(
@@ -61,14 +62,15 @@ st.caption(f"Review window {meta['Review window']} · filters: "
 
 stem = f"cab-pack-{meeting:%Y-%m-%d}"
 downloads = st.columns([1, 1, 1, 5])
+# each file is built when its button is clicked, not on every rerun
 downloads[0].download_button(
-    "HTML", cab.to_html(pack), f"{stem}.html", "text/html",
+    "HTML", lambda: cab.to_html(pack), f"{stem}.html", "text/html",
     key="cab-html", on_click="ignore")
 downloads[1].download_button(
     "PDF", lambda: cab.pdf_bytes(pack), f"{stem}.pdf", "application/pdf",
     key="cab-pdf", on_click="ignore")
 downloads[2].download_button(
-    "XLSX", cab.to_xlsx(pack), f"{stem}.xlsx",
+    "XLSX", lambda: cab.to_xlsx(pack), f"{stem}.xlsx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     key="cab-xlsx", on_click="ignore")
 
@@ -85,11 +87,25 @@ with decide:
         "Normal and emergency changes that need CAB, planned in the review "
         "window and awaiting approval; very high risk first, then by planned "
         "start. Evidence counts implemented changes (n) before the meeting.")
-    blocks = cab.blocks(pack)
-    if not blocks:
+    if pack.agenda.empty:
         st.info("No change needs a CAB decision in this window — pick "
                 "another meeting date or widen the review window.")
-    for block in blocks:
+        first = 0
+    else:
+        if cab.size_note(pack):
+            st.warning(cab.size_note(pack), icon=":material/filter_alt:")
+        ui.table(cab.agenda_lines(pack), f"{stem}-agenda", height=min(
+            420, 38 + 35 * len(pack.agenda)))
+        starts = list(range(0, len(pack.agenda), BLOCKS_PER_PAGE))
+        first = st.selectbox(
+            "Changes in detail", starts, key="cab-detail",
+            format_func=lambda s: f"{s + 1:,}–"
+            f"{min(s + BLOCKS_PER_PAGE, len(pack.agenda)):,} of "
+            f"{len(pack.agenda):,}", disabled=len(starts) == 1,
+            help=f"{BLOCKS_PER_PAGE} changes at a time, in agenda order.")
+    shown = cab.blocks(pack, BLOCKS_PER_PAGE, start=first) \
+        if len(pack.agenda) else []
+    for block in shown:
         with st.container(border=True):
             st.markdown(f"#### {block.rank}. {_md(block.change_id)} — "
                         f"{_md(block.title)}")

@@ -1,0 +1,170 @@
+"""Pages where the limits bite: a matrix past the Styler's cell limit, a CAB
+agenda of thousands, and one database connection per page rerun.
+
+The data is made with SQL straight into a published file: only as much as
+reproduces each limit (600 releases x 500 environments = 300,000 matrix
+cells > pandas' 262,144; 3,000 changes awaiting the next CAB).
+"""
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from changeboard import config, db, env_charts, ui
+from reports import cab
+
+ROOT = Path(__file__).resolve().parents[1]
+N_RELEASES, N_ENVIRONMENTS, N_AGENDA = 600, 500, 3_000
+
+
+@pytest.fixture(scope="module")
+def big_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("scale") / "scale.duckdb"
+    today = pd.Timestamp(ui.today(), tz="UTC")
+    meeting = pd.Timestamp(cab.next_meeting()).tz_convert("UTC")
+    with db.publish(path) as con:
+        con.execute("""
+            insert into environments (environment_id, name, tier,
+                environment_group)
+            select 'ENV-' || lpad(i::varchar, 4, '0'), 'Env ' || i,
+                case i % 3 when 0 then 'sit' when 1 then 'uat' else 'prod' end,
+                'Group ' || (i % 7)
+            from range($n) as t (i)""", {"n": N_ENVIRONMENTS})
+        # every release books every environment: the widest matrix there is
+        con.execute("""
+            insert into releases (release_id, name, status, planned_release_at)
+            select 'REL-' || lpad(i::varchar, 4, '0'), 'Release ' || i,
+                'planned', $today + to_hours(24 * (1 + i % 150))
+            from range($n) as t (i)""", {"n": N_RELEASES, "today": today})
+        con.execute("""
+            insert into environment_bookings (booking_id, environment_id,
+                release_id, phase, status, start_at, end_at)
+            select 'B-' || r.i || '-' || e.i,
+                'ENV-' || lpad(e.i::varchar, 4, '0'),
+                'REL-' || lpad(r.i::varchar, 4, '0'), 'sit',
+                case (r.i + e.i) % 3 when 0 then 'approved'
+                    when 1 then 'pending' else 'rejected' end,
+                $today + to_hours(24 * (r.i % 150)),
+                $today + to_hours(24 * (r.i % 150) + 8)
+            from range($r) as r (i), range($e) as e (i)""",
+                    {"r": N_RELEASES, "e": N_ENVIRONMENTS, "today": today})
+        # thousands of normal changes awaiting the next meeting's decision
+        con.execute("""
+            insert into changes (change_id, title, change_type, state, risk,
+                application_id, assignment_group, environment_id,
+                is_cab_required, approval, created_at, planned_start_at,
+                planned_end_at)
+            select 'CHG' || lpad(i::varchar, 7, '0'), 'Change ' || i,
+                'normal', 'authorize',
+                case i % 4 when 0 then 'very_high' when 1 then 'high'
+                    when 2 then 'moderate' else 'low' end,
+                'APP-' || (i % 40), 'Team ' || (i % 30),
+                'ENV-' || lpad((i % 50)::varchar, 4, '0'),
+                true, 'requested', $meeting - interval 10 day,
+                $meeting + to_minutes(10 + i % 5000),
+                $meeting + to_minutes(70 + i % 5000)
+            from range($n) as t (i)""", {"n": N_AGENDA, "meeting": meeting})
+    return path
+
+
+@pytest.fixture
+def app(big_db, monkeypatch):
+    monkeypatch.setattr(config, "DB_PATH", big_db)
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+
+
+def test_the_matrix_is_past_the_styler_limit_and_the_page_draws_it(app):
+    assert N_RELEASES * N_ENVIRONMENTS > pd.get_option(
+        "styler.render.max_elements")
+    app.run()
+    app.switch_page("views/environments.py").run()
+    assert not app.exception, app.exception
+    grid = next(d.value for d in app.dataframe
+                if "Total Releases" in d.value.index.get_level_values(0))
+    assert len(grid) == 1 + env_charts.MATRIX_ROWS  # a page, and the totals
+    assert 0 < grid.shape[1] <= N_ENVIRONMENTS
+    captions = " ".join(c.value for c in app.caption)
+    assert f"n = {N_RELEASES:,} releases" in captions
+    assert f"rows 1–{env_charts.MATRIX_ROWS} of" in captions
+    # every column asked for: too many cells to colour, still no exception
+    app.toggle(key="matrix_unbooked").set_value(True).run()
+    assert not app.exception, app.exception
+
+
+def test_a_cab_agenda_of_thousands_is_summarised_and_paged(app):
+    app.run()
+    app.switch_page("views/cab.py").run()
+    assert not app.exception, app.exception
+    assert app.metric[0].label == "For decision"
+    assert app.metric[0].value == f"{N_AGENDA:,}"
+    assert any(f"{N_AGENDA:,} changes are for decision" in w.value
+               for w in app.warning)
+    agenda = next(d.value for d in app.dataframe if "Planned start" in
+                  d.value.columns)
+    assert len(agenda) == N_AGENDA
+    headings = [m.value for m in app.markdown if m.value.startswith("#### ")]
+    assert len(headings) == 20 and headings[0].startswith("#### 1. ")
+    app.selectbox(key="cab-detail").select(2_980).run()
+    assert not app.exception, app.exception
+    headings = [m.value for m in app.markdown if m.value.startswith("#### ")]
+    assert headings[0].startswith("#### 2981. ") and len(headings) == 20
+
+
+def test_the_files_of_a_large_pack_detail_a_bounded_number(big_db):
+    pack = cab.build_pack(big_db, cab.next_meeting().date())
+    assert len(pack.agenda) == N_AGENDA
+    page = cab.to_html(pack)
+    assert page.count('<section class="change') == cab.DETAIL_LIMIT
+    assert f"{N_AGENDA:,} changes are for decision" in page
+    sheets = cab.sections(pack)
+    assert len(sheets["For decision"]) == N_AGENDA
+    assert set(sheets["Evidence"]["For change"]) == set(
+        pack.agenda["change_id"].head(cab.DETAIL_LIMIT))
+
+
+@pytest.mark.parametrize("page", ["views/overview.py", "views/changes.py",
+                                  "views/environments.py", "views/cab.py"])
+def test_one_page_rerun_opens_one_connection(app, page):
+    st.cache_data.clear()
+    db.forget_readers()  # as a fresh server process
+    before = db.CONNECTIONS_OPENED
+    app.run()
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+    assert db.CONNECTIONS_OPENED - before == 1
+    # a publish replaces the file: the next rerun opens the new one, once
+    with db.publish(config.DB_PATH):
+        pass
+    before = db.CONNECTIONS_OPENED
+    app.run()
+    assert db.CONNECTIONS_OPENED - before == 1
+
+
+def test_the_shared_view_sees_each_publish(big_db, tmp_path):
+    path = tmp_path / "copy.duckdb"
+    with db.publish(path) as con:
+        con.execute("insert into applications (application_id, name) "
+                    "values ('A1', 'One')")
+    with db.reading(path) as con:
+        assert con.execute("select count(*) from applications").fetchone() \
+            == (1,)
+    with db.publish(path) as con:
+        con.execute("insert into applications (application_id, name) "
+                    "values ('A2', 'Two')")
+    with db.reading(path) as con:
+        assert con.execute("select count(*) from applications").fetchone() \
+            == (2,)
+
+
+def test_a_file_with_other_macros_is_upgraded_before_it_is_read(tmp_path):
+    path = tmp_path / "old.duckdb"
+    with db.publish(path) as con:
+        con.execute("update macro_set set sha256 = 'an older Changeboard'")
+        con.execute("drop macro keep")
+    with db.reading(path) as con:
+        assert con.execute("select keep(null, 'x')").fetchone() == (True,)
+        assert con.execute("select sha256 from macro_set").fetchone() == (
+            db.macros_sha256(),)
+
