@@ -33,20 +33,20 @@ with classified as (
 
 counted as (
     select
-        count(distinct change_id) filter (where agenda_class = 'agenda') as n,
-        count(distinct change_id) filter (
+        count(*) filter (where agenda_class = 'agenda') as n,
+        count(*) filter (
             where agenda_class = 'agenda' and change_type = 'emergency'
         ) as n_emergency,
-        count(distinct change_id) filter (
+        count(*) filter (
             where agenda_class = 'agenda' and risk = 'very_high'
         ) as n_very_high_risk,
-        count(distinct change_id) filter (
+        count(*) filter (
             where agenda_class = 'unclassified'
         ) as n_unclassified,
-        count(distinct change_id) filter (
+        count(*) filter (
             where agenda_class = 'unplanned'
         ) as n_unplanned,
-        count(distinct change_id) filter (
+        count(*) filter (
             where agenda_class = 'excluded'
         ) as n_excluded,
         local_instant($window_start_at, $reporting_tz) as window_start_at,

@@ -37,7 +37,8 @@ create or replace macro plan_meets(start_at, end_at, w_start, w_end) as
 or (end_at = start_at and w_start <= start_at and start_at < w_end);
 
 -- cab_changes(...): one row per change passing the global filters
--- (scoped_changes) with the review window W = [w_start, w_end) (instants
+-- (scoped_changes) whose plan meets W or that has no valid plan (no other
+-- change has an agenda class or is in a scope), with the review window W = [w_start, w_end) (instants
 -- from local_instant in p_reporting_tz) and its CAB classification:
 -- has_plan: planned_start_at and planned_end_at set, end >= start;
 -- meets_window: has_plan and plan_meets W; is_open: state not closed or
@@ -110,7 +111,10 @@ select
         when 'low' then 4
         else 5
     end as risk_rank
-from flagged;
+from flagged
+-- a change with a plan outside W has no agenda class and is in no scope:
+-- every consumer ignores it, so it is not carried
+where meets_window or not has_plan;
 
 -- cab_scope_counts(...): one row, the population counts of
 -- change_collisions and change_window_hits (METRICS.md change_collisions)
@@ -121,9 +125,10 @@ create or replace macro cab_scope_counts(
     p_window_start_at, p_window_end_at, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers
 ) as table
+-- cab_changes has one row per change: count(*) counts changes
 select
-    count(distinct change_id) filter (where meets_window) as n,
-    count(distinct change_id) filter (where not has_plan) as n_unclassified
+    count(*) filter (where meets_window) as n,
+    count(*) filter (where not has_plan) as n_unclassified
 from
     cab_changes(
         p_window_start_at, p_window_end_at, p_reporting_tz,
@@ -334,14 +339,14 @@ with classified as (
 
 counts as (
     select
-        count(distinct change_id) filter (where agenda_class = 'agenda') as n,
-        count(distinct change_id) filter (
+        count(*) filter (where agenda_class = 'agenda') as n,
+        count(*) filter (
             where agenda_class = 'unclassified'
         ) as n_unclassified,
-        count(distinct change_id) filter (
+        count(*) filter (
             where agenda_class = 'unplanned'
         ) as n_unplanned,
-        count(distinct change_id) filter (
+        count(*) filter (
             where agenda_class = 'excluded'
         ) as n_excluded
     from classified

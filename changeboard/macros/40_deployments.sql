@@ -76,6 +76,20 @@ where checked_profile(p_profile) is null;
 -- latest finish of those units, status rolled_back when any is), else
 -- 'unclassified', else 'excluded'. In the default profile a key is one row.
 create or replace macro deployment_keys(p_profile) as table
+-- the default profile: a key is one unit, read as it is (no aggregate, so a
+-- window on finished_at reaches the scan of deployments)
+select
+    deployment_key as deployment_id,
+    application_id,
+    environment_id,
+    kind,
+    finished_at,
+    status,
+    kind = 'deployment' and is_rollback as is_rollback,
+    1 as n_units
+from deployment_units(p_profile)
+where kind is not null and checked_profile(p_profile) = 'default'
+union all
 select
     deployment_key as deployment_id,
     min(application_id) as application_id,
@@ -100,13 +114,9 @@ select
     ) as is_rollback,
     count(*) as n_units
 from deployment_units(p_profile)
-where kind is not null
+where kind is not null and checked_profile(p_profile) = 'devlake'
 group by deployment_key;
 
--- window_deployments(...): one row per deployment (deployment_keys) of the
--- filtered applications with finished_at in [p_start_date, p_end_date) read
--- in p_reporting_tz; local_date is its local finish date; is_counted: a
--- production deployment, unless it is_rollback and p_exclude_rollbacks.
 create or replace macro window_deployments(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_profile, p_exclude_rollbacks
