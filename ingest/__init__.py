@@ -102,7 +102,14 @@ def _note_merged(frame, path: Path) -> None:
     neither loaded nor rejected: say how many, so the batch's warnings
     account for every input row (docs/adapters.md, "Counting rows")."""
     merged = frame.attrs.get("rows_merged", 0)
-    if merged:
+    superseded = frame.attrs.get("rows_superseded", 0) or 0
+    if superseded:
+        frame.attrs["warnings"] = [*frame.attrs.get("warnings", []), (
+            f"{path.name}: {frame.attrs['rows_read']:,} input rows: "
+            f"{superseded:,} superseded by a later version of the same id "
+            f"(duplicate_ids = \"latest\"), {len(frame):,} loaded or "
+            "rejected")]
+    elif merged:
         frame.attrs["warnings"] = [*frame.attrs.get("warnings", []), (
             f"{path.name}: {frame.attrs['rows_read']:,} input rows: "
             f"{merged:,} merged into an earlier row of the same id "

@@ -18,12 +18,15 @@ def _progress(message: str) -> None:
 def _summary(results) -> None:
     print(f"{'file':<36} {'table':<20} {'batch':>5} {'status':<9} "
           f"{'read':>9} {'loaded':>9} {'new':>9} {'updated':>9} "
-          f"{'unchanged':>9} {'rejected':>9}")
+          f"{'unchanged':>9} {'rejected':>9} {'merged':>9}")
+    # read = loaded + rejected + merged (merged: rows merged into another of
+    # their id, or superseded by a later version of it)
     for r in results:
         print(f"{Path(r.file_name).name[:36]:<36} {r.table[:20]:<20} "
               f"{r.batch_id or '-':>5} {r.status:<9} {r.rows_read:>9,} "
               f"{r.rows_loaded:>9,} {r.rows_new:>9,} {r.rows_updated:>9,} "
-              f"{r.rows_unchanged:>9,} {r.rows_rejected:>9,}")
+              f"{r.rows_unchanged:>9,} {r.rows_rejected:>9,} "
+              f"{r.rows_merged:>9,}")
     for r in results:
         name = Path(r.file_name).name
         if r.status == "unchanged":

@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import difflib
+import gzip
 import io
 import json
 import os
 import re
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
@@ -127,10 +129,19 @@ def decode(path: Path, encodings=ENCODINGS) -> tuple[str, str, list[str]]:
 
 
 def _read_bytes(path) -> bytes:
+    """The file's bytes; a `.gz` file is decompressed (gzip)."""
     try:
-        return Path(path).read_bytes()
-    except OSError as exc:
+        data = Path(path).read_bytes()
+        if is_gzip(path):
+            data = gzip.decompress(data)
+        return data
+    except (OSError, EOFError, zlib.error) as exc:
         raise FileError(f"{Path(path).name}: cannot read: {exc}") from exc
+
+
+def is_gzip(path) -> bool:
+    """A `.gz` name (e.g. `incidents.csv.gz`): read decompressed."""
+    return Path(path).suffix.lower() == ".gz"
 
 
 def _decode_bytes(name: str, data: bytes,
@@ -246,7 +257,7 @@ def _read_arrow_file(path: Path, encodings, delimiter: str, quote: str):
     its first record is not within its first 64 KiB; None when pyarrow
     refuses it (as `_read_arrow`)."""
     if not encodings or encodings[0].replace("_", "-").lower() not in \
-            _ASCII_SAFE:
+            _ASCII_SAFE or is_gzip(path):
         return _RETRY
     try:
         if path.stat().st_size < _DIRECT_BYTES:

@@ -47,6 +47,8 @@ class Loaded:
     rows_rejected: int = 0
     rows_deleted: int = 0
     rows_merged: int = 0  # input rows a mapping merged into an earlier row
+    # of them, older versions a mapping left out (duplicate_ids = "latest")
+    rows_superseded: int = 0
     source: str = "csv"
     status: str = "succeeded"  # succeeded, failed, unchanged, dry_run
     error: str | None = None
@@ -206,6 +208,7 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
     # rows_read counts input rows: those merged into an earlier row of their
     # id are neither loaded nor rejected (docs/adapters.md, Counting rows)
     result.rows_merged = int(frame.attrs.get("rows_merged", 0) or 0)
+    result.rows_superseded = int(frame.attrs.get("rows_superseded", 0) or 0)
     result.rows_read = frame_rows + result.rows_merged
     result.rows_rejected = frame_rows - accepted
     result.reasons = [tuple(r) for r in con.execute(
