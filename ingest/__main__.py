@@ -43,7 +43,16 @@ def _summary(results) -> None:
                 for row in r.rejects.head(5).itertuples():
                     print(f"  row {row.row_number}: {row.reason} in "
                           f"{row.column_name} = {row.value!r}"
-                          + (f" ({row.detail})" if row.detail else ""))
+                          + _detail(row.detail))
+
+
+def _detail(detail) -> str:
+    """` (detail)`, or nothing when the reject has none (NULL reads as NaN
+    in a frame: never print "(nan)")."""
+    if detail is None or (isinstance(detail, float) and detail != detail):
+        return ""
+    text = str(detail).strip()
+    return f" ({text})" if text else ""
 
 
 API_SOURCES = ("servicenow-api", "servicenow-incidents-api", "jira-api",

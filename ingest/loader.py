@@ -565,24 +565,40 @@ def _write_rejects(con, batch_id) -> None:
         "where reason is not null order by row_number", {"batch": batch_id})
 
 
+WARNED_ROWS = 10  # row numbers a warning names
+
+
+def _warned(con, condition: str) -> tuple[int, str]:
+    """How many loaded rows meet `condition` (SQL over `checked`) and
+    `(rows 4, 9, ...)`: the first WARNED_ROWS row numbers, as a spreadsheet
+    shows them."""
+    n, numbers = con.execute(
+        "select count(*), list(row_number order by row_number) "  # noqa: S608
+        f"[1:{WARNED_ROWS}] from checked where reason is null and "
+        f"({condition})").fetchall()[0]
+    if not n:
+        return 0, ""
+    shown = ", ".join(str(r) for r in numbers)
+    more = ", …" if n > len(numbers) else ""
+    return n, f" (row{'s' if n > 1 else ''} {shown}{more})"
+
+
 def _warnings(con, spec, file_name, timezone) -> list[str]:
     present = _present(con, spec)
     found = []
     for start, end in schema.SOFT_INTERVALS.get(spec.name, ()):
         if start in present and end in present:
-            n = con.execute(
-                f"select count(*) from checked where reason is null and "  # noqa: S608
-                f"{q(end)} < {q(start)}").fetchall()[0][0]
+            n, rows = _warned(con, f"{q(end)} < {q(start)}")
             if n:
-                found.append(f"{file_name}: {n} rows with {end} before {start}")
+                found.append(f"{file_name}: {n} rows with {end} before "
+                             f"{start}{rows}")
     instants = [c for c in present if spec.kind(c) == "instant"]
     if instants:
         odd = " or ".join(
             f"{q(c)} < timestamptz '1990-01-01' or {q(c)} > "
             "current_timestamp + interval 10 year" for c in instants)
-        n = con.execute(f"select count(*) from checked where "  # noqa: S608
-                        f"reason is null and ({odd})").fetchall()[0][0]
+        n, rows = _warned(con, odd)
         if n:
             found.append(f"{file_name}: {n} rows with dates before 1990 or "
-                         "more than 10 years ahead")
+                         f"more than 10 years ahead{rows}")
     return found

@@ -311,7 +311,8 @@ def _columns(raw, mapping: Mapping) -> tuple[pd.DataFrame, list[str]]:
                                      mapping.timezone)
             values = parsed.text
             warnings += frames.dst_warning(raw.name, column.source, parsed,
-                                           mapping.timezone)
+                                           mapping.timezone,
+                                           rows=raw.row_number)
         elif column.name.endswith("_date"):
             values = frames.dates(values, mapping.date_formats)
         elif kind == "boolean":

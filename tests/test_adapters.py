@@ -627,7 +627,7 @@ def test_mapping_merge_gives_one_row_per_id_by_the_merge_rules():
     assert frame.attrs["warnings"] == [
         "bpic_like.csv: column Planned Start: 1 times in the repeated autumn "
         "hour of Europe/Amsterdam read as the first occurrence "
-        "(e.g. 27-10-2013 02:30)"]
+        "(e.g. 27-10-2013 02:30; row 2)"]
 
 
 def test_mapping_merge_keeps_an_unknown_code_for_the_loader(tmp_path):
@@ -864,3 +864,13 @@ def test_servicenow_duplicate_row_keeps_the_input_row_as_raw_record(
     assert (row, reason) == (3, "duplicate_row")
     assert json.loads(record)["opened_at"] == "2024-03-12 15:15:00"
     assert json.loads(record)["type"] == "Normal"
+
+
+def test_mapping_dst_warning_names_its_rows(tmp_path):
+    extra = 'timezone = "Europe/Amsterdam"\n'
+    text = ("Id,Status,Opened\nC1,Done,2024-10-27 02:30:00\n"
+            "C2,Done,2024-10-27 04:30:00\nC3,Done,2024-10-27 02:10:00\n")
+    frame = mapped(tmp_path, text, SIMPLE.format(extra=extra, columns=""))
+    warning, = [w for w in frame.attrs["warnings"] if "autumn" in w]
+    assert "2 times in the repeated autumn hour" in warning
+    assert warning.endswith("; rows 2, 4)")
