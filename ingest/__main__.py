@@ -153,6 +153,12 @@ def main(argv=None) -> int:
                         help="sample seed (default: CHANGEBOARD_SAMPLE_SEED)")
     parser.add_argument("--scale", type=float, default=1.0,
                         help="sample size multiplier (default: 1)")
+    parser.add_argument("--keep-sample", action="store_true",
+                        help="keep the generated sample's rows beside the "
+                        "loaded files (default: a load into a database "
+                        "holding the sample removes the sample first)")
+    parser.add_argument("--remove-sample", action="store_true",
+                        help="remove the generated sample's rows and exit")
     api_flags = parser.add_argument_group("API syncs")
     api_flags.add_argument("--since", type=_since, default=None,
                            help="read records updated since this UTC time "
@@ -180,6 +186,10 @@ def main(argv=None) -> int:
             parser.error(f"{args.source} takes no files")
         return _sync(args, db_path)
     started = time.perf_counter()
+    if args.remove_sample:
+        removed = ingest.remove_sample_from(db_path)
+        print(f"removed {removed:,} sample rows from {db_path}")
+        return 0
     if args.sample:
         try:
             loaded = ingest.build_sample(db_path, seed=args.seed,
@@ -204,11 +214,18 @@ def main(argv=None) -> int:
             result = ingest.load_path(args.source, path, db_path,
                                       table=args.table, options=options,
                                       dry_run=args.dry_run, strict=args.strict,
-                                      progress=stages)
+                                      progress=stages,
+                                      replace_sample=not args.keep_sample)
         finally:
             stages.finish()
         _progress(f"{path.name}: {result.status} in "
                   f"{time.perf_counter() - started:.1f} s")
+        if result.sample_rows_removed:
+            print(f"{path.name}: the generated sample's "
+                  f"{result.sample_rows_removed:,} rows "
+                  + ("would be" if args.dry_run else "were")
+                  + " removed first, so your data is not mixed with it "
+                  "(--keep-sample keeps them)")
         results.append(result)
     _summary(results)
     failed = [r for r in results if r.status == "failed"]

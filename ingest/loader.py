@@ -26,6 +26,8 @@ BOOKKEEPING = ("row_number", "raw_record", "_reject", "_reject_column",
 TRUE = ["true", "1", "yes", "y"]
 FALSE = ["false", "0", "no", "n"]
 PREVIEW_REJECTS = 50
+# the sample build records its files as sample_data/<name> (ingest.build_sample)
+SAMPLE_PREFIX = "sample_data/"
 _INSTANT = (r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)"
             r"\s*([Zz]|[+-]\d{2}(?::?\d{2})?)?$")
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
@@ -56,6 +58,7 @@ class Loaded:
     reasons: list[tuple[str, int]] = field(default_factory=list)
     rejects: pd.DataFrame | None = None  # the first PREVIEW_REJECTS
     already_loaded: int | None = None  # batch of the same file, if any
+    sample_rows_removed: int = 0  # sample rows this load replaced
 
     @property
     def ok(self) -> bool:
@@ -66,20 +69,49 @@ class _Abort(Exception):
     """Leave db.publish without swapping the file in (dry run, same file)."""
 
 
+class _KeepSample(Exception):
+    """A load that replaced the sample failed: publish nothing of it."""
+
+
+def sample_rows(con) -> int:
+    """Rows of every canonical table loaded by the sample build."""
+    return sum(con.execute(
+        f"select count(*) from {q(table)} where ingested_batch_id in "  # noqa: S608
+        "(select batch_id from ingest_batches where starts_with(file_name, "
+        "$prefix))", {"prefix": SAMPLE_PREFIX}).fetchall()[0][0]
+        for table in schema.TABLES)
+
+
+def remove_sample(con) -> int:
+    """Delete the sample build's rows from every canonical table (its
+    ingest_batches rows stay, as history); returns how many were deleted."""
+    removed = 0
+    for table in schema.TABLES:
+        removed += con.execute(
+            f"delete from {q(table)} where ingested_batch_id in (select "  # noqa: S608
+            "batch_id from ingest_batches where starts_with(file_name, "
+            "$prefix))", {"prefix": SAMPLE_PREFIX}).fetchall()[0][0]
+    return removed
+
+
 def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
 def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
          dry_run: bool = False, strict: bool = False,
-         progress: Callable[[str], None] | None = None) -> Loaded:
+         progress: Callable[[str], None] | None = None,
+         replace_sample: bool = False) -> Loaded:
     """Validate and load one adapter frame as one batch, then publish.
 
     Never raises for bad data: a file-level problem gives status `failed` (an
     ingest_batches row is published unless dry_run). Reloading the same
     sha256 for the same source and table gives status `unchanged`.
     `progress(stage)` is told each stage as it starts: copying, checking,
-    writing, publishing.
+    writing, publishing. `replace_sample`: the sample build's rows are
+    deleted in the same publish, before the frame loads (so its ids cannot
+    collide with them), and only if the load does not fail; a dry run shows
+    the load as it would be without them.
     """
     progress = progress or _quiet
     db_path = Path(db_path or config.DB_PATH)
@@ -93,9 +125,13 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
     try:
         progress("copying")
         with db.publish(db_path) as con:
+            removed = remove_sample(con) if replace_sample else 0
             result = load_into(con, frame, file_name=file_name,
                                sha256=sha256, strict=strict,
                                progress=progress)
+            result.sample_rows_removed = removed
+            if removed and result.status == "failed":
+                raise _KeepSample
             if not dry_run:
                 progress("publishing")
             if dry_run or result.status == "unchanged":
@@ -108,6 +144,10 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
         if result is not None and result.status != "unchanged":
             result.status = "dry_run" if result.status != "failed" else "failed"
             result.batch_id = None
+    except _KeepSample:
+        # record the failed load as it would be without replacing the sample
+        return load(frame, db_path, file_name=file_name, sha256=sha256,
+                    dry_run=dry_run, strict=strict, progress=progress)
     return result
 
 
