@@ -60,16 +60,25 @@ def _check_values(con, name: str, values: dict) -> None:
                 + (f"known: {shown}" if listed else "it has none") + ")")
 
 
+KINDS = {"INT64": "a whole number", "INT32": "a whole number",
+         "BIGINT": "a whole number", "INTEGER": "a whole number",
+         "DOUBLE": "a number", "DECIMAL": "a number", "BOOL": "true or false",
+         "BOOLEAN": "true or false", "DATE": "a date (YYYY-MM-DD)",
+         "TIMESTAMP": "a time (ISO-8601)"}
+
+
 def _conversion(exc: Exception, values: dict) -> str | None:
     """A DuckDB conversion error as one line naming the parameter whose
     value did not convert (None when no given value is named)."""
     text = str(exc)
     for param, value in values.items():
         if value is not None and f"'{value}'" in text:
-            target = re.search(r" to (?:type )?([A-Z][A-Z ]*[A-Z])", text)
-            kind = target.group(1).lower() if target else "the expected type"
-            return (f"--param {param}={value!r} cannot be read as {kind} "
-                    f"(query {exc.__class__.__name__})")
+            target = re.search(r" to (?:type )?([A-Z][A-Z0-9 ]*[A-Z0-9])",
+                               text)
+            kind = target.group(1) if target else ""
+            kind = KINDS.get(kind.split()[0] if kind else "",
+                             kind.lower() or "the expected type")
+            return f"--param {param}={value!r} cannot be read as {kind}"
     return None
 
 

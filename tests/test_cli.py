@@ -77,6 +77,10 @@ def test_list_parameters_split_on_commas(tiny_db):
       "end_date=2026-02-01", "--param", "teams=Dev,Nope"],
      "error: --param teams: no team 'Nope' in this database (known: Dev, "
      "Ops)"),
+    (["schedule_adherence", "--param", "start_date=2026-01-01", "--param",
+      "end_date=2026-02-01", "--param", "tolerance_minutes=abc"],
+     "error: --param tolerance_minutes='abc' cannot be read as a whole "
+     "number"),
     (["emergency_change_ratio", "--param", "start_date=2026-01-01",
       "--param", "end_date=2026-02-01", "--param", "tiers=prd"],
      "error: --param tiers: no tier 'prd' in this database (it has none)"),
