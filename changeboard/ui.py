@@ -166,12 +166,17 @@ def data_banner() -> pd.Series | None:
             "`python -m ingest csv changes.csv ...`.")
         return None
     status = query("data_status").iloc[0]
-    if status["is_sample"]:
+    if status["is_sample"] and status["has_own_data"]:
+        st.warning(
+            f"**Part of this data is generated sample data:** "
+            f"{int(status['n_sample_rows']):,} sample rows were kept beside "
+            "your own loads, so every number mixes both. Remove them with "
+            "`python -m ingest --remove-sample`.", icon="⚠️")
+    elif status["is_sample"]:
         st.info(
-            "**You are looking at generated sample data.** Load your own "
-            "exports with `python -m ingest csv changes.csv releases.csv ...` "
-            "(canonical CSV, see the README); the sample is replaced by "
-            "`python -m ingest --sample`.", icon="ℹ️")
+            "**You are looking at generated sample data.** Loading your own "
+            "exports (the Data page, or `python -m ingest csv changes.csv "
+            "releases.csv ...`, see the README) replaces it.", icon="ℹ️")
     return status
 
 

@@ -12,12 +12,13 @@ from changeboard import config, db
 
 from . import overrides
 from .errors import FileError, LoadError
-from .loader import Loaded, fail, load, load_into
+from .loader import Loaded, fail, load, load_into, remove_sample, sample_rows
 from .schema import TABLES, table_for
 
 __all__ = ["SOURCES", "TABLES", "FileError", "LoadError", "Loaded", "adapter",
            "adapter_options", "build_sample", "fail", "load", "load_files",
-           "load_path", "publish_files", "sha256", "table_for"]
+           "load_path", "publish_files", "remove_sample", "remove_sample_from",
+           "sample_rows", "sha256", "table_for"]
 
 # source name -> adapter module, imported when first used
 SOURCES = {
@@ -27,7 +28,7 @@ SOURCES = {
     "jira": "ingest.jira",
     "mapping": "ingest.mapping",
 }
-SAMPLE_LABEL = "sample_data"
+SAMPLE_LABEL = "sample_data"  # = loader.SAMPLE_PREFIX without its slash
 INCIDENTS = "servicenow-incidents"
 
 
@@ -53,7 +54,8 @@ def sha256(path: str | Path) -> str:
 def load_path(source: str, path: str | Path, db_path=None, *,
               table: str | None = None, options: dict | None = None,
               file_name: str | None = None, dry_run: bool = False,
-              strict: bool = False, progress=None) -> Loaded:
+              strict: bool = False, progress=None,
+              replace_sample: bool = False) -> Loaded:
     """Read one file with its source's adapter and load it as one batch.
 
     For servicenow and jira, options["mapping"] names an overrides file
@@ -62,7 +64,9 @@ def load_path(source: str, path: str | Path, db_path=None, *,
     an invalid overrides file) is recorded as a failed batch (unless
     dry_run); the result says what happened, nothing is raised for bad data.
     `progress(stage)` is told each stage as it starts: reading, then the
-    loader's (ingest.loader.load).
+    loader's (ingest.loader.load). `replace_sample`: remove the generated
+    sample's rows in the same publish (the CLI and the Data page do so by
+    default), so the database never holds a mix of sample and own data.
     """
     if progress is not None:
         progress("reading")
@@ -94,7 +98,21 @@ def load_path(source: str, path: str | Path, db_path=None, *,
     frame.attrs.setdefault("source", getattr(module, "SOURCE", source))
     frame.attrs.setdefault("table", table or getattr(module, "TABLE", None))
     return load(frame, db_path, file_name=file_name, sha256=digest,
-                dry_run=dry_run, strict=strict, progress=progress)
+                dry_run=dry_run, strict=strict, progress=progress,
+                replace_sample=replace_sample)
+
+
+def remove_sample_from(db_path=None) -> int:
+    """Delete the generated sample's rows from a database (its load history
+    stays); returns how many rows were deleted (0: nothing published)."""
+    db_path = Path(db_path or config.DB_PATH)
+    if not db_path.exists():
+        return 0
+    with db.connect(db_path, read_only=True) as con:
+        if not sample_rows(con):
+            return 0
+    with db.publish(db_path) as con:
+        return remove_sample(con)
 
 
 def _note_merged(frame, path: Path) -> None:
@@ -102,7 +120,14 @@ def _note_merged(frame, path: Path) -> None:
     neither loaded nor rejected: say how many, so the batch's warnings
     account for every input row (docs/adapters.md, "Counting rows")."""
     merged = frame.attrs.get("rows_merged", 0)
-    if merged:
+    superseded = frame.attrs.get("rows_superseded", 0) or 0
+    if superseded:
+        frame.attrs["warnings"] = [*frame.attrs.get("warnings", []), (
+            f"{path.name}: {frame.attrs['rows_read']:,} input rows: "
+            f"{superseded:,} superseded by a later version of the same id "
+            f"(duplicate_ids = \"latest\"), {len(frame):,} loaded or "
+            "rejected")]
+    elif merged:
         frame.attrs["warnings"] = [*frame.attrs.get("warnings", []), (
             f"{path.name}: {frame.attrs['rows_read']:,} input rows: "
             f"{merged:,} merged into an earlier row of the same id "

@@ -18,12 +18,15 @@ def _progress(message: str) -> None:
 def _summary(results) -> None:
     print(f"{'file':<36} {'table':<20} {'batch':>5} {'status':<9} "
           f"{'read':>9} {'loaded':>9} {'new':>9} {'updated':>9} "
-          f"{'unchanged':>9} {'rejected':>9}")
+          f"{'unchanged':>9} {'rejected':>9} {'merged':>9}")
+    # read = loaded + rejected + merged (merged: rows merged into another of
+    # their id, or superseded by a later version of it)
     for r in results:
         print(f"{Path(r.file_name).name[:36]:<36} {r.table[:20]:<20} "
               f"{r.batch_id or '-':>5} {r.status:<9} {r.rows_read:>9,} "
               f"{r.rows_loaded:>9,} {r.rows_new:>9,} {r.rows_updated:>9,} "
-              f"{r.rows_unchanged:>9,} {r.rows_rejected:>9,}")
+              f"{r.rows_unchanged:>9,} {r.rows_rejected:>9,} "
+              f"{r.rows_merged:>9,}")
     for r in results:
         name = Path(r.file_name).name
         if r.status == "unchanged":
@@ -40,7 +43,16 @@ def _summary(results) -> None:
                 for row in r.rejects.head(5).itertuples():
                     print(f"  row {row.row_number}: {row.reason} in "
                           f"{row.column_name} = {row.value!r}"
-                          + (f" ({row.detail})" if row.detail else ""))
+                          + _detail(row.detail))
+
+
+def _detail(detail) -> str:
+    """` (detail)`, or nothing when the reject has none (NULL reads as NaN
+    in a frame: never print "(nan)")."""
+    if detail is None or (isinstance(detail, float) and detail != detail):
+        return ""
+    text = str(detail).strip()
+    return f" ({text})" if text else ""
 
 
 API_SOURCES = ("servicenow-api", "servicenow-incidents-api", "jira-api",
@@ -141,6 +153,12 @@ def main(argv=None) -> int:
                         help="sample seed (default: CHANGEBOARD_SAMPLE_SEED)")
     parser.add_argument("--scale", type=float, default=1.0,
                         help="sample size multiplier (default: 1)")
+    parser.add_argument("--keep-sample", action="store_true",
+                        help="keep the generated sample's rows beside the "
+                        "loaded files (default: a load into a database "
+                        "holding the sample removes the sample first)")
+    parser.add_argument("--remove-sample", action="store_true",
+                        help="remove the generated sample's rows and exit")
     api_flags = parser.add_argument_group("API syncs")
     api_flags.add_argument("--since", type=_since, default=None,
                            help="read records updated since this UTC time "
@@ -168,6 +186,10 @@ def main(argv=None) -> int:
             parser.error(f"{args.source} takes no files")
         return _sync(args, db_path)
     started = time.perf_counter()
+    if args.remove_sample:
+        removed = ingest.remove_sample_from(db_path)
+        print(f"removed {removed:,} sample rows from {db_path}")
+        return 0
     if args.sample:
         try:
             loaded = ingest.build_sample(db_path, seed=args.seed,
@@ -192,11 +214,18 @@ def main(argv=None) -> int:
             result = ingest.load_path(args.source, path, db_path,
                                       table=args.table, options=options,
                                       dry_run=args.dry_run, strict=args.strict,
-                                      progress=stages)
+                                      progress=stages,
+                                      replace_sample=not args.keep_sample)
         finally:
             stages.finish()
         _progress(f"{path.name}: {result.status} in "
                   f"{time.perf_counter() - started:.1f} s")
+        if result.sample_rows_removed:
+            print(f"{path.name}: the generated sample's "
+                  f"{result.sample_rows_removed:,} rows "
+                  + ("would be" if args.dry_run else "were")
+                  + " removed first, so your data is not mixed with it "
+                  "(--keep-sample keeps them)")
         results.append(result)
     _summary(results)
     failed = [r for r in results if r.status == "failed"]

@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import difflib
+import gzip
 import io
 import json
 import os
 import re
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
@@ -35,6 +37,7 @@ BOOKKEEPING = ("row_number", "raw_record", "_reject", "_reject_column",
                "_reject_value")
 SCHEMA = Path(__file__).resolve().parents[1] / "changeboard" / "schema.sql"
 LINEAGE = ("source", "ingested_batch_id")
+WARNED_ROWS = 10  # row numbers a warning names
 
 
 @dataclass
@@ -127,10 +130,19 @@ def decode(path: Path, encodings=ENCODINGS) -> tuple[str, str, list[str]]:
 
 
 def _read_bytes(path) -> bytes:
+    """The file's bytes; a `.gz` file is decompressed (gzip)."""
     try:
-        return Path(path).read_bytes()
-    except OSError as exc:
+        data = Path(path).read_bytes()
+        if is_gzip(path):
+            data = gzip.decompress(data)
+        return data
+    except (OSError, EOFError, zlib.error) as exc:
         raise FileError(f"{Path(path).name}: cannot read: {exc}") from exc
+
+
+def is_gzip(path) -> bool:
+    """A `.gz` name (e.g. `incidents.csv.gz`): read decompressed."""
+    return Path(path).suffix.lower() == ".gz"
 
 
 def _decode_bytes(name: str, data: bytes,
@@ -246,7 +258,7 @@ def _read_arrow_file(path: Path, encodings, delimiter: str, quote: str):
     its first record is not within its first 64 KiB; None when pyarrow
     refuses it (as `_read_arrow`)."""
     if not encodings or encodings[0].replace("_", "-").lower() not in \
-            _ASCII_SAFE:
+            _ASCII_SAFE or is_gzip(path):
         return _RETRY
     try:
         if path.stat().st_size < _DIRECT_BYTES:
@@ -738,6 +750,7 @@ class Parsed:
     local: pd.Series         # naive local datetimes (NaT if unparsed)
     ambiguous: int = 0       # read as the first of a repeated hour
     examples: list[str] = field(default_factory=list)
+    where: list[int] = field(default_factory=list)  # first positions of them
 
 
 def parse_local(values: pd.Series, formats) -> pd.Series:
@@ -772,20 +785,21 @@ def instants(values: pd.Series, formats, timezone: str = "UTC") -> Parsed:
         first, ambiguous = _localize(index, timezone)
         ambiguous_count = int(ambiguous.sum())
         examples = list(dict.fromkeys(values[ambiguous]))[:3]
+        where = np.flatnonzero(np.asarray(ambiguous))[:WARNED_ROWS].tolist()
         utc = first.tz_convert("UTC").tz_localize(None)
     else:
-        utc = index
+        utc, where = index, []
     stamps = np.asarray(utc, dtype="datetime64[s]")
     ok = ~np.isnat(stamps)
     if not ok.any():
-        return Parsed(values, local, ambiguous_count, examples)
+        return Parsed(values, local, ambiguous_count, examples, where)
     # cast + T + Z: several times faster than pyarrow's or numpy's strftime
     iso = pa.array(stamps, type=pa.timestamp("s")).cast(pa.string())
     iso = pc.binary_join_element_wise(pc.replace_substring(iso, " ", "T"),
                                       "Z", "").to_numpy(zero_copy_only=False)
     text = pd.Series(np.where(ok, iso, values.to_numpy()), index=values.index,
                      dtype=object)
-    return Parsed(text, local, ambiguous_count, examples)
+    return Parsed(text, local, ambiguous_count, examples, where)
 
 
 def _localize(index: pd.DatetimeIndex, timezone: str):
@@ -814,12 +828,21 @@ def dates(values: pd.Series, formats) -> pd.Series:
     return out.astype(object)
 
 
-def dst_warning(name: str, column: str, parsed: Parsed, timezone: str) -> list[str]:
+def dst_warning(name: str, column: str, parsed: Parsed, timezone: str,
+                rows=None) -> list[str]:
+    """The repeated-autumn-hour warning; given the file's row numbers
+    (`Raw.row_number`), it names the rows (the first WARNED_ROWS)."""
     if not parsed.ambiguous:
         return []
+    where = getattr(parsed, "where", None) or []
+    named = ""
+    if rows is not None and where:
+        shown = ", ".join(str(int(rows[i])) for i in where)
+        more = ", …" if parsed.ambiguous > len(where) else ""
+        named = f"; row{'s' if parsed.ambiguous > 1 else ''} {shown}{more}"
     return [f"{name}: column {column}: {parsed.ambiguous} times in the repeated "
             f"autumn hour of {timezone} read as the first occurrence "
-            f"(e.g. {', '.join(parsed.examples)})"]
+            f"(e.g. {', '.join(parsed.examples)}{named})"]
 
 
 # --- the same steps on arrow arrays (large files) ---------------------------
@@ -983,6 +1006,7 @@ class ParsedArray:
     text: pa.Array           # ISO-8601 UTC text, or the original text
     ambiguous: int = 0       # read as the first of a repeated hour
     examples: list[str] = field(default_factory=list)
+    where: list[int] = field(default_factory=list)  # first positions of them
 
 
 def instants_array(values: pa.Array, formats,
@@ -1005,23 +1029,25 @@ def instants_array(values: pa.Array, formats,
                 return ParsedArray(values)
             return ParsedArray(_iso(stamps, text))
     local = parse_local_array(values, formats)
-    ambiguous_count, examples = 0, []
+    ambiguous_count, examples, where = 0, [], []
     if not utc:
         first, ambiguous = _localize(pd.DatetimeIndex(local), timezone)
         ambiguous_count = int(ambiguous.sum())
         if ambiguous_count:
             examples = list(dict.fromkeys(
                 values.filter(pa.array(ambiguous)).to_pylist()))[:3]
+            where = np.flatnonzero(
+                np.asarray(ambiguous))[:WARNED_ROWS].tolist()
         stamps = np.asarray(first.tz_convert("UTC").tz_localize(None),
                             dtype="datetime64[s]")
     else:
         stamps = local.astype("datetime64[s]")
     ok = ~np.isnat(stamps)
     if not ok.any():
-        return ParsedArray(values, ambiguous_count, examples)
+        return ParsedArray(values, ambiguous_count, examples, where)
     iso = _iso(pa.array(stamps, type=pa.timestamp("s")))
     return ParsedArray(pc.if_else(pa.array(ok), iso, values), ambiguous_count,
-                       examples)
+                       examples, where)
 
 
 def _iso(stamps: pa.Array, text: pa.Array | None = None) -> pa.Array:

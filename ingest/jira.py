@@ -129,7 +129,8 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
         if column in frame:
             parsed = frames.instants(frame[column], formats, timezone)
             frame[column] = parsed.text
-            warnings += frames.dst_warning(raw.name, column, parsed, timezone)
+            warnings += frames.dst_warning(raw.name, column, parsed, timezone,
+                                           rows=raw.row_number)
     frame = frames.finish(frame, raw, source=SOURCE, table=TABLE,
                           warnings=warnings, timezone=timezone)
     wanted = {frames._key(t) for t in options.get("issue_types", ISSUE_TYPES)}

@@ -26,6 +26,8 @@ BOOKKEEPING = ("row_number", "raw_record", "_reject", "_reject_column",
 TRUE = ["true", "1", "yes", "y"]
 FALSE = ["false", "0", "no", "n"]
 PREVIEW_REJECTS = 50
+# the sample build records its files as sample_data/<name> (ingest.build_sample)
+SAMPLE_PREFIX = "sample_data/"
 _INSTANT = (r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)"
             r"\s*([Zz]|[+-]\d{2}(?::?\d{2})?)?$")
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
@@ -47,6 +49,8 @@ class Loaded:
     rows_rejected: int = 0
     rows_deleted: int = 0
     rows_merged: int = 0  # input rows a mapping merged into an earlier row
+    # of them, older versions a mapping left out (duplicate_ids = "latest")
+    rows_superseded: int = 0
     source: str = "csv"
     status: str = "succeeded"  # succeeded, failed, unchanged, dry_run
     error: str | None = None
@@ -54,6 +58,7 @@ class Loaded:
     reasons: list[tuple[str, int]] = field(default_factory=list)
     rejects: pd.DataFrame | None = None  # the first PREVIEW_REJECTS
     already_loaded: int | None = None  # batch of the same file, if any
+    sample_rows_removed: int = 0  # sample rows this load replaced
 
     @property
     def ok(self) -> bool:
@@ -64,20 +69,49 @@ class _Abort(Exception):
     """Leave db.publish without swapping the file in (dry run, same file)."""
 
 
+class _KeepSample(Exception):
+    """A load that replaced the sample failed: publish nothing of it."""
+
+
+def sample_rows(con) -> int:
+    """Rows of every canonical table loaded by the sample build."""
+    return sum(con.execute(
+        f"select count(*) from {q(table)} where ingested_batch_id in "  # noqa: S608
+        "(select batch_id from ingest_batches where starts_with(file_name, "
+        "$prefix))", {"prefix": SAMPLE_PREFIX}).fetchall()[0][0]
+        for table in schema.TABLES)
+
+
+def remove_sample(con) -> int:
+    """Delete the sample build's rows from every canonical table (its
+    ingest_batches rows stay, as history); returns how many were deleted."""
+    removed = 0
+    for table in schema.TABLES:
+        removed += con.execute(
+            f"delete from {q(table)} where ingested_batch_id in (select "  # noqa: S608
+            "batch_id from ingest_batches where starts_with(file_name, "
+            "$prefix))", {"prefix": SAMPLE_PREFIX}).fetchall()[0][0]
+    return removed
+
+
 def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
 def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
          dry_run: bool = False, strict: bool = False,
-         progress: Callable[[str], None] | None = None) -> Loaded:
+         progress: Callable[[str], None] | None = None,
+         replace_sample: bool = False) -> Loaded:
     """Validate and load one adapter frame as one batch, then publish.
 
     Never raises for bad data: a file-level problem gives status `failed` (an
     ingest_batches row is published unless dry_run). Reloading the same
     sha256 for the same source and table gives status `unchanged`.
     `progress(stage)` is told each stage as it starts: copying, checking,
-    writing, publishing.
+    writing, publishing. `replace_sample`: the sample build's rows are
+    deleted in the same publish, before the frame loads (so its ids cannot
+    collide with them), and only if the load does not fail; a dry run shows
+    the load as it would be without them.
     """
     progress = progress or _quiet
     db_path = Path(db_path or config.DB_PATH)
@@ -91,9 +125,13 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
     try:
         progress("copying")
         with db.publish(db_path) as con:
+            removed = remove_sample(con) if replace_sample else 0
             result = load_into(con, frame, file_name=file_name,
                                sha256=sha256, strict=strict,
                                progress=progress)
+            result.sample_rows_removed = removed
+            if removed and result.status == "failed":
+                raise _KeepSample
             if not dry_run:
                 progress("publishing")
             if dry_run or result.status == "unchanged":
@@ -106,6 +144,10 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
         if result is not None and result.status != "unchanged":
             result.status = "dry_run" if result.status != "failed" else "failed"
             result.batch_id = None
+    except _KeepSample:
+        # record the failed load as it would be without replacing the sample
+        return load(frame, db_path, file_name=file_name, sha256=sha256,
+                    dry_run=dry_run, strict=strict, progress=progress)
     return result
 
 
@@ -206,6 +248,7 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
     # rows_read counts input rows: those merged into an earlier row of their
     # id are neither loaded nor rejected (docs/adapters.md, Counting rows)
     result.rows_merged = int(frame.attrs.get("rows_merged", 0) or 0)
+    result.rows_superseded = int(frame.attrs.get("rows_superseded", 0) or 0)
     result.rows_read = frame_rows + result.rows_merged
     result.rows_rejected = frame_rows - accepted
     result.reasons = [tuple(r) for r in con.execute(
@@ -562,24 +605,40 @@ def _write_rejects(con, batch_id) -> None:
         "where reason is not null order by row_number", {"batch": batch_id})
 
 
+WARNED_ROWS = 10  # row numbers a warning names
+
+
+def _warned(con, condition: str) -> tuple[int, str]:
+    """How many loaded rows meet `condition` (SQL over `checked`) and
+    `(rows 4, 9, ...)`: the first WARNED_ROWS row numbers, as a spreadsheet
+    shows them."""
+    n, numbers = con.execute(
+        "select count(*), list(row_number order by row_number) "  # noqa: S608
+        f"[1:{WARNED_ROWS}] from checked where reason is null and "
+        f"({condition})").fetchall()[0]
+    if not n:
+        return 0, ""
+    shown = ", ".join(str(r) for r in numbers)
+    more = ", …" if n > len(numbers) else ""
+    return n, f" (row{'s' if n > 1 else ''} {shown}{more})"
+
+
 def _warnings(con, spec, file_name, timezone) -> list[str]:
     present = _present(con, spec)
     found = []
     for start, end in schema.SOFT_INTERVALS.get(spec.name, ()):
         if start in present and end in present:
-            n = con.execute(
-                f"select count(*) from checked where reason is null and "  # noqa: S608
-                f"{q(end)} < {q(start)}").fetchall()[0][0]
+            n, rows = _warned(con, f"{q(end)} < {q(start)}")
             if n:
-                found.append(f"{file_name}: {n} rows with {end} before {start}")
+                found.append(f"{file_name}: {n} rows with {end} before "
+                             f"{start}{rows}")
     instants = [c for c in present if spec.kind(c) == "instant"]
     if instants:
         odd = " or ".join(
             f"{q(c)} < timestamptz '1990-01-01' or {q(c)} > "
             "current_timestamp + interval 10 year" for c in instants)
-        n = con.execute(f"select count(*) from checked where "  # noqa: S608
-                        f"reason is null and ({odd})").fetchall()[0][0]
+        n, rows = _warned(con, odd)
         if n:
             found.append(f"{file_name}: {n} rows with dates before 1990 or "
-                         "more than 10 years ahead")
+                         f"more than 10 years ahead{rows}")
     return found

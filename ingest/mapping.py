@@ -7,6 +7,7 @@ codes, value maps) and the file's header against it before any row is read.
 """
 from __future__ import annotations
 
+import string
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,8 @@ SOURCE_KEYS = {"name", "table", "id_prefix", "encoding", "delimiter", "quote",
                "comment", "timezone", "date_formats", "null_values",
                "true_values", "false_values", "duplicate_ids", "latest_by",
                "mode"}
-COLUMN_KEYS = {"from", "values", "match", "when", "value", "merge"}
+COLUMN_KEYS = {"from", "values", "match", "when", "value", "merge",
+               "template"}
 MERGES = ("must_agree", "first", "min", "max")
 DUPLICATES = ("reject", "merge", "latest")
 PRIMARY_KEYS = {"release_phases": ("release_id", "phase")}
@@ -38,6 +40,16 @@ class Column:
     when: dict | None = None        # {column, equals, value}
     value: str | None = None        # constant
     merge: str = "must_agree"
+    template: str | None = None     # "{product}:{cycle}": headers in braces
+
+    @property
+    def template_headers(self) -> list[str]:
+        """The headers a template names, in order, each once."""
+        if self.template is None:
+            return []
+        return list(dict.fromkeys(
+            name for _, name, _, _ in string.Formatter().parse(self.template)
+            if name is not None))
 
 
 @dataclass
@@ -131,9 +143,23 @@ def _check(file: str, data: dict) -> Mapping:
         column = Column(name, source=spec.get("from"),
                         match=spec.get("match", "exact"),
                         merge=spec.get("merge", "must_agree"),
-                        value=spec.get("value"), when=spec.get("when"))
-        if (column.source is None) == (column.value is None):
-            fail(f"column {name}: give exactly one of from or value")
+                        value=spec.get("value"), when=spec.get("when"),
+                        template=spec.get("template"))
+        given = [k for k in ("from", "value", "template") if k in spec]
+        if len(given) != 1:
+            fail(f"column {name}: give exactly one of from, value or template")
+        if column.template is not None:
+            try:
+                headers = column.template_headers
+            except ValueError as exc:
+                fail(f"column {name}: template {column.template!r}: {exc}")
+            if not headers or any(not h or h.isdigit() for h in headers):
+                fail(f"column {name}: template {column.template!r} must name "
+                     "headers in braces, e.g. \"{product}:{cycle}\"")
+            if any(conv or fmt for _, n, fmt, conv in string.Formatter().parse(
+                    column.template) if n is not None):
+                fail(f"column {name}: template {column.template!r}: only "
+                     "{header} fields, no conversions or formats")
         if column.match not in ("exact", "prefix"):
             fail(f"column {name}: match must be exact or prefix, "
                  f"not {column.match!r}")
@@ -208,14 +234,17 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
                           timezone=mapping.timezone)
     frame = _duplicates(frame, raw, mapping)
     # input rows absorbed by duplicate_ids = "merge" into an earlier row of
-    # their id: rows_read = len(frame) + rows_merged (docs/adapters.md)
+    # their id, or left out as older versions by "latest" (rows_superseded
+    # of them): rows_read = len(frame) + rows_merged (docs/adapters.md)
     frame.attrs["rows_merged"] = frame.attrs["rows_read"] - len(frame)
+    frame.attrs.setdefault("rows_superseded", 0)
     return frame
 
 
 def _check_header(raw, mapping: Mapping) -> None:
     """Every mapped header present, none of them repeated."""
     needed = [c.source for c in mapping.columns if c.source]
+    needed += [h for c in mapping.columns for h in c.template_headers]
     needed += [c.when["column"] for c in mapping.columns if c.when]
     if mapping.latest_by:
         needed.append(mapping.latest_by)
@@ -241,6 +270,22 @@ def _cells(raw, header: str, mapping: Mapping) -> pd.Series:
     return values.where(~hit, None)
 
 
+def _template(raw, column: Column, mapping: Mapping) -> pd.Series:
+    """Cells built from several headers, e.g. "{product}:{cycle}" ->
+    `postgresql:16`; NULL when a named cell is empty (or a null value)."""
+    out = pd.Series([""] * len(raw), dtype=object)
+    missing = pd.Series(False, index=out.index)
+    for literal, name, _, _ in string.Formatter().parse(column.template):
+        out = out + literal
+        if name is not None:
+            cells = _cells(raw, name, mapping)
+            cells = pd.Series(cells, dtype=object, index=out.index)
+            blank = cells.isna() | (cells.fillna("").str.strip() == "")
+            missing |= blank
+            out = out + cells.fillna("").str.strip()
+    return out.where(~missing, None)
+
+
 def _columns(raw, mapping: Mapping) -> tuple[pd.DataFrame, list[str]]:
     canonical = frames.schema()[mapping.table]
     data, warnings = {}, []
@@ -249,7 +294,8 @@ def _columns(raw, mapping: Mapping) -> tuple[pd.DataFrame, list[str]]:
         if column.value is not None:
             data[column.name] = pd.Series([column.value] * len(raw), dtype=object)
             continue
-        values = _cells(raw, column.source, mapping)
+        values = (_template(raw, column, mapping) if column.template
+                  else _cells(raw, column.source, mapping))
         if column.values is not None:
             values = frames.recode(values, column.values, match=column.match,
                                    codes=allowed)
@@ -265,7 +311,8 @@ def _columns(raw, mapping: Mapping) -> tuple[pd.DataFrame, list[str]]:
                                      mapping.timezone)
             values = parsed.text
             warnings += frames.dst_warning(raw.name, column.source, parsed,
-                                           mapping.timezone)
+                                           mapping.timezone,
+                                           rows=raw.row_number)
         elif column.name.endswith("_date"):
             values = frames.dates(values, mapping.date_formats)
         elif kind == "boolean":
@@ -300,25 +347,45 @@ def _duplicates(frame: pd.DataFrame, raw, mapping: Mapping) -> pd.DataFrame:
         return frame
     if mapping.duplicate_ids == "merge":
         return _merge(frame, mapping, key, repeated)
+    if mapping.duplicate_ids == "latest":
+        return _latest(frame, raw, mapping, key, repeated)
     # identical input rows (the raw record) are duplicate_row after the first
     same = repeated & frame["raw_record"][repeated].duplicated().reindex(
         frame.index, fill_value=False)
     frames.reject(frame, same, "duplicate_row", None, None)
     repeated &= ~same
     repeated &= key.where(repeated).duplicated(keep=False)
-    if mapping.duplicate_ids == "latest":
-        order = _order(pd.Series(raw.column(mapping.latest_by), dtype=object,
-                                 index=frame.index), mapping)
-        order = order.fillna(float("-inf"))   # no version: the oldest copy
-        top = order[repeated].groupby(key[repeated]).transform("max")
-        older = repeated & (order < top.reindex(frame.index))
-        frames.reject(frame, older, "superseded", mapping.latest_by,
-                      pd.Series(raw.column(mapping.latest_by), dtype=object,
-                                index=frame.index))
-        repeated &= ~older
-        repeated &= key.where(repeated).duplicated(keep=False) & repeated
     frames.reject(frame, repeated, "duplicate_id", keys[0], frame[keys[0]])
     return frame
+
+
+def _latest(frame: pd.DataFrame, raw, mapping: Mapping, key: pd.Series,
+            repeated: pd.Series) -> pd.DataFrame:
+    """duplicate_ids = "latest": of each id's rows, the one with the highest
+    `latest_by` stays; the older versions leave the frame, counted in
+    attrs["rows_superseded"] (neither loaded nor rejected). Copies tied at
+    the highest version that map to the same values are one version (the
+    last in the file stays); tied copies that differ are all rejected as
+    `duplicate_id` (nothing says which is newer)."""
+    order = _order(pd.Series(raw.column(mapping.latest_by), dtype=object,
+                             index=frame.index), mapping)
+    order = order.fillna(float("-inf"))   # no version: the oldest copy
+    top = order[repeated].groupby(key[repeated]).transform("max")
+    at_top = repeated & (order == top.reindex(frame.index))
+    older = repeated & ~at_top
+    mapped = [c.name for c in mapping.columns]
+    content = _content(frame, mapped)
+    tied = at_top & key.where(at_top).duplicated(keep=False)
+    differ = content[tied].groupby(key[tied]).transform("nunique") > 1
+    differ = differ.reindex(frame.index, fill_value=False)
+    frames.reject(frame, differ, "duplicate_id", mapping.keys[0],
+                  frame[mapping.keys[0]])
+    same = tied & ~differ & key.where(tied & ~differ).duplicated(keep="last")
+    dropped = older | same
+    out = frame[~dropped].reset_index(drop=True)
+    out.attrs = frame.attrs
+    out.attrs["rows_superseded"] = int(dropped.sum())
+    return out
 
 
 def _order(values: pd.Series, mapping: Mapping) -> pd.Series:

@@ -142,7 +142,8 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
         lambda c: frames.instants_array(data[c], formats, timezone), instants)
     for column, result in zip(instants, parsed, strict=True):
         data[column] = result.text
-        warnings += frames.dst_warning(raw.name, column, result, timezone)
+        warnings += frames.dst_warning(raw.name, column, result, timezone,
+                                       rows=raw.row_number)
     _cancelled_and_approval(data)
     data["change_id"] = frames.prefix_ids_array(data["change_id"],
                                                 options.get("id_prefix"))

@@ -59,7 +59,8 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
         if column in frame:
             parsed = frames.instants(frame[column], formats, timezone)
             frame[column] = parsed.text
-            warnings += frames.dst_warning(raw.name, column, parsed, timezone)
+            warnings += frames.dst_warning(raw.name, column, parsed, timezone,
+                                           rows=raw.row_number)
     for column in IDS:
         if column in frame:
             frame[column] = frames.prefix_ids(frame[column],

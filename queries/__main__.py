@@ -1,7 +1,9 @@
 """python -m queries: list the metric queries or run one and print its rows."""
 import argparse
 import os
+import re
 import sys
+from datetime import date
 
 import pandas as pd
 
@@ -16,6 +18,68 @@ def _parse_params(name: str, pairs: list[str]) -> dict:
             raise db.QueryError(f"--param {pair!r} is not k=v")
         values[key] = None if value == "" else value  # lists split in db.run
     return values
+
+
+# the global filters (filter_options) a --param value must name
+FILTERS = {"application_ids": "application", "portfolios": "portfolio",
+           "teams": "team", "change_types": "change type", "tiers": "tier"}
+# codes a filter may name even when no row carries them yet
+CODES = {"change_types": ("standard", "normal", "emergency"),
+         "tiers": ("dev", "test", "sit", "uat", "perf", "staging", "prod",
+                   "dr", "other")}
+
+
+def _check_values(con, name: str, values: dict) -> None:
+    """One-line QueryError for a date that is not YYYY-MM-DD or a filter
+    value the database does not hold (n = 0 would read as a real zero)."""
+    for param, value in values.items():
+        if value is not None and param.endswith("_date"):
+            try:
+                date.fromisoformat(value.strip())
+            except ValueError:
+                raise db.QueryError(
+                    f"--param {param}={value!r} is not a date: expected "
+                    "YYYY-MM-DD, e.g. 2026-01-31") from None
+    given = {p: v for p, v in values.items()
+             if p in FILTERS and p in db.params(name) and v}
+    if not given:
+        return
+    options = db.run(con, "filter_options")
+    for param, value in given.items():
+        known = set(options.loc[options["filter_name"] == param,
+                                "option_value"].dropna())
+        asked = [v.strip() for v in value.split(",") if v.strip()]
+        unknown = [v for v in asked
+                   if v not in known and v not in CODES.get(param, ())]
+        if unknown:
+            listed = sorted(known)
+            shown = ", ".join(listed[:8]) + (", …" if len(listed) > 8 else "")
+            raise db.QueryError(
+                f"--param {param}: no {FILTERS[param]} "
+                f"{', '.join(map(repr, unknown))} in this database ("
+                + (f"known: {shown}" if listed else "it has none") + ")")
+
+
+KINDS = {"INT64": "a whole number", "INT32": "a whole number",
+         "BIGINT": "a whole number", "INTEGER": "a whole number",
+         "DOUBLE": "a number", "DECIMAL": "a number", "BOOL": "true or false",
+         "BOOLEAN": "true or false", "DATE": "a date (YYYY-MM-DD)",
+         "TIMESTAMP": "a time (ISO-8601)"}
+
+
+def _conversion(exc: Exception, values: dict) -> str | None:
+    """A DuckDB conversion error as one line naming the parameter whose
+    value did not convert (None when no given value is named)."""
+    text = str(exc)
+    for param, value in values.items():
+        if value is not None and f"'{value}'" in text:
+            target = re.search(r" to (?:type )?([A-Z][A-Z0-9 ]*[A-Z0-9])",
+                               text)
+            kind = target.group(1) if target else ""
+            kind = KINDS.get(kind.split()[0] if kind else "",
+                             kind.lower() or "the expected type")
+            return f"--param {param}={value!r} cannot be read as {kind}"
+    return None
 
 
 def main(argv=None) -> int:
@@ -49,11 +113,16 @@ def main(argv=None) -> int:
         values = _parse_params(args.name, args.param)
         path = args.db or config.DB_PATH
         with db.connect(path, read_only=True) as con:
+            _check_values(con, args.name, values)
             frame = db.run(con, args.name, **values)
     except (db.QueryError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # duckdb errors: one line, not a traceback
+        named = _conversion(exc, values)
+        if named:
+            print(f"error: {named}", file=sys.stderr)
+            return 2
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         print(f"error: {type(exc).__name__}: {first}", file=sys.stderr)
         return 1

@@ -16,6 +16,9 @@
 -- caused_by_deployment_id of one of its deployments), or a rolled-back or
 -- rollback deployment of the change. n_excluded: cancelled/rejected in the
 -- window; n_unclassified: actual_end_at in the window, no close code.
+-- n_without_close_code: completed changes (A24, completed_changes macro:
+-- no close code, state review or closed, completed_at in the window) that
+-- have no outcome, so a page can say the source lacks close codes.
 with counted as (
     select
         n_succeeded,
@@ -40,6 +43,20 @@ with counted as (
             null, null
         )
     where is_total
+),
+
+unknown as (
+    select count(*) as n_without_close_code
+    from
+        completed_changes(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $teams, $change_types, $tiers, false
+        )
+    where kind = 'completed' and not has_outcome
 )
 
-select * from counted
+select
+    c.*,
+    u.n_without_close_code
+from counted as c
+cross join unknown as u

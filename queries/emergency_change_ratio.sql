@@ -1,5 +1,5 @@
--- One row: share of implemented changes in the window that were emergencies.
--- $start_date, $end_date: outcome window in $reporting_tz, end exclusive
+-- One row: share of completed changes in the window that were emergencies.
+-- $start_date, $end_date: completion window in $reporting_tz, end exclusive
 -- $reporting_tz: IANA zone of the window's dates (default: UTC)
 -- $application_ids: list of application ids to keep (default: null)
 -- $portfolios: list of portfolios to keep (default: null)
@@ -7,10 +7,13 @@
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
 -- METRICS.md emergency_change_ratio = n_emergency / (n_standard + n_normal +
--- n_emergency) over implemented changes (close code successful,
--- successful_with_issues, unsuccessful or backed_out) with outcome_at =
+-- n_emergency) over completed changes (METRICS.md A24: close code
+-- successful, successful_with_issues, unsuccessful or backed_out, or no
+-- close code and state review or closed) with completed_at =
 -- coalesce(actual_end_at, closed_at) in the window; a NULL change type is
--- unclassified. Rows come from the change_outcomes macro.
+-- unclassified. n_without_close_code: completed changes with no close code
+-- (counted in n; a source without close codes still gets the ratio). Rows
+-- come from the completed_changes macro.
 with counted as (
     select
         n,
@@ -18,6 +21,7 @@ with counted as (
         n_normal,
         n_standard,
         n_unclassified,
+        n_without_close_code,
         emergency_change_ratio
     from
         emergency_change_counts(

@@ -2,7 +2,7 @@
 -- emergency_change_ratio and its counts for the changes of that value.
 -- $dimension: change_type, risk, team (assignment group), application or
 --     portfolio (default: change_type)
--- $start_date, $end_date: outcome window in $reporting_tz, end exclusive
+-- $start_date, $end_date: completion window in $reporting_tz, end exclusive
 -- $reporting_tz: IANA zone of the window's dates (default: UTC)
 -- $application_ids: list of application ids to keep (default: null)
 -- $portfolios: list of portfolios to keep (default: null)
@@ -10,7 +10,7 @@
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
 -- METRICS.md emergency_change_ratio split by one dimension, over the
--- implemented rows of the change_outcomes macro (same population and counts
+-- completed rows of the completed_changes macro (same population and counts
 -- as the headline): n_emergency / (n_standard + n_normal + n_emergency); a
 -- NULL change type is unclassified. dimension_value is the change's
 -- change_type, risk, assignment_group, application_id or its application's
@@ -24,6 +24,7 @@ with counted as (
         n_normal,
         n_standard,
         n_unclassified,
+        n_without_close_code,
         emergency_change_ratio
     from
         emergency_change_counts(

@@ -1,6 +1,6 @@
--- One row per week, month or quarter of the window: implemented changes by
+-- One row per week, month or quarter of the window: completed changes by
 -- type and the emergency change ratio, zero-filled.
--- $start_date, $end_date: outcome window in $reporting_tz, end exclusive
+-- $start_date, $end_date: completion window in $reporting_tz, end exclusive
 -- $reporting_tz: IANA zone of the window's dates and periods (default: UTC)
 -- $grain: week (ISO, Monday), month or quarter (default: month)
 -- $application_ids: list of application ids to keep (default: null)
@@ -10,8 +10,9 @@
 -- $tiers: list of target environment tiers to keep (default: null)
 -- METRICS.md emergency_change_ratio per period (C1 buckets in reporting_tz,
 -- C3 ISO weeks labelled 2025-W01, periods from the change_periods macro):
--- n_emergency / (n_standard + n_normal + n_emergency) over implemented
--- changes of the change_outcomes macro; a NULL change type is unclassified.
+-- n_emergency / (n_standard + n_normal + n_emergency) over completed
+-- changes (A24) of the completed_changes macro, by completed_at; a NULL
+-- change type is unclassified.
 -- Periods cut by the window's edges have is_complete = false; a period
 -- without changes has n = 0 and a NULL ratio.
 with periods as (
@@ -30,6 +31,7 @@ counted as (
         n_normal,
         n_standard,
         n_unclassified,
+        n_without_close_code,
         emergency_change_ratio
     from
         emergency_change_counts(
@@ -50,6 +52,7 @@ labelled as (
         coalesce(c.n_normal, 0) as n_normal,
         coalesce(c.n_standard, 0) as n_standard,
         coalesce(c.n_unclassified, 0) as n_unclassified,
+        coalesce(c.n_without_close_code, 0) as n_without_close_code,
         c.emergency_change_ratio
     from periods as p
     left join counted as c on p.period_start = c.period_start

@@ -3,7 +3,8 @@
 -- $source: optional source to show, e.g. csv (default: null)
 -- rows_new = rows_loaded - rows_updated - rows_unchanged; rows_read =
 -- rows_loaded + rows_rejected (SOURCES.md section 8) + rows_merged (input
--- rows a mapping file merged into an earlier row of the same id).
+-- rows a mapping file merged into an earlier row of the same id, or left
+-- out as older versions of an id by duplicate_ids = "latest").
 with batches as (
     select
         b.batch_id,

@@ -1,4 +1,4 @@
--- One row: how the changes implemented in the window kept to their planned
+-- One row: how the changes completed in the window kept to their planned
 -- window (started late or early, overran, on schedule).
 -- $start_date, $end_date: actual end window in $reporting_tz, end exclusive
 -- $reporting_tz: IANA zone of the window's dates (default: UTC)
@@ -9,41 +9,47 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
--- METRICS.md schedule_adherence: implemented changes with actual_end_at in
--- the window (no closed_at fallback) and all four planned/actual times.
+-- METRICS.md schedule_adherence: completed changes (A24: close code
+-- successful, successful_with_issues, unsuccessful or backed_out, or no
+-- close code and state review or closed; completed_changes macro) with
+-- actual_end_at in the window (no closed_at fallback) and all four
+-- planned/actual times.
 -- With tol = tolerance_minutes: started_late actual_start_at >
 -- planned_start_at + tol; started_early actual_start_at < planned_start_at
 -- (no tolerance); overran actual_end_at > planned_end_at + tol; on_schedule
 -- none of these. Each rate is its count / n (overran can overlap a start
 -- flag). median_start_delay_minutes: actual - planned start, signed, over n;
 -- median_overrun_minutes: actual - planned end over the overran changes.
--- n_unclassified: no close code, or a planned/actual time missing;
--- n_excluded: cancelled/rejected with actual_end_at in the window.
+-- n_unclassified: not completed (no close code, another state), or a
+-- planned/actual time missing; n_excluded: cancelled/rejected with
+-- actual_end_at in the window; n_without_close_code: changes in n with no
+-- close code.
 with ended as (
     select
         kind,
+        has_outcome,
         planned_start_at,
         planned_end_at,
         actual_start_at,
         actual_end_at,
         to_minutes(cast($tolerance_minutes as bigint)) as tol
     from
-        change_outcomes(
+        completed_changes(
             $start_date, $end_date, $reporting_tz, $application_ids,
-            $portfolios, $teams, $change_types, $tiers, null
+            $portfolios, $teams, $change_types, $tiers, true
         )
-    where actual_end_at is not null
 ),
 
 timed as (
     select
         kind,
+        has_outcome,
         actual_start_at > planned_start_at + tol as is_started_late,
         actual_start_at < planned_start_at as is_started_early,
         actual_end_at > planned_end_at + tol as is_overran,
         epoch(actual_start_at - planned_start_at) / 60 as start_delay_minutes,
         epoch(actual_end_at - planned_end_at) / 60 as overrun_minutes,
-        kind = 'implemented'
+        kind = 'completed'
         and planned_start_at is not null
         and planned_end_at is not null
         and actual_start_at is not null as is_timed
@@ -73,8 +79,11 @@ counted as (
         count(*) filter (
             where
             kind = 'unclassified'
-            or (kind = 'implemented' and not is_timed)
-        ) as n_unclassified
+            or (kind = 'completed' and not is_timed)
+        ) as n_unclassified,
+        count(*) filter (
+            where is_timed and not has_outcome
+        ) as n_without_close_code
     from timed
 ),
 

@@ -1,4 +1,4 @@
--- One row per change in the population of schedule_adherence (implemented,
+-- One row per change in the population of schedule_adherence (completed,
 -- ended in the window, all four planned/actual times), with its delays and
 -- flags (the rows behind schedule_adherence).
 -- $start_date, $end_date: actual end window in $reporting_tz, end exclusive
@@ -10,9 +10,10 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
--- METRICS.md schedule_adherence, row by row, from the change_outcomes
--- macro: implemented changes with actual_end_at in the window (no closed_at
--- fallback) and planned_start_at, planned_end_at, actual_start_at set.
+-- METRICS.md schedule_adherence, row by row, from the completed_changes
+-- macro: completed changes (A24) with actual_end_at in the window (no
+-- closed_at fallback) and planned_start_at, planned_end_at, actual_start_at
+-- set.
 -- With tol = tolerance_minutes: is_started_late actual_start_at >
 -- planned_start_at + tol; is_started_early actual_start_at <
 -- planned_start_at (no tolerance); is_overran actual_end_at >
@@ -34,13 +35,12 @@ with ended as (
         actual_end_at,
         to_minutes(cast($tolerance_minutes as bigint)) as tol
     from
-        change_outcomes(
+        completed_changes(
             $start_date, $end_date, $reporting_tz, $application_ids,
-            $portfolios, $teams, $change_types, $tiers, null
+            $portfolios, $teams, $change_types, $tiers, true
         )
     where
-        kind = 'implemented'
-        and actual_end_at is not null
+        kind = 'completed'
         and planned_start_at is not null
         and planned_end_at is not null
         and actual_start_at is not null

@@ -2,8 +2,9 @@
 
 `python -m sample_data generate --out DIR --seed 7 --scale 1` (or `generate()`)
 writes one canonical CSV file per table. Everything is drawn from one
-`numpy.random.default_rng(seed)` in a fixed order, so a seed, scale and end date
-always give byte-identical files. Instants are int64 UTC epoch seconds until
+`numpy.random.default_rng(seed)` in a fixed order (the upcoming releases'
+booking plan from a stream spawned from it, so it changes no other table), so
+a seed, scale and end date always give byte-identical files. Instants are int64 UTC epoch seconds until
 written. The end date's 00:00 UTC is "now": nothing is created after it, and
 states are as of it. Scale 1 is ~8,000 changes; applications and environments
 grow with sqrt(scale) (copies of the estate per region), the rest linearly.

@@ -198,6 +198,18 @@ def bookings(rng, ref: Reference, rel: Releases, scale, t_start, t_end):
     team = np.where(app >= 0, ref.teams[ref.app_team[np.maximum(app, 0)]],
                     "Release Management")
     phase = np.array(PHASES, dtype=object)[rel.ph_phase[rows]]
+    # the upcoming releases' plan, drawn from a stream of its own so that
+    # every other table stays as it was
+    plan = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
+    ahead = _forward_plan(plan, ref, rel, t_end, release, start, status)
+    status = ahead.pop("phase_status")
+    env_rows = np.concatenate([rel.ph_env[rows], ahead["env"]])
+    release = np.concatenate([release, ahead["release"]])
+    phase = np.concatenate([phase, ahead["phase"]])
+    team = np.concatenate([team, ahead["team"]])
+    status = np.concatenate([status, ahead["status"]])
+    start = np.concatenate([start, ahead["start"]])
+    end = np.concatenate([end, ahead["end"]])
 
     # teams' own bookings make up the rest
     m = max(0, int(round(BOOKINGS_PER_SCALE * scale)) - n)
@@ -227,7 +239,7 @@ def bookings(rng, ref: Reference, rel: Releases, scale, t_start, t_end):
     t_team = np.where(fixed_team == "", owner, fixed_team)
 
     b = {
-        "env": np.concatenate([rel.ph_env[rows], env]),
+        "env": np.concatenate([env_rows, env]),
         "release": np.concatenate([release, np.full(m, -1)]),
         "phase": np.concatenate([phase, t_phase]),
         "team": np.concatenate([team, t_team]),
@@ -246,6 +258,102 @@ def bookings(rng, ref: Reference, rel: Releases, scale, t_start, t_end):
         "start_at": b["start"][order],
         "end_at": b["end"][order],
     }
+
+
+SLOT_DAYS = {"sit": 7, "uat": 7, "pre-prod": 3}  # days booked before the next
+
+
+def _forward_plan(plan, ref: Reference, rel: Releases, t_end, booked_release,
+                  booked_start, booked_status) -> dict:
+    """Each upcoming release (cut-over after t_end, not cancelled, not an
+    enterprise grouping) books its SIT -> UAT -> pre-prod -> prod slots
+    ahead, as a release plan does: the slots its phases do not book already
+    are added (SIT before UAT, UAT before pre-prod, pre-prod before the
+    cut-over, prod for the cut-over window), on the application's own
+    environment of that tier, else its region's shared one. Every booking of
+    an upcoming release that starts after t_end gets a status by how far
+    ahead it is: approved when near, pending further out, a few rejected.
+    Returns the new bookings and `phase_status`, the given phase bookings'
+    statuses with that rule applied."""
+    n_rel = len(rel.app)
+    ps_of = np.full((n_rel, len(PHASES)), NEVER, dtype=np.int64)
+    ps_of[rel.ph_release, rel.ph_phase] = rel.ph_ps
+    cut_rows = np.flatnonzero((rel.ph_phase == 5) & (rel.ph_ps > t_end)
+                              & (rel.ph_env >= 0))
+    upcoming_rel = rel.ph_release[cut_rows]
+    keep = ((rel.cancel_at[upcoming_rel] > t_end)
+            & (rel.kind[upcoming_rel] != ENTERPRISE)
+            & (rel.app[upcoming_rel] >= 0))
+    cut_rows, upcoming_rel = cut_rows[keep], upcoming_rel[keep]
+    upcoming = np.zeros(n_rel, dtype=bool)
+    upcoming[upcoming_rel] = True
+    has = np.zeros((n_rel, len(PHASES)), dtype=bool)
+    has[rel.ph_release[rel.ph_env >= 0], rel.ph_phase[rel.ph_env >= 0]] = True
+    app = rel.app[upcoming_rel]
+    variant = ref.app_variant[app]
+    cut = floor_to(rel.ph_ps[cut_rows], DAY)
+    live = np.maximum(ceil_to(rel.ph_pe[cut_rows], DAY), cut + DAY)
+    team_of = ref.teams[ref.app_team[app]]
+
+    def env_for(tiers):
+        """The application's own environment of the first tier it has, else
+        the region's first shared one of the first tier."""
+        found = np.full(len(app), -1, dtype=np.int64)
+        for tier in tiers:
+            own = ref.env_of[app, TIER[tier]]
+            found = np.where(found >= 0, found, own)
+        for tier in tiers:
+            shared = ref.shared_of[variant, TIER[tier], 0]
+            found = np.where(found >= 0, found, shared)
+        return found
+
+    pre_end = cut
+    pre_start = pre_end - SLOT_DAYS["pre-prod"] * DAY
+    uat_start = np.where(ps_of[upcoming_rel, 2] < NEVER,
+                         floor_to(ps_of[upcoming_rel, 2], DAY),
+                         pre_start - SLOT_DAYS["uat"] * DAY)
+    uat_start = np.minimum(uat_start, pre_start - DAY)
+    sit_start = uat_start - SLOT_DAYS["sit"] * DAY
+    pre_tier = np.where(ref.env_of[app, TIER["staging"]] >= 0, "staging",
+                        np.where(ref.env_of[app, TIER["perf"]] >= 0, "perf",
+                                 "staging"))
+    slots = [  # (needed, environment, phase, start, end)
+        (~has[upcoming_rel, 1], env_for(["sit"]), np.full(len(app), "sit"),
+         sit_start, uat_start),
+        (~has[upcoming_rel, 2], env_for(["uat"]), np.full(len(app), "uat"),
+         uat_start, pre_start),
+        (~has[upcoming_rel, 3] & ~has[upcoming_rel, 4],
+         env_for(["staging", "perf"]), pre_tier, pre_start, pre_end),
+        (np.ones(len(app), dtype=bool), rel.ph_env[cut_rows],
+         np.full(len(app), "prod"), cut, live),
+    ]
+    parts = {"env": [], "release": [], "phase": [], "team": [], "start": [],
+             "end": []}
+    for needed, env, phase, start, end in slots:
+        take = needed & (env >= 0) & (end > start)
+        parts["env"].append(env[take])
+        parts["release"].append(upcoming_rel[take])
+        parts["phase"].append(phase[take].astype(object))
+        parts["team"].append(team_of[take])
+        parts["start"].append(start[take])
+        parts["end"].append(end[take])
+    out = {k: np.concatenate(v) for k, v in parts.items()}
+
+    def ahead_status(start, current):
+        lead = (start - t_end) / DAY
+        u = plan.random(len(start))
+        pending = np.select([lead > 90, lead > 30], [.8, .45], .08)
+        drawn = np.select([u < .04, u < .04 + pending], [REJECTED, PENDING],
+                          APPROVED)
+        return np.where(start > t_end, drawn, current)
+
+    out["status"] = ahead_status(out["start"],
+                                 np.full(len(out["start"]), APPROVED))
+    mine = upcoming[booked_release]
+    phase_status = booked_status.copy()
+    phase_status[mine] = ahead_status(booked_start[mine], booked_status[mine])
+    out["phase_status"] = phase_status
+    return out
 
 
 def incidents(rng, ref: Reference, ch: dict, deployments: dict, culprit,

@@ -520,9 +520,25 @@ def test_mapping_duplicate_ids_latest_keeps_the_newest_copy(tmp_path):
     text = ("Id,Status,Opened,Version\nC1,Open,2024-03-12 15:15:00,1\n"
             "C1,Done,2024-03-12 15:15:00,10\nC1,Open,2024-03-12 15:15:00,2\n")
     frame = mapped(tmp_path, text, SIMPLE.format(extra=extra, columns=""))
-    assert rows(frame, "state", "_reject", "_reject_value") == [
-        ("new", "superseded", "1"), ("closed", None, None),
-        ("new", "superseded", "2")]
+    # older versions are superseded: left out and counted, not rejected
+    assert rows(frame, "row_number", "state", "_reject") == [
+        (3, "closed", None)]
+    assert (frame.attrs["rows_read"], frame.attrs["rows_merged"],
+            frame.attrs["rows_superseded"]) == (3, 2, 2)
+
+
+def test_mapping_latest_ties_keep_one_copy_or_reject_differing_ones(tmp_path):
+    extra = 'duplicate_ids = "latest"\nlatest_by = "Version"\n'
+    text = ("Id,Status,Opened,Version,Note\n"
+            "C1,Done,2024-03-12 15:15:00,2,a\n"   # same mapped values as
+            "C1,Done,2024-03-12 15:15:00,2,b\n"   # this one: one version
+            "C2,Open,2024-03-12 15:15:00,1,a\n"
+            "C2,Done,2024-03-12 15:15:00,1,a\n"   # tied and differing
+            "C2,Done,2024-03-12 15:15:00,0,a\n")  # older: superseded
+    frame = mapped(tmp_path, text, SIMPLE.format(extra=extra, columns=""))
+    assert rows(frame, "row_number", "_reject") == [
+        (3, None), (4, "duplicate_id"), (5, "duplicate_id")]
+    assert frame.attrs["rows_superseded"] == 2
 
 
 def test_mapping_duplicate_ids_latest_by_a_time_column(tmp_path):
@@ -532,7 +548,61 @@ def test_mapping_duplicate_ids_latest_by_a_time_column(tmp_path):
             "C1,Done,2024-03-12 15:15:00,2024-03-14 09:00:00\n"
             "C1,Done,2024-03-12 15:15:00,\n")
     frame = mapped(tmp_path, text, SIMPLE.format(extra=extra, columns=""))
-    assert list(frame["_reject"]) == ["superseded", None, "superseded"]
+    assert rows(frame, "row_number", "_reject") == [(3, None)]
+    assert frame.attrs["rows_superseded"] == 2
+
+
+def test_mapping_reads_gzip_and_null_values(tmp_path):
+    import gzip
+    extra = 'null_values = ["?"]\ndate_formats = ["%d/%m/%Y %H:%M"]\n'
+    path = tmp_path / "export.csv.gz"
+    path.write_bytes(gzip.compress(
+        b"Id,Status,Opened,Title\nC1,Done,29/2/2016 01:16,?\n"
+        b"C2,Open,?,x\n"))
+    spec = tmp_path / "m.toml"
+    spec.write_text(SIMPLE.format(extra=extra, columns='title = "Title"'),
+                    encoding="utf-8")
+    frame = mapping.read(path, options={"mapping": spec})
+    assert rows(frame, "change_id", "created_at", "title") == [
+        ("C1", "2016-02-29T01:16:00Z", None), ("C2", None, "x")]
+
+
+def test_mapping_template_builds_an_id_from_several_columns(tmp_path):
+    toml = """
+[source]
+name = "eol"
+table = "releases"
+id_prefix = "x:"
+[columns]
+release_id = { template = "{product}:{cycle}" }
+name = { template = "{product} {cycle} ({{lts}})" }
+status = { value = "released" }
+"""
+    frame = mapped(tmp_path, "product,cycle\npg,16\npg,\n", toml)
+    assert rows(frame, "release_id", "name") == [
+        ("x:pg:16", "pg 16 ({lts})"), (None, None)]
+
+
+@pytest.mark.parametrize("template, message", [
+    ("{}:{cycle}", "must name headers"),
+    ("{product!r}", "no conversions or formats"),
+    ("{product", "template"),
+])
+def test_mapping_template_is_checked_before_reading(tmp_path, template,
+                                                    message):
+    toml = ('[source]\nname = "eol"\ntable = "releases"\n[columns]\n'
+            f'release_id = {{ template = "{template}" }}\n'
+            'name = "product"\nstatus = { value = "released" }\n')
+    with pytest.raises(FileError, match=message):
+        mapped(tmp_path, "product,cycle\npg,16\n", toml)
+
+
+def test_mapping_template_header_must_exist(tmp_path):
+    toml = ('[source]\nname = "eol"\ntable = "releases"\n[columns]\n'
+            'release_id = { template = "{product}:{cycel}" }\n'
+            'name = "product"\nstatus = { value = "released" }\n')
+    with pytest.raises(FileError, match="'cycel' not in the file"):
+        mapped(tmp_path, "product,cycle\npg,16\n", toml)
 
 
 def test_mapping_merge_gives_one_row_per_id_by_the_merge_rules():
@@ -557,7 +627,7 @@ def test_mapping_merge_gives_one_row_per_id_by_the_merge_rules():
     assert frame.attrs["warnings"] == [
         "bpic_like.csv: column Planned Start: 1 times in the repeated autumn "
         "hour of Europe/Amsterdam read as the first occurrence "
-        "(e.g. 27-10-2013 02:30)"]
+        "(e.g. 27-10-2013 02:30; row 2)"]
 
 
 def test_mapping_merge_keeps_an_unknown_code_for_the_loader(tmp_path):
@@ -794,3 +864,13 @@ def test_servicenow_duplicate_row_keeps_the_input_row_as_raw_record(
     assert (row, reason) == (3, "duplicate_row")
     assert json.loads(record)["opened_at"] == "2024-03-12 15:15:00"
     assert json.loads(record)["type"] == "Normal"
+
+
+def test_mapping_dst_warning_names_its_rows(tmp_path):
+    extra = 'timezone = "Europe/Amsterdam"\n'
+    text = ("Id,Status,Opened\nC1,Done,2024-10-27 02:30:00\n"
+            "C2,Done,2024-10-27 04:30:00\nC3,Done,2024-10-27 02:10:00\n")
+    frame = mapped(tmp_path, text, SIMPLE.format(extra=extra, columns=""))
+    warning, = [w for w in frame.attrs["warnings"] if "autumn" in w]
+    assert "2 times in the repeated autumn hour" in warning
+    assert warning.endswith("; rows 2, 4)")

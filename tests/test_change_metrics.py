@@ -381,7 +381,8 @@ def test_change_lead_time_runs_from_creation_to_actual_end(con, given):
         change("C4", created_at="2026-01-15 11:00Z"),  # negative: invalid
         change("C5", end=None, closed_at="2026-01-20 00:00Z"),  # no fallback
         change("C6", "cancelled", state="cancelled"),
-        change("C7", None, state="review"),
+        # ended, no close code, still implementing: not completed (A24)
+        change("C7", None, state="implement"),
     ])
     row = rate(con, "change_lead_time")
     assert (row["n"], row["n_invalid"], row["n_excluded"],
@@ -389,6 +390,56 @@ def test_change_lead_time_runs_from_creation_to_actual_end(con, given):
     assert row["median_lead_time_hours"] == pytest.approx(2.0)
     assert row["p85_lead_time_hours"] == pytest.approx(3.4)
     assert row["mean_lead_time_hours"] == pytest.approx(2.0)
+
+
+# --- completed changes (METRICS.md A24) ---------------------------------------
+
+def completed_rows():
+    """Four changes without a close code (a source such as BPIC 2014) and
+    one implemented, one cancelled: A24 takes C1-C3 and C5."""
+    start, end = "2026-01-15 08:00Z", "2026-01-15 10:00Z"
+    times = {"planned_start_at": start, "planned_end_at": end,
+             "actual_start_at": "2026-01-15 08:30Z",
+             "created_at": "2026-01-15 06:00Z"}
+    return [
+        change("C1", None, state="closed", change_type="emergency", **times),
+        change("C2", None, state="review", **times),
+        # no actual end: completed at its close time (not for lead time)
+        change("C3", None, state="closed", end=None,
+               closed_at="2026-01-16 00:00Z", change_type="standard"),
+        change("C4", None, state="implement", **times),
+        change("C5", "successful", **{**times, "actual_start_at": start}),
+        change("C6", None, state="cancelled", change_type="emergency"),
+    ]
+
+
+def test_completed_changes_without_close_code_feed_how_metrics(con, given):
+    given("changes", completed_rows())
+    row = rate(con, "emergency_change_ratio")
+    assert (row["n"], row["n_emergency"], row["n_standard"],
+            row["n_without_close_code"]) == (4, 1, 1, 3)
+    assert row["emergency_change_ratio"] == pytest.approx(0.25)
+    row = rate(con, "change_lead_time")
+    # C1, C2, C5 ended 4 h after creation; C3 has no actual end; C4 not done
+    assert (row["n"], row["n_unclassified"], row["n_excluded"],
+            row["n_without_close_code"]) == (3, 1, 1, 2)
+    assert row["median_lead_time_hours"] == pytest.approx(4.0)
+    row = rate(con, "schedule_adherence")
+    assert (row["n"], row["n_started_late"], row["n_on_schedule"],
+            row["n_without_close_code"]) == (3, 2, 1, 2)
+    records = db.run(con, "schedule_adherence_records", **JAN)
+    assert records["change_id"].tolist() == ["C1", "C2", "C5"]
+
+
+def test_outcome_metrics_still_need_a_close_code_and_say_so(con, given):
+    given("changes", completed_rows())
+    row = rate(con)
+    # only C5 has an outcome; C1-C3 are completed without a close code
+    assert (row["n"], row["n_without_close_code"]) == (1, 3)
+    by_period = db.run(con, "emergency_change_ratio_by_period", grain="month",
+                       **JAN)
+    assert by_period["n"].tolist() == [4]
+    assert by_period["n_without_close_code"].tolist() == [3]
 
 
 # --- schedule_adherence -----------------------------------------------------
@@ -693,12 +744,14 @@ def test_team_filter_narrows_every_change_query(con, given, name, column):
 
 # --- emergency_change_ratio_by and unauthorized_changes_by ------------------
 
+# C5 (no close code, in review) is a completed change (METRICS.md A24): the
+# emergency ratio counts it, the success rate above does not
 @pytest.mark.parametrize("dimension, expected", [
-    ("change_type", {"emergency": (1, 1), "normal": (2, 0)}),
-    ("risk", {"low": (2, 1), None: (1, 0)}),
-    ("team", {"Ops": (2, 0), None: (1, 1)}),
-    ("application", {"A1": (2, 0), "A2": (1, 1)}),
-    ("portfolio", {"Retail": (2, 0), None: (1, 1)}),
+    ("change_type", {"emergency": (1, 1), "normal": (3, 0)}),
+    ("risk", {"low": (2, 1), "high": (1, 0), None: (1, 0)}),
+    ("team", {"Ops": (2, 0), None: (2, 1)}),
+    ("application", {"A1": (2, 0), "A2": (2, 1)}),
+    ("portfolio", {"Retail": (2, 0), None: (2, 1)}),
 ])
 def test_emergency_ratio_by_dimension_splits_the_headline(
         con, given, dimension, expected):
@@ -716,7 +769,8 @@ def test_emergency_ratio_by_dimension_splits_the_headline(
 def test_emergency_ratio_by_keeps_a_null_key_as_its_own_row(con, given):
     breakdown_rows(given)
     rows = db.run(con, "emergency_change_ratio_by", dimension="risk", **JAN)
-    assert rows["dimension_value"].tolist()[:1] == ["low"]
+    # sorted, NULL last (high: C5, completed without a close code)
+    assert rows["dimension_value"].tolist()[:2] == ["high", "low"]
     null_row = rows[rows["dimension_value"].isna()].iloc[0]
     assert (null_row["n"], null_row["n_emergency"]) == (1, 0)
     assert null_row["emergency_change_ratio"] == 0

@@ -53,8 +53,9 @@ def test_a_query_runs_as_csv_json_and_table(tiny_db):
 def test_list_parameters_split_on_commas(tiny_db):
     result = cli("queries", "change_success_rate", "--db", str(tiny_db),
                  "--param", "start_date=2026-01-01", "--param",
-                 "end_date=2026-02-01", "--param", "teams=Dev,Nobody",
-                 "--format", "json")
+                 "end_date=2026-02-01", "--param", "teams=Dev,Ops",
+                 "--param", "change_types=normal,standard", "--format", "json")
+    # standard: a change type no row has yet is still a valid filter
     assert json.loads(result.stdout)[0]["n"] == 1
 
 
@@ -66,7 +67,23 @@ def test_list_parameters_split_on_commas(tiny_db):
       "end_date=2026-02-01", "--param", "colour=red"],
      "error: query 'change_success_rate' has no parameter colour"),
     (["change_success_rate", "--param", "start_date=yesterday", "--param",
-      "end_date=2026-02-01"], "error: ConversionException"),
+      "end_date=2026-02-01"],
+     "error: --param start_date='yesterday' is not a date: expected "
+     "YYYY-MM-DD"),
+    (["change_success_rate", "--param", "start_date=2026-01-01", "--param",
+      "end_date=2026-02-30"], "error: --param end_date='2026-02-30' is not"),
+    # an unknown filter value is an error, not n = 0
+    (["change_success_rate", "--param", "start_date=2026-01-01", "--param",
+      "end_date=2026-02-01", "--param", "teams=Dev,Nope"],
+     "error: --param teams: no team 'Nope' in this database (known: Dev, "
+     "Ops)"),
+    (["schedule_adherence", "--param", "start_date=2026-01-01", "--param",
+      "end_date=2026-02-01", "--param", "tolerance_minutes=abc"],
+     "error: --param tolerance_minutes='abc' cannot be read as a whole "
+     "number"),
+    (["emergency_change_ratio", "--param", "start_date=2026-01-01",
+      "--param", "end_date=2026-02-01", "--param", "tiers=prd"],
+     "error: --param tiers: no tier 'prd' in this database (it has none)"),
 ])
 def test_bad_calls_exit_non_zero_with_one_line(tiny_db, args, message):
     result = cli("queries", *args, "--db", str(tiny_db))
@@ -94,3 +111,24 @@ def test_output_piped_into_head_ends_quietly(tiny_db):
     assert result.stdout.startswith("period_start,")
     assert "Traceback" not in result.stderr
     assert result.returncode == 0
+
+
+def test_ingest_rejects_print_no_nan_and_warnings_name_rows(tmp_path):
+    changes = tmp_path / "changes.csv"
+    changes.write_text(
+        "change_id,change_type,state,created_at,planned_start_at,"
+        "planned_end_at\n"
+        "C1,normal,closed,2026-01-01T00:00:00Z,,\n"
+        "C2,normal,,2026-01-01T00:00:00Z,,\n"           # missing_required
+        "C3,normal,closed,2026-01-01T00:00:00Z,2026-01-02T00:00:00Z,"
+        "2026-01-01T00:00:00Z\n"                        # end before start
+        "C4,normal,closed,1970-01-01T00:00:00Z,,\n", encoding="utf-8")
+    result = cli("ingest", "csv", str(changes), "--db",
+                 str(tmp_path / "cb.duckdb"))
+    assert result.returncode == 0, result.stderr
+    assert "row 3: missing_required in state = " in result.stdout
+    assert "nan" not in result.stdout
+    assert "1 rows with planned_end_at before planned_start_at (row 4)" in \
+        result.stdout
+    assert "dates before 1990 or more than 10 years ahead (row 5)" in \
+        result.stdout

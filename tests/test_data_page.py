@@ -44,13 +44,38 @@ def test_an_upload_is_previewed_as_a_dry_run_then_committed(app):
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Read"] == "2" and metrics["Rejected"] == "1"
     assert batches(config.DB_PATH) == before
+    assert any("generated sample data" in i.value for i in app.info)
     app.button(key="data_commit").click().run()
     assert not app.exception
-    assert any("Loaded as batch" in s.value for s in app.success)
+    assert any("Loaded `changes-upload.csv` as batch" in s.value
+               for s in app.success)
+    # the page shows the committed batch: no dry run, no Commit button
+    assert not any("Dry run" in m.value for m in app.markdown)
+    assert not [b for b in app.button if b.key == "data_commit"]
+    assert {m.label: m.value for m in app.metric}["Loaded"] == "1"
     assert batches(config.DB_PATH) == before + 1
     with db.connect(config.DB_PATH, read_only=True) as con:
         assert con.execute("select title from changes where change_id = "
                            "'UP-1'").fetchall() == [("uploaded",)]
+        status = db.run(con, "data_status").iloc[0]
+    # loading your own data replaced the sample: no mix, no sample banner
+    assert (status["is_sample"], status["n_changes"]) == (False, 1)
+    assert not any("sample" in i.value for i in app.info)
+    assert not any("sample" in w.value for w in app.warning)
+
+
+def test_keeping_the_sample_shows_a_mixed_data_banner(app):
+    app.file_uploader(key="data_upload").upload(
+        "changes-upload.csv", UPLOAD, "text/csv").run()
+    app.checkbox(key="data_replace_sample").uncheck().run()
+    app.button(key="data_commit").click().run()
+    assert not app.exception
+    with db.connect(config.DB_PATH, read_only=True) as con:
+        status = db.run(con, "data_status").iloc[0]
+    assert status["is_sample"] and status["has_own_data"]
+    assert status["n_changes"] > 1
+    assert any("Part of this data is generated sample data" in w.value
+               for w in app.warning)
 
 
 def test_the_last_api_sync_per_endpoint_is_shown_and_a_failure_explained(

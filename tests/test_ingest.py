@@ -482,3 +482,73 @@ def test_the_cli_progress_bar_advances_through_the_stages_of_a_large_file():
     quiet("reading")
     quiet.finish()
     assert small.getvalue() == ""
+
+
+# --- your own data replaces the sample ---------------------------------------
+
+def sample_copy(sample_db, tmp_path) -> Path:
+    import shutil
+    path = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, path)
+    return path
+
+
+def status(path):
+    with db.connect(path, read_only=True) as con:
+        return db.run(con, "data_status").iloc[0]
+
+
+def test_a_load_replaces_the_sample_in_the_same_publish(sample_db, tmp_path):
+    path = sample_copy(sample_db, tmp_path)
+    before = status(path)
+    assert before["is_sample"] and not before["has_own_data"]
+    file = changes_csv(tmp_path / "changes.csv", ["OWN-1", "OWN-2"])
+    dry = ingest.load_path("csv", file, path, dry_run=True,
+                           replace_sample=True)
+    assert dry.sample_rows_removed == before["n_sample_rows"]
+    assert status(path)["n_sample_rows"] == before["n_sample_rows"]
+    result = ingest.load_path("csv", file, path, replace_sample=True)
+    assert result.status == "succeeded"
+    assert result.sample_rows_removed == before["n_sample_rows"]
+    after = status(path)
+    assert (after["is_sample"], after["has_own_data"], after["n_changes"],
+            after["n_environments"]) == (False, True, 2, 0)
+
+
+def test_a_failed_load_keeps_the_sample(sample_db, tmp_path):
+    path = sample_copy(sample_db, tmp_path)
+    n_sample = status(path)["n_sample_rows"]
+    bad = write(tmp_path / "changes.csv", CHANGES.replace(",title", ",titel")
+                + "X1,normal,closed,2024-03-12T15:15:00Z,t,\n")
+    strict = write(tmp_path / "changes-strict.csv",
+                   CHANGES + "X2,urgent,closed,2024-03-12T15:15:00Z,t,\n")
+    for file, kw in ((bad, {}), (strict, {"strict": True})):
+        result = ingest.load_path("csv", file, path, replace_sample=True, **kw)
+        assert result.status == "failed" and result.batch_id is not None
+        assert result.sample_rows_removed == 0
+    assert status(path)["n_sample_rows"] == n_sample
+    assert rows(path, "select count(*) from ingest_rejects where batch_id = "
+                "(select max(batch_id) from ingest_batches)") == [(1,)]
+
+
+def test_cli_replaces_the_sample_unless_kept_and_can_remove_it(
+        sample_db, tmp_path):
+    kept = sample_copy(sample_db, tmp_path)
+    file = changes_csv(tmp_path / "changes.csv", ["OWN-1"])
+    result = cli("csv", str(file), "--db", str(kept), "--keep-sample")
+    assert result.returncode == 0, result.stderr
+    assert "removed first" not in result.stdout
+    mixed = status(kept)
+    assert mixed["is_sample"] and mixed["has_own_data"]
+    removed = cli("--remove-sample", "--db", str(kept))
+    assert f"removed {int(mixed['n_sample_rows']):,} sample rows" in \
+        removed.stdout
+    assert not status(kept)["is_sample"]
+    replaced = tmp_path / "r" / "cb.duckdb"
+    replaced.parent.mkdir()
+    replaced.write_bytes(Path(sample_db).read_bytes())
+    result = cli("csv", str(file), "--db", str(replaced))
+    assert result.returncode == 0, result.stderr
+    assert "rows were removed first" in result.stdout
+    assert (status(replaced)["is_sample"], status(replaced)["n_changes"]) == (
+        False, 1)

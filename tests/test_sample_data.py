@@ -471,6 +471,34 @@ def test_some_bookable_environments_had_no_bookings_in_the_last_90_days(full):
                  end=END) > 0
 
 
+def test_upcoming_releases_book_sit_uat_pre_prod_and_prod_ahead(full):
+    matrix = db.run(full, "environment_impact_matrix", start_date=END,
+                    end_date="2025-12-30")
+    per_release = matrix.groupby("release_id").size()
+    assert len(per_release) > 40 and per_release.min() >= 4
+    tiers = dict(rows(full, """
+        select r.release_id, list(distinct e.tier order by e.tier)
+        from releases r join environment_bookings b using (release_id)
+        join environments e using (environment_id)
+        where r.planned_release_at >= cast($end as date)
+            and r.planned_release_at < cast($end as date) + 182
+            and r.status <> 'cancelled' and r.release_type <> 'enterprise'
+        group by all""", end=END))
+    assert all({"sit", "uat", "prod"} <= set(t) and {"staging", "perf"} & set(t)
+               for t in tiers.values()), tiers
+    # approved near, pending further out, a few rejected
+    ahead = dict(rows(full, """
+        select case when start_at < cast($end as date) + 30 then 'near'
+            else 'far' end || ' ' || status, count(*)
+        from environment_bookings where release_id is not null
+            and start_at >= cast($end as date) group by all""", end=END))
+    near = ahead.get("near approved", 0) / sum(
+        v for k, v in ahead.items() if k.startswith("near"))
+    far = ahead.get("far pending", 0) / sum(
+        v for k, v in ahead.items() if k.startswith("far"))
+    assert near > .8 and far > .5 and ahead.get("far rejected", 0) > 0
+
+
 def test_releases_are_mostly_on_time_with_a_tail_of_slips(full):
     slips = [s for (s,) in rows(full, """
         select cast(actual_release_at as date) - cast(planned_release_at as date)

@@ -35,6 +35,7 @@ def _sync_label(source: str, endpoint: str) -> str:
 
 
 st.title("Data")
+status = ui.data_banner() if db.version(config.DB_PATH) is not None else None
 st.caption("Load an export, see what would change before committing, and "
            "check how fresh each source is. Every load is one batch; a "
            "failed or rejected row is kept with its reason.")
@@ -50,6 +51,12 @@ table = right.selectbox("Table", [FROM_NAME, *ingest.TABLES],
 mapping = st.file_uploader(
     "Mapping or overrides TOML (optional; required for a mapping source)",
     type=["toml"], key="data_mapping")
+# loading your own data replaces the generated sample, unless kept
+replace = status is not None and bool(status["is_sample"]) and st.checkbox(
+    "Replace the generated sample data with this load", value=True,
+    key="data_replace_sample",
+    help="Unticked, the sample's rows stay beside yours and every number "
+    "mixes both.")
 
 
 def _load(folder: Path, *, dry_run: bool) -> ingest.Loaded:
@@ -63,7 +70,20 @@ def _load(folder: Path, *, dry_run: bool) -> ingest.Loaded:
     return ingest.load_path(
         source, path, config.DB_PATH,
         table=None if table == FROM_NAME else table, options=options,
-        file_name=f"upload/{path.name}", dry_run=dry_run)
+        file_name=f"upload/{path.name}", dry_run=dry_run,
+        replace_sample=replace)
+
+
+def _upload_key() -> tuple:
+    return (getattr(upload, "file_id", None), upload.name, upload.size)
+
+
+def _commit() -> None:
+    """The Commit button's callback: it runs before the page reruns, so the
+    page (and the banner) then show the committed batch."""
+    with tempfile.TemporaryDirectory() as tmp:
+        st.session_state["data_committed"] = (
+            _upload_key(), _load(Path(tmp), dry_run=False))
 
 
 def _show(result: ingest.Loaded) -> None:
@@ -90,21 +110,28 @@ def _show(result: ingest.Loaded) -> None:
         ui.table(result.rejects, "preview_rejects")
 
 
-if upload is not None:
+committed = st.session_state.get("data_committed")
+if upload is not None and committed and committed[0] == _upload_key():
+    committed = committed[1]
+    if committed.status == "succeeded":
+        st.success(f"Loaded `{upload.name}` as batch {committed.batch_id}: "
+                   f"{committed.rows_loaded:,} rows, "
+                   f"{committed.rows_rejected:,} rejected"
+                   + (f"; the sample's {committed.sample_rows_removed:,} "
+                      "rows were removed" if committed.sample_rows_removed
+                      else "") + ".")
+    _show(committed)
+elif upload is not None:
     with tempfile.TemporaryDirectory() as tmp:
         preview = _load(Path(tmp), dry_run=True)
     st.markdown(f"**Dry run of `{upload.name}`** (nothing written yet)")
+    if preview.sample_rows_removed:
+        st.caption(f"Committing removes the generated sample's "
+                   f"{preview.sample_rows_removed:,} rows first.")
     _show(preview)
-    if preview.status == "dry_run" and st.button(
-            "Commit this load", key="data_commit", type="primary"):
-        with tempfile.TemporaryDirectory() as tmp:
-            committed = _load(Path(tmp), dry_run=False)
-        if committed.status == "succeeded":
-            st.success(f"Loaded as batch {committed.batch_id}: "
-                       f"{committed.rows_loaded:,} rows, "
-                       f"{committed.rows_rejected:,} rejected.")
-        else:
-            _show(committed)
+    if preview.status == "dry_run":
+        st.button("Commit this load", key="data_commit", type="primary",
+                  on_click=_commit)
 
 if db.version(config.DB_PATH) is None:
     st.warning(f"No database at `{config.DB_PATH}` yet: the first load "

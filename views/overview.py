@@ -74,9 +74,10 @@ with row1[2]:
                         emergency_before["emergency_change_ratio"]),
         delta_color="inverse", border=True,
         chart_data=trend(emergency_by_period, "emergency_change_ratio"),
-        help="Emergency changes ÷ implemented changes of a known type.")
+        help="Emergency changes ÷ completed changes of a known type "
+        "(implemented, or without a close code and in review or closed).")
     st.caption(f"{int(emergency['n_emergency']):,} of n = "
-               f"{int(emergency['n']):,} implemented changes")
+               f"{int(emergency['n']):,} completed changes")
 with row1[3]:
     st.metric(
         "Deployments per day", ui.number(deploys["deployments_per_day"]),
@@ -136,7 +137,12 @@ with row2[3]:
                + ui.unapplied("booking_conflicts_by_environment", filters))
 
 st.subheader(f"Change outcomes per {grain}")
-if by_period["n"].sum() == 0:
+if by_period["n"].sum() == 0 and success["n_without_close_code"]:
+    st.info(f"{int(success['n_without_close_code']):,} changes were completed "
+            "in this period, but this source has no close codes, so no "
+            "outcome is known: map `close_code`, or load incidents linked to "
+            "changes.")
+elif by_period["n"].sum() == 0:
     st.info("No changes were implemented in this period: widen the dates.")
 else:
     st.plotly_chart(

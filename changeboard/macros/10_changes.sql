@@ -166,6 +166,58 @@ where
     c.outcome_at >= local_midnight(p_start_date, p_reporting_tz)
     and c.outcome_at < local_midnight(p_end_date, p_reporting_tz);
 
+-- completed_changes(...): one row per change in the filters whose work ended
+-- in [p_start_date, p_end_date) read in p_reporting_tz (METRICS.md A24,
+-- completed change). completed_at = coalesce(actual_end_at, closed_at); the
+-- window reads completed_at, or actual_end_at alone when p_by_actual_end
+-- (change_lead_time, schedule_adherence: no closed_at fallback).
+-- kind = 'completed' (close code successful, successful_with_issues,
+-- unsuccessful or backed_out; or no close code and state review or closed),
+-- 'excluded' (close code cancelled or rejected, or state cancelled) or
+-- 'unclassified' (no close code and another state). has_outcome: the close
+-- code is one of the four implemented ones, so outcome metrics can use it.
+create or replace macro completed_changes(
+    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+    p_portfolios, p_teams, p_change_types, p_tiers, p_by_actual_end
+) as table
+with ended as (
+    select
+        c.*,
+        coalesce(c.actual_end_at, c.closed_at) as completed_at,
+        coalesce(
+            c.close_code in (
+                'successful', 'successful_with_issues', 'unsuccessful',
+                'backed_out'
+            ),
+            false
+        ) as has_outcome,
+        case
+            when p_by_actual_end then c.actual_end_at
+            else coalesce(c.actual_end_at, c.closed_at)
+        end as window_at
+    from
+        scoped_changes(
+            p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
+        ) as c
+)
+
+select
+    e.* exclude (window_at),
+    case
+        when e.has_outcome then 'completed'
+        when
+            e.close_code in ('cancelled', 'rejected')
+            or e.state = 'cancelled'
+            then 'excluded'
+        when e.close_code is null and e.state in ('review', 'closed')
+            then 'completed'
+        else 'unclassified'
+    end as kind
+from ended as e
+where
+    e.window_at >= local_midnight(p_start_date, p_reporting_tz)
+    and e.window_at < local_midnight(p_end_date, p_reporting_tz);
+
 -- change_periods(p_start_date, p_end_date, p_grain): one row per week (ISO,
 -- Monday), month or quarter overlapping [p_start_date, p_end_date), labelled
 -- 2025-W01, 2025-01 or 2025-Q1 (METRICS.md C3); is_complete is false for a

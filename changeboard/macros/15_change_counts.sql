@@ -212,10 +212,12 @@ select
 from counted;
 
 -- emergency_change_counts(..., p_dimension, p_grain): METRICS.md
--- emergency_change_ratio over the implemented rows of the change_outcomes
--- macro (any incident priority); periods of p_grain by outcome_at in
--- p_reporting_tz. n = standard + normal + emergency; n_unclassified: no
--- change type.
+-- emergency_change_ratio over the completed rows of the completed_changes
+-- macro (METRICS.md A24: implemented, or no close code and in review or
+-- closed), dated by completed_at = coalesce(actual_end_at, closed_at);
+-- periods of p_grain by completed_at in p_reporting_tz. n = standard +
+-- normal + emergency; n_unclassified: no change type;
+-- n_without_close_code: completed changes (any type) with no close code.
 create or replace macro emergency_change_counts(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers, p_dimension, p_grain
@@ -228,25 +230,26 @@ with chosen as (
         end as dimension
 ),
 
-implemented as (
+completed as (
     select
         o.change_type,
+        o.has_outcome,
         change_dimension_value(
             ch.dimension, o.change_type, o.risk, o.assignment_group,
             o.application_id, a.portfolio
         ) as dimension_value,
         cast(
-            date_trunc(p_grain, timezone(p_reporting_tz, o.outcome_at))
+            date_trunc(p_grain, timezone(p_reporting_tz, o.completed_at))
             as date
         ) as period_start
     from
-        change_outcomes(
+        completed_changes(
             p_start_date, p_end_date, p_reporting_tz, p_application_ids,
-            p_portfolios, p_teams, p_change_types, p_tiers, null
+            p_portfolios, p_teams, p_change_types, p_tiers, false
         ) as o
     cross join chosen as ch
     left join applications as a on o.application_id = a.application_id
-    where o.kind = 'implemented'
+    where o.kind = 'completed'
 ),
 
 counted as (
@@ -257,8 +260,9 @@ counted as (
         count(*) filter (where change_type = 'emergency') as n_emergency,
         count(*) filter (where change_type = 'normal') as n_normal,
         count(*) filter (where change_type = 'standard') as n_standard,
-        count(*) filter (where change_type is null) as n_unclassified
-    from implemented
+        count(*) filter (where change_type is null) as n_unclassified,
+        count(*) filter (where not has_outcome) as n_without_close_code
+    from completed
     group by grouping sets ((dimension_value, period_start), ())
 )
 

@@ -1,0 +1,141 @@
+"""Real public data loads with the shipped mappings and gives numbers.
+
+The files are read in place from ../shared/real-data (never copied into the
+project); every test here is marked real_data and skips, saying so, when
+they are absent.
+"""
+from pathlib import Path
+
+import pytest
+from conftest import SHARED
+
+from changeboard import db
+
+REAL = SHARED / "real-data"
+BPIC = REAL / "bpic2014-change" / "detail_change.csv"
+
+pytestmark = pytest.mark.real_data
+
+
+def need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"real data absent: {path}")
+    return path
+
+
+@pytest.fixture(scope="module")
+def bpic_db(tmp_path_factory):
+    """A database holding only BPIC 2014, loaded with the shipped mapping."""
+    import ingest
+
+    need(BPIC)
+    path = tmp_path_factory.mktemp("bpic") / "bpic.duckdb"
+    result = ingest.load_path("mapping", BPIC, path,
+                              options={"mapping": "bpic2014"})
+    assert result.status == "succeeded", result.error
+    return path
+
+
+# BPIC 2014's changes end between late 2012 and 2014 (a few close later)
+BPIC_PERIOD = {"start_date": "2013-10-01", "end_date": "2014-04-01"}
+
+
+def test_bpic_without_close_codes_gets_the_how_metrics(bpic_db):
+    with db.connect(bpic_db, read_only=True) as con:
+        ratio = db.run(con, "emergency_change_ratio", **BPIC_PERIOD).iloc[0]
+        lead = db.run(con, "change_lead_time", **BPIC_PERIOD).iloc[0]
+        adherence = db.run(con, "schedule_adherence", **BPIC_PERIOD).iloc[0]
+        success = db.run(con, "change_success_rate", **BPIC_PERIOD).iloc[0]
+    assert ratio["n"] > 1000 and ratio["n_emergency"] > 0
+    assert 0 < ratio["emergency_change_ratio"] < 0.05
+    assert ratio["n_without_close_code"] == ratio["n"]
+    assert lead["n"] > 1000 and lead["median_lead_time_hours"] > 0
+    assert adherence["n"] > 1000
+    assert 0 < adherence["on_schedule_rate"] < 1
+    # the outcome metrics stay empty and say why: no close codes
+    assert success["n"] == 0
+    assert success["n_without_close_code"] >= ratio["n"]
+
+
+def test_bpic_by_period_variants_are_filled(bpic_db):
+    with db.connect(bpic_db, read_only=True) as con:
+        rows = db.run(con, "emergency_change_ratio_by_period", grain="month",
+                      **BPIC_PERIOD)
+        head = db.run(con, "emergency_change_ratio", **BPIC_PERIOD).iloc[0]
+    assert len(rows) == 6 and (rows["n"] > 0).all()
+    assert rows["n"].sum() == head["n"]
+
+
+# --- shipped mappings: 0 rejects and every input row accounted for ----------
+
+UCI = (REAL / "uci-incident-event-log"
+       / "incident_event_log.original-values.first-119998-rows.csv.gz")
+EOL = REAL / "endoflife-release-data"
+
+
+def load_shipped(tmp_path, path, name):
+    import ingest
+
+    result = ingest.load_path("mapping", need(path), tmp_path / "db.duckdb",
+                              options={"mapping": name})
+    assert result.status == "succeeded", result.error
+    # SOURCES.md section 8 with merged/superseded rows (docs/adapters.md)
+    assert result.rows_read == (result.rows_loaded + result.rows_rejected
+                                + result.rows_merged)
+    with db.connect(tmp_path / "db.duckdb", read_only=True) as con:
+        stored = con.execute(
+            "select rows_read, rows_loaded, rows_rejected, rows_merged "
+            "from ingest_batches where batch_id = $b",
+            {"b": result.batch_id}).fetchall()[0]
+    assert stored == (result.rows_read, result.rows_loaded,
+                      result.rows_rejected, result.rows_merged)
+    return result
+
+
+def test_uci_incident_log_keeps_each_incidents_latest_version(tmp_path):
+    result = load_shipped(tmp_path, UCI, "uci-incidents")
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected,
+            result.rows_superseded) == (119_998, 20_769, 0, 99_229)
+    assert result.rows_merged == result.rows_superseded
+    assert any("99,229 superseded by a later version" in w
+               for w in result.warnings)
+    with db.connect(tmp_path / "db.duckdb", read_only=True) as con:
+        linked, priorities, latest = con.execute(
+            "select count(caused_by_change_id), "
+            "list(distinct priority order by priority), "
+            "max(opened_at) from incidents").fetchall()[0]
+        # INC0000045's last update (sys_mod_count 4) is the one kept
+        resolved = con.execute(
+            "select resolved_at from incidents where incident_id = "
+            "'INC0000045'").fetchall()[0][0]
+    assert linked > 0 and priorities == [1, 2, 3, 4]
+    assert latest.strftime("%Y-%m") == "2016-05"  # d/m/yyyy, copy A cut
+    assert resolved.strftime("%Y-%m-%d %H:%M") == "2016-02-29 11:29"
+
+
+def test_endoflife_versions_load_with_an_id_from_two_columns(tmp_path):
+    result = load_shipped(tmp_path, EOL / "versions.csv", "endoflife-versions")
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected,
+            result.rows_merged) == (99_322, 99_322, 0, 0)
+    # the documented 1970-01-01 dates of linux-kernel load with a warning
+    assert any("9 rows with dates before 1990" in w for w in result.warnings)
+    with db.connect(tmp_path / "db.duckdb", read_only=True) as con:
+        row = con.execute(
+            "select name, application_id, status from releases where "
+            "release_id = 'postgresql:18.6'").fetchall()
+        gaps = db.run(con, "release_cadence_summary",
+                      start_date="2025-01-01", end_date="2026-01-01").iloc[0]
+    assert row == [("postgresql 18.6", "postgresql", "released")]
+    assert gaps["n_releases"] > 1000 and gaps["median_gap_days"] > 0
+
+
+def test_endoflife_cycles_load_with_an_id_from_two_columns(tmp_path):
+    result = load_shipped(tmp_path, EOL / "release_cycles.csv",
+                          "endoflife-cycles")
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (
+        2_615, 2_615, 0)
+    with db.connect(tmp_path / "db.duckdb", read_only=True) as con:
+        ids, undated = con.execute(
+            "select count(distinct release_id), count(*) filter (where "
+            "actual_release_at is null) from releases").fetchall()[0]
+    assert (ids, undated) == (2_615, 1_126)
