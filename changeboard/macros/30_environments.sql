@@ -48,6 +48,7 @@ where
 -- ends at min(W end, as_of) (is_open_ended when it starts before W ends);
 -- end_at < start_at is invalid and ignored (is_invalid_span_in_window when
 -- its span [end_at, start_at) meets W); is_in_window: valid with time in W.
+-- Only bookings in W, open-ended or invalid in W are rows.
 create or replace macro window_bookings(
     p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
     p_tiers, p_environment_groups, p_application_ids, p_portfolios
@@ -80,7 +81,13 @@ with clipped as (
 select
     *,
     not is_invalid and clipped_start_at < clipped_end_at as is_in_window
-from clipped;
+from clipped
+-- every consumer reads in-window, open-ended or invalid-in-window rows:
+-- bookings wholly outside W are not carried
+where
+    (not is_invalid and clipped_start_at < clipped_end_at)
+    or is_open_ended
+    or (is_invalid and is_invalid_span_in_window);
 
 -- booking_counts(...): one row per scoped environment with bookings, the
 -- counts every environment metric reports (METRICS.md
