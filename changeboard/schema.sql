@@ -1,4 +1,4 @@
--- Canonical Changeboard schema (../shared/design/DATA_MODEL.md).
+-- Canonical Changeboard schema: the tables every adapter loads and every query reads.
 -- Idempotent: every statement is `create ... if not exists`. Instants are
 -- TIMESTAMPTZ in UTC; codes are lowercase text checked against their lists.
 -- Bump schema_version (and add a migration in changeboard/db.py) on change.
