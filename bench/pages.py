@@ -178,15 +178,9 @@ def _wait_for(base: str) -> None:
 
 
 def _settled(page, timeout: float) -> None:
-    """The script has run to its end: its last element (the as-of caption or
-    the page's footer) is there and the status widget says nothing."""
-    page.wait_for_selector("[data-testid='stMain'] h1", timeout=timeout * 1000)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-        timeout=timeout * 1000)
-    page.wait_for_timeout(100)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+    """The script has run to its end: the app says it is not running."""
+    page.wait_for_selector(
+        '[data-testid="stApp"][data-test-script-state="notRunning"]',
         timeout=timeout * 1000)
 
 

@@ -69,23 +69,44 @@ def _url_date(key: str) -> date | None:
         return None
 
 
+def _start(name: str, from_url, default):
+    """The value a sidebar control starts with on a page: the URL's (a shared
+    link), else the one chosen last on any page of this session (a page link
+    carries no query string), else the default."""
+    if from_url is not None:
+        return from_url
+    return st.session_state.get(f"kept-{name}", default)
+
+
+def _keep(name: str, value) -> None:
+    """Remember a sidebar choice for the next page of this session."""
+    st.session_state[f"kept-{name}"] = value
+
+
 def period_filter() -> dict[str, date]:
-    """Sidebar period picker, kept in the URL (?period=...&from=...&to=...)."""
-    from_url = st.query_params.get("period", DEFAULT_PERIOD)
+    """Sidebar period picker, kept in the URL (?period=...&from=...&to=...)
+    and across the pages of a session."""
+    url_period = st.query_params.get("period")
+    start_choice = _start("period", url_period if url_period in PERIODS
+                          else None, DEFAULT_PERIOD)
     options = list(PERIODS)
     choice = st.sidebar.selectbox(
         "Period", options, format_func=PERIODS.get, key="period",
-        index=options.index(from_url) if from_url in PERIODS else 1)
+        index=options.index(start_choice))
+    _keep("period", choice)
     start = end = None
     if choice == "custom":
-        default_start = _url_date("from") or today() - timedelta(days=89)
-        default_end = _url_date("to") or today()
+        url_dates = (_url_date("from"), _url_date("to"))
+        default_start, default_end = _start(
+            "dates", url_dates if all(url_dates) else None,
+            (today() - timedelta(days=89), today()))
         picked = st.sidebar.date_input(
             "Dates (inclusive)", (default_start, default_end), key="dates")
         if isinstance(picked, (tuple, list)) and len(picked) == 2:
             start, end = picked
         else:
             start, end = default_start, default_end
+        _keep("dates", (start, end))
         st.query_params.update({"period": choice, "from": start.isoformat(),
                                 "to": end.isoformat()})
     else:
@@ -111,7 +132,8 @@ FILTERS = {  # query parameter -> sidebar label
 
 
 def global_filters() -> dict[str, list[str]]:
-    """Sidebar filters shared by every page, kept in the URL (?teams=a,b).
+    """Sidebar filters shared by every page, kept in the URL (?teams=a,b)
+    and across the pages of a session.
 
     Returns only the filters in use; an empty pick means "all".
     """
@@ -123,11 +145,13 @@ def global_filters() -> dict[str, list[str]]:
         rows = options[options["filter_name"] == name]
         labels = dict(zip(rows["option_value"], rows["option_label"],
                           strict=True))
-        from_url = [v for v in st.query_params.get(name, "").split(",")
-                    if v in labels]
+        from_url = [v for v in st.query_params[name].split(",")
+                    if v in labels] if name in st.query_params else None
+        start = [v for v in _start(name, from_url, []) if v in labels]
         picked = st.sidebar.multiselect(
-            label, list(labels), default=from_url, format_func=labels.get,
+            label, list(labels), default=start, format_func=labels.get,
             key=f"filter-{name}", placeholder="All")
+        _keep(name, picked)
         if picked:
             st.query_params[name] = ",".join(picked)
             chosen[name] = picked
@@ -137,6 +161,7 @@ def global_filters() -> dict[str, list[str]]:
                          disabled=not chosen):
         for name in FILTERS:
             st.session_state.pop(f"filter-{name}", None)
+            st.session_state.pop(f"kept-{name}", None)
             if name in st.query_params:
                 del st.query_params[name]
         st.rerun()

@@ -124,3 +124,28 @@ def test_a_shared_link_reproduces_the_period(server, browser):
     assert "(365 days)" in sidebar
     assert "period=last_365" in page.url
     page.close()
+
+
+def test_a_team_set_on_the_overview_stays_on_the_next_page(server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{server}/?period=last_365")
+    _settled(page)
+    sidebar = page.get_by_test_id("stSidebar")
+    team_box = sidebar.get_by_test_id("stMultiSelect").filter(has_text="Team")
+    team_box.click()
+    option = page.get_by_role("option").filter(
+        has_not_text="Select all").first
+    team = option.inner_text().strip()
+    option.click()
+    page.keyboard.press("Escape")
+    _settled(page)
+    assert "teams=" in page.url
+    sidebar.get_by_role("link", name="Changes", exact=True).click()
+    page.wait_for_url("**/changes**", timeout=30_000)
+    _settled(page)
+    assert "teams=" in page.url and "period=last_365" in page.url
+    chosen = sidebar.get_by_test_id("stMultiSelect").filter(
+        has_text="Team").inner_text()
+    assert team in chosen and "Workplace Tech" not in chosen.replace(
+        team, "")  # that one team, not every team
+    page.close()

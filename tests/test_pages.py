@@ -114,3 +114,36 @@ def test_overview_explains_each_headline(app):
     labels = [e.label for e in app.expander]
     assert "How is change success rate computed?" in labels
     assert any("did not fail" in m.value for m in app.markdown)
+
+
+def test_filters_and_period_survive_a_page_switch(app):
+    """A page link carries no query string: the session's choices do."""
+    app.run()
+    team = app.multiselect(key="filter-teams").options[0]
+    app.multiselect(key="filter-teams").select(team).run()
+    app.selectbox(key="period").select("last_365").run()
+    n_overview = next(c.value for c in app.caption if c.value.startswith(
+        "n = "))
+    app.query_params.clear()  # what following a page link does to the URL
+    app.switch_page("views/changes.py").run()
+    assert not app.exception
+    assert app.multiselect(key="filter-teams").value == [team]
+    assert app.selectbox(key="period").value == "last_365"
+    assert app.query_params["teams"] in (team, [team])
+    assert app.query_params["period"] in ("last_365", ["last_365"])
+    app.query_params.clear()
+    app.switch_page("views/cab.py").run()  # a page without a period
+    assert app.multiselect(key="filter-teams").value == [team]
+    app.query_params.clear()
+    app.switch_page("views/overview.py").run()
+    assert app.selectbox(key="period").value == "last_365"
+    assert next(c.value for c in app.caption if c.value.startswith(
+        "n = ")) == n_overview
+
+
+def test_a_shared_link_wins_over_the_session(app):
+    app.run()
+    app.selectbox(key="period").select("last_365").run()
+    app.query_params["period"] = "ytd"
+    app.switch_page("views/changes.py").run()
+    assert app.selectbox(key="period").value == "ytd"
