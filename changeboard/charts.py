@@ -17,10 +17,12 @@ SERIES = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9",
 
 
 def _layout(figure: go.Figure, *, y_title: str, x_title: str = "") -> go.Figure:
+    # the legend above the plot: never over the x axis title
     figure.update_layout(
-        margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend_title_text="",
-        legend={"orientation": "h", "y": -0.2}, hovermode="x unified",
-        xaxis_title=x_title, yaxis_title=y_title, height=340)
+        margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend_title_text="",
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+        hovermode="x unified", xaxis_title=x_title, yaxis_title=y_title,
+        height=340)
     return figure
 
 
@@ -33,6 +35,8 @@ def stacked_bars(frame: pd.DataFrame, *, x: str, columns: dict[str, str],
     figure = px.bar(long, x=x, y="count", color="series",
                     color_discrete_map=STATUS_COLOURS,
                     category_orders={"series": list(columns.values())})
+    figure.update_traces(hovertemplate="%{fullData.name}: %{y:,} "
+                         + y_title + "<extra></extra>")
     return _layout(figure, y_title=y_title, x_title=x_title)
 
 
@@ -72,6 +76,11 @@ def horizontal_stacked_bars(frame: pd.DataFrame, *, y: str,
                     hover_data={k: ":.1%" if k.endswith(("_rate", "_ratio"))
                                 else True for k in (hover or {})},
                     labels={"count": x_title, **(hover or {})})
+    extra = "".join(
+        f"<br>{label}: %{{customdata[{i}]:{'.1%' if k.endswith(('_rate', '_ratio')) else ','}}}"
+        for i, (k, label) in enumerate((hover or {}).items()))
+    figure.update_traces(hovertemplate="%{y}<br>%{fullData.name}: %{x:,} "
+                         + x_title + extra + "<extra></extra>")
     _layout(figure, y_title=y_title, x_title=x_title)
     figure.update_layout(hovermode="closest", legend=TOP_LEGEND,
                          height=max(260, 90 + 26 * len(frame)))
@@ -110,6 +119,9 @@ def histogram(frame: pd.DataFrame, *, x: str, x_title: str,
         labels={x: x_title})
     if bin_size:
         figure.update_traces(xbins={"size": bin_size})
+    figure.update_traces(hovertemplate=x_title + " %{x}: %{y:,} " + y_title
+                         + ("<br>%{fullData.name}" if colour else "")
+                         + "<extra></extra>")
     figure.update_layout(barmode="stack", bargap=0.05)
     _layout(figure, y_title=y_title, x_title=x_title)
     figure.update_layout(hovermode="closest")

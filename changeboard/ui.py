@@ -219,21 +219,35 @@ def pct(value, digits: int = 1) -> str:
 
 
 def number(value, digits: int = 1, suffix: str = "") -> str:
+    """A number with its unit; n/a alone (never 'n/a days') when missing."""
     return "n/a" if value is None or pd.isna(value) else \
         f"{value:,.{digits}f}{suffix}"
 
 
 def delta_points(now, before) -> str | None:
-    """Change of a rate in percentage points, or None when either is n/a."""
+    """Change of a rate in percentage points; None (no arrow, no colour)
+    when either is n/a or the change rounds to zero."""
     if now is None or before is None or pd.isna(now) or pd.isna(before):
         return None
-    return f"{100 * (now - before):+.1f} pp"
+    shown = round(100 * (now - before), 1)
+    return None if shown == 0 else f"{shown:+.1f} pp"
 
 
 def delta_number(now, before, digits: int = 1) -> str | None:
+    """Change of a number; None when either is n/a or it rounds to zero."""
     if now is None or before is None or pd.isna(now) or pd.isna(before):
         return None
-    return f"{now - before:+,.{digits}f}"
+    shown = round(now - before, digits)
+    return None if shown == 0 else f"{shown:+,.{digits}f}"
+
+
+def duration(hours, digits: int = 1) -> str:
+    """A duration people read: hours up to 48, then days ('13.1 days')."""
+    if hours is None or pd.isna(hours):
+        return "n/a"
+    if abs(hours) > 48:
+        return f"{hours / 24:,.{digits}f} days"
+    return f"{hours:,.{digits}f} h"
 
 
 METRICS_DOC = db.ROOT / "docs" / "metrics.md"

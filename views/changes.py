@@ -313,10 +313,10 @@ if summary["n"] == 0:
     st.info("No change was approved in this period — widen the dates.")
 else:
     cards = st.columns(3)
-    cards[0].metric("Median", f"{ui.number(summary['median_lead_time_hours'])}"
-                    " h", border=True)
+    cards[0].metric("Median", ui.duration(summary["median_lead_time_hours"]),
+                    border=True)
     cards[1].metric("85th percentile",
-                    f"{ui.number(summary['p85_lead_time_hours'])} h",
+                    ui.duration(summary["p85_lead_time_hours"]),
                     border=True)
     cards[2].metric("Approved changes (n)", f"{int(summary['n']):,}",
                     border=True)

@@ -35,7 +35,8 @@ RECORD_COLUMNS = ["release_id", "name", "application_name", "status",
 DORA = {  # dora_summary metric -> (label, how to show the raw value, unit)
     "deployment_frequency": ("Deployment frequency", ui.number,
                              "median deploy days per week"),
-    "deployment_change_failure_rate": ("Change failure rate", ui.pct,
+    "deployment_change_failure_rate": ("Deployment failure rate (DORA)",
+                                       ui.pct,
                                        "of production deployments failed"),
     "lead_time": ("Lead time for changes", lambda v: hours(v), "hours"),
     "failed_change_recovery_time": ("Recovery time", lambda v: hours(v),
@@ -49,8 +50,7 @@ PAGE_SIZE = 20
 
 
 def hours(value) -> str:
-    return "n/a" if value is None or pd.isna(value) else \
-        f"{ui.number(value)} h"
+    return ui.duration(value)
 
 
 def shown(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -271,11 +271,12 @@ ui.definition("release_timeline")
 st.subheader("DORA key metrics")
 dora = ui.scoped("dora_summary", window, filters)
 recovery = ui.scoped("failed_change_recovery_time", window, filters).iloc[0]
+BAND_SETS = {"dora2023-devlake": "DORA 2023 as Apache DevLake bands it"}
 band_set = dora["band_set"].iloc[0]
 st.caption(
-    f"Raw value first; the band is an **interpretation** under the band set "
-    f"`{band_set}` (thresholds from Apache DevLake's DORA dashboard, after "
-    "DORA's 2023 report). DORA's levels are clusters from an annual survey, "
+    f"Raw value first; the band is an **interpretation** ("
+    f"{BAND_SETS.get(band_set, 'custom thresholds')}: thresholds from Apache "
+    "DevLake's DORA dashboard, after DORA's 2023 report). DORA's levels are clusters from an annual survey, "
     "not thresholds, so read the band as a rough guide, not a grade."
     + ui.unapplied("dora_summary", filters))
 columns = st.columns(4)
@@ -283,13 +284,17 @@ for column, row in zip(columns, dora.itertuples(), strict=True):
     label, fmt, unit = DORA[row.metric]
     with column:
         if row.metric == "failed_change_recovery_time":
+            # the raw value with its own n; the band is the summary's
             st.metric(label, fmt(recovery["median_recovery_hours"]),
                       border=True, help="Median hours from a failed change "
-                      "to restored service (failed_change_recovery_time).")
+                      "to restored service.")
+            if isinstance(row.band_level, str):
+                st.markdown(f":{BADGE.get(row.band_level, 'gray')}-badge"
+                            f"[{row.band_level.capitalize()} band]")
             st.caption(f"{unit} · n = {int(recovery['n']):,} failed changes "
                        "restored in the period (per change, not per "
-                       "deployment) · no band: dora_summary does not band "
-                       "it yet")
+                       "deployment)" + ("" if isinstance(row.band_level, str)
+                                        else " · no band: no data"))
             continue
         st.metric(label, fmt(row.raw_value), border=True)
         if isinstance(row.band_level, str):
