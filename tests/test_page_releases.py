@@ -128,7 +128,9 @@ def test_releases_page_renders_every_section(app):
     # the band set in words; no internal names in the panel (the "How is
     # this computed?" expander names the query for analysts, on purpose)
     assert "DORA 2023 as Apache DevLake bands it" in text
-    shown = text + " ".join(m.label for m in app.metric)
+    shown = " ".join(c.value for c in app.caption
+                     if not c.value.startswith("Query:")) + " ".join(
+        m.label for m in app.metric)
     assert "dora2023-devlake" not in shown and "dora_summary" not in shown
     assert "Deployment failure rate (DORA)" in labels
     assert "n = " in text
