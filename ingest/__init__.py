@@ -199,12 +199,17 @@ def build_sample(db_path=None, *, seed: int | None = None,
         sample_data.generate(canonical, seed=config.SAMPLE_SEED if seed is None
                              else seed, scale=scale, end_date=end_date)
         files = exports.write_sample(canonical, Path(tmp) / "exports")
-        fresh = db_path.with_name(f".{db_path.name}.sample")
-        for stale in (fresh, fresh.with_name(fresh.name + ".wal")):
-            stale.unlink(missing_ok=True)
-        loaded = publish_files(
-            [(f["source"], f["path"], f["options"]) for f in files], fresh,
-            label=SAMPLE_LABEL)
-        fresh.replace(db_path)
-        fresh.with_name(fresh.name + ".lock").unlink(missing_ok=True)
+        # built beside the database under its writer lock: loads wait for
+        # the swap, and the next writer removes what a killed build left
+        # (db.remove_stale matches `.<db>.sample.tmp`, its lock and copies)
+        fresh = db_path.with_name(f".{db_path.name}.sample.tmp")
+        with db.writer_lock(db_path):
+            db.remove_stale(db_path)
+            try:
+                loaded = publish_files(
+                    [(f["source"], f["path"], f["options"]) for f in files],
+                    fresh, label=SAMPLE_LABEL)
+                db.replace(fresh, db_path)
+            finally:
+                db.remove_stale(db_path)
     return loaded
