@@ -22,7 +22,7 @@ from . import schema
 from .errors import FileError
 
 BOOKKEEPING = ("row_number", "raw_record", "_reject", "_reject_column",
-               "_reject_value")
+               "_reject_value", "_reject_detail")
 TRUE = ["true", "1", "yes", "y"]
 FALSE = ["false", "0", "no", "n"]
 PREVIEW_REJECTS = 50
@@ -368,7 +368,7 @@ def _stage(con, frame, spec, present, timezone) -> None:
     reason = pick("s._reject", lambda c: f"'{c[1]}'")
     column = pick("s._reject_column", lambda c: f"'{c[2]}'")
     value = pick("s._reject_value", lambda c: f"s.{q('__r_' + c[2])}")
-    detail = pick("null", lambda c: c[3])
+    detail = pick("s._reject_detail", lambda c: c[3])
     record = "to_json(struct_pack(" + ", ".join(
         f"{q(c)} := s.{q('__r_' + c)}" for c in raw_columns) + "))"
     typed = "".join(f", s.{q(c)}" for c in present)

@@ -405,7 +405,7 @@ def test_cli_prints_a_summary_and_the_top_reasons(tmp_path):
 def test_cli_exits_non_zero_on_a_failed_file_and_dry_run_writes_nothing(
         tmp_path):
     path = tmp_path / "cb.duckdb"
-    failed = cli("csv", str(BAD / "changes-nul.csv"), "--db", str(path))
+    failed = cli("csv", str(BAD / "changes-utf16.csv"), "--db", str(path))
     assert failed.returncode == 1
     assert "NUL byte" in failed.stdout
     dry = cli("csv", str(BAD / "changes-bom.csv"), "--db",
@@ -482,3 +482,21 @@ def test_the_cli_progress_bar_advances_through_the_stages_of_a_large_file():
     quiet("reading")
     quiet.finish()
     assert small.getvalue() == ""
+
+
+def test_a_nul_inside_one_field_rejects_only_that_row(tmp_path):
+    path = tmp_path / "cb.duckdb"
+    result = ingest.load_path("csv", BAD / "changes-nul.csv", path)
+    assert result.status == "succeeded", result.error
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (
+        5, 4, 1)
+    (row, column, value, reason, detail, raw), = rows(
+        path, "select row_number, column_name, value, reason, detail, "
+        "raw_record->>'title' from ingest_rejects")
+    assert (row, column, value, reason) == (4, "title", "nor\\x00mal",
+                                            "nul_byte")
+    assert "NUL byte at character 4" in detail and raw == "nor\x00mal"
+    # UTF-16 and binary files are still refused whole
+    for name in ("changes-utf16.csv", "changes-binary.csv"):
+        failed = ingest.load_path("csv", BAD / name, path)
+        assert failed.status == "failed" and "NUL byte" in failed.error
