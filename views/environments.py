@@ -110,9 +110,11 @@ with tabs[0]:
     controls = st.columns([2.1, 2.1, 2, 1.3], vertical_alignment="bottom")
     picked = controls[0].date_input(
         "Releases going live (inclusive)", default_dates, key="go_live",
-        bind="query-params", format="DD/MM/YYYY")
-    first, last = (picked if isinstance(picked, (tuple, list))
-                   and len(picked) == 2 else default_dates)
+        bind="query-params", format="DD/MM/YYYY", min_value=ui.DATE_MIN,
+        max_value=ui.date_max())
+    first, last = ui.clamp_span(*(
+        picked if isinstance(picked, (tuple, list)) and len(picked) == 2
+        else default_dates), "The go-live range")
     matrix_window = {"start_date": first,
                      "end_date": last + timedelta(days=1)}
     by_group = controls[1].segmented_control(
