@@ -114,7 +114,7 @@ def clamp_span(start: date, end: date, what: str) -> tuple[date, date]:
 def plain(text) -> str:
     """Text from data, files or servers shown literally where Streamlit
     renders Markdown: no links, images, emphasis, emoji or colours."""
-    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~:$=^])", r"\\\1", str(text))
+    return re.sub(r"([\\`*_{}\[\]()<>#!|~:$])", r"\\\1", str(text))
 
 
 def period_filter() -> dict[str, date]:

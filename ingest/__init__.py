@@ -53,7 +53,8 @@ def sha256(path: str | Path) -> str:
 def load_path(source: str, path: str | Path, db_path=None, *,
               table: str | None = None, options: dict | None = None,
               file_name: str | None = None, dry_run: bool = False,
-              strict: bool = False, progress=None) -> Loaded:
+              strict: bool = False, progress=None,
+              source_prefix: str | None = None) -> Loaded:
     """Read one file with its source's adapter and load it as one batch.
 
     For servicenow and jira, options["mapping"] names an overrides file
@@ -62,7 +63,9 @@ def load_path(source: str, path: str | Path, db_path=None, *,
     an invalid overrides file) is recorded as a failed batch (unless
     dry_run); the result says what happened, nothing is raised for bad data.
     `progress(stage)` is told each stage as it starts: reading, then the
-    loader's (ingest.loader.load).
+    loader's (ingest.loader.load). `source_prefix` goes before a source name
+    the mapping or overrides file chose (`upload:` from the Data page), so
+    an uploaded file cannot write, replace or delete another source's rows.
     """
     if progress is not None:
         progress("reading")
@@ -93,6 +96,8 @@ def load_path(source: str, path: str | Path, db_path=None, *,
                     dry_run=dry_run)
     frame.attrs.setdefault("source", getattr(module, "SOURCE", source))
     frame.attrs.setdefault("table", table or getattr(module, "TABLE", None))
+    if source_prefix and (name or getattr(module, "SOURCE", None) is None):
+        frame.attrs["source"] = source_prefix + frame.attrs["source"]
     return load(frame, db_path, file_name=file_name, sha256=digest,
                 dry_run=dry_run, strict=strict, progress=progress)
 

@@ -8,7 +8,9 @@ values are bound or read from the registered frame, never formatted in.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +55,7 @@ class Loaded:
     warnings: list[str] = field(default_factory=list)
     reasons: list[tuple[str, int]] = field(default_factory=list)
     rejects: pd.DataFrame | None = None  # the first PREVIEW_REJECTS
+    deleted: pd.DataFrame | None = None  # keys of the first rows deleted
     already_loaded: int | None = None  # batch of the same file, if any
 
     @property
@@ -90,7 +93,9 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
     result: Loaded | None = None
     try:
         progress("copying")
-        with db.publish(db_path) as con:
+        # a dry run works on a private copy: it never waits for or holds the
+        # writer lock
+        with (_scratch(db_path) if dry_run else db.publish(db_path)) as con:
             result = load_into(con, frame, file_name=file_name,
                                sha256=sha256, strict=strict,
                                progress=progress)
@@ -107,6 +112,22 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
             result.status = "dry_run" if result.status != "failed" else "failed"
             result.batch_id = None
     return result
+
+
+@contextmanager
+def _scratch(db_path: Path):
+    """A writable private copy of the published database, then deleted."""
+    from .uploads import workdir
+
+    with workdir() as folder:
+        copy = folder / "dry-run.duckdb"
+        if db_path.exists():
+            shutil.copyfile(db_path, copy)
+        con = db.connect(copy)
+        try:
+            yield con
+        finally:
+            con.close()
 
 
 def _quiet(stage: str) -> None:
@@ -542,10 +563,15 @@ def _write(con, spec, source, batch_id, mode, result: Loaded) -> None:
     table = q(spec.name)
     if mode == "snapshot":
         keys = _key(spec, "c")
+        gone = (f"from {table} as t where t.source = $source and "  # noqa: S608
+                f"({_key(spec, 't')}) not in (select ({keys}) from checked "
+                f"as c where ({keys}) is not null)")
+        # the first ones by key, for the preview to show before a commit
+        result.deleted = con.execute(
+            f"select {_key(spec, 't')} {gone} order by all "
+            "limit $n", {"source": source, "n": PREVIEW_REJECTS}).df()
         result.rows_deleted = con.execute(
-            f"delete from {table} as t where t.source = $source and "  # noqa: S608
-            f"({_key(spec, 't')}) not in (select ({keys}) from checked as c "
-            f"where ({keys}) is not null)", {"source": source}).fetchall()[0][0]
+            f"delete {gone}", {"source": source}).fetchall()[0][0]
     # all new: a plain insert skips the replace path's per-key lookups
     verb = "insert or replace" if result.rows_updated else "insert"
     con.execute(

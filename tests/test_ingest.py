@@ -500,3 +500,20 @@ def test_a_nul_inside_one_field_rejects_only_that_row(tmp_path):
     for name in ("changes-utf16.csv", "changes-binary.csv"):
         failed = ingest.load_path("csv", BAD / name, path)
         assert failed.status == "failed" and "NUL byte" in failed.error
+
+
+def test_a_dry_run_neither_waits_for_nor_takes_the_writer_lock(tmp_path):
+    import fcntl
+    import threading
+    path = tmp_path / "cb.duckdb"
+    ingest.load_path("csv", BAD / "changes-unknown-code.csv", path)
+    done = []
+    with open(f"{path}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)   # a long load is publishing
+        worker = threading.Thread(target=lambda: done.append(
+            ingest.load_path("csv", BAD / "changes-nul.csv", path,
+                             dry_run=True)))
+        worker.start()
+        worker.join(timeout=60)
+        assert done and done[0].status == "dry_run"
+    assert rows(path, "select count(*) from ingest_batches") == [(1,)]
