@@ -108,6 +108,8 @@ def test_make_run_binds_where_told():
 def test_the_shipped_configuration_hides_error_details():
     shipped = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert shipped["client"]["showErrorDetails"] == "none"
+    # the only CSV exports are the neutralised ones (reports.csv_bytes)
+    assert shipped["client"]["disableDataExport"] is True
     assert shipped["server"]["address"] == "127.0.0.1"
     assert shipped["server"]["enableXsrfProtection"] is True
     assert "attacker.example" not in shipped["server"]["allowedHosts"]
