@@ -517,3 +517,25 @@ def test_a_dry_run_neither_waits_for_nor_takes_the_writer_lock(tmp_path):
         worker.join(timeout=60)
         assert done and done[0].status == "dry_run"
     assert rows(path, "select count(*) from ingest_batches") == [(1,)]
+
+
+def test_the_cli_says_which_rows_a_snapshot_deletes(tmp_path):
+    mapping = tmp_path / "snap.toml"
+    mapping.write_text('[source]\nname = "snap"\ntable = "changes"\n'
+                       'mode = "snapshot"\n[columns]\nchange_id = "id"\n'
+                       'change_type = "type"\nstate = "state"\n'
+                       'created_at = "created"\n')
+    data = tmp_path / "export.csv"
+    path = tmp_path / "cb.duckdb"
+    header = "id,type,state,created\n"
+    data.write_text(header + "S1,normal,new,2026-01-05 09:00:00\n"
+                    "S2,normal,new,2026-01-05 09:00:00\n")
+    assert cli("mapping", str(data), "--mapping", str(mapping), "--db",
+               str(path)).returncode == 0
+    data.write_text(header + "S1,normal,new,2026-01-05 09:00:00\n")
+    dry = cli("mapping", str(data), "--mapping", str(mapping), "--db",
+              str(path), "--dry-run")
+    assert dry.returncode == 0
+    assert ("snapshot of source snap would delete 1 stored changes rows not "
+            "in the file (first: S2)") in dry.stdout
+    assert rows(path, "select count(*) from changes") == [(2,)]
