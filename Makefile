@@ -6,6 +6,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DB := $(or $(CHANGEBOARD_DB),changeboard.duckdb)
 PORT ?= 8501
+# where `make run` listens: this machine only unless told (HOST=0.0.0.0), and
+# the host names browsers may use to reach it, comma-separated (add the
+# server's name when serving the network; any other Host is refused)
+HOST ?= 127.0.0.1
+ALLOWED_HOSTS ?= localhost,127.0.0.1
+comma := ,
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: run sample test lint bench chromium clean
@@ -23,7 +29,8 @@ run: $(VENV)/.installed
 	@test -f "$(DB)" || { echo "First run: building the sample database $(DB)"; \
 		CHANGEBOARD_DB="$(DB)" $(PY) -m ingest --sample; }
 	CHANGEBOARD_DB="$(DB)" $(PY) -m streamlit run app.py \
-		--server.port $(PORT) --server.headless true \
+		--server.port $(PORT) --server.address $(HOST) --server.headless true \
+		$(foreach h,$(subst $(comma), ,$(ALLOWED_HOSTS)),--server.allowedHosts $(h)) \
 		--browser.gatherUsageStats false --client.toolbarMode minimal
 
 sample: $(VENV)/.installed

@@ -298,33 +298,82 @@ def version(path: str | Path) -> tuple[int, int] | None:
     return st.st_ino, st.st_mtime_ns
 
 
+NEW_FILE_MODE = 0o600  # a new database, copy or lock: owner only
+# working files a killed writer leaves: `.<db>.<pid>.tmp`, the sample build's
+# `.<db>.sample.tmp` (with its lock) and its own `..<db>.sample.tmp.<pid>.tmp`,
+# and their WALs
+_STALE = (r"^(\.{name}\.(\d+|sample)\.tmp(\.wal)?|\.{name}\.sample\.tmp\.lock"
+          r"|\.\.{name}\.sample\.tmp\.\d+\.tmp(\.wal)?)$")
+
+
+@contextmanager
+def writer_lock(path: str | Path):
+    """The exclusive lock on `<path>.lock` that serialises writers."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_name(path.name + ".lock"),
+                 os.O_WRONLY | os.O_CREAT, NEW_FILE_MODE)
+    with open(fd, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 @contextmanager
 def publish(path: str | Path):
     """A writable copy of the published database; swapped in if the block succeeds.
 
     Writers are serialised by an exclusive lock on `<path>.lock`. Readers keep
     reading the file they opened; the next connect sees the new one. On any
-    error the copy is deleted, so a failed load changes nothing.
+    error the copy is deleted, so a failed load changes nothing. The new file
+    keeps the published one's mode and owner; a first one is owner-only.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        for stale in path.parent.glob(f".{path.name}.*.tmp"):
-            _remove(stale)  # left by a killed writer; we hold the lock
+    with writer_lock(path):
+        remove_stale(path)  # left by a killed writer; we hold the lock
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         if path.exists():
+            # created owner-only, then filled: never readable by others
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                             NEW_FILE_MODE))
             shutil.copyfile(path, tmp)
         con = connect(tmp)
         try:
+            os.chmod(tmp, NEW_FILE_MODE)
             yield con
             con.execute("checkpoint")
             con.close()
-            os.replace(tmp, path)
+            replace(tmp, path)
         except BaseException:
             con.close()
             _remove(tmp)
             raise
+
+
+def replace(fresh: str | Path, path: str | Path) -> None:
+    """Swap `fresh` in as `path`, with path's mode and owner when it exists
+    (owner-only when it does not). The caller holds the writer lock."""
+    try:
+        old = os.stat(path)
+    except FileNotFoundError:
+        os.chmod(fresh, NEW_FILE_MODE)
+    else:
+        if hasattr(os, "chown"):
+            try:
+                os.chown(fresh, old.st_uid, old.st_gid)
+            except PermissionError:  # not ours to give away: keep the mode
+                pass
+        os.chmod(fresh, old.st_mode & 0o7777)
+    os.replace(fresh, path)
+
+
+def remove_stale(path: str | Path) -> None:
+    """Remove the working files killed writers left next to `path`; call
+    with the writer lock held."""
+    path = Path(path)
+    pattern = re.compile(_STALE.format(name=re.escape(path.name)))
+    for stale in path.parent.iterdir():
+        if pattern.match(stale.name):
+            stale.unlink(missing_ok=True)
 
 
 def _remove(db_file: Path) -> None:

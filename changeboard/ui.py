@@ -62,11 +62,59 @@ def previous(window: dict[str, date]) -> dict[str, date]:
             "end_date": window["start_date"]}
 
 
-def _url_date(key: str) -> date | None:
-    try:
-        return date.fromisoformat(st.query_params.get(key, ""))
-    except ValueError:
+# dates read from the URL (or picked) stay in a sane range and span: a
+# window of centuries exhausts the server (issue 13)
+DATE_MIN = date(1990, 1, 1)   # the loader warns about earlier dates too
+MAX_SPAN_DAYS = 3660          # a period spans at most ten years
+
+
+def date_max() -> date:
+    """The latest date a page accepts: ten years ahead."""
+    return today() + timedelta(days=3653)
+
+
+def url_date(key: str) -> date | None:
+    """The YYYY-MM-DD date of `?key=` in the URL: None when absent or not a
+    date, clamped into [DATE_MIN, date_max()]; the page says what it did."""
+    text = st.query_params.get(key, "")
+    if not text:
         return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        st.warning(f"Ignored {key} in the address: not a YYYY-MM-DD date.")
+        return None
+    return clamp_date(day, key)
+
+
+def clamp_date(day: date, what: str) -> date:
+    """`day` moved into [DATE_MIN, date_max()], saying so on the page."""
+    low, high = DATE_MIN, date_max()
+    clamped = min(max(day, low), high)
+    if clamped != day:
+        st.warning(f"{what} {day.isoformat()} is outside {low.isoformat()} "
+                   f"to {high.isoformat()}: {clamped.isoformat()} is used.")
+    return clamped
+
+
+def clamp_span(start: date, end: date, what: str) -> tuple[date, date]:
+    """An inclusive [start, end] in range, in order and at most
+    MAX_SPAN_DAYS long (keeping its end), saying so on the page."""
+    start, end = clamp_date(start, what), clamp_date(end, what)
+    if end < start:
+        st.warning(f"{what}: the end is before the start; they are swapped.")
+        start, end = end, start
+    if (end - start).days + 1 > MAX_SPAN_DAYS:
+        start = end - timedelta(days=MAX_SPAN_DAYS - 1)
+        st.warning(f"{what} spans more than {MAX_SPAN_DAYS:,} days: "
+                   f"shortened to start on {start.isoformat()}.")
+    return start, end
+
+
+def plain(text) -> str:
+    """Text from data, files or servers shown literally where Streamlit
+    renders Markdown: no links, images, emphasis, emoji or colours."""
+    return re.sub(r"([\\`*_{}\[\]()<>#!|~:$])", r"\\\1", str(text))
 
 
 def _start(name: str, from_url, default):
@@ -96,14 +144,15 @@ def period_filter() -> dict[str, date]:
     _keep("period", choice)
     start = end = None
     if choice == "custom":
-        url_dates = (_url_date("from"), _url_date("to"))
-        default_start, default_end = _start(
+        url_dates = (url_date("from"), url_date("to"))
+        default_start, default_end = clamp_span(*_start(
             "dates", url_dates if all(url_dates) else None,
-            (today() - timedelta(days=89), today()))
+            (today() - timedelta(days=89), today())), "The custom period")
         picked = st.sidebar.date_input(
-            "Dates (inclusive)", (default_start, default_end), key="dates")
+            "Dates (inclusive)", (default_start, default_end), key="dates",
+            min_value=DATE_MIN, max_value=date_max())
         if isinstance(picked, (tuple, list)) and len(picked) == 2:
-            start, end = picked
+            start, end = clamp_span(*picked, "The custom period")
         else:
             start, end = default_start, default_end
         _keep("dates", (start, end))

@@ -55,7 +55,8 @@ def load_path(source: str, path: str | Path, db_path=None, *,
               table: str | None = None, options: dict | None = None,
               file_name: str | None = None, dry_run: bool = False,
               strict: bool = False, progress=None,
-              replace_sample: bool = False) -> Loaded:
+              replace_sample: bool = False,
+              source_prefix: str | None = None) -> Loaded:
     """Read one file with its source's adapter and load it as one batch.
 
     For servicenow and jira, options["mapping"] names an overrides file
@@ -67,6 +68,9 @@ def load_path(source: str, path: str | Path, db_path=None, *,
     loader's (ingest.loader.load). `replace_sample`: remove the generated
     sample's rows in the same publish (the CLI and the Data page do so by
     default), so the database never holds a mix of sample and own data.
+    `source_prefix` goes before a source name the mapping or overrides file
+    chose (`upload:` from the Data page), so an uploaded file cannot write,
+    replace or delete another source's rows.
     """
     if progress is not None:
         progress("reading")
@@ -97,6 +101,8 @@ def load_path(source: str, path: str | Path, db_path=None, *,
                     dry_run=dry_run)
     frame.attrs.setdefault("source", getattr(module, "SOURCE", source))
     frame.attrs.setdefault("table", table or getattr(module, "TABLE", None))
+    if source_prefix and (name or getattr(module, "SOURCE", None) is None):
+        frame.attrs["source"] = source_prefix + frame.attrs["source"]
     return load(frame, db_path, file_name=file_name, sha256=digest,
                 dry_run=dry_run, strict=strict, progress=progress,
                 replace_sample=replace_sample)
@@ -224,12 +230,17 @@ def build_sample(db_path=None, *, seed: int | None = None,
         sample_data.generate(canonical, seed=config.SAMPLE_SEED if seed is None
                              else seed, scale=scale, end_date=end_date)
         files = exports.write_sample(canonical, Path(tmp) / "exports")
-        fresh = db_path.with_name(f".{db_path.name}.sample")
-        for stale in (fresh, fresh.with_name(fresh.name + ".wal")):
-            stale.unlink(missing_ok=True)
-        loaded = publish_files(
-            [(f["source"], f["path"], f["options"]) for f in files], fresh,
-            label=SAMPLE_LABEL)
-        fresh.replace(db_path)
-        fresh.with_name(fresh.name + ".lock").unlink(missing_ok=True)
+        # built beside the database under its writer lock: loads wait for
+        # the swap, and the next writer removes what a killed build left
+        # (db.remove_stale matches `.<db>.sample.tmp`, its lock and copies)
+        fresh = db_path.with_name(f".{db_path.name}.sample.tmp")
+        with db.writer_lock(db_path):
+            db.remove_stale(db_path)
+            try:
+                loaded = publish_files(
+                    [(f["source"], f["path"], f["options"]) for f in files],
+                    fresh, label=SAMPLE_LABEL)
+                db.replace(fresh, db_path)
+            finally:
+                db.remove_stale(db_path)
     return loaded

@@ -36,6 +36,12 @@ def _summary(results) -> None:
             print(f"{name}: error: {r.error}")
         for warning in r.warnings:
             print(f"{name}: warning: {warning}")
+        if r.rows_deleted:
+            done = "would delete" if r.status == "dry_run" else "deleted"
+            first = ", ".join(str(v) for v in r.deleted.iloc[:, 0][:10])
+            print(f"{name}: snapshot of source {r.source} {done} "
+                  f"{r.rows_deleted:,} stored {r.table} rows not in the file"
+                  f" (first: {first})")
         if r.reasons:
             top = ", ".join(f"{reason} {n:,}" for reason, n in r.reasons[:5])
             print(f"{name}: top rejection reasons: {top}")

@@ -11,16 +11,19 @@ its last committed record (api_syncs.cursor_at). See docs/api.md.
 """
 from __future__ import annotations
 
+import base64
 import contextlib
 import csv
 import email.utils
 import fcntl
 import hashlib
+import html
 import json
 import logging
 import random
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -91,9 +94,18 @@ class Client:
         self.session.headers.update({"Accept": "application/json",
                                      "User-Agent": "changeboard-ingest"})
         self.session.headers.update(headers or {})
-        self.secrets = [s for s in secrets if s]
+        # the token, the password, user:password and the whole Authorization
+        # header value, each in every encoding a server might echo it in
+        given = [*secrets, self.session.headers.get("Authorization", "")]
+        if isinstance(auth, tuple) and len(auth) == 2:
+            given += [auth[1], f"{auth[0]}:{auth[1]}"]
+        self.secrets = sorted({form for secret in given if secret
+                               for form in _encodings(str(secret)) if form},
+                              key=len, reverse=True)
         self.credentials_hint = credentials_hint
         self.requests = 0
+        parts = urllib.parse.urlsplit(self.base_url)
+        self.origin = _origin(parts)
 
     def scrub(self, text: str) -> str:
         for secret in self.secrets:
@@ -101,14 +113,26 @@ class Client:
         return text
 
     def get(self, path_or_url: str, params: dict | None = None) -> Answer:
+        """GET a path of the API, or a URL it named (a paging link) if that
+        URL is on the configured scheme, host and port: credentials go
+        nowhere else."""
         url = (path_or_url if "://" in path_or_url
                else self.base_url + path_or_url)
         shown = _shown(url)
+        target = _origin(urllib.parse.urlsplit(url))
+        if target != self.origin:
+            raise ApiError(
+                f"{self.name}: refused to follow a link to "
+                f"{self.scrub(_shown_origin(target))}: not the configured "
+                f"{_shown_origin(self.origin)} (credentials are sent only "
+                "there)")
         retry = self.retry
         waited, failures, limited = 0.0, 0, 0
         while True:
             try:
                 return self._once(url, params, shown)
+            except ApiError as exc:  # the server's words are scrubbed too
+                raise ApiError(self.scrub(str(exc))) from None
             except _Retryable as exc:
                 error = self.scrub(str(exc))
                 if exc.retry_after is not None and "429" in error:
@@ -155,7 +179,8 @@ class Client:
             after = _retry_after(response.headers.get("Retry-After"))
             if status == 429 and after is None:
                 after = self.retry.backoff[0]
-            raise _Retryable(f"{what}: HTTP {status} {response.reason}", after)
+            raise _Retryable(f"{what}: HTTP {status} "
+                             f"{self.scrub(str(response.reason))}", after)
         if status in (401, 403):
             raise ApiError(f"{what}: HTTP {status} {response.reason}: the "
                            f"credentials were refused; check "
@@ -166,10 +191,40 @@ class Client:
         try:
             data = json.loads(body)
         except ValueError:
-            start = body[:60].decode("utf-8", "replace")
+            # scrubbed before it is cut: no secret survives half-shown
+            start = self.scrub(body[:4096].decode("utf-8", "replace"))[:60]
             raise _Retryable(f"{what}: the answer is not JSON "
-                             f"(starts {self.scrub(start)!r})") from None
+                             f"(starts {start!r})") from None
         return Answer(data, dict(response.headers), response.links)
+
+
+def _encodings(secret: str) -> set[str]:
+    """A secret as text, base64 (standard and URL-safe, with and without
+    padding), percent-encoded, JSON- and HTML-escaped and hex."""
+    data = secret.encode("utf-8")
+    forms = {secret, urllib.parse.quote(secret, safe=""),
+             urllib.parse.quote_plus(secret), json.dumps(secret)[1:-1],
+             json.dumps(secret, ensure_ascii=False)[1:-1],
+             html.escape(secret), data.hex(), data.hex().upper()}
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        coded = encode(data).decode("ascii")
+        forms |= {coded, coded.rstrip("=")}
+    return forms
+
+
+def _origin(parts: urllib.parse.SplitResult) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port filled in."""
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"https": 443, "http": 80}.get(scheme)
+    except ValueError:   # a port that is not a number
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def _shown_origin(origin: tuple[str, str, int | None]) -> str:
+    scheme, host, port = origin
+    return f"{scheme}://{host}:{port}"
 
 
 def _shown(url: str) -> str:

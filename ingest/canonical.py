@@ -41,22 +41,30 @@ def read(path, *, table: str | None = None, options=None) -> pd.DataFrame:
         data = data[len(_BOM):]
     if not data or data.isspace():  # (no stripped copy of a large file)
         raise FileError(f"{name}: the file is empty (no header row)")
+    header_end = data.find(b"\n")
+    header_line = data if header_end < 0 else data[:header_end]
     nul = data.find(b"\x00")
-    if nul >= 0:
+    if nul >= 0 and _binary(data, header_line):
         line = data.count(b"\n", 0, nul) + 1
         raise FileError(
             f"{name}: NUL byte at line {line}, byte {nul}: not a text CSV "
             "(UTF-16 or binary?); save it as CSV UTF-8")
-    header_end = data.find(b"\n")
-    header_line = data if header_end < 0 else data[:header_end]
     header = _header(name, _decode(name, header_line).rstrip("\r"))
     keep, warnings = _check_header(name, table, spec, header)
     frame = None
-    if len(data) >= FAST_BYTES and b'"' not in header_line:
+    if len(data) >= FAST_BYTES and b'"' not in header_line and nul < 0:
         frame = _fast(data, header)
     if frame is None:
-        frame = _slow(name, _decode(name, data), header)
+        # a stray NUL inside a field rejects that row (_slow)
+        frame = _slow(name, _decode(name, data), header, nul=nul >= 0)
     return _finish(name, table, frame, keep, warnings)
+
+
+def _binary(data: bytes, header_line: bytes) -> bool:
+    """A file with NULs that is not text at all: UTF-16 or UTF-32 (a BOM,
+    or NULs in the header) or binary (NULs throughout: over 1 byte in 20)."""
+    return (data.startswith((b"\xff\xfe", b"\xfe\xff"))
+            or b"\x00" in header_line or data.count(b"\x00") * 20 > len(data))
 
 
 def _mapped(path: Path, name: str, table: str, spec):
@@ -98,7 +106,7 @@ def _finish(name, table, frame, keep, warnings) -> pd.DataFrame:
     frame = frame[[c for c in frame.columns
                    if c in keep or c in ("row_number", "raw_record",
                                          "_reject", "_reject_column",
-                                         "_reject_value")]]
+                                         "_reject_value", "_reject_detail")]]
     if not len(frame):
         warnings.append(f"{name}: header only, no data rows")
     frame.attrs.update(source=SOURCE, table=table, warnings=warnings,
@@ -180,11 +188,15 @@ def _fast(data, header: list[str]) -> pd.DataFrame | None:
     return frame
 
 
-def _slow(name: str, text: str, header: list[str]) -> pd.DataFrame:
-    """The csv module, record by record: exact row numbers and field counts."""
+def _slow(name: str, text: str, header: list[str], *,
+          nul: bool = False) -> pd.DataFrame:
+    """The csv module, record by record: exact row numbers and field counts;
+    with `nul`, a row with a NUL character in a field is rejected."""
     csv.field_size_limit(1 << 30)
     records: list[list[str]] = []
-    shapes: list[tuple[int, str, str]] = []  # row_number, value, raw json
+    # row_number, value, raw json (bad_row_shape)
+    shapes: list[tuple[int, str, str]] = []
+    nuls: list[tuple[int, str, str, str, str]] = []  # ... column, detail
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     width = len(header)
     row = 1
@@ -196,6 +208,9 @@ def _slow(name: str, text: str, header: list[str]) -> pd.DataFrame:
             if len(record) != width:
                 shapes.append((row, f"{len(record)} fields, header has "
                                f"{width}", _raw(header, record)))
+                continue
+            if nul and any("\x00" in field for field in record):
+                nuls.append(_nul_reject(row, header, record))
                 continue
             records.append([row, *record])
     except csv.Error as exc:
@@ -211,13 +226,19 @@ def _slow(name: str, text: str, header: list[str]) -> pd.DataFrame:
     frame["_reject"] = None
     frame["_reject_column"] = None
     frame["_reject_value"] = None
-    if shapes:
+    if nuls:
+        frame["_reject_detail"] = None
+    if shapes or nuls:
         bad = pd.DataFrame({
-            "row_number": [s[0] for s in shapes],
-            "raw_record": [s[2] for s in shapes],
-            "_reject": "bad_row_shape",
-            "_reject_column": None,
-            "_reject_value": [s[1] for s in shapes]})
+            "row_number": [s[0] for s in shapes] + [n[0] for n in nuls],
+            "raw_record": [s[2] for s in shapes] + [n[2] for n in nuls],
+            "_reject": ["bad_row_shape"] * len(shapes)
+            + ["nul_byte"] * len(nuls),
+            "_reject_column": [None] * len(shapes) + [n[3] for n in nuls],
+            "_reject_value": [s[1] for s in shapes] + [n[1] for n in nuls]})
+        if nuls:
+            bad["_reject_detail"] = [None] * len(shapes) + [
+                n[4] for n in nuls]
         frame = pd.concat([frame, bad], ignore_index=True).sort_values(
             "row_number", ignore_index=True)
         frame = frame.astype({c: object for c in frame.columns
@@ -230,3 +251,14 @@ def _raw(header: list[str], record: list[str]) -> str:
     if len(record) > len(header):
         raw["_extra"] = record[len(header):]
     return json.dumps(raw, ensure_ascii=False)
+
+
+def _nul_reject(row: int, header: list[str], record: list[str]
+                ) -> tuple[int, str, str, str, str]:
+    """(row, value shown with \\x00, raw json, column, detail) of the first
+    field holding a NUL character."""
+    at = next(i for i, field in enumerate(record) if "\x00" in field)
+    field = record[at]
+    return (row, field.replace("\x00", "\\x00"), _raw(header, record),
+            header[at], f"NUL byte at character {field.index(chr(0)) + 1} "
+            "of the value: not text (a fragment of a binary file?)")

@@ -541,6 +541,7 @@ def read_xlsx(path, *, sheet: str | None = None,
     import openpyxl
 
     path = Path(path)
+    _check_xlsx_sizes(path)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a bad file
@@ -556,8 +557,11 @@ def read_xlsx(path, *, sheet: str | None = None,
             others = [n for n in names if n != chosen]
             warnings.append(f"{path.name}: read sheet {chosen!r}; ignored "
                             f"sheets: {', '.join(others)}")
-        records = [[_cell_text(v, date_format) for v in row]
-                   for row in book[chosen].iter_rows(values_only=True)]
+        records = _xlsx_records(path.name, book[chosen], date_format)
+    except FileError:
+        raise
+    except Exception as exc:  # a damaged member (CRC, size beyond declared)
+        raise FileError(f"{path.name}: cannot read as XLSX: {exc}") from exc
     finally:
         book.close()
     while records and not any(c.strip() for c in records[-1]):
@@ -566,9 +570,60 @@ def read_xlsx(path, *, sheet: str | None = None,
     header = next((r for r in records if any(c.strip() for c in r)), None)
     if header is not None:
         width = max(i + 1 for i, c in enumerate(header) if c.strip())
-        records = [r[:width] if not any(c.strip() for c in r[width:]) else r
-                   for r in records]
+        records = [r[:width] if r and not any(c.strip() for c in r[width:])
+                   else r for r in records]
     return from_records(f"{path.name}[{chosen}]", records, warnings)
+
+
+# XLSX limits: a workbook is a zip whose sheet can declare any size; none of
+# that is trusted (issue 13)
+XLSX_MEMBER_BYTES = 512 << 20   # uncompressed size of one zip member
+XLSX_TOTAL_BYTES = 1 << 30      # and of all members
+XLSX_MAX_ROWS = 1_048_576       # a sheet's own limit
+XLSX_MAX_CELLS = 10_000_000     # cells in non-empty rows
+_NO_CELLS: list[str] = []       # every blank row (shared: costs nothing)
+
+
+def _check_xlsx_sizes(path: Path) -> None:
+    """Refuse a workbook whose members would unpack too large, before any is
+    opened (a deflate bomb); zipfile never reads past a declared size."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise FileError(f"{path.name}: cannot read as XLSX: {exc}") from exc
+    total = 0
+    for member in members:
+        total += member.file_size
+        if member.file_size > XLSX_MEMBER_BYTES or total > XLSX_TOTAL_BYTES:
+            raise FileError(
+                f"{path.name}: cannot read as XLSX: {member.filename} unpacks "
+                f"to {member.file_size:,} bytes ({total:,} so far; at most "
+                f"{XLSX_MEMBER_BYTES:,} per part and {XLSX_TOTAL_BYTES:,} in "
+                "all); save a smaller export or split it")
+
+
+def _xlsx_records(name: str, worksheet, date_format: str) -> list[list[str]]:
+    """The sheet's rows as text, streamed: the declared dimension is ignored
+    (no padding to it), blank rows cost nothing, rows and cells are capped."""
+    worksheet.reset_dimensions()
+    records: list[list[str]] = []
+    cells = 0
+    for number, row in enumerate(worksheet.iter_rows(values_only=True), 1):
+        if number > XLSX_MAX_ROWS:
+            raise FileError(f"{name}: more than {XLSX_MAX_ROWS:,} rows")
+        if not any(v is not None for v in row):
+            records.append(_NO_CELLS)
+            continue
+        cells += len(row)
+        if cells > XLSX_MAX_CELLS:
+            raise FileError(f"{name}: more than {XLSX_MAX_CELLS:,} cells by "
+                            f"row {number} (row {number} has {len(row):,}); "
+                            "save a smaller export or split it")
+        records.append([_cell_text(v, date_format) for v in row])
+    return records
 
 
 def _cell_text(value, date_format: str) -> str:

@@ -8,7 +8,9 @@ values are bound or read from the registered frame, never formatted in.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +24,7 @@ from . import schema
 from .errors import FileError
 
 BOOKKEEPING = ("row_number", "raw_record", "_reject", "_reject_column",
-               "_reject_value")
+               "_reject_value", "_reject_detail")
 TRUE = ["true", "1", "yes", "y"]
 FALSE = ["false", "0", "no", "n"]
 PREVIEW_REJECTS = 50
@@ -57,6 +59,7 @@ class Loaded:
     warnings: list[str] = field(default_factory=list)
     reasons: list[tuple[str, int]] = field(default_factory=list)
     rejects: pd.DataFrame | None = None  # the first PREVIEW_REJECTS
+    deleted: pd.DataFrame | None = None  # keys of the first rows deleted
     already_loaded: int | None = None  # batch of the same file, if any
     sample_rows_removed: int = 0  # sample rows this load replaced
 
@@ -124,7 +127,9 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
     result: Loaded | None = None
     try:
         progress("copying")
-        with db.publish(db_path) as con:
+        # a dry run works on a private copy: it never waits for or holds the
+        # writer lock
+        with (_scratch(db_path) if dry_run else db.publish(db_path)) as con:
             removed = remove_sample(con) if replace_sample else 0
             result = load_into(con, frame, file_name=file_name,
                                sha256=sha256, strict=strict,
@@ -149,6 +154,22 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
         return load(frame, db_path, file_name=file_name, sha256=sha256,
                     dry_run=dry_run, strict=strict, progress=progress)
     return result
+
+
+@contextmanager
+def _scratch(db_path: Path):
+    """A writable private copy of the published database, then deleted."""
+    from .uploads import workdir
+
+    with workdir() as folder:
+        copy = folder / "dry-run.duckdb"
+        if db_path.exists():
+            shutil.copyfile(db_path, copy)
+        con = db.connect(copy)
+        try:
+            yield con
+        finally:
+            con.close()
 
 
 def _quiet(stage: str) -> None:
@@ -411,7 +432,7 @@ def _stage(con, frame, spec, present, timezone) -> None:
     reason = pick("s._reject", lambda c: f"'{c[1]}'")
     column = pick("s._reject_column", lambda c: f"'{c[2]}'")
     value = pick("s._reject_value", lambda c: f"s.{q('__r_' + c[2])}")
-    detail = pick("null", lambda c: c[3])
+    detail = pick("s._reject_detail", lambda c: c[3])
     record = "to_json(struct_pack(" + ", ".join(
         f"{q(c)} := s.{q('__r_' + c)}" for c in raw_columns) + "))"
     typed = "".join(f", s.{q(c)}" for c in present)
@@ -585,10 +606,15 @@ def _write(con, spec, source, batch_id, mode, result: Loaded) -> None:
     table = q(spec.name)
     if mode == "snapshot":
         keys = _key(spec, "c")
+        gone = (f"from {table} as t where t.source = $source and "  # noqa: S608
+                f"({_key(spec, 't')}) not in (select ({keys}) from checked "
+                f"as c where ({keys}) is not null)")
+        # the first ones by key, for the preview to show before a commit
+        result.deleted = con.execute(
+            f"select {_key(spec, 't')} {gone} order by all "
+            "limit $n", {"source": source, "n": PREVIEW_REJECTS}).df()
         result.rows_deleted = con.execute(
-            f"delete from {table} as t where t.source = $source and "  # noqa: S608
-            f"({_key(spec, 't')}) not in (select ({keys}) from checked as c "
-            f"where ({keys}) is not null)", {"source": source}).fetchall()[0][0]
+            f"delete {gone}", {"source": source}).fetchall()[0][0]
     # all new: a plain insert skips the replace path's per-key lookups
     verb = "insert or replace" if result.rows_updated else "insert"
     con.execute(

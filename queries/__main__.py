@@ -7,6 +7,7 @@ from datetime import date
 
 import pandas as pd
 
+import reports
 from changeboard import config, db
 
 
@@ -134,8 +135,10 @@ def main(argv=None) -> int:
 
 
 def _write(frame, fmt: str) -> None:
-    if fmt == "csv":
-        frame.to_csv(sys.stdout, index=False)
+    if fmt == "csv":  # neutralised and quoted as every export is
+        sys.stdout.flush()
+        sys.stdout.buffer.write(reports.csv_bytes(frame))
+        sys.stdout.buffer.flush()
     elif fmt == "json":
         sys.stdout.write(frame.to_json(orient="records", date_format="iso"))
         sys.stdout.write("\n")

@@ -5,19 +5,37 @@ import io
 
 import pandas as pd
 
-# a spreadsheet executes a cell starting with one of these (OWASP CSV injection)
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# a spreadsheet executes a cell starting with one of these (OWASP CSV
+# injection), also after leading blanks or line breaks; full-width forms too
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n",
+                 "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def is_formula(text: str) -> bool:
+    """Would a spreadsheet read this text cell as a formula?"""
+    return text.startswith(FORMULA_START) or text.lstrip().startswith(
+        FORMULA_START)
+
+
+def safe_text(value):
+    """A text value prefixed with a quote if a spreadsheet would run it."""
+    if isinstance(value, str) and is_formula(value):
+        return "'" + value
+    return value
 
 
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells a spreadsheet would run as a formula with a quote."""
+    """Prefix text cells and headers a spreadsheet would run as a formula
+    with a quote."""
     safe = frame.copy()
     for column in safe.columns:
-        if safe[column].dtype == object or pd.api.types.is_string_dtype(
-                safe[column]):
-            safe[column] = safe[column].map(
-                lambda v: "'" + v if isinstance(v, str)
-                and v.startswith(FORMULA_START) else v)
+        dtype = safe[column].dtype
+        if (pd.api.types.is_object_dtype(dtype)
+                or pd.api.types.is_string_dtype(dtype)
+                or isinstance(dtype, pd.CategoricalDtype)):
+            safe[column] = safe[column].astype(object).map(safe_text)
+    safe.columns = [safe_text(str(c)) if isinstance(c, str) else c
+                    for c in safe.columns]
     return safe
 
 
@@ -31,7 +49,10 @@ def _naive_utc(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    return neutralise(frame).to_csv(index=False).encode("utf-8")
+    """RFC 4180 CSV: CRLF line ends, so a field holding a CR or LF is quoted
+    (a bare CR would otherwise start a new row in a spreadsheet)."""
+    return neutralise(frame).to_csv(index=False,
+                                    lineterminator="\r\n").encode("utf-8")
 
 
 def xlsx_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import io
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -284,13 +285,13 @@ def provenance(pack: Pack) -> list[tuple[str, str]]:
     tz = pack.reporting_tz
     filters = "; ".join(f"{k} = {', '.join(v)}"
                         for k, v in pack.filters.items()) or "none"
-    command = ["python -m reports cab",
-               f"--date {pack.meeting_at.astimezone(ZoneInfo(tz)):%Y-%m-%d}"]
+    # every argument quoted as a shell needs it: team names are data
+    command = ["python", "-m", "reports", "cab", "--date",
+               f"{pack.meeting_at.astimezone(ZoneInfo(tz)):%Y-%m-%d}"]
     if not pack.is_window_end_default:
-        command.append(
-            f"--window-end '{pack.window_end_at.isoformat(sep=' ')}'")
-    command += [f"--{k.replace('_', '-')} '{','.join(v)}'"
-                for k, v in pack.filters.items()]
+        command += ["--window-end", pack.window_end_at.isoformat(sep=" ")]
+    for k, v in pack.filters.items():
+        command += [f"--{k.replace('_', '-')}", ",".join(v)]
     return [
         ("Meeting", f"{when(pack.meeting_at, tz)} ({tz})"),
         ("Review window", f"{when(pack.window_start_at, tz)} to "
@@ -304,8 +305,8 @@ def provenance(pack: Pack) -> list[tuple[str, str]]:
         ("Data as of", f"{when(pack.as_of, 'UTC')} UTC" if pack.as_of
          is not None else "unknown (no load recorded)"),
         ("Batches loaded", _ranges(pack.batch_ids)),
-        ("Regenerate with", " ".join(command) + " --format html|pdf|xlsx "
-                                                "--out FILE"),
+        ("Regenerate with", shlex.join(command) + " --format html|pdf|xlsx "
+                                                  "--out FILE"),
     ]
 
 

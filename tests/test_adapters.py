@@ -874,3 +874,89 @@ def test_mapping_dst_warning_names_its_rows(tmp_path):
     warning, = [w for w in frame.attrs["warnings"] if "autumn" in w]
     assert "2 times in the repeated autumn hour" in warning
     assert warning.endswith("; rows 2, 4)")
+
+
+# --- XLSX bombs (issue 13, item 2) --------------------------------------------
+
+XLSX_CHILD = """
+import json, resource, sys, time
+resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))  # machine's net
+from ingest import frames
+from ingest.errors import FileError
+started = time.monotonic()
+try:
+    raw = frames.read_xlsx(sys.argv[1])
+    outcome = {"rows": len(raw), "bad": raw.bad_shape, "header": raw.header}
+except FileError as exc:
+    outcome = {"error": str(exc)}
+except MemoryError:
+    outcome = {"error": "MemoryError"}
+outcome["seconds"] = time.monotonic() - started
+outcome["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10
+print(json.dumps(outcome))
+"""
+
+
+def _read_xlsx_in_a_child(path):
+    import json
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-c", XLSX_CHILD, str(path)],
+                            cwd=Path(__file__).resolve().parents[1],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-1000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _workbook(path, edit):
+    """A real workbook whose sheet XML `edit` rewrites."""
+    import io
+    import zipfile
+
+    import openpyxl
+    book = openpyxl.Workbook()
+    book.active.append(["number", "short_description"])
+    book.active.append(["CHG1", "one"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    source = zipfile.ZipFile(buffer)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = edit(data)
+            out.writestr(item.filename, data)
+    return path
+
+
+def test_an_xlsx_declaring_the_whole_sheet_reads_only_its_cells(tmp_path):
+    import re
+
+    def declare_everything(xml: bytes) -> bytes:
+        xml = re.sub(rb'<dimension ref="[^"]*"/>',
+                     b'<dimension ref="A1:XFD1048576"/>', xml)
+        return xml.replace(b"</sheetData>", (
+            b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t>'
+            b'</is></c></row></sheetData>'))
+    path = _workbook(tmp_path / "dimension.xlsx", declare_everything)
+    assert path.stat().st_size < 8000
+    seen = _read_xlsx_in_a_child(path)
+    assert seen.get("error") is None, seen
+    assert seen["header"] == ["number", "short_description"]
+    assert seen["rows"] == 2 and seen["bad"] == [
+        None, "16384 fields, header has 2"]
+    assert seen["max_rss_mb"] < 1024 and seen["seconds"] < 30
+
+
+def test_an_xlsx_deflate_bomb_is_refused_before_it_is_unpacked(tmp_path):
+    import zipfile
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED,
+                         compresslevel=1) as book:
+        with book.open("xl/worksheets/sheet1.xml", "w",
+                       force_zip64=True) as sheet:
+            for _ in range(600):
+                sheet.write(b" " * (1 << 20))
+    seen = _read_xlsx_in_a_child(path)
+    assert "sheet1.xml unpacks to 629,145,600 bytes" in seen["error"]
+    assert seen["max_rss_mb"] < 1024 and seen["seconds"] < 5

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from apifakes import (
@@ -345,6 +346,91 @@ def test_secrets_never_reach_logs_errors_or_the_database(tmp_path, caplog,
     assert "GET" in caplog.text and "HTTP 401" in everything
     for secret in (TOKEN, PASSWORD):
         assert secret not in everything
+
+
+@pytest.mark.parametrize("elsewhere", ["other port", "other host",
+                                       "other scheme"])
+def test_a_next_link_to_another_origin_is_not_followed(tmp_path, retry,
+                                                        elsewhere):
+    with FakeServiceNow(sn_records(12), token=TOKEN) as server, \
+            FakeServiceNow(sn_records(12), token=TOKEN) as other:
+        client = fake_client(server, retry)
+        port = server.httpd.server_address[1]
+        # the page's Link rel=next names this origin instead of the server's
+        server.url = {"other port": other.url,
+                      "other host": f"http://localhost:{port}",
+                      "other scheme": f"https://127.0.0.1:{port}"}[elsewhere]
+        run = api.sync(servicenow_api.ServiceNowApi(client, page_size=5),
+                       tmp_path / "cb.duckdb")
+        assert len(server.log) == 1 and other.log == []
+    assert run.status == "failed"
+    assert "refused to follow a link" in run.error
+    assert TOKEN not in run.error
+    # what the first page held is kept; the watermark does not move
+    assert len(changes(tmp_path / "cb.duckdb")) == 5
+    assert syncs(tmp_path / "cb.duckdb")["watermark_at"].isna().all()
+
+
+def echoed(user: str, password: str) -> list[str]:
+    """Basic-auth credentials as a server might echo them back."""
+    import base64
+    basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return [f"Authorization: Basic {basic}", basic.rstrip("="),
+            base64.urlsafe_b64encode(password.encode()).decode(),
+            quote(password, safe=""), json.dumps(password)[1:-1], password]
+
+
+def test_credentials_a_server_echoes_are_scrubbed_everywhere(
+        tmp_path, caplog, monkeypatch):
+    caplog.set_level(logging.DEBUG)
+    db_path = tmp_path / "cb.duckdb"
+    password = 'pw-SECRET/+="e81d44'
+    secrets = echoed("svc", password)
+    message = "request had " + " | ".join(
+        f"![x](http://attacker.example/{i}) {form}"
+        for i, form in enumerate(secrets))
+    body = json.dumps({"error": {"message": message,
+                                 "detail": secrets[0]}}).encode()
+    # a non-JSON answer whose 60-byte excerpt would cut a secret in half
+    cut = b"x" * 40 + f"Authorization: Basic {secrets[1]}".encode()
+    monkeypatch.setenv("CHANGEBOARD_SERVICENOW_INSTANCE", "unused")
+    seen = []
+    for fault in (always(("status", 400, {}, body)),
+                  always(("body", cut)),
+                  always(("status", 503, {}, body))):
+        with FakeServiceNow(sn_records(3), basic=("svc", password)) as server:
+            server.faults = [fault]
+            monkeypatch.setenv("CHANGEBOARD_SERVICENOW_INSTANCE", server.url)
+            monkeypatch.setenv("CHANGEBOARD_SERVICENOW_USER", "svc")
+            monkeypatch.setenv("CHANGEBOARD_SERVICENOW_PASSWORD", password)
+            client = servicenow_api.client(retry=api.Retry(
+                sleep=lambda s: None, backoff=(0,)))
+            run = api.sync(servicenow_api.ServiceNowApi(client, page_size=5),
+                           db_path)
+            seen.append(run.error or "")
+    # the command line with a bearer token: the server echoes the header
+    bearer = json.dumps({"error": {"message": f"you sent Bearer {TOKEN}",
+                                   "detail": quote(TOKEN)}}).encode()
+    with FakeServiceNow(sn_records(3), token=TOKEN) as server:
+        server.faults = [always(("status", 400, {}, bearer))]
+        env = {**os.environ, "CHANGEBOARD_SERVICENOW_TOKEN": TOKEN,
+               "CHANGEBOARD_SERVICENOW_INSTANCE": server.url}
+        env.pop("CHANGEBOARD_SERVICENOW_USER")
+        cli = subprocess.run(
+            [sys.executable, "-m", "ingest", "servicenow-api", "--db",
+             str(db_path), "--verbose"], cwd=ROOT, capture_output=True,
+            text=True, timeout=120, env=env)
+    assert cli.returncode != 0 and "you sent ***" in cli.stderr
+    assert all(s.startswith("ServiceNow GET") for s in seen), seen
+    assert "HTTP 400" in seen[0] and "not JSON" in seen[1]
+    stored = "\n".join(str(v) for row in rows(
+        db_path, "select * from api_syncs") for v in row)
+    everything = "\n".join([caplog.text, cli.stdout, cli.stderr, stored,
+                            *seen])
+    assert "***" in everything
+    for secret in [*secrets, f"Bearer {TOKEN}", TOKEN, quote(TOKEN)]:
+        assert secret not in everything, secret
+    assert secrets[1][:20] not in everything   # not even half of one
 
 
 # --- the CLI -----------------------------------------------------------------

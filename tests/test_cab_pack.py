@@ -359,8 +359,26 @@ def test_filters_and_a_window_end_are_in_the_regenerate_command(con):
     assert list(pack.agenda["change_id"]) == ["C1"]
     meta = dict(cab.provenance(pack))
     assert meta["Filters"] == "teams = Ops"
-    assert "--window-end '2026-01-22 10:00:00+00:00' --teams 'Ops'" in \
+    assert "--window-end '2026-01-22 10:00:00+00:00' --teams Ops" in \
         meta["Regenerate with"]
+
+
+def test_the_regenerate_command_quotes_every_argument_for_a_shell(con,
+                                                                  tmp_path):
+    load_cab_data(con)
+    teams = ["x'; touch PWNED; echo '", "O'Brien $(id) `id`", "a b\nc"]
+    pack = cab.build_pack(con, MEETING, window_end_at=date(2026, 1, 22),
+                          filters={"teams": teams})
+    line = dict(cab.provenance(pack))["Regenerate with"]
+    arguments = line.removeprefix("python -m reports cab ").split(
+        " --format ")[0]
+    # a real shell reads the arguments back exactly and runs nothing
+    shown = subprocess.run(["bash", "-c", f"printf '%s\\0' {arguments}"],
+                           cwd=tmp_path, capture_output=True, text=True,
+                           check=True).stdout.split("\0")[:-1]
+    assert shown == ["--date", "2026-01-20", "--window-end",
+                     "2026-01-22 10:00:00+00:00", "--teams", ",".join(teams)]
+    assert not (tmp_path / "PWNED").exists()
 
 
 def test_an_empty_window_gives_an_empty_pack_that_still_renders(con):

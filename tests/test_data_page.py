@@ -1,4 +1,5 @@
 """The Data page: renders, previews an upload as a dry run, commits it."""
+import re
 import shutil
 from pathlib import Path
 
@@ -24,6 +25,11 @@ def app(sample_db, tmp_path, monkeypatch):
     return app
 
 
+def shown(markdown: str) -> str:
+    """What a visitor reads of Markdown whose punctuation is escaped."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def batches(path):
     with db.connect(path, read_only=True) as con:
         return con.execute("select count(*) from ingest_batches").fetchall()[0][0]
@@ -47,7 +53,7 @@ def test_an_upload_is_previewed_as_a_dry_run_then_committed(app):
     assert any("generated sample data" in i.value for i in app.info)
     app.button(key="data_commit").click().run()
     assert not app.exception
-    assert any("Loaded `changes-upload.csv` as batch" in s.value
+    assert any("Loaded changes-upload.csv as batch" in s.value
                for s in app.success)
     # the page shows the committed batch: no dry run, no Commit button
     assert not any("Dry run" in m.value for m in app.markdown)
@@ -108,7 +114,7 @@ def test_the_last_api_sync_per_endpoint_is_shown_and_a_failure_explained(
     app.run()
     app.switch_page("views/data.py").run()
     assert not app.exception
-    warning = " ".join(w.value for w in app.warning)
+    warning = shown(" ".join(w.value for w in app.warning))
     assert "ServiceNow incident sync failed" in warning
     assert "gave up after 6 attempts" in warning
     assert "resumes from 2026-03-01 22:00" in warning
@@ -152,3 +158,180 @@ def test_a_reference_to_a_row_not_loaded_is_counted_as_dangling(con, given):
         "table_name": "changes", "column_name": "application_id",
         "referenced_table": "applications", "n_rows": 3, "n_dangling": 2,
         "n_dangling_ids": 1, "dangling_share": 2 / 3}]
+
+
+# --- hostile uploads (issue 13, items 1, 2, 8 and 12) -------------------------
+
+POSING = b"""[source]
+name = "servicenow"
+table = "changes"
+mode = "snapshot"
+
+[columns]
+change_id = "id"
+change_type = "type"
+state = "state"
+created_at = "created"
+title = "title"
+"""
+
+
+def _rows(path, sql):
+    with db.connect(path, read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def _upload(app, name, data, *, source=None, toml=None):
+    if source:
+        app.selectbox(key="data_source").select(source)
+    if toml is not None:
+        app.file_uploader(key="data_mapping").upload(
+            "mapping.toml", toml, "application/toml")
+    app.file_uploader(key="data_upload").upload(name, data, "text/csv")
+    return app.run()
+
+
+def _cards(app):
+    return {m.label: m.value for m in app.metric}
+
+
+def test_a_mapping_upload_cannot_pose_as_another_source(app):
+    path = config.DB_PATH
+    before = _rows(path, "select count(*) from changes where source = "
+                   "'servicenow'")[0][0]
+    assert before > 100
+    taken = _rows(path, "select change_id from changes where source = "
+                  "'servicenow' limit 1")[0][0]
+    data = (b"id,type,state,created,title\n"
+            b"NEW-1,normal,new,2026-01-05 09:00:00,one row\n"
+            + f"{taken},normal,new,2026-01-05 09:00:00,taken\n".encode())
+    # keep the sample: its servicenow rows are what the upload must not touch
+    app.checkbox(key="data_replace_sample").uncheck()
+    _upload(app, "one-row.csv", data, source="mapping", toml=POSING)
+    assert not app.exception
+    cards = _cards(app)
+    assert cards["Deleted"] == "0" and cards["New"] == "1"
+    assert cards["Rejected"] == "1"   # the id servicenow owns
+    app.button(key="data_commit").click().run()
+    assert not app.exception
+    assert _rows(path, "select count(*) from changes where source = "
+                 "'servicenow'")[0][0] == before
+    assert _rows(path, "select source from changes where change_id = "
+                 "'NEW-1'") == [("upload:servicenow",)]
+
+
+def test_a_snapshot_upload_shows_what_it_deletes_and_asks_first(app):
+    path = config.DB_PATH
+    first = (b"id,type,state,created,title\n"
+             b"SNAP-1,normal,new,2026-01-05 09:00:00,a\n"
+             b"SNAP-2,normal,new,2026-01-05 09:00:00,b\n")
+    _upload(app, "first.csv", first, source="mapping", toml=POSING)
+    app.button(key="data_commit").click().run()
+    _upload(app, "second.csv", first.replace(b"SNAP-2", b"SNAP-3"))
+    assert not app.exception
+    assert _cards(app)["Deleted"] == "1"
+    assert any("deletes 1 stored changes rows" in w.value.replace("\\", "")
+               for w in app.warning)
+    shown_ids = [frame.value for frame in app.dataframe
+                 if "change_id" in frame.value.columns]
+    assert shown_ids and shown_ids[0]["change_id"].tolist() == ["SNAP-2"]
+    assert app.button(key="data_commit").disabled
+    app.checkbox(key="data_confirm_delete").check().run()
+    assert not app.button(key="data_commit").disabled
+    app.button(key="data_commit").click().run()
+    assert not app.exception
+    assert _rows(path, "select change_id from changes where source = "
+                 "'upload:servicenow' order by 1") == [("SNAP-1",),
+                                                        ("SNAP-3",)]
+
+
+def _bomb(path):
+    """A 3 MB workbook whose sheet unpacks to 600 MB (a deflate bomb)."""
+    import zipfile
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED,
+                         compresslevel=1) as book:
+        with book.open("xl/worksheets/sheet1.xml", "w",
+                       force_zip64=True) as sheet:
+            for _ in range(600):
+                sheet.write(b" " * (1 << 20))
+    return path.read_bytes()
+
+
+def test_an_xlsx_bomb_is_refused_once_in_a_child_and_the_page_keeps_working(
+        app, tmp_path, monkeypatch):
+    import resource
+
+    from ingest import uploads
+    calls = []
+    real = uploads.load
+    monkeypatch.setattr(uploads, "load",
+                        lambda *a, **k: calls.append(k) or real(*a, **k))
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    app.selectbox(key="data_source").select("servicenow")
+    app.file_uploader(key="data_upload").upload(
+        "bomb.xlsx", _bomb(tmp_path / "bomb.xlsx"),
+        "application/octet-stream")
+    app.run()
+    assert not app.exception
+    error = shown(" ".join(e.value for e in app.error))
+    assert "unpacks to 629,145,600 bytes" in error
+    # reruns (another widget, the same upload) do not read it again
+    app.run()
+    app.run()
+    assert len(calls) == 1 and not app.exception
+    # the page process did not grow; no child came near the bound
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - own < 200_000
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 1 << 20
+    # a file that needs more than the child may use fails, the page lives
+    monkeypatch.setattr(uploads, "MEMORY_BYTES", 64 << 20)
+    app.file_uploader(key="data_upload").upload("changes.csv", UPLOAD,
+                                                "text/csv")
+    app.selectbox(key="data_source").select("csv").run()
+    assert not app.exception
+    assert "out of memory or CPU time" in shown(
+        " ".join(e.value for e in app.error))
+    # another session keeps working
+    other = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    other.run()
+    other.switch_page("views/data.py").run()
+    assert not other.exception and len(other.dataframe) >= 3
+
+
+def test_file_names_warnings_and_sync_errors_are_plain_text(app):
+    image = "![x](http://attacker.example/p.png)"
+    with db.publish(config.DB_PATH) as con:
+        con.execute(
+            "insert into api_syncs (sync_id, source, endpoint, started_at, "
+            "status, error) values (99, 'servicenow', 'https://x/api/now/"
+            "table/change_request', now(), 'failed', $e)",
+            {"e": f"HTTP 400: {image} **bold**"})
+    app.run()
+    _upload(app, f"changes-{image}.csv".replace("/", "_"),
+            b"change_id,change_type,state,created_at,title\n", source="csv")
+    assert not app.exception
+    texts = [e.value for kind in ("markdown", "warning", "error", "caption",
+                                  "info", "success")
+             for e in app.get(kind)]
+    assert any("attacker.example" in t for t in texts)
+    assert not any(re.search(r"(?<!\\)!\\?\[", t) for t in texts
+                   if "attacker" in t)
+    assert not any(re.search(r"(?<!\\)\*\*bold", t) for t in texts)
+
+
+def test_uploads_leave_no_files_and_clean_those_a_killed_app_left(app):
+    import subprocess
+    import sys
+    import tempfile
+    dead = subprocess.run([sys.executable, "-c", "import os; print("
+                           "os.getpid())"], capture_output=True, text=True)
+    stale = Path(tempfile.gettempdir()) / (
+        f"changeboard-upload-{dead.stdout.strip()}-left")
+    stale.mkdir()
+    (stale / "changes.csv").write_bytes(UPLOAD)
+    _upload(app, "changes-upload.csv", UPLOAD)
+    assert not app.exception
+    assert not stale.exists()
+    import os
+    mine = list(Path(tempfile.gettempdir()).glob(
+        f"changeboard-upload-{os.getpid()}-*"))
+    assert mine == []

@@ -159,3 +159,74 @@ def test_reading_a_file_of_an_older_schema_upgrades_it_first(tmp_path, monkeypat
             == (db.SCHEMA_VERSION,)
         assert con.execute("select application_id, x_tag from applications"
                            ).fetchall() == [("A1", None)]
+
+
+# --- file modes and stale files (issue 13, items 11 and 12) -----------------
+
+CHANGES_CSV = (b"change_id,change_type,state,created_at\n"
+               b"C1,normal,new,2026-01-01T00:00:00Z\n")
+
+
+def _load(tmp_path, db_path):
+    import ingest
+    csv = tmp_path / "changes.csv"
+    csv.write_bytes(CHANGES_CSV)
+    return ingest.load_path("csv", csv, db_path)
+
+
+def test_a_load_keeps_the_database_files_mode_and_owner(tmp_path):
+    import os
+    import stat
+    path = tmp_path / "db" / "cb.duckdb"
+    with db.publish(path) as con:
+        con.execute("select 1")
+    # a new database (and its lock) is owner-only
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(f"{path}.lock").st_mode) == 0o600
+    os.chmod(path, 0o640)
+    if os.geteuid() == 0:   # as root: another owner is kept too
+        os.chown(path, 4321, 4322)
+    assert _load(tmp_path, path).status == "succeeded"
+    after = os.stat(path)
+    assert stat.S_IMODE(after.st_mode) == 0o640
+    if os.geteuid() == 0:
+        assert (after.st_uid, after.st_gid) == (4321, 4322)
+    os.chmod(path, 0o600)
+    assert _load(tmp_path, path).status in ("succeeded", "unchanged")
+    (tmp_path / "changes.csv").write_bytes(CHANGES_CSV.replace(b"new", b"closed"))
+    import ingest
+    assert ingest.load_path("csv", tmp_path / "changes.csv",
+                            path).status == "succeeded"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_a_killed_sample_build_leaves_nothing_after_the_next_load(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+    folder = tmp_path / "db"
+    folder.mkdir()
+    path = folder / "cb.duckdb"
+    assert _load(tmp_path, path).status == "succeeded"
+    build = subprocess.Popen(
+        [sys.executable, "-m", "ingest", "--sample", "--scale", "0.05",
+         "--db", str(path)], cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 90
+    # kill it once its working copy is being written
+    while time.monotonic() < deadline and not any(
+            ".tmp" in p.name and p.stat().st_size > 0
+            for p in folder.iterdir() if p.exists()):
+        time.sleep(0.02)
+    os.kill(build.pid, signal.SIGKILL)
+    build.wait()
+    left = {p.name for p in folder.iterdir()} - {"cb.duckdb", "cb.duckdb.lock"}
+    assert any(".sample" in name for name in left), left
+    (tmp_path / "changes.csv").write_bytes(CHANGES_CSV.replace(b"new", b"closed"))
+    import ingest
+    assert ingest.load_path("csv", tmp_path / "changes.csv",
+                            path).status == "succeeded"
+    assert {p.name for p in folder.iterdir()} == {"cb.duckdb", "cb.duckdb.lock"}

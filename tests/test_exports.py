@@ -3,6 +3,8 @@ import io
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import reports
 
@@ -91,3 +93,92 @@ def test_columns_get_human_labels():
     assert ui.human("table_name") == "Table name"
     assert ui.human("n") == "n"
     assert ui.human("Release") == "Release"
+
+
+# --- every cell and header, whatever the text (issue 13, item 5) -------------
+
+def evaluated(cell: str) -> bool:
+    """Would a spreadsheet run this cell? A formula starts with = + - @ (or
+    a full-width form), also after blanks; a tab, CR or LF start is refused
+    as OWASP advises."""
+    return (cell[:1] in ("\t", "\r", "\n") or cell.lstrip()[:1]
+            in ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20"))
+
+
+def spreadsheet_cells(data: bytes) -> list[str]:
+    """The cells a spreadsheet reads from CSV bytes: a quoted field is one
+    cell whatever it holds; an unquoted CR or LF ends the row."""
+    import csv
+    text = data.decode("utf-8")
+    return [cell for row in csv.reader(io.StringIO(text, newline=""))
+            for cell in row]
+
+
+@pytest.mark.parametrize("text", [
+    "ok\r=1+3", "ok\n=1+3", "ok\r\n@SUM(A1)", " =1+1", "\n=1", "\uff1d1+1",
+])
+def test_line_breaks_and_blanks_never_start_a_formula(text):
+    frame = pd.DataFrame({"t": [text, "plain"], "n": [1, 2]})
+    cells = spreadsheet_cells(reports.csv_bytes(frame))
+    assert cells == ["t", "n", reports.neutralise(frame)["t"][0], "1",
+                     "plain", "2"]
+    assert not any(evaluated(c) for c in cells)
+
+
+def test_headers_are_neutralised_in_csv_and_xlsx():
+    from openpyxl import load_workbook
+    frame = pd.DataFrame({'=HYPERLINK("http://x","y")': [1], "ok": ["-1"]})
+    header = spreadsheet_cells(reports.csv_bytes(frame))[:2]
+    assert header == ["'=HYPERLINK(\"http://x\",\"y\")", "ok"]
+    sheet = load_workbook(io.BytesIO(reports.xlsx_bytes(frame))).active
+    assert sheet["A1"].value == "'=HYPERLINK(\"http://x\",\"y\")"
+    assert sheet["B2"].value == "'-1"
+
+
+def test_the_queries_cli_writes_neutralised_quoted_csv(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from changeboard import db
+    path = tmp_path / "cb.duckdb"
+    with db.publish(path) as con:
+        con.execute("""
+            insert into changes (change_id, change_type, state, created_at,
+                close_code, actual_end_at, title) values
+            ('C1', 'normal', 'closed', '2026-01-01 00:00Z', 'successful',
+             '2026-01-10 00:00Z', '=HYPERLINK("http://x","y")'),
+            ('C2', 'normal', 'closed', '2026-01-01 00:00Z', 'successful',
+             '2026-01-11 00:00Z', 'ok' || chr(13) || '=1+3')""")
+    result = subprocess.run(
+        [sys.executable, "-m", "queries", "change_records", "--db", str(path),
+         "--param", "start_date=2026-01-01", "--param",
+         "end_date=2026-02-01", "--format", "csv"],
+        cwd=Path(__file__).resolve().parents[1], capture_output=True,
+        timeout=120)
+    assert result.returncode == 0, result.stderr
+    cells = spreadsheet_cells(result.stdout)
+    assert "'=HYPERLINK(\"http://x\",\"y\")" in cells
+    assert "ok\r=1+3" in cells
+    assert not any(evaluated(c) for c in cells)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(), st.text())
+def test_no_csv_cell_or_header_is_ever_evaluated(header, value):
+    frame = pd.DataFrame({header: [value, "x"], "other": [value, None]})
+    cells = spreadsheet_cells(reports.csv_bytes(frame))
+    assert not any(evaluated(c) for c in cells), cells
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(), st.text())
+def test_no_xlsx_cell_or_header_is_ever_evaluated(header, value):
+    from openpyxl import load_workbook
+    frame = pd.DataFrame({header: [value], "other": [value]})
+    sheet = load_workbook(io.BytesIO(reports.xlsx_bytes(frame))).active
+    for row in sheet.iter_rows():
+        for cell in row:
+            assert cell.data_type != "f"
+            assert not (isinstance(cell.value, str)
+                        and evaluated(cell.value)), cell.value

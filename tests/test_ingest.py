@@ -405,7 +405,7 @@ def test_cli_prints_a_summary_and_the_top_reasons(tmp_path):
 def test_cli_exits_non_zero_on_a_failed_file_and_dry_run_writes_nothing(
         tmp_path):
     path = tmp_path / "cb.duckdb"
-    failed = cli("csv", str(BAD / "changes-nul.csv"), "--db", str(path))
+    failed = cli("csv", str(BAD / "changes-utf16.csv"), "--db", str(path))
     assert failed.returncode == 1
     assert "NUL byte" in failed.stdout
     dry = cli("csv", str(BAD / "changes-bom.csv"), "--db",
@@ -552,3 +552,60 @@ def test_cli_replaces_the_sample_unless_kept_and_can_remove_it(
     assert "rows were removed first" in result.stdout
     assert (status(replaced)["is_sample"], status(replaced)["n_changes"]) == (
         False, 1)
+
+
+def test_a_nul_inside_one_field_rejects_only_that_row(tmp_path):
+    path = tmp_path / "cb.duckdb"
+    result = ingest.load_path("csv", BAD / "changes-nul.csv", path)
+    assert result.status == "succeeded", result.error
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (
+        5, 4, 1)
+    (row, column, value, reason, detail, raw), = rows(
+        path, "select row_number, column_name, value, reason, detail, "
+        "raw_record->>'title' from ingest_rejects")
+    assert (row, column, value, reason) == (4, "title", "nor\\x00mal",
+                                            "nul_byte")
+    assert "NUL byte at character 4" in detail and raw == "nor\x00mal"
+    # UTF-16 and binary files are still refused whole
+    for name in ("changes-utf16.csv", "changes-binary.csv"):
+        failed = ingest.load_path("csv", BAD / name, path)
+        assert failed.status == "failed" and "NUL byte" in failed.error
+
+
+def test_a_dry_run_neither_waits_for_nor_takes_the_writer_lock(tmp_path):
+    import fcntl
+    import threading
+    path = tmp_path / "cb.duckdb"
+    ingest.load_path("csv", BAD / "changes-unknown-code.csv", path)
+    done = []
+    with open(f"{path}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)   # a long load is publishing
+        worker = threading.Thread(target=lambda: done.append(
+            ingest.load_path("csv", BAD / "changes-nul.csv", path,
+                             dry_run=True)))
+        worker.start()
+        worker.join(timeout=60)
+        assert done and done[0].status == "dry_run"
+    assert rows(path, "select count(*) from ingest_batches") == [(1,)]
+
+
+def test_the_cli_says_which_rows_a_snapshot_deletes(tmp_path):
+    mapping = tmp_path / "snap.toml"
+    mapping.write_text('[source]\nname = "snap"\ntable = "changes"\n'
+                       'mode = "snapshot"\n[columns]\nchange_id = "id"\n'
+                       'change_type = "type"\nstate = "state"\n'
+                       'created_at = "created"\n')
+    data = tmp_path / "export.csv"
+    path = tmp_path / "cb.duckdb"
+    header = "id,type,state,created\n"
+    data.write_text(header + "S1,normal,new,2026-01-05 09:00:00\n"
+                    "S2,normal,new,2026-01-05 09:00:00\n")
+    assert cli("mapping", str(data), "--mapping", str(mapping), "--db",
+               str(path)).returncode == 0
+    data.write_text(header + "S1,normal,new,2026-01-05 09:00:00\n")
+    dry = cli("mapping", str(data), "--mapping", str(mapping), "--db",
+              str(path), "--dry-run")
+    assert dry.returncode == 0
+    assert ("snapshot of source snap would delete 1 stored changes rows not "
+            "in the file (first: S2)") in dry.stdout
+    assert rows(path, "select count(*) from changes") == [(2,)]

@@ -165,3 +165,28 @@ def test_an_empty_period_says_to_widen_the_dates(sample_db, monkeypatch):
     app.switch_page("views/changes.py").run()
     assert not app.exception
     assert any("widen the dates" in i.value for i in app.info)
+
+
+def test_a_team_name_from_the_data_is_shown_as_plain_text(
+        sample_db, tmp_path, monkeypatch):
+    import re
+    import shutil
+
+    from changeboard import db
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    image = "![x](http://attacker.example/t.png)"
+    with db.publish(copy) as con:
+        con.execute("update changes set assignment_group = $g where "
+                    "assignment_group = (select min(assignment_group) "
+                    "from changes)", {"g": image})
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params["period"] = "last_365"
+    app.run()
+    app.switch_page("views/changes.py").run()
+    app.selectbox(key="changes_score_team").select(image).run()
+    assert not app.exception
+    shown = [e.value for kind in ("caption", "info")
+             for e in app.get(kind) if "attacker.example" in e.value]
+    assert shown and not any(re.search(r"(?<!\\)!\\?\[", t) for t in shown)

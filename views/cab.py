@@ -27,24 +27,39 @@ def _md(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~:$])", r"\\\1", text)
 
 
-def _url_day(key: str) -> date | None:
-    try:
-        return date.fromisoformat(st.query_params.get(key, ""))
-    except ValueError:
+MAX_WINDOW_DAYS = 366  # the review window: at most a year after the meeting
+
+
+def _until(meeting: date) -> date | None:
+    """?until= from the URL if it is after the meeting and within
+    MAX_WINDOW_DAYS of it; otherwise None, saying so."""
+    until = ui.url_date("until")
+    if until is not None and not (
+            meeting < until <= meeting + timedelta(days=MAX_WINDOW_DAYS)):
+        st.warning(f"Ignored until={until.isoformat()} in the address: the "
+                   "review window must end after the meeting and within "
+                   f"{MAX_WINDOW_DAYS} days of it.")
         return None
+    return until
 
 
 BLOCKS_PER_PAGE = 20  # change blocks drawn at a time
 upcoming = cab.next_meeting().date()
 left, right = st.columns(2)
 meeting = left.date_input(
-    "Meeting date", _url_day("meeting") or upcoming, key="cab-meeting",
+    "Meeting date", ui.url_date("meeting") or upcoming, key="cab-meeting",
+    min_value=ui.DATE_MIN, max_value=ui.date_max(),
     help="Default: the next meeting of the cadence (CHANGEBOARD_CAB_WEEKDAYS"
     f" at {config.CAB_TIME}, {config.REPORTING_TZ}).")
 default_end = cab.following_meeting(cab.meeting_on(meeting)).date()
+first_end = meeting + timedelta(days=1)
+last_end = max(default_end, meeting + timedelta(days=MAX_WINDOW_DAYS))
+kept = st.session_state.get("cab-until")
+if isinstance(kept, date) and not first_end <= kept <= last_end:
+    del st.session_state["cab-until"]  # picked for another meeting
 picked_end = right.date_input(
-    "Review window ends on", _url_day("until") or default_end,
-    min_value=meeting + timedelta(days=1), key="cab-until",
+    "Review window ends on", _until(meeting) or default_end,
+    min_value=first_end, max_value=last_end, key="cab-until",
     help="Default: the next meeting. The window runs from this meeting to "
     f"{config.CAB_TIME} on this day.")
 st.query_params["meeting"] = meeting.isoformat()

@@ -108,6 +108,7 @@ def slug(text: str) -> str:
 
 def records_table(rows: pd.DataFrame, stem: str, what: str) -> None:
     stem = slug(stem)
+    what = ui.plain(what)  # a team or application name: data, not Markdown
     if rows.empty:
         st.info(f"No changes behind {what}.")
         return

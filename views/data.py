@@ -1,6 +1,5 @@
 """Data: load a file (dry-run preview, then commit), the load history, a
 load's rejects, and freshness per source and table."""
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -8,6 +7,7 @@ import streamlit as st
 
 import ingest
 from changeboard import config, db, ui
+from ingest import uploads
 
 SOURCE_LABELS = {
     "csv": "Canonical CSV (one file per table, named after it)",
@@ -59,79 +59,112 @@ replace = status is not None and bool(status["is_sample"]) and st.checkbox(
     "mixes both.")
 
 
-def _load(folder: Path, *, dry_run: bool) -> ingest.Loaded:
-    path = folder / Path(upload.name).name
-    path.write_bytes(upload.getvalue())
-    options = None
-    if mapping is not None:
-        toml = folder / Path(mapping.name).name
-        toml.write_bytes(mapping.getvalue())
-        options = {"mapping": str(toml)}
-    return ingest.load_path(
-        source, path, config.DB_PATH,
-        table=None if table == FROM_NAME else table, options=options,
-        file_name=f"upload/{path.name}", dry_run=dry_run,
-        replace_sample=replace)
+UPLOADED = "upload:"  # before a source name an uploaded TOML chooses
 
 
-def _upload_key() -> tuple:
-    return (getattr(upload, "file_id", None), upload.name, upload.size)
-
-
-def _commit() -> None:
-    """The Commit button's callback: it runs before the page reruns, so the
-    page (and the banner) then show the committed batch."""
-    with tempfile.TemporaryDirectory() as tmp:
-        st.session_state["data_committed"] = (
-            _upload_key(), _load(Path(tmp), dry_run=False))
+def _load(*, dry_run: bool) -> ingest.Loaded:
+    """The upload read and loaded in a child process with memory and CPU
+    limits (ingest/uploads.py), from a private directory removed after."""
+    with uploads.workdir() as folder:
+        path = folder / Path(upload.name).name
+        path.write_bytes(upload.getvalue())
+        options = None
+        if mapping is not None:
+            toml = folder / f"mapping-{Path(mapping.name).name}"
+            toml.write_bytes(mapping.getvalue())
+            options = {"mapping": str(toml)}
+        return uploads.load(
+            source, path, config.DB_PATH,
+            table=None if table == FROM_NAME else table, options=options,
+            file_name=f"upload/{path.name}", dry_run=dry_run,
+            source_prefix=UPLOADED, replace_sample=replace)
 
 
 def _show(result: ingest.Loaded) -> None:
     if result.status == "failed":
-        st.error(result.error)
+        st.error(ui.plain(result.error))
         return
     if result.status == "unchanged":
         st.info(f"This file was already loaded as batch "
                 f"{result.already_loaded}: nothing would change.")
         return
-    cards = st.columns(6)
+    cards = st.columns(7)
     for card, (label, value) in zip(cards, [
             ("Read", result.rows_read), ("Loaded", result.rows_loaded),
             ("New", result.rows_new), ("Updated", result.rows_updated),
             ("Unchanged", result.rows_unchanged),
-            ("Rejected", result.rows_rejected)], strict=True):
+            ("Rejected", result.rows_rejected),
+            ("Deleted", result.rows_deleted)], strict=True):
         card.metric(label, f"{value:,}")
     for warning in result.warnings:
-        st.warning(warning)
+        st.warning(ui.plain(warning))
     if result.rows_rejected:
-        st.caption("Rejected rows by reason: " + ", ".join(
-            f"{reason} {n:,}" for reason, n in result.reasons))
+        st.caption("Rejected rows by reason: " + ui.plain(", ".join(
+            f"{reason} {n:,}" for reason, n in result.reasons)))
         st.caption(f"First {len(result.rejects)} rejects (row 1 = header):")
         ui.table(result.rejects, "preview_rejects")
 
 
-committed = st.session_state.get("data_committed")
-if upload is not None and committed and committed[0] == _upload_key():
-    committed = committed[1]
-    if committed.status == "succeeded":
-        st.success(f"Loaded `{upload.name}` as batch {committed.batch_id}: "
-                   f"{committed.rows_loaded:,} rows, "
-                   f"{committed.rows_rejected:,} rejected"
-                   + (f"; the sample's {committed.sample_rows_removed:,} "
-                      "rows were removed" if committed.sample_rows_removed
-                      else "") + ".")
-    _show(committed)
-elif upload is not None:
-    with tempfile.TemporaryDirectory() as tmp:
-        preview = _load(Path(tmp), dry_run=True)
-    st.markdown(f"**Dry run of `{upload.name}`** (nothing written yet)")
-    if preview.sample_rows_removed:
-        st.caption(f"Committing removes the generated sample's "
-                   f"{preview.sample_rows_removed:,} rows first.")
-    _show(preview)
-    if preview.status == "dry_run":
-        st.button("Commit this load", key="data_commit", type="primary",
-                  on_click=_commit)
+def _upload_key() -> tuple:
+    """What the preview depends on: the files and the choices."""
+    def ident(file):
+        return None if file is None else (
+            getattr(file, "file_id", None), file.name, file.size)
+    return ident(upload), ident(mapping), source, table, replace
+
+
+def _commit() -> None:
+    """The Commit button's callback: it runs before the page reruns, so the
+    page (and the banner) then show the committed batch."""
+    key, preview, _ = st.session_state["data_preview"]
+    st.session_state["data_preview"] = (key, preview, _load(dry_run=False))
+
+
+if upload is None:
+    st.session_state.pop("data_preview", None)
+else:
+    key = _upload_key()
+    cached = st.session_state.get("data_preview")
+    if cached is None or cached[0][:-1] != key[:-1] or (
+            cached[2] is None and cached[0] != key):
+        # once per upload, not on every rerun (after a commit, the sample
+        # choice it was made with no longer matters)
+        cached = (key, _load(dry_run=True), None)
+        st.session_state["data_preview"] = cached
+    _, preview, committed = cached
+    if committed is not None:
+        if committed.status == "succeeded":
+            st.success(
+                f"Loaded {ui.plain(upload.name)} as batch "
+                f"{committed.batch_id}: {committed.rows_loaded:,} rows, "
+                f"{committed.rows_rejected:,} rejected, "
+                f"{committed.rows_deleted:,} deleted"
+                + (f"; the sample's {committed.sample_rows_removed:,} rows "
+                   "were removed" if committed.sample_rows_removed else "")
+                + ".")
+        _show(committed)
+    else:
+        st.markdown(f"**Dry run of** {ui.plain(upload.name)} (nothing "
+                    "written yet)")
+        if preview.sample_rows_removed:
+            st.caption(f"Committing removes the generated sample's "
+                       f"{preview.sample_rows_removed:,} rows first.")
+        _show(preview)
+        confirmed = True
+        if preview.status == "dry_run" and preview.rows_deleted:
+            st.warning(ui.plain(
+                f"This is a snapshot load of source {preview.source}: "
+                f"committing it deletes {preview.rows_deleted:,} stored "
+                f"{preview.table} rows of that source that are not in the "
+                "file."))
+            st.caption(f"The first {len(preview.deleted)} rows it deletes:")
+            ui.table(preview.deleted, "preview_deleted")
+            confirmed = st.checkbox(
+                f"Delete these {preview.rows_deleted:,} rows", value=False,
+                key="data_confirm_delete")
+        if preview.status == "dry_run":
+            st.button("Commit this load", key="data_commit", type="primary",
+                      disabled=not confirmed, on_click=_commit)
 
 if db.version(config.DB_PATH) is None:
     st.warning(f"No database at `{config.DB_PATH}` yet: the first load "
@@ -160,12 +193,14 @@ else:
         what = ("is still running or was interrupted"
                 if sync.status == "running" else "failed")
         why = f": {sync.error}" if isinstance(sync.error, str) else ""
+        # the server's words and the endpoint are shown as plain text
         since = (pd.Timestamp(sync.resumes_from_at).strftime(
             "%Y-%m-%d %H:%M UTC") if pd.notna(sync.resumes_from_at)
             else "the beginning")
-        st.warning(f"The last {_sync_label(sync.source, sync.endpoint)} "
-                   f"sync {what}{why}. What it committed is kept; the next "
-                   f"sync resumes from {since}.")
+        st.warning(ui.plain(
+            f"The last {_sync_label(sync.source, sync.endpoint)} sync "
+            f"{what}{why}. What it committed is kept; the next sync resumes "
+            f"from {since}."))
     ui.table(syncs[SYNC_COLUMNS], "api_syncs")
 
 st.subheader("Load history")

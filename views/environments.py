@@ -105,9 +105,10 @@ default_dates = (today, today + timedelta(days=MATRIX_DAYS - 1))
 picked = st.date_input(
     "Releases going live (inclusive): impact matrix and timeline",
     default_dates, key="go_live", bind="query-params", format="DD/MM/YYYY",
-    width=360)
-first, last = (picked if isinstance(picked, (tuple, list))
-               and len(picked) == 2 else default_dates)
+    width=360, min_value=ui.DATE_MIN, max_value=ui.date_max())
+first, last = ui.clamp_span(*(
+    picked if isinstance(picked, (tuple, list)) and len(picked) == 2
+    else default_dates), "The go-live range")
 matrix_window = {"start_date": first, "end_date": last + timedelta(days=1)}
 groups = ui.scoped("environment_utilization_by_group", window, filters)
 load_groups = [g for g in groups["environment_group"] if pd.notna(g)]

@@ -1,0 +1,115 @@
+"""How `make run` serves the app (issue 13, items 4 and 10): on this machine
+only unless told, WebSocket connections only for the allowed Host names, no
+error details in the browser."""
+import base64
+import os
+import signal
+import socket
+import subprocess
+import time
+import tomllib
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _outward_address() -> str | None:
+    """This machine's address on its network (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect(("192.0.2.1", 9))
+        except OSError:
+            return None
+        address = sock.getsockname()[0]
+    return None if address.startswith("127.") else address
+
+
+@pytest.fixture(scope="module")
+def served(sample_db):
+    """`make run` on a free port, against the sample database."""
+    port = _free_port()
+    env = {**os.environ, "CHANGEBOARD_DB": str(sample_db),
+           "PORT": str(port)}
+    env.pop("HOST", None)
+    proc = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                os.killpg(proc.pid, signal.SIGKILL)
+                raise RuntimeError(proc.stdout.read().decode()) from None
+            time.sleep(0.3)
+    yield port
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=20)
+
+
+def _handshake(port: int, host: str) -> str:
+    """The status line of a WebSocket upgrade to Streamlit's stream with
+    this Host header (and a matching Origin, as a rebinding page sends)."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (f"GET /_stcore/stream HTTP/1.1\r\nHost: {host}\r\n"
+               f"Origin: http://{host}\r\nUpgrade: websocket\r\n"
+               f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+               "Sec-WebSocket-Version: 13\r\n"
+               "Sec-WebSocket-Protocol: streamlit\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request.encode())
+        return sock.recv(4096).decode("latin-1").split("\r\n", 1)[0]
+
+
+def test_make_run_listens_on_this_machine_unless_told(served):
+    assert " 101 " in _handshake(served, f"127.0.0.1:{served}")
+    outward = _outward_address()
+    if outward is None:
+        pytest.skip("no network address besides loopback to probe")
+    with pytest.raises(OSError):
+        socket.create_connection((outward, served), timeout=3).close()
+    # /_stcore/metrics is therefore not reachable from the network either
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://{outward}:{served}/_stcore/metrics",
+                               timeout=3)
+
+
+def test_a_websocket_with_a_foreign_host_header_is_refused(served):
+    assert " 101 " in _handshake(served, f"localhost:{served}")
+    for host in ("attacker.example", f"attacker.example:{served}",
+                 "127.0.0.1.attacker.example"):
+        assert " 101 " not in _handshake(served, host), host
+
+
+def test_make_run_binds_where_told():
+    def command(*args):
+        return subprocess.run(["make", "-n", "run", *args], cwd=ROOT,
+                              capture_output=True, text=True,
+                              check=True).stdout
+    assert "--server.address 127.0.0.1" in command()
+    told = command("HOST=0.0.0.0", "ALLOWED_HOSTS=localhost,cb.example.com")
+    assert "--server.address 0.0.0.0" in told
+    assert ("--server.allowedHosts localhost --server.allowedHosts "
+            "cb.example.com") in told
+
+
+def test_the_shipped_configuration_hides_error_details():
+    shipped = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert shipped["client"]["showErrorDetails"] == "none"
+    # the only CSV exports are the neutralised ones (reports.csv_bytes)
+    assert shipped["client"]["disableDataExport"] is True
+    assert shipped["server"]["address"] == "127.0.0.1"
+    assert shipped["server"]["enableXsrfProtection"] is True
+    assert "attacker.example" not in shipped["server"]["allowedHosts"]

@@ -1,0 +1,136 @@
+"""Dates from the URL stay in a sane range and span, the page says so, and
+no exception reaches the browser (issue 13, items 3 and 4)."""
+import json
+import subprocess
+import sys
+import textwrap
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from changeboard import config, ui
+
+ROOT = Path(__file__).resolve().parents[1]
+HOSTILE = [("0001-01-02", "9999-12-30"), ("1990-01-01", "9999-12-31"),
+           ("9999-12-31", "0001-01-01"), ("2026-02-30", "2026-13-01")]
+
+
+@pytest.fixture
+def page(sample_db, monkeypatch):
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+
+    def run(name: str, **params) -> AppTest:
+        app = AppTest.from_file(str(ROOT / "views" / f"{name}.py"),
+                                default_timeout=60)
+        app.query_params.update(params)
+        return app.run()
+    return run
+
+
+def _dates(app) -> tuple[date, date]:
+    value = app.query_params
+    return (date.fromisoformat(value["from"]),
+            date.fromisoformat(value["to"]))
+
+
+@pytest.mark.parametrize("name, start, end", [
+    *((name, *HOSTILE[0]) for name in ("changes", "releases",
+                                        "environments")),
+    *(("overview", *dates) for dates in HOSTILE)])
+def test_a_custom_period_from_the_url_is_clamped_and_said(page, name, start,
+                                                          end):
+    app = page(name, period="custom", **{"from": start, "to": end})
+    assert not app.exception, app.exception
+    first, last = _dates(app)
+    assert ui.DATE_MIN <= first <= last <= ui.date_max()
+    assert (last - first).days + 1 <= ui.MAX_SPAN_DAYS
+    warned = " ".join(w.value for w in app.warning)
+    assert "outside 1990-01-01" in warned or "not a YYYY-MM-DD" in warned
+
+
+def test_a_long_span_inside_the_range_is_shortened_and_said(page):
+    app = page("overview", period="custom", **{"from": "1990-01-01",
+                                                "to": "2026-06-30"})
+    assert not app.exception
+    assert _dates(app) == (date(2016, 6, 23), date(2026, 6, 30))
+    assert any("spans more than 3,660 days" in w.value for w in app.warning)
+
+
+def test_a_go_live_range_from_the_url_is_clamped(page):
+    app = page("environments", go_live=["1990-01-01", "2036-11-30"])
+    assert not app.exception
+    first, last = app.date_input(key="go_live").value
+    assert any("go-live range spans" in w.value for w in app.warning)
+    app = page("environments", go_live=["0001-01-01", "9999-12-31"])
+    assert not app.exception
+
+
+@pytest.mark.parametrize("params, said", [
+    ({"meeting": "0001-01-01"}, "outside 1990-01-01"),
+    ({"meeting": "9999-12-31"}, "outside 1990-01-01"),
+    ({"meeting": "2026-01-20", "until": "2026-01-01"}, "must end after"),
+    ({"meeting": "2026-01-20", "until": "2026-01-20"}, "must end after"),
+    ({"meeting": "2026-01-20", "until": "9999-12-31"}, "outside 1990-01-01"),
+    ({"meeting": "2026-01-20", "until": "2030-01-01"}, "within 366 days"),
+    ({"meeting": "not-a-date"}, "not a YYYY-MM-DD"),
+])
+def test_cab_meeting_and_until_from_the_url_are_checked(page, params, said):
+    app = page("cab", **params)
+    assert not app.exception, app.exception
+    assert any(said in w.value for w in app.warning), [
+        w.value for w in app.warning]
+    meeting = date.fromisoformat(app.query_params["meeting"])
+    assert ui.DATE_MIN <= meeting <= ui.date_max()
+    until = app.query_params.get("until")
+    if until:
+        assert 0 < (date.fromisoformat(until) - meeting).days <= 366
+
+
+CHILD = textwrap.dedent("""
+    import json, resource, sys, threading
+    from streamlit.testing.v1 import AppTest
+    from changeboard import config
+    # a safety net for the machine: the bound checked is far below it
+    resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+    config.DB_PATH = sys.argv[1]
+    root = sys.argv[2]
+    hostile = {"period": "custom", "from": "0001-01-02", "to": "9999-12-30"}
+    errors = []
+
+    def session(page, params):
+        try:
+            app = AppTest.from_file(f"{root}/views/{page}.py",
+                                    default_timeout=120)
+            app.query_params.update(params)
+            app.run()
+            errors.extend(str(e.value) for e in app.exception)
+            return app
+        except BaseException as exc:
+            errors.append(repr(exc))
+
+    attackers = [threading.Thread(target=session, args=(page, hostile))
+                 for page in ("environments", "changes", "releases")]
+    for thread in attackers:
+        thread.start()
+    normal = session("overview", {"period": "last_90"})
+    for thread in attackers:
+        thread.join()
+    print(json.dumps({
+        "errors": errors,
+        "metrics": len(normal.metric) if normal else 0,
+        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        // 1024}))
+""")
+
+
+def test_hostile_dates_keep_the_server_small_while_a_session_works(sample_db):
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, str(sample_db), str(ROOT)], cwd=ROOT,
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["errors"] == []
+    assert seen["metrics"] == 8   # the other session drew its headlines
+    assert seen["max_rss_mb"] < 1024
