@@ -3,6 +3,7 @@ tables with downloads and number formatting."""
 from __future__ import annotations
 
 import re
+import shlex
 from datetime import date, timedelta
 
 import pandas as pd
@@ -312,12 +313,38 @@ def definition_text(name: str) -> str:
     return section.split("\n## ", 1)[0].strip()
 
 
-def definition(name: str, label: str = "How is this computed?") -> None:
-    """An expander with the metric's definition from docs/metrics.md."""
+def command_line(name: str, params: dict) -> str:
+    """The `python -m queries` line that reproduces a query's numbers."""
+    words = ["python -m queries", name, "--db",
+             shlex.quote(str(config.DB_PATH))]
+    for key, value in params.items():
+        if value is None:
+            continue
+        text = ",".join(map(str, value)) if isinstance(value, (list, tuple)) \
+            else str(value)
+        words.append(f"--param {shlex.quote(f'{key}={text}')}")
+    return " ".join(words)
+
+
+def definition(name: str, label: str = "How is this computed?",
+               params: dict | None = None) -> None:
+    """An expander with the metric's definition from docs/metrics.md; given
+    the parameters a page used, also the SQL and the command that
+    reproduce the number ("explain this number")."""
     with st.expander(label):
         st.markdown(definition_text(name) or f"`{name}` is not documented.")
-        st.caption(f"Query: `queries/{name}.sql` · run it yourself with "
-                   f"`python -m queries {name} --param ...`")
+        if params is None:
+            st.caption(f"Query: `queries/{name}.sql` · run it yourself with "
+                       f"`python -m queries {name} --param ...`")
+            return
+        declared = db.params(name)
+        used = {k: v for k, v in params.items() if k in declared}
+        st.caption(f"Query: `queries/{name}.sql`, run with these parameters "
+                   f"(the reporting time zone is {config.REPORTING_TZ}); "
+                   "the same numbers from the command line:")
+        st.code(command_line(name, used), language="bash")
+        st.code(db.query_path(name).read_text(), language="sql",
+                line_numbers=True)
 
 
 PARQUET_ROWS = 5_000  # from this many rows a Parquet download is offered too

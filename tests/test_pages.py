@@ -147,3 +147,57 @@ def test_a_shared_link_wins_over_the_session(app):
     app.query_params["period"] = "ytd"
     app.switch_page("views/changes.py").run()
     assert app.selectbox(key="period").value == "ytd"
+
+
+def test_every_overview_card_drills_down_to_its_records(app):
+    app.query_params["period"] = "last_365"
+    app.run()
+    cards = {m.label: m for m in app.metric}
+    captions = [c.value for c in app.caption]
+    assert app.pills(key="drill").options == list(cards)
+    for label in cards:
+        app.pills(key="drill").set_value(label).run()
+        assert not app.exception, (label, app.exception)
+        shown = next(c.value for c in app.caption
+                     if c.value.startswith("n = ") and c.value not in captions)
+        n = int(shown.split()[2].replace(",", ""))
+        records = app.dataframe[-1].value
+        assert len(records) == n, label
+        # the rows behind a rate are its n (or numerator)
+        card_n = {
+            "Change success rate": r"n = ([\d,]+) implemented",
+            "Emergency ratio": r"of n = ([\d,]+) completed",
+            "On-time release rate": r"of n = ([\d,]+) on time",
+            "Environment utilisation": r"n = ([\d,]+) environments"}.get(label)
+        if card_n:
+            import re
+            found = next(re.search(card_n, c) for c in captions
+                         if re.search(card_n, c))
+            assert n == int(found.group(1).replace(",", "")), label
+        explain = [e for e in app.expander if e.label.startswith("Explain")]
+        assert explain and "python -m queries" in " ".join(
+            c.value for c in explain[0].code)
+
+
+def test_a_definition_shows_the_sql_and_the_command_that_reproduce_it(app):
+    app.query_params.update({"period": "last_30", "teams": "Card Services"})
+    app.run()
+    how = next(e for e in app.expander
+               if e.label == "How is change success rate computed?")
+    command, sql = (c.value for c in how.code)
+    assert command.startswith("python -m queries change_success_rate ")
+    assert "--param 'teams=Card Services'" in command
+    assert sql == (ROOT / "queries" / "change_success_rate.sql").read_text(
+    ).rstrip("\n")
+    # the command gives the card's number
+    import shlex
+    import subprocess
+    import sys
+    words = shlex.split(command)
+    done = subprocess.run([sys.executable, "-m", *words[2:], "--format",
+                           "csv"], cwd=ROOT, capture_output=True, text=True,
+                          check=True)
+    header, row = done.stdout.splitlines()[:2]
+    values = dict(zip(header.split(","), row.split(","), strict=True))
+    card = next(m for m in app.metric if m.label == "Change success rate")
+    assert card.value == f"{100 * float(values['change_success_rate']):.1f}%"

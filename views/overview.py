@@ -158,10 +158,55 @@ else:
         "changes closed successful that later got a linked incident or a "
         "rolled-back deployment. Periods cut by the chosen dates are partial.")
 
-for name in ("change_success_rate", "emergency_change_ratio",
-             "deployment_frequency", "release_cadence_summary",
-             "release_on_time", "environment_utilization_summary",
-             "booking_conflicts"):
-    ui.definition(name, f"How is {name.replace('_', ' ')} computed?")
+# --- the records behind each card ---------------------------------------------
+DRILL = {  # card -> (records query, window, which rows, what a row is)
+    "Change success rate": ("change_records", window, "implemented",
+                            "implemented changes (the card's n)"),
+    "Change failure rate": ("change_records", window, "failed",
+                            "failed changes (the rate's numerator)"),
+    "Emergency ratio": ("emergency_change_records", window, None,
+                        "completed changes (the card's n)"),
+    "Deployments per day": ("deployment_records", window, None,
+                            "production deployments"),
+    "Median release interval": ("release_cadence", window, None,
+                                "applications with their release gaps"),
+    "On-time release rate": ("release_records", window, "released",
+                             "releases gone live with a plan (the card's n)"),
+    "Environment utilisation": ("environment_utilization", window, None,
+                                "environments (the card's n)"),
+    "Conflicts ahead": ("booking_conflicts", ahead, None,
+                        "conflicting booking pairs, next 90 days"),
+}
+st.subheader("Records behind a card")
+picked = st.pills("Card", list(DRILL), key="drill", bind="query-params",
+                  label_visibility="collapsed")
+if picked:
+    name, span, rows, what = DRILL[picked]
+    records = ui.scoped(name, span, filters)
+    if rows == "implemented":
+        records = records[records["kind"] == "implemented"]
+    elif rows == "failed":
+        records = records[records["is_failed"].fillna(False).astype(bool)]
+    elif rows == "released":
+        records = records[records["kind"] == "released"]
+    st.caption(f"n = {len(records):,} {what}, "
+               f"{span['start_date']:%d %b %Y} – "
+               f"{span['end_date'] - timedelta(days=1):%d %b %Y}"
+               + ui.unapplied(name, filters))
+    ui.table(records.reset_index(drop=True), f"{name}-{picked.lower()}")
+    ui.definition(name, f"Explain: how the rows behind {picked.lower()} are "
+                  "found", params={**span, **filters})
+else:
+    st.caption("Pick a card to list the records behind its number, with "
+               "downloads.")
+
+explained = {"change_success_rate": window, "emergency_change_ratio": window,
+             "deployment_frequency": window,
+             "release_cadence_summary": window, "release_on_time": window,
+             "environment_utilization_summary": window,
+             "booking_conflicts_by_environment": ahead}
+for name, span in explained.items():
+    ui.definition(name, f"How is {name.replace('_', ' ')} computed?",
+                  params={**span, **filters})
 
 ui.as_of_caption(status)
