@@ -350,17 +350,67 @@ def definition(name: str, label: str = "How is this computed?",
 PARQUET_ROWS = 5_000  # from this many rows a Parquet download is offered too
 
 
+# columns holding codes, shown as words ("very_high" -> "Very high")
+CODE_COLUMNS = {"change_type", "risk", "impact", "close_code", "state",
+                "status", "kind", "approval", "cell_status", "review_reason",
+                "availability", "criticality", "release_type", "flag"}
+TIERS = {"dev": "Dev", "test": "Test", "sit": "SIT", "uat": "UAT",
+         "perf": "Performance", "staging": "Staging", "prod": "Production",
+         "dr": "DR", "other": "Other"}
+
+
+def word(code):
+    """A code as a word: `backed_out` -> 'Backed out'; other values as they are."""
+    if isinstance(code, str) and re.fullmatch(r"[a-z]+(_[a-z]+)*", code):
+        return code.replace("_", " ").capitalize()
+    return code
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as people read it: codes as words, tiers by name, and an
+    application's name beside its id."""
+    shown = frame.copy()
+    for column in shown.columns:
+        if column in CODE_COLUMNS and (
+                shown[column].dtype == object
+                or pd.api.types.is_string_dtype(shown[column])):
+            shown[column] = shown[column].map(word)
+        elif column == "tier" or str(column).endswith("_tier"):
+            shown[column] = shown[column].map(lambda t: TIERS.get(t, t))
+    if "application_id" in shown and "application_name" not in shown and \
+            db.version(config.DB_PATH) is not None:
+        options = query("filter_options")
+        names = options[options["filter_name"] == "application_ids"]
+        labels = dict(zip(names["option_value"], names["option_label"],
+                          strict=True))
+        shown.insert(list(shown.columns).index("application_id"),
+                     "application_name", shown["application_id"].map(
+                         lambda a: _name_only(labels.get(a, a))))
+    return shown
+
+
+def _name_only(label):
+    """'Card Authorisation (APP-002)' -> 'Card Authorisation'."""
+    return re.sub(r" \([^()]*\)$", "", label) if isinstance(label, str) \
+        else label
+
+
 def table(frame: pd.DataFrame, file_stem: str, **kwargs):
     """A table with CSV and XLSX (and, when large, Parquet) downloads of
-    exactly the rows shown; the files are built only when clicked."""
+    exactly the rows shown (with their codes and ids, for scripts); the
+    files are built only when clicked."""
+    shown = readable(frame)
     config = {c: st.column_config.Column(label=human(c))
-              for c in frame.columns if re.fullmatch(r"[a-z][a-z0-9_]*", str(c))}
+              for c in shown.columns if re.fullmatch(r"[a-z][a-z0-9_]*", str(c))}
+    if "application_name" in shown and "application_id" in shown:
+        config["application_id"] = st.column_config.Column(
+            "Application id", width="small")
     config.update(kwargs.pop("column_config", None) or {})
     kwargs.setdefault("placeholder", "–")
-    shown = st.dataframe(frame, hide_index=True, column_config=config,
+    drawn = st.dataframe(shown, hide_index=True, column_config=config,
                          **kwargs)
     downloads(frame, file_stem)
-    return shown
+    return drawn
 
 
 def human(column: str) -> str:

@@ -201,3 +201,30 @@ def test_a_definition_shows_the_sql_and_the_command_that_reproduce_it(app):
     values = dict(zip(header.split(","), row.split(","), strict=True))
     card = next(m for m in app.metric if m.label == "Change success rate")
     assert card.value == f"{100 * float(values['change_success_rate']):.1f}%"
+
+
+def test_tables_show_codes_as_words_and_applications_by_name(app):
+    app.query_params.update({"period": "last_365",
+                             "drill": "Change failure rate"})
+    app.run()
+    records = app.dataframe[-1].value
+    assert set(records["close_code"]) <= {
+        "Successful", "Successful with issues", "Unsuccessful", "Backed out"}
+    assert "Backed out" in set(records["close_code"])
+    assert not records["risk"].dropna().str.contains("_").any()
+    names = records["application_name"].dropna()
+    assert len(names) and not names.str.startswith("APP-").any()
+    assert list(records.columns).index("application_name") < list(
+        records.columns).index("application_id")
+
+
+def test_durations_and_deltas_read_as_people_read_them():
+    from changeboard import ui
+    assert ui.duration(314.8) == "13.1 days"
+    assert ui.duration(47.5) == "47.5 h"
+    assert ui.duration(None) == "n/a"
+    assert ui.delta_points(0.1234, 0.1234) is None  # no arrow on no change
+    assert ui.delta_points(0.12341, 0.12339) is None  # rounds to 0.0 pp
+    assert ui.delta_points(0.5, 0.4) == "+10.0 pp"
+    assert ui.delta_number(0.0, 0.0) is None
+    assert ui.number(None, suffix=" days") == "n/a"
