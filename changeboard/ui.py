@@ -41,16 +41,19 @@ def today() -> date:
 
 
 def window_for(period: str, start: date | None = None,
-               end: date | None = None) -> dict[str, date]:
-    """The half-open [start_date, end_date) of a period preset; today counts."""
-    tomorrow = today() + timedelta(days=1)
+               end: date | None = None, *,
+               last_day: date | None = None) -> dict[str, date]:
+    """The half-open [start_date, end_date) of a period preset ending on
+    last_day (default: today, which counts)."""
+    day = last_day or today()
+    tomorrow = day + timedelta(days=1)
     if period == "custom" and start and end:
         return {"start_date": start, "end_date": end + timedelta(days=1)}
     if period == "quarter":
-        first = date(today().year, 3 * ((today().month - 1) // 3) + 1, 1)
+        first = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
         return {"start_date": first, "end_date": tomorrow}
     if period == "ytd":
-        return {"start_date": date(today().year, 1, 1), "end_date": tomorrow}
+        return {"start_date": date(day.year, 1, 1), "end_date": tomorrow}
     days = {"last_30": 30, "last_365": 365}.get(period, 90)
     return {"start_date": tomorrow - timedelta(days=days),
             "end_date": tomorrow}
@@ -165,6 +168,13 @@ def period_filter() -> dict[str, date]:
             if key in st.query_params:
                 del st.query_params[key]
     window = window_for(choice, start, end)
+    latest = latest_record_day()
+    if choice != "custom" and latest is not None and \
+            latest < window["start_date"]:
+        # all the data is older than the preset: the preset ends with it
+        window = window_for(choice, last_day=latest)
+        st.sidebar.caption(f"The data ends on {latest:%d %b %Y}: the period "
+                           "ends there.")
     last_day = window["end_date"] - timedelta(days=1)
     st.sidebar.caption(
         f"{window['start_date']:%d %b %Y} – {last_day:%d %b %Y} "
@@ -255,9 +265,22 @@ def data_banner() -> pd.Series | None:
     return status
 
 
+def latest_record_day() -> date | None:
+    """The day of the latest thing that happened in the data (UTC)."""
+    if db.version(config.DB_PATH) is None:
+        return None
+    latest = query("data_status").iloc[0]["latest_record_at"]
+    return None if pd.isna(latest) else pd.Timestamp(latest).date()
+
+
 def as_of_caption(status: pd.Series) -> None:
     if status is not None and pd.notna(status["as_of"]):
-        st.caption(f"Data as of {status['as_of']:%d %b %Y %H:%M} UTC · "
+        latest = status.get("latest_record_at")
+        st.caption(f"Data as of {status['as_of']:%d %b %Y %H:%M} UTC (last "
+                   "load)"
+                   + (f" · latest record {latest:%d %b %Y %H:%M} UTC"
+                      if latest is not None and pd.notna(latest) else "")
+                   + " · "
                    f"{int(status['n_changes']):,} changes, "
                    f"{int(status['n_releases']):,} releases, "
                    f"{int(status['n_environments']):,} environments")

@@ -4,6 +4,10 @@
 -- (a batch whose file_name starts with sample_data/), so a page can say so
 -- however much else was loaded; n_sample_rows counts those rows and
 -- has_own_data says whether rows of other loads are present beside them.
+-- latest_record_at: the latest time something happened in the data (a
+-- change created or closed, a release gone live, a deployment finished, an
+-- incident opened); plans, and the hand-entered actual start and end of a
+-- change (a typo there can say 2021 in a 2014 data set), are not counted.
 with batches as (
     select
         max(finished_at) as as_of,
@@ -60,7 +64,17 @@ counted as (
         (select count(*) from releases) as n_releases,
         (select count(*) from environments) as n_environments,
         (select count(*) from environment_bookings) as n_bookings,
-        (select count(*) from incidents) as n_incidents
+        (select count(*) from incidents) as n_incidents,
+        -- the latest thing that happened in the data (never a plan)
+        greatest(
+            (
+                select max(greatest(created_at, closed_at))
+                from changes
+            ),
+            (select max(actual_release_at) from releases),
+            (select max(finished_at) from deployments),
+            (select max(opened_at) from incidents)
+        ) as latest_record_at
     from batches as b
     cross join origins as o
 )

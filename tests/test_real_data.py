@@ -139,3 +139,34 @@ def test_endoflife_cycles_load_with_an_id_from_two_columns(tmp_path):
             "select count(distinct release_id), count(*) filter (where "
             "actual_release_at is null) from releases").fetchall()[0]
     assert (ids, undated) == (2_615, 1_126)
+
+
+def test_bpic_alone_fills_the_overview_with_the_default_period(
+        bpic_db, monkeypatch):
+    """Opening a 2014 data set: the presets end with the data, so the
+    default "last 90 days" shows its emergency ratio and schedule
+    adherence, not an empty page."""
+    from streamlit.testing.v1 import AppTest
+
+    from changeboard import config
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.setattr(config, "DB_PATH", bpic_db)
+    app = AppTest.from_file(str(root / "app.py"), default_timeout=120).run()
+    assert not app.exception
+    assert any("The data ends on" in c.value and "2014" in c.value
+               for c in app.sidebar.caption)
+    cards = {m.label: m.value for m in app.metric}
+    assert cards["Emergency ratio"] != "n/a"
+    assert cards["Change success rate"] == "n/a"  # no close codes
+    assert any("no close codes" in i.value for i in app.info)
+    assert not any("widen the dates" in i.value for i in app.info)
+    captions = " ".join(c.value for c in app.caption)
+    assert "latest record" in captions and "2014" in captions
+    app.switch_page("views/changes.py").run()
+    assert not app.exception
+    assert "Schedule adherence" in [s.value for s in app.subheader]
+    assert not any("No implemented change with planned and actual times"
+                   in i.value for i in app.info)
+    delay = next(m for m in app.metric if m.label == "Median start delay")
+    assert delay.value != "n/a"
