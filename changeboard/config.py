@@ -36,9 +36,39 @@ JIRA_URL = _setting(
     "CHANGEBOARD_JIRA_URL", "",
     "Jira base URL for `python -m ingest jira-api`, e.g. "
     "https://acme.atlassian.net")
+RECORD_URLS = {  # id column -> the template of a link to its source record
+    "change_id": _setting(
+        "CHANGEBOARD_CHANGE_URL", "",
+        "link from a change id to its record, {id} replaced: e.g. "
+        "https://acme.service-now.com/change_request.do?sysparm_query="
+        "number={id} (default: from CHANGEBOARD_SERVICENOW_INSTANCE)"),
+    "incident_id": _setting(
+        "CHANGEBOARD_INCIDENT_URL", "",
+        "link from an incident id to its record, {id} replaced (default: "
+        "from CHANGEBOARD_SERVICENOW_INSTANCE)"),
+    "release_id": _setting(
+        "CHANGEBOARD_RELEASE_URL", "",
+        "link from a release id to its record, {id} replaced: e.g. "
+        "https://acme.atlassian.net/projects/CHG/versions/{id}"),
+}
 JIRA_JQL = _setting(
     "CHANGEBOARD_JIRA_JQL", "project = CHG AND issuetype = Change",
     "JQL selecting change issues; the sync adds the `updated` bound and order")
+
+
+def record_url(column: str) -> str:
+    """The link template of an id column ('' = no link): its setting, else a
+    ServiceNow instance's record page for changes and incidents."""
+    template = RECORD_URLS.get(column, "")
+    if template or column not in ("change_id", "incident_id"):
+        return template
+    instance = env("CHANGEBOARD_SERVICENOW_INSTANCE")
+    if not instance:
+        return ""
+    base = instance if "://" in instance else \
+        f"https://{instance}.service-now.com"
+    table = "change_request" if column == "change_id" else "incident"
+    return f"{base.rstrip('/')}/{table}.do?sysparm_query=number={{id}}"
 
 
 def env(name: str) -> str:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 import shlex
 from datetime import date, timedelta
+from urllib.parse import quote
 
 import pandas as pd
 import streamlit as st
 
 import reports
 from changeboard import config, db
+from changeboard import config as app_config
 
 PERIODS = {
     "last_30": "Last 30 days",
@@ -418,6 +420,12 @@ def _name_only(label):
         else label
 
 
+def _display_pattern(template: str) -> str:
+    """A regex whose group is the id inside a link made from template."""
+    before, after = template.split("{id}", 1)
+    return "^" + re.escape(before) + "(.*)" + re.escape(after) + "$"
+
+
 def table(frame: pd.DataFrame, file_stem: str, **kwargs):
     """A table with CSV and XLSX (and, when large, Parquet) downloads of
     exactly the rows shown (with their codes and ids, for scripts); the
@@ -428,6 +436,14 @@ def table(frame: pd.DataFrame, file_stem: str, **kwargs):
     if "application_name" in shown and "application_id" in shown:
         config["application_id"] = st.column_config.Column(
             "Application id", width="small")
+    for column in ("change_id", "incident_id", "release_id"):
+        template = app_config.record_url(column)
+        if column in shown and template and "{id}" in template:
+            # the id itself links to its record at the source
+            shown[column] = [None if pd.isna(v) else template.replace(
+                "{id}", quote(str(v), safe="")) for v in shown[column]]
+            config[column] = st.column_config.LinkColumn(
+                human(column), display_text=_display_pattern(template))
     config.update(kwargs.pop("column_config", None) or {})
     kwargs.setdefault("placeholder", "–")
     drawn = st.dataframe(shown, hide_index=True, column_config=config,

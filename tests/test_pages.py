@@ -228,3 +228,17 @@ def test_durations_and_deltas_read_as_people_read_them():
     assert ui.delta_points(0.5, 0.4) == "+10.0 pp"
     assert ui.delta_number(0.0, 0.0) is None
     assert ui.number(None, suffix=" days") == "n/a"
+
+
+def test_change_ids_link_to_their_record_at_the_source(app, monkeypatch):
+    monkeypatch.setenv("CHANGEBOARD_SERVICENOW_INSTANCE", "acme")
+    app.query_params.update({"period": "last_365",
+                             "drill": "Change failure rate"})
+    app.run()
+    records = app.dataframe[-1].value
+    link = records["change_id"].iloc[0]
+    assert link.startswith("https://acme.service-now.com/change_request.do"
+                           "?sysparm_query=number=CHG")
+    monkeypatch.delenv("CHANGEBOARD_SERVICENOW_INSTANCE")
+    app.run()
+    assert app.dataframe[-1].value["change_id"].iloc[0].startswith("CHG")
