@@ -23,7 +23,8 @@
 -- (cab_agenda_summary has them when the agenda is empty). n_collisions,
 -- n_freeze_hits, n_blackout_hits, is_outside_maintenance: as
 -- change_collisions and change_window_hits; similar_change_history gives the
--- cohorts of the same changes.
+-- cohorts of the same changes. environment_name: the environments row's name
+-- of environment_id (NULL when the environment is unknown).
 with agenda as (
     select
         agenda_rank,
@@ -62,4 +63,9 @@ with agenda as (
         )
 )
 
-select * from agenda
+select
+    a.*,
+    e.name as environment_name
+from agenda as a
+left join environments as e on a.environment_id = e.environment_id
+order by a.agenda_rank

@@ -3,6 +3,7 @@ data set with hand-computed answers, the HTML / XLSX / PDF renderers, the
 CLI and the CAB page."""
 import io
 import re
+import shlex
 import shutil
 import subprocess
 from datetime import date
@@ -274,7 +275,7 @@ def test_pack_shows_each_collision_with_the_other_change(pack):
     c1 = block(pack, "C1")
     assert c1.collisions.to_dict("records") == [{
         "Other change": "C3", "Other title": "Other & co",
-        "Shared": "application A1",
+        "Shared": 'application Payments & "Cards" (A1)',
         "Overlap": "Wed 21 Jan 2026 21:00 – 22:00"}]
     assert block(pack, "C2").collisions.empty
 
@@ -314,8 +315,9 @@ def test_pack_similar_change_evidence_numbers_and_n(pack):
     assert list(evidence["Result"]) == [
         "2 of 3 failed · success 33.3%", "2 of 4 failed · success 50.0%",
         "score -1 · -0.25 per change",  # 3 + 3 + 3 - 5 (H2) - 5 (I1 P2)
-        "P1 0 · P2 1 · P3 0 · unresolved 1"]
-    assert evidence["Latest"].iloc[0] == "Thu 15 Jan 2026 12:00"  # H2
+        "P1 0 · P2 1 · P3 0 · unresolved 1 · "
+        "latest opened Fri 16 Jan 2026 08:00"]
+    assert evidence["Latest failure"].iloc[0] == "Thu 15 Jan 2026 12:00"  # H2
     assert list(block(pack, "C1").last_failures["Change"]) == ["H2", "H3"]
 
 
@@ -348,8 +350,26 @@ def test_pack_carries_what_produced_it(pack):
     assert meta["Data as of"] == "Mon 19 Jan 2026 07:40 UTC"
     assert meta["Batches loaded"] == "1, 3–4"  # batch 2 failed
     assert meta["Filters"] == "none"
+    # an in-memory database has no file: the command says where one goes
     assert meta["Regenerate with"].startswith(
-        "python -m reports cab --date 2026-01-20 --format")
+        "python -m reports cab --date 2026-01-20 --db PATH --format")
+
+
+def test_regenerate_command_names_the_database_and_every_filter(tmp_path):
+    path = tmp_path / "cab dbs" / "pack's.duckdb"
+    path.parent.mkdir()
+    with db.publish(path) as con:
+        load_cab_data(con)
+    filters = {"application_ids": ["A1", "A2"], "portfolios": ["Pay"],
+               "teams": ["Ops"], "change_types": ["normal"],
+               "tiers": ["prod"]}
+    pack = cab.build_pack(path, MEETING, filters=filters)
+    command = dict(cab.provenance(pack))["Regenerate with"]
+    assert f"--db {shlex.quote(str(path.resolve()))} " in command
+    words = shlex.split(command)
+    assert words[words.index("--db") + 1] == str(path.resolve())
+    for name, values in filters.items():
+        assert f"--{name.replace('_', '-')} '{','.join(values)}'" in command
 
 
 def test_filters_and_a_window_end_are_in_the_regenerate_command(con):
@@ -423,24 +443,79 @@ needs_pdf_tools = pytest.mark.skipif(
     reason="needs /usr/bin/chromium and poppler-utils (pdftotext, pdfinfo)")
 
 
-@needs_pdf_tools
-def test_pdf_renders_with_each_block_on_one_page(pack, tmp_path):
-    pdf = cab.to_pdf(pack, tmp_path / "pack.pdf")
+def pdf_pages(pdf: Path, layout: bool = True) -> list[str]:
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True,
                           text=True, check=True).stdout
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
-    assert pages == 3
-    text = [subprocess.run(
-        ["pdftotext", "-layout", "-f", str(p), "-l", str(p), str(pdf), "-"],
+    return [subprocess.run(
+        ["pdftotext", *(["-layout"] if layout else []), "-f", str(p),
+         "-l", str(p), str(pdf), "-"],
         capture_output=True, text=True, check=True).stdout
         for p in range(1, pages + 1)]
+
+
+def landscape(pdf: Path, page: int) -> bool:
+    info = subprocess.run(["pdfinfo", "-f", str(page), "-l", str(page),
+                           str(pdf)], capture_output=True, text=True,
+                          check=True).stdout
+    width, height = map(float, re.search(
+        r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info).groups())
+    return width > height
+
+
+@needs_pdf_tools
+def test_pdf_renders_with_each_block_on_one_page(pack, tmp_path):
+    pdf = cab.to_pdf(pack, tmp_path / "pack.pdf")
+    text = pdf_pages(pdf)
+    assert len(text) == 4
     assert "CAB pack — Tue 20 Jan 2026 10:00 (UTC)" in text[0]
+    # page 1 is the agenda, one line per change; the detail starts after it
+    assert "Agenda" in text[0] and "Team's last failures" not in text[0]
+    assert re.search(r"^\s*1\s+C2\s+=SUM\(1,2\)\s+very high\s+"
+                     r"Thu 22 Jan 01:00\s+emergency, freeze\s*$", text[0],
+                     flags=re.MULTILINE)
+    assert re.search(r"^\s*2\s+C1\s+.*high\s+Wed 21 Jan 20:00\s+"
+                     r"collides ×1, outside maintenance\s*$", text[0],
+                     flags=re.MULTILINE)
     for change_id in ("C2", "C1"):
         start = [i for i, t in enumerate(text) if f"{change_id} —" in t]
         assert len(start) == 1, change_id
+        assert start[0] > 0
         assert "Team's last failures" in text[start[0]]  # block not split
-    assert "Since last CAB" in "".join(text)
+    assert "Since last CAB" in text[3] and landscape(pdf, 4)
+    assert not landscape(pdf, 1)
     assert "Batches loaded" in text[-1]
+
+
+@needs_pdf_tools
+def test_pdf_never_breaks_an_id_or_a_number(sample_db, tmp_path):
+    """Issue 11: 'n=322' printed as '32 / 2', 'CHG0007474' as 'CHG0007 /
+    474'. Every change id in the PDF's text is a whole id of the pack, every
+    agenda id is on page 1, and the evidence n values are whole numbers."""
+    meeting = cab.next_meeting()
+    pack = cab.build_pack(sample_db, meeting,
+                          window_end_at=meeting + pd.Timedelta(days=28))
+    assert len(pack.agenda) >= 3
+    pdf = cab.to_pdf(pack, tmp_path / "pack.pdf")
+    text = pdf_pages(pdf, layout=False)
+    known = {*pack.agenda["change_id"], *pack.collisions["change_id_a"],
+             *pack.collisions["change_id_b"], *pack.since_last["change_id"],
+             *pack.team_failures["change_id"], *pack.booking_hits[
+                 "booking_id"]}
+    found = re.findall(r"CHG\d+", "\n".join(text))
+    assert found and set(found) <= known
+    ids = r"(?<![\w-])({})(?![\w-])"
+    first = set(re.findall(ids.format("|".join(
+        map(re.escape, pack.agenda["change_id"]))), text[0]))
+    assert first == set(pack.agenda["change_id"])
+    for block in cab.blocks(pack, 5):
+        page = next(t for t in text if f"{block.change_id} —" in t)
+        for n in block.evidence["n"].dropna():
+            assert re.search(rf"(?<![\d.]){int(n)}(?![\d.])", page), (
+                block.change_id, n)
+    for n in pack.kpis["since_n"]:
+        assert re.search(rf"(?<![\d.]){int(n)}(?![\d.])", text[-1]
+                         + "".join(text)), n
 
 
 # --- CLI and page --------------------------------------------------------------
