@@ -32,6 +32,11 @@ LAST_FAILURES_SHOWN = 3
 DETAIL_LIMIT = 50  # changes shown with their evidence blocks, in agenda order
 AGENDA_LINES = 300  # one-line agenda entries in the HTML and PDF
 AGENDA_TITLE_CHARS = 46  # agenda titles are shortened to stay on one line
+TEXT_CHARS = 300  # a block's description and plans, shortened in print
+# what a CAB reads about a change: heading -> cab_agenda column
+READING = (("Description", "description"), ("Justification", "justification"),
+           ("Implementation plan", "implementation_plan"),
+           ("Backout plan", "backout_plan"), ("Test plan", "test_plan"))
 FILTER_NAMES = ("application_ids", "portfolios", "teams", "change_types",
                 "tiers")
 CHROMIUM = "/usr/bin/chromium"
@@ -325,6 +330,7 @@ class ChangeBlock:
     title: str
     facts: list[tuple[str, str]]
     flags: list[str]
+    reading: list[tuple[str, str]]  # READING headings and full texts
     collisions: pd.DataFrame
     window_hits: pd.DataFrame
     bookings: pd.DataFrame
@@ -456,7 +462,13 @@ def _facts(pack: Pack, row: dict) -> list[tuple[str, str]]:
          + f" ({row['planned_hours']:.1f} h)"),
         ("State / approval", f"{row['state']} / "
          f"{_text(row['approval']).replace('_', ' ')}"),
+        ("Requested by", _text(row.get("requested_by")) or "(none)"),
+        ("Affected CI", _text(row.get("ci_name")) or "(none)"),
     ]
+
+
+def _reading(row: dict) -> list[tuple[str, str]]:
+    return [(label, _text(row.get(column))) for label, column in READING]
 
 
 def _flags(row: dict, n_bookings: int, evidence_flags: list[str]
@@ -563,7 +575,7 @@ def blocks(pack: Pack, limit: int | None = None, *, start: int = 0
             rank=int(row["agenda_rank"]), change_id=cid,
             title=_text(row["title"]), facts=_facts(pack, row),
             flags=_flags(row, len(bookings), evidence_flags),
-            collisions=collisions, window_hits=window_hits,
+            reading=_reading(row), collisions=collisions, window_hits=window_hits,
             bookings=bookings, evidence=_evidence_frame(lines),
             last_failures=last_failures))
     return out
@@ -712,13 +724,15 @@ def decision_table(pack: Pack) -> pd.DataFrame:
             "Window hits": len(index.window_hits.get(cid, [])),
             "Booking hits": n_bookings,
             "Flags": "; ".join(_flags(row, n_bookings, evidence_flags)),
+            **dict(_reading(row)),
         })
     frame = pd.DataFrame(rows, columns=[
         "Rank", "Change", "Title", "Type", "Risk", "Application", "Team",
-        "Environment", "Release", "Planned", "State / approval", "Similar n",
+        "Environment", "Release", "Planned", "State / approval",
+        "Requested by", "Affected CI", "Similar n",
         "Similar result", "Team n", "Team result", "Team score",
         "Incidents 30 d", "Collisions", "Window hits", "Booking hits",
-        "Flags"])
+        "Flags", *(label for label, _ in READING)])
     for column in ("Similar n", "Team n", "Incidents 30 d"):
         frame[column] = frame[column].astype("Int64")
     return frame
@@ -776,6 +790,18 @@ section.change { border: 1px solid #999; border-left: 6px solid #0072B2;
                  border-radius: 4px; padding: .6em .8em; margin: .8em 0;
                  break-inside: avoid; page-break-inside: avoid; }
 section.change.flagged { border-left-color: #D55E00; }
+dl.reading { display: grid; grid-template-columns: max-content 1fr;
+             gap: .15em .8em; margin: .5em 0 0; font-size: 9pt; }
+dl.reading dt { font-weight: bold; color: #444; }
+dl.reading dd { margin: 0; white-space: pre-line; }
+dl.reading dd.none { color: #555; font-style: italic; }
+dl.reading details, dl.reading summary { margin: 0; }
+dl.reading summary { cursor: pointer; }
+dl.reading details[open] > summary > span { display: none; }
+dl.reading details[open] > summary::after { content: "show less";
+                                            color: #555; }
+@media print { dl.reading summary { list-style: none; }
+               dl.reading summary::-webkit-details-marker { display: none; } }
 dl.facts { display: grid;
            grid-template-columns: max-content 1fr max-content 1fr;
            gap: .1em .8em; margin: 0; }
@@ -856,6 +882,23 @@ def _dl(pairs: list[tuple[str, str]], css: str = "") -> str:
     return f'<dl class="{css}">{items}</dl>' if css else f"<dl>{items}</dl>"
 
 
+def _reading_html(reading: list[tuple[str, str]]) -> str:
+    """Each text in full; one longer than TEXT_CHARS shows shortened, in
+    print always, on screen until its <details> is opened."""
+    parts = []
+    for label, text in reading:
+        if not text:
+            parts.append(f'<dt>{_e(label)}</dt><dd class="none">'
+                         "Not recorded.</dd>")
+        elif len(text) <= TEXT_CHARS:
+            parts.append(f"<dt>{_e(label)}</dt><dd>{_e(text)}</dd>")
+        else:
+            parts.append(f"<dt>{_e(label)}</dt><dd><details><summary><span>"
+                         f"{_e(shorten(text, TEXT_CHARS))}</span></summary>"
+                         f"{_e(text)}</details></dd>")
+    return f'<dl class="reading">{"".join(parts)}</dl>'
+
+
 def block_html(block: ChangeBlock) -> str:
     flags = "".join(f"<li>{_e(f)}</li>" for f in block.flags)
     return (
@@ -863,6 +906,7 @@ def block_html(block: ChangeBlock) -> str:
         f"<h3>{block.rank}. {_e(block.change_id)} — {_e(block.title)}</h3>"
         + _dl(block.facts, "facts")
         + (f'<ul class="flags">{flags}</ul>' if flags else "")
+        + _reading_html(block.reading)
         + "<h4>Collisions</h4>"
         + _html_table(block.collisions, "No other change planned on the "
                       "same application, environment or CI at that time.")

@@ -874,3 +874,32 @@ def test_mapping_dst_warning_names_its_rows(tmp_path):
     warning, = [w for w in frame.attrs["warnings"] if "autumn" in w]
     assert "2 times in the repeated autumn hour" in warning
     assert warning.endswith("; rows 2, 4)")
+
+
+def test_servicenow_and_jira_carry_what_a_cab_reads(tmp_path):
+    """Issue 11: description, justification, the implementation, backout and
+    test plans, the requester and the affected CI, by field name or label."""
+    path = write(tmp_path / "cr.csv", (
+        "number,description,justification,implementation_plan,backout_plan,"
+        "test_plan,requested_by,cmdb_ci\n"
+        'CHG1,"Line one\nline two",Because,Do it,Undo it,Check it,Ann,db01\n'))
+    assert rows(servicenow.read(path), "change_id", "description",
+                "justification", "implementation_plan", "backout_plan",
+                "test_plan", "requested_by", "ci_name") == [
+        ("CHG1", "Line one\nline two", "Because", "Do it", "Undo it",
+         "Check it", "Ann", "db01")]
+    path = write(tmp_path / "labels.csv", (
+        "Number,Description,Justification,Implementation plan,Backout plan,"
+        "Test plan\nCHG2,D,J,I,B,T\n"))
+    assert rows(servicenow.read(path), "description", "justification",
+                "implementation_plan", "backout_plan", "test_plan") == [
+        ("D", "J", "I", "B", "T")]
+    frame = jira_csv(tmp_path, "CHG-1,Change,Planned,Open,,"
+                     "12/Mar/24 3:15 PM,What it does,Steps,Roll back,"
+                     "Smoke test",
+                     header="Issue key,Issue Type,Summary,Status,Resolution,"
+                     "Created,Description,Custom field (Implementation plan),"
+                     "Custom field (Backout plan),Custom field (Test plan)")
+    assert rows(frame, "description", "implementation_plan", "backout_plan",
+                "test_plan") == [
+        ("What it does", "Steps", "Roll back", "Smoke test")]

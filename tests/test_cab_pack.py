@@ -21,6 +21,8 @@ from reports import cab
 ROOT = Path(__file__).resolve().parents[1]
 MEETING = date(2026, 1, 20)  # a Tuesday: the default cadence, 10:00 UTC
 SCRIPT_TITLE = '<script>alert("x")</script> & "quoted"'
+LONG_TEXT = " ".join(f"Step{i:03d} moves the payments schema forward."
+                     for i in range(12)) + " END-OF-TEXT"
 
 
 def insert(con, table: str, rows: list[dict]) -> None:
@@ -63,7 +65,11 @@ def load_cab_data(con) -> None:
     insert(con, "changes", [
         planned("C1", "2026-01-21 20:00Z", "2026-01-21 22:00Z", risk="high",
                 application_id="A1", assignment_group="Ops",
-                environment_id="E1", release_id="R1", title=SCRIPT_TITLE),
+                environment_id="E1", release_id="R1", title=SCRIPT_TITLE,
+                description=LONG_TEXT, justification="Card <b>fees</b>",
+                implementation_plan="1. Deploy\n2. Verify",
+                backout_plan="Redeploy 4.1", requested_by="Ann Lee",
+                ci_name="pay-db-prd01"),
         planned("C2", "2026-01-22 01:00Z", "2026-01-22 02:00Z",
                 change_type="emergency", risk="very_high",
                 approval="not_yet_requested", application_id="A2",
@@ -393,6 +399,34 @@ def test_an_empty_window_gives_an_empty_pack_that_still_renders(con):
 
 # --- renderers ----------------------------------------------------------------
 
+def test_each_block_carries_what_a_cab_reads(pack):
+    """Issue 11: description, justification, plans, requester and CI; long
+    text shortened in print with the full text in the HTML and the XLSX."""
+    c1, c2 = block(pack, "C1"), block(pack, "C2")
+    assert dict(c1.facts)["Requested by"] == "Ann Lee"
+    assert dict(c1.facts)["Affected CI"] == "pay-db-prd01"
+    assert dict(c1.facts)["Environment"] == "Prod payments (E1)"
+    assert c1.reading == [
+        ("Description", LONG_TEXT), ("Justification", "Card <b>fees</b>"),
+        ("Implementation plan", "1. Deploy\n2. Verify"),
+        ("Backout plan", "Redeploy 4.1"), ("Test plan", "")]
+    assert dict(c2.facts)["Requested by"] == "(none)"
+    page = cab.to_html(pack)
+    short = cab.shorten(LONG_TEXT, cab.TEXT_CHARS)
+    assert len(LONG_TEXT) > cab.TEXT_CHARS >= len(short)
+    assert short.endswith("…") and "END-OF-TEXT" not in short
+    assert (f"<dd><details><summary><span>{short}</span></summary>"
+            f"{LONG_TEXT}</details></dd>") in page
+    assert "<dd>Card &lt;b&gt;fees&lt;/b&gt;</dd>" in page
+    assert page.count("Not recorded.") == 1 + 5  # C1 test plan, C2 all
+    book = openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
+    sheet = list(book["For decision"].values)
+    row = dict(zip(sheet[0], sheet[2], strict=True))  # C1, ranked second
+    assert row["Change"] == "C1" and row["Description"] == LONG_TEXT
+    assert row["Backout plan"] == "Redeploy 4.1"
+    assert row["Affected CI"] == "pay-db-prd01"
+
+
 def test_html_is_self_contained(pack):
     page = cab.to_html(pack)
     lowered = page.lower()
@@ -482,6 +516,8 @@ def test_pdf_renders_with_each_block_on_one_page(pack, tmp_path):
         assert len(start) == 1, change_id
         assert start[0] > 0
         assert "Team's last failures" in text[start[0]]  # block not split
+    # the PDF shows the long description shortened, never its end
+    assert "Step000" in text[2] and "END-OF-TEXT" not in "".join(text)
     assert "Since last CAB" in text[3] and landscape(pdf, 4)
     assert not landscape(pdf, 1)
     assert "Batches loaded" in text[-1]
