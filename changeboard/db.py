@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ROOT / "queries"
 SCHEMA = Path(__file__).with_name("schema.sql")
 MACROS = Path(__file__).with_name("macros")
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # version -> SQL that brings a database of version-1 up to it; applied in order
 MIGRATIONS: dict[int, str] = {
     2: """
@@ -33,6 +33,14 @@ MIGRATIONS: dict[int, str] = {
     3: "",
     4: "alter table ingest_batches add column if not exists rows_merged "
        "integer;",
+    # what a CAB reads about a change (issue 11)
+    5: """
+        alter table changes add column if not exists description varchar;
+        alter table changes add column if not exists justification varchar;
+        alter table changes add column if not exists implementation_plan varchar;
+        alter table changes add column if not exists backout_plan varchar;
+        alter table changes add column if not exists test_plan varchar;
+    """,
 }
 
 _PARAM_LINE = re.compile(r"^--\s+((?:\$\w+(?:,\s*)?)+)\s*:(.*)$")

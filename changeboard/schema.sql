@@ -89,6 +89,12 @@ create table if not exists release_phases (
 create table if not exists changes (
     change_id varchar primary key,
     title varchar,
+    -- what a CAB reads (free text, as the source holds it)
+    description varchar,
+    justification varchar,
+    implementation_plan varchar,
+    backout_plan varchar,
+    test_plan varchar,
     change_type varchar not null check (
         change_type in ('standard', 'normal', 'emergency')
     ),

@@ -20,6 +20,12 @@ ISSUE_TYPES = ("Change",)
 COLUMNS = {
     "change_id": ("Issue key",),
     "title": ("Summary",),
+    "description": ("Description",),
+    # the plan fields of the JSM IT service management change form, where a
+    # site has them (absent headers leave the columns NULL)
+    "implementation_plan": ("Custom field (Implementation plan)",),
+    "backout_plan": ("Custom field (Backout plan)",),
+    "test_plan": ("Custom field (Test plan)",),
     "created_at": ("Created",),
     "updated_at": ("Updated",),
     "closed_at": ("Resolved",),

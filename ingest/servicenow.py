@@ -26,6 +26,11 @@ ARROW_ROWS = 100_000
 COLUMNS = {
     "change_id": ("number", "Number"),
     "title": ("short_description", "Short description"),
+    "description": ("description", "Description"),
+    "justification": ("justification", "Justification"),
+    "implementation_plan": ("implementation_plan", "Implementation plan"),
+    "backout_plan": ("backout_plan", "Backout plan"),
+    "test_plan": ("test_plan", "Test plan"),
     "change_type": ("type", "Type"),
     "state": ("state", "State"),
     "risk": ("risk", "Risk"),

@@ -23,7 +23,10 @@
 -- (cab_agenda_summary has them when the agenda is empty). n_collisions,
 -- n_freeze_hits, n_blackout_hits, is_outside_maintenance: as
 -- change_collisions and change_window_hits; similar_change_history gives the
--- cohorts of the same changes.
+-- cohorts of the same changes. environment_name: the environments row's name
+-- of environment_id (NULL when the environment is unknown). requested_by,
+-- description, justification, implementation_plan, backout_plan, test_plan:
+-- the change's text as loaded, for the CAB to read (ci_name is above).
 with agenda as (
     select
         agenda_rank,
@@ -62,4 +65,16 @@ with agenda as (
         )
 )
 
-select * from agenda
+select
+    a.*,
+    e.name as environment_name,
+    c.requested_by,
+    c.description,
+    c.justification,
+    c.implementation_plan,
+    c.backout_plan,
+    c.test_plan
+from agenda as a
+left join environments as e on a.environment_id = e.environment_id
+left join changes as c on a.change_id = c.change_id
+order by a.agenda_rank

@@ -31,6 +31,12 @@ RECENT_FAILURE_DAYS = 30  # a team failure this recent raises a flag
 LAST_FAILURES_SHOWN = 3
 DETAIL_LIMIT = 50  # changes shown with their evidence blocks, in agenda order
 AGENDA_LINES = 300  # one-line agenda entries in the HTML and PDF
+AGENDA_TITLE_CHARS = 46  # agenda titles are shortened to stay on one line
+TEXT_CHARS = 300  # a block's description and plans, shortened in print
+# what a CAB reads about a change: heading -> cab_agenda column
+READING = (("Description", "description"), ("Justification", "justification"),
+           ("Implementation plan", "implementation_plan"),
+           ("Backout plan", "backout_plan"), ("Test plan", "test_plan"))
 FILTER_NAMES = ("application_ids", "portfolios", "teams", "change_types",
                 "tiers")
 CHROMIUM = "/usr/bin/chromium"
@@ -122,6 +128,7 @@ class Pack:
     since_last: pd.DataFrame  # cab_since_last
     kpis: pd.DataFrame  # headline KPIs, since last CAB and the period before
     labels: dict[str, str] = field(default_factory=dict)  # application names
+    db_path: str | None = None  # the database file read (None: in memory)
 
 
 def build_pack(con_or_db_path, meeting_at: date | datetime, *,
@@ -170,6 +177,8 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
     batches = run_plain("ingest_batches")
     options = run_plain("filter_options")
     apps = options[options["filter_name"] == "application_ids"]
+    path = con.execute("select path from duckdb_databases() "
+                       "where database_name = current_database()").fetchone()
     kpis = _kpis(run, filters, since_start, meeting_day, before_start)
     return Pack(
         meeting_at=start, window_start_at=start, window_end_at=end,
@@ -199,6 +208,7 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
         kpis=kpis,
         labels=dict(zip(apps["option_value"], apps["option_label"],
                         strict=True)),
+        db_path=str(Path(path[0]).resolve()) if path and path[0] else None,
     )
 
 
@@ -287,7 +297,8 @@ def provenance(pack: Pack) -> list[tuple[str, str]]:
                         for k, v in pack.filters.items()) or "none"
     # every argument quoted as a shell needs it: team names are data
     command = ["python", "-m", "reports", "cab", "--date",
-               f"{pack.meeting_at.astimezone(ZoneInfo(tz)):%Y-%m-%d}"]
+               f"{pack.meeting_at.astimezone(ZoneInfo(tz)):%Y-%m-%d}",
+               "--db", pack.db_path or "PATH"]
     if not pack.is_window_end_default:
         command += ["--window-end", pack.window_end_at.isoformat(sep=" ")]
     for k, v in pack.filters.items():
@@ -319,6 +330,7 @@ class ChangeBlock:
     title: str
     facts: list[tuple[str, str]]
     flags: list[str]
+    reading: list[tuple[str, str]]  # READING headings and full texts
     collisions: pd.DataFrame
     window_hits: pd.DataFrame
     bookings: pd.DataFrame
@@ -367,6 +379,15 @@ def _app(pack: Pack, application_id) -> str:
         f"{name} ({application_id})"
 
 
+def _environment(row: dict) -> str:
+    """An environment as 'Name (id)'; the id alone when it has no name."""
+    env = _text(row["environment_id"])
+    name = _text(row.get("environment_name"))
+    if not env:
+        return "(none)"
+    return f"{name} ({env})" if name and name != env else env
+
+
 def _evidence(pack: Pack, index: _Evidence, row: dict
               ) -> tuple[list[dict], list[str]]:
     tz, flags, lines = pack.reporting_tz, [], []
@@ -386,7 +407,7 @@ def _evidence(pack: Pack, index: _Evidence, row: dict
             "Result": "no key" if n is None else
             "no implemented change" if n == 0 else
             f"{failed} of {n} failed · success {pct(found['success_rate'])}",
-            "Latest": "" if found is None
+            "Latest failure": "" if found is None
             else when(found["last_failure_at"], tz),
         })
         if cohort == "application_change_type" and row["risk"] in (
@@ -408,7 +429,7 @@ def _evidence(pack: Pack, index: _Evidence, row: dict
         or pd.isna(score["score"]) else
         f"score {int(score['score'])} · "
         f"{score['score_per_change']:.2f} per change",
-        "Latest": "",
+        "Latest failure": "",
     })
     hit = index.incidents.get(row["application_id"])
     n_incidents = 0 if hit is None else int(hit["n_incidents"])
@@ -418,8 +439,9 @@ def _evidence(pack: Pack, index: _Evidence, row: dict
         "n": n_incidents,
         "Result": "none" if hit is None else
         f"P1 {int(hit['n_p1'])} · P2 {int(hit['n_p2'])} · "
-        f"P3 {int(hit['n_p3'])} · unresolved {int(hit['n_unresolved'])}",
-        "Latest": "" if hit is None else when(hit["last_opened_at"], tz),
+        f"P3 {int(hit['n_p3'])} · unresolved {int(hit['n_unresolved'])} · "
+        f"latest opened {when(hit['last_opened_at'], tz)}",
+        "Latest failure": "",
     })
     if n_incidents:
         flags.append(f"{n_incidents} incident(s) on the application in the "
@@ -433,14 +455,20 @@ def _facts(pack: Pack, row: dict) -> list[tuple[str, str]]:
         ("Risk", _text(row["risk"]).replace("_", " ") or "unknown"),
         ("Application", _app(pack, row["application_id"])),
         ("Team", _text(row["assignment_group"]) or "(none)"),
-        ("Environment", _text(row["environment_id"]) or "(none)"),
+        ("Environment", _environment(row)),
         ("Release", _text(row["release_id"]) or "(none)"),
         ("Planned", span(row["planned_start_at"], row["planned_end_at"],
                          pack.reporting_tz)
          + f" ({row['planned_hours']:.1f} h)"),
         ("State / approval", f"{row['state']} / "
          f"{_text(row['approval']).replace('_', ' ')}"),
+        ("Requested by", _text(row.get("requested_by")) or "(none)"),
+        ("Affected CI", _text(row.get("ci_name")) or "(none)"),
     ]
+
+
+def _reading(row: dict) -> list[tuple[str, str]]:
+    return [(label, _text(row.get(column))) for label, column in READING]
 
 
 def _flags(row: dict, n_bookings: int, evidence_flags: list[str]
@@ -485,7 +513,10 @@ def blocks(pack: Pack, limit: int | None = None, *, start: int = 0
             "Other title": [_text(tb if a == cid else ta) for a, ta, tb in
                             zip(mine["change_id_a"], mine["title_a"],
                                 mine["title_b"], strict=True)],
-            "Shared": [f"{m} {k}" for m, k in
+            "Shared": [f"environment {_environment(row)}"
+                       if m == "environment" else
+                       f"application {_app(pack, k)}" if m == "application"
+                       else f"{m} {k}" for m, k in
                        zip(mine["match_on"], mine["match_key"], strict=True)],
             "Overlap": [span(s, e, tz) for s, e in
                         zip(mine["overlap_start_at"], mine["overlap_end_at"],
@@ -544,7 +575,7 @@ def blocks(pack: Pack, limit: int | None = None, *, start: int = 0
             rank=int(row["agenda_rank"]), change_id=cid,
             title=_text(row["title"]), facts=_facts(pack, row),
             flags=_flags(row, len(bookings), evidence_flags),
-            collisions=collisions, window_hits=window_hits,
+            reading=_reading(row), collisions=collisions, window_hits=window_hits,
             bookings=bookings, evidence=_evidence_frame(lines),
             last_failures=last_failures))
     return out
@@ -622,8 +653,20 @@ def headline(pack: Pack) -> list[tuple[str, int]]:
             ("Left off: no plan", int(s["n_unplanned"]))]
 
 
-def agenda_lines(pack: Pack, limit: int | None = None) -> pd.DataFrame:
-    """The agenda, one line per change for decision (the first `limit`)."""
+def shorten(text: str, limit: int | None) -> str:
+    """text cut at a word to at most `limit` characters, ending "…"."""
+    if limit is None or len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    if " " in cut[limit // 2:]:
+        cut = cut[:cut.rindex(" ")]
+    return cut.rstrip(" ,;:.-–") + "…"
+
+
+def agenda_lines(pack: Pack, limit: int | None = None,
+                 title_chars: int | None = None) -> pd.DataFrame:
+    """The agenda, one line per change for decision (the first `limit`),
+    titles shortened to `title_chars` when given."""
     agenda = pack.agenda if limit is None else pack.agenda.head(limit)
     rows = []
     for row in agenda.to_dict("records"):
@@ -635,9 +678,13 @@ def agenda_lines(pack: Pack, limit: int | None = None) -> pd.DataFrame:
             ("outside maintenance", row["is_outside_maintenance"])) if on]
         rows.append({
             "#": int(row["agenda_rank"]), "Change": row["change_id"],
-            "Title": _text(row["title"]),
+            "Title": shorten(_text(row["title"]), title_chars),
             "Risk": _text(row["risk"]).replace("_", " ") or "unknown",
-            "Planned start": when(row["planned_start_at"], pack.reporting_tz),
+            # the review window gives the year: 'Wed 21 Jan 20:00'
+            "Planned start": " ".join(when(row["planned_start_at"],
+                                           pack.reporting_tz).split()[:3]
+                                      + when(row["planned_start_at"],
+                                             pack.reporting_tz).split()[4:]),
             "Flags": ", ".join(flags)})
     return pd.DataFrame(rows, columns=["#", "Change", "Title", "Risk",
                                        "Planned start", "Flags"])
@@ -677,13 +724,15 @@ def decision_table(pack: Pack) -> pd.DataFrame:
             "Window hits": len(index.window_hits.get(cid, [])),
             "Booking hits": n_bookings,
             "Flags": "; ".join(_flags(row, n_bookings, evidence_flags)),
+            **dict(_reading(row)),
         })
     frame = pd.DataFrame(rows, columns=[
         "Rank", "Change", "Title", "Type", "Risk", "Application", "Team",
-        "Environment", "Release", "Planned", "State / approval", "Similar n",
+        "Environment", "Release", "Planned", "State / approval",
+        "Requested by", "Affected CI", "Similar n",
         "Similar result", "Team n", "Team result", "Team score",
         "Incidents 30 d", "Collisions", "Window hits", "Booking hits",
-        "Flags"])
+        "Flags", *(label for label, _ in READING)])
     for column in ("Similar n", "Team n", "Incidents 30 d"):
         frame[column] = frame[column].astype("Int64")
     return frame
@@ -723,6 +772,7 @@ def sections(pack: Pack) -> dict[str, pd.DataFrame]:
 
 CSS = """
 @page { size: A4; margin: 14mm 12mm; }
+@page wide { size: A4 landscape; margin: 12mm 12mm; }
 * { box-sizing: border-box; }
 body { font-family: "DejaVu Sans", Arial, Helvetica, sans-serif;
        font-size: 10pt; color: #1a1a1a; margin: 0 auto; max-width: 60em;
@@ -740,6 +790,18 @@ section.change { border: 1px solid #999; border-left: 6px solid #0072B2;
                  border-radius: 4px; padding: .6em .8em; margin: .8em 0;
                  break-inside: avoid; page-break-inside: avoid; }
 section.change.flagged { border-left-color: #D55E00; }
+dl.reading { display: grid; grid-template-columns: max-content 1fr;
+             gap: .15em .8em; margin: .5em 0 0; font-size: 9pt; }
+dl.reading dt { font-weight: bold; color: #444; }
+dl.reading dd { margin: 0; white-space: pre-line; }
+dl.reading dd.none { color: #555; font-style: italic; }
+dl.reading details, dl.reading summary { margin: 0; }
+dl.reading summary { cursor: pointer; }
+dl.reading details[open] > summary > span { display: none; }
+dl.reading details[open] > summary::after { content: "show less";
+                                            color: #555; }
+@media print { dl.reading summary { list-style: none; }
+               dl.reading summary::-webkit-details-marker { display: none; } }
 dl.facts { display: grid;
            grid-template-columns: max-content 1fr max-content 1fr;
            gap: .1em .8em; margin: 0; }
@@ -752,10 +814,18 @@ ul.flags li { display: inline-block; background: #fdebd0; color: #7a3000;
 table { border-collapse: collapse; width: 100%; margin: .2em 0 .4em;
         font-size: 8.5pt; }
 th, td { border: 1px solid #ccc; padding: 2px 4px; text-align: left;
-         vertical-align: top; overflow-wrap: anywhere; }
+         vertical-align: top; overflow-wrap: normal; word-break: normal; }
 th { background: #eef3f8; }
 tr { break-inside: avoid; }
 td.num { text-align: right; }
+td.num, td.nw, span.nw { white-space: nowrap; }
+section.agenda { break-after: page; page-break-after: always; }
+section.agenda table { font-size: 7.5pt; }
+section.agenda td { white-space: nowrap; }
+section.agenda td:last-child { white-space: normal; }
+@media print { body { max-width: none; padding: 0; } }
+section.wide { page: wide; break-before: page; }
+@media screen { section.wide { max-width: none; } }
 p.none { color: #555; font-style: italic; margin: .2em 0; }
 p.note { background: #fdebd0; border: 1px solid #E69F00; border-radius: 4px;
          padding: .3em .6em; }
@@ -764,12 +834,34 @@ footer { margin-top: 2em; border-top: 1px solid #999; padding-top: .5em;
 footer dl { display: grid; grid-template-columns: max-content 1fr;
             gap: 0 .8em; margin: 0; }
 footer dt { font-weight: bold; }
-footer dd { margin: 0; word-break: break-word; }
+footer dd { margin: 0; overflow-wrap: break-word; }
 """
 
 
 def _e(value) -> str:
     return html.escape(_text(value), quote=True)
+
+
+# columns of running text: they wrap between words; every other column holds
+# ids, numbers, codes or dates and never wraps (a span may break at its dash)
+TEXT_COLUMNS = frozenset({
+    "Title", "Other title", "Evidence", "Period", "Result", "Flags", "Window",
+    "Environment", "Team", "Application", "Shared", "Why failed",
+    "Approval issue", "Count", "Counts", "KPI", "n counts", "Value",
+    "Description", "Justification", "Implementation plan", "Backout plan",
+    "Test plan", "Requested by", "Affected CI"})
+
+
+def _cell(column: str, value) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f'<td class="num">{_e(value)}</td>'
+    if column in TEXT_COLUMNS:
+        return f"<td>{_e(value)}</td>"
+    text = _text(value)
+    if " – " in text:  # a span: each end stays whole
+        return "<td>" + " – ".join(f'<span class="nw">{_e(part)}</span>'
+                                   for part in text.split(" – ")) + "</td>"
+    return f'<td class="nw">{_e(text)}</td>'
 
 
 def _html_table(frame: pd.DataFrame, empty: str) -> str:
@@ -778,10 +870,8 @@ def _html_table(frame: pd.DataFrame, empty: str) -> str:
     head = "".join(f"<th>{_e(c)}</th>" for c in frame.columns)
     body = []
     for row in frame.itertuples(index=False):
-        cells = "".join(
-            f'<td class="num">{_e(v)}</td>' if isinstance(v, (int, float))
-            and not isinstance(v, bool) else f"<td>{_e(v)}</td>"
-            for v in row)
+        cells = "".join(_cell(c, v) for c, v in zip(frame.columns, row,
+                                                    strict=True))
         body.append(f"<tr>{cells}</tr>")
     return (f"<table><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table>")
@@ -792,6 +882,23 @@ def _dl(pairs: list[tuple[str, str]], css: str = "") -> str:
     return f'<dl class="{css}">{items}</dl>' if css else f"<dl>{items}</dl>"
 
 
+def _reading_html(reading: list[tuple[str, str]]) -> str:
+    """Each text in full; one longer than TEXT_CHARS shows shortened, in
+    print always, on screen until its <details> is opened."""
+    parts = []
+    for label, text in reading:
+        if not text:
+            parts.append(f'<dt>{_e(label)}</dt><dd class="none">'
+                         "Not recorded.</dd>")
+        elif len(text) <= TEXT_CHARS:
+            parts.append(f"<dt>{_e(label)}</dt><dd>{_e(text)}</dd>")
+        else:
+            parts.append(f"<dt>{_e(label)}</dt><dd><details><summary><span>"
+                         f"{_e(shorten(text, TEXT_CHARS))}</span></summary>"
+                         f"{_e(text)}</details></dd>")
+    return f'<dl class="reading">{"".join(parts)}</dl>'
+
+
 def block_html(block: ChangeBlock) -> str:
     flags = "".join(f"<li>{_e(f)}</li>" for f in block.flags)
     return (
@@ -799,6 +906,7 @@ def block_html(block: ChangeBlock) -> str:
         f"<h3>{block.rank}. {_e(block.change_id)} — {_e(block.title)}</h3>"
         + _dl(block.facts, "facts")
         + (f'<ul class="flags">{flags}</ul>' if flags else "")
+        + _reading_html(block.reading)
         + "<h4>Collisions</h4>"
         + _html_table(block.collisions, "No other change planned on the "
                       "same application, environment or CI at that time.")
@@ -820,12 +928,13 @@ def to_html(pack: Pack) -> str:
     counts = "".join(f'<div class="count"><b>{n}</b>{_e(label)}</div>'
                      for label, n in headline(pack))
     note = size_note(pack)
-    decisions = (
+    agenda = (
         (f'<p class="note">{_e(note)}</p>' if note else "")
-        + _html_table(agenda_lines(pack, AGENDA_LINES), "")
-        + "".join(block_html(b) for b in blocks(pack, DETAIL_LIMIT))
+        + _html_table(agenda_lines(pack, AGENDA_LINES, AGENDA_TITLE_CHARS),
+                      "")
     ) if len(pack.agenda) else (
         '<p class="none">No change needs a CAB decision in this window.</p>')
+    details = "".join(block_html(b) for b in blocks(pack, DETAIL_LIMIT))
     since = "".join(
         f"<h3>{_e(title)}</h3>"
         + _html_table(since_last(pack, reason), "None.")
@@ -839,11 +948,13 @@ def to_html(pack: Pack) -> str:
         f"{_e(meta[3][1])} · data as of {_e(meta[4][1])} · batches "
         f"{_e(meta[5][1])}</p>"
         f'<div class="counts">{counts}</div>'
-        f"<h2>For decision</h2>{decisions}"
-        "<h2>Since last CAB</h2>"
+        f'<section class="agenda"><h2>Agenda</h2>{agenda}</section>'
+        + (f"<h2>For decision</h2>{details}" if details else "")
+        + '<section class="wide"><h2>Since last CAB</h2>'
         f'<p class="meta">{_e(meta[2][1])}</p>'
         "<h3>Headline KPIs</h3>" + _html_table(kpi_table(pack), "") + since
         + f"<footer><b>Produced by Changeboard</b>{_dl(meta)}</footer>"
+        "</section>"
         "</body></html>\n")
 
 

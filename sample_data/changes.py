@@ -369,9 +369,11 @@ def derive(rng, ref: Reference, s: dict, t_start, t_end) -> tuple[dict, dict]:
     requested_by = ref.people[ref.team_people[
         requester_team, rng.integers(0, ref.team_people.shape[1], n)]]
 
+    texts = _cab_texts(title, ci, ~std, emergency)
     order = np.lexsort((s["kind"], ps, created))
     shown = {
         "title": title,
+        **texts,
         "change_type": np.array(TYPES, dtype=object)[ctype],
         "state": np.array(STATES, dtype=object)[state],
         "risk": np.array(RISKS, dtype=object)[risk],
@@ -406,3 +408,48 @@ def derive(rng, ref: Reference, s: dict, t_start, t_end) -> tuple[dict, dict]:
                 "previous": s["previous"], "ci": ci}
     eventual = {k: v[order] for k, v in eventual.items()}
     return table, eventual
+
+
+# what a CAB reads, for normal and emergency changes (standard changes are
+# pre-approved and carry none); chosen by position, so no random draw moves
+WHY = [
+    "Fixes defects reported by the service desk since the last release.",
+    "Required to stay on a supported version; the current one leaves vendor "
+    "support at the end of the quarter.",
+    "Closes findings of the last security review before the audit.",
+    "Removes the capacity bottleneck seen at month-end peaks.",
+    "Delivers the features committed for this release to the business owner.",
+]
+TESTED = [
+    "Passed the regression suite in SIT and user acceptance in UAT; "
+    "performance checked against the last release's baseline.",
+    "Deployed and smoke-tested in pre-production with production-like data.",
+    "Automated tests green in the pipeline; the rollback was rehearsed in UAT.",
+]
+EMERGENCY_WHY = ("Restores service after an incident; approved by the "
+                 "emergency CAB chair by phone, to be reviewed at the next CAB.")
+
+
+def _cab_texts(title, ci, carries, emergency) -> dict[str, np.ndarray]:
+    n = len(title)
+    out = {k: np.full(n, None, dtype=object) for k in (
+        "description", "justification", "implementation_plan", "backout_plan",
+        "test_plan")}
+    for i in np.flatnonzero(carries):
+        target = ci[i] if isinstance(ci[i], str) and ci[i] else "the service"
+        out["description"][i] = (
+            f"{title[i]}. Touches {target} only; users may see a short "
+            "interruption while the service restarts.")
+        out["justification"][i] = EMERGENCY_WHY if emergency[i] else \
+            WHY[i % len(WHY)]
+        out["implementation_plan"][i] = (
+            "1. Announce the start in the operations channel.\n"
+            f"2. Take {target} out of the load balancer and deploy.\n"
+            "3. Run the post-deployment checks and return it to service.\n"
+            "4. Watch error rates for 30 minutes, then close the task.")
+        out["backout_plan"][i] = (
+            f"Redeploy the previous version on {target} from the release "
+            "repository and restore the configuration backup taken before "
+            "step 2 (about 20 minutes).")
+        out["test_plan"][i] = TESTED[i % len(TESTED)]
+    return out

@@ -38,7 +38,9 @@ NOT_CARRIED = {
     "servicenow": (),   # release_id, environment_id: u_release, u_environment
     "jira": ("ci_name", "assignment_group", "environment_id",
              "is_cab_required", "cab_date", "approval", "approved_at",
-             "actual_start_at", "actual_end_at"),
+             "actual_start_at", "actual_end_at", "description",
+             "justification", "implementation_plan", "backout_plan",
+             "test_plan"),
 }
 """Columns each export cannot carry; Jira's approval is kept only where the
 status implies it (Awaiting approval -> requested, Declined -> rejected).
@@ -64,7 +66,11 @@ SN_CLOSE_CODE = {"successful": "Successful",
 # export header -> canonical column (or a function of the row)
 SERVICENOW = {
     "number": "change_id", "opened_at": "created_at",
-    "short_description": "title", "type": "change_type", "state": "state",
+    "short_description": "title", "description": "description",
+    "justification": "justification",
+    "implementation_plan": "implementation_plan",
+    "backout_plan": "backout_plan", "test_plan": "test_plan",
+    "type": "change_type", "state": "state",
     "risk": "risk", "impact": "impact", "priority": "priority",
     "category": "category", "business_service": "application_id",
     "cmdb_ci": "ci_name", "assignment_group": "assignment_group",

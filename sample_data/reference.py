@@ -219,6 +219,13 @@ def _windows(apps, envs, t_start, t_end):
     for a in range(len(names)):
         base = catalog.APPLICATIONS[a % len(catalog.APPLICATIONS)][1]
         by_name.setdefault(base, []).append(a)
+    # maintenance windows belong to the systems that define one: the production
+    # environments of the Core Banking portfolio (a window that applies to every
+    # environment would flag every other planned change "outside maintenance")
+    maintained = [e for e, (a, tier) in enumerate(zip(envs["app"], envs["tier"],
+                                                      strict=True))
+                  if a >= 0 and tier == TIER["prod"]
+                  and catalog.PORTFOLIOS[apps["portfolio"][a]] == "Core Banking"]
     for year in range(first_year - 1, last_year + 1):
         start = epoch(year, 12, 15)
         if t_start - 30 * DAY <= start <= t_end + 365 * DAY:
@@ -228,9 +235,10 @@ def _windows(apps, envs, t_start, t_end):
             first = epoch(year, month, 1)
             sunday = first + ((6 - weekday(first // DAY)) % 7) * DAY
             if t_start <= sunday <= horizon:
-                rows.append((sunday + 2 * HOUR, sunday + 6 * HOUR,
-                             f"Monthly maintenance {year}-{month:02d}",
-                             "maintenance", -1, -1))
+                for e in maintained:
+                    rows.append((sunday + 2 * HOUR, sunday + 6 * HOUR,
+                                 f"Monthly maintenance {year}-{month:02d}: "
+                                 f"{envs['name'][e]}", "maintenance", -1, e))
         # Black Friday: the fourth Thursday of November, frozen to the Tuesday after
         first = epoch(year, 11, 1)
         thursday = first + ((3 - weekday(first // DAY)) % 7) * DAY + 21 * DAY

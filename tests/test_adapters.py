@@ -960,3 +960,32 @@ def test_an_xlsx_deflate_bomb_is_refused_before_it_is_unpacked(tmp_path):
     seen = _read_xlsx_in_a_child(path)
     assert "sheet1.xml unpacks to 629,145,600 bytes" in seen["error"]
     assert seen["max_rss_mb"] < 1024 and seen["seconds"] < 5
+
+
+def test_servicenow_and_jira_carry_what_a_cab_reads(tmp_path):
+    """Issue 11: description, justification, the implementation, backout and
+    test plans, the requester and the affected CI, by field name or label."""
+    path = write(tmp_path / "cr.csv", (
+        "number,description,justification,implementation_plan,backout_plan,"
+        "test_plan,requested_by,cmdb_ci\n"
+        'CHG1,"Line one\nline two",Because,Do it,Undo it,Check it,Ann,db01\n'))
+    assert rows(servicenow.read(path), "change_id", "description",
+                "justification", "implementation_plan", "backout_plan",
+                "test_plan", "requested_by", "ci_name") == [
+        ("CHG1", "Line one\nline two", "Because", "Do it", "Undo it",
+         "Check it", "Ann", "db01")]
+    path = write(tmp_path / "labels.csv", (
+        "Number,Description,Justification,Implementation plan,Backout plan,"
+        "Test plan\nCHG2,D,J,I,B,T\n"))
+    assert rows(servicenow.read(path), "description", "justification",
+                "implementation_plan", "backout_plan", "test_plan") == [
+        ("D", "J", "I", "B", "T")]
+    frame = jira_csv(tmp_path, "CHG-1,Change,Planned,Open,,"
+                     "12/Mar/24 3:15 PM,What it does,Steps,Roll back,"
+                     "Smoke test",
+                     header="Issue key,Issue Type,Summary,Status,Resolution,"
+                     "Created,Description,Custom field (Implementation plan),"
+                     "Custom field (Backout plan),Custom field (Test plan)")
+    assert rows(frame, "description", "implementation_plan", "backout_plan",
+                "test_plan") == [
+        ("What it does", "Steps", "Roll back", "Smoke test")]

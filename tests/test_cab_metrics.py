@@ -284,6 +284,53 @@ def test_outside_maintenance_when_windows_apply_but_none_contains_the_plan(
          "overlap_hours": None}]
 
 
+
+def test_outside_maintenance_only_where_a_maintenance_window_is_defined(
+        con, given):
+    """A maintenance window of one environment says nothing about changes to
+    other environments, or to none: only that environment's changes planned
+    outside it are flagged (issue 11: the flag was on every agenda item)."""
+    given("changes", [
+        change("C1", environment_id="P1"),                     # outside M1
+        change("C2", environment_id="P2"),                     # no window
+        change("C3"),                                          # no environment
+        change("C4", environment_id="P1", start="2026-01-18 02:00Z",
+               end="2026-01-18 03:00Z"),                       # inside M1
+    ])
+    given("blackout_windows", [
+        blackout("M1", "maintenance", environment_id="P1",
+                 start="2026-01-18 02:00Z", end="2026-01-18 06:00Z")])
+    assert records(run(con, "change_window_hits"), "change_id", "kind") == [
+        {"change_id": "C1", "kind": "outside_maintenance"}]
+    assert records(run(con, "cab_agenda"), "change_id",
+                   "is_outside_maintenance") == [
+        {"change_id": "C1", "is_outside_maintenance": True},
+        {"change_id": "C2", "is_outside_maintenance": False},
+        {"change_id": "C3", "is_outside_maintenance": False},
+        {"change_id": "C4", "is_outside_maintenance": False}]
+
+
+def test_sample_flags_outside_maintenance_only_where_windows_are_defined(
+        sample_db):
+    """The sample defines maintenance windows for some production
+    environments only: the flag is on some agenda items, never all."""
+    with db.connect(sample_db, read_only=True) as con:
+        assert con.execute(
+            "select count(*) from blackout_windows where kind = 'maintenance'"
+            " and environment_id is null and application_id is null"
+        ).fetchone()[0] == 0
+        latest = con.execute(
+            "select max(planned_start_at) from changes").fetchone()[0]
+        end = pd.Timestamp(latest) + pd.Timedelta(days=1)
+        agenda = db.run(con, "cab_agenda", window_start_at=str(
+            end - pd.Timedelta(days=90)), window_end_at=str(end))
+        maintained = {e for (e,) in con.execute(
+            "select distinct environment_id from blackout_windows "
+            "where kind = 'maintenance'").fetchall()}
+    flagged = agenda[agenda["is_outside_maintenance"]]
+    assert len(agenda) and len(flagged) < len(agenda)
+    assert set(flagged["environment_id"]) <= maintained
+
 # --- similar_change_history -----------------------------------------------------
 
 def cohorts(con, **params):

@@ -3,6 +3,7 @@ data set with hand-computed answers, the HTML / XLSX / PDF renderers, the
 CLI and the CAB page."""
 import io
 import re
+import shlex
 import shutil
 import subprocess
 from datetime import date
@@ -20,6 +21,8 @@ from reports import cab
 ROOT = Path(__file__).resolve().parents[1]
 MEETING = date(2026, 1, 20)  # a Tuesday: the default cadence, 10:00 UTC
 SCRIPT_TITLE = '<script>alert("x")</script> & "quoted"'
+LONG_TEXT = " ".join(f"Step{i:03d} moves the payments schema forward."
+                     for i in range(12)) + " END-OF-TEXT"
 
 
 def insert(con, table: str, rows: list[dict]) -> None:
@@ -62,7 +65,11 @@ def load_cab_data(con) -> None:
     insert(con, "changes", [
         planned("C1", "2026-01-21 20:00Z", "2026-01-21 22:00Z", risk="high",
                 application_id="A1", assignment_group="Ops",
-                environment_id="E1", release_id="R1", title=SCRIPT_TITLE),
+                environment_id="E1", release_id="R1", title=SCRIPT_TITLE,
+                description=LONG_TEXT, justification="Card <b>fees</b>",
+                implementation_plan="1. Deploy\n2. Verify",
+                backout_plan="Redeploy 4.1", requested_by="Ann Lee",
+                ci_name="pay-db-prd01"),
         planned("C2", "2026-01-22 01:00Z", "2026-01-22 02:00Z",
                 change_type="emergency", risk="very_high",
                 approval="not_yet_requested", application_id="A2",
@@ -274,7 +281,7 @@ def test_pack_shows_each_collision_with_the_other_change(pack):
     c1 = block(pack, "C1")
     assert c1.collisions.to_dict("records") == [{
         "Other change": "C3", "Other title": "Other & co",
-        "Shared": "application A1",
+        "Shared": 'application Payments & "Cards" (A1)',
         "Overlap": "Wed 21 Jan 2026 21:00 – 22:00"}]
     assert block(pack, "C2").collisions.empty
 
@@ -314,8 +321,9 @@ def test_pack_similar_change_evidence_numbers_and_n(pack):
     assert list(evidence["Result"]) == [
         "2 of 3 failed · success 33.3%", "2 of 4 failed · success 50.0%",
         "score -1 · -0.25 per change",  # 3 + 3 + 3 - 5 (H2) - 5 (I1 P2)
-        "P1 0 · P2 1 · P3 0 · unresolved 1"]
-    assert evidence["Latest"].iloc[0] == "Thu 15 Jan 2026 12:00"  # H2
+        "P1 0 · P2 1 · P3 0 · unresolved 1 · "
+        "latest opened Fri 16 Jan 2026 08:00"]
+    assert evidence["Latest failure"].iloc[0] == "Thu 15 Jan 2026 12:00"  # H2
     assert list(block(pack, "C1").last_failures["Change"]) == ["H2", "H3"]
 
 
@@ -348,8 +356,27 @@ def test_pack_carries_what_produced_it(pack):
     assert meta["Data as of"] == "Mon 19 Jan 2026 07:40 UTC"
     assert meta["Batches loaded"] == "1, 3–4"  # batch 2 failed
     assert meta["Filters"] == "none"
+    # an in-memory database has no file: the command says where one goes
     assert meta["Regenerate with"].startswith(
-        "python -m reports cab --date 2026-01-20 --format")
+        "python -m reports cab --date 2026-01-20 --db PATH --format")
+
+
+def test_regenerate_command_names_the_database_and_every_filter(tmp_path):
+    path = tmp_path / "cab dbs" / "pack's.duckdb"
+    path.parent.mkdir()
+    with db.publish(path) as con:
+        load_cab_data(con)
+    filters = {"application_ids": ["A1", "A2"], "portfolios": ["Pay"],
+               "teams": ["Ops"], "change_types": ["normal"],
+               "tiers": ["prod"]}
+    pack = cab.build_pack(path, MEETING, filters=filters)
+    command = dict(cab.provenance(pack))["Regenerate with"]
+    assert f"--db {shlex.quote(str(path.resolve()))} " in command
+    words = shlex.split(command)
+    assert words[words.index("--db") + 1] == str(path.resolve())
+    for name, values in filters.items():
+        flag = f"--{name.replace('_', '-')}"
+        assert words[words.index(flag) + 1] == ",".join(values)
 
 
 def test_filters_and_a_window_end_are_in_the_regenerate_command(con):
@@ -376,7 +403,7 @@ def test_the_regenerate_command_quotes_every_argument_for_a_shell(con,
     shown = subprocess.run(["bash", "-c", f"printf '%s\\0' {arguments}"],
                            cwd=tmp_path, capture_output=True, text=True,
                            check=True).stdout.split("\0")[:-1]
-    assert shown == ["--date", "2026-01-20", "--window-end",
+    assert shown == ["--date", "2026-01-20", "--db", "PATH", "--window-end",
                      "2026-01-22 10:00:00+00:00", "--teams", ",".join(teams)]
     assert not (tmp_path / "PWNED").exists()
 
@@ -390,6 +417,34 @@ def test_an_empty_window_gives_an_empty_pack_that_still_renders(con):
 
 
 # --- renderers ----------------------------------------------------------------
+
+def test_each_block_carries_what_a_cab_reads(pack):
+    """Issue 11: description, justification, plans, requester and CI; long
+    text shortened in print with the full text in the HTML and the XLSX."""
+    c1, c2 = block(pack, "C1"), block(pack, "C2")
+    assert dict(c1.facts)["Requested by"] == "Ann Lee"
+    assert dict(c1.facts)["Affected CI"] == "pay-db-prd01"
+    assert dict(c1.facts)["Environment"] == "Prod payments (E1)"
+    assert c1.reading == [
+        ("Description", LONG_TEXT), ("Justification", "Card <b>fees</b>"),
+        ("Implementation plan", "1. Deploy\n2. Verify"),
+        ("Backout plan", "Redeploy 4.1"), ("Test plan", "")]
+    assert dict(c2.facts)["Requested by"] == "(none)"
+    page = cab.to_html(pack)
+    short = cab.shorten(LONG_TEXT, cab.TEXT_CHARS)
+    assert len(LONG_TEXT) > cab.TEXT_CHARS >= len(short)
+    assert short.endswith("…") and "END-OF-TEXT" not in short
+    assert (f"<dd><details><summary><span>{short}</span></summary>"
+            f"{LONG_TEXT}</details></dd>") in page
+    assert "<dd>Card &lt;b&gt;fees&lt;/b&gt;</dd>" in page
+    assert page.count("Not recorded.") == 1 + 5  # C1 test plan, C2 all
+    book = openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
+    sheet = list(book["For decision"].values)
+    row = dict(zip(sheet[0], sheet[2], strict=True))  # C1, ranked second
+    assert row["Change"] == "C1" and row["Description"] == LONG_TEXT
+    assert row["Backout plan"] == "Redeploy 4.1"
+    assert row["Affected CI"] == "pay-db-prd01"
+
 
 def test_html_is_self_contained(pack):
     page = cab.to_html(pack)
@@ -441,24 +496,81 @@ needs_pdf_tools = pytest.mark.skipif(
     reason="needs /usr/bin/chromium and poppler-utils (pdftotext, pdfinfo)")
 
 
-@needs_pdf_tools
-def test_pdf_renders_with_each_block_on_one_page(pack, tmp_path):
-    pdf = cab.to_pdf(pack, tmp_path / "pack.pdf")
+def pdf_pages(pdf: Path, layout: bool = True) -> list[str]:
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True,
                           text=True, check=True).stdout
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
-    assert pages == 3
-    text = [subprocess.run(
-        ["pdftotext", "-layout", "-f", str(p), "-l", str(p), str(pdf), "-"],
+    return [subprocess.run(
+        ["pdftotext", *(["-layout"] if layout else []), "-f", str(p),
+         "-l", str(p), str(pdf), "-"],
         capture_output=True, text=True, check=True).stdout
         for p in range(1, pages + 1)]
+
+
+def landscape(pdf: Path, page: int) -> bool:
+    info = subprocess.run(["pdfinfo", "-f", str(page), "-l", str(page),
+                           str(pdf)], capture_output=True, text=True,
+                          check=True).stdout
+    width, height = map(float, re.search(
+        r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info).groups())
+    return width > height
+
+
+@needs_pdf_tools
+def test_pdf_renders_with_each_block_on_one_page(pack, tmp_path):
+    pdf = cab.to_pdf(pack, tmp_path / "pack.pdf")
+    text = pdf_pages(pdf)
+    assert len(text) == 4
     assert "CAB pack — Tue 20 Jan 2026 10:00 (UTC)" in text[0]
+    # page 1 is the agenda, one line per change; the detail starts after it
+    assert "Agenda" in text[0] and "Team's last failures" not in text[0]
+    assert re.search(r"^\s*1\s+C2\s+=SUM\(1,2\)\s+very high\s+"
+                     r"Thu 22 Jan 01:00\s+emergency, freeze\s*$", text[0],
+                     flags=re.MULTILINE)
+    assert re.search(r"^\s*2\s+C1\s+.*high\s+Wed 21 Jan 20:00\s+"
+                     r"collides ×1, outside maintenance\s*$", text[0],
+                     flags=re.MULTILINE)
     for change_id in ("C2", "C1"):
         start = [i for i, t in enumerate(text) if f"{change_id} —" in t]
         assert len(start) == 1, change_id
+        assert start[0] > 0
         assert "Team's last failures" in text[start[0]]  # block not split
-    assert "Since last CAB" in "".join(text)
+    # the PDF shows the long description shortened, never its end
+    assert "Step000" in text[2] and "END-OF-TEXT" not in "".join(text)
+    assert "Since last CAB" in text[3] and landscape(pdf, 4)
+    assert not landscape(pdf, 1)
     assert "Batches loaded" in text[-1]
+
+
+@needs_pdf_tools
+def test_pdf_never_breaks_an_id_or_a_number(sample_db, tmp_path):
+    """Issue 11: 'n=322' printed as '32 / 2', 'CHG0007474' as 'CHG0007 /
+    474'. Every change id in the PDF's text is a whole id of the pack, every
+    agenda id is on page 1, and the evidence n values are whole numbers."""
+    meeting = cab.next_meeting()
+    pack = cab.build_pack(sample_db, meeting,
+                          window_end_at=meeting + pd.Timedelta(days=28))
+    assert len(pack.agenda) >= 3
+    pdf = cab.to_pdf(pack, tmp_path / "pack.pdf")
+    text = pdf_pages(pdf, layout=False)
+    known = {*pack.agenda["change_id"], *pack.collisions["change_id_a"],
+             *pack.collisions["change_id_b"], *pack.since_last["change_id"],
+             *pack.team_failures["change_id"], *pack.booking_hits[
+                 "booking_id"]}
+    found = re.findall(r"CHG\d+", "\n".join(text))
+    assert found and set(found) <= known
+    ids = r"(?<![\w-])({})(?![\w-])"
+    first = set(re.findall(ids.format("|".join(
+        map(re.escape, pack.agenda["change_id"]))), text[0]))
+    assert first == set(pack.agenda["change_id"])
+    for block in cab.blocks(pack, 5):
+        page = next(t for t in text if f"{block.change_id} —" in t)
+        for n in block.evidence["n"].dropna():
+            assert re.search(rf"(?<![\d.]){int(n)}(?![\d.])", page), (
+                block.change_id, n)
+    for n in pack.kpis["since_n"]:
+        assert re.search(rf"(?<![\d.]){int(n)}(?![\d.])", text[-1]
+                         + "".join(text)), n
 
 
 # --- CLI and page --------------------------------------------------------------

@@ -230,3 +230,25 @@ def test_a_killed_sample_build_leaves_nothing_after_the_next_load(tmp_path):
     assert ingest.load_path("csv", tmp_path / "changes.csv",
                             path).status == "succeeded"
     assert {p.name for p in folder.iterdir()} == {"cb.duckdb", "cb.duckdb.lock"}
+
+
+def test_a_version_4_database_gains_what_a_cab_reads(tmp_path):
+    """Migration 5 adds the changes' description, justification and plans
+    to a database written before them; its rows stay."""
+    path = tmp_path / "cb.duckdb"
+    added = ("description", "justification", "implementation_plan",
+             "backout_plan", "test_plan")
+    with db.connect(path) as con:
+        for column in added:
+            con.execute(f"alter table changes drop column {column}")
+        con.execute("update schema_version set version = 4")
+        con.execute("insert into changes (change_id, change_type, state, "
+                    "created_at) values ('C1', 'normal', 'new', now())")
+    with db.connect(path) as con:
+        columns = {r[0] for r in con.execute("describe changes").fetchall()}
+        assert set(added) <= columns
+        assert con.execute("select max(version) from schema_version"
+                           ).fetchone() == (5,)
+        assert con.execute("select change_id, description from changes"
+                           ).fetchall() == [("C1", None)]
+    assert db.SCHEMA_VERSION == 5 and "if not exists" in db.MIGRATIONS[5]

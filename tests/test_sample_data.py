@@ -724,8 +724,32 @@ def test_sample_exports_split_below_the_export_caps(tmp_path, monkeypatch):
     assert names["csv"] == sorted(f"{t}.csv" for t in COLUMNS if t != "changes")
     assert names["servicenow"][0] == "servicenow_change_request-1.csv"
     assert names["jira"][:2] == ["jira_changes-1.csv", "jira_changes-2.csv"]
-    lines = {s: sum(len(f["path"].read_bytes().splitlines()) - 1
+    # records, not lines: a plan's text holds line breaks
+
+    def records(path, encoding="utf-8"):
+        with open(path, newline="", encoding=encoding) as f:
+            return sum(1 for _ in csv.reader(f)) - 1
+
+    lines = {s: sum(records(f["path"], "cp1252" if s == "servicenow"
+                            else "utf-8")
                     for f in files if f["source"] == s)
              for s in ("servicenow", "jira")}
-    changes = len((tmp_path / "csv" / "changes.csv").read_text().splitlines()) - 1
+    changes = records(tmp_path / "csv" / "changes.csv")
     assert lines["servicenow"] + lines["jira"] == changes
+
+
+def test_normal_and_emergency_changes_carry_what_a_cab_reads(full, built):
+    texts = ("description", "justification", "implementation_plan",
+             "backout_plan", "test_plan")
+    for column in texts:
+        # column names come from the tuple above
+        assert value(full, f"select count(*) from changes where "  # noqa: S608
+                           f"(change_type = 'standard') = ({column} is not null)"
+                     ) == 0, column
+    assert value(full, "select count(*) from changes where change_type = "
+                       "'emergency' and justification not like 'Restores%'") == 0
+    # the ServiceNow export carries them, line breaks included
+    *_, con = built
+    assert value(con, "select count(*) from built.changes where source = "
+                      "'servicenow' and implementation_plan like '%' || chr(10)"
+                      " || '2. %'") > 0

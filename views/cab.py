@@ -129,6 +129,13 @@ with decide:
             if block.flags:
                 st.markdown(" ".join(f":orange-badge[{_md(flag)}]"
                                      for flag in block.flags))
+            with st.expander("Description, justification and plans"):
+                for label, text in block.reading:
+                    st.markdown(f"**{label}**")
+                    if text:
+                        st.text(text)
+                    else:
+                        st.caption("Not recorded.")
             for title, frame, empty in (
                     ("Collisions", block.collisions, "No collision."),
                     ("Freeze, blackout and maintenance windows",
