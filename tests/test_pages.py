@@ -242,3 +242,17 @@ def test_change_ids_link_to_their_record_at_the_source(app, monkeypatch):
     monkeypatch.delenv("CHANGEBOARD_SERVICENOW_INSTANCE")
     app.run()
     assert app.dataframe[-1].value["change_id"].iloc[0].startswith("CHG")
+
+
+def test_no_delta_arrow_on_an_empty_population(app):
+    """A period before any data: every card is n/a or zero, and none shows
+    a delta (no "↓ -0.0 pp" in red, no "↑ +0.0" in green)."""
+    app.query_params.update({"period": "custom", "from": "2001-01-01",
+                             "to": "2001-03-31"})
+    app.run()
+    assert not app.exception
+    assert app.metric and all(
+        not m.delta and m.proto.direction == m.proto.NONE
+        for m in app.metric), [(m.label, m.value, m.delta)
+                               for m in app.metric]
+    assert {m.value for m in app.metric} <= {"n/a", "0", "0.0", "0.0%"}
