@@ -373,6 +373,7 @@ def definition(name: str, label: str = "How is this computed?",
 
 
 PARQUET_ROWS = 5_000  # from this many rows a Parquet download is offered too
+SHOWN_ROWS = 2_000  # rows a table draws; its downloads hold every row
 
 
 # columns holding codes, shown as words ("very_high" -> "Very high")
@@ -426,11 +427,17 @@ def _display_pattern(template: str) -> str:
     return "^" + re.escape(before) + "(.*)" + re.escape(after) + "$"
 
 
-def table(frame: pd.DataFrame, file_stem: str, **kwargs):
+def table(frame: pd.DataFrame, file_stem: str, *,
+          max_rows: int | None = SHOWN_ROWS, **kwargs):
     """A table with CSV and XLSX (and, when large, Parquet) downloads of
-    exactly the rows shown (with their codes and ids, for scripts); the
-    files are built only when clicked."""
-    shown = readable(frame)
+    its rows (with their codes and ids, for scripts); the files are built
+    only when clicked. A long table draws its first max_rows rows and says
+    so: the browser is sent what it shows, the downloads hold every row."""
+    shown = readable(frame if max_rows is None or len(frame) <= max_rows
+                     else frame.head(max_rows))
+    if len(shown) < len(frame):
+        st.caption(f"Showing the first {len(shown):,} of {len(frame):,} rows;"
+                   " the downloads hold all of them.")
     config = {c: st.column_config.Column(label=human(c))
               for c in shown.columns if re.fullmatch(r"[a-z][a-z0-9_]*", str(c))}
     if "application_name" in shown and "application_id" in shown:

@@ -109,7 +109,8 @@ with decide:
     else:
         if cab.size_note(pack):
             st.warning(cab.size_note(pack), icon=":material/filter_alt:")
-        ui.table(cab.agenda_lines(pack), f"{stem}-agenda", height=min(
+        ui.table(cab.agenda_lines(pack), f"{stem}-agenda", max_rows=None,
+                 height=min(
             420, 38 + 35 * len(pack.agenda)))
         starts = list(range(0, len(pack.agenda), BLOCKS_PER_PAGE))
         first = st.selectbox(
