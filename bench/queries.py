@@ -61,6 +61,7 @@ NAIVE = {
     "release_on_time": ("n", """
         select count(*) from releases
         where status = 'released' and planned_release_at is not null
+          and coalesce(release_type, '') <> 'enterprise'
           and actual_release_at >= $s and actual_release_at < $e"""),
     "unauthorized_changes": ("n", """
         select count(*) from changes
