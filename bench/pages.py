@@ -178,9 +178,14 @@ def _wait_for(base: str) -> None:
 
 
 def _settled(page, timeout: float) -> None:
-    """The script has run to its end: the app says it is not running."""
+    """The script has run to its end: its title is drawn (the app is "not
+    running" before the first run starts, too) and the app is not running."""
+    page.wait_for_selector("[data-testid='stMain'] h1", timeout=timeout * 1000)
     page.wait_for_selector(
         '[data-testid="stApp"][data-test-script-state="notRunning"]',
+        timeout=timeout * 1000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid^=\"stSkeleton\"]')",
         timeout=timeout * 1000)
 
 

@@ -66,8 +66,15 @@ def browser():
 
 
 def _settled(page) -> None:
+    # the app is "notRunning" before its first run starts too: wait for the
+    # page's title (drawn by that run), then for the run to end
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=60_000)
     page.wait_for_selector(
         '[data-testid="stApp"][data-test-script-state="notRunning"]',
+        timeout=60_000)
+    # elements whose code the browser is still fetching show as skeletons
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid^=\"stSkeleton\"]')",
         timeout=60_000)
     page.wait_for_timeout(500)
 
