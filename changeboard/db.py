@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import os
 import re
@@ -229,6 +230,15 @@ def header(name: str) -> str:
 
 
 def signature(name: str) -> dict[str, tuple[str | None, str]]:
+    """Parameters declared in the header: name -> (default text, description);
+    read once per version of the file."""
+    path = query_path(name)
+    return dict(_signature(name, path.stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=512)
+def _signature(name: str, mtime_ns: int
+               ) -> tuple[tuple[str, tuple[str | None, str]], ...]:
     """Parameters declared in the header: name -> (default text, description).
 
     A header line `-- $a, $b: what they are (default: 7)` declares both; a
@@ -253,7 +263,7 @@ def signature(name: str) -> dict[str, tuple[str | None, str]]:
         for param in names_:
             declared[param] = (default.group(1) if default else None,
                                description)
-    return declared
+    return tuple(declared.items())
 
 
 def params(name: str) -> dict[str, str | None]:
