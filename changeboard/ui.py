@@ -12,7 +12,6 @@ import streamlit as st
 
 import reports
 from changeboard import config, db
-from changeboard import config as app_config
 
 PERIODS = {
     "last_30": "Last 30 days",
@@ -438,22 +437,22 @@ def table(frame: pd.DataFrame, file_stem: str, *,
     if len(shown) < len(frame):
         st.caption(f"Showing the first {len(shown):,} of {len(frame):,} rows;"
                    " the downloads hold all of them.")
-    config = {c: st.column_config.Column(label=human(c))
+    columns = {c: st.column_config.Column(label=human(c))
               for c in shown.columns if re.fullmatch(r"[a-z][a-z0-9_]*", str(c))}
     if "application_name" in shown and "application_id" in shown:
-        config["application_id"] = st.column_config.Column(
+        columns["application_id"] = st.column_config.Column(
             "Application id", width="small")
     for column in ("change_id", "incident_id", "release_id"):
-        template = app_config.record_url(column)
+        template = config.record_url(column)
         if column in shown and template and "{id}" in template:
             # the id itself links to its record at the source
             shown[column] = [None if pd.isna(v) else template.replace(
                 "{id}", quote(str(v), safe="")) for v in shown[column]]
-            config[column] = st.column_config.LinkColumn(
+            columns[column] = st.column_config.LinkColumn(
                 human(column), display_text=_display_pattern(template))
-    config.update(kwargs.pop("column_config", None) or {})
+    columns.update(kwargs.pop("column_config", None) or {})
     kwargs.setdefault("placeholder", "–")
-    drawn = st.dataframe(shown, hide_index=True, column_config=config,
+    drawn = st.dataframe(shown, hide_index=True, column_config=columns,
                          **kwargs)
     downloads(frame, file_stem)
     return drawn

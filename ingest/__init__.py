@@ -127,18 +127,15 @@ def _note_merged(frame, path: Path) -> None:
     account for every input row (docs/adapters.md, "Counting rows")."""
     merged = frame.attrs.get("rows_merged", 0)
     superseded = frame.attrs.get("rows_superseded", 0) or 0
-    if superseded:
+    folded = ((superseded, "superseded by a later version of the same id",
+               "latest") if superseded else
+              (merged, "merged into an earlier row of the same id", "merge"))
+    if folded[0]:
+        n, how, mode = folded
         frame.attrs["warnings"] = [*frame.attrs.get("warnings", []), (
             f"{path.name}: {frame.attrs['rows_read']:,} input rows: "
-            f"{superseded:,} superseded by a later version of the same id "
-            f"(duplicate_ids = \"latest\"), {len(frame):,} loaded or "
-            "rejected")]
-    elif merged:
-        frame.attrs["warnings"] = [*frame.attrs.get("warnings", []), (
-            f"{path.name}: {frame.attrs['rows_read']:,} input rows: "
-            f"{merged:,} merged into an earlier row of the same id "
-            f"(duplicate_ids = \"merge\"), {len(frame):,} loaded or "
-            "rejected")]
+            f"{n:,} {how} (duplicate_ids = \"{mode}\"), {len(frame):,} "
+            "loaded or rejected")]
 
 
 def _guess(path: Path) -> str:

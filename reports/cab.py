@@ -496,11 +496,11 @@ def _evidence_frame(lines: list[dict]) -> pd.DataFrame:
     return frame
 
 
-def blocks(pack: Pack, limit: int | None = None, *, start: int = 0
-           ) -> list[ChangeBlock]:
+def blocks(pack: Pack, limit: int | None = None, *, start: int = 0,
+           index: _Evidence | None = None) -> list[ChangeBlock]:
     """The changes for decision, in agenda order, each with its evidence;
     `limit` of them from position `start` when given."""
-    tz, out, index = pack.reporting_tz, [], _Evidence(pack)
+    tz, out, index = pack.reporting_tz, [], index or _Evidence(pack)
     agenda = pack.agenda.iloc[start:]
     agenda = agenda if limit is None else agenda.head(limit)
     for row in agenda.to_dict("records"):
@@ -705,10 +705,11 @@ def size_note(pack: Pack) -> str:
             "filter, or a shorter review window.")
 
 
-def decision_table(pack: Pack) -> pd.DataFrame:
+def decision_table(pack: Pack, index: _Evidence | None = None
+                   ) -> pd.DataFrame:
     """One row per change for decision, the whole agenda: the For decision
     sheet (the same facts, evidence and flags as the detail blocks)."""
-    index, rows = _Evidence(pack), []
+    index, rows = index or _Evidence(pack), []
     for row in pack.agenda.to_dict("records"):
         lines, evidence_flags = _evidence(pack, index, row)
         cid = row["change_id"]
@@ -740,7 +741,8 @@ def decision_table(pack: Pack) -> pd.DataFrame:
 
 def sections(pack: Pack) -> dict[str, pd.DataFrame]:
     """Every section as a table, in pack order: the XLSX's sheets."""
-    detailed = blocks(pack, DETAIL_LIMIT)
+    index = _Evidence(pack)  # built once for the blocks and the sheet
+    detailed = blocks(pack, DETAIL_LIMIT, index=index)
 
     def each(attr):
         parts = [getattr(b, attr).assign(**{"For change": b.change_id})
@@ -753,7 +755,7 @@ def sections(pack: Pack) -> dict[str, pd.DataFrame]:
 
     return {
         "Summary": pd.DataFrame(headline(pack), columns=["Count", "Changes"]),
-        "For decision": decision_table(pack),
+        "For decision": decision_table(pack, index),
         "Collisions": each("collisions"),
         "Window hits": each("window_hits"),
         "Booking hits": each("bookings"),

@@ -107,8 +107,9 @@ with decide:
                 "another meeting date or widen the review window.")
         first = 0
     else:
-        if cab.size_note(pack):
-            st.warning(cab.size_note(pack), icon=":material/filter_alt:")
+        note = cab.size_note(pack)
+        if note:
+            st.warning(note, icon=":material/filter_alt:")
         ui.table(cab.agenda_lines(pack), f"{stem}-agenda", max_rows=None,
                  height=min(
             420, 38 + 35 * len(pack.agenda)))

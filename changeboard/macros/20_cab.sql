@@ -484,16 +484,22 @@ targets as (
     ) as p
 ),
 
+-- a cohort's key is (key_a, key_b): (application_id, change_type), or
+-- (assignment_group, NULL) for the team
 cohorts as (
     select
         *,
         'application_change_type' as cohort,
+        application_id as key_a,
+        change_type as key_b,
         application_id is null or change_type is null as is_key_missing
     from targets
     union all
     select
         *,
         'assignment_group' as cohort,
+        assignment_group as key_a,
+        null as key_b,
         assignment_group is null as is_key_missing
     from targets
 ),
@@ -504,12 +510,8 @@ cohorts as (
 keys as (
     select distinct
         cohort,
-        case when cohort = 'application_change_type' then application_id end
-            as k_application_id,
-        case when cohort = 'application_change_type' then change_type end
-            as k_change_type,
-        case when cohort = 'assignment_group' then assignment_group end
-            as k_assignment_group,
+        key_a,
+        key_b,
         as_of,
         lookback_start_at
     from cohorts
@@ -548,6 +550,24 @@ history as (
         < (select max(as_of) from keys)
 ),
 
+-- every history row under each cohort's key, so one equi-join finds the
+-- members of both cohorts
+keyed_history as (
+    select
+        *,
+        'application_change_type' as cohort,
+        application_id as key_a,
+        change_type as key_b
+    from history
+    union all
+    select
+        *,
+        'assignment_group' as cohort,
+        assignment_group as key_a,
+        null as key_b
+    from history
+),
+
 members as (
     select
         k.*,
@@ -558,28 +578,13 @@ members as (
         coalesce(h.first_incident_at < k.as_of, false) as by_incident,
         coalesce(h.first_rollback_at < k.as_of, false) as by_rollback
     from keys as k
-    inner join history as h
+    inner join keyed_history as h
         on
-            k.k_application_id = h.application_id
-            and k.k_change_type = h.change_type
+            k.cohort = h.cohort
+            and k.key_a = h.key_a
+            and k.key_b is not distinct from h.key_b
     where
-        k.cohort = 'application_change_type'
-        and h.outcome_at >= k.lookback_start_at
-        and h.outcome_at < k.as_of
-    union all
-    select
-        k.*,
-        h.change_id,
-        h.outcome_at,
-        h.kind,
-        h.by_close_code,
-        coalesce(h.first_incident_at < k.as_of, false) as by_incident,
-        coalesce(h.first_rollback_at < k.as_of, false) as by_rollback
-    from keys as k
-    inner join history as h on k.k_assignment_group = h.assignment_group
-    where
-        k.cohort = 'assignment_group'
-        and h.outcome_at >= k.lookback_start_at
+        h.outcome_at >= k.lookback_start_at
         and h.outcome_at < k.as_of
 ),
 
@@ -595,9 +600,8 @@ classified as (
 counted as (
     select
         cohort,
-        k_application_id,
-        k_change_type,
-        k_assignment_group,
+        key_a,
+        key_b,
         as_of,
         lookback_start_at,
         count(*) filter (where kind = 'implemented') as n,
@@ -664,13 +668,8 @@ per_target as (
             k.cohort = c.cohort
             and k.as_of = c.as_of
             and k.lookback_start_at = c.lookback_start_at
-            and case k.cohort
-                when 'application_change_type'
-                    then
-                        k.application_id = c.k_application_id
-                        and k.change_type = c.k_change_type
-                else k.assignment_group = c.k_assignment_group
-            end
+            and k.key_a = c.key_a
+            and k.key_b is not distinct from c.key_b
     left join own as o
         on
             k.change_id = o.change_id
