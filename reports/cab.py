@@ -690,19 +690,24 @@ def agenda_lines(pack: Pack, limit: int | None = None,
                                        "Planned start", "Flags"])
 
 
-def size_note(pack: Pack) -> str:
+def size_note(pack: Pack, *, on_page: bool = False) -> str:
     """What a large agenda leaves out of the detail, and how to narrow it;
-    '' when every change is shown in full."""
+    '' when every change is shown in full. on_page: said of the CAB page
+    (every agenda line, the detail a page at a time) rather than the files."""
     n = len(pack.agenda)
     if n <= DETAIL_LIMIT:
         return ""
     listed = min(n, AGENDA_LINES)
-    return (f"{n:,} changes are for decision: the agenda lists "
-            + ("all of them" if listed == n else f"the first {listed:,}")
-            + f" and the detail covers the first {DETAIL_LIMIT}, in agenda "
-            "order (highest risk first, then by planned start); the XLSX "
-            f"lists all {n:,}. Narrow the pack with a team or application "
-            "filter, or a shorter review window.")
+    shown = ("the agenda below lists all of them and the detail shows them "
+             "a page at a time; the HTML and PDF detail the first "
+             f"{DETAIL_LIMIT}" if on_page else
+             "the agenda lists " + ("all of them" if listed == n else
+                                    f"the first {listed:,}")
+             + f" and the detail covers the first {DETAIL_LIMIT}")
+    return (f"{n:,} changes are for decision: {shown}, in agenda order "
+            "(highest risk first, then by planned start); the XLSX lists all "
+            f"{n:,}. Narrow the pack with a team or application filter, or a "
+            "shorter review window.")
 
 
 def decision_table(pack: Pack, index: _Evidence | None = None

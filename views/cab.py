@@ -107,7 +107,7 @@ with decide:
                 "another meeting date or widen the review window.")
         first = 0
     else:
-        note = cab.size_note(pack)
+        note = cab.size_note(pack, on_page=True)
         if note:
             st.warning(note, icon=":material/filter_alt:")
         ui.table(cab.agenda_lines(pack), f"{stem}-agenda", max_rows=None,

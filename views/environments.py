@@ -178,12 +178,13 @@ with tabs[0]:
             grid = env_charts.impact_grid(cells, releases, columns, key=key,
                                           total_impacted=row_total)
             impacted_releases = int((all_releases[row_total] > 0).sum())
-            shown_rows = ("" if len(releases) == len(all_releases) else
+            shown_rows = ("rows" if len(releases) == len(all_releases) else
                           f"rows {page_start + 1:,}–"
-                          f"{page_start + len(releases):,} of ")
+                          f"{page_start + len(releases):,} of "
+                          f"{len(all_releases):,}")
             st.caption(
                 f"n = {len(all_releases):,} releases going live "
-                f"{first:%d %b %Y} – {last:%d %b %Y} ({shown_rows}rows; "
+                f"{first:%d %b %Y} – {last:%d %b %Y} ({shown_rows}; "
                 f"{impacted_releases:,} with an approved or pending booking)"
                 f" × {len(columns):,} {noun} "
                 + ("(columns, all)" if show_all else
