@@ -116,14 +116,84 @@ def is_current(con) -> bool:
 
 def install_macros(con) -> None:
     """Create every macro file, in name order, in the database itself, and
-    record their fingerprint; a file with these macros already is left alone."""
+    record their fingerprint; a file with these macros already is left alone.
+
+    The files also define the derived views (`create or replace view
+    derived_...`): results over all history that many queries share (a
+    change's incident links, each incident's deployment). They are views in
+    a database being written, so they follow every insert; publish()
+    materializes them as tables, so a published file answers from them
+    without recomputing. Their definitions are kept in `derived_set`.
+    """
     sha256 = macros_sha256()
     if _macros_of(con) == sha256:
         return
+    for name, kind in _derived_objects(con):
+        con.execute(f"drop {kind} {name}")  # checked identifier
     for macros in sorted(MACROS.glob("*.sql")):
         con.execute(macros.read_text())
+    con.execute("create or replace table derived_set as "
+                "select view_name as name, sql from duckdb_views() "
+                "where database_name = current_database() "
+                "and view_name like 'derived\\_%' escape '\\' "
+                "order by view_oid")
     con.execute("create or replace table macro_set as select $h as sha256",
                 {"h": sha256})
+
+
+_DERIVED_NAME = re.compile(r"derived_[a-z0-9_]+")
+
+
+def _checked(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The rows, once every name is a plain derived_ identifier: names are
+    read from the file and written into statements."""
+    for name, _ in rows:
+        if not _DERIVED_NAME.fullmatch(name):
+            raise RuntimeError(f"unexpected derived object name {name!r}")
+    return rows
+
+
+def _derived_objects(con) -> list[tuple[str, str]]:
+    """(name, 'table' or 'view') of the derived objects in the database."""
+    return _checked(con.execute(
+        "select table_name, case table_type when 'VIEW' then 'view' "
+        "else 'table' end from information_schema.tables "
+        "where table_catalog = current_database() "
+        "and table_name like 'derived\\_%' escape '\\' "
+        "and table_name <> 'derived_set'").fetchall())
+
+
+def _derived_definitions(con) -> list[tuple[str, str]]:
+    try:
+        return _checked(con.execute(
+            "select name, sql from derived_set order by rowid").fetchall())
+    except duckdb.CatalogException:  # written before derived tables
+        return []
+
+
+def as_views(con) -> None:
+    """Turn materialized derived tables back into views, so a database being
+    written reads its derived results fresh after every insert."""
+    kinds = dict(_derived_objects(con))
+    for name, sql in _derived_definitions(con):
+        if kinds.get(name) == "table":
+            con.execute(f"drop table {name}")  # checked identifier
+            con.execute(sql)
+
+
+def materialize(con) -> None:
+    """Store each derived view as a table, in definition order (a later one
+    may read an earlier one): publish() calls this last, so readers find
+    the results precomputed."""
+    kinds = dict(_derived_objects(con))
+    for name, _ in _derived_definitions(con):
+        if kinds.get(name) != "view":
+            continue
+        # checked identifiers (_checked), never values
+        con.execute(f"create or replace table {name}__new as "  # noqa: S608
+                    f"select * from {name}")
+        con.execute(f"drop view {name}")
+        con.execute(f"alter table {name}__new rename to {name}")
 
 
 # --- the shared read-only view of a published file --------------------------
@@ -202,6 +272,7 @@ def migrate(con) -> int:
         con.execute("insert into schema_version (version) values ($v)",
                     {"v": version})
     install_macros(con)
+    as_views(con)
     return SCHEMA_VERSION
 
 
@@ -358,6 +429,7 @@ def publish(path: str | Path):
         try:
             os.chmod(tmp, NEW_FILE_MODE)
             yield con
+            materialize(con)
             con.execute("checkpoint")
             con.close()
             replace(tmp, path)

@@ -252,3 +252,74 @@ def test_a_version_4_database_gains_what_a_cab_reads(tmp_path):
         assert con.execute("select change_id, description from changes"
                            ).fetchall() == [("C1", None)]
     assert db.SCHEMA_VERSION == 5 and "if not exists" in db.MIGRATIONS[5]
+
+
+def _kinds(con) -> dict[str, str]:
+    return dict(con.execute(
+        "select table_name, table_type from information_schema.tables "
+        "where table_name like 'derived%' and table_name <> 'derived_set'"
+    ).fetchall())
+
+
+def test_derived_results_are_tables_when_published_and_follow_every_load(
+        tmp_path):
+    """Results over all history (a change's incident links, an incident's
+    deployment) are stored as tables in a published file, views while it is
+    written: each load recomputes them, none is ever stale."""
+    path = tmp_path / "cb.duckdb"
+    change = {"change_id": "CHG1", "close_code": "successful",
+              "actual_end_at": "2026-03-02 10:00:00+00"}
+
+    def success(con):
+        return db.run(con, "change_success_rate", start_date="2026-03-01",
+                      end_date="2026-03-08").iloc[0]
+
+    with db.publish(path) as con:
+        con.execute("insert into changes (change_id, change_type, state, "
+                    "created_at, close_code, actual_end_at) values ("
+                    "$change_id, 'normal', 'closed', '2026-03-01', "
+                    "$close_code, $actual_end_at)", change)
+        assert set(_kinds(con).values()) == {"VIEW"}
+    with db.connect(path, read_only=True) as con:
+        kinds = _kinds(con)
+        assert {"derived_change_incident_links", "derived_incident_attribution",
+                "derived_deployment_failures"} <= set(kinds)
+        assert set(kinds.values()) == {"BASE TABLE"}
+        assert (success(con).n, success(con).n_failed) == (1, 0)
+    with db.publish(path) as con:
+        # while written, the derived objects are views again: this insert
+        # shows at once, before the publish
+        con.execute("insert into incidents (incident_id, opened_at, "
+                    "caused_by_change_id) values ('INC1', "
+                    "'2026-03-02 11:00:00+00', 'CHG1')")
+        assert success(con).n_failed == 1
+    with db.reading(path) as con:
+        assert set(_kinds(con).values()) == {"BASE TABLE"}
+        assert (success(con).n, success(con).n_failed) == (1, 1)
+        assert db.run(con, "incident_deployment_attribution")[
+            ["incident_id", "how"]].values.tolist() == [["INC1", "unattributed"]]
+
+
+def test_other_profiles_and_rules_are_computed_not_read_from_the_table(
+        con, given):
+    """The stored incident attribution is the default profile's exclusive
+    rule; the inclusive rule reads the live tables."""
+    given("environments", [{"environment_id": "P", "name": "Prod",
+                            "tier": "prod"}])
+    given("deployments", [{"deployment_id": "D1", "application_id": "A",
+                           "environment_id": "P", "status": "succeeded",
+                           "started_at": "2026-03-02 09:00:00+00",
+                           "finished_at": "2026-03-02 10:00:00+00"}])
+    given("incidents", [{"incident_id": "I1", "application_id": "A",
+                         "opened_at": "2026-03-02 10:00:00+00"}])
+    db.materialize(con)
+    assert _kinds(con)["derived_incident_attribution"] == "BASE TABLE"
+    how = {inclusive: db.run(con, "incident_deployment_attribution",
+                             attribution_inclusive=inclusive)[
+        ["deployment_id", "how"]].values.tolist()
+        for inclusive in (False, True)}
+    # opened at the deployment's finish: inferred only when inclusive
+    assert how == {False: [[None, "unattributed"]],
+                   True: [["D1", "inferred"]]}
+    db.as_views(con)
+    assert set(_kinds(con).values()) == {"VIEW"}

@@ -20,13 +20,13 @@ where
     and keep(change_types, c.change_type)
     and keep(tiers, e.tier);
 
--- change_incident_links(min_priority): one row per distinct (change,
--- incident) pair of failure signal (a) (METRICS.md section 2): the incident's
--- caused_by_change_id, or the change of its caused_by_deployment_id. An
--- incident linked both ways to one change is one row; linked to two changes
--- it is a row for each. Incidents of priority min_priority or higher only
--- (NULL = any, unprioritised included).
-create or replace macro change_incident_links(min_priority) as table
+-- derived_change_incident_links: one row per distinct (change, incident)
+-- pair of failure signal (a) (METRICS.md section 2), any priority: the
+-- incident's caused_by_change_id, or the change of its
+-- caused_by_deployment_id. An incident linked both ways to one change is one
+-- row; linked to two changes it is a row for each. A derived view: a table
+-- in a published file (changeboard/db.py materialize).
+create or replace view derived_change_incident_links as
 with links as (
     select
         i.caused_by_change_id as change_id,
@@ -50,10 +50,33 @@ select
     i.opened_at,
     i.resolved_at
 from links as l
-inner join incidents as i on l.incident_id = i.incident_id
+inner join incidents as i on l.incident_id = i.incident_id;
+
+-- change_incident_links(min_priority): derived_change_incident_links of
+-- priority min_priority or higher (NULL = any, unprioritised included).
+create or replace macro change_incident_links(min_priority) as table
+select
+    change_id,
+    incident_id,
+    priority,
+    opened_at,
+    resolved_at
+from derived_change_incident_links
 where
     cast(min_priority as integer) is null
-    or i.priority <= cast(min_priority as integer);
+    or priority <= cast(min_priority as integer);
+
+-- derived_change_rollbacks: one row per rolled-back or rollback deployment
+-- of a change, with the instant it signals (finished, else started). A
+-- derived view, as above.
+create or replace view derived_change_rollbacks as
+select
+    change_id,
+    coalesce(finished_at, started_at) as signal_at
+from deployments
+where
+    change_id is not null
+    and (status = 'rolled_back' or coalesce(is_rollback, false));
 
 -- change_failure_signals(min_priority): one row per change with an explicit
 -- failure signal (METRICS.md section 2): a linked incident of priority
@@ -61,17 +84,7 @@ where
 -- caused_by_deployment_id through the deployment's change; or a rolled-back
 -- or rollback deployment of the change.
 create or replace macro change_failure_signals(min_priority) as table
-with rolled_back as (
-    select
-        change_id,
-        coalesce(finished_at, started_at) as signal_at
-    from deployments
-    where
-        change_id is not null
-        and (status = 'rolled_back' or coalesce(is_rollback, false))
-),
-
-signals as (
+with signals as (
     select
         change_id,
         true as by_incident,
@@ -84,7 +97,7 @@ signals as (
         false as by_incident,
         true as by_rollback,
         signal_at
-    from rolled_back
+    from derived_change_rollbacks
 )
 
 select

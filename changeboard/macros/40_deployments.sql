@@ -155,7 +155,7 @@ where
 -- application finished strictly before opened_at (at or before when
 -- inclusive, as Middleware), by (finished_at, deployment_id) desc;
 -- 'unattributed': no candidate or NULL application.
-create or replace macro incident_attribution(p_profile, p_inclusive) as
+create or replace macro incident_attribution_of(p_profile, p_inclusive) as
 table
 with units as (
     select
@@ -288,13 +288,51 @@ select
 from incidents as i
 left join attributed as a on i.incident_id = a.incident_id;
 
+
+-- derived_incident_attribution: incident_attribution_of('default', false), the profile and rule
+-- every page uses, whenever opened. A derived view: a table in a published file
+-- (changeboard/db.py materialize), so pages do not recompute it.
+create or replace view derived_incident_attribution as
+select * from incident_attribution_of('default', false);
+
+-- incident_attribution(profile, inclusive): derived_incident_attribution for the default
+-- profile and rule, else computed by incident_attribution_of.
+create or replace macro incident_attribution(p_profile, p_inclusive) as table
+select
+    incident_id,
+    application_id,
+    priority,
+    opened_at,
+    caused_by_change_id,
+    caused_by_deployment_id,
+    deployment_id,
+    how
+from derived_incident_attribution
+where
+    checked_profile(p_profile) = 'default'
+    and not coalesce(cast(p_inclusive as boolean), false)
+union all
+select
+    incident_id,
+    application_id,
+    priority,
+    opened_at,
+    caused_by_change_id,
+    caused_by_deployment_id,
+    deployment_id,
+    how
+from incident_attribution_of(p_profile, p_inclusive)
+where
+    not (checked_profile(p_profile) = 'default'
+    and not coalesce(cast(p_inclusive as boolean), false));
+
 -- deployment_failures(profile, inclusive): one row per production deployment
 -- (deployment_keys), whenever finished, with its failure signals (METRICS.md
 -- deployment_change_failure_rate): by_rollback = status rolled_back, or the
 -- next production deployment of the same application and environment (by
 -- finished_at, deployment_id) is a succeeded is_rollback; n_incidents /
 -- n_inferred_incidents attributed to it by incident_attribution.
-create or replace macro deployment_failures(p_profile, p_inclusive) as
+create or replace macro deployment_failures_of(p_profile, p_inclusive) as
 table
 with sequenced as (
     select
@@ -333,6 +371,38 @@ select
     coalesce(c.n_inferred_incidents, 0) as n_inferred_incidents
 from sequenced as s
 left join incident_counts as c on s.deployment_id = c.deployment_id;
+
+
+-- derived_deployment_failures: deployment_failures_of('default', false), the profile and rule
+-- every page uses, whenever finished. A derived view: a table in a published file
+-- (changeboard/db.py materialize), so pages do not recompute it.
+create or replace view derived_deployment_failures as
+select * from deployment_failures_of('default', false);
+
+-- deployment_failures(profile, inclusive): derived_deployment_failures for the default
+-- profile and rule, else computed by deployment_failures_of.
+create or replace macro deployment_failures(p_profile, p_inclusive) as table
+select
+    deployment_id,
+    is_rolled_back,
+    is_followed_by_rollback,
+    n_incidents,
+    n_inferred_incidents
+from derived_deployment_failures
+where
+    checked_profile(p_profile) = 'default'
+    and not coalesce(cast(p_inclusive as boolean), false)
+union all
+select
+    deployment_id,
+    is_rolled_back,
+    is_followed_by_rollback,
+    n_incidents,
+    n_inferred_incidents
+from deployment_failures_of(p_profile, p_inclusive)
+where
+    not (checked_profile(p_profile) = 'default'
+    and not coalesce(cast(p_inclusive as boolean), false));
 
 -- deployment_outcomes(...): window_deployments (rollbacks kept) with the
 -- failure signals of deployment_failures; is_failed only for kind
