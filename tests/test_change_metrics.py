@@ -617,6 +617,29 @@ def test_min_priority_decides_which_incidents_must_be_resolved(con, given):
         "median_recovery_hours"] == 4.0
 
 
+
+def test_recovery_reads_the_same_from_a_published_file(con, given):
+    """A published file answers from stored per-change recoveries: the team
+    filter keeps its changes' rows, a minimum priority is computed afresh;
+    each equals the answer over the live tables."""
+    given("changes", [
+        change("C1", "backed_out", actual_start_at="2026-01-15 06:00Z",
+               assignment_group="Blue"),
+        change("C2", "backed_out", actual_start_at="2026-01-15 08:00Z",
+               assignment_group="Green")])
+    given("incidents", [incident("I1", 4, opened="2026-01-15 07:00Z",
+                                 resolved="2026-01-15 07:30Z",
+                                 caused_by_change_id="C1")])
+    asks = [{}, {"teams": ["Blue"]}, {"teams": ["Green"]},
+            {"failure_min_priority": 3}, {"teams": ["Blue"],
+                                          "failure_min_priority": 3}]
+    live = [recovery(con, **JAN, **ask) for ask in asks]
+    db.materialize(con)
+    assert [recovery(con, **JAN, **ask) for ask in asks] == live
+    assert [(row["n"], row["median_recovery_hours"]) for row in live] == [
+        (2, 1.75), (1, 1.5), (1, 2.0), (2, 3.0), (1, 4.0)]
+
+
 # --- breakdowns and records -------------------------------------------------
 
 def breakdown_rows(given):

@@ -389,7 +389,7 @@ from approved;
 -- start (any environment), the back-out's end (backed_out only), and the
 -- latest resolved_at of its incidents once all are resolved; NULL when none.
 -- has_open_incident: one of its incidents is unresolved.
-create or replace macro failed_change_recoveries(
+create or replace macro failed_change_recoveries_of(
     p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers,
     p_failure_min_priority
 ) as table
@@ -491,3 +491,91 @@ select
     restored_at,
     epoch(restored_at - recovery_started_at) / 3600 as recovery_hours
 from restored;
+
+-- derived_failed_change_recoveries: failed_change_recoveries_of every
+-- change, failed by an incident of any priority. A derived view: a table in
+-- a published file (changeboard/db.py materialize).
+create or replace view derived_failed_change_recoveries as
+select *
+from failed_change_recoveries_of(null, null, null, null, null, null);
+
+-- failed_change_recoveries(...): a row depends only on its own change, so
+-- derived_failed_change_recoveries as it is when unfiltered, its rows of the
+-- changes the filters pass when filtered; a minimum incident priority is
+-- computed afresh.
+create or replace macro failed_change_recoveries(
+    p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers,
+    p_failure_min_priority
+) as table
+select
+    r.change_id,
+    r.assignment_group,
+    r.close_code,
+    r.outcome_at,
+    r.is_failed_by_close_code,
+    r.is_failed_by_incident,
+    r.is_failed_by_rollback,
+    r.has_open_incident,
+    r.recovery_started_at,
+    r.restored_at,
+    r.recovery_hours
+from derived_failed_change_recoveries as r
+where
+    cast(p_failure_min_priority as integer) is null
+    and coalesce(
+        cast(p_application_ids as varchar[]),
+        cast(p_portfolios as varchar[]),
+        cast(p_teams as varchar[]),
+        cast(p_change_types as varchar[]),
+        cast(p_tiers as varchar[])
+    ) is null
+union all
+select
+    r.change_id,
+    r.assignment_group,
+    r.close_code,
+    r.outcome_at,
+    r.is_failed_by_close_code,
+    r.is_failed_by_incident,
+    r.is_failed_by_rollback,
+    r.has_open_incident,
+    r.recovery_started_at,
+    r.restored_at,
+    r.recovery_hours
+from derived_failed_change_recoveries as r
+where
+    cast(p_failure_min_priority as integer) is null
+    and coalesce(
+        cast(p_application_ids as varchar[]),
+        cast(p_portfolios as varchar[]),
+        cast(p_teams as varchar[]),
+        cast(p_change_types as varchar[]),
+        cast(p_tiers as varchar[])
+    ) is not null
+    and r.change_id in (
+        select s.change_id
+        from
+            scoped_changes(
+                p_application_ids, p_portfolios, p_teams, p_change_types,
+                p_tiers
+            ) as s
+    )
+union all
+select
+    change_id,
+    assignment_group,
+    close_code,
+    outcome_at,
+    is_failed_by_close_code,
+    is_failed_by_incident,
+    is_failed_by_rollback,
+    has_open_incident,
+    recovery_started_at,
+    restored_at,
+    recovery_hours
+from
+    failed_change_recoveries_of(
+        p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers,
+        p_failure_min_priority
+    )
+where cast(p_failure_min_priority as integer) is not null;
