@@ -26,8 +26,8 @@ with pairs as (
         p.change_id_b,
         p.match_on,
         p.match_key,
-        a.title as title_a,
-        b.title as title_b,
+        p.title_a,
+        p.title_b,
         p.overlap_start_at,
         p.overlap_end_at,
         p.overlap_hours,
@@ -38,8 +38,6 @@ with pairs as (
             $window_start_at, $window_end_at, $reporting_tz,
             $application_ids, $portfolios, $teams, $change_types, $tiers
         ) as p
-    inner join changes as a on p.change_id_a = a.change_id
-    inner join changes as b on p.change_id_b = b.change_id
     cross join
         cab_scope_counts(
             $window_start_at, $window_end_at, $reporting_tz,

@@ -27,8 +27,8 @@ with hits as (
         h.window_id,
         h.window_name,
         h.kind,
-        c.planned_start_at,
-        c.planned_end_at,
+        h.planned_start_at,
+        h.planned_end_at,
         h.overlap_start_at,
         h.overlap_end_at,
         h.overlap_hours,
@@ -39,7 +39,6 @@ with hits as (
             $window_start_at, $window_end_at, $reporting_tz,
             $application_ids, $portfolios, $teams, $change_types, $tiers
         ) as h
-    inner join changes as c on h.change_id = c.change_id
     cross join
         cab_scope_counts(
             $window_start_at, $window_end_at, $reporting_tz,

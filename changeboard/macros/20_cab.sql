@@ -149,6 +149,7 @@ create or replace macro change_collision_pairs(
 with population as (
     select
         change_id,
+        title,
         application_id,
         environment_id,
         ci_name,
@@ -165,6 +166,7 @@ with population as (
 keyed as (
     select
         change_id,
+        title,
         'application' as match_on,
         application_id as match_key,
         planned_start_at,
@@ -174,6 +176,7 @@ keyed as (
     union all
     select
         change_id,
+        title,
         'environment' as match_on,
         environment_id as match_key,
         planned_start_at,
@@ -183,6 +186,7 @@ keyed as (
     union all
     select
         change_id,
+        title,
         'ci' as match_on,
         ci_name as match_key,
         planned_start_at,
@@ -194,6 +198,8 @@ keyed as (
 select
     a.change_id as change_id_a,
     b.change_id as change_id_b,
+    a.title as title_a,
+    b.title as title_b,
     a.match_on,
     a.match_key,
     greatest(a.planned_start_at, b.planned_start_at) as overlap_start_at,
@@ -256,21 +262,34 @@ applicable as (
                 b.environment_id is null
                 or c.environment_id = b.environment_id
             )
+            -- a freeze or blackout that can meet the plan (plan_meets
+            -- decides); every applicable maintenance window, whenever
+            and (
+                b.kind = 'maintenance'
+                or (
+                    b.start_at <= c.planned_end_at
+                    and c.planned_start_at <= b.end_at
+                )
+            )
 ),
 
 maintenance as (
     select
         change_id,
+        planned_start_at,
+        planned_end_at,
         bool_or(
             start_at <= planned_start_at and planned_end_at <= end_at
         ) as is_contained
     from applicable
     where kind = 'maintenance'
-    group by change_id
+    group by change_id, planned_start_at, planned_end_at
 )
 
 select
     change_id,
+    planned_start_at,
+    planned_end_at,
     window_id,
     window_name,
     kind,
@@ -288,6 +307,8 @@ where
 union all
 select
     change_id,
+    planned_start_at,
+    planned_end_at,
     null as window_id,
     null as window_name,
     'outside_maintenance' as kind,
