@@ -68,6 +68,7 @@ bench: $(VENV)/.dev-installed chromium $(BENCH_DB)
 	$(PY) bench/run.py
 	$(PY) bench/pages.py --db $(BENCH_DB) --browser
 	$(PY) bench/queries.py --db $(BENCH_DB)
+	$(PY) bench/incremental.py --db $(BENCH_DB)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/screenshots

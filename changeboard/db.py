@@ -66,6 +66,8 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False):
     _opened()
     con = duckdb.connect(str(path), read_only=read_only)
     con.execute("set TimeZone = 'UTC'")
+    # a long load or materialize never draws a progress bar on the output
+    con.execute("set enable_progress_bar = false")
     if not read_only:
         migrate(con)
     elif not is_current(con):
