@@ -131,8 +131,9 @@ def showcase(ref: Reference, tables: dict, t_end: int) -> dict:
             "staging" if ref.env_of[app, TIER["staging"]] >= 0 else
             "perf" if ref.env_of[app, TIER["perf"]] >= 0 else "staging")
         span = max(cut - tomorrow, 3 * HOUR)
-        edges = [tomorrow + int(span * f) // HOUR * HOUR
-                 for f in (0, .3, .7, 1)]
+        step = DAY if span > 4 * DAY else HOUR  # whole days when there is room
+        edges = [tomorrow + int(span * f) // step * step for f in (0, .3, .7)]
+        edges.append(tomorrow + span)
         plan = {"sit": (edges[0], edges[1]), "uat": (edges[1], edges[2]),
                 pre: (edges[2], edges[3]), "prod": (cut, go_live)}
         actual = {}

@@ -12,17 +12,18 @@ from reports import cab
 
 # a status as a chip: a shape, a colour (Okabe-Ito) and the word, so it reads
 # without colour too
-CHIPS = {"blocked": ("⛔", "#D55E00", "Blocked"),
-         "at_risk": ("⚠️", "#E69F00", "At risk"),
-         "ready": ("✅", "#009E73", "Ready")}
+# (text symbols every font has: emoji may draw as empty boxes)
+CHIPS = {"blocked": ("✖", "#D55E00", "Blocked"),
+         "at_risk": ("⚠", "#E69F00", "At risk"),
+         "ready": ("✔", "#009E73", "Ready")}
 HORIZONS = (7, 14, 28, 56, 91)
-TABLE_COLUMNS = ["readiness", "release_id", "name", "application_name",
-                 "go_live", "days_to_go_live", "reasons", "changes",
+TABLE_COLUMNS = ["readiness", "release_id", "name", "go_live",
+                 "days_to_go_live", "reasons", "application_name", "changes",
                  "n_phases_remaining", "n_phases_uncovered",
                  "n_bookings_pending", "n_bookings_rejected", "slip_days",
                  "n_failed_recently", "release_status"]
 def chip(status: str) -> str:
-    """'⛔ Blocked': shape and word (the chip's text)."""
+    """'✖ Blocked': shape and word (the chip's text)."""
     symbol, _, word = CHIPS.get(status, ("", "", str(status)))
     return f"{symbol} {word}".strip()
 
@@ -37,7 +38,7 @@ def badge(status: str) -> str:
 COLUMN_CONFIG = {
     "readiness": st.column_config.MultiselectColumn(
         "Status", options=list(CHIPS), color=[c for _, c, _ in CHIPS.values()],
-        format_func=chip, width="small"),
+        format_func=chip, width=105),
     "name": st.column_config.Column("Release name"),
     "application_name": st.column_config.Column("Application"),
     "go_live": st.column_config.Column(
@@ -126,11 +127,18 @@ else:
     labels = {r: f"{chip(s)} · {nm} ({r}) · {local(g)}" for r, s, nm, g in zip(
         releases["release_id"], releases["status"], releases["name"],
         releases["planned_release_at"], strict=True)}
+    # ?release= holds the id (a bound widget would put its label there)
     if st.session_state.get("release") not in labels:
         st.session_state.pop("release", None)  # from other filters or dates
+        if st.query_params.get("release") in labels:
+            st.session_state["release"] = st.query_params["release"]
     pick = st.selectbox("Release in detail", ids, index=None, key="release",
-                        format_func=labels.get, bind="query-params",
+                        format_func=labels.get,
                         placeholder="Select a row above, or pick here")
+    if pick:
+        st.query_params["release"] = pick
+    elif "release" in st.query_params:
+        del st.query_params["release"]
     if pick:
         row = releases.set_index("release_id").loc[pick]
         go_live = pd.Timestamp(row["planned_release_at"])
@@ -160,16 +168,17 @@ else:
         before = meeting < go_live
         waiting = changes["authorisation"].isin(["awaiting", "not_requested"])
         st.markdown(f"**Changes it carries ({len(changes):,})**")
-        if before:
+        if before and waiting.any():
             st.caption(
                 f"Next CAB meeting before go-live: {local(meeting)} · "
                 f"{int(waiting.sum()):,} of n = {len(changes):,} changes "
                 "still need its decision.")
             st.markdown(f"[Open the CAB pack of that meeting]"
                         f"(cab?meeting={meeting:%Y-%m-%d})")
-        else:
+        elif waiting.any():
             st.caption(f"No CAB meeting before go-live (next: "
-                       f"{local(meeting)}).")
+                       f"{local(meeting)}): {int(waiting.sum()):,} changes "
+                       "still need a decision.")
         if changes.empty:
             st.caption("No change is linked to this release (changes name it "
                        "in release_id).")
@@ -184,10 +193,14 @@ else:
                             "cab_date", "next_cab", "change_type", "risk",
                             "state", "assignment_group", "planned_start",
                             "planned_end", "is_planned_after_go_live"]],
-                     f"release-{pick}-changes")
-        if row["n_failed_recently"]:
-            st.caption(f"Context: {int(row['n_failed_recently']):,} changes "
-                       "of its application failed in the 30 days before now.")
+                     f"release-{pick}-changes", column_config={
+                         "cab_date": st.column_config.DateColumn("CAB date"),
+                         "next_cab": st.column_config.Column(
+                             "Next CAB before go-live")})
+        failed = int(row["n_failed_recently"])
+        if failed:
+            st.caption(f"Context: {failed:,} change{'s' * (failed != 1)} of "
+                       "its application failed in the 30 days before now.")
 
         # --- phases and bookings ---------------------------------------------
         phases = ui.query("release_readiness_phases", **detail)
