@@ -13,9 +13,9 @@ from reports import cab
 # a status as a chip: a shape, a colour (Okabe-Ito) and the word, so it reads
 # without colour too
 # (text symbols every font has: emoji may draw as empty boxes)
-CHIPS = {"blocked": ("✖", "#D55E00", "Blocked"),
-         "at_risk": ("⚠", "#E69F00", "At risk"),
-         "ready": ("✔", "#009E73", "Ready")}
+COLOURS = {"blocked": "#D55E00", "at_risk": "#E69F00", "ready": "#009E73"}
+CHIPS = {k: (symbol, COLOURS[k], word)
+         for k, (symbol, word) in cab.READINESS.items()}
 HORIZONS = (7, 14, 28, 56, 91)
 TABLE_COLUMNS = ["readiness", "release_id", "name", "go_live",
                  "days_to_go_live", "reasons", "application_name", "changes",
@@ -24,8 +24,7 @@ TABLE_COLUMNS = ["readiness", "release_id", "name", "go_live",
                  "n_failed_recently", "release_status"]
 def chip(status: str) -> str:
     """'✖ Blocked': shape and word (the chip's text)."""
-    symbol, _, word = CHIPS.get(status, ("", "", str(status)))
-    return f"{symbol} {word}".strip()
+    return cab.readiness_chip(status)
 
 
 def badge(status: str) -> str:
