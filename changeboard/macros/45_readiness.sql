@@ -5,8 +5,13 @@
 -- database when it is written (publish) and stores their fingerprint; a file
 -- whose fingerprint differs is upgraded before it is read, so it never
 -- carries stale definitions. A macro may use macros of files sorted before
--- its own: this file uses keep (00_common), change_failure_signals
--- (10_changes) and local_instant (20_cab).
+-- its own: this file uses keep (00_common) and local_instant (20_cab).
+
+-- readiness_as_of(p_as_of, p_reporting_tz): the instant readiness is
+-- judged at: p_as_of read by local_instant in p_reporting_tz, else now. A
+-- constant of the query, so filters on it prune before any join.
+create or replace macro readiness_as_of(p_as_of, p_reporting_tz) as
+coalesce(local_instant(p_as_of, p_reporting_tz), current_timestamp);
 
 -- readiness_releases(p_as_of, p_horizon_days, p_reporting_tz,
 -- p_application_ids, p_portfolios): the releases of the filtered
@@ -22,9 +27,7 @@ create or replace macro readiness_releases(
 ) as table
 with bounds as (
     select
-        coalesce(
-            local_instant(p_as_of, p_reporting_tz), current_timestamp
-        ) as as_of,
+        readiness_as_of(p_as_of, p_reporting_tz) as as_of,
         case
             when cast(p_horizon_days as integer) >= 0
                 then cast(p_horizon_days as integer)
@@ -84,6 +87,19 @@ where readiness_class is not null;
 create or replace macro readiness_changes(
     p_as_of, p_horizon_days, p_reporting_tz, p_application_ids, p_portfolios
 ) as table
+-- the few upcoming releases first: the changes are joined to them
+with r as materialized (
+    select
+        release_id,
+        planned_release_at
+    from
+        readiness_releases(
+            p_as_of, p_horizon_days, p_reporting_tz, p_application_ids,
+            p_portfolios
+        )
+    where readiness_class = 'upcoming'
+)
+
 select
     r.release_id,
     r.planned_release_at,
@@ -111,15 +127,9 @@ select
     end as authorisation,
     coalesce(c.planned_end_at > r.planned_release_at, false)
     as is_planned_after_go_live
-from
-    readiness_releases(
-        p_as_of, p_horizon_days, p_reporting_tz, p_application_ids,
-        p_portfolios
-    ) as r
+from r
 inner join changes as c on r.release_id = c.release_id
-where
-    r.readiness_class = 'upcoming'
-    and coalesce(c.close_code not in ('cancelled', 'rejected'), true);
+where coalesce(c.close_code not in ('cancelled', 'rejected'), true);
 
 -- readiness_phase_bookings(...): one row per remaining phase of an upcoming
 -- release (release_phases with planned_end_at > as_of and no actual_end_at)
@@ -134,7 +144,7 @@ where
 create or replace macro readiness_phase_bookings(
     p_as_of, p_horizon_days, p_reporting_tz, p_application_ids, p_portfolios
 ) as table
-with phases as (
+with phases as materialized (
     select
         r.release_id,
         r.as_of,
@@ -192,8 +202,9 @@ left join environments as e on m.environment_id = e.environment_id;
 -- release (METRICS.md release_readiness): change counts by authorisation
 -- (readiness_changes), n_failed_recently (implemented changes of its
 -- application with outcome_at = coalesce(actual_end_at, closed_at) in
--- [as_of - 30 x 24 h, as_of) that failed per METRICS.md section 2, links
--- from change_failure_signals(p_failure_min_priority)), remaining phases
+-- [as_of - 30 x 24 h, as_of) that failed per METRICS.md section 2: close
+-- code, or the signals of change_failure_signals(p_failure_min_priority)
+-- looked up for those changes only), remaining phases
 -- (readiness_phase_bookings), its pending and rejected bookings overlapping
 -- [as_of, planned_release_at), slip_days (largest of actual_end_at -
 -- planned_end_at over ended phases and as_of - planned_end_at over phases
@@ -206,7 +217,7 @@ create or replace macro release_readiness_rows(
     p_as_of, p_horizon_days, p_reporting_tz, p_application_ids, p_portfolios,
     p_failure_min_priority
 ) as table
-with upcoming as (
+with upcoming as materialized (
     select *
     from
         readiness_releases(
@@ -243,27 +254,60 @@ change_counts as (
     group by release_id
 ),
 
-recent as (
+recent as materialized (
     -- implemented changes of the releases' applications that ended in the
-    -- 30 days before as_of
+    -- 30 days before as_of (a constant: the scan prunes)
     select
         c.change_id,
         c.application_id,
         c.close_code
     from changes as c
-    inner join (
-        select distinct
-            application_id,
-            as_of
-        from upcoming
-    ) as u on c.application_id = u.application_id
     where
-        c.close_code in (
+        c.application_id in (select u.application_id from upcoming as u)
+        and c.close_code in (
             'successful', 'successful_with_issues', 'unsuccessful',
             'backed_out'
         )
-        and coalesce(c.actual_end_at, c.closed_at) >= u.as_of - to_days(30)
-        and coalesce(c.actual_end_at, c.closed_at) < u.as_of
+        and coalesce(c.actual_end_at, c.closed_at)
+        >= readiness_as_of(p_as_of, p_reporting_tz) - to_days(30)
+        and coalesce(c.actual_end_at, c.closed_at)
+        < readiness_as_of(p_as_of, p_reporting_tz)
+),
+
+-- their explicit failure signals (METRICS.md section 2, as
+-- change_failure_signals, looked up for these changes only): a linked
+-- incident of p_failure_min_priority or higher, directly or through a
+-- deployment of the change, or a rolled-back or rollback deployment
+recent_deployments as (
+    select
+        d.deployment_id,
+        d.change_id,
+        d.status = 'rolled_back' or coalesce(d.is_rollback, false)
+        as is_undone
+    from deployments as d
+    where d.change_id in (select r.change_id from recent as r)
+),
+
+signalled as (
+    select i.caused_by_change_id as change_id
+    from incidents as i
+    where
+        i.caused_by_change_id in (select r.change_id from recent as r)
+        and (
+            cast(p_failure_min_priority as integer) is null
+            or i.priority <= cast(p_failure_min_priority as integer)
+        )
+    union
+    select d.change_id
+    from recent_deployments as d
+    inner join incidents as i on d.deployment_id = i.caused_by_deployment_id
+    where
+        cast(p_failure_min_priority as integer) is null
+        or i.priority <= cast(p_failure_min_priority as integer)
+    union
+    select change_id
+    from recent_deployments
+    where is_undone
 ),
 
 failed_recently as (
@@ -271,11 +315,9 @@ failed_recently as (
         r.application_id,
         count(distinct r.change_id) as n_failed_recently
     from recent as r
-    left join change_failure_signals(p_failure_min_priority) as f
-        on r.change_id = f.change_id
     where
         r.close_code in ('unsuccessful', 'backed_out')
-        or f.change_id is not null
+        or r.change_id in (select s.change_id from signalled as s)
     group by r.application_id
 ),
 
