@@ -10,9 +10,9 @@ import streamlit as st
 from changeboard import config, ui
 from reports import cab
 
-# a status as a chip: a shape, a colour (Okabe-Ito) and the word, so it reads
-# without colour too
-# (text symbols every font has: emoji may draw as empty boxes)
+# a status as a chip: a shape (a text symbol every font has: emoji may draw
+# as empty boxes), a colour (Okabe-Ito) and the word, so it reads without
+# colour too
 COLOURS = {"blocked": "#D55E00", "at_risk": "#E69F00", "ready": "#009E73"}
 CHIPS = {k: (symbol, COLOURS[k], word)
          for k, (symbol, word) in cab.READINESS.items()}
@@ -22,6 +22,8 @@ TABLE_COLUMNS = ["readiness", "release_id", "name", "go_live",
                  "n_phases_remaining", "n_phases_uncovered",
                  "n_bookings_pending", "n_bookings_rejected", "slip_days",
                  "n_failed_recently", "release_status"]
+
+
 def chip(status: str) -> str:
     """'✖ Blocked': shape and word (the chip's text)."""
     return cab.readiness_chip(status)
@@ -73,10 +75,15 @@ filters = ui.global_filters()
 if status is None:
     st.stop()
 
+# ?horizon_days= holds the number (a bound widget would put its label there)
+from_url = st.query_params.get("horizon_days", "")
+if "horizon_days" not in st.session_state and from_url.isdigit() and \
+        int(from_url) in HORIZONS:
+    st.session_state["horizon_days"] = int(from_url)
 horizon = st.columns([1, 3])[0].selectbox(
     "Going live in the next", HORIZONS, index=HORIZONS.index(28),
-    format_func=lambda d: f"{d} days", key="horizon_days",
-    bind="query-params")
+    format_func=lambda d: f"{d} days", key="horizon_days")
+st.query_params["horizon_days"] = str(horizon)
 # judged now, to the minute: one answer per minute, shared by the queries
 now = datetime.now(UTC).replace(second=0, microsecond=0)
 params = {"as_of": now.isoformat(sep=" "), "horizon_days": int(horizon),
