@@ -35,9 +35,10 @@ classes as (
             where readiness_class = 'unscheduled'
         ) as n_unscheduled,
         count(*) filter (where readiness_class = 'excluded') as n_excluded,
-        coalesce(
-            local_instant($as_of, $reporting_tz), current_timestamp
-        ) as as_of
+        readiness_as_of($as_of, $reporting_tz) as as_of,
+        readiness_horizon_end(
+            $as_of, $horizon_days, $reporting_tz
+        ) as horizon_end_at
     from
         readiness_releases(
             $as_of, $horizon_days, $reporting_tz, $application_ids,
@@ -53,6 +54,6 @@ select
     c.n_unscheduled,
     c.n_excluded,
     c.as_of,
-    c.as_of + to_hours(24 * cast($horizon_days as integer)) as horizon_end_at
+    c.horizon_end_at
 from statuses as s
 cross join classes as c

@@ -444,7 +444,10 @@ def test_filters_keep_releases_of_the_applications_and_portfolios(
     assert list(rows(con, portfolios=["Cards"]).index) == ["R1"]
 
 
-def test_a_negative_horizon_is_an_error(con):
+def test_a_negative_horizon_is_an_error(con, given):
+    with pytest.raises(Exception, match="horizon_days"):
+        db.run(con, "release_readiness_summary", as_of=AS_OF, horizon_days=-1)
+    given("releases", [release()])
     with pytest.raises(Exception, match="horizon_days"):
         rows(con, horizon_days=-1)
 

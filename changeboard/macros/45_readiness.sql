@@ -13,6 +13,20 @@
 create or replace macro readiness_as_of(p_as_of, p_reporting_tz) as
 coalesce(local_instant(p_as_of, p_reporting_tz), current_timestamp);
 
+-- readiness_horizon_end(p_as_of, p_horizon_days, p_reporting_tz): as_of +
+-- p_horizon_days x 24 h, the end (excluded) of the go-lives looked at; a
+-- negative horizon is an error.
+create or replace macro readiness_horizon_end(
+    p_as_of, p_horizon_days, p_reporting_tz
+) as
+readiness_as_of(p_as_of, p_reporting_tz) + to_hours(
+    24 * case
+        when cast(p_horizon_days as integer) >= 0
+            then cast(p_horizon_days as integer)
+        else error('horizon_days must be 0 or more')
+    end
+);
+
 -- readiness_releases(p_as_of, p_horizon_days, p_reporting_tz,
 -- p_application_ids, p_portfolios): the releases of the filtered
 -- applications that readiness looks at, with as_of (p_as_of read by
@@ -25,17 +39,8 @@ coalesce(local_instant(p_as_of, p_reporting_tz), current_timestamp);
 create or replace macro readiness_releases(
     p_as_of, p_horizon_days, p_reporting_tz, p_application_ids, p_portfolios
 ) as table
-with bounds as (
-    select
-        readiness_as_of(p_as_of, p_reporting_tz) as as_of,
-        case
-            when cast(p_horizon_days as integer) >= 0
-                then cast(p_horizon_days as integer)
-            else error('horizon_days must be 0 or more')
-        end as horizon_days
-),
-
-classified as (
+with classified as (
+    -- as_of and the horizon's end are constants of the query: no join
     select
         r.release_id,
         r.name,
@@ -48,13 +53,15 @@ classified as (
         r.risk,
         r.planned_start_at,
         r.planned_release_at,
-        b.as_of,
-        b.as_of + to_hours(24 * b.horizon_days) as horizon_end_at,
+        readiness_as_of(p_as_of, p_reporting_tz) as as_of,
+        readiness_horizon_end(p_as_of, p_horizon_days, p_reporting_tz)
+        as horizon_end_at,
         case
             when
-                r.planned_release_at >= b.as_of
-                and r.planned_release_at
-                < b.as_of + to_hours(24 * b.horizon_days)
+                r.planned_release_at >= readiness_as_of(p_as_of, p_reporting_tz)
+                and r.planned_release_at < readiness_horizon_end(
+                    p_as_of, p_horizon_days, p_reporting_tz
+                )
                 then
                     case
                         when r.status in ('released', 'cancelled')
@@ -67,11 +74,20 @@ classified as (
                 then 'unscheduled'
         end as readiness_class
     from releases as r
-    cross join bounds as b
     left join applications as a on r.application_id = a.application_id
     where
         keep(p_application_ids, r.application_id)
         and keep(p_portfolios, a.portfolio)
+        and (
+            r.planned_release_at is null
+            or (
+                r.planned_release_at
+                >= readiness_as_of(p_as_of, p_reporting_tz)
+                and r.planned_release_at < readiness_horizon_end(
+                    p_as_of, p_horizon_days, p_reporting_tz
+                )
+            )
+        )
 )
 
 select * from classified
@@ -256,28 +272,48 @@ change_counts as (
 
 recent as materialized (
     -- implemented changes of the releases' applications that ended in the
-    -- 30 days before as_of (a constant: the scan prunes)
+    -- 30 days before as_of: outcome_at = coalesce(actual_end_at, closed_at)
+    -- in range, read as two ranges of stored columns (with as_of a
+    -- constant, each scan skips the row groups outside it)
     select
         c.change_id,
         c.application_id,
         c.close_code
-    from changes as c
+    from (
+        select
+            change_id,
+            application_id,
+            close_code
+        from changes
+        where
+            actual_end_at
+            >= readiness_as_of(p_as_of, p_reporting_tz) - to_days(30)
+            and actual_end_at < readiness_as_of(p_as_of, p_reporting_tz)
+        union all
+        select
+            change_id,
+            application_id,
+            close_code
+        from changes
+        where
+            actual_end_at is null
+            and closed_at
+            >= readiness_as_of(p_as_of, p_reporting_tz) - to_days(30)
+            and closed_at < readiness_as_of(p_as_of, p_reporting_tz)
+    ) as c
     where
         c.application_id in (select u.application_id from upcoming as u)
         and c.close_code in (
             'successful', 'successful_with_issues', 'unsuccessful',
             'backed_out'
         )
-        and coalesce(c.actual_end_at, c.closed_at)
-        >= readiness_as_of(p_as_of, p_reporting_tz) - to_days(30)
-        and coalesce(c.actual_end_at, c.closed_at)
-        < readiness_as_of(p_as_of, p_reporting_tz)
 ),
 
 -- their explicit failure signals (METRICS.md section 2, as
--- change_failure_signals, looked up for these changes only): a linked
--- incident of p_failure_min_priority or higher, directly or through a
--- deployment of the change, or a rolled-back or rollback deployment
+-- change_failure_signals, looked up for these changes only: cheaper than
+-- every change's): a linked incident of p_failure_min_priority or higher,
+-- directly or through one of the change's deployments, or a rolled-back or
+-- rollback deployment of the change
 recent_deployments as (
     select
         d.deployment_id,
