@@ -9,6 +9,7 @@ page = st.navigation([
             icon=":material/published_with_changes:"),
     st.Page("views/releases.py", title="Releases",
             icon=":material/rocket_launch:"),
+    st.Page("views/readiness.py", title="Release readiness", icon=":material/fact_check:"),
     st.Page("views/environments.py", title="Environments",
             icon=":material/dns:"),
     st.Page("views/cab.py", title="CAB pack", icon=":material/event:"),

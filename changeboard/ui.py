@@ -377,6 +377,7 @@ SHOWN_ROWS = 2_000  # rows a table draws; its downloads hold every row
 
 # columns holding codes, shown as words ("very_high" -> "Very high")
 CODE_COLUMNS = {"change_type", "risk", "impact", "close_code", "state",
+                "authorisation", "release_status",
                 "status", "kind", "approval", "cell_status", "review_reason",
                 "availability", "criticality", "release_type", "flag"}
 TIERS = {"dev": "Dev", "test": "Test", "sit": "SIT", "uat": "UAT",
@@ -427,11 +428,14 @@ def _display_pattern(template: str) -> str:
 
 
 def table(frame: pd.DataFrame, file_stem: str, *,
-          max_rows: int | None = SHOWN_ROWS, **kwargs):
+          max_rows: int | None = SHOWN_ROWS,
+          download: pd.DataFrame | None = None, **kwargs):
     """A table with CSV and XLSX (and, when large, Parquet) downloads of
     its rows (with their codes and ids, for scripts); the files are built
     only when clicked. A long table draws its first max_rows rows and says
-    so: the browser is sent what it shows, the downloads hold every row."""
+    so: the browser is sent what it shows, the downloads hold every row.
+    `download`: the rows the files hold instead, when the table shows them
+    dressed for reading (e.g. a status drawn as a chip)."""
     shown = readable(frame if max_rows is None or len(frame) <= max_rows
                      else frame.head(max_rows))
     if len(shown) < len(frame):
@@ -454,7 +458,7 @@ def table(frame: pd.DataFrame, file_stem: str, *,
     kwargs.setdefault("placeholder", "–")
     drawn = st.dataframe(shown, hide_index=True, column_config=columns,
                          **kwargs)
-    downloads(frame, file_stem)
+    downloads(frame if download is None else download, file_stem)
     return drawn
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 import shlex
 import shutil
 import subprocess
@@ -32,6 +33,11 @@ LAST_FAILURES_SHOWN = 3
 DETAIL_LIMIT = 50  # changes shown with their evidence blocks, in agenda order
 AGENDA_LINES = 300  # one-line agenda entries in the HTML and PDF
 AGENDA_TITLE_CHARS = 46  # agenda titles are shortened to stay on one line
+RELEASE_LINES = 100  # releases going live, listed in the HTML and PDF
+RELEASE_CHANGES_SHOWN = 8  # agenda changes named per release there
+# release_readiness status -> its chip: a shape every font has and the word
+READINESS = {"blocked": ("✖", "Blocked"), "at_risk": ("⚠", "At risk"),
+             "ready": ("✔", "Ready")}
 TEXT_CHARS = 300  # a block's description and plans, shortened in print
 # what a CAB reads about a change: heading -> cab_agenda column
 READING = (("Description", "description"), ("Justification", "justification"),
@@ -127,6 +133,7 @@ class Pack:
     incidents: pd.DataFrame  # application_incidents, INCIDENT_LOOKBACK_DAYS
     since_last: pd.DataFrame  # cab_since_last
     kpis: pd.DataFrame  # headline KPIs, since last CAB and the period before
+    releases: pd.DataFrame  # release_readiness, going live in the window
     labels: dict[str, str] = field(default_factory=dict)  # application names
     db_path: str | None = None  # the database file read (None: in memory)
 
@@ -181,6 +188,7 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
                        "where database_name = current_database()").fetchone()
     kpis = _kpis(run, filters, since_start, meeting_day, before_start)
     return Pack(
+        releases=_going_live(run, filters, start, end, status["as_of"]),
         meeting_at=start, window_start_at=start, window_end_at=end,
         is_window_end_default=end == default_end,
         since_start_date=since_start, since_end_date=meeting_day,
@@ -210,6 +218,25 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
                         strict=True)),
         db_path=str(Path(path[0]).resolve()) if path and path[0] else None,
     )
+
+
+def _going_live(run, filters, start: datetime, end: datetime,
+                data_as_of) -> pd.DataFrame:
+    """release_readiness of the releases planned to go live in the review
+    window [start, end), judged as the data stands (its last load), or at
+    the meeting when that is earlier (a past meeting's pack): the query's
+    horizon runs from then past the window's end, cut back to the window.
+    The application filters apply; the others are about changes."""
+    judged = start if data_as_of is None or pd.isna(data_as_of) else min(
+        start, pd.Timestamp(data_as_of).to_pydatetime())
+    horizon = math.ceil((end - judged) / timedelta(days=1))
+    kept = {k: v for k, v in filters.items()
+            if k in db.params("release_readiness")}
+    found = run("release_readiness", as_of=judged.isoformat(sep=" "),
+                horizon_days=horizon, **kept)
+    going_live = found["planned_release_at"]
+    return found[(going_live >= pd.Timestamp(start))
+                 & (going_live < pd.Timestamp(end))].reset_index(drop=True)
 
 
 def _failed(records: pd.DataFrame) -> pd.DataFrame:
@@ -690,6 +717,60 @@ def agenda_lines(pack: Pack, limit: int | None = None,
                                        "Planned start", "Flags"])
 
 
+def readiness_chip(status) -> str:
+    """A release_readiness status as '✖ Blocked'."""
+    symbol, word = READINESS.get(status, ("", _text(status)))
+    return f"{symbol} {word}".strip()
+
+
+RELEASES_INTRO = (
+    "Releases planned to go live in the review window, soonest first, with "
+    "their readiness as the data stands (release_readiness: blocked, at "
+    "risk or ready, and why) and the changes for decision they carry.")
+
+
+def release_lines(pack: Pack, limit: int | None = None,
+                  changes_shown: int | None = None) -> pd.DataFrame:
+    """The releases going live before the next meeting (the first `limit`),
+    soonest first, each with its readiness and the agenda changes it
+    carries: '#rank id' in agenda order, the first `changes_shown` named
+    and the rest counted."""
+    carried: dict[str, list[str]] = {}
+    for rank, cid, rid in zip(pack.agenda["agenda_rank"],
+                              pack.agenda["change_id"],
+                              pack.agenda["release_id"], strict=True):
+        if _text(rid):
+            carried.setdefault(rid, []).append(f"#{int(rank)} {cid}")
+    releases = pack.releases if limit is None else pack.releases.head(limit)
+    rows = []
+    for row in releases.to_dict("records"):
+        mine = carried.get(row["release_id"], [])
+        named = mine if changes_shown is None else mine[:changes_shown]
+        more = len(mine) - len(named)
+        rows.append({
+            "Release": row["release_id"], "Release name": _text(row["name"]),
+            "Application": _app(pack, row["application_id"]),
+            "Go-live": when(row["planned_release_at"], pack.reporting_tz),
+            "Status": readiness_chip(row["status"]),
+            "Reasons": _text(row["reasons"]) or "none",
+            "For decision": len(mine),
+            "Agenda changes it carries": ", ".join(named)
+            + (f" and {more:,} more" if more else "")})
+    return pd.DataFrame(rows, columns=[
+        "Release", "Release name", "Application", "Go-live", "Status",
+        "Reasons", "For decision", "Agenda changes it carries"])
+
+
+def releases_note(pack: Pack) -> str:
+    """What the HTML and PDF leave out of a long list of releases; ''."""
+    n = len(pack.releases)
+    if n <= RELEASE_LINES:
+        return ""
+    return (f"{n:,} releases go live before the next meeting: the first "
+            f"{RELEASE_LINES} are listed, soonest first; the XLSX lists all "
+            "of them. Narrow the pack with an application filter.")
+
+
 def size_note(pack: Pack, *, on_page: bool = False) -> str:
     """What a large agenda leaves out of the detail, and how to narrow it;
     '' when every change is shown in full. on_page: said of the CAB page
@@ -766,6 +847,7 @@ def sections(pack: Pack) -> dict[str, pd.DataFrame]:
         "Booking hits": each("bookings"),
         "Evidence": each("evidence"),
         "Team last failures": each("last_failures"),
+        "Releases going live": release_lines(pack),
         "Since last CAB - KPIs": kpi_table(pack),
         "Failed - review": since_last(pack, "failed"),
         "Emergency - retro approval": since_last(pack, "emergency"),
@@ -834,6 +916,10 @@ section.agenda td:last-child { white-space: normal; }
 section.wide { page: wide; break-before: page; }
 @media screen { section.wide { max-width: none; } }
 p.none { color: #555; font-style: italic; margin: .2em 0; }
+span.chip { border-radius: 3px; padding: 0 .35em; font-weight: bold; }
+span.chip.blocked { background: #D55E00; color: #fff; }
+span.chip.at_risk { background: #E69F00; color: #000; }
+span.chip.ready { background: #009E73; color: #fff; }
 p.note { background: #fdebd0; border: 1px solid #E69F00; border-radius: 4px;
          padding: .3em .6em; }
 footer { margin-top: 2em; border-top: 1px solid #999; padding-top: .5em;
@@ -856,12 +942,17 @@ TEXT_COLUMNS = frozenset({
     "Environment", "Team", "Application", "Shared", "Why failed",
     "Approval issue", "Count", "Counts", "KPI", "n counts", "Value",
     "Description", "Justification", "Implementation plan", "Backout plan",
-    "Test plan", "Requested by", "Affected CI"})
+    "Test plan", "Requested by", "Affected CI", "Release name", "Reasons",
+    "Agenda changes it carries"})
+CHIP_CLASSES = {readiness_chip(k): k for k in READINESS}
 
 
 def _cell(column: str, value) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return f'<td class="num">{_e(value)}</td>'
+    if column == "Status" and value in CHIP_CLASSES:
+        return (f'<td class="nw"><span class="chip {CHIP_CLASSES[value]}">'
+                f"{_e(value)}</span></td>")
     if column in TEXT_COLUMNS:
         return f"<td>{_e(value)}</td>"
     text = _text(value)
@@ -942,6 +1033,21 @@ def to_html(pack: Pack) -> str:
     ) if len(pack.agenda) else (
         '<p class="none">No change needs a CAB decision in this window.</p>')
     details = "".join(block_html(b) for b in blocks(pack, DETAIL_LIMIT))
+    # releases going live: a landscape page of their own; when there is
+    # none, a line under the agenda
+    going = ("<h2>Releases going live before the next meeting</h2>"
+             f'<p class="meta">{_e(RELEASES_INTRO)}</p>'
+             + (f'<p class="note">{_e(releases_note(pack))}</p>'
+                if releases_note(pack) else "")
+             + _html_table(release_lines(pack, RELEASE_LINES,
+                                         RELEASE_CHANGES_SHOWN), ""))
+    if pack.releases.empty:
+        agenda += ("<h2>Releases going live before the next meeting</h2>"
+                   '<p class="none">No release is planned to go live before '
+                   "the next meeting.</p>")
+        going = ""
+    else:
+        going = f'<section class="wide releases">{going}</section>'
     since = "".join(
         f"<h3>{_e(title)}</h3>"
         + _html_table(since_last(pack, reason), "None.")
@@ -956,6 +1062,7 @@ def to_html(pack: Pack) -> str:
         f"{_e(meta[5][1])}</p>"
         f'<div class="counts">{counts}</div>'
         f'<section class="agenda"><h2>Agenda</h2>{agenda}</section>'
+        + going
         + (f"<h2>For decision</h2>{details}" if details else "")
         + '<section class="wide"><h2>Since last CAB</h2>'
         f'<p class="meta">{_e(meta[2][1])}</p>'

@@ -3,7 +3,9 @@
 `python -m sample_data generate --out DIR --seed 7 --scale 1` (or `generate()`)
 writes one canonical CSV file per table. Everything is drawn from one
 `numpy.random.default_rng(seed)` in a fixed order (the upcoming releases'
-booking plan from a stream spawned from it, so it changes no other table), so
+booking plan from a stream spawned from it, so it changes no other table; a
+few upcoming releases laid out by hand to show every release readiness status
+are appended last, with no draw), so
 a seed, scale and end date always give byte-identical files. Instants are int64 UTC epoch seconds until
 written. The end date's 00:00 UTC is "now": nothing is created after it, and
 states are as of it. Scale 1 is ~8,000 changes; applications and environments
@@ -18,7 +20,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from . import changes, operations, reference, releases
+from . import changes, operations, readiness, reference, releases
 from .clock import NEVER, epoch
 
 # canonical CSV columns, in schema order (source and ingested_batch_id omitted)
@@ -97,6 +99,9 @@ def build(seed: int = 7, scale: float = 1.0, end_date=None) -> dict[str, dict]:
     tables.update(rel.tables)
     tables.update({"changes": change_table, "deployments": deployments,
                    "environment_bookings": bookings, "incidents": incidents})
+    # upcoming releases laid out to show every readiness status, appended
+    # last: every row above stays as it was (sample_data/readiness.py)
+    tables = readiness.showcase(ref, tables, t_end)
     return {name: tables[name] for name in COLUMNS}
 
 

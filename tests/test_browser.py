@@ -83,6 +83,7 @@ PAGES = [  # url path, screenshot name, text the page must show
     ("", "overview", "Change success rate"),
     ("changes", "changes", "Changes"),
     ("releases", "releases", "Releases"),
+    ("readiness", "readiness", "Release readiness"),
     ("environments", "environments", "Impact matrix"),
     ("cab", "cab", "CAB"),
     ("data", "data", "Data"),

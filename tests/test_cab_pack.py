@@ -446,6 +446,50 @@ def test_each_block_carries_what_a_cab_reads(pack):
     assert row["Affected CI"] == "pay-db-prd01"
 
 
+def test_pack_lists_releases_going_live_with_the_agenda_changes_they_carry(
+        con, monkeypatch):
+    load_cab_data(con)
+    con.execute("update releases set planned_release_at = "
+                "'2026-01-22 20:00Z', application_id = 'A1'")
+    con.execute("update changes set release_id = 'R1' where change_id = 'C2'")
+    insert(con, "releases", [
+        {"release_id": "R2", "name": "At the next meeting", "status":
+         "planned", "planned_release_at": "2026-01-27 10:00Z"},  # out
+        {"release_id": "R3", "name": "Before this one", "status": "planned",
+         "planned_release_at": "2026-01-20 09:00Z"}])  # out
+    pack = cab.build_pack(con, MEETING)
+    lines = cab.release_lines(pack)
+    assert list(lines["Release"]) == ["R1"]
+    row = lines.iloc[0].to_dict()
+    # judged at the last load (19 Jan 07:40): C2 and C1 await the CAB
+    assert row["Status"] == "⚠ At risk"
+    assert row["Reasons"] == ("1 change awaiting CAB approval; 1 change not "
+                              "yet submitted for approval")
+    assert (row["For decision"], row["Agenda changes it carries"]) == (
+        2, "#1 C2, #2 C1")
+    assert row["Go-live"] == "Thu 22 Jan 2026 20:00"
+    # bounded in print: the first n releases, the first m changes named
+    assert cab.release_lines(pack, 1, 1)["Agenda changes it carries"][0] \
+        == "#1 C2 and 1 more"
+    html = cab.to_html(pack)
+    assert "Releases going live before the next meeting" in html
+    assert '<span class="chip at_risk">⚠ At risk</span>' in html
+    assert cab.releases_note(pack) == ""
+    monkeypatch.setattr(cab, "RELEASE_LINES", 0)
+    assert "1 releases go live" in cab.releases_note(pack)
+    book = openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
+    sheet = list(book["Releases going live"].values)
+    assert sheet[1][sheet[0].index("Agenda changes it carries")] == \
+        "#1 C2, #2 C1"
+
+
+def test_an_empty_window_says_no_release_goes_live(con):
+    pack = cab.build_pack(con, MEETING)
+    assert pack.releases.empty
+    assert "No release is planned to go live before the next meeting" in \
+        cab.to_html(pack)
+
+
 def test_html_is_self_contained(pack):
     page = cab.to_html(pack)
     lowered = page.lower()
@@ -475,7 +519,7 @@ def test_xlsx_has_a_sheet_per_section_and_neutralises_formulas(pack):
     assert book.sheetnames == [
         "Summary", "For decision", "Collisions", "Window hits",
         "Booking hits", "Evidence", "Team last failures",
-        "Since last CAB - KPIs", "Failed - review",
+        "Releases going live", "Since last CAB - KPIs", "Failed - review",
         "Emergency - retro approval", "Unauthorised", "Produced by"]
     decision = list(book["For decision"].values)
     header, first = decision[0], decision[1]
@@ -633,6 +677,7 @@ def test_page_renders_on_the_sample(sample_db, monkeypatch):
     app.switch_page("views/cab.py").run()
     assert not app.exception
     assert [t.label for t in app.tabs][1] == "Since last CAB"
+    assert [t.label for t in app.tabs][2].startswith("Releases going live (")
 
 
 @pytest.mark.parametrize("name", ["cab_since_last", "application_incidents"])

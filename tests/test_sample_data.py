@@ -753,3 +753,46 @@ def test_normal_and_emergency_changes_carry_what_a_cab_reads(full, built):
     assert value(con, "select count(*) from built.changes where source = "
                       "'servicenow' and implementation_plan like '%' || chr(10)"
                       " || '2. %'") > 0
+
+
+READINESS_REASONS = [
+    "change rejected", "go-live in the freeze window", "go-live in the "
+    "blackout window", "only rejected bookings", "awaiting CAB approval",
+    "not yet submitted for approval", "without an approved or pending booking "
+    "(uat)", "still pending", "planned to end after go-live",
+    "running behind plan", "no change linked"]
+
+
+def readiness_reasons(con, as_of, horizon_days=28):
+    found = db.run(con, "release_readiness", as_of=as_of,
+                   horizon_days=horizon_days)
+    return set(found["status"]), "; ".join(found["reasons"])
+
+
+def test_upcoming_releases_show_every_readiness_status_and_reason(full):
+    # the morning after the end date, the default four weeks
+    statuses, reasons = readiness_reasons(full, f"{END} 09:00Z")
+    assert statuses == {"blocked", "at_risk", "ready"}
+    missing = [r for r in READINESS_REASONS if r not in reasons
+               and r != "go-live in the freeze window"]
+    assert not missing
+    # the year-end freeze is months ahead of 30 June: a longer horizon
+    _, later = readiness_reasons(full, f"{END} 09:00Z", horizon_days=200)
+    assert 'go-live in the freeze window "Year-end change freeze 2025"' in later
+
+
+@pytest.mark.parametrize("end", ["2025-12-01", "2025-12-11", "2025-12-20",
+                                 "2026-01-03", "2026-03-30"])
+def test_the_readiness_showcase_fits_four_weeks_from_any_end_date(
+        tmp_path, con, end):
+    sample_data.generate(tmp_path, seed=3, scale=0.05, end_date=end)
+    load(con, tmp_path)
+    statuses, reasons = readiness_reasons(con, f"{end} 23:00Z")
+    assert statuses == {"blocked", "at_risk", "ready"}
+    # near the year end the year-end freeze is within four weeks; when the
+    # power work falls in it too, the freeze (earlier) is the window named
+    year_end = end[5:7] == "12" or end < "2026-01-05"
+    expected = [r for r in READINESS_REASONS if "go-live in" not in r]
+    expected += ["go-live in the freeze window"] if year_end else [
+        "go-live in the blackout window"]
+    assert not [r for r in expected if r not in reasons]

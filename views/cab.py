@@ -95,8 +95,9 @@ for first in range(0, len(counts), 3):  # two rows of three: labels fit
                                 strict=False):
         card.metric(label, f"{n:,}", border=True)
 
-decide, since = st.tabs([f"For decision ({len(pack.agenda)})",
-                         "Since last CAB"])
+decide, since, going = st.tabs([
+    f"For decision ({len(pack.agenda)})", "Since last CAB",
+    f"Releases going live ({len(pack.releases)})"])
 with decide:
     st.caption(
         "Normal and emergency changes that need CAB, planned in the review "
@@ -176,6 +177,18 @@ with since:
         else:
             ui.table(frame, f"{stem}-{reason}")
     ui.definition("cab_since_last", "How is this list computed?")
+
+with going:
+    st.caption(cab.RELEASES_INTRO)
+    if pack.releases.empty:
+        st.info("No release is planned to go live before the next meeting.")
+    else:
+        lines = cab.release_lines(pack)
+        ui.table(lines, f"{stem}-releases", max_rows=None,
+                 height=min(420, 38 + 35 * len(lines)),
+                 column_config={"Reasons": st.column_config.TextColumn(
+                     width="large")})
+    ui.definition("release_readiness", "How is readiness computed?")
 
 with st.expander("Produced by (for an audit)"):
     st.markdown("\n".join(f"- **{key}**: {_md(value)}"

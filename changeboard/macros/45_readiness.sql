@@ -1,0 +1,596 @@
+-- SQL macros: release readiness (METRICS.md release_readiness, A25): is each
+-- upcoming release authorised by the CAB, staffed with environments for its
+-- remaining phases and clear of freezes?
+-- changeboard/db.py creates every file of this folder, in name order, in the
+-- database when it is written (publish) and stores their fingerprint; a file
+-- whose fingerprint differs is upgraded before it is read, so it never
+-- carries stale definitions. A macro may use macros of files sorted before
+-- its own: this file uses keep (00_common) and local_instant (20_cab).
+
+-- readiness_as_of(p_as_of, p_reporting_tz): the instant readiness is
+-- judged at: p_as_of read by local_instant in p_reporting_tz, else now. A
+-- constant of the query, so filters on it prune before any join.
+create or replace macro readiness_as_of(p_as_of, p_reporting_tz) as
+coalesce(local_instant(p_as_of, p_reporting_tz), current_timestamp);
+
+-- readiness_horizon_end(p_as_of, p_horizon_days, p_reporting_tz): as_of +
+-- p_horizon_days x 24 h, the end (excluded) of the go-lives looked at; a
+-- negative horizon is an error.
+create or replace macro readiness_horizon_end(
+    p_as_of, p_horizon_days, p_reporting_tz
+) as
+readiness_as_of(p_as_of, p_reporting_tz) + to_hours(
+    24 * case
+        when cast(p_horizon_days as integer) >= 0
+            then cast(p_horizon_days as integer)
+        else error('horizon_days must be 0 or more')
+    end
+);
+
+-- readiness_releases(p_as_of, p_horizon_days, p_reporting_tz,
+-- p_application_ids, p_portfolios): the releases of the filtered
+-- applications that readiness looks at, with as_of (p_as_of read by
+-- local_instant in p_reporting_tz, else now) and horizon_end_at = as_of +
+-- p_horizon_days x 24 h, and readiness_class: 'upcoming' (status not
+-- released or cancelled, planned_release_at in [as_of, horizon_end_at)),
+-- 'unscheduled' (status not released or cancelled, planned_release_at
+-- NULL, whenever) or 'excluded' (released or cancelled, planned in the
+-- range). Other releases are left out. A negative horizon is an error.
+create or replace macro readiness_releases(
+    p_as_of, p_horizon_days, p_reporting_tz, p_application_ids, p_portfolios
+) as table
+with classified as (
+    -- as_of and the horizon's end are constants of the query: no join
+    select
+        r.release_id,
+        r.name,
+        r.version,
+        r.release_type,
+        r.parent_release_id,
+        r.application_id,
+        a.name as application_name,
+        r.status as release_status,
+        r.risk,
+        r.planned_start_at,
+        r.planned_release_at,
+        readiness_as_of(p_as_of, p_reporting_tz) as as_of,
+        readiness_horizon_end(p_as_of, p_horizon_days, p_reporting_tz)
+        as horizon_end_at,
+        case
+            when
+                r.planned_release_at >= readiness_as_of(p_as_of, p_reporting_tz)
+                and r.planned_release_at < readiness_horizon_end(
+                    p_as_of, p_horizon_days, p_reporting_tz
+                )
+                then
+                    case
+                        when r.status in ('released', 'cancelled')
+                            then 'excluded'
+                        else 'upcoming'
+                    end
+            when
+                r.planned_release_at is null
+                and r.status not in ('released', 'cancelled')
+                then 'unscheduled'
+        end as readiness_class
+    from releases as r
+    left join applications as a on r.application_id = a.application_id
+    where
+        keep(p_application_ids, r.application_id)
+        and keep(p_portfolios, a.portfolio)
+        and (
+            r.planned_release_at is null
+            or (
+                r.planned_release_at
+                >= readiness_as_of(p_as_of, p_reporting_tz)
+                and r.planned_release_at < readiness_horizon_end(
+                    p_as_of, p_horizon_days, p_reporting_tz
+                )
+            )
+        )
+)
+
+select * from classified
+where readiness_class is not null;
+
+-- readiness_changes(...): one row per change of an upcoming
+-- readiness_releases release (changes.release_id), close code not cancelled
+-- or rejected (NULL is open and kept), with authorisation: 'approved'
+-- (approval approved or not_required), 'awaiting' (requested),
+-- 'not_requested' (not_yet_requested, or NULL approval with
+-- is_cab_required), 'rejected', else NULL; is_planned_after_go_live:
+-- planned_end_at > the release's planned_release_at.
+create or replace macro readiness_changes(
+    p_as_of, p_horizon_days, p_reporting_tz, p_application_ids, p_portfolios
+) as table
+-- the few upcoming releases first: the changes are joined to them
+with r as materialized (
+    select
+        release_id,
+        planned_release_at
+    from
+        readiness_releases(
+            p_as_of, p_horizon_days, p_reporting_tz, p_application_ids,
+            p_portfolios
+        )
+    where readiness_class = 'upcoming'
+)
+
+select
+    r.release_id,
+    r.planned_release_at,
+    c.change_id,
+    c.title,
+    c.change_type,
+    c.state,
+    c.risk,
+    c.application_id,
+    c.assignment_group,
+    c.is_cab_required,
+    c.cab_date,
+    c.approval,
+    c.approved_at,
+    c.planned_start_at,
+    c.planned_end_at,
+    case
+        when c.approval in ('approved', 'not_required') then 'approved'
+        when c.approval = 'requested' then 'awaiting'
+        when
+            c.approval = 'not_yet_requested'
+            or (c.approval is null and c.is_cab_required)
+            then 'not_requested'
+        when c.approval = 'rejected' then 'rejected'
+    end as authorisation,
+    coalesce(c.planned_end_at > r.planned_release_at, false)
+    as is_planned_after_go_live
+from r
+inner join changes as c on r.release_id = c.release_id
+where coalesce(c.close_code not in ('cancelled', 'rejected'), true);
+
+-- readiness_phase_bookings(...): one row per remaining phase of an upcoming
+-- release (release_phases with planned_end_at > as_of and no actual_end_at)
+-- and booking of the same release whose phase has the same name
+-- (case-insensitive), or one row with NULL booking columns when it has
+-- none. is_overlapping: the booking overlaps the phase's planned window
+-- [planned_start_at, planned_end_at) (half-open; a booking without end_at
+-- ends at as_of, METRICS.md section 2). A phase is covered when an
+-- overlapping booking is approved or pending; rejected_only: not covered
+-- and an overlapping booking is rejected (cancelled ones are withdrawn and
+-- do not count), i.e. every overlapping booking left is rejected.
+create or replace macro readiness_phase_bookings(
+    p_as_of, p_horizon_days, p_reporting_tz, p_application_ids, p_portfolios
+) as table
+with phases as materialized (
+    select
+        r.release_id,
+        r.as_of,
+        p.phase,
+        p.planned_start_at,
+        p.planned_end_at,
+        p.actual_start_at
+    from
+        readiness_releases(
+            p_as_of, p_horizon_days, p_reporting_tz, p_application_ids,
+            p_portfolios
+        ) as r
+    inner join release_phases as p on r.release_id = p.release_id
+    where
+        r.readiness_class = 'upcoming'
+        and p.planned_end_at > r.as_of
+        and p.actual_end_at is null
+),
+
+matched as (
+    select
+        p.*,
+        b.booking_id,
+        b.environment_id,
+        b.team,
+        b.status as booking_status,
+        b.start_at,
+        b.end_at,
+        coalesce(
+            b.start_at < p.planned_end_at
+            and p.planned_start_at < coalesce(b.end_at, p.as_of),
+            false
+        ) as is_overlapping
+    from phases as p
+    left join environment_bookings as b
+        on
+            p.release_id = b.release_id
+            and lower(p.phase) = lower(b.phase)
+)
+
+select
+    m.*,
+    e.name as environment_name,
+    e.tier,
+    coalesce(bool_or(
+        m.is_overlapping and m.booking_status in ('approved', 'pending')
+    ) over (partition by m.release_id, m.phase), false) as is_covered,
+    coalesce(bool_or(
+        m.is_overlapping and m.booking_status = 'rejected'
+    ) over (partition by m.release_id, m.phase), false) as has_rejected
+from matched as m
+left join environments as e on m.environment_id = e.environment_id;
+
+-- release_readiness_rows(...): one row per upcoming readiness_releases
+-- release (METRICS.md release_readiness): change counts by authorisation
+-- (readiness_changes), n_failed_recently (implemented changes of its
+-- application with outcome_at = coalesce(actual_end_at, closed_at) in
+-- [as_of - 30 x 24 h, as_of) that failed per METRICS.md section 2: close
+-- code, or the signals of change_failure_signals(p_failure_min_priority)
+-- looked up for those changes only), remaining phases
+-- (readiness_phase_bookings), its pending and rejected bookings overlapping
+-- [as_of, planned_release_at), slip_days (largest of actual_end_at -
+-- planned_end_at over ended phases and as_of - planned_end_at over phases
+-- past their planned end and not ended, in days, at least 0), the freeze or
+-- blackout window holding planned_release_at (half-open; application_id
+-- NULL or the release's; environment_id NULL or a prod-tier environment of
+-- one of its bookings; the first by start_at, window_id), status and
+-- reasons.
+create or replace macro release_readiness_rows(
+    p_as_of, p_horizon_days, p_reporting_tz, p_application_ids, p_portfolios,
+    p_failure_min_priority
+) as table
+with upcoming as materialized (
+    select *
+    from
+        readiness_releases(
+            p_as_of, p_horizon_days, p_reporting_tz, p_application_ids,
+            p_portfolios
+        )
+    where readiness_class = 'upcoming'
+),
+
+change_counts as (
+    select
+        release_id,
+        count(distinct change_id) as n_changes,
+        count(distinct change_id) filter (
+            where authorisation = 'approved'
+        ) as n_approved,
+        count(distinct change_id) filter (
+            where authorisation = 'awaiting'
+        ) as n_awaiting,
+        count(distinct change_id) filter (
+            where authorisation = 'not_requested'
+        ) as n_not_requested,
+        count(distinct change_id) filter (
+            where authorisation = 'rejected'
+        ) as n_rejected,
+        count(distinct change_id) filter (
+            where is_planned_after_go_live
+        ) as n_planned_after_go_live
+    from
+        readiness_changes(
+            p_as_of, p_horizon_days, p_reporting_tz, p_application_ids,
+            p_portfolios
+        )
+    group by release_id
+),
+
+recent as materialized (
+    -- implemented changes of the releases' applications that ended in the
+    -- 30 days before as_of: outcome_at = coalesce(actual_end_at, closed_at)
+    -- in range, read as two ranges of stored columns (with as_of a
+    -- constant, each scan skips the row groups outside it)
+    select
+        c.change_id,
+        c.application_id,
+        c.close_code
+    from (
+        select
+            change_id,
+            application_id,
+            close_code
+        from changes
+        where
+            actual_end_at
+            >= readiness_as_of(p_as_of, p_reporting_tz) - to_days(30)
+            and actual_end_at < readiness_as_of(p_as_of, p_reporting_tz)
+        union all
+        select
+            change_id,
+            application_id,
+            close_code
+        from changes
+        where
+            actual_end_at is null
+            and closed_at
+            >= readiness_as_of(p_as_of, p_reporting_tz) - to_days(30)
+            and closed_at < readiness_as_of(p_as_of, p_reporting_tz)
+    ) as c
+    where
+        c.application_id in (select u.application_id from upcoming as u)
+        and c.close_code in (
+            'successful', 'successful_with_issues', 'unsuccessful',
+            'backed_out'
+        )
+),
+
+-- their explicit failure signals (METRICS.md section 2, as
+-- change_failure_signals, looked up for these changes only: cheaper than
+-- every change's): a linked incident of p_failure_min_priority or higher,
+-- directly or through one of the change's deployments, or a rolled-back or
+-- rollback deployment of the change
+recent_deployments as (
+    select
+        d.deployment_id,
+        d.change_id,
+        d.status = 'rolled_back' or coalesce(d.is_rollback, false)
+        as is_undone
+    from deployments as d
+    where d.change_id in (select r.change_id from recent as r)
+),
+
+signalled as (
+    select i.caused_by_change_id as change_id
+    from incidents as i
+    where
+        i.caused_by_change_id in (select r.change_id from recent as r)
+        and (
+            cast(p_failure_min_priority as integer) is null
+            or i.priority <= cast(p_failure_min_priority as integer)
+        )
+    union
+    select d.change_id
+    from recent_deployments as d
+    inner join incidents as i on d.deployment_id = i.caused_by_deployment_id
+    where
+        cast(p_failure_min_priority as integer) is null
+        or i.priority <= cast(p_failure_min_priority as integer)
+    union
+    select change_id
+    from recent_deployments
+    where is_undone
+),
+
+failed_recently as (
+    select
+        r.application_id,
+        count(distinct r.change_id) as n_failed_recently
+    from recent as r
+    where
+        r.close_code in ('unsuccessful', 'backed_out')
+        or r.change_id in (select s.change_id from signalled as s)
+    group by r.application_id
+),
+
+phase_counts as (
+    select
+        release_id,
+        count(distinct phase) as n_phases_remaining,
+        count(distinct phase) filter (where not is_covered)
+        as n_phases_uncovered,
+        count(distinct phase) filter (
+            where not is_covered and has_rejected
+        ) as n_phases_rejected_only,
+        string_agg(distinct phase, ', ' order by phase) filter (
+            where not is_covered
+        ) as uncovered_phases
+    from
+        readiness_phase_bookings(
+            p_as_of, p_horizon_days, p_reporting_tz, p_application_ids,
+            p_portfolios
+        )
+    group by release_id
+),
+
+release_bookings as (
+    select
+        u.release_id,
+        u.as_of,
+        u.planned_release_at,
+        b.booking_id,
+        b.environment_id,
+        b.status,
+        b.start_at,
+        b.end_at
+    from upcoming as u
+    inner join environment_bookings as b on u.release_id = b.release_id
+),
+
+booking_counts as (
+    select
+        release_id,
+        count(distinct booking_id) filter (
+            where status = 'pending'
+        ) as n_bookings_pending,
+        count(distinct booking_id) filter (
+            where status = 'rejected'
+        ) as n_bookings_rejected
+    from release_bookings
+    where
+        start_at < planned_release_at
+        and as_of < coalesce(end_at, as_of)
+    group by release_id
+),
+
+prod_environments as (
+    select distinct
+        b.release_id,
+        b.environment_id
+    from release_bookings as b
+    inner join environments as e on b.environment_id = e.environment_id
+    where e.tier = 'prod'
+),
+
+freezes as (
+    select
+        u.release_id,
+        w.window_id,
+        w.name,
+        w.kind,
+        w.start_at,
+        w.end_at,
+        row_number() over (
+            partition by u.release_id order by w.start_at, w.window_id
+        ) as hit_rank,
+        count(*) over (partition by u.release_id) as n_freeze_windows
+    from upcoming as u
+    inner join blackout_windows as w
+        on
+            u.planned_release_at >= w.start_at
+            and u.planned_release_at < w.end_at
+    left join prod_environments as p
+        on
+            u.release_id = p.release_id
+            and w.environment_id = p.environment_id
+    where
+        w.kind in ('freeze', 'blackout')
+        and (w.application_id is null or w.application_id = u.application_id)
+        and (w.environment_id is null or p.environment_id is not null)
+),
+
+slips as (
+    select
+        u.release_id,
+        max(
+            case
+                when p.actual_end_at is not null
+                    then date_diff(
+                        'microsecond', p.planned_end_at, p.actual_end_at
+                    )
+                when p.planned_end_at < u.as_of
+                    then date_diff('microsecond', p.planned_end_at, u.as_of)
+            end
+        ) / 8.64e10 as slip_days
+    from upcoming as u
+    inner join release_phases as p on u.release_id = p.release_id
+    group by u.release_id
+),
+
+counted as (
+    select
+        u.release_id,
+        u.name,
+        u.version,
+        u.release_type,
+        u.parent_release_id,
+        u.application_id,
+        u.application_name,
+        u.release_status,
+        u.risk,
+        u.planned_start_at,
+        u.planned_release_at,
+        date_diff('microsecond', u.as_of, u.planned_release_at) / 8.64e10
+        as days_to_go_live,
+        coalesce(c.n_changes, 0) as n_changes,
+        coalesce(c.n_approved, 0) as n_approved,
+        coalesce(c.n_awaiting, 0) as n_awaiting,
+        coalesce(c.n_not_requested, 0) as n_not_requested,
+        coalesce(c.n_rejected, 0) as n_rejected,
+        coalesce(c.n_planned_after_go_live, 0) as n_planned_after_go_live,
+        coalesce(fr.n_failed_recently, 0) as n_failed_recently,
+        coalesce(ph.n_phases_remaining, 0) as n_phases_remaining,
+        coalesce(ph.n_phases_uncovered, 0) as n_phases_uncovered,
+        coalesce(ph.n_phases_rejected_only, 0) as n_phases_rejected_only,
+        ph.uncovered_phases,
+        coalesce(bc.n_bookings_pending, 0) as n_bookings_pending,
+        coalesce(bc.n_bookings_rejected, 0) as n_bookings_rejected,
+        greatest(coalesce(s.slip_days, 0), 0) as slip_days,
+        f.window_id is not null as freeze_hit,
+        f.window_id as freeze_window_id,
+        f.name as freeze_window_name,
+        f.kind as freeze_window_kind,
+        f.start_at as freeze_start_at,
+        f.end_at as freeze_end_at,
+        coalesce(f.n_freeze_windows, 0) as n_freeze_windows,
+        u.as_of,
+        u.horizon_end_at
+    from upcoming as u
+    left join change_counts as c on u.release_id = c.release_id
+    left join failed_recently as fr on u.application_id = fr.application_id
+    left join phase_counts as ph on u.release_id = ph.release_id
+    left join booking_counts as bc on u.release_id = bc.release_id
+    left join freezes as f on u.release_id = f.release_id and f.hit_rank = 1
+    left join slips as s on u.release_id = s.release_id
+),
+
+-- the reasons in METRICS.md order, '; '-separated: blocking ones, then
+-- at_risk ones ('' when none fired)
+reasoned as (
+    select
+        *,
+        concat_ws(
+            '; ',
+            case
+                when n_rejected = 1 then '1 change rejected'
+                when n_rejected > 1 then n_rejected || ' changes rejected'
+            end,
+            case
+                when freeze_hit
+                    then
+                        'go-live in the ' || freeze_window_kind || ' window '
+                        || coalesce('"' || freeze_window_name || '"', '')
+                        || ' (' || freeze_window_id || ')'
+            end,
+            case
+                when n_phases_rejected_only = 1
+                    then '1 remaining phase has only rejected bookings'
+                when n_phases_rejected_only > 1
+                    then
+                        n_phases_rejected_only
+                        || ' remaining phases have only rejected bookings'
+            end
+        ) as blocking,
+        concat_ws(
+            '; ',
+            case
+                when n_awaiting = 1 then '1 change awaiting CAB approval'
+                when n_awaiting > 1
+                    then n_awaiting || ' changes awaiting CAB approval'
+            end,
+            case
+                when n_not_requested = 1
+                    then '1 change not yet submitted for approval'
+                when n_not_requested > 1
+                    then
+                        n_not_requested
+                        || ' changes not yet submitted for approval'
+            end,
+            case
+                when n_phases_uncovered = 1
+                    then
+                        '1 remaining phase without an approved or pending '
+                        || 'booking (' || uncovered_phases || ')'
+                when n_phases_uncovered > 1
+                    then
+                        n_phases_uncovered
+                        || ' remaining phases without an approved or pending '
+                        || 'booking (' || uncovered_phases || ')'
+            end,
+            case
+                when n_bookings_pending = 1
+                    then '1 environment booking still pending'
+                when n_bookings_pending > 1
+                    then
+                        n_bookings_pending
+                        || ' environment bookings still pending'
+            end,
+            case
+                when n_planned_after_go_live = 1
+                    then '1 change planned to end after go-live'
+                when n_planned_after_go_live > 1
+                    then
+                        n_planned_after_go_live
+                        || ' changes planned to end after go-live'
+            end,
+            case
+                when slip_days > 0 then 'phases running behind plan'
+            end,
+            case when n_changes = 0 then 'no change linked' end
+        ) as at_risk
+    from counted
+)
+
+select
+    * exclude (blocking, at_risk),
+    case
+        when blocking <> '' then 'blocked'
+        when at_risk <> '' then 'at_risk'
+        else 'ready'
+    end as status,
+    concat_ws('; ', nullif(blocking, ''), nullif(at_risk, '')) as reasons
+from reasoned;

@@ -1,0 +1,47 @@
+-- One row per remaining phase of a release going live in the horizon and
+-- booking of that phase (or one row without booking): is the phase covered?
+-- $as_of: the instant readiness is judged at, as text (with an offset as
+--     given, without one in $reporting_tz); null = now (default: null)
+-- $horizon_days: releases planned to go live in [as_of, as_of +
+--     horizon_days x 24 h) (default: 28)
+-- $reporting_tz: IANA zone of an as_of given without offset (default: UTC)
+-- $application_ids: list of release application ids to keep (default: null)
+-- $portfolios: list of release application portfolios (default: null)
+-- $release_ids: list of release ids to keep (default: null)
+-- The phases release_readiness counts, from the readiness_phase_bookings
+-- macro (changeboard/macros/45_readiness.sql): phases of a release in
+-- release_readiness with planned_end_at > as_of and no actual_end_at, each
+-- with every booking of the release whose phase has the same name
+-- (case-insensitive). is_overlapping: the booking overlaps the phase's
+-- planned window (half-open; no end_at ends at as_of); is_covered: an
+-- overlapping booking is approved or pending; is_rejected_only: not covered
+-- and an overlapping booking is rejected (a cancelled one does not count).
+-- Sorted by (release_id, planned_start_at, phase, start_at, booking_id).
+with phases as (
+    select
+        release_id,
+        phase,
+        planned_start_at,
+        planned_end_at,
+        actual_start_at,
+        is_covered,
+        not is_covered and has_rejected as is_rejected_only,
+        booking_id,
+        environment_id,
+        environment_name,
+        tier,
+        team,
+        booking_status,
+        start_at,
+        end_at,
+        is_overlapping
+    from
+        readiness_phase_bookings(
+            $as_of, $horizon_days, $reporting_tz, $application_ids,
+            $portfolios
+        )
+    where keep($release_ids, release_id)
+)
+
+select * from phases
+order by release_id, planned_start_at, phase, start_at, booking_id

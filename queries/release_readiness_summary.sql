@@ -1,0 +1,59 @@
+-- One row: how many releases going live in the horizon are blocked, at risk
+-- or ready, and how many open releases have no planned go-live.
+-- $as_of: the instant readiness is judged at, as text (with an offset as
+--     given, without one in $reporting_tz); null = now (default: null)
+-- $horizon_days: releases planned to go live in [as_of, as_of +
+--     horizon_days x 24 h) (default: 28)
+-- $reporting_tz: IANA zone of an as_of given without offset (default: UTC)
+-- $application_ids: list of release application ids to keep (default: null)
+-- $portfolios: list of release application portfolios (default: null)
+-- $failure_min_priority: incidents of this priority or higher fail a change;
+--     null counts every linked incident (default: null)
+-- METRICS.md release_readiness (A25) summary, over the readiness_releases
+-- and release_readiness_rows macros (changeboard/macros/45_readiness.sql):
+-- n = releases in release_readiness (one row each), split into n_blocked,
+-- n_at_risk and n_ready; n_unscheduled: releases not released or cancelled
+-- without a planned go-live, whenever; n_excluded: released or cancelled
+-- releases planned in the horizon. as_of and horizon_end_at as used (also
+-- when no release is in the horizon).
+with statuses as (
+    select
+        count(*) as n,
+        count(*) filter (where status = 'blocked') as n_blocked,
+        count(*) filter (where status = 'at_risk') as n_at_risk,
+        count(*) filter (where status = 'ready') as n_ready
+    from
+        release_readiness_rows(
+            $as_of, $horizon_days, $reporting_tz, $application_ids,
+            $portfolios, $failure_min_priority
+        )
+),
+
+classes as (
+    select
+        count(*) filter (
+            where readiness_class = 'unscheduled'
+        ) as n_unscheduled,
+        count(*) filter (where readiness_class = 'excluded') as n_excluded,
+        readiness_as_of($as_of, $reporting_tz) as as_of,
+        readiness_horizon_end(
+            $as_of, $horizon_days, $reporting_tz
+        ) as horizon_end_at
+    from
+        readiness_releases(
+            $as_of, $horizon_days, $reporting_tz, $application_ids,
+            $portfolios
+        )
+)
+
+select
+    s.n,
+    s.n_blocked,
+    s.n_at_risk,
+    s.n_ready,
+    c.n_unscheduled,
+    c.n_excluded,
+    c.as_of,
+    c.horizon_end_at
+from statuses as s
+cross join classes as c

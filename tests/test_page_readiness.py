@@ -1,0 +1,94 @@
+"""The Release readiness page on the sample database: AppTest."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from changeboard import config, db
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def page(sample_db, monkeypatch):
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    return AppTest.from_file(str(ROOT / "views" / "readiness.py"),
+                             default_timeout=120)
+
+
+def releases_shown(app) -> "object":
+    return app.dataframe[0].value
+
+
+def test_the_page_shows_every_status_with_its_n(page):
+    page.run()
+    assert not page.exception
+    counts = {m.label.split(" ", 1)[1]: int(m.value.replace(",", ""))
+              for m in page.metric}
+    assert counts["Blocked"] > 0 and counts["At risk"] > 0 and \
+        counts["Ready"] > 0
+    table = releases_shown(page)
+    statuses = {s for (s,) in table["readiness"]}
+    assert statuses == {"blocked", "at_risk", "ready"}
+    assert len(table) == counts["Blocked"] + counts["At risk"] + \
+        counts["Ready"]
+    # soonest go-live first, and the n of the population said
+    assert table["days_to_go_live"].is_monotonic_increasing
+    caption = page.caption[0].value
+    assert f"n = {len(table):,} releases" in caption
+    reasons = "; ".join(table["reasons"])
+    assert "awaiting CAB approval" in reasons and "change rejected" in reasons
+
+
+def test_selecting_a_release_lists_its_changes_and_phases(page):
+    page.run()
+    table = releases_shown(page)
+    waiting = table[table["reasons"].str.contains("awaiting CAB approval")
+                    & table["name"].str.startswith("Online Account Opening")]
+    release_id = waiting["release_id"].iloc[0]
+    page.selectbox(key="release").select(release_id).run()
+    assert not page.exception
+    changes, phases = page.dataframe[1].value, page.dataframe[2].value
+    assert len(changes) == 2
+    assert set(changes["authorisation"]) == {"Awaiting"}
+    assert set(changes["next_cab"]) != {""}  # the meeting before go-live
+    assert {"sit", "uat", "prod"} <= set(phases["phase"])
+    assert set(phases["covered"]) == {"yes"}
+    text = " ".join(m.value for m in page.markdown)
+    assert "At risk" in text and "2 changes awaiting CAB approval" in text
+    assert "cab?meeting=" in text
+
+
+def test_a_blocked_release_says_which_freeze_hits_it(page):
+    page.run()
+    table = releases_shown(page)
+    frozen = table[table["reasons"].str.contains("go-live in the")]
+    page.selectbox(key="release").select(frozen["release_id"].iloc[0]).run()
+    assert not page.exception
+    assert "The go-live falls in the" in page.error[0].value
+
+
+def test_a_shorter_horizon_keeps_the_sooner_releases(page):
+    page.run()
+    everything = releases_shown(page)
+    page.selectbox(key="horizon_days").select(7).run()
+    assert not page.exception
+    week = releases_shown(page) if len(page.dataframe) else None
+    if week is None:
+        assert "next 7 days" in page.info[-1].value
+    else:
+        assert (week["days_to_go_live"] < 7).all()
+        assert len(week) < len(everything)
+
+
+def test_the_application_filter_keeps_its_releases(page, sample_db):
+    with db.reading(sample_db) as con:
+        rows = db.run(con, "release_readiness")
+    app_id, name = rows[["application_id", "application_name"]].dropna(
+    ).iloc[-1]
+    page.query_params["application_ids"] = app_id
+    page.run()
+    assert not page.exception
+    shown = releases_shown(page)
+    assert set(shown["application_name"]) == {name}
+    assert len(shown) == (rows["application_id"] == app_id).sum()

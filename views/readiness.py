@@ -1,0 +1,244 @@
+"""Release readiness: which releases going live soon are not ready, and why
+— their changes' CAB authorisation, the bookings of their remaining phases
+and the freezes around their go-live."""
+from datetime import UTC, datetime
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+
+from changeboard import config, ui
+from reports import cab
+
+# a status as a chip: a shape (a text symbol every font has: emoji may draw
+# as empty boxes), a colour (Okabe-Ito) and the word, so it reads without
+# colour too
+COLOURS = {"blocked": "#D55E00", "at_risk": "#E69F00", "ready": "#009E73"}
+CHIPS = {k: (symbol, COLOURS[k], word)
+         for k, (symbol, word) in cab.READINESS.items()}
+HORIZONS = (7, 14, 28, 56, 91)
+TABLE_COLUMNS = ["readiness", "release_id", "name", "go_live",
+                 "days_to_go_live", "reasons", "application_name", "changes",
+                 "n_phases_remaining", "n_phases_uncovered",
+                 "n_bookings_pending", "n_bookings_rejected", "slip_days",
+                 "n_failed_recently", "release_status"]
+
+
+def chip(status: str) -> str:
+    """'✖ Blocked': shape and word (the chip's text)."""
+    return cab.readiness_chip(status)
+
+
+def badge(status: str) -> str:
+    """The status as a Markdown badge: shape, colour and word."""
+    symbol, _, word = CHIPS[status]
+    colour = {"blocked": "red", "at_risk": "orange"}.get(status, "green")
+    return f":{colour}-badge[{symbol} {word}]"
+
+
+COLUMN_CONFIG = {
+    "readiness": st.column_config.MultiselectColumn(
+        "Status", options=list(CHIPS), color=[c for _, c, _ in CHIPS.values()],
+        format_func=chip, width=105),
+    "name": st.column_config.Column("Release name"),
+    "application_name": st.column_config.Column("Application"),
+    "go_live": st.column_config.Column(
+        f"Planned go-live ({config.REPORTING_TZ})"),
+    "days_to_go_live": st.column_config.NumberColumn(
+        "Days to go-live", format="%.1f"),
+    "reasons": st.column_config.TextColumn("Reasons", width="large"),
+    "changes": st.column_config.Column("Changes approved"),
+    "n_phases_remaining": st.column_config.NumberColumn("Phases ahead (n)"),
+    "n_phases_uncovered": st.column_config.NumberColumn(
+        "Phases not booked (n)"),
+    "slip_days": st.column_config.NumberColumn("Slip so far (days)",
+                                               format="%.1f"),
+    "n_failed_recently": st.column_config.NumberColumn(
+        "Failed changes of its application, 30 days (n)"),
+}
+
+
+def local(value) -> str:
+    """An instant as 'Wed 09 Dec 2026 20:00' in the reporting time zone."""
+    return cab.when(value)
+
+
+def from_table(table_key: str, ids: list[str]) -> None:
+    rows = st.session_state[table_key].selection.rows
+    if rows:
+        st.session_state["release"] = ids[rows[0]]
+
+
+st.title("Release readiness")
+status = ui.data_banner()
+filters = ui.global_filters()
+if status is None:
+    st.stop()
+
+# ?horizon_days= holds the number (a bound widget would put its label there)
+from_url = st.query_params.get("horizon_days", "")
+if "horizon_days" not in st.session_state and from_url.isdigit() and \
+        int(from_url) in HORIZONS:
+    st.session_state["horizon_days"] = int(from_url)
+horizon = st.columns([1, 3])[0].selectbox(
+    "Going live in the next", HORIZONS, index=HORIZONS.index(28),
+    format_func=lambda d: f"{d} days", key="horizon_days")
+st.query_params["horizon_days"] = str(horizon)
+# judged now, to the minute: one answer per minute, shared by the queries
+now = datetime.now(UTC).replace(second=0, microsecond=0)
+params = {"as_of": now.isoformat(sep=" "), "horizon_days": int(horizon),
+          **{k: v for k, v in filters.items()
+             if k in ("application_ids", "portfolios")}}
+summary = ui.query("release_readiness_summary", **params).iloc[0]
+releases = ui.query("release_readiness", **params)
+n = int(summary["n"])
+cards = st.columns(4)
+for card, (key, label) in zip(cards[:3], (("blocked", "Blocked"),
+                                          ("at_risk", "At risk"),
+                                          ("ready", "Ready")), strict=True):
+    card.metric(f"{CHIPS[key][0]} {label}", f"{int(summary[f'n_{key}']):,}",
+                border=True)
+cards[3].metric("Not scheduled", f"{int(summary['n_unscheduled']):,}",
+                border=True, help="Open releases without a planned go-live: "
+                "they cannot be judged.")
+st.caption(
+    f"n = {n:,} releases not released or cancelled, planned to go live from "
+    f"{local(summary['as_of'])} to {local(summary['horizon_end_at'])} "
+    f"({config.REPORTING_TZ}) · {int(summary['n_unscheduled']):,} open "
+    "releases have no planned go-live · "
+    f"{int(summary['n_excluded']):,} released or cancelled left out"
+    + ui.unapplied("release_readiness", filters))
+
+if releases.empty:
+    st.info(f"No release is planned to go live in the next {horizon} days — "
+            "choose a longer horizon or clear the filters.")
+else:
+    shown = releases.assign(
+        readiness=[[s] for s in releases["status"]],
+        go_live=[local(t) for t in releases["planned_release_at"]],
+        changes=[f"{a:,} of {c:,}" if c else "none linked" for a, c in zip(
+            releases["n_approved"], releases["n_changes"], strict=True)],
+        reasons=[r or "—" for r in releases["reasons"]])
+    ids = list(releases["release_id"])
+    ui.table(shown[TABLE_COLUMNS], f"release-readiness-{now:%Y-%m-%d}",
+             download=releases, key="readiness-table",
+             on_select=partial(from_table, "readiness-table", ids),
+             selection_mode="single-row",
+             height=min(600, 38 + 35 * len(shown)),
+             column_config=COLUMN_CONFIG)
+    st.caption("One row per release, soonest go-live first; the reasons are "
+               "every rule that fired, blocking ones first. Select a row to "
+               "see its changes, phases and bookings. Changes approved: "
+               "approved or needing no approval, of the changes it carries.")
+    labels = {r: f"{chip(s)} · {nm} ({r}) · {local(g)}" for r, s, nm, g in zip(
+        releases["release_id"], releases["status"], releases["name"],
+        releases["planned_release_at"], strict=True)}
+    # ?release= holds the id (a bound widget would put its label there)
+    if st.session_state.get("release") not in labels:
+        st.session_state.pop("release", None)  # from other filters or dates
+        if st.query_params.get("release") in labels:
+            st.session_state["release"] = st.query_params["release"]
+    pick = st.selectbox("Release in detail", ids, index=None, key="release",
+                        format_func=labels.get,
+                        placeholder="Select a row above, or pick here")
+    if pick:
+        st.query_params["release"] = pick
+    elif "release" in st.query_params:
+        del st.query_params["release"]
+    if pick:
+        row = releases.set_index("release_id").loc[pick]
+        go_live = pd.Timestamp(row["planned_release_at"])
+        st.subheader(f"{row['name']} ({pick})")
+        st.markdown(
+            f"{badge(row['status'])} · goes live {local(go_live)} "
+            f"(in {row['days_to_go_live']:.1f} days) · "
+            f"{ui.plain(row['application_name'] or 'no application')} · "
+            f"release {ui.word(row['release_status']).lower()}")
+        if row["reasons"]:
+            st.markdown("\n".join(f"- {ui.plain(r)}"
+                                  for r in row["reasons"].split("; ")))
+        if row["freeze_hit"]:
+            st.error(
+                f"The go-live falls in the {row['freeze_window_kind']} window "
+                f"**{ui.plain(row['freeze_window_name'] or '')}** "
+                f"({ui.plain(row['freeze_window_id'])}), "
+                f"{cab.span(row['freeze_start_at'], row['freeze_end_at'])}"
+                + (f"; {int(row['n_freeze_windows'])} windows apply in all"
+                   if row["n_freeze_windows"] > 1 else "") + ".",
+                icon=":material/block:")
+        detail = {**params, "release_ids": [pick]}
+
+        # --- changes ---------------------------------------------------------
+        changes = ui.query("release_readiness_changes", **detail)
+        meeting = cab.next_meeting(now)
+        before = meeting < go_live
+        waiting = changes["authorisation"].isin(["awaiting", "not_requested"])
+        st.markdown(f"**Changes it carries ({len(changes):,})**")
+        if before and waiting.any():
+            st.caption(
+                f"Next CAB meeting before go-live: {local(meeting)} · "
+                f"{int(waiting.sum()):,} of n = {len(changes):,} changes "
+                "still need its decision.")
+            st.markdown(f"[Open the CAB pack of that meeting]"
+                        f"(cab?meeting={meeting:%Y-%m-%d})")
+        elif waiting.any():
+            st.caption(f"No CAB meeting before go-live (next: "
+                       f"{local(meeting)}): {int(waiting.sum()):,} changes "
+                       "still need a decision.")
+        if changes.empty:
+            st.caption("No change is linked to this release (changes name it "
+                       "in release_id).")
+        else:
+            table = changes.assign(
+                next_cab=[local(meeting) if w and before else
+                          "none before go-live" if w else ""
+                          for w in waiting],
+                planned_start=[local(t) for t in changes["planned_start_at"]],
+                planned_end=[local(t) for t in changes["planned_end_at"]])
+            ui.table(table[["change_id", "title", "authorisation", "approval",
+                            "cab_date", "next_cab", "change_type", "risk",
+                            "state", "assignment_group", "planned_start",
+                            "planned_end", "is_planned_after_go_live"]],
+                     f"release-{pick}-changes", column_config={
+                         "cab_date": st.column_config.DateColumn("CAB date"),
+                         "next_cab": st.column_config.Column(
+                             "Next CAB before go-live")})
+        failed = int(row["n_failed_recently"])
+        if failed:
+            st.caption(f"Context: {failed:,} change{'s' * (failed != 1)} of "
+                       "its application failed in the 30 days before now.")
+
+        # --- phases and bookings ---------------------------------------------
+        phases = ui.query("release_readiness_phases", **detail)
+        st.markdown(f"**Remaining phases ({int(row['n_phases_remaining'])})"
+                    " and their bookings**")
+        if phases.empty:
+            st.caption("No phase is still ahead (planned to end after now "
+                       "and not ended).")
+        else:
+            table = phases.assign(
+                covered=["yes" if c else "rejected only" if r else "no"
+                         for c, r in zip(phases["is_covered"],
+                                         phases["is_rejected_only"],
+                                         strict=True)],
+                phase_plan=[cab.span(s, e) for s, e in zip(
+                    phases["planned_start_at"], phases["planned_end_at"],
+                    strict=True)],
+                booked=[cab.span(s, e) if pd.notna(s) else "" for s, e in zip(
+                    phases["start_at"], phases["end_at"], strict=True)],
+                environment=[f"{n} ({e})" if isinstance(n, str) else e
+                             for n, e in zip(phases["environment_name"],
+                                             phases["environment_id"],
+                                             strict=True)])
+            ui.table(table[["phase", "phase_plan", "covered", "booking_id",
+                            "environment", "tier", "team", "booking_status",
+                            "booked", "is_overlapping"]].rename(columns={
+                                "phase_plan": "planned",
+                                "booking_status": "status"}),
+                     f"release-{pick}-phases")
+            st.caption("A phase is covered by an approved or pending booking "
+                       "of the release for a phase of the same name that "
+                       "overlaps its planned dates; bookings of that name on "
+                       "other dates are listed, not overlapping.")
+ui.definition("release_readiness", params=params)
+ui.as_of_caption(status)
