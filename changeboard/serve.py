@@ -228,7 +228,10 @@ daemon off;
 {user}
 events {{ worker_connections 1024; }}
 http {{
-    access_log {run}/access.log;
+    # which replica served each request, and the route cookie that chose it
+    log_format changeboard '$time_iso8601 $status $upstream_addr '
+                           '"$request" route=$changeboard_route';
+    access_log {run}/access.log changeboard;
     client_body_temp_path {run}/tmp/body;
     proxy_temp_path {run}/tmp/proxy;
     fastcgi_temp_path {run}/tmp/fastcgi;

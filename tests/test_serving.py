@@ -183,3 +183,31 @@ def test_the_shipped_configuration_hides_error_details():
     command = _launch().stdout
     assert "--server.maxUploadSize 200 " in command
     assert "--client.showErrorDetails none" in command
+
+
+def test_the_shipped_nginx_site_and_units_are_valid(tmp_path):
+    """deploy/: the nginx site as `changeboard.serve nginx` renders it
+    passes `nginx -t`; the systemd unit starts a replica."""
+    from changeboard import serve
+
+    nginx = "/usr/sbin/nginx"
+    if not os.access(nginx, os.X_OK):
+        pytest.fail("nginx missing: `make test` installs Debian's nginx")
+    site = serve.nginx_site([8601, 8602], "127.0.0.1:8500")
+    assert "hash $changeboard_route consistent;" in site
+    assert "server 127.0.0.1:8602 max_fails=0;" in site
+    assert "proxy_set_header Upgrade $http_upgrade;" in site
+    tls = serve.nginx_site([8601], "443", cert="/c.pem", key="/k.pem")
+    assert "listen 443 ssl;" in tls and "ssl_certificate_key /k.pem;" in tls
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "changeboard.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(serve.NGINX_MAIN.format(
+        run=tmp_path, user=""))
+    checked = subprocess.run([nginx, "-t", "-c", str(tmp_path / "nginx.conf"),
+                              "-p", str(tmp_path), "-e",
+                              str(tmp_path / "error.log")],
+                             capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0, checked.stderr
+    unit = (ROOT / "deploy" / "systemd" / "changeboard@.service").read_text()
+    assert "-m changeboard.serve replica" in unit and "--port %i" in unit
+    assert "EnvironmentFile=/etc/changeboard/changeboard.env" in unit
