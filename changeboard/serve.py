@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -254,6 +255,36 @@ def _wait_healthy(url: str, procs: list[subprocess.Popen],
             if dead or time.monotonic() > deadline:
                 raise Refused(f"{url} did not come up") from None
             time.sleep(0.3)
+
+
+def served_routes(access_log: Path) -> dict[str, str]:
+    """route cookie -> the replica nginx sent it to, from serve's access
+    log (tests and bench/serve.py pin sessions to replicas with it)."""
+    found = {}
+    for line in access_log.read_text().splitlines():
+        hit = re.search(r" (127\.0\.0\.1:\d+) .* route=(\S+)$", line)
+        if hit:
+            found[hit.group(2)] = hit.group(1)
+    return found
+
+
+def pinned_routes(url: str, access_log: Path, replicas: set[str],
+                  per_replica: int) -> list[str]:
+    """Route cookie values, `per_replica` of them sent to each replica."""
+    for i in range(16 * per_replica * len(replicas)):
+        urllib.request.urlopen(urllib.request.Request(
+            f"{url}/_stcore/health",
+            headers={"Cookie": f"changeboard_route=probe-{i}"}),
+            timeout=10).close()
+    routes = served_routes(access_log)
+    chosen = []
+    for replica in sorted(replicas):
+        on = [r for r, to in routes.items()
+              if to == replica and r.startswith("probe-")]
+        if len(on) < per_replica:
+            raise RuntimeError(f"{replica}: {len(on)} of {per_replica} routes")
+        chosen += on[:per_replica]
+    return chosen
 
 
 def serve(args) -> int:

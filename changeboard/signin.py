@@ -75,7 +75,11 @@ def gate() -> auth.User:
         st.stop()
     with st.sidebar:
         if user.signed_in:
-            st.caption(f"Signed in as **{ui.plain(user.email)}**  \n"
+            # the address in a code span: shown as is, not as a mail link
+            shown = user.email.replace("`", "'")
+            who = "" if user.name == user.email else \
+                f"**{ui.plain(user.name)}**  \n"
+            st.caption(f"Signed in as {who}`{shown}`  \n"
                        f"Role: {user.role_label}")
             st.button("Sign out", on_click=st.logout, key="signout_button")
         else:

@@ -7,11 +7,11 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from changeboard import serve
 from tests.test_browser import _free_port
 from tests.test_team_service import _start, _stop
 
@@ -65,33 +65,6 @@ def team(sample_db, tmp_path_factory):
         "serve left its nginx directory behind"
 
 
-def _routes(team) -> dict[str, str]:
-    """route cookie -> the replica nginx sent it to (its access log)."""
-    found = {}
-    for line in team["access"].read_text().splitlines():
-        hit = re.search(r" (127\.0\.0\.1:\d+) .* route=(\S+)$", line)
-        if hit:
-            found[hit.group(2)] = hit.group(1)
-    return found
-
-
-def _pinned_routes(team) -> list[str]:
-    """Route cookies half of which nginx sends to each replica."""
-    for i in range(64):
-        request = urllib.request.Request(
-            f"{team['url']}/_stcore/health",
-            headers={"Cookie": f"changeboard_route=probe-{i}"})
-        urllib.request.urlopen(request, timeout=10).close()
-    routes = _routes(team)
-    chosen = []
-    for replica in sorted(team["replicas"]):
-        on = [r for r, to in routes.items()
-              if to == replica and r.startswith("probe-")]
-        assert len(on) >= SESSIONS // 2, (replica, routes)
-        chosen += on[:SESSIONS // 2]
-    return chosen
-
-
 def _go(page, title: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_role(
         "link", name=title, exact=True).click()
@@ -109,61 +82,55 @@ def _settled_on(page, title: str) -> None:
 
 
 def test_eight_sessions_page_through_two_replicas_while_a_load_publishes(
-        team):
-    from playwright.sync_api import sync_playwright
-
-    from tests.test_browser import CHROMIUM
-
-    routes = _pinned_routes(team)
+        team, browser):
+    routes = serve.pinned_routes(team["url"], team["access"],
+                                 team["replicas"], SESSIONS // 2)
     failed: list[str] = []
-    with sync_playwright() as play:
-        browser = play.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run",
-                  "--disable-background-networking", "--disable-sync"])
-        pages = []
-        for route in routes:
-            context = browser.new_context(
-                viewport={"width": 1280, "height": 800})
-            context.add_cookies([{"name": "changeboard_route", "value": route,
-                                  "url": team["url"]}])
-            page = context.new_page()
-            page.on("requestfailed", lambda r: failed.append(
-                f"failed {r.url} {r.failure}"))
-            page.on("response", lambda r: r.status >= 400 and failed.append(
-                f"{r.status} {r.url}"))
-            page.on("websocket", lambda ws: ws.on(
-                "socketerror", lambda e: failed.append(f"websocket {e}")))
-            pages.append(page)
-        for page in pages:  # every session opens at once
-            page.goto(team["url"], wait_until="commit")
+    pages = []
+    for route in routes:
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 800})
+        context.add_cookies([{"name": "changeboard_route", "value": route,
+                              "url": team["url"]}])
+        page = context.new_page()
+        page.on("requestfailed", lambda r: failed.append(
+            f"failed {r.url} {r.failure}"))
+        page.on("response", lambda r: r.status >= 400 and failed.append(
+            f"{r.status} {r.url}"))
+        page.on("websocket", lambda ws: ws.on(
+            "socketerror", lambda e: failed.append(f"websocket {e}")))
+        pages.append(page)
+    for page in pages:  # every session opens at once
+        page.goto(team["url"], wait_until="commit")
+    for page in pages:
+        _settled_on(page, "Overview")
+        assert SAMPLE in page.inner_text("body")
+    started = time.monotonic()
+    load = subprocess.Popen(
+        [sys.executable, "-m", "ingest", "csv", str(_new_file(team)),
+         "--keep-sample", "--db", str(team["db"])], cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    for title in ("Data", "CAB pack"):  # while it publishes
         for page in pages:
-            _settled_on(page, "Overview")
-            assert SAMPLE in page.inner_text("body")
-        started = time.monotonic()
-        load = subprocess.Popen(
-            [sys.executable, "-m", "ingest", "csv", str(_new_file(team)),
-             "--keep-sample", "--db", str(team["db"])], cwd=ROOT,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        for title in ("Data", "CAB pack"):  # while it publishes
-            for page in pages:
-                _go(page, title)
-            for page in pages:
-                _settled_on(page, title)
-                assert page.get_by_test_id("stException").count() == 0
-        output = load.communicate(timeout=120)[0].decode()
-        assert load.returncode == 0, output
-        published = time.monotonic() - started
-        for page in pages:  # the next rerun of every session
-            _go(page, "Overview")
+            _go(page, title)
         for page in pages:
-            _settled_on(page, "Overview")
-            text = page.inner_text("body")
-            assert MIXED in text and SAMPLE not in text
+            _settled_on(page, title)
             assert page.get_by_test_id("stException").count() == 0
-        browser.close()
+    output = load.communicate(timeout=120)[0].decode()
+    assert load.returncode == 0, output
+    published = time.monotonic() - started
+    for page in pages:  # the next rerun of every session
+        _go(page, "Overview")
+    for page in pages:
+        _settled_on(page, "Overview")
+        text = page.inner_text("body")
+        assert MIXED in text and SAMPLE not in text
+        assert page.get_by_test_id("stException").count() == 0
+    for page in pages:
+        page.context.close()
     assert failed == []
-    served = {to for route, to in _routes(team).items() if route in routes}
+    served = {to for route, to in serve.served_routes(team["access"]).items()
+              if route in routes}
     assert served == team["replicas"]
     # the WebSockets went through nginx to both replicas
     streams = [line for line in team["access"].read_text().splitlines()

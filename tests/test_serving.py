@@ -183,6 +183,8 @@ def test_the_shipped_configuration_hides_error_details():
     command = _launch().stdout
     assert "--server.maxUploadSize 200 " in command
     assert "--client.showErrorDetails none" in command
+    assert "--server.maxUploadSize 5 " in _launch(
+        env={"CHANGEBOARD_MAX_UPLOAD_MB": "5"}).stdout
 
 
 def test_the_shipped_nginx_site_and_units_are_valid(tmp_path):

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from changeboard import db
-from tests.test_browser import CHROMIUM, SHOTS, _free_port, _settled
+from tests.test_browser import SHOTS, _free_port, _settled
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN, VIEWER = "ann@acme.example", "vic@acme.example"
@@ -89,21 +89,6 @@ def service(sample_db, tmp_path_factory):
     yield {"url": url, "db": database, "log": tmp / "app.log", "seen": seen}
     _stop(app)
     _stop(provider)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} missing: `make test` installs it")
-    with sync_playwright() as play:
-        browser = play.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run",
-                  "--disable-background-networking", "--disable-sync"])
-        yield browser
-        browser.close()
 
 
 def _shot(page, name: str) -> None:

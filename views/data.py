@@ -84,9 +84,7 @@ def _load(*, dry_run: bool) -> ingest.Loaded:
     (whatever the page showed), and recorded as the batch's author."""
     refused = signin.refusal(auth.LOAD)
     if refused is not None:
-        return ingest.Loaded(table if table != FROM_NAME else "",
-                             upload.name, None, status="failed",
-                             error=refused)
+        return ingest.Loaded("", "", None, status="failed", error=refused)
     with uploads.workdir() as folder:
         path = folder / Path(upload.name).name
         path.write_bytes(upload.getvalue())
