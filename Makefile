@@ -13,7 +13,7 @@ HOST ?= 127.0.0.1
 ALLOWED_HOSTS ?= localhost,127.0.0.1
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run serve sample test lint bench chromium nginx clean
+.PHONY: run serve sample test lint bench bench-serve chromium nginx clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -81,6 +81,10 @@ bench: $(VENV)/.dev-installed chromium $(BENCH_DB)
 	$(PY) bench/run.py
 	$(PY) bench/pages.py --db $(BENCH_DB) --browser
 	$(PY) bench/queries.py --db $(BENCH_DB)
+
+# simultaneous sessions through nginx, 1 and 2 replicas (about 20 minutes)
+bench-serve: $(VENV)/.dev-installed chromium nginx
+	$(PY) bench/serve.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/screenshots
