@@ -11,10 +11,9 @@ PORT ?= 8501
 # server's name when serving the network; any other Host is refused)
 HOST ?= 127.0.0.1
 ALLOWED_HOSTS ?= localhost,127.0.0.1
-comma := ,
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run sample test lint bench chromium clean
+.PHONY: run serve sample test lint bench bench-serve chromium nginx clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,13 +24,20 @@ $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# one process (laptop mode without sign-in: refuses any HOST but this
+# machine's unless sign-in is configured or CHANGEBOARD_OPEN_DEPLOYMENT=1);
+# the production options are deploy/streamlit.toml (changeboard/serve.py)
 run: $(VENV)/.installed
-	@test -f "$(DB)" || { echo "First run: building the sample database $(DB)"; \
-		CHANGEBOARD_DB="$(DB)" $(PY) -m ingest --sample; }
-	CHANGEBOARD_DB="$(DB)" $(PY) -m streamlit run app.py \
-		--server.port $(PORT) --server.address $(HOST) --server.headless true \
-		$(foreach h,$(subst $(comma), ,$(ALLOWED_HOSTS)),--server.allowedHosts $(h)) \
-		--browser.gatherUsageStats false --client.toolbarMode minimal
+	CHANGEBOARD_DB="$(DB)" $(PY) -m changeboard.serve run --host $(HOST) \
+		--port $(PORT) --allowed-hosts $(ALLOWED_HOSTS)
+
+# a team service: REPLICAS app processes on 127.0.0.1:8601... behind nginx on
+# LISTEN (docs/deploy.md; needs sign-in to listen beyond this machine)
+REPLICAS ?= $(or $(CHANGEBOARD_REPLICAS),2)
+LISTEN ?= 127.0.0.1:8500
+serve: $(VENV)/.installed nginx
+	CHANGEBOARD_DB="$(DB)" $(PY) -m changeboard.serve serve --listen $(LISTEN) \
+		--replicas $(REPLICAS) --allowed-hosts $(ALLOWED_HOSTS)
 
 sample: $(VENV)/.installed
 	CHANGEBOARD_DB="$(DB)" $(PY) -m ingest --sample
@@ -45,12 +51,19 @@ chromium:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium \
 			poppler-utils fonts-dejavu-core < /dev/null; }
 
+# Debian's nginx: the load balancer of `make serve` and its tests
+nginx:
+	@test -x /usr/sbin/nginx || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+			nginx < /dev/null; }
+
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/sqlfluff lint --processes 2 queries
 
 # the suite runs on every core (at most 4 workers): about 4 min on 2 cores
-test: $(VENV)/.dev-installed chromium lint
+test: $(VENV)/.dev-installed chromium nginx lint
 	$(PY) -m pytest --numprocesses=auto --maxprocesses=4
 
 BENCH_SCALE ?= 125
@@ -69,6 +82,10 @@ bench: $(VENV)/.dev-installed chromium $(BENCH_DB)
 	$(PY) bench/pages.py --db $(BENCH_DB) --browser
 	$(PY) bench/queries.py --db $(BENCH_DB)
 	$(PY) bench/incremental.py --db $(BENCH_DB)
+
+# simultaneous sessions through nginx, 1 and 2 replicas (about 20 minutes)
+bench-serve: $(VENV)/.dev-installed chromium nginx
+	$(PY) bench/serve.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/screenshots

@@ -1,7 +1,10 @@
 """Changeboard: page config and navigation; each page lives in views/."""
 import streamlit as st
 
+from changeboard import signin
+
 st.set_page_config(page_title="Changeboard", page_icon="📋", layout="wide")
+signin.gate()  # the sign-in page until signed in; user and role in the sidebar
 page = st.navigation([
     st.Page("views/overview.py", title="Overview",
             icon=":material/dashboard:", default=True),

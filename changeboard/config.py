@@ -55,6 +55,43 @@ JIRA_JQL = _setting(
     "CHANGEBOARD_JIRA_JQL", "project = CHG AND issuetype = Change",
     "JQL selecting change issues; the sync adds the `updated` bound and order")
 
+# sign-in (OpenID Connect) and roles; the client secret and the cookie secret
+# are credentials: CHANGEBOARD_OIDC_CLIENT_SECRET and
+# CHANGEBOARD_OIDC_COOKIE_SECRET, or secrets.toml (README, Sign-in)
+OIDC_METADATA_URL = _setting(
+    "CHANGEBOARD_OIDC_METADATA_URL", "",
+    "the identity provider's OpenID Connect metadata URL (.../.well-known/"
+    "openid-configuration); with the client id, secrets and redirect URL "
+    "it turns sign-in on")
+OIDC_CLIENT_ID = _setting(
+    "CHANGEBOARD_OIDC_CLIENT_ID", "",
+    "the app's client id at the identity provider")
+OIDC_REDIRECT_URI = _setting(
+    "CHANGEBOARD_OIDC_REDIRECT_URI", "",
+    "the app's public URL followed by /oauth2callback, e.g. "
+    "https://changeboard.acme.com/oauth2callback")
+DATA_ADMINS = _setting(
+    "CHANGEBOARD_DATA_ADMINS", "",
+    "who may load data (data admin role): e-mails, @domains, group:<name> "
+    "of the groups claim or *, comma-separated")
+VIEWERS = _setting(
+    "CHANGEBOARD_VIEWERS", "*",
+    "who may read dashboards, the CAB pack and exports (viewer role), "
+    "in the same form; * = anyone the identity provider signs in")
+GROUPS_CLAIM = _setting(
+    "CHANGEBOARD_GROUPS_CLAIM", "groups",
+    "the identity token claim listing a user's groups")
+OPEN_DEPLOYMENT = _setting(
+    "CHANGEBOARD_OPEN_DEPLOYMENT", "",
+    "1 = serve the network without sign-in (anyone who reaches the address "
+    "may load data); otherwise that refuses to start")
+MAX_UPLOAD_MB = int(_setting(
+    "CHANGEBOARD_MAX_UPLOAD_MB", "200",
+    "largest file the Data page accepts, in MB"))
+REPLICAS = int(_setting(
+    "CHANGEBOARD_REPLICAS", "2",
+    "app processes `make serve` starts behind nginx"))
+
 
 def record_url(column: str) -> str:
     """The link template of an id column ('' = no link): its setting, else a

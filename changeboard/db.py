@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ROOT / "queries"
 SCHEMA = Path(__file__).with_name("schema.sql")
 MACROS = Path(__file__).with_name("macros")
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 # version -> SQL that brings a database of version-1 up to it; applied in order
 MIGRATIONS: dict[int, str] = {
     2: """
@@ -41,6 +41,11 @@ MIGRATIONS: dict[int, str] = {
         alter table changes add column if not exists implementation_plan varchar;
         alter table changes add column if not exists backout_plan varchar;
         alter table changes add column if not exists test_plan varchar;
+    """,
+    # who ran each load and sync (issue 14); older rows: unknown (null)
+    6: """
+        alter table ingest_batches add column if not exists loaded_by varchar;
+        alter table api_syncs add column if not exists run_by varchar;
     """,
 }
 

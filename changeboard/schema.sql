@@ -209,7 +209,10 @@ create table if not exists ingest_batches (
     warnings json,
     -- schema version 4: input rows merged into an earlier row of their id
     -- (rows_read = rows_loaded + rows_rejected + rows_merged)
-    rows_merged integer
+    rows_merged integer,
+    -- schema version 6: who ran the load: a signed-in e-mail,
+    -- local:<os user> (single-user mode) or cli:<os user>
+    loaded_by varchar
 );
 
 create table if not exists ingest_rejects (
@@ -242,5 +245,7 @@ create table if not exists api_syncs (
     rows_loaded integer not null default 0,
     rows_rejected integer not null default 0,
     batches integer not null default 0,
-    error varchar
+    error varchar,
+    -- schema version 6: who ran the sync (cli:<os user> from the CLI)
+    run_by varchar
 );

@@ -56,7 +56,8 @@ def load_path(source: str, path: str | Path, db_path=None, *,
               file_name: str | None = None, dry_run: bool = False,
               strict: bool = False, progress=None,
               replace_sample: bool = False,
-              source_prefix: str | None = None) -> Loaded:
+              source_prefix: str | None = None,
+              loaded_by: str | None = None) -> Loaded:
     """Read one file with its source's adapter and load it as one batch.
 
     For servicenow and jira, options["mapping"] names an overrides file
@@ -70,7 +71,8 @@ def load_path(source: str, path: str | Path, db_path=None, *,
     default), so the database never holds a mix of sample and own data.
     `source_prefix` goes before a source name the mapping or overrides file
     chose (`upload:` from the Data page), so an uploaded file cannot write,
-    replace or delete another source's rows.
+    replace or delete another source's rows. `loaded_by`: who ran the load,
+    recorded with the batch (default cli:<os user>).
     """
     if progress is not None:
         progress("reading")
@@ -98,14 +100,14 @@ def load_path(source: str, path: str | Path, db_path=None, *,
         guess = table or getattr(module, "TABLE", None) or _guess(path)
         return fail(db_path, source=source, table=guess,
                     file_name=file_name, sha256=digest, error=str(error),
-                    dry_run=dry_run)
+                    dry_run=dry_run, loaded_by=loaded_by)
     frame.attrs.setdefault("source", getattr(module, "SOURCE", source))
     frame.attrs.setdefault("table", table or getattr(module, "TABLE", None))
     if source_prefix and (name or getattr(module, "SOURCE", None) is None):
         frame.attrs["source"] = source_prefix + frame.attrs["source"]
     return load(frame, db_path, file_name=file_name, sha256=digest,
                 dry_run=dry_run, strict=strict, progress=progress,
-                replace_sample=replace_sample)
+                replace_sample=replace_sample, loaded_by=loaded_by)
 
 
 def remove_sample_from(db_path=None) -> int:
@@ -178,11 +180,11 @@ def load_files(paths, db_path=None, *, source: str = "csv",
                          db_path, label=label)
 
 
-def publish_files(files, db_path=None, *,
-                  label: str | None = None) -> list[Loaded]:
+def publish_files(files, db_path=None, *, label: str | None = None,
+                  loaded_by: str | None = None) -> list[Loaded]:
     """Load (source, path, options) files in table order (the given order
     within a table), one strict batch each, and publish them together or not
-    at all (LoadError)."""
+    at all (LoadError); `loaded_by` as for load_path."""
     db_path = Path(db_path or config.DB_PATH)
     batches = []
     for source, path, options in files:
@@ -200,7 +202,8 @@ def publish_files(files, db_path=None, *,
             _note_merged(frame, path)
             shown = f"{label}/{path.name}" if label else str(path)
             result = load_into(con, frame, file_name=shown,
-                               sha256=sha256(path), strict=True)
+                               sha256=sha256(path), strict=True,
+                               loaded_by=loaded_by)
             if result.status == "failed":
                 raise LoadError(result.error)
             results.append(result)

@@ -32,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 import requests
 
-from changeboard import config, db
+from changeboard import auth, config, db
 
 from . import frames
 from .loader import Loaded, load_into, q
@@ -286,6 +286,7 @@ class Synced:
     fetched_again: int = 0           # skipped by paging, found by the key check
     error: str | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    run_by: str = field(default_factory=auth.cli_actor)  # api_syncs.run_by
 
 
 class Api:
@@ -477,7 +478,8 @@ def _commit(api: Api, db_path: Path, run: Synced, pending: dict) -> None:
             frame.attrs["source"] = api.source
             text = json.dumps(records, sort_keys=True, default=str)
             loaded = load_into(con, frame, file_name=api.endpoint,
-                               sha256=hashlib.sha256(text.encode()).hexdigest())
+                               sha256=hashlib.sha256(text.encode()).hexdigest(),
+                               loaded_by=run.run_by)
             run.batches.append(loaded)
             run.rows_loaded += loaded.rows_loaded
             run.rows_rejected += loaded.rows_rejected
@@ -496,15 +498,17 @@ def _record(con, run: Synced) -> None:
               if run.status == "succeeded" else None,
               "pages": run.pages, "read": run.records_read,
               "loaded": run.rows_loaded, "rejected": run.rows_rejected,
-              "batches": len(run.batches), "error": run.error}
+              "batches": len(run.batches), "error": run.error,
+              "by": run.run_by}
     con.execute("delete from api_syncs where sync_id = $id", {"id": run.sync_id})
     con.execute(
         "insert into api_syncs (sync_id, source, endpoint, started_at, "
         "finished_at, status, since_at, cursor_at, watermark_at, pages, "
-        "records_read, rows_loaded, rows_rejected, batches, error) values "
-        "($id, $source, $endpoint, $started, case when $status = 'running' "
-        "then null else current_timestamp end, $status, $since, $cursor, "
-        "$watermark, $pages, $read, $loaded, $rejected, $batches, $error)",
+        "records_read, rows_loaded, rows_rejected, batches, error, run_by) "
+        "values ($id, $source, $endpoint, $started, case when $status = "
+        "'running' then null else current_timestamp end, $status, $since, "
+        "$cursor, $watermark, $pages, $read, $loaded, $rejected, $batches, "
+        "$error, $by)",
         values)
 
 

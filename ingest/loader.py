@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
-from changeboard import config, db
+from changeboard import auth, config, db
 
 from . import schema
 from .errors import FileError
@@ -62,6 +62,9 @@ class Loaded:
     deleted: pd.DataFrame | None = None  # keys of the first rows deleted
     already_loaded: int | None = None  # batch of the same file, if any
     sample_rows_removed: int = 0  # sample rows this load replaced
+    # who ran it: a signed-in e-mail, local:<os user> (single-user mode) or
+    # cli:<os user> (ingest_batches.loaded_by)
+    loaded_by: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -104,7 +107,7 @@ def q(name: str) -> str:
 def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
          dry_run: bool = False, strict: bool = False,
          progress: Callable[[str], None] | None = None,
-         replace_sample: bool = False) -> Loaded:
+         replace_sample: bool = False, loaded_by: str | None = None) -> Loaded:
     """Validate and load one adapter frame as one batch, then publish.
 
     Never raises for bad data: a file-level problem gives status `failed` (an
@@ -114,7 +117,8 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
     writing, publishing. `replace_sample`: the sample build's rows are
     deleted in the same publish, before the frame loads (so its ids cannot
     collide with them), and only if the load does not fail; a dry run shows
-    the load as it would be without them.
+    the load as it would be without them. `loaded_by`: who ran it (default
+    cli:<os user>).
     """
     progress = progress or _quiet
     db_path = Path(db_path or config.DB_PATH)
@@ -123,7 +127,8 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
     stored = _already_loaded(db_path, source, table, sha256)
     if stored is not None:
         return Loaded(table, file_name, None, source=source,
-                      status="unchanged", already_loaded=stored)
+                      status="unchanged", already_loaded=stored,
+                      loaded_by=loaded_by)
     result: Loaded | None = None
     try:
         progress("copying")
@@ -133,7 +138,7 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
             removed = remove_sample(con) if replace_sample else 0
             result = load_into(con, frame, file_name=file_name,
                                sha256=sha256, strict=strict,
-                               progress=progress)
+                               progress=progress, loaded_by=loaded_by)
             result.sample_rows_removed = removed
             if removed and result.status == "failed":
                 raise _KeepSample
@@ -152,7 +157,8 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
     except _KeepSample:
         # record the failed load as it would be without replacing the sample
         return load(frame, db_path, file_name=file_name, sha256=sha256,
-                    dry_run=dry_run, strict=strict, progress=progress)
+                    dry_run=dry_run, strict=strict, progress=progress,
+                    loaded_by=loaded_by)
     return result
 
 
@@ -177,10 +183,11 @@ def _quiet(stage: str) -> None:
 
 
 def fail(db_path, *, source: str, table: str | None, file_name: str,
-         sha256: str | None, error: str, dry_run: bool = False) -> Loaded:
+         sha256: str | None, error: str, dry_run: bool = False,
+         loaded_by: str | None = None) -> Loaded:
     """Record a file that could not be read: only a failed ingest_batches row."""
     result = Loaded(table or "", file_name, None, source=source,
-                    status="failed", error=error)
+                    status="failed", error=error, loaded_by=loaded_by)
     if dry_run:
         return result
     with db.publish(Path(db_path or config.DB_PATH)) as con:
@@ -212,10 +219,10 @@ def _record_batch(con, result: Loaded, sha256, started) -> int:
         "insert into ingest_batches (batch_id, source, entity, file_name, "
         "file_sha256, started_at, finished_at, rows_read, rows_loaded, "
         "rows_rejected, rows_updated, rows_unchanged, rows_deleted, "
-        "rows_merged, warnings, status, error) values ($id, $source, "
-        "$entity, $file, $sha, $started, current_timestamp, $read, $loaded, "
-        "$rejected, $updated, $unchanged, $deleted, $merged, $warnings, "
-        "$status, $error)",
+        "rows_merged, warnings, status, error, loaded_by) values ($id, "
+        "$source, $entity, $file, $sha, $started, current_timestamp, $read, "
+        "$loaded, $rejected, $updated, $unchanged, $deleted, $merged, "
+        "$warnings, $status, $error, $by)",
         {"id": batch_id, "source": result.source, "entity": result.table,
          "file": result.file_name, "sha": sha256, "started": started,
          "read": result.rows_read, "loaded": result.rows_loaded,
@@ -224,20 +231,23 @@ def _record_batch(con, result: Loaded, sha256, started) -> int:
          "merged": result.rows_merged,
          "warnings": json.dumps(result.warnings) if result.warnings else None,
          "status": "failed" if result.status == "failed" else "succeeded",
-         "error": result.error})
+         "error": result.error,
+         "by": result.loaded_by or auth.cli_actor()})
     return batch_id
 
 
 def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
               strict: bool = False,
-              progress: Callable[[str], None] | None = None) -> Loaded:
+              progress: Callable[[str], None] | None = None,
+              loaded_by: str | None = None) -> Loaded:
     """The load on an open writable connection (inside db.publish)."""
     progress = progress or _quiet
     started = datetime.now(UTC)
     source = frame.attrs.get("source", "csv")
     table = frame.attrs.get("table")
     result = Loaded(table or "", file_name, None, source=source,
-                    warnings=list(frame.attrs.get("warnings", [])))
+                    warnings=list(frame.attrs.get("warnings", [])),
+                    loaded_by=loaded_by)
     if sha256 and table and _same_file(con, source, table, sha256) is not None:
         result.status = "unchanged"
         result.already_loaded = _same_file(con, source, table, sha256)

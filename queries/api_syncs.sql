@@ -1,6 +1,7 @@
 -- One row per API endpoint (python -m ingest servicenow-api | jira-api):
 -- its last sync, whether it succeeded, how much it read and loaded, the
--- watermark the next sync starts from and the last successful sync.
+-- watermark the next sync starts from and the last successful sync, and
+-- who ran the last sync (run_by: cli:<os user>).
 -- The watermark is the highest update time of the last successful sync;
 -- the next sync reads from 10 minutes before it, or, after a failed run,
 -- from that run's last committed record (cursor_at): resumes_from_at is
@@ -45,7 +46,8 @@ endpoints as (
             when r.status = 'succeeded' then s.watermark_at
             else coalesce(r.cursor_at, s.watermark_at)
         end as resumes_from_at,
-        r.error
+        r.error,
+        r.run_by
     from ranked as r
     left join last_success as s
         on r.source = s.source and r.endpoint = s.endpoint

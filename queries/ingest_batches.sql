@@ -1,5 +1,7 @@
--- One row per load (ingest batch), newest first: what was read, loaded,
--- updated, left unchanged and rejected, and why a failed load failed.
+-- One row per load (ingest batch), newest first: who ran it, what was
+-- read, loaded, updated, left unchanged and rejected, and why a failed load
+-- failed. loaded_by: the signed-in e-mail, local:<os user> (single-user
+-- mode) or cli:<os user> (command line); null before schema version 6.
 -- $source: optional source to show, e.g. csv (default: null)
 -- rows_new = rows_loaded - rows_updated - rows_unchanged; rows_read =
 -- rows_loaded + rows_rejected (SOURCES.md section 8) + rows_merged (input
@@ -11,6 +13,7 @@ with batches as (
         b.source,
         b.entity as table_name,
         b.file_name,
+        b.loaded_by,
         b.status,
         b.started_at,
         b.finished_at,

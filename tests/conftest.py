@@ -1,4 +1,6 @@
-"""Shared fixtures: an in-memory canonical database and a row loader."""
+"""Shared fixtures: an in-memory canonical database, a row loader, the
+sample database and the browser."""
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -38,3 +40,23 @@ def sample_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
     ingest.build_sample(path, seed=11, scale=0.1)
     return path
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium, one per test module (each test opens contexts)."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} missing: `make test` installs Debian's chromium")
+    with sync_playwright() as play:
+        browser = play.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()

@@ -18,7 +18,7 @@ from apifakes import (
     sn_record,
 )
 
-from changeboard import db
+from changeboard import auth, db
 from ingest import api, jira_api, servicenow_api
 from ingest.progress import Progress
 
@@ -108,6 +108,10 @@ def test_servicenow_sync_loads_every_page_mapped_like_the_csv_export(
     state = syncs(tmp_path / "cb.duckdb").iloc[0]
     assert state["status"] == "succeeded"
     assert str(state["watermark_at"]).startswith("2026-03-02 10:24:00")
+    # who ran it: the sync and each batch it committed (the command line)
+    assert state["run_by"] == run.run_by == auth.cli_actor()
+    assert rows(tmp_path / "cb.duckdb", "select distinct loaded_by from "
+                "ingest_batches") == [(auth.cli_actor(),)]
     first = server.log[0].params
     assert first["sysparm_display_value"] == "all"
     assert first["sysparm_query"] == "ORDERBYsys_updated_on"

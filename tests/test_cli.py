@@ -132,3 +132,8 @@ def test_ingest_rejects_print_no_nan_and_warnings_name_rows(tmp_path):
         result.stdout
     assert "dates before 1990 or more than 10 years ahead (row 5)" in \
         result.stdout
+    # the batch records who ran it: the command line and the OS user
+    import getpass
+    with db.connect(tmp_path / "cb.duckdb", read_only=True) as con:
+        assert con.execute("select loaded_by from ingest_batches").fetchall() \
+            == [(f"cli:{getpass.getuser()}",)]

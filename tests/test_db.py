@@ -248,10 +248,10 @@ def test_a_version_4_database_gains_what_a_cab_reads(tmp_path):
         columns = {r[0] for r in con.execute("describe changes").fetchall()}
         assert set(added) <= columns
         assert con.execute("select max(version) from schema_version"
-                           ).fetchone() == (5,)
+                           ).fetchone() == (db.SCHEMA_VERSION,)
         assert con.execute("select change_id, description from changes"
                            ).fetchall() == [("C1", None)]
-    assert db.SCHEMA_VERSION == 5 and "if not exists" in db.MIGRATIONS[5]
+    assert "if not exists" in db.MIGRATIONS[5]
 
 
 def _kinds(con) -> dict[str, str]:
@@ -323,3 +323,28 @@ def test_other_profiles_and_rules_are_computed_not_read_from_the_table(
                    True: [["D1", "inferred"]]}
     db.as_views(con)
     assert set(_kinds(con).values()) == {"VIEW"}
+
+
+def test_a_version_5_database_gains_who_ran_each_load(tmp_path):
+    """Migration 6 adds ingest_batches.loaded_by and api_syncs.run_by to a
+    database written before them; its batches stay, with no author."""
+    import ingest
+
+    path = tmp_path / "cb.duckdb"
+    (tmp_path / "changes.csv").write_text(
+        "change_id,change_type,state,created_at\n"
+        "C1,normal,new,2024-03-12T15:15:00Z\n")
+    assert ingest.load_path("csv", tmp_path / "changes.csv",
+                            path).status == "succeeded"
+    with db.connect(path) as con:
+        con.execute("alter table ingest_batches drop column loaded_by")
+        con.execute("alter table api_syncs drop column run_by")
+        con.execute("update schema_version set version = 5")
+    with db.connect(path, read_only=True) as con:  # reading upgrades it
+        assert con.execute("select max(version) from schema_version"
+                           ).fetchone() == (6,)
+        assert con.execute("select batch_id, loaded_by from ingest_batches"
+                           ).fetchall() == [(1, None)]
+        assert "run_by" in {r[0] for r in con.execute(
+            "describe api_syncs").fetchall()}
+        assert db.run(con, "ingest_batches")["loaded_by"].isna().all()

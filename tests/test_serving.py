@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import tomllib
 import urllib.request
@@ -93,16 +94,75 @@ def test_a_websocket_with_a_foreign_host_header_is_refused(served):
         assert " 101 " not in _handshake(served, host), host
 
 
+def _launch(*args, env=None, tmp=None):
+    """`python -m changeboard.serve run --dry-run ...`: what `make run`
+    would start, or its refusal."""
+    env = {k: v for k, v in {**os.environ, **(env or {})}.items()
+           if not k.startswith(("CHANGEBOARD_OIDC_", "CHANGEBOARD_OPEN"))
+           or k in (env or {})}
+    if tmp is not None:
+        env["XDG_RUNTIME_DIR"] = str(tmp)
+    return subprocess.run([sys.executable, "-m", "changeboard.serve", "run",
+                           "--dry-run", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
 def test_make_run_binds_where_told():
-    def command(*args):
-        return subprocess.run(["make", "-n", "run", *args], cwd=ROOT,
-                              capture_output=True, text=True,
-                              check=True).stdout
-    assert "--server.address 127.0.0.1" in command()
-    told = command("HOST=0.0.0.0", "ALLOWED_HOSTS=localhost,cb.example.com")
-    assert "--server.address 0.0.0.0" in told
+    made = subprocess.run(["make", "-n", "run", "HOST=0.0.0.0",
+                           "ALLOWED_HOSTS=localhost,cb.example.com"], cwd=ROOT,
+                          capture_output=True, text=True, check=True).stdout
+    made = " ".join(made.replace("\\\n", " ").split())
+    assert ("-m changeboard.serve run --host 0.0.0.0 --port 8501 "
+            "--allowed-hosts localhost,cb.example.com") in made
+    command = _launch().stdout
+    assert "--server.address 127.0.0.1" in command
+    told = _launch("--host", "0.0.0.0", "--allowed-hosts",
+                   "localhost,cb.example.com",
+                   env={"CHANGEBOARD_OPEN_DEPLOYMENT": "1"})
+    assert "--server.address 0.0.0.0" in told.stdout
     assert ("--server.allowedHosts localhost --server.allowedHosts "
-            "cb.example.com") in told
+            "cb.example.com") in told.stdout
+
+
+def test_serving_the_network_without_sign_in_is_refused_unless_opted_in():
+    refused = _launch("--host", "0.0.0.0")
+    assert refused.returncode == 2 and not refused.stdout
+    assert "refusing to serve 0.0.0.0 without sign-in" in refused.stderr
+    assert "CHANGEBOARD_OPEN_DEPLOYMENT=1" in refused.stderr
+    opened = _launch("--host", "0.0.0.0",
+                     env={"CHANGEBOARD_OPEN_DEPLOYMENT": "1"})
+    assert opened.returncode == 0
+    assert "WARNING: serving 0.0.0.0 WITHOUT sign-in" in opened.stderr
+    # loopback needs no sign-in: laptop mode
+    assert _launch("--host", "127.0.0.1").returncode == 0
+
+
+def test_sign_in_from_the_environment_goes_to_a_private_secrets_file(tmp_path):
+    secret, cookie = "planted-client-secret-4711", "planted-cookie-secret-0815"
+    env = {"CHANGEBOARD_OIDC_METADATA_URL":
+           "https://login.example.com/.well-known/openid-configuration",
+           "CHANGEBOARD_OIDC_CLIENT_ID": "changeboard",
+           "CHANGEBOARD_OIDC_CLIENT_SECRET": secret,
+           "CHANGEBOARD_OIDC_COOKIE_SECRET": cookie,
+           "CHANGEBOARD_OIDC_REDIRECT_URI":
+           "https://cb.example.com/oauth2callback"}
+    half = _launch(env={k: v for k, v in env.items()
+                        if "CLIENT_SECRET" not in k}, tmp=tmp_path)
+    assert half.returncode == 2
+    assert "missing CHANGEBOARD_OIDC_CLIENT_SECRET" in half.stderr
+    served = _launch("--host", "0.0.0.0", env=env, tmp=tmp_path)
+    assert served.returncode == 0, served.stderr  # sign-in: may face the net
+    files = served.stdout.split("--secrets.files ")[1:]
+    written = Path(files[-1].split()[0])
+    assert written.parent == tmp_path / "changeboard"
+    assert not written.is_relative_to(ROOT)
+    assert written.stat().st_mode & 0o777 == 0o600
+    assert written.parent.stat().st_mode & 0o777 == 0o700
+    section = tomllib.loads(written.read_text())["auth"]
+    assert (section["client_secret"], section["cookie_secret"]) == (
+        secret, cookie)
+    for said in (served.stdout, served.stderr, half.stdout, half.stderr):
+        assert secret not in said and cookie not in said
 
 
 def test_the_shipped_configuration_hides_error_details():
@@ -113,3 +173,43 @@ def test_the_shipped_configuration_hides_error_details():
     assert shipped["server"]["address"] == "127.0.0.1"
     assert shipped["server"]["enableXsrfProtection"] is True
     assert "attacker.example" not in shipped["server"]["allowedHosts"]
+    assert shipped["browser"]["gatherUsageStats"] is False
+    # what make run, make serve and the systemd unit add (deploy/)
+    production = tomllib.loads((ROOT / "deploy" / "streamlit.toml"
+                                ).read_text())
+    assert production["server"]["enableXsrfProtection"] is True
+    assert production["client"]["showErrorDetails"] == "none"
+    assert production["browser"]["gatherUsageStats"] is False
+    command = _launch().stdout
+    assert "--server.maxUploadSize 200 " in command
+    assert "--client.showErrorDetails none" in command
+    assert "--server.maxUploadSize 5 " in _launch(
+        env={"CHANGEBOARD_MAX_UPLOAD_MB": "5"}).stdout
+
+
+def test_the_shipped_nginx_site_and_units_are_valid(tmp_path):
+    """deploy/: the nginx site as `changeboard.serve nginx` renders it
+    passes `nginx -t`; the systemd unit starts a replica."""
+    from changeboard import serve
+
+    nginx = "/usr/sbin/nginx"
+    if not os.access(nginx, os.X_OK):
+        pytest.fail("nginx missing: `make test` installs Debian's nginx")
+    site = serve.nginx_site([8601, 8602], "127.0.0.1:8500")
+    assert "hash $changeboard_route consistent;" in site
+    assert "server 127.0.0.1:8602 max_fails=0;" in site
+    assert "proxy_set_header Upgrade $http_upgrade;" in site
+    tls = serve.nginx_site([8601], "443", cert="/c.pem", key="/k.pem")
+    assert "listen 443 ssl;" in tls and "ssl_certificate_key /k.pem;" in tls
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "changeboard.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(serve.NGINX_MAIN.format(
+        run=tmp_path, user=""))
+    checked = subprocess.run([nginx, "-t", "-c", str(tmp_path / "nginx.conf"),
+                              "-p", str(tmp_path), "-e",
+                              str(tmp_path / "error.log")],
+                             capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0, checked.stderr
+    unit = (ROOT / "deploy" / "systemd" / "changeboard@.service").read_text()
+    assert "-m changeboard.serve replica" in unit and "--port %i" in unit
+    assert "EnvironmentFile=/etc/changeboard/changeboard.env" in unit

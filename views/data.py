@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ingest
-from changeboard import config, db, ui
+from changeboard import auth, config, db, signin, ui
 from ingest import uploads
 
 SOURCE_LABELS = {
@@ -39,24 +39,39 @@ status = ui.data_banner() if db.version(config.DB_PATH) is not None else None
 st.caption("Load an export, see what would change before committing, and "
            "check how fresh each source is. Every load is one batch; a "
            "failed or rejected row is kept with its reason.")
+user = signin.current()
+if not user.signed_in:
+    st.caption("Single-user mode: no sign-in is configured, so this app "
+               "serves this machine only and loads are recorded as "
+               f"{ui.plain(user.actor)}.")
 
-st.subheader("Load a file")
-upload = st.file_uploader("File", type=["csv", "txt", "xlsx"],
-                          key="data_upload")
-left, right = st.columns(2)
-source = left.selectbox("Source", list(ingest.SOURCES), key="data_source",
-                        format_func=lambda s: SOURCE_LABELS.get(s, s))
-table = right.selectbox("Table", [FROM_NAME, *ingest.TABLES],
-                        key="data_table")
-mapping = st.file_uploader(
-    "Mapping or overrides TOML (optional; required for a mapping source)",
-    type=["toml"], key="data_mapping")
-# loading your own data replaces the generated sample, unless kept
-replace = status is not None and bool(status["is_sample"]) and st.checkbox(
-    "Replace the generated sample data with this load", value=True,
-    key="data_replace_sample",
-    help="Unticked, the sample's rows stay beside yours and every number "
-    "mixes both.")
+upload = mapping = None
+if user.can(auth.LOAD):
+    st.subheader("Load a file")
+    limit = st.get_option("server.maxUploadSize")
+    upload = st.file_uploader(
+        "File", type=["csv", "txt", "xlsx"], key="data_upload",
+        help=f"At most {limit:,} MB a file (CHANGEBOARD_MAX_UPLOAD_MB); a "
+        "larger export loads on the server with `python -m ingest`.")
+    left, right = st.columns(2)
+    source = left.selectbox("Source", list(ingest.SOURCES),
+                            key="data_source",
+                            format_func=lambda s: SOURCE_LABELS.get(s, s))
+    table = right.selectbox("Table", [FROM_NAME, *ingest.TABLES],
+                            key="data_table")
+    mapping = st.file_uploader(
+        "Mapping or overrides TOML (optional; required for a mapping source)",
+        type=["toml"], key="data_mapping")
+    # loading your own data replaces the generated sample, unless kept
+    replace = status is not None and bool(status["is_sample"]) and \
+        st.checkbox(
+            "Replace the generated sample data with this load", value=True,
+            key="data_replace_sample",
+            help="Unticked, the sample's rows stay beside yours and every "
+            "number mixes both.")
+else:
+    st.info(f"You can read the load history below; loading data needs the "
+            f"data admin role (you are a {user.role_label.lower()}).")
 
 
 UPLOADED = "upload:"  # before a source name an uploaded TOML chooses
@@ -64,7 +79,12 @@ UPLOADED = "upload:"  # before a source name an uploaded TOML chooses
 
 def _load(*, dry_run: bool) -> ingest.Loaded:
     """The upload read and loaded in a child process with memory and CPU
-    limits (ingest/uploads.py), from a private directory removed after."""
+    limits (ingest/uploads.py), from a private directory removed after;
+    only for a user whose role may load, checked again here on the server
+    (whatever the page showed), and recorded as the batch's author."""
+    refused = signin.refusal(auth.LOAD)
+    if refused is not None:
+        return ingest.Loaded("", "", None, status="failed", error=refused)
     with uploads.workdir() as folder:
         path = folder / Path(upload.name).name
         path.write_bytes(upload.getvalue())
@@ -77,7 +97,8 @@ def _load(*, dry_run: bool) -> ingest.Loaded:
             source, path, config.DB_PATH,
             table=None if table == FROM_NAME else table, options=options,
             file_name=f"upload/{path.name}", dry_run=dry_run,
-            source_prefix=UPLOADED, replace_sample=replace)
+            source_prefix=UPLOADED, replace_sample=replace,
+            loaded_by=signin.current().actor)
 
 
 def _show(result: ingest.Loaded) -> None:

@@ -1,0 +1,141 @@
+"""Who is using Changeboard and what they may do: the role model (one place).
+
+A signed-in user (OpenID Connect through Streamlit's st.login) gets every
+role whose setting matches them; a role grants permissions, and a page asks
+for a permission, never for a role. Adding a role (issue 16's CAB member)
+is one ROLES entry with its setting and permissions.
+
+A rule list, comma-separated, matches by e-mail (`alice@acme.com`), e-mail
+domain (`@acme.com`), a value of the groups claim (`group:cb-admins`) or
+anyone signed in (`*`). Without sign-in configured the app is in
+single-user mode: the one local user has every role.
+"""
+from __future__ import annotations
+
+import getpass
+import logging
+from dataclasses import dataclass
+
+from changeboard import config
+
+log = logging.getLogger("changeboard.auth")
+
+# permissions: what a page or a write asks for
+VIEW = "view"      # dashboards, CAB pack, exports, load history
+LOAD = "load"      # upload and commit on the Data page: anything that writes
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    label: str
+    setting: str             # env var holding who has the role
+    permissions: frozenset[str]
+
+
+ROLES = (  # shown in this order
+    Role("data_admin", "Data admin", "CHANGEBOARD_DATA_ADMINS",
+         frozenset({VIEW, LOAD})),
+    Role("viewer", "Viewer", "CHANGEBOARD_VIEWERS", frozenset({VIEW})),
+)
+PROVIDER_KEYS = ("server_metadata_url", "client_id", "client_secret")
+SHARED_KEYS = ("redirect_uri", "cookie_secret")
+
+
+@dataclass(frozen=True)
+class User:
+    """The person behind a session; `signed_in` False = single-user mode."""
+    email: str
+    name: str
+    roles: tuple[Role, ...]
+    signed_in: bool
+
+    def can(self, permission: str) -> bool:
+        return any(permission in role.permissions for role in self.roles)
+
+    @property
+    def role_label(self) -> str:
+        return ", ".join(r.label for r in self.roles) or "no role"
+
+    @property
+    def actor(self) -> str:
+        """Who a load records as its author (ingest_batches.loaded_by)."""
+        return self.email if self.signed_in else local_actor()
+
+
+def cli_actor() -> str:
+    """The author of a load or sync run from the command line."""
+    return f"cli:{_os_user()}"
+
+
+def local_actor() -> str:
+    """The author of a load made in single-user mode (no sign-in)."""
+    return f"local:{_os_user()}"
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return "unknown"
+
+
+def _rules(role: Role) -> list[str]:
+    return [r.strip().lower() for r in config.env(role.setting).split(",")
+            if r.strip()]
+
+
+def _matches(rule: str, email: str, groups: set[str]) -> bool:
+    if rule == "*":
+        return True
+    if rule.startswith("group:"):
+        return rule[len("group:"):] in groups
+    if rule.startswith("@"):
+        return email.endswith(rule)
+    return email == rule
+
+
+def roles_for(email: str, groups=()) -> tuple[Role, ...]:
+    """Every role whose rules match this e-mail or one of these groups."""
+    email = (email or "").strip().lower()
+    found = {str(g).strip().lower() for g in groups or ()}
+    return tuple(role for role in ROLES
+                 if email or found
+                 if any(_matches(rule, email, found) for rule in _rules(role)))
+
+
+def user_from_claims(claims: dict) -> User:
+    """A signed-in user from the identity token's claims (st.user)."""
+    email = str(claims.get("email") or claims.get("preferred_username")
+                or "").strip()
+    groups = claims.get(config.env("CHANGEBOARD_GROUPS_CLAIM")) or ()
+    if isinstance(groups, str):
+        groups = [groups]
+    return User(email=email, name=str(claims.get("name") or email),
+                roles=roles_for(email, groups), signed_in=True)
+
+
+def single_user() -> User:
+    return User(email=local_actor(), name="single-user mode",
+                roles=ROLES, signed_in=False)
+
+
+def missing_settings(auth: dict | None) -> list[str]:
+    """Keys an [auth] section lacks for sign-in ([] = complete; None or an
+    empty section = sign-in not configured at all)."""
+    auth = dict(auth or {})
+    provider = {k: v for k, v in auth.items() if isinstance(v, dict)}
+    if len(provider) == 1:  # a named provider: [auth.entra]
+        auth = {**auth, **next(iter(provider.values()))}
+    return [k for k in (*SHARED_KEYS, *PROVIDER_KEYS) if not auth.get(k)]
+
+
+def is_loopback(address: str) -> bool:
+    return address in ("127.0.0.1", "::1", "localhost") or \
+        address.startswith("127.")
+
+
+def open_deployment() -> bool:
+    """Whether serving the network without sign-in was asked for."""
+    return config.env("CHANGEBOARD_OPEN_DEPLOYMENT").strip().lower() in (
+        "1", "true", "yes")

@@ -1,0 +1,393 @@
+"""Start Changeboard: `python -m changeboard.serve run|serve|replica|nginx`.
+
+run      one app process (`make run`): this machine only unless told.
+serve    a team service (`make serve`): N app replicas on loopback ports
+         behind nginx (sticky sessions, WebSocket upgrade), until stopped.
+replica  one of those replicas (deploy/systemd/changeboard@.service).
+nginx    print the nginx site configuration for N replicas (deploy/).
+
+Sign-in is configured by an [auth] section in .streamlit/secrets.toml or by
+the CHANGEBOARD_OIDC_* settings; from those this writes a private (0600)
+secrets file outside the repository and hands Streamlit its path. A
+service that faces the network refuses to start without sign-in, unless
+CHANGEBOARD_OPEN_DEPLOYMENT=1. No secret is ever printed or logged.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+import urllib.request
+from pathlib import Path
+
+from changeboard import auth, config
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPLOY = ROOT / "deploy"
+PRODUCTION = DEPLOY / "streamlit.toml"
+NGINX_SITE = DEPLOY / "nginx" / "changeboard.conf.template"
+# setting -> [auth] key; the two secrets are credentials, not SETTINGS
+ENV_AUTH = {
+    "CHANGEBOARD_OIDC_REDIRECT_URI": "redirect_uri",
+    "CHANGEBOARD_OIDC_COOKIE_SECRET": "cookie_secret",
+    "CHANGEBOARD_OIDC_METADATA_URL": "server_metadata_url",
+    "CHANGEBOARD_OIDC_CLIENT_ID": "client_id",
+    "CHANGEBOARD_OIDC_CLIENT_SECRET": "client_secret",
+}
+FIRST_REPLICA_PORT = 8601
+
+
+class Refused(Exception):
+    """A configuration this will not start with; the message says why."""
+
+
+def _secret_files() -> list[Path]:
+    """The secrets.toml files Streamlit reads by default, existing ones."""
+    return [p for p in (Path.home() / ".streamlit" / "secrets.toml",
+                        ROOT / ".streamlit" / "secrets.toml") if p.is_file()]
+
+
+def _env_auth() -> dict[str, str]:
+    given = {key: os.environ.get(name, "") for name, key in ENV_AUTH.items()}
+    return {k: v for k, v in given.items() if v}
+
+
+def _toml_string(value: str) -> str:
+    """A TOML basic string (secrets may hold any character)."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + "".join(c if c >= " " else f"\\u{ord(c):04x}"
+                         for c in escaped) + '"'
+
+
+def private_dir() -> Path:
+    """An owner-only directory for this user's runtime files, outside the
+    repository: $XDG_RUNTIME_DIR/changeboard or <tmp>/changeboard-<uid>."""
+    base = os.environ.get("XDG_RUNTIME_DIR")
+    folder = (Path(base) / "changeboard" if base else
+              Path(tempfile.gettempdir()) / f"changeboard-{os.getuid()}")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder.stat().st_uid != os.getuid() or folder.is_symlink():
+        raise Refused(f"{folder} is not this user's own directory")
+    os.chmod(folder, 0o700)
+    return folder
+
+
+def write_secrets(section: dict[str, str], name: str) -> Path:
+    """The [auth] section as a 0600 secrets file in private_dir()."""
+    folder = private_dir()
+    path = folder / f"secrets-{name}.toml"
+    tmp = folder / f".secrets-{name}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(fd, "w") as out:
+        out.write("# written by changeboard.serve from CHANGEBOARD_OIDC_*; "
+                  "do not edit\n[auth]\n")
+        for key, value in section.items():
+            out.write(f"{key} = {_toml_string(value)}\n")
+    os.replace(tmp, path)
+    return path
+
+
+def signin(name: str) -> tuple[bool, list[Path]]:
+    """Whether sign-in is configured, and the secrets files to hand
+    Streamlit; a half-configured sign-in is refused, naming what is missing."""
+    files = _secret_files()
+    section: dict = {}
+    for path in files:
+        try:
+            section |= tomllib.loads(path.read_text()).get("auth", {})
+        except (tomllib.TOMLDecodeError, OSError) as exc:
+            raise Refused(f"{path}: cannot read it ({type(exc).__name__})"
+                          ) from None
+    from_env = _env_auth()
+    section |= from_env
+    if not section:
+        return False, files
+    missing = auth.missing_settings(section)
+    if missing:
+        names = {v: k for k, v in ENV_AUTH.items()}
+        raise Refused("sign-in is half configured: missing " + ", ".join(
+            f"{names[k]} ([auth] {k})" for k in missing))
+    if from_env:
+        files = [*files, write_secrets(from_env, name)]
+    return True, files
+
+
+def check_exposure(facing: str, signed_in: bool) -> str | None:
+    """Refuse a network-facing service without sign-in unless opted in;
+    returns the warning to print for an open deployment."""
+    if signed_in or auth.is_loopback(facing):
+        return None
+    if not auth.open_deployment():
+        raise Refused(
+            f"refusing to serve {facing or 'every address'} without sign-in: "
+            "anyone who reaches it could replace the data. Configure sign-in "
+            "(README, Sign-in), serve this machine only (HOST=127.0.0.1), or "
+            "set CHANGEBOARD_OPEN_DEPLOYMENT=1 to serve openly anyway")
+    return (f"WARNING: serving {facing or 'every address'} WITHOUT sign-in "
+            "(CHANGEBOARD_OPEN_DEPLOYMENT=1): anyone who reaches it can load "
+            "data")
+
+
+def production_options() -> list[str]:
+    """deploy/streamlit.toml as Streamlit command-line options."""
+    options = []
+    for section, values in tomllib.loads(PRODUCTION.read_text()).items():
+        for key, value in values.items():
+            shown = str(value).lower() if isinstance(value, bool) else str(value)
+            options += [f"--{section}.{key}", shown]
+    return options
+
+
+def streamlit_command(host: str, port: int, allowed_hosts: list[str],
+                      secrets: list[Path]) -> list[str]:
+    command = [sys.executable, "-m", "streamlit", "run",
+               str(ROOT / "app.py"), "--server.address", host,
+               "--server.port", str(port), *production_options(),
+               "--server.maxUploadSize", str(config.MAX_UPLOAD_MB)]
+    for name in allowed_hosts:
+        command += ["--server.allowedHosts", name]
+    for path in secrets:
+        command += ["--secrets.files", str(path)]
+    return command
+
+
+def _prepare(facing: str, name: str, *, build: bool = True) -> list[Path]:
+    signed_in, secrets = signin(name)
+    warning = check_exposure(facing, signed_in)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+    if build and not config.DB_PATH.exists():
+        print(f"First run: building the sample database {config.DB_PATH}",
+              file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, "-m", "ingest", "--sample"],
+                       cwd=ROOT, check=True)
+    return secrets
+
+
+def _hosts(text: str) -> list[str]:
+    return [h.strip() for h in text.split(",") if h.strip()]
+
+
+def run(args) -> int:
+    secrets = _prepare(args.host, f"run-{args.port}", build=not args.dry_run)
+    command = streamlit_command(args.host, args.port,
+                                _hosts(args.allowed_hosts), secrets)
+    if args.dry_run:
+        print(" ".join(command))
+        return 0
+    os.chdir(ROOT)
+    os.execv(command[0], command)  # noqa: S606 - our interpreter
+
+
+def replica(args) -> int:
+    """One replica behind nginx: loopback only, but faces the network."""
+    secrets = _prepare(args.facing, f"replica-{args.port}")
+    command = streamlit_command("127.0.0.1", args.port,
+                                _hosts(args.allowed_hosts), secrets)
+    os.chdir(ROOT)
+    os.execv(command[0], command)  # noqa: S606 - our interpreter
+
+
+def nginx_site(ports: list[int], listen: str, *, cert: str = "",
+               key: str = "", server_name: str = "_") -> str:
+    """deploy/nginx/changeboard.conf.template for these replica ports."""
+    if cert:
+        listen_lines = (f"    listen {listen} ssl;\n"
+                        f"    ssl_certificate {cert};\n"
+                        f"    ssl_certificate_key {key};\n")
+    else:
+        listen_lines = f"    listen {listen};\n"
+    servers = "".join(f"    server 127.0.0.1:{p} max_fails=0;\n"
+                      for p in ports)
+    return (NGINX_SITE.read_text()
+            .replace("@SERVERS@\n", servers)
+            .replace("@LISTEN@\n", listen_lines)
+            .replace("@SERVER_NAME@", server_name)
+            .replace("@BODY_MB@", str(config.MAX_UPLOAD_MB + 1)))
+
+
+def nginx(args) -> int:
+    ports = [args.first_port + i for i in range(args.replicas)]
+    print(nginx_site(ports, args.listen, cert=args.tls_cert,
+                     key=args.tls_key, server_name=args.server_name), end="")
+    return 0
+
+
+NGINX_MAIN = """\
+# written by changeboard.serve for `make serve`; the site is deploy/nginx/
+worker_processes 2;
+pid {run}/nginx.pid;
+error_log {run}/error.log warn;
+daemon off;
+{user}
+events {{ worker_connections 1024; }}
+http {{
+    # which replica served each request, and the route cookie that chose it
+    log_format changeboard '$time_iso8601 $status $upstream_addr '
+                           '"$request" route=$changeboard_route';
+    access_log {run}/access.log changeboard;
+    client_body_temp_path {run}/tmp/body;
+    proxy_temp_path {run}/tmp/proxy;
+    fastcgi_temp_path {run}/tmp/fastcgi;
+    uwsgi_temp_path {run}/tmp/uwsgi;
+    scgi_temp_path {run}/tmp/scgi;
+    include {run}/changeboard.conf;
+}}
+"""
+
+
+def _wait_healthy(url: str, procs: list[subprocess.Popen],
+                  seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            dead = [p for p in procs if p.poll() is not None]
+            if dead or time.monotonic() > deadline:
+                raise Refused(f"{url} did not come up") from None
+            time.sleep(0.3)
+
+
+def served_routes(access_log: Path) -> dict[str, str]:
+    """route cookie -> the replica nginx sent it to, from serve's access
+    log (tests and bench/serve.py pin sessions to replicas with it)."""
+    found = {}
+    for line in access_log.read_text().splitlines():
+        hit = re.search(r" (127\.0\.0\.1:\d+) .* route=(\S+)$", line)
+        if hit:
+            found[hit.group(2)] = hit.group(1)
+    return found
+
+
+def pinned_routes(url: str, access_log: Path, replicas: set[str],
+                  per_replica: int) -> list[str]:
+    """Route cookie values, `per_replica` of them sent to each replica."""
+    for i in range(16 * per_replica * len(replicas)):
+        urllib.request.urlopen(urllib.request.Request(
+            f"{url}/_stcore/health",
+            headers={"Cookie": f"changeboard_route=probe-{i}"}),
+            timeout=10).close()
+    routes = served_routes(access_log)
+    chosen = []
+    for replica in sorted(replicas):
+        on = [r for r, to in routes.items()
+              if to == replica and r.startswith("probe-")]
+        if len(on) < per_replica:
+            raise RuntimeError(f"{replica}: {len(on)} of {per_replica} routes")
+        chosen += on[:per_replica]
+    return chosen
+
+
+def serve(args) -> int:
+    """N replicas and nginx in front, until SIGTERM or Ctrl-C."""
+    if not shutil.which(args.nginx):
+        raise Refused(f"{args.nginx} not found: apt-get install nginx")
+    host = args.listen.rsplit(":", 1)[0] if ":" in args.listen else "0.0.0.0"
+    secrets = _prepare(host, f"serve-{args.first_port}")
+    ports = [args.first_port + i for i in range(args.replicas)]
+    procs: list[subprocess.Popen] = []
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    run_dir = Path(tempfile.mkdtemp(prefix="nginx-", dir=private_dir()))
+    try:
+        for port in ports:
+            procs.append(subprocess.Popen(  # noqa: S603 - our interpreter
+                streamlit_command("127.0.0.1", port,
+                                  _hosts(args.allowed_hosts), secrets),
+                cwd=ROOT))
+        for port in ports:
+            _wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", procs)
+        (run_dir / "tmp").mkdir()
+        user = ""
+        if os.geteuid() == 0:  # workers run as nobody: let them buffer
+            user = "user nobody nogroup;"
+            os.chmod(run_dir, 0o711)
+            shutil.chown(run_dir / "tmp", "nobody", "nogroup")
+        (run_dir / "changeboard.conf").write_text(nginx_site(ports,
+                                                             args.listen))
+        (run_dir / "nginx.conf").write_text(
+            NGINX_MAIN.format(run=run_dir, user=user))
+        procs.append(subprocess.Popen(  # noqa: S603 - the nginx binary
+            [args.nginx, "-c", str(run_dir / "nginx.conf"), "-p",
+             str(run_dir), "-e", str(run_dir / "error.log")]))
+        print(f"Changeboard: {len(ports)} replicas on 127.0.0.1:"
+              f"{ports[0]}-{ports[-1]} behind nginx on {args.listen}",
+              file=sys.stderr, flush=True)
+        while not stopping and all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        failed = [p.args[0] for p in procs if p.poll() not in (None, 0)]
+        return 1 if failed and not stopping else 0
+    finally:
+        for proc in reversed(procs):
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m changeboard.serve",
+                                     description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    hosts = {"default": "localhost,127.0.0.1",
+             "help": "Host names browsers use, comma-separated"}
+    one = commands.add_parser("run", help="one app process (make run)")
+    one.add_argument("--host", default="127.0.0.1")
+    one.add_argument("--port", type=int, default=8501)
+    one.add_argument("--allowed-hosts", **hosts)
+    one.add_argument("--dry-run", action="store_true",
+                     help="print the Streamlit command instead")
+    one.set_defaults(func=run)
+    team = commands.add_parser("serve", help="replicas behind nginx")
+    team.add_argument("--listen", default="127.0.0.1:8500",
+                      help="nginx's address:port (0.0.0.0:80 serves all)")
+    team.add_argument("--replicas", type=int, default=config.REPLICAS)
+    team.add_argument("--first-port", type=int, default=FIRST_REPLICA_PORT)
+    team.add_argument("--allowed-hosts", **hosts)
+    team.add_argument("--nginx", default="/usr/sbin/nginx")
+    team.set_defaults(func=serve)
+    rep = commands.add_parser("replica", help="one replica (systemd)")
+    rep.add_argument("--port", type=int, required=True)
+    rep.add_argument("--facing", default="0.0.0.0",
+                     help="the address nginx serves it on")
+    rep.add_argument("--allowed-hosts", **hosts)
+    rep.set_defaults(func=replica)
+    site = commands.add_parser("nginx", help="print the nginx site")
+    site.add_argument("--replicas", type=int, default=config.REPLICAS)
+    site.add_argument("--first-port", type=int, default=FIRST_REPLICA_PORT)
+    site.add_argument("--listen", default="80")
+    site.add_argument("--server-name", default="_")
+    site.add_argument("--tls-cert", default="")
+    site.add_argument("--tls-key", default="")
+    site.set_defaults(func=nginx)
+    args = parser.parse_args(argv)
+    if args.command in ("serve", "nginx") and args.replicas < 1:
+        parser.error("--replicas must be at least 1")
+    try:
+        return args.func(args)
+    except Refused as exc:
+        print(f"changeboard: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""Roles from settings (changeboard/auth.py): by e-mail, domain or group."""
+import pytest
+
+from changeboard import auth
+
+
+@pytest.fixture
+def roles(monkeypatch):
+    def given(admins="", viewers="*", claim="groups"):
+        monkeypatch.setenv("CHANGEBOARD_DATA_ADMINS", admins)
+        monkeypatch.setenv("CHANGEBOARD_VIEWERS", viewers)
+        monkeypatch.setenv("CHANGEBOARD_GROUPS_CLAIM", claim)
+    return given
+
+
+def names(user):
+    return [r.name for r in user.roles]
+
+
+def test_roles_match_by_email_domain_and_group(roles):
+    roles(admins="Ann@Acme.com, @ops.acme.com, group:cb-admins",
+          viewers="@acme.com")
+    def user(email, **claims):
+        return auth.user_from_claims({"email": email, **claims})
+    assert names(user("ann@acme.com")) == ["data_admin", "viewer"]
+    assert names(user("bob@ops.acme.com")) == ["data_admin"]
+    assert names(user("cy@acme.com", groups=["cb-admins"])) == [
+        "data_admin", "viewer"]
+    assert names(user("dee@acme.com")) == ["viewer"]
+    # a domain matches the end of the address, not any substring
+    assert names(user("eve@notacme.com")) == []
+    assert names(user("eve@acme.com.evil.example")) == []
+    assert not user("dee@acme.com").can(auth.LOAD)
+    assert user("dee@acme.com").can(auth.VIEW)
+    assert user("bob@ops.acme.com").can(auth.LOAD)
+
+
+def test_a_groups_claim_of_another_name_or_one_string(roles):
+    roles(admins="group:changeboard-admins", viewers="", claim="roles")
+    assert names(auth.user_from_claims(
+        {"email": "x@y.z", "roles": "changeboard-admins"})) == ["data_admin"]
+    assert names(auth.user_from_claims(
+        {"email": "x@y.z", "groups": ["changeboard-admins"]})) == []
+
+
+def test_nobody_without_an_email_or_groups_gets_a_role(roles):
+    roles(viewers="*")
+    assert names(auth.user_from_claims({"sub": "123"})) == []
+    assert names(auth.user_from_claims({"email": "a@b.c"})) == ["viewer"]
+
+
+def test_single_user_mode_has_every_role_and_records_the_os_user():
+    user = auth.single_user()
+    assert not user.signed_in and user.can(auth.LOAD)
+    assert user.actor.startswith("local:")
+    assert auth.cli_actor().startswith("cli:")
+
+
+def test_every_role_is_one_entry_with_its_setting():
+    from changeboard import config
+    for role in auth.ROLES:
+        assert role.setting in config.SETTINGS
+        assert role.permissions <= {auth.VIEW, auth.LOAD}
+
+
+def test_missing_sign_in_settings_are_named():
+    full = {"redirect_uri": "https://cb/oauth2callback", "cookie_secret": "c",
+            "server_metadata_url": "https://idp/.well-known/x",
+            "client_id": "i", "client_secret": "s"}
+    assert auth.missing_settings(full) == []
+    assert auth.missing_settings(None) == auth.missing_settings({}) != []
+    assert auth.missing_settings({**full, "client_secret": ""}) == [
+        "client_secret"]
+    named = {"redirect_uri": "r", "cookie_secret": "c", "entra": {
+        "server_metadata_url": "m", "client_id": "i", "client_secret": "s"}}
+    assert auth.missing_settings(named) == []

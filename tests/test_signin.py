@@ -1,0 +1,132 @@
+"""Sign-in and roles in the app (AppTest: the server side of every check);
+the browser end to end is tests/test_team_service.py."""
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from changeboard import config, db
+
+ROOT = Path(__file__).resolve().parents[1]
+AUTH = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback",
+        "cookie_secret": "x" * 32, "client_id": "changeboard",
+        "client_secret": "s" * 16,
+        "server_metadata_url":
+            "http://127.0.0.1:9/.well-known/openid-configuration"}
+ADMIN, VIEWER = "ann@acme.example", "vic@acme.example"
+UPLOAD = (b"change_id,change_type,state,created_at,title\n"
+          b"UP-1,normal,closed,2024-03-12T15:15:00Z,uploaded\n")
+
+
+@pytest.fixture
+def db_copy(sample_db, tmp_path, monkeypatch):
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    monkeypatch.setenv("CHANGEBOARD_DATA_ADMINS", ADMIN)
+    monkeypatch.setenv("CHANGEBOARD_VIEWERS", "@acme.example")
+    return copy
+
+
+def _app(user: dict | None, page: str | None = "views/data.py") -> AppTest:
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.secrets["auth"] = AUTH
+    app.user = {"is_logged_in": False} if user is None else {
+        "is_logged_in": True, **user}
+    app.run()
+    if page:
+        app.switch_page(page).run()
+    return app
+
+
+def _batches(path):
+    with db.connect(path, read_only=True) as con:
+        return con.execute("select batch_id, loaded_by from ingest_batches "
+                           "order by batch_id").fetchall()
+
+
+def _sidebar(app) -> str:
+    return " ".join(c.value for c in app.sidebar.caption)
+
+
+def test_a_visitor_sees_only_the_sign_in_page(db_copy):
+    app = _app(None, page=None)
+    assert not app.exception
+    assert [t.value for t in app.title] == ["Changeboard"]
+    assert [b.label for b in app.button] == ["Sign in"]
+    assert not app.dataframe and not app.metric
+    # a page's address does not get past it either
+    app.switch_page("views/data.py").run()
+    assert [t.value for t in app.title] == ["Changeboard"]
+    assert not app.file_uploader and not app.dataframe
+
+
+def test_a_viewer_sees_the_history_but_no_upload_control(db_copy):
+    app = _app({"email": VIEWER, "name": "Vic"})
+    assert not app.exception
+    assert [t.value for t in app.title] == ["Data"]
+    assert not app.file_uploader
+    assert not [b for b in app.button if b.key == "data_commit"]
+    assert "Load a file" not in [s.value for s in app.subheader]
+    assert any("needs the data admin role" in i.value for i in app.info)
+    caption = _sidebar(app).replace("\\", "")
+    assert VIEWER in caption and "Role: Viewer" in caption
+    assert [b.label for b in app.sidebar.button] == ["Sign out"]
+    history = [f.value for f in app.dataframe
+               if "loaded_by" in f.value.columns]
+    assert history and history[0]["loaded_by"].str.startswith("cli:").all()
+
+
+def test_a_data_admin_loads_and_the_batch_records_their_email(db_copy):
+    app = _app({"email": ADMIN})
+    assert "Role: Data admin, Viewer" in _sidebar(app)
+    before = _batches(db_copy)
+    app.file_uploader(key="data_upload").upload(
+        "changes-upload.csv", UPLOAD, "text/csv").run()
+    app.button(key="data_commit").click().run()
+    assert not app.exception
+    after = _batches(db_copy)
+    assert after[:-1] == before and after[-1][1] == ADMIN
+
+
+def test_the_write_path_checks_the_role_again_on_the_server(db_copy, caplog):
+    """A commit that arrives for a user who may not load (a forged widget
+    message, or a role taken away mid-session) loads nothing."""
+    app = _app({"email": ADMIN})
+    app.file_uploader(key="data_upload").upload(
+        "changes-upload.csv", UPLOAD, "text/csv").run()
+    before = _batches(db_copy)
+    app.user = {"is_logged_in": True, "email": VIEWER}
+    app.button(key="data_commit").click().run()
+    assert not app.exception
+    assert _batches(db_copy) == before
+    assert f"refused load: signed in as {VIEWER} (Viewer)" in caplog.text
+    # and the refusal is what the page shows, never a success
+    assert not app.success
+    assert not app.file_uploader
+
+
+def test_a_user_with_no_role_is_told_and_can_sign_out(db_copy):
+    app = _app({"email": "mallory@elsewhere.example"}, page=None)
+    assert not app.exception
+    assert any("no Changeboard role" in e.value for e in app.error)
+    assert [b.label for b in app.button] == ["Sign out"]
+    assert not app.dataframe
+
+
+def test_sign_out_returns_to_the_sign_in_page(db_copy):
+    app = _app({"email": VIEWER}, page=None)
+    app.sidebar.button(key="signout_button").click().run()
+    assert not app.exception
+    assert [b.label for b in app.button] == ["Sign in"]
+
+
+def test_without_sign_in_the_data_page_says_single_user_mode(db_copy):
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.run()
+    app.switch_page("views/data.py").run()
+    assert not app.exception
+    assert any("Single-user mode" in c.value for c in app.caption)
+    assert "Single-user mode" in _sidebar(app)
+    assert app.file_uploader  # the one local user may load

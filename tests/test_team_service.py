@@ -1,0 +1,217 @@
+"""Sign-in end to end (issue 14): an OpenID Connect provider for tests
+(oidc-provider-mock) and the app as `make run` starts it with sign-in from
+the environment, both on 127.0.0.1; Debian's chromium signs in as a viewer
+and as a data admin. Planted secrets appear in no page, log or database."""
+import getpass
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from changeboard import db
+from tests.test_browser import SHOTS, _free_port, _settled
+
+ROOT = Path(__file__).resolve().parents[1]
+ADMIN, VIEWER = "ann@acme.example", "vic@acme.example"
+CLIENT_SECRET = "planted-client-secret-Zq8u1T"
+COOKIE_SECRET = "planted-cookie-secret-Kp4w9R-0123456789abcdef"
+UPLOAD = (b"change_id,change_type,state,created_at,title\n"
+          b"SSO-1,normal,closed,2024-03-12T15:15:00Z,signed-in load\n")
+pytestmark = pytest.mark.browser
+
+
+def _start(command, *, env, log: Path, health: str) -> subprocess.Popen:
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(health, timeout=2):
+                return proc
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                _stop(proc)
+                raise RuntimeError(log.read_text()[-3000:]) from None
+            time.sleep(0.3)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def service(sample_db, tmp_path_factory):
+    """The identity provider and the app, with a database of its own."""
+    tmp = tmp_path_factory.mktemp("sso")
+    database = tmp / "cb.duckdb"
+    shutil.copyfile(sample_db, database)
+    idp_port, app_port = _free_port(), _free_port()
+    idp = f"http://127.0.0.1:{idp_port}"
+    users = [{"sub": "ann", "email": ADMIN, "name": "Ann Admin"},
+             {"sub": "vic", "email": VIEWER, "name": "Vic Viewer"}]
+    provider = _start(
+        [sys.executable, "-m", "oidc_provider_mock", "--port", str(idp_port),
+         "--host", "127.0.0.1",
+         *[a for u in users for a in ("--user-claims", json.dumps(u))]],
+        env=dict(os.environ), log=tmp / "idp.log",
+        health=f"{idp}/.well-known/openid-configuration")
+    url = f"http://127.0.0.1:{app_port}"
+    env = {**os.environ, "CHANGEBOARD_DB": str(database),
+           "XDG_RUNTIME_DIR": str(tmp / "run"),
+           "CHANGEBOARD_OIDC_METADATA_URL":
+               f"{idp}/.well-known/openid-configuration",
+           "CHANGEBOARD_OIDC_CLIENT_ID": "changeboard",
+           "CHANGEBOARD_OIDC_CLIENT_SECRET": CLIENT_SECRET,
+           "CHANGEBOARD_OIDC_COOKIE_SECRET": COOKIE_SECRET,
+           "CHANGEBOARD_OIDC_REDIRECT_URI": f"{url}/oauth2callback",
+           "CHANGEBOARD_DATA_ADMINS": ADMIN,
+           "CHANGEBOARD_VIEWERS": "@acme.example"}
+    (tmp / "run").mkdir(mode=0o700)
+    app = _start([sys.executable, "-m", "changeboard.serve", "run",
+                  "--host", "127.0.0.1", "--port", str(app_port)],
+                 env=env, log=tmp / "app.log", health=f"{url}/_stcore/health")
+    seen: list[str] = []  # every page's HTML, for the secrets check
+    yield {"url": url, "db": database, "log": tmp / "app.log", "seen": seen}
+    _stop(app)
+    _stop(provider)
+
+
+def _shot(page, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _sign_in(browser, service, sub: str):
+    """A fresh browser (context) signed in as `sub` at the provider."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(service["url"])
+    _settled(page)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/oauth2/authorize**", timeout=30_000)
+    page.locator(f'button[name="sub"][value="{sub}"]').click()
+    page.wait_for_url(f"{service['url']}/**", timeout=30_000)
+    page.wait_for_selector('[data-testid="stSidebar"]', timeout=60_000)
+    _settled(page)
+    return context, page
+
+
+def _data_page(service, page):
+    page.goto(f"{service['url']}/data")
+    _settled(page)
+    service["seen"].append(page.content())
+
+
+def _batches(path):
+    with db.connect(path, read_only=True) as con:
+        return con.execute("select batch_id, file_name, loaded_by from "
+                           "ingest_batches order by batch_id").fetchall()
+
+
+def test_a_visitor_sees_only_the_sign_in_page(service, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 700})
+    page = context.new_page()
+    for path in ("", "/data", "/changes"):
+        page.goto(service["url"] + path)
+        _settled(page)
+        assert page.get_by_role("button", name="Sign in").count() == 1
+        assert page.locator('[data-testid="stSidebarNav"]').count() == 0
+        assert page.locator('[data-testid="stDataFrame"], '
+                            '[data-testid="stFileUploader"]').count() == 0
+        service["seen"].append(page.content())
+    _shot(page, "signin-page")
+    context.close()
+
+
+def test_a_viewer_has_no_upload_control_and_a_forged_upload_is_refused(
+        service, browser):
+    context, page = _sign_in(browser, service, "vic")
+    sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+    assert VIEWER in sidebar and "Role: Viewer" in sidebar
+    _shot(page, "signin-viewer-overview")
+    _data_page(service, page)
+    assert page.locator('[data-testid="stFileUploader"]').count() == 0
+    assert "needs the data admin role" in page.inner_text("body")
+    assert page.locator('[data-testid="stException"]').count() == 0
+    _shot(page, "signin-viewer-data")
+    # a hand-made upload with the viewer's cookies is refused by the server
+    before = _batches(service["db"])
+    cookies = {c["name"]: c["value"] for c in context.cookies()}
+    for headers in ({}, {"X-Xsrftoken": cookies.get("_streamlit_xsrf", "")}):
+        answer = page.request.put(
+            f"{service['url']}/_stcore/upload_file/forged-session/f1",
+            multipart={"file": {"name": "changes.csv", "mimeType": "text/csv",
+                                "buffer": UPLOAD}},
+            headers=headers, fail_on_status_code=False)
+        assert answer.status in (400, 403), answer.status
+    assert _batches(service["db"]) == before
+    context.close()
+
+
+def test_a_data_admin_loads_a_file_recorded_with_their_email_then_signs_out(
+        service, browser):
+    context, page = _sign_in(browser, service, "ann")
+    assert "Role: Data admin, Viewer" in page.locator(
+        '[data-testid="stSidebar"]').inner_text()
+    _data_page(service, page)
+    before = _batches(service["db"])
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').first\
+        .set_input_files({"name": "changes-sso.csv", "mimeType": "text/csv",
+                          "buffer": UPLOAD})
+    commit = page.get_by_role("button", name="Commit this load")
+    commit.wait_for(timeout=60_000)
+    _shot(page, "signin-admin-data")
+    commit.click()
+    page.get_by_text("Loaded changes-sso.csv as batch").wait_for(
+        timeout=60_000)
+    _settled(page)
+    service["seen"].append(page.content())
+    after = _batches(service["db"])
+    assert after[:-1] == before
+    assert after[-1][1:] == ("upload/changes-sso.csv", ADMIN)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    # the load history names the author
+    assert ADMIN in page.locator('[data-testid="stDataFrame"]').last\
+        .inner_text() or ADMIN in page.content()
+    page.locator('[data-testid="stSidebar"]').get_by_role(
+        "button", name="Sign out").click()
+    # Streamlit ends the provider's session too (its end_session_endpoint)
+    page.wait_for_url("**/oauth2/end_session**", timeout=30_000)
+    page.get_by_role("button", name="End session").click()
+    page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+    page.goto(f"{service['url']}/data")
+    _settled(page)
+    assert page.get_by_role("button", name="Sign in").count() == 1
+    assert page.locator('[data-testid="stFileUploader"]').count() == 0
+    context.close()
+
+
+def test_no_secret_reaches_a_page_a_log_line_or_the_database(service):
+    """Run last in this module: what the sign-ins above left behind."""
+    assert len(service["seen"]) >= 5
+    log = service["log"].read_text(errors="replace")
+    stored = service["db"].read_bytes()
+    for secret in (CLIENT_SECRET, COOKIE_SECRET):
+        for page in service["seen"]:
+            assert secret not in page
+        assert secret not in log
+        assert secret.encode() not in stored
+    # and no one's load went unrecorded
+    assert all(by for *_, by in _batches(service["db"]))
+    assert f"cli:{getpass.getuser()}" in {by for *_, by in
+                                          _batches(service["db"])}
