@@ -191,7 +191,10 @@ def as_views(con) -> None:
 def materialize(con) -> None:
     """Store each derived view as a table, in definition order (a later one
     may read an earlier one): publish() calls this last, so readers find
-    the results precomputed."""
+    the results precomputed. A file whose macros are not this code's is
+    left as it is: it is upgraded (and materialized) before it is read."""
+    if _macros_of(con) != macros_sha256():
+        return
     kinds = dict(_derived_objects(con))
     for name, _ in _derived_definitions(con):
         if kinds.get(name) != "view":
