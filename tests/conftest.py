@@ -6,7 +6,8 @@ import pytest
 
 from changeboard import db
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# peer projects' test data, copied with their licences (README.md there)
+PEERS = Path(__file__).resolve().parent / "fixtures" / "peers"
 
 
 @pytest.fixture

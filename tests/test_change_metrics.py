@@ -499,10 +499,8 @@ def test_devopsmetrics_recovery_case_is_reproduced(con, given):
     import json
     from datetime import UTC, datetime, timedelta
 
-    from conftest import SHARED
-    fixture = SHARED / "peer-fixtures" / "transcribed" / "peer_unit_cases.json"
-    if not fixture.exists():
-        pytest.skip(f"peer fixtures not found at {fixture}")
+    from conftest import PEERS
+    fixture = PEERS / "transcribed" / "peer_unit_cases.json"
     cases = json.loads(fixture.read_text())
     case = next(c for c in cases["devopsmetrics_cases"]
                 if c["name"] == "mttr_mean_with_out_of_window")

@@ -31,3 +31,38 @@ def test_every_query_is_documented_and_every_documented_metric_exists():
     text = (ROOT / "docs" / "metrics.md").read_text()
     documented = set(re.findall(r"^## `(\w+)`$", text, flags=re.MULTILINE))
     assert documented == set(db.names())
+
+
+def tracked_files():
+    """The repository's files as a clone has them (git's list; every file
+    below the root outside a checkout)."""
+    import subprocess
+    try:
+        names = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True,
+                               capture_output=True).stdout.decode()
+    except (OSError, subprocess.CalledProcessError):
+        skip = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache"}
+        return [p for p in ROOT.rglob("*") if p.is_file()
+                and not skip & set(p.relative_to(ROOT).parts)]
+    return [ROOT / n for n in names.split("\0") if n and (ROOT / n).is_file()]
+
+
+# the only files that may name the folder beside the clone: tests of the
+# optional real-data sets, which skip with a message when it is absent
+OPTIONAL_DATA_TESTS = {"tests/test_real_data.py", "tests/test_adapters.py"}
+
+
+def test_no_file_sends_readers_to_the_folder_beside_the_clone():
+    # built from parts, so this file does not name it
+    outside = ("../" + "shared", "shared/" + "design",
+               "shared/" + "peer-fixtures")
+    found = []
+    for path in tracked_files():
+        name = path.relative_to(ROOT).as_posix()
+        if name in OPTIONAL_DATA_TESTS:
+            continue
+        text = path.read_bytes().decode("utf-8", "replace")
+        found += [f"{name}:{n}: {line.strip()}"
+                  for n, line in enumerate(text.splitlines(), 1)
+                  if any(o in line for o in outside)]
+    assert not found, "\n".join(found)
