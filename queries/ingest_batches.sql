@@ -2,7 +2,7 @@
 -- updated, left unchanged and rejected, and why a failed load failed.
 -- $source: optional source to show, e.g. csv (default: null)
 -- rows_new = rows_loaded - rows_updated - rows_unchanged; rows_read =
--- rows_loaded + rows_rejected (SOURCES.md section 8) + rows_merged (input
+-- rows_loaded + rows_rejected (docs/sources.md section 8) + rows_merged (input
 -- rows a mapping file merged into an earlier row of the same id, or left
 -- out as older versions of an id by duplicate_ids = "latest").
 with batches as (

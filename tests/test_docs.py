@@ -69,6 +69,24 @@ def test_no_file_sends_readers_to_the_folder_beside_the_clone():
     assert not found, "\n".join(found)
 
 
+def test_no_file_cites_the_design_notes_instead_of_the_docs():
+    # the design notes (data model, sources, metrics, style) are not in the
+    # repository: code and docs cite docs/*.md. changeboard/macros/ is being
+    # rewritten on another branch, which moves its citations to docs/metrics.md
+    # too; drop the exception when it lands.
+    notes = [n + ".md" for n in ("DATA_MODEL", "SOURCES", "METRICS", "STYLE")]
+    found = []
+    for path in tracked_files():
+        name = path.relative_to(ROOT).as_posix()
+        if name.startswith("changeboard/macros/"):
+            continue
+        text = path.read_bytes().decode("utf-8", "replace")
+        found += [f"{name}:{n}: {line.strip()}"
+                  for n, line in enumerate(text.splitlines(), 1)
+                  if any(note in line for note in notes)]
+    assert not found, "\n".join(found)
+
+
 def test_the_data_model_page_lists_every_table_and_column():
     text = (ROOT / "docs" / "data-model.md").read_text()
     sections = dict(re.findall(r"^### `(\w+)`\n(.*?)(?=^##|\Z)", text,

@@ -80,7 +80,7 @@ def load_shipped(tmp_path, path, name):
     result = ingest.load_path("mapping", need(path), tmp_path / "db.duckdb",
                               options={"mapping": name})
     assert result.status == "succeeded", result.error
-    # SOURCES.md section 8 with merged/superseded rows (docs/adapters.md)
+    # docs/sources.md section 8 with merged/superseded rows (docs/adapters.md)
     assert result.rows_read == (result.rows_loaded + result.rows_rejected
                                 + result.rows_merged)
     with db.connect(tmp_path / "db.duckdb", read_only=True) as con:
