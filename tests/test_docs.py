@@ -53,19 +53,26 @@ def tracked_files():
 OPTIONAL_DATA_TESTS = {"tests/test_real_data.py", "tests/test_adapters.py"}
 
 
-def test_no_file_sends_readers_to_the_folder_beside_the_clone():
-    # built from parts, so this file does not name it
-    outside = ("../" + "shared", "shared/" + "design",
-               "shared/" + "peer-fixtures")
+def lines_naming(needles, skip) -> list[str]:
+    """`file:line: text` of every tracked line holding one of needles, in
+    the files skip(name) does not leave out."""
     found = []
     for path in tracked_files():
         name = path.relative_to(ROOT).as_posix()
-        if name in OPTIONAL_DATA_TESTS:
+        if skip(name):
             continue
         text = path.read_bytes().decode("utf-8", "replace")
         found += [f"{name}:{n}: {line.strip()}"
                   for n, line in enumerate(text.splitlines(), 1)
-                  if any(o in line for o in outside)]
+                  if any(needle in line for needle in needles)]
+    return found
+
+
+def test_no_file_sends_readers_to_the_folder_beside_the_clone():
+    # built from parts, so this file does not name it
+    outside = ("../" + "shared", "shared/" + "design",
+               "shared/" + "peer-fixtures")
+    found = lines_naming(outside, OPTIONAL_DATA_TESTS.__contains__)
     assert not found, "\n".join(found)
 
 
@@ -75,15 +82,8 @@ def test_no_file_cites_the_design_notes_instead_of_the_docs():
     # rewritten on another branch, which moves its citations to docs/metrics.md
     # too; drop the exception when it lands.
     notes = [n + ".md" for n in ("DATA_MODEL", "SOURCES", "METRICS", "STYLE")]
-    found = []
-    for path in tracked_files():
-        name = path.relative_to(ROOT).as_posix()
-        if name.startswith("changeboard/macros/"):
-            continue
-        text = path.read_bytes().decode("utf-8", "replace")
-        found += [f"{name}:{n}: {line.strip()}"
-                  for n, line in enumerate(text.splitlines(), 1)
-                  if any(note in line for note in notes)]
+    found = lines_naming(notes, lambda name: name.startswith(
+        "changeboard/macros/"))
     assert not found, "\n".join(found)
 
 

@@ -95,20 +95,27 @@ def _db(parser) -> None:
     parser.add_argument("--db", default=None, help=DB_HELP)
 
 
-def _load(commands) -> None:
-    load = _parser("load", commands, help="load files of one source",
-                   description="Load files into the database: one batch per "
-                   "file, every row checked, published atomically.")
-    kinds = load.add_subparsers(dest="source", required=True,
-                                metavar="SOURCE")
-    for entry in sources.FILES.values():
+def _per_source(commands, command: str, entries: dict, **kwargs):
+    """A parser per source of `changeboard <command> SOURCE`, each with
+    --db; yields (source, parser) for the source's own options."""
+    kinds = _parser(command, commands, **kwargs).add_subparsers(
+        dest="source", required=True, metavar="SOURCE")
+    for entry in entries.values():
         one = kinds.add_parser(
             entry.name, help=entry.help, description=entry.help,
             formatter_class=argparse.RawDescriptionHelpFormatter,
-            epilog=EXAMPLES["load"])
+            epilog=EXAMPLES[command])
+        _db(one)
+        yield entry, one
+
+
+def _load(commands) -> None:
+    for entry, one in _per_source(
+            commands, "load", sources.FILES, help="load files of one source",
+            description="Load files into the database: one batch per file, "
+            "every row checked, published atomically."):
         one.add_argument("files", nargs="+", metavar="FILE",
                          help="files to load (*.gz read as they are)")
-        _db(one)
         if entry.table is None and not entry.mapping:
             one.add_argument("--table", default=None,
                              help="canonical table (default: from the file "
@@ -164,18 +171,12 @@ def _since(text: str) -> str:
 
 
 def _sync(commands) -> None:
-    sync = _parser("sync", commands, help="read what changed from an API",
-                   description="Sync one source's API into the database: "
-                   "what changed since the last successful sync, committed "
-                   "as it is read.")
-    kinds = sync.add_subparsers(dest="source", required=True,
-                                metavar="SOURCE")
-    for entry in sources.SYNCS.values():
-        one = kinds.add_parser(
-            entry.name, help=entry.help, description=entry.help,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-            epilog=EXAMPLES["sync"])
-        _db(one)
+    for entry, one in _per_source(
+            commands, "sync", sources.SYNCS,
+            help="read what changed from an API",
+            description="Sync one source's API into the database: what "
+            "changed since the last successful sync, committed as it is "
+            "read."):
         for flag in entry.sync_flags:
             FLAGS[flag](one)
         one.add_argument("--overrides", default=None, metavar="FILE",
