@@ -144,7 +144,7 @@ create table if not exists deployments (
     deployment_id varchar primary key,
     application_id varchar not null,
     -- nullable: a deployment with no or an unknown environment is
-    -- unclassified by the metrics, not dropped (METRICS.md section 2)
+    -- unclassified by the metrics, not dropped (docs/metrics.md, shared definitions)
     environment_id varchar,
     release_id varchar,
     change_id varchar,

@@ -1,46 +1,32 @@
-"""Load source files into the published database: SOURCES names the adapters,
-`load` (ingest/loader.py) is the one writer."""
+"""Load source files into the published database: ingest/sources.py declares
+the sources, `load` (ingest/loader.py) is the one writer."""
 from __future__ import annotations
 
 import hashlib
-import importlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
 
 from changeboard import config, db
 
-from . import overrides
+from . import overrides, sources
 from .errors import FileError, LoadError
 from .loader import Loaded, fail, load, load_into, remove_sample, sample_rows
 from .schema import TABLES, table_for
 
 __all__ = ["SOURCES", "TABLES", "FileError", "LoadError", "Loaded", "adapter",
-           "adapter_options", "build_sample", "fail", "load", "load_files",
-           "load_path", "publish_files", "remove_sample", "remove_sample_from",
+           "adapter_options", "fail", "load", "load_files", "load_path",
+           "publish_files", "remove_sample", "remove_sample_from",
            "sample_rows", "sha256", "table_for"]
 
-# source name -> adapter module, imported when first used
-SOURCES = {
-    "csv": "ingest.canonical",
-    "servicenow": "ingest.servicenow",
-    "servicenow-incidents": "ingest.servicenow_incidents",
-    "jira": "ingest.jira",
-    "mapping": "ingest.mapping",
-}
-SAMPLE_LABEL = "sample_data"  # = loader.SAMPLE_PREFIX without its slash
-INCIDENTS = "servicenow-incidents"
+# the sources a file can be loaded from, by name (ingest/sources.py)
+SOURCES = sources.FILES
 
 
 def adapter(source: str) -> ModuleType:
-    """The adapter module of a source; FileError if unknown or not installed."""
-    if source not in SOURCES:
-        raise FileError(f"unknown source {source!r} "
-                        f"(sources: {', '.join(SOURCES)})")
-    try:
-        return importlib.import_module(SOURCES[source])
-    except ModuleNotFoundError as exc:
-        raise FileError(f"source {source!r} is not available: {exc}") from exc
+    """The adapter module of a source; FileError if unknown, API-only or not
+    installed."""
+    return sources.get(source).adapter()
 
 
 def sha256(path: str | Path) -> str:
@@ -149,20 +135,21 @@ def _guess(path: Path) -> str:
 
 def adapter_options(source: str, options: dict | None
                     ) -> tuple[dict | None, str | None]:
-    """The options for source's adapter and the source name to record (None:
-    the adapter's). servicenow and jira read options["mapping"] as an
-    overrides file; servicenow-incidents takes the instance settings
-    ([source]: time zone, date formats, id prefix, ...) of the servicenow
-    one, so one site file serves both; other adapters get options unchanged."""
-    kind = "servicenow" if source == INCIDENTS else source
-    if (kind not in overrides.SOURCE_KEYS or not options
+    """The options for source's adapter (or API sync) and the source name to
+    record (None: the adapter's). A source that takes an overrides file
+    (ingest/sources.py: `overrides`) reads options["mapping"] as one, keeping
+    the options its entry names (`site_options`: servicenow-incidents takes
+    the instance settings of the servicenow file, so one site file serves
+    both); other sources get options unchanged."""
+    entry = sources.SOURCES.get(source)
+    if (entry is None or entry.overrides is None or not options
             or not options.get("mapping")):
         return options, None
     given = {k: v for k, v in options.items() if k != "mapping"}
-    resolved = overrides.options(kind, options["mapping"])
-    if source == INCIDENTS:
-        instance = set(overrides.SOURCE_KEYS[kind].values()) - {"table"}
-        resolved = {k: v for k, v in resolved.items() if k in instance}
+    resolved = overrides.options(entry.overrides, options["mapping"])
+    if entry.site_options is not None:
+        resolved = {k: v for k, v in resolved.items()
+                    if k in entry.site_options}
     resolved = {**resolved, **given}
     return resolved, resolved.pop("name", None)
 
@@ -208,39 +195,3 @@ def publish_files(files, db_path=None, *, label: str | None = None,
                 raise LoadError(result.error)
             results.append(result)
     return results
-
-
-def build_sample(db_path=None, *, seed: int | None = None,
-                 scale: float = 1.0, end_date=None) -> list[Loaded]:
-    """Generate the sample data and publish it as a fresh database file.
-
-    The changes arrive as source exports (sample_data.exports.write_sample):
-    a ServiceNow export read with the shipped overrides file and, for one
-    team's applications, a Jira export; the other tables as canonical CSV.
-    One publish, every batch strict; ingest_batches records each source.
-    """
-    import tempfile
-
-    import sample_data
-    from sample_data import exports
-
-    db_path = Path(db_path or config.DB_PATH)
-    with tempfile.TemporaryDirectory() as tmp:
-        canonical = Path(tmp) / "canonical"
-        sample_data.generate(canonical, seed=config.SAMPLE_SEED if seed is None
-                             else seed, scale=scale, end_date=end_date)
-        files = exports.write_sample(canonical, Path(tmp) / "exports")
-        # built beside the database under its writer lock: loads wait for
-        # the swap, and the next writer removes what a killed build left
-        # (db.remove_stale matches `.<db>.sample.tmp`, its lock and copies)
-        fresh = db_path.with_name(f".{db_path.name}.sample.tmp")
-        with db.writer_lock(db_path):
-            db.remove_stale(db_path)
-            try:
-                loaded = publish_files(
-                    [(f["source"], f["path"], f["options"]) for f in files],
-                    fresh, label=SAMPLE_LABEL)
-                db.replace(fresh, db_path)
-            finally:
-                db.remove_stale(db_path)
-    return loaded

@@ -52,7 +52,7 @@ class ApiError(Exception):
 
 @dataclass
 class Retry:
-    """When and how long to retry (SOURCES.md section 3)."""
+    """When and how long to retry (docs/sources.md section 3)."""
 
     backoff: tuple[float, ...] = (1, 2, 4, 8, 16)   # 5xx, timeouts, drops
     max_wait: float = 15 * 60          # seconds of waiting before giving up

@@ -1,4 +1,4 @@
-"""Canonical CSV (SOURCES.md section 1): UTF-8, comma, RFC 4180, canonical
+"""Canonical CSV (docs/sources.md section 1): UTF-8, comma, RFC 4180, canonical
 headers in any order; one file per table, named after it."""
 from __future__ import annotations
 

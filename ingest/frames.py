@@ -29,14 +29,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .errors import FileError
+from .schema import BOOKKEEPING, LINEAGE
 
 ENCODINGS = ("utf-8", "windows-1252")
 TRUE_VALUES = ("true", "1", "yes", "y")
 FALSE_VALUES = ("false", "0", "no", "n")
-BOOKKEEPING = ("row_number", "raw_record", "_reject", "_reject_column",
-               "_reject_value")
 SCHEMA = Path(__file__).resolve().parents[1] / "changeboard" / "schema.sql"
-LINEAGE = ("source", "ingested_batch_id")
 WARNED_ROWS = 10  # row numbers a warning names
 
 
@@ -1171,7 +1169,7 @@ def finish_arrays(data: dict[str, pa.Array], raw: Raw, *, source: str,
                              index=pd.RangeIndex(rows))
     order = [c for c in data if c not in BOOKKEEPING]
     frame.insert(len(order), "row_number", numbers)
-    frame = frame[[*order, *BOOKKEEPING]]
+    frame = frame[[*order, *(c for c in BOOKKEEPING if c in frame)]]
     frame.attrs.update(source=source, table=table,
                        warnings=list(raw.warnings) + list(warnings), mode=mode,
                        timezone=timezone, rows_read=rows)

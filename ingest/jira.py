@@ -1,7 +1,7 @@
 """Jira Service Management change issues: the issue navigator's CSV export.
 
 Standard fields by label, custom fields as `Custom field (<name>)`, repeated
-headers for multi-valued fields (SOURCES.md section 4). Dates follow the
+headers for multi-valued fields (docs/sources.md section 4). Dates follow the
 exporter's profile: `date_format` and `timezone` in `options` (defaults
 `%d/%b/%y %I:%M %p`, UTC).
 """
@@ -12,7 +12,6 @@ import pandas as pd
 from . import frames
 
 SOURCE, TABLE = "jira", "changes"
-ENCODINGS = ("utf-8", "windows-1252")
 DATE_FORMAT = "%d/%b/%y %I:%M %p"
 EXPORT_CAP = 1_000
 ISSUE_TYPES = ("Change",)
@@ -91,8 +90,8 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     formats = options.get("date_format", DATE_FORMAT)
     formats = [formats] if isinstance(formats, str) else list(formats)
     timezone = options.get("timezone", "UTC")
-    raw = frames.read_delimited(path, encodings=options.get("encoding",
-                                                            ENCODINGS))
+    raw = frames.read_delimited(path, encodings=options.get(
+        "encoding", frames.ENCODINGS))
     single = [h for c, hs in COLUMNS.items() if c not in MULTI_VALUED for h in hs]
     frames.repeated_headers(raw, [*single, ISSUE_TYPE, STATUS, RESOLUTION])
     for needed in ("Issue key", STATUS, "Created"):

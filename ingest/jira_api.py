@@ -1,4 +1,4 @@
-"""Jira REST search for change issues, incrementally (SOURCES.md section 5),
+"""Jira REST search for change issues, incrementally (docs/sources.md section 5),
 mapped by the CSV export adapter (ingest/jira.py).
 
 Cloud: `/rest/api/3/search/jql`, paged by nextPageToken. Data Center:
@@ -299,7 +299,7 @@ def _iso(stamp: str | None) -> str | None:
 
 
 class JiraVersionsApi(Api):
-    """Fix versions of Jira projects as releases (SOURCES.md section 6).
+    """Fix versions of Jira projects as releases (docs/sources.md section 6).
 
     Versions carry no update time, so every run reads them all (there is no
     watermark) and upserts. release_id = `<project key>:<version name>`, as
@@ -393,3 +393,19 @@ class JiraVersionsApi(Api):
             "release_id in (select unnest($ids))",
             {"s": self.source, "ids": release_ids}).fetchall()
         return dict(found)
+
+
+def issues(options: dict | None = None, *, jql: str | None = None) -> JiraApi:
+    """The change issues sync (`changeboard sync jira`)."""
+    return JiraApi(client(), jql=jql, options=options, cloud=is_cloud())
+
+
+def versions(options: dict | None = None, *, projects=(),
+             timezone: str | None = None) -> JiraVersionsApi:
+    """The fix versions sync (`changeboard sync jira-versions`): the versions'
+    days are read at 00:00 in `timezone`, else the site file's time zone,
+    else UTC."""
+    options = dict(options or {})
+    zone = timezone or options.pop("timezone", None) or "UTC"
+    return JiraVersionsApi(client(), list(projects), timezone=zone,
+                           cloud=is_cloud(), options=options)

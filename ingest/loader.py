@@ -1,5 +1,5 @@
 """The one loader: validates an adapter's frame in SQL, keeps every reject,
-upserts the rest and records the batch, then publishes (STYLE.md section 4).
+upserts the rest and records the batch, then publishes (changeboard/db.py: publish).
 
 Identifiers in the SQL below are canonical column names from the schema (or a
 frame's column names, already checked against it), always double-quoted;
@@ -22,13 +22,13 @@ from changeboard import auth, config, db
 
 from . import schema
 from .errors import FileError
+from .schema import BOOKKEEPING
 
-BOOKKEEPING = ("row_number", "raw_record", "_reject", "_reject_column",
-               "_reject_value", "_reject_detail")
 TRUE = ["true", "1", "yes", "y"]
 FALSE = ["false", "0", "no", "n"]
 PREVIEW_REJECTS = 50
-# the sample build records its files as sample_data/<name> (ingest.build_sample)
+# the sample build records its files as sample_data/<name>
+# (sample_data.database.publish)
 SAMPLE_PREFIX = "sample_data/"
 _INSTANT = (r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)"
             r"\s*([Zz]|[+-]\d{2}(?::?\d{2})?)?$")
@@ -507,7 +507,7 @@ def _reject(con, spec, selection: str, reason: str,
 
 
 def _reject_duplicates(con, spec) -> None:
-    """duplicate_row, superseded and duplicate_id (SOURCES.md section 8)."""
+    """duplicate_row, superseded and duplicate_id (docs/sources.md section 8)."""
     key = _key(spec, "c")
     distinct = con.execute(
         f"select count(*) = count(distinct ({key})) from checked as c "  # noqa: S608

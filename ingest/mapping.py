@@ -1,7 +1,7 @@
 """Bring your own export: a TOML mapping file describes one file shape.
 
 `read(path, options={"mapping": "bpic2014"})` (a name in ingest/mappings/ or a
-path to a .toml file). The file format is SOURCES.md section 7: `[source]`,
+path to a .toml file). The file format is docs/sources.md section 7: `[source]`,
 `[columns]` and `[values.<name>]`. The mapping is checked (canonical columns,
 codes, value maps) and the file's header against it before any row is read.
 """

@@ -1,13 +1,14 @@
 """Site overrides for the built-in ServiceNow and Jira adapters.
 
-An overrides file is a TOML file of the mapping-file form (SOURCES.md
+An overrides file is a TOML file of the mapping-file form (docs/sources.md
 section 7) that only says what differs at a site: `[source]` (time zone,
 date formats, id prefix, encodings, ...), `[columns]` (site fields such as
 `u_release`, ServiceNow only), `[values.<canonical column>]` (extra source
 values -> codes, ServiceNow only) and, for Jira, `[status]` and
 `[resolution]`. `options(source, spec)` checks it and returns the adapter's
 `options` dict; every problem is a FileError naming the file and the key,
-raised before any row is read. docs/adapters.md has the form and examples.
+raised before any row is read. docs/sources.md section 7 has the form and
+examples.
 """
 from __future__ import annotations
 
@@ -15,21 +16,13 @@ import tomllib
 import zoneinfo
 from pathlib import Path
 
-from . import frames
+from . import frames, sources
 from .errors import FileError
 from .jira import CLOSED as FROM_RESOLUTION  # close code from Resolution
 
 TABLE = "changes"
-# [source] key -> adapter option, per source
-SOURCE_KEYS = {
-    "servicenow": {"name": "name", "table": "table", "timezone": "timezone",
-                   "date_formats": "date_format", "id_prefix": "id_prefix",
-                   "encoding": "encoding", "sheet": "sheet"},
-    "jira": {"name": "name", "table": "table", "timezone": "timezone",
-             "date_formats": "date_format", "id_prefix": "id_prefix",
-             "encoding": "encoding", "issue_types": "issue_types",
-             "project_key": "project_key"},
-}
+# the [source] keys of each kind and the adapter option each sets are declared
+# with the source that owns the kind (ingest/sources.py: site_keys)
 SECTIONS = {"servicenow": ("source", "columns", "values"),
             "jira": ("source", "status", "resolution")}
 LISTS = ("date_formats", "encoding", "issue_types")   # str or list of str
@@ -42,8 +35,7 @@ def options(source: str, spec) -> dict:
     The result may hold `name`: the source name to record instead of the
     adapter's (ingest_batches.source and the rows' `source`).
     """
-    if source not in SOURCE_KEYS:
-        raise FileError(f"overrides are for servicenow or jira, not {source!r}")
+    sources.site_keys(source)   # FileError for a kind no source owns
     if isinstance(spec, dict):
         data, file = spec, "<overrides>"
     else:
@@ -95,7 +87,7 @@ class _Check:
         return table
 
     def source_keys(self, source: dict) -> dict:
-        known = SOURCE_KEYS[self.source]
+        known = sources.site_keys(self.source)
         out = {}
         for key, value in source.items():
             if key not in known:

@@ -18,7 +18,12 @@ TABLES = (
     "incidents",
 )
 LINEAGE = ("source", "ingested_batch_id")
-# tables whose end_at must be after start_at (SOURCES.md section 8)
+# what an adapter's frame carries beside the canonical columns: the row's
+# number and input record, and the adapter's own reject of it
+# (docs/adapters.md, "The frame read returns")
+BOOKKEEPING = ("row_number", "raw_record", "_reject", "_reject_column",
+               "_reject_value", "_reject_detail")
+# tables whose end_at must be after start_at (docs/sources.md section 8)
 INTERVALS = {"blackout_windows": ("start_at", "end_at"),
              "environment_bookings": ("start_at", "end_at")}
 # end before start only warns on these (column pairs)
@@ -28,8 +33,8 @@ SOFT_INTERVALS = {
     "releases": (("planned_start_at", "planned_release_at"),),
     "deployments": (("started_at", "finished_at"),),
 }
-# SOURCES.md section 1 requires these too, where the schema lets them be NULL.
-# (deployments.environment_id is not: METRICS.md section 2 counts a deployment
+# docs/sources.md section 1 requires these too, where the schema lets them be NULL.
+# (deployments.environment_id is not: docs/metrics.md (shared definitions) counts a deployment
 # without one as unclassified, so the schema keeps it nullable.)
 EXTRA_REQUIRED = {"environment_bookings": ("end_at",)}
 _IN_LIST = re.compile(r"^\(*\"?(\w+)\"?\s+IN\s+\((.*)\)\)*$", re.S)

@@ -1,7 +1,7 @@
 """ServiceNow change_request list export: CSV (Windows-1252 or UTF-8) or XLSX.
 
 Headers are field names or English labels; cells display or stored values
-(SOURCES.md section 2). Dates use the exporter's `date_format` and
+(docs/sources.md section 2). Dates use the exporter's `date_format` and
 `timezone`, given in `options` (defaults `%Y-%m-%d %H:%M:%S`, UTC).
 """
 from __future__ import annotations
@@ -15,7 +15,6 @@ import pyarrow.compute as pc
 from . import frames
 
 SOURCE, TABLE = "servicenow", "changes"
-ENCODINGS = ("utf-8", "windows-1252")
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 EXPORT_CAP = 10_000
 # frames this long keep arrow-backed text columns (see read)
@@ -112,7 +111,7 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
             path, sheet=options.get("sheet"), date_format=formats[0]))
     else:
         raw = frames.read_table(path, encodings=options.get(
-            "encoding", ENCODINGS))
+            "encoding", frames.ENCODINGS))
     columns = site_columns(options.get("columns"))
     frames.repeated_headers(raw, {h for hs in columns.values() for h in hs})
     _same_column_twice(raw, columns)

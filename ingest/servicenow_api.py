@@ -1,5 +1,5 @@
 """ServiceNow Table API: change_request (and incident) records,
-incrementally (SOURCES.md section 3), mapped by the CSV export adapters
+incrementally (docs/sources.md section 3), mapped by the CSV export adapters
 (ingest/servicenow.py, ingest/servicenow_incidents.py).
 
 Credentials come from the environment and go only into request headers:
@@ -190,3 +190,15 @@ def _field(record: dict, name: str) -> str:
 
 def _is_stamp(value: str) -> bool:
     return bool(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", value or ""))
+
+
+def changes(options: dict | None = None, *, query: str = "") -> ServiceNowApi:
+    """The change_request sync (`changeboard sync servicenow`)."""
+    return ServiceNowApi(client(), table="change_request", query=query or "",
+                         options=options)
+
+
+def incidents(options: dict | None = None, *, query: str = "") -> ServiceNowApi:
+    """The incident sync (`changeboard sync servicenow-incidents`)."""
+    return ServiceNowApi(client(), table="incident", query=query or "",
+                         options=options)

@@ -44,7 +44,7 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
                                date_format=formats[0])
     else:
         raw = frames.read_delimited(path, encodings=options.get(
-            "encoding", servicenow.ENCODINGS))
+            "encoding", frames.ENCODINGS))
     columns = servicenow.site_columns(options.get("columns"), COLUMNS, TABLE)
     frames.repeated_headers(raw, {h for hs in columns.values() for h in hs})
     frame, used = frames.select(raw, columns)

@@ -7,9 +7,9 @@
 -- $portfolios: list of portfolios to keep (default: null)
 -- $as_of: instant the resolution is read at; null = the last succeeded load
 --     (default: null)
--- CAB evidence (METRICS.md section 6): incidents with opened_at in the
--- window, whatever they are linked to. n_incidents counts distinct
--- incident_id; n_p1, n_p2, n_p3 and n_p4_or_lower by priority,
+-- CAB evidence (docs/metrics.md application_incidents): incidents with
+-- opened_at in the window, whatever they are linked to. n_incidents counts
+-- distinct incident_id; n_p1, n_p2, n_p3 and n_p4_or_lower by priority,
 -- n_unprioritized with a NULL priority; n_unresolved: resolved_at NULL or
 -- after as_of; n_linked_to_change: with a caused_by_change_id or a
 -- caused_by_deployment_id; last_opened_at: the latest opened_at.

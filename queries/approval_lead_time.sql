@@ -7,7 +7,7 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
--- METRICS.md approval_lead_time over the approval_spans macro: approval =
+-- docs/metrics.md approval_lead_time over the approval_spans macro: approval =
 -- 'approved' and approved_at in the window, whatever the change's later
 -- state; created_at -> approved_at in hours. Median (quantile_cont), p85
 -- and mean over the n measured spans; a negative span is left out and

@@ -7,8 +7,8 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
--- METRICS.md approval_lead_time, row by row, from the approval_spans macro:
--- approved_at in the window, whatever the change's later state.
+-- docs/metrics.md approval_lead_time, row by row, from the approval_spans
+-- macro: approved_at in the window, whatever the change's later state.
 -- lead_time_hours = created_at -> approved_at; kind is measured (counted in
 -- the median), invalid (negative span), excluded (approval not 'approved')
 -- or unclassified (approval missing). Ordered by (approved_at, change_id).

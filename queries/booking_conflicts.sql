@@ -7,7 +7,7 @@
 -- $environment_groups: list of environment groups to keep (default: null)
 -- $application_ids: list of application ids to keep (default: null)
 -- $portfolios: list of application portfolios to keep (default: null)
--- METRICS.md booking_conflicts; the logic is the booking_conflict_pairs
+-- docs/metrics.md booking_conflicts; the logic is the booking_conflict_pairs
 -- macro in changeboard/macros/. The filters apply to the environment (its
 -- application_id, that application's portfolio). Active bookings have a
 -- status in $statuses; they are [start_at, end_at), clipped to W; NULL end_at

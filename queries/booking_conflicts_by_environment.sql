@@ -7,7 +7,7 @@
 -- $environment_groups: list of environment groups to keep (default: null)
 -- $application_ids: list of application ids to keep (default: null)
 -- $portfolios: list of application portfolios to keep (default: null)
--- METRICS.md booking_conflicts per environment, over the pairs of
+-- docs/metrics.md booking_conflicts per environment, over the pairs of
 -- booking_conflicts.sql; the logic is the environment_conflicts macro in
 -- changeboard/macros/. Environments with an active booking in W (n > 0),
 -- or with an open-ended or invalid active one.

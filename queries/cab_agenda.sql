@@ -9,7 +9,7 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
--- METRICS.md cab_agenda, from the cab_agenda_changes macro
+-- docs/metrics.md cab_agenda, from the cab_agenda_changes macro
 -- (changeboard/macros/20_cab.sql). On the agenda: [planned_start_at,
 -- planned_end_at) meets the review window (an empty plan when its instant is
 -- in it), change_type normal or emergency, is_cab_required, approval

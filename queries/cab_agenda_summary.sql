@@ -9,7 +9,7 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
--- METRICS.md cab_agenda counts, from the cab_changes macro
+-- docs/metrics.md cab_agenda counts, from the cab_changes macro
 -- (changeboard/macros/20_cab.sql), so that they show when the agenda
 -- is empty: n (cab_agenda rows), n_emergency, n_very_high_risk,
 -- n_unclassified (would be on the agenda but is_cab_required or approval is

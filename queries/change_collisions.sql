@@ -9,7 +9,7 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
--- METRICS.md change_collisions, from the change_collision_pairs macro
+-- docs/metrics.md change_collisions, from the change_collision_pairs macro
 -- (changeboard/macros/20_cab.sql). Population: changes whose
 -- [planned_start_at, planned_end_at) meets the window, state not closed or
 -- cancelled, approval not rejected (NULL approval kept). A pair: both in the

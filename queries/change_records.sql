@@ -12,8 +12,8 @@
 -- The rows of the change_outcomes macro for the same parameters as
 -- change_success_rate, for drill-down: kind is implemented, excluded
 -- (cancelled/rejected) or unclassified (no close code); is_failed and the
--- three signal flags as METRICS.md section 2 defines them. Ordered by
--- (outcome_at, change_id).
+-- three signal flags as docs/metrics.md (shared definitions) defines them.
+-- Ordered by (outcome_at, change_id).
 with records as (
     select
         change_id,

@@ -8,8 +8,8 @@
 -- $tiers: list of target environment tiers to keep (default: null)
 -- $failure_min_priority: incidents of this priority or higher fail a change;
 --     null counts every linked incident (default: null)
--- METRICS.md change_success_rate over the rows of the change_outcomes macro
--- (changeboard/macros/): implemented = close code successful,
+-- docs/metrics.md change_success_rate over the rows of the change_outcomes
+-- macro (changeboard/macros/): implemented = close code successful,
 -- successful_with_issues, unsuccessful or backed_out, outcome_at =
 -- coalesce(actual_end_at, closed_at) in the window. Failed = close code
 -- unsuccessful/backed_out, or a linked incident (caused_by_change_id, or

@@ -11,7 +11,7 @@
 -- $tiers: list of target environment tiers to keep (default: null)
 -- $failure_min_priority: incidents of this priority or higher fail a change;
 --     null counts every linked incident (default: null)
--- METRICS.md change_success_rate split by one dimension, over the rows of
+-- docs/metrics.md change_success_rate split by one dimension, over the rows of
 -- the change_outcomes macro (same population, failure rule and counts as
 -- the headline). dimension_value is the change's change_type, risk,
 -- assignment_group, application_id or its application's portfolio. The

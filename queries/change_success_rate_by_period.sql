@@ -10,8 +10,8 @@
 -- $tiers: list of target environment tiers to keep (default: null)
 -- $failure_min_priority: incidents of this priority or higher fail a change;
 --     null counts every linked incident (default: null)
--- METRICS.md change_success_rate per period (C1 buckets in reporting_tz, C3
--- ISO weeks labelled 2025-W01); rows from the change_outcomes macro, periods
+-- docs/metrics.md change_success_rate per period (C1 buckets in reporting_tz,
+-- C3 ISO weeks labelled 2025-W01); rows from the change_outcomes macro, periods
 -- from change_periods. Periods cut by the window's edges are returned with
 -- is_complete = false; a period without changes has n = 0 and NULL rates.
 with periods as (

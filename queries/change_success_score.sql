@@ -7,7 +7,7 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
--- METRICS.md change_success_score: implemented changes with outcome_at =
+-- docs/metrics.md change_success_score: implemented changes with outcome_at =
 -- coalesce(actual_end_at, closed_at) in the window (change_outcomes macro)
 -- plus the distinct incidents linked to them by caused_by_change_id or
 -- caused_by_deployment_id, whenever opened (change_incident_links). score =

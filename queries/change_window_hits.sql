@@ -9,8 +9,8 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
--- METRICS.md change_collisions (window hits), from the change_window_hits_of
--- macro (changeboard/macros/20_cab.sql). Population as
+-- docs/metrics.md change_collisions (window hits), from the
+-- change_window_hits_of macro (changeboard/macros/20_cab.sql). Population as
 -- change_collisions: plan meets the window, state not closed or cancelled,
 -- approval not rejected. A blackout_windows row applies when its
 -- application_id is NULL or the change's, and its environment_id NULL or the

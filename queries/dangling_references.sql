@@ -1,8 +1,8 @@
 -- One row per reference column (table, column, referenced table): rows whose
 -- reference is set but names no loaded row.
--- DATA_MODEL.md: references may point at rows not loaded yet; they are kept
--- and counted here. n_rows = rows with the reference set; n_dangling = those
--- whose target is absent; n_dangling_ids = distinct missing ids;
+-- docs/data-model.md: references may point at rows not loaded yet; they are
+-- kept and counted here. n_rows = rows with the reference set; n_dangling =
+-- those whose target is absent; n_dangling_ids = distinct missing ids;
 -- dangling_share = n_dangling / n_rows (NULL when n_rows = 0).
 with refs as (
     select

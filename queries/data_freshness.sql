@@ -1,8 +1,8 @@
 -- One row per source and canonical table: its rows now, its last successful
 -- load and the last load's status.
--- METRICS.md C10: freshness = the last succeeded ingest_batches.finished_at;
--- a table with rows but no successful load of that source has last_loaded_at
--- NULL.
+-- docs/metrics.md C10: freshness = the last succeeded
+-- ingest_batches.finished_at; a table with rows but no successful load of that
+-- source has last_loaded_at NULL.
 with stored as (
     select
         'applications' as table_name,

@@ -1,5 +1,5 @@
 -- One row: how fresh the data is and whether it is the generated sample.
--- METRICS.md C10: as_of = the last succeeded ingest_batches.finished_at.
+-- docs/metrics.md C10: as_of = the last succeeded ingest_batches.finished_at.
 -- is_sample: any row of a canonical table was loaded by the sample build
 -- (a batch whose file_name starts with sample_data/), so a page can say so
 -- however much else was loaded; n_sample_rows counts those rows and

@@ -8,7 +8,7 @@
 --     release_id are one deployment) (default: 'default')
 -- $attribution_inclusive: a deployment finished exactly when an incident
 --     opened may cause it, as Middleware (default: false)
--- METRICS.md deployment_change_failure_rate over the
+-- docs/metrics.md deployment_change_failure_rate over the
 -- deployment_change_failure macro (changeboard/macros/40_deployments.sql):
 -- rate = n_failed / n over production deployments finished in the window;
 -- failed = status rolled_back, or the next deployment of the same

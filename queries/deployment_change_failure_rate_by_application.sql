@@ -9,7 +9,7 @@
 --     release_id are one deployment) (default: 'default')
 -- $attribution_inclusive: a deployment finished exactly when an incident
 --     opened may cause it, as Middleware (default: false)
--- METRICS.md deployment_change_failure_rate per application_id (a NULL
+-- docs/metrics.md deployment_change_failure_rate per application_id (a NULL
 -- application is its own row), from the deployment_outcomes macro, counted
 -- as deployment_change_failure counts them, so the rows add up to
 -- deployment_change_failure_rate. n_incidents_unattributed: per the

@@ -9,7 +9,7 @@
 --     release_id are one deployment) (default: 'default')
 -- $attribution_inclusive: a deployment finished exactly when an incident
 --     opened may cause it, as Middleware (default: false)
--- METRICS.md deployment_change_failure_rate per period of finished_at (C1
+-- docs/metrics.md deployment_change_failure_rate per period of finished_at (C1
 -- buckets in reporting_tz, C3 ISO weeks labelled 2025-W01); rows from the
 -- deployment_outcomes macro, periods from change_periods, counted as
 -- deployment_change_failure counts them, so the rows add up to

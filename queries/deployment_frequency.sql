@@ -8,11 +8,11 @@
 -- $profile: default, or devlake (lower median, every week and month meeting
 --     the window, rows sharing a release_id are one deployment)
 --     (default: 'default')
--- METRICS.md deployment_frequency over the deployment_frequency_stats macro
--- (changeboard/macros/40_deployments.sql): production deployment = environment
--- tier prod, status succeeded or rolled_back, finished_at in the window.
--- deployments_per_day = n / days in the window; deploy_days = distinct local
--- finish dates; medians over complete ISO weeks (n_weeks) and complete
+-- docs/metrics.md deployment_frequency over the deployment_frequency_stats
+-- macro (changeboard/macros/40_deployments.sql): production deployment =
+-- environment tier prod, status succeeded or rolled_back, finished_at in the
+-- window. deployments_per_day = n / days in the window; deploy_days = distinct
+-- local finish dates; medians over complete ISO weeks (n_weeks) and complete
 -- months inside the window, zero periods included (C3). n_rollbacks counts
 -- is_rollback deployments; n_excluded: prod deployments with status failed;
 -- n_unclassified: succeeded or rolled back with no or an unknown environment.

@@ -8,7 +8,7 @@
 --     (default: false)
 -- $profile: default, or devlake (rows sharing a release_id are one
 --     deployment) (default: 'default')
--- METRICS.md deployment_frequency, weekly series (C1, C3: ISO weeks from
+-- docs/metrics.md deployment_frequency, weekly series (C1, C3: ISO weeks from
 -- Monday, labelled 2025-W01) over the deployment_periods macro. Weeks cut by
 -- the window's edges have is_complete = false and count only the deployments
 -- inside the window.

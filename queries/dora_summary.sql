@@ -10,8 +10,8 @@
 -- $attribution_inclusive: a deployment finished exactly when an incident
 --     opened may cause it, as Middleware (default: false)
 -- $band_set: band set of the metric_bands macro (default: 'dora2023-devlake')
--- METRICS.md section 7. deployment_frequency (value: median deploy days per
--- week; medium/low are decided by the month median, level_statistic) and
+-- docs/metrics.md, DORA bands. deployment_frequency (value: median deploy days
+-- per week; medium/low are decided by the month median, level_statistic) and
 -- deployment_change_failure_rate come from the same macros as their queries.
 -- Levels are tested elite -> high -> medium -> low, first match wins; no
 -- deployments or a NULL statistic -> no level; rates compare as integers

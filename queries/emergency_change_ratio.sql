@@ -6,8 +6,8 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
--- METRICS.md emergency_change_ratio = n_emergency / (n_standard + n_normal +
--- n_emergency) over completed changes (METRICS.md A24: close code
+-- docs/metrics.md emergency_change_ratio = n_emergency / (n_standard + n_normal
+-- + n_emergency) over completed changes (docs/metrics.md A24: close code
 -- successful, successful_with_issues, unsuccessful or backed_out, or no
 -- close code and state review or closed) with completed_at =
 -- coalesce(actual_end_at, closed_at) in the window; a NULL change type is

@@ -9,7 +9,7 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
--- METRICS.md emergency_change_ratio split by one dimension, over the
+-- docs/metrics.md emergency_change_ratio split by one dimension, over the
 -- completed rows of the completed_changes macro (same population and counts
 -- as the headline): n_emergency / (n_standard + n_normal + n_emergency); a
 -- NULL change type is unclassified. dimension_value is the change's

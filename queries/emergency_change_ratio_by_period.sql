@@ -8,9 +8,9 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
--- METRICS.md emergency_change_ratio per period (C1 buckets in reporting_tz,
--- C3 ISO weeks labelled 2025-W01, periods from the change_periods macro):
--- n_emergency / (n_standard + n_normal + n_emergency) over completed
+-- docs/metrics.md emergency_change_ratio per period (C1 buckets in
+-- reporting_tz, C3 ISO weeks labelled 2025-W01, periods from the change_periods
+-- macro): n_emergency / (n_standard + n_normal + n_emergency) over completed
 -- changes (A24) of the completed_changes macro, by completed_at; a NULL
 -- change type is unclassified.
 -- Periods cut by the window's edges have is_complete = false; a period

@@ -7,7 +7,7 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
--- The completed_changes rows of kind 'completed' (METRICS.md A24) that
+-- The completed_changes rows of kind 'completed' (docs/metrics.md A24) that
 -- emergency_change_ratio counts: is_emergency marks its numerator, and
 -- has_outcome is false for a change completed without a close code. Sorted
 -- by (completed_at, change_id).

@@ -9,7 +9,7 @@
 -- $environment_groups: list of environment groups to keep (default: null)
 -- $release_ids: list of release ids to keep (default: null)
 -- $environment_ids: list of environment ids to keep (default: null)
--- METRICS.md environment_impact_matrix, the records behind the cells of
+-- docs/metrics.md environment_impact_matrix, the records behind the cells of
 -- environment_impact_matrix(_by_group), from the impact_bookings macro
 -- (changeboard/macros/): releases with go_live_at in W, not cancelled, not
 -- enterprise; every booking of theirs, whenever it is (not clipped to W).

@@ -7,8 +7,8 @@
 -- $environment_groups: list of environment groups to keep (default: null)
 -- $application_ids: list of application ids to keep (default: null)
 -- $portfolios: list of application portfolios to keep (default: null)
--- METRICS.md environment_impact_by_week, the matrix's time variant, over the
--- window_bookings macro (changeboard/macros/): every kept environment times
+-- docs/metrics.md environment_impact_by_week, the matrix's time variant, over
+-- the window_bookings macro (changeboard/macros/): every kept environment times
 -- every ISO week (Monday, in $reporting_tz, labelled 2025-W01) that meets W,
 -- zero-filled; weeks cut by W are clipped to it (is_complete = false). The
 -- filters apply to the environment, as in environment_utilization. Bookings

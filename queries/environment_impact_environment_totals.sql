@@ -6,7 +6,7 @@
 -- $portfolios: list of release application portfolios (default: null)
 -- $tiers: list of environment tiers to keep (default: null)
 -- $environment_groups: list of environment groups to keep (default: null)
--- METRICS.md environment_impact_matrix column totals over the impact_cells
+-- docs/metrics.md environment_impact_matrix column totals over the impact_cells
 -- macro (changeboard/macros/). Every environment kept by the tier and group
 -- filters is a row (0 when no release books it), plus any environment_id
 -- booked by a matrix release but missing from environments.

@@ -6,7 +6,7 @@
 -- $portfolios: list of release application portfolios (default: null)
 -- $tiers: list of environment tiers to keep (default: null)
 -- $environment_groups: list of environment groups to keep (default: null)
--- METRICS.md environment_impact_matrix column totals with columns =
+-- docs/metrics.md environment_impact_matrix column totals with columns =
 -- environment_group (NULL is its own row), over the impact_cells macro.
 -- Every group of the environments kept by the tier and group filters is a
 -- row. total_releases = matrix releases with an approved or pending booking

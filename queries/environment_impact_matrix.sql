@@ -6,7 +6,7 @@
 -- $portfolios: list of release application portfolios (default: null)
 -- $tiers: list of environment tiers to keep (default: null)
 -- $environment_groups: list of environment groups to keep (default: null)
--- METRICS.md environment_impact_matrix, long form, from the impact_cells
+-- docs/metrics.md environment_impact_matrix, long form, from the impact_cells
 -- macro in changeboard/macros/. Rows are releases with go_live_at =
 -- coalesce(actual_release_at, planned_release_at) in W, not cancelled, not
 -- enterprise (an enterprise release's children are rows on their own

@@ -6,8 +6,8 @@
 -- $portfolios: list of release application portfolios (default: null)
 -- $tiers: list of environment tiers to keep (default: null)
 -- $environment_groups: list of environment groups to keep (default: null)
--- METRICS.md environment_impact_matrix, columns = environment_group (a NULL
--- group is its own column), from the impact_cells macro: same rows and
+-- docs/metrics.md environment_impact_matrix, columns = environment_group (a
+-- NULL group is its own column), from the impact_cells macro: same rows and
 -- bookings as environment_impact_matrix. cell_status = first present of
 -- approved > pending > rejected over the group's environments; n_bookings
 -- (> 1 shows an ellipsis); n_environments: the group's environments with a

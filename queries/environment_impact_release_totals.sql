@@ -6,15 +6,15 @@
 -- $portfolios: list of release application portfolios (default: null)
 -- $tiers: list of environment tiers to keep (default: null)
 -- $environment_groups: list of environment groups to keep (default: null)
--- METRICS.md environment_impact_matrix row totals over the impact_releases,
--- impact_bookings and impact_cells macros (changeboard/macros/). Every
--- release of the matrix is a row, also one with no booking (total 0).
--- total_impacted = environments with an approved or pending booking of the
--- release; total_impacted_groups = distinct environment_group of those (a
--- NULL group counts as one); n_rejected_environments: cells whose bookings
--- are all rejected (they count in no total). n_bookings: its non-cancelled,
--- non-empty, valid bookings on kept environments; n_excluded: its cancelled
--- or empty bookings; n_invalid: end_at < start_at.
+-- docs/metrics.md environment_impact_matrix row totals over the
+-- impact_releases, impact_bookings and impact_cells macros
+-- (changeboard/macros/). Every release of the matrix is a row, also one with no
+-- booking (total 0). total_impacted = environments with an approved or pending
+-- booking of the release; total_impacted_groups = distinct environment_group of
+-- those (a NULL group counts as one); n_rejected_environments: cells whose
+-- bookings are all rejected (they count in no total). n_bookings: its
+-- non-cancelled, non-empty, valid bookings on kept environments; n_excluded:
+-- its cancelled or empty bookings; n_invalid: end_at < start_at.
 with releases_in_window as (
     select
         release_id,

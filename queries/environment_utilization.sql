@@ -7,7 +7,7 @@
 -- $application_ids: list of application ids to keep (default: null)
 -- $portfolios: list of application portfolios to keep (default: null)
 -- $unavailable_kinds: list of window kinds (default: blackout,maintenance)
--- METRICS.md environment_utilization; the logic is the environment_usage
+-- docs/metrics.md environment_utilization; the logic is the environment_usage
 -- macro in changeboard/macros/. The filters apply to the environment
 -- (its application_id, that application's portfolio). Available time A = W
 -- within the calendar (always, or business_hours: Mon-Fri 08:00-18:00 per

@@ -8,7 +8,7 @@
 -- $application_ids: list of application ids to keep (default: null)
 -- $portfolios: list of application portfolios to keep (default: null)
 -- $unavailable_kinds: list of window kinds (default: blackout,maintenance)
--- METRICS.md environment_utilization rolled up by C7 per environment_group
+-- docs/metrics.md environment_utilization rolled up by C7 per environment_group
 -- (NULL group is its own row, listed last) over the environments of
 -- environment_utilization.sql (all read the environment_usage macro in
 -- changeboard/macros/), exactly as environment_utilization_summary does

@@ -7,7 +7,7 @@
 -- $application_ids: list of application ids to keep (default: null)
 -- $portfolios: list of application portfolios to keep (default: null)
 -- $unavailable_kinds: list of window kinds (default: blackout,maintenance)
--- METRICS.md environment_utilization rolled up by C7 over the environments
+-- docs/metrics.md environment_utilization rolled up by C7 over the environments
 -- of environment_utilization.sql (both read the environment_usage macro in
 -- changeboard/macros/):
 -- utilization = sum of booked / sum of available hours, slot_utilization =

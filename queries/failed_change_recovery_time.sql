@@ -9,7 +9,7 @@
 -- $tiers: list of target environment tiers to keep (default: null)
 -- $failure_min_priority: incidents of this priority or higher fail a change
 --     and must be resolved; null counts every linked incident (default: null)
--- METRICS.md failed_change_recovery_time over the failed_change_recoveries
+-- docs/metrics.md failed_change_recovery_time over the failed_change_recoveries
 -- macro. Sample: failed implemented changes whose restored_at is in the
 -- window. Start: for a close-code or rollback failure, the finish of the
 -- change's earliest production deployment, else actual_start_at, else

@@ -4,7 +4,7 @@
 -- mode) or cli:<os user> (command line); null before schema version 6.
 -- $source: optional source to show, e.g. csv (default: null)
 -- rows_new = rows_loaded - rows_updated - rows_unchanged; rows_read =
--- rows_loaded + rows_rejected (SOURCES.md section 8) + rows_merged (input
+-- rows_loaded + rows_rejected (docs/sources.md section 8) + rows_merged (input
 -- rows a mapping file merged into an earlier row of the same id, or left
 -- out as older versions of an id by duplicate_ids = "latest").
 with batches as (

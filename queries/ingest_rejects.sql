@@ -1,7 +1,7 @@
 -- One row per rejected input row of one load: its row number (header = 1),
 -- the column and value at fault, the reason code and the reason in words.
 -- $batch_id: the ingest batch whose rejects to list
--- raw_record is the whole input row as JSON text (SOURCES.md section 8).
+-- raw_record is the whole input row as JSON text (docs/sources.md section 8).
 with rejects as (
     select
         r.batch_id,

@@ -6,7 +6,7 @@
 -- $portfolios: list of portfolios to keep (default: null)
 -- $basis: releases, or deployments (production deployments stand in for
 --     releases) (default: 'releases')
--- METRICS.md release_cadence over the cadence_events macro
+-- docs/metrics.md release_cadence over the cadence_events macro
 -- (changeboard/macros/40_deployments.sql): releases with actual_release_at, not
 -- cancelled, not enterprise (a grouping release). Per application, ordered by
 -- (actual_release_at, release_id), gap = days since the previous release

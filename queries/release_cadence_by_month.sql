@@ -5,8 +5,8 @@
 -- $portfolios: list of portfolios to keep (default: null)
 -- $basis: releases, or deployments (production deployments stand in for
 --     releases) (default: 'releases')
--- METRICS.md release_cadence, monthly series over the cadence_events macro:
--- n_releases = releases (not cancelled, not enterprise) with
+-- docs/metrics.md release_cadence, monthly series over the cadence_events
+-- macro: n_releases = releases (not cancelled, not enterprise) with
 -- actual_release_at in the window and the month, in $reporting_tz. Months
 -- cut by the window's edges have is_complete = false.
 with bounds as (

@@ -6,8 +6,8 @@
 -- $portfolios: list of portfolios to keep (default: null)
 -- $basis: releases, or deployments (production deployments stand in for
 --     releases) (default: 'releases')
--- METRICS.md release_cadence, rolled up by C7: the median is over the pooled
--- gaps of every application, never a median of medians (cadence_events
+-- docs/metrics.md release_cadence, rolled up by C7: the median is over the
+-- pooled gaps of every application, never a median of medians (cadence_events
 -- macro, changeboard/macros/40_deployments.sql).
 -- releases_per_month = n_releases / (days in the window / 30.436875).
 with bounds as (

@@ -8,7 +8,7 @@
 -- $application_ids: list of application ids to keep (default: null)
 -- $portfolios: list of portfolios to keep (default: null)
 -- $tolerance_days: days of slip still counted on time (default: 0)
--- METRICS.md release_on_time over the release_outcomes macro
+-- docs/metrics.md release_on_time over the release_outcomes macro
 -- (changeboard/macros/40_deployments.sql): releases with actual_release_at in
 -- the window, not cancelled, not enterprise. slip_days = local actual date -
 -- local planned date; on time if slip_days <= tolerance_days. NULL planned

@@ -8,7 +8,7 @@
 -- $application_ids: list of application ids to keep (default: null)
 -- $portfolios: list of portfolios to keep (default: null)
 -- $tolerance_days: days of slip still counted on time (default: 0)
--- METRICS.md release_on_time per application_id (a NULL application is its
+-- docs/metrics.md release_on_time per application_id (a NULL application is its
 -- own row), from the release_outcomes macro; see release_on_time. The
 -- overall figure is release_on_time (a ratio of sums, C7), not an average of
 -- these rows.

@@ -6,8 +6,8 @@
 --     (default: null)
 -- $application_ids: list of application ids to keep (default: null)
 -- $portfolios: list of portfolios to keep (default: null)
--- release_phases joined to releases (DATA_MODEL.md). A phase started but not
--- ended is in progress: shown_actual_end_at = greatest(actual_start_at,
+-- release_phases joined to releases (docs/data-model.md). A phase started but
+-- not ended is in progress: shown_actual_end_at = greatest(actual_start_at,
 -- as_of); otherwise shown_actual_end_at = actual_end_at. A release's span
 -- runs from the earliest planned or actual phase start to the latest
 -- planned end, actual end or shown_actual_end_at of its phases; the release

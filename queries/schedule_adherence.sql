@@ -9,7 +9,7 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
--- METRICS.md schedule_adherence: completed changes (A24: close code
+-- docs/metrics.md schedule_adherence: completed changes (A24: close code
 -- successful, successful_with_issues, unsuccessful or backed_out, or no
 -- close code and state review or closed; completed_changes macro) with
 -- actual_end_at in the window (no closed_at fallback) and all four

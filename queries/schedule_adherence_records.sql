@@ -10,7 +10,7 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
--- METRICS.md schedule_adherence, row by row, from the completed_changes
+-- docs/metrics.md schedule_adherence, row by row, from the completed_changes
 -- macro: completed changes (A24) with actual_end_at in the window (no
 -- closed_at fallback) and planned_start_at, planned_end_at, actual_start_at
 -- set.

@@ -15,7 +15,7 @@
 -- $lookback_days: days of history before as_of, x 24 h (default: 365)
 -- $failure_min_priority: incidents of this priority or higher fail a change;
 --     null counts every linked incident (default: null)
--- METRICS.md similar_change_history, from the similar_change_cohorts macro
+-- docs/metrics.md similar_change_history, from the similar_change_cohorts macro
 -- (changeboard/macros/20_cab.sql). The filters pick agenda targets
 -- only; the history is never filtered. Cohorts: application_change_type
 -- (same application_id and change_type) and assignment_group, of changes

@@ -7,9 +7,9 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
--- METRICS.md unauthorized_changes, row by row, from the cab_required_starts
--- macro: is_cab_required = true and actual_start_at in the window.
--- is_not_approved: approval <> 'approved'; is_approved_after_start:
+-- docs/metrics.md unauthorized_changes, row by row, from the
+-- cab_required_starts macro: is_cab_required = true and actual_start_at in the
+-- window. is_not_approved: approval <> 'approved'; is_approved_after_start:
 -- approved_at > actual_start_at; is_unauthorized: either. The flags are
 -- NULL when the approval is missing (unclassified). Ordered by
 -- (actual_start_at, change_id).

@@ -7,7 +7,7 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
--- METRICS.md unauthorized_changes over the cab_required_starts macro:
+-- docs/metrics.md unauthorized_changes over the cab_required_starts macro:
 -- is_cab_required = true and actual_start_at in the window. Unauthorized if
 -- approval <> 'approved' (n_not_approved) or approved_at > actual_start_at
 -- (n_approved_after_start, retroactive). Approved with no approved_at is

@@ -9,7 +9,7 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
--- METRICS.md unauthorized_changes split by one dimension, over the rows of
+-- docs/metrics.md unauthorized_changes split by one dimension, over the rows of
 -- the cab_required_starts macro (same population, rule and counts as the
 -- headline): is_cab_required = true and actual_start_at in the window;
 -- unauthorized if approval <> 'approved' or approved_at > actual_start_at;

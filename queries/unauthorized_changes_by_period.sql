@@ -8,8 +8,8 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
--- METRICS.md unauthorized_changes per period of actual_start_at (C1 buckets
--- in reporting_tz, C3 ISO weeks labelled 2025-W01); rows from the
+-- docs/metrics.md unauthorized_changes per period of actual_start_at (C1
+-- buckets in reporting_tz, C3 ISO weeks labelled 2025-W01); rows from the
 -- cab_required_starts macro, periods from change_periods, counted as
 -- unauthorized_changes counts them, so the rows add up to it. Periods cut by
 -- the window's edges have is_complete = false; a period without CAB-required

@@ -5,7 +5,7 @@ Read back with `ingest.servicenow` / `ingest.jira` and the options returned by
 `write_exports`, they give the canonical `changes` rows again, except the
 fields the source cannot carry (`NOT_CARRIED`).
 
-`write_sample` splits the sample for `ingest.build_sample`: the changes of
+`write_sample` splits the sample for `sample_data.database.publish`: the changes of
 the applications `JIRA_TEAM` owns go to a Jira export, every other change to
 a ServiceNow export (read with the shipped overrides file
 `servicenow-overrides.toml`, which maps the site fields u_release and

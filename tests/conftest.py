@@ -8,7 +8,8 @@ import pytest
 
 from changeboard import db
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# peer projects' test data, copied with their licences (README.md there)
+PEERS = Path(__file__).resolve().parent / "fixtures" / "peers"
 
 
 @pytest.fixture
@@ -35,10 +36,10 @@ def given(con):
 @pytest.fixture(scope="session")
 def sample_db(tmp_path_factory):
     """A published database built from the sample generator at a small scale."""
-    import ingest
+    from sample_data import database
 
     path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
-    ingest.build_sample(path, seed=11, scale=0.1)
+    database.publish(path, seed=11, scale=0.1)
     return path
 
 

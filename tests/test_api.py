@@ -831,3 +831,48 @@ def test_jira_cli_syncs_issues_then_versions_with_a_cloud_account(tmp_path):
         ("CHG-1", "planned"), ("CHG-2", "planned"), ("CHG-3", "planned")]
     assert none.returncode == 1 and "no Jira projects" in none.stderr
     assert TOKEN not in issues.stdout + issues.stderr + releases.stdout
+
+
+def test_jira_versions_take_the_jira_site_files_name_and_time_zone(tmp_path):
+    # the alias's --mapping was once ignored for jira-versions-api: it now
+    # reads the Jira overrides file; its name and time zone apply (the
+    # versions' days are read at 00:00 there), not the change ids' prefix
+    site = tmp_path / "site.toml"
+    site.write_text('[source]\nname = "jira-ops"\ntimezone = "Europe/Berlin"\n'
+                    'id_prefix = "ops:"\n', encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[source]\ntimezone = "Mars/Olympus"\n', encoding="utf-8")
+    with FakeJira([], versions={"CHG": [version("2026.1", "2026-03-02")]},
+                  basic=("sync@acme.com", TOKEN)) as server:
+        env = {**os.environ, "CHANGEBOARD_JIRA_URL": server.url,
+               "CHANGEBOARD_JIRA_EMAIL": "sync@acme.com",
+               "CHANGEBOARD_JIRA_TOKEN": TOKEN}
+
+        def run(db_name, *args):
+            return subprocess.run([sys.executable, "-m", *args, "--db",
+                                   str(tmp_path / db_name)], cwd=ROOT, env=env,
+                                  capture_output=True, text=True, timeout=120)
+        alias = run("alias.duckdb", "ingest", "jira-versions-api", "--project",
+                    "CHG", "--mapping", str(site))
+        asked = len(server.log)
+        invalid = run("bad.duckdb", "changeboard", "sync", "jira-versions",
+                      "--project", "CHG", "--overrides", str(bad))
+        checked_first = len(server.log) == asked
+        given = run("given.duckdb", "changeboard", "sync", "jira-versions",
+                    "--project", "CHG", "--overrides", str(site),
+                    "--timezone", "UTC")
+    assert alias.returncode == 0, alias.stderr
+    assert "jira-ops sync" in alias.stdout
+    assert invalid.returncode == 1 and checked_first
+    assert "bad.toml" in invalid.stderr and "Mars/Olympus" in invalid.stderr
+    assert given.returncode == 0, given.stderr
+
+    def stored(db_name):
+        return rows(tmp_path / db_name, "select release_id, source, "
+                    "strftime(planned_release_at at time zone 'UTC', "
+                    "'%Y-%m-%d %H:%M') from releases")
+    assert stored("alias.duckdb") == [("CHG:2026.1", "jira-ops",
+                                       "2026-03-01 23:00")]
+    # --timezone wins over the file's
+    assert stored("given.duckdb") == [("CHG:2026.1", "jira-ops",
+                                       "2026-03-02 00:00")]

@@ -1,4 +1,4 @@
-"""CAB evidence (METRICS.md section 6): cab_agenda(_summary), change_collisions,
+"""CAB evidence (docs/metrics.md): cab_agenda(_summary), change_collisions,
 change_window_hits, similar_change_history and cab_booking_hits, given rows."""
 import pandas as pd
 import pytest

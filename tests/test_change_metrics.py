@@ -1,4 +1,4 @@
-"""change_success_rate and emergency_change_ratio: METRICS.md rules, given rows."""
+"""change_success_rate and emergency_change_ratio: docs/metrics.md rules, given rows."""
 import pytest
 
 from changeboard import db
@@ -392,7 +392,7 @@ def test_change_lead_time_runs_from_creation_to_actual_end(con, given):
     assert row["mean_lead_time_hours"] == pytest.approx(2.0)
 
 
-# --- completed changes (METRICS.md A24) ---------------------------------------
+# --- completed changes (docs/metrics.md A24) ---------------------------------------
 
 def completed_rows():
     """Four changes without a close code (a source such as BPIC 2014) and
@@ -499,10 +499,8 @@ def test_devopsmetrics_recovery_case_is_reproduced(con, given):
     import json
     from datetime import UTC, datetime, timedelta
 
-    from conftest import SHARED
-    fixture = SHARED / "peer-fixtures" / "transcribed" / "peer_unit_cases.json"
-    if not fixture.exists():
-        pytest.skip(f"peer fixtures not found at {fixture}")
+    from conftest import PEERS
+    fixture = PEERS / "transcribed" / "peer_unit_cases.json"
     cases = json.loads(fixture.read_text())
     case = next(c for c in cases["devopsmetrics_cases"]
                 if c["name"] == "mttr_mean_with_out_of_window")
@@ -767,7 +765,7 @@ def test_team_filter_narrows_every_change_query(con, given, name, column):
 
 # --- emergency_change_ratio_by and unauthorized_changes_by ------------------
 
-# C5 (no close code, in review) is a completed change (METRICS.md A24): the
+# C5 (no close code, in review) is a completed change (docs/metrics.md A24): the
 # emergency ratio counts it, the success rate above does not
 @pytest.mark.parametrize("dimension, expected", [
     ("change_type", {"emergency": (1, 1), "normal": (3, 0)}),

@@ -1,4 +1,5 @@
-"""python -m queries and python -m ingest from the command line."""
+"""The changeboard command and its python -m queries / ingest / reports
+aliases, from the command line."""
 import json
 import subprocess
 import sys
@@ -137,3 +138,168 @@ def test_ingest_rejects_print_no_nan_and_warnings_name_rows(tmp_path):
     with db.connect(tmp_path / "cb.duckdb", read_only=True) as con:
         assert con.execute("select loaded_by from ingest_batches").fetchall() \
             == [(f"cli:{getpass.getuser()}",)]
+
+
+# --- the changeboard command ---------------------------------------------------
+
+def changeboard(*args, env=None):
+    return cli("changeboard", *args, env=env)
+
+
+def every_command():
+    """Every (sub)command the changeboard parser has, as argument lists."""
+    import argparse
+
+    from changeboard import cli as cli_module
+
+    def walk(parser, words):
+        yield words
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from walk(sub, [*words, name])
+    return list(walk(cli_module.parser(), []))
+
+
+def test_every_command_is_there_and_its_help_shows_examples(capsys):
+    from changeboard import cli as cli_module
+
+    commands = every_command()
+    assert {c[0] for c in commands if c} == {
+        "load", "sync", "sample", "query", "report", "serve"}
+    assert {c[1] for c in commands if c[:1] == ["load"] and len(c) == 2} == {
+        "csv", "servicenow", "servicenow-incidents", "jira", "mapping"}
+    assert {c[1] for c in commands if c[:1] == ["sync"] and len(c) == 2} == {
+        "servicenow", "servicenow-incidents", "jira", "jira-versions"}
+    for words in commands:
+        with pytest.raises(SystemExit) as done:
+            cli_module.main([*words, "--help"])
+        assert done.value.code == 0
+        shown = capsys.readouterr().out
+        assert "examples:" in shown and "  changeboard " in shown, words
+
+
+def test_each_source_has_only_its_own_options(capsys):
+    from changeboard import cli as cli_module
+
+    def options(*words):
+        """The options part of a help (the examples show other sources)."""
+        with pytest.raises(SystemExit):
+            cli_module.main([*words, "--help"])
+        return capsys.readouterr().out.split("examples:")[0]
+    assert "--mapping" in options("load", "mapping")
+    assert "--overrides" not in options("load", "mapping")
+    assert "--table" not in options("load", "mapping")
+    assert "--table" in options("load", "csv")
+    for source in ("csv", "servicenow", "jira"):
+        assert "--mapping" not in options("load", source)
+    for source in ("servicenow", "servicenow-incidents", "jira"):
+        assert "--overrides" in options("load", source)
+    versions = options("sync", "jira-versions")
+    assert "--project" in versions and "--since" not in versions
+    assert "--jql" in options("sync", "jira")
+    assert "--jql" not in options("sync", "servicenow")
+    assert "--query" in options("sync", "servicenow")
+
+
+def test_load_query_and_sample_run_end_to_end(tmp_path):
+    path = tmp_path / "cb.duckdb"
+    (tmp_path / "changes.csv").write_text(
+        "change_id,change_type,state,created_at,close_code,actual_end_at\n"
+        "C1,normal,closed,2026-01-01T00:00:00Z,successful,"
+        "2026-01-10T00:00:00Z\n"
+        "C2,emergency,closed,2026-01-01T00:00:00Z,unsuccessful,"
+        "2026-01-11T00:00:00Z\n", encoding="utf-8")
+    loaded = changeboard("load", "csv", str(tmp_path / "changes.csv"),
+                         "--db", str(path))
+    assert loaded.returncode == 0, loaded.stderr
+    assert "published" in loaded.stdout
+    query = changeboard("query", "change_success_rate", "--db", str(path),
+                        "--param", "start_date=2026-01-01", "--param",
+                        "end_date=2026-02-01", "--format", "json")
+    assert query.returncode == 0, query.stderr
+    assert json.loads(query.stdout)[0]["change_success_rate"] == 0.5
+    listed = changeboard("query", "--list")
+    assert "change_success_rate  " in listed.stdout
+    sample = tmp_path / "sample.duckdb"
+    built = changeboard("sample", "--seed", "3", "--scale", "0.02", "--db",
+                        str(sample))
+    assert built.returncode == 0, built.stderr
+    assert "published" in built.stdout
+    with db.connect(sample, read_only=True) as con:
+        assert con.execute("select count(*) from changes").fetchone()[0] > 0
+        sources = {r[0] for r in con.execute(
+            "select distinct source from ingest_batches").fetchall()}
+    assert sources == {"csv", "servicenow", "jira"}
+    removed = changeboard("sample", "--remove", "--db", str(sample))
+    assert removed.returncode == 0 and "sample rows" in removed.stdout
+    with db.connect(sample, read_only=True) as con:
+        assert con.execute("select count(*) from changes").fetchone()[0] == 0
+
+
+def test_report_cab_writes_the_pack(tiny_db, tmp_path):
+    out = tmp_path / "cab.xlsx"
+    result = changeboard("report", "cab", "--date", "2026-01-20", "--db",
+                         str(tiny_db), "--format", "xlsx", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes()[:2] == b"PK"
+    assert "changes for decision" in result.stdout
+    bad = changeboard("report", "cab", "--date", "2026-01-20", "--db",
+                      str(tmp_path / "none.duckdb"), "--format", "html",
+                      "--out", str(tmp_path / "x.html"))
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("changeboard report cab: ")
+
+
+def test_the_mapping_source_needs_its_mapping_file(tmp_path):
+    result = changeboard("load", "mapping", str(tmp_path / "x.csv"))
+    assert result.returncode == 2
+    assert "--mapping" in result.stderr
+
+
+@pytest.mark.parametrize("flat, words", [
+    (["csv", "a.csv", "b.csv", "--db", "x"],
+     ["load", "csv", "a.csv", "b.csv", "--db", "x"]),
+    (["--db", "x", "servicenow", "a.csv", "--mapping", "site.toml"],
+     ["load", "servicenow", "--db", "x", "a.csv", "--overrides", "site.toml"]),
+    (["mapping", "a.csv", "--mapping", "bpic2014"],
+     ["load", "mapping", "a.csv", "--mapping", "bpic2014"]),
+    (["jira", "a.csv", "--mapping=site.toml"],
+     ["load", "jira", "a.csv", "--overrides=site.toml"]),
+    (["servicenow-api", "--since", "2026-03-01", "--query", "a=b"],
+     ["sync", "servicenow", "--since", "2026-03-01", "--query", "a=b"]),
+    (["jira-versions-api", "--project", "CHG", "--mapping", "site.toml"],
+     ["sync", "jira-versions", "--project", "CHG", "--overrides",
+      "site.toml"]),
+    (["--sample", "--seed", "3", "--scale", "0.1"],
+     ["sample", "--seed", "3", "--scale", "0.1"]),
+    (["--remove-sample", "--db", "x"], ["sample", "--remove", "--db", "x"]),
+    ([], ["load"]),
+])
+def test_python_m_ingest_is_an_alias_in_the_flat_form(flat, words):
+    from ingest.__main__ import translate
+
+    assert translate(flat) == words
+
+
+def test_serve_runs_streamlit_on_this_machine_as_make_run_does(
+        tiny_db, monkeypatch):
+    import os
+
+    from changeboard import cli as cli_module
+    seen = {}
+
+    def execve(program, argv, env):
+        seen.update(program=program, argv=argv, env=env, cwd=os.getcwd())
+        raise SystemExit(0)
+    monkeypatch.setattr(os, "execve", execve)
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(SystemExit):
+        cli_module.main(["serve", "--db", str(tiny_db), "--port", "8599"])
+    argv = seen["argv"]
+    assert argv[1:4] == ["-m", "streamlit", "run"]
+    assert argv[4] == str(ROOT / "app.py") and seen["cwd"] == str(ROOT)
+    words = dict(zip(argv[5::2], argv[6::2], strict=False))
+    assert words["--server.address"] == "127.0.0.1"
+    assert words["--server.port"] == "8599"
+    assert seen["env"]["CHANGEBOARD_DB"] == str(tiny_db.resolve())

@@ -1,5 +1,6 @@
 """Deployment frequency, deployment CFR, incident attribution and DORA bands:
-METRICS.md sections 2, 4, 7 and 8, given rows."""
+docs/metrics.md (shared definitions, the deployment metrics, DORA bands,
+profiles), given rows."""
 import duckdb
 import pytest
 

@@ -1,25 +1,23 @@
-"""Our deployment metrics against peer test data (METRICS.md section 9).
+"""Our deployment metrics against peer test data (docs/metrics.md,
+"Verifying against peers").
 
-DevLake's e2e CSVs are read in place from ../shared/peer-fixtures/ and mapped
-to the canonical tables as section 9 says; the Middleware and DevOpsMetrics
-cases were transcribed by hand into peer_unit_cases.json.
+DevLake's e2e CSVs, copied into tests/fixtures/peers/ with their licence, are
+mapped to the canonical tables as that section says; the Middleware and
+DevOpsMetrics cases were transcribed by hand into peer_unit_cases.json
+(tests/fixtures/peers/README.md has their origin).
 """
 import csv
 import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import SHARED
+from conftest import PEERS
 
 from changeboard import db
 
-PEER = SHARED / "peer-fixtures"
-DORA_E2E = PEER / "devlake" / "backend" / "plugins" / "dora" / "e2e"
+DORA_E2E = PEERS / "devlake" / "backend" / "plugins" / "dora" / "e2e"
 CONNECT = DORA_E2E / "connect_incident_to_deployment"
-TRANSCRIBED = PEER / "transcribed" / "peer_unit_cases.json"
-
-pytestmark = pytest.mark.skipif(
-    not PEER.exists(), reason=f"peer fixtures not found at {PEER}")
+TRANSCRIBED = PEERS / "transcribed" / "peer_unit_cases.json"
 
 SEPTEMBER = {"start_date": "2022-09-01", "end_date": "2022-10-01"}
 PROJECT1 = {**SEPTEMBER, "application_ids": ["project1"]}
@@ -207,9 +205,6 @@ def at(hours):
 
 
 def transcribed(section):
-    """A case list; empty (so the parametrised tests skip) without fixtures."""
-    if not TRANSCRIBED.exists():
-        return []
     return json.loads(TRANSCRIBED.read_text())[section]
 
 

@@ -1,17 +1,17 @@
 """Real public data loads with the shipped mappings and gives numbers.
 
-The files are read in place from ../shared/real-data (never copied into the
-project); every test here is marked real_data and skips, saying so, when
+The files are optional: they are read in place from ../shared/real-data, a
+folder beside the clone (never copied into the project: some licences do not
+allow it); every test here is marked real_data and skips, saying so, when
 they are absent.
 """
 from pathlib import Path
 
 import pytest
-from conftest import SHARED
 
 from changeboard import db
 
-REAL = SHARED / "real-data"
+REAL = Path(__file__).resolve().parents[2] / "shared" / "real-data"
 BPIC = REAL / "bpic2014-change" / "detail_change.csv"
 
 pytestmark = pytest.mark.real_data
@@ -19,7 +19,8 @@ pytestmark = pytest.mark.real_data
 
 def need(path: Path) -> Path:
     if not path.exists():
-        pytest.skip(f"real data absent: {path}")
+        pytest.skip(f"optional real data set absent: {path} (see this "
+                    "file's docstring)")
     return path
 
 
@@ -79,7 +80,7 @@ def load_shipped(tmp_path, path, name):
     result = ingest.load_path("mapping", need(path), tmp_path / "db.duckdb",
                               options={"mapping": name})
     assert result.status == "succeeded", result.error
-    # SOURCES.md section 8 with merged/superseded rows (docs/adapters.md)
+    # docs/sources.md section 8 with merged/superseded rows (docs/adapters.md)
     assert result.rows_read == (result.rows_loaded + result.rows_rejected
                                 + result.rows_merged)
     with db.connect(tmp_path / "db.duckdb", read_only=True) as con:

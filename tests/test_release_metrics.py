@@ -1,4 +1,4 @@
-"""release_cadence and its summary: METRICS.md rules, given rows."""
+"""release_cadence and its summary: docs/metrics.md rules, given rows."""
 import pytest
 
 from changeboard import db

@@ -6,7 +6,7 @@ import pytest
 
 import sample_data
 from changeboard import db
-from sample_data import COLUMNS
+from sample_data import COLUMNS, database
 from sample_data.__main__ import main
 
 END = "2025-06-30"  # a Monday; the next CAB meets Tuesday 2025-07-01 10:00 UTC
@@ -567,13 +567,11 @@ def _tables(path) -> dict[str, list[tuple]]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """A sample database built by ingest.build_sample and the canonical
+    """A sample database built by sample_data.database.publish and the canonical
     files the generator writes for the same seed, scale and end date."""
-    import ingest
-
     directory = tmp_path_factory.mktemp("built")
     path = directory / "sample.duckdb"
-    loaded = ingest.build_sample(path, seed=5, scale=0.1, end_date=END)
+    loaded = database.publish(path, seed=5, scale=0.1, end_date=END)
     counts = sample_data.generate(directory / "csv", seed=5, scale=0.1,
                                   end_date=END)
     connection = db.connect()
@@ -689,11 +687,9 @@ def test_the_sample_database_keeps_approvals_cab_dates_and_actual_times(built):
 
 
 def test_the_same_seed_builds_the_same_database(built, tmp_path):
-    import ingest
-
     path, *_ = built
     again = tmp_path / "again.duckdb"
-    ingest.build_sample(again, seed=5, scale=0.1, end_date=END)
+    database.publish(again, seed=5, scale=0.1, end_date=END)
     assert _tables(again) == _tables(path)
 
 
@@ -703,12 +699,12 @@ def test_a_sample_build_that_fails_leaves_the_published_database(
     from sample_data import exports
 
     path = tmp_path / "sample.duckdb"
-    ingest.build_sample(path, seed=5, scale=0.02, end_date=END)
+    database.publish(path, seed=5, scale=0.02, end_date=END)
     before = _tables(path)
     # a Jira export read with the wrong date format: every row is rejected
     monkeypatch.setattr(exports, "JIRA_OPTIONS", {"date_format": "%Y"})
     with pytest.raises(ingest.LoadError, match="jira_changes.csv: .* rejected"):
-        ingest.build_sample(path, seed=6, scale=0.02, end_date=END)
+        database.publish(path, seed=6, scale=0.02, end_date=END)
     assert _tables(path) == before
 
 

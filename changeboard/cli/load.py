@@ -1,0 +1,193 @@
+"""changeboard load, sync and sample: files, API syncs and the sample into
+the database, each published atomically."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import ingest
+from changeboard import config
+from ingest import sources
+from ingest.progress import Progress, Stages
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def summary(results) -> None:
+    """The per-file table and each file's notes, warnings and top rejects."""
+    print(f"{'file':<36} {'table':<20} {'batch':>5} {'status':<9} "
+          f"{'read':>9} {'loaded':>9} {'new':>9} {'updated':>9} "
+          f"{'unchanged':>9} {'rejected':>9} {'merged':>9}")
+    # read = loaded + rejected + merged (merged: rows merged into another of
+    # their id, or superseded by a later version of it)
+    for r in results:
+        print(f"{Path(r.file_name).name[:36]:<36} {r.table[:20]:<20} "
+              f"{r.batch_id or '-':>5} {r.status:<9} {r.rows_read:>9,} "
+              f"{r.rows_loaded:>9,} {r.rows_new:>9,} {r.rows_updated:>9,} "
+              f"{r.rows_unchanged:>9,} {r.rows_rejected:>9,} "
+              f"{r.rows_merged:>9,}")
+    for r in results:
+        name = Path(r.file_name).name
+        if r.status == "unchanged":
+            print(f"{name}: already loaded as batch {r.already_loaded}; "
+                  "nothing changed")
+        if r.error:
+            print(f"{name}: error: {r.error}")
+        for warning in r.warnings:
+            print(f"{name}: warning: {warning}")
+        if r.rows_deleted:
+            done = "would delete" if r.status == "dry_run" else "deleted"
+            first = ", ".join(str(v) for v in r.deleted.iloc[:, 0][:10])
+            print(f"{name}: snapshot of source {r.source} {done} "
+                  f"{r.rows_deleted:,} stored {r.table} rows not in the file"
+                  f" (first: {first})")
+        if r.reasons:
+            top = ", ".join(f"{reason} {n:,}" for reason, n in r.reasons[:5])
+            print(f"{name}: top rejection reasons: {top}")
+            if r.rejects is not None:
+                for row in r.rejects.head(5).itertuples():
+                    print(f"  row {row.row_number}: {row.reason} in "
+                          f"{row.column_name} = {row.value!r}"
+                          + _detail(row.detail))
+
+
+def _detail(detail) -> str:
+    """` (detail)`, or nothing when the reject has none (NULL reads as NaN
+    in a frame: never print "(nan)")."""
+    if detail is None or (isinstance(detail, float) and detail != detail):
+        return ""
+    text = str(detail).strip()
+    return f" ({text})" if text else ""
+
+
+def since(text: str) -> str:
+    """--since as UTC `YYYY-MM-DD HH:MM:SS`: a date, a time, or ISO-8601
+    with an offset (no offset: UTC)."""
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--since {text!r}: expected e.g. 2026-03-01 or "
+            "2026-03-01T08:00:00Z") from None
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)
+    return when.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _file_options(args) -> dict | None:
+    """The adapter options of `changeboard load`: a mapping file for the
+    mapping source, an overrides file for the sources that take one."""
+    given = getattr(args, "mapping", None) or getattr(args, "overrides", None)
+    return {"mapping": given} if given else None
+
+
+def load(args) -> int:
+    db_path = args.db or config.DB_PATH
+    started = time.perf_counter()
+    options = _file_options(args)
+    table = getattr(args, "table", None)
+    results = []
+    for file in args.files:
+        path = Path(file)
+        size = path.stat().st_size / 1e6 if path.exists() else 0
+        _progress(f"{path.name}: reading {size:,.1f} MB as {args.source}"
+                  + (" (dry run)" if args.dry_run else ""))
+        stages = Stages(path.name, int(size * 1e6))
+        try:
+            result = ingest.load_path(args.source, path, db_path,
+                                      table=table, options=options,
+                                      dry_run=args.dry_run, strict=args.strict,
+                                      progress=stages,
+                                      replace_sample=not args.keep_sample)
+        finally:
+            stages.finish()
+        _progress(f"{path.name}: {result.status} in "
+                  f"{time.perf_counter() - started:.1f} s")
+        if result.sample_rows_removed:
+            print(f"{path.name}: the generated sample's "
+                  f"{result.sample_rows_removed:,} rows "
+                  + ("would be" if args.dry_run else "were")
+                  + " removed first, so your data is not mixed with it "
+                  "(--keep-sample keeps them)")
+        results.append(result)
+    summary(results)
+    failed = [r for r in results if r.status == "failed"]
+    rejected = [r for r in results if r.rows_rejected]
+    if args.dry_run:
+        print("dry run: nothing was written")
+    else:
+        print(f"published {db_path} in {time.perf_counter() - started:.1f} s")
+    if failed or (args.strict and rejected):
+        return 1
+    return 0
+
+
+def sync(args) -> int:
+    """Run one API sync; exit 0 when it succeeded."""
+    from ingest import api
+
+    entry = sources.get(args.source)
+    db_path = args.db or config.DB_PATH
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                            format="%(asctime)s %(levelname)s %(message)s")
+    flags = {}
+    if "query" in entry.sync_flags:
+        flags["query"] = args.query or ""
+    if "jql" in entry.sync_flags:
+        flags["jql"] = args.jql
+    if "project" in entry.sync_flags:
+        flags["projects"] = [p for value in args.project or []
+                             for p in value.split(",")]
+    if "timezone" in entry.sync_flags:
+        flags["timezone"] = args.timezone
+    try:
+        site, name = (ingest.adapter_options(entry.name,
+                                             {"mapping": args.overrides})
+                      if args.overrides else (None, None))
+        source = entry.sync()(site, **flags)
+        source.source = name or source.source
+    except (api.ApiError, ingest.FileError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    progress = Progress()
+    run = api.sync(source, db_path, since=getattr(args, "since", None),
+                   full=getattr(args, "full", False),
+                   progress=lambda r: progress(r, source.total))
+    pages = f"{run.pages} page" + ("" if run.pages == 1 else "s")
+    print(f"{run.source} sync {run.sync_id} {run.status}: {pages}, "
+          f"{run.records_read:,} read, {run.rows_loaded:,} loaded, "
+          f"{run.rows_rejected:,} rejected, {run.fetched_again:,} fetched "
+          f"again by the key check, {len(run.batches)} batches")
+    print(f"{source.endpoint}: since {run.since_at or 'the beginning'}; "
+          f"watermark {run.watermark_at or 'none'}"
+          + ("" if run.status == "succeeded" else " (not moved)"))
+    summary(run.batches)
+    if run.error:
+        print(f"error: {run.error}", file=sys.stderr)
+    return 0 if run.status == "succeeded" else 1
+
+
+def sample(args) -> int:
+    db_path = args.db or config.DB_PATH
+    if args.remove:
+        removed = ingest.remove_sample_from(db_path)
+        print(f"removed {removed:,} sample rows from {db_path}")
+        return 0
+    from sample_data import database
+
+    started = time.perf_counter()
+    try:
+        loaded = database.publish(db_path, seed=args.seed, scale=args.scale)
+    except ingest.FileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    summary(loaded)
+    print(f"published {db_path} in {time.perf_counter() - started:.1f} s")
+    return 0

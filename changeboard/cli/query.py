@@ -1,0 +1,137 @@
+"""changeboard query: list the metric queries or run one and print its rows."""
+import os
+import re
+import sys
+from datetime import date
+
+import pandas as pd
+
+import reports
+from changeboard import config, db
+
+
+def _parse_params(name: str, pairs: list[str]) -> dict:
+    values = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise db.QueryError(f"--param {pair!r} is not k=v")
+        values[key] = None if value == "" else value  # lists split in db.run
+    return values
+
+
+# the global filters (filter_options) a --param value must name
+FILTERS = {"application_ids": "application", "portfolios": "portfolio",
+           "teams": "team", "change_types": "change type", "tiers": "tier"}
+# codes a filter may name even when no row carries them yet
+CODES = {"change_types": ("standard", "normal", "emergency"),
+         "tiers": ("dev", "test", "sit", "uat", "perf", "staging", "prod",
+                   "dr", "other")}
+
+
+def _check_values(con, name: str, values: dict) -> None:
+    """One-line QueryError for a date that is not YYYY-MM-DD or a filter
+    value the database does not hold (n = 0 would read as a real zero)."""
+    for param, value in values.items():
+        if value is not None and param.endswith("_date"):
+            try:
+                date.fromisoformat(value.strip())
+            except ValueError:
+                raise db.QueryError(
+                    f"--param {param}={value!r} is not a date: expected "
+                    "YYYY-MM-DD, e.g. 2026-01-31") from None
+    given = {p: v for p, v in values.items()
+             if p in FILTERS and p in db.params(name) and v}
+    if not given:
+        return
+    options = db.run(con, "filter_options")
+    for param, value in given.items():
+        known = set(options.loc[options["filter_name"] == param,
+                                "option_value"].dropna())
+        asked = [v.strip() for v in value.split(",") if v.strip()]
+        unknown = [v for v in asked
+                   if v not in known and v not in CODES.get(param, ())]
+        if unknown:
+            listed = sorted(known)
+            shown = ", ".join(listed[:8]) + (", …" if len(listed) > 8 else "")
+            raise db.QueryError(
+                f"--param {param}: no {FILTERS[param]} "
+                f"{', '.join(map(repr, unknown))} in this database ("
+                + (f"known: {shown}" if listed else "it has none") + ")")
+
+
+KINDS = {"INT64": "a whole number", "INT32": "a whole number",
+         "BIGINT": "a whole number", "INTEGER": "a whole number",
+         "DOUBLE": "a number", "DECIMAL": "a number", "BOOL": "true or false",
+         "BOOLEAN": "true or false", "DATE": "a date (YYYY-MM-DD)",
+         "TIMESTAMP": "a time (ISO-8601)"}
+
+
+def _conversion(exc: Exception, values: dict) -> str | None:
+    """A DuckDB conversion error as one line naming the parameter whose
+    value did not convert (None when no given value is named)."""
+    text = str(exc)
+    for param, value in values.items():
+        if value is not None and f"'{value}'" in text:
+            target = re.search(r" to (?:type )?([A-Z][A-Z0-9 ]*[A-Z0-9])",
+                               text)
+            kind = target.group(1) if target else ""
+            kind = KINDS.get(kind.split()[0] if kind else "",
+                             kind.lower() or "the expected type")
+            return f"--param {param}={value!r} cannot be read as {kind}"
+    return None
+
+
+def run(args, parser) -> int:
+    try:
+        if args.list:
+            width = max(map(len, db.names()), default=0)
+            for name in db.names():
+                params = ", ".join(
+                    p if d is None else f"[{p}]"
+                    for p, d in db.params(name).items())
+                print(f"{name:<{width}}  {db.header(name)}")
+                if params:
+                    print(f"{'':<{width}}  params: {params}")
+            return 0
+        if not args.name:
+            parser.error("give a query name or --list")
+        values = _parse_params(args.name, args.param)
+        path = args.db or config.DB_PATH
+        with db.connect(path, read_only=True) as con:
+            _check_values(con, args.name, values)
+            frame = db.run(con, args.name, **values)
+    except (db.QueryError, KeyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # duckdb errors: one line, not a traceback
+        named = _conversion(exc, values)
+        if named:
+            print(f"error: {named}", file=sys.stderr)
+            return 2
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        print(f"error: {type(exc).__name__}: {first}", file=sys.stderr)
+        return 1
+    try:
+        _write(frame, args.format)
+    except BrokenPipeError:  # e.g. `| head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def _write(frame, fmt: str) -> None:
+    if fmt == "csv":  # neutralised and quoted as every export is
+        sys.stdout.flush()
+        sys.stdout.buffer.write(reports.csv_bytes(frame))
+        sys.stdout.buffer.flush()
+    elif fmt == "json":
+        sys.stdout.write(frame.to_json(orient="records", date_format="iso"))
+        sys.stdout.write("\n")
+    else:
+        _print_table(frame)
+
+
+def _print_table(frame) -> None:
+    with pd.option_context("display.max_rows", 200, "display.max_columns",
+                           50, "display.width", 200):
+        print(frame.to_string(index=False) if len(frame) else "(no rows)")

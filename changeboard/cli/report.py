@@ -1,0 +1,52 @@
+"""changeboard report cab: write the CAB pack of a meeting as HTML, PDF or
+XLSX."""
+import argparse
+import sys
+from datetime import date, datetime
+
+from changeboard import config
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not YYYY-MM-DD") from None
+
+
+def _instant(text: str) -> date | datetime:
+    """A date (at the meeting time) or an ISO instant (with or without zone)."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not YYYY-MM-DD or an ISO instant") from None
+
+
+def cab(args, parser) -> int:
+    from reports import cab as pack_module  # after parsing: --help stays fast
+
+    filters = {}
+    for name in pack_module.FILTER_NAMES:
+        value = getattr(args, name)
+        if value:
+            filters[name] = [v.strip() for v in value.split(",") if v.strip()]
+    try:
+        pack = pack_module.build_pack(
+            args.db or config.DB_PATH, args.date,
+            window_end_at=args.window_end, filters=filters)
+        if args.format == "html":
+            args.out.write_text(pack_module.to_html(pack), encoding="utf-8")
+        elif args.format == "xlsx":
+            args.out.write_bytes(pack_module.to_xlsx(pack))
+        else:
+            pack_module.to_pdf(pack, args.out)
+    except (FileNotFoundError, ValueError, RuntimeError) as error:
+        print(f"{parser.prog}: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.out} ({len(pack.agenda)} changes for decision)")
+    return 0

@@ -1,0 +1,48 @@
+"""changeboard serve: the dashboard on this machine, as `make run` serves it
+(the sample database is built first when the database file does not exist)."""
+from __future__ import annotations
+
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+
+from changeboard import config
+
+ROOT = Path(__file__).resolve().parents[2]
+HOST = "127.0.0.1"
+ALLOWED_HOSTS = ("localhost", "127.0.0.1")
+
+
+def app_path() -> Path:
+    """app.py of a clone (or an editable install), else the copy a wheel
+    installs with views/ and .streamlit/ as the changeboard_app package."""
+    if (ROOT / "app.py").is_file():
+        return ROOT / "app.py"
+    return Path(str(resources.files("changeboard_app") / "app.py"))
+
+
+def command(app: Path, port: int) -> list[str]:
+    """The streamlit command line: listening on this machine only; the rest
+    of the server's settings are in .streamlit/config.toml beside app.py."""
+    return [sys.executable, "-m", "streamlit", "run", str(app),
+            "--server.port", str(port), "--server.address", HOST,
+            "--server.headless", "true",
+            *[w for h in ALLOWED_HOSTS for w in ("--server.allowedHosts", h)],
+            "--browser.gatherUsageStats", "false",
+            "--client.toolbarMode", "minimal"]
+
+
+def serve(args, parser) -> int:
+    db_path = Path(args.db or config.DB_PATH)
+    if not db_path.exists():
+        print(f"First run: building the sample database {db_path}",
+              file=sys.stderr, flush=True)
+        from sample_data import database
+
+        database.publish(db_path)
+    app = app_path()
+    os.chdir(app.parent)   # .streamlit/config.toml and views/ beside app.py
+    os.execve(sys.executable, command(app, args.port),
+              {**os.environ, "CHANGEBOARD_DB": str(db_path.resolve())})
+    return 0   # not reached: streamlit replaced this process
