@@ -9,7 +9,7 @@
 -- $portfolios: list of release application portfolios (default: null)
 -- $failure_min_priority: incidents of this priority or higher fail a change;
 --     null counts every linked incident (default: null)
--- METRICS.md release_readiness (A25), from the release_readiness_rows macro
+-- docs/metrics.md release_readiness (A25), from release_readiness_rows
 -- (changeboard/macros/45_readiness.sql). Releases: status not released or
 -- cancelled, planned_release_at in the horizon (enterprise releases too).
 -- Changes: changes.release_id, close code not cancelled or rejected;

@@ -9,7 +9,7 @@
 -- $portfolios: list of release application portfolios (default: null)
 -- $failure_min_priority: incidents of this priority or higher fail a change;
 --     null counts every linked incident (default: null)
--- METRICS.md release_readiness (A25) summary, over the readiness_releases
+-- docs/metrics.md release_readiness (A25) summary, over the readiness_releases
 -- and release_readiness_rows macros (changeboard/macros/45_readiness.sql):
 -- n = releases in release_readiness (one row each), split into n_blocked,
 -- n_at_risk and n_ready; n_unscheduled: releases not released or cancelled

@@ -1,5 +1,5 @@
-"""release_readiness (METRICS.md A25): hand-computed given/expect cases, one
-rule at a time, then the status order, the boundaries and the summary."""
+"""release_readiness (docs/metrics.md A25): hand-computed given/expect cases,
+one rule at a time, then the status order, the boundaries and the summary."""
 import pytest
 
 from changeboard import db

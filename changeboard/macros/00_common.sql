@@ -16,7 +16,7 @@ create or replace macro local_midnight(day, tz) as
 timezone(tz, cast(cast(day as date) as timestamp));
 
 -- resolved_as_of(as_of): the given instant, else the last succeeded load,
--- else now (METRICS.md C10).
+-- else now (docs/metrics.md C10).
 create or replace macro resolved_as_of(as_of) as
 coalesce(
     cast(as_of as timestamptz),

@@ -21,7 +21,7 @@ where
     and keep(tiers, e.tier);
 
 -- derived_change_incident_links: one row per distinct (change, incident)
--- pair of failure signal (a) (METRICS.md section 2), any priority: the
+-- pair of failure signal (a) (docs/metrics.md shared definitions), any priority: the
 -- incident's caused_by_change_id, or the change of its
 -- caused_by_deployment_id. An incident linked both ways to one change is one
 -- row; linked to two changes it is a row for each. A derived view: a table
@@ -79,7 +79,7 @@ where
     and (status = 'rolled_back' or coalesce(is_rollback, false));
 
 -- change_failure_signals(min_priority): one row per change with an explicit
--- failure signal (METRICS.md section 2): a linked incident of priority
+-- failure signal (docs/metrics.md shared definitions): a linked incident of priority
 -- min_priority or higher (NULL = any), reached by caused_by_change_id or by
 -- caused_by_deployment_id through the deployment's change; or a rolled-back
 -- or rollback deployment of the change.
@@ -110,7 +110,7 @@ from signals
 group by change_id;
 
 -- classified_changes(...): every change in the filters with its outcome
--- (METRICS.md section 2), whenever it ended: the columns of change_outcomes
+-- (docs/metrics.md shared definitions), whenever it ended: the columns of change_outcomes
 -- without its window. kind = 'implemented', 'excluded' or 'unclassified'
 -- (see change_outcomes); changes of none of these kinds are left out.
 create or replace macro classified_changes(
@@ -158,7 +158,7 @@ where c.kind is not null;
 
 
 -- change_outcomes(...): one row per change in the filters whose outcome falls
--- in [p_start_date, p_end_date) read in p_reporting_tz (METRICS.md section 2
+-- in [p_start_date, p_end_date) read in p_reporting_tz (docs/metrics.md shared definitions
 -- and change_success_rate). kind = 'implemented' (close code successful,
 -- successful_with_issues, unsuccessful or backed_out; outcome_at =
 -- coalesce(actual_end_at, closed_at) in W), 'excluded' (cancelled or
@@ -180,7 +180,7 @@ where
     and c.outcome_at < local_midnight(p_end_date, p_reporting_tz);
 
 -- completed_changes(...): one row per change in the filters whose work ended
--- in [p_start_date, p_end_date) read in p_reporting_tz (METRICS.md A24,
+-- in [p_start_date, p_end_date) read in p_reporting_tz (docs/metrics.md A24,
 -- completed change). completed_at = coalesce(actual_end_at, closed_at); the
 -- window reads completed_at, or actual_end_at alone when p_by_actual_end
 -- (change_lead_time, schedule_adherence: no closed_at fallback).
@@ -233,7 +233,7 @@ where
 
 -- change_periods(p_start_date, p_end_date, p_grain): one row per week (ISO,
 -- Monday), month or quarter overlapping [p_start_date, p_end_date), labelled
--- 2025-W01, 2025-01 or 2025-Q1 (METRICS.md C3); is_complete is false for a
+-- 2025-W01, 2025-01 or 2025-Q1 (docs/metrics.md C3); is_complete is false for a
 -- period the window's edges cut. Any other grain raises an error.
 create or replace macro change_periods(
     p_start_date, p_end_date, p_grain
@@ -296,7 +296,7 @@ from (
 
 -- cab_required_starts(...): one row per change in the filters whose
 -- actual_start_at falls in [p_start_date, p_end_date) read in
--- p_reporting_tz, with the unauthorized_changes rule (METRICS.md section 3)
+-- p_reporting_tz, with the unauthorized_changes rule (docs/metrics.md unauthorized_changes)
 -- applied where is_cab_required is true: not approved, or approved after it
 -- started. Approved with no approved_at is authorised
 -- (is_approval_time_missing). The flags are NULL when the approval is
@@ -345,7 +345,7 @@ from started;
 
 -- approval_spans(...): one row per change in the filters whose approved_at
 -- falls in [p_start_date, p_end_date) read in p_reporting_tz, whatever its
--- later state (METRICS.md approval_lead_time): lead_hours = created_at ->
+-- later state (docs/metrics.md approval_lead_time): lead_hours = created_at ->
 -- approved_at. kind = 'measured', 'invalid' (negative span), 'excluded'
 -- (approval is not 'approved') or 'unclassified' (approval missing).
 create or replace macro approval_spans(
@@ -380,7 +380,7 @@ select
 from approved;
 
 -- failed_change_recoveries(...): one row per failed implemented change in
--- the filters, whenever it ended (METRICS.md failed_change_recovery_time).
+-- the filters, whenever it ended (docs/metrics.md failed_change_recovery_time).
 -- recovery_started_at: for a close-code or rollback failure, the finished_at
 -- of its earliest production deployment (prod tier, succeeded or
 -- rolled_back), else actual_start_at, else outcome_at; for a failure by

@@ -11,7 +11,7 @@
 -- is_total is the headline over every input row (one row even with none),
 -- the other rows split it by dimension_value (NULL when p_dimension is NULL)
 -- and period_start (NULL when p_grain is NULL). Rates are computed from each
--- row's counts (METRICS.md C7), never averaged.
+-- row's counts (docs/metrics.md C7), never averaged.
 
 -- checked_change_dimension(dimension): the dimension of a *_by query:
 -- change_type, risk, team, application or portfolio; anything else (NULL
@@ -46,7 +46,7 @@ case p_dimension
     when 'portfolio' then v_portfolio
 end;
 
--- change_success_counts(..., p_dimension, p_grain): METRICS.md
+-- change_success_counts(..., p_dimension, p_grain): docs/metrics.md
 -- change_success_rate over the change_outcomes macro; periods of p_grain by
 -- outcome_at in p_reporting_tz. n_clean_success: successful and no failure
 -- signal; n_unfailed_successful_with_issues: successful_with_issues and not
@@ -136,7 +136,7 @@ select
     n_successful_with_issues / nullif(n, 0) as swi_share
 from counted;
 
--- unauthorized_change_counts(..., p_dimension, p_grain): METRICS.md
+-- unauthorized_change_counts(..., p_dimension, p_grain): docs/metrics.md
 -- unauthorized_changes over the cab_required_starts macro; periods of
 -- p_grain by actual_start_at in p_reporting_tz.
 create or replace macro unauthorized_change_counts(
@@ -211,9 +211,9 @@ select
     n_unauthorized / nullif(n, 0) as unauthorized_rate
 from counted;
 
--- emergency_change_counts(..., p_dimension, p_grain): METRICS.md
+-- emergency_change_counts(..., p_dimension, p_grain): docs/metrics.md
 -- emergency_change_ratio over the completed rows of the completed_changes
--- macro (METRICS.md A24: implemented, or no close code and in review or
+-- macro (docs/metrics.md A24: implemented, or no close code and in review or
 -- closed), dated by completed_at = coalesce(actual_end_at, closed_at);
 -- periods of p_grain by completed_at in p_reporting_tz. n = standard +
 -- normal + emergency; n_unclassified: no change type;
@@ -274,7 +274,7 @@ select
         as emergency_change_ratio
 from counted;
 
--- approval_lead_time_stats(...): METRICS.md approval_lead_time over the
+-- approval_lead_time_stats(...): docs/metrics.md approval_lead_time over the
 -- approval_spans macro, grouping sets ((change_type), ()): the is_total row
 -- pools every change type (one row even with no spans), the others are one
 -- per change_type (NULL its own). Median (quantile_cont), p85 and mean over

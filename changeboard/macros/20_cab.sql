@@ -1,4 +1,4 @@
--- SQL macros: CAB evidence (METRICS.md section 6): the agenda of a
+-- SQL macros: CAB evidence (docs/metrics.md cab_agenda): the agenda of a
 -- meeting, collisions between planned changes, freeze/blackout/maintenance
 -- window hits and the history of similar changes.
 -- changeboard/db.py creates every file of this folder, in name order, in the
@@ -29,7 +29,7 @@ case
 end;
 
 -- plan_meets(start_at, end_at, w_start, w_end): the plan [start_at, end_at)
--- overlaps [w_start, w_end) (METRICS.md section 2: back-to-back is no
+-- overlaps [w_start, w_end) (docs/metrics.md shared definitions: back-to-back is no
 -- overlap); an empty plan (end_at = start_at) meets it when its instant is
 -- in it. NULL when a bound is NULL.
 create or replace macro plan_meets(start_at, end_at, w_start, w_end) as
@@ -44,7 +44,7 @@ or (end_at = start_at and w_start <= start_at and start_at < w_end);
 -- meets_window: has_plan and plan_meets W; is_open: state not closed or
 -- cancelled; is_in_scope: is_open and approval not rejected (NULL approval is
 -- in scope), the population of collisions and window hits;
--- agenda_class (METRICS.md cab_agenda), for open normal or emergency changes
+-- agenda_class (docs/metrics.md cab_agenda), for open normal or emergency changes
 -- whose plan meets W: 'agenda' when is_cab_required and approval in
 -- (requested, not_yet_requested); 'unclassified' when it would be but
 -- is_cab_required or approval is NULL; 'excluded' for every other change
@@ -117,7 +117,7 @@ from flagged
 where meets_window or not has_plan;
 
 -- cab_scope_counts(...): one row, the population counts of
--- change_collisions and change_window_hits (METRICS.md change_collisions)
+-- change_collisions and change_window_hits (docs/metrics.md change_collisions)
 -- over the cab_changes in scope (open, approval not rejected): n = changes
 -- whose plan meets W; n_unclassified = changes without a valid plan
 -- (NULL planned start or end, or end before start), whatever their dates.
@@ -141,7 +141,7 @@ where is_in_scope;
 -- plans never collide) and share a non-NULL key, per key: match_on =
 -- 'application' (application_id), 'environment' (environment_id) or 'ci'
 -- (ci_name), match_key its value. change_id_a < change_id_b; the overlap is
--- not clipped to W (METRICS.md change_collisions).
+-- not clipped to W (docs/metrics.md change_collisions).
 create or replace macro change_collision_pairs(
     p_window_start_at, p_window_end_at, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers
@@ -219,7 +219,7 @@ inner join keyed as b
         and b.planned_start_at < a.planned_end_at;
 
 -- change_window_hits_of(...): one row per hit of a cab_changes change in
--- scope whose plan meets W (METRICS.md change_collisions): a freeze or
+-- scope whose plan meets W (docs/metrics.md change_collisions): a freeze or
 -- blackout window that applies (application_id NULL or equal, environment_id
 -- NULL or equal: a NULL key on the change matches only NULL = all windows)
 -- and meets the plan, with the overlap; or kind 'outside_maintenance'
@@ -442,7 +442,7 @@ where c.agenda_class = 'agenda'
 order by agenda_rank;
 
 -- similar_change_cohorts(...): one row per target change and cohort
--- (METRICS.md similar_change_history). Targets: the changes of
+-- (docs/metrics.md similar_change_history). Targets: the changes of
 -- p_change_ids when given (filters and window unused), else the
 -- cab_agenda_changes of the window (with their agenda_rank). as_of =
 -- p_as_of, else 00:00 of the target's cab_date in p_reporting_tz, else now;

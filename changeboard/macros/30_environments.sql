@@ -8,7 +8,7 @@
 
 -- report_window(...): one row, the reporting window W = [w_start, w_end)
 -- from local dates in p_reporting_tz (end exclusive), and as_of, the instant
--- that ends open-ended bookings (METRICS.md C10).
+-- that ends open-ended bookings (docs/metrics.md C10).
 create or replace macro report_window(
     p_start_date, p_end_date, p_reporting_tz, p_as_of
 ) as table
@@ -20,7 +20,7 @@ select
 -- scoped_environments(...): one row per environment passing the environment
 -- filters (NULL = all), which apply to the environment itself: its tier,
 -- group, application_id and that application's portfolio. NULL capacity = 1,
--- NULL availability = always, NULL timezone = UTC (METRICS.md
+-- NULL availability = always, NULL timezone = UTC (docs/metrics.md
 -- environment_utilization, booking_conflicts).
 create or replace macro scoped_environments(
     p_tiers, p_environment_groups, p_application_ids, p_portfolios
@@ -43,7 +43,7 @@ where
     and keep(p_portfolios, a.portfolio);
 
 -- window_bookings(...): one row per booking of a scoped environment, as
--- [start_at, end_at) clipped to W (METRICS.md environment_utilization,
+-- [start_at, end_at) clipped to W (docs/metrics.md environment_utilization,
 -- booking_conflicts): active when its status is in p_statuses; NULL end_at
 -- ends at min(W end, as_of) (is_open_ended when it starts before W ends);
 -- end_at < start_at is invalid and ignored (is_invalid_span_in_window when
@@ -90,7 +90,7 @@ where
     or (is_invalid and is_invalid_span_in_window);
 
 -- booking_counts(...): one row per scoped environment with bookings, the
--- counts every environment metric reports (METRICS.md
+-- counts every environment metric reports (docs/metrics.md
 -- environment_utilization, booking_conflicts): n = active bookings with time
 -- in W, of which n_approved and n_pending by status; n_excluded = inactive
 -- bookings with time in W; n_invalid, n_open_ended = such active bookings.
@@ -120,7 +120,7 @@ group by environment_id;
 
 -- environment_usage(...): one row per scoped environment, ordered by
 -- environment_id: available, booked, slot, capacity and demand hours in W and
--- their ratios (METRICS.md environment_utilization). Available time A = W
+-- their ratios (docs/metrics.md environment_utilization). Available time A = W
 -- within the calendar (always, or business_hours: Mon-Fri 08:00-18:00 per
 -- local date in the environment's timezone) minus the blackout_windows of
 -- p_unavailable_kinds that apply (environment_id NULL or equal, and
@@ -345,7 +345,7 @@ left join booking_counts(
 ) as c on e.environment_id = c.environment_id
 order by e.environment_id;
 
--- environment_utilization_rollup(...): METRICS.md environment_utilization
+-- environment_utilization_rollup(...): docs/metrics.md environment_utilization
 -- rolled up by C7 over the environment_usage rows, grouping sets
 -- ((environment_group), ()): the is_total row is every environment (one row
 -- even with none; sums of no environments are 0, as_of from report_window),
@@ -396,7 +396,7 @@ group by grouping sets ((environment_group), ());
 
 -- booking_segments(...): one row per segment of a scoped environment's sweep
 -- over its active bookings within W, between consecutive event instants:
--- n_active = c(t), the active bookings at t, with capacity (METRICS.md
+-- n_active = c(t), the active bookings at t, with capacity (docs/metrics.md
 -- booking_conflicts). All events at one instant net out first, so an end and
 -- a start at the same instant (back-to-back) never count as overlapping.
 -- Calendars and blackouts do not apply.
@@ -459,7 +459,7 @@ inner join scoped_environments(
 where s.end_at is not null;
 
 -- conflicting_booking_pairs(...): one row per pair of active bookings in
--- conflict on a scoped environment, unordered (METRICS.md
+-- conflict on a scoped environment, unordered (docs/metrics.md
 -- booking_conflicts): their overlap within W meets a booking_segments
 -- segment with n_active > capacity (with capacity 1, every overlapping
 -- pair). booking_id_a < booking_id_b; the overlap is clipped to W.
@@ -567,7 +567,7 @@ where s.end_at > p.overlap_start_at;
 -- booking_conflict_pairs(...): one row per conflicting_booking_pairs pair,
 -- ordered by environment_id, overlap start and ids, with both bookings'
 -- status and release, overlap hours, the environment's capacity and its
--- booking_counts n, n_excluded, n_invalid, n_open_ended (METRICS.md
+-- booking_counts n, n_excluded, n_invalid, n_open_ended (docs/metrics.md
 -- booking_conflicts).
 create or replace macro booking_conflict_pairs(
     p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
@@ -612,7 +612,7 @@ order by
 
 -- environment_conflicts(...): one row per scoped environment with an active
 -- booking in W (n > 0), or with an open-ended or invalid active one, ordered
--- by environment_id (METRICS.md booking_conflicts per environment):
+-- by environment_id (docs/metrics.md booking_conflicts per environment):
 -- n_conflict_pairs: its conflicting_booking_pairs; n_conflicted_bookings:
 -- distinct bookings in them; conflict_hours: time within W with c(t) >
 -- capacity; excess_booking_hours: integral within W of (c(t) - capacity)+;
@@ -701,7 +701,7 @@ where c.n > 0 or c.n_invalid > 0 or c.n_open_ended > 0
 order by e.environment_id;
 
 -- impact_releases(...): one row per row of the environment impact matrix
--- (METRICS.md environment_impact_matrix): releases not cancelled and not
+-- (docs/metrics.md environment_impact_matrix): releases not cancelled and not
 -- enterprise (NULL release_type is not enterprise) whose go_live_at =
 -- coalesce(actual_release_at, planned_release_at) is in W, read as local
 -- dates in p_reporting_tz; the application filters apply to the release's

@@ -6,7 +6,7 @@
 -- carries stale definitions. A macro may use macros of files sorted before
 -- its own.
 
--- checked_profile(profile): 'default' or 'devlake' (METRICS.md C11, section
+-- checked_profile(profile): 'default' or 'devlake' (docs/metrics.md C11, section
 -- 8); anything else is an error.
 create or replace macro checked_profile(p_profile) as
 case
@@ -15,7 +15,7 @@ case
     else error('profile must be default or devlake')
 end;
 
--- profile_median(x, profile): the median of METRICS.md C4 (quantile_cont),
+-- profile_median(x, profile): the median of docs/metrics.md C4 (quantile_cont),
 -- or DevLake's lower median (quantile_disc) in the devlake profile.
 create or replace macro profile_median(x, p_profile) as
 case
@@ -25,13 +25,13 @@ case
 end;
 
 -- deployment_units(profile): one row per deployments row with its kind
--- (METRICS.md section 2, production deployment): 'deployment' (environment
+-- (docs/metrics.md shared definitions, production deployment): 'deployment' (environment
 -- tier prod, status succeeded or rolled_back), 'excluded' (tier prod, status
 -- failed), 'unclassified' (succeeded or rolled_back with a NULL or dangling
 -- environment), else NULL (not a production deployment). deployment_key is
 -- the deployment the row belongs to: itself, or in the devlake profile its
 -- release_id when set (DevLake's cicd_deployment_id: one pipeline deploying
--- several repos as units, METRICS.md section 9 unit grain).
+-- several repos as units, docs/metrics.md profiles, unit grain).
 create or replace macro deployment_units(p_profile) as table
 select
     d.deployment_id,
@@ -146,7 +146,7 @@ where
 
 -- incident_attribution(profile, inclusive): one row per incident, whenever
 -- opened, with the deployment (deployment_keys id) it is attributed to and
--- how (METRICS.md section 2, incident -> deployment, C8):
+-- how (docs/metrics.md shared definitions, incident -> deployment, C8):
 -- 'explicit_deployment': caused_by_deployment_id, kept as given even when it
 -- is no production deployment; 'explicit_change': caused_by_change_id = c ->
 -- c's latest production deployment finished at or before opened_at, else its
@@ -327,7 +327,7 @@ where
     and not coalesce(cast(p_inclusive as boolean), false));
 
 -- deployment_failures(profile, inclusive): one row per production deployment
--- (deployment_keys), whenever finished, with its failure signals (METRICS.md
+-- (deployment_keys), whenever finished, with its failure signals (docs/metrics.md
 -- deployment_change_failure_rate): by_rollback = status rolled_back, or the
 -- next production deployment of the same application and environment (by
 -- finished_at, deployment_id) is a succeeded is_rollback; n_incidents /
@@ -493,7 +493,7 @@ from
     )
 group by grouping sets ((application_id), ());
 
--- deployment_change_failure(...): one row, METRICS.md
+-- deployment_change_failure(...): one row, docs/metrics.md
 -- deployment_change_failure_rate: n production deployments finished in W,
 -- n_failed, the overlapping n_failed_by_* counts, n_inferred (deployments
 -- with an inferred incident), n_incidents_unattributed (incidents of the
@@ -591,7 +591,7 @@ from periods as p
 left join counted_deployments as d on p.period_start = d.period_start
 group by p.period_start;
 
--- deployment_frequency_stats(...): one row, METRICS.md deployment_frequency:
+-- deployment_frequency_stats(...): one row, docs/metrics.md deployment_frequency:
 -- n, deployments_per_day = n / days(W), deploy_days, median deploy days per
 -- ISO week and per month over complete periods inside W, zero periods
 -- included (devlake profile: every period meeting W, lower median), with
@@ -671,7 +671,7 @@ cross join weeks as w
 cross join months as m;
 
 -- release_outcomes(...): releases of the filtered applications for
--- METRICS.md release_on_time, each with a kind: 'released'
+-- docs/metrics.md release_on_time, each with a kind: 'released'
 -- (actual_release_at in W, not cancelled, not enterprise, planned date
 -- known), 'unclassified' (same, planned_release_at NULL), 'excluded'
 -- (actual_release_at in W but cancelled or enterprise), 'overdue_open' (not
@@ -734,7 +734,7 @@ classified as (
 select * from classified
 where kind is not null;
 
--- release_on_time_counts(..., p_tolerance_days): METRICS.md release_on_time
+-- release_on_time_counts(..., p_tolerance_days): docs/metrics.md release_on_time
 -- over the release_outcomes macro, grouping sets ((application_id), ()): the
 -- is_total row is the headline (one row even with no releases), the others
 -- one per application_id (NULL its own row). On time: slip_days <=
@@ -778,7 +778,7 @@ select
     n_on_time / nullif(n, 0) as on_time_rate
 from counted;
 
--- checked_basis(basis): 'releases' or 'deployments' (METRICS.md
+-- checked_basis(basis): 'releases' or 'deployments' (docs/metrics.md
 -- release_cadence); anything else is an error.
 create or replace macro checked_basis(p_basis) as
 case
@@ -847,7 +847,7 @@ where
     keep(p_application_ids, e.application_id)
     and keep(p_portfolios, a.portfolio);
 
--- metric_bands(): the band sets of METRICS.md section 7, as data. A metric's
+-- metric_bands(): the band sets of docs/metrics.md DORA bands, as data. A metric's
 -- levels are tested elite -> high -> medium -> low, first match wins; a
 -- NULL statistic matches no level; rates compare as integers (band_holds).
 -- dora2023-devlake: thresholds from apache/incubator-devlake@420e494b
@@ -981,7 +981,7 @@ case
             end
 end;
 
--- failed_change_recovery_stats(...): the headline of METRICS.md
+-- failed_change_recovery_stats(...): the headline of docs/metrics.md
 -- failed_change_recovery_time over the failed_change_recoveries macro (per
 -- failed change, ours; DevLake measures per incident): the median
 -- (quantile_cont) of recovery_hours and its n over the failed changes whose

@@ -1,4 +1,4 @@
--- SQL macros: release readiness (METRICS.md release_readiness, A25): is each
+-- SQL macros: release readiness (docs/metrics.md release_readiness, A25): is each
 -- upcoming release authorised by the CAB, staffed with environments for its
 -- remaining phases and clear of freezes?
 -- changeboard/db.py creates every file of this folder, in name order, in the
@@ -153,7 +153,7 @@ where coalesce(c.close_code not in ('cancelled', 'rejected'), true);
 -- (case-insensitive), or one row with NULL booking columns when it has
 -- none. is_overlapping: the booking overlaps the phase's planned window
 -- [planned_start_at, planned_end_at) (half-open; a booking without end_at
--- ends at as_of, METRICS.md section 2). A phase is covered when an
+-- ends at as_of, docs/metrics.md shared definitions). A phase is covered when an
 -- overlapping booking is approved or pending; rejected_only: not covered
 -- and an overlapping booking is rejected (cancelled ones are withdrawn and
 -- do not count), i.e. every overlapping booking left is rejected.
@@ -215,10 +215,10 @@ from matched as m
 left join environments as e on m.environment_id = e.environment_id;
 
 -- release_readiness_rows(...): one row per upcoming readiness_releases
--- release (METRICS.md release_readiness): change counts by authorisation
+-- release (docs/metrics.md release_readiness): change counts by authorisation
 -- (readiness_changes), n_failed_recently (implemented changes of its
 -- application with outcome_at = coalesce(actual_end_at, closed_at) in
--- [as_of - 30 x 24 h, as_of) that failed per METRICS.md section 2: close
+-- [as_of - 30 x 24 h, as_of) that failed per docs/metrics.md shared definitions: close
 -- code, or the signals of change_failure_signals(p_failure_min_priority)
 -- looked up for those changes only), remaining phases
 -- (readiness_phase_bookings), its pending and rejected bookings overlapping
@@ -309,7 +309,7 @@ recent as materialized (
         )
 ),
 
--- their explicit failure signals (METRICS.md section 2, as
+-- their explicit failure signals (docs/metrics.md shared definitions, as
 -- change_failure_signals, looked up for these changes only: cheaper than
 -- every change's): a linked incident of p_failure_min_priority or higher,
 -- directly or through one of the change's deployments, or a rolled-back or
@@ -508,7 +508,7 @@ counted as (
     left join slips as s on u.release_id = s.release_id
 ),
 
--- the reasons in METRICS.md order, '; '-separated: blocking ones, then
+-- the reasons in docs/metrics.md order, '; '-separated: blocking ones, then
 -- at_risk ones ('' when none fired)
 reasoned as (
     select
