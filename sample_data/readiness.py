@@ -12,7 +12,9 @@ They are appended after every other row is drawn, with ids after the others
 and no random draw, so every other row stays as it was. Their bookings start
 the day after the end date (nothing is booked in the past), their changes are
 open (nothing implemented) and pre-approved unless the point is the approval,
-so the metrics of the past stay as they were.
+so the metrics of the past stay as they were; a booking goes to an
+environment of its tier that is free then (its application's own, else a
+shared one), so they add no booking conflict ahead either.
 """
 from __future__ import annotations
 
@@ -89,17 +91,63 @@ def _go_live(key: str, days, t_end: int) -> int:
     return t
 
 
-def _environment(ref: Reference, app: int, tiers: list[str]) -> int:
-    """The application's own environment of the first tier it has, else its
-    region's first shared one of the first tier."""
-    for tier in tiers:
-        if ref.env_of[app, TIER[tier]] >= 0:
-            return int(ref.env_of[app, TIER[tier]])
+def _environments(ref: Reference, app: int, tiers: list[str]) -> list[int]:
+    """The environments a release of the application may book for a phase:
+    its own of the first tier it has, else its region's shared ones, in
+    that order (tier by tier)."""
+    own = [int(ref.env_of[app, TIER[t]]) for t in tiers
+           if ref.env_of[app, TIER[t]] >= 0]
     variant = ref.app_variant[app]
-    for tier in tiers:
-        if ref.shared_of[variant, TIER[tier], 0] >= 0:
-            return int(ref.shared_of[variant, TIER[tier], 0])
-    return -1
+    shared = [int(e) for t in tiers for e in ref.shared_of[variant, TIER[t]]
+              if e >= 0]
+    return list(dict.fromkeys(own + shared))
+
+
+def _busy(bookings: dict) -> dict[int, list[tuple[int, int]]]:
+    """environment -> the [start, end) of its approved and pending
+    bookings: the slots a new booking would contend for."""
+    busy: dict[int, list[tuple[int, int]]] = {}
+    for env, status, start, end in zip(
+            bookings["environment_id"], bookings["status"],
+            bookings["start_at"], bookings["end_at"], strict=True):
+        if status in ("approved", "pending"):
+            busy.setdefault(int(env), []).append((int(start), int(end)))
+    return busy
+
+
+def _free(ref: Reference, candidates: list[int], start: int, end: int,
+          busy: dict) -> tuple[int, int, int]:
+    """Where and when to book [start, end) without adding a booking
+    conflict: the first candidate free for all of it; else the longest part
+    of it (an hour at least) free on a candidate, which still covers the
+    phase; else another environment of the first candidate's tier free for
+    all of it; else the first candidate as asked."""
+    def gaps(env):
+        cursor, found = start, []
+        for s, e in sorted(busy.get(env, [])):
+            if e <= cursor or s >= end:
+                continue
+            if s > cursor:
+                found.append((cursor, s))
+            cursor = max(cursor, e)
+        if cursor < end:
+            found.append((cursor, end))
+        return found
+
+    for env in candidates:
+        if gaps(env) == [(start, end)]:
+            return env, start, end
+    parts = [(e - s, env, s, e) for env in candidates for s, e in gaps(env)
+             if e - s >= HOUR]
+    if parts:
+        _, env, s, e = max(parts, key=lambda p: (p[0], -candidates.index(p[1])))
+        return env, s, e
+    if candidates:
+        tier = ref.env_tier[candidates[0]]
+        for env in np.flatnonzero(ref.env_tier == tier):
+            if gaps(int(env)) == [(start, end)]:
+                return int(env), start, end
+    return (candidates[0] if candidates else -1), start, end
 
 
 def _weekday_before(t: int) -> int:
@@ -117,6 +165,7 @@ def showcase(ref: Reference, tables: dict, t_end: int) -> dict:
     rel, ph, bk, ch = ([] for _ in range(4))
     n_rel = len(tables["releases"]["release_id"])
     tomorrow = t_end + DAY + 8 * HOUR  # the first booking starts then
+    busy = _busy(tables["environment_bookings"])
     for i, (key, app_name, days, _) in enumerate(SHOWCASE):
         if app_name not in names:  # the estate always has them; be safe
             continue
@@ -181,11 +230,15 @@ def showcase(ref: Reference, tables: dict, t_end: int) -> dict:
                 booking_status = "rejected"
             if key == "slipping" and days < 15 and phase == pre:
                 booking_status = "pending"
-            start = max(start, tomorrow)
-            bk.append({"environment_id": _environment(ref, app, tiers),
-                       "release_id": release_id, "phase": phase, "team": team,
+            start, end = max(start, tomorrow), max(end, start + HOUR)
+            env, start, end = _free(ref, _environments(ref, app, tiers),
+                                    start, end, busy)
+            if booking_status != "rejected":
+                busy.setdefault(env, []).append((start, end))
+            bk.append({"environment_id": env, "release_id": release_id,
+                       "phase": phase, "team": team,
                        "status": booking_status, "start_at": start,
-                       "end_at": max(end, start + HOUR)})
+                       "end_at": end})
         if key != "no_change":
             ch.extend(_changes(ref, key, app, release_id, go_live, t_end))
     next_cab = t_end + ((1 - weekday(t_end // DAY)) % 7 or 7) * DAY

@@ -792,3 +792,15 @@ def test_the_readiness_showcase_fits_four_weeks_from_any_end_date(
     expected += ["go-live in the freeze window"] if year_end else [
         "go-live in the blackout window"]
     assert not [r for r in expected if r not in reasons]
+
+
+def test_the_readiness_showcase_adds_no_booking_conflict(full):
+    from sample_data.readiness import SHOWCASE
+    showcase = {r for (r,) in rows(
+        full, "select release_id from releases order by release_id desc "
+              "limit $n", n=len(SHOWCASE))}
+    pairs = db.run(full, "booking_conflicts", start_date=END,
+                   end_date="2025-12-31")
+    assert len(pairs) > 0  # the drawn bookings do conflict
+    assert not (set(pairs["release_id_a"]) | set(pairs["release_id_b"])) \
+        & showcase
