@@ -218,9 +218,9 @@ left join environments as e on m.environment_id = e.environment_id;
 -- release (docs/metrics.md release_readiness): change counts by authorisation
 -- (readiness_changes), n_failed_recently (implemented changes of its
 -- application with outcome_at = coalesce(actual_end_at, closed_at) in
--- [as_of - 30 x 24 h, as_of) that failed per docs/metrics.md shared definitions: close
--- code, or the signals of change_failure_signals(p_failure_min_priority)
--- looked up for those changes only), remaining phases
+-- [as_of - 30 x 24 h, as_of) that failed per docs/metrics.md shared
+-- definitions: close code, or change_failure_signals(p_failure_min_priority),
+-- which reads the derived tables of a published file), remaining phases
 -- (readiness_phase_bookings), its pending and rejected bookings overlapping
 -- [as_of, planned_release_at), slip_days (largest of actual_end_at -
 -- planned_end_at over ended phases and as_of - planned_end_at over phases
@@ -309,43 +309,6 @@ recent as materialized (
         )
 ),
 
--- their explicit failure signals (docs/metrics.md shared definitions, as
--- change_failure_signals, looked up for these changes only: cheaper than
--- every change's): a linked incident of p_failure_min_priority or higher,
--- directly or through one of the change's deployments, or a rolled-back or
--- rollback deployment of the change
-recent_deployments as (
-    select
-        d.deployment_id,
-        d.change_id,
-        d.status = 'rolled_back' or coalesce(d.is_rollback, false)
-        as is_undone
-    from deployments as d
-    where d.change_id in (select r.change_id from recent as r)
-),
-
-signalled as (
-    select i.caused_by_change_id as change_id
-    from incidents as i
-    where
-        i.caused_by_change_id in (select r.change_id from recent as r)
-        and (
-            cast(p_failure_min_priority as integer) is null
-            or i.priority <= cast(p_failure_min_priority as integer)
-        )
-    union
-    select d.change_id
-    from recent_deployments as d
-    inner join incidents as i on d.deployment_id = i.caused_by_deployment_id
-    where
-        cast(p_failure_min_priority as integer) is null
-        or i.priority <= cast(p_failure_min_priority as integer)
-    union
-    select change_id
-    from recent_deployments
-    where is_undone
-),
-
 failed_recently as (
     select
         r.application_id,
@@ -353,7 +316,10 @@ failed_recently as (
     from recent as r
     where
         r.close_code in ('unsuccessful', 'backed_out')
-        or r.change_id in (select s.change_id from signalled as s)
+        or r.change_id in (
+            select f.change_id
+            from change_failure_signals(p_failure_min_priority) as f
+        )
     group by r.application_id
 ),
 
