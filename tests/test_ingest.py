@@ -274,8 +274,10 @@ def test_an_older_database_gets_the_version_2_ingest_columns(tmp_path):
     path = tmp_path / "old.duckdb"
     with duckdb.connect(str(path)) as con:
         schema = db.SCHEMA.read_text()
-        schema = re.sub(r",\n\s*-- schema version 4:.*?rows_merged integer",
-                        "", schema, flags=re.S)
+        for added in ("loaded_by varchar", "run_by varchar",  # version 6
+                      "rows_merged integer"):                  # version 4
+            schema = re.sub(r",\n\s*-- schema version \d:[^;]*?" + added,
+                            "", schema, flags=re.S)
         for column in ("rows_updated integer,", "rows_unchanged integer,",
                        "rows_deleted integer,", "warnings json",
                        "detail varchar"):

@@ -120,9 +120,9 @@ def test_eight_sessions_page_through_two_replicas_while_a_load_publishes(
     assert load.returncode == 0, output
     published = time.monotonic() - started
     for page in pages:  # the next rerun of every session
-        _go(page, "Overview")
+        _go(page, "Data")
     for page in pages:
-        _settled_on(page, "Overview")
+        _settled_on(page, "Data")
         text = page.inner_text("body")
         assert MIXED in text and SAMPLE not in text
         assert page.get_by_test_id("stException").count() == 0

@@ -88,6 +88,10 @@ def test_a_data_admin_loads_and_the_batch_records_their_email(db_copy):
     assert not app.exception
     after = _batches(db_copy)
     assert after[:-1] == before and after[-1][1] == ADMIN
+    # the load history lists it with its author
+    history = [f.value for f in app.dataframe
+               if "loaded_by" in f.value.columns][0]
+    assert history.iloc[0]["loaded_by"] == ADMIN
 
 
 def test_the_write_path_checks_the_role_again_on_the_server(db_copy, caplog):
