@@ -244,25 +244,35 @@ def unapplied(name: str, filters: dict) -> str:
 
 
 def data_banner() -> pd.Series | None:
-    """Says what data is shown and how fresh; None when there is none yet."""
+    """Says what data is shown and how fresh; None when there is none yet.
+    How to replace the sample is said to those who may load data."""
+    from changeboard import signin  # signin imports this module
+
     if db.version(config.DB_PATH) is None:
         st.warning(
             f"No database at `{config.DB_PATH}` yet. Build the sample with "
-            "`python -m ingest --sample`, or load your exports with "
-            "`python -m ingest csv changes.csv ...`.")
+            "`python -m changeboard sample`, or load your exports with "
+            "`python -m changeboard load csv changes.csv ...`.")
         return None
+    user = signin.current()
+    may_load = user is not None and user.can("load")
     status = query("data_status").iloc[0]
     if status["is_sample"] and status["has_own_data"]:
         st.warning(
             f"**Part of this data is generated sample data:** "
             f"{int(status['n_sample_rows']):,} sample rows were kept beside "
-            "your own loads, so every number mixes both. Remove them with "
-            "`python -m ingest --remove-sample`.", icon="⚠️")
+            "your own loads, so every number mixes both. " + (
+                "Remove them with `python -m changeboard sample --remove`."
+                if may_load else "A data admin can remove them."),
+            icon="⚠️")
     elif status["is_sample"]:
         st.info(
-            "**You are looking at generated sample data.** Loading your own "
-            "exports (the Data page, or `python -m ingest csv changes.csv "
-            "releases.csv ...`, see the README) replaces it.", icon="ℹ️")
+            "**You are looking at generated sample data.** " + (
+                "Loading your own exports (the Data page, or `python -m "
+                "changeboard load csv changes.csv releases.csv ...`, see the "
+                "README) replaces it." if may_load else
+                "A data admin replaces it by loading your own exports."),
+            icon="ℹ️")
     return status
 
 

@@ -67,7 +67,7 @@ def test_a_missing_database_says_how_to_build_one(monkeypatch, tmp_path):
     monkeypatch.setattr(config, "DB_PATH", tmp_path / "none.duckdb")
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not app.exception
-    assert "python -m ingest --sample" in app.warning[0].value
+    assert "python -m changeboard sample" in app.warning[0].value
 
 
 def test_global_filters_come_from_the_url_and_narrow_the_numbers(

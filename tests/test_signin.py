@@ -76,11 +76,16 @@ def test_a_viewer_sees_the_history_but_no_upload_control(db_copy):
     history = [f.value for f in app.dataframe
                if "loaded_by" in f.value.columns]
     assert history and history[0]["loaded_by"].str.startswith("cli:").all()
+    # the sample banner tells a viewer who can replace the sample, not how
+    banner = [i.value for i in app.info if "generated sample data" in i.value]
+    assert banner and "A data admin replaces it" in banner[0]
+    assert "changeboard load" not in banner[0]
 
 
 def test_a_data_admin_loads_and_the_batch_records_their_email(db_copy):
     app = _app({"email": ADMIN})
     assert "Role: Data admin, Viewer" in _sidebar(app)
+    assert any("python -m changeboard load csv" in i.value for i in app.info)
     before = _batches(db_copy)
     app.file_uploader(key="data_upload").upload(
         "changes-upload.csv", UPLOAD, "text/csv").run()
