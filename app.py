@@ -16,6 +16,7 @@ page = st.navigation([
     st.Page("views/environments.py", title="Environments",
             icon=":material/dns:"),
     st.Page("views/cab.py", title="CAB pack", icon=":material/event:"),
+    st.Page("views/backlog.py", title="Change backlog", icon=":material/pending_actions:"),
     st.Page("views/data.py", title="Data", icon=":material/database:"),
 ])
 page.run()

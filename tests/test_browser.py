@@ -69,6 +69,7 @@ PAGES = [  # url path, screenshot name, text the page must show
     ("readiness", "readiness", "Release readiness"),
     ("environments", "environments", "Impact matrix"),
     ("cab", "cab", "CAB"),
+    ("backlog", "backlog", "Past planned start, not started"),
     ("data", "data", "Data"),
 ]
 DRAWN = ('[data-testid="stPlotlyChart"], [data-testid="stDataFrame"], '

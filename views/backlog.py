@@ -1,0 +1,171 @@
+"""Change backlog: the changes not yet closed, by state and age in state;
+those past their planned start and not started; those implemented and not
+closed after N days. Each list downloadable."""
+import pandas as pd
+import streamlit as st
+
+from changeboard import ui
+
+# what an age counts from, in words (docs/metrics.md open_change_backlog)
+SINCE = {"created_at": "creation", "approved_at": "approval",
+         "actual_start_at": "start", "actual_end_at": "end of work"}
+UTC = "D MMM YYYY HH:mm"
+COLUMN_CONFIG = {
+    "change_id": st.column_config.Column("Change"),
+    "age_days": st.column_config.NumberColumn("Days in state", format="%.1f"),
+    "counted_from": st.column_config.Column(
+        "Counted from", help="The milestone that marks entering the state; "
+        "'at most' when the state has none of its own (the age is an upper "
+        "bound)"),
+    "days_past_planned_start": st.column_config.NumberColumn(
+        "Days past planned start", format="%.1f"),
+    "days_since_implemented": st.column_config.NumberColumn(
+        "Days since work ended", format="%.1f"),
+    "assignment_group": st.column_config.Column("Team"),
+    "change_type": st.column_config.Column("Type"),
+    **{c: st.column_config.DatetimeColumn(f"{label} (UTC)", format=UTC)
+       for c, label in (("created_at", "Created"),
+                        ("approved_at", "Approved"),
+                        ("planned_start_at", "Planned start"),
+                        ("planned_end_at", "Planned end"),
+                        ("actual_start_at", "Started"),
+                        ("actual_end_at", "Work ended"),
+                        ("updated_at", "Last updated"))},
+}
+STATE_CONFIG = {
+    "n": st.column_config.NumberColumn("Open (n)"),
+    "median_age_days": st.column_config.NumberColumn(
+        "Median days in state", format="%.1f"),
+    "max_age_days": st.column_config.NumberColumn(
+        "Oldest (days)", format="%.1f"),
+    "n_age_upper_bound": st.column_config.NumberColumn(
+        "Ages at most (n)", help="Counted from an earlier milestone than the "
+        "state's own: the change has been in its state at most that long"),
+    "n_past_planned_start": st.column_config.NumberColumn(
+        "Past planned start, not started (n)"),
+}
+OPEN_COLUMNS = ["change_id", "title", "state", "age_days", "counted_from",
+                "change_type", "risk", "approval", "assignment_group",
+                "application_id", "planned_start_at", "actual_start_at",
+                "actual_end_at", "updated_at"]
+LATE_START_COLUMNS = ["change_id", "title", "state", "days_past_planned_start",
+                      "planned_start_at", "planned_end_at", "change_type",
+                      "risk", "approval", "assignment_group",
+                      "application_id"]
+UNCLOSED_COLUMNS = ["change_id", "title", "state", "days_since_implemented",
+                    "actual_start_at", "actual_end_at", "change_type", "risk",
+                    "assignment_group", "application_id", "updated_at"]
+
+
+def counted_from(basis: str, exact: bool) -> str:
+    """'start', or 'creation (at most)' when the age is an upper bound."""
+    return SINCE.get(basis, basis) + ("" if exact else " (at most)")
+
+
+def listing(rows: pd.DataFrame, columns: list[str], stem: str,
+            empty: str, key: str) -> None:
+    if rows.empty:
+        st.info(empty)
+        return
+    ui.table(rows[columns], stem, download=rows, key=key,
+             height=min(600, 38 + 35 * len(rows)),
+             column_config=COLUMN_CONFIG)
+
+
+st.title("Change backlog")
+status = ui.data_banner()
+filters = ui.global_filters()
+if status is None:
+    st.stop()
+
+days = st.columns([1, 2])[0].number_input(
+    "Implemented but not closed after (days)", 0, 365, 5, step=1,
+    key="close_within_days", bind="query-params",
+    help="An implemented change whose work ended more than this many days "
+    "before the data's as-of time, and that is still not closed, is listed.")
+params = {"close_within_days": int(days), **filters}
+after = f"{int(days)} day{'s' * (int(days) != 1)}"  # "after 5 days"
+states = ui.query("open_change_backlog_by_state", **params)
+rows = ui.query("open_change_backlog", **params)
+as_of = pd.Timestamp(states["as_of"].iloc[0])
+n = int(states["n"].sum())
+late_start = rows[rows["is_past_planned_start"]]
+unclosed = rows[rows["is_unclosed_after_implementation"]].sort_values(
+    ["days_since_implemented", "change_id"], ascending=[False, True])
+late_start = late_start.sort_values(["days_past_planned_start", "change_id"],
+                                    ascending=[False, True])
+
+cards = st.columns(3)
+cards[0].metric("Open changes", f"{n:,}", border=True)
+cards[1].metric("Past planned start, not started", f"{len(late_start):,}",
+                border=True)
+cards[2].metric(f"Implemented, not closed after {after}",
+                f"{len(unclosed):,}", border=True)
+st.caption(
+    f"n = {n:,} open changes (state new to review) as of "
+    f"{as_of:%d %b %Y %H:%M} UTC, the last load — not the clock · "
+    f"{int(states['n_excluded'].iloc[0]):,} closed or cancelled changes left "
+    "out · of the n, "
+    f"{len(late_start):,} are past their planned start and not started and "
+    f"{len(unclosed):,} ended their work more than {after} ago")
+
+# --- by state ----------------------------------------------------------------
+st.subheader("By state")
+ui.table(states[["state", "n", "median_age_days", "max_age_days",
+                 "n_age_upper_bound", "n_past_planned_start",
+                 "n_unclosed_after_implementation"]],
+         f"open-changes-by-state-{as_of:%Y-%m-%d}", download=states,
+         key="states-table", column_config={
+             **STATE_CONFIG,
+             "n_unclosed_after_implementation": st.column_config.NumberColumn(
+                 f"Not closed after {after} (n)")})
+st.caption(
+    "Age in state, in days of 24 hours, counts from the milestone that marks "
+    "entering the state: creation for new, approval for scheduled, the start "
+    "for implement, the end of work for review. Nothing records entering "
+    "assess or authorize, so those ages count from creation and are at most "
+    "that; a missing milestone falls back to the one before it, also "
+    "marked 'at most'. The data has no state history: the states are those "
+    "of the last load.")
+
+# --- the three lists ---------------------------------------------------------
+shown = rows.assign(counted_from=[
+    counted_from(b, e) for b, e in zip(rows["age_basis"], rows["is_age_exact"],
+                                       strict=True)])
+stamp = f"{as_of:%Y-%m-%d}"
+everything, late, waiting = st.tabs([
+    f"Open changes ({n:,})",
+    f"Past planned start, not started ({len(late_start):,})",
+    f"Implemented, not closed after {after} ({len(unclosed):,})"])
+with everything:
+    picked = st.multiselect(
+        "States", list(states["state"]), key="backlog_states",
+        format_func=ui.word, placeholder="All open states",
+        bind="query-params")
+    chosen = shown[shown["state"].isin(picked)] if picked else shown
+    st.caption(f"{len(chosen):,} of n = {n:,} open changes; by state (new to "
+               "review), the longest in its state first.")
+    listing(chosen, OPEN_COLUMNS, f"open-changes-{stamp}",
+            "No open change in the filters.", "open-table")
+with late:
+    st.caption(f"{len(late_start):,} of n = {n:,} open changes: planned to "
+               "start before the as-of time with no actual start recorded, "
+               "whatever their state; the most overdue first.")
+    listing(late_start, LATE_START_COLUMNS,
+            f"open-changes-past-planned-start-{stamp}",
+            "No open change is past its planned start without having "
+            "started.", "late-start-table")
+with waiting:
+    st.caption(f"{len(unclosed):,} of n = {n:,} open changes: their work "
+               f"ended more than {after} (of 24 hours) before the "
+               "as-of time and they are still not closed; the longest "
+               "waiting first.")
+    listing(unclosed, UNCLOSED_COLUMNS,
+            f"open-changes-not-closed-after-{int(days)}-days-{stamp}",
+            f"No implemented change has waited more than {after} "
+            "to be closed.", "unclosed-table")
+
+ui.definition("open_change_backlog", params=params)
+ui.definition("open_change_backlog_by_state",
+              "How are the counts per state computed?", params=params)
+ui.as_of_caption(status)
