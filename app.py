@@ -15,6 +15,7 @@ page = st.navigation([
     st.Page("views/readiness.py", title="Release readiness", icon=":material/fact_check:"),
     st.Page("views/environments.py", title="Environments",
             icon=":material/dns:"),
+    st.Page("views/calendar.py", title="Change calendar", icon=":material/calendar_month:"),
     st.Page("views/cab.py", title="CAB pack", icon=":material/event:"),
     st.Page("views/backlog.py", title="Change backlog", icon=":material/pending_actions:"),
     st.Page("views/data.py", title="Data", icon=":material/database:"),

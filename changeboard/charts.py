@@ -205,3 +205,125 @@ def release_gantt(frame: pd.DataFrame, *, release: str, phase: str,
     figure.update_layout(hovermode="closest", legend=TOP_LEGEND,
                          height=max(300, 110 + 28 * len(rows)))
     return figure
+
+
+# a change calendar's colours, Okabe-Ito, and what they mean in words
+RISK_COLOURS = {"Very high": "#D55E00", "High": "#E69F00",
+                "Moderate": "#F0E442", "Low": "#009E73",
+                "No risk given": "#999999"}
+TYPE_COLOURS = {"Emergency": "#D55E00", "Normal": "#0072B2",
+                "Standard": "#56B4E9"}
+WINDOW_COLOURS = {"freeze": "#56B4E9", "blackout": "#999999",
+                  "maintenance": "#009E73"}
+WINDOW_WORDS = {"freeze": "Change freeze", "blackout": "Blackout",
+                "maintenance": "Maintenance window"}
+
+
+def lanes(starts: pd.Series, ends: pd.Series) -> list[int]:
+    """Lane of each bar (in start order): the first lane free at its start,
+    so bars that overlap in time never share a lane."""
+    free_at: list = []
+    lane = [0] * len(starts)
+    for i in sorted(range(len(starts)), key=lambda k: (starts.iloc[k], k)):
+        for j, until in enumerate(free_at):
+            if until <= starts.iloc[i]:
+                free_at[j], lane[i] = ends.iloc[i], j
+                break
+        else:
+            free_at.append(ends.iloc[i])
+            lane[i] = len(free_at) - 1
+    return lane
+
+
+def merged(starts: pd.Series, ends: pd.Series) -> list[tuple]:
+    """The union of intervals [start, end) as sorted, disjoint intervals."""
+    bands: list[list] = []
+    for start, end in sorted(zip(starts, ends, strict=True)):
+        if bands and start <= bands[-1][1]:
+            bands[-1][1] = max(bands[-1][1], end)
+        else:
+            bands.append([start, end])
+    return [tuple(b) for b in bands]
+
+
+def change_calendar(frame: pd.DataFrame, *, colour: str,
+                    colours: dict[str, str], period: tuple,
+                    windows: pd.DataFrame, tz: str,
+                    min_hours: float = 0) -> go.Figure:
+    """Planned changes as bars on a calendar (x: time in tz; y: lanes, a
+    change per lane at a time), coloured by the frame's `colour` column;
+    emergency changes hatched, colliding ones outlined in black, those past
+    their planned start and not started marked ×; freeze, blackout and
+    maintenance windows shaded behind. A bar is drawn at least min_hours
+    wide so short changes show; the hover gives the plan itself.
+    customdata[0] of each bar is its change_id (for a selection)."""
+    def local(values):
+        return pd.to_datetime(values, utc=True).dt.tz_convert(tz) \
+            .dt.tz_localize(None)
+
+    start, end = local(frame["planned_start_at"]), local(frame["planned_end_at"])
+    shown_end = pd.concat([end, start + pd.Timedelta(hours=min_hours)],
+                          axis=1).max(axis=1)
+    frame = frame.assign(_start=start, _end=shown_end,
+                         _lane=lanes(start, shown_end))
+    figure = go.Figure()
+    for name, hue in colours.items():
+        part = frame[frame[colour] == name]
+        if part.empty:
+            continue
+        figure.add_trace(go.Bar(
+            y=part["_lane"], base=part["_start"],
+            x=(part["_end"] - part["_start"]).dt.total_seconds() * 1000,
+            orientation="h", width=0.8, name=name, marker_color=hue,
+            legendgroup=name, showlegend=False,
+            marker_pattern_shape=["/" if e else "" for e in
+                                  part["is_emergency"]],
+            marker_pattern_fgcolor="#000000",
+            marker_line_color=["#000000" if c else hue for c in
+                               part["n_collisions"] > 0],
+            marker_line_width=[3 if c else 0.5 for c in
+                               part["n_collisions"] > 0],
+            customdata=part[["change_id", "hover"]].to_numpy(),
+            hovertemplate="%{customdata[1]}<extra></extra>"))
+    # the legend in words: each colour plain, then the two marks on bars
+    used = set(frame[colour])
+    for label, hue, pattern, line in (
+            *((n, h, "", 0) for n, h in colours.items() if n in used),
+            ("Emergency (hatched)", "#DDDDDD", "/", 0.5),
+            ("Collides (black outline)", "#DDDDDD", "", 3)):
+        figure.add_trace(go.Bar(
+            x=[None], y=[None], orientation="h", name=label,
+            legendgroup=label, marker_color=hue,
+            marker_pattern_shape=pattern, marker_pattern_fgcolor="#000000",
+            marker_line_color="#000000", marker_line_width=line,
+            hoverinfo="skip"))
+    late = frame[frame["is_past_planned_start"]]
+    if not late.empty:
+        figure.add_trace(go.Scatter(
+            x=late["_start"], y=late["_lane"], mode="markers",
+            marker={"symbol": "x", "size": 9, "color": "#000000"},
+            name="Past planned start, not started",
+            customdata=late[["change_id", "hover"]].to_numpy(),
+            hovertemplate="%{customdata[1]}<extra></extra>"))
+    # one band per stretch of time a kind of window covers: windows of many
+    # applications or environments at the same time shade once, not darker
+    for kind, part in windows.groupby("kind", sort=False):
+        bands = merged(local(part["start_at"]), local(part["end_at"]))
+        for i, (x0, x1) in enumerate(bands):
+            figure.add_vrect(
+                x0=x0, x1=x1, fillcolor=WINDOW_COLOURS.get(kind, "#999999"),
+                opacity=0.25, line_width=0, layer="below",
+                name=WINDOW_WORDS.get(kind, kind), legendgroup=kind,
+                showlegend=i == 0)
+    n_lanes = int(frame["_lane"].max()) + 1 if len(frame) else 1
+    figure.update_layout(barmode="overlay")
+    days = (period[1] - period[0]).days
+    figure.update_xaxes(type="date", range=[period[0], period[1]],
+                        showgrid=True, dtick=86_400_000, tickangle=0,
+                        tickformat="%d<br>%a" if days > 7 else "%a %d %b",
+                        ticklabelmode="period", tickfont={"size": 10})
+    figure.update_yaxes(visible=False, range=[n_lanes - 0.5, -0.5])
+    _layout(figure, y_title="", x_title=f"planned time ({tz})")
+    figure.update_layout(hovermode="closest", legend=TOP_LEGEND,
+                         height=max(320, 140 + 22 * n_lanes))
+    return figure

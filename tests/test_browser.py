@@ -68,6 +68,7 @@ PAGES = [  # url path, screenshot name, text the page must show
     ("releases", "releases", "Releases"),
     ("readiness", "readiness", "Release readiness"),
     ("environments", "environments", "Impact matrix"),
+    ("calendar", "calendar", "Change calendar"),
     ("cab", "cab", "CAB"),
     ("backlog", "backlog", "Past planned start, not started"),
     ("data", "data", "Data"),

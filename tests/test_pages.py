@@ -18,7 +18,7 @@ def app(sample_db, monkeypatch):
 
 def test_every_page_is_in_the_navigation():
     app_py = (ROOT / "app.py").read_text()
-    assert len(PAGES) == 8
+    assert len(PAGES) == 9
     for page in PAGES:
         assert f'st.Page("{page}", title=' in app_py
 

@@ -1,0 +1,158 @@
+-- One row per change planned in the calendar's period (a month or a week),
+-- highest risk and earliest first, with its collisions and window hits.
+-- $window_start_at, $window_end_at: the period shown, end exclusive:
+--     instants as text, with an offset as given, without one in
+--     $reporting_tz; a bare date means 00:00
+-- $reporting_tz: IANA zone of instants given without offset (default: UTC)
+-- $as_of: instant a planned start is past at; null = the last succeeded
+--     load (default: null)
+-- $application_ids: list of application ids to keep (default: null)
+-- $portfolios: list of portfolios to keep (default: null)
+-- $teams: list of assignment groups to keep (default: null)
+-- $change_types: list of change types to keep (default: null)
+-- $tiers: list of target environment tiers to keep (default: null)
+-- docs/metrics.md change_calendar, from the cab_changes,
+-- change_collision_pairs and change_window_hits_of macros
+-- (changeboard/macros/20_cab.sql) with the period as their window W.
+-- Shown: changes whose valid plan meets W (plan_meets), not cancelled and
+-- approval not rejected; closed changes are shown (what was planned).
+-- n_collisions, collides_with, collides_on, n_freeze_hits, n_blackout_hits,
+-- windows_hit and is_outside_maintenance as change_collisions and
+-- change_window_hits: among open changes only (0 / NULL / false for closed).
+-- is_past_planned_start: state new, assess, authorize or scheduled, no
+-- actual start, planned_start_at before as_of. draw_rank: risk very_high,
+-- high, moderate, low, NULL; then planned_start_at; then change_id. On
+-- every row: n (shown changes), n_excluded (cancelled or rejected changes
+-- whose plan meets W), n_unclassified (open, not rejected changes without a
+-- valid plan, whatever their dates), as_of.
+with period as (
+    select
+        *,
+        resolved_as_of($as_of) as as_of
+    from
+        cab_changes(
+            $window_start_at, $window_end_at, $reporting_tz,
+            $application_ids, $portfolios, $teams, $change_types, $tiers
+        )
+),
+
+shown as (
+    select *
+    from period
+    where
+        meets_window
+        and state <> 'cancelled'
+        and approval is distinct from 'rejected'
+),
+
+counts as (
+    select
+        count(*) filter (
+            where
+            meets_window
+            and state <> 'cancelled'
+            and approval is distinct from 'rejected'
+        ) as n,
+        count(*) filter (
+            where
+            meets_window
+            and (state = 'cancelled' or approval = 'rejected')
+        ) as n_excluded,
+        count(*) filter (where is_in_scope and not has_plan) as n_unclassified
+    from period
+),
+
+pairs as (
+    select
+        change_id_a as change_id,
+        change_id_b as other_id,
+        match_on
+    from
+        change_collision_pairs(
+            $window_start_at, $window_end_at, $reporting_tz,
+            $application_ids, $portfolios, $teams, $change_types, $tiers
+        )
+    union all
+    select
+        change_id_b as change_id,
+        change_id_a as other_id,
+        match_on
+    from
+        change_collision_pairs(
+            $window_start_at, $window_end_at, $reporting_tz,
+            $application_ids, $portfolios, $teams, $change_types, $tiers
+        )
+),
+
+collisions as (
+    select
+        change_id,
+        count(distinct other_id) as n_collisions,
+        list_sort(list_distinct(list(other_id))) as collides_with,
+        list_sort(list_distinct(list(match_on))) as collides_on
+    from pairs
+    group by change_id
+),
+
+hits as (
+    select
+        change_id,
+        count(distinct window_id) filter (
+            where kind = 'freeze'
+        ) as n_freeze_hits,
+        count(distinct window_id) filter (
+            where kind = 'blackout'
+        ) as n_blackout_hits,
+        list_sort(list_distinct(list(window_name) filter (
+            where kind in ('freeze', 'blackout')
+        ))) as windows_hit,
+        bool_or(kind = 'outside_maintenance') as is_outside_maintenance
+    from
+        change_window_hits_of(
+            $window_start_at, $window_end_at, $reporting_tz,
+            $application_ids, $portfolios, $teams, $change_types, $tiers
+        )
+    group by change_id
+)
+
+select
+    row_number() over (
+        order by c.risk_rank, c.planned_start_at, c.change_id
+    ) as draw_rank,
+    c.change_id,
+    c.title,
+    c.change_type,
+    c.state,
+    c.risk,
+    c.approval,
+    c.application_id,
+    c.environment_id,
+    c.ci_name,
+    c.assignment_group,
+    c.planned_start_at,
+    c.planned_end_at,
+    c.actual_start_at,
+    c.change_type = 'emergency' as is_emergency,
+    c.is_open,
+    coalesce(
+        c.state in ('new', 'assess', 'authorize', 'scheduled')
+        and c.actual_start_at is null
+        and c.planned_start_at < c.as_of,
+        false
+    ) as is_past_planned_start,
+    coalesce(k.n_collisions, 0) as n_collisions,
+    k.collides_with,
+    k.collides_on,
+    coalesce(h.n_freeze_hits, 0) as n_freeze_hits,
+    coalesce(h.n_blackout_hits, 0) as n_blackout_hits,
+    h.windows_hit,
+    coalesce(h.is_outside_maintenance, false) as is_outside_maintenance,
+    n.n,
+    n.n_excluded,
+    n.n_unclassified,
+    c.as_of
+from shown as c
+cross join counts as n
+left join collisions as k on c.change_id = k.change_id
+left join hits as h on c.change_id = h.change_id
+order by draw_rank

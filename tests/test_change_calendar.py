@@ -1,0 +1,282 @@
+"""The change calendar (docs/metrics.md change_calendar and
+change_calendar_windows): the queries on given rows, and the page on a small
+hand-made published database: a change in a freeze, two colliding, one past
+its planned start, each shown where expected; and a month of more changes
+than the chart draws."""
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from changeboard import config, db
+
+ROOT = Path(__file__).resolve().parents[1]
+MONTH = {"window_start_at": "2026-01-01", "window_end_at": "2026-02-01",
+         "reporting_tz": "UTC"}
+FREEZE = {"window_id": "W-F", "name": "January freeze", "kind": "freeze",
+          "start_at": "2026-01-10 00:00Z", "end_at": "2026-01-12 00:00Z"}
+
+
+def change(change_id, start, end, **columns):
+    return {"change_id": change_id, "change_type": "normal",
+            "state": "implement", "risk": "moderate",
+            "approval": "approved", "is_cab_required": True,
+            "created_at": "2025-12-01 09:00Z", "planned_start_at": start,
+            "planned_end_at": end, **columns}
+
+
+# each a different application unless it should collide
+CHANGES = [
+    change("FRZ", "2026-01-11 10:00Z", "2026-01-11 12:00Z", risk="high",
+           application_id="A-FRZ", actual_start_at="2026-01-11 10:05Z"),
+    change("COL1", "2026-01-15 10:00Z", "2026-01-15 12:00Z",
+           application_id="A-COL", actual_start_at="2026-01-15 10:00Z"),
+    change("COL2", "2026-01-15 11:00Z", "2026-01-15 13:00Z",
+           application_id="A-COL", change_type="emergency",
+           actual_start_at="2026-01-15 11:00Z"),
+    # closed: shown as planned, but never colliding (the CAB evidence rule)
+    change("DONE", "2026-01-15 11:30Z", "2026-01-15 12:30Z",
+           application_id="A-COL", state="closed", close_code="successful",
+           risk="low"),
+    change("LATE", "2026-01-20 10:00Z", "2026-01-20 11:00Z",
+           application_id="A-LATE", state="scheduled", risk="very_high"),
+    change("CXL", "2026-01-16 10:00Z", "2026-01-16 11:00Z",
+           application_id="A-CXL", state="cancelled"),
+    change("NEXT", "2026-02-03 10:00Z", "2026-02-03 11:00Z",
+           application_id="A-NEXT", state="scheduled"),
+    change("NOPLAN", None, None, application_id="A-NOPLAN", state="assess"),
+]
+
+
+def rows(frame, *columns) -> list[dict]:
+    return [{k: (list(v) if hasattr(v, "__len__") and not isinstance(v, str)
+                 else None if pd.isna(v) else v) for k, v in row.items()}
+            for row in frame[list(columns)].to_dict("records")]
+
+
+def test_the_calendar_holds_the_month_with_its_collisions_and_hits(
+        con, given):
+    given("changes", CHANGES)
+    given("blackout_windows", [FREEZE])
+    got = db.run(con, "change_calendar", **MONTH,
+                 as_of="2026-01-25 00:00Z")
+    assert rows(got, "draw_rank", "change_id", "is_emergency", "is_open",
+                "is_past_planned_start", "n_collisions", "collides_with",
+                "n_freeze_hits", "windows_hit") == [
+        {"draw_rank": 1, "change_id": "LATE", "is_emergency": False,
+         "is_open": True, "is_past_planned_start": True, "n_collisions": 0,
+         "collides_with": None, "n_freeze_hits": 0, "windows_hit": None},
+        {"draw_rank": 2, "change_id": "FRZ", "is_emergency": False,
+         "is_open": True, "is_past_planned_start": False,
+         "n_collisions": 0, "collides_with": None, "n_freeze_hits": 1,
+         "windows_hit": ["January freeze"]},
+        {"draw_rank": 3, "change_id": "COL1", "is_emergency": False,
+         "is_open": True, "is_past_planned_start": False,
+         "n_collisions": 1, "collides_with": ["COL2"], "n_freeze_hits": 0,
+         "windows_hit": None},
+        {"draw_rank": 4, "change_id": "COL2", "is_emergency": True,
+         "is_open": True, "is_past_planned_start": False,
+         "n_collisions": 1, "collides_with": ["COL1"], "n_freeze_hits": 0,
+         "windows_hit": None},
+        {"draw_rank": 5, "change_id": "DONE", "is_emergency": False,
+         "is_open": False, "is_past_planned_start": False,
+         "n_collisions": 0, "collides_with": None, "n_freeze_hits": 0,
+         "windows_hit": None},
+    ]
+    assert list(got["collides_on"].iloc[2]) == ["application"]
+    assert set(got["n"]) == {5} and set(got["n_excluded"]) == {1}
+    assert set(got["n_unclassified"]) == {1}  # NOPLAN
+
+
+def test_past_planned_start_is_read_at_as_of(con, given):
+    given("changes", CHANGES)
+    before = db.run(con, "change_calendar", **MONTH,
+                    as_of="2026-01-19 00:00Z")
+    assert not before["is_past_planned_start"].any()
+
+
+def test_the_global_filters_narrow_the_calendar(con, given):
+    given("changes", CHANGES)
+    got = db.run(con, "change_calendar", **MONTH,
+                 application_ids=["A-COL"])
+    assert sorted(got["change_id"]) == ["COL1", "COL2", "DONE"]
+    got = db.run(con, "change_calendar", **MONTH,
+                 change_types=["emergency"])
+    assert list(got["change_id"]) == ["COL2"]
+    assert list(got["n_collisions"]) == [0]  # its pair is filtered out
+
+
+def test_the_windows_meeting_the_period_and_the_application_filter(
+        con, given):
+    given("blackout_windows", [
+        FREEZE,
+        {"window_id": "W-M", "name": "Maintenance A1", "kind": "maintenance",
+         "application_id": "A1", "start_at": "2026-01-31 22:00Z",
+         "end_at": "2026-02-01 02:00Z"},
+        {"window_id": "W-B", "name": "Blackout A2", "kind": "blackout",
+         "application_id": "A2", "start_at": "2026-01-05 00:00Z",
+         "end_at": "2026-01-06 00:00Z"},
+        # back to back with the month: not in it
+        {"window_id": "W-OUT", "name": "December", "kind": "freeze",
+         "start_at": "2025-12-20 00:00Z", "end_at": "2026-01-01 00:00Z"},
+    ])
+    got = db.run(con, "change_calendar_windows", **MONTH)
+    assert list(got["window_id"]) == ["W-B", "W-F", "W-M"]
+    got = db.run(con, "change_calendar_windows", **MONTH,
+                 application_ids=["A1"])
+    assert list(got["window_id"]) == ["W-F", "W-M"]
+
+
+# --- the page ---------------------------------------------------------------
+
+def publish(path, changes, windows=()):
+    with db.publish(path) as con:
+        for table, given in (("changes", changes),
+                             ("blackout_windows", list(windows))):
+            if not given:
+                continue
+            frame = pd.DataFrame(given)
+            con.register("given_rows", frame)
+            columns = ", ".join(f'"{c}"' for c in frame.columns)
+            con.execute(f"insert into {table} ({columns}) "  # noqa: S608
+                        f"select {columns} from given_rows")
+            con.unregister("given_rows")
+    return path
+
+
+@pytest.fixture(scope="module")
+def hand_made(tmp_path_factory):
+    return publish(tmp_path_factory.mktemp("calendar") / "cal.duckdb",
+                   CHANGES, [FREEZE])
+
+
+@pytest.fixture
+def page(hand_made, monkeypatch):
+    monkeypatch.setattr(config, "DB_PATH", hand_made)
+    monkeypatch.setitem(config.RECORD_URLS, "change_id",
+                        "https://itsm.example/change/{id}")
+    app = AppTest.from_file(str(ROOT / "views" / "calendar.py"),
+                            default_timeout=120)
+    app.query_params["cal_day"] = "2026-01-14"
+    return app
+
+
+def chart(app) -> dict:
+    return json.loads(app.get("plotly_chart")[0].proto.spec)
+
+
+def drawn(figure) -> dict[str, dict]:
+    """change id -> how its bar is drawn (trace name, outline, pattern)."""
+    bars = {}
+    for trace in figure["data"]:
+        if trace.get("type") != "bar" or not trace.get("customdata"):
+            continue
+        for i, (change_id, _) in enumerate(trace["customdata"]):
+            bars[change_id] = {
+                "colour": trace["name"],
+                "outline": trace["marker"]["line"]["width"][i],
+                "pattern": trace["marker"]["pattern"]["shape"][i]}
+    return bars
+
+
+def test_the_month_shows_each_hand_made_change_where_expected(page):
+    page.run()
+    assert not page.exception
+    assert "January 2026" in page.subheader[0].value
+    metrics = {m.label: m.value for m in page.metric}
+    assert metrics == {"Planned changes": "5", "Colliding": "2",
+                       "In a freeze or blackout": "1",
+                       "Past planned start, not started": "1"}
+    figure = chart(page)
+    bars = drawn(figure)
+    assert set(bars) == {"LATE", "FRZ", "COL1", "COL2", "DONE"}
+    # the two colliding changes outlined, the emergency one hatched
+    assert {c for c, b in bars.items() if b["outline"] == 3} == \
+        {"COL1", "COL2"}
+    assert {c for c, b in bars.items() if b["pattern"] == "/"} == {"COL2"}
+    assert bars["LATE"]["colour"] == "Very high"
+    # the one past its planned start marked, the freeze shaded behind
+    marks = [t for t in figure["data"] if t.get("type") == "scatter"]
+    assert [c for c, _ in marks[0]["customdata"]] == ["LATE"]
+    assert marks[0]["name"] == "Past planned start, not started"
+    shapes = figure["layout"]["shapes"]
+    assert [(s["name"], s["x0"][:10], s["x1"][:10]) for s in shapes] == [
+        ("Change freeze", "2026-01-10", "2026-01-12")]
+    legend = {t["name"] for t in figure["data"] if t.get("showlegend", True)}
+    assert {"Very high", "High", "Moderate", "Low", "Emergency (hatched)",
+            "Collides (black outline)"} <= legend
+    assert "All 5 changes planned in the month are drawn" in \
+        page.caption[0].value
+    # the full list: each flag in its row
+    listed = page.dataframe[0].value
+    assert len(listed) == 5
+    by_id = {u.rsplit("/", 1)[1]: r for u, r in
+             zip(listed["change_id"], listed.to_dict("records"),
+                 strict=True)}
+    assert by_id["FRZ"]["Freezes and blackouts hit"] == "January freeze"
+    assert by_id["COL1"]["Collides with"] == "COL2"
+    assert by_id["COL2"]["Collides with"] == "COL1"
+    assert by_id["LATE"]["Past planned start, not started"]
+    assert not by_id["COL1"]["Past planned start, not started"]
+
+
+def test_selecting_a_change_opens_its_record(page):
+    page.run()
+    page.selectbox(key="cal_change").select("COL1").run()
+    assert not page.exception
+    one = page.dataframe[0].value
+    assert list(one["change_id"]) == ["https://itsm.example/change/COL1"]
+    assert "collides with COL2 (same application)" in " ".join(
+        c.value for c in page.caption)
+
+
+def test_the_week_view_and_the_type_colours(page):
+    page.query_params["cal_view"] = "Week"
+    page.query_params["cal_colour"] = "Type"
+    page.run()
+    assert not page.exception
+    # the ISO week of 14 Jan 2026: Monday 12 to Sunday 18, COL1/COL2/DONE
+    assert "week of 12 Jan 2026" in page.subheader[0].value
+    bars = drawn(chart(page))
+    assert bars == {
+        "COL1": {"colour": "Normal", "outline": 3, "pattern": ""},
+        "COL2": {"colour": "Emergency", "outline": 3, "pattern": "/"},
+        "DONE": {"colour": "Normal", "outline": 0.5, "pattern": ""}}
+    assert chart(page)["layout"].get("shapes", []) == []  # no window
+
+
+N_MANY = 340
+
+
+def test_a_crowded_month_draws_a_bounded_number_and_lists_all(
+        tmp_path, monkeypatch):
+    many = [change(f"M{i:04d}", f"2026-01-{1 + i % 28:02d} 10:00Z",
+                   f"2026-01-{1 + i % 28:02d} 11:00Z",
+                   application_id=f"A{i}",
+                   risk="very_high" if i % 10 == 0 else "low")
+            for i in range(N_MANY)]
+    monkeypatch.setattr(config, "DB_PATH",
+                        publish(tmp_path / "many.duckdb", many))
+    app = AppTest.from_file(str(ROOT / "views" / "calendar.py"),
+                            default_timeout=120)
+    app.query_params["cal_day"] = "2026-01-14"
+    app.run()
+    assert not app.exception
+    bars = drawn(chart(app))
+    assert len(bars) == 300
+    # the highest risk first: every very high change is drawn
+    assert {f"M{i:04d}" for i in range(0, N_MANY, 10)} <= set(bars)
+    assert f"300 of {N_MANY:,} changes drawn" in app.caption[0].value
+    assert len(app.dataframe[0].value) == N_MANY
+
+
+def test_a_change_in_the_address_is_opened(page):
+    page.query_params["cal_change"] = "LATE"
+    page.run()
+    assert not page.exception
+    assert list(page.dataframe[0].value["change_id"]) == [
+        "https://itsm.example/change/LATE"]
+    assert "past its planned start and not started" in " ".join(
+        c.value for c in page.caption)

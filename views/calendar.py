@@ -1,0 +1,223 @@
+"""Change calendar: planned changes of a month or a week, coloured by risk or
+type, with freeze, blackout and maintenance windows behind them and the
+collisions and window hits of the CAB evidence."""
+from datetime import date, timedelta
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+
+from changeboard import charts, config, ui
+
+MAX_BARS = 300  # bars drawn at most; the table below lists every change
+MIN_HOURS = {"Month": 6, "Week": 1}  # the narrowest bar drawn, per view
+RISKS = {"very_high": "Very high", "high": "High", "moderate": "Moderate",
+         "low": "Low"}
+COLUMNS = ["change_id", "title", "change_type", "state", "risk",
+           "application_id", "environment_id", "ci_name", "assignment_group",
+           "planned_start_at", "planned_end_at", "is_past_planned_start",
+           "n_collisions", "collides_with", "windows_hit",
+           "is_outside_maintenance"]
+LABELS = {"planned_start_at": "Planned start (UTC)",
+          "planned_end_at": "Planned end (UTC)",
+          "is_past_planned_start": "Past planned start, not started",
+          "n_collisions": "Collides with (n)",
+          "collides_with": "Collides with",
+          "windows_hit": "Freezes and blackouts hit",
+          "is_outside_maintenance": "Outside maintenance"}
+
+
+def period_of(view: str, day: date) -> tuple[date, date]:
+    """[first, end) of the month, or of the ISO week (Monday on), of day."""
+    if view == "Week":
+        first = day - timedelta(days=day.weekday())
+        return first, first + timedelta(days=7)
+    first = day.replace(day=1)
+    return first, (first + timedelta(days=32)).replace(day=1)
+
+
+def step(direction: int) -> None:
+    """Move the shown day a month or a week back or on."""
+    view = st.session_state.get("cal_view") or "Month"
+    day = st.session_state.get("cal_day") or ui.today()
+    first, end = period_of(view, day)
+    st.session_state["cal_day"] = end if direction > 0 else \
+        period_of(view, first - timedelta(days=1))[0]
+
+
+def as_list(values) -> list:
+    """A list column's cell as a list (NULL = empty)."""
+    return [] if values is None or isinstance(values, float) or \
+        values is pd.NA else list(values)
+
+
+def listed(values) -> str:
+    return ", ".join(map(str, values))
+
+
+def listing(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table's columns, lists as text."""
+    return frame[COLUMNS].assign(
+        collides_with=frame["collides_with"].map(listed),
+        windows_hit=frame["windows_hit"].map(listed))
+
+
+def hover(row) -> str:
+    plan = (f"{row.planned_start_at:%d %b %H:%M} – "
+            f"{row.planned_end_at:%d %b %H:%M} UTC")
+    lines = [f"<b>{row.change_id}</b> {ui.plain(row.title or '')[:70]}",
+             f"{ui.word(row.change_type)} · risk "
+             f"{RISKS.get(row.risk, 'not given')} · {ui.word(row.state)}",
+             plan]
+    if row.n_collisions:
+        lines.append(f"Collides with {listed(row.collides_with)} "
+                     f"(same {listed(row.collides_on)})")
+    if row.windows_hit:
+        lines.append(f"In {listed(row.windows_hit)}")
+    if row.is_past_planned_start:
+        lines.append("Past its planned start, not started")
+    return "<br>".join(lines)
+
+
+def from_chart(chart_key: str) -> None:
+    points = st.session_state[chart_key].selection.points
+    if points and points[0].get("customdata"):
+        st.session_state["cal_change"] = str(points[0]["customdata"][0])
+
+
+def from_table(table_key: str, ids: list[str]) -> None:
+    rows = st.session_state[table_key].selection.rows
+    if rows:
+        st.session_state["cal_change"] = ids[rows[0]]
+
+
+st.title("Change calendar")
+status = ui.data_banner()
+filters = ui.global_filters()
+if status is None:
+    st.stop()
+
+controls = st.columns([1.2, 1.6, 0.6, 0.6, 1.4], vertical_alignment="bottom")
+view = controls[0].segmented_control(
+    "View", ["Month", "Week"], default="Month", key="cal_view",
+    required=True, bind="query-params")
+day = controls[1].date_input(
+    f"{view} of", ui.today(), key="cal_day", bind="query-params",
+    min_value=ui.DATE_MIN, max_value=ui.date_max(), format="YYYY-MM-DD")
+controls[2].button("◀", key="cal_back", on_click=step, args=(-1,),
+                   help=f"The {view.lower()} before")
+controls[3].button("▶", key="cal_on", on_click=step, args=(1,),
+                   help=f"The {view.lower()} after")
+colour_by = controls[4].segmented_control(
+    "Colour by", ["Risk", "Type"], default="Risk", key="cal_colour",
+    required=True, bind="query-params")
+first, end = period_of(view, day or ui.today())
+window = {"window_start_at": first.isoformat(),
+          "window_end_at": end.isoformat()}
+
+changes = ui.query("change_calendar", **window, **filters)
+changes = changes.assign(**{c: changes[c].map(as_list) for c in
+                            ("collides_with", "collides_on", "windows_hit")})
+windows = ui.query("change_calendar_windows", **window,
+                   **{k: v for k, v in filters.items()
+                      if k == "application_ids"})
+label = f"{first:%B %Y}" if view == "Month" else \
+    f"week of {first:%d %b %Y} (ISO week {first.isocalendar()[1]})"
+st.subheader(f"Planned changes, {label}")
+
+n = 0 if changes.empty else int(changes["n"].iloc[0])
+if changes.empty:
+    st.info(f"No change is planned in this {view.lower()} — pick another "
+            f"{view.lower()} or clear the filters.")
+else:
+    late = int(changes["is_past_planned_start"].sum())
+    colliding = int((changes["n_collisions"] > 0).sum())
+    frozen = int(((changes["n_freeze_hits"] + changes["n_blackout_hits"])
+                  > 0).sum())
+    cards = st.columns(4)
+    cards[0].metric("Planned changes", f"{n:,}", border=True)
+    cards[1].metric("Colliding", f"{colliding:,}", border=True,
+                    help="Open changes overlapping another one on the same "
+                    "application, environment or CI.")
+    cards[2].metric("In a freeze or blackout", f"{frozen:,}", border=True)
+    cards[3].metric("Past planned start, not started", f"{late:,}",
+                    border=True, help="As of "
+                    f"{changes['as_of'].iloc[0]:%d %b %Y %H:%M} UTC (the "
+                    "last load).")
+    drawn = changes.head(MAX_BARS)
+    drawn = drawn.assign(
+        colour=drawn["risk"].map(RISKS).fillna("No risk given")
+        if colour_by == "Risk" else drawn["change_type"].map(ui.word),
+        hover=[hover(r) for r in drawn.itertuples()])
+    tz = config.REPORTING_TZ
+    st.plotly_chart(
+        charts.change_calendar(
+            drawn, colour="colour",
+            colours=charts.RISK_COLOURS if colour_by == "Risk"
+            else charts.TYPE_COLOURS,
+            period=(pd.Timestamp(first), pd.Timestamp(end)),
+            windows=windows, tz=tz, min_hours=MIN_HOURS[view]),
+        key="cal-chart", selection_mode="points", on_select=partial(
+            from_chart, "cal-chart"))
+    shown_of = (f"All {n:,} changes planned in the {view.lower()} are drawn"
+                if len(drawn) == n else
+                f"{len(drawn):,} of {n:,} changes drawn (highest risk, then "
+                "earliest, first); the table below lists all of them")
+    st.caption(
+        f"{shown_of}. A bar is a plan (at least {MIN_HOURS[view]} h wide so "
+        "short changes show; hover for the times), a row holds changes that "
+        "do not overlap. Shading: change freezes (blue), blackouts (grey) "
+        "and maintenance windows (green), each for its application or "
+        f"environment (the table of windows below). Times in {tz}. Select a "
+        "bar to open its change." + ui.unapplied("change_calendar", filters)
+        + (f" · {int(changes['n_excluded'].iloc[0]):,} cancelled or "
+           "rejected changes not shown"
+           if changes["n_excluded"].iloc[0] else ""))
+
+    ids = list(changes["change_id"])
+    titles = dict(zip(changes["change_id"], changes["title"], strict=True))
+    # ?cal_change= holds the id (a bound widget would put its label there)
+    if st.session_state.get("cal_change") not in titles:
+        st.session_state.pop("cal_change", None)  # picked in another period
+        if st.query_params.get("cal_change") in titles:
+            st.session_state["cal_change"] = st.query_params["cal_change"]
+    pick = st.selectbox(
+        "Change", ids, index=None, key="cal_change",
+        format_func=lambda i: f"{i} · {titles.get(i) or ''}",
+        placeholder="Select a bar or a row, or pick here")
+    if pick:
+        st.query_params["cal_change"] = pick
+    elif "cal_change" in st.query_params:
+        del st.query_params["cal_change"]
+    if pick:
+        one = changes[changes["change_id"] == pick]
+        row = one.iloc[0]
+        ui.table(listing(one).rename(columns=LABELS), f"change-{pick}")
+        notes = []
+        if row["n_collisions"]:
+            notes.append(f"collides with {listed(row['collides_with'])} "
+                         f"(same {listed(row['collides_on'])})")
+        if row["windows_hit"]:
+            notes.append(f"planned in {listed(row['windows_hit'])}")
+        if row["is_outside_maintenance"]:
+            notes.append("planned outside its maintenance windows")
+        if row["is_past_planned_start"]:
+            notes.append("past its planned start and not started")
+        st.caption(f"{pick}: " + ("; ".join(notes) if notes else
+                                  "no collision or window hit")
+                   + ". The change id links to its record where a record "
+                   "address is set.")
+
+    st.markdown(f"**All {n:,} changes planned in the {view.lower()}**")
+    ui.table(listing(changes).rename(columns=LABELS),
+             f"change-calendar-{first:%Y-%m-%d}-{view.lower()}",
+             key="cal-table", selection_mode="single-row",
+             on_select=partial(from_table, "cal-table", ids))
+
+if not windows.empty:
+    with st.expander(f"Freeze, blackout and maintenance windows in the "
+                     f"{view.lower()} ({len(windows):,})"):
+        ui.table(windows.rename(columns={"start_at": "Start (UTC)",
+                                         "end_at": "End (UTC)"}),
+                 f"change-windows-{first:%Y-%m-%d}-{view.lower()}")
+ui.definition("change_calendar", params={**window, **filters})
