@@ -1,0 +1,121 @@
+-- SQL macros: the open-change backlog (docs/metrics.md open_change_backlog).
+-- changeboard/db.py creates every file of this folder, in name order, in the
+-- database when it is written (publish) and stores their fingerprint; a file
+-- whose fingerprint differs is upgraded before it is read, so it never
+-- carries stale definitions. A macro may use macros of files sorted before
+-- its own.
+
+-- open_change_ages(...): one row per open change (state not closed or
+-- cancelled) in the filters with its age in state and lateness, as
+-- queries/open_change_backlog.sql documents them; the rules live here once,
+-- for the list and its per-state counts.
+create or replace macro open_change_ages(
+    p_as_of, p_close_within_days, p_reporting_tz, p_application_ids,
+    p_portfolios, p_teams, p_change_types, p_tiers
+) as table
+with params as (
+    select
+        resolved_as_of(local_instant(p_as_of, p_reporting_tz)) as as_of,
+        cast(p_close_within_days as integer) as close_within_days
+),
+
+open_changes as (
+    select
+        c.*,
+        p.as_of,
+        p.close_within_days,
+        case when c.approved_at <= p.as_of then c.approved_at end
+            as approved_by,
+        case when c.actual_start_at <= p.as_of then c.actual_start_at end
+            as started_by,
+        case when c.actual_end_at <= p.as_of then c.actual_end_at end
+            as ended_by
+    from
+        scoped_changes(
+            p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
+        ) as c
+    cross join params as p
+    where c.state not in ('closed', 'cancelled')
+),
+
+aged as (
+    select
+        *,
+        case state
+            when 'new' then 1
+            when 'assess' then 2
+            when 'authorize' then 3
+            when 'scheduled' then 4
+            when 'implement' then 5
+            when 'review' then 6
+        end as state_rank,
+        case
+            when state = 'scheduled' and approved_by is not null
+                then 'approved_at'
+            when state = 'implement' and started_by is not null
+                then 'actual_start_at'
+            when state = 'implement' and approved_by is not null
+                then 'approved_at'
+            when state = 'review' and ended_by is not null
+                then 'actual_end_at'
+            when state = 'review' and started_by is not null
+                then 'actual_start_at'
+            when state = 'review' and approved_by is not null
+                then 'approved_at'
+            else 'created_at'
+        end as age_basis
+    from open_changes
+),
+
+dated as (
+    select
+        *,
+        case age_basis
+            when 'approved_at' then approved_by
+            when 'actual_start_at' then started_by
+            when 'actual_end_at' then ended_by
+            else created_at
+        end as state_since_at
+    from aged
+)
+
+select
+    change_id,
+    title,
+    state,
+    state_rank,
+    change_type,
+    risk,
+    priority,
+    approval,
+    assignment_group,
+    application_id,
+    created_at,
+    approved_at,
+    planned_start_at,
+    planned_end_at,
+    actual_start_at,
+    actual_end_at,
+    updated_at,
+    state_since_at,
+    age_basis,
+    (state, age_basis) in (
+        ('new', 'created_at'),
+        ('scheduled', 'approved_at'),
+        ('implement', 'actual_start_at'),
+        ('review', 'actual_end_at')
+    ) as is_age_exact,
+    epoch(as_of - state_since_at) / 86400 as age_days,
+    coalesce(planned_start_at < as_of and actual_start_at is null, false)
+        as is_past_planned_start,
+    case
+        when planned_start_at < as_of and actual_start_at is null
+            then epoch(as_of - planned_start_at) / 86400
+    end as days_past_planned_start,
+    coalesce(
+        actual_end_at < as_of - to_days(close_within_days), false
+    ) as is_unclosed_after_implementation,
+    epoch(as_of - ended_by) / 86400 as days_since_implemented,
+    close_within_days,
+    as_of
+from dated;
