@@ -437,6 +437,14 @@ def _display_pattern(template: str) -> str:
     return "^" + re.escape(before) + "(.*)" + re.escape(after) + "$"
 
 
+def pick_row(table_key: str, target_key: str, labels: list[str]) -> None:
+    """on_select callback of a table: the selected row's label becomes the
+    value of the widget or session key target_key (a drill-down pick)."""
+    rows = st.session_state[table_key].selection.rows
+    if rows:
+        st.session_state[target_key] = labels[rows[0]]
+
+
 def table(frame: pd.DataFrame, file_stem: str, *,
           max_rows: int | None = SHOWN_ROWS,
           download: pd.DataFrame | None = None, **kwargs):

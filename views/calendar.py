@@ -85,12 +85,6 @@ def from_chart(chart_key: str) -> None:
         st.session_state["cal_change"] = str(points[0]["customdata"][0])
 
 
-def from_table(table_key: str, ids: list[str]) -> None:
-    rows = st.session_state[table_key].selection.rows
-    if rows:
-        st.session_state["cal_change"] = ids[rows[0]]
-
-
 st.title("Change calendar")
 status = ui.data_banner()
 filters = ui.global_filters()
@@ -212,7 +206,7 @@ else:
     ui.table(listing(changes).rename(columns=LABELS),
              f"change-calendar-{first:%Y-%m-%d}-{view.lower()}",
              key="cal-table", selection_mode="single-row",
-             on_select=partial(from_table, "cal-table", ids))
+             on_select=partial(ui.pick_row, "cal-table", "cal_change", ids))
 
 if not windows.empty:
     with st.expander(f"Freeze, blackout and maintenance windows in the "

@@ -87,13 +87,6 @@ def from_chart(chart_key: str, drill_key: str, axis: str) -> None:
         st.session_state[drill_key] = str(points[0][axis])
 
 
-def from_table(table_key: str, drill_key: str, labels: list[str]) -> None:
-    """on_select callback: a selected table row becomes the drill pick."""
-    rows = st.session_state[table_key].selection.rows
-    if rows:
-        st.session_state[drill_key] = labels[rows[0]]
-
-
 def drill(options: list[str], key: str, label: str,
           placeholder: str = PICK) -> str | None:
     """The drill-down pick box (kept in the URL), or None."""
@@ -214,7 +207,7 @@ else:
                        "n_unclassified"]).rename(columns={"Value": name})
     ui.table(table, f"success-rate-by-{dimension}",
              column_config=formats(table), key=f"by-table-{dimension}",
-             on_select=partial(from_table, f"by-table-{dimension}", drill_key,
+             on_select=partial(ui.pick_row, f"by-table-{dimension}", drill_key,
                                labels),
              selection_mode="single-row")
     st.caption(
@@ -253,7 +246,7 @@ else:
                            "n_incidents_p3", "n_incidents_unprioritized"]),
              "change-success-score", key="score-table",
              selection_mode="single-row",
-             on_select=partial(from_table, "score-table",
+             on_select=partial(ui.pick_row, "score-table",
                                "changes_score_team",
                                list(score["assignment_group"])),
              column_config={"Score per change": st.column_config.NumberColumn(

@@ -63,12 +63,6 @@ def local(value) -> str:
     return cab.when(value)
 
 
-def from_table(table_key: str, ids: list[str]) -> None:
-    rows = st.session_state[table_key].selection.rows
-    if rows:
-        st.session_state["release"] = ids[rows[0]]
-
-
 st.title("Release readiness")
 status = ui.data_banner()
 filters = ui.global_filters()
@@ -122,7 +116,7 @@ else:
     ids = list(releases["release_id"])
     ui.table(shown[TABLE_COLUMNS], f"release-readiness-{now:%Y-%m-%d}",
              download=releases, key="readiness-table",
-             on_select=partial(from_table, "readiness-table", ids),
+             on_select=partial(ui.pick_row, "readiness-table", "release", ids),
              selection_mode="single-row",
              height=min(600, 38 + 35 * len(shown)),
              column_config=COLUMN_CONFIG)

@@ -73,12 +73,6 @@ def from_chart(chart_key: str, drill_key: str) -> None:
         st.session_state[drill_key] = str(points[0]["y"])
 
 
-def from_table(table_key: str, drill_key: str, labels: list[str]) -> None:
-    rows = st.session_state[table_key].selection.rows
-    if rows:
-        st.session_state[drill_key] = labels[rows[0]]
-
-
 st.title("Releases")
 status = ui.data_banner()
 window = ui.period_filter()
@@ -204,7 +198,7 @@ else:
                            "median_slip_days_late", "n_overdue_open",
                            "n_unclassified", "n_excluded"])
     ui.table(table, "release-on-time-by-application", key="on-time-table",
-             on_select=partial(from_table, "on-time-table", "release_app",
+             on_select=partial(ui.pick_row, "on-time-table", "release_app",
                                labels),
              selection_mode="single-row",
              column_config={"On-time rate": st.column_config.NumberColumn(
