@@ -13,6 +13,10 @@ def _setting(name: str, default: str, help: str) -> str:
 DB_PATH = Path(_setting(
     "CHANGEBOARD_DB", "changeboard.duckdb",
     "DuckDB file the app reads and ingest publishes"))
+APP_DB = _setting(
+    "CHANGEBOARD_APP_DB", "",
+    "SQLite file for what users record (CAB decisions, attendees, packs "
+    "sent); default: beside the database, <database>.app.sqlite")
 REPORTING_TZ = _setting(
     "CHANGEBOARD_REPORTING_TZ", "UTC",
     "IANA time zone for days, weeks and months in metrics and charts")
