@@ -249,7 +249,7 @@ class Webhook:
     def secrets(self) -> list[str]:
         parts = urllib.parse.urlsplit(self.url)
         tail = parts.path + (f"?{parts.query}" if parts.query else "")
-        pieces = [p for p in parts.path.split("/") if len(p) >= 6]
+        pieces = [p for p in parts.path.split("/") if len(p) >= 12]
         return [self.url, tail, urllib.parse.quote(self.url, safe=""),
                 parts.query, *pieces]
 
@@ -540,8 +540,8 @@ def with_retries(attempt: Callable[[], object], retry: Retry,
         try:
             return attempt(), n
         except _Permanent as exc:
-            raise SendFailed(scrub(f"{exc} (not retried: the server refused "
-                                   "for good)"), n) from None
+            raise SendFailed(scrub(f"{exc} (not retried: a retry would "
+                                   "fail the same way)"), n) from None
         except _Transient as exc:
             error = scrub(str(exc))
             if n == retry.attempts:

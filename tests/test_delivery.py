@@ -57,10 +57,17 @@ class Inbox:
     """An aiosmtpd handler: answers DATA with the given replies first (e.g.
     '451 ...'), then accepts and keeps the messages."""
 
-    def __init__(self, replies=()):
+    def __init__(self, replies=(), unknown=()):
         self.replies = list(replies)
+        self.unknown = set(unknown)  # recipients refused with 550
         self.envelopes = []
         self.attempts = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        if address in self.unknown:
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.attempts += 1
@@ -374,9 +381,23 @@ def test_a_permanent_refusal_is_not_retried(cab_db, pdf, monkeypatch,
         mail_to(monkeypatch, server)
         assert send(cab_db, pdf) == 1
     assert inbox.attempts == 1
-    assert "554 5.7.1 message rejected (not retried" in capsys.readouterr().err
+    assert "554 5.7.1 message rejected (not retried: a retry" in capsys.readouterr().err
     assert [(r["outcome"], r["attempts"]) for r in delivery.sends(cab_db)] \
         == [("failed", 1)]
+
+
+def test_a_refused_recipient_is_reported_and_the_rest_get_it(
+        cab_db, pdf, monkeypatch, capsys):
+    inbox = Inbox(unknown={"ops@acme.test"})
+    with smtp_server(inbox) as server:
+        mail_to(monkeypatch, server)
+        assert send(cab_db, pdf) == 0
+    assert [e.rcpt_tos for e in inbox.envelopes] == [RECIPIENTS[:2]]
+    assert "ops@acme.test refused: 550 5.1.1 no such user" in \
+        capsys.readouterr().err
+    [row] = delivery.sends(cab_db)
+    assert (row["outcome"], row["error"]) == (
+        "sent", "ops@acme.test refused: 550 5.1.1 no such user")
 
 
 def test_a_meeting_is_sent_once_unless_forced(cab_db, pdf, monkeypatch,
@@ -555,6 +576,32 @@ def test_teams_post_is_an_adaptive_card_with_the_agenda(cab_db, monkeypatch):
     assert card["actions"] == [{
         "type": "Action.OpenUrl", "title": "Open the CAB pack in Changeboard",
         "url": "https://cb.acme.test/cab?meeting=2026-01-20"}]
+
+
+def test_a_long_agenda_is_bounded_in_the_post_and_whole_in_the_mail(
+        con, monkeypatch):
+    load_cab_data(con)  # C1, C2 and twelve low-risk changes N10..N21
+    con.execute("insert into changes (change_id, change_type, state, "
+                "is_cab_required, approval, risk, created_at, "
+                "planned_start_at, planned_end_at) select 'N' || i, 'normal', "
+                "'authorize', true, 'requested', 'low', "
+                "timestamptz '2026-01-01 09:00Z', "
+                "timestamptz '2026-01-23 00:00Z' + i * interval 1 hour, "
+                "timestamptz '2026-01-23 00:30Z' + i * interval 1 hour "
+                "from range(10, 22) t(i)")
+    pack = cab.build_pack(con, MEETING)
+    ids = list(pack.agenda["change_id"])
+    assert len(ids) == 14
+    slack = delivery.webhook_payload(pack, "slack", "")
+    lines = slack["blocks"][2]["text"]["text"].splitlines()
+    assert [line.split("`")[1] for line in lines[:-1]] == ids[:10]
+    assert lines[-1] == "… and 4 more" and len(slack["blocks"]) == 3
+    teams = delivery.webhook_payload(pack, "teams", "")["attachments"][0][
+        "content"]
+    assert "actions" not in teams  # no public URL, no link
+    assert [b["text"] for b in teams["body"][-1:]] == ["… and 4 more"]
+    body = delivery.email_html(pack, "")
+    assert all(f">{cid}<" in body for cid in ids) and "<a href" not in body
 
 
 def test_a_webhook_error_is_retried_and_channels_are_recorded_apart(
