@@ -21,6 +21,7 @@ and scrubbed of them as a last line of defence.
 from __future__ import annotations
 
 import base64
+import fcntl
 import html
 import json
 import logging
@@ -32,6 +33,7 @@ import time
 import tomllib
 import urllib.parse
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -639,7 +641,34 @@ def send(db_path, meeting_at: datetime, *, filters: dict | None = None,
         warn(f"no database at {db_path}")
         return 1
     meeting_at = cab._instant(meeting_at)
-    scope = scope_of(filters or {}, window_end_at)
+    with _one_run(db_path, say):
+        return _send(db_path, meeting_at, channels, scope_of(
+            filters or {}, window_end_at), filters=filters,
+            window_end_at=window_end_at, force=force, retry=retry,
+            scrub=scrub, pdf=pdf, say=say, warn=warn)
+
+
+@contextmanager
+def _one_run(db_path, say):
+    """One send at a time per database: a run that overlaps another (two
+    cron lines, a manual run) waits for it, then finds what it sent."""
+    state = appstate.path_for(db_path)
+    path = state.with_name(state.name + ".send-lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say("waiting for another `report cab --send` to finish")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _send(db_path, meeting_at, channels, scope, *, filters, window_end_at,
+          force, retry, scrub, pdf, say, warn) -> int:
     when = cab.when(meeting_at)
     pending = {}
     for channel, target in channels.items():

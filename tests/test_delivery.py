@@ -421,6 +421,40 @@ def test_a_meeting_is_sent_once_unless_forced(cab_db, pdf, monkeypatch,
     assert subjects[3].endswith("1 change for decision")  # only C1 is Ops'
 
 
+def test_a_run_that_overlaps_another_waits_and_sends_nothing_twice(
+        cab_db, pdf, monkeypatch):
+    """While one run holds the send lock, a second waits; when the first
+    has recorded its send, the second finds it and sends nothing."""
+    import fcntl
+
+    inbox = Inbox()
+    waiting, said = threading.Event(), []
+
+    def say(text):
+        said.append(text)
+        if text.startswith("waiting for another"):
+            waiting.set()
+
+    with smtp_server(inbox) as server:
+        mail_to(monkeypatch, server)
+        delivery.sends(cab_db)  # creates the app state beside the database
+        lock_path = Path(config.APP_DB + ".send-lock")
+        with open(lock_path, "a") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)  # the first run, sending
+            result = []
+            second = threading.Thread(target=lambda: result.append(
+                send(cab_db, pdf, say=say)))
+            second.start()
+            assert waiting.wait(60)
+            delivery.record(cab_db, cab.meeting_on(MEETING), "{}", "email",
+                            destination="3 recipients", n_recipients=3,
+                            attempts=1, outcome="sent", error=None)
+            fcntl.flock(held, fcntl.LOCK_UN)
+        second.join(60)
+    assert result == [0] and inbox.attempts == 0
+    assert "already sent to 3 recipients" in said[-1]
+
+
 def test_the_password_never_reaches_a_log_stderr_or_the_database(
         cab_db, pdf, monkeypatch, capsys, caplog, tmp_path):
     """A server that echoes the password in its refusal, a webhook that
