@@ -552,7 +552,7 @@ def with_retries(attempt: Callable[[], object], retry: Retry,
             wait = retry.delay(n)
             note(f"{error}; attempt {n} of {retry.attempts} failed, retrying "
                  f"in {wait:g} s")
-            log.warning("%s; retrying in %g s", error, wait)
+            log.info("%s; retrying in %g s", error, wait)
             retry.sleep(wait)
     raise AssertionError("unreachable")
 
