@@ -97,6 +97,56 @@ REPLICAS = int(_setting(
     "app processes `make serve` starts behind nginx"))
 
 
+# the CAB pack delivered before the meeting (`report cab --send`,
+# reports/delivery.py); the SMTP password and the webhook URL are
+# credentials: CHANGEBOARD_SMTP_PASSWORD and CHANGEBOARD_CAB_WEBHOOK_URL, or
+# secrets.toml (README, CAB pack)
+PUBLIC_URL = _setting(
+    "CHANGEBOARD_PUBLIC_URL", "",
+    "the app's public address, e.g. https://changeboard.acme.com: the CAB "
+    "pack's e-mail and chat post link to the pack there")
+SMTP_HOST = _setting(
+    "CHANGEBOARD_SMTP_HOST", "",
+    "SMTP server that e-mails the CAB pack (`report cab --send`); none = "
+    "no e-mail")
+SMTP_PORT = _setting(
+    "CHANGEBOARD_SMTP_PORT", "587",
+    "its port: 587 for STARTTLS, 465 for implicit TLS, 25 plain")
+SMTP_SECURITY = _setting(
+    "CHANGEBOARD_SMTP_SECURITY", "starttls",
+    "starttls (upgrade the connection), tls (implicit TLS) or none (plain; "
+    "refused with a user unless the server is on this machine); the "
+    "certificate is always verified")
+SMTP_CA_FILE = _setting(
+    "CHANGEBOARD_SMTP_CA_FILE", "",
+    "PEM file of the CA that signed the SMTP server's certificate (an "
+    "internal CA); default: the system's CAs")
+SMTP_USER = _setting(
+    "CHANGEBOARD_SMTP_USER", "",
+    "user for SMTP AUTH, none = no login; the password is the credential "
+    "CHANGEBOARD_SMTP_PASSWORD")
+SMTP_FROM = _setting(
+    "CHANGEBOARD_SMTP_FROM", "",
+    "sender address of the CAB pack's e-mail, e.g. changeboard@acme.com")
+CAB_RECIPIENTS = _setting(
+    "CHANGEBOARD_CAB_RECIPIENTS", "",
+    "the CAB's distribution list: e-mail addresses, comma-separated")
+CAB_WEBHOOK_FORM = _setting(
+    "CHANGEBOARD_CAB_WEBHOOK_FORM", "slack",
+    "form of the chat post to CHANGEBOARD_CAB_WEBHOOK_URL: slack (an "
+    "incoming webhook) or teams (an Adaptive Card, for a Teams workflow)")
+SEND_ATTEMPTS = _setting(
+    "CHANGEBOARD_SEND_ATTEMPTS", "4",
+    "attempts at an e-mail or chat post before `report cab --send` gives up")
+SEND_RETRY_DELAY = _setting(
+    "CHANGEBOARD_SEND_RETRY_DELAY", "5",
+    "seconds before the first retry of a failed send, doubled for each "
+    "next one (5, 10, 20)")
+SEND_TIMEOUT = _setting(
+    "CHANGEBOARD_SEND_TIMEOUT", "30",
+    "seconds `report cab --send` waits on the SMTP server or the webhook")
+
+
 def record_url(column: str) -> str:
     """The link template of an id column ('' = no link): its setting, else a
     ServiceNow instance's record page for changes and incidents."""

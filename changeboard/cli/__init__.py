@@ -70,6 +70,8 @@ examples:
   changeboard report cab --date 2026-01-20 --format html --out cab.html
   changeboard report cab --date 2026-01-20 --teams Payments --format pdf \\
       --out cab.pdf
+  changeboard report cab --send            # e-mail the next meeting's pack
+  changeboard report cab --send --meeting 2026-01-20 --force
 """,
     "serve": """\
 examples:
@@ -232,19 +234,40 @@ def _report(commands) -> None:
         "one, their evidence, and what happened since the last meeting.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EXAMPLES["report"])
-    cab.add_argument("--date", required=True, type=_day,
-                     help="meeting day, YYYY-MM-DD (at CHANGEBOARD_CAB_TIME)")
+    cab.add_argument("--date", "--meeting", dest="date", type=_day,
+                     default=None, help="meeting day, YYYY-MM-DD (at "
+                     "CHANGEBOARD_CAB_TIME); required, except with --send, "
+                     "which defaults to the next meeting")
     cab.add_argument("--window-end", type=_instant, default=None,
                      help="end of the review window (default: the next "
                      "meeting of the CHANGEBOARD_CAB_WEEKDAYS cadence)")
     _db(cab)
-    cab.add_argument("--format", required=True,
-                     choices=["html", "pdf", "xlsx"])
-    cab.add_argument("--out", required=True, type=Path, help="file to write")
+    cab.add_argument("--format", choices=["html", "pdf", "xlsx"],
+                     help="required, except with --send")
+    cab.add_argument("--out", type=Path,
+                     help="file to write; required, except with --send")
     for name in ("application-ids", "portfolios", "teams", "change-types",
                  "tiers"):
         cab.add_argument(f"--{name}", default=None, metavar="A,B",
                          help=f"only these {name.replace('-', ' ')}")
+    _send_options(cab)
+
+
+def _send_options(cab) -> None:
+    """report cab --send (reports/delivery.py; settings in README)."""
+    send = cab.add_argument_group(
+        "delivery", "e-mail the pack (HTML agenda, PDF attached) to "
+        "CHANGEBOARD_CAB_RECIPIENTS and/or post its agenda to a chat "
+        "webhook, once per meeting and channel")
+    send.add_argument("--send", action="store_true",
+                      help="send the pack of --date's meeting (default: the "
+                      "next meeting) instead of writing a file")
+    send.add_argument("--force", action="store_true",
+                      help="with --send: send again what was already sent")
+    send.add_argument("--webhook", default=None, metavar="URL",
+                      help="with --send: post the agenda to this incoming "
+                      "webhook (default: CHANGEBOARD_CAB_WEBHOOK_URL; prefer "
+                      "that: a command line is visible to other users)")
 
 
 def _serve(commands) -> None:

@@ -35,6 +35,15 @@ def cab(args, parser) -> int:
         value = getattr(args, name)
         if value:
             filters[name] = [v.strip() for v in value.split(",") if v.strip()]
+    if getattr(args, "send", False):
+        return send(args, parser, filters)
+    for flag in ("force", "webhook"):
+        if getattr(args, flag, None):
+            parser.error(f"--{flag} goes with --send")
+    missing = [f"--{n}" for n in ("date", "format", "out")
+               if getattr(args, n) is None]
+    if missing:
+        parser.error(f"{', '.join(missing)} required (or --send)")
     try:
         pack = pack_module.build_pack(
             args.db or config.DB_PATH, args.date,
@@ -50,3 +59,27 @@ def cab(args, parser) -> int:
         return 1
     print(f"wrote {args.out} ({len(pack.agenda)} changes for decision)")
     return 0
+
+
+def send(args, parser, filters: dict) -> int:
+    """report cab --send: e-mail the pack and/or post its agenda, once per
+    meeting and channel (reports/delivery.py)."""
+    from reports import cab as pack_module
+    from reports import delivery
+
+    for flag in ("format", "out"):
+        if getattr(args, flag) is not None:
+            parser.error(f"--{flag} does not go with --send (it sends the "
+                         "PDF; write a file with a separate run)")
+    try:
+        meeting = args.date if args.date is not None else \
+            pack_module.next_meeting()
+        return delivery.send(
+            args.db or config.DB_PATH, meeting, filters=filters,
+            window_end_at=args.window_end, webhook_url=args.webhook,
+            force=args.force,
+            warn=lambda text: print(f"{parser.prog}: {text}",
+                                    file=sys.stderr, flush=True))
+    except (FileNotFoundError, ValueError) as error:
+        print(f"{parser.prog}: {error}", file=sys.stderr)
+        return 1

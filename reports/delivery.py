@@ -1,0 +1,735 @@
+"""The CAB pack delivered before the meeting: `changeboard report cab --send`.
+
+E-mail: an HTML body with the agenda and a link to the pack in the app, the
+PDF attached, to the distribution list over SMTP (STARTTLS, implicit TLS or
+plain; AUTH with a user and a password). Chat: the one-page agenda posted to
+an incoming webhook in Slack or Teams form.
+
+A failed attempt that may succeed later (no connection, a timeout, an SMTP 4xx
+reply, HTTP 408, 429 or 5xx) is retried with exponential backoff; a
+permanent refusal (SMTP 5xx, another HTTP 4xx, a certificate that fails
+verification) is not. Every outcome is recorded per channel in the
+application state (`cab_sends`, changeboard/appstate.py); a meeting's pack is
+sent once per channel unless forced, so a cron re-run does not spam the list
+and a channel that failed is tried again by the next run.
+
+Secrets (the SMTP password, the webhook URL, which embeds a token) come from
+the environment or secrets.toml, are sent only to their server, and never
+reach a message, a log line or the database: messages are built without them
+and scrubbed of them as a last line of defence.
+"""
+from __future__ import annotations
+
+import base64
+import fcntl
+import html
+import json
+import logging
+import os
+import smtplib
+import ssl
+import sys
+import time
+import tomllib
+import urllib.parse
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
+from pathlib import Path
+
+import requests
+
+from changeboard import appstate, auth, config, db
+from reports import cab
+
+log = logging.getLogger("changeboard.delivery")
+
+ROOT = Path(__file__).resolve().parents[1]
+WEBHOOK_ITEMS = 10  # agenda lines in a chat post; the e-mail lists AGENDA_LINES
+SECURITIES = ("starttls", "tls", "none")
+FORMS = ("slack", "teams")
+PASSWORD_ENV = "CHANGEBOARD_SMTP_PASSWORD"
+WEBHOOK_ENV = "CHANGEBOARD_CAB_WEBHOOK_URL"
+SECRETS_SECTION = "cab_delivery"  # [cab_delivery] in secrets.toml
+SCHEMA = """
+create table if not exists cab_sends (
+    send_id integer primary key,
+    meeting_at text not null,      -- the meeting instant, ISO 8601
+    scope text not null,           -- filters and window end, JSON ('{}')
+    channel text not null check (channel in ('email', 'webhook')),
+    destination text not null,     -- 'N recipients' or the webhook's origin
+    n_recipients integer,
+    attempts integer not null,
+    outcome text not null check (outcome in ('sent', 'failed')),
+    error text,                    -- without secrets
+    sent_at text not null,         -- UTC, ISO 8601
+    sent_by text not null          -- auth.cli_actor()
+);
+create index if not exists cab_sends_meeting
+    on cab_sends (meeting_at, scope, channel);
+"""
+
+
+class SettingError(ValueError):
+    """A delivery setting that cannot work; the message names it."""
+
+
+class _Transient(Exception):
+    """An attempt that failed and may succeed later."""
+
+
+class _Permanent(Exception):
+    """An attempt refused in a way a retry would not change."""
+
+
+class SendFailed(Exception):
+    def __init__(self, message: str, attempts: int):
+        super().__init__(message)
+        self.attempts = attempts
+
+
+# --- settings and credentials ---------------------------------------------
+
+def _secret_files() -> list[Path]:
+    """secrets.toml files in Streamlit's places: ~/.streamlit, the clone's."""
+    return [p for p in (Path.home() / ".streamlit" / "secrets.toml",
+                        ROOT / ".streamlit" / "secrets.toml") if p.is_file()]
+
+
+def credential(env_name: str, key: str) -> str:
+    """A credential from the environment, else [cab_delivery] `key` of a
+    secrets.toml; '' when neither has it."""
+    value = os.environ.get(env_name, "")
+    if value:
+        return value
+    for path in _secret_files():
+        try:
+            section = tomllib.loads(path.read_text()).get(SECRETS_SECTION, {})
+        except (tomllib.TOMLDecodeError, OSError) as exc:
+            raise SettingError(f"{path}: cannot read it "
+                               f"({type(exc).__name__})") from None
+        if section.get(key):
+            return str(section[key])
+    return ""
+
+
+def _number(name: str, kind=int, minimum=0):
+    text = config.env(name).strip()
+    try:
+        value = kind(text)
+    except ValueError:
+        raise SettingError(f"{name}: {text!r} is not a number") from None
+    if value < minimum:
+        raise SettingError(f"{name}: must be at least {minimum}, got {text}")
+    return value
+
+
+def _address(name: str, text: str) -> str:
+    """The address of `ann@acme.com` or `Ann <ann@acme.com>`."""
+    found = parseaddr(text)[1]
+    if "@" not in found or any(c.isspace() or ord(c) < 32 for c in found):
+        raise SettingError(f"{name}: {text.strip()!r} is not an e-mail "
+                           "address")
+    return found
+
+
+@dataclass(frozen=True)
+class Retry:
+    attempts: int = 4
+    base_delay: float = 5.0  # seconds; doubled after each failed attempt
+    sleep: Callable[[float], None] = time.sleep
+
+    @classmethod
+    def from_settings(cls) -> Retry:
+        return cls(attempts=_number("CHANGEBOARD_SEND_ATTEMPTS", int, 1),
+                   base_delay=_number("CHANGEBOARD_SEND_RETRY_DELAY", float))
+
+    def delay(self, failed: int) -> float:
+        """The wait after the `failed`-th failed attempt: base, 2x, 4x, ..."""
+        return self.base_delay * 2 ** (failed - 1)
+
+
+@dataclass(frozen=True)
+class Smtp:
+    host: str
+    port: int
+    security: str
+    user: str
+    password: str = field(repr=False)
+    sender: str
+    recipients: tuple[str, ...]
+    ca_file: str
+    timeout: float
+
+    @classmethod
+    def from_settings(cls) -> Smtp | None:
+        """The SMTP settings, None when CHANGEBOARD_SMTP_HOST is not set."""
+        host = config.env("CHANGEBOARD_SMTP_HOST").strip()
+        if not host:
+            return None
+        security = config.env("CHANGEBOARD_SMTP_SECURITY").strip().lower()
+        if security not in SECURITIES:
+            raise SettingError("CHANGEBOARD_SMTP_SECURITY: "
+                               f"{security!r} is not one of "
+                               f"{', '.join(SECURITIES)}")
+        names = [r for r in config.env("CHANGEBOARD_CAB_RECIPIENTS").split(",")
+                 if r.strip()]
+        if not names:
+            raise SettingError("CHANGEBOARD_CAB_RECIPIENTS: no address to send "
+                               "the CAB pack to (comma-separated e-mails)")
+        sender = config.env("CHANGEBOARD_SMTP_FROM")
+        if not sender.strip():
+            raise SettingError("CHANGEBOARD_SMTP_FROM: the sender address is "
+                               "not set")
+        user = config.env("CHANGEBOARD_SMTP_USER").strip()
+        password = credential(PASSWORD_ENV, "smtp_password") if user else ""
+        if user and not password:
+            raise SettingError(f"CHANGEBOARD_SMTP_USER is set but no password: "
+                               f"set {PASSWORD_ENV} (or smtp_password in "
+                               f"[{SECRETS_SECTION}] of secrets.toml)")
+        if user and security == "none" and not auth.is_loopback(host):
+            raise SettingError(
+                "CHANGEBOARD_SMTP_SECURITY is none with a user: the password "
+                f"would cross the network in clear to {host}; use starttls "
+                "or tls")
+        ca_file = config.env("CHANGEBOARD_SMTP_CA_FILE").strip()
+        if ca_file and not Path(ca_file).is_file():
+            raise SettingError(f"CHANGEBOARD_SMTP_CA_FILE: no file {ca_file}")
+        return cls(host=host, port=_number("CHANGEBOARD_SMTP_PORT", int, 1),
+                   security=security, user=user, password=password,
+                   sender=_address("CHANGEBOARD_SMTP_FROM", sender),
+                   recipients=tuple(_address("CHANGEBOARD_CAB_RECIPIENTS", r)
+                                    for r in names),
+                   ca_file=ca_file,
+                   timeout=_number("CHANGEBOARD_SEND_TIMEOUT", float, 1))
+
+    def secrets(self) -> list[str]:
+        if not self.password:
+            return []
+        plain = f"\0{self.user}\0{self.password}".encode()
+        return [self.password, base64.b64encode(plain).decode(),
+                base64.b64encode(self.password.encode()).decode()]
+
+
+@dataclass(frozen=True)
+class Webhook:
+    url: str = field(repr=False)
+    form: str
+    timeout: float
+
+    @classmethod
+    def from_settings(cls, url: str | None = None) -> Webhook | None:
+        """The chat webhook: `url` (--webhook) or the credential; None if
+        neither is given."""
+        url = (url or credential(WEBHOOK_ENV, "webhook_url")).strip()
+        if not url:
+            return None
+        form = config.env("CHANGEBOARD_CAB_WEBHOOK_FORM").strip().lower()
+        if form not in FORMS:
+            raise SettingError(f"CHANGEBOARD_CAB_WEBHOOK_FORM: {form!r} is not "
+                               f"one of {', '.join(FORMS)}")
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise SettingError("the webhook URL is not an http(s) URL")
+        if parts.scheme == "http" and not auth.is_loopback(parts.hostname):
+            raise SettingError(
+                f"the webhook URL for {parts.hostname} is http: it carries a "
+                "token, so it must be https")
+        return cls(url=url, form=form,
+                   timeout=_number("CHANGEBOARD_SEND_TIMEOUT", float, 1))
+
+    @property
+    def shown(self) -> str:
+        """The URL's origin only: its path and query hold the token."""
+        parts = urllib.parse.urlsplit(self.url)
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{parts.hostname}{port}/…"
+
+    def secrets(self) -> list[str]:
+        parts = urllib.parse.urlsplit(self.url)
+        tail = parts.path + (f"?{parts.query}" if parts.query else "")
+        pieces = [p for p in parts.path.split("/") if len(p) >= 12]
+        return [self.url, tail, urllib.parse.quote(self.url, safe=""),
+                parts.query, *pieces]
+
+
+class Scrubber:
+    def __init__(self, secrets):
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 3},
+                              key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+# --- what is sent ------------------------------------------------------------
+
+def app_link(pack: cab.Pack) -> str:
+    """The pack's page in the app, '' when CHANGEBOARD_PUBLIC_URL is not set."""
+    base = config.env("CHANGEBOARD_PUBLIC_URL").strip().rstrip("/")
+    if not base:
+        return ""
+    tz = cab.ZoneInfo(pack.reporting_tz)
+    query = {"meeting": f"{pack.meeting_at.astimezone(tz):%Y-%m-%d}"}
+    if not pack.is_window_end_default:
+        query["until"] = f"{pack.window_end_at.astimezone(tz):%Y-%m-%d}"
+    return f"{base}/cab?{urllib.parse.urlencode(query)}"
+
+
+def meeting_label(pack: cab.Pack) -> str:
+    return f"{cab.when(pack.meeting_at, pack.reporting_tz)} ({pack.reporting_tz})"
+
+
+def subject(pack: cab.Pack) -> str:
+    n = len(pack.agenda)
+    return (f"CAB pack: {meeting_label(pack)}, {n} change"
+            f"{'' if n == 1 else 's'} for decision")
+
+
+def _filters_line(pack: cab.Pack) -> str:
+    return "; ".join(f"{k} = {', '.join(v)}"
+                     for k, v in pack.filters.items()) or "none"
+
+
+def _top(pack: cab.Pack, limit: int) -> list[dict]:
+    return cab.agenda_lines(pack, limit, cab.AGENDA_TITLE_CHARS).to_dict(
+        "records")
+
+
+TD = 'style="border:1px solid #ccc;padding:2px 6px;text-align:left"'
+
+
+def email_html(pack: cab.Pack, link: str) -> str:
+    """The e-mail body: counts, the agenda (the pack's first AGENDA_LINES
+    lines) and the link; inline styles only (mail clients drop the rest)."""
+    e = html.escape
+    counts = " · ".join(f"<b>{n}</b> {e(label)}"
+                        for label, n in cab.headline(pack))
+    lines = cab.agenda_lines(pack, cab.AGENDA_LINES, cab.AGENDA_TITLE_CHARS)
+    if lines.empty:
+        agenda = "<p><i>No change needs a CAB decision in this window.</i></p>"
+    else:
+        head = "".join(f"<th {TD}>{e(c)}</th>" for c in lines.columns)
+        rows = "".join(
+            "<tr>" + "".join(f"<td {TD}>{e(str(v))}</td>" for v in row)
+            + "</tr>" for row in lines.itertuples(index=False))
+        agenda = ('<table style="border-collapse:collapse;font-size:10pt">'
+                  f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody>"
+                  "</table>")
+        if len(pack.agenda) > len(lines):
+            agenda += (f"<p>The first {len(lines):,} of {len(pack.agenda):,} "
+                       "changes for decision; the attached PDF details the "
+                       f"first {cab.DETAIL_LIMIT}.</p>")
+    open_link = (f'<p><a href="{e(link, quote=True)}">Open the CAB pack in '
+                 "Changeboard</a></p>" if link else "")
+    meta = cab.provenance(pack)
+    return (
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head>"
+        '<body style="font-family:Arial,Helvetica,sans-serif;font-size:10.5pt">'
+        f"<h2>CAB pack — {e(meeting_label(pack))}</h2>"
+        f"<p>Review window {e(meta[1][1])} · filters {e(_filters_line(pack))}"
+        f" · data as of {e(meta[4][1])}</p>"
+        f"<p>{counts}</p>{open_link}<h3>Agenda</h3>{agenda}"
+        "<p>The full pack (evidence, releases going live, since last CAB) is "
+        "attached as a PDF.</p></body></html>\n")
+
+
+def email_text(pack: cab.Pack, link: str) -> str:
+    """The plain-text alternative of the body."""
+    lines = [f"CAB pack — {meeting_label(pack)}", ""]
+    lines += [f"{n} {label}" for label, n in cab.headline(pack)]
+    lines += ["", f"Open the CAB pack: {link}"] if link else []
+    lines += ["", "Agenda:"]
+    lines += [f"{r['#']}. {r['Change']}  {r['Risk']}  {r['Planned start']}  "
+              f"{r['Title']}" for r in _top(pack, cab.AGENDA_LINES)] or [
+        "No change needs a CAB decision in this window."]
+    return "\n".join(lines + ["", "The full pack is attached as a PDF."]) + "\n"
+
+
+def email_message(pack: cab.Pack, smtp: Smtp, pdf: bytes,
+                  link: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = subject(pack)
+    msg["From"] = smtp.sender
+    msg["To"] = ", ".join(smtp.recipients)
+    msg["Date"] = formatdate(usegmt=True)
+    msg["Message-ID"] = make_msgid(domain=smtp.sender.rsplit("@", 1)[1])
+    msg.set_content(email_text(pack, link))
+    msg.add_alternative(email_html(pack, link), subtype="html")
+    day = f"{pack.meeting_at.astimezone(cab.ZoneInfo(pack.reporting_tz)):%Y-%m-%d}"
+    msg.add_attachment(pdf, maintype="application", subtype="pdf",
+                       filename=f"cab-pack-{day}.pdf")
+    return msg
+
+
+def _slack_text(text: str) -> str:
+    """Slack mrkdwn treats &, < and > as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _teams_text(text: str) -> str:
+    """Adaptive Card TextBlocks read Markdown: data is shown, not run."""
+    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!<>|~" else c
+                   for c in text)
+
+
+def webhook_payload(pack: cab.Pack, form: str, link: str) -> dict:
+    """The one-page agenda: meeting, counts, the first WEBHOOK_ITEMS changes
+    for decision and the link, as a Slack or a Teams (Adaptive Card) post."""
+    title = f"CAB pack — {meeting_label(pack)}"
+    counts = cab.headline(pack)
+    top = _top(pack, WEBHOOK_ITEMS)
+    more = len(pack.agenda) - len(top)
+    if form == "slack":
+        esc = _slack_text
+        items = "\n".join(
+            f"{r['#']}. `{esc(r['Change'])}` {esc(r['Title'])} "
+            f"({esc(r['Risk'])}, {esc(r['Planned start'])})" for r in top) \
+            or "No change needs a CAB decision in this window."
+        if more > 0:
+            items += f"\n… and {more:,} more"
+        blocks = [
+            {"type": "header", "text": {"type": "plain_text",
+                                        "text": cab.shorten(title, 150)}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": " · ".join(
+                f"*{n}* {esc(label)}" for label, n in counts)}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": items}},
+        ]
+        if link:
+            blocks.append({"type": "section", "text": {
+                "type": "mrkdwn",
+                "text": f"<{link}|Open the CAB pack in Changeboard>"}})
+        return {"text": esc(subject(pack)), "blocks": blocks}
+    esc = _teams_text
+    body = [
+        {"type": "TextBlock", "text": esc(title), "size": "Large",
+         "weight": "Bolder", "wrap": True},
+        {"type": "FactSet", "facts": [{"title": label, "value": str(n)}
+                                      for label, n in counts]},
+    ]
+    body += [{"type": "TextBlock", "wrap": True, "spacing": "Small",
+              "text": f"{r['#']}\\. **{esc(r['Change'])}** {esc(r['Title'])} "
+                      f"({esc(r['Risk'])}, {esc(r['Planned start'])})"}
+             for r in top] or [{"type": "TextBlock", "wrap": True,
+                                "text": "No change needs a CAB decision in "
+                                        "this window\\."}]
+    if more > 0:
+        body.append({"type": "TextBlock", "text": f"… and {more:,} more",
+                     "wrap": True, "isSubtle": True})
+    card = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "type": "AdaptiveCard", "version": "1.4", "body": body}
+    if link:
+        card["actions"] = [{"type": "Action.OpenUrl",
+                            "title": "Open the CAB pack in Changeboard",
+                            "url": link}]
+    return {"type": "message", "attachments": [{
+        "contentType": "application/vnd.microsoft.card.adaptive",
+        "contentUrl": None, "content": card}]}
+
+
+# --- sending, with retries -----------------------------------------------------
+
+def _reply(code: int, message) -> str:
+    if isinstance(message, bytes):
+        message = message.decode("utf-8", "replace")
+    return f"{code} {' '.join(str(message).split())}"
+
+
+def _smtp_once(msg: EmailMessage, smtp: Smtp) -> dict:
+    """One attempt: connect, secure, log in, send; the refused recipients."""
+    where = f"SMTP {smtp.host}:{smtp.port}"
+    try:
+        context = ssl.create_default_context(cafile=smtp.ca_file or None)
+        if smtp.security == "tls":
+            client = smtplib.SMTP_SSL(smtp.host, smtp.port,
+                                      timeout=smtp.timeout, context=context)
+        else:
+            client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+        try:
+            client.ehlo()
+            if smtp.security == "starttls":
+                client.starttls(context=context)
+                client.ehlo()
+            if smtp.user:
+                client.login(smtp.user, smtp.password)
+            refused = client.send_message(msg, from_addr=smtp.sender,
+                                          to_addrs=list(smtp.recipients))
+        finally:
+            try:
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                client.close()
+        return refused
+    except smtplib.SMTPNotSupportedError:
+        raise _Permanent(f"{where}: the server does not offer STARTTLS "
+                         "(set CHANGEBOARD_SMTP_SECURITY)") from None
+    except smtplib.SMTPAuthenticationError as exc:
+        raise _Permanent(f"{where}: authentication as {smtp.user} refused "
+                         f"({_reply(exc.smtp_code, exc.smtp_error)})") from None
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        text = "; ".join(f"{who}: {_reply(code, why)}"
+                         for who, (code, why) in exc.recipients.items())
+        error = _Transient if all(400 <= c < 500 for c in codes) else \
+            _Permanent
+        raise error(f"{where}: every recipient refused ({text})") from None
+    except smtplib.SMTPResponseException as exc:
+        error = _Transient if 400 <= exc.smtp_code < 500 else _Permanent
+        raise error(f"{where}: {_reply(exc.smtp_code, exc.smtp_error)}"
+                    ) from None
+    except ssl.SSLCertVerificationError as exc:
+        raise _Permanent(f"{where}: the server's certificate failed "
+                         f"verification ({exc.verify_message}; "
+                         "CHANGEBOARD_SMTP_CA_FILE names a CA)") from None
+    except (smtplib.SMTPException, OSError) as exc:
+        detail = str(exc).strip() or type(exc).__name__
+        raise _Transient(f"{where}: {type(exc).__name__}: {detail}") from None
+
+
+class _ScrubRecords(logging.Filter):
+    """Scrubs secrets from a library's log records (urllib3 logs each
+    request's path at DEBUG: a webhook's path is its token)."""
+
+    def __init__(self, scrub: Scrubber):
+        super().__init__()
+        self.scrub = scrub
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.scrub(record.getMessage())
+        record.args = None
+        return True
+
+
+def _post_once(payload: dict, hook: Webhook) -> None:
+    where = f"webhook {hook.shown}"
+    session = requests.Session()
+    session.trust_env = False  # no .netrc credentials or proxies
+    urllib3_log = logging.getLogger("urllib3.connectionpool")
+    scrub = _ScrubRecords(Scrubber(hook.secrets()))
+    urllib3_log.addFilter(scrub)
+    try:
+        response = session.post(hook.url, json=payload, timeout=hook.timeout,
+                                 allow_redirects=False)
+    except requests.Timeout:
+        raise _Transient(f"{where}: no answer within {hook.timeout:g} s"
+                         ) from None
+    except requests.RequestException as exc:  # its text holds the URL
+        raise _Transient(f"{where}: connection failed "
+                         f"({type(exc).__name__})") from None
+    finally:
+        session.close()
+        urllib3_log.removeFilter(scrub)
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    said = " ".join(response.text.split())[:200]
+    text = f"{where}: HTTP {status}" + (f" ({said})" if said else "")
+    if status in (408, 429) or status >= 500:
+        raise _Transient(text)
+    raise _Permanent(text)
+
+
+def with_retries(attempt: Callable[[], object], retry: Retry,
+                 scrub: Scrubber, note: Callable[[str], None]):
+    """attempt() until it succeeds, a permanent error, or retry.attempts;
+    returns (its result, attempts made) or raises SendFailed."""
+    for n in range(1, retry.attempts + 1):
+        try:
+            return attempt(), n
+        except _Permanent as exc:
+            raise SendFailed(scrub(f"{exc} (not retried: a retry would "
+                                   "fail the same way)"), n) from None
+        except _Transient as exc:
+            error = scrub(str(exc))
+            if n == retry.attempts:
+                raise SendFailed(f"{error}; gave up after {n} attempt"
+                                 f"{'' if n == 1 else 's'}", n) from None
+            wait = retry.delay(n)
+            note(f"{error}; attempt {n} of {retry.attempts} failed, retrying "
+                 f"in {wait:g} s")
+            log.info("%s; retrying in %g s", error, wait)
+            retry.sleep(wait)
+    raise AssertionError("unreachable")
+
+
+# --- the record of sends -----------------------------------------------------
+
+def scope_of(pack_filters: dict, window_end_at) -> str:
+    scope = {k: sorted(v) for k, v in sorted(pack_filters.items()) if v}
+    if window_end_at is not None:
+        scope["window_end"] = str(window_end_at)
+    return json.dumps(scope, sort_keys=True)
+
+
+def last_sent(db_path, meeting_at: datetime, scope: str,
+              channel: str) -> tuple | None:
+    """(sent_at, sent_by, destination) of this meeting's successful send on
+    the channel, None if there is none."""
+    with appstate.connect(db_path, SCHEMA) as con:
+        return con.execute(
+            "select sent_at, sent_by, destination from cab_sends where "
+            "meeting_at = ? and scope = ? and channel = ? and outcome = "
+            "'sent' order by send_id desc limit 1",
+            (meeting_at.isoformat(), scope, channel)).fetchone()
+
+
+def record(db_path, meeting_at: datetime, scope: str, channel: str, *,
+           destination: str, n_recipients: int | None, attempts: int,
+           outcome: str, error: str | None) -> None:
+    with appstate.connect(db_path, SCHEMA) as con:
+        con.execute(
+            "insert into cab_sends (meeting_at, scope, channel, destination, "
+            "n_recipients, attempts, outcome, error, sent_at, sent_by) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (meeting_at.isoformat(), scope, channel, destination,
+             n_recipients, attempts, outcome, error,
+             datetime.now(UTC).isoformat(timespec="seconds"),
+             auth.cli_actor()))
+
+
+def sends(db_path) -> list[dict]:
+    """Every recorded send, oldest first."""
+    with appstate.connect(db_path, SCHEMA) as con:
+        cursor = con.execute("select * from cab_sends order by send_id")
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+# --- the run -------------------------------------------------------------------
+
+CHANNEL_NAMES = {"email": "e-mail", "webhook": "chat post"}
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _warn(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def send(db_path, meeting_at: datetime, *, filters: dict | None = None,
+         window_end_at=None, webhook_url: str | None = None,
+         force: bool = False, retry: Retry | None = None,
+         pdf: bytes | None = None, say=_say, warn=_warn) -> int:
+    """Send the pack of the meeting by e-mail and/or to the chat webhook,
+    each once; the exit status (0 sent or already sent, 1 a failure)."""
+    scrub = Scrubber([])
+    try:
+        smtp = Smtp.from_settings()
+        hook = Webhook.from_settings(webhook_url)
+        scrub = Scrubber([*(smtp.secrets() if smtp else []),
+                          *(hook.secrets() if hook else [])])
+        retry = retry or Retry.from_settings()
+    except SettingError as exc:
+        warn(scrub(str(exc)))
+        return 1
+    channels = {"email": smtp, "webhook": hook}
+    channels = {k: v for k, v in channels.items() if v is not None}
+    if not channels:
+        warn("nothing to send to: set CHANGEBOARD_SMTP_HOST, "
+             "CHANGEBOARD_SMTP_FROM and CHANGEBOARD_CAB_RECIPIENTS for "
+             f"e-mail, and/or {WEBHOOK_ENV} (or --webhook URL) for a chat "
+             "post")
+        return 1
+    if db.version(db_path) is None:
+        warn(f"no database at {db_path}")
+        return 1
+    meeting_at = cab._instant(meeting_at)
+    with _one_run(db_path, say):
+        return _send(db_path, meeting_at, channels, scope_of(
+            filters or {}, window_end_at), filters=filters,
+            window_end_at=window_end_at, force=force, retry=retry,
+            scrub=scrub, pdf=pdf, say=say, warn=warn)
+
+
+@contextmanager
+def _one_run(db_path, say):
+    """One send at a time per database: a run that overlaps another (two
+    cron lines, a manual run) waits for it, then finds what it sent."""
+    state = appstate.path_for(db_path)
+    path = state.with_name(state.name + ".send-lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say("waiting for another `report cab --send` to finish")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _send(db_path, meeting_at, channels, scope, *, filters, window_end_at,
+          force, retry, scrub, pdf, say, warn) -> int:
+    when = cab.when(meeting_at)
+    pending = {}
+    for channel, target in channels.items():
+        done = None if force else last_sent(db_path, meeting_at, scope,
+                                            channel)
+        if done:
+            say(f"{CHANNEL_NAMES[channel]} of the CAB pack for {when} already "
+                f"sent to {done[2]} at {done[0]} by {done[1]}: nothing to do "
+                "(--force sends it again)")
+        else:
+            pending[channel] = target
+    if not pending:
+        return 0
+    pack = cab.build_pack(db_path, meeting_at, window_end_at=window_end_at,
+                          filters=filters)
+    link = app_link(pack)
+    status = 0
+    for channel, target in pending.items():
+        if channel == "email":
+            destination = f"{len(target.recipients)} recipients"
+            n_recipients = len(target.recipients)
+        else:
+            destination, n_recipients = target.shown, None
+        try:
+            if channel == "email":
+                if pdf is None:
+                    pdf = cab.pdf_bytes(pack)
+                msg = email_message(pack, target, pdf, link)
+                refused, attempts = with_retries(
+                    lambda m=msg, t=target: _smtp_once(m, t), retry, scrub,
+                    warn)
+                error = "; ".join(f"{who} refused: {_reply(code, why)}"
+                                  for who, (code, why) in refused.items())
+                if refused:
+                    warn(f"e-mail: {scrub(error)}")
+            else:
+                payload = webhook_payload(pack, target.form, link)
+                _, attempts = with_retries(
+                    lambda p=payload, t=target: _post_once(p, t), retry,
+                    scrub, warn)
+                error = ""
+        except SendFailed as exc:
+            record(db_path, meeting_at, scope, channel,
+                   destination=destination, n_recipients=n_recipients,
+                   attempts=exc.attempts, outcome="failed", error=str(exc))
+            warn(f"{CHANNEL_NAMES[channel]} of the CAB pack for {when} "
+                 f"failed: {exc}")
+            status = 1
+            continue
+        except RuntimeError as exc:  # Chromium could not print the PDF
+            text = scrub(str(exc))
+            record(db_path, meeting_at, scope, channel,
+                   destination=destination, n_recipients=n_recipients,
+                   attempts=0, outcome="failed", error=text)
+            warn(f"e-mail of the CAB pack for {when} failed: {text}")
+            status = 1
+            continue
+        record(db_path, meeting_at, scope, channel, destination=destination,
+               n_recipients=n_recipients, attempts=attempts, outcome="sent",
+               error=scrub(error) or None)
+        say(f"{CHANNEL_NAMES[channel]} of the CAB pack for {when} sent to "
+            f"{destination} ({len(pack.agenda)} changes for decision, "
+            f"{attempts} attempt{'' if attempts == 1 else 's'})")
+    return status

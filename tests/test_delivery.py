@@ -1,0 +1,696 @@
+"""The CAB pack delivered before the meeting (issue 16): `report cab --send`
+against a real SMTP server (aiosmtpd) and a real HTTP receiver, both on
+127.0.0.1 and started by the test; retries, send-once, the record of sends,
+and secrets kept out of every message, log and the database."""
+import datetime as dt
+import email
+import ipaddress
+import json
+import logging
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+from contextlib import contextmanager
+from email import policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+from changeboard import config, db
+from reports import cab, delivery
+from tests.test_cab_pack import MEETING, load_cab_data
+
+ROOT = Path(__file__).resolve().parents[1]
+AGENDA = ["C1", "C2"]  # load_cab_data's changes for decision
+RECIPIENTS = ["cab@acme.test", "chair@acme.test", "ops@acme.test"]
+PASSWORD = "Pa55-w0rd-s3cret!"
+USER = "mailer"
+TOKEN = "T0KEN0123456789abcdefXYZ"
+SEND_SETTINGS = [name for name in config.SETTINGS
+                 if name.startswith(("CHANGEBOARD_SMTP_", "CHANGEBOARD_CAB_",
+                                     "CHANGEBOARD_SEND_",
+                                     "CHANGEBOARD_PUBLIC_URL"))
+                 ] + [delivery.PASSWORD_ENV, delivery.WEBHOOK_ENV]
+needs_pdf_tools = pytest.mark.skipif(
+    not (Path(cab.CHROMIUM).exists() and shutil.which("pdftotext")
+         and shutil.which("pdfinfo")),
+    reason="needs /usr/bin/chromium and poppler-utils (pdftotext, pdfinfo)")
+
+
+# --- real components -----------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Inbox:
+    """An aiosmtpd handler: answers DATA with the given replies first (e.g.
+    '451 ...'), then accepts and keeps the messages."""
+
+    def __init__(self, replies=(), unknown=()):
+        self.replies = list(replies)
+        self.unknown = set(unknown)  # recipients refused with 550
+        self.envelopes = []
+        self.attempts = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        if address in self.unknown:
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.attempts += 1
+        if self.replies:
+            return self.replies.pop(0)
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+    def messages(self):
+        return [email.message_from_bytes(e.content, policy=policy.default)
+                for e in self.envelopes]
+
+
+@contextmanager
+def smtp_server(inbox, port=None, **smtp_options):
+    controller = Controller(inbox, hostname="127.0.0.1",
+                            port=port or free_port(), **smtp_options)
+    controller.start()
+    try:
+        yield controller
+    finally:
+        controller.stop()
+
+
+def self_signed(tmp_path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made with `cryptography`."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None),
+                           critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "smtp.pem", tmp_path / "smtp.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def tls_options(tmp_path) -> tuple[dict, Path]:
+    """aiosmtpd options for STARTTLS with AUTH (USER / PASSWORD only), and
+    the CA file a client verifies the server with."""
+    cert, key = self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        return AuthResult(success=auth_data.login == USER.encode()
+                          and auth_data.password == PASSWORD.encode(),
+                          handled=False)  # False: aiosmtpd answers 535
+
+    return {"tls_context": context, "require_starttls": True,
+            "auth_required": True, "authenticator": authenticator}, cert
+
+
+class Receiver:
+    """An incoming-webhook receiver: answers the given statuses first (e.g.
+    503), then 200; keeps every JSON post it accepted."""
+
+    def __init__(self, statuses=(), echo_path=False):
+        self.statuses = list(statuses)
+        self.posts = []
+        self.attempts = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.attempts += 1
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                if status == 200:
+                    receiver.posts.append((self.path, self.headers
+                                           ["Content-Type"], json.loads(body)))
+                said = f"no such hook {self.path}" if echo_path else "ok"
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.end_headers()
+                self.wfile.write(said.encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = (f"http://127.0.0.1:{self.server.server_address[1]}"
+                    f"/hooks/{TOKEN}")
+
+    def __enter__(self):
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+# --- fixtures ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cab_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("delivery") / "cab.duckdb"
+    with db.publish(path) as con:
+        load_cab_data(con)
+    return path
+
+
+@pytest.fixture(scope="module")
+def pdf(cab_db):
+    """The pack's PDF, printed by Chromium once for the in-process tests."""
+    return cab.pdf_bytes(cab.build_pack(cab_db, MEETING))
+
+
+PACKS = {}  # (database, meeting, window end, filters) -> its pack
+
+
+@pytest.fixture(autouse=True)
+def packs_built_once(monkeypatch):
+    """build_pack is a pure function of the published database: the sends
+    of this module share each pack (the PDF is printed once, below)."""
+    build = cab.build_pack
+
+    def cached(path, meeting_at, *, window_end_at=None, filters=None):
+        if not isinstance(path, (str, Path)):  # a connection: build it
+            return build(path, meeting_at, window_end_at=window_end_at,
+                         filters=filters)
+        key = (str(path), str(meeting_at), str(window_end_at),
+               json.dumps(filters or {}, sort_keys=True))
+        if key not in PACKS:
+            PACKS[key] = build(path, meeting_at, window_end_at=window_end_at,
+                               filters=filters)
+        return PACKS[key]
+
+    monkeypatch.setattr(cab, "build_pack", cached)
+
+
+@pytest.fixture(autouse=True)
+def settings(monkeypatch, tmp_path):
+    """No delivery setting from the machine; an app state of the test's
+    own; retries without waiting."""
+    for name in SEND_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(delivery, "_secret_files", lambda: [])
+    monkeypatch.setattr(config, "APP_DB", str(tmp_path / "app.sqlite"))
+    monkeypatch.setenv("CHANGEBOARD_SEND_RETRY_DELAY", "0.01")
+    monkeypatch.setenv("CHANGEBOARD_SEND_ATTEMPTS", "3")
+    monkeypatch.setenv("CHANGEBOARD_PUBLIC_URL", "https://cb.acme.test/")
+
+
+def mail_to(monkeypatch, controller, **extra):
+    monkeypatch.setenv("CHANGEBOARD_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("CHANGEBOARD_SMTP_PORT", str(controller.port))
+    monkeypatch.setenv("CHANGEBOARD_SMTP_SECURITY", "none")
+    monkeypatch.setenv("CHANGEBOARD_SMTP_FROM", "Changeboard <cb@acme.test>")
+    monkeypatch.setenv("CHANGEBOARD_CAB_RECIPIENTS", ", ".join(RECIPIENTS))
+    for name, value in extra.items():
+        monkeypatch.setenv(name, value)
+
+
+def send(cab_db, pdf, **kwargs):
+    return delivery.send(cab_db, MEETING, pdf=pdf, **kwargs)
+
+
+def pdf_text(pdf_bytes: bytes, tmp_path) -> tuple[int, str]:
+    path = tmp_path / "attached.pdf"
+    path.write_bytes(pdf_bytes)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True,
+                          text=True, check=True).stdout
+    pages = int(next(line.split()[1] for line in info.splitlines()
+                     if line.startswith("Pages:")))
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    return pages, text
+
+
+# --- e-mail ---------------------------------------------------------------------
+
+@needs_pdf_tools
+def test_cron_run_mails_the_pack_over_starttls_once(cab_db, tmp_path):
+    """As cron runs it: the CLI in a subprocess, STARTTLS and AUTH, the PDF
+    printed by Chromium; a second run for the meeting sends nothing."""
+    options, ca_file = tls_options(tmp_path)
+    app_db = tmp_path / "cron.app.sqlite"
+    inbox = Inbox()
+    with smtp_server(inbox, **options) as server:
+        env = {k: v for k, v in os.environ.items() if k not in SEND_SETTINGS}
+        env |= {"CHANGEBOARD_DB": str(cab_db), "CHANGEBOARD_APP_DB": str(app_db),
+                "CHANGEBOARD_SMTP_HOST": "127.0.0.1",
+                "CHANGEBOARD_SMTP_PORT": str(server.port),
+                "CHANGEBOARD_SMTP_CA_FILE": str(ca_file),
+                "CHANGEBOARD_SMTP_USER": USER, delivery.PASSWORD_ENV: PASSWORD,
+                "CHANGEBOARD_SMTP_FROM": "cb@acme.test",
+                "CHANGEBOARD_CAB_RECIPIENTS": ",".join(RECIPIENTS),
+                "CHANGEBOARD_PUBLIC_URL": "https://cb.acme.test"}
+        command = [sys.executable, "-m", "changeboard", "report", "cab",
+                   "--send", "--meeting", MEETING.isoformat()]
+        first = subprocess.run(command, cwd=ROOT, env=env, capture_output=True,
+                               text=True, timeout=120, check=False)
+        with pytest.MonkeyPatch.context() as patch:  # the next cron run
+            for name in ("CHANGEBOARD_SMTP_HOST", "CHANGEBOARD_SMTP_PORT",
+                         "CHANGEBOARD_SMTP_CA_FILE", "CHANGEBOARD_SMTP_USER",
+                         delivery.PASSWORD_ENV, "CHANGEBOARD_SMTP_FROM",
+                         "CHANGEBOARD_CAB_RECIPIENTS"):
+                patch.setenv(name, env[name])
+            patch.setattr(config, "APP_DB", str(app_db))
+            said = []
+            assert delivery.send(cab_db, MEETING, say=said.append,
+                                 warn=said.append) == 0
+            rows = delivery.sends(cab_db)
+    assert first.returncode == 0, first.stderr
+    assert "e-mail of the CAB pack for Tue 20 Jan 2026 10:00 sent to 3 " \
+        "recipients (2 changes for decision, 1 attempt)" in first.stdout
+    assert len(said) == 1
+    assert "already sent" in said[0] and "--force" in said[0]
+    assert len(inbox.envelopes) == 1  # the second run sent nothing
+    envelope = inbox.envelopes[0]
+    assert envelope.rcpt_tos == RECIPIENTS
+    assert envelope.mail_from == "cb@acme.test"
+    message = inbox.messages()[0]
+    assert message["Subject"] == ("CAB pack: Tue 20 Jan 2026 10:00 (UTC), "
+                                  "2 changes for decision")
+    body = message.get_body(("html",)).get_content()
+    for change_id in AGENDA:
+        assert f">{change_id}<" in body
+    assert "https://cb.acme.test/cab?meeting=2026-01-20" in body
+    assert "&lt;script&gt;" in body and "<script>" not in body  # C1's title
+    attached = [part for part in message.iter_attachments()]
+    assert [(a.get_content_type(), a.get_filename()) for a in attached] == [
+        ("application/pdf", "cab-pack-2026-01-20.pdf")]
+    pages, text = pdf_text(attached[0].get_content(), tmp_path)
+    assert pages > 0
+    for change_id in AGENDA:
+        assert change_id in text
+    for output in (first.stdout, first.stderr, *said):
+        assert PASSWORD not in output
+    assert PASSWORD.encode() not in app_db.read_bytes()
+    assert [(r["channel"], r["n_recipients"], r["attempts"], r["outcome"],
+             r["meeting_at"]) for r in rows] == [
+        ("email", 3, 1, "sent", "2026-01-20T10:00:00+00:00")]
+    assert rows[0]["sent_by"].startswith("cli:")
+
+
+def test_a_refused_first_attempt_is_retried(cab_db, pdf, monkeypatch, capsys):
+    inbox = Inbox(["451 4.3.0 try again later"])
+    with smtp_server(inbox) as server:
+        mail_to(monkeypatch, server)
+        assert send(cab_db, pdf) == 0
+    assert inbox.attempts == 2 and len(inbox.envelopes) == 1
+    err = capsys.readouterr().err
+    assert "451 4.3.0 try again later; attempt 1 of 3 failed, retrying" in err
+    [row] = delivery.sends(cab_db)
+    assert (row["outcome"], row["attempts"], row["error"]) == ("sent", 2, None)
+
+
+def test_a_server_that_always_refuses_fails_recorded_and_is_retried_next_run(
+        cab_db, pdf, monkeypatch, capsys):
+    inbox = Inbox(["451 4.3.0 mailbox busy"] * 3)
+    with smtp_server(inbox) as server:
+        mail_to(monkeypatch, server)
+        assert send(cab_db, pdf) == 1
+        assert inbox.attempts == 3 and not inbox.envelopes
+        err = capsys.readouterr().err
+        assert "e-mail of the CAB pack for Tue 20 Jan 2026 10:00 failed: " \
+            f"SMTP 127.0.0.1:{server.port}: 451 4.3.0 mailbox busy; gave up " \
+            "after 3 attempts" in err
+        assert send(cab_db, pdf) == 0  # a failure does not count as sent
+    assert len(inbox.envelopes) == 1
+    assert [(r["outcome"], r["attempts"], r["error"] is None)
+            for r in delivery.sends(cab_db)] == [("failed", 3, False),
+                                                 ("sent", 1, True)]
+
+
+def test_a_port_that_opens_after_the_first_attempt(cab_db, pdf, monkeypatch,
+                                                    capsys):
+    port = free_port()
+    inbox = Inbox()
+    started = []
+
+    def open_the_port(seconds):  # the backoff's wait: the server comes up
+        started.append(smtp_server(inbox, port=port))
+        started[-1].__enter__()
+
+    monkeypatch.setenv("CHANGEBOARD_SMTP_HOST", "127.0.0.1")
+    mail_to(monkeypatch, SimpleNamespace(port=port))  # nothing listens yet
+    try:
+        status = send(cab_db, pdf, retry=delivery.Retry(3, 0.01,
+                                                        open_the_port))
+    finally:
+        for server in started:
+            server.__exit__(None, None, None)
+    assert status == 0 and len(inbox.envelopes) == 1
+    assert "ConnectionRefusedError" in capsys.readouterr().err
+    assert [r["attempts"] for r in delivery.sends(cab_db)] == [2]
+
+
+def test_a_permanent_refusal_is_not_retried(cab_db, pdf, monkeypatch,
+                                            capsys):
+    inbox = Inbox(["554 5.7.1 message rejected"] * 3)
+    with smtp_server(inbox) as server:
+        mail_to(monkeypatch, server)
+        assert send(cab_db, pdf) == 1
+    assert inbox.attempts == 1
+    assert "554 5.7.1 message rejected (not retried: a retry" in capsys.readouterr().err
+    assert [(r["outcome"], r["attempts"]) for r in delivery.sends(cab_db)] \
+        == [("failed", 1)]
+
+
+def test_a_refused_recipient_is_reported_and_the_rest_get_it(
+        cab_db, pdf, monkeypatch, capsys):
+    inbox = Inbox(unknown={"ops@acme.test"})
+    with smtp_server(inbox) as server:
+        mail_to(monkeypatch, server)
+        assert send(cab_db, pdf) == 0
+    assert [e.rcpt_tos for e in inbox.envelopes] == [RECIPIENTS[:2]]
+    assert "ops@acme.test refused: 550 5.1.1 no such user" in \
+        capsys.readouterr().err
+    [row] = delivery.sends(cab_db)
+    assert (row["outcome"], row["error"]) == (
+        "sent", "ops@acme.test refused: 550 5.1.1 no such user")
+
+
+def test_a_meeting_is_sent_once_unless_forced(cab_db, pdf, monkeypatch,
+                                              capsys):
+    inbox = Inbox()
+    with smtp_server(inbox) as server:
+        mail_to(monkeypatch, server)
+        assert send(cab_db, pdf) == 0
+        assert send(cab_db, pdf) == 0
+        assert len(inbox.envelopes) == 1
+        assert "already sent to 3 recipients" in capsys.readouterr().out
+        assert send(cab_db, pdf, force=True) == 0
+        assert len(inbox.envelopes) == 2
+        # another meeting, and the same meeting with a filter, are their own
+        assert delivery.send(cab_db, MEETING + dt.timedelta(days=7),
+                             pdf=pdf) == 0
+        assert send(cab_db, pdf, filters={"teams": ["Ops"]}) == 0
+    assert len(inbox.envelopes) == 4
+    subjects = [m["Subject"] for m in inbox.messages()]
+    assert subjects[2].startswith("CAB pack: Tue 27 Jan 2026 10:00 (UTC)")
+    assert subjects[3].endswith("1 change for decision")  # only C1 is Ops'
+
+
+def test_a_run_that_overlaps_another_waits_and_sends_nothing_twice(
+        cab_db, pdf, monkeypatch):
+    """While one run holds the send lock, a second waits; when the first
+    has recorded its send, the second finds it and sends nothing."""
+    import fcntl
+
+    inbox = Inbox()
+    waiting, said = threading.Event(), []
+
+    def say(text):
+        said.append(text)
+        if text.startswith("waiting for another"):
+            waiting.set()
+
+    with smtp_server(inbox) as server:
+        mail_to(monkeypatch, server)
+        delivery.sends(cab_db)  # creates the app state beside the database
+        lock_path = Path(config.APP_DB + ".send-lock")
+        with open(lock_path, "a") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)  # the first run, sending
+            result = []
+            second = threading.Thread(target=lambda: result.append(
+                send(cab_db, pdf, say=say)))
+            second.start()
+            assert waiting.wait(60)
+            delivery.record(cab_db, cab.meeting_on(MEETING), "{}", "email",
+                            destination="3 recipients", n_recipients=3,
+                            attempts=1, outcome="sent", error=None)
+            fcntl.flock(held, fcntl.LOCK_UN)
+        second.join(60)
+    assert result == [0] and inbox.attempts == 0
+    assert "already sent to 3 recipients" in said[-1]
+
+
+def test_the_password_never_reaches_a_log_stderr_or_the_database(
+        cab_db, pdf, monkeypatch, capsys, caplog, tmp_path):
+    """A server that echoes the password in its refusal, a webhook that
+    echoes its path (the token): both scrubbed everywhere."""
+    caplog.set_level(logging.DEBUG)
+    options, ca_file = tls_options(tmp_path)
+    inbox = Inbox([f"451 4.7.0 greylisted {USER} {PASSWORD}"] * 3)
+    with smtp_server(inbox, **options) as server, \
+            Receiver([500] * 3, echo_path=True) as hook:
+        mail_to(monkeypatch, server, CHANGEBOARD_SMTP_SECURITY="starttls",
+                CHANGEBOARD_SMTP_CA_FILE=str(ca_file),
+                CHANGEBOARD_SMTP_USER=USER, **{delivery.PASSWORD_ENV:
+                                               PASSWORD,
+                                               delivery.WEBHOOK_ENV:
+                                               hook.url})
+        assert send(cab_db, pdf) == 1
+    assert inbox.attempts == 3 and hook.attempts == 3  # logged in each time
+    out, err = capsys.readouterr()
+    assert "greylisted mailer ***" in err and "HTTP 500" in err
+    assert "http://127.0.0.1:" in err  # the webhook's origin, not its path
+    stored = Path(config.APP_DB).read_bytes()
+    logged = "\n".join(r.getMessage() for r in caplog.records
+                       if not r.name.startswith("mail.log"))  # the server's
+    assert "POST *** HTTP" in logged  # urllib3 logs the path: scrubbed
+    for secret in (PASSWORD, TOKEN):
+        for where in (out, err, logged, str(delivery.sends(cab_db)),
+                      stored.decode("utf-8", "replace")):
+            assert secret not in where
+    # a wrong password: refused by the server, not retried, not shown
+    monkeypatch.setenv(delivery.PASSWORD_ENV, "wrong-" + PASSWORD)
+    monkeypatch.delenv(delivery.WEBHOOK_ENV)
+    with smtp_server(Inbox(), **options) as server:
+        monkeypatch.setenv("CHANGEBOARD_SMTP_PORT", str(server.port))
+        assert send(cab_db, pdf, force=True) == 1
+    err = capsys.readouterr().err
+    assert f"authentication as {USER} refused (535" in err
+    assert PASSWORD not in err
+    assert PASSWORD not in "".join(r.getMessage() for r in caplog.records
+                                   if not r.name.startswith("mail.log"))
+
+
+def test_the_password_may_come_from_secrets_toml(cab_db, pdf, monkeypatch,
+                                                 tmp_path):
+    options, ca_file = tls_options(tmp_path)
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(f'[cab_delivery]\nsmtp_password = "{PASSWORD}"\n')
+    monkeypatch.setattr(delivery, "_secret_files", lambda: [secrets])
+    inbox = Inbox()
+    with smtp_server(inbox, **options) as server:
+        mail_to(monkeypatch, server, CHANGEBOARD_SMTP_SECURITY="starttls",
+                CHANGEBOARD_SMTP_CA_FILE=str(ca_file),
+                CHANGEBOARD_SMTP_USER=USER)
+        assert send(cab_db, pdf) == 0
+    assert len(inbox.envelopes) == 1
+
+
+def test_implicit_tls_and_an_unverified_certificate(cab_db, pdf, monkeypatch,
+                                                    capsys, tmp_path):
+    cert, key = self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox = Inbox()
+    with smtp_server(inbox, ssl_context=context) as server:
+        mail_to(monkeypatch, server, CHANGEBOARD_SMTP_SECURITY="tls")
+        assert send(cab_db, pdf) == 1  # the system CAs do not know it
+        assert "certificate failed verification" in capsys.readouterr().err
+        monkeypatch.setenv("CHANGEBOARD_SMTP_CA_FILE", str(cert))
+        assert send(cab_db, pdf) == 0
+    assert len(inbox.envelopes) == 1
+
+
+@pytest.mark.parametrize(("name", "value", "said"), [
+    ("CHANGEBOARD_CAB_RECIPIENTS", "", "CHANGEBOARD_CAB_RECIPIENTS: no address"),
+    ("CHANGEBOARD_CAB_RECIPIENTS", "cab@acme.test, not an address",
+     "CHANGEBOARD_CAB_RECIPIENTS: 'not an address' is not an e-mail address"),
+    ("CHANGEBOARD_SMTP_SECURITY", "ssl", "CHANGEBOARD_SMTP_SECURITY: 'ssl'"),
+    ("CHANGEBOARD_SMTP_PORT", "smtp", "CHANGEBOARD_SMTP_PORT: 'smtp' is not"),
+    ("CHANGEBOARD_SEND_ATTEMPTS", "0", "CHANGEBOARD_SEND_ATTEMPTS: must be"),
+    ("CHANGEBOARD_SMTP_USER", "mailer", "no password: set "
+     "CHANGEBOARD_SMTP_PASSWORD"),
+])
+def test_a_bad_setting_is_named_and_nothing_is_sent(cab_db, pdf, monkeypatch,
+                                                    capsys, name, value, said):
+    inbox = Inbox()
+    with smtp_server(inbox) as server:
+        mail_to(monkeypatch, server, **{name: value})
+        assert send(cab_db, pdf) == 1
+    assert said in capsys.readouterr().err
+    assert inbox.attempts == 0 and delivery.sends(cab_db) == []
+
+
+def test_a_password_is_not_sent_in_clear_to_another_host(monkeypatch):
+    monkeypatch.setenv("CHANGEBOARD_SMTP_HOST", "mail.acme.test")
+    monkeypatch.setenv("CHANGEBOARD_SMTP_SECURITY", "none")
+    monkeypatch.setenv("CHANGEBOARD_SMTP_FROM", "cb@acme.test")
+    monkeypatch.setenv("CHANGEBOARD_CAB_RECIPIENTS", "cab@acme.test")
+    monkeypatch.setenv("CHANGEBOARD_SMTP_USER", USER)
+    monkeypatch.setenv(delivery.PASSWORD_ENV, PASSWORD)
+    with pytest.raises(delivery.SettingError, match="in clear to "
+                       "mail.acme.test") as refused:
+        delivery.Smtp.from_settings()
+    assert PASSWORD not in str(refused.value)
+
+
+def test_nothing_configured_says_what_to_set(cab_db, capsys):
+    assert delivery.send(cab_db, MEETING) == 1
+    assert "nothing to send to: set CHANGEBOARD_SMTP_HOST" in \
+        capsys.readouterr().err
+
+
+# --- chat webhook ---------------------------------------------------------------
+
+def test_slack_post_carries_the_agenda_and_the_link(cab_db, monkeypatch):
+    with Receiver() as hook:
+        monkeypatch.setenv(delivery.WEBHOOK_ENV, hook.url)
+        assert delivery.send(cab_db, MEETING) == 0
+    [(path, content_type, post)] = hook.posts
+    assert path == f"/hooks/{TOKEN}" and content_type == "application/json"
+    assert post["text"] == ("CAB pack: Tue 20 Jan 2026 10:00 (UTC), 2 changes "
+                            "for decision")
+    header, counts, items, link = post["blocks"]
+    assert header["text"]["text"] == "CAB pack — Tue 20 Jan 2026 10:00 (UTC)"
+    assert counts["text"]["text"].startswith("*2* For decision · *1* Emergency")
+    lines = items["text"]["text"].splitlines()
+    assert [line.split("`")[1] for line in lines] == ["C2", "C1"]
+    assert "&lt;script&gt;alert(\"x\")&lt;/script&gt; &amp;" in lines[1]
+    assert link["text"]["text"] == ("<https://cb.acme.test/cab?meeting="
+                                    "2026-01-20|Open the CAB pack in "
+                                    "Changeboard>")
+    [row] = delivery.sends(cab_db)
+    assert (row["channel"], row["outcome"], row["n_recipients"]) == (
+        "webhook", "sent", None)
+    assert TOKEN not in row["destination"]
+
+
+def test_teams_post_is_an_adaptive_card_with_the_agenda(cab_db, monkeypatch):
+    monkeypatch.setenv("CHANGEBOARD_CAB_WEBHOOK_FORM", "teams")
+    with Receiver() as hook:
+        assert delivery.send(cab_db, MEETING, webhook_url=hook.url) == 0
+    [(_, _, post)] = hook.posts
+    assert post["type"] == "message"
+    [attachment] = post["attachments"]
+    assert attachment["contentType"] == \
+        "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert card["type"] == "AdaptiveCard"
+    title, facts, *items = card["body"]
+    assert "CAB pack — Tue 20 Jan 2026 10:00 \\(UTC\\)" == title["text"]
+    assert {f["title"]: f["value"] for f in facts["facts"]}[
+        "For decision"] == "2"
+    assert [i["text"].split("**")[1] for i in items] == ["C2", "C1"]
+    assert "\\<script\\>" in items[1]["text"]  # shown, not read as markup
+    assert card["actions"] == [{
+        "type": "Action.OpenUrl", "title": "Open the CAB pack in Changeboard",
+        "url": "https://cb.acme.test/cab?meeting=2026-01-20"}]
+
+
+def test_a_long_agenda_is_bounded_in_the_post_and_whole_in_the_mail(
+        con, monkeypatch):
+    load_cab_data(con)  # C1, C2 and twelve low-risk changes N10..N21
+    con.execute("insert into changes (change_id, change_type, state, "
+                "is_cab_required, approval, risk, created_at, "
+                "planned_start_at, planned_end_at) select 'N' || i, 'normal', "
+                "'authorize', true, 'requested', 'low', "
+                "timestamptz '2026-01-01 09:00Z', "
+                "timestamptz '2026-01-23 00:00Z' + i * interval 1 hour, "
+                "timestamptz '2026-01-23 00:30Z' + i * interval 1 hour "
+                "from range(10, 22) t(i)")
+    pack = cab.build_pack(con, MEETING)
+    ids = list(pack.agenda["change_id"])
+    assert len(ids) == 14
+    slack = delivery.webhook_payload(pack, "slack", "")
+    lines = slack["blocks"][2]["text"]["text"].splitlines()
+    assert [line.split("`")[1] for line in lines[:-1]] == ids[:10]
+    assert lines[-1] == "… and 4 more" and len(slack["blocks"]) == 3
+    teams = delivery.webhook_payload(pack, "teams", "")["attachments"][0][
+        "content"]
+    assert "actions" not in teams  # no public URL, no link
+    assert [b["text"] for b in teams["body"][-1:]] == ["… and 4 more"]
+    body = delivery.email_html(pack, "")
+    assert all(f">{cid}<" in body for cid in ids) and "<a href" not in body
+
+
+def test_a_webhook_error_is_retried_and_channels_are_recorded_apart(
+        cab_db, pdf, monkeypatch, capsys):
+    """The post succeeds after a 503 while the mail fails; the next run
+    sends only the mail."""
+    failing = Inbox(["421 4.3.2 shutting down"] * 3)
+    with smtp_server(failing) as server, Receiver([503]) as hook:
+        mail_to(monkeypatch, server, **{delivery.WEBHOOK_ENV: hook.url})
+        assert send(cab_db, pdf) == 1
+        assert hook.attempts == 2 and len(hook.posts) == 1
+        err = capsys.readouterr().err
+        assert "HTTP 503 (ok); attempt 1 of 3 failed" in err
+        assert "e-mail of the CAB pack for Tue 20 Jan 2026 10:00 failed" in err
+        working = Inbox()
+        with smtp_server(working) as fixed:
+            monkeypatch.setenv("CHANGEBOARD_SMTP_PORT", str(fixed.port))
+            assert send(cab_db, pdf) == 0
+        assert len(working.envelopes) == 1 and len(hook.posts) == 1
+        assert "chat post of the CAB pack for Tue 20 Jan 2026 10:00 already " \
+            "sent to http://127.0.0.1:" in capsys.readouterr().out
+    assert [(r["channel"], r["outcome"], r["attempts"])
+            for r in delivery.sends(cab_db)] == [
+        ("email", "failed", 3), ("webhook", "sent", 2), ("email", "sent", 1)]
+
+
+def test_a_webhook_that_refuses_for_good_is_not_retried(cab_db, monkeypatch,
+                                                        capsys):
+    with Receiver([404] * 3) as hook:
+        assert delivery.send(cab_db, MEETING, webhook_url=hook.url) == 1
+    assert hook.attempts == 1
+    assert "HTTP 404 (ok) (not retried" in capsys.readouterr().err
+
+
+def test_a_webhook_over_plain_http_to_another_host_is_refused(cab_db,
+                                                              capsys):
+    url = f"http://chat.acme.test/hooks/{TOKEN}"
+    assert delivery.send(cab_db, MEETING, webhook_url=url) == 1
+    err = capsys.readouterr().err
+    assert "must be https" in err and TOKEN not in err
+
+
+def test_cli_options_go_with_send(cab_db, capsys):
+    from reports import __main__ as cli
+
+    for argv, said in (
+            (["cab", "--date", "2026-01-20", "--force", "--format", "html",
+              "--out", "x.html"], "--force goes with --send"),
+            (["cab", "--date", "2026-01-20"], "--format, --out required"),
+            (["cab", "--send", "--format", "pdf"], "--format does not go "
+             "with --send")):
+        with pytest.raises(SystemExit) as stop:
+            cli.main([*argv, "--db", str(cab_db)])
+        assert stop.value.code == 2
+        assert said in capsys.readouterr().err
