@@ -9,7 +9,7 @@
 -- $portfolios: list of portfolios to keep (default: null)
 -- $tolerance_days: days of slip still counted on time (default: 0)
 -- docs/metrics.md release_on_time over the release_outcomes macro
--- (changeboard/macros/40_deployments.sql): releases with actual_release_at in
+-- (changeboard/macros/42_releases.sql): releases with actual_release_at in
 -- the window, not cancelled, not enterprise. slip_days = local actual date -
 -- local planned date; on time if slip_days <= tolerance_days. NULL planned
 -- date is unclassified; n_excluded: cancelled or enterprise releases live in
