@@ -132,15 +132,6 @@ counted as (
     group by grouping sets ((dimension_value, period_start), ())
 ),
 
-periods as (
-    select
-        period_start,
-        period_label,
-        is_complete
-    from change_periods(p_start_date, p_end_date, coalesce(p_grain, 'month'))
-    where p_grain is not null
-),
-
 filled as (
     select
         c.*,
@@ -158,7 +149,7 @@ filled as (
         ),
         p.period_label,
         p.is_complete
-    from periods as p
+    from grain_periods(p_start_date, p_end_date, p_grain) as p
     left join counted as c on p.period_start = c.period_start and not c.is_total
 )
 
@@ -256,15 +247,6 @@ counted as (
     group by grouping sets ((dimension_value, period_start), ())
 ),
 
-periods as (
-    select
-        period_start,
-        period_label,
-        is_complete
-    from change_periods(p_start_date, p_end_date, coalesce(p_grain, 'month'))
-    where p_grain is not null
-),
-
 filled as (
     select
         c.*,
@@ -282,7 +264,7 @@ filled as (
         ),
         p.period_label,
         p.is_complete
-    from periods as p
+    from grain_periods(p_start_date, p_end_date, p_grain) as p
     left join counted as c on p.period_start = c.period_start and not c.is_total
 )
 
@@ -357,15 +339,6 @@ counted as (
     group by grouping sets ((dimension_value, period_start), ())
 ),
 
-periods as (
-    select
-        period_start,
-        period_label,
-        is_complete
-    from change_periods(p_start_date, p_end_date, coalesce(p_grain, 'month'))
-    where p_grain is not null
-),
-
 filled as (
     select
         c.*,
@@ -383,7 +356,7 @@ filled as (
         ),
         p.period_label,
         p.is_complete
-    from periods as p
+    from grain_periods(p_start_date, p_end_date, p_grain) as p
     left join counted as c on p.period_start = c.period_start and not c.is_total
 )
 

@@ -425,15 +425,6 @@ joined as (
             and c.period_start is not distinct from u.period_start
 ),
 
-periods as (
-    select
-        period_start,
-        period_label,
-        is_complete
-    from change_periods(p_start_date, p_end_date, coalesce(p_grain, 'month'))
-    where p_grain is not null
-),
-
 filled as (
     select
         j.*,
@@ -451,7 +442,7 @@ filled as (
         ),
         p.period_label,
         p.is_complete
-    from periods as p
+    from grain_periods(p_start_date, p_end_date, p_grain) as p
     left join joined as j on p.period_start = j.period_start and not j.is_total
 )
 

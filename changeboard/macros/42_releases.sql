@@ -73,7 +73,8 @@ where kind is not null;
 -- over the release_outcomes macro, grouping sets ((application_id), ()): the
 -- is_total row is the headline (one row even with no releases), the others
 -- one per application_id (NULL its own row). On time: slip_days <=
--- p_tolerance_days; on_time_rate from each row's counts (C7).
+-- p_tolerance_days; on_time_rate from each row's counts (C7). The one
+-- definition of the columns of release_on_time and its by_application.
 create or replace macro release_on_time_counts(
     p_start_date, p_end_date, p_reporting_tz, p_as_of, p_application_ids,
     p_portfolios, p_tolerance_days
@@ -109,8 +110,19 @@ with counted as (
 )
 
 select
-    *,
-    n_on_time / nullif(n, 0) as on_time_rate
+    is_total,
+    application_id,
+    application_name,
+    n_on_time / nullif(n, 0) as on_time_rate,
+    n,
+    n_on_time,
+    n_late,
+    median_slip_days,
+    mean_slip_days,
+    median_slip_days_late,
+    n_overdue_open,
+    n_excluded,
+    n_unclassified
 from counted;
 
 -- checked_basis(basis): 'releases' or 'deployments' (docs/metrics.md
