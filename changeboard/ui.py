@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 from datetime import date, timedelta
+from typing import NamedTuple
 from urllib.parse import quote
 
 import pandas as pd
@@ -505,3 +506,92 @@ def downloads(frame: pd.DataFrame, file_stem: str) -> None:
             label, lambda render=render: render(frame),
             f"{file_stem}.{suffix}", mime, key=f"{suffix}-{file_stem}",
             on_click="ignore")
+
+
+# --- the page skeleton and the drill-down helpers every page shares --------
+
+class Page(NamedTuple):
+    """What ui.page() gives a page: the data status (None only with
+    needs_data=False and no database), the period (None for a page without
+    one) and the global filters in use."""
+    status: pd.Series | None
+    window: dict[str, date] | None
+    filters: dict[str, list[str]]
+
+
+def page(title: str, *, period: bool = True, filters: bool = True,
+         needs_data: bool = True) -> Page:
+    """Every page's opening: its title, the data status banner, the period
+    (period=False: a page with its own dates) and the global filters in the
+    sidebar. With no database yet the banner says how to build one and the
+    page stops there, unless needs_data=False (the Data page, which loads
+    one)."""
+    st.title(title)
+    has_data = db.version(config.DB_PATH) is not None
+    status = data_banner() if needs_data or has_data else None
+    window = period_filter() if period else None
+    chosen = global_filters() if filters else {}
+    if needs_data and status is None:
+        st.stop()
+    return Page(status, window, chosen)
+
+
+NONE = "(none)"  # how a missing value shows as a drill-down label
+PICK = "Select a bar or a row above, or pick here"
+
+
+def label_of(value) -> str:
+    """A value as a drill-down label: a missing one is (none)."""
+    return NONE if value is None or pd.isna(value) else str(value)
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a label (download file names)."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+
+
+def labelled(frame: pd.DataFrame, columns: list[str],
+             labels: dict[str, str]) -> pd.DataFrame:
+    """The chosen columns under a page's human labels (tables and their
+    downloads)."""
+    return frame[columns].rename(columns=labels)
+
+
+def pick_point(chart_key: str, target_key: str, field: str = "x") -> None:
+    """on_select callback of a chart: the clicked bar or point's field (x,
+    y, or the first customdata value) becomes the value of the widget or
+    session key target_key (a drill-down pick)."""
+    points = st.session_state[chart_key].selection.points
+    if not points:
+        return
+    if field == "customdata":
+        if points[0].get("customdata"):
+            st.session_state[target_key] = str(points[0]["customdata"][0])
+    else:
+        st.session_state[target_key] = str(points[0][field])
+
+
+def drill(label: str, options: list, key: str, placeholder: str = PICK,
+          **kwargs):
+    """The drill-down pick box, kept in the URL by its label; None until
+    something is picked."""
+    return st.selectbox(label, options, index=None, key=key,
+                        placeholder=placeholder, bind="query-params", **kwargs)
+
+
+def drill_id(label: str, labels: dict[str, str], key: str,
+             placeholder: str) -> str | None:
+    """A drill-down pick of one id among labels (id -> label), kept in the
+    URL as ?key=<id> (a bound widget would put its label there); a pick
+    left from other dates or filters is dropped."""
+    if st.session_state.get(key) not in labels:
+        st.session_state.pop(key, None)
+        if st.query_params.get(key) in labels:
+            st.session_state[key] = st.query_params[key]
+    pick = st.selectbox(label, list(labels), index=None, key=key,
+                        format_func=labels.get, placeholder=placeholder)
+    if pick:
+        st.query_params[key] = pick
+    elif key in st.query_params:
+        del st.query_params[key]
+    return pick

@@ -21,21 +21,10 @@
 -- have no outcome, so a page can say the source lacks close codes.
 with counted as (
     select
-        n_succeeded,
-        n,
-        n_failed,
-        n_clean_success,
-        n_successful_with_issues,
-        n_failed_by_close_code,
-        n_failed_by_incident,
-        n_failed_by_rollback,
-        n_outcome_from_closed_at,
-        n_excluded,
-        n_unclassified,
-        change_success_rate,
-        change_failure_rate,
-        clean_success_rate,
-        swi_share
+        * exclude (
+            is_total, dimension_value, period_start, period_label, is_complete,
+            n_unfailed_successful_with_issues
+        )
     from
         change_success_counts(
             $start_date, $end_date, $reporting_tz, $application_ids,
@@ -55,8 +44,9 @@ unknown as (
     where kind = 'completed' and not has_outcome
 )
 
+-- the columns are the family's, defined once in change_success_counts
 select
-    c.*,
+    c.*,  -- noqa: AM04
     u.n_without_close_code
 from counted as c
 cross join unknown as u

@@ -14,17 +14,11 @@
 -- C3 ISO weeks labelled 2025-W01); rows from the change_outcomes macro, periods
 -- from change_periods. Periods cut by the window's edges are returned with
 -- is_complete = false; a period without changes has n = 0 and NULL rates.
-with periods as (
+with counted as (
     select
         period_start,
         period_label,
-        is_complete
-    from change_periods($start_date, $end_date, $grain)
-),
-
-counted as (
-    select
-        period_start,
+        is_complete,
         n,
         n_failed,
         n_clean_success as n_successful,
@@ -40,24 +34,8 @@ counted as (
             null, $grain
         )
     where not is_total
-),
-
-labelled as (
-    select
-        p.period_start,
-        p.period_label,
-        p.is_complete,
-        coalesce(c.n, 0) as n,
-        coalesce(c.n_failed, 0) as n_failed,
-        coalesce(c.n_successful, 0) as n_successful,
-        coalesce(c.n_successful_with_issues, 0) as n_successful_with_issues,
-        coalesce(c.n_excluded, 0) as n_excluded,
-        coalesce(c.n_unclassified, 0) as n_unclassified,
-        c.change_success_rate,
-        c.change_failure_rate
-    from periods as p
-    left join counted as c on p.period_start = c.period_start
-    order by p.period_start
+    order by period_start
 )
 
-select * from labelled
+-- the columns are the family's, defined once in its *_counts macro
+select * from counted  -- noqa: AM04

@@ -9,7 +9,8 @@
 -- $attribution_inclusive: a deployment finished exactly when an incident
 --     opened may cause it, as Middleware (default: false)
 -- docs/metrics.md deployment_change_failure_rate over the
--- deployment_change_failure macro (changeboard/macros/40_deployments.sql):
+-- deployment_change_failure macro
+-- (changeboard/macros/41_deployment_failures.sql):
 -- rate = n_failed / n over production deployments finished in the window;
 -- failed = status rolled_back, or the next deployment of the same
 -- application and environment is a succeeded is_rollback, or at least one
@@ -17,23 +18,10 @@
 -- n_failed_by_* counts overlap. n_inferred: deployments with an inferred
 -- incident. n_incidents_unattributed: incidents opened in the window that no
 -- deployment takes.
-with failure as (
-    select
-        rate,
-        n,
-        n_failed,
-        n_failed_by_rollback,
-        n_failed_by_incident,
-        n_inferred,
-        n_incidents_unattributed,
-        n_excluded,
-        n_unclassified,
-        profile
-    from
-        deployment_change_failure(
-            $start_date, $end_date, $reporting_tz, $application_ids,
-            $portfolios, $profile, $attribution_inclusive
-        )
-)
-
-select * from failure
+-- the columns are the family's, defined once in deployment_failure_counts
+select *  -- noqa: AM04
+from
+    deployment_change_failure(
+        $start_date, $end_date, $reporting_tz, $application_ids,
+        $portfolios, $profile, $attribution_inclusive
+    )

@@ -16,13 +16,9 @@
 -- come from the completed_changes macro.
 with counted as (
     select
-        n,
-        n_emergency,
-        n_normal,
-        n_standard,
-        n_unclassified,
-        n_without_close_code,
-        emergency_change_ratio
+        * exclude (
+            is_total, dimension_value, period_start, period_label, is_complete
+        )
     from
         emergency_change_counts(
             $start_date, $end_date, $reporting_tz, $application_ids,
@@ -32,4 +28,5 @@ with counted as (
     where is_total
 )
 
-select * from counted
+-- the columns are the family's, defined once in its *_counts macro
+select * from counted  -- noqa: AM04

@@ -15,24 +15,8 @@
 -- change type is unclassified.
 -- Periods cut by the window's edges have is_complete = false; a period
 -- without changes has n = 0 and a NULL ratio.
-with periods as (
-    select
-        period_start,
-        period_label,
-        is_complete
-    from change_periods($start_date, $end_date, $grain)
-),
-
-counted as (
-    select
-        period_start,
-        n,
-        n_emergency,
-        n_normal,
-        n_standard,
-        n_unclassified,
-        n_without_close_code,
-        emergency_change_ratio
+with counted as (
+    select * exclude (is_total, dimension_value)
     from
         emergency_change_counts(
             $start_date, $end_date, $reporting_tz, $application_ids,
@@ -40,23 +24,8 @@ counted as (
             null, $grain
         )
     where not is_total
-),
-
-labelled as (
-    select
-        p.period_start,
-        p.period_label,
-        p.is_complete,
-        coalesce(c.n, 0) as n,
-        coalesce(c.n_emergency, 0) as n_emergency,
-        coalesce(c.n_normal, 0) as n_normal,
-        coalesce(c.n_standard, 0) as n_standard,
-        coalesce(c.n_unclassified, 0) as n_unclassified,
-        coalesce(c.n_without_close_code, 0) as n_without_close_code,
-        c.emergency_change_ratio
-    from periods as p
-    left join counted as c on p.period_start = c.period_start
-    order by p.period_start
+    order by period_start
 )
 
-select * from labelled
+-- the columns are the family's, defined once in its *_counts macro
+select * from counted  -- noqa: AM04

@@ -8,7 +8,8 @@
 -- $attribution_inclusive: a deployment finished exactly when the incident
 --     opened may cause it, as Middleware (default: false)
 -- docs/metrics.md, shared definitions, incident -> deployment
--- (incident_attribution macro, changeboard/macros/40_deployments.sql). how =
+-- (incident_attribution macro,
+-- changeboard/macros/41_deployment_failures.sql). how =
 -- explicit_deployment (caused_by_deployment_id, kept as given), explicit_change
 -- (caused_by_change_id: the change's latest production deployment finished
 -- at or before opened_at, else its earliest), inferred (no link: the latest

@@ -7,7 +7,7 @@
 -- $basis: releases, or deployments (production deployments stand in for
 --     releases) (default: 'releases')
 -- docs/metrics.md release_cadence over the cadence_events macro
--- (changeboard/macros/40_deployments.sql): releases with actual_release_at, not
+-- (changeboard/macros/42_releases.sql): releases with actual_release_at, not
 -- cancelled, not enterprise (a grouping release). Per application, ordered by
 -- (actual_release_at, release_id), gap = days since the previous release
 -- (fractional, 0 kept); a gap is in the window when its later release is; an

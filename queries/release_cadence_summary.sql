@@ -8,7 +8,7 @@
 --     releases) (default: 'releases')
 -- docs/metrics.md release_cadence, rolled up by C7: the median is over the
 -- pooled gaps of every application, never a median of medians (cadence_events
--- macro, changeboard/macros/40_deployments.sql).
+-- macro, changeboard/macros/42_releases.sql).
 -- releases_per_month = n_releases / (days in the window / 30.436875).
 with bounds as (
     select

@@ -14,25 +14,8 @@
 -- unauthorized_changes counts them, so the rows add up to it. Periods cut by
 -- the window's edges have is_complete = false; a period without CAB-required
 -- changes has n = 0 and a NULL rate.
-with periods as (
-    select
-        period_start,
-        period_label,
-        is_complete
-    from change_periods($start_date, $end_date, $grain)
-),
-
-counted as (
-    select
-        period_start,
-        unauthorized_rate,
-        n,
-        n_unauthorized,
-        n_not_approved,
-        n_approved_after_start,
-        n_approval_time_missing,
-        n_excluded,
-        n_unclassified
+with counted as (
+    select * exclude (is_total, dimension_value)
     from
         unauthorized_change_counts(
             $start_date, $end_date, $reporting_tz, $application_ids,
@@ -40,24 +23,8 @@ counted as (
             null, $grain
         )
     where not is_total
-),
-
-labelled as (
-    select
-        p.period_start,
-        p.period_label,
-        p.is_complete,
-        c.unauthorized_rate,
-        coalesce(c.n, 0) as n,
-        coalesce(c.n_unauthorized, 0) as n_unauthorized,
-        coalesce(c.n_not_approved, 0) as n_not_approved,
-        coalesce(c.n_approved_after_start, 0) as n_approved_after_start,
-        coalesce(c.n_approval_time_missing, 0) as n_approval_time_missing,
-        coalesce(c.n_excluded, 0) as n_excluded,
-        coalesce(c.n_unclassified, 0) as n_unclassified
-    from periods as p
-    left join counted as c on p.period_start = c.period_start
-    order by p.period_start
+    order by period_start
 )
 
-select * from labelled
+-- the columns are the family's, defined once in its *_counts macro
+select * from counted  -- noqa: AM04

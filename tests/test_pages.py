@@ -261,3 +261,31 @@ def test_no_delta_arrow_on_an_empty_population(app):
         for m in app.metric), [(m.label, m.value, m.delta)
                                for m in app.metric]
     assert {m.value for m in app.metric} <= {"n/a", "0", "0.0", "0.0%"}
+
+
+def test_every_page_opens_with_the_shared_skeleton():
+    """ui.page() gives every page (the CAB pack aside, which still opens by
+    hand) its title, banner, period and filters: no page repeats them."""
+    for page in PAGES:
+        text = (ROOT / page).read_text()
+        if page == "views/cab.py":
+            continue
+        assert "ui.page(" in text, page
+        assert "st.title(" not in text and "ui.data_banner()" not in text, page
+
+
+def test_the_environments_tabs_are_modules_not_pages():
+    tabs = sorted((ROOT / "views" / "environment_tabs").glob("*.py"))
+    assert {p.stem for p in tabs} >= {"matrix", "weekly_load", "utilisation",
+                                      "conflicts", "timeline"}
+    app_py = (ROOT / "app.py").read_text()
+    assert "environment_tabs" not in app_py
+    assert not (ROOT / "pages").exists()  # Streamlit would serve those too
+
+
+def test_drill_labels_and_file_names():
+    from changeboard import ui
+
+    assert ui.label_of(None) == ui.label_of(float("nan")) == "(none)"
+    assert ui.label_of("normal") == "normal"
+    assert ui.slug("Payments Gateway 9.9 (APP-7)") == "payments-gateway-9-9-app-7"

@@ -72,11 +72,7 @@ def listing(rows: pd.DataFrame, columns: list[str], stem: str,
              column_config=COLUMN_CONFIG)
 
 
-st.title("Change backlog")
-status = ui.data_banner()
-filters = ui.global_filters()
-if status is None:
-    st.stop()
+status, _, filters = ui.page("Change backlog", period=False)
 
 days = st.columns([1, 2])[0].number_input(
     "Implemented but not closed after (days)", 0, 365, 5, step=1,

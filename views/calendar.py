@@ -79,17 +79,7 @@ def hover(row) -> str:
     return "<br>".join(lines)
 
 
-def from_chart(chart_key: str) -> None:
-    points = st.session_state[chart_key].selection.points
-    if points and points[0].get("customdata"):
-        st.session_state["cal_change"] = str(points[0]["customdata"][0])
-
-
-st.title("Change calendar")
-status = ui.data_banner()
-filters = ui.global_filters()
-if status is None:
-    st.stop()
+status, _, filters = ui.page("Change calendar", period=False)
 
 controls = st.columns([1.2, 1.6, 0.6, 0.6, 1.4], vertical_alignment="bottom")
 view = controls[0].segmented_control(
@@ -152,7 +142,7 @@ else:
             period=(pd.Timestamp(first), pd.Timestamp(end)),
             windows=windows, tz=tz, min_hours=MIN_HOURS[view]),
         key="cal-chart", selection_mode="points", on_select=partial(
-            from_chart, "cal-chart"))
+            ui.pick_point, "cal-chart", "cal_change", "customdata"))
     shown_of = (f"All {n:,} changes planned in the {view.lower()} are drawn"
                 if len(drawn) == n else
                 f"{len(drawn):,} of {n:,} changes drawn (highest risk, then "
@@ -170,19 +160,9 @@ else:
 
     ids = list(changes["change_id"])
     titles = dict(zip(changes["change_id"], changes["title"], strict=True))
-    # ?cal_change= holds the id (a bound widget would put its label there)
-    if st.session_state.get("cal_change") not in titles:
-        st.session_state.pop("cal_change", None)  # picked in another period
-        if st.query_params.get("cal_change") in titles:
-            st.session_state["cal_change"] = st.query_params["cal_change"]
-    pick = st.selectbox(
-        "Change", ids, index=None, key="cal_change",
-        format_func=lambda i: f"{i} · {titles.get(i) or ''}",
-        placeholder="Select a bar or a row, or pick here")
-    if pick:
-        st.query_params["cal_change"] = pick
-    elif "cal_change" in st.query_params:
-        del st.query_params["cal_change"]
+    pick = ui.drill_id(
+        "Change", {i: f"{i} · {titles.get(i) or ''}" for i in ids},
+        "cal_change", "Select a bar or a row, or pick here")
     if pick:
         one = changes[changes["change_id"] == pick]
         row = one.iloc[0]

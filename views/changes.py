@@ -1,7 +1,6 @@
 """Changes: outcomes over time, breakdowns, team scores, emergency ratio,
 approval lead time, schedule adherence and unauthorised changes, each with
 the records behind it."""
-import re
 from datetime import date
 from functools import partial
 
@@ -52,25 +51,18 @@ DIMENSIONS = {  # label (also in the URL) -> (dimension, record column)
     "Team": ("team", "assignment_group"),
     "Application": ("application", "application_id"),
 }
-NONE = "(none)"
-PICK = "Select a bar or a row above, or pick here"
+NONE = ui.NONE
 POINT = "Select a bar or a point above, or pick here"
 TYPE_COLOURS = {"standard": charts.SERIES[0], "normal": charts.SERIES[5],
                 "emergency": charts.SERIES[4], NONE: "#999999"}
 
 
-def shown(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """The chosen columns under human labels (tables and their downloads)."""
-    return frame[columns].rename(columns=LABELS)
+shown = partial(ui.labelled, labels=LABELS)  # columns under their labels
 
 
 def formats(frame: pd.DataFrame) -> dict:
     return {c: st.column_config.NumberColumn(format="percent")
             for c in frame.columns if c in PERCENT}
-
-
-def label_of(value) -> str:
-    return NONE if value is None or pd.isna(value) else str(value)
 
 
 def matching(frame: pd.DataFrame, column: str, label: str) -> pd.DataFrame:
@@ -80,27 +72,8 @@ def matching(frame: pd.DataFrame, column: str, label: str) -> pd.DataFrame:
     return frame[frame[column].astype("string") == label]
 
 
-def from_chart(chart_key: str, drill_key: str, axis: str) -> None:
-    """on_select callback: a clicked bar or point becomes the drill pick."""
-    points = st.session_state[chart_key].selection.points
-    if points:
-        st.session_state[drill_key] = str(points[0][axis])
-
-
-def drill(options: list[str], key: str, label: str,
-          placeholder: str = PICK) -> str | None:
-    """The drill-down pick box (kept in the URL), or None."""
-    return st.selectbox(label, options, index=None, key=key,
-                        placeholder=placeholder, bind="query-params")
-
-
-def slug(text: str) -> str:
-    """A file-name-safe form of a label."""
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
-
-
 def records_table(rows: pd.DataFrame, stem: str, what: str) -> None:
-    stem = slug(stem)
+    stem = ui.slug(stem)
     what = ui.plain(what)  # a team or application name: data, not Markdown
     if rows.empty:
         st.info(f"No changes behind {what}.")
@@ -119,12 +92,7 @@ def period_window(trend: pd.DataFrame, label: str) -> dict[str, date]:
             "end_date": min(end, window["end_date"])}
 
 
-st.title("Changes")
-status = ui.data_banner()
-window = ui.period_filter()
-filters = ui.global_filters()
-if status is None:
-    st.stop()
+status, window, filters = ui.page("Changes")
 days = (window["end_date"] - window["start_date"]).days
 grain = st.radio("Trend by", ["week", "month"], key="grain",
                  index=0 if days <= 120 else 1, horizontal=True,
@@ -149,7 +117,7 @@ else:
                          "n_failed": "Failed"},
                 y_title="implemented changes", x_title=grain),
             key="outcome-chart", on_select=partial(
-                from_chart, "outcome-chart", "changes_period", "x"),
+                ui.pick_point, "outcome-chart", "changes_period", "x"),
             selection_mode="points")
     with right:
         st.plotly_chart(
@@ -165,8 +133,9 @@ else:
         f"cancelled or rejected left out · {int(overall['n_unclassified']):,}"
         " without a close code. Dated by when the work ended; periods cut by"
         " the dates are partial.")
-    pick = drill(list(trend.loc[trend["n"] > 0, "period_label"]),
-                 "changes_period", f"Changes of one {grain}", POINT)
+    pick = ui.drill(f"Changes of one {grain}",
+                    list(trend.loc[trend["n"] > 0, "period_label"]),
+                    "changes_period", POINT)
     if pick:
         records_table(
             ui.scoped("change_records", period_window(trend, pick), filters),
@@ -183,7 +152,7 @@ by = by[by["n"] + by["n_excluded"] + by["n_unclassified"] > 0]
 if by.empty:
     st.info("No changes ended in this period — widen the dates.")
 else:
-    by = by.assign(dimension_value=[label_of(v) for v in by["dimension_value"]])
+    by = by.assign(dimension_value=[ui.label_of(v) for v in by["dimension_value"]])
     if dimension == "application":
         options = ui.query("filter_options")
         names = dict(zip(options["option_value"], options["option_label"],
@@ -200,7 +169,8 @@ else:
             x_title="implemented changes", y_title=name.lower(),
             hover={"change_success_rate": "success rate"}),
         key=f"by-chart-{dimension}", selection_mode="points",
-        on_select=partial(from_chart, f"by-chart-{dimension}", drill_key, "y"))
+        on_select=partial(ui.pick_point, f"by-chart-{dimension}", drill_key,
+                          "y"))
     table = shown(by, ["dimension_value", "n", "n_succeeded", "n_failed",
                        "change_success_rate", "n_failed_by_incident",
                        "n_failed_by_rollback", "n_excluded",
@@ -214,7 +184,7 @@ else:
         f"One row per {name.lower()}, {NONE} = not recorded; the rows add up "
         "to the headline: n is implemented changes, success rate = "
         "(n − failed) ÷ n. Select a bar or a row to see its changes.")
-    pick = drill(labels, drill_key, f"Changes of one {name.lower()}")
+    pick = ui.drill(f"Changes of one {name.lower()}", labels, drill_key)
     if pick:
         value = pick.split(" · ")[0] if dimension == "application" else pick
         records = ui.scoped("change_records", window, filters)
@@ -226,7 +196,7 @@ ui.definition("change_success_rate_by")
 st.subheader("Change success score per team")
 score = ui.scoped("change_success_score", window, filters)
 score = score[score["n"] > 0].assign(
-    assignment_group=[label_of(v) for v in score.loc[score["n"] > 0,
+    assignment_group=[ui.label_of(v) for v in score.loc[score["n"] > 0,
                                                       "assignment_group"]])
 if score.empty:
     st.info("No changes were implemented in this period — widen the dates.")
@@ -237,7 +207,7 @@ else:
                            x_title="change success score (points)",
                            y_title="team", n="n"),
         key="score-chart", selection_mode="points",
-        on_select=partial(from_chart, "score-chart", "changes_score_team",
+        on_select=partial(ui.pick_point, "score-chart", "changes_score_team",
                           "y"))
     ui.table(shown(score, ["assignment_group", "score", "score_per_change",
                            "n", "n_successful", "n_successful_with_issues",
@@ -256,8 +226,8 @@ else:
         "issues, −5 per unsuccessful or backed out, and −10 / −5 / −2 per "
         "linked P1 / P2 / P3 incident. n = implemented changes of the team; "
         "bigger teams score more, compare score per change.")
-    pick = drill(list(score["assignment_group"]), "changes_score_team",
-                 "Changes of one team")
+    pick = ui.drill("Changes of one team", list(score["assignment_group"]),
+                    "changes_score_team")
     if pick:
         records = ui.scoped("change_records", window, filters)
         records = records[records["kind"] == "implemented"]
@@ -279,7 +249,7 @@ else:
                          y="emergency_change_ratio", n="n",
                          y_title="emergency changes", x_title=grain),
         key="emergency-chart", selection_mode="points",
-        on_select=partial(from_chart, "emergency-chart",
+        on_select=partial(ui.pick_point, "emergency-chart",
                           "emergencies_period", "x"))
     st.caption(
         f"Emergency ratio {ui.pct(headline['emergency_change_ratio'])} · "
@@ -287,10 +257,10 @@ else:
         f"{int(headline['n']):,} implemented changes of a known type "
         f"({int(headline['n_unclassified']):,} without a type). A rising "
         "ratio usually means planning is being bypassed.")
-    pick = drill(list(emergency.loc[emergency["n_emergency"] > 0,
-                                    "period_label"]),
-                 "emergencies_period", f"Emergency changes of one {grain}",
-                 POINT)
+    pick = ui.drill(f"Emergency changes of one {grain}",
+                    list(emergency.loc[emergency["n_emergency"] > 0,
+                                       "period_label"]),
+                    "emergencies_period", POINT)
     if pick:
         records = ui.scoped("change_records", period_window(emergency, pick),
                             filters)
@@ -315,7 +285,7 @@ else:
     cards[2].metric("Approved changes (n)", f"{int(summary['n']):,}",
                     border=True)
     measured = spans[spans["kind"] == "measured"].assign(
-        change_type=[label_of(v) for v in spans.loc[
+        change_type=[ui.label_of(v) for v in spans.loc[
             spans["kind"] == "measured", "change_type"]])
     st.plotly_chart(
         charts.histogram(measured, x="lead_time_hours",
@@ -326,7 +296,7 @@ else:
         key="approval-chart")
     by_type = ui.scoped("approval_lead_time", window, filters)
     ui.table(shown(by_type.assign(change_type=[
-        label_of(v) for v in by_type["change_type"]]),
+        ui.label_of(v) for v in by_type["change_type"]]),
         ["change_type", "median_lead_time_hours", "p85_lead_time_hours",
          "mean_lead_time_hours", "n", "n_invalid", "n_excluded",
          "n_unclassified"]).rename(columns={"Implemented (n)": "Approved (n)"}),

@@ -34,8 +34,7 @@ def _sync_label(source: str, endpoint: str) -> str:
     return label
 
 
-st.title("Data")
-status = ui.data_banner() if db.version(config.DB_PATH) is not None else None
+status, _, _ = ui.page("Data", period=False, filters=False, needs_data=False)
 st.caption("Load an export, see what would change before committing, and "
            "check how fresh each source is. Every load is one batch; a "
            "failed or rejected row is kept with its reason.")

@@ -1,17 +1,15 @@
 """Overview: the eight headline numbers of a period, each with its n, the
 change against the previous equal period and a small trend."""
+from collections.abc import Callable
 from datetime import timedelta
+from typing import NamedTuple
 
+import pandas as pd
 import streamlit as st
 
-from changeboard import charts, ui
+from changeboard import charts, db, ui
 
-st.title("Overview")
-status = ui.data_banner()
-window = ui.period_filter()
-filters = ui.global_filters()
-if status is None:
-    st.stop()
+status, window, filters = ui.page("Overview")
 before = ui.previous(window)
 days = (window["end_date"] - window["start_date"]).days
 grain = "week" if days <= 120 else "month"
@@ -29,112 +27,134 @@ def trend(frame, column: str) -> list[float]:
     return complete[column].fillna(0).astype(float).tolist()
 
 
-success, success_before = both("change_success_rate")
-emergency, emergency_before = both("emergency_change_ratio")
-deploys, deploys_before = both("deployment_frequency")
-cadence, cadence_before = both("release_cadence_summary")
-on_time, on_time_before = both("release_on_time")
-usage, usage_before = both("environment_utilization_summary")
+class Card(NamedTuple):
+    """One headline card: its number, the change against the period before,
+    a small trend, its n, and the records behind it."""
+    label: str
+    query: str                      # its one-row headline query
+    value: Callable[[pd.Series], str]
+    caption: Callable[[pd.Series], str]
+    help: str
+    delta: Callable[[pd.Series, pd.Series], str | None] | None = None
+    delta_color: str = "normal"
+    trend: tuple[str, str] | None = None   # (by-period query, column)
+    records: tuple[str, str | None, str] = ("", None, "")  # query, rows, what
+    ahead: bool = False             # the next 90 days, not the period
+
+
+def rate(column: str):
+    """A rate card's value and delta (in points)."""
+    return {"value": lambda r: ui.pct(r[column]),
+            "delta": lambda r, b: ui.delta_points(r[column], b[column])}
+
+
+def conflicts_ahead(frame: pd.DataFrame) -> pd.Series:
+    """booking_conflicts_by_environment as one headline row."""
+    return pd.Series({
+        "n_pairs": int(frame["n_conflict_pairs"].sum()) if len(frame) else 0,
+        "n_envs": int((frame["n_conflict_pairs"] > 0).sum())
+        if len(frame) else 0,
+        "n_booked": len(frame)})
+
+
+CARDS = [
+    Card("Change success rate", "change_success_rate",
+         **rate("change_success_rate"),
+         trend=("change_success_rate_by_period", "change_success_rate"),
+         help="Implemented changes that did not fail ÷ implemented changes.",
+         caption=lambda r: f"n = {int(r['n']):,} implemented changes · "
+         f"{int(r['n_unclassified']):,} without an outcome",
+         records=("change_records", "implemented",
+                  "implemented changes (the card's n)")),
+    Card("Change failure rate", "change_success_rate",
+         **rate("change_failure_rate"), delta_color="inverse",
+         trend=("change_success_rate_by_period", "change_failure_rate"),
+         help="Closed unsuccessful or backed out, or with a linked incident "
+         "or a rolled-back deployment ÷ implemented changes.",
+         caption=lambda r: f"{int(r['n_failed']):,} of n = {int(r['n']):,} "
+         f"failed · {int(r['n_failed_by_incident']):,} by an incident",
+         records=("change_records", "failed",
+                  "failed changes (the rate's numerator)")),
+    Card("Emergency ratio", "emergency_change_ratio",
+         **rate("emergency_change_ratio"), delta_color="inverse",
+         trend=("emergency_change_ratio_by_period", "emergency_change_ratio"),
+         help="Emergency changes ÷ completed changes of a known type "
+         "(implemented, or without a close code and in review or closed).",
+         caption=lambda r: f"{int(r['n_emergency']):,} of n = "
+         f"{int(r['n']):,} completed changes",
+         records=("emergency_change_records", None,
+                  "completed changes (the card's n)")),
+    Card("Deployments per day", "deployment_frequency",
+         value=lambda r: ui.number(r["deployments_per_day"]),
+         delta=lambda r, b: ui.delta_number(r["deployments_per_day"],
+                                            b["deployments_per_day"]),
+         trend=("deployment_frequency_by_week", "n_deployments"),
+         help="Succeeded or rolled-back deployments to production ÷ days in "
+         "the period.",
+         caption=lambda r: f"n = {int(r['n']):,} production deployments on "
+         f"{int(r['deploy_days']):,} days · median "
+         f"{ui.number(r['median_deploy_days_per_week'])} deploy days a week",
+         records=("deployment_records", None, "production deployments")),
+    Card("Median release interval", "release_cadence_summary",
+         value=lambda r: ui.number(r["median_gap_days"], suffix=" days"),
+         delta=lambda r, b: ui.delta_number(r["median_gap_days"],
+                                            b["median_gap_days"]),
+         delta_color="inverse",
+         help="Median days between consecutive releases of the same "
+         "application, pooled over applications.",
+         caption=lambda r: f"n = {int(r['n_gaps']):,} gaps · "
+         f"{int(r['n_releases']):,} releases of "
+         f"{int(r['n_applications']):,} applications",
+         records=("release_cadence", None,
+                  "applications with their release gaps")),
+    Card("On-time release rate", "release_on_time", **rate("on_time_rate"),
+         help="Releases gone live on or before their planned date ÷ releases "
+         "gone live with a plan.",
+         caption=lambda r: f"{int(r['n_on_time']):,} of n = {int(r['n']):,} "
+         f"on time · {int(r['n_overdue_open']):,} overdue, not live",
+         records=("release_records", "released",
+                  "releases gone live with a plan (the card's n)")),
+    Card("Environment utilisation", "environment_utilization_summary",
+         **rate("utilization"), delta_color="off",
+         help="Hours with an approved booking ÷ available hours (calendar "
+         "minus blackouts and maintenance), summed over environments.",
+         caption=lambda r: f"n = {int(r['n_environments']):,} environments · "
+         f"{int(r['n_idle']):,} idle · {int(r['n_overbooked']):,} over-booked",
+         records=("environment_utilization", None,
+                  "environments (the card's n)")),
+    Card("Conflicts ahead", "booking_conflicts_by_environment",
+         value=lambda r: f"{r['n_pairs']:,}", ahead=True,
+         help="Pairs of approved or pending bookings of the same environment "
+         "that overlap beyond its capacity in the next 90 days.",
+         caption=lambda r: f"next 90 days · on {r['n_envs']:,} of "
+         f"{r['n_booked']:,} booked environments",
+         records=("booking_conflicts", None,
+                  "conflicting booking pairs, next 90 days")),
+]
 ahead = {"start_date": ui.today(), "end_date": ui.today() + timedelta(days=90)}
-conflicts = ui.scoped("booking_conflicts_by_environment", ahead, filters)
 by_period = ui.scoped("change_success_rate_by_period", window, filters,
                       grain=grain)
-emergency_by_period = ui.scoped("emergency_change_ratio_by_period", window,
-                                filters, grain=grain)
-deploys_by_week = ui.scoped("deployment_frequency_by_week", window, filters)
+success = both("change_success_rate")[0]
 
 st.caption(f"Deltas compare with the {days} days before the period; the small "
            f"lines show complete {grain}s (deployments: weeks).")
-row1, row2 = st.columns(4), st.columns(4)
-with row1[0]:
-    st.metric(
-        "Change success rate", ui.pct(success["change_success_rate"]),
-        ui.delta_points(success["change_success_rate"],
-                        success_before["change_success_rate"]),
-        border=True, chart_data=trend(by_period, "change_success_rate"),
-        help="Implemented changes that did not fail ÷ implemented changes.")
-    st.caption(f"n = {int(success['n']):,} implemented changes · "
-               f"{int(success['n_unclassified']):,} without an outcome")
-with row1[1]:
-    st.metric(
-        "Change failure rate", ui.pct(success["change_failure_rate"]),
-        ui.delta_points(success["change_failure_rate"],
-                        success_before["change_failure_rate"]),
-        delta_color="inverse", border=True,
-        chart_data=trend(by_period, "change_failure_rate"),
-        help="Closed unsuccessful or backed out, or with a linked incident "
-        "or a rolled-back deployment ÷ implemented changes.")
-    st.caption(f"{int(success['n_failed']):,} of n = {int(success['n']):,} "
-               f"failed · {int(success['n_failed_by_incident']):,} by an "
-               "incident")
-with row1[2]:
-    st.metric(
-        "Emergency ratio", ui.pct(emergency["emergency_change_ratio"]),
-        ui.delta_points(emergency["emergency_change_ratio"],
-                        emergency_before["emergency_change_ratio"]),
-        delta_color="inverse", border=True,
-        chart_data=trend(emergency_by_period, "emergency_change_ratio"),
-        help="Emergency changes ÷ completed changes of a known type "
-        "(implemented, or without a close code and in review or closed).")
-    st.caption(f"{int(emergency['n_emergency']):,} of n = "
-               f"{int(emergency['n']):,} completed changes")
-with row1[3]:
-    st.metric(
-        "Deployments per day", ui.number(deploys["deployments_per_day"]),
-        ui.delta_number(deploys["deployments_per_day"],
-                        deploys_before["deployments_per_day"]),
-        border=True, chart_data=trend(deploys_by_week, "n_deployments"),
-        help="Succeeded or rolled-back deployments to production ÷ days in "
-        "the period.")
-    st.caption(f"n = {int(deploys['n']):,} production deployments on "
-               f"{int(deploys['deploy_days']):,} days · median "
-               f"{ui.number(deploys['median_deploy_days_per_week'])} deploy "
-               "days a week" + ui.unapplied("deployment_frequency", filters))
-with row2[0]:
-    st.metric(
-        "Median release interval",
-        ui.number(cadence["median_gap_days"], suffix=" days"),
-        ui.delta_number(cadence["median_gap_days"],
-                        cadence_before["median_gap_days"]),
-        delta_color="inverse", border=True,
-        help="Median days between consecutive releases of the same "
-        "application, pooled over applications.")
-    st.caption(f"n = {int(cadence['n_gaps']):,} gaps · "
-               f"{int(cadence['n_releases']):,} releases of "
-               f"{int(cadence['n_applications']):,} applications"
-               + ui.unapplied("release_cadence_summary", filters))
-with row2[1]:
-    st.metric(
-        "On-time release rate", ui.pct(on_time["on_time_rate"]),
-        ui.delta_points(on_time["on_time_rate"], on_time_before["on_time_rate"]),
-        border=True,
-        help="Releases gone live on or before their planned date ÷ releases "
-        "gone live with a plan.")
-    st.caption(f"{int(on_time['n_on_time']):,} of n = {int(on_time['n']):,} "
-               f"on time · {int(on_time['n_overdue_open']):,} overdue, not live"
-               + ui.unapplied("release_on_time", filters))
-with row2[2]:
-    st.metric(
-        "Environment utilisation", ui.pct(usage["utilization"]),
-        ui.delta_points(usage["utilization"], usage_before["utilization"]),
-        delta_color="off", border=True,
-        help="Hours with an approved booking ÷ available hours (calendar "
-        "minus blackouts and maintenance), summed over environments.")
-    st.caption(f"n = {int(usage['n_environments']):,} environments · "
-               f"{int(usage['n_idle']):,} idle · "
-               f"{int(usage['n_overbooked']):,} over-booked"
-               + ui.unapplied("environment_utilization_summary", filters))
-with row2[3]:
-    n_pairs = int(conflicts["n_conflict_pairs"].sum()) if len(conflicts) else 0
-    n_envs = int((conflicts["n_conflict_pairs"] > 0).sum()) if len(
-        conflicts) else 0
-    st.metric(
-        "Conflicts ahead", f"{n_pairs:,}", border=True,
-        help="Pairs of approved or pending bookings of the same environment "
-        "that overlap beyond its capacity in the next 90 days.")
-    st.caption(f"next 90 days · on {n_envs:,} of "
-               f"{len(conflicts):,} booked environments"
-               + ui.unapplied("booking_conflicts_by_environment", filters))
+for card, column in zip(CARDS, [*st.columns(4), *st.columns(4)], strict=True):
+    if card.ahead:
+        now = conflicts_ahead(ui.scoped(card.query, ahead, filters))
+        delta = None
+    else:
+        now, before_row = both(card.query)
+        delta = card.delta(now, before_row) if card.delta else None
+    chart = None
+    if card.trend:
+        name, values = card.trend
+        by = {"grain": grain} if "grain" in db.params(name) else {}
+        chart = trend(ui.scoped(name, window, filters, **by), values)
+    with column:
+        st.metric(card.label, card.value(now), delta,
+                  delta_color=card.delta_color, border=True,
+                  chart_data=chart, help=card.help)
+        st.caption(card.caption(now) + ui.unapplied(card.query, filters))
 
 st.subheader(f"Change outcomes per {grain}")
 if by_period["n"].sum() == 0 and success["n_without_close_code"]:
@@ -159,24 +179,8 @@ else:
         "rolled-back deployment. Periods cut by the chosen dates are partial.")
 
 # --- the records behind each card ---------------------------------------------
-DRILL = {  # card -> (records query, window, which rows, what a row is)
-    "Change success rate": ("change_records", window, "implemented",
-                            "implemented changes (the card's n)"),
-    "Change failure rate": ("change_records", window, "failed",
-                            "failed changes (the rate's numerator)"),
-    "Emergency ratio": ("emergency_change_records", window, None,
-                        "completed changes (the card's n)"),
-    "Deployments per day": ("deployment_records", window, None,
-                            "production deployments"),
-    "Median release interval": ("release_cadence", window, None,
-                                "applications with their release gaps"),
-    "On-time release rate": ("release_records", window, "released",
-                             "releases gone live with a plan (the card's n)"),
-    "Environment utilisation": ("environment_utilization", window, None,
-                                "environments (the card's n)"),
-    "Conflicts ahead": ("booking_conflicts", ahead, None,
-                        "conflicting booking pairs, next 90 days"),
-}
+DRILL = {card.label: (*card.records[:1], ahead if card.ahead else window,
+                      *card.records[1:]) for card in CARDS}
 st.subheader("Records behind a card")
 picked = st.pills("Card", list(DRILL), key="drill", bind="query-params",
                   label_visibility="collapsed")
@@ -200,11 +204,7 @@ else:
     st.caption("Pick a card to list the records behind its number, with "
                "downloads.")
 
-explained = {"change_success_rate": window, "emergency_change_ratio": window,
-             "deployment_frequency": window,
-             "release_cadence_summary": window, "release_on_time": window,
-             "environment_utilization_summary": window,
-             "booking_conflicts_by_environment": ahead}
+explained = {card.query: ahead if card.ahead else window for card in CARDS}
 for name, span in explained.items():
     ui.definition(name, f"How is {name.replace('_', ' ')} computed?",
                   params={**span, **filters})

@@ -63,11 +63,7 @@ def local(value) -> str:
     return cab.when(value)
 
 
-st.title("Release readiness")
-status = ui.data_banner()
-filters = ui.global_filters()
-if status is None:
-    st.stop()
+status, _, filters = ui.page("Release readiness", period=False)
 
 # ?horizon_days= holds the number (a bound widget would put its label there)
 from_url = st.query_params.get("horizon_days", "")
@@ -127,18 +123,8 @@ else:
     labels = {r: f"{chip(s)} · {nm} ({r}) · {local(g)}" for r, s, nm, g in zip(
         releases["release_id"], releases["status"], releases["name"],
         releases["planned_release_at"], strict=True)}
-    # ?release= holds the id (a bound widget would put its label there)
-    if st.session_state.get("release") not in labels:
-        st.session_state.pop("release", None)  # from other filters or dates
-        if st.query_params.get("release") in labels:
-            st.session_state["release"] = st.query_params["release"]
-    pick = st.selectbox("Release in detail", ids, index=None, key="release",
-                        format_func=labels.get,
-                        placeholder="Select a row above, or pick here")
-    if pick:
-        st.query_params["release"] = pick
-    elif "release" in st.query_params:
-        del st.query_params["release"]
+    pick = ui.drill_id("Release in detail", labels, "release",
+                       "Select a row above, or pick here")
     if pick:
         row = releases.set_index("release_id").loc[pick]
         go_live = pd.Timestamp(row["planned_release_at"])

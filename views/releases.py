@@ -1,6 +1,5 @@
 """Releases: cadence per application, on-time rate and slip, a timeline of
 release phases (planned vs actual) and the DORA panel."""
-import re
 from functools import partial
 
 import pandas as pd
@@ -53,12 +52,7 @@ def hours(value) -> str:
     return ui.duration(value)
 
 
-def shown(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    return frame[columns].rename(columns=LABELS)
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+shown = partial(ui.labelled, labels=LABELS)  # columns under their labels
 
 
 def app_label(app_id, name) -> str:
@@ -67,18 +61,7 @@ def app_label(app_id, name) -> str:
     return f"{name} ({app_id})" if isinstance(name, str) else str(app_id)
 
 
-def from_chart(chart_key: str, drill_key: str) -> None:
-    points = st.session_state[chart_key].selection.points
-    if points:
-        st.session_state[drill_key] = str(points[0]["y"])
-
-
-st.title("Releases")
-status = ui.data_banner()
-window = ui.period_filter()
-filters = ui.global_filters()
-if status is None:
-    st.stop()
+status, window, filters = ui.page("Releases")
 
 # --- cadence ------------------------------------------------------------------
 st.subheader("Release cadence")
@@ -190,7 +173,8 @@ else:
             x_title="releases gone live", y_title="",
             hover={"on_time_rate": "on-time rate"}, colours=ON_TIME),
         key="on-time-chart", selection_mode="points",
-        on_select=partial(from_chart, "on-time-chart", "release_app"))
+        on_select=partial(ui.pick_point, "on-time-chart", "release_app",
+                          "y"))
     st.caption("Per application, least on time first. Select a bar or a "
                "row to see its releases.")
     table = shown(by_app, ["application_name", "on_time_rate", "n",
@@ -203,16 +187,14 @@ else:
              selection_mode="single-row",
              column_config={"On-time rate": st.column_config.NumberColumn(
                  format="percent")})
-    pick = st.selectbox("Releases behind the numbers", [ALL, *labels],
-                        index=None, key="release_app", bind="query-params",
-                        placeholder="Select a bar or a row above, or pick "
-                        "here")
+    pick = ui.drill("Releases behind the numbers", [ALL, *labels],
+                    "release_app")
     if pick:
         rows = records if pick == ALL else \
             records[records["application_name"] == pick]
         st.caption(f"{len(rows):,} releases gone live in the period "
                    f"({pick}); Counted as says which are in n.")
-        ui.table(shown(rows, RECORD_COLUMNS), f"releases-{slug(pick)}")
+        ui.table(shown(rows, RECORD_COLUMNS), f"releases-{ui.slug(pick)}")
 ui.definition("release_on_time")
 
 # --- timeline -----------------------------------------------------------------

@@ -274,6 +274,17 @@ select
     <= cast(p_end_date as date) as is_complete
 from periods;
 
+-- grain_periods(start, end, grain): change_periods when p_grain is set, no
+-- row when it is NULL (the periods a *_counts macro zero-fills).
+create or replace macro grain_periods(p_start_date, p_end_date, p_grain) as
+table
+select
+    period_start,
+    period_label,
+    is_complete
+from change_periods(p_start_date, p_end_date, coalesce(p_grain, 'month'))
+where p_grain is not null;
+
 -- servicenow_default(): the weights of ServiceNow's change success score
 -- (ServiceNowDocs change-score-calculation.md), one row per scored
 -- component: a change's close code, or a linked incident's priority as

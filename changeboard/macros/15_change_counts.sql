@@ -6,12 +6,17 @@
 -- carries stale definitions. A macro may use macros of files sorted before
 -- its own.
 --
--- Each *_counts macro takes p_dimension and p_grain, either NULL, and groups
--- by grouping sets ((dimension_value, period_start), ()): the row with
--- is_total is the headline over every input row (one row even with none),
--- the other rows split it by dimension_value (NULL when p_dimension is NULL)
--- and period_start (NULL when p_grain is NULL). Rates are computed from each
--- row's counts (docs/metrics.md C7), never averaged.
+-- Each *_counts macro is the one definition of a family's columns: the
+-- headline query (x), its split by a dimension (x_by) and by period
+-- (x_by_period) all select from it. It takes p_dimension and p_grain, at
+-- most one of them set, and groups by grouping sets ((dimension_value,
+-- period_start), ()): the row with is_total is the headline over every
+-- input row (one row even with none), the other rows split it by
+-- dimension_value (NULL when p_dimension is NULL) or, with p_grain, are one
+-- row per period of the window (change_periods: period_label, is_complete),
+-- zero-filled. Rates are computed from each row's counts (docs/metrics.md
+-- C7), never averaged. Every macro returns is_total, dimension_value,
+-- period_start, period_label and is_complete, then its measures.
 
 -- checked_change_dimension(dimension): the dimension of a *_by query:
 -- change_type, risk, team, application or portfolio; anything else (NULL
@@ -125,16 +130,52 @@ counted as (
         count(*) filter (where kind = 'unclassified') as n_unclassified
     from outcomes
     group by grouping sets ((dimension_value, period_start), ())
+),
+
+filled as (
+    select
+        c.*,
+        cast(null as varchar) as period_label,
+        cast(null as boolean) as is_complete
+    from counted as c
+    where p_grain is null or c.is_total
+    union all
+    select
+        false as is_total,
+        null as dimension_value,
+        p.period_start,
+        coalesce(
+            columns(c.* exclude (is_total, dimension_value, period_start)), 0
+        ),
+        p.period_label,
+        p.is_complete
+    from grain_periods(p_start_date, p_end_date, p_grain) as p
+    left join counted as c on p.period_start = c.period_start and not c.is_total
 )
 
 select
-    *,
+    is_total,
+    dimension_value,
+    period_start,
+    period_label,
+    is_complete,
     n - n_failed as n_succeeded,
+    n,
+    n_failed,
+    n_clean_success,
+    n_successful_with_issues,
+    n_failed_by_close_code,
+    n_failed_by_incident,
+    n_failed_by_rollback,
+    n_outcome_from_closed_at,
+    n_excluded,
+    n_unclassified,
     (n - n_failed) / nullif(n, 0) as change_success_rate,
     n_failed / nullif(n, 0) as change_failure_rate,
     n_clean_success / nullif(n, 0) as clean_success_rate,
-    n_successful_with_issues / nullif(n, 0) as swi_share
-from counted;
+    n_successful_with_issues / nullif(n, 0) as swi_share,
+    n_unfailed_successful_with_issues
+from filled;
 
 -- unauthorized_change_counts(..., p_dimension, p_grain): docs/metrics.md
 -- unauthorized_changes over the cab_required_starts macro; periods of
@@ -204,12 +245,44 @@ counted as (
         ) as n_unclassified
     from started
     group by grouping sets ((dimension_value, period_start), ())
+),
+
+filled as (
+    select
+        c.*,
+        cast(null as varchar) as period_label,
+        cast(null as boolean) as is_complete
+    from counted as c
+    where p_grain is null or c.is_total
+    union all
+    select
+        false as is_total,
+        null as dimension_value,
+        p.period_start,
+        coalesce(
+            columns(c.* exclude (is_total, dimension_value, period_start)), 0
+        ),
+        p.period_label,
+        p.is_complete
+    from grain_periods(p_start_date, p_end_date, p_grain) as p
+    left join counted as c on p.period_start = c.period_start and not c.is_total
 )
 
 select
-    *,
-    n_unauthorized / nullif(n, 0) as unauthorized_rate
-from counted;
+    is_total,
+    dimension_value,
+    period_start,
+    period_label,
+    is_complete,
+    n_unauthorized / nullif(n, 0) as unauthorized_rate,
+    n,
+    n_unauthorized,
+    n_not_approved,
+    n_approved_after_start,
+    n_approval_time_missing,
+    n_excluded,
+    n_unclassified
+from filled;
 
 -- emergency_change_counts(..., p_dimension, p_grain): docs/metrics.md
 -- emergency_change_ratio over the completed rows of the completed_changes
@@ -264,15 +337,45 @@ counted as (
         count(*) filter (where not has_outcome) as n_without_close_code
     from completed
     group by grouping sets ((dimension_value, period_start), ())
+),
+
+filled as (
+    select
+        c.*,
+        cast(null as varchar) as period_label,
+        cast(null as boolean) as is_complete
+    from counted as c
+    where p_grain is null or c.is_total
+    union all
+    select
+        false as is_total,
+        null as dimension_value,
+        p.period_start,
+        coalesce(
+            columns(c.* exclude (is_total, dimension_value, period_start)), 0
+        ),
+        p.period_label,
+        p.is_complete
+    from grain_periods(p_start_date, p_end_date, p_grain) as p
+    left join counted as c on p.period_start = c.period_start and not c.is_total
 )
 
 select
-    *,
+    is_total,
+    dimension_value,
+    period_start,
+    period_label,
+    is_complete,
     n_standard + n_normal + n_emergency as n,
+    n_emergency,
+    n_normal,
+    n_standard,
+    n_unclassified,
+    n_without_close_code,
     n_emergency
     / nullif(n_standard + n_normal + n_emergency, 0)
         as emergency_change_ratio
-from counted;
+from filled;
 
 -- approval_lead_time_stats(...): docs/metrics.md approval_lead_time over the
 -- approval_spans macro, grouping sets ((change_type), ()): the is_total row

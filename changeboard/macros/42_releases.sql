@@ -1,0 +1,195 @@
+-- SQL macros: releases on time and release cadence.
+-- changeboard/db.py creates every file of this folder, in name order, in the
+-- database when it is written (publish) and stores their fingerprint; a file
+-- whose fingerprint differs is upgraded before it is read, so it never
+-- carries stale definitions. A macro may use macros of files sorted before
+-- its own.
+
+-- release_outcomes(...): releases of the filtered applications for
+-- docs/metrics.md release_on_time, each with a kind: 'released'
+-- (actual_release_at in W, not cancelled, not enterprise, planned date
+-- known), 'unclassified' (same, planned_release_at NULL), 'excluded'
+-- (actual_release_at in W but cancelled or enterprise), 'overdue_open' (not
+-- live, status not released or cancelled, not enterprise, planned before
+-- least(W end, as_of), however old). slip_days = local actual date - local
+-- planned date in p_reporting_tz.
+create or replace macro release_outcomes(
+    p_start_date, p_end_date, p_reporting_tz, p_as_of, p_application_ids,
+    p_portfolios
+) as table
+with bounds as (
+    select
+        local_midnight(p_start_date, p_reporting_tz) as w_start,
+        local_midnight(p_end_date, p_reporting_tz) as w_end,
+        resolved_as_of(p_as_of) as as_of
+),
+
+classified as (
+    select
+        r.release_id,
+        r.name,
+        r.application_id,
+        a.name as application_name,
+        r.status,
+        r.release_type,
+        r.planned_release_at,
+        r.actual_release_at,
+        case
+            when
+                r.actual_release_at >= b.w_start
+                and r.actual_release_at < b.w_end
+                then
+                    case
+                        when
+                            r.status = 'cancelled'
+                            or r.release_type = 'enterprise'
+                            then 'excluded'
+                        when r.planned_release_at is null
+                            then 'unclassified'
+                        else 'released'
+                    end
+            when
+                r.actual_release_at is null
+                and r.status not in ('released', 'cancelled')
+                and coalesce(r.release_type, '') <> 'enterprise'
+                and r.planned_release_at < least(b.w_end, b.as_of)
+                then 'overdue_open'
+        end as kind,
+        cast(timezone(p_reporting_tz, r.actual_release_at) as date)
+        - cast(timezone(p_reporting_tz, r.planned_release_at) as date)
+        as slip_days
+    from releases as r
+    cross join bounds as b
+    left join applications as a on r.application_id = a.application_id
+    where
+        keep(p_application_ids, r.application_id)
+        and keep(p_portfolios, a.portfolio)
+)
+
+select * from classified
+where kind is not null;
+
+-- release_on_time_counts(..., p_tolerance_days): docs/metrics.md release_on_time
+-- over the release_outcomes macro, grouping sets ((application_id), ()): the
+-- is_total row is the headline (one row even with no releases), the others
+-- one per application_id (NULL its own row). On time: slip_days <=
+-- p_tolerance_days; on_time_rate from each row's counts (C7). The one
+-- definition of the columns of release_on_time and its by_application.
+create or replace macro release_on_time_counts(
+    p_start_date, p_end_date, p_reporting_tz, p_as_of, p_application_ids,
+    p_portfolios, p_tolerance_days
+) as table
+with counted as (
+    select
+        grouping(application_id) > 0 as is_total,
+        application_id,
+        any_value(application_name) as application_name,
+        count(*) filter (where kind = 'released') as n,
+        count(*) filter (
+            where kind = 'released' and slip_days <= p_tolerance_days
+        ) as n_on_time,
+        count(*) filter (
+            where kind = 'released' and slip_days > p_tolerance_days
+        ) as n_late,
+        quantile_cont(slip_days, 0.5) filter (
+            where kind = 'released'
+        ) as median_slip_days,
+        avg(slip_days) filter (where kind = 'released') as mean_slip_days,
+        quantile_cont(slip_days, 0.5) filter (
+            where kind = 'released' and slip_days > p_tolerance_days
+        ) as median_slip_days_late,
+        count(*) filter (where kind = 'overdue_open') as n_overdue_open,
+        count(*) filter (where kind = 'excluded') as n_excluded,
+        count(*) filter (where kind = 'unclassified') as n_unclassified
+    from
+        release_outcomes(
+            p_start_date, p_end_date, p_reporting_tz, p_as_of,
+            p_application_ids, p_portfolios
+        )
+    group by grouping sets ((application_id), ())
+)
+
+select
+    is_total,
+    application_id,
+    application_name,
+    n_on_time / nullif(n, 0) as on_time_rate,
+    n,
+    n_on_time,
+    n_late,
+    median_slip_days,
+    mean_slip_days,
+    median_slip_days_late,
+    n_overdue_open,
+    n_excluded,
+    n_unclassified
+from counted;
+
+-- checked_basis(basis): 'releases' or 'deployments' (docs/metrics.md
+-- release_cadence); anything else is an error.
+create or replace macro checked_basis(p_basis) as
+case
+    when cast(p_basis as varchar) in ('releases', 'deployments')
+        then cast(p_basis as varchar)
+    else error('basis must be releases or deployments')
+end;
+
+-- cadence_events(basis, ...): one row per release gone live (releases with
+-- actual_release_at, not cancelled, not enterprise) or, with basis
+-- 'deployments', per production deployment (deployment_keys, default
+-- profile), of the filtered applications, with gap_days = days since the
+-- application's previous event by (event_at, event_id), fractional; NULL for
+-- an application's first event.
+create or replace macro cadence_events(
+    p_basis, p_application_ids, p_portfolios
+) as table
+with events as (
+    select
+        r.release_id as event_id,
+        r.application_id,
+        r.actual_release_at as event_at
+    from releases as r
+    where
+        checked_basis(p_basis) = 'releases'
+        and r.actual_release_at is not null
+        and r.status <> 'cancelled'
+        and coalesce(r.release_type, '') <> 'enterprise'
+    union all
+    select
+        d.deployment_id as event_id,
+        d.application_id,
+        d.finished_at as event_at
+    from deployment_keys('default') as d
+    where
+        checked_basis(p_basis) = 'deployments'
+        and d.kind = 'deployment'
+        and d.finished_at is not null
+    union all
+    -- no row: evaluated even with no data, so a bad basis always errs
+    select
+        null as event_id,
+        null as application_id,
+        null as event_at
+    where checked_basis(p_basis) is null
+)
+
+select
+    e.event_id,
+    e.application_id,
+    a.name as application_name,
+    e.event_at,
+    (
+        epoch(e.event_at)
+        - epoch(
+            lag(e.event_at) over (
+                partition by e.application_id
+                order by e.event_at, e.event_id
+            )
+        )
+    )
+    / 86400.0 as gap_days
+from events as e
+left join applications as a on e.application_id = a.application_id
+where
+    keep(p_application_ids, e.application_id)
+    and keep(p_portfolios, a.portfolio);

@@ -1,0 +1,69 @@
+"""What the Environments page's tabs share: the page's scope, the bookings
+table and the selection of a table drawn with on_select."""
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from changeboard import ui
+
+
+@dataclass(frozen=True)
+class EnvironmentsPage:
+    """What the page has read before its tabs: the sidebar period and
+    filters, the impact matrix's go-live dates (first .. last inclusive,
+    matrix_window end exclusive), utilisation per group and conflicts per
+    environment over the period."""
+    window: dict[str, date]
+    filters: dict[str, list[str]]
+    first: date
+    last: date
+    matrix_window: dict[str, date]
+    groups: pd.DataFrame
+    load_groups: list[str]
+    conflicts_by_env: pd.DataFrame
+    in_conflict: pd.DataFrame
+
+
+def selected(key: str) -> tuple[list[int], list]:
+    """(rows, cells) selected in a table drawn with on_select."""
+    state = st.session_state.get(key) or {}
+    selection = state.get("selection") or {}
+    return (list(selection.get("rows") or []),
+            list(selection.get("cells") or []))
+
+
+BOOKING_COLUMNS = {
+    "release_name": st.column_config.TextColumn("Release"),
+    "environment_name": st.column_config.TextColumn("Environment"),
+    "environment_group": st.column_config.TextColumn("Group"),
+    "tier": st.column_config.TextColumn("Tier"),
+    "phase": st.column_config.TextColumn("Phase"),
+    "team": st.column_config.TextColumn("Team"),
+    "status": st.column_config.TextColumn("Status"),
+    "start_at": st.column_config.DatetimeColumn(
+        "Starts (UTC)", format="D MMM YYYY HH:mm"),
+    "end_at": st.column_config.DatetimeColumn(
+        "Ends (UTC)", format="D MMM YYYY HH:mm"),
+    "clipped_start_at": st.column_config.DatetimeColumn(
+        "From, in period (UTC)", format="D MMM YYYY HH:mm"),
+    "clipped_end_at": st.column_config.DatetimeColumn(
+        "To, in period (UTC)", format="D MMM YYYY HH:mm"),
+    "hours_in_window": st.column_config.NumberColumn(
+        "Hours in period", format="%.1f"),
+    "is_counted": st.column_config.CheckboxColumn(
+        "In the cell", help="Cancelled, empty and invalid bookings are "
+        "listed but make no cell"),
+    "booking_id": st.column_config.TextColumn("Booking"),
+}
+
+
+def bookings_table(frame: pd.DataFrame, file_stem: str, columns: list[str]
+                   ) -> None:
+    shown = frame[columns]
+    if "release_name" in columns:
+        shown = shown.assign(
+            release_name=shown["release_name"].fillna("(no release)"))
+    ui.table(shown, file_stem,
+             column_config={c: BOOKING_COLUMNS[c] for c in columns})

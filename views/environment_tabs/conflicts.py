@@ -1,0 +1,65 @@
+"""Booking conflicts: per environment and the conflicting pairs."""
+import streamlit as st
+
+from changeboard import ui
+from views.environment_tabs.common import EnvironmentsPage, selected
+
+
+def render(page: EnvironmentsPage) -> None:
+    """The conflicts tab."""
+    window = page.window
+    filters = page.filters
+    conflicts_by_env = page.conflicts_by_env
+    in_conflict = page.in_conflict
+    pairs = ui.scoped("booking_conflicts", window, filters)
+    if pairs.empty:
+        st.success("No booking conflicts in the period.")
+    else:
+        names = dict(zip(conflicts_by_env["environment_id"],
+                         conflicts_by_env["name"], strict=True))
+        ranked = in_conflict.sort_values("conflict_hours", ascending=False)
+        st.subheader("Per environment")
+        st.caption(f"{len(ranked):,} environments with conflicts; conflict "
+                   "hours = time with more active bookings than capacity. "
+                   "Select a row to list only its pairs.")
+        ranked = ranked.reset_index(drop=True)
+        ui.table(ranked, "booking_conflicts_by_environment",
+                 key="conflict_envs", on_select="rerun",
+                 selection_mode="single-row", height=250, column_config={
+                     "name": "Environment", "capacity": "Capacity",
+                     "n_conflict_pairs": "Conflicting pairs",
+                     "n_conflicted_bookings": "Bookings in conflict",
+                     "conflict_hours": st.column_config.NumberColumn(
+                         "Conflict h", format="%,.1f"),
+                     "excess_booking_hours": st.column_config.NumberColumn(
+                         "Excess booking h", format="%,.1f"),
+                     "n": "Active bookings"},
+                 column_order=["name", "capacity", "n_conflict_pairs",
+                               "n_conflicted_bookings", "conflict_hours",
+                               "excess_booking_hours", "n"])
+        rows, _ = selected("conflict_envs")
+        listed = pairs
+        if rows and rows[0] < len(ranked):
+            chosen = ranked.iloc[rows[0]]["environment_id"]
+            listed = pairs[pairs["environment_id"] == chosen]
+        listed = listed.assign(
+            environment_name=listed["environment_id"].map(names))
+        st.subheader("Conflicting pairs")
+        st.caption(f"n = {len(listed):,} pairs of approved or pending "
+                   "bookings; overlap clipped to the period.")
+        ui.table(listed, "booking_conflicts", height=320, column_config={
+            "environment_name": "Environment",
+            "booking_id_a": "Booking A", "status_a": "Status A",
+            "release_id_a": "Release A", "booking_id_b": "Booking B",
+            "status_b": "Status B", "release_id_b": "Release B",
+            "overlap_start_at": st.column_config.DatetimeColumn(
+                "Overlap from (UTC)", format="D MMM YYYY HH:mm"),
+            "overlap_end_at": st.column_config.DatetimeColumn(
+                "Overlap to (UTC)", format="D MMM YYYY HH:mm"),
+            "overlap_hours": st.column_config.NumberColumn(
+                "Overlap h", format="%,.1f")},
+            column_order=["environment_name", "overlap_start_at",
+                          "overlap_end_at", "overlap_hours", "booking_id_a",
+                          "status_a", "release_id_a", "booking_id_b",
+                          "status_b", "release_id_b"])
+    ui.definition("booking_conflicts", "How are conflicts computed?")

@@ -1,0 +1,217 @@
+"""The impact matrix of the releases going live in the go-live dates:
+releases x environments (or groups), with the bookings behind a cell."""
+from typing import NamedTuple
+
+import pandas as pd
+import streamlit as st
+
+from changeboard import env_charts, ui
+from views.environment_tabs.common import EnvironmentsPage, bookings_table, selected
+
+NO_SELECTION = "(all groups)"
+
+
+class Matrix(NamedTuple):
+    """The matrix as read for the chosen columns, group and page."""
+    by_group: bool
+    key: str                  # environment_id, or environment_group
+    scope: dict               # the chosen environment group, as filters
+    show_all: bool
+    all_releases: pd.DataFrame
+    releases: pd.DataFrame    # the page of releases shown
+    page_start: int
+    cells: pd.DataFrame
+    columns: pd.DataFrame
+    row_total: str
+    noun: str
+
+
+def render(page: EnvironmentsPage) -> None:
+    """The environment impact matrix tab."""
+    matrix = read(page)
+    if matrix.releases.empty:
+        first, last = page.first, page.last
+        st.info(f"No release goes live between {first:%d %b %Y} and "
+                f"{last:%d %b %Y}: widen the go-live dates.")
+    else:
+        grid, labels = draw(page, matrix)
+        bookings_behind(page, matrix, grid, labels)
+    ui.definition("environment_impact_matrix",
+                  "How is the environment impact matrix computed?")
+
+
+def read(page: EnvironmentsPage) -> Matrix:
+    """The controls above the matrix, and the matrix they choose."""
+    filters = page.filters
+    matrix_window = page.matrix_window
+    controls = st.columns([2.1, 2, 1.4, 1.3], vertical_alignment="bottom")
+    by_group = controls[0].segmented_control(
+        "Columns", ["Environments", "Groups"],
+        default="Environments", key="matrix_columns", required=True,
+        bind="query-params") == "Groups"
+    all_groups = ui.scoped("environment_impact_group_totals", matrix_window,
+                           filters)
+    group_names = [g for g in all_groups["environment_group"] if pd.notna(g)]
+    group = controls[1].selectbox(
+        "Environment group", [NO_SELECTION, *group_names], key="matrix_group",
+        bind="query-params")
+    show_all = controls[3].toggle(
+        "All columns", key="matrix_unbooked",
+        help="Also show environments (or groups) no release books.")
+    scope = {} if group == NO_SELECTION else {"environment_groups": [group]}
+
+    releases = ui.scoped("environment_impact_release_totals", matrix_window,
+                         filters, **scope)
+    if by_group:
+        key = "environment_group"
+        cells = ui.scoped("environment_impact_matrix_by_group", matrix_window,
+                          filters, **scope)
+        columns = ui.scoped("environment_impact_group_totals", matrix_window,
+                            filters, **scope)
+        row_total = "total_impacted_groups"
+    else:
+        key = "environment_id"
+        cells = ui.scoped("environment_impact_matrix", matrix_window, filters,
+                          **scope)
+        columns = ui.scoped("environment_impact_environment_totals",
+                            matrix_window, filters, **scope)
+        row_total = "total_impacted"
+    # a page of releases at a time: rows and, unless all are asked
+    # for, the columns those releases book
+    all_releases = releases
+    starts = list(range(0, len(releases), env_charts.MATRIX_ROWS)) or [0]
+    page_start = controls[2].selectbox(
+        "Releases", starts, key="matrix_page", bind="query-params",
+        format_func=lambda s: f"{s + 1:,}–"
+        f"{min(s + env_charts.MATRIX_ROWS, len(releases)):,}",
+        disabled=len(starts) == 1,
+        help=f"The matrix shows {env_charts.MATRIX_ROWS} releases at a "
+        "time, by go-live date; the download holds the same page.")
+    releases = releases.iloc[page_start:page_start + env_charts.MATRIX_ROWS]
+    cells = cells[cells["release_id"].isin(releases["release_id"])]
+    if not show_all:
+        booked = set(cells[key].fillna(env_charts.NO_GROUP).astype(str))
+        columns = columns[columns[key].fillna(env_charts.NO_GROUP)
+                          .astype(str).isin(booked)]
+    columns = env_charts.ordered_columns(columns, key)
+    noun = "environment groups" if by_group else "environments"
+    return Matrix(by_group, key, scope, show_all, all_releases, releases,
+                  page_start, cells, columns, row_total, noun)
+
+
+def draw(page: EnvironmentsPage, matrix: Matrix) -> tuple[pd.DataFrame, dict]:
+    """The matrix with its caption, legend and downloads: (grid, column
+    labels)."""
+    (by_group, key, _, show_all, all_releases, releases, page_start, cells,
+     columns, row_total, noun) = matrix
+    first, last, filters = page.first, page.last, page.filters
+    grid = env_charts.impact_grid(cells, releases, columns, key=key,
+                                  total_impacted=row_total)
+    impacted_releases = int((all_releases[row_total] > 0).sum())
+    shown_rows = ("rows" if len(releases) == len(all_releases) else
+                  f"rows {page_start + 1:,}–"
+                  f"{page_start + len(releases):,} of "
+                  f"{len(all_releases):,}")
+    st.caption(
+        f"n = {len(all_releases):,} releases going live "
+        f"{first:%d %b %Y} – {last:%d %b %Y} ({shown_rows}; "
+        f"{impacted_releases:,} with an approved or pending booking)"
+        f" × {len(columns):,} {noun} "
+        + ("(columns, all)" if show_all else
+           "booked by the releases shown (columns)")
+        + ". Total Impacted counts a release's " + noun + " with an "
+        "approved or pending booking, Total Releases an environment's "
+        "releases; a rejected-only cell counts in neither"
+        + ui.unapplied("environment_impact_matrix", filters) + ".")
+    if columns.empty:
+        st.info(f"None of these releases books one of the chosen "
+                f"{noun}: switch on All columns, or widen the tier and "
+                "group filters.")
+    legend = " ".join(
+        f'<span style="background:{env_charts.BOOKING_COLOURS[s]};'
+        f'padding:1px 7px;border-radius:3px;font-weight:600">'
+        f"{env_charts.LETTERS[s]}</span> {s}"
+        for s in ("approved", "pending", "rejected"))
+    st.markdown(
+        f"{legend} &nbsp;·&nbsp; <b>…</b> more than one booking &nbsp;·"
+        "&nbsp; select a cell for its bookings, a row for a release's, a "
+        "cell of the Total Releases row for "
+        + ("a group's" if by_group else "an environment's"),
+        unsafe_allow_html=True)
+    labels = env_charts.column_labels(columns, key)
+    config = {
+        "Release": st.column_config.TextColumn("Release", width=180),
+        "Go-live": st.column_config.TextColumn(
+            "Go-live", help="Actual release date, else planned (UTC)"),
+        "Total Impacted": st.column_config.TextColumn(
+            "Total Impacted", help=f"{noun.capitalize()} with an "
+            "approved or pending booking of the release"),
+    }
+    for _, column in columns.iterrows():
+        label = labels[str(column[key])]
+        config[label] = st.column_config.TextColumn(
+            width=112 if by_group else 64, alignment="center",
+            help=f"{int(column['n_environments'])} environments"
+            if by_group else f"{column['environment_group']} · "
+            f"{column['tier']} · {column[key]}")
+    st.dataframe(
+        env_charts.styled_grid(grid, columns, key),
+        column_config=config, key="impact_matrix", on_select="rerun",
+        selection_mode=["single-row", "single-cell"],
+        height=min(640, 75 + 35 * len(grid)))
+    ui.downloads(env_charts.export_grid(grid, columns, key),
+                 "environment_impact_matrix")
+    return grid, labels
+
+
+def bookings_behind(page: EnvironmentsPage, matrix: Matrix,
+                    grid: pd.DataFrame, labels: dict) -> None:
+    """The bookings behind the selected cell, row or column."""
+    by_group, scope, releases, cells = (matrix.by_group, matrix.scope,
+                                        matrix.releases, matrix.cells)
+    matrix_window, filters = page.matrix_window, page.filters
+    key_of = {label: k for k, label in labels.items()}
+    rows, picked_cells = selected("impact_matrix")
+    row = column_key = None
+    if picked_cells:
+        row, column_key = picked_cells[0]
+    elif rows:
+        row = rows[0]
+    column_key = key_of.get(column_key)  # None: a release's own cell
+    if row is not None and row >= len(grid):
+        row = None  # a selection left over from other dates or filters
+    if row is None or (row == 0 and column_key is None):
+        st.caption("Select a cell, a row or a Total Releases cell to "
+                   "list the bookings behind it.")
+    else:
+        drill = dict(scope)
+        what = []
+        if row > 0:
+            release = releases.iloc[row - 1]
+            drill["release_ids"] = [release["release_id"]]
+            what.append(f"{release['release_name']}")
+        if column_key is not None and by_group:
+            if column_key == env_charts.NO_GROUP:
+                drill["environment_ids"] = list(
+                    cells.loc[cells["environment_group"].isna(),
+                              "environment_id"]) or ["-"]
+            else:
+                drill["environment_groups"] = [column_key]
+            what.append(f"group {column_key}")
+        elif column_key is not None:
+            drill["environment_ids"] = [column_key]
+            what.append(labels[column_key])
+        behind = ui.scoped("environment_impact_bookings", matrix_window,
+                           filters, **drill)
+        st.subheader(f"Bookings behind: {' × '.join(what)}")
+        if behind.empty:
+            st.info("No booking here: an empty cell. Pick a coloured one.")
+        counted = int(behind["is_counted"].sum())
+        st.caption(f"n = {counted:,} booking{'s' * (counted != 1)} "
+                   "behind the selection, whenever they are; "
+                   f"{len(behind) - counted:,} cancelled, empty or "
+                   "invalid ones are listed too.")
+        bookings_table(behind, "impact_matrix_bookings", [
+            "release_name", "environment_name", "environment_group",
+            "tier", "phase", "team", "status", "start_at", "end_at",
+            "is_counted", "booking_id"])

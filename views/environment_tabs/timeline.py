@@ -1,0 +1,46 @@
+"""The bookings timeline of one environment group."""
+from datetime import timedelta
+
+import streamlit as st
+
+from changeboard import env_charts, ui
+from views.environment_tabs.common import EnvironmentsPage, bookings_table
+
+
+def render(page: EnvironmentsPage) -> None:
+    """The bookings timeline tab."""
+    window = page.window
+    filters = page.filters
+    matrix_window = page.matrix_window
+    load_groups = page.load_groups
+    left, middle, right = st.columns([2, 2.2, 2.8])
+    timeline_group = left.selectbox("Environment group", load_groups,
+                                    key="timeline_group",
+                                    bind="query-params")
+    ahead = middle.segmented_control(
+        "Dates", ["Sidebar period", "Matrix dates"],
+        default="Sidebar period", required=True, key="timeline_dates",
+        bind="query-params") == "Matrix dates"
+    statuses = right.multiselect(
+        "Statuses", list(env_charts.BOOKING_COLOURS),
+        default=["approved", "pending", "rejected"], key="timeline_statuses")
+    span = matrix_window if ahead else window
+    timeline = ui.scoped(
+        "booking_timeline", span, filters, statuses=statuses or None,
+        environment_groups=[timeline_group] if timeline_group else None)
+    if timeline.empty:
+        st.info("No bookings of this group's environments in these dates: "
+                "pick another group or widen the dates.")
+    else:
+        st.plotly_chart(env_charts.booking_gantt(timeline),
+                        key="booking-gantt")
+        st.caption(
+            f"n = {len(timeline):,} bookings on "
+            f"{timeline['environment_id'].nunique():,} environments of "
+            f"{timeline_group}, cut to {span['start_date']:%d %b %Y} – "
+            f"{span['end_date'] - timedelta(days=1):%d %b %Y}; overlapping "
+            "bars on one row are concurrent bookings.")
+        bookings_table(timeline, "booking_timeline", [
+            "environment_name", "release_name", "phase", "team", "status",
+            "start_at", "end_at", "hours_in_window", "booking_id"])
+    ui.definition("booking_timeline", "What does the timeline show?")

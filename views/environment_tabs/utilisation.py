@@ -1,0 +1,87 @@
+"""Utilisation per environment group and per environment, with the
+bookings of a selected environment."""
+import streamlit as st
+
+from changeboard import ui
+from views.environment_tabs.common import EnvironmentsPage, bookings_table, selected
+
+
+def render(page: EnvironmentsPage) -> None:
+    """The utilisation tab."""
+    window = page.window
+    filters = page.filters
+    groups = page.groups
+    st.subheader("Per environment group")
+    ui.table(groups, "environment_utilization_by_group", column_config={
+        "environment_group": "Group", "n_environments": "Environments",
+        "utilization": st.column_config.ProgressColumn(
+            "Utilisation", format="percent", min_value=0, max_value=1),
+        "demand_ratio": st.column_config.NumberColumn(
+            "Demand ratio", format="percent"),
+        "booked_hours": st.column_config.NumberColumn("Booked h",
+                                                      format="%,.0f"),
+        "available_hours": st.column_config.NumberColumn("Available h",
+                                                         format="%,.0f"),
+        "n_idle": "Idle", "n_overbooked": "Over-booked",
+        "n_bookings": "Approved bookings", "n_pending": "Pending"},
+        column_order=["environment_group", "n_environments", "utilization",
+                      "demand_ratio", "booked_hours", "available_hours",
+                      "n_idle", "n_overbooked", "n_bookings", "n_pending"],
+        height=38 + 35 * len(groups))
+    st.caption("Ratios of sums over the group's environments: booked ÷ "
+               "available hours, demand (approved + pending) ÷ capacity "
+               "hours.")
+
+    st.subheader("Per environment")
+    usage_rows = ui.scoped("environment_utilization", window, filters)
+    usage_rows["flag"] = ""
+    usage_rows.loc[usage_rows["is_idle"], "flag"] = "Idle"
+    usage_rows.loc[usage_rows["is_overbooked"], "flag"] = "Over-booked"
+    overbooked = usage_rows[usage_rows["flag"] == "Over-booked"]
+    if not overbooked.empty:
+        st.warning("Over-booked (demand above capacity): " + ", ".join(
+            f"**{r.name}** ({ui.pct(r.demand_ratio, 0)})"
+            for r in overbooked.itertuples()), icon="⚠️")
+    show = st.segmented_control(
+        "Show", ["All", "Idle", "Over-booked"], default="All", required=True,
+        key="usage_show")
+    shown = usage_rows if show == "All" else usage_rows[
+        usage_rows["flag"] == show]
+    shown = shown.reset_index(drop=True)
+    st.caption(f"{len(shown):,} of {len(usage_rows):,} environments · "
+               f"{(usage_rows['flag'] == 'Idle').sum():,} idle (available, "
+               "never booked) · select a row for its bookings.")
+    ui.table(shown, "environment_utilization", key="usage_table",
+             on_select="rerun", selection_mode="single-row", height=380,
+             column_config={
+                 "name": "Environment", "environment_group": "Group",
+                 "tier": "Tier", "availability": "Calendar",
+                 "capacity": "Capacity", "flag": "Flag",
+                 "utilization": st.column_config.ProgressColumn(
+                     "Utilisation", format="percent", min_value=0,
+                     max_value=1),
+                 "demand_ratio": st.column_config.NumberColumn(
+                     "Demand ratio", format="percent"),
+                 "available_hours": st.column_config.NumberColumn(
+                     "Available h", format="%,.0f"),
+                 "booked_hours": st.column_config.NumberColumn(
+                     "Booked h", format="%,.0f"),
+                 "n_bookings": "Approved", "n_pending": "Pending"},
+             column_order=["name", "environment_group", "tier", "flag",
+                           "utilization", "demand_ratio", "booked_hours",
+                           "available_hours", "capacity", "availability",
+                           "n_bookings", "n_pending"])
+    rows, _ = selected("usage_table")
+    if rows and rows[0] < len(shown):
+        environment = shown.iloc[rows[0]]
+        booked = ui.scoped("booking_timeline", window, filters,
+                           environment_ids=[environment["environment_id"]])
+        st.subheader(f"Bookings of {environment['name']} in the period")
+        if booked.empty:
+            st.info("No bookings of this environment in the period.")
+        else:
+            bookings_table(booked, "environment_bookings", [
+                "release_name", "phase", "team", "status", "start_at",
+                "end_at", "hours_in_window", "booking_id"])
+    ui.definition("environment_utilization",
+                  "How is utilisation computed?")

@@ -1,0 +1,55 @@
+"""The weekly load: an environment x week heatmap of one group."""
+import streamlit as st
+
+from changeboard import env_charts, ui
+from views.environment_tabs.common import EnvironmentsPage
+
+
+def render(page: EnvironmentsPage) -> None:
+    """The weekly load tab."""
+    window = page.window
+    filters = page.filters
+    load_groups = page.load_groups
+    left, right = st.columns([2, 2])
+    load_group = left.selectbox("Environment group", load_groups,
+                                key="load_group", bind="query-params")
+    value = {"Releases": "n_releases", "Booked hours": "booked_hours"}[
+        right.segmented_control(
+            "Show", ["Releases", "Booked hours"], default="Releases",
+            required=True, key="load_value", bind="query-params")]
+    value_label = {"n_releases": "releases",
+                   "booked_hours": "booked hours"}[value]
+    weekly = ui.scoped("environment_impact_by_week", window, filters,
+                       environment_groups=[load_group] if load_group else None)
+    busy = weekly.groupby("environment_id")["n_bookings"].transform("sum") > 0
+    if not busy.any():
+        st.info("No bookings on this group's environments in the period: "
+                "pick another group or widen the dates.")
+    else:
+        st.plotly_chart(env_charts.week_heatmap(weekly[busy], value,
+                                                value_label),
+                        key="weekly-load")
+        idle = weekly.loc[~busy, "environment_id"].nunique()
+        st.caption(
+            ("Releases with an approved booking overlapping the week (a "
+             "release with only pending bookings is not counted)"
+             if value == "n_releases" else
+             "Hours of the week with at least one approved booking (overlaps "
+             "count once)")
+            + f". n = {weekly.loc[busy, 'environment_id'].nunique():,} "
+            f"environments with bookings in the period"
+            + (f"; {idle:,} without any are left out" if idle else "")
+            + ". Weeks cut by the period are partial.")
+        ui.table(weekly[busy], "environment_impact_by_week", column_config={
+            "environment_name": "Environment", "environment_group": "Group",
+            "tier": "Tier", "week_label": "Week",
+            "n_releases": "Releases (approved)",
+            "n_pending_releases": "Releases (pending only)",
+            "booked_hours": st.column_config.NumberColumn(
+                "Booked hours", format="%.1f"),
+            "n_bookings": "Bookings", "n_excluded": "Rejected/cancelled"},
+            column_order=["environment_name", "tier", "week_label",
+                          "n_releases", "n_pending_releases", "booked_hours",
+                          "n_bookings", "n_excluded"], height=260)
+    ui.definition("environment_impact_by_week",
+                  "How is the weekly load computed?")
