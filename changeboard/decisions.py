@@ -258,6 +258,17 @@ def last_meeting_before(db_path, meeting) -> pd.Timestamp | None:
     return pd.Timestamp(found.iloc[0, 0])
 
 
+def revision(db_path, before=None) -> int:
+    """A number that grows with every decision recorded (at a meeting
+    before `before`, when given); 0 when none: a cache key for what shows
+    them."""
+    key = None if before is None else meeting_key(before)
+    found = _read(db_path, "select coalesce(max(decision_id), 0) from "
+                  "cab_decisions where ? is null or meeting_at < ?",
+                  [key, key])
+    return 0 if found is None else int(found.iloc[0, 0])
+
+
 def label(decision) -> str:
     return DECISIONS.get(decision, "" if decision is None else str(decision))
 

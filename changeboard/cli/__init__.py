@@ -245,6 +245,8 @@ def _report(commands) -> None:
                  "tiers"):
         cab.add_argument(f"--{name}", default=None, metavar="A,B",
                          help=f"only these {name.replace('-', ' ')}")
+    from changeboard.cli import minutes  # report minutes: its own module
+    minutes.add(kinds)
 
 
 def _serve(commands) -> None:
@@ -279,6 +281,8 @@ def main(argv=None) -> int:
         from changeboard.cli import query
 
         return query.run(args, command)
+    if getattr(args, "run", None):  # a subcommand that names its runner
+        return args.run(args, command)
     if args.command == "report":
         from changeboard.cli import report
 
