@@ -953,7 +953,9 @@ TEXT_COLUMNS = frozenset({
     "Approval issue", "Count", "Counts", "KPI", "n counts", "Value",
     "Description", "Justification", "Implementation plan", "Backout plan",
     "Test plan", "Requested by", "Affected CI", "Release name", "Reasons",
-    "Agenda changes it carries"})
+    "Agenda changes it carries",
+    # CAB decisions (reports/decided.py, reports/minutes.py)
+    "Note", "Decision", "What happened", "Finding"})
 CHIP_CLASSES = {readiness_chip(k): k for k in READINESS}
 
 
@@ -1075,8 +1077,8 @@ def to_html(pack: Pack) -> str:
         + going
         + (f"<h2>For decision</h2>{details}" if details else "")
         + '<section class="wide"><h2>Since last CAB</h2>'
-        f'<p class="meta">{_e(meta[2][1])}</p>'
-        "<h3>Headline KPIs</h3>" + _html_table(kpi_table(pack), "") + since
+        f'<p class="meta">{_e(meta[2][1])}</p>' + decided.alert_html(pack)
+        + "<h3>Headline KPIs</h3>" + _html_table(kpi_table(pack), "") + since
         + decided.html(pack)
         + f"<footer><b>Produced by Changeboard</b>{_dl(meta)}</footer>"
         "</section>"

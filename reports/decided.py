@@ -25,9 +25,9 @@ OUTCOMES = {  # cab_decided_changes outcome -> words
     "started": "started, not closed", "closed": "closed",
     "pending": "not started", "not_in_data": "not in the data"}
 STARTED = ("failed", "implemented", "started")
-COLUMNS = ["Finding", "Change", "Title", "Risk", "Application", "Team",
-           "Decision", "Note", "Decided by", "Decided", "What happened",
-           "State", "Started", "Ended", "Why failed"]
+COLUMNS = ["Finding", "Change", "Title", "Decision", "What happened", "Note",
+           "Risk", "Application", "Team", "Decided by", "Decided", "State",
+           "Started", "Ended", "Why failed"]
 
 
 def finding(decision: str, outcome: str) -> str:
@@ -137,6 +137,14 @@ def flag_note(pack) -> str:
             f"implemented anyway: {', '.join(ids)}.")
 
 
+def alert_html(pack) -> str:
+    """The flag line, at the top of the pack's Since last CAB ('' if none)."""
+    from reports import cab
+
+    note = flag_note(pack)
+    return f'<p class="note alert">{cab._e(note)}</p>' if note else ""
+
+
 def html(pack) -> str:
     """The section's HTML (inside the pack's landscape Since last CAB);
     nothing when no decision was ever recorded before the meeting."""
@@ -146,9 +154,6 @@ def html(pack) -> str:
         return ""
     parts = ["<h3>Decisions of the last CAB</h3>",
              f'<p class="meta">{cab._e(heading(pack))}</p>']
-    note = flag_note(pack)
-    if note:
-        parts.append(f'<p class="note alert">{cab._e(note)}</p>')
     for key, title in FINDINGS.items():
         frame = table(pack, key).drop(columns="Finding")
         parts.append(f'<h4 class="{"alert" if key == FLAGGED else ""}">'

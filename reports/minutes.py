@@ -18,9 +18,17 @@ import pandas as pd
 from changeboard import db, decisions
 from reports import cab, decided
 
-DECISION_COLUMNS = ["#", "Change", "Title", "Type", "Risk", "Application",
-                    "Team", "Planned", "Decision", "Note", "Decided by",
-                    "Decided", "Times recorded"]
+DECISION_COLUMNS = ["#", "Change", "Title", "Decision", "Note", "Decided by",
+                    "Decided", "Risk", "Type", "Application", "Team",
+                    "Planned", "Times recorded"]
+ON_PAGE = ["#", "Change", "Title", "Decision", "Note", "Decided by",
+           "Decided", "Risk", "Application", "Times recorded"]
+# the pack's CSS, every page landscape: the decisions table is wide
+CSS = cab.CSS + """
+@page { size: A4 landscape; margin: 12mm 12mm; }
+div.decisions td:nth-child(3) { min-width: 12em; }
+div.decisions td:nth-child(5) { min-width: 18em; }
+"""
 EARLIER_COLUMNS = ["Change", "Decision", "Note", "Decided by", "Decided"]
 
 
@@ -149,22 +157,23 @@ def to_html(minutes: Minutes) -> str:
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>CAB minutes {minutes.meeting_at:%Y-%m-%d}</title>"
-        f"<style>{cab.CSS}</style></head><body>"
+        f"<style>{CSS}</style></head><body>"
         f"<h1>{e(_title(minutes))}</h1>"
         f'<p class="meta">{e(meta[0][1])} · data as of {e(meta[1][1])} · '
         f"{e(meta[3][1])}</p>"
         f"<h2>Attendees ({len(minutes.attendees)})</h2>{people}"
-        '<section class="wide">'
         f"<h2>Decisions ({len(minutes.decisions)})</h2>"
+        + '<div class="decisions">'
         + cab._html_table(minutes.decisions,
                           "No decision was recorded at this meeting.")
+        + "</div>"
         + (f"<h3>Earlier decisions, replaced ({len(minutes.earlier)})</h3>"
            + cab._html_table(minutes.earlier, "") if len(minutes.earlier)
            else "")
         + (f"<h3>Agenda changes not decided ({len(undecided)})</h3>"
            f"<p>{e(', '.join(undecided))}</p>" if undecided else "")
         + f"<footer><b>Produced by Changeboard</b>{cab._dl(meta)}</footer>"
-        "</section></body></html>\n")
+        "</body></html>\n")
 
 
 def sheets(minutes: Minutes) -> dict[str, pd.DataFrame]:

@@ -114,7 +114,7 @@ def test_a_cab_agenda_of_thousands_is_summarised_and_paged(app):
     choose = app.selectbox(key="cab-decide-change")
     assert len(choose.options) == N_AGENDA
     ids = [o.split()[1] for o in choose.options]
-    choose.set_value(ids[-1])
+    choose.set_value(ids[-1]).run()
     app.radio(key="cab-decide-choice").set_value("Deferred")
     app.button(key="cab-decide-save").click().run()
     assert not app.exception, app.exception

@@ -3,6 +3,7 @@ as HTML, PDF and XLSX downloads of exactly the same pack."""
 import re
 from datetime import date, timedelta
 
+import pandas as pd
 import streamlit as st
 
 from changeboard import auth, config, db, decisions, signin, ui
@@ -63,10 +64,21 @@ def _save_decision(path, meeting_at) -> None:
     state["cab-decide-said"] = (
         "success", f"Recorded {state['cab-decide-choice'].lower()} for "
         f"{change_id}.")
-    state["cab-decide-note"] = ""
     options = state.get("cab-decide-options") or []
     if change_id in options and options.index(change_id) + 1 < len(options):
         state["cab-decide-change"] = options[options.index(change_id) + 1]
+    _show_current(path, meeting_at)
+
+
+def _show_current(path, meeting_at) -> None:
+    """The form starts from the picked change's current decision and note
+    (a new decision: Approved and no note)."""
+    state = st.session_state
+    now = decisions.history(path, meeting_at, state.get("cab-decide-change"))
+    last = now.iloc[-1] if len(now) else None
+    state["cab-decide-choice"] = LABELS[0] if last is None else \
+        decisions.label(last["decision"])
+    state["cab-decide-note"] = "" if last is None else last["note"]
 
 
 def _save_attendees(path, meeting_at, key) -> None:
@@ -78,6 +90,28 @@ def _save_attendees(path, meeting_at, key) -> None:
         return
     st.session_state["cab-decide-said"] = (
         "success", f"Recorded {len(names)} attendee(s).")
+
+
+def _last_cab_decisions() -> None:
+    """The last CAB's decisions beside what happened: first on the tab, the
+    changes rejected and implemented anyway in red."""
+    st.subheader("Decisions of the last CAB")
+    st.caption(decided.heading(pack))
+    if pack.decided_meeting_at is not None:
+        flag = decided.flag_note(pack)
+        if flag:
+            st.error(ui.plain(flag), icon=":material/gpp_bad:")
+        for key, title in decided.FINDINGS.items():
+            frame = decided.table(pack, key).drop(columns="Finding")
+            st.markdown(f"**{title} ({len(frame)})**")
+            if frame.empty:
+                st.caption("None.")
+            else:
+                ui.table(frame, f"{stem}-{key}")
+        rest = decided.table(pack, "").drop(columns="Finding")
+        with st.expander(f"Other decisions of that meeting ({len(rest)})"):
+            ui.table(rest, f"{stem}-other-decisions")
+    ui.definition("cab_decided_changes", "How is what happened computed?")
 
 
 def _decisions_tab() -> None:
@@ -102,7 +136,8 @@ def _decisions_tab() -> None:
             options = list(agenda["change_id"])
             st.session_state["cab-decide-options"] = options
             if st.session_state.get("cab-decide-change") not in options:
-                st.session_state.pop("cab-decide-change", None)
+                st.session_state["cab-decide-change"] = options[0]
+                _show_current(path, meeting_at)
             left, right = st.columns([3, 2])
             left.selectbox(
                 "Agenda change", options, key="cab-decide-change",
@@ -110,7 +145,8 @@ def _decisions_tab() -> None:
                 f"{cab.shorten(cab._text(titles[c]), 60)}"
                 + (f" · {decisions.label(now[c])}" if c in now else ""),
                 help="Every change for decision, in agenda order; the "
-                "current decision follows the title.")
+                "current decision follows the title.",
+                on_change=_show_current, args=(path, meeting_at))
             right.radio("Decision", LABELS, key="cab-decide-choice",
                         horizontal=True)
             st.text_area("Note (conditions, reasons)", key="cab-decide-note",
@@ -126,7 +162,8 @@ def _decisions_tab() -> None:
     people = decisions.attendees(path, meeting_at)
     if may:
         key = f"cab-attendees-{meeting_at:%Y%m%d%H%M}"
-        st.text_area("One per line", "\n".join(people), key=key, height=100)
+        st.text_area("One per line", "\n".join(people), key=key,
+                      height=min(300, 60 + 24 * len(people)))
         st.button("Save attendees", key="cab-attendees-save",
                   on_click=_save_attendees, args=(path, meeting_at, key))
     elif people:
@@ -139,8 +176,9 @@ def _decisions_tab() -> None:
         st.caption("No decision recorded at this meeting yet.")
         return
     built = minutes.build(pack)
-    ui.table(built.decisions, f"{stem}-decisions", max_rows=None,
-             height=min(420, 38 + 35 * len(built.decisions)))
+    ui.table(built.decisions[minutes.ON_PAGE], f"{stem}-decisions",
+             max_rows=None, height=min(420, 38 + 35 * len(built.decisions)),
+             download=built.decisions)
     if built.undecided:
         st.caption(f"{len(built.undecided):,} agenda change(s) not decided "
                    "yet.")
@@ -149,11 +187,11 @@ def _decisions_tab() -> None:
                          help="Every decision recorded on the change at this "
                          "meeting, oldest first.")
     past = decisions.history(path, meeting_at, shown)
-    st.dataframe(past.assign(
-        decision=past["decision"].map(decisions.label),
-        decided_at=[cab.when(t) for t in past["decided_at"]])[
-        ["decision", "note", "decided_by", "decided_at", "is_current"]],
-        hide_index=True)
+    st.dataframe(pd.DataFrame({
+        "Decision": past["decision"].map(decisions.label),
+        "Note": past["note"], "Decided by": past["decided_by"],
+        "Decided": [cab.when(t) for t in past["decided_at"]],
+        "Current": past["is_current"]}), hide_index=True)
     stem_m = f"cab-minutes-{meeting:%Y-%m-%d}"
     files = st.columns([1, 1, 1, 5])
     files[3].caption("Minutes: every decision with its note, who and when, "
@@ -289,6 +327,8 @@ with decide:
 
 with since:
     st.caption(meta["Since last CAB"])
+    _last_cab_decisions()
+    st.subheader("What happened since the last CAB")
     kpis = pack.kpis
     columns = st.columns(len(kpis))
     for column, (_, kpi) in zip(columns, kpis.iterrows(), strict=True):
@@ -308,23 +348,6 @@ with since:
         else:
             ui.table(frame, f"{stem}-{reason}")
     ui.definition("cab_since_last", "How is this list computed?")
-    st.subheader("Decisions of the last CAB")
-    st.caption(decided.heading(pack))
-    if pack.decided_meeting_at is not None:
-        flag = decided.flag_note(pack)
-        if flag:
-            st.error(ui.plain(flag), icon=":material/gpp_bad:")
-        for key, title in decided.FINDINGS.items():
-            frame = decided.table(pack, key).drop(columns="Finding")
-            st.markdown(f"**{title} ({len(frame)})**")
-            if frame.empty:
-                st.caption("None.")
-            else:
-                ui.table(frame, f"{stem}-{key}")
-        rest = decided.table(pack, "").drop(columns="Finding")
-        with st.expander(f"Other decisions of that meeting ({len(rest)})"):
-            ui.table(rest, f"{stem}-other-decisions")
-    ui.definition("cab_decided_changes", "How is what happened computed?")
 
 with going:
     st.caption(cab.RELEASES_INTRO)
