@@ -161,12 +161,12 @@ def record(db_path, user: auth.User | None, meeting, change_id: str,
 def record_attendees(db_path, user: auth.User | None, meeting, names,
                      *, now: datetime | None = None) -> list[str]:
     """Record who attended a meeting: a list of names, or text with one per
-    line (or comma-separated). Replaces the current list; the earlier one
+    line ("Lee, Ann" is one name). Replaces the current list; the earlier one
     stays in the history. Returns the list recorded."""
     actor = _check(user, "the CAB attendees")
     key = meeting_key(meeting)
     if isinstance(names, str):
-        names = names.replace(",", "\n").splitlines()
+        names = names.splitlines()
     cleaned = []
     for i, name in enumerate(names or [], 1):
         name = _clean(name, f"attendee {i}", NAME_CHARS, required=False)

@@ -276,3 +276,19 @@ def test_a_viewer_sees_decisions_but_no_controls(decided_db, monkeypatch):
     shown = [d.value for d in app.dataframe if "Times recorded" in d.value.columns]
     assert shown and list(shown[0]["Change"]) == ["C2", "C1", "C3"]
     assert any("Ann Chair" in m.value for m in app.markdown)
+
+
+def test_a_save_from_a_session_no_longer_a_cab_member_records_nothing(
+        decided_db, monkeypatch):
+    """The role is checked again where the decision is written: a Save that
+    arrives after the role was taken away (or a forged widget message)."""
+    monkeypatch.setenv("CHANGEBOARD_VIEWERS", "@acme.example")
+    monkeypatch.setenv("CHANGEBOARD_CAB_MEMBERS", "chair@acme.example")
+    app = _page(decided_db, monkeypatch, {"email": "chair@acme.example"})
+    app.radio(key="cab-decide-choice").set_value("Rejected")
+    app.user = {"is_logged_in": True, "email": "vic@acme.example"}
+    app.button(key="cab-decide-save").click().run()
+    assert not app.exception
+    assert decisions.current(decided_db, MEETING).empty
+    assert any("needs the CAB member role" in e.value for e in app.error)
+    assert not app.success

@@ -40,7 +40,7 @@ def test_record_change_and_read_back_across_reloads(tmp_path):
     decisions.record(database, MEMBER, MEETING, "C2", "deferred",
                      "needs a backout plan", now=at(10, 6))
     decisions.record_attendees(database, MEMBER, MEETING,
-                               "Ann Chair\nBo Ops, Cy Sec\n\nBo Ops")
+                               "Ann Chair\nLee, Bo\n\n Cy Sec \nLee, Bo")
     # the same export again: nothing published, decisions untouched
     assert ingest.load_path("csv", first, database).status == "unchanged"
     # a newer export: a new file is published in place of the old one
@@ -70,7 +70,7 @@ def test_record_change_and_read_back_across_reloads(tmp_path):
     assert list(past["is_current"]) == [False, True]
     assert list(past["note"]) == ["go ahead", "only after 22:00"]
     assert decisions.attendees(database, MEETING) == [
-        "Ann Chair", "Bo Ops", "Cy Sec"]
+        "Ann Chair", "Lee, Bo", "Cy Sec"]
     # the decisions are in the application state, not in the DuckDB file
     with db.connect(database, read_only=True) as con:
         tables = {t for (t,) in con.execute(
