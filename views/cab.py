@@ -74,7 +74,9 @@ def _show_current(path, meeting_at) -> None:
     """The form starts from the picked change's current decision and note
     (a new decision: Approved and no note)."""
     state = st.session_state
-    now = decisions.history(path, meeting_at, state.get("cab-decide-change"))
+    change_id = state.get("cab-decide-change")
+    now = decisions.history(path, meeting_at, change_id) \
+        if change_id else pd.DataFrame()
     last = now.iloc[-1] if len(now) else None
     state["cab-decide-choice"] = LABELS[0] if last is None else \
         decisions.label(last["decision"])
