@@ -2,8 +2,8 @@
 
 A signed-in user (OpenID Connect through Streamlit's st.login) gets every
 role whose setting matches them; a role grants permissions, and a page asks
-for a permission, never for a role. Adding a role (issue 16's CAB member)
-is one ROLES entry with its setting and permissions.
+for a permission, never for a role. Adding a role is one ROLES entry with
+its setting and permissions (the CAB member's DECIDE records decisions).
 
 A rule list, comma-separated, matches by e-mail (`alice@acme.com`), e-mail
 domain (`@acme.com`), a value of the groups claim (`group:cb-admins`) or
@@ -23,6 +23,7 @@ log = logging.getLogger("changeboard.auth")
 # permissions: what a page or a write asks for
 VIEW = "view"      # dashboards, CAB pack, exports, load history
 LOAD = "load"      # upload and commit on the Data page: anything that writes
+DECIDE = "decide"  # record CAB decisions and attendees (changeboard/decisions)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Role:
 ROLES = (  # shown in this order
     Role("data_admin", "Data admin", "CHANGEBOARD_DATA_ADMINS",
          frozenset({VIEW, LOAD})),
+    Role("cab_member", "CAB member", "CHANGEBOARD_CAB_MEMBERS",
+         frozenset({VIEW, DECIDE})),
     Role("viewer", "Viewer", "CHANGEBOARD_VIEWERS", frozenset({VIEW})),
 )
 PROVIDER_KEYS = ("server_metadata_url", "client_id", "client_secret")

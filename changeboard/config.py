@@ -78,6 +78,10 @@ DATA_ADMINS = _setting(
     "CHANGEBOARD_DATA_ADMINS", "",
     "who may load data (data admin role): e-mails, @domains, group:<name> "
     "of the groups claim or *, comma-separated")
+CAB_MEMBERS = _setting(
+    "CHANGEBOARD_CAB_MEMBERS", "",
+    "who may record CAB decisions and attendees on the CAB pack page (CAB "
+    "member role), in the same form")
 VIEWERS = _setting(
     "CHANGEBOARD_VIEWERS", "*",
     "who may read dashboards, the CAB pack and exports (viewer role), "

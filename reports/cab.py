@@ -23,6 +23,7 @@ import pandas as pd
 
 import reports
 from changeboard import config, db
+from reports import decided
 
 SIMILAR_LOOKBACK_DAYS = 365  # history of similar changes (cohorts)
 TEAM_LOOKBACK_DAYS = 90  # team success score and its last failures
@@ -136,6 +137,9 @@ class Pack:
     releases: pd.DataFrame  # release_readiness, going live in the window
     labels: dict[str, str] = field(default_factory=dict)  # application names
     db_path: str | None = None  # the database file read (None: in memory)
+    # the last CAB's decisions beside what happened (reports/decided.py)
+    decided_meeting_at: pd.Timestamp | None = None
+    decided: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def build_pack(con_or_db_path, meeting_at: date | datetime, *,
@@ -187,6 +191,8 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
     path = con.execute("select path from duckdb_databases() "
                        "where database_name = current_database()").fetchone()
     kpis = _kpis(run, filters, since_start, meeting_day, before_start)
+    db_path = str(Path(path[0]).resolve()) if path and path[0] else None
+    decided_at, decided_rows = decided.look_back(con, db_path, start, filters)
     return Pack(
         releases=_going_live(run, filters, start, end, status["as_of"]),
         meeting_at=start, window_start_at=start, window_end_at=end,
@@ -216,7 +222,7 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
         kpis=kpis,
         labels=dict(zip(apps["option_value"], apps["option_label"],
                         strict=True)),
-        db_path=str(Path(path[0]).resolve()) if path and path[0] else None,
+        db_path=db_path, decided_meeting_at=decided_at, decided=decided_rows,
     )
 
 
@@ -852,6 +858,7 @@ def sections(pack: Pack) -> dict[str, pd.DataFrame]:
         "Failed - review": since_last(pack, "failed"),
         "Emergency - retro approval": since_last(pack, "emergency"),
         "Unauthorised": since_last(pack, "unauthorized"),
+        "Since last CAB - decisions": decided.table(pack),
         "Produced by": pd.DataFrame(provenance(pack),
                                     columns=["Item", "Value"]),
     }
@@ -922,6 +929,9 @@ span.chip.at_risk { background: #E69F00; color: #000; }
 span.chip.ready { background: #009E73; color: #fff; }
 p.note { background: #fdebd0; border: 1px solid #E69F00; border-radius: 4px;
          padding: .3em .6em; }
+p.note.alert { background: #D55E00; border-color: #8a3000; color: #fff;
+               font-weight: bold; }
+h4.alert { color: #a33a00; }
 footer { margin-top: 2em; border-top: 1px solid #999; padding-top: .5em;
          font-size: 8.5pt; color: #333; break-inside: avoid; }
 footer dl { display: grid; grid-template-columns: max-content 1fr;
@@ -943,7 +953,9 @@ TEXT_COLUMNS = frozenset({
     "Approval issue", "Count", "Counts", "KPI", "n counts", "Value",
     "Description", "Justification", "Implementation plan", "Backout plan",
     "Test plan", "Requested by", "Affected CI", "Release name", "Reasons",
-    "Agenda changes it carries"})
+    "Agenda changes it carries",
+    # CAB decisions (reports/decided.py, reports/minutes.py)
+    "Note", "Decision", "What happened", "Finding"})
 CHIP_CLASSES = {readiness_chip(k): k for k in READINESS}
 
 
@@ -1065,8 +1077,9 @@ def to_html(pack: Pack) -> str:
         + going
         + (f"<h2>For decision</h2>{details}" if details else "")
         + '<section class="wide"><h2>Since last CAB</h2>'
-        f'<p class="meta">{_e(meta[2][1])}</p>'
-        "<h3>Headline KPIs</h3>" + _html_table(kpi_table(pack), "") + since
+        f'<p class="meta">{_e(meta[2][1])}</p>' + decided.alert_html(pack)
+        + "<h3>Headline KPIs</h3>" + _html_table(kpi_table(pack), "") + since
+        + decided.html(pack)
         + f"<footer><b>Produced by Changeboard</b>{_dl(meta)}</footer>"
         "</section>"
         "</body></html>\n")
@@ -1074,11 +1087,16 @@ def to_html(pack: Pack) -> str:
 
 def to_xlsx(pack: Pack) -> bytes:
     """One sheet per section; text a spreadsheet would run is neutralised."""
+    return write_xlsx(sections(pack))
+
+
+def write_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """A workbook of these sheets, columns sized, formulas neutralised."""
     buffer = io.BytesIO()
     options = {"strings_to_formulas": False, "strings_to_urls": False}
     with pd.ExcelWriter(buffer, engine="xlsxwriter",
                         engine_kwargs={"options": options}) as writer:
-        for name, frame in sections(pack).items():
+        for name, frame in sheets.items():
             reports.neutralise(frame).to_excel(
                 writer, sheet_name=name[:31], index=False)
             sheet = writer.sheets[name[:31]]
@@ -1091,6 +1109,12 @@ def to_xlsx(pack: Pack) -> bytes:
 
 def to_pdf(pack: Pack, path: str | Path) -> Path:
     """Print the HTML with headless Chromium; each change's block stays whole."""
+    return print_pdf(to_html(pack), path)
+
+
+def print_pdf(page_html: str, path: str | Path, what: str = "the pack"
+              ) -> Path:
+    """Print a self-contained HTML page to a PDF with headless Chromium."""
     path = Path(path).resolve()
     browser = CHROMIUM if Path(CHROMIUM).exists() else shutil.which(
         "chromium")
@@ -1099,7 +1123,7 @@ def to_pdf(pack: Pack, path: str | Path) -> Path:
                            "`make chromium` installs it")
     with tempfile.TemporaryDirectory(prefix="cab-pack-") as tmp:
         page = Path(tmp) / "pack.html"
-        page.write_text(to_html(pack), encoding="utf-8")
+        page.write_text(page_html, encoding="utf-8")
         result = subprocess.run(  # noqa: S603 - fixed binary, own arguments
             [browser, "--headless", "--no-sandbox", "--disable-gpu",
              "--no-first-run", "--no-pdf-header-footer",
@@ -1107,7 +1131,7 @@ def to_pdf(pack: Pack, path: str | Path) -> Path:
              f"--print-to-pdf={path}", page.as_uri()],
             capture_output=True, text=True, timeout=180, check=False)
     if result.returncode != 0 or not path.exists():
-        raise RuntimeError(f"Chromium could not print the pack: "
+        raise RuntimeError(f"Chromium could not print {what}: "
                            f"{result.stderr.strip()[-500:]}")
     return path
 

@@ -6,8 +6,9 @@ from changeboard import auth
 
 @pytest.fixture
 def roles(monkeypatch):
-    def given(admins="", viewers="*", claim="groups"):
+    def given(admins="", viewers="*", claim="groups", cab=""):
         monkeypatch.setenv("CHANGEBOARD_DATA_ADMINS", admins)
+        monkeypatch.setenv("CHANGEBOARD_CAB_MEMBERS", cab)
         monkeypatch.setenv("CHANGEBOARD_VIEWERS", viewers)
         monkeypatch.setenv("CHANGEBOARD_GROUPS_CLAIM", claim)
     return given
@@ -49,9 +50,24 @@ def test_nobody_without_an_email_or_groups_gets_a_role(roles):
     assert names(auth.user_from_claims({"email": "a@b.c"})) == ["viewer"]
 
 
+def test_a_cab_member_may_decide_and_a_viewer_or_data_admin_may_not(roles):
+    roles(admins="ann@acme.com", viewers="@acme.com",
+          cab="group:cab, chair@acme.com")
+    member = auth.user_from_claims({"email": "bo@acme.com", "groups": ["cab"]})
+    assert names(member) == ["cab_member", "viewer"]
+    assert member.can(auth.DECIDE) and not member.can(auth.LOAD)
+    assert member.role_label == "CAB member, Viewer"
+    assert auth.user_from_claims({"email": "chair@acme.com"}).can(auth.DECIDE)
+    assert not auth.user_from_claims({"email": "ann@acme.com"}).can(
+        auth.DECIDE)
+    assert not auth.user_from_claims({"email": "dee@acme.com"}).can(
+        auth.DECIDE)
+
+
 def test_single_user_mode_has_every_role_and_records_the_os_user():
     user = auth.single_user()
     assert not user.signed_in and user.can(auth.LOAD)
+    assert user.can(auth.DECIDE)
     assert user.actor.startswith("local:")
     assert auth.cli_actor().startswith("cli:")
 
@@ -60,7 +76,7 @@ def test_every_role_is_one_entry_with_its_setting():
     from changeboard import config
     for role in auth.ROLES:
         assert role.setting in config.SETTINGS
-        assert role.permissions <= {auth.VIEW, auth.LOAD}
+        assert role.permissions <= {auth.VIEW, auth.LOAD, auth.DECIDE}
 
 
 def test_missing_sign_in_settings_are_named():

@@ -520,7 +520,8 @@ def test_xlsx_has_a_sheet_per_section_and_neutralises_formulas(pack):
         "Summary", "For decision", "Collisions", "Window hits",
         "Booking hits", "Evidence", "Team last failures",
         "Releases going live", "Since last CAB - KPIs", "Failed - review",
-        "Emergency - retro approval", "Unauthorised", "Produced by"]
+        "Emergency - retro approval", "Unauthorised",
+        "Since last CAB - decisions", "Produced by"]
     decision = list(book["For decision"].values)
     header, first = decision[0], decision[1]
     title = first[header.index("Title")]

@@ -12,7 +12,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from changeboard import config, db, env_charts, ui
+from changeboard import config, db, decisions, env_charts, ui
 from reports import cab
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,6 +110,17 @@ def test_a_cab_agenda_of_thousands_is_summarised_and_paged(app):
     assert not app.exception, app.exception
     headings = [m.value for m in app.markdown if m.value.startswith("#### ")]
     assert headings[0].startswith("#### 2981. ") and len(headings) == 20
+    # one decision form for the whole agenda: a list, not a widget a change
+    choose = app.selectbox(key="cab-decide-change")
+    assert len(choose.options) == N_AGENDA
+    ids = [o.split()[1] for o in choose.options]
+    choose.set_value(ids[-1]).run()
+    app.radio(key="cab-decide-choice").set_value("Deferred")
+    app.button(key="cab-decide-save").click().run()
+    assert not app.exception, app.exception
+    now = decisions.current(config.DB_PATH, cab.next_meeting().date())
+    assert list(now["change_id"]) == [ids[-1]]
+    assert list(now["decision"]) == ["deferred"]
 
 
 def test_the_files_of_a_large_pack_detail_a_bounded_number(big_db):

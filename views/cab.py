@@ -3,10 +3,11 @@ as HTML, PDF and XLSX downloads of exactly the same pack."""
 import re
 from datetime import date, timedelta
 
+import pandas as pd
 import streamlit as st
 
-from changeboard import config, db, ui
-from reports import cab
+from changeboard import auth, config, db, decisions, signin, ui
+from reports import cab, decided, minutes
 
 st.title("CAB pack")
 status = ui.data_banner()
@@ -17,7 +18,7 @@ if status is None:
 
 @st.cache_data(ttl=config.CACHE_TTL, show_spinner="Building the CAB pack…")
 def _pack(version, path, meeting: date, window_end: date | None,
-          filters: dict) -> cab.Pack:
+          filters: dict, decisions_revision: int) -> cab.Pack:
     return cab.build_pack(path, meeting, window_end_at=window_end,
                           filters=filters)
 
@@ -44,6 +45,170 @@ def _until(meeting: date) -> date | None:
 
 
 BLOCKS_PER_PAGE = 20  # change blocks drawn at a time
+LABELS = list(decisions.DECISIONS.values())
+CODES = dict(zip(LABELS, decisions.DECISIONS, strict=True))
+
+
+def _save_decision(path, meeting_at) -> None:
+    """Save's callback: decisions.record checks the role again, here on the
+    server, whatever the page showed."""
+    state = st.session_state
+    change_id = state.get("cab-decide-change")
+    try:
+        decisions.record(path, signin.current(), meeting_at, change_id,
+                         CODES.get(state.get("cab-decide-choice"), ""),
+                         state.get("cab-decide-note", ""))
+    except (PermissionError, ValueError) as error:
+        state["cab-decide-said"] = ("error", str(error))
+        return
+    state["cab-decide-said"] = (
+        "success", f"Recorded {state['cab-decide-choice'].lower()} for "
+        f"{change_id}.")
+    options = state.get("cab-decide-options") or []
+    if change_id in options and options.index(change_id) + 1 < len(options):
+        state["cab-decide-change"] = options[options.index(change_id) + 1]
+    _show_current(path, meeting_at)
+
+
+def _show_current(path, meeting_at) -> None:
+    """The form starts from the picked change's current decision and note
+    (a new decision: Approved and no note)."""
+    state = st.session_state
+    change_id = state.get("cab-decide-change")
+    now = decisions.history(path, meeting_at, change_id) \
+        if change_id else pd.DataFrame()
+    last = now.iloc[-1] if len(now) else None
+    state["cab-decide-choice"] = LABELS[0] if last is None else \
+        decisions.label(last["decision"])
+    state["cab-decide-note"] = "" if last is None else last["note"]
+
+
+def _save_attendees(path, meeting_at, key) -> None:
+    try:
+        names = decisions.record_attendees(path, signin.current(), meeting_at,
+                                           st.session_state.get(key, ""))
+    except (PermissionError, ValueError) as error:
+        st.session_state["cab-decide-said"] = ("error", str(error))
+        return
+    st.session_state["cab-decide-said"] = (
+        "success", f"Recorded {len(names)} attendee(s).")
+
+
+def _last_cab_decisions() -> None:
+    """The last CAB's decisions beside what happened: first on the tab, the
+    changes rejected and implemented anyway in red."""
+    st.subheader("Decisions of the last CAB")
+    st.caption(decided.heading(pack))
+    if pack.decided_meeting_at is not None:
+        flag = decided.flag_note(pack)
+        if flag:
+            st.error(ui.plain(flag), icon=":material/gpp_bad:")
+        for key, title in decided.FINDINGS.items():
+            frame = decided.table(pack, key).drop(columns="Finding")
+            st.markdown(f"**{title} ({len(frame)})**")
+            if frame.empty:
+                st.caption("None.")
+            else:
+                ui.table(frame, f"{stem}-{key}")
+        rest = decided.table(pack, "").drop(columns="Finding")
+        with st.expander(f"Other decisions of that meeting ({len(rest)})"):
+            ui.table(rest, f"{stem}-other-decisions")
+    ui.definition("cab_decided_changes", "How is what happened computed?")
+
+
+def _decisions_tab() -> None:
+    """Record a decision per agenda change (one form, whatever the agenda's
+    length), the attendees, the decisions with who and when, each change's
+    history, and the minutes."""
+    user = signin.current()
+    may = user is not None and user.can(auth.DECIDE)
+    said = st.session_state.pop("cab-decide-said", None)
+    if said:
+        getattr(st, said[0])(ui.plain(said[1]))
+    agenda = pack.agenda
+    titles = dict(zip(agenda["change_id"], agenda["title"], strict=True))
+    ranks = dict(zip(agenda["change_id"], agenda["agenda_rank"], strict=True))
+    now = dict(zip(recorded["change_id"], recorded["decision"], strict=True))
+    if may:
+        st.caption(f"Recording as {ui.plain(user.actor)}. A change of "
+                   "decision is kept as history; the latest is current.")
+        if agenda.empty:
+            st.info("No change is on this meeting's agenda.")
+        else:
+            options = list(agenda["change_id"])
+            st.session_state["cab-decide-options"] = options
+            if st.session_state.get("cab-decide-change") not in options:
+                st.session_state["cab-decide-change"] = options[0]
+                _show_current(path, meeting_at)
+            left, right = st.columns([3, 2])
+            left.selectbox(
+                "Agenda change", options, key="cab-decide-change",
+                format_func=lambda c: f"#{int(ranks[c])} {c} — "
+                f"{cab.shorten(cab._text(titles[c]), 60)}"
+                + (f" · {decisions.label(now[c])}" if c in now else ""),
+                help="Every change for decision, in agenda order; the "
+                "current decision follows the title.",
+                on_change=_show_current, args=(path, meeting_at))
+            right.radio("Decision", LABELS, key="cab-decide-choice",
+                        horizontal=True)
+            st.text_area("Note (conditions, reasons)", key="cab-decide-note",
+                         height=80, max_chars=decisions.NOTE_CHARS)
+            st.button("Save decision", type="primary", key="cab-decide-save",
+                      on_click=_save_decision, args=(path, meeting_at))
+    else:
+        who = "not signed in" if user is None else user.role_label
+        st.info(f"Decisions are shown read-only: recording them needs the "
+                f"CAB member role (you are {ui.plain(who)}).")
+
+    st.subheader("Attendees")
+    people = decisions.attendees(path, meeting_at)
+    if may:
+        key = f"cab-attendees-{meeting_at:%Y%m%d%H%M}"
+        st.text_area("One per line", "\n".join(people), key=key,
+                      height=min(300, 60 + 24 * len(people)))
+        st.button("Save attendees", key="cab-attendees-save",
+                  on_click=_save_attendees, args=(path, meeting_at, key))
+    elif people:
+        st.markdown("\n".join(f"- {ui.plain(n)}" for n in people))
+    else:
+        st.caption("No attendee recorded.")
+
+    st.subheader(f"Decisions ({len(recorded)})")
+    if recorded.empty:
+        st.caption("No decision recorded at this meeting yet.")
+        return
+    built = minutes.build(pack)
+    ui.table(built.decisions[minutes.ON_PAGE], f"{stem}-decisions",
+             max_rows=None, height=min(420, 38 + 35 * len(built.decisions)),
+             download=built.decisions)
+    if built.undecided:
+        st.caption(f"{len(built.undecided):,} agenda change(s) not decided "
+                   "yet.")
+    decided_ids = list(recorded["change_id"])
+    shown = st.selectbox("History of", decided_ids, key="cab-history",
+                         help="Every decision recorded on the change at this "
+                         "meeting, oldest first.")
+    past = decisions.history(path, meeting_at, shown)
+    st.dataframe(pd.DataFrame({
+        "Decision": past["decision"].map(decisions.label),
+        "Note": past["note"], "Decided by": past["decided_by"],
+        "Decided": [cab.when(t) for t in past["decided_at"]],
+        "Current": past["is_current"]}), hide_index=True)
+    stem_m = f"cab-minutes-{meeting:%Y-%m-%d}"
+    files = st.columns([1, 1, 1, 5])
+    files[3].caption("Minutes: every decision with its note, who and when, "
+                     "and the attendees.")
+    # each file is built when its button is clicked, not on every rerun
+    files[0].download_button(
+        "Minutes HTML", lambda: minutes.to_html(built), f"{stem_m}.html",
+        "text/html", key="cab-minutes-html", on_click="ignore")
+    files[1].download_button(
+        "Minutes PDF", lambda: minutes.pdf_bytes(built), f"{stem_m}.pdf",
+        "application/pdf", key="cab-minutes-pdf", on_click="ignore")
+    files[2].download_button(
+        "Minutes XLSX", lambda: minutes.to_xlsx(built), f"{stem_m}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="cab-minutes-xlsx", on_click="ignore")
 upcoming = cab.next_meeting().date()
 left, right = st.columns(2)
 meeting = left.date_input(
@@ -70,7 +235,9 @@ elif "until" in st.query_params:
 window_end = None if picked_end == default_end else picked_end
 
 pack = _pack(db.version(config.DB_PATH), str(config.DB_PATH), meeting,
-             window_end, filters)
+             window_end, filters,
+             # the last CAB's decisions are in the pack: a new one rebuilds it
+             decisions.revision(config.DB_PATH, before=meeting))
 meta = dict(cab.provenance(pack))
 st.caption(f"Review window {meta['Review window']} · filters: "
            f"{meta['Filters']} · data as of {meta['Data as of']}")
@@ -95,9 +262,13 @@ for first in range(0, len(counts), 3):  # two rows of three: labels fit
                                 strict=False):
         card.metric(label, f"{n:,}", border=True)
 
-decide, since, going = st.tabs([
+path = str(config.DB_PATH)
+meeting_at = pack.meeting_at
+recorded = decisions.current(path, meeting_at)
+decide, since, going, record = st.tabs([
     f"For decision ({len(pack.agenda)})", "Since last CAB",
-    f"Releases going live ({len(pack.releases)})"])
+    f"Releases going live ({len(pack.releases)})",
+    f"Decisions and minutes ({len(recorded)})"])
 with decide:
     st.caption(
         "Normal and emergency changes that need CAB, planned in the review "
@@ -158,6 +329,8 @@ with decide:
 
 with since:
     st.caption(meta["Since last CAB"])
+    _last_cab_decisions()
+    st.subheader("What happened since the last CAB")
     kpis = pack.kpis
     columns = st.columns(len(kpis))
     for column, (_, kpi) in zip(columns, kpis.iterrows(), strict=True):
@@ -189,6 +362,9 @@ with going:
                  column_config={"Reasons": st.column_config.TextColumn(
                      width="large")})
     ui.definition("release_readiness", "How is readiness computed?")
+
+with record:
+    _decisions_tab()
 
 with st.expander("Produced by (for an audit)"):
     st.markdown("\n".join(f"- **{key}**: {_md(value)}"

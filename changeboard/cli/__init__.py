@@ -251,6 +251,8 @@ def _report(commands) -> None:
         cab.add_argument(f"--{name}", default=None, metavar="A,B",
                          help=f"only these {name.replace('-', ' ')}")
     _send_options(cab)
+    from changeboard.cli import minutes  # report minutes: its own module
+    minutes.add(kinds)
 
 
 def _send_options(cab) -> None:
@@ -302,6 +304,8 @@ def main(argv=None) -> int:
         from changeboard.cli import query
 
         return query.run(args, command)
+    if getattr(args, "run", None):  # a subcommand that names its runner
+        return args.run(args, command)
     if args.command == "report":
         from changeboard.cli import report
 

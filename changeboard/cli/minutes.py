@@ -1,0 +1,60 @@
+"""changeboard report minutes: write the minutes of a CAB meeting (its
+decisions and attendees, as recorded on the CAB pack page) as HTML, PDF or
+XLSX."""
+import argparse
+import sys
+from pathlib import Path
+
+from changeboard import config
+
+EXAMPLES = """\
+examples:
+  changeboard report minutes --meeting 2026-01-20 --format pdf --out min.pdf
+  changeboard report minutes --meeting 2026-01-20 --db /srv/cb.duckdb \\
+      --format xlsx --out minutes.xlsx
+
+The decisions are read from the application state beside the database
+(<database>.app.sqlite, or CHANGEBOARD_APP_DB).
+"""
+
+
+def add(kinds) -> None:
+    """Register `minutes` among the `report` subcommands."""
+    from changeboard.cli import DB_HELP
+    from changeboard.cli.report import _day
+
+    minutes = kinds.add_parser(
+        "minutes", help="the minutes of a CAB meeting",
+        description="Write the minutes of the meeting on --meeting: every "
+        "decision recorded, with its note, who and when, and the "
+        "attendees, with the CAB pack's provenance.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXAMPLES)
+    minutes.add_argument("--meeting", required=True, type=_day,
+                         help="meeting day, YYYY-MM-DD (at "
+                         "CHANGEBOARD_CAB_TIME)")
+    minutes.add_argument("--db", default=None, help=DB_HELP)
+    minutes.add_argument("--format", required=True,
+                         choices=["html", "pdf", "xlsx"])
+    minutes.add_argument("--out", required=True, type=Path,
+                         help="file to write")
+    minutes.set_defaults(run=run)
+
+
+def run(args, parser) -> int:
+    from reports import minutes as module  # after parsing: --help stays fast
+
+    try:
+        found = module.build_for(args.db or config.DB_PATH, args.meeting)
+        if args.format == "html":
+            args.out.write_text(module.to_html(found), encoding="utf-8")
+        elif args.format == "xlsx":
+            args.out.write_bytes(module.to_xlsx(found))
+        else:
+            module.to_pdf(found, args.out)
+    except (FileNotFoundError, ValueError, RuntimeError) as error:
+        print(f"{parser.prog}: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.out} ({len(found.decisions)} decisions, "
+          f"{len(found.attendees)} attendees)")
+    return 0

@@ -1,0 +1,165 @@
+"""The last CAB's decisions beside what happened since: the next pack's
+"since last CAB" decisions (page, HTML, PDF and an XLSX sheet).
+
+The decisions are the current ones (changeboard/decisions.py) of the latest
+meeting before the pack's with any recorded; what happened to each change is
+the cab_decided_changes query, whose failure is the project's shared one
+(docs/metrics.md). Three findings are called out, the first flagged:
+rejected and implemented anyway, approved and then failed or backed out,
+deferred and still pending.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from changeboard import db, decisions
+
+FINDINGS = {  # finding -> title, in the order shown
+    "rejected_implemented": "Rejected, implemented anyway",
+    "approved_failed": "Approved, then failed or backed out",
+    "deferred_pending": "Deferred, still pending",
+}
+FLAGGED = "rejected_implemented"
+OUTCOMES = {  # cab_decided_changes outcome -> words
+    "failed": "failed", "implemented": "implemented", "cancelled": "cancelled",
+    "started": "started, not closed", "closed": "closed",
+    "pending": "not started", "not_in_data": "not in the data"}
+STARTED = ("failed", "implemented", "started")
+COLUMNS = ["Finding", "Change", "Title", "Decision", "What happened", "Note",
+           "Risk", "Application", "Team", "Decided by", "Decided", "State",
+           "Started", "Ended", "Why failed"]
+
+
+def finding(decision: str, outcome: str) -> str:
+    """What a decision and what happened since add up to ('' = nothing to
+    call out)."""
+    if decision == "rejected" and outcome in STARTED:
+        return "rejected_implemented"
+    if decision in ("approved", "approved_with_conditions") and \
+            outcome == "failed":
+        return "approved_failed"
+    if decision == "deferred" and outcome == "pending":
+        return "deferred_pending"
+    return ""
+
+
+def changes(con, change_ids, filters: dict | None = None) -> pd.DataFrame:
+    """cab_decided_changes for these ids (each once, in order)."""
+    ids = list(dict.fromkeys(str(c) for c in change_ids))
+    return db.run(con, "cab_decided_changes", change_ids=ids,
+                  **(filters or {}))
+
+
+def look_back(con, db_path, meeting_at, filters: dict | None = None
+              ) -> tuple[pd.Timestamp | None, pd.DataFrame]:
+    """(the last meeting before this one with decisions, its current
+    decisions beside cab_decided_changes and a `finding` column); (None,
+    empty) when no decision was recorded before it. Changes outside the
+    filters are left out; changes no longer in the data stay."""
+    last = decisions.last_meeting_before(db_path, meeting_at) \
+        if db_path else None
+    if last is None:
+        return None, pd.DataFrame()
+    current = decisions.current(db_path, last)
+    found = changes(con, current["change_id"], filters)
+    merged = current.merge(found, on="change_id", how="left")
+    merged = merged[merged["is_in_filters"] | ~merged["is_known"]].copy()
+    merged["finding"] = [finding(d, o) for d, o in
+                         zip(merged["decision"], merged["outcome"],
+                             strict=True)]
+    rank = {f: i for i, f in enumerate([*FINDINGS, ""])}
+    merged["finding_rank"] = merged["finding"].map(rank)
+    merged = merged.sort_values(["finding_rank", "change_id"])
+    return last, merged.drop(columns="finding_rank").reset_index(drop=True)
+
+
+def why_failed(row) -> str:
+    return ", ".join(w for w, f in (
+        ("close code", row["is_failed_by_close_code"]),
+        ("incident", row["is_failed_by_incident"]),
+        ("rollback", row["is_failed_by_rollback"]))
+        if f is not None and not pd.isna(f) and bool(f))
+
+
+def table(pack, finding_: str | None = None) -> pd.DataFrame:
+    """The pack's last-CAB decisions with human columns: those of one
+    finding, or all of them (finding None)."""
+    from reports import cab
+
+    rows = pack.decided
+    if rows.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    if finding_ is not None:
+        rows = rows[rows["finding"] == finding_]
+    tz = pack.reporting_tz
+    out = [{
+        "Finding": FINDINGS.get(r["finding"], ""),
+        "Change": r["change_id"], "Title": cab._text(r["title"]),
+        "Risk": cab._text(r["risk"]).replace("_", " "),
+        "Application": cab._app(pack, r["application_id"])
+        if r["is_known"] else "",
+        "Team": cab._text(r["assignment_group"]),
+        "Decision": decisions.label(r["decision"]),
+        "Note": cab._text(r["note"]), "Decided by": r["decided_by"],
+        "Decided": cab.when(r["decided_at"], tz),
+        "What happened": OUTCOMES.get(r["outcome"], r["outcome"])
+        + (f" ({cab._text(r['close_code']).replace('_', ' ')})"
+           if cab._text(r["close_code"]) else ""),
+        "State": cab._text(r["state"]),
+        "Started": cab.when(r["actual_start_at"], tz),
+        "Ended": cab.when(r["outcome_at"], tz),
+        "Why failed": why_failed(r)} for r in rows.to_dict("records")]
+    return pd.DataFrame(out, columns=COLUMNS)
+
+
+def heading(pack) -> str:
+    """Which meeting's decisions the section shows."""
+    from reports import cab
+
+    if pack.decided_meeting_at is None:
+        return ("No CAB decision was recorded before this meeting (the CAB "
+                "pack page records them).")
+    return (f"Decisions recorded at the meeting of "
+            f"{cab.when(pack.decided_meeting_at, pack.reporting_tz)} "
+            f"({len(pack.decided)}), beside what has happened to each change "
+            "as the data stands.")
+
+
+def flag_note(pack) -> str:
+    """The prominent line for changes rejected and implemented anyway."""
+    if pack.decided.empty:
+        return ""
+    ids = list(pack.decided.loc[pack.decided["finding"] == FLAGGED,
+                                "change_id"])
+    if not ids:
+        return ""
+    return (f"⚠ {len(ids)} change(s) rejected at the last CAB were "
+            f"implemented anyway: {', '.join(ids)}.")
+
+
+def alert_html(pack) -> str:
+    """The flag line, at the top of the pack's Since last CAB ('' if none)."""
+    from reports import cab
+
+    note = flag_note(pack)
+    return f'<p class="note alert">{cab._e(note)}</p>' if note else ""
+
+
+def html(pack) -> str:
+    """The section's HTML (inside the pack's landscape Since last CAB);
+    nothing when no decision was ever recorded before the meeting."""
+    from reports import cab
+
+    if pack.decided_meeting_at is None:
+        return ""
+    parts = ["<h3>Decisions of the last CAB</h3>",
+             f'<p class="meta">{cab._e(heading(pack))}</p>']
+    for key, title in FINDINGS.items():
+        frame = table(pack, key).drop(columns="Finding")
+        parts.append(f'<h4 class="{"alert" if key == FLAGGED else ""}">'
+                     f"{cab._e(title)} ({len(frame)})</h4>"
+                     + cab._html_table(frame, "None."))
+    rest = table(pack, "").drop(columns="Finding")
+    parts.append(f"<h4>Other decisions ({len(rest)})</h4>"
+                 + cab._html_table(rest, "None."))
+    return "".join(parts)

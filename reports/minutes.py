@@ -1,0 +1,204 @@
+"""The minutes of a CAB meeting: its decisions and attendees as HTML, PDF
+and XLSX, in the CAB pack's style and with its provenance block.
+
+build() reads the meeting's decisions (changeboard/decisions.py) and gives
+each the change's facts from the pack's agenda, or, for a change no longer
+on it (approved since, say), from the data as it stands
+(cab_decided_changes). Every decision is listed, whatever the pack's
+filters: the current one of each change, and the earlier ones it replaced.
+"""
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from changeboard import db, decisions
+from reports import cab, decided
+
+DECISION_COLUMNS = ["#", "Change", "Title", "Decision", "Note", "Decided by",
+                    "Decided", "Risk", "Type", "Application", "Team",
+                    "Planned", "Times recorded"]
+ON_PAGE = ["#", "Change", "Title", "Decision", "Note", "Decided by",
+           "Decided", "Risk", "Application", "Times recorded"]
+# the pack's CSS, every page landscape: the decisions table is wide
+CSS = cab.CSS + """
+@page { size: A4 landscape; margin: 12mm 12mm; }
+div.decisions td:nth-child(3) { min-width: 12em; }
+div.decisions td:nth-child(5) { min-width: 18em; }
+"""
+EARLIER_COLUMNS = ["Change", "Decision", "Note", "Decided by", "Decided"]
+
+
+@dataclass
+class Minutes:
+    pack: cab.Pack  # the meeting's pack: its agenda and provenance
+    decisions: pd.DataFrame  # DECISION_COLUMNS, one row per decided change
+    earlier: pd.DataFrame  # EARLIER_COLUMNS: decisions later replaced
+    attendees: list[str]
+    attendance: dict | None  # who recorded the attendees, and when
+    undecided: list[str]  # agenda changes with no decision, agenda order
+
+    @property
+    def meeting_at(self):
+        return self.pack.meeting_at
+
+
+def _facts(pack: cab.Pack, change_ids: list[str]) -> dict[str, dict]:
+    """change id -> title, type, risk, application, team and plan: from the
+    pack's agenda, else from the data as it stands."""
+    found = {r["change_id"]: r for r in pack.agenda.to_dict("records")
+             if r["change_id"] in set(change_ids)}
+    missing = [c for c in change_ids if c not in found]
+    if missing and pack.db_path:
+        with db.reading(pack.db_path) as con:
+            rows = decided.changes(con, missing)
+        found.update({r["change_id"]: r for r in rows.to_dict("records")
+                      if r["is_known"]})
+    return found
+
+
+def build(pack: cab.Pack) -> Minutes:
+    """The minutes of the pack's meeting (no decision: empty minutes)."""
+    path, meeting, tz = pack.db_path, pack.meeting_at, pack.reporting_tz
+    current = decisions.current(path, meeting) if path else pd.DataFrame(
+        columns=decisions.COLUMNS + ["n_recorded"])
+    history = decisions.history(path, meeting) if path else pd.DataFrame(
+        columns=decisions.COLUMNS + ["is_current"])
+    facts = _facts(pack, list(current["change_id"]))
+    rows = []
+    for r in current.to_dict("records"):
+        f = facts.get(r["change_id"], {})
+        rank = f.get("agenda_rank")
+        rows.append({
+            "#": None if rank is None or pd.isna(rank) else int(rank),
+            "Change": r["change_id"], "Title": cab._text(f.get("title")),
+            "Type": cab._text(f.get("change_type")),
+            "Risk": cab._text(f.get("risk")).replace("_", " "),
+            "Application": cab._app(pack, f.get("application_id"))
+            if f else "(not in the data)",
+            "Team": cab._text(f.get("assignment_group")),
+            "Planned": cab.span(f.get("planned_start_at"),
+                                f.get("planned_end_at"), tz)
+            if cab._text(f.get("planned_end_at")) else
+            cab.when(f.get("planned_start_at"), tz),
+            "Decision": decisions.label(r["decision"]), "Note": r["note"],
+            "Decided by": r["decided_by"],
+            "Decided": cab.when(r["decided_at"], tz),
+            "Times recorded": int(r["n_recorded"])})
+    table = pd.DataFrame(rows, columns=DECISION_COLUMNS)
+    table["#"] = table["#"].astype("Int64")
+    # agenda order first, then the changes no longer on it, by id
+    table = table.assign(_off=table["#"].isna()).sort_values(
+        ["_off", "#", "Change"]).drop(columns="_off").reset_index(drop=True)
+    replaced = history[~history["is_current"].astype(bool)]
+    earlier = pd.DataFrame({
+        "Change": list(replaced["change_id"]),
+        "Decision": [decisions.label(d) for d in replaced["decision"]],
+        "Note": list(replaced["note"]),
+        "Decided by": list(replaced["decided_by"]),
+        "Decided": [cab.when(t, tz) for t in replaced["decided_at"]],
+    }, columns=EARLIER_COLUMNS)
+    decided_ids = set(table["Change"])
+    return Minutes(
+        pack=pack, decisions=table, earlier=earlier,
+        attendees=decisions.attendees(path, meeting) if path else [],
+        attendance=decisions.attendance(path, meeting) if path else None,
+        undecided=[c for c in pack.agenda["change_id"]
+                   if c not in decided_ids])
+
+
+def build_for(db_path, meeting) -> Minutes:
+    """The minutes of the meeting on that day (or at that instant)."""
+    return build(cab.build_pack(db_path, meeting))
+
+
+def provenance(minutes: Minutes) -> list[tuple[str, str]]:
+    """The pack's provenance, less what only the pack reads (its window,
+    look-back and filters), with what the minutes record."""
+    pack = minutes.pack
+    kept = [(k, v) for k, v in cab.provenance(pack)
+            if k in ("Meeting", "Data as of", "Batches loaded")]
+    n_earlier = len(minutes.earlier)
+    who = minutes.attendance
+    day = pack.meeting_at.astimezone(cab._tz())
+    command = ["python", "-m", "changeboard", "report", "minutes",
+               "--meeting", f"{day:%Y-%m-%d}", "--db", pack.db_path or "PATH"]
+    return [
+        *kept,
+        ("Decisions", f"{len(minutes.decisions)} changes decided"
+         + (f", {n_earlier} earlier decision(s) replaced" if n_earlier
+            else "") + f"; {len(minutes.undecided)} agenda change(s) not "
+         "decided"),
+        ("Attendees recorded", f"by {who['recorded_by']} on "
+         f"{cab.when(who['recorded_at'], pack.reporting_tz)}" if who
+         else "not recorded"),
+        ("Recorded in", "the application state beside the database "
+         "(CAB decisions are not ingested data)"),
+        ("Regenerate with", shlex.join(command)
+         + " --format html|pdf|xlsx --out FILE"),
+    ]
+
+
+def _title(minutes: Minutes) -> str:
+    return f"CAB minutes — {cab.when(minutes.meeting_at, minutes.pack.reporting_tz)}"
+
+
+def to_html(minutes: Minutes) -> str:
+    """The minutes as one self-contained HTML page (the pack's CSS)."""
+    meta = provenance(minutes)
+    e = cab._e
+    people = ("<ul>" + "".join(f"<li>{e(n)}</li>" for n in minutes.attendees)
+              + "</ul>") if minutes.attendees else \
+        '<p class="none">No attendee recorded.</p>'
+    undecided = minutes.undecided
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>CAB minutes {minutes.meeting_at:%Y-%m-%d}</title>"
+        f"<style>{CSS}</style></head><body>"
+        f"<h1>{e(_title(minutes))}</h1>"
+        f'<p class="meta">{e(meta[0][1])} · data as of {e(meta[1][1])} · '
+        f"{e(meta[3][1])}</p>"
+        f"<h2>Attendees ({len(minutes.attendees)})</h2>{people}"
+        f"<h2>Decisions ({len(minutes.decisions)})</h2>"
+        + '<div class="decisions">'
+        + cab._html_table(minutes.decisions,
+                          "No decision was recorded at this meeting.")
+        + "</div>"
+        + (f"<h3>Earlier decisions, replaced ({len(minutes.earlier)})</h3>"
+           + cab._html_table(minutes.earlier, "") if len(minutes.earlier)
+           else "")
+        + (f"<h3>Agenda changes not decided ({len(undecided)})</h3>"
+           f"<p>{e(', '.join(undecided))}</p>" if undecided else "")
+        + f"<footer><b>Produced by Changeboard</b>{cab._dl(meta)}</footer>"
+        "</body></html>\n")
+
+
+def sheets(minutes: Minutes) -> dict[str, pd.DataFrame]:
+    return {
+        "Decisions": minutes.decisions,
+        "Earlier decisions": minutes.earlier,
+        "Attendees": pd.DataFrame({"Attendee": minutes.attendees}),
+        "Not decided": pd.DataFrame({"Change": minutes.undecided}),
+        "Produced by": pd.DataFrame(provenance(minutes),
+                                    columns=["Item", "Value"]),
+    }
+
+
+def to_xlsx(minutes: Minutes) -> bytes:
+    """One sheet per part, as the pack's XLSX is written."""
+    return cab.write_xlsx(sheets(minutes))
+
+
+def to_pdf(minutes: Minutes, path: str | Path) -> Path:
+    """Printed by headless Chromium, as the pack is."""
+    return cab.print_pdf(to_html(minutes), path, "the minutes")
+
+
+def pdf_bytes(minutes: Minutes) -> bytes:
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="cab-minutes-") as tmp:
+        return to_pdf(minutes, Path(tmp) / "minutes.pdf").read_bytes()

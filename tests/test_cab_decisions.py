@@ -1,0 +1,294 @@
+"""Decisions on the CAB pack (issue 16): the next pack's look back at the last
+CAB's decisions, the minutes (HTML, XLSX, PDF, CLI) and the CAB page
+recording a decision, on a published file with hand-made changes."""
+import io
+import re
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from changeboard import auth, config, db, decisions
+from changeboard import cli as changeboard_cli
+from reports import cab, decided, minutes
+from tests.test_cab_pack import done, insert, load_cab_data, needs_pdf_tools, planned
+
+ROOT = Path(__file__).resolve().parents[1]
+MEETING, LAST = date(2026, 1, 20), date(2026, 1, 13)  # Tuesdays, 10:00 UTC
+MEMBER = auth.User(
+    email="chair@acme.example", name="Chair", signed_in=True,
+    roles=tuple(r for r in auth.ROLES if r.name in ("cab_member", "viewer")))
+# change -> (decision at LAST, what the data says happened since)
+LOOK_BACK = {
+    "D1": "approved",                  # backed out: failed
+    "D2": "approved_with_conditions",  # failed by a linked incident
+    "D3": "deferred",                  # still authorize, not started
+    "D4": "rejected",                  # implemented anyway
+    "D5": "rejected",                  # cancelled
+    "D6": "approved",                  # implemented, successful
+    "D7": "deferred",                  # started since
+    "D8": "approved",                  # not in the data
+}
+
+
+def load_look_back(con) -> None:
+    load_cab_data(con)
+    insert(con, "changes", [
+        done("D1", "backed_out", "2026-01-15 12:00Z",
+             actual_start_at="2026-01-15 10:00Z", title="Backed out"),
+        done("D2", "successful", "2026-01-16 12:00Z",
+             actual_start_at="2026-01-16 10:00Z", title="Broke later"),
+        planned("D3", "2026-01-30 10:00Z", "2026-01-30 11:00Z",
+                application_id="A2", assignment_group="Core",
+                title="Waiting"),
+        done("D4", "successful", "2026-01-17 12:00Z",
+             actual_start_at="2026-01-17 10:00Z", application_id="A2",
+             assignment_group="Core", title="Went ahead"),
+        {**planned("D5", "2026-01-18 10:00Z", "2026-01-18 11:00Z"),
+         "state": "cancelled", "title": "Dropped"},
+        done("D6", "successful", "2026-01-16 12:00Z",
+             actual_start_at="2026-01-16 10:00Z", title="Fine"),
+        {**planned("D7", "2026-01-19 10:00Z", "2026-01-19 14:00Z"),
+         "state": "implement", "actual_start_at": "2026-01-19 10:00Z",
+         "title": "Under way"},
+    ])
+    insert(con, "incidents", [
+        {"incident_id": "I9", "application_id": "A1", "priority": 3,
+         "opened_at": "2026-01-17 08:00Z", "caused_by_change_id": "D2"}])
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    path = tmp_path_factory.mktemp("decided") / "cab.duckdb"
+    with db.publish(path) as con:
+        load_look_back(con)
+    return path
+
+
+@pytest.fixture
+def decided_db(published, tmp_path):
+    """A copy of the published file, with the last CAB's decisions beside
+    it (each test its own application state)."""
+    path = tmp_path / "cab.duckdb"
+    shutil.copyfile(published, path)
+    for change_id, decision in LOOK_BACK.items():
+        decisions.record(path, MEMBER, LAST, change_id, decision,
+                         f"note on {change_id}")
+    return path
+
+
+def test_the_next_pack_shows_the_last_cabs_decisions_beside_what_happened(
+        decided_db):
+    pack = cab.build_pack(decided_db, MEETING)
+    assert str(pack.decided_meeting_at) == "2026-01-13 10:00:00+00:00"
+    got = {r["change_id"]: (r["outcome"], r["finding"])
+           for r in pack.decided.to_dict("records")}
+    assert got == {
+        "D1": ("failed", "approved_failed"),
+        "D2": ("failed", "approved_failed"),
+        "D3": ("pending", "deferred_pending"),
+        "D4": ("implemented", "rejected_implemented"),
+        "D5": ("cancelled", ""),
+        "D6": ("implemented", ""),
+        "D7": ("started", ""),
+        "D8": ("not_in_data", ""),
+    }
+    # flagged first, then approved-failed, deferred-pending, the rest
+    assert list(pack.decided["change_id"]) == [
+        "D4", "D1", "D2", "D3", "D5", "D6", "D7", "D8"]
+    table = decided.table(pack)
+    d2 = table[table["Change"] == "D2"].iloc[0]
+    assert d2["Why failed"] == "incident" and d2["Decision"] == \
+        "Approved with conditions" and d2["Note"] == "note on D2"
+    assert decided.flag_note(pack) == (
+        "⚠ 1 change(s) rejected at the last CAB were implemented anyway: "
+        "D4.")
+    page = cab.to_html(pack)
+    assert '<p class="note alert">⚠ 1 change(s) rejected' in page
+    assert page.index("Rejected, implemented anyway (1)") < page.index(
+        "Approved, then failed or backed out (2)") < page.index(
+        "Deferred, still pending (1)") < page.index("Other decisions (4)")
+    book = openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
+    sheet = list(book["Since last CAB - decisions"].values)
+    assert [r[sheet[0].index("Change")] for r in sheet[1:]] == list(
+        pack.decided["change_id"])
+    assert sheet[1][0] == "Rejected, implemented anyway"
+    # a team filter keeps that team's changes, and those not in the data
+    core = cab.build_pack(decided_db, MEETING, filters={"teams": ["Core"]})
+    assert list(core.decided["change_id"]) == ["D4", "D3", "D8"]
+    # the meeting the decisions were taken at does not look back at itself
+    assert decided.look_back(None, decided_db, cab.meeting_on(LAST))[0] \
+        is None
+
+
+def record_meeting(path):
+    decisions.record(path, MEMBER, MEETING, "C1", "approved", "first go")
+    decisions.record(path, MEMBER, MEETING, "C2", "rejected",
+                     "no <backout> plan")
+    decisions.record(path, MEMBER, MEETING, "C1", "approved_with_conditions",
+                     "after 22:00 only")
+    # approved meanwhile in the tool: off the agenda, still in the minutes
+    decisions.record(path, MEMBER, MEETING, "C3", "deferred", "=cmd|x")
+    decisions.record_attendees(path, MEMBER, MEETING, "Ann Chair\nBo Ops")
+
+
+def test_minutes_list_every_decision_in_each_format(decided_db, tmp_path):
+    record_meeting(decided_db)
+    built = minutes.build(cab.build_pack(decided_db, MEETING))
+    table = built.decisions
+    assert list(table["Change"]) == ["C2", "C1", "C3"]  # agenda order first
+    assert list(table["#"].astype(object).where(table["#"].notna(), None)) \
+        == [1, 2, None]
+    c3 = table.iloc[2]
+    assert (c3["Title"], c3["Risk"], c3["Decision"]) == (
+        "Other & co", "low", "Deferred")
+    assert c3["Application"] == 'Payments & "Cards" (A1)'
+    c1 = table.iloc[1]
+    assert (c1["Decision"], c1["Note"], c1["Times recorded"]) == (
+        "Approved with conditions", "after 22:00 only", 2)
+    assert c1["Decided by"] == "chair@acme.example"
+    assert list(built.earlier["Decision"]) == ["Approved"]
+    assert built.attendees == ["Ann Chair", "Bo Ops"]
+    assert built.undecided == []
+
+    page = minutes.to_html(built)
+    assert "CAB minutes — Tue 20 Jan 2026 10:00" in page
+    for text in ("C1", "C2", "C3", "after 22:00 only", "no &lt;backout&gt; "
+                 "plan", "Ann Chair", "Bo Ops", "Produced by Changeboard",
+                 "Batches loaded", "python -m changeboard report minutes "
+                 "--meeting 2026-01-20"):
+        assert text in page, text
+    assert "<script" not in page and "http" not in page
+    book = openpyxl.load_workbook(io.BytesIO(minutes.to_xlsx(built)))
+    assert book.sheetnames == ["Decisions", "Earlier decisions", "Attendees",
+                               "Not decided", "Produced by"]
+    rows = list(book["Decisions"].values)
+    notes = [r[rows[0].index("Note")] for r in rows[1:]]
+    assert notes == ["no <backout> plan", "after 22:00 only", "'=cmd|x"]
+    assert [r[0] for r in book["Attendees"].iter_rows(
+        min_row=2, values_only=True)] == ["Ann Chair", "Bo Ops"]
+
+
+@needs_pdf_tools
+def test_minutes_pdf_and_cli(decided_db, tmp_path, capsys):
+    record_meeting(decided_db)
+    out = tmp_path / "minutes.pdf"
+    assert changeboard_cli.main([
+        "report", "minutes", "--meeting", "2026-01-20", "--db",
+        str(decided_db), "--format", "pdf", "--out", str(out)]) == 0
+    assert "3 decisions, 2 attendees" in capsys.readouterr().out
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    for change_id, decision in (("C2", "Rejected"), ("C1", "Approved"),
+                                ("C3", "Deferred")):
+        assert re.search(rf"\b{change_id}\b.*{decision}", text), change_id
+    # notes wrap inside their cells: read them in text order
+    flat = " ".join(subprocess.run(["pdftotext", str(out), "-"],
+                                   capture_output=True, text=True,
+                                   check=True).stdout.split())
+    for note in ("after 22:00 only", "no <backout> plan", "first go",
+                 "Ann Chair", "Bo Ops"):
+        assert note in flat, note
+    assert "Batches loaded" in text
+    html_out = tmp_path / "minutes.html"
+    assert changeboard_cli.main([
+        "report", "minutes", "--meeting", "2026-01-20", "--db",
+        str(decided_db), "--format", "html", "--out", str(html_out)]) == 0
+    assert "after 22:00 only" in html_out.read_text()
+    assert changeboard_cli.main([
+        "report", "minutes", "--meeting", "2026-01-20", "--db",
+        str(tmp_path / "none.duckdb"), "--format", "html", "--out",
+        str(html_out)]) == 1
+    assert "report minutes: no database" in capsys.readouterr().err
+
+
+def _page(path, monkeypatch, user=None):
+    import streamlit as st
+
+    from tests.test_signin import AUTH
+    monkeypatch.setattr(config, "DB_PATH", path)
+    st.cache_data.clear()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    if user:
+        app.secrets["auth"] = AUTH
+        app.user = {"is_logged_in": True, **user}
+    app.query_params["meeting"] = "2026-01-20"
+    app.run()
+    app.switch_page("views/cab.py").run()
+    assert not app.exception
+    return app
+
+
+def test_the_page_records_a_decision_in_single_user_mode(decided_db,
+                                                         monkeypatch):
+    app = _page(decided_db, monkeypatch)
+    tab = app.tabs[3]
+    assert tab.label == "Decisions and minutes (0)"
+    assert app.selectbox(key="cab-decide-change").options[0].startswith(
+        "#1 C2 — ")
+    app.selectbox(key="cab-decide-change").set_value("C1").run()
+    app.radio(key="cab-decide-choice").set_value("Rejected")
+    app.text_area(key="cab-decide-note").input("No test plan")
+    app.button(key="cab-decide-save").click().run()
+    assert not app.exception
+    now = decisions.current(decided_db, MEETING)
+    assert list(now[["change_id", "decision", "note"]].itertuples(
+        index=False, name=None)) == [("C1", "rejected", "No test plan")]
+    assert now.loc[0, "decided_by"].startswith("local:")
+    assert any("Recorded rejected for C1" in s.value for s in app.success)
+    assert app.tabs[3].label == "Decisions and minutes (1)"
+    # C1 is the agenda's last: the form stays on it, showing its decision
+    assert app.selectbox(key="cab-decide-change").value == "C1"
+    assert app.radio(key="cab-decide-choice").value == "Rejected"
+    assert app.text_area(key="cab-decide-note").value == "No test plan"
+    app.selectbox(key="cab-decide-change").set_value("C2").run()
+    assert app.radio(key="cab-decide-choice").value == "Approved"
+    assert app.text_area(key="cab-decide-note").value == ""
+    # saving C2 moves the form on to the next agenda change, C1
+    app.radio(key="cab-decide-choice").set_value("Deferred")
+    app.button(key="cab-decide-save").click().run()
+    assert app.selectbox(key="cab-decide-change").value == "C1"
+    assert app.radio(key="cab-decide-choice").value == "Rejected"
+    assert list(decisions.current(decided_db, MEETING)["decision"]) == [
+        "rejected", "deferred"]
+    shown = [d.value for d in app.dataframe
+             if "Times recorded" in d.value.columns]
+    assert shown and list(shown[0]["Change"]) == ["C2", "C1"]  # agenda order
+    # the last CAB's decisions are on the Since last CAB tab, D4 flagged
+    assert any("D4" in e.value for e in app.error)
+
+
+def test_a_viewer_sees_decisions_but_no_controls(decided_db, monkeypatch):
+    record_meeting(decided_db)
+    monkeypatch.setenv("CHANGEBOARD_VIEWERS", "@acme.example")
+    monkeypatch.setenv("CHANGEBOARD_CAB_MEMBERS", "chair@acme.example")
+    app = _page(decided_db, monkeypatch, {"email": "vic@acme.example"})
+    keys = {w.key for w in [*app.selectbox, *app.radio, *app.text_area,
+                            *app.button]}
+    assert not keys & {"cab-decide-change", "cab-decide-choice",
+                       "cab-decide-note", "cab-decide-save",
+                       "cab-attendees-save"}
+    assert any("needs the CAB member role" in i.value for i in app.info)
+    shown = [d.value for d in app.dataframe if "Times recorded" in d.value.columns]
+    assert shown and list(shown[0]["Change"]) == ["C2", "C1", "C3"]
+    assert any("Ann Chair" in m.value for m in app.markdown)
+
+
+def test_a_save_from_a_session_no_longer_a_cab_member_records_nothing(
+        decided_db, monkeypatch):
+    """The role is checked again where the decision is written: a Save that
+    arrives after the role was taken away (or a forged widget message)."""
+    monkeypatch.setenv("CHANGEBOARD_VIEWERS", "@acme.example")
+    monkeypatch.setenv("CHANGEBOARD_CAB_MEMBERS", "chair@acme.example")
+    app = _page(decided_db, monkeypatch, {"email": "chair@acme.example"})
+    app.radio(key="cab-decide-choice").set_value("Rejected")
+    app.user = {"is_logged_in": True, "email": "vic@acme.example"}
+    app.button(key="cab-decide-save").click().run()
+    assert not app.exception
+    assert decisions.current(decided_db, MEETING).empty
+    assert any("needs the CAB member role" in e.value for e in app.error)
+    assert not app.success
