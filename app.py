@@ -1,10 +1,11 @@
 """Changeboard: page config and navigation; each page lives in views/."""
 import streamlit as st
 
-from changeboard import signin
+from changeboard import asof, signin
 
 st.set_page_config(page_title="Changeboard", page_icon="📋", layout="wide")
 signin.gate()  # the sign-in page until signed in; user and role in the sidebar
+asof.selector()  # "as of": every page from a snapshot, with a banner
 page = st.navigation([
     st.Page("views/overview.py", title="Overview",
             icon=":material/dashboard:", default=True),

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from changeboard import config, db, ui
+from changeboard import asof, config, db, ui
 from reports import cab
 
 st.title("CAB pack")
@@ -17,9 +17,9 @@ if status is None:
 
 @st.cache_data(ttl=config.CACHE_TTL, show_spinner="Building the CAB pack…")
 def _pack(version, path, meeting: date, window_end: date | None,
-          filters: dict) -> cab.Pack:
+          filters: dict, as_of: str | None = None) -> cab.Pack:
     return cab.build_pack(path, meeting, window_end_at=window_end,
-                          filters=filters)
+                          filters=filters, as_of=as_of)
 
 
 def _md(text: str) -> str:
@@ -70,7 +70,7 @@ elif "until" in st.query_params:
 window_end = None if picked_end == default_end else picked_end
 
 pack = _pack(db.version(config.DB_PATH), str(config.DB_PATH), meeting,
-             window_end, filters)
+             window_end, filters, asof.chosen())
 meta = dict(cab.provenance(pack))
 st.caption(f"Review window {meta['Review window']} · filters: "
            f"{meta['Filters']} · data as of {meta['Data as of']}")
