@@ -240,6 +240,7 @@ def reading(path: str | Path):
                 raise FileNotFoundError(f"no database at {path}")
             known, con = _open_view(key)
             _readers[key] = (known, con)
+            _forget_old_snapshot_views(key)
         else:
             con = entry[1]
         cursor = con.cursor()
@@ -248,6 +249,29 @@ def reading(path: str | Path):
         yield cursor
     finally:
         cursor.close()
+
+
+SNAPSHOT_VIEWS = 4  # snapshots a process keeps open views of at once
+
+
+def _forget_old_snapshot_views(opened: str) -> None:
+    """Drop the views of all but the SNAPSHOT_VIEWS snapshots opened last
+    (an app whose users browse history must not hold a view, and its
+    memory, per snapshot ever looked at); a reader still busy with a
+    dropped view finishes on it. Call with _readers_lock held."""
+    if not snapshots.is_snapshot(opened):
+        return
+    _snapshot_views.append(opened)
+    seen: list[str] = []
+    for key in reversed(_snapshot_views):
+        if key not in seen:
+            seen.append(key)
+    for key in seen[SNAPSHOT_VIEWS:]:
+        _readers.pop(key, None)
+    _snapshot_views[:] = list(reversed(seen[:SNAPSHOT_VIEWS]))
+
+
+_snapshot_views: list[str] = []
 
 
 def _open_view(path: str):

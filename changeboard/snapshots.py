@@ -29,6 +29,8 @@ import functools
 import os
 import re
 import shutil
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -157,40 +159,59 @@ def disk_use(db_path: str | Path) -> int:
 
 # --- keeping one (called by db.replace with the writer lock held) -----------
 
+_scratch_con: duckdb.DuckDBPyConnection | None = None
+_scratch_lock = threading.Lock()
+
+
+@contextmanager
+def _attached(path: str | Path):
+    """A cursor with the file attached read-only as `f`, on one in-memory
+    instance per process (starting an instance costs more than the look)."""
+    global _scratch_con
+    with _scratch_lock:
+        if _scratch_con is None:
+            _scratch_con = duckdb.connect(config={"memory_limit": "256MB"})
+            _scratch_con.execute("set TimeZone = 'UTC'")
+        con = _scratch_con
+        con.execute("attach $p as f (read_only)", {"p": str(path)})
+        try:
+            yield con
+        finally:
+            con.execute("use memory")
+            con.execute("detach f")
+
+
+def _loaded_tables(con) -> list[str]:
+    """Tables of the attached file with rows from loads: checked identifiers
+    (read from the file, written into statements)."""
+    return [r[0] for r in con.execute(
+        "select distinct table_name from duckdb_columns() "
+        "where database_name = 'f' and column_name = 'ingested_batch_id' "
+        "order by table_name").fetchall()
+        if re.fullmatch(r"[a-z_][a-z0-9_]*", r[0])]
+
+
 def fingerprint(path: str | Path) -> tuple | None:
     """What says whether two published files hold different data: the schema
     version and macros, and per table with rows from loads its row count
     and highest batch id (every row a load writes carries that load's
     batch id, the highest so far; a delete lowers a count)."""
     try:
-        con = duckdb.connect(config={"memory_limit": "256MB"})
+        with _attached(path) as con:
+            found = []
+            for meta in ("schema_version", "macro_set"):
+                try:
+                    found.append(con.execute(
+                        f"select max(columns(*)) from f.{meta}").fetchall())  # noqa: S608
+                except duckdb.CatalogException:
+                    found.append(None)
+            for table in _loaded_tables(con):
+                found.append((table, *con.execute(
+                    f"select count(*), max(ingested_batch_id) "  # noqa: S608
+                    f"from f.{table}").fetchone()))
+            return tuple(found)
     except duckdb.Error:
         return None
-    try:
-        con.execute("attach $p as f (read_only)", {"p": str(path)})
-        tables = [r[0] for r in con.execute(
-            "select table_name from information_schema.columns "
-            "where table_catalog = 'f' and column_name = 'ingested_batch_id' "
-            "order by table_name").fetchall()]
-        found = []
-        for meta in ("schema_version", "macro_set"):
-            try:
-                found.append(con.execute(
-                    f"select max(columns(*)) from f.{meta}").fetchall())  # noqa: S608
-            except duckdb.CatalogException:
-                found.append(None)
-        for table in tables:
-            if not re.fullmatch(r"[a-z_][a-z0-9_]*", table):
-                continue
-            # a checked identifier read from the file, never a value
-            found.append((table, *con.execute(
-                f"select count(*), max(ingested_batch_id) from f.{table}"  # noqa: S608
-            ).fetchone()))
-        return tuple(found)
-    except duckdb.Error:
-        return None
-    finally:
-        con.close()
 
 
 def policy() -> tuple[int, int, int]:
@@ -320,13 +341,9 @@ def _current(path: str, inode: int, mtime_ns: int, schema: int,
     code version (an app page asks on every query)."""
     from changeboard import db
 
-    con = duckdb.connect()
-    try:
-        con.execute("attach $p as s (read_only)", {"p": str(path)})
-        con.execute("use s")
+    with _attached(path) as con:
+        con.execute("use f")
         return db.is_current(con)
-    finally:
-        con.close()
 
 
 def read_path(db_path: str | Path, name: str) -> Path:
@@ -381,20 +398,11 @@ def source(db_path: str | Path, as_of: str | None) -> tuple[Path, str | None]:
 def contents(path: str | Path) -> dict:
     """Batches (from ingest_batches) and row counts of a database file,
     read read-only."""
-    con = duckdb.connect()
-    try:
-        con.execute("set TimeZone = 'UTC'")
-        con.execute("attach $p as s (read_only)", {"p": str(path)})
-        con.execute("use s")
-        tables = [r[0] for r in con.execute(
-            "select distinct table_name from information_schema.columns "
-            "where table_catalog = 's' and column_name = 'ingested_batch_id' "
-            "order by table_name").fetchall()]
-        counts = {}
-        for table in tables:
-            if re.fullmatch(r"[a-z_][a-z0-9_]*", table):
-                counts[table] = con.execute(
-                    f"select count(*) from {table}").fetchone()[0]  # noqa: S608
+    with _attached(path) as con:
+        con.execute("use f")
+        counts = {table: con.execute(
+            f"select count(*) from {table}").fetchone()[0]  # noqa: S608
+            for table in _loaded_tables(con)}
         try:
             batches = con.execute(
                 "select batch_id, source, entity, file_name, status, "
@@ -409,5 +417,3 @@ def contents(path: str | Path) -> dict:
             version = None
         return {"counts": counts, "batches": batches,
                 "schema_version": version}
-    finally:
-        con.close()
