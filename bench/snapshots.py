@@ -13,12 +13,12 @@ tables as Parquet (zstd), the compact alternative, and times that.
 Measured on a busy shared 2-core machine (other builds running), sample at
 scale 125 (1,000,000 changes, a 264 MB file), 3 rounds:
 
-  publish, snapshots off     median 3.66 s  (3.66, 3.55, 4.04)
-  publish, snapshots on      median 3.83 s  (3.44, 3.83, 4.11)
-    the snapshot work alone  median 0.20 s  (0.20, 0.10, 0.22): two
+  publish, snapshots off     median 2.66 s  (2.66, 2.58, 4.67)
+  publish, snapshots on      median 4.13 s  (2.56, 4.13, 4.75)
+    the snapshot work alone  median 0.10 s  (0.04, 0.10, 0.16): two
                              fingerprints, the hard link, pruning
   a snapshot on disk         265 MB: the file it was, no byte copied
-  Parquet zstd, 20 tables    76 MB in 9.1 s (5.3 s in an earlier run)
+  Parquet zstd, 20 tables    76 MB in 6.9 s (5.3 s and 9.1 s in earlier runs)
 
 The publish times vary more between rounds than the snapshot work costs;
 the work alone is timed directly. (A round with snapshots off prunes every
