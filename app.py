@@ -5,7 +5,7 @@ from changeboard import asof, signin
 
 st.set_page_config(page_title="Changeboard", page_icon="📋", layout="wide")
 signin.gate()  # the sign-in page until signed in; user and role in the sidebar
-asof.selector()  # "as of": every page from a snapshot, with a banner
+asof.choose()  # "as of": every page reads that snapshot, under a banner
 page = st.navigation([
     st.Page("views/overview.py", title="Overview",
             icon=":material/dashboard:", default=True),
@@ -22,3 +22,4 @@ page = st.navigation([
     st.Page("views/data.py", title="Data", icon=":material/database:"),
 ])
 page.run()
+asof.selector()  # the sidebar's "As of", below the page's filters
