@@ -206,7 +206,13 @@ def test_a_pack_regenerated_as_of_its_snapshot_is_the_same_bytes_after_loads_syn
                             retry=api.Retry(sleep=lambda s: None),
                             secrets=("tok-1",), credentials_hint="TOKEN")
         run = api.sync(servicenow_api.ServiceNowApi(client), live)
-    assert run.status == "succeeded" and run.rows_loaded == 2
+        assert run.status == "succeeded" and run.rows_loaded == 2
+        kept_now, published = names(live), db.version(live)
+        server.records.clear()  # a sync that finds nothing new keeps none
+        assert api.sync(servicenow_api.ServiceNowApi(client),
+                        live).records_read == 0
+        assert db.version(live) != published  # its run was published
+        assert names(live) == kept_now
     assert version in names(live)
     kept = snapshots.find(live, version)
     kept_bytes = sha(kept.path)
