@@ -1,10 +1,11 @@
 """Changeboard: page config and navigation; each page lives in views/."""
 import streamlit as st
 
-from changeboard import signin
+from changeboard import asof, signin
 
 st.set_page_config(page_title="Changeboard", page_icon="📋", layout="wide")
 signin.gate()  # the sign-in page until signed in; user and role in the sidebar
+asof.choose()  # "as of": every page reads that snapshot, under a banner
 page = st.navigation([
     st.Page("views/overview.py", title="Overview",
             icon=":material/dashboard:", default=True),
@@ -21,3 +22,4 @@ page = st.navigation([
     st.Page("views/data.py", title="Data", icon=":material/database:"),
 ])
 page.run()
+asof.selector()  # the sidebar's "As of", below the page's filters

@@ -96,6 +96,18 @@ OPEN_DEPLOYMENT = _setting(
 MAX_UPLOAD_MB = int(_setting(
     "CHANGEBOARD_MAX_UPLOAD_MB", "200",
     "largest file the Data page accepts, in MB"))
+SNAPSHOTS_KEEP_LAST = _setting(
+    "CHANGEBOARD_SNAPSHOTS_KEEP_LAST", "5",
+    "snapshots of replaced database files kept: the newest this many "
+    "(all three 0 = keep none)")
+SNAPSHOTS_DAILY = _setting(
+    "CHANGEBOARD_SNAPSHOTS_DAILY", "14",
+    "and the newest snapshot of each of the last this many days (UTC, "
+    "today counts)")
+SNAPSHOTS_MONTHLY = _setting(
+    "CHANGEBOARD_SNAPSHOTS_MONTHLY", "24",
+    "and the newest snapshot of each of the last this many months (UTC, "
+    "this month counts)")
 REPLICAS = int(_setting(
     "CHANGEBOARD_REPLICAS", "2",
     "app processes `make serve` starts behind nginx"))

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from changeboard import config
+from changeboard import config, snapshots
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ROOT / "queries"
@@ -68,6 +68,10 @@ def _opened() -> None:
 def connect(path: str | Path = ":memory:", *, read_only: bool = False):
     """A DuckDB connection in UTC; writable ones get the schema and macros
     (idempotent), read-only ones find them in the file."""
+    if not read_only and path != ":memory:" and snapshots.is_snapshot(path):
+        raise snapshots.SnapshotError(
+            f"{path} is a snapshot: it is never written (read it "
+            "read-only, through snapshots.read_path)")
     _opened()
     con = duckdb.connect(str(path), read_only=read_only)
     con.execute("set TimeZone = 'UTC'")
@@ -85,6 +89,11 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False):
 
 
 def _upgrade(path: str | Path) -> None:
+    if snapshots.is_snapshot(path):
+        raise snapshots.SnapshotError(
+            f"{path} is a snapshot of an older Changeboard: it is never "
+            "upgraded in place; read it through snapshots.read_path, which "
+            "upgrades a copy")
     with publish(path):
         pass
 
@@ -231,6 +240,7 @@ def reading(path: str | Path):
                 raise FileNotFoundError(f"no database at {path}")
             known, con = _open_view(key)
             _readers[key] = (known, con)
+            _forget_old_snapshot_views(key)
         else:
             con = entry[1]
         cursor = con.cursor()
@@ -239,6 +249,29 @@ def reading(path: str | Path):
         yield cursor
     finally:
         cursor.close()
+
+
+SNAPSHOT_VIEWS = 4  # snapshots a process keeps open views of at once
+
+
+def _forget_old_snapshot_views(opened: str) -> None:
+    """Drop the views of all but the SNAPSHOT_VIEWS snapshots opened last
+    (an app whose users browse history must not hold a view, and its
+    memory, per snapshot ever looked at); a reader still busy with a
+    dropped view finishes on it. Call with _readers_lock held."""
+    if not snapshots.is_snapshot(opened):
+        return
+    _snapshot_views.append(opened)
+    seen: list[str] = []
+    for key in reversed(_snapshot_views):
+        if key not in seen:
+            seen.append(key)
+    for key in seen[SNAPSHOT_VIEWS:]:
+        _readers.pop(key, None)
+    _snapshot_views[:] = list(reversed(seen[:SNAPSHOT_VIEWS]))
+
+
+_snapshot_views: list[str] = []
 
 
 def _open_view(path: str):
@@ -427,6 +460,9 @@ def publish(path: str | Path):
     keeps the published one's mode and owner; a first one is owner-only.
     """
     path = Path(path)
+    if snapshots.is_snapshot(path):
+        raise snapshots.SnapshotError(f"{path} is a snapshot: it is never "
+                                      "written")
     with writer_lock(path):
         remove_stale(path)  # left by a killed writer; we hold the lock
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -451,19 +487,35 @@ def publish(path: str | Path):
 
 def replace(fresh: str | Path, path: str | Path) -> None:
     """Swap `fresh` in as `path`, with path's mode and owner when it exists
-    (owner-only when it does not). The caller holds the writer lock."""
+    (owner-only when it does not). The caller holds the writer lock.
+
+    The file replaced is kept as a dated read-only snapshot when the two
+    hold different data, and the snapshot folder pruned (snapshots.py)."""
+    kept = None
     try:
         old = os.stat(path)
     except FileNotFoundError:
         os.chmod(fresh, NEW_FILE_MODE)
     else:
+        if snapshots.enabled() and \
+                snapshots.fingerprint(path) != snapshots.fingerprint(fresh):
+            kept = snapshots.link_old(Path(path))
         if hasattr(os, "chown"):
             try:
                 os.chown(fresh, old.st_uid, old.st_gid)
             except PermissionError:  # not ours to give away: keep the mode
                 pass
         os.chmod(fresh, old.st_mode & 0o7777)
-    os.replace(fresh, path)
+    try:
+        os.replace(fresh, path)
+    except BaseException:
+        if kept is not None:
+            kept.unlink(missing_ok=True)
+        raise
+    if kept is not None:
+        snapshots.seal(kept)
+    if snapshots.enabled() or snapshots.folder(path).is_dir():
+        snapshots.prune(path)
 
 
 def remove_stale(path: str | Path) -> None:

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 import reports
-from changeboard import config, db
+from changeboard import asof, config, db
 
 PERIODS = {
     "last_30": "Last 30 days",
@@ -26,9 +26,10 @@ DEFAULT_PERIOD = "last_90"
 
 
 def query(name: str, **params) -> pd.DataFrame:
-    """Rows of queries/<name>.sql, cached until the database is republished."""
-    return _cached(name, db.version(config.DB_PATH), str(config.DB_PATH),
-                   **params)
+    """Rows of queries/<name>.sql, cached until the database is republished;
+    from the snapshot the sidebar's "as of" chose, if any (asof.py)."""
+    path, version = asof.source()
+    return _cached(name, version, path, **params)
 
 
 @st.cache_data(ttl=config.CACHE_TTL, show_spinner=False)
@@ -352,6 +353,8 @@ def command_line(name: str, params: dict) -> str:
     """The `python -m queries` line that reproduces a query's numbers."""
     words = ["python -m queries", name, "--db",
              shlex.quote(str(config.DB_PATH))]
+    if asof.chosen():
+        words += ["--as-of", asof.chosen()]
     for key, value in params.items():
         if value is None:
             continue

@@ -140,23 +140,38 @@ class Pack:
     # the last CAB's decisions beside what happened (reports/decided.py)
     decided_meeting_at: pd.Timestamp | None = None
     decided: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # the file version read: the live file's or a snapshot's name
+    # (changeboard/snapshots.py); None for a connection passed in
+    data_version: str | None = None
 
 
 def build_pack(con_or_db_path, meeting_at: date | datetime, *,
                window_end_at: date | datetime | None = None,
-               filters: dict[str, list[str]] | None = None) -> Pack:
+               filters: dict[str, list[str]] | None = None,
+               as_of: str | None = None) -> Pack:
     """Run the CAB queries for the meeting (a date means the cadence time).
 
     The review window runs from the meeting to window_end_at, by default the
     next meeting of the cadence; "since last CAB" covers the days from the
     previous meeting's to this meeting's, in the reporting time zone.
+    `as_of`: the snapshot to read (changeboard/snapshots.py) instead of the
+    live file; the pack is the one built from that file version when it
+    was live, byte for byte.
     """
     if isinstance(con_or_db_path, (str, Path)):
-        if db.version(con_or_db_path) is None:
+        from changeboard import snapshots
+
+        if db.version(con_or_db_path) is None and as_of in (None, "", "live"):
             raise FileNotFoundError(f"no database at {con_or_db_path}")
-        with db.reading(con_or_db_path) as con:
-            return build_pack(con, meeting_at, window_end_at=window_end_at,
-                              filters=filters)
+        for _ in range(3):  # a publish between naming and opening: again
+            read, name = snapshots.source(con_or_db_path, as_of)
+            with db.reading(read) as con:
+                pack = build_pack(con, meeting_at,
+                                  window_end_at=window_end_at,
+                                  filters=filters)
+            if pack.data_version == name:
+                break
+        return pack
     con = con_or_db_path
     start = _instant(meeting_at)
     default_end = following_meeting(start)
@@ -191,8 +206,12 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
     path = con.execute("select path from duckdb_databases() "
                        "where database_name = current_database()").fetchone()
     kpis = _kpis(run, filters, since_start, meeting_day, before_start)
-    db_path = str(Path(path[0]).resolve()) if path and path[0] else None
-    decided_at, decided_rows = decided.look_back(con, db_path, start, filters)
+    # the live database's path and the file version read (a snapshot, or
+    # its upgraded copy, names the database it was a version of): the last
+    # CAB's decisions are in the live database's application state
+    file = _file_of(path[0] if path else None)
+    decided_at, decided_rows = decided.look_back(con, file["db_path"], start,
+                                                 filters)
     return Pack(
         releases=_going_live(run, filters, start, end, status["as_of"]),
         meeting_at=start, window_start_at=start, window_end_at=end,
@@ -222,8 +241,17 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
         kpis=kpis,
         labels=dict(zip(apps["option_value"], apps["option_label"],
                         strict=True)),
-        db_path=db_path, decided_meeting_at=decided_at, decided=decided_rows,
+        decided_meeting_at=decided_at, decided=decided_rows, **file,
     )
+
+
+def _file_of(path: str | None) -> dict:
+    if not path:
+        return {"db_path": None, "data_version": None}
+    from changeboard import snapshots
+
+    live, name = snapshots.identify(path)
+    return {"db_path": str(live), "data_version": name}
 
 
 def _going_live(run, filters, start: datetime, end: datetime,
@@ -332,6 +360,8 @@ def provenance(pack: Pack) -> list[tuple[str, str]]:
     command = ["python", "-m", "reports", "cab", "--date",
                f"{pack.meeting_at.astimezone(ZoneInfo(tz)):%Y-%m-%d}",
                "--db", pack.db_path or "PATH"]
+    if pack.data_version:
+        command += ["--as-of", pack.data_version]
     if not pack.is_window_end_default:
         command += ["--window-end", pack.window_end_at.isoformat(sep=" ")]
     for k, v in pack.filters.items():
@@ -349,6 +379,10 @@ def provenance(pack: Pack) -> list[tuple[str, str]]:
         ("Data as of", f"{when(pack.as_of, 'UTC')} UTC" if pack.as_of
          is not None else "unknown (no load recorded)"),
         ("Batches loaded", _ranges(pack.batch_ids)),
+        ("Data version", f"{pack.data_version}: the database file "
+                         f"published {when(version_time(pack), 'UTC')} UTC "
+                         "(live then, a snapshot once replaced)"
+         if pack.data_version else "not named (an open connection)"),
         ("Regenerate with", shlex.join(command) + " --format html|pdf|xlsx "
                                                   "--out FILE"),
     ]
@@ -1085,17 +1119,38 @@ def to_html(pack: Pack) -> str:
         "</body></html>\n")
 
 
+def version_time(pack: Pack) -> datetime | None:
+    """When the file version the pack read was published (from its name)."""
+    if not pack.data_version:
+        return None
+    from changeboard import snapshots
+
+    return snapshots.published_at(pack.data_version)
+
+
+# the creation date an XLSX records when the pack names no file version
+# (fixed, so the same pack is the same bytes)
+XLSX_EPOCH = datetime(2000, 1, 1)
+
+
 def to_xlsx(pack: Pack) -> bytes:
-    """One sheet per section; text a spreadsheet would run is neutralised."""
-    return write_xlsx(sections(pack))
+    """One sheet per section; text a spreadsheet would run is neutralised.
+    The workbook's creation date is the data version's publish time, never
+    the clock: the same pack is the same bytes."""
+    made = version_time(pack)
+    return write_xlsx(sections(pack),
+                      XLSX_EPOCH if made is None else made.replace(tzinfo=None))
 
 
-def write_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
-    """A workbook of these sheets, columns sized, formulas neutralised."""
+def write_xlsx(sheets: dict[str, pd.DataFrame],
+               created: datetime = XLSX_EPOCH) -> bytes:
+    """A workbook of these sheets, columns sized, formulas neutralised,
+    recording `created` as its creation date (never the clock)."""
     buffer = io.BytesIO()
     options = {"strings_to_formulas": False, "strings_to_urls": False}
     with pd.ExcelWriter(buffer, engine="xlsxwriter",
                         engine_kwargs={"options": options}) as writer:
+        writer.book.set_properties({"created": created})
         for name, frame in sheets.items():
             reports.neutralise(frame).to_excel(
                 writer, sheet_name=name[:31], index=False)

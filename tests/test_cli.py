@@ -166,7 +166,9 @@ def test_every_command_is_there_and_its_help_shows_examples(capsys):
 
     commands = every_command()
     assert {c[0] for c in commands if c} == {
-        "load", "sync", "sample", "query", "report", "serve"}
+        "load", "sync", "sample", "query", "report", "snapshots", "serve"}
+    assert {c[1] for c in commands if c[:1] == ["snapshots"]
+            and len(c) == 2} == {"list", "show", "prune"}
     assert {c[1] for c in commands if c[:1] == ["load"] and len(c) == 2} == {
         "csv", "servicenow", "servicenow-incidents", "jira", "mapping"}
     assert {c[1] for c in commands if c[:1] == ["sync"] and len(c) == 2} == {

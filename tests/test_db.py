@@ -229,7 +229,12 @@ def test_a_killed_sample_build_leaves_nothing_after_the_next_load(tmp_path):
     import ingest
     assert ingest.load_path("csv", tmp_path / "changes.csv",
                             path).status == "succeeded"
-    assert {p.name for p in folder.iterdir()} == {"cb.duckdb", "cb.duckdb.lock"}
+    # the load kept the file it replaced as a snapshot (issue 17): its
+    # folder holds that snapshot and no working file
+    assert {p.name for p in folder.iterdir()} == {
+        "cb.duckdb", "cb.duckdb.lock", "cb.duckdb.snapshots"}
+    assert [p.suffix for p in (folder / "cb.duckdb.snapshots").iterdir()] \
+        == [".duckdb"]
 
 
 def test_a_version_4_database_gains_what_a_cab_reads(tmp_path):

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from changeboard import auth, config, db, decisions, signin, ui
+from changeboard import asof, auth, config, db, decisions, signin, ui
 from reports import cab, decided, minutes
 
 st.title("CAB pack")
@@ -18,9 +18,10 @@ if status is None:
 
 @st.cache_data(ttl=config.CACHE_TTL, show_spinner="Building the CAB pack…")
 def _pack(version, path, meeting: date, window_end: date | None,
-          filters: dict, decisions_revision: int) -> cab.Pack:
+          filters: dict, decisions_revision: int,
+          as_of: str | None = None) -> cab.Pack:
     return cab.build_pack(path, meeting, window_end_at=window_end,
-                          filters=filters)
+                          filters=filters, as_of=as_of)
 
 
 def _md(text: str) -> str:
@@ -237,7 +238,8 @@ window_end = None if picked_end == default_end else picked_end
 pack = _pack(db.version(config.DB_PATH), str(config.DB_PATH), meeting,
              window_end, filters,
              # the last CAB's decisions are in the pack: a new one rebuilds it
-             decisions.revision(config.DB_PATH, before=meeting))
+             decisions.revision(config.DB_PATH, before=meeting),
+             asof.chosen())
 meta = dict(cab.provenance(pack))
 st.caption(f"Review window {meta['Review window']} · filters: "
            f"{meta['Filters']} · data as of {meta['Data as of']}")

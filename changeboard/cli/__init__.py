@@ -1,4 +1,5 @@
-"""The `changeboard` command: load, sync, sample, query, report, serve.
+"""The `changeboard` command: load, sync, sample, query, report, snapshots,
+serve.
 
 Each subcommand has only its own options, with one meaning each, and its
 --help ends with examples. `python -m ingest`, `python -m queries` and
@@ -72,6 +73,19 @@ examples:
       --out cab.pdf
   changeboard report cab --send            # e-mail the next meeting's pack
   changeboard report cab --send --meeting 2026-01-20 --force
+  changeboard report cab --date 2026-01-20 --format xlsx --out cab.xlsx \\
+      --as-of 2026-01-19T16-02-11.483920Z   # as the data stood then
+""",
+    "snapshots": """\
+examples:
+  changeboard snapshots list               # time, batches, rows, size
+  changeboard snapshots show 2026-01-19T16-02-11.483920Z
+  changeboard snapshots show 2026-01-19    # a unique prefix is enough
+  changeboard snapshots prune              # apply the retention settings now
+
+Each publish keeps the file it replaces in <database>.snapshots/ (read-only)
+unless it changed no data; CHANGEBOARD_SNAPSHOTS_KEEP_LAST, _DAILY and
+_MONTHLY say how many are kept (README, "Snapshots and time travel").
 """,
     "serve": """\
 examples:
@@ -213,6 +227,9 @@ def _query(commands) -> None:
     query.add_argument("--list", action="store_true",
                        help="list every query with its one-line definition")
     _db(query)
+    query.add_argument("--as-of", default=None, metavar="SNAPSHOT",
+                       help="read this snapshot (`changeboard snapshots "
+                       "list`) instead of the live file")
     query.add_argument("--param", action="append", default=[],
                        metavar="K=V", help="a query parameter; repeatable; "
                        "list parameters take comma-separated values")
@@ -242,6 +259,10 @@ def _report(commands) -> None:
                      help="end of the review window (default: the next "
                      "meeting of the CHANGEBOARD_CAB_WEEKDAYS cadence)")
     _db(cab)
+    cab.add_argument("--as-of", default=None, metavar="SNAPSHOT",
+                     help="read this snapshot instead of the live file: the "
+                     "name a pack's provenance gives (`changeboard "
+                     "snapshots list`); regenerates that pack byte for byte")
     cab.add_argument("--format", choices=["html", "pdf", "xlsx"],
                      help="required, except with --send")
     cab.add_argument("--out", type=Path,
@@ -272,6 +293,41 @@ def _send_options(cab) -> None:
                       "that: a command line is visible to other users)")
 
 
+def _snapshots(commands) -> None:
+    snaps = _parser("snapshots", commands,
+                    help="list, show or prune the dated snapshots",
+                    description="The dated read-only snapshots each publish "
+                    "keeps of the database file it replaces.")
+    actions = snaps.add_subparsers(dest="action", required=True,
+                                   metavar="ACTION")
+    listed = actions.add_parser(
+        "list", help="every snapshot: time, batches, rows, size",
+        description="List the kept snapshots, oldest first, with the live "
+        "file last, and the disk they use.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXAMPLES["snapshots"])
+    _db(listed)
+    shown = actions.add_parser(
+        "show", help="one snapshot: its batches and row counts",
+        description="Show one snapshot: when it was published, its schema "
+        "version, its row counts and every batch it contains.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXAMPLES["snapshots"])
+    shown.add_argument("name", metavar="SNAPSHOT",
+                       help="a snapshot name (or a unique start of one), "
+                       "or `live`")
+    _db(shown)
+    pruned = actions.add_parser(
+        "prune", help="delete what the retention settings no longer keep",
+        description="Apply the retention settings now (each publish does "
+        "too) and say what was deleted.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXAMPLES["snapshots"])
+    _db(pruned)
+    pruned.add_argument("--dry-run", action="store_true",
+                        help="say what would be deleted; delete nothing")
+
+
 def _serve(commands) -> None:
     serve = _parser("serve", commands, help="serve the dashboard",
                     description="Serve the dashboard on this machine "
@@ -287,7 +343,7 @@ def parser() -> argparse.ArgumentParser:
                   "release management over a local DuckDB file.")
     commands = top.add_subparsers(dest="command", required=True,
                                   metavar="COMMAND")
-    for add in (_load, _sync, _sample, _query, _report, _serve):
+    for add in (_load, _sync, _sample, _query, _report, _snapshots, _serve):
         add(commands)
     return top
 
@@ -310,6 +366,10 @@ def main(argv=None) -> int:
         from changeboard.cli import report
 
         return report.cab(args, command)
+    if args.command == "snapshots":
+        from changeboard.cli import snapshots
+
+        return snapshots.run(args, command)
     from changeboard.cli import serve
 
     return serve.serve(args, command)
@@ -319,7 +379,7 @@ def _command(top, args) -> argparse.ArgumentParser:
     """The (sub)parser that parsed args: its prog names the command in
     messages (`changeboard report cab: ...`)."""
     found = top
-    for dest in ("command", "source", "report"):
+    for dest in ("command", "source", "report", "action"):
         name = getattr(args, dest, None)
         actions = [a for a in found._actions
                    if isinstance(a, argparse._SubParsersAction)]

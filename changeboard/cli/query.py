@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 
 import reports
-from changeboard import config, db
+from changeboard import config, db, snapshots
 
 
 def _parse_params(name: str, pairs: list[str]) -> dict:
@@ -97,11 +97,12 @@ def run(args, parser) -> int:
         if not args.name:
             parser.error("give a query name or --list")
         values = _parse_params(args.name, args.param)
-        path = args.db or config.DB_PATH
+        path, _ = snapshots.source(args.db or config.DB_PATH,
+                                   getattr(args, "as_of", None))
         with db.connect(path, read_only=True) as con:
             _check_values(con, args.name, values)
             frame = db.run(con, args.name, **values)
-    except (db.QueryError, KeyError) as exc:
+    except (db.QueryError, KeyError, snapshots.SnapshotError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # duckdb errors: one line, not a traceback

@@ -5,6 +5,7 @@ import sys
 from datetime import date, datetime
 
 from changeboard import config
+from changeboard.snapshots import SnapshotError
 
 
 def _day(text: str) -> date:
@@ -47,14 +48,16 @@ def cab(args, parser) -> int:
     try:
         pack = pack_module.build_pack(
             args.db or config.DB_PATH, args.date,
-            window_end_at=args.window_end, filters=filters)
+            window_end_at=args.window_end, filters=filters,
+            as_of=getattr(args, "as_of", None))
         if args.format == "html":
             args.out.write_text(pack_module.to_html(pack), encoding="utf-8")
         elif args.format == "xlsx":
             args.out.write_bytes(pack_module.to_xlsx(pack))
         else:
             pack_module.to_pdf(pack, args.out)
-    except (FileNotFoundError, ValueError, RuntimeError) as error:
+    except (FileNotFoundError, ValueError, RuntimeError,
+            SnapshotError) as error:
         print(f"{parser.prog}: {error}", file=sys.stderr)
         return 1
     print(f"wrote {args.out} ({len(pack.agenda)} changes for decision)")

@@ -1,0 +1,137 @@
+"""changeboard snapshots list|show|prune: the dated read-only snapshots each
+publish keeps of the database file it replaces (changeboard/snapshots.py)."""
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from changeboard import config, db, snapshots
+
+
+def size(n: int) -> str:
+    """Bytes as people read them: 8.8 MB."""
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1000
+    return f"{n:,.1f} TB"
+
+
+def _batches(frame) -> str:
+    """Batch ids as ranges: 1–12, 14 (succeeded ones)."""
+    if frame is None or frame.empty:
+        return "none"
+    ids = sorted(int(b) for b in frame.loc[frame["status"] == "succeeded",
+                                           "batch_id"])
+    if not ids:
+        return "none succeeded"
+    runs = [[ids[0], ids[0]]]
+    for batch in ids[1:]:
+        if batch == runs[-1][1] + 1:
+            runs[-1][1] = batch
+        else:
+            runs.append([batch, batch])
+    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs)
+
+
+def _rows(counts: dict) -> int:
+    return sum(counts.values())
+
+
+def run(args, parser) -> int:
+    db_path = Path(args.db or config.DB_PATH)
+    try:
+        if args.action == "list":
+            return _list(db_path)
+        if args.action == "show":
+            return _show(db_path, args.name)
+        return _prune(db_path, dry_run=args.dry_run)
+    except (snapshots.SnapshotError, ValueError, FileNotFoundError) as error:
+        print(f"{parser.prog}: {error}", file=sys.stderr)
+        return 1
+
+
+def _list(db_path: Path) -> int:
+    kept = snapshots.listing(db_path)
+    print(f"{'snapshot':<29} {'published (UTC)':<20} {'batches':<16} "
+          f"{'changes':>9} {'rows':>11} {'size':>10}")
+    entries = [(s.name, s.published_at, s.path, s.size) for s in kept]
+    live = snapshots.version_name(db_path)
+    if live is not None:
+        entries.append((f"{live} (live)", snapshots.published_at(live),
+                        db_path, db_path.stat().st_size))
+    for name, when, path, n_bytes in entries:
+        found = snapshots.contents(path)
+        print(f"{name:<29} {when:%Y-%m-%d %H:%M:%S}  "
+              f"{_batches(found['batches']):<16} "
+              f"{found['counts'].get('changes', 0):>9,} "
+              f"{_rows(found['counts']):>11,} {size(n_bytes):>10}")
+    last, days, months = snapshots.policy()
+    print(f"\n{len(kept)} snapshots in {snapshots.folder(db_path)}: "
+          f"{size(snapshots.disk_use(db_path))} on disk (a snapshot is the "
+          "whole database file it was). Kept: the newest "
+          f"{last}, the newest of each of the last {days} days and of each "
+          f"of the last {months} months.")
+    return 0
+
+
+def _show(db_path: Path, name: str) -> int:
+    if name == snapshots.LIVE or name == snapshots.version_name(db_path):
+        path, shown = db_path, f"{snapshots.version_name(db_path)} (live)"
+        if db.version(db_path) is None:
+            raise FileNotFoundError(f"no database at {db_path}")
+    else:
+        found = snapshots.find(db_path, name)
+        path, shown = found.path, found.name
+    contents = snapshots.contents(path)
+    published = snapshots.published_at(shown.split(" ")[0])
+    print(f"snapshot        {shown}")
+    print(f"file            {path}")
+    print(f"published       {published:%Y-%m-%d %H:%M:%S.%f} UTC")
+    print(f"size            {size(path.stat().st_size)}")
+    print(f"schema version  {contents['schema_version']}"
+          + ("" if contents["schema_version"] == db.SCHEMA_VERSION else
+             f" (this Changeboard: {db.SCHEMA_VERSION}; read through an "
+             "upgraded copy, the snapshot is never written)"))
+    print("rows")
+    for table, n in contents["counts"].items():
+        print(f"  {table:<22} {n:>11,}")
+    batches = contents["batches"]
+    print(f"batches         {_batches(batches)}")
+    if batches is not None:
+        for row in batches.itertuples():
+            finished = "" if row.finished_at is None or \
+                str(row.finished_at) == "NaT" else \
+                f"{row.finished_at:%Y-%m-%d %H:%M}"
+            loaded = "" if row.rows_loaded is None or \
+                str(row.rows_loaded) == "nan" else f"{int(row.rows_loaded):,}"
+            print(f"  {row.batch_id:>5} {row.status:<9} {finished:<16} "
+                  f"{row.source:<14} {row.entity:<20} {loaded:>9} rows  "
+                  f"{row.file_name}")
+    print(f"\nread it: python -m changeboard report cab --date YYYY-MM-DD "
+          f"--as-of {shown.split(' ')[0]} ..." if "(live)" not in shown else
+          "\nthe live file: a later publish that changes data keeps it as a "
+          "snapshot of this name")
+    return 0
+
+
+def _prune(db_path: Path, *, dry_run: bool) -> int:
+    before = snapshots.disk_use(db_path)
+    if dry_run:
+        kept = snapshots.listing(db_path)
+        keep = snapshots.retained([s.published_at for s in kept],
+                                  datetime.now(UTC), *snapshots.policy())
+        gone = [s for s in kept if s.published_at not in keep]
+        for snapshot in gone:
+            print(f"would delete {snapshot.name} ({size(snapshot.size)})")
+        print(f"{len(gone)} of {len(kept)} snapshots would be deleted")
+        return 0
+    with db.writer_lock(db_path):
+        gone = snapshots.prune(db_path)
+    for snapshot in gone:
+        print(f"deleted {snapshot.name} ({size(snapshot.size)})")
+    after = snapshots.disk_use(db_path)
+    print(f"{len(gone)} snapshots deleted; {len(snapshots.listing(db_path))} "
+          f"kept, {size(after)} on disk (was {size(before)})")
+    return 0

@@ -1,0 +1,419 @@
+"""Dated, read-only snapshots of the published database (time travel).
+
+Every publish swaps a new file in for the published one (db.replace). The
+file it replaces is kept, hard-linked into `<database>.snapshots/` beside
+the database and made read-only (mode 0400): keeping it costs no copy and
+no extra disk at the moment of the swap, only the disk the old file would
+otherwise have given back. A publish that changed no data (a sync that
+found nothing new, a load whose rows were all unchanged) keeps nothing.
+
+A file version is named by the UTC time it was published (its mtime, which
+nothing changes afterwards): `2026-12-08T14-03-27.512031Z`. The live file
+has a name too (version_name), so a CAB pack built from live data names
+the snapshot that file becomes when a later publish replaces it.
+
+Retention (after each publish): the newest CHANGEBOARD_SNAPSHOTS_KEEP_LAST,
+plus the newest of each of the last CHANGEBOARD_SNAPSHOTS_DAILY days, plus
+the newest of each of the last CHANGEBOARD_SNAPSHOTS_MONTHLY months (UTC
+calendar days and months, the current one included).
+
+A snapshot is never written: it is attached read-only, db.connect and
+db.publish refuse it, and one written by an older Changeboard (older schema
+or macros) is read through an upgraded copy in `<database>.snapshots/
+.upgraded/`, rebuilt whenever the code's schema or macros change; the
+snapshot's own bytes never change.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from changeboard import config
+
+SUFFIX = ".duckdb"
+FOLDER_SUFFIX = ".snapshots"
+UPGRADED = ".upgraded"
+SNAPSHOT_MODE = 0o400  # read-only, owner only
+_NAME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{6}Z(-\d+)?")
+LIVE = "live"
+
+
+class SnapshotError(Exception):
+    """An unknown snapshot, or a write to one."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    name: str
+    path: Path
+    published_at: datetime  # when this version was published (UTC)
+    size: int  # bytes on disk
+
+    @property
+    def label(self) -> str:
+        return f"{self.published_at:%d %b %Y %H:%M:%S} UTC"
+
+
+# --- names and places -------------------------------------------------------
+
+def folder(db_path: str | Path) -> Path:
+    """`<database>.snapshots/` beside the database."""
+    db_path = Path(db_path)
+    return db_path.with_name(db_path.name + FOLDER_SUFFIX)
+
+
+def is_snapshot(path: str | Path) -> bool:
+    """Whether the path is a kept snapshot or an upgraded copy of one."""
+    parent = Path(path).resolve().parent
+    return parent.name.endswith(FOLDER_SUFFIX) or (
+        parent.name == UPGRADED and parent.parent.name.endswith(FOLDER_SUFFIX))
+
+
+def identify(path: str | Path) -> tuple[Path, str | None]:
+    """(the live database, the version name) of a file read: the live file
+    itself, a snapshot of it, or a snapshot's upgraded copy."""
+    path = Path(path).resolve()
+    parent = path.parent
+    if parent.name == UPGRADED and parent.parent.name.endswith(FOLDER_SUFFIX):
+        parent = parent.parent
+    if parent.name.endswith(FOLDER_SUFFIX):
+        found = _NAME.match(path.name)
+        return (parent.with_name(parent.name[:-len(FOLDER_SUFFIX)]),
+                found.group(0) if found else None)
+    return path, version_name(path)
+
+
+def name_at(instant_ns: int) -> str:
+    """The name of a file version published at this instant (ns since the
+    epoch, UTC)."""
+    seconds, ns = divmod(instant_ns, 1_000_000_000)
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return f"{moment:%Y-%m-%dT%H-%M-%S}.{ns // 1000:06d}Z"
+
+
+def version_name(path: str | Path) -> str | None:
+    """The name of the file version at path (None: no file)."""
+    try:
+        return name_at(os.stat(path).st_mtime_ns)
+    except FileNotFoundError:
+        return None
+
+
+def published_at(name: str) -> datetime:
+    """The publish time a snapshot name records."""
+    stem = name.split("Z")[0]
+    day, clock = stem.split("T")
+    return datetime.fromisoformat(
+        f"{day}T{clock[:8].replace('-', ':')}{clock[8:]}+00:00")
+
+
+def listing(db_path: str | Path) -> list[Snapshot]:
+    """The kept snapshots, oldest first."""
+    found = []
+    where = folder(db_path)
+    if not where.is_dir():
+        return []
+    for path in where.glob(f"*{SUFFIX}"):
+        name = path.name[:-len(SUFFIX)]
+        if _NAME.fullmatch(name):
+            found.append(Snapshot(name, path, published_at(name),
+                                  path.stat().st_size))
+    return sorted(found, key=lambda s: (s.published_at, s.name))
+
+
+def find(db_path: str | Path, name: str) -> Snapshot:
+    """The snapshot called name (or the one unique name starting with it)."""
+    kept = listing(db_path)
+    exact = [s for s in kept if s.name == name]
+    matches = exact or [s for s in kept if name and s.name.startswith(name)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        live = version_name(db_path)
+        hint = (f"; {name} is the live file (read it without --as-of)"
+                if live == name else "")
+        newest = ", ".join(s.name for s in kept[-3:]) or "none kept"
+        raise SnapshotError(
+            f"no snapshot {name!r} in {folder(db_path)}{hint} (newest: "
+            f"{newest}; `python -m changeboard snapshots list` lists them)")
+    raise SnapshotError(f"{name!r} names {len(matches)} snapshots: "
+                        + ", ".join(s.name for s in matches[:5]))
+
+
+def disk_use(db_path: str | Path) -> int:
+    """Bytes the snapshot folder holds (kept snapshots and upgraded copies)."""
+    where = folder(db_path)
+    if not where.is_dir():
+        return 0
+    return sum(p.stat().st_size for p in where.rglob("*") if p.is_file())
+
+
+# --- keeping one (called by db.replace with the writer lock held) -----------
+
+_scratch_con: duckdb.DuckDBPyConnection | None = None
+_scratch_lock = threading.Lock()
+
+
+@contextmanager
+def _attached(path: str | Path):
+    """A cursor with the file attached read-only as `f`, on one in-memory
+    instance per process (starting an instance costs more than the look)."""
+    global _scratch_con
+    with _scratch_lock:
+        if _scratch_con is None:
+            _scratch_con = duckdb.connect(config={"memory_limit": "256MB"})
+            _scratch_con.execute("set TimeZone = 'UTC'")
+        con = _scratch_con
+        con.execute("attach $p as f (read_only)", {"p": str(path)})
+        try:
+            yield con
+        finally:
+            con.execute("use memory")
+            con.execute("detach f")
+
+
+def _loaded_tables(con) -> list[str]:
+    """Tables of the attached file with rows from loads: checked identifiers
+    (read from the file, written into statements)."""
+    return [r[0] for r in con.execute(
+        "select distinct table_name from duckdb_columns() "
+        "where database_name = 'f' and column_name = 'ingested_batch_id' "
+        "order by table_name").fetchall()
+        if re.fullmatch(r"[a-z_][a-z0-9_]*", r[0])]
+
+
+def fingerprint(path: str | Path) -> tuple | None:
+    """What says whether two published files hold different data: the schema
+    version and macros, and per table with rows from loads its row count
+    and highest batch id (every row a load writes carries that load's
+    batch id, the highest so far; a delete lowers a count)."""
+    try:
+        with _attached(path) as con:
+            found = []
+            for meta in ("schema_version", "macro_set"):
+                try:
+                    found.append(con.execute(
+                        f"select max(columns(*)) from f.{meta}").fetchall())  # noqa: S608
+                except duckdb.CatalogException:
+                    found.append(None)
+            for table in _loaded_tables(con):
+                found.append((table, *con.execute(
+                    f"select count(*), max(ingested_batch_id) "  # noqa: S608
+                    f"from f.{table}").fetchone()))
+            return tuple(found)
+    except duckdb.Error:
+        return None
+
+
+def policy() -> tuple[int, int, int]:
+    """(last, days, months) from the settings, read now."""
+    values = []
+    for setting in ("CHANGEBOARD_SNAPSHOTS_KEEP_LAST",
+                    "CHANGEBOARD_SNAPSHOTS_DAILY",
+                    "CHANGEBOARD_SNAPSHOTS_MONTHLY"):
+        text = config.env(setting)
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"{setting} must be a whole number, got "
+                             f"{text!r}") from None
+        if value < 0:
+            raise ValueError(f"{setting} must be 0 or more, got {value}")
+        values.append(value)
+    return tuple(values)
+
+
+def enabled() -> bool:
+    return any(policy())
+
+
+def link_old(path: Path) -> Path | None:
+    """Keep the published file at path (about to be replaced) under its
+    name in the snapshot folder: a hard link, a copy where links are
+    impossible. Returns the kept path."""
+    name = version_name(path)
+    if name is None:
+        return None
+    where = folder(path)
+    where.mkdir(mode=0o700, exist_ok=True)
+    for n in range(100):
+        kept = where / f"{name}{'' if n == 0 else f'-{n}'}{SUFFIX}"
+        try:
+            os.link(path, kept)
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links here: a copy keeping the mtime
+            if kept.exists():
+                continue
+            shutil.copy2(path, kept)
+        return kept
+    return None
+
+
+def seal(kept: Path) -> None:
+    """Make a kept snapshot read-only (after the swap: until then its inode
+    was the published file's)."""
+    os.chmod(kept, SNAPSHOT_MODE)
+
+
+# --- retention ----------------------------------------------------------------
+
+def _month(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def retained(times: list[datetime], now: datetime, last: int, days: int,
+             months: int) -> set[datetime]:
+    """The snapshot times the policy keeps: the `last` newest, the newest of
+    each of the last `days` UTC calendar days and of each of the last
+    `months` UTC calendar months (today and this month count)."""
+    ordered = sorted(set(times), reverse=True)
+    kept = set(ordered[:last])
+    today = now.astimezone(UTC).date()
+    seen_days: set[date] = set()
+    seen_months: set[int] = set()
+    for moment in ordered:  # newest first: the first of a day is its newest
+        day = moment.astimezone(UTC).date()
+        if 0 <= (today - day).days < days and day not in seen_days:
+            seen_days.add(day)
+            kept.add(moment)
+        month = _month(day)
+        if 0 <= _month(today) - month < months and month not in seen_months:
+            seen_months.add(month)
+            kept.add(moment)
+    return kept
+
+
+def prune(db_path: str | Path, now: datetime | None = None) -> list[Snapshot]:
+    """Delete the snapshots the retention policy no longer keeps, and the
+    upgraded copies of snapshots gone or of another Changeboard version;
+    returns those deleted. Call with the writer lock held."""
+    now = now or datetime.now(UTC)
+    kept_snapshots = listing(db_path)
+    keep = retained([s.published_at for s in kept_snapshots], now, *policy())
+    gone = []
+    for snapshot in kept_snapshots:
+        if snapshot.published_at not in keep:
+            snapshot.path.unlink(missing_ok=True)
+            gone.append(snapshot)
+    upgraded = folder(db_path) / UPGRADED
+    if upgraded.is_dir():
+        names = {s.name for s in listing(db_path)}
+        current = _upgraded_suffix()
+        for copy in upgraded.iterdir():
+            if copy.name.startswith(".") or not copy.name.endswith(SUFFIX):
+                continue  # being built, or a builder's lock
+            stem, _, suffix = copy.name.partition(".")
+            if stem not in names or suffix != current:
+                copy.unlink(missing_ok=True)
+    return gone
+
+
+# --- reading one --------------------------------------------------------------
+
+def _upgraded_suffix() -> str:
+    from changeboard import db
+
+    return f"v{db.SCHEMA_VERSION}.{db.macros_sha256()[:12]}{SUFFIX}"
+
+
+def _is_current_file(path: Path) -> bool:
+    from changeboard import db
+
+    st = path.stat()
+    return _current(str(path), st.st_ino, st.st_mtime_ns, db.SCHEMA_VERSION,
+                    db.macros_sha256())
+
+
+@functools.lru_cache(maxsize=256)
+def _current(path: str, inode: int, mtime_ns: int, schema: int,
+             macros: str) -> bool:
+    """Whether the file needs no upgrade; asked once per file version and
+    code version (an app page asks on every query)."""
+    from changeboard import db
+
+    with _attached(path) as con:
+        con.execute("use f")
+        return db.is_current(con)
+
+
+def read_path(db_path: str | Path, name: str) -> Path:
+    """The file to read snapshot `name` from, read-only: the snapshot
+    itself, or (written by an older Changeboard) its upgraded copy, built
+    once per snapshot and code version. The snapshot is never written."""
+    snapshot = find(db_path, name)
+    if _is_current_file(snapshot.path):
+        return snapshot.path
+    from changeboard import db
+
+    upgraded = folder(db_path) / UPGRADED
+    copy = upgraded / f"{snapshot.name}.{_upgraded_suffix()}"
+    if copy.exists():
+        return copy
+    with db.writer_lock(copy):  # one builder per copy
+        if copy.exists():
+            return copy
+        upgraded.mkdir(mode=0o700, exist_ok=True)
+        work = upgraded / f".{copy.name}.{os.getpid()}.tmp"
+        try:
+            shutil.copyfile(snapshot.path, work)
+            os.chmod(work, 0o600)
+            con = duckdb.connect(str(work))  # a private copy: writable
+            try:
+                con.execute("set TimeZone = 'UTC'")
+                db.migrate(con)
+                db.materialize(con)
+                con.execute("checkpoint")
+            finally:
+                con.close()
+            os.chmod(work, SNAPSHOT_MODE)
+            os.replace(work, copy)
+        finally:
+            for leftover in (work, work.with_name(work.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+    copy.with_name(copy.name + ".lock").unlink(missing_ok=True)
+    return copy
+
+
+def source(db_path: str | Path, as_of: str | None) -> tuple[Path, str | None]:
+    """(file to read, version name) for live data (as_of None or 'live') or
+    a snapshot."""
+    if as_of in (None, "", LIVE):
+        return Path(db_path), version_name(db_path)
+    snapshot = find(db_path, as_of)
+    return read_path(db_path, snapshot.name), snapshot.name
+
+
+# --- what a snapshot holds ----------------------------------------------------
+
+def contents(path: str | Path) -> dict:
+    """Batches (from ingest_batches) and row counts of a database file,
+    read read-only."""
+    with _attached(path) as con:
+        con.execute("use f")
+        counts = {table: con.execute(
+            f"select count(*) from {table}").fetchone()[0]  # noqa: S608
+            for table in _loaded_tables(con)}
+        try:
+            batches = con.execute(
+                "select batch_id, source, entity, file_name, status, "
+                "finished_at, rows_loaded, rows_rejected from ingest_batches "
+                "order by batch_id").df()
+        except duckdb.CatalogException:
+            batches = None
+        try:
+            version = con.execute(
+                "select max(version) from schema_version").fetchone()[0]
+        except duckdb.CatalogException:
+            version = None
+        return {"counts": counts, "batches": batches,
+                "schema_version": version}
