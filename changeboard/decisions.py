@@ -61,10 +61,13 @@ COLUMNS = ["meeting_at", "change_id", "decision", "note", "decided_by",
            "decided_at"]
 INSERT = ("insert into cab_decisions (meeting_at, change_id, decision, note, "
           "decided_by, decided_at) values (?, ?, ?, ?, ?, ?)")
+# every reader takes `until`: only rows recorded at or before it (the log's
+# position a pack or minutes read; None = everything recorded so far)
 HISTORY = ("select meeting_at, change_id, decision, note, decided_by, "
            "decided_at, decision_id = max(decision_id) over (partition by "
            "change_id) as is_current from cab_decisions where meeting_at = ? "
-           "and (? is null or change_id = ?) order by decision_id")
+           "and (? is null or change_id = ?) "
+           "and (? is null or decided_at <= ?) order by decision_id")
 CURRENT = """
 select d.meeting_at, d.change_id, d.decision, d.note, d.decided_by,
        d.decided_at, n.n_recorded
@@ -72,6 +75,7 @@ from cab_decisions as d
 inner join (select change_id, max(decision_id) as last_id,
                    count(*) as n_recorded
             from cab_decisions where meeting_at = ?
+                and (? is null or decided_at <= ?)
             group by change_id) as n
     on d.decision_id = n.last_id
 order by d.decided_at, d.change_id"""
@@ -106,7 +110,48 @@ def meeting_key(meeting) -> str:
 
 def _now(now: datetime | None) -> str:
     return (now or datetime.now(UTC)).astimezone(
-        UTC).isoformat(timespec="seconds")
+        UTC).isoformat(timespec="microseconds")
+
+
+NOTHING = "none"  # the log position before any record
+
+
+def recorded_until(db_path) -> str:
+    """The log's position now: the latest time a decision or an attendee list
+    was recorded (NOTHING when none was). The log is append-only, so what was
+    recorded up to it never changes: a pack or the minutes built "until" it
+    read the same rows whenever they are regenerated."""
+    found = _read(db_path, "select max(t) from (select max(decided_at) as t "
+                  "from cab_decisions union all select max(recorded_at) "
+                  "from cab_attendance)")
+    if found is None or found.iloc[0, 0] is None:
+        return NOTHING
+    return str(found.iloc[0, 0])
+
+
+def until_key(text: str | None) -> str | None:
+    """A log position as given on the command line: NOTHING, or an ISO
+    instant (UTC when it names no zone) in the stored form; None = now."""
+    if text is None:
+        return None
+    text = text.strip()
+    if text == NOTHING:
+        return NOTHING
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"decisions until {text!r} is not an ISO instant "
+                         f"or {NOTHING!r}") from None
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return instant.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _until(until: str | None) -> list:
+    """The two bound values of an `until` condition ('' sorts before any
+    stored time: NOTHING reads no row)."""
+    bound = "" if until == NOTHING else until
+    return [bound, bound]
 
 
 def _check(user: auth.User | None, what: str) -> str:
@@ -202,38 +247,42 @@ def _typed(frame: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def history(db_path, meeting, change_id: str | None = None) -> pd.DataFrame:
+def history(db_path, meeting, change_id: str | None = None,
+            until: str | None = None) -> pd.DataFrame:
     """Every decision recorded at the meeting (on one change when given),
     oldest first, with `is_current` on the latest of each change."""
     found = _read(db_path, HISTORY,
-                  [meeting_key(meeting), change_id, change_id])
+                  [meeting_key(meeting), change_id, change_id,
+                   *_until(until)])
     frame = _typed(found, [*COLUMNS, "is_current"])
     frame["is_current"] = frame["is_current"].astype(bool)
     return frame
 
 
-def current(db_path, meeting) -> pd.DataFrame:
+def current(db_path, meeting, until: str | None = None) -> pd.DataFrame:
     """The current decision on each change decided at the meeting (its
     latest row), with `n_recorded`: how many times it was recorded."""
-    found = _read(db_path, CURRENT, [meeting_key(meeting)])
+    found = _read(db_path, CURRENT, [meeting_key(meeting), *_until(until)])
     return _typed(found, [*COLUMNS, "n_recorded"])
 
 
-def attendees(db_path, meeting) -> list[str]:
+def attendees(db_path, meeting, until: str | None = None) -> list[str]:
     """The meeting's attendees as last recorded ([] when none)."""
     found = _read(db_path, "select attendees from cab_attendance where "
-                  "meeting_at = ? order by attendance_id desc limit 1",
-                  [meeting_key(meeting)])
+                  "meeting_at = ? and (? is null or recorded_at <= ?) "
+                  "order by attendance_id desc limit 1",
+                  [meeting_key(meeting), *_until(until)])
     if found is None or found.empty or not found.iloc[0, 0]:
         return []
     return found.iloc[0, 0].split("\n")
 
 
-def attendance(db_path, meeting) -> dict | None:
+def attendance(db_path, meeting, until: str | None = None) -> dict | None:
     """Who recorded the meeting's attendees and when (None: nobody)."""
     found = _read(db_path, "select recorded_by, recorded_at from "
-                  "cab_attendance where meeting_at = ? order by "
-                  "attendance_id desc limit 1", [meeting_key(meeting)])
+                  "cab_attendance where meeting_at = ? and (? is null or "
+                  "recorded_at <= ?) order by attendance_id desc limit 1",
+                  [meeting_key(meeting), *_until(until)])
     if found is None or found.empty:
         return None
     return {"recorded_by": found.iloc[0, 0],
@@ -248,11 +297,13 @@ def meetings(db_path) -> list[pd.Timestamp]:
         pd.to_datetime(found["meeting_at"], utc=True))
 
 
-def last_meeting_before(db_path, meeting) -> pd.Timestamp | None:
+def last_meeting_before(db_path, meeting, until: str | None = None
+                        ) -> pd.Timestamp | None:
     """The latest meeting before this one with a decision recorded: the
     "last CAB" whose decisions the next pack looks back at."""
     found = _read(db_path, "select max(meeting_at) from cab_decisions "
-                  "where meeting_at < ?", [meeting_key(meeting)])
+                  "where meeting_at < ? and (? is null or decided_at <= ?)",
+                  [meeting_key(meeting), *_until(until)])
     if found is None or found.iloc[0, 0] is None:
         return None
     return pd.Timestamp(found.iloc[0, 0])

@@ -387,7 +387,9 @@ def read_path(db_path: str | Path, name: str) -> Path:
 def source(db_path: str | Path, as_of: str | None) -> tuple[Path, str | None]:
     """(file to read, version name) for live data (as_of None or 'live') or
     a snapshot."""
-    if as_of in (None, "", LIVE):
+    if as_of in (None, "", LIVE) or as_of == version_name(db_path):
+        # the live file by its own name too: a pack's provenance names the
+        # version it read, which stays live until a later publish
         return Path(db_path), version_name(db_path)
     snapshot = find(db_path, as_of)
     return read_path(db_path, snapshot.name), snapshot.name

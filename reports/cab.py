@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 import reports
-from changeboard import config, db
+from changeboard import config, db, decisions
 from reports import decided
 
 SIMILAR_LOOKBACK_DAYS = 365  # history of similar changes (cohorts)
@@ -143,12 +143,16 @@ class Pack:
     # the file version read: the live file's or a snapshot's name
     # (changeboard/snapshots.py); None for a connection passed in
     data_version: str | None = None
+    # the position of the CAB decision log read (decisions.recorded_until):
+    # regenerating with it reads the same decisions
+    decisions_until: str | None = None
 
 
 def build_pack(con_or_db_path, meeting_at: date | datetime, *,
                window_end_at: date | datetime | None = None,
                filters: dict[str, list[str]] | None = None,
-               as_of: str | None = None) -> Pack:
+               as_of: str | None = None,
+               decisions_until: str | None = None) -> Pack:
     """Run the CAB queries for the meeting (a date means the cadence time).
 
     The review window runs from the meeting to window_end_at, by default the
@@ -156,7 +160,9 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
     previous meeting's to this meeting's, in the reporting time zone.
     `as_of`: the snapshot to read (changeboard/snapshots.py) instead of the
     live file; the pack is the one built from that file version when it
-    was live, byte for byte.
+    was live, byte for byte. `decisions_until`: read the CAB decision log
+    as it stood at that position (decisions.recorded_until; default: as it
+    stands now), which the pack's provenance names for the same reason.
     """
     if isinstance(con_or_db_path, (str, Path)):
         from changeboard import snapshots
@@ -168,7 +174,8 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
             with db.reading(read) as con:
                 pack = build_pack(con, meeting_at,
                                   window_end_at=window_end_at,
-                                  filters=filters)
+                                  filters=filters,
+                                  decisions_until=decisions_until)
             if pack.data_version == name:
                 break
         return pack
@@ -210,8 +217,12 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
     # its upgraded copy, names the database it was a version of): the last
     # CAB's decisions are in the live database's application state
     file = _file_of(path[0] if path else None)
+    until = None
+    if file["db_path"]:
+        until = decisions.until_key(decisions_until) or \
+            decisions.recorded_until(file["db_path"])
     decided_at, decided_rows = decided.look_back(con, file["db_path"], start,
-                                                 filters)
+                                                 filters, until)
     return Pack(
         releases=_going_live(run, filters, start, end, status["as_of"]),
         meeting_at=start, window_start_at=start, window_end_at=end,
@@ -241,7 +252,8 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
         kpis=kpis,
         labels=dict(zip(apps["option_value"], apps["option_label"],
                         strict=True)),
-        decided_meeting_at=decided_at, decided=decided_rows, **file,
+        decided_meeting_at=decided_at, decided=decided_rows,
+        decisions_until=until, **file,
     )
 
 
@@ -351,6 +363,16 @@ def _ranges(ids: list[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs)
 
 
+def decisions_read(until: str | None) -> str:
+    """The provenance line of the CAB decision log's position read."""
+    if until is None:
+        return "none (an open connection: no application state)"
+    if until == decisions.NOTHING:
+        return "none recorded yet"
+    return (f"as recorded up to {until} (the application state beside the "
+            "database; later records are left out when regenerated)")
+
+
 def provenance(pack: Pack) -> list[tuple[str, str]]:
     """What produced the pack: enough to regenerate it for an audit."""
     tz = pack.reporting_tz
@@ -362,6 +384,8 @@ def provenance(pack: Pack) -> list[tuple[str, str]]:
                "--db", pack.db_path or "PATH"]
     if pack.data_version:
         command += ["--as-of", pack.data_version]
+    if pack.decisions_until:
+        command += ["--decisions-until", pack.decisions_until]
     if not pack.is_window_end_default:
         command += ["--window-end", pack.window_end_at.isoformat(sep=" ")]
     for k, v in pack.filters.items():
@@ -383,6 +407,7 @@ def provenance(pack: Pack) -> list[tuple[str, str]]:
                          f"published {when(version_time(pack), 'UTC')} UTC "
                          "(live then, a snapshot once replaced)"
          if pack.data_version else "not named (an open connection)"),
+        ("CAB decisions read", decisions_read(pack.decisions_until)),
         ("Regenerate with", shlex.join(command) + " --format html|pdf|xlsx "
                                                   "--out FILE"),
     ]

@@ -50,17 +50,19 @@ def changes(con, change_ids, filters: dict | None = None) -> pd.DataFrame:
                   **(filters or {}))
 
 
-def look_back(con, db_path, meeting_at, filters: dict | None = None
+def look_back(con, db_path, meeting_at, filters: dict | None = None,
+              until: str | None = None
               ) -> tuple[pd.Timestamp | None, pd.DataFrame]:
     """(the last meeting before this one with decisions, its current
     decisions beside cab_decided_changes and a `finding` column); (None,
     empty) when no decision was recorded before it. Changes outside the
-    filters are left out; changes no longer in the data stay."""
-    last = decisions.last_meeting_before(db_path, meeting_at) \
+    filters are left out; changes no longer in the data stay. `until`: the
+    decisions recorded up to that log position (decisions.recorded_until)."""
+    last = decisions.last_meeting_before(db_path, meeting_at, until) \
         if db_path else None
     if last is None:
         return None, pd.DataFrame()
-    current = decisions.current(db_path, last)
+    current = decisions.current(db_path, last, until)
     found = changes(con, current["change_id"], filters)
     merged = current.merge(found, on="change_id", how="left")
     merged = merged[merged["is_in_filters"] | ~merged["is_known"]].copy()

@@ -40,6 +40,8 @@ class Minutes:
     attendees: list[str]
     attendance: dict | None  # who recorded the attendees, and when
     undecided: list[str]  # agenda changes with no decision, agenda order
+    # the position of the decision log read (decisions.recorded_until)
+    until: str | None = None
 
     @property
     def meeting_at(self):
@@ -53,19 +55,34 @@ def _facts(pack: cab.Pack, change_ids: list[str]) -> dict[str, dict]:
              if r["change_id"] in set(change_ids)}
     missing = [c for c in change_ids if c not in found]
     if missing and pack.db_path:
-        with db.reading(pack.db_path) as con:
+        with db.reading(_data_file(pack)) as con:
             rows = decided.changes(con, missing)
         found.update({r["change_id"]: r for r in rows.to_dict("records")
                       if r["is_known"]})
     return found
 
 
-def build(pack: cab.Pack) -> Minutes:
-    """The minutes of the pack's meeting (no decision: empty minutes)."""
+def _data_file(pack: cab.Pack):
+    """The file version the pack read: the live file, or its snapshot once
+    a later load replaced it."""
+    from changeboard import snapshots
+
+    name = pack.data_version
+    if name and name != snapshots.version_name(pack.db_path):
+        return snapshots.source(pack.db_path, name)[0]
+    return pack.db_path
+
+
+def build(pack: cab.Pack, until: str | None = None) -> Minutes:
+    """The minutes of the pack's meeting (no decision: empty minutes), from
+    the decision log as recorded up to `until` (default: now)."""
     path, meeting, tz = pack.db_path, pack.meeting_at, pack.reporting_tz
-    current = decisions.current(path, meeting) if path else pd.DataFrame(
-        columns=decisions.COLUMNS + ["n_recorded"])
-    history = decisions.history(path, meeting) if path else pd.DataFrame(
+    if path:
+        until = decisions.until_key(until) or decisions.recorded_until(path)
+    current = decisions.current(path, meeting, until) if path else \
+        pd.DataFrame(columns=decisions.COLUMNS + ["n_recorded"])
+    history = decisions.history(path, meeting, until=until) if path else \
+        pd.DataFrame(
         columns=decisions.COLUMNS + ["is_current"])
     facts = _facts(pack, list(current["change_id"]))
     rows = []
@@ -104,15 +121,22 @@ def build(pack: cab.Pack) -> Minutes:
     decided_ids = set(table["Change"])
     return Minutes(
         pack=pack, decisions=table, earlier=earlier,
-        attendees=decisions.attendees(path, meeting) if path else [],
-        attendance=decisions.attendance(path, meeting) if path else None,
+        attendees=decisions.attendees(path, meeting, until) if path else [],
+        attendance=decisions.attendance(path, meeting, until) if path
+        else None,
         undecided=[c for c in pack.agenda["change_id"]
-                   if c not in decided_ids])
+                   if c not in decided_ids],
+        until=until if path else None)
 
 
-def build_for(db_path, meeting) -> Minutes:
-    """The minutes of the meeting on that day (or at that instant)."""
-    return build(cab.build_pack(db_path, meeting))
+def build_for(db_path, meeting, as_of: str | None = None,
+              until: str | None = None) -> Minutes:
+    """The minutes of the meeting on that day (or at that instant), from
+    the snapshot `as_of` (default: the live data) and the decision log as
+    recorded up to `until` (default: now)."""
+    until = decisions.until_key(until) or decisions.recorded_until(db_path)
+    return build(cab.build_pack(db_path, meeting, as_of=as_of,
+                                decisions_until=until), until)
 
 
 def provenance(minutes: Minutes) -> list[tuple[str, str]]:
@@ -120,12 +144,17 @@ def provenance(minutes: Minutes) -> list[tuple[str, str]]:
     look-back and filters), with what the minutes record."""
     pack = minutes.pack
     kept = [(k, v) for k, v in cab.provenance(pack)
-            if k in ("Meeting", "Data as of", "Batches loaded")]
+            if k in ("Meeting", "Data as of", "Batches loaded",
+                     "Data version")]
     n_earlier = len(minutes.earlier)
     who = minutes.attendance
     day = pack.meeting_at.astimezone(cab._tz())
     command = ["python", "-m", "changeboard", "report", "minutes",
                "--meeting", f"{day:%Y-%m-%d}", "--db", pack.db_path or "PATH"]
+    if pack.data_version:
+        command += ["--as-of", pack.data_version]
+    if minutes.until:
+        command += ["--decisions-until", minutes.until]
     return [
         *kept,
         ("Decisions", f"{len(minutes.decisions)} changes decided"
@@ -137,6 +166,7 @@ def provenance(minutes: Minutes) -> list[tuple[str, str]]:
          else "not recorded"),
         ("Recorded in", "the application state beside the database "
          "(CAB decisions are not ingested data)"),
+        ("CAB decisions read", cab.decisions_read(minutes.until)),
         ("Regenerate with", shlex.join(command)
          + " --format html|pdf|xlsx --out FILE"),
     ]
@@ -149,6 +179,7 @@ def _title(minutes: Minutes) -> str:
 def to_html(minutes: Minutes) -> str:
     """The minutes as one self-contained HTML page (the pack's CSS)."""
     meta = provenance(minutes)
+    named = dict(meta)
     e = cab._e
     people = ("<ul>" + "".join(f"<li>{e(n)}</li>" for n in minutes.attendees)
               + "</ul>") if minutes.attendees else \
@@ -159,8 +190,8 @@ def to_html(minutes: Minutes) -> str:
         f"<title>CAB minutes {minutes.meeting_at:%Y-%m-%d}</title>"
         f"<style>{CSS}</style></head><body>"
         f"<h1>{e(_title(minutes))}</h1>"
-        f'<p class="meta">{e(meta[0][1])} · data as of {e(meta[1][1])} · '
-        f"{e(meta[3][1])}</p>"
+        f'<p class="meta">{e(named["Meeting"])} · data as of '
+        f'{e(named["Data as of"])} · {e(named["Decisions"])}</p>'
         f"<h2>Attendees ({len(minutes.attendees)})</h2>{people}"
         f"<h2>Decisions ({len(minutes.decisions)})</h2>"
         + '<div class="decisions">'

@@ -292,3 +292,69 @@ def test_a_save_from_a_session_no_longer_a_cab_member_records_nothing(
     assert decisions.current(decided_db, MEETING).empty
     assert any("needs the CAB member role" in e.value for e in app.error)
     assert not app.success
+
+
+def _regenerate_command(meta: dict) -> list[str]:
+    """The arguments of the provenance's "Regenerate with" command."""
+    import shlex
+
+    words = shlex.split(meta["Regenerate with"].split(" --format ")[0])
+    kind = next(w for w in words if w in ("cab", "minutes"))
+    return words[words.index(kind) + 1:]  # after ... report cab|minutes
+
+
+def test_a_pack_and_minutes_regenerated_later_read_the_decisions_they_read(
+        decided_db, tmp_path):
+    """The decision log is append-only: rebuilt from the position its
+    provenance names, a pack and the minutes are the same bytes after a
+    decision is changed, another recorded and the attendees edited."""
+    decisions.record(decided_db, MEMBER, MEETING, "C1", "approved", "ok")
+    decisions.record_attendees(decided_db, MEMBER, MEETING, ["Ana", "Bo"])
+    pack = cab.build_pack(decided_db, MEETING)
+    first = minutes.build(pack)
+    before = (cab.to_html(pack), cab.to_xlsx(pack), minutes.to_html(first),
+              minutes.to_xlsx(first))
+    meta = dict(cab.provenance(pack))
+    until = pack.decisions_until
+    assert until == first.until != decisions.NOTHING
+    assert until in meta["CAB decisions read"]
+    assert ["--decisions-until", until] == _regenerate_command(meta)[-2:]
+
+    decisions.record(decided_db, MEMBER, LAST, "D4", "approved", "amended")
+    decisions.record(decided_db, MEMBER, LAST, "D9", "rejected", "late")
+    decisions.record(decided_db, MEMBER, MEETING, "C1", "rejected", "no")
+    decisions.record_attendees(decided_db, MEMBER, MEETING, ["Cy"])
+    assert cab.build_pack(decided_db, MEETING).decided.set_index(
+        "change_id").loc["D4", "decision"] == "approved"  # now: changed
+
+    again = cab.build_pack(decided_db, MEETING, decisions_until=until)
+    again_minutes = minutes.build_for(decided_db, MEETING, until=until)
+    assert (cab.to_html(again), cab.to_xlsx(again),
+            minutes.to_html(again_minutes),
+            minutes.to_xlsx(again_minutes)) == before
+
+    # the command line the provenance names, run as an auditor would
+    out = tmp_path / "again.html"
+    assert changeboard_cli.main(
+        ["report", "cab", *_regenerate_command(meta), "--format", "html",
+         "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == before[0]
+    named = dict(minutes.provenance(first))
+    out = tmp_path / "minutes.html"
+    assert changeboard_cli.main(
+        ["report", "minutes", *_regenerate_command(named), "--format",
+         "html", "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == before[2]
+
+
+def test_before_any_record_a_pack_reads_none_then_or_later(decided_db):
+    fresh = decided_db.with_name("fresh.duckdb")
+    shutil.copyfile(decided_db, fresh)
+    pack = cab.build_pack(fresh, MEETING)
+    assert pack.decisions_until == decisions.NOTHING
+    decisions.record(fresh, MEMBER, LAST, "D1", "approved", "")
+    assert cab.build_pack(fresh, MEETING).decided_meeting_at is not None
+    assert cab.build_pack(fresh, MEETING, decisions_until=decisions.NOTHING
+                          ).decided_meeting_at is None
+    with pytest.raises(ValueError, match="not an ISO instant"):
+        cab.build_pack(fresh, MEETING, decisions_until="yesterday")

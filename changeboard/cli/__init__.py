@@ -263,6 +263,7 @@ def _report(commands) -> None:
                      help="read this snapshot instead of the live file: the "
                      "name a pack's provenance gives (`changeboard "
                      "snapshots list`); regenerates that pack byte for byte")
+    _decisions_until(cab)
     cab.add_argument("--format", choices=["html", "pdf", "xlsx"],
                      help="required, except with --send")
     cab.add_argument("--out", type=Path,
@@ -274,6 +275,14 @@ def _report(commands) -> None:
     _send_options(cab)
     from changeboard.cli import minutes  # report minutes: its own module
     minutes.add(kinds)
+
+
+def _decisions_until(parser) -> None:
+    parser.add_argument(
+        "--decisions-until", default=None, metavar="INSTANT",
+        help="read the CAB decisions recorded up to this instant (or `none`), "
+        "as a pack's or the minutes' provenance names it; default: all "
+        "recorded so far")
 
 
 def _send_options(cab) -> None:

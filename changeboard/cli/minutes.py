@@ -12,6 +12,9 @@ examples:
   changeboard report minutes --meeting 2026-01-20 --format pdf --out min.pdf
   changeboard report minutes --meeting 2026-01-20 --db /srv/cb.duckdb \\
       --format xlsx --out minutes.xlsx
+  changeboard report minutes --meeting 2026-01-20 --format pdf --out m.pdf \\
+      --as-of 2026-01-20T16-02-11.483920Z \\
+      --decisions-until 2026-01-20T11:04:10.123456+00:00   # as then
 
 The decisions are read from the application state beside the database
 (<database>.app.sqlite, or CHANGEBOARD_APP_DB).
@@ -34,6 +37,11 @@ def add(kinds) -> None:
                          help="meeting day, YYYY-MM-DD (at "
                          "CHANGEBOARD_CAB_TIME)")
     minutes.add_argument("--db", default=None, help=DB_HELP)
+    minutes.add_argument("--as-of", default=None, metavar="SNAPSHOT",
+                         help="read this snapshot instead of the live file "
+                         "(the minutes' provenance names it)")
+    from changeboard.cli import _decisions_until
+    _decisions_until(minutes)
     minutes.add_argument("--format", required=True,
                          choices=["html", "pdf", "xlsx"])
     minutes.add_argument("--out", required=True, type=Path,
@@ -42,17 +50,21 @@ def add(kinds) -> None:
 
 
 def run(args, parser) -> int:
+    from changeboard.snapshots import SnapshotError
     from reports import minutes as module  # after parsing: --help stays fast
 
     try:
-        found = module.build_for(args.db or config.DB_PATH, args.meeting)
+        found = module.build_for(args.db or config.DB_PATH, args.meeting,
+                                 as_of=args.as_of,
+                                 until=args.decisions_until)
         if args.format == "html":
             args.out.write_text(module.to_html(found), encoding="utf-8")
         elif args.format == "xlsx":
             args.out.write_bytes(module.to_xlsx(found))
         else:
             module.to_pdf(found, args.out)
-    except (FileNotFoundError, ValueError, RuntimeError) as error:
+    except (FileNotFoundError, ValueError, RuntimeError,
+            SnapshotError) as error:
         print(f"{parser.prog}: {error}", file=sys.stderr)
         return 1
     print(f"wrote {args.out} ({len(found.decisions)} decisions, "

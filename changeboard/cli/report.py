@@ -49,7 +49,8 @@ def cab(args, parser) -> int:
         pack = pack_module.build_pack(
             args.db or config.DB_PATH, args.date,
             window_end_at=args.window_end, filters=filters,
-            as_of=getattr(args, "as_of", None))
+            as_of=getattr(args, "as_of", None),
+            decisions_until=getattr(args, "decisions_until", None))
         if args.format == "html":
             args.out.write_text(pack_module.to_html(pack), encoding="utf-8")
         elif args.format == "xlsx":
