@@ -12,10 +12,10 @@ import pandas as pd
 
 from . import schema
 from .errors import FileError
+from .schema import BOOKKEEPING, LINEAGE
 
 SOURCE = "csv"
 TABLE = None  # per file: schema.table_for(path)
-IGNORED = ("source", "ingested_batch_id")
 # files above this size try pyarrow's multi-threaded reader first; smaller ones
 # (and any file pyarrow refuses) go through the csv module, which reports
 # exact rows
@@ -104,9 +104,7 @@ def _mapped(path: Path, name: str, table: str, spec):
 
 def _finish(name, table, frame, keep, warnings) -> pd.DataFrame:
     frame = frame[[c for c in frame.columns
-                   if c in keep or c in ("row_number", "raw_record",
-                                         "_reject", "_reject_column",
-                                         "_reject_value", "_reject_detail")]]
+                   if c in keep or c in BOOKKEEPING]]
     if not len(frame):
         warnings.append(f"{name}: header only, no data rows")
     frame.attrs.update(source=SOURCE, table=table, warnings=warnings,
@@ -137,12 +135,12 @@ def _check_header(name, table, spec, header) -> tuple[set[str], list[str]]:
         if column in seen:
             raise FileError(f"{name}: repeated header {column!r}")
         seen.add(column)
-    ignored = [c for c in header if c in IGNORED]
+    ignored = [c for c in header if c in LINEAGE]
     if ignored:
         warnings.append(f"{name}: column {', '.join(ignored)} ignored: the "
                         "loader sets source and ingested_batch_id")
     unknown = [c for c in header if c not in spec.columns
-               and c not in IGNORED and not c.startswith("x_")]
+               and c not in LINEAGE and not c.startswith("x_")]
     if unknown:
         hints = []
         for column in unknown:
@@ -161,7 +159,7 @@ def _check_header(name, table, spec, header) -> tuple[set[str], list[str]]:
     if missing:
         raise FileError(f"{name}: missing required column "
                         f"{', '.join(missing)} (found: {', '.join(header)})")
-    return {c for c in header if c not in IGNORED}, warnings
+    return {c for c in header if c not in LINEAGE}, warnings
 
 
 def _fast(data, header: list[str]) -> pd.DataFrame | None:

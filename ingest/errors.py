@@ -1,4 +1,7 @@
-"""Errors shared by the adapters and the loader."""
+"""Errors shared by the adapters and the loader, and how many rows a
+message names."""
+
+WARNED_ROWS = 10  # row numbers a warning names
 
 
 class FileError(Exception):

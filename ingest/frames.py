@@ -28,14 +28,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .errors import FileError
+from .errors import WARNED_ROWS, FileError
 from .schema import BOOKKEEPING, LINEAGE
 
 ENCODINGS = ("utf-8", "windows-1252")
 TRUE_VALUES = ("true", "1", "yes", "y")
 FALSE_VALUES = ("false", "0", "no", "n")
 SCHEMA = Path(__file__).resolve().parents[1] / "changeboard" / "schema.sql"
-WARNED_ROWS = 10  # row numbers a warning names
 
 
 @dataclass

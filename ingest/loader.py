@@ -21,11 +21,10 @@ import pandas as pd
 from changeboard import auth, config, db
 
 from . import schema
-from .errors import FileError
+from .errors import WARNED_ROWS, FileError
+from .frames import FALSE_VALUES, TRUE_VALUES
 from .schema import BOOKKEEPING
 
-TRUE = ["true", "1", "yes", "y"]
-FALSE = ["false", "0", "no", "n"]
 PREVIEW_REJECTS = 50
 # the sample build records its files as sample_data/<name>
 # (sample_data.database.publish)
@@ -404,7 +403,8 @@ def _value_sql(spec, column: str, timezone: str) -> tuple[str, str, str]:
 def _stage(con, frame, spec, present, timezone) -> None:
     """`checked`: one row per input row: typed values, the first reason and,
     for a rejected row, its raw record."""
-    params: dict = {"true": TRUE, "false": FALSE, "tz": timezone}
+    params: dict = {"true": list(TRUE_VALUES),
+                    "false": list(FALSE_VALUES), "tz": timezone}
     raw_columns = [c for c in frame.columns if c not in BOOKKEEPING]
     inner = [f"cast(r.{q(c)} as varchar) as {q('__r_' + c)}"
              for c in raw_columns]
@@ -640,8 +640,6 @@ def _write_rejects(con, batch_id) -> None:
         "column_name, value, reason, detail, raw_record from checked "
         "where reason is not null order by row_number", {"batch": batch_id})
 
-
-WARNED_ROWS = 10  # row numbers a warning names
 
 
 def _warned(con, condition: str) -> tuple[int, str]:
