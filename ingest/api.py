@@ -34,7 +34,7 @@ import requests
 
 from changeboard import auth, config, db
 
-from . import frames
+from . import schema
 from .loader import Loaded, load_into, q
 
 log = logging.getLogger("changeboard.ingest.api")
@@ -450,7 +450,7 @@ def _missing(api: Api, db_path: Path, since, until, pending) -> list[str]:
         return sorted(todo)
     ids = {api.row_id(k): k for k in todo}
     # a table without updated_at cannot say a stored row is current: fetch
-    dated = "updated_at" in frames.schema()[api.table]
+    dated = "updated_at" in schema.describe(api.table).columns
     with db.connect(db_path, read_only=True) as con:
         # identifiers come from the Api class, never from input
         stored = con.execute(

@@ -21,8 +21,8 @@ import pandas as pd
 from changeboard import auth, config, db
 
 from . import schema
+from .codes import FALSE_VALUES, TRUE_VALUES
 from .errors import WARNED_ROWS, FileError
-from .frames import FALSE_VALUES, TRUE_VALUES
 from .schema import BOOKKEEPING
 
 PREVIEW_REJECTS = 50

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import frames
-from .errors import FileError
+from . import codes, frames, reading, schema, times
+from .errors import FileError, closest
 
 SOURCE, TABLE = None, None   # per mapping file: attrs["source"], ["table"]
 MAPPINGS = Path(__file__).resolve().parent / "mappings"
@@ -59,15 +59,15 @@ class Mapping:
     table: str
     columns: list[Column]
     id_prefix: str | None = None
-    encoding: tuple[str, ...] = frames.ENCODINGS
+    encoding: tuple[str, ...] = reading.ENCODINGS
     delimiter: str = ","
     quote: str = '"'
     comment: str | None = None
     timezone: str = "UTC"
     date_formats: tuple[str, ...] = DEFAULT_FORMATS
     null_values: tuple[str, ...] = ("",)
-    true_values: tuple[str, ...] = frames.TRUE_VALUES
-    false_values: tuple[str, ...] = frames.FALSE_VALUES
+    true_values: tuple[str, ...] = codes.TRUE_VALUES
+    false_values: tuple[str, ...] = codes.FALSE_VALUES
     duplicate_ids: str = "reject"
     latest_by: str | None = None
     mode: str = "upsert"
@@ -112,25 +112,24 @@ def _check(file: str, data: dict) -> Mapping:
     source = data.get("source") or fail("no [source] table")
     for key in source:
         if key not in SOURCE_KEYS:
-            fail(f"[source] unknown key {key!r}{frames.closest(key, SOURCE_KEYS)}")
+            fail(f"[source] unknown key {key!r}{closest(key, SOURCE_KEYS)}")
     for key in ("name", "table"):
         if not source.get(key):
             fail(f"[source] {key} is required")
     table = source["table"]
-    schema = frames.schema()
-    if table not in schema:
-        fail(f"unknown table {table!r}{frames.closest(table, schema)}")
-    canonical = schema[table]
+    if table not in schema.TABLES:
+        fail(f"unknown table {table!r}{closest(table, schema.TABLES)}")
+    canonical = schema.describe(table)
     value_maps = data.get("values") or {}
     for section in data:
         if section not in ("source", "columns", "values"):
             fail(f"unknown section [{section}]")
     columns = []
     for name, spec in (data.get("columns") or {}).items():
-        if name not in canonical:
+        if name not in canonical.columns:
             fail(f"unknown column {name!r} for table {table}"
-                 f"{frames.closest(name, canonical)}")
-        allowed = canonical[name][1]
+                 f"{closest(name, canonical.columns)}")
+        allowed = canonical.codes.get(name, [])
         if isinstance(spec, str):
             columns.append(Column(name, source=spec))
             continue
@@ -139,7 +138,7 @@ def _check(file: str, data: dict) -> Mapping:
         for key in spec:
             if key not in COLUMN_KEYS:
                 fail(f"column {name}: unknown key {key!r}"
-                     f"{frames.closest(key, COLUMN_KEYS)}")
+                     f"{closest(key, COLUMN_KEYS)}")
         column = Column(name, source=spec.get("from"),
                         match=spec.get("match", "exact"),
                         merge=spec.get("merge", "must_agree"),
@@ -224,12 +223,12 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     if table and table != mapping.table:
         raise FileError(f"{Path(path).name}: mapping {mapping.file} is for "
                         f"table {mapping.table}, not {table}")
-    raw = frames.read_delimited(path, encodings=mapping.encoding,
-                                delimiter=mapping.delimiter,
-                                quote=mapping.quote, comment=mapping.comment)
+    raw = reading.read_delimited(path, encodings=mapping.encoding,
+                                 delimiter=mapping.delimiter,
+                                 quote=mapping.quote, comment=mapping.comment)
     _check_header(raw, mapping)
-    frame, warnings = _columns(raw, mapping)
-    frame = frames.finish(frame, raw, source=mapping.name, table=mapping.table,
+    data, warnings = _columns(raw, mapping)
+    frame = frames.finish(data, raw, source=mapping.name, table=mapping.table,
                           warnings=warnings, mode=mapping.mode,
                           timezone=mapping.timezone)
     frame = _duplicates(frame, raw, mapping)
@@ -253,7 +252,7 @@ def _check_header(raw, mapping: Mapping) -> None:
         if not found:
             raise FileError(
                 f"{raw.name}: mapping {mapping.file}: column {header!r} not "
-                f"in the file{frames.closest(header, raw.header)} (found: "
+                f"in the file{closest(header, raw.header)} (found: "
                 f"{', '.join(raw.header)})")
         if len(found) > 1:
             raise FileError(f"{raw.name}: mapped column {header!r} is "
@@ -286,43 +285,47 @@ def _template(raw, column: Column, mapping: Mapping) -> pd.Series:
     return out.where(~missing, None)
 
 
-def _columns(raw, mapping: Mapping) -> tuple[pd.DataFrame, list[str]]:
-    canonical = frames.schema()[mapping.table]
+def _columns(raw, mapping: Mapping) -> tuple[dict, list[str]]:
+    """The mapped columns (object Series of text, None for NULL) and the
+    warnings of reading them."""
+    canonical = schema.describe(mapping.table)
     data, warnings = {}, []
     for column in mapping.columns:
-        kind, allowed = canonical[column.name]
+        kind = canonical.kind(column.name)
         if column.value is not None:
             data[column.name] = pd.Series([column.value] * len(raw), dtype=object)
             continue
         values = (_template(raw, column, mapping) if column.template
                   else _cells(raw, column.source, mapping))
-        if column.values is not None:
-            values = frames.recode(values, column.values, match=column.match,
-                                   codes=allowed)
-        elif allowed:
-            values = frames.recode(values, {}, codes=allowed)
+        index = values.index
+        if column.values is not None or kind == "code":
+            values = frames.series(codes.recode(
+                frames.text(values), column.values or {}, match=column.match,
+                codes=canonical.codes.get(column.name)), index)
         if column.when is not None:
             when = column.when
             test = _cells(raw, when["column"], mapping).fillna("")
-            hit = test.map(frames._key) == frames._key(str(when["equals"]))
+            hit = test.map(codes.key) == codes.key(str(when["equals"]))
             values = values.where(~hit, when["value"])
         if column.name.endswith("_at"):
-            parsed = frames.instants(values, mapping.date_formats,
-                                     mapping.timezone)
-            values = parsed.text
-            warnings += frames.dst_warning(raw.name, column.source, parsed,
-                                           mapping.timezone,
-                                           rows=raw.row_number)
+            parsed = times.instants(frames.text(values), mapping.date_formats,
+                                    mapping.timezone)
+            values = frames.series(parsed.text, index)
+            warnings += times.dst_warning(raw.name, column.source, parsed,
+                                          mapping.timezone,
+                                          rows=raw.row_number)
         elif column.name.endswith("_date"):
-            values = frames.dates(values, mapping.date_formats)
+            values = frames.series(times.dates(frames.text(values),
+                                               mapping.date_formats), index)
         elif kind == "boolean":
-            values = frames.booleans(values, mapping.true_values,
-                                     mapping.false_values)
+            values = frames.series(codes.booleans(
+                frames.text(values), mapping.true_values,
+                mapping.false_values), index)
         elif column.name in mapping.keys and column.name.endswith("_id"):
-            values = frames.prefix_ids(values, mapping.id_prefix)
+            values = frames.series(codes.prefix_ids(
+                frames.text(values), mapping.id_prefix), index)
         data[column.name] = values.astype(object)
-    frame = pd.DataFrame(data, index=pd.RangeIndex(len(raw)))
-    return frame, warnings
+    return data, warnings
 
 
 def _content(frame: pd.DataFrame, names) -> pd.Series:
@@ -393,7 +396,7 @@ def _order(values: pd.Series, mapping: Mapping) -> pd.Series:
     numbers = pd.to_numeric(values, errors="coerce")
     if numbers.notna().sum() >= values.notna().sum():
         return numbers.astype(float)
-    local = frames.parse_local(values, mapping.date_formats)
+    local = times.parse_local(values, mapping.date_formats)
     stamps = local.to_numpy().astype("datetime64[us]").astype("int64")
     return pd.Series(stamps, index=values.index, dtype=float).where(
         local.notna())
@@ -403,7 +406,7 @@ def _merge(frame: pd.DataFrame, mapping: Mapping, key: pd.Series,
            repeated: pd.Series) -> pd.DataFrame:
     """One row per id: merge rules per column; a must_agree column that
     differs rejects all rows of the id (`merge_conflict`)."""
-    canonical = frames.schema()[mapping.table]
+    canonical = schema.describe(mapping.table)
     group = frame[repeated].copy()
     group_key = key[repeated]
     conflict = pd.Series(False, index=group.index)
@@ -425,7 +428,8 @@ def _merge(frame: pd.DataFrame, mapping: Mapping, key: pd.Series,
                 conflict |= bad
             merged[column.name] = _pick(values, group_key, "first")
         else:
-            rank = _rank(values, canonical[column.name])
+            rank = _rank(values, canonical.kind(column.name),
+                         canonical.codes.get(column.name))
             merged[column.name] = _pick(values, group_key, column.merge, rank)
     # a conflict anywhere in an id rejects all of that id's rows
     conflict = conflict.groupby(group_key).transform("any")
@@ -446,13 +450,12 @@ def _merge(frame: pd.DataFrame, mapping: Mapping, key: pd.Series,
     return out.reset_index(drop=True)
 
 
-def _rank(values: pd.Series, column_kind) -> pd.Series:
+def _rank(values: pd.Series, kind: str, allowed) -> pd.Series:
     """A sortable key: codes by list order, numbers, else text order."""
-    kind, allowed = column_kind
     if allowed:
         order = {code: i for i, code in enumerate(allowed)}
         return values.map(order).astype(float)
-    if kind in ("integer", "bigint", "double", "decimal"):
+    if kind in ("integer", "number"):
         return pd.to_numeric(values, errors="coerce")
     return values.rank(method="dense")
 

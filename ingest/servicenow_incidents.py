@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import frames, servicenow
+from . import codes, frames, reading, servicenow, times
+from .errors import FileError
 
 SOURCE, TABLE = "servicenow", "incidents"
 
@@ -40,30 +41,30 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     timezone = options.get("timezone", "UTC")
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        raw = frames.read_xlsx(path, sheet=options.get("sheet"),
-                               date_format=formats[0])
+        raw = reading.read_xlsx(path, sheet=options.get("sheet"),
+                                date_format=formats[0])
     else:
-        raw = frames.read_delimited(path, encodings=options.get(
-            "encoding", frames.ENCODINGS))
+        raw = reading.read_delimited(path, encodings=options.get(
+            "encoding", reading.ENCODINGS))
     columns = servicenow.site_columns(options.get("columns"), COLUMNS, TABLE)
     frames.repeated_headers(raw, {h for hs in columns.values() for h in hs})
-    frame, used = frames.select(raw, columns)
-    if "incident_id" not in frame:
-        raise frames.FileError(
+    data, used = frames.select(raw, columns)
+    if "incident_id" not in data:
+        raise FileError(
             f"{raw.name}: missing required column number (found: "
             f"{', '.join(raw.header)})")
     warnings = frames.ignored_warning(raw, used) + servicenow.cap_warning(raw)
-    if "priority" in frame:
-        frame["priority"] = frames.leading_integer(frame["priority"])
+    if "priority" in data:
+        data["priority"] = codes.leading_integer(data["priority"])
     for column in INSTANTS:
-        if column in frame:
-            parsed = frames.instants(frame[column], formats, timezone)
-            frame[column] = parsed.text
-            warnings += frames.dst_warning(raw.name, column, parsed, timezone,
-                                           rows=raw.row_number)
+        if column in data:
+            parsed = times.instants(data[column], formats, timezone)
+            data[column] = parsed.text
+            warnings += times.dst_warning(raw.name, column, parsed, timezone,
+                                          rows=raw.row_number)
     for column in IDS:
-        if column in frame:
-            frame[column] = frames.prefix_ids(frame[column],
-                                              options.get("id_prefix"))
-    return frames.finish(frame, raw, source=SOURCE, table=TABLE,
+        if column in data:
+            data[column] = codes.prefix_ids(data[column],
+                                            options.get("id_prefix"))
+    return frames.finish(data, raw, source=SOURCE, table=TABLE,
                          warnings=warnings, timezone=timezone)

@@ -1,4 +1,4 @@
-"""Source adapters (ingest/servicenow.py, jira.py, mapping.py, frames.py):
+"""Source adapters (ingest/servicenow.py, jira.py, mapping.py; reading.py, codes.py, times.py):
 each file shape gives canonical text columns, bookkeeping and adapter rejects
 exactly as docs/adapters.md says. Golden files: set UPDATE_GOLDEN=1 to
 rewrite them (then review the diff by eye)."""
@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ingest import frames, jira, mapping, servicenow
+from ingest import jira, mapping, reading, servicenow, times
 from ingest.errors import FileError
 from sample_data import exports
 
@@ -409,11 +409,14 @@ def test_ambiguous_autumn_time_takes_the_first_occurrence_with_a_warning(
 
 
 def test_formats_are_tried_in_order():
-    parsed = frames.instants(pd.Series(["2024-03-12 15:15:00", "12-03-2024 15:15",
-                                        "12/03/2024", None], dtype=object),
-                             ["%Y-%m-%d %H:%M:%S", "%d-%m-%Y %H:%M"])
-    assert list(parsed.text) == ["2024-03-12T15:15:00Z", "2024-03-12T15:15:00Z",
-                                 "12/03/2024", None]
+    import pyarrow as pa
+
+    parsed = times.instants(pa.array(["2024-03-12 15:15:00", "12-03-2024 15:15",
+                                      "12/03/2024", None], pa.string()),
+                            ["%Y-%m-%d %H:%M:%S", "%d-%m-%Y %H:%M"])
+    assert parsed.text.to_pylist() == ["2024-03-12T15:15:00Z",
+                                       "2024-03-12T15:15:00Z", "12/03/2024",
+                                       None]
 
 
 # --- reading -----------------------------------------------------------------
@@ -775,20 +778,25 @@ WEIRD_INSTANTS = [
     (["%y-%m-%d %H:%M:%S"], "UTC"),
     (["%Y-%m-%d"], "Asia/Kolkata"),
 ])
-def test_arrow_instants_equal_the_pandas_instants(formats, timezone):
+def test_arrow_instants_equal_the_pandas_instants(formats, timezone,
+                                                  monkeypatch):
+    """pyarrow's parse of plain formats gives what pandas' strptime gives
+    (times.instants with the pyarrow parse turned off)."""
     import pyarrow as pa
 
-    values = WEIRD_INSTANTS * 3
-    want = frames.instants(pd.Series(values, dtype=object), formats, timezone)
-    got = frames.instants_array(pa.array(values, pa.string()), formats,
-                                timezone)
-    assert got.text.to_pylist() == list(want.text)
+    def both(values):
+        got = times.instants(pa.array(values, pa.string()), formats, timezone)
+        with monkeypatch.context() as patch:
+            patch.setattr(times, "_parse_plain", lambda values, fmt: None)
+            want = times.instants(pa.array(values, pa.string()), formats,
+                                  timezone)
+        return got, want
+
+    got, want = both(WEIRD_INSTANTS * 3)
+    assert got.text.to_pylist() == want.text.to_pylist()
     assert (got.ambiguous, got.examples) == (want.ambiguous, want.examples)
-    clean = ["2024-03-12 15:15:00", "2024-10-27 02:30:00", None] * 3
-    want = frames.instants(pd.Series(clean, dtype=object), formats, timezone)
-    got = frames.instants_array(pa.array(clean, pa.string()), formats,
-                                timezone)
-    assert got.text.to_pylist() == list(want.text)
+    got, want = both(["2024-03-12 15:15:00", "2024-10-27 02:30:00", None] * 3)
+    assert got.text.to_pylist() == want.text.to_pylist()
 
 
 def test_trimmed_cells_equal_trim_then_empty_to_null():
@@ -799,9 +807,9 @@ def test_trimmed_cells_equal_trim_then_empty_to_null():
                       "y\r\n", "z z", "\x1fq"] * 50, pa.string()).slice(3)
     trimmed = pc.utf8_trim_whitespace(cells)
     want = pc.if_else(pc.equal(trimmed, ""), None, trimmed).to_pylist()
-    assert frames._trim_or_null(cells).to_pylist() == want
+    assert reading._trim_or_null(cells).to_pylist() == want
     plain = pa.array(["a", "", "b c", ""] * 50, pa.string()).slice(1)
-    assert frames._trim_or_null(plain).to_pylist() == [
+    assert reading._trim_or_null(plain).to_pylist() == [
         None if v == "" else v for v in plain.to_pylist()]
 
 
@@ -817,9 +825,9 @@ def large_export(path: Path, rows: int, *, extra: str = "") -> Path:
 def test_large_ascii_file_read_directly_equals_the_decoded_read(
         tmp_path, monkeypatch):
     path = large_export(tmp_path / "big.csv", 12_000)
-    assert path.stat().st_size > frames._DIRECT_BYTES
+    assert path.stat().st_size > reading._DIRECT_BYTES
     direct = servicenow.read(path)
-    monkeypatch.setattr(frames, "_DIRECT_BYTES", 1 << 40)
+    monkeypatch.setattr(reading, "_DIRECT_BYTES", 1 << 40)
     decoded = servicenow.read(path)
     assert direct.to_csv(index=False) == decoded.to_csv(index=False)
     assert direct.attrs == decoded.attrs
@@ -885,11 +893,11 @@ def test_mapping_dst_warning_names_its_rows(tmp_path):
 XLSX_CHILD = """
 import json, resource, sys, time
 resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))  # machine's net
-from ingest import frames
+from ingest import reading
 from ingest.errors import FileError
 started = time.monotonic()
 try:
-    raw = frames.read_xlsx(sys.argv[1])
+    raw = reading.read_xlsx(sys.argv[1])
     outcome = {"rows": len(raw), "bad": raw.bad_shape, "header": raw.header}
 except FileError as exc:
     outcome = {"error": str(exc)}
