@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import schema
+from . import reading, schema
 from .errors import FileError
 from .schema import BOOKKEEPING, LINEAGE
 
@@ -163,25 +163,15 @@ def _check_header(name, table, spec, header) -> tuple[set[str], list[str]]:
 
 
 def _fast(data, header: list[str]) -> pd.DataFrame | None:
-    """pyarrow's reader; None when it refuses the file (the slow path then
-    reports the exact row)."""
+    """pyarrow's reader (ingest/reading.py); None when it refuses the file
+    (the slow path then reports the exact row)."""
     import pyarrow as pa
-    import pyarrow.csv as pc
 
-    names = [f"c{i}" for i in range(len(header))]
-    try:
-        result = pc.read_csv(
-            pa.BufferReader(pa.py_buffer(data)),
-            read_options=pc.ReadOptions(
-                column_names=names, skip_rows=1, block_size=16 << 20),
-            parse_options=pc.ParseOptions(newlines_in_values=True,
-                                          ignore_empty_lines=False),
-            convert_options=pc.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except (pa.ArrowInvalid, ValueError, OSError):
+    table = reading.parse_csv(pa.BufferReader(pa.py_buffer(data)),
+                              len(header), skip_rows=1, block_size=16 << 20)
+    if table is None:
         return None
-    frame = result.rename_columns(header).to_pandas(types_mapper=pd.ArrowDtype)
+    frame = table.rename_columns(header).to_pandas(types_mapper=pd.ArrowDtype)
     frame.insert(0, "row_number", range(2, len(frame) + 2))
     return frame
 

@@ -296,28 +296,10 @@ def _read_arrow(name: str, data, text: str | None, delimiter: str,
     if not first or not any(c.strip() for c in first) or len(delimiter) != 1:
         return None
     width = len(first)
-    odd = []
-
-    def invalid(_row):
-        odd.append(_row)
-        return "skip"
-
-    names = [f"f{i}" for i in range(width)]
-    try:
-        table = pacsv.read_csv(
-            pa.memory_map(str(data)) if isinstance(data, Path)
-            else pa.BufferReader(pa.py_buffer(data)),
-            read_options=pacsv.ReadOptions(column_names=names),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, quote_char=quote or False,
-                double_quote=True, newlines_in_values=True,
-                ignore_empty_lines=False, invalid_row_handler=invalid),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except (pa.ArrowInvalid, ValueError):
-        return None
-    if odd or table.num_rows == 0:
+    source = (pa.memory_map(str(data)) if isinstance(data, Path)
+              else pa.BufferReader(pa.py_buffer(data)))
+    table = parse_csv(source, width, delimiter=delimiter, quote=quote)
+    if table is None or table.num_rows == 0:
         return None
     cells = [table.column(i).combine_chunks() for i in range(width)]
     del table
@@ -338,6 +320,31 @@ def _read_arrow(name: str, data, text: str | None, delimiter: str,
         warnings.append(f"{name}: header only, no data rows")
     return Raw(name, header, cells, numbers, _record_array(header, cells),
                [None] * len(numbers), warnings)
+
+
+def parse_csv(source, width: int, *, delimiter: str = ",", quote: str = '"',
+              skip_rows: int = 0, block_size: int | None = None):
+    """pyarrow's multi-threaded parser, every field as text (never null):
+    a table of `width` columns f0, f1, ..., or None when a row has another
+    field count (a blank line included) or pyarrow refuses the file, for the
+    csv module to read it and name the row. Quoted fields may hold newlines.
+    """
+    names = [f"f{i}" for i in range(width)]
+    read = pacsv.ReadOptions(column_names=names, skip_rows=skip_rows)
+    if block_size:
+        read.block_size = block_size
+    try:
+        return pacsv.read_csv(
+            source, read_options=read,
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, quote_char=quote or False,
+                double_quote=True, newlines_in_values=True,
+                ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, ValueError, OSError):
+        return None
 
 
 def from_records(name: str, records: list[list[str]], warnings: list[str],
