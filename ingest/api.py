@@ -35,7 +35,8 @@ import requests
 from changeboard import auth, config, db
 
 from . import schema
-from .loader import Loaded, load_into, q
+from .checks import q
+from .loader import Loaded, load_into
 
 log = logging.getLogger("changeboard.ingest.api")
 

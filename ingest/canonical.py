@@ -3,7 +3,6 @@ headers in any order; one file per table, named after it."""
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import json
 from pathlib import Path
@@ -139,26 +138,7 @@ def _check_header(name, table, spec, header) -> tuple[set[str], list[str]]:
     if ignored:
         warnings.append(f"{name}: column {', '.join(ignored)} ignored: the "
                         "loader sets source and ingested_batch_id")
-    unknown = [c for c in header if c not in spec.columns
-               and c not in LINEAGE and not c.startswith("x_")]
-    if unknown:
-        hints = []
-        for column in unknown:
-            close = difflib.get_close_matches(column, list(spec.columns), n=1)
-            hints.append(f"{column!r} (did you mean {close[0]!r}?)" if close
-                         else repr(column))
-        message = f"{name}: unknown column {', '.join(hints)} for {table}"
-        delimiters = [d for d in ";\t|" if any(d in c for c in header)]
-        if len(header) == 1 and delimiters:
-            message += (f"; the header looks {delimiters[0]!r}-delimited: "
-                        "canonical CSV uses commas")
-        elif not any(close for close in hints if "did you mean" in close):
-            message += f" (columns: {', '.join(spec.columns)})"
-        raise FileError(message + "; name extra columns x_...")
-    missing = [c for c in spec.required if c not in header]
-    if missing:
-        raise FileError(f"{name}: missing required column "
-                        f"{', '.join(missing)} (found: {', '.join(header)})")
+    schema.check_columns(name, spec, header)
     return {c for c in header if c not in LINEAGE}, warnings
 
 
