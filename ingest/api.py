@@ -34,7 +34,7 @@ import requests
 
 from changeboard import auth, config, db
 
-from . import schema
+from . import frames, schema
 from .checks import q
 from .loader import Loaded, load_into
 
@@ -476,7 +476,7 @@ def _commit(api: Api, db_path: Path, run: Synced, pending: dict) -> None:
     with db.publish(db_path) as con:
         if records:
             frame = api.frame(records, con)
-            frame.attrs["source"] = api.source
+            frames.batch(frame).source = api.source
             text = json.dumps(records, sort_keys=True, default=str)
             loaded = load_into(con, frame, file_name=api.endpoint,
                                sha256=hashlib.sha256(text.encode()).hexdigest(),
@@ -534,7 +534,7 @@ def read_through(read: Callable, header: list[str], rows: list[list[str]],
         frame["row_number"] = range(1, len(records) + 1)
         frame["raw_record"] = [json.dumps(r, ensure_ascii=False, default=str)
                                for r in records]
-    frame.attrs["rows_read"] = len(records)
+    frames.batch(frame).rows_read = len(records)
     return frame
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import reading, schema
+from . import frames, reading, schema
 from .errors import FileError
 from .schema import BOOKKEEPING, LINEAGE
 
@@ -106,8 +106,7 @@ def _finish(name, table, frame, keep, warnings) -> pd.DataFrame:
                    if c in keep or c in BOOKKEEPING]]
     if not len(frame):
         warnings.append(f"{name}: header only, no data rows")
-    frame.attrs.update(source=SOURCE, table=table, warnings=warnings,
-                       mode="upsert", timezone="UTC")
+    frame.attrs["batch"] = frames.Batch(SOURCE, table, warnings)
     return frame
 
 

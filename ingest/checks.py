@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import schema
+from . import frames, schema
 from .codes import FALSE_VALUES, TRUE_VALUES
 from .errors import WARNED_ROWS, FileError
 from .schema import BOOKKEEPING
@@ -31,17 +31,17 @@ def check_frame(frame, file_name):
     """The table's schema facts, the frame's time zone and the canonical
     columns it has; FileError for an unknown or missing column, time zone
     or mode."""
-    table = frame.attrs.get("table")
-    spec = schema.describe(table)
+    batch = frames.batch(frame)
+    spec = schema.describe(batch.table)
     schema.check_columns(file_name, spec,
                          [c for c in frame.columns if c not in BOOKKEEPING])
     present = [c for c in spec.columns if c in frame.columns]
-    timezone = frame.attrs.get("timezone") or "UTC"
+    timezone = batch.timezone or "UTC"
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise FileError(f"{file_name}: unknown time zone {timezone!r}") from exc
-    mode = frame.attrs.get("mode", "upsert")
+    mode = batch.mode
     if mode not in ("upsert", "snapshot"):
         raise FileError(f"{file_name}: unknown mode {mode!r}")
     return spec, timezone, present

@@ -8,6 +8,8 @@ times.py); `finish` turns them into the frame the loader checks
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -16,6 +18,29 @@ import pyarrow.compute as pc
 from .errors import FileError
 from .reading import Raw, objects, parallel
 from .schema import BOOKKEEPING
+
+
+@dataclass
+class Batch:
+    """What the loader needs to know of a frame beside its rows: it travels
+    with the frame as `frame.attrs["batch"]` (docs/adapters.md)."""
+    source: str | None                 # ingest_batches.source, rows' `source`
+    table: str | None                  # the canonical table
+    warnings: list[str] = field(default_factory=list)
+    mode: str = "upsert"               # or snapshot: unlisted stored rows go
+    timezone: str = "UTC"              # of instants without an offset
+    rows_read: int | None = None       # input data rows
+    rows_merged: int = 0               # input rows merged into another
+    rows_superseded: int = 0           # of them, older versions left out
+
+
+def batch(frame: pd.DataFrame) -> Batch:
+    """The frame's Batch; FileError if it has none (not an adapter's)."""
+    found = frame.attrs.get("batch")
+    if not isinstance(found, Batch):
+        raise FileError("the frame has no batch metadata (frames.Batch in "
+                        "frame.attrs['batch'])")
+    return found
 
 
 def repeated_headers(raw: Raw, names) -> None:
@@ -78,7 +103,7 @@ def finish(data: dict, raw: Raw, *, source: str, table: str,
     """The adapter's frame: the canonical columns (string arrays, or object
     Series) in their order, then the bookkeeping columns (row_number,
     raw_record, _reject...; a row of another field count is rejected as
-    bad_row_shape) and the attrs the loader reads. `arrow` keeps the text
+    bad_row_shape) and its Batch. `arrow` keeps the text
     columns arrow-backed (pd.ArrowDtype, NULL is pd.NA) like the canonical
     adapter's large files; otherwise object text with None."""
     rows = len(raw)
@@ -109,9 +134,9 @@ def finish(data: dict, raw: Raw, *, source: str, table: str,
     order = [c for c in data if c not in BOOKKEEPING]
     frame.insert(len(order), "row_number", numbers)
     frame = frame[[*order, *(c for c in BOOKKEEPING if c in frame)]]
-    frame.attrs.update(source=source, table=table,
-                       warnings=list(raw.warnings) + list(warnings), mode=mode,
-                       timezone=timezone, rows_read=rows)
+    frame.attrs["batch"] = Batch(source, table,
+                                 list(raw.warnings) + list(warnings), mode,
+                                 timezone, rows_read=rows)
     return frame
 
 

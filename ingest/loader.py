@@ -19,7 +19,7 @@ import pandas as pd
 
 from changeboard import auth, config, db
 
-from . import checks, rejects, schema
+from . import checks, frames, rejects, schema
 from .checks import q
 from .errors import FileError
 
@@ -112,8 +112,8 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
     """
     progress = progress or _quiet
     db_path = Path(db_path or config.DB_PATH)
-    source = frame.attrs.get("source", "csv")
-    table = frame.attrs.get("table")
+    batch = frames.batch(frame)
+    source, table = batch.source or "csv", batch.table
     stored = None
     if db_path.exists():   # before taking the writer lock
         with db.connect(db_path, read_only=True) as con:
@@ -240,10 +240,10 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
     """The load on an open writable connection (inside db.publish)."""
     progress = progress or _quiet
     started = datetime.now(UTC)
-    source = frame.attrs.get("source", "csv")
-    table = frame.attrs.get("table")
+    batch = frames.batch(frame)
+    source, table = batch.source or "csv", batch.table
     result = Loaded(table or "", file_name, None, source=source,
-                    warnings=list(frame.attrs.get("warnings", [])),
+                    warnings=list(batch.warnings),
                     loaded_by=loaded_by)
     stored = _same_file(con, source, table, sha256)
     if stored is not None:
@@ -272,8 +272,8 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
     frame_rows, accepted = counts
     # rows_read counts input rows: those merged into an earlier row of their
     # id are neither loaded nor rejected (docs/adapters.md, Counting rows)
-    result.rows_merged = int(frame.attrs.get("rows_merged", 0) or 0)
-    result.rows_superseded = int(frame.attrs.get("rows_superseded", 0) or 0)
+    result.rows_merged = batch.rows_merged
+    result.rows_superseded = batch.rows_superseded
     result.rows_read = frame_rows + result.rows_merged
     result.rows_rejected = frame_rows - accepted
     result.reasons = [tuple(r) for r in con.execute(
@@ -288,7 +288,7 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
     else:
         progress("writing")
         _classify(con, spec, source, result)
-        _write(con, spec, source, batch_id, frame.attrs.get("mode", "upsert"),
+        _write(con, spec, source, batch_id, batch.mode,
                result)
     rejects.write(con, batch_id)
     result.rejects = con.execute(

@@ -17,7 +17,7 @@ import pandas as pd
 from . import codes, frames, reading, schema, times
 from .errors import FileError, closest
 
-SOURCE, TABLE = None, None   # per mapping file: attrs["source"], ["table"]
+SOURCE, TABLE = None, None   # per mapping file: the frame's Batch
 MAPPINGS = Path(__file__).resolve().parent / "mappings"
 SOURCE_KEYS = {"name", "table", "id_prefix", "encoding", "delimiter", "quote",
                "comment", "timezone", "date_formats", "null_values",
@@ -235,8 +235,8 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     # input rows absorbed by duplicate_ids = "merge" into an earlier row of
     # their id, or left out as older versions by "latest" (rows_superseded
     # of them): rows_read = len(frame) + rows_merged (docs/adapters.md)
-    frame.attrs["rows_merged"] = frame.attrs["rows_read"] - len(frame)
-    frame.attrs.setdefault("rows_superseded", 0)
+    batch = frames.batch(frame)
+    batch.rows_merged = batch.rows_read - len(frame)
     return frame
 
 
@@ -366,7 +366,7 @@ def _latest(frame: pd.DataFrame, raw, mapping: Mapping, key: pd.Series,
             repeated: pd.Series) -> pd.DataFrame:
     """duplicate_ids = "latest": of each id's rows, the one with the highest
     `latest_by` stays; the older versions leave the frame, counted in
-    attrs["rows_superseded"] (neither loaded nor rejected). Copies tied at
+    the Batch's rows_superseded (neither loaded nor rejected). Copies tied at
     the highest version that map to the same values are one version (the
     last in the file stays); tied copies that differ are all rejected as
     `duplicate_id` (nothing says which is newer)."""
@@ -387,7 +387,7 @@ def _latest(frame: pd.DataFrame, raw, mapping: Mapping, key: pd.Series,
     dropped = older | same
     out = frame[~dropped].reset_index(drop=True)
     out.attrs = frame.attrs
-    out.attrs["rows_superseded"] = int(dropped.sum())
+    frames.batch(out).rows_superseded = int(dropped.sum())
     return out
 
 
