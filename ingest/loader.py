@@ -256,7 +256,11 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
         _record_batch(con, result, sha256, started)
         return result
     batch_id = result.batch_id = _next_batch_id(con)
-    con.register("incoming_frame", frame)
+    # the rows alone: pyarrow, converting an arrow-backed frame, would try
+    # to write its attrs (the Batch) as JSON metadata
+    rows = frame.copy(deep=False)
+    rows.attrs = {}
+    con.register("incoming_frame", rows)
     progress("checking")
     try:
         checks.stage(con, frame, spec, present, timezone)

@@ -105,6 +105,69 @@ def load(spec) -> Mapping:
     return _check(file, data)
 
 
+def _column(name: str, spec, table: str, canonical, value_maps: dict,
+            fail) -> Column:
+    """One [columns] entry, checked against the table's columns and codes."""
+    if name not in canonical.columns:
+        fail(f"unknown column {name!r} for table {table}"
+             f"{closest(name, canonical.columns)}")
+    allowed = canonical.codes.get(name, [])
+    if isinstance(spec, str):
+        return Column(name, source=spec)
+    if not isinstance(spec, dict):
+        fail(f"column {name}: expected a header or a table, not {spec!r}")
+    for key in spec:
+        if key not in COLUMN_KEYS:
+            fail(f"column {name}: unknown key {key!r}"
+                 f"{closest(key, COLUMN_KEYS)}")
+    column = Column(name, source=spec.get("from"),
+                    match=spec.get("match", "exact"),
+                    merge=spec.get("merge", "must_agree"),
+                    value=spec.get("value"), when=spec.get("when"),
+                    template=spec.get("template"))
+    given = [k for k in ("from", "value", "template") if k in spec]
+    if len(given) != 1:
+        fail(f"column {name}: give exactly one of from, value or template")
+    if column.template is not None:
+        try:
+            headers = column.template_headers
+        except ValueError as exc:
+            fail(f"column {name}: template {column.template!r}: {exc}")
+        if not headers or any(not h or h.isdigit() for h in headers):
+            fail(f"column {name}: template {column.template!r} must name "
+                 "headers in braces, e.g. \"{product}:{cycle}\"")
+        if any(conv or fmt for _, n, fmt, conv in string.Formatter().parse(
+                column.template) if n is not None):
+            fail(f"column {name}: template {column.template!r}: only "
+                 "{header} fields, no conversions or formats")
+    if column.match not in ("exact", "prefix"):
+        fail(f"column {name}: match must be exact or prefix, "
+             f"not {column.match!r}")
+    if column.merge not in MERGES:
+        fail(f"column {name}: merge must be one of {', '.join(MERGES)}, "
+             f"not {column.merge!r}")
+    if "values" in spec:
+        if spec["values"] not in value_maps:
+            fail(f"column {name}: no [values.{spec['values']}]")
+        column.values = value_maps[spec["values"]]
+        for source_value, code in column.values.items():
+            if allowed and code not in allowed:
+                fail(f"[values.{spec['values']}] {source_value!r} = "
+                     f"{code!r}: not a {name} code (allowed: "
+                     f"{', '.join(allowed)})")
+    if column.when is not None:
+        when = column.when
+        if set(when) != {"column", "equals", "value"}:
+            fail(f"column {name}: when needs column, equals and value")
+        if allowed and when["value"] not in allowed:
+            fail(f"column {name}: when value {when['value']!r} is not a "
+                 f"code (allowed: {', '.join(allowed)})")
+    if column.value is not None and allowed and column.value not in allowed:
+        fail(f"column {name}: value {column.value!r} is not a code "
+             f"(allowed: {', '.join(allowed)})")
+    return column
+
+
 def _check(file: str, data: dict) -> Mapping:
     def fail(message: str):
         raise FileError(f"{file}: invalid mapping: {message}")
@@ -126,65 +189,8 @@ def _check(file: str, data: dict) -> Mapping:
             fail(f"unknown section [{section}]")
     columns = []
     for name, spec in (data.get("columns") or {}).items():
-        if name not in canonical.columns:
-            fail(f"unknown column {name!r} for table {table}"
-                 f"{closest(name, canonical.columns)}")
-        allowed = canonical.codes.get(name, [])
-        if isinstance(spec, str):
-            columns.append(Column(name, source=spec))
-            continue
-        if not isinstance(spec, dict):
-            fail(f"column {name}: expected a header or a table, not {spec!r}")
-        for key in spec:
-            if key not in COLUMN_KEYS:
-                fail(f"column {name}: unknown key {key!r}"
-                     f"{closest(key, COLUMN_KEYS)}")
-        column = Column(name, source=spec.get("from"),
-                        match=spec.get("match", "exact"),
-                        merge=spec.get("merge", "must_agree"),
-                        value=spec.get("value"), when=spec.get("when"),
-                        template=spec.get("template"))
-        given = [k for k in ("from", "value", "template") if k in spec]
-        if len(given) != 1:
-            fail(f"column {name}: give exactly one of from, value or template")
-        if column.template is not None:
-            try:
-                headers = column.template_headers
-            except ValueError as exc:
-                fail(f"column {name}: template {column.template!r}: {exc}")
-            if not headers or any(not h or h.isdigit() for h in headers):
-                fail(f"column {name}: template {column.template!r} must name "
-                     "headers in braces, e.g. \"{product}:{cycle}\"")
-            if any(conv or fmt for _, n, fmt, conv in string.Formatter().parse(
-                    column.template) if n is not None):
-                fail(f"column {name}: template {column.template!r}: only "
-                     "{header} fields, no conversions or formats")
-        if column.match not in ("exact", "prefix"):
-            fail(f"column {name}: match must be exact or prefix, "
-                 f"not {column.match!r}")
-        if column.merge not in MERGES:
-            fail(f"column {name}: merge must be one of {', '.join(MERGES)}, "
-                 f"not {column.merge!r}")
-        if "values" in spec:
-            if spec["values"] not in value_maps:
-                fail(f"column {name}: no [values.{spec['values']}]")
-            column.values = value_maps[spec["values"]]
-            for source_value, code in column.values.items():
-                if allowed and code not in allowed:
-                    fail(f"[values.{spec['values']}] {source_value!r} = "
-                         f"{code!r}: not a {name} code (allowed: "
-                         f"{', '.join(allowed)})")
-        if column.when is not None:
-            when = column.when
-            if set(when) != {"column", "equals", "value"}:
-                fail(f"column {name}: when needs column, equals and value")
-            if allowed and when["value"] not in allowed:
-                fail(f"column {name}: when value {when['value']!r} is not a "
-                     f"code (allowed: {', '.join(allowed)})")
-        if column.value is not None and allowed and column.value not in allowed:
-            fail(f"column {name}: value {column.value!r} is not a code "
-                 f"(allowed: {', '.join(allowed)})")
-        columns.append(column)
+        columns.append(_column(name, spec, table, canonical, value_maps,
+                               fail))
     mapping = Mapping(file=file, name=source["name"], table=table,
                       columns=columns)
     for key in ("id_prefix", "delimiter", "quote", "comment", "timezone",

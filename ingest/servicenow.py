@@ -103,16 +103,7 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     canonical adapter's large files; a smaller one as object text with None.
     """
     options = dict(options or {})
-    formats = options.get("date_format", DATE_FORMAT)
-    formats = [formats] if isinstance(formats, str) else list(formats)
-    timezone = options.get("timezone", "UTC")
-    path = Path(path)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        raw = reading.read_xlsx(path, sheet=options.get("sheet"),
-                                date_format=formats[0])
-    else:
-        raw = reading.read_delimited(path, encodings=options.get(
-            "encoding", reading.ENCODINGS))
+    raw, formats, timezone = read_export(path, options)
     columns = site_columns(options.get("columns"))
     frames.repeated_headers(raw, {h for hs in columns.values() for h in hs})
     _same_column_twice(raw, columns)
@@ -154,6 +145,21 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     return frames.finish(data, raw, source=SOURCE, table=TABLE,
                          warnings=warnings, timezone=timezone,
                          arrow=len(raw) >= ARROW_ROWS)
+
+
+def read_export(path, options: dict):
+    """A list export (CSV or XLSX) as a Raw, with its date formats and time
+    zone from the options (change_request and incident exports alike)."""
+    formats = options.get("date_format", DATE_FORMAT)
+    formats = [formats] if isinstance(formats, str) else list(formats)
+    path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        raw = reading.read_xlsx(path, sheet=options.get("sheet"),
+                                date_format=formats[0])
+    else:
+        raw = reading.read_delimited(path, encodings=options.get(
+            "encoding", reading.ENCODINGS))
+    return raw, formats, options.get("timezone", "UTC")
 
 
 def _cancelled_and_approval(data: dict) -> None:

@@ -8,11 +8,9 @@ from the same instance; `id_prefix` applies to both ids for that reason.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
-from . import codes, frames, reading, servicenow, times
+from . import codes, frames, servicenow, times
 from .errors import FileError
 
 SOURCE, TABLE = "servicenow", "incidents"
@@ -36,16 +34,7 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     `sheet`, `id_prefix`, `encoding`, `columns` (site fields, as for
     change_request)."""
     options = dict(options or {})
-    formats = options.get("date_format", servicenow.DATE_FORMAT)
-    formats = [formats] if isinstance(formats, str) else list(formats)
-    timezone = options.get("timezone", "UTC")
-    path = Path(path)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        raw = reading.read_xlsx(path, sheet=options.get("sheet"),
-                                date_format=formats[0])
-    else:
-        raw = reading.read_delimited(path, encodings=options.get(
-            "encoding", reading.ENCODINGS))
+    raw, formats, timezone = servicenow.read_export(path, options)
     columns = servicenow.site_columns(options.get("columns"), COLUMNS, TABLE)
     frames.repeated_headers(raw, {h for hs in columns.values() for h in hs})
     data, used = frames.select(raw, columns)
