@@ -11,10 +11,19 @@ from changeboard import config, db
 
 from . import frames, overrides, sources
 from .errors import FileError, LoadError
-from .loader import Loaded, fail, load, load_into, remove_sample, sample_rows
+from .loader import (
+    SAMPLE_PREFIX,
+    Loaded,
+    fail,
+    load,
+    load_into,
+    remove_sample,
+    sample_rows,
+)
 from .schema import TABLES, table_for
 
-__all__ = ["SOURCES", "TABLES", "FileError", "LoadError", "Loaded", "adapter",
+__all__ = ["SAMPLE_PREFIX", "SOURCES", "TABLES", "FileError", "LoadError",
+           "Loaded", "adapter",
            "adapter_options", "fail", "load", "load_files", "load_path",
            "publish_files", "remove_sample", "remove_sample_from",
            "sample_rows", "sha256", "table_for"]
