@@ -26,7 +26,7 @@ import duckdb  # noqa: E402
 
 import ingest  # noqa: E402
 from changeboard import db  # noqa: E402
-from ingest import frames  # noqa: E402
+from ingest import schema  # noqa: E402
 
 TARGET_S = 1.0
 
@@ -37,7 +37,7 @@ def write_changes(source: Path, out: Path, rows: int) -> None:
         columns = [c for c, in con.execute(
             "select column_name from information_schema.columns "
             "where table_name = 'changes' order by ordinal_position"
-        ).fetchall() if c not in frames.LINEAGE]
+        ).fetchall() if c not in schema.LINEAGE]
         listed = ", ".join(f'"{c}"' for c in columns if c != "change_id")
         # column names come from the schema, the path from this script
         con.execute(

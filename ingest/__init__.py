@@ -9,12 +9,21 @@ from types import ModuleType
 
 from changeboard import config, db
 
-from . import overrides, sources
+from . import frames, overrides, sources
 from .errors import FileError, LoadError
-from .loader import Loaded, fail, load, load_into, remove_sample, sample_rows
+from .loader import (
+    SAMPLE_PREFIX,
+    Loaded,
+    fail,
+    load,
+    load_into,
+    remove_sample,
+    sample_rows,
+)
 from .schema import TABLES, table_for
 
-__all__ = ["SOURCES", "TABLES", "FileError", "LoadError", "Loaded", "adapter",
+__all__ = ["SAMPLE_PREFIX", "SOURCES", "TABLES", "FileError", "LoadError",
+           "Loaded", "adapter",
            "adapter_options", "fail", "load", "load_files", "load_path",
            "publish_files", "remove_sample", "remove_sample_from",
            "sample_rows", "sha256", "table_for"]
@@ -74,9 +83,10 @@ def load_path(source: str, path: str | Path, db_path=None, *,
             module = adapter(source)
             options, name = adapter_options(source, options)
             frame = module.read(path, table=table, options=options)
+            batch = frames.batch(frame)
             if name:
-                frame.attrs["source"] = name
-            _note_merged(frame, path)
+                batch.source = name
+            _note_merged(batch, path, len(frame))
         except FileError as exc:
             error = exc
         else:
@@ -87,10 +97,10 @@ def load_path(source: str, path: str | Path, db_path=None, *,
         return fail(db_path, source=source, table=guess,
                     file_name=file_name, sha256=digest, error=str(error),
                     dry_run=dry_run, loaded_by=loaded_by)
-    frame.attrs.setdefault("source", getattr(module, "SOURCE", source))
-    frame.attrs.setdefault("table", table or getattr(module, "TABLE", None))
+    batch.source = batch.source or getattr(module, "SOURCE", source)
+    batch.table = batch.table or table or getattr(module, "TABLE", None)
     if source_prefix and (name or getattr(module, "SOURCE", None) is None):
-        frame.attrs["source"] = source_prefix + frame.attrs["source"]
+        batch.source = source_prefix + batch.source
     return load(frame, db_path, file_name=file_name, sha256=digest,
                 dry_run=dry_run, strict=strict, progress=progress,
                 replace_sample=replace_sample, loaded_by=loaded_by)
@@ -109,20 +119,19 @@ def remove_sample_from(db_path=None) -> int:
         return remove_sample(con)
 
 
-def _note_merged(frame, path: Path) -> None:
+def _note_merged(batch: frames.Batch, path: Path, rows: int) -> None:
     """Input rows a mapping merged into an earlier row of their id are
     neither loaded nor rejected: say how many, so the batch's warnings
     account for every input row (docs/adapters.md, "Counting rows")."""
-    merged = frame.attrs.get("rows_merged", 0)
-    superseded = frame.attrs.get("rows_superseded", 0) or 0
+    merged, superseded = batch.rows_merged, batch.rows_superseded
     folded = ((superseded, "superseded by a later version of the same id",
                "latest") if superseded else
               (merged, "merged into an earlier row of the same id", "merge"))
     if folded[0]:
         n, how, mode = folded
-        frame.attrs["warnings"] = [*frame.attrs.get("warnings", []), (
-            f"{path.name}: {frame.attrs['rows_read']:,} input rows: "
-            f"{n:,} {how} (duplicate_ids = \"{mode}\"), {len(frame):,} "
+        batch.warnings = [*batch.warnings, (
+            f"{path.name}: {batch.rows_read:,} input rows: "
+            f"{n:,} {how} (duplicate_ids = \"{mode}\"), {rows:,} "
             "loaded or rejected")]
 
 
@@ -185,8 +194,8 @@ def publish_files(files, db_path=None, *, label: str | None = None,
         for _, module, path, options, name in batches:
             frame = module.read(path, options=options)
             if name:
-                frame.attrs["source"] = name
-            _note_merged(frame, path)
+                frames.batch(frame).source = name
+            _note_merged(frames.batch(frame), path, len(frame))
             shown = f"{label}/{path.name}" if label else str(path)
             result = load_into(con, frame, file_name=shown,
                                sha256=sha256(path), strict=True,

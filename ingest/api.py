@@ -34,8 +34,9 @@ import requests
 
 from changeboard import auth, config, db
 
-from . import frames
-from .loader import Loaded, load_into, q
+from . import frames, schema
+from .checks import q
+from .loader import Loaded, load_into
 
 log = logging.getLogger("changeboard.ingest.api")
 
@@ -450,7 +451,7 @@ def _missing(api: Api, db_path: Path, since, until, pending) -> list[str]:
         return sorted(todo)
     ids = {api.row_id(k): k for k in todo}
     # a table without updated_at cannot say a stored row is current: fetch
-    dated = "updated_at" in frames.schema()[api.table]
+    dated = "updated_at" in schema.describe(api.table).columns
     with db.connect(db_path, read_only=True) as con:
         # identifiers come from the Api class, never from input
         stored = con.execute(
@@ -475,7 +476,7 @@ def _commit(api: Api, db_path: Path, run: Synced, pending: dict) -> None:
     with db.publish(db_path) as con:
         if records:
             frame = api.frame(records, con)
-            frame.attrs["source"] = api.source
+            frames.batch(frame).source = api.source
             text = json.dumps(records, sort_keys=True, default=str)
             loaded = load_into(con, frame, file_name=api.endpoint,
                                sha256=hashlib.sha256(text.encode()).hexdigest(),
@@ -533,7 +534,7 @@ def read_through(read: Callable, header: list[str], rows: list[list[str]],
         frame["row_number"] = range(1, len(records) + 1)
         frame["raw_record"] = [json.dumps(r, ensure_ascii=False, default=str)
                                for r in records]
-    frame.attrs["rows_read"] = len(records)
+    frames.batch(frame).rows_read = len(records)
     return frame
 
 

@@ -3,19 +3,18 @@ headers in any order; one file per table, named after it."""
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import json
 from pathlib import Path
 
 import pandas as pd
 
-from . import schema
+from . import frames, reading, schema
 from .errors import FileError
+from .schema import BOOKKEEPING, LINEAGE
 
 SOURCE = "csv"
 TABLE = None  # per file: schema.table_for(path)
-IGNORED = ("source", "ingested_batch_id")
 # files above this size try pyarrow's multi-threaded reader first; smaller ones
 # (and any file pyarrow refuses) go through the csv module, which reports
 # exact rows
@@ -104,13 +103,10 @@ def _mapped(path: Path, name: str, table: str, spec):
 
 def _finish(name, table, frame, keep, warnings) -> pd.DataFrame:
     frame = frame[[c for c in frame.columns
-                   if c in keep or c in ("row_number", "raw_record",
-                                         "_reject", "_reject_column",
-                                         "_reject_value", "_reject_detail")]]
+                   if c in keep or c in BOOKKEEPING]]
     if not len(frame):
         warnings.append(f"{name}: header only, no data rows")
-    frame.attrs.update(source=SOURCE, table=table, warnings=warnings,
-                       mode="upsert", timezone="UTC")
+    frame.attrs["batch"] = frames.Batch(SOURCE, table, warnings)
     return frame
 
 
@@ -137,53 +133,24 @@ def _check_header(name, table, spec, header) -> tuple[set[str], list[str]]:
         if column in seen:
             raise FileError(f"{name}: repeated header {column!r}")
         seen.add(column)
-    ignored = [c for c in header if c in IGNORED]
+    ignored = [c for c in header if c in LINEAGE]
     if ignored:
         warnings.append(f"{name}: column {', '.join(ignored)} ignored: the "
                         "loader sets source and ingested_batch_id")
-    unknown = [c for c in header if c not in spec.columns
-               and c not in IGNORED and not c.startswith("x_")]
-    if unknown:
-        hints = []
-        for column in unknown:
-            close = difflib.get_close_matches(column, list(spec.columns), n=1)
-            hints.append(f"{column!r} (did you mean {close[0]!r}?)" if close
-                         else repr(column))
-        message = f"{name}: unknown column {', '.join(hints)} for {table}"
-        delimiters = [d for d in ";\t|" if any(d in c for c in header)]
-        if len(header) == 1 and delimiters:
-            message += (f"; the header looks {delimiters[0]!r}-delimited: "
-                        "canonical CSV uses commas")
-        elif not any(close for close in hints if "did you mean" in close):
-            message += f" (columns: {', '.join(spec.columns)})"
-        raise FileError(message + "; name extra columns x_...")
-    missing = [c for c in spec.required if c not in header]
-    if missing:
-        raise FileError(f"{name}: missing required column "
-                        f"{', '.join(missing)} (found: {', '.join(header)})")
-    return {c for c in header if c not in IGNORED}, warnings
+    schema.check_columns(name, spec, header)
+    return {c for c in header if c not in LINEAGE}, warnings
 
 
 def _fast(data, header: list[str]) -> pd.DataFrame | None:
-    """pyarrow's reader; None when it refuses the file (the slow path then
-    reports the exact row)."""
+    """pyarrow's reader (ingest/reading.py); None when it refuses the file
+    (the slow path then reports the exact row)."""
     import pyarrow as pa
-    import pyarrow.csv as pc
 
-    names = [f"c{i}" for i in range(len(header))]
-    try:
-        result = pc.read_csv(
-            pa.BufferReader(pa.py_buffer(data)),
-            read_options=pc.ReadOptions(
-                column_names=names, skip_rows=1, block_size=16 << 20),
-            parse_options=pc.ParseOptions(newlines_in_values=True,
-                                          ignore_empty_lines=False),
-            convert_options=pc.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except (pa.ArrowInvalid, ValueError, OSError):
+    table = reading.parse_csv(pa.BufferReader(pa.py_buffer(data)),
+                              len(header), skip_rows=1, block_size=16 << 20)
+    if table is None:
         return None
-    frame = result.rename_columns(header).to_pandas(types_mapper=pd.ArrowDtype)
+    frame = table.rename_columns(header).to_pandas(types_mapper=pd.ArrowDtype)
     frame.insert(0, "row_number", range(2, len(frame) + 2))
     return frame
 

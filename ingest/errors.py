@@ -1,4 +1,9 @@
-"""Errors shared by the adapters and the loader."""
+"""Errors shared by the adapters and the loader, and how many rows a
+message names."""
+
+import difflib
+
+WARNED_ROWS = 10  # row numbers a warning names
 
 
 class FileError(Exception):
@@ -9,3 +14,9 @@ class FileError(Exception):
 
 # the name the first loader used; callers may catch either
 LoadError = FileError
+
+
+def closest(name: str, choices) -> str:
+    """` (did you mean 'x'?)` for the closest of choices, or ""."""
+    found = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean {found[0]!r}?)" if found else ""

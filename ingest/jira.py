@@ -7,9 +7,13 @@ exporter's profile: `date_format` and `timezone` in `options` (defaults
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from . import frames
+from . import codes, frames, reading, times
+from .errors import FileError
 
 SOURCE, TABLE = "jira", "changes"
 DATE_FORMAT = "%d/%b/%y %I:%M %p"
@@ -90,22 +94,22 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     formats = options.get("date_format", DATE_FORMAT)
     formats = [formats] if isinstance(formats, str) else list(formats)
     timezone = options.get("timezone", "UTC")
-    raw = frames.read_delimited(path, encodings=options.get(
-        "encoding", frames.ENCODINGS))
+    raw = reading.read_delimited(path, encodings=options.get(
+        "encoding", reading.ENCODINGS))
     single = [h for c, hs in COLUMNS.items() if c not in MULTI_VALUED for h in hs]
     frames.repeated_headers(raw, [*single, ISSUE_TYPE, STATUS, RESOLUTION])
     for needed in ("Issue key", STATUS, "Created"):
         if not raw.positions(needed):
-            raise frames.FileError(f"{raw.name}: missing required column "
-                                   f"{needed!r} (found: {', '.join(raw.header)})")
-    frame, used = frames.select(raw, {c: hs for c, hs in COLUMNS.items()
-                                      if c not in MULTI_VALUED})
+            raise FileError(f"{raw.name}: missing required column "
+                            f"{needed!r} (found: {', '.join(raw.header)})")
+    data, used = frames.select(raw, {c: hs for c, hs in COLUMNS.items()
+                                     if c not in MULTI_VALUED})
     warnings = []
     for column in MULTI_VALUED:
         values, more, positions = _first_values(raw, COLUMNS[column])
         used |= positions
         if values is not None:
-            frame[column] = values
+            data[column] = values
         if more:
             warnings.append(f"{raw.name}: column {column}: {more} rows have "
                             "several values; the first is kept")
@@ -116,32 +120,32 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
         warnings.append(f"{raw.name}: exactly {EXPORT_CAP:,} rows, the Jira "
                         "export cap: the export may be truncated")
     for column, mapping in VALUES.items():
-        if column in frame:
-            frame[column] = frames.recode(frame[column], mapping,
-                                          codes=frames.codes(TABLE, column))
-    if "priority" in frame:
-        frame["priority"] = frames.leading_integer(frame["priority"])
-    if "impact" in frame:
-        frame["impact"] = frames.recode(frame["impact"], IMPACT, match="prefix",
-                                        codes=frames.codes(TABLE, "impact"))
-    _status(frame, raw, options)
-    if "release_id" in frame:
-        frame["release_id"] = _release_ids(frame, options.get("project_key"))
-    frame["change_id"] = frames.prefix_ids(frame["change_id"],
-                                           options.get("id_prefix"))
+        if column in data:
+            data[column] = codes.recode(data[column], mapping,
+                                        codes=codes.allowed(TABLE, column))
+    if "priority" in data:
+        data["priority"] = codes.leading_integer(data["priority"])
+    if "impact" in data:
+        data["impact"] = codes.recode(data["impact"], IMPACT, match="prefix",
+                                      codes=codes.allowed(TABLE, "impact"))
+    _status(data, raw, options)
+    if "release_id" in data:
+        data["release_id"] = _release_ids(data, options.get("project_key"))
+    data["change_id"] = codes.prefix_ids(data["change_id"],
+                                         options.get("id_prefix"))
     for column in ("created_at", "updated_at", "closed_at", "planned_start_at",
                    "planned_end_at"):
-        if column in frame:
-            parsed = frames.instants(frame[column], formats, timezone)
-            frame[column] = parsed.text
-            warnings += frames.dst_warning(raw.name, column, parsed, timezone,
-                                           rows=raw.row_number)
-    frame = frames.finish(frame, raw, source=SOURCE, table=TABLE,
+        if column in data:
+            parsed = times.instants(data[column], formats, timezone)
+            data[column] = parsed.text
+            warnings += times.dst_warning(raw.name, column, parsed, timezone,
+                                          rows=raw.row_number)
+    frame = frames.finish(data, raw, source=SOURCE, table=TABLE,
                           warnings=warnings, timezone=timezone)
-    wanted = {frames._key(t) for t in options.get("issue_types", ISSUE_TYPES)}
+    wanted = {codes.key(t) for t in options.get("issue_types", ISSUE_TYPES)}
     if raw.positions(ISSUE_TYPE):
         kinds = pd.Series(raw.column(ISSUE_TYPE), dtype=object, index=frame.index)
-        other = ~kinds.fillna("").map(frames._key).isin(wanted)
+        other = ~kinds.fillna("").map(codes.key).isin(wanted)
         frames.reject(frame, other, "wrong_issue_type", ISSUE_TYPE, kinds)
     return frame
 
@@ -149,59 +153,61 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
 def _first_values(raw, headers):
     """First non-empty cell over the repeated columns of a field, the number
     of rows with more than one value and the positions read."""
-    positions = [i for h in headers for i in raw.positions(h)]
+    positions = list(dict.fromkeys(i for h in headers
+                                   for i in raw.positions(h)))
     if not positions:
         return None, 0, set()
-    columns = pd.DataFrame({i: raw.at(i) for i in positions})
-    count = columns.notna().sum(axis=1)
-    first = columns.bfill(axis=1).iloc[:, 0].astype(object)
-    return (first.where(first.notna(), None), int((count > 1).sum()),
-            set(positions))
+    cells = [raw.trimmed(i) for i in positions]
+    first, count = cells[0], np.zeros(len(raw), dtype=np.int64)
+    for column in cells:
+        count += column.is_valid().to_numpy(zero_copy_only=False)
+    for column in cells[1:]:
+        first = pc.coalesce(first, column)
+    return first, int((count > 1).sum()), set(positions)
 
 
-def _status(frame: pd.DataFrame, raw, options) -> None:
+def _status(data: dict, raw, options) -> None:
     """state, close_code and approval from Status (and Resolution)."""
-    table = {frames._key(k): tuple(v) for k, v in STATUS_CODES.items()}
-    table.update({frames._key(k): tuple(v)
+    table = {codes.key(k): tuple(v) for k, v in STATUS_CODES.items()}
+    table.update({codes.key(k): tuple(v)
                   for k, v in (options.get("status") or {}).items()})
     resolutions = dict(RESOLUTION_CODES)
     resolutions.update(options.get("resolution") or {})
-    states = set(frames.codes(TABLE, "state"))
-    status = pd.Series(raw.column(STATUS), dtype=object, index=frame.index)
+    states = set(codes.allowed(TABLE, "state"))
 
     def one(value):
-        found = table.get(frames._key(value))
+        found = table.get(codes.key(value))
         if found:
             return found
-        code = frames._as_code(value)
+        code = codes.as_code(value)
         if code in states:   # a status named like a state (e.g. Review)
             return (code, CLOSED if code == "closed" else None, None)
         return (value, None, None)
 
-    triples = {u: one(u) for u in pd.unique(status.dropna())}
-    pick = [status.map(lambda v, i=i: None if v is None else triples[v][i])
-            for i in range(3)]
-    frame["state"] = pick[0].astype(object).where(pick[0].notna(), None)
-    resolution = pd.Series(raw.column(RESOLUTION) if raw.positions(RESOLUTION)
-                           else [None] * len(frame), dtype=object,
-                           index=frame.index)
-    by_resolution = frames.recode(resolution, resolutions,
-                                  codes=frames.codes(TABLE, "close_code"))
-    close = pick[1].astype(object).copy()
-    from_resolution = close == CLOSED
-    close[from_resolution] = by_resolution[from_resolution]
-    frame["close_code"] = close.where(close.notna(), None)
-    frame["approval"] = pick[2].astype(object).where(pick[2].notna(), None)
+    encoded = pc.dictionary_encode(raw.trimmed(raw.positions(STATUS)[0]))
+    triples = [one(v) for v in encoded.dictionary.to_pylist()]
+    state, close, approval = (
+        pc.take(pa.array([t[i] for t in triples], pa.string()),
+                encoded.indices) for i in range(3))
+    resolution = (raw.trimmed(raw.positions(RESOLUTION)[0])
+                  if raw.positions(RESOLUTION)
+                  else pa.nulls(len(raw), pa.string()))
+    by_resolution = codes.recode(resolution, resolutions,
+                                 codes=codes.allowed(TABLE, "close_code"))
+    data["state"] = state
+    data["close_code"] = pc.if_else(
+        pc.equal(close, CLOSED).fill_null(False), by_resolution, close)
+    data["approval"] = approval
 
 
-def _release_ids(frame: pd.DataFrame, project_key: str | None) -> pd.Series:
+def _release_ids(data: dict, project_key: str | None) -> pa.Array:
     """`<project key>:<version name>`; the project is the issue key's part
     before its last `-` unless configured; a key without one: the name."""
-    keys = frame["change_id"].fillna("")
-    project = (pd.Series(project_key, index=frame.index, dtype=object)
-               if project_key else keys.map(
-                   lambda k: k.rsplit("-", 1)[0] if "-" in k else None))
-    out = frame["release_id"].copy()
-    has = out.notna() & project.notna()
-    out[has] = project[has] + ":" + out[has]
-    return out.astype(object)
+    releases = data["release_id"]
+    if project_key:
+        return pc.binary_join_element_wise(project_key, ":", releases, "")
+    project = codes.by_unique(data["change_id"], lambda k: k.rsplit(
+        "-", 1)[0] if "-" in k else None)
+    return pc.if_else(pc.and_(releases.is_valid(), project.is_valid()),
+                      pc.binary_join_element_wise(project, ":", releases, ""),
+                      releases)

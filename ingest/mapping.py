@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import frames
-from .errors import FileError
+from . import codes, frames, reading, schema, times
+from .errors import FileError, closest
 
-SOURCE, TABLE = None, None   # per mapping file: attrs["source"], ["table"]
+SOURCE, TABLE = None, None   # per mapping file: the frame's Batch
 MAPPINGS = Path(__file__).resolve().parent / "mappings"
 SOURCE_KEYS = {"name", "table", "id_prefix", "encoding", "delimiter", "quote",
                "comment", "timezone", "date_formats", "null_values",
@@ -59,15 +59,15 @@ class Mapping:
     table: str
     columns: list[Column]
     id_prefix: str | None = None
-    encoding: tuple[str, ...] = frames.ENCODINGS
+    encoding: tuple[str, ...] = reading.ENCODINGS
     delimiter: str = ","
     quote: str = '"'
     comment: str | None = None
     timezone: str = "UTC"
     date_formats: tuple[str, ...] = DEFAULT_FORMATS
     null_values: tuple[str, ...] = ("",)
-    true_values: tuple[str, ...] = frames.TRUE_VALUES
-    false_values: tuple[str, ...] = frames.FALSE_VALUES
+    true_values: tuple[str, ...] = codes.TRUE_VALUES
+    false_values: tuple[str, ...] = codes.FALSE_VALUES
     duplicate_ids: str = "reject"
     latest_by: str | None = None
     mode: str = "upsert"
@@ -105,6 +105,69 @@ def load(spec) -> Mapping:
     return _check(file, data)
 
 
+def _column(name: str, spec, table: str, canonical, value_maps: dict,
+            fail) -> Column:
+    """One [columns] entry, checked against the table's columns and codes."""
+    if name not in canonical.columns:
+        fail(f"unknown column {name!r} for table {table}"
+             f"{closest(name, canonical.columns)}")
+    allowed = canonical.codes.get(name, [])
+    if isinstance(spec, str):
+        return Column(name, source=spec)
+    if not isinstance(spec, dict):
+        fail(f"column {name}: expected a header or a table, not {spec!r}")
+    for key in spec:
+        if key not in COLUMN_KEYS:
+            fail(f"column {name}: unknown key {key!r}"
+                 f"{closest(key, COLUMN_KEYS)}")
+    column = Column(name, source=spec.get("from"),
+                    match=spec.get("match", "exact"),
+                    merge=spec.get("merge", "must_agree"),
+                    value=spec.get("value"), when=spec.get("when"),
+                    template=spec.get("template"))
+    given = [k for k in ("from", "value", "template") if k in spec]
+    if len(given) != 1:
+        fail(f"column {name}: give exactly one of from, value or template")
+    if column.template is not None:
+        try:
+            headers = column.template_headers
+        except ValueError as exc:
+            fail(f"column {name}: template {column.template!r}: {exc}")
+        if not headers or any(not h or h.isdigit() for h in headers):
+            fail(f"column {name}: template {column.template!r} must name "
+                 "headers in braces, e.g. \"{product}:{cycle}\"")
+        if any(conv or fmt for _, n, fmt, conv in string.Formatter().parse(
+                column.template) if n is not None):
+            fail(f"column {name}: template {column.template!r}: only "
+                 "{header} fields, no conversions or formats")
+    if column.match not in ("exact", "prefix"):
+        fail(f"column {name}: match must be exact or prefix, "
+             f"not {column.match!r}")
+    if column.merge not in MERGES:
+        fail(f"column {name}: merge must be one of {', '.join(MERGES)}, "
+             f"not {column.merge!r}")
+    if "values" in spec:
+        if spec["values"] not in value_maps:
+            fail(f"column {name}: no [values.{spec['values']}]")
+        column.values = value_maps[spec["values"]]
+        for source_value, code in column.values.items():
+            if allowed and code not in allowed:
+                fail(f"[values.{spec['values']}] {source_value!r} = "
+                     f"{code!r}: not a {name} code (allowed: "
+                     f"{', '.join(allowed)})")
+    if column.when is not None:
+        when = column.when
+        if set(when) != {"column", "equals", "value"}:
+            fail(f"column {name}: when needs column, equals and value")
+        if allowed and when["value"] not in allowed:
+            fail(f"column {name}: when value {when['value']!r} is not a "
+                 f"code (allowed: {', '.join(allowed)})")
+    if column.value is not None and allowed and column.value not in allowed:
+        fail(f"column {name}: value {column.value!r} is not a code "
+             f"(allowed: {', '.join(allowed)})")
+    return column
+
+
 def _check(file: str, data: dict) -> Mapping:
     def fail(message: str):
         raise FileError(f"{file}: invalid mapping: {message}")
@@ -112,80 +175,22 @@ def _check(file: str, data: dict) -> Mapping:
     source = data.get("source") or fail("no [source] table")
     for key in source:
         if key not in SOURCE_KEYS:
-            fail(f"[source] unknown key {key!r}{frames.closest(key, SOURCE_KEYS)}")
+            fail(f"[source] unknown key {key!r}{closest(key, SOURCE_KEYS)}")
     for key in ("name", "table"):
         if not source.get(key):
             fail(f"[source] {key} is required")
     table = source["table"]
-    schema = frames.schema()
-    if table not in schema:
-        fail(f"unknown table {table!r}{frames.closest(table, schema)}")
-    canonical = schema[table]
+    if table not in schema.TABLES:
+        fail(f"unknown table {table!r}{closest(table, schema.TABLES)}")
+    canonical = schema.describe(table)
     value_maps = data.get("values") or {}
     for section in data:
         if section not in ("source", "columns", "values"):
             fail(f"unknown section [{section}]")
     columns = []
     for name, spec in (data.get("columns") or {}).items():
-        if name not in canonical:
-            fail(f"unknown column {name!r} for table {table}"
-                 f"{frames.closest(name, canonical)}")
-        allowed = canonical[name][1]
-        if isinstance(spec, str):
-            columns.append(Column(name, source=spec))
-            continue
-        if not isinstance(spec, dict):
-            fail(f"column {name}: expected a header or a table, not {spec!r}")
-        for key in spec:
-            if key not in COLUMN_KEYS:
-                fail(f"column {name}: unknown key {key!r}"
-                     f"{frames.closest(key, COLUMN_KEYS)}")
-        column = Column(name, source=spec.get("from"),
-                        match=spec.get("match", "exact"),
-                        merge=spec.get("merge", "must_agree"),
-                        value=spec.get("value"), when=spec.get("when"),
-                        template=spec.get("template"))
-        given = [k for k in ("from", "value", "template") if k in spec]
-        if len(given) != 1:
-            fail(f"column {name}: give exactly one of from, value or template")
-        if column.template is not None:
-            try:
-                headers = column.template_headers
-            except ValueError as exc:
-                fail(f"column {name}: template {column.template!r}: {exc}")
-            if not headers or any(not h or h.isdigit() for h in headers):
-                fail(f"column {name}: template {column.template!r} must name "
-                     "headers in braces, e.g. \"{product}:{cycle}\"")
-            if any(conv or fmt for _, n, fmt, conv in string.Formatter().parse(
-                    column.template) if n is not None):
-                fail(f"column {name}: template {column.template!r}: only "
-                     "{header} fields, no conversions or formats")
-        if column.match not in ("exact", "prefix"):
-            fail(f"column {name}: match must be exact or prefix, "
-                 f"not {column.match!r}")
-        if column.merge not in MERGES:
-            fail(f"column {name}: merge must be one of {', '.join(MERGES)}, "
-                 f"not {column.merge!r}")
-        if "values" in spec:
-            if spec["values"] not in value_maps:
-                fail(f"column {name}: no [values.{spec['values']}]")
-            column.values = value_maps[spec["values"]]
-            for source_value, code in column.values.items():
-                if allowed and code not in allowed:
-                    fail(f"[values.{spec['values']}] {source_value!r} = "
-                         f"{code!r}: not a {name} code (allowed: "
-                         f"{', '.join(allowed)})")
-        if column.when is not None:
-            when = column.when
-            if set(when) != {"column", "equals", "value"}:
-                fail(f"column {name}: when needs column, equals and value")
-            if allowed and when["value"] not in allowed:
-                fail(f"column {name}: when value {when['value']!r} is not a "
-                     f"code (allowed: {', '.join(allowed)})")
-        if column.value is not None and allowed and column.value not in allowed:
-            fail(f"column {name}: value {column.value!r} is not a code "
-                 f"(allowed: {', '.join(allowed)})")
-        columns.append(column)
+        columns.append(_column(name, spec, table, canonical, value_maps,
+                               fail))
     mapping = Mapping(file=file, name=source["name"], table=table,
                       columns=columns)
     for key in ("id_prefix", "delimiter", "quote", "comment", "timezone",
@@ -224,20 +229,20 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     if table and table != mapping.table:
         raise FileError(f"{Path(path).name}: mapping {mapping.file} is for "
                         f"table {mapping.table}, not {table}")
-    raw = frames.read_delimited(path, encodings=mapping.encoding,
-                                delimiter=mapping.delimiter,
-                                quote=mapping.quote, comment=mapping.comment)
+    raw = reading.read_delimited(path, encodings=mapping.encoding,
+                                 delimiter=mapping.delimiter,
+                                 quote=mapping.quote, comment=mapping.comment)
     _check_header(raw, mapping)
-    frame, warnings = _columns(raw, mapping)
-    frame = frames.finish(frame, raw, source=mapping.name, table=mapping.table,
+    data, warnings = _columns(raw, mapping)
+    frame = frames.finish(data, raw, source=mapping.name, table=mapping.table,
                           warnings=warnings, mode=mapping.mode,
                           timezone=mapping.timezone)
     frame = _duplicates(frame, raw, mapping)
     # input rows absorbed by duplicate_ids = "merge" into an earlier row of
     # their id, or left out as older versions by "latest" (rows_superseded
     # of them): rows_read = len(frame) + rows_merged (docs/adapters.md)
-    frame.attrs["rows_merged"] = frame.attrs["rows_read"] - len(frame)
-    frame.attrs.setdefault("rows_superseded", 0)
+    batch = frames.batch(frame)
+    batch.rows_merged = batch.rows_read - len(frame)
     return frame
 
 
@@ -253,7 +258,7 @@ def _check_header(raw, mapping: Mapping) -> None:
         if not found:
             raise FileError(
                 f"{raw.name}: mapping {mapping.file}: column {header!r} not "
-                f"in the file{frames.closest(header, raw.header)} (found: "
+                f"in the file{closest(header, raw.header)} (found: "
                 f"{', '.join(raw.header)})")
         if len(found) > 1:
             raise FileError(f"{raw.name}: mapped column {header!r} is "
@@ -286,43 +291,47 @@ def _template(raw, column: Column, mapping: Mapping) -> pd.Series:
     return out.where(~missing, None)
 
 
-def _columns(raw, mapping: Mapping) -> tuple[pd.DataFrame, list[str]]:
-    canonical = frames.schema()[mapping.table]
+def _columns(raw, mapping: Mapping) -> tuple[dict, list[str]]:
+    """The mapped columns (object Series of text, None for NULL) and the
+    warnings of reading them."""
+    canonical = schema.describe(mapping.table)
     data, warnings = {}, []
     for column in mapping.columns:
-        kind, allowed = canonical[column.name]
+        kind = canonical.kind(column.name)
         if column.value is not None:
             data[column.name] = pd.Series([column.value] * len(raw), dtype=object)
             continue
         values = (_template(raw, column, mapping) if column.template
                   else _cells(raw, column.source, mapping))
-        if column.values is not None:
-            values = frames.recode(values, column.values, match=column.match,
-                                   codes=allowed)
-        elif allowed:
-            values = frames.recode(values, {}, codes=allowed)
+        index = values.index
+        if column.values is not None or kind == "code":
+            values = frames.series(codes.recode(
+                frames.text(values), column.values or {}, match=column.match,
+                codes=canonical.codes.get(column.name)), index)
         if column.when is not None:
             when = column.when
             test = _cells(raw, when["column"], mapping).fillna("")
-            hit = test.map(frames._key) == frames._key(str(when["equals"]))
+            hit = test.map(codes.key) == codes.key(str(when["equals"]))
             values = values.where(~hit, when["value"])
         if column.name.endswith("_at"):
-            parsed = frames.instants(values, mapping.date_formats,
-                                     mapping.timezone)
-            values = parsed.text
-            warnings += frames.dst_warning(raw.name, column.source, parsed,
-                                           mapping.timezone,
-                                           rows=raw.row_number)
+            parsed = times.instants(frames.text(values), mapping.date_formats,
+                                    mapping.timezone)
+            values = frames.series(parsed.text, index)
+            warnings += times.dst_warning(raw.name, column.source, parsed,
+                                          mapping.timezone,
+                                          rows=raw.row_number)
         elif column.name.endswith("_date"):
-            values = frames.dates(values, mapping.date_formats)
+            values = frames.series(times.dates(frames.text(values),
+                                               mapping.date_formats), index)
         elif kind == "boolean":
-            values = frames.booleans(values, mapping.true_values,
-                                     mapping.false_values)
+            values = frames.series(codes.booleans(
+                frames.text(values), mapping.true_values,
+                mapping.false_values), index)
         elif column.name in mapping.keys and column.name.endswith("_id"):
-            values = frames.prefix_ids(values, mapping.id_prefix)
+            values = frames.series(codes.prefix_ids(
+                frames.text(values), mapping.id_prefix), index)
         data[column.name] = values.astype(object)
-    frame = pd.DataFrame(data, index=pd.RangeIndex(len(raw)))
-    return frame, warnings
+    return data, warnings
 
 
 def _content(frame: pd.DataFrame, names) -> pd.Series:
@@ -363,7 +372,7 @@ def _latest(frame: pd.DataFrame, raw, mapping: Mapping, key: pd.Series,
             repeated: pd.Series) -> pd.DataFrame:
     """duplicate_ids = "latest": of each id's rows, the one with the highest
     `latest_by` stays; the older versions leave the frame, counted in
-    attrs["rows_superseded"] (neither loaded nor rejected). Copies tied at
+    the Batch's rows_superseded (neither loaded nor rejected). Copies tied at
     the highest version that map to the same values are one version (the
     last in the file stays); tied copies that differ are all rejected as
     `duplicate_id` (nothing says which is newer)."""
@@ -384,7 +393,7 @@ def _latest(frame: pd.DataFrame, raw, mapping: Mapping, key: pd.Series,
     dropped = older | same
     out = frame[~dropped].reset_index(drop=True)
     out.attrs = frame.attrs
-    out.attrs["rows_superseded"] = int(dropped.sum())
+    frames.batch(out).rows_superseded = int(dropped.sum())
     return out
 
 
@@ -393,7 +402,7 @@ def _order(values: pd.Series, mapping: Mapping) -> pd.Series:
     numbers = pd.to_numeric(values, errors="coerce")
     if numbers.notna().sum() >= values.notna().sum():
         return numbers.astype(float)
-    local = frames.parse_local(values, mapping.date_formats)
+    local = times.parse_local(values, mapping.date_formats)
     stamps = local.to_numpy().astype("datetime64[us]").astype("int64")
     return pd.Series(stamps, index=values.index, dtype=float).where(
         local.notna())
@@ -403,7 +412,7 @@ def _merge(frame: pd.DataFrame, mapping: Mapping, key: pd.Series,
            repeated: pd.Series) -> pd.DataFrame:
     """One row per id: merge rules per column; a must_agree column that
     differs rejects all rows of the id (`merge_conflict`)."""
-    canonical = frames.schema()[mapping.table]
+    canonical = schema.describe(mapping.table)
     group = frame[repeated].copy()
     group_key = key[repeated]
     conflict = pd.Series(False, index=group.index)
@@ -425,7 +434,8 @@ def _merge(frame: pd.DataFrame, mapping: Mapping, key: pd.Series,
                 conflict |= bad
             merged[column.name] = _pick(values, group_key, "first")
         else:
-            rank = _rank(values, canonical[column.name])
+            rank = _rank(values, canonical.kind(column.name),
+                         canonical.codes.get(column.name))
             merged[column.name] = _pick(values, group_key, column.merge, rank)
     # a conflict anywhere in an id rejects all of that id's rows
     conflict = conflict.groupby(group_key).transform("any")
@@ -446,13 +456,12 @@ def _merge(frame: pd.DataFrame, mapping: Mapping, key: pd.Series,
     return out.reset_index(drop=True)
 
 
-def _rank(values: pd.Series, column_kind) -> pd.Series:
+def _rank(values: pd.Series, kind: str, allowed) -> pd.Series:
     """A sortable key: codes by list order, numbers, else text order."""
-    kind, allowed = column_kind
     if allowed:
         order = {code: i for i, code in enumerate(allowed)}
         return values.map(order).astype(float)
-    if kind in ("integer", "bigint", "double", "decimal"):
+    if kind in ("integer", "number"):
         return pd.to_numeric(values, errors="coerce")
     return values.rank(method="dense")
 

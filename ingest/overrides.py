@@ -16,8 +16,8 @@ import tomllib
 import zoneinfo
 from pathlib import Path
 
-from . import frames, sources
-from .errors import FileError
+from . import codes, schema, sources
+from .errors import FileError, closest
 from .jira import CLOSED as FROM_RESOLUTION  # close code from Resolution
 
 TABLE = "changes"
@@ -51,7 +51,7 @@ def options(source: str, spec) -> dict:
 class _Check:
     def __init__(self, source: str, file: str):
         self.source, self.file = source, file
-        self.columns = frames.schema()[TABLE]
+        self.table = schema.describe(TABLE)
 
     def fail(self, message: str):
         raise FileError(f"{self.file}: invalid {self.source} overrides: "
@@ -65,7 +65,7 @@ class _Check:
                           SECTIONS[self.source]]
                 hint = (f" ({self.source} overrides take no [{section}])"
                         if section in others else
-                        frames.closest(section, SECTIONS[self.source]))
+                        closest(section, SECTIONS[self.source]))
                 self.fail(f"unknown section [{section}]{hint}")
         out = (self.source_keys(self._table(data, "source"))
                if "source" in data else {})   # every section is optional
@@ -92,7 +92,7 @@ class _Check:
         for key, value in source.items():
             if key not in known:
                 self.fail(f"[source] unknown key {key!r}"
-                          f"{frames.closest(key, known)}")
+                          f"{closest(key, known)}")
             if key in LISTS:
                 value = [value] if isinstance(value, str) else value
                 if (not isinstance(value, list) or not value
@@ -156,35 +156,35 @@ class _Check:
             for key in target:
                 if key not in STATUS_KEYS:
                     self.fail(f"{where}: unknown key {key!r}"
-                              f"{frames.closest(key, STATUS_KEYS)}")
+                              f"{closest(key, STATUS_KEYS)}")
             if "state" not in target:
                 self.fail(f"{where}: state is required")
             state = self._code(where, "state", target["state"],
-                               frames.codes(TABLE, "state"))
+                               codes.allowed(TABLE, "state"))
             close = target.get("close_code")
             if close is None:
                 close = FROM_RESOLUTION if state == "closed" else None
             elif close != FROM_RESOLUTION:
                 close = self._code(where, "close_code", close,
-                                   frames.codes(TABLE, "close_code"))
+                                   codes.allowed(TABLE, "close_code"))
             approval = target.get("approval")
             if approval is not None:
                 approval = self._code(where, "approval", approval,
-                                      frames.codes(TABLE, "approval"))
+                                      codes.allowed(TABLE, "approval"))
             out[name] = [state, close, approval]
         return out
 
     def resolution(self, resolution: dict) -> dict:
-        allowed = frames.codes(TABLE, "close_code")
+        allowed = codes.allowed(TABLE, "close_code")
         return {name: self._code(f"[resolution] {name!r}", "close_code", code,
                                  allowed, empty=True)
                 for name, code in resolution.items()}
 
     def _column(self, where: str, name: str) -> tuple[str, ...]:
-        if name not in self.columns:
+        if name not in self.table.columns:
             self.fail(f"{where}: unknown {TABLE} column {name!r}"
-                      f"{frames.closest(name, self.columns)}")
-        return self.columns[name][1]
+                      f"{closest(name, self.table.columns)}")
+        return tuple(self.table.codes.get(name, ()))
 
     def _code(self, where: str, column: str, code, allowed,
               empty: bool = False):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from changeboard import db
 
-from .errors import FileError
+from .errors import FileError, closest
 
 # load order: referenced tables first (references may still dangle)
 TABLES = (
@@ -114,3 +114,27 @@ def describe(table: str) -> Table:
                                      or n in EXTRA_REQUIRED.get(table, ()))]
     defaults = {n: d for n, _, _, d in rows if n in columns and d is not None}
     return Table(table, columns, key, required, codes, minimums, defaults)
+
+
+def check_columns(name: str, spec: Table, columns) -> None:
+    """Fail `name` (a file, or the frame read from it) on a column `spec`'s
+    table does not have or a required column missing. `x_...` columns are
+    the source's own (kept in raw records); lineage columns are set by the
+    loader, never read."""
+    columns = list(columns)
+    unknown = [c for c in columns if c not in spec.columns
+               and c not in LINEAGE and not str(c).startswith("x_")]
+    if unknown:
+        hints = [f"{c!r}{closest(c, spec.columns)}" for c in unknown]
+        message = f"{name}: unknown column {', '.join(hints)} for {spec.name}"
+        delimiters = [d for d in ";\t|" if any(d in c for c in columns)]
+        if len(columns) == 1 and delimiters:
+            message += (f"; the header looks {delimiters[0]!r}-delimited: "
+                        "canonical CSV uses commas")
+        elif not any("did you mean" in hint for hint in hints):
+            message += f" (columns: {', '.join(spec.columns)})"
+        raise FileError(message + "; name extra columns x_...")
+    missing = [c for c in spec.required if c not in columns]
+    if missing:
+        raise FileError(f"{name}: missing required column "
+                        f"{', '.join(missing)} (found: {', '.join(columns)})")

@@ -12,7 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import frames
+from . import codes, frames, reading, schema, times
+from .errors import FileError, closest
 
 SOURCE, TABLE = "servicenow", "changes"
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -102,22 +103,13 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     canonical adapter's large files; a smaller one as object text with None.
     """
     options = dict(options or {})
-    formats = options.get("date_format", DATE_FORMAT)
-    formats = [formats] if isinstance(formats, str) else list(formats)
-    timezone = options.get("timezone", "UTC")
-    path = Path(path)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        raw = frames._as_table(frames.read_xlsx(
-            path, sheet=options.get("sheet"), date_format=formats[0]))
-    else:
-        raw = frames.read_table(path, encodings=options.get(
-            "encoding", frames.ENCODINGS))
+    raw, formats, timezone = read_export(path, options)
     columns = site_columns(options.get("columns"))
     frames.repeated_headers(raw, {h for hs in columns.values() for h in hs})
     _same_column_twice(raw, columns)
-    data, used = frames.select_arrays(raw, columns)
+    data, used = frames.select(raw, columns)
     if "change_id" not in data:
-        raise frames.FileError(
+        raise FileError(
             f"{raw.name}: missing required column number (found: "
             f"{', '.join(raw.header)})")
     warnings = frames.ignored_warning(raw, used | _positions(raw, CAB_DATE_TIME))
@@ -127,33 +119,47 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
         values.setdefault(column, {}).update(extra)
     for column, mapping in values.items():
         if column in data:
-            data[column] = frames.recode_array(
-                data[column], mapping, codes=frames.codes(TABLE, column))
+            data[column] = codes.recode(
+                data[column], mapping, codes=codes.allowed(TABLE, column))
     if "priority" in data:
-        data["priority"] = frames.leading_integer_array(data["priority"])
+        data["priority"] = codes.leading_integer(data["priority"])
     if "is_cab_required" in data:
-        data["is_cab_required"] = frames.booleans_array(
-            data["is_cab_required"])
+        data["is_cab_required"] = codes.booleans(data["is_cab_required"])
     cab_time = next((raw.trimmed(raw.positions(h)[0]) for h in CAB_DATE_TIME
                      if raw.positions(h)), None)
     if cab_time is not None:
         data["cab_date"] = (pc.coalesce(data["cab_date"], cab_time)
                             if "cab_date" in data else cab_time)
     if "cab_date" in data:
-        data["cab_date"] = frames.dates_array(data["cab_date"], formats)
+        data["cab_date"] = times.dates(data["cab_date"], formats)
     instants = [c for c in INSTANTS if c in data]
-    parsed = frames._parallel(
-        lambda c: frames.instants_array(data[c], formats, timezone), instants)
+    parsed = reading.parallel(
+        lambda c: times.instants(data[c], formats, timezone), instants)
     for column, result in zip(instants, parsed, strict=True):
         data[column] = result.text
-        warnings += frames.dst_warning(raw.name, column, result, timezone,
-                                       rows=raw.row_number)
+        warnings += times.dst_warning(raw.name, column, result, timezone,
+                                      rows=raw.row_number)
     _cancelled_and_approval(data)
-    data["change_id"] = frames.prefix_ids_array(data["change_id"],
-                                                options.get("id_prefix"))
-    return frames.finish_arrays(data, raw, source=SOURCE, table=TABLE,
-                                warnings=warnings, timezone=timezone,
-                                arrow=len(raw) >= ARROW_ROWS)
+    data["change_id"] = codes.prefix_ids(data["change_id"],
+                                         options.get("id_prefix"))
+    return frames.finish(data, raw, source=SOURCE, table=TABLE,
+                         warnings=warnings, timezone=timezone,
+                         arrow=len(raw) >= ARROW_ROWS)
+
+
+def read_export(path, options: dict):
+    """A list export (CSV or XLSX) as a Raw, with its date formats and time
+    zone from the options (change_request and incident exports alike)."""
+    formats = options.get("date_format", DATE_FORMAT)
+    formats = [formats] if isinstance(formats, str) else list(formats)
+    path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        raw = reading.read_xlsx(path, sheet=options.get("sheet"),
+                                date_format=formats[0])
+    else:
+        raw = reading.read_delimited(path, encodings=options.get(
+            "encoding", reading.ENCODINGS))
+    return raw, formats, options.get("timezone", "UTC")
 
 
 def _cancelled_and_approval(data: dict) -> None:
@@ -189,12 +195,12 @@ def site_columns(extra, columns=None, table: str = TABLE
     """`columns` (default COLUMNS) with a site's headers first; an unknown
     canonical column of `table` fails."""
     columns = dict(COLUMNS if columns is None else columns)
-    known = frames.schema()[table]
+    known = schema.describe(table).columns
     for canonical, headers in (extra or {}).items():
-        if canonical not in known or canonical in frames.LINEAGE:
-            raise frames.FileError(
+        if canonical not in known:
+            raise FileError(
                 f"overrides: unknown {table} column {canonical!r}"
-                f"{frames.closest(canonical, known)}")
+                f"{closest(canonical, known)}")
         headers = (headers,) if isinstance(headers, str) else tuple(headers)
         columns[canonical] = headers + tuple(
             h for h in columns.get(canonical, ()) if h not in headers)
@@ -212,6 +218,6 @@ def _same_column_twice(raw, columns) -> None:
             continue  # opened_at, else sys_created_on: both may be exported
         found = [raw.header[i] for i in sorted(_positions(raw, headers))]
         if len(found) > 1:
-            raise frames.FileError(
+            raise FileError(
                 f"{raw.name}: column {canonical} is given twice "
                 f"({', '.join(found)})")

@@ -8,11 +8,10 @@ from the same instance; `id_prefix` applies to both ids for that reason.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
-from . import frames, servicenow
+from . import codes, frames, servicenow, times
+from .errors import FileError
 
 SOURCE, TABLE = "servicenow", "incidents"
 
@@ -35,35 +34,26 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     `sheet`, `id_prefix`, `encoding`, `columns` (site fields, as for
     change_request)."""
     options = dict(options or {})
-    formats = options.get("date_format", servicenow.DATE_FORMAT)
-    formats = [formats] if isinstance(formats, str) else list(formats)
-    timezone = options.get("timezone", "UTC")
-    path = Path(path)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        raw = frames.read_xlsx(path, sheet=options.get("sheet"),
-                               date_format=formats[0])
-    else:
-        raw = frames.read_delimited(path, encodings=options.get(
-            "encoding", frames.ENCODINGS))
+    raw, formats, timezone = servicenow.read_export(path, options)
     columns = servicenow.site_columns(options.get("columns"), COLUMNS, TABLE)
     frames.repeated_headers(raw, {h for hs in columns.values() for h in hs})
-    frame, used = frames.select(raw, columns)
-    if "incident_id" not in frame:
-        raise frames.FileError(
+    data, used = frames.select(raw, columns)
+    if "incident_id" not in data:
+        raise FileError(
             f"{raw.name}: missing required column number (found: "
             f"{', '.join(raw.header)})")
     warnings = frames.ignored_warning(raw, used) + servicenow.cap_warning(raw)
-    if "priority" in frame:
-        frame["priority"] = frames.leading_integer(frame["priority"])
+    if "priority" in data:
+        data["priority"] = codes.leading_integer(data["priority"])
     for column in INSTANTS:
-        if column in frame:
-            parsed = frames.instants(frame[column], formats, timezone)
-            frame[column] = parsed.text
-            warnings += frames.dst_warning(raw.name, column, parsed, timezone,
-                                           rows=raw.row_number)
+        if column in data:
+            parsed = times.instants(data[column], formats, timezone)
+            data[column] = parsed.text
+            warnings += times.dst_warning(raw.name, column, parsed, timezone,
+                                          rows=raw.row_number)
     for column in IDS:
-        if column in frame:
-            frame[column] = frames.prefix_ids(frame[column],
-                                              options.get("id_prefix"))
-    return frames.finish(frame, raw, source=SOURCE, table=TABLE,
+        if column in data:
+            data[column] = codes.prefix_ids(data[column],
+                                            options.get("id_prefix"))
+    return frames.finish(data, raw, source=SOURCE, table=TABLE,
                          warnings=warnings, timezone=timezone)

@@ -1,8 +1,9 @@
 """The sample database: the generator's output loaded the way a site's files
 would arrive (docs/adapters.md, "The sample database").
 
-This module is where sample_data meets ingest: it uses the loader, and
-ingest never imports sample_data.
+This module is where sample_data meets ingest: it uses ingest's public
+surface (publish_files, SAMPLE_PREFIX), and ingest never imports
+sample_data.
 """
 from __future__ import annotations
 
@@ -11,13 +12,12 @@ from pathlib import Path
 
 import ingest
 from changeboard import config, db
-from ingest import loader
 
 from . import exports, generate
 
 # the sample's batches are recorded as sample_data/<file name>: what
-# ingest.loader recognises as the sample's (SAMPLE_PREFIX)
-LABEL = loader.SAMPLE_PREFIX.rstrip("/")
+# ingest recognises as the sample's (ingest.SAMPLE_PREFIX)
+LABEL = ingest.SAMPLE_PREFIX.rstrip("/")
 
 
 def publish(db_path=None, *, seed: int | None = None, scale: float = 1.0,

@@ -1,4 +1,4 @@
-"""Source adapters (ingest/servicenow.py, jira.py, mapping.py, frames.py):
+"""Source adapters (ingest/servicenow.py, jira.py, mapping.py; reading.py, codes.py, times.py):
 each file shape gives canonical text columns, bookkeeping and adapter rejects
 exactly as docs/adapters.md says. Golden files: set UPDATE_GOLDEN=1 to
 rewrite them (then review the diff by eye)."""
@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ingest import frames, jira, mapping, servicenow
+from ingest import jira, mapping, reading, servicenow, times
 from ingest.errors import FileError
+from ingest.frames import batch
 from sample_data import exports
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,14 +65,14 @@ def test_sample_exports_have_no_adapter_rejects(name):
     module, path, options = SAMPLES[name]
     frame = module.read(path, options=options)
     assert frame["_reject"].isna().all()
-    assert frame.attrs["table"] == "changes"
+    assert batch(frame).table == "changes"
 
 
 def test_committed_servicenow_sample_is_windows_1252_like_a_real_export():
     _, path, options = SAMPLES["servicenow"]
     frame = servicenow.read(path, options=options)
     assert frame["requested_by"][0] == "Zoë Müller"
-    assert frame.attrs["warnings"] == [
+    assert batch(frame).warnings == [
         "servicenow_change_request.csv: not utf-8; read as windows-1252",
         "servicenow_change_request.csv: ignored 2 columns: sys_id, watch_list"]
 
@@ -147,7 +148,7 @@ def test_servicenow_dates_use_the_configured_format_and_time_zone(tmp_path):
         date_format="%d.%m.%Y %H:%M", timezone="Europe/Amsterdam")
     assert rows(frame, "created_at", "closed_at", "cab_date") == [
         ("2024-03-12T15:15:00Z", "not a date", "2024-03-12")]
-    assert frame.attrs["timezone"] == "Europe/Amsterdam"
+    assert batch(frame).timezone == "Europe/Amsterdam"
 
 
 def test_servicenow_opened_at_falls_back_to_sys_created_on(tmp_path):
@@ -192,7 +193,7 @@ def test_servicenow_and_jira_ids_carry_the_configured_prefix(tmp_path):
 def test_servicenow_ignored_columns_give_one_warning(tmp_path):
     frame = servicenow_csv(tmp_path, "number,urgency,u_vendor,assigned_to",
                            "CHG1,2,acme,bob")
-    ignored = [w for w in frame.attrs["warnings"] if "ignored" in w]
+    ignored = [w for w in batch(frame).warnings if "ignored" in w]
     assert ignored == ["change_request.csv: ignored 3 columns: urgency, "
                        "u_vendor, assigned_to"]
 
@@ -201,9 +202,9 @@ def test_servicenow_exactly_10000_rows_warns_of_truncation(tmp_path):
     lines = [f"CHG{i:07d},Closed" for i in range(10_000)]
     frame = servicenow_csv(tmp_path, "number,state", *lines)
     assert any("10,000" in w and "truncated" in w
-               for w in frame.attrs["warnings"])
+               for w in batch(frame).warnings)
     fewer = servicenow_csv(tmp_path, "number,state", *lines[:9_999])
-    assert not any("truncated" in w for w in fewer.attrs["warnings"])
+    assert not any("truncated" in w for w in batch(fewer).warnings)
 
 
 def test_servicenow_windows_1252_falls_back_with_a_warning(tmp_path):
@@ -211,14 +212,14 @@ def test_servicenow_windows_1252_falls_back_with_a_warning(tmp_path):
                  "cp1252")
     frame = servicenow.read(path)
     assert list(frame["requested_by"]) == ["Zoë Müller"]
-    assert frame.attrs["warnings"] == ["cr.csv: not utf-8; read as windows-1252"]
+    assert batch(frame).warnings == ["cr.csv: not utf-8; read as windows-1252"]
 
 
 def test_servicenow_utf8_with_bom_reads_without_warning(tmp_path):
     path = write(tmp_path / "cr.csv", "\ufeffnumber,requested_by\nCHG1,Zoë\n")
     frame = servicenow.read(path)
     assert rows(frame, "change_id", "requested_by") == [("CHG1", "Zoë")]
-    assert frame.attrs["warnings"] == []
+    assert batch(frame).warnings == []
 
 
 def test_a_file_undecodable_in_every_encoding_fails(tmp_path):
@@ -274,7 +275,7 @@ def test_servicenow_xlsx_reads_the_first_sheet_and_names_the_others(tmp_path):
         (2, "CHG1", "closed", "2", "2024-03-12T15:15:00Z", "true"),
         (3, "CHG2", "scheduled", "4", "2024-03-13T08:00:00Z", "false")]
     assert ("change_request.xlsx: read sheet 'Page 1'; ignored sheets: Notes, "
-            "Summary") in frame.attrs["warnings"]
+            "Summary") in batch(frame).warnings
 
 
 def test_servicenow_xlsx_sheet_can_be_chosen(tmp_path):
@@ -312,7 +313,7 @@ def test_jira_repeated_headers_keep_the_first_value_with_a_warning(tmp_path):
     assert rows(frame, "application_id", "release_id") == [
         ("Payments", "CHG:2.1"), ("Cards", "CHG:2.2"), (None, None)]
     assert ("jira.csv: column application_id: 1 rows have several values; "
-            "the first is kept") in frame.attrs["warnings"]
+            "the first is kept") in batch(frame).warnings
     assert json.loads(frame["raw_record"][0])["Labels"] == ["a", "b"]
 
 
@@ -382,7 +383,7 @@ def test_jira_custom_fields_map_to_codes(tmp_path):
 def test_jira_1000_rows_warn_of_the_export_cap(tmp_path):
     lines = [f"x,CHG-{i},Change,Open,,12/Mar/24 3:15 PM,,,,,," for i in range(1000)]
     frame = jira_csv(tmp_path, *lines)
-    assert any("1,000" in w and "cap" in w for w in frame.attrs["warnings"])
+    assert any("1,000" in w and "cap" in w for w in batch(frame).warnings)
 
 
 def test_jira_repeated_single_valued_header_fails_the_file(tmp_path):
@@ -405,15 +406,18 @@ def test_ambiguous_autumn_time_takes_the_first_occurrence_with_a_warning(
                                          "2024-03-31 02:30:00",
                                          "2024-07-01T10:00:00Z"]
     assert any("1 times in the repeated autumn hour of Europe/Amsterdam" in w
-               for w in frame.attrs["warnings"])
+               for w in batch(frame).warnings)
 
 
 def test_formats_are_tried_in_order():
-    parsed = frames.instants(pd.Series(["2024-03-12 15:15:00", "12-03-2024 15:15",
-                                        "12/03/2024", None], dtype=object),
-                             ["%Y-%m-%d %H:%M:%S", "%d-%m-%Y %H:%M"])
-    assert list(parsed.text) == ["2024-03-12T15:15:00Z", "2024-03-12T15:15:00Z",
-                                 "12/03/2024", None]
+    import pyarrow as pa
+
+    parsed = times.instants(pa.array(["2024-03-12 15:15:00", "12-03-2024 15:15",
+                                      "12/03/2024", None], pa.string()),
+                            ["%Y-%m-%d %H:%M:%S", "%d-%m-%Y %H:%M"])
+    assert parsed.text.to_pylist() == ["2024-03-12T15:15:00Z",
+                                       "2024-03-12T15:15:00Z", "12/03/2024",
+                                       None]
 
 
 # --- reading -----------------------------------------------------------------
@@ -435,8 +439,7 @@ def test_raw_record_is_the_input_row_as_json(tmp_path):
 def test_header_only_file_warns(tmp_path):
     frame = servicenow_csv(tmp_path, "number,state")
     assert len(frame) == 0
-    assert "change_request.csv: header only, no data rows" in frame.attrs[
-        "warnings"]
+    assert "change_request.csv: header only, no data rows" in batch(frame).warnings
 
 
 # --- mapping files -----------------------------------------------------------
@@ -502,9 +505,9 @@ def test_mapping_source_options_are_applied(tmp_path):
         (3, "x:C1", "closed", "2024-03-12T15:15:00Z", "Café", "true",
          "Imported"),
         (4, "x:C2", "new", None, None, "false", "Imported")]
-    assert frame.attrs["source"] == "simple"
-    assert frame.attrs["mode"] == "snapshot"
-    assert frame.attrs["timezone"] == "America/New_York"
+    assert batch(frame).source == "simple"
+    assert batch(frame).mode == "snapshot"
+    assert batch(frame).timezone == "America/New_York"
 
 
 def test_mapping_duplicate_ids_reject_identical_and_differing_copies(tmp_path):
@@ -525,8 +528,8 @@ def test_mapping_duplicate_ids_latest_keeps_the_newest_copy(tmp_path):
     # older versions are superseded: left out and counted, not rejected
     assert rows(frame, "row_number", "state", "_reject") == [
         (3, "closed", None)]
-    assert (frame.attrs["rows_read"], frame.attrs["rows_merged"],
-            frame.attrs["rows_superseded"]) == (3, 2, 2)
+    assert (batch(frame).rows_read, batch(frame).rows_merged,
+            batch(frame).rows_superseded) == (3, 2, 2)
 
 
 def test_mapping_latest_ties_keep_one_copy_or_reject_differing_ones(tmp_path):
@@ -540,7 +543,7 @@ def test_mapping_latest_ties_keep_one_copy_or_reject_differing_ones(tmp_path):
     frame = mapped(tmp_path, text, SIMPLE.format(extra=extra, columns=""))
     assert rows(frame, "row_number", "_reject") == [
         (3, None), (4, "duplicate_id"), (5, "duplicate_id")]
-    assert frame.attrs["rows_superseded"] == 2
+    assert batch(frame).rows_superseded == 2
 
 
 def test_mapping_duplicate_ids_latest_by_a_time_column(tmp_path):
@@ -551,7 +554,7 @@ def test_mapping_duplicate_ids_latest_by_a_time_column(tmp_path):
             "C1,Done,2024-03-12 15:15:00,\n")
     frame = mapped(tmp_path, text, SIMPLE.format(extra=extra, columns=""))
     assert rows(frame, "row_number", "_reject") == [(3, None)]
-    assert frame.attrs["rows_superseded"] == 2
+    assert batch(frame).rows_superseded == 2
 
 
 def test_mapping_reads_gzip_and_null_values(tmp_path):
@@ -625,8 +628,8 @@ def test_mapping_merge_gives_one_row_per_id_by_the_merge_rules():
          "2014-02-03T09:00:00Z", "merge_conflict")]
     assert rows(frame.iloc[2:], "_reject_column", "_reject_value") == [
         ("created_at", "2014-01-20T08:00:00Z | 2014-01-21T08:00:00Z")] * 2
-    assert frame.attrs["rows_read"] == 6
-    assert frame.attrs["warnings"] == [
+    assert batch(frame).rows_read == 6
+    assert batch(frame).warnings == [
         "bpic_like.csv: column Planned Start: 1 times in the repeated autumn "
         "hour of Europe/Amsterdam read as the first occurrence "
         "(e.g. 27-10-2013 02:30; row 2)"]
@@ -694,17 +697,17 @@ def test_bpic2014_reads_with_its_mapping_file_as_sources_section_7_says():
     if not BPIC.exists():
         pytest.skip(f"optional real data set absent: {BPIC}")
     frame = mapping.read(BPIC, options={"mapping": "bpic2014"})
-    assert frame.attrs["rows_read"] == 29_139
+    assert batch(frame).rows_read == 29_139
     assert len(frame) == 17_262
-    assert frame.attrs["rows_merged"] == 29_139 - 17_262
+    assert batch(frame).rows_merged == 29_139 - 17_262
     assert frame["_reject"].isna().all()
     assert frame["change_type"].value_counts().to_dict() == {
         "standard": 15_759, "normal": 1_468, "emergency": 35}
     assert frame["close_code"].isna().all() if "close_code" in frame else True
     assert frame["change_id"].str.startswith("bpic14:").all()
-    dst = [w for w in frame.attrs["warnings"] if "repeated autumn hour" in w]
+    dst = [w for w in batch(frame).warnings if "repeated autumn hour" in w]
     assert sum(int(w.split(": ")[2].split()[0]) for w in dst) == 43
-    assert frame.attrs["source"] == "bpic2014"
+    assert batch(frame).source == "bpic2014"
 
 
 # --- end to end through the loader ------------------------------------------
@@ -745,7 +748,7 @@ def test_servicenow_site_columns_map_custom_fields(tmp_path):
         "release_id": "u_release", "environment_id": ["u_environment"]}})
     assert frame.loc[0, "release_id"] == "R1"
     assert frame.loc[0, "environment_id"] == "prod"
-    assert not any("ignored" in w for w in frame.attrs["warnings"])
+    assert not any("ignored" in w for w in batch(frame).warnings)
 
 
 def test_servicenow_site_column_with_unknown_canonical_name_fails(tmp_path):
@@ -775,20 +778,25 @@ WEIRD_INSTANTS = [
     (["%y-%m-%d %H:%M:%S"], "UTC"),
     (["%Y-%m-%d"], "Asia/Kolkata"),
 ])
-def test_arrow_instants_equal_the_pandas_instants(formats, timezone):
+def test_arrow_instants_equal_the_pandas_instants(formats, timezone,
+                                                  monkeypatch):
+    """pyarrow's parse of plain formats gives what pandas' strptime gives
+    (times.instants with the pyarrow parse turned off)."""
     import pyarrow as pa
 
-    values = WEIRD_INSTANTS * 3
-    want = frames.instants(pd.Series(values, dtype=object), formats, timezone)
-    got = frames.instants_array(pa.array(values, pa.string()), formats,
-                                timezone)
-    assert got.text.to_pylist() == list(want.text)
+    def both(values):
+        got = times.instants(pa.array(values, pa.string()), formats, timezone)
+        with monkeypatch.context() as patch:
+            patch.setattr(times, "_parse_plain", lambda values, fmt: None)
+            want = times.instants(pa.array(values, pa.string()), formats,
+                                  timezone)
+        return got, want
+
+    got, want = both(WEIRD_INSTANTS * 3)
+    assert got.text.to_pylist() == want.text.to_pylist()
     assert (got.ambiguous, got.examples) == (want.ambiguous, want.examples)
-    clean = ["2024-03-12 15:15:00", "2024-10-27 02:30:00", None] * 3
-    want = frames.instants(pd.Series(clean, dtype=object), formats, timezone)
-    got = frames.instants_array(pa.array(clean, pa.string()), formats,
-                                timezone)
-    assert got.text.to_pylist() == list(want.text)
+    got, want = both(["2024-03-12 15:15:00", "2024-10-27 02:30:00", None] * 3)
+    assert got.text.to_pylist() == want.text.to_pylist()
 
 
 def test_trimmed_cells_equal_trim_then_empty_to_null():
@@ -799,9 +807,9 @@ def test_trimmed_cells_equal_trim_then_empty_to_null():
                       "y\r\n", "z z", "\x1fq"] * 50, pa.string()).slice(3)
     trimmed = pc.utf8_trim_whitespace(cells)
     want = pc.if_else(pc.equal(trimmed, ""), None, trimmed).to_pylist()
-    assert frames._trim_or_null(cells).to_pylist() == want
+    assert reading._trim_or_null(cells).to_pylist() == want
     plain = pa.array(["a", "", "b c", ""] * 50, pa.string()).slice(1)
-    assert frames._trim_or_null(plain).to_pylist() == [
+    assert reading._trim_or_null(plain).to_pylist() == [
         None if v == "" else v for v in plain.to_pylist()]
 
 
@@ -817,9 +825,9 @@ def large_export(path: Path, rows: int, *, extra: str = "") -> Path:
 def test_large_ascii_file_read_directly_equals_the_decoded_read(
         tmp_path, monkeypatch):
     path = large_export(tmp_path / "big.csv", 12_000)
-    assert path.stat().st_size > frames._DIRECT_BYTES
+    assert path.stat().st_size > reading._DIRECT_BYTES
     direct = servicenow.read(path)
-    monkeypatch.setattr(frames, "_DIRECT_BYTES", 1 << 40)
+    monkeypatch.setattr(reading, "_DIRECT_BYTES", 1 << 40)
     decoded = servicenow.read(path)
     assert direct.to_csv(index=False) == decoded.to_csv(index=False)
     assert direct.attrs == decoded.attrs
@@ -833,8 +841,7 @@ def test_large_ascii_file_read_directly_equals_the_decoded_read(
     monkeypatch.undo()
     frame = servicenow.read(late)
     assert frame["title"].iloc[-1] == "Zoë"
-    assert "late.csv: not utf-8; read as windows-1252" in frame.attrs[
-        "warnings"]
+    assert "late.csv: not utf-8; read as windows-1252" in batch(frame).warnings
 
 
 def test_large_servicenow_frame_keeps_arrow_text_with_the_same_values(
@@ -875,7 +882,7 @@ def test_mapping_dst_warning_names_its_rows(tmp_path):
     text = ("Id,Status,Opened\nC1,Done,2024-10-27 02:30:00\n"
             "C2,Done,2024-10-27 04:30:00\nC3,Done,2024-10-27 02:10:00\n")
     frame = mapped(tmp_path, text, SIMPLE.format(extra=extra, columns=""))
-    warning, = [w for w in frame.attrs["warnings"] if "autumn" in w]
+    warning, = [w for w in batch(frame).warnings if "autumn" in w]
     assert "2 times in the repeated autumn hour" in warning
     assert warning.endswith("; rows 2, 4)")
 
@@ -885,11 +892,11 @@ def test_mapping_dst_warning_names_its_rows(tmp_path):
 XLSX_CHILD = """
 import json, resource, sys, time
 resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))  # machine's net
-from ingest import frames
+from ingest import reading
 from ingest.errors import FileError
 started = time.monotonic()
 try:
-    raw = frames.read_xlsx(sys.argv[1])
+    raw = reading.read_xlsx(sys.argv[1])
     outcome = {"rows": len(raw), "bad": raw.bad_shape, "header": raw.header}
 except FileError as exc:
     outcome = {"error": str(exc)}

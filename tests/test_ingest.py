@@ -16,6 +16,7 @@ import pytest
 import ingest
 from changeboard import db
 from ingest import loader
+from ingest.frames import Batch
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = ROOT / "tests" / "data" / "bad"
@@ -164,7 +165,7 @@ def test_an_id_owned_by_another_source_names_the_owner(tmp_path):
     frame = pd.DataFrame({"change_id": ["X1"], "change_type": ["normal"],
                           "state": ["new"],
                           "created_at": ["2024-03-12T15:15:00Z"]})
-    frame.attrs.update(source="servicenow", table="changes")
+    frame.attrs["batch"] = Batch(source="servicenow", table="changes")
     assert loader.load(frame, path, file_name="sn.csv", sha256="a").ok
     result = ingest.load_path(
         "csv", changes_csv(tmp_path / "changes.csv", ["X1"]), path)
@@ -207,8 +208,8 @@ def test_naive_instants_use_the_frame_time_zone_and_dst_gaps_are_rejected(
         "change_type": ["normal"] * 4, "state": ["new"] * 4,
         "created_at": ["2024-03-12 10:00", "2024-03-31 02:30",
                        "2024-10-27 02:30", "2024-03-12T10:00:00Z"]})
-    frame.attrs.update(source="csv", table="changes",
-                       timezone="Europe/Amsterdam")
+    frame.attrs["batch"] = Batch(source="csv", table="changes",
+                                 timezone="Europe/Amsterdam")
     path = tmp_path / "cb.duckdb"
     result = loader.load(frame, path, file_name="f.csv", sha256="x")
     assert result.reasons == [("bad_timestamp", 1)]
@@ -227,7 +228,7 @@ def test_adapter_rejects_are_kept_with_their_reason(tmp_path):
         "raw_record": ['{"Issue key": "J1"}', '{"Issue key": "J2"}'],
         "_reject": [None, "wrong_issue_type"],
         "_reject_column": [None, "Issue Type"], "_reject_value": [None, "Bug"]})
-    frame.attrs.update(source="jira", table="changes")
+    frame.attrs["batch"] = Batch(source="jira", table="changes")
     path = tmp_path / "cb.duckdb"
     result = loader.load(frame, path, file_name="jira.csv", sha256="j")
     assert (result.rows_loaded, result.rows_rejected) == (1, 1)
@@ -244,8 +245,9 @@ def test_snapshot_mode_removes_this_sources_absent_rows(tmp_path):
                               "status": "approved",
                               "start_at": "2024-03-12T10:00:00Z",
                               "end_at": "2024-03-12T11:00:00Z"})
-        frame.attrs.update(source="plutora", table="environment_bookings",
-                           mode="snapshot")
+        frame.attrs["batch"] = Batch(source="plutora",
+                                     table="environment_bookings",
+                                     mode="snapshot")
         return loader.load(frame, path, file_name="b.csv", sha256=sha)
 
     bookings(["B1", "B2"], "1")

@@ -10,6 +10,7 @@ from changeboard import db
 from ingest import jira, mapping, overrides, servicenow
 from ingest.__main__ import main
 from ingest.errors import FileError
+from ingest.frames import batch
 
 DATA = Path(__file__).resolve().parent / "data" / "overrides"
 LEGACY, LEGACY_CSV = DATA / "legacy-servicenow.toml", DATA / "legacy-servicenow.csv"
@@ -151,7 +152,7 @@ def test_without_its_overrides_the_legacy_site_would_load_wrong_or_not_at_all():
     assert list(frame["state"]) == ["closed", "cancelled", "7", "2", "1"]
     assert frame.loc[1, "close_code"] == "Rolled back"
     assert "release_id" not in frame
-    assert any("u_release" in w for w in frame.attrs["warnings"])
+    assert any("u_release" in w for w in batch(frame).warnings)
 
 
 def test_a_jira_workflow_with_other_status_names_loads_with_its_overrides(
@@ -239,20 +240,20 @@ def test_merged_rows_are_counted_so_every_input_row_is_accounted_for():
     frame = mapping.read(ADAPTERS / "bpic_like.csv",
                          options={"mapping": ADAPTERS / "bpic_like.toml"})
     # 6 input rows: C1's 3 rows merge into 1, C2 is 1, C3's 2 conflict
-    assert frame.attrs["rows_read"] == 6
-    assert frame.attrs["rows_merged"] == 2
-    assert len(frame) + frame.attrs["rows_merged"] == frame.attrs["rows_read"]
+    assert batch(frame).rows_read == 6
+    assert batch(frame).rows_merged == 2
+    assert len(frame) + batch(frame).rows_merged == batch(frame).rows_read
 
 
 def test_files_without_merging_merge_nothing():
     frame = servicenow.read(LEGACY_CSV, options=overrides.options(
         "servicenow", LEGACY))
-    assert frame.attrs.get("rows_merged", 0) == 0
+    assert batch(frame).rows_merged == 0
     frame = mapping.read(ADAPTERS / "bpic_like.csv", options={"mapping": {
         **_bpic_like(), "source": {**_bpic_like()["source"],
                                    "duplicate_ids": "reject"}}})
-    assert frame.attrs["rows_merged"] == 0
-    assert len(frame) == frame.attrs["rows_read"] == 6
+    assert batch(frame).rows_merged == 0
+    assert len(frame) == batch(frame).rows_read == 6
 
 
 def _bpic_like() -> dict:

@@ -9,6 +9,7 @@ import ingest
 from changeboard import db
 from ingest import api, servicenow_api, servicenow_incidents
 from ingest.errors import FileError
+from ingest.frames import batch
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "tests" / "data" / "overrides" / "legacy-servicenow.toml"
@@ -36,9 +37,9 @@ def test_an_incident_export_reads_labels_display_values_and_cp1252(tmp_path):
         "INC0010001", "Payments down – card auth", "1", "Payments",
         "2026-03-01T08:00:00Z", "2026-03-01T09:30:00Z", "CHG0030001"]
     assert got.iloc[1].tolist()[-2:] == [None, None]
-    assert frame.attrs["table"] == "incidents"
-    assert any("ignored 1 columns: Urgency" in w for w in frame.attrs["warnings"])
-    assert any("read as windows-1252" in w for w in frame.attrs["warnings"])
+    assert batch(frame).table == "incidents"
+    assert any("ignored 1 columns: Urgency" in w for w in batch(frame).warnings)
+    assert any("read as windows-1252" in w for w in batch(frame).warnings)
 
 
 def test_an_incident_export_loads_and_rejects_a_bad_time_with_its_row(tmp_path):

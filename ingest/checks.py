@@ -1,0 +1,234 @@
+"""The loader's checks, built as SQL over the registered frame: each
+column's typed value and the reason its text does not parse
+(docs/sources.md section 8), staged as the temp table `checked` (one row per
+input row, the first failing check's reason), and the warnings of loaded
+rows (soft intervals, unlikely dates).
+
+Identifiers in the SQL below are canonical column names from the schema (or a
+frame's column names, already checked against it), always double-quoted;
+values are bound or read from the registered frame, never formatted in.
+"""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from . import frames, schema
+from .codes import FALSE_VALUES, TRUE_VALUES
+from .errors import WARNED_ROWS, FileError
+from .schema import BOOKKEEPING
+
+_INSTANT = (r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)"
+            r"\s*([Zz]|[+-]\d{2}(?::?\d{2})?)?$")
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def q(name: str) -> str:
+    """A double-quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def check_frame(frame, file_name):
+    """The table's schema facts, the frame's time zone and the canonical
+    columns it has; FileError for an unknown or missing column, time zone
+    or mode."""
+    batch = frames.batch(frame)
+    spec = schema.describe(batch.table)
+    schema.check_columns(file_name, spec,
+                         [c for c in frame.columns if c not in BOOKKEEPING])
+    present = [c for c in spec.columns if c in frame.columns]
+    timezone = batch.timezone or "UTC"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise FileError(f"{file_name}: unknown time zone {timezone!r}") from exc
+    mode = batch.mode
+    if mode not in ("upsert", "snapshot"):
+        raise FileError(f"{file_name}: unknown mode {mode!r}")
+    return spec, timezone, present
+
+
+def _value_sql(spec, column: str, timezone: str) -> tuple[str, str, str]:
+    """(typed value, reason when non-blank text does not parse, detail) SQL
+    for one column read from `r`. Common, clean values take the cheapest
+    path: on a million rows each trim or regex costs about a second."""
+    kind = spec.kind(column)
+    raw = f"r.{q(column)}"
+    t = f"nullif(trim({raw}), '')"
+    if kind == "code":
+        codes = spec.codes[column]
+        literal = ", ".join("'" + c.replace("'", "''") + "'" for c in codes)
+        normal = f"regexp_replace(lower({t}), '[\\s-]+', '_', 'g')"
+        value = (f"case when {raw} in ({literal}) then {raw} "
+                 f"when list_contains($codes_{column}, {normal}) "
+                 f"then {normal} end")
+        return value, "unmapped_code", f"'allowed: {', '.join(codes)}'"
+    if kind == "instant":
+        shown = f"trim(s.{q('__r_' + column)})"
+        detail = (f"case when regexp_full_match({shown}, '{_DATE[1:-1]}') "
+                  "then 'date only: midnight would be a guess' "
+                  f"when regexp_full_match({shown}, '{_INSTANT[1:-1]}') then "
+                  "'does not exist in ' || $tz || ' (DST gap) or out of range' "
+                  "else 'not ISO-8601 (e.g. 2024-03-12T15:15:00Z)' end")
+        # text without a ':' has no time: date-only never passes
+        if timezone == "UTC":  # the session zone: naive text is UTC
+            value = (f"case when contains({raw}, ':') then "
+                     f"try_cast({raw} as timestamptz) end")
+            return value, "bad_timestamp", detail
+        offset = (f"(right({t}, 1) in ('Z', 'z') or "
+                  f"contains(substr({t}, 17), '+') or "
+                  f"contains(substr({t}, 17), '-'))")
+        local = f"try_cast({t} as timestamp)"
+        # a local time in a DST gap does not round-trip; of an ambiguous
+        # one (the repeated autumn hour) the first occurrence is taken
+        naive = (
+            f"case when timezone($tz, timezone($tz, {local})) <> {local} "
+            f"then null when timezone($tz, timezone($tz, {local}) - "
+            f"interval 1 hour) = {local} then timezone($tz, {local}) - "
+            f"interval 1 hour else timezone($tz, {local}) end")
+        value = (f"case when not contains({raw}, ':') then null when {offset} "
+                 f"then try_cast({t} as timestamptz) else {naive} end")
+        return value, "bad_timestamp", detail
+    if kind == "date":
+        value = (f"case when regexp_full_match({t}, '{_DATE[1:-1]}') "
+                 f"then try_cast({t} as date) end")
+        return value, "bad_timestamp", "'not a YYYY-MM-DD date'"
+    if kind == "integer":
+        low = spec.minimums.get(column)
+        check = f" and try_cast({t} as bigint) >= {int(low)}" if low else ""
+        value = (f"case when regexp_full_match({t}, '[+-]?\\d+'){check} "
+                 f"then try_cast({t} as integer) end")
+        detail = (f"'not a whole number >= {low}'" if low is not None
+                  else "'not a whole number'")
+        return value, "bad_number", detail
+    if kind == "number":
+        return (f"try_cast({t} as {spec.columns[column]})", "bad_number",
+                "'not a number'")
+    if kind == "boolean":
+        value = (f"case when list_contains($true, lower({t})) then true "
+                 f"when list_contains($false, lower({t})) then false end")
+        return value, "bad_boolean", "'not true/false, 1/0, yes/no or y/n'"
+    padded = f"(ascii({raw}) in (9, 32) or right({raw}, 1) in (' ', chr(9)))"
+    if column.endswith("_id") or column in spec.key:
+        return f"case when {padded} then {t} else nullif({raw}, '') end", "", \
+            "null"
+    # free text stays verbatim (formula-looking cells too); blank is NULL
+    return (f"case when {raw} = '' or ({padded} and trim({raw}) = '') "
+            f"then null else {raw} end", "", "null")
+
+
+def stage(con, frame, spec, present, timezone) -> None:
+    """`checked`: one row per input row: typed values, the first reason and,
+    for a rejected row, its raw record."""
+    params: dict = {"true": list(TRUE_VALUES),
+                    "false": list(FALSE_VALUES), "tz": timezone}
+    raw_columns = [c for c in frame.columns if c not in BOOKKEEPING]
+    inner = [f"cast(r.{q(c)} as varchar) as {q('__r_' + c)}"
+             for c in raw_columns]
+    inner += [f"{q(c) if c in frame.columns else 'null'} as {q(c)}"
+              for c in BOOKKEEPING[1:]]
+    checks = []
+    for column in present:
+        value, reason, detail = _value_sql(spec, column, timezone)
+        if spec.kind(column) == "code":
+            params[f"codes_{column}"] = spec.codes[column]
+        raw, typed = f"s.{q('__r_' + column)}", f"s.{q(column)}"
+        inner.append(f"{value} as {q(column)}")
+        if column in spec.required:
+            checks.append((f"{typed} is null and coalesce(trim({raw}), '') = ''",
+                           "missing_required", column, "null"))
+        if reason:
+            checks.append((f"{typed} is null and trim({raw}) <> ''", reason,
+                           column, detail))
+    interval = schema.INTERVALS.get(spec.name)
+    if interval and all(c in present for c in interval):
+        start, end = (f"s.{q(c)}" for c in interval)
+        checks.append((f"{end} <= {start}", "bad_interval", interval[1],
+                       f"'{interval[1]} is not after {interval[0]} ' || "
+                       f"trim(s.{q('__r_' + interval[0])})"))
+    # the first failing check's index: the conditions run once per row
+    first = ("case when s._reject is not null then 0 " + " ".join(
+        f"when {cond} then {i}" for i, (cond, _, _, _) in
+        enumerate(checks, start=1)) + " end")
+
+    def pick(adapter: str, choose) -> str:
+        return (f"case k when 0 then {adapter} " + " ".join(
+            f"when {i} then {choose(check)}"
+            for i, check in enumerate(checks, start=1)) + " end")
+
+    reason = pick("s._reject", lambda c: f"'{c[1]}'")
+    column = pick("s._reject_column", lambda c: f"'{c[2]}'")
+    value = pick("s._reject_value", lambda c: f"s.{q('__r_' + c[2])}")
+    detail = pick("s._reject_detail", lambda c: c[3])
+    record = "to_json(struct_pack(" + ", ".join(
+        f"{q(c)} := s.{q('__r_' + c)}" for c in raw_columns) + "))"
+    typed = "".join(f", s.{q(c)}" for c in present)
+    row_number = ("row_number" if "row_number" in frame.columns
+                  else "row_number() over () + 1")
+    # identifiers from the schema (or checked frame columns), quoted by q()
+    # the raw record is kept for rejected rows only (a row rejected later
+    # takes its record from the frame: _frame_records)
+    sql = (
+        "create or replace temp table checked as select s.row_number, "  # noqa: S608
+        f"{reason} as reason, {column} as column_name, {value} as value, "
+        f"{detail} as detail, case when k is not null then coalesce(cast("
+        f"s.raw_record as json), {record}) end as raw_record{typed} "
+        f"from (select *, {first} as k from (select cast({row_number} as "
+        f"integer) as row_number, {', '.join(inner)} from incoming_frame as r)"
+        " as s) as s")
+    con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+
+
+def frame_records(con, frame) -> None:
+    """`frame_records`: the frame's raw record of each row (NULL if it has
+    none), for rows rejected after staging."""
+    row_number = ("row_number" if "row_number" in frame.columns
+                  else "row_number() over () + 1")
+    record = ("cast(raw_record as json)" if "raw_record" in frame.columns
+              else "cast(null as json)")
+    con.execute(
+        "create or replace temp view frame_records as select "  # noqa: S608
+        f"cast({row_number} as integer) as row_number, {record} as raw_record "
+        "from incoming_frame")
+
+
+def present(con, spec) -> list[str]:
+    found = {r[0] for r in con.execute("describe checked").fetchall()}
+    return [c for c in spec.columns if c in found]
+
+
+def _warned(con, condition: str) -> tuple[int, str]:
+    """How many loaded rows meet `condition` (SQL over `checked`) and
+    `(rows 4, 9, ...)`: the first WARNED_ROWS row numbers, as a spreadsheet
+    shows them."""
+    n, numbers = con.execute(
+        "select count(*), list(row_number order by row_number) "  # noqa: S608
+        f"[1:{WARNED_ROWS}] from checked where reason is null and "
+        f"({condition})").fetchall()[0]
+    if not n:
+        return 0, ""
+    shown = ", ".join(str(r) for r in numbers)
+    more = ", …" if n > len(numbers) else ""
+    return n, f" (row{'s' if n > 1 else ''} {shown}{more})"
+
+
+def warnings(con, spec, file_name, timezone) -> list[str]:
+    """Loaded rows with an end before their start (where the schema only
+    warns) or dates before 1990 or more than 10 years ahead."""
+    columns = present(con, spec)
+    found = []
+    for start, end in schema.SOFT_INTERVALS.get(spec.name, ()):
+        if start in columns and end in columns:
+            n, rows = _warned(con, f"{q(end)} < {q(start)}")
+            if n:
+                found.append(f"{file_name}: {n} rows with {end} before "
+                             f"{start}{rows}")
+    instants = [c for c in columns if spec.kind(c) == "instant"]
+    if instants:
+        odd = " or ".join(
+            f"{q(c)} < timestamptz '1990-01-01' or {q(c)} > "
+            "current_timestamp + interval 10 year" for c in instants)
+        n, rows = _warned(con, odd)
+        if n:
+            found.append(f"{file_name}: {n} rows with dates before 1990 or "
+                         f"more than 10 years ahead{rows}")
+    return found

@@ -1,0 +1,117 @@
+"""Rows of `checked` (ingest/checks.py) rejected against each other and
+against the stored rows: duplicate_row, superseded and duplicate_id within
+the file, id_owned_by_other_source and older_than_stored against the table
+(docs/sources.md section 8); and every reject written to ingest_rejects.
+
+Identifiers are canonical column names from the schema, always
+double-quoted by q(); values are bound, never formatted in.
+"""
+from __future__ import annotations
+
+from .checks import present, q
+
+
+def key_list(spec, alias: str) -> str:
+    return ", ".join(f"{alias}.{q(k)}" for k in spec.key)
+
+
+def key_match(spec, left: str, right: str) -> str:
+    return " and ".join(f"{left}.{q(k)} = {right}.{q(k)}" for k in spec.key)
+
+
+def _reject(con, spec, selection: str, reason: str,
+            params: dict | None = None) -> None:
+    """Mark rows of `checked` (row_number, detail from `selection`)."""
+    key = spec.key[0]
+    # the input text is not kept for rows that passed the checks: their raw
+    # record is the row's parsed values
+    record = "to_json(struct_pack(" + ", ".join(
+        f"{q(c)} := c.{q(c)}" for c in present(con, spec)) + "))"
+    con.execute(f"create or replace temp table picked as {selection}",
+                params or {})
+    if con.execute("select count(*) from picked").fetchall()[0][0]:
+        # the frame's record of the input row when it has one
+        con.execute(
+            f"update checked as c set reason = '{reason}', "  # noqa: S608
+            f"column_name = '{key}', value = cast(c.{q(key)} as varchar), "
+            "detail = s.detail, raw_record = coalesce(c.raw_record, "
+            f"s.raw_record, {record}) from (select p.*, f.raw_record from "
+            "picked as p left join frame_records as f on f.row_number = "
+            "p.row_number) as s "
+            "where c.row_number = s.row_number and c.reason is null")
+    con.execute("drop table picked")
+
+
+def duplicates(con, spec) -> None:
+    """duplicate_row, superseded and duplicate_id (docs/sources.md section 8)."""
+    key = key_list(spec, "c")
+    distinct = con.execute(
+        f"select count(*) = count(distinct ({key})) from checked as c "  # noqa: S608
+        "where reason is null").fetchall()[0][0]
+    if distinct:
+        return
+    content = ", ".join(f"c.{q(c)}" for c in present(con, spec))
+    con.execute(
+        f"create or replace temp table copies as select c.row_number, {key}, "  # noqa: S608
+        f"hash({content}) as h, "
+        f"{'c.updated_at' if 'updated_at' in present(con, spec) else 'null'}"
+        " as upd, "
+        f"row_number() over (partition by {key}, hash({content}) "
+        "order by c.row_number) as copy_no, "
+        f"min(c.row_number) over (partition by {key}, hash({content})) "
+        "as first_row from checked as c where c.reason is null")
+    _reject(con, spec,
+            "select row_number, 'identical to row ' || first_row as detail "
+            "from copies where copy_no > 1", "duplicate_row")
+    keys = ", ".join(q(k) for k in spec.key)
+    con.execute(
+        f"create or replace temp table versions as select {keys}, "  # noqa: S608
+        "count(*) as n, max(upd) as max_upd, "
+        "count(*) filter (where upd = (select max(upd) from copies as i "
+        f"where {key_match(spec, 'i', 'copies')})) as n_at_max "
+        f"from copies where copy_no = 1 group by {keys} having count(*) > 1")
+    con.execute(
+        "create or replace temp table version_rows as select c.row_number, "  # noqa: S608
+        "c.upd, v.max_upd, v.n_at_max from copies as c join versions as v on "
+        f"{key_match(spec, 'c', 'v')} where c.copy_no = 1")
+    _reject(con, spec,
+            "select row_number, 'a newer copy (updated_at ' || max_upd || "
+            "') is in the file' as detail from version_rows where "
+            "max_upd is not null and (upd is null or upd < max_upd)",
+            "superseded")
+    _reject(con, spec,
+            "select row_number, 'the file has other copies of this id with "
+            "different values and no newer updated_at' as detail "
+            "from version_rows where max_upd is null or "
+            "(upd = max_upd and n_at_max > 1)", "duplicate_id")
+    for name in ("copies", "versions", "version_rows"):
+        con.execute(f"drop table {name}")
+
+
+def against_stored(con, spec, source) -> None:
+    """id_owned_by_other_source, older_than_stored."""
+    table = q(spec.name)
+    match = key_match(spec, "c", "t")
+    _reject(con, spec,
+            f"select c.row_number, 'owned by source ''' || t.source || "  # noqa: S608
+            "''' (batch ' || coalesce(t.ingested_batch_id, 0) || '); give "
+            "one source an id_prefix (mapping file [source] id_prefix) so "
+            f"both can load' as detail from checked as c join {table} as t "
+            f"on {match} where c.reason is null and t.source <> $source",
+            "id_owned_by_other_source", {"source": source})
+    if "updated_at" in present(con, spec):
+        _reject(con, spec,
+                "select c.row_number, 'stored copy (batch ' || "  # noqa: S608
+                "coalesce(t.ingested_batch_id, 0) || ') has updated_at ' || "
+                f"t.updated_at as detail from checked as c join {table} as t "
+                f"on {match} where c.reason is null and t.source = $source "
+                "and t.updated_at > c.updated_at",
+                "older_than_stored", {"source": source})
+
+
+def write(con, batch_id) -> None:
+    con.execute(
+        "insert into ingest_rejects (batch_id, row_number, column_name, "
+        "value, reason, detail, raw_record) select $batch, row_number, "
+        "column_name, value, reason, detail, raw_record from checked "
+        "where reason is not null order by row_number", {"batch": batch_id})
