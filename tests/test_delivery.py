@@ -204,15 +204,17 @@ def packs_built_once(monkeypatch):
     of this module share each pack (the PDF is printed once, below)."""
     build = cab.build_pack
 
-    def cached(path, meeting_at, *, window_end_at=None, filters=None):
+    def cached(path, meeting_at, *, window_end_at=None, filters=None,
+               **more):  # as_of, decisions_until: passed on, in the key
         if not isinstance(path, (str, Path)):  # a connection: build it
             return build(path, meeting_at, window_end_at=window_end_at,
-                         filters=filters)
+                         filters=filters, **more)
         key = (str(path), str(meeting_at), str(window_end_at),
-               json.dumps(filters or {}, sort_keys=True))
+               json.dumps(filters or {}, sort_keys=True),
+               json.dumps(more, sort_keys=True, default=str))
         if key not in PACKS:
             PACKS[key] = build(path, meeting_at, window_end_at=window_end_at,
-                               filters=filters)
+                               filters=filters, **more)
         return PACKS[key]
 
     monkeypatch.setattr(cab, "build_pack", cached)
