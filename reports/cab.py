@@ -7,7 +7,6 @@ batch ids) needed to regenerate it.
 """
 from __future__ import annotations
 
-import html
 import io
 import math
 import shlex
@@ -24,6 +23,20 @@ import pandas as pd
 import reports
 from changeboard import config, db, decisions
 from reports import decided
+from reports.markup import definition_list, escape, html_table
+from reports.text import (
+    READINESS as READINESS,  # views/readiness.py reads cab.READINESS
+)
+from reports.text import (
+    as_text,
+    is_yes,
+    pct,
+    ranges,
+    readiness_chip,
+    shorten,
+    span,
+    when,
+)
 
 SIMILAR_LOOKBACK_DAYS = 365  # history of similar changes (cohorts)
 TEAM_LOOKBACK_DAYS = 90  # team success score and its last failures
@@ -36,9 +49,6 @@ AGENDA_LINES = 300  # one-line agenda entries in the HTML and PDF
 AGENDA_TITLE_CHARS = 46  # agenda titles are shortened to stay on one line
 RELEASE_LINES = 100  # releases going live, listed in the HTML and PDF
 RELEASE_CHANGES_SHOWN = 8  # agenda changes named per release there
-# release_readiness status -> its chip: a shape every font has and the word
-READINESS = {"blocked": ("✖", "Blocked"), "at_risk": ("⚠", "At risk"),
-             "ready": ("✔", "Ready")}
 TEXT_CHARS = 300  # a block's description and plans, shortened in print
 # what a CAB reads about a change: heading -> cab_agenda column
 READING = (("Description", "description"), ("Justification", "justification"),
@@ -56,7 +66,7 @@ REASONS = {  # cab_since_last review_reason -> section title
 
 # --- meeting cadence ---------------------------------------------------------
 
-def _tz() -> ZoneInfo:
+def reporting_zone() -> ZoneInfo:
     return ZoneInfo(config.REPORTING_TZ)
 
 
@@ -72,11 +82,11 @@ def cab_weekdays() -> list[int]:
 def meeting_on(day: date) -> datetime:
     """The meeting instant of a day: CHANGEBOARD_CAB_TIME in the reporting zone."""
     return datetime.combine(day, time.fromisoformat(config.CAB_TIME),
-                            tzinfo=_tz())
+                            tzinfo=reporting_zone())
 
 
 def _meetings_around(instant: datetime, step: int):
-    local = instant.astimezone(_tz()).date()
+    local = instant.astimezone(reporting_zone()).date()
     weekdays = cab_weekdays()
     for offset in range(-8, 9)[::step]:
         day = local + timedelta(days=offset)
@@ -86,7 +96,7 @@ def _meetings_around(instant: datetime, step: int):
 
 def next_meeting(after: datetime | None = None) -> datetime:
     """The first meeting at or after the instant (default: now)."""
-    after = after or datetime.now(_tz())
+    after = after or datetime.now(reporting_zone())
     return next(m for m in _meetings_around(after, 1) if m >= after)
 
 
@@ -100,9 +110,9 @@ def previous_meeting(meeting_at: datetime) -> datetime:
     return next(m for m in _meetings_around(meeting_at, -1) if m < meeting_at)
 
 
-def _instant(value: date | datetime) -> datetime:
+def instant(value: date | datetime) -> datetime:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=_tz())
+        return value if value.tzinfo else value.replace(tzinfo=reporting_zone())
     return meeting_on(value)
 
 
@@ -180,9 +190,9 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
                 break
         return pack
     con = con_or_db_path
-    start = _instant(meeting_at)
+    start = instant(meeting_at)
     default_end = following_meeting(start)
-    end = _instant(window_end_at) if window_end_at is not None else default_end
+    end = instant(window_end_at) if window_end_at is not None else default_end
     if end <= start:
         raise ValueError("the review window must end after the meeting")
     filters = {k: list(v) for k, v in (filters or {}).items() if v}
@@ -190,8 +200,8 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
     if unknown:
         raise ValueError(f"unknown filter {', '.join(unknown)}")
     tz = config.REPORTING_TZ
-    meeting_day = start.astimezone(_tz()).date()
-    since_start = previous_meeting(start).astimezone(_tz()).date()
+    meeting_day = start.astimezone(reporting_zone()).date()
+    since_start = previous_meeting(start).astimezone(reporting_zone()).date()
     before_start = since_start - (meeting_day - since_start)
     window = {"window_start_at": start.isoformat(sep=" "),
               "window_end_at": end.isoformat(sep=" ")}
@@ -320,49 +330,6 @@ def _kpis(run, filters, since_start, meeting_day, before_start):
 
 # --- shared presentation (HTML, XLSX and the page show the same) -----------
 
-def when(value, tz: str | None = None) -> str:
-    """An instant as 'Wed 21 Jan 2026 20:00' in the reporting zone; '' if none."""
-    if value is None or pd.isna(value):
-        return ""
-    stamp = pd.Timestamp(value)
-    if stamp.tzinfo is None:
-        stamp = stamp.tz_localize("UTC")
-    return stamp.tz_convert(tz or config.REPORTING_TZ).strftime(
-        "%a %d %b %Y %H:%M")
-
-
-def span(start, end, tz: str | None = None) -> str:
-    first, last = when(start, tz), when(end, tz)
-    if first and last and first[:15] == last[:15]:
-        return f"{first} – {last[16:]}"
-    return f"{first} – {last}"
-
-
-def pct(value) -> str:
-    return "n/a" if value is None or pd.isna(value) else f"{100 * value:.1f}%"
-
-
-def _text(value) -> str:
-    return "" if value is None or (not isinstance(value, (list, dict))
-                                   and pd.isna(value)) else str(value)
-
-
-def _yes(value) -> bool:
-    return value is not None and not pd.isna(value) and bool(value)
-
-
-def _ranges(ids: list[int]) -> str:
-    if not ids:
-        return "none recorded"
-    runs = [[ids[0], ids[0]]]
-    for batch in ids[1:]:
-        if batch == runs[-1][1] + 1:
-            runs[-1][1] = batch
-        else:
-            runs.append([batch, batch])
-    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs)
-
-
 def decisions_read(until: str | None) -> str:
     """The provenance line of the CAB decision log's position read."""
     if until is None:
@@ -402,7 +369,7 @@ def provenance(pack: Pack) -> list[tuple[str, str]]:
         ("Filters", filters),
         ("Data as of", f"{when(pack.as_of, 'UTC')} UTC" if pack.as_of
          is not None else "unknown (no load recorded)"),
-        ("Batches loaded", _ranges(pack.batch_ids)),
+        ("Batches loaded", ranges(pack.batch_ids)),
         ("Data version", f"{pack.data_version}: the database file "
                          f"published {when(version_time(pack), 'UTC')} UTC "
                          "(live then, a snapshot once replaced)"
@@ -439,10 +406,10 @@ class _Evidence:
                         for r in pack.similar.to_dict("records")}
         self.scores = {r["assignment_group"]: r
                        for r in pack.team_scores.to_dict("records")
-                       if _text(r["assignment_group"])}
+                       if as_text(r["assignment_group"])}
         self.incidents = {r["application_id"]: r
                           for r in pack.incidents.to_dict("records")
-                          if _text(r["application_id"])}
+                          if as_text(r["application_id"])}
         self.collisions: dict[str, list[int]] = {}
         for i, (a, b) in enumerate(zip(pack.collisions["change_id_a"],
                                        pack.collisions["change_id_b"],
@@ -458,12 +425,12 @@ def _positions(keys: pd.Series) -> dict:
     """key -> the row positions holding it, in frame order."""
     found: dict = {}
     for i, key in enumerate(keys):
-        if _text(key):
+        if as_text(key):
             found.setdefault(key, []).append(i)
     return found
 
 
-def _app(pack: Pack, application_id) -> str:
+def app_label(pack: Pack, application_id) -> str:
     if application_id is None or pd.isna(application_id):
         return "(none)"
     name = pack.labels.get(application_id, application_id)
@@ -473,8 +440,8 @@ def _app(pack: Pack, application_id) -> str:
 
 def _environment(row: dict) -> str:
     """An environment as 'Name (id)'; the id alone when it has no name."""
-    env = _text(row["environment_id"])
-    name = _text(row.get("environment_name"))
+    env = as_text(row["environment_id"])
+    name = as_text(row.get("environment_name"))
     if not env:
         return "(none)"
     return f"{name} ({env})" if name and name != env else env
@@ -485,10 +452,10 @@ def _evidence(pack: Pack, index: _Evidence, row: dict
     tz, flags, lines = pack.reporting_tz, [], []
     for cohort, label in (
             ("application_change_type",
-             f"Same application and type ({_app(pack, row['application_id'])}"
+             f"Same application and type ({app_label(pack, row['application_id'])}"
              f", {row['change_type']})"),
             ("assignment_group",
-             f"Same team ({_text(row['assignment_group']) or '(none)'})")):
+             f"Same team ({as_text(row['assignment_group']) or '(none)'})")):
         found = index.similar.get((row["change_id"], cohort))
         n = None if found is None or pd.isna(found["n"]) else int(found["n"])
         failed = 0 if n is None else int(found["n_failed"])
@@ -526,7 +493,7 @@ def _evidence(pack: Pack, index: _Evidence, row: dict
     hit = index.incidents.get(row["application_id"])
     n_incidents = 0 if hit is None else int(hit["n_incidents"])
     lines.append({
-        "Evidence": f"Incidents on {_app(pack, row['application_id'])}",
+        "Evidence": f"Incidents on {app_label(pack, row['application_id'])}",
         "Period": f"{INCIDENT_LOOKBACK_DAYS} days before the meeting",
         "n": n_incidents,
         "Result": "none" if hit is None else
@@ -543,24 +510,24 @@ def _evidence(pack: Pack, index: _Evidence, row: dict
 
 def _facts(pack: Pack, row: dict) -> list[tuple[str, str]]:
     return [
-        ("Type", _text(row["change_type"])),
-        ("Risk", _text(row["risk"]).replace("_", " ") or "unknown"),
-        ("Application", _app(pack, row["application_id"])),
-        ("Team", _text(row["assignment_group"]) or "(none)"),
+        ("Type", as_text(row["change_type"])),
+        ("Risk", as_text(row["risk"]).replace("_", " ") or "unknown"),
+        ("Application", app_label(pack, row["application_id"])),
+        ("Team", as_text(row["assignment_group"]) or "(none)"),
         ("Environment", _environment(row)),
-        ("Release", _text(row["release_id"]) or "(none)"),
+        ("Release", as_text(row["release_id"]) or "(none)"),
         ("Planned", span(row["planned_start_at"], row["planned_end_at"],
                          pack.reporting_tz)
          + f" ({row['planned_hours']:.1f} h)"),
         ("State / approval", f"{row['state']} / "
-         f"{_text(row['approval']).replace('_', ' ')}"),
-        ("Requested by", _text(row.get("requested_by")) or "(none)"),
-        ("Affected CI", _text(row.get("ci_name")) or "(none)"),
+         f"{as_text(row['approval']).replace('_', ' ')}"),
+        ("Requested by", as_text(row.get("requested_by")) or "(none)"),
+        ("Affected CI", as_text(row.get("ci_name")) or "(none)"),
     ]
 
 
 def _reading(row: dict) -> list[tuple[str, str]]:
-    return [(label, _text(row.get(column))) for label, column in READING]
+    return [(label, as_text(row.get(column))) for label, column in READING]
 
 
 def _flags(row: dict, n_bookings: int, evidence_flags: list[str]
@@ -602,12 +569,12 @@ def blocks(pack: Pack, limit: int | None = None, *, start: int = 0,
             "Other change": [b if a == cid else a for a, b in
                              zip(mine["change_id_a"], mine["change_id_b"],
                                  strict=True)],
-            "Other title": [_text(tb if a == cid else ta) for a, ta, tb in
+            "Other title": [as_text(tb if a == cid else ta) for a, ta, tb in
                             zip(mine["change_id_a"], mine["title_a"],
                                 mine["title_b"], strict=True)],
             "Shared": [f"environment {_environment(row)}"
                        if m == "environment" else
-                       f"application {_app(pack, k)}" if m == "application"
+                       f"application {app_label(pack, k)}" if m == "application"
                        else f"{m} {k}" for m, k in
                        zip(mine["match_on"], mine["match_key"], strict=True)],
             "Overlap": [span(s, e, tz) for s, e in
@@ -616,9 +583,9 @@ def blocks(pack: Pack, limit: int | None = None, *, start: int = 0,
         })
         hits = pack.window_hits.iloc[index.window_hits.get(cid, [])]
         window_hits = pd.DataFrame({
-            "Window": [_text(n) or "(any maintenance window)" if k ==
+            "Window": [as_text(n) or "(any maintenance window)" if k ==
                        "outside_maintenance" else
-                       f"{_text(n)} ({w})".strip() for w, n, k in
+                       f"{as_text(n)} ({w})".strip() for w, n, k in
                        zip(hits["window_id"], hits["window_name"],
                            hits["kind"], strict=True)],
             "Kind": [k.replace("_", " ") for k in hits["kind"]],
@@ -633,14 +600,14 @@ def blocks(pack: Pack, limit: int | None = None, *, start: int = 0,
         bookings = pd.DataFrame({
             "Booking": list(books["booking_id"]),
             "Environment": [
-                f"{_text(n) or e} ({_text(t)})" + (" · target" if g else "")
+                f"{as_text(n) or e} ({as_text(t)})" + (" · target" if g else "")
                 for e, n, t, g in zip(books["environment_id"],
                                       books["environment_name"],
                                       books["tier"],
                                       books["is_target_environment"],
                                       strict=True)],
-            "Team": [_text(t) for t in books["team"]],
-            "Phase": [_text(p) for p in books["phase"]],
+            "Team": [as_text(t) for t in books["team"]],
+            "Phase": [as_text(p) for p in books["phase"]],
             "Status": list(books["status"]),
             "Overlap": [span(s, e, tz) for s, e in
                         zip(books["overlap_start_at"], books["overlap_end_at"],
@@ -651,13 +618,13 @@ def blocks(pack: Pack, limit: int | None = None, *, start: int = 0,
             row["assignment_group"], [])[:LAST_FAILURES_SHOWN]]
         last_failures = pd.DataFrame({
             "Change": list(team["change_id"]),
-            "Title": [_text(t) for t in team["title"]],
-            "Close code": [_text(c).replace("_", " ") for c in
+            "Title": [as_text(t) for t in team["title"]],
+            "Close code": [as_text(c).replace("_", " ") for c in
                            team["close_code"]],
             "Ended": [when(t, tz) for t in team["outcome_at"]],
             "Why failed": [", ".join(
                 w for w, f in (("close code", c), ("incident", i),
-                               ("rollback", r)) if _yes(f))
+                               ("rollback", r)) if is_yes(f))
                 for c, i, r in zip(team["is_failed_by_close_code"],
                                    team["is_failed_by_incident"],
                                    team["is_failed_by_rollback"],
@@ -665,7 +632,7 @@ def blocks(pack: Pack, limit: int | None = None, *, start: int = 0,
         })
         out.append(ChangeBlock(
             rank=int(row["agenda_rank"]), change_id=cid,
-            title=_text(row["title"]), facts=_facts(pack, row),
+            title=as_text(row["title"]), facts=_facts(pack, row),
             flags=_flags(row, len(bookings), evidence_flags),
             reading=_reading(row), collisions=collisions, window_hits=window_hits,
             bookings=bookings, evidence=_evidence_frame(lines),
@@ -679,28 +646,28 @@ def since_last(pack: Pack, reason: str) -> pd.DataFrame:
     tz = pack.reporting_tz
     frame = pd.DataFrame({
         "Change": list(rows["change_id"]),
-        "Title": [_text(t) for t in rows["title"]],
+        "Title": [as_text(t) for t in rows["title"]],
         "Type": list(rows["change_type"]),
-        "Risk": [_text(r).replace("_", " ") for r in rows["risk"]],
-        "Application": [_app(pack, a) for a in rows["application_id"]],
-        "Team": [_text(t) for t in rows["assignment_group"]],
+        "Risk": [as_text(r).replace("_", " ") for r in rows["risk"]],
+        "Application": [app_label(pack, a) for a in rows["application_id"]],
+        "Team": [as_text(t) for t in rows["assignment_group"]],
         "Started": [when(t, tz) for t in rows["actual_start_at"]],
         "Ended": [when(t, tz) for t in rows["outcome_at"]],
-        "Close code": [_text(c).replace("_", " ") for c in rows["close_code"]],
-        "Approval": [_text(a).replace("_", " ") for a in rows["approval"]],
+        "Close code": [as_text(c).replace("_", " ") for c in rows["close_code"]],
+        "Approval": [as_text(a).replace("_", " ") for a in rows["approval"]],
         "Approved": [when(t, tz) for t in rows["approved_at"]],
     })
     if reason == "failed":
         frame["Why failed"] = [", ".join(
             w for w, f in (("close code", c), ("incident", i),
-                           ("rollback", r)) if _yes(f))
+                           ("rollback", r)) if is_yes(f))
             for c, i, r in zip(rows["is_failed_by_close_code"],
                                rows["is_failed_by_incident"],
                                rows["is_failed_by_rollback"], strict=True)]
     else:
         frame["Approval issue"] = [
-            "not approved" if _yes(n) else
-            "approved after it started" if _yes(a) else ""
+            "not approved" if is_yes(n) else
+            "approved after it started" if is_yes(a) else ""
             for n, a in zip(rows["is_not_approved"],
                             rows["is_approved_after_start"], strict=True)]
     return frame
@@ -745,16 +712,6 @@ def headline(pack: Pack) -> list[tuple[str, int]]:
             ("Left off: no plan", int(s["n_unplanned"]))]
 
 
-def shorten(text: str, limit: int | None) -> str:
-    """text cut at a word to at most `limit` characters, ending "…"."""
-    if limit is None or len(text) <= limit:
-        return text
-    cut = text[:limit - 1]
-    if " " in cut[limit // 2:]:
-        cut = cut[:cut.rindex(" ")]
-    return cut.rstrip(" ,;:.-–") + "…"
-
-
 def agenda_lines(pack: Pack, limit: int | None = None,
                  title_chars: int | None = None) -> pd.DataFrame:
     """The agenda, one line per change for decision (the first `limit`),
@@ -770,8 +727,8 @@ def agenda_lines(pack: Pack, limit: int | None = None,
             ("outside maintenance", row["is_outside_maintenance"])) if on]
         rows.append({
             "#": int(row["agenda_rank"]), "Change": row["change_id"],
-            "Title": shorten(_text(row["title"]), title_chars),
-            "Risk": _text(row["risk"]).replace("_", " ") or "unknown",
+            "Title": shorten(as_text(row["title"]), title_chars),
+            "Risk": as_text(row["risk"]).replace("_", " ") or "unknown",
             # the review window gives the year: 'Wed 21 Jan 20:00'
             "Planned start": " ".join(when(row["planned_start_at"],
                                            pack.reporting_tz).split()[:3]
@@ -780,12 +737,6 @@ def agenda_lines(pack: Pack, limit: int | None = None,
             "Flags": ", ".join(flags)})
     return pd.DataFrame(rows, columns=["#", "Change", "Title", "Risk",
                                        "Planned start", "Flags"])
-
-
-def readiness_chip(status) -> str:
-    """A release_readiness status as '✖ Blocked'."""
-    symbol, word = READINESS.get(status, ("", _text(status)))
-    return f"{symbol} {word}".strip()
 
 
 RELEASES_INTRO = (
@@ -804,7 +755,7 @@ def release_lines(pack: Pack, limit: int | None = None,
     for rank, cid, rid in zip(pack.agenda["agenda_rank"],
                               pack.agenda["change_id"],
                               pack.agenda["release_id"], strict=True):
-        if _text(rid):
+        if as_text(rid):
             carried.setdefault(rid, []).append(f"#{int(rank)} {cid}")
     releases = pack.releases if limit is None else pack.releases.head(limit)
     rows = []
@@ -813,11 +764,11 @@ def release_lines(pack: Pack, limit: int | None = None,
         named = mine if changes_shown is None else mine[:changes_shown]
         more = len(mine) - len(named)
         rows.append({
-            "Release": row["release_id"], "Release name": _text(row["name"]),
-            "Application": _app(pack, row["application_id"]),
+            "Release": row["release_id"], "Release name": as_text(row["name"]),
+            "Application": app_label(pack, row["application_id"]),
             "Go-live": when(row["planned_release_at"], pack.reporting_tz),
             "Status": readiness_chip(row["status"]),
-            "Reasons": _text(row["reasons"]) or "none",
+            "Reasons": as_text(row["reasons"]) or "none",
             "For decision": len(mine),
             "Agenda changes it carries": ", ".join(named)
             + (f" and {more:,} more" if more else "")})
@@ -867,7 +818,7 @@ def decision_table(pack: Pack, index: _Evidence | None = None
         n_bookings = len(index.bookings.get(cid, []))
         rows.append({
             "Rank": int(row["agenda_rank"]), "Change": cid,
-            "Title": _text(row["title"]), **dict(_facts(pack, row)),
+            "Title": as_text(row["title"]), **dict(_facts(pack, row)),
             "Similar n": lines[0]["n"], "Similar result": lines[0]["Result"],
             "Team n": lines[1]["n"], "Team result": lines[1]["Result"],
             "Team score": lines[2]["Result"],
@@ -1000,106 +951,55 @@ footer dd { margin: 0; overflow-wrap: break-word; }
 """
 
 
-def _e(value) -> str:
-    return html.escape(_text(value), quote=True)
-
-
-# columns of running text: they wrap between words; every other column holds
-# ids, numbers, codes or dates and never wraps (a span may break at its dash)
-TEXT_COLUMNS = frozenset({
-    "Title", "Other title", "Evidence", "Period", "Result", "Flags", "Window",
-    "Environment", "Team", "Application", "Shared", "Why failed",
-    "Approval issue", "Count", "Counts", "KPI", "n counts", "Value",
-    "Description", "Justification", "Implementation plan", "Backout plan",
-    "Test plan", "Requested by", "Affected CI", "Release name", "Reasons",
-    "Agenda changes it carries",
-    # CAB decisions (reports/decided.py, reports/minutes.py)
-    "Note", "Decision", "What happened", "Finding"})
-CHIP_CLASSES = {readiness_chip(k): k for k in READINESS}
-
-
-def _cell(column: str, value) -> str:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f'<td class="num">{_e(value)}</td>'
-    if column == "Status" and value in CHIP_CLASSES:
-        return (f'<td class="nw"><span class="chip {CHIP_CLASSES[value]}">'
-                f"{_e(value)}</span></td>")
-    if column in TEXT_COLUMNS:
-        return f"<td>{_e(value)}</td>"
-    text = _text(value)
-    if " – " in text:  # a span: each end stays whole
-        return "<td>" + " – ".join(f'<span class="nw">{_e(part)}</span>'
-                                   for part in text.split(" – ")) + "</td>"
-    return f'<td class="nw">{_e(text)}</td>'
-
-
-def _html_table(frame: pd.DataFrame, empty: str) -> str:
-    if frame.empty:
-        return f'<p class="none">{_e(empty)}</p>'
-    head = "".join(f"<th>{_e(c)}</th>" for c in frame.columns)
-    body = []
-    for row in frame.itertuples(index=False):
-        cells = "".join(_cell(c, v) for c, v in zip(frame.columns, row,
-                                                    strict=True))
-        body.append(f"<tr>{cells}</tr>")
-    return (f"<table><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>")
-
-
-def _dl(pairs: list[tuple[str, str]], css: str = "") -> str:
-    items = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in pairs)
-    return f'<dl class="{css}">{items}</dl>' if css else f"<dl>{items}</dl>"
-
-
 def _reading_html(reading: list[tuple[str, str]]) -> str:
     """Each text in full; one longer than TEXT_CHARS shows shortened, in
     print always, on screen until its <details> is opened."""
     parts = []
     for label, text in reading:
         if not text:
-            parts.append(f'<dt>{_e(label)}</dt><dd class="none">'
+            parts.append(f'<dt>{escape(label)}</dt><dd class="none">'
                          "Not recorded.</dd>")
         elif len(text) <= TEXT_CHARS:
-            parts.append(f"<dt>{_e(label)}</dt><dd>{_e(text)}</dd>")
+            parts.append(f"<dt>{escape(label)}</dt><dd>{escape(text)}</dd>")
         else:
-            parts.append(f"<dt>{_e(label)}</dt><dd><details><summary><span>"
-                         f"{_e(shorten(text, TEXT_CHARS))}</span></summary>"
-                         f"{_e(text)}</details></dd>")
+            parts.append(f"<dt>{escape(label)}</dt><dd><details><summary><span>"
+                         f"{escape(shorten(text, TEXT_CHARS))}</span></summary>"
+                         f"{escape(text)}</details></dd>")
     return f'<dl class="reading">{"".join(parts)}</dl>'
 
 
 def block_html(block: ChangeBlock) -> str:
-    flags = "".join(f"<li>{_e(f)}</li>" for f in block.flags)
+    flags = "".join(f"<li>{escape(f)}</li>" for f in block.flags)
     return (
         f'<section class="change{" flagged" if block.flags else ""}">'
-        f"<h3>{block.rank}. {_e(block.change_id)} — {_e(block.title)}</h3>"
-        + _dl(block.facts, "facts")
+        f"<h3>{block.rank}. {escape(block.change_id)} — {escape(block.title)}</h3>"
+        + definition_list(block.facts, "facts")
         + (f'<ul class="flags">{flags}</ul>' if flags else "")
         + _reading_html(block.reading)
         + "<h4>Collisions</h4>"
-        + _html_table(block.collisions, "No other change planned on the "
+        + html_table(block.collisions, "No other change planned on the "
                       "same application, environment or CI at that time.")
         + "<h4>Freeze, blackout and maintenance windows</h4>"
-        + _html_table(block.window_hits, "No window hit.")
+        + html_table(block.window_hits, "No window hit.")
         + "<h4>Environment bookings of its release</h4>"
-        + _html_table(block.bookings, "No booking of its release overlaps "
+        + html_table(block.bookings, "No booking of its release overlaps "
                       "the plan." if block.facts[5][1] != "(none)"
                       else "The change belongs to no release.")
-        + "<h4>Evidence</h4>" + _html_table(block.evidence, "")
+        + "<h4>Evidence</h4>" + html_table(block.evidence, "")
         + f"<h4>Team's last failures ({TEAM_LOOKBACK_DAYS} days)</h4>"
-        + _html_table(block.last_failures, "No failed change.")
+        + html_table(block.last_failures, "No failed change.")
         + "</section>")
 
 
 def to_html(pack: Pack) -> str:
     """The pack as one self-contained HTML page: no script, font or link."""
     meta = provenance(pack)
-    counts = "".join(f'<div class="count"><b>{n}</b>{_e(label)}</div>'
+    counts = "".join(f'<div class="count"><b>{n}</b>{escape(label)}</div>'
                      for label, n in headline(pack))
     note = size_note(pack)
     agenda = (
-        (f'<p class="note">{_e(note)}</p>' if note else "")
-        + _html_table(agenda_lines(pack, AGENDA_LINES, AGENDA_TITLE_CHARS),
+        (f'<p class="note">{escape(note)}</p>' if note else "")
+        + html_table(agenda_lines(pack, AGENDA_LINES, AGENDA_TITLE_CHARS),
                       "")
     ) if len(pack.agenda) else (
         '<p class="none">No change needs a CAB decision in this window.</p>')
@@ -1107,10 +1007,10 @@ def to_html(pack: Pack) -> str:
     # releases going live: a landscape page of their own; when there is
     # none, a line under the agenda
     going = ("<h2>Releases going live before the next meeting</h2>"
-             f'<p class="meta">{_e(RELEASES_INTRO)}</p>'
-             + (f'<p class="note">{_e(releases_note(pack))}</p>'
+             f'<p class="meta">{escape(RELEASES_INTRO)}</p>'
+             + (f'<p class="note">{escape(releases_note(pack))}</p>'
                 if releases_note(pack) else "")
-             + _html_table(release_lines(pack, RELEASE_LINES,
+             + html_table(release_lines(pack, RELEASE_LINES,
                                          RELEASE_CHANGES_SHOWN), ""))
     if pack.releases.empty:
         agenda += ("<h2>Releases going live before the next meeting</h2>"
@@ -1120,26 +1020,26 @@ def to_html(pack: Pack) -> str:
     else:
         going = f'<section class="wide releases">{going}</section>'
     since = "".join(
-        f"<h3>{_e(title)}</h3>"
-        + _html_table(since_last(pack, reason), "None.")
+        f"<h3>{escape(title)}</h3>"
+        + html_table(since_last(pack, reason), "None.")
         for reason, title in REASONS.items())
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>CAB pack {pack.meeting_at:%Y-%m-%d}</title>"
         f"<style>{CSS}</style></head><body>"
-        f"<h1>CAB pack — {_e(meta[0][1])}</h1>"
-        f'<p class="meta">Review window {_e(meta[1][1])} · filters: '
-        f"{_e(meta[3][1])} · data as of {_e(meta[4][1])} · batches "
-        f"{_e(meta[5][1])}</p>"
+        f"<h1>CAB pack — {escape(meta[0][1])}</h1>"
+        f'<p class="meta">Review window {escape(meta[1][1])} · filters: '
+        f"{escape(meta[3][1])} · data as of {escape(meta[4][1])} · batches "
+        f"{escape(meta[5][1])}</p>"
         f'<div class="counts">{counts}</div>'
         f'<section class="agenda"><h2>Agenda</h2>{agenda}</section>'
         + going
         + (f"<h2>For decision</h2>{details}" if details else "")
         + '<section class="wide"><h2>Since last CAB</h2>'
-        f'<p class="meta">{_e(meta[2][1])}</p>' + decided.alert_html(pack)
-        + "<h3>Headline KPIs</h3>" + _html_table(kpi_table(pack), "") + since
+        f'<p class="meta">{escape(meta[2][1])}</p>' + decided.alert_html(pack)
+        + "<h3>Headline KPIs</h3>" + html_table(kpi_table(pack), "") + since
         + decided.html(pack)
-        + f"<footer><b>Produced by Changeboard</b>{_dl(meta)}</footer>"
+        + f"<footer><b>Produced by Changeboard</b>{definition_list(meta)}</footer>"
         "</section>"
         "</body></html>\n")
 
@@ -1182,7 +1082,7 @@ def write_xlsx(sheets: dict[str, pd.DataFrame],
             sheet = writer.sheets[name[:31]]
             for i, column in enumerate(frame.columns):
                 longest = max([len(str(column)),
-                               *(len(_text(v)) for v in frame[column])])
+                               *(len(as_text(v)) for v in frame[column])])
                 sheet.set_column(i, i, min(60, longest + 2))
     return buffer.getvalue()
 
