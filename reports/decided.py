@@ -14,7 +14,7 @@ import pandas as pd
 
 from changeboard import db, decisions
 from reports.markup import escape, html_table
-from reports.text import as_text, when
+from reports.text import as_text, when, words
 
 FINDINGS = {  # finding -> title, in the order shown
     "rejected_implemented": "Rejected, implemented anyway",
@@ -99,7 +99,7 @@ def table(pack, finding_: str | None = None) -> pd.DataFrame:
     out = [{
         "Finding": FINDINGS.get(r["finding"], ""),
         "Change": r["change_id"], "Title": as_text(r["title"]),
-        "Risk": as_text(r["risk"]).replace("_", " "),
+        "Risk": words(r["risk"]),
         "Application": cab.app_label(pack, r["application_id"])
         if r["is_known"] else "",
         "Team": as_text(r["assignment_group"]),
@@ -107,7 +107,7 @@ def table(pack, finding_: str | None = None) -> pd.DataFrame:
         "Note": as_text(r["note"]), "Decided by": r["decided_by"],
         "Decided": when(r["decided_at"], tz),
         "What happened": OUTCOMES.get(r["outcome"], r["outcome"])
-        + (f" ({as_text(r['close_code']).replace('_', ' ')})"
+        + (f" ({words(r['close_code'])})"
            if as_text(r["close_code"]) else ""),
         "State": as_text(r["state"]),
         "Started": when(r["actual_start_at"], tz),

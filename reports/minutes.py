@@ -17,7 +17,7 @@ import pandas as pd
 
 from changeboard import db, decisions
 from reports import cab, decided, markup
-from reports.text import as_text, span, when
+from reports.text import as_text, span, when, words
 
 DECISION_COLUMNS = ["#", "Change", "Title", "Decision", "Note", "Decided by",
                     "Decided", "Risk", "Type", "Application", "Team",
@@ -94,7 +94,7 @@ def build(pack: cab.Pack, until: str | None = None) -> Minutes:
             "#": None if rank is None or pd.isna(rank) else int(rank),
             "Change": r["change_id"], "Title": as_text(f.get("title")),
             "Type": as_text(f.get("change_type")),
-            "Risk": as_text(f.get("risk")).replace("_", " "),
+            "Risk": words(f.get("risk")),
             "Application": cab.app_label(pack, f.get("application_id"))
             if f else "(not in the data)",
             "Team": as_text(f.get("assignment_group")),
