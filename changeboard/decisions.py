@@ -104,7 +104,7 @@ def meeting_key(meeting) -> str:
         meeting = meeting.to_pydatetime()
     if not isinstance(meeting, (date, datetime)):
         raise ValueError(f"meeting {meeting!r} is not a date or an instant")
-    instant = cab._instant(meeting)
+    instant = cab.instant(meeting)
     return instant.astimezone(UTC).isoformat(timespec="seconds")
 
 

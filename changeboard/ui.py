@@ -13,6 +13,7 @@ import streamlit as st
 
 import reports
 from changeboard import asof, config, db
+from reports.text import pct as pct  # the reports' percentages
 
 PERIODS = {
     "last_30": "Last 30 days",
@@ -297,11 +298,6 @@ def as_of_caption(status: pd.Series) -> None:
                    f"{int(status['n_changes']):,} changes, "
                    f"{int(status['n_releases']):,} releases, "
                    f"{int(status['n_environments']):,} environments")
-
-
-def pct(value, digits: int = 1) -> str:
-    return "n/a" if value is None or pd.isna(value) else \
-        f"{100 * value:.{digits}f}%"
 
 
 def number(value, digits: int = 1, suffix: str = "") -> str:

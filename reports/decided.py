@@ -13,6 +13,8 @@ from __future__ import annotations
 import pandas as pd
 
 from changeboard import db, decisions
+from reports.markup import escape, html_table
+from reports.text import as_text, when, words
 
 FINDINGS = {  # finding -> title, in the order shown
     "rejected_implemented": "Rejected, implemented anyway",
@@ -86,7 +88,7 @@ def why_failed(row) -> str:
 def table(pack, finding_: str | None = None) -> pd.DataFrame:
     """The pack's last-CAB decisions with human columns: those of one
     finding, or all of them (finding None)."""
-    from reports import cab
+    from reports import cab  # cab imports this module
 
     rows = pack.decided
     if rows.empty:
@@ -96,33 +98,31 @@ def table(pack, finding_: str | None = None) -> pd.DataFrame:
     tz = pack.reporting_tz
     out = [{
         "Finding": FINDINGS.get(r["finding"], ""),
-        "Change": r["change_id"], "Title": cab._text(r["title"]),
-        "Risk": cab._text(r["risk"]).replace("_", " "),
-        "Application": cab._app(pack, r["application_id"])
+        "Change": r["change_id"], "Title": as_text(r["title"]),
+        "Risk": words(r["risk"]),
+        "Application": cab.app_label(pack, r["application_id"])
         if r["is_known"] else "",
-        "Team": cab._text(r["assignment_group"]),
+        "Team": as_text(r["assignment_group"]),
         "Decision": decisions.label(r["decision"]),
-        "Note": cab._text(r["note"]), "Decided by": r["decided_by"],
-        "Decided": cab.when(r["decided_at"], tz),
+        "Note": as_text(r["note"]), "Decided by": r["decided_by"],
+        "Decided": when(r["decided_at"], tz),
         "What happened": OUTCOMES.get(r["outcome"], r["outcome"])
-        + (f" ({cab._text(r['close_code']).replace('_', ' ')})"
-           if cab._text(r["close_code"]) else ""),
-        "State": cab._text(r["state"]),
-        "Started": cab.when(r["actual_start_at"], tz),
-        "Ended": cab.when(r["outcome_at"], tz),
+        + (f" ({words(r['close_code'])})"
+           if as_text(r["close_code"]) else ""),
+        "State": as_text(r["state"]),
+        "Started": when(r["actual_start_at"], tz),
+        "Ended": when(r["outcome_at"], tz),
         "Why failed": why_failed(r)} for r in rows.to_dict("records")]
     return pd.DataFrame(out, columns=COLUMNS)
 
 
 def heading(pack) -> str:
     """Which meeting's decisions the section shows."""
-    from reports import cab
-
     if pack.decided_meeting_at is None:
         return ("No CAB decision was recorded before this meeting (the CAB "
                 "pack page records them).")
     return (f"Decisions recorded at the meeting of "
-            f"{cab.when(pack.decided_meeting_at, pack.reporting_tz)} "
+            f"{when(pack.decided_meeting_at, pack.reporting_tz)} "
             f"({len(pack.decided)}), beside what has happened to each change "
             "as the data stands.")
 
@@ -141,27 +141,23 @@ def flag_note(pack) -> str:
 
 def alert_html(pack) -> str:
     """The flag line, at the top of the pack's Since last CAB ('' if none)."""
-    from reports import cab
-
     note = flag_note(pack)
-    return f'<p class="note alert">{cab._e(note)}</p>' if note else ""
+    return f'<p class="note alert">{escape(note)}</p>' if note else ""
 
 
 def html(pack) -> str:
     """The section's HTML (inside the pack's landscape Since last CAB);
     nothing when no decision was ever recorded before the meeting."""
-    from reports import cab
-
     if pack.decided_meeting_at is None:
         return ""
     parts = ["<h3>Decisions of the last CAB</h3>",
-             f'<p class="meta">{cab._e(heading(pack))}</p>']
+             f'<p class="meta">{escape(heading(pack))}</p>']
     for key, title in FINDINGS.items():
         frame = table(pack, key).drop(columns="Finding")
         parts.append(f'<h4 class="{"alert" if key == FLAGGED else ""}">'
-                     f"{cab._e(title)} ({len(frame)})</h4>"
-                     + cab._html_table(frame, "None."))
+                     f"{escape(title)} ({len(frame)})</h4>"
+                     + html_table(frame, "None."))
     rest = table(pack, "").drop(columns="Finding")
     parts.append(f"<h4>Other decisions ({len(rest)})</h4>"
-                 + cab._html_table(rest, "None."))
+                 + html_table(rest, "None."))
     return "".join(parts)

@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -274,7 +275,7 @@ def app_link(pack: cab.Pack) -> str:
     base = config.env("CHANGEBOARD_PUBLIC_URL").strip().rstrip("/")
     if not base:
         return ""
-    tz = cab.ZoneInfo(pack.reporting_tz)
+    tz = ZoneInfo(pack.reporting_tz)
     query = {"meeting": f"{pack.meeting_at.astimezone(tz):%Y-%m-%d}"}
     if not pack.is_window_end_default:
         query["until"] = f"{pack.window_end_at.astimezone(tz):%Y-%m-%d}"
@@ -361,7 +362,7 @@ def email_message(pack: cab.Pack, smtp: Smtp, pdf: bytes,
     msg["Message-ID"] = make_msgid(domain=smtp.sender.rsplit("@", 1)[1])
     msg.set_content(email_text(pack, link))
     msg.add_alternative(email_html(pack, link), subtype="html")
-    day = f"{pack.meeting_at.astimezone(cab.ZoneInfo(pack.reporting_tz)):%Y-%m-%d}"
+    day = f"{pack.meeting_at.astimezone(ZoneInfo(pack.reporting_tz)):%Y-%m-%d}"
     msg.add_attachment(pdf, maintype="application", subtype="pdf",
                        filename=f"cab-pack-{day}.pdf")
     return msg
@@ -640,7 +641,7 @@ def send(db_path, meeting_at: datetime, *, filters: dict | None = None,
     if db.version(db_path) is None:
         warn(f"no database at {db_path}")
         return 1
-    meeting_at = cab._instant(meeting_at)
+    meeting_at = cab.instant(meeting_at)
     with _one_run(db_path, say):
         return _send(db_path, meeting_at, channels, scope_of(
             filters or {}, window_end_at), filters=filters,

@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from changeboard import db, decisions
-from reports import cab, decided
+from reports import cab, decided, markup
+from reports.text import as_text, span, when, words
 
 DECISION_COLUMNS = ["#", "Change", "Title", "Decision", "Note", "Decided by",
                     "Decided", "Risk", "Type", "Application", "Team",
@@ -91,19 +92,19 @@ def build(pack: cab.Pack, until: str | None = None) -> Minutes:
         rank = f.get("agenda_rank")
         rows.append({
             "#": None if rank is None or pd.isna(rank) else int(rank),
-            "Change": r["change_id"], "Title": cab._text(f.get("title")),
-            "Type": cab._text(f.get("change_type")),
-            "Risk": cab._text(f.get("risk")).replace("_", " "),
-            "Application": cab._app(pack, f.get("application_id"))
+            "Change": r["change_id"], "Title": as_text(f.get("title")),
+            "Type": as_text(f.get("change_type")),
+            "Risk": words(f.get("risk")),
+            "Application": cab.app_label(pack, f.get("application_id"))
             if f else "(not in the data)",
-            "Team": cab._text(f.get("assignment_group")),
-            "Planned": cab.span(f.get("planned_start_at"),
+            "Team": as_text(f.get("assignment_group")),
+            "Planned": span(f.get("planned_start_at"),
                                 f.get("planned_end_at"), tz)
-            if cab._text(f.get("planned_end_at")) else
-            cab.when(f.get("planned_start_at"), tz),
+            if as_text(f.get("planned_end_at")) else
+            when(f.get("planned_start_at"), tz),
             "Decision": decisions.label(r["decision"]), "Note": r["note"],
             "Decided by": r["decided_by"],
-            "Decided": cab.when(r["decided_at"], tz),
+            "Decided": when(r["decided_at"], tz),
             "Times recorded": int(r["n_recorded"])})
     table = pd.DataFrame(rows, columns=DECISION_COLUMNS)
     table["#"] = table["#"].astype("Int64")
@@ -116,7 +117,7 @@ def build(pack: cab.Pack, until: str | None = None) -> Minutes:
         "Decision": [decisions.label(d) for d in replaced["decision"]],
         "Note": list(replaced["note"]),
         "Decided by": list(replaced["decided_by"]),
-        "Decided": [cab.when(t, tz) for t in replaced["decided_at"]],
+        "Decided": [when(t, tz) for t in replaced["decided_at"]],
     }, columns=EARLIER_COLUMNS)
     decided_ids = set(table["Change"])
     return Minutes(
@@ -148,7 +149,7 @@ def provenance(minutes: Minutes) -> list[tuple[str, str]]:
                      "Data version")]
     n_earlier = len(minutes.earlier)
     who = minutes.attendance
-    day = pack.meeting_at.astimezone(cab._tz())
+    day = pack.meeting_at.astimezone(cab.reporting_zone())
     command = ["python", "-m", "changeboard", "report", "minutes",
                "--meeting", f"{day:%Y-%m-%d}", "--db", pack.db_path or "PATH"]
     if pack.data_version:
@@ -162,7 +163,7 @@ def provenance(minutes: Minutes) -> list[tuple[str, str]]:
             else "") + f"; {len(minutes.undecided)} agenda change(s) not "
          "decided"),
         ("Attendees recorded", f"by {who['recorded_by']} on "
-         f"{cab.when(who['recorded_at'], pack.reporting_tz)}" if who
+         f"{when(who['recorded_at'], pack.reporting_tz)}" if who
          else "not recorded"),
         ("Recorded in", "the application state beside the database "
          "(CAB decisions are not ingested data)"),
@@ -173,14 +174,14 @@ def provenance(minutes: Minutes) -> list[tuple[str, str]]:
 
 
 def _title(minutes: Minutes) -> str:
-    return f"CAB minutes — {cab.when(minutes.meeting_at, minutes.pack.reporting_tz)}"
+    return f"CAB minutes — {when(minutes.meeting_at, minutes.pack.reporting_tz)}"
 
 
 def to_html(minutes: Minutes) -> str:
     """The minutes as one self-contained HTML page (the pack's CSS)."""
     meta = provenance(minutes)
     named = dict(meta)
-    e = cab._e
+    e = markup.escape
     people = ("<ul>" + "".join(f"<li>{e(n)}</li>" for n in minutes.attendees)
               + "</ul>") if minutes.attendees else \
         '<p class="none">No attendee recorded.</p>'
@@ -195,15 +196,15 @@ def to_html(minutes: Minutes) -> str:
         f"<h2>Attendees ({len(minutes.attendees)})</h2>{people}"
         f"<h2>Decisions ({len(minutes.decisions)})</h2>"
         + '<div class="decisions">'
-        + cab._html_table(minutes.decisions,
+        + markup.html_table(minutes.decisions,
                           "No decision was recorded at this meeting.")
         + "</div>"
         + (f"<h3>Earlier decisions, replaced ({len(minutes.earlier)})</h3>"
-           + cab._html_table(minutes.earlier, "") if len(minutes.earlier)
+           + markup.html_table(minutes.earlier, "") if len(minutes.earlier)
            else "")
         + (f"<h3>Agenda changes not decided ({len(undecided)})</h3>"
            f"<p>{e(', '.join(undecided))}</p>" if undecided else "")
-        + f"<footer><b>Produced by Changeboard</b>{cab._dl(meta)}</footer>"
+        + f"<footer><b>Produced by Changeboard</b>{markup.definition_list(meta)}</footer>"
         "</body></html>\n")
 
 

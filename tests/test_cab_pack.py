@@ -475,7 +475,7 @@ def test_pack_lists_releases_going_live_with_the_agenda_changes_they_carry(
     assert "Releases going live before the next meeting" in html
     assert '<span class="chip at_risk">⚠ At risk</span>' in html
     assert cab.releases_note(pack) == ""
-    monkeypatch.setattr(cab, "RELEASE_LINES", 0)
+    monkeypatch.setattr(cab.tables, "RELEASE_LINES", 0)
     assert "1 releases go live" in cab.releases_note(pack)
     book = openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
     sheet = list(book["Releases going live"].values)

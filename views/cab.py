@@ -145,7 +145,7 @@ def _decisions_tab() -> None:
             left.selectbox(
                 "Agenda change", options, key="cab-decide-change",
                 format_func=lambda c: f"#{int(ranks[c])} {c} — "
-                f"{cab.shorten(cab._text(titles[c]), 60)}"
+                f"{cab.shorten(cab.as_text(titles[c]), 60)}"
                 + (f" · {decisions.label(now[c])}" if c in now else ""),
                 help="Every change for decision, in agenda order; the "
                 "current decision follows the title.",

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from changeboard import config, db, snapshots
+from reports.text import ranges
 
 
 def size(n: int) -> str:
@@ -24,15 +25,7 @@ def _batches(frame) -> str:
         return "none"
     ids = sorted(int(b) for b in frame.loc[frame["status"] == "succeeded",
                                            "batch_id"])
-    if not ids:
-        return "none succeeded"
-    runs = [[ids[0], ids[0]]]
-    for batch in ids[1:]:
-        if batch == runs[-1][1] + 1:
-            runs[-1][1] = batch
-        else:
-            runs.append([batch, batch])
-    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs)
+    return ranges(ids) if ids else "none succeeded"
 
 
 def _rows(counts: dict) -> int:

@@ -1,0 +1,79 @@
+"""The CAB pack: the pre-read of a Change Advisory Board meeting.
+
+build_pack() runs the CAB queries for one meeting into a Pack; to_html(),
+to_xlsx() and to_pdf() render exactly that pack, and the CAB page shows it.
+Every output carries the provenance (meeting, window, filters, data as-of,
+batch ids) needed to regenerate it.
+
+The modules: meetings (the cadence), pack (the Pack and build_pack),
+evidence (each change's facts, evidence and flags, worked out once),
+blocks (each change in detail), tables (the sections as tables),
+provenance, html (with pack.html and pack.css), xlsx and pdf. The
+formatting they share with the other reports and the pages is
+reports/text.py; the HTML pieces, reports/markup.py.
+"""
+from reports.cab.blocks import LAST_FAILURES_SHOWN, ChangeBlock, blocks
+from reports.cab.evidence import (
+    LITTLE_HISTORY_N,
+    READING,
+    RECENT_FAILURE_DAYS,
+    app_label,
+    environment,
+)
+from reports.cab.html import CSS, TEXT_CHARS, block_html, to_html
+from reports.cab.meetings import (
+    cab_weekdays,
+    following_meeting,
+    instant,
+    meeting_on,
+    next_meeting,
+    previous_meeting,
+    reporting_zone,
+)
+from reports.cab.pack import (
+    FILTER_NAMES,
+    INCIDENT_LOOKBACK_DAYS,
+    SIMILAR_LOOKBACK_DAYS,
+    TEAM_LOOKBACK_DAYS,
+    Pack,
+    build_pack,
+)
+from reports.cab.pdf import CHROMIUM, pdf_bytes, print_pdf, to_pdf
+from reports.cab.provenance import decisions_read, provenance, version_time
+from reports.cab.tables import (
+    AGENDA_LINES,
+    AGENDA_TITLE_CHARS,
+    DETAIL_LIMIT,
+    REASONS,
+    RELEASE_CHANGES_SHOWN,
+    RELEASE_LINES,
+    RELEASES_INTRO,
+    agenda_lines,
+    decision_table,
+    headline,
+    kpi_table,
+    release_lines,
+    releases_note,
+    sections,
+    since_last,
+    size_note,
+)
+from reports.cab.xlsx import XLSX_EPOCH, to_xlsx, write_xlsx
+from reports.text import READINESS, as_text, pct, readiness_chip, shorten, span, when
+
+__all__ = [
+    "AGENDA_LINES", "AGENDA_TITLE_CHARS", "CHROMIUM", "CSS", "DETAIL_LIMIT",
+    "FILTER_NAMES", "INCIDENT_LOOKBACK_DAYS", "LAST_FAILURES_SHOWN",
+    "LITTLE_HISTORY_N", "READINESS", "READING", "REASONS",
+    "RECENT_FAILURE_DAYS", "RELEASES_INTRO", "RELEASE_CHANGES_SHOWN",
+    "RELEASE_LINES", "SIMILAR_LOOKBACK_DAYS", "TEAM_LOOKBACK_DAYS",
+    "TEXT_CHARS", "XLSX_EPOCH", "ChangeBlock", "Pack", "agenda_lines",
+    "app_label", "as_text", "block_html", "blocks", "build_pack",
+    "cab_weekdays", "decision_table", "decisions_read", "environment",
+    "following_meeting", "headline", "instant", "kpi_table", "meeting_on",
+    "next_meeting", "pct", "pdf_bytes", "previous_meeting", "print_pdf",
+    "provenance", "readiness_chip", "release_lines", "releases_note",
+    "reporting_zone", "sections", "shorten", "since_last", "size_note",
+    "span", "to_html", "to_pdf", "to_xlsx", "version_time", "when",
+    "write_xlsx",
+]

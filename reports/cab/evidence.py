@@ -1,0 +1,266 @@
+"""What the pack says about each change for decision: its facts, the
+evidence of similar changes, its team and its application, and its flags.
+Worked out once per change (assess) and read by the blocks, the For
+decision sheet and the page alike."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import pandas as pd
+
+from reports.cab.pack import (
+    INCIDENT_LOOKBACK_DAYS,
+    SIMILAR_LOOKBACK_DAYS,
+    TEAM_LOOKBACK_DAYS,
+    Pack,
+)
+from reports.text import as_text, pct, span, when, words
+
+LITTLE_HISTORY_N = 5  # fewer similar changes than this is "little history"
+RECENT_FAILURE_DAYS = 30  # a team failure this recent raises a flag
+# what a CAB reads about a change: heading -> cab_agenda column
+READING = (("Description", "description"), ("Justification", "justification"),
+           ("Implementation plan", "implementation_plan"),
+           ("Backout plan", "backout_plan"), ("Test plan", "test_plan"))
+
+
+class Index:
+    """The pack's evidence tables looked up by key, built in one pass each:
+    a change costs a few dictionary look-ups however long the agenda."""
+
+    def __init__(self, pack: Pack):
+        self.similar = {(r["change_id"], r["cohort"]): r
+                        for r in pack.similar.to_dict("records")}
+        self.scores = {r["assignment_group"]: r
+                       for r in pack.team_scores.to_dict("records")
+                       if as_text(r["assignment_group"])}
+        self.incidents = {r["application_id"]: r
+                          for r in pack.incidents.to_dict("records")
+                          if as_text(r["application_id"])}
+        self.collisions: dict[str, list[int]] = {}
+        for i, (a, b) in enumerate(zip(pack.collisions["change_id_a"],
+                                       pack.collisions["change_id_b"],
+                                       strict=True)):
+            self.collisions.setdefault(a, []).append(i)
+            self.collisions.setdefault(b, []).append(i)
+        self.window_hits = positions(pack.window_hits["change_id"])
+        self.bookings = positions(pack.booking_hits["change_id"])
+        self.failures = positions(pack.team_failures["assignment_group"])
+
+
+def positions(keys: pd.Series) -> dict:
+    """key -> the row positions holding it, in frame order."""
+    found: dict = {}
+    for i, key in enumerate(keys):
+        if as_text(key):
+            found.setdefault(key, []).append(i)
+    return found
+
+
+def app_label(pack: Pack, application_id) -> str:
+    """An application as 'Name (id)'; the id alone when it has no name."""
+    if application_id is None or pd.isna(application_id):
+        return "(none)"
+    name = pack.labels.get(application_id, application_id)
+    return application_id if name == application_id else \
+        f"{name} ({application_id})"
+
+
+def environment(row: dict) -> str:
+    """An environment as 'Name (id)'; the id alone when it has no name."""
+    env = as_text(row["environment_id"])
+    name = as_text(row.get("environment_name"))
+    if not env:
+        return "(none)"
+    return f"{name} ({env})" if name and name != env else env
+
+
+class Facts(NamedTuple):
+    """A change's facts, each as shown; FACT_LABELS name them."""
+
+    type: str
+    risk: str
+    application: str
+    team: str
+    environment: str
+    release: str
+    planned: str
+    state_approval: str
+    requested_by: str
+    affected_ci: str
+
+
+FACT_LABELS = ("Type", "Risk", "Application", "Team", "Environment",
+               "Release", "Planned", "State / approval", "Requested by",
+               "Affected CI")
+
+
+def facts_of(pack: Pack, row: dict) -> Facts:
+    return Facts(
+        type=as_text(row["change_type"]),
+        risk=words(row["risk"]) or "unknown",
+        application=app_label(pack, row["application_id"]),
+        team=as_text(row["assignment_group"]) or "(none)",
+        environment=environment(row),
+        release=as_text(row["release_id"]) or "(none)",
+        planned=span(row["planned_start_at"], row["planned_end_at"],
+                     pack.reporting_tz) + f" ({row['planned_hours']:.1f} h)",
+        state_approval=f"{row['state']} / {words(row['approval'])}",
+        requested_by=as_text(row.get("requested_by")) or "(none)",
+        affected_ci=as_text(row.get("ci_name")) or "(none)")
+
+
+@dataclass
+class Assessment:
+    """One change for decision as the pack judges it."""
+
+    facts: Facts
+    same_app: dict  # evidence lines: similar changes of its application
+    same_team: dict  # ... and of its team
+    team_score: dict  # its team's success score
+    incidents: dict  # incidents on its application
+    flags: list[str]
+    reading: list[tuple[str, str]]  # READING headings and full texts
+    in_release: bool
+
+    @property
+    def fact_pairs(self) -> list[tuple[str, str]]:
+        return list(zip(FACT_LABELS, self.facts, strict=True))
+
+    @property
+    def lines(self) -> list[dict]:
+        """The evidence lines, in the order the pack shows them."""
+        return [self.same_app, self.same_team, self.team_score,
+                self.incidents]
+
+    def evidence(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self.lines)
+        frame["n"] = frame["n"].astype("Int64")
+        return frame
+
+
+class Assessments:
+    """The pack's assessments by agenda rank, each worked out on first use."""
+
+    def __init__(self, pack: Pack):
+        self.pack, self.index, self.found = pack, Index(pack), {}
+
+    def of(self, row: dict) -> Assessment:
+        rank = row["agenda_rank"]
+        if rank not in self.found:
+            self.found[rank] = _assess(self.pack, self.index, row)
+        return self.found[rank]
+
+
+def assessments(pack: Pack) -> Assessments:
+    """The pack's assessments (kept on the pack)."""
+    if pack.assessed is None:
+        pack.assessed = Assessments(pack)
+    return pack.assessed
+
+
+def _assess(pack: Pack, index: Index, row: dict) -> Assessment:
+    same_app, same_team = (_similar(pack, index, row, cohort)
+                           for cohort in ("application_change_type",
+                                          "assignment_group"))
+    incidents = _incidents(pack, index, row)
+    n_bookings = len(index.bookings.get(row["change_id"], []))
+    return Assessment(
+        facts=facts_of(pack, row), same_app=same_app, same_team=same_team,
+        team_score=_team_score(index, row), incidents=incidents,
+        flags=_plan_flags(row, n_bookings) + _evidence_flags(
+            pack, index, row, same_app["n"], incidents["n"]),
+        reading=[(label, as_text(row.get(column)))
+                 for label, column in READING],
+        in_release=bool(as_text(row["release_id"])))
+
+
+def _similar(pack: Pack, index: Index, row: dict, cohort: str) -> dict:
+    """The evidence line of the change's similar changes in one cohort."""
+    label = (f"Same application and type "
+             f"({app_label(pack, row['application_id'])}, "
+             f"{row['change_type']})" if cohort == "application_change_type"
+             else f"Same team ({as_text(row['assignment_group']) or '(none)'})")
+    found = index.similar.get((row["change_id"], cohort))
+    n = None if found is None or pd.isna(found["n"]) else int(found["n"])
+    failed = 0 if n is None else int(found["n_failed"])
+    return {
+        "Evidence": label,
+        "Period": f"{SIMILAR_LOOKBACK_DAYS} days before the meeting",
+        "n": n,
+        "Result": "no key" if n is None else
+        "no implemented change" if n == 0 else
+        f"{failed} of {n} failed · success {pct(found['success_rate'])}",
+        "Latest failure": "" if found is None
+        else when(found["last_failure_at"], pack.reporting_tz),
+    }
+
+
+def _team_score(index: Index, row: dict) -> dict:
+    score = index.scores.get(row["assignment_group"])
+    return {
+        "Evidence": "Team success score (ServiceNow weights)",
+        "Period": f"{TEAM_LOOKBACK_DAYS} days before the meeting",
+        "n": 0 if score is None else int(score["n"]),
+        "Result": "no implemented changes" if score is None
+        or pd.isna(score["score"]) else
+        f"score {int(score['score'])} · "
+        f"{score['score_per_change']:.2f} per change",
+        "Latest failure": "",
+    }
+
+
+def _incidents(pack: Pack, index: Index, row: dict) -> dict:
+    hit = index.incidents.get(row["application_id"])
+    return {
+        "Evidence": f"Incidents on {app_label(pack, row['application_id'])}",
+        "Period": f"{INCIDENT_LOOKBACK_DAYS} days before the meeting",
+        "n": 0 if hit is None else int(hit["n_incidents"]),
+        "Result": "none" if hit is None else
+        f"P1 {int(hit['n_p1'])} · P2 {int(hit['n_p2'])} · "
+        f"P3 {int(hit['n_p3'])} · unresolved {int(hit['n_unresolved'])} · "
+        f"latest opened {when(hit['last_opened_at'], pack.reporting_tz)}",
+        "Latest failure": "",
+    }
+
+
+def _plan_flags(row: dict, n_bookings: int) -> list[str]:
+    """What the plan of the change runs into."""
+    flags = []
+    if row["change_type"] == "emergency":
+        flags.append("Emergency change")
+    if row["n_collisions"]:
+        flags.append(f"Collides with {int(row['n_collisions'])} "
+                     "other change(s)")
+    if row["n_freeze_hits"]:
+        flags.append("Planned in a freeze window")
+    if row["n_blackout_hits"]:
+        flags.append("Planned in a blackout window")
+    if row["is_outside_maintenance"]:
+        flags.append("Outside the maintenance window")
+    if n_bookings:
+        flags.append("Its release holds environment bookings then")
+    return flags
+
+
+def _evidence_flags(pack: Pack, index: Index, row: dict, n_similar,
+                    n_incidents: int) -> list[str]:
+    """What the evidence about the change raises: little history for its
+    risk, a recent failure of its team, incidents on its application."""
+    flags = []
+    if row["risk"] in ("high", "very_high") and \
+            (n_similar or 0) < LITTLE_HISTORY_N:
+        flags.append(f"{str(row['risk']).replace('_', ' ').capitalize()}"
+                     f" risk with little history (n = {n_similar or 0})")
+    team = index.similar.get((row["change_id"], "assignment_group"))
+    if team is not None and pd.notna(team["last_failure_at"]) and \
+            team["last_failure_at"] >= (pd.Timestamp(pack.meeting_at)
+                                        - pd.Timedelta(
+                                            days=RECENT_FAILURE_DAYS)):
+        flags.append(f"Team failed a change in the last "
+                     f"{RECENT_FAILURE_DAYS} days")
+    if n_incidents:
+        flags.append(f"{n_incidents} incident(s) on the application in the "
+                     f"last {INCIDENT_LOOKBACK_DAYS} days")
+    return flags

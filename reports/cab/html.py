@@ -1,0 +1,119 @@
+"""The pack as one self-contained HTML page (no script, font or link): the
+skeleton is reports/cab/pack.html, its style reports/cab/pack.css; the PDF
+is this page printed."""
+from __future__ import annotations
+
+from pathlib import Path
+from string import Template
+
+from reports import decided
+from reports.cab import tables
+from reports.cab.blocks import ChangeBlock, blocks
+from reports.cab.pack import TEAM_LOOKBACK_DAYS, Pack
+from reports.cab.provenance import provenance
+from reports.markup import definition_list, escape, html_table
+from reports.text import shorten
+
+HERE = Path(__file__).parent
+# the style of the pack and the minutes (reports/minutes.py adds to it);
+# the page has always had a line break before it
+CSS = "\n" + (HERE / "pack.css").read_text(encoding="utf-8")
+# the template's line breaks and indentation are for reading it: the page
+# has a line break only where the template says $nl
+PAGE = Template("".join(line.strip() for line in (
+    HERE / "pack.html").read_text(encoding="utf-8").splitlines()))
+TEXT_CHARS = 300  # a block's description and plans, shortened in print
+NO_RELEASE = ("<h2>Releases going live before the next meeting</h2>"
+              '<p class="none">No release is planned to go live before the '
+              "next meeting.</p>")
+
+
+def to_html(pack: Pack) -> str:
+    """The pack as one self-contained HTML page: no script, font or link."""
+    meta = dict(provenance(pack))
+    details = "".join(block_html(b) for b in blocks(pack, tables.DETAIL_LIMIT))
+    return PAGE.substitute(
+        nl="\n", day=f"{pack.meeting_at:%Y-%m-%d}", css=CSS,
+        meeting=escape(meta["Meeting"]), window=escape(meta["Review window"]),
+        filters=escape(meta["Filters"]), as_of=escape(meta["Data as of"]),
+        batches=escape(meta["Batches loaded"]),
+        counts="".join(f'<div class="count"><b>{n}</b>{escape(label)}</div>'
+                       for label, n in tables.headline(pack)),
+        agenda=_agenda(pack) + ("" if len(pack.releases) else NO_RELEASE),
+        releases=_releases(pack),
+        details=f"<h2>For decision</h2>{details}" if details else "",
+        since_dates=escape(meta["Since last CAB"]),
+        decided_alert=decided.alert_html(pack),
+        kpis=html_table(tables.kpi_table(pack), ""),
+        since="".join(f"<h3>{escape(title)}</h3>"
+                      + html_table(tables.since_last(pack, reason), "None.")
+                      for reason, title in tables.REASONS.items()),
+        decided=decided.html(pack),
+        produced_by=definition_list(list(meta.items())))
+
+
+def _agenda(pack: Pack) -> str:
+    if not len(pack.agenda):
+        return ('<p class="none">No change needs a CAB decision in this '
+                "window.</p>")
+    note = tables.size_note(pack)
+    return ((f'<p class="note">{escape(note)}</p>' if note else "")
+            + html_table(tables.agenda_lines(pack, tables.AGENDA_LINES,
+                                             tables.AGENDA_TITLE_CHARS), ""))
+
+
+def _releases(pack: Pack) -> str:
+    """The releases going live: a landscape page of their own ('' when
+    there is none: the agenda says so)."""
+    if pack.releases.empty:
+        return ""
+    note = tables.releases_note(pack)
+    return ('<section class="wide releases">'
+            "<h2>Releases going live before the next meeting</h2>"
+            f'<p class="meta">{escape(tables.RELEASES_INTRO)}</p>'
+            + (f'<p class="note">{escape(note)}</p>' if note else "")
+            + html_table(tables.release_lines(
+                pack, tables.RELEASE_LINES, tables.RELEASE_CHANGES_SHOWN), "")
+            + "</section>")
+
+
+def _reading_html(reading: list[tuple[str, str]]) -> str:
+    """Each text in full; one longer than TEXT_CHARS shows shortened, in
+    print always, on screen until its <details> is opened."""
+    parts = []
+    for label, text in reading:
+        if not text:
+            parts.append(f'<dt>{escape(label)}</dt><dd class="none">'
+                         "Not recorded.</dd>")
+        elif len(text) <= TEXT_CHARS:
+            parts.append(f"<dt>{escape(label)}</dt><dd>{escape(text)}</dd>")
+        else:
+            parts.append(f"<dt>{escape(label)}</dt><dd><details><summary>"
+                         f"<span>{escape(shorten(text, TEXT_CHARS))}</span>"
+                         f"</summary>{escape(text)}</details></dd>")
+    return f'<dl class="reading">{"".join(parts)}</dl>'
+
+
+def block_html(block: ChangeBlock) -> str:
+    """One change for decision as a section that stays whole in print."""
+    flags = "".join(f"<li>{escape(f)}</li>" for f in block.flags)
+    return (
+        f'<section class="change{" flagged" if block.flags else ""}">'
+        f"<h3>{block.rank}. {escape(block.change_id)} — "
+        f"{escape(block.title)}</h3>"
+        + definition_list(block.facts, "facts")
+        + (f'<ul class="flags">{flags}</ul>' if flags else "")
+        + _reading_html(block.reading)
+        + "<h4>Collisions</h4>"
+        + html_table(block.collisions, "No other change planned on the "
+                     "same application, environment or CI at that time.")
+        + "<h4>Freeze, blackout and maintenance windows</h4>"
+        + html_table(block.window_hits, "No window hit.")
+        + "<h4>Environment bookings of its release</h4>"
+        + html_table(block.bookings, "No booking of its release overlaps "
+                     "the plan." if block.in_release
+                     else "The change belongs to no release.")
+        + "<h4>Evidence</h4>" + html_table(block.evidence, "")
+        + f"<h4>Team's last failures ({TEAM_LOOKBACK_DAYS} days)</h4>"
+        + html_table(block.last_failures, "No failed change.")
+        + "</section>")

@@ -1,0 +1,297 @@
+"""Pack assembly: build_pack() runs the CAB queries for one meeting into a
+Pack, everything the pre-read shows; the writers add nothing else."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import NamedTuple
+
+import pandas as pd
+
+from changeboard import config, db, decisions
+from reports import decided
+from reports.cab.meetings import (
+    following_meeting,
+    instant,
+    previous_meeting,
+    reporting_zone,
+)
+
+SIMILAR_LOOKBACK_DAYS = 365  # history of similar changes (cohorts)
+TEAM_LOOKBACK_DAYS = 90  # team success score and its last failures
+INCIDENT_LOOKBACK_DAYS = 30  # incidents on the application
+FILTER_NAMES = ("application_ids", "portfolios", "teams", "change_types",
+                "tiers")
+# the headline KPIs since the last CAB: label, query, its rate and count
+# columns, what the count is and what n counts
+KPI_SPECS = (
+    ("Change success rate", "change_success_rate", "change_success_rate",
+     "n_failed", "failed", "implemented changes"),
+    ("Emergency ratio", "emergency_change_ratio", "emergency_change_ratio",
+     "n_emergency", "emergency", "implemented changes"),
+    ("Unauthorised changes", "unauthorized_changes", "unauthorized_rate",
+     "n_unauthorized", "unauthorised", "CAB-required changes started"),
+)
+
+
+@dataclass
+class Pack:
+    """Everything one CAB pre-read shows; the renderers add nothing else."""
+
+    meeting_at: datetime
+    window_start_at: datetime
+    window_end_at: datetime
+    is_window_end_default: bool
+    since_start_date: date  # since last CAB: [since_start_date, meeting day)
+    since_end_date: date
+    before_start_date: date  # the period before it, for the KPI deltas
+    reporting_tz: str
+    filters: dict[str, list[str]]
+    as_of: pd.Timestamp | None
+    batch_ids: list[int]
+    summary: pd.DataFrame  # cab_agenda_summary
+    agenda: pd.DataFrame  # cab_agenda
+    collisions: pd.DataFrame  # change_collisions
+    window_hits: pd.DataFrame  # change_window_hits
+    booking_hits: pd.DataFrame  # cab_booking_hits
+    similar: pd.DataFrame  # similar_change_history
+    team_scores: pd.DataFrame  # change_success_score, TEAM_LOOKBACK_DAYS
+    team_failures: pd.DataFrame  # change_records of failed changes, same
+    incidents: pd.DataFrame  # application_incidents, INCIDENT_LOOKBACK_DAYS
+    since_last: pd.DataFrame  # cab_since_last
+    kpis: pd.DataFrame  # headline KPIs, since last CAB and the period before
+    releases: pd.DataFrame  # release_readiness, going live in the window
+    labels: dict[str, str] = field(default_factory=dict)  # application names
+    db_path: str | None = None  # the database file read (None: in memory)
+    # the last CAB's decisions beside what happened (reports/decided.py)
+    decided_meeting_at: pd.Timestamp | None = None
+    decided: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # the file version read: the live file's or a snapshot's name
+    # (changeboard/snapshots.py); None for a connection passed in
+    data_version: str | None = None
+    # the position of the CAB decision log read (decisions.recorded_until):
+    # regenerating with it reads the same decisions
+    decisions_until: str | None = None
+    # each change's facts, evidence and flags, worked out on first use and
+    # kept, so the HTML, PDF, XLSX and page read the same (cab/evidence.py)
+    assessed: object = field(default=None, repr=False, compare=False)
+
+
+class Period(NamedTuple):
+    """The meeting's review window and its "since last CAB" days."""
+
+    start: datetime  # the meeting: the review window starts
+    end: datetime  # the review window ends (exclusive)
+    is_default_end: bool  # end is the next meeting of the cadence
+    meeting_day: date  # in the reporting zone
+    since_start: date  # the previous meeting's day
+    before_start: date  # as long again before since_start: the KPI deltas
+
+
+def period_of(meeting_at: date | datetime,
+              window_end_at: date | datetime | None) -> Period:
+    """The meeting's period (a date means the cadence time); the review
+    window ends at window_end_at, by default the next meeting."""
+    start = instant(meeting_at)
+    default_end = following_meeting(start)
+    end = instant(window_end_at) if window_end_at is not None else default_end
+    if end <= start:
+        raise ValueError("the review window must end after the meeting")
+    meeting_day = start.astimezone(reporting_zone()).date()
+    since_start = previous_meeting(start).astimezone(reporting_zone()).date()
+    return Period(start, end, end == default_end, meeting_day, since_start,
+                  since_start - (meeting_day - since_start))
+
+
+def build_pack(con_or_db_path, meeting_at: date | datetime, *,
+               window_end_at: date | datetime | None = None,
+               filters: dict[str, list[str]] | None = None,
+               as_of: str | None = None,
+               decisions_until: str | None = None) -> Pack:
+    """Run the CAB queries for the meeting (a date means the cadence time).
+
+    The review window runs from the meeting to window_end_at, by default the
+    next meeting of the cadence; "since last CAB" covers the days from the
+    previous meeting's to this meeting's, in the reporting time zone.
+    `as_of`: the snapshot to read (changeboard/snapshots.py) instead of the
+    live file; the pack is the one built from that file version when it
+    was live, byte for byte. `decisions_until`: read the CAB decision log
+    as it stood at that position (decisions.recorded_until; default: as it
+    stands now), which the pack's provenance names for the same reason.
+    """
+    options = {"window_end_at": window_end_at, "filters": filters,
+               "decisions_until": decisions_until}
+    if isinstance(con_or_db_path, (str, Path)):
+        return _from_file(con_or_db_path, meeting_at, as_of, options)
+    con = con_or_db_path
+    period = period_of(meeting_at, window_end_at)
+    filters = _checked(filters)
+    tz = config.REPORTING_TZ
+    window = {"window_start_at": period.start.isoformat(sep=" "),
+              "window_end_at": period.end.isoformat(sep=" ")}
+
+    def run(name, **params):
+        return db.run(con, name, reporting_tz=tz, **params)
+
+    loaded = _loaded(con)
+    file = _file_of(con)
+    return Pack(
+        meeting_at=period.start, window_start_at=period.start,
+        window_end_at=period.end, is_window_end_default=period.is_default_end,
+        since_start_date=period.since_start,
+        since_end_date=period.meeting_day,
+        before_start_date=period.before_start, reporting_tz=tz,
+        filters=filters, **loaded,
+        releases=_going_live(run, filters, period.start, period.end,
+                             loaded["as_of"]),
+        **_agenda(run, window, filters),
+        **_history(run, period, window),
+        since_last=run("cab_since_last", start_date=period.since_start,
+                       end_date=period.meeting_day, **filters),
+        kpis=_kpis(run, filters, period),
+        **_decided(con, file["db_path"], period.start, filters,
+                   decisions_until),
+        **file,
+    )
+
+
+def _from_file(path, meeting_at, as_of: str | None, options: dict) -> Pack:
+    """The pack from the database file, or its snapshot `as_of`."""
+    from changeboard import snapshots
+
+    if db.version(path) is None and as_of in (None, "", "live"):
+        raise FileNotFoundError(f"no database at {path}")
+    for _ in range(3):  # a publish between naming and opening: again
+        read, name = snapshots.source(path, as_of)
+        with db.reading(read) as con:
+            pack = build_pack(con, meeting_at, **options)
+        if pack.data_version == name:
+            break
+    return pack
+
+
+def _checked(filters: dict[str, list[str]] | None) -> dict[str, list[str]]:
+    filters = {k: list(v) for k, v in (filters or {}).items() if v}
+    unknown = sorted(set(filters) - set(FILTER_NAMES))
+    if unknown:
+        raise ValueError(f"unknown filter {', '.join(unknown)}")
+    return filters
+
+
+def _loaded(con) -> dict:
+    """What the data is: its as-of, the batches loaded, application names."""
+    status = db.run(con, "data_status").iloc[0]
+    batches = db.run(con, "ingest_batches")
+    options = db.run(con, "filter_options")
+    apps = options[options["filter_name"] == "application_ids"]
+    return {
+        "as_of": None if pd.isna(status["as_of"]) else status["as_of"],
+        "batch_ids": sorted(int(b) for b in batches.loc[
+            batches["status"] == "succeeded", "batch_id"]),
+        "labels": dict(zip(apps["option_value"], apps["option_label"],
+                           strict=True)),
+    }
+
+
+def _agenda(run, window: dict, filters: dict) -> dict:
+    """The changes for decision in the review window and what they meet."""
+    return {
+        "summary": run("cab_agenda_summary", **window, **filters),
+        "agenda": run("cab_agenda", **window, **filters),
+        "collisions": run("change_collisions", **window, **filters),
+        "window_hits": run("change_window_hits", **window, **filters),
+        "booking_hits": run("cab_booking_hits", **window, **filters),
+        "similar": run("similar_change_history", **window, **filters,
+                       as_of=window["window_start_at"],
+                       lookback_days=SIMILAR_LOOKBACK_DAYS),
+    }
+
+
+def _history(run, period: Period, window: dict) -> dict:
+    """The evidence about teams and applications: never filtered."""
+    def days(before: int) -> dict[str, date]:
+        return {"start_date": period.meeting_day - timedelta(days=before),
+                "end_date": period.meeting_day}
+
+    return {
+        "team_scores": run("change_success_score", **days(TEAM_LOOKBACK_DAYS)),
+        "team_failures": _failed(run("change_records",
+                                     **days(TEAM_LOOKBACK_DAYS))),
+        "incidents": run("application_incidents",
+                         **days(INCIDENT_LOOKBACK_DAYS),
+                         as_of=window["window_start_at"]),
+    }
+
+
+def _decided(con, db_path: str | None, start: datetime, filters: dict,
+             decisions_until: str | None) -> dict:
+    """The last CAB's decisions (in the live database's application state)
+    and the position of the decision log read."""
+    until = None
+    if db_path:
+        until = decisions.until_key(decisions_until) or \
+            decisions.recorded_until(db_path)
+    decided_at, rows = decided.look_back(con, db_path, start, filters, until)
+    return {"decided_meeting_at": decided_at, "decided": rows,
+            "decisions_until": until}
+
+
+def _file_of(con) -> dict:
+    """The live database's path and the file version read (a snapshot, or
+    its upgraded copy, names the database it was a version of)."""
+    found = con.execute("select path from duckdb_databases() "
+                        "where database_name = current_database()").fetchone()
+    path = found[0] if found else None
+    if not path:
+        return {"db_path": None, "data_version": None}
+    from changeboard import snapshots
+
+    live, name = snapshots.identify(path)
+    return {"db_path": str(live), "data_version": name}
+
+
+def _going_live(run, filters, start: datetime, end: datetime,
+                data_as_of) -> pd.DataFrame:
+    """release_readiness of the releases planned to go live in the review
+    window [start, end), judged as the data stands (its last load), or at
+    the meeting when that is earlier (a past meeting's pack): the query's
+    horizon runs from then past the window's end, cut back to the window.
+    The application filters apply; the others are about changes."""
+    judged = start if data_as_of is None or pd.isna(data_as_of) else min(
+        start, pd.Timestamp(data_as_of).to_pydatetime())
+    horizon = math.ceil((end - judged) / timedelta(days=1))
+    kept = {k: v for k, v in filters.items()
+            if k in db.params("release_readiness")}
+    found = run("release_readiness", as_of=judged.isoformat(sep=" "),
+                horizon_days=horizon, **kept)
+    going_live = found["planned_release_at"]
+    return found[(going_live >= pd.Timestamp(start))
+                 & (going_live < pd.Timestamp(end))].reset_index(drop=True)
+
+
+def _failed(records: pd.DataFrame) -> pd.DataFrame:
+    failed = records[records["is_failed"].fillna(False).astype(bool)]
+    return failed.sort_values(["outcome_at", "change_id"],
+                              ascending=[False, True]).reset_index(drop=True)
+
+
+def _kpis(run, filters: dict, period: Period) -> pd.DataFrame:
+    """The headline KPIs since the last CAB and in the period before it."""
+    periods = {"since": {"start_date": period.since_start,
+                         "end_date": period.meeting_day},
+               "before": {"start_date": period.before_start,
+                          "end_date": period.since_start}}
+    rows = []
+    for label, query, rate, count, count_label, of in KPI_SPECS:
+        row = {"KPI": label, "Counts": of}
+        params = {k: v for k, v in filters.items() if k in db.params(query)}
+        for key, dates in periods.items():
+            result = run(query, **dates, **params).iloc[0]
+            row[f"{key}_rate"] = result[rate]
+            row[f"{key}_n"] = int(result["n"])
+            row[f"{key}_count"] = int(result[count])
+        row["Count is"] = count_label
+        rows.append(row)
+    return pd.DataFrame(rows)

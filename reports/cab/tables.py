@@ -1,0 +1,248 @@
+"""The pack's sections as tables, in human columns: the agenda, the
+releases going live, since last CAB, the For decision sheet; the notes on
+what a long pack leaves out of print; sections() gives the XLSX's sheets."""
+from __future__ import annotations
+
+import pandas as pd
+
+from reports import decided
+from reports.cab.blocks import blocks, why_failed
+from reports.cab.evidence import READING, app_label, assessments
+from reports.cab.pack import Pack
+from reports.cab.provenance import provenance
+from reports.text import as_text, is_yes, pct, readiness_chip, shorten, when, words
+
+DETAIL_LIMIT = 50  # changes shown with their evidence blocks, in agenda order
+AGENDA_LINES = 300  # one-line agenda entries in the HTML and PDF
+AGENDA_TITLE_CHARS = 46  # agenda titles are shortened to stay on one line
+RELEASE_LINES = 100  # releases going live, listed in the HTML and PDF
+RELEASE_CHANGES_SHOWN = 8  # agenda changes named per release there
+REASONS = {  # cab_since_last review_reason -> section title
+    "failed": "Failed or backed out: post-implementation review",
+    "emergency": "Emergency changes implemented: retrospective approval",
+    "unauthorized": "Implemented without the required approval",
+}
+RELEASES_INTRO = (
+    "Releases planned to go live in the review window, soonest first, with "
+    "their readiness as the data stands (release_readiness: blocked, at "
+    "risk or ready, and why) and the changes for decision they carry.")
+DECISION_COLUMNS = [
+    "Rank", "Change", "Title", "Type", "Risk", "Application", "Team",
+    "Environment", "Release", "Planned", "State / approval", "Requested by",
+    "Affected CI", "Similar n", "Similar result", "Team n", "Team result",
+    "Team score", "Incidents 30 d", "Collisions", "Window hits",
+    "Booking hits", "Flags", *(label for label, _ in READING)]
+
+
+def since_last(pack: Pack, reason: str) -> pd.DataFrame:
+    """One "since last CAB" list with human columns."""
+    rows = pack.since_last[pack.since_last["review_reason"] == reason]
+    tz = pack.reporting_tz
+    frame = pd.DataFrame({
+        "Change": list(rows["change_id"]),
+        "Title": [as_text(t) for t in rows["title"]],
+        "Type": list(rows["change_type"]),
+        "Risk": [words(r) for r in rows["risk"]],
+        "Application": [app_label(pack, a) for a in rows["application_id"]],
+        "Team": [as_text(t) for t in rows["assignment_group"]],
+        "Started": [when(t, tz) for t in rows["actual_start_at"]],
+        "Ended": [when(t, tz) for t in rows["outcome_at"]],
+        "Close code": [words(c) for c in rows["close_code"]],
+        "Approval": [words(a) for a in rows["approval"]],
+        "Approved": [when(t, tz) for t in rows["approved_at"]],
+    })
+    if reason == "failed":
+        frame["Why failed"] = why_failed(rows)
+    else:
+        frame["Approval issue"] = [
+            "not approved" if is_yes(n) else
+            "approved after it started" if is_yes(a) else ""
+            for n, a in zip(rows["is_not_approved"],
+                            rows["is_approved_after_start"], strict=True)]
+    return frame
+
+
+def kpi_table(pack: Pack) -> pd.DataFrame:
+    k = pack.kpis
+    since = f"{pack.since_start_date:%d %b} – {pack.since_end_date:%d %b}"
+    before = f"{pack.before_start_date:%d %b} – {pack.since_start_date:%d %b}"
+    return pd.DataFrame({
+        "KPI": k["KPI"],
+        f"Since last CAB ({since})": [pct(v) for v in k["since_rate"]],
+        "n": k["since_n"],
+        "Count": [f"{c} {w}" for c, w in zip(k["since_count"], k["Count is"],
+                                             strict=True)],
+        f"Before ({before})": [pct(v) for v in k["before_rate"]],
+        "n before": k["before_n"],
+        "Change": [_delta(a, b) for a, b in zip(k["since_rate"],
+                                                k["before_rate"],
+                                                strict=True)],
+        "n counts": k["Counts"],
+    })
+
+
+def _delta(now, before) -> str:
+    if pd.isna(now) or pd.isna(before):
+        return "n/a"
+    return f"{100 * (now - before):+.1f} pp"
+
+
+def headline(pack: Pack) -> list[tuple[str, int]]:
+    s = pack.summary.iloc[0]
+    return [("For decision", int(s["n"])),
+            ("Emergency", int(s["n_emergency"])),
+            ("Very high risk", int(s["n_very_high_risk"])),
+            ("Collision or window hit", int(
+                ((pack.agenda["n_collisions"] > 0)
+                 | (pack.agenda["n_freeze_hits"] > 0)
+                 | (pack.agenda["n_blackout_hits"] > 0)
+                 | pack.agenda["is_outside_maintenance"].astype(bool)).sum())),
+            ("Left off: CAB flag missing", int(s["n_unclassified"])),
+            ("Left off: no plan", int(s["n_unplanned"]))]
+
+
+def agenda_lines(pack: Pack, limit: int | None = None,
+                 title_chars: int | None = None) -> pd.DataFrame:
+    """The agenda, one line per change for decision (the first `limit`),
+    titles shortened to `title_chars` when given."""
+    agenda = pack.agenda if limit is None else pack.agenda.head(limit)
+    rows = []
+    for row in agenda.to_dict("records"):
+        flags = [word for word, on in (
+            ("emergency", row["change_type"] == "emergency"),
+            (f"collides ×{int(row['n_collisions'])}", row["n_collisions"]),
+            ("freeze", row["n_freeze_hits"]),
+            ("blackout", row["n_blackout_hits"]),
+            ("outside maintenance", row["is_outside_maintenance"])) if on]
+        # the review window gives the year: 'Wed 21 Jan 20:00'
+        start = when(row["planned_start_at"], pack.reporting_tz).split()
+        rows.append({
+            "#": int(row["agenda_rank"]), "Change": row["change_id"],
+            "Title": shorten(as_text(row["title"]), title_chars),
+            "Risk": words(row["risk"]) or "unknown",
+            "Planned start": " ".join(start[:3] + start[4:]),
+            "Flags": ", ".join(flags)})
+    return pd.DataFrame(rows, columns=["#", "Change", "Title", "Risk",
+                                       "Planned start", "Flags"])
+
+
+def release_lines(pack: Pack, limit: int | None = None,
+                  changes_shown: int | None = None) -> pd.DataFrame:
+    """The releases going live before the next meeting (the first `limit`),
+    soonest first, each with its readiness and the agenda changes it
+    carries: '#rank id' in agenda order, the first `changes_shown` named
+    and the rest counted."""
+    carried: dict[str, list[str]] = {}
+    for rank, cid, rid in zip(pack.agenda["agenda_rank"],
+                              pack.agenda["change_id"],
+                              pack.agenda["release_id"], strict=True):
+        if as_text(rid):
+            carried.setdefault(rid, []).append(f"#{int(rank)} {cid}")
+    releases = pack.releases if limit is None else pack.releases.head(limit)
+    rows = []
+    for row in releases.to_dict("records"):
+        mine = carried.get(row["release_id"], [])
+        named = mine if changes_shown is None else mine[:changes_shown]
+        more = len(mine) - len(named)
+        rows.append({
+            "Release": row["release_id"], "Release name": as_text(row["name"]),
+            "Application": app_label(pack, row["application_id"]),
+            "Go-live": when(row["planned_release_at"], pack.reporting_tz),
+            "Status": readiness_chip(row["status"]),
+            "Reasons": as_text(row["reasons"]) or "none",
+            "For decision": len(mine),
+            "Agenda changes it carries": ", ".join(named)
+            + (f" and {more:,} more" if more else "")})
+    return pd.DataFrame(rows, columns=[
+        "Release", "Release name", "Application", "Go-live", "Status",
+        "Reasons", "For decision", "Agenda changes it carries"])
+
+
+def releases_note(pack: Pack) -> str:
+    """What the HTML and PDF leave out of a long list of releases; ''."""
+    n = len(pack.releases)
+    if n <= RELEASE_LINES:
+        return ""
+    return (f"{n:,} releases go live before the next meeting: the first "
+            f"{RELEASE_LINES} are listed, soonest first; the XLSX lists all "
+            "of them. Narrow the pack with an application filter.")
+
+
+def size_note(pack: Pack, *, on_page: bool = False) -> str:
+    """What a large agenda leaves out of the detail, and how to narrow it;
+    '' when every change is shown in full. on_page: said of the CAB page
+    (every agenda line, the detail a page at a time) rather than the files."""
+    n = len(pack.agenda)
+    if n <= DETAIL_LIMIT:
+        return ""
+    listed = min(n, AGENDA_LINES)
+    shown = ("the agenda below lists all of them and the detail shows them "
+             "a page at a time; the HTML and PDF detail the first "
+             f"{DETAIL_LIMIT}" if on_page else
+             "the agenda lists " + ("all of them" if listed == n else
+                                    f"the first {listed:,}")
+             + f" and the detail covers the first {DETAIL_LIMIT}")
+    return (f"{n:,} changes are for decision: {shown}, in agenda order "
+            "(highest risk first, then by planned start); the XLSX lists all "
+            f"{n:,}. Narrow the pack with a team or application filter, or a "
+            "shorter review window.")
+
+
+def decision_table(pack: Pack) -> pd.DataFrame:
+    """One row per change for decision, the whole agenda: the For decision
+    sheet (the same facts, evidence and flags as the detail blocks)."""
+    found, rows = assessments(pack), []
+    for row in pack.agenda.to_dict("records"):
+        assessed, cid = found.of(row), row["change_id"]
+        rows.append({
+            "Rank": int(row["agenda_rank"]), "Change": cid,
+            "Title": as_text(row["title"]), **dict(assessed.fact_pairs),
+            "Similar n": assessed.same_app["n"],
+            "Similar result": assessed.same_app["Result"],
+            "Team n": assessed.same_team["n"],
+            "Team result": assessed.same_team["Result"],
+            "Team score": assessed.team_score["Result"],
+            "Incidents 30 d": assessed.incidents["n"],
+            "Collisions": len(found.index.collisions.get(cid, [])),
+            "Window hits": len(found.index.window_hits.get(cid, [])),
+            "Booking hits": len(found.index.bookings.get(cid, [])),
+            "Flags": "; ".join(assessed.flags),
+            **dict(assessed.reading),
+        })
+    frame = pd.DataFrame(rows, columns=DECISION_COLUMNS)
+    for column in ("Similar n", "Team n", "Incidents 30 d"):
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def _each(detailed: list, attr: str) -> pd.DataFrame:
+    """One kind of the blocks' tables, stacked, with the change it is for."""
+    parts = [getattr(b, attr).assign(**{"For change": b.change_id})
+             for b in detailed]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame({"For change": []})
+    frame = pd.concat(parts, ignore_index=True)
+    return frame[["For change", *frame.columns.drop("For change")]]
+
+
+def sections(pack: Pack) -> dict[str, pd.DataFrame]:
+    """Every section as a table, in pack order: the XLSX's sheets."""
+    detailed = blocks(pack, DETAIL_LIMIT)
+    return {
+        "Summary": pd.DataFrame(headline(pack), columns=["Count", "Changes"]),
+        "For decision": decision_table(pack),
+        "Collisions": _each(detailed, "collisions"),
+        "Window hits": _each(detailed, "window_hits"),
+        "Booking hits": _each(detailed, "bookings"),
+        "Evidence": _each(detailed, "evidence"),
+        "Team last failures": _each(detailed, "last_failures"),
+        "Releases going live": release_lines(pack),
+        "Since last CAB - KPIs": kpi_table(pack),
+        "Failed - review": since_last(pack, "failed"),
+        "Emergency - retro approval": since_last(pack, "emergency"),
+        "Unauthorised": since_last(pack, "unauthorized"),
+        "Since last CAB - decisions": decided.table(pack),
+        "Produced by": pd.DataFrame(provenance(pack),
+                                    columns=["Item", "Value"]),
+    }

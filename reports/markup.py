@@ -1,0 +1,64 @@
+"""HTML pieces the CAB pack, its minutes and the last CAB's decisions share
+(styled by reports/cab/pack.css): escaped text, tables and definition
+lists."""
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+
+from reports.text import READINESS, as_text, readiness_chip
+
+# columns of running text: they wrap between words; every other column holds
+# ids, numbers, codes or dates and never wraps (a span may break at its dash)
+TEXT_COLUMNS = frozenset({
+    "Title", "Other title", "Evidence", "Period", "Result", "Flags", "Window",
+    "Environment", "Team", "Application", "Shared", "Why failed",
+    "Approval issue", "Count", "Counts", "KPI", "n counts", "Value",
+    "Description", "Justification", "Implementation plan", "Backout plan",
+    "Test plan", "Requested by", "Affected CI", "Release name", "Reasons",
+    "Agenda changes it carries",
+    # CAB decisions (reports/decided.py, reports/minutes.py)
+    "Note", "Decision", "What happened", "Finding"})
+CHIP_CLASSES = {readiness_chip(k): k for k in READINESS}
+
+
+def escape(value) -> str:
+    """A value as HTML text, quotes escaped; '' for a missing one."""
+    return html.escape(as_text(value), quote=True)
+
+
+def _cell(column: str, value) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f'<td class="num">{escape(value)}</td>'
+    if column == "Status" and value in CHIP_CLASSES:
+        return (f'<td class="nw"><span class="chip {CHIP_CLASSES[value]}">'
+                f"{escape(value)}</span></td>")
+    if column in TEXT_COLUMNS:
+        return f"<td>{escape(value)}</td>"
+    text = as_text(value)
+    if " – " in text:  # a span: each end stays whole
+        return "<td>" + " – ".join(f'<span class="nw">{escape(part)}</span>'
+                                   for part in text.split(" – ")) + "</td>"
+    return f'<td class="nw">{escape(text)}</td>'
+
+
+def html_table(frame: pd.DataFrame, empty: str) -> str:
+    """A table of the frame; the `empty` line when it has no row."""
+    if frame.empty:
+        return f'<p class="none">{escape(empty)}</p>'
+    head = "".join(f"<th>{escape(c)}</th>" for c in frame.columns)
+    body = []
+    for row in frame.itertuples(index=False):
+        cells = "".join(_cell(c, v) for c, v in zip(frame.columns, row,
+                                                    strict=True))
+        body.append(f"<tr>{cells}</tr>")
+    return (f"<table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def definition_list(pairs: list[tuple[str, str]], css: str = "") -> str:
+    """A <dl> of (term, value) pairs, of class `css` when given."""
+    items = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>"
+                    for k, v in pairs)
+    return f'<dl class="{css}">{items}</dl>' if css else f"<dl>{items}</dl>"

@@ -1,0 +1,84 @@
+"""Formatting the reports and the pages share: instants and spans in the
+reporting zone, percentages, text from data, shortened text, runs of ids
+and release readiness chips. One function each, so a CAB pack, its minutes,
+its e-mail and the page that shows it say the same thing the same way."""
+from __future__ import annotations
+
+import pandas as pd
+
+from changeboard import config
+
+# release_readiness status -> its chip: a shape every font has and the word
+READINESS = {"blocked": ("✖", "Blocked"), "at_risk": ("⚠", "At risk"),
+             "ready": ("✔", "Ready")}
+
+
+def as_text(value) -> str:
+    """A value from data as text; '' for a missing one (None, NaN, NaT)."""
+    return "" if value is None or (not isinstance(value, (list, dict))
+                                   and pd.isna(value)) else str(value)
+
+
+def is_yes(value) -> bool:
+    """A flag from data: True only when present and true."""
+    return value is not None and not pd.isna(value) and bool(value)
+
+
+def words(code) -> str:
+    """A code from data with its underscores as spaces: 'very high'."""
+    return as_text(code).replace("_", " ")
+
+
+def when(value, tz: str | None = None) -> str:
+    """An instant as 'Wed 21 Jan 2026 20:00' in the reporting zone; '' if none."""
+    if value is None or pd.isna(value):
+        return ""
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize("UTC")
+    return stamp.tz_convert(tz or config.REPORTING_TZ).strftime(
+        "%a %d %b %Y %H:%M")
+
+
+def span(start, end, tz: str | None = None) -> str:
+    """Two instants as 'Wed 21 Jan 2026 20:00 – 22:00' (the day once when
+    both are on it)."""
+    first, last = when(start, tz), when(end, tz)
+    if first and last and first[:15] == last[:15]:
+        return f"{first} – {last[16:]}"
+    return f"{first} – {last}"
+
+
+def pct(value, digits: int = 1) -> str:
+    """A rate as a percentage, '12.5%'; 'n/a' when missing."""
+    return "n/a" if value is None or pd.isna(value) else \
+        f"{100 * value:.{digits}f}%"
+
+
+def shorten(text: str, limit: int | None) -> str:
+    """text cut at a word to at most `limit` characters, ending "…"."""
+    if limit is None or len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    if " " in cut[limit // 2:]:
+        cut = cut[:cut.rindex(" ")]
+    return cut.rstrip(" ,;:.-–") + "…"
+
+
+def ranges(ids: list[int]) -> str:
+    """Sorted ids as runs: '1–3, 5'; 'none recorded' when there are none."""
+    if not ids:
+        return "none recorded"
+    runs = [[ids[0], ids[0]]]
+    for batch in ids[1:]:
+        if batch == runs[-1][1] + 1:
+            runs[-1][1] = batch
+        else:
+            runs.append([batch, batch])
+    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs)
+
+
+def readiness_chip(status) -> str:
+    """A release_readiness status as '✖ Blocked'."""
+    symbol, word = READINESS.get(status, ("", as_text(status)))
+    return f"{symbol} {word}".strip()
