@@ -9,11 +9,8 @@ import streamlit as st
 from changeboard import asof, auth, config, db, decisions, signin, ui
 from reports import cab, decided, minutes
 
-st.title("CAB pack")
-status = ui.data_banner()
-filters = ui.global_filters()
-if status is None:
-    st.stop()
+# the meeting sets the dates: no period picker
+status, _, filters = ui.page("CAB pack", period=False)
 
 
 @st.cache_data(ttl=config.CACHE_TTL, show_spinner="Building the CAB pack…")
