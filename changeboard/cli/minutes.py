@@ -2,7 +2,6 @@
 decisions and attendees, as recorded on the CAB pack page) as HTML, PDF or
 XLSX."""
 import argparse
-import sys
 from pathlib import Path
 
 from changeboard import config
@@ -50,22 +49,13 @@ def add(kinds) -> None:
 
 
 def run(args, parser) -> int:
-    from changeboard.snapshots import SnapshotError
+    from changeboard.cli.report import write
     from reports import minutes as module  # after parsing: --help stays fast
 
-    try:
-        found = module.build_for(args.db or config.DB_PATH, args.meeting,
-                                 as_of=args.as_of,
-                                 until=args.decisions_until)
-        if args.format == "html":
-            args.out.write_text(module.to_html(found), encoding="utf-8")
-        elif args.format == "xlsx":
-            args.out.write_bytes(module.to_xlsx(found))
-        else:
-            module.to_pdf(found, args.out)
-    except (FileNotFoundError, ValueError, RuntimeError,
-            SnapshotError) as error:
-        print(f"{parser.prog}: {error}", file=sys.stderr)
+    found = write(parser, args, module, lambda: module.build_for(
+        args.db or config.DB_PATH, args.meeting, as_of=args.as_of,
+        until=args.decisions_until))
+    if found is None:
         return 1
     print(f"wrote {args.out} ({len(found.decisions)} decisions, "
           f"{len(found.attendees)} attendees)")

@@ -45,24 +45,33 @@ def cab(args, parser) -> int:
                if getattr(args, n) is None]
     if missing:
         parser.error(f"{', '.join(missing)} required (or --send)")
-    try:
-        pack = pack_module.build_pack(
-            args.db or config.DB_PATH, args.date,
-            window_end_at=args.window_end, filters=filters,
-            as_of=getattr(args, "as_of", None),
-            decisions_until=getattr(args, "decisions_until", None))
-        if args.format == "html":
-            args.out.write_text(pack_module.to_html(pack), encoding="utf-8")
-        elif args.format == "xlsx":
-            args.out.write_bytes(pack_module.to_xlsx(pack))
-        else:
-            pack_module.to_pdf(pack, args.out)
-    except (FileNotFoundError, ValueError, RuntimeError,
-            SnapshotError) as error:
-        print(f"{parser.prog}: {error}", file=sys.stderr)
+    pack = write(parser, args, pack_module, lambda: pack_module.build_pack(
+        args.db or config.DB_PATH, args.date,
+        window_end_at=args.window_end, filters=filters,
+        as_of=getattr(args, "as_of", None),
+        decisions_until=getattr(args, "decisions_until", None)))
+    if pack is None:
         return 1
     print(f"wrote {args.out} ({len(pack.agenda)} changes for decision)")
     return 0
+
+
+def write(parser, args, module, build):
+    """Build a report and write it as --format to --out with the module's
+    to_html, to_xlsx or to_pdf; None (said on stderr) when it failed."""
+    try:
+        built = build()
+        if args.format == "html":
+            args.out.write_text(module.to_html(built), encoding="utf-8")
+        elif args.format == "xlsx":
+            args.out.write_bytes(module.to_xlsx(built))
+        else:
+            module.to_pdf(built, args.out)
+    except (FileNotFoundError, ValueError, RuntimeError,
+            SnapshotError) as error:
+        print(f"{parser.prog}: {error}", file=sys.stderr)
+        return None
+    return built
 
 
 def send(args, parser, filters: dict) -> int:
