@@ -4,6 +4,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -65,9 +66,11 @@ def _opened() -> None:
     CONNECTIONS_OPENED += 1
 
 
-def connect(path: str | Path = ":memory:", *, read_only: bool = False):
+def connect(path: str | Path = ":memory:", *, read_only: bool = False,
+            keep: dict | None = None):
     """A DuckDB connection in UTC; writable ones get the schema and macros
-    (idempotent), read-only ones find them in the file."""
+    (idempotent), read-only ones find them in the file. `keep` (publish):
+    the derived tables set aside, with what they read (as_views)."""
     if not read_only and path != ":memory:" and snapshots.is_snapshot(path):
         raise snapshots.SnapshotError(
             f"{path} is a snapshot: it is never written (read it "
@@ -78,7 +81,7 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False):
     # a long load or materialize never draws a progress bar on the output
     con.execute("set enable_progress_bar = false")
     if not read_only:
-        migrate(con)
+        migrate(con, keep)
     elif not is_current(con):
         # a file published by an older Changeboard (schema or macros): upgrade
         # it once, the same safe way a load publishes, then read that file
@@ -187,32 +190,121 @@ def _derived_definitions(con) -> list[tuple[str, str]]:
         return []
 
 
-def as_views(con) -> None:
+def as_views(con, keep: dict | None = None) -> None:
     """Turn materialized derived tables back into views, so a database being
-    written reads its derived results fresh after every insert."""
+    written reads its derived results fresh after every insert.
+
+    With `keep` (a publish), each table is set aside as `kept_<name>`
+    instead of dropped, and keep[name] holds the tables its view reads on
+    the data as it was, with their load marks: materialize() puts it back
+    when the load changed none of them."""
     kinds = dict(_derived_objects(con))
     for name, sql in _derived_definitions(con):
         if kinds.get(name) == "table":
-            con.execute(f"drop table {name}")  # checked identifier
+            if keep is None:
+                con.execute(f"drop table {name}")  # checked identifier
+            else:
+                con.execute(f"drop table if exists kept_{name}")
+                con.execute(f"alter table {name} rename to kept_{name}")
             con.execute(sql)
+            if keep is not None:
+                keep[name] = None
+    if keep:
+        marks = load_marks(con)
+        for name in keep:
+            keep[name] = (reads(con, name), marks)
 
 
-def materialize(con) -> None:
+def load_marks(con) -> dict[str, tuple]:
+    """(row count, highest batch id) of each table with rows from loads:
+    every row a load writes carries that load's batch id, the highest so
+    far, and a delete lowers a count, so a load changed a table exactly
+    when its marks differ."""
+    tables = [t for t, in con.execute(
+        "select table_name from duckdb_columns() "
+        "where database_name = current_database() "
+        "and schema_name = 'main' and column_name = 'ingested_batch_id'"
+    ).fetchall() if _TABLE_NAME.fullmatch(t)]
+    return {t: con.execute(f"select count(*), max(ingested_batch_id) "  # noqa: S608
+                           f"from {t}").fetchone() for t in tables}
+
+
+_TABLE_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+# plan operators that read no stored table
+_INTERNAL_SCANS = {"DUMMY_SCAN", "CTE_SCAN", "DELIM_SCAN", "COLUMN_DATA_SCAN",
+                   "CHUNK_SCAN", "RECURSIVE_CTE_SCAN", "EXPRESSION_SCAN"}
+
+
+def reads(con, name: str) -> frozenset[str] | None:
+    """The stored tables the derived view's plan scans (None: not known for
+    sure, a scan the plan does not name). The optimizer may leave out a part
+    it proves empty, from the parameters or from the data's statistics; a
+    part left out both before and after a load is empty both times, so
+    comparing the tables of both plans (materialize) misses no change."""
+    found: set[str] = set()
+    plan = json.loads(con.execute(
+        f"explain (format json) select * from {name}"  # noqa: S608
+    ).fetchall()[0][1])  # a checked identifier (_checked)
+    stack = list(plan)
+    while stack:
+        node = stack.pop()
+        stack.extend(node.get("children", []))
+        operator = str(node.get("name", "")).strip()
+        info = node.get("extra_info") or {}
+        table = info.get("Table") if isinstance(info, dict) else None
+        if table:
+            found.add(str(table).rsplit(".", 1)[-1])
+        elif "SCAN" in operator and operator not in _INTERNAL_SCANS:
+            return None
+    return frozenset(found)
+
+
+MATERIALIZED: list[str] = []  # derived tables the last publish computed
+
+
+def materialize(con, kept: dict | None = None) -> None:
     """Store each derived view as a table, in definition order (a later one
     may read an earlier one): publish() calls this last, so readers find
-    the results precomputed. A file whose macros are not this code's is
-    left as it is: it is upgraded (and materialized) before it is read."""
+    the results precomputed. A table set aside at the start (`kept`, see
+    as_views) is put back instead when none of the tables its view reads,
+    before or after the load, changed: a load of changes alone leaves the
+    results over incidents and deployments as they were. A file whose
+    macros are not this code's is left as it is: it is upgraded (and
+    materialized) before it is read."""
+    MATERIALIZED.clear()
     if _macros_of(con) != macros_sha256():
         return
+    kept = kept or {}
     kinds = dict(_derived_objects(con))
-    for name, _ in _derived_definitions(con):
-        if kinds.get(name) != "view":
-            continue
+    names = [n for n, _ in _derived_definitions(con) if kinds.get(n) == "view"]
+    marks = load_marks(con) if kept else {}
+    # what each view reads on the data now, while every one is a view
+    now = {n: reads(con, n) for n in names if kept.get(n)}
+    for name in names:
         # checked identifiers (_checked), never values
+        if _unchanged(kept.get(name), now.get(name), marks):
+            con.execute(f"drop view {name}")
+            con.execute(f"alter table kept_{name} rename to {name}")
+            continue
+        MATERIALIZED.append(name)
         con.execute(f"create or replace table {name}__new as "  # noqa: S608
                     f"select * from {name}")
         con.execute(f"drop view {name}")
         con.execute(f"alter table {name}__new rename to {name}")
+    for name in kept:
+        con.execute(f"drop table if exists kept_{name}")
+
+
+def _unchanged(before, now: frozenset[str] | None, marks: dict) -> bool:
+    """Whether a derived table set aside still holds its view's result:
+    every table the view read, before or after the load, is one with load
+    marks and has the same ones."""
+    if before is None or before[0] is None or now is None:
+        return False
+    read, marks_before = before
+    tables = read | now
+    return all(t in marks and t in marks_before
+               and marks[t] == marks_before[t] for t in tables)
 
 
 # --- the shared read-only view of a published file --------------------------
@@ -298,7 +390,7 @@ def forget_readers() -> None:
         _readers.clear()
 
 
-def migrate(con) -> int:
+def migrate(con, keep: dict | None = None) -> int:
     """Create or upgrade the canonical schema; returns the version now in force."""
     con.execute(SCHEMA.read_text())
     current = con.execute("select max(version) from schema_version").fetchone()[0]
@@ -315,7 +407,7 @@ def migrate(con) -> int:
         con.execute("insert into schema_version (version) values ($v)",
                     {"v": version})
     install_macros(con)
-    as_views(con)
+    as_views(con, keep)
     return SCHEMA_VERSION
 
 
@@ -471,11 +563,12 @@ def publish(path: str | Path):
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
                              NEW_FILE_MODE))
             shutil.copyfile(path, tmp)
-        con = connect(tmp)
+        kept: dict = {}
+        con = connect(tmp, keep=kept)
         try:
             os.chmod(tmp, NEW_FILE_MODE)
             yield con
-            materialize(con)
+            materialize(con, kept)
             con.execute("checkpoint")
             con.close()
             replace(tmp, path)

@@ -1,0 +1,87 @@
+"""A publish recomputes only the derived tables whose inputs it changed
+(issue 12): the others are put back as they were. Whatever a load does,
+every derived table afterwards equals its view computed afresh."""
+import shutil
+
+import pytest
+
+import ingest
+from changeboard import db
+
+
+@pytest.fixture
+def published(sample_db, tmp_path):
+    path = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, path)
+    with db.publish(path):  # a publish of this code: derived tables in place
+        pass
+    return path
+
+
+def _rows(con, name):
+    return sorted(con.execute(f"select * from {name}").fetchall(), key=repr)
+
+
+def fresh_check(path, tmp_path) -> dict[str, frozenset[str]]:
+    """Assert every derived table of the published file equals its view on
+    the same data; return what each view reads."""
+    with db.connect(path, read_only=True) as con:
+        names = [n for n, in con.execute(
+            "select name from derived_set order by rowid").fetchall()]
+        stored = {n: _rows(con, n) for n in names}
+    copy = tmp_path / "fresh.duckdb"
+    shutil.copyfile(path, copy)
+    with db.connect(copy) as con:  # writable: every derived object a view
+        for name in names:
+            assert _rows(con, name) == stored[name], name
+        return {n: db.reads(con, n) for n in names}
+
+
+BATCH = "(select coalesce(max(batch_id), 0) + 1 from ingest_batches)"
+
+
+@pytest.mark.parametrize("change", [
+    # (what a load does, the one table it changes); every derived result
+    # reads deployments
+    (f"insert into changes (change_id, change_type, state, created_at, "
+     f"title, ingested_batch_id) select 'NEW-1', 'normal', 'new', now(), "
+     f"'new', {BATCH}", "changes"),
+    (f"update incidents set priority = 1, ingested_batch_id = {BATCH} "
+     "where incident_id in (select incident_id from incidents limit 5)",
+     "incidents"),
+    ("delete from deployments where deployment_id in (select deployment_id "
+     "from deployments order by deployment_id limit 20)", "deployments"),
+])
+def test_a_load_recomputes_what_reads_what_it_changed(published, tmp_path,
+                                                      change):
+    sql, table = change
+    with db.publish(published) as con:
+        con.execute(sql)
+    recomputed = set(db.MATERIALIZED)
+    reads = fresh_check(published, tmp_path)
+    assert recomputed == {n for n, read in reads.items() if table in read}
+    if table != "deployments":  # some were put back as they were
+        assert recomputed < set(reads)
+
+
+def test_a_publish_that_changes_no_table_computes_nothing(published,
+                                                          tmp_path):
+    with db.publish(published):
+        pass
+    assert db.MATERIALIZED == []
+    fresh_check(published, tmp_path)
+
+
+def test_emptying_a_table_and_a_real_load_leave_every_result_fresh(
+        published, tmp_path):
+    with db.publish(published) as con:
+        con.execute("delete from incidents")
+    assert "derived_incident_attribution" in db.MATERIALIZED
+    fresh_check(published, tmp_path)
+    csv = tmp_path / "changes.csv"
+    csv.write_text("change_id,change_type,state,created_at,title\n"
+                   "REUSE-1,normal,closed,2024-03-12T15:15:00Z,one more\n")
+    ingest.load_path("csv", csv, published, replace_sample=False)
+    assert db.MATERIALIZED and "derived_incident_attribution" not in \
+        db.MATERIALIZED
+    fresh_check(published, tmp_path)
