@@ -252,7 +252,11 @@ def test_snapshots_list_show_and_prune_on_the_command_line(live, tmp_path,
     counts = snapshots.contents(snapshots.find(live, first).path)["counts"]
     line = next(x for x in listed.splitlines() if x.startswith(first))
     assert f"{counts['changes']:,}" in line and "MB" in line
-    assert "(live)" in listed and "1 snapshots in" in listed
+    assert "(live)" in listed and "1 snapshot in" in listed
+    table = listed.split("\n\n")[0].splitlines()
+    # one column each: the publish times start at the same place
+    assert len({x.index("published") if x.startswith("snapshot") else
+                x.index(" 20") + 1 for x in table}) == 1
     assert cli_main(["snapshots", "show", first[:16], "--db", str(live)]) == 0
     shown = capsys.readouterr().out
     assert f"snapshot        {first}" in shown

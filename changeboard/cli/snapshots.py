@@ -47,21 +47,28 @@ def run(args, parser) -> int:
 
 def _list(db_path: Path) -> int:
     kept = snapshots.listing(db_path)
-    print(f"{'snapshot':<29} {'published (UTC)':<20} {'batches':<16} "
-          f"{'changes':>9} {'rows':>11} {'size':>10}")
     entries = [(s.name, s.published_at, s.path, s.size) for s in kept]
     live = snapshots.version_name(db_path)
     if live is not None:
         entries.append((f"{live} (live)", snapshots.published_at(live),
                         db_path, db_path.stat().st_size))
+    rows = []
     for name, when, path, n_bytes in entries:
         found = snapshots.contents(path)
-        print(f"{name:<29} {when:%Y-%m-%d %H:%M:%S}  "
-              f"{_batches(found['batches']):<16} "
-              f"{found['counts'].get('changes', 0):>9,} "
-              f"{_rows(found['counts']):>11,} {size(n_bytes):>10}")
+        rows.append((name, f"{when:%Y-%m-%d %H:%M:%S}",
+                     _batches(found["batches"]),
+                     f"{found['counts'].get('changes', 0):,}",
+                     f"{_rows(found['counts']):,}", size(n_bytes)))
+    header = ("snapshot", "published (UTC)", "batches", "changes", "rows",
+              "size")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(6)]
+    for row in [header, *rows]:  # text left, numbers right, columns aligned
+        print("  ".join(v.ljust(w) if i < 3 else v.rjust(w)
+                        for i, (v, w) in enumerate(zip(row, widths,
+                                                       strict=True))))
     last, days, months = snapshots.policy()
-    print(f"\n{len(kept)} snapshots in {snapshots.folder(db_path)}: "
+    print(f"\n{len(kept)} snapshot{'' if len(kept) == 1 else 's'} in "
+          f"{snapshots.folder(db_path)}: "
           f"{size(snapshots.disk_use(db_path))} on disk (a snapshot is the "
           "whole database file it was). Kept: the newest "
           f"{last}, the newest of each of the last {days} days and of each "
