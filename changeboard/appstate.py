@@ -35,9 +35,12 @@ def path_for(db_path: str | Path | None = None) -> Path:
 
 
 @contextmanager
-def connect(db_path: str | Path | None = None, schema: str = ""):
+def connect(db_path: str | Path | None = None, schema: str = "", *,
+            write: bool = True):
     """A connection to the application state, committed on success and rolled
-    back on error; `schema` is DDL run first (idempotent statements only)."""
+    back on error; `schema` is DDL run first (idempotent statements only).
+    write=False for reads: they take no write lock, so a page reading the
+    decisions never waits for, or holds up, another process recording one."""
     path = path_for(db_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
@@ -49,7 +52,7 @@ def connect(db_path: str | Path | None = None, schema: str = ""):
         con.execute("pragma foreign_keys=on")
         if schema:
             con.executescript(schema)
-        con.execute("begin immediate")
+        con.execute("begin immediate" if write else "begin")
         try:
             yield con
         except BaseException:

@@ -232,7 +232,7 @@ def _read(db_path, sql: str, params=()) -> pd.DataFrame | None:
     file is not created by a read)."""
     if not appstate.path_for(db_path).exists():
         return None
-    with appstate.connect(db_path, SCHEMA) as con:
+    with appstate.connect(db_path, SCHEMA, write=False) as con:
         cursor = con.execute(sql, params)
         names = [d[0] for d in cursor.description]
         return pd.DataFrame(cursor.fetchall(), columns=names)

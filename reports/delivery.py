@@ -571,7 +571,7 @@ def last_sent(db_path, meeting_at: datetime, scope: str,
               channel: str) -> tuple | None:
     """(sent_at, sent_by, destination) of this meeting's successful send on
     the channel, None if there is none."""
-    with appstate.connect(db_path, SCHEMA) as con:
+    with appstate.connect(db_path, SCHEMA, write=False) as con:
         return con.execute(
             "select sent_at, sent_by, destination from cab_sends where "
             "meeting_at = ? and scope = ? and channel = ? and outcome = "
@@ -595,7 +595,7 @@ def record(db_path, meeting_at: datetime, scope: str, channel: str, *,
 
 def sends(db_path) -> list[dict]:
     """Every recorded send, oldest first."""
-    with appstate.connect(db_path, SCHEMA) as con:
+    with appstate.connect(db_path, SCHEMA, write=False) as con:
         cursor = con.execute("select * from cab_sends order by send_id")
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor]

@@ -62,3 +62,22 @@ def test_several_processes_write_without_losing_a_row(tmp_path):
         assert w.exitcode == 0
     with appstate.connect(database, DDL) as con:
         assert con.execute("select count(*) from notes").fetchone() == (150,)
+
+
+def test_a_read_never_waits_for_a_writer(tmp_path, monkeypatch):
+    """WAL: a reader (write=False) sees the last commit while another
+    connection holds the write lock; a second writer waits and gives up."""
+    import sqlite3
+
+    database = tmp_path / "cb.duckdb"
+    with appstate.connect(database, DDL) as con:
+        con.execute("insert into notes(body) values ('committed')")
+    monkeypatch.setattr(appstate, "BUSY_TIMEOUT_S", 0.2)
+    with appstate.connect(database, DDL) as writer:
+        writer.execute("insert into notes(body) values ('pending')")
+        with appstate.connect(database, DDL, write=False) as reader:
+            assert reader.execute("select body from notes").fetchall() == [
+                ("committed",)]
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            with appstate.connect(database, DDL):
+                pass
