@@ -219,7 +219,7 @@ def load_marks(con) -> dict[str, tuple]:
     """(row count, highest batch id) of each table with rows from loads:
     every row a load writes carries that load's batch id, the highest so
     far, and a delete lowers a count, so a load changed a table exactly
-    when its marks differ."""
+    when its marks differ. Also what tells a snapshot apart (snapshots.py)."""
     tables = [t for t, in con.execute(
         "select table_name from duckdb_columns() "
         "where database_name = current_database() "

@@ -181,16 +181,6 @@ def _attached(path: str | Path):
             con.execute("detach f")
 
 
-def _loaded_tables(con) -> list[str]:
-    """Tables of the attached file with rows from loads: checked identifiers
-    (read from the file, written into statements)."""
-    return [r[0] for r in con.execute(
-        "select distinct table_name from duckdb_columns() "
-        "where database_name = 'f' and column_name = 'ingested_batch_id' "
-        "order by table_name").fetchall()
-        if re.fullmatch(r"[a-z_][a-z0-9_]*", r[0])]
-
-
 def fingerprint(path: str | Path) -> tuple | None:
     """What says whether two published files hold different data: the schema
     version and macros, and per table with rows from loads its row count
@@ -205,10 +195,10 @@ def fingerprint(path: str | Path) -> tuple | None:
                         f"select max(columns(*)) from f.{meta}").fetchall())  # noqa: S608
                 except duckdb.CatalogException:
                     found.append(None)
-            for table in _loaded_tables(con):
-                found.append((table, *con.execute(
-                    f"select count(*), max(ingested_batch_id) "  # noqa: S608
-                    f"from f.{table}").fetchone()))
+            from changeboard import db  # db keeps snapshots: imported late
+
+            con.execute("use f")
+            found.append(tuple(sorted(db.load_marks(con).items())))
             return tuple(found)
     except duckdb.Error:
         return None
@@ -400,11 +390,12 @@ def source(db_path: str | Path, as_of: str | None) -> tuple[Path, str | None]:
 def contents(path: str | Path) -> dict:
     """Batches (from ingest_batches) and row counts of a database file,
     read read-only."""
+    from changeboard import db  # db keeps snapshots: imported late
+
     with _attached(path) as con:
         con.execute("use f")
-        counts = {table: con.execute(
-            f"select count(*) from {table}").fetchone()[0]  # noqa: S608
-            for table in _loaded_tables(con)}
+        counts = {table: n for table, (n, _) in sorted(
+            db.load_marks(con).items())}
         try:
             batches = con.execute(
                 "select batch_id, source, entity, file_name, status, "
