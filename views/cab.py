@@ -13,12 +13,28 @@ from reports import cab, decided, minutes
 status, _, filters = ui.page("CAB pack", period=False)
 
 
-@st.cache_data(ttl=config.CACHE_TTL, show_spinner="Building the CAB pack…")
+# one pack object per meeting, filters and data version, shared by every
+# rerun and session (st.cache_data would hand each rerun an unpickled copy,
+# losing the assessments worked out on it: 1.4 s a rerun at 3,000 agenda
+# changes); nothing changes a pack once built, apart from that memo
+@st.cache_resource(ttl=config.CACHE_TTL, max_entries=8,
+                   show_spinner="Building the CAB pack…")
 def _pack(version, path, meeting: date, window_end: date | None,
           filters: dict, decisions_revision: int,
           as_of: str | None = None) -> cab.Pack:
     return cab.build_pack(path, meeting, window_end_at=window_end,
                           filters=filters, as_of=as_of)
+
+
+def _kept(pack: cab.Pack, build, *args):
+    """`build(pack, *args)` (the agenda and release lines, a page of change
+    blocks), worked out once per shared pack; nothing changes what it
+    returns."""
+    kept = pack.__dict__.setdefault("_page_parts", {})
+    key = (build.__name__, *args)
+    if key not in kept:
+        kept[key] = build(pack, *args)
+    return kept[key]
 
 
 def _md(text: str) -> str:
@@ -43,6 +59,10 @@ def _until(meeting: date) -> date | None:
 
 
 BLOCKS_PER_PAGE = 20  # change blocks drawn at a time
+
+
+def _page_of_blocks(pack: cab.Pack, first: int) -> list[cab.ChangeBlock]:
+    return cab.blocks(pack, BLOCKS_PER_PAGE, start=first)
 LABELS = list(decisions.DECISIONS.values())
 CODES = dict(zip(LABELS, decisions.DECISIONS, strict=True))
 
@@ -281,7 +301,8 @@ with decide:
         note = cab.size_note(pack, on_page=True)
         if note:
             st.warning(note, icon=":material/filter_alt:")
-        ui.table(cab.agenda_lines(pack), f"{stem}-agenda", max_rows=None,
+        ui.table(_kept(pack, cab.agenda_lines), f"{stem}-agenda",
+                 max_rows=None,
                  height=min(
             420, 38 + 35 * len(pack.agenda)))
         starts = list(range(0, len(pack.agenda), BLOCKS_PER_PAGE))
@@ -291,8 +312,7 @@ with decide:
             f"{min(s + BLOCKS_PER_PAGE, len(pack.agenda)):,} of "
             f"{len(pack.agenda):,}", disabled=len(starts) == 1,
             help=f"{BLOCKS_PER_PAGE} changes at a time, in agenda order.")
-    shown = cab.blocks(pack, BLOCKS_PER_PAGE, start=first) \
-        if len(pack.agenda) else []
+    shown = _kept(pack, _page_of_blocks, first) if len(pack.agenda) else []
     for block in shown:
         with st.container(border=True):
             st.markdown(f"#### {block.rank}. {_md(block.change_id)} — "
@@ -355,7 +375,7 @@ with going:
     if pack.releases.empty:
         st.info("No release is planned to go live before the next meeting.")
     else:
-        lines = cab.release_lines(pack)
+        lines = _kept(pack, cab.release_lines)
         ui.table(lines, f"{stem}-releases", max_rows=None,
                  height=min(420, 38 + 35 * len(lines)),
                  column_config={"Reasons": st.column_config.TextColumn(
