@@ -33,7 +33,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["overview", "changes", "releases", "environments", "cab", "data"]
+PAGES = ["overview", "changes", "releases", "readiness", "environments",
+         "calendar", "cab", "backlog", "data"]
 TARGETS = {"cold": 0.5, "warm": 0.1, "filter": 0.3, "paint": 3.0}
 
 

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from changeboard import config, db  # noqa: E402
 
 PAGES = ["overview", "changes", "releases", "readiness", "environments",
-         "cab"]
+         "calendar", "cab", "backlog", "data"]
 TARGET_MS, TARGET_RATIO = 50, 3
 
 # product query, the column compared, and a naive SQL of the same number

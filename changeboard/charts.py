@@ -1,6 +1,12 @@
 """Shared plotly figures: a frame in, a figure out, in one colour-blind-safe palette."""
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import hashlib
+import threading
+from collections import OrderedDict
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -16,6 +22,69 @@ SERIES = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9",
           "#F0E442", "#000000"]
 
 
+# figures already built, by builder and the content of its arguments: a
+# rerun that draws the same data (a warm page, a click elsewhere on it)
+# reuses the figure instead of building it again with plotly (30-700 ms a
+# chart at a million changes); st.plotly_chart only reads a figure
+FIGURES_KEPT = 96
+_figures: OrderedDict = OrderedDict()
+_figures_lock = threading.Lock()
+_PLAIN = (str, int, float, bool, type(None), dt.date, dt.datetime,
+          dt.timedelta, pd.Timestamp, pd.Timedelta)
+
+
+def _content(value, digest) -> None:
+    """Feed what `value` holds into `digest`; TypeError for a value whose
+    content cannot be told (the figure is then built, not kept)."""
+    if isinstance(value, pd.DataFrame | pd.Series):
+        frame = value.to_frame() if isinstance(value, pd.Series) else value
+        digest.update(repr((type(value).__name__, list(frame.columns),
+                            [str(t) for t in frame.dtypes],
+                            getattr(value, "name", None))).encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=True)
+                      .to_numpy().tobytes())
+    elif isinstance(value, _PLAIN):
+        digest.update(repr((type(value).__name__, value)).encode())
+    elif isinstance(value, tuple | list):
+        digest.update(f"{type(value).__name__}{len(value)}(".encode())
+        for item in value:
+            _content(item, digest)
+        digest.update(b")")
+    elif isinstance(value, dict):
+        digest.update(f"dict{len(value)}(".encode())
+        for key, item in value.items():
+            _content(key, digest)
+            _content(item, digest)
+        digest.update(b")")
+    else:
+        raise TypeError(type(value).__name__)
+
+
+def kept(build):
+    """`build`'s figure, built once per content of its arguments (kept for
+    the FIGURES_KEPT most recently drawn); figures are shared, never to be
+    changed by their callers."""
+    @functools.wraps(build)
+    def figure(*args, **kwargs):
+        digest = hashlib.blake2b(build.__qualname__.encode(), digest_size=20)
+        try:
+            _content((args, kwargs), digest)
+        except TypeError:  # e.g. a frame holding lists: built every time
+            return build(*args, **kwargs)
+        key = (build.__module__, digest.digest())
+        with _figures_lock:
+            if key in _figures:
+                _figures.move_to_end(key)
+                return _figures[key]
+        made = build(*args, **kwargs)
+        with _figures_lock:
+            _figures[key] = made
+            while len(_figures) > FIGURES_KEPT:
+                _figures.popitem(last=False)
+        return made
+    return figure
+
+
 def _layout(figure: go.Figure, *, y_title: str, x_title: str = "") -> go.Figure:
     # the legend above the plot: never over the x axis title
     figure.update_layout(
@@ -26,6 +95,7 @@ def _layout(figure: go.Figure, *, y_title: str, x_title: str = "") -> go.Figure:
     return figure
 
 
+@kept
 def stacked_bars(frame: pd.DataFrame, *, x: str, columns: dict[str, str],
                  y_title: str, x_title: str = "") -> go.Figure:
     """Stacked bars of several count columns, named and coloured by status."""
@@ -41,6 +111,7 @@ def stacked_bars(frame: pd.DataFrame, *, x: str, columns: dict[str, str],
     return _layout(figure, y_title=y_title, x_title=x_title)
 
 
+@kept
 def rate_line(frame: pd.DataFrame, *, x: str, y: str, n: str, y_title: str,
               x_title: str = "") -> go.Figure:
     """A 0-1 rate as a percentage line; the hover shows the n behind each point."""
@@ -55,6 +126,7 @@ def rate_line(frame: pd.DataFrame, *, x: str, y: str, n: str, y_title: str,
 TOP_LEGEND = {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0}
 
 
+@kept
 def horizontal_stacked_bars(frame: pd.DataFrame, *, y: str,
                             columns: dict[str, str], x_title: str,
                             y_title: str = "",
@@ -88,6 +160,7 @@ def horizontal_stacked_bars(frame: pd.DataFrame, *, y: str,
     return figure
 
 
+@kept
 def signed_bars(frame: pd.DataFrame, *, y: str, x: str, x_title: str,
                 y_title: str = "", n: str | None = None) -> go.Figure:
     """Horizontal bars of a signed value: green at or above 0, red below."""
@@ -106,6 +179,7 @@ def signed_bars(frame: pd.DataFrame, *, y: str, x: str, x_title: str,
     return figure
 
 
+@kept
 def histogram(frame: pd.DataFrame, *, x: str, x_title: str,
               y_title: str = "count", colour: str | None = None,
               colours: dict[str, str] | None = None,
@@ -129,6 +203,7 @@ def histogram(frame: pd.DataFrame, *, x: str, x_title: str,
     return figure
 
 
+@kept
 def rate_bars(frame: pd.DataFrame, *, y: str, x: str, n: str,
               x_title: str) -> go.Figure:
     """Horizontal bars of 0-1 rates in %, labelled with their value."""
@@ -146,6 +221,7 @@ def rate_bars(frame: pd.DataFrame, *, y: str, x: str, n: str,
     return figure
 
 
+@kept
 def count_bars(frame: pd.DataFrame, *, x: str, y: str, y_title: str,
                x_title: str = "") -> go.Figure:
     """Plain bars of one count column, in the first series colour."""
@@ -154,6 +230,7 @@ def count_bars(frame: pd.DataFrame, *, x: str, y: str, y_title: str,
     return _layout(figure, y_title=y_title, x_title=x_title)
 
 
+@kept
 def release_gantt(frame: pd.DataFrame, *, release: str, phase: str,
                   planned: tuple[str, str], actual: tuple[str, str],
                   window: tuple | None = None,
@@ -246,6 +323,7 @@ def merged(starts: pd.Series, ends: pd.Series) -> list[tuple]:
     return [tuple(b) for b in bands]
 
 
+@kept
 def change_calendar(frame: pd.DataFrame, *, colour: str,
                     colours: dict[str, str], period: tuple,
                     windows: pd.DataFrame, tz: str,

@@ -7,6 +7,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 from pandas.io.formats.style import Styler
 
+from changeboard import charts
 from changeboard.charts import STATUS_COLOURS
 
 # booking status -> the shared Okabe-Ito status colours
@@ -131,6 +132,7 @@ def styled_grid(grid: pd.DataFrame, columns: pd.DataFrame, key: str
         axis=1)
 
 
+@charts.kept
 def week_heatmap(frame: pd.DataFrame, value: str, value_label: str
                  ) -> go.Figure:
     """Environments (rows) x ISO weeks (columns), darker = more."""
@@ -156,6 +158,7 @@ def week_heatmap(frame: pd.DataFrame, value: str, value_label: str
     return figure
 
 
+@charts.kept
 def booking_gantt(frame: pd.DataFrame) -> go.Figure:
     """One bar per booking within the window, one row per environment,
     coloured by booking status."""
