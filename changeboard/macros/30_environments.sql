@@ -76,6 +76,28 @@ with clipped as (
     cross join report_window(
         p_start_date, p_end_date, p_reporting_tz, p_as_of
     ) as w
+    -- a cheap pre-filter on the bounds of W (constants, so it runs in the
+    -- scan, before any join), implied by the where clause below: every
+    -- row kept starts before W ends or ends (invalid) before W ends, and
+    -- ends after W starts, is open-ended or starts (invalid) after it
+    where
+        (
+            b.start_at < local_midnight(
+                p_end_date, cast(p_reporting_tz as varchar)
+            )
+            or b.end_at < local_midnight(
+                p_end_date, cast(p_reporting_tz as varchar)
+            )
+        )
+        and (
+            b.end_at > local_midnight(
+                p_start_date, cast(p_reporting_tz as varchar)
+            )
+            or b.end_at is null
+            or b.start_at > local_midnight(
+                p_start_date, cast(p_reporting_tz as varchar)
+            )
+        )
 )
 
 select
@@ -669,65 +691,263 @@ order by
 -- distinct bookings in them; conflict_hours: time within W with c(t) >
 -- capacity; excess_booking_hours: integral within W of (c(t) - capacity)+;
 -- n, n_excluded, n_invalid, n_open_ended: its booking_counts.
+-- Counted from one sweep of the active bookings, without listing the pairs
+-- where capacity is 1 (every overlapping pair conflicts: ranked by start,
+-- booking r overlaps the later bookings starting before it ends); a booking
+-- is in a conflicting pair iff its span meets time over capacity; with a
+-- capacity above 1 the overlapping pairs of such bookings are listed and
+-- kept when their overlap meets time over capacity. Equality joins on the
+-- sweep's instants, no asof join (the planner turns an asof join with a
+-- small estimate into a nested loop).
 create or replace macro environment_conflicts(
     p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
     p_tiers, p_environment_groups, p_application_ids, p_portfolios
 ) as table
-with pairs as (
+with w as (
+    select * from report_window(
+        p_start_date, p_end_date, p_reporting_tz, p_as_of
+    )
+),
+
+-- env_key: a small integer per environment, the sweep's partition key
+scoped as (
+    select
+        *,
+        row_number() over (order by environment_id) as env_key
+    from scoped_environments(
+        p_tiers, p_environment_groups, p_application_ids, p_portfolios
+    )
+),
+
+bookings as (
     select
         environment_id,
-        booking_id_a,
-        booking_id_b
-    from conflicting_booking_pairs(
+        booking_id,
+        status,
+        is_active,
+        is_invalid,
+        is_in_window,
+        is_invalid_span_in_window,
+        is_open_ended,
+        clipped_start_at,
+        clipped_end_at
+    from window_bookings(
         p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
         p_tiers, p_environment_groups, p_application_ids, p_portfolios
     )
 ),
 
-pair_counts as (
+-- booking_counts, from the bookings read once
+counts as (
     select
         environment_id,
-        count(*) as n_conflict_pairs
-    from pairs
+        count(*) filter (where is_active and is_in_window) as n,
+        count(*) filter (where not is_active and is_in_window) as n_excluded,
+        count(*) filter (
+            where is_active and is_invalid and is_invalid_span_in_window
+        ) as n_invalid,
+        count(*) filter (where is_active and is_open_ended) as n_open_ended
+    from bookings
     group by environment_id
 ),
 
-conflicted_bookings as (
+active as (
     select
-        environment_id,
-        count(distinct booking_id) as n_conflicted_bookings
+        e.env_key,
+        e.capacity,
+        b.booking_id,
+        b.clipped_start_at as start_at,
+        b.clipped_end_at as end_at
+    from bookings as b
+    inner join scoped as e on b.environment_id = e.environment_id
+    where b.is_active and b.is_in_window
+),
+
+-- all events at one instant net out first: an end and a start at the same
+-- instant (back-to-back) never overlap
+instants as (
+    select
+        env_key,
+        event_at,
+        sum(delta) as delta,
+        sum(greatest(delta, 0)) as n_starts,
+        sum(greatest(-delta, 0)) as n_ends
     from (
         select
-            environment_id,
-            booking_id_a as booking_id
-        from pairs
+            env_key,
+            start_at as event_at,
+            1 as delta
+        from active
         union all
         select
-            environment_id,
-            booking_id_b as booking_id
-        from pairs
-    ) as b
-    group by environment_id
+            env_key,
+            end_at as event_at,
+            -1 as delta
+        from active
+    ) as e
+    group by env_key, event_at
+),
+
+-- c(t) = n_active from each instant to the next; n_started_before: the
+-- bookings starting strictly before the instant
+swept as (
+    select
+        env_key,
+        event_at as start_at,
+        lead(event_at) over by_time as end_at,
+        sum(delta) over by_time as n_active,
+        sum(n_starts) over by_time - n_starts as n_started_before,
+        n_ends
+    from instants
+    window by_time as (partition by env_key order by event_at)
+),
+
+-- over_us: the segment's time over capacity (c(t) > capacity), in
+-- microseconds; over_before: that time before the instant, so the time over
+-- capacity within [x, y) of two instants is over_before(y) - over_before(x)
+marked as (
+    select
+        s.env_key,
+        s.start_at as event_at,
+        s.n_active - e.capacity as n_excess,
+        s.n_started_before,
+        s.n_ends,
+        case
+            when s.end_at is not null and s.n_active > e.capacity
+                then epoch_us(s.end_at) - epoch_us(s.start_at)
+            else 0
+        end as over_us
+    from swept as s
+    inner join scoped as e on s.env_key = e.env_key
+),
+
+marks as (
+    select
+        env_key,
+        event_at,
+        n_excess,
+        n_started_before,
+        n_ends,
+        over_us,
+        sum(over_us) over (
+            partition by env_key order by event_at
+        ) - over_us as over_before
+    from marked
 ),
 
 conflict_time as (
     select
-        environment_id,
-        sum(seconds) as conflict_seconds,
-        sum((n_active - capacity) * seconds) as excess_seconds
-    from booking_segments(
-        p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
-        p_tiers, p_environment_groups, p_application_ids, p_portfolios
-    )
-    where n_active > capacity
-    group by environment_id
+        env_key,
+        sum(over_us) / 1e6 as conflict_seconds,
+        sum(n_excess * over_us) / 1e6 as excess_seconds
+    from marks
+    where over_us > 0
+    group by env_key
+),
+
+-- each active booking with the time over capacity before its start and
+-- before its end (both are instants of the sweep)
+booking_marks as (
+    select
+        a.env_key,
+        a.capacity,
+        a.booking_id,
+        a.start_at,
+        a.end_at,
+        s.over_before as over_before_start,
+        f.over_before as over_before_end
+    from active as a
+    inner join marks as s
+        on a.env_key = s.env_key and a.start_at = s.event_at
+    inner join marks as f
+        on a.env_key = f.env_key and a.end_at = f.event_at
+),
+
+-- a booking is in a conflicting pair iff its span meets time over capacity
+-- (there another booking is active with it)
+conflicted as (
+    select *
+    from booking_marks
+    where over_before_end > over_before_start
+),
+
+conflicted_counts as (
+    select
+        env_key,
+        count(*) as n_conflicted_bookings
+    from conflicted
+    group by env_key
+),
+
+-- capacity 1: every overlapping pair conflicts. Ranked by (start, id),
+-- booking r overlaps the later-ranked bookings starting before it ends:
+-- n_started_before(r end) - rank(r), and the ranks sum to n(n+1)/2
+single_pairs as (
+    select
+        s.env_key,
+        cast(
+            sum(s.n_ends * s.n_started_before) as bigint
+        ) as n_started_before_ends
+    from marks as s
+    inner join scoped as e on s.env_key = e.env_key
+    where e.capacity = 1
+    group by s.env_key
+),
+
+conflicted_shared as (
+    select *
+    from conflicted
+    where capacity > 1
+),
+
+-- capacity > 1: the overlapping pairs of conflicted bookings whose overlap
+-- meets time over capacity: from the later start to the earlier end, so
+-- the time over capacity before each is that booking's
+multi_pairs as (
+    select
+        env_key,
+        count(*) as n_conflict_pairs
+    from (
+        select
+            a.env_key,
+            case
+                when a.start_at >= b.start_at then a.over_before_start
+                else b.over_before_start
+            end as over_before_overlap_start,
+            case
+                when a.end_at <= b.end_at then a.over_before_end
+                else b.over_before_end
+            end as over_before_overlap_end
+        from conflicted_shared as a
+        inner join conflicted_shared as b
+            on
+                a.env_key = b.env_key
+                and a.booking_id < b.booking_id
+                and a.start_at < b.end_at
+                and b.start_at < a.end_at
+    ) as p
+    where over_before_overlap_end > over_before_overlap_start
+    group by env_key
+),
+
+active_counts as (
+    select
+        env_key,
+        count(*) as n_active_bookings
+    from active
+    group by env_key
 )
 
 select
     e.environment_id,
     e.name,
     e.capacity,
-    coalesce(k.n_conflict_pairs, 0) as n_conflict_pairs,
+    coalesce(
+        m.n_conflict_pairs,
+        sp.n_started_before_ends
+        - a.n_active_bookings * (a.n_active_bookings + 1) // 2,
+        0
+    ) as n_conflict_pairs,
     coalesce(b.n_conflicted_bookings, 0) as n_conflicted_bookings,
     coalesce(t.conflict_seconds, 0) / 3600 as conflict_hours,
     coalesce(t.excess_seconds, 0) / 3600 as excess_booking_hours,
@@ -736,19 +956,14 @@ select
     c.n_invalid,
     c.n_open_ended,
     w.as_of
-from scoped_environments(
-    p_tiers, p_environment_groups, p_application_ids, p_portfolios
-) as e
-inner join booking_counts(
-    p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
-    p_tiers, p_environment_groups, p_application_ids, p_portfolios
-) as c on e.environment_id = c.environment_id
-cross join report_window(
-    p_start_date, p_end_date, p_reporting_tz, p_as_of
-) as w
-left join pair_counts as k on e.environment_id = k.environment_id
-left join conflicted_bookings as b on e.environment_id = b.environment_id
-left join conflict_time as t on e.environment_id = t.environment_id
+from scoped as e
+inner join counts as c on e.environment_id = c.environment_id
+cross join w
+left join active_counts as a on e.env_key = a.env_key
+left join single_pairs as sp on e.env_key = sp.env_key
+left join multi_pairs as m on e.env_key = m.env_key
+left join conflicted_counts as b on e.env_key = b.env_key
+left join conflict_time as t on e.env_key = t.env_key
 where c.n > 0 or c.n_invalid > 0 or c.n_open_ended > 0
 order by e.environment_id;
 
