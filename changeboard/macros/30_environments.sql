@@ -162,7 +162,7 @@ with w as (
 ),
 
 -- env_key: a small integer per environment, the sweep's partition key
--- (sorting on it is much cheaper than on the environment_id text)
+-- (sorting on it took about half the CPU of sorting on the text id)
 scoped as (
     select
         *,
