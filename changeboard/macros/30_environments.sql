@@ -434,7 +434,8 @@ create or replace macro environment_utilization_rollup(
 select
     grouping(environment_group) > 0 as is_total,
     environment_group,
-    count(distinct environment_id) as n_environments,
+    -- one environment_usage row per environment: count(*), no distinct
+    count(*) as n_environments,
     coalesce(sum(available_hours), 0) as available_hours,
     coalesce(sum(booked_hours), 0) as booked_hours,
     coalesce(sum(slot_hours), 0) as slot_hours,
@@ -444,10 +445,8 @@ select
     sum(slot_hours)
     / nullif(sum(capacity_hours), 0) as slot_utilization,
     sum(demand_hours) / nullif(sum(capacity_hours), 0) as demand_ratio,
-    count(distinct environment_id) filter (where is_idle) as n_idle,
-    count(distinct environment_id) filter (
-        where is_overbooked
-    ) as n_overbooked,
+    count(*) filter (where is_idle) as n_idle,
+    count(*) filter (where is_overbooked) as n_overbooked,
     coalesce(cast(sum(n) as bigint), 0) as n,
     coalesce(cast(sum(n_bookings) as bigint), 0) as n_bookings,
     coalesce(cast(sum(n_pending) as bigint), 0) as n_pending,
