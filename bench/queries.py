@@ -117,10 +117,77 @@ NAIVE = {
                     and b.start_at < p.planned_end_at
                     and p.planned_start_at < coalesce(
                         b.end_at, cast($e as timestamptz))))"""),
+    # the page's columns per environment, naively (self-joins): conflicting
+    # pairs (overlap meets a time when more bookings than capacity are
+    # active), bookings in them, hours over capacity and the excess booking
+    # hours; the first column (environments booked) is the one compared
     "booking_conflicts_by_environment": ("n_environments_booked", """
-        select count(distinct environment_id) from environment_bookings
-        where status in ('approved', 'pending') and start_at < $e
-          and coalesce(end_at, $e) > $s"""),
+        with b as (
+            select environment_id, booking_id,
+                   greatest(start_at, cast($s as timestamptz)) as s,
+                   least(coalesce(end_at, cast($e as timestamptz)),
+                         cast($e as timestamptz)) as e
+            from environment_bookings
+            where status in ('approved', 'pending') and start_at < $e
+              and coalesce(end_at, $e) > $s
+              and coalesce(end_at > start_at, true)),
+        cap as (
+            select environment_id, coalesce(capacity, 1) as capacity
+            from environments),
+        -- active bookings at each instant where one starts or ends, to the
+        -- next such instant
+        points as (
+            select environment_id, t, lead(t) over (
+                partition by environment_id order by t) as t_next
+            from (select environment_id, s as t from b
+                  union select environment_id, e from b)),
+        load as (
+            select p.environment_id, p.t, p.t_next, count(b.booking_id) as c
+            from points as p
+            left join b on b.environment_id = p.environment_id
+                and b.s <= p.t and p.t < b.e
+            group by all),
+        over as (
+            select l.* from load as l join cap using (environment_id)
+            where l.c > cap.capacity),
+        pairs as (
+            select x.environment_id, x.booking_id as a, y.booking_id as b
+            from b as x join b as y
+              on x.environment_id = y.environment_id
+             and x.booking_id < y.booking_id and x.s < y.e and y.s < x.e
+            where exists (
+                select 1 from over as o
+                where o.environment_id = x.environment_id
+                  and o.t >= greatest(x.s, y.s) and o.t < least(x.e, y.e))),
+        per_env as (
+            select n.environment_id,
+                   coalesce(p.n_pairs, 0) as n_pairs,
+                   coalesce(k.n_conflicted, 0) as n_conflicted,
+                   coalesce(o.conflict_hours, 0) as conflict_hours,
+                   coalesce(o.excess_hours, 0) as excess_hours
+            from (select distinct environment_id from b) as n
+            left join (select environment_id, count(*) as n_pairs
+                       from pairs group by environment_id) as p
+              using (environment_id)
+            left join (select environment_id, count(distinct k)
+                              as n_conflicted
+                       from (select environment_id, a as k from pairs
+                             union all
+                             select environment_id, b from pairs)
+                       group by environment_id) as k
+              using (environment_id)
+            left join (select o.environment_id,
+                              sum(epoch(o.t_next - o.t)) / 3600
+                                  as conflict_hours,
+                              sum((o.c - c.capacity) * epoch(o.t_next - o.t))
+                                  / 3600 as excess_hours
+                       from over as o join cap as c using (environment_id)
+                       where o.t_next is not null
+                       group by o.environment_id) as o
+              using (environment_id))
+        select count(*), sum(n_pairs), sum(n_conflicted),
+               sum(conflict_hours), sum(excess_hours)
+        from per_env"""),
 }
 
 

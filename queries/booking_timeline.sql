@@ -60,7 +60,7 @@ timeline as (
         b.end_at,
         i.clipped_start_at,
         i.clipped_end_at,
-        date_diff('microsecond', i.clipped_start_at, i.clipped_end_at)
+        (epoch_us(i.clipped_end_at) - epoch_us(i.clipped_start_at))
         / 3.6e9 as hours_in_window,
         i.is_open_ended,
         w.as_of

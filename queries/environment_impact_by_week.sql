@@ -128,11 +128,8 @@ booked as (
         g.environment_id,
         g.week_start,
         sum(
-            date_diff(
-                'microsecond',
-                greatest(i.start_at, g.start_at),
-                least(i.end_at, g.end_at)
-            )
+            epoch_us(least(i.end_at, g.end_at))
+            - epoch_us(greatest(i.start_at, g.start_at))
         ) / 3.6e9 as booked_hours
     from grid as g
     inner join approved_islands as i

@@ -52,16 +52,16 @@ per_environment as (
         e.environment_name,
         e.environment_group,
         e.tier,
-        count(distinct c.release_id) filter (
+        count(c.release_id) filter (
             where c.is_impacted
         ) as total_releases,
-        count(distinct c.release_id) filter (
+        count(c.release_id) filter (
             where c.cell_status = 'approved'
         ) as n_approved_releases,
-        count(distinct c.release_id) filter (
+        count(c.release_id) filter (
             where c.cell_status = 'pending'
         ) as n_pending_releases,
-        count(distinct c.release_id) filter (
+        count(c.release_id) filter (
             where c.cell_status = 'rejected'
         ) as n_rejected_releases,
         coalesce(cast(sum(c.n_bookings) as bigint), 0) as n_bookings
@@ -74,7 +74,7 @@ totals as (
     select
         p.*,
         (
-            select count(distinct release_id)
+            select count(*)
             from impact_releases(
                 $start_date, $end_date, $reporting_tz, $application_ids,
                 $portfolios

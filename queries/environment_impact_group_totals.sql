@@ -52,10 +52,10 @@ per_group as (
     select
         g.environment_group,
         g.n_environments,
-        count(distinct r.release_id) filter (
+        count(r.release_id) filter (
             where r.is_impacted
         ) as total_releases,
-        count(distinct r.release_id) filter (
+        count(r.release_id) filter (
             where not r.is_impacted
         ) as n_rejected_releases,
         coalesce(cast(sum(r.n_bookings) as bigint), 0) as n_bookings
@@ -75,7 +75,7 @@ totals as (
     select
         p.*,
         (
-            select count(distinct release_id)
+            select count(*)
             from impact_releases(
                 $start_date, $end_date, $reporting_tz, $application_ids,
                 $portfolios

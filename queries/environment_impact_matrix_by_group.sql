@@ -43,8 +43,8 @@ group_cells as (
             else 'rejected'
         end as cell_status,
         cast(sum(n_bookings) as bigint) as n_bookings,
-        count(distinct environment_id) as n_environments,
-        count(distinct environment_id) filter (
+        count(*) as n_environments,
+        count(*) filter (
             where is_impacted
         ) as n_impacted_environments,
         bool_or(is_impacted) as is_impacted

@@ -46,7 +46,7 @@ cells as (
 cell_totals as (
     select
         release_id,
-        count(distinct environment_id) filter (
+        count(*) filter (
             where is_impacted
         ) as total_impacted,
         count(distinct environment_group) filter (where is_impacted)
@@ -56,13 +56,13 @@ cell_totals as (
             ),
             0
         ) as total_impacted_groups,
-        count(distinct environment_id) filter (
+        count(*) filter (
             where cell_status = 'approved'
         ) as n_approved_environments,
-        count(distinct environment_id) filter (
+        count(*) filter (
             where cell_status = 'pending'
         ) as n_pending_environments,
-        count(distinct environment_id) filter (
+        count(*) filter (
             where cell_status = 'rejected'
         ) as n_rejected_environments
     from cells
@@ -72,11 +72,11 @@ cell_totals as (
 booking_totals as (
     select
         release_id,
-        count(distinct booking_id) filter (where is_counted) as n_bookings,
-        count(distinct booking_id) filter (
+        count(*) filter (where is_counted) as n_bookings,
+        count(*) filter (
             where is_cancelled or is_empty
         ) as n_excluded,
-        count(distinct booking_id) filter (
+        count(*) filter (
             where is_invalid and not is_cancelled
         ) as n_invalid
     from
