@@ -147,13 +147,36 @@ where
     and d.finished_at >= local_midnight(p_start_date, p_reporting_tz)
     and d.finished_at < local_midnight(p_end_date, p_reporting_tz);
 
--- deployment_periods(...): one row per ISO week or month (p_grain) meeting
--- [p_start_date, p_end_date), zero-filled: n_deployments counted by
--- window_deployments, deploy_days = distinct local finish dates, is_complete
--- when the period lies wholly inside the window.
-create or replace macro deployment_periods(
-    p_start_date, p_end_date, p_reporting_tz, p_grain, p_application_ids,
+-- deployment_days(...): one row per local finish date (p_reporting_tz) of
+-- window_deployments: n_deployments counted (is_counted), n_rollbacks
+-- (kind deployment, is_rollback), n_excluded and n_unclassified. The one
+-- pass over the window's deployments that deployment_periods and
+-- deployment_frequency_stats read: a day is a deploy day when
+-- n_deployments > 0.
+create or replace macro deployment_days(
+    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_profile, p_exclude_rollbacks
+) as table
+select
+    local_date,
+    count(*) filter (where is_counted) as n_deployments,
+    count(*) filter (
+        where kind = 'deployment' and is_rollback
+    ) as n_rollbacks,
+    count(*) filter (where kind = 'excluded') as n_excluded,
+    count(*) filter (where kind = 'unclassified') as n_unclassified
+from
+    window_deployments(
+        p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+        p_portfolios, p_profile, p_exclude_rollbacks
+    )
+group by local_date;
+
+-- deployment_period_starts(start, end, grain, profile): one row per ISO week or month
+-- (p_grain) meeting [p_start_date, p_end_date), is_complete when it lies
+-- wholly inside; a bad grain or profile errs.
+create or replace macro deployment_period_starts(
+    p_start_date, p_end_date, p_grain, p_profile
 ) as table
 with periods as (
     select cast(g.period_start as date) as period_start
@@ -168,51 +191,66 @@ with periods as (
             end
         ) as g (period_start)
     where checked_profile(p_profile) is not null
-),
+)
 
-counted_deployments as (
+select
+    period_start,
+    period_start >= cast(p_start_date as date)
+    and period_start
+    + case p_grain when 'week' then interval 7 day else interval 1 month end
+    <= cast(p_end_date as date) as is_complete
+from periods;
+
+-- deployment_periods(...): one row per ISO week or month (p_grain) meeting
+-- [p_start_date, p_end_date), zero-filled: n_deployments counted by
+-- window_deployments, deploy_days = distinct local finish dates, is_complete
+-- when the period lies wholly inside the window; from deployment_days.
+create or replace macro deployment_periods(
+    p_start_date, p_end_date, p_reporting_tz, p_grain, p_application_ids,
+    p_portfolios, p_profile, p_exclude_rollbacks
+) as table
+with deploy_days as (
     select
-        deployment_id,
-        local_date,
-        cast(date_trunc(p_grain, local_date) as date) as period_start
+        cast(date_trunc(p_grain, local_date) as date) as period_start,
+        n_deployments
     from
-        window_deployments(
+        deployment_days(
             p_start_date, p_end_date, p_reporting_tz, p_application_ids,
             p_portfolios, p_profile, p_exclude_rollbacks
         )
-    where is_counted
+    where n_deployments > 0
 )
 
 select
     p.period_start,
-    p.period_start >= cast(p_start_date as date)
-    and p.period_start
-    + case p_grain when 'week' then interval 7 day else interval 1 month end
-    <= cast(p_end_date as date) as is_complete,
-    count(d.deployment_id) as n_deployments,
-    count(distinct d.local_date) as deploy_days
-from periods as p
-left join counted_deployments as d on p.period_start = d.period_start
-group by p.period_start;
+    p.is_complete,
+    cast(coalesce(sum(d.n_deployments), 0) as bigint) as n_deployments,
+    count(d.period_start) as deploy_days
+from deployment_period_starts(p_start_date, p_end_date, p_grain, p_profile) as p
+left join deploy_days as d on p.period_start = d.period_start
+group by p.period_start, p.is_complete;
 
 -- deployment_frequency_stats(...): one row, docs/metrics.md deployment_frequency:
 -- n, deployments_per_day = n / days(W), deploy_days, median deploy days per
 -- ISO week and per month over complete periods inside W, zero periods
 -- included (devlake profile: every period meeting W, lower median), with
 -- n_weeks and n_months; n_rollbacks (is_rollback deployments, counted in n
--- unless p_exclude_rollbacks), n_excluded (failed), n_unclassified.
+-- unless p_exclude_rollbacks), n_excluded (failed), n_unclassified. One
+-- pass: deployment_days once (materialized), its weeks and months counted
+-- as in deployment_periods.
 create or replace macro deployment_frequency_stats(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_profile, p_exclude_rollbacks
 ) as table
-with deployed as (
+with days as materialized (
     select
-        kind,
-        is_counted,
-        is_rollback,
-        local_date
+        local_date,
+        n_deployments,
+        n_rollbacks,
+        n_excluded,
+        n_unclassified
     from
-        window_deployments(
+        deployment_days(
             p_start_date, p_end_date, p_reporting_tz, p_application_ids,
             p_portfolios, p_profile, p_exclude_rollbacks
         )
@@ -220,40 +258,49 @@ with deployed as (
 
 counted as (
     select
-        count(*) filter (where is_counted) as n,
-        count(distinct local_date) filter (where is_counted) as deploy_days,
-        count(*) filter (
-            where kind = 'deployment' and is_rollback
-        ) as n_rollbacks,
-        count(*) filter (where kind = 'excluded') as n_excluded,
-        count(*) filter (where kind = 'unclassified') as n_unclassified
-    from deployed
+        cast(coalesce(sum(n_deployments), 0) as bigint) as n,
+        count(*) filter (where n_deployments > 0) as deploy_days,
+        cast(coalesce(sum(n_rollbacks), 0) as bigint) as n_rollbacks,
+        cast(coalesce(sum(n_excluded), 0) as bigint) as n_excluded,
+        cast(coalesce(sum(n_unclassified), 0) as bigint) as n_unclassified
+    from days
 ),
 
-weeks as (
+periods as (
     select
-        count(*) as n_weeks,
-        profile_median(deploy_days, p_profile)
-        as median_deploy_days_per_week
-    from
-        deployment_periods(
-            p_start_date, p_end_date, p_reporting_tz, 'week',
-            p_application_ids, p_portfolios, p_profile, p_exclude_rollbacks
-        )
-    where is_complete or checked_profile(p_profile) = 'devlake'
+        g.grain,
+        p.period_start,
+        p.is_complete
+    from (values ('week'), ('month')) as g (grain),
+        deployment_period_starts(p_start_date, p_end_date, g.grain, p_profile) as p
+    where p.is_complete or checked_profile(p_profile) = 'devlake'
 ),
 
-months as (
+period_days as (
     select
-        count(*) as n_months,
-        profile_median(deploy_days, p_profile)
-        as median_deploy_days_per_month
-    from
-        deployment_periods(
-            p_start_date, p_end_date, p_reporting_tz, 'month',
-            p_application_ids, p_portfolios, p_profile, p_exclude_rollbacks
-        )
-    where is_complete or checked_profile(p_profile) = 'devlake'
+        p.grain,
+        p.period_start,
+        count(d.local_date) as deploy_days
+    from periods as p
+    left join days as d
+        on
+            d.n_deployments > 0
+            and p.period_start
+            = cast(date_trunc(p.grain, d.local_date) as date)
+    group by p.grain, p.period_start
+),
+
+medians as (
+    select
+        count(*) filter (where grain = 'week') as n_weeks,
+        profile_median(
+            case when grain = 'week' then deploy_days end, p_profile
+        ) as median_deploy_days_per_week,
+        count(*) filter (where grain = 'month') as n_months,
+        profile_median(
+            case when grain = 'month' then deploy_days end, p_profile
+        ) as median_deploy_days_per_month
+    from period_days
 )
 
 select
@@ -262,8 +309,8 @@ select
         cast(p_end_date as date) - cast(p_start_date as date), 0
     ) as deployments_per_day,
     c.deploy_days,
-    w.median_deploy_days_per_week,
-    w.n_weeks,
+    m.median_deploy_days_per_week,
+    m.n_weeks,
     m.median_deploy_days_per_month,
     m.n_months,
     c.n_rollbacks,
@@ -271,5 +318,4 @@ select
     c.n_unclassified,
     checked_profile(p_profile) as profile
 from counted as c
-cross join weeks as w
-cross join months as m;
+cross join medians as m;

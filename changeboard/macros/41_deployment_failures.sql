@@ -190,16 +190,19 @@ where
     and not coalesce(cast(p_inclusive as boolean), false));
 
 -- deployment_failures(profile, inclusive): one row per production deployment
--- (deployment_keys), whenever finished, with its failure signals (docs/metrics.md
--- deployment_change_failure_rate): by_rollback = status rolled_back, or the
--- next production deployment of the same application and environment (by
--- finished_at, deployment_id) is a succeeded is_rollback; n_incidents /
--- n_inferred_incidents attributed to it by incident_attribution.
+-- (deployment_keys), whenever finished, with its finished_at and its failure
+-- signals (docs/metrics.md deployment_change_failure_rate): by_rollback =
+-- status rolled_back, or the next production deployment of the same
+-- application and environment (by finished_at, deployment_id) is a
+-- succeeded is_rollback; n_incidents / n_inferred_incidents attributed to it
+-- by incident_attribution. Sorted by (finished_at, deployment_id), so the
+-- stored table's zone maps skip what a window leaves out.
 create or replace macro deployment_failures_of(p_profile, p_inclusive) as
 table
 with sequenced as (
     select
         deployment_id,
+        finished_at,
         status,
         lead(status) over w_next as next_status,
         lead(is_rollback) over w_next as next_is_rollback
@@ -226,6 +229,7 @@ incident_counts as (
 
 select
     s.deployment_id,
+    s.finished_at,
     s.status = 'rolled_back' as is_rolled_back,
     coalesce(
         s.next_status = 'succeeded' and s.next_is_rollback, false
@@ -233,7 +237,8 @@ select
     coalesce(c.n_incidents, 0) as n_incidents,
     coalesce(c.n_inferred_incidents, 0) as n_inferred_incidents
 from sequenced as s
-left join incident_counts as c on s.deployment_id = c.deployment_id;
+left join incident_counts as c on s.deployment_id = c.deployment_id
+order by s.finished_at, s.deployment_id;
 
 
 -- derived_deployment_failures: deployment_failures_of('default', false), the profile and rule
@@ -247,6 +252,7 @@ select * from deployment_failures_of('default', false);
 create or replace macro deployment_failures(p_profile, p_inclusive) as table
 select
     deployment_id,
+    finished_at,
     is_rolled_back,
     is_followed_by_rollback,
     n_incidents,
@@ -258,6 +264,7 @@ where
 union all
 select
     deployment_id,
+    finished_at,
     is_rolled_back,
     is_followed_by_rollback,
     n_incidents,
@@ -269,7 +276,9 @@ where
 
 -- deployment_outcomes(...): window_deployments (rollbacks kept) with the
 -- failure signals of deployment_failures; is_failed only for kind
--- 'deployment'.
+-- 'deployment'. A deployment's signals are looked up among those finished
+-- in the same window (its own finished_at), so the join reads the window's
+-- rows of the stored table, not all history.
 create or replace macro deployment_outcomes(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_profile, p_inclusive
@@ -299,7 +308,12 @@ from
         p_start_date, p_end_date, p_reporting_tz, p_application_ids,
         p_portfolios, p_profile, false
     ) as w
-left join deployment_failures(p_profile, p_inclusive) as f
+left join (
+    select * from deployment_failures(p_profile, p_inclusive)
+    where
+        finished_at >= local_midnight(p_start_date, p_reporting_tz)
+        and finished_at < local_midnight(p_end_date, p_reporting_tz)
+) as f
     on w.deployment_id = f.deployment_id;
 
 -- unattributed_incidents(...): one row per incident_attribution row of
