@@ -193,3 +193,87 @@ left join applications as a on e.application_id = a.application_id
 where
     keep(p_application_ids, e.application_id)
     and keep(p_portfolios, a.portfolio);
+
+-- derived_release_spans: one row per release with phases (release_phases
+-- of a known release), whatever its dates: its application_id, start_at =
+-- the earliest planned or actual phase start, end_at = the latest planned
+-- end, actual end, or actual start of a phase started and not ended,
+-- n_phases, n_in_progress (started, not ended). A derived view: a table in a
+-- published file (changeboard/db.py materialize), so the timeline does not
+-- aggregate every phase of every release on each read.
+create or replace view derived_release_spans as
+select
+    p.release_id,
+    any_value(r.application_id) as application_id,
+    min(least(p.planned_start_at, p.actual_start_at)) as start_at,
+    max(
+        greatest(
+            p.planned_end_at,
+            p.actual_end_at,
+            case
+                when p.actual_end_at is null then p.actual_start_at
+            end
+        )
+    ) as end_at,
+    count(*) as n_phases,
+    count(*) filter (
+        where p.actual_start_at is not null and p.actual_end_at is null
+    ) as n_in_progress
+from release_phases as p
+inner join releases as r on p.release_id = r.release_id
+group by p.release_id
+order by end_at;
+
+-- timeline_releases(...): one row per release of the filtered applications
+-- whose span meets [p_start_date, p_end_date) read in p_reporting_tz
+-- (docs/metrics.md release_timeline): release_start_at = the earliest
+-- planned or actual start of its phases, release_end_at = the latest planned
+-- end, actual end or shown actual end (a phase started and not ended is
+-- drawn up to greatest(actual_start_at, as_of)), i.e. derived_release_spans'
+-- end_at, or as_of when later and a phase is in progress; kept when
+-- release_start_at < W end and release_end_at > W start; n_phases and
+-- n_in_progress count their phases. The spans ending after W's start by
+-- end_at are read apart from those ending after it only by as_of, so the
+-- first read skips what the table (in end_at order) holds before W.
+create or replace macro timeline_releases(
+    p_start_date, p_end_date, p_reporting_tz, p_as_of, p_application_ids,
+    p_portfolios
+) as table
+with ending as (
+    select * from derived_release_spans
+    where end_at > local_midnight(p_start_date, p_reporting_tz)
+    union all
+    select * from derived_release_spans
+    where
+        end_at <= local_midnight(p_start_date, p_reporting_tz)
+        and n_in_progress > 0
+        and resolved_as_of(p_as_of)
+        > local_midnight(p_start_date, p_reporting_tz)
+),
+
+spans as (
+    select
+        s.release_id,
+        s.start_at as release_start_at,
+        greatest(
+            s.end_at,
+            case when s.n_in_progress > 0 then resolved_as_of(p_as_of) end
+        ) as release_end_at,
+        s.n_phases,
+        s.n_in_progress
+    from ending as s
+    left join applications as a on s.application_id = a.application_id
+    where
+        s.start_at < local_midnight(p_end_date, p_reporting_tz)
+        and keep(p_application_ids, s.application_id)
+        and keep(p_portfolios, a.portfolio)
+)
+
+select
+    release_id,
+    release_start_at,
+    release_end_at,
+    n_phases,
+    n_in_progress
+from spans
+where release_end_at > local_midnight(p_start_date, p_reporting_tz);
