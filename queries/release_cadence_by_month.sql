@@ -31,7 +31,11 @@ live as (
         cast(
             date_trunc('month', timezone($reporting_tz, e.event_at)) as date
         ) as month_start
-    from cadence_events($basis, $application_ids, $portfolios) as e
+    from
+        cadence_events(
+            $basis, $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios
+        ) as e
     cross join bounds as b
     where
         e.event_at >= b.w_start

@@ -134,14 +134,19 @@ case
     else error('basis must be releases or deployments')
 end;
 
--- cadence_events(basis, ...): one row per release gone live (releases with
--- actual_release_at, not cancelled, not enterprise) or, with basis
--- 'deployments', per production deployment (deployment_keys, default
--- profile), of the filtered applications, with gap_days = days since the
--- application's previous event by (event_at, event_id), fractional; NULL for
--- an application's first event.
+-- cadence_events(basis, start, end, tz, ...): one row per release gone live
+-- (releases with actual_release_at, not cancelled, not enterprise) or, with
+-- basis 'deployments', per production deployment (deployment_keys, default
+-- profile), of the filtered applications, at event_at in [p_start_date,
+-- p_end_date) read in p_reporting_tz, with gap_days = days since the
+-- application's previous event by (event_at, event_id), whenever it was,
+-- fractional; NULL for an application's first event. The previous event of
+-- a window's first is the application's last before the window (one per
+-- application), so the gaps are sequenced over the window's events and
+-- those alone, not over all history.
 create or replace macro cadence_events(
-    p_basis, p_application_ids, p_portfolios
+    p_basis, p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+    p_portfolios
 ) as table
 with events as (
     select
@@ -171,28 +176,89 @@ with events as (
         null as application_id,
         null as event_at
     where checked_basis(p_basis) is null
+),
+
+kept as (
+    select
+        e.event_id,
+        e.application_id,
+        a.name as application_name,
+        e.event_at
+    from events as e
+    left join applications as a on e.application_id = a.application_id
+    where
+        keep(p_application_ids, e.application_id)
+        and keep(p_portfolios, a.portfolio)
+),
+
+in_window as (
+    select
+        event_id,
+        application_id,
+        application_name,
+        event_at
+    from kept
+    where
+        event_at >= local_midnight(p_start_date, p_reporting_tz)
+        and event_at < local_midnight(p_end_date, p_reporting_tz)
+),
+
+-- each application's last event before the window, by (event_at, event_id)
+before as (
+    select
+        application_id,
+        max({'event_at': event_at, 'event_id': event_id}) as last_event
+    from kept
+    where event_at < local_midnight(p_start_date, p_reporting_tz)
+    group by application_id
+),
+
+sequenced as (
+    select
+        event_id,
+        application_id,
+        application_name,
+        event_at,
+        true as is_in_window
+    from in_window
+    union all
+    select
+        last_event.event_id as event_id,
+        application_id,
+        null as application_name,
+        last_event.event_at as event_at,
+        false as is_in_window
+    from before
+),
+
+gapped as (
+    select
+        event_id,
+        application_id,
+        application_name,
+        event_at,
+        is_in_window,
+        (
+            epoch(event_at)
+            - epoch(
+                lag(event_at) over (
+                    partition by application_id
+                    order by event_at, event_id
+                )
+            )
+        )
+        / 86400.0 as gap_days
+    from sequenced
 )
 
 select
-    e.event_id,
-    e.application_id,
-    a.name as application_name,
-    e.event_at,
-    (
-        epoch(e.event_at)
-        - epoch(
-            lag(e.event_at) over (
-                partition by e.application_id
-                order by e.event_at, e.event_id
-            )
-        )
-    )
-    / 86400.0 as gap_days
-from events as e
-left join applications as a on e.application_id = a.application_id
-where
-    keep(p_application_ids, e.application_id)
-    and keep(p_portfolios, a.portfolio);
+    event_id,
+    application_id,
+    application_name,
+    event_at,
+    gap_days
+from gapped
+where is_in_window;
 
 -- derived_release_spans: one row per release with phases (release_phases
 -- of a known release), whatever its dates: its application_id, start_at =
