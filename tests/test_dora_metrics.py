@@ -552,3 +552,20 @@ def test_window_outcomes_carry_the_signals_stored_for_all_history(sample_db):
                    "n_incidents"):
         assert (joined[column] == joined[f"{column}_stored"]).all(), column
     assert joined["is_failed"].sum() > 0
+
+
+def test_local_timestamp_in_utc_is_the_zones_wall_clock(con):
+    """local_timestamp reads UTC wall-clock time off the instant (issue 12):
+    the value timezone() gives, for instants before 1970 and to the
+    microsecond; other zones go through timezone() itself."""
+    differ = con.execute("""
+        with instants as (
+            select to_timestamp(i * 7777.123457 - 2e9) as t,
+                   ['UTC', 'Europe/Berlin', 'Asia/Kolkata'][i % 3 + 1] as tz
+            from range(60000) as r (i)
+        )
+        select count(*) filter (
+            where local_timestamp(t, tz) is distinct from timezone(tz, t)),
+            count(*) filter (where tz = 'UTC')
+        from instants""").fetchone()
+    assert differ == (0, 20000)

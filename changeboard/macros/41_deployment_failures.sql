@@ -363,7 +363,8 @@ with outcomes as (
         *,
         case when p_by_application then application_id end as key_id,
         cast(
-            date_trunc(p_grain, timezone(p_reporting_tz, finished_at)) as date
+            date_trunc(p_grain, local_timestamp(finished_at, p_reporting_tz))
+            as date
         ) as period_start
     from
         deployment_outcomes(
@@ -399,7 +400,8 @@ unattributed_opened as (
         incident_id,
         case when p_by_application then application_id end as key_id,
         cast(
-            date_trunc(p_grain, timezone(p_reporting_tz, opened_at)) as date
+            date_trunc(p_grain, local_timestamp(opened_at, p_reporting_tz))
+            as date
         ) as period_start
     from
         unattributed_incidents(

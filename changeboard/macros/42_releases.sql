@@ -17,11 +17,38 @@ create or replace macro release_outcomes(
     p_start_date, p_end_date, p_reporting_tz, p_as_of, p_application_ids,
     p_portfolios
 ) as table
-with bounds as (
+with live as (
+    -- gone live in W: filters on actual_release_at the scan can use
     select
-        local_midnight(p_start_date, p_reporting_tz) as w_start,
-        local_midnight(p_end_date, p_reporting_tz) as w_end,
-        resolved_as_of(p_as_of) as as_of
+        r.*,
+        case
+            when
+                r.status = 'cancelled'
+                or r.release_type = 'enterprise'
+                then 'excluded'
+            when r.planned_release_at is null
+                then 'unclassified'
+            else 'released'
+        end as kind
+    from releases as r
+    where
+        r.actual_release_at >= local_midnight(p_start_date, p_reporting_tz)
+        and r.actual_release_at < local_midnight(p_end_date, p_reporting_tz)
+),
+
+overdue as (
+    select
+        r.*,
+        'overdue_open' as kind
+    from releases as r
+    where
+        r.actual_release_at is null
+        and r.status not in ('released', 'cancelled')
+        and coalesce(r.release_type, '') <> 'enterprise'
+        and r.planned_release_at < least(
+            local_midnight(p_end_date, p_reporting_tz),
+            resolved_as_of(p_as_of)
+        )
 ),
 
 classified as (
@@ -34,40 +61,22 @@ classified as (
         r.release_type,
         r.planned_release_at,
         r.actual_release_at,
-        case
-            when
-                r.actual_release_at >= b.w_start
-                and r.actual_release_at < b.w_end
-                then
-                    case
-                        when
-                            r.status = 'cancelled'
-                            or r.release_type = 'enterprise'
-                            then 'excluded'
-                        when r.planned_release_at is null
-                            then 'unclassified'
-                        else 'released'
-                    end
-            when
-                r.actual_release_at is null
-                and r.status not in ('released', 'cancelled')
-                and coalesce(r.release_type, '') <> 'enterprise'
-                and r.planned_release_at < least(b.w_end, b.as_of)
-                then 'overdue_open'
-        end as kind,
-        cast(timezone(p_reporting_tz, r.actual_release_at) as date)
-        - cast(timezone(p_reporting_tz, r.planned_release_at) as date)
+        r.kind,
+        cast(local_timestamp(r.actual_release_at, p_reporting_tz) as date)
+        - cast(local_timestamp(r.planned_release_at, p_reporting_tz) as date)
         as slip_days
-    from releases as r
-    cross join bounds as b
+    from (
+        select * from live
+        union all
+        select * from overdue
+    ) as r
     left join applications as a on r.application_id = a.application_id
     where
         keep(p_application_ids, r.application_id)
         and keep(p_portfolios, a.portfolio)
 )
 
-select * from classified
-where kind is not null;
+select * from classified;
 
 -- release_on_time_counts(..., p_tolerance_days): docs/metrics.md release_on_time
 -- over the release_outcomes macro, grouping sets ((application_id), ()): the
@@ -134,19 +143,13 @@ case
     else error('basis must be releases or deployments')
 end;
 
--- cadence_events(basis, start, end, tz, ...): one row per release gone live
--- (releases with actual_release_at, not cancelled, not enterprise) or, with
--- basis 'deployments', per production deployment (deployment_keys, default
--- profile), of the filtered applications, at event_at in [p_start_date,
--- p_end_date) read in p_reporting_tz, with gap_days = days since the
--- application's previous event by (event_at, event_id), whenever it was,
--- fractional; NULL for an application's first event. The previous event of
--- a window's first is the application's last before the window (one per
--- application), so the gaps are sequenced over the window's events and
--- those alone, not over all history.
-create or replace macro cadence_events(
-    p_basis, p_start_date, p_end_date, p_reporting_tz, p_application_ids,
-    p_portfolios
+-- cadence_history(basis, ...): one row per release gone live (releases with
+-- actual_release_at, not cancelled, not enterprise) or, with basis
+-- 'deployments', per production deployment (deployment_keys, default
+-- profile), of the filtered applications, whenever it was: event_id,
+-- application_id, application_name, event_at.
+create or replace macro cadence_history(
+    p_basis, p_application_ids, p_portfolios
 ) as table
 with events as (
     select
@@ -176,31 +179,38 @@ with events as (
         null as application_id,
         null as event_at
     where checked_basis(p_basis) is null
-),
+)
 
-kept as (
-    select
-        e.event_id,
-        e.application_id,
-        a.name as application_name,
-        e.event_at
-    from events as e
-    left join applications as a on e.application_id = a.application_id
-    where
-        keep(p_application_ids, e.application_id)
-        and keep(p_portfolios, a.portfolio)
-),
+select
+    e.event_id,
+    e.application_id,
+    a.name as application_name,
+    e.event_at
+from events as e
+left join applications as a on e.application_id = a.application_id
+where
+    keep(p_application_ids, e.application_id)
+    and keep(p_portfolios, a.portfolio);
 
-in_window as (
+-- cadence_events(basis, start, end, tz, ...): one row per cadence_history
+-- event at event_at in [p_start_date, p_end_date) read in p_reporting_tz,
+-- with gap_days = days since the application's previous event by
+-- (event_at, event_id), whenever it was, fractional; NULL for an
+-- application's first event. The previous event of a window's first is the
+-- application's last before the window (one per application), so the gaps
+-- are sequenced over the window's events and those alone, not over all
+-- history.
+create or replace macro cadence_events(
+    p_basis, p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+    p_portfolios
+) as table
+with kept as (
     select
         event_id,
         application_id,
         application_name,
         event_at
-    from kept
-    where
-        event_at >= local_midnight(p_start_date, p_reporting_tz)
-        and event_at < local_midnight(p_end_date, p_reporting_tz)
+    from cadence_history(p_basis, p_application_ids, p_portfolios)
 ),
 
 -- each application's last event before the window, by (event_at, event_id)
@@ -220,7 +230,10 @@ sequenced as (
         application_name,
         event_at,
         true as is_in_window
-    from in_window
+    from kept
+    where
+        event_at >= local_midnight(p_start_date, p_reporting_tz)
+        and event_at < local_midnight(p_end_date, p_reporting_tz)
     union all
     select
         last_event.event_id as event_id,
