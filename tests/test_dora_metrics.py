@@ -534,17 +534,23 @@ def test_frequency_medians_are_those_of_the_weekly_series(sample_db, profile):
 
 
 def test_window_outcomes_carry_the_signals_stored_for_all_history(sample_db):
-    """deployment_outcomes looks a deployment's failure signals up among those
-    finished in its window: none is lost against the stored table, which is
-    kept in finish order."""
+    """deployment_outcomes reads the window's part of the stored table (every
+    deployment key with its signals, in finish order): a deployment's
+    signals are those stored for it."""
     with db.connect(sample_db, read_only=True) as con:
         records = db.run(con, "deployment_records", start_date="2025-01-01",
                          end_date="2025-07-01")
         stored = con.execute(
-            "select deployment_id, finished_at, is_rolled_back, "
+            "select deployment_id, kind, finished_at, is_rolled_back, "
             "is_followed_by_rollback, n_incidents "
             "from derived_deployment_failures").df()
     assert stored["finished_at"].dropna().is_monotonic_increasing
+    # every key is stored; only production deployments carry signals
+    others = stored[stored["kind"] != "deployment"]
+    assert "excluded" in set(others["kind"]) <= {"excluded", "unclassified"}
+    assert not others[["is_rolled_back", "is_followed_by_rollback"]].any(
+        axis=None) and (others["n_incidents"] == 0).all()
+    stored = stored[stored["kind"] == "deployment"]
     joined = records.merge(stored, on="deployment_id", how="left",
                            suffixes=("", "_stored"))
     assert len(joined) == len(records) > 0
