@@ -78,21 +78,34 @@ classified as (
 
 select * from classified;
 
--- release_on_time_counts(..., p_tolerance_days): docs/metrics.md release_on_time
--- over the release_outcomes macro, grouping sets ((application_id), ()): the
--- is_total row is the headline (one row even with no releases), the others
--- one per application_id (NULL its own row). On time: slip_days <=
+-- release_on_time_counts(..., p_tolerance_days, p_by_application):
+-- docs/metrics.md release_on_time over the release_outcomes macro: with
+-- p_by_application one row per application_id (NULL its own row), else the
+-- is_total row, the headline (one row even with no releases). On time: slip_days <=
 -- p_tolerance_days; on_time_rate from each row's counts (C7). The one
 -- definition of the columns of release_on_time and its by_application.
 create or replace macro release_on_time_counts(
     p_start_date, p_end_date, p_reporting_tz, p_as_of, p_application_ids,
-    p_portfolios, p_tolerance_days
+    p_portfolios, p_tolerance_days, p_by_application
 ) as table
-with counted as (
+with outcomes as (
     select
-        grouping(application_id) > 0 as is_total,
-        application_id,
-        any_value(application_name) as application_name,
+        kind,
+        slip_days,
+        case when p_by_application then application_id end as key_id,
+        case when p_by_application then application_name end as key_name
+    from
+        release_outcomes(
+            p_start_date, p_end_date, p_reporting_tz, p_as_of,
+            p_application_ids, p_portfolios
+        )
+),
+
+counted as (
+    select
+        not p_by_application as is_total,
+        key_id as application_id,
+        any_value(key_name) as application_name,
         count(*) filter (where kind = 'released') as n,
         count(*) filter (
             where kind = 'released' and slip_days <= p_tolerance_days
@@ -110,12 +123,11 @@ with counted as (
         count(*) filter (where kind = 'overdue_open') as n_overdue_open,
         count(*) filter (where kind = 'excluded') as n_excluded,
         count(*) filter (where kind = 'unclassified') as n_unclassified
-    from
-        release_outcomes(
-            p_start_date, p_end_date, p_reporting_tz, p_as_of,
-            p_application_ids, p_portfolios
-        )
-    group by grouping sets ((application_id), ())
+    -- the headline is one row even with no releases: a row to meet, empty
+    -- by application
+    from (select 1 as headline where not p_by_application) as h
+    full join outcomes as o on true
+    group by key_id
 )
 
 select
