@@ -89,6 +89,11 @@ where checked_profile(p_profile) is null;
 -- latest finish of those units, status rolled_back when any is), else
 -- 'unclassified', else 'excluded'. In the default profile a key is one row.
 create or replace macro deployment_keys(p_profile) as table
+with units as not materialized (
+    select * from deployment_units(p_profile)
+    where kind is not null
+)
+
 -- the default profile: a key is one unit, read as it is (no aggregate, so a
 -- window on finished_at reaches the scan of deployments)
 select
@@ -100,8 +105,8 @@ select
     status,
     kind = 'deployment' and is_rollback as is_rollback,
     1 as n_units
-from deployment_units(p_profile)
-where kind is not null and checked_profile(p_profile) = 'default'
+from units
+where checked_profile(p_profile) = 'default'
 union all
 select
     deployment_key as deployment_id,
@@ -126,8 +131,8 @@ select
         bool_or(is_rollback) filter (where kind = 'deployment'), false
     ) as is_rollback,
     count(*) as n_units
-from deployment_units(p_profile)
-where kind is not null and checked_profile(p_profile) = 'devlake'
+from units
+where checked_profile(p_profile) = 'devlake'
 group by deployment_key;
 
 create or replace macro window_deployments(
