@@ -1,8 +1,9 @@
--- SQL macros: production deployments (the profiles, deployment units
--- and keys, the deployments of a window) and deployment frequency. Incident
+-- SQL macros: local wall-clock time (local_timestamp), production
+-- deployments (the profiles, deployment units and keys, the deployments of
+-- a window) and deployment frequency (one pass: deployment_days). Incident
 -- attribution and deployment failure: 41_deployment_failures.sql; releases
--- on time and cadence: 42_releases.sql; DORA bands and recovery time:
--- 43_dora_bands.sql.
+-- on time, cadence and timeline: 42_releases.sql; DORA bands and recovery
+-- time: 43_dora_bands.sql.
 -- changeboard/db.py creates every file of this folder, in name order, in the
 -- database when it is written (publish) and stores their fingerprint; a file
 -- whose fingerprint differs is upgraded before it is read, so it never

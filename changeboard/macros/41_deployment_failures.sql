@@ -1,6 +1,7 @@
 -- SQL macros: incident attribution (the derived_incident_attribution
--- table), each production deployment's failure signals (the
--- derived_deployment_failures table), and deployment change failure rate.
+-- table), each deployment key with its failure signals (the
+-- derived_deployment_failures table, in finish order), and deployment
+-- change failure rate.
 -- changeboard/db.py creates every file of this folder, in name order, in the
 -- database when it is written (publish) and stores their fingerprint; a file
 -- whose fingerprint differs is upgraded before it is read, so it never

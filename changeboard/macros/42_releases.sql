@@ -1,4 +1,5 @@
--- SQL macros: releases on time and release cadence.
+-- SQL macros: releases on time, release cadence and the releases of the
+-- release timeline (the derived_release_spans table).
 -- changeboard/db.py creates every file of this folder, in name order, in the
 -- database when it is written (publish) and stores their fingerprint; a file
 -- whose fingerprint differs is upgraded before it is read, so it never
