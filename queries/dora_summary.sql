@@ -11,8 +11,11 @@
 --     opened may cause it, as Middleware (default: false)
 -- $band_set: band set of the metric_bands macro (default: 'dora2023-devlake')
 -- docs/metrics.md, DORA bands. deployment_frequency (value: median deploy days
--- per week; medium/low are decided by the month median, level_statistic) and
--- deployment_change_failure_rate come from the same macros as their queries.
+-- per week; medium/low are decided by the month median, level_statistic)
+-- comes from the same macro as its query; deployment_change_failure_rate's
+-- n and n_failed are counted over the same deployment_outcomes rows, as
+-- deployment_failure_counts counts them (without its splits and
+-- unattributed incidents, which the panel does not show).
 -- Levels are tested elite -> high -> medium -> low, first match wins; no
 -- deployments or a NULL statistic -> no level; rates compare as integers
 -- (20 * n_failed <= n). lead_time is stored only (no code lead time here).
@@ -34,14 +37,19 @@ with frequency as (
 
 failure as (
     select
-        rate,
+        n_failed / nullif(n, 0) as rate,
         n,
         n_failed
-    from
-        deployment_change_failure(
-            $start_date, $end_date, $reporting_tz, $application_ids,
-            $portfolios, $profile, $attribution_inclusive
-        )
+    from (
+        select
+            count(*) filter (where kind = 'deployment') as n,
+            count(*) filter (where is_failed) as n_failed
+        from
+            deployment_outcomes(
+                $start_date, $end_date, $reporting_tz, $application_ids,
+                $portfolios, $profile, $attribution_inclusive
+            )
+    ) as counted
 ),
 
 recovery as (

@@ -23,7 +23,11 @@ in_window as (
         e.application_id,
         e.application_name,
         e.gap_days
-    from cadence_events($basis, $application_ids, $portfolios) as e
+    from
+        cadence_events(
+            $basis, $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios
+        ) as e
     cross join bounds as b
     where
         e.event_at >= b.w_start

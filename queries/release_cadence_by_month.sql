@@ -5,7 +5,7 @@
 -- $portfolios: list of portfolios to keep (default: null)
 -- $basis: releases, or deployments (production deployments stand in for
 --     releases) (default: 'releases')
--- docs/metrics.md release_cadence, monthly series over the cadence_events
+-- docs/metrics.md release_cadence, monthly series over the cadence_history
 -- macro: n_releases = releases (not cancelled, not enterprise) with
 -- actual_release_at in the window and the month, in $reporting_tz. Months
 -- cut by the window's edges have is_complete = false.
@@ -29,9 +29,11 @@ live as (
     select
         e.event_id,
         cast(
-            date_trunc('month', timezone($reporting_tz, e.event_at)) as date
+            date_trunc('month', local_timestamp(e.event_at, $reporting_tz))
+            as date
         ) as month_start
-    from cadence_events($basis, $application_ids, $portfolios) as e
+    from
+        cadence_history($basis, $application_ids, $portfolios) as e
     cross join bounds as b
     where
         e.event_at >= b.w_start

@@ -22,7 +22,10 @@ events as (
         application_id,
         event_at,
         gap_days
-    from cadence_events($basis, $application_ids, $portfolios)
+    from cadence_events(
+        $basis, $start_date, $end_date, $reporting_tz, $application_ids,
+        $portfolios
+    )
 ),
 
 rolled_up as (

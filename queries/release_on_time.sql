@@ -21,7 +21,7 @@ with rated as (
     from
         release_on_time_counts(
             $start_date, $end_date, $reporting_tz, $as_of, $application_ids,
-            $portfolios, $tolerance_days
+            $portfolios, $tolerance_days, false
         )
     where is_total
 )

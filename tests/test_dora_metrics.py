@@ -509,3 +509,69 @@ def test_cfr_split_runs_on_the_sample_database(sample_db, name):
     with db.connect(sample_db, read_only=True) as con:
         rows = db.run(con, name, start_date="2025-01-01", end_date="2026-01-01")
     assert list(rows.columns)
+
+
+# --- one pass over the window (issue 12) ----------------------------------------
+
+@pytest.mark.parametrize("profile", ["default", "devlake"])
+def test_frequency_medians_are_those_of_the_weekly_series(sample_db, profile):
+    """deployment_frequency counts its weeks from the same per-day pass as
+    deployment_frequency_by_week: its week median is the series' median
+    (complete weeks; every week meeting W in the devlake profile)."""
+    window = {"start_date": "2025-03-01", "end_date": "2025-09-01",
+              "profile": profile}
+    with db.connect(sample_db, read_only=True) as con:
+        head = db.run(con, "deployment_frequency", **window).iloc[0]
+        weeks = db.run(con, "deployment_frequency_by_week", **window)
+    if profile == "default":
+        weeks = weeks[weeks["is_complete"]]
+        median = weeks["deploy_days"].median()
+    else:  # the lower median
+        median = sorted(weeks["deploy_days"])[(len(weeks) - 1) // 2]
+    assert head["n_weeks"] == len(weeks) > 20
+    assert head["median_deploy_days_per_week"] == median
+    assert head["n"] >= weeks["n_deployments"].sum() > 0
+
+
+def test_window_outcomes_carry_the_signals_stored_for_all_history(sample_db):
+    """deployment_outcomes reads the window's part of the stored table (every
+    deployment key with its signals, in finish order): a deployment's
+    signals are those stored for it."""
+    with db.connect(sample_db, read_only=True) as con:
+        records = db.run(con, "deployment_records", start_date="2025-01-01",
+                         end_date="2025-07-01")
+        stored = con.execute(
+            "select deployment_id, kind, finished_at, is_rolled_back, "
+            "is_followed_by_rollback, n_incidents "
+            "from derived_deployment_failures").df()
+    assert stored["finished_at"].dropna().is_monotonic_increasing
+    # every key is stored; only production deployments carry signals
+    others = stored[stored["kind"] != "deployment"]
+    assert "excluded" in set(others["kind"]) <= {"excluded", "unclassified"}
+    assert not others[["is_rolled_back", "is_followed_by_rollback"]].any(
+        axis=None) and (others["n_incidents"] == 0).all()
+    stored = stored[stored["kind"] == "deployment"]
+    joined = records.merge(stored, on="deployment_id", how="left",
+                           suffixes=("", "_stored"))
+    assert len(joined) == len(records) > 0
+    for column in ("is_rolled_back", "is_followed_by_rollback",
+                   "n_incidents"):
+        assert (joined[column] == joined[f"{column}_stored"]).all(), column
+    assert joined["is_failed"].sum() > 0
+
+
+def test_local_timestamp_in_utc_is_the_zones_wall_clock(con):
+    """local_timestamp reads UTC wall-clock time off the instant (issue 12):
+    the value timezone() gives, for instants before 1970 and to the
+    microsecond; other zones go through timezone() itself."""
+    differ = con.execute("""
+        with instants as (
+            select to_timestamp(i * 7777.123457 - 2e9) as t,
+                   ['UTC', 'Europe/Berlin', 'Asia/Kolkata'][i % 3 + 1] as tz
+            from range(60000) as r (i)
+        )
+        select count(*) filter (
+            where local_timestamp(t, tz) is distinct from timezone(tz, t)),
+            count(*) filter (where tz = 'UTC')
+        from instants""").fetchone()
+    assert differ == (0, 20000)

@@ -1,6 +1,7 @@
 """The Releases page and release_timeline: given rows, AppTest."""
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -167,3 +168,41 @@ def test_the_view_round_trips_through_the_url(sample_db, monkeypatch):
     assert app.selectbox(key="release_app").value == \
         "All releases in the period"
     assert "+3 days tolerance" in captions(app)
+
+
+# --- the timeline a page at a time (issue 12) ------------------------------------
+
+def test_a_page_of_the_timeline_is_that_slice_of_releases_and_the_summary_counts_all(
+        con, given):
+    given("releases", [release(f"R{i}") for i in range(1, 6)])
+    given("release_phases", [
+        # R5 starts first; R2 is in progress; R4 ends before the window
+        phase("R1", "dev", ("2026-01-03 00:00Z", "2026-01-04 00:00Z")),
+        phase("R1", "uat", ("2026-01-05 00:00Z", "2026-01-06 00:00Z")),
+        phase("R2", "dev", ("2026-01-04 00:00Z", "2026-01-05 00:00Z"),
+              ("2026-01-04 00:00Z", None)),
+        phase("R3", "dev", ("2026-01-06 00:00Z", "2026-01-07 00:00Z")),
+        phase("R4", "dev", ("2025-11-01 00:00Z", "2025-12-01 00:00Z")),
+        phase("R5", "dev", ("2025-12-20 00:00Z", "2026-01-02 00:00Z")),
+    ])
+    whole = db.run(con, "release_timeline", **JAN)
+    assert list(dict.fromkeys(whole["release_id"])) == ["R5", "R1", "R2",
+                                                         "R3"]
+    part = db.run(con, "release_timeline", **JAN, release_offset=1,
+                  release_limit=2)
+    pd.testing.assert_frame_equal(part, whole[whole["release_id"].isin(
+        ["R1", "R2"])].reset_index(drop=True))
+    assert list(db.run(con, "release_timeline", **JAN, release_offset=3,
+                       release_limit=20)["release_id"]) == ["R3"]
+    summary = db.run(con, "release_timeline_summary", **JAN).iloc[0]
+    assert (summary["n_releases"], summary["n_phases"],
+            summary["n_in_progress"]) == (4, 5, 1)
+
+
+def test_the_page_draws_one_page_of_the_timeline(app):
+    table = next(d.value for d in app.dataframe
+                 if "Phase" in d.value.columns
+                 and "In progress" in d.value.columns)
+    assert 0 < table["Release"].nunique() <= 20
+    assert any(e.label.startswith("The ") and "phases of releases 1–" in
+               e.label for e in app.expander)

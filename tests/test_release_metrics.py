@@ -171,3 +171,25 @@ def test_an_unknown_basis_is_refused(con):
     import duckdb
     with pytest.raises(duckdb.InvalidInputException, match="basis must be"):
         db.run(con, "release_cadence", basis="changes", **JAN)
+
+
+def test_a_windows_first_gap_starts_at_the_last_release_before_it(con, given):
+    """Only the window's releases and each application's last release before
+    it are sequenced (issue 12): the gap still reaches back to that one, ties
+    broken by release id, a NULL application its own sequence."""
+    given("releases", [
+        release("R1", "2025-10-01 00:00Z"),
+        release("R2", "2025-12-30 00:00Z"),
+        release("R3", "2025-12-30 00:00Z"),  # the same instant: R3 is last
+        release("R4", "2026-01-03 00:00Z"),  # gap 4 days from R3
+        release("N1", "2025-12-31 00:00Z", app=None),
+        release("N2", "2026-01-02 12:00Z", app=None),  # gap 2.5
+        release("R5", "2026-02-10 00:00Z"),  # after W
+    ])
+    rows = db.run(con, "release_cadence", **JAN)
+    gaps = {(a if isinstance(a, str) else None): g for a, g in
+            zip(rows["application_id"], rows["median_gap_days"], strict=True)}
+    assert gaps == {"A1": pytest.approx(4), None: pytest.approx(2.5)}
+    deployments = db.run(con, "release_cadence_summary", **JAN,
+                         basis="deployments").iloc[0]
+    assert deployments["n_releases"] == 0

@@ -199,23 +199,25 @@ ui.definition("release_on_time")
 
 # --- timeline -----------------------------------------------------------------
 st.subheader("Release timeline")
-timeline = ui.scoped("release_timeline", window, filters)
-if timeline.empty:
+span = ui.scoped("release_timeline_summary", window, filters).iloc[0]
+n_releases = int(span["n_releases"])
+if n_releases == 0:
     st.info("No release has a phase planned or under way in this period — "
             "widen the dates.")
 else:
-    timeline = timeline.assign(release=[
-        f"{n} ({i})" for n, i in zip(timeline["release_name"],
-                                     timeline["release_id"], strict=True)])
-    releases = list(dict.fromkeys(timeline["release"]))
-    pages = [(i, min(i + PAGE_SIZE, len(releases)))
-             for i in range(0, len(releases), PAGE_SIZE)]
+    # the timeline is read a page of releases at a time: only what is drawn
+    pages = [(i, min(i + PAGE_SIZE, n_releases))
+             for i in range(0, n_releases, PAGE_SIZE)]
     chosen = st.columns([1, 1])[0].selectbox(
         "Releases shown", range(len(pages)), key="timeline_page",
         format_func=lambda p: f"{pages[p][0] + 1}–{pages[p][1]} of "
-        f"{len(releases)} (by first phase start)")
+        f"{n_releases} (by first phase start)")
     first, last = pages[chosen or 0]
-    part = timeline[timeline["release"].isin(releases[first:last])]
+    part = ui.scoped("release_timeline", window, filters,
+                     release_offset=first, release_limit=last - first)
+    part = part.assign(release=[
+        f"{n} ({i})" for n, i in zip(part["release_name"],
+                                     part["release_id"], strict=True)])
     st.plotly_chart(
         charts.release_gantt(
             part, release="release", phase="phase",
@@ -224,20 +226,21 @@ else:
             window=(window["start_date"], window["end_date"]),
             as_of=status["as_of"]),
         key="timeline-chart")
-    in_progress = int(timeline["is_in_progress"].sum())
     st.caption(
-        f"{len(releases):,} releases with a phase planned or under way in "
+        f"{n_releases:,} releases with a phase planned or under way in "
         "the period (shaded); light bars are the plan, solid bars what "
-        f"happened. {in_progress:,} phases are in progress and drawn up to "
+        f"happened. {int(span['n_in_progress']):,} of their "
+        f"{int(span['n_phases']):,} phases are in progress and drawn up to "
         "the data's as-of time (dotted line). Narrow with the Application "
         "filter." + ui.unapplied("release_timeline", filters))
-    with st.expander(f"The {len(timeline):,} phases of these releases"):
-        ui.table(shown(timeline, ["release_id", "release_name",
-                                  "application_name", "release_status",
-                                  "phase", "planned_start_at",
-                                  "planned_end_at", "actual_start_at",
-                                  "actual_end_at", "is_in_progress",
-                                  "end_slip_days"]),
+    with st.expander(f"The {len(part):,} phases of releases {first + 1}–"
+                     f"{last}"):
+        ui.table(shown(part, ["release_id", "release_name",
+                              "application_name", "release_status",
+                              "phase", "planned_start_at",
+                              "planned_end_at", "actual_start_at",
+                              "actual_end_at", "is_in_progress",
+                              "end_slip_days"]),
                  "release-timeline",
                  column_config={"End slip (days)":
                                 st.column_config.NumberColumn(format="%.1f")})

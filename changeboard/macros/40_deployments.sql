@@ -1,13 +1,24 @@
--- SQL macros: production deployments (the profiles, deployment units
--- and keys, the deployments of a window) and deployment frequency. Incident
+-- SQL macros: local wall-clock time (local_timestamp), production
+-- deployments (the profiles, deployment units and keys, the deployments of
+-- a window) and deployment frequency (one pass: deployment_days). Incident
 -- attribution and deployment failure: 41_deployment_failures.sql; releases
--- on time and cadence: 42_releases.sql; DORA bands and recovery time:
--- 43_dora_bands.sql.
+-- on time, cadence and timeline: 42_releases.sql; DORA bands and recovery
+-- time: 43_dora_bands.sql.
 -- changeboard/db.py creates every file of this folder, in name order, in the
 -- database when it is written (publish) and stores their fingerprint; a file
 -- whose fingerprint differs is upgraded before it is read, so it never
 -- carries stale definitions. A macro may use macros of files sorted before
 -- its own.
+
+-- local_timestamp(ts, tz): timezone(tz, ts), the wall-clock time of the
+-- instant ts in the IANA zone tz. In 'UTC' (the default reporting zone) it
+-- is read off the instant's microseconds: the same value, without a
+-- calendar lookup per row (about five times faster).
+create or replace macro local_timestamp(p_ts, p_tz) as
+case
+    when cast(p_tz as varchar) = 'UTC' then make_timestamp(epoch_us(p_ts))
+    else timezone(p_tz, p_ts)
+end;
 
 -- checked_profile(profile): 'default' or 'devlake' (docs/metrics.md C11, section
 -- 8); anything else is an error.
@@ -79,6 +90,11 @@ where checked_profile(p_profile) is null;
 -- latest finish of those units, status rolled_back when any is), else
 -- 'unclassified', else 'excluded'. In the default profile a key is one row.
 create or replace macro deployment_keys(p_profile) as table
+with units as not materialized (
+    select * from deployment_units(p_profile)
+    where kind is not null
+)
+
 -- the default profile: a key is one unit, read as it is (no aggregate, so a
 -- window on finished_at reaches the scan of deployments)
 select
@@ -90,8 +106,8 @@ select
     status,
     kind = 'deployment' and is_rollback as is_rollback,
     1 as n_units
-from deployment_units(p_profile)
-where kind is not null and checked_profile(p_profile) = 'default'
+from units
+where checked_profile(p_profile) = 'default'
 union all
 select
     deployment_key as deployment_id,
@@ -116,8 +132,8 @@ select
         bool_or(is_rollback) filter (where kind = 'deployment'), false
     ) as is_rollback,
     count(*) as n_units
-from deployment_units(p_profile)
-where kind is not null and checked_profile(p_profile) = 'devlake'
+from units
+where checked_profile(p_profile) = 'devlake'
 group by deployment_key;
 
 create or replace macro window_deployments(
@@ -133,7 +149,7 @@ select
     d.is_rollback,
     d.finished_at,
     d.n_units,
-    cast(timezone(p_reporting_tz, d.finished_at) as date) as local_date,
+    cast(local_timestamp(d.finished_at, p_reporting_tz) as date) as local_date,
     d.kind = 'deployment'
     and not (
         d.is_rollback
@@ -147,13 +163,36 @@ where
     and d.finished_at >= local_midnight(p_start_date, p_reporting_tz)
     and d.finished_at < local_midnight(p_end_date, p_reporting_tz);
 
--- deployment_periods(...): one row per ISO week or month (p_grain) meeting
--- [p_start_date, p_end_date), zero-filled: n_deployments counted by
--- window_deployments, deploy_days = distinct local finish dates, is_complete
--- when the period lies wholly inside the window.
-create or replace macro deployment_periods(
-    p_start_date, p_end_date, p_reporting_tz, p_grain, p_application_ids,
+-- deployment_days(...): one row per local finish date (p_reporting_tz) of
+-- window_deployments: n_deployments counted (is_counted), n_rollbacks
+-- (kind deployment, is_rollback), n_excluded and n_unclassified. The one
+-- pass over the window's deployments that deployment_periods and
+-- deployment_frequency_stats read: a day is a deploy day when
+-- n_deployments > 0.
+create or replace macro deployment_days(
+    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_profile, p_exclude_rollbacks
+) as table
+select
+    local_date,
+    count(*) filter (where is_counted) as n_deployments,
+    count(*) filter (
+        where kind = 'deployment' and is_rollback
+    ) as n_rollbacks,
+    count(*) filter (where kind = 'excluded') as n_excluded,
+    count(*) filter (where kind = 'unclassified') as n_unclassified
+from
+    window_deployments(
+        p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+        p_portfolios, p_profile, p_exclude_rollbacks
+    )
+group by local_date;
+
+-- deployment_period_starts(start, end, grain, profile): one row per ISO week or month
+-- (p_grain) meeting [p_start_date, p_end_date), is_complete when it lies
+-- wholly inside; a bad grain or profile errs.
+create or replace macro deployment_period_starts(
+    p_start_date, p_end_date, p_grain, p_profile
 ) as table
 with periods as (
     select cast(g.period_start as date) as period_start
@@ -168,51 +207,66 @@ with periods as (
             end
         ) as g (period_start)
     where checked_profile(p_profile) is not null
-),
+)
 
-counted_deployments as (
+select
+    period_start,
+    period_start >= cast(p_start_date as date)
+    and period_start
+    + case p_grain when 'week' then interval 7 day else interval 1 month end
+    <= cast(p_end_date as date) as is_complete
+from periods;
+
+-- deployment_periods(...): one row per ISO week or month (p_grain) meeting
+-- [p_start_date, p_end_date), zero-filled: n_deployments counted by
+-- window_deployments, deploy_days = distinct local finish dates, is_complete
+-- when the period lies wholly inside the window; from deployment_days.
+create or replace macro deployment_periods(
+    p_start_date, p_end_date, p_reporting_tz, p_grain, p_application_ids,
+    p_portfolios, p_profile, p_exclude_rollbacks
+) as table
+with deploy_days as (
     select
-        deployment_id,
-        local_date,
-        cast(date_trunc(p_grain, local_date) as date) as period_start
+        cast(date_trunc(p_grain, local_date) as date) as period_start,
+        n_deployments
     from
-        window_deployments(
+        deployment_days(
             p_start_date, p_end_date, p_reporting_tz, p_application_ids,
             p_portfolios, p_profile, p_exclude_rollbacks
         )
-    where is_counted
+    where n_deployments > 0
 )
 
 select
     p.period_start,
-    p.period_start >= cast(p_start_date as date)
-    and p.period_start
-    + case p_grain when 'week' then interval 7 day else interval 1 month end
-    <= cast(p_end_date as date) as is_complete,
-    count(d.deployment_id) as n_deployments,
-    count(distinct d.local_date) as deploy_days
-from periods as p
-left join counted_deployments as d on p.period_start = d.period_start
-group by p.period_start;
+    p.is_complete,
+    cast(coalesce(sum(d.n_deployments), 0) as bigint) as n_deployments,
+    count(d.period_start) as deploy_days
+from deployment_period_starts(p_start_date, p_end_date, p_grain, p_profile) as p
+left join deploy_days as d on p.period_start = d.period_start
+group by p.period_start, p.is_complete;
 
 -- deployment_frequency_stats(...): one row, docs/metrics.md deployment_frequency:
 -- n, deployments_per_day = n / days(W), deploy_days, median deploy days per
 -- ISO week and per month over complete periods inside W, zero periods
 -- included (devlake profile: every period meeting W, lower median), with
 -- n_weeks and n_months; n_rollbacks (is_rollback deployments, counted in n
--- unless p_exclude_rollbacks), n_excluded (failed), n_unclassified.
+-- unless p_exclude_rollbacks), n_excluded (failed), n_unclassified. One
+-- pass: deployment_days once (materialized), its weeks and months counted
+-- as in deployment_periods.
 create or replace macro deployment_frequency_stats(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_profile, p_exclude_rollbacks
 ) as table
-with deployed as (
+with days as materialized (
     select
-        kind,
-        is_counted,
-        is_rollback,
-        local_date
+        local_date,
+        n_deployments,
+        n_rollbacks,
+        n_excluded,
+        n_unclassified
     from
-        window_deployments(
+        deployment_days(
             p_start_date, p_end_date, p_reporting_tz, p_application_ids,
             p_portfolios, p_profile, p_exclude_rollbacks
         )
@@ -220,40 +274,49 @@ with deployed as (
 
 counted as (
     select
-        count(*) filter (where is_counted) as n,
-        count(distinct local_date) filter (where is_counted) as deploy_days,
-        count(*) filter (
-            where kind = 'deployment' and is_rollback
-        ) as n_rollbacks,
-        count(*) filter (where kind = 'excluded') as n_excluded,
-        count(*) filter (where kind = 'unclassified') as n_unclassified
-    from deployed
+        cast(coalesce(sum(n_deployments), 0) as bigint) as n,
+        count(*) filter (where n_deployments > 0) as deploy_days,
+        cast(coalesce(sum(n_rollbacks), 0) as bigint) as n_rollbacks,
+        cast(coalesce(sum(n_excluded), 0) as bigint) as n_excluded,
+        cast(coalesce(sum(n_unclassified), 0) as bigint) as n_unclassified
+    from days
 ),
 
-weeks as (
+periods as (
     select
-        count(*) as n_weeks,
-        profile_median(deploy_days, p_profile)
-        as median_deploy_days_per_week
-    from
-        deployment_periods(
-            p_start_date, p_end_date, p_reporting_tz, 'week',
-            p_application_ids, p_portfolios, p_profile, p_exclude_rollbacks
-        )
-    where is_complete or checked_profile(p_profile) = 'devlake'
+        g.grain,
+        p.period_start,
+        p.is_complete
+    from (values ('week'), ('month')) as g (grain),
+        deployment_period_starts(p_start_date, p_end_date, g.grain, p_profile) as p
+    where p.is_complete or checked_profile(p_profile) = 'devlake'
 ),
 
-months as (
+period_days as (
     select
-        count(*) as n_months,
-        profile_median(deploy_days, p_profile)
-        as median_deploy_days_per_month
-    from
-        deployment_periods(
-            p_start_date, p_end_date, p_reporting_tz, 'month',
-            p_application_ids, p_portfolios, p_profile, p_exclude_rollbacks
-        )
-    where is_complete or checked_profile(p_profile) = 'devlake'
+        p.grain,
+        p.period_start,
+        count(d.local_date) as deploy_days
+    from periods as p
+    left join days as d
+        on
+            d.n_deployments > 0
+            and p.period_start
+            = cast(date_trunc(p.grain, d.local_date) as date)
+    group by p.grain, p.period_start
+),
+
+medians as (
+    select
+        count(*) filter (where grain = 'week') as n_weeks,
+        profile_median(
+            case when grain = 'week' then deploy_days end, p_profile
+        ) as median_deploy_days_per_week,
+        count(*) filter (where grain = 'month') as n_months,
+        profile_median(
+            case when grain = 'month' then deploy_days end, p_profile
+        ) as median_deploy_days_per_month
+    from period_days
 )
 
 select
@@ -262,8 +325,8 @@ select
         cast(p_end_date as date) - cast(p_start_date as date), 0
     ) as deployments_per_day,
     c.deploy_days,
-    w.median_deploy_days_per_week,
-    w.n_weeks,
+    m.median_deploy_days_per_week,
+    m.n_weeks,
     m.median_deploy_days_per_month,
     m.n_months,
     c.n_rollbacks,
@@ -271,5 +334,4 @@ select
     c.n_unclassified,
     checked_profile(p_profile) as profile
 from counted as c
-cross join weeks as w
-cross join months as m;
+cross join medians as m;

@@ -1,6 +1,7 @@
 -- SQL macros: incident attribution (the derived_incident_attribution
--- table), each production deployment's failure signals (the
--- derived_deployment_failures table), and deployment change failure rate.
+-- table), each deployment key with its failure signals (the
+-- derived_deployment_failures table, in finish order), and deployment
+-- change failure rate.
 -- changeboard/db.py creates every file of this folder, in name order, in the
 -- database when it is written (publish) and stores their fingerprint; a file
 -- whose fingerprint differs is upgraded before it is read, so it never
@@ -189,25 +190,38 @@ where
     not (checked_profile(p_profile) = 'default'
     and not coalesce(cast(p_inclusive as boolean), false));
 
--- deployment_failures(profile, inclusive): one row per production deployment
--- (deployment_keys), whenever finished, with its failure signals (docs/metrics.md
--- deployment_change_failure_rate): by_rollback = status rolled_back, or the
--- next production deployment of the same application and environment (by
+-- deployment_failures_of(profile, inclusive): one row per deployment key
+-- (deployment_keys: production deployments, failed production deployments
+-- and unclassified ones), whenever finished, with its columns (kind,
+-- application_id, environment_id, status, is_rollback, finished_at,
+-- n_units) and, for kind 'deployment', its failure signals (docs/metrics.md
+-- deployment_change_failure_rate; false and 0 for the other kinds):
+-- is_rolled_back = status rolled_back; is_followed_by_rollback = the next
+-- production deployment of the same application and environment (by
 -- finished_at, deployment_id) is a succeeded is_rollback; n_incidents /
--- n_inferred_incidents attributed to it by incident_attribution.
+-- n_inferred_incidents attributed to it by incident_attribution. Sorted by
+-- (finished_at, deployment_id), so the stored table's zone maps skip what a
+-- window leaves out.
 create or replace macro deployment_failures_of(p_profile, p_inclusive) as
 table
 with sequenced as (
     select
         deployment_id,
+        application_id,
+        environment_id,
+        kind,
         status,
+        is_rollback,
+        finished_at,
+        n_units,
+        -- the next key of the same kind: for a production deployment, the
+        -- next production deployment
         lead(status) over w_next as next_status,
         lead(is_rollback) over w_next as next_is_rollback
     from deployment_keys(p_profile)
-    where kind = 'deployment'
     window
         w_next as (
-            partition by application_id, environment_id
+            partition by application_id, environment_id, kind
             order by finished_at, deployment_id
         )
 ),
@@ -226,14 +240,27 @@ incident_counts as (
 
 select
     s.deployment_id,
-    s.status = 'rolled_back' as is_rolled_back,
-    coalesce(
+    s.application_id,
+    s.environment_id,
+    s.kind,
+    s.status,
+    s.is_rollback,
+    s.finished_at,
+    s.n_units,
+    s.kind = 'deployment' and s.status = 'rolled_back' as is_rolled_back,
+    s.kind = 'deployment' and coalesce(
         s.next_status = 'succeeded' and s.next_is_rollback, false
     ) as is_followed_by_rollback,
-    coalesce(c.n_incidents, 0) as n_incidents,
-    coalesce(c.n_inferred_incidents, 0) as n_inferred_incidents
+    case
+        when s.kind = 'deployment' then coalesce(c.n_incidents, 0) else 0
+    end as n_incidents,
+    case
+        when s.kind = 'deployment' then coalesce(c.n_inferred_incidents, 0)
+        else 0
+    end as n_inferred_incidents
 from sequenced as s
-left join incident_counts as c on s.deployment_id = c.deployment_id;
+left join incident_counts as c on s.deployment_id = c.deployment_id
+order by s.finished_at, s.deployment_id;
 
 
 -- derived_deployment_failures: deployment_failures_of('default', false), the profile and rule
@@ -242,65 +269,121 @@ left join incident_counts as c on s.deployment_id = c.deployment_id;
 create or replace view derived_deployment_failures as
 select * from deployment_failures_of('default', false);
 
--- deployment_failures(profile, inclusive): derived_deployment_failures for the default
--- profile and rule, else computed by deployment_failures_of.
+-- deployment_failures(profile, inclusive): the rows of kind 'deployment' of
+-- derived_deployment_failures for the default profile and rule, else
+-- computed by deployment_failures_of.
 create or replace macro deployment_failures(p_profile, p_inclusive) as table
 select
     deployment_id,
+    finished_at,
     is_rolled_back,
     is_followed_by_rollback,
     n_incidents,
     n_inferred_incidents
 from derived_deployment_failures
 where
-    checked_profile(p_profile) = 'default'
+    kind = 'deployment'
+    and checked_profile(p_profile) = 'default'
     and not coalesce(cast(p_inclusive as boolean), false)
 union all
 select
     deployment_id,
+    finished_at,
     is_rolled_back,
     is_followed_by_rollback,
     n_incidents,
     n_inferred_incidents
 from deployment_failures_of(p_profile, p_inclusive)
 where
-    not (checked_profile(p_profile) = 'default'
+    kind = 'deployment'
+    and not (checked_profile(p_profile) = 'default'
     and not coalesce(cast(p_inclusive as boolean), false));
 
 -- deployment_outcomes(...): window_deployments (rollbacks kept) with the
 -- failure signals of deployment_failures; is_failed only for kind
--- 'deployment'.
+-- 'deployment'. For the default profile and rule, the window's rows of
+-- derived_deployment_failures (which holds every key with its columns and
+-- signals, in finish order); else window_deployments joined to
+-- deployment_failures_of, looked up among the keys finished in the same
+-- window (a key's own finished_at).
 create or replace macro deployment_outcomes(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_profile, p_inclusive
 ) as table
+with joined as (
+    select
+        d.deployment_id,
+        d.application_id,
+        d.environment_id,
+        d.kind,
+        d.status,
+        d.is_rollback,
+        d.finished_at,
+        d.n_units,
+        d.is_rolled_back,
+        d.is_followed_by_rollback,
+        d.n_incidents,
+        d.n_inferred_incidents
+    from derived_deployment_failures as d
+    left join applications as a on d.application_id = a.application_id
+    where
+        checked_profile(p_profile) = 'default'
+        and not coalesce(cast(p_inclusive as boolean), false)
+        and keep(p_application_ids, d.application_id)
+        and keep(p_portfolios, a.portfolio)
+        and d.finished_at >= local_midnight(p_start_date, p_reporting_tz)
+        and d.finished_at < local_midnight(p_end_date, p_reporting_tz)
+    union all
+    select
+        w.deployment_id,
+        w.application_id,
+        w.environment_id,
+        w.kind,
+        w.status,
+        w.is_rollback,
+        w.finished_at,
+        w.n_units,
+        coalesce(f.is_rolled_back, false) as is_rolled_back,
+        coalesce(f.is_followed_by_rollback, false) as is_followed_by_rollback,
+        coalesce(f.n_incidents, 0) as n_incidents,
+        coalesce(f.n_inferred_incidents, 0) as n_inferred_incidents
+    from
+        window_deployments(
+            p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+            p_portfolios, p_profile, false
+        ) as w
+    left join (
+        select * from deployment_failures_of(p_profile, p_inclusive)
+        where
+            kind = 'deployment'
+            and finished_at >= local_midnight(p_start_date, p_reporting_tz)
+            and finished_at < local_midnight(p_end_date, p_reporting_tz)
+    ) as f
+        on w.deployment_id = f.deployment_id
+    where
+        not (checked_profile(p_profile) = 'default'
+        and not coalesce(cast(p_inclusive as boolean), false))
+)
+
 select
-    w.deployment_id,
-    w.application_id,
-    w.environment_id,
-    w.kind,
-    w.status,
-    w.is_rollback,
-    w.finished_at,
-    w.n_units,
-    coalesce(f.is_rolled_back, false) as is_rolled_back,
-    coalesce(f.is_followed_by_rollback, false) as is_followed_by_rollback,
-    coalesce(f.is_rolled_back or f.is_followed_by_rollback, false)
-    as is_failed_by_rollback,
-    coalesce(f.n_incidents, 0) > 0 as is_failed_by_incident,
-    coalesce(f.n_incidents, 0) as n_incidents,
-    coalesce(f.n_inferred_incidents, 0) as n_inferred_incidents,
-    w.kind = 'deployment' and coalesce(
-        f.is_rolled_back or f.is_followed_by_rollback or f.n_incidents > 0,
-        false
-    ) as is_failed
-from
-    window_deployments(
-        p_start_date, p_end_date, p_reporting_tz, p_application_ids,
-        p_portfolios, p_profile, false
-    ) as w
-left join deployment_failures(p_profile, p_inclusive) as f
-    on w.deployment_id = f.deployment_id;
+    deployment_id,
+    application_id,
+    environment_id,
+    kind,
+    status,
+    is_rollback,
+    finished_at,
+    n_units,
+    is_rolled_back,
+    is_followed_by_rollback,
+    is_rolled_back or is_followed_by_rollback as is_failed_by_rollback,
+    n_incidents > 0 as is_failed_by_incident,
+    n_incidents,
+    n_inferred_incidents,
+    kind = 'deployment'
+    and (is_rolled_back or is_followed_by_rollback or n_incidents > 0)
+    as is_failed
+from joined;
 
 -- unattributed_incidents(...): one row per incident_attribution row of
 -- how 'unattributed' (an incident may give several: count distinct
@@ -349,7 +432,8 @@ with outcomes as (
         *,
         case when p_by_application then application_id end as key_id,
         cast(
-            date_trunc(p_grain, timezone(p_reporting_tz, finished_at)) as date
+            date_trunc(p_grain, local_timestamp(finished_at, p_reporting_tz))
+            as date
         ) as period_start
     from
         deployment_outcomes(
@@ -385,7 +469,8 @@ unattributed_opened as (
         incident_id,
         case when p_by_application then application_id end as key_id,
         cast(
-            date_trunc(p_grain, timezone(p_reporting_tz, opened_at)) as date
+            date_trunc(p_grain, local_timestamp(opened_at, p_reporting_tz))
+            as date
         ) as period_start
     from
         unattributed_incidents(

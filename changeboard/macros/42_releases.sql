@@ -1,4 +1,5 @@
--- SQL macros: releases on time and release cadence.
+-- SQL macros: releases on time, release cadence and the releases of the
+-- release timeline (the derived_release_spans table).
 -- changeboard/db.py creates every file of this folder, in name order, in the
 -- database when it is written (publish) and stores their fingerprint; a file
 -- whose fingerprint differs is upgraded before it is read, so it never
@@ -17,11 +18,38 @@ create or replace macro release_outcomes(
     p_start_date, p_end_date, p_reporting_tz, p_as_of, p_application_ids,
     p_portfolios
 ) as table
-with bounds as (
+with live as (
+    -- gone live in W: filters on actual_release_at the scan can use
     select
-        local_midnight(p_start_date, p_reporting_tz) as w_start,
-        local_midnight(p_end_date, p_reporting_tz) as w_end,
-        resolved_as_of(p_as_of) as as_of
+        r.*,
+        case
+            when
+                r.status = 'cancelled'
+                or r.release_type = 'enterprise'
+                then 'excluded'
+            when r.planned_release_at is null
+                then 'unclassified'
+            else 'released'
+        end as kind
+    from releases as r
+    where
+        r.actual_release_at >= local_midnight(p_start_date, p_reporting_tz)
+        and r.actual_release_at < local_midnight(p_end_date, p_reporting_tz)
+),
+
+overdue as (
+    select
+        r.*,
+        'overdue_open' as kind
+    from releases as r
+    where
+        r.actual_release_at is null
+        and r.status not in ('released', 'cancelled')
+        and coalesce(r.release_type, '') <> 'enterprise'
+        and r.planned_release_at < least(
+            local_midnight(p_end_date, p_reporting_tz),
+            resolved_as_of(p_as_of)
+        )
 ),
 
 classified as (
@@ -34,56 +62,51 @@ classified as (
         r.release_type,
         r.planned_release_at,
         r.actual_release_at,
-        case
-            when
-                r.actual_release_at >= b.w_start
-                and r.actual_release_at < b.w_end
-                then
-                    case
-                        when
-                            r.status = 'cancelled'
-                            or r.release_type = 'enterprise'
-                            then 'excluded'
-                        when r.planned_release_at is null
-                            then 'unclassified'
-                        else 'released'
-                    end
-            when
-                r.actual_release_at is null
-                and r.status not in ('released', 'cancelled')
-                and coalesce(r.release_type, '') <> 'enterprise'
-                and r.planned_release_at < least(b.w_end, b.as_of)
-                then 'overdue_open'
-        end as kind,
-        cast(timezone(p_reporting_tz, r.actual_release_at) as date)
-        - cast(timezone(p_reporting_tz, r.planned_release_at) as date)
+        r.kind,
+        cast(local_timestamp(r.actual_release_at, p_reporting_tz) as date)
+        - cast(local_timestamp(r.planned_release_at, p_reporting_tz) as date)
         as slip_days
-    from releases as r
-    cross join bounds as b
+    from (
+        select * from live
+        union all
+        select * from overdue
+    ) as r
     left join applications as a on r.application_id = a.application_id
     where
         keep(p_application_ids, r.application_id)
         and keep(p_portfolios, a.portfolio)
 )
 
-select * from classified
-where kind is not null;
+select * from classified;
 
--- release_on_time_counts(..., p_tolerance_days): docs/metrics.md release_on_time
--- over the release_outcomes macro, grouping sets ((application_id), ()): the
--- is_total row is the headline (one row even with no releases), the others
--- one per application_id (NULL its own row). On time: slip_days <=
+-- release_on_time_counts(..., p_tolerance_days, p_by_application):
+-- docs/metrics.md release_on_time over the release_outcomes macro: with
+-- p_by_application one row per application_id (NULL its own row), else the
+-- is_total row, the headline (one row even with no releases). On time: slip_days <=
 -- p_tolerance_days; on_time_rate from each row's counts (C7). The one
 -- definition of the columns of release_on_time and its by_application.
 create or replace macro release_on_time_counts(
     p_start_date, p_end_date, p_reporting_tz, p_as_of, p_application_ids,
-    p_portfolios, p_tolerance_days
+    p_portfolios, p_tolerance_days, p_by_application
 ) as table
-with counted as (
+with outcomes as (
     select
-        grouping(application_id) > 0 as is_total,
-        application_id,
-        any_value(application_name) as application_name,
+        kind,
+        slip_days,
+        case when p_by_application then application_id end as key_id,
+        case when p_by_application then application_name end as key_name
+    from
+        release_outcomes(
+            p_start_date, p_end_date, p_reporting_tz, p_as_of,
+            p_application_ids, p_portfolios
+        )
+),
+
+counted as (
+    select
+        not p_by_application as is_total,
+        key_id as application_id,
+        any_value(key_name) as application_name,
         count(*) filter (where kind = 'released') as n,
         count(*) filter (
             where kind = 'released' and slip_days <= p_tolerance_days
@@ -101,12 +124,11 @@ with counted as (
         count(*) filter (where kind = 'overdue_open') as n_overdue_open,
         count(*) filter (where kind = 'excluded') as n_excluded,
         count(*) filter (where kind = 'unclassified') as n_unclassified
-    from
-        release_outcomes(
-            p_start_date, p_end_date, p_reporting_tz, p_as_of,
-            p_application_ids, p_portfolios
-        )
-    group by grouping sets ((application_id), ())
+    -- the headline is one row even with no releases: a row to meet, empty
+    -- by application
+    from (select 1 as headline where not p_by_application) as h
+    full join outcomes as o on true
+    group by key_id
 )
 
 select
@@ -134,13 +156,12 @@ case
     else error('basis must be releases or deployments')
 end;
 
--- cadence_events(basis, ...): one row per release gone live (releases with
+-- cadence_history(basis, ...): one row per release gone live (releases with
 -- actual_release_at, not cancelled, not enterprise) or, with basis
 -- 'deployments', per production deployment (deployment_keys, default
--- profile), of the filtered applications, with gap_days = days since the
--- application's previous event by (event_at, event_id), fractional; NULL for
--- an application's first event.
-create or replace macro cadence_events(
+-- profile), of the filtered applications, whenever it was: event_id,
+-- application_id, application_name, event_at.
+create or replace macro cadence_history(
     p_basis, p_application_ids, p_portfolios
 ) as table
 with events as (
@@ -177,19 +198,174 @@ select
     e.event_id,
     e.application_id,
     a.name as application_name,
-    e.event_at,
-    (
-        epoch(e.event_at)
-        - epoch(
-            lag(e.event_at) over (
-                partition by e.application_id
-                order by e.event_at, e.event_id
-            )
-        )
-    )
-    / 86400.0 as gap_days
+    e.event_at
 from events as e
 left join applications as a on e.application_id = a.application_id
 where
     keep(p_application_ids, e.application_id)
     and keep(p_portfolios, a.portfolio);
+
+-- cadence_events(basis, start, end, tz, ...): one row per cadence_history
+-- event at event_at in [p_start_date, p_end_date) read in p_reporting_tz,
+-- with gap_days = days since the application's previous event by
+-- (event_at, event_id), whenever it was, fractional; NULL for an
+-- application's first event. The previous event of a window's first is the
+-- application's last before the window (one per application), so the gaps
+-- are sequenced over the window's events and those alone, not over all
+-- history.
+create or replace macro cadence_events(
+    p_basis, p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+    p_portfolios
+) as table
+with kept as (
+    select
+        event_id,
+        application_id,
+        application_name,
+        event_at
+    from cadence_history(p_basis, p_application_ids, p_portfolios)
+),
+
+-- each application's last event before the window, by (event_at, event_id)
+before as (
+    select
+        application_id,
+        max({'event_at': event_at, 'event_id': event_id}) as last_event
+    from kept
+    where event_at < local_midnight(p_start_date, p_reporting_tz)
+    group by application_id
+),
+
+sequenced as (
+    select
+        event_id,
+        application_id,
+        application_name,
+        event_at,
+        true as is_in_window
+    from kept
+    where
+        event_at >= local_midnight(p_start_date, p_reporting_tz)
+        and event_at < local_midnight(p_end_date, p_reporting_tz)
+    union all
+    select
+        last_event.event_id as event_id,
+        application_id,
+        null as application_name,
+        last_event.event_at as event_at,
+        false as is_in_window
+    from before
+),
+
+gapped as (
+    select
+        event_id,
+        application_id,
+        application_name,
+        event_at,
+        is_in_window,
+        (
+            epoch(event_at)
+            - epoch(
+                lag(event_at) over (
+                    partition by application_id
+                    order by event_at, event_id
+                )
+            )
+        )
+        / 86400.0 as gap_days
+    from sequenced
+)
+
+select
+    event_id,
+    application_id,
+    application_name,
+    event_at,
+    gap_days
+from gapped
+where is_in_window;
+
+-- derived_release_spans: one row per release with phases (release_phases
+-- of a known release), whatever its dates: its application_id, start_at =
+-- the earliest planned or actual phase start, end_at = the latest planned
+-- end, actual end, or actual start of a phase started and not ended,
+-- n_phases, n_in_progress (started, not ended). A derived view: a table in a
+-- published file (changeboard/db.py materialize), so the timeline does not
+-- aggregate every phase of every release on each read.
+create or replace view derived_release_spans as
+select
+    p.release_id,
+    any_value(r.application_id) as application_id,
+    min(least(p.planned_start_at, p.actual_start_at)) as start_at,
+    max(
+        greatest(
+            p.planned_end_at,
+            p.actual_end_at,
+            case
+                when p.actual_end_at is null then p.actual_start_at
+            end
+        )
+    ) as end_at,
+    count(*) as n_phases,
+    count(*) filter (
+        where p.actual_start_at is not null and p.actual_end_at is null
+    ) as n_in_progress
+from release_phases as p
+inner join releases as r on p.release_id = r.release_id
+group by p.release_id
+order by end_at;
+
+-- timeline_releases(...): one row per release of the filtered applications
+-- whose span meets [p_start_date, p_end_date) read in p_reporting_tz
+-- (docs/metrics.md release_timeline): release_start_at = the earliest
+-- planned or actual start of its phases, release_end_at = the latest planned
+-- end, actual end or shown actual end (a phase started and not ended is
+-- drawn up to greatest(actual_start_at, as_of)), i.e. derived_release_spans'
+-- end_at, or as_of when later and a phase is in progress; kept when
+-- release_start_at < W end and release_end_at > W start; n_phases and
+-- n_in_progress count their phases. The spans ending after W's start by
+-- end_at are read apart from those ending after it only by as_of, so the
+-- first read skips what the table (in end_at order) holds before W.
+create or replace macro timeline_releases(
+    p_start_date, p_end_date, p_reporting_tz, p_as_of, p_application_ids,
+    p_portfolios
+) as table
+with ending as (
+    select * from derived_release_spans
+    where end_at > local_midnight(p_start_date, p_reporting_tz)
+    union all
+    select * from derived_release_spans
+    where
+        end_at <= local_midnight(p_start_date, p_reporting_tz)
+        and n_in_progress > 0
+        and resolved_as_of(p_as_of)
+        > local_midnight(p_start_date, p_reporting_tz)
+),
+
+spans as (
+    select
+        s.release_id,
+        s.start_at as release_start_at,
+        greatest(
+            s.end_at,
+            case when s.n_in_progress > 0 then resolved_as_of(p_as_of) end
+        ) as release_end_at,
+        s.n_phases,
+        s.n_in_progress
+    from ending as s
+    left join applications as a on s.application_id = a.application_id
+    where
+        s.start_at < local_midnight(p_end_date, p_reporting_tz)
+        and keep(p_application_ids, s.application_id)
+        and keep(p_portfolios, a.portfolio)
+)
+
+select
+    release_id,
+    release_start_at,
+    release_end_at,
+    n_phases,
+    n_in_progress
+from spans
+where release_end_at > local_midnight(p_start_date, p_reporting_tz);
