@@ -233,6 +233,49 @@ from flagged
 -- is in no scope: every consumer ignores it, so it is not carried
 where meets_window or not has_plan;
 
+-- cab_window_scope(...): the cab_changes in scope (open, approval not
+-- rejected) whose plan meets W, found directly: the population of
+-- collisions and window hits (change_collision_pairs,
+-- change_window_hits_of), with only the columns they read; cab_changes
+-- where is_in_scope and meets_window, without its classification (less
+-- to plan where a query reads it several times).
+create or replace macro cab_window_scope(
+    p_window_start_at, p_window_end_at, p_reporting_tz, p_application_ids,
+    p_portfolios, p_teams, p_change_types, p_tiers
+) as table
+with w as (
+    select
+        local_instant(p_window_start_at, p_reporting_tz) as w_start,
+        local_instant(p_window_end_at, p_reporting_tz) as w_end
+)
+
+select
+    c.change_id,
+    c.title,
+    c.application_id,
+    c.environment_id,
+    c.ci_name,
+    c.planned_start_at,
+    c.planned_end_at
+from changes as c
+left join applications as a on c.application_id = a.application_id
+left join environments as e on c.environment_id = e.environment_id
+cross join w
+where
+    -- as cab_changes: W's bounds as constants, so the scan skips the row
+    -- groups outside W
+    c.planned_start_at < local_instant(p_window_end_at, p_reporting_tz)
+    and c.planned_end_at >= local_instant(p_window_start_at, p_reporting_tz)
+    and c.planned_end_at >= c.planned_start_at
+    and plan_meets(c.planned_start_at, c.planned_end_at, w.w_start, w.w_end)
+    and c.state not in ('closed', 'cancelled')
+    and c.approval is distinct from 'rejected'
+    and keep(p_application_ids, c.application_id)
+    and keep(p_portfolios, a.portfolio)
+    and keep(p_teams, c.assignment_group)
+    and keep(p_change_types, c.change_type)
+    and keep(p_tiers, e.tier);
+
 -- cab_scope_counts(...): one row, the population counts of
 -- change_collisions and change_window_hits (docs/metrics.md change_collisions)
 -- over the cab_changes in scope (open, approval not rejected): n = changes
@@ -254,7 +297,7 @@ from
 where is_in_scope;
 
 -- change_collision_pairs(...): one row per pair of cab_changes in scope
--- whose plans meet W, overlap (with positive length: empty and back-to-back
+-- whose plans meet W (cab_window_scope), overlap (with positive length: empty and back-to-back
 -- plans never collide) and share a non-NULL key, per key: match_on =
 -- 'application' (application_id), 'environment' (environment_id) or 'ci'
 -- (ci_name), match_key its value. change_id_a < change_id_b; the overlap is
@@ -273,11 +316,10 @@ with population as (
         planned_start_at,
         planned_end_at
     from
-        cab_changes(
+        cab_window_scope(
             p_window_start_at, p_window_end_at, p_reporting_tz,
             p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
         )
-    where is_in_scope and meets_window
 ),
 
 keyed as (
@@ -336,7 +378,8 @@ inner join keyed as b
         and b.planned_start_at < a.planned_end_at;
 
 -- change_window_hits_of(...): one row per hit of a cab_changes change in
--- scope whose plan meets W (docs/metrics.md change_collisions): a freeze or
+-- scope whose plan meets W (cab_window_scope; docs/metrics.md
+-- change_collisions): a freeze or
 -- blackout window that applies (application_id NULL or equal, environment_id
 -- NULL or equal: a NULL key on the change matches only NULL = all windows)
 -- and meets the plan, with the overlap; or kind 'outside_maintenance'
@@ -354,11 +397,10 @@ with population as (
         planned_start_at,
         planned_end_at
     from
-        cab_changes(
+        cab_window_scope(
             p_window_start_at, p_window_end_at, p_reporting_tz,
             p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
         )
-    where is_in_scope and meets_window
 ),
 
 -- each change under every (application_id, environment_id) key a window
