@@ -39,8 +39,17 @@ readiness_as_of(p_as_of, p_reporting_tz) + to_hours(
 create or replace macro readiness_releases(
     p_as_of, p_horizon_days, p_reporting_tz, p_application_ids, p_portfolios
 ) as table
-with classified as (
-    -- as_of and the horizon's end are constants of the query: no join
+-- as_of and the horizon's end are constants of the query: written out in
+-- the filter, so the scan skips the releases outside the range; read from
+-- one row elsewhere (each written-out copy costs the query's planning)
+with bounds as (
+    select
+        readiness_as_of(p_as_of, p_reporting_tz) as as_of,
+        readiness_horizon_end(p_as_of, p_horizon_days, p_reporting_tz)
+        as horizon_end_at
+),
+
+classified as (
     select
         r.release_id,
         r.name,
@@ -53,15 +62,12 @@ with classified as (
         r.risk,
         r.planned_start_at,
         r.planned_release_at,
-        readiness_as_of(p_as_of, p_reporting_tz) as as_of,
-        readiness_horizon_end(p_as_of, p_horizon_days, p_reporting_tz)
-        as horizon_end_at,
+        w.as_of,
+        w.horizon_end_at,
         case
             when
-                r.planned_release_at >= readiness_as_of(p_as_of, p_reporting_tz)
-                and r.planned_release_at < readiness_horizon_end(
-                    p_as_of, p_horizon_days, p_reporting_tz
-                )
+                r.planned_release_at >= w.as_of
+                and r.planned_release_at < w.horizon_end_at
                 then
                     case
                         when r.status in ('released', 'cancelled')
@@ -75,6 +81,7 @@ with classified as (
         end as readiness_class
     from releases as r
     left join applications as a on r.application_id = a.application_id
+    cross join bounds as w
     where
         keep(p_application_ids, r.application_id)
         and keep(p_portfolios, a.portfolio)
