@@ -9,9 +9,10 @@
 --     (default: null)
 -- CAB evidence (docs/metrics.md application_incidents): incidents with
 -- opened_at in the window, whatever they are linked to. n_incidents counts
--- distinct incident_id; n_p1, n_p2, n_p3 and n_p4_or_lower by priority,
--- n_unprioritized with a NULL priority; n_unresolved: resolved_at NULL or
--- after as_of; n_linked_to_change: with a caused_by_change_id or a
+-- incidents (incident_id is the key of incidents: count(*) counts them);
+-- n_p1, n_p2, n_p3 and n_p4_or_lower by priority, n_unprioritized with a
+-- NULL priority; n_unresolved: resolved_at NULL or after as_of;
+-- n_linked_to_change: with a caused_by_change_id or a
 -- caused_by_deployment_id; last_opened_at: the latest opened_at.
 with opened as (
     select
@@ -34,20 +35,20 @@ with opened as (
 counted as (
     select
         application_id,
-        count(distinct incident_id) as n_incidents,
-        count(distinct incident_id) filter (where priority = 1) as n_p1,
-        count(distinct incident_id) filter (where priority = 2) as n_p2,
-        count(distinct incident_id) filter (where priority = 3) as n_p3,
-        count(distinct incident_id) filter (
+        count(*) as n_incidents,
+        count(*) filter (where priority = 1) as n_p1,
+        count(*) filter (where priority = 2) as n_p2,
+        count(*) filter (where priority = 3) as n_p3,
+        count(*) filter (
             where priority >= 4
         ) as n_p4_or_lower,
-        count(distinct incident_id) filter (
+        count(*) filter (
             where priority is null
         ) as n_unprioritized,
-        count(distinct incident_id) filter (
+        count(*) filter (
             where resolved_at is null or resolved_at > resolved_as_of($as_of)
         ) as n_unresolved,
-        count(distinct incident_id) filter (
+        count(*) filter (
             where is_linked
         ) as n_linked_to_change,
         max(opened_at) as last_opened_at

@@ -57,7 +57,13 @@ with agenda as (
         n_unplanned,
         n_excluded,
         w_start as window_start_at,
-        w_end as window_end_at
+        w_end as window_end_at,
+        requested_by,
+        description,
+        justification,
+        implementation_plan,
+        backout_plan,
+        test_plan
     from
         cab_agenda_changes(
             $window_start_at, $window_end_at, $reporting_tz,
@@ -66,15 +72,17 @@ with agenda as (
 )
 
 select
-    a.*,
+    a.* exclude (
+        requested_by, description, justification, implementation_plan,
+        backout_plan, test_plan
+    ),
     e.name as environment_name,
-    c.requested_by,
-    c.description,
-    c.justification,
-    c.implementation_plan,
-    c.backout_plan,
-    c.test_plan
+    a.requested_by,
+    a.description,
+    a.justification,
+    a.implementation_plan,
+    a.backout_plan,
+    a.test_plan
 from agenda as a
 left join environments as e on a.environment_id = e.environment_id
-left join changes as c on a.change_id = c.change_id
 order by a.agenda_rank

@@ -26,7 +26,7 @@ with agenda as (
         planned_start_at,
         planned_end_at
     from
-        cab_agenda_changes(
+        cab_agenda_ranked(
             $window_start_at, $window_end_at, $reporting_tz,
             $application_ids, $portfolios, $teams, $change_types, $tiers
         )

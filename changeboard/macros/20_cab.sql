@@ -36,10 +36,45 @@ create or replace macro plan_meets(start_at, end_at, w_start, w_end) as
 (start_at < w_end and w_start < end_at)
 or (end_at = start_at and w_start <= start_at and start_at < w_end);
 
--- cab_changes(...): one row per change passing the global filters
--- (scoped_changes) whose plan meets W or that has no valid plan (no other
--- change has an agenda class or is in a scope), with the review window W = [w_start, w_end) (instants
--- from local_instant in p_reporting_tz) and its CAB classification:
+-- derived_cab_unplanned_changes: the open changes (state not closed or
+-- cancelled) without a valid plan (planned_start_at or planned_end_at NULL,
+-- or end before start), whatever their dates: with the changes whose plan
+-- meets a review window, all cab_changes reads, and few in any data (a scan
+-- of every change for them would cost each CAB query more than the rest of
+-- its work). Only what classifies and filters them (cab_changes only
+-- counts them). A derived view: a table in a published file
+-- (changeboard/db.py materialize).
+create or replace view derived_cab_unplanned_changes as
+select
+    change_id,
+    change_type,
+    state,
+    application_id,
+    assignment_group,
+    environment_id,
+    is_cab_required,
+    approval,
+    planned_start_at,
+    planned_end_at
+from changes
+where
+    state not in ('closed', 'cancelled')
+    and not coalesce(planned_end_at >= planned_start_at, false);
+
+-- cab_changes(...): one row per change passing the global filters (the
+-- filters of scoped_changes) whose valid plan meets W, or that is open
+-- without a valid plan (no other change has an agenda class or is in a
+-- scope), with the review window W = [w_start, w_end) (instants from
+-- local_instant in p_reporting_tz) and its CAB classification. Columns:
+-- change_id, title, description, justification, implementation_plan,
+-- backout_plan, test_plan, change_type, state, risk, impact, priority,
+-- application_id, ci_name, assignment_group, requested_by, release_id,
+-- environment_id, is_cab_required, cab_date, approval, planned_start_at,
+-- planned_end_at, actual_start_at, actual_end_at, closed_at, close_code of
+-- the change (of an open change without a valid plan, which is only ever
+-- counted, only change_id, change_type, state, application_id,
+-- assignment_group, environment_id, is_cab_required, approval and the
+-- planned dates: the rest NULL), then w_start, w_end and:
 -- has_plan: planned_start_at and planned_end_at set, end >= start;
 -- meets_window: has_plan and plan_meets W; is_open: state not closed or
 -- cancelled; is_in_scope: is_open and approval not rejected (NULL approval is
@@ -56,10 +91,95 @@ create or replace macro cab_changes(
     p_window_start_at, p_window_end_at, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers
 ) as table
+-- the candidates before any join: a valid plan that starts before W ends
+-- and ends at or after W starts (every plan meeting W does; W's bounds are
+-- constants of the query, so the scan skips the row groups outside W),
+-- and the open changes without a valid plan
 with w as (
     select
         local_instant(p_window_start_at, p_reporting_tz) as w_start,
         local_instant(p_window_end_at, p_reporting_tz) as w_end
+),
+
+candidates as (
+    select
+        change_id,
+        title,
+        description,
+        justification,
+        implementation_plan,
+        backout_plan,
+        test_plan,
+        change_type,
+        state,
+        risk,
+        impact,
+        priority,
+        application_id,
+        ci_name,
+        assignment_group,
+        requested_by,
+        release_id,
+        environment_id,
+        is_cab_required,
+        cab_date,
+        approval,
+        planned_start_at,
+        planned_end_at,
+        actual_start_at,
+        actual_end_at,
+        closed_at,
+        close_code
+    from changes
+    where
+        planned_start_at < local_instant(p_window_end_at, p_reporting_tz)
+        and planned_end_at
+        >= local_instant(p_window_start_at, p_reporting_tz)
+        and planned_end_at >= planned_start_at
+    union all
+    select
+        change_id,
+        null as title,
+        null as description,
+        null as justification,
+        null as implementation_plan,
+        null as backout_plan,
+        null as test_plan,
+        change_type,
+        state,
+        null as risk,
+        null as impact,
+        null as priority,
+        application_id,
+        null as ci_name,
+        assignment_group,
+        null as requested_by,
+        null as release_id,
+        environment_id,
+        is_cab_required,
+        null as cab_date,
+        approval,
+        planned_start_at,
+        planned_end_at,
+        null as actual_start_at,
+        null as actual_end_at,
+        null as closed_at,
+        null as close_code
+    from derived_cab_unplanned_changes
+),
+
+-- the global filters, as scoped_changes applies them
+scoped as (
+    select c.*
+    from candidates as c
+    left join applications as a on c.application_id = a.application_id
+    left join environments as e on c.environment_id = e.environment_id
+    where
+        keep(p_application_ids, c.application_id)
+        and keep(p_portfolios, a.portfolio)
+        and keep(p_teams, c.assignment_group)
+        and keep(p_change_types, c.change_type)
+        and keep(p_tiers, e.tier)
 ),
 
 flagged as (
@@ -82,10 +202,7 @@ flagged as (
         and coalesce(
             c.approval in ('requested', 'not_yet_requested'), true
         ) as is_agenda_candidate
-    from
-        scoped_changes(
-            p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
-        ) as c
+    from scoped as c
     cross join w
 )
 
@@ -112,9 +229,52 @@ select
         else 5
     end as risk_rank
 from flagged
--- a change with a plan outside W has no agenda class and is in no scope:
--- every consumer ignores it, so it is not carried
+-- a candidate whose plan is valid but only near W has no agenda class and
+-- is in no scope: every consumer ignores it, so it is not carried
 where meets_window or not has_plan;
+
+-- cab_window_scope(...): the cab_changes in scope (open, approval not
+-- rejected) whose plan meets W, found directly: the population of
+-- collisions and window hits (change_collision_pairs,
+-- change_window_hits_of), with only the columns they read; cab_changes
+-- where is_in_scope and meets_window, without its classification (less
+-- to plan where a query reads it several times).
+create or replace macro cab_window_scope(
+    p_window_start_at, p_window_end_at, p_reporting_tz, p_application_ids,
+    p_portfolios, p_teams, p_change_types, p_tiers
+) as table
+with w as (
+    select
+        local_instant(p_window_start_at, p_reporting_tz) as w_start,
+        local_instant(p_window_end_at, p_reporting_tz) as w_end
+)
+
+select
+    c.change_id,
+    c.title,
+    c.application_id,
+    c.environment_id,
+    c.ci_name,
+    c.planned_start_at,
+    c.planned_end_at
+from changes as c
+left join applications as a on c.application_id = a.application_id
+left join environments as e on c.environment_id = e.environment_id
+cross join w
+where
+    -- as cab_changes: W's bounds as constants, so the scan skips the row
+    -- groups outside W
+    c.planned_start_at < local_instant(p_window_end_at, p_reporting_tz)
+    and c.planned_end_at >= local_instant(p_window_start_at, p_reporting_tz)
+    and c.planned_end_at >= c.planned_start_at
+    and plan_meets(c.planned_start_at, c.planned_end_at, w.w_start, w.w_end)
+    and c.state not in ('closed', 'cancelled')
+    and c.approval is distinct from 'rejected'
+    and keep(p_application_ids, c.application_id)
+    and keep(p_portfolios, a.portfolio)
+    and keep(p_teams, c.assignment_group)
+    and keep(p_change_types, c.change_type)
+    and keep(p_tiers, e.tier);
 
 -- cab_scope_counts(...): one row, the population counts of
 -- change_collisions and change_window_hits (docs/metrics.md change_collisions)
@@ -137,7 +297,7 @@ from
 where is_in_scope;
 
 -- change_collision_pairs(...): one row per pair of cab_changes in scope
--- whose plans meet W, overlap (with positive length: empty and back-to-back
+-- whose plans meet W (cab_window_scope), overlap (with positive length: empty and back-to-back
 -- plans never collide) and share a non-NULL key, per key: match_on =
 -- 'application' (application_id), 'environment' (environment_id) or 'ci'
 -- (ci_name), match_key its value. change_id_a < change_id_b; the overlap is
@@ -156,11 +316,10 @@ with population as (
         planned_start_at,
         planned_end_at
     from
-        cab_changes(
+        cab_window_scope(
             p_window_start_at, p_window_end_at, p_reporting_tz,
             p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
         )
-    where is_in_scope and meets_window
 ),
 
 keyed as (
@@ -219,7 +378,8 @@ inner join keyed as b
         and b.planned_start_at < a.planned_end_at;
 
 -- change_window_hits_of(...): one row per hit of a cab_changes change in
--- scope whose plan meets W (docs/metrics.md change_collisions): a freeze or
+-- scope whose plan meets W (cab_window_scope; docs/metrics.md
+-- change_collisions): a freeze or
 -- blackout window that applies (application_id NULL or equal, environment_id
 -- NULL or equal: a NULL key on the change matches only NULL = all windows)
 -- and meets the plan, with the overlap; or kind 'outside_maintenance'
@@ -237,13 +397,47 @@ with population as (
         planned_start_at,
         planned_end_at
     from
-        cab_changes(
+        cab_window_scope(
             p_window_start_at, p_window_end_at, p_reporting_tz,
             p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
         )
-    where is_in_scope and meets_window
 ),
 
+-- each change under every (application_id, environment_id) key a window
+-- that applies to it can have: its own pair, each of its keys with NULL for
+-- the other, and (NULL, NULL). A window applies exactly when its key equals
+-- one of these (NULL matching NULL), so an equi-join finds the windows.
+keyed as (
+    select
+        *,
+        application_id as key_application_id,
+        environment_id as key_environment_id
+    from population
+    where application_id is not null and environment_id is not null
+    union all
+    select
+        *,
+        application_id as key_application_id,
+        null as key_environment_id
+    from population
+    where application_id is not null
+    union all
+    select
+        *,
+        null as key_application_id,
+        environment_id as key_environment_id
+    from population
+    where environment_id is not null
+    union all
+    select
+        *,
+        null as key_application_id,
+        null as key_environment_id
+    from population
+),
+
+-- a freeze or blackout that applies and can meet the plan (plan_meets
+-- decides)
 applicable as (
     select
         c.change_id,
@@ -254,36 +448,55 @@ applicable as (
         b.kind,
         b.start_at,
         b.end_at
-    from population as c
+    from keyed as c
     inner join blackout_windows as b
         on
-            (b.application_id is null or c.application_id = b.application_id)
-            and (
-                b.environment_id is null
-                or c.environment_id = b.environment_id
-            )
-            -- a freeze or blackout that can meet the plan (plan_meets
-            -- decides); every applicable maintenance window, whenever
-            and (
-                b.kind = 'maintenance'
-                or (
-                    b.start_at <= c.planned_end_at
-                    and c.planned_start_at <= b.end_at
-                )
-            )
+            c.key_application_id is not distinct from b.application_id
+            and c.key_environment_id is not distinct from b.environment_id
+            and b.start_at <= c.planned_end_at
+            and c.planned_start_at <= b.end_at
+    where b.kind in ('freeze', 'blackout')
+),
+
+-- the changes some maintenance window applies to (whenever it is), and
+-- whether one of them contains the whole plan
+maintenance_keys as (
+    select distinct
+        application_id,
+        environment_id
+    from blackout_windows
+    where kind = 'maintenance'
+),
+
+maintained as (
+    select distinct c.change_id
+    from keyed as c
+    inner join maintenance_keys as m
+        on
+            c.key_application_id is not distinct from m.application_id
+            and c.key_environment_id is not distinct from m.environment_id
+),
+
+contained as (
+    select distinct c.change_id
+    from keyed as c
+    inner join blackout_windows as b
+        on
+            c.key_application_id is not distinct from b.application_id
+            and c.key_environment_id is not distinct from b.environment_id
+            and b.start_at <= c.planned_start_at
+            and c.planned_end_at <= b.end_at
+    where b.kind = 'maintenance'
 ),
 
 maintenance as (
     select
-        change_id,
-        planned_start_at,
-        planned_end_at,
-        bool_or(
-            start_at <= planned_start_at and planned_end_at <= end_at
-        ) as is_contained
-    from applicable
-    where kind = 'maintenance'
-    group by change_id, planned_start_at, planned_end_at
+        p.change_id,
+        p.planned_start_at,
+        p.planned_end_at
+    from population as p
+    semi join maintained as m on p.change_id = m.change_id
+    anti join contained as k on p.change_id = k.change_id
 )
 
 select
@@ -301,9 +514,7 @@ select
         least(end_at, planned_end_at)
     ) / 3.6e9 as overlap_hours
 from applicable
-where
-    kind in ('freeze', 'blackout')
-    and plan_meets(planned_start_at, planned_end_at, start_at, end_at)
+where plan_meets(planned_start_at, planned_end_at, start_at, end_at)
 union all
 select
     change_id,
@@ -315,15 +526,37 @@ select
     null as overlap_start_at,
     null as overlap_end_at,
     null as overlap_hours
-from maintenance
-where not is_contained;
+from maintenance;
+
+-- cab_agenda_ranked(...): the agenda of cab_agenda_changes without its
+-- evidence: one row per cab_changes change on the agenda (agenda_class
+-- 'agenda') with its agenda_rank (risk, very_high first, NULL last; then
+-- planned_start_at; then change_id) and the columns of cab_changes, for the
+-- queries that need only which changes are on it and in what order.
+create or replace macro cab_agenda_ranked(
+    p_window_start_at, p_window_end_at, p_reporting_tz, p_application_ids,
+    p_portfolios, p_teams, p_change_types, p_tiers
+) as table
+select
+    row_number() over (
+        order by risk_rank, planned_start_at, change_id
+    ) as agenda_rank,
+    *
+from
+    cab_changes(
+        p_window_start_at, p_window_end_at, p_reporting_tz,
+        p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
+    )
+where agenda_class = 'agenda';
 
 -- cab_agenda_changes(...): one row per cab_changes change on the agenda
 -- (agenda_class 'agenda'), ranked by agenda_rank: risk (very_high first,
 -- NULL last), then planned_start_at, then change_id; with n_collisions
 -- (distinct changes it collides with), n_freeze_hits, n_blackout_hits,
 -- is_outside_maintenance, and the counts over the whole window repeated on
--- every row: n (agenda), n_unclassified, n_unplanned, n_excluded.
+-- every row: n (agenda), n_unclassified, n_unplanned, n_excluded; the
+-- change's requested_by and the texts a CAB reads (description,
+-- justification, implementation_plan, backout_plan, test_plan) come along.
 create or replace macro cab_agenda_changes(
     p_window_start_at, p_window_end_at, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers
@@ -332,6 +565,12 @@ with classified as (
     select
         change_id,
         title,
+        requested_by,
+        description,
+        justification,
+        implementation_plan,
+        backout_plan,
+        test_plan,
         change_type,
         state,
         risk,
@@ -373,43 +612,45 @@ counts as (
     from classified
 ),
 
+-- the pairs once (a pair sharing several keys counts once), read both
+-- ways: count(*) counts the other changes
+pairs as materialized (
+    select distinct
+        change_id_a,
+        change_id_b
+    from
+        change_collision_pairs(
+            p_window_start_at, p_window_end_at, p_reporting_tz,
+            p_application_ids, p_portfolios, p_teams, p_change_types,
+            p_tiers
+        )
+),
+
 collisions as (
     select
         change_id,
-        count(distinct other_id) as n_collisions
+        count(*) as n_collisions
     from (
         select
             change_id_a as change_id,
             change_id_b as other_id
-        from
-            change_collision_pairs(
-                p_window_start_at, p_window_end_at, p_reporting_tz,
-                p_application_ids, p_portfolios, p_teams, p_change_types,
-                p_tiers
-            )
+        from pairs
         union all
         select
             change_id_b as change_id,
             change_id_a as other_id
-        from
-            change_collision_pairs(
-                p_window_start_at, p_window_end_at, p_reporting_tz,
-                p_application_ids, p_portfolios, p_teams, p_change_types,
-                p_tiers
-            )
+        from pairs
     ) as p
     group by change_id
 ),
 
+-- change_window_hits_of has one row per change and window (window_id is
+-- the key of blackout_windows): count(*) counts windows
 hits as (
     select
         change_id,
-        count(distinct window_id) filter (
-            where kind = 'freeze'
-        ) as n_freeze_hits,
-        count(distinct window_id) filter (
-            where kind = 'blackout'
-        ) as n_blackout_hits,
+        count(*) filter (where kind = 'freeze') as n_freeze_hits,
+        count(*) filter (where kind = 'blackout') as n_blackout_hits,
         bool_or(kind = 'outside_maintenance') as is_outside_maintenance
     from
         change_window_hits_of(
@@ -444,7 +685,7 @@ order by agenda_rank;
 -- similar_change_cohorts(...): one row per target change and cohort
 -- (docs/metrics.md similar_change_history). Targets: the changes of
 -- p_change_ids when given (filters and window unused), else the
--- cab_agenda_changes of the window (with their agenda_rank). as_of =
+-- cab_agenda_ranked changes of the window (with their agenda_rank). as_of =
 -- p_as_of, else 00:00 of the target's cab_date in p_reporting_tz, else now;
 -- lookback_start_at = as_of - p_lookback_days x 24 h. Cohorts:
 -- 'application_change_type' (same application_id and change_type) and
@@ -469,7 +710,10 @@ with picked as (
         application_id,
         change_type,
         assignment_group,
-        cab_date
+        cab_date,
+        actual_end_at,
+        closed_at,
+        close_code
     from changes
     where list_contains(cast(p_change_ids as varchar[]), change_id)
     union all
@@ -479,9 +723,12 @@ with picked as (
         application_id,
         change_type,
         assignment_group,
-        cab_date
+        cab_date,
+        actual_end_at,
+        closed_at,
+        close_code
     from
-        cab_agenda_changes(
+        cab_agenda_ranked(
             p_window_start_at, p_window_end_at, p_reporting_tz,
             p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
         )
@@ -525,106 +772,138 @@ cohorts as (
     from targets
 ),
 
--- one cohort per distinct key and as_of, however many targets share it
--- (an agenda of thousands has a few hundred); the target itself is taken
--- out of its own cohort's counts afterwards
-keys as (
+-- the history ranges [lookback_start_at, as_of) the targets read
+periods as (
     select distinct
-        cohort,
-        key_a,
-        key_b,
         as_of,
         lookback_start_at
     from cohorts
     where not is_key_missing
 ),
 
-history as (
+signals as materialized (
     select
+        change_id,
+        first_incident_at,
+        first_rollback_at
+    from change_failure_signals(p_failure_min_priority)
+),
+
+-- every change whose outcome_at = coalesce(actual_end_at, closed_at) falls
+-- in a period, once per such period. With p_as_of given there is one
+-- period, whose bounds are constants of the query (the scan reads only the
+-- history in it, with no join); without, each target's cab_date gives its
+-- own, joined.
+ranged as (
+    select
+        cast(p_as_of as timestamptz) as as_of,
+        cast(p_as_of as timestamptz)
+        - to_hours(24 * cast(p_lookback_days as bigint)) as lookback_start_at,
         h.change_id,
         h.application_id,
         h.change_type,
         h.assignment_group,
-        coalesce(h.actual_end_at, h.closed_at) as outcome_at,
-        case
-            when
-                h.close_code in (
-                    'successful', 'successful_with_issues', 'unsuccessful',
-                    'backed_out'
-                )
-                then 'implemented'
-            when h.close_code in ('cancelled', 'rejected') then 'excluded'
-            when h.close_code is null and h.actual_end_at is not null
-                then 'unclassified'
-        end as kind,
-        coalesce(h.close_code in ('unsuccessful', 'backed_out'), false)
-            as by_close_code,
-        f.first_incident_at,
-        f.first_rollback_at
-    from changes as h
-    left join change_failure_signals(p_failure_min_priority) as f
-        on h.change_id = f.change_id
-    where
-        coalesce(h.actual_end_at, h.closed_at)
-        >= (select min(lookback_start_at) from keys)
-        and coalesce(h.actual_end_at, h.closed_at)
-        < (select max(as_of) from keys)
-),
-
--- every history row under each cohort's key, so one equi-join finds the
--- members of both cohorts
-keyed_history as (
-    select
-        *,
-        'application_change_type' as cohort,
-        application_id as key_a,
-        change_type as key_b
-    from history
+        h.close_code,
+        h.actual_end_at,
+        coalesce(h.actual_end_at, h.closed_at) as outcome_at
+    from (
+        -- outcome_at in range read as two ranges of stored columns, so the
+        -- scans skip the row groups outside it
+        select
+            change_id,
+            application_id,
+            change_type,
+            assignment_group,
+            close_code,
+            actual_end_at,
+            closed_at
+        from changes
+        where
+            actual_end_at >= cast(p_as_of as timestamptz)
+            - to_hours(24 * cast(p_lookback_days as bigint))
+            and actual_end_at < cast(p_as_of as timestamptz)
+        union all
+        select
+            change_id,
+            application_id,
+            change_type,
+            assignment_group,
+            close_code,
+            actual_end_at,
+            closed_at
+        from changes
+        where
+            actual_end_at is null
+            and closed_at >= cast(p_as_of as timestamptz)
+            - to_hours(24 * cast(p_lookback_days as bigint))
+            and closed_at < cast(p_as_of as timestamptz)
+    ) as h
+    where cast(p_as_of as timestamptz) is not null
     union all
     select
-        *,
-        'assignment_group' as cohort,
-        assignment_group as key_a,
-        null as key_b
-    from history
-),
-
-members as (
-    select
-        k.*,
+        p.as_of,
+        p.lookback_start_at,
         h.change_id,
-        h.outcome_at,
-        h.kind,
-        h.by_close_code,
-        coalesce(h.first_incident_at < k.as_of, false) as by_incident,
-        coalesce(h.first_rollback_at < k.as_of, false) as by_rollback
-    from keys as k
-    inner join keyed_history as h
+        h.application_id,
+        h.change_type,
+        h.assignment_group,
+        h.close_code,
+        h.actual_end_at,
+        coalesce(h.actual_end_at, h.closed_at) as outcome_at
+    from changes as h
+    inner join periods as p
         on
-            k.cohort = h.cohort
-            and k.key_a = h.key_a
-            and k.key_b is not distinct from h.key_b
-    where
-        h.outcome_at >= k.lookback_start_at
-        and h.outcome_at < k.as_of
+            coalesce(h.actual_end_at, h.closed_at) >= p.lookback_start_at
+            and coalesce(h.actual_end_at, h.closed_at) < p.as_of
+    where cast(p_as_of as timestamptz) is null
 ),
 
+-- each of them classified, its failure known at the period's as_of
 classified as (
     select
         *,
         kind = 'implemented' and (by_close_code or by_incident or by_rollback)
             as is_failed
-    from members
+    from (
+        select
+            r.as_of,
+            r.lookback_start_at,
+            r.change_id,
+            r.application_id,
+            r.change_type,
+            r.assignment_group,
+            r.outcome_at,
+            case
+                when
+                    r.close_code in (
+                        'successful', 'successful_with_issues',
+                        'unsuccessful', 'backed_out'
+                    )
+                    then 'implemented'
+                when r.close_code in ('cancelled', 'rejected') then 'excluded'
+                when r.close_code is null and r.actual_end_at is not null
+                    then 'unclassified'
+            end as kind,
+            coalesce(r.close_code in ('unsuccessful', 'backed_out'), false)
+                as by_close_code,
+            coalesce(f.first_incident_at < r.as_of, false) as by_incident,
+            coalesce(f.first_rollback_at < r.as_of, false) as by_rollback
+        from ranged as r
+        left join signals as f on r.change_id = f.change_id
+    ) as m
 ),
 
--- change_id is the key of changes: a member is counted once per cohort
-counted as (
+-- counted once per period and (application_id, change_type,
+-- assignment_group), then rolled up to each cohort's key (change_id is the
+-- key of changes: a change is counted once per cohort); the last two
+-- failure instants and the change of the last, to take a target out
+partial as (
     select
-        cohort,
-        key_a,
-        key_b,
         as_of,
         lookback_start_at,
+        application_id,
+        change_type,
+        assignment_group,
         count(*) filter (where kind = 'implemented') as n,
         count(*) filter (where is_failed) as n_failed,
         count(*) filter (where is_failed and by_close_code)
@@ -642,11 +921,83 @@ counted as (
     group by all
 ),
 
+keyed_partial as (
+    select
+        'application_change_type' as cohort,
+        application_id as key_a,
+        change_type as key_b,
+        * exclude (application_id, change_type, assignment_group)
+    from partial
+    union all
+    select
+        'assignment_group' as cohort,
+        assignment_group as key_a,
+        null as key_b,
+        * exclude (application_id, change_type, assignment_group)
+    from partial
+),
+
+counted as (
+    select
+        cohort,
+        key_a,
+        key_b,
+        as_of,
+        lookback_start_at,
+        cast(sum(n) as bigint) as n,
+        cast(sum(n_failed) as bigint) as n_failed,
+        cast(sum(n_failed_by_close_code) as bigint)
+            as n_failed_by_close_code,
+        cast(sum(n_failed_by_incident) as bigint) as n_failed_by_incident,
+        cast(sum(n_failed_by_rollback) as bigint) as n_failed_by_rollback,
+        list_slice(
+            list_reverse_sort(flatten(list(last_two_failures_at))), 1, 2
+        ) as last_two_failures_at,
+        arg_max(last_failure_change_id, last_two_failures_at[1])
+            as last_failure_change_id,
+        cast(sum(n_excluded) as bigint) as n_excluded,
+        cast(sum(n_unclassified) as bigint) as n_unclassified
+    from keyed_partial
+    group by all
+),
+
 -- each target's own row in its cohort, if it is a member: taken out
 own as (
-    select m.*
-    from classified as m
-    semi join targets as t on m.change_id = t.change_id
+    select
+        change_id,
+        cohort,
+        kind,
+        kind = 'implemented' and (by_close_code or by_incident or by_rollback)
+            as is_failed,
+        by_close_code,
+        by_incident,
+        by_rollback
+    from (
+        select
+            k.change_id,
+            k.cohort,
+            case
+                when
+                    k.close_code in (
+                        'successful', 'successful_with_issues',
+                        'unsuccessful', 'backed_out'
+                    )
+                    then 'implemented'
+                when k.close_code in ('cancelled', 'rejected') then 'excluded'
+                when k.close_code is null and k.actual_end_at is not null
+                    then 'unclassified'
+            end as kind,
+            coalesce(k.close_code in ('unsuccessful', 'backed_out'), false)
+                as by_close_code,
+            coalesce(f.first_incident_at < k.as_of, false) as by_incident,
+            coalesce(f.first_rollback_at < k.as_of, false) as by_rollback
+        from cohorts as k
+        left join signals as f on k.change_id = f.change_id
+        where
+            not k.is_key_missing
+            and coalesce(k.actual_end_at, k.closed_at) >= k.lookback_start_at
+            and coalesce(k.actual_end_at, k.closed_at) < k.as_of
+    ) as o
 ),
 
 per_target as (
@@ -695,8 +1046,6 @@ per_target as (
         on
             k.change_id = o.change_id
             and k.cohort = o.cohort
-            and k.as_of = o.as_of
-            and k.lookback_start_at = o.lookback_start_at
 )
 
 select

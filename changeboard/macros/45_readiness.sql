@@ -39,8 +39,17 @@ readiness_as_of(p_as_of, p_reporting_tz) + to_hours(
 create or replace macro readiness_releases(
     p_as_of, p_horizon_days, p_reporting_tz, p_application_ids, p_portfolios
 ) as table
-with classified as (
-    -- as_of and the horizon's end are constants of the query: no join
+-- as_of and the horizon's end are constants of the query: written out in
+-- the filter, so the scan skips the releases outside the range; read from
+-- one row elsewhere (each written-out copy costs the query's planning)
+with bounds as (
+    select
+        readiness_as_of(p_as_of, p_reporting_tz) as as_of,
+        readiness_horizon_end(p_as_of, p_horizon_days, p_reporting_tz)
+        as horizon_end_at
+),
+
+classified as (
     select
         r.release_id,
         r.name,
@@ -53,15 +62,12 @@ with classified as (
         r.risk,
         r.planned_start_at,
         r.planned_release_at,
-        readiness_as_of(p_as_of, p_reporting_tz) as as_of,
-        readiness_horizon_end(p_as_of, p_horizon_days, p_reporting_tz)
-        as horizon_end_at,
+        w.as_of,
+        w.horizon_end_at,
         case
             when
-                r.planned_release_at >= readiness_as_of(p_as_of, p_reporting_tz)
-                and r.planned_release_at < readiness_horizon_end(
-                    p_as_of, p_horizon_days, p_reporting_tz
-                )
+                r.planned_release_at >= w.as_of
+                and r.planned_release_at < w.horizon_end_at
                 then
                     case
                         when r.status in ('released', 'cancelled')
@@ -75,6 +81,7 @@ with classified as (
         end as readiness_class
     from releases as r
     left join applications as a on r.application_id = a.application_id
+    cross join bounds as w
     where
         keep(p_application_ids, r.application_id)
         and keep(p_portfolios, a.portfolio)
@@ -215,20 +222,22 @@ from matched as m
 left join environments as e on m.environment_id = e.environment_id;
 
 -- release_readiness_rows(...): one row per upcoming readiness_releases
--- release (docs/metrics.md release_readiness): change counts by authorisation
--- (readiness_changes), n_failed_recently (implemented changes of its
--- application with outcome_at = coalesce(actual_end_at, closed_at) in
--- [as_of - 30 x 24 h, as_of) that failed per docs/metrics.md shared
--- definitions: close code, or change_failure_signals(p_failure_min_priority),
--- which reads the derived tables of a published file), remaining phases
--- (readiness_phase_bookings), its pending and rejected bookings overlapping
--- [as_of, planned_release_at), slip_days (largest of actual_end_at -
--- planned_end_at over ended phases and as_of - planned_end_at over phases
--- past their planned end and not ended, in days, at least 0), the freeze or
--- blackout window holding planned_release_at (half-open; application_id
--- NULL or the release's; environment_id NULL or a prod-tier environment of
--- one of its bookings; the first by start_at, window_id), status and
--- reasons.
+-- release (docs/metrics.md release_readiness): change counts by
+-- authorisation (as readiness_changes classifies them), n_failed_recently
+-- (implemented changes of its application with outcome_at =
+-- coalesce(actual_end_at, closed_at) in [as_of - 30 x 24 h, as_of) that
+-- failed per docs/metrics.md shared definitions: close code, or
+-- change_failure_signals(p_failure_min_priority), which reads the derived
+-- tables of a published file), remaining phases (covered as
+-- readiness_phase_bookings decides), its pending and rejected bookings
+-- overlapping [as_of, planned_release_at), slip_days (largest of
+-- actual_end_at - planned_end_at over ended phases and as_of -
+-- planned_end_at over phases past their planned end and not ended, in days,
+-- at least 0), the freeze or blackout window holding planned_release_at
+-- (half-open; application_id NULL or the release's; environment_id NULL or
+-- a prod-tier environment of one of its bookings; the first by start_at,
+-- window_id), status and reasons. The releases are found once; their
+-- changes, phases and bookings are read from them, each table once.
 create or replace macro release_readiness_rows(
     p_as_of, p_horizon_days, p_reporting_tz, p_application_ids, p_portfolios,
     p_failure_min_priority
@@ -243,31 +252,31 @@ with upcoming as materialized (
     where readiness_class = 'upcoming'
 ),
 
+-- the changes of each upcoming release, counted as readiness_changes
+-- classifies them (its authorisation; change_id is the key of changes and
+-- release_id of releases: count(*) counts changes), read from the releases
+-- already found rather than finding them again
 change_counts as (
     select
-        release_id,
-        count(distinct change_id) as n_changes,
-        count(distinct change_id) filter (
-            where authorisation = 'approved'
+        u.release_id,
+        count(*) as n_changes,
+        count(*) filter (
+            where c.approval in ('approved', 'not_required')
         ) as n_approved,
-        count(distinct change_id) filter (
-            where authorisation = 'awaiting'
-        ) as n_awaiting,
-        count(distinct change_id) filter (
-            where authorisation = 'not_requested'
+        count(*) filter (where c.approval = 'requested') as n_awaiting,
+        count(*) filter (
+            where
+            c.approval = 'not_yet_requested'
+            or (c.approval is null and c.is_cab_required)
         ) as n_not_requested,
-        count(distinct change_id) filter (
-            where authorisation = 'rejected'
-        ) as n_rejected,
-        count(distinct change_id) filter (
-            where is_planned_after_go_live
+        count(*) filter (where c.approval = 'rejected') as n_rejected,
+        count(*) filter (
+            where coalesce(c.planned_end_at > u.planned_release_at, false)
         ) as n_planned_after_go_live
-    from
-        readiness_changes(
-            p_as_of, p_horizon_days, p_reporting_tz, p_application_ids,
-            p_portfolios
-        )
-    group by release_id
+    from upcoming as u
+    inner join changes as c on u.release_id = c.release_id
+    where coalesce(c.close_code not in ('cancelled', 'rejected'), true)
+    group by u.release_id
 ),
 
 recent as materialized (
@@ -323,6 +332,69 @@ failed_recently as (
     group by r.application_id
 ),
 
+-- every phase of the upcoming releases (slips read them all, coverage the
+-- remaining ones) and every booking of them (coverage, counts and the
+-- prod environments read them), each read once
+release_phase_rows as materialized (
+    select
+        u.release_id,
+        u.as_of,
+        p.phase,
+        p.planned_start_at,
+        p.planned_end_at,
+        p.actual_end_at
+    from upcoming as u
+    inner join release_phases as p on u.release_id = p.release_id
+),
+
+release_bookings as materialized (
+    select
+        u.release_id,
+        u.as_of,
+        u.planned_release_at,
+        b.booking_id,
+        b.environment_id,
+        b.phase,
+        b.status,
+        b.start_at,
+        b.end_at
+    from upcoming as u
+    inner join environment_bookings as b on u.release_id = b.release_id
+),
+
+-- each remaining phase (planned_end_at > as_of, no actual_end_at) with
+-- whether a booking of its name (case-insensitive) overlapping its planned
+-- window is approved or pending (covered), or rejected: as
+-- readiness_phase_bookings decides
+phase_cover as (
+    select
+        p.release_id,
+        p.phase,
+        coalesce(bool_or(
+            coalesce(
+                b.start_at < p.planned_end_at
+                and p.planned_start_at < coalesce(b.end_at, p.as_of),
+                false
+            )
+            and b.status in ('approved', 'pending')
+        ), false) as is_covered,
+        coalesce(bool_or(
+            coalesce(
+                b.start_at < p.planned_end_at
+                and p.planned_start_at < coalesce(b.end_at, p.as_of),
+                false
+            )
+            and b.status = 'rejected'
+        ), false) as has_rejected
+    from release_phase_rows as p
+    left join release_bookings as b
+        on
+            p.release_id = b.release_id
+            and lower(p.phase) = lower(b.phase)
+    where p.planned_end_at > p.as_of and p.actual_end_at is null
+    group by p.release_id, p.phase
+),
+
 phase_counts as (
     select
         release_id,
@@ -335,26 +407,8 @@ phase_counts as (
         string_agg(distinct phase, ', ' order by phase) filter (
             where not is_covered
         ) as uncovered_phases
-    from
-        readiness_phase_bookings(
-            p_as_of, p_horizon_days, p_reporting_tz, p_application_ids,
-            p_portfolios
-        )
+    from phase_cover
     group by release_id
-),
-
-release_bookings as (
-    select
-        u.release_id,
-        u.as_of,
-        u.planned_release_at,
-        b.booking_id,
-        b.environment_id,
-        b.status,
-        b.start_at,
-        b.end_at
-    from upcoming as u
-    inner join environment_bookings as b on u.release_id = b.release_id
 ),
 
 booking_counts as (
@@ -411,20 +465,19 @@ freezes as (
 
 slips as (
     select
-        u.release_id,
+        release_id,
         max(
             case
-                when p.actual_end_at is not null
+                when actual_end_at is not null
                     then date_diff(
-                        'microsecond', p.planned_end_at, p.actual_end_at
+                        'microsecond', planned_end_at, actual_end_at
                     )
-                when p.planned_end_at < u.as_of
-                    then date_diff('microsecond', p.planned_end_at, u.as_of)
+                when planned_end_at < as_of
+                    then date_diff('microsecond', planned_end_at, as_of)
             end
         ) / 8.64e10 as slip_days
-    from upcoming as u
-    inner join release_phases as p on u.release_id = p.release_id
-    group by u.release_id
+    from release_phase_rows
+    group by release_id
 ),
 
 counted as (
