@@ -447,13 +447,14 @@ def pick_row(table_key: str, target_key: str, labels: list[str]) -> None:
 
 def table(frame: pd.DataFrame, file_stem: str, *,
           max_rows: int | None = SHOWN_ROWS,
-          download: pd.DataFrame | None = None, **kwargs):
+          download=None, download_rows: int | None = None, **kwargs):
     """A table with CSV and XLSX (and, when large, Parquet) downloads of
     its rows (with their codes and ids, for scripts); the files are built
     only when clicked. A long table draws its first max_rows rows and says
     so: the browser is sent what it shows, the downloads hold every row.
     `download`: the rows the files hold instead, when the table shows them
-    dressed for reading (e.g. a status drawn as a chip)."""
+    dressed for reading (e.g. a status drawn as a chip), or a function
+    giving them when clicked, `download_rows` of them (downloads())."""
     shown = readable(frame if max_rows is None or len(frame) <= max_rows
                      else frame.head(max_rows))
     if len(shown) < len(frame):
@@ -476,7 +477,10 @@ def table(frame: pd.DataFrame, file_stem: str, *,
     kwargs.setdefault("placeholder", "–")
     drawn = st.dataframe(shown, hide_index=True, column_config=columns,
                          **kwargs)
-    downloads(frame if download is None else download, file_stem)
+    if download is None:
+        downloads(frame, file_stem)
+    else:
+        downloads(download, file_stem, rows=download_rows)
     return drawn
 
 
@@ -490,19 +494,23 @@ def human(column: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
-def downloads(frame: pd.DataFrame, file_stem: str) -> None:
-    """CSV / XLSX / Parquet buttons for a frame shown some other way."""
+def downloads(frame, file_stem: str, *, rows: int | None = None) -> None:
+    """CSV / XLSX / Parquet buttons for a frame shown some other way.
+    `frame` may be a function giving it, called only when a button is
+    clicked (rows it will hold: `rows`), for a page that shows part of
+    what it offers to download."""
+    build = frame if callable(frame) else (lambda: frame)
     buttons = [("CSV", reports.csv_bytes, "csv", "text/csv"),
                ("XLSX", reports.xlsx_bytes, "xlsx", "application/"
                 "vnd.openxmlformats-officedocument.spreadsheetml.sheet")]
-    if len(frame) >= PARQUET_ROWS:
+    if ((rows or 0) if callable(frame) else len(frame)) >= PARQUET_ROWS:
         buttons.append(("Parquet", reports.parquet_bytes, "parquet",
                         "application/vnd.apache.parquet"))
     columns = st.columns([1] * len(buttons) + [8 - len(buttons)])
     for column, (label, render, suffix, mime) in zip(columns, buttons,
                                                      strict=False):
         column.download_button(
-            label, lambda render=render: render(frame),
+            label, lambda render=render: render(build()),
             f"{file_stem}.{suffix}", mime, key=f"{suffix}-{file_stem}",
             on_click="ignore")
 

@@ -1,4 +1,5 @@
 """The Releases page and release_timeline: given rows, AppTest."""
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -206,3 +207,17 @@ def test_the_page_draws_one_page_of_the_timeline(app):
     assert 0 < table["Release"].nunique() <= 20
     assert any(e.label.startswith("The ") and "phases of releases 1–" in
                e.label for e in app.expander)
+
+
+def test_the_timeline_downloads_offer_every_phase_of_the_period(app):
+    # the table shows one page of releases; its downloads are read when
+    # clicked and hold every phase of every release of the period
+    text = captions(app)
+    said = re.search(r"The downloads hold all ([\d,]+) phases of the "
+                     r"([\d,]+) releases", text)
+    assert said, text
+    phases, releases = (int(g.replace(",", "")) for g in said.groups())
+    shown = next(d.value for d in app.dataframe
+                 if "Phase" in d.value.columns
+                 and "In progress" in d.value.columns)
+    assert releases > shown["Release"].nunique() and phases > len(shown)

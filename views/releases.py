@@ -233,15 +233,18 @@ else:
         f"{int(span['n_phases']):,} phases are in progress and drawn up to "
         "the data's as-of time (dotted line). Narrow with the Application "
         "filter." + ui.unapplied("release_timeline", filters))
+    phase_columns = ["release_id", "release_name", "application_name",
+                     "release_status", "phase", "planned_start_at",
+                     "planned_end_at", "actual_start_at", "actual_end_at",
+                     "is_in_progress", "end_slip_days"]
     with st.expander(f"The {len(part):,} phases of releases {first + 1}–"
                      f"{last}"):
-        ui.table(shown(part, ["release_id", "release_name",
-                              "application_name", "release_status",
-                              "phase", "planned_start_at",
-                              "planned_end_at", "actual_start_at",
-                              "actual_end_at", "is_in_progress",
-                              "end_slip_days"]),
-                 "release-timeline",
+        st.caption(f"The downloads hold all {int(span['n_phases']):,} phases "
+                   f"of the {n_releases:,} releases, read when clicked.")
+        ui.table(shown(part, phase_columns), "release-timeline",
+                 download=lambda: shown(ui.scoped(
+                     "release_timeline", window, filters), phase_columns),
+                 download_rows=int(span["n_phases"]),
                  column_config={"End slip (days)":
                                 st.column_config.NumberColumn(format="%.1f")})
 ui.definition("release_timeline")
