@@ -64,10 +64,22 @@ NAIVE = {
         where status = 'released' and planned_release_at is not null
           and coalesce(release_type, '') <> 'enterprise'
           and actual_release_at >= $s and actual_release_at < $e"""),
+    # every count the Changes page shows from the row (n first, compared)
     "unauthorized_changes": ("n", """
-        select count(*) from changes
-        where coalesce(is_cab_required, false)
-          and actual_start_at >= $s and actual_start_at < $e"""),
+        select
+          count(*) filter (where is_cab_required and approval is not null),
+          count(*) filter (where is_cab_required
+                           and (approval <> 'approved'
+                                or (approval = 'approved'
+                                    and approved_at > actual_start_at))),
+          count(*) filter (where is_cab_required
+                           and approval <> 'approved'),
+          count(*) filter (where is_cab_required and approval = 'approved'
+                           and approved_at > actual_start_at),
+          count(*) filter (where is_cab_required is null
+                           or (is_cab_required and approval is null))
+        from changes
+        where actual_start_at >= $s and actual_start_at < $e"""),
     # releases going live in the 28 days from $e that are blocked: a
     # rejected change, a freeze or blackout at go-live, or a remaining phase
     # whose overlapping bookings of its name are all rejected

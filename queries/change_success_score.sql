@@ -67,15 +67,15 @@ scores as (
 change_counts as (
     select
         assignment_group,
-        count(*) filter (where kind = 'implemented') as n,
-        count(*) filter (where close_code = 'successful') as n_successful,
-        count(*) filter (
-            where close_code = 'successful_with_issues'
+        n_where(kind = 'implemented') as n,
+        n_where(close_code = 'successful') as n_successful,
+        n_where(
+            close_code = 'successful_with_issues'
         ) as n_successful_with_issues,
-        count(*) filter (where close_code = 'unsuccessful') as n_unsuccessful,
-        count(*) filter (where close_code = 'backed_out') as n_backed_out,
-        count(*) filter (where kind = 'excluded') as n_excluded,
-        count(*) filter (where kind = 'unclassified') as n_unclassified
+        n_where(close_code = 'unsuccessful') as n_unsuccessful,
+        n_where(close_code = 'backed_out') as n_backed_out,
+        n_where(kind = 'excluded') as n_excluded,
+        n_where(kind = 'unclassified') as n_unclassified
     from outcomes
     group by assignment_group
 ),
@@ -84,11 +84,11 @@ incident_counts as (
     select
         assignment_group,
         count(*) as n_incidents,
-        count(*) filter (where priority = 1) as n_incidents_p1,
-        count(*) filter (where priority = 2) as n_incidents_p2,
-        count(*) filter (where priority = 3) as n_incidents_p3,
-        count(*) filter (where priority >= 4) as n_incidents_p4_or_lower,
-        count(*) filter (where priority is null) as n_incidents_unprioritized
+        n_where(priority = 1) as n_incidents_p1,
+        n_where(priority = 2) as n_incidents_p2,
+        n_where(priority = 3) as n_incidents_p3,
+        n_where(priority >= 4) as n_incidents_p4_or_lower,
+        n_where(priority is null) as n_incidents_unprioritized
     from linked_incidents
     group by assignment_group
 ),
