@@ -8,7 +8,8 @@
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
 -- docs/metrics.md change_success_score: implemented changes with outcome_at =
--- coalesce(actual_end_at, closed_at) in the window (change_outcomes macro)
+-- coalesce(actual_end_at, closed_at) in the window (change_outcome_kinds
+-- macro: the rows of change_outcomes, no failure signal needed)
 -- plus the distinct incidents linked to them by caused_by_change_id or
 -- caused_by_deployment_id, whenever opened (change_incident_links). score =
 -- 3 successful - 2 successful_with_issues - 5 (unsuccessful + backed_out)
@@ -25,9 +26,9 @@ with outcomes as (
         kind,
         close_code
     from
-        change_outcomes(
+        change_outcome_kinds(
             $start_date, $end_date, $reporting_tz, $application_ids,
-            $portfolios, $teams, $change_types, $tiers, null
+            $portfolios, $teams, $change_types, $tiers
         )
 ),
 
@@ -40,28 +41,6 @@ linked_incidents as (
     inner join change_incident_links(null) as l
         on o.change_id = l.change_id
     where o.kind = 'implemented'
-),
-
-scored_items as (
-    select
-        assignment_group,
-        close_code as component
-    from outcomes
-    where kind = 'implemented'
-    union all
-    select
-        assignment_group,
-        'p' || cast(priority as varchar) as component
-    from linked_incidents
-),
-
-scores as (
-    select
-        s.assignment_group,
-        cast(sum(coalesce(w.weight, 0)) as bigint) as score
-    from scored_items as s
-    left join servicenow_default() as w on s.component = w.component
-    group by s.assignment_group
 ),
 
 change_counts as (
@@ -78,6 +57,51 @@ change_counts as (
         n_where(kind = 'unclassified') as n_unclassified
     from outcomes
     group by assignment_group
+),
+
+-- the scored components counted per group (the close codes from
+-- change_counts, the incidents by priority), then weighed: the same sum as
+-- weighing every change and incident
+scored_items as (
+    select
+        assignment_group,
+        'successful' as component,
+        n_successful as n_items
+    from change_counts
+    union all
+    select
+        assignment_group,
+        'successful_with_issues' as component,
+        n_successful_with_issues as n_items
+    from change_counts
+    union all
+    select
+        assignment_group,
+        'unsuccessful' as component,
+        n_unsuccessful as n_items
+    from change_counts
+    union all
+    select
+        assignment_group,
+        'backed_out' as component,
+        n_backed_out as n_items
+    from change_counts
+    union all
+    select
+        assignment_group,
+        'p' || cast(priority as varchar) as component,
+        count(*) as n_items
+    from linked_incidents
+    group by assignment_group, priority
+),
+
+scores as (
+    select
+        s.assignment_group,
+        cast(sum(coalesce(w.weight, 0) * s.n_items) as bigint) as score
+    from scored_items as s
+    left join servicenow_default() as w on s.component = w.component
+    group by s.assignment_group
 ),
 
 incident_counts as (

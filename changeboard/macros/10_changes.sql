@@ -131,17 +131,17 @@ select
 from signals
 group by change_id;
 
--- classified_changes_between(p_start_at, p_end_at, ...): the rows of
--- classified_changes whose outcome_at = coalesce(actual_end_at, closed_at)
--- falls in [p_start_at, p_end_at) (instants); NULL bounds: every row. The
--- window is read as two disjoint ranges, actual_end_at in it, or no
--- actual_end_at and closed_at in it, so each is a range on a stored column
--- that the scan filters (zone maps) before reading the other columns; the
--- failure signals are looked up for those changes alone (semi-joins on the
--- derived tables, the same facts as change_failure_signals).
-create or replace macro classified_changes_between(
+-- outcome_kinds_between(p_start_at, p_end_at, ...): the changes in the
+-- filters whose outcome_at = coalesce(actual_end_at, closed_at) falls in
+-- [p_start_at, p_end_at) (instants; NULL bounds: every change), with
+-- outcome_at and kind as classified_changes defines them, changes of no kind
+-- left out; no failure signal (change_success_score needs none). The window
+-- is read as two disjoint ranges, actual_end_at in it, or no actual_end_at
+-- and closed_at in it, so each is a range on a stored column that the scan
+-- filters (zone maps) before reading the other columns.
+create or replace macro outcome_kinds_between(
     p_start_at, p_end_at, p_application_ids, p_portfolios, p_teams,
-    p_change_types, p_tiers, p_failure_min_priority
+    p_change_types, p_tiers
 ) as table
 with windowed as (
     select c.*
@@ -191,6 +191,43 @@ classified as (
                 then 'unclassified'
         end as kind
     from windowed as c
+)
+
+select *
+from classified
+where kind is not null;
+
+-- change_outcome_kinds(...): outcome_kinds_between over [p_start_date,
+-- p_end_date) read in p_reporting_tz: the rows of change_outcomes without
+-- the failure columns.
+create or replace macro change_outcome_kinds(
+    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+    p_portfolios, p_teams, p_change_types, p_tiers
+) as table
+select *
+from
+    outcome_kinds_between(
+        local_midnight(p_start_date, p_reporting_tz),
+        local_midnight(p_end_date, p_reporting_tz),
+        p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
+    );
+
+-- classified_changes_between(p_start_at, p_end_at, ...): the rows of
+-- classified_changes whose outcome_at falls in [p_start_at, p_end_at)
+-- (instants); NULL bounds: every row. outcome_kinds_between with the
+-- failure signals of those changes alone (change_failure_signals joined on
+-- the window's changes).
+create or replace macro classified_changes_between(
+    p_start_at, p_end_at, p_application_ids, p_portfolios, p_teams,
+    p_change_types, p_tiers, p_failure_min_priority
+) as table
+with classified as (
+    select *
+    from
+        outcome_kinds_between(
+            p_start_at, p_end_at, p_application_ids, p_portfolios, p_teams,
+            p_change_types, p_tiers
+        )
 ),
 
 signalled as (
@@ -201,7 +238,6 @@ signalled as (
     from classified as c
     left join change_failure_signals(p_failure_min_priority) as f
         on c.change_id = f.change_id
-    where c.kind is not null
 )
 
 select
