@@ -138,7 +138,8 @@ group by change_id;
 -- left out; no failure signal (change_success_score needs none). The window
 -- is read as two disjoint ranges, actual_end_at in it, or no actual_end_at
 -- and closed_at in it, so each is a range on a stored column that the scan
--- filters (zone maps) before reading the other columns.
+-- filters (zone maps) before reading the other columns; with no window one
+-- scan reads every change (the branches not taken fold away).
 create or replace macro outcome_kinds_between(
     p_start_at, p_end_at, p_application_ids, p_portfolios, p_teams,
     p_change_types, p_tiers
@@ -149,15 +150,7 @@ with windowed as (
         scoped_changes(
             p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
         ) as c
-    where
-        c.actual_end_at is not null
-        and (
-            cast(p_start_at as timestamptz) is null
-            or (
-                c.actual_end_at >= cast(p_start_at as timestamptz)
-                and c.actual_end_at < cast(p_end_at as timestamptz)
-            )
-        )
+    where cast(p_start_at as timestamptz) is null
     union all
     select c.*
     from
@@ -165,14 +158,20 @@ with windowed as (
             p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
         ) as c
     where
-        c.actual_end_at is null
-        and (
-            cast(p_start_at as timestamptz) is null
-            or (
-                c.closed_at >= cast(p_start_at as timestamptz)
-                and c.closed_at < cast(p_end_at as timestamptz)
-            )
-        )
+        cast(p_start_at as timestamptz) is not null
+        and c.actual_end_at >= cast(p_start_at as timestamptz)
+        and c.actual_end_at < cast(p_end_at as timestamptz)
+    union all
+    select c.*
+    from
+        scoped_changes(
+            p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
+        ) as c
+    where
+        cast(p_start_at as timestamptz) is not null
+        and c.actual_end_at is null
+        and c.closed_at >= cast(p_start_at as timestamptz)
+        and c.closed_at < cast(p_end_at as timestamptz)
 ),
 
 classified as (
