@@ -99,10 +99,23 @@ NAIVE = {
                       (select max(finished_at) from ingest_batches
                        where status = 'succeeded')))
         from live"""),
-    "unauthorized_changes": ("n", """
-        select count(*) from changes
-        where coalesce(is_cab_required, false)
-          and actual_start_at >= $s and actual_start_at < $e"""),
+    # every count the Changes page shows from the row, each compared
+    "unauthorized_changes": (("n", "n_unauthorized", "n_not_approved",
+                              "n_approved_after_start", "n_unclassified"), """
+        select
+          count(*) filter (where is_cab_required and approval is not null),
+          count(*) filter (where is_cab_required
+                           and (approval <> 'approved'
+                                or (approval = 'approved'
+                                    and approved_at > actual_start_at))),
+          count(*) filter (where is_cab_required
+                           and approval <> 'approved'),
+          count(*) filter (where is_cab_required and approval = 'approved'
+                           and approved_at > actual_start_at),
+          count(*) filter (where is_cab_required is null
+                           or (is_cab_required and approval is null))
+        from changes
+        where actual_start_at >= $s and actual_start_at < $e"""),
     # releases going live in the 28 days from $e that are blocked: a
     # rejected change, a freeze or blackout at go-live, or a remaining phase
     # whose overlapping bookings of its name are all rejected

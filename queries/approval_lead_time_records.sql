@@ -12,38 +12,25 @@
 -- lead_time_hours = created_at -> approved_at; kind is measured (counted in
 -- the median), invalid (negative span), excluded (approval not 'approved')
 -- or unclassified (approval missing). Ordered by (approved_at, change_id).
-with spans as (
+with records as (
     select
         change_id,
+        title,
         change_type,
+        risk,
+        assignment_group,
+        application_id,
         approval,
         created_at,
         approved_at,
-        lead_hours,
+        lead_hours as lead_time_hours,
         kind
     from
         approval_spans(
             $start_date, $end_date, $reporting_tz, $application_ids,
             $portfolios, $teams, $change_types, $tiers
         )
-),
-
-records as (
-    select
-        s.change_id,
-        c.title,
-        s.change_type,
-        c.risk,
-        c.assignment_group,
-        c.application_id,
-        s.approval,
-        s.created_at,
-        s.approved_at,
-        s.lead_hours as lead_time_hours,
-        s.kind
-    from spans as s
-    inner join changes as c on s.change_id = c.change_id
-    order by s.approved_at, s.change_id
+    order by approved_at, change_id
 )
 
 select * from records

@@ -21,7 +21,7 @@ with ended as (
     select
         kind,
         has_outcome,
-        epoch(actual_end_at - created_at) / 3600 as lead_hours
+        span_seconds(created_at, actual_end_at) / 3600 as lead_hours
     from
         completed_changes(
             $start_date, $end_date, $reporting_tz, $application_ids,
@@ -47,15 +47,11 @@ summarised as (
             where is_measured
         ) as p85_lead_time_hours,
         avg(lead_hours) filter (where is_measured) as mean_lead_time_hours,
-        count(*) filter (where is_measured) as n,
-        count(*) filter (
-            where kind = 'completed' and lead_hours < 0
-        ) as n_invalid,
-        count(*) filter (where kind = 'excluded') as n_excluded,
-        count(*) filter (where kind = 'unclassified') as n_unclassified,
-        count(*) filter (
-            where is_measured and not has_outcome
-        ) as n_without_close_code
+        n_where(is_measured) as n,
+        n_where(kind = 'completed' and lead_hours < 0) as n_invalid,
+        n_where(kind = 'excluded') as n_excluded,
+        n_where(kind = 'unclassified') as n_unclassified,
+        n_where(is_measured and not has_outcome) as n_without_close_code
     from measured
 )
 

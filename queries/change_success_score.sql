@@ -8,7 +8,8 @@
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
 -- docs/metrics.md change_success_score: implemented changes with outcome_at =
--- coalesce(actual_end_at, closed_at) in the window (change_outcomes macro)
+-- coalesce(actual_end_at, closed_at) in the window (change_outcome_kinds
+-- macro: the rows of change_outcomes, no failure signal needed)
 -- plus the distinct incidents linked to them by caused_by_change_id or
 -- caused_by_deployment_id, whenever opened (change_incident_links). score =
 -- 3 successful - 2 successful_with_issues - 5 (unsuccessful + backed_out)
@@ -25,9 +26,9 @@ with outcomes as (
         kind,
         close_code
     from
-        change_outcomes(
+        change_outcome_kinds(
             $start_date, $end_date, $reporting_tz, $application_ids,
-            $portfolios, $teams, $change_types, $tiers, null
+            $portfolios, $teams, $change_types, $tiers
         )
 ),
 
@@ -42,53 +43,76 @@ linked_incidents as (
     where o.kind = 'implemented'
 ),
 
+change_counts as (
+    select
+        assignment_group,
+        n_where(kind = 'implemented') as n,
+        n_where(close_code = 'successful') as n_successful,
+        n_where(
+            close_code = 'successful_with_issues'
+        ) as n_successful_with_issues,
+        n_where(close_code = 'unsuccessful') as n_unsuccessful,
+        n_where(close_code = 'backed_out') as n_backed_out,
+        n_where(kind = 'excluded') as n_excluded,
+        n_where(kind = 'unclassified') as n_unclassified
+    from outcomes
+    group by assignment_group
+),
+
+-- the scored components counted per group (the close codes from
+-- change_counts, the incidents by priority), then weighed: the same sum as
+-- weighing every change and incident
 scored_items as (
     select
         assignment_group,
-        close_code as component
-    from outcomes
-    where kind = 'implemented'
+        'successful' as component,
+        n_successful as n_items
+    from change_counts
     union all
     select
         assignment_group,
-        'p' || cast(priority as varchar) as component
+        'successful_with_issues' as component,
+        n_successful_with_issues as n_items
+    from change_counts
+    union all
+    select
+        assignment_group,
+        'unsuccessful' as component,
+        n_unsuccessful as n_items
+    from change_counts
+    union all
+    select
+        assignment_group,
+        'backed_out' as component,
+        n_backed_out as n_items
+    from change_counts
+    union all
+    select
+        assignment_group,
+        'p' || cast(priority as varchar) as component,
+        count(*) as n_items
     from linked_incidents
+    group by assignment_group, priority
 ),
 
 scores as (
     select
         s.assignment_group,
-        cast(sum(coalesce(w.weight, 0)) as bigint) as score
+        cast(sum(coalesce(w.weight, 0) * s.n_items) as bigint) as score
     from scored_items as s
     left join servicenow_default() as w on s.component = w.component
     group by s.assignment_group
-),
-
-change_counts as (
-    select
-        assignment_group,
-        count(*) filter (where kind = 'implemented') as n,
-        count(*) filter (where close_code = 'successful') as n_successful,
-        count(*) filter (
-            where close_code = 'successful_with_issues'
-        ) as n_successful_with_issues,
-        count(*) filter (where close_code = 'unsuccessful') as n_unsuccessful,
-        count(*) filter (where close_code = 'backed_out') as n_backed_out,
-        count(*) filter (where kind = 'excluded') as n_excluded,
-        count(*) filter (where kind = 'unclassified') as n_unclassified
-    from outcomes
-    group by assignment_group
 ),
 
 incident_counts as (
     select
         assignment_group,
         count(*) as n_incidents,
-        count(*) filter (where priority = 1) as n_incidents_p1,
-        count(*) filter (where priority = 2) as n_incidents_p2,
-        count(*) filter (where priority = 3) as n_incidents_p3,
-        count(*) filter (where priority >= 4) as n_incidents_p4_or_lower,
-        count(*) filter (where priority is null) as n_incidents_unprioritized
+        n_where(priority = 1) as n_incidents_p1,
+        n_where(priority = 2) as n_incidents_p2,
+        n_where(priority = 3) as n_incidents_p3,
+        n_where(priority >= 4) as n_incidents_p4_or_lower,
+        n_where(priority is null) as n_incidents_unprioritized
     from linked_incidents
     group by assignment_group
 ),

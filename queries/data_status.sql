@@ -19,38 +19,112 @@ with batches as (
     where status = 'succeeded'
 ),
 
+-- rows per loading batch, table by table: a handful of groups, so the
+-- sample test below runs per batch, not per row
 loaded_rows as (
-    select ingested_batch_id from changes
-    union all
-    select ingested_batch_id from releases
-    union all
-    select ingested_batch_id from release_phases
-    union all
-    select ingested_batch_id from applications
-    union all
-    select ingested_batch_id from environments
-    union all
-    select ingested_batch_id from environment_bookings
-    union all
-    select ingested_batch_id from blackout_windows
-    union all
-    select ingested_batch_id from deployments
-    union all
-    select ingested_batch_id from incidents
+    select
+        ingested_batch_id,
+        count(*) as n_rows
+    from (
+        select ingested_batch_id from changes
+        union all
+        select ingested_batch_id from releases
+        union all
+        select ingested_batch_id from release_phases
+        union all
+        select ingested_batch_id from applications
+        union all
+        select ingested_batch_id from environments
+        union all
+        select ingested_batch_id from environment_bookings
+        union all
+        select ingested_batch_id from blackout_windows
+        union all
+        select ingested_batch_id from deployments
+        union all
+        select ingested_batch_id from incidents
+    ) as r
+    group by ingested_batch_id
 ),
 
 origins as (
     select
-        count(*) filter (
-            where list_contains(b.sample_batches, r.ingested_batch_id)
+        coalesce(
+            cast(
+                sum(r.n_rows) filter (
+                    where list_contains(b.sample_batches, r.ingested_batch_id)
+                ) as bigint
+            ),
+            0
         ) as n_sample_rows,
-        count(*) filter (
-            where not coalesce(
-                list_contains(b.sample_batches, r.ingested_batch_id), false
-            )
+        coalesce(
+            cast(
+                sum(r.n_rows) filter (
+                    where not coalesce(
+                        list_contains(b.sample_batches, r.ingested_batch_id),
+                        false
+                    )
+                ) as bigint
+            ),
+            0
         ) as n_own_rows
     from loaded_rows as r
     cross join batches as b
+),
+
+-- the table sizes and the latest record as unions of one-row aggregates,
+-- not a dozen scalar subqueries: DuckDB's join planner spent more time
+-- ordering a flat join of those than reading them
+sizes as (
+    select
+        sum(n) filter (where table_name = 'changes') as n_changes,
+        sum(n) filter (where table_name = 'releases') as n_releases,
+        sum(n) filter (where table_name = 'environments') as n_environments,
+        sum(n) filter (
+            where table_name = 'environment_bookings'
+        ) as n_bookings,
+        sum(n) filter (where table_name = 'incidents') as n_incidents
+    from (
+        select
+            'changes' as table_name,
+            count(*) as n
+        from changes
+        union all
+        select
+            'releases' as table_name,
+            count(*) as n
+        from releases
+        union all
+        select
+            'environments' as table_name,
+            count(*) as n
+        from environments
+        union all
+        select
+            'environment_bookings' as table_name,
+            count(*) as n
+        from environment_bookings
+        union all
+        select
+            'incidents' as table_name,
+            count(*) as n
+        from incidents
+    ) as t
+),
+
+-- the latest thing that happened in the data (never a plan)
+latest as (
+    select max(happened_at) as latest_record_at
+    from (
+        select greatest(max(created_at), max(closed_at)) as happened_at
+        from changes
+        union all
+        select max(actual_release_at) as happened_at from releases
+        union all
+        select max(finished_at) as happened_at from deployments
+        union all
+        select max(opened_at) as happened_at from incidents
+    ) as h
 ),
 
 counted as (
@@ -60,23 +134,16 @@ counted as (
         o.n_sample_rows > 0 as is_sample,
         o.n_sample_rows,
         o.n_own_rows > 0 as has_own_data,
-        (select count(*) from changes) as n_changes,
-        (select count(*) from releases) as n_releases,
-        (select count(*) from environments) as n_environments,
-        (select count(*) from environment_bookings) as n_bookings,
-        (select count(*) from incidents) as n_incidents,
-        -- the latest thing that happened in the data (never a plan)
-        greatest(
-            (
-                select max(greatest(created_at, closed_at))
-                from changes
-            ),
-            (select max(actual_release_at) from releases),
-            (select max(finished_at) from deployments),
-            (select max(opened_at) from incidents)
-        ) as latest_record_at
+        cast(s.n_changes as bigint) as n_changes,
+        cast(s.n_releases as bigint) as n_releases,
+        cast(s.n_environments as bigint) as n_environments,
+        cast(s.n_bookings as bigint) as n_bookings,
+        cast(s.n_incidents as bigint) as n_incidents,
+        l.latest_record_at
     from batches as b
     cross join origins as o
+    cross join sizes as s
+    cross join latest as l
 )
 
 select * from counted

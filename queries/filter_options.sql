@@ -2,6 +2,8 @@
 -- and its label, for the sidebar's pick lists.
 -- Values come from the reference tables and the changes themselves, so a
 -- team or application that only appears on changes can still be picked.
+-- Each column of changes is made distinct on its own first (a few hundred
+-- values), so the union dedups those, not a million rows per column.
 with options as (
     select
         'portfolios' as filter_name,
@@ -20,23 +22,28 @@ with options as (
         'application_ids' as filter_name,
         c.application_id as option_value,
         c.application_id as option_label
-    from changes as c
-    where
-        c.application_id is not null
-        and c.application_id not in (select application_id from applications)
+    from (
+        select distinct application_id
+        from changes
+        where application_id is not null
+    ) as c
+    where c.application_id not in (select application_id from applications)
     union
     select
         'teams' as filter_name,
-        assignment_group as option_value,
-        assignment_group as option_label
-    from changes
-    where assignment_group is not null
+        t.assignment_group as option_value,
+        t.assignment_group as option_label
+    from (
+        select distinct assignment_group
+        from changes
+        where assignment_group is not null
+    ) as t
     union
     select
         'change_types' as filter_name,
-        change_type as option_value,
-        change_type as option_label
-    from changes
+        k.change_type as option_value,
+        k.change_type as option_label
+    from (select distinct change_type from changes) as k
     union
     select
         'tiers' as filter_name,

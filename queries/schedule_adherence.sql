@@ -32,7 +32,7 @@ with ended as (
         planned_end_at,
         actual_start_at,
         actual_end_at,
-        to_minutes(cast($tolerance_minutes as bigint)) as tol
+        cast($tolerance_minutes as bigint) * 60000000 as tol_us
     from
         completed_changes(
             $start_date, $end_date, $reporting_tz, $application_ids,
@@ -44,11 +44,14 @@ timed as (
     select
         kind,
         has_outcome,
-        actual_start_at > planned_start_at + tol as is_started_late,
+        epoch_us(actual_start_at) > epoch_us(planned_start_at) + tol_us
+            as is_started_late,
         actual_start_at < planned_start_at as is_started_early,
-        actual_end_at > planned_end_at + tol as is_overran,
-        epoch(actual_start_at - planned_start_at) / 60 as start_delay_minutes,
-        epoch(actual_end_at - planned_end_at) / 60 as overrun_minutes,
+        epoch_us(actual_end_at) > epoch_us(planned_end_at) + tol_us
+            as is_overran,
+        span_seconds(planned_start_at, actual_start_at) / 60
+            as start_delay_minutes,
+        span_seconds(planned_end_at, actual_end_at) / 60 as overrun_minutes,
         kind = 'completed'
         and planned_start_at is not null
         and planned_end_at is not null
@@ -58,32 +61,25 @@ timed as (
 
 counted as (
     select
-        count(*) filter (where is_timed) as n,
-        count(*) filter (
-            where
+        n_where(is_timed) as n,
+        n_where(
             is_timed
             and not (is_started_late or is_started_early or is_overran)
         ) as n_on_schedule,
-        count(*) filter (where is_timed and is_started_late) as n_started_late,
-        count(*) filter (
-            where is_timed and is_started_early
-        ) as n_started_early,
-        count(*) filter (where is_timed and is_overran) as n_overran,
+        n_where(is_timed and is_started_late) as n_started_late,
+        n_where(is_timed and is_started_early) as n_started_early,
+        n_where(is_timed and is_overran) as n_overran,
         quantile_cont(start_delay_minutes, 0.5) filter (
             where is_timed
         ) as median_start_delay_minutes,
         quantile_cont(overrun_minutes, 0.5) filter (
             where is_timed and is_overran
         ) as median_overrun_minutes,
-        count(*) filter (where kind = 'excluded') as n_excluded,
-        count(*) filter (
-            where
-            kind = 'unclassified'
-            or (kind = 'completed' and not is_timed)
+        n_where(kind = 'excluded') as n_excluded,
+        n_where(
+            kind = 'unclassified' or (kind = 'completed' and not is_timed)
         ) as n_unclassified,
-        count(*) filter (
-            where is_timed and not has_outcome
-        ) as n_without_close_code
+        n_where(is_timed and not has_outcome) as n_without_close_code
     from timed
 ),
 

@@ -33,7 +33,7 @@ with ended as (
         planned_end_at,
         actual_start_at,
         actual_end_at,
-        to_minutes(cast($tolerance_minutes as bigint)) as tol
+        cast($tolerance_minutes as bigint) * 60000000 as tol_us
     from
         completed_changes(
             $start_date, $end_date, $reporting_tz, $application_ids,
@@ -48,12 +48,15 @@ with ended as (
 
 flagged as (
     select
-        * exclude (tol),
-        epoch(actual_start_at - planned_start_at) / 60 as start_delay_minutes,
-        epoch(actual_end_at - planned_end_at) / 60 as overrun_minutes,
-        actual_start_at > planned_start_at + tol as is_started_late,
+        * exclude (tol_us),
+        span_seconds(planned_start_at, actual_start_at) / 60
+            as start_delay_minutes,
+        span_seconds(planned_end_at, actual_end_at) / 60 as overrun_minutes,
+        epoch_us(actual_start_at) > epoch_us(planned_start_at) + tol_us
+            as is_started_late,
         actual_start_at < planned_start_at as is_started_early,
-        actual_end_at > planned_end_at + tol as is_overran
+        epoch_us(actual_end_at) > epoch_us(planned_end_at) + tol_us
+            as is_overran
     from ended
 ),
 

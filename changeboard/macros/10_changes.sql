@@ -5,20 +5,42 @@
 -- carries stale definitions. A macro may use macros of files sorted before
 -- its own.
 
--- scoped_changes(...): changes passing the global filters (NULL = all).
+-- scoped_changes(...): changes passing the global filters (NULL = all). The
+-- portfolio and tier filters are semi-joins (application_id and
+-- environment_id are the keys of their tables), so a NULL filter costs no
+-- join: DuckDB folds it away with the constant.
 create or replace macro scoped_changes(
     application_ids, portfolios, teams, change_types, tiers
 ) as table
 select c.*
 from changes as c
-left join applications as a on c.application_id = a.application_id
-left join environments as e on c.environment_id = e.environment_id
 where
     keep(application_ids, c.application_id)
-    and keep(portfolios, a.portfolio)
     and keep(teams, c.assignment_group)
     and keep(change_types, c.change_type)
-    and keep(tiers, e.tier);
+    and (
+        cast(portfolios as varchar[]) is null
+        or c.application_id in (
+            select a.application_id
+            from applications as a
+            where list_contains(cast(portfolios as varchar[]), a.portfolio)
+        )
+    )
+    and (
+        cast(tiers as varchar[]) is null
+        or c.environment_id in (
+            select e.environment_id
+            from environments as e
+            where list_contains(cast(tiers as varchar[]), e.tier)
+        )
+    );
+
+-- span_seconds(p_from, p_to): seconds from one instant to another, the same
+-- double as epoch(p_to - p_from), read from the stored microseconds: the
+-- difference of two timestamptz goes through the calendar, a zone lookup
+-- per row, many times dearer.
+create or replace macro span_seconds(p_from, p_to) as
+(epoch_us(p_to) - epoch_us(p_from)) / 1000000;
 
 -- derived_change_incident_links: one row per distinct (change, incident)
 -- pair of failure signal (a) (docs/metrics.md shared definitions), any priority: the
@@ -109,15 +131,50 @@ select
 from signals
 group by change_id;
 
--- classified_changes(...): every change in the filters with its outcome
--- (docs/metrics.md shared definitions), whenever it ended: the columns of change_outcomes
--- without its window. kind = 'implemented', 'excluded' or 'unclassified'
--- (see change_outcomes); changes of none of these kinds are left out.
-create or replace macro classified_changes(
-    p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers,
-    p_failure_min_priority
+-- outcome_kinds_between(p_start_at, p_end_at, ...): the changes in the
+-- filters whose outcome_at = coalesce(actual_end_at, closed_at) falls in
+-- [p_start_at, p_end_at) (instants; NULL bounds: every change), with
+-- outcome_at and kind as classified_changes defines them, changes of no kind
+-- left out; no failure signal (change_success_score needs none). The window
+-- is read as two disjoint ranges, actual_end_at in it, or no actual_end_at
+-- and closed_at in it, so each is a range on a stored column that the scan
+-- filters (zone maps) before reading the other columns; with no window one
+-- scan reads every change (the branches not taken fold away).
+create or replace macro outcome_kinds_between(
+    p_start_at, p_end_at, p_application_ids, p_portfolios, p_teams,
+    p_change_types, p_tiers
 ) as table
-with classified as (
+with windowed as (
+    select c.*
+    from
+        scoped_changes(
+            p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
+        ) as c
+    where cast(p_start_at as timestamptz) is null
+    union all
+    select c.*
+    from
+        scoped_changes(
+            p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
+        ) as c
+    where
+        cast(p_start_at as timestamptz) is not null
+        and c.actual_end_at >= cast(p_start_at as timestamptz)
+        and c.actual_end_at < cast(p_end_at as timestamptz)
+    union all
+    select c.*
+    from
+        scoped_changes(
+            p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
+        ) as c
+    where
+        cast(p_start_at as timestamptz) is not null
+        and c.actual_end_at is null
+        and c.closed_at >= cast(p_start_at as timestamptz)
+        and c.closed_at < cast(p_end_at as timestamptz)
+),
+
+classified as (
     select
         c.*,
         coalesce(c.actual_end_at, c.closed_at) as outcome_at,
@@ -132,30 +189,87 @@ with classified as (
             when c.close_code is null and c.actual_end_at is not null
                 then 'unclassified'
         end as kind
+    from windowed as c
+)
+
+select *
+from classified
+where kind is not null;
+
+-- change_outcome_kinds(...): outcome_kinds_between over [p_start_date,
+-- p_end_date) read in p_reporting_tz: the rows of change_outcomes without
+-- the failure columns.
+create or replace macro change_outcome_kinds(
+    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+    p_portfolios, p_teams, p_change_types, p_tiers
+) as table
+select *
+from
+    outcome_kinds_between(
+        local_midnight(p_start_date, p_reporting_tz),
+        local_midnight(p_end_date, p_reporting_tz),
+        p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
+    );
+
+-- classified_changes_between(p_start_at, p_end_at, ...): the rows of
+-- classified_changes whose outcome_at falls in [p_start_at, p_end_at)
+-- (instants); NULL bounds: every row. outcome_kinds_between with the
+-- failure signals of those changes alone (change_failure_signals joined on
+-- the window's changes).
+create or replace macro classified_changes_between(
+    p_start_at, p_end_at, p_application_ids, p_portfolios, p_teams,
+    p_change_types, p_tiers, p_failure_min_priority
+) as table
+with classified as (
+    select *
     from
-        scoped_changes(
-            p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
-        ) as c
+        outcome_kinds_between(
+            p_start_at, p_end_at, p_application_ids, p_portfolios, p_teams,
+            p_change_types, p_tiers
+        )
+),
+
+signalled as (
+    select
+        c.*,
+        coalesce(f.by_incident, false) as is_failed_by_incident,
+        coalesce(f.by_rollback, false) as is_failed_by_rollback
+    from classified as c
+    left join change_failure_signals(p_failure_min_priority) as f
+        on c.change_id = f.change_id
 )
 
 select
-    c.*,
+    c.* exclude (is_failed_by_incident, is_failed_by_rollback),
     c.kind = 'implemented' and c.actual_end_at is null
     as outcome_from_closed_at,
     coalesce(c.close_code in ('unsuccessful', 'backed_out'), false)
     as is_failed_by_close_code,
-    coalesce(f.by_incident, false) as is_failed_by_incident,
-    coalesce(f.by_rollback, false) as is_failed_by_rollback,
+    c.is_failed_by_incident,
+    c.is_failed_by_rollback,
     c.kind = 'implemented' and (
         c.close_code in ('unsuccessful', 'backed_out')
-        or coalesce(f.by_incident, false)
-        or coalesce(f.by_rollback, false)
+        or c.is_failed_by_incident
+        or c.is_failed_by_rollback
     ) as is_failed
-from classified as c
-left join change_failure_signals(p_failure_min_priority) as f
-    on c.change_id = f.change_id
-where c.kind is not null;
+from signalled as c;
 
+-- classified_changes(...): every change in the filters with its outcome
+-- (docs/metrics.md shared definitions), whenever it ended: the columns of change_outcomes
+-- without its window. kind = 'implemented', 'excluded' or 'unclassified'
+-- (see change_outcomes); changes of none of these kinds are left out.
+-- is_failed_by_incident / is_failed_by_rollback: the change has a row in
+-- change_failure_signals(p_failure_min_priority) with that signal.
+create or replace macro classified_changes(
+    p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers,
+    p_failure_min_priority
+) as table
+select *
+from
+    classified_changes_between(
+        null, null, p_application_ids, p_portfolios, p_teams, p_change_types,
+        p_tiers, p_failure_min_priority
+    );
 
 -- change_outcomes(...): one row per change in the filters whose outcome falls
 -- in [p_start_date, p_end_date) read in p_reporting_tz (docs/metrics.md shared definitions
@@ -169,15 +283,14 @@ create or replace macro change_outcomes(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers, p_failure_min_priority
 ) as table
-select c.*
+select *
 from
-    classified_changes(
+    classified_changes_between(
+        local_midnight(p_start_date, p_reporting_tz),
+        local_midnight(p_end_date, p_reporting_tz),
         p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers,
         p_failure_min_priority
-    ) as c
-where
-    c.outcome_at >= local_midnight(p_start_date, p_reporting_tz)
-    and c.outcome_at < local_midnight(p_end_date, p_reporting_tz);
+    );
 
 -- completed_changes(...): one row per change in the filters whose work ended
 -- in [p_start_date, p_end_date) read in p_reporting_tz (docs/metrics.md A24,
@@ -189,11 +302,35 @@ where
 -- 'excluded' (close code cancelled or rejected, or state cancelled) or
 -- 'unclassified' (no close code and another state). has_outcome: the close
 -- code is one of the four implemented ones, so outcome metrics can use it.
+-- The window is read as actual_end_at in it, or (not p_by_actual_end) no
+-- actual_end_at and closed_at in it: ranges the scan filters.
 create or replace macro completed_changes(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers, p_by_actual_end
 ) as table
-with ended as (
+with windowed as (
+    select c.*
+    from
+        scoped_changes(
+            p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
+        ) as c
+    where
+        c.actual_end_at >= local_midnight(p_start_date, p_reporting_tz)
+        and c.actual_end_at < local_midnight(p_end_date, p_reporting_tz)
+    union all
+    select c.*
+    from
+        scoped_changes(
+            p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
+        ) as c
+    where
+        not p_by_actual_end
+        and c.actual_end_at is null
+        and c.closed_at >= local_midnight(p_start_date, p_reporting_tz)
+        and c.closed_at < local_midnight(p_end_date, p_reporting_tz)
+),
+
+ended as (
     select
         c.*,
         coalesce(c.actual_end_at, c.closed_at) as completed_at,
@@ -203,19 +340,12 @@ with ended as (
                 'backed_out'
             ),
             false
-        ) as has_outcome,
-        case
-            when p_by_actual_end then c.actual_end_at
-            else coalesce(c.actual_end_at, c.closed_at)
-        end as window_at
-    from
-        scoped_changes(
-            p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
-        ) as c
+        ) as has_outcome
+    from windowed as c
 )
 
 select
-    e.* exclude (window_at),
+    e.*,
     case
         when e.has_outcome then 'completed'
         when
@@ -226,10 +356,7 @@ select
             then 'completed'
         else 'unclassified'
     end as kind
-from ended as e
-where
-    e.window_at >= local_midnight(p_start_date, p_reporting_tz)
-    and e.window_at < local_midnight(p_end_date, p_reporting_tz);
+from ended as e;
 
 -- change_periods(p_start_date, p_end_date, p_grain): one row per week (ISO,
 -- Monday), month or quarter overlapping [p_start_date, p_end_date), labelled
@@ -358,7 +485,9 @@ from started;
 -- falls in [p_start_date, p_end_date) read in p_reporting_tz, whatever its
 -- later state (docs/metrics.md approval_lead_time): lead_hours = created_at ->
 -- approved_at. kind = 'measured', 'invalid' (negative span), 'excluded'
--- (approval is not 'approved') or 'unclassified' (approval missing).
+-- (approval is not 'approved') or 'unclassified' (approval missing). The
+-- change's title, risk, assignment_group and application_id come along for
+-- the records (no second read of changes).
 create or replace macro approval_spans(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers
@@ -370,7 +499,11 @@ with approved as (
         c.approval,
         c.created_at,
         c.approved_at,
-        epoch(c.approved_at - c.created_at) / 3600 as lead_hours
+        span_seconds(c.created_at, c.approved_at) / 3600 as lead_hours,
+        c.title,
+        c.risk,
+        c.assignment_group,
+        c.application_id
     from
         scoped_changes(
             p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
