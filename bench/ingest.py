@@ -4,7 +4,8 @@ each against DuckDB's bare read_csv of that file into a table in the same run.
 
   python bench/ingest.py [--scale 125] [--repeat 1] [--csv PATH]
 
-Target (issue 3): ratio (load time / read_csv time) <= 2 for both files.
+Target (issue 12): ratio (load time / read_csv time) <= 1.5 for both files
+(issue 3 asked for <= 2).
 Each load is `ingest.load_path` into a fresh database: reading and mapping
 (the canonical adapter, or the ServiceNow adapter: cp1252 display values,
 codes, priorities, booleans, local instants, raw records), hashing the file,
@@ -27,6 +28,8 @@ import duckdb  # noqa: E402
 
 import ingest  # noqa: E402
 import sample_data  # noqa: E402
+
+TARGET = 1.5
 
 
 def timed(fn) -> tuple[float, object]:
@@ -80,7 +83,7 @@ def main() -> int:
               "rows/s")
         print(f"ingest.load_path  {load_s:6.2f} s  {rows / load_s:12,.0f} "
               "rows/s")
-        print(f"ratio {load_s / floor_s:.2f} (target <= 2)")
+        print(f"ratio {load_s / floor_s:.2f} (target <= {TARGET})")
         # the same changes as a ServiceNow change_request export (cp1252,
         # display values, local date format), through its adapter
         import pandas as pd
@@ -118,7 +121,7 @@ def main() -> int:
               f"{result.rows_read / sn_floor_s:12,.0f} rows/s")
         print(f"ingest servicenow {sn_load_s:6.2f} s  "
               f"{result.rows_read / sn_load_s:12,.0f} rows/s")
-        print(f"ratio {sn_load_s / sn_floor_s:.2f} (target <= 2)")
+        print(f"ratio {sn_load_s / sn_floor_s:.2f} (target <= {TARGET})")
     return 0
 
 

@@ -9,6 +9,8 @@
 -- $tiers: list of target environment tiers to keep (default: null)
 -- $failure_min_priority: incidents of this priority or higher fail a change;
 --     null counts every linked incident (default: null)
+-- $failed_only: only the failed changes (is_failed), as the CAB pack's
+--     recent failures of a team read them (default: false)
 -- The rows of the change_outcomes macro for the same parameters as
 -- change_success_rate, for drill-down: kind is implemented, excluded
 -- (cancelled/rejected) or unclassified (no close code); is_failed and the
@@ -34,6 +36,7 @@ with records as (
             $start_date, $end_date, $reporting_tz, $application_ids,
             $portfolios, $teams, $change_types, $tiers, $failure_min_priority
         )
+    where is_failed or not coalesce(cast($failed_only as boolean), false)
     order by outcome_at, change_id
 )
 

@@ -725,6 +725,11 @@ def test_change_records_are_the_rows_behind_the_success_rate(con, given):
     head = rate(con)
     assert (rows["kind"] == "implemented").sum() == head["n"]
     assert rows["is_failed"].sum() == head["n_failed"]
+    # failed_only: the same rows, the failed ones alone (the CAB pack's
+    # recent failures of a team)
+    failed = db.run(con, "change_records", failed_only=True, **JAN)
+    assert failed["change_id"].tolist() == ["C2", "C3"]
+    assert failed.equals(rows[rows["is_failed"]].reset_index(drop=True))
 
 
 # --- every query of this file runs on the sample database -------------------

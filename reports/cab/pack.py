@@ -217,7 +217,7 @@ def _history(run, period: Period, window: dict) -> dict:
 
     return {
         "team_scores": run("change_success_score", **days(TEAM_LOOKBACK_DAYS)),
-        "team_failures": _failed(run("change_records",
+        "team_failures": _failed(run("change_records", failed_only=True,
                                      **days(TEAM_LOOKBACK_DAYS))),
         "incidents": run("application_incidents",
                          **days(INCIDENT_LOOKBACK_DAYS),
