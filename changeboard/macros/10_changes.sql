@@ -131,6 +131,24 @@ select
 from signals
 group by change_id;
 
+-- outcome_kind(close_code, actual_end_at): a change's kind by its outcome
+-- (docs/metrics.md, shared definitions): 'implemented' (closed successful,
+-- successful with issues, unsuccessful or backed out), 'excluded'
+-- (cancelled or rejected), 'unclassified' (ended, no close code yet), NULL
+-- while it has neither.
+create or replace macro outcome_kind(p_close_code, p_actual_end_at) as
+case
+    when
+        p_close_code in (
+            'successful', 'successful_with_issues', 'unsuccessful',
+            'backed_out'
+        )
+        then 'implemented'
+    when p_close_code in ('cancelled', 'rejected') then 'excluded'
+    when p_close_code is null and p_actual_end_at is not null
+        then 'unclassified'
+end;
+
 -- outcome_kinds_between(p_start_at, p_end_at, ...): the changes in the
 -- filters whose outcome_at = coalesce(actual_end_at, closed_at) falls in
 -- [p_start_at, p_end_at) (instants; NULL bounds: every change), with
@@ -178,17 +196,7 @@ classified as (
     select
         c.*,
         coalesce(c.actual_end_at, c.closed_at) as outcome_at,
-        case
-            when
-                c.close_code in (
-                    'successful', 'successful_with_issues', 'unsuccessful',
-                    'backed_out'
-                )
-                then 'implemented'
-            when c.close_code in ('cancelled', 'rejected') then 'excluded'
-            when c.close_code is null and c.actual_end_at is not null
-                then 'unclassified'
-        end as kind
+        outcome_kind(c.close_code, c.actual_end_at) as kind
     from windowed as c
 )
 

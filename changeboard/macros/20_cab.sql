@@ -873,17 +873,7 @@ classified as (
             r.change_type,
             r.assignment_group,
             r.outcome_at,
-            case
-                when
-                    r.close_code in (
-                        'successful', 'successful_with_issues',
-                        'unsuccessful', 'backed_out'
-                    )
-                    then 'implemented'
-                when r.close_code in ('cancelled', 'rejected') then 'excluded'
-                when r.close_code is null and r.actual_end_at is not null
-                    then 'unclassified'
-            end as kind,
+            outcome_kind(r.close_code, r.actual_end_at) as kind,
             coalesce(r.close_code in ('unsuccessful', 'backed_out'), false)
                 as by_close_code,
             coalesce(f.first_incident_at < r.as_of, false) as by_incident,
@@ -976,17 +966,7 @@ own as (
         select
             k.change_id,
             k.cohort,
-            case
-                when
-                    k.close_code in (
-                        'successful', 'successful_with_issues',
-                        'unsuccessful', 'backed_out'
-                    )
-                    then 'implemented'
-                when k.close_code in ('cancelled', 'rejected') then 'excluded'
-                when k.close_code is null and k.actual_end_at is not null
-                    then 'unclassified'
-            end as kind,
+            outcome_kind(k.close_code, k.actual_end_at) as kind,
             coalesce(k.close_code in ('unsuccessful', 'backed_out'), false)
                 as by_close_code,
             coalesce(f.first_incident_at < k.as_of, false) as by_incident,
