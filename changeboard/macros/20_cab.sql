@@ -805,39 +805,16 @@ ranged as (
         h.assignment_group,
         h.close_code,
         h.actual_end_at,
-        coalesce(h.actual_end_at, h.closed_at) as outcome_at
-    from (
-        -- outcome_at in range read as two ranges of stored columns, so the
-        -- scans skip the row groups outside it
-        select
-            change_id,
-            application_id,
-            change_type,
-            assignment_group,
-            close_code,
-            actual_end_at,
-            closed_at
-        from changes
-        where
-            actual_end_at >= cast(p_as_of as timestamptz)
-            - to_hours(24 * cast(p_lookback_days as bigint))
-            and actual_end_at < cast(p_as_of as timestamptz)
-        union all
-        select
-            change_id,
-            application_id,
-            change_type,
-            assignment_group,
-            close_code,
-            actual_end_at,
-            closed_at
-        from changes
-        where
-            actual_end_at is null
-            and closed_at >= cast(p_as_of as timestamptz)
-            - to_hours(24 * cast(p_lookback_days as bigint))
-            and closed_at < cast(p_as_of as timestamptz)
-    ) as h
+        h.outcome_at
+    -- outcome_at in range read as two ranges of stored columns, so the
+    -- scans skip the row groups outside it (changes of no kind left out:
+    -- they count in no cohort)
+    from
+        outcome_kinds_between(
+            cast(p_as_of as timestamptz)
+            - to_hours(24 * cast(p_lookback_days as bigint)),
+            p_as_of, null, null, null, null, null
+        ) as h
     where cast(p_as_of as timestamptz) is not null
     union all
     select
