@@ -7,6 +7,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 
+import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -41,8 +42,13 @@ def _content(value, digest) -> None:
         digest.update(repr((type(value).__name__, list(frame.columns),
                             [str(t) for t in frame.dtypes],
                             getattr(value, "name", None))).encode())
-        digest.update(pd.util.hash_pandas_object(frame, index=True)
-                      .to_numpy().tobytes())
+        try:
+            hashed = pd.util.hash_pandas_object(frame, index=True)
+        except TypeError:  # cells holding lists (e.g. a change's collisions)
+            hashed = pd.util.hash_pandas_object(frame.apply(
+                lambda column: column.map(_cell_text)
+                if column.dtype == object else column), index=True)
+        digest.update(hashed.to_numpy().tobytes())
     elif isinstance(value, _PLAIN):
         digest.update(repr((type(value).__name__, value)).encode())
     elif isinstance(value, tuple | list):
@@ -58,6 +64,14 @@ def _content(value, digest) -> None:
         digest.update(b")")
     else:
         raise TypeError(type(value).__name__)
+
+
+def _cell_text(value):
+    """A cell as hashable content: a list or array as the repr of its items
+    (a list's repr is whole, where an array's elides a long one)."""
+    if isinstance(value, list | tuple | np.ndarray):
+        return f"{type(value).__name__}{[_cell_text(v) for v in value]!r}"
+    return value
 
 
 def kept(build):

@@ -25,8 +25,21 @@ def test_the_same_content_draws_the_kept_figure_and_other_content_a_new_one():
     assert others[1].layout.yaxis.title.text == "releases"
 
 
+def test_cells_holding_lists_are_kept_by_their_items():
+    # the calendar's frame lists each change's collisions
+    frame = pd.DataFrame({"week": ["W1", "W2"], "n": [1, 2],
+                          "ids": [["C1", "C2"], []]})
+    one = charts.count_bars(frame, x="week", y="n", y_title="changes")
+    assert charts.count_bars(frame.copy(), x="week", y="n",
+                             y_title="changes") is one
+    for ids in ([["C1"], []], [["C1", "C3"], []], [["C1", "C2"], ["C4"]],
+                [[1, 2], []], [("C1", "C2"), []]):
+        assert charts.count_bars(frame.assign(ids=ids), x="week", y="n",
+                                 y_title="changes") is not one, ids
+
+
 def test_a_frame_whose_content_cannot_be_hashed_is_drawn_every_time():
-    frame = pd.DataFrame({"week": ["W1"], "n": [1], "ids": [["C1", "C2"]]})
+    frame = pd.DataFrame({"week": ["W1"], "n": [1], "ids": [{"C1": 2}]})
     one = charts.count_bars(frame, x="week", y="n", y_title="changes")
     assert charts.count_bars(frame, x="week", y="n",
                              y_title="changes") is not one
