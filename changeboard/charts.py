@@ -218,6 +218,31 @@ def histogram(frame: pd.DataFrame, *, x: str, x_title: str,
 
 
 @kept
+def binned_histogram(frame: pd.DataFrame, *, start: str, end: str, n: str,
+                     x_title: str, y_title: str, colour: str,
+                     colours: dict[str, str], order: list[str]
+                     ) -> go.Figure:
+    """A stacked histogram counted already: one row per category (colour)
+    and bin [start, end) with its count n, drawn as bars as wide as their
+    bin, categories in `order` (others after, by name)."""
+    figure = go.Figure()
+    named = sorted(set(frame[colour]) - set(order), key=str)
+    for name in [c for c in order if c in set(frame[colour])] + named:
+        rows = frame[frame[colour] == name]
+        figure.add_trace(go.Bar(
+            x=(rows[start] + rows[end]) / 2, y=rows[n],
+            width=rows[end] - rows[start], name=str(name),
+            marker_color=colours.get(name, "#999999"),
+            customdata=list(zip(rows[start], rows[end], strict=True)),
+            hovertemplate=x_title + " %{customdata[0]:,}–%{customdata[1]:,}"
+            ": %{y:,} " + y_title + "<br>" + str(name) + "<extra></extra>"))
+    figure.update_layout(barmode="stack", bargap=0)
+    _layout(figure, y_title=y_title, x_title=x_title)
+    figure.update_layout(hovermode="closest")
+    return figure
+
+
+@kept
 def rate_bars(frame: pd.DataFrame, *, y: str, x: str, n: str,
               x_title: str) -> go.Figure:
     """Horizontal bars of 0-1 rates in %, labelled with their value."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 from datetime import date, timedelta
+from functools import partial
 from typing import NamedTuple
 from urllib.parse import quote
 
@@ -38,6 +40,36 @@ def _cached(name, version, path, **params):
     # a cursor on the process's one shared read-only view of the file
     with db.reading(path) as con:
         return db.run(con, name, **params)
+
+
+class Part(NamedTuple):
+    """The start of a long result, for a table: its first `rows`, how many
+    rows there are in all (`n`) and a function reading `whole` of them (for
+    a download, only when clicked)."""
+    rows: pd.DataFrame
+    n: int
+    whole: Callable[[], pd.DataFrame]
+
+    def map(self, dress: Callable[[pd.DataFrame], pd.DataFrame]) -> Part:
+        """The same part with `dress` applied to its rows and, when read,
+        to the whole (e.g. the columns a table shows, under their labels)."""
+        whole = self.whole
+        return Part(dress(self.rows), self.n, lambda: dress(whole()))
+
+
+def part(name: str, rows: int | None = None, **params) -> Part:
+    """query() as a Part: the first rows (SHOWN_ROWS unless given) and the
+    count, without fetching the rest (db.head)."""
+    rows = SHOWN_ROWS if rows is None else rows
+    path, version = asof.source()
+    first, n = _cached_head(name, version, path, rows, **params)
+    return Part(first, n, partial(query, name, **params))
+
+
+@st.cache_data(ttl=config.CACHE_TTL, show_spinner=False)
+def _cached_head(name, version, path, rows, **params):
+    with db.reading(path) as con:
+        return db.head(con, name, rows, **params)
 
 
 def today() -> date:
@@ -234,9 +266,17 @@ def global_filters() -> dict[str, list[str]]:
 
 def scoped(name: str, window: dict, filters: dict, **extra) -> pd.DataFrame:
     """query() with the period and those global filters the query takes."""
+    return query(name, **_scope(name, window, filters), **extra)
+
+
+def scoped_part(name: str, window: dict, filters: dict, **extra) -> Part:
+    """part() with the period and those global filters the query takes."""
+    return part(name, **_scope(name, window, filters), **extra)
+
+
+def _scope(name: str, window: dict, filters: dict) -> dict:
     declared = db.params(name)
-    params = {k: v for k, v in {**window, **filters}.items() if k in declared}
-    return query(name, **params, **extra)
+    return {k: v for k, v in {**window, **filters}.items() if k in declared}
 
 
 def unapplied(name: str, filters: dict) -> str:
@@ -454,11 +494,17 @@ def table(frame: pd.DataFrame, file_stem: str, *,
     so: the browser is sent what it shows, the downloads hold every row.
     `download`: the rows the files hold instead, when the table shows them
     dressed for reading (e.g. a status drawn as a chip), or a function
-    giving them when clicked, `download_rows` of them (downloads())."""
+    giving them when clicked, `download_rows` of them (downloads()).
+    `frame` may be a Part: its first rows are drawn, its whole downloaded."""
+    whole = None
+    if isinstance(frame, Part):
+        frame, n, whole = frame.rows, frame.n, frame.whole
+    else:
+        n = len(frame)
     shown = readable(frame if max_rows is None or len(frame) <= max_rows
                      else frame.head(max_rows))
-    if len(shown) < len(frame):
-        st.caption(f"Showing the first {len(shown):,} of {len(frame):,} rows;"
+    if len(shown) < n:
+        st.caption(f"Showing the first {len(shown):,} of {n:,} rows;"
                    " the downloads hold all of them.")
     columns = {c: st.column_config.Column(label=human(c))
               for c in shown.columns if re.fullmatch(r"[a-z][a-z0-9_]*", str(c))}
@@ -478,7 +524,7 @@ def table(frame: pd.DataFrame, file_stem: str, *,
     drawn = st.dataframe(shown, hide_index=True, column_config=columns,
                          **kwargs)
     if download is None:
-        downloads(frame, file_stem)
+        downloads(frame if whole is None else whole, file_stem, rows=n)
     else:
         downloads(download, file_stem, rows=download_rows)
     return drawn

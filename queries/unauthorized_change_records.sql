@@ -7,11 +7,13 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
+-- $unauthorized_only: keep only the unauthorised changes (default: false)
 -- docs/metrics.md unauthorized_changes, row by row, from the
 -- cab_required_starts macro: is_cab_required = true and actual_start_at in the
 -- window. is_not_approved: approval <> 'approved'; is_approved_after_start:
 -- approved_at > actual_start_at; is_unauthorized: either. The flags are
--- NULL when the approval is missing (unclassified). Ordered by
+-- NULL when the approval is missing (unclassified); $unauthorized_only
+-- keeps the rows whose is_unauthorized is true. Ordered by
 -- (actual_start_at, change_id).
 with records as (
     select
@@ -35,7 +37,9 @@ with records as (
             $start_date, $end_date, $reporting_tz, $application_ids,
             $portfolios, $teams, $change_types, $tiers
         )
-    where is_cab_required
+    where
+        is_cab_required
+        and (not cast($unauthorized_only as boolean) or is_unauthorized)
     order by actual_start_at, change_id
 )
 

@@ -1,6 +1,8 @@
 """The Changes page and approval_lead_time_records: given rows, AppTest."""
+import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -83,6 +85,106 @@ def test_my_queries_run_on_the_sample_database(sample_db, name):
         rows = db.run(con, name, start_date="2025-01-01",
                       end_date="2027-01-01")
     assert len(rows) > 0
+
+
+# --- approval_lead_time_histogram ----------------------------------------------
+
+def test_the_histogram_counts_the_measured_approvals_in_their_bins(
+        con, given):
+    given("changes", [
+        change("C1", "2026-01-01 00:00Z", "2026-01-02 12:00Z"),  # 36 h
+        change("C2", "2026-01-01 00:00Z", "2026-01-01 10:00Z"),  # 10 h
+        change("C3", "2026-01-01 00:00Z", "2026-01-01 20:00Z",
+               change_type="emergency"),  # 20 h
+        change("C4", "2026-01-05 00:00Z", "2026-01-04 00:00Z"),  # invalid
+        change("C5", "2026-01-05 00:00Z", "2026-01-05 05:00Z",
+               approval="rejected"),  # excluded
+        change("C6", "2026-01-05 00:00Z", "2026-01-06 00:00Z",
+               approval=None),  # unclassified
+        change("C7", "2026-01-05 00:00Z", "2026-01-06 00:00Z"),  # 24 h
+        change("C8", "2026-01-05 00:00Z", "2026-01-07 02:00Z",
+               change_type="standard"),  # 50 h
+    ])
+    rows = db.run(con, "approval_lead_time_histogram", **JAN)
+    assert [tuple(r) for r in rows[["change_type", "bin_start_hours",
+                                    "bin_end_hours", "n"]].itertuples(
+        index=False)] == [("emergency", 0, 24, 1), ("normal", 0, 24, 1),
+                          ("normal", 24, 48, 2), ("standard", 48, 72, 1)]
+    halves = db.run(con, "approval_lead_time_histogram", **JAN, bin_hours=12)
+    assert list(halves["bin_start_hours"]) == [12, 0, 24, 36, 48]
+    assert list(halves["n"]) == [1, 1, 1, 1, 1]
+
+
+def test_the_histogram_holds_every_measured_record_of_the_sample(sample_db):
+    years = {"start_date": "2025-01-01", "end_date": "2027-01-01"}
+    with db.connect(sample_db, read_only=True) as con:
+        bins = db.run(con, "approval_lead_time_histogram", **years)
+        records = db.run(con, "approval_lead_time_records", **years)
+    measured = records[records["kind"] == "measured"]
+    counted = measured.assign(
+        bin_start_hours=(measured["lead_time_hours"] // 24) * 24.0,
+        change_type=measured["change_type"].astype(object)).groupby(
+        ["change_type", "bin_start_hours"], dropna=False).size()
+    assert len(measured) > 100
+    assert dict(counted) == {(t, b): n for t, b, n in zip(
+        bins["change_type"], bins["bin_start_hours"], bins["n"],
+        strict=True)}
+
+
+# --- the start of a long result (db.head, ui.Part) -----------------------------
+
+@pytest.mark.parametrize("name", ["approval_lead_time_records",
+                                  "unauthorized_change_records",
+                                  "change_records"])
+def test_a_head_is_the_first_rows_in_order_and_counts_them_all(sample_db,
+                                                              name):
+    years = {"start_date": "2025-01-01", "end_date": "2027-01-01"}
+    with db.connect(sample_db, read_only=True) as con:
+        whole = db.run(con, name, **years)
+        first, n = db.head(con, name, 7, **years)
+        everything, n_all = db.head(con, name, len(whole) + 5, **years)
+    assert n == n_all == len(whole) > 7
+    pd.testing.assert_frame_equal(first, whole.head(7))
+    pd.testing.assert_frame_equal(everything, whole)
+
+
+def test_unauthorized_only_keeps_the_unauthorised_rows(sample_db):
+    years = {"start_date": "2025-01-01", "end_date": "2027-01-01"}
+    with db.connect(sample_db, read_only=True) as con:
+        whole = db.run(con, "unauthorized_change_records", **years)
+        only = db.run(con, "unauthorized_change_records", **years,
+                      unauthorized_only=True)
+    expected = whole[whole["is_unauthorized"].fillna(False).astype(bool)]
+    assert 0 < len(only) < len(whole)
+    pd.testing.assert_frame_equal(only, expected.reset_index(drop=True))
+
+
+def test_long_tables_draw_their_first_rows_and_download_them_all(
+        sample_db, monkeypatch):
+    from changeboard import ui
+    monkeypatch.setattr(ui, "SHOWN_ROWS", 3)
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    app = AppTest.from_file(str(ROOT / "views" / "changes.py"),
+                            default_timeout=120)
+    app.query_params["period"] = "last_365"
+    app.run()
+    assert not app.exception
+    approved = next(e for e in app.expander
+                    if e.label.endswith("changes approved in the period"))
+    n_approved = int(approved.label.split()[1].replace(",", ""))
+    text = captions(app)
+    n_unauthorized = int(re.search(r"([\d,]+) of n = [\d,]+ CAB-required",
+                                   text).group(1).replace(",", ""))
+    assert n_approved > 3 and n_unauthorized > 3
+    for n in (n_approved, n_unauthorized):
+        assert f"Showing the first 3 of {n:,} rows" in text
+    tables = {len(d.value.columns): d.value for d in app.dataframe}
+    assert len(tables[11]) == len(tables[12]) == 3
+    # the downloads read the whole, under the table's labels
+    window = ui.window_for("last_365")
+    part = ui.scoped_part("unauthorized_change_records", window, {},
+                          unauthorized_only=True)
+    assert part.n == n_unauthorized == len(part.whole())
 
 
 # --- the page -------------------------------------------------------------------

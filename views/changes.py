@@ -272,7 +272,6 @@ ui.definition("emergency_change_ratio_by_period")
 # --- approval lead time -------------------------------------------------------
 st.subheader("Approval lead time")
 summary = ui.scoped("approval_lead_time_summary", window, filters).iloc[0]
-spans = ui.scoped("approval_lead_time_records", window, filters)
 if summary["n"] == 0:
     st.info("No change was approved in this period — widen the dates.")
 else:
@@ -284,15 +283,15 @@ else:
                     border=True)
     cards[2].metric("Approved changes (n)", f"{int(summary['n']):,}",
                     border=True)
-    measured = spans[spans["kind"] == "measured"].assign(
-        change_type=[ui.label_of(v) for v in spans.loc[
-            spans["kind"] == "measured", "change_type"]])
+    bins = ui.scoped("approval_lead_time_histogram", window, filters)
     st.plotly_chart(
-        charts.histogram(measured, x="lead_time_hours",
-                         x_title="hours from creation to approval",
-                         y_title="approved changes", colour="change_type",
-                         colours=TYPE_COLOURS, order=list(TYPE_COLOURS),
-                         bin_size=24),
+        charts.binned_histogram(
+            bins.assign(change_type=[ui.label_of(v)
+                                     for v in bins["change_type"]]),
+            start="bin_start_hours", end="bin_end_hours", n="n",
+            x_title="hours from creation to approval",
+            y_title="approved changes", colour="change_type",
+            colours=TYPE_COLOURS, order=list(TYPE_COLOURS)),
         key="approval-chart")
     by_type = ui.scoped("approval_lead_time", window, filters)
     ui.table(shown(by_type.assign(change_type=[
@@ -310,12 +309,14 @@ else:
         f"happened later; bars are 24 hours wide. "
         f"{int(summary['n_invalid']):,} approved before they were created "
         "are left out.")
-    with st.expander(f"The {len(spans):,} changes approved in the period"):
-        ui.table(shown(spans, ["change_id", "title", "change_type", "risk",
-                               "assignment_group", "application_id",
-                               "approval", "created_at", "approved_at",
-                               "lead_time_hours", "kind"]),
-                 "approval-lead-time-records")
+    spans = ui.scoped_part("approval_lead_time_records", window, filters)
+    with st.expander(f"The {spans.n:,} changes approved in the period"):
+        ui.table(spans.map(partial(
+            shown, columns=["change_id", "title", "change_type", "risk",
+                            "assignment_group", "application_id", "approval",
+                            "created_at", "approved_at", "lead_time_hours",
+                            "kind"])),
+            "approval-lead-time-records")
 ui.definition("approval_lead_time")
 
 # --- schedule adherence -------------------------------------------------------
@@ -374,19 +375,19 @@ else:
         "flag or approval missing are not counted.")
     everything = st.toggle("Show every CAB-required change",
                            key="unauthorized-all")
-    rows = ui.scoped("unauthorized_change_records", window, filters)
-    if not everything:
-        rows = rows[rows["is_unauthorized"].fillna(False).astype(bool)]
-    if rows.empty:
+    rows = ui.scoped_part("unauthorized_change_records", window, filters,
+                          unauthorized_only=not everything)
+    if rows.n == 0:
         st.success("Every CAB-required change was approved before it "
                    "started.")
     else:
-        ui.table(shown(rows, ["change_id", "title", "change_type", "risk",
-                              "assignment_group", "application_id",
-                              "approval", "approved_at", "actual_start_at",
-                              "is_unauthorized", "is_not_approved",
-                              "is_approved_after_start"]),
-                 "unauthorized-changes")
+        ui.table(rows.map(partial(
+            shown, columns=["change_id", "title", "change_type", "risk",
+                            "assignment_group", "application_id", "approval",
+                            "approved_at", "actual_start_at",
+                            "is_unauthorized", "is_not_approved",
+                            "is_approved_after_start"])),
+            "unauthorized-changes")
 ui.definition("unauthorized_changes")
 
 ui.as_of_caption(status)
