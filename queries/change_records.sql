@@ -11,6 +11,8 @@
 --     null counts every linked incident (default: null)
 -- $failed_only: only the failed changes (is_failed), as the CAB pack's
 --     recent failures of a team read them (default: false)
+-- $kind: only the rows of this kind: implemented, excluded or unclassified
+--     or null for every kind (default: null)
 -- The rows of the change_outcomes macro for the same parameters as
 -- change_success_rate, for drill-down: kind is implemented, excluded
 -- (cancelled/rejected) or unclassified (no close code); is_failed and the
@@ -36,7 +38,9 @@ with records as (
             $start_date, $end_date, $reporting_tz, $application_ids,
             $portfolios, $teams, $change_types, $tiers, $failure_min_priority
         )
-    where is_failed or not coalesce(cast($failed_only as boolean), false)
+    where
+        (is_failed or not coalesce(cast($failed_only as boolean), false))
+        and (cast($kind as varchar) is null or kind = cast($kind as varchar))
     order by outcome_at, change_id
 )
 

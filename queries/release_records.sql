@@ -6,6 +6,8 @@
 -- $application_ids: list of application ids to keep (default: null)
 -- $portfolios: list of portfolios to keep (default: null)
 -- $tolerance_days: days of slip still counted on time (default: 0)
+-- $kind: only the rows of this kind: released, unclassified or excluded
+--     or null for every kind (default: null)
 -- The records behind release_on_time (release_outcomes macro): kind is
 -- released (counted), unclassified (no planned date) or excluded (cancelled
 -- or enterprise); slip_days = local actual date - local planned date;
@@ -31,7 +33,9 @@ with records as (
             $start_date, $end_date, $reporting_tz, null, $application_ids,
             $portfolios
         )
-    where kind <> 'overdue_open'
+    where
+        kind <> 'overdue_open'
+        and (cast($kind as varchar) is null or kind = cast($kind as varchar))
     order by actual_release_at, release_id
 )
 

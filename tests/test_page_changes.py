@@ -233,6 +233,38 @@ def test_picking_a_breakdown_value_shows_its_changes(app):
     assert set(records["Type"]) == {"normal"}
 
 
+@pytest.mark.parametrize("by", ["Team", "Application", "Risk"])
+def test_a_breakdown_row_lists_as_many_changes_as_it_counts(app, by):
+    # team and application are read through the query's filter, risk and
+    # (none) matched on the page: each lists its row's n + excluded +
+    # unclassified (the rows of change_records, its population)
+    app.radio(key="by").set_value(by).run()
+    table = next(d.value for d in app.dataframe if by in d.value.columns)
+    for _, row in table.head(3).iterrows():
+        box = app.selectbox(key=next(k for k in (
+            "changes_team", "changes_application", "changes_risk")
+            if k.endswith(by.lower())))
+        box.select(row[by]).run()
+        assert not app.exception
+        said = next(c.value for c in app.caption
+                    if " changes behind " in c.value)
+        total = row["Implemented (n)"] + row["Excluded"] + row["Unclassified"]
+        assert said.startswith(f"{int(total):,} changes behind"), (by, row)
+
+
+def test_a_team_score_lists_the_teams_implemented_changes(app):
+    score = next(d.value for d in app.dataframe
+                 if "Score per change" in d.value.columns)
+    team, n = score.iloc[0]["Team"], score.iloc[0]["Implemented (n)"]
+    app.selectbox(key="changes_score_team").select(team).run()
+    said = next(c.value for c in app.caption if " changes behind " in c.value)
+    assert said.startswith(f"{int(n):,} changes behind")
+    records = next(d.value for d in app.dataframe
+                   if "Counted as" in d.value.columns)
+    assert set(records["Counted as"]) == {"implemented"}
+    assert set(records["Team"]) == {team}
+
+
 def test_picking_a_period_shows_the_changes_of_that_period(app):
     box = app.selectbox(key="changes_period")
     box.select(box.options[-1]).run()

@@ -52,6 +52,8 @@ DIMENSIONS = {  # label (also in the URL) -> (dimension, record column)
     "Application": ("application", "application_id"),
 }
 NONE = ui.NONE
+FILTER_OF = {"change_type": "change_types", "assignment_group": "teams",
+             "application_id": "application_ids"}  # record column -> filter
 POINT = "Select a bar or a point above, or pick here"
 TYPE_COLOURS = {"standard": charts.SERIES[0], "normal": charts.SERIES[5],
                 "emergency": charts.SERIES[4], NONE: "#999999"}
@@ -72,15 +74,31 @@ def matching(frame: pd.DataFrame, column: str, label: str) -> pd.DataFrame:
     return frame[frame[column].astype("string") == label]
 
 
-def records_table(rows: pd.DataFrame, stem: str, what: str) -> None:
+def behind(span: dict, column: str | None = None, value: str | None = None,
+           **extra) -> ui.Part:
+    """The change_records of span whose column shows as value (all of them
+    without a column), read a table's length at a time where a filter says
+    it (a team, type or application); risk and (none) are matched here."""
+    param = FILTER_OF.get(column)
+    chosen = filters.get(param) if param else None
+    if column is None or (param and value != NONE
+                          and (not chosen or value in chosen)):
+        narrowed = filters if column is None else {**filters, param: [value]}
+        return ui.scoped_part("change_records", span, narrowed, **extra)
+    rows = matching(ui.scoped("change_records", span, filters, **extra),
+                    column, value).reset_index(drop=True)
+    return ui.Part(rows, len(rows), lambda: rows)
+
+
+def records_table(rows: ui.Part, stem: str, what: str) -> None:
     stem = ui.slug(stem)
     what = ui.plain(what)  # a team or application name: data, not Markdown
-    if rows.empty:
+    if rows.n == 0:
         st.info(f"No changes behind {what}.")
         return
-    st.caption(f"{len(rows):,} changes behind {what}; Counted as says which "
+    st.caption(f"{rows.n:,} changes behind {what}; Counted as says which "
                "are in n (implemented), excluded or unclassified.")
-    ui.table(shown(rows, RECORD_COLUMNS), stem)
+    ui.table(rows.map(partial(shown, columns=RECORD_COLUMNS)), stem)
 
 
 def period_window(trend: pd.DataFrame, label: str) -> dict[str, date]:
@@ -137,9 +155,8 @@ else:
                     list(trend.loc[trend["n"] > 0, "period_label"]),
                     "changes_period", POINT)
     if pick:
-        records_table(
-            ui.scoped("change_records", period_window(trend, pick), filters),
-            f"changes-{pick}", pick)
+        records_table(behind(period_window(trend, pick)),
+                      f"changes-{pick}", pick)
 ui.definition("change_success_rate_by_period")
 
 # --- breakdowns ---------------------------------------------------------------
@@ -187,8 +204,7 @@ else:
     pick = ui.drill(f"Changes of one {name.lower()}", labels, drill_key)
     if pick:
         value = pick.split(" · ")[0] if dimension == "application" else pick
-        records = ui.scoped("change_records", window, filters)
-        records_table(matching(records, column, value),
+        records_table(behind(window, column, value),
                       f"changes-{dimension}-{value}", pick)
 ui.definition("change_success_rate_by")
 
@@ -229,9 +245,8 @@ else:
     pick = ui.drill("Changes of one team", list(score["assignment_group"]),
                     "changes_score_team")
     if pick:
-        records = ui.scoped("change_records", window, filters)
-        records = records[records["kind"] == "implemented"]
-        records_table(matching(records, "assignment_group", pick),
+        records_table(behind(window, "assignment_group", pick,
+                             kind="implemented"),
                       f"changes-team-{pick}", pick)
 ui.definition("change_success_score")
 
@@ -262,11 +277,9 @@ else:
                                        "period_label"]),
                     "emergencies_period", POINT)
     if pick:
-        records = ui.scoped("change_records", period_window(emergency, pick),
-                            filters)
-        records = records[(records["change_type"] == "emergency")
-                          & (records["kind"] == "implemented")]
-        records_table(records, f"emergency-changes-{pick}", pick)
+        records_table(behind(period_window(emergency, pick), "change_type",
+                             "emergency", kind="implemented"),
+                      f"emergency-changes-{pick}", pick)
 ui.definition("emergency_change_ratio_by_period")
 
 # --- approval lead time -------------------------------------------------------

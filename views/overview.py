@@ -179,6 +179,8 @@ else:
         "rolled-back deployment. Periods cut by the chosen dates are partial.")
 
 # --- the records behind each card ---------------------------------------------
+ROWS = {"implemented": {"kind": "implemented"}, "failed": {"failed_only": True},
+        "released": {"kind": "released"}}  # a card's rows, as query values
 DRILL = {card.label: (*card.records[:1], ahead if card.ahead else window,
                       *card.records[1:]) for card in CARDS}
 st.subheader("Records behind a card")
@@ -186,18 +188,13 @@ picked = st.pills("Card", list(DRILL), key="drill", bind="query-params",
                   label_visibility="collapsed")
 if picked:
     name, span, rows, what = DRILL[picked]
-    records = ui.scoped(name, span, filters)
-    if rows == "implemented":
-        records = records[records["kind"] == "implemented"]
-    elif rows == "failed":
-        records = records[records["is_failed"].fillna(False).astype(bool)]
-    elif rows == "released":
-        records = records[records["kind"] == "released"]
-    st.caption(f"n = {len(records):,} {what}, "
+    # the rows behind the number, read a table's length at a time
+    records = ui.scoped_part(name, span, filters, **ROWS.get(rows, {}))
+    st.caption(f"n = {records.n:,} {what}, "
                f"{span['start_date']:%d %b %Y} – "
                f"{span['end_date'] - timedelta(days=1):%d %b %Y}"
                + ui.unapplied(name, filters))
-    ui.table(records.reset_index(drop=True), f"{name}-{picked.lower()}")
+    ui.table(records, f"{name}-{picked.lower()}")
     ui.definition(name, f"Explain: how the rows behind {picked.lower()} are "
                   "found", params={**span, **filters})
 else:
