@@ -101,13 +101,20 @@ def headline(pack: Pack) -> list[tuple[str, int]]:
             ("Left off: no plan", int(s["n_unplanned"]))]
 
 
+LINE_COLUMNS = ["agenda_rank", "change_id", "title", "risk", "change_type",
+                "n_collisions", "n_freeze_hits", "n_blackout_hits",
+                "is_outside_maintenance", "planned_start_at"]
+
+
 def agenda_lines(pack: Pack, limit: int | None = None,
                  title_chars: int | None = None) -> pd.DataFrame:
     """The agenda, one line per change for decision (the first `limit`),
     titles shortened to `title_chars` when given."""
     agenda = pack.agenda if limit is None else pack.agenda.head(limit)
     rows = []
-    for row in agenda.to_dict("records"):
+    # only the columns a line shows: the agenda's 36 make a 3,000-change
+    # pack's lines three times as slow
+    for row in agenda[LINE_COLUMNS].to_dict("records"):
         flags = [word for word, on in (
             ("emergency", row["change_type"] == "emergency"),
             (f"collides ×{int(row['n_collisions'])}", row["n_collisions"]),
