@@ -147,7 +147,8 @@ def production_options() -> list[str]:
 
 def streamlit_command(host: str, port: int, allowed_hosts: list[str],
                       secrets: list[Path]) -> list[str]:
-    command = [sys.executable, "-m", "streamlit", "run",
+    # Streamlit's own command line, with the pages' modules loaded first
+    command = [sys.executable, "-m", "changeboard.launch", "run",
                str(ROOT / "app.py"), "--server.address", host,
                "--server.port", str(port), *production_options(),
                "--server.maxUploadSize", str(config.MAX_UPLOAD_MB)]

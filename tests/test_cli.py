@@ -299,7 +299,8 @@ def test_serve_runs_streamlit_on_this_machine_as_make_run_does(
     with pytest.raises(SystemExit):
         cli_module.main(["serve", "--db", str(tiny_db), "--port", "8599"])
     argv = seen["argv"]
-    assert argv[1:4] == ["-m", "streamlit", "run"]
+    # Streamlit's command line, the pages' modules imported first
+    assert argv[1:4] == ["-m", "changeboard.launch", "run"]
     assert argv[4] == str(ROOT / "app.py") and seen["cwd"] == str(ROOT)
     words = dict(zip(argv[5::2], argv[6::2], strict=False))
     assert words["--server.address"] == "127.0.0.1"

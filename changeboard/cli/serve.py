@@ -23,9 +23,10 @@ def app_path() -> Path:
 
 
 def command(app: Path, port: int) -> list[str]:
-    """The streamlit command line: listening on this machine only; the rest
-    of the server's settings are in .streamlit/config.toml beside app.py."""
-    return [sys.executable, "-m", "streamlit", "run", str(app),
+    """The streamlit command line (through changeboard.launch, which loads
+    the pages' modules first): listening on this machine only; the rest of
+    the server's settings are in .streamlit/config.toml beside app.py."""
+    return [sys.executable, "-m", "changeboard.launch", "run", str(app),
             "--server.port", str(port), "--server.address", HOST,
             "--server.headless", "true",
             *[w for h in ALLOWED_HOSTS for w in ("--server.allowedHosts", h)],

@@ -1,0 +1,30 @@
+"""changeboard.launch: Streamlit's command line with the pages' modules
+loaded before the server starts."""
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_warm_loads_the_pages_modules_without_streamlits_runtime():
+    # changeboard.ui declares st.cache_data caches at import, which would
+    # log "No runtime found" before the server made one: warm() leaves it
+    # to the first page, and loads what does not need the runtime
+    probe = ("import sys; from changeboard import launch; launch.warm(); "
+             "print(sorted(m for m in ('changeboard.ui', 'changeboard.charts',"
+             " 'reports.cab', 'plotly.graph_objects') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          check=True)
+    assert done.stdout.split("\n")[0] == str(
+        ["changeboard.charts", "plotly.graph_objects", "reports.cab"])
+    assert "No runtime found" not in done.stderr
+
+
+def test_the_launcher_takes_streamlits_command_line():
+    done = subprocess.run([sys.executable, "-m", "changeboard.launch",
+                           "--version"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0
+    assert done.stdout.startswith("Streamlit, version ")
