@@ -13,7 +13,8 @@ the shared connection start empty):
 - peak: the process's peak resident memory (VmHWM);
 - conns: database connections opened during the cold run.
 
-Browser (--browser): a real `streamlit run` server and Debian's Chromium;
+Browser (--browser): a real server started as `make run` starts it
+(changeboard.launch) and Debian's Chromium;
 first paint is the time from navigation until the page's title shows,
 complete until the script has run to its end and the app is idle; then the period is changed on the Overview;
 the server's peak memory (VmHWM) after visiting every page is reported.
@@ -142,7 +143,8 @@ def browser(db_path: str, pages: list[str], timeout: float) -> None:
 
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        [sys.executable, "-m", "changeboard.launch", "run",  # as served
+         str(ROOT / "app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         env={**os.environ, "CHANGEBOARD_DB": db_path}, cwd=ROOT,
