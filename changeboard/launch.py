@@ -13,7 +13,6 @@ runtime): see warm().
 from __future__ import annotations
 
 
-
 def warm() -> None:
     """Import what every page draws with, and build one small figure (the
     first plotly figure of a process costs 0.2-0.3 s more than the next)."""
