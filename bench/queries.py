@@ -3,7 +3,7 @@ queries against a naive hand-written DuckDB SQL of the same number.
 
   python bench/queries.py --db PATH [--db PATH2 ...] [--repeat 3]
 
-1. The calls: each page is run once (Streamlit's AppTest) with db.run
+1. The calls: each page is run once (Streamlit's AppTest) with db.run and db.head
    recorded, so the list is exactly what the pages ask for with their
    default filters and period.
 2. Each call is timed warm (the best of --repeat after one untimed run) on
@@ -240,21 +240,26 @@ NAIVE = {
 
 
 def record_calls(db_path: str) -> list[tuple[str, str, dict]]:
-    """(page, query, params) of every db.run the pages make."""
+    """(page, query, params) of every db.run the pages make, and of every
+    db.head (a table's first rows and count: params hold `rows`)."""
     from streamlit.testing.v1 import AppTest
-    calls, real = [], db.run
+    calls, real, real_head = [], db.run, db.head
 
     def recording(con, name, **params):
         calls.append((page, name, params))
         return real(con, name, **params)
 
-    db.run = recording
+    def recording_head(con, name, rows, **params):
+        calls.append((page, name, {**params, "rows": rows}))
+        return real_head(con, name, rows, **params)
+
+    db.run, db.head = recording, recording_head
     try:
         for page in PAGES:
             AppTest.from_file(str(ROOT / "views" / f"{page}.py"),
                               default_timeout=3600).run()
     finally:
-        db.run = real
+        db.run, db.head = real, real_head
     seen, unique = set(), []
     for page, name, params in calls:
         key = (name, repr(sorted(params.items())))
@@ -262,6 +267,15 @@ def record_calls(db_path: str) -> list[tuple[str, str, dict]]:
             seen.add(key)
             unique.append((page, name, params))
     return unique
+
+
+def timed_call(con, name: str, params: dict):
+    """The call as the page made it: db.head when it read a table's first
+    rows (params hold `rows`), else db.run."""
+    if "rows" in params:
+        rest = {k: v for k, v in params.items() if k != "rows"}
+        return db.head(con, name, params["rows"], **rest)
+    return db.run(con, name, **params)
 
 
 def best_ms(fn, repeat: int) -> float:
@@ -296,11 +310,12 @@ def main() -> int:
         for path in paths:
             with db.reading(path) as con:
                 figures.append(best_ms(
-                    lambda c=con, n=name, p=params: db.run(c, n, **p),
+                    lambda c=con, n=name, p=params: timed_call(c, n, p),
                     args.repeat))
         slow += figures[-1] > TARGET_MS
         mark = "ok" if figures[-1] <= TARGET_MS else "!!"
         shown = {k: v for k, v in params.items() if k != "reporting_tz"}
+        name = f"{name} (head)" if "rows" in params else name
         print(f"{page:12} {name:40} "
               + " ".join(f"{f:8.1f}" for f in figures)
               + f" {mark}  {str(shown)[:70]}")
