@@ -190,7 +190,10 @@ counted as (
         referenced_table,
         count(*) as n_rows,
         count(*) filter (where is_dangling) as n_dangling,
-        count(distinct ref_id) filter (where is_dangling) as n_dangling_ids,
+        -- the distinct ids of the dangling rows alone (a FILTER would hash
+        -- every row's id: 0.6M distinct ids at a million changes)
+        count(distinct case when is_dangling then ref_id end)
+            as n_dangling_ids,
         case
             when count(*) > 0
                 then count(*) filter (where is_dangling) / count(*)
