@@ -11,7 +11,7 @@ import plotly.io as pio
 from pandas.io.formats.style import Styler
 
 from changeboard import charts
-from changeboard.charts import STATUS_COLOURS, _array, _figure
+from changeboard.charts import STATUS_COLOURS, _array, _figure, _take
 
 # booking status -> the shared Okabe-Ito status colours
 BOOKING_COLOURS = {
@@ -149,7 +149,7 @@ def week_heatmap(frame: pd.DataFrame, value: str, value_label: str
     """Environments (rows) x ISO weeks (columns), darker = more."""
     wide = frame.pivot_table(index="environment_name", columns="week_label",
                              values=value, aggfunc="sum", sort=False)
-    weeks = list(dict.fromkeys(frame["week_label"]))
+    weeks = list(pd.unique(frame["week_label"]))
     wide = wide.reindex(columns=weeks)
     heatmap = {
         "type": "heatmap", "z": _array(wide.to_numpy()), "x": _array(weeks),
@@ -198,8 +198,9 @@ def booking_gantt(frame: pd.DataFrame) -> go.Figure:
         BOOKING_COLOURS,
         pio.templates[pio.templates.default].layout.colorway)
     data = [charts._express(
-        "bar", name=str(status), x=length[at], y=rows[at], base=base[at],
-        customdata=customdata[at], orientation="h", opacity=0.85,
+        "bar", name=str(status), x=_take(length, at), y=_take(rows, at),
+        base=_take(base, at), customdata=_take(customdata, at),
+        orientation="h", opacity=0.85,
         marker={"color": colour[status], "pattern": {"shape": ""},
                 "line": {"color": "#FFFFFF", "width": 0.5}},
         hovertemplate="%{y} · %{customdata[0]}<br>%{customdata[1]}<br>"
@@ -207,7 +208,7 @@ def booking_gantt(frame: pd.DataFrame) -> go.Figure:
         "%{base|%d %b %H:%M} – %{x|%d %b %H:%M} "
         "(%{customdata[4]:,.0f} h in the period)<extra></extra>")
         for status, at in groups]
-    environments = list(dict.fromkeys(shown["environment_name"]))
+    environments = list(pd.unique(shown["environment_name"]))
     return _figure(data, {
         "height": max(260, 28 * shown["environment_name"].nunique() + 130),
         "barmode": "overlay", "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
