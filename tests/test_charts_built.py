@@ -288,3 +288,18 @@ def test_bookings_are_bars_from_their_start_by_status():
     assert list(approved.x) == [2 * 86_400_000, 6 * 3_600_000]
     assert approved.marker.color == env_charts.BOOKING_COLOURS["approved"]
     assert list(figure.layout.yaxis.categoryarray) == ["UAT", "SIT"]
+
+
+def test_lanes_never_share_a_lane_between_bars_that_overlap():
+    t = pd.Timestamp("2026-12-02 08:00")
+    hours = [(0, 2), (1, 3), (2, 4), (0, 1), (5, 6), (3, 5)]
+    starts = pd.Series([t + pd.Timedelta(hours=a) for a, _ in hours])
+    ends = pd.Series([t + pd.Timedelta(hours=b) for _, b in hours])
+    lane = charts.lanes(starts, ends)
+    # in start order, each bar takes the first lane free at its start
+    assert lane == [0, 1, 0, 1, 0, 1]
+    for i in range(len(hours)):
+        for j in range(i):
+            if starts[i] < ends[j] and starts[j] < ends[i]:
+                assert lane[i] != lane[j], (i, j)
+    assert charts.merged(starts, ends) == [(t, t + pd.Timedelta(hours=6))]
