@@ -2,13 +2,16 @@
 the environment x week heatmap and the bookings Gantt."""
 from __future__ import annotations
 
+import functools
+
+import narwhals.stable.v1 as nw
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
+import plotly.io as pio
 from pandas.io.formats.style import Styler
 
 from changeboard import charts
-from changeboard.charts import STATUS_COLOURS
+from changeboard.charts import STATUS_COLOURS, _array, _figure, _take
 
 # booking status -> the shared Okabe-Ito status colours
 BOOKING_COLOURS = {
@@ -132,30 +135,39 @@ def styled_grid(grid: pd.DataFrame, columns: pd.DataFrame, key: str
         axis=1)
 
 
+@functools.cache
+def _blues() -> tuple:
+    """The "Blues" colour scale as plotly writes it out (its stops)."""
+    return go.Heatmap(colorscale="Blues").colorscale
+
+
+# both figures are written as plain dicts, the same figures plotly express
+# and update_* drew (see charts: "building a figure")
 @charts.kept
 def week_heatmap(frame: pd.DataFrame, value: str, value_label: str
                  ) -> go.Figure:
     """Environments (rows) x ISO weeks (columns), darker = more."""
     wide = frame.pivot_table(index="environment_name", columns="week_label",
                              values=value, aggfunc="sum", sort=False)
-    weeks = list(dict.fromkeys(frame["week_label"]))
+    weeks = list(pd.unique(frame["week_label"]))
     wide = wide.reindex(columns=weeks)
-    figure = go.Figure(go.Heatmap(
-        z=wide.to_numpy(), x=weeks, y=list(wide.index), colorscale="Blues",
-        zmin=0, xgap=1, ygap=1,
-        colorbar={"title": {"text": value_label}, "tickformat": ",.0f",
-                  # a day's hours (a week holds 168), or whole releases
-                  "dtick": 24 if value == "booked_hours" else max(
-                      1, round(float(frame[value].max()) / 5))},
-        hovertemplate="%{y} · %{x}<br>" + value_label
-        + ": %{z:,.0f}<extra></extra>"))
-    figure.update_layout(
-        height=max(260, 22 * len(wide) + 120),
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        xaxis_title="ISO week (Monday start)", yaxis_title="environment",
-        yaxis={"autorange": "reversed", "type": "category"},
-        xaxis={"type": "category"})
-    return figure
+    heatmap = {
+        "type": "heatmap", "z": _array(wide.to_numpy()), "x": _array(weeks),
+        "y": _array(list(wide.index)), "colorscale": _blues(), "zmin": 0,
+        "xgap": 1, "ygap": 1,
+        "colorbar": {"title": {"text": value_label}, "tickformat": ",.0f",
+                     # a day's hours (a week holds 168), or whole releases
+                     "dtick": 24 if value == "booked_hours" else max(
+                         1, round(float(frame[value].max()) / 5))},
+        "hovertemplate": "%{y} · %{x}<br>" + value_label
+        + ": %{z:,.0f}<extra></extra>"}
+    return _figure([heatmap], {
+        "height": max(260, 22 * len(wide) + 120),
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "xaxis": {"title": {"text": "ISO week (Monday start)"},
+                  "type": "category"},
+        "yaxis": {"title": {"text": "environment"}, "autorange": "reversed",
+                  "type": "category"}})
 
 
 @charts.kept
@@ -165,25 +177,46 @@ def booking_gantt(frame: pd.DataFrame) -> go.Figure:
     shown = frame.assign(
         release=frame["release_name"].fillna("(no release)"),
         phase_=frame["phase"].fillna("–"), team_=frame["team"].fillna("–"))
-    figure = px.timeline(
-        shown, x_start="clipped_start_at", x_end="clipped_end_at",
-        y="environment_name", color="status",
-        color_discrete_map=BOOKING_COLOURS,
-        category_orders={"status": list(BOOKING_COLOURS),
-                         "environment_name": list(dict.fromkeys(
-                             shown["environment_name"]))},
-        custom_data=["booking_id", "release", "phase_", "team_",
-                     "hours_in_window"])
-    figure.update_traces(
-        marker_line_color="#FFFFFF", marker_line_width=0.5, opacity=0.85,
+    # a timeline as plotly express draws one: bars from each start (base),
+    # as long as the booking in milliseconds, by status in this order
+    times = nw.from_native(shown[["clipped_start_at", "clipped_end_at"]])
+    text = [c for c, kind in times.schema.items()
+            if kind != nw.Datetime and kind != nw.Date]
+    if text:
+        times = times.with_columns(nw.col(text).str.to_datetime())
+    base = _array(times.get_column("clipped_start_at"))
+    length = _array(times.select(
+        (nw.col("clipped_end_at") - nw.col("clipped_start_at"))
+        .dt.total_milliseconds()).get_column("clipped_end_at"))
+    rows = _array(shown["environment_name"])
+    customdata = _array(shown[["booking_id", "release", "phase_", "team_",
+                               "hours_in_window"]])
+    order = list(BOOKING_COLOURS)
+    groups = charts._groups(shown, "status", order)
+    colour = charts._colour_map(
+        list(dict.fromkeys([*order, *pd.unique(shown["status"])])),
+        BOOKING_COLOURS,
+        pio.templates[pio.templates.default].layout.colorway)
+    data = [charts._express(
+        "bar", name=str(status), x=_take(length, at), y=_take(rows, at),
+        base=_take(base, at), customdata=_take(customdata, at),
+        orientation="h", opacity=0.85,
+        marker={"color": colour[status], "pattern": {"shape": ""},
+                "line": {"color": "#FFFFFF", "width": 0.5}},
         hovertemplate="%{y} · %{customdata[0]}<br>%{customdata[1]}<br>"
         "phase %{customdata[2]} · team %{customdata[3]}<br>"
         "%{base|%d %b %H:%M} – %{x|%d %b %H:%M} "
         "(%{customdata[4]:,.0f} h in the period)<extra></extra>")
-    rows = shown["environment_name"].nunique()
-    figure.update_layout(
-        height=max(260, 28 * rows + 130), barmode="overlay",
-        margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend_title_text="",
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-        xaxis_title="booked time (UTC)", yaxis_title="environment")
-    return figure
+        for status, at in groups]
+    environments = list(pd.unique(shown["environment_name"]))
+    return _figure(data, {
+        "height": max(260, 28 * shown["environment_name"].nunique() + 130),
+        "barmode": "overlay", "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+        "legend": {"title": {"text": ""}, "tracegroupgap": 0,
+                   "orientation": "h", "y": 1.02, "yanchor": "bottom",
+                   "x": 0},
+        "xaxis": {"anchor": "y", "domain": [0.0, 1.0], "type": "date",
+                  "title": {"text": "booked time (UTC)"}},
+        "yaxis": {"anchor": "x", "domain": [0.0, 1.0],
+                  "title": {"text": "environment"}, "categoryorder": "array",
+                  "categoryarray": _array(list(reversed(environments)))}})

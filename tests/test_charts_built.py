@@ -1,0 +1,305 @@
+"""The figures of changeboard.charts and env_charts, as the pages use them.
+
+The builders write plain dicts and build them with plotly's per-value
+validation off (charts: "building a figure"): each figure here is rebuilt
+with validation on and must come back unchanged; the rest pins what the
+pages rely on (trace order and names, the values a click picks, colours,
+hovers with n)."""
+import json
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+from changeboard import charts, env_charts
+
+UTC = "UTC"
+
+
+def sent(figure: go.Figure) -> dict:
+    """The figure as Streamlit sends it (to_dict, then JSON unvalidated)."""
+    return json.loads(pio.to_json(figure.to_dict(), validate=False))
+
+
+def trend():
+    return pd.DataFrame({
+        "period_label": ["2026-W47", "2026-W48", "2026-W49"],
+        "n_successful": [5, 7, 0], "n_successful_with_issues": [1, 0, 0],
+        "n_failed": [2, 1, 0], "n": [8, 8, 0],
+        "change_success_rate": [0.75, 0.875, np.nan]})
+
+
+def by_group():
+    return pd.DataFrame({
+        "dimension_value": ["Payments · 12", "Ledger · 7", "Cards · 3"],
+        "n_succeeded": [10, 5, 0], "n_failed": [2, 2, 3],
+        "change_success_rate": [10 / 12, 5 / 7, 0.0]})
+
+
+def scores():
+    return pd.DataFrame({"assignment_group": ["Ops", "Dev", "DBA"],
+                         "score": [4.5, 0.0, -2.0], "n": [9, 3, 4]})
+
+
+def slips():
+    return pd.DataFrame({"slip_days": [0, 0, 3, 5, -1, 2, 9],
+                         "outcome": ["On time", "On time", "Late", "Late",
+                                     "On time", "Late", None]})
+
+
+def approval_bins():
+    return pd.DataFrame({"change_type": ["normal", "standard", "normal",
+                                         "other"],
+                         "bin_start_hours": [0.0, 0.0, 24.0, 48.0],
+                         "bin_end_hours": [24.0, 24.0, 48.0, 72.0],
+                         "n": [4, 9, 2, 1]})
+
+
+def phases():
+    t = pd.Timestamp("2026-10-01", tz=UTC)
+    day = pd.Timedelta(days=1)
+    return pd.DataFrame({
+        "release": ["R1", "R1", "R2"], "phase": ["dev", "sit", "dev"],
+        "planned_start_at": [t, t + 10 * day, t + 2 * day],
+        "planned_end_at": [t + 10 * day, t + 20 * day, t + 9 * day],
+        "actual_start_at": [t, t + 12 * day, pd.NaT],
+        "actual_end_at": [t + 12 * day, t + 25 * day, pd.NaT]})
+
+
+def planned_changes():
+    t = pd.Timestamp("2026-12-02 08:00", tz=UTC)
+    hour = pd.Timedelta(hours=1)
+    return pd.DataFrame({
+        "change_id": ["CHG1", "CHG2", "CHG3"],
+        "planned_start_at": [t, t + hour, t + 30 * hour],
+        "planned_end_at": [t + 2 * hour, t + 3 * hour, t + 31 * hour],
+        "colour": ["High", "Low", "High"],
+        "is_emergency": [True, False, False], "n_collisions": [1, 1, 0],
+        "is_past_planned_start": [True, False, False],
+        "hover": ["<b>CHG1</b>", "<b>CHG2</b>", "<b>CHG3</b>"]})
+
+
+def windows():
+    t = pd.Timestamp("2026-12-05", tz=UTC)
+    return pd.DataFrame({"kind": ["freeze", "freeze", "maintenance"],
+                         "start_at": [t, t + pd.Timedelta(days=1), t],
+                         "end_at": [t + pd.Timedelta(days=2),
+                                    t + pd.Timedelta(days=3),
+                                    t + pd.Timedelta(hours=4)]})
+
+
+def weekly():
+    return pd.DataFrame({"environment_name": ["SIT", "SIT", "UAT", "UAT"],
+                         "week_label": ["W1", "W2", "W1", "W2"],
+                         "n_releases": [1, 3, 0, 12],
+                         "booked_hours": [10.0, 0.0, 168.0, 24.0]})
+
+
+def bookings():
+    t = pd.Timestamp("2026-12-01", tz=UTC)
+    day = pd.Timedelta(days=1)
+    return pd.DataFrame({
+        "booking_id": ["B1", "B2", "B3"],
+        "environment_name": ["SIT", "UAT", "SIT"],
+        "status": ["pending", "approved", "approved"],
+        "release_name": ["Ledger 2.0", None, "Cards 1.1"],
+        "phase": ["sit", None, "sit"], "team": ["Core", "Ops", None],
+        "clipped_start_at": [t, t + day, t + 2 * day],
+        "clipped_end_at": [t + day, t + 3 * day, t + 2 * day
+                           + pd.Timedelta(hours=6)],
+        "hours_in_window": [24.0, 48.0, 6.0]})
+
+
+FIGURES = {
+    "stacked_bars": lambda: charts.stacked_bars(
+        trend(), x="period_label",
+        columns={"n_successful": "Successful",
+                 "n_successful_with_issues": "Successful with issues",
+                 "n_failed": "Failed"},
+        y_title="implemented changes", x_title="week"),
+    "rate_line": lambda: charts.rate_line(
+        trend(), x="period_label", y="change_success_rate", n="n",
+        y_title="change success rate", x_title="week"),
+    "horizontal_stacked_bars": lambda: charts.horizontal_stacked_bars(
+        by_group(), y="dimension_value",
+        columns={"n_succeeded": "Successful", "n_failed": "Failed"},
+        x_title="implemented changes", y_title="team",
+        hover={"change_success_rate": "success rate"}),
+    "signed_bars": lambda: charts.signed_bars(
+        scores(), y="assignment_group", x="score", x_title="score",
+        y_title="team", n="n"),
+    "histogram": lambda: charts.histogram(
+        slips(), x="slip_days", x_title="slip (days)", y_title="releases",
+        colour="outcome", colours={"On time": "#009E73", "Late": "#D55E00"},
+        order=["On time", "Late"], bin_size=1),
+    "binned_histogram": lambda: charts.binned_histogram(
+        approval_bins(), start="bin_start_hours", end="bin_end_hours",
+        n="n", x_title="hours", y_title="approved changes",
+        colour="change_type", order=["standard", "normal"],
+        colours={"standard": "#0072B2", "normal": "#56B4E9"}),
+    "rate_bars": lambda: charts.rate_bars(
+        pd.DataFrame({"outcome": ["On schedule", "Overran"],
+                      "rate": [0.8, 0.2], "n": [40, 40]}),
+        y="outcome", x="rate", n="n", x_title="share"),
+    "count_bars": lambda: charts.count_bars(
+        pd.DataFrame({"month": ["Oct", "Nov"], "n_releases": [3, 4]}),
+        x="month", y="n_releases", y_title="releases"),
+    "release_gantt": lambda: charts.release_gantt(
+        phases(), release="release", phase="phase",
+        planned=("planned_start_at", "planned_end_at"),
+        actual=("actual_start_at", "actual_end_at"),
+        window=(pd.Timestamp("2026-10-01").date(),
+                pd.Timestamp("2026-11-01").date()),
+        as_of=pd.Timestamp("2026-10-20 12:00", tz=UTC)),
+    "change_calendar": lambda: charts.change_calendar(
+        planned_changes(), colour="colour", colours=charts.RISK_COLOURS,
+        period=(pd.Timestamp("2026-12-01"), pd.Timestamp("2027-01-01")),
+        windows=windows(), tz="Europe/London", min_hours=6),
+    "week_heatmap": lambda: env_charts.week_heatmap(
+        weekly(), "n_releases", "releases"),
+    "booking_gantt": lambda: env_charts.booking_gantt(bookings()),
+}
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_plotly_validates_each_figure_and_changes_nothing(name):
+    figure = FIGURES[name]()
+    rebuilt = go.Figure(  # validation on: plotly coerces what it takes
+        data=[trace.to_plotly_json() for trace in figure.data],
+        layout=figure.layout.to_plotly_json())
+    assert sent(rebuilt) == sent(figure)
+    assert sent(figure)["layout"]["template"]["layout"]["colorway"]
+
+
+def test_bars_over_time_pick_their_period_and_name_their_status():
+    figure = sent(FIGURES["stacked_bars"]())
+    # the page's click picks x (a period label); series in the given order
+    assert [t["name"] for t in figure["data"]] == [
+        "Successful", "Successful with issues", "Failed"]
+    assert [t["marker"]["color"] for t in figure["data"]] == [
+        "#009E73", "#E69F00", "#D55E00"]
+    assert all(t["x"] == ["2026-W47", "2026-W48", "2026-W49"]
+               for t in figure["data"])
+    assert figure["layout"]["barmode"] == "relative"
+    assert "implemented changes" in figure["data"][0]["hovertemplate"]
+
+
+def test_a_rate_line_shows_the_n_behind_each_point():
+    line = FIGURES["rate_line"]()
+    assert list(line.data[0].x) == ["2026-W47", "2026-W48", "2026-W49"]
+    assert [list(c) for c in line.data[0].customdata] == [[8], [8], [0]]
+    assert "n = %{customdata[0]:,}" in line.data[0].hovertemplate
+    assert line.layout.yaxis.tickformat == ".0%"
+    assert np.isnan(line.data[0].y[2])  # a gap, not a zero
+
+
+def test_horizontal_bars_keep_the_first_row_on_top_and_pick_it_by_y():
+    figure = FIGURES["horizontal_stacked_bars"]()
+    labels = list(by_group()["dimension_value"])
+    assert [t.name for t in figure.data] == ["Successful", "Failed"]
+    assert [t.marker.color for t in figure.data] == ["#009E73", "#D55E00"]
+    assert all(list(t.y) == labels for t in figure.data)  # picked by y
+    assert list(figure.layout.yaxis.categoryarray) == labels[::-1]
+    assert list(figure.data[1].x) == [2, 2, 3]
+    assert figure.data[0].customdata[0][0] == pytest.approx(10 / 12)
+    assert "success rate: %{customdata[0]:.1%}" in figure.data[0].hovertemplate
+    assert figure.layout.height == 260
+
+
+def test_signed_bars_are_green_at_or_above_zero_and_red_below():
+    bar = FIGURES["signed_bars"]().data[0]
+    assert list(bar.y) == ["Ops", "Dev", "DBA"]
+    assert list(bar.marker.color) == ["#009E73", "#009E73", "#D55E00"]
+    assert [list(c) for c in bar.customdata] == [[9], [3], [4]]
+
+
+def test_a_histogram_stacks_its_categories_in_order_and_drops_none():
+    figure = FIGURES["histogram"]()
+    assert [t.name for t in figure.data] == ["On time", "Late"]
+    assert sorted(figure.data[0].x) == [-1, 0, 0]
+    assert sorted(figure.data[1].x) == [2, 3, 5]  # the row without one: none
+    assert figure.data[0].xbins.size == 1
+    assert figure.layout.barmode == "stack"
+    # one category only: one trace with every row; a category without a
+    # colour of its own takes the series colours in turn (after the given)
+    alone = charts.histogram(slips().assign(outcome="Late"), x="slip_days",
+                             x_title="slip", colour="outcome",
+                             colours={"On time": "#009E73"}, order=None)
+    assert [(t.name, len(t.x), t.marker.color) for t in alone.data] == [
+        ("Late", 7, charts.SERIES[1])]
+
+
+def test_binned_bars_are_as_wide_as_their_bin_in_the_given_order():
+    figure = FIGURES["binned_histogram"]()
+    assert [t.name for t in figure.data] == ["standard", "normal", "other"]
+    normal = figure.data[1]
+    assert list(normal.x) == [12.0, 36.0] and list(normal.width) == [24, 24]
+    assert [list(c) for c in normal.customdata] == [[0.0, 24.0],
+                                                    [24.0, 48.0]]
+    assert figure.data[2].marker.color == "#999999"
+
+
+def test_release_phases_show_planned_behind_actual_and_one_legend_entry():
+    figure = FIGURES["release_gantt"]()
+    assert [(t.name, t.opacity, t.showlegend) for t in figure.data] == [
+        ("dev", 0.3, False), ("sit", 0.3, False),
+        ("dev", 1.0, True), ("sit", 1.0, True)]
+    assert list(figure.layout.yaxis.categoryarray) == ["R1", "R2"]
+    assert list(figure.data[2].y) == ["R1"]  # R2 has not started
+    assert figure.data[0].x[0] == 10 * 86_400_000
+    assert [s.type for s in figure.layout.shapes] == ["rect", "line"]
+
+
+def test_a_calendar_bar_and_a_late_mark_pick_their_change():
+    figure = FIGURES["change_calendar"]()
+    bars = [t for t in figure.data if t.type == "bar" and t.customdata
+            is not None]
+    late = [t for t in figure.data if t.type == "scatter"]
+    assert [t.name for t in bars] == ["High", "Low"]
+    assert [row[0] for row in bars[0].customdata] == ["CHG1", "CHG3"]
+    assert list(bars[0].marker.pattern.shape) == ["/", ""]
+    assert list(bars[0].marker.line.width) == [3, 0.5]
+    assert [row[0] for row in late[0].customdata] == ["CHG1"]
+    # the legend in words, then the windows: two freezes shade as one band
+    assert [t.name for t in figure.data if t.customdata is None] == [
+        "High", "Low", "Emergency (hatched)", "Collides (black outline)"]
+    assert [(s.name, s.showlegend) for s in figure.layout.shapes] == [
+        ("Change freeze", True), ("Maintenance window", True)]
+    assert bars[0].base[0] == np.datetime64("2026-12-02T08:00")  # London
+
+
+def test_the_weekly_load_is_an_environment_by_week_grid():
+    heat = FIGURES["week_heatmap"]().data[0]
+    assert list(heat.x) == ["W1", "W2"] and list(heat.y) == ["SIT", "UAT"]
+    assert heat.z.tolist() == [[1, 3], [0, 12]]
+    assert heat.colorbar.dtick == 2  # 12 releases / 5, rounded
+    assert heat.colorscale[0] == (0.0, "rgb(247,251,255)")
+
+
+def test_bookings_are_bars_from_their_start_by_status():
+    figure = FIGURES["booking_gantt"]()
+    assert [t.name for t in figure.data] == ["approved", "pending"]
+    approved = figure.data[0]
+    assert [row[0] for row in approved.customdata] == ["B2", "B3"]
+    assert [row[1] for row in approved.customdata] == ["(no release)",
+                                                       "Cards 1.1"]
+    assert list(approved.x) == [2 * 86_400_000, 6 * 3_600_000]
+    assert approved.marker.color == env_charts.BOOKING_COLOURS["approved"]
+    assert list(figure.layout.yaxis.categoryarray) == ["UAT", "SIT"]
+
+
+def test_lanes_never_share_a_lane_between_bars_that_overlap():
+    t = pd.Timestamp("2026-12-02 08:00")
+    hours = [(0, 2), (1, 3), (2, 4), (0, 1), (5, 6), (3, 5)]
+    starts = pd.Series([t + pd.Timedelta(hours=a) for a, _ in hours])
+    ends = pd.Series([t + pd.Timedelta(hours=b) for _, b in hours])
+    lane = charts.lanes(starts, ends)
+    # in start order, each bar takes the first lane free at its start
+    assert lane == [0, 1, 0, 1, 0, 1]
+    for i in range(len(hours)):
+        for j in range(i):
+            if starts[i] < ends[j] and starts[j] < ends[i]:
+                assert lane[i] != lane[j], (i, j)
+    assert charts.merged(starts, ends) == [(t, t + pd.Timedelta(hours=6))]
