@@ -1,6 +1,6 @@
 """`python -m changeboard.launch run app.py [options]`: Streamlit's command
 line (the same arguments as `python -m streamlit`), with the modules every
-page uses imported and plotly's figure machinery built before the server
+page uses imported, plotly's figure machinery with them, before the server
 starts. Streamlit imports a page's modules on the first run that needs
 them, so without this the first visitor to a new server (or replica) waits
 for plotly, the charts and the reports to import and for plotly's first
@@ -14,15 +14,10 @@ from __future__ import annotations
 
 
 def warm() -> None:
-    """Import what every page draws with, and build one small figure (the
-    first plotly figure of a process costs 0.2-0.3 s more than the next)."""
-    import pandas as pd
-
+    """Import what every page draws with (changeboard.charts also loads
+    what plotly loads on its first figure, 0.1-0.2 s)."""
     import reports.cab  # noqa: F401 - imported for the first visitor
     from changeboard import charts, env_charts  # noqa: F401
-
-    charts.count_bars(pd.DataFrame({"x": ["a"], "n": [1]}), x="x", y="n",
-                      y_title="n")
 
 
 def main() -> None:
