@@ -2,6 +2,7 @@
 the environment x week heatmap and the bookings Gantt."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -9,6 +10,7 @@ from pandas.io.formats.style import Styler
 
 from changeboard import charts
 from changeboard.charts import STATUS_COLOURS
+from changeboard.settled_styler import settle
 
 # booking status -> the shared Okabe-Ito status colours
 BOOKING_COLOURS = {
@@ -85,6 +87,23 @@ def _cell_style(value) -> str:
             "font-weight: 600; text-align: center")
 
 
+TOTAL_ROW_STYLE = "font-weight: 700; background-color: #F0F2F6"
+
+
+def _grid_styles(shown: pd.DataFrame) -> np.ndarray:
+    """The CSS of every cell of the shown matrix in one pass: its status
+    colour (_cell_style of its letter), and on the Total Releases row the
+    bold band after it."""
+    by_letter = {letter: _cell_style(letter) for letter in LETTERS.values()}
+    css = np.array([[by_letter.get(v[:1], "") if isinstance(v, str) else ""
+                     for v in row] for row in shown.to_numpy(dtype=object)],
+                   dtype=object).reshape(shown.shape)
+    total = shown.index.get_level_values(0) == TOTAL_ROW
+    css[total] = [[f"{c}; {TOTAL_ROW_STYLE}" if c else TOTAL_ROW_STYLE
+                   for c in row] for row in css[total]]
+    return css
+
+
 def column_labels(columns: pd.DataFrame, key: str) -> dict[str, str]:
     """Matrix column key -> its header: the environment's name (made unique
     with its id when two share one), or the group itself."""
@@ -125,11 +144,10 @@ def styled_grid(grid: pd.DataFrame, columns: pd.DataFrame, key: str
         groups = columns["environment_group"].fillna(NO_GROUP)
         shown.columns = pd.MultiIndex.from_arrays(
             [list(groups), list(shown.columns)])
-    styler = shown.style.map(_cell_style)
-    return styler.apply(
-        lambda row: ["font-weight: 700; background-color: #F0F2F6"
-                     if row.name[0] == TOTAL_ROW else "" for _ in row],
-        axis=1)
+    # one pass of vectorised styles, settled once: the page keeps the
+    # Styler per content of the grid, and a rerun sends what it settled
+    return settle(Styler(shown, uuid="impact_matrix").apply(
+        _grid_styles, axis=None))
 
 
 @charts.kept

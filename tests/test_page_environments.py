@@ -380,3 +380,51 @@ def test_the_view_is_read_back_from_the_url(app):
     app.run()
     assert app.segmented_control(key="timeline_dates").value == \
         "Matrix dates"
+
+
+def test_settled_matrix_styler_sends_what_a_plain_styler_sends():
+    """styled_grid's Styler is computed once and kept (a rerun reuses it):
+    Streamlit gets the same CSS and display values from it as from a plain
+    Styler styled cell by cell, and gets them again on a second rerun."""
+    from streamlit.elements.lib.pandas_styler_utils import marshall_styler
+    from streamlit.proto.ArrowData_pb2 import ArrowData
+
+    cells = pd.DataFrame({
+        "release_id": ["R1", "R1", "R2", "R3"],
+        "environment_id": ["E1", "E2", "E2", "E3"],
+        "cell_status": ["approved", "rejected", "pending", "approved"],
+        "n_bookings": [2, 1, 1, 3]})
+    releases = pd.DataFrame({
+        "release_id": ["R1", "R2", "R3"], "release_name": ["One", "Two", "3"],
+        "go_live_at": pd.to_datetime(["2026-12-01", "2026-12-02",
+                                      "2026-12-03"], utc=True),
+        "total_impacted": [1, 1, 1]})
+    columns = pd.DataFrame({
+        "environment_id": ["E1", "E2", "E3"],
+        "environment_name": ["sit", "uat", "uat"],
+        "environment_group": ["G", "G", None], "tier": ["sit", "uat", "uat"],
+        "total_releases": [1, 1, 1]})
+    grid = env_charts.impact_grid(cells, releases, columns,
+                                  key="environment_id",
+                                  total_impacted="total_impacted")
+    settled = env_charts.styled_grid(grid, columns, "environment_id")
+    plain = settled.data.style.map(env_charts._cell_style).apply(
+        lambda row: [env_charts.TOTAL_ROW_STYLE
+                     if row.name[0] == env_charts.TOTAL_ROW else ""
+                     for _ in row], axis=1)
+    plain.set_uuid(settled.uuid)
+
+    def sent(styler):
+        proto = ArrowData()
+        marshall_styler(proto, styler, "default")
+        return proto.styler
+
+    expected = sent(plain)
+    # a rule per style (band, approved, pending, rejected), 3 + 4 cells
+    assert expected.styles.count("background-color") == 4
+    assert expected.styles.count("#T_impact_matrix_row") == 3 + 4
+    for _ in range(2):  # the first rerun and the next, from the kept state
+        got = sent(settled)
+        assert got.styles == expected.styles
+        assert got.display_values == expected.display_values
+        assert got.uuid == expected.uuid
