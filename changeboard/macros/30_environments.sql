@@ -351,7 +351,13 @@ events as (
 
 -- all events at one instant are peers of the running sums (RANGE frame), so
 -- they net out first: an end and a start at the same instant (back-to-back)
--- never count as overlapping; the peers' segments between them are empty
+-- never count as overlapping; the peers' segments between them are empty.
+-- One running sum over every environment in (env_key, event_at) order, not
+-- a window partitioned by environment (a third to half of the window's
+-- time at a million changes): each environment's events sum to 0 (every
+-- span ends), so the sums within an environment are its own, and its last
+-- instant, whose lead is the next environment's first, has n_available 0
+-- and is never a segment of available time
 segments as (
     select
         env_key,
@@ -361,7 +367,7 @@ segments as (
         sum(d_approved) over by_time as n_approved,
         sum(d_active) over by_time as n_active
     from events
-    window by_time as (partition by env_key order by event_at)
+    window by_time as (order by env_key, event_at)
 ),
 
 usage as (
