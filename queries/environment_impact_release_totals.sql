@@ -6,6 +6,8 @@
 -- $portfolios: list of release application portfolios (default: null)
 -- $tiers: list of environment tiers to keep (default: null)
 -- $environment_groups: list of environment groups to keep (default: null)
+-- $release_ids: list of the matrix's release ids to keep, e.g. the page
+--   of releases shown (default: null)
 -- docs/metrics.md environment_impact_matrix row totals over the
 -- impact_releases, impact_bookings and impact_cells macros
 -- (changeboard/macros/). Every release of the matrix is a row, also one with no
@@ -25,9 +27,12 @@ with releases_in_window as (
         release_status,
         go_live_at,
         is_live
-    from impact_releases(
-        $start_date, $end_date, $reporting_tz, $application_ids, $portfolios
-    )
+    from
+        impact_releases(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios
+        )
+    where keep($release_ids, release_id)
 ),
 
 cells as (
@@ -37,10 +42,12 @@ cells as (
         environment_group,
         cell_status,
         is_impacted
-    from impact_cells(
-        $start_date, $end_date, $reporting_tz, $application_ids,
-        $portfolios, $tiers, $environment_groups
-    )
+    from
+        impact_cells(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $tiers, $environment_groups
+        )
+    where keep($release_ids, release_id)
 ),
 
 cell_totals as (
@@ -84,6 +91,7 @@ booking_totals as (
             $start_date, $end_date, $reporting_tz, $application_ids,
             $portfolios, $tiers, $environment_groups
         )
+    where keep($release_ids, release_id)
     group by release_id
 ),
 

@@ -428,3 +428,41 @@ def test_settled_matrix_styler_sends_what_a_plain_styler_sends():
         assert got.styles == expected.styles
         assert got.display_values == expected.display_values
         assert got.uuid == expected.uuid
+
+
+@pytest.mark.parametrize("name", ["environment_impact_matrix",
+                                  "environment_impact_matrix_by_group"])
+def test_matrix_cells_of_a_page_of_releases_are_those_of_the_whole(
+        sample_db, name):
+    """The page reads the cells of the releases it shows ($release_ids):
+    the same rows, in the same order, as the whole matrix's for them."""
+    window = {"start_date": "2024-01-01", "end_date": "2027-01-01"}
+    with db.connect(sample_db, read_only=True) as con:
+        releases = db.run(con, "environment_impact_release_totals", **window)
+        whole = db.run(con, name, **window)
+        page = list(releases["release_id"].iloc[3:3 + env_charts.MATRIX_ROWS])
+        read = db.run(con, name, **window, release_ids=page)
+        none = db.run(con, name, **window, release_ids=[])
+    expected = whole[whole["release_id"].isin(page)].reset_index(drop=True)
+    assert 0 < len(read) < len(whole)
+    pd.testing.assert_frame_equal(read, expected)
+    assert none.empty
+
+
+def test_matrix_totals_of_some_releases_count_those_releases(sample_db):
+    window = {"start_date": "2024-01-01", "end_date": "2027-01-01"}
+    with db.connect(sample_db, read_only=True) as con:
+        releases = db.run(con, "environment_impact_release_totals", **window)
+        page = list(releases["release_id"].iloc[:env_charts.MATRIX_ROWS])
+        rows = db.run(con, "environment_impact_release_totals", **window,
+                      release_ids=page)
+        columns = db.run(con, "environment_impact_environment_totals",
+                         **window, release_ids=page)
+        groups = db.run(con, "environment_impact_group_totals", **window,
+                        release_ids=page)
+    pd.testing.assert_frame_equal(
+        rows, releases.iloc[:env_charts.MATRIX_ROWS].reset_index(drop=True))
+    impacted = int(rows["total_impacted"].sum())
+    assert 0 < impacted < int(releases["total_impacted"].sum())
+    assert int(columns["total_releases"].sum()) == impacted  # cell by cell
+    assert set(columns["n"]) == set(groups["n"]) == {len(page)}

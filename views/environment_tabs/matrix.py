@@ -62,22 +62,8 @@ def read(page: EnvironmentsPage) -> Matrix:
 
     releases = ui.scoped("environment_impact_release_totals", matrix_window,
                          filters, **scope)
-    if by_group:
-        key = "environment_group"
-        cells = ui.scoped("environment_impact_matrix_by_group", matrix_window,
-                          filters, **scope)
-        columns = ui.scoped("environment_impact_group_totals", matrix_window,
-                            filters, **scope)
-        row_total = "total_impacted_groups"
-    else:
-        key = "environment_id"
-        cells = ui.scoped("environment_impact_matrix", matrix_window, filters,
-                          **scope)
-        columns = ui.scoped("environment_impact_environment_totals",
-                            matrix_window, filters, **scope)
-        row_total = "total_impacted"
-    # a page of releases at a time: rows and, unless all are asked
-    # for, the columns those releases book
+    # a page of releases at a time: rows, their cells only and, unless all
+    # are asked for, the columns those releases book
     all_releases = releases
     starts = list(range(0, len(releases), env_charts.MATRIX_ROWS)) or [0]
     page_start = controls[2].selectbox(
@@ -88,7 +74,21 @@ def read(page: EnvironmentsPage) -> Matrix:
         help=f"The matrix shows {env_charts.MATRIX_ROWS} releases at a "
         "time, by go-live date; the download holds the same page.")
     releases = releases.iloc[page_start:page_start + env_charts.MATRIX_ROWS]
-    cells = cells[cells["release_id"].isin(releases["release_id"])]
+    page_of = {"release_ids": list(releases["release_id"])}
+    if by_group:
+        key = "environment_group"
+        cells = ui.scoped("environment_impact_matrix_by_group", matrix_window,
+                          filters, **scope, **page_of)
+        columns = ui.scoped("environment_impact_group_totals", matrix_window,
+                            filters, **scope)
+        row_total = "total_impacted_groups"
+    else:
+        key = "environment_id"
+        cells = ui.scoped("environment_impact_matrix", matrix_window, filters,
+                          **scope, **page_of)
+        columns = ui.scoped("environment_impact_environment_totals",
+                            matrix_window, filters, **scope)
+        row_total = "total_impacted"
     if not show_all:
         booked = set(cells[key].fillna(env_charts.NO_GROUP).astype(str))
         columns = columns[columns[key].fillna(env_charts.NO_GROUP)
