@@ -468,3 +468,24 @@ def test_matrix_totals_of_some_releases_count_those_releases(sample_db):
     assert 0 < impacted < int(releases["total_impacted"].sum())
     assert int(columns["total_releases"].sum()) == impacted  # cell by cell
     assert set(columns["n"]) == set(groups["n"]) == {len(page)}
+
+
+@pytest.mark.parametrize("params", [
+    {"start_date": "2024-01-01", "end_date": "2027-01-01"},
+    {"start_date": "2026-03-01", "end_date": "2026-06-01",
+     "reporting_tz": "Europe/Berlin", "tiers": ["prod", "uat"]}])
+def test_utilization_rollup_is_the_summary_and_the_groups(sample_db, params):
+    """The page reads both from one sweep: the is_total row is the summary,
+    column for column, and the other rows are the groups, in order."""
+    with db.connect(sample_db, read_only=True) as con:
+        rollup = db.run(con, "environment_utilization_rollup", **params)
+        summary = db.run(con, "environment_utilization_summary", **params)
+        groups = db.run(con, "environment_utilization_by_group", **params)
+    assert rollup["is_total"].tolist() == [True] + [False] * len(groups)
+    assert len(groups) > 1
+    pd.testing.assert_frame_equal(
+        rollup.iloc[:1][list(summary.columns)].reset_index(drop=True),
+        summary)
+    pd.testing.assert_frame_equal(
+        rollup.iloc[1:].drop(columns="is_total").reset_index(drop=True),
+        groups)
