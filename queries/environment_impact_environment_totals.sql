@@ -6,6 +6,8 @@
 -- $portfolios: list of release application portfolios (default: null)
 -- $tiers: list of environment tiers to keep (default: null)
 -- $environment_groups: list of environment groups to keep (default: null)
+-- $release_ids: list of the matrix's release ids to keep, e.g. the page
+--   of releases shown (default: null)
 -- docs/metrics.md environment_impact_matrix column totals over the impact_cells
 -- macro (changeboard/macros/). Every environment kept by the tier and group
 -- filters is a row (0 when no release books it), plus any environment_id
@@ -24,10 +26,12 @@ with cells as (
         cell_status,
         n_bookings,
         is_impacted
-    from impact_cells(
-        $start_date, $end_date, $reporting_tz, $application_ids,
-        $portfolios, $tiers, $environment_groups
-    )
+    from
+        impact_cells(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $tiers, $environment_groups
+        )
+    where keep($release_ids, release_id)
 ),
 
 columns_ as (
@@ -75,10 +79,12 @@ totals as (
         p.*,
         (
             select count(*)
-            from impact_releases(
-                $start_date, $end_date, $reporting_tz, $application_ids,
-                $portfolios
-            )
+            from
+                impact_releases(
+                    $start_date, $end_date, $reporting_tz, $application_ids,
+                    $portfolios
+                )
+            where keep($release_ids, release_id)
         ) as n
     from per_environment as p
     order by p.environment_id

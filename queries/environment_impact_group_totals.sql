@@ -6,6 +6,8 @@
 -- $portfolios: list of release application portfolios (default: null)
 -- $tiers: list of environment tiers to keep (default: null)
 -- $environment_groups: list of environment groups to keep (default: null)
+-- $release_ids: list of the matrix's release ids to keep, e.g. the page
+--   of releases shown (default: null)
 -- docs/metrics.md environment_impact_matrix column totals with columns =
 -- environment_group (NULL is its own row), over the impact_cells macro.
 -- Every group of the environments kept by the tier and group filters is a
@@ -20,10 +22,12 @@ with cells as (
         environment_group,
         n_bookings,
         is_impacted
-    from impact_cells(
-        $start_date, $end_date, $reporting_tz, $application_ids,
-        $portfolios, $tiers, $environment_groups
-    )
+    from
+        impact_cells(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $tiers, $environment_groups
+        )
+    where keep($release_ids, release_id)
 ),
 
 columns_ as (
@@ -76,10 +80,12 @@ totals as (
         p.*,
         (
             select count(*)
-            from impact_releases(
-                $start_date, $end_date, $reporting_tz, $application_ids,
-                $portfolios
-            )
+            from
+                impact_releases(
+                    $start_date, $end_date, $reporting_tz, $application_ids,
+                    $portfolios
+                )
+            where keep($release_ids, release_id)
         ) as n
     from per_group as p
     order by p.environment_group nulls last

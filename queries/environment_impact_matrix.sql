@@ -6,6 +6,8 @@
 -- $portfolios: list of release application portfolios (default: null)
 -- $tiers: list of environment tiers to keep (default: null)
 -- $environment_groups: list of environment groups to keep (default: null)
+-- $release_ids: list of the matrix's release ids to keep, e.g. the page
+--   of releases shown (default: null)
 -- docs/metrics.md environment_impact_matrix, long form, from the impact_cells
 -- macro in changeboard/macros/. Rows are releases with go_live_at =
 -- coalesce(actual_release_at, planned_release_at) in W, not cancelled, not
@@ -34,10 +36,12 @@ with cells as (
         n_pending_bookings,
         n_rejected_bookings,
         is_impacted
-    from impact_cells(
-        $start_date, $end_date, $reporting_tz, $application_ids,
-        $portfolios, $tiers, $environment_groups
-    )
+    from
+        impact_cells(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $tiers, $environment_groups
+        )
+    where keep($release_ids, release_id)
 ),
 
 ordered as (

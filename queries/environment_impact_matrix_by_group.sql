@@ -6,6 +6,8 @@
 -- $portfolios: list of release application portfolios (default: null)
 -- $tiers: list of environment tiers to keep (default: null)
 -- $environment_groups: list of environment groups to keep (default: null)
+-- $release_ids: list of the matrix's release ids to keep, e.g. the page
+--   of releases shown (default: null)
 -- docs/metrics.md environment_impact_matrix, columns = environment_group (a
 -- NULL group is its own column), from the impact_cells macro: same rows and
 -- bookings as environment_impact_matrix. cell_status = first present of
@@ -24,10 +26,12 @@ with cells as (
         cell_status,
         n_bookings,
         is_impacted
-    from impact_cells(
-        $start_date, $end_date, $reporting_tz, $application_ids,
-        $portfolios, $tiers, $environment_groups
-    )
+    from
+        impact_cells(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $tiers, $environment_groups
+        )
+    where keep($release_ids, release_id)
 ),
 
 group_cells as (

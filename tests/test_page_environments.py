@@ -380,3 +380,112 @@ def test_the_view_is_read_back_from_the_url(app):
     app.run()
     assert app.segmented_control(key="timeline_dates").value == \
         "Matrix dates"
+
+
+def test_settled_matrix_styler_sends_what_a_plain_styler_sends():
+    """styled_grid's Styler is computed once and kept (a rerun reuses it):
+    Streamlit gets the same CSS and display values from it as from a plain
+    Styler styled cell by cell, and gets them again on a second rerun."""
+    from streamlit.elements.lib.pandas_styler_utils import marshall_styler
+    from streamlit.proto.ArrowData_pb2 import ArrowData
+
+    cells = pd.DataFrame({
+        "release_id": ["R1", "R1", "R2", "R3"],
+        "environment_id": ["E1", "E2", "E2", "E3"],
+        "cell_status": ["approved", "rejected", "pending", "approved"],
+        "n_bookings": [2, 1, 1, 3]})
+    releases = pd.DataFrame({
+        "release_id": ["R1", "R2", "R3"], "release_name": ["One", "Two", "3"],
+        "go_live_at": pd.to_datetime(["2026-12-01", "2026-12-02",
+                                      "2026-12-03"], utc=True),
+        "total_impacted": [1, 1, 1]})
+    columns = pd.DataFrame({
+        "environment_id": ["E1", "E2", "E3"],
+        "environment_name": ["sit", "uat", "uat"],
+        "environment_group": ["G", "G", None], "tier": ["sit", "uat", "uat"],
+        "total_releases": [1, 1, 1]})
+    grid = env_charts.impact_grid(cells, releases, columns,
+                                  key="environment_id",
+                                  total_impacted="total_impacted")
+    settled = env_charts.styled_grid(grid, columns, "environment_id")
+    plain = settled.data.style.map(env_charts._cell_style).apply(
+        lambda row: [env_charts.TOTAL_ROW_STYLE
+                     if row.name[0] == env_charts.TOTAL_ROW else ""
+                     for _ in row], axis=1)
+    plain.set_uuid(settled.uuid)
+
+    def sent(styler):
+        proto = ArrowData()
+        marshall_styler(proto, styler, "default")
+        return proto.styler
+
+    expected = sent(plain)
+    # a rule per style (band, approved, pending, rejected), 3 + 4 cells
+    assert expected.styles.count("background-color") == 4
+    assert expected.styles.count("#T_impact_matrix_row") == 3 + 4
+    for _ in range(2):  # the first rerun and the next, from the kept state
+        got = sent(settled)
+        assert got.styles == expected.styles
+        assert got.display_values == expected.display_values
+        assert got.uuid == expected.uuid
+    # pandas' own rendering still reads the settled styles
+    assert settled.to_html() == plain.to_html()
+
+
+@pytest.mark.parametrize("name", ["environment_impact_matrix",
+                                  "environment_impact_matrix_by_group"])
+def test_matrix_cells_of_a_page_of_releases_are_those_of_the_whole(
+        sample_db, name):
+    """The page reads the cells of the releases it shows ($release_ids):
+    the same rows, in the same order, as the whole matrix's for them."""
+    window = {"start_date": "2024-01-01", "end_date": "2027-01-01"}
+    with db.connect(sample_db, read_only=True) as con:
+        releases = db.run(con, "environment_impact_release_totals", **window)
+        whole = db.run(con, name, **window)
+        page = list(releases["release_id"].iloc[3:3 + env_charts.MATRIX_ROWS])
+        read = db.run(con, name, **window, release_ids=page)
+        none = db.run(con, name, **window, release_ids=[])
+    expected = whole[whole["release_id"].isin(page)].reset_index(drop=True)
+    assert 0 < len(read) < len(whole)
+    pd.testing.assert_frame_equal(read, expected)
+    assert none.empty
+
+
+def test_matrix_totals_of_some_releases_count_those_releases(sample_db):
+    window = {"start_date": "2024-01-01", "end_date": "2027-01-01"}
+    with db.connect(sample_db, read_only=True) as con:
+        releases = db.run(con, "environment_impact_release_totals", **window)
+        page = list(releases["release_id"].iloc[:env_charts.MATRIX_ROWS])
+        rows = db.run(con, "environment_impact_release_totals", **window,
+                      release_ids=page)
+        columns = db.run(con, "environment_impact_environment_totals",
+                         **window, release_ids=page)
+        groups = db.run(con, "environment_impact_group_totals", **window,
+                        release_ids=page)
+    pd.testing.assert_frame_equal(
+        rows, releases.iloc[:env_charts.MATRIX_ROWS].reset_index(drop=True))
+    impacted = int(rows["total_impacted"].sum())
+    assert 0 < impacted < int(releases["total_impacted"].sum())
+    assert int(columns["total_releases"].sum()) == impacted  # cell by cell
+    assert set(columns["n"]) == set(groups["n"]) == {len(page)}
+
+
+@pytest.mark.parametrize("params", [
+    {"start_date": "2024-01-01", "end_date": "2027-01-01"},
+    {"start_date": "2026-03-01", "end_date": "2026-06-01",
+     "reporting_tz": "Europe/Berlin", "tiers": ["prod", "uat"]}])
+def test_utilization_rollup_is_the_summary_and_the_groups(sample_db, params):
+    """The page reads both from one sweep: the is_total row is the summary,
+    column for column, and the other rows are the groups, in order."""
+    with db.connect(sample_db, read_only=True) as con:
+        rollup = db.run(con, "environment_utilization_rollup", **params)
+        summary = db.run(con, "environment_utilization_summary", **params)
+        groups = db.run(con, "environment_utilization_by_group", **params)
+    assert rollup["is_total"].tolist() == [True] + [False] * len(groups)
+    assert len(groups) > 1
+    pd.testing.assert_frame_equal(
+        rollup.iloc[:1][list(summary.columns)].reset_index(drop=True),
+        summary)
+    pd.testing.assert_frame_equal(
+        rollup.iloc[1:].drop(columns="is_total").reset_index(drop=True),
+        groups)

@@ -16,7 +16,12 @@ status, window, filters = ui.page("Environments")
 MATRIX_DAYS = 182  # the matrix looks ahead: [today, today + 6 months)
 
 # --- headlines over the sidebar period -------------------------------------
-usage = ui.scoped("environment_utilization_summary", window, filters).iloc[0]
+# the cards' totals and the groups (go-live controls, Utilisation tab) from
+# one sweep of the period's bookings
+rollup = ui.scoped("environment_utilization_rollup", window, filters)
+usage = rollup[rollup["is_total"]].iloc[0]
+groups = rollup[~rollup["is_total"]].drop(columns="is_total").reset_index(
+    drop=True)
 conflicts_by_env = ui.scoped("booking_conflicts_by_environment", window,
                              filters)
 in_conflict = conflicts_by_env[conflicts_by_env["n_conflict_pairs"] > 0]
@@ -49,7 +54,7 @@ with cards[3]:
                f"{ui.number(in_conflict['conflict_hours'].sum(), 0)} h in "
                "conflict")
 st.caption("Cards, weekly load, utilisation and conflicts cover the sidebar "
-           "period" + ui.unapplied("environment_utilization_summary",
+           "period" + ui.unapplied("environment_utilization_rollup",
                                    filters)
            + "; the impact matrix looks ahead over its own go-live dates.")
 
@@ -64,7 +69,6 @@ first, last = ui.clamp_span(*(
     picked if isinstance(picked, (tuple, list)) and len(picked) == 2
     else default_dates), "The go-live range")
 matrix_window = {"start_date": first, "end_date": last + timedelta(days=1)}
-groups = ui.scoped("environment_utilization_by_group", window, filters)
 load_groups = [g for g in groups["environment_group"] if pd.notna(g)]
 
 page = EnvironmentsPage(window, filters, first, last, matrix_window, groups,

@@ -351,7 +351,13 @@ events as (
 
 -- all events at one instant are peers of the running sums (RANGE frame), so
 -- they net out first: an end and a start at the same instant (back-to-back)
--- never count as overlapping; the peers' segments between them are empty
+-- never count as overlapping; the peers' segments between them are empty.
+-- One running sum over every environment in (env_key, event_at) order, not
+-- a window partitioned by environment (a third to half of the window's
+-- time at a million changes): each environment's events sum to 0 (every
+-- span ends), so the sums within an environment are its own, and its last
+-- instant, whose lead is the next environment's first, has n_available 0
+-- and is never a segment of available time
 segments as (
     select
         env_key,
@@ -361,7 +367,7 @@ segments as (
         sum(d_approved) over by_time as n_approved,
         sum(d_active) over by_time as n_active
     from events
-    window by_time as (partition by env_key order by event_at)
+    window by_time as (order by env_key, event_at)
 ),
 
 usage as (
@@ -694,8 +700,9 @@ order by
 -- where capacity is 1 (every overlapping pair conflicts: ranked by start,
 -- booking r overlaps the later bookings starting before it ends); a booking
 -- is in a conflicting pair iff its span meets time over capacity; with a
--- capacity above 1 the overlapping pairs of such bookings are listed and
--- kept when their overlap meets time over capacity. Equality joins on the
+-- capacity above 1 the pairs of such bookings whose overlap meets time over
+-- capacity are counted by a join per environment and UTC day (a pair meets
+-- on the day the later one starts). Equality joins on the
 -- sweep's instants, no asof join (the planner turns an asof join with a
 -- small estimate into a nested loop).
 create or replace macro environment_conflicts(
@@ -900,33 +907,46 @@ conflicted_shared as (
 ),
 
 -- capacity > 1: the overlapping pairs of conflicted bookings whose overlap
--- meets time over capacity: from the later start to the earlier end, so
--- the time over capacity before each is that booking's
+-- meets time over capacity. With a ranked before b by (start, id), the
+-- overlap runs from b's start to the earlier end, and as the time over
+-- capacity before an instant only grows, it meets such time iff
+-- over_before(a end) > over_before(b start) (which also makes them
+-- overlap). Each a is listed on every UTC day its span meets and b on the
+-- day it starts, so a pair meets on exactly one day: the join compares the
+-- bookings of one environment and day, not all of an environment's pairs
 multi_pairs as (
     select
-        env_key,
+        b.env_key,
         count(*) as n_conflict_pairs
     from (
         select
-            a.env_key,
-            case
-                when a.start_at >= b.start_at then a.over_before_start
-                else b.over_before_start
-            end as over_before_overlap_start,
-            case
-                when a.end_at <= b.end_at then a.over_before_end
-                else b.over_before_end
-            end as over_before_overlap_end
-        from conflicted_shared as a
-        inner join conflicted_shared as b
-            on
-                a.env_key = b.env_key
-                and a.booking_id < b.booking_id
-                and a.start_at < b.end_at
-                and b.start_at < a.end_at
-    ) as p
-    where over_before_overlap_end > over_before_overlap_start
-    group by env_key
+            *,
+            epoch_us(start_at) // 86400000000 as start_day
+        from conflicted_shared
+    ) as b
+    inner join (
+        select
+            env_key,
+            booking_id,
+            start_at,
+            over_before_end,
+            unnest(
+                range(
+                    epoch_us(start_at) // 86400000000,
+                    (epoch_us(end_at) - 1) // 86400000000 + 1
+                )
+            ) as day
+        from conflicted_shared
+    ) as a
+        on
+            a.env_key = b.env_key
+            and a.day = b.start_day
+            and (
+                a.start_at < b.start_at
+                or (a.start_at = b.start_at and a.booking_id < b.booking_id)
+            )
+            and a.over_before_end > b.over_before_start
+    group by b.env_key
 ),
 
 active_counts as (
