@@ -343,6 +343,19 @@ def reading(path: str | Path):
         cursor.close()
 
 
+def beside(con):
+    """A new cursor on con's database, using the catalog and schema con
+    uses (e.g. the published file of reading()): for a query to run beside
+    con's on another thread. Make it on con's thread; the caller closes it."""
+    where = con.execute("select current_database(), current_schema()"
+                        ).fetchone()
+    cursor = con.cursor()
+    # names DuckDB gave, quoted as identifiers
+    cursor.execute("use " + ".".join(
+        '"' + name.replace('"', '""') + '"' for name in where))
+    return cursor
+
+
 SNAPSHOT_VIEWS = 4  # snapshots a process keeps open views of at once
 
 

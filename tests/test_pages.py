@@ -30,6 +30,47 @@ def test_page_renders_without_exception(app, page):
     assert not app.exception
 
 
+@pytest.mark.parametrize("page", ["views/overview.py", "views/changes.py"])
+def test_a_page_runs_each_query_once_two_at_a_time(app, monkeypatch, page):
+    # ui.prefetch runs a page's queries before the page draws them: each
+    # must be the very call the page makes (else it runs twice), and the
+    # numbers are those of one query at a time
+    import threading
+
+    import streamlit as st
+
+    from changeboard import db, ui
+    calls, threads, run = [], set(), db.run
+
+    def counted(con, name, **values):
+        calls.append((name, repr(sorted(values.items()))))
+        threads.add(threading.current_thread().name)
+        return run(con, name, **values)
+
+    def cards():
+        st.cache_data.clear()
+        ui._prefetched.clear()  # as a fresh server: nothing cached
+        calls.clear()
+        app.query_params["period"] = "last_365"
+        app.switch_page(page).run()
+        assert not app.exception
+        return [(m.label, m.value, m.delta) for m in app.metric], \
+            [c.value for c in app.caption], [
+                d.value.to_csv() for d in app.dataframe]
+
+    monkeypatch.setattr(db, "run", counted)
+    together = cards()
+    assert len(calls) == len(set(calls)) > 10
+    assert len(threads) > 1
+    # a warm rerun runs no query
+    calls.clear()
+    threads.clear()
+    app.run()
+    assert calls == [] and threads == set()
+    monkeypatch.setattr(ui, "prefetch", lambda calls, filters: None)
+    assert cards() == together
+
+
 def test_overview_shows_the_eight_headlines_with_their_n(app):
     app.query_params["period"] = "last_365"
     app.run()

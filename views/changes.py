@@ -115,6 +115,22 @@ days = (window["end_date"] - window["start_date"]).days
 grain = st.radio("Trend by", ["week", "month"], key="grain",
                  index=0 if days <= 120 else 1, horizontal=True,
                  bind="query-params")
+# the page's queries, two at a time, before it draws them; the breakdown
+# and tolerance as last chosen (their widgets come further down)
+ui.prefetch([(name, window, extra) for name, extra in (
+    ("change_success_rate_by_period", {"grain": grain}),
+    ("change_success_rate", {}),
+    ("change_success_rate_by", {"dimension": DIMENSIONS.get(
+        st.session_state.get("by"), DIMENSIONS["Type"])[0]}),
+    ("change_success_score", {}),
+    ("emergency_change_ratio_by_period", {"grain": grain}),
+    ("emergency_change_ratio", {}),
+    ("approval_lead_time_summary", {}),
+    ("approval_lead_time_histogram", {}),
+    ("approval_lead_time", {}),
+    ("schedule_adherence", {
+        "tolerance_minutes": int(st.session_state.get("tolerance") or 0)}),
+    ("unauthorized_changes", {}))], filters)
 
 # --- outcomes over time -------------------------------------------------------
 trend = ui.scoped("change_success_rate_by_period", window, filters,

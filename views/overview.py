@@ -132,6 +132,13 @@ CARDS = [
                   "conflicting booking pairs, next 90 days")),
 ]
 ahead = {"start_date": ui.today(), "end_date": ui.today() + timedelta(days=90)}
+ui.prefetch([
+    *((card.query, w, {}) for card in CARDS if not card.ahead
+      for w in (window, before)),
+    *((card.trend[0], window, {"grain": grain}
+       if "grain" in db.params(card.trend[0]) else {})
+      for card in CARDS if card.trend),
+    ("booking_conflicts_by_environment", ahead, {})], filters)
 by_period = ui.scoped("change_success_rate_by_period", window, filters,
                       grain=grain)
 success = both("change_success_rate")[0]

@@ -3,6 +3,8 @@ Pack, everything the pre-read shows; the writers add nothing else."""
 from __future__ import annotations
 
 import math
+import queue
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -132,29 +134,86 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
     window = {"window_start_at": period.start.isoformat(sep=" "),
               "window_end_at": period.end.isoformat(sep=" ")}
 
-    def run(name, **params):
-        return db.run(con, name, reporting_tz=tz, **params)
+    with Runner(con, tz) as run:
+        run.ahead([*_agenda_calls(window, filters).values(),
+                   *_history_calls(period, window).values(),
+                   _since_last_call(period, filters),
+                   *_kpi_calls(filters, period)])
+        loaded = _loaded(con)
+        file = _file_of(con)
+        return Pack(
+            meeting_at=period.start, window_start_at=period.start,
+            window_end_at=period.end,
+            is_window_end_default=period.is_default_end,
+            since_start_date=period.since_start,
+            since_end_date=period.meeting_day,
+            before_start_date=period.before_start, reporting_tz=tz,
+            filters=filters, **loaded,
+            releases=_going_live(run, filters, period.start, period.end,
+                                 loaded["as_of"]),
+            **_agenda(run, window, filters),
+            **_history(run, period, window),
+            since_last=run(*_since_last_call(period, filters)),
+            kpis=_kpis(run, filters, period),
+            **_decided(con, file["db_path"], period.start, filters,
+                       decisions_until),
+            **file,
+        )
 
-    loaded = _loaded(con)
-    file = _file_of(con)
-    return Pack(
-        meeting_at=period.start, window_start_at=period.start,
-        window_end_at=period.end, is_window_end_default=period.is_default_end,
-        since_start_date=period.since_start,
-        since_end_date=period.meeting_day,
-        before_start_date=period.before_start, reporting_tz=tz,
-        filters=filters, **loaded,
-        releases=_going_live(run, filters, period.start, period.end,
-                             loaded["as_of"]),
-        **_agenda(run, window, filters),
-        **_history(run, period, window),
-        since_last=run("cab_since_last", start_date=period.since_start,
-                       end_date=period.meeting_day, **filters),
-        kpis=_kpis(run, filters, period),
-        **_decided(con, file["db_path"], period.start, filters,
-                   decisions_until),
-        **file,
-    )
+
+class Runner:
+    """The pack's queries, db.run on its connection in the reporting zone.
+    The calls named ahead run PARALLEL at a time on cursors of their own
+    while the pack is put together (a query spends 20-40 ms binding and
+    planning on one core before it reads a row, and a pack runs 20); any
+    other call runs when asked, on the connection (`direct` names them).
+    A context: on leaving it the calls still running are waited for."""
+
+    PARALLEL = 2
+
+    def __init__(self, con, tz: str):
+        self.con, self.tz = con, tz
+        self.waiting: dict[tuple, Future] = {}
+        self.direct: list[str] = []
+        self.cursors: queue.SimpleQueue = queue.SimpleQueue()
+        self.pool = ThreadPoolExecutor(self.PARALLEL)
+
+    def __enter__(self) -> Runner:
+        # made here, on the caller's thread: a connection is not to be
+        # used by two threads at once
+        for _ in range(self.PARALLEL):
+            self.cursors.put(db.beside(self.con))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        while not self.cursors.empty():
+            self.cursors.get().close()
+
+    @staticmethod
+    def _key(name: str, params: dict) -> tuple:
+        return name, repr(sorted(params.items()))
+
+    def ahead(self, calls: list[tuple[str, dict]]) -> None:
+        for name, params in calls:
+            self.waiting[self._key(name, params)] = self.pool.submit(
+                self._on_own_cursor, name, params)
+
+    def _on_own_cursor(self, name: str, params: dict) -> pd.DataFrame:
+        cursor = self.cursors.get()
+        try:
+            return db.run(cursor, name, reporting_tz=self.tz, **params)
+        finally:
+            self.cursors.put(cursor)
+
+    def __call__(self, name: str, params: dict | None = None,
+                 **more) -> pd.DataFrame:
+        params = {**(params or {}), **more}
+        waiting = self.waiting.pop(self._key(name, params), None)
+        if waiting is not None:
+            return waiting.result()
+        self.direct.append(name)
+        return db.run(self.con, name, reporting_tz=self.tz, **params)
 
 
 def _from_file(path, meeting_at, as_of: str | None, options: dict) -> Pack:
@@ -197,32 +256,49 @@ def _loaded(con) -> dict:
 
 def _agenda(run, window: dict, filters: dict) -> dict:
     """The changes for decision in the review window and what they meet."""
+    return {key: run(*call)
+            for key, call in _agenda_calls(window, filters).items()}
+
+
+def _agenda_calls(window: dict, filters: dict) -> dict[str, tuple]:
+    scope = {**window, **filters}
     return {
-        "summary": run("cab_agenda_summary", **window, **filters),
-        "agenda": run("cab_agenda", **window, **filters),
-        "collisions": run("change_collisions", **window, **filters),
-        "window_hits": run("change_window_hits", **window, **filters),
-        "booking_hits": run("cab_booking_hits", **window, **filters),
-        "similar": run("similar_change_history", **window, **filters,
-                       as_of=window["window_start_at"],
-                       lookback_days=SIMILAR_LOOKBACK_DAYS),
+        "summary": ("cab_agenda_summary", scope),
+        "agenda": ("cab_agenda", scope),
+        "collisions": ("change_collisions", scope),
+        "window_hits": ("change_window_hits", scope),
+        "booking_hits": ("cab_booking_hits", scope),
+        "similar": ("similar_change_history", {
+            **scope, "as_of": window["window_start_at"],
+            "lookback_days": SIMILAR_LOOKBACK_DAYS}),
     }
 
 
 def _history(run, period: Period, window: dict) -> dict:
     """The evidence about teams and applications: never filtered."""
+    found = {key: run(*call)
+             for key, call in _history_calls(period, window).items()}
+    return {**found, "team_failures": _failed(found["team_failures"])}
+
+
+def _history_calls(period: Period, window: dict) -> dict[str, tuple]:
     def days(before: int) -> dict[str, date]:
         return {"start_date": period.meeting_day - timedelta(days=before),
                 "end_date": period.meeting_day}
 
     return {
-        "team_scores": run("change_success_score", **days(TEAM_LOOKBACK_DAYS)),
-        "team_failures": _failed(run("change_records", failed_only=True,
-                                     **days(TEAM_LOOKBACK_DAYS))),
-        "incidents": run("application_incidents",
-                         **days(INCIDENT_LOOKBACK_DAYS),
-                         as_of=window["window_start_at"]),
+        "team_scores": ("change_success_score", days(TEAM_LOOKBACK_DAYS)),
+        "team_failures": ("change_records", {
+            "failed_only": True, **days(TEAM_LOOKBACK_DAYS)}),
+        "incidents": ("application_incidents", {
+            **days(INCIDENT_LOOKBACK_DAYS),
+            "as_of": window["window_start_at"]}),
     }
+
+
+def _since_last_call(period: Period, filters: dict) -> tuple:
+    return ("cab_since_last", {"start_date": period.since_start,
+                               "end_date": period.meeting_day, **filters})
 
 
 def _decided(con, db_path: str | None, start: datetime, filters: dict,
@@ -271,6 +347,17 @@ def _going_live(run, filters, start: datetime, end: datetime,
                  & (going_live < pd.Timestamp(end))].reset_index(drop=True)
 
 
+def _kpi_calls(filters: dict, period: Period) -> list[tuple]:
+    """Each KPI's query since the last CAB, then in the period before."""
+    periods = ({"start_date": period.since_start,
+                "end_date": period.meeting_day},
+               {"start_date": period.before_start,
+                "end_date": period.since_start})
+    return [(query, {**dates, **{k: v for k, v in filters.items()
+                                 if k in db.params(query)}})
+            for _, query, *_ in KPI_SPECS for dates in periods]
+
+
 def _failed(records: pd.DataFrame) -> pd.DataFrame:
     failed = records[records["is_failed"].fillna(False).astype(bool)]
     return failed.sort_values(["outcome_at", "change_id"],
@@ -279,16 +366,12 @@ def _failed(records: pd.DataFrame) -> pd.DataFrame:
 
 def _kpis(run, filters: dict, period: Period) -> pd.DataFrame:
     """The headline KPIs since the last CAB and in the period before it."""
-    periods = {"since": {"start_date": period.since_start,
-                         "end_date": period.meeting_day},
-               "before": {"start_date": period.before_start,
-                          "end_date": period.since_start}}
+    calls = iter(_kpi_calls(filters, period))
     rows = []
-    for label, query, rate, count, count_label, of in KPI_SPECS:
+    for label, _, rate, count, count_label, of in KPI_SPECS:
         row = {"KPI": label, "Counts": of}
-        params = {k: v for k, v in filters.items() if k in db.params(query)}
-        for key, dates in periods.items():
-            result = run(query, **dates, **params).iloc[0]
+        for key in ("since", "before"):
+            result = run(*next(calls)).iloc[0]
             row[f"{key}_rate"] = result[rate]
             row[f"{key}_n"] = int(result["n"])
             row[f"{key}_count"] = int(result[count])
