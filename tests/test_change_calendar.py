@@ -280,3 +280,35 @@ def test_a_change_in_the_address_is_opened(page):
         "https://itsm.example/change/LATE"]
     assert "past its planned start and not started" in " ".join(
         c.value for c in page.caption)
+
+
+def test_a_warm_rerun_reads_nothing_again_and_a_new_colouring_redraws(
+        page, monkeypatch):
+    # the month's rows, bars, figure and table are worked out once per data
+    # version, period, filters and colouring (_shown), not on every rerun
+    import streamlit as st
+
+    from changeboard import ui
+    st.cache_resource.clear()
+    asked, query = [], ui.query
+
+    def counted(name, **params):
+        asked.append(name)
+        return query(name, **params)
+
+    monkeypatch.setattr(ui, "query", counted)
+    page.run()
+    first = drawn(chart(page))
+    assert asked.count("change_calendar") == 1
+    page.run()
+    assert asked.count("change_calendar") == 1
+    assert drawn(chart(page)) == first
+    # another session colouring by type: worked out again, with its colours
+    other = AppTest.from_file(str(ROOT / "views" / "calendar.py"),
+                              default_timeout=120)
+    other.query_params.update(cal_day="2026-01-14", cal_colour="Type")
+    other.run()
+    assert not other.exception
+    assert asked.count("change_calendar") == 2
+    assert {b["colour"] for b in drawn(chart(other)).values()} == {
+        "Normal", "Emergency"}

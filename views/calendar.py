@@ -3,11 +3,12 @@ type, with freeze, blackout and maintenance windows behind them and the
 collisions and window hits of the CAB evidence."""
 from datetime import date, timedelta
 from functools import partial
+from typing import NamedTuple
 
 import pandas as pd
 import streamlit as st
 
-from changeboard import charts, config, ui
+from changeboard import asof, charts, config, ui
 
 MAX_BARS = 300  # bars drawn at most; the table below lists every change
 MIN_HOURS = {"Month": 6, "Week": 1}  # the narrowest bar drawn, per view
@@ -79,6 +80,50 @@ def hover(row) -> str:
     return "<br>".join(lines)
 
 
+class Shown(NamedTuple):
+    """What the page shows of a month or week, worked out once per data
+    version, period, filters and colouring, and shared by every rerun and
+    session (never changed by the page): the rows with their list columns
+    as lists, the windows, the bars drawn and their figure, the table and
+    the change picker's labels."""
+    changes: pd.DataFrame
+    windows: pd.DataFrame
+    drawn: pd.DataFrame
+    figure: object
+    table: pd.DataFrame
+    labels: dict[str, str]
+
+
+# a warm rerun of a month of 8,000 planned changes spent 0.3-0.5 s reading
+# the cached rows back (their list columns) and dressing them again
+@st.cache_resource(ttl=config.CACHE_TTL, max_entries=16, show_spinner=False)
+def _shown(version, path, window: dict, filters: dict, colour_by: str,
+           view: str, tz: str) -> Shown:
+    changes = ui.query("change_calendar", **window, **filters)
+    changes = changes.assign(**{c: changes[c].map(as_list) for c in
+                                ("collides_with", "collides_on",
+                                 "windows_hit")})
+    windows = ui.query("change_calendar_windows", **window,
+                       **{k: v for k, v in filters.items()
+                          if k == "application_ids"})
+    drawn = changes.head(MAX_BARS)
+    drawn = drawn.assign(
+        colour=drawn["risk"].map(RISKS).fillna("No risk given")
+        if colour_by == "Risk" else drawn["change_type"].map(ui.word),
+        hover=[hover(r) for r in drawn.itertuples()])
+    first, end = (pd.Timestamp(window[k]) for k in ("window_start_at",
+                                                     "window_end_at"))
+    figure = None if changes.empty else charts.change_calendar(
+        drawn, colour="colour",
+        colours=charts.RISK_COLOURS if colour_by == "Risk"
+        else charts.TYPE_COLOURS, period=(first, end), windows=windows,
+        tz=tz, min_hours=MIN_HOURS[view])
+    labels = {i: f"{i} · {t or ''}" for i, t in
+              zip(changes["change_id"], changes["title"], strict=True)}
+    return Shown(changes, windows, drawn, figure,
+                 listing(changes).rename(columns=LABELS), labels)
+
+
 status, _, filters = ui.page("Change calendar", period=False)
 
 controls = st.columns([1.2, 1.6, 0.6, 0.6, 1.4], vertical_alignment="bottom")
@@ -99,12 +144,9 @@ first, end = period_of(view, day or ui.today())
 window = {"window_start_at": first.isoformat(),
           "window_end_at": end.isoformat()}
 
-changes = ui.query("change_calendar", **window, **filters)
-changes = changes.assign(**{c: changes[c].map(as_list) for c in
-                            ("collides_with", "collides_on", "windows_hit")})
-windows = ui.query("change_calendar_windows", **window,
-                   **{k: v for k, v in filters.items()
-                      if k == "application_ids"})
+shown = _shown(*asof.source(), window, filters, colour_by, view,
+               config.REPORTING_TZ)
+changes, windows = shown.changes, shown.windows
 label = f"{first:%B %Y}" if view == "Month" else \
     f"week of {first:%d %b %Y} (ISO week {first.isocalendar()[1]})"
 st.subheader(f"Planned changes, {label}")
@@ -128,21 +170,11 @@ else:
                     border=True, help="As of "
                     f"{changes['as_of'].iloc[0]:%d %b %Y %H:%M} UTC (the "
                     "last load).")
-    drawn = changes.head(MAX_BARS)
-    drawn = drawn.assign(
-        colour=drawn["risk"].map(RISKS).fillna("No risk given")
-        if colour_by == "Risk" else drawn["change_type"].map(ui.word),
-        hover=[hover(r) for r in drawn.itertuples()])
-    tz = config.REPORTING_TZ
+    drawn, tz = shown.drawn, config.REPORTING_TZ
     st.plotly_chart(
-        charts.change_calendar(
-            drawn, colour="colour",
-            colours=charts.RISK_COLOURS if colour_by == "Risk"
-            else charts.TYPE_COLOURS,
-            period=(pd.Timestamp(first), pd.Timestamp(end)),
-            windows=windows, tz=tz, min_hours=MIN_HOURS[view]),
-        key="cal-chart", selection_mode="points", on_select=partial(
-            ui.pick_point, "cal-chart", "cal_change", "customdata"))
+        shown.figure, key="cal-chart", selection_mode="points",
+        on_select=partial(ui.pick_point, "cal-chart", "cal_change",
+                          "customdata"))
     shown_of = (f"All {n:,} changes planned in the {view.lower()} are drawn"
                 if len(drawn) == n else
                 f"{len(drawn):,} of {n:,} changes drawn (highest risk, then "
@@ -158,11 +190,8 @@ else:
            "rejected changes not shown"
            if changes["n_excluded"].iloc[0] else ""))
 
-    ids = list(changes["change_id"])
-    titles = dict(zip(changes["change_id"], changes["title"], strict=True))
-    pick = ui.drill_id(
-        "Change", {i: f"{i} · {titles.get(i) or ''}" for i in ids},
-        "cal_change", "Select a bar or a row, or pick here")
+    pick = ui.drill_id("Change", shown.labels, "cal_change",
+                       "Select a bar or a row, or pick here")
     if pick:
         one = changes[changes["change_id"] == pick]
         row = one.iloc[0]
@@ -183,10 +212,11 @@ else:
                    "address is set.")
 
     st.markdown(f"**All {n:,} changes planned in the {view.lower()}**")
-    ui.table(listing(changes).rename(columns=LABELS),
+    ui.table(shown.table,
              f"change-calendar-{first:%Y-%m-%d}-{view.lower()}",
              key="cal-table", selection_mode="single-row",
-             on_select=partial(ui.pick_row, "cal-table", "cal_change", ids))
+             on_select=partial(ui.pick_row, "cal-table", "cal_change",
+                               list(shown.labels)))
 
 if not windows.empty:
     with st.expander(f"Freeze, blackout and maintenance windows in the "
