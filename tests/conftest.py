@@ -61,3 +61,16 @@ def browser():
                   "--disable-component-update", "--disable-sync"])
         yield browser
         browser.close()
+
+
+# The longest test files run first: xdist hands tests to its workers in
+# collection order, so a long file collected last (test_replicas, 80-100 s)
+# would run alone at the end while the other worker idles.
+SLOW_FIRST = ("test_replicas.py", "test_scale.py", "test_team_service.py",
+              "test_serving.py", "test_browser.py",
+              "test_environment_metrics.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FIRST)))
