@@ -38,7 +38,9 @@ class Card(NamedTuple):
     delta: Callable[[pd.Series, pd.Series], str | None] | None = None
     delta_color: str = "normal"
     trend: tuple[str, str] | None = None   # (by-period query, column)
-    records: tuple[str, str | None, str] = ("", None, "")  # query, rows, what
+    # the records behind it: query, the query's values that pick the
+    # card's rows (e.g. only the failed changes), what they are
+    records: tuple[str, dict, str] = ("", {}, "")
     ahead: bool = False             # the next 90 days, not the period
 
 
@@ -64,7 +66,7 @@ CARDS = [
          help="Implemented changes that did not fail ÷ implemented changes.",
          caption=lambda r: f"n = {int(r['n']):,} implemented changes · "
          f"{int(r['n_unclassified']):,} without an outcome",
-         records=("change_records", "implemented",
+         records=("change_records", {"kind": "implemented"},
                   "implemented changes (the card's n)")),
     Card("Change failure rate", "change_success_rate",
          **rate("change_failure_rate"), delta_color="inverse",
@@ -73,7 +75,7 @@ CARDS = [
          "or a rolled-back deployment ÷ implemented changes.",
          caption=lambda r: f"{int(r['n_failed']):,} of n = {int(r['n']):,} "
          f"failed · {int(r['n_failed_by_incident']):,} by an incident",
-         records=("change_records", "failed",
+         records=("change_records", {"failed_only": True},
                   "failed changes (the rate's numerator)")),
     Card("Emergency ratio", "emergency_change_ratio",
          **rate("emergency_change_ratio"), delta_color="inverse",
@@ -82,7 +84,7 @@ CARDS = [
          "(implemented, or without a close code and in review or closed).",
          caption=lambda r: f"{int(r['n_emergency']):,} of n = "
          f"{int(r['n']):,} completed changes",
-         records=("emergency_change_records", None,
+         records=("emergency_change_records", {},
                   "completed changes (the card's n)")),
     Card("Deployments per day", "deployment_frequency",
          value=lambda r: ui.number(r["deployments_per_day"]),
@@ -94,7 +96,7 @@ CARDS = [
          caption=lambda r: f"n = {int(r['n']):,} production deployments on "
          f"{int(r['deploy_days']):,} days · median "
          f"{ui.number(r['median_deploy_days_per_week'])} deploy days a week",
-         records=("deployment_records", None, "production deployments")),
+         records=("deployment_records", {}, "production deployments")),
     Card("Median release interval", "release_cadence_summary",
          value=lambda r: ui.number(r["median_gap_days"], suffix=" days"),
          delta=lambda r, b: ui.delta_number(r["median_gap_days"],
@@ -105,14 +107,14 @@ CARDS = [
          caption=lambda r: f"n = {int(r['n_gaps']):,} gaps · "
          f"{int(r['n_releases']):,} releases of "
          f"{int(r['n_applications']):,} applications",
-         records=("release_cadence", None,
+         records=("release_cadence", {},
                   "applications with their release gaps")),
     Card("On-time release rate", "release_on_time", **rate("on_time_rate"),
          help="Releases gone live on or before their planned date ÷ releases "
          "gone live with a plan.",
          caption=lambda r: f"{int(r['n_on_time']):,} of n = {int(r['n']):,} "
          f"on time · {int(r['n_overdue_open']):,} overdue, not live",
-         records=("release_records", "released",
+         records=("release_records", {"kind": "released"},
                   "releases gone live with a plan (the card's n)")),
     Card("Environment utilisation", "environment_utilization_summary",
          **rate("utilization"), delta_color="off",
@@ -120,7 +122,7 @@ CARDS = [
          "minus blackouts and maintenance), summed over environments.",
          caption=lambda r: f"n = {int(r['n_environments']):,} environments · "
          f"{int(r['n_idle']):,} idle · {int(r['n_overbooked']):,} over-booked",
-         records=("environment_utilization", None,
+         records=("environment_utilization", {},
                   "environments (the card's n)")),
     Card("Conflicts ahead", "booking_conflicts_by_environment",
          value=lambda r: f"{r['n_pairs']:,}", ahead=True,
@@ -128,7 +130,7 @@ CARDS = [
          "that overlap beyond its capacity in the next 90 days.",
          caption=lambda r: f"next 90 days · on {r['n_envs']:,} of "
          f"{r['n_booked']:,} booked environments",
-         records=("booking_conflicts", None,
+         records=("booking_conflicts", {},
                   "conflicting booking pairs, next 90 days")),
 ]
 ahead = {"start_date": ui.today(), "end_date": ui.today() + timedelta(days=90)}
@@ -186,8 +188,6 @@ else:
         "rolled-back deployment. Periods cut by the chosen dates are partial.")
 
 # --- the records behind each card ---------------------------------------------
-ROWS = {"implemented": {"kind": "implemented"}, "failed": {"failed_only": True},
-        "released": {"kind": "released"}}  # a card's rows, as query values
 DRILL = {card.label: (*card.records[:1], ahead if card.ahead else window,
                       *card.records[1:]) for card in CARDS}
 st.subheader("Records behind a card")
@@ -196,7 +196,7 @@ picked = st.pills("Card", list(DRILL), key="drill", bind="query-params",
 if picked:
     name, span, rows, what = DRILL[picked]
     # the rows behind the number, read a table's length at a time
-    records = ui.scoped_part(name, span, filters, **ROWS.get(rows, {}))
+    records = ui.scoped_part(name, span, filters, **rows)
     st.caption(f"n = {records.n:,} {what}, "
                f"{span['start_date']:%d %b %Y} – "
                f"{span['end_date'] - timedelta(days=1):%d %b %Y}"
