@@ -348,14 +348,23 @@ def _going_live(run, filters, start: datetime, end: datetime,
 
 
 def _kpi_calls(filters: dict, period: Period) -> list[tuple]:
-    """Each KPI's query since the last CAB, then in the period before."""
-    periods = ({"start_date": period.since_start,
-                "end_date": period.meeting_day},
-               {"start_date": period.before_start,
-                "end_date": period.since_start})
-    return [(query, {**dates, **{k: v for k, v in filters.items()
-                                 if k in db.params(query)}})
-            for _, query, *_ in KPI_SPECS for dates in periods]
+    """Every KPI's query in each of its periods (as _kpis runs them)."""
+    return [_kpi_call(query, dates, filters)
+            for _, query, *_ in KPI_SPECS
+            for dates in _kpi_periods(period).values()]
+
+
+def _kpi_periods(period: Period) -> dict[str, dict[str, date]]:
+    """Since the last CAB, and the period before it."""
+    return {"since": {"start_date": period.since_start,
+                      "end_date": period.meeting_day},
+            "before": {"start_date": period.before_start,
+                       "end_date": period.since_start}}
+
+
+def _kpi_call(query: str, dates: dict, filters: dict) -> tuple:
+    return (query, {**dates, **{k: v for k, v in filters.items()
+                                if k in db.params(query)}})
 
 
 def _failed(records: pd.DataFrame) -> pd.DataFrame:
@@ -366,12 +375,11 @@ def _failed(records: pd.DataFrame) -> pd.DataFrame:
 
 def _kpis(run, filters: dict, period: Period) -> pd.DataFrame:
     """The headline KPIs since the last CAB and in the period before it."""
-    calls = iter(_kpi_calls(filters, period))
     rows = []
-    for label, _, rate, count, count_label, of in KPI_SPECS:
+    for label, query, rate, count, count_label, of in KPI_SPECS:
         row = {"KPI": label, "Counts": of}
-        for key in ("since", "before"):
-            result = run(*next(calls)).iloc[0]
+        for key, dates in _kpi_periods(period).items():
+            result = run(*_kpi_call(query, dates, filters)).iloc[0]
             row[f"{key}_rate"] = result[rate]
             row[f"{key}_n"] = int(result["n"])
             row[f"{key}_count"] = int(result[count])
