@@ -17,6 +17,60 @@ def test_schema_creation_is_idempotent(tmp_path):
             (db.SCHEMA_VERSION,)]
 
 
+_CATALOG = {
+    "tables": "select table_name, sql from duckdb_tables() "
+              "where database_name = current_database()",
+    "views": "select view_name, sql from duckdb_views() "
+             "where database_name = current_database() and not internal",
+    "constraints": "select table_name, constraint_type, constraint_text "
+                   "from duckdb_constraints() "
+                   "where database_name = current_database()",
+    "indexes": "select index_name, sql from duckdb_indexes() "
+               "where database_name = current_database()",
+    "functions": "select function_name, function_type, parameters, "
+                 "macro_definition from duckdb_functions() "
+                 "where database_name = current_database()",
+    "derived_set": "select name, sql, reads from derived_set order by rowid",
+    "macro_set": "select * from macro_set",
+    "schema_version": "select version from schema_version",
+}
+
+
+def _catalog(con) -> dict:
+    """The database's own objects; a macro's EXCLUDE list read as a set
+    (a copied macro may list the same columns in another order)."""
+    import re
+
+    def excludes(text):
+        return re.sub(r"EXCLUDE \(([^)]*)\)", lambda m: "EXCLUDE (" + ", ".join(
+            sorted(m.group(1).split(", "))) + ")", text)
+
+    found = {}
+    for name, sql in _CATALOG.items():
+        rows = con.execute(sql).fetchall()
+        found[name] = sorted(tuple(excludes(v) if isinstance(v, str) else
+                                   repr(v) for v in row) for row in rows)
+    return found
+
+
+def test_a_new_file_is_made_from_a_copy_of_the_schema_and_macros(tmp_path):
+    """connect() fills a new file from a copy made once per process
+    (db._schema_template), not by creating the macros again: the file holds
+    exactly what creating them in it directly gives."""
+    with duckdb.connect(str(tmp_path / "direct.duckdb")) as direct:
+        direct.execute("set TimeZone = 'UTC'")
+        db.migrate(direct)
+        expected = _catalog(direct)
+    assert len(expected["functions"]) > 50 and expected["derived_set"]
+    for name in ("first.duckdb", "second.duckdb"):
+        with db.connect(tmp_path / name) as con:
+            assert _catalog(con) == expected
+            assert con.execute(
+                "select max(applied_at) > now() - interval 1 minute "
+                "from schema_version").fetchone() == (True,)
+    assert db._schema_template().exists()
+
+
 def test_every_data_model_table_exists(con):
     tables = {row[0] for row in con.execute(
         "select table_name from information_schema.tables").fetchall()}
