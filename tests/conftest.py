@@ -3,7 +3,6 @@ sample database and the browser."""
 import os
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
@@ -13,31 +12,11 @@ from changeboard import db
 PEERS = Path(__file__).resolve().parent / "fixtures" / "peers"
 
 
-@pytest.fixture(scope="session")
-def _schema_file(tmp_path_factory):
-    """A database file holding only the schema and macros, made once."""
-    path = tmp_path_factory.mktemp("schema") / "schema.duckdb"
-    db.connect(path).close()
-    return path
-
-
 @pytest.fixture
-def con(_schema_file):
-    """An empty in-memory canonical database, as db.connect() makes it.
-
-    Creating the macros takes db.connect() about 0.3 s and some 350 tests
-    take this fixture, so it copies them from a file made once instead
-    (about 0.06 s); migrate() then finds the schema and macros current."""
-    connection = duckdb.connect()
-    connection.execute("set TimeZone = 'UTC'")
-    connection.execute("set enable_progress_bar = false")
-    connection.execute("attach $p as schema_file (read_only)",
-                       {"p": str(_schema_file)})
-    connection.execute("copy from database schema_file to memory")
-    connection.execute("detach schema_file")
-    db.migrate(connection)
-    assert connection.execute("select sha256 from macro_set").fetchall() \
-        == [(db.macros_sha256(),)]
+def con():
+    """An empty in-memory canonical database (its schema and macros copied
+    from the process's template: db._schema_template)."""
+    connection = db.connect()
     yield connection
     connection.close()
 

@@ -54,7 +54,8 @@ def _catalog(con) -> dict:
 
 
 def test_a_new_file_is_made_from_a_copy_of_the_schema_and_macros(tmp_path):
-    """connect() fills a new file from a copy made once per process
+    """connect() fills a new file (or an in-memory database) from a copy
+    made once per process
     (db._schema_template), not by creating the macros again: the file holds
     exactly what creating them in it directly gives."""
     with duckdb.connect(str(tmp_path / "direct.duckdb")) as direct:
@@ -62,8 +63,9 @@ def test_a_new_file_is_made_from_a_copy_of_the_schema_and_macros(tmp_path):
         db.migrate(direct)
         expected = _catalog(direct)
     assert len(expected["functions"]) > 50 and expected["derived_set"]
-    for name in ("first.duckdb", "second.duckdb"):
-        with db.connect(tmp_path / name) as con:
+    for name in ("first.duckdb", "second.duckdb", ":memory:"):
+        with db.connect(name if name == ":memory:" else tmp_path / name) \
+                as con:
             assert _catalog(con) == expected
             assert con.execute(
                 "select max(applied_at) > now() - interval 1 minute "
