@@ -131,6 +131,7 @@ def _finish(name, table, frame, keep, warnings) -> pd.DataFrame:
     if not len(frame):
         warnings.append(f"{name}: header only, no data rows")
     frame.attrs["batch"] = frames.Batch(SOURCE, table, warnings)
+    reading.release_memory()
     return frame
 
 

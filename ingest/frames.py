@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import FileError
-from .reading import Raw, objects, parallel
+from .reading import Raw, objects, parallel, release_memory
 from .schema import BOOKKEEPING
 
 
@@ -164,6 +164,7 @@ def finish(data: dict, raw: Raw, *, source: str, table: str,
                                  timezone, rows_read=rows,
                                  records=Records(raw.records) if lazy
                                  else None)
+    release_memory()
     return frame
 
 

@@ -102,6 +102,13 @@ class Raw:
         return _trim_or_null(self.cells[position])
 
 
+def release_memory() -> None:
+    """Give back what pyarrow's allocator (mimalloc) keeps of the blocks a
+    read parsed and let go: about 180 MB after a 635 MB file, which
+    otherwise stays in the process through the load."""
+    pa.default_memory_pool().release_unused()
+
+
 def _trim_or_null(cells: pa.Array) -> pa.Array:
     """utf8_trim_whitespace, then "" -> null. Cells that all begin and end
     with a printable ASCII character are not copied (nothing to trim)."""
