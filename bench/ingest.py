@@ -25,6 +25,23 @@ would; the constraints about 1.5); opening the new file and publishing
 about 1. read_csv into a file: 11.3. Reading the text columns from the
 frame instead of storing them in `checked` (a positional join) saved 2 in
 the checks but made the insert single-threaded and 3 slower: not done.
+
+Where the memory went (peak resident, 1M changes, this bench run beside
+the tree before on a busy machine, twice): canonical 1,950 / 1,923 ->
+1,663 / 1,668 MB, ServiceNow 3,625 / 3,612 -> 2,040 / 2,052 MB (read_csv
+584-793 MB). Before,
+both files were memory-mapped (the mapped pages count, 635 / 743 MB), the
+ServiceNow adapter built every row's raw record (1.2 GB, about 4 s) and the
+insert ran beside the frame (0.7-1.4 GB) and `checked`. Now the file is
+read in blocks, a ServiceNow export of 100,000 rows or more builds the
+records of the rows the loader rejects only (frames.Batch.records), and
+load_path's frame is freed once `checked` holds its rows. The peak is
+now while `checked` is built: the frame's cells (about 730 MB canonical;
+1.35 GB ServiceNow, whose mapped columns sit beside the cells kept for the
+records) plus `checked` (about 650 MB). Below 2x read_csv would need the
+loader to stage the frame without holding all of it (DuckDB reading the
+canonical file itself, or staging in slices that free their cells):
+not done.
 """
 from __future__ import annotations
 

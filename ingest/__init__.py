@@ -101,9 +101,11 @@ def load_path(source: str, path: str | Path, db_path=None, *,
     batch.table = batch.table or table or getattr(module, "TABLE", None)
     if source_prefix and (name or getattr(module, "SOURCE", None) is None):
         batch.source = source_prefix + batch.source
+    # the frame is this call's own: the loader frees it once checked
     return load(frame, db_path, file_name=file_name, sha256=digest,
                 dry_run=dry_run, strict=strict, progress=progress,
-                replace_sample=replace_sample, loaded_by=loaded_by)
+                replace_sample=replace_sample, loaded_by=loaded_by,
+                release=True)
 
 
 def remove_sample_from(db_path=None) -> int:

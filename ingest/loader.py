@@ -97,7 +97,8 @@ def remove_sample(con) -> int:
 def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
          dry_run: bool = False, strict: bool = False,
          progress: Callable[[str], None] | None = None,
-         replace_sample: bool = False, loaded_by: str | None = None) -> Loaded:
+         replace_sample: bool = False, loaded_by: str | None = None,
+         release: bool = False) -> Loaded:
     """Validate and load one adapter frame as one batch, then publish.
 
     Never raises for bad data: a file-level problem gives status `failed` (an
@@ -108,7 +109,9 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
     deleted in the same publish, before the frame loads (so its ids cannot
     collide with them), and only if the load does not fail; a dry run shows
     the load as it would be without them. `loaded_by`: who ran it (default
-    cli:<os user>).
+    cli:<os user>). `release`: the caller reads the frame no more, so its
+    columns are dropped once checked (peak memory; not when sample rows
+    were removed, as a failed load is then tried again without them).
     """
     progress = progress or _quiet
     db_path = Path(db_path or config.DB_PATH)
@@ -131,7 +134,8 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
             removed = remove_sample(con) if replace_sample else 0
             result = load_into(con, frame, file_name=file_name,
                                sha256=sha256, strict=strict,
-                               progress=progress, loaded_by=loaded_by)
+                               progress=progress, loaded_by=loaded_by,
+                               release=release and not removed)
             result.sample_rows_removed = removed
             if removed and result.status == "failed":
                 raise _KeepSample
@@ -236,8 +240,10 @@ def _record_batch(con, result: Loaded, sha256, started) -> int:
 def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
               strict: bool = False,
               progress: Callable[[str], None] | None = None,
-              loaded_by: str | None = None) -> Loaded:
-    """The load on an open writable connection (inside db.publish)."""
+              loaded_by: str | None = None, release: bool = False) -> Loaded:
+    """The load on an open writable connection (inside db.publish).
+    `release`: the frame's columns are dropped once checked (checks.release),
+    for a caller that does not read it again."""
     progress = progress or _quiet
     started = datetime.now(UTC)
     batch = frames.batch(frame)
@@ -270,6 +276,9 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
     finally:
         con.execute("drop view if exists frame_records")
         con.unregister("incoming_frame")
+    del rows
+    if release:  # the caller reads the frame no more: free its cells
+        checks.release(con, frame)
     counts = con.execute(
         "select count(*), count(*) filter (where reason is null) from checked"
     ).fetchall()[0]

@@ -3,7 +3,7 @@ text in pyarrow string arrays, the row numbers a spreadsheet shows, each
 row's input record as JSON and the rows of another field count marked.
 
 One reader for delimited text: pyarrow's parser where the file allows it
-(a large ASCII file straight from a memory map), the csv module for anything
+(a large ASCII file read straight from disk in blocks), the csv module for anything
 unusual (blank or comment lines, rows of another width); XLSX through
 openpyxl. Nothing is recoded or parsed here (ingest/codes.py, times.py).
 """
@@ -37,18 +37,50 @@ class Raw:
 
     `cells` are pyarrow string arrays (untrimmed, "" for empty), padded to
     the header's width; `bad_shape` says why a row has another field count.
+    `raw_record` is None until asked for (`record_array`) when pyarrow read
+    the file: every row then has the header's width, and its record is
+    built from the cells alone, so `records` can build just the rows a load
+    rejects.
     """
 
     name: str
     header: list[str]
     cells: list
     row_number: list[int]
-    raw_record: list[str]
+    raw_record: list[str] | pa.ChunkedArray | None
     bad_shape: list[str | None]
     warnings: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.row_number)
+
+    def record_array(self) -> pa.ChunkedArray:
+        """Every row's raw record (JSON text) as a chunked string array."""
+        if self.raw_record is None:
+            self.raw_record = _record_array(self.header, self.cells)
+        elif isinstance(self.raw_record, list):
+            self.raw_record = pa.chunked_array([pa.array(
+                self.raw_record, type=pa.string())])
+        return self.raw_record
+
+    def records(self, numbers) -> list[str | None]:
+        """The raw records of the rows with these row numbers (None for a
+        number the file does not have), built for those rows only when
+        they are not built yet: the same text as `record_array`'s."""
+        numbers = np.asarray(numbers, dtype=np.int64)
+        rows = np.asarray(self.row_number, dtype=np.int64)
+        if not len(rows) or not len(numbers):
+            return [None] * len(numbers)
+        at = np.minimum(np.searchsorted(rows, numbers), len(rows) - 1)
+        found = rows[at] == numbers
+        take = pa.array(at[found])
+        if self.raw_record is None:
+            built = _record_array(self.header,
+                                  [c.take(take) for c in self.cells])
+        else:
+            built = self.record_array().take(take)
+        texts = iter(built.to_pylist())
+        return [next(texts) if hit else None for hit in found]
 
     def positions(self, name: str) -> list[int]:
         """Positions of a header, compared trimmed and case-insensitively."""
@@ -68,6 +100,13 @@ class Raw:
         """Trimmed cells at a position as an arrow string array, empty ->
         null."""
         return _trim_or_null(self.cells[position])
+
+
+def release_memory() -> None:
+    """Give back what pyarrow's allocator (mimalloc) keeps of the blocks a
+    read parsed and let go: about 180 MB after a 635 MB file, which
+    otherwise stays in the process through the load."""
+    pa.default_memory_pool().release_unused()
 
 
 def _trim_or_null(cells: pa.Array) -> pa.Array:
@@ -176,16 +215,16 @@ def read_delimited(path, *, encodings=ENCODINGS, delimiter: str = ",",
     a spreadsheet shows. A row with another field count than the header gets
     `bad_row_shape` (extra empty trailing fields are tolerated). Regular
     files take pyarrow's parser; anything unusual the csv module's.
-    `raw_record` is a pyarrow string array (chunked), `row_number` a numpy
-    int64 array.
+    `raw_record` is a pyarrow string array (chunked), or None when pyarrow
+    read the file (built on demand: Raw.record_array, Raw.records);
+    `row_number` a numpy int64 array.
     """
     return _as_table(_read(path, encodings, delimiter, quote, comment))
 
 
 def _as_table(raw: Raw) -> Raw:
     if isinstance(raw.raw_record, list):
-        raw.raw_record = pa.chunked_array([pa.array(raw.raw_record,
-                                                    type=pa.string())])
+        raw.record_array()
     raw.row_number = np.asarray(raw.row_number, dtype=np.int64)
     return raw
 
@@ -296,9 +335,11 @@ def _read_arrow(name: str, data, text: str | None, delimiter: str,
     if not first or not any(c.strip() for c in first) or len(delimiter) != 1:
         return None
     width = len(first)
-    source = (pa.memory_map(str(data)) if isinstance(data, Path)
-              else pa.BufferReader(pa.py_buffer(data)))
-    table = parse_csv(source, width, delimiter=delimiter, quote=quote)
+    # a file is read in blocks, not memory-mapped: the mapped pages of a
+    # 743 MB export counted in the load's peak memory beside the cells
+    with (pa.OSFile(str(data)) if isinstance(data, Path)
+          else pa.BufferReader(pa.py_buffer(data))) as source:
+        table = parse_csv(source, width, delimiter=delimiter, quote=quote)
     if table is None or table.num_rows == 0:
         return None
     cells = [table.column(i).combine_chunks() for i in range(width)]
@@ -318,8 +359,10 @@ def _read_arrow(name: str, data, text: str | None, delimiter: str,
         numbers = numbers[~blank.to_numpy(zero_copy_only=False)]
     if not len(numbers):
         warnings.append(f"{name}: header only, no data rows")
-    return Raw(name, header, cells, numbers, _record_array(header, cells),
-               [None] * len(numbers), warnings)
+    # the raw records are built when asked for (Raw.record_array, or
+    # Raw.records for the rows a load rejects)
+    return Raw(name, header, cells, numbers, None, [None] * len(numbers),
+               warnings)
 
 
 def parse_csv(source, width: int, *, delimiter: str = ",", quote: str = '"',

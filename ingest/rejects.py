@@ -8,7 +8,7 @@ double-quoted by q(); values are bound, never formatted in.
 """
 from __future__ import annotations
 
-from .checks import present, q
+from .checks import RECORDS, drop_records, has_lazy_records, present, q
 
 
 def key_list(spec, alias: str) -> str:
@@ -30,12 +30,15 @@ def _reject(con, spec, selection: str, reason: str,
     con.execute(f"create or replace temp table picked as {selection}",
                 params or {})
     if con.execute("select count(*) from picked").fetchall()[0][0]:
-        # the frame's record of the input row when it has one
+        # the frame's record of the input row when it has one (built for
+        # these rows only when the frame leaves raw_record NULL)
+        lazy = (f"cast({RECORDS}(s.row_number) as json), "
+                if has_lazy_records(con) else "")
         con.execute(
             f"update checked as c set reason = '{reason}', "  # noqa: S608
             f"column_name = '{key}', value = cast(c.{q(key)} as varchar), "
             "detail = s.detail, raw_record = coalesce(c.raw_record, "
-            f"s.raw_record, {record}) from (select p.*, f.raw_record from "
+            f"s.raw_record, {lazy}{record}) from (select p.*, f.raw_record from "
             "picked as p left join frame_records as f on f.row_number = "
             "p.row_number) as s "
             "where c.row_number = s.row_number and c.reason is null")
@@ -110,6 +113,9 @@ def against_stored(con, spec, source) -> None:
 
 
 def write(con, batch_id) -> None:
+    """The rejected rows of `checked` into ingest_rejects; the records
+    function (checks.lazy_records) is no longer needed."""
+    drop_records(con)
     con.execute(
         "insert into ingest_rejects (batch_id, row_number, column_name, "
         "value, reason, detail, raw_record) select $batch, row_number, "

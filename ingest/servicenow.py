@@ -20,6 +20,9 @@ DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 EXPORT_CAP = 10_000
 # frames this long keep arrow-backed text columns (see read)
 ARROW_ROWS = 100_000
+# frames this long leave raw_record NULL: the loader builds the records of
+# the rows it rejects only (frames.finish, lazy_records)
+LAZY_RECORD_ROWS = 100_000
 
 # canonical column -> headers, tried in order and coalesced row by row
 # (field name first, then the English labels of list and Excel exports)
@@ -144,7 +147,8 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
                                          options.get("id_prefix"))
     return frames.finish(data, raw, source=SOURCE, table=TABLE,
                          warnings=warnings, timezone=timezone,
-                         arrow=len(raw) >= ARROW_ROWS)
+                         arrow=len(raw) >= ARROW_ROWS,
+                         lazy_records=len(raw) >= LAZY_RECORD_ROWS)
 
 
 def read_export(path, options: dict):

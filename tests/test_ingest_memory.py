@@ -1,0 +1,147 @@
+"""Ingest peak memory: a large ServiceNow export leaves raw_record NULL in
+its frame and the loader builds the records of the rows it rejects only
+(frames.finish, lazy_records), and load_path's frame is freed once checked
+(loader.load, release): the database must be the same either way."""
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+import ingest
+from changeboard import db
+from ingest import loader, reading, servicenow
+from ingest.frames import batch
+
+SAMPLE = (Path(__file__).resolve().parents[1] / "sample_data"
+          / "servicenow_change_request.csv")
+
+
+def export(path: Path, rows: list[list[str]], header: list[str]) -> Path:
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(
+        [header, *rows])
+    path.write_bytes(out.getvalue().encode("windows-1252"))
+    return path
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """The sample export with rows the loader rejects in each of its ways,
+    and a second file with an older copy of a loaded change."""
+    folder = tmp_path_factory.mktemp("records")
+    header, *rows = list(csv.reader(SAMPLE.read_text("windows-1252")
+                                    .splitlines(keepends=True)))
+    at = {name: header.index(name) for name in header}
+    bad = [list(r) for r in rows[:6]]
+    bad[0][at["number"]] = "CHG9000001"
+    bad[0][at["state"]] = "Parked"                    # unmapped_code
+    bad[1][at["number"]] = "CHG9000002"
+    bad[1][at["opened_at"]] = "yesterday"             # bad_timestamp
+    bad[1][at["short_description"]] = 'say "hi" \\ \n\ttab'
+    bad[2][at["number"]] = "CHG9000003"
+    bad[3] = list(bad[2])                             # duplicate_row
+    bad[4][at["number"]] = "CHG9000004"
+    bad[5][at["number"]] = "CHG9000004"               # duplicate_id
+    bad[5][at["short_description"]] = "another title"
+    bad[5][at["sys_updated_on"]] = bad[4][at["sys_updated_on"]]
+    first = export(folder / "first.csv", rows + bad, header)
+    older = [list(rows[0])]
+    older[0][at["sys_updated_on"]] = "2020-01-01 00:00:00"
+    older[0][at["opened_at"]] = "2019-12-01 00:00:00"
+    second = export(folder / "second.csv", older + rows[1:3], header)
+    return first, second
+
+
+def load_both(files, target: Path, monkeypatch, lazy: bool):
+    monkeypatch.setattr(servicenow, "LAZY_RECORD_ROWS",
+                        1 if lazy else 1 << 40)
+    return [ingest.load_path("servicenow", path, target) for path in files]
+
+
+def rejects(path: Path):
+    with db.connect(path, read_only=True) as con:
+        return con.execute(
+            "select b.file_name, r.row_number, r.column_name, r.value, "
+            "r.reason, r.detail, cast(r.raw_record as varchar) from "
+            "ingest_rejects as r join ingest_batches as b using (batch_id) "
+            "order by all").fetchall(), con.execute(
+            "select * exclude (ingested_batch_id) from changes order by "
+            "change_id").fetchall()
+
+
+def test_a_lazy_frame_builds_only_the_rejected_records_and_loads_the_same(
+        files, tmp_path, monkeypatch):
+    lazy = load_both(files, tmp_path / "lazy.duckdb", monkeypatch, True)
+    eager = load_both(files, tmp_path / "eager.duckdb", monkeypatch, False)
+    assert [r.reasons for r in lazy] == [r.reasons for r in eager]
+    assert dict(lazy[0].reasons) == {
+        "unmapped_code": 1, "bad_timestamp": 1, "duplicate_row": 1,
+        "duplicate_id": 2}
+    assert dict(lazy[1].reasons) == {"older_than_stored": 1}
+    lazy_rows, eager_rows = (rejects(tmp_path / f"{name}.duckdb")
+                             for name in ("lazy", "eager"))
+    assert lazy_rows == eager_rows
+    assert len(lazy_rows[1]) > 10
+    records = {row[4]: json.loads(row[6]) for row in lazy_rows[0]}
+    assert records["bad_timestamp"]["opened_at"] == "yesterday"
+    assert records["bad_timestamp"]["short_description"] == (
+        'say "hi" \\ \n\ttab')
+    assert records["duplicate_row"]["number"] == "CHG9000003"
+    assert records["older_than_stored"]["sys_updated_on"] == (
+        "2020-01-01 00:00:00")
+    assert records["unmapped_code"]["requested_by"] == "Zoë Müller"
+
+
+def test_a_lazy_frame_leaves_raw_record_null_and_its_batch_builds_them(
+        files, monkeypatch):
+    path = files[0]
+    eager = servicenow.read(path)
+    monkeypatch.setattr(servicenow, "LAZY_RECORD_ROWS", 1)
+    lazy = servicenow.read(path)
+    assert lazy["raw_record"].isna().all()
+    assert eager["raw_record"].notna().all()
+    assert lazy.drop(columns="raw_record").equals(
+        eager.drop(columns="raw_record"))
+    numbers = [lazy["row_number"].iloc[-1], 2, 10**6,
+               lazy["row_number"].iloc[5]]
+    by_row = dict(zip(eager["row_number"], eager["raw_record"], strict=True))
+    assert batch(lazy).records(numbers) == [
+        by_row[numbers[0]], by_row[2], None, by_row[numbers[3]]]
+
+
+def test_raw_records_of_some_rows_equal_those_of_every_row(tmp_path):
+    # pyarrow's read builds no record until asked; the csv module's (with
+    # comment lines) builds them all: both answer alike
+    raw = reading.read_delimited(files_text(tmp_path / "a.csv", ""))
+    assert raw.raw_record is None
+    wanted = raw.records([3, 2, 99])
+    whole = raw.record_array().to_pylist()
+    assert wanted == [whole[1], whole[0], None]
+    by_module = reading.read_delimited(files_text(tmp_path / "b.csv", ""),
+                                       comment="#")
+    assert by_module.raw_record is not None
+    assert by_module.records([2, 3]) == whole
+    assert json.loads(whole[1]) == {"a": ["3", "\n"], "b": "\\"}
+
+
+def files_text(path: Path, gap: str) -> Path:
+    path.write_text('a,b,a\r\n1,"x ""q""",2\r\n' + gap + '3,\\,"\n"\r\n',
+                    encoding="utf-8")
+    return path
+
+
+def test_a_released_frame_is_emptied_once_checked_and_loads_the_same(
+        files, tmp_path):
+    loaded = {}
+    for release in (True, False):
+        frame = servicenow.read(files[0])
+        target = tmp_path / f"{release}.duckdb"
+        result = loader.load(frame, target, file_name="sn.csv", sha256="s",
+                             release=release)
+        assert result.rows_loaded > 10 and result.rows_rejected == 5
+        assert list(frame.columns) == ([] if release else list(
+            servicenow.read(files[0]).columns))
+        loaded[release] = rejects(target)
+    assert loaded[True] == loaded[False]
