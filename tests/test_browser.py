@@ -1,6 +1,5 @@
 """A real browser against `streamlit run app.py`: pages draw, nothing raises."""
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -9,15 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.ports import free_port as _free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "tests" / "screenshots"
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

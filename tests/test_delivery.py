@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from aiosmtpd.smtp import AuthResult
 
 from changeboard import config, db
 from reports import cab, delivery
+from tests.ports import free_port
 from tests.test_cab_pack import MEETING, load_cab_data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,12 +46,6 @@ needs_pdf_tools = pytest.mark.skipif(
 
 
 # --- real components -----------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 class Inbox:
     """An aiosmtpd handler: answers DATA with the given replies first (e.g.

@@ -26,16 +26,11 @@ pytestmark = pytest.mark.browser
 
 
 def _two_free_ports() -> int:
-    for _ in range(50):
-        first = _free_port()
-        try:
-            import socket
-            with socket.socket() as sock:
-                sock.bind(("127.0.0.1", first + 1))
-            return first
-        except OSError:
-            continue
-    raise RuntimeError("no two adjacent free ports")
+    """Two adjacent ports nothing holds (the replicas' first and second)."""
+    first = _free_port()
+    while (second := _free_port()) != first + 1:
+        first = second
+    return first
 
 
 @pytest.fixture(scope="module")

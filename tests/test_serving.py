@@ -14,13 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.ports import free_port as _free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _outward_address() -> str | None:
