@@ -10,6 +10,7 @@ values are bound or read from the registered frame, never formatted in.
 """
 from __future__ import annotations
 
+import weakref
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow as pa
@@ -126,6 +127,11 @@ def _value_sql(spec, column: str, timezone: str) -> tuple[str, str, str]:
 RECORDS = "__changeboard_raw_record"
 
 
+# connections on which RECORDS is registered (asking DuckDB's catalog,
+# duckdb_functions(), takes about 35 ms on a file with the macros)
+_REGISTERED: weakref.WeakSet = weakref.WeakSet()
+
+
 def lazy_records(con, frame) -> bool:
     """Register RECORDS on the connection for a frame whose Batch has
     `records` (any earlier one is dropped first); True if registered."""
@@ -140,19 +146,19 @@ def lazy_records(con, frame) -> bool:
 
     con.create_function(RECORDS, build, ["INTEGER"], "VARCHAR",
                         type="arrow")
+    _REGISTERED.add(con)
     return True
 
 
 def has_lazy_records(con) -> bool:
-    return bool(con.execute(
-        "select count(*) from duckdb_functions() where function_name = $f",
-        {"f": RECORDS}).fetchall()[0][0])
+    return con in _REGISTERED
 
 
 def drop_records(con) -> None:
     """Unregister RECORDS (and the records it holds), if registered."""
     if has_lazy_records(con):
         con.remove_function(RECORDS)
+        _REGISTERED.discard(con)
 
 
 def release(con, frame) -> None:
