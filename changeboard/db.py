@@ -83,7 +83,7 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False,
     con.execute("set TimeZone = 'UTC'")
     # a long load or materialize never draws a progress bar on the output
     con.execute("set enable_progress_bar = false")
-    if new:
+    if new and _made_one_before():
         _copy_schema(con)
     if not read_only:
         migrate(con, keep)
@@ -98,12 +98,24 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False,
 
 _templates: dict[str, Path] = {}
 _templates_lock = threading.Lock()
+_new_databases = 0  # new databases (files or in memory) this process made
+
+
+def _made_one_before() -> bool:
+    """Whether this process made a new database before this one. The first
+    gets its macros created in it directly, so a one-off command (the CLI's
+    first load) makes no template it would not use again; from the second
+    on, the template pays for itself."""
+    global _new_databases
+    with _templates_lock:
+        _new_databases += 1
+        return _new_databases > 1
 
 
 def _schema_template() -> Path:
     """A file of this process holding only the schema and the macros, made
-    the first time a new database is created (in a private temporary
-    folder, removed at exit)."""
+    when a second new database is created (in a private temporary folder,
+    removed at exit)."""
     key = macros_sha256()
     with _templates_lock:
         found = _templates.get(key)
@@ -119,9 +131,10 @@ def _schema_template() -> Path:
 
 
 def _copy_schema(con) -> None:
-    """Fill a new database (a new file, or one in memory) with the schema and macros of the template:
-    creating the macros takes about 0.3 s of parsing and planning, copying
-    them about 0.05 s; then migrate() finds them current."""
+    """Fill a new database (a new file, or one in memory) with the schema
+    and macros of the template: creating the macros takes about 0.3 s of
+    parsing and planning, copying them about 0.05 s; then migrate() finds
+    them current."""
     target = con.execute("select current_database()").fetchall()[0][0]
     con.execute("attach $p as changeboard_schema_template (read_only)",
                 {"p": str(_schema_template())})
