@@ -315,16 +315,13 @@ def reads(con, name: str) -> frozenset[str] | None:
     sure, a scan the plan does not name), as `derived_set` records them:
     the tables its plan scans before the optimizer leaves out any part it
     proves empty from the parameters or the data, so whatever the data,
-    a change to none of them leaves the view's result as it was. A file
-    written before `derived_set` recorded them: its view's plan now."""
-    try:
-        stored = con.execute("select reads, reads is null from derived_set "
-                             "where name = $n", {"n": name}).fetchall()
-    except (duckdb.CatalogException, duckdb.BinderException):
-        stored = []
-    if stored:
-        return None if stored[0][1] else frozenset(stored[0][0])
-    return _plan_reads(con, name)
+    a change to none of them leaves the view's result as it was. Every
+    file with these macros has them (the fingerprint covers the layout)."""
+    stored = con.execute("select reads, reads is null from derived_set "
+                         "where name = $n", {"n": name}).fetchall()
+    if not stored or stored[0][1]:
+        return None
+    return frozenset(stored[0][0])
 
 
 def _plan_reads(con, name: str) -> frozenset[str] | None:
