@@ -491,6 +491,18 @@ def word(code):
     return code
 
 
+def each_distinct(column: pd.Series, fn) -> pd.Series:
+    """column.map(fn) (same values, dtype and index), calling fn once per
+    distinct value instead of once per cell: a table's code columns hold a
+    few distinct codes in up to SHOWN_ROWS rows, mapped on every rerun."""
+    if column.isna().all():  # the dtype map() infers for no values at all
+        return column.map(fn)
+    codes, distinct = pd.factorize(column, use_na_sentinel=False)
+    mapped = pd.Series(distinct, dtype=column.dtype).map(fn).take(codes)
+    mapped.index, mapped.name = column.index, column.name
+    return mapped
+
+
 def readable(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame as people read it: codes as words, tiers by name, and an
     application's name beside its id."""
@@ -499,9 +511,10 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
         if column in CODE_COLUMNS and (
                 shown[column].dtype == object
                 or pd.api.types.is_string_dtype(shown[column])):
-            shown[column] = shown[column].map(word)
+            shown[column] = each_distinct(shown[column], word)
         elif column == "tier" or str(column).endswith("_tier"):
-            shown[column] = shown[column].map(lambda t: TIERS.get(t, t))
+            shown[column] = each_distinct(shown[column],
+                                          lambda t: TIERS.get(t, t))
     if "application_id" in shown and "application_name" not in shown and \
             db.version(config.DB_PATH) is not None:
         options = query("filter_options")
@@ -509,7 +522,8 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
         labels = dict(zip(names["option_value"], names["option_label"],
                           strict=True))
         shown.insert(list(shown.columns).index("application_id"),
-                     "application_name", shown["application_id"].map(
+                     "application_name", each_distinct(
+                         shown["application_id"],
                          lambda a: _name_only(labels.get(a, a))))
     return shown
 

@@ -2,6 +2,7 @@
 import io
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -93,6 +94,41 @@ def test_columns_get_human_labels():
     assert ui.human("table_name") == "Table name"
     assert ui.human("n") == "n"
     assert ui.human("Release") == "Release"
+
+
+CODES = ["backed_out", None, "very_high", "Already words", "backed_out", "x1"]
+
+
+@pytest.mark.parametrize("column", [
+    pd.Series(CODES, dtype=object, index=[5, 3, 1, 2, 0, 9]),
+    pd.Series(CODES, dtype="string"),
+    pd.Series(CODES, dtype="string[pyarrow]", name="risk"),
+    pd.Series(CODES, dtype=pd.ArrowDtype(pa.string())),
+    pd.Series(["prod", float("nan"), "uat", "dr_site"], dtype=object),
+    pd.Series(["prod", "uat", "prod"], dtype=pd.ArrowDtype(pa.string())),
+    pd.Series([], dtype=pd.ArrowDtype(pa.string())),
+    pd.Series([], dtype=object),
+    pd.Series([None, None], dtype=pd.ArrowDtype(pa.string())),
+    pd.Series([None, None], dtype=object),
+], ids=lambda c: f"{c.dtype}x{len(c)}")
+def test_codes_are_worded_once_per_distinct_value_as_map_would(column):
+    """Tables word codes and tiers once per distinct value (a rerun maps
+    up to 2,000 rows a table): the same values, dtype, index and name as
+    Series.map calling the function on every cell."""
+    from changeboard import ui
+    calls = []
+
+    def counted(value):
+        calls.append(value)
+        return ui.word(value)
+
+    worded = ui.each_distinct(column, counted)
+    if column.notna().any():
+        assert len(calls) == column.nunique(dropna=False)
+    pd.testing.assert_series_equal(worded, column.map(ui.word))
+    tiers = lambda t: ui.TIERS.get(t, t)  # noqa: E731
+    pd.testing.assert_series_equal(ui.each_distinct(column, tiers),
+                                   column.map(tiers))
 
 
 # --- every cell and header, whatever the text (issue 13, item 5) -------------

@@ -4,6 +4,7 @@ import re
 from datetime import date, timedelta
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from changeboard import asof, auth, config, db, decisions, signin, ui
@@ -61,8 +62,30 @@ def _until(meeting: date) -> date | None:
 BLOCKS_PER_PAGE = 20  # change blocks drawn at a time
 
 
-def _page_of_blocks(pack: cab.Pack, first: int) -> list[cab.ChangeBlock]:
-    return cab.blocks(pack, BLOCKS_PER_PAGE, start=first)
+def _page_of_blocks(pack: cab.Pack, first: int) -> list[tuple]:
+    """A page of change blocks, each with its tables (title, rows, what an
+    empty one says); the rows as Arrow tables, converted once per pack:
+    st.dataframe converts a pandas frame again on every rerun (up to 100
+    tables a page, a third of a warm rerun)."""
+    return [(block, [(title, _arrow(frame), empty) for title, frame, empty in (
+        ("Collisions", block.collisions, "No collision."),
+        ("Freeze, blackout and maintenance windows", block.window_hits,
+         "No window hit."),
+        ("Environment bookings of its release", block.bookings,
+         "No booking of its release overlaps the plan."),
+        ("Evidence", block.evidence, ""),
+        (f"Team's last failures ({cab.TEAM_LOOKBACK_DAYS} days)",
+         block.last_failures, "No failed change."))])
+        for block in cab.blocks(pack, BLOCKS_PER_PAGE, start=first)]
+
+
+def _arrow(frame: pd.DataFrame):
+    """The frame as the Arrow table st.dataframe would send (the frame
+    itself if Arrow cannot hold a column as it is: Streamlit fixes it)."""
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return frame
 LABELS = list(decisions.DECISIONS.values())
 CODES = dict(zip(LABELS, decisions.DECISIONS, strict=True))
 
@@ -134,6 +157,18 @@ def _last_cab_decisions() -> None:
     ui.definition("cab_decided_changes", "How is what happened computed?")
 
 
+def _agenda_options(pack: cab.Pack) -> dict[str, str]:
+    """Each agenda change's label in the decision form, in agenda order
+    ('#3 CHG0042 — its title'), worked out once per pack (thousands of
+    agenda changes)."""
+    agenda = pack.agenda
+    return {change: f"#{int(rank)} {change} — "
+            f"{cab.shorten(cab.as_text(title), 60)}"
+            for change, rank, title in zip(
+                agenda["change_id"].tolist(), agenda["agenda_rank"].tolist(),
+                agenda["title"].tolist(), strict=True)}
+
+
 def _decisions_tab() -> None:
     """Record a decision per agenda change (one form, whatever the agenda's
     length), the attendees, the decisions with who and when, each change's
@@ -144,16 +179,16 @@ def _decisions_tab() -> None:
     if said:
         getattr(st, said[0])(ui.plain(said[1]))
     agenda = pack.agenda
-    titles = dict(zip(agenda["change_id"], agenda["title"], strict=True))
-    ranks = dict(zip(agenda["change_id"], agenda["agenda_rank"], strict=True))
-    now = dict(zip(recorded["change_id"], recorded["decision"], strict=True))
+    named = _kept(pack, _agenda_options)
+    now = dict(zip(recorded["change_id"].tolist(),
+                   recorded["decision"].tolist(), strict=True))
     if may:
         st.caption(f"Recording as {ui.plain(user.actor)}. A change of "
                    "decision is kept as history; the latest is current.")
         if agenda.empty:
             st.info("No change is on this meeting's agenda.")
         else:
-            options = list(agenda["change_id"])
+            options = list(named)
             st.session_state["cab-decide-options"] = options
             if st.session_state.get("cab-decide-change") not in options:
                 st.session_state["cab-decide-change"] = options[0]
@@ -161,8 +196,7 @@ def _decisions_tab() -> None:
             left, right = st.columns([3, 2])
             left.selectbox(
                 "Agenda change", options, key="cab-decide-change",
-                format_func=lambda c: f"#{int(ranks[c])} {c} — "
-                f"{cab.shorten(cab.as_text(titles[c]), 60)}"
+                format_func=lambda c: named[c]
                 + (f" · {decisions.label(now[c])}" if c in now else ""),
                 help="Every change for decision, in agenda order; the "
                 "current decision follows the title.",
@@ -313,7 +347,7 @@ with decide:
             f"{len(pack.agenda):,}", disabled=len(starts) == 1,
             help=f"{BLOCKS_PER_PAGE} changes at a time, in agenda order.")
     shown = _kept(pack, _page_of_blocks, first) if len(pack.agenda) else []
-    for block in shown:
+    for block, tables in shown:
         with st.container(border=True):
             st.markdown(f"#### {block.rank}. {_md(block.change_id)} — "
                         f"{_md(block.title)}")
@@ -329,16 +363,8 @@ with decide:
                         st.text(text)
                     else:
                         st.caption("Not recorded.")
-            for title, frame, empty in (
-                    ("Collisions", block.collisions, "No collision."),
-                    ("Freeze, blackout and maintenance windows",
-                     block.window_hits, "No window hit."),
-                    ("Environment bookings of its release", block.bookings,
-                     "No booking of its release overlaps the plan."),
-                    ("Evidence", block.evidence, ""),
-                    (f"Team's last failures ({cab.TEAM_LOOKBACK_DAYS} days)",
-                     block.last_failures, "No failed change.")):
-                if frame.empty:
+            for title, frame, empty in tables:
+                if len(frame) == 0:
                     st.caption(f"{title}: {empty}")
                 else:
                     st.markdown(f"**{title}**")

@@ -61,6 +61,16 @@ def app_label(app_id, name) -> str:
     return f"{name} ({app_id})" if isinstance(name, str) else str(app_id)
 
 
+def app_labels(frame: pd.DataFrame) -> list[str]:
+    """app_label of each row, worked out once per distinct application
+    (thousands of release rows at a million changes, a few hundred apps)."""
+    made: dict = {}
+    return [made[pair] if pair in made else
+            made.setdefault(pair, app_label(*pair)) for pair in zip(
+                frame["application_id"].tolist(),
+                frame["application_name"].tolist(), strict=True)]
+
+
 status, window, filters = ui.page("Releases")
 
 # --- cadence ------------------------------------------------------------------
@@ -96,10 +106,7 @@ else:
     st.caption("Releases gone live per month; (part) months are cut by "
                "the dates.")
     cadence = ui.scoped("release_cadence", window, filters)
-    cadence = cadence.assign(application_name=[
-        app_label(i, n) for i, n in zip(cadence["application_id"],
-                                        cadence["application_name"],
-                                        strict=True)])
+    cadence = cadence.assign(application_name=app_labels(cadence))
     ui.table(shown(cadence.sort_values("n_releases", ascending=False),
                    ["application_name", "n_releases", "median_gap_days",
                     "n_gaps"]),
@@ -142,18 +149,13 @@ else:
         + ui.unapplied("release_on_time", filters))
     records = ui.scoped("release_records", window, filters,
                         tolerance_days=int(tolerance))
-    records = records.assign(application_name=[
-        app_label(i, n) for i, n in zip(records["application_id"],
-                                        records["application_name"],
-                                        strict=True)])
+    records = records.assign(application_name=app_labels(records))
     released = records[records["kind"] == "released"].assign(
         outcome=lambda f: f["is_on_time"].map(
             {True: "On time", False: "Late"}))
     by_app = ui.scoped("release_on_time_by_application", window, filters,
                        tolerance_days=int(tolerance))
-    by_app = by_app[by_app["n"] > 0].assign(application_name=lambda f: [
-        app_label(i, n) for i, n in zip(f["application_id"],
-                                        f["application_name"], strict=True)])
+    by_app = by_app[by_app["n"] > 0].assign(application_name=app_labels)
     by_app = by_app.sort_values(["on_time_rate", "n"],
                                 ascending=[True, False])
     labels = list(by_app["application_name"])
