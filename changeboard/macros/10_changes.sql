@@ -545,25 +545,38 @@ create or replace macro failed_change_recoveries_of(
     p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers,
     p_failure_min_priority
 ) as table
+-- failed: the rows of classified_changes(...) where is_failed, with the
+-- columns they need: an implemented change (its close code one of the four
+-- implemented ones) failed by its close code or by a failure signal. The
+-- close codes are a filter on the scan, with no kind worked out per change
+-- first (at a million changes: 0.27 -> 0.17 s with went_live below).
 with failed as (
     select
-        change_id,
-        assignment_group,
-        close_code,
-        actual_start_at,
-        actual_end_at,
-        outcome_at,
-        is_failed_by_close_code,
-        is_failed_by_incident,
-        is_failed_by_rollback
+        c.change_id,
+        c.assignment_group,
+        c.close_code,
+        c.actual_start_at,
+        c.actual_end_at,
+        coalesce(c.actual_end_at, c.closed_at) as outcome_at,
+        c.close_code in ('unsuccessful', 'backed_out')
+        as is_failed_by_close_code,
+        coalesce(f.by_incident, false) as is_failed_by_incident,
+        coalesce(f.by_rollback, false) as is_failed_by_rollback
     from
-        classified_changes(
-            p_application_ids, p_portfolios, p_teams, p_change_types,
-            p_tiers, p_failure_min_priority
+        scoped_changes(
+            p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
+        ) as c
+    left join change_failure_signals(p_failure_min_priority) as f
+        on c.change_id = f.change_id
+    where
+        c.close_code in ('unsuccessful', 'backed_out')
+        or (
+            c.close_code in ('successful', 'successful_with_issues')
+            and f.change_id is not null
         )
-    where is_failed
 ),
 
+-- the first production deployment of the failed changes alone
 went_live as (
     select
         d.change_id,
@@ -573,7 +586,7 @@ went_live as (
     where
         e.tier = 'prod'
         and d.status in ('succeeded', 'rolled_back')
-        and d.change_id is not null
+        and d.change_id in (select f.change_id from failed as f)
     group by d.change_id
 ),
 
