@@ -81,6 +81,8 @@ days = st.columns([1, 2])[0].number_input(
     "before the data's as-of time, and that is still not closed, is listed.")
 params = {"close_within_days": int(days), **filters}
 after = f"{int(days)} day{'s' * (int(days) != 1)}"  # "after 5 days"
+ui.prefetch([(name, {}, params) for name in (
+    "open_change_backlog_by_state", "open_change_backlog")], {})  # both at once
 states = ui.query("open_change_backlog_by_state", **params)
 rows = ui.query("open_change_backlog", **params)
 as_of = pd.Timestamp(states["as_of"].iloc[0])

@@ -99,13 +99,15 @@ class Shown(NamedTuple):
 @st.cache_resource(ttl=config.CACHE_TTL, max_entries=16, show_spinner=False)
 def _shown(version, path, window: dict, filters: dict, colour_by: str,
            view: str, tz: str) -> Shown:
+    in_windows = {**window, **{k: v for k, v in filters.items()
+                               if k == "application_ids"}}
+    ui.prefetch([("change_calendar", {}, {**window, **filters}),
+                 ("change_calendar_windows", {}, in_windows)], {})
     changes = ui.query("change_calendar", **window, **filters)
     changes = changes.assign(**{c: changes[c].map(as_list) for c in
                                 ("collides_with", "collides_on",
                                  "windows_hit")})
-    windows = ui.query("change_calendar_windows", **window,
-                       **{k: v for k, v in filters.items()
-                          if k == "application_ids"})
+    windows = ui.query("change_calendar_windows", **in_windows)
     drawn = changes.head(MAX_BARS)
     drawn = drawn.assign(
         colour=drawn["risk"].map(RISKS).fillna("No risk given")

@@ -79,6 +79,8 @@ now = datetime.now(UTC).replace(second=0, microsecond=0)
 params = {"as_of": now.isoformat(sep=" "), "horizon_days": int(horizon),
           **{k: v for k, v in filters.items()
              if k in ("application_ids", "portfolios")}}
+ui.prefetch([(name, {}, params) for name in (
+    "release_readiness_summary", "release_readiness")], {})  # both at once
 summary = ui.query("release_readiness_summary", **params).iloc[0]
 releases = ui.query("release_readiness", **params)
 n = int(summary["n"])

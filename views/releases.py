@@ -72,6 +72,11 @@ def app_labels(frame: pd.DataFrame) -> list[str]:
 
 
 status, window, filters = ui.page("Releases")
+# the queries that need no widget below, two at a time (ui.prefetch)
+ui.prefetch([(name, window, {}) for name in (
+    "release_cadence_summary", "release_cadence_by_month", "release_cadence",
+    "release_timeline_summary", "dora_summary",
+    "failed_change_recovery_time")], filters)
 
 # --- cadence ------------------------------------------------------------------
 st.subheader("Release cadence")
@@ -123,6 +128,9 @@ st.subheader("On-time releases")
 tolerance = st.columns([1, 2])[0].number_input(
     "Tolerance (days late still on time)", 0, 60, 0, key="tolerance_days",
     bind="query-params")
+ui.prefetch([(name, window, {"tolerance_days": int(tolerance)}) for name in (
+    "release_on_time", "release_records", "release_on_time_by_application")],
+    filters)
 on_time = ui.scoped("release_on_time", window, filters,
                     tolerance_days=int(tolerance)).iloc[0]
 if on_time["n"] == 0:
