@@ -345,6 +345,23 @@ def _plan_reads(con, name: str) -> frozenset[str] | None:
 
 
 MATERIALIZED: list[str] = []  # derived tables the last publish computed
+# of those, the ones it computed for the rows a load wrote alone (ROWWISE)
+MATERIALIZED_ROWWISE: list[str] = []
+
+# Derived views whose every row depends on one row of a table (and, through
+# it, on other tables): view -> (that table, the key column of both, the
+# view's rows for the table's rows loaded after batch $after). When a load
+# changed that table alone among those the view reads, materialize()
+# computes only the rows of the table's rows the load wrote (each carries
+# its batch id, above every earlier one) and keeps the others, less those
+# of deleted rows: after a load of 10,000 changes into a million, the
+# failed changes' recoveries of those 10,000 (0.17 s -> a few ms).
+ROWWISE = {
+    "derived_failed_change_recoveries": (
+        "changes", "change_id",
+        "select * from failed_change_recoveries_of("
+        "null, null, null, null, null, null, $after)"),
+}
 
 
 def materialize(con, kept: dict | None = None) -> None:
@@ -357,6 +374,7 @@ def materialize(con, kept: dict | None = None) -> None:
     macros are not this code's is left as it is: it is upgraded (and
     materialized) before it is read."""
     MATERIALIZED.clear()
+    MATERIALIZED_ROWWISE.clear()
     if _macros_of(con) != macros_sha256():
         return
     kept = kept or {}
@@ -372,12 +390,55 @@ def materialize(con, kept: dict | None = None) -> None:
             con.execute(f"alter table kept_{name} rename to {name}")
             continue
         MATERIALIZED.append(name)
-        con.execute(f"create or replace table {name}__new as "  # noqa: S608
-                    f"select * from {name}")
+        since = _loaded_after(name, kept.get(name), now.get(name), marks)
+        if since is None:
+            con.execute(f"create or replace table {name}__new as "  # noqa: S608
+                        f"select * from {name}")
+        else:
+            MATERIALIZED_ROWWISE.append(name)
+            table, key, fresh = ROWWISE[name]
+            written = con.execute(
+                f"select count(*) from {table} "  # noqa: S608
+                "where ingested_batch_id > $after", {"after": since}
+            ).fetchall()[0][0]
+            before, now_rows = kept[name][1][table][0], marks[table][0]
+            if now_rows - before == written:
+                # as many more rows as it wrote: it only added rows (an
+                # update or a delete would make the difference smaller),
+                # so every kept row stands
+                kept_rows = f"select * from kept_{name}"  # noqa: S608
+            else:
+                # the rows of the table's rows it did not write (not those
+                # of a row it deleted)
+                kept_rows = (
+                    f"select k.* from kept_{name} as k where k.{key} in ("  # noqa: S608
+                    f"select t.{key} from {table} as t where "
+                    "t.ingested_batch_id is null "
+                    "or t.ingested_batch_id <= $after)")
+            con.execute(f"create or replace table {name}__new as "  # noqa: S608
+                        f"{kept_rows} union all {fresh}", {"after": since})
         con.execute(f"drop view {name}")
         con.execute(f"alter table {name}__new rename to {name}")
     for name in kept:
         con.execute(f"drop table if exists kept_{name}")
+
+
+def _loaded_after(name: str, before, now: frozenset[str] | None,
+                  marks: dict) -> int | None:
+    """For a ROWWISE view whose row table alone, among what the view reads
+    before and after the load, has other load marks: that table's highest
+    batch id before the load (None: compute the whole view)."""
+    if name not in ROWWISE or before is None or before[0] is None \
+            or now is None:
+        return None
+    read, marks_before = before
+    changed = {t for t in read | now
+               if t not in marks or t not in marks_before
+               or marks[t] != marks_before[t]}
+    table = ROWWISE[name][0]
+    if changed != {table}:
+        return None
+    return marks_before[table][1]  # None for a table empty before
 
 
 def _unchanged(before, now: frozenset[str] | None, marks: dict) -> bool:

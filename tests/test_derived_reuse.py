@@ -85,3 +85,73 @@ def test_emptying_a_table_and_a_real_load_leave_every_result_fresh(
     assert db.MATERIALIZED and "derived_incident_attribution" not in \
         db.MATERIALIZED
     fresh_check(published, tmp_path)
+
+
+RECOVERIES = "derived_failed_change_recoveries"
+
+
+def _recoveries(path):
+    with db.connect(path, read_only=True) as con:
+        return {r[0]: r for r in con.execute(
+            f"select * from {RECOVERIES}").fetchall()}
+
+
+def test_a_load_of_changes_recomputes_the_recoveries_of_its_changes_alone(
+        published, tmp_path):
+    """The recoveries of changes a load wrote are computed afresh, the
+    others kept, those of deleted changes dropped: the table then equals
+    its view over all changes (db.ROWWISE)."""
+    before = _recoveries(published)
+    with db.publish(published) as con:
+        batch = con.execute(f"select {BATCH}").fetchone()[0]
+        # newly failed by their close code
+        failing = [c for c, in con.execute(
+            "select change_id from changes where close_code = 'successful' "
+            f"and change_id not in (select change_id from {RECOVERIES}) "
+            "order by change_id limit 3").fetchall()]
+        con.execute("update changes set close_code = 'unsuccessful', "
+                    "ingested_batch_id = $b where list_contains($ids, "
+                    "change_id)", {"b": batch, "ids": failing})
+        # failed by their close code alone, now successful: no longer failed
+        # (inside a publish the derived tables are views, reading the
+        # update above)
+        mended = [c for c, in con.execute(
+            f"select change_id from {RECOVERIES} where is_failed_by_close_code"
+            " and not is_failed_by_incident and not is_failed_by_rollback "
+            "and not list_contains($ids, change_id) order by change_id "
+            "limit 2", {"ids": failing}).fetchall()]
+        con.execute("update changes set close_code = 'successful', "
+                    "ingested_batch_id = $b where list_contains($ids, "
+                    "change_id)", {"b": batch, "ids": mended})
+        gone = [c for c, in con.execute(
+            f"select change_id from {RECOVERIES} where not list_contains("
+            "$ids, change_id) order by change_id limit 2",
+            {"ids": mended + failing}).fetchall()]
+        con.execute("delete from changes where list_contains($ids, "
+                    "change_id)", {"ids": gone})
+    assert db.MATERIALIZED_ROWWISE == [RECOVERIES]
+    after = _recoveries(published)
+    assert len(failing) == 3 and len(mended) == 2 and len(gone) == 2
+    assert set(failing) <= set(after) and not set(failing) & set(before)
+    assert not (set(mended) | set(gone)) & set(after)
+    assert set(mended) | set(gone) <= set(before)
+    kept = set(before) - set(mended) - set(gone)
+    assert {c: after[c] for c in kept} == {c: before[c] for c in kept}
+    fresh_check(published, tmp_path)
+
+
+def test_a_load_changing_another_table_read_recomputes_all_recoveries(
+        published, tmp_path):
+    with db.publish(published) as con:
+        batch = con.execute(f"select {BATCH}").fetchone()[0]
+        con.execute("update changes set close_code = 'backed_out', "
+                    "ingested_batch_id = $b where change_id in (select "
+                    "change_id from changes order by change_id limit 2)",
+                    {"b": batch})
+        con.execute("update incidents set resolved_at = null, "
+                    "ingested_batch_id = $b where incident_id in (select "
+                    "incident_id from incidents where caused_by_change_id "
+                    "is not null order by incident_id limit 3)", {"b": batch})
+    assert RECOVERIES in db.MATERIALIZED
+    assert db.MATERIALIZED_ROWWISE == []
+    fresh_check(published, tmp_path)

@@ -540,10 +540,13 @@ from approved;
 -- succeeded is_rollback deployment of the change finished at or after the
 -- start (any environment), the back-out's end (backed_out only), and the
 -- latest resolved_at of its incidents once all are resolved; NULL when none.
--- has_open_incident: one of its incidents is unresolved.
+-- has_open_incident: one of its incidents is unresolved. p_after_batch:
+-- NULL, or only the changes a load after that batch wrote (a row depends
+-- on its change alone: db.py ROWWISE recomputes those rows after a load
+-- of changes).
 create or replace macro failed_change_recoveries_of(
     p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers,
-    p_failure_min_priority
+    p_failure_min_priority, p_after_batch
 ) as table
 -- failed: the rows of classified_changes(...) where is_failed, with the
 -- columns they need: an implemented change (its close code one of the four
@@ -569,10 +572,16 @@ with failed as (
     left join change_failure_signals(p_failure_min_priority) as f
         on c.change_id = f.change_id
     where
-        c.close_code in ('unsuccessful', 'backed_out')
-        or (
-            c.close_code in ('successful', 'successful_with_issues')
-            and f.change_id is not null
+        (
+            cast(p_after_batch as integer) is null
+            or c.ingested_batch_id > cast(p_after_batch as integer)
+        )
+        and (
+            c.close_code in ('unsuccessful', 'backed_out')
+            or (
+                c.close_code in ('successful', 'successful_with_issues')
+                and f.change_id is not null
+            )
         )
 ),
 
@@ -662,7 +671,7 @@ from restored;
 -- a published file (changeboard/db.py materialize).
 create or replace view derived_failed_change_recoveries as
 select *
-from failed_change_recoveries_of(null, null, null, null, null, null);
+from failed_change_recoveries_of(null, null, null, null, null, null, null);
 
 -- failed_change_recoveries(...): a row depends only on its own change, so
 -- derived_failed_change_recoveries as it is when unfiltered, its rows of the
@@ -741,6 +750,6 @@ select
 from
     failed_change_recoveries_of(
         p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers,
-        p_failure_min_priority
+        p_failure_min_priority, null
     )
 where cast(p_failure_min_priority as integer) is not null;
