@@ -6,7 +6,8 @@
 Server side (Streamlit's AppTest, one fresh process per page so caches and
 the shared connection start empty):
 - cold: the first run of the page (Streamlit's installed components are
-  found before the clock starts, as a server does once at its start);
+  found, and changeboard.launch.warm run, before the clock starts, as a
+  server does once at its start);
 - warm: the same run again (caches filled; the page compiled once and kept,
   as a server keeps it);
 - filter: the period changed from the default to "Last 12 months" (new
@@ -73,13 +74,13 @@ def one_page(page: str) -> dict:
     sys.path.insert(0, str(ROOT))
     from streamlit.testing.v1 import AppTest
 
-    # a server imports the app's modules once: cold means empty caches and
-    # no database view yet, not a first import of plotly and pandas
-    import changeboard.charts  # noqa: F401
-    import changeboard.env_charts  # noqa: F401
+    # what a server does once, before it listens (changeboard.launch: the
+    # modules every page uses, the read-only view of the file): cold means
+    # empty caches, not a first import of plotly and pandas
     import changeboard.ui  # noqa: F401
-    import reports.cab  # noqa: F401
-    from changeboard import db
+    from changeboard import db, launch
+
+    launch.warm()
 
     app = AppTest.from_file(str(ROOT / "views" / f"{page}.py"),
                             default_timeout=3600)

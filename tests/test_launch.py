@@ -1,5 +1,6 @@
 """changeboard.launch: Streamlit's command line with the pages' modules
 loaded before the server starts."""
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,3 +29,24 @@ def test_the_launcher_takes_streamlits_command_line():
                           text=True, timeout=120)
     assert done.returncode == 0
     assert done.stdout.startswith("Streamlit, version ")
+
+
+def _warmed(db_path) -> list[str]:
+    probe = ("from changeboard import db, launch; launch.warm(); "
+             "from streamlit import delta_generator as d; "
+             "print(sorted(db._readers), d._use_warning_has_been_displayed)")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          check=True,
+                          env={**os.environ, "CHANGEBOARD_DB": str(db_path)})
+    return done.stdout.split("\n")[0]
+
+
+def test_warm_opens_the_published_file_for_the_first_visitor(sample_db):
+    # the process's shared read-only view, and no prompt check to come
+    assert _warmed(sample_db) == f"{[str(Path(sample_db).resolve())]} True"
+
+
+def test_warm_without_data_opens_nothing(tmp_path):
+    assert _warmed(tmp_path / "none.duckdb") == "[] True"
+    assert not (tmp_path / "none.duckdb").exists()
