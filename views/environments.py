@@ -18,6 +18,8 @@ MATRIX_DAYS = 182  # the matrix looks ahead: [today, today + 6 months)
 # --- headlines over the sidebar period -------------------------------------
 # the cards' totals and the groups (go-live controls, Utilisation tab) from
 # one sweep of the period's bookings
+ui.prefetch([("environment_utilization_rollup", window, {}),
+             ("booking_conflicts_by_environment", window, {})], filters)
 rollup = ui.scoped("environment_utilization_rollup", window, filters)
 usage = rollup[rollup["is_total"]].iloc[0]
 groups = rollup[~rollup["is_total"]].drop(columns="is_total").reset_index(

@@ -59,7 +59,12 @@ def read(page: EnvironmentsPage) -> Matrix:
         "All columns", key="matrix_unbooked",
         help="Also show environments (or groups) no release books.")
     scope = {} if group == NO_SELECTION else {"environment_groups": [group]}
-
+    # the rows and the columns together (the cells need the rows' page)
+    ui.prefetch([
+        ("environment_impact_release_totals", matrix_window, scope),
+        ("environment_impact_group_totals" if by_group else
+         "environment_impact_environment_totals", matrix_window, scope)],
+        filters)
     releases = ui.scoped("environment_impact_release_totals", matrix_window,
                          filters, **scope)
     # a page of releases at a time: rows, their cells only and, unless all
