@@ -644,6 +644,8 @@ def page(title: str, *, period: bool = True, filters: bool = True,
     one)."""
     st.title(title)
     has_data = db.version(config.DB_PATH) is not None
+    if has_data and filters:  # the banner's and the sidebar's, together
+        prefetch([("data_status", {}, {}), ("filter_options", {}, {})], {})
     status = data_banner() if needs_data or has_data else None
     window = period_filter() if period else None
     chosen = global_filters() if filters else {}
