@@ -748,28 +748,33 @@ def publish(path: str | Path):
             yield con
             materialize(con, kept)
             con.execute("checkpoint")
+            written = snapshots.fingerprint_of(con) if snapshots.enabled() \
+                else None
             con.close()
-            replace(tmp, path)
+            replace(tmp, path, written=written)
         except BaseException:
             con.close()
             _remove(tmp)
             raise
 
 
-def replace(fresh: str | Path, path: str | Path) -> None:
+def replace(fresh: str | Path, path: str | Path, *,
+            written: tuple | None = None) -> None:
     """Swap `fresh` in as `path`, with path's mode and owner when it exists
     (owner-only when it does not). The caller holds the writer lock.
 
     The file replaced is kept as a dated read-only snapshot when the two
-    hold different data, and the snapshot folder pruned (snapshots.py)."""
+    hold different data, and the snapshot folder pruned (snapshots.py).
+    `written`: fresh's fingerprint, when the caller took it before closing
+    the file."""
     kept = None
     try:
         old = os.stat(path)
     except FileNotFoundError:
         os.chmod(fresh, NEW_FILE_MODE)
     else:
-        if snapshots.enabled() and \
-                snapshots.fingerprint(path) != snapshots.fingerprint(fresh):
+        if snapshots.enabled() and snapshots.fingerprint(path) != (
+                written or snapshots.fingerprint(fresh)):
             kept = snapshots.link_old(Path(path))
         if hasattr(os, "chown"):
             try:

@@ -188,20 +188,26 @@ def fingerprint(path: str | Path) -> tuple | None:
     batch id, the highest so far; a delete lowers a count)."""
     try:
         with _attached(path) as con:
-            found = []
-            for meta in ("schema_version", "macro_set"):
-                try:
-                    found.append(con.execute(
-                        f"select max(columns(*)) from f.{meta}").fetchall())  # noqa: S608
-                except duckdb.CatalogException:
-                    found.append(None)
-            from changeboard import db  # db keeps snapshots: imported late
-
             con.execute("use f")
-            found.append(tuple(sorted(db.load_marks(con).items())))
-            return tuple(found)
+            return fingerprint_of(con)
     except duckdb.Error:
         return None
+
+
+def fingerprint_of(con) -> tuple:
+    """fingerprint() of the database a connection uses (a publish asks the
+    file it wrote before closing it, instead of attaching it again)."""
+    found = []
+    for meta in ("schema_version", "macro_set"):
+        try:
+            found.append(con.execute(
+                f"select max(columns(*)) from {meta}").fetchall())  # noqa: S608
+        except duckdb.CatalogException:
+            found.append(None)
+    from changeboard import db  # db keeps snapshots: imported late
+
+    found.append(tuple(sorted(db.load_marks(con).items())))
+    return tuple(found)
 
 
 def policy() -> tuple[int, int, int]:

@@ -78,6 +78,24 @@ def test_a_publish_keeps_the_file_it_replaced_read_only_unless_nothing_changed(
     assert names(live) == [first]
 
 
+def test_a_publish_fingerprints_the_file_it_wrote_as_reading_it_would(
+        live, tmp_path, monkeypatch):
+    # the publish asks its own connection before closing the file, instead
+    # of attaching the file again: the same fingerprint
+    before = snapshots.fingerprint(live)
+    taken = []
+    real = snapshots.fingerprint_of
+    monkeypatch.setattr(snapshots, "fingerprint_of",
+                        lambda con: taken.append(real(con)) or taken[-1])
+    csv = new_changes_csv(tmp_path, "SNAP-2")
+    assert ingest.load_path("csv", csv, live).status == "succeeded"
+    # the file written, from its connection, then the file replaced (read
+    # attached); the file written is not attached again
+    assert len(taken) == 2 and taken[1] == before != taken[0]
+    assert taken[0] == snapshots.fingerprint(live)
+    assert len(snapshots.listing(live)) == 1
+
+
 def test_retention_after_a_year_of_daily_loads_keeps_what_the_policy_says():
     start = datetime(2025, 1, 1, 6, 30, tzinfo=UTC)
     times = []
