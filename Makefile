@@ -82,6 +82,7 @@ bench: $(VENV)/.dev-installed chromium $(BENCH_DB)
 	$(PY) bench/pages.py --db $(BENCH_DB) --browser
 	$(PY) bench/queries.py --db $(BENCH_DB)
 	$(PY) bench/incremental.py --db $(BENCH_DB)
+	$(PY) bench/cab.py --db $(BENCH_DB)
 
 # simultaneous sessions through nginx, 1 and 2 replicas (about 20 minutes)
 bench-serve: $(VENV)/.dev-installed chromium nginx

@@ -14,7 +14,7 @@ import pandas as pd
 
 from changeboard import db, decisions
 from reports.markup import escape, html_table
-from reports.text import as_text, when, words
+from reports.text import as_text, failure_signals, when, words
 
 FINDINGS = {  # finding -> title, in the order shown
     "rejected_implemented": "Rejected, implemented anyway",
@@ -77,14 +77,6 @@ def look_back(con, db_path, meeting_at, filters: dict | None = None,
     return last, merged.drop(columns="finding_rank").reset_index(drop=True)
 
 
-def why_failed(row) -> str:
-    return ", ".join(w for w, f in (
-        ("close code", row["is_failed_by_close_code"]),
-        ("incident", row["is_failed_by_incident"]),
-        ("rollback", row["is_failed_by_rollback"]))
-        if f is not None and not pd.isna(f) and bool(f))
-
-
 def table(pack, finding_: str | None = None) -> pd.DataFrame:
     """The pack's last-CAB decisions with human columns: those of one
     finding, or all of them (finding None)."""
@@ -112,7 +104,7 @@ def table(pack, finding_: str | None = None) -> pd.DataFrame:
         "State": as_text(r["state"]),
         "Started": when(r["actual_start_at"], tz),
         "Ended": when(r["outcome_at"], tz),
-        "Why failed": why_failed(r)} for r in rows.to_dict("records")]
+        "Why failed": failure_signals(r)} for r in rows.to_dict("records")]
     return pd.DataFrame(out, columns=COLUMNS)
 
 

@@ -24,6 +24,15 @@ def is_yes(value) -> bool:
     return value is not None and not pd.isna(value) and bool(value)
 
 
+def failure_signals(row) -> str:
+    """A failed change's signals, from its row (a dict or a Series): 'close
+    code, incident, rollback'."""
+    return ", ".join(w for w, f in (
+        ("close code", row["is_failed_by_close_code"]),
+        ("incident", row["is_failed_by_incident"]),
+        ("rollback", row["is_failed_by_rollback"])) if is_yes(f))
+
+
 def words(code) -> str:
     """A code from data with its underscores as spaces: 'very high'."""
     return as_text(code).replace("_", " ")

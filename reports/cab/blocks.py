@@ -8,7 +8,7 @@ import pandas as pd
 
 from reports.cab.evidence import app_label, assessments, environment
 from reports.cab.pack import Pack
-from reports.text import as_text, is_yes, span, when, words
+from reports.text import as_text, failure_signals, span, when, words
 
 LAST_FAILURES_SHOWN = 3
 
@@ -47,86 +47,79 @@ def _block(pack: Pack, row: dict) -> ChangeBlock:
         rank=int(row["agenda_rank"]), change_id=cid,
         title=as_text(row["title"]), facts=assessed.fact_pairs,
         flags=assessed.flags, reading=assessed.reading,
-        collisions=_collisions(
-            pack, row, pack.collisions.iloc[index.collisions.get(cid, [])]),
-        window_hits=_window_hits(
-            pack, pack.window_hits.iloc[index.window_hits.get(cid, [])]),
-        bookings=_bookings(
-            pack, pack.booking_hits.iloc[index.bookings.get(cid, [])]),
+        collisions=_collisions(pack, row, index.rows(
+            "collisions", index.collisions.get(cid, []))),
+        window_hits=_window_hits(pack, index.rows(
+            "window_hits", index.window_hits.get(cid, []))),
+        bookings=_bookings(pack, index.rows(
+            "booking_hits", index.bookings.get(cid, []))),
         evidence=assessed.evidence(),
-        last_failures=_last_failures(pack, pack.team_failures.iloc[
-            index.failures.get(row["assignment_group"],
-                               [])[:LAST_FAILURES_SHOWN]]),
+        last_failures=_last_failures(pack, index.rows(
+            "team_failures", index.failures.get(
+                row["assignment_group"], [])[:LAST_FAILURES_SHOWN])),
         in_release=assessed.in_release)
 
 
-def _collisions(pack: Pack, row: dict, mine: pd.DataFrame) -> pd.DataFrame:
+# each table of a block from its rows as dicts (Index.rows)
+
+def _collisions(pack: Pack, row: dict, mine: list[dict]) -> pd.DataFrame:
     cid, tz = row["change_id"], pack.reporting_tz
     return pd.DataFrame({
-        "Other change": [b if a == cid else a for a, b in
-                         zip(mine["change_id_a"], mine["change_id_b"],
-                             strict=True)],
-        "Other title": [as_text(tb if a == cid else ta) for a, ta, tb in
-                        zip(mine["change_id_a"], mine["title_a"],
-                            mine["title_b"], strict=True)],
+        "Other change": [r["change_id_b"] if r["change_id_a"] == cid
+                         else r["change_id_a"] for r in mine],
+        "Other title": [as_text(r["title_b"] if r["change_id_a"] == cid
+                                else r["title_a"]) for r in mine],
         "Shared": [f"environment {environment(row)}"
-                   if m == "environment" else
-                   f"application {app_label(pack, k)}" if m == "application"
-                   else f"{m} {k}" for m, k in
-                   zip(mine["match_on"], mine["match_key"], strict=True)],
-        "Overlap": [span(s, e, tz) for s, e in
-                    zip(mine["overlap_start_at"], mine["overlap_end_at"],
-                        strict=True)],
+                   if r["match_on"] == "environment" else
+                   f"application {app_label(pack, r['match_key'])}"
+                   if r["match_on"] == "application"
+                   else f"{r['match_on']} {r['match_key']}" for r in mine],
+        "Overlap": [span(r["overlap_start_at"], r["overlap_end_at"], tz)
+                    for r in mine],
     })
 
 
-def _window_hits(pack: Pack, hits: pd.DataFrame) -> pd.DataFrame:
+def _window_hits(pack: Pack, hits: list[dict]) -> pd.DataFrame:
     outside = "outside_maintenance"
     return pd.DataFrame({
-        "Window": [as_text(n) or "(any maintenance window)" if k == outside
-                   else f"{as_text(n)} ({w})".strip() for w, n, k in
-                   zip(hits["window_id"], hits["window_name"], hits["kind"],
-                       strict=True)],
-        "Kind": [k.replace("_", " ") for k in hits["kind"]],
+        "Window": [as_text(r["window_name"]) or "(any maintenance window)"
+                   if r["kind"] == outside else
+                   f"{as_text(r['window_name'])} ({r['window_id']})".strip()
+                   for r in hits],
+        "Kind": [r["kind"].replace("_", " ") for r in hits],
         "Overlap": ["planned outside every maintenance window"
-                    if k == outside else span(s, e, pack.reporting_tz)
-                    for k, s, e in zip(hits["kind"], hits["overlap_start_at"],
-                                       hits["overlap_end_at"], strict=True)],
+                    if r["kind"] == outside else
+                    span(r["overlap_start_at"], r["overlap_end_at"],
+                         pack.reporting_tz) for r in hits],
     })
 
 
-def _bookings(pack: Pack, books: pd.DataFrame) -> pd.DataFrame:
+def _bookings(pack: Pack, books: list[dict]) -> pd.DataFrame:
     return pd.DataFrame({
-        "Booking": list(books["booking_id"]),
+        "Booking": [r["booking_id"] for r in books],
         "Environment": [
-            f"{as_text(n) or e} ({as_text(t)})" + (" · target" if g else "")
-            for e, n, t, g in zip(books["environment_id"],
-                                  books["environment_name"], books["tier"],
-                                  books["is_target_environment"],
-                                  strict=True)],
-        "Team": [as_text(t) for t in books["team"]],
-        "Phase": [as_text(p) for p in books["phase"]],
-        "Status": list(books["status"]),
-        "Overlap": [span(s, e, pack.reporting_tz) for s, e in
-                    zip(books["overlap_start_at"], books["overlap_end_at"],
-                        strict=True)],
+            f"{as_text(r['environment_name']) or r['environment_id']} "
+            f"({as_text(r['tier'])})"
+            + (" · target" if r["is_target_environment"] else "")
+            for r in books],
+        "Team": [as_text(r["team"]) for r in books],
+        "Phase": [as_text(r["phase"]) for r in books],
+        "Status": [r["status"] for r in books],
+        "Overlap": [span(r["overlap_start_at"], r["overlap_end_at"],
+                         pack.reporting_tz) for r in books],
     })
 
 
 def why_failed(rows: pd.DataFrame) -> list[str]:
     """Each failed change's signals: 'close code, incident, rollback'."""
-    return [", ".join(w for w, f in (("close code", c), ("incident", i),
-                                     ("rollback", r)) if is_yes(f))
-            for c, i, r in zip(rows["is_failed_by_close_code"],
-                               rows["is_failed_by_incident"],
-                               rows["is_failed_by_rollback"], strict=True)]
+    return [failure_signals(r) for r in rows.to_dict("records")]
 
 
-def _last_failures(pack: Pack, team: pd.DataFrame) -> pd.DataFrame:
+def _last_failures(pack: Pack, team: list[dict]) -> pd.DataFrame:
     return pd.DataFrame({
-        "Change": list(team["change_id"]),
-        "Title": [as_text(t) for t in team["title"]],
-        "Close code": [words(c) for c in team["close_code"]],
-        "Ended": [when(t, pack.reporting_tz) for t in team["outcome_at"]],
-        "Why failed": why_failed(team),
+        "Change": [r["change_id"] for r in team],
+        "Title": [as_text(r["title"]) for r in team],
+        "Close code": [words(r["close_code"]) for r in team],
+        "Ended": [when(r["outcome_at"], pack.reporting_tz) for r in team],
+        "Why failed": [failure_signals(r) for r in team],
     })
