@@ -1063,30 +1063,50 @@ create or replace macro impact_cells(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_tiers, p_environment_groups
 ) as table
--- aggregated on the (release, environment) keys alone; the release's and the
--- environment's attributes are joined to the cells afterwards
-with cells as (
+-- the releases of W read once (for the bookings and for the cells'
+-- attributes); aggregated on the (release, environment) keys alone, the
+-- release's and the environment's attributes joined to the cells afterwards.
+-- The bookings are impact_bookings' counted ones (is_counted), joined here
+-- to the releases already read rather than through impact_bookings, which
+-- would read them again
+with releases_in_window as materialized (
     select
         release_id,
-        environment_id,
+        release_name,
+        application_id,
+        go_live_at
+    from impact_releases(
+        p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+        p_portfolios
+    )
+),
+
+cells as (
+    select
+        b.release_id,
+        b.environment_id,
         -- 1 approved, 2 pending, 3 rejected: the first present wins
         min(
-            case status
+            case b.status
                 when 'approved' then 1 when 'pending' then 2 else 3
             end
         ) as status_rank,
         -- a row is one booking (booking_id is the key of
         -- environment_bookings, each booking has one release): count(*)
         count(*) as n_bookings,
-        count(*) filter (where status = 'approved') as n_approved_bookings,
-        count(*) filter (where status = 'pending') as n_pending_bookings,
-        count(*) filter (where status = 'rejected') as n_rejected_bookings
-    from impact_bookings(
-        p_start_date, p_end_date, p_reporting_tz, p_application_ids,
-        p_portfolios, p_tiers, p_environment_groups
-    )
-    where is_counted
-    group by release_id, environment_id
+        count(*) filter (where b.status = 'approved') as n_approved_bookings,
+        count(*) filter (where b.status = 'pending') as n_pending_bookings,
+        count(*) filter (where b.status = 'rejected') as n_rejected_bookings
+    from releases_in_window as r
+    inner join environment_bookings as b on r.release_id = b.release_id
+    left join environments as e on b.environment_id = e.environment_id
+    where
+        keep(p_tiers, e.tier)
+        and keep(p_environment_groups, e.environment_group)
+        -- impact_bookings' is_counted
+        and b.status <> 'cancelled'
+        and coalesce(b.end_at > b.start_at, true)
+    group by b.release_id, b.environment_id
 )
 
 select
@@ -1107,7 +1127,5 @@ select
     c.n_rejected_bookings,
     c.status_rank <= 2 as is_impacted
 from cells as c
-inner join impact_releases(
-    p_start_date, p_end_date, p_reporting_tz, p_application_ids, p_portfolios
-) as r on c.release_id = r.release_id
+inner join releases_in_window as r on c.release_id = r.release_id
 left join environments as e on c.environment_id = e.environment_id;
