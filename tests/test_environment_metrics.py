@@ -882,6 +882,37 @@ def test_impact_filters_apply_to_release_rows_and_environment_columns(
                        tiers=["uat"])["environment_id"]) == ["E1"]
 
 
+def test_impact_keeps_an_unknown_environment_unless_an_environment_filter_is_set(
+        con, given):
+    # the cells and the release totals read the window's releases once and
+    # join the bookings to them: an environment missing from environments
+    # stays (no tier or group to filter on) until a tier filter is set; an
+    # invalid booking is no cell but counts in n_invalid
+    given("environments", [env("E1", tier="uat")])
+    given("releases", [release("R1"),
+                       release("R2", go_live="2025-01-01 00:00Z")])
+    given("environment_bookings", [
+        rbooking("B1", "R1", "E1"), rbooking("B2", "R1", "E9", "pending"),
+        rbooking("B3", "R1", "E1", start_at="2024-02-03 00:00Z",
+                 end_at="2024-02-02 00:00Z"),  # invalid
+        rbooking("B4", "R2", "E1")])  # R2 goes live after the window
+    assert records(matrix(con), "release_id", "environment_id", "cell_status",
+                   "tier") == [
+        {"release_id": "R1", "environment_id": "E1", "cell_status": "approved",
+         "tier": "uat"},
+        {"release_id": "R1", "environment_id": "E9", "cell_status": "pending",
+         "tier": None}]
+    row = one(matrix(con, "environment_impact_release_totals"))
+    assert (row["release_id"], row["total_impacted"],
+            row["total_impacted_groups"], row["n_bookings"],
+            row["n_invalid"]) == ("R1", 2, 1, 2, 1)  # one NULL group
+    row = one(matrix(con, "environment_impact_release_totals", tiers=["uat"]))
+    assert (row["total_impacted"], row["n_bookings"], row["n_invalid"]) == (
+        1, 1, 1)
+    assert pick(matrix(con, tiers=["uat"]), "environment_id") == [
+        {"environment_id": "E1"}]
+
+
 def test_impact_matrix_takes_the_same_parameters_as_its_totals():
     for name in ("environment_impact_release_totals",
                  "environment_impact_environment_totals",
