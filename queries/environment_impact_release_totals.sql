@@ -9,17 +9,18 @@
 -- $release_ids: list of the matrix's release ids to keep, e.g. the page
 --   of releases shown (default: null)
 -- docs/metrics.md environment_impact_matrix row totals over the
--- impact_releases and impact_bookings macros (changeboard/macros/), the cells
--- made as the impact_cells macro makes them but from the bookings read once
--- (a second read of the bookings was a quarter of the query at a million
--- changes). Every release of the matrix is a row, also one with no
--- booking (total 0). total_impacted = environments with an approved or pending
--- booking of the release; total_impacted_groups = distinct environment_group of
--- those (a NULL group counts as one); n_rejected_environments: cells whose
--- bookings are all rejected (they count in no total). n_bookings: its
--- non-cancelled, non-empty, valid bookings on kept environments; n_excluded:
--- its cancelled or empty bookings; n_invalid: end_at < start_at.
-with releases_in_window as (
+-- impact_releases macro (changeboard/macros/) and the rows of impact_bookings
+-- made from the releases read once, the cells made as the impact_cells macro
+-- makes them but from the bookings read once (a second read of the bookings
+-- was a quarter of the query at a million changes). Every release of the
+-- matrix is a row, also one with no booking (total 0). total_impacted =
+-- environments with an approved or pending booking of the release;
+-- total_impacted_groups = distinct environment_group of those (a NULL group
+-- counts as one); n_rejected_environments: cells whose bookings are all
+-- rejected (they count in no total). n_bookings: its non-cancelled,
+-- non-empty, valid bookings on kept environments; n_excluded: its cancelled
+-- or empty bookings; n_invalid: end_at < start_at.
+with releases_in_window as materialized (
     select
         release_id,
         release_name,
@@ -37,22 +38,27 @@ with releases_in_window as (
     where keep($release_ids, release_id)
 ),
 
+-- impact_bookings' rows and flags, from the releases already read (the
+-- macro would read them again): every booking of a release in the window on
+-- an environment the tier and group filters keep (one missing from
+-- environments is kept unless a filter is set)
 bookings as materialized (
     select
-        release_id,
-        environment_id,
-        environment_group,
-        status,
-        is_counted,
-        is_cancelled,
-        is_empty,
-        is_invalid
-    from
-        impact_bookings(
-            $start_date, $end_date, $reporting_tz, $application_ids,
-            $portfolios, $tiers, $environment_groups
-        )
-    where keep($release_ids, release_id)
+        b.release_id,
+        b.environment_id,
+        e.environment_group,
+        b.status,
+        b.status <> 'cancelled'
+        and coalesce(b.end_at > b.start_at, true) as is_counted,
+        b.status = 'cancelled' as is_cancelled,
+        coalesce(b.end_at = b.start_at, false) as is_empty,
+        coalesce(b.end_at < b.start_at, false) as is_invalid
+    from releases_in_window as r
+    inner join environment_bookings as b on r.release_id = b.release_id
+    left join environments as e on b.environment_id = e.environment_id
+    where
+        keep($tiers, e.tier)
+        and keep($environment_groups, e.environment_group)
 ),
 
 -- the cells of impact_cells, from the bookings read once: 1 approved,

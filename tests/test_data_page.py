@@ -160,6 +160,38 @@ def test_a_reference_to_a_row_not_loaded_is_counted_as_dangling(con, given):
         "n_dangling_ids": 1, "dangling_share": 2 / 3}]
 
 
+def test_references_of_two_tables_to_one_table_are_counted_apart(con, given):
+    # deployments.change_id and incidents.caused_by_change_id both name
+    # changes (one anti join for both): each column keeps its own counts,
+    # a column whose references all resolve has 0, and one never set no row
+    given("applications", [{"application_id": "A1", "name": "Pay"}])
+    given("changes", [{"change_id": "C1", "change_type": "normal",
+                       "state": "new", "created_at": "2024-01-01 00:00Z",
+                       "application_id": "A1"}])
+    given("deployments", [
+        {"deployment_id": f"D{i}", "application_id": "A1",
+         "status": "succeeded", "started_at": "2024-01-02 00:00Z",
+         "change_id": change}
+        for i, change in enumerate(["C1", "C9", "C9", "C8", None])])
+    given("incidents", [
+        {"incident_id": f"I{i}", "opened_at": "2024-01-03 00:00Z",
+         "caused_by_change_id": change, "caused_by_deployment_id": "D0"}
+        for i, change in enumerate(["C9", "C1"])])
+    rows = db.run(con, "dangling_references")
+    got = {(r["table_name"], r["column_name"]):
+           (r["referenced_table"], r["n_rows"], r["n_dangling"],
+            r["n_dangling_ids"], r["dangling_share"])
+           for r in rows.to_dict("records")}
+    assert got == {
+        ("changes", "application_id"): ("applications", 1, 0, 0, 0.0),
+        ("deployments", "application_id"): ("applications", 5, 0, 0, 0.0),
+        ("deployments", "change_id"): ("changes", 4, 3, 2, 3 / 4),
+        ("incidents", "caused_by_change_id"): ("changes", 2, 1, 1, 1 / 2),
+        ("incidents", "caused_by_deployment_id"): ("deployments", 2, 0, 0,
+                                                   0.0)}
+    assert list(rows["table_name"]) == sorted(rows["table_name"])
+
+
 # --- hostile uploads (issue 13, items 1, 2, 8 and 12) -------------------------
 
 POSING = b"""[source]

@@ -542,6 +542,43 @@ def test_conflicts_by_environment_lists_environments_with_active_bookings(
          "excess_booking_hours": 0.0, "n": 1}]
 
 
+def test_conflicts_of_each_environment_are_its_own_in_one_sweep(con, given):
+    # one sweep runs over every environment in (environment, instant) order:
+    # an environment's counts must not take in the bookings, starts or time
+    # over capacity of the environments sorted before it
+    given("environments", [env("E1"), env("E2", capacity=2), env("E3")])
+    given("environment_bookings", [
+        # E1, capacity 1: three bookings overlapping at once (3 pairs)
+        *[booking(f"A{i}", "2024-06-03 00:00Z", "2024-06-03 02:00Z",
+                  env_id="E1") for i in range(3)],
+        # E2, capacity 2: c(t) 1 2 3 2 1 by hour, over capacity 02:00-03:00
+        booking("B1", "2024-06-03 00:00Z", "2024-06-03 04:00Z", env_id="E2"),
+        booking("B2", "2024-06-03 01:00Z", "2024-06-03 03:00Z", env_id="E2"),
+        booking("B3", "2024-06-03 02:00Z", "2024-06-03 05:00Z", env_id="E2"),
+        # E3, capacity 1: back to back (no conflict), then one overlap
+        booking("C1", "2024-06-03 00:00Z", "2024-06-03 01:00Z", env_id="E3"),
+        booking("C2", "2024-06-03 01:00Z", "2024-06-03 02:00Z", env_id="E3"),
+        booking("C3", "2024-06-03 01:30Z", "2024-06-03 03:00Z", env_id="E3"),
+    ])
+    rows = pick(by_env(con, **DAY), "environment_id", "n_conflict_pairs",
+                "n_conflicted_bookings", "conflict_hours",
+                "excess_booking_hours", "n")
+    assert rows == [
+        {"environment_id": "E1", "n_conflict_pairs": 3,
+         "n_conflicted_bookings": 3, "conflict_hours": 2.0,
+         "excess_booking_hours": 4.0, "n": 3},
+        {"environment_id": "E2", "n_conflict_pairs": 3,
+         "n_conflicted_bookings": 3, "conflict_hours": 1.0,
+         "excess_booking_hours": 1.0, "n": 3},
+        {"environment_id": "E3", "n_conflict_pairs": 1,
+         "n_conflicted_bookings": 2, "conflict_hours": 0.5,
+         "excess_booking_hours": 0.5, "n": 3}]
+    # the same pairs as the list of conflicting pairs
+    listed = pairs(con, **DAY).groupby("environment_id").size().to_dict()
+    assert listed == {r["environment_id"]: r["n_conflict_pairs"]
+                      for r in rows}
+
+
 def test_many_bookings_over_capacity_count_excess_per_extra_booking(
         con, given):
     given("environments", [env(capacity=2)])
@@ -880,6 +917,37 @@ def test_impact_filters_apply_to_release_rows_and_environment_columns(
         {"release_id": "R1", "environment_id": "E1"}]
     assert list(matrix(con, "environment_impact_environment_totals",
                        tiers=["uat"])["environment_id"]) == ["E1"]
+
+
+def test_impact_keeps_an_unknown_environment_unless_an_environment_filter_is_set(
+        con, given):
+    # the cells and the release totals read the window's releases once and
+    # join the bookings to them: an environment missing from environments
+    # stays (no tier or group to filter on) until a tier filter is set; an
+    # invalid booking is no cell but counts in n_invalid
+    given("environments", [env("E1", tier="uat")])
+    given("releases", [release("R1"),
+                       release("R2", go_live="2025-01-01 00:00Z")])
+    given("environment_bookings", [
+        rbooking("B1", "R1", "E1"), rbooking("B2", "R1", "E9", "pending"),
+        rbooking("B3", "R1", "E1", start_at="2024-02-03 00:00Z",
+                 end_at="2024-02-02 00:00Z"),  # invalid
+        rbooking("B4", "R2", "E1")])  # R2 goes live after the window
+    assert records(matrix(con), "release_id", "environment_id", "cell_status",
+                   "tier") == [
+        {"release_id": "R1", "environment_id": "E1", "cell_status": "approved",
+         "tier": "uat"},
+        {"release_id": "R1", "environment_id": "E9", "cell_status": "pending",
+         "tier": None}]
+    row = one(matrix(con, "environment_impact_release_totals"))
+    assert (row["release_id"], row["total_impacted"],
+            row["total_impacted_groups"], row["n_bookings"],
+            row["n_invalid"]) == ("R1", 2, 1, 2, 1)  # one NULL group
+    row = one(matrix(con, "environment_impact_release_totals", tiers=["uat"]))
+    assert (row["total_impacted"], row["n_bookings"], row["n_invalid"]) == (
+        1, 1, 1)
+    assert pick(matrix(con, tiers=["uat"]), "environment_id") == [
+        {"environment_id": "E1"}]
 
 
 def test_impact_matrix_takes_the_same_parameters_as_its_totals():
