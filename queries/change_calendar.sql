@@ -111,15 +111,13 @@ collisions as (
     group by change_id
 ),
 
+-- change_window_hits_of has one row per change and window (window_id is
+-- the key of blackout_windows): count(*) counts windows
 hits as (
     select
         change_id,
-        count(distinct window_id) filter (
-            where kind = 'freeze'
-        ) as n_freeze_hits,
-        count(distinct window_id) filter (
-            where kind = 'blackout'
-        ) as n_blackout_hits,
+        count(*) filter (where kind = 'freeze') as n_freeze_hits,
+        count(*) filter (where kind = 'blackout') as n_blackout_hits,
         list_sort(list_distinct(list(window_name) filter (
             where kind in ('freeze', 'blackout')
         ))) as windows_hit,
