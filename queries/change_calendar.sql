@@ -62,26 +62,43 @@ counts as (
     from period
 ),
 
+-- the collision pairs, computed once (materialized) and read in both
+-- directions
+pair_rows as materialized (
+    select
+        change_id_a,
+        change_id_b,
+        match_on
+    from
+        change_collision_pairs(
+            $window_start_at, $window_end_at, $reporting_tz,
+            $application_ids, $portfolios, $teams, $change_types, $tiers
+        )
+),
+
 pairs as (
     select
         change_id_a as change_id,
         change_id_b as other_id,
         match_on
-    from
-        change_collision_pairs(
-            $window_start_at, $window_end_at, $reporting_tz,
-            $application_ids, $portfolios, $teams, $change_types, $tiers
-        )
+    from pair_rows
     union all
     select
         change_id_b as change_id,
         change_id_a as other_id,
         match_on
-    from
-        change_collision_pairs(
-            $window_start_at, $window_end_at, $reporting_tz,
-            $application_ids, $portfolios, $teams, $change_types, $tiers
-        )
+    from pair_rows
+),
+
+-- the drawing order, ranked on the sort keys alone (the window sorts only
+-- them, not the rows it would carry)
+ranked as (
+    select
+        change_id,
+        row_number() over (
+            order by risk_rank, planned_start_at, change_id
+        ) as draw_rank
+    from shown
 ),
 
 collisions as (
@@ -94,15 +111,13 @@ collisions as (
     group by change_id
 ),
 
+-- change_window_hits_of has one row per change and window (window_id is
+-- the key of blackout_windows): count(*) counts windows
 hits as (
     select
         change_id,
-        count(distinct window_id) filter (
-            where kind = 'freeze'
-        ) as n_freeze_hits,
-        count(distinct window_id) filter (
-            where kind = 'blackout'
-        ) as n_blackout_hits,
+        count(*) filter (where kind = 'freeze') as n_freeze_hits,
+        count(*) filter (where kind = 'blackout') as n_blackout_hits,
         list_sort(list_distinct(list(window_name) filter (
             where kind in ('freeze', 'blackout')
         ))) as windows_hit,
@@ -116,9 +131,7 @@ hits as (
 )
 
 select
-    row_number() over (
-        order by c.risk_rank, c.planned_start_at, c.change_id
-    ) as draw_rank,
+    r.draw_rank,
     c.change_id,
     c.title,
     c.change_type,
@@ -152,6 +165,7 @@ select
     n.n_unclassified,
     c.as_of
 from shown as c
+inner join ranked as r on c.change_id = r.change_id
 cross join counts as n
 left join collisions as k on c.change_id = k.change_id
 left join hits as h on c.change_id = h.change_id

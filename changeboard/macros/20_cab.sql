@@ -795,6 +795,11 @@ signals as materialized (
 -- history in it, with no join); without, each target's cab_date gives its
 -- own, joined.
 ranged as (
+    -- outcome_at in range read as two ranges of stored columns (actual_end_at
+    -- in it, or no actual_end_at and closed_at in it), so the scans skip
+    -- the row groups outside it and read only the columns counted; the
+    -- history is never filtered, so no join to the filters' tables (changes
+    -- of no kind left out: they count in no cohort)
     select
         cast(p_as_of as timestamptz) as as_of,
         cast(p_as_of as timestamptz)
@@ -805,17 +810,34 @@ ranged as (
         h.assignment_group,
         h.close_code,
         h.actual_end_at,
-        h.outcome_at
-    -- outcome_at in range read as two ranges of stored columns, so the
-    -- scans skip the row groups outside it (changes of no kind left out:
-    -- they count in no cohort)
-    from
-        outcome_kinds_between(
-            cast(p_as_of as timestamptz)
-            - to_hours(24 * cast(p_lookback_days as bigint)),
-            p_as_of, null, null, null, null, null
-        ) as h
-    where cast(p_as_of as timestamptz) is not null
+        h.actual_end_at as outcome_at
+    from changes as h
+    where
+        cast(p_as_of as timestamptz) is not null
+        and h.actual_end_at >= cast(p_as_of as timestamptz)
+        - to_hours(24 * cast(p_lookback_days as bigint))
+        and h.actual_end_at < cast(p_as_of as timestamptz)
+        and outcome_kind(h.close_code, h.actual_end_at) is not null
+    union all
+    select
+        cast(p_as_of as timestamptz) as as_of,
+        cast(p_as_of as timestamptz)
+        - to_hours(24 * cast(p_lookback_days as bigint)) as lookback_start_at,
+        h.change_id,
+        h.application_id,
+        h.change_type,
+        h.assignment_group,
+        h.close_code,
+        h.actual_end_at,
+        h.closed_at as outcome_at
+    from changes as h
+    where
+        cast(p_as_of as timestamptz) is not null
+        and h.actual_end_at is null
+        and h.closed_at >= cast(p_as_of as timestamptz)
+        - to_hours(24 * cast(p_lookback_days as bigint))
+        and h.closed_at < cast(p_as_of as timestamptz)
+        and outcome_kind(h.close_code, h.actual_end_at) is not null
     union all
     select
         p.as_of,

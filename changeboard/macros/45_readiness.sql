@@ -395,31 +395,29 @@ phase_cover as (
     group by p.release_id, p.phase
 ),
 
+-- phase_cover has one row per release and phase: count(*) counts phases
 phase_counts as (
     select
         release_id,
-        count(distinct phase) as n_phases_remaining,
-        count(distinct phase) filter (where not is_covered)
-        as n_phases_uncovered,
-        count(distinct phase) filter (
+        count(*) as n_phases_remaining,
+        count(*) filter (where not is_covered) as n_phases_uncovered,
+        count(*) filter (
             where not is_covered and has_rejected
         ) as n_phases_rejected_only,
-        string_agg(distinct phase, ', ' order by phase) filter (
+        string_agg(phase, ', ' order by phase) filter (
             where not is_covered
         ) as uncovered_phases
     from phase_cover
     group by release_id
 ),
 
+-- release_bookings has one row per booking (booking_id is the key of
+-- environment_bookings, release_id of releases): count(*) counts bookings
 booking_counts as (
     select
         release_id,
-        count(distinct booking_id) filter (
-            where status = 'pending'
-        ) as n_bookings_pending,
-        count(distinct booking_id) filter (
-            where status = 'rejected'
-        ) as n_bookings_rejected
+        count(*) filter (where status = 'pending') as n_bookings_pending,
+        count(*) filter (where status = 'rejected') as n_bookings_rejected
     from release_bookings
     where
         start_at < planned_release_at

@@ -105,17 +105,17 @@ select
         ('implement', 'actual_start_at'),
         ('review', 'actual_end_at')
     ) as is_age_exact,
-    epoch(as_of - state_since_at) / 86400 as age_days,
+    span_seconds(state_since_at, as_of) / 86400 as age_days,
     coalesce(planned_start_at < as_of and actual_start_at is null, false)
         as is_past_planned_start,
     case
         when planned_start_at < as_of and actual_start_at is null
-            then epoch(as_of - planned_start_at) / 86400
+            then span_seconds(planned_start_at, as_of) / 86400
     end as days_past_planned_start,
     coalesce(
         actual_end_at < as_of - to_days(close_within_days), false
     ) as is_unclosed_after_implementation,
-    epoch(as_of - ended_by) / 86400 as days_since_implemented,
+    span_seconds(ended_by, as_of) / 86400 as days_since_implemented,
     close_within_days,
     as_of
 from dated;
