@@ -4,7 +4,10 @@
                         [--timeout 120]
 
 Server side (Streamlit's AppTest, one fresh process per page so caches and
-the shared connection start empty):
+the shared connection start empty). Each figure is the page's script run in
+Streamlit's script thread, what a server does on a rerun; AppTest's whole
+round trip, which also turns every message into its element tree (a table's
+Arrow bytes back into a frame, as a browser would), is printed after it:
 - cold: the first run of the page (Streamlit's installed components are
   found, and changeboard.launch.warm run, before the clock starts, as a
   server does once at its start);
@@ -69,6 +72,27 @@ def _server_script_cache() -> None:
     app_test.ScriptCache = local_script_runner.ScriptCache = lambda: shared
 
 
+def _script_clock() -> list[float]:
+    """The wall time of each run of the page's script in Streamlit's script
+    thread, as a server runs it (appended per run): AppTest then also turns
+    every message into its element tree (a table's Arrow bytes back into a
+    frame), which a server does not; its whole round trip is shown apart."""
+    from streamlit.runtime.scriptrunner import script_runner
+
+    runs: list[float] = []
+    run_script = script_runner.ScriptRunner._run_script
+
+    def timed(self, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return run_script(self, *args, **kwargs)
+        finally:
+            runs.append(time.perf_counter() - started)
+
+    script_runner.ScriptRunner._run_script = timed
+    return runs
+
+
 def one_page(page: str) -> dict:
     """Runs in a child process: time the page cold, warm and on a filter."""
     sys.path.insert(0, str(ROOT))
@@ -86,25 +110,27 @@ def one_page(page: str) -> dict:
                             default_timeout=3600)
     _discover_components(app)
     _server_script_cache()
-    result = {"page": page}
+    runs = _script_clock()
+    result = {"page": page, "harness": {}}
+
+    def timed(label: str, run) -> None:
+        started = time.perf_counter()
+        run()
+        result["harness"][label] = time.perf_counter() - started
+        result[label] = runs[-1]
+
     opened = getattr(db, "CONNECTIONS_OPENED", None)
-    started = time.perf_counter()
-    app.run()
-    result["cold"] = time.perf_counter() - started
+    timed("cold", app.run)
     result["error"] = [e.message for e in app.exception][:1]
     if opened is not None:
         result["conns"] = db.CONNECTIONS_OPENED - opened
-    started = time.perf_counter()
-    app.run()
-    result["warm"] = time.perf_counter() - started
+    timed("warm", app.run)
     try:
         period = app.selectbox(key="period")
     except KeyError:
         period = None
     if period is not None:
-        started = time.perf_counter()
-        period.select("last_365").run()
-        result["filter"] = time.perf_counter() - started
+        timed("filter", period.select("last_365").run)
     # this process's own peak (ru_maxrss would carry over its parent's)
     result["peak_mb"] = next(int(line.split()[1]) for line in
                              open("/proc/self/status")
@@ -139,11 +165,14 @@ def _fmt(value, target=None) -> str:
 
 def _row(row: dict) -> str:
     error = "; ".join(row.get("error") or [])
+    harness = row.get("harness") or {}
     return (f"{row['page']:13} cold {_fmt(row.get('cold'), TARGETS['cold'])}"
             f"  warm {_fmt(row.get('warm'), TARGETS['warm'])}"
             f"  filter {_fmt(row.get('filter'), TARGETS['filter'])}"
             f"  peak {row.get('peak_mb', 0):6.0f} MB"
             f"  conns {row.get('conns', '–')}"
+            "  | with AppTest's tree: " + " / ".join(
+                _fmt(harness.get(k)).strip() for k in ("cold", "warm", "filter"))
             + (f"  ERROR {error[:120]}" if error else ""))
 
 
