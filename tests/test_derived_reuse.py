@@ -88,6 +88,7 @@ def test_emptying_a_table_and_a_real_load_leave_every_result_fresh(
 
 
 RECOVERIES = "derived_failed_change_recoveries"
+UNPLANNED = "derived_cab_unplanned_changes"
 
 
 def _recoveries(path):
@@ -98,9 +99,10 @@ def _recoveries(path):
 
 def test_a_load_of_changes_recomputes_the_recoveries_of_its_changes_alone(
         published, tmp_path):
-    """The recoveries of changes a load wrote are computed afresh, the
-    others kept, those of deleted changes dropped: the table then equals
-    its view over all changes (db.ROWWISE)."""
+    """The recoveries (and the CAB's unplanned changes) of changes a load
+    wrote are computed afresh, the others kept, those of deleted changes
+    dropped: each table then equals its view over all changes
+    (db.ROWWISE)."""
     before = _recoveries(published)
     with db.publish(published) as con:
         batch = con.execute(f"select {BATCH}").fetchone()[0]
@@ -129,7 +131,18 @@ def test_a_load_of_changes_recomputes_the_recoveries_of_its_changes_alone(
             {"ids": mended + failing}).fetchall()]
         con.execute("delete from changes where list_contains($ids, "
                     "change_id)", {"ids": gone})
-    assert db.MATERIALIZED_ROWWISE == [RECOVERIES]
+        # open, its plan dropped: one of the CAB's unplanned changes now
+        unplanned = con.execute(
+            "select change_id from changes where state not in ('closed', "
+            "'cancelled') and planned_end_at >= planned_start_at "
+            "order by change_id limit 1").fetchone()[0]
+        con.execute("update changes set planned_end_at = null, "
+                    "ingested_batch_id = $b where change_id = $c",
+                    {"b": batch, "c": unplanned})
+    assert db.MATERIALIZED_ROWWISE == [RECOVERIES, UNPLANNED]
+    with db.connect(published, read_only=True) as con:
+        assert con.execute(f"select count(*) from {UNPLANNED} where "
+                           "change_id = $c", {"c": unplanned}).fetchone()[0]
     after = _recoveries(published)
     assert len(failing) == 3 and len(mended) == 2 and len(gone) == 2
     assert set(failing) <= set(after) and not set(failing) & set(before)
@@ -152,6 +165,8 @@ def test_a_load_changing_another_table_read_recomputes_all_recoveries(
                     "ingested_batch_id = $b where incident_id in (select "
                     "incident_id from incidents where caused_by_change_id "
                     "is not null order by incident_id limit 3)", {"b": batch})
+    # the recoveries read incidents too: all of them; the unplanned changes
+    # read the changes alone: the rows of those written
     assert RECOVERIES in db.MATERIALIZED
-    assert db.MATERIALIZED_ROWWISE == []
+    assert db.MATERIALIZED_ROWWISE == [UNPLANNED]
     fresh_check(published, tmp_path)

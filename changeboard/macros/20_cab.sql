@@ -44,7 +44,10 @@ or (end_at = start_at and w_start <= start_at and start_at < w_end);
 -- its work). Only what classifies and filters them (cab_changes only
 -- counts them). A derived view: a table in a published file
 -- (changeboard/db.py materialize).
-create or replace view derived_cab_unplanned_changes as
+-- cab_unplanned_changes_of(p_after_batch): its rows, of every change (NULL)
+-- or of the changes a load after that batch wrote (db.py ROWWISE: a row is
+-- its change's alone).
+create or replace macro cab_unplanned_changes_of(p_after_batch) as table
 select
     change_id,
     change_type,
@@ -59,7 +62,15 @@ select
 from changes
 where
     state not in ('closed', 'cancelled')
-    and not coalesce(planned_end_at >= planned_start_at, false);
+    and not coalesce(planned_end_at >= planned_start_at, false)
+    and (
+        cast(p_after_batch as integer) is null
+        or ingested_batch_id > cast(p_after_batch as integer)
+    );
+
+create or replace view derived_cab_unplanned_changes as
+select *
+from cab_unplanned_changes_of(null);
 
 -- cab_changes(...): one row per change passing the global filters (the
 -- filters of scoped_changes) whose valid plan meets W, or that is open
