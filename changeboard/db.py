@@ -740,10 +740,7 @@ def publish(path: str | Path):
         remove_stale(path)  # left by a killed writer; we hold the lock
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         if path.exists():
-            # created owner-only, then filled: never readable by others
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                             NEW_FILE_MODE))
-            shutil.copyfile(path, tmp)
+            _copy_owner_only(path, tmp)
         kept: dict = {}
         con = connect(tmp, keep=kept)
         try:
@@ -759,6 +756,22 @@ def publish(path: str | Path):
             con.close()
             _remove(tmp)
             raise
+
+
+def _copy_owner_only(source: Path, copy: Path) -> None:
+    """Copy `source` to `copy`, created owner-only and filled through the
+    descriptor that created it: never readable by others. (Creating it
+    first and copying into it by name truncates it a second time, which
+    makes ext4 write the whole file back when it is closed: 0.17-0.30 s
+    against 0.1 s for a 267 MB database.)"""
+    made = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, NEW_FILE_MODE)
+    with open(source, "rb") as reading, os.fdopen(made, "wb") as writing:
+        try:  # in the kernel, from where each file stands
+            while os.sendfile(writing.fileno(), reading.fileno(), None,
+                              1 << 30):
+                pass
+        except OSError:  # no sendfile between files here: the rest read
+            shutil.copyfileobj(reading, writing, 1 << 24)
 
 
 def replace(fresh: str | Path, path: str | Path, *,

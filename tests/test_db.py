@@ -257,6 +257,25 @@ def test_a_load_keeps_the_database_files_mode_and_owner(tmp_path):
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
 
+@pytest.mark.parametrize("in_kernel", [True, False])
+def test_a_publish_copies_the_file_owner_only_byte_for_byte(
+        sample_db, tmp_path, monkeypatch, in_kernel):
+    import os
+    import stat
+    if not in_kernel:  # a system without sendfile between files (macOS)
+        def refused(*args):
+            raise OSError(95, "Operation not supported")
+        monkeypatch.setattr(os, "sendfile", refused)
+    copy = tmp_path / "copy.duckdb"
+    mask = os.umask(0o022)  # a umask that lets others read what it makes
+    try:
+        db._copy_owner_only(sample_db, copy)
+    finally:
+        os.umask(mask)
+    assert copy.read_bytes() == sample_db.read_bytes()
+    assert stat.S_IMODE(os.stat(copy).st_mode) == 0o600
+
+
 def test_a_killed_sample_build_leaves_nothing_after_the_next_load(tmp_path):
     import os
     import signal
