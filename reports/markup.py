@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
 import pandas as pd
 
 from reports.text import READINESS, as_text, readiness_chip
@@ -29,7 +30,9 @@ def escape(value) -> str:
 
 
 def _cell(column: str, value) -> str:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    # numpy's numbers too: a frame's integer column gives them
+    if isinstance(value, (int, float, np.integer, np.floating)) and \
+            not isinstance(value, (bool, np.bool_)):
         return f'<td class="num">{escape(value)}</td>'
     if column == "Status" and value in CHIP_CLASSES:
         return (f'<td class="nw"><span class="chip {CHIP_CLASSES[value]}">'

@@ -539,6 +539,20 @@ def test_html_escapes_user_text(pack):
     assert "Other &amp; co" in page
 
 
+def test_html_right_aligns_every_count_of_the_evidence(pack):
+    # the n of each evidence line is a number, whatever type the frame's
+    # column gives it (numpy integers included): right-aligned, never text
+    page = cab.to_html(pack)
+    tables = re.findall(r"<h4>Evidence</h4><table>(.*?)</table>", page)
+    assert tables
+    for table in tables:
+        head = re.findall(r"<th>(.*?)</th>", table)
+        at = head.index("n")
+        for row in re.findall(r"<tr>(.*?)</tr>", table.split("</thead>")[1]):
+            cell = re.findall(r"<td[^>]*>.*?</td>", row)[at]
+            assert cell.startswith('<td class="num">'), cell
+
+
 def test_html_keeps_each_change_block_together_when_printed(pack):
     page = cab.to_html(pack)
     assert re.search(r"section\.change \{[^}]*break-inside: avoid", page)
