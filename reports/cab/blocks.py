@@ -37,7 +37,17 @@ def blocks(pack: Pack, limit: int | None = None, *,
     `limit` of them from position `start` when given."""
     agenda = pack.agenda.iloc[start:]
     agenda = agenda if limit is None else agenda.head(limit)
-    return [_block(pack, row) for row in agenda.to_dict("records")]
+    rows = agenda.to_dict("records")
+    index = assessments(pack).index
+    for frame, found in (("collisions", index.collisions),
+                         ("window_hits", index.window_hits),
+                         ("booking_hits", index.bookings)):
+        index.rows(frame, [i for r in rows
+                           for i in found.get(r["change_id"], [])])
+    index.rows("team_failures", [
+        i for r in rows for i in index.failures.get(
+            r["assignment_group"], [])[:LAST_FAILURES_SHOWN]])
+    return [_block(pack, row) for row in rows]
 
 
 def _block(pack: Pack, row: dict) -> ChangeBlock:

@@ -54,13 +54,15 @@ class Index:
         self._pack, self._records = pack, {}
 
     def rows(self, frame: str, at: list[int]) -> list[dict]:
-        """The rows of the pack's `frame` at these positions, as dicts: the
-        frame is made dicts once, and a change's block picks its few rows
-        (a row position each, not a frame slice: 1 ms a slice)."""
-        found = self._records.get(frame)
-        if found is None:
-            found = self._records[frame] = getattr(
-                self._pack, frame).to_dict("records")
+        """The rows of the pack's `frame` at these positions, as dicts, each
+        row made a dict once: blocks() asks for a page's rows together (one
+        slice of each frame a page, where a slice per change is 1 ms), and
+        a change's block then picks its own."""
+        found = self._records.setdefault(frame, {})
+        missing = sorted({i for i in at if i not in found})
+        if missing:
+            found.update(zip(missing, getattr(self._pack, frame).iloc[
+                missing].to_dict("records"), strict=True))
         return [found[i] for i in at]
 
 
