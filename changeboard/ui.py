@@ -503,6 +503,16 @@ def each_distinct(column: pd.Series, fn) -> pd.Series:
     return mapped
 
 
+def each_distinct_row(fn, *columns: pd.Series) -> list:
+    """[fn(*row) for each row of these columns], calling fn once per
+    distinct row (plain values, tolist(): iterating Arrow-backed columns
+    cell by cell is slow): a label made of a few distinct values in
+    thousands of rows."""
+    rows = list(zip(*(column.tolist() for column in columns), strict=True))
+    made = {row: fn(*row) for row in set(rows)}
+    return [made[row] for row in rows]
+
+
 def readable(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame as people read it: codes as words, tiers by name, and an
     application's name beside its id."""

@@ -131,6 +131,22 @@ def test_codes_are_worded_once_per_distinct_value_as_map_would(column):
                                    column.map(tiers))
 
 
+def test_a_label_of_several_columns_is_made_once_per_distinct_row():
+    from changeboard import ui
+    ids = pd.Series(["A-1", None, "A-1", "A-2", None],
+                    dtype=pd.ArrowDtype(pa.string()))
+    names = pd.Series(["One", None, "One", None, None], dtype=object)
+    every_row = [f"{n} ({i})" for i, n in zip(ids, names, strict=True)]
+    calls = []
+
+    def label(app_id, name):
+        calls.append((app_id, name))
+        return f"{name} ({app_id})"
+
+    assert ui.each_distinct_row(label, ids, names) == every_row
+    assert len(calls) == 3  # ("A-1", "One"), (NA, None), ("A-2", None)
+
+
 # --- every cell and header, whatever the text (issue 13, item 5) -------------
 
 def evaluated(cell: str) -> bool:

@@ -127,12 +127,8 @@ st.caption(
     "of the last load.")
 
 # --- the three lists ---------------------------------------------------------
-# tolist(): plain values (iterating the Arrow-backed columns cell by cell
-# was 20 ms a rerun at a million changes); a label per distinct pair
-pairs = list(zip(rows["age_basis"].tolist(), rows["is_age_exact"].tolist(),
-                 strict=True))
-labels = {pair: counted_from(*pair) for pair in set(pairs)}
-shown = rows.assign(counted_from=[labels[pair] for pair in pairs])
+shown = rows.assign(counted_from=ui.each_distinct_row(
+    counted_from, rows["age_basis"], rows["is_age_exact"]))
 stamp = f"{as_of:%Y-%m-%d}"
 everything, late, waiting = st.tabs([
     f"Open changes ({n:,})",

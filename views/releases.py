@@ -62,13 +62,10 @@ def app_label(app_id, name) -> str:
 
 
 def app_labels(frame: pd.DataFrame) -> list[str]:
-    """app_label of each row, worked out once per distinct application
-    (thousands of release rows at a million changes, a few hundred apps)."""
-    made: dict = {}
-    return [made[pair] if pair in made else
-            made.setdefault(pair, app_label(*pair)) for pair in zip(
-                frame["application_id"].tolist(),
-                frame["application_name"].tolist(), strict=True)]
+    """app_label of each row (thousands of release rows at a million
+    changes, a few hundred applications)."""
+    return ui.each_distinct_row(app_label, frame["application_id"],
+                                frame["application_name"])
 
 
 status, window, filters = ui.page("Releases")
