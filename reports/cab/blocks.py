@@ -39,34 +39,39 @@ def blocks(pack: Pack, limit: int | None = None, *,
     agenda = agenda if limit is None else agenda.head(limit)
     rows = agenda.to_dict("records")
     index = assessments(pack).index
-    for frame, found in (("collisions", index.collisions),
-                         ("window_hits", index.window_hits),
-                         ("booking_hits", index.bookings)):
-        index.rows(frame, [i for r in rows
-                           for i in found.get(r["change_id"], [])])
-    index.rows("team_failures", [
-        i for r in rows for i in index.failures.get(
-            r["assignment_group"], [])[:LAST_FAILURES_SHOWN]])
-    return [_block(pack, row) for row in rows]
+    shown = [_shown_rows(index, row) for row in rows]
+    for frame in ("collisions", "window_hits", "booking_hits",
+                  "team_failures"):  # the page's rows of each, together
+        index.rows(frame, [i for at in shown for i in at[frame]])
+    return [_block(pack, row, at) for row, at in zip(rows, shown,
+                                                     strict=True)]
 
 
-def _block(pack: Pack, row: dict) -> ChangeBlock:
+def _shown_rows(index, row: dict) -> dict[str, list[int]]:
+    """The positions of the rows a change's block shows, by evidence frame."""
+    cid = row["change_id"]
+    return {"collisions": index.collisions.get(cid, []),
+            "window_hits": index.window_hits.get(cid, []),
+            "booking_hits": index.bookings.get(cid, []),
+            "team_failures": index.failures.get(
+                row["assignment_group"], [])[:LAST_FAILURES_SHOWN]}
+
+
+def _block(pack: Pack, row: dict, at: dict[str, list[int]]) -> ChangeBlock:
     found = assessments(pack)
-    assessed, index, cid = found.of(row), found.index, row["change_id"]
+    assessed, rows = found.of(row), found.index.rows
     return ChangeBlock(
-        rank=int(row["agenda_rank"]), change_id=cid,
+        rank=int(row["agenda_rank"]), change_id=row["change_id"],
         title=as_text(row["title"]), facts=assessed.fact_pairs,
         flags=assessed.flags, reading=assessed.reading,
-        collisions=_collisions(pack, row, index.rows(
-            "collisions", index.collisions.get(cid, []))),
-        window_hits=_window_hits(pack, index.rows(
-            "window_hits", index.window_hits.get(cid, []))),
-        bookings=_bookings(pack, index.rows(
-            "booking_hits", index.bookings.get(cid, []))),
+        collisions=_collisions(pack, row, rows("collisions",
+                                               at["collisions"])),
+        window_hits=_window_hits(pack, rows("window_hits",
+                                            at["window_hits"])),
+        bookings=_bookings(pack, rows("booking_hits", at["booking_hits"])),
         evidence=assessed.evidence(),
-        last_failures=_last_failures(pack, index.rows(
-            "team_failures", index.failures.get(
-                row["assignment_group"], [])[:LAST_FAILURES_SHOWN])),
+        last_failures=_last_failures(pack, rows("team_failures",
+                                                at["team_failures"])),
         in_release=assessed.in_release)
 
 
