@@ -399,31 +399,35 @@ def materialize(con, kept: dict | None = None) -> None:
                         f"select * from {name}")
         else:
             MATERIALIZED_ROWWISE.append(name)
-            table, key, fresh = ROWWISE[name]
-            written = con.execute(
-                f"select count(*) from {table} "  # noqa: S608
-                "where ingested_batch_id > $after", {"after": since}
-            ).fetchall()[0][0]
-            before, now_rows = kept[name][1][table][0], marks[table][0]
-            if now_rows - before == written:
-                # as many more rows as it wrote: it only added rows (an
-                # update or a delete would make the difference smaller),
-                # so every kept row stands
-                kept_rows = f"select * from kept_{name}"  # noqa: S608
-            else:
-                # the rows of the table's rows it did not write (not those
-                # of a row it deleted)
-                kept_rows = (
-                    f"select k.* from kept_{name} as k where k.{key} in ("  # noqa: S608
-                    f"select t.{key} from {table} as t where "
-                    "t.ingested_batch_id is null "
-                    "or t.ingested_batch_id <= $after)")
-            con.execute(f"create or replace table {name}__new as "  # noqa: S608
-                        f"{kept_rows} union all {fresh}", {"after": since})
+            table = ROWWISE[name][0]
+            _rowwise(con, name, since, kept[name][1][table][0],
+                     marks[table][0])
         con.execute(f"drop view {name}")
         con.execute(f"alter table {name}__new rename to {name}")
     for name in kept:
         con.execute(f"drop table if exists kept_{name}")
+
+
+def _rowwise(con, name: str, after: int, rows_before: int,
+             rows_now: int) -> None:
+    """`<name>__new`: the kept table's rows of the rows its ROWWISE table
+    holds that the load did not write (none of a row it deleted), then the
+    view's rows of those it wrote (batch id above `after`)."""
+    table, key, fresh = ROWWISE[name]
+    written = con.execute(
+        f"select count(*) from {table} "  # noqa: S608
+        "where ingested_batch_id > $after", {"after": after}).fetchall()[0][0]
+    if rows_now - rows_before == written:
+        # as many more rows as it wrote: it only added rows (an update or a
+        # delete would make the difference smaller), so every kept row stands
+        kept_rows = f"select * from kept_{name}"  # noqa: S608
+    else:
+        kept_rows = (
+            f"select k.* from kept_{name} as k where k.{key} in ("  # noqa: S608
+            f"select t.{key} from {table} as t where "
+            "t.ingested_batch_id is null or t.ingested_batch_id <= $after)")
+    con.execute(f"create or replace table {name}__new as "  # noqa: S608
+                f"{kept_rows} union all {fresh}", {"after": after})
 
 
 def _loaded_after(name: str, before, now: frozenset[str] | None,
