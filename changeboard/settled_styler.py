@@ -23,9 +23,18 @@ plain Styler (Streamlit recognises a Styler by its exact type), with its own
 `_compute` and `_translate`; any other rendering (to_html) is pandas' own,
 from the settled styles. tests/test_page_environments.py checks that
 Streamlit gets what a plain Styler styled cell by cell gives it.
+
+Streamlit also turns the Styler's frame and its display values into Arrow
+bytes on every rerun: for the matrix, 50 rows under a two-level header of
+150 columns, pandas' per-column lookups through both MultiIndexes made that
+about 60 ms of each 0.16-0.30 s warm rerun. Those bytes are made once per
+settled Styler (`_arrow_bytes`, wrapped around Streamlit's converter for
+these frames alone: every other frame is converted as before).
 """
 from __future__ import annotations
 
+import threading
+import weakref
 from collections import defaultdict
 
 import numpy as np
@@ -70,4 +79,67 @@ def settled(data: pd.DataFrame, css: np.ndarray, *, uuid: str) -> Styler:
 
     styler._compute = computed
     styler._translate = translated
+    _keep_arrow(styler, kept)
     return styler
+
+
+# --- the Arrow bytes of settled Stylers, made once ------------------------
+
+# id(frame) -> [weak reference to the frame, its Arrow bytes or None]: a
+# settled Styler's data and display values (each checked to be that very
+# frame: an id is reused once its object is gone)
+_FRAMES: dict[int, list] = {}
+# id(kept translation) -> weak reference to the display values' frame
+_DISPLAY: dict[int, weakref.ref] = {}
+_installed = threading.Lock()
+
+
+def _keep_arrow(styler: Styler, kept: dict) -> None:
+    """Register the settled Styler's frames, forgotten when it goes."""
+    _install()
+    # what Streamlit's _use_display_values makes of a translation with no
+    # per-cell body: every cell as its text
+    display = styler.data.astype(str)
+    styler.changeboard_display = display  # lives as long as the Styler
+    ids = (id(styler.data), id(display))
+    for frame in (styler.data, display):
+        _FRAMES[id(frame)] = [weakref.ref(frame), None]
+    _DISPLAY[id(kept)] = weakref.ref(display)
+    weakref.finalize(styler, _forget, ids, id(kept))
+
+
+def _forget(ids: tuple[int, int], kept_id: int) -> None:
+    for frame_id in ids:
+        _FRAMES.pop(frame_id, None)
+    _DISPLAY.pop(kept_id, None)
+
+
+def _install() -> None:
+    """Wrap Streamlit's display values and Arrow conversion (once)."""
+    with _installed:
+        from streamlit import dataframe_util
+        from streamlit.elements.lib import pandas_styler_utils
+        if getattr(dataframe_util.convert_pandas_df_to_arrow_bytes,
+                   "changeboard_kept", False):
+            return
+        convert = dataframe_util.convert_pandas_df_to_arrow_bytes
+        use_display_values = pandas_styler_utils._use_display_values
+
+        def arrow_bytes(df, **kwargs):
+            entry = _FRAMES.get(id(df))
+            if entry is None or entry[0]() is not df or kwargs:
+                return convert(df, **kwargs)
+            if entry[1] is None:
+                entry[1] = convert(df)
+            return entry[1]
+
+        def display_values(df, styles):
+            found = _DISPLAY.get(id(styles))
+            display = found() if found is not None else None
+            if display is None or display.shape != df.shape:
+                return use_display_values(df, styles)
+            return display
+
+        arrow_bytes.changeboard_kept = True
+        dataframe_util.convert_pandas_df_to_arrow_bytes = arrow_bytes
+        pandas_styler_utils._use_display_values = display_values

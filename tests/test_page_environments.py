@@ -3,6 +3,7 @@ environment_impact_bookings) given rows -> expected rows, and the page in
 AppTest on the sample database."""
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -430,6 +431,51 @@ def test_settled_matrix_styler_sends_what_a_plain_styler_sends():
         assert got.uuid == expected.uuid
     # pandas' own rendering still reads the settled styles
     assert settled.to_html() == plain.to_html()
+
+
+def test_settled_styler_arrow_bytes_are_made_once_and_are_streamlits_own(
+        monkeypatch):
+    """A settled Styler's frame and display values are turned into Arrow
+    once: later reruns send the same bytes Streamlit itself makes of them,
+    and any other frame is converted afresh every time."""
+    from streamlit import dataframe_util
+    from streamlit.elements.lib import pandas_styler_utils
+    from streamlit.proto.ArrowData_pb2 import ArrowData
+
+    from changeboard import settled_styler
+
+    data = pd.DataFrame(
+        [["A", "", "P"], ["", "R…", "A"]],
+        index=pd.MultiIndex.from_arrays([["One", "Two"], ["01 Dec", "02 Dec"]],
+                                        names=["Release", "Go-live"]),
+        columns=pd.MultiIndex.from_arrays([["G", "G", "(no group)"],
+                                           ["sit", "uat", "prod"]]))
+    css = np.array([["background-color: #cfe", "", "color: red"],
+                    ["", "", "background-color: #cfe"]], dtype=object)
+    styler = settled_styler.settled(data, css, uuid="kept_bytes")
+    made = []
+    convert_table = dataframe_util.convert_pandas_df_to_arrow_table
+    monkeypatch.setattr(dataframe_util, "convert_pandas_df_to_arrow_table",
+                        lambda df: made.append(df.shape) or convert_table(df))
+    sent = []
+    for _ in range(3):  # a first run and two reruns
+        proto = ArrowData()
+        pandas_styler_utils.marshall_styler(proto, styler, "default")
+        sent.append((proto.styler.display_values,
+                     dataframe_util.convert_pandas_df_to_arrow_bytes(
+                         styler.data)))
+    assert made == [(2, 3), (2, 3)]  # display values, then the data: once
+    assert sent[0] == sent[1] == sent[2]
+    display_values, data_bytes = sent[0]
+    # what Streamlit makes of the frames themselves, unkept
+    unkept = dataframe_util.convert_arrow_table_to_arrow_bytes
+    assert data_bytes == unkept(convert_table(data))
+    assert display_values == unkept(convert_table(data.astype(str)))
+    other = data.copy()
+    dataframe_util.convert_pandas_df_to_arrow_bytes(other)
+    dataframe_util.convert_pandas_df_to_arrow_bytes(other)
+    assert made[2:] == [(2, 3), (2, 3)]
+
 
 
 @pytest.mark.parametrize("name", ["environment_impact_matrix",
