@@ -19,7 +19,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 import reports
-from changeboard import asof, config, db
+from changeboard import asof, charts, config, db
 from reports.text import pct as pct  # the reports' percentages
 
 PERIODS = {
@@ -513,9 +513,11 @@ def each_distinct_row(fn, *columns: pd.Series) -> list:
     return [made[row] for row in rows]
 
 
-def readable(frame: pd.DataFrame) -> pd.DataFrame:
+def readable(frame: pd.DataFrame, labels: dict | None = None
+             ) -> pd.DataFrame:
     """The frame as people read it: codes as words, tiers by name, and an
-    application's name beside its id."""
+    application's name beside its id (`labels`: application id -> label,
+    _application_labels)."""
     shown = frame.copy()
     for column in shown.columns:
         if column in CODE_COLUMNS and (
@@ -525,17 +527,48 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
         elif column == "tier" or str(column).endswith("_tier"):
             shown[column] = each_distinct(shown[column],
                                           lambda t: TIERS.get(t, t))
-    if "application_id" in shown and "application_name" not in shown and \
-            db.version(config.DB_PATH) is not None:
-        options = query("filter_options")
-        names = options[options["filter_name"] == "application_ids"]
-        labels = dict(zip(names["option_value"], names["option_label"],
-                          strict=True))
+    if labels is not None:
         shown.insert(list(shown.columns).index("application_id"),
                      "application_name", each_distinct(
                          shown["application_id"],
                          lambda a: _name_only(labels.get(a, a))))
     return shown
+
+
+def _labels_source(frame: pd.DataFrame) -> tuple | None:
+    """For a frame that shows application ids without their names, the
+    data its application labels come from (asof.source()); else None."""
+    if "application_id" not in frame or "application_name" in frame or \
+            db.version(config.DB_PATH) is None:
+        return None
+    return asof.source()
+
+
+def _application_labels() -> dict:
+    """Application id -> label ('Card Authorisation (APP-002)')."""
+    options = query("filter_options")
+    names = options[options["filter_name"] == "application_ids"]
+    return dict(zip(names["option_value"], names["option_label"],
+                    strict=True))
+
+
+@charts.kept
+def _shown(frame: pd.DataFrame, labels_from: tuple | None,
+           links: dict[str, str]):
+    """The rows a table draws, as Streamlit sends them (an Arrow table):
+    readable, with application names when `labels_from` names the data
+    they come from, ids as links to their records (`links`: column -> URL
+    template). Made once per content: a warm rerun draws the same rows
+    again (their words, links and Arrow conversion were 20-40 ms of a
+    page's rerun); shared, never changed."""
+    from streamlit import dataframe_util
+
+    shown = readable(frame, None if labels_from is None
+                     else _application_labels())
+    for column, template in links.items():
+        shown[column] = [None if pd.isna(v) else template.replace(
+            "{id}", quote(str(v), safe="")) for v in shown[column]]
+    return dataframe_util.convert_pandas_df_to_arrow_table(shown)
 
 
 def _name_only(label):
@@ -574,24 +607,26 @@ def table(frame: pd.DataFrame, file_stem: str, *,
         frame, n, whole = frame.rows, frame.n, frame.whole
     else:
         n = len(frame)
-    shown = readable(frame if max_rows is None or len(frame) <= max_rows
-                     else frame.head(max_rows))
-    if len(shown) < n:
-        st.caption(f"Showing the first {len(shown):,} of {n:,} rows;"
+    head = (frame if max_rows is None or len(frame) <= max_rows
+            else frame.head(max_rows))
+    if len(head) < n:
+        st.caption(f"Showing the first {len(head):,} of {n:,} rows;"
                    " the downloads hold all of them.")
+    # the id itself links to its record at the source
+    links = {column: template for column in ("change_id", "incident_id",
+                                             "release_id")
+             if column in head and (template := config.record_url(column))
+             and "{id}" in template}
+    shown = _shown(head, _labels_source(head), links)
+    names = shown.column_names
     columns = {c: st.column_config.Column(label=human(c))
-              for c in shown.columns if re.fullmatch(r"[a-z][a-z0-9_]*", str(c))}
-    if "application_name" in shown and "application_id" in shown:
+               for c in names if re.fullmatch(r"[a-z][a-z0-9_]*", str(c))}
+    if "application_name" in names and "application_id" in names:
         columns["application_id"] = st.column_config.Column(
             "Application id", width="small")
-    for column in ("change_id", "incident_id", "release_id"):
-        template = config.record_url(column)
-        if column in shown and template and "{id}" in template:
-            # the id itself links to its record at the source
-            shown[column] = [None if pd.isna(v) else template.replace(
-                "{id}", quote(str(v), safe="")) for v in shown[column]]
-            columns[column] = st.column_config.LinkColumn(
-                human(column), display_text=_display_pattern(template))
+    for column, template in links.items():
+        columns[column] = st.column_config.LinkColumn(
+            human(column), display_text=_display_pattern(template))
     columns.update(kwargs.pop("column_config", None) or {})
     kwargs.setdefault("placeholder", "–")
     drawn = st.dataframe(shown, hide_index=True, column_config=columns,

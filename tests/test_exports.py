@@ -1,6 +1,7 @@
 """CSV and XLSX exports equal the table shown and never run as formulas."""
 import io
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -86,6 +87,50 @@ def test_large_tables_also_offer_parquet(sample_db, monkeypatch):
     app.session_state["rows"] = 10
     app.run()
     assert [b.label for b in app.get("download_button")] == ["CSV", "XLSX"]
+
+
+def test_a_table_draws_its_rows_readable_and_linked_made_once_per_content(
+        sample_db, monkeypatch):
+    """A table's rows are drawn as people read them (codes as words, the
+    application's name beside its id, ids linking to their records), made
+    once per content: a rerun drawing the same rows makes nothing again."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from changeboard import charts, config, ui
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    monkeypatch.setitem(config.RECORD_URLS, "change_id",
+                        "https://cm.example/c/{id}")
+    charts._figures.clear()
+    made = []
+    readable = ui.readable
+    monkeypatch.setattr(ui, "readable",
+                        lambda frame, labels=None: made.append(len(frame))
+                        or readable(frame, labels))
+    with duckdb.connect(str(sample_db), read_only=True) as con:
+        name = con.execute("select name from applications where "
+                           "application_id = 'APP-001'").fetchone()[0]
+    script = Path(__file__).with_name("data") / "kept_table_app.py"
+    app = AppTest.from_file(str(script), default_timeout=60)
+    app.run()
+    app.run()
+    assert not app.exception
+    assert made == [3]
+    drawn = app.dataframe[0].value
+    assert list(drawn.columns) == ["change_id", "risk", "application_name",
+                                   "application_id", "n"]
+    assert drawn["change_id"].tolist() == [
+        "https://cm.example/c/CHG%200", "https://cm.example/c/CHG%201",
+        "https://cm.example/c/CHG%202"]
+    assert drawn["risk"].tolist()[:2] == ["Very high", "Low"]
+    assert pd.isna(drawn["risk"].iloc[2])
+    assert drawn["application_name"].tolist()[:2] == [name, "APP-404"]
+    assert drawn["n"].tolist() == [0, 1, 2]
+    app.session_state["rows"] = 4  # other rows: made for them
+    app.run()
+    assert made == [3, 4]
+    assert len(app.dataframe[0].value) == 4
 
 
 def test_columns_get_human_labels():
