@@ -5,6 +5,7 @@ import datetime as dt
 import functools
 import hashlib
 import threading
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -97,12 +98,72 @@ def kept(build):
                 _figures.move_to_end(key)
                 return _figures[key]
         made = build(*args, **kwargs)
+        if isinstance(made, go.Figure):
+            _keep_spec(made)
         with _figures_lock:
             _figures[key] = made
             while len(_figures) > FIGURES_KEPT:
                 _figures.popitem(last=False)
         return made
     return figure
+
+
+# --- what st.plotly_chart sends of a kept figure, made once ----------------
+# On every rerun st.plotly_chart turns the figure into a dict (a deep copy of
+# every value) and the dict into JSON: 5-20 ms a chart, seven charts on the
+# Changes page. A kept figure is never changed, so its dict and JSON are
+# made once: id(figure) -> [weak reference to it, its dict or None] and
+# id(dict) -> [that dict, its JSON or None]; every other figure and dict
+# goes through plotly as before.
+_SPECS: dict[int, list] = {}
+_JSON: dict[int, list] = {}
+_spec_lock = threading.Lock()
+
+
+def _keep_spec(fig: go.Figure) -> None:
+    _install_spec_cache()
+    _SPECS[id(fig)] = [weakref.ref(fig), None]
+    weakref.finalize(fig, _forget_spec, id(fig))
+
+
+def _forget_spec(fig_id: int) -> None:
+    entry = _SPECS.pop(fig_id, None)
+    if entry is not None and entry[1] is not None:
+        _JSON.pop(id(entry[1]), None)
+
+
+def _install_spec_cache() -> None:
+    """Wrap the two plotly functions st.plotly_chart calls (once)."""
+    import plotly.tools
+    with _spec_lock:
+        if getattr(plotly.tools.return_figure_from_figure_or_data,
+                   "changeboard_kept", False):
+            return
+        as_dict = plotly.tools.return_figure_from_figure_or_data
+        to_json = pio.to_json
+
+        def kept_dict(figure_or_data, validate_figure):
+            entry = _SPECS.get(id(figure_or_data))
+            if entry is None or entry[0]() is not figure_or_data:
+                return as_dict(figure_or_data, validate_figure)
+            if entry[1] is None:
+                made = as_dict(figure_or_data, validate_figure)
+                _JSON[id(made)] = [made, None]
+                entry[1] = made
+            return entry[1]
+
+        def kept_json(fig, *args, **kwargs):
+            entry = _JSON.get(id(fig))
+            if entry is None or entry[0] is not fig or args or \
+                    kwargs != {"validate": False}:
+                return to_json(fig, *args, **kwargs)
+            if entry[1] is None:
+                entry[1] = to_json(fig, validate=False)
+            return entry[1]
+
+        kept_dict.changeboard_kept = True
+        plotly.tools.return_figure_from_figure_or_data = kept_dict
+        pio.to_json = kept_json
 
 
 # --- building a figure ------------------------------------------------------

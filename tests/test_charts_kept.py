@@ -55,3 +55,41 @@ def test_only_the_most_recent_figures_are_kept(monkeypatch):
                              y_title="x") is drawn[4]
     assert charts.count_bars(frames[0], x="week", y="n",
                              y_title="x") is not drawn[0]
+
+
+def test_a_kept_figure_is_sent_as_plotly_would_send_it_made_once():
+    """st.plotly_chart turns a figure into a dict and the dict into JSON on
+    every rerun: for a kept figure both are made once, and are what plotly
+    makes of it; any other figure goes through plotly as before."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+    import plotly.tools
+    from streamlit.testing.v1 import AppTest
+
+    frame = pd.DataFrame({"week": ["W1", "W2"], "n": [4, 7]})
+    kept = charts.count_bars(frame, x="week", y="n", y_title="sent once")
+    # what plotly sends of it: a fresh dict of it, as JSON
+    expected = pio.to_json(kept.to_dict(), validate=False)
+    sent = [plotly.tools.return_figure_from_figure_or_data(
+        kept, validate_figure=True) for _ in range(3)]
+    assert sent[0] is sent[1] is sent[2]
+    assert {pio.to_json(spec, validate=False) for spec in sent} == {expected}
+    other = go.Figure(go.Bar(x=["W1"], y=[1]))  # not kept
+    again = [plotly.tools.return_figure_from_figure_or_data(
+        other, validate_figure=True) for _ in range(2)]
+    assert again[0] is not again[1] and again[0] == again[1]
+
+    def page():
+        import pandas as pd
+        import streamlit as st
+
+        from changeboard import charts
+        st.plotly_chart(charts.count_bars(
+            pd.DataFrame({"week": ["W1", "W2"], "n": [4, 7]}), x="week",
+            y="n", y_title="sent once"), key="chart")
+
+    app = AppTest.from_function(page)
+    app.run()
+    app.run()
+    assert not app.exception
+    assert app.get("plotly_chart")[0].proto.spec == expected
