@@ -714,6 +714,17 @@ def test_cli_and_page_produce_the_same_pack(cab_db, tmp_path, monkeypatch):
     assert [h.split()[1] for h in headings] == ["1.", "2."]
     assert "C2" in headings[0] and "C1" in headings[1]
     assert app.query_params["meeting"] in ("2026-01-20", ["2026-01-20"])
+    # a change's description and plans are drawn when its expander opens
+    readings = [e for e in app.expander
+                if e.label == "Description, justification and plans"]
+    assert len(readings) == 2 and not any(e.children for e in readings)
+    app.session_state["cab-reading-C1"] = True
+    app.run()
+    assert not app.exception
+    texts = [t.value for t in app.text]
+    assert "Redeploy 4.1" in texts and "1. Deploy\n2. Verify" in texts
+    labels = [m.value for m in app.markdown if m.value.startswith("**")]
+    assert labels.count("**Backout plan**") == 1  # C1's alone
 
 
 def test_page_renders_on_the_sample(sample_db, monkeypatch):

@@ -356,13 +356,18 @@ with decide:
             if block.flags:
                 st.markdown(" ".join(f":orange-badge[{_md(flag)}]"
                                      for flag in block.flags))
-            with st.expander("Description, justification and plans"):
-                for label, text in block.reading:
-                    st.markdown(f"**{label}**")
-                    if text:
-                        st.text(text)
-                    else:
-                        st.caption("Not recorded.")
+            # drawn when opened: ten elements a block, a fifth of a rerun
+            reading = st.expander("Description, justification and plans",
+                                  key=f"cab-reading-{block.change_id}",
+                                  on_change="rerun")
+            if reading.open:
+                with reading:
+                    for label, text in block.reading:
+                        st.markdown(f"**{label}**")
+                        if text:
+                            st.text(text)
+                        else:
+                            st.caption("Not recorded.")
             for title, frame, empty in tables:
                 if len(frame) == 0:
                     st.caption(f"{title}: {empty}")
@@ -388,7 +393,7 @@ with since:
                        f"{kpi['since_count']:,} {kpi['Count is']} · before: "
                        f"{ui.pct(kpi['before_rate'])} of {kpi['before_n']:,}")
     for reason, title in cab.REASONS.items():
-        frame = cab.since_last(pack, reason)
+        frame = _kept(pack, cab.since_last, reason)  # shared: not changed
         st.subheader(f"{title} ({len(frame)})")
         if frame.empty:
             st.caption("None since the last meeting.")
