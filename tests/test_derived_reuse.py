@@ -106,10 +106,14 @@ def test_a_load_of_changes_recomputes_the_recoveries_of_its_changes_alone(
     before = _recoveries(published)
     with db.publish(published) as con:
         batch = con.execute(f"select {BATCH}").fetchone()[0]
-        # newly failed by their close code
+        # newly failed by their close code, gone live in production (their
+        # recovery starts at that deployment, looked up for them alone)
         failing = [c for c, in con.execute(
             "select change_id from changes where close_code = 'successful' "
             f"and change_id not in (select change_id from {RECOVERIES}) "
+            "and change_id in (select d.change_id from deployments as d "
+            "join environments as e on d.environment_id = e.environment_id "
+            "where e.tier = 'prod' and d.status = 'succeeded') "
             "order by change_id limit 3").fetchall()]
         con.execute("update changes set close_code = 'unsuccessful', "
                     "ingested_batch_id = $b where list_contains($ids, "

@@ -585,7 +585,12 @@ with failed as (
         )
 ),
 
--- the first production deployment of the failed changes alone
+-- the first production deployment of the failed changes alone: for every
+-- change, production's deployments first, then those of failed changes;
+-- for the changes of the loads after p_after_batch (a few thousand), from
+-- them, so the deployments' scan skips what their ids rule out (a
+-- 10,000-change load into a million: 0.07 -> 0.02 s; the first order
+-- reads every deployment, the second is slower for all changes)
 went_live as (
     select
         d.change_id,
@@ -593,9 +598,22 @@ went_live as (
     from deployments as d
     inner join environments as e on d.environment_id = e.environment_id
     where
-        e.tier = 'prod'
+        cast(p_after_batch as integer) is null
+        and e.tier = 'prod'
         and d.status in ('succeeded', 'rolled_back')
         and d.change_id in (select f.change_id from failed as f)
+    group by d.change_id
+    union all
+    select
+        d.change_id,
+        min(d.finished_at) as went_live_at
+    from failed as f
+    inner join deployments as d on f.change_id = d.change_id
+    inner join environments as e on d.environment_id = e.environment_id
+    where
+        cast(p_after_batch as integer) is not null
+        and e.tier = 'prod'
+        and d.status in ('succeeded', 'rolled_back')
     group by d.change_id
 ),
 
