@@ -69,10 +69,12 @@ def _opened() -> None:
 
 
 def connect(path: str | Path = ":memory:", *, read_only: bool = False,
-            keep: dict | None = None):
+            keep: dict | None = None, begin: bool = False):
     """A DuckDB connection in UTC; writable ones get the schema and macros
     (idempotent), read-only ones find them in the file. `keep` (publish):
-    the derived tables set aside, with what they read (as_views)."""
+    the derived tables set aside, with what they read (as_views). `begin`
+    (publish): a transaction is open once the schema and macros are in
+    place (migrate); the caller commits it."""
     if not read_only and path != ":memory:" and snapshots.is_snapshot(path):
         raise snapshots.SnapshotError(
             f"{path} is a snapshot: it is never written (read it "
@@ -86,7 +88,7 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False,
     if new and _made_one_before():
         _copy_schema(con)
     if not read_only:
-        migrate(con, keep)
+        migrate(con, keep, begin=begin)
     elif not is_current(con):
         # a file published by an older Changeboard (schema or macros): upgrade
         # it once, the same safe way a load publishes, then read that file
@@ -556,8 +558,11 @@ def forget_readers() -> None:
         _readers.clear()
 
 
-def migrate(con, keep: dict | None = None) -> int:
-    """Create or upgrade the canonical schema; returns the version now in force."""
+def migrate(con, keep: dict | None = None, *, begin: bool = False) -> int:
+    """Create or upgrade the canonical schema; returns the version now in
+    force. `begin`: open a transaction once the schema and macros are in
+    place (their checks of what the file holds stay outside it: a failed
+    statement would abort it), before the derived tables become views."""
     con.execute(SCHEMA.read_text())
     current = con.execute("select max(version) from schema_version").fetchone()[0]
     if current is None:
@@ -573,6 +578,8 @@ def migrate(con, keep: dict | None = None) -> int:
         con.execute("insert into schema_version (version) values ($v)",
                     {"v": version})
     install_macros(con)
+    if begin:
+        con.execute("begin")
     as_views(con, keep)
     return SCHEMA_VERSION
 
@@ -743,14 +750,22 @@ def publish(path: str | Path):
     with writer_lock(path):
         remove_stale(path)  # left by a killed writer; we hold the lock
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        if path.exists():
-            _copy_owner_only(path, tmp)
+        flushing = _copy_owner_only(path, tmp) if path.exists() else None
         kept: dict = {}
-        con = connect(tmp, keep=kept)
+        try:
+            # one transaction up to the checkpoint: its one commit is the
+            # copy's first write to wait on the disk, after the load's work
+            con = connect(tmp, keep=kept, begin=True)
+        except BaseException:
+            _joined(flushing)
+            _remove(tmp)
+            raise
         try:
             os.chmod(tmp, NEW_FILE_MODE)
             yield con
             materialize(con, kept)
+            con.execute("commit")
+            _joined(flushing)
             con.execute("checkpoint")
             written = snapshots.fingerprint_of(con) if snapshots.enabled() \
                 else None
@@ -758,16 +773,29 @@ def publish(path: str | Path):
             replace(tmp, path, written=written)
         except BaseException:
             con.close()
+            _joined(flushing)
             _remove(tmp)
             raise
 
 
-def _copy_owner_only(source: Path, copy: Path) -> None:
+def _joined(flushing: threading.Thread | None) -> None:
+    if flushing is not None:
+        flushing.join()
+
+
+def _copy_owner_only(source: Path, copy: Path) -> threading.Thread:
     """Copy `source` to `copy`, created owner-only and filled through the
     descriptor that created it: never readable by others. (Creating it
     first and copying into it by name truncates it a second time, which
     makes ext4 write the whole file back when it is closed: 0.17-0.30 s
-    against 0.1 s for a 267 MB database.)"""
+    against 0.1 s for a 267 MB database.)
+
+    Returns a started thread writing the copy to disk (fsync), for the
+    caller to join before its checkpoint: the disk takes the copy while
+    the load reads and checks its rows. Left to the checkpoint's own
+    fsync, the whole copy was written then, and the first writes to the
+    copy waited on it too (a 10,000-change load into 1M changes: opening
+    the copy 0.39 -> 0.13 s, its checkpoint 0.46 -> 0.15 s)."""
     made = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, NEW_FILE_MODE)
     with open(source, "rb") as reading, os.fdopen(made, "wb") as writing:
         try:  # in the kernel, from where each file stands
@@ -776,6 +804,22 @@ def _copy_owner_only(source: Path, copy: Path) -> None:
                 pass
         except OSError:  # no sendfile between files here: the rest read
             shutil.copyfileobj(reading, writing, 1 << 24)
+        flushed = os.dup(writing.fileno())
+    flushing = threading.Thread(target=_flush, args=(flushed,),
+                                name="changeboard-publish-flush", daemon=True)
+    flushing.start()
+    return flushing
+
+
+def _flush(fd: int) -> None:
+    """fsync the file open as `fd`, then close it (a thread: the GIL is
+    released while the disk works)."""
+    try:
+        os.fsync(fd)
+    except OSError:  # the checkpoint's own fsync still writes it
+        pass
+    finally:
+        os.close(fd)
 
 
 def replace(fresh: str | Path, path: str | Path, *,

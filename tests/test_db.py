@@ -269,11 +269,44 @@ def test_a_publish_copies_the_file_owner_only_byte_for_byte(
     copy = tmp_path / "copy.duckdb"
     mask = os.umask(0o022)  # a umask that lets others read what it makes
     try:
-        db._copy_owner_only(sample_db, copy)
+        flushing = db._copy_owner_only(sample_db, copy)
     finally:
         os.umask(mask)
+    flushing.join(timeout=60)
+    assert not flushing.is_alive()
     assert copy.read_bytes() == sample_db.read_bytes()
     assert stat.S_IMODE(os.stat(copy).st_mode) == 0o600
+
+
+def test_a_publish_leaves_no_flushing_thread_or_descriptor(sample_db,
+                                                            tmp_path):
+    """The copy is written to disk by a thread while the load runs: every
+    publish, succeeded or failed, joins it and closes its descriptor."""
+    import os
+    import shutil
+    import threading
+    published = tmp_path / "published.duckdb"
+    shutil.copyfile(sample_db, published)
+
+    def flushers():
+        return [t for t in threading.enumerate()
+                if t.name == "changeboard-publish-flush"]
+
+    fds = len(os.listdir("/proc/self/fd"))
+    with db.publish(published) as con:
+        con.execute("insert into applications (application_id, name) "
+                    "values ('APP-FLUSH', 'Flush')")
+    with pytest.raises(RuntimeError, match="abandoned"):
+        with db.publish(published) as con:
+            con.execute("delete from applications")
+            raise RuntimeError("abandoned")
+    assert flushers() == []
+    assert len(os.listdir("/proc/self/fd")) == fds
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select count(*) from applications where "
+                           "application_id = 'APP-FLUSH'").fetchone()[0] == 1
+        assert con.execute("select count(*) from applications"
+                           ).fetchone()[0] > 1
 
 
 def test_a_killed_sample_build_leaves_nothing_after_the_next_load(tmp_path):
