@@ -14,7 +14,7 @@ import pandas as pd
 
 from changeboard import db, decisions
 from reports.markup import escape, html_table
-from reports.text import as_text, failure_signals, when, words
+from reports.text import as_text, failure_signals, records, when, words
 
 FINDINGS = {  # finding -> title, in the order shown
     "rejected_implemented": "Rejected, implemented anyway",
@@ -104,7 +104,7 @@ def table(pack, finding_: str | None = None) -> pd.DataFrame:
         "State": as_text(r["state"]),
         "Started": when(r["actual_start_at"], tz),
         "Ended": when(r["outcome_at"], tz),
-        "Why failed": failure_signals(r)} for r in rows.to_dict("records")]
+        "Why failed": failure_signals(r)} for r in records(rows)]
     return pd.DataFrame(out, columns=COLUMNS)
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from changeboard import db, decisions
 from reports import cab, decided, markup
-from reports.text import as_text, span, when, words
+from reports.text import as_text, records, span, when, words
 
 DECISION_COLUMNS = ["#", "Change", "Title", "Decision", "Note", "Decided by",
                     "Decided", "Risk", "Type", "Application", "Team",
@@ -52,13 +52,13 @@ class Minutes:
 def _facts(pack: cab.Pack, change_ids: list[str]) -> dict[str, dict]:
     """change id -> title, type, risk, application, team and plan: from the
     pack's agenda, else from the data as it stands."""
-    found = {r["change_id"]: r for r in pack.agenda.to_dict("records")
+    found = {r["change_id"]: r for r in records(pack.agenda)
              if r["change_id"] in set(change_ids)}
     missing = [c for c in change_ids if c not in found]
     if missing and pack.db_path:
         with db.reading(_data_file(pack)) as con:
             rows = decided.changes(con, missing)
-        found.update({r["change_id"]: r for r in rows.to_dict("records")
+        found.update({r["change_id"]: r for r in records(rows)
                       if r["is_known"]})
     return found
 
@@ -87,7 +87,7 @@ def build(pack: cab.Pack, until: str | None = None) -> Minutes:
         columns=decisions.COLUMNS + ["is_current"])
     facts = _facts(pack, list(current["change_id"]))
     rows = []
-    for r in current.to_dict("records"):
+    for r in records(current):
         f = facts.get(r["change_id"], {})
         rank = f.get("agenda_rank")
         rows.append({

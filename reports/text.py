@@ -13,6 +13,19 @@ READINESS = {"blocked": ("✖", "Blocked"), "at_risk": ("⚠", "At risk"),
              "ready": ("✔", "Ready")}
 
 
+def records(frame: pd.DataFrame) -> list[dict]:
+    """frame.to_dict("records"), the same values, made from each column's
+    tolist(): to_dict walks an Arrow-backed column cell by cell, several
+    times slower (a CAB pack's 3,000 agenda rows and 6,000 evidence rows);
+    a missing value of a nullable column is None, as to_dict gives it."""
+    columns = list(frame.columns)
+    values = [[None if v is pd.NA else v for v in frame.iloc[:, i].tolist()]
+              for i in range(len(columns))]
+    return [dict(zip(columns, row, strict=True))
+            for row in zip(*values, strict=True)] if columns else \
+        [{} for _ in range(len(frame))]
+
+
 def as_text(value) -> str:
     """A value from data as text; '' for a missing one (None, NaN, NaT)."""
     return "" if value is None or (not isinstance(value, (list, dict))

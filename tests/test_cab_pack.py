@@ -746,3 +746,52 @@ def test_new_queries_run_on_the_sample(sample_db, name):
 def test_pack_builds_on_the_sample(sample_db):
     pack = cab.build_pack(sample_db, cab.next_meeting())
     assert cab.to_html(pack) and cab.to_xlsx(pack)
+
+
+def test_records_are_to_dicts_records_value_for_value():
+    """reports.text.records: what to_dict("records") gives, each value of
+    the same type (a missing one None where to_dict says None, NaN and NaT
+    as they are), for every kind of column a pack's frames hold."""
+    import datetime as dt
+
+    import numpy as np
+    import pyarrow as pa
+
+    from reports.text import records
+    arrow = pd.ArrowDtype
+    frame = pd.DataFrame({
+        "text": pd.array(["a", None, "c"], dtype="string[pyarrow]"),
+        "object": ["a", None, np.nan],
+        "int": np.array([1, 2, 3]),
+        "Int64": pd.array([1, None, 3], dtype="Int64"),
+        "bool": np.array([True, False, True]),
+        "boolean": pd.array([True, None, False], dtype="boolean"),
+        "float": [1.5, np.nan, 2.0],
+        "instant": pd.to_datetime(["2026-01-01", None, "2026-01-03"],
+                                  utc=True),
+        "arrow_instant": pd.array(
+            [pd.Timestamp("2026-01-01", tz="UTC"), None,
+             pd.Timestamp("2026-01-02 10:30", tz="UTC")],
+            dtype=arrow(pa.timestamp("us", tz="UTC"))),
+        "arrow_int": pd.array([1, None, 3], dtype=arrow(pa.int64())),
+        "arrow_text": pd.array(["x", None, "z"], dtype=arrow(pa.string())),
+        "arrow_bool": pd.array([True, None, False], dtype=arrow(pa.bool_())),
+        "arrow_float": pd.array([1.5, None, 2.0], dtype=arrow(pa.float64())),
+        "date": [dt.date(2026, 1, 1), None, dt.date(2026, 1, 3)],
+        "arrow_date": pd.array([dt.date(2026, 1, 1), None,
+                                dt.date(2026, 1, 3)],
+                               dtype=arrow(pa.date32())),
+        "list": [["a"], None, []],
+        "span": pd.to_timedelta([1, None, 3], unit="h"),
+    }, index=[7, 3, 5])
+    expected = frame.to_dict("records")
+    got = records(frame)
+    assert len(got) == len(expected) == 3
+    for mine, theirs in zip(got, expected, strict=True):
+        assert list(mine) == list(theirs)
+        for column in theirs:
+            a, b = mine[column], theirs[column]
+            assert type(a) is type(b), (column, a, b)
+            assert a is b or a == b or (pd.isna(a) and pd.isna(b)), column
+    assert records(frame.iloc[:0]) == []
+    assert records(pd.DataFrame(index=range(2))) == [{}, {}]

@@ -8,7 +8,7 @@ import pandas as pd
 
 from reports.cab.evidence import app_label, assessments, environment
 from reports.cab.pack import Pack
-from reports.text import as_text, failure_signals, span, when, words
+from reports.text import as_text, failure_signals, records, span, when, words
 
 LAST_FAILURES_SHOWN = 3
 
@@ -37,7 +37,7 @@ def blocks(pack: Pack, limit: int | None = None, *,
     `limit` of them from position `start` when given."""
     agenda = pack.agenda.iloc[start:]
     agenda = agenda if limit is None else agenda.head(limit)
-    rows = agenda.to_dict("records")
+    rows = records(agenda)
     index = assessments(pack).index
     shown = [_shown_rows(index, row) for row in rows]
     for frame in ("collisions", "window_hits", "booking_hits",
@@ -127,7 +127,7 @@ def _bookings(pack: Pack, books: list[dict]) -> pd.DataFrame:
 
 def why_failed(rows: pd.DataFrame) -> list[str]:
     """Each failed change's signals: 'close code, incident, rollback'."""
-    return [failure_signals(r) for r in rows.to_dict("records")]
+    return [failure_signals(r) for r in records(rows)]
 
 
 def _last_failures(pack: Pack, team: list[dict]) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from reports.cab.pack import (
     TEAM_LOOKBACK_DAYS,
     Pack,
 )
-from reports.text import as_text, pct, span, when, words
+from reports.text import as_text, pct, records, span, when, words
 
 SIMILAR_READ = ["change_id", "cohort", "n", "n_failed", "success_rate",
                 "last_failure_at"]  # what _similar and _flags read of a row
@@ -35,12 +35,12 @@ class Index:
         # the columns the evidence reads: all 18 make a 3,000-change
         # pack's index three times as slow
         self.similar = {(r["change_id"], r["cohort"]): r
-                        for r in pack.similar[SIMILAR_READ].to_dict("records")}
+                        for r in records(pack.similar[SIMILAR_READ])}
         self.scores = {r["assignment_group"]: r
-                       for r in pack.team_scores.to_dict("records")
+                       for r in records(pack.team_scores)
                        if as_text(r["assignment_group"])}
         self.incidents = {r["application_id"]: r
-                          for r in pack.incidents.to_dict("records")
+                          for r in records(pack.incidents)
                           if as_text(r["application_id"])}
         self.collisions: dict[str, list[int]] = {}
         for i, (a, b) in enumerate(zip(pack.collisions["change_id_a"],
@@ -61,8 +61,8 @@ class Index:
         found = self._records.setdefault(frame, {})
         missing = sorted({i for i in at if i not in found})
         if missing:
-            found.update(zip(missing, getattr(self._pack, frame).iloc[
-                missing].to_dict("records"), strict=True))
+            found.update(zip(missing, records(getattr(self._pack, frame).iloc[
+                missing]), strict=True))
         return [found[i] for i in at]
 
 

@@ -10,7 +10,16 @@ from reports.cab.blocks import blocks, why_failed
 from reports.cab.evidence import READING, app_label, assessments
 from reports.cab.pack import Pack
 from reports.cab.provenance import provenance
-from reports.text import as_text, is_yes, pct, readiness_chip, shorten, when, words
+from reports.text import (
+    as_text,
+    is_yes,
+    pct,
+    readiness_chip,
+    records,
+    shorten,
+    when,
+    words,
+)
 
 DETAIL_LIMIT = 50  # changes shown with their evidence blocks, in agenda order
 AGENDA_LINES = 300  # one-line agenda entries in the HTML and PDF
@@ -114,7 +123,7 @@ def agenda_lines(pack: Pack, limit: int | None = None,
     rows = []
     # only the columns a line shows: the agenda's 36 make a 3,000-change
     # pack's lines three times as slow
-    for row in agenda[LINE_COLUMNS].to_dict("records"):
+    for row in records(agenda[LINE_COLUMNS]):
         flags = [word for word, on in (
             ("emergency", row["change_type"] == "emergency"),
             (f"collides ×{int(row['n_collisions'])}", row["n_collisions"]),
@@ -147,7 +156,7 @@ def release_lines(pack: Pack, limit: int | None = None,
             carried.setdefault(rid, []).append(f"#{int(rank)} {cid}")
     releases = pack.releases if limit is None else pack.releases.head(limit)
     rows = []
-    for row in releases.to_dict("records"):
+    for row in records(releases):
         mine = carried.get(row["release_id"], [])
         named = mine if changes_shown is None else mine[:changes_shown]
         more = len(mine) - len(named)
@@ -199,7 +208,7 @@ def decision_table(pack: Pack) -> pd.DataFrame:
     """One row per change for decision, the whole agenda: the For decision
     sheet (the same facts, evidence and flags as the detail blocks)."""
     found, rows = assessments(pack), []
-    for row in pack.agenda.to_dict("records"):
+    for row in records(pack.agenda):
         assessed, cid = found.of(row), row["change_id"]
         rows.append({
             "Rank": int(row["agenda_rank"]), "Change": cid,
