@@ -795,3 +795,23 @@ def test_records_are_to_dicts_records_value_for_value():
             assert a is b or a == b or (pd.isna(a) and pd.isna(b)), column
     assert records(frame.iloc[:0]) == []
     assert records(pd.DataFrame(index=range(2))) == [{}, {}]
+
+
+def test_when_formats_each_instant_in_its_zone_across_a_dst_change():
+    """reports.text.when, formatted once per instant and zone: the same
+    text as converting each value, naive values read as UTC, across the
+    autumn change in Europe/London and in another zone."""
+    from reports.text import when
+    instants = pd.date_range("2026-10-24 22:00", "2026-10-26 02:00",
+                             freq="30min", tz="UTC")
+    for zone in ("Europe/London", "America/New_York", "UTC"):
+        for stamp in [*instants, *instants]:  # the second pass: remembered
+            expected = stamp.tz_convert(zone).strftime("%a %d %b %Y %H:%M")
+            assert when(stamp, zone) == expected
+            assert when(stamp.tz_localize(None), zone) == expected
+            assert when(stamp.to_pydatetime(), zone) == expected
+    assert when(pd.Timestamp("2026-10-25 00:30", tz="UTC"),
+                "Europe/London") == "Sun 25 Oct 2026 01:30"
+    assert when(pd.Timestamp("2026-10-25 01:30", tz="UTC"),
+                "Europe/London") == "Sun 25 Oct 2026 01:30"  # GMT again
+    assert when(None) == when(pd.NaT) == when(float("nan")) == ""
