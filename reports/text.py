@@ -21,11 +21,21 @@ def records(frame: pd.DataFrame) -> list[dict]:
     times slower (a CAB pack's 3,000 agenda rows and 6,000 evidence rows);
     a missing value of a nullable column is None, as to_dict gives it."""
     columns = list(frame.columns)
-    values = [[None if v is pd.NA else v for v in frame.iloc[:, i].tolist()]
-              for i in range(len(columns))]
+    values = [_values(frame.iloc[:, i]) for i in range(len(columns))]
     return [dict(zip(columns, row, strict=True))
             for row in zip(*values, strict=True)] if columns else \
         [{} for _ in range(len(frame))]
+
+
+def _values(column: pd.Series) -> list:
+    """A column's values as to_dict gives them: pd.NA, which only a
+    nullable (extension) or object column holds, as None."""
+    values = column.tolist()
+    if (column.dtype == object or isinstance(
+            column.dtype, pd.api.extensions.ExtensionDtype)) and \
+            column.hasnans:
+        return [None if v is pd.NA else v for v in values]
+    return values
 
 
 def as_text(value) -> str:

@@ -762,6 +762,8 @@ def test_records_are_to_dicts_records_value_for_value():
     frame = pd.DataFrame({
         "text": pd.array(["a", None, "c"], dtype="string[pyarrow]"),
         "object": ["a", None, np.nan],
+        "object_na": pd.Series(["a", pd.NA, "c"], dtype=object,
+                               index=[7, 3, 5]),
         "int": np.array([1, 2, 3]),
         "Int64": pd.array([1, None, 3], dtype="Int64"),
         "bool": np.array([True, False, True]),
