@@ -288,3 +288,30 @@ def test_the_insert_leaves_the_connections_settings_as_they_were(
         assert con.execute(settings).fetchall() == before
     finally:
         con.close()
+
+
+def test_every_table_of_the_sample_loads_the_same_straight_in(
+        tmp_path, monkeypatch):
+    # keys of one and of two columns (release_phases), every kind of value
+    import sample_data
+
+    folder = tmp_path / "csv"
+    sample_data.generate(folder, seed=5, scale=0.02, end_date="2025-06-30")
+    files = sorted(folder.glob("*.csv"),
+                   key=lambda p: ingest.TABLES.index(ingest.table_for(p)))
+    tables_loaded = {ingest.table_for(p) for p in files}
+
+    def loads(path):
+        return [ingest.load_path("csv", f, path, file_name=f.name)
+                for f in files]
+
+    spy, direct, _ = both(monkeypatch, tmp_path, loads)
+    assert spy.calls == len(files) == len(ingest.TABLES)
+    assert tables_loaded == set(ingest.TABLES)
+    assert all(r.status == "succeeded" and r.rows_loaded for r in direct)
+    for table in ingest.TABLES:
+        with db.connect(tmp_path / "x-direct.duckdb", read_only=True) as con:
+            a = con.execute(f"select * from {table} order by all").fetchall()  # noqa: S608
+        with db.connect(tmp_path / "x-staged.duckdb", read_only=True) as con:
+            b = con.execute(f"select * from {table} order by all").fetchall()  # noqa: S608
+        assert a == b, table
