@@ -43,7 +43,19 @@ The ServiceNow export's frame also keeps the cells of every column for the
 records of the rows it rejects (frames.Batch.records) beside its mapped
 columns: 1.8 GB at its peak. Below 2x read_csv would need the loader not
 to hold all of the frame while it inserts (staging and inserting in slices
-that free their cells): not done.
+that free their cells): tried outside the loader (four 250,000-row slices
+of the frame's arrow batches, each inserted and freed): each slice's
+insert ran on one thread (about 2 s each, 8.6 CPU s in all, as the single
+statement) and the next checkpoint rewrote them (3.6-4 s), the peak
+1,255 against 1,329 MB: not done. preserve_insertion_order off for the
+insert: 7.1 CPU s but 6.7 s wall, the same peak: not done.
+
+This bench, the tree before (4179648) and this one run one after the
+other three times (--repeat 2 each, a busy 2-core machine: read_csv took
+4.7-20 s): canonical 2.01 / 1.61 / 1.85 -> 1.71 / 1.53 / 1.70 x read_csv,
+peak 1,661-1,675 -> 1,321-1,333 MB (2.74-2.83 -> 1.97-2.26x); ServiceNow
+1.57 / 1.52 / 3.01 -> 1.14 / 1.77 / 1.52, peak 2,041-2,050 -> 1,823-1,831
+MB (3.05-3.19 -> 2.80-2.92x).
 """
 from __future__ import annotations
 
