@@ -17,31 +17,45 @@ process of its own, so its peak resident memory is printed too (issue 12:
 <= 2x read_csv's).
 
 Where the time goes (1M changes, 635 MB, CPU seconds, one run): reading
-(pyarrow's parser 3-4, hashing the file 0.7) 5.0-5.3; the checks 5.5-6.2,
-of which about 3 are materializing the temp table `checked` (every
-column of every row, in the frame's text and as typed values); the insert
-into `changes` 7.1-7.7 (6.2 of it writing the rows, as any table of them
-would; the constraints about 1.5); opening the new file and publishing
-about 1. read_csv into a file: 11.3. Reading the text columns from the
-frame instead of storing them in `checked` (a positional join) saved 2 in
-the checks but made the insert single-threaded and 3 slower: not done.
+(pyarrow's parser 3-4, hashing the file 0.7) 5.0-5.3; opening the new file
+about 0.5. A first load (keys distinct and new: loader._direct) checks and
+inserts in one statement, straight from the frame (checks.insert_passed):
+8.1-8.7, where staging every row in the temp table `checked` (4.9-5.3)
+and then inserting from it (6.2-6.8, on one thread: its wall time was its
+CPU time) took 11-12. That statement runs with DuckDB's filter pushdown
+off: pushed below the typed values, the filter got each value's SQL
+written into it and every value was parsed twice (10.9). `checked` then
+holds the rejected rows only, staged from those rows of the frame.
+Publishing (materialize, checkpoint, replace) 0.2-0.5. read_csv into a
+file: 11.3. Any other load (repeated or stored keys, --strict, snapshot)
+stages `checked` as before: reading text from the frame there by a
+positional join saved 2 in the checks but made the insert single-threaded
+and 3 slower: not done.
 
-Where the memory went (peak resident, 1M changes, this bench run beside
-the tree before on a busy machine, twice): canonical 1,950 / 1,923 ->
-1,663 / 1,668 MB, ServiceNow 3,625 / 3,612 -> 2,040 / 2,052 MB (read_csv
-584-793 MB). Before,
-both files were memory-mapped (the mapped pages count, 635 / 743 MB), the
-ServiceNow adapter built every row's raw record (1.2 GB, about 4 s) and the
-insert ran beside the frame (0.7-1.4 GB) and `checked`. Now the file is
-read in blocks, a ServiceNow export of 100,000 rows or more builds the
-records of the rows the loader rejects only (frames.Batch.records), and
-load_path's frame is freed once `checked` holds its rows. The peak is
-now while `checked` is built: the frame's cells (about 730 MB canonical;
-1.35 GB ServiceNow, whose mapped columns sit beside the cells kept for the
-records) plus `checked` (about 650 MB). Below 2x read_csv would need the
-loader to stage the frame without holding all of it (DuckDB reading the
-canonical file itself, or staging in slices that free their cells):
-not done.
+Where the memory goes (peak resident, 1M changes): the frame's cells are
+about 730 MB of arrow memory (the process holds 1.0-1.15 GB after the
+read, its own 120 MB included). The direct insert runs beside the frame,
+with DuckDB's buffer pool capped at 1 GB for it (checks.INSERT_MEMORY_LIMIT;
+uncapped, the insert took 1.8-2.0 GB at its peak, capped 1.32-1.36 GB;
+a 300 MB or 512 MB cap gave the same). Before, the peak was while
+`checked` was built beside the frame (about 650 MB more: 1,663-1,720 MB).
+The ServiceNow export's frame also keeps the cells of every column for the
+records of the rows it rejects (frames.Batch.records) beside its mapped
+columns: 1.8 GB at its peak. Below 2x read_csv would need the loader not
+to hold all of the frame while it inserts (staging and inserting in slices
+that free their cells): tried outside the loader (four 250,000-row slices
+of the frame's arrow batches, each inserted and freed): each slice's
+insert ran on one thread (about 2 s each, 8.6 CPU s in all, as the single
+statement) and the next checkpoint rewrote them (3.6-4 s), the peak
+1,255 against 1,329 MB: not done. preserve_insertion_order off for the
+insert: 7.1 CPU s but 6.7 s wall, the same peak: not done.
+
+This bench, the tree before (4179648) and this one run one after the
+other three times (--repeat 2 each, a busy 2-core machine: read_csv took
+4.7-20 s): canonical 2.01 / 1.61 / 1.85 -> 1.71 / 1.53 / 1.70 x read_csv,
+peak 1,661-1,675 -> 1,321-1,333 MB (2.74-2.83 -> 1.97-2.26x); ServiceNow
+1.57 / 1.52 / 3.01 -> 1.14 / 1.77 / 1.52, peak 2,041-2,050 -> 1,823-1,831
+MB (3.05-3.19 -> 2.80-2.92x).
 """
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import weakref
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import duckdb
 import pyarrow as pa
 
 from . import frames, reading, schema
@@ -122,6 +123,10 @@ def _value_sql(spec, column: str, timezone: str) -> tuple[str, str, str]:
             f"then null else {raw} end", "", "null")
 
 
+# DuckDB's buffer pool while checks.insert_passed writes (db.py's
+# READ_MEMORY_LIMIT is the app's for reading)
+INSERT_MEMORY_LIMIT = "1GB"
+
 # the SQL function giving a row's raw record when the frame's Batch builds
 # them on demand (frames.finish, lazy_records)
 RECORDS = "__changeboard_raw_record"
@@ -174,12 +179,11 @@ def release(con, frame) -> None:
     reading.release_memory()
 
 
-def stage(con, frame, spec, present, timezone) -> None:
-    """`checked`: one row per input row: typed values, the first reason and,
-    for a rejected row, its raw record (asked of the Batch's `records` for
-    only these rows when the frame leaves raw_record NULL)."""
-    lazy = (f"cast({RECORDS}(s.row_number) as json), "
-            if lazy_records(con, frame) else "")
+def _checks(frame, spec, present, timezone) -> tuple[list, list, dict]:
+    """The inner select's columns over `r` (each column's text as
+    `__r_<column>`, the bookkeeping columns and each typed value), the
+    checks over `s` (condition, reason, column, detail SQL) in the order
+    they are tried, and the parameters they bind."""
     params: dict = {"true": list(TRUE_VALUES),
                     "false": list(FALSE_VALUES), "tz": timezone}
     raw_columns = [c for c in frame.columns if c not in BOOKKEEPING]
@@ -206,10 +210,35 @@ def stage(con, frame, spec, present, timezone) -> None:
         checks.append((f"{end} <= {start}", "bad_interval", interval[1],
                        f"'{interval[1]} is not after {interval[0]} ' || "
                        f"trim(s.{q('__r_' + interval[0])})"))
-    # the first failing check's index: the conditions run once per row
-    first = ("case when s._reject is not null then 0 " + " ".join(
+    return inner, checks, params
+
+
+def _first(checks) -> str:
+    """The first failing check's index (0: the adapter's reject; NULL: the
+    row passes): the conditions run once per row."""
+    return ("case when s._reject is not null then 0 " + " ".join(
         f"when {cond} then {i}" for i, (cond, _, _, _) in
         enumerate(checks, start=1)) + " end")
+
+
+def _row_number(frame) -> str:
+    return ("row_number" if "row_number" in frame.columns
+            else "row_number() over () + 1")
+
+
+def _bound(sql: str, params: dict) -> dict:
+    return {k: v for k, v in params.items() if f"${k}" in sql}
+
+
+def stage(con, frame, spec, present, timezone) -> None:
+    """`checked`: one row per input row: typed values, the first reason and,
+    for a rejected row, its raw record (asked of the Batch's `records` for
+    only these rows when the frame leaves raw_record NULL)."""
+    lazy = (f"cast({RECORDS}(s.row_number) as json), "
+            if lazy_records(con, frame) else "")
+    inner, checks, params = _checks(frame, spec, present, timezone)
+    raw_columns = [c for c in frame.columns if c not in BOOKKEEPING]
+    first = _first(checks)
 
     def pick(adapter: str, choose) -> str:
         return (f"case k when 0 then {adapter} " + " ".join(
@@ -223,8 +252,6 @@ def stage(con, frame, spec, present, timezone) -> None:
     record = "to_json(struct_pack(" + ", ".join(
         f"{q(c)} := s.{q('__r_' + c)}" for c in raw_columns) + "))"
     typed = "".join(f", s.{q(c)}" for c in present)
-    row_number = ("row_number" if "row_number" in frame.columns
-                  else "row_number() over () + 1")
     # identifiers from the schema (or checked frame columns), quoted by q()
     # the raw record is kept for rejected rows only (a row rejected later
     # takes its record from the frame: _frame_records)
@@ -233,10 +260,76 @@ def stage(con, frame, spec, present, timezone) -> None:
         f"{reason} as reason, {column} as column_name, {value} as value, "
         f"{detail} as detail, case when k is not null then coalesce(cast("
         f"s.raw_record as json), {lazy}{record}) end as raw_record{typed} "
-        f"from (select *, {first} as k from (select cast({row_number} as "
-        f"integer) as row_number, {', '.join(inner)} from incoming_frame as r)"
-        " as s) as s")
-    con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+        f"from (select *, {first} as k from (select cast({_row_number(frame)} "
+        f"as integer) as row_number, {', '.join(inner)} from incoming_frame "
+        "as r) as s) as s")
+    con.execute(sql, _bound(sql, params))
+
+
+def insert_passed(con, frame, spec, present, timezone, *, source: str,
+                  batch_id: int) -> int:
+    """Insert the rows of `incoming_frame` that pass every check of
+    `stage` (the same SQL: typed values, the first failing check NULL)
+    straight into the canonical table, with their source and batch, without
+    staging them; returns how many. For a frame whose keys are distinct and
+    new to the table (loader._direct), where no row can be rejected
+    against another."""
+    inner, checks, params = _checks(frame, spec, present, timezone)
+    params |= {"source": source, "batch": batch_id}
+    columns = ", ".join(f"s.{q(c)}" for c in present)
+    # identifiers from the schema (or checked frame columns), quoted by q()
+    sql = (
+        f"insert into {q(spec.name)} by name select {columns}, "  # noqa: S608
+        "$source as source, $batch as ingested_batch_id from (select "
+        f"{', '.join(inner)} from incoming_frame as r) as s "
+        f"where ({_first(checks)}) is null")
+    # DuckDB would push the filter below the typed values, writing each
+    # value's SQL into it: every value parsed twice (about 3 CPU seconds
+    # at 1M changes)
+    limit, disabled = con.execute(
+        "select current_setting('memory_limit'), "
+        "current_setting('disabled_optimizers')").fetchall()[0]
+    con.execute("set disabled_optimizers = $d", {"d": ",".join(
+        n for n in (disabled, "filter_pushdown") if n)})
+    try:
+        # the insert runs beside the frame: DuckDB's buffers are capped
+        # (without, they took about 500-700 MB more at 1M changes). A cap
+        # DuckDB cannot take (it holds more already) is not set; should it
+        # be too small for the insert, the insert (one statement: it wrote
+        # nothing) runs again without it
+        try:
+            con.execute("set memory_limit = $m", {"m": INSERT_MEMORY_LIMIT})
+            capped = True
+        except duckdb.OutOfMemoryException:
+            capped = False
+        try:
+            return con.execute(sql, _bound(sql, params)).fetchall()[0][0]
+        except duckdb.OutOfMemoryException:
+            if not capped:
+                raise
+            con.execute("set memory_limit = $m", {"m": limit})
+            return con.execute(sql, _bound(sql, params)).fetchall()[0][0]
+    finally:
+        # back to DuckDB's default (a publish's connection has it), or to
+        # the limit as DuckDB showed it (to its 0.1 of a unit)
+        con.execute("reset memory_limit")
+        if con.execute("select current_setting('memory_limit')"
+                       ).fetchall()[0][0] != limit:
+            con.execute("set memory_limit = $m", {"m": limit})
+        con.execute("set disabled_optimizers = $d", {"d": disabled})
+
+
+def stage_keys(con, frame, spec, timezone) -> None:
+    """`frame_keys`: each row's number and its key's typed values (as
+    `stage` makes them: NULL for a missing one), as `__key_<i>`."""
+    keys = ", ".join(f"{_value_sql(spec, k, timezone)[0]} as {q(f'__key_{i}')}"
+                     for i, k in enumerate(spec.key))
+    params = {"tz": timezone} | {f"codes_{k}": spec.codes[k]
+                                 for k in spec.key if k in spec.codes}
+    sql = ("create or replace temp table frame_keys as select cast("  # noqa: S608
+           f"{_row_number(frame)} as integer) as row_number, {keys} "
+           "from incoming_frame as r")
+    con.execute(sql, _bound(sql, params))
 
 
 def frame_records(con, frame) -> None:
@@ -257,14 +350,17 @@ def present(con, spec) -> list[str]:
     return [c for c in spec.columns if c in found]
 
 
-def _warned(con, condition: str) -> tuple[int, str]:
-    """How many loaded rows meet `condition` (SQL over `checked`) and
-    `(rows 4, 9, ...)`: the first WARNED_ROWS row numbers, as a spreadsheet
-    shows them."""
+def _warned(con, condition: str, loaded: tuple[str, dict] | None = None
+            ) -> tuple[int, str]:
+    """How many loaded rows meet `condition` (SQL over `checked`, or over
+    `loaded`: a from clause of the loaded rows with their row_number, and
+    its parameters) and `(rows 4, 9, ...)`: the first WARNED_ROWS row
+    numbers, as a spreadsheet shows them."""
+    rows, params = loaded or ("checked where reason is null", {})
     n, numbers = con.execute(
         "select count(*), list(row_number order by row_number) "  # noqa: S608
-        f"[1:{WARNED_ROWS}] from checked where reason is null and "
-        f"({condition})").fetchall()[0]
+        f"[1:{WARNED_ROWS}] from {rows} and ({condition})",
+        params).fetchall()[0]
     if not n:
         return 0, ""
     shown = ", ".join(str(r) for r in numbers)
@@ -272,14 +368,16 @@ def _warned(con, condition: str) -> tuple[int, str]:
     return n, f" (row{'s' if n > 1 else ''} {shown}{more})"
 
 
-def warnings(con, spec, file_name, timezone) -> list[str]:
+def warnings(con, spec, file_name, timezone,
+             loaded: tuple[str, dict] | None = None) -> list[str]:
     """Loaded rows with an end before their start (where the schema only
-    warns) or dates before 1990 or more than 10 years ahead."""
+    warns) or dates before 1990 or more than 10 years ahead; `loaded` as
+    for _warned (default: the rows of `checked` that passed)."""
     columns = present(con, spec)
     found = []
     for start, end in schema.SOFT_INTERVALS.get(spec.name, ()):
         if start in columns and end in columns:
-            n, rows = _warned(con, f"{q(end)} < {q(start)}")
+            n, rows = _warned(con, f"{q(end)} < {q(start)}", loaded)
             if n:
                 found.append(f"{file_name}: {n} rows with {end} before "
                              f"{start}{rows}")
@@ -288,7 +386,7 @@ def warnings(con, spec, file_name, timezone) -> list[str]:
         odd = " or ".join(
             f"{q(c)} < timestamptz '1990-01-01' or {q(c)} > "
             "current_timestamp + interval 10 year" for c in instants)
-        n, rows = _warned(con, odd)
+        n, rows = _warned(con, odd, loaded)
         if n:
             found.append(f"{file_name}: {n} rows with dates before 1990 or "
                          f"more than 10 years ahead{rows}")

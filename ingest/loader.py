@@ -270,11 +270,23 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
     rows.attrs = {}
     con.register("incoming_frame", rows)
     progress("checking")
+    direct = False
     try:
-        checks.stage(con, frame, spec, present, timezone)
-        checks.frame_records(con, frame)
-        rejects.duplicates(con, spec)
-        rejects.against_stored(con, spec, source)
+        direct = not strict and _direct(con, frame, spec, source, timezone)
+        if direct:
+            # each row's checks and typed values go straight into the
+            # table; `checked` holds the rejected rows alone
+            progress("writing")
+            passed = checks.insert_passed(con, frame, spec, present,
+                                          timezone, source=source,
+                                          batch_id=batch_id)
+            _stage_rejected(con, frame, rows, spec, present, timezone,
+                            passed)
+        else:
+            checks.stage(con, frame, spec, present, timezone)
+            checks.frame_records(con, frame)
+            rejects.duplicates(con, spec)
+            rejects.against_stored(con, spec, source)
     finally:
         con.execute("drop view if exists frame_records")
         con.unregister("incoming_frame")
@@ -285,6 +297,8 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
         "select count(*), count(*) filter (where reason is null) from checked"
     ).fetchall()[0]
     frame_rows, accepted = counts
+    if direct:
+        frame_rows, accepted = frame_rows + passed, passed
     # rows_read counts input rows: those merged into an earlier row of their
     # id are neither loaded nor rejected (docs/adapters.md, Counting rows)
     result.rows_merged = batch.rows_merged
@@ -294,8 +308,12 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
     result.reasons = [tuple(r) for r in con.execute(
         "select reason, count(*) as n from checked where reason is not null "
         "group by reason order by n desc, reason").fetchall()]
-    result.warnings += checks.warnings(con, spec, file_name, timezone)
-    if strict and result.rows_rejected:
+    result.warnings += checks.warnings(
+        con, spec, file_name, timezone,
+        _loaded_rows(spec, batch_id) if direct else None)
+    if direct:  # written: every row new (_direct)
+        result.rows_new = result.rows_loaded = accepted
+    elif strict and result.rows_rejected:
         result.status = "failed"
         result.error = (f"{file_name}: {result.rows_rejected} rows rejected "
                         "and --strict given: nothing loaded")
@@ -312,9 +330,68 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
         {"b": batch_id, "n": PREVIEW_REJECTS}).df()
     _record_batch(con, result, sha256, started)
     con.execute("drop view if exists final_rows")
-    for name in ("checked", "final"):
+    for name in ("checked", "final", "frame_keys"):
         con.execute(f"drop table if exists {name}")
     return result
+
+
+def _direct(con, frame, spec, source, timezone) -> bool:
+    """Whether the frame's rows can go straight into the table, checked as
+    they are inserted (checks.insert_passed), with no row rejected against
+    another or against the stored rows: an upsert of a frame with row
+    numbers whose keys (typed as the checks type them) are distinct and
+    none of them stored. Then rejects.duplicates and against_stored find
+    nothing and every row loaded is new. Leaves `frame_keys`."""
+    if frames.batch(frame).mode != "upsert" or "row_number" not in frame:
+        return False
+    checks.stage_keys(con, frame, spec, timezone)
+    keys = [q(f"__key_{i}") for i in range(len(spec.key))]
+    known = " and ".join(f"{k} is not null" for k in keys)
+    if not con.execute(
+            f"select count(*) = count(distinct ({', '.join(keys)})) "  # noqa: S608
+            f"from frame_keys where {known}").fetchall()[0][0]:
+        return False
+    match = " and ".join(f"t.{q(k)} = f.{q(f'__key_{i}')}"
+                         for i, k in enumerate(spec.key))
+    return not con.execute(
+        f"select exists (select 1 from frame_keys as f join {q(spec.name)} "  # noqa: S608
+        f"as t on {match})").fetchall()[0][0]
+
+
+def _stage_rejected(con, frame, rows, spec, present, timezone,
+                    passed: int) -> None:
+    """`checked` for the rows checks.insert_passed left out (`passed` rows
+    went in; the others have a missing key, or a key the table does not
+    have, as the keys are distinct and new), built by checks.stage from
+    those rows of the frame alone."""
+    match = " and ".join(f"t.{q(k)} = f.{q(f'__key_{i}')}"
+                         for i, k in enumerate(spec.key))
+    missing = " or ".join(f"f.{q(f'__key_{i}')} is null"
+                          for i in range(len(spec.key)))
+    numbers = [r[0] for r in con.execute(
+        f"select row_number from frame_keys as f where {missing} or not "  # noqa: S608
+        f"exists (select 1 from {q(spec.name)} as t where {match}) "
+        "order by row_number").fetchall()] if len(rows) > passed else []
+    left = rows[rows["row_number"].isin(numbers)] if numbers else rows[:0]
+    con.unregister("incoming_frame")
+    con.register("incoming_frame", left)
+    checks.stage(con, frame, spec, present, timezone)
+    staged = con.execute("select count(*) from checked where reason is not "
+                         "null").fetchall()[0][0]
+    if staged != len(numbers) or staged != len(left):
+        raise RuntimeError(f"{len(numbers)} rows not inserted, {len(left)} "
+                           f"found in the frame, {staged} rejected by the "
+                           "checks")
+
+
+def _loaded_rows(spec, batch_id) -> tuple[str, dict]:
+    """The rows a direct load inserted, with their row numbers (a from
+    clause for checks.warnings)."""
+    match = " and ".join(f"t.{q(k)} = f.{q(f'__key_{i}')}"
+                         for i, k in enumerate(spec.key))
+    return (f"(select f.row_number, t.* from {q(spec.name)} as t join "  # noqa: S608
+            f"frame_keys as f on {match} where t.ingested_batch_id = $batch) "
+            "as loaded where true", {"batch": batch_id})
 
 
 def _classify(con, spec, source, result: Loaded) -> None:
