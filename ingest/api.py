@@ -34,7 +34,7 @@ import requests
 
 from changeboard import auth, config, db
 
-from . import frames, schema
+from . import checks, frames, schema
 from .checks import q
 from .loader import Loaded, load_into
 
@@ -470,7 +470,17 @@ def _missing(api: Api, db_path: Path, since, until, pending) -> list[str]:
 
 def _commit(api: Api, db_path: Path, run: Synced, pending: dict) -> None:
     """Load the pending records as one batch and write the run's row, in one
-    publish; the records are forgotten once committed."""
+    publish; the records are forgotten once committed. Should the batch's
+    direct insert run out under its memory cap, the publish is made again
+    without the cap (checks.CapTooSmall: nothing of the first was kept)."""
+    try:
+        _publish_batch(api, db_path, run, pending, capped=True)
+    except checks.CapTooSmall:
+        _publish_batch(api, db_path, run, pending, capped=False)
+
+
+def _publish_batch(api: Api, db_path: Path, run: Synced, pending: dict, *,
+                   capped: bool) -> None:
     records = list(pending.values())
     stamps = [s for s in map(api.updated, records) if s]
     with db.publish(db_path) as con:
@@ -480,7 +490,7 @@ def _commit(api: Api, db_path: Path, run: Synced, pending: dict) -> None:
             text = json.dumps(records, sort_keys=True, default=str)
             loaded = load_into(con, frame, file_name=api.endpoint,
                                sha256=hashlib.sha256(text.encode()).hexdigest(),
-                               loaded_by=run.run_by)
+                               loaded_by=run.run_by, capped=capped)
             run.batches.append(loaded)
             run.rows_loaded += loaded.rows_loaded
             run.rows_rejected += loaded.rows_rejected

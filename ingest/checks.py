@@ -127,6 +127,12 @@ def _value_sql(spec, column: str, timezone: str) -> tuple[str, str, str]:
 # READ_MEMORY_LIMIT is the app's for reading)
 INSERT_MEMORY_LIMIT = "1GB"
 
+
+class CapTooSmall(Exception):
+    """The direct insert ran out of memory under INSERT_MEMORY_LIMIT. A
+    failed statement ends the transaction a publish runs the load in, so
+    the load runs again from the start without the cap (loader.load)."""
+
 # the SQL function giving a row's raw record when the frame's Batch builds
 # them on demand (frames.finish, lazy_records)
 RECORDS = "__changeboard_raw_record"
@@ -267,13 +273,14 @@ def stage(con, frame, spec, present, timezone) -> None:
 
 
 def insert_passed(con, frame, spec, present, timezone, *, source: str,
-                  batch_id: int) -> int:
+                  batch_id: int, capped: bool = True) -> int:
     """Insert the rows of `incoming_frame` that pass every check of
     `stage` (the same SQL: typed values, the first failing check NULL)
     straight into the canonical table, with their source and batch, without
     staging them; returns how many. For a frame whose keys are distinct and
     new to the table (loader._direct), where no row can be rejected
-    against another."""
+    against another. `capped`: DuckDB's buffers held to
+    INSERT_MEMORY_LIMIT; CapTooSmall if the insert runs out under it."""
     inner, checks, params = _checks(frame, spec, present, timezone)
     params |= {"source": source, "batch": batch_id}
     columns = ", ".join(f"s.{q(c)}" for c in present)
@@ -293,30 +300,37 @@ def insert_passed(con, frame, spec, present, timezone, *, source: str,
         n for n in (disabled, "filter_pushdown") if n)})
     try:
         # the insert runs beside the frame: DuckDB's buffers are capped
-        # (without, they took about 500-700 MB more at 1M changes). A cap
-        # DuckDB cannot take (it holds more already) is not set; should it
-        # be too small for the insert, the insert (one statement: it wrote
-        # nothing) runs again without it
+        # (without, they took about 500-700 MB more at 1M changes). Should
+        # DuckDB refuse the cap (it holds more already) or the insert need
+        # more, the load runs again without it: either failed statement
+        # ends a publish's transaction
         try:
-            con.execute("set memory_limit = $m", {"m": INSERT_MEMORY_LIMIT})
-            capped = True
-        except duckdb.OutOfMemoryException:
-            capped = False
-        try:
+            if capped:
+                con.execute("set memory_limit = $m",
+                            {"m": INSERT_MEMORY_LIMIT})
             return con.execute(sql, _bound(sql, params)).fetchall()[0][0]
-        except duckdb.OutOfMemoryException:
+        except duckdb.OutOfMemoryException as exc:
             if not capped:
                 raise
-            con.execute("set memory_limit = $m", {"m": limit})
-            return con.execute(sql, _bound(sql, params)).fetchall()[0][0]
+            raise CapTooSmall(f"the insert needs more than "
+                              f"{INSERT_MEMORY_LIMIT}") from exc
     finally:
-        # back to DuckDB's default (a publish's connection has it), or to
-        # the limit as DuckDB showed it (to its 0.1 of a unit)
+        _restore(con, limit, disabled)
+
+
+def _restore(con, limit: str, disabled: str) -> None:
+    """Put back memory_limit (DuckDB's default, which a publish's
+    connection has, or the limit as DuckDB showed it, to its 0.1 of a unit)
+    and disabled_optimizers; not on a connection whose transaction a failed
+    statement ended (its caller discards it)."""
+    try:
         con.execute("reset memory_limit")
         if con.execute("select current_setting('memory_limit')"
                        ).fetchall()[0][0] != limit:
             con.execute("set memory_limit = $m", {"m": limit})
         con.execute("set disabled_optimizers = $d", {"d": disabled})
+    except duckdb.TransactionException:
+        pass
 
 
 def stage_keys(con, frame, spec, timezone) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from changeboard import auth, config, db
@@ -98,7 +99,7 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
          dry_run: bool = False, strict: bool = False,
          progress: Callable[[str], None] | None = None,
          replace_sample: bool = False, loaded_by: str | None = None,
-         release: bool = False) -> Loaded:
+         release: bool = False, capped: bool = True) -> Loaded:
     """Validate and load one adapter frame as one batch, then publish.
 
     Never raises for bad data: a file-level problem gives status `failed` (an
@@ -112,6 +113,9 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
     cli:<os user>). `release`: the caller reads the frame no more, so its
     columns are dropped once checked (peak memory; not when sample rows
     were removed, as a failed load is then tried again without them).
+    `capped`: a direct insert holds DuckDB's buffers to
+    checks.INSERT_MEMORY_LIMIT; when it runs out under it, the load runs
+    again without.
     """
     progress = progress or _quiet
     db_path = Path(db_path or config.DB_PATH)
@@ -137,7 +141,8 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
             result = load_into(con, frame, file_name=file_name,
                                sha256=sha256, strict=strict,
                                progress=progress, loaded_by=loaded_by,
-                               release=release and not removed)
+                               release=release and not removed,
+                               capped=capped)
             result.sample_rows_removed = removed
             if removed and result.status == "failed":
                 raise _KeepSample
@@ -158,6 +163,13 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
         return load(frame, db_path, file_name=file_name, sha256=sha256,
                     dry_run=dry_run, strict=strict, progress=progress,
                     loaded_by=loaded_by)
+    except checks.CapTooSmall:
+        # nothing was published (the frame is whole: it is freed only
+        # after the insert): the same load, its insert uncapped
+        return load(frame, db_path, file_name=file_name, sha256=sha256,
+                    dry_run=dry_run, strict=strict, progress=progress,
+                    replace_sample=replace_sample, loaded_by=loaded_by,
+                    release=release, capped=False)
     return result
 
 
@@ -242,10 +254,13 @@ def _record_batch(con, result: Loaded, sha256, started) -> int:
 def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
               strict: bool = False,
               progress: Callable[[str], None] | None = None,
-              loaded_by: str | None = None, release: bool = False) -> Loaded:
+              loaded_by: str | None = None, release: bool = False,
+              capped: bool = True) -> Loaded:
     """The load on an open writable connection (inside db.publish).
     `release`: the frame's columns are dropped once checked (checks.release),
-    for a caller that does not read it again."""
+    for a caller that does not read it again. `capped`: as for load();
+    checks.CapTooSmall when a direct insert runs out under the cap (the
+    caller runs the load again without it)."""
     progress = progress or _quiet
     started = datetime.now(UTC)
     batch = frames.batch(frame)
@@ -279,7 +294,7 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
             progress("writing")
             passed = checks.insert_passed(con, frame, spec, present,
                                           timezone, source=source,
-                                          batch_id=batch_id)
+                                          batch_id=batch_id, capped=capped)
             _stage_rejected(con, frame, rows, spec, present, timezone,
                             passed)
         else:
@@ -288,8 +303,7 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
             rejects.duplicates(con, spec)
             rejects.against_stored(con, spec, source)
     finally:
-        con.execute("drop view if exists frame_records")
-        con.unregister("incoming_frame")
+        _tidy(con)
     del rows
     if release:  # the caller reads the frame no more: free its cells
         checks.release(con, frame)
@@ -333,6 +347,16 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
     for name in ("checked", "final", "frame_keys"):
         con.execute(f"drop table if exists {name}")
     return result
+
+
+def _tidy(con) -> None:
+    """Drop what the checks registered, unless a failed statement ended the
+    connection's transaction (checks.CapTooSmall: it is discarded)."""
+    try:
+        con.execute("drop view if exists frame_records")
+        con.unregister("incoming_frame")
+    except duckdb.TransactionException:
+        pass
 
 
 def _direct(con, frame, spec, source, timezone) -> bool:

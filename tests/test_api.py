@@ -876,3 +876,28 @@ def test_jira_versions_take_the_jira_site_files_name_and_time_zone(tmp_path):
     # --timezone wins over the file's
     assert stored("given.duckdb") == [("CHG:2026.1", "jira-ops",
                                        "2026-03-02 00:00")]
+
+
+def test_a_sync_whose_direct_insert_runs_out_under_its_cap_commits_once(
+        tmp_path, retry, monkeypatch):
+    """The batch's direct insert cannot run under its memory cap (DuckDB
+    refuses it): the publish is made again uncapped and the run commits
+    its records once, as without the cap."""
+    from ingest import checks
+    monkeypatch.setattr(checks, "INSERT_MEMORY_LIMIT", "1KB")
+    capped = []
+    real = checks.insert_passed
+
+    def recorded(*args, **kwargs):
+        capped.append(kwargs.get("capped"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(checks, "insert_passed", recorded)
+    with FakeServiceNow(sn_records(25), token=TOKEN) as server:
+        run = sn_sync(server, tmp_path / "cb.duckdb", retry)
+    assert run.status == "succeeded", run.error
+    assert capped == [True, False]
+    assert run.rows_loaded == 25 and len(changes(tmp_path / "cb.duckdb")) == 25
+    assert rows(tmp_path / "cb.duckdb",
+                "select count(*) from ingest_batches") == [(1,)]
+    assert len(syncs(tmp_path / "cb.duckdb")) == 1

@@ -258,15 +258,27 @@ def test_a_lazy_export_builds_the_records_of_the_rows_left_out(
 def test_a_memory_cap_too_small_for_duckdb_still_loads_the_same(
         cap, tmp_path, monkeypatch):
     # 1KB: DuckDB refuses the cap (it holds more already); 1MB: the insert
-    # runs out of memory under it and runs again without
+    # runs out of memory under it. Either failed statement ends the
+    # publish's transaction: the load runs again, its insert uncapped, and
+    # publishes what the staged load does (one batch, the same rows)
     changes = mixed(tmp_path / "changes.csv", n=3000)
     monkeypatch.setattr(checks, "INSERT_MEMORY_LIMIT", cap)
+    capped = []
+    real = checks.insert_passed
+
+    def recorded(*args, **kwargs):
+        capped.append(kwargs.get("capped"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(checks, "insert_passed", recorded)
 
     def loads(path):
         return [ingest.load_path("csv", changes, path)]
 
     spy, direct, _ = both(monkeypatch, tmp_path, loads)
-    assert spy.calls == 1 and direct[0].rows_loaded == 2994
+    assert spy.calls == 2 and capped == [True, False]
+    assert direct[0].status == "succeeded"
+    assert direct[0].rows_loaded == 2994 and direct[0].batch_id == 1
 
 
 @pytest.mark.parametrize("limit", [None, "2GiB"])
