@@ -76,3 +76,18 @@ SLOW_FIRST = ("test_replicas.py", "test_scale.py", "test_team_service.py",
 def pytest_collection_modifyitems(items):
     rank = {name: i for i, name in enumerate(SLOW_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FIRST)))
+
+
+def capped_inserts(monkeypatch) -> list:
+    """Record whether each direct insert (ingest.checks.insert_passed) ran
+    capped, calling through: the list of its `capped` arguments."""
+    from ingest import checks
+    capped: list = []
+    real = checks.insert_passed
+
+    def recorded(*args, **kwargs):
+        capped.append(kwargs.get("capped"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(checks, "insert_passed", recorded)
+    return capped

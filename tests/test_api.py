@@ -883,16 +883,11 @@ def test_a_sync_whose_direct_insert_runs_out_under_its_cap_commits_once(
     """The batch's direct insert cannot run under its memory cap (DuckDB
     refuses it): the publish is made again uncapped and the run commits
     its records once, as without the cap."""
+    from conftest import capped_inserts
+
     from ingest import checks
     monkeypatch.setattr(checks, "INSERT_MEMORY_LIMIT", "1KB")
-    capped = []
-    real = checks.insert_passed
-
-    def recorded(*args, **kwargs):
-        capped.append(kwargs.get("capped"))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(checks, "insert_passed", recorded)
+    capped = capped_inserts(monkeypatch)
     with FakeServiceNow(sn_records(25), token=TOKEN) as server:
         run = sn_sync(server, tmp_path / "cb.duckdb", retry)
     assert run.status == "succeeded", run.error

@@ -4,11 +4,12 @@ into the table, checked as it is inserted, and `checked` holds only the
 rows left out. The database and the result must be what staging every row
 in `checked` first gives (the path every other load takes)."""
 import csv
-import io
 import tomllib
 from pathlib import Path
 
 import pytest
+from conftest import capped_inserts
+from test_ingest_memory import export
 
 import ingest
 from changeboard import db
@@ -217,14 +218,6 @@ def test_strict_dry_run_and_snapshot_loads_are_the_same(tmp_path,
     assert spy.calls == calls and result.rows_unchanged == 5
 
 
-def export(path: Path, rows: list[list[str]], header: list[str]) -> Path:
-    out = io.StringIO()
-    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(
-        [header, *rows])
-    path.write_bytes(out.getvalue().encode("windows-1252"))
-    return path
-
-
 def test_a_lazy_export_builds_the_records_of_the_rows_left_out(
         tmp_path, monkeypatch):
     header, *rows = list(csv.reader(SAMPLE.read_text("windows-1252")
@@ -263,14 +256,7 @@ def test_a_memory_cap_too_small_for_duckdb_still_loads_the_same(
     # publishes what the staged load does (one batch, the same rows)
     changes = mixed(tmp_path / "changes.csv", n=3000)
     monkeypatch.setattr(checks, "INSERT_MEMORY_LIMIT", cap)
-    capped = []
-    real = checks.insert_passed
-
-    def recorded(*args, **kwargs):
-        capped.append(kwargs.get("capped"))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(checks, "insert_passed", recorded)
+    capped = capped_inserts(monkeypatch)
 
     def loads(path):
         return [ingest.load_path("csv", changes, path)]
