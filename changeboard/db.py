@@ -86,8 +86,10 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False,
     # a long load or materialize never draws a progress bar on the output
     con.execute("set enable_progress_bar = false")
     if new and _made_one_before():
-        _copy_schema(con)
-    if not read_only:
+        _copy_schema(con)  # current: migrate() would find nothing to do
+        if begin:
+            con.execute("begin")
+    elif not read_only:
         migrate(con, keep, begin=begin)
     elif not is_current(con):
         # a file published by an older Changeboard (schema or macros): upgrade

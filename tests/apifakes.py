@@ -67,8 +67,9 @@ class FakeServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        # shutdown() waits for the loop's next poll: 50 ms, not 0.5 s
         self.thread = threading.Thread(target=self.httpd.serve_forever,
-                                       daemon=True)
+                                       args=(0.05,), daemon=True)
 
     def __enter__(self):
         self.thread.start()

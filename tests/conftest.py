@@ -1,5 +1,6 @@
 """Shared fixtures: an in-memory canonical database, a row loader, the
 sample database and the browser."""
+import functools
 import os
 from pathlib import Path
 
@@ -43,6 +44,18 @@ def sample_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
     database.publish(path, seed=11, scale=0.1)
     return path
+
+
+def _scan_components_once() -> None:
+    """Streamlit's AppTest scans every installed distribution for component
+    manifests each time one is made (~70 ms, a tenth of a small page test);
+    the installed packages do not change while the suite runs."""
+    from streamlit.components.v2 import manifest_scanner
+    manifest_scanner.scan_component_manifests = functools.cache(
+        manifest_scanner.scan_component_manifests)
+
+
+_scan_components_once()
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -963,15 +963,8 @@ def test_an_xlsx_declaring_the_whole_sheet_reads_only_its_cells(tmp_path):
 
 
 def test_an_xlsx_deflate_bomb_is_refused_before_it_is_unpacked(tmp_path):
-    import zipfile
-    path = tmp_path / "bomb.xlsx"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED,
-                         compresslevel=1) as book:
-        with book.open("xl/worksheets/sheet1.xml", "w",
-                       force_zip64=True) as sheet:
-            for _ in range(600):
-                sheet.write(b" " * (1 << 20))
-    seen = _read_xlsx_in_a_child(path)
+    from tests.bombs import deflate_bomb
+    seen = _read_xlsx_in_a_child(deflate_bomb(tmp_path / "bomb.xlsx"))
     assert "sheet1.xml unpacks to 629,145,600 bytes" in seen["error"]
     assert seen["max_rss_mb"] < 1024 and seen["seconds"] < 5
 

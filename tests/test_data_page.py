@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from changeboard import config, db
+from tests.bombs import deflate_bomb
 
 ROOT = Path(__file__).resolve().parents[1]
 UPLOAD = (b"change_id,change_type,state,created_at,title\n"
@@ -277,18 +278,6 @@ def test_a_snapshot_upload_shows_what_it_deletes_and_asks_first(app):
                                                         ("SNAP-3",)]
 
 
-def _bomb(path):
-    """A 3 MB workbook whose sheet unpacks to 600 MB (a deflate bomb)."""
-    import zipfile
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED,
-                         compresslevel=1) as book:
-        with book.open("xl/worksheets/sheet1.xml", "w",
-                       force_zip64=True) as sheet:
-            for _ in range(600):
-                sheet.write(b" " * (1 << 20))
-    return path.read_bytes()
-
-
 def test_an_xlsx_bomb_is_refused_once_in_a_child_and_the_page_keeps_working(
         app, tmp_path, monkeypatch):
     import resource
@@ -301,7 +290,7 @@ def test_an_xlsx_bomb_is_refused_once_in_a_child_and_the_page_keeps_working(
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     app.selectbox(key="data_source").select("servicenow")
     app.file_uploader(key="data_upload").upload(
-        "bomb.xlsx", _bomb(tmp_path / "bomb.xlsx"),
+        "bomb.xlsx", deflate_bomb(tmp_path / "bomb.xlsx").read_bytes(),
         "application/octet-stream")
     app.run()
     assert not app.exception

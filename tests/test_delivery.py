@@ -162,8 +162,9 @@ class Receiver:
                     f"/hooks/{TOKEN}")
 
     def __enter__(self):
+        # shutdown() waits for the loop's next poll: 50 ms, not 0.5 s
         self.thread = threading.Thread(target=self.server.serve_forever,
-                                       daemon=True)
+                                       args=(0.05,), daemon=True)
         self.thread.start()
         return self
 

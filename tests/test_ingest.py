@@ -6,7 +6,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import tomllib
 from pathlib import Path
 
@@ -308,16 +307,19 @@ def test_the_sample_loads_every_table_without_rejects(sample_db):
 
 READER = """
 import sys, time
+from pathlib import Path
 from changeboard import db
-path, seconds = sys.argv[1], float(sys.argv[2])
-seen, errors, end = [], 0, time.time() + seconds
-while time.time() < end:
+path, stop = sys.argv[1], Path(sys.argv[2])
+seen, errors, end = [], 0, time.time() + 120  # until told to stop
+while not stop.exists() and time.time() < end:
     try:
         with db.connect(path, read_only=True) as con:
             seen.append(int(db.run(con, "data_status").loc[0, "n_changes"]))
     except Exception as exc:
         errors += 1
         print(repr(exc), file=sys.stderr)
+    if len(seen) == 1:
+        print("reading", flush=True)
 print(errors, len(seen), ",".join(map(str, sorted(set(seen)))))
 """
 
@@ -341,13 +343,15 @@ def test_readers_only_ever_see_whole_batches_while_loads_run(tmp_path):
         changes_csv(tmp_path / f"changes-{i}.csv",
                     [f"B{i}-{j}" for j in range(batch)])
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    stop = tmp_path / "stop"
     reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(path), "12"], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1)
+        [sys.executable, "-c", READER, str(path), str(stop)], cwd=ROOT,
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert reader.stdout.readline().strip() == "reading"
     writer = subprocess.run(
         [sys.executable, "-c", WRITER, str(path), str(tmp_path), str(loads)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    stop.touch()  # the reader stops after the writer's last load
     out, err = reader.communicate(timeout=60)
     assert writer.stdout.strip() == "0", writer.stderr
     errors, reads, counts = out.split()
