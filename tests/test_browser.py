@@ -56,7 +56,18 @@ def _settled(page) -> None:
     page.wait_for_function(
         "() => !document.querySelector('[data-testid^=\"stSkeleton\"]')",
         timeout=60_000)
-    page.wait_for_timeout(500)
+    # then every chart has drawn (plotly's SVG), rather than a fixed wait
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"]')]"
+        ".every(chart => chart.querySelector('.main-svg'))", timeout=60_000)
+    _painted(page)
+
+
+def _painted(page) -> None:
+    """Wait until the browser has painted what the page holds now (two
+    animation frames)."""
+    page.evaluate("() => new Promise(done => requestAnimationFrame("
+                  "() => requestAnimationFrame(done)))")
 
 
 PAGES = [  # url path, screenshot name, text the page must show
@@ -83,7 +94,7 @@ def _visit(browser, url, name):
         "() => document.querySelector('[data-testid=\"stMain\"]')"
         "?.scrollHeight || 800")
     page.set_viewport_size({"width": 1280, "height": max(800, min(height, 6000))})
-    page.wait_for_timeout(500)
+    _painted(page)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     return page
 
