@@ -50,3 +50,16 @@ def test_warm_opens_the_published_file_for_the_first_visitor(sample_db):
 def test_warm_without_data_opens_nothing(tmp_path):
     assert _warmed(tmp_path / "none.duckdb") == "[] True"
     assert not (tmp_path / "none.duckdb").exists()
+
+
+def test_warm_sets_what_it_loaded_aside_from_the_garbage_collector(sample_db):
+    # the modules' objects go to the permanent generation: a full collection
+    # no longer walks them, and they are far more than the collector keeps
+    probe = ("import gc; from changeboard import launch; launch.warm(); "
+             "print(gc.get_freeze_count(), len(gc.get_objects()))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          check=True,
+                          env={**os.environ, "CHANGEBOARD_DB": str(sample_db)})
+    frozen, tracked = map(int, done.stdout.split())
+    assert frozen > 50_000 and tracked < frozen / 10, (frozen, tracked)
