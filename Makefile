@@ -62,7 +62,8 @@ lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/sqlfluff lint --processes 2 queries
 
-# the suite runs on every core (at most 4 workers): 7-8.5 min on 2 cores
+# the suite runs on every core (at most 4 workers): 4.4 min on 2 cores
+# (2 Dec; machines here have run it up to 2.5 times slower)
 test: $(VENV)/.dev-installed chromium nginx lint
 	$(PY) -m pytest --numprocesses=auto --maxprocesses=4
 
