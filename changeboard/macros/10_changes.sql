@@ -446,7 +446,8 @@ from (
 -- applied where is_cab_required is true: not approved, or approved after it
 -- started. Approved with no approved_at is authorised
 -- (is_approval_time_missing). The flags are NULL when the approval is
--- missing (unclassified).
+-- missing (unclassified). The change's columns a list shows come along
+-- (cab_since_last reads no second copy of changes).
 create or replace macro cab_required_starts(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers
@@ -464,7 +465,10 @@ with started as (
         c.created_at,
         c.approved_at,
         c.actual_start_at,
-        c.actual_end_at
+        c.actual_end_at,
+        c.state,
+        c.close_code,
+        c.closed_at
     from
         scoped_changes(
             p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
