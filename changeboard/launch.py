@@ -28,7 +28,7 @@ def warm() -> None:
 
 
 def _frozen() -> None:
-    """Move the objects loaded so far (about 150,000: the modules of
+    """Move the objects loaded so far (about 125,000: the modules of
     pandas, plotly, Streamlit and the reports) out of the collector's
     generations: they live as long as the server, yet every full
     collection walked them all. A page that makes many objects (the CAB
