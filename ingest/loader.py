@@ -375,11 +375,16 @@ def _direct(con, frame, spec, source, timezone) -> bool:
             f"select count(*) = count(distinct ({', '.join(keys)})) "  # noqa: S608
             f"from frame_keys where {known}").fetchall()[0][0]:
         return False
-    match = " and ".join(f"t.{q(k)} = f.{q(f'__key_{i}')}"
-                         for i, k in enumerate(spec.key))
+    match = _key_match(spec)
     return not con.execute(
         f"select exists (select 1 from frame_keys as f join {q(spec.name)} "  # noqa: S608
         f"as t on {match})").fetchall()[0][0]
+
+
+def _key_match(spec) -> str:
+    """SQL matching a stored row `t` to its `frame_keys` row `f`."""
+    return " and ".join(f"t.{q(k)} = f.{q(f'__key_{i}')}"
+                        for i, k in enumerate(spec.key))
 
 
 def _stage_rejected(con, frame, rows, spec, present, timezone,
@@ -388,8 +393,7 @@ def _stage_rejected(con, frame, rows, spec, present, timezone,
     went in; the others have a missing key, or a key the table does not
     have, as the keys are distinct and new), built by checks.stage from
     those rows of the frame alone."""
-    match = " and ".join(f"t.{q(k)} = f.{q(f'__key_{i}')}"
-                         for i, k in enumerate(spec.key))
+    match = _key_match(spec)
     missing = " or ".join(f"f.{q(f'__key_{i}')} is null"
                           for i in range(len(spec.key)))
     numbers = [r[0] for r in con.execute(
@@ -411,8 +415,7 @@ def _stage_rejected(con, frame, rows, spec, present, timezone,
 def _loaded_rows(spec, batch_id) -> tuple[str, dict]:
     """The rows a direct load inserted, with their row numbers (a from
     clause for checks.warnings)."""
-    match = " and ".join(f"t.{q(k)} = f.{q(f'__key_{i}')}"
-                         for i, k in enumerate(spec.key))
+    match = _key_match(spec)
     return (f"(select f.row_number, t.* from {q(spec.name)} as t join "  # noqa: S608
             f"frame_keys as f on {match} where t.ingested_batch_id = $batch) "
             "as loaded where true", {"batch": batch_id})

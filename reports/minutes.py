@@ -52,8 +52,9 @@ class Minutes:
 def _facts(pack: cab.Pack, change_ids: list[str]) -> dict[str, dict]:
     """change id -> title, type, risk, application, team and plan: from the
     pack's agenda, else from the data as it stands."""
+    wanted = set(change_ids)
     found = {r["change_id"]: r for r in records(pack.agenda)
-             if r["change_id"] in set(change_ids)}
+             if r["change_id"] in wanted}
     missing = [c for c in change_ids if c not in found]
     if missing and pack.db_path:
         with db.reading(_data_file(pack)) as con:

@@ -45,17 +45,22 @@ def test_the_corpus_has_one_declared_outcome_per_file():
     assert len(files) >= 30
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_bad_input(name, tmp_path):
-    case = CASES[name]
-    path = tmp_path / "cb.duckdb"
-    for stored in case.get("stored", []):
+def store(path: Path, stored: list) -> None:
+    """A case's stored changes (expected.toml `stored`), each published."""
+    for row in stored:
         with db.publish(path) as con:
             con.execute(
                 "insert into changes (change_id, change_type, state, "
                 "created_at, source) values ($id, 'normal', 'new', "
                 "'2024-01-01 00:00Z', $source)",
-                {"id": stored["change_id"], "source": stored["source"]})
+                {"id": row["change_id"], "source": row["source"]})
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_input(name, tmp_path):
+    case = CASES[name]
+    path = tmp_path / "cb.duckdb"
+    store(path, case.get("stored", []))
     result = ingest.load_path("csv", BAD / name, path)
     if "fails" in case:
         assert result.status == "failed"

@@ -4,11 +4,11 @@ into the table, checked as it is inserted, and `checked` holds only the
 rows left out. The database and the result must be what staging every row
 in `checked` first gives (the path every other load takes)."""
 import csv
-import tomllib
 from pathlib import Path
 
 import pytest
 from conftest import capped_inserts
+from test_ingest import BAD, CASES, store
 from test_ingest_memory import export
 
 import ingest
@@ -16,8 +16,6 @@ from changeboard import db
 from ingest import checks, loader, servicenow
 
 ROOT = Path(__file__).resolve().parents[1]
-BAD = ROOT / "tests" / "data" / "bad"
-CASES = tomllib.loads((BAD / "expected.toml").read_text())
 SAMPLE = ROOT / "sample_data" / "servicenow_change_request.csv"
 HEADER = ("change_id,change_type,state,created_at,title,updated_at,"
           "actual_start_at,actual_end_at,priority\n")
@@ -74,16 +72,6 @@ def both(monkeypatch, tmp_path, loads, name="x") -> tuple[Spy, list, list]:
     assert tables(tmp_path / f"{name}-direct.duckdb") == tables(
         tmp_path / f"{name}-staged.duckdb")
     return spy, direct, staged
-
-
-def store(path: Path, stored: list) -> None:
-    for row in stored:
-        with db.publish(path) as con:
-            con.execute(
-                "insert into changes (change_id, change_type, state, "
-                "created_at, source) values ($id, 'normal', 'new', "
-                "'2024-01-01 00:00Z', $source)",
-                {"id": row["change_id"], "source": row["source"]})
 
 
 @pytest.mark.parametrize("name", sorted(
