@@ -53,24 +53,7 @@ with failed as (
 ),
 
 started as (
-    select
-        change_id,
-        title,
-        change_type,
-        risk,
-        application_id,
-        assignment_group,
-        state,
-        close_code,
-        approval,
-        approved_at,
-        actual_start_at,
-        actual_end_at,
-        closed_at,
-        is_cab_required,
-        is_not_approved,
-        is_approved_after_start,
-        is_unauthorized
+    select *
     from
         cab_required_starts(
             $start_date, $end_date, $reporting_tz, $application_ids,
