@@ -361,6 +361,9 @@ MATERIALIZED_ROWWISE: list[str] = []
 # of deleted rows: after a load of 10,000 changes into a million, the
 # failed changes' recoveries of those 10,000 (0.17 s -> 0.1 s).
 ROWWISE = {
+    "derived_change_outcomes": (
+        "changes", "change_id",
+        "select * from change_outcome_facts_of($after)"),
     "derived_failed_change_recoveries": (
         "changes", "change_id",
         "select * from failed_change_recoveries_of("
@@ -401,37 +404,41 @@ def materialize(con, kept: dict | None = None) -> None:
         if since is None:
             con.execute(f"create or replace table {name}__new as "  # noqa: S608
                         f"select * from {name}")
+            fresh = f"{name}__new"
         else:
             MATERIALIZED_ROWWISE.append(name)
             table = ROWWISE[name][0]
             _rowwise(con, name, since, kept[name][1][table][0],
                      marks[table][0])
+            fresh = f"kept_{name}"
         con.execute(f"drop view {name}")
-        con.execute(f"alter table {name}__new rename to {name}")
+        con.execute(f"alter table {fresh} rename to {name}")
     for name in kept:
         con.execute(f"drop table if exists kept_{name}")
 
 
 def _rowwise(con, name: str, after: int, rows_before: int,
              rows_now: int) -> None:
-    """`<name>__new`: the kept table's rows of the rows its ROWWISE table
-    holds that the load did not write (none of a row it deleted), then the
-    view's rows of those it wrote (batch id above `after`)."""
+    """The kept table brought up to date in place: less its rows of the rows
+    its ROWWISE table no longer holds as they were (written again by the
+    load, or deleted), plus the view's rows of those the load wrote (batch
+    id above `after`). In place, not copied: the kept rows of a table with
+    a row per change (derived_change_outcomes) are a million at a million
+    changes."""
     table, key, fresh = ROWWISE[name]
     written = con.execute(
         f"select count(*) from {table} "  # noqa: S608
         "where ingested_batch_id > $after", {"after": after}).fetchall()[0][0]
-    if rows_now - rows_before == written:
-        # as many more rows as it wrote: it only added rows (an update or a
-        # delete would make the difference smaller), so every kept row stands
-        kept_rows = f"select * from kept_{name}"  # noqa: S608
-    else:
-        kept_rows = (
-            f"select k.* from kept_{name} as k where k.{key} in ("  # noqa: S608
+    # as many more rows as it wrote: it only added rows (an update or a
+    # delete would make the difference smaller), so every kept row stands
+    if rows_now - rows_before != written:
+        con.execute(
+            f"delete from kept_{name} where {key} not in ("  # noqa: S608
             f"select t.{key} from {table} as t where "
-            "t.ingested_batch_id is null or t.ingested_batch_id <= $after)")
-    con.execute(f"create or replace table {name}__new as "  # noqa: S608
-                f"{kept_rows} union all {fresh}", {"after": after})
+            "t.ingested_batch_id is null or t.ingested_batch_id <= $after)",
+            {"after": after})
+    con.execute(f"insert into kept_{name} {fresh}",  # noqa: S608
+                {"after": after})
 
 
 def _loaded_after(name: str, before, now: frozenset[str] | None,

@@ -16,9 +16,10 @@
 -- caused_by_deployment_id of one of its deployments), or a rolled-back or
 -- rollback deployment of the change. n_excluded: cancelled/rejected in the
 -- window; n_unclassified: actual_end_at in the window, no close code.
--- n_without_close_code: completed changes (A24, completed_changes macro:
--- no close code, state review or closed, completed_at in the window) that
--- have no outcome, so a page can say the source lacks close codes.
+-- n_without_close_code: completed changes (A24: no close code, state review
+-- or closed, completed_at in the window; is_completed_without_close_code of
+-- the outcome_facts_in macro) that have no outcome, so a page can say the
+-- source lacks close codes.
 with counted as (
     select
         * exclude (
@@ -35,13 +36,12 @@ with counted as (
 ),
 
 unknown as (
-    select count(*) as n_without_close_code
+    select n_where(is_completed_without_close_code) as n_without_close_code
     from
-        completed_changes(
+        outcome_facts_in(
             $start_date, $end_date, $reporting_tz, $application_ids,
-            $portfolios, $teams, $change_types, $tiers, false
+            $portfolios, $teams, $change_types, $tiers
         )
-    where kind = 'completed' and not has_outcome
 )
 
 -- the columns are the family's, defined once in change_success_counts

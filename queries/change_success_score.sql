@@ -8,8 +8,8 @@
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
 -- docs/metrics.md change_success_score: implemented changes with outcome_at =
--- coalesce(actual_end_at, closed_at) in the window (change_outcome_kinds
--- macro: the rows of change_outcomes, no failure signal needed)
+-- coalesce(actual_end_at, closed_at) in the window (outcome_facts_in macro
+-- with a kind: the rows of change_outcomes, no failure signal needed)
 -- plus the distinct incidents linked to them by caused_by_change_id or
 -- caused_by_deployment_id, whenever opened (change_incident_links). score =
 -- 3 successful - 2 successful_with_issues - 5 (unsuccessful + backed_out)
@@ -26,10 +26,11 @@ with outcomes as (
         kind,
         close_code
     from
-        change_outcome_kinds(
+        outcome_facts_in(
             $start_date, $end_date, $reporting_tz, $application_ids,
             $portfolios, $teams, $change_types, $tiers
         )
+    where kind is not null
 ),
 
 linked_incidents as (

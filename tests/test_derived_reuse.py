@@ -87,6 +87,7 @@ def test_emptying_a_table_and_a_real_load_leave_every_result_fresh(
     fresh_check(published, tmp_path)
 
 
+OUTCOMES = "derived_change_outcomes"
 RECOVERIES = "derived_failed_change_recoveries"
 UNPLANNED = "derived_cab_unplanned_changes"
 
@@ -99,8 +100,8 @@ def _recoveries(path):
 
 def test_a_load_of_changes_recomputes_the_recoveries_of_its_changes_alone(
         published, tmp_path):
-    """The recoveries (and the CAB's unplanned changes) of changes a load
-    wrote are computed afresh, the others kept, those of deleted changes
+    """The recoveries (and the outcomes, and the CAB's unplanned changes) of
+    changes a load wrote are computed afresh, the others kept, those of deleted changes
     dropped: each table then equals its view over all changes
     (db.ROWWISE)."""
     before = _recoveries(published)
@@ -143,10 +144,18 @@ def test_a_load_of_changes_recomputes_the_recoveries_of_its_changes_alone(
         con.execute("update changes set planned_end_at = null, "
                     "ingested_batch_id = $b where change_id = $c",
                     {"b": batch, "c": unplanned})
-    assert db.MATERIALIZED_ROWWISE == [RECOVERIES, UNPLANNED]
+    assert db.MATERIALIZED_ROWWISE == [OUTCOMES, RECOVERIES, UNPLANNED]
     with db.connect(published, read_only=True) as con:
         assert con.execute(f"select count(*) from {UNPLANNED} where "
                            "change_id = $c", {"c": unplanned}).fetchone()[0]
+        outcomes = dict(con.execute(
+            f"select change_id, close_code from {OUTCOMES} where "
+            "list_contains($ids, change_id)",
+            {"ids": failing + mended + gone}).fetchall())
+    # the rows of the changes written carry their new close codes; those of
+    # deleted changes are gone
+    assert outcomes == {**dict.fromkeys(failing, "unsuccessful"),
+                        **dict.fromkeys(mended, "successful")}
     after = _recoveries(published)
     assert len(failing) == 3 and len(mended) == 2 and len(gone) == 2
     assert set(failing) <= set(after) and not set(failing) & set(before)
@@ -169,8 +178,8 @@ def test_a_load_changing_another_table_read_recomputes_all_recoveries(
                     "ingested_batch_id = $b where incident_id in (select "
                     "incident_id from incidents where caused_by_change_id "
                     "is not null order by incident_id limit 3)", {"b": batch})
-    # the recoveries read incidents too: all of them; the unplanned changes
-    # read the changes alone: the rows of those written
-    assert RECOVERIES in db.MATERIALIZED
+    # the recoveries and the outcomes read incidents too: all of them; the
+    # unplanned changes read the changes alone: the rows of those written
+    assert {RECOVERIES, OUTCOMES} <= set(db.MATERIALIZED)
     assert db.MATERIALIZED_ROWWISE == [UNPLANNED]
     fresh_check(published, tmp_path)

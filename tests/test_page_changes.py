@@ -311,9 +311,13 @@ def test_a_team_name_from_the_data_is_shown_as_plain_text(
     shutil.copyfile(sample_db, copy)
     image = "![x](http://attacker.example/t.png)"
     with db.publish(copy) as con:
-        con.execute("update changes set assignment_group = $g where "
-                    "assignment_group = (select min(assignment_group) "
-                    "from changes)", {"g": image})
+        # written as a load writes it, with a batch id above every earlier
+        # one (the publish recomputes the derived tables of what it changed)
+        con.execute("update changes set assignment_group = $g, "
+                    "ingested_batch_id = (select coalesce(max(batch_id), 0) "
+                    "+ 1 from ingest_batches) where assignment_group = "
+                    "(select min(assignment_group) from changes)",
+                    {"g": image})
     monkeypatch.setattr(config, "DB_PATH", copy)
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.query_params["period"] = "last_365"
