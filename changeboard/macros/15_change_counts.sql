@@ -296,10 +296,12 @@ from filled as f
 cross join (select chosen_dimension(p_dimension) as dimension) as ch;
 
 -- emergency_change_counts(..., p_dimension, p_grain): docs/metrics.md
--- emergency_change_ratio over the completed rows of the completed_changes
--- macro (docs/metrics.md A24: implemented, or no close code and in review or
--- closed), dated by completed_at = coalesce(actual_end_at, closed_at);
--- periods of p_grain by completed_at in p_reporting_tz. n = standard +
+-- emergency_change_ratio over the completed changes (docs/metrics.md A24,
+-- as completed_changes classifies them: implemented, or no close code and
+-- in review or closed), read from derived_change_outcomes (outcome_facts_in:
+-- kind implemented or is_completed_without_close_code), dated by
+-- completed_at = coalesce(actual_end_at, closed_at) (outcome_at); periods
+-- of p_grain by completed_at in p_reporting_tz. n = standard +
 -- normal + emergency; n_unclassified: no change type;
 -- n_without_close_code: completed changes (any type) with no close code.
 create or replace macro emergency_change_counts(
@@ -309,16 +311,16 @@ create or replace macro emergency_change_counts(
 with completed as (
     select
         o.change_type,
-        o.has_outcome,
+        coalesce(o.kind = 'implemented', false) as has_outcome,
         change_dimension_value(
             chosen_dimension(p_dimension), o.change_type, o.risk,
             o.assignment_group, o.application_id, a.portfolio
         ) as dimension_value,
-        period_start_of(p_grain, p_reporting_tz, o.completed_at) as period_start
+        period_start_of(p_grain, p_reporting_tz, o.outcome_at) as period_start
     from
-        completed_changes(
+        outcome_facts_in(
             p_start_date, p_end_date, p_reporting_tz, p_application_ids,
-            p_portfolios, p_teams, p_change_types, p_tiers, false
+            p_portfolios, p_teams, p_change_types, p_tiers
         ) as o
     -- the portfolio is read only when it is the dimension (a constant: no
     -- join otherwise)
@@ -326,7 +328,7 @@ with completed as (
         on
             o.application_id = a.application_id
             and coalesce(chosen_dimension(p_dimension) = 'portfolio', false)
-    where o.kind = 'completed'
+    where o.kind = 'implemented' or o.is_completed_without_close_code
 ),
 
 counted as (
