@@ -392,13 +392,12 @@ where e.kind is not null or e.is_completed_without_close_code;
 create or replace view derived_change_outcomes as
 select * from change_outcome_facts_of(null);
 
--- outcome_facts_in(p_start_date, p_end_date, p_reporting_tz, filters...):
--- the rows of derived_change_outcomes in the filters whose outcome_at falls
--- in [p_start_date, p_end_date) read in p_reporting_tz (NULL dates: every
--- row).
-create or replace macro outcome_facts_in(
-    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
-    p_portfolios, p_teams, p_change_types, p_tiers
+-- outcome_facts_between(p_start_at, p_end_at, filters...): the rows of
+-- derived_change_outcomes in the filters whose outcome_at falls in
+-- [p_start_at, p_end_at) (instants; NULL bounds: every row).
+create or replace macro outcome_facts_between(
+    p_start_at, p_end_at, p_application_ids, p_portfolios, p_teams,
+    p_change_types, p_tiers
 ) as table
 select o.*
 from derived_change_outcomes as o
@@ -409,24 +408,40 @@ where
         p_change_types, p_tiers
     )
     and (
-        local_midnight(p_start_date, p_reporting_tz) is null
+        cast(p_start_at as timestamptz) is null
         or (
-            o.outcome_at >= local_midnight(p_start_date, p_reporting_tz)
-            and o.outcome_at < local_midnight(p_end_date, p_reporting_tz)
+            o.outcome_at >= cast(p_start_at as timestamptz)
+            and o.outcome_at < cast(p_end_at as timestamptz)
         )
     );
 
--- change_outcome_facts(...): the rows of change_outcomes (same window,
--- filters, kinds and failure columns: outcome_kind, is_failed_outcome) with
--- the columns the counts read (change_id, application_id,
--- assignment_group, change_type, environment_id, risk, close_code, kind,
--- outcome_at, outcome_from_closed_at, is_failed_by_close_code,
--- is_failed_by_incident, is_failed_by_rollback, is_failed), read from
--- derived_change_outcomes: an incident fails a change when its priority
--- is p_failure_min_priority or higher (NULL: any incident).
-create or replace macro change_outcome_facts(
+-- outcome_facts_in(p_start_date, p_end_date, p_reporting_tz, filters...):
+-- outcome_facts_between over [p_start_date, p_end_date) read in
+-- p_reporting_tz (NULL dates: every row).
+create or replace macro outcome_facts_in(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
-    p_portfolios, p_teams, p_change_types, p_tiers, p_failure_min_priority
+    p_portfolios, p_teams, p_change_types, p_tiers
+) as table
+select *
+from
+    outcome_facts_between(
+        local_midnight(p_start_date, p_reporting_tz),
+        local_midnight(p_end_date, p_reporting_tz),
+        p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
+    );
+
+-- change_outcome_facts_between(p_start_at, p_end_at, filters...,
+-- p_failure_min_priority): the rows of classified_changes_between (same
+-- window, filters, kinds and failure columns: outcome_kind,
+-- is_failed_outcome) with the columns the counts read (change_id,
+-- application_id, assignment_group, change_type, environment_id, risk,
+-- close_code, kind, outcome_at, outcome_from_closed_at,
+-- is_failed_by_close_code, is_failed_by_incident, is_failed_by_rollback,
+-- is_failed), read from derived_change_outcomes: an incident fails a change
+-- when its priority is p_failure_min_priority or higher (NULL: any).
+create or replace macro change_outcome_facts_between(
+    p_start_at, p_end_at, p_application_ids, p_portfolios, p_teams,
+    p_change_types, p_tiers, p_failure_min_priority
 ) as table
 with signalled as (
     select
@@ -443,9 +458,9 @@ with signalled as (
         ) as is_failed_by_incident,
         o.has_rollback as is_failed_by_rollback
     from
-        outcome_facts_in(
-            p_start_date, p_end_date, p_reporting_tz, p_application_ids,
-            p_portfolios, p_teams, p_change_types, p_tiers
+        outcome_facts_between(
+            p_start_at, p_end_at, p_application_ids, p_portfolios, p_teams,
+            p_change_types, p_tiers
         ) as o
     where o.kind is not null
 )
@@ -456,6 +471,22 @@ select
         kind, close_code, is_failed_by_incident, is_failed_by_rollback
     ) as is_failed
 from signalled;
+
+-- change_outcome_facts(...): change_outcome_facts_between over
+-- [p_start_date, p_end_date) read in p_reporting_tz: the rows of
+-- change_outcomes with the columns the counts read.
+create or replace macro change_outcome_facts(
+    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+    p_portfolios, p_teams, p_change_types, p_tiers, p_failure_min_priority
+) as table
+select *
+from
+    change_outcome_facts_between(
+        local_midnight(p_start_date, p_reporting_tz),
+        local_midnight(p_end_date, p_reporting_tz),
+        p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers,
+        p_failure_min_priority
+    );
 
 -- completed_changes(...): one row per change in the filters whose work ended
 -- in [p_start_date, p_end_date) read in p_reporting_tz (docs/metrics.md A24,

@@ -226,9 +226,9 @@ left join environments as e on m.environment_id = e.environment_id;
 -- authorisation (as readiness_changes classifies them), n_failed_recently
 -- (implemented changes of its application with outcome_at =
 -- coalesce(actual_end_at, closed_at) in [as_of - 30 x 24 h, as_of) that
--- failed per docs/metrics.md shared definitions: close code, or
--- change_failure_signals(p_failure_min_priority), which reads the derived
--- tables of a published file), remaining phases (covered as
+-- failed per docs/metrics.md shared definitions: close code, or a failure
+-- signal of priority p_failure_min_priority or higher, read from the
+-- derived_change_outcomes table of a published file), remaining phases (covered as
 -- readiness_phase_bookings decides), its pending and rejected bookings
 -- overlapping [as_of, planned_release_at), slip_days (largest of
 -- actual_end_at - planned_end_at over ended phases and as_of -
@@ -279,57 +279,23 @@ change_counts as (
     group by u.release_id
 ),
 
-recent as materialized (
-    -- implemented changes of the releases' applications that ended in the
-    -- 30 days before as_of: outcome_at = coalesce(actual_end_at, closed_at)
-    -- in range, read as two ranges of stored columns (with as_of a
-    -- constant, each scan skips the row groups outside it)
-    select
-        c.change_id,
-        c.application_id,
-        c.close_code
-    from (
-        select
-            change_id,
-            application_id,
-            close_code
-        from changes
-        where
-            actual_end_at
-            >= readiness_as_of(p_as_of, p_reporting_tz) - to_days(30)
-            and actual_end_at < readiness_as_of(p_as_of, p_reporting_tz)
-        union all
-        select
-            change_id,
-            application_id,
-            close_code
-        from changes
-        where
-            actual_end_at is null
-            and closed_at
-            >= readiness_as_of(p_as_of, p_reporting_tz) - to_days(30)
-            and closed_at < readiness_as_of(p_as_of, p_reporting_tz)
-    ) as c
-    where
-        c.application_id in (select u.application_id from upcoming as u)
-        and c.close_code in (
-            'successful', 'successful_with_issues', 'unsuccessful',
-            'backed_out'
-        )
-),
-
+-- implemented changes of the releases' applications that ended in the 30
+-- days before as_of and failed, from derived_change_outcomes (one row per
+-- change: count(*) counts changes)
 failed_recently as (
     select
-        r.application_id,
-        count(distinct r.change_id) as n_failed_recently
-    from recent as r
+        o.application_id,
+        count(*) as n_failed_recently
+    from
+        change_outcome_facts_between(
+            readiness_as_of(p_as_of, p_reporting_tz) - to_days(30),
+            readiness_as_of(p_as_of, p_reporting_tz),
+            null, null, null, null, null, p_failure_min_priority
+        ) as o
     where
-        r.close_code in ('unsuccessful', 'backed_out')
-        or r.change_id in (
-            select f.change_id
-            from change_failure_signals(p_failure_min_priority) as f
-        )
-    group by r.application_id
+        o.is_failed
+        and o.application_id in (select u.application_id from upcoming as u)
+    group by o.application_id
 ),
 
 -- every phase of the upcoming releases (slips read them all, coverage the
