@@ -349,10 +349,12 @@ events as (
     where start_at < end_at
 ),
 
--- all events at one instant are peers of the running sums (RANGE frame), so
--- they net out first: an end and a start at the same instant (back-to-back)
--- never count as overlapping; the peers' segments between them are empty.
--- One running sum over every environment in (env_key, event_at) order, not
+-- running sums row by row (a ROWS frame, about a tenth faster than the
+-- peers' RANGE frame at a million changes, same result): the rows of one
+-- instant before its last have partial sums, but each one's segment ends
+-- where it starts (its lead is the same instant), so it adds no time; the
+-- instant's last row sums every event at it, so an end and a start at the
+-- same instant (back-to-back) never count as overlapping. One running sum over every environment in (env_key, event_at) order, not
 -- a window partitioned by environment (a third to half of the window's
 -- time at a million changes): each environment's events sum to 0 (every
 -- span ends), so the sums within an environment are its own, and its last
@@ -367,7 +369,10 @@ segments as (
         sum(d_approved) over by_time as n_approved,
         sum(d_active) over by_time as n_active
     from events
-    window by_time as (order by env_key, event_at)
+    window by_time as (
+        order by env_key, event_at
+        rows between unbounded preceding and current row
+    )
 ),
 
 usage as (
