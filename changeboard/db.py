@@ -371,6 +371,9 @@ ROWWISE = {
     "derived_cab_unplanned_changes": (
         "changes", "change_id",
         "select * from cab_unplanned_changes_of($after)"),
+    "derived_open_changes": (
+        "changes", "change_id",
+        "select * from open_changes_of($after)"),
 }
 
 

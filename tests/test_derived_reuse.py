@@ -90,6 +90,7 @@ def test_emptying_a_table_and_a_real_load_leave_every_result_fresh(
 OUTCOMES = "derived_change_outcomes"
 RECOVERIES = "derived_failed_change_recoveries"
 UNPLANNED = "derived_cab_unplanned_changes"
+OPEN = "derived_open_changes"
 
 
 def _recoveries(path):
@@ -100,8 +101,8 @@ def _recoveries(path):
 
 def test_a_load_of_changes_recomputes_the_recoveries_of_its_changes_alone(
         published, tmp_path):
-    """The recoveries (and the outcomes, and the CAB's unplanned changes) of
-    changes a load wrote are computed afresh, the others kept, those of deleted changes
+    """The recoveries (and the outcomes, the CAB's unplanned changes and
+    the open changes) of changes a load wrote are computed afresh, the others kept, those of deleted changes
     dropped: each table then equals its view over all changes
     (db.ROWWISE)."""
     before = _recoveries(published)
@@ -144,10 +145,21 @@ def test_a_load_of_changes_recomputes_the_recoveries_of_its_changes_alone(
         con.execute("update changes set planned_end_at = null, "
                     "ingested_batch_id = $b where change_id = $c",
                     {"b": batch, "c": unplanned})
-    assert db.MATERIALIZED_ROWWISE == [OUTCOMES, RECOVERIES, UNPLANNED]
+        # closed: out of the open changes (the backlog)
+        closed = con.execute(
+            "select change_id from changes where state = 'implement' "
+            "and change_id <> $c order by change_id limit 1",
+            {"c": unplanned}).fetchone()[0]
+        con.execute("update changes set state = 'closed', "
+                    "ingested_batch_id = $b where change_id = $c",
+                    {"b": batch, "c": closed})
+    assert db.MATERIALIZED_ROWWISE == [OUTCOMES, RECOVERIES, UNPLANNED, OPEN]
     with db.connect(published, read_only=True) as con:
         assert con.execute(f"select count(*) from {UNPLANNED} where "
                            "change_id = $c", {"c": unplanned}).fetchone()[0]
+        open_now = {c for c, in con.execute(
+            f"select change_id from {OPEN} where list_contains($ids, "
+            "change_id)", {"ids": [unplanned, closed]}).fetchall()}
         outcomes = dict(con.execute(
             f"select change_id, close_code from {OUTCOMES} where "
             "list_contains($ids, change_id)",
@@ -156,6 +168,7 @@ def test_a_load_of_changes_recomputes_the_recoveries_of_its_changes_alone(
     # deleted changes are gone
     assert outcomes == {**dict.fromkeys(failing, "unsuccessful"),
                         **dict.fromkeys(mended, "successful")}
+    assert open_now == {unplanned}
     after = _recoveries(published)
     assert len(failing) == 3 and len(mended) == 2 and len(gone) == 2
     assert set(failing) <= set(after) and not set(failing) & set(before)
@@ -179,7 +192,8 @@ def test_a_load_changing_another_table_read_recomputes_all_recoveries(
                     "incident_id from incidents where caused_by_change_id "
                     "is not null order by incident_id limit 3)", {"b": batch})
     # the recoveries and the outcomes read incidents too: all of them; the
-    # unplanned changes read the changes alone: the rows of those written
+    # unplanned and the open changes read the changes alone: the rows of
+    # those written
     assert {RECOVERIES, OUTCOMES} <= set(db.MATERIALIZED)
-    assert db.MATERIALIZED_ROWWISE == [UNPLANNED]
+    assert db.MATERIALIZED_ROWWISE == [UNPLANNED, OPEN]
     fresh_check(published, tmp_path)

@@ -5,6 +5,26 @@
 -- carries stale definitions. A macro may use macros of files sorted before
 -- its own.
 
+-- open_changes_of(p_after_batch): the open changes (state not closed or
+-- cancelled), every column, of every change (NULL) or of the changes a load
+-- after that batch wrote (db.py ROWWISE: a row is its change's alone).
+create or replace macro open_changes_of(p_after_batch) as table
+select *
+from changes
+where
+    state not in ('closed', 'cancelled')
+    and (
+        cast(p_after_batch as integer) is null
+        or ingested_batch_id > cast(p_after_batch as integer)
+    );
+
+-- derived_open_changes: open_changes_of every change. A derived view: a
+-- table in a published file (changeboard/db.py materialize), so the backlog
+-- reads its few thousand rows instead of every change's state (at a
+-- million changes, 19,304 open: the scan was 47 of the list's 62 ms).
+create or replace view derived_open_changes as
+select * from open_changes_of(null);
+
 -- open_change_ages(...): one row per open change (state not closed or
 -- cancelled) in the filters with its age in state and lateness, as
 -- queries/open_change_backlog.sql documents them; the rules live here once,
@@ -30,12 +50,14 @@ open_changes as (
             as started_by,
         case when c.actual_end_at <= p.as_of then c.actual_end_at end
             as ended_by
-    from
-        scoped_changes(
-            p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
-        ) as c
+    from derived_open_changes as c
     cross join params as p
-    where c.state not in ('closed', 'cancelled')
+    where
+        in_change_scope(
+            c.application_id, c.assignment_group, c.change_type,
+            c.environment_id, p_application_ids, p_portfolios, p_teams,
+            p_change_types, p_tiers
+        )
 ),
 
 aged as (
