@@ -1,4 +1,4 @@
--- SQL macros: filters, windows and as-of shared by every query.
+-- SQL macros: filters, windows, local time and as-of shared by every query.
 -- changeboard/db.py creates every file of this folder, in name order, in the
 -- database when it is written (publish) and stores their fingerprint; a file
 -- whose fingerprint differs is upgraded before it is read, so it never
@@ -14,6 +14,16 @@ or list_contains(cast(filter_list as varchar[]), value);
 -- local_midnight(day, tz): the instant a local date starts in an IANA zone.
 create or replace macro local_midnight(day, tz) as
 timezone(tz, cast(cast(day as date) as timestamp));
+
+-- local_timestamp(ts, tz): timezone(tz, ts), the wall-clock time of the
+-- instant ts in the IANA zone tz. In 'UTC' (the default reporting zone) it
+-- is read off the instant's microseconds: the same value, without a
+-- calendar lookup per row (about five times faster).
+create or replace macro local_timestamp(p_ts, p_tz) as
+case
+    when cast(p_tz as varchar) = 'UTC' then make_timestamp(epoch_us(p_ts))
+    else timezone(p_tz, p_ts)
+end;
 
 -- resolved_as_of(as_of): the given instant, else the last succeeded load,
 -- else now (docs/metrics.md C10).

@@ -1,4 +1,4 @@
--- SQL macros: local wall-clock time (local_timestamp), production
+-- SQL macros: production
 -- deployments (the profiles, deployment units and keys, the deployments of
 -- a window) and deployment frequency (one pass: deployment_days). Incident
 -- attribution and deployment failure: 41_deployment_failures.sql; releases
@@ -9,16 +9,6 @@
 -- whose fingerprint differs is upgraded before it is read, so it never
 -- carries stale definitions. A macro may use macros of files sorted before
 -- its own.
-
--- local_timestamp(ts, tz): timezone(tz, ts), the wall-clock time of the
--- instant ts in the IANA zone tz. In 'UTC' (the default reporting zone) it
--- is read off the instant's microseconds: the same value, without a
--- calendar lookup per row (about five times faster).
-create or replace macro local_timestamp(p_ts, p_tz) as
-case
-    when cast(p_tz as varchar) = 'UTC' then make_timestamp(epoch_us(p_ts))
-    else timezone(p_tz, p_ts)
-end;
 
 -- checked_profile(profile): 'default' or 'devlake' (docs/metrics.md C11, section
 -- 8); anything else is an error.
