@@ -335,6 +335,20 @@ def unapplied(name: str, filters: dict) -> str:
     return f" · not filtered by {', '.join(skipped)}" if skipped else ""
 
 
+def no_outcomes(n_without_close_code, empty: str) -> str:
+    """What an outcome chart or table says when no change of the period has
+    an outcome: that its completed changes have no close code, when some
+    do (a source that records none, such as BPIC 2014: widening the dates
+    would not help), else `empty`."""
+    n = int(n_without_close_code or 0)
+    if n:
+        return (f"{n:,} changes were completed in this period, but this "
+                "source has no close codes, so no outcome is known: map "
+                "`close_code` in its mapping file (docs/sources.md, section "
+                "7).")
+    return empty
+
+
 def data_banner() -> pd.Series | None:
     """Says what data is shown and how fresh; None when there is none yet.
     How to replace the sample is said to those who may load data."""

@@ -301,6 +301,48 @@ def test_an_empty_period_says_to_widen_the_dates(sample_db, monkeypatch):
     assert any("widen the dates" in i.value for i in app.info)
 
 
+def test_a_source_without_close_codes_says_so_not_to_widen_the_dates(
+        sample_db, tmp_path, monkeypatch):
+    """A source that records no close code (BPIC 2014's shape): every
+    outcome section says how many completed changes lack one, the
+    breakdown draws no empty chart and still counts them in its table."""
+    import shutil
+    from datetime import datetime, timedelta
+
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.publish(copy) as con:  # written as a load writes it
+        con.execute("update changes set close_code = null, "
+                    "ingested_batch_id = (select coalesce(max(batch_id), 0) "
+                    "+ 1 from ingest_batches)")
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params["period"] = "last_365"
+    app.run()
+    app.switch_page("views/changes.py").run()
+    assert not app.exception
+    # the period the sidebar shows: '03 Dec 2025 – 02 Dec 2026 (365 days)'
+    shown = next(m for c in app.sidebar.caption if (m := re.search(
+        r"(\d\d \w{3} \d{4}) – (\d\d \w{3} \d{4})", c.value)))
+    start, last = (datetime.strptime(d, "%d %b %Y").date()
+                   for d in shown.groups())
+    with db.connect(copy, read_only=True) as con:
+        rate = db.run(con, "change_success_rate", start_date=start,
+                      end_date=last + timedelta(days=1)).iloc[0]
+    assert rate["n"] == 0 and rate["n_without_close_code"] > 0
+    notes = [i.value for i in app.info]
+    said = [t for t in notes if "this source has no close codes" in t]
+    assert len(said) == 3, notes  # outcomes, breakdown, score
+    assert all(t.startswith(f"{int(rate['n_without_close_code']):,} changes "
+                            "were completed in this period") for t in said)
+    assert not any("widen the dates" in t for t in notes)
+    assert not any((c.key or "").startswith("by-chart")
+                   for c in app.get("plotly_chart"))
+    table = next(d.value for d in app.dataframe if "Type" in d.value.columns)
+    assert table["Implemented (n)"].sum() == 0
+    assert table["Unclassified"].sum() > 0
+
+
 def test_a_team_name_from_the_data_is_shown_as_plain_text(
         sample_db, tmp_path, monkeypatch):
     import re

@@ -138,8 +138,10 @@ trend = ui.scoped("change_success_rate_by_period", window, filters,
 overall = ui.scoped("change_success_rate", window, filters).iloc[0]
 st.subheader(f"Change outcomes per {grain}")
 if trend["n"].sum() == 0:
-    st.info("No changes were implemented in this period — widen the dates "
-            "or clear some filters.")
+    st.info(ui.no_outcomes(
+        overall["n_without_close_code"],
+        "No changes were implemented in this period — widen the dates or "
+        "clear some filters."))
 else:
     left, right = st.columns([3, 2])
     with left:
@@ -195,15 +197,21 @@ else:
             for v in by["dimension_value"]])
     labels = list(by["dimension_value"])
     drill_key = f"changes_{dimension}"
-    st.plotly_chart(
-        charts.horizontal_stacked_bars(
-            by, y="dimension_value",
-            columns={"n_succeeded": "Successful", "n_failed": "Failed"},
-            x_title="implemented changes", y_title=name.lower(),
-            hover={"change_success_rate": "success rate"}),
-        key=f"by-chart-{dimension}", selection_mode="points",
-        on_select=partial(ui.pick_point, f"by-chart-{dimension}", drill_key,
-                          "y"))
+    if by["n"].sum() == 0:  # ended, none with an outcome: no bar to draw
+        st.info(ui.no_outcomes(
+            overall["n_without_close_code"],
+            "No change of this period has an outcome yet: the table counts "
+            "those cancelled, rejected or ended without a close code."))
+    else:
+        st.plotly_chart(
+            charts.horizontal_stacked_bars(
+                by, y="dimension_value",
+                columns={"n_succeeded": "Successful", "n_failed": "Failed"},
+                x_title="implemented changes", y_title=name.lower(),
+                hover={"change_success_rate": "success rate"}),
+            key=f"by-chart-{dimension}", selection_mode="points",
+            on_select=partial(ui.pick_point, f"by-chart-{dimension}",
+                              drill_key, "y"))
     table = shown(by, ["dimension_value", "n", "n_succeeded", "n_failed",
                        "change_success_rate", "n_failed_by_incident",
                        "n_failed_by_rollback", "n_excluded",
@@ -231,7 +239,9 @@ score = score[score["n"] > 0].assign(
     assignment_group=[ui.label_of(v) for v in score.loc[score["n"] > 0,
                                                       "assignment_group"]])
 if score.empty:
-    st.info("No changes were implemented in this period — widen the dates.")
+    st.info(ui.no_outcomes(
+        overall["n_without_close_code"],
+        "No changes were implemented in this period — widen the dates."))
 else:
     score = score.sort_values("score", ascending=False)
     st.plotly_chart(

@@ -166,13 +166,10 @@ for card, column in zip(CARDS, [*st.columns(4), *st.columns(4)], strict=True):
         st.caption(card.caption(now) + ui.unapplied(card.query, filters))
 
 st.subheader(f"Change outcomes per {grain}")
-if by_period["n"].sum() == 0 and success["n_without_close_code"]:
-    st.info(f"{int(success['n_without_close_code']):,} changes were completed "
-            "in this period, but this source has no close codes, so no "
-            "outcome is known: map `close_code`, or load incidents linked to "
-            "changes.")
-elif by_period["n"].sum() == 0:
-    st.info("No changes were implemented in this period: widen the dates.")
+if by_period["n"].sum() == 0:
+    st.info(ui.no_outcomes(
+        success["n_without_close_code"],
+        "No changes were implemented in this period: widen the dates."))
 else:
     st.plotly_chart(
         charts.stacked_bars(
