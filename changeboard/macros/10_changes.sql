@@ -472,22 +472,6 @@ select
     ) as is_failed
 from signalled;
 
--- change_outcome_facts(...): change_outcome_facts_between over
--- [p_start_date, p_end_date) read in p_reporting_tz: the rows of
--- change_outcomes with the columns the counts read.
-create or replace macro change_outcome_facts(
-    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
-    p_portfolios, p_teams, p_change_types, p_tiers, p_failure_min_priority
-) as table
-select *
-from
-    change_outcome_facts_between(
-        local_midnight(p_start_date, p_reporting_tz),
-        local_midnight(p_end_date, p_reporting_tz),
-        p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers,
-        p_failure_min_priority
-    );
-
 -- completed_changes(...): one row per change in the filters whose work ended
 -- in [p_start_date, p_end_date) read in p_reporting_tz (docs/metrics.md A24,
 -- completed change). completed_at = coalesce(actual_end_at, closed_at); the

@@ -78,11 +78,11 @@ case
 end;
 
 -- change_success_counts(..., p_dimension, p_grain): docs/metrics.md
--- change_success_rate over the change_outcome_facts macro (the rows of
--- change_outcomes, read from derived_change_outcomes); periods of p_grain by
--- outcome_at in p_reporting_tz. n_clean_success: successful and no failure
--- signal; n_unfailed_successful_with_issues: successful_with_issues and not
--- failed (the per-period count).
+-- change_success_rate over the change_outcome_facts_between macro (the rows
+-- of change_outcomes, read from derived_change_outcomes); periods of p_grain
+-- by outcome_at in p_reporting_tz. n_clean_success: successful and no
+-- failure signal; n_unfailed_successful_with_issues: successful_with_issues
+-- and not failed (the per-period count).
 create or replace macro change_success_counts(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers, p_failure_min_priority,
@@ -103,9 +103,10 @@ with outcomes as (
         ) as dimension_value,
         period_start_of(p_grain, p_reporting_tz, o.outcome_at) as period_start
     from
-        change_outcome_facts(
-            p_start_date, p_end_date, p_reporting_tz, p_application_ids,
-            p_portfolios, p_teams, p_change_types, p_tiers,
+        change_outcome_facts_between(
+            local_midnight(p_start_date, p_reporting_tz),
+            local_midnight(p_end_date, p_reporting_tz),
+            p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers,
             p_failure_min_priority
         ) as o
     -- the portfolio is read only when it is the dimension (a constant: no

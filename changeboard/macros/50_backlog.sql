@@ -6,28 +6,15 @@
 -- its own.
 
 -- open_changes_of(p_after_batch): the open changes (state not closed or
--- cancelled), with the columns the backlog filters on and lists (not the
--- long texts), of every change (NULL) or of the changes a load after that
--- batch wrote (db.py ROWWISE: a row is its change's alone).
+-- cancelled), without their long texts (the backlog lists none), of every
+-- change (NULL) or of the changes a load after that batch wrote (db.py
+-- ROWWISE: a row is its change's alone).
 create or replace macro open_changes_of(p_after_batch) as table
 select
-    change_id,
-    title,
-    state,
-    change_type,
-    risk,
-    priority,
-    approval,
-    assignment_group,
-    application_id,
-    environment_id,
-    created_at,
-    approved_at,
-    planned_start_at,
-    planned_end_at,
-    actual_start_at,
-    actual_end_at,
-    updated_at
+    * exclude (
+        description, justification, implementation_plan, backout_plan,
+        test_plan
+    )
 from changes
 where
     state not in ('closed', 'cancelled')
