@@ -19,12 +19,16 @@
 -- a NULL priority is counted in n_incidents_unprioritized. score and
 -- score_per_change = score / n are NULL when the group has no implemented
 -- change.
-with outcomes as (
+-- outcomes is read twice, not materialized: the counts need no change id,
+-- and only the implemented changes with a linked incident are joined to
+-- their incidents (a year at a million changes: 33 -> 23 ms)
+with outcomes as not materialized (
     select
         change_id,
         assignment_group,
         kind,
-        close_code
+        close_code,
+        has_incident
     from
         outcome_facts_in(
             $start_date, $end_date, $reporting_tz, $application_ids,
@@ -41,7 +45,7 @@ linked_incidents as (
     from outcomes as o
     inner join change_incident_links(null) as l
         on o.change_id = l.change_id
-    where o.kind = 'implemented'
+    where o.kind = 'implemented' and o.has_incident
 ),
 
 change_counts as (
