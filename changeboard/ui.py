@@ -282,29 +282,36 @@ def scoped_part(name: str, window: dict, filters: dict, **extra) -> Part:
 PREFETCH_THREADS = 2  # a page's queries run this many at a time
 
 
-def prefetch(calls, filters: dict) -> None:
+def prefetch(calls, filters: dict, parts=()) -> None:
     """Run a page's queries PREFETCH_THREADS at a time, so that the
     ui.scoped() calls drawing it find them cached: each call is (name,
     window, extra values), what ui.scoped(name, window, filters, **extra)
-    runs. A query spends 20-40 ms binding and planning on one core before
-    it reads a row, and a page runs 15 to 20 of them."""
+    runs; each of `parts` the same for ui.scoped_part() (a long table's
+    first rows and count). A query spends 20-40 ms binding and planning on
+    one core before it reads a row, and a page runs 15 to 20 of them."""
     path, version = asof.source()
     context = get_script_run_ctx()
     todo, now = {}, time.monotonic()
-    for name, window, extra in calls:
+    for is_part, (name, window, extra) in [
+            *((False, call) for call in calls),
+            *((True, call) for call in parts)]:
         params = {**_scope(name, window, filters), **extra}
-        key = (name, version, str(path), repr(sorted(params.items())))
+        key = (name, is_part, version, str(path),
+               repr(sorted(params.items())))
         # a warm rerun starts no thread: the call ran lately, so its
         # result is cached (unless the cache was cleared since: then the
         # page runs it itself)
         if now - _prefetched.get(key, -config.CACHE_TTL) >= config.CACHE_TTL:
-            todo[key] = (name, params)
+            todo[key] = (is_part, name, params)
 
     def one(call):
-        name, params = call
+        is_part, name, params = call
         if context is not None:  # the session's, as the page's own calls
             add_script_run_ctx(threading.current_thread(), context)
-        _cached(name, version, path, **params)
+        if is_part:
+            _cached_head(name, version, path, SHOWN_ROWS, **params)
+        else:
+            _cached(name, version, path, **params)
 
     if todo:
         with ThreadPoolExecutor(PREFETCH_THREADS) as pool:

@@ -40,12 +40,17 @@ def test_a_page_runs_each_query_once_two_at_a_time(app, monkeypatch, page):
     import streamlit as st
 
     from changeboard import db, ui
-    calls, threads, run = [], set(), db.run
+    calls, threads, run, head = [], set(), db.run, db.head
 
     def counted(con, name, **values):
         calls.append((name, repr(sorted(values.items()))))
         threads.add(threading.current_thread().name)
         return run(con, name, **values)
+
+    def counted_head(con, name, rows, **values):  # a long table's start
+        calls.append((name, rows, repr(sorted(values.items()))))
+        threads.add(threading.current_thread().name)
+        return head(con, name, rows, **values)
 
     def cards():
         st.cache_data.clear()
@@ -59,6 +64,7 @@ def test_a_page_runs_each_query_once_two_at_a_time(app, monkeypatch, page):
                 d.value.to_csv() for d in app.dataframe]
 
     monkeypatch.setattr(db, "run", counted)
+    monkeypatch.setattr(db, "head", counted_head)
     together = cards()
     assert len(calls) == len(set(calls)) > 10
     assert len(threads) > 1
@@ -67,7 +73,8 @@ def test_a_page_runs_each_query_once_two_at_a_time(app, monkeypatch, page):
     threads.clear()
     app.run()
     assert calls == [] and threads == set()
-    monkeypatch.setattr(ui, "prefetch", lambda calls, filters: None)
+    monkeypatch.setattr(ui, "prefetch",
+                        lambda calls, filters, parts=(): None)
     assert cards() == together
 
 

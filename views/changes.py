@@ -130,7 +130,11 @@ ui.prefetch([(name, window, extra) for name, extra in (
     ("approval_lead_time", {}),
     ("schedule_adherence", {
         "tolerance_minutes": int(st.session_state.get("tolerance") or 0)}),
-    ("unauthorized_changes", {}))], filters)
+    ("unauthorized_changes", {}))], filters, parts=[
+    # the two long tables' first rows and counts, with the queries above
+    ("approval_lead_time_records", window, {}),
+    ("unauthorized_change_records", window, {
+        "unauthorized_only": not st.session_state.get("unauthorized-all")})])
 
 # --- outcomes over time -------------------------------------------------------
 trend = ui.scoped("change_success_rate_by_period", window, filters,
