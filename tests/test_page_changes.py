@@ -341,6 +341,7 @@ def test_a_source_without_close_codes_says_so_not_to_widen_the_dates(
     table = next(d.value for d in app.dataframe if "Type" in d.value.columns)
     assert table["Implemented (n)"].sum() == 0
     assert table["Unclassified"].sum() > 0
+    assert "Select a row to see its changes" in captions(app)  # no bar
 
 
 def test_a_team_name_from_the_data_is_shown_as_plain_text(

@@ -228,7 +228,8 @@ else:
     st.caption(
         f"One row per {name.lower()}, {NONE} = not recorded; the rows add up "
         "to the headline: n is implemented changes, success rate = "
-        "(n − failed) ÷ n. Select a bar or a row to see its changes.")
+        "(n − failed) ÷ n. Select "
+        f"{'a bar or ' if by['n'].sum() else ''}a row to see its changes.")
     pick = ui.drill(f"Changes of one {name.lower()}", labels, drill_key)
     if pick:
         value = pick.split(" · ")[0] if dimension == "application" else pick
