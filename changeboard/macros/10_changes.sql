@@ -180,11 +180,11 @@ p_kind = 'implemented' and (
 -- filters whose outcome_at = coalesce(actual_end_at, closed_at) falls in
 -- [p_start_at, p_end_at) (instants; NULL bounds: every change), with
 -- outcome_at and kind as classified_changes defines them, changes of no kind
--- left out; no failure signal (change_success_score needs none). The window
--- is read as two disjoint ranges, actual_end_at in it, or no actual_end_at
--- and closed_at in it, so each is a range on a stored column that the scan
--- filters (zone maps) before reading the other columns; with no window one
--- scan reads every change (the branches not taken fold away).
+-- left out; no failure signal (classified_changes_between adds them). The
+-- window is read as two disjoint ranges, actual_end_at in it, or no
+-- actual_end_at and closed_at in it, so each is a range on a stored column
+-- that the scan filters (zone maps) before reading the other columns; with
+-- no window one scan reads every change (the branches not taken fold away).
 create or replace macro outcome_kinds_between(
     p_start_at, p_end_at, p_application_ids, p_portfolios, p_teams,
     p_change_types, p_tiers
