@@ -88,6 +88,19 @@ select
 from links as l
 inner join incidents as i on l.incident_id = i.incident_id;
 
+-- meets_min_priority(priority, min_priority): whether an incident of that
+-- priority fails a change at the threshold min_priority: any incident when
+-- it is NULL (unprioritised ones too), else priority min_priority or higher
+-- (a number at most it; an unprioritised one never).
+create or replace macro meets_min_priority(v_priority, p_min_priority) as
+cast(p_min_priority as integer) is null
+or v_priority <= cast(p_min_priority as integer);
+
+-- failed_close_code(close_code): closed unsuccessful or backed out (false
+-- for any other close code or none).
+create or replace macro failed_close_code(p_close_code) as
+coalesce(p_close_code in ('unsuccessful', 'backed_out'), false);
+
 -- change_incident_links(min_priority): derived_change_incident_links of
 -- priority min_priority or higher (NULL = any, unprioritised included).
 create or replace macro change_incident_links(min_priority) as table
@@ -98,9 +111,7 @@ select
     opened_at,
     resolved_at
 from derived_change_incident_links
-where
-    cast(min_priority as integer) is null
-    or priority <= cast(min_priority as integer);
+where meets_min_priority(priority, min_priority);
 
 -- derived_change_rollbacks: one row per rolled-back or rollback deployment
 -- of a change, with the instant it signals (finished, else started). A
@@ -171,7 +182,7 @@ create or replace macro is_failed_outcome(
     p_kind, p_close_code, p_by_incident, p_by_rollback
 ) as
 p_kind = 'implemented' and (
-    p_close_code in ('unsuccessful', 'backed_out')
+    failed_close_code(p_close_code)
     or p_by_incident
     or p_by_rollback
 );
@@ -263,8 +274,7 @@ select
     c.* exclude (is_failed_by_incident, is_failed_by_rollback),
     c.kind = 'implemented' and c.actual_end_at is null
     as outcome_from_closed_at,
-    coalesce(c.close_code in ('unsuccessful', 'backed_out'), false)
-    as is_failed_by_close_code,
+    failed_close_code(c.close_code) as is_failed_by_close_code,
     c.is_failed_by_incident,
     c.is_failed_by_rollback,
     is_failed_outcome(
@@ -356,8 +366,9 @@ ended as (
         c.actual_end_at,
         c.closed_at,
         outcome_kind(c.close_code, c.actual_end_at) as kind,
-        coalesce(c.close_code is null and c.state in ('review', 'closed'), false)
-        as is_completed_without_close_code
+        coalesce(
+            c.close_code is null and c.state in ('review', 'closed'), false
+        ) as is_completed_without_close_code
     from changes as c
     where
         cast(p_after_batch as integer) is null
@@ -449,11 +460,10 @@ with signalled as (
             is_completed_without_close_code, has_incident,
             min_incident_priority, has_rollback
         ),
-        coalesce(o.close_code in ('unsuccessful', 'backed_out'), false)
-        as is_failed_by_close_code,
+        failed_close_code(o.close_code) as is_failed_by_close_code,
+        -- the highest priority among its incidents meets the threshold
         o.has_incident and coalesce(
-            cast(p_failure_min_priority as integer) is null
-            or o.min_incident_priority <= cast(p_failure_min_priority as integer),
+            meets_min_priority(o.min_incident_priority, p_failure_min_priority),
             false
         ) as is_failed_by_incident,
         o.has_rollback as is_failed_by_rollback

@@ -74,7 +74,8 @@ end;
 create or replace macro period_start_of(p_grain, p_tz, p_instant) as
 case
     when p_grain is not null
-        then cast(date_trunc(p_grain, local_timestamp(p_instant, p_tz)) as date)
+        then
+            cast(date_trunc(p_grain, local_timestamp(p_instant, p_tz)) as date)
 end;
 
 -- change_success_counts(..., p_dimension, p_grain): docs/metrics.md

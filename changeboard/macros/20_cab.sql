@@ -884,7 +884,7 @@ classified as (
             r.assignment_group,
             r.outcome_at,
             outcome_kind(r.close_code, r.actual_end_at) as kind,
-            coalesce(r.close_code in ('unsuccessful', 'backed_out'), false)
+            failed_close_code(r.close_code)
                 as by_close_code,
             coalesce(f.first_incident_at < r.as_of, false) as by_incident,
             coalesce(f.first_rollback_at < r.as_of, false) as by_rollback
@@ -977,7 +977,7 @@ own as (
             k.change_id,
             k.cohort,
             outcome_kind(k.close_code, k.actual_end_at) as kind,
-            coalesce(k.close_code in ('unsuccessful', 'backed_out'), false)
+            failed_close_code(k.close_code)
                 as by_close_code,
             coalesce(f.first_incident_at < k.as_of, false) as by_incident,
             coalesce(f.first_rollback_at < k.as_of, false) as by_rollback

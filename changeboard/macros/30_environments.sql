@@ -354,8 +354,9 @@ events as (
 -- instant before its last have partial sums, but each one's segment ends
 -- where it starts (its lead is the same instant), so it adds no time; the
 -- instant's last row sums every event at it, so an end and a start at the
--- same instant (back-to-back) never count as overlapping. One running sum over every environment in (env_key, event_at) order, not
--- a window partitioned by environment (a third to half of the window's
+-- same instant (back-to-back) never count as overlapping. One running sum
+-- over every environment in (env_key, event_at) order, not a window
+-- partitioned by environment (a third to half of the window's
 -- time at a million changes): each environment's events sum to 0 (every
 -- span ends), so the sums within an environment are its own, and its last
 -- instant, whose lead is the next environment's first, has n_available 0

@@ -228,8 +228,8 @@ left join environments as e on m.environment_id = e.environment_id;
 -- coalesce(actual_end_at, closed_at) in [as_of - 30 x 24 h, as_of) that
 -- failed per docs/metrics.md shared definitions: close code, or a failure
 -- signal of priority p_failure_min_priority or higher, read from the
--- derived_change_outcomes table of a published file), remaining phases (covered as
--- readiness_phase_bookings decides), its pending and rejected bookings
+-- derived_change_outcomes table of a published file), remaining phases
+-- (covered as readiness_phase_bookings decides), its pending and rejected bookings
 -- overlapping [as_of, planned_release_at), slip_days (largest of
 -- actual_end_at - planned_end_at over ended phases and as_of -
 -- planned_end_at over phases past their planned end and not ended, in days,
