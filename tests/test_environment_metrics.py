@@ -312,6 +312,21 @@ def test_business_hours_follow_local_time_across_the_dst_change(con, given):
     assert (row["available_hours"], row["booked_hours"]) == (40.0, 2.0)
 
 
+def test_a_clock_change_within_business_hours_changes_that_days_hours(
+        con, given):
+    # Antarctica/Vostok moved its clocks 7 h back on Monday 1994-01-31,
+    # between 08:00 and 18:00: 08:00 was 01:00Z and 18:00 was 18:00Z, so
+    # that day's business hours lasted 17 h (the one such weekday since 1970)
+    given("environments", [env(availability="business_hours",
+                               timezone="Antarctica/Vostok")])
+    given("environment_bookings", [
+        booking("B1", "1994-01-31 00:00Z", "1994-01-31 02:00Z"),  # 1 h in
+        booking("B2", "1994-01-31 17:00Z", "1994-02-01 00:00Z"),  # 1 h in
+    ])
+    row = one(util(con, start_date="1994-01-31", end_date="1994-02-01"))
+    assert (row["available_hours"], row["booked_hours"]) == (17.0, 2.0)
+
+
 def test_business_hours_are_clipped_to_the_window_instants(con, given):
     # Tokyo 08:00-18:00 is 23:00Z-09:00Z: W = one UTC day meets two local days
     given("environments", [env(availability="business_hours",
