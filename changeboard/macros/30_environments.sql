@@ -225,10 +225,13 @@ with w as (
     )
 ),
 
+-- env_key: a small integer per environment, the key of the blocked spans'
+-- sweep and of the sums (sorting and hashing it is cheaper than the id)
 scoped as (
     select
         *,
-        availability = 'business_hours' as is_business
+        availability = 'business_hours' as is_business,
+        row_number() over (order by environment_id) as env_key
     from scoped_environments(
         p_tiers, p_environment_groups, p_application_ids, p_portfolios
     )
@@ -354,50 +357,76 @@ blackouts_in_window as (
         and b.end_at > w.w_start
 ),
 
+-- each blackout with every scoped environment it applies to: its own
+-- environment (of its application, if it names one too), every one of its
+-- application, or every one; three equality joins, not one join on either
 unavailable as (
     select
+        e.env_key,
         e.environment_id,
         b.start_at,
         b.end_at
-    from scoped as e
-    inner join blackouts_in_window as b
+    from blackouts_in_window as b
+    inner join scoped as e
         on
-            (e.environment_id = b.environment_id or b.environment_id is null)
-            and (
-                e.application_id = b.application_id
-                or b.application_id is null
-            )
+            b.environment_id = e.environment_id
+            and (b.application_id is null or b.application_id = e.application_id)
     where b.start_at < b.end_at
+    union all
+    select
+        e.env_key,
+        e.environment_id,
+        b.start_at,
+        b.end_at
+    from blackouts_in_window as b
+    inner join scoped as e on b.application_id = e.application_id
+    where b.environment_id is null and b.start_at < b.end_at
+    union all
+    select
+        e.env_key,
+        e.environment_id,
+        b.start_at,
+        b.end_at
+    from blackouts_in_window as b
+    cross join scoped as e
+    where
+        b.environment_id is null
+        and b.application_id is null
+        and b.start_at < b.end_at
 ),
 
 -- its unavailable time in W as disjoint spans (where one or more
 -- blackouts apply): available = calendar time - calendar time in them
 blocked as (
     select
+        env_key,
         environment_id,
         start_at,
         end_at
     from (
         select
+            env_key,
             environment_id,
             event_at as start_at,
             lead(event_at) over by_time as end_at,
             sum(d_blocked) over by_time as n_blocked
         from (
             select
+                env_key,
                 environment_id,
                 start_at as event_at,
                 1 as d_blocked
             from unavailable
             union all
             select
+                env_key,
                 environment_id,
                 end_at as event_at,
                 -1 as d_blocked
             from unavailable
         ) as u
         window by_time as (
-            partition by environment_id
+            partition by env_key
             order by event_at
             rows between unbounded preceding and current row
         )
@@ -547,7 +576,7 @@ pieces as (
 -- each piece's calendar time, from the calendar clock at its ends
 timed as (
     select
-        p.environment_id,
+        p.env_key,
         p.kind,
         p.capacity,
         p.n_approved,
@@ -574,6 +603,7 @@ timed as (
     from (
         select
             p.*,
+            e.env_key,
             e.capacity,
             e.is_business,
             e.timezone,
@@ -597,7 +627,7 @@ timed as (
 
 usage as (
     select
-        environment_id,
+        env_key,
         sum(us) filter (where kind = 'window') / 1e6 as available_seconds,
         coalesce(
             sum(us) filter (where kind = 'segment' and n_approved > 0), 0
@@ -610,7 +640,7 @@ usage as (
             sum(us * n_active) filter (where kind = 'segment'), 0
         ) / 1e6 as demand_seconds
     from timed
-    group by environment_id
+    group by env_key
     -- an environment without available time has no row
     having sum(us) filter (where kind = 'window') > 0
 )
@@ -647,7 +677,7 @@ select
     w.as_of
 from scoped as e
 cross join w
-left join usage as u on e.environment_id = u.environment_id
+left join usage as u on e.env_key = u.env_key
 left join counts as c on e.environment_id = c.environment_id
 order by e.environment_id;
 
