@@ -801,55 +801,36 @@ signals as materialized (
 ),
 
 -- every change whose outcome_at = coalesce(actual_end_at, closed_at) falls
--- in a period, once per such period. With p_as_of given there is one
--- period, whose bounds are constants of the query (the scan reads only the
--- history in it, with no join); without, each target's cab_date gives its
--- own, joined.
+-- in a period, once per such period, with whether it has a failure signal
+-- of any priority (has_signal: only those are looked up in the signals).
+-- With p_as_of given there is one period, whose bounds are constants of the
+-- query: its changes with an outcome kind are read from the stored
+-- outcomes (derived_change_outcomes: the same kind, outcome_at and keys, in
+-- a narrow table, with no join); without, each target's cab_date gives its
+-- own, joined to the changes.
 ranged as (
-    -- outcome_at in range read as two ranges of stored columns (actual_end_at
-    -- in it, or no actual_end_at and closed_at in it), so the scans skip
-    -- the row groups outside it and read only the columns counted; the
-    -- history is never filtered, so no join to the filters' tables (changes
-    -- of no kind left out: they count in no cohort)
     select
         cast(p_as_of as timestamptz) as as_of,
         cast(p_as_of as timestamptz)
         - to_hours(24 * cast(p_lookback_days as bigint)) as lookback_start_at,
-        h.change_id,
-        h.application_id,
-        h.change_type,
-        h.assignment_group,
-        h.close_code,
-        h.actual_end_at,
-        h.actual_end_at as outcome_at
-    from changes as h
+        o.change_id,
+        o.application_id,
+        o.change_type,
+        o.assignment_group,
+        o.close_code,
+        o.kind,
+        o.outcome_at,
+        o.has_incident or o.has_rollback as has_signal
+    from derived_change_outcomes as o
     where
         cast(p_as_of as timestamptz) is not null
-        and h.actual_end_at >= cast(p_as_of as timestamptz)
+        and o.kind is not null
+        and o.outcome_at >= cast(p_as_of as timestamptz)
         - to_hours(24 * cast(p_lookback_days as bigint))
-        and h.actual_end_at < cast(p_as_of as timestamptz)
-        and outcome_kind(h.close_code, h.actual_end_at) is not null
+        and o.outcome_at < cast(p_as_of as timestamptz)
     union all
-    select
-        cast(p_as_of as timestamptz) as as_of,
-        cast(p_as_of as timestamptz)
-        - to_hours(24 * cast(p_lookback_days as bigint)) as lookback_start_at,
-        h.change_id,
-        h.application_id,
-        h.change_type,
-        h.assignment_group,
-        h.close_code,
-        h.actual_end_at,
-        h.closed_at as outcome_at
-    from changes as h
-    where
-        cast(p_as_of as timestamptz) is not null
-        and h.actual_end_at is null
-        and h.closed_at >= cast(p_as_of as timestamptz)
-        - to_hours(24 * cast(p_lookback_days as bigint))
-        and h.closed_at < cast(p_as_of as timestamptz)
-        and outcome_kind(h.close_code, h.actual_end_at) is not null
-    union all
+    -- the history is never filtered, so no join to the filters' tables
+    -- (changes of no kind are kept: they count in no cohort)
     select
         p.as_of,
         p.lookback_start_at,
@@ -858,8 +839,9 @@ ranged as (
         h.change_type,
         h.assignment_group,
         h.close_code,
-        h.actual_end_at,
-        coalesce(h.actual_end_at, h.closed_at) as outcome_at
+        outcome_kind(h.close_code, h.actual_end_at) as kind,
+        coalesce(h.actual_end_at, h.closed_at) as outcome_at,
+        true as has_signal
     from changes as h
     inner join periods as p
         on
@@ -883,13 +865,14 @@ classified as (
             r.change_type,
             r.assignment_group,
             r.outcome_at,
-            outcome_kind(r.close_code, r.actual_end_at) as kind,
-            failed_close_code(r.close_code)
-                as by_close_code,
+            r.kind,
+            failed_close_code(r.close_code) as by_close_code,
             coalesce(f.first_incident_at < r.as_of, false) as by_incident,
             coalesce(f.first_rollback_at < r.as_of, false) as by_rollback
         from ranged as r
-        left join signals as f on r.change_id = f.change_id
+        -- a change without a signal has no key to look up
+        left join signals as f
+            on (case when r.has_signal then r.change_id end) = f.change_id
     ) as m
 ),
 
