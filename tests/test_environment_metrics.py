@@ -153,6 +153,57 @@ def test_open_ended_booking_is_clipped_at_window_end(con, given):
     assert (row["booked_hours"], row["n_open_ended"]) == (24.0, 1)
 
 
+def test_the_live_sweep_of_an_open_ended_booking_equals_the_stored_one(
+        tmp_path):
+    """An environment with an open-ended booking is swept from the period's
+    bookings; every other one is read from the segments stored at publish
+    (derived_booking_segments). In a published file, the same bookings give
+    the same hours either way: B1 open-ended and read at as_of = its end
+    elsewhere, or ending there."""
+    path = tmp_path / "cb.duckdb"
+    with db.publish(path) as con:
+        con.execute(
+            "insert into environments (environment_id, name, tier, capacity,"
+            " availability, timezone) values"
+            " ('E1', 'e1', 'uat', 2, 'business_hours', 'Europe/Berlin'),"
+            " ('E2', 'e2', 'uat', 2, 'business_hours', 'Europe/Berlin')")
+        con.execute(
+            "insert into blackout_windows (window_id, kind, environment_id,"
+            " start_at, end_at) values ('W1', 'maintenance', 'E1',"
+            " '2024-03-28 09:00Z', '2024-03-28 11:00Z'), ('W2',"
+            " 'maintenance', 'E2', '2024-03-28 09:00Z', '2024-03-28 11:00Z')")
+        rows = [("B1", "2024-03-27 07:00Z", "2024-04-02 12:00Z", "approved"),
+                ("B2", "2024-03-28 08:00Z", "2024-03-29 08:00Z", "approved"),
+                ("B3", "2024-03-28 08:00Z", "2024-04-01 09:30Z", "pending"),
+                ("B4", "2024-03-29 08:00Z", "2024-03-29 10:00Z", "approved")]
+        for env_id in ("E1", "E2"):
+            for booking_id, start, end, status in rows:
+                con.execute(
+                    "insert into environment_bookings (booking_id,"
+                    " environment_id, status, start_at, end_at) values"
+                    " ($b, $e, $s, $start, $end)",
+                    {"b": f"{booking_id}{env_id}", "e": env_id, "s": status,
+                     "start": start,
+                     "end": None if (env_id, booking_id) == ("E1", "B1")
+                     else end})
+    with db.connect(path, read_only=True) as con:
+        assert con.execute("select count(distinct environment_id) from "
+                           "derived_booking_segments").fetchall() == [(2,)]
+        used = db.run(con, "environment_utilization",
+                      start_date="2024-03-25", end_date="2024-04-08",
+                      as_of="2024-04-02 12:00Z").set_index("environment_id")
+    hours = ["available_hours", "booked_hours", "slot_hours", "demand_hours"]
+    assert used.loc["E1", "n_open_ended"] == 1
+    assert used.loc["E2", "n_open_ended"] == 0
+    assert used.loc["E1", hours].tolist() == used.loc["E2", hours].tolist()
+    # 10 working days (Berlin moves to CEST on Sunday 31 March) less the
+    # 2 h maintenance window on the 28th; the approved bookings' union is
+    # B1, from 08:00 CET on the 27th to 14:00 CEST on 2 April: 10 + 8 + 10
+    # (27-29 March) + 10 + 6 (1-2 April)
+    assert used.loc["E1", ["available_hours", "booked_hours"]].tolist() == [
+        98.0, 44.0]
+
+
 def test_as_of_defaults_to_the_last_succeeded_load(con, given):
     given("environments", [env()])
     given("environment_bookings", [booking("B1", "2024-06-03 00:00Z", None)])
