@@ -378,6 +378,23 @@ def test_a_clock_change_within_business_hours_changes_that_days_hours(
     assert (row["available_hours"], row["booked_hours"]) == (17.0, 2.0)
 
 
+def test_a_weekday_the_clocks_skipped_has_no_business_hours(con, given):
+    # Samoa went from 29 December 2011 straight to the 31st (UTC-10 to
+    # UTC+14): that Friday never happened there. W (UTC) is Sunday 14:00 to
+    # Monday 14:00 local a week later: Monday to Thursday, 40 h, and Monday
+    # 2 January 08:00-14:00, 6 h. A booking on what would have been Friday
+    # afternoon is Saturday morning in Apia, outside business hours
+    given("environments", [env(availability="business_hours",
+                               timezone="Pacific/Apia")])
+    given("environment_bookings", [
+        booking("B1", "2011-12-28 20:00Z", "2011-12-28 22:00Z"),  # Wed 10:00
+        booking("B2", "2011-12-30 20:00Z", "2011-12-30 22:00Z"),  # Sat 10:00
+    ])
+    row = one(util(con, start_date="2011-12-26", end_date="2012-01-02",
+                   as_of="2012-02-01 00:00Z"))
+    assert (row["available_hours"], row["booked_hours"]) == (46.0, 2.0)
+
+
 def test_business_hours_are_clipped_to_the_window_instants(con, given):
     # Tokyo 08:00-18:00 is 23:00Z-09:00Z: W = one UTC day meets two local days
     given("environments", [env(availability="business_hours",

@@ -140,15 +140,98 @@ from window_bookings(
 )
 group by environment_id;
 
+-- zone_business_days(p_start_at, p_end_at, p_timezones): one row per
+-- timezone of p_timezones and local date from p_start_at's to p_end_at's
+-- in it: span_start_us and span_us, its business hours (Mon-Fri
+-- 08:00-18:00 as instants: a clock change within them makes the span
+-- shorter or longer; 0 on other days and on a weekday the clocks skipped,
+-- such as Samoa's 30 December 2011), and before_us, the business time of
+-- the listed days before it in that timezone. Every instant of a span has
+-- the span's local date, so the clock at an instant reads its own date's
+-- row.
+create or replace macro zone_business_days(
+    p_start_at, p_end_at, p_timezones
+) as table
+select
+    timezone,
+    cast(local_day as date) as local_date,
+    span_start_us,
+    span_us,
+    coalesce(
+        sum(span_us) over (
+            partition by timezone
+            order by local_day
+            rows between unbounded preceding and 1 preceding
+        ),
+        0
+    ) as before_us
+from (
+    select
+        timezone,
+        local_day,
+        epoch_us(timezone(timezone, local_day + interval 8 hour))
+            as span_start_us,
+        case
+            when
+                isodow(local_day) <= 5
+                -- a weekday the clocks skipped (its 08:00 and 18:00 are
+                -- instants of another date) has no business hours
+                and cast(
+                    timezone(
+                        timezone,
+                        timezone(timezone, local_day + interval 8 hour)
+                    ) as date
+                ) = cast(local_day as date)
+                and cast(
+                    timezone(
+                        timezone,
+                        timezone(timezone, local_day + interval 18 hour)
+                    ) as date
+                ) = cast(local_day as date)
+                then
+                    epoch_us(timezone(timezone, local_day + interval 18 hour))
+                    - epoch_us(timezone(timezone, local_day + interval 8 hour))
+            else 0
+        end as span_us
+    from (
+        select
+            z.timezone,
+            unnest(
+                generate_series(
+                    date_trunc('day', timezone(z.timezone, p_start_at)),
+                    date_trunc('day', timezone(z.timezone, p_end_at)),
+                    interval 1 day
+                )
+            ) as local_day
+        from (
+            select unnest(cast(p_timezones as varchar[])) as timezone
+        ) as z
+    ) as d
+) as d;
+
+-- business_clock_us(p_at, p_span_start_us, p_span_us, p_before_us): the
+-- business time up to instant p_at, from the zone_business_days row of its
+-- local date: the days before it, plus its own span's time before p_at.
+-- It never runs back, so the business time of [x, y) is the clock at y
+-- less the clock at x.
+create or replace macro business_clock_us(
+    p_at, p_span_start_us, p_span_us, p_before_us
+) as
+p_before_us
++ least(greatest(epoch_us(p_at) - p_span_start_us, 0), p_span_us);
+
 -- derived_booking_segments: one row per environment and span between two
 -- consecutive instants of its sweep over every active booking with an end
 -- (status approved or pending, end_at not NULL and after start_at), whatever
 -- the dates, while one is active: n_approved, n_active = the approved and
--- the active bookings over [start_at, end_at). All events at one instant net
--- out first, so an end and a start at the same instant (back-to-back) never
--- overlap. Stored in start order, so a window reads only its part. A
--- derived view: a table in a published file (changeboard/db.py
--- materialize), so environment_usage does not sort a year's bookings on each
+-- the active bookings over [start_at, end_at), and calendar_us, its time in
+-- its environment's calendar (all of it for an `always` environment, its
+-- business hours for a business_hours one; NULL for an unknown
+-- environment). All events at one instant net out first, so an end and a
+-- start at the same instant (back-to-back) never overlap. Stored in start
+-- order, so a window reads only its part. A derived view: a table in a
+-- published file (changeboard/db.py materialize), so environment_usage does
+-- not sort a year's bookings, nor find each one's business hours, on each
 -- read.
 create or replace view derived_booking_segments as
 with events as (
@@ -192,17 +275,70 @@ swept as (
         order by event_at
         rows between unbounded preceding and current row
     )
+),
+
+segments as (
+    select
+        s.environment_id,
+        s.start_at,
+        s.end_at,
+        cast(s.n_approved as integer) as n_approved,
+        cast(s.n_active as integer) as n_active,
+        e.is_business,
+        e.timezone,
+        case
+            when e.is_business
+                then cast(timezone(e.timezone, s.start_at) as date)
+        end as start_date,
+        case
+            when e.is_business
+                then cast(timezone(e.timezone, s.end_at) as date)
+        end as end_date
+    from swept as s
+    left join (
+        select
+            environment_id,
+            coalesce(availability, 'always') = 'business_hours'
+                as is_business,
+            coalesce(timezone, 'UTC') as timezone
+        from environments
+    ) as e on s.environment_id = e.environment_id
+    where s.n_active > 0
+),
+
+business_days as (
+    select *
+    from
+        zone_business_days(
+            (select min(start_at) from segments where is_business),
+            (select max(end_at) from segments where is_business),
+            (select list(distinct timezone) from segments where is_business)
+        )
 )
 
 select
-    environment_id,
-    start_at,
-    end_at,
-    cast(n_approved as integer) as n_approved,
-    cast(n_active as integer) as n_active
-from swept
-where n_active > 0
-order by start_at, environment_id;
+    s.environment_id,
+    s.start_at,
+    s.end_at,
+    s.n_approved,
+    s.n_active,
+    case
+        when s.is_business
+            then
+                business_clock_us(
+                    s.end_at, de.span_start_us, de.span_us, de.before_us
+                )
+                - business_clock_us(
+                    s.start_at, ds.span_start_us, ds.span_us, ds.before_us
+                )
+        when not s.is_business then epoch_us(s.end_at) - epoch_us(s.start_at)
+    end as calendar_us
+from segments as s
+left join business_days as ds
+    on s.timezone = ds.timezone and s.start_date = ds.local_date
+left join business_days as de
+    on s.timezone = de.timezone and s.end_date = de.local_date
+order by s.start_at, s.environment_id;
 
 -- environment_usage(...): one row per scoped environment, ordered by
 -- environment_id: available, booked, slot, capacity and demand hours in W and
@@ -286,59 +422,18 @@ counts as (
 -- that of t's own day up to t. Each day's span, and the business time
 -- before it, once per timezone (every environment of one timezone has the
 -- same calendar).
-zones as (
-    select distinct timezone
-    from scoped
-    where is_business
-),
-
-zone_days as (
-    select
-        z.timezone,
-        unnest(
-            generate_series(
-                date_trunc('day', timezone(z.timezone, w.w_start)),
-                date_trunc('day', timezone(z.timezone, w.w_end)),
-                interval 1 day
-            )
-        ) as local_day
-    from zones as z
-    cross join w
-),
-
 business_days as (
-    select
-        timezone,
-        cast(local_day as date) as local_date,
-        span_start_us,
-        span_us,
-        coalesce(
-            sum(span_us) over (
-                partition by timezone
-                order by local_day
-                rows between unbounded preceding and 1 preceding
-            ),
-            0
-        ) as before_us
-    from (
-        select
-            timezone,
-            local_day,
-            epoch_us(timezone(timezone, local_day + interval 8 hour))
-                as span_start_us,
-            case
-                when isodow(local_day) <= 5
-                    then
-                        epoch_us(
-                            timezone(timezone, local_day + interval 18 hour)
-                        )
-                        - epoch_us(
-                            timezone(timezone, local_day + interval 8 hour)
-                        )
-                else 0
-            end as span_us
-        from zone_days
-    ) as d
+    select *
+    from
+        zone_business_days(
+            (select w_start from w),
+            (select w_end from w),
+            (
+                select list(distinct timezone)
+                from scoped
+                where is_business
+            )
+        )
 ),
 
 -- blackout windows of the kinds that meet W, before they meet the
@@ -478,16 +573,18 @@ live_instants as (
     group by environment_id, event_at
 ),
 
--- every segment of W: the stored ones that meet it (the bounds of W as
--- constants first, so the scan skips the others), clipped to it, and
--- the live ones; read twice, not kept
-segments as not materialized (
+-- the stored segments that meet W (the bounds of W as constants first, so
+-- the scan skips the others), clipped to it; one inside W keeps its stored
+-- calendar time. Read twice, not kept.
+stored as not materialized (
     select
         s.environment_id,
         greatest(s.start_at, w.w_start) as start_at,
         least(s.end_at, w.w_end) as end_at,
         s.n_approved,
-        s.n_active
+        s.n_active,
+        s.start_at >= w.w_start and s.end_at <= w.w_end as is_inside,
+        s.calendar_us
     from derived_booking_segments as s
     cross join w
     where
@@ -498,7 +595,10 @@ segments as not materialized (
             p_start_date, cast(p_reporting_tz as varchar)
         )
         and s.environment_id not in (select environment_id from live)
-    union all
+),
+
+-- the live segments of the environments swept here
+live_segments as (
     select
         environment_id,
         start_at,
@@ -522,9 +622,10 @@ segments as not materialized (
     where n_active > 0
 ),
 
--- the spans whose calendar time is counted, with its sign: each segment
--- (+) less its overlap with each blocked span (-), and W (+) less each
--- blocked span (-): the available time within each and within W
+-- the spans whose calendar time is worked out here, with its sign: each
+-- segment not wholly inside W (clipped) or swept live (+), less each
+-- segment's overlap with each blocked span (-), and W (+) less each blocked
+-- span (-): the available time within each and within W
 pieces as (
     select
         'segment' as kind,
@@ -534,7 +635,18 @@ pieces as (
         1 as sign,
         n_approved,
         n_active
-    from segments
+    from stored
+    where not is_inside
+    union all
+    select
+        'segment' as kind,
+        environment_id,
+        start_at,
+        end_at,
+        1 as sign,
+        n_approved,
+        n_active
+    from live_segments
     union all
     select
         'segment' as kind,
@@ -544,7 +656,17 @@ pieces as (
         -1 as sign,
         s.n_approved,
         s.n_active
-    from segments as s
+    from (
+        select
+            environment_id,
+            start_at,
+            end_at,
+            n_approved,
+            n_active
+        from stored
+        union all
+        select * from live_segments
+    ) as s
     inner join blocked as b
         on
             s.environment_id = b.environment_id
@@ -573,7 +695,8 @@ pieces as (
     from blocked
 ),
 
--- each piece's calendar time, from the calendar clock at its ends
+-- each piece's calendar time, from the calendar clock at its ends; each
+-- segment inside W, its stored calendar time
 timed as (
     select
         p.env_key,
@@ -585,17 +708,13 @@ timed as (
             case
                 when p.is_business
                     then
-                        de.before_us
-                        + least(
-                            greatest(epoch_us(p.end_at) - de.span_start_us, 0),
-                            de.span_us
+                        business_clock_us(
+                            p.end_at, de.span_start_us, de.span_us,
+                            de.before_us
                         )
-                        - ds.before_us
-                        - least(
-                            greatest(
-                                epoch_us(p.start_at) - ds.span_start_us, 0
-                            ),
-                            ds.span_us
+                        - business_clock_us(
+                            p.start_at, ds.span_start_us, ds.span_us,
+                            ds.before_us
                         )
                 else epoch_us(p.end_at) - epoch_us(p.start_at)
             end
@@ -623,6 +742,17 @@ timed as (
         on p.timezone = ds.timezone and p.start_date = ds.local_date
     left join business_days as de
         on p.timezone = de.timezone and p.end_date = de.local_date
+    union all
+    select
+        e.env_key,
+        'segment' as kind,
+        e.capacity,
+        s.n_approved,
+        s.n_active,
+        s.calendar_us as us
+    from stored as s
+    inner join scoped as e on s.environment_id = e.environment_id
+    where s.is_inside
 ),
 
 usage as (
