@@ -51,6 +51,16 @@ BATCH = "(select coalesce(max(batch_id), 0) + 1 from ingest_batches)"
      "incidents"),
     ("delete from deployments where deployment_id in (select deployment_id "
      "from deployments order by deployment_id limit 20)", "deployments"),
+    # the booking segments: new bookings, and calendars that change (their
+    # stored calendar time follows the environment's availability and zone)
+    (f"update environment_bookings set end_at = end_at + interval 3 hour, "
+     f"ingested_batch_id = {BATCH} where booking_id in (select booking_id "
+     "from environment_bookings order by booking_id limit 30)",
+     "environment_bookings"),
+    (f"update environments set availability = 'business_hours', timezone = "
+     f"'Asia/Tokyo', ingested_batch_id = {BATCH} where environment_id in "
+     "(select environment_id from environments order by environment_id "
+     "limit 10)", "environments"),
 ])
 def test_a_load_recomputes_what_reads_what_it_changed(published, tmp_path,
                                                       change):
