@@ -465,7 +465,10 @@ unavailable as (
     inner join scoped as e
         on
             b.environment_id = e.environment_id
-            and (b.application_id is null or b.application_id = e.application_id)
+            and (
+                b.application_id is null
+                or b.application_id = e.application_id
+            )
     where b.start_at < b.end_at
     union all
     select
