@@ -1,6 +1,8 @@
 """The Environments page: its two record queries (booking_timeline,
 environment_impact_bookings) given rows -> expected rows, and the page in
 AppTest on the sample database."""
+import shutil
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -293,6 +295,30 @@ def test_page_draws_cards_matrix_and_every_section(app):
     assert not app.exception
     assert {"Per environment group", "Per environment"} <= {
         s.value for s in app.subheader}
+
+
+def test_without_releases_the_matrix_says_none_is_loaded(
+        sample_db, monkeypatch, tmp_path):
+    """A source with changes but no releases (BPIC 2014): wider go-live
+    dates cannot fill the matrix, so it does not ask for them; with
+    releases outside the dates, it does."""
+    path = tmp_path / "no-releases.duckdb"
+    shutil.copyfile(sample_db, path)
+    with db.publish(path) as con:
+        con.execute("delete from releases")
+    monkeypatch.setattr(config, "DB_PATH", path)
+    app = open_page(AppTest.from_file(str(ROOT / "app.py"),
+                                      default_timeout=90))
+    said = [i.value for i in app.info]
+    assert any(s.startswith("No release is loaded") for s in said), said
+    assert not any("widen the go-live dates" in s for s in said)
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    far = open_page(AppTest.from_file(str(ROOT / "app.py"),
+                                      default_timeout=90))
+    far.date_input(key="go_live").set_value(
+        (date(1990, 1, 1), date(1990, 1, 31))).run()
+    assert not far.exception
+    assert any("widen the go-live dates" in i.value for i in far.info)
 
 
 def test_changing_the_period_changes_the_numbers(app):

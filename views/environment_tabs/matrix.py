@@ -31,8 +31,14 @@ def render(page: EnvironmentsPage) -> None:
     matrix = read(page)
     if matrix.releases.empty:
         first, last = page.first, page.last
-        st.info(f"No release goes live between {first:%d %b %Y} and "
-                f"{last:%d %b %Y}: widen the go-live dates.")
+        if not int(ui.query("data_status")["n_releases"].iloc[0]):
+            # wider dates cannot help: the data has no release at all
+            st.info("No release is loaded, so no environment impact to "
+                    "show: load releases and their environment bookings "
+                    "(the Data page, or python -m ingest).")
+        else:
+            st.info(f"No release goes live between {first:%d %b %Y} and "
+                    f"{last:%d %b %Y}: widen the go-live dates.")
     else:
         grid, labels = draw(page, matrix)
         bookings_behind(page, matrix, grid, labels)
