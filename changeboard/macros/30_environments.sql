@@ -220,36 +220,40 @@ create or replace macro business_clock_us(
 p_before_us
 + least(greatest(epoch_us(p_at) - p_span_start_us, 0), p_span_us);
 
--- derived_booking_segments: one row per environment and span between two
--- consecutive instants of its sweep over every active booking with an end
--- (status approved or pending, end_at not NULL and after start_at), whatever
--- the dates, while one is active: n_approved, n_active = the approved and
--- the active bookings over [start_at, end_at), and calendar_us, its time in
--- its environment's calendar (all of it for an `always` environment, its
--- business hours for a business_hours one; NULL for an unknown
--- environment). All events at one instant net out first, so an end and a
--- start at the same instant (back-to-back) never overlap. Stored in start
--- order, so a window reads only its part. A derived view: a table in a
--- published file (changeboard/db.py materialize), so environment_usage does
--- not sort a year's bookings, nor find each one's business hours, on each
--- read.
-create or replace view derived_booking_segments as
-with events as (
+-- booking_sweep(p_start_at, p_end_at, p_as_of, p_environment_ids): one row
+-- per environment of the list p_environment_ids and span between two
+-- consecutive instants of its active bookings (approved or pending)
+-- while one is active: n_approved, n_active = the approved and the active
+-- bookings over [start_at, end_at). Each booking counts as [start_at,
+-- end_at) clipped to [p_start_at, p_end_at) (NULL bounds: none); one
+-- without an end ends at min(p_end_at, p_as_of), so with no p_end_at it is
+-- left out, as is one ending before it starts (window_bookings' rule). All
+-- events at one instant net out first, so an end and a start at the same
+-- instant (back-to-back) never overlap.
+create or replace macro booking_sweep(
+    p_start_at, p_end_at, p_as_of, p_environment_ids
+) as table
+with spans as (
     select
         environment_id,
-        start_at as event_at,
         cast(status = 'approved' as integer) as d_approved,
-        1 as d_active
+        greatest(start_at, cast(p_start_at as timestamptz)) as start_at,
+        least(
+            coalesce(
+                end_at,
+                least(
+                    cast(p_end_at as timestamptz),
+                    cast(p_as_of as timestamptz)
+                )
+            ),
+            cast(p_end_at as timestamptz)
+        ) as end_at
     from environment_bookings
-    where status in ('approved', 'pending') and start_at < end_at
-    union all
-    select
-        environment_id,
-        end_at as event_at,
-        -cast(status = 'approved' as integer) as d_approved,
-        -1 as d_active
-    from environment_bookings
-    where status in ('approved', 'pending') and start_at < end_at
+    where
+        status in ('approved', 'pending')
+        and environment_id in (
+            select unnest(cast(p_environment_ids as varchar[]))
+        )
 ),
 
 instants as (
@@ -258,7 +262,23 @@ instants as (
         event_at,
         sum(d_approved) as d_approved,
         sum(d_active) as d_active
-    from events
+    from (
+        select
+            environment_id,
+            start_at as event_at,
+            d_approved,
+            1 as d_active
+        from spans
+        where start_at < end_at
+        union all
+        select
+            environment_id,
+            end_at as event_at,
+            -d_approved as d_approved,
+            -1 as d_active
+        from spans
+        where start_at < end_at
+    ) as e
     group by environment_id, event_at
 ),
 
@@ -275,15 +295,33 @@ swept as (
         order by event_at
         rows between unbounded preceding and current row
     )
-),
+)
 
-segments as (
+select
+    environment_id,
+    start_at,
+    end_at,
+    cast(n_approved as integer) as n_approved,
+    cast(n_active as integer) as n_active
+from swept
+where n_active > 0;
+
+-- derived_booking_segments: booking_sweep of every loaded environment over
+-- all its bookings with an end, whatever the dates, each segment with
+-- calendar_us, its time in its environment's calendar (all of it for an
+-- `always` environment, its business hours for a business_hours one).
+-- Stored in start order, so a window reads only its part. A derived view:
+-- a table in a published file (changeboard/db.py materialize), so
+-- environment_usage does not sort a year's bookings, nor find each one's
+-- business hours, on each read.
+create or replace view derived_booking_segments as
+with segments as (
     select
         s.environment_id,
         s.start_at,
         s.end_at,
-        cast(s.n_approved as integer) as n_approved,
-        cast(s.n_active as integer) as n_active,
+        s.n_approved,
+        s.n_active,
         e.is_business,
         e.timezone,
         case
@@ -294,8 +332,12 @@ segments as (
             when e.is_business
                 then cast(timezone(e.timezone, s.end_at) as date)
         end as end_date
-    from swept as s
-    left join (
+    from
+        booking_sweep(
+            null, null, null,
+            (select list(environment_id) from environments)
+        ) as s
+    inner join (
         select
             environment_id,
             coalesce(availability, 'always') = 'business_hours'
@@ -303,7 +345,6 @@ segments as (
             coalesce(timezone, 'UTC') as timezone
         from environments
     ) as e on s.environment_id = e.environment_id
-    where s.n_active > 0
 ),
 
 business_days as (
@@ -331,7 +372,7 @@ select
                 - business_clock_us(
                     s.start_at, ds.span_start_us, ds.span_us, ds.before_us
                 )
-        when not s.is_business then epoch_us(s.end_at) - epoch_us(s.start_at)
+        else epoch_us(s.end_at) - epoch_us(s.start_at)
     end as calendar_us
 from segments as s
 left join business_days as ds
@@ -373,42 +414,13 @@ scoped as (
     )
 ),
 
--- the bookings of W, read once for the counts and the live segments
-bookings as (
-    select
-        environment_id,
-        status,
-        is_active,
-        is_invalid,
-        is_in_window,
-        is_invalid_span_in_window,
-        is_open_ended,
-        clipped_start_at,
-        clipped_end_at
-    from window_bookings(
+counts as (
+    select *
+    from booking_counts(
         p_start_date, p_end_date, p_reporting_tz, p_as_of,
         ['approved', 'pending'],
         p_tiers, p_environment_groups, p_application_ids, p_portfolios
     )
-),
-
-counts as (
-    select
-        environment_id,
-        count(*) filter (where is_active and is_in_window) as n,
-        count(*) filter (
-            where is_active and is_in_window and status = 'approved'
-        ) as n_approved,
-        count(*) filter (
-            where is_active and is_in_window and status = 'pending'
-        ) as n_pending,
-        count(*) filter (where not is_active and is_in_window) as n_excluded,
-        count(*) filter (
-            where is_active and is_invalid and is_invalid_span_in_window
-        ) as n_invalid,
-        count(*) filter (where is_active and is_open_ended) as n_open_ended
-    from bookings
-    group by environment_id
 ),
 
 -- an environment's calendar clock counts the microseconds of its calendar
@@ -534,46 +546,11 @@ blocked as (
 
 -- environments with an active open-ended booking: it ends at min(W end,
 -- as_of), which the stored segments cannot know, so their segments are
--- swept here from W's own bookings, as derived_booking_segments sweeps
--- the others' (all events at one instant net out first)
+-- swept here over W, as derived_booking_segments sweeps the others'
 live as (
-    select distinct environment_id
-    from bookings
-    where is_active and is_open_ended
-),
-
-live_instants as (
-    select
-        environment_id,
-        event_at,
-        sum(d_approved) as d_approved,
-        sum(d_active) as d_active
-    from (
-        select
-            environment_id,
-            clipped_start_at as event_at,
-            cast(status = 'approved' as integer) as d_approved,
-            1 as d_active
-        from bookings
-        where
-            is_active
-            and not is_invalid
-            and clipped_start_at < clipped_end_at
-            and environment_id in (select environment_id from live)
-        union all
-        select
-            environment_id,
-            clipped_end_at as event_at,
-            -cast(status = 'approved' as integer) as d_approved,
-            -1 as d_active
-        from bookings
-        where
-            is_active
-            and not is_invalid
-            and clipped_start_at < clipped_end_at
-            and environment_id in (select environment_id from live)
-    ) as e
-    group by environment_id, event_at
+    select environment_id
+    from counts
+    where n_open_ended > 0
 ),
 
 -- the stored segments that meet W (the bounds of W as constants first, so
@@ -602,27 +579,14 @@ stored as not materialized (
 
 -- the live segments of the environments swept here
 live_segments as (
-    select
-        environment_id,
-        start_at,
-        end_at,
-        n_approved,
-        n_active
-    from (
-        select
-            environment_id,
-            event_at as start_at,
-            lead(event_at) over by_time as end_at,
-            sum(d_approved) over by_time as n_approved,
-            sum(d_active) over by_time as n_active
-        from live_instants
-        window by_time as (
-            partition by environment_id
-            order by event_at
-            rows between unbounded preceding and current row
+    select *
+    from
+        booking_sweep(
+            (select w_start from w),
+            (select w_end from w),
+            (select as_of from w),
+            coalesce((select list(environment_id) from live), [])
         )
-    ) as l
-    where n_active > 0
 ),
 
 -- the spans whose calendar time is worked out here, with its sign: each
