@@ -206,7 +206,9 @@ def test_minutes_pdf_and_cli(decided_db, tmp_path, capsys):
     assert "report minutes: no database" in capsys.readouterr().err
 
 
-def _page(path, monkeypatch, user=None):
+def _page(path, monkeypatch, user=None, tab="decisions"):
+    """The CAB page of the 20 January meeting, opened on `tab` (?tab=: only
+    the open tab is drawn)."""
     import streamlit as st
 
     from tests.test_signin import AUTH
@@ -217,6 +219,7 @@ def _page(path, monkeypatch, user=None):
         app.secrets["auth"] = AUTH
         app.user = {"is_logged_in": True, **user}
     app.query_params["meeting"] = "2026-01-20"
+    app.query_params["tab"] = tab
     app.run()
     app.switch_page("views/cab.py").run()
     assert not app.exception
@@ -259,6 +262,9 @@ def test_the_page_records_a_decision_in_single_user_mode(decided_db,
              if "Times recorded" in d.value.columns]
     assert shown and list(shown[0]["Change"]) == ["C2", "C1"]  # agenda order
     # the last CAB's decisions are on the Since last CAB tab, D4 flagged
+    assert not any("D4" in e.value for e in app.error)  # not drawn: closed
+    app.query_params["tab"] = "since"
+    app.run()
     assert any("D4" in e.value for e in app.error)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from changeboard import config, db
@@ -735,6 +736,44 @@ def test_page_renders_on_the_sample(sample_db, monkeypatch):
     assert not app.exception
     assert [t.label for t in app.tabs][1] == "Since last CAB"
     assert [t.label for t in app.tabs][2].startswith("Releases going live (")
+
+
+def _drawn(app) -> dict[str, bool]:
+    """Which of the CAB page's tabs have their content drawn."""
+    texts = [e.value for e in [*app.caption, *app.subheader, *app.markdown]]
+    return {
+        "decide": any(t.startswith("#### 1. ") for t in texts),
+        "since": "What happened since the last CAB" in texts,
+        "releases": cab.RELEASES_INTRO in texts,
+        "decisions": "Attendees" in texts}
+
+
+def test_only_the_open_tab_is_drawn_and_the_url_names_it(cab_db,
+                                                         monkeypatch):
+    """The tabs are lazy: the open one runs, the others only show their
+    label (with its count); ?tab= opens one (a link to it), an unknown one
+    is dropped from the address."""
+    monkeypatch.setattr(config, "DB_PATH", cab_db)
+    st.cache_data.clear()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params["meeting"] = "2026-01-20"
+    app.run()
+    app.switch_page("views/cab.py").run()
+    assert not app.exception
+    assert _drawn(app) == {"decide": True, "since": False,
+                           "releases": False, "decisions": False}
+    assert [t.label for t in app.tabs] == [
+        "For decision (2)", "Since last CAB", "Releases going live (0)",
+        "Decisions and minutes (0)"]
+    for tab in ("since", "releases", "decisions"):
+        app.query_params["tab"] = tab
+        app.run()
+        assert not app.exception
+        assert _drawn(app) == {name: name == tab for name in _drawn(app)}
+        assert len(app.tabs) == 4
+    app.query_params["tab"] = "nonsense"
+    app.run()
+    assert _drawn(app)["decide"] and "tab" not in app.query_params
 
 
 @pytest.mark.parametrize("name", ["cab_since_last", "application_incidents"])

@@ -111,6 +111,11 @@ def test_a_cab_agenda_of_thousands_is_summarised_and_paged(app):
     headings = [m.value for m in app.markdown if m.value.startswith("#### ")]
     assert headings[0].startswith("#### 2981. ") and len(headings) == 20
     # one decision form for the whole agenda: a list, not a widget a change
+    # (on its tab: only the open tab is drawn)
+    assert not any(s.key == "cab-decide-change" for s in app.selectbox)
+    app.query_params["tab"] = "decisions"
+    app.run()
+    assert not any(m.value.startswith("#### ") for m in app.markdown)
     choose = app.selectbox(key="cab-decide-change")
     assert len(choose.options) == N_AGENDA
     ids = [o.split()[1] for o in choose.options]

@@ -261,6 +261,125 @@ def _decisions_tab() -> None:
         "Minutes XLSX", lambda: minutes.to_xlsx(built), f"{stem_m}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="cab-minutes-xlsx", on_click="ignore")
+
+
+def _decide_tab() -> None:
+    st.caption(
+        "Normal and emergency changes that need CAB, planned in the review "
+        "window and awaiting approval; very high risk first, then by planned "
+        "start. Evidence counts implemented changes (n) before the meeting.")
+    if pack.agenda.empty:
+        st.info("No change needs a CAB decision in this window — pick "
+                "another meeting date or widen the review window.")
+        first = 0
+    else:
+        note = cab.size_note(pack, on_page=True)
+        if note:
+            st.warning(note, icon=":material/filter_alt:")
+        ui.table(_kept(pack, cab.agenda_lines), f"{stem}-agenda",
+                 max_rows=None, height=min(420, 38 + 35 * len(pack.agenda)))
+        starts = list(range(0, len(pack.agenda), BLOCKS_PER_PAGE))
+        first = st.selectbox(
+            "Changes in detail", starts, key="cab-detail",
+            format_func=lambda s: f"{s + 1:,}–"
+            f"{min(s + BLOCKS_PER_PAGE, len(pack.agenda)):,} of "
+            f"{len(pack.agenda):,}", disabled=len(starts) == 1,
+            help=f"{BLOCKS_PER_PAGE} changes at a time, in agenda order.")
+    shown = _kept(pack, _page_of_blocks, first) if len(pack.agenda) else []
+    for block, tables in shown:
+        with st.container(border=True):
+            st.markdown(f"#### {block.rank}. {_md(block.change_id)} — "
+                        f"{_md(block.title)}")
+            st.markdown(" · ".join(f"**{label}** {_md(value)}"
+                                   for label, value in block.facts))
+            if block.flags:
+                st.markdown(" ".join(f":orange-badge[{_md(flag)}]"
+                                     for flag in block.flags))
+            # drawn when opened: ten elements a block, a fifth of a rerun
+            reading = st.expander("Description, justification and plans",
+                                  key=f"cab-reading-{block.change_id}",
+                                  on_change="rerun")
+            if reading.open:
+                with reading:
+                    for label, text in block.reading:
+                        st.markdown(f"**{label}**")
+                        if text:
+                            st.text(text)
+                        else:
+                            st.caption("Not recorded.")
+            for title, frame, empty in tables:
+                if len(frame) == 0:
+                    st.caption(f"{title}: {empty}")
+                else:
+                    st.markdown(f"**{title}**")
+                    st.dataframe(frame, hide_index=True)
+    for name in ("cab_agenda", "change_collisions", "similar_change_history"):
+        ui.definition(name, f"How is {name.replace('_', ' ')} computed?")
+
+
+def _since_tab() -> None:
+    st.caption(meta["Since last CAB"])
+    _last_cab_decisions()
+    st.subheader("What happened since the last CAB")
+    kpis = pack.kpis
+    columns = st.columns(len(kpis))
+    for column, (_, kpi) in zip(columns, kpis.iterrows(), strict=True):
+        column.metric(
+            kpi["KPI"], ui.pct(kpi["since_rate"]),
+            ui.delta_points(kpi["since_rate"], kpi["before_rate"]),
+            delta_color="normal" if kpi["KPI"] == "Change success rate"
+            else "inverse", border=True)
+        column.caption(f"n = {kpi['since_n']:,} {kpi['Counts']} · "
+                       f"{kpi['since_count']:,} {kpi['Count is']} · before: "
+                       f"{ui.pct(kpi['before_rate'])} of {kpi['before_n']:,}")
+    for reason, title in cab.REASONS.items():
+        frame = _kept(pack, cab.since_last, reason)  # shared: not changed
+        st.subheader(f"{title} ({len(frame)})")
+        if frame.empty:
+            st.caption("None since the last meeting.")
+        else:
+            ui.table(frame, f"{stem}-{reason}")
+    ui.definition("cab_since_last", "How is this list computed?")
+
+
+def _releases_tab() -> None:
+    st.caption(cab.RELEASES_INTRO)
+    if pack.releases.empty:
+        st.info("No release is planned to go live before the next meeting.")
+    else:
+        lines = _kept(pack, cab.release_lines)
+        ui.table(lines, f"{stem}-releases", max_rows=None,
+                 height=min(420, 38 + 35 * len(lines)),
+                 column_config={"Reasons": st.column_config.TextColumn(
+                     width="large")})
+    ui.definition("release_readiness", "How is readiness computed?")
+
+
+TABS = ("decide", "since", "releases", "decisions")  # ?tab= of each tab
+
+
+def _tabs(labels: list[str]):
+    """The page's tabs, drawn lazily (only the open one runs: a 3,000-change
+    pack's four tabs are a third of a cold rerun). The open one is kept in
+    the URL as ?tab=<name>, a link to it; a label's count may change (a
+    decision recorded) and the same tab stays open."""
+    wanted = st.query_params.get("tab")
+    if wanted is not None and wanted not in TABS:
+        del st.query_params["tab"]
+    at = TABS.index(wanted) if wanted in TABS else 0
+    return st.tabs(labels, key="cab-tab", default=labels[at],
+                   on_change=_tab_picked, args=(labels,))
+
+
+def _tab_picked(labels: list[str]) -> None:
+    picked = st.session_state.get("cab-tab")
+    at = labels.index(picked) if picked in labels else 0
+    if at:
+        st.query_params["tab"] = TABS[at]
+    elif "tab" in st.query_params:
+        del st.query_params["tab"]
+
+
 upcoming = cab.next_meeting().date()
 left, right = st.columns(2)
 meeting = left.date_input(
@@ -318,103 +437,14 @@ for first in range(0, len(counts), 3):  # two rows of three: labels fit
 path = str(config.DB_PATH)
 meeting_at = pack.meeting_at
 recorded = decisions.current(path, meeting_at)
-decide, since, going, record = st.tabs([
-    f"For decision ({len(pack.agenda)})", "Since last CAB",
-    f"Releases going live ({len(pack.releases)})",
-    f"Decisions and minutes ({len(recorded)})"])
-with decide:
-    st.caption(
-        "Normal and emergency changes that need CAB, planned in the review "
-        "window and awaiting approval; very high risk first, then by planned "
-        "start. Evidence counts implemented changes (n) before the meeting.")
-    if pack.agenda.empty:
-        st.info("No change needs a CAB decision in this window — pick "
-                "another meeting date or widen the review window.")
-        first = 0
-    else:
-        note = cab.size_note(pack, on_page=True)
-        if note:
-            st.warning(note, icon=":material/filter_alt:")
-        ui.table(_kept(pack, cab.agenda_lines), f"{stem}-agenda",
-                 max_rows=None,
-                 height=min(
-            420, 38 + 35 * len(pack.agenda)))
-        starts = list(range(0, len(pack.agenda), BLOCKS_PER_PAGE))
-        first = st.selectbox(
-            "Changes in detail", starts, key="cab-detail",
-            format_func=lambda s: f"{s + 1:,}–"
-            f"{min(s + BLOCKS_PER_PAGE, len(pack.agenda)):,} of "
-            f"{len(pack.agenda):,}", disabled=len(starts) == 1,
-            help=f"{BLOCKS_PER_PAGE} changes at a time, in agenda order.")
-    shown = _kept(pack, _page_of_blocks, first) if len(pack.agenda) else []
-    for block, tables in shown:
-        with st.container(border=True):
-            st.markdown(f"#### {block.rank}. {_md(block.change_id)} — "
-                        f"{_md(block.title)}")
-            st.markdown(" · ".join(f"**{label}** {_md(value)}"
-                                   for label, value in block.facts))
-            if block.flags:
-                st.markdown(" ".join(f":orange-badge[{_md(flag)}]"
-                                     for flag in block.flags))
-            # drawn when opened: ten elements a block, a fifth of a rerun
-            reading = st.expander("Description, justification and plans",
-                                  key=f"cab-reading-{block.change_id}",
-                                  on_change="rerun")
-            if reading.open:
-                with reading:
-                    for label, text in block.reading:
-                        st.markdown(f"**{label}**")
-                        if text:
-                            st.text(text)
-                        else:
-                            st.caption("Not recorded.")
-            for title, frame, empty in tables:
-                if len(frame) == 0:
-                    st.caption(f"{title}: {empty}")
-                else:
-                    st.markdown(f"**{title}**")
-                    st.dataframe(frame, hide_index=True)
-    for name in ("cab_agenda", "change_collisions", "similar_change_history"):
-        ui.definition(name, f"How is {name.replace('_', ' ')} computed?")
-
-with since:
-    st.caption(meta["Since last CAB"])
-    _last_cab_decisions()
-    st.subheader("What happened since the last CAB")
-    kpis = pack.kpis
-    columns = st.columns(len(kpis))
-    for column, (_, kpi) in zip(columns, kpis.iterrows(), strict=True):
-        column.metric(
-            kpi["KPI"], ui.pct(kpi["since_rate"]),
-            ui.delta_points(kpi["since_rate"], kpi["before_rate"]),
-            delta_color="normal" if kpi["KPI"] == "Change success rate"
-            else "inverse", border=True)
-        column.caption(f"n = {kpi['since_n']:,} {kpi['Counts']} · "
-                       f"{kpi['since_count']:,} {kpi['Count is']} · before: "
-                       f"{ui.pct(kpi['before_rate'])} of {kpi['before_n']:,}")
-    for reason, title in cab.REASONS.items():
-        frame = _kept(pack, cab.since_last, reason)  # shared: not changed
-        st.subheader(f"{title} ({len(frame)})")
-        if frame.empty:
-            st.caption("None since the last meeting.")
-        else:
-            ui.table(frame, f"{stem}-{reason}")
-    ui.definition("cab_since_last", "How is this list computed?")
-
-with going:
-    st.caption(cab.RELEASES_INTRO)
-    if pack.releases.empty:
-        st.info("No release is planned to go live before the next meeting.")
-    else:
-        lines = _kept(pack, cab.release_lines)
-        ui.table(lines, f"{stem}-releases", max_rows=None,
-                 height=min(420, 38 + 35 * len(lines)),
-                 column_config={"Reasons": st.column_config.TextColumn(
-                     width="large")})
-    ui.definition("release_readiness", "How is readiness computed?")
-
-with record:
-    _decisions_tab()
+for tab, render in zip(_tabs([
+        f"For decision ({len(pack.agenda)})", "Since last CAB",
+        f"Releases going live ({len(pack.releases)})",
+        f"Decisions and minutes ({len(recorded)})"]),
+        (_decide_tab, _since_tab, _releases_tab, _decisions_tab), strict=True):
+    with tab:
+        if tab.open:  # only the open tab runs
+            render()
 
 with st.expander("Produced by (for an audit)"):
     st.markdown("\n".join(f"- **{key}**: {_md(value)}"
