@@ -241,16 +241,12 @@ def _checked(filters: dict[str, list[str]] | None) -> dict[str, list[str]]:
 
 def _loaded(con) -> dict:
     """What the data is: its as-of, the batches loaded, application names."""
-    status = db.run(con, "data_status").iloc[0]
-    batches = db.run(con, "ingest_batches")
-    options = db.run(con, "filter_options")
-    apps = options[options["filter_name"] == "application_ids"]
+    found = db.run(con, "cab_pack_sources").iloc[0]
     return {
-        "as_of": None if pd.isna(status["as_of"]) else status["as_of"],
-        "batch_ids": sorted(int(b) for b in batches.loc[
-            batches["status"] == "succeeded", "batch_id"]),
-        "labels": dict(zip(apps["option_value"], apps["option_label"],
-                           strict=True)),
+        "as_of": None if pd.isna(found["as_of"]) else found["as_of"],
+        "batch_ids": [int(b) for b in found["batch_ids"]],
+        "labels": dict(zip(found["application_ids"],
+                           found["application_labels"], strict=True)),
     }
 
 
