@@ -38,6 +38,11 @@ def test_each_approval_in_the_window_is_a_row_with_its_hours_and_kind(
         {"change_id": "C4", "lead_time_hours": 48.0, "kind": "unclassified"},
     ]
     assert rows.loc[0, "title"] == "title C1"
+    # one row per change the summary counts, of every kind: the Changes
+    # page's list label counts them from the summary, without the rows
+    summary = db.run(con, "approval_lead_time_summary", **JAN).iloc[0]
+    assert [summary[k] for k in ("n", "n_invalid", "n_excluded",
+                                 "n_unclassified")] == [1, 1, 1, 1]
 
 
 def test_approval_exactly_at_end_date_is_outside_the_window(con, given):
@@ -172,6 +177,12 @@ def test_long_tables_draw_their_first_rows_and_download_them_all(
     approved = next(e for e in app.expander
                     if e.label.endswith("changes approved in the period"))
     n_approved = int(approved.label.split()[1].replace(",", ""))
+    # the approval records are read when their list is opened
+    assert not approved.children
+    assert 11 not in {len(d.value.columns) for d in app.dataframe}
+    app.session_state["approval-records"] = True
+    app.run()
+    assert not app.exception
     text = captions(app)
     n_unauthorized = int(re.search(r"([\d,]+) of n = [\d,]+ CAB-required",
                                    text).group(1).replace(",", ""))

@@ -101,6 +101,14 @@ def records_table(rows: ui.Part, stem: str, what: str) -> None:
     ui.table(rows.map(partial(shown, columns=RECORD_COLUMNS)), stem)
 
 
+def records_n(summary: pd.Series) -> int:
+    """How many approval_lead_time_records rows the period has: one per
+    change the summary counts, of each kind (measured, invalid, excluded,
+    unclassified)."""
+    return int(sum(summary[k] for k in ("n", "n_invalid", "n_excluded",
+                                        "n_unclassified")))
+
+
 def period_window(trend: pd.DataFrame, label: str) -> dict[str, date]:
     """The part of the chosen window that one trend period covers."""
     starts = list(pd.to_datetime(trend["period_start"]).dt.date)
@@ -131,8 +139,8 @@ ui.prefetch([(name, window, extra) for name, extra in (
     ("schedule_adherence", {
         "tolerance_minutes": int(st.session_state.get("tolerance") or 0)}),
     ("unauthorized_changes", {}))], filters, parts=[
-    # the two long tables' first rows and counts, with the queries above
-    ("approval_lead_time_records", window, {}),
+    # the long table's first rows and count, with the queries above (the
+    # approval records are read when their list is opened)
     ("unauthorized_change_records", window, {
         "unauthorized_only": not st.session_state.get("unauthorized-all")})])
 
@@ -353,14 +361,21 @@ else:
         f"happened later; bars are 24 hours wide. "
         f"{int(summary['n_invalid']):,} approved before they were created "
         "are left out.")
-    spans = ui.scoped_part("approval_lead_time_records", window, filters)
-    with st.expander(f"The {spans.n:,} changes approved in the period"):
-        ui.table(spans.map(partial(
-            shown, columns=["change_id", "title", "change_type", "risk",
-                            "assignment_group", "application_id", "approval",
-                            "created_at", "approved_at", "lead_time_hours",
-                            "kind"])),
-            "approval-lead-time-records")
+    # the records' rows are of the summary's four kinds, so it counts them;
+    # they are read when the list is opened (a query as long as the rest)
+    listing = st.expander(
+        f"The {records_n(summary):,} changes approved in the period",
+        key="approval-records", on_change="rerun")
+    if listing.open:
+        with listing:
+            spans = ui.scoped_part("approval_lead_time_records", window,
+                                   filters)
+            ui.table(spans.map(partial(
+                shown, columns=["change_id", "title", "change_type", "risk",
+                                "assignment_group", "application_id",
+                                "approval", "created_at", "approved_at",
+                                "lead_time_hours", "kind"])),
+                "approval-lead-time-records")
 ui.definition("approval_lead_time")
 
 # --- schedule adherence -------------------------------------------------------
