@@ -728,6 +728,26 @@ def test_cli_and_page_produce_the_same_pack(cab_db, tmp_path, monkeypatch):
     assert labels.count("**Backout plan**") == 1  # C1's alone
 
 
+def test_blocks_as_arrow_tables_hold_what_the_frames_hold(pack):
+    """The page's blocks (arrow=True: each table built straight as Arrow)
+    hold the same columns and values as the files' pandas frames."""
+    import pyarrow as pa
+
+    framed, tabled = cab.blocks(pack), cab.blocks(pack, arrow=True)
+    assert [b.change_id for b in framed] == [b.change_id for b in tabled]
+    shown = 0
+    for frames_of, tables_of in zip(framed, tabled, strict=True):
+        for name in ("collisions", "window_hits", "bookings", "evidence",
+                     "last_failures"):
+            frame, table = getattr(frames_of, name), getattr(tables_of, name)
+            assert isinstance(table, pa.Table)
+            assert table.column_names == list(frame.columns)
+            assert table.to_pylist() == pa.Table.from_pandas(
+                frame, preserve_index=False).to_pylist()
+            shown += len(table)
+    assert shown > 10  # the fixture's blocks have rows in their tables
+
+
 def test_page_renders_on_the_sample(sample_db, monkeypatch):
     monkeypatch.setattr(config, "DB_PATH", sample_db)
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)

@@ -4,7 +4,6 @@ import re
 from datetime import date, timedelta
 
 import pandas as pd
-import pyarrow as pa
 import streamlit as st
 
 from changeboard import asof, auth, config, db, decisions, signin, ui
@@ -64,10 +63,10 @@ BLOCKS_PER_PAGE = 20  # change blocks drawn at a time
 
 def _page_of_blocks(pack: cab.Pack, first: int) -> list[tuple]:
     """A page of change blocks, each with its tables (title, rows, what an
-    empty one says); the rows as Arrow tables, converted once per pack:
+    empty one says); the rows as Arrow tables, built once per pack:
     st.dataframe converts a pandas frame again on every rerun (up to 100
     tables a page, a third of a warm rerun)."""
-    return [(block, [(title, _arrow(frame), empty) for title, frame, empty in (
+    return [(block, [
         ("Collisions", block.collisions, "No collision."),
         ("Freeze, blackout and maintenance windows", block.window_hits,
          "No window hit."),
@@ -75,17 +74,11 @@ def _page_of_blocks(pack: cab.Pack, first: int) -> list[tuple]:
          "No booking of its release overlaps the plan."),
         ("Evidence", block.evidence, ""),
         (f"Team's last failures ({cab.TEAM_LOOKBACK_DAYS} days)",
-         block.last_failures, "No failed change."))])
-        for block in cab.blocks(pack, BLOCKS_PER_PAGE, start=first)]
+         block.last_failures, "No failed change.")])
+        for block in cab.blocks(pack, BLOCKS_PER_PAGE, start=first,
+                                arrow=True)]
 
 
-def _arrow(frame: pd.DataFrame):
-    """The frame as the Arrow table st.dataframe would send (the frame
-    itself if Arrow cannot hold a column as it is: Streamlit fixes it)."""
-    try:
-        return pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return frame
 LABELS = list(decisions.DECISIONS.values())
 CODES = dict(zip(LABELS, decisions.DECISIONS, strict=True))
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import pandas as pd
+import pyarrow as pa
 
 from reports.cab.pack import (
     INCIDENT_LOOKBACK_DAYS,
@@ -155,6 +156,15 @@ class Assessment:
         frame = pd.DataFrame(self.lines)
         frame["n"] = frame["n"].astype("Int64")
         return frame
+
+    def evidence_table(self) -> pa.Table:
+        """evidence() as the Arrow table a page draws: text columns, n
+        a whole number (NULL where it has none)."""
+        lines = self.lines
+        return pa.table({name: pa.array(
+            [line[name] for line in lines],
+            type=pa.int64() if name == "n" else pa.string())
+            for name in lines[0]})
 
 
 class Assessments:
