@@ -689,9 +689,19 @@ def test_cli_rejects_a_bad_date_and_a_missing_database(tmp_path, capsys):
     assert "no database" in capsys.readouterr().err
 
 
-def test_cli_and_page_produce_the_same_pack(cab_db, tmp_path, monkeypatch):
-    import streamlit as st
+def _cab_page(path, monkeypatch):
+    """The CAB page of the 20 January meeting on the database at path."""
+    monkeypatch.setattr(config, "DB_PATH", path)
+    st.cache_data.clear()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params["meeting"] = "2026-01-20"
+    app.run()
+    app.switch_page("views/cab.py").run()
+    assert not app.exception
+    return app
 
+
+def test_cli_and_page_produce_the_same_pack(cab_db, tmp_path, monkeypatch):
     out = tmp_path / "cli.html"
     assert cli.main(["cab", "--date", "2026-01-20", "--db", str(cab_db),
                      "--format", "html", "--out", str(out)]) == 0
@@ -703,13 +713,7 @@ def test_cli_and_page_produce_the_same_pack(cab_db, tmp_path, monkeypatch):
         return built[-1]
 
     monkeypatch.setattr(cab, "build_pack", recording)
-    monkeypatch.setattr(config, "DB_PATH", cab_db)
-    st.cache_data.clear()
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.query_params["meeting"] = "2026-01-20"
-    app.run()
-    app.switch_page("views/cab.py").run()
-    assert not app.exception
+    app = _cab_page(cab_db, monkeypatch)
     assert built and cab.to_html(built[-1]) == out.read_text()
     headings = [m.value for m in app.markdown if m.value.startswith("####")]
     assert [h.split()[1] for h in headings] == ["1.", "2."]
@@ -773,13 +777,7 @@ def test_only_the_open_tab_is_drawn_and_the_url_names_it(cab_db,
     """The tabs are lazy: the open one runs, the others only show their
     label (with its count); ?tab= opens one (a link to it), an unknown one
     is dropped from the address."""
-    monkeypatch.setattr(config, "DB_PATH", cab_db)
-    st.cache_data.clear()
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.query_params["meeting"] = "2026-01-20"
-    app.run()
-    app.switch_page("views/cab.py").run()
-    assert not app.exception
+    app = _cab_page(cab_db, monkeypatch)
     assert _drawn(app) == {"decide": True, "since": False,
                            "releases": False, "decisions": False}
     assert [t.label for t in app.tabs] == [
