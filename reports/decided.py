@@ -119,12 +119,21 @@ def heading(pack) -> str:
             "as the data stands.")
 
 
+def _flagged_ids(pack) -> list[str]:
+    if pack.decided.empty:
+        return []
+    return list(pack.decided.loc[pack.decided["finding"] == FLAGGED,
+                                 "change_id"])
+
+
+def flagged(pack) -> int:
+    """How many changes rejected at the last CAB were implemented anyway."""
+    return len(_flagged_ids(pack))
+
+
 def flag_note(pack) -> str:
     """The prominent line for changes rejected and implemented anyway."""
-    if pack.decided.empty:
-        return ""
-    ids = list(pack.decided.loc[pack.decided["finding"] == FLAGGED,
-                                "change_id"])
+    ids = _flagged_ids(pack)
     if not ids:
         return ""
     return (f"⚠ {len(ids)} change(s) rejected at the last CAB were "

@@ -263,6 +263,8 @@ def test_the_page_records_a_decision_in_single_user_mode(decided_db,
     assert shown and list(shown[0]["Change"]) == ["C2", "C1"]  # agenda order
     # the last CAB's decisions are on the Since last CAB tab, D4 flagged
     assert not any("D4" in e.value for e in app.error)  # not drawn: closed
+    # its label says so from every tab
+    assert app.tabs[1].label == "Since last CAB (⚠ 1 rejected, implemented)"
     app.query_params["tab"] = "since"
     app.run()
     assert any("D4" in e.value for e in app.error)

@@ -351,6 +351,14 @@ def _releases_tab() -> None:
 TABS = ("decide", "since", "releases", "decisions")  # ?tab= of each tab
 
 
+def _since_label(pack: cab.Pack) -> str:
+    """'Since last CAB', with a warning sign and how many when changes the
+    last CAB rejected were implemented anyway (seen from every tab)."""
+    flagged = decided.flagged(pack)
+    return "Since last CAB" + (f" (⚠ {flagged} rejected, implemented)"
+                               if flagged else "")
+
+
 def _tabs(labels: list[str]):
     """The page's tabs, drawn lazily (only the open one runs: a 3,000-change
     pack's four tabs are a third of a cold rerun). The open one is kept in
@@ -431,7 +439,7 @@ path = str(config.DB_PATH)
 meeting_at = pack.meeting_at
 recorded = decisions.current(path, meeting_at)
 for tab, render in zip(_tabs([
-        f"For decision ({len(pack.agenda)})", "Since last CAB",
+        f"For decision ({len(pack.agenda)})", _since_label(pack),
         f"Releases going live ({len(pack.releases)})",
         f"Decisions and minutes ({len(recorded)})"]),
         (_decide_tab, _since_tab, _releases_tab, _decisions_tab), strict=True):
