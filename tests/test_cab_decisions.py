@@ -270,6 +270,58 @@ def test_the_page_records_a_decision_in_single_user_mode(decided_db,
     assert any("D4" in e.value for e in app.error)
 
 
+def _click_tab(app, label: str):
+    """A click on a tab, as a browser sends it: the tab container's new
+    value (AppTest has no tab widget to set), then the rerun."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+    from streamlit.testing.v1.element_tree import Block
+
+    def containers(node):
+        if type(node) is Block and node.proto is not None and \
+                node.proto.WhichOneof("type") == "tab_container":
+            yield node
+        for child in getattr(node, "children", {}).values():
+            yield from containers(child)
+
+    container, = containers(app._tree)
+    states = app._tree.get_widget_states()
+    states.widgets.append(WidgetState(id=container.proto.tab_container.id,
+                                      string_value=label))
+    app._run(states)
+    assert not app.exception
+    return app
+
+
+def test_a_half_written_decision_survives_a_look_at_another_tab(
+        decided_db, monkeypatch):
+    """Only the open tab is drawn, yet what was typed in the decision form
+    and the attendees stays while another tab is looked at; a click names
+    the open tab in the address (?tab=), none for the first."""
+    app = _page(decided_db, monkeypatch)
+    attendees = next(t.key for t in app.text_area
+                     if t.key.startswith("cab-attendees-"))
+    app.selectbox(key="cab-decide-change").set_value("C1").run()
+    app.radio(key="cab-decide-choice").set_value("Rejected")
+    app.text_area(key="cab-decide-note").input("half-written")
+    app.text_area(key=attendees).input("Alice\nBob")
+    app.run()
+    _click_tab(app, app.tabs[1].label)
+    assert app.query_params["tab"] in ("since", ["since"])
+    assert "What happened since the last CAB" in [s.value
+                                                   for s in app.subheader]
+    assert not any(t.key == "cab-decide-note" for t in app.text_area)
+    _click_tab(app, app.tabs[3].label)
+    assert app.query_params["tab"] in ("decisions", ["decisions"])
+    assert app.selectbox(key="cab-decide-change").value == "C1"
+    assert app.radio(key="cab-decide-choice").value == "Rejected"
+    assert app.text_area(key="cab-decide-note").value == "half-written"
+    assert app.text_area(key=attendees).value == "Alice\nBob"
+    assert decisions.current(decided_db, MEETING).empty  # nothing saved
+    _click_tab(app, app.tabs[0].label)
+    assert "tab" not in app.query_params
+    assert any(m.value.startswith("#### 1. ") for m in app.markdown)
+
+
 def test_a_viewer_sees_decisions_but_no_controls(decided_db, monkeypatch):
     record_meeting(decided_db)
     monkeypatch.setenv("CHANGEBOARD_VIEWERS", "@acme.example")

@@ -198,6 +198,42 @@ def test_long_tables_draw_their_first_rows_and_download_them_all(
     assert part.n == n_unauthorized == len(part.whole())
 
 
+def test_the_approval_list_stays_open_when_its_count_changes(
+        sample_db, monkeypatch):
+    """Opened (as a browser sends it: the expander's new state, then the
+    rerun), the list stays open when a filter changes its count, and
+    closes when closed."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    app = AppTest.from_file(str(ROOT / "views" / "changes.py"),
+                            default_timeout=120)
+    app.query_params["period"] = "last_365"
+    app.run()
+
+    def listing():
+        return next(e for e in app.expander
+                    if e.label.endswith("changes approved in the period"))
+
+    def click(is_open: bool) -> None:
+        states = app._tree.get_widget_states()
+        states.widgets.append(WidgetState(id=listing()._block_id,
+                                          bool_value=is_open))
+        app._run(states)
+        assert not app.exception
+
+    assert not listing().children
+    click(True)
+    every = listing().label
+    assert listing().children
+    app.multiselect(key="filter-change_types").set_value(["normal"]).run()
+    assert listing().label != every and listing().children
+    click(False)
+    assert not listing().children
+    app.multiselect(key="filter-change_types").set_value([]).run()
+    assert listing().label == every and not listing().children
+
+
 # --- the page -------------------------------------------------------------------
 
 @pytest.fixture

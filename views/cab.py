@@ -208,9 +208,11 @@ def _decisions_tab() -> None:
     st.subheader("Attendees")
     people = decisions.attendees(path, meeting_at)
     if may:
-        key = f"cab-attendees-{meeting_at:%Y%m%d%H%M}"
-        st.text_area("One per line", "\n".join(people), key=key,
-                      height=min(300, 60 + 24 * len(people)))
+        key = f"{ATTENDEES}{meeting_at:%Y%m%d%H%M}"
+        if key not in st.session_state:  # as recorded, until edited
+            st.session_state[key] = "\n".join(people)
+        st.text_area("One per line", key=key,
+                     height=min(300, 60 + 24 * len(people)))
         st.button("Save attendees", key="cab-attendees-save",
                   on_click=_save_attendees, args=(path, meeting_at, key))
     elif people:
@@ -349,6 +351,24 @@ def _releases_tab() -> None:
 
 
 TABS = ("decide", "since", "releases", "decisions")  # ?tab= of each tab
+ATTENDEES = "cab-attendees-"  # the attendees' box of a meeting: + its time
+# what is typed or picked in the tabs: a decision being written, the
+# attendees, the page of change blocks, the history shown
+INPUTS = ("cab-decide-change", "cab-decide-choice", "cab-decide-note",
+          "cab-detail", "cab-history")
+
+
+def _keep_inputs() -> None:
+    """Keep what was typed or picked in a tab while another is open:
+    Streamlit forgets the state of a widget that a run does not draw, and
+    only the open tab is drawn (a half-written decision would be lost on a
+    look at another tab). Set anew, the state is the page's own."""
+    state = st.session_state
+    for key in [*INPUTS, *(k for k in state if isinstance(k, str)
+                           and k.startswith(ATTENDEES)
+                           and k[len(ATTENDEES):].isdigit())]:
+        if key in state:
+            state[key] = state[key]
 
 
 def _since_label(pack: cab.Pack) -> str:
@@ -365,7 +385,7 @@ def _tabs(labels: list[str]):
     the URL as ?tab=<name>, a link to it; a label's count may change (a
     decision recorded) and the same tab stays open."""
     wanted = st.query_params.get("tab")
-    if wanted is not None and wanted not in TABS:
+    if wanted is not None and wanted not in TABS[1:]:  # the first: no ?tab
         del st.query_params["tab"]
     at = TABS.index(wanted) if wanted in TABS else 0
     return st.tabs(labels, key="cab-tab", default=labels[at],
@@ -381,6 +401,7 @@ def _tab_picked(labels: list[str]) -> None:
         del st.query_params["tab"]
 
 
+_keep_inputs()
 upcoming = cab.next_meeting().date()
 left, right = st.columns(2)
 meeting = left.date_input(

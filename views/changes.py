@@ -101,6 +101,17 @@ def records_table(rows: ui.Part, stem: str, what: str) -> None:
     ui.table(rows.map(partial(shown, columns=RECORD_COLUMNS)), stem)
 
 
+RECORDS_OPEN = "approval-records-open"
+
+
+def remember_open() -> None:
+    """Whether the approval records' list is open, kept apart from the
+    expander: its label counts the records, and another count (another
+    period or filter) makes it another widget, which opens as this says."""
+    st.session_state[RECORDS_OPEN] = bool(
+        st.session_state.get("approval-records"))
+
+
 def records_n(summary: pd.Series) -> int:
     """How many approval_lead_time_records rows the period has: one per
     change the summary counts, of each kind (measured, invalid, excluded,
@@ -365,7 +376,8 @@ else:
     # they are read when the list is opened (a query as long as the rest)
     listing = st.expander(
         f"The {records_n(summary):,} changes approved in the period",
-        key="approval-records", on_change="rerun")
+        expanded=st.session_state.get(RECORDS_OPEN, False),
+        key="approval-records", on_change=remember_open)
     if listing.open:
         with listing:
             spans = ui.scoped_part("approval_lead_time_records", window,
