@@ -5,22 +5,26 @@
 -- application_ids, application_labels: each application's id and its label
 -- (its name, else its id), as filter_options labels the applications rows
 -- (an application only named on changes has its id as label there too).
+with batches as (
+    select
+        max(finished_at) as as_of,
+        list(batch_id order by batch_id) as batch_ids
+    from ingest_batches
+    where status = 'succeeded'
+),
+
+labels as (
+    select
+        list(application_id order by application_id) as application_ids,
+        list(coalesce(name, application_id) order by application_id)
+            as application_labels
+    from applications
+)
+
 select
-    (
-        select max(finished_at)
-        from ingest_batches
-        where status = 'succeeded'
-    ) as as_of,
-    coalesce((
-        select list(batch_id order by batch_id)
-        from ingest_batches
-        where status = 'succeeded'
-    ), []) as batch_ids,
-    coalesce((
-        select list(application_id order by application_id)
-        from applications
-    ), []) as application_ids,
-    coalesce((
-        select list(coalesce(name, application_id) order by application_id)
-        from applications
-    ), []) as application_labels
+    b.as_of,
+    coalesce(b.batch_ids, []) as batch_ids,
+    coalesce(l.application_ids, []) as application_ids,
+    coalesce(l.application_labels, []) as application_labels
+from batches as b
+cross join labels as l

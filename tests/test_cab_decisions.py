@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from changeboard import auth, config, db, decisions
 from changeboard import cli as changeboard_cli
 from reports import cab, decided, minutes
+from tests.clicks import click_tab
 from tests.test_cab_pack import done, insert, load_cab_data, needs_pdf_tools, planned
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -270,28 +271,6 @@ def test_the_page_records_a_decision_in_single_user_mode(decided_db,
     assert any("D4" in e.value for e in app.error)
 
 
-def _click_tab(app, label: str):
-    """A click on a tab, as a browser sends it: the tab container's new
-    value (AppTest has no tab widget to set), then the rerun."""
-    from streamlit.proto.WidgetStates_pb2 import WidgetState
-    from streamlit.testing.v1.element_tree import Block
-
-    def containers(node):
-        if type(node) is Block and node.proto is not None and \
-                node.proto.WhichOneof("type") == "tab_container":
-            yield node
-        for child in getattr(node, "children", {}).values():
-            yield from containers(child)
-
-    container, = containers(app._tree)
-    states = app._tree.get_widget_states()
-    states.widgets.append(WidgetState(id=container.proto.tab_container.id,
-                                      string_value=label))
-    app._run(states)
-    assert not app.exception
-    return app
-
-
 def test_a_half_written_decision_survives_a_look_at_another_tab(
         decided_db, monkeypatch):
     """Only the open tab is drawn, yet what was typed in the decision form
@@ -305,19 +284,19 @@ def test_a_half_written_decision_survives_a_look_at_another_tab(
     app.text_area(key="cab-decide-note").input("half-written")
     app.text_area(key=attendees).input("Alice\nBob")
     app.run()
-    _click_tab(app, app.tabs[1].label)
+    click_tab(app, app.tabs[1].label)
     assert app.query_params["tab"] in ("since", ["since"])
     assert "What happened since the last CAB" in [s.value
                                                    for s in app.subheader]
     assert not any(t.key == "cab-decide-note" for t in app.text_area)
-    _click_tab(app, app.tabs[3].label)
+    click_tab(app, app.tabs[3].label)
     assert app.query_params["tab"] in ("decisions", ["decisions"])
     assert app.selectbox(key="cab-decide-change").value == "C1"
     assert app.radio(key="cab-decide-choice").value == "Rejected"
     assert app.text_area(key="cab-decide-note").value == "half-written"
     assert app.text_area(key=attendees).value == "Alice\nBob"
     assert decisions.current(decided_db, MEETING).empty  # nothing saved
-    _click_tab(app, app.tabs[0].label)
+    click_tab(app, app.tabs[0].label)
     assert "tab" not in app.query_params
     assert any(m.value.startswith("#### 1. ") for m in app.markdown)
 

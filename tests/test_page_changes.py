@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from changeboard import config, db
+from tests.clicks import send
 
 ROOT = Path(__file__).resolve().parents[1]
 JAN = {"start_date": "2026-01-01", "end_date": "2026-02-01"}
@@ -203,8 +204,6 @@ def test_the_approval_list_stays_open_when_its_count_changes(
     """Opened (as a browser sends it: the expander's new state, then the
     rerun), the list stays open when a filter changes its count, and
     closes when closed."""
-    from streamlit.proto.WidgetStates_pb2 import WidgetState
-
     monkeypatch.setattr(config, "DB_PATH", sample_db)
     app = AppTest.from_file(str(ROOT / "views" / "changes.py"),
                             default_timeout=120)
@@ -216,11 +215,7 @@ def test_the_approval_list_stays_open_when_its_count_changes(
                     if e.label.endswith("changes approved in the period"))
 
     def click(is_open: bool) -> None:
-        states = app._tree.get_widget_states()
-        states.widgets.append(WidgetState(id=listing()._block_id,
-                                          bool_value=is_open))
-        app._run(states)
-        assert not app.exception
+        send(app, listing()._block_id, bool_value=is_open)
 
     assert not listing().children
     click(True)

@@ -2,7 +2,6 @@
 (reports/cab/evidence.py) with the tables of what it meets."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -49,8 +48,7 @@ def blocks(pack: Pack, limit: int | None = None, *,
     for frame in ("collisions", "window_hits", "booking_hits",
                   "team_failures"):  # the page's rows of each, together
         index.rows(frame, [i for at in shown for i in at[frame]])
-    table = _arrow_table if arrow else pd.DataFrame
-    return [_block(pack, row, at, table) for row, at in zip(rows, shown,
+    return [_block(pack, row, at, arrow) for row, at in zip(rows, shown,
                                                             strict=True)]
 
 
@@ -70,12 +68,10 @@ def _shown_rows(index, row: dict) -> dict[str, list[int]]:
                 row["assignment_group"], [])[:LAST_FAILURES_SHOWN]}
 
 
-Table = Callable[[dict[str, list]], "pd.DataFrame | pa.Table"]
-
-
 def _block(pack: Pack, row: dict, at: dict[str, list[int]],
-           table: Table) -> ChangeBlock:
+           arrow: bool) -> ChangeBlock:
     found = assessments(pack)
+    table = _arrow_table if arrow else pd.DataFrame
     assessed, rows = found.of(row), found.index.rows
     return ChangeBlock(
         rank=int(row["agenda_rank"]), change_id=row["change_id"],
@@ -87,8 +83,8 @@ def _block(pack: Pack, row: dict, at: dict[str, list[int]],
                                                   at["window_hits"]))),
         bookings=table(_bookings(pack, rows("booking_hits",
                                             at["booking_hits"]))),
-        evidence=assessed.evidence() if table is pd.DataFrame
-        else assessed.evidence_table(),
+        evidence=assessed.evidence_table() if arrow
+        else assessed.evidence(),
         last_failures=table(_last_failures(pack, rows(
             "team_failures", at["team_failures"]))),
         in_release=assessed.in_release)

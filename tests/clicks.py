@@ -1,0 +1,28 @@
+"""What a browser sends when a user opens a tab or an expander, for AppTest,
+which has no widget to set for either: the widget's new value with the
+others' states, then the rerun."""
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from streamlit.testing.v1.element_tree import Block
+
+
+def send(app, widget_id: str, **value):
+    """Rerun `app` as if the widget `widget_id` were set to `value` (one
+    keyword: string_value=, bool_value=...); no exception element."""
+    states = app._tree.get_widget_states()
+    states.widgets.append(WidgetState(id=widget_id, **value))
+    app._run(states)
+    assert not app.exception
+    return app
+
+
+def click_tab(app, label: str):
+    """A click on the tab `label` of the page's one tab container."""
+    def containers(node):
+        if type(node) is Block and node.proto is not None and \
+                node.proto.WhichOneof("type") == "tab_container":
+            yield node
+        for child in getattr(node, "children", {}).values():
+            yield from containers(child)
+
+    container, = containers(app._tree)
+    return send(app, container.proto.tab_container.id, string_value=label)
