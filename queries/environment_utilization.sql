@@ -24,7 +24,7 @@
 -- / (capacity * |A|), may exceed 1. |A| = 0 gives NULL ratios.
 -- n = n_bookings (approved) + n_pending with time in W; n_excluded: rejected
 -- or cancelled bookings with time in W. is_idle: available time, none booked;
--- is_overbooked: demand_ratio > 1.
+-- is_overbooked: demand_ratio > 1, decided on whole microseconds (exact).
 with per_environment as (
     select
         environment_id,

@@ -1171,3 +1171,27 @@ def test_each_environment_says_whether_it_is_idle_or_over_booked(con, given):
     summary = db.run(con, "environment_utilization_summary",
                      start_date="2026-01-01", end_date="2026-02-01").iloc[0]
     assert (summary["n_idle"], summary["n_overbooked"]) == (1, 1)
+
+
+def test_a_capacity_booked_exactly_full_is_not_over_booked(con, given):
+    """Demand and capacity compared in whole microseconds: with a blackout
+    of a millisecond, the day's available time is 86,399.999 s and three
+    bookings filling it give exactly capacity x available, which the
+    seconds as floats put a rounding above it (259,199.997 against
+    259,199.99699999997)."""
+    given("environments", [env("FULL", capacity=3), env("OVER", capacity=3)])
+    given("blackout_windows", [
+        {"window_id": f"W-{e}", "kind": "blackout", "environment_id": e,
+         "start_at": "2024-06-03 00:00:00Z",
+         "end_at": "2024-06-03 00:00:00.001Z"} for e in ("FULL", "OVER")])
+    given("environment_bookings", [
+        booking(f"{e}{i}", "2024-06-03 00:00Z", "2024-06-04 00:00Z",
+                env_id=e) for e in ("FULL", "OVER") for i in range(3)]
+        + [booking("OVER3", "2024-06-03 12:00:00Z", "2024-06-03 12:00:01Z",
+                   env_id="OVER")])
+    rows = util(con, **DAY).set_index("environment_id")
+    assert rows.loc["FULL", "available_hours"] == pytest.approx(
+        86_399.999 / 3600)
+    assert rows.loc["FULL", "demand_ratio"] == pytest.approx(1)
+    assert rows["is_overbooked"].to_dict() == {"FULL": False, "OVER": True}
+    assert one(summary(con, **DAY))["n_overbooked"] == 1

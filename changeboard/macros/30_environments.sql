@@ -725,6 +725,13 @@ timed as (
 usage as (
     select
         env_key,
+        -- whole microseconds beside the seconds: is_overbooked compares
+        -- these, exactly (as floats, a demand of exactly capacity x
+        -- available time can come out a rounding above it)
+        sum(us) filter (where kind = 'window') as available_us,
+        coalesce(
+            sum(us * n_active) filter (where kind = 'segment'), 0
+        ) as demand_us,
         sum(us) filter (where kind = 'window') / 1e6 as available_seconds,
         coalesce(
             sum(us) filter (where kind = 'segment' and n_approved > 0), 0
@@ -762,9 +769,8 @@ select
     -- idle: available but never booked; over-booked: demand above capacity
     coalesce(u.available_seconds, 0) > 0
     and coalesce(u.booked_seconds, 0) = 0 as is_idle,
-    coalesce(
-        u.demand_seconds > e.capacity * u.available_seconds, false
-    ) as is_overbooked,
+    coalesce(u.demand_us > e.capacity * u.available_us, false)
+        as is_overbooked,
     coalesce(c.n, 0) as n,
     coalesce(c.n_approved, 0) as n_bookings,
     coalesce(c.n_pending, 0) as n_pending,
