@@ -54,7 +54,7 @@ def read(path, *, table: str | None = None, options=None) -> pd.DataFrame:
     keep, warnings = _check_header(name, table, spec, header)
     frame = None
     if len(data) >= FAST_BYTES and b'"' not in header_line and nul < 0:
-        frame = _fast(data, header)
+        frame = _fast(data, header, spec)
     if frame is None:
         # a stray NUL inside a field rejects that row (_slow)
         frame = _slow(name, _decode(name, data), header, nul=nul >= 0)
@@ -103,7 +103,7 @@ def _mapped(path: Path, name: str, table: str, spec):
     try:
         with pa.OSFile(str(path)) as source:
             source.seek(start)
-            frame = _parsed(source, header)
+            frame = _parsed(source, header, spec)
     except OSError:
         return None
     if frame is None:
@@ -166,21 +166,41 @@ def _check_header(name, table, spec, header) -> tuple[set[str], list[str]]:
     return {c for c in header if c not in LINEAGE}, warnings
 
 
-def _fast(data, header: list[str]) -> pd.DataFrame | None:
+def _fast(data, header: list[str], spec) -> pd.DataFrame | None:
     """pyarrow's reader (ingest/reading.py); None when it refuses the file
     (the slow path then reports the exact row)."""
     import pyarrow as pa
 
     if not _quotes_paired(data):
         return None
-    return _parsed(pa.BufferReader(pa.py_buffer(data)), header)
+    return _parsed(pa.BufferReader(pa.py_buffer(data)), header, spec)
 
 
-def _parsed(source, header: list[str]) -> pd.DataFrame | None:
+# text columns whose values rows share: references to another table's rows
+# and the groups and people a row is filed under (never a row's own key or
+# free text)
+SHARED_TEXT = frozenset({
+    "application_id", "environment_id", "release_id", "parent_release_id",
+    "portfolio", "owner_team", "environment_group", "timezone", "phase",
+    "category", "ci_name", "assignment_group", "requested_by", "team"})
+
+
+def repeating(spec, header: list[str]) -> list[int]:
+    """Positions of the header's columns that hold few distinct values:
+    codes and flags, and SHARED_TEXT (read dictionary-encoded, each value
+    once: reading.parse_csv)."""
+    return [i for i, column in enumerate(header)
+            if column in spec.columns and column not in spec.key
+            and (spec.kind(column) in ("code", "boolean")
+                 or column in SHARED_TEXT)]
+
+
+def _parsed(source, header: list[str], spec) -> pd.DataFrame | None:
     """pyarrow's reader over a source positioned at the header line; None
     when it refuses the file or a row is empty (see _fast)."""
     table = reading.parse_csv(source, len(header), skip_rows=1,
-                              block_size=16 << 20)
+                              block_size=16 << 20,
+                              repeating=repeating(spec, header))
     if table is None or _has_an_empty_row(table):
         return None
     frame = table.rename_columns(header).to_pandas(types_mapper=pd.ArrowDtype)
@@ -205,15 +225,29 @@ def _has_an_empty_row(table) -> bool:
     """A row with every field empty: pyarrow reads a blank line so, where
     the csv module skips it (and keeps a row of bare delimiters), so such a
     file is left to the csv module."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     empty = None
     for column in table.columns:
-        blank = pc.equal(pc.binary_length(column), 0)
+        blank = _blank(column) if pa.types.is_dictionary(column.type) \
+            else pc.equal(pc.binary_length(column), 0)
         empty = blank if empty is None else pc.and_(empty, blank)
         if not pc.any(empty).as_py():
             return False
     return empty is not None
+
+
+def _blank(column):
+    """Whether each cell of a dictionary-encoded column is empty, from its
+    distinct values (never decoding the column)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pa.chunked_array(
+        [pc.take(pc.equal(pc.binary_length(chunk.dictionary), 0),
+                 chunk.indices) for chunk in column.chunks],
+        type=pa.bool_())
 
 
 def _slow(name: str, text: str, header: list[str], *,
