@@ -9,7 +9,8 @@
 -- docs/metrics.md release_cadence, rolled up by C7: the median is over the
 -- pooled gaps of every application, never a median of medians (cadence_events
 -- macro, changeboard/macros/42_releases.sql).
--- releases_per_month = n_releases / (days in the window / 30.436875).
+-- releases_per_month = n_releases / (days in the window / 30.436875), its
+-- days counted as dates (a day of 23 or 25 hours is a day).
 with bounds as (
     select
         local_midnight($start_date, $reporting_tz) as w_start,
@@ -34,10 +35,12 @@ rolled_up as (
         count(distinct e.application_id) as n_applications,
         count(e.gap_days) as n_gaps,
         quantile_cont(e.gap_days, 0.5) as median_gap_days,
+        -- the window's days as dates (C2): a month with a clock change
+        -- has as many days as any other, not 23 or 25 hours less or more
         count(e.event_id)
         / nullif(
-            (epoch(any_value(b.w_end)) - epoch(any_value(b.w_start)))
-            / 86400.0 / 30.436875,
+            (cast($end_date as date) - cast($start_date as date))
+            / 30.436875,
             0
         ) as releases_per_month
     from bounds as b

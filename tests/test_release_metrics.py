@@ -54,6 +54,18 @@ def test_summary_pools_gaps_of_all_applications(con, given):
     assert row["releases_per_month"] == pytest.approx(5 / (31 / 30.436875))
 
 
+def test_releases_per_month_counts_the_days_of_a_month_with_a_clock_change(
+        con, given):
+    # March 2026 in Berlin has a 23-hour day: still 31 days
+    given("releases", [release(f"R{day:02d}", f"2026-03-{day:02d} 12:00Z")
+                       for day in range(1, 32)])
+    row = db.run(con, "release_cadence_summary", start_date="2026-03-01",
+                 end_date="2026-04-01", reporting_tz="Europe/Berlin").iloc[0]
+    assert row["n_releases"] == 31
+    assert row["releases_per_month"] == pytest.approx(31 / (31 / 30.436875),
+                                                      rel=1e-12)
+
+
 def test_no_release_in_the_window_gives_null_median_and_zero_rate(con):
     row = db.run(con, "release_cadence_summary", **JAN).iloc[0]
     assert row["n_releases"] == 0

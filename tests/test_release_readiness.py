@@ -242,6 +242,9 @@ def test_blocked_beats_at_risk_and_every_reason_is_listed_in_order(
     ("uat", "2026-03-07 18:00Z", "2026-03-09 00:00Z", False),  # back-to-back
     ("sit", "2026-03-03 08:00Z", "2026-03-07 18:00Z", False),  # other phase
     ("uat", "2026-03-03 08:00Z", "2026-03-03 08:00Z", False),  # empty
+    # empty inside the phase, and backwards across it: no time of their own
+    ("uat", "2026-03-04 08:00Z", "2026-03-04 08:00Z", False),
+    ("uat", "2026-03-06 08:00Z", "2026-03-04 08:00Z", False),
 ])
 def test_a_phase_is_covered_by_a_booking_of_its_name_that_overlaps_it(
         con, given, name, start, end, covered):
@@ -253,6 +256,25 @@ def test_a_phase_is_covered_by_a_booking_of_its_name_that_overlaps_it(
     r = row(con)
     assert r["n_phases_uncovered"] == (0 if covered else 1)
     assert r["status"] == ("ready" if covered else "at_risk")
+
+
+def test_an_empty_booking_neither_blocks_a_phase_nor_is_pending(
+        con, given):
+    # a rejected booking of no time does not make its phase rejected-only
+    # (blocked); a pending one of no time in the run-up is not pending
+    given("releases", [release(), release("R2", name="Second")])
+    given("changes", [change("C1"), change("C2", release_id="R2")])
+    given("release_phases", [phase(), phase(release_id="R2")])
+    given("environment_bookings", [
+        booking("B1", status="rejected", start="2026-03-04 08:00Z",
+                end="2026-03-04 08:00Z"),
+        booking("B2", release_id="R2"),
+        booking("B3", release_id="R2", status="pending", name="prod",
+                start="2026-03-09 08:00Z", end="2026-03-09 08:00Z")])
+    first, second = row(con), row(con, "R2")
+    assert (first["n_phases_rejected_only"], first["status"]) == (
+        0, "at_risk")
+    assert (second["n_bookings_pending"], second["status"]) == (0, "ready")
 
 
 def test_an_open_ended_booking_ends_at_as_of(con, given):

@@ -160,7 +160,9 @@ where coalesce(c.close_code not in ('cancelled', 'rejected'), true);
 -- (case-insensitive), or one row with NULL booking columns when it has
 -- none. is_overlapping: the booking overlaps the phase's planned window
 -- [planned_start_at, planned_end_at) (half-open; a booking without end_at
--- ends at as_of, docs/metrics.md shared definitions). A phase is covered when an
+-- ends at as_of, docs/metrics.md shared definitions) with time of its own:
+-- an empty or backwards booking (end at or before its start) overlaps
+-- nothing. A phase is covered when an
 -- overlapping booking is approved or pending; rejected_only: not covered
 -- and an overlapping booking is rejected (cancelled ones are withdrawn and
 -- do not count), i.e. every overlapping booking left is rejected.
@@ -198,7 +200,8 @@ matched as (
         b.end_at,
         coalesce(
             b.start_at < p.planned_end_at
-            and p.planned_start_at < coalesce(b.end_at, p.as_of),
+            and p.planned_start_at < coalesce(b.end_at, p.as_of)
+            and b.start_at < coalesce(b.end_at, p.as_of),
             false
         ) as is_overlapping
     from phases as p
@@ -339,7 +342,8 @@ phase_cover as (
         coalesce(bool_or(
             coalesce(
                 b.start_at < p.planned_end_at
-                and p.planned_start_at < coalesce(b.end_at, p.as_of),
+                and p.planned_start_at < coalesce(b.end_at, p.as_of)
+                and b.start_at < coalesce(b.end_at, p.as_of),
                 false
             )
             and b.status in ('approved', 'pending')
@@ -347,7 +351,8 @@ phase_cover as (
         coalesce(bool_or(
             coalesce(
                 b.start_at < p.planned_end_at
-                and p.planned_start_at < coalesce(b.end_at, p.as_of),
+                and p.planned_start_at < coalesce(b.end_at, p.as_of)
+                and b.start_at < coalesce(b.end_at, p.as_of),
                 false
             )
             and b.status = 'rejected'
@@ -388,6 +393,7 @@ booking_counts as (
     where
         start_at < planned_release_at
         and as_of < coalesce(end_at, as_of)
+        and start_at < end_at
     group by release_id
 ),
 
