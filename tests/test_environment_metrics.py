@@ -1195,3 +1195,41 @@ def test_a_capacity_booked_exactly_full_is_not_over_booked(con, given):
     assert rows.loc["FULL", "demand_ratio"] == pytest.approx(1)
     assert rows["is_overbooked"].to_dict() == {"FULL": False, "OVER": True}
     assert one(summary(con, **DAY))["n_overbooked"] == 1
+
+
+# Atlantic/Azores leaves summer time (UTC+0) for winter time (UTC-1) at
+# 2024-10-27 01:00Z: its clocks go from 01:00 back to 00:00, so local
+# midnight of 27 October happens twice. That date starts at its first
+# midnight, 00:00Z, and lasts 25 h; 26 October is an ordinary 24 h day.
+AZORES = {"reporting_tz": "Atlantic/Azores", "as_of": "2025-01-01 00:00Z"}
+OCT_26 = {"start_date": "2024-10-26", "end_date": "2024-10-27", **AZORES}
+OCT_27 = {"start_date": "2024-10-27", "end_date": "2024-10-28", **AZORES}
+
+
+@pytest.fixture
+def first_hour_of_oct_27(con, given):
+    # 00:00Z-00:30Z is 27 October 00:00-00:30 in the Azores (first pass)
+    given("environments", [env()])
+    given("environment_bookings", [
+        booking("B1", "2024-10-27 00:00Z", "2024-10-27 00:30Z"),
+        booking("B2", "2024-10-27 00:10Z", "2024-10-27 00:20Z")])
+    local = con.execute(
+        "select cast(timezone($tz, timestamptz '2024-10-27 00:15Z') as date)",
+        {"tz": "Atlantic/Azores"}).fetchone()[0]
+    assert str(local) == "2024-10-27"
+    return con
+
+
+def test_a_day_whose_midnight_happens_twice_starts_at_its_first(
+        first_hour_of_oct_27):
+    con = first_hour_of_oct_27
+    day = one(db.run(con, "environment_utilization", **OCT_27))
+    assert day["available_hours"] == 25.0
+    assert (day["booked_hours"], day["n"]) == (0.5, 2)
+    before = one(db.run(con, "environment_utilization", **OCT_26))
+    assert before["available_hours"] == 24.0
+    assert (before["booked_hours"], before["n"]) == (0.0, 0)
+    pairs = db.run(con, "booking_conflicts", **OCT_27)
+    assert list(zip(pairs["booking_id_a"], pairs["booking_id_b"],
+                    strict=True)) == [("B1", "B2")]
+    assert db.run(con, "booking_conflicts", **OCT_26).empty

@@ -12,8 +12,23 @@ cast(filter_list as varchar[]) is null
 or list_contains(cast(filter_list as varchar[]), value);
 
 -- local_midnight(day, tz): the instant a local date starts in an IANA zone.
+-- A midnight the clocks pass twice (they go back an hour through it, as in
+-- Atlantic/Azores or America/Havana) is its first pass, as the loader takes
+-- a repeated wall-clock time (docs/data-model.md): timezone() gives the
+-- second, which started the day an hour late and gave the day before 25 h.
 create or replace macro local_midnight(day, tz) as
-timezone(tz, cast(cast(day as date) as timestamp));
+case
+    when
+        timezone(
+            tz, timezone(tz, cast(cast(day as date) as timestamp))
+            - interval 1 hour
+        )
+        = cast(cast(day as date) as timestamp)
+        then
+            timezone(tz, cast(cast(day as date) as timestamp))
+            - interval 1 hour
+    else timezone(tz, cast(cast(day as date) as timestamp))
+end;
 
 -- local_timestamp(ts, tz): timezone(tz, ts), the wall-clock time of the
 -- instant ts in the IANA zone tz. In 'UTC' (the default reporting zone) it
