@@ -422,7 +422,11 @@ def _loaded_rows(spec, batch_id) -> tuple[str, dict]:
 
 
 def _classify(con, spec, source, result: Loaded) -> None:
-    """`final`: accepted rows as whole table rows, tagged new/updated/unchanged."""
+    """`final_rows`: accepted rows as whole table rows, tagged
+    new/updated/unchanged. Into a table with rows, the tags are kept by key
+    alone (`final`) and `final_rows` reads the rows from `checked`: a
+    refresh of a million-change export held every row a second time
+    (1.4 GB) to write the few that changed."""
     present = checks.present(con, spec)
     row = ", ".join(
         f"c.{q(c)}" if c in present
@@ -439,15 +443,21 @@ def _classify(con, spec, source, result: Loaded) -> None:
         result.rows_new = result.rows_loaded = (
             result.rows_read - result.rows_merged - result.rows_rejected)
         return
+    # accepted rows have distinct keys (rejects.duplicates): the key finds
+    # a row's tag
     con.execute(
         f"create or replace temp table final as with n as (select {row} "  # noqa: S608
-        "from checked as c where c.reason is null) select n.*, case when "
+        f"from checked as c where c.reason is null) select "
+        f"{rejects.key_list(spec, 'n')}, case when "
         f"t.{q(spec.key[0])} is null then 'new' when {same} then 'unchanged' "
         f"else 'updated' end as __load from n left join {table} as t on "
         f"{rejects.key_match(spec, 'n', 't')}")
     counts = dict(con.execute(
         "select __load, count(*) from final group by __load").fetchall())
-    con.execute("create or replace temp view final_rows as select * from final")
+    con.execute(
+        f"create or replace temp view final_rows as select {row}, "  # noqa: S608
+        "f.__load from checked as c inner join final as f on "
+        f"{rejects.key_match(spec, 'c', 'f')} where c.reason is null")
     result.rows_new = counts.get("new", 0)
     result.rows_updated = counts.get("updated", 0)
     result.rows_unchanged = counts.get("unchanged", 0)
