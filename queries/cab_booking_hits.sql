@@ -62,6 +62,8 @@ hits as (
     inner join environment_bookings as b
         on
             a.release_id = b.release_id
+            -- an empty plan (end = start) overlaps nothing
+            and a.planned_end_at > a.planned_start_at
             and a.planned_end_at > b.start_at
             and coalesce(a.planned_start_at < b.end_at, true)
             and coalesce(b.end_at > b.start_at, true)

@@ -500,3 +500,25 @@ def test_cab_queries_run_on_the_sample_database(sample_db, name):
         rows = db.run(con, name, window_start_at=str(end - pd.Timedelta(
             days=31)), window_end_at=str(end))
     assert list(rows.columns)
+
+
+def test_an_empty_plan_neither_collides_nor_hits_a_booking(con, given):
+    # an empty plan (end = start) inside another plan of its application,
+    # and inside a booking of its release: no time shared, no collision
+    # and no booking hit (a positive-length plan does both: the control)
+    given("changes", [
+        change("C1", application_id="A1", release_id="R1",
+               environment_id="P1"),                          # 20:00-22:00
+        change("C2", application_id="A1", release_id="R1",
+               environment_id="P1", start="2026-01-16 21:00Z",
+               end="2026-01-16 21:00Z")])
+    given("environments", [{"environment_id": "P1", "name": "prod",
+                            "tier": "prod"}])
+    given("environment_bookings", [
+        {"booking_id": "B1", "environment_id": "P1", "release_id": "R1",
+         "status": "approved", "start_at": "2026-01-16 20:00Z",
+         "end_at": "2026-01-16 22:00Z"}])
+    assert run(con, "change_collisions").empty
+    assert run(con, "cab_agenda")["n_collisions"].tolist() == [0, 0]
+    assert run(con, "change_calendar")["n_collisions"].tolist() == [0, 0]
+    assert ids(run(con, "cab_booking_hits")) == ["C1"]

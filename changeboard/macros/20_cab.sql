@@ -331,6 +331,8 @@ with population as (
             p_window_start_at, p_window_end_at, p_reporting_tz,
             p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
         )
+    -- an empty plan (end = start) shares no time with any other
+    where planned_end_at > planned_start_at
 ),
 
 keyed as (
