@@ -14,6 +14,11 @@
 -- C3 ISO weeks labelled 2025-W01); rows from the change_outcomes macro, periods
 -- from change_periods. Periods cut by the window's edges are returned with
 -- is_complete = false; a period without changes has n = 0 and NULL rates.
+-- n, n_failed, n_excluded, n_unclassified: the headline's counts (the rows
+-- add up to change_success_rate's). n_successful, n_successful_with_issues:
+-- the changes that did not fail, by close code (successful, successful
+-- with issues), so n_successful + n_successful_with_issues + n_failed = n;
+-- the headline's n_successful_with_issues also counts failed ones.
 with counted as (
     select
         period_start,

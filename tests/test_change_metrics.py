@@ -184,6 +184,27 @@ def test_period_rows_add_up_to_the_headline(con, given):
     assert rows["period_label"].tolist() == ["2026-Q1"]
 
 
+def test_period_success_columns_split_the_changes_that_did_not_fail(
+        con, given):
+    # two closed successful with issues, one of them failed by an incident:
+    # the headline counts both by close code; a period's columns stack to n
+    given("changes", [change("S1", "successful_with_issues"),
+                      change("S2", "successful_with_issues"),
+                      change("S3", "successful")])
+    given("incidents", [{"incident_id": "I1",
+                         "opened_at": "2026-01-16 00:00Z",
+                         "caused_by_change_id": "S1"}])
+    head = rate(con)
+    rows = db.run(con, "change_success_rate_by_period", **JAN)
+    assert (head["n"], head["n_failed"], head["n_successful_with_issues"]) \
+        == (3, 1, 2)
+    one = rows.iloc[0]
+    assert (one["n"], one["n_failed"], one["n_successful"],
+            one["n_successful_with_issues"]) == (3, 1, 1, 1)
+    assert (rows["n_successful"] + rows["n_successful_with_issues"]
+            + rows["n_failed"] == rows["n"]).all()
+
+
 def test_an_unknown_grain_is_refused(con):
     import duckdb
     with pytest.raises(duckdb.InvalidInputException, match="grain must be"):
