@@ -12,8 +12,9 @@
 -- close code and state review or closed) with completed_at =
 -- coalesce(actual_end_at, closed_at) in the window; a NULL change type is
 -- unclassified. n_without_close_code: completed changes with no close code
--- (counted in n; a source without close codes still gets the ratio). Rows
--- come from the completed_changes macro.
+-- (counted in n; a source without close codes still gets the ratio).
+-- n_excluded: changes closed cancelled or rejected in the window (not in n).
+-- Rows come from the emergency_change_counts macro.
 with counted as (
     select
         * exclude (

@@ -205,6 +205,20 @@ def test_period_success_columns_split_the_changes_that_did_not_fail(
             + rows["n_failed"] == rows["n"]).all()
 
 
+def test_emergency_ratio_counts_cancelled_and_rejected_changes_excluded(
+        con, given):
+    given("changes", [change("E1", change_type="emergency"),
+                      change("N1"),
+                      change("X1", "cancelled", state="cancelled"),
+                      change("X2", "rejected", change_type="emergency")])
+    row = rate(con, "emergency_change_ratio")
+    assert (row["n"], row["n_emergency"], row["n_excluded"]) == (2, 1, 2)
+    assert row["emergency_change_ratio"] == 0.5
+    assert rate(con, "change_lead_time")["n_excluded"] == 2
+    periods = db.run(con, "emergency_change_ratio_by_period", **JAN)
+    assert periods["n_excluded"].sum() == 2
+
+
 def test_an_unknown_grain_is_refused(con):
     import duckdb
     with pytest.raises(duckdb.InvalidInputException, match="grain must be"):
@@ -792,12 +806,14 @@ def test_team_filter_narrows_every_change_query(con, given, name, column):
 # --- emergency_change_ratio_by and unauthorized_changes_by ------------------
 
 # C5 (no close code, in review) is a completed change (docs/metrics.md A24): the
-# emergency ratio counts it, the success rate above does not
+# emergency ratio counts it, the success rate above does not; C4 (cancelled)
+# is n_excluded, so its team (Dev) and application (none) have rows of n = 0,
+# as in the success rate's breakdown
 @pytest.mark.parametrize("dimension, expected", [
     ("change_type", {"emergency": (1, 1), "normal": (3, 0)}),
     ("risk", {"low": (2, 1), "high": (1, 0), None: (1, 0)}),
-    ("team", {"Ops": (2, 0), None: (2, 1)}),
-    ("application", {"A1": (2, 0), "A2": (2, 1)}),
+    ("team", {"Ops": (2, 0), "Dev": (0, 0), None: (2, 1)}),
+    ("application", {"A1": (2, 0), "A2": (2, 1), None: (0, 0)}),
     ("portfolio", {"Retail": (2, 0), None: (2, 1)}),
 ])
 def test_emergency_ratio_by_dimension_splits_the_headline(
@@ -808,8 +824,9 @@ def test_emergency_ratio_by_dimension_splits_the_headline(
            for r in records(rows)}
     assert got == expected
     head = rate(con, "emergency_change_ratio")
+    assert head["n_excluded"] == 1
     for column in ("n", "n_emergency", "n_normal", "n_standard",
-                   "n_unclassified"):
+                   "n_unclassified", "n_excluded"):
         assert rows[column].sum() == head[column], column
 
 

@@ -307,7 +307,9 @@ cross join (select chosen_dimension(p_dimension) as dimension) as ch;
 -- completed_at = coalesce(actual_end_at, closed_at) (outcome_at); periods
 -- of p_grain by completed_at in p_reporting_tz. n = standard +
 -- normal + emergency; n_unclassified: no change type;
--- n_without_close_code: completed changes (any type) with no close code.
+-- n_without_close_code: completed changes (any type) with no close code;
+-- n_excluded: changes closed cancelled or rejected at an instant in the
+-- window (outcome kind 'excluded', as change_success_rate counts them).
 create or replace macro emergency_change_counts(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers, p_dimension, p_grain
@@ -316,6 +318,7 @@ with completed as (
     select
         o.change_type,
         coalesce(o.kind = 'implemented', false) as has_outcome,
+        coalesce(o.kind = 'excluded', false) as is_excluded,
         change_dimension_value(
             chosen_dimension(p_dimension), o.change_type, o.risk,
             o.assignment_group, o.application_id, a.portfolio
@@ -332,7 +335,9 @@ with completed as (
         on
             o.application_id = a.application_id
             and coalesce(chosen_dimension(p_dimension) = 'portfolio', false)
-    where o.kind = 'implemented' or o.is_completed_without_close_code
+    where
+        o.kind in ('implemented', 'excluded')
+        or o.is_completed_without_close_code
 ),
 
 counted as (
@@ -340,11 +345,13 @@ counted as (
         grouping(dimension_value, period_start) > 0 as is_total,
         dimension_value,
         period_start,
-        n_where(change_type = 'emergency') as n_emergency,
-        n_where(change_type = 'normal') as n_normal,
-        n_where(change_type = 'standard') as n_standard,
-        n_where(change_type is null) as n_unclassified,
-        n_where(not has_outcome) as n_without_close_code
+        n_where(not is_excluded and change_type = 'emergency')
+            as n_emergency,
+        n_where(not is_excluded and change_type = 'normal') as n_normal,
+        n_where(not is_excluded and change_type = 'standard') as n_standard,
+        n_where(not is_excluded and change_type is null) as n_unclassified,
+        n_where(not is_excluded and not has_outcome) as n_without_close_code,
+        n_where(is_excluded) as n_excluded
     from completed
     group by grouping sets ((dimension_value, period_start), ())
 ),
@@ -387,6 +394,7 @@ select
     n_standard,
     n_unclassified,
     n_without_close_code,
+    n_excluded,
     n_emergency
     / nullif(n_standard + n_normal + n_emergency, 0)
         as emergency_change_ratio
