@@ -10,6 +10,7 @@ values are bound or read from the registered frame, never formatted in.
 """
 from __future__ import annotations
 
+import re
 import weakref
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -124,12 +125,27 @@ def _value_sql(spec, column: str, timezone: str) -> tuple[str, str, str]:
 
 
 # DuckDB's buffer pool while checks.insert_passed writes (db.py's
-# READ_MEMORY_LIMIT is the app's for reading)
-INSERT_MEMORY_LIMIT = "1GB"
+# READ_MEMORY_LIMIT is the app's for reading): INSERT_MEMORY_LIMIT at least,
+# INSERT_MEMORY_PER_ROW bytes a frame row when that is more (the primary
+# key's index grows with the rows, about 40 bytes a change). A 1M-change
+# load peaked at 1,265 MB with 1 GB or 384 MB, at 1,178-1,181 MB with 256 MB,
+# as fast (5.8-6.0 s)
+INSERT_MEMORY_LIMIT = "256MB"
+INSERT_MEMORY_PER_ROW = 160
+_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KIB": 2**10,
+          "MIB": 2**20, "GIB": 2**30}
+
+
+def insert_memory_limit(rows: int) -> str:
+    """The cap on DuckDB's buffers for a direct insert of `rows` rows."""
+    number, unit = re.fullmatch(r"\s*([\d.]+)\s*([A-Za-z]+)\s*",
+                                INSERT_MEMORY_LIMIT).groups()
+    floor = int(float(number) * _UNITS[unit.upper()])
+    return f"{max(floor, rows * INSERT_MEMORY_PER_ROW)}B"
 
 
 class CapTooSmall(Exception):
-    """The direct insert ran out of memory under INSERT_MEMORY_LIMIT. A
+    """The direct insert ran out of memory under insert_memory_limit. A
     failed statement ends the transaction a publish runs the load in, so
     the load runs again from the start without the cap (loader.load)."""
 
@@ -280,7 +296,7 @@ def insert_passed(con, frame, spec, present, timezone, *, source: str,
     staging them; returns how many. For a frame whose keys are distinct and
     new to the table (loader._direct), where no row can be rejected
     against another. `capped`: DuckDB's buffers held to
-    INSERT_MEMORY_LIMIT; CapTooSmall if the insert runs out under it."""
+    insert_memory_limit(rows); CapTooSmall if the insert runs out under it."""
     inner, checks, params = _checks(frame, spec, present, timezone)
     params |= {"source": source, "batch": batch_id}
     columns = ", ".join(f"s.{q(c)}" for c in present)
@@ -304,16 +320,15 @@ def insert_passed(con, frame, spec, present, timezone, *, source: str,
         # DuckDB refuse the cap (it holds more already) or the insert need
         # more, the load runs again without it: either failed statement
         # ends a publish's transaction
+        cap = insert_memory_limit(len(frame))
         try:
             if capped:
-                con.execute("set memory_limit = $m",
-                            {"m": INSERT_MEMORY_LIMIT})
+                con.execute("set memory_limit = $m", {"m": cap})
             return con.execute(sql, _bound(sql, params)).fetchall()[0][0]
         except duckdb.OutOfMemoryException as exc:
             if not capped:
                 raise
-            raise CapTooSmall(f"the insert needs more than "
-                              f"{INSERT_MEMORY_LIMIT}") from exc
+            raise CapTooSmall(f"the insert needs more than {cap}") from exc
     finally:
         _restore(con, limit, disabled)
 

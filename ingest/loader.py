@@ -20,7 +20,7 @@ import pandas as pd
 
 from changeboard import auth, config, db
 
-from . import checks, frames, rejects, schema
+from . import checks, frames, reading, rejects, schema
 from .checks import q
 from .errors import FileError
 
@@ -30,6 +30,8 @@ PREVIEW_REJECTS = 50
 SAMPLE_PREFIX = "sample_data/"
 # test hook: called inside the publish block just before it commits
 before_publish = None
+# a released frame of this many rows or more is let go at once (_end_frame_view)
+FREE_BY_COMMIT_ROWS = 100_000
 
 
 @dataclass
@@ -114,7 +116,7 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
     columns are dropped once checked (peak memory; not when sample rows
     were removed, as a failed load is then tried again without them).
     `capped`: a direct insert holds DuckDB's buffers to
-    checks.INSERT_MEMORY_LIMIT; when it runs out under it, the load runs
+    checks.insert_memory_limit; when it runs out under it, the load runs
     again without.
     """
     progress = progress or _quiet
@@ -306,7 +308,10 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
         _tidy(con)
     del rows
     if release:  # the caller reads the frame no more: free its cells
+        large = len(frame) >= FREE_BY_COMMIT_ROWS
         checks.release(con, frame)
+        if large:
+            _end_frame_view(con)
     counts = con.execute(
         "select count(*), count(*) filter (where reason is null) from checked"
     ).fetchall()[0]
@@ -347,6 +352,25 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
     for name in ("checked", "final", "frame_keys"):
         con.execute(f"drop table if exists {name}")
     return result
+
+
+def _end_frame_view(con) -> None:
+    """Commit the transaction and begin the next: DuckDB keeps the frame it
+    was given (con.register) until the transaction that dropped its view
+    ends, as that view's old version, so checks.release alone freed nothing
+    of a load inside db.publish's transaction. A refresh of the 1M-change
+    export held its 589 MB of cells through the classifying join and the
+    write. Nothing is published before db.publish replaces the file, so a
+    commit here changes what a failed load leaves: nothing either way. Only
+    for a large frame: a commit can wait for the copy db.publish is still
+    flushing (a 10,000-change load would wait for it). On an autocommit
+    connection (a dry run's copy) there is nothing to end."""
+    try:
+        con.execute("commit")
+    except duckdb.TransactionException:
+        return
+    con.execute("begin")
+    reading.release_memory()  # now unreferenced: back to the system
 
 
 def _tidy(con) -> None:

@@ -145,3 +145,95 @@ def test_a_released_frame_is_emptied_once_checked_and_loads_the_same(
             servicenow.read(files[0]).columns))
         loaded[release] = rejects(target)
     assert loaded[True] == loaded[False]
+
+
+@pytest.fixture(scope="module")
+def refreshed(tmp_path_factory):
+    """A canonical changes export loaded once, then again with one row
+    changed, one row new and one row rejected (a refresh: stored keys, so
+    the staged path: checked, classify, write)."""
+    from sample_data import generate
+    folder = tmp_path_factory.mktemp("refresh")
+    generate(folder / "csv", seed=5, scale=0.2)
+    first = folder / "csv" / "changes.csv"
+    header, *rows = list(csv.reader(first.read_text().splitlines(
+        keepends=True)))
+    at = {name: i for i, name in enumerate(header)}
+    rows[0][at["title"]] = "retitled"
+    extra = [list(rows[1]), list(rows[2])]
+    extra[0][at["change_id"]] = "CHG-NEW-1"
+    extra[1][at["change_id"]] = "CHG-NEW-2"
+    extra[1][at["state"]] = "parked"                       # unmapped_code
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, *rows, *extra])
+    second = folder / "changes-refresh.csv"
+    second.write_text(out.getvalue())
+    return first, second
+
+
+CLASSIFY = loader._classify
+
+
+def load_refresh(refreshed, target: Path, monkeypatch, *, free_at: int,
+                 dry_run: bool = False):
+    """The two loads, each file read through pyarrow (its cells arrow
+    memory); the arrow memory still held when the refresh's rows are
+    classified (loader._classify), and the results."""
+    import pyarrow as pa
+
+    from ingest import canonical
+    monkeypatch.setattr(canonical, "FAST_BYTES", 1)
+    monkeypatch.setattr(loader, "FREE_BY_COMMIT_ROWS", free_at)
+    held = []
+
+    def watched(*args, **kwargs):
+        held.append(pa.total_allocated_bytes())
+        return CLASSIFY(*args, **kwargs)
+    monkeypatch.setattr(loader, "_classify", watched)
+    first, second = refreshed
+    results = [ingest.load_path("csv", first, target),
+               ingest.load_path("csv", second, target, dry_run=dry_run)]
+    return held, results
+
+
+def test_a_large_frame_is_let_go_before_a_refresh_is_classified(
+        refreshed, tmp_path, monkeypatch):
+    # DuckDB holds a registered frame until the transaction that dropped
+    # its view ends: a large one is let go by a commit once checked
+    import pyarrow as pa
+
+    from ingest import canonical
+    monkeypatch.setattr(canonical, "FAST_BYTES", 1)
+    before = pa.total_allocated_bytes()
+    frame = canonical.read(refreshed[1])   # its cells: arrow memory
+    size = pa.total_allocated_bytes() - before
+    del frame
+    assert size > 500_000
+    kept, kept_results = load_refresh(refreshed, tmp_path / "kept.duckdb",
+                                      monkeypatch, free_at=1 << 40)
+    freed, freed_results = load_refresh(refreshed, tmp_path / "freed.duckdb",
+                                        monkeypatch, free_at=1)
+    assert len(kept) == len(freed) == 1   # the refresh's classifying
+    assert kept[0] >= size * 0.9     # without the commit: the frame is held
+    assert freed[0] < size / 10      # with it: let go
+    for a, b in zip(kept_results, freed_results, strict=True):
+        assert (a.status, a.rows_new, a.rows_updated, a.rows_unchanged,
+                a.rows_rejected, a.reasons) == (
+            b.status, b.rows_new, b.rows_updated, b.rows_unchanged,
+            b.rows_rejected, b.reasons)
+    assert (freed_results[1].rows_new, freed_results[1].rows_updated,
+            freed_results[1].rows_rejected) == (1, 1, 1)
+    assert rejects(tmp_path / "kept.duckdb") == rejects(
+        tmp_path / "freed.duckdb")
+
+
+def test_a_dry_run_of_a_large_frame_needs_no_transaction_to_end(
+        refreshed, tmp_path, monkeypatch):
+    target = tmp_path / "dry.duckdb"
+    _, results = load_refresh(refreshed, target, monkeypatch, free_at=1,
+                              dry_run=True)
+    assert results[1].status == "dry_run"
+    assert (results[1].rows_new, results[1].rows_updated) == (1, 1)
+    with db.connect(target, read_only=True) as con:
+        assert con.execute("select count(*) from changes where change_id = "
+                           "'CHG-NEW-1'").fetchone()[0] == 0
