@@ -50,6 +50,14 @@ statement) and the next checkpoint rewrote them (3.6-4 s), the peak
 1,255 against 1,329 MB: not done. preserve_insertion_order off for the
 insert: 7.1 CPU s but 6.7 s wall, the same peak: not done.
 
+Later (2 Dec, ninth pass): the canonical file's repeating columns are read
+dictionary-encoded, the direct insert's cap is 256 MB (or 160 bytes a row),
+and a frame of 100,000 rows or more is let go by ending the publish's
+transaction once checked (DuckDB keeps a registered frame until the
+transaction that dropped its view ends): canonical peak 1,223-1,334 ->
+1,127 MB, ServiceNow 1,745-1,751 -> 1,668 MB, times unchanged (README,
+Speed, ninth pass).
+
 This bench, the tree before (4179648) and this one run one after the
 other three times (--repeat 2 each, a busy 2-core machine: read_csv took
 4.7-20 s): canonical 2.01 / 1.61 / 1.85 -> 1.71 / 1.53 / 1.70 x read_csv,
