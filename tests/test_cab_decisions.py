@@ -301,6 +301,44 @@ def test_a_half_written_decision_survives_a_look_at_another_tab(
     assert any(m.value.startswith("#### 1. ") for m in app.markdown)
 
 
+def test_the_decision_form_shows_the_picked_meetings_decision(
+        tmp_path, monkeypatch):
+    # C5's plan spans two review windows: on the 13 Jan and the 20 Jan
+    # agendas. Rejected at 13 Jan; with 20 Jan picked, the form starts from
+    # 20 Jan's (none: Approved, no note), so Save never records the last
+    # meeting's decision at this one
+    path = tmp_path / "cab.duckdb"
+    with db.publish(path) as con:
+        load_cab_data(con)
+        insert(con, "changes", [planned(
+            "C5", "2026-01-19 09:00Z", "2026-01-21 09:00Z", risk="very_high",
+            application_id="A2", assignment_group="Core", title="Spans")])
+    decisions.record(path, MEMBER, LAST, "C5", "rejected", "no backout plan")
+    monkeypatch.setattr(config, "DB_PATH", path)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params["meeting"] = LAST.isoformat()
+    app.query_params["tab"] = "decisions"
+    app.run()
+    app.switch_page("views/cab.py").run()
+    assert app.selectbox(key="cab-decide-change").value == "C5"
+    assert app.radio(key="cab-decide-choice").value == "Rejected"
+    app.date_input(key="cab-meeting").set_value(MEETING).run()
+    assert not app.exception
+    assert app.tabs[3].label == "Decisions and minutes (0)"
+    assert app.selectbox(key="cab-decide-change").value == "C5"
+    assert (app.radio(key="cab-decide-choice").value,
+            app.text_area(key="cab-decide-note").value) == ("Approved", "")
+    # back: 13 Jan's own decision again
+    app.date_input(key="cab-meeting").set_value(LAST).run()
+    assert (app.radio(key="cab-decide-choice").value,
+            app.text_area(key="cab-decide-note").value) == (
+        "Rejected", "no backout plan")
+    app.date_input(key="cab-meeting").set_value(MEETING).run()
+    app.button(key="cab-decide-save").click().run()
+    assert list(decisions.current(path, MEETING)[["decision", "note"]]
+                .itertuples(index=False, name=None)) == [("approved", "")]
+
+
 def test_a_viewer_sees_decisions_but_no_controls(decided_db, monkeypatch):
     record_meeting(decided_db)
     monkeypatch.setenv("CHANGEBOARD_VIEWERS", "@acme.example")

@@ -186,6 +186,12 @@ def _decisions_tab() -> None:
             if st.session_state.get("cab-decide-change") not in options:
                 st.session_state["cab-decide-change"] = options[0]
                 _show_current(path, meeting_at)
+            elif st.session_state.get(FORM_MEETING) != meeting_at:
+                # another meeting picked, the same change on its agenda (a
+                # plan across two review windows): the form shows this
+                # meeting's decision, never the last one's to save here
+                _show_current(path, meeting_at)
+            st.session_state[FORM_MEETING] = meeting_at
             left, right = st.columns([3, 2])
             left.selectbox(
                 "Agenda change", options, key="cab-decide-change",
@@ -356,6 +362,7 @@ ATTENDEES = "cab-attendees-"  # the attendees' box of a meeting: + its time
 # attendees, the page of change blocks, the history shown
 INPUTS = ("cab-decide-change", "cab-decide-choice", "cab-decide-note",
           "cab-detail", "cab-history")
+FORM_MEETING = "cab-decide-meeting"  # the meeting the decision form is for
 
 
 def _keep_inputs() -> None:
