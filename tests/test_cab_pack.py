@@ -205,6 +205,41 @@ def test_the_meeting_is_read_in_the_reporting_time_zone(monkeypatch):
         pd.Timestamp(0, tz="UTC").tzinfo)) == "2026-07-21 08:00:00+00:00"
 
 
+@pytest.mark.parametrize("loaded", [None, "2026-11-02 07:10Z"])
+def test_a_release_going_live_in_a_windows_last_hour_across_a_dst_end(
+        con, monkeypatch, loaded):
+    # Tue 20 Oct 10:00 BST to Tue 27 Oct 10:00 GMT is 7 days and an hour:
+    # a go-live at 09:30 GMT on the 27th is in the window, whether the pack
+    # is judged at the meeting (no load) or at a later load (a past pack)
+    monkeypatch.setattr(config, "REPORTING_TZ", "Europe/London")
+    insert(con, "releases", [{"release_id": "R1", "name": "R1",
+                              "status": "planned",
+                              "planned_release_at": "2026-10-27 09:30Z"}])
+    if loaded:
+        insert(con, "ingest_batches", [{
+            "batch_id": 1, "source": "csv", "entity": "changes",
+            "started_at": loaded, "finished_at": loaded,
+            "status": "succeeded"}])
+    built = cab.build_pack(con, date(2026, 10, 20))
+    assert str(built.window_end_at) == "2026-10-27 10:00:00+00:00"
+    assert list(built.releases["release_id"]) == ["R1"]
+    assert list(cab.release_lines(built)["Release"]) == ["R1"]
+
+
+def test_each_kpi_says_what_its_n_counts(con):
+    # a change closed without a close code is completed (the emergency
+    # ratio's n), not implemented (the success rate's)
+    insert(con, "changes", [{
+        "change_id": "X1", "change_type": "normal", "state": "closed",
+        "created_at": "2026-01-01 00:00Z", "actual_end_at": "2026-01-15 12:00Z",
+        "closed_at": "2026-01-15 13:00Z"}])
+    table = cab.kpi_table(cab.build_pack(con, date(2026, 1, 20)))
+    rows = {r["KPI"]: (r["n"], r["n counts"])
+            for r in table.to_dict("records")}
+    assert rows["Change success rate"] == (0, "implemented changes")
+    assert rows["Emergency ratio"] == (1, "completed changes")
+
+
 # --- cab_since_last ------------------------------------------------------------
 
 def since(con, **params):

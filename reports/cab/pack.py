@@ -6,7 +6,7 @@ import math
 import queue
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
@@ -31,8 +31,10 @@ FILTER_NAMES = ("application_ids", "portfolios", "teams", "change_types",
 KPI_SPECS = (
     ("Change success rate", "change_success_rate", "change_success_rate",
      "n_failed", "failed", "implemented changes"),
+    # completed changes (docs/metrics.md A24): wider than the success
+    # rate's implemented ones (no close code, in review or closed, counts)
     ("Emergency ratio", "emergency_change_ratio", "emergency_change_ratio",
-     "n_emergency", "emergency", "implemented changes"),
+     "n_emergency", "emergency", "completed changes"),
     ("Unauthorised changes", "unauthorized_changes", "unauthorized_rate",
      "n_unauthorized", "unauthorised", "CAB-required changes started"),
 )
@@ -333,7 +335,11 @@ def _going_live(run, filters, start: datetime, end: datetime,
     The application filters apply; the others are about changes."""
     judged = start if data_as_of is None or pd.isna(data_as_of) else min(
         start, pd.Timestamp(data_as_of).to_pydatetime())
-    horizon = math.ceil((end - judged) / timedelta(days=1))
+    # elapsed time, in UTC: two instants of the reporting zone subtract as
+    # wall clocks, and a window across the end of summer time would come
+    # out an hour short (its last hour's go-lives lost)
+    horizon = math.ceil((end.astimezone(UTC) - judged.astimezone(UTC))
+                        / timedelta(days=1))
     kept = {k: v for k, v in filters.items()
             if k in db.params("release_readiness")}
     found = run("release_readiness", as_of=judged.isoformat(sep=" "),
