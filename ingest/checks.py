@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import weakref
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
@@ -59,6 +60,10 @@ def _value_sql(spec, column: str, timezone: str) -> tuple[str, str, str]:
     kind = spec.kind(column)
     raw = f"r.{q(column)}"
     t = f"nullif(trim({raw}), '')"
+    if column in schema.ZONES.get(spec.name, ()):
+        return (f"case when list_contains($zones, {t}) then {t} end",
+                "unmapped_code",
+                "'not an IANA time zone name (e.g. Europe/Berlin)'")
     if kind == "code":
         codes = spec.codes[column]
         literal = ", ".join("'" + c.replace("'", "''") + "'" for c in codes)
@@ -208,6 +213,8 @@ def _checks(frame, spec, present, timezone) -> tuple[list, list, dict]:
     they are tried, and the parameters they bind."""
     params: dict = {"true": list(TRUE_VALUES),
                     "false": list(FALSE_VALUES), "tz": timezone}
+    if any(c in present for c in schema.ZONES.get(spec.name, ())):
+        params["zones"] = zone_names()
     raw_columns = [c for c in frame.columns if c not in BOOKKEEPING]
     inner = [f"cast(r.{q(c)} as varchar) as {q('__r_' + c)}"
              for c in raw_columns]
@@ -233,6 +240,14 @@ def _checks(frame, spec, present, timezone) -> tuple[list, list, dict]:
                        f"'{interval[1]} is not after {interval[0]} ' || "
                        f"trim(s.{q('__r_' + interval[0])})"))
     return inner, checks, params
+
+
+@cache
+def zone_names() -> list[str]:
+    """The time zone names DuckDB knows (those its timezone() takes)."""
+    with duckdb.connect() as con:
+        return [r[0] for r in con.execute(
+            "select name from pg_timezone_names() order by name").fetchall()]
 
 
 def _first(checks) -> str:

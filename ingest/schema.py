@@ -39,6 +39,9 @@ SOFT_INTERVALS = {
 # (deployments.environment_id is not: docs/metrics.md (shared definitions) counts a deployment
 # without one as unclassified, so the schema keeps it nullable.)
 EXTRA_REQUIRED = {"environment_bookings": ("end_at",)}
+# columns holding an IANA time zone name: checked against DuckDB's zones
+# (an unknown one loaded would fail every later publish that reads it)
+ZONES = {"environments": ("timezone",)}
 _IN_LIST = re.compile(r"^\(*\"?(\w+)\"?\s+IN\s+\((.*)\)\)*$", re.S)
 _MINIMUM = re.compile(r"^\(*\"?(\w+)\"?\s*>=\s*(-?\d+)\)*$")
 

@@ -695,3 +695,37 @@ def test_pyarrow_reads_the_columns_rows_share_dictionary_encoded(
                                     "application_id", "assignment_group"))
     assert not any(encoded(c) for c in ("change_id", "title",
                                         "planned_start_at"))
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_an_environment_time_zone_must_be_an_iana_name(
+        tmp_path, monkeypatch, fast):
+    # an unknown zone loaded made every later publish fail (the derived
+    # tables read it); it is rejected, a padded one trimmed
+    from ingest import canonical
+    monkeypatch.setattr(canonical, "FAST_BYTES", 1 if fast else 1 << 40)
+    path = tmp_path / "cb.duckdb"
+    bookings = tmp_path / "environment_bookings.csv"
+    bookings.write_text(
+        "booking_id,environment_id,status,start_at,end_at\n"
+        "B1,E1,approved,2024-03-12T10:00:00Z,2024-03-12T11:00:00Z\n")
+    assert ingest.load_path("csv", bookings, path).status == "succeeded"
+    environments = tmp_path / "environments.csv"
+    environments.write_text(
+        "environment_id,name,tier,timezone,availability\n"
+        "E1,prod,prod,Europe/Berln,business_hours\n"
+        "E2,uat,uat, Europe/Berlin ,business_hours\n"
+        "E3,sit,sit,,always\n")
+    result = ingest.load_path("csv", environments, path)
+    assert (result.status, result.rows_loaded, result.rows_rejected) == (
+        "succeeded", 2, 1)
+    assert rows(path, "select row_number, column_name, value, reason, detail "
+                      "from ingest_rejects") == [
+        (2, "timezone", "Europe/Berln", "unmapped_code",
+         "not an IANA time zone name (e.g. Europe/Berlin)")]
+    assert rows(path, "select environment_id, timezone from environments "
+                      "order by 1") == [("E2", "Europe/Berlin"), ("E3", None)]
+    # the next publish reads the environments: it works
+    again = tmp_path / "environment_bookings-2.csv"
+    again.write_text(bookings.read_text().replace("B1,", "B2,"))
+    assert ingest.load_path("csv", again, path).status == "succeeded"
