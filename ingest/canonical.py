@@ -147,7 +147,15 @@ def _decode(name: str, data: bytes) -> str:
 
 
 def _header(name: str, line: str) -> list[str]:
-    return [c.strip() for c in next(csv.reader([line]))]
+    try:
+        return [c.strip() for c in next(csv.reader([line]))]
+    except csv.Error as exc:
+        # a line end other than LF or CRLF: a bare CR (classic Mac) leaves
+        # the whole file on the "header line"
+        raise FileError(
+            f"{name}: cannot read the header row ({exc}); lines must end "
+            "with LF or CRLF (a file with CR-only line ends, as old Mac "
+            "programs save, must be saved again as CSV UTF-8)") from exc
 
 
 def _check_header(name, table, spec, header) -> tuple[set[str], list[str]]:

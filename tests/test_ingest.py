@@ -729,3 +729,16 @@ def test_an_environment_time_zone_must_be_an_iana_name(
     again = tmp_path / "environment_bookings-2.csv"
     again.write_text(bookings.read_text().replace("B1,", "B2,"))
     assert ingest.load_path("csv", again, path).status == "succeeded"
+
+
+def test_a_file_with_cr_only_line_ends_is_a_failed_batch(tmp_path):
+    # it raised out of load_path (the csv module's error), recording nothing
+    path = tmp_path / "cb.duckdb"
+    source = tmp_path / "changes.csv"
+    source.write_bytes(b"change_id,change_type,state,created_at\r"
+                       b"C1,normal,closed,2024-03-12T15:15:00Z\r")
+    result = ingest.load_path("csv", source, path)
+    assert result.status == "failed"
+    assert "CR-only line ends" in result.error
+    assert rows(path, "select status, error is not null from "
+                      "ingest_batches") == [("failed", True)]
