@@ -910,3 +910,28 @@ def test_when_formats_each_instant_in_its_zone_across_a_dst_change():
     assert when(pd.Timestamp("2026-10-25 01:30", tz="UTC"),
                 "Europe/London") == "Sun 25 Oct 2026 01:30"  # GMT again
     assert when(None) == when(pd.NaT) == when(float("nan")) == ""
+
+
+def test_the_xlsx_says_where_a_text_longer_than_a_cell_is_cut(con):
+    # an Excel cell holds 32,767 characters: the HTML has the plan in full,
+    # the XLSX as much as fits, ending with a note that it goes on
+    import warnings
+
+    from reports.cab.xlsx import CELL_CHARS, CUT_MARK
+    load_cab_data(con)
+    text = "Step. " * 6000 + "END-OF-PLAN"
+    insert(con, "changes", [planned("C9", "2026-01-21 20:00Z",
+                                    "2026-01-21 22:00Z", risk="low",
+                                    title="Long plan",
+                                    implementation_plan=text)])
+    built = cab.build_pack(con, date(2026, 1, 20))
+    assert text in cab.to_html(built)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # xlsxwriter warns when it cuts
+        book = cab.to_xlsx(built)
+    sheet = list(openpyxl.load_workbook(io.BytesIO(book))["For decision"]
+                 .values)
+    at = sheet[0].index("Implementation plan")
+    got = next(r[at] for r in sheet[1:] if r[1] == "C9")
+    assert len(got) == CELL_CHARS and got.endswith(CUT_MARK)
+    assert text.startswith(got[:-len(CUT_MARK)])

@@ -36,7 +36,7 @@ def write_xlsx(sheets: dict[str, pd.DataFrame],
                         engine_kwargs={"options": options}) as writer:
         writer.book.set_properties({"created": created})
         for name, frame in sheets.items():
-            reports.neutralise(frame).to_excel(
+            _fitted(reports.neutralise(frame)).to_excel(
                 writer, sheet_name=name[:31], index=False)
             sheet = writer.sheets[name[:31]]
             for i, column in enumerate(frame.columns):
@@ -44,3 +44,22 @@ def write_xlsx(sheets: dict[str, pd.DataFrame],
                                *(len(as_text(v)) for v in frame[column])])
                 sheet.set_column(i, i, min(60, longest + 2))
     return buffer.getvalue()
+
+
+# Excel's cell holds 32,767 characters: xlsxwriter cut a longer text there
+# silently (a warning on the server only)
+CELL_CHARS = 32_767
+CUT_MARK = " … [cut here: an Excel cell holds 32,767 characters; the HTML has it in full]"
+
+
+def _fitted(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text longer than a cell holds, cut to fit with CUT_MARK at its end,
+    so a reader sees that it goes on."""
+    for column in frame.columns:
+        dtype = frame[column].dtype
+        if (pd.api.types.is_object_dtype(dtype)
+                or pd.api.types.is_string_dtype(dtype)):
+            frame[column] = frame[column].astype(object).map(
+                lambda v: v[:CELL_CHARS - len(CUT_MARK)] + CUT_MARK
+                if isinstance(v, str) and len(v) > CELL_CHARS else v)
+    return frame
