@@ -935,3 +935,22 @@ def test_the_xlsx_says_where_a_text_longer_than_a_cell_is_cut(con):
     got = next(r[at] for r in sheet[1:] if r[1] == "C9")
     assert len(got) == CELL_CHARS and got.endswith(CUT_MARK)
     assert text.startswith(got[:-len(CUT_MARK)])
+
+
+def test_the_pages_caption_shows_filter_values_literally(cab_db, monkeypatch):
+    # the filters' values are data (ids from the files): in the caption
+    # (Markdown) each is shown as written, never as a link
+    with db.publish(cab_db) as con:
+        insert(con, "applications", [{"application_id": "[Pay](http://x.test)",
+                                      "name": "Pay"}])
+    monkeypatch.setattr(config, "DB_PATH", cab_db)
+    st.cache_data.clear()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params["meeting"] = "2026-01-20"
+    app.query_params["application_ids"] = "[Pay](http://x.test)"
+    app.run()
+    app.switch_page("views/cab.py").run()
+    assert not app.exception
+    caption = next(c.value for c in app.caption
+                   if c.value.startswith("Review window"))
+    assert r"\[Pay\]\(http" in caption and "](http" not in caption

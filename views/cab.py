@@ -441,7 +441,7 @@ pack = _pack(db.version(config.DB_PATH), str(config.DB_PATH), meeting,
              asof.chosen())
 meta = dict(cab.provenance(pack))
 st.caption(f"Review window {meta['Review window']} · filters: "
-           f"{meta['Filters']} · data as of {meta['Data as of']}")
+           f"{ui.plain(meta['Filters'])} · data as of {meta['Data as of']}")
 
 stem = f"cab-pack-{meeting:%Y-%m-%d}"
 downloads = st.columns([1, 1, 1, 5])
