@@ -80,14 +80,19 @@ def _value_sql(spec, column: str, timezone: str) -> tuple[str, str, str]:
                   "'does not exist in ' || $tz || ' (DST gap) or out of range' "
                   "else 'not ISO-8601 (e.g. 2024-03-12T15:15:00Z)' end")
         # text without a ':' has no time: date-only never passes
+        # ISO-8601 lets T and Z be written t and z, which DuckDB's cast
+        # refuses: read upper-cased when it does (coalesce evaluates the
+        # second only for the rows the first left NULL: no cost otherwise)
         if timezone == "UTC":  # the session zone: naive text is UTC
             value = (f"case when contains({raw}, ':') then "
-                     f"try_cast({raw} as timestamptz) end")
+                     f"coalesce(try_cast({raw} as timestamptz), "
+                     f"try_cast(upper({raw}) as timestamptz)) end")
             return value, "bad_timestamp", detail
         offset = (f"(right({t}, 1) in ('Z', 'z') or "
                   f"contains(substr({t}, 17), '+') or "
                   f"contains(substr({t}, 17), '-'))")
-        local = f"try_cast({t} as timestamp)"
+        local = (f"coalesce(try_cast({t} as timestamp), "
+                 f"try_cast(upper({t}) as timestamp))")
         # a local time in a DST gap does not round-trip; of an ambiguous
         # one (the repeated autumn hour) the first occurrence is taken
         naive = (
@@ -96,7 +101,8 @@ def _value_sql(spec, column: str, timezone: str) -> tuple[str, str, str]:
             f"interval 1 hour) = {local} then timezone($tz, {local}) - "
             f"interval 1 hour else timezone($tz, {local}) end")
         value = (f"case when not contains({raw}, ':') then null when {offset} "
-                 f"then try_cast({t} as timestamptz) else {naive} end")
+                 f"then coalesce(try_cast({t} as timestamptz), "
+                 f"try_cast(upper({t}) as timestamptz)) else {naive} end")
         return value, "bad_timestamp", detail
     if kind == "date":
         value = (f"case when regexp_full_match({t}, '{_DATE[1:-1]}') "

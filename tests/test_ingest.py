@@ -763,3 +763,33 @@ def test_tabs_around_values_are_trimmed_like_spaces(tmp_path, monkeypatch,
     assert rows(path, "select change_id, risk, priority, title from changes "
                       "order by 1") == [
         ("C1", "low", 3, None), ("C2", "low", 3, "a\tb"), ("C3", "low", 3, "x")]
+
+
+@pytest.mark.parametrize("value, utc", [
+    ("2024-03-12t15:15:00Z", "2024-03-12 15:15:00+00"),
+    ("2024-03-12T15:15:00z", "2024-03-12 15:15:00+00"),
+    ("2024-03-12t16:15:00+01:00", "2024-03-12 15:15:00+00")])
+def test_iso_instants_may_write_t_and_z_in_lower_case(
+        tmp_path, value, utc):
+    path = tmp_path / "cb.duckdb"
+    source = tmp_path / "changes.csv"
+    source.write_text("change_id,change_type,state,created_at\n"
+                      f"C1,normal,closed,{value}\n")
+    result = ingest.load_path("csv", source, path)
+    assert (result.rows_loaded, result.reasons) == (1, [])
+    assert rows(path, "select cast(created_at as varchar) from changes") == [
+        (utc,)]
+
+
+def test_lower_case_t_and_z_in_a_frame_with_its_own_time_zone(tmp_path):
+    frame = pd.DataFrame({
+        "change_id": ["C1", "C2"], "change_type": ["normal"] * 2,
+        "state": ["new"] * 2,
+        "created_at": ["2024-03-12t10:00", "2024-03-12t10:00:00z"]})
+    frame.attrs["batch"] = Batch(source="csv", table="changes",
+                                 timezone="Europe/Amsterdam")
+    path = tmp_path / "cb.duckdb"
+    result = loader.load(frame, path, file_name="f.csv", sha256="x")
+    assert result.reasons == []
+    assert rows(path, "select change_id, strftime(created_at, '%H:%M') from "
+                "changes order by 1") == [("C1", "09:00"), ("C2", "10:00")]
