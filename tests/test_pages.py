@@ -298,8 +298,15 @@ def test_change_ids_link_to_their_record_at_the_source(app, monkeypatch):
 
 
 def test_no_delta_arrow_on_an_empty_population(app):
-    """A period before any data: every card is n/a or zero, and none shows
-    a delta (no "↓ -0.0 pp" in red, no "↑ +0.0" in green)."""
+    """A period before any data: every card of the period is n/a or zero,
+    and none shows a delta (no "↓ -0.0 pp" in red, no "↑ +0.0" in green).
+    "Conflicts ahead" looks at the next 90 days from today, whatever the
+    period: it shows what it shows for the default period (the sample ends
+    today, so on some days it has conflicts ahead)."""
+    default = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    default.run()
+    ahead = {m.value for m in default.metric if m.label == "Conflicts ahead"}
+    assert len(ahead) == 1
     app.query_params.update({"period": "custom", "from": "2001-01-01",
                              "to": "2001-03-31"})
     app.run()
@@ -308,7 +315,10 @@ def test_no_delta_arrow_on_an_empty_population(app):
         not m.delta and m.proto.direction == m.proto.NONE
         for m in app.metric), [(m.label, m.value, m.delta)
                                for m in app.metric]
-    assert {m.value for m in app.metric} <= {"n/a", "0", "0.0", "0.0%"}
+    assert {m.value for m in app.metric
+            if m.label == "Conflicts ahead"} == ahead
+    assert {m.value for m in app.metric if m.label != "Conflicts ahead"
+            } <= {"n/a", "0", "0.0", "0.0%"}
 
 
 def test_every_page_opens_with_the_shared_skeleton():
