@@ -21,8 +21,10 @@ import html
 import json
 import logging
 import random
+import re
 import tempfile
 import time
+import traceback
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -63,6 +65,11 @@ class Retry:
     sleep: Callable[[float], None] = time.sleep
 
 
+class SyncError(Exception):
+    """A sync failed in a way no branch foresaw (a bug): raised with the
+    original exception's type and message, scrubbed of credentials."""
+
+
 class _Retryable(Exception):
     def __init__(self, message: str, retry_after: float | None = None):
         super().__init__(message)
@@ -95,6 +102,11 @@ class Client:
         self.session.headers.update({"Accept": "application/json",
                                      "User-Agent": "changeboard-ingest"})
         self.session.headers.update(headers or {})
+        # requests refuses such a header with the value in its message
+        if any(_CONTROL.search(str(value))
+               for value in self.session.headers.values()):
+            raise ApiError(f"{name}: the credentials hold a line break or a "
+                           f"control character; check {credentials_hint}")
         # the token, the password, user:password and the whole Authorization
         # header value, each in every encoding a server might echo it in
         given = [*secrets, self.session.headers.get("Authorization", "")]
@@ -197,6 +209,9 @@ class Client:
             raise _Retryable(f"{what}: the answer is not JSON "
                              f"(starts {start!r})") from None
         return Answer(data, dict(response.headers), response.links)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _encodings(secret: str) -> set[str]:
@@ -435,7 +450,12 @@ def _sync(api: Api, db_path: Path, *, since, full, commit_every,
         run.status = "failed"
         run.error = api.client.scrub(f"{type(exc).__name__}: {exc}")
         _commit(api, db_path, run, pending)
-        raise
+        # a bug is raised again, not passed off as a failed sync; but its
+        # message may hold a credential, so the traceback is logged
+        # scrubbed and the error raised again without the original
+        log.error("%s sync %d failed: %s", api.source, run.sync_id,
+                  api.client.scrub("".join(traceback.format_exception(exc))))
+        raise SyncError(run.error) from None
     if progress:
         progress(run)
     return run

@@ -64,7 +64,9 @@ def client(url: str | None = None, retry: Retry | None = None) -> Client:
     if "://" not in base:
         base = "https://" + base
     email = os.environ.get("CHANGEBOARD_JIRA_EMAIL", "")
-    token = os.environ.get("CHANGEBOARD_JIRA_TOKEN", "")
+    # a token never begins or ends with white space; one read from a file
+    # saved on Windows ends in CR LF
+    token = os.environ.get("CHANGEBOARD_JIRA_TOKEN", "").strip()
     if not token:
         raise ApiError(f"no Jira credentials: set {CREDENTIALS} (or "
                        "CHANGEBOARD_JIRA_TOKEN alone for a Data Center token)")

@@ -58,7 +58,9 @@ def client(instance: str | None = None, retry: Retry | None = None) -> Client:
                         else config.env("CHANGEBOARD_SERVICENOW_INSTANCE"))
     user = os.environ.get("CHANGEBOARD_SERVICENOW_USER", "")
     password = os.environ.get("CHANGEBOARD_SERVICENOW_PASSWORD", "")
-    token = os.environ.get("CHANGEBOARD_SERVICENOW_TOKEN", "")
+    # a token never begins or ends with white space (a file saved on
+    # Windows ends it in CR LF)
+    token = os.environ.get("CHANGEBOARD_SERVICENOW_TOKEN", "").strip()
     if token:
         auth, headers = None, {"Authorization": f"Bearer {token}"}
     elif user and password:

@@ -899,3 +899,61 @@ def test_a_sync_whose_direct_insert_runs_out_under_its_cap_commits_once(
     assert rows(tmp_path / "cb.duckdb",
                 "select count(*) from ingest_batches") == [(1,)]
     assert len(syncs(tmp_path / "cb.duckdb")) == 1
+
+
+@pytest.mark.parametrize("variable", ["CHANGEBOARD_SERVICENOW_TOKEN",
+                                      "CHANGEBOARD_JIRA_TOKEN"])
+def test_a_token_read_with_its_line_ending_is_sent_without_it(
+        tmp_path, monkeypatch, variable):
+    """A token pasted from a file saved on Windows ends in CR LF: requests
+    refused the header and its message, with the token in it, went raw to
+    stderr in a traceback. A token never begins or ends with white space."""
+    monkeypatch.setenv(variable, f" {TOKEN}\r\n")
+    monkeypatch.delenv("CHANGEBOARD_JIRA_EMAIL", raising=False)
+    make = (servicenow_api.client if "SERVICENOW" in variable
+            else jira_api.client)
+    client = make("http://127.0.0.1:9", retry=api.Retry(sleep=lambda s: None))
+    assert client.session.headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_a_credential_holding_a_line_break_is_refused_without_showing_it(
+        tmp_path, monkeypatch):
+    halves = (TOKEN[:9], TOKEN[9:])
+    with FakeServiceNow(sn_records(3), token=TOKEN) as server:
+        env = {**os.environ, "CHANGEBOARD_SERVICENOW_TOKEN": "\n".join(halves),
+               "CHANGEBOARD_SERVICENOW_INSTANCE": server.url}
+        cli = subprocess.run(
+            [sys.executable, "-m", "ingest", "servicenow-api", "--db",
+             str(tmp_path / "cb.duckdb"), "--verbose"], cwd=ROOT,
+            capture_output=True, text=True, timeout=120, env=env)
+        assert server.log == []
+    assert cli.returncode == 1
+    assert "error: ServiceNow: the credentials hold a line break or a " \
+           "control character" in cli.stderr
+    assert "Traceback" not in cli.stderr
+    for half in halves:
+        assert half not in cli.stdout + cli.stderr
+
+
+def test_an_unforeseen_failure_is_raised_and_logged_without_a_secret(
+        tmp_path, caplog):
+    """An exception no branch foresaw is raised again (a bug must not pass
+    for a failed sync), but its message and traceback are scrubbed first."""
+    caplog.set_level(logging.DEBUG)
+
+    class Broken(servicenow_api.ServiceNowApi):
+        def pages(self, since):
+            yield [sn_record("CHG1", stamp(0))]
+            raise RuntimeError(f"unexpected: sent Bearer {TOKEN}")
+
+    with FakeServiceNow(sn_records(1), token=TOKEN) as server:
+        source = Broken(fake_client(server, api.Retry()), page_size=5)
+        with pytest.raises(api.SyncError) as raised:
+            api.sync(source, tmp_path / "cb.duckdb")
+    import traceback
+    shown = "".join(traceback.format_exception(raised.value))
+    assert "RuntimeError: unexpected: sent ***" in shown
+    assert "RuntimeError: unexpected: sent ***" in caplog.text
+    assert "in pages" in caplog.text       # where it failed stays known
+    assert TOKEN not in shown + caplog.text
+    assert syncs(tmp_path / "cb.duckdb")["status"].tolist() == ["failed"]
