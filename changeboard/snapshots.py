@@ -303,13 +303,12 @@ def prune(db_path: str | Path, now: datetime | None = None) -> list[Snapshot]:
             gone.append(snapshot)
     upgraded = folder(db_path) / UPGRADED
     if upgraded.is_dir():
-        names = {s.name for s in listing(db_path)}
         current = _upgraded_suffix()
+        wanted = {f"{s.name}.{current}" for s in listing(db_path)}
         for copy in upgraded.iterdir():
             if copy.name.startswith(".") or not copy.name.endswith(SUFFIX):
                 continue  # being built, or a builder's lock
-            stem, _, suffix = copy.name.partition(".")
-            if stem not in names or suffix != current:
+            if copy.name not in wanted:
                 copy.unlink(missing_ok=True)
     return gone
 

@@ -135,6 +135,19 @@ def test_prune_deletes_what_the_policy_drops_and_says_so(tmp_path,
     assert [s.published_at.day for s in gone] == [1, 2, 3, 4, 5, 6, 7]
     assert [s.published_at.day for s in snapshots.listing(live)] == [8, 9, 10]
     assert snapshots.disk_use(live) == 300
+    # upgraded copies: kept for a kept snapshot at this code's version
+    # (the names hold dots: the one in the microseconds came first)
+    upgraded = folder / ".upgraded"
+    upgraded.mkdir()
+    current = snapshots._upgraded_suffix()
+    kept, dropped = snapshots.listing(live)[0].name, gone[0].name
+    copies = {f"{kept}.{current}": True, f"{dropped}.{current}": False,
+              f"{kept}.v1.000000000000.duckdb": False}
+    for copy in copies:
+        (upgraded / copy).write_bytes(b"")
+    snapshots.prune(live, now=datetime(2025, 3, 10, 13, tzinfo=UTC))
+    assert {p.name for p in upgraded.iterdir()} == {
+        copy for copy, stays in copies.items() if stays}
     monkeypatch.setenv("CHANGEBOARD_SNAPSHOTS_DAILY", "three")
     with pytest.raises(ValueError, match="CHANGEBOARD_SNAPSHOTS_DAILY"):
         snapshots.prune(live)
