@@ -530,14 +530,17 @@ def _record(con, run: Synced) -> None:
               "pages": run.pages, "read": run.records_read,
               "loaded": run.rows_loaded, "rejected": run.rows_rejected,
               "batches": len(run.batches), "error": run.error,
-              "by": run.run_by}
+              "by": run.run_by,
+              # now: current_timestamp is the publish's start, before the
+              # run's own start on a first commit
+              "finished": datetime.now(UTC)}
     con.execute("delete from api_syncs where sync_id = $id", {"id": run.sync_id})
     con.execute(
         "insert into api_syncs (sync_id, source, endpoint, started_at, "
         "finished_at, status, since_at, cursor_at, watermark_at, pages, "
         "records_read, rows_loaded, rows_rejected, batches, error, run_by) "
         "values ($id, $source, $endpoint, $started, case when $status = "
-        "'running' then null else current_timestamp end, $status, $since, "
+        "'running' then null else $finished end, $status, $since, "
         "$cursor, $watermark, $pages, $read, $loaded, $rejected, $batches, "
         "$error, $by)",
         values)

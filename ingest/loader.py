@@ -237,11 +237,14 @@ def _record_batch(con, result: Loaded, sha256, started) -> int:
         "file_sha256, started_at, finished_at, rows_read, rows_loaded, "
         "rows_rejected, rows_updated, rows_unchanged, rows_deleted, "
         "rows_merged, warnings, status, error, loaded_by) values ($id, "
-        "$source, $entity, $file, $sha, $started, current_timestamp, $read, "
+        "$source, $entity, $file, $sha, $started, $finished, $read, "
         "$loaded, $rejected, $updated, $unchanged, $deleted, $merged, "
         "$warnings, $status, $error, $by)",
         {"id": batch_id, "source": result.source, "entity": result.table,
          "file": result.file_name, "sha": sha256, "started": started,
+         # now, not current_timestamp: that is the publish's start, before
+         # this batch's own when several are published together
+         "finished": datetime.now(UTC),
          "read": result.rows_read, "loaded": result.rows_loaded,
          "rejected": result.rows_rejected, "updated": result.rows_updated,
          "unchanged": result.rows_unchanged, "deleted": result.rows_deleted,

@@ -304,6 +304,16 @@ def test_a_resumed_sync_continues_after_the_last_committed_page(tmp_path, retry)
     assert len(changes(db_path)) == 40
 
 
+def test_a_sync_and_its_batches_finish_after_they_start(tmp_path, retry):
+    with FakeServiceNow(sn_records(25), token=TOKEN) as server:
+        sn_sync(server, tmp_path / "cb.duckdb", retry, page_size=5,
+                commit_every=10)
+    for table in ("api_syncs", "ingest_batches"):
+        times = rows(tmp_path / "cb.duckdb",
+                     f"select started_at, finished_at from {table}")
+        assert times and all(s <= f for s, f in times), (table, times)
+
+
 def test_wrong_credentials_fail_at_once_with_a_clear_message(tmp_path, retry,
                                                              slept):
     with FakeServiceNow(sn_records(5), token="another-token") as server:

@@ -133,6 +133,19 @@ def test_same_file_twice_changes_nothing_and_says_so(tmp_path):
     assert rows(path, "select count(*) from ingest_batches") == [(1,)]
 
 
+def test_a_batch_finishes_after_it_starts(tmp_path):
+    """finished_at was the publish transaction's start (current_timestamp),
+    before the batch's own start: the Data page showed a load finishing a
+    second before it began, and the data's 'as of' was early."""
+    path = tmp_path / "cb.duckdb"
+    (tmp_path / "later").mkdir()
+    ingest.load_files([changes_csv(tmp_path / "changes.csv", range(20000)),
+                       changes_csv(tmp_path / "later" / "changes.csv", ["C1"])],
+                      path)
+    times = rows(path, "select started_at, finished_at from ingest_batches")
+    assert len(times) == 2 and all(s <= f for s, f in times), times
+
+
 def test_a_bigger_export_updates_rows_in_place(tmp_path):
     path = tmp_path / "cb.duckdb"
     ingest.load_path("csv", changes_csv(tmp_path / "changes.csv", ["C1", "C2"]),
