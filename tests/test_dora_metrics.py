@@ -228,6 +228,25 @@ def test_rolled_back_and_followed_by_a_rollback_fail(con, given, envs):
     assert records.loc["D2", "is_followed_by_rollback"]
 
 
+def test_a_rollback_without_a_finish_follows_what_it_started_after(
+        con, given, envs):
+    """A succeeded rollback whose finish time is missing sorted last (NULLs
+    last) and failed the newest deployment; it follows the deployment that
+    finished before it started."""
+    given("deployments", [
+        dep("D1", "2026-01-05 10:00Z"),
+        dep("D2", None, is_rollback=True, started_at="2026-01-05 11:00Z"),
+        dep("D3", "2026-01-20 10:00Z"),
+    ])
+    records = db.run(con, "deployment_records", **JAN).set_index(
+        "deployment_id")
+    assert records["is_failed"].to_dict() == {"D1": True, "D3": False}
+    row = one(con, "deployment_change_failure_rate")
+    assert (row["n"], row["n_failed"]) == (2, 1)
+    row = one(con, "deployment_change_failure_rate", profile="devlake")
+    assert (row["n"], row["n_failed"]) == (2, 1)
+
+
 def test_signals_overlap_and_a_deployment_fails_once(con, given, envs):
     given("deployments", [dep("D1", "2026-01-05 10:00Z", "rolled_back"),
                           dep("D2", "2026-01-08 10:00Z")])

@@ -50,6 +50,7 @@ select
     d.status,
     coalesce(d.is_rollback, false) as is_rollback,
     d.finished_at,
+    d.started_at,
     case
         when
             d.status in ('succeeded', 'rolled_back')
@@ -72,6 +73,7 @@ select
     null as status,
     null as is_rollback,
     null as finished_at,
+    null as started_at,
     null as kind
 where checked_profile(p_profile) is null;
 
@@ -79,6 +81,8 @@ where checked_profile(p_profile) is null;
 -- kind: 'deployment' when any of its units is one (then finished_at is the
 -- latest finish of those units, status rolled_back when any is), else
 -- 'unclassified', else 'excluded'. In the default profile a key is one row.
+-- sequenced_at orders keys (finished_at, else started_at: a deployment
+-- with no finish time still has a place among its neighbours).
 create or replace macro deployment_keys(p_profile) as table
 with units as not materialized (
     select * from deployment_units(p_profile)
@@ -93,6 +97,7 @@ select
     environment_id,
     kind,
     finished_at,
+    coalesce(finished_at, started_at) as sequenced_at,
     status,
     kind = 'deployment' and is_rollback as is_rollback,
     1 as n_units
@@ -112,6 +117,12 @@ select
         max(finished_at) filter (where kind = 'deployment'),
         max(finished_at)
     ) as finished_at,
+    coalesce(
+        max(finished_at) filter (where kind = 'deployment'),
+        max(finished_at),
+        max(started_at) filter (where kind = 'deployment'),
+        max(started_at)
+    ) as sequenced_at,
     case
         when bool_or(kind = 'deployment' and status = 'rolled_back')
             then 'rolled_back'

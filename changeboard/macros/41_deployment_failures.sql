@@ -198,7 +198,8 @@ where
 -- deployment_change_failure_rate; false and 0 for the other kinds):
 -- is_rolled_back = status rolled_back; is_followed_by_rollback = the next
 -- production deployment of the same application and environment (by
--- finished_at, deployment_id) is a succeeded is_rollback; n_incidents /
+-- finished_at, else started_at, then deployment_id) is a succeeded
+-- is_rollback; n_incidents /
 -- n_inferred_incidents attributed to it by incident_attribution. Sorted by
 -- (finished_at, deployment_id), so the stored table's zone maps skip what a
 -- window leaves out.
@@ -222,7 +223,7 @@ with sequenced as (
     window
         w_next as (
             partition by application_id, environment_id, kind
-            order by finished_at, deployment_id
+            order by sequenced_at, deployment_id
         )
 ),
 
