@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ROOT / "queries"
 SCHEMA = Path(__file__).with_name("schema.sql")
 MACROS = Path(__file__).with_name("macros")
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 # version -> SQL that brings a database of version-1 up to it; applied in order
 MIGRATIONS: dict[int, str] = {
     2: """
@@ -51,6 +51,13 @@ MIGRATIONS: dict[int, str] = {
     6: """
         alter table ingest_batches add column if not exists loaded_by varchar;
         alter table api_syncs add column if not exists run_by varchar;
+    """,
+    # the sample's batches are told apart by their author, no longer by
+    # their file name (ingest.loader.SAMPLE_LOADER); those written before
+    # are the ones named sample_data/…
+    7: """
+        update ingest_batches set loaded_by = 'changeboard:sample'
+        where starts_with(file_name, 'sample_data/');
     """,
 }
 

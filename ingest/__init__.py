@@ -12,6 +12,7 @@ from changeboard import config, db
 from . import frames, overrides, sources
 from .errors import FileError, LoadError
 from .loader import (
+    SAMPLE_LOADER,
     SAMPLE_PREFIX,
     Loaded,
     fail,
@@ -22,7 +23,7 @@ from .loader import (
 )
 from .schema import TABLES, table_for
 
-__all__ = ["SAMPLE_PREFIX", "SOURCES", "TABLES", "FileError", "LoadError",
+__all__ = ["SAMPLE_LOADER", "SAMPLE_PREFIX", "SOURCES", "TABLES", "FileError", "LoadError",
            "Loaded", "adapter",
            "adapter_options", "fail", "load", "load_files", "load_path",
            "publish_files", "remove_sample", "remove_sample_from",

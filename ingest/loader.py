@@ -26,8 +26,12 @@ from .errors import FileError
 
 PREVIEW_REJECTS = 50
 # the sample build records its files as sample_data/<name>
-# (sample_data.database.publish)
+# (sample_data.database.publish), for people to read
 SAMPLE_PREFIX = "sample_data/"
+# and its batches' author as this, which tells them apart: a file name is
+# whatever path a load was given, an author no load can choose
+# (auth.Actor.loaded_by: an e-mail, local:<user> or cli:<user>)
+SAMPLE_LOADER = "changeboard:sample"
 # test hook: called inside the publish block just before it commits
 before_publish = None
 # a released frame of this many rows or more is let go at once (_end_frame_view)
@@ -80,8 +84,8 @@ def sample_rows(con) -> int:
     """Rows of every canonical table loaded by the sample build."""
     return sum(con.execute(
         f"select count(*) from {q(table)} where ingested_batch_id in "  # noqa: S608
-        "(select batch_id from ingest_batches where starts_with(file_name, "
-        "$prefix))", {"prefix": SAMPLE_PREFIX}).fetchall()[0][0]
+        "(select batch_id from ingest_batches where loaded_by = $sample)",
+        {"sample": SAMPLE_LOADER}).fetchall()[0][0]
         for table in schema.TABLES)
 
 
@@ -92,8 +96,8 @@ def remove_sample(con) -> int:
     for table in schema.TABLES:
         removed += con.execute(
             f"delete from {q(table)} where ingested_batch_id in (select "  # noqa: S608
-            "batch_id from ingest_batches where starts_with(file_name, "
-            "$prefix))", {"prefix": SAMPLE_PREFIX}).fetchall()[0][0]
+            "batch_id from ingest_batches where loaded_by = $sample)",
+            {"sample": SAMPLE_LOADER}).fetchall()[0][0]
     return removed
 
 

@@ -1,7 +1,7 @@
 -- One row: how fresh the data is and whether it is the generated sample.
 -- docs/metrics.md C10: as_of = the last succeeded ingest_batches.finished_at.
 -- is_sample: any row of a canonical table was loaded by the sample build
--- (a batch whose file_name starts with sample_data/), so a page can say so
+-- (a batch whose loaded_by is changeboard:sample), so a page can say so
 -- however much else was loaded; n_sample_rows counts those rows and
 -- has_own_data says whether rows of other loads are present beside them.
 -- latest_record_at: the latest time something happened in the data (a
@@ -13,7 +13,7 @@ with batches as (
         max(finished_at) as as_of,
         count(*) as n_batches,
         list(batch_id) filter (
-            where starts_with(file_name, 'sample_data/')
+            where loaded_by = 'changeboard:sample'
         ) as sample_batches
     from ingest_batches
     where status = 'succeeded'

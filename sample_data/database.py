@@ -15,8 +15,8 @@ from changeboard import config, db
 
 from . import exports, generate
 
-# the sample's batches are recorded as sample_data/<file name>: what
-# ingest recognises as the sample's (ingest.SAMPLE_PREFIX)
+# the sample's batches are recorded as sample_data/<file name>, by
+# ingest.SAMPLE_LOADER: what ingest recognises as the sample's
 LABEL = ingest.SAMPLE_PREFIX.rstrip("/")
 
 
@@ -44,7 +44,7 @@ def publish(db_path=None, *, seed: int | None = None, scale: float = 1.0,
             try:
                 loaded = ingest.publish_files(
                     [(f["source"], f["path"], f["options"]) for f in files],
-                    fresh, label=LABEL)
+                    fresh, label=LABEL, loaded_by=ingest.SAMPLE_LOADER)
                 db.replace(fresh, db_path)
             finally:
                 db.remove_stale(db_path)

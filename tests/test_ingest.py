@@ -580,6 +580,38 @@ def test_cli_replaces_the_sample_unless_kept_and_can_remove_it(
         False, 1)
 
 
+def test_own_files_in_a_folder_named_sample_data_are_own_data(
+        sample_db, tmp_path):
+    """The sample was told apart by its batches' file names (sample_data/…):
+    a team's file loaded as sample_data/changes.csv counted as the sample
+    and the next load deleted its rows. The sample build's batches carry
+    their own author instead, which no load can give itself."""
+    path = tmp_path / "cb.duckdb"
+    own = changes_csv(tmp_path / "changes.csv", ["OWN-1", "OWN-2"])
+    # as `python -m ingest csv sample_data/changes.csv` records it
+    ingest.load_path("csv", own, path, file_name="sample_data/changes.csv")
+    assert rows(path, "select file_name from ingest_batches") == [
+        ("sample_data/changes.csv",)]
+    mine = status(path)
+    assert (mine["is_sample"], mine["has_own_data"], mine["n_sample_rows"]) \
+        == (False, True, 0)
+    (tmp_path / "later").mkdir()
+    later = changes_csv(tmp_path / "later" / "changes.csv", ["OWN-3"])
+    more = ingest.load_path("csv", later, path,
+                            replace_sample=True)
+    assert more.sample_rows_removed == 0
+    assert status(path)["n_changes"] == 3
+    # the generated sample is still the sample, also in a database written
+    # before its batches had their author (migration 7)
+    (tmp_path / "s").mkdir()
+    copy = sample_copy(sample_db, tmp_path / "s")
+    assert status(copy)["is_sample"]
+    with db.connect(copy) as con:
+        con.execute("update ingest_batches set loaded_by = 'cli:someone'")
+        con.execute("update schema_version set version = 6")
+    assert status(copy)["is_sample"]
+
+
 def test_a_nul_inside_one_field_rejects_only_that_row(tmp_path):
     path = tmp_path / "cb.duckdb"
     result = ingest.load_path("csv", BAD / "changes-nul.csv", path)
