@@ -20,13 +20,14 @@ from .loader import (
     load_into,
     remove_sample,
     sample_rows,
+    scratch_copy,
 )
 from .schema import TABLES, table_for
 
 __all__ = ["SAMPLE_LOADER", "SAMPLE_PREFIX", "SOURCES", "TABLES", "FileError", "LoadError",
            "Loaded", "adapter",
            "adapter_options", "fail", "load", "load_files", "load_path",
-           "publish_files", "remove_sample", "remove_sample_from",
+           "publish_files", "remove_sample", "remove_sample_from", "scratch_copy",
            "sample_rows", "sha256", "table_for"]
 
 # the sources a file can be loaded from, by name (ingest/sources.py)

@@ -180,14 +180,22 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
 
 
 @contextmanager
-def _scratch(db_path: Path):
-    """A writable private copy of the published database, then deleted."""
+def scratch_copy(db_path: Path):
+    """The path of a private copy of the published database (none if it
+    does not exist), deleted with everything written beside it after."""
     from .uploads import workdir
 
     with workdir() as folder:
         copy = folder / "dry-run.duckdb"
         if db_path.exists():
             shutil.copyfile(db_path, copy)
+        yield copy
+
+
+@contextmanager
+def _scratch(db_path: Path):
+    """A writable private copy of the published database, then deleted."""
+    with scratch_copy(db_path) as copy:
         con = db.connect(copy)
         try:
             yield con

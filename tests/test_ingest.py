@@ -28,6 +28,11 @@ def rows(db_path, sql, **params):
         return con.execute(sql, params).fetchall()
 
 
+def sha256_of(path: Path) -> str:
+    import hashlib
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
@@ -645,6 +650,41 @@ def test_a_dry_run_neither_waits_for_nor_takes_the_writer_lock(tmp_path):
         worker.join(timeout=60)
         assert done and done[0].status == "dry_run"
     assert rows(path, "select count(*) from ingest_batches") == [(1,)]
+
+
+def test_a_dry_run_of_several_files_shows_what_loading_them_would_do(
+        sample_db, tmp_path):
+    """The files of a dry run are checked in turn, as a load publishes
+    them: each against the database as the ones before it left it (the
+    second file updates what the first added; the sample is removed once),
+    and nothing is written."""
+    (tmp_path / "second").mkdir()
+    first = changes_csv(tmp_path / "changes.csv", ["C1", "C2"])
+    second = changes_csv(tmp_path / "second" / "changes.csv", ["C2", "C3"],
+                         title="retitled")
+    (tmp_path / "dry").mkdir()
+    (tmp_path / "real").mkdir()
+    dry_db = sample_copy(sample_db, tmp_path / "dry")
+    real_db = sample_copy(sample_db, tmp_path / "real")
+    before = sha256_of(dry_db)
+
+    def rows_of(out):   # file, table, batch, status, read, loaded, new...
+        lines = out.stdout.splitlines()
+        at = next(i for i, line in enumerate(lines) if line.startswith("file"))
+        return [line.split() for line in lines[at + 1:at + 3]]
+
+    def table(out):   # without the batch and the status
+        return [row[:2] + row[4:] for row in rows_of(out)]
+
+    dry = cli("csv", str(first), str(second), "--db", str(dry_db), "--dry-run")
+    real = cli("csv", str(first), str(second), "--db", str(real_db))
+    assert dry.returncode == 0 and real.returncode == 0, dry.stderr
+    assert table(dry) == table(real)
+    assert table(dry)[1][2:6] == ["2", "2", "1", "1"]  # read, loaded, new, upd.
+    assert dry.stdout.count("rows would be removed first") == 1
+    assert [row[2:4] for row in rows_of(dry)] == [["-", "dry_run"]] * 2
+    assert "nothing was written" in dry.stdout
+    assert sha256_of(dry_db) == before
 
 
 def test_the_cli_says_which_rows_a_snapshot_deletes(tmp_path):

@@ -88,7 +88,16 @@ def _file_options(args) -> dict | None:
 
 
 def load(args) -> int:
-    db_path = args.db or config.DB_PATH
+    if not args.dry_run:
+        return _load(args, Path(args.db or config.DB_PATH))
+    # a dry run loads the files, as a load publishes them, into a private
+    # copy (each is checked against what the ones before it left), then
+    # deletes it: the database is neither written nor locked
+    with ingest.scratch_copy(Path(args.db or config.DB_PATH)) as copy:
+        return _load(args, copy)
+
+
+def _load(args, db_path: Path) -> int:
     started = time.perf_counter()
     options = _file_options(args)
     table = getattr(args, "table", None)
@@ -102,11 +111,14 @@ def load(args) -> int:
         try:
             result = ingest.load_path(args.source, path, db_path,
                                       table=table, options=options,
-                                      dry_run=args.dry_run, strict=args.strict,
-                                      progress=stages,
+                                      strict=args.strict, progress=stages,
                                       replace_sample=not args.keep_sample)
         finally:
             stages.finish()
+        if args.dry_run and result.status != "unchanged":
+            result.batch_id = None   # of the copy
+            if result.status == "succeeded":
+                result.status = "dry_run"
         _progress(f"{path.name}: {result.status} in "
                   f"{time.perf_counter() - started:.1f} s")
         if result.sample_rows_removed:
