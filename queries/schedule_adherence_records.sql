@@ -33,7 +33,8 @@ with ended as (
         planned_end_at,
         actual_start_at,
         actual_end_at,
-        cast($tolerance_minutes as bigint) * 60000000 as tol_us
+        -- microseconds: a fraction of a minute is kept, not rounded
+        cast(cast($tolerance_minutes as double) * 60000000 as bigint) as tol_us
     from
         completed_changes(
             $start_date, $end_date, $reporting_tz, $application_ids,

@@ -522,6 +522,13 @@ def test_schedule_tolerance_forgives_late_starts_and_ends_not_early_ones(
             row["n_started_early"], row["n_overran"]) == (2, 1, 1, 2)
     row = rate(con, "schedule_adherence", tolerance_minutes=30)
     assert (row["n_overran"], row["median_overrun_minutes"]) == (1, 60.0)
+    # a fraction of a minute is kept, not rounded: S2 is 10 minutes late
+    for tolerance, late in ((9.6, 2), (10, 1), (9.99, 2), (600, 0)):
+        row = rate(con, "schedule_adherence", tolerance_minutes=tolerance)
+        records = db.run(con, "schedule_adherence_records", **JAN,
+                         tolerance_minutes=tolerance)
+        assert row["n_started_late"] == late, tolerance
+        assert records["is_started_late"].sum() == late, tolerance
 
 
 # --- failed_change_recovery_time --------------------------------------------
