@@ -15,6 +15,7 @@ from typing import NamedTuple
 from urllib.parse import quote
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
@@ -614,7 +615,8 @@ def pick_row(table_key: str, target_key: str, labels: list[str]) -> None:
 
 def table(frame: pd.DataFrame, file_stem: str, *,
           max_rows: int | None = SHOWN_ROWS,
-          download=None, download_rows: int | None = None, **kwargs):
+          download=None, download_rows: int | None = None,
+          labels: dict[str, str] | None = None, **kwargs):
     """A table with CSV and XLSX (and, when large, Parquet) downloads of
     its rows (with their codes and ids, for scripts); the files are built
     only when clicked. A long table draws its first max_rows rows and says
@@ -622,7 +624,11 @@ def table(frame: pd.DataFrame, file_stem: str, *,
     `download`: the rows the files hold instead, when the table shows them
     dressed for reading (e.g. a status drawn as a chip), or a function
     giving them when clicked, `download_rows` of them (downloads()).
-    `frame` may be a Part: its first rows are drawn, its whole downloaded."""
+    `frame` may be a Part: its first rows are drawn, its whole downloaded.
+    `labels`: a page's headings for the frame's columns (column -> label);
+    the frame keeps its own names, so codes still read as words, an
+    application's name is still put beside its id (under the id's label)
+    and the downloads keep the names scripts read."""
     whole = None
     if isinstance(frame, Part):
         frame, n, whole = frame.rows, frame.n, frame.whole
@@ -640,15 +646,32 @@ def table(frame: pd.DataFrame, file_stem: str, *,
              and "{id}" in template}
     shown = _shown(head, _labels_source(head), links)
     names = shown.column_names
-    columns = {c: st.column_config.Column(label=human(c))
+    labels = labels or {}
+    columns = {c: st.column_config.Column(label=labels.get(c) or human(c))
                for c in names if re.fullmatch(r"[a-z][a-z0-9_]*", str(c))}
+    # counts with thousands separators (in the reader's locale)
+    for field in shown.schema:
+        if pa.types.is_integer(field.type) and not _NOT_AMOUNTS.fullmatch(
+                str(field.name)):
+            columns[field.name] = st.column_config.NumberColumn(
+                labels.get(field.name) or human(field.name)
+                if re.fullmatch(r"[a-z][a-z0-9_]*", str(field.name))
+                else None, format="localized")
     if "application_name" in names and "application_id" in names:
+        columns["application_name"] = st.column_config.Column(
+            label=labels.get("application_id") or human("application_name"))
         columns["application_id"] = st.column_config.Column(
             "Application id", width="small")
     for column, template in links.items():
         columns[column] = st.column_config.LinkColumn(
-            human(column), display_text=_display_pattern(template))
-    columns.update(kwargs.pop("column_config", None) or {})
+            labels.get(column) or human(column),
+            display_text=_display_pattern(template))
+    for column, given in (kwargs.pop("column_config", None) or {}).items():
+        # a label alone keeps the column's format (a count's separators)
+        columns[column] = ({**columns[column], "label": given}
+                           if isinstance(given, str)
+                           and isinstance(columns.get(column), dict)
+                           else given)
     kwargs.setdefault("placeholder", "–")
     drawn = st.dataframe(shown, hide_index=True, column_config=columns,
                          **kwargs)
@@ -657,6 +680,16 @@ def table(frame: pd.DataFrame, file_stem: str, *,
     else:
         downloads(download, file_stem, rows=download_rows)
     return drawn
+
+
+def many(n, thing: str, things: str | None = None) -> str:
+    """'1 application', '2,345 applications'."""
+    n = int(n)
+    return f"{n:,} {thing if n == 1 else things or thing + 's'}"
+
+
+# integer columns that are not amounts: no thousands separator
+_NOT_AMOUNTS = re.compile(r".*_id|row_number|year|iso_week|version")
 
 
 def human(column: str) -> str:

@@ -180,7 +180,7 @@ def test_long_tables_draw_their_first_rows_and_download_them_all(
     n_approved = int(approved.label.split()[1].replace(",", ""))
     # the approval records are read when their list is opened
     assert not approved.children
-    assert 11 not in {len(d.value.columns) for d in app.dataframe}
+    assert not any("lead_time_hours" in d.value for d in app.dataframe)
     app.session_state["approval-records"] = True
     app.run()
     assert not app.exception
@@ -190,8 +190,11 @@ def test_long_tables_draw_their_first_rows_and_download_them_all(
     assert n_approved > 3 and n_unauthorized > 3
     for n in (n_approved, n_unauthorized):
         assert f"Showing the first 3 of {n:,} rows" in text
-    tables = {len(d.value.columns): d.value for d in app.dataframe}
-    assert len(tables[11]) == len(tables[12]) == 3
+    approvals, unauthorized = (next(d.value for d in app.dataframe
+                                    if column in d.value)
+                               for column in ("lead_time_hours",
+                                              "is_unauthorized"))
+    assert len(approvals) == len(unauthorized) == 3
     # the downloads read the whole, under the table's labels
     window = ui.window_for("last_365")
     part = ui.scoped_part("unauthorized_change_records", window, {},
@@ -270,9 +273,9 @@ def test_picking_a_breakdown_value_shows_its_changes(app):
     app.selectbox(key="changes_change_type").select("normal").run()
     assert not app.exception
     records = next(d.value for d in app.dataframe
-                   if "Counted as" in d.value.columns)
+                   if "kind" in d.value.columns)
     assert len(records) > 0
-    assert set(records["Type"]) == {"normal"}
+    assert set(records["change_type"]) == {"Normal"}
 
 
 @pytest.mark.parametrize("by", ["Team", "Application", "Risk"])
@@ -302,9 +305,9 @@ def test_a_team_score_lists_the_teams_implemented_changes(app):
     said = next(c.value for c in app.caption if " changes behind " in c.value)
     assert said.startswith(f"{int(n):,} changes behind")
     records = next(d.value for d in app.dataframe
-                   if "Counted as" in d.value.columns)
-    assert set(records["Counted as"]) == {"implemented"}
-    assert set(records["Team"]) == {team}
+                   if "kind" in d.value.columns)
+    assert set(records["kind"]) == {"Implemented"}
+    assert set(records["assignment_group"]) == {team}
 
 
 def test_picking_a_period_shows_the_changes_of_that_period(app):
@@ -312,9 +315,9 @@ def test_picking_a_period_shows_the_changes_of_that_period(app):
     box.select(box.options[-1]).run()
     assert not app.exception
     records = next(d.value for d in app.dataframe
-                   if "Counted as" in d.value.columns)
+                   if "kind" in d.value.columns)
     assert len(records) > 0
-    months = set(records["Work ended (UTC)"].dt.strftime("%Y-%m"))
+    months = set(records["outcome_at"].dt.strftime("%Y-%m"))
     assert months == {box.options[-1]}
 
 
@@ -384,6 +387,45 @@ def test_a_source_without_close_codes_says_so_not_to_widen_the_dates(
     assert table["Implemented (n)"].sum() == 0
     assert table["Unclassified"].sum() > 0
     assert "Select a row to see its changes" in captions(app)  # no bar
+    # the emergency ratio counts completed changes, close code or not: a
+    # period lists the emergency changes it counts
+    assert "completed changes of a known type" in captions(app)
+    box = app.selectbox(key="emergencies_period")
+    pick = box.options[-1]
+    box.select(pick).run()
+    assert not app.exception
+    said = next(c.value for c in app.caption if c.value.endswith(
+        f"emergency changes completed in {pick}."))
+    with db.connect(copy, read_only=True) as con:
+        periods = db.run(con, "emergency_change_ratio_by_period",
+                         start_date=start, end_date=last + timedelta(days=1),
+                         grain=app.radio(key="grain").value)
+    n = periods.set_index("period_label").loc[pick, "n_emergency"]
+    assert n > 0 and said.startswith(f"{int(n):,} emergency changes")
+    listed = next(d.value for d in app.dataframe
+                  if "completed_at" in d.value.columns)
+    assert len(listed) == n
+
+
+def test_records_read_as_words_with_application_names_and_counts_grouped(
+        app):
+    """Codes as words and applications by name, under the page's labels,
+    and counts with thousands separators (the ids and codes stay in the
+    downloads, for scripts)."""
+    import json
+    app.selectbox(key="changes_change_type").select("normal").run()
+    table = next(d for d in app.dataframe if "kind" in d.value.columns)
+    rows = table.value
+    assert set(rows["kind"]) <= {"Implemented", "Excluded", "Unclassified"}
+    assert rows["application_name"].notna().all()
+    assert not rows["application_name"].str.fullmatch(r"APP-\d+").any()
+    labels = {c: v.get("label") for c, v in json.loads(
+        table.proto.columns).items()}
+    assert (labels["application_name"], labels["application_id"],
+            labels["kind"]) == ("Application", "Application id", "Counted as")
+    by = next(d for d in app.dataframe if "Implemented (n)" in d.value)
+    assert json.loads(by.proto.columns)["Implemented (n)"]["type_config"][
+        "format"] == "localized"
 
 
 def test_a_team_name_from_the_data_is_shown_as_plain_text(
@@ -413,3 +455,37 @@ def test_a_team_name_from_the_data_is_shown_as_plain_text(
     shown = [e.value for kind in ("caption", "info")
              for e in app.get(kind) if "attacker.example" in e.value]
     assert shown and not any(re.search(r"(?<!\\)!\\?\[", t) for t in shown)
+
+
+def test_a_breakdown_of_many_teams_draws_the_largest_and_lists_all(
+        sample_db, tmp_path, monkeypatch):
+    """150 teams made a chart many screens tall: it draws the 30 with the
+    most implemented changes, says so, and the table still lists every
+    team."""
+    import json
+    import shutil
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.publish(copy) as con:  # written as a load writes it
+        con.execute("update changes set assignment_group = 'Team ' || "
+                    "(hash(change_id) % 80), ingested_batch_id = (select "
+                    "coalesce(max(batch_id), 0) + 1 from ingest_batches)")
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params.update({"period": "last_365", "by": "Team"})
+    app.run()
+    app.switch_page("views/changes.py").run()
+    assert not app.exception
+    table = next(d.value for d in app.dataframe if "Team" in d.value.columns
+                 and "Implemented (n)" in d.value.columns)
+    assert len(table) > 30
+    chart = next(c for c in app.get("plotly_chart")
+                 if (c.proto.id or "").find("by-chart-team") >= 0
+                 or "by-chart-team" in (c.key or ""))
+    bars = json.loads(chart.proto.spec)["data"]
+    drawn = set().union(*(set(trace["y"]) for trace in bars))
+    largest = set(table.nlargest(30, "Implemented (n)")["Team"])
+    assert len(drawn) == 30
+    assert drawn == largest
+    assert f"The chart draws the 30 of {len(table):,} teams with the most " \
+           "implemented changes; the table lists all." in captions(app)

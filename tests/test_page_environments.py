@@ -561,3 +561,45 @@ def test_utilization_rollup_is_the_summary_and_the_groups(sample_db, params):
     pd.testing.assert_frame_equal(
         rollup.iloc[1:].drop(columns="is_total").reset_index(drop=True),
         groups)
+
+
+def test_many_over_booked_environments_are_named_the_worst_first(
+        sample_db, tmp_path, monkeypatch):
+    """At a million changes 960 environments were over-booked and the
+    warning named every one, a wall of text: it names the ten most
+    over-booked and says how many more the table's Over-booked view lists."""
+    import re
+    import shutil
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.publish(copy) as con:  # three all-year bookings per environment
+        con.execute(
+            "insert into environment_bookings (booking_id, environment_id, "
+            "status, start_at, end_at, ingested_batch_id) select 'OB-' || "
+            "environment_id || '-' || i, environment_id, 'approved', "
+            "timestamptz '2020-01-01 00:00Z', timestamptz '2035-01-01 00:00Z', "
+            "(select max(batch_id) + 1 from ingest_batches) from environments, "
+            "range(3 + (hash(environment_id) % 3)::int) as t(i)")
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    app = open_page(AppTest.from_file(str(ROOT / "app.py"),
+                                      default_timeout=90),
+                    period="last_365", view="Utilisation")
+    over = int(next(m.value for m in app.metric
+                    if m.label == "Over-booked").replace(",", ""))
+    assert over > 10
+    warning = next(w.value for w in app.warning if "over-booked" in w.value)
+    assert warning.startswith(f"{over:,} environments over-booked")
+    named = re.findall(r"\*\*(.+?)\*\* \((\d+)%\)", warning)
+    assert len(named) == 10
+    ratios = [int(r) for _, r in named]
+    assert ratios == sorted(ratios, reverse=True)
+    assert warning.endswith(f"and {over - 10:,} more: show Over-booked "
+                            "below to list them all.")
+    # counts keep their thousands separators under a page's own label
+    import json
+    groups = next(d for d in app.dataframe
+                  if "environment_group" in d.value.columns
+                  and "n_environments" in d.value.columns)
+    shown = json.loads(groups.proto.columns)["n_bookings"]
+    assert shown["label"] == "Approved bookings"
+    assert shown["type_config"]["format"] == "localized"

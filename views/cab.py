@@ -467,9 +467,9 @@ path = str(config.DB_PATH)
 meeting_at = pack.meeting_at
 recorded = decisions.current(path, meeting_at)
 for tab, render in zip(_tabs([
-        f"For decision ({len(pack.agenda)})", _since_label(pack),
-        f"Releases going live ({len(pack.releases)})",
-        f"Decisions and minutes ({len(recorded)})"]),
+        f"For decision ({len(pack.agenda):,})", _since_label(pack),
+        f"Releases going live ({len(pack.releases):,})",
+        f"Decisions and minutes ({len(recorded):,})"]),
         (_decide_tab, _since_tab, _releases_tab, _decisions_tab), strict=True):
     with tab:
         if tab.open:  # only the open tab runs

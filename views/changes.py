@@ -14,6 +14,7 @@ LABELS = {
     "risk": "Risk", "assignment_group": "Team",
     "application_id": "Application", "close_code": "Close code",
     "outcome_at": "Work ended (UTC)", "kind": "Counted as",
+    "completed_at": "Work ended (UTC)", "state": "State",
     "is_failed": "Failed", "is_failed_by_close_code": "Failed: close code",
     "is_failed_by_incident": "Failed: incident",
     "is_failed_by_rollback": "Failed: rollback", "approval": "Approval",
@@ -45,6 +46,9 @@ RECORD_COLUMNS = ["change_id", "title", "change_type", "risk",
                   "assignment_group", "application_id", "close_code",
                   "outcome_at", "kind", "is_failed", "is_failed_by_close_code",
                   "is_failed_by_incident", "is_failed_by_rollback"]
+EMERGENCY_COLUMNS = ["change_id", "title", "risk", "assignment_group",
+                     "application_id", "application_name", "state",
+                     "close_code", "completed_at"]
 DIMENSIONS = {  # label (also in the URL) -> (dimension, record column)
     "Type": ("change_type", "change_type"),
     "Risk": ("risk", "risk"),
@@ -55,6 +59,7 @@ NONE = ui.NONE
 FILTER_OF = {"change_type": "change_types", "assignment_group": "teams",
              "application_id": "application_ids"}  # record column -> filter
 POINT = "Select a bar or a point above, or pick here"
+CHART_BARS = 30  # bars a breakdown or score chart draws at most
 TYPE_COLOURS = {"standard": charts.SERIES[0], "normal": charts.SERIES[5],
                 "emergency": charts.SERIES[4], NONE: "#999999"}
 
@@ -65,6 +70,24 @@ shown = partial(ui.labelled, labels=LABELS)  # columns under their labels
 def formats(frame: pd.DataFrame) -> dict:
     return {c: st.column_config.NumberColumn(format="percent")
             for c in frame.columns if c in PERCENT}
+
+
+def most(frame: pd.DataFrame, n: str) -> pd.DataFrame:
+    """The CHART_BARS rows of frame with the largest n, in frame's order: a
+    chart of 150 teams is a scroll, not a picture (the table lists all)."""
+    if len(frame) <= CHART_BARS:
+        return frame
+    top = frame[n].reset_index(drop=True).nlargest(CHART_BARS, keep="first")
+    return frame.iloc[sorted(top.index)]
+
+
+def drawn_of(frame: pd.DataFrame, what: str) -> str:
+    """' The chart draws the 30 of 150 teams with the most implemented
+    changes; the table lists all.'"""
+    if len(frame) <= CHART_BARS:
+        return ""
+    return (f" The chart draws the {CHART_BARS} of {len(frame):,} {what}s "
+            "with the most implemented changes; the table lists all.")
 
 
 def matching(frame: pd.DataFrame, column: str, label: str) -> pd.DataFrame:
@@ -98,7 +121,8 @@ def records_table(rows: ui.Part, stem: str, what: str) -> None:
         return
     st.caption(f"{rows.n:,} changes behind {what}; Counted as says which "
                "are in n (implemented), excluded or unclassified.")
-    ui.table(rows.map(partial(shown, columns=RECORD_COLUMNS)), stem)
+    ui.table(rows.map(lambda frame: frame[RECORD_COLUMNS]), stem,
+             labels=LABELS)
 
 
 RECORDS_OPEN = "approval-records-open"
@@ -228,7 +252,7 @@ else:
     else:
         st.plotly_chart(
             charts.horizontal_stacked_bars(
-                by, y="dimension_value",
+                most(by, "n"), y="dimension_value",
                 columns={"n_succeeded": "Successful", "n_failed": "Failed"},
                 x_title="implemented changes", y_title=name.lower(),
                 hover={"change_success_rate": "success rate"}),
@@ -247,7 +271,7 @@ else:
     st.caption(
         f"One row per {name.lower()}, {NONE} = not recorded; the rows add up "
         "to the headline: n is implemented changes, success rate = "
-        "(n − failed) ÷ n. Select "
+        f"(n − failed) ÷ n.{drawn_of(by, name.lower())} Select "
         f"{'a bar or ' if by['n'].sum() else ''}a row to see its changes.")
     pick = ui.drill(f"Changes of one {name.lower()}", labels, drill_key)
     if pick:
@@ -269,7 +293,7 @@ if score.empty:
 else:
     score = score.sort_values("score", ascending=False)
     st.plotly_chart(
-        charts.signed_bars(score, y="assignment_group", x="score",
+        charts.signed_bars(most(score, "n"), y="assignment_group", x="score",
                            x_title="change success score (points)",
                            y_title="team", n="n"),
         key="score-chart", selection_mode="points",
@@ -291,7 +315,8 @@ else:
         "ServiceNow's score: 3 per successful change, −2 per successful with "
         "issues, −5 per unsuccessful or backed out, and −10 / −5 / −2 per "
         "linked P1 / P2 / P3 incident. n = implemented changes of the team; "
-        "bigger teams score more, compare score per change.")
+        "bigger teams score more, compare score per change."
+        + drawn_of(score, "team"))
     pick = ui.drill("Changes of one team", list(score["assignment_group"]),
                     "changes_score_team")
     if pick:
@@ -306,30 +331,36 @@ emergency = ui.scoped("emergency_change_ratio_by_period", window, filters,
                       grain=grain)
 headline = ui.scoped("emergency_change_ratio", window, filters).iloc[0]
 if emergency["n"].sum() == 0:
-    st.info("No changes of a known type were implemented in this period — "
+    st.info("No changes of a known type were completed in this period — "
             "widen the dates.")
 else:
     st.plotly_chart(
         charts.rate_line(emergency, x="period_label",
                          y="emergency_change_ratio", n="n",
-                         y_title="emergency changes", x_title=grain),
+                         y_title="share of emergency changes", x_title=grain),
         key="emergency-chart", selection_mode="points",
         on_select=partial(ui.pick_point, "emergency-chart",
                           "emergencies_period", "x"))
     st.caption(
         f"Emergency ratio {ui.pct(headline['emergency_change_ratio'])} · "
         f"{int(headline['n_emergency']):,} emergency of n = "
-        f"{int(headline['n']):,} implemented changes of a known type "
+        f"{int(headline['n']):,} completed changes of a known type, with "
+        "or without a close code "
         f"({int(headline['n_unclassified']):,} without a type). A rising "
         "ratio usually means planning is being bypassed.")
     pick = ui.drill(f"Emergency changes of one {grain}",
                     list(emergency.loc[emergency["n_emergency"] > 0,
                                        "period_label"]),
                     "emergencies_period", POINT)
-    if pick:
-        records_table(behind(period_window(emergency, pick), "change_type",
-                             "emergency", kind="implemented"),
-                      f"emergency-changes-{pick}", pick)
+    if pick and "emergency" in (filters.get("change_types") or ["emergency"]):
+        # the completed emergency changes the ratio counts (A24), read
+        # through the type filter: the whole list is the period's numerator
+        rows = ui.scoped_part("emergency_change_records",
+                              period_window(emergency, pick),
+                              {**filters, "change_types": ["emergency"]})
+        st.caption(f"{rows.n:,} emergency changes completed in {pick}.")
+        ui.table(rows.map(lambda frame: frame[EMERGENCY_COLUMNS]),
+                 ui.slug(f"emergency-changes-{pick}"), labels=LABELS)
 ui.definition("emergency_change_ratio_by_period")
 
 # --- approval lead time -------------------------------------------------------
@@ -382,12 +413,11 @@ else:
         with listing:
             spans = ui.scoped_part("approval_lead_time_records", window,
                                    filters)
-            ui.table(spans.map(partial(
-                shown, columns=["change_id", "title", "change_type", "risk",
-                                "assignment_group", "application_id",
-                                "approval", "created_at", "approved_at",
-                                "lead_time_hours", "kind"])),
-                "approval-lead-time-records")
+            columns = ["change_id", "title", "change_type", "risk",
+                       "assignment_group", "application_id", "approval",
+                       "created_at", "approved_at", "lead_time_hours", "kind"]
+            ui.table(spans.map(lambda frame: frame[columns]),
+                     "approval-lead-time-records", labels=LABELS)
 ui.definition("approval_lead_time")
 
 # --- schedule adherence -------------------------------------------------------
@@ -452,13 +482,12 @@ else:
         st.success("Every CAB-required change was approved before it "
                    "started.")
     else:
-        ui.table(rows.map(partial(
-            shown, columns=["change_id", "title", "change_type", "risk",
-                            "assignment_group", "application_id", "approval",
-                            "approved_at", "actual_start_at",
-                            "is_unauthorized", "is_not_approved",
-                            "is_approved_after_start"])),
-            "unauthorized-changes")
+        columns = ["change_id", "title", "change_type", "risk",
+                   "assignment_group", "application_id", "approval",
+                   "approved_at", "actual_start_at", "is_unauthorized",
+                   "is_not_approved", "is_approved_after_start"]
+        ui.table(rows.map(lambda frame: frame[columns]),
+                 "unauthorized-changes", labels=LABELS)
 ui.definition("unauthorized_changes")
 
 ui.as_of_caption(status)

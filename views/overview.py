@@ -106,7 +106,7 @@ CARDS = [
          "application, pooled over applications.",
          caption=lambda r: f"n = {int(r['n_gaps']):,} gaps · "
          f"{int(r['n_releases']):,} releases of "
-         f"{int(r['n_applications']):,} applications",
+         f"{ui.many(r['n_applications'], 'application')}",
          records=("release_cadence", {},
                   "applications with their release gaps")),
     Card("On-time release rate", "release_on_time", **rate("on_time_rate"),

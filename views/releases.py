@@ -92,7 +92,7 @@ else:
                     border=True)
     st.caption(
         f"n = {int(summary['n_releases']):,} releases of "
-        f"{int(summary['n_applications']):,} applications (not cancelled, "
+        f"{ui.many(summary['n_applications'], 'application')} (not cancelled, "
         "not enterprise groupings) · median over "
         f"{int(summary['n_gaps']):,} gaps between consecutive releases of the "
         "same application" + ui.unapplied("release_cadence_summary", filters))
@@ -217,8 +217,8 @@ else:
              for i in range(0, n_releases, PAGE_SIZE)]
     chosen = st.columns([1, 1])[0].selectbox(
         "Releases shown", range(len(pages)), key="timeline_page",
-        format_func=lambda p: f"{pages[p][0] + 1}–{pages[p][1]} of "
-        f"{n_releases} (by first phase start)")
+        format_func=lambda p: f"{pages[p][0] + 1:,}–{pages[p][1]:,} of "
+        f"{n_releases:,} (by first phase start)")
     first, last = pages[chosen or 0]
     part = ui.scoped("release_timeline", window, filters,
                      release_offset=first, release_limit=last - first)

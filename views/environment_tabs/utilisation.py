@@ -5,6 +5,8 @@ import streamlit as st
 from changeboard import ui
 from views.environment_tabs.common import EnvironmentsPage, bookings_table, selected
 
+WARNED = 10  # over-booked environments named in the warning, the worst first
+
 
 def render(page: EnvironmentsPage) -> None:
     """The utilisation tab."""
@@ -39,9 +41,17 @@ def render(page: EnvironmentsPage) -> None:
     usage_rows.loc[usage_rows["is_overbooked"], "flag"] = "Over-booked"
     overbooked = usage_rows[usage_rows["flag"] == "Over-booked"]
     if not overbooked.empty:
-        st.warning("Over-booked (demand above capacity): " + ", ".join(
-            f"**{r.name}** ({ui.pct(r.demand_ratio, 0)})"
-            for r in overbooked.itertuples()), icon="⚠️")
+        # the most over-booked first; a thousand names are not a warning
+        worst = overbooked.sort_values("demand_ratio", ascending=False)
+        named = ", ".join(f"**{ui.plain(r.name)}** "
+                          f"({ui.pct(r.demand_ratio, 0)})"
+                          for r in worst.head(WARNED).itertuples())
+        more = len(worst) - WARNED
+        st.warning(
+            f"{ui.many(len(worst), 'environment')} over-booked (demand above "
+            f"capacity): {named}"
+            + (f" and {more:,} more: show Over-booked below to list them all."
+               if more > 0 else ""), icon="⚠️")
     show = st.segmented_control(
         "Show", ["All", "Idle", "Over-booked"], default="All", required=True,
         key="usage_show")
