@@ -207,16 +207,24 @@ def test_period_success_columns_split_the_changes_that_did_not_fail(
 
 def test_emergency_ratio_counts_cancelled_and_rejected_changes_excluded(
         con, given):
+    # X3: cancelled in its state, no close code (A24 excludes it too)
     given("changes", [change("E1", change_type="emergency"),
                       change("N1"),
                       change("X1", "cancelled", state="cancelled"),
-                      change("X2", "rejected", change_type="emergency")])
+                      change("X2", "rejected", change_type="emergency"),
+                      change("X3", None, state="cancelled",
+                             change_type="emergency")])
     row = rate(con, "emergency_change_ratio")
-    assert (row["n"], row["n_emergency"], row["n_excluded"]) == (2, 1, 2)
+    assert (row["n"], row["n_emergency"], row["n_excluded"]) == (2, 1, 3)
     assert row["emergency_change_ratio"] == 0.5
-    assert rate(con, "change_lead_time")["n_excluded"] == 2
+    assert rate(con, "change_lead_time")["n_excluded"] == 3
     periods = db.run(con, "emergency_change_ratio_by_period", **JAN)
-    assert periods["n_excluded"].sum() == 2
+    assert periods["n_excluded"].sum() == 3
+    by = db.run(con, "emergency_change_ratio_by", **JAN, dimension="team")
+    assert by["n_excluded"].sum() == 3
+    # a change cancelled without a close code has no outcome: the outcome
+    # metrics do not see it
+    assert rate(con)["n_excluded"] == 2
 
 
 def test_an_unknown_grain_is_refused(con):

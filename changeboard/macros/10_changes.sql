@@ -326,7 +326,9 @@ from
 -- read: the filters' and dimensions' columns, close_code, kind (NULL for a
 -- completed change without one), outcome_at = coalesce(actual_end_at,
 -- closed_at), outcome_from_closed_at (implemented, no actual_end_at),
--- is_completed_without_close_code, and the change's failure signals of any
+-- is_completed_without_close_code, is_cancelled_without_close_code (no
+-- close code, state cancelled: A24 excludes it, the outcome metrics never
+-- see it: kind NULL), and the change's failure signals of any
 -- priority: has_incident, min_incident_priority (the highest priority of
 -- its linked incidents, NULL when none is prioritised) and has_rollback.
 -- p_after_batch: NULL, or only the changes a load after that batch wrote (a
@@ -368,7 +370,10 @@ ended as (
         outcome_kind(c.close_code, c.actual_end_at) as kind,
         coalesce(
             c.close_code is null and c.state in ('review', 'closed'), false
-        ) as is_completed_without_close_code
+        ) as is_completed_without_close_code,
+        coalesce(
+            c.close_code is null and c.state = 'cancelled', false
+        ) as is_cancelled_without_close_code
     from changes as c
     where
         cast(p_after_batch as integer) is null
@@ -388,12 +393,16 @@ select
     coalesce(e.kind = 'implemented' and e.actual_end_at is null, false)
     as outcome_from_closed_at,
     e.is_completed_without_close_code,
+    e.is_cancelled_without_close_code,
     coalesce(s.has_incident, false) as has_incident,
     s.min_incident_priority,
     coalesce(s.has_rollback, false) as has_rollback
 from ended as e
 left join signals as s on e.change_id = s.change_id
-where e.kind is not null or e.is_completed_without_close_code;
+where
+    e.kind is not null
+    or e.is_completed_without_close_code
+    or e.is_cancelled_without_close_code;
 
 -- derived_change_outcomes: change_outcome_facts_of every change. A derived
 -- view: a table in a published file (changeboard/db.py materialize), so the
@@ -457,8 +466,8 @@ create or replace macro change_outcome_facts_between(
 with signalled as (
     select
         o.* exclude (
-            is_completed_without_close_code, has_incident,
-            min_incident_priority, has_rollback
+            is_completed_without_close_code, is_cancelled_without_close_code,
+            has_incident, min_incident_priority, has_rollback
         ),
         failed_close_code(o.close_code) as is_failed_by_close_code,
         -- the highest priority among its incidents meets the threshold

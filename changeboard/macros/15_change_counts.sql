@@ -308,8 +308,9 @@ cross join (select chosen_dimension(p_dimension) as dimension) as ch;
 -- of p_grain by completed_at in p_reporting_tz. n = standard +
 -- normal + emergency; n_unclassified: no change type;
 -- n_without_close_code: completed changes (any type) with no close code;
--- n_excluded: changes closed cancelled or rejected at an instant in the
--- window (outcome kind 'excluded', as change_success_rate counts them).
+-- n_excluded: changes cancelled or rejected at an instant in the window,
+-- as completed_changes excludes them (outcome kind 'excluded', or no close
+-- code and state cancelled).
 create or replace macro emergency_change_counts(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers, p_dimension, p_grain
@@ -318,7 +319,8 @@ with completed as (
     select
         o.change_type,
         coalesce(o.kind = 'implemented', false) as has_outcome,
-        coalesce(o.kind = 'excluded', false) as is_excluded,
+        coalesce(o.kind = 'excluded', false)
+        or o.is_cancelled_without_close_code as is_excluded,
         change_dimension_value(
             chosen_dimension(p_dimension), o.change_type, o.risk,
             o.assignment_group, o.application_id, a.portfolio
@@ -338,6 +340,7 @@ with completed as (
     where
         o.kind in ('implemented', 'excluded')
         or o.is_completed_without_close_code
+        or o.is_cancelled_without_close_code
 ),
 
 counted as (
