@@ -649,14 +649,22 @@ def table(frame: pd.DataFrame, file_stem: str, *,
     labels = labels or {}
     columns = {c: st.column_config.Column(label=labels.get(c) or human(c))
                for c in names if re.fullmatch(r"[a-z][a-z0-9_]*", str(c))}
-    # counts with thousands separators (in the reader's locale)
+    # counts with thousands separators (in the reader's locale); instants
+    # in UTC to the second, said in the heading, not as +00:00 in each cell
     for field in shown.schema:
+        name = str(field.name)
+        label = (labels.get(name) or human(name)
+                 if re.fullmatch(r"[a-z][a-z0-9_]*", name) else None)
         if pa.types.is_integer(field.type) and not _NOT_AMOUNTS.fullmatch(
-                str(field.name)):
+                name):
             columns[field.name] = st.column_config.NumberColumn(
-                labels.get(field.name) or human(field.name)
-                if re.fullmatch(r"[a-z][a-z0-9_]*", str(field.name))
-                else None, format="localized")
+                label, format="localized")
+        elif pa.types.is_timestamp(field.type) and field.type.tz in (
+                "UTC", "Etc/UTC", "+00:00"):
+            shown_as = label or name
+            columns[field.name] = st.column_config.DatetimeColumn(
+                shown_as if "UTC" in shown_as else f"{shown_as} (UTC)",
+                format="YYYY-MM-DD HH:mm:ss")
     if "application_name" in names and "application_id" in names:
         columns["application_name"] = st.column_config.Column(
             label=labels.get("application_id") or human("application_name"))
@@ -667,11 +675,14 @@ def table(frame: pd.DataFrame, file_stem: str, *,
             labels.get(column) or human(column),
             display_text=_display_pattern(template))
     for column, given in (kwargs.pop("column_config", None) or {}).items():
-        # a label alone keeps the column's format (a count's separators)
-        columns[column] = ({**columns[column], "label": given}
-                           if isinstance(given, str)
-                           and isinstance(columns.get(column), dict)
-                           else given)
+        # a label alone keeps the column's format (a count's separators, an
+        # instant's zone)
+        kept = columns.get(column)
+        if isinstance(given, str) and isinstance(kept, dict):
+            zone = kept.get("type_config", {}).get("type") == "datetime" \
+                and "UTC" not in given
+            given = {**kept, "label": f"{given} (UTC)" if zone else given}
+        columns[column] = given
     kwargs.setdefault("placeholder", "–")
     drawn = st.dataframe(shown, hide_index=True, column_config=columns,
                          **kwargs)

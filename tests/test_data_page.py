@@ -41,6 +41,16 @@ def test_data_page_renders_freshness_and_history(app):
     assert [s.value for s in app.subheader] == [
         "Load a file", "Freshness", "API syncs", "Load history"]
     assert len(app.dataframe) >= 3
+    # instants read in UTC to the second, said once in the heading; counts
+    # with thousands separators
+    import json
+    history = next(d for d in app.dataframe if "batch_id" in d.value)
+    config = json.loads(history.proto.columns)
+    assert config["started_at"]["label"] == "Started at (UTC)"
+    assert config["started_at"]["type_config"]["format"] == \
+        "YYYY-MM-DD HH:mm:ss"
+    assert config["rows_read"]["type_config"]["format"] == "localized"
+    assert "type_config" not in config.get("batch_id", {})  # an id, no 1,234
 
 
 def test_an_upload_is_previewed_as_a_dry_run_then_committed(app):
