@@ -346,25 +346,37 @@ def test_an_empty_period_says_to_widen_the_dates(sample_db, monkeypatch):
     assert any("widen the dates" in i.value for i in app.info)
 
 
+def page_on_rewritten_changes(sample_db, tmp_path, monkeypatch, sets: str,
+                              where: str = "", params: dict | None = None,
+                              **url) -> tuple[AppTest, Path]:
+    """The Changes page (last 365 days) on a copy of the sample whose
+    changes `update changes set <sets> <where>` rewrote, written as a load
+    writes it: with a batch id above every earlier one, so the publish
+    recomputes the derived tables of what it changed."""
+    import shutil
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.publish(copy) as con:
+        con.execute(f"update changes set {sets}, ingested_batch_id = (select "
+                    "coalesce(max(batch_id), 0) + 1 from ingest_batches) "
+                    + where, params or {})
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params.update({"period": "last_365", **url})
+    app.run()
+    app.switch_page("views/changes.py").run()
+    return app, copy
+
+
 def test_a_source_without_close_codes_says_so_not_to_widen_the_dates(
         sample_db, tmp_path, monkeypatch):
     """A source that records no close code (BPIC 2014's shape): every
     outcome section says how many completed changes lack one, the
     breakdown draws no empty chart and still counts them in its table."""
-    import shutil
     from datetime import datetime, timedelta
 
-    copy = tmp_path / "cb.duckdb"
-    shutil.copyfile(sample_db, copy)
-    with db.publish(copy) as con:  # written as a load writes it
-        con.execute("update changes set close_code = null, "
-                    "ingested_batch_id = (select coalesce(max(batch_id), 0) "
-                    "+ 1 from ingest_batches)")
-    monkeypatch.setattr(config, "DB_PATH", copy)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    app.query_params["period"] = "last_365"
-    app.run()
-    app.switch_page("views/changes.py").run()
+    app, copy = page_on_rewritten_changes(sample_db, tmp_path, monkeypatch,
+                                          "close_code = null")
     assert not app.exception
     # the period the sidebar shows: '03 Dec 2025 – 02 Dec 2026 (365 days)'
     shown = next(m for c in app.sidebar.caption if (m := re.search(
@@ -431,25 +443,11 @@ def test_records_read_as_words_with_application_names_and_counts_grouped(
 def test_a_team_name_from_the_data_is_shown_as_plain_text(
         sample_db, tmp_path, monkeypatch):
     import re
-    import shutil
-
-    from changeboard import db
-    copy = tmp_path / "cb.duckdb"
-    shutil.copyfile(sample_db, copy)
     image = "![x](http://attacker.example/t.png)"
-    with db.publish(copy) as con:
-        # written as a load writes it, with a batch id above every earlier
-        # one (the publish recomputes the derived tables of what it changed)
-        con.execute("update changes set assignment_group = $g, "
-                    "ingested_batch_id = (select coalesce(max(batch_id), 0) "
-                    "+ 1 from ingest_batches) where assignment_group = "
-                    "(select min(assignment_group) from changes)",
-                    {"g": image})
-    monkeypatch.setattr(config, "DB_PATH", copy)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    app.query_params["period"] = "last_365"
-    app.run()
-    app.switch_page("views/changes.py").run()
+    app, _ = page_on_rewritten_changes(
+        sample_db, tmp_path, monkeypatch, "assignment_group = $g",
+        "where assignment_group = (select min(assignment_group) from "
+        "changes)", {"g": image})
     app.selectbox(key="changes_score_team").select(image).run()
     assert not app.exception
     shown = [e.value for kind in ("caption", "info")
@@ -463,18 +461,9 @@ def test_a_breakdown_of_many_teams_draws_the_largest_and_lists_all(
     most implemented changes, says so, and the table still lists every
     team."""
     import json
-    import shutil
-    copy = tmp_path / "cb.duckdb"
-    shutil.copyfile(sample_db, copy)
-    with db.publish(copy) as con:  # written as a load writes it
-        con.execute("update changes set assignment_group = 'Team ' || "
-                    "(hash(change_id) % 80), ingested_batch_id = (select "
-                    "coalesce(max(batch_id), 0) + 1 from ingest_batches)")
-    monkeypatch.setattr(config, "DB_PATH", copy)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    app.query_params.update({"period": "last_365", "by": "Team"})
-    app.run()
-    app.switch_page("views/changes.py").run()
+    app, _ = page_on_rewritten_changes(
+        sample_db, tmp_path, monkeypatch,
+        "assignment_group = 'Team ' || (hash(change_id) % 80)", by="Team")
     assert not app.exception
     table = next(d.value for d in app.dataframe if "Team" in d.value.columns
                  and "Implemented (n)" in d.value.columns)
