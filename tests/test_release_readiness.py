@@ -490,3 +490,38 @@ def test_the_detail_queries_list_what_the_counts_count(con, given):
         ("uat", "B1", True), ("perf", "-", False)]
     assert db.run(con, "release_readiness_phases", as_of=AS_OF,
                   release_ids=["R9"]).empty
+
+
+@pytest.mark.parametrize("status, blocked", [
+    ("approved", True), ("pending", True), ("cancelled", False),
+    ("rejected", False)])
+def test_only_a_held_production_booking_brings_its_freeze(con, given, status,
+                                                          blocked):
+    """A release that booked a production environment and withdrew the
+    booking was blocked by that environment's freeze."""
+    ready_release(given)
+    given("environments", [{"environment_id": "E-PRD", "name": "Prod",
+                            "tier": "prod"}])
+    given("environment_bookings", [booking(
+        "B9", status=status, environment_id="E-PRD", name="prod",
+        start="2026-03-10 16:00Z", end="2026-03-11 00:00Z")])
+    given("blackout_windows", [window("W1", "2026-03-09 00:00Z",
+                                      "2026-03-12 00:00Z",
+                                      environment_id="E-PRD")])
+    r = row(con)
+    assert (r["status"] == "blocked", bool(r["freeze_hit"])) == (blocked,
+                                                                 blocked)
+
+
+def test_a_change_cancelled_without_a_close_code_has_left_the_release(
+        con, given):
+    """A source without close codes (BPIC's shape) records a cancelled change
+    by its state alone: it no longer blocks the release, nor is listed."""
+    ready_release(given)
+    given("changes", [change("C2", approval="rejected", state="cancelled",
+                             close_code=None)])
+    r = row(con)
+    assert (r["status"], r["n_changes"], r["n_rejected"]) == ("ready", 1, 0)
+    listed = db.run(con, "release_readiness_changes", as_of=AS_OF,
+                    release_ids=["R1"])
+    assert list(listed["change_id"]) == ["C1"]

@@ -152,7 +152,11 @@ select
     as is_planned_after_go_live
 from r
 inner join changes as c on r.release_id = c.release_id
-where coalesce(c.close_code not in ('cancelled', 'rejected'), true);
+-- a change closed as cancelled or rejected, or cancelled in its state (a
+-- source without close codes), has left the release
+where
+    coalesce(c.close_code not in ('cancelled', 'rejected'), true)
+    and c.state <> 'cancelled';
 
 -- readiness_phase_bookings(...): one row per remaining phase of an upcoming
 -- release (release_phases with planned_end_at > as_of and no actual_end_at)
@@ -278,7 +282,10 @@ change_counts as (
         ) as n_planned_after_go_live
     from upcoming as u
     inner join changes as c on u.release_id = c.release_id
-    where coalesce(c.close_code not in ('cancelled', 'rejected'), true)
+    -- as readiness_changes: the changes still in the release
+    where
+        coalesce(c.close_code not in ('cancelled', 'rejected'), true)
+        and c.state <> 'cancelled'
     group by u.release_id
 ),
 
@@ -403,7 +410,12 @@ prod_environments as (
         b.environment_id
     from release_bookings as b
     inner join environments as e on b.environment_id = e.environment_id
-    where e.tier = 'prod'
+    -- a booking held (approved or pending): a cancelled or rejected one,
+    -- or one holding no time, does not bring its environment's freezes
+    where
+        e.tier = 'prod'
+        and b.status in ('approved', 'pending')
+        and b.start_at < coalesce(b.end_at, 'infinity'::timestamptz)
 ),
 
 freezes as (
