@@ -118,7 +118,8 @@ hits as (
         change_id,
         count(*) filter (where kind = 'freeze') as n_freeze_hits,
         count(*) filter (where kind = 'blackout') as n_blackout_hits,
-        list_sort(list_distinct(list(window_name) filter (
+        -- a window without a name is named by its id
+        list_sort(list_distinct(list(coalesce(window_name, window_id)) filter (
             where kind in ('freeze', 'blackout')
         ))) as windows_hit,
         bool_or(kind = 'outside_maintenance') as is_outside_maintenance

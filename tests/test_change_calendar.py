@@ -312,3 +312,17 @@ def test_a_warm_rerun_reads_nothing_again_and_a_new_colouring_redraws(
     assert asked.count("change_calendar") == 2
     assert {b["colour"] for b in drawn(chart(other)).values()} == {
         "Normal", "Emergency"}
+
+
+def test_a_window_without_a_name_is_listed_by_its_id(con, given):
+    """A freeze with no name was counted (n_freeze_hits 1) but listed
+    nowhere, and the page said the change hit nothing."""
+    given("changes", [change("C1", "2026-01-11 10:00Z", "2026-01-11 12:00Z",
+                             application_id="A1")])
+    given("blackout_windows", [{"window_id": "W-F", "name": None,
+                                "kind": "freeze",
+                                "start_at": "2026-01-10 00:00Z",
+                                "end_at": "2026-01-12 00:00Z"}])
+    found = db.run(con, "change_calendar", **MONTH).iloc[0]
+    assert found["n_freeze_hits"] == 1
+    assert list(found["windows_hit"]) == ["W-F"]

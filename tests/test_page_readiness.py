@@ -92,3 +92,44 @@ def test_the_application_filter_keeps_its_releases(page, sample_db):
     shown = releases_shown(page)
     assert set(shown["application_name"]) == {name}
     assert len(shown) == (rows["application_id"] == app_id).sum()
+
+
+def test_names_from_the_data_are_plain_text_and_an_unnamed_window_its_id(
+        sample_db, tmp_path, monkeypatch):
+    """A release name is data, not Markdown (a link or a formula in it was
+    drawn as one); a freeze window without a name is named by its id, not
+    by an empty '****'."""
+    import re
+    import shutil
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    app = AppTest.from_file(str(ROOT / "views" / "readiness.py"),
+                            default_timeout=120)
+    app.run()
+    table = releases_shown(app)
+    frozen = table[table["reasons"].str.contains("go-live in the")]
+    release_id = frozen["release_id"].iloc[0]
+    name = "Pay [portal](https://evil.example) $5$"
+    with db.publish(copy) as con:  # written as a load writes it
+        batch = con.execute("select max(batch_id) + 1 from ingest_batches"
+                            ).fetchone()[0]
+        con.execute("update releases set name = $n, ingested_batch_id = $b "
+                    "where release_id = $r",
+                    {"n": name, "b": batch, "r": release_id})
+        con.execute("update blackout_windows set name = null, "
+                    "ingested_batch_id = $b", {"b": batch})
+    app = AppTest.from_file(str(ROOT / "views" / "readiness.py"),
+                            default_timeout=120)
+    app.run()
+    app.selectbox(key="release").select(release_id).run()
+    assert not app.exception
+    heading = app.subheader[0].value
+    assert "evil.example" in heading
+    assert not re.search(r"(?<!\\)\[|(?<!\\)\$", heading)
+    reason = next(r for r in releases_shown(app).set_index("release_id").loc[
+        release_id, "reasons"].split("; ") if "go-live in the" in r)
+    window_id = re.search(r"\(([^()]+)\)$", reason).group(1)
+    assert reason.endswith(f" window ({window_id})") and "  " not in reason
+    assert f"**{window_id}**" in app.error[0].value
+    assert "****" not in app.error[0].value

@@ -130,7 +130,7 @@ else:
     if pick:
         row = releases.set_index("release_id").loc[pick]
         go_live = pd.Timestamp(row["planned_release_at"])
-        st.subheader(f"{row['name']} ({pick})")
+        st.subheader(f"{ui.plain(row['name'])} ({ui.plain(pick)})")
         st.markdown(
             f"{badge(row['status'])} · goes live {local(go_live)} "
             f"(in {row['days_to_go_live']:.1f} days) · "
@@ -142,9 +142,11 @@ else:
         if row["freeze_hit"]:
             st.error(
                 f"The go-live falls in the {row['freeze_window_kind']} window "
-                f"**{ui.plain(row['freeze_window_name'] or '')}** "
-                f"({ui.plain(row['freeze_window_id'])}), "
-                f"{cab.span(row['freeze_start_at'], row['freeze_end_at'])}"
+                + (f"**{ui.plain(row['freeze_window_name'])}** "
+                   f"({ui.plain(row['freeze_window_id'])}), "
+                   if pd.notna(row["freeze_window_name"]) else
+                   f"**{ui.plain(row['freeze_window_id'])}**, ")
+                + cab.span(row["freeze_start_at"], row["freeze_end_at"])
                 + (f"; {int(row['n_freeze_windows'])} windows apply in all"
                    if row["n_freeze_windows"] > 1 else "") + ".",
                 icon=":material/block:")

@@ -523,8 +523,8 @@ reasoned as (
             case
                 when freeze_hit
                     then
-                        'go-live in the ' || freeze_window_kind || ' window '
-                        || coalesce('"' || freeze_window_name || '"', '')
+                        'go-live in the ' || freeze_window_kind || ' window'
+                        || coalesce(' "' || freeze_window_name || '"', '')
                         || ' (' || freeze_window_id || ')'
             end,
             case
