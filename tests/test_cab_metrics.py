@@ -214,6 +214,27 @@ def test_collisions_ignore_closed_cancelled_rejected_and_unplanned(con, given):
     assert (rows.loc[0, "n"], rows.loc[0, "n_unclassified"]) == (2, 1)
 
 
+def test_a_filter_keeps_the_collisions_of_the_changes_it_shows(con, given):
+    """A pack narrowed to one team hid its changes' collisions with other
+    teams' changes on the same CI: the flag a CAB relies on ('CI already
+    scheduled') went with the filter."""
+    given("changes", [change("C1", ci_name="pay-db", assignment_group="Ops"),
+                      change("C9", ci_name="pay-db", assignment_group="DBA",
+                             approval="approved"),
+                      change("C5", ci_name="web", assignment_group="DBA"),
+                      change("C6", ci_name="web", assignment_group="DBA")])
+    every = run(con, "change_collisions")
+    ops = run(con, "change_collisions", teams=["Ops"])
+    def pairs(found):
+        return sorted(zip(found["change_id_a"], found["change_id_b"],
+                          strict=True))
+    assert pairs(every) == [("C1", "C9"), ("C5", "C6")]
+    assert pairs(ops) == [("C1", "C9")]
+    agenda = run(con, "cab_agenda", teams=["Ops"])
+    assert records(agenda, "change_id", "n_collisions") == [
+        {"change_id": "C1", "n_collisions": 1}]
+
+
 def test_collisions_need_both_plans_in_the_window(con, given):
     given("changes", [
         change("C1", application_id="A1", start="2026-01-22 09:00Z",

@@ -105,7 +105,9 @@ def test_the_global_filters_narrow_the_calendar(con, given):
     got = db.run(con, "change_calendar", **MONTH,
                  change_types=["emergency"])
     assert list(got["change_id"]) == ["COL2"]
-    assert list(got["n_collisions"]) == [0]  # its pair is filtered out
+    # its partner is filtered out of the view, not out of the collision
+    assert list(got["n_collisions"]) == [1]
+    assert [list(c) for c in got["collides_with"]] == [["COL1"]]
 
 
 def test_the_windows_meeting_the_period_and_the_application_filter(

@@ -244,13 +244,14 @@ from flagged
 -- is in no scope: every consumer ignores it, so it is not carried
 where meets_window or not has_plan;
 
--- cab_window_scope(...): the cab_changes in scope (open, approval not
--- rejected) whose plan meets W, found directly: the population of
--- collisions and window hits (change_collision_pairs,
--- change_window_hits_of), with only the columns they read; cab_changes
--- where is_in_scope and meets_window, without its classification (less
--- to plan where a query reads it several times).
-create or replace macro cab_window_scope(
+-- cab_window_scope_all(...): the cab_changes in scope (open, approval not
+-- rejected) whose plan meets W, found directly, whatever the filters;
+-- is_kept says whether a change passes them. The population of collisions
+-- (change_collision_pairs: a pair is listed when either change is kept),
+-- with only the columns they read; cab_changes where is_in_scope and
+-- meets_window, without its classification (less to plan where a query
+-- reads it several times).
+create or replace macro cab_window_scope_all(
     p_window_start_at, p_window_end_at, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers
 ) as table
@@ -267,7 +268,12 @@ select
     c.environment_id,
     c.ci_name,
     c.planned_start_at,
-    c.planned_end_at
+    c.planned_end_at,
+    keep(p_application_ids, c.application_id)
+    and keep(p_portfolios, a.portfolio)
+    and keep(p_teams, c.assignment_group)
+    and keep(p_change_types, c.change_type)
+    and keep(p_tiers, e.tier) as is_kept
 from changes as c
 left join applications as a on c.application_id = a.application_id
 left join environments as e on c.environment_id = e.environment_id
@@ -280,12 +286,21 @@ where
     and c.planned_end_at >= c.planned_start_at
     and plan_meets(c.planned_start_at, c.planned_end_at, w.w_start, w.w_end)
     and c.state not in ('closed', 'cancelled')
-    and c.approval is distinct from 'rejected'
-    and keep(p_application_ids, c.application_id)
-    and keep(p_portfolios, a.portfolio)
-    and keep(p_teams, c.assignment_group)
-    and keep(p_change_types, c.change_type)
-    and keep(p_tiers, e.tier);
+    and c.approval is distinct from 'rejected';
+
+-- cab_window_scope(...): the changes of cab_window_scope_all that pass the
+-- filters: the population of window hits (change_window_hits_of).
+create or replace macro cab_window_scope(
+    p_window_start_at, p_window_end_at, p_reporting_tz, p_application_ids,
+    p_portfolios, p_teams, p_change_types, p_tiers
+) as table
+select * exclude (is_kept)
+from
+    cab_window_scope_all(
+        p_window_start_at, p_window_end_at, p_reporting_tz,
+        p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
+    )
+where is_kept;
 
 -- cab_scope_counts(...): one row, the population counts of
 -- change_collisions and change_window_hits (docs/metrics.md change_collisions)
@@ -308,11 +323,14 @@ from
 where is_in_scope;
 
 -- change_collision_pairs(...): one row per pair of cab_changes in scope
--- whose plans meet W (cab_window_scope), overlap (with positive length: empty and back-to-back
+-- whose plans meet W (cab_window_scope_all), overlap (with positive length: empty and back-to-back
 -- plans never collide) and share a non-NULL key, per key: match_on =
 -- 'application' (application_id), 'environment' (environment_id) or 'ci'
 -- (ci_name), match_key its value. change_id_a < change_id_b; the overlap is
--- not clipped to W (docs/metrics.md change_collisions).
+-- not clipped to W (docs/metrics.md change_collisions). The filters choose
+-- the changes whose collisions are listed: a pair is listed when either of
+-- its changes passes them, whatever the other's team, type or application
+-- (a collision is a fact about the change, not about the view).
 create or replace macro change_collision_pairs(
     p_window_start_at, p_window_end_at, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers
@@ -325,9 +343,10 @@ with population as (
         environment_id,
         ci_name,
         planned_start_at,
-        planned_end_at
+        planned_end_at,
+        is_kept
     from
-        cab_window_scope(
+        cab_window_scope_all(
             p_window_start_at, p_window_end_at, p_reporting_tz,
             p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
         )
@@ -339,6 +358,7 @@ keyed as (
     select
         change_id,
         title,
+        is_kept,
         'application' as match_on,
         application_id as match_key,
         planned_start_at,
@@ -349,6 +369,7 @@ keyed as (
     select
         change_id,
         title,
+        is_kept,
         'environment' as match_on,
         environment_id as match_key,
         planned_start_at,
@@ -359,6 +380,7 @@ keyed as (
     select
         change_id,
         title,
+        is_kept,
         'ci' as match_on,
         ci_name as match_key,
         planned_start_at,
@@ -388,7 +410,8 @@ inner join keyed as b
         and a.match_key = b.match_key
         and a.change_id < b.change_id
         and a.planned_start_at < b.planned_end_at
-        and b.planned_start_at < a.planned_end_at;
+        and b.planned_start_at < a.planned_end_at
+        and (a.is_kept or b.is_kept);
 
 -- change_window_hits_of(...): one row per hit of a cab_changes change in
 -- scope whose plan meets W (cab_window_scope; docs/metrics.md
