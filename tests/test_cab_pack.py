@@ -954,3 +954,21 @@ def test_the_pages_caption_shows_filter_values_literally(cab_db, monkeypatch):
     caption = next(c.value for c in app.caption
                    if c.value.startswith("Review window"))
     assert r"\[Pay\]\(http" in caption and "](http" not in caption
+
+
+def test_the_for_decision_sheet_counts_colliding_changes_as_the_page(con):
+    """Two changes sharing both their application and their environment
+    collide once: the sheet said 2 (a row per shared key) where the page,
+    the agenda line and the row's own flag said 1."""
+    insert(con, "changes", [
+        planned(c, "2026-01-21 20:00Z", "2026-01-21 22:00Z",
+                application_id="A1", environment_id="E1")
+        for c in ("C1", "C2")])
+    pack = cab.build_pack(con, MEETING)
+    book = openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
+    sheet = list(book["For decision"].values)
+    rows = [dict(zip(sheet[0], row, strict=True)) for row in sheet[1:]]
+    assert [(r["Change"], r["Collisions"]) for r in rows] == [("C1", 1),
+                                                                ("C2", 1)]
+    assert all("Collides with 1 other change" in r["Flags"] for r in rows)
+    assert list(pack.agenda["n_collisions"]) == [1, 1]

@@ -219,7 +219,9 @@ def decision_table(pack: Pack) -> pd.DataFrame:
             "Team result": assessed.same_team["Result"],
             "Team score": assessed.team_score["Result"],
             "Incidents 30 d": assessed.incidents["n"],
-            "Collisions": len(found.index.collisions.get(cid, [])),
+            # other changes, as the page and the flag count them (the
+            # collision rows are one per shared key)
+            "Collisions": int(row["n_collisions"]),
             "Window hits": len(found.index.window_hits.get(cid, [])),
             "Booking hits": len(found.index.bookings.get(cid, [])),
             "Flags": "; ".join(assessed.flags),
