@@ -7,6 +7,9 @@
 -- $portfolios: list of portfolios to keep (default: null)
 -- $as_of: instant the resolution is read at; null = the last succeeded load
 --     (default: null)
+-- $opened_from, $opened_before: the opening window as instants instead of
+--     the dates' midnights (text with an offset, or in $reporting_tz), as
+--     the CAB pack's [meeting - 30 days, meeting) (default: null)
 -- CAB evidence (docs/metrics.md application_incidents): incidents with
 -- opened_at in the window, whatever they are linked to. n_incidents counts
 -- incidents (incident_id is the key of incidents: count(*) counts them);
@@ -28,8 +31,14 @@ with opened as (
     where
         keep($application_ids, i.application_id)
         and keep($portfolios, a.portfolio)
-        and i.opened_at >= local_midnight($start_date, $reporting_tz)
-        and i.opened_at < local_midnight($end_date, $reporting_tz)
+        and i.opened_at >= coalesce(
+            local_instant($opened_from, $reporting_tz),
+            local_midnight($start_date, $reporting_tz)
+        )
+        and i.opened_at < coalesce(
+            local_instant($opened_before, $reporting_tz),
+            local_midnight($end_date, $reporting_tz)
+        )
 ),
 
 counted as (

@@ -972,3 +972,27 @@ def test_the_for_decision_sheet_counts_colliding_changes_as_the_page(con):
                                                                 ("C2", 1)]
     assert all("Collides with 1 other change" in r["Flags"] for r in rows)
     assert list(pack.agenda["n_collisions"]) == [1, 1]
+
+
+def test_an_incident_on_the_meeting_morning_is_evidence(con):
+    """'30 days before the meeting' stopped at the meeting day's midnight: a
+    P1 on the change's application two hours before a 10:00 meeting was not
+    counted and raised no flag. One opened after the meeting, or more than
+    30 days before it, is not counted."""
+    insert(con, "changes", [planned("C1", "2026-01-21 20:00Z",
+                                    "2026-01-21 22:00Z", application_id="A1",
+                                    assignment_group="Ops", risk="low")])
+    insert(con, "incidents", [
+        {"incident_id": "I1", "application_id": "A1", "priority": 1,
+         "opened_at": "2026-01-20 08:00Z"},   # the meeting is at 10:00
+        {"incident_id": "I2", "application_id": "A1", "priority": 2,
+         "opened_at": "2026-01-20 10:30Z"},   # after it
+        {"incident_id": "I3", "application_id": "A1", "priority": 2,
+         "opened_at": "2025-12-21 09:00Z"},   # 30 days and an hour before
+        {"incident_id": "I4", "application_id": "A1", "priority": 3,
+         "opened_at": "2025-12-21 11:00Z"}])  # 30 days less an hour
+    block = cab.blocks(cab.build_pack(con, MEETING))[0]
+    incidents = block.evidence.set_index("Evidence").loc["Incidents on A1"]
+    assert incidents["n"] == 2 and "P1 1 · P2 0 · P3 1" in incidents["Result"]
+    assert "2 incident(s) on the application in the last 30 days" in \
+        block.flags

@@ -288,8 +288,12 @@ def _history_calls(period: Period, window: dict) -> dict[str, tuple]:
         "team_scores": ("change_success_score", days(TEAM_LOOKBACK_DAYS)),
         "team_failures": ("change_records", {
             "failed_only": True, **days(TEAM_LOOKBACK_DAYS)}),
+        # up to the meeting itself: an incident this morning counts
         "incidents": ("application_incidents", {
             **days(INCIDENT_LOOKBACK_DAYS),
+            "opened_from": (period.start - timedelta(
+                days=INCIDENT_LOOKBACK_DAYS)).isoformat(sep=" "),
+            "opened_before": window["window_start_at"],
             "as_of": window["window_start_at"]}),
     }
 
