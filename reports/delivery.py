@@ -191,6 +191,13 @@ class Smtp:
             raise SettingError(f"CHANGEBOARD_SMTP_USER is set but no password: "
                                f"set {PASSWORD_ENV} (or smtp_password in "
                                f"[{SECRETS_SECTION}] of secrets.toml)")
+        for name, value in (("CHANGEBOARD_SMTP_USER", user),
+                            (PASSWORD_ENV, password)):
+            if not value.isascii():  # smtplib's AUTH sends ASCII only
+                raise SettingError(
+                    f"{name}: holds a character outside ASCII, which SMTP "
+                    "authentication cannot send; use an ASCII user name and "
+                    "password (an app password, for instance)")
         if user and security == "none" and not auth.is_loopback(host):
             raise SettingError(
                 "CHANGEBOARD_SMTP_SECURITY is none with a user: the password "
@@ -456,6 +463,13 @@ def _smtp_once(msg: EmailMessage, smtp: Smtp) -> dict:
             if smtp.security == "starttls":
                 client.starttls(context=context)
                 client.ehlo()
+            if smtp.user and not client.has_extn("auth"):
+                raise _Permanent(
+                    f"{where}: the server offers no AUTH"
+                    + (" before STARTTLS: set CHANGEBOARD_SMTP_SECURITY to "
+                       "starttls or tls" if smtp.security == "none" else "")
+                    + ", or unset CHANGEBOARD_SMTP_USER if it takes mail "
+                    "without signing in")
             if smtp.user:
                 client.login(smtp.user, smtp.password)
             refused = client.send_message(msg, from_addr=smtp.sender,
@@ -719,12 +733,16 @@ def _send(db_path, meeting_at, channels, scope, *, filters, window_end_at,
                  f"failed: {exc}")
             status = 1
             continue
-        except RuntimeError as exc:  # Chromium could not print the PDF
-            text = scrub(str(exc))
+        except Exception as exc:  # noqa: BLE001 -- recorded, not lost
+            # Chromium could not print the PDF (RuntimeError), or a failure
+            # nothing foresaw: recorded as failed, and the next channel tried
+            text = scrub(str(exc) if isinstance(exc, RuntimeError)
+                         else f"{type(exc).__name__}: {exc}")
             record(db_path, meeting_at, scope, channel,
                    destination=destination, n_recipients=n_recipients,
                    attempts=0, outcome="failed", error=text)
-            warn(f"e-mail of the CAB pack for {when} failed: {text}")
+            warn(f"{CHANNEL_NAMES[channel]} of the CAB pack for {when} "
+                 f"failed: {text}")
             status = 1
             continue
         record(db_path, meeting_at, scope, channel, destination=destination,

@@ -691,3 +691,37 @@ def test_cli_options_go_with_send(cab_db, capsys):
             cli.main([*argv, "--db", str(cab_db)])
         assert stop.value.code == 2
         assert said in capsys.readouterr().err
+
+
+def test_a_password_outside_ascii_is_a_named_setting_error(monkeypatch):
+    """SMTP AUTH (smtplib) sends only ASCII: 'Pässwort' raised
+    UnicodeEncodeError out of the send, recording nothing and skipping the
+    chat post after it."""
+    monkeypatch.setenv("CHANGEBOARD_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("CHANGEBOARD_SMTP_SECURITY", "none")
+    monkeypatch.setenv("CHANGEBOARD_SMTP_FROM", "cb@acme.test")
+    monkeypatch.setenv("CHANGEBOARD_CAB_RECIPIENTS", "cab@acme.test")
+    monkeypatch.setenv("CHANGEBOARD_SMTP_USER", USER)
+    monkeypatch.setenv(delivery.PASSWORD_ENV, "Pässwort-2026")
+    with pytest.raises(delivery.SettingError,
+                       match=f"{delivery.PASSWORD_ENV}: .*outside ASCII") \
+            as refused:
+        delivery.Smtp.from_settings()
+    assert "Pässwort" not in str(refused.value)
+
+
+def test_a_server_offering_no_auth_is_said_so_not_starttls(
+        cab_db, pdf, monkeypatch, capsys, tmp_path):
+    """With security none (loopback) and a user, a server that offers AUTH
+    only after STARTTLS was reported as not offering STARTTLS."""
+    options, _ = tls_options(tmp_path)
+    options.pop("require_starttls")
+    inbox = Inbox()
+    with smtp_server(inbox, **options) as server:
+        mail_to(monkeypatch, server, CHANGEBOARD_SMTP_USER=USER,
+                **{delivery.PASSWORD_ENV: PASSWORD})
+        assert send(cab_db, pdf) == 1
+    err = capsys.readouterr().err
+    assert "the server offers no AUTH" in err and "STARTTLS" not in \
+        err.split("offers no AUTH")[0]
+    assert [s["outcome"] for s in delivery.sends(cab_db)] == ["failed"]
