@@ -6,7 +6,8 @@ scale, the Release readiness page has ready releases, releases waiting on the
 CAB, a rejected change, a UAT phase without a booking for its dates, a
 go-live in a blackout and one in the year-end freeze, slipping phases, a
 pending and a rejected booking, a change planned past go-live and a release
-with no change yet.
+with no change yet; and, for the Change backlog, a scheduled change past its
+planned start that nobody started.
 
 They are appended after every other row is drawn, with ids after the others
 and no random draw, so every other row stays as it was. Their bookings start
@@ -241,8 +242,28 @@ def showcase(ref: Reference, tables: dict, t_end: int) -> dict:
                        "end_at": end})
         if key != "no_change":
             ch.extend(_changes(ref, key, app, release_id, go_live, t_end))
+    ch.append(_slipped(ref, names, t_end))
     next_cab = t_end + ((1 - weekday(t_end // DAY)) % 7 or 7) * DAY
     return _append(tables, rel, ph, bk, ch, next_cab)
+
+
+def _slipped(ref, names: list, t_end: int) -> dict:
+    """For the Change backlog: a scheduled standard change, no release,
+    planned two days before the end date, that nobody started (or recorded
+    starting): past its planned start and not started, at any scale."""
+    app = names.index(SHOWCASE[0][1]) if SHOWCASE[0][1] in names else 0
+    env = int(ref.env_of[app, TIER["prod"]])
+    team = ref.app_team[app]
+    start = (t_end - 2 * DAY) // DAY * DAY + 20 * HOUR
+    return {"title": f"Renew the TLS certificate of {ref.app_name[app]}",
+            "ci_name": ref.ci_table[env, catalog.COMPONENTS.index("app"), 0],
+            "change_type": "standard", "approval": "not_required",
+            "state": "scheduled", "risk": "low",
+            "planned_start_at": start, "planned_end_at": start + HOUR,
+            "application_id": app, "environment_id": env,
+            "assignment_group": ref.teams[team],
+            "requested_by": ref.people[ref.team_people[team, 0]],
+            "release_id": -1, "created_at": _weekday_before(t_end - 8 * DAY)}
 
 
 def _changes(ref, key, app, release_id, go_live, t_end):

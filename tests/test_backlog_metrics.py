@@ -140,6 +140,11 @@ def test_past_its_planned_start_and_not_started(con, given):
         change("NOW", "scheduled", planned_start_at=LOADED),
         change("UNPLANNED", "authorize"),
         change("GONE", "cancelled", planned_start_at="2026-03-01 12:00Z"),
+        # started, though only the end of the work is recorded; and in
+        # implement with no start recorded: neither is "not started"
+        change("ENDED", "review", planned_start_at="2026-03-01 20:00Z",
+               actual_end_at="2026-03-01 22:00Z"),
+        change("DOING", "implement", planned_start_at="2026-03-08 12:00Z"),
     ])
     rows = backlog(con)
     assert list(rows.index[rows["is_past_planned_start"]]) == ["LATE"]

@@ -133,10 +133,17 @@ select
         ('review', 'actual_end_at')
     ) as is_age_exact,
     span_seconds(state_since_at, as_of) / 86400 as age_days,
-    coalesce(planned_start_at < as_of and actual_start_at is null, false)
-        as is_past_planned_start,
+    -- not started: before implementation, with no start recorded (as the
+    -- calendar: a change in implement or review has started, whatever a
+    -- source that records only the end of work says)
+    coalesce(
+        state in ('new', 'assess', 'authorize', 'scheduled')
+        and planned_start_at < as_of and actual_start_at is null, false
+    ) as is_past_planned_start,
     case
-        when planned_start_at < as_of and actual_start_at is null
+        when
+            state in ('new', 'assess', 'authorize', 'scheduled')
+            and planned_start_at < as_of and actual_start_at is null
             then span_seconds(planned_start_at, as_of) / 86400
     end as days_past_planned_start,
     coalesce(
