@@ -5,7 +5,8 @@
 -- $reporting_tz: IANA zone of the window's dates (default: UTC)
 -- $application_ids: list of application ids to keep (default: null)
 -- $portfolios: list of portfolios to keep (default: null)
--- $as_of: instant the resolution is read at; null = the last succeeded load
+-- $as_of: instant the resolution is read at (without an offset: in
+--     $reporting_tz); null = the last succeeded load
 --     (default: null)
 -- $opened_from, $opened_before: the opening window as instants instead of
 --     the dates' midnights (text with an offset, or in $reporting_tz), as
@@ -55,7 +56,10 @@ counted as (
             where priority is null
         ) as n_unprioritized,
         count(*) filter (
-            where resolved_at is null or resolved_at > resolved_as_of($as_of)
+            where
+            resolved_at is null
+            or resolved_at
+            > resolved_as_of(local_instant($as_of, $reporting_tz))
         ) as n_unresolved,
         count(*) filter (
             where is_linked

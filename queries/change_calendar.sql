@@ -28,7 +28,7 @@
 with period as (
     select
         *,
-        resolved_as_of($as_of) as as_of
+        resolved_as_of(local_instant($as_of, $reporting_tz)) as as_of
     from
         cab_changes(
             $window_start_at, $window_end_at, $reporting_tz,

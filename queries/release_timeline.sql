@@ -2,7 +2,8 @@
 -- window: planned and actual start and end, for a timeline (Gantt) chart.
 -- $start_date, $end_date: window in $reporting_tz, end exclusive
 -- $reporting_tz: IANA zone of the window's dates (default: UTC)
--- $as_of: instant an unfinished phase is drawn up to; null = last load
+-- $as_of: instant an unfinished phase is drawn up to (without an offset:
+--     in $reporting_tz); null = last load
 --     (default: null)
 -- $application_ids: list of application ids to keep (default: null)
 -- $portfolios: list of portfolios to keep (default: null)
@@ -26,7 +27,7 @@
 -- page draws release_limit of them at a time from release_offset
 -- (release_timeline_summary counts them all).
 with bounds as (
-    select resolved_as_of($as_of) as as_of
+    select resolved_as_of(local_instant($as_of, $reporting_tz)) as as_of
 ),
 
 shown as (

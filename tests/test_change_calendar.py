@@ -328,3 +328,16 @@ def test_a_window_without_a_name_is_listed_by_its_id(con, given):
     found = db.run(con, "change_calendar", **MONTH).iloc[0]
     assert found["n_freeze_hits"] == 1
     assert list(found["windows_hit"]) == ["W-F"]
+
+
+def test_an_as_of_without_an_offset_is_read_in_the_reporting_zone(con, given):
+    """as_of '2026-01-20 10:00' in Europe/Berlin is 09:00 UTC: a change
+    planned at 09:30 UTC is not yet past its planned start (it was read as
+    10:00 UTC, as the backlog does not)."""
+    given("changes", [change("C1", "2026-01-20 09:30Z", "2026-01-20 11:00Z",
+                             application_id="A1", state="scheduled")])
+    found = db.run(con, "change_calendar", window_start_at="2026-01-01",
+                   window_end_at="2026-02-01", reporting_tz="Europe/Berlin",
+                   as_of="2026-01-20 10:00").iloc[0]
+    assert str(found["as_of"]) == "2026-01-20 09:00:00+00:00"
+    assert not found["is_past_planned_start"]
