@@ -271,6 +271,31 @@ def test_the_page_records_a_decision_in_single_user_mode(decided_db,
     assert any("D4" in e.value for e in app.error)
 
 
+def test_the_pages_minutes_are_the_meetings_whatever_its_filter(
+        decided_db, monkeypatch):
+    """Filtered to one team, the page's minutes ranked the decided change
+    #1 and said nothing was undecided; the minutes are the meeting's (as
+    their own Regenerate command writes them): C1 is #2 and C2 undecided."""
+    decisions.record(decided_db, MEMBER, MEETING, "C1", "approved", "ok")
+    monkeypatch.setattr(config, "DB_PATH", decided_db)
+    import streamlit as st
+    st.cache_data.clear()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params.update({"meeting": "2026-01-20", "tab": "decisions",
+                             "teams": "Ops"})
+    app.run()
+    app.switch_page("views/cab.py").run()
+    assert not app.exception
+    shown = next(d.value for d in app.dataframe
+                 if "Times recorded" in d.value.columns)
+    assert list(zip(shown["#"], shown["Change"], strict=True)) == [(2, "C1")]
+    assert any(c.value.startswith("1 agenda change(s) not decided")
+               for c in app.caption)
+    regenerated = minutes.build_for(decided_db, MEETING)
+    assert list(regenerated.decisions["#"]) == [2]
+    assert regenerated.undecided == ["C2"]
+
+
 def test_a_half_written_decision_survives_a_look_at_another_tab(
         decided_db, monkeypatch):
     """Only the open tab is drawn, yet what was typed in the decision form

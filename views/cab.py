@@ -230,7 +230,12 @@ def _decisions_tab() -> None:
     if recorded.empty:
         st.caption("No decision recorded at this meeting yet.")
         return
-    built = minutes.build(pack)
+    # the meeting's minutes, as their Regenerate command writes them:
+    # the whole agenda of its default window, whatever this page's filters
+    whole = pack if not filters and window_end is None else _pack(
+        db.version(config.DB_PATH), path, meeting, None, {},
+        decisions.revision(config.DB_PATH, before=meeting), asof.chosen())
+    built = minutes.build(whole)
     ui.table(built.decisions[minutes.ON_PAGE], f"{stem}-decisions",
              max_rows=None, height=min(420, 38 + 35 * len(built.decisions)),
              download=built.decisions)
