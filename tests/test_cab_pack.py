@@ -446,6 +446,21 @@ def test_regenerate_command_names_the_database_and_every_filter(tmp_path):
         assert words[words.index(flag) + 1] == ",".join(values)
 
 
+def test_a_filter_value_holding_a_comma_survives_the_regenerate_command(
+        con):
+    """A team 'Ops, EMEA' was read back as the two teams 'Ops' and 'EMEA':
+    the regenerated pack showed another change."""
+    from changeboard.cli.report import filter_values
+    load_cab_data(con)
+    teams = ["Ops, EMEA", "ACME\\Core", "Dev"]
+    pack = cab.build_pack(con, MEETING, filters={"teams": teams})
+    words = shlex.split(dict(cab.provenance(pack))["Regenerate with"])
+    assert filter_values(words[words.index("--teams") + 1]) == teams
+    assert filter_values("Ops, Dev,,") == ["Ops", "Dev"]  # as typed
+    assert dict(cab.provenance(pack))["Filters"] == \
+        'teams = "Ops, EMEA", ACME\\Core, Dev'
+
+
 def test_filters_and_a_window_end_are_in_the_regenerate_command(con):
     load_cab_data(con)
     pack = cab.build_pack(con, MEETING, window_end_at=date(2026, 1, 22),

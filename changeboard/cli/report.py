@@ -1,6 +1,7 @@
 """changeboard report cab: write the CAB pack of a meeting as HTML, PDF or
 XLSX."""
 import argparse
+import re
 import sys
 from datetime import date, datetime
 
@@ -28,6 +29,15 @@ def _instant(text: str) -> date | datetime:
             f"{text!r} is not YYYY-MM-DD or an ISO instant") from None
 
 
+def filter_values(text: str) -> list[str]:
+    """`--teams 'Ops,Dev'`: the values, split at each comma not written
+    \\, (a team named 'Ops, EMEA' is written Ops\\, EMEA, as the Regenerate
+    command writes it: reports.cab.provenance.joined)."""
+    values = [v.replace("\\,", ",").strip()
+              for v in re.split(r"(?<!\\),", text)]
+    return [v for v in values if v]
+
+
 def cab(args, parser) -> int:
     from reports import cab as pack_module  # after parsing: --help stays fast
 
@@ -35,7 +45,7 @@ def cab(args, parser) -> int:
     for name in pack_module.FILTER_NAMES:
         value = getattr(args, name)
         if value:
-            filters[name] = [v.strip() for v in value.split(",") if v.strip()]
+            filters[name] = filter_values(value)
     if getattr(args, "send", False):
         return send(args, parser, filters)
     for flag in ("force", "webhook"):

@@ -42,15 +42,24 @@ def command(pack: Pack) -> list[str]:
     if not pack.is_window_end_default:
         words += ["--window-end", pack.window_end_at.isoformat(sep=" ")]
     for k, v in pack.filters.items():
-        words += [f"--{k.replace('_', '-')}", ",".join(v)]
+        words += [f"--{k.replace('_', '-')}", joined(v)]
     return words
+
+
+def joined(values: list[str]) -> str:
+    """Filter values as one command-line word: comma-separated, a comma
+    inside a value written \\, (changeboard.cli.report.filter_values reads
+    it back)."""
+    return ",".join(v.replace(",", "\\,") for v in values)
 
 
 def provenance(pack: Pack) -> list[tuple[str, str]]:
     """What produced the pack: (item, value) pairs, in the order shown."""
     tz = pack.reporting_tz
-    filters = "; ".join(f"{k} = {', '.join(v)}"
-                        for k, v in pack.filters.items()) or "none"
+    # a value holding a comma is quoted, so the list reads unambiguously
+    filters = "; ".join(f"{k} = " + ", ".join(
+        f'"{x}"' if "," in x else x for x in v)
+        for k, v in pack.filters.items()) or "none"
     return [
         ("Meeting", f"{when(pack.meeting_at, tz)} ({tz})"),
         ("Review window", f"{when(pack.window_start_at, tz)} to "
