@@ -88,9 +88,13 @@ def _value_sql(spec, column: str, timezone: str) -> tuple[str, str, str]:
                      f"coalesce(try_cast({raw} as timestamptz), "
                      f"try_cast(upper({raw}) as timestamptz)) end")
             return value, "bad_timestamp", detail
+        # an offset or a zone named after the time (`10:00 UTC`,
+        # `10:00 America/New_York`): read as written, not in $tz (a
+        # timestamp cast drops a zone name and read the time in $tz)
         offset = (f"(right({t}, 1) in ('Z', 'z') or "
                   f"contains(substr({t}, 17), '+') or "
-                  f"contains(substr({t}, 17), '-'))")
+                  f"contains(substr({t}, 17), '-') or "
+                  f"regexp_matches(substr({t}, 17), '[A-Za-y]'))")
         local = (f"coalesce(try_cast({t} as timestamp), "
                  f"try_cast(upper({t}) as timestamp))")
         # a local time in a DST gap does not round-trip; of an ambiguous

@@ -376,8 +376,8 @@ def _latest(frame: pd.DataFrame, raw, mapping: Mapping, key: pd.Series,
     the highest version that map to the same values are one version (the
     last in the file stays); tied copies that differ are all rejected as
     `duplicate_id` (nothing says which is newer)."""
-    order = _order(pd.Series(raw.column(mapping.latest_by), dtype=object,
-                             index=frame.index), mapping)
+    order = _order(pd.Series(_cells(raw, mapping.latest_by, mapping),
+                             dtype=object, index=frame.index), mapping)
     order = order.fillna(float("-inf"))   # no version: the oldest copy
     top = order[repeated].groupby(key[repeated]).transform("max")
     at_top = repeated & (order == top.reindex(frame.index))
@@ -398,11 +398,17 @@ def _latest(frame: pd.DataFrame, raw, mapping: Mapping, key: pd.Series,
 
 
 def _order(values: pd.Series, mapping: Mapping) -> pd.Series:
-    """latest_by as a sortable number: numeric, else a parsed instant."""
+    """latest_by as a sortable number: numeric, else a parsed instant,
+    whichever reads more of the values given; an empty or unreadable one is
+    NaN (the oldest copy), so it never ties every version of its id."""
+    values = values.where(values.fillna("").astype(str).str.strip() != "",
+                          None)
     numbers = pd.to_numeric(values, errors="coerce")
     if numbers.notna().sum() >= values.notna().sum():
         return numbers.astype(float)
     local = times.parse_local(values, mapping.date_formats)
+    if numbers.notna().sum() >= local.notna().sum():
+        return numbers.astype(float)
     stamps = local.to_numpy().astype("datetime64[us]").astype("int64")
     return pd.Series(stamps, index=values.index, dtype=float).where(
         local.notna())

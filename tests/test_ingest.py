@@ -878,3 +878,67 @@ def test_lower_case_t_and_z_in_a_frame_with_its_own_time_zone(tmp_path):
     assert result.reasons == []
     assert rows(path, "select change_id, strftime(created_at, '%H:%M') from "
                 "changes order by 1") == [("C1", "09:00"), ("C2", "10:00")]
+
+
+ZONED_MAPPING = '''[source]
+name = "mine"
+table = "changes"
+timezone = "{zone}"
+[columns]
+change_id = "id"
+change_type = {{ value = "normal" }}
+state = {{ value = "closed" }}
+created_at = "opened"
+'''
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "UTC"])
+def test_a_zone_named_after_the_time_is_the_instants_zone(tmp_path, zone):
+    """With a mapping in Europe/Berlin, '10:00:00 UTC' and '10:00:00
+    America/New_York' both loaded as 09:00Z: the timestamp cast dropped the
+    zone's name and read the time in Berlin. In UTC they loaded right: the
+    same text gave another instant by the file's zone."""
+    mapping = write(tmp_path / "m.toml", ZONED_MAPPING.format(zone=zone))
+    data = write(tmp_path / "x.csv", "id,opened\n"
+                 "C1,2024-03-12 10:00:00 UTC\n"
+                 "C2,2024-03-12 10:00:00 America/New_York\n"
+                 "C3,2024-03-12 10:00:00\n")
+    result = ingest.load_path("mapping", data, tmp_path / "cb.duckdb",
+                              options={"mapping": mapping})
+    assert (result.rows_loaded, result.rows_rejected) == (3, 0)
+    local = "09:00" if zone == "Europe/Berlin" else "10:00"
+    assert rows(tmp_path / "cb.duckdb", "select change_id, strftime("
+                "created_at at time zone 'UTC', '%H:%M') from changes "
+                "order by 1") == [("C1", "10:00"), ("C2", "14:00"),
+                                  ("C3", local)]
+
+
+def test_an_empty_or_null_version_is_the_oldest_copy_not_a_tie(tmp_path):
+    """duplicate_ids = "latest" by sys_mod_count: one '?' (a null value) or
+    empty version made the column non-numeric, every version failed to parse
+    as a time, and every id with several versions was rejected."""
+    mapping = write(tmp_path / "m.toml", '''[source]
+name = "inc"
+table = "incidents"
+null_values = ["?"]
+duplicate_ids = "latest"
+latest_by = "sys_mod_count"
+[columns]
+incident_id = "number"
+opened_at = "opened_at"
+resolved_at = "resolved_at"
+''')
+    data = write(tmp_path / "inc.csv",
+                 "number,sys_mod_count,opened_at,resolved_at\n"
+                 "INC1,0,2024-03-12 10:00:00,?\n"
+                 "INC1,1,2024-03-12 10:00:00,2024-03-12 12:00:00\n"
+                 "INC2,?,2024-03-12 10:00:00,?\n"
+                 "INC2,3,2024-03-12 10:00:00,2024-03-13 12:00:00\n"
+                 "INC3,,2024-03-12 10:00:00,?\n"
+                 "INC3,2,2024-03-12 10:00:00,2024-03-14 12:00:00\n")
+    result = ingest.load_path("mapping", data, tmp_path / "cb.duckdb",
+                              options={"mapping": mapping})
+    assert (result.rows_loaded, result.rows_rejected,
+            result.rows_superseded) == (3, 0, 3)
+    assert len(rows(tmp_path / "cb.duckdb", "select incident_id from "
+                    "incidents where resolved_at is not null")) == 3
