@@ -7,13 +7,17 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
+-- $outcome_from, $outcome_before: the outcome window as instants instead of
+--     the dates' midnights (text with an offset, or in $reporting_tz), as the
+--     CAB pack's look-back up to the meeting itself (default: null)
 -- $failure_min_priority: incidents of this priority or higher fail a change;
 --     null counts every linked incident (default: null)
 -- $failed_only: only the failed changes (is_failed), as the CAB pack's
 --     recent failures of a team read them (default: false)
 -- $kind: only the rows of this kind: implemented, excluded or unclassified
 --     or null for every kind (default: null)
--- The rows of the change_outcomes macro for the same parameters as
+-- The rows of classified_changes_between (as the change_outcomes macro
+-- reads them) for the same parameters as
 -- change_success_rate, for drill-down: kind is implemented, excluded
 -- (cancelled/rejected) or unclassified (no close code); is_failed and the
 -- three signal flags as docs/metrics.md (shared definitions) defines them.
@@ -34,9 +38,17 @@ with records as (
         is_failed_by_incident,
         is_failed_by_rollback
     from
-        change_outcomes(
-            $start_date, $end_date, $reporting_tz, $application_ids,
-            $portfolios, $teams, $change_types, $tiers, $failure_min_priority
+        classified_changes_between(
+            coalesce(
+                local_instant($outcome_from, $reporting_tz),
+                local_midnight($start_date, $reporting_tz)
+            ),
+            coalesce(
+                local_instant($outcome_before, $reporting_tz),
+                local_midnight($end_date, $reporting_tz)
+            ),
+            $application_ids, $portfolios, $teams, $change_types, $tiers,
+            $failure_min_priority
         )
     where
         (is_failed or not coalesce(cast($failed_only as boolean), false))

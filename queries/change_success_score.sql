@@ -7,6 +7,9 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
+-- $outcome_from, $outcome_before: the outcome window as instants instead of
+--     the dates' midnights (text with an offset, or in $reporting_tz), as the
+--     CAB pack's look-back up to the meeting itself (default: null)
 -- docs/metrics.md change_success_score: implemented changes with outcome_at =
 -- coalesce(actual_end_at, closed_at) in the window (outcome_facts_in macro
 -- with a kind: the rows of change_outcomes, no failure signal needed)
@@ -30,9 +33,16 @@ with outcomes as not materialized (
         close_code,
         has_incident
     from
-        outcome_facts_in(
-            $start_date, $end_date, $reporting_tz, $application_ids,
-            $portfolios, $teams, $change_types, $tiers
+        outcome_facts_between(
+            coalesce(
+                local_instant($outcome_from, $reporting_tz),
+                local_midnight($start_date, $reporting_tz)
+            ),
+            coalesce(
+                local_instant($outcome_before, $reporting_tz),
+                local_midnight($end_date, $reporting_tz)
+            ),
+            $application_ids, $portfolios, $teams, $change_types, $tiers
         )
     where kind is not null
 ),

@@ -1011,3 +1011,19 @@ def test_an_incident_on_the_meeting_morning_is_evidence(con):
     assert incidents["n"] == 2 and "P1 1 · P2 0 · P3 1" in incidents["Result"]
     assert "2 incident(s) on the application in the last 30 days" in \
         block.flags
+
+
+def test_a_change_that_failed_overnight_is_in_the_teams_evidence(con):
+    """The team's score and last failures stopped at the meeting day's
+    midnight: a change of the team backed out at 02:00 before a 10:00
+    meeting was in neither. One ended after the meeting is in neither."""
+    insert(con, "changes", [
+        planned("C1", "2026-01-21 20:00Z", "2026-01-21 22:00Z",
+                application_id="A1", assignment_group="Ops", risk="low"),
+        done("N1", "backed_out", "2026-01-20 02:00Z"),
+        done("N2", "unsuccessful", "2026-01-20 11:00Z")])
+    block = cab.blocks(cab.build_pack(con, MEETING))[0]
+    assert list(block.last_failures["Change"]) == ["N1"]
+    score = block.evidence.set_index("Evidence").loc[
+        "Team success score (ServiceNow weights)"]
+    assert score["n"] == 1

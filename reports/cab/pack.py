@@ -280,20 +280,30 @@ def _history(run, period: Period, window: dict) -> dict:
 
 
 def _history_calls(period: Period, window: dict) -> dict[str, tuple]:
-    def days(before: int) -> dict[str, date]:
+    def days(before: int) -> dict[str, date | str]:
+        """The `before` days up to the meeting itself (a change that failed
+        overnight, an incident this morning count): the dates as the
+        queries require them, the instants they read."""
         return {"start_date": period.meeting_day - timedelta(days=before),
-                "end_date": period.meeting_day}
+                "end_date": period.meeting_day,
+                "from": (period.start - timedelta(days=before)).isoformat(
+                    sep=" "),
+                "before": window["window_start_at"]}
 
+    def outcomes(before: int) -> dict:
+        d = days(before)
+        return {"start_date": d["start_date"], "end_date": d["end_date"],
+                "outcome_from": d["from"], "outcome_before": d["before"]}
+
+    opened = days(INCIDENT_LOOKBACK_DAYS)
     return {
-        "team_scores": ("change_success_score", days(TEAM_LOOKBACK_DAYS)),
+        "team_scores": ("change_success_score", outcomes(TEAM_LOOKBACK_DAYS)),
         "team_failures": ("change_records", {
-            "failed_only": True, **days(TEAM_LOOKBACK_DAYS)}),
-        # up to the meeting itself: an incident this morning counts
+            "failed_only": True, **outcomes(TEAM_LOOKBACK_DAYS)}),
         "incidents": ("application_incidents", {
-            **days(INCIDENT_LOOKBACK_DAYS),
-            "opened_from": (period.start - timedelta(
-                days=INCIDENT_LOOKBACK_DAYS)).isoformat(sep=" "),
-            "opened_before": window["window_start_at"],
+            "start_date": opened["start_date"],
+            "end_date": opened["end_date"], "opened_from": opened["from"],
+            "opened_before": opened["before"],
             "as_of": window["window_start_at"]}),
     }
 
