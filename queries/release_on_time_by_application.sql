@@ -3,7 +3,8 @@
 -- $start_date, $end_date: go-live window in $reporting_tz, end exclusive
 -- $reporting_tz: IANA zone of the window's dates and of slip days
 --     (default: UTC)
--- $as_of: instant that ends "overdue" for open releases; null = last load
+-- $as_of: instant that ends "overdue" for open releases (without an offset:
+--     in $reporting_tz); null = last load
 --     (default: null)
 -- $application_ids: list of application ids to keep (default: null)
 -- $portfolios: list of portfolios to keep (default: null)

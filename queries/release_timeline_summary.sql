@@ -2,7 +2,8 @@
 -- and the phases in progress.
 -- $start_date, $end_date: window in $reporting_tz, end exclusive
 -- $reporting_tz: IANA zone of the window's dates (default: UTC)
--- $as_of: instant an unfinished phase is drawn up to; null = last load
+-- $as_of: instant an unfinished phase is drawn up to (without an offset:
+--     in $reporting_tz); null = last load
 --     (default: null)
 -- $application_ids: list of application ids to keep (default: null)
 -- $portfolios: list of portfolios to keep (default: null)

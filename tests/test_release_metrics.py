@@ -205,3 +205,27 @@ def test_a_windows_first_gap_starts_at_the_last_release_before_it(con, given):
     deployments = db.run(con, "release_cadence_summary", **JAN,
                          basis="deployments").iloc[0]
     assert deployments["n_releases"] == 0
+
+
+def test_the_timeline_reads_an_as_of_without_an_offset_in_one_zone(con,
+                                                                   given):
+    """release_timeline read '2024-06-10 02:00' in the reporting zone (since
+    2506fe9) and the releases it keeps in UTC: an in-progress release was
+    dropped from the window and its summary, and one row's release end was
+    hours before its own phase's shown end."""
+    given("releases", [{"release_id": "R1", "name": "r1",
+                        "status": "in_progress"}])
+    given("release_phases", [{
+        "release_id": "R1", "phase": "uat",
+        "planned_start_at": "2024-06-01 00:00Z",
+        "planned_end_at": "2024-06-05 00:00Z",
+        "actual_start_at": "2024-06-01 00:00Z"}])  # in progress
+    # 10 June in New York is [04:00Z, 04:00Z); as_of 02:00 there is 06:00Z
+    params = {"start_date": "2024-06-10", "end_date": "2024-06-11",
+              "reporting_tz": "America/New_York", "as_of": "2024-06-10 02:00"}
+    summary = db.run(con, "release_timeline_summary", **params).iloc[0]
+    rows = db.run(con, "release_timeline", **params)
+    assert summary["n_releases"] == 1 and len(rows) == 1
+    row = rows.iloc[0]
+    assert str(row["release_end_at"]) == str(row["shown_actual_end_at"]) == \
+        "2024-06-10 06:00:00+00:00"

@@ -48,7 +48,7 @@ overdue as (
         and coalesce(r.release_type, '') <> 'enterprise'
         and r.planned_release_at < least(
             local_midnight(p_end_date, p_reporting_tz),
-            resolved_as_of(p_as_of)
+            resolved_as_of(local_instant(p_as_of, p_reporting_tz))
         )
 ),
 
@@ -339,7 +339,7 @@ with ending as (
     where
         end_at <= local_midnight(p_start_date, p_reporting_tz)
         and n_in_progress > 0
-        and resolved_as_of(p_as_of)
+        and resolved_as_of(local_instant(p_as_of, p_reporting_tz))
         > local_midnight(p_start_date, p_reporting_tz)
 ),
 
@@ -349,7 +349,10 @@ spans as (
         s.start_at as release_start_at,
         greatest(
             s.end_at,
-            case when s.n_in_progress > 0 then resolved_as_of(p_as_of) end
+            case
+                when s.n_in_progress > 0
+                    then resolved_as_of(local_instant(p_as_of, p_reporting_tz))
+            end
         ) as release_end_at,
         s.n_phases,
         s.n_in_progress
