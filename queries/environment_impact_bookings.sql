@@ -9,6 +9,8 @@
 -- $environment_groups: list of environment groups to keep (default: null)
 -- $release_ids: list of release ids to keep (default: null)
 -- $environment_ids: list of environment ids to keep (default: null)
+-- $no_group: only the environments with no group (the matrix's "(no group)"
+--     column) (default: false)
 -- docs/metrics.md environment_impact_matrix, the records behind the cells of
 -- environment_impact_matrix(_by_group), from the impact_bookings macro
 -- (changeboard/macros/): releases with go_live_at in W, not cancelled, not
@@ -43,6 +45,10 @@ with bookings as (
     where
         keep($release_ids, release_id)
         and keep($environment_ids, environment_id)
+        and (
+            not coalesce(cast($no_group as boolean), false)
+            or environment_group is null
+        )
 ),
 
 detailed as (

@@ -603,3 +603,32 @@ def test_many_over_booked_environments_are_named_the_worst_first(
     shown = json.loads(groups.proto.columns)["n_bookings"]
     assert shown["label"] == "Approved bookings"
     assert shown["type_config"]["format"] == "localized"
+
+
+def test_a_no_group_column_lists_its_bookings_for_every_release(
+        sample_db, tmp_path, monkeypatch):
+    """Selecting a cell of the Groups view's '(no group)' column raised
+    KeyError ('environment_id' is not a column of the by-group cells); its
+    Total Releases cell lists the bookings of every release on the
+    environments with no group."""
+    import shutil
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.publish(copy) as con:
+        con.execute("update environments set environment_group = null, "
+                    "ingested_batch_id = (select max(batch_id) + 1 from "
+                    "ingest_batches) where environment_group = 'Payments'")
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    app = open_page(AppTest.from_file(str(ROOT / "app.py"),
+                                      default_timeout=90),
+                    matrix_columns="Groups")
+    grid = matrix(app)
+    row = next(i for i in range(1, len(grid)) if grid["(no group)"].iloc[i])
+    for picked in (row, 0):   # a release's cell, then the column's total
+        app.session_state["impact_matrix"] = {"selection": {
+            "rows": [], "columns": [], "cells": [(picked, "(no group)")]}}
+        app.run()
+        assert not app.exception, app.exception
+        listed = next(d.value for d in app.dataframe
+                      if "booking_id" in d.value.columns)
+        assert len(listed) > 0 and listed["environment_group"].isna().all()

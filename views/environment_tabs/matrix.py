@@ -189,8 +189,8 @@ def shown_matrix(cells: pd.DataFrame, releases: pd.DataFrame,
 def bookings_behind(page: EnvironmentsPage, matrix: Matrix,
                     grid: pd.DataFrame, labels: dict) -> None:
     """The bookings behind the selected cell, row or column."""
-    by_group, scope, releases, cells = (matrix.by_group, matrix.scope,
-                                        matrix.releases, matrix.cells)
+    by_group, scope, releases = matrix.by_group, matrix.scope, \
+        matrix.releases
     matrix_window, filters = page.matrix_window, page.filters
     key_of = {label: k for k, label in labels.items()}
     rows, picked_cells = selected("impact_matrix")
@@ -214,9 +214,7 @@ def bookings_behind(page: EnvironmentsPage, matrix: Matrix,
             what.append(f"{release['release_name']}")
         if column_key is not None and by_group:
             if column_key == env_charts.NO_GROUP:
-                drill["environment_ids"] = list(
-                    cells.loc[cells["environment_group"].isna(),
-                              "environment_id"]) or ["-"]
+                drill["no_group"] = True  # every release's, not the page's
             else:
                 drill["environment_groups"] = [column_key]
             what.append(f"group {column_key}")
