@@ -632,3 +632,33 @@ def test_a_no_group_column_lists_its_bookings_for_every_release(
         listed = next(d.value for d in app.dataframe
                       if "booking_id" in d.value.columns)
         assert len(listed) > 0 and listed["environment_group"].isna().all()
+
+
+def test_an_environment_name_is_shown_as_written_in_its_heading(
+        sample_db, tmp_path, monkeypatch):
+    """A name from the data is not Markdown: '**UAT_1** [docs](…)' was drawn
+    bold with a link in the heading of its bookings."""
+    import re
+    import shutil
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    name = "**UAT_1** [docs](http://x.example)"
+    with db.publish(copy) as con:
+        con.execute("update environments set name = $n, ingested_batch_id = "
+                    "(select max(batch_id) + 1 from ingest_batches) where "
+                    "environment_id = (select min(environment_id) from "
+                    "environment_bookings)", {"n": name})
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    app = open_page(AppTest.from_file(str(ROOT / "app.py"),
+                                      default_timeout=90),
+                    period="last_365", view="Utilisation")
+    usage = next(d.value for d in app.dataframe if "availability" in d.value)
+    row = list(usage["name"]).index(name)
+    app.session_state["usage_table"] = {"selection": {"rows": [row],
+                                                      "columns": []}}
+    app.run()
+    assert not app.exception
+    heading = next(s.value for s in app.subheader
+                   if s.value.startswith("Bookings of"))
+    assert "x.example" in heading
+    assert not re.search(r"(?<!\\)[*\[\]]", heading)

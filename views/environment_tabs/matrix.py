@@ -223,7 +223,8 @@ def bookings_behind(page: EnvironmentsPage, matrix: Matrix,
             what.append(labels[column_key])
         behind = ui.scoped("environment_impact_bookings", matrix_window,
                            filters, **drill)
-        st.subheader(f"Bookings behind: {' × '.join(what)}")
+        # names are data: shown as written, not as Markdown
+        st.subheader(f"Bookings behind: {' × '.join(map(ui.plain, what))}")
         if behind.empty:
             st.info("No booking here: an empty cell. Pick a coloured one.")
         counted = int(behind["is_counted"].sum())

@@ -36,8 +36,9 @@ def render(page: EnvironmentsPage) -> None:
                         key="booking-gantt")
         st.caption(
             f"n = {len(timeline):,} bookings on "
-            f"{timeline['environment_id'].nunique():,} environments of "
-            f"{timeline_group}, cut to {span['start_date']:%d %b %Y} – "
+            f"{timeline['environment_id'].nunique():,} environments"
+            + (f" of {ui.plain(timeline_group)}" if timeline_group else "")
+            + f", cut to {span['start_date']:%d %b %Y} – "
             f"{span['end_date'] - timedelta(days=1):%d %b %Y}; overlapping "
             "bars on one row are concurrent bookings.")
         bookings_table(timeline, "booking_timeline", [

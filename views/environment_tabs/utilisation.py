@@ -86,7 +86,8 @@ def render(page: EnvironmentsPage) -> None:
         environment = shown.iloc[rows[0]]
         booked = ui.scoped("booking_timeline", window, filters,
                            environment_ids=[environment["environment_id"]])
-        st.subheader(f"Bookings of {environment['name']} in the period")
+        st.subheader(f"Bookings of {ui.plain(environment['name'])} in the "
+                     "period")
         if booked.empty:
             st.info("No bookings of this environment in the period.")
         else:
