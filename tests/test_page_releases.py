@@ -221,3 +221,32 @@ def test_the_timeline_downloads_offer_every_phase_of_the_period(app):
                  if "Phase" in d.value.columns
                  and "In progress" in d.value.columns)
     assert releases > shown["Release"].nunique() and phases > len(shown)
+
+
+def test_overdue_releases_are_shown_when_none_went_live(sample_db, tmp_path,
+                                                        monkeypatch):
+    """With nothing gone live in the period the on-time section said only
+    'widen the dates', hiding the overdue releases the query counts; the
+    per-application table dropped applications whose releases are all
+    overdue."""
+    import shutil
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.publish(copy) as con:   # nothing went live: every release slipped
+        con.execute("update releases set actual_release_at = null, status = "
+                    "'planned', ingested_batch_id = (select max(batch_id) + 1"
+                    " from ingest_batches) where status = 'released'")
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params["period"] = "last_365"
+    app.run()
+    app.switch_page("views/releases.py").run()
+    assert not app.exception
+    overdue = next(m for m in app.metric if m.label == "Overdue, not live")
+    assert int(overdue.value.replace(",", "")) > 0
+    assert next(m for m in app.metric if m.label == "On-time rate"
+                ).value == "n/a"
+    table = next(d.value for d in app.dataframe
+                 if "Overdue, not live" in d.value.columns)
+    assert table["Overdue, not live"].sum() == int(
+        overdue.value.replace(",", ""))

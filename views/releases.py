@@ -130,10 +130,10 @@ ui.prefetch([(name, window, {"tolerance_days": int(tolerance)}) for name in (
     filters)
 on_time = ui.scoped("release_on_time", window, filters,
                     tolerance_days=int(tolerance)).iloc[0]
-if on_time["n"] == 0:
+if on_time["n"] == 0 and on_time["n_overdue_open"] == 0:
     st.info("No release with a planned date went live in this period — "
             "widen the dates.")
-else:
+else:  # none gone live but some overdue: that is the news
     cards = st.columns(4)
     cards[0].metric("On-time rate", ui.pct(on_time["on_time_rate"]),
                     border=True)
@@ -160,19 +160,24 @@ else:
             {True: "On time", False: "Late"}))
     by_app = ui.scoped("release_on_time_by_application", window, filters,
                        tolerance_days=int(tolerance))
-    by_app = by_app[by_app["n"] > 0].assign(application_name=app_labels)
+    by_app = by_app[(by_app["n"] > 0) | (by_app["n_overdue_open"] > 0)
+                    ].assign(application_name=app_labels)
     by_app = by_app.sort_values(["on_time_rate", "n"],
                                 ascending=[True, False])
     labels = list(by_app["application_name"])
-    st.plotly_chart(
-        charts.histogram(released, x="slip_days",
-                         x_title="slip (days, negative = early)",
-                         y_title="releases", colour="outcome",
-                         colours=ON_TIME, order=list(ON_TIME),
-                         bin_size=1),
-        key="slip-chart")
-    st.caption("Slip distribution: local go-live day − planned day, one "
-               "bar per day.")
+    if released.empty:
+        st.info(f"No release with a planned date went live in this period;"
+                f" {int(on_time['n_overdue_open']):,} are overdue, not live.")
+    else:
+        st.plotly_chart(
+            charts.histogram(released, x="slip_days",
+                             x_title="slip (days, negative = early)",
+                             y_title="releases", colour="outcome",
+                             colours=ON_TIME, order=list(ON_TIME),
+                             bin_size=1),
+            key="slip-chart")
+        st.caption("Slip distribution: local go-live day − planned day, "
+                   "one bar per day.")
     st.plotly_chart(
         charts.horizontal_stacked_bars(
             by_app, y="application_name",
