@@ -129,6 +129,15 @@ def column_labels(columns: pd.DataFrame, key: str) -> dict[str, str]:
             zip(columns[key], names, repeated, strict=True)}
 
 
+def environment_rows(frame: pd.DataFrame) -> pd.Series:
+    """Each row's environment as a chart row shows it: its name, made unique
+    with its id when two environments share one (as column_labels)."""
+    pairs = frame[["environment_id", "environment_name"]].drop_duplicates(
+        "environment_id")
+    labels = column_labels(pairs, "environment_id")
+    return frame["environment_id"].astype(str).map(labels)
+
+
 def export_grid(grid: pd.DataFrame, columns: pd.DataFrame, key: str
                 ) -> pd.DataFrame:
     """The matrix as downloaded: one header row, "group / environment"."""
@@ -175,8 +184,10 @@ def _blues() -> tuple:
 def week_heatmap(frame: pd.DataFrame, value: str, value_label: str
                  ) -> go.Figure:
     """Environments (rows) x ISO weeks (columns), darker = more."""
-    wide = frame.pivot_table(index="environment_name", columns="week_label",
-                             values=value, aggfunc="sum", sort=False)
+    # one row per environment: two of one name are told apart by their id
+    wide = frame.assign(environment_name=environment_rows(frame)).pivot_table(
+        index="environment_name", columns="week_label", values=value,
+        aggfunc="sum", sort=False)
     weeks = list(pd.unique(frame["week_label"]))
     wide = wide.reindex(columns=weeks)
     heatmap = {
@@ -203,6 +214,7 @@ def booking_gantt(frame: pd.DataFrame) -> go.Figure:
     """One bar per booking within the window, one row per environment,
     coloured by booking status."""
     shown = frame.assign(
+        environment_name=environment_rows(frame),
         release=frame["release_name"].fillna("(no release)"),
         phase_=frame["phase"].fillna("–"), team_=frame["team"].fillna("–"))
     # a timeline as plotly express draws one: bars from each start (base),

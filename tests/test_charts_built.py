@@ -91,7 +91,8 @@ def windows():
 
 
 def weekly():
-    return pd.DataFrame({"environment_name": ["SIT", "SIT", "UAT", "UAT"],
+    return pd.DataFrame({"environment_id": ["E1", "E1", "E2", "E2"],
+                         "environment_name": ["SIT", "SIT", "UAT", "UAT"],
                          "week_label": ["W1", "W2", "W1", "W2"],
                          "n_releases": [1, 3, 0, 12],
                          "booked_hours": [10.0, 0.0, 168.0, 24.0]})
@@ -102,6 +103,7 @@ def bookings():
     day = pd.Timedelta(days=1)
     return pd.DataFrame({
         "booking_id": ["B1", "B2", "B3"],
+        "environment_id": ["E1", "E2", "E1"],
         "environment_name": ["SIT", "UAT", "SIT"],
         "status": ["pending", "approved", "approved"],
         "release_name": ["Ledger 2.0", None, "Cards 1.1"],

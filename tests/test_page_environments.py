@@ -662,3 +662,26 @@ def test_an_environment_name_is_shown_as_written_in_its_heading(
                    if s.value.startswith("Bookings of"))
     assert "x.example" in heading
     assert not re.search(r"(?<!\\)[*\[\]]", heading)
+
+
+def test_two_environments_of_one_name_are_two_rows_in_the_charts(con, given):
+    """Two environments called 'UAT' were one heatmap row with their hours
+    added up, and one Gantt row, where overlapping bars read as a conflict
+    that is not there."""
+    given("environments", [env("PAY-UAT", name="UAT"),
+                           env("CRM-UAT", name="UAT")])
+    given("releases", [release("R1", "2024-06-20 10:00Z"),
+                       release("R2", "2024-06-21 10:00Z")])
+    given("environment_bookings", [
+        booking("B1", "2024-06-03 09:00Z", "2024-06-03 17:00Z",
+                env_id="PAY-UAT", release_id="R1"),
+        booking("B2", "2024-06-03 10:00Z", "2024-06-03 12:00Z",
+                env_id="CRM-UAT", release_id="R2")])
+    weekly = db.run(con, "environment_impact_by_week", **WEEK)
+    heat = env_charts.week_heatmap(weekly, "booked_hours", "booked hours")
+    rows = dict(zip(heat.data[0].y, np.asarray(heat.data[0].z)[:, 0],
+                    strict=True))
+    assert rows == {"UAT (PAY-UAT)": 8.0, "UAT (CRM-UAT)": 2.0}
+    gantt = env_charts.booking_gantt(timeline(con))
+    drawn = {y for trace in gantt.data for y in trace.y}
+    assert drawn == {"UAT (PAY-UAT)", "UAT (CRM-UAT)"}
