@@ -685,3 +685,38 @@ def test_two_environments_of_one_name_are_two_rows_in_the_charts(con, given):
     gantt = env_charts.booking_gantt(timeline(con))
     drawn = {y for trace in gantt.data for y in trace.y}
     assert drawn == {"UAT (PAY-UAT)", "UAT (CRM-UAT)"}
+
+
+def test_an_idle_environment_over_booked_by_pending_demand_is_both(
+        sample_db, tmp_path, monkeypatch):
+    """Nothing approved on it, pending demand over its capacity: the Idle
+    card counted it, the table's flag said only Over-booked, so the Idle
+    view and the caption's idle count left it out."""
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.publish(copy) as con:
+        batch = con.execute("select max(batch_id) + 1 from ingest_batches"
+                            ).fetchone()[0]
+        con.execute("insert into environments (environment_id, name, tier, "
+                    "capacity, ingested_batch_id) values ('IDLE-1', "
+                    "'Idle one', 'uat', 1, $b)", {"b": batch})
+        con.execute("insert into environment_bookings (booking_id, "
+                    "environment_id, status, start_at, end_at, "
+                    "ingested_batch_id) select 'P' || i, 'IDLE-1', "
+                    "'pending', timestamptz '2020-01-01 00:00Z', "
+                    "timestamptz '2035-01-01 00:00Z', $b from range(2) t(i)",
+                    {"b": batch})
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    app = open_page(AppTest.from_file(str(ROOT / "app.py"),
+                                      default_timeout=90),
+                    period="last_365", view="Utilisation")
+    usage = next(d.value for d in app.dataframe if "flag" in d.value.columns)
+    assert usage.set_index("environment_id").loc["IDLE-1", "flag"] == \
+        "Idle, over-booked"
+    idle_card = int(next(m.value for m in app.metric if m.label == "Idle"
+                         ).replace(",", ""))
+    assert any(c.value.split(" · ")[1].startswith(f"{idle_card:,} idle")
+               for c in app.caption if " environments · " in c.value)
+    app.segmented_control(key="usage_show").set_value("Idle").run()
+    shown = next(d.value for d in app.dataframe if "flag" in d.value.columns)
+    assert len(shown) == idle_card and "IDLE-1" in set(shown["environment_id"])

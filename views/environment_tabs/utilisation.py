@@ -36,10 +36,14 @@ def render(page: EnvironmentsPage) -> None:
 
     st.subheader("Per environment")
     usage_rows = ui.scoped("environment_utilization", window, filters)
+    # both can hold: pending demand over capacity on an environment that
+    # nothing approved was booked on
+    idle, over = usage_rows["is_idle"], usage_rows["is_overbooked"]
     usage_rows["flag"] = ""
-    usage_rows.loc[usage_rows["is_idle"], "flag"] = "Idle"
-    usage_rows.loc[usage_rows["is_overbooked"], "flag"] = "Over-booked"
-    overbooked = usage_rows[usage_rows["flag"] == "Over-booked"]
+    usage_rows.loc[idle, "flag"] = "Idle"
+    usage_rows.loc[over, "flag"] = "Over-booked"
+    usage_rows.loc[idle & over, "flag"] = "Idle, over-booked"
+    overbooked = usage_rows[over]
     if not overbooked.empty:
         # the most over-booked first; a thousand names are not a warning
         worst = overbooked.sort_values("demand_ratio", ascending=False)
@@ -56,11 +60,11 @@ def render(page: EnvironmentsPage) -> None:
         "Show", ["All", "Idle", "Over-booked"], default="All", required=True,
         key="usage_show")
     shown = usage_rows if show == "All" else usage_rows[
-        usage_rows["flag"] == show]
+        idle if show == "Idle" else over]
     shown = shown.reset_index(drop=True)
     st.caption(f"{len(shown):,} of {len(usage_rows):,} environments · "
-               f"{(usage_rows['flag'] == 'Idle').sum():,} idle (available, "
-               "never booked) · select a row for its bookings.")
+               f"{int(idle.sum()):,} idle (available, never booked) · "
+               "select a row for its bookings.")
     ui.table(shown, "environment_utilization", key="usage_table",
              on_select="rerun", selection_mode="single-row", height=380,
              column_config={
