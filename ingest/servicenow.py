@@ -168,7 +168,8 @@ def read_export(path, options: dict):
 
 def _cancelled_and_approval(data: dict) -> None:
     """Cancelled with no close code -> cancelled (rejected if the approval
-    was rejected); an approval time counts only for approved changes."""
+    was rejected); an approval time counts only for approved changes (all
+    of them when the export has no approval column)."""
     rows = len(data["change_id"])
     nulls = pa.nulls(rows, type=pa.string())
     approval = data.get("approval", nulls)
@@ -181,7 +182,10 @@ def _cancelled_and_approval(data: dict) -> None:
         close = pc.if_else(pc.and_(empty, pc.invert(rejected)), "cancelled",
                            close)
         data["close_code"] = close
-    if "approved_at" in data:
+    # approval_set is also set when a change is rejected: kept for approved
+    # changes; an export without the approval column cannot say, so its
+    # times are kept as they are (dropping them all lost every approval)
+    if "approved_at" in data and "approval" in data:
         keep = pc.equal(approval, "approved").fill_null(False)
         data["approved_at"] = pc.if_else(keep, data["approved_at"], None)
 

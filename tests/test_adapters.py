@@ -139,6 +139,11 @@ def test_servicenow_approval_set_counts_only_when_approved(tmp_path):
         "CHG1,Approved,2024-03-12 15:15:00", "CHG2,Rejected,2024-03-12 15:15:00",
         "CHG3,Requested,2024-03-12 15:15:00")
     assert list(frame["approved_at"]) == ["2024-03-12T15:15:00Z", None, None]
+    # an export without the approval column: the times are kept (all were
+    # dropped, silently)
+    frame = servicenow_csv(tmp_path, "number,approval_set",
+                           "CHG1,2024-03-12 15:15:00", "CHG2,")
+    assert list(frame["approved_at"]) == ["2024-03-12T15:15:00Z", None]
 
 
 def test_servicenow_dates_use_the_configured_format_and_time_zone(tmp_path):
