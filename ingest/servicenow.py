@@ -109,7 +109,10 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     raw, formats, timezone = read_export(path, options)
     columns = site_columns(options.get("columns"))
     frames.repeated_headers(raw, {h for hs in columns.values() for h in hs})
-    _same_column_twice(raw, columns)
+    # a list of the site's own headers is coalesced row by row (sources.md
+    # section 7): only the built-in ones are a repeated column
+    _same_column_twice(raw, {c: h for c, h in columns.items()
+                             if c not in (options.get("columns") or {})})
     data, used = frames.select(raw, columns)
     if "change_id" not in data:
         raise FileError(

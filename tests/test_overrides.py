@@ -286,3 +286,25 @@ def test_a_merged_load_records_the_input_rows_as_read(tmp_path):
                      options={"mapping": ADAPTERS / "bpic_like.toml"})
     assert rows(path, "select rows_read, rows_loaded, rows_rejected, "
                 "rows_merged from ingest_batches") == [(6, 2, 2, 2)]
+
+
+def test_a_list_of_site_headers_is_coalesced_row_by_row(tmp_path):
+    """docs/sources.md section 7: `[columns]` takes a header or a list of
+    headers, coalesced row by row; an export holding both failed as 'given
+    twice'."""
+    import ingest
+    from changeboard import db
+    site = tmp_path / "site.toml"
+    site.write_text('[columns]\nenvironment_id = ["u_environment", "u_env"]\n')
+    export = tmp_path / "change_request.csv"
+    export.write_text("number,type,state,opened_at,u_environment,u_env\n"
+                      "CHG1,Normal,Closed,2024-03-12 10:00:00,PROD,\n"
+                      "CHG2,Normal,Closed,2024-03-12 10:00:00,,TEST\n"
+                      "CHG3,Normal,Closed,2024-03-12 10:00:00,PROD,OTHER\n")
+    result = ingest.load_path("servicenow", export, tmp_path / "cb.duckdb",
+                              options={"mapping": site})
+    assert result.status == "succeeded", result.error
+    with db.connect(tmp_path / "cb.duckdb", read_only=True) as con:
+        assert con.execute("select change_id, environment_id from changes "
+                           "order by 1").fetchall() == [
+            ("CHG1", "PROD"), ("CHG2", "TEST"), ("CHG3", "PROD")]
