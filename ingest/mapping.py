@@ -469,6 +469,14 @@ def _rank(values: pd.Series, kind: str, allowed) -> pd.Series:
         return values.map(order).astype(float)
     if kind in ("integer", "number"):
         return pd.to_numeric(values, errors="coerce")
+    if kind in ("instant", "date"):
+        # by time, not text ('5/3/2024 09:00' sorted after every ISO text
+        # and lost a min silently); one that does not read ranks NaN: it
+        # wins, and the loader rejects it
+        read = pd.to_datetime(values, utc=True, errors="coerce",
+                              format="ISO8601" if kind == "instant"
+                              else "%Y-%m-%d")
+        return (read - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
     return values.rank(method="dense")
 
 

@@ -942,3 +942,38 @@ resolved_at = "resolved_at"
             result.rows_superseded) == (3, 0, 3)
     assert len(rows(tmp_path / "cb.duckdb", "select incident_id from "
                     "incidents where resolved_at is not null")) == 3
+
+
+def test_a_merge_min_or_max_never_drops_an_instant_it_cannot_read(tmp_path):
+    """duplicate_ids = "merge" with min/max on instants ranked them as text:
+    '5/3/2024 09:00' sorted after the ISO text and lost the min, silently.
+    It now wins the merge and is rejected, naming the value."""
+    mapping = write(tmp_path / "m.toml", '''[source]
+name = "mine"
+table = "changes"
+duplicate_ids = "merge"
+[columns]
+change_id = "id"
+change_type = { value = "normal" }
+state = { value = "closed" }
+created_at = "opened"
+planned_start_at = { from = "start", merge = "min" }
+planned_end_at = { from = "end", merge = "max" }
+''')
+    data = write(tmp_path / "x.csv", "id,opened,start,end\n"
+                 "C1,2024-03-01 10:00:00,2024-03-05 10:00:00,"
+                 "2024-03-05 12:00:00\n"
+                 "C1,2024-03-01 10:00:00,5/3/2024 09:00,2024-03-05 13:00:00\n"
+                 "C2,2024-03-01 10:00:00,2024-03-06 10:00:00,"
+                 "2024-03-06 12:00:00\n"
+                 "C2,2024-03-01 10:00:00,2024-03-06 08:00:00,"
+                 "2024-03-06 11:00:00\n")
+    result = ingest.load_path("mapping", data, tmp_path / "cb.duckdb",
+                              options={"mapping": mapping})
+    assert (result.rows_loaded, result.rows_rejected) == (1, 1)
+    assert rows(tmp_path / "cb.duckdb", "select column_name, value, reason "
+                "from ingest_rejects") == [
+        ("planned_start_at", "5/3/2024 09:00", "bad_timestamp")]
+    assert rows(tmp_path / "cb.duckdb", "select change_id, strftime("
+                "planned_start_at, '%H:%M'), strftime(planned_end_at, "
+                "'%H:%M') from changes") == [("C2", "08:00", "12:00")]
