@@ -129,6 +129,14 @@ def column_labels(columns: pd.DataFrame, key: str) -> dict[str, str]:
             zip(columns[key], names, repeated, strict=True)}
 
 
+def group_scope(group: str | None) -> dict:
+    """The query parameters of one picked environment group: NO_GROUP is
+    the environments with none; nothing picked is every environment."""
+    if group == NO_GROUP:
+        return {"environment_groups": None, "no_group": True}
+    return {"environment_groups": [group] if group else None}
+
+
 def environment_rows(frame: pd.DataFrame) -> pd.Series:
     """Each row's environment as a chart row shows it: its name, made unique
     with its id when two environments share one (as column_labels)."""

@@ -6,6 +6,8 @@
 -- $statuses: list of booking statuses to keep (default: null)
 -- $tiers: list of environment tiers to keep (default: null)
 -- $environment_groups: list of environment groups to keep (default: null)
+-- $no_group: only the environments with no group (the Environments page's
+--     "(no group)") (default: false)
 -- $environment_ids: list of environment ids to keep (default: null)
 -- $application_ids: list of application ids to keep (default: null)
 -- $portfolios: list of application portfolios to keep (default: null)
@@ -72,6 +74,10 @@ timeline as (
     where
         keep($statuses, b.status)
         and keep($environment_ids, i.environment_id)
+        and (
+            not coalesce(cast($no_group as boolean), false)
+            or e.environment_group is null
+        )
     order by
         e.environment_group nulls last, e.name, i.clipped_start_at,
         i.booking_id

@@ -5,6 +5,8 @@
 -- $as_of: instant that ends open-ended bookings (default: null)
 -- $tiers: list of environment tiers to keep (default: null)
 -- $environment_groups: list of environment groups to keep (default: null)
+-- $no_group: only the environments with no group (the Environments page's
+--     "(no group)") (default: false)
 -- $application_ids: list of application ids to keep (default: null)
 -- $portfolios: list of application portfolios to keep (default: null)
 -- docs/metrics.md environment_impact_by_week, the matrix's time variant, over
@@ -79,6 +81,9 @@ grid as (
             $tiers, $environment_groups, $application_ids, $portfolios
         ) as e
     cross join weeks as k
+    where
+        not coalesce(cast($no_group as boolean), false)
+        or e.environment_group is null
 ),
 
 -- approved bookings merged into disjoint islands, so overlaps count once

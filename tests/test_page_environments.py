@@ -720,3 +720,36 @@ def test_an_idle_environment_over_booked_by_pending_demand_is_both(
     app.segmented_control(key="usage_show").set_value("Idle").run()
     shown = next(d.value for d in app.dataframe if "flag" in d.value.columns)
     assert len(shown) == idle_card and "IDLE-1" in set(shown["environment_id"])
+
+
+def test_environments_with_no_group_can_be_picked_in_load_and_timeline(
+        sample_db, tmp_path, monkeypatch):
+    """The Weekly load and Bookings timeline tabs pick one group; the
+    environments with none could never be shown."""
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.publish(copy) as con:
+        con.execute("update environments set environment_group = null, "
+                    "ingested_batch_id = (select max(batch_id) + 1 from "
+                    "ingest_batches) where environment_group = 'Payments'")
+        ungrouped = {r[0] for r in con.execute(
+            "select name from environments where "
+            "environment_group is null").fetchall()}
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    app = open_page(AppTest.from_file(str(ROOT / "app.py"),
+                                      default_timeout=90),
+                    period="last_365", view="Weekly load")
+    assert app.selectbox(key="load_group").options[-1] == "(no group)"
+    app.selectbox(key="load_group").select("(no group)").run()
+    assert not app.exception
+    import json
+    heat = next(c for c in app.get("plotly_chart")
+                if json.loads(c.proto.spec)["data"][0]["type"] == "heatmap")
+    rows = set(json.loads(heat.proto.spec)["data"][0]["y"])
+    assert rows and {r.rsplit(" (", 1)[0] for r in rows} <= ungrouped
+    app.query_params["view"] = "Bookings timeline"
+    app.run()
+    app.selectbox(key="timeline_group").select("(no group)").run()
+    assert not app.exception
+    caption = next(c.value for c in app.caption if " bookings on " in c.value)
+    assert "environments of" in caption and "None" not in caption

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from changeboard import ui
+from changeboard import env_charts, ui
 from views.environment_tabs import conflicts, matrix, timeline, utilisation, weekly_load
 from views.environment_tabs.common import EnvironmentsPage
 
@@ -71,7 +71,9 @@ first, last = ui.clamp_span(*(
     picked if isinstance(picked, (tuple, list)) and len(picked) == 2
     else default_dates), "The go-live range")
 matrix_window = {"start_date": first, "end_date": last + timedelta(days=1)}
-load_groups = [g for g in groups["environment_group"] if pd.notna(g)]
+# the groups to pick one of, and "(no group)" when some environment has none
+load_groups = [g for g in groups["environment_group"] if pd.notna(g)] + (
+    [env_charts.NO_GROUP] if groups["environment_group"].isna().any() else [])
 
 page = EnvironmentsPage(window, filters, first, last, matrix_window, groups,
                        load_groups, conflicts_by_env, in_conflict)

@@ -27,7 +27,7 @@ def render(page: EnvironmentsPage) -> None:
     span = matrix_window if ahead else window
     timeline = ui.scoped(
         "booking_timeline", span, filters, statuses=statuses or None,
-        environment_groups=[timeline_group] if timeline_group else None)
+        **env_charts.group_scope(timeline_group))
     if timeline.empty:
         st.info("No bookings of this group's environments in these dates: "
                 "pick another group or widen the dates.")

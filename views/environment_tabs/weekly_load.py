@@ -20,7 +20,7 @@ def render(page: EnvironmentsPage) -> None:
     value_label = {"n_releases": "releases",
                    "booked_hours": "booked hours"}[value]
     weekly = ui.scoped("environment_impact_by_week", window, filters,
-                       environment_groups=[load_group] if load_group else None)
+                       **env_charts.group_scope(load_group))
     busy = weekly.groupby("environment_id")["n_bookings"].transform("sum") > 0
     if not busy.any():
         st.info("No bookings on this group's environments in the period: "
