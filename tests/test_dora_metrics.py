@@ -594,3 +594,30 @@ def test_local_timestamp_in_utc_is_the_zones_wall_clock(con):
             count(*) filter (where tz = 'UTC')
         from instants""").fetchone()
     assert differ == (0, 20000)
+
+
+def test_a_devlake_pipeline_counts_for_every_application_it_deploys(
+        con, given, envs):
+    """profile=devlake keys a pipeline's units by release_id under its
+    smallest application id: a filter on another of its applications
+    dropped it, although DevLake counts it for every project it touches."""
+    given("applications", [{"application_id": "A", "name": "a",
+                            "portfolio": "PA"},
+                           {"application_id": "B", "name": "b",
+                            "portfolio": "PB"}])
+    given("deployments", [dep("D1", "2026-01-05 10:00Z", app="A",
+                              release_id="R1"),
+                          dep("D2", "2026-01-05 10:05Z", app="B",
+                              release_id="R1"),
+                          dep("D3", "2026-01-07 10:00Z", app="A")])
+    for scope, n in (({}, 2), ({"application_ids": ["B"]}, 1),
+                     ({"application_ids": ["A"]}, 2),
+                     ({"portfolios": ["PB"]}, 1)):
+        row = one(con, "deployment_frequency", profile="devlake", **scope)
+        assert row["n"] == n, scope
+        row = one(con, "deployment_change_failure_rate", profile="devlake",
+                  **scope)
+        assert row["n"] == n, scope
+    # the default profile: each deployment its own application
+    assert one(con, "deployment_frequency",
+               application_ids=["B"])["n"] == 1

@@ -100,13 +100,15 @@ select
     coalesce(finished_at, started_at) as sequenced_at,
     status,
     kind = 'deployment' and is_rollback as is_rollback,
-    1 as n_units
+    1 as n_units,
+    null::varchar[] as application_ids,
+    null::varchar[] as portfolios
 from units
 where checked_profile(p_profile) = 'default'
 union all
 select
     deployment_key as deployment_id,
-    min(application_id) as application_id,
+    min(units.application_id) as application_id,
     min(environment_id) as environment_id,
     case
         when bool_or(kind = 'deployment') then 'deployment'
@@ -132,8 +134,15 @@ select
     coalesce(
         bool_or(is_rollback) filter (where kind = 'deployment'), false
     ) as is_rollback,
-    count(*) as n_units
+    count(*) as n_units,
+    -- every application and portfolio of its units: DevLake counts a
+    -- pipeline for each project it touches (an application filter on any
+    -- of them keeps it)
+    list(distinct units.application_id) as application_ids,
+    list(distinct a.portfolio) filter (where a.portfolio is not null)
+        as portfolios
 from units
+left join applications as a on units.application_id = a.application_id
 where checked_profile(p_profile) = 'devlake'
 group by deployment_key;
 
@@ -159,8 +168,24 @@ select
 from deployment_keys(p_profile) as d
 left join applications as a on d.application_id = a.application_id
 where
-    keep(p_application_ids, d.application_id)
-    and keep(p_portfolios, a.portfolio)
+    (
+        d.application_ids is null
+        and keep(p_application_ids, d.application_id)
+        and keep(p_portfolios, a.portfolio)
+    or
+        -- a devlake pipeline: kept when any of its units is
+        d.application_ids is not null
+        and (
+            cast(p_application_ids as varchar[]) is null
+            or list_has_any(
+                d.application_ids, cast(p_application_ids as varchar[])
+            )
+        )
+        and (
+            cast(p_portfolios as varchar[]) is null
+            or list_has_any(d.portfolios, cast(p_portfolios as varchar[]))
+        )
+    )
     and d.finished_at >= local_midnight(p_start_date, p_reporting_tz)
     and d.finished_at < local_midnight(p_end_date, p_reporting_tz);
 
