@@ -32,14 +32,10 @@ with opened as (
     where
         keep($application_ids, i.application_id)
         and keep($portfolios, a.portfolio)
-        and i.opened_at >= coalesce(
-            local_instant($opened_from, $reporting_tz),
-            local_midnight($start_date, $reporting_tz)
-        )
-        and i.opened_at < coalesce(
-            local_instant($opened_before, $reporting_tz),
-            local_midnight($end_date, $reporting_tz)
-        )
+        and i.opened_at
+        >= instant_or_midnight($opened_from, $start_date, $reporting_tz)
+        and i.opened_at
+        < instant_or_midnight($opened_before, $end_date, $reporting_tz)
 ),
 
 counted as (

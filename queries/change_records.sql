@@ -39,14 +39,8 @@ with records as (
         is_failed_by_rollback
     from
         classified_changes_between(
-            coalesce(
-                local_instant($outcome_from, $reporting_tz),
-                local_midnight($start_date, $reporting_tz)
-            ),
-            coalesce(
-                local_instant($outcome_before, $reporting_tz),
-                local_midnight($end_date, $reporting_tz)
-            ),
+            instant_or_midnight($outcome_from, $start_date, $reporting_tz),
+            instant_or_midnight($outcome_before, $end_date, $reporting_tz),
             $application_ids, $portfolios, $teams, $change_types, $tiers,
             $failure_min_priority
         )

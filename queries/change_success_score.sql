@@ -34,14 +34,8 @@ with outcomes as not materialized (
         has_incident
     from
         outcome_facts_between(
-            coalesce(
-                local_instant($outcome_from, $reporting_tz),
-                local_midnight($start_date, $reporting_tz)
-            ),
-            coalesce(
-                local_instant($outcome_before, $reporting_tz),
-                local_midnight($end_date, $reporting_tz)
-            ),
+            instant_or_midnight($outcome_from, $start_date, $reporting_tz),
+            instant_or_midnight($outcome_before, $end_date, $reporting_tz),
             $application_ids, $portfolios, $teams, $change_types, $tiers
         )
     where kind is not null

@@ -207,9 +207,9 @@ def test_minutes_pdf_and_cli(decided_db, tmp_path, capsys):
     assert "report minutes: no database" in capsys.readouterr().err
 
 
-def _page(path, monkeypatch, user=None, tab="decisions"):
+def _page(path, monkeypatch, user=None, tab="decisions", **url):
     """The CAB page of the 20 January meeting, opened on `tab` (?tab=: only
-    the open tab is drawn)."""
+    the open tab is drawn), with any other `url` parameters."""
     import streamlit as st
 
     from tests.test_signin import AUTH
@@ -219,8 +219,7 @@ def _page(path, monkeypatch, user=None, tab="decisions"):
     if user:
         app.secrets["auth"] = AUTH
         app.user = {"is_logged_in": True, **user}
-    app.query_params["meeting"] = "2026-01-20"
-    app.query_params["tab"] = tab
+    app.query_params.update({"meeting": "2026-01-20", "tab": tab, **url})
     app.run()
     app.switch_page("views/cab.py").run()
     assert not app.exception
@@ -277,15 +276,7 @@ def test_the_pages_minutes_are_the_meetings_whatever_its_filter(
     #1 and said nothing was undecided; the minutes are the meeting's (as
     their own Regenerate command writes them): C1 is #2 and C2 undecided."""
     decisions.record(decided_db, MEMBER, MEETING, "C1", "approved", "ok")
-    monkeypatch.setattr(config, "DB_PATH", decided_db)
-    import streamlit as st
-    st.cache_data.clear()
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.query_params.update({"meeting": "2026-01-20", "tab": "decisions",
-                             "teams": "Ops"})
-    app.run()
-    app.switch_page("views/cab.py").run()
-    assert not app.exception
+    app = _page(decided_db, monkeypatch, teams="Ops")
     shown = next(d.value for d in app.dataframe
                  if "Times recorded" in d.value.columns)
     assert list(zip(shown["#"], shown["Change"], strict=True)) == [(2, "C1")]

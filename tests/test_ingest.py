@@ -880,6 +880,14 @@ def test_lower_case_t_and_z_in_a_frame_with_its_own_time_zone(tmp_path):
                 "changes order by 1") == [("C1", "09:00"), ("C2", "10:00")]
 
 
+def load_mapped(tmp_path, mapping: str, data: str):
+    """`data` (a CSV's text) loaded with the mapping file `mapping` (its
+    TOML) into tmp_path/cb.duckdb."""
+    return ingest.load_path(
+        "mapping", write(tmp_path / "x.csv", data), tmp_path / "cb.duckdb",
+        options={"mapping": write(tmp_path / "m.toml", mapping)})
+
+
 ZONED_MAPPING = '''[source]
 name = "mine"
 table = "changes"
@@ -898,13 +906,11 @@ def test_a_zone_named_after_the_time_is_the_instants_zone(tmp_path, zone):
     America/New_York' both loaded as 09:00Z: the timestamp cast dropped the
     zone's name and read the time in Berlin. In UTC they loaded right: the
     same text gave another instant by the file's zone."""
-    mapping = write(tmp_path / "m.toml", ZONED_MAPPING.format(zone=zone))
-    data = write(tmp_path / "x.csv", "id,opened\n"
-                 "C1,2024-03-12 10:00:00 UTC\n"
-                 "C2,2024-03-12 10:00:00 America/New_York\n"
-                 "C3,2024-03-12 10:00:00\n")
-    result = ingest.load_path("mapping", data, tmp_path / "cb.duckdb",
-                              options={"mapping": mapping})
+    result = load_mapped(tmp_path, ZONED_MAPPING.format(zone=zone),
+                         "id,opened\n"
+                         "C1,2024-03-12 10:00:00 UTC\n"
+                         "C2,2024-03-12 10:00:00 America/New_York\n"
+                         "C3,2024-03-12 10:00:00\n")
     assert (result.rows_loaded, result.rows_rejected) == (3, 0)
     local = "09:00" if zone == "Europe/Berlin" else "10:00"
     assert rows(tmp_path / "cb.duckdb", "select change_id, strftime("
@@ -917,7 +923,7 @@ def test_an_empty_or_null_version_is_the_oldest_copy_not_a_tie(tmp_path):
     """duplicate_ids = "latest" by sys_mod_count: one '?' (a null value) or
     empty version made the column non-numeric, every version failed to parse
     as a time, and every id with several versions was rejected."""
-    mapping = write(tmp_path / "m.toml", '''[source]
+    result = load_mapped(tmp_path, '''[source]
 name = "inc"
 table = "incidents"
 null_values = ["?"]
@@ -927,17 +933,13 @@ latest_by = "sys_mod_count"
 incident_id = "number"
 opened_at = "opened_at"
 resolved_at = "resolved_at"
-''')
-    data = write(tmp_path / "inc.csv",
-                 "number,sys_mod_count,opened_at,resolved_at\n"
+''', "number,sys_mod_count,opened_at,resolved_at\n"
                  "INC1,0,2024-03-12 10:00:00,?\n"
                  "INC1,1,2024-03-12 10:00:00,2024-03-12 12:00:00\n"
                  "INC2,?,2024-03-12 10:00:00,?\n"
                  "INC2,3,2024-03-12 10:00:00,2024-03-13 12:00:00\n"
                  "INC3,,2024-03-12 10:00:00,?\n"
                  "INC3,2,2024-03-12 10:00:00,2024-03-14 12:00:00\n")
-    result = ingest.load_path("mapping", data, tmp_path / "cb.duckdb",
-                              options={"mapping": mapping})
     assert (result.rows_loaded, result.rows_rejected,
             result.rows_superseded) == (3, 0, 3)
     assert len(rows(tmp_path / "cb.duckdb", "select incident_id from "
@@ -948,7 +950,7 @@ def test_a_merge_min_or_max_never_drops_an_instant_it_cannot_read(tmp_path):
     """duplicate_ids = "merge" with min/max on instants ranked them as text:
     '5/3/2024 09:00' sorted after the ISO text and lost the min, silently.
     It now wins the merge and is rejected, naming the value."""
-    mapping = write(tmp_path / "m.toml", '''[source]
+    result = load_mapped(tmp_path, '''[source]
 name = "mine"
 table = "changes"
 duplicate_ids = "merge"
@@ -959,8 +961,7 @@ state = { value = "closed" }
 created_at = "opened"
 planned_start_at = { from = "start", merge = "min" }
 planned_end_at = { from = "end", merge = "max" }
-''')
-    data = write(tmp_path / "x.csv", "id,opened,start,end\n"
+''', "id,opened,start,end\n"
                  "C1,2024-03-01 10:00:00,2024-03-05 10:00:00,"
                  "2024-03-05 12:00:00\n"
                  "C1,2024-03-01 10:00:00,5/3/2024 09:00,2024-03-05 13:00:00\n"
@@ -968,8 +969,6 @@ planned_end_at = { from = "end", merge = "max" }
                  "2024-03-06 12:00:00\n"
                  "C2,2024-03-01 10:00:00,2024-03-06 08:00:00,"
                  "2024-03-06 11:00:00\n")
-    result = ingest.load_path("mapping", data, tmp_path / "cb.duckdb",
-                              options={"mapping": mapping})
     assert (result.rows_loaded, result.rows_rejected) == (1, 1)
     assert rows(tmp_path / "cb.duckdb", "select column_name, value, reason "
                 "from ingest_rejects") == [

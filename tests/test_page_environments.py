@@ -270,6 +270,34 @@ def open_page(app, **url):
     return app
 
 
+# the Payments environments in no group, as a load would write it
+UNGROUP = ("update environments set environment_group = null, "
+           "ingested_batch_id = $b where environment_group = 'Payments'")
+
+
+def published_copy(sample_db, tmp_path, *statements: str,
+                   params: dict | None = None) -> Path:
+    """A copy of the sample with `statements` run in one publish, written
+    as a load writes it: the rows they touch carry a batch id above every
+    earlier one (`$b` in a statement), so the derived tables follow."""
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.publish(copy) as con:
+        batch = con.execute("select max(batch_id) + 1 from ingest_batches"
+                            ).fetchone()[0]
+        for sql in statements:
+            con.execute(sql, {**(params or {}), "b": batch}
+                        if "$" in sql else None)
+    return copy
+
+
+def page_of(copy: Path, monkeypatch, **url) -> AppTest:
+    """The Environments page on `copy`, opened at `url`."""
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    return open_page(AppTest.from_file(str(ROOT / "app.py"),
+                                       default_timeout=90), **url)
+
+
 def matrix(app) -> pd.DataFrame:
     return next(d.value for d in app.dataframe
                 if "Total Releases" in d.value.index.get_level_values(0))
@@ -569,21 +597,15 @@ def test_many_over_booked_environments_are_named_the_worst_first(
     warning named every one, a wall of text: it names the ten most
     over-booked and says how many more the table's Over-booked view lists."""
     import re
-    import shutil
-    copy = tmp_path / "cb.duckdb"
-    shutil.copyfile(sample_db, copy)
-    with db.publish(copy) as con:  # three all-year bookings per environment
-        con.execute(
-            "insert into environment_bookings (booking_id, environment_id, "
-            "status, start_at, end_at, ingested_batch_id) select 'OB-' || "
-            "environment_id || '-' || i, environment_id, 'approved', "
-            "timestamptz '2020-01-01 00:00Z', timestamptz '2035-01-01 00:00Z', "
-            "(select max(batch_id) + 1 from ingest_batches) from environments, "
-            "range(3 + (hash(environment_id) % 3)::int) as t(i)")
-    monkeypatch.setattr(config, "DB_PATH", copy)
-    app = open_page(AppTest.from_file(str(ROOT / "app.py"),
-                                      default_timeout=90),
-                    period="last_365", view="Utilisation")
+    copy = published_copy(   # three to five all-year bookings per environment
+        sample_db, tmp_path,
+        "insert into environment_bookings (booking_id, environment_id, "
+        "status, start_at, end_at, ingested_batch_id) select 'OB-' || "
+        "environment_id || '-' || i, environment_id, 'approved', "
+        "timestamptz '2020-01-01 00:00Z', timestamptz '2035-01-01 00:00Z', "
+        "$b from environments, "
+        "range(3 + (hash(environment_id) % 3)::int) as t(i)")
+    app = page_of(copy, monkeypatch, period="last_365", view="Utilisation")
     over = int(next(m.value for m in app.metric
                     if m.label == "Over-booked").replace(",", ""))
     assert over > 10
@@ -611,17 +633,8 @@ def test_a_no_group_column_lists_its_bookings_for_every_release(
     KeyError ('environment_id' is not a column of the by-group cells); its
     Total Releases cell lists the bookings of every release on the
     environments with no group."""
-    import shutil
-    copy = tmp_path / "cb.duckdb"
-    shutil.copyfile(sample_db, copy)
-    with db.publish(copy) as con:
-        con.execute("update environments set environment_group = null, "
-                    "ingested_batch_id = (select max(batch_id) + 1 from "
-                    "ingest_batches) where environment_group = 'Payments'")
-    monkeypatch.setattr(config, "DB_PATH", copy)
-    app = open_page(AppTest.from_file(str(ROOT / "app.py"),
-                                      default_timeout=90),
-                    matrix_columns="Groups")
+    app = page_of(published_copy(sample_db, tmp_path, UNGROUP), monkeypatch,
+                  matrix_columns="Groups")
     grid = matrix(app)
     row = next(i for i in range(1, len(grid)) if grid["(no group)"].iloc[i])
     for picked in (row, 0):   # a release's cell, then the column's total
@@ -639,19 +652,13 @@ def test_an_environment_name_is_shown_as_written_in_its_heading(
     """A name from the data is not Markdown: '**UAT_1** [docs](…)' was drawn
     bold with a link in the heading of its bookings."""
     import re
-    import shutil
-    copy = tmp_path / "cb.duckdb"
-    shutil.copyfile(sample_db, copy)
     name = "**UAT_1** [docs](http://x.example)"
-    with db.publish(copy) as con:
-        con.execute("update environments set name = $n, ingested_batch_id = "
-                    "(select max(batch_id) + 1 from ingest_batches) where "
-                    "environment_id = (select min(environment_id) from "
-                    "environment_bookings)", {"n": name})
-    monkeypatch.setattr(config, "DB_PATH", copy)
-    app = open_page(AppTest.from_file(str(ROOT / "app.py"),
-                                      default_timeout=90),
-                    period="last_365", view="Utilisation")
+    copy = published_copy(
+        sample_db, tmp_path,
+        "update environments set name = $n, ingested_batch_id = $b where "
+        "environment_id = (select min(environment_id) from "
+        "environment_bookings)", params={"n": name})
+    app = page_of(copy, monkeypatch, period="last_365", view="Utilisation")
     usage = next(d.value for d in app.dataframe if "availability" in d.value)
     row = list(usage["name"]).index(name)
     app.session_state["usage_table"] = {"selection": {"rows": [row],
@@ -692,24 +699,15 @@ def test_an_idle_environment_over_booked_by_pending_demand_is_both(
     """Nothing approved on it, pending demand over its capacity: the Idle
     card counted it, the table's flag said only Over-booked, so the Idle
     view and the caption's idle count left it out."""
-    copy = tmp_path / "cb.duckdb"
-    shutil.copyfile(sample_db, copy)
-    with db.publish(copy) as con:
-        batch = con.execute("select max(batch_id) + 1 from ingest_batches"
-                            ).fetchone()[0]
-        con.execute("insert into environments (environment_id, name, tier, "
-                    "capacity, ingested_batch_id) values ('IDLE-1', "
-                    "'Idle one', 'uat', 1, $b)", {"b": batch})
-        con.execute("insert into environment_bookings (booking_id, "
-                    "environment_id, status, start_at, end_at, "
-                    "ingested_batch_id) select 'P' || i, 'IDLE-1', "
-                    "'pending', timestamptz '2020-01-01 00:00Z', "
-                    "timestamptz '2035-01-01 00:00Z', $b from range(2) t(i)",
-                    {"b": batch})
-    monkeypatch.setattr(config, "DB_PATH", copy)
-    app = open_page(AppTest.from_file(str(ROOT / "app.py"),
-                                      default_timeout=90),
-                    period="last_365", view="Utilisation")
+    copy = published_copy(
+        sample_db, tmp_path,
+        "insert into environments (environment_id, name, tier, capacity, "
+        "ingested_batch_id) values ('IDLE-1', 'Idle one', 'uat', 1, $b)",
+        "insert into environment_bookings (booking_id, environment_id, "
+        "status, start_at, end_at, ingested_batch_id) select 'P' || i, "
+        "'IDLE-1', 'pending', timestamptz '2020-01-01 00:00Z', "
+        "timestamptz '2035-01-01 00:00Z', $b from range(2) t(i)")
+    app = page_of(copy, monkeypatch, period="last_365", view="Utilisation")
     usage = next(d.value for d in app.dataframe if "flag" in d.value.columns)
     assert usage.set_index("environment_id").loc["IDLE-1", "flag"] == \
         "Idle, over-booked"
@@ -726,19 +724,12 @@ def test_environments_with_no_group_can_be_picked_in_load_and_timeline(
         sample_db, tmp_path, monkeypatch):
     """The Weekly load and Bookings timeline tabs pick one group; the
     environments with none could never be shown."""
-    copy = tmp_path / "cb.duckdb"
-    shutil.copyfile(sample_db, copy)
-    with db.publish(copy) as con:
-        con.execute("update environments set environment_group = null, "
-                    "ingested_batch_id = (select max(batch_id) + 1 from "
-                    "ingest_batches) where environment_group = 'Payments'")
+    copy = published_copy(sample_db, tmp_path, UNGROUP)
+    with db.reading(copy) as con:
         ungrouped = {r[0] for r in con.execute(
-            "select name from environments where "
-            "environment_group is null").fetchall()}
-    monkeypatch.setattr(config, "DB_PATH", copy)
-    app = open_page(AppTest.from_file(str(ROOT / "app.py"),
-                                      default_timeout=90),
-                    period="last_365", view="Weekly load")
+            "select name from environments where environment_group is null"
+        ).fetchall()}
+    app = page_of(copy, monkeypatch, period="last_365", view="Weekly load")
     assert app.selectbox(key="load_group").options[-1] == "(no group)"
     app.selectbox(key="load_group").select("(no group)").run()
     assert not app.exception

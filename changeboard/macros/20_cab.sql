@@ -28,6 +28,13 @@ case
     )
 end;
 
+-- instant_or_midnight(value, day, tz): local_instant(value, tz) when a value
+-- is given, else the midnight that starts the local date day: a query's
+-- window given as instants (the CAB pack's look-back up to the meeting)
+-- or, by default, as dates.
+create or replace macro instant_or_midnight(value, day, tz) as
+coalesce(local_instant(value, tz), local_midnight(day, tz));
+
 -- plan_meets(start_at, end_at, w_start, w_end): the plan [start_at, end_at)
 -- overlaps [w_start, w_end) (docs/metrics.md shared definitions: back-to-back is no
 -- overlap); an empty plan (end_at = start_at) meets it when its instant is
