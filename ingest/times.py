@@ -78,13 +78,26 @@ def dst_warning(name: str, column: str, parsed: Parsed, timezone: str,
             f"(e.g. {', '.join(parsed.examples)}{named})"]
 
 
+def _has_time(fmt: str) -> bool:
+    return any(d in fmt for d in ("%H", "%I", "%M", "%X", "%T", "%c"))
+
+
+def _date_part(fmt: str) -> str:
+    """A date-time format's date, for a date field the source writes in
+    the same style: '%d.%m.%Y %H:%M:%S' -> '%d.%m.%Y'."""
+    return re.split(r"[ T]*%[HIXTc]", fmt, maxsplit=1)[0].rstrip(" T,")
+
+
 def dates(values: pa.Array, formats) -> pa.Array:
-    """`YYYY-MM-DD` from ISO dates or the date part of source-local instants;
-    else as found (once per distinct value)."""
+    """`YYYY-MM-DD` from ISO dates, dates written as the formats write their
+    date part, or the date part of source-local instants; else as found
+    (once per distinct value)."""
     encoded = pc.dictionary_encode(values)
     distinct = pd.Series(encoded.dictionary.to_pylist(), dtype=object)
     formats = [formats] if isinstance(formats, str) else list(formats)
-    local = parse_local(distinct, ["%Y-%m-%d", *formats])
+    parts = [_date_part(f) for f in formats if _has_time(f)]
+    local = parse_local(distinct, list(dict.fromkeys(
+        ["%Y-%m-%d", *formats, *(p for p in parts if p)])))
     ok = local.notna()
     out = distinct.copy()
     out[ok] = local[ok].dt.strftime("%Y-%m-%d")

@@ -1003,3 +1003,17 @@ def test_servicenow_and_jira_carry_what_a_cab_reads(tmp_path):
     assert rows(frame, "description", "implementation_plan", "backout_plan",
                 "test_plan") == [
         ("What it does", "Steps", "Roll back", "Smoke test")]
+
+
+def test_a_date_field_in_the_sites_date_format(tmp_path):
+    """A ServiceNow date field is written in the site's date format
+    (14.03.2024 beside 12.03.2024 10:00:00): it was rejected unless a
+    date-only format was added, which would also read a date alone in an
+    instant column as midnight (the escape a mapping names on purpose)."""
+    frame = servicenow_csv(
+        tmp_path, "number,opened_at,closed_at,cab_date",
+        "CHG1,12.03.2024 10:00:00,12.03.2024,14.03.2024",
+        date_format=["%d.%m.%Y %H:%M:%S"], timezone="Europe/Berlin")
+    assert list(frame["cab_date"]) == ["2024-03-14"]
+    assert list(frame["created_at"]) == ["2024-03-12T09:00:00Z"]
+    assert list(frame["closed_at"]) == ["12.03.2024"]  # a date alone: kept
