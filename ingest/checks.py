@@ -91,10 +91,12 @@ def _value_sql(spec, column: str, timezone: str) -> tuple[str, str, str]:
         # an offset or a zone named after the time (`10:00 UTC`,
         # `10:00 America/New_York`): read as written, not in $tz (a
         # timestamp cast drops a zone name and read the time in $tz)
-        offset = (f"(right({t}, 1) in ('Z', 'z') or "
+        # (a CASE: the letters are looked for only in text with no offset,
+        # and an adapter's own ISO text ends in Z: 6M values 0.34 -> 0.14 s)
+        offset = (f"(case when right({t}, 1) in ('Z', 'z') or "
                   f"contains(substr({t}, 17), '+') or "
-                  f"contains(substr({t}, 17), '-') or "
-                  f"regexp_matches(substr({t}, 17), '[A-Za-y]'))")
+                  f"contains(substr({t}, 17), '-') then true "
+                  f"else regexp_matches(substr({t}, 17), '[A-Za-y]') end)")
         local = (f"coalesce(try_cast({t} as timestamp), "
                  f"try_cast(upper({t}) as timestamp))")
         # a local time in a DST gap does not round-trip; of an ambiguous
