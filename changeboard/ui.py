@@ -647,14 +647,21 @@ def table(frame: pd.DataFrame, file_stem: str, *,
     shown = _shown(head, _labels_source(head), links)
     names = shown.column_names
     labels = labels or {}
-    columns = {c: st.column_config.Column(label=labels.get(c) or human(c))
-               for c in names if re.fullmatch(r"[a-z][a-z0-9_]*", str(c))}
+
+    def heading(column) -> str | None:
+        """The page's label, else a snake_case name made readable; None
+        keeps a name that is a heading already."""
+        name = str(column)
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            return None
+        return labels.get(name) or human(name)
+
+    columns = {c: st.column_config.Column(label=heading(c))
+               for c in names if heading(c) is not None}
     # counts with thousands separators (in the reader's locale); instants
     # in UTC to the second, said in the heading, not as +00:00 in each cell
     for field in shown.schema:
-        name = str(field.name)
-        label = (labels.get(name) or human(name)
-                 if re.fullmatch(r"[a-z][a-z0-9_]*", name) else None)
+        name, label = str(field.name), heading(field.name)
         if pa.types.is_integer(field.type) and not _NOT_AMOUNTS.fullmatch(
                 name):
             columns[field.name] = st.column_config.NumberColumn(
@@ -667,13 +674,12 @@ def table(frame: pd.DataFrame, file_stem: str, *,
                 format="YYYY-MM-DD HH:mm:ss")
     if "application_name" in names and "application_id" in names:
         columns["application_name"] = st.column_config.Column(
-            label=labels.get("application_id") or human("application_name"))
+            label=labels.get("application_id") or heading("application_name"))
         columns["application_id"] = st.column_config.Column(
             "Application id", width="small")
     for column, template in links.items():
         columns[column] = st.column_config.LinkColumn(
-            labels.get(column) or human(column),
-            display_text=_display_pattern(template))
+            heading(column), display_text=_display_pattern(template))
     for column, given in (kwargs.pop("column_config", None) or {}).items():
         # a label alone keeps the column's format (a count's separators, an
         # instant's zone)

@@ -232,9 +232,8 @@ def _decisions_tab() -> None:
         return
     # the meeting's minutes, as their Regenerate command writes them:
     # the whole agenda of its default window, whatever this page's filters
-    whole = pack if not filters and window_end is None else _pack(
-        db.version(config.DB_PATH), path, meeting, None, {},
-        decisions.revision(config.DB_PATH, before=meeting), asof.chosen())
+    whole = pack if not filters and window_end is None else \
+        _meeting_pack(None, {})
     built = minutes.build(whole)
     ui.table(built.decisions[minutes.ON_PAGE], f"{stem}-decisions",
              max_rows=None, height=min(420, 38 + 35 * len(built.decisions)),
@@ -439,11 +438,20 @@ elif "until" in st.query_params:
     del st.query_params["until"]
 window_end = None if picked_end == default_end else picked_end
 
-pack = _pack(db.version(config.DB_PATH), str(config.DB_PATH), meeting,
-             window_end, filters,
-             # the last CAB's decisions are in the pack: a new one rebuilds it
-             decisions.revision(config.DB_PATH, before=meeting),
-             asof.chosen())
+
+
+def _meeting_pack(window_end: date | None, filters: dict) -> cab.Pack:
+    """The picked meeting's pack, shared (_pack), for a window end and
+    filters: the page's, or none (the minutes read the whole agenda)."""
+    return _pack(db.version(config.DB_PATH), str(config.DB_PATH), meeting,
+                 window_end, filters,
+                 # the last CAB's decisions are in the pack: a new one
+                 # rebuilds it
+                 decisions.revision(config.DB_PATH, before=meeting),
+                 asof.chosen())
+
+
+pack = _meeting_pack(window_end, filters)
 meta = dict(cab.provenance(pack))
 st.caption(f"Review window {meta['Review window']} · filters: "
            f"{ui.plain(meta['Filters'])} · data as of {meta['Data as of']}")

@@ -121,8 +121,14 @@ def records_table(rows: ui.Part, stem: str, what: str) -> None:
         return
     st.caption(f"{rows.n:,} changes behind {what}; Counted as says which "
                "are in n (implemented), excluded or unclassified.")
-    ui.table(rows.map(lambda frame: frame[RECORD_COLUMNS]), stem,
-             labels=LABELS)
+    listed(rows, RECORD_COLUMNS, stem)
+
+
+def listed(rows: ui.Part, columns: list[str], stem: str) -> None:
+    """A records table of `columns`, under the page's labels (the frame
+    keeps its names: codes read as words, applications by name, and the
+    downloads hold the ids and codes)."""
+    ui.table(rows.map(lambda frame: frame[columns]), stem, labels=LABELS)
 
 
 RECORDS_OPEN = "approval-records-open"
@@ -359,8 +365,7 @@ else:
                               period_window(emergency, pick),
                               {**filters, "change_types": ["emergency"]})
         st.caption(f"{rows.n:,} emergency changes completed in {pick}.")
-        ui.table(rows.map(lambda frame: frame[EMERGENCY_COLUMNS]),
-                 ui.slug(f"emergency-changes-{pick}"), labels=LABELS)
+        listed(rows, EMERGENCY_COLUMNS, ui.slug(f"emergency-changes-{pick}"))
 ui.definition("emergency_change_ratio_by_period")
 
 # --- approval lead time -------------------------------------------------------
@@ -413,11 +418,10 @@ else:
         with listing:
             spans = ui.scoped_part("approval_lead_time_records", window,
                                    filters)
-            columns = ["change_id", "title", "change_type", "risk",
-                       "assignment_group", "application_id", "approval",
-                       "created_at", "approved_at", "lead_time_hours", "kind"]
-            ui.table(spans.map(lambda frame: frame[columns]),
-                     "approval-lead-time-records", labels=LABELS)
+            listed(spans, ["change_id", "title", "change_type", "risk",
+                           "assignment_group", "application_id", "approval",
+                           "created_at", "approved_at", "lead_time_hours",
+                           "kind"], "approval-lead-time-records")
 ui.definition("approval_lead_time")
 
 # --- schedule adherence -------------------------------------------------------
@@ -482,12 +486,11 @@ else:
         st.success("Every CAB-required change was approved before it "
                    "started.")
     else:
-        columns = ["change_id", "title", "change_type", "risk",
-                   "assignment_group", "application_id", "approval",
-                   "approved_at", "actual_start_at", "is_unauthorized",
-                   "is_not_approved", "is_approved_after_start"]
-        ui.table(rows.map(lambda frame: frame[columns]),
-                 "unauthorized-changes", labels=LABELS)
+        listed(rows, ["change_id", "title", "change_type", "risk",
+                      "assignment_group", "application_id", "approval",
+                      "approved_at", "actual_start_at", "is_unauthorized",
+                      "is_not_approved", "is_approved_after_start"],
+               "unauthorized-changes")
 ui.definition("unauthorized_changes")
 
 ui.as_of_caption(status)

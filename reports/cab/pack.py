@@ -280,30 +280,26 @@ def _history(run, period: Period, window: dict) -> dict:
 
 
 def _history_calls(period: Period, window: dict) -> dict[str, tuple]:
-    def days(before: int) -> dict[str, date | str]:
+    def look_back(before: int, start: str, end: str) -> dict:
         """The `before` days up to the meeting itself (a change that failed
-        overnight, an incident this morning count): the dates as the
-        queries require them, the instants they read."""
+        overnight, an incident this morning count): as the instants the
+        query's `start` and `end` parameters take, with the dates it
+        requires."""
         return {"start_date": period.meeting_day - timedelta(days=before),
                 "end_date": period.meeting_day,
-                "from": (period.start - timedelta(days=before)).isoformat(
+                start: (period.start - timedelta(days=before)).isoformat(
                     sep=" "),
-                "before": window["window_start_at"]}
+                end: window["window_start_at"]}
 
-    def outcomes(before: int) -> dict:
-        d = days(before)
-        return {"start_date": d["start_date"], "end_date": d["end_date"],
-                "outcome_from": d["from"], "outcome_before": d["before"]}
-
-    opened = days(INCIDENT_LOOKBACK_DAYS)
+    outcomes = look_back(TEAM_LOOKBACK_DAYS, "outcome_from",
+                         "outcome_before")
     return {
-        "team_scores": ("change_success_score", outcomes(TEAM_LOOKBACK_DAYS)),
-        "team_failures": ("change_records", {
-            "failed_only": True, **outcomes(TEAM_LOOKBACK_DAYS)}),
+        "team_scores": ("change_success_score", outcomes),
+        "team_failures": ("change_records", {"failed_only": True,
+                                             **outcomes}),
         "incidents": ("application_incidents", {
-            "start_date": opened["start_date"],
-            "end_date": opened["end_date"], "opened_from": opened["from"],
-            "opened_before": opened["before"],
+            **look_back(INCIDENT_LOOKBACK_DAYS, "opened_from",
+                        "opened_before"),
             "as_of": window["window_start_at"]}),
     }
 

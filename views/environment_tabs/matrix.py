@@ -213,10 +213,8 @@ def bookings_behind(page: EnvironmentsPage, matrix: Matrix,
             drill["release_ids"] = [release["release_id"]]
             what.append(f"{release['release_name']}")
         if column_key is not None and by_group:
-            if column_key == env_charts.NO_GROUP:
-                drill["no_group"] = True  # every release's, not the page's
-            else:
-                drill["environment_groups"] = [column_key]
+            # "(no group)": every release's bookings there, not the page's
+            drill.update(env_charts.group_scope(column_key))
             what.append(f"group {column_key}")
         elif column_key is not None:
             drill["environment_ids"] = [column_key]
