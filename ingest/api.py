@@ -20,6 +20,7 @@ import hashlib
 import html
 import json
 import logging
+import os
 import random
 import re
 import tempfile
@@ -63,6 +64,13 @@ class Retry:
     jitter: float = 0.25               # +- share of each backoff step
     timeout: tuple[float, float] = (10.0, 60.0)     # connect, read (seconds)
     sleep: Callable[[float], None] = time.sleep
+
+
+def token_from(variable: str) -> str:
+    """An API token from the environment, without white space around it:
+    no token begins or ends with any, and one read from a file saved on
+    Windows ends in CR LF."""
+    return os.environ.get(variable, "").strip()
 
 
 class SyncError(Exception):

@@ -19,7 +19,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from changeboard import config
 
 from . import canonical, jira
-from .api import STAMP, Api, ApiError, Client, Retry, read_through, text
+from .api import (
+    STAMP,
+    Api,
+    ApiError,
+    Client,
+    Retry,
+    read_through,
+    text,
+    token_from,
+)
 
 SOURCE = "jira"
 SEARCH_PATH = "/rest/api/3/search/jql"
@@ -64,9 +73,7 @@ def client(url: str | None = None, retry: Retry | None = None) -> Client:
     if "://" not in base:
         base = "https://" + base
     email = os.environ.get("CHANGEBOARD_JIRA_EMAIL", "")
-    # a token never begins or ends with white space; one read from a file
-    # saved on Windows ends in CR LF
-    token = os.environ.get("CHANGEBOARD_JIRA_TOKEN", "").strip()
+    token = token_from("CHANGEBOARD_JIRA_TOKEN")
     if not token:
         raise ApiError(f"no Jira credentials: set {CREDENTIALS} (or "
                        "CHANGEBOARD_JIRA_TOKEN alone for a Data Center token)")

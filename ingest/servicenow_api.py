@@ -15,7 +15,16 @@ from collections.abc import Iterator
 from changeboard import config
 
 from . import servicenow, servicenow_incidents
-from .api import STAMP, Api, ApiError, Client, Retry, read_through, text
+from .api import (
+    STAMP,
+    Api,
+    ApiError,
+    Client,
+    Retry,
+    read_through,
+    text,
+    token_from,
+)
 
 SOURCE = "servicenow"
 TABLE_PATH = "/api/now/table/{table}"
@@ -58,9 +67,7 @@ def client(instance: str | None = None, retry: Retry | None = None) -> Client:
                         else config.env("CHANGEBOARD_SERVICENOW_INSTANCE"))
     user = os.environ.get("CHANGEBOARD_SERVICENOW_USER", "")
     password = os.environ.get("CHANGEBOARD_SERVICENOW_PASSWORD", "")
-    # a token never begins or ends with white space (a file saved on
-    # Windows ends it in CR LF)
-    token = os.environ.get("CHANGEBOARD_SERVICENOW_TOKEN", "").strip()
+    token = token_from("CHANGEBOARD_SERVICENOW_TOKEN")
     if token:
         auth, headers = None, {"Authorization": f"Bearer {token}"}
     elif user and password:
