@@ -100,6 +100,13 @@ classified as (
 select * from classified
 where readiness_class is not null;
 
+-- in_release(close_code, state): whether a change with release_id is still
+-- in its release: not closed as cancelled or rejected, nor cancelled in its
+-- state (a source without close codes); a NULL close code is open.
+create or replace macro in_release(p_close_code, p_state) as
+coalesce(p_close_code not in ('cancelled', 'rejected'), true)
+and p_state <> 'cancelled';
+
 -- readiness_changes(...): one row per change of an upcoming
 -- readiness_releases release (changes.release_id), close code not cancelled
 -- or rejected (NULL is open and kept), with authorisation: 'approved'
@@ -152,11 +159,7 @@ select
     as is_planned_after_go_live
 from r
 inner join changes as c on r.release_id = c.release_id
--- a change closed as cancelled or rejected, or cancelled in its state (a
--- source without close codes), has left the release
-where
-    coalesce(c.close_code not in ('cancelled', 'rejected'), true)
-    and c.state <> 'cancelled';
+where in_release(c.close_code, c.state);
 
 -- readiness_phase_bookings(...): one row per remaining phase of an upcoming
 -- release (release_phases with planned_end_at > as_of and no actual_end_at)
@@ -282,10 +285,7 @@ change_counts as (
         ) as n_planned_after_go_live
     from upcoming as u
     inner join changes as c on u.release_id = c.release_id
-    -- as readiness_changes: the changes still in the release
-    where
-        coalesce(c.close_code not in ('cancelled', 'rejected'), true)
-        and c.state <> 'cancelled'
+    where in_release(c.close_code, c.state)
     group by u.release_id
 ),
 
