@@ -11,8 +11,8 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
--- docs/metrics.md change_calendar, from the cab_changes,
--- change_collision_pairs and change_window_hits_of macros
+-- docs/metrics.md change_calendar, from the cab_changes macro and the
+-- derived_change_collision_pairs and derived_change_window_hits tables
 -- (changeboard/macros/20_cab.sql) with the period as their window W.
 -- Shown: changes whose valid plan meets W (plan_meets), not cancelled and
 -- approval not rejected; closed changes are shown (what was planned).
@@ -62,32 +62,25 @@ counts as (
     from period
 ),
 
--- the collision pairs, computed once (materialized) and read in both
--- directions
-pair_rows as materialized (
-    select
-        change_id_a,
-        change_id_b,
-        match_on
-    from
-        change_collision_pairs(
-            $window_start_at, $window_end_at, $reporting_tz,
-            $application_ids, $portfolios, $teams, $change_types, $tiers
-        )
-),
-
+-- the stored collision pairs of the changes shown, read in both directions
+-- (only changes in scope have pairs: open, approval not rejected), with
+-- the other change's plan: it must meet W too
 pairs as (
     select
         change_id_a as change_id,
         change_id_b as other_id,
-        match_on
-    from pair_rows
+        match_on,
+        planned_start_at_b as other_start_at,
+        planned_end_at_b as other_end_at
+    from derived_change_collision_pairs
     union all
     select
         change_id_b as change_id,
         change_id_a as other_id,
-        match_on
-    from pair_rows
+        match_on,
+        planned_start_at_a as other_start_at,
+        planned_end_at_a as other_end_at
+    from derived_change_collision_pairs
 ),
 
 -- the drawing order, ranked on the sort keys alone (the window sorts only
@@ -101,18 +94,45 @@ ranked as (
     from shown
 ),
 
+-- each other change once per shown change (a pair can share several
+-- keys), then listed: the keys as three flags, not a list made distinct
+-- and sorted per change
+partners as (
+    select
+        change_id,
+        other_id,
+        bool_or(match_on = 'application') as on_application,
+        bool_or(match_on = 'ci') as on_ci,
+        bool_or(match_on = 'environment') as on_environment
+    from pairs
+    where
+        change_id in (select change_id from shown)
+        and plan_meets(
+            other_start_at, other_end_at,
+            local_instant($window_start_at, $reporting_tz),
+            local_instant($window_end_at, $reporting_tz)
+        )
+    group by change_id, other_id
+),
+
 collisions as (
     select
         change_id,
-        count(distinct other_id) as n_collisions,
-        list_sort(list_distinct(list(other_id))) as collides_with,
-        list_sort(list_distinct(list(match_on))) as collides_on
-    from pairs
+        count(*) as n_collisions,
+        list_sort(list(other_id)) as collides_with,
+        -- in name order, as list_sort gives it
+        list_concat(
+            case when bool_or(on_application) then ['application'] end,
+            case when bool_or(on_ci) then ['ci'] end,
+            case when bool_or(on_environment) then ['environment'] end
+        ) as collides_on
+    from partners
     group by change_id
 ),
 
--- change_window_hits_of has one row per change and window (window_id is
--- the key of blackout_windows): count(*) counts windows
+-- the stored window hits of the changes shown (only changes in scope have
+-- hits), one row per change and window (window_id is the key of
+-- blackout_windows): count(*) counts windows
 hits as (
     select
         change_id,
@@ -123,11 +143,8 @@ hits as (
             where kind in ('freeze', 'blackout')
         ))) as windows_hit,
         bool_or(kind = 'outside_maintenance') as is_outside_maintenance
-    from
-        change_window_hits_of(
-            $window_start_at, $window_end_at, $reporting_tz,
-            $application_ids, $portfolios, $teams, $change_types, $tiers
-        )
+    from derived_change_window_hits
+    where change_id in (select change_id from shown)
     group by change_id
 )
 

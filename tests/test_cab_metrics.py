@@ -245,6 +245,44 @@ def test_collisions_need_both_plans_in_the_window(con, given):
     assert run(con, "change_collisions").empty
 
 
+@pytest.mark.parametrize("far_start", [False, True])
+def test_long_plans_collide_once_whatever_their_dates(con, given, far_start):
+    """Pairs are found per time bucket of their plans (a day, longer when
+    the starts span more than 1024 days): a plan of months, one that starts
+    before the others, one that never ends; each pair once. far_start adds
+    a change starting in the year 9000, which makes the buckets years long."""
+    given("changes", [
+        change("L1", application_id="A1", start="2025-12-01 00:00Z",
+               end="2026-03-01 00:00Z"),
+        change("L2", application_id="A1", start="2026-01-20 08:00Z",
+               end="2026-01-20 09:00Z"),
+        change("L3", application_id="A1", start="2025-11-15 00:00Z",
+               end="2026-01-16 00:00Z"),
+        change("FAR", application_id="A1", start="2026-01-21 00:00Z",
+               end="9999-12-31 00:00Z"),
+        *([change("X9", application_id="A1", start="9000-01-01 00:00Z",
+                  end="9000-01-02 00:00Z")] if far_start else []),
+    ])
+    rows = run(con, "change_collisions")
+    assert records(rows, "change_id_a", "change_id_b", "overlap_start_at",
+                   "overlap_end_at") == [
+        {"change_id_a": "L1", "change_id_b": "L3",
+         "overlap_start_at": ts("2025-12-01 00:00Z"),
+         "overlap_end_at": ts("2026-01-16 00:00Z")},
+        {"change_id_a": "L1", "change_id_b": "L2",
+         "overlap_start_at": ts("2026-01-20 08:00Z"),
+         "overlap_end_at": ts("2026-01-20 09:00Z")},
+        {"change_id_a": "FAR", "change_id_b": "L1",
+         "overlap_start_at": ts("2026-01-21 00:00Z"),
+         "overlap_end_at": ts("2026-03-01 00:00Z")}]
+    agenda = run(con, "cab_agenda")
+    assert records(agenda, "change_id", "n_collisions") == [
+        {"change_id": "L3", "n_collisions": 1},
+        {"change_id": "L1", "n_collisions": 3},
+        {"change_id": "L2", "n_collisions": 1},
+        {"change_id": "FAR", "n_collisions": 1}]
+
+
 # --- change_window_hits --------------------------------------------------------
 
 def blackout(window_id, kind="freeze", start="2026-01-16 00:00Z",

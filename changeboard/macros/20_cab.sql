@@ -329,15 +329,134 @@ from
     )
 where is_in_scope;
 
+-- derived_change_collision_pairs: every pair of changes in scope of
+-- collisions whatever W (open: state not closed or cancelled; approval not
+-- rejected; a plan with positive length: empty and back-to-back plans never
+-- collide) whose plans overlap and that share a non-NULL key, per key:
+-- match_on 'application' (application_id), 'environment' (environment_id)
+-- or 'ci' (ci_name), match_key its value; change_id_a < change_id_b; with
+-- both plans (planned_start_at_a ... planned_end_at_b). A
+-- derived view: a table in a published file (changeboard/db.py
+-- materialize), so a window's collisions are the stored pairs of its
+-- changes, not a self-join of every change in the window on each query.
+-- Found without comparing every two changes of a key: each change is keyed
+-- under every time bucket its plan meets up to the latest start (a pair's
+-- overlap starts at the later of its starts), and a pair is taken in the
+-- bucket of its overlap's start, which both plans meet: once each. A
+-- bucket is a day, or a 1024th of the span from the earliest to the latest
+-- start when that is longer, so a plan has at most 1025 buckets whatever
+-- its dates.
+create or replace view derived_change_collision_pairs as
+with population as (
+    select
+        change_id,
+        application_id,
+        environment_id,
+        ci_name,
+        planned_start_at,
+        planned_end_at,
+        epoch_us(planned_start_at) as start_us,
+        epoch_us(planned_end_at) as end_us
+    from changes
+    where
+        state not in ('closed', 'cancelled')
+        and approval is distinct from 'rejected'
+        and planned_end_at > planned_start_at
+),
+
+span as (
+    select
+        max(start_us) as last_start_us,
+        greatest(
+            86400000000, (max(start_us) - min(start_us)) // 1024 + 1
+        ) as bucket_us
+    from population
+),
+
+bucketed as (
+    select
+        p.*,
+        s.bucket_us,
+        unnest(
+            range(
+                p.start_us // s.bucket_us,
+                least(p.end_us - 1, s.last_start_us) // s.bucket_us + 1
+            )
+        ) as bucket
+    from population as p
+    cross join span as s
+),
+
+keyed as (
+    select
+        change_id,
+        'application' as match_on,
+        application_id as match_key,
+        bucket,
+        bucket_us,
+        start_us,
+        planned_start_at,
+        planned_end_at
+    from bucketed
+    where application_id is not null
+    union all
+    select
+        change_id,
+        'environment' as match_on,
+        environment_id as match_key,
+        bucket,
+        bucket_us,
+        start_us,
+        planned_start_at,
+        planned_end_at
+    from bucketed
+    where environment_id is not null
+    union all
+    select
+        change_id,
+        'ci' as match_on,
+        ci_name as match_key,
+        bucket,
+        bucket_us,
+        start_us,
+        planned_start_at,
+        planned_end_at
+    from bucketed
+    where ci_name is not null
+)
+
+select
+    a.change_id as change_id_a,
+    b.change_id as change_id_b,
+    a.match_on,
+    a.match_key,
+    a.planned_start_at as planned_start_at_a,
+    a.planned_end_at as planned_end_at_a,
+    b.planned_start_at as planned_start_at_b,
+    b.planned_end_at as planned_end_at_b
+from keyed as a
+inner join keyed as b
+    on
+        a.match_on = b.match_on
+        and a.match_key = b.match_key
+        and a.bucket = b.bucket
+        and a.bucket = greatest(a.start_us, b.start_us) // a.bucket_us
+        and a.change_id < b.change_id
+        and a.planned_start_at < b.planned_end_at
+        and b.planned_start_at < a.planned_end_at
+order by change_id_a, change_id_b, match_on;
+
 -- change_collision_pairs(...): one row per pair of cab_changes in scope
--- whose plans meet W (cab_window_scope_all), overlap (with positive length: empty and back-to-back
--- plans never collide) and share a non-NULL key, per key: match_on =
--- 'application' (application_id), 'environment' (environment_id) or 'ci'
--- (ci_name), match_key its value. change_id_a < change_id_b; the overlap is
--- not clipped to W (docs/metrics.md change_collisions). The filters choose
--- the changes whose collisions are listed: a pair is listed when either of
--- its changes passes them, whatever the other's team, type or application
--- (a collision is a fact about the change, not about the view).
+-- whose plans meet W (cab_window_scope_all), overlap (with positive length:
+-- empty and back-to-back plans never collide) and share a non-NULL key, per
+-- key: match_on = 'application' (application_id), 'environment'
+-- (environment_id) or 'ci' (ci_name), match_key its value. change_id_a <
+-- change_id_b; the overlap is not clipped to W (docs/metrics.md
+-- change_collisions). The filters choose the changes whose collisions are
+-- listed: a pair is listed when either of its changes passes them, whatever
+-- the other's team, type or application (a collision is a fact about the
+-- change, not about the view). The pairs of derived_change_collision_pairs
+-- whose two changes meet W.
 create or replace macro change_collision_pairs(
     p_window_start_at, p_window_end_at, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers
@@ -346,9 +465,6 @@ with population as (
     select
         change_id,
         title,
-        application_id,
-        environment_id,
-        ci_name,
         planned_start_at,
         planned_end_at,
         is_kept
@@ -357,43 +473,6 @@ with population as (
             p_window_start_at, p_window_end_at, p_reporting_tz,
             p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
         )
-    -- an empty plan (end = start) shares no time with any other
-    where planned_end_at > planned_start_at
-),
-
-keyed as (
-    select
-        change_id,
-        title,
-        is_kept,
-        'application' as match_on,
-        application_id as match_key,
-        planned_start_at,
-        planned_end_at
-    from population
-    where application_id is not null
-    union all
-    select
-        change_id,
-        title,
-        is_kept,
-        'environment' as match_on,
-        environment_id as match_key,
-        planned_start_at,
-        planned_end_at
-    from population
-    where environment_id is not null
-    union all
-    select
-        change_id,
-        title,
-        is_kept,
-        'ci' as match_on,
-        ci_name as match_key,
-        planned_start_at,
-        planned_end_at
-    from population
-    where ci_name is not null
 )
 
 select
@@ -401,8 +480,8 @@ select
     b.change_id as change_id_b,
     a.title as title_a,
     b.title as title_b,
-    a.match_on,
-    a.match_key,
+    p.match_on,
+    p.match_key,
     greatest(a.planned_start_at, b.planned_start_at) as overlap_start_at,
     least(a.planned_end_at, b.planned_end_at) as overlap_end_at,
     date_diff(
@@ -410,28 +489,23 @@ select
         greatest(a.planned_start_at, b.planned_start_at),
         least(a.planned_end_at, b.planned_end_at)
     ) / 3.6e9 as overlap_hours
-from keyed as a
-inner join keyed as b
-    on
-        a.match_on = b.match_on
-        and a.match_key = b.match_key
-        and a.change_id < b.change_id
-        and a.planned_start_at < b.planned_end_at
-        and b.planned_start_at < a.planned_end_at
-        and (a.is_kept or b.is_kept);
+from derived_change_collision_pairs as p
+inner join population as a on p.change_id_a = a.change_id
+inner join population as b on p.change_id_b = b.change_id
+where a.is_kept or b.is_kept;
 
--- change_window_hits_of(...): one row per hit of a cab_changes change in
--- scope whose plan meets W (cab_window_scope; docs/metrics.md
--- change_collisions): a freeze or
--- blackout window that applies (application_id NULL or equal, environment_id
--- NULL or equal: a NULL key on the change matches only NULL = all windows)
--- and meets the plan, with the overlap; or kind 'outside_maintenance'
--- (window_id and overlap NULL) when maintenance windows apply to the change
--- but none contains its whole plan.
-create or replace macro change_window_hits_of(
-    p_window_start_at, p_window_end_at, p_reporting_tz, p_application_ids,
-    p_portfolios, p_teams, p_change_types, p_tiers
-) as table
+-- derived_change_window_hits: one row per hit of a change in scope of
+-- collisions whatever W (open: state not closed or cancelled; approval not
+-- rejected; a valid plan, end at or after start; docs/metrics.md
+-- change_collisions): a freeze or blackout window that applies
+-- (application_id NULL or equal, environment_id NULL or equal: a NULL key on
+-- the change matches only NULL = all windows) and meets the plan, with the
+-- overlap; or kind 'outside_maintenance' (window_id and overlap NULL) when
+-- maintenance windows apply to the change but none contains its whole plan.
+-- A hit depends on the change and the windows alone, not on W: a derived
+-- view, a table in a published file (changeboard/db.py materialize), so a
+-- window's hits are its changes' stored hits.
+create or replace view derived_change_window_hits as
 with population as (
     select
         change_id,
@@ -439,11 +513,11 @@ with population as (
         environment_id,
         planned_start_at,
         planned_end_at
-    from
-        cab_window_scope(
-            p_window_start_at, p_window_end_at, p_reporting_tz,
-            p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
-        )
+    from changes
+    where
+        state not in ('closed', 'cancelled')
+        and approval is distinct from 'rejected'
+        and planned_end_at >= planned_start_at
 ),
 
 -- each change under every (application_id, environment_id) key a window
@@ -569,7 +643,24 @@ select
     null as overlap_start_at,
     null as overlap_end_at,
     null as overlap_hours
-from maintenance;
+from maintenance
+order by change_id;
+
+-- change_window_hits_of(...): the rows of derived_change_window_hits of the
+-- cab_changes in scope whose plan meets W and that pass the filters
+-- (cab_window_scope).
+create or replace macro change_window_hits_of(
+    p_window_start_at, p_window_end_at, p_reporting_tz, p_application_ids,
+    p_portfolios, p_teams, p_change_types, p_tiers
+) as table
+select h.*
+from derived_change_window_hits as h
+semi join
+    cab_window_scope(
+        p_window_start_at, p_window_end_at, p_reporting_tz,
+        p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
+    ) as p
+    on h.change_id = p.change_id;
 
 -- cab_agenda_ranked(...): the agenda of cab_agenda_changes without its
 -- evidence: one row per cab_changes change on the agenda (agenda_class
