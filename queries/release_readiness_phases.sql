@@ -13,7 +13,8 @@
 -- release_readiness with planned_end_at > as_of and no actual_end_at, each
 -- with every booking of the release whose phase has the same name
 -- (case-insensitive). is_overlapping: the booking overlaps the phase's
--- planned window (half-open; no end_at ends at as_of); is_covered: an
+-- planned window (half-open; no end_at ends at as_of; a phase without a
+-- planned start is open at its start); is_covered: an
 -- overlapping booking is approved or pending; is_rejected_only: not covered
 -- and an overlapping booking is rejected (a cancelled one does not count).
 -- Sorted by (release_id, planned_start_at, phase, start_at, booking_id).

@@ -525,3 +525,27 @@ def test_a_change_cancelled_without_a_close_code_has_left_the_release(
     listed = db.run(con, "release_readiness_changes", as_of=AS_OF,
                     release_ids=["R1"])
     assert list(listed["change_id"]) == ["C1"]
+
+
+def test_a_phase_without_a_planned_start_is_covered_by_its_booking(
+        con, given):
+    """A remaining phase whose plan gives only its end is open at its start:
+    a booking of its name held before that end covers it (it was never
+    covered, so a booked release read 'without an approved or pending
+    booking'); one starting at the planned end, or of no time, does not."""
+    given("releases", [release()])
+    given("changes", [change("C1")])
+    given("release_phases", [phase(start=None), phase("sit", start=None),
+                             phase("perf", start=None)])
+    given("environment_bookings", [
+        booking("B1"),
+        booking("B2", name="sit", start="2026-03-07 18:00Z",
+                end="2026-03-09 00:00Z"),  # starts at the planned end
+        booking("B3", name="perf", start="2026-03-04 08:00Z",
+                end="2026-03-04 08:00Z")])  # empty
+    r = row(con)
+    assert (r["n_phases_remaining"], r["n_phases_uncovered"],
+            r["uncovered_phases"]) == (3, 2, "perf, sit")
+    phases = db.run(con, "release_readiness_phases", as_of=AS_OF)
+    assert dict(zip(phases["phase"], phases["is_covered"], strict=True)) == {
+        "uat": True, "sit": False, "perf": False}

@@ -161,16 +161,32 @@ from r
 inner join changes as c on r.release_id = c.release_id
 where in_release(c.close_code, c.state);
 
+-- books_phase(b_start_at, b_end_at, p_planned_start_at, p_planned_end_at,
+-- p_as_of): whether a booking [b_start_at, b_end_at) overlaps a phase's
+-- planned window [p_planned_start_at, p_planned_end_at) (half-open) with
+-- time of its own: a booking without end_at ends at as_of (docs/metrics.md
+-- shared definitions); an empty or backwards booking (end at or before its
+-- start) overlaps nothing; a phase without a planned start is open at its
+-- start (every instant before its planned end is in it). False, never
+-- NULL, when there is no booking.
+create or replace macro books_phase(
+    b_start_at, b_end_at, p_planned_start_at, p_planned_end_at, p_as_of
+) as
+coalesce(
+    b_start_at < p_planned_end_at
+    and coalesce(p_planned_start_at < coalesce(b_end_at, p_as_of), true)
+    and b_start_at < coalesce(b_end_at, p_as_of),
+    false
+);
+
 -- readiness_phase_bookings(...): one row per remaining phase of an upcoming
 -- release (release_phases with planned_end_at > as_of and no actual_end_at)
 -- and booking of the same release whose phase has the same name
 -- (case-insensitive), or one row with NULL booking columns when it has
 -- none. is_overlapping: the booking overlaps the phase's planned window
--- [planned_start_at, planned_end_at) (half-open; a booking without end_at
--- ends at as_of, docs/metrics.md shared definitions) with time of its own:
--- an empty or backwards booking (end at or before its start) overlaps
--- nothing. A phase is covered when an
--- overlapping booking is approved or pending; rejected_only: not covered
+-- with time of its own, as books_phase decides (a phase without a planned
+-- start is open at its start). A phase is covered when an overlapping
+-- booking is approved or pending; rejected_only: not covered
 -- and an overlapping booking is rejected (cancelled ones are withdrawn and
 -- do not count), i.e. every overlapping booking left is rejected.
 create or replace macro readiness_phase_bookings(
@@ -205,11 +221,8 @@ matched as (
         b.status as booking_status,
         b.start_at,
         b.end_at,
-        coalesce(
-            b.start_at < p.planned_end_at
-            and p.planned_start_at < coalesce(b.end_at, p.as_of)
-            and b.start_at < coalesce(b.end_at, p.as_of),
-            false
+        books_phase(
+            b.start_at, b.end_at, p.planned_start_at, p.planned_end_at, p.as_of
         ) as is_overlapping
     from phases as p
     left join environment_bookings as b
@@ -347,20 +360,16 @@ phase_cover as (
         p.release_id,
         p.phase,
         coalesce(bool_or(
-            coalesce(
-                b.start_at < p.planned_end_at
-                and p.planned_start_at < coalesce(b.end_at, p.as_of)
-                and b.start_at < coalesce(b.end_at, p.as_of),
-                false
+            books_phase(
+                b.start_at, b.end_at, p.planned_start_at, p.planned_end_at,
+                p.as_of
             )
             and b.status in ('approved', 'pending')
         ), false) as is_covered,
         coalesce(bool_or(
-            coalesce(
-                b.start_at < p.planned_end_at
-                and p.planned_start_at < coalesce(b.end_at, p.as_of)
-                and b.start_at < coalesce(b.end_at, p.as_of),
-                false
+            books_phase(
+                b.start_at, b.end_at, p.planned_start_at, p.planned_end_at,
+                p.as_of
             )
             and b.status = 'rejected'
         ), false) as has_rejected
