@@ -1,6 +1,7 @@
--- One row per open change (state not closed or cancelled) in the filters:
--- its age in state and whether it is past its planned start and not
--- started, or implemented and not closed after $close_within_days.
+-- One row per open change (state not closed or cancelled) in the filters,
+-- created at or before as_of: its age in state and whether it is past its
+-- planned start and not started, or implemented and not closed after
+-- $close_within_days.
 -- $as_of: the instant ages are measured at, as text (with an offset as
 --     given, without one in $reporting_tz); null = the last succeeded load
 --     (default: null)
@@ -13,7 +14,8 @@
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
 -- docs/metrics.md open_change_backlog. The states as loaded (there is no
--- state history): as_of only measures ages and lateness. state_since_at:
+-- state history): as_of only measures ages and lateness, and leaves out
+-- the changes created after it (they did not exist then). state_since_at:
 -- the latest milestone the state implies that is at or before as_of: new,
 -- assess, authorize created_at; scheduled approved_at, else created_at;
 -- implement actual_start_at, else approved_at, else created_at; review

@@ -21,7 +21,9 @@
 -- n_age_upper_bound: ages measured from an earlier milestone than the
 -- state's own; n_past_planned_start, n_unclosed_after_implementation: the
 -- flags' counts; n_excluded: closed or cancelled changes in the filters
--- (on every row). Ordered by state_rank.
+-- (on every row); n_created_after_as_of: open changes in the filters
+-- created after as_of, which the backlog leaves out (on every row).
+-- Ordered by state_rank.
 with backlog as (
     select
         state,
@@ -56,12 +58,20 @@ states as (
 ),
 
 excluded as (
-    select count(*) as n_excluded
+    select
+        count(*) filter (
+            where c.state in ('closed', 'cancelled')
+        ) as n_excluded,
+        count(*) filter (
+            where
+            c.state not in ('closed', 'cancelled')
+            and c.created_at > p.as_of
+        ) as n_created_after_as_of
     from
         scoped_changes(
             $application_ids, $portfolios, $teams, $change_types, $tiers
-        )
-    where state in ('closed', 'cancelled')
+        ) as c
+    cross join params as p
 )
 
 select
@@ -76,6 +86,7 @@ select
     count(b.state) filter (where b.is_unclosed_after_implementation)
         as n_unclosed_after_implementation,
     any_value(x.n_excluded) as n_excluded,
+    any_value(x.n_created_after_as_of) as n_created_after_as_of,
     any_value(p.as_of) as as_of
 from states as s
 left join backlog as b on s.state = b.state

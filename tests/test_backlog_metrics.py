@@ -228,3 +228,25 @@ def test_the_counts_per_state_add_up_to_the_lists(sample_db):
         assert row["n_unclosed_after_implementation"] == \
             group["is_unclosed_after_implementation"].sum()
     assert states["n"].sum() == len(rows)
+
+
+def test_a_change_created_after_as_of_is_not_in_that_backlog(con, given):
+    """Ages measured at an earlier as_of: a change created after it did not
+    exist then, so it is left out and counted (its age was negative)."""
+    loaded(given)
+    given("changes", [change("OLD", "new", created_at="2026-03-01 12:00Z"),
+                      change("AT", "assess", created_at="2026-03-05 12:00Z"),
+                      change("NEW", "new", created_at="2026-03-09 12:00Z"),
+                      change("GONE", "closed", close_code="successful",
+                             created_at="2026-03-09 12:00Z")])
+    rows = backlog(con, as_of="2026-03-05 12:00Z")
+    assert rows["age_days"].to_dict() == pytest.approx({"OLD": 4.0,
+                                                        "AT": 0.0})
+    states = by_state(con, as_of="2026-03-05 12:00Z")
+    assert states["n"].to_dict() == {
+        "new": 1, "assess": 1, "authorize": 0, "scheduled": 0,
+        "implement": 0, "review": 0}
+    assert set(states["n_created_after_as_of"]) == {1}
+    assert set(states["n_excluded"]) == {1}
+    # at the last load every open change is in it
+    assert set(by_state(con)["n_created_after_as_of"]) == {0}

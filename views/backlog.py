@@ -93,6 +93,8 @@ unclosed = rows[rows["is_unclosed_after_implementation"]].sort_values(
 late_start = late_start.sort_values(["days_past_planned_start", "change_id"],
                                     ascending=[False, True])
 
+later = int(states["n_created_after_as_of"].iloc[0])  # not in it yet then
+
 cards = st.columns(3)
 cards[0].metric("Open changes", f"{n:,}", border=True)
 cards[1].metric("Past planned start, not started", f"{len(late_start):,}",
@@ -103,7 +105,8 @@ st.caption(
     f"n = {n:,} open changes (state new to review) as of "
     f"{as_of:%d %b %Y %H:%M} UTC, the last load — not the clock · "
     f"{int(states['n_excluded'].iloc[0]):,} closed or cancelled changes left "
-    "out · of the n, "
+    "out" + (f" and {later:,} created after that time" if later else "")
+    + " · of the n, "
     f"{len(late_start):,} are past their planned start and not started and "
     f"{len(unclosed):,} ended their work more than {after} ago")
 

@@ -31,7 +31,9 @@ create or replace view derived_open_changes as
 select * from open_changes_of(null);
 
 -- open_change_ages(...): one row per open change (state not closed or
--- cancelled) in the filters with its age in state and lateness, as
+-- cancelled) in the filters that exists at as_of (created_at <= as_of: one
+-- created later was in no backlog then, and would have a negative age)
+-- with its age in state and lateness, as
 -- queries/open_change_backlog.sql documents them; the rules live here once,
 -- for the list and its per-state counts.
 create or replace macro open_change_ages(
@@ -58,7 +60,8 @@ open_changes as (
     from derived_open_changes as c
     cross join params as p
     where
-        in_change_scope(
+        c.created_at <= p.as_of
+        and in_change_scope(
             c.application_id, c.assignment_group, c.change_type,
             c.environment_id, p_application_ids, p_portfolios, p_teams,
             p_change_types, p_tiers
