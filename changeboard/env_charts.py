@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from pandas.io.formats.style import Styler
 
-from changeboard import charts
+from changeboard import charts, config
 from changeboard.charts import STATUS_COLOURS, _array, _figure, _take
 from changeboard.settled_styler import settled
 
@@ -51,9 +51,11 @@ def ordered_columns(totals: pd.DataFrame, key: str) -> pd.DataFrame:
 
 def impact_grid(cells: pd.DataFrame, releases: pd.DataFrame,
                 columns: pd.DataFrame, *, key: str,
-                total_impacted: str) -> pd.DataFrame:
+                total_impacted: str, tz: str | None = None) -> pd.DataFrame:
     """The matrix as shown: a first row of column totals (Total Releases),
-    then one row per release with its letters and row total.
+    then one row per release with its letters and row total. A release's
+    Go-live is its date in `tz` (default: the reporting time zone), the
+    zone of the go-live dates that chose the rows.
 
     cells: long form (release_id, key, cell_status, n_bookings); releases:
     every release row in order with `total_impacted`; columns: the columns
@@ -83,8 +85,9 @@ def impact_grid(cells: pd.DataFrame, releases: pd.DataFrame,
     full[0, :3] = [TOTAL_ROW, "", ""]
     full[0, 3:] = [str(int(v)) for v in columns["total_releases"]]
     full[1:, 0] = releases["release_name"].to_numpy()
-    full[1:, 1] = pd.to_datetime(releases["go_live_at"]).dt.strftime(
-        "%d %b %Y").to_numpy()
+    full[1:, 1] = pd.to_datetime(releases["go_live_at"], utc=True).dt \
+        .tz_convert(tz or config.REPORTING_TZ).dt.strftime("%d %b %Y") \
+        .to_numpy()
     full[1:, 3:] = texts
     grid = pd.DataFrame(full, columns=[*FIXED, *keys]).astype("str")
     grid["Total Impacted"] = pd.array(

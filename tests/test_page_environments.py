@@ -247,6 +247,29 @@ def test_matrix_grid_has_letters_ellipsis_and_both_totals():
     assert list(exported.columns)[3:] == ["G / sit", "G / uat"]
 
 
+def test_matrix_go_live_is_the_date_in_the_reporting_zone(monkeypatch):
+    """The rows are releases going live on local dates of the reporting zone:
+    a go-live at 23:30 UTC on 1 Dec is 2 Dec in Berlin, and said so (it
+    read 01 Dec, outside the go-live dates picked)."""
+    monkeypatch.setattr(config, "REPORTING_TZ", "Europe/Berlin")
+    releases = pd.DataFrame({
+        "release_id": ["R1", "R2"], "release_name": ["One", "Two"],
+        "go_live_at": pd.to_datetime(["2026-12-01 23:30", "2026-12-01 22:59"],
+                                     utc=True),
+        "total_impacted": [0, 0]})
+    columns = pd.DataFrame({"environment_id": ["E1"], "total_releases": [0]})
+    cells = pd.DataFrame({"release_id": [], "environment_id": [],
+                          "cell_status": [], "n_bookings": []})
+    grid = env_charts.impact_grid(cells, releases, columns,
+                                  key="environment_id",
+                                  total_impacted="total_impacted")
+    assert list(grid["Go-live"]) == ["", "02 Dec 2026", "01 Dec 2026"]
+    assert list(env_charts.impact_grid(
+        cells, releases, columns, key="environment_id",
+        total_impacted="total_impacted", tz="UTC")["Go-live"]) == [
+        "", "01 Dec 2026", "01 Dec 2026"]
+
+
 def test_two_environments_of_one_name_get_distinct_headers():
     columns = pd.DataFrame({"environment_id": ["E1", "E2"],
                             "environment_name": ["uat", "uat"]})

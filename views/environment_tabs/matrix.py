@@ -5,7 +5,7 @@ from typing import NamedTuple
 import pandas as pd
 import streamlit as st
 
-from changeboard import charts, env_charts, ui
+from changeboard import charts, config, env_charts, ui
 from views.environment_tabs.common import EnvironmentsPage, bookings_table, selected
 
 NO_SELECTION = "(all groups)"
@@ -116,7 +116,8 @@ def draw(page: EnvironmentsPage, matrix: Matrix) -> tuple[pd.DataFrame, dict]:
     (by_group, key, _, show_all, all_releases, releases, page_start, cells,
      columns, row_total, noun) = matrix
     first, last, filters = page.first, page.last, page.filters
-    grid, styled = shown_matrix(cells, releases, columns, key, row_total)
+    grid, styled = shown_matrix(cells, releases, columns, key, row_total,
+                                config.REPORTING_TZ)
     impacted_releases = int((all_releases[row_total] > 0).sum())
     shown_rows = ("rows" if len(releases) == len(all_releases) else
                   f"rows {page_start + 1:,}–"
@@ -149,24 +150,25 @@ def draw(page: EnvironmentsPage, matrix: Matrix) -> tuple[pd.DataFrame, dict]:
         + ("a group's" if by_group else "an environment's"),
         unsafe_allow_html=True)
     labels = env_charts.column_labels(columns, key)
-    config = {
+    headings = {
         "Release": st.column_config.TextColumn("Release", width=180),
         "Go-live": st.column_config.TextColumn(
-            "Go-live", help="Actual release date, else planned (UTC)"),
+            "Go-live", help="Actual release date, else planned "
+            f"({config.REPORTING_TZ})"),
         "Total Impacted": st.column_config.TextColumn(
             "Total Impacted", help=f"{noun.capitalize()} with an "
             "approved or pending booking of the release"),
     }
     for _, column in columns.iterrows():
         label = labels[str(column[key])]
-        config[label] = st.column_config.TextColumn(
+        headings[label] = st.column_config.TextColumn(
             width=112 if by_group else 64, alignment="center",
             help=f"{int(column['n_environments'])} environments"
             if by_group else f"{column['environment_group']} · "
             f"{column['tier']} · {column[key]}")
     st.dataframe(
         styled,
-        column_config=config, key="impact_matrix", on_select="rerun",
+        column_config=headings, key="impact_matrix", on_select="rerun",
         selection_mode=["single-row", "single-cell"],
         height=min(640, 75 + 35 * len(grid)))
     ui.downloads(lambda: env_charts.export_grid(grid, columns, key),
@@ -176,13 +178,13 @@ def draw(page: EnvironmentsPage, matrix: Matrix) -> tuple[pd.DataFrame, dict]:
 
 @charts.kept
 def shown_matrix(cells: pd.DataFrame, releases: pd.DataFrame,
-                 columns: pd.DataFrame, key: str, row_total: str
-                 ) -> tuple[pd.DataFrame, object]:
+                 columns: pd.DataFrame, key: str, row_total: str,
+                 tz: str) -> tuple[pd.DataFrame, object]:
     """The grid and its Styler, made once per content of the page's cells,
     releases and columns (a rerun reuses them: colouring 7,700 cells is
     0.3-0.6 s at a million changes); shared, never changed."""
     grid = env_charts.impact_grid(cells, releases, columns, key=key,
-                                  total_impacted=row_total)
+                                  total_impacted=row_total, tz=tz)
     return grid, env_charts.styled_grid(grid, columns, key)
 
 
