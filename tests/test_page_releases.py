@@ -250,3 +250,26 @@ def test_overdue_releases_are_shown_when_none_went_live(sample_db, tmp_path,
                  if "Overdue, not live" in d.value.columns)
     assert table["Overdue, not live"].sum() == int(
         overdue.value.replace(",", ""))
+
+
+def test_a_median_without_data_reads_n_a_not_n_a_days(sample_db, tmp_path,
+                                                        monkeypatch):
+    """With nothing gone live the slip medians are NULL (C5): their cards
+    read 'n/a days'; they read n/a, as every other card without data."""
+    import shutil
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.publish(copy) as con:   # nothing went live: every release slipped
+        con.execute("update releases set actual_release_at = null, status = "
+                    "'planned', ingested_batch_id = (select max(batch_id) + 1"
+                    " from ingest_batches) where status = 'released'")
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params["period"] = "last_365"
+    app.run()
+    app.switch_page("views/releases.py").run()
+    assert not app.exception
+    values = {m.label: m.value for m in app.metric}
+    assert values["Median slip"] == "n/a"
+    assert values["Median slip of late releases"] == "n/a"
+    assert not [v for v in values.values() if "n/a " in v]

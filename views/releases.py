@@ -86,7 +86,7 @@ else:
     cards[0].metric("Releases per month",
                     ui.number(summary["releases_per_month"]), border=True)
     cards[1].metric("Median gap between releases",
-                    f"{ui.number(summary['median_gap_days'])} days",
+                    ui.number(summary["median_gap_days"], suffix=" days"),
                     border=True)
     cards[2].metric("Releases gone live", f"{int(summary['n_releases']):,}",
                     border=True)
@@ -137,10 +137,12 @@ else:  # none gone live but some overdue: that is the news
     cards = st.columns(4)
     cards[0].metric("On-time rate", ui.pct(on_time["on_time_rate"]),
                     border=True)
-    cards[1].metric("Median slip", f"{ui.number(on_time['median_slip_days'])}"
-                    " days", border=True, help="Signed: negative is early.")
+    cards[1].metric("Median slip",
+                    ui.number(on_time["median_slip_days"], suffix=" days"),
+                    border=True, help="Signed: negative is early.")
     cards[2].metric("Median slip of late releases",
-                    f"{ui.number(on_time['median_slip_days_late'])} days",
+                    ui.number(on_time["median_slip_days_late"],
+                              suffix=" days"),
                     border=True)
     cards[3].metric("Overdue, not live", f"{int(on_time['n_overdue_open']):,}",
                     border=True, help="Not live, not cancelled, planned "
