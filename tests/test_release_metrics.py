@@ -229,3 +229,26 @@ def test_the_timeline_reads_an_as_of_without_an_offset_in_one_zone(con,
     row = rows.iloc[0]
     assert str(row["release_end_at"]) == str(row["shown_actual_end_at"]) == \
         "2024-06-10 06:00:00+00:00"
+
+
+def test_an_overdue_enterprise_release_is_not_counted_and_docs_say_so(
+        con, given):
+    """n_overdue_open leaves out enterprise releases (a grouping release
+    would count its children twice), as the query did, but docs/metrics.md
+    and the page's card said only 'not live, not cancelled'."""
+    from pathlib import Path
+    given("releases", [
+        planned("R1", "2026-01-20 00:00Z", status="planned"),
+        planned("R2", "2026-01-20 00:00Z", status="planned",
+                release_type="enterprise")])
+    assert on_time(con, as_of="2026-03-01 00:00Z")["n_overdue_open"] == 1
+    root = Path(__file__).resolve().parents[1]
+    docs = (root / "docs" / "metrics.md").read_text(encoding="utf-8")
+    section = docs.split("## `release_on_time`")[1].split("\n## ")[0]
+    overdue = " ".join(section.split("`n_overdue_open`")[1].split(
+        "- **Caveats**")[0].split())
+    assert "not enterprise" in overdue and "released" in overdue
+    page = (root / "views" / "releases.py").read_text(encoding="utf-8")
+    card = " ".join(page.split('metric("Overdue, not live"')[1].split(
+        "st.caption(")[0].replace('"', "").split())
+    assert "not enterprise" in card

@@ -145,8 +145,9 @@ else:  # none gone live but some overdue: that is the news
                               suffix=" days"),
                     border=True)
     cards[3].metric("Overdue, not live", f"{int(on_time['n_overdue_open']):,}",
-                    border=True, help="Not live, not cancelled, planned "
-                    "before the end of the period.")
+                    border=True, help="Not live, not cancelled, not "
+                    "enterprise (a grouping of releases counted on their "
+                    "own), planned before the end of the period.")
     st.caption(
         f"{int(on_time['n_on_time']):,} of n = {int(on_time['n']):,} releases"
         f" went live on or before the planned day (+{int(tolerance)} days "
