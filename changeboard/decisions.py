@@ -30,7 +30,6 @@ DECISIONS = {
     "deferred": "Deferred",
 }
 NOTE_CHARS = 4000  # longest note kept
-ID_CHARS = 100  # longest change id
 NAME_CHARS = 200  # longest attendee entry
 MAX_ATTENDEES = 200
 
@@ -165,7 +164,10 @@ def _check(user: auth.User | None, what: str) -> str:
                           f"are {who}. Nothing was recorded.")
 
 
-def _clean(text, label: str, limit: int, *, required: bool) -> str:
+def _clean(text, label: str, limit: int | None, *, required: bool) -> str:
+    """text stripped; ValueError when it is not text, is empty but required,
+    is longer than `limit` (None: any length) or holds a control
+    character."""
     if text is None:
         text = ""
     if not isinstance(text, str):
@@ -173,7 +175,7 @@ def _clean(text, label: str, limit: int, *, required: bool) -> str:
     text = text.strip()
     if required and not text:
         raise ValueError(f"{label} is empty")
-    if len(text) > limit:
+    if limit is not None and len(text) > limit:
         raise ValueError(f"{label} is {len(text):,} characters; at most "
                          f"{limit:,} are kept")
     if any(ord(c) < 32 and c not in "\n\t" for c in text):
@@ -191,7 +193,9 @@ def record(db_path, user: auth.User | None, meeting, change_id: str,
         raise ValueError(f"decision {decision!r} is not one of "
                          f"{', '.join(DECISIONS)}")
     row = {"meeting_at": meeting_key(meeting),
-           "change_id": _clean(change_id, "change id", ID_CHARS,
+           # any length: it names a loaded change, and ingest takes ids
+           # of any length (the page offers the agenda's ids only)
+           "change_id": _clean(change_id, "change id", None,
                                required=True),
            "decision": decision,
            "note": _clean(note, "note", NOTE_CHARS, required=False),

@@ -149,3 +149,23 @@ def test_reading_creates_no_file(tmp_path):
     assert decisions.attendees(database, MEETING) == []
     assert decisions.meetings(database) == []
     assert not appstate.path_for(database).exists()
+
+
+def test_a_change_of_any_id_ingest_loads_can_be_decided(tmp_path):
+    """The store took change ids of at most 100 characters; a change loaded
+    with a longer id (an adapter's id prefix and a long key) was on the
+    agenda but could not be decided."""
+    database = tmp_path / "cb.duckdb"
+    long_id = "SNOW-" + "x" * 300
+    loaded = export(tmp_path / "changes.csv",
+                    f"{long_id},normal,authorize,2026-01-02T09:00:00Z,one,"
+                    "2026-01-10T00:00:00Z\n")
+    assert ingest.load_path("csv", loaded, database).status == "succeeded"
+    con = db.connect(database, read_only=True)
+    assert con.execute("select change_id from changes").fetchone()[0] == \
+        long_id
+    con.close()
+    row = decisions.record(database, MEMBER, MEETING, long_id, "approved")
+    assert row["change_id"] == long_id
+    assert list(decisions.current(database, MEETING)["change_id"]) == [
+        long_id]
