@@ -14,15 +14,22 @@
 --     null counts every linked incident (default: null)
 -- $failed_only: only the failed changes (is_failed), as the CAB pack's
 --     recent failures of a team read them (default: false)
+-- $signals_before: an instant (text with an offset, or in $reporting_tz):
+--     count only the failure signals known before it, an incident opened
+--     before it, a rollback finished before it, as the CAB pack reads a
+--     team's failures at its meeting; null counts every signal
+--     (default: null)
 -- $kind: only the rows of this kind: implemented, excluded or unclassified
 --     or null for every kind (default: null)
 -- The rows of classified_changes_between (as the change_outcomes macro
 -- reads them) for the same parameters as
 -- change_success_rate, for drill-down: kind is implemented, excluded
 -- (cancelled/rejected) or unclassified (no close code); is_failed and the
--- three signal flags as docs/metrics.md (shared definitions) defines them.
+-- three signal flags as docs/metrics.md (shared definitions) defines them;
+-- with $signals_before, the incident and rollback flags (and is_failed)
+-- only from signals known before it, as similar_change_history reads them.
 -- Ordered by (outcome_at, change_id).
-with records as (
+with classified as (
     select
         change_id,
         title,
@@ -44,10 +51,75 @@ with records as (
             $application_ids, $portfolios, $teams, $change_types, $tiers,
             $failure_min_priority
         )
-    where
-        (is_failed or not coalesce(cast($failed_only as boolean), false))
-        and (cast($kind as varchar) is null or kind = cast($kind as varchar))
-    order by outcome_at, change_id
+    where (cast($kind as varchar) is null or kind = cast($kind as varchar))
+),
+
+-- every signal (no $signals_before; the branch below folds away)
+signalled_now as (
+    select * from classified
+    where local_instant($signals_before, $reporting_tz) is null
+),
+
+-- the signals known before $signals_before: a change's first linked
+-- incident of the priority opened, or its first rollback finished, before
+-- it (change_failure_signals, as similar_change_history reads them)
+signalled_then as (
+    select
+        c.* exclude (is_failed, is_failed_by_incident, is_failed_by_rollback),
+        coalesce(
+            c.is_failed_by_incident
+            and f.first_incident_at
+            < local_instant($signals_before, $reporting_tz),
+            false
+        ) as is_failed_by_incident,
+        coalesce(
+            c.is_failed_by_rollback
+            and f.first_rollback_at
+            < local_instant($signals_before, $reporting_tz),
+            false
+        ) as is_failed_by_rollback
+    from classified as c
+    left join change_failure_signals($failure_min_priority) as f
+        on c.change_id = f.change_id
+    where local_instant($signals_before, $reporting_tz) is not null
+),
+
+records as (
+    select
+        change_id,
+        title,
+        change_type,
+        risk,
+        assignment_group,
+        application_id,
+        close_code,
+        outcome_at,
+        kind,
+        is_failed,
+        is_failed_by_close_code,
+        is_failed_by_incident,
+        is_failed_by_rollback
+    from signalled_now
+    union all
+    select
+        change_id,
+        title,
+        change_type,
+        risk,
+        assignment_group,
+        application_id,
+        close_code,
+        outcome_at,
+        kind,
+        is_failed_outcome(
+            kind, close_code, is_failed_by_incident, is_failed_by_rollback
+        ) as is_failed,
+        is_failed_by_close_code,
+        is_failed_by_incident,
+        is_failed_by_rollback
+    from signalled_then
 )
 
 select * from records
+where is_failed or not coalesce(cast($failed_only as boolean), false)
+order by outcome_at, change_id

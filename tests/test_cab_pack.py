@@ -1027,3 +1027,37 @@ def test_a_change_that_failed_overnight_is_in_the_teams_evidence(con):
     score = block.evidence.set_index("Evidence").loc[
         "Team success score (ServiceNow weights)"]
     assert score["n"] == 1
+
+
+def test_a_past_meetings_team_failures_are_those_known_at_the_meeting(con):
+    """Regenerated after the meeting, the team's last failures took every
+    link known now: a change that went well and whose incident (or
+    rollback) came after the meeting was listed as a failure the CAB could
+    not have seen, while the similar-change evidence beside it, which reads
+    the signals known at the meeting, did not count it."""
+    insert(con, "changes", [
+        planned("C1", "2026-01-21 20:00Z", "2026-01-21 22:00Z",
+                application_id="A1", assignment_group="Ops", risk="low"),
+        done("K1", end="2026-01-15 10:00Z"),   # incident before the meeting
+        done("L1", end="2026-01-16 10:00Z"),   # incident after it
+        done("L2", end="2026-01-17 10:00Z")])  # rolled back after it
+    insert(con, "incidents", [
+        {"incident_id": "I1", "application_id": "A1", "priority": 2,
+         "opened_at": "2026-01-19 10:00Z", "caused_by_change_id": "K1"},
+        {"incident_id": "I2", "application_id": "A1", "priority": 2,
+         "opened_at": "2026-01-20 10:00Z", "caused_by_change_id": "L1"}])
+    insert(con, "deployments", [
+        {"deployment_id": "D1", "change_id": "L2", "application_id": "A1",
+         "environment_id": "E-PRD", "status": "rolled_back",
+         "started_at": "2026-01-20 10:30Z",
+         "finished_at": "2026-01-20 11:00Z"}])
+    pack = cab.build_pack(con, MEETING)
+    block = cab.blocks(pack)[0]
+    assert list(block.last_failures["Change"]) == ["K1"]
+    team = pack.similar.set_index(["change_id", "cohort"]).loc[
+        ("C1", "assignment_group")]
+    assert (team["n"], team["n_failed"]) == (3, 1)
+    # the query keeps every signal known now unless told when
+    assert list(db.run(con, "change_records", start_date="2026-01-01",
+                       end_date="2026-01-20", failed_only=True)[
+        "change_id"]) == ["K1", "L1", "L2"]

@@ -295,8 +295,11 @@ def _history_calls(period: Period, window: dict) -> dict[str, tuple]:
                          "outcome_before")
     return {
         "team_scores": ("change_success_score", outcomes),
-        "team_failures": ("change_records", {"failed_only": True,
-                                             **outcomes}),
+        # the failures known at the meeting, as the similar-change
+        # evidence counts them: a later incident or rollback is not one
+        "team_failures": ("change_records", {
+            "failed_only": True, **outcomes,
+            "signals_before": window["window_start_at"]}),
         "incidents": ("application_incidents", {
             **look_back(INCIDENT_LOOKBACK_DAYS, "opened_from",
                         "opened_before"),
