@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import string
 import tomllib
+import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -203,6 +204,12 @@ def _check(file: str, data: dict) -> Mapping:
             value = source[key]
             setattr(mapping, key, (value,) if isinstance(value, str)
                     else tuple(value))
+    if "timezone" in source:
+        try:
+            zoneinfo.ZoneInfo(mapping.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+            fail(f"[source] timezone {mapping.timezone!r} is not an IANA "
+                 "time zone (e.g. Europe/Amsterdam)")
     if mapping.duplicate_ids not in DUPLICATES:
         fail(f"duplicate_ids must be one of {', '.join(DUPLICATES)}, "
              f"not {mapping.duplicate_ids!r}")

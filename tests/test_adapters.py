@@ -488,6 +488,17 @@ def test_mapping_rejects_an_unknown_code_in_a_value_map(tmp_path):
         mapped(tmp_path, "Id,Status,Opened\n", toml)
 
 
+@pytest.mark.parametrize("zone", ['"Europe/Berln"', '""', "1"])
+def test_mapping_timezone_is_checked_naming_the_file_and_key(tmp_path, zone):
+    """A misspelt zone failed the load with `unknown time zone
+    'Europe/Berln'` only: no mapping file, no key (found by review)."""
+    toml = SIMPLE.format(extra=f"timezone = {zone}", columns="")
+    with pytest.raises(FileError, match=r"^m\.toml: invalid mapping: "
+                       r"\[source\] timezone .* is not an IANA time zone"):
+        mapped(tmp_path, "Id,Status,Opened\nC1,Done,2024-03-12 15:15:00\n",
+               toml)
+
+
 def test_mapping_fails_when_a_mapped_header_is_missing(tmp_path):
     toml = SIMPLE.format(extra="", columns='title = "Title"')
     with pytest.raises(FileError, match=r"column 'Title' not in the file"):
