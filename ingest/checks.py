@@ -26,6 +26,9 @@ from .schema import BOOKKEEPING
 _INSTANT = (r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)"
             r"\s*([Zz]|[+-]\d{2}(?::?\d{2})?)?$")
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
+# instants and dates before this are rejected (a two-digit year, a
+# spreadsheet's day zero): no change, release or incident is that old
+EARLIEST = "1900-01-01"
 
 
 def q(name: str) -> str:
@@ -256,6 +259,15 @@ def _checks(frame, spec, present, timezone) -> tuple[list, list, dict]:
         if reason:
             checks.append((f"{typed} is null and {_trim(raw)} <> ''", reason,
                            column, detail))
+        if spec.kind(column) in ("instant", "date"):
+            # DuckDB's cast reads `24-03-12` as the year 24, and a format's
+            # %Y reads `12.03.0024` so: never a change date
+            kind = "timestamptz" if spec.kind(column) == "instant" else "date"
+            checks.append((f"{typed} < {kind} '{EARLIEST}'", "bad_timestamp",
+                           column, f"'read as the year ' || year({typed}) || "
+                           f"', before {EARLIEST[:4]}: a two-digit year? "
+                           "write four digits (or declare the format, e.g. "
+                           "%y)'"))
     interval = schema.INTERVALS.get(spec.name)
     if interval and all(c in present for c in interval):
         start, end = (f"s.{q(c)}" for c in interval)

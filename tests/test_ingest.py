@@ -976,3 +976,25 @@ planned_end_at = { from = "end", merge = "max" }
     assert rows(tmp_path / "cb.duckdb", "select change_id, strftime("
                 "planned_start_at, '%H:%M'), strftime(planned_end_at, "
                 "'%H:%M') from changes") == [("C2", "08:00", "12:00")]
+
+
+def test_a_year_before_1900_is_rejected_unless_a_format_reads_it(tmp_path):
+    """'24-03-12 10:00:00' (no format read it) loaded as the year 24: the
+    loader's timestamp cast takes a two-digit year as it is, and a format's
+    %Y reads '12.03.0024' as the year 24 too. Such a year is never a change
+    date: rejected, saying why; a declared %y reads 24 as 2024."""
+    result = load_mapped(tmp_path, ZONED_MAPPING.format(zone="UTC").replace(
+        "[columns]", 'date_formats = ["%d.%m.%Y %H:%M", "%d.%m.%y %H:%M", '
+        '"%Y-%m-%d %H:%M:%S"]\n[columns]'),
+        "id,opened\nC1,12.03.2024 10:00\nC2,12.03.24 10:00\n"
+        "C3,24-03-12 10:00:00\nC4,12.03.0024 10:00\n")
+    assert (result.rows_loaded, result.rows_rejected) == (2, 2)
+    assert rows(tmp_path / "cb.duckdb", "select change_id, strftime("
+                "created_at, '%Y-%m-%d') from changes order by 1") == [
+        ("C1", "2024-03-12"), ("C2", "2024-03-12")]
+    found = rows(tmp_path / "cb.duckdb", "select row_number, reason, detail "
+                 "from ingest_rejects order by 1")
+    assert [r[:2] for r in found] == [(4, "bad_timestamp"),
+                                      (5, "bad_timestamp")]
+    assert all("before 1900" in r[2] and "year 24" in r[2] for r in found), \
+        found
