@@ -26,6 +26,10 @@ from .schema import BOOKKEEPING
 _INSTANT = (r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)"
             r"\s*([Zz]|[+-]\d{2}(?::?\d{2})?)?$")
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
+# a numeric UTC offset after a time (`10:00+01:00`, `10:00:00 -0500`), and
+# one that is a real one: hours to 14, minutes to 59
+_OFFSET = r"\d\s*([+-]\d[\d:]*)$"
+_GOOD_OFFSET = r"[+-](0\d|1[0-4])(:?[0-5]\d)?"
 # instants and dates before this are rejected (a two-digit year, a
 # spreadsheet's day zero): no change, release or incident is that old
 EARLIEST = "1900-01-01"
@@ -56,6 +60,17 @@ def check_frame(frame, file_name):
     return spec, timezone, present
 
 
+def _bad_offset(text: str) -> str:
+    """SQL: the text ends in a numeric UTC offset that is none (`+25:00`,
+    `+01:60`, `+1:0`), which DuckDB's cast reads or refuses as it
+    happens (`10:00+25:00` was 09:00 the day before). Text ending in Z, or
+    with no sign after its date, is not looked at further."""
+    return (f"(right({text}, 1) between '0' and '9' and (contains(substr("
+            f"{text}, 11), '+') or contains(substr({text}, 11), '-')) and "
+            f"not regexp_full_match(regexp_extract({text}, '{_OFFSET}', 1), "
+            f"'(|{_GOOD_OFFSET})'))")
+
+
 def _value_sql(spec, column: str, timezone: str) -> tuple[str, str, str]:
     """(typed value, reason when non-blank text does not parse, detail) SQL
     for one column read from `r`. Common, clean values take the cheapest
@@ -77,17 +92,27 @@ def _value_sql(spec, column: str, timezone: str) -> tuple[str, str, str]:
         return value, "unmapped_code", f"'allowed: {', '.join(codes)}'"
     if kind == "instant":
         shown = f"trim(s.{q('__r_' + column)})"
+        offset = f"regexp_extract({shown}, '{_OFFSET}', 1)"
+        written = (f"regexp_extract({shown}, '{_INSTANT[1:-1]}', 1) || ' ' "
+                   f"|| regexp_extract({shown}, '{_INSTANT[1:-1]}', 2)")
         detail = (f"case when regexp_full_match({shown}, '{_DATE[1:-1]}') "
                   "then 'date only: midnight would be a guess' "
+                  f"when {offset} <> '' and not regexp_full_match({offset}, "
+                  f"'{_GOOD_OFFSET}') then 'offset ' || {offset} || ' is not "
+                  "a UTC offset (+hh:mm, -12:00 to +14:00)' "
                   f"when regexp_full_match({shown}, '{_INSTANT[1:-1]}') then "
-                  "'does not exist in ' || $tz || ' (DST gap) or out of range' "
+                  f"case when try_cast({written} as timestamp) is null then "
+                  "'no such date or time of day' "
+                  "else 'does not exist in ' || $tz || ' (DST gap: the "
+                  "spring-forward hour)' end "
                   "else 'not ISO-8601 (e.g. 2024-03-12T15:15:00Z)' end")
         # text without a ':' has no time: date-only never passes
         # ISO-8601 lets T and Z be written t and z, which DuckDB's cast
         # refuses: read upper-cased when it does (coalesce evaluates the
         # second only for the rows the first left NULL: no cost otherwise)
         if timezone == "UTC":  # the session zone: naive text is UTC
-            value = (f"case when contains({raw}, ':') then "
+            value = (f"case when not contains({raw}, ':') then null "
+                     f"when {_bad_offset(raw)} then null else "
                      f"coalesce(try_cast({raw} as timestamptz), "
                      f"try_cast(upper({raw}) as timestamptz)) end")
             return value, "bad_timestamp", detail
@@ -109,7 +134,8 @@ def _value_sql(spec, column: str, timezone: str) -> tuple[str, str, str]:
             f"then null when timezone($tz, timezone($tz, {local}) - "
             f"interval 1 hour) = {local} then timezone($tz, {local}) - "
             f"interval 1 hour else timezone($tz, {local}) end")
-        value = (f"case when not contains({raw}, ':') then null when {offset} "
+        value = (f"case when not contains({raw}, ':') then null "
+                 f"when {_bad_offset(t)} then null when {offset} "
                  f"then coalesce(try_cast({t} as timestamptz), "
                  f"try_cast(upper({t}) as timestamptz)) else {naive} end")
         return value, "bad_timestamp", detail

@@ -998,3 +998,42 @@ def test_a_year_before_1900_is_rejected_unless_a_format_reads_it(tmp_path):
                                       (5, "bad_timestamp")]
     assert all("before 1900" in r[2] and "year 24" in r[2] for r in found), \
         found
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin"])
+def test_a_bad_instant_is_not_called_a_dst_gap_unless_it_is_one(tmp_path,
+                                                                 zone):
+    """'2024-03-12 10:00 +25:00' (no such offset) and '2024-02-30 10:00' (no
+    such day) were 'does not exist in UTC (DST gap) or out of range'; and
+    DuckDB's cast read '10:00+25:00' as 09:00 the day before and '+01:60'
+    as +02:00: silently another instant."""
+    result = load_mapped(tmp_path, ZONED_MAPPING.format(zone=zone),
+                         "id,opened\nC1,2024-03-12 10:00+25:00\n"
+                         "C2,2024-02-30 10:00\nC3,2024-03-12 25:00\n"
+                         "C4,2024-03-31 02:30\nC5,2024-03-12 10:00+1:0\n"
+                         "C6,2024-03-12 10:00 +25:00\n"
+                         "C7,2024-03-12 10:00:00+01:60\n"
+                         "C8,2024-03-12 10:00:00-05:00\n"
+                         "C9,2024-03-12 10:00+0530\n"
+                         "C10,2024-03-12 10:00 Etc/GMT+5\n")
+    found = dict(rows(tmp_path / "cb.duckdb", "select value, detail from "
+                      "ingest_rejects"))
+    for value in ("2024-03-12 10:00+25:00", "2024-03-12 10:00 +25:00",
+                  "2024-03-12 10:00+1:0", "2024-03-12 10:00:00+01:60"):
+        offset = value[value.rindex(" ") + 1:].replace("10:00:00", "").replace(
+            "10:00", "")
+        assert found.pop(value) == (f"offset {offset} is not a UTC offset "
+                                    "(+hh:mm, -12:00 to +14:00)"), value
+    assert found.pop("2024-02-30 10:00") == "no such date or time of day"
+    assert found.pop("2024-03-12 25:00") == "no such date or time of day"
+    assert rows(tmp_path / "cb.duckdb", "select change_id, strftime(created_at"
+                " at time zone 'UTC', '%d %H:%M') from changes where "
+                "change_id in ('C8', 'C9', 'C10') order by 1") == [
+        ("C10", "12 15:00"), ("C8", "12 15:00"), ("C9", "12 04:30")]
+    if zone == "UTC":
+        assert result.rows_loaded == 4
+    else:
+        assert found.pop("2024-03-31 02:30") == (
+            "does not exist in Europe/Berlin (DST gap: the spring-forward "
+            "hour)")
+    assert found == {}
