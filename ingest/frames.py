@@ -52,6 +52,11 @@ class Batch:
     # raw_record column is left NULL (a large file: finish(lazy_records=)):
     # the loader asks only for the rows it rejects
     records: Records | None = field(default=None, compare=False, repr=False)
+    # canonical column -> JSON pointers into raw_record of the cells it was
+    # read from, tried in order (`pointers`): a reject shows the cell as the
+    # file wrote it, not the adapter's text (`12.03.2024 09:00`, not
+    # `2024-03-12T08:00:00Z`)
+    written: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def batch(frame: pd.DataFrame) -> Batch:
@@ -97,6 +102,26 @@ def select(raw: Raw, columns: dict[str, tuple[str, ...]]) -> tuple[
     return data, used
 
 
+def pointers(raw: Raw, columns: dict[str, tuple[str, ...]]
+             ) -> dict[str, tuple[str, ...]]:
+    """Batch.written for columns read from these headers (as `select`
+    reads them: the first position of each header found, coalesced in
+    order): JSON pointers into a raw record (`/Opened at`; `/h/0` for a
+    header the file repeats, whose record holds a list)."""
+    out = {}
+    for canonical, headers in columns.items():
+        found = []
+        for header in headers:
+            positions = raw.positions(header)
+            if positions:
+                name = raw.header[positions[0]]
+                found.append("/" + name.replace("~", "~0").replace("/", "~1")
+                             + ("/0" if raw.header.count(name) > 1 else ""))
+        if found:
+            out[canonical] = tuple(found)
+    return out
+
+
 def ignored_warning(raw: Raw, used: set[int]) -> list[str]:
     """One warning listing the headers nothing reads."""
     ignored = [h for i, h in enumerate(raw.header) if i not in used]
@@ -119,7 +144,8 @@ def series(values: pa.Array, index=None) -> pd.Series:
 
 def finish(data: dict, raw: Raw, *, source: str, table: str,
            warnings: list[str], mode: str = "upsert", timezone: str = "UTC",
-           arrow: bool = False, lazy_records: bool = False) -> pd.DataFrame:
+           arrow: bool = False, lazy_records: bool = False,
+           written: dict[str, tuple[str, ...]] | None = None) -> pd.DataFrame:
     """The adapter's frame: the canonical columns (string arrays, or object
     Series) in their order, then the bookkeeping columns (row_number,
     raw_record, _reject...; a row of another field count is rejected as
@@ -129,7 +155,8 @@ def finish(data: dict, raw: Raw, *, source: str, table: str,
     `lazy_records`: when the raw records are not built yet (pyarrow read
     the file), raw_record stays NULL and Batch.records builds those of the
     rows the loader rejects (on a million rows every record costs about
-    1.2 GB and 4 s; a clean file needs none)."""
+    1.2 GB and 4 s; a clean file needs none). `written`: Batch.written
+    (`pointers`)."""
     rows = len(raw)
     bad = pa.array(list(raw.bad_shape), type=pa.string()) if any(
         b is not None for b in raw.bad_shape) else None
@@ -163,7 +190,7 @@ def finish(data: dict, raw: Raw, *, source: str, table: str,
                                  list(raw.warnings) + list(warnings), mode,
                                  timezone, rows_read=rows,
                                  records=Records(raw.records) if lazy
-                                 else None)
+                                 else None, written=dict(written or {}))
     release_memory()
     return frame
 

@@ -141,7 +141,10 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
             warnings += times.dst_warning(raw.name, column, parsed, timezone,
                                           rows=raw.row_number)
     frame = frames.finish(data, raw, source=SOURCE, table=TABLE,
-                          warnings=warnings, timezone=timezone)
+                          warnings=warnings, timezone=timezone,
+                          written=frames.pointers(raw, {
+                              c: hs for c, hs in COLUMNS.items()
+                              if c not in MULTI_VALUED}))
     wanted = {codes.key(t) for t in options.get("issue_types", ISSUE_TYPES)}
     if raw.positions(ISSUE_TYPE):
         kinds = pd.Series(raw.column(ISSUE_TYPE), dtype=object, index=frame.index)

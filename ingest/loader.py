@@ -321,6 +321,7 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
             rejects.against_stored(con, spec, source)
     finally:
         _tidy(con)
+    rejects.as_written(con, spec, batch.written)
     del rows
     if release:  # the caller reads the frame no more: free its cells
         large = len(frame) >= FREE_BY_COMMIT_ROWS

@@ -243,7 +243,8 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     data, warnings = _columns(raw, mapping)
     frame = frames.finish(data, raw, source=mapping.name, table=mapping.table,
                           warnings=warnings, mode=mapping.mode,
-                          timezone=mapping.timezone)
+                          timezone=mapping.timezone,
+                          written=_written(raw, mapping))
     frame = _duplicates(frame, raw, mapping)
     # input rows absorbed by duplicate_ids = "merge" into an earlier row of
     # their id, or left out as older versions by "latest" (rows_superseded
@@ -251,6 +252,20 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     batch = frames.batch(frame)
     batch.rows_merged = batch.rows_read - len(frame)
     return frame
+
+
+def _written(raw, mapping: Mapping) -> dict:
+    """Batch.written: the cell each column was read from. A merged row
+    carries its first input row's record, so only a must_agree column's
+    cell there is its value (or empty, when another row gave it), and not
+    when a null value such as `?` may stand in that cell."""
+    merged = mapping.duplicate_ids == "merge"
+    if merged and {v.strip() for v in mapping.null_values} - {""}:
+        return {}
+    return frames.pointers(raw, {
+        c.name: (c.source,) for c in mapping.columns
+        if c.source and c.value is None
+        and (not merged or c.merge == "must_agree")})
 
 
 def _check_header(raw, mapping: Mapping) -> None:

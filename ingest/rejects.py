@@ -8,6 +8,7 @@ double-quoted by q(); values are bound, never formatted in.
 """
 from __future__ import annotations
 
+from . import schema
 from .checks import RECORDS, drop_records, has_lazy_records, present, q
 
 
@@ -110,6 +111,50 @@ def against_stored(con, spec, source) -> None:
                 f"on {match} where c.reason is null and t.source = $source "
                 "and t.updated_at > c.updated_at",
                 "older_than_stored", {"source": source})
+
+
+# the reasons of the loader's own checks of a row's values (checks._checks);
+# an adapter's rejects (merge_conflict, ...) say their own value
+CHECKED = ("missing_required", "unmapped_code", "bad_timestamp",
+           "bad_number", "bad_boolean", "bad_interval")
+
+
+def as_written(con, spec, written: dict) -> None:
+    """Rows of `checked` rejected by a value check show the value as the
+    file wrote it, from their raw record (frames.Batch.written: the cells a
+    column was read from), not the adapter's text of it (UTC ISO, a code,
+    a prefixed id); so does a bad_interval's start in its detail."""
+    if not written:
+        return
+    params: dict = {}
+
+    def cell(column: str) -> str:
+        cells = []
+        for pointer in written[column]:
+            name = f"p{len(params)}"
+            params[name] = pointer
+            text = f"json_extract_string(raw_record, ${name})"
+            cells.append(f"case when trim({text}) <> '' then {text} end")
+        return f"coalesce({', '.join(cells)})"
+
+    for column in written:
+        if column not in spec.columns:
+            continue
+        params.clear()
+        sql = (f"update checked set value = coalesce({cell(column)}, value) "  # noqa: S608
+               "where reason in $reasons and column_name = $column and "
+               "raw_record is not null")
+        con.execute(sql, params | {"reasons": list(CHECKED),
+                                   "column": column})
+    interval = schema.INTERVALS.get(spec.name)
+    if interval and interval[0] in written:
+        params.clear()
+        start = cell(interval[0])
+        sql = (f"update checked set detail = '{interval[1]} is not after "  # noqa: S608
+               f"{interval[0]} ' || trim({start}) where reason = "
+               f"'bad_interval' and raw_record is not null and {start} is "
+               "not null")
+        con.execute(sql, dict(params))
 
 
 def write(con, batch_id) -> None:

@@ -151,7 +151,8 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     return frames.finish(data, raw, source=SOURCE, table=TABLE,
                          warnings=warnings, timezone=timezone,
                          arrow=len(raw) >= ARROW_ROWS,
-                         lazy_records=len(raw) >= LAZY_RECORD_ROWS)
+                         lazy_records=len(raw) >= LAZY_RECORD_ROWS,
+                         written=frames.pointers(raw, columns))
 
 
 def read_export(path, options: dict):

@@ -56,4 +56,5 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
             data[column] = codes.prefix_ids(data[column],
                                             options.get("id_prefix"))
     return frames.finish(data, raw, source=SOURCE, table=TABLE,
-                         warnings=warnings, timezone=timezone)
+                         warnings=warnings, timezone=timezone,
+                         written=frames.pointers(raw, columns))

@@ -1000,6 +1000,48 @@ def test_a_year_before_1900_is_rejected_unless_a_format_reads_it(tmp_path):
         found
 
 
+def test_a_reject_shows_the_value_as_the_file_wrote_it(tmp_path):
+    """A reject's value (and a bad_interval's detail) showed the adapter's
+    UTC text (`2024-03-12T08:00:00Z`), not the cell the user can find in
+    the file (`12.03.2024 09:00`)."""
+    result = load_mapped(tmp_path, '''[source]
+name = "plutora"
+table = "environment_bookings"
+timezone = "Europe/Berlin"
+date_formats = ["%d.%m.%Y %H:%M"]
+[columns]
+booking_id = "Id"
+environment_id = "Env"
+start_at = "Start at"
+end_at = "End/at"
+status = { value = "approved" }
+''', "Id,Env,Start at,End/at\nB1,E1,12.03.2024 10:00,12.03.2024 09:00\n"
+         "B2,E1,12.03.2024 10:00,12.03.2024 11:00\n"
+         "B3,E1, 12.03.0024 10:00,12.03.2024 11:00\n")
+    assert (result.rows_loaded, result.rows_rejected) == (1, 2)
+    assert rows(tmp_path / "cb.duckdb", "select row_number, column_name, "
+                "value, reason, detail from ingest_rejects order by 1") == [
+        (2, "end_at", "12.03.2024 09:00", "bad_interval",
+         "end_at is not after start_at 12.03.2024 10:00"),
+        (4, "start_at", " 12.03.0024 10:00", "bad_timestamp",
+         "read as the year 24, before 1900: a two-digit year? write four "
+         "digits (or declare the format, e.g. %y)")]
+
+
+def test_a_servicenow_reject_shows_the_cell_of_the_header_read(tmp_path):
+    """Field names or labels, coalesced: the value is the cell read."""
+    export = write(tmp_path / "change_request.csv",
+                   "number,type,state,Opened,sys_updated_on\n"
+                   "CHG1,Normal,Closed,12.03.0024 10:00:00,"
+                   "13.03.2024 10:00:00\n")
+    result = ingest.load_path("servicenow", export, tmp_path / "cb.duckdb",
+                              options={"date_format": "%d.%m.%Y %H:%M:%S",
+                                       "timezone": "Europe/Berlin"})
+    assert result.rows_rejected == 1
+    assert rows(tmp_path / "cb.duckdb", "select column_name, value from "
+                "ingest_rejects") == [("created_at", "12.03.0024 10:00:00")]
+
+
 @pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin"])
 def test_a_bad_instant_is_not_called_a_dst_gap_unless_it_is_one(tmp_path,
                                                                  zone):
