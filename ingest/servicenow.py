@@ -162,8 +162,12 @@ def read_export(path, options: dict):
     formats = [formats] if isinstance(formats, str) else list(formats)
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
+        # a date cell is a date and time, whatever the site's text format:
+        # written whole (a format without seconds dropped them) and read by
+        # that format, after the site's (its text cells are in theirs)
         raw = reading.read_xlsx(path, sheet=options.get("sheet"),
-                                date_format=formats[0])
+                                date_format=DATE_FORMAT)
+        formats = list(dict.fromkeys([*formats, DATE_FORMAT]))
     else:
         raw = reading.read_delimited(path, encodings=options.get(
             "encoding", reading.ENCODINGS))

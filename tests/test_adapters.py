@@ -283,6 +283,34 @@ def test_servicenow_xlsx_reads_the_first_sheet_and_names_the_others(tmp_path):
             "Summary") in batch(frame).warnings
 
 
+@pytest.mark.parametrize("formats", ["%d.%m.%Y %H:%M", ["%Y-%m-%d %H:%M"],
+                                     "%Y-%m-%d"])
+def test_servicenow_xlsx_date_cells_keep_their_seconds(tmp_path, formats):
+    """A date cell was written as text in the site's first date format, so
+    a format without seconds (%d.%m.%Y %H:%M) dropped them: 10:00:30 and
+    10:00:59 both loaded as 10:00, and a later update looked no newer."""
+    import datetime as dt
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["number", "state", "opened_at", "sys_updated_on",
+                        "cab_date", "closed_at"])
+    book.active.append(["CHG1", "Closed", dt.datetime(2024, 3, 12, 10, 0, 30),
+                        dt.datetime(2024, 3, 12, 10, 0, 59),
+                        dt.datetime(2024, 3, 14), "12.03.2024 11:00"])
+    path = tmp_path / "change_request.xlsx"
+    book.save(path)
+    frame = servicenow.read(path, options={"date_format": formats,
+                                           "timezone": "Europe/Berlin"})
+    closed = ("2024-03-12T10:00:00Z" if formats == "%d.%m.%Y %H:%M"
+              else "12.03.2024 11:00")
+    assert rows(frame, "created_at", "updated_at", "cab_date",
+                "closed_at") == [("2024-03-12T09:00:30Z",
+                                  "2024-03-12T09:00:59Z", "2024-03-14",
+                                  closed)]
+
+
 def test_servicenow_xlsx_sheet_can_be_chosen(tmp_path):
     import openpyxl
 
