@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ROOT / "queries"
 SCHEMA = Path(__file__).with_name("schema.sql")
 MACROS = Path(__file__).with_name("macros")
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 # version -> SQL that brings a database of version-1 up to it; applied in order
 MIGRATIONS: dict[int, str] = {
     2: """
@@ -59,6 +59,10 @@ MIGRATIONS: dict[int, str] = {
         update ingest_batches set loaded_by = 'changeboard:sample'
         where starts_with(file_name, 'sample_data/');
     """,
+    # what each file was read with: the same file read with a corrected
+    # mapping is a new load, not "unchanged" (ingest.loader._same_file)
+    8: "alter table ingest_batches add column if not exists settings_sha256 "
+       "varchar;",
 }
 
 # DuckDB warns that a cursor's Arrow result is copied once more than a

@@ -212,7 +212,11 @@ create table if not exists ingest_batches (
     rows_merged integer,
     -- schema version 6: who ran the load: a signed-in e-mail,
     -- local:<os user> (single-user mode) or cli:<os user>
-    loaded_by varchar
+    loaded_by varchar,
+    -- schema version 8: the SHA-256 of what the file was read with (its
+    -- mapping or overrides file and options), null for the defaults.
+    -- A file is the same load again only read the same way as last time
+    settings_sha256 varchar
 );
 
 create table if not exists ingest_rejects (

@@ -3,13 +3,14 @@ the sources, `load` (ingest/loader.py) is the one writer."""
 from __future__ import annotations
 
 import hashlib
+import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
 
 from changeboard import config, db
 
-from . import frames, overrides, sources
+from . import frames, mapping, overrides, sources
 from .errors import FileError, LoadError
 from .loader import (
     SAMPLE_LOADER,
@@ -28,7 +29,7 @@ __all__ = ["SAMPLE_LOADER", "SAMPLE_PREFIX", "SOURCES", "TABLES", "FileError", "
            "Loaded", "adapter",
            "adapter_options", "fail", "load", "load_files", "load_path",
            "publish_files", "remove_sample", "remove_sample_from", "scratch_copy",
-           "sample_rows", "sha256", "table_for"]
+           "sample_rows", "settings_sha256", "sha256", "table_for"]
 
 # the sources a file can be loaded from, by name (ingest/sources.py)
 SOURCES = sources.FILES
@@ -46,6 +47,26 @@ def sha256(path: str | Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def settings_sha256(options: dict | None) -> str | None:
+    """The SHA-256 of what a file is read with: its adapter's options (an
+    overrides file already resolved into them: adapter_options), a mapping
+    file by its text; None for none (the source's defaults). The same file
+    read with other settings (a corrected time zone or date format) is
+    another load (loader._same_file)."""
+    if not options:
+        return None
+    settings = dict(options)
+    spec = settings.get("mapping")
+    if spec is not None and not isinstance(spec, dict):
+        try:
+            settings["mapping"] = mapping.locate(spec).read_text(
+                encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            pass  # the adapter has said so already
+    return hashlib.sha256(json.dumps(
+        settings, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def load_path(source: str, path: str | Path, db_path=None, *,
@@ -88,6 +109,7 @@ def load_path(source: str, path: str | Path, db_path=None, *,
             batch = frames.batch(frame)
             if name:
                 batch.source = name
+            batch.settings = settings_sha256(options)
             _note_merged(batch, path, len(frame))
         except FileError as exc:
             error = exc
@@ -199,6 +221,7 @@ def publish_files(files, db_path=None, *, label: str | None = None,
             frame = module.read(path, options=options)
             if name:
                 frames.batch(frame).source = name
+            frames.batch(frame).settings = settings_sha256(options)
             _note_merged(frames.batch(frame), path, len(frame))
             shown = f"{label}/{path.name}" if label else str(path)
             result = load_into(con, frame, file_name=shown,

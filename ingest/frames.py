@@ -57,6 +57,10 @@ class Batch:
     # file wrote it, not the adapter's text (`12.03.2024 09:00`, not
     # `2024-03-12T08:00:00Z`)
     written: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # the SHA-256 of what the file was read with (ingest.settings_sha256:
+    # its mapping or overrides file and options; None: the defaults): the
+    # same file read another way is another load
+    settings: str | None = None
 
 
 def batch(frame: pd.DataFrame) -> Batch:

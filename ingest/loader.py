@@ -132,7 +132,7 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
         # on the process's shared view of the file (a server has it open
         # already: 2 ms, where opening the file again is 50-60 ms at 1M)
         with db.reading(db_path) as con:
-            stored = _same_file(con, source, table, sha256)
+            stored = _same_file(con, source, table, sha256, batch.settings)
     if stored is not None:
         return Loaded(table, file_name, None, source=source,
                       status="unchanged", already_loaded=stored,
@@ -220,16 +220,20 @@ def fail(db_path, *, source: str, table: str | None, file_name: str,
     return result
 
 
-def _same_file(con, source, table, sha256) -> int | None:
-    """The first succeeded batch of this file (same source, table and
-    sha256), if any: loading it again changes nothing."""
+def _same_file(con, source, table, sha256, settings=None) -> int | None:
+    """The last succeeded batch of this file (same source, table and
+    sha256), if it read the file the same way (same settings:
+    Batch.settings): loading it again changes nothing. Read with a
+    corrected mapping (or back with an earlier one), it is a new load."""
     if not sha256 or not table:
         return None
     row = con.execute(
-        "select min(batch_id) from ingest_batches where source = $s and "
-        "entity = $t and file_sha256 = $h and status = 'succeeded'",
-        {"s": source, "t": table, "h": sha256}).fetchall()[0]
-    return row[0]
+        "select batch_id, settings_sha256 is not distinct from $settings "
+        "from ingest_batches where source = $s and entity = $t and "
+        "file_sha256 = $h and status = 'succeeded' order by batch_id desc "
+        "limit 1", {"s": source, "t": table, "h": sha256,
+                    "settings": settings}).fetchall()
+    return row[0][0] if row and row[0][1] else None
 
 
 def _next_batch_id(con) -> int:
@@ -238,7 +242,8 @@ def _next_batch_id(con) -> int:
     ).fetchall()[0][0]
 
 
-def _record_batch(con, result: Loaded, sha256, started) -> int:
+def _record_batch(con, result: Loaded, sha256, started,
+                  settings: str | None = None) -> int:
     """The batch's ingest_batches row, under result.batch_id (the next id
     if it has none yet)."""
     if result.batch_id is None:
@@ -248,10 +253,11 @@ def _record_batch(con, result: Loaded, sha256, started) -> int:
         "insert into ingest_batches (batch_id, source, entity, file_name, "
         "file_sha256, started_at, finished_at, rows_read, rows_loaded, "
         "rows_rejected, rows_updated, rows_unchanged, rows_deleted, "
-        "rows_merged, warnings, status, error, loaded_by) values ($id, "
+        "rows_merged, warnings, status, error, loaded_by, settings_sha256) "
+        "values ($id, "
         "$source, $entity, $file, $sha, $started, $finished, $read, "
         "$loaded, $rejected, $updated, $unchanged, $deleted, $merged, "
-        "$warnings, $status, $error, $by)",
+        "$warnings, $status, $error, $by, $settings)",
         {"id": batch_id, "source": result.source, "entity": result.table,
          "file": result.file_name, "sha": sha256, "started": started,
          # now, not current_timestamp: that is the publish's start, before
@@ -264,7 +270,7 @@ def _record_batch(con, result: Loaded, sha256, started) -> int:
          "warnings": json.dumps(result.warnings) if result.warnings else None,
          "status": "failed" if result.status == "failed" else "succeeded",
          "error": result.error,
-         "by": result.loaded_by or auth.cli_actor()})
+         "by": result.loaded_by or auth.cli_actor(), "settings": settings})
     return batch_id
 
 
@@ -285,7 +291,7 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
     result = Loaded(table or "", file_name, None, source=source,
                     warnings=list(batch.warnings),
                     loaded_by=loaded_by)
-    stored = _same_file(con, source, table, sha256)
+    stored = _same_file(con, source, table, sha256, batch.settings)
     if stored is not None:
         result.status, result.already_loaded = "unchanged", stored
         return result
@@ -293,7 +299,7 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
         spec, timezone, present = checks.check_frame(frame, file_name)
     except FileError as exc:
         result.status, result.error = "failed", str(exc)
-        _record_batch(con, result, sha256, started)
+        _record_batch(con, result, sha256, started, batch.settings)
         return result
     batch_id = result.batch_id = _next_batch_id(con)
     # the rows alone: pyarrow, converting an arrow-backed frame, would try
@@ -318,7 +324,7 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
             checks.stage(con, frame, spec, present, timezone)
             checks.frame_records(con, frame)
             rejects.duplicates(con, spec)
-            rejects.against_stored(con, spec, source)
+            rejects.against_stored(con, spec, source, sha256)
     finally:
         _tidy(con)
     rejects.as_written(con, spec, batch.written)
@@ -363,7 +369,7 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
         "select row_number, column_name, value, reason, detail "
         "from ingest_rejects where batch_id = $b order by row_number limit $n",
         {"b": batch_id, "n": PREVIEW_REJECTS}).df()
-    _record_batch(con, result, sha256, started)
+    _record_batch(con, result, sha256, started, batch.settings)
     con.execute("drop view if exists final_rows")
     for name in ("checked", "final", "frame_keys"):
         con.execute(f"drop table if exists {name}")

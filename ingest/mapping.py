@@ -95,15 +95,21 @@ def load(spec) -> Mapping:
     if isinstance(spec, dict):
         data, file = spec, "<mapping>"
     else:
-        path = Path(spec)
-        if not path.suffix and not path.exists():
-            path = MAPPINGS / f"{spec}.toml"
+        path = locate(spec)
         file = path.name
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise FileError(f"{file}: invalid mapping file: {exc}") from exc
     return _check(file, data)
+
+
+def locate(spec) -> Path:
+    """The file of a mapping given by path or by a shipped name."""
+    path = Path(spec)
+    if not path.suffix and not path.exists():
+        path = MAPPINGS / f"{spec}.toml"
+    return path
 
 
 def _column(name: str, spec, table: str, canonical, value_maps: dict,

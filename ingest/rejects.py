@@ -92,8 +92,11 @@ def duplicates(con, spec) -> None:
         con.execute(f"drop table {name}")
 
 
-def against_stored(con, spec, source) -> None:
-    """id_owned_by_other_source, older_than_stored."""
+def against_stored(con, spec, source, sha256: str | None = None) -> None:
+    """id_owned_by_other_source, older_than_stored. A stored row this very
+    file wrote (a batch of the same sha256, source and table) is no newer
+    copy: the file read again (with a corrected mapping) replaces it, its
+    updated_at moved or not."""
     table = q(spec.name)
     match = key_match(spec, "c", "t")
     _reject(con, spec,
@@ -109,8 +112,11 @@ def against_stored(con, spec, source) -> None:
                 "coalesce(t.ingested_batch_id, 0) || ') has updated_at ' || "
                 f"t.updated_at as detail from checked as c join {table} as t "
                 f"on {match} where c.reason is null and t.source = $source "
-                "and t.updated_at > c.updated_at",
-                "older_than_stored", {"source": source})
+                "and t.updated_at > c.updated_at and coalesce("
+                "t.ingested_batch_id, -1) not in (select batch_id from "
+                "ingest_batches where source = $source and entity = $table "
+                "and file_sha256 = $sha256)", "older_than_stored",
+                {"source": source, "table": spec.name, "sha256": sha256})
 
 
 # the reasons of the loader's own checks of a row's values (checks._checks);

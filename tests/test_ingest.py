@@ -298,7 +298,8 @@ def test_an_older_database_gets_the_version_2_ingest_columns(tmp_path):
     path = tmp_path / "old.duckdb"
     with duckdb.connect(str(path)) as con:
         schema = db.SCHEMA.read_text()
-        for added in ("loaded_by varchar", "run_by varchar",  # version 6
+        for added in ("settings_sha256 varchar",               # version 8
+                      "loaded_by varchar", "run_by varchar",  # version 6
                       "rows_merged integer"):                  # version 4
             schema = re.sub(r",\n\s*-- schema version \d:[^;]*?" + added,
                             "", schema, flags=re.S)
@@ -1079,3 +1080,73 @@ def test_a_bad_instant_is_not_called_a_dst_gap_unless_it_is_one(tmp_path,
             "does not exist in Europe/Berlin (DST gap: the spring-forward "
             "hour)")
     assert found == {}
+
+
+CORRECTED = '''[source]
+name = "site"
+table = "changes"
+timezone = "{zone}"
+date_formats = ["%d.%m.%Y %H:%M"]
+[columns]
+change_id = "id"
+change_type = {{ value = "normal" }}
+state = {{ value = "closed" }}
+created_at = "opened"
+updated_at = "updated"
+'''
+
+
+def test_a_file_read_again_with_a_corrected_mapping_is_loaded_again(tmp_path):
+    """The file's identity was its SHA-256 alone: read again with the
+    mapping's time zone corrected it was 'unchanged' and the fix never
+    applied; and, read so, its rows (an hour earlier in UTC) were
+    older_than_stored against the copies it had itself written."""
+    path, data = tmp_path / "cb.duckdb", write(
+        tmp_path / "export.csv", "id,opened,updated\n"
+        "C1,12.03.2024 10:00,14.03.2024 10:00\n"
+        "C2,12.03.2024 11:00,14.03.2024 11:00\n")
+    other = write(tmp_path / "later.csv", "id,opened,updated\n"
+                  "C2,12.03.2024 11:00,15.03.2024 09:00\n")
+
+    def load(csv, zone):
+        return ingest.load_path("mapping", csv, path, options={
+            "mapping": write(tmp_path / "m.toml",
+                             CORRECTED.format(zone=zone))})
+
+    assert load(data, "UTC").rows_loaded == 2
+    assert load(other, "UTC").rows_updated == 1   # C2 by a later export
+    again = load(data, "Europe/Berlin")
+    assert again.status == "succeeded", again.error
+    # C1 was written by this file: replaced; C2's stored copy is another
+    # export's, newer: that one stays
+    assert (again.rows_updated, again.rows_rejected) == (1, 1)
+    assert again.reasons == [("older_than_stored", 1)]
+    assert rows(path, "select change_id, strftime(created_at, '%H:%M'), "
+                "strftime(updated_at, '%d %H:%M') from changes order by 1") == [
+        ("C1", "09:00", "14 09:00"), ("C2", "11:00", "15 09:00")]
+    third = load(data, "Europe/Berlin")
+    assert (third.status, third.already_loaded) == ("unchanged",
+                                                    again.batch_id)
+    assert load(data, "UTC").status == "succeeded"   # read as at first
+
+
+def test_an_export_read_again_with_corrected_overrides_is_loaded_again(
+        tmp_path):
+    """The same for an overrides file: its time zone is part of how the
+    file is read."""
+    path = tmp_path / "cb.duckdb"
+    export = write(tmp_path / "change_request.csv",
+                   "number,type,state,opened_at,sys_updated_on\n"
+                   "CHG1,Normal,Closed,12.03.2024 10:00,14.03.2024 10:00\n")
+
+    def load(zone):
+        site = write(tmp_path / "site.toml", "[source]\ndate_formats = "
+                     f'["%d.%m.%Y %H:%M"]\ntimezone = "{zone}"\n')
+        return ingest.load_path("servicenow", export, path,
+                                options={"mapping": site})
+
+    assert load("UTC").rows_loaded == 1
+    assert (load("Europe/Berlin").rows_updated, load("Europe/Berlin").status
+            ) == (1, "unchanged")
+    assert rows(path, "select strftime(created_at, '%H:%M') from changes") \
+        == [("09:00",)]
