@@ -103,6 +103,9 @@ def _value_sql(spec, column: str, timezone: str) -> tuple[str, str, str]:
                   f"when regexp_full_match({shown}, '{_INSTANT[1:-1]}') then "
                   f"case when try_cast({written} as timestamp) is null then "
                   "'no such date or time of day' "
+                  f"when regexp_extract({shown}, '{_INSTANT[1:-1]}', 3) <> '' "
+                  "then 'write the offset right after the time, without a "
+                  "space (2024-03-12T15:15:00+01:00)' "
                   "else 'does not exist in ' || $tz || ' (DST gap: the "
                   "spring-forward hour)' end "
                   "else 'not ISO-8601 (e.g. 2024-03-12T15:15:00Z)' end")

@@ -1150,3 +1150,16 @@ def test_an_export_read_again_with_corrected_overrides_is_loaded_again(
             ) == (1, "unchanged")
     assert rows(path, "select strftime(created_at, '%H:%M') from changes") \
         == [("09:00",)]
+
+
+def test_an_offset_written_after_a_space_is_not_called_a_dst_gap(tmp_path):
+    """'2024-03-12 10:00 +01:00' (DuckDB's cast takes no space before the
+    offset) was 'does not exist in UTC (DST gap ...)'."""
+    csv = write(tmp_path / "changes.csv", CHANGES.replace(
+        ",title,updated_at", "") + "C1,normal,closed,2024-03-12 10:00 +01:00\n"
+        "C2,normal,closed,2024-03-12 10:00:00 Z\n")
+    ingest.load_path("csv", csv, tmp_path / "cb.duckdb")
+    assert rows(tmp_path / "cb.duckdb", "select distinct detail from "
+                "ingest_rejects") == [(
+        "write the offset right after the time, without a space "
+        "(2024-03-12T15:15:00+01:00)",)]
