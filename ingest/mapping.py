@@ -24,6 +24,9 @@ SOURCE_KEYS = {"name", "table", "id_prefix", "encoding", "delimiter", "quote",
                "comment", "timezone", "date_formats", "null_values",
                "true_values", "false_values", "duplicate_ids", "latest_by",
                "mode"}
+# [source] keys that take a text or a list of texts; the others a text
+LIST_KEYS = {"encoding", "date_formats", "null_values", "true_values",
+             "false_values"}
 COLUMN_KEYS = {"from", "values", "match", "when", "value", "merge",
                "template"}
 MERGES = ("must_agree", "first", "min", "max")
@@ -186,6 +189,16 @@ def _check(file: str, data: dict) -> Mapping:
     for key in ("name", "table"):
         if not source.get(key):
             fail(f"[source] {key} is required")
+    for key, value in source.items():
+        if key in LIST_KEYS:
+            listed = [value] if isinstance(value, str) else value
+            if (not isinstance(listed, list) or not listed
+                    or not all(isinstance(v, str) for v in listed)):
+                fail(f"[source] {key} must be a text or a list of texts, "
+                     f"not {value!r}")
+        elif key != "timezone" and not isinstance(value, str):
+            # (a time zone is checked below, as IANA)
+            fail(f"[source] {key} must be a text, not {value!r}")
     table = source["table"]
     if table not in schema.TABLES:
         fail(f"unknown table {table!r}{closest(table, schema.TABLES)}")

@@ -527,6 +527,21 @@ def test_mapping_timezone_is_checked_naming_the_file_and_key(tmp_path, zone):
                toml)
 
 
+@pytest.mark.parametrize("extra", ["date_formats = 5", "encoding = [1]",
+                                   "null_values = {a = 1}", "delimiter = 1",
+                                   'date_formats = []'])
+def test_mapping_source_values_of_the_wrong_kind_fail_naming_the_key(
+        tmp_path, extra):
+    """`date_formats = 5` raised TypeError ('int' object is not iterable)
+    out of the load instead of a FileError naming the mapping and key."""
+    key = extra.split(" ")[0]
+    toml = SIMPLE.format(extra=extra, columns="")
+    with pytest.raises(FileError, match=rf"^m\.toml: invalid mapping: "
+                       rf"\[source\] {key} must be"):
+        mapped(tmp_path, "Id,Status,Opened\nC1,Done,2024-03-12 15:15:00\n",
+               toml)
+
+
 def test_mapping_fails_when_a_mapped_header_is_missing(tmp_path):
     toml = SIMPLE.format(extra="", columns='title = "Title"')
     with pytest.raises(FileError, match=r"column 'Title' not in the file"):
