@@ -11,8 +11,8 @@
 -- $teams: list of assignment groups to keep (default: null)
 -- $change_types: list of change types to keep (default: null)
 -- $tiers: list of target environment tiers to keep (default: null)
--- docs/metrics.md change_calendar, from the cab_changes macro and the
--- derived_change_collision_pairs and derived_change_window_hits tables
+-- docs/metrics.md change_calendar, from the cab_changes and
+-- collision_partners macros and the derived_change_window_hits table
 -- (changeboard/macros/20_cab.sql) with the period as their window W.
 -- Shown: changes whose valid plan meets W (plan_meets), not cancelled and
 -- approval not rejected; closed changes are shown (what was planned).
@@ -62,27 +62,6 @@ counts as (
     from period
 ),
 
--- the stored collision pairs of the changes shown, read in both directions
--- (only changes in scope have pairs: open, approval not rejected), with
--- the other change's plan: it must meet W too
-pairs as (
-    select
-        change_id_a as change_id,
-        change_id_b as other_id,
-        match_on,
-        planned_start_at_b as other_start_at,
-        planned_end_at_b as other_end_at
-    from derived_change_collision_pairs
-    union all
-    select
-        change_id_b as change_id,
-        change_id_a as other_id,
-        match_on,
-        planned_start_at_a as other_start_at,
-        planned_end_at_a as other_end_at
-    from derived_change_collision_pairs
-),
-
 -- the drawing order, ranked on the sort keys alone (the window sorts only
 -- them, not the rows it would carry)
 ranked as (
@@ -95,8 +74,9 @@ ranked as (
 ),
 
 -- each other change once per shown change (a pair can share several
--- keys), then listed: the keys as three flags, not a list made distinct
--- and sorted per change
+-- keys; only changes in scope have partners: open, approval not rejected),
+-- then listed: the keys as three flags, not a list made distinct and
+-- sorted per change
 partners as (
     select
         change_id,
@@ -104,14 +84,8 @@ partners as (
         bool_or(match_on = 'application') as on_application,
         bool_or(match_on = 'ci') as on_ci,
         bool_or(match_on = 'environment') as on_environment
-    from pairs
-    where
-        change_id in (select change_id from shown)
-        and plan_meets(
-            other_start_at, other_end_at,
-            local_instant($window_start_at, $reporting_tz),
-            local_instant($window_end_at, $reporting_tz)
-        )
+    from collision_partners($window_start_at, $window_end_at, $reporting_tz)
+    where change_id in (select change_id from shown)
     group by change_id, other_id
 ),
 

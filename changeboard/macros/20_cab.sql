@@ -446,6 +446,43 @@ inner join keyed as b
         and b.planned_start_at < a.planned_end_at
 order by change_id_a, change_id_b, match_on;
 
+-- collision_partners(p_window_start_at, p_window_end_at, p_reporting_tz):
+-- derived_change_collision_pairs read both ways, one row per change in
+-- scope, other change it collides with whose plan meets W (other_id) and
+-- key (match_on). Whether the change itself meets W and passes the filters
+-- is the caller's: it reads the partners of the changes it shows, whatever
+-- the partners' teams (as change_collision_pairs).
+create or replace macro collision_partners(
+    p_window_start_at, p_window_end_at, p_reporting_tz
+) as table
+select
+    change_id,
+    other_id,
+    match_on
+from (
+    select
+        change_id_a as change_id,
+        change_id_b as other_id,
+        match_on,
+        planned_start_at_b as other_start_at,
+        planned_end_at_b as other_end_at
+    from derived_change_collision_pairs
+    union all
+    select
+        change_id_b as change_id,
+        change_id_a as other_id,
+        match_on,
+        planned_start_at_a as other_start_at,
+        planned_end_at_a as other_end_at
+    from derived_change_collision_pairs
+) as p
+where
+    plan_meets(
+        other_start_at, other_end_at,
+        local_instant(p_window_start_at, p_reporting_tz),
+        local_instant(p_window_end_at, p_reporting_tz)
+    );
+
 -- change_collision_pairs(...): one row per pair of cab_changes in scope
 -- whose plans meet W (cab_window_scope_all), overlap (with positive length:
 -- empty and back-to-back plans never collide) and share a non-NULL key, per
@@ -746,51 +783,37 @@ counts as (
     from classified
 ),
 
--- the pairs once (a pair sharing several keys counts once), read both
--- ways: count(*) counts the other changes
-pairs as materialized (
-    select distinct
-        change_id_a,
-        change_id_b
-    from
-        change_collision_pairs(
-            p_window_start_at, p_window_end_at, p_reporting_tz,
-            p_application_ids, p_portfolios, p_teams, p_change_types,
-            p_tiers
-        )
+-- the agenda's changes (each in scope: open, approval requested or not yet)
+agenda_ids as (
+    select change_id
+    from classified
+    where agenda_class = 'agenda'
 ),
 
+-- the other changes each collides with (a pair sharing several keys
+-- counts once)
 collisions as (
     select
         change_id,
-        count(*) as n_collisions
-    from (
-        select
-            change_id_a as change_id,
-            change_id_b as other_id
-        from pairs
-        union all
-        select
-            change_id_b as change_id,
-            change_id_a as other_id
-        from pairs
-    ) as p
+        count(distinct other_id) as n_collisions
+    from
+        collision_partners(
+            p_window_start_at, p_window_end_at, p_reporting_tz
+        )
+    where change_id in (select change_id from agenda_ids)
     group by change_id
 ),
 
--- change_window_hits_of has one row per change and window (window_id is
--- the key of blackout_windows): count(*) counts windows
+-- derived_change_window_hits has one row per change and window (window_id
+-- is the key of blackout_windows): count(*) counts windows
 hits as (
     select
         change_id,
         count(*) filter (where kind = 'freeze') as n_freeze_hits,
         count(*) filter (where kind = 'blackout') as n_blackout_hits,
         bool_or(kind = 'outside_maintenance') as is_outside_maintenance
-    from
-        change_window_hits_of(
-            p_window_start_at, p_window_end_at, p_reporting_tz,
-            p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
-        )
+    from derived_change_window_hits
+    where change_id in (select change_id from agenda_ids)
     group by change_id
 )
 
