@@ -782,6 +782,35 @@ def test_change_records_are_the_rows_behind_the_success_rate(con, given):
     assert failed.equals(rows[rows["is_failed"]].reset_index(drop=True))
 
 
+def test_change_records_read_at_an_instant_count_the_signals_known_then(
+        con, given):
+    """signals_before (the CAB pack's team failures at its meeting): an
+    incident or rollback after it fails nothing; with failed_only, the rows
+    failed then, the same as the full list's failed rows."""
+    given("changes", [change("C1"), change("C2"), change("C3"),
+                      change("C4", close_code="backed_out")])
+    given("deployments", [
+        {"deployment_id": "D2", "application_id": "A", "environment_id": "P",
+         "change_id": "C2", "status": "rolled_back",
+         "started_at": "2026-01-20 09:00Z"}])
+    given("incidents", [
+        {"incident_id": "I1", "opened_at": "2026-01-16 00:00Z",
+         "caused_by_change_id": "C1"},
+        {"incident_id": "I3", "opened_at": "2026-01-25 00:00Z",
+         "caused_by_change_id": "C3"}])
+    then = {**JAN, "signals_before": "2026-01-18 00:00Z"}
+    rows = db.run(con, "change_records", **then)
+    assert rows[["change_id", "is_failed", "is_failed_by_incident",
+                 "is_failed_by_rollback"]].values.tolist() == [
+        ["C1", True, True, False], ["C2", False, False, False],
+        ["C3", False, False, False], ["C4", True, False, False]]
+    failed = db.run(con, "change_records", failed_only=True, **then)
+    assert failed["change_id"].tolist() == ["C1", "C4"]
+    assert failed.equals(rows[rows["is_failed"]].reset_index(drop=True))
+    now = db.run(con, "change_records", failed_only=True, **JAN)
+    assert now["change_id"].tolist() == ["C1", "C2", "C3", "C4"]
+
+
 # --- every query of this file runs on the sample database -------------------
 
 CHANGE_QUERIES = [
