@@ -478,3 +478,18 @@ def test_a_breakdown_of_many_teams_draws_the_largest_and_lists_all(
     assert drawn == largest
     assert f"The chart draws the 30 of {len(table):,} teams with the most " \
            "implemented changes; the table lists all." in captions(app)
+
+
+def test_a_median_without_data_reads_n_a_not_n_a_min(sample_db, tmp_path,
+                                                     monkeypatch):
+    """With no change of the period overrunning, the median overrun is NULL
+    (C5): its card read 'n/a min'; it reads n/a, as every other card
+    without data (the Releases page's medians alike)."""
+    app, _ = page_on_rewritten_changes(
+        sample_db, tmp_path, monkeypatch, "actual_end_at = planned_end_at",
+        "where planned_end_at is not null and actual_end_at is not null")
+    assert not app.exception
+    values = {m.label: m.value for m in app.metric}
+    assert values["Median overrun"] == "n/a"
+    assert values["Median start delay"].endswith(" min")  # n > 0: a value
+    assert not [v for v in values.values() if "n/a " in v]

@@ -447,10 +447,12 @@ else:
                                        x_title="share of implemented changes"),
                       key="adherence-chart")
     right.metric("Median start delay",
-                 f"{ui.number(adherence['median_start_delay_minutes'], 0)} min",
+                 ui.number(adherence["median_start_delay_minutes"], 0,
+                           suffix=" min"),
                  border=True, help="Actual − planned start, signed, over n.")
     right.metric("Median overrun",
-                 f"{ui.number(adherence['median_overrun_minutes'], 0)} min",
+                 ui.number(adherence["median_overrun_minutes"], 0,
+                           suffix=" min"),
                  border=True, help="Actual − planned end, over the changes "
                  "that overran.")
     st.caption(
