@@ -273,3 +273,50 @@ def test_a_median_without_data_reads_n_a_not_n_a_days(sample_db, tmp_path,
     assert values["Median slip"] == "n/a"
     assert values["Median slip of late releases"] == "n/a"
     assert not [v for v in values.values() if "n/a " in v]
+
+
+def test_the_overdue_card_lists_the_releases_it_counts(sample_db, tmp_path,
+                                                       monkeypatch):
+    """"Overdue, not live" could not be drilled into: the records listed
+    only releases gone live. Under the cards, its releases are listed (the
+    card's rule, so as many rows as it counts), with downloads, whatever
+    the filters."""
+    import shutil
+
+    from changeboard import ui
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.publish(copy) as con:   # a third of those gone live never went
+        con.execute("update releases set actual_release_at = null, status = "
+                    "'in_progress', ingested_batch_id = (select max(batch_id)"
+                    " + 1 from ingest_batches) where status = 'released' and "
+                    "hash(release_id) % 3 = 0")
+        app_id = con.execute(
+            "select application_id from releases where status = "
+            "'in_progress' and actual_release_at is null group by all "
+            "order by count(*) desc limit 1").fetchone()[0]
+    for url in ({}, {"application_ids": app_id}):
+        app = page(copy, monkeypatch, **url)
+        assert not app.exception
+        card = next(m for m in app.metric if m.label == "Overdue, not live")
+        n = int(card.value.replace(",", ""))
+        assert n > 1
+        [listing] = [e for e in app.expander
+                     if e.label == f"The {n:,} releases overdue, not live"]
+        [table] = [d.value for d in listing.dataframe]
+        assert len(table) == n and table["Release"].is_unique
+        assert list(table.columns) == [
+            "Release", "Name", "Application", "Status", "Type",
+            "Planned go-live (UTC)", "Overdue (days)"]
+        assert (table["Overdue (days)"] >= 0).all()
+        assert f"{n:,} releases not live" in " ".join(
+            c.value for c in listing.caption)
+        assert [b.label for b in listing.get("download_button")] == [
+            "CSV", "XLSX"]
+        filters = {"application_ids": [app_id]} if url else {}
+        whole = ui.scoped_part("release_records", ui.window_for("last_365"),
+                               filters, kind="overdue_open").whole()
+        assert len(whole) == n and set(whole["release_id"]) == set(
+            table["Release"])
+        if url:
+            assert set(whole["application_id"]) == {app_id}

@@ -128,6 +128,95 @@ def test_overdue_open_releases_count_however_old_until_as_of(con, given):
     assert on_time(con, as_of="2026-01-15 00:00Z")["n_overdue_open"] == 1
 
 
+def test_the_overdue_records_are_the_releases_n_overdue_open_counts(con,
+                                                                    given):
+    """release_records lists the releases behind "Overdue, not live" (the
+    same rule: release_outcomes), as many as n_overdue_open counts, for
+    every as_of, period end, zone and filter; the rows gone live are as
+    before, without them."""
+    given("applications", [{"application_id": "A1", "name": "One",
+                            "portfolio": "P1"},
+                           {"application_id": "A2", "name": "Two",
+                            "portfolio": "P2"}])
+    given("releases", [
+        planned("R1", "2024-03-01 00:00Z", status="planned"),  # very old
+        planned("R2", "2026-01-20 00:00Z", status="in_progress", app="A2"),
+        planned("R3", "2026-01-20 00:00Z", status="cancelled"),
+        planned("R4", "2026-01-20 00:00Z", status="released"),
+        planned("R5", "2026-02-03 00:00Z", status="planned"),  # after W
+        planned("R6", "2026-01-20 00:00Z", status="draft",
+                release_type="enterprise"),
+        planned("R7", None, status="planned"),  # no plan: never overdue
+        planned("R8", "2026-01-31 23:30Z", status="draft"),  # Berlin: Feb 1
+        planned("R9", "2026-01-10 09:00Z", "2026-01-12 10:00Z"),  # gone live
+        planned("R10", "2026-01-14 00:00Z", status="draft", app=None),
+    ])
+    for params, ids in [
+            ({"as_of": "2026-03-01 00:00Z"}, ["R1", "R10", "R2", "R8"]),
+            ({"as_of": "2026-01-15 00:00Z"}, ["R1", "R10"]),
+            ({"as_of": "2026-03-01 00:00Z", "reporting_tz": "Europe/Berlin"},
+             ["R1", "R10", "R2"]),
+            ({"as_of": "2026-03-01 00:00Z", "application_ids": ["A2"]},
+             ["R2"]),
+            ({"as_of": "2026-03-01 00:00Z", "portfolios": ["P1"]},
+             ["R1", "R8"]),
+            ({"as_of": "2026-03-01 00:00Z", "end_date": "2026-01-15"},
+             ["R1", "R10"]),
+            ({}, ["R1", "R10", "R2", "R8"])]:  # as_of null: now, no load
+        counted = on_time(con, **params)["n_overdue_open"]
+        rows = db.run(con, "release_records", kind="overdue_open",
+                      **{**JAN, **params})
+        assert list(rows["release_id"]) == ids, params
+        assert len(rows) == counted, params
+        assert set(rows["kind"]) <= {"overdue_open"}
+    rows = db.run(con, "release_records", kind="overdue_open",
+                  as_of="2026-03-01 00:00Z", **JAN).set_index("release_id")
+    assert rows["days_overdue"].to_dict() == {
+        "R1": 730, "R10": 46, "R2": 40, "R8": 29}
+    assert rows[["actual_release_at", "slip_days", "is_on_time"]
+                ].isna().all().all()
+    assert rows.loc["R2", "application_name"] == "Two"
+    gone_live = db.run(con, "release_records", as_of="2026-03-01 00:00Z",
+                       **JAN)
+    assert list(gone_live["release_id"]) == ["R9"]
+    assert gone_live["days_overdue"].isna().all()
+
+
+# the sample's open releases are planned from its load on: an as_of and a
+# period end months later make most of them overdue
+LATER = {"as_of": "2027-03-01 00:00Z", "end_date": "2027-06-01"}
+
+
+@pytest.mark.parametrize("params", [
+    {"start_date": "2026-01-01", **LATER},
+    {"start_date": "2024-01-01", **LATER, "reporting_tz": "America/New_York",
+     "as_of": "2027-03-01 00:00"},
+    {"start_date": "2026-06-01", "end_date": "2027-02-01",
+     "as_of": "2027-03-01 00:00Z"},
+    {"start_date": "2026-06-01", **LATER, "tolerance_days": 3}])
+def test_the_overdue_records_match_their_count_on_the_sample(sample_db,
+                                                             params):
+    """On the sample: the overdue records are as many as n_overdue_open,
+    in all and per application (release_on_time_by_application)."""
+    with db.connect(sample_db, read_only=True) as con:
+        counted = db.run(con, "release_on_time", **params).iloc[0]
+        by_app = db.run(con, "release_on_time_by_application", **params)
+        rows = db.run(con, "release_records", kind="overdue_open", **params)
+        portfolio = con.execute("select min(portfolio) from applications"
+                                ).fetchone()[0]
+        one = {**params, "portfolios": [portfolio]}
+        assert len(db.run(con, "release_records", kind="overdue_open",
+                          **one)) == db.run(con, "release_on_time", **one
+                                            ).iloc[0]["n_overdue_open"]
+    assert len(rows) == counted["n_overdue_open"] > 0
+    assert rows["release_id"].is_unique
+    per_app = rows["application_id"].fillna("-").value_counts().to_dict()
+    assert per_app == {k: v for k, v in zip(
+        by_app["application_id"].fillna("-"), by_app["n_overdue_open"],
+        strict=True) if v}
+    assert (rows["days_overdue"] >= 0).all()
+
+
 def test_no_release_in_the_window_gives_null_on_time_rate(con):
     row = on_time(con)
     assert row["n"] == 0 and row["on_time_rate"] != row["on_time_rate"]

@@ -26,11 +26,13 @@ LABELS = {
     "planned_end_at": "Planned end (UTC)",
     "actual_start_at": "Actual start (UTC)",
     "actual_end_at": "Actual end (UTC)", "is_in_progress": "In progress",
-    "end_slip_days": "End slip (days)",
+    "end_slip_days": "End slip (days)", "days_overdue": "Overdue (days)",
 }
 RECORD_COLUMNS = ["release_id", "name", "application_name", "status",
                   "release_type", "kind", "planned_release_at",
                   "actual_release_at", "slip_days", "is_on_time"]
+OVERDUE_COLUMNS = ["release_id", "name", "application_name", "status",
+                   "release_type", "planned_release_at", "days_overdue"]
 DORA = {  # dora_summary metric -> (label, how to show the raw value, unit)
     "deployment_frequency": ("Deployment frequency", ui.number,
                              "median deploy days per week"),
@@ -127,7 +129,7 @@ tolerance = st.columns([1, 2])[0].number_input(
     bind="query-params")
 ui.prefetch([(name, window, {"tolerance_days": int(tolerance)}) for name in (
     "release_on_time", "release_records", "release_on_time_by_application")],
-    filters)
+    filters, parts=[("release_records", window, {"kind": "overdue_open"})])
 on_time = ui.scoped("release_on_time", window, filters,
                     tolerance_days=int(tolerance)).iloc[0]
 if on_time["n"] == 0 and on_time["n_overdue_open"] == 0:
@@ -144,10 +146,12 @@ else:  # none gone live but some overdue: that is the news
                     ui.number(on_time["median_slip_days_late"],
                               suffix=" days"),
                     border=True)
-    cards[3].metric("Overdue, not live", f"{int(on_time['n_overdue_open']):,}",
+    n_overdue = int(on_time["n_overdue_open"])
+    cards[3].metric("Overdue, not live", f"{n_overdue:,}",
                     border=True, help="Not live, not cancelled, not "
                     "enterprise (a grouping of releases counted on their "
-                    "own), planned before the end of the period.")
+                    "own), planned before the end of the period; listed "
+                    "below the cards.")
     st.caption(
         f"{int(on_time['n_on_time']):,} of n = {int(on_time['n']):,} releases"
         f" went live on or before the planned day (+{int(tolerance)} days "
@@ -155,6 +159,20 @@ else:  # none gone live but some overdue: that is the news
         f"date and {int(on_time['n_excluded']):,} cancelled or enterprise "
         "left out. Only the latest plan is stored, so re-planning hides slip."
         + ui.unapplied("release_on_time", filters))
+    if n_overdue:
+        with st.expander(f"The {n_overdue:,} releases overdue, not live"):
+            # the card's rule (release_outcomes), so its rows are its count
+            overdue = ui.scoped_part("release_records", window, filters,
+                                     kind="overdue_open")
+            st.caption(
+                f"{overdue.n:,} releases not live, not cancelled and not "
+                "enterprise, planned before the end of the period (or the "
+                "data's as-of time, if earlier), however old; oldest plan "
+                "first. Overdue (days): from the planned day to the data's "
+                "as-of day.")
+            ui.table(overdue.map(lambda rows: shown(
+                rows.assign(application_name=app_labels(rows)),
+                OVERDUE_COLUMNS)), "releases-overdue-not-live")
     records = ui.scoped("release_records", window, filters,
                         tolerance_days=int(tolerance))
     records = records.assign(application_name=app_labels(records))
