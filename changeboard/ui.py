@@ -9,10 +9,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import NamedTuple
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pyarrow as pa
@@ -131,6 +132,35 @@ def url_date(key: str) -> date | None:
         st.warning(f"Ignored {key} in the address: not a YYYY-MM-DD date.")
         return None
     return clamp_date(day, key)
+
+
+def url_date_or_instant(key: str) -> date | datetime | None:
+    """`?key=` in the URL as a YYYY-MM-DD date or an ISO 8601 instant
+    (2026-01-23T00:00+00:00; without an offset, in the reporting zone; an
+    offset's '+' sent unencoded, which reads as a space, taken back): None
+    when absent or neither; a date clamped into [DATE_MIN, date_max()], an
+    instant whose day is outside it becomes the clamped day; the page says
+    what it did. An instant is returned with its zone."""
+    text = st.query_params.get(key, "").strip()
+    if not text:
+        return None
+    try:
+        return clamp_date(date.fromisoformat(text), key)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(
+            re.sub(r"(\d\d:\d\d(:\d\d(\.\d+)?)?) (\d\d(:?\d\d)?)$",
+                   r"\1+\4", text))
+    except ValueError:
+        st.warning(f"Ignored {key} in the address: not a YYYY-MM-DD date or "
+                   "an ISO 8601 instant (2026-01-23T00:00+00:00).")
+        return None
+    zone = ZoneInfo(config.REPORTING_TZ)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=zone)
+    day = moment.astimezone(zone).date()
+    clamped = clamp_date(day, key)
+    return moment if clamped == day else clamped
 
 
 def clamp_date(day: date, what: str) -> date:

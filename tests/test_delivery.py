@@ -4,15 +4,18 @@ against a real SMTP server (aiosmtpd) and a real HTTP receiver, both on
 and secrets kept out of every message, log and the database."""
 import datetime as dt
 import email
+import html
 import ipaddress
 import json
 import logging
 import os
+import re
 import shutil
 import ssl
 import subprocess
 import sys
 import threading
+import urllib.parse
 from contextlib import contextmanager
 from email import policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,7 +29,7 @@ from aiosmtpd.smtp import AuthResult
 from changeboard import config, db
 from reports import cab, delivery
 from tests.ports import free_port
-from tests.test_cab_pack import MEETING, load_cab_data
+from tests.test_cab_pack import MEETING, insert, load_cab_data, planned
 
 ROOT = Path(__file__).resolve().parents[1]
 AGENDA = ["C1", "C2"]  # load_cab_data's changes for decision
@@ -725,3 +728,80 @@ def test_a_server_offering_no_auth_is_said_so_not_starttls(
     assert "the server offers no AUTH" in err and "STARTTLS" not in \
         err.split("offers no AUTH")[0]
     assert [s["outcome"] for s in delivery.sends(cab_db)] == ["failed"]
+
+
+# --- the link opens the pack that was sent ---------------------------------------
+
+@pytest.fixture(scope="module")
+def early_db(tmp_path_factory):
+    """load_cab_data and C5, for decision, planned on Fri 23 Jan before the
+    CAB time (10:00 UTC): in a window ending at 23 Jan 10:00, not in one
+    ending at 23 Jan 00:00."""
+    path = tmp_path_factory.mktemp("early") / "cab.duckdb"
+    with db.publish(path) as con:
+        load_cab_data(con)
+        insert(con, "changes", [planned(
+            "C5", "2026-01-23 05:00Z", "2026-01-23 06:00Z", risk="high",
+            application_id="A2", assignment_group="Core",
+            title="Before the CAB time")])
+    return path
+
+
+def _page_agenda(path, params: dict, monkeypatch):
+    """The CAB page opened at /cab?<params> on the database at path: the
+    change ids of its agenda, its review window caption and its URL."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setattr(config, "DB_PATH", path)
+    st.cache_data.clear()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params.update(params)
+    app.run()
+    app.switch_page("views/cab.py").run()
+    assert not app.exception
+    assert not [w.value for w in app.warning]
+    headings = [m.value for m in app.markdown if m.value.startswith("#### ")]
+    window = next(c.value for c in app.caption
+                  if c.value.startswith("Review window "))
+    return [h.split()[2] for h in headings], window, app
+
+
+@pytest.mark.parametrize("window_end, until, agenda", [
+    # the window ends off the CAB time: the link carries the instant
+    ("2026-01-23T00:00Z", "2026-01-23T00:00+00:00", ["C2", "C1"]),
+    # at the CAB time: the day alone, read at the CAB time
+    ("2026-01-23", "2026-01-23", ["C2", "C1", "C5"])])
+def test_the_mailed_link_opens_the_agenda_of_the_mailed_pack(
+        early_db, monkeypatch, window_end, until, agenda):
+    """`report cab --send --window-end 2026-01-23T00:00Z`: the mail's link
+    carried until=2026-01-23, which the page read as 23 Jan at the CAB time
+    (10:00), so it opened a window with another change (C5) on its
+    agenda. The link opens the pack's window exactly, and the page keeps
+    it in its address."""
+    from changeboard.cli.report import _instant
+
+    inbox = Inbox()
+    with smtp_server(inbox) as server:
+        mail_to(monkeypatch, server)
+        assert delivery.send(early_db, MEETING, pdf=b"%PDF-1.4 stand-in",
+                             window_end_at=_instant(window_end)) == 0
+    [message] = inbox.messages()
+    body = message.get_body(("html",)).get_content()
+    mailed = re.findall(r">(C\d)<", body)  # the agenda's change cells
+    assert mailed == agenda
+    link = html.unescape(re.search(r'<a href="([^"]+)"', body).group(1))
+    assert link.startswith("https://cb.acme.test/cab?")
+    params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(link).query))
+    assert params == {"meeting": "2026-01-20", "until": until}
+    shown, window, app = _page_agenda(early_db, params, monkeypatch)
+    assert shown == mailed
+    assert [t.label for t in app.tabs][0] == f"For decision ({len(mailed)})"
+    ends = "23 Jan 2026 00:00" if "T" in until else "23 Jan 2026 10:00"
+    assert f" to Fri {ends}, end exclusive" in window, window
+    # written back as it came: the instant is not turned into its day
+    assert app.query_params["until"] in (until, [until])
+    app.run()  # a rerun (any widget) reads it again: the same window
+    assert [m.value.split()[2] for m in app.markdown
+            if m.value.startswith("#### ")] == mailed
+    assert app.query_params["until"] in (until, [until])

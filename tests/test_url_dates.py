@@ -75,6 +75,16 @@ def test_a_go_live_range_from_the_url_is_clamped(page):
     ({"meeting": "2026-01-20", "until": "9999-12-31"}, "outside 1990-01-01"),
     ({"meeting": "2026-01-20", "until": "2030-01-01"}, "within 366 days"),
     ({"meeting": "not-a-date"}, "not a YYYY-MM-DD"),
+    ({"meeting": "2026-01-20", "until": "2026-01-20T09:00Z"},
+     "must end after"),
+    ({"meeting": "2026-01-20", "until": "2026-01-20T10:00Z"},
+     "must end after"),
+    ({"meeting": "2026-01-20", "until": "2027-01-22T00:00Z"},
+     "within 366 days"),
+    ({"meeting": "2026-01-20", "until": "2026-01-23T25:00Z"},
+     "not a YYYY-MM-DD date or an ISO 8601 instant"),
+    ({"meeting": "2026-01-20", "until": "9999-12-31T00:00Z"},
+     "outside 1990-01-01"),
 ])
 def test_cab_meeting_and_until_from_the_url_are_checked(page, params, said):
     app = page("cab", **params)
@@ -86,6 +96,44 @@ def test_cab_meeting_and_until_from_the_url_are_checked(page, params, said):
     until = app.query_params.get("until")
     if until:
         assert 0 < (date.fromisoformat(until) - meeting).days <= 366
+
+
+@pytest.mark.parametrize("until, kept, ends", [
+    ("2026-01-23T00:00Z", "2026-01-23T00:00+00:00", "Fri 23 Jan 2026 00:00"),
+    # a '+' sent unencoded reads as a space
+    ("2026-01-23T00:00 00:00", "2026-01-23T00:00+00:00",
+     "Fri 23 Jan 2026 00:00"),
+    ("2026-01-23T05:30", "2026-01-23T05:30+00:00",  # in the reporting zone
+     "Fri 23 Jan 2026 05:30"),
+    ("2026-01-22T23:00-05:00", "2026-01-23T04:00+00:00",
+     "Fri 23 Jan 2026 04:00"),
+    ("2026-01-20T12:00Z", "2026-01-20T12:00+00:00",  # the meeting's day
+     "Tue 20 Jan 2026 12:00"),
+    # at the CAB time (10:00 UTC): that day, written as a day
+    ("2026-01-23T10:00+00:00", "2026-01-23", "Fri 23 Jan 2026 10:00"),
+    ("2026-01-22T11:00+01:00", "2026-01-22", "Thu 22 Jan 2026 10:00"),
+    ("2026-01-23", "2026-01-23", "Fri 23 Jan 2026 10:00")])
+def test_cab_until_may_be_an_instant_and_stays_one(page, until, kept, ends):
+    """?until= is a day (at the CAB time) or an instant, the end of a
+    mailed pack's window (reports/delivery.py app_link): the page's window
+    ends there, and the address keeps it, through reruns."""
+    app = page("cab", meeting="2026-01-20", until=until)
+    for _ in range(2):
+        assert not app.exception, app.exception
+        assert not [w.value for w in app.warning]
+        window = next(c.value for c in app.caption
+                      if c.value.startswith("Review window "))
+        assert f" to {ends}, end exclusive" in window, window
+        assert app.query_params["until"] == kept
+        app.run()
+    said = " ".join(c.value for c in app.caption)
+    assert ("The address ends the window at" in said) == ("T" in kept)
+    app.date_input(key="cab-until").set_value(date(2026, 1, 24)).run()
+    assert not app.exception  # another day picked: that day, at the CAB time
+    assert app.query_params["until"] == "2026-01-24"
+    assert any(" to Sat 24 Jan 2026 10:00, end exclusive" in c.value
+               for c in app.caption)
+    assert not any("The address ends" in c.value for c in app.caption)
 
 
 CHILD = textwrap.dedent("""

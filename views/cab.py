@@ -1,7 +1,7 @@
 """CAB pack: the pre-read of a Change Advisory Board meeting, on screen and
 as HTML, PDF and XLSX downloads of exactly the same pack."""
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -19,7 +19,7 @@ status, _, filters = ui.page("CAB pack", period=False)
 # changes); nothing changes a pack once built, apart from that memo
 @st.cache_resource(ttl=config.CACHE_TTL, max_entries=8,
                    show_spinner="Building the CAB pack…")
-def _pack(version, path, meeting: date, window_end: date | None,
+def _pack(version, path, meeting: date, window_end: date | datetime | None,
           filters: dict, decisions_revision: int,
           as_of: str | None = None) -> cab.Pack:
     return cab.build_pack(path, meeting, window_end_at=window_end,
@@ -45,15 +45,25 @@ def _md(text: str) -> str:
 MAX_WINDOW_DAYS = 366  # the review window: at most a year after the meeting
 
 
-def _until(meeting: date) -> date | None:
+def _until(meeting: date) -> date | datetime | None:
     """?until= from the URL if it is after the meeting and within
-    MAX_WINDOW_DAYS of it; otherwise None, saying so."""
-    until = ui.url_date("until")
-    if until is not None and not (
-            meeting < until <= meeting + timedelta(days=MAX_WINDOW_DAYS)):
-        st.warning(f"Ignored until={until.isoformat()} in the address: the "
-                   "review window must end after the meeting and within "
-                   f"{MAX_WINDOW_DAYS} days of it.")
+    MAX_WINDOW_DAYS of it; otherwise None, saying so. A day means its CAB
+    time; an instant (a pack's window ending at another time: the link of
+    `report cab --send --window-end`, cab.window_end_text) is kept as it
+    is, unless it is its day's CAB time, which is that day."""
+    until = ui.url_date_or_instant("until")
+    if isinstance(until, datetime):
+        day = until.astimezone(cab.reporting_zone()).date()
+        if until == cab.meeting_on(day):
+            until = day
+    if until is None:
+        return None
+    start = cab.meeting_on(meeting)
+    if not start < cab.instant(until) <= start + timedelta(
+            days=MAX_WINDOW_DAYS):
+        st.warning(f"Ignored until={until.isoformat()} in the address:"
+                   " the review window must end after the meeting and within"
+                   f" {MAX_WINDOW_DAYS} days of it.")
         return None
     return until
 
@@ -421,26 +431,42 @@ meeting = left.date_input(
     help="Default: the next meeting of the cadence (CHANGEBOARD_CAB_WEEKDAYS"
     f" at {config.CAB_TIME}, {config.REPORTING_TZ}).")
 default_end = cab.following_meeting(cab.meeting_on(meeting)).date()
+until = _until(meeting)
+# an instant from the address (a mailed pack's window ending off the CAB
+# time) holds while its day stays picked
+end_at = until if isinstance(until, datetime) else None
+end_day = end_at.astimezone(cab.reporting_zone()).date() if end_at else until
 first_end = meeting + timedelta(days=1)
+if end_at is not None:  # it may end on the meeting's day, after the meeting
+    first_end = min(first_end, end_day)
 last_end = max(default_end, meeting + timedelta(days=MAX_WINDOW_DAYS))
 kept = st.session_state.get("cab-until")
 if isinstance(kept, date) and not first_end <= kept <= last_end:
     del st.session_state["cab-until"]  # picked for another meeting
 picked_end = right.date_input(
-    "Review window ends on", _until(meeting) or default_end,
+    "Review window ends on", end_day or default_end,
     min_value=first_end, max_value=last_end, key="cab-until",
     help="Default: the next meeting. The window runs from this meeting to "
     f"{config.CAB_TIME} on this day.")
 st.query_params["meeting"] = meeting.isoformat()
-if picked_end != default_end:
+if end_at is not None and picked_end == end_day:
+    window_end = end_at  # never the CAB time (that is a day: _until)
+    st.query_params["until"] = cab.window_end_text(end_at)
+    right.caption(f"The address ends the window at {cab.when(end_at)} "
+                  f"({config.REPORTING_TZ}), not at {config.CAB_TIME}; "
+                  f"pick another day to end it at {config.CAB_TIME}.")
+elif picked_end != default_end:
+    window_end = picked_end
     st.query_params["until"] = picked_end.isoformat()
-elif "until" in st.query_params:
-    del st.query_params["until"]
-window_end = None if picked_end == default_end else picked_end
+else:
+    window_end = None
+    if "until" in st.query_params:
+        del st.query_params["until"]
 
 
 
-def _meeting_pack(window_end: date | None, filters: dict) -> cab.Pack:
+def _meeting_pack(window_end: date | datetime | None,
+                  filters: dict) -> cab.Pack:
     """The picked meeting's pack, shared (_pack), for a window end and
     filters: the page's, or none (the minutes read the whole agenda)."""
     return _pack(db.version(config.DB_PATH), str(config.DB_PATH), meeting,

@@ -29,6 +29,7 @@ from reports.cab.meetings import (
     next_meeting,
     previous_meeting,
     reporting_zone,
+    window_end_text,
 )
 from reports.cab.pack import (
     FILTER_NAMES,
@@ -75,5 +76,5 @@ __all__ = [
     "provenance", "readiness_chip", "release_lines", "releases_note",
     "reporting_zone", "sections", "shorten", "since_last", "size_note",
     "span", "to_html", "to_pdf", "to_xlsx", "version_time", "when",
-    "write_xlsx",
+    "window_end_text", "write_xlsx",
 ]

@@ -59,3 +59,15 @@ def instant(value: date | datetime) -> datetime:
         return value if value.tzinfo else value.replace(
             tzinfo=reporting_zone())
     return meeting_on(value)
+
+
+def window_end_text(end: datetime) -> str:
+    """A review window's end as the CAB page's ?until= reads it: the day,
+    YYYY-MM-DD, when the end is that day's meeting time, else the instant in
+    ISO 8601 with its UTC offset, in the reporting zone
+    (2026-01-23T00:00+00:00), so a link opens exactly that window."""
+    local = instant(end).astimezone(reporting_zone())
+    if local == meeting_on(local.date()):
+        return local.date().isoformat()
+    whole_minute = not (local.second or local.microsecond)
+    return local.isoformat(timespec="minutes" if whole_minute else "auto")
