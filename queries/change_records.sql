@@ -62,69 +62,54 @@ signalled_now as (
 
 -- the signals known before $signals_before: a change's first linked
 -- incident of the priority opened, or its first rollback finished, before
--- it (change_failure_signals, as similar_change_history reads them)
+-- it (change_failure_signals, as similar_change_history reads them), and
+-- is_failed from them; the columns in classified's order
 signalled_then as (
     select
-        c.* exclude (is_failed, is_failed_by_incident, is_failed_by_rollback),
-        coalesce(
-            c.is_failed_by_incident
-            and f.first_incident_at
-            < local_instant($signals_before, $reporting_tz),
-            false
-        ) as is_failed_by_incident,
-        coalesce(
-            c.is_failed_by_rollback
-            and f.first_rollback_at
-            < local_instant($signals_before, $reporting_tz),
-            false
-        ) as is_failed_by_rollback
-    from classified as c
-    left join change_failure_signals($failure_min_priority) as f
-        on c.change_id = f.change_id
-    where
-        local_instant($signals_before, $reporting_tz) is not null
-        -- fewer signals fail no more changes: with $failed_only, only the
-        -- changes failed now can be failed then (and only they are looked
-        -- up: the CAB pack's 90 days at a million changes, 6,072 of 70,000)
-        and (c.is_failed or not coalesce(cast($failed_only as boolean), false))
+        * replace (
+            is_failed_outcome(
+                kind, close_code, is_failed_by_incident, is_failed_by_rollback
+            ) as is_failed
+        )
+    from (
+        select
+            c.* replace (
+                coalesce(
+                    c.is_failed_by_incident
+                    and f.first_incident_at
+                    < local_instant($signals_before, $reporting_tz),
+                    false
+                ) as is_failed_by_incident,
+                coalesce(
+                    c.is_failed_by_rollback
+                    and f.first_rollback_at
+                    < local_instant($signals_before, $reporting_tz),
+                    false
+                ) as is_failed_by_rollback
+            )
+        from classified as c
+        left join change_failure_signals($failure_min_priority) as f
+            on c.change_id = f.change_id
+        where
+            local_instant($signals_before, $reporting_tz) is not null
+            -- fewer signals fail no more changes: with $failed_only, only
+            -- the changes failed now can be failed then (and only they are
+            -- looked up: the CAB pack's 90 days at a million changes, 6,072
+            -- of 70,000)
+            and (
+                c.is_failed
+                or not coalesce(cast($failed_only as boolean), false)
+            )
+    ) as t
 ),
 
+-- classified's columns, in its order
 records as (
-    select
-        change_id,
-        title,
-        change_type,
-        risk,
-        assignment_group,
-        application_id,
-        close_code,
-        outcome_at,
-        kind,
-        is_failed,
-        is_failed_by_close_code,
-        is_failed_by_incident,
-        is_failed_by_rollback
-    from signalled_now
+    select * from signalled_now
     union all
-    select
-        change_id,
-        title,
-        change_type,
-        risk,
-        assignment_group,
-        application_id,
-        close_code,
-        outcome_at,
-        kind,
-        is_failed_outcome(
-            kind, close_code, is_failed_by_incident, is_failed_by_rollback
-        ) as is_failed,
-        is_failed_by_close_code,
-        is_failed_by_incident,
-        is_failed_by_rollback
-    from signalled_then
+    select * from signalled_then
 )
 
-select * from records
+select * from records  -- noqa: AM04
 where is_failed or not coalesce(cast($failed_only as boolean), false)
 order by outcome_at, change_id
