@@ -223,16 +223,13 @@ def test_the_timeline_downloads_offer_every_phase_of_the_period(app):
     assert releases > shown["Release"].nunique() and phases > len(shown)
 
 
-def test_overdue_releases_are_shown_when_none_went_live(sample_db, tmp_path,
-                                                        monkeypatch):
-    """With nothing gone live in the period the on-time section said only
-    'widen the dates', hiding the overdue releases the query counts; the
-    per-application table dropped applications whose releases are all
-    overdue."""
+def _nothing_live(sample_db, tmp_path, monkeypatch) -> AppTest:
+    """The Releases page over the last year, on a copy of the sample where
+    nothing went live: every release slipped."""
     import shutil
     copy = tmp_path / "cb.duckdb"
     shutil.copyfile(sample_db, copy)
-    with db.publish(copy) as con:   # nothing went live: every release slipped
+    with db.publish(copy) as con:
         con.execute("update releases set actual_release_at = null, status = "
                     "'planned', ingested_batch_id = (select max(batch_id) + 1"
                     " from ingest_batches) where status = 'released'")
@@ -242,6 +239,16 @@ def test_overdue_releases_are_shown_when_none_went_live(sample_db, tmp_path,
     app.run()
     app.switch_page("views/releases.py").run()
     assert not app.exception
+    return app
+
+
+def test_overdue_releases_are_shown_when_none_went_live(sample_db, tmp_path,
+                                                        monkeypatch):
+    """With nothing gone live in the period the on-time section said only
+    'widen the dates', hiding the overdue releases the query counts; the
+    per-application table dropped applications whose releases are all
+    overdue."""
+    app = _nothing_live(sample_db, tmp_path, monkeypatch)
     overdue = next(m for m in app.metric if m.label == "Overdue, not live")
     assert int(overdue.value.replace(",", "")) > 0
     assert next(m for m in app.metric if m.label == "On-time rate"
@@ -256,19 +263,7 @@ def test_a_median_without_data_reads_n_a_not_n_a_days(sample_db, tmp_path,
                                                         monkeypatch):
     """With nothing gone live the slip medians are NULL (C5): their cards
     read 'n/a days'; they read n/a, as every other card without data."""
-    import shutil
-    copy = tmp_path / "cb.duckdb"
-    shutil.copyfile(sample_db, copy)
-    with db.publish(copy) as con:   # nothing went live: every release slipped
-        con.execute("update releases set actual_release_at = null, status = "
-                    "'planned', ingested_batch_id = (select max(batch_id) + 1"
-                    " from ingest_batches) where status = 'released'")
-    monkeypatch.setattr(config, "DB_PATH", copy)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    app.query_params["period"] = "last_365"
-    app.run()
-    app.switch_page("views/releases.py").run()
-    assert not app.exception
+    app = _nothing_live(sample_db, tmp_path, monkeypatch)
     values = {m.label: m.value for m in app.metric}
     assert values["Median slip"] == "n/a"
     assert values["Median slip of late releases"] == "n/a"
