@@ -1,14 +1,31 @@
 """Sign-in in the app: Streamlit's st.login / st.user / st.logout, and the
-roles of changeboard/auth.py for the session's user."""
+roles of changeboard/auth.py for the session's user.
+
+Streamlit's identity cookie is signed, not stored: st.logout deletes this
+browser's copy, but a copy kept elsewhere (another tab's session, a cookie
+taken off a shared machine) would stay valid for its 30 days. So a sign-out
+is recorded in the application state (`signed_out`, changeboard/appstate.py,
+shared by every replica), and an identity signed out is nobody: the sign-in
+(its issuer, subject, issue time and nonce) is refused wherever it shows up.
+"""
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+from datetime import UTC, datetime
 
 import streamlit as st
 
-from changeboard import auth, ui
+from changeboard import appstate, auth, config, ui
 
 log = logging.getLogger("changeboard.signin")
+SCHEMA = """
+create table if not exists signed_out (
+    identity text primary key,
+    signed_out_at text not null
+);
+"""
 
 
 def _auth_section() -> dict:
@@ -31,14 +48,50 @@ def _provider() -> str | None:
     return named[0] if len(named) == 1 else None
 
 
+def _identity(claims: dict) -> str | None:
+    """One sign-in's key: a hash of its ID token's issuer, subject, issue
+    time and nonce (None when the token names no subject)."""
+    if not claims.get("sub"):
+        return None
+    signed = [str(claims.get(k, "")) for k in ("iss", "sub", "iat", "nonce")]
+    return hashlib.sha256(json.dumps(signed).encode()).hexdigest()
+
+
+def signed_out(claims: dict) -> bool:
+    """Whether this sign-in was ended by a sign-out (on any replica)."""
+    identity = _identity(claims)
+    if identity is None or not appstate.path_for(config.DB_PATH).exists():
+        return False
+    with appstate.connect(config.DB_PATH, SCHEMA, write=False) as con:
+        return con.execute("select 1 from signed_out where identity = ?",
+                           [identity]).fetchone() is not None
+
+
+def sign_out() -> None:
+    """The Sign out buttons' callback: this sign-in is recorded as ended
+    (so no copy of its cookie signs in again), then st.logout."""
+    claims = st.user.to_dict() if st.user.is_logged_in else {}
+    identity = _identity(claims)
+    if identity is not None:
+        with appstate.connect(config.DB_PATH, SCHEMA) as con:
+            con.execute("insert or ignore into signed_out values (?, ?)",
+                        [identity, datetime.now(UTC).isoformat()])
+        log.info("signed out %s", claims.get("email") or claims.get("sub"))
+    st.logout()
+
+
 def current() -> auth.User | None:
     """The session's user; None = sign-in configured but not signed in.
-    Read from st.user (the identity cookie Streamlit signs) on every call."""
+    Read from st.user (the identity cookie Streamlit signs) on every call;
+    a sign-in ended by a sign-out is not signed in."""
     if not configured():
         return auth.single_user()
     if not st.user.is_logged_in:
         return None
-    return auth.user_from_claims(st.user.to_dict())
+    claims = st.user.to_dict()
+    if signed_out(claims):
+        return None
+    return auth.user_from_claims(claims)
 
 
 def refusal(permission: str) -> str | None:
@@ -71,7 +124,7 @@ def gate() -> auth.User:
                  "Changeboard "
                  "role is given to that account. Ask your Changeboard "
                  "administrator for access.")
-        st.button("Sign out", on_click=st.logout, key="signout_norole")
+        st.button("Sign out", on_click=sign_out, key="signout_norole")
         st.stop()
     with st.sidebar:
         if user.signed_in:
@@ -81,7 +134,7 @@ def gate() -> auth.User:
                 f"**{ui.plain(user.name)}**  \n"
             st.caption(f"Signed in as {who}`{shown}`  \n"
                        f"Role: {user.role_label}")
-            st.button("Sign out", on_click=st.logout, key="signout_button")
+            st.button("Sign out", on_click=sign_out, key="signout_button")
         else:
             st.caption("Single-user mode: no sign-in configured")
     return user

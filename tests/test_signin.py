@@ -139,3 +139,23 @@ def test_without_sign_in_the_data_page_says_single_user_mode(db_copy):
     assert any("Single-user mode" in c.value for c in app.caption)
     assert "Single-user mode" in _sidebar(app)
     assert app.file_uploader  # the one local user may load
+
+
+def test_a_sign_in_ended_by_sign_out_is_refused_in_every_other_session(
+        db_copy):
+    """The sign-out is recorded in the application state every replica
+    reads: another session (tab, replica) holding the same sign-in is back
+    at the sign-in page on its next rerun; a later sign-in is not."""
+    claims = {"email": ADMIN, "sub": "ann", "iss": "http://idp.example",
+              "iat": 1_700_000_000, "nonce": "n-1"}
+    other = _app(claims)
+    assert other.file_uploader
+    leaving = _app(claims, page=None)
+    leaving.sidebar.button(key="signout_button").click().run()
+    assert not leaving.exception
+    other.run()
+    assert not other.exception
+    assert [b.label for b in other.button] == ["Sign in"]
+    assert not other.file_uploader and not other.dataframe
+    again = _app({**claims, "iat": 1_700_000_100, "nonce": "n-2"})
+    assert again.file_uploader and "Role: Data admin" in _sidebar(again)

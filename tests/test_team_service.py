@@ -212,3 +212,34 @@ def test_a_data_admin_loads_a_file_recorded_with_their_email_then_signs_out(
     # every load has its author: the sample build's own and Ann's
     assert {by for *_, by in _batches(service["db"])} == {
         "changeboard:sample", ADMIN}
+
+
+def test_an_identity_cookie_kept_from_before_sign_out_signs_nobody_in(
+        service, browser):
+    """Sign-out ends the identity, not only this browser's copy of it: the
+    signed cookie it cleared, replayed from another browser afterwards (a
+    copy taken off a shared machine, a proxy's log), finds the sign-in
+    page; signing in again makes a new identity that works."""
+    context, page = _sign_in(browser, service, "ann")
+    kept = [c for c in context.cookies()
+            if c["name"].startswith("_streamlit_user")]
+    assert kept
+    page.locator('[data-testid="stSidebar"]').get_by_role(
+        "button", name="Sign out").click()
+    page.wait_for_url("**/oauth2/end_session**", timeout=30_000)
+    page.get_by_role("button", name="End session").click()
+    page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+    context.close()
+    replay = browser.new_context(viewport={"width": 1280, "height": 900})
+    replay.add_cookies(kept)
+    page = replay.new_page()
+    _data_page(service, page)
+    assert page.get_by_role("button", name="Sign in").count() == 1
+    assert page.locator('[data-testid="stFileUploader"]').count() == 0
+    assert ADMIN not in page.inner_text("body")
+    replay.close()
+    # signing in again afterwards works
+    context, page = _sign_in(browser, service, "ann")
+    assert "Role: Data admin, Viewer" in page.locator(
+        '[data-testid="stSidebar"]').inner_text()
+    context.close()
