@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 import tomllib
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -94,9 +95,13 @@ def write_secrets(section: dict[str, str], name: str) -> Path:
     return path
 
 
-def signin(name: str) -> tuple[bool, list[Path]]:
+def signin(name: str, hosts: list[str] | None = None
+           ) -> tuple[bool, list[Path]]:
     """Whether sign-in is configured, and the secrets files to hand
-    Streamlit; a half-configured sign-in is refused, naming what is missing."""
+    Streamlit; a half-configured sign-in is refused, naming what is missing,
+    as is a redirect URI Streamlit would not answer (check_redirect) or, when
+    `hosts` (the allowed Host names) are given, whose host it would refuse
+    (check_hosts)."""
     files = _secret_files()
     section: dict = {}
     for path in files:
@@ -114,9 +119,80 @@ def signin(name: str) -> tuple[bool, list[Path]]:
         names = {v: k for k, v in ENV_AUTH.items()}
         raise Refused("sign-in is half configured: missing " + ", ".join(
             f"{names[k]} ([auth] {k})" for k in missing))
+    check_redirect(section)
+    if hosts is not None:
+        check_hosts(section, hosts)
     if from_env:
         files = [*files, write_secrets(from_env, name)]
     return True, files
+
+
+def _setting(key: str) -> str:
+    """How an operator names an [auth] key: its setting and the key."""
+    names = {v: k for k, v in ENV_AUTH.items()}
+    return f"{names[key]} ([auth] {key})"
+
+
+def _url(value, key: str) -> urllib.parse.SplitResult:
+    """An absolute http(s) URL, else Refused naming the setting (never its
+    value: a misplaced secret must not reach the log)."""
+    url = urllib.parse.urlsplit(str(value).strip())
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise Refused(f"{_setting(key)} is not an http(s) URL")
+    return url
+
+
+def _merged(section: dict) -> dict:
+    """[auth] with its one named provider's keys ([auth.entra]) merged."""
+    provider = [v for v in section.values() if isinstance(v, dict)]
+    return {**section, **(provider[0] if len(provider) == 1 else {})}
+
+
+def check_redirect(section: dict) -> None:
+    """The redirect URI is where the identity provider sends a browser
+    back: Streamlit answers it at /oauth2callback only, and a browser that
+    lands on another path finds the sign-in page again; the metadata URL
+    must be a URL too. Checked here, at start, naming the setting."""
+    merged = _merged(section)
+    _url(merged["server_metadata_url"], "server_metadata_url")
+    redirect = _url(merged["redirect_uri"], "redirect_uri")
+    if not redirect.path.endswith("/oauth2callback") or redirect.query:
+        raise Refused(f"{_setting('redirect_uri')} must be the app's public "
+                      "URL followed by /oauth2callback (Streamlit answers "
+                      "the identity provider there only)")
+
+
+def _streamlit_hosts(hosts: list[str]) -> list[str]:
+    """The Host names Streamlit will accept: these, or when none are given,
+    .streamlit/config.toml's server.allowedHosts."""
+    if hosts:
+        return hosts
+    try:
+        shipped = tomllib.loads((ROOT / ".streamlit" / "config.toml")
+                                .read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return []
+    return list(shipped.get("server", {}).get("allowedHosts", []))
+
+
+def check_hosts(section: dict, hosts: list[str]) -> None:
+    """Streamlit refuses the WebSocket of a browser whose Host is not
+    allowed: the redirect URI's host (where signed-in browsers are) must
+    be, or every page stays blank. Refused at start, naming both settings."""
+    allowed = [h.strip().lower().rstrip(".")
+               for h in _streamlit_hosts(hosts)]
+    host = (urllib.parse.urlsplit(str(_merged(section)["redirect_uri"])
+                                  .strip()).hostname or "").rstrip(".")
+    if allowed and not any(  # Streamlit's own matching: name, *, *.domain
+            pattern == "*" or host == pattern or (
+                pattern.startswith("*.") and host.endswith(pattern[1:]))
+            for pattern in allowed):
+        raise Refused(
+            f"the host {host} of {_setting('redirect_uri')} is not among the "
+            f"allowed hosts ({', '.join(allowed)}): Streamlit would refuse "
+            "every signed-in browser's connection. Add it to --allowed-hosts "
+            "(ALLOWED_HOSTS for make, CHANGEBOARD_ALLOWED_HOSTS for the "
+            "systemd unit)")
 
 
 def check_exposure(facing: str, signed_in: bool) -> str | None:
@@ -159,8 +235,9 @@ def streamlit_command(host: str, port: int, allowed_hosts: list[str],
     return command
 
 
-def _prepare(facing: str, name: str, *, build: bool = True) -> list[Path]:
-    signed_in, secrets = signin(name)
+def _prepare(facing: str, name: str, hosts: list[str], *,
+             build: bool = True) -> list[Path]:
+    signed_in, secrets = signin(name, hosts)
     warning = check_exposure(facing, signed_in)
     if warning:
         print(warning, file=sys.stderr, flush=True)
@@ -177,7 +254,8 @@ def _hosts(text: str) -> list[str]:
 
 
 def run(args) -> int:
-    secrets = _prepare(args.host, f"run-{args.port}", build=not args.dry_run)
+    secrets = _prepare(args.host, f"run-{args.port}",
+                       _hosts(args.allowed_hosts), build=not args.dry_run)
     command = streamlit_command(args.host, args.port,
                                 _hosts(args.allowed_hosts), secrets)
     if args.dry_run:
@@ -189,7 +267,8 @@ def run(args) -> int:
 
 def replica(args) -> int:
     """One replica behind nginx: loopback only, but faces the network."""
-    secrets = _prepare(args.facing, f"replica-{args.port}")
+    secrets = _prepare(args.facing, f"replica-{args.port}",
+                       _hosts(args.allowed_hosts))
     command = streamlit_command("127.0.0.1", args.port,
                                 _hosts(args.allowed_hosts), secrets)
     os.chdir(ROOT)
@@ -293,7 +372,8 @@ def serve(args) -> int:
     if not shutil.which(args.nginx):
         raise Refused(f"{args.nginx} not found: apt-get install nginx")
     host = args.listen.rsplit(":", 1)[0] if ":" in args.listen else "0.0.0.0"
-    secrets = _prepare(host, f"serve-{args.first_port}")
+    secrets = _prepare(host, f"serve-{args.first_port}",
+                       _hosts(args.allowed_hosts))
     ports = [args.first_port + i for i in range(args.replicas)]
     procs: list[subprocess.Popen] = []
     stopping = False

@@ -146,7 +146,8 @@ def test_sign_in_from_the_environment_goes_to_a_private_secrets_file(tmp_path):
                         if "CLIENT_SECRET" not in k}, tmp=tmp_path)
     assert half.returncode == 2
     assert "missing CHANGEBOARD_OIDC_CLIENT_SECRET" in half.stderr
-    served = _launch("--host", "0.0.0.0", env=env, tmp=tmp_path)
+    served = _launch("--host", "0.0.0.0", "--allowed-hosts", "cb.example.com",
+                     env=env, tmp=tmp_path)
     assert served.returncode == 0, served.stderr  # sign-in: may face the net
     files = served.stdout.split("--secrets.files ")[1:]
     written = Path(files[-1].split()[0])
@@ -159,6 +160,54 @@ def test_sign_in_from_the_environment_goes_to_a_private_secrets_file(tmp_path):
         secret, cookie)
     for said in (served.stdout, served.stderr, half.stdout, half.stderr):
         assert secret not in said and cookie not in said
+
+
+SIGN_IN = {"CHANGEBOARD_OIDC_METADATA_URL":
+           "https://login.example.com/.well-known/openid-configuration",
+           "CHANGEBOARD_OIDC_CLIENT_ID": "changeboard",
+           "CHANGEBOARD_OIDC_CLIENT_SECRET": "planted-client-secret-4711",
+           "CHANGEBOARD_OIDC_COOKIE_SECRET": "planted-cookie-secret-0815",
+           "CHANGEBOARD_OIDC_REDIRECT_URI":
+           "https://cb.example.com/oauth2callback"}
+
+
+def test_a_redirect_uri_the_app_would_not_answer_is_refused_at_start(
+        tmp_path):
+    """An operator's slip in the sign-in settings stops the start with a
+    message naming the setting (never a secret), where the app used to
+    start and fail every sign-in: a redirect URI whose host is not an
+    allowed host (Streamlit refuses every signed-in browser's WebSocket;
+    CHANGEBOARD_ALLOWED_HOSTS left out of the systemd unit's settings), one
+    not ending in /oauth2callback (the provider sends browsers where
+    Streamlit does not answer), a metadata URL that is no URL."""
+    refused = _launch("--host", "0.0.0.0", env=SIGN_IN, tmp=tmp_path)
+    assert refused.returncode == 2 and not refused.stdout
+    assert ("the host cb.example.com of CHANGEBOARD_OIDC_REDIRECT_URI "
+            "([auth] redirect_uri) is not among the allowed hosts "
+            "(localhost, 127.0.0.1)") in refused.stderr
+    assert "--allowed-hosts" in refused.stderr
+    # the unit's --allowed-hosts ${CHANGEBOARD_ALLOWED_HOSTS} when unset
+    assert "not among the allowed hosts" in _launch(
+        "--allowed-hosts", "", env=SIGN_IN, tmp=tmp_path).stderr
+    for hosts in ("cb.example.com", "localhost,*.example.com", "*"):
+        assert _launch("--host", "0.0.0.0", "--allowed-hosts", hosts,
+                       env=SIGN_IN, tmp=tmp_path).returncode == 0, hosts
+    for wrong in ("https://cb.example.com/", "https://cb.example.com",
+                  "https://cb.example.com/oauth2callback/x"):
+        said = _launch("--allowed-hosts", "cb.example.com", env={
+            **SIGN_IN, "CHANGEBOARD_OIDC_REDIRECT_URI": wrong}, tmp=tmp_path)
+        assert said.returncode == 2, wrong
+        assert ("CHANGEBOARD_OIDC_REDIRECT_URI ([auth] redirect_uri) must "
+                "be the app's public URL followed by /oauth2callback"
+                ) in said.stderr
+    for wrong in ("login.example.com/.well-known/openid-configuration",
+                  "planted-client-secret-4711"):  # a value pasted wrongly
+        said = _launch("--allowed-hosts", "cb.example.com", env={
+            **SIGN_IN, "CHANGEBOARD_OIDC_METADATA_URL": wrong}, tmp=tmp_path)
+        assert said.returncode == 2
+        assert ("CHANGEBOARD_OIDC_METADATA_URL ([auth] server_metadata_url) "
+                "is not an http(s) URL") in said.stderr
+        assert wrong not in said.stderr
 
 
 def test_the_shipped_configuration_hides_error_details():
