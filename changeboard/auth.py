@@ -7,7 +7,8 @@ its setting and permissions (the CAB member's DECIDE records decisions).
 
 A rule list, comma-separated, matches by e-mail (`alice@acme.com`), e-mail
 domain (`@acme.com`), a value of the groups claim (`group:cb-admins`) or
-anyone signed in (`*`). Without sign-in configured the app is in
+anyone signed in (`*`); an e-mail the identity provider marks unverified
+(email_verified false) matches no e-mail or domain rule. Without sign-in configured the app is in
 single-user mode: the one local user has every role.
 """
 from __future__ import annotations
@@ -88,34 +89,52 @@ def _rules(role: Role) -> list[str]:
             if r.strip()]
 
 
-def _matches(rule: str, email: str, groups: set[str]) -> bool:
+def _matches(rule: str, email: str, groups: set[str],
+             verified: bool) -> bool:
     if rule == "*":
         return True
     if rule.startswith("group:"):
         return rule[len("group:"):] in groups
+    if not verified:  # an e-mail anyone may have typed is nobody's
+        return False
     if rule.startswith("@"):
         return email.endswith(rule)
     return email == rule
 
 
-def roles_for(email: str, groups=()) -> tuple[Role, ...]:
-    """Every role whose rules match this e-mail or one of these groups."""
+def roles_for(email: str, groups=(), *, verified: bool = True
+              ) -> tuple[Role, ...]:
+    """Every role whose rules match this e-mail or one of these groups
+    (verified=False: the e-mail matches no e-mail or domain rule)."""
     email = (email or "").strip().lower()
     found = {str(g).strip().lower() for g in groups or ()}
     return tuple(role for role in ROLES
                  if email or found
-                 if any(_matches(rule, email, found) for rule in _rules(role)))
+                 if any(_matches(rule, email, found, verified)
+                        for rule in _rules(role)))
+
+
+def unverified(claims: dict) -> bool:
+    """Whether the provider says the e-mail claim is not verified
+    (email_verified false, or "false" as some providers send it): anyone
+    may have typed it, so it is not the user's and matches no rule."""
+    said = claims.get("email_verified")
+    return said is False or str(said).strip().lower() == "false"
 
 
 def user_from_claims(claims: dict) -> User:
-    """A signed-in user from the identity token's claims (st.user)."""
+    """A signed-in user from the identity token's claims (st.user); an
+    e-mail the provider marks unverified matches no e-mail or domain rule
+    (groups and `*` still do)."""
     email = str(claims.get("email") or claims.get("preferred_username")
                 or "").strip()
     groups = claims.get(config.env("CHANGEBOARD_GROUPS_CLAIM")) or ()
     if isinstance(groups, str):
         groups = [groups]
+    verified = not (claims.get("email") and unverified(claims))
     return User(email=email, name=str(claims.get("name") or email),
-                roles=roles_for(email, groups), signed_in=True)
+                roles=roles_for(email, groups, verified=verified),
+                signed_in=True)
 
 
 def single_user() -> User:

@@ -90,3 +90,29 @@ def test_missing_sign_in_settings_are_named():
     named = {"redirect_uri": "r", "cookie_secret": "c", "entra": {
         "server_metadata_url": "m", "client_id": "i", "client_secret": "s"}}
     assert auth.missing_settings(named) == []
+
+
+def test_an_email_the_provider_has_not_verified_matches_no_email_rule(roles):
+    """email_verified false (Keycloak, when a user types a new address in
+    their account page; Cognito sends it as a string): the address is not
+    theirs, so neither it nor its domain gives a role; groups and `*` do."""
+    roles(admins="ann@acme.com, group:cb-admins", viewers="@acme.com",
+          cab="chair@acme.com")
+    for said in (False, "false", "False"):
+        eve = auth.user_from_claims({"email": "ann@acme.com",
+                                     "email_verified": said})
+        assert names(eve) == [] and not eve.can(auth.LOAD)
+        assert not auth.user_from_claims(
+            {"email": "chair@acme.com", "email_verified": said}).can(
+                auth.DECIDE)
+    assert names(auth.user_from_claims(
+        {"email": "ann@acme.com", "email_verified": False,
+         "groups": ["cb-admins"]})) == ["data_admin"]
+    for said in (True, "true", None):
+        claims = {"email": "ann@acme.com", "email_verified": said}
+        assert names(auth.user_from_claims(
+            {k: v for k, v in claims.items() if v is not None})) == [
+            "data_admin", "viewer"]
+    roles(viewers="*")
+    assert names(auth.user_from_claims(
+        {"email": "x@y.z", "email_verified": False})) == ["viewer"]

@@ -62,7 +62,11 @@ def service(sample_db, tmp_path_factory):
     idp_port, app_port = _free_port(), _free_port()
     idp = f"http://127.0.0.1:{idp_port}"
     users = [{"sub": "ann", "email": ADMIN, "name": "Ann Admin"},
-             {"sub": "vic", "email": VIEWER, "name": "Vic Viewer"}]
+             {"sub": "vic", "email": VIEWER, "name": "Vic Viewer"},
+             # an address the provider says it has not verified (Keycloak
+             # lets a user type any into their account page)
+             {"sub": "eve", "email": ADMIN, "email_verified": False,
+              "name": "Eve"}]
     provider = _start(
         [sys.executable, "-m", "oidc_provider_mock", "--port", str(idp_port),
          "--host", "127.0.0.1",
@@ -243,3 +247,33 @@ def test_an_identity_cookie_kept_from_before_sign_out_signs_nobody_in(
     assert "Role: Data admin, Viewer" in page.locator(
         '[data-testid="stSidebar"]').inner_text()
     context.close()
+
+
+def test_an_unverified_email_claim_gets_no_role(service, browser):
+    """An e-mail the identity provider marks unverified (email_verified
+    false) is not the user's: it matches no e-mail or domain rule, so Eve,
+    who typed the data admin's address, has no role and cannot load."""
+    context, page = _sign_in_no_role(browser, service, "eve")
+    body = page.inner_text("body")
+    assert "no Changeboard role" in body
+    assert "Role: Data admin" not in body
+    _data_page(service, page)
+    assert page.locator('[data-testid="stFileUploader"]').count() == 0
+    assert "Role: Data admin" not in page.inner_text("body")
+    context.close()
+
+
+def _sign_in_no_role(browser, service, sub: str):
+    """Sign in as `sub`, whatever page follows (no sidebar without a role)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(service["url"])
+    _settled(page)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/oauth2/authorize**", timeout=30_000)
+    page.locator(f'button[name="sub"][value="{sub}"]').click()
+    page.wait_for_url(f"{service['url']}/**", timeout=30_000)
+    page.get_by_role("button", name="Sign out").first.wait_for(
+        timeout=60_000)
+    _settled(page)
+    return context, page
