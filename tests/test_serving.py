@@ -258,3 +258,36 @@ def test_the_shipped_nginx_site_and_units_are_valid(tmp_path):
     unit = (ROOT / "deploy" / "systemd" / "changeboard@.service").read_text()
     assert "-m changeboard.serve replica" in unit and "--port %i" in unit
     assert "EnvironmentFile=/etc/changeboard/changeboard.env" in unit
+
+
+@pytest.mark.browser
+def test_changeboard_serve_honours_sign_in_from_the_environment(
+        sample_db, tmp_path, browser):
+    """`changeboard serve` ("the dashboard, as make run") with the
+    CHANGEBOARD_OIDC_* settings serves the sign-in page, as make run does,
+    where it ignored them and served single-user mode (every role, the
+    upload control) to whoever reached it."""
+    from tests.test_browser import _settled
+    from tests.test_team_service import _start, _stop
+
+    port = _free_port()
+    (tmp_path / "run").mkdir(mode=0o700)
+    env = {**os.environ, **SIGN_IN, "XDG_RUNTIME_DIR": str(tmp_path / "run"),
+           "CHANGEBOARD_OIDC_REDIRECT_URI":
+           f"http://127.0.0.1:{port}/oauth2callback"}
+    app = _start([sys.executable, "-m", "changeboard", "serve", "--db",
+                  str(sample_db), "--port", str(port)], env=env,
+                 log=tmp_path / "serve.log",
+                 health=f"http://127.0.0.1:{port}/_stcore/health")
+    try:
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{port}/data")
+        _settled(page)
+        assert page.get_by_role("button", name="Sign in").count() == 1
+        assert page.locator('[data-testid="stFileUploader"]').count() == 0
+        assert "Single-user mode" not in page.inner_text("body")
+        page.close()
+    finally:
+        _stop(app)
+    said = (tmp_path / "serve.log").read_text()
+    assert SIGN_IN["CHANGEBOARD_OIDC_CLIENT_SECRET"] not in said

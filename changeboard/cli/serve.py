@@ -1,5 +1,6 @@
 """changeboard serve: the dashboard on this machine, as `make run` serves it
-(the sample database is built first when the database file does not exist)."""
+(the sample database is built first when the database file does not exist),
+with sign-in when the CHANGEBOARD_OIDC_* settings configure it."""
 from __future__ import annotations
 
 import os
@@ -34,16 +35,40 @@ def command(app: Path, port: int) -> list[str]:
             "--client.toolbarMode", "minimal"]
 
 
+def secrets_options(app: Path, port: int) -> list[str]:
+    """--secrets.files for sign-in from the CHANGEBOARD_OIDC_* settings, as
+    make run hands them (changeboard.serve.signin writes the owner-only
+    file); none when sign-in is not configured (Streamlit then reads its
+    default secrets files). Refused: a half or wrongly configured sign-in."""
+    from changeboard import serve as launcher
+
+    signed_in, files = launcher.signin(f"cli-{port}", list(ALLOWED_HOSTS))
+    if not signed_in:
+        return []
+    beside = app.parent / ".streamlit" / "secrets.toml"
+    if beside.is_file() and beside.resolve() not in {f.resolve()
+                                                     for f in files}:
+        files = [beside, *files]
+    return [w for f in files for w in ("--secrets.files", str(f))]
+
+
 def serve(args, parser) -> int:
+    from changeboard.serve import Refused
+
     db_path = Path(args.db or config.DB_PATH)
+    app = app_path()
+    try:
+        secrets = secrets_options(app, args.port)
+    except Refused as exc:
+        print(f"changeboard: {exc}", file=sys.stderr)
+        return 2
     if not db_path.exists():
         print(f"First run: building the sample database {db_path}",
               file=sys.stderr, flush=True)
         from sample_data import database
 
         database.publish(db_path)
-    app = app_path()
     os.chdir(app.parent)   # .streamlit/config.toml and views/ beside app.py
-    os.execve(sys.executable, command(app, args.port),
+    os.execve(sys.executable, [*command(app, args.port), *secrets],
               {**os.environ, "CHANGEBOARD_DB": str(db_path.resolve())})
     return 0   # not reached: streamlit replaced this process
