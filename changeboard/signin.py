@@ -13,13 +13,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
 from changeboard import appstate, auth, config, ui
 
 log = logging.getLogger("changeboard.signin")
+# Streamlit's identity cookie lives 30 days: a sign-out is kept a day more
+SIGNED_OUT_KEPT_DAYS = 31
 SCHEMA = """
 create table if not exists signed_out (
     identity text primary key,
@@ -73,9 +75,15 @@ def sign_out() -> None:
     claims = st.user.to_dict() if st.user.is_logged_in else {}
     identity = _identity(claims)
     if identity is not None:
+        now = datetime.now(UTC)
         with appstate.connect(config.DB_PATH, SCHEMA) as con:
             con.execute("insert or ignore into signed_out values (?, ?)",
-                        [identity, datetime.now(UTC).isoformat()])
+                        [identity, now.isoformat()])
+            # a cookie older than Streamlit's 30 days is refused anyway: the
+            # sign-outs kept are the last SIGNED_OUT_KEPT_DAYS' alone
+            con.execute("delete from signed_out where signed_out_at < ?",
+                        [(now - timedelta(days=SIGNED_OUT_KEPT_DAYS))
+                         .isoformat()])
         log.info("signed out %s", claims.get("email") or claims.get("sub"))
     st.logout()
 

@@ -159,3 +159,22 @@ def test_a_sign_in_ended_by_sign_out_is_refused_in_every_other_session(
     assert not other.file_uploader and not other.dataframe
     again = _app({**claims, "iat": 1_700_000_100, "nonce": "n-2"})
     assert again.file_uploader and "Role: Data admin" in _sidebar(again)
+
+
+def test_sign_outs_older_than_the_cookie_lifetime_are_let_go(db_copy):
+    """The sign-outs are kept only while a cookie of theirs could still be
+    valid (Streamlit's 30 days, a day more): the table does not grow with
+    every sign-out ever made."""
+    from changeboard import appstate, config, signin
+    claims = {"email": ADMIN, "sub": "ann", "iss": "http://idp.example",
+              "iat": 1_700_000_000, "nonce": "n-1"}
+    with appstate.connect(config.DB_PATH, signin.SCHEMA) as con:
+        con.execute("insert into signed_out values (?, ?)",
+                    ["old", "2020-01-01T00:00:00+00:00"])
+    leaving = _app(claims, page=None)
+    leaving.sidebar.button(key="signout_button").click().run()
+    assert not leaving.exception
+    with appstate.connect(config.DB_PATH, signin.SCHEMA, write=False) as con:
+        kept = [r[0] for r in con.execute(
+            "select identity from signed_out").fetchall()]
+    assert kept == [signin._identity(claims)]
