@@ -85,6 +85,15 @@ def test_list_parameters_split_on_commas(tiny_db):
     (["emergency_change_ratio", "--param", "start_date=2026-01-01",
       "--param", "end_date=2026-02-01", "--param", "tiers=prd"],
      "error: --param tiers: no tier 'prd' in this database (it has none)"),
+    # a required parameter given empty is an error, not a window from the
+    # beginning of time (NULL bound as the start)
+    (["change_success_rate", "--param", "start_date=", "--param",
+      "end_date=2026-02-01"],
+     "error: --param start_date= is empty: query 'change_success_rate' "
+     "needs a value for it"),
+    (["cab_agenda_summary", "--param", "window_start_at=2026-01-20T10:00Z",
+      "--param", "window_end_at="],
+     "error: --param window_end_at= is empty"),
 ])
 def test_bad_calls_exit_non_zero_with_one_line(tiny_db, args, message):
     result = cli("queries", *args, "--db", str(tiny_db))

@@ -30,9 +30,15 @@ CODES = {"change_types": ("standard", "normal", "emergency"),
 
 
 def _check_values(con, name: str, values: dict) -> None:
-    """One-line QueryError for a date that is not YYYY-MM-DD or a filter
-    value the database does not hold (n = 0 would read as a real zero)."""
+    """One-line QueryError for a required parameter given empty (it would
+    be bound as NULL: a window from the beginning of time), a date that is
+    not YYYY-MM-DD or a filter value the database does not hold (n = 0
+    would read as a real zero)."""
+    declared = db.params(name)
     for param, value in values.items():
+        if value is None and param in declared and declared[param] is None:
+            raise db.QueryError(f"--param {param}= is empty: query {name!r} "
+                                "needs a value for it")
         if value is not None and param.endswith("_date"):
             try:
                 date.fromisoformat(value.strip())
@@ -41,7 +47,7 @@ def _check_values(con, name: str, values: dict) -> None:
                     f"--param {param}={value!r} is not a date: expected "
                     "YYYY-MM-DD, e.g. 2026-01-31") from None
     given = {p: v for p, v in values.items()
-             if p in FILTERS and p in db.params(name) and v}
+             if p in FILTERS and p in declared and v}
     if not given:
         return
     options = db.run(con, "filter_options")
