@@ -94,6 +94,21 @@ def test_list_parameters_split_on_commas(tiny_db):
     (["cab_agenda_summary", "--param", "window_start_at=2026-01-20T10:00Z",
       "--param", "window_end_at="],
      "error: --param window_end_at= is empty"),
+    # a bad instant, time zone or choice names its parameter too
+    (["cab_agenda_summary", "--param", "window_start_at=tomorrow",
+      "--param", "window_end_at=2026-01-27T10:00Z"],
+     "error: --param window_start_at='tomorrow' cannot be read as a time "
+     "(ISO-8601)"),
+    (["open_change_backlog_by_state", "--param", "as_of=2026-13-20"],
+     "error: --param as_of='2026-13-20' cannot be read as a time (ISO-8601)"),
+    (["change_success_rate", "--param", "start_date=2026-01-01", "--param",
+      "end_date=2026-02-01", "--param", "reporting_tz=Mars/Base"],
+     "error: --param reporting_tz='Mars/Base' cannot be read as an IANA "
+     "time zone"),
+    (["change_success_rate_by_period", "--param", "start_date=2026-01-01",
+      "--param", "end_date=2026-02-01", "--param", "grain=fortnight"],
+     "error: --param grain='fortnight' is not valid: expected week (ISO, "
+     "Monday), month or quarter"),
 ])
 def test_bad_calls_exit_non_zero_with_one_line(tiny_db, args, message):
     result = cli("queries", *args, "--db", str(tiny_db))

@@ -73,18 +73,29 @@ KINDS = {"INT64": "a whole number", "INT32": "a whole number",
          "TIMESTAMP": "a time (ISO-8601)"}
 
 
-def _conversion(exc: Exception, values: dict) -> str | None:
-    """A DuckDB conversion error as one line naming the parameter whose
-    value did not convert (None when no given value is named)."""
-    text = str(exc)
+def _conversion(exc: Exception, name: str, values: dict) -> str | None:
+    """A DuckDB error about a given value as one line naming the parameter
+    (None when no given value is named). DuckDB quotes the value with ' in
+    a cast's error and with " in a timestamp's or an extract specifier's."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else ""
     for param, value in values.items():
-        if value is not None and f"'{value}'" in text:
-            target = re.search(r" to (?:type )?([A-Z][A-Z0-9 ]*[A-Z0-9])",
-                               text)
-            kind = target.group(1) if target else ""
-            kind = KINDS.get(kind.split()[0] if kind else "",
-                             kind.lower() or "the expected type")
-            return f"--param {param}={value!r} cannot be read as {kind}"
+        if value is None or (f"'{value}'" not in first
+                             and f'"{value}"' not in first):
+            continue
+        target = re.search(r" to (?:type )?([A-Z][A-Z0-9 ]*[A-Z0-9])", first)
+        if target:
+            kind = target.group(1)
+            kind = KINDS.get(kind.split()[0], kind.lower())
+        elif "TimeZone" in first:
+            kind = "an IANA time zone (e.g. Europe/London)"
+        elif "timestamp" in first:
+            kind = KINDS["TIMESTAMP"]
+        else:  # a choice the query checks: say what it takes
+            described = db.signature(name).get(param, (None, ""))[1]
+            return (f"--param {param}={value!r} is not valid"
+                    + (f": expected {described}" if described else ""))
+        return f"--param {param}={value!r} cannot be read as {kind}"
     return None
 
 
@@ -112,7 +123,7 @@ def run(args, parser) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # duckdb errors: one line, not a traceback
-        named = _conversion(exc, values)
+        named = _conversion(exc, args.name, values)
         if named:
             print(f"error: {named}", file=sys.stderr)
             return 2
