@@ -118,6 +118,41 @@ def test_bad_calls_exit_non_zero_with_one_line(tiny_db, args, message):
     assert result.stdout == ""
 
 
+def test_json_keeps_dates_numbers_and_instants_as_csv_has_them(tmp_path):
+    path = tmp_path / "cb.duckdb"
+    with db.publish(path) as con:
+        con.execute("""
+            insert into changes (change_id, change_type, state, created_at,
+                close_code, actual_end_at)
+            select 'C' || i, 'normal', 'closed', '2026-01-01 00:00Z',
+                if(i = 1, 'unsuccessful', 'successful'),
+                '2026-01-10 00:00Z'
+            from range(1, 4) t(i)""")
+    base = ["queries", "change_success_rate_by_period", "--db", str(path),
+            "--param", "start_date=2026-01-01", "--param",
+            "end_date=2026-03-01", "--param", "grain=month"]
+    rows = json.loads(cli(*base, "--format", "json").stdout)
+    import csv
+    import io
+    as_csv = list(csv.DictReader(io.StringIO(
+        cli(*base, "--format", "csv").stdout)))
+    # a DATE is a date, as in the CSV, not a midnight without a zone
+    assert [r["period_start"] for r in rows] == ["2026-01-01",
+                                                 "2026-02-01"]
+    assert [r["period_start"] for r in as_csv] == ["2026-01-01",
+                                                   "2026-02-01"]
+    # 2/3 to the last digit the CSV has, not cut at 10 decimals
+    assert rows[0]["change_success_rate"] == float(
+        as_csv[0]["change_success_rate"]) == 2 / 3
+    assert rows[1]["change_success_rate"] is None  # NULL
+    # an instant keeps its microseconds and says it is UTC
+    backlog = json.loads(cli(
+        "queries", "open_change_backlog_by_state", "--db", str(path),
+        "--param", "as_of=2026-01-20T10:00:00.123456+01:00",
+        "--format", "json").stdout)
+    assert backlog[0]["as_of"] == "2026-01-20T09:00:00.123456Z"
+
+
 def test_db_defaults_to_the_changeboard_db_setting(tiny_db):
     import os
     env = {**os.environ, "CHANGEBOARD_DB": str(tiny_db)}

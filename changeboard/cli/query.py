@@ -1,9 +1,12 @@
 """changeboard query: list the metric queries or run one and print its rows."""
+import json
+import math
 import os
 import re
 import sys
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 import reports
@@ -143,10 +146,51 @@ def _write(frame, fmt: str) -> None:
         sys.stdout.buffer.write(reports.csv_bytes(frame))
         sys.stdout.buffer.flush()
     elif fmt == "json":
-        sys.stdout.write(frame.to_json(orient="records", date_format="iso"))
+        sys.stdout.write(json_text(frame))
         sys.stdout.write("\n")
     else:
         _print_table(frame)
+
+
+def json_text(frame: pd.DataFrame) -> str:
+    """The rows as a JSON array of objects, with what the CSV has: a date
+    as YYYY-MM-DD (a DATE column is all midnights), an instant in UTC to
+    the microsecond ending in Z, numbers to their last digit (pandas'
+    to_json cuts them at 10 decimals), NULL as null."""
+    columns = {str(name): _json_column(frame.iloc[:, i])
+               for i, name in enumerate(frame.columns)}
+    records = [dict(zip(columns, row, strict=True))
+               for row in zip(*columns.values(), strict=True)]
+    return json.dumps(records, separators=(",", ":"), default=str)
+
+
+def _json_column(series: pd.Series) -> list:
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        utc = series.dt.tz_convert("UTC").dt.tz_localize(None)
+        return [None if pd.isna(v) else v.isoformat() + "Z" for v in utc]
+    if pd.api.types.is_datetime64_dtype(series.dtype):
+        days = series.dropna()
+        as_date = bool((days == days.dt.normalize()).all())
+        return [None if pd.isna(v) else
+                v.strftime("%Y-%m-%d") if as_date else v.isoformat()
+                for v in series]
+    return [_json_value(v) for v in series.astype(object)]
+
+
+def _json_value(value):
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_json_value(v) for v in value]
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
 
 
 def _print_table(frame) -> None:
