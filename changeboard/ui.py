@@ -487,11 +487,15 @@ def definition_text(name: str) -> str:
 
 
 def command_line(name: str, params: dict) -> str:
-    """The `python -m queries` line that reproduces a query's numbers."""
+    """The `python -m queries` line that reproduces a query's numbers,
+    with the reporting time zone the page read them in (a shell without
+    CHANGEBOARD_REPORTING_TZ would read them in UTC)."""
     words = ["python -m queries", name, "--db",
              shlex.quote(str(config.DB_PATH))]
     if asof.chosen():
         words += ["--as-of", asof.chosen()]
+    if "reporting_tz" in db.params(name) and "reporting_tz" not in params:
+        params = {**params, "reporting_tz": config.REPORTING_TZ}
     for key, value in params.items():
         if value is None:
             continue

@@ -256,6 +256,32 @@ def test_a_definition_shows_the_sql_and_the_command_that_reproduce_it(app):
     assert card.value == f"{100 * float(values['change_success_rate']):.1f}%"
 
 
+def test_the_command_of_a_definition_carries_the_reporting_time_zone(
+        app, monkeypatch):
+    # the page's numbers are in the served reporting time zone; the
+    # command, pasted into a shell without that setting, must be too
+    monkeypatch.setattr(config, "REPORTING_TZ", "Pacific/Auckland")
+    app.query_params.update({"period": "last_30"})
+    app.run()
+    how = next(e for e in app.expander
+               if e.label == "How is change success rate computed?")
+    command = how.code[0].value
+    assert "--param reporting_tz=Pacific/Auckland" in command
+    import os
+    import shlex
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items()
+           if k != "CHANGEBOARD_REPORTING_TZ"}
+    done = subprocess.run([sys.executable, "-m", *shlex.split(command)[2:],
+                           "--format", "csv"], cwd=ROOT, capture_output=True,
+                          text=True, check=True, env=env)
+    header, row = done.stdout.splitlines()[:2]
+    values = dict(zip(header.split(","), row.split(","), strict=True))
+    card = next(m for m in app.metric if m.label == "Change success rate")
+    assert card.value == f"{100 * float(values['change_success_rate']):.1f}%"
+
+
 def test_tables_show_codes_as_words_and_applications_by_name(app):
     app.query_params.update({"period": "last_365",
                              "drill": "Change failure rate"})
