@@ -153,6 +153,35 @@ def test_json_keeps_dates_numbers_and_instants_as_csv_has_them(tmp_path):
     assert backlog[0]["as_of"] == "2026-01-20T09:00:00.123456Z"
 
 
+def query_examples() -> list[list[str]]:
+    """Every `changeboard query` example of the README and of
+    `changeboard --help` and `query --help`, as words."""
+    import shlex
+
+    from changeboard import cli as commands
+    found = []
+    for text in ((ROOT / "README.md").read_text(),
+                 commands.EXAMPLES["changeboard"], commands.EXAMPLES["query"]):
+        lines = iter(text.splitlines())
+        for line in lines:
+            line = line.strip()
+            if not line.startswith("changeboard query "):
+                continue
+            while line.endswith("\\"):
+                line = line[:-1] + next(lines).strip()
+            found.append(shlex.split(line.split("#")[0])[1:])
+    return found
+
+
+def test_every_query_example_runs_on_the_sample_as_written(sample_db):
+    examples = query_examples()
+    assert len(examples) >= 6
+    for words in examples:
+        result = cli("changeboard", *words, "--db", str(sample_db))
+        assert result.returncode == 0, (words, result.stderr)
+        assert result.stdout and not result.stderr
+
+
 def test_db_defaults_to_the_changeboard_db_setting(tiny_db):
     import os
     env = {**os.environ, "CHANGEBOARD_DB": str(tiny_db)}

@@ -59,7 +59,8 @@ examples:
 examples:
   changeboard query --list
   changeboard query change_success_rate --param start_date=2026-01-01 \\
-      --param end_date=2026-04-01 --param teams=Payments,Core --format csv
+      --param end_date=2026-04-01 \\
+      --param 'teams=Payments Platform,Core Ledger' --format csv
   changeboard query dora_summary --param start_date=2026-01-01 \\
       --param end_date=2026-04-01 --param profile=devlake --format json
 
