@@ -22,6 +22,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 
 import reports
 from changeboard import asof, charts, config, db
+from changeboard.cli import query as query_cli
 from reports.text import pct as pct  # the reports' percentages
 
 PERIODS = {
@@ -499,8 +500,8 @@ def command_line(name: str, params: dict) -> str:
     for key, value in params.items():
         if value is None:
             continue
-        text = ",".join(map(str, value)) if isinstance(value, (list, tuple)) \
-            else str(value)
+        text = query_cli.join_list(value) if isinstance(
+            value, (list, tuple)) else str(value)
         words.append(f"--param {shlex.quote(f'{key}={text}')}")
     return " ".join(words)
 

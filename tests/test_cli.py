@@ -182,6 +182,39 @@ def test_every_query_example_runs_on_the_sample_as_written(sample_db):
         assert result.stdout and not result.stderr
 
 
+def test_a_list_value_holding_a_comma_is_given_in_double_quotes(
+        tmp_path, monkeypatch):
+    path = tmp_path / "cb.duckdb"
+    with db.publish(path) as con:
+        con.execute("""
+            insert into changes (change_id, change_type, state, created_at,
+                close_code, actual_end_at, assignment_group)
+            values ('C1', 'normal', 'closed', '2026-01-01 00:00Z',
+                    'successful', '2026-01-10 00:00Z', 'Payments, EMEA'),
+                   ('C2', 'normal', 'closed', '2026-01-01 00:00Z',
+                    'unsuccessful', '2026-01-11 00:00Z', 'Ops')""")
+    base = ["queries", "change_success_rate", "--db", str(path), "--param",
+            "start_date=2026-01-01", "--param", "end_date=2026-02-01",
+            "--format", "json"]
+    for teams, n in (('"Payments, EMEA"', 1), ('Ops, "Payments, EMEA"', 2),
+                     ("Ops", 1)):
+        result = cli(*base, "--param", f"teams={teams}")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)[0]["n"] == n, teams
+    # the page's command for that filter gives the page's numbers
+    import shlex
+
+    from changeboard import asof, config, ui
+    monkeypatch.setattr(asof, "chosen", lambda: None)
+    monkeypatch.setattr(config, "DB_PATH", path)
+    command = ui.command_line("change_success_rate", {
+        "start_date": "2026-01-01", "end_date": "2026-02-01",
+        "teams": ["Payments, EMEA"]})
+    result = cli(*shlex.split(command)[2:], "--format", "json")
+    assert result.returncode == 0, (command, result.stderr)
+    assert json.loads(result.stdout)[0]["n"] == 1
+
+
 def test_db_defaults_to_the_changeboard_db_setting(tiny_db):
     import os
     env = {**os.environ, "CHANGEBOARD_DB": str(tiny_db)}

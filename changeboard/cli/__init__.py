@@ -65,7 +65,8 @@ examples:
       --param end_date=2026-04-01 --param profile=devlake --format json
 
 Windows are half-open [start_date, end_date) dates in the reporting time
-zone; list parameters take comma-separated values and mean "all" when absent.
+zone; list parameters take comma-separated values (a value holding a comma
+in double quotes: 'teams=Ops,"Payments, EMEA"') and mean "all" when absent.
 """,
     "report": """\
 examples:
@@ -233,7 +234,8 @@ def _query(commands) -> None:
                        "list`) instead of the live file")
     query.add_argument("--param", action="append", default=[],
                        metavar="K=V", help="a query parameter; repeatable; "
-                       "list parameters take comma-separated values")
+                       "list parameters take comma-separated values, one "
+                       "holding a comma in double quotes")
     query.add_argument("--format", choices=["csv", "json", "table"],
                        default="table")
 

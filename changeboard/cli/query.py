@@ -1,4 +1,5 @@
 """changeboard query: list the metric queries or run one and print its rows."""
+import csv
 import json
 import math
 import os
@@ -19,8 +20,31 @@ def _parse_params(name: str, pairs: list[str]) -> dict:
         key, sep, value = pair.partition("=")
         if not sep:
             raise db.QueryError(f"--param {pair!r} is not k=v")
-        values[key] = None if value == "" else value  # lists split in db.run
+        values[key] = None if value == "" else value
+    declared = db.signature(name)
+    for key, value in values.items():  # a list parameter's values
+        if value is not None and declared.get(key, (None, ""))[1].startswith(
+                "list"):
+            values[key] = split_list(value) or None
     return values
+
+
+def split_list(text: str) -> list[str]:
+    """A list parameter's values: comma-separated, one holding a comma in
+    double quotes as in CSV (`Ops,"Payments, EMEA"`)."""
+    row = next(csv.reader([text], skipinitialspace=True), [])
+    return [value.strip() for value in row if value.strip()]
+
+
+def join_list(values) -> str:
+    """The text split_list reads back as these values."""
+    return ",".join(_quoted(str(value)) for value in values)
+
+
+def _quoted(value: str) -> str:
+    if any(c in value for c in ',"'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
 
 
 # the global filters (filter_options) a --param value must name
@@ -57,12 +81,13 @@ def _check_values(con, name: str, values: dict) -> None:
     for param, value in given.items():
         known = set(options.loc[options["filter_name"] == param,
                                 "option_value"].dropna())
-        asked = [v.strip() for v in value.split(",") if v.strip()]
+        asked = value if isinstance(value, list) else split_list(value)
         unknown = [v for v in asked
                    if v not in known and v not in CODES.get(param, ())]
         if unknown:
             listed = sorted(known)
-            shown = ", ".join(listed[:8]) + (", …" if len(listed) > 8 else "")
+            shown = ", ".join(map(_quoted, listed[:8])) + (
+                ", …" if len(listed) > 8 else "")
             raise db.QueryError(
                 f"--param {param}: no {FILTERS[param]} "
                 f"{', '.join(map(repr, unknown))} in this database ("
