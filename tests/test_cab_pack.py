@@ -449,13 +449,17 @@ def test_regenerate_command_names_the_database_and_every_filter(tmp_path):
 def test_a_filter_value_holding_a_comma_survives_the_regenerate_command(
         con):
     """A team 'Ops, EMEA' was read back as the two teams 'Ops' and 'EMEA':
-    the regenerated pack showed another change."""
+    the regenerated pack showed another change. The value is quoted as
+    every list of the command line reads it (changeboard query too)."""
+    from changeboard.cli.query import split_list
     from changeboard.cli.report import filter_values
     load_cab_data(con)
     teams = ["Ops, EMEA", "ACME\\Core", "Dev"]
     pack = cab.build_pack(con, MEETING, filters={"teams": teams})
     words = shlex.split(dict(cab.provenance(pack))["Regenerate with"])
-    assert filter_values(words[words.index("--teams") + 1]) == teams
+    word = words[words.index("--teams") + 1]
+    assert word == '"Ops, EMEA",ACME\\Core,Dev'
+    assert filter_values(word) == split_list(word) == teams
     assert filter_values("Ops, Dev,,") == ["Ops", "Dev"]  # as typed
     assert dict(cab.provenance(pack))["Filters"] == \
         'teams = "Ops, EMEA", ACME\\Core, Dev'

@@ -1,11 +1,11 @@
 """changeboard report cab: write the CAB pack of a meeting as HTML, PDF or
 XLSX."""
 import argparse
-import re
 import sys
 from datetime import date, datetime
 
 from changeboard import config
+from changeboard.cli.query import split_list
 from changeboard.snapshots import SnapshotError
 
 
@@ -30,12 +30,11 @@ def _instant(text: str) -> date | datetime:
 
 
 def filter_values(text: str) -> list[str]:
-    """`--teams 'Ops,Dev'`: the values, split at each comma not written
-    \\, (a team named 'Ops, EMEA' is written Ops\\, EMEA, as the Regenerate
-    command writes it: reports.cab.provenance.joined)."""
-    values = [v.replace("\\,", ",").strip()
-              for v in re.split(r"(?<!\\),", text)]
-    return [v for v in values if v]
+    """`--teams 'Ops,Dev'`: the values, comma-separated, one holding a comma
+    in double quotes as in CSV (`'Ops,"Payments, EMEA"'`), as `changeboard
+    query` reads a list and the Regenerate command writes one
+    (changeboard.cli.query.split_list)."""
+    return split_list(text)
 
 
 def cab(args, parser) -> int:

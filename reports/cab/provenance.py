@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from changeboard import decisions
+from changeboard.cli.query import join_list
 from reports.cab.pack import Pack
 from reports.text import ranges, when
 
@@ -47,10 +48,10 @@ def command(pack: Pack) -> list[str]:
 
 
 def joined(values: list[str]) -> str:
-    """Filter values as one command-line word: comma-separated, a comma
-    inside a value written \\, (changeboard.cli.report.filter_values reads
-    it back)."""
-    return ",".join(v.replace(",", "\\,") for v in values)
+    """Filter values as one command-line word: comma-separated, a value
+    holding a comma in double quotes as in CSV, as every list of the command
+    line is read (changeboard.cli.query.split_list)."""
+    return join_list(values)
 
 
 def provenance(pack: Pack) -> list[tuple[str, str]]:
