@@ -315,3 +315,35 @@ def test_the_overdue_card_lists_the_releases_it_counts(sample_db, tmp_path,
             table["Release"])
         if url:
             assert set(whole["application_id"]) == {app_id}
+
+
+def test_release_lists_read_statuses_and_types_as_words(sample_db, tmp_path,
+                                                        monkeypatch):
+    """The overdue list and the releases behind the numbers showed raw codes
+    (in_progress, project, released): their columns were renamed to the
+    page's labels before ui.table, which turns codes into words only under
+    their own names. They read as words, as on every other page."""
+    import shutil
+
+    from changeboard import ui
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.publish(copy) as con:   # a third of those gone live never went
+        con.execute("update releases set actual_release_at = null, status = "
+                    "'in_progress', ingested_batch_id = (select max(batch_id)"
+                    " + 1 from ingest_batches) where status = 'released' and "
+                    "hash(release_id) % 3 = 0")
+    app = page(copy, monkeypatch, release_app="All releases in the period")
+    assert not app.exception
+    [listing] = [e for e in app.expander
+                 if e.label.endswith("releases overdue, not live")]
+    [overdue] = [d.value for d in listing.dataframe]
+    assert "In progress" in set(overdue["Status"])
+    records = next(d.value for d in app.dataframe
+                   if "Counted as" in d.value.columns)
+    for table, columns in ((overdue, ["Status", "Type"]),
+                           (records, ["Status", "Type", "Counted as"])):
+        for column in columns:
+            values = set(table[column].dropna())
+            assert values and values == {ui.word(v) for v in values}, \
+                (column, values)

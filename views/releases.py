@@ -54,7 +54,10 @@ def hours(value) -> str:
     return ui.duration(value)
 
 
-shown = partial(ui.labelled, labels=LABELS)  # columns under their labels
+def shown(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The chosen columns under their labels, codes as words: ui.table turns
+    codes into words only under their own names (status, release_type)."""
+    return ui.labelled(ui.readable(frame[columns]), columns, LABELS)
 
 
 def app_label(app_id, name) -> str:
