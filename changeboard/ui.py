@@ -534,7 +534,8 @@ SHOWN_ROWS = 2_000  # rows a table draws; its downloads hold every row
 # columns holding codes, shown as words ("very_high" -> "Very high")
 CODE_COLUMNS = {"change_type", "risk", "impact", "close_code", "state",
                 "authorisation", "release_status",
-                "status", "kind", "approval", "cell_status", "review_reason",
+                "status", "status_a", "status_b", "kind", "approval",
+                "cell_status", "review_reason",
                 "availability", "criticality", "release_type", "flag"}
 TIERS = {"dev": "Dev", "test": "Test", "sit": "SIT", "uat": "UAT",
          "perf": "Performance", "staging": "Staging", "prod": "Production",

@@ -373,3 +373,28 @@ def test_drill_labels_and_file_names():
     assert ui.label_of(None) == ui.label_of(float("nan")) == "(none)"
     assert ui.label_of("normal") == "normal"
     assert ui.slug("Payments Gateway 9.9 (APP-7)") == "payments-gateway-9-9-app-7"
+
+
+def test_the_conflicts_ahead_records_name_environments_and_read_as_words(app):
+    """The records behind Conflicts ahead showed bare environment ids
+    (ENV-0002) and the bookings' statuses as codes (approved), where the
+    Environments page names the environment: they name it beside its id,
+    and the statuses read as words."""
+    from changeboard import db, ui
+    app.query_params.update({"period": "last_365",
+                             "drill": "Conflicts ahead"})
+    app.run()
+    assert not app.exception
+    records = app.dataframe[-1].value
+    assert len(records) > 0
+    with db.connect(config.DB_PATH, read_only=True) as con:
+        names = dict(con.execute(
+            "select environment_id, name from environments").fetchall())
+    assert list(records["environment_name"]) == [
+        names[e] for e in records["environment_id"]]
+    assert list(records.columns).index("environment_name") < list(
+        records.columns).index("environment_id")
+    for column in ("status_a", "status_b"):
+        values = set(records[column])
+        assert values and values == {ui.word(v) for v in values}
+        assert values <= {"Approved", "Pending"}, values
