@@ -150,3 +150,18 @@ def test_a_team_set_on_the_overview_stays_on_the_next_page(server, browser):
     assert team in chosen and "Workplace Tech" not in chosen.replace(
         team, "")  # that one team, not every team
     page.close()
+
+
+def test_the_calendar_cards_say_their_labels_whole(server, browser):
+    """The calendar's fourth card read 'Past planned start, not sta…': its
+    label did not fit a quarter of the page at 1280 pixels. Every card's
+    label is shown whole."""
+    page = _visit(browser, f"{server}/calendar", "calendar-cards")
+    labels = page.locator('[data-testid="stMetricLabel"]')
+    assert labels.count() == 4
+    cut = page.evaluate(
+        "() => [...document.querySelectorAll('[data-testid=\"stMetricLabel\"]"
+        "')].filter(label => [label, ...label.querySelectorAll('*')].some("
+        "e => e.scrollWidth > e.clientWidth + 1)).map(l => l.innerText)")
+    assert cut == []
+    page.close()

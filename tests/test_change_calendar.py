@@ -213,7 +213,7 @@ def test_the_month_shows_each_hand_made_change_where_expected(page):
     metrics = {m.label: m.value for m in page.metric}
     assert metrics == {"Planned changes": "5", "Colliding": "2",
                        "In a freeze or blackout": "1",
-                       "Past planned start, not started": "1"}
+                       "Not started on time": "1"}
     figure = chart(page)
     bars = drawn(figure)
     assert set(bars) == {"LATE", "FRZ", "COL1", "COL2", "DONE"}
