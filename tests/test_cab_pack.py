@@ -1065,3 +1065,23 @@ def test_a_past_meetings_team_failures_are_those_known_at_the_meeting(con):
     assert list(db.run(con, "change_records", start_date="2026-01-01",
                        end_date="2026-01-20", failed_only=True)[
         "change_id"]) == ["K1", "L1", "L2"]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Amsterdam"])
+def test_the_page_says_the_zone_of_its_times(cab_db, monkeypatch, zone):
+    """The page's review window, planned starts and ends read '10:00' with
+    no zone (only the data's as-of time said UTC): a CAB member elsewhere
+    could not tell whose 10:00. The caption under the dates says the
+    pack's zone."""
+    monkeypatch.setattr(config, "DB_PATH", cab_db)
+    monkeypatch.setattr(config, "REPORTING_TZ", zone)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params["meeting"] = "2026-01-20"
+    app.run()
+    app.switch_page("views/cab.py").run()
+    assert not app.exception
+    caption = next(c.value for c in app.caption
+                   if c.value.startswith("Review window"))
+    assert f"times in {zone}" in caption, caption

@@ -479,7 +479,9 @@ def _meeting_pack(window_end: date | datetime | None,
 
 pack = _meeting_pack(window_end, filters)
 meta = dict(cab.provenance(pack))
-st.caption(f"Review window {meta['Review window']} · filters: "
+# the window, the agenda's and the blocks' times are in the pack's zone
+st.caption(f"Review window {meta['Review window']} · times in "
+           f"{pack.reporting_tz} · filters: "
            f"{ui.plain(meta['Filters'])} · data as of {meta['Data as of']}")
 
 stem = f"cab-pack-{meeting:%Y-%m-%d}"
