@@ -534,7 +534,8 @@ SHOWN_ROWS = 2_000  # rows a table draws; its downloads hold every row
 # columns holding codes, shown as words ("very_high" -> "Very high")
 CODE_COLUMNS = {"change_type", "risk", "impact", "close_code", "state",
                 "authorisation", "release_status",
-                "status", "status_a", "status_b", "kind", "approval",
+                "status", "status_a", "status_b", "last_status", "kind",
+                "approval",
                 "cell_status", "review_reason",
                 "availability", "criticality", "release_type", "flag"}
 TIERS = {"dev": "Dev", "test": "Test", "sit": "SIT", "uat": "UAT",
@@ -724,6 +725,12 @@ def table(frame: pd.DataFrame, file_stem: str, *,
             zone = kept.get("type_config", {}).get("type") == "datetime" \
                 and "UTC" not in given
             given = {**kept, "label": f"{given} (UTC)" if zone else given}
+        elif _unformatted_number(given) and isinstance(kept, dict) \
+                and kept.get("type_config", {}).get("format"):
+            # a count's NumberColumn given for its label or help alone
+            # keeps its separators
+            given = {**given, "type_config": {
+                **given["type_config"], "format": kept["type_config"]["format"]}}
         columns[column] = given
     kwargs.setdefault("placeholder", "–")
     drawn = st.dataframe(shown, hide_index=True, column_config=columns,
@@ -733,6 +740,12 @@ def table(frame: pd.DataFrame, file_stem: str, *,
     else:
         downloads(download, file_stem, rows=download_rows)
     return drawn
+
+
+def _unformatted_number(config) -> bool:
+    """Whether a column config is a NumberColumn given no format."""
+    return isinstance(config, dict) and config.get("type_config", {}).get(
+        "type") == "number" and not config["type_config"].get("format")
 
 
 def many(n, thing: str, things: str | None = None) -> str:
@@ -818,6 +831,27 @@ def label_of(value) -> str:
 def slug(text: str) -> str:
     """A file-name-safe form of a label (download file names)."""
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+
+
+CHART_BARS = 30  # bars a breakdown or per-item chart draws at most
+
+
+def most(frame: pd.DataFrame, n: str) -> pd.DataFrame:
+    """The CHART_BARS rows of frame with the largest n, in frame's order: a
+    chart of 150 teams is a scroll, not a picture (the table lists all)."""
+    if len(frame) <= CHART_BARS:
+        return frame
+    top = frame[n].reset_index(drop=True).nlargest(CHART_BARS, keep="first")
+    return frame.iloc[sorted(top.index)]
+
+
+def drawn_of(frame: pd.DataFrame, what: str, counted: str) -> str:
+    """' The chart draws the 30 of 150 teams with the most implemented
+    changes; the table lists all.' ('' when it draws every row)."""
+    if len(frame) <= CHART_BARS:
+        return ""
+    return (f" The chart draws the {CHART_BARS} of {len(frame):,} {what}s "
+            f"with the most {counted}; the table lists all.")
 
 
 def labelled(frame: pd.DataFrame, columns: list[str],

@@ -53,6 +53,18 @@ def test_data_page_renders_freshness_and_history(app):
     assert "type_config" not in config.get("batch_id", {})  # an id, no 1,234
 
 
+def test_the_freshness_table_reads_a_load_status_as_a_word(app):
+    """Freshness showed its last load's status as the code (succeeded)
+    where the load history beside it reads Succeeded."""
+    app.run()
+    assert not app.exception
+    freshness = next(d.value for d in app.dataframe
+                     if "last_status" in d.value.columns)
+    history = next(d.value for d in app.dataframe if "batch_id" in d.value)
+    assert set(freshness["last_status"].dropna()) <= set(history["status"])
+    assert "Succeeded" in set(freshness["last_status"])
+
+
 def test_an_upload_is_previewed_as_a_dry_run_then_committed(app):
     before = batches(config.DB_PATH)
     app.file_uploader(key="data_upload").upload(

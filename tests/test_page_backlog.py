@@ -161,3 +161,21 @@ def test_the_global_filters_narrow_the_backlog(sample_db, monkeypatch):
     assert metrics(app)["Open changes"] == \
         (rows["assignment_group"] == team).sum()
     assert set(app.dataframe[1].value["assignment_group"]) == {team}
+
+
+def test_the_by_state_counts_have_thousands_separators(made):
+    """The by-state table gave its counts a label (and help) of its own,
+    which dropped the separators every other table's counts have (4958
+    beside a card's 4,958): a count's label keeps its format, and a
+    format of the page's own (days to one decimal) stays."""
+    import json
+    made.run()
+    assert not made.exception
+    by_state = next(d for d in made.dataframe if "state" in d.value.columns
+                    and "n_age_upper_bound" in d.value.columns)
+    columns = json.loads(by_state.proto.columns)
+    for count in ("n", "n_age_upper_bound", "n_past_planned_start",
+                  "n_unclosed_after_implementation"):
+        assert columns[count]["type_config"]["format"] == "localized", count
+    assert columns["n"]["label"] == "Open (n)"
+    assert columns["median_age_days"]["type_config"]["format"] == "%.1f"

@@ -59,7 +59,6 @@ NONE = ui.NONE
 FILTER_OF = {"change_type": "change_types", "assignment_group": "teams",
              "application_id": "application_ids"}  # record column -> filter
 POINT = "Select a bar or a point above, or pick here"
-CHART_BARS = 30  # bars a breakdown or score chart draws at most
 TYPE_COLOURS = {"standard": charts.SERIES[0], "normal": charts.SERIES[5],
                 "emergency": charts.SERIES[4], NONE: "#999999"}
 
@@ -70,24 +69,6 @@ shown = partial(ui.labelled, labels=LABELS)  # columns under their labels
 def formats(frame: pd.DataFrame) -> dict:
     return {c: st.column_config.NumberColumn(format="percent")
             for c in frame.columns if c in PERCENT}
-
-
-def most(frame: pd.DataFrame, n: str) -> pd.DataFrame:
-    """The CHART_BARS rows of frame with the largest n, in frame's order: a
-    chart of 150 teams is a scroll, not a picture (the table lists all)."""
-    if len(frame) <= CHART_BARS:
-        return frame
-    top = frame[n].reset_index(drop=True).nlargest(CHART_BARS, keep="first")
-    return frame.iloc[sorted(top.index)]
-
-
-def drawn_of(frame: pd.DataFrame, what: str) -> str:
-    """' The chart draws the 30 of 150 teams with the most implemented
-    changes; the table lists all.'"""
-    if len(frame) <= CHART_BARS:
-        return ""
-    return (f" The chart draws the {CHART_BARS} of {len(frame):,} {what}s "
-            "with the most implemented changes; the table lists all.")
 
 
 def matching(frame: pd.DataFrame, column: str, label: str) -> pd.DataFrame:
@@ -258,7 +239,7 @@ else:
     else:
         st.plotly_chart(
             charts.horizontal_stacked_bars(
-                most(by, "n"), y="dimension_value",
+                ui.most(by, "n"), y="dimension_value",
                 columns={"n_succeeded": "Successful", "n_failed": "Failed"},
                 x_title="implemented changes", y_title=name.lower(),
                 hover={"change_success_rate": "success rate"}),
@@ -277,8 +258,10 @@ else:
     st.caption(
         f"One row per {name.lower()}, {NONE} = not recorded; the rows add up "
         "to the headline: n is implemented changes, success rate = "
-        f"(n − failed) ÷ n.{drawn_of(by, name.lower())} Select "
-        f"{'a bar or ' if by['n'].sum() else ''}a row to see its changes.")
+        "(n − failed) ÷ n."
+        + ui.drawn_of(by, name.lower(), "implemented changes")
+        + f" Select {'a bar or ' if by['n'].sum() else ''}a row to see its "
+        "changes.")
     pick = ui.drill(f"Changes of one {name.lower()}", labels, drill_key)
     if pick:
         value = pick.split(" · ")[0] if dimension == "application" else pick
@@ -299,8 +282,8 @@ if score.empty:
 else:
     score = score.sort_values("score", ascending=False)
     st.plotly_chart(
-        charts.signed_bars(most(score, "n"), y="assignment_group", x="score",
-                           x_title="change success score (points)",
+        charts.signed_bars(ui.most(score, "n"), y="assignment_group",
+                           x="score", x_title="change success score (points)",
                            y_title="team", n="n"),
         key="score-chart", selection_mode="points",
         on_select=partial(ui.pick_point, "score-chart", "changes_score_team",
@@ -322,7 +305,7 @@ else:
         "issues, −5 per unsuccessful or backed out, and −10 / −5 / −2 per "
         "linked P1 / P2 / P3 incident. n = implemented changes of the team; "
         "bigger teams score more, compare score per change."
-        + drawn_of(score, "team"))
+        + ui.drawn_of(score, "team", "implemented changes"))
     pick = ui.drill("Changes of one team", list(score["assignment_group"]),
                     "changes_score_team")
     if pick:

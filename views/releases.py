@@ -204,15 +204,16 @@ else:  # none gone live but some overdue: that is the news
                    "one bar per day.")
     st.plotly_chart(
         charts.horizontal_stacked_bars(
-            by_app, y="application_name",
+            ui.most(by_app, "n"), y="application_name",
             columns={"n_on_time": "On time", "n_late": "Late"},
             x_title="releases gone live", y_title="",
             hover={"on_time_rate": "on-time rate"}, colours=ON_TIME),
         key="on-time-chart", selection_mode="points",
         on_select=partial(ui.pick_point, "on-time-chart", "release_app",
                           "y"))
-    st.caption("Per application, least on time first. Select a bar or a "
-               "row to see its releases.")
+    st.caption("Per application, least on time first."
+               + ui.drawn_of(by_app, "application", "releases gone live")
+               + " Select a bar or a row to see its releases.")
     table = shown(by_app, ["application_name", "on_time_rate", "n",
                            "n_on_time", "n_late", "median_slip_days",
                            "median_slip_days_late", "n_overdue_open",
