@@ -109,6 +109,18 @@ def test_list_parameters_split_on_commas(tiny_db):
       "--param", "end_date=2026-02-01", "--param", "grain=fortnight"],
      "error: --param grain='fortnight' is not valid: expected week (ISO, "
      "Monday), month or quarter"),
+    # a window whose start is not before its end, or a bin of no hours,
+    # printed zeros or empty bins with exit 0: an error, not a real zero
+    (["change_success_rate", "--param", "start_date=2026-03-01", "--param",
+      "end_date=2026-02-01"],
+     "error: --param start_date=2026-03-01 is not before "
+     "end_date=2026-02-01"),
+    (["change_success_rate", "--param", "start_date=2026-02-01", "--param",
+      "end_date=2026-02-01"],
+     "error: --param start_date=2026-02-01 is not before"),
+    (["approval_lead_time_histogram", "--param", "start_date=2026-01-01",
+      "--param", "end_date=2026-02-01", "--param", "bin_hours=0"],
+     "error: --param bin_hours=0 is not a number of hours above 0"),
 ])
 def test_bad_calls_exit_non_zero_with_one_line(tiny_db, args, message):
     result = cli("queries", *args, "--db", str(tiny_db))

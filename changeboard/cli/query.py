@@ -59,8 +59,9 @@ CODES = {"change_types": ("standard", "normal", "emergency"),
 def _check_values(con, name: str, values: dict) -> None:
     """One-line QueryError for a required parameter given empty (it would
     be bound as NULL: a window from the beginning of time), a date that is
-    not YYYY-MM-DD or a filter value the database does not hold (n = 0
-    would read as a real zero)."""
+    not YYYY-MM-DD, a window whose start is not before its end, a bin of no
+    hours, or a filter value the database does not hold (n = 0 would read
+    as a real zero; so would an empty window)."""
     declared = db.params(name)
     for param, value in values.items():
         if value is None and param in declared and declared[param] is None:
@@ -73,6 +74,17 @@ def _check_values(con, name: str, values: dict) -> None:
                 raise db.QueryError(
                     f"--param {param}={value!r} is not a date: expected "
                     "YYYY-MM-DD, e.g. 2026-01-31") from None
+    start, end = values.get("start_date"), values.get("end_date")
+    if start is not None and end is not None and \
+            date.fromisoformat(start.strip()) >= date.fromisoformat(
+                end.strip()):
+        raise db.QueryError(
+            f"--param start_date={start} is not before end_date={end}: the "
+            "window runs from start_date up to, not including, end_date")
+    bins = values.get("bin_hours")
+    if bins is not None and _number(bins) is not None and _number(bins) <= 0:
+        raise db.QueryError(f"--param bin_hours={bins} is not a number of "
+                            "hours above 0")
     given = {p: v for p, v in values.items()
              if p in FILTERS and p in declared and v}
     if not given:
@@ -92,6 +104,15 @@ def _check_values(con, name: str, values: dict) -> None:
                 f"--param {param}: no {FILTERS[param]} "
                 f"{', '.join(map(repr, unknown))} in this database ("
                 + (f"known: {shown}" if listed else "it has none") + ")")
+
+
+def _number(text) -> float | None:
+    """The value as a number, or None when it is none (DuckDB's cast then
+    names it)."""
+    try:
+        return float(str(text).strip())
+    except ValueError:
+        return None
 
 
 KINDS = {"INT64": "a whole number", "INT32": "a whole number",
