@@ -121,6 +121,12 @@ def test_list_parameters_split_on_commas(tiny_db):
     (["approval_lead_time_histogram", "--param", "start_date=2026-01-01",
       "--param", "end_date=2026-02-01", "--param", "bin_hours=0"],
      "error: --param bin_hours=0 is not a number of hours above 0"),
+    # a choice the query's own SQL checks names its parameter (exit 2), not
+    # DuckDB's exception
+    (["change_success_rate_by", "--param", "start_date=2026-01-01",
+      "--param", "end_date=2026-02-01", "--param", "dimension=nope"],
+     "error: --param dimension='nope' is not valid: dimension must be "
+     "change_type, risk, team, application or portfolio"),
 ])
 def test_bad_calls_exit_non_zero_with_one_line(tiny_db, args, message):
     result = cli("queries", *args, "--db", str(tiny_db))

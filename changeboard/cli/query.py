@@ -145,6 +145,13 @@ def _conversion(exc: Exception, name: str, values: dict) -> str | None:
             return (f"--param {param}={value!r} is not valid"
                     + (f": expected {described}" if described else ""))
         return f"--param {param}={value!r} cannot be read as {kind}"
+    # a check of the query's own, error('dimension must be ...'), naming a
+    # parameter given
+    own = re.match(r"Invalid Input Error: (\w+) (.+)$", first)
+    if own and values.get(own.group(1)) is not None:
+        param = own.group(1)
+        return (f"--param {param}={values[param]!r} is not valid: {param} "
+                f"{own.group(2)}")
     return None
 
 
