@@ -17,18 +17,24 @@ def cli(*args, env=None):
                           capture_output=True, env=env, timeout=120)
 
 
-@pytest.fixture
-def tiny_db(tmp_path):
-    path = tmp_path / "cb.duckdb"
+def two_changes(path, team_1: str, team_2: str, type_2: str = "normal"):
+    """A published database of two closed changes of January: C1 of team_1
+    succeeded, C2 of team_2 (of type_2) did not."""
     with db.publish(path) as con:
         con.execute("""
             insert into changes (change_id, change_type, state, created_at,
                 close_code, actual_end_at, assignment_group)
             values ('C1', 'normal', 'closed', '2026-01-01 00:00Z',
-                    'successful', '2026-01-10 00:00Z', 'Ops'),
-                   ('C2', 'emergency', 'closed', '2026-01-01 00:00Z',
-                    'unsuccessful', '2026-01-11 00:00Z', 'Dev')""")
+                    'successful', '2026-01-10 00:00Z', $team_1),
+                   ('C2', $type_2, 'closed', '2026-01-01 00:00Z',
+                    'unsuccessful', '2026-01-11 00:00Z', $team_2)""",
+                    {"team_1": team_1, "team_2": team_2, "type_2": type_2})
     return path
+
+
+@pytest.fixture
+def tiny_db(tmp_path):
+    return two_changes(tmp_path / "cb.duckdb", "Ops", "Dev", "emergency")
 
 
 def test_list_shows_every_query_with_its_definition():
@@ -202,15 +208,7 @@ def test_every_query_example_runs_on_the_sample_as_written(sample_db):
 
 def test_a_list_value_holding_a_comma_is_given_in_double_quotes(
         tmp_path, monkeypatch):
-    path = tmp_path / "cb.duckdb"
-    with db.publish(path) as con:
-        con.execute("""
-            insert into changes (change_id, change_type, state, created_at,
-                close_code, actual_end_at, assignment_group)
-            values ('C1', 'normal', 'closed', '2026-01-01 00:00Z',
-                    'successful', '2026-01-10 00:00Z', 'Payments, EMEA'),
-                   ('C2', 'normal', 'closed', '2026-01-01 00:00Z',
-                    'unsuccessful', '2026-01-11 00:00Z', 'Ops')""")
+    path = two_changes(tmp_path / "cb.duckdb", "Payments, EMEA", "Ops")
     base = ["queries", "change_success_rate", "--db", str(path), "--param",
             "start_date=2026-01-01", "--param", "end_date=2026-02-01",
             "--format", "json"]

@@ -223,16 +223,16 @@ def test_the_timeline_downloads_offer_every_phase_of_the_period(app):
     assert releases > shown["Release"].nunique() and phases > len(shown)
 
 
-def _nothing_live(sample_db, tmp_path, monkeypatch) -> AppTest:
-    """The Releases page over the last year, on a copy of the sample where
-    nothing went live: every release slipped."""
+def _releases_page(sample_db, tmp_path, monkeypatch, *rewrites: str
+                   ) -> AppTest:
+    """The Releases page over the last year, on a copy of the sample
+    rewritten by these statements."""
     import shutil
     copy = tmp_path / "cb.duckdb"
     shutil.copyfile(sample_db, copy)
     with db.publish(copy) as con:
-        con.execute("update releases set actual_release_at = null, status = "
-                    "'planned', ingested_batch_id = (select max(batch_id) + 1"
-                    " from ingest_batches) where status = 'released'")
+        for statement in rewrites:
+            con.execute(statement)
     monkeypatch.setattr(config, "DB_PATH", copy)
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.query_params["period"] = "last_365"
@@ -240,6 +240,16 @@ def _nothing_live(sample_db, tmp_path, monkeypatch) -> AppTest:
     app.switch_page("views/releases.py").run()
     assert not app.exception
     return app
+
+
+def _nothing_live(sample_db, tmp_path, monkeypatch) -> AppTest:
+    """The Releases page over the last year, on a copy of the sample where
+    nothing went live: every release slipped."""
+    return _releases_page(
+        sample_db, tmp_path, monkeypatch,
+        "update releases set actual_release_at = null, status = 'planned', "
+        "ingested_batch_id = (select max(batch_id) + 1 from ingest_batches) "
+        "where status = 'released'")
 
 
 def test_overdue_releases_are_shown_when_none_went_live(sample_db, tmp_path,
@@ -270,22 +280,29 @@ def test_a_median_without_data_reads_n_a_not_n_a_days(sample_db, tmp_path,
     assert not [v for v in values.values() if "n/a " in v]
 
 
+def _a_third_never_went_live(sample_db, tmp_path) -> Path:
+    """A copy of the sample where a third of the releases gone live are
+    still in progress: overdue, not live."""
+    import shutil
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.publish(copy) as con:
+        con.execute("update releases set actual_release_at = null, status = "
+                    "'in_progress', ingested_batch_id = (select max(batch_id)"
+                    " + 1 from ingest_batches) where status = 'released' and "
+                    "hash(release_id) % 3 = 0")
+    return copy
+
+
 def test_the_overdue_card_lists_the_releases_it_counts(sample_db, tmp_path,
                                                        monkeypatch):
     """"Overdue, not live" could not be drilled into: the records listed
     only releases gone live. Under the cards, its releases are listed (the
     card's rule, so as many rows as it counts), with downloads, whatever
     the filters."""
-    import shutil
-
     from changeboard import ui
-    copy = tmp_path / "cb.duckdb"
-    shutil.copyfile(sample_db, copy)
-    with db.publish(copy) as con:   # a third of those gone live never went
-        con.execute("update releases set actual_release_at = null, status = "
-                    "'in_progress', ingested_batch_id = (select max(batch_id)"
-                    " + 1 from ingest_batches) where status = 'released' and "
-                    "hash(release_id) % 3 = 0")
+    copy = _a_third_never_went_live(sample_db, tmp_path)
+    with db.reading(copy) as con:
         app_id = con.execute(
             "select application_id from releases where status = "
             "'in_progress' and actual_release_at is null group by all "
@@ -323,16 +340,8 @@ def test_release_lists_read_statuses_and_types_as_words(sample_db, tmp_path,
     (in_progress, project, released): their columns were renamed to the
     page's labels before ui.table, which turns codes into words only under
     their own names. They read as words, as on every other page."""
-    import shutil
-
     from changeboard import ui
-    copy = tmp_path / "cb.duckdb"
-    shutil.copyfile(sample_db, copy)
-    with db.publish(copy) as con:   # a third of those gone live never went
-        con.execute("update releases set actual_release_at = null, status = "
-                    "'in_progress', ingested_batch_id = (select max(batch_id)"
-                    " + 1 from ingest_batches) where status = 'released' and "
-                    "hash(release_id) % 3 = 0")
+    copy = _a_third_never_went_live(sample_db, tmp_path)
     app = page(copy, monkeypatch, release_app="All releases in the period")
     assert not app.exception
     [listing] = [e for e in app.expander
@@ -355,28 +364,17 @@ def test_an_on_time_chart_of_many_applications_draws_the_largest(
     applications, some 8,000 px tall: it draws the 30 with the most
     releases gone live, says so, and the table still lists every one."""
     import json
-    import shutil
-    copy = tmp_path / "cb.duckdb"
-    shutil.copyfile(sample_db, copy)
-    with db.publish(copy) as con:   # 45 applications, each gone live lately
-        con.execute("insert into applications (application_id, name) "
-                    "select 'APP-M' || i, 'Many ' || lpad(i::varchar, 2, '0')"
-                    " from range(45) as t(i)")
-        con.execute(
-            "update releases set application_id = 'APP-M' || (r.k % 45), "
-            "actual_release_at = now() - to_days(cast(r.k as integer)), "
-            "planned_release_at = now() - to_days(cast(r.k % 3 as integer)),"
-            " ingested_batch_id = (select max(batch_id) + 1 "
-            "from ingest_batches) from (select release_id, row_number() "
-            "over (order by release_id) as k from releases "
-            "where actual_release_at is not null) as r "
-            "where releases.release_id = r.release_id")
-    monkeypatch.setattr(config, "DB_PATH", copy)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    app.query_params["period"] = "last_365"
-    app.run()
-    app.switch_page("views/releases.py").run()
-    assert not app.exception
+    app = _releases_page(   # 45 applications, each gone live lately
+        sample_db, tmp_path, monkeypatch,
+        "insert into applications (application_id, name) select 'APP-M' || "
+        "i, 'Many ' || lpad(i::varchar, 2, '0') from range(45) as t(i)",
+        "update releases set application_id = 'APP-M' || (r.k % 45), "
+        "actual_release_at = now() - to_days(cast(r.k as integer)), "
+        "planned_release_at = now() - to_days(cast(r.k % 3 as integer)), "
+        "ingested_batch_id = (select max(batch_id) + 1 from ingest_batches) "
+        "from (select release_id, row_number() over (order by release_id) "
+        "as k from releases where actual_release_at is not null) as r "
+        "where releases.release_id = r.release_id")
     table = next(d.value for d in app.dataframe
                  if "On-time rate" in d.value.columns
                  and "Application" in d.value.columns)

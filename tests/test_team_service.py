@@ -98,8 +98,9 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def _sign_in(browser, service, sub: str):
-    """A fresh browser (context) signed in as `sub` at the provider."""
+def _back_from_provider(browser, service, sub: str):
+    """A fresh browser (context) that signed in as `sub` at the provider and
+    is back at the app, whatever page follows."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(service["url"])
@@ -108,6 +109,12 @@ def _sign_in(browser, service, sub: str):
     page.wait_for_url("**/oauth2/authorize**", timeout=30_000)
     page.locator(f'button[name="sub"][value="{sub}"]').click()
     page.wait_for_url(f"{service['url']}/**", timeout=30_000)
+    return context, page
+
+
+def _sign_in(browser, service, sub: str):
+    """A fresh browser (context) signed in as `sub` at the provider."""
+    context, page = _back_from_provider(browser, service, sub)
     page.wait_for_selector('[data-testid="stSidebar"]', timeout=60_000)
     _settled(page)
     return context, page
@@ -265,14 +272,7 @@ def test_an_unverified_email_claim_gets_no_role(service, browser):
 
 def _sign_in_no_role(browser, service, sub: str):
     """Sign in as `sub`, whatever page follows (no sidebar without a role)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(service["url"])
-    _settled(page)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/oauth2/authorize**", timeout=30_000)
-    page.locator(f'button[name="sub"][value="{sub}"]').click()
-    page.wait_for_url(f"{service['url']}/**", timeout=30_000)
+    context, page = _back_from_provider(browser, service, sub)
     page.get_by_role("button", name="Sign out").first.wait_for(
         timeout=60_000)
     _settled(page)
