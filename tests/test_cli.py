@@ -44,6 +44,13 @@ def test_list_shows_every_query_with_its_definition():
         assert f"{name}  " in result.stdout
     assert "share of implemented changes in the window that did not fail" in \
         result.stdout
+    # optional parameters with their defaults, required ones bare
+    similar = result.stdout.split("similar_change_history  ")[1].split(
+        "\n")[1]
+    assert "[lookback_days=365]" in similar and "[reporting_tz=UTC]" in similar
+    assert "[teams]" in similar
+    assert "params: start_date, end_date, [reporting_tz=UTC]" in \
+        result.stdout
 
 
 def test_a_query_runs_as_csv_json_and_table(tiny_db):

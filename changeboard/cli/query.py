@@ -155,14 +155,24 @@ def _conversion(exc: Exception, name: str, values: dict) -> str | None:
     return None
 
 
+def _listed(param: str, default: str | None) -> str:
+    """A parameter as --list shows it: required bare, optional in brackets,
+    with its default when it has one ([lookback_days=365]); an optional
+    one whose absence means "all" ([teams])."""
+    if default is None:
+        return param
+    if default.lower() == "null":
+        return f"[{param}]"
+    return f"[{param}={default.strip(chr(39) + chr(34))}]"
+
+
 def run(args, parser) -> int:
     try:
         if args.list:
             width = max(map(len, db.names()), default=0)
             for name in db.names():
-                params = ", ".join(
-                    p if d is None else f"[{p}]"
-                    for p, d in db.params(name).items())
+                params = ", ".join(_listed(p, d)
+                                   for p, d in db.params(name).items())
                 print(f"{name:<{width}}  {db.header(name)}")
                 if params:
                     print(f"{'':<{width}}  params: {params}")
