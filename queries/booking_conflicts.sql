@@ -22,6 +22,7 @@
 -- bookings with time in W; bookings of other statuses with time in W.
 with conflicts as (
     select
+        environment_name,
         environment_id,
         booking_id_a,
         booking_id_b,

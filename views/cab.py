@@ -464,7 +464,6 @@ else:
         del st.query_params["until"]
 
 
-
 def _meeting_pack(window_end: date | datetime | None,
                   filters: dict) -> cab.Pack:
     """The picked meeting's pack, shared (_pack), for a window end and

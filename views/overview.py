@@ -2,7 +2,6 @@
 change against the previous equal period and a small trend."""
 from collections.abc import Callable
 from datetime import timedelta
-from functools import partial
 from typing import NamedTuple
 
 import pandas as pd
@@ -58,15 +57,6 @@ def conflicts_ahead(frame: pd.DataFrame) -> pd.Series:
         "n_envs": int((frame["n_conflict_pairs"] > 0).sum())
         if len(frame) else 0,
         "n_booked": len(frame)})
-
-
-def named_environments(environments: pd.DataFrame,
-                       rows: pd.DataFrame) -> pd.DataFrame:
-    """rows with each environment's name before its id."""
-    names = dict(zip(environments["environment_id"], environments["name"],
-                     strict=True))
-    return rows.assign(environment_name=rows["environment_id"].map(names))[
-        ["environment_name", *rows.columns]]
 
 
 CARDS = [
@@ -204,9 +194,6 @@ if picked:
     name, span, rows, what = DRILL[picked]
     # the rows behind the number, read a table's length at a time
     records = ui.scoped_part(name, span, filters, **rows)
-    if name == "booking_conflicts":  # environments by name, as on their page
-        records = records.map(partial(named_environments, ui.scoped(
-            "booking_conflicts_by_environment", span, filters)))
     st.caption(f"n = {records.n:,} {what}, "
                f"{span['start_date']:%d %b %Y} – "
                f"{span['end_date'] - timedelta(days=1):%d %b %Y}"

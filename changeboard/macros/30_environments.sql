@@ -1003,7 +1003,8 @@ asof join over_capacity as s
 where s.end_at > p.overlap_start_at;
 
 -- booking_conflict_pairs(...): one row per conflicting_booking_pairs pair,
--- ordered by environment_id, overlap start and ids, with both bookings'
+-- ordered by environment_id, overlap start and ids, with the environment's
+-- name (environment_name), both bookings'
 -- status and release, overlap hours, the environment's capacity and its
 -- booking_counts n, n_excluded, n_invalid, n_open_ended (docs/metrics.md
 -- booking_conflicts).
@@ -1012,6 +1013,7 @@ create or replace macro booking_conflict_pairs(
     p_tiers, p_environment_groups, p_application_ids, p_portfolios
 ) as table
 select
+    e.name as environment_name,
     p.environment_id,
     p.booking_id_a,
     p.booking_id_b,

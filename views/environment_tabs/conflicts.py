@@ -9,14 +9,11 @@ def render(page: EnvironmentsPage) -> None:
     """The conflicts tab."""
     window = page.window
     filters = page.filters
-    conflicts_by_env = page.conflicts_by_env
     in_conflict = page.in_conflict
     pairs = ui.scoped("booking_conflicts", window, filters)
     if pairs.empty:
         st.success("No booking conflicts in the period.")
     else:
-        names = dict(zip(conflicts_by_env["environment_id"],
-                         conflicts_by_env["name"], strict=True))
         ranked = in_conflict.sort_values("conflict_hours", ascending=False)
         st.subheader("Per environment")
         st.caption(f"{len(ranked):,} environments with conflicts; conflict "
@@ -42,8 +39,6 @@ def render(page: EnvironmentsPage) -> None:
         if rows and rows[0] < len(ranked):
             chosen = ranked.iloc[rows[0]]["environment_id"]
             listed = pairs[pairs["environment_id"] == chosen]
-        listed = listed.assign(
-            environment_name=listed["environment_id"].map(names))
         st.subheader("Conflicting pairs")
         st.caption(f"n = {len(listed):,} pairs of approved or pending "
                    "bookings; overlap clipped to the period.")
