@@ -82,7 +82,8 @@ def _check_values(con, name: str, values: dict) -> None:
             f"--param start_date={start} is not before end_date={end}: the "
             "window runs from start_date up to, not including, end_date")
     bins = values.get("bin_hours")
-    if bins is not None and _number(bins) is not None and _number(bins) <= 0:
+    hours = None if bins is None else _number(bins)
+    if hours is not None and hours <= 0:
         raise db.QueryError(f"--param bin_hours={bins} is not a number of "
                             "hours above 0")
     given = {p: v for p, v in values.items()
