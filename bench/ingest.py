@@ -64,6 +64,14 @@ other three times (--repeat 2 each, a busy 2-core machine: read_csv took
 peak 1,661-1,675 -> 1,321-1,333 MB (2.74-2.83 -> 1.97-2.26x); ServiceNow
 1.57 / 1.52 / 3.01 -> 1.14 / 1.77 / 1.52, peak 2,041-2,050 -> 1,823-1,831
 MB (3.05-3.19 -> 2.80-2.92x).
+
+Later (3 Dec, thirteenth pass): a load parses in pyarrow's jemalloc pool
+(reading.use_load_pool), not mimalloc, which spent 2.5-4.6 s of the
+parse in the kernel: the tree before (212380a) and after, alternated
+twice, --repeat 2: canonical 8.74-8.87 -> 7.65-7.72 s (2.56-2.59 ->
+2.21-2.25x read_csv), peak 1,129-1,143 -> 1,012-1,017 MB; ServiceNow
+11.15-11.45 -> 8.66 s (2.39-2.71 -> 1.88-1.91x), peak 1,667 -> 1,535-1,539
+MB (2.22-2.31x read_csv's).
 """
 from __future__ import annotations
 

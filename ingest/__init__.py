@@ -10,7 +10,7 @@ from types import ModuleType
 
 from changeboard import config, db
 
-from . import frames, mapping, overrides, sources
+from . import frames, mapping, overrides, reading, sources
 from .errors import FileError, LoadError
 from .loader import (
     SAMPLE_LOADER,
@@ -94,6 +94,7 @@ def load_path(source: str, path: str | Path, db_path=None, *,
     """
     if progress is not None:
         progress("reading")
+    reading.use_load_pool()
     path = Path(path)
     file_name = file_name or str(path)
     db_path = Path(db_path or config.DB_PATH)
@@ -208,6 +209,7 @@ def publish_files(files, db_path=None, *, label: str | None = None,
     within a table), one strict batch each, and publish them together or not
     at all (LoadError); `loaded_by` as for load_path."""
     db_path = Path(db_path or config.DB_PATH)
+    reading.use_load_pool()
     batches = []
     for source, path, options in files:
         path, module = Path(path), adapter(source)

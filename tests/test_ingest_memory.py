@@ -5,6 +5,9 @@ its frame and the loader builds the records of the rows it rejects only
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,8 +17,8 @@ from changeboard import db
 from ingest import loader, reading, servicenow
 from ingest.frames import batch
 
-SAMPLE = (Path(__file__).resolve().parents[1] / "sample_data"
-          / "servicenow_change_request.csv")
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data" / "servicenow_change_request.csv"
 
 
 def export(path: Path, rows: list[list[str]], header: list[str]) -> Path:
@@ -240,3 +243,31 @@ def test_a_dry_run_of_a_large_frame_needs_no_transaction_to_end(
     with db.connect(target, read_only=True) as con:
         assert con.execute("select count(*) from changes where change_id = "
                            "'CHG-NEW-1'").fetchone()[0] == 0
+
+
+POOL_CHILD = """
+import sys
+import pyarrow as pa
+import ingest
+result = ingest.load_path("servicenow", sys.argv[1], sys.argv[2])
+print(result.status, result.rows_loaded, pa.default_memory_pool().backend_name)
+"""
+
+
+@pytest.mark.parametrize("chosen", [None, "system"])
+def test_a_load_parses_in_jemalloc_unless_the_environment_chose_a_pool(
+        tmp_path, chosen):
+    """reading.use_load_pool: a process that loads a file switches pyarrow to
+    jemalloc (mimalloc, its default, spent most of a large parse in the
+    kernel); the upload child's ARROW_DEFAULT_MEMORY_POOL is kept."""
+    env = {k: v for k, v in os.environ.items()
+           if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    if chosen:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = chosen
+    child = subprocess.run(
+        [sys.executable, "-c", POOL_CHILD, str(SAMPLE),
+         str(tmp_path / "pool.duckdb")], cwd=ROOT, env=env,
+        capture_output=True, text=True, check=True, timeout=120)
+    status, rows, pool = child.stdout.split()
+    assert (status, pool) == ("succeeded", chosen or "jemalloc")
+    assert int(rows) > 0
