@@ -211,10 +211,22 @@ def check_exposure(facing: str, signed_in: bool) -> str | None:
             "data")
 
 
+def production_file() -> Path:
+    """deploy/streamlit.toml: the clone's, else the copy a wheel installs
+    with the app (changeboard_app/deploy/, pyproject.toml's package data)."""
+    if PRODUCTION.is_file():
+        return PRODUCTION
+    from importlib import resources
+
+    return Path(str(resources.files("changeboard_app") / "deploy"
+                    / "streamlit.toml"))
+
+
 def production_options() -> list[str]:
     """deploy/streamlit.toml as Streamlit command-line options."""
     options = []
-    for section, values in tomllib.loads(PRODUCTION.read_text()).items():
+    for section, values in tomllib.loads(production_file().read_text()
+                                        ).items():
         for key, value in values.items():
             shown = str(value).lower() if isinstance(value, bool) else str(value)
             options += [f"--{section}.{key}", shown]
@@ -222,10 +234,14 @@ def production_options() -> list[str]:
 
 
 def streamlit_command(host: str, port: int, allowed_hosts: list[str],
-                      secrets: list[Path]) -> list[str]:
-    # Streamlit's own command line, with the pages' modules loaded first
+                      secrets: list[Path], app: Path | None = None
+                      ) -> list[str]:
+    """Streamlit's own command line, with the pages' modules loaded first:
+    the production options and the upload limit for every way Changeboard
+    is served (make run, make serve, a replica, changeboard serve); `app`
+    is app.py, the clone's unless given (an installed wheel's)."""
     command = [sys.executable, "-m", "changeboard.launch", "run",
-               str(ROOT / "app.py"), "--server.address", host,
+               str(app or ROOT / "app.py"), "--server.address", host,
                "--server.port", str(port), *production_options(),
                "--server.maxUploadSize", str(config.MAX_UPLOAD_MB)]
     for name in allowed_hosts:

@@ -3,6 +3,8 @@ only unless told, WebSocket connections only for the allowed Host names, no
 error details in the browser."""
 import base64
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -291,3 +293,72 @@ def test_changeboard_serve_honours_sign_in_from_the_environment(
         _stop(app)
     said = (tmp_path / "serve.log").read_text()
     assert SIGN_IN["CHANGEBOARD_OIDC_CLIENT_SECRET"] not in said
+
+
+@pytest.mark.browser
+def test_changeboard_serve_serves_with_make_runs_production_options(
+        sample_db, tmp_path, browser):
+    """`changeboard serve` ("the dashboard, as make run") starts Streamlit
+    with deploy/streamlit.toml's production options and the upload limit
+    CHANGEBOARD_MAX_UPLOAD_MB, as make run does, where it served
+    Streamlit's defaults: 200 MB uploads whatever the setting, the code
+    watched for changes."""
+    from changeboard import serve
+    from tests.test_browser import _settled
+    from tests.test_team_service import _start, _stop
+
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items()  # single-user: may upload
+           if not k.startswith("CHANGEBOARD_OIDC_")}
+    env["CHANGEBOARD_MAX_UPLOAD_MB"] = "3"
+    app = _start([sys.executable, "-m", "changeboard", "serve", "--db",
+                  str(sample_db), "--port", str(port)], env=env,
+                 log=tmp_path / "serve.log",
+                 health=f"http://127.0.0.1:{port}/_stcore/health")
+    try:
+        # changeboard serve became the server (exec): its own command line
+        words = [w.decode() for w in Path(f"/proc/{app.pid}/cmdline")
+                 .read_bytes().split(b"\0")[:-1]]
+        assert words[1:4] == ["-m", "changeboard.launch", "run"]
+        given = list(zip(words[5::2], words[6::2], strict=True))
+        production = serve.production_options()
+        wanted = list(zip(production[::2], production[1::2], strict=True))
+        assert ("--server.fileWatcherType", "none") in wanted
+        assert ("--client.showErrorDetails", "none") in wanted
+        assert [w for w in wanted if w not in given] == []
+        assert ("--server.maxUploadSize", "3") in given
+        assert ("--server.address", "127.0.0.1") in given
+        # the running server's limit: the Data page's upload control says 3
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{port}/data")
+        _settled(page)
+        uploader = page.locator('[data-testid="stFileUploader"]').first
+        assert re.search(r"(?<!\d)3MB per file", uploader.inner_text())
+        page.close()
+    finally:
+        _stop(app)
+
+
+def test_a_wheel_brings_the_production_options_with_the_app(tmp_path,
+                                                            monkeypatch):
+    """An installed wheel has no deploy/ beside the code: pyproject.toml
+    installs deploy/streamlit.toml with the app (changeboard_app), where
+    the serving commands find it."""
+    from changeboard import serve
+
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text()
+                          )["tool"]["setuptools"]
+    assert setup["package-dir"]["changeboard_app"] == "."
+    assert "deploy/streamlit.toml" in setup["package-data"]["changeboard_app"]
+    installed = tmp_path / "site" / "changeboard_app" / "deploy"
+    installed.mkdir(parents=True)
+    shutil.copyfile(ROOT / "deploy" / "streamlit.toml",
+                    installed / "streamlit.toml")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.setattr(serve, "PRODUCTION", tmp_path / "deploy" /
+                        "streamlit.toml")  # no clone's deploy/
+    assert serve.production_file() == installed / "streamlit.toml"
+    command = " ".join(serve.streamlit_command(
+        "127.0.0.1", 8501, ["localhost"], [], app=tmp_path / "app.py"))
+    assert f"run {tmp_path / 'app.py'} " in command
+    assert "--server.fileWatcherType none" in command

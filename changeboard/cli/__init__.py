@@ -94,8 +94,9 @@ examples:
   changeboard serve                        # http://localhost:8501
   changeboard serve --port 8502 --db /srv/changeboard.duckdb
 
-Listens on 127.0.0.1 only; a database file that does not exist yet is built
-from the sample first.
+Listens on 127.0.0.1 only, with the production options of make run
+(deploy/streamlit.toml) and its upload limit CHANGEBOARD_MAX_UPLOAD_MB; a
+database file that does not exist yet is built from the sample first.
 """,
 }
 

@@ -1,6 +1,8 @@
 """changeboard serve: the dashboard on this machine, as `make run` serves it
 (the sample database is built first when the database file does not exist),
-with sign-in when the CHANGEBOARD_OIDC_* settings configure it."""
+with the production options of deploy/streamlit.toml and the upload limit
+CHANGEBOARD_MAX_UPLOAD_MB, and with sign-in when the CHANGEBOARD_OIDC_*
+settings configure it."""
 from __future__ import annotations
 
 import os
@@ -24,15 +26,15 @@ def app_path() -> Path:
 
 
 def command(app: Path, port: int) -> list[str]:
-    """The streamlit command line (through changeboard.launch, which loads
-    the pages' modules first): listening on this machine only; the rest of
-    the server's settings are in .streamlit/config.toml beside app.py."""
-    return [sys.executable, "-m", "changeboard.launch", "run", str(app),
-            "--server.port", str(port), "--server.address", HOST,
-            "--server.headless", "true",
-            *[w for h in ALLOWED_HOSTS for w in ("--server.allowedHosts", h)],
-            "--browser.gatherUsageStats", "false",
-            "--client.toolbarMode", "minimal"]
+    """The streamlit command line make run gives (changeboard.serve's
+    streamlit_command: the production options of deploy/streamlit.toml, the
+    upload limit CHANGEBOARD_MAX_UPLOAD_MB), listening on this machine only;
+    the rest of the server's settings are in .streamlit/config.toml beside
+    app.py."""
+    from changeboard import serve as launcher
+
+    return launcher.streamlit_command(HOST, port, list(ALLOWED_HOSTS), [],
+                                      app=app)
 
 
 def secrets_options(app: Path, port: int) -> list[str]:
