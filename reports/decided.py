@@ -14,7 +14,7 @@ import pandas as pd
 
 from changeboard import db, decisions
 from reports.markup import escape, html_table
-from reports.text import as_text, failure_signals, records, when, words
+from reports.text import Times, as_text, failure_signals, records, when, words
 
 FINDINGS = {  # finding -> title, in the order shown
     "rejected_implemented": "Rejected, implemented anyway",
@@ -77,17 +77,23 @@ def look_back(con, db_path, meeting_at, filters: dict | None = None,
     return last, merged.drop(columns="finding_rank").reset_index(drop=True)
 
 
-def table(pack, finding_: str | None = None) -> pd.DataFrame:
+TIMES = ("Decided", "Started", "Ended")
+
+
+def table(pack, finding_: str | None = None, *,
+          sheet: bool = False) -> pd.DataFrame:
     """The pack's last-CAB decisions with human columns: those of one
-    finding, or all of them (finding None)."""
+    finding, or all of them (finding None). `sheet`: their instants as a
+    spreadsheet's cells (reports.text.Times)."""
     from reports import cab  # cab imports this module
 
+    t = Times(pack.reporting_tz, sheet)
+    columns = [t.title(c) if c in TIMES else c for c in COLUMNS]
     rows = pack.decided
     if rows.empty:
-        return pd.DataFrame(columns=COLUMNS)
+        return pd.DataFrame(columns=columns)
     if finding_ is not None:
         rows = rows[rows["finding"] == finding_]
-    tz = pack.reporting_tz
     out = [{
         "Finding": FINDINGS.get(r["finding"], ""),
         "Change": r["change_id"], "Title": as_text(r["title"]),
@@ -97,15 +103,15 @@ def table(pack, finding_: str | None = None) -> pd.DataFrame:
         "Team": as_text(r["assignment_group"]),
         "Decision": decisions.label(r["decision"]),
         "Note": as_text(r["note"]), "Decided by": r["decided_by"],
-        "Decided": when(r["decided_at"], tz),
+        t.title("Decided"): t.at(r["decided_at"]),
         "What happened": OUTCOMES.get(r["outcome"], r["outcome"])
         + (f" ({words(r['close_code'])})"
            if as_text(r["close_code"]) else ""),
         "State": as_text(r["state"]),
-        "Started": when(r["actual_start_at"], tz),
-        "Ended": when(r["outcome_at"], tz),
+        t.title("Started"): t.at(r["actual_start_at"]),
+        t.title("Ended"): t.at(r["outcome_at"]),
         "Why failed": failure_signals(r)} for r in records(rows)]
-    return pd.DataFrame(out, columns=COLUMNS)
+    return pd.DataFrame(out, columns=columns)
 
 
 def heading(pack) -> str:

@@ -5,6 +5,8 @@ its e-mail and the page that shows it say the same thing the same way."""
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
+from datetime import datetime
 
 import pandas as pd
 
@@ -80,6 +82,58 @@ def _when(utc_ns: int, tz: str) -> str:
     fewer instants, and converting and formatting one costs 20-30 us."""
     return pd.Timestamp(utc_ns, tz="UTC").tz_convert(tz).strftime(
         "%a %d %b %Y %H:%M")
+
+
+def wall(value, tz: str | None = None) -> datetime | None:
+    """An instant as a spreadsheet cell holds it: the wall time in the
+    reporting zone as a naive datetime (XLSX has no time zones, so the
+    sheet says which); None if none. Naive values are read as UTC."""
+    if value is None or pd.isna(value):
+        return None
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize("UTC")
+    return _wall(stamp.value, tz or config.REPORTING_TZ)
+
+
+@functools.lru_cache(maxsize=8192)
+def _wall(utc_ns: int, tz: str) -> datetime:
+    return pd.Timestamp(utc_ns, tz="UTC").tz_convert(tz).tz_localize(
+        None).to_pydatetime(warn=False)
+
+
+# the number format of a sheet's instants: as when() writes them
+# ('Wed 21 Jan 2026 20:00'), Excel showing the wall time the cell holds
+SHEET_TIME_FORMAT = "ddd dd mmm yyyy hh:mm"
+
+
+@dataclass(frozen=True)
+class Times:
+    """How a table writes its instants: as text (when, span) for the page,
+    the HTML and the PDF; with `sheet`, as a spreadsheet's cells: the wall
+    time in the zone (`wall`) under a title that names the zone
+    ('Go-live (Europe/Amsterdam)'), and a span as two such columns, its
+    start and its end."""
+
+    tz: str
+    sheet: bool = False
+
+    def title(self, name: str) -> str:
+        return f"{name} ({self.tz})" if self.sheet else name
+
+    def at(self, value):
+        return wall(value, self.tz) if self.sheet else when(value, self.tz)
+
+    def span(self, name: str, starts, ends) -> dict[str, list]:
+        """The column (two on a sheet: `name start`, `name end`) of these
+        spans."""
+        if self.sheet:
+            return {self.title(f"{name} start"): [wall(t, self.tz)
+                                                  for t in starts],
+                    self.title(f"{name} end"): [wall(t, self.tz)
+                                                for t in ends]}
+        return {name: [span(a, b, self.tz)
+                       for a, b in zip(starts, ends, strict=True)]}
 
 
 def span(start, end, tz: str | None = None) -> str:

@@ -6,7 +6,7 @@ import re
 import shlex
 import shutil
 import subprocess
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -929,6 +929,183 @@ def test_when_formats_each_instant_in_its_zone_across_a_dst_change():
     assert when(pd.Timestamp("2026-10-25 01:30", tz="UTC"),
                 "Europe/London") == "Sun 25 Oct 2026 01:30"  # GMT again
     assert when(None) == when(pd.NaT) == when(float("nan")) == ""
+
+
+TIME_FORMAT = "ddd dd mmm yyyy hh:mm"  # as the pack: Sun 08 Mar 2026 01:30
+# text a sheet should hold as a date cell or a number, not as text
+DATE_TEXT = re.compile(r"\b\d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}\b")
+NUMBER_TEXT = re.compile(
+    r"^[+-]?\d[\d,]*(\.\d+)?( ?%| pp| h| failed| emergency| unauthorised)?$")
+
+
+def sheet_cells(book) -> dict[str, tuple[list, list[dict]]]:
+    """sheet -> (its column titles, its rows as {title: openpyxl cell})."""
+    found = {}
+    for sheet in book:
+        rows = list(sheet.iter_rows())
+        titles = [c.value for c in rows[0]] if rows else []
+        found[sheet.title] = (titles, [dict(zip(titles, r, strict=True))
+                                       for r in rows[1:]])
+    return found
+
+
+def assert_cells_typed(book, zone: str) -> int:
+    """Every instant of the pack's workbook a date cell in `zone`, which
+    its column's title names, shown as the pack shows it; no date or
+    number written as text (the provenance sheet is statements, and an
+    evidence line's Result a sentence: 'P1 1 · ... latest opened Fri 16
+    Jan 2026 03:00'); the number of date cells."""
+    n_dates = 0
+    for name, (titles, rows) in sheet_cells(book).items():
+        assert not [t for t in titles if "(UTC)" in t and zone != "UTC"]
+        zoned = [t for t in titles if t.endswith(f" ({zone})")]
+        for row in rows:
+            for title, cell in row.items():
+                if title in zoned and cell.value is not None:
+                    assert isinstance(cell.value, datetime), (name, title)
+                    assert cell.number_format == TIME_FORMAT, (name, title)
+                    n_dates += 1
+                else:
+                    assert not isinstance(cell.value, datetime), (name, title)
+                if isinstance(cell.value, str) and name != "Produced by":
+                    assert (name, title) == ("Evidence", "Result") or \
+                        not DATE_TEXT.search(cell.value), (name, title)
+                    assert not NUMBER_TEXT.match(cell.value), (name, title)
+    return n_dates
+
+
+def column(book, sheet: str, title: str, key: str = "Change") -> dict:
+    """A sheet's cells of one column by the row's `key` column."""
+    _, rows = sheet_cells(book)[sheet]
+    return {row[key].value: row[title] for row in rows}
+
+
+def test_the_xlsx_writes_instants_as_dates_in_the_packs_zone_and_numbers_as_numbers(
+        cab_db, tmp_path, monkeypatch, capsys):
+    """The XLSX wrote every instant as text ('Sun 08 Mar 2026 01:30'), the
+    KPIs as '96.7%', '2 failed' and '+1.5 pp' and a plan's hours inside
+    its text: an analyst could not sort or filter them. Instants are now
+    date cells holding the wall time in the pack's zone (Excel has no
+    zones), which each column's title names, shown as the pack shows
+    them; a plan is its start, end and hours; KPIs are numbers. In New
+    York, across the start of summer time: a plan from 01:30 EST to 03:30
+    EDT is one hour."""
+    from changeboard import auth, decisions
+    from changeboard import cli as changeboard_cli
+
+    zone = "America/New_York"
+    monkeypatch.setattr(config, "REPORTING_TZ", zone)
+    with db.publish(cab_db) as con:
+        insert(con, "changes", [planned(
+            "C9", "2026-03-08 06:30Z", "2026-03-08 07:30Z", risk="high",
+            application_id="A2", assignment_group="Core", title="Spring")])
+        insert(con, "releases", [{
+            "release_id": "R9", "name": "R9", "status": "planned",
+            "planned_release_at": "2026-03-08 07:00Z"}])  # 03:00 EDT
+    member = auth.User(email="chair@acme.example", name="Chair",
+                       signed_in=True, roles=tuple(
+                           r for r in auth.ROLES if r.name == "cab_member"))
+    decisions.record(cab_db, member, date(2026, 1, 13), "H2", "approved",
+                     now=datetime.fromisoformat("2026-01-13 15:30+00:00"))
+    out = tmp_path / "pack.xlsx"
+    assert changeboard_cli.main([
+        "report", "cab", "--date", "2026-01-20", "--window-end",
+        "2026-03-10", "--db", str(cab_db), "--format", "xlsx", "--out",
+        str(out)]) == 0
+    book = openpyxl.load_workbook(out)
+    assert assert_cells_typed(book, zone) > 20
+
+    def at(sheet, title, key, key_column="Change"):
+        return column(book, sheet, f"{title} ({zone})", key_column)[key]
+
+    # summer time starts at 02:00 on 8 March: 06:30Z is 01:30 EST, 07:30Z
+    # 03:30 EDT, an hour later
+    start = at("For decision", "Planned start", "C9")
+    assert (start.value, at("For decision", "Planned end", "C9").value) == (
+        datetime(2026, 3, 8, 1, 30), datetime(2026, 3, 8, 3, 30))
+    hours = column(book, "For decision", "Planned hours")
+    assert (hours["C9"].value, hours["C9"].number_format) == (1, "0.0")
+    assert hours["C1"].value == 2
+    with db.connect(cab_db, read_only=True) as con:
+        built = cab.build_pack(con, date(2026, 1, 20),
+                               window_end_at=date(2026, 3, 10))
+    page = cab.to_html(built)
+    # shown as the pack shows it
+    assert f"{start.value:%a %d %b %Y %H:%M}" == "Sun 08 Mar 2026 01:30"
+    assert "Sun 08 Mar 2026 01:30 – 03:30 (1.0 h)" in page
+    go_live = at("Releases going live", "Go-live", "R9", "Release")
+    assert go_live.value == datetime(2026, 3, 8, 3, 0)
+    assert f"{go_live.value:%a %d %b %Y %H:%M}" in page
+    # since last CAB, 12:00Z on 15 January is 07:00 EST
+    assert at("Failed - review", "Ended", "H2").value == \
+        datetime(2026, 1, 15, 7, 0)
+    assert "Thu 15 Jan 2026 07:00" in page
+    assert (at("Emergency - retro approval", "Started", "H4").value,
+            at("Emergency - retro approval", "Approved", "H4").value) == (
+        datetime(2026, 1, 16, 22, 0), datetime(2026, 1, 18, 4, 0))
+    assert at("Since last CAB - decisions", "Decided", "H2").value == \
+        datetime(2026, 1, 13, 10, 30)
+    ended = column(book, "Team last failures", f"Ended ({zone})", "Change")
+    assert ended["H2"].value == datetime(2026, 1, 15, 7, 0)
+    collisions = sheet_cells(book)["Collisions"][1]
+    assert [(r["For change"].value, r[f"Overlap start ({zone})"].value,
+             r[f"Overlap end ({zone})"].value) for r in collisions] == [
+        ("C1", datetime(2026, 1, 21, 16, 0), datetime(2026, 1, 21, 17, 0))]
+    evidence = sheet_cells(book)["Evidence"][1]
+    assert {r[f"Latest failure ({zone})"].value for r in evidence} >= {
+        datetime(2026, 1, 15, 7, 0)}
+    assert all(isinstance(r["n"].value, int) for r in evidence)
+    # counts are whole numbers; the KPIs numbers shown as the pack shows
+    # them (96.7%, 2 failed, +1.5 pp), a missing one n/a as there
+    for title in ("Rank", "Similar n", "Team n", "Incidents 30 d",
+                  "Collisions", "Window hits", "Booking hits"):
+        assert all(isinstance(c.value, int) for c in column(
+            book, "For decision", title).values() if c.value is not None)
+    assert isinstance(column(book, "Releases going live", "For decision",
+                             "Release")["R9"].value, int)
+    kpis = {r["KPI"].value: r for r in sheet_cells(book)[
+        "Since last CAB - KPIs"][1]}
+    text = cab.kpi_table(built).set_index("KPI")
+    for kpi, row in kpis.items():
+        count = row["Count"]
+        assert isinstance(count.value, int)
+        assert count.number_format == \
+            f'0" {text.loc[kpi, "Count"].split(" ", 1)[1]}"'
+        for title, cell in row.items():
+            if title.startswith(("Since last CAB (", "Before (")):
+                assert (cell.value == "n/a") == (text.loc[kpi, title]
+                                                 == "n/a")
+                if cell.value != "n/a":
+                    assert isinstance(cell.value, (int, float))
+                    assert cell.number_format == "0.0%"
+                    assert f"{100 * cell.value:.1f}%" == text.loc[kpi, title]
+        change = row["Change"]
+        assert (change.value == "n/a") == (text.loc[kpi, "Change"] == "n/a")
+        if change.value != "n/a":
+            assert f"{change.value:+.1f} pp" == text.loc[kpi, "Change"]
+            assert change.number_format == '+0.0" pp";-0.0" pp";+0.0" pp"'
+    # H2 failed, H4 did not; H5 went well before; none unauthorised before
+    assert [(k, r["Count"].value, r["Change"].value) for k, r in
+            kpis.items()] == [("Change success rate", 1, 50),
+                              ("Emergency ratio", 1, 50),
+                              ("Unauthorised changes", 2, "n/a")]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+def test_the_sample_packs_xlsx_has_dates_and_numbers_as_cells(
+        sample_db, monkeypatch, zone):
+    monkeypatch.setattr(config, "REPORTING_TZ", zone)
+    meeting = cab.next_meeting()
+    n_dates = 0
+    for at in (meeting, cab.previous_meeting(meeting)):
+        pack = cab.build_pack(sample_db, at)
+        book = openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
+        n_dates += assert_cells_typed(book, zone)
+        go_live = sheet_cells(book)["Releases going live"][1]
+        assert [r[f"Go-live ({zone})"].value for r in go_live] == [
+            t.tz_convert(zone).tz_localize(None).to_pydatetime()
+            for t in pack.releases["planned_release_at"]]
+    assert n_dates > 20
 
 
 def test_the_xlsx_says_where_a_text_longer_than_a_cell_is_cut(con):

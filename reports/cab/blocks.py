@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from reports.cab.evidence import app_label, assessments, environment
 from reports.cab.pack import Pack
-from reports.text import as_text, failure_signals, records, span, when, words
+from reports.text import Times, as_text, failure_signals, records, span, words
 
 LAST_FAILURES_SHOWN = 3
 
@@ -34,12 +34,15 @@ class ChangeBlock:
 
 
 def blocks(pack: Pack, limit: int | None = None, *,
-           start: int = 0, arrow: bool = False) -> list[ChangeBlock]:
+           start: int = 0, arrow: bool = False,
+           sheet: bool = False) -> list[ChangeBlock]:
     """The changes for decision, in agenda order, each with its evidence;
     `limit` of them from position `start` when given. `arrow`: each table
     an Arrow table built straight from its columns, as a page draws it (a
     page of 20 blocks is 100 tables: building pandas frames and converting
-    them took a tenth of the CAB page's cold run at 3,000 agenda changes)."""
+    them took a tenth of the CAB page's cold run at 3,000 agenda changes).
+    `sheet`: the tables' instants as a spreadsheet's cells (the XLSX's
+    sheets; reports.text.Times)."""
     agenda = pack.agenda.iloc[start:]
     agenda = agenda if limit is None else agenda.head(limit)
     rows = records(agenda)
@@ -48,8 +51,9 @@ def blocks(pack: Pack, limit: int | None = None, *,
     for frame in ("collisions", "window_hits", "booking_hits",
                   "team_failures"):  # the page's rows of each, together
         index.rows(frame, [i for at in shown for i in at[frame]])
-    return [_block(pack, row, at, arrow) for row, at in zip(rows, shown,
-                                                            strict=True)]
+    t = Times(pack.reporting_tz, sheet)
+    return [_block(pack, row, at, arrow, t) for row, at in zip(rows, shown,
+                                                               strict=True)]
 
 
 def _arrow_table(columns: dict[str, list]) -> pa.Table:
@@ -69,7 +73,7 @@ def _shown_rows(index, row: dict) -> dict[str, list[int]]:
 
 
 def _block(pack: Pack, row: dict, at: dict[str, list[int]],
-           arrow: bool) -> ChangeBlock:
+           arrow: bool, t: Times) -> ChangeBlock:
     found = assessments(pack)
     table = _arrow_table if arrow else pd.DataFrame
     assessed, rows = found.of(row), found.index.rows
@@ -78,22 +82,24 @@ def _block(pack: Pack, row: dict, at: dict[str, list[int]],
         title=as_text(row["title"]), facts=assessed.fact_pairs,
         flags=assessed.flags, reading=assessed.reading,
         collisions=table(_collisions(pack, row, rows("collisions",
-                                                     at["collisions"]))),
-        window_hits=table(_window_hits(pack, rows("window_hits",
-                                                  at["window_hits"]))),
-        bookings=table(_bookings(pack, rows("booking_hits",
-                                            at["booking_hits"]))),
+                                                     at["collisions"]), t)),
+        window_hits=table(_window_hits(rows("window_hits",
+                                            at["window_hits"]), t)),
+        bookings=table(_bookings(rows("booking_hits", at["booking_hits"]),
+                                 t)),
         evidence=assessed.evidence_table() if arrow
-        else assessed.evidence(),
-        last_failures=table(_last_failures(pack, rows(
-            "team_failures", at["team_failures"]))),
+        else assessed.evidence(t),
+        last_failures=table(_last_failures(rows(
+            "team_failures", at["team_failures"]), t)),
         in_release=assessed.in_release)
 
 
-# each table of a block, its columns from its rows as dicts (Index.rows)
+# each table of a block, its columns from its rows as dicts (Index.rows),
+# its instants written as `t` says (text, or a sheet's cells)
 
-def _collisions(pack: Pack, row: dict, mine: list[dict]) -> dict[str, list]:
-    cid, tz = row["change_id"], pack.reporting_tz
+def _collisions(pack: Pack, row: dict, mine: list[dict],
+                t: Times) -> dict[str, list]:
+    cid = row["change_id"]
     return {
         "Other change": [r["change_id_b"] if r["change_id_a"] == cid
                          else r["change_id_a"] for r in mine],
@@ -104,27 +110,33 @@ def _collisions(pack: Pack, row: dict, mine: list[dict]) -> dict[str, list]:
                    f"application {app_label(pack, r['match_key'])}"
                    if r["match_on"] == "application"
                    else f"{r['match_on']} {r['match_key']}" for r in mine],
-        "Overlap": [span(r["overlap_start_at"], r["overlap_end_at"], tz)
-                    for r in mine],
+        **_overlap(mine, t),
     }
 
 
-def _window_hits(pack: Pack, hits: list[dict]) -> dict[str, list]:
+def _overlap(found: list[dict], t: Times) -> dict[str, list]:
+    return t.span("Overlap", [r["overlap_start_at"] for r in found],
+                  [r["overlap_end_at"] for r in found])
+
+
+def _window_hits(hits: list[dict], t: Times) -> dict[str, list]:
     outside = "outside_maintenance"
-    return {
+    columns = {
         "Window": [as_text(r["window_name"]) or "(any maintenance window)"
                    if r["kind"] == outside else
                    f"{as_text(r['window_name'])} ({r['window_id']})".strip()
                    for r in hits],
         "Kind": [r["kind"].replace("_", " ") for r in hits],
-        "Overlap": ["planned outside every maintenance window"
-                    if r["kind"] == outside else
-                    span(r["overlap_start_at"], r["overlap_end_at"],
-                         pack.reporting_tz) for r in hits],
     }
+    if t.sheet:  # outside maintenance: no overlap, as its Kind says
+        return {**columns, **_overlap(hits, t)}
+    return {**columns, "Overlap": [
+        "planned outside every maintenance window" if r["kind"] == outside
+        else span(r["overlap_start_at"], r["overlap_end_at"], t.tz)
+        for r in hits]}
 
 
-def _bookings(pack: Pack, books: list[dict]) -> dict[str, list]:
+def _bookings(books: list[dict], t: Times) -> dict[str, list]:
     return {
         "Booking": [r["booking_id"] for r in books],
         "Environment": [
@@ -135,8 +147,7 @@ def _bookings(pack: Pack, books: list[dict]) -> dict[str, list]:
         "Team": [as_text(r["team"]) for r in books],
         "Phase": [as_text(r["phase"]) for r in books],
         "Status": [r["status"] for r in books],
-        "Overlap": [span(r["overlap_start_at"], r["overlap_end_at"],
-                         pack.reporting_tz) for r in books],
+        **_overlap(books, t),
     }
 
 
@@ -145,11 +156,11 @@ def why_failed(rows: pd.DataFrame) -> list[str]:
     return [failure_signals(r) for r in records(rows)]
 
 
-def _last_failures(pack: Pack, team: list[dict]) -> dict[str, list]:
+def _last_failures(team: list[dict], t: Times) -> dict[str, list]:
     return {
         "Change": [r["change_id"] for r in team],
         "Title": [as_text(r["title"]) for r in team],
         "Close code": [words(r["close_code"]) for r in team],
-        "Ended": [when(r["outcome_at"], pack.reporting_tz) for r in team],
+        t.title("Ended"): [t.at(r["outcome_at"]) for r in team],
         "Why failed": [failure_signals(r) for r in team],
     }

@@ -16,7 +16,7 @@ from reports.cab.pack import (
     TEAM_LOOKBACK_DAYS,
     Pack,
 )
-from reports.text import as_text, pct, records, span, when, words
+from reports.text import Times, as_text, pct, records, span, when, words
 
 SIMILAR_READ = ["change_id", "cohort", "n", "n_failed", "success_rate",
                 "last_failure_at"]  # what _similar and _flags read of a row
@@ -141,6 +141,8 @@ class Assessment:
     flags: list[str]
     reading: list[tuple[str, str]]  # READING headings and full texts
     in_release: bool
+    # each evidence line's latest failure as an instant (None: none)
+    failures_at: tuple = ()
 
     @property
     def fact_pairs(self) -> list[tuple[str, str]]:
@@ -152,9 +154,16 @@ class Assessment:
         return [self.same_app, self.same_team, self.team_score,
                 self.incidents]
 
-    def evidence(self) -> pd.DataFrame:
+    def evidence(self, t: Times | None = None) -> pd.DataFrame:
+        """The evidence lines; with a sheet's `t` (reports.text.Times),
+        the latest failure as its cell, under a title naming the zone."""
         frame = pd.DataFrame(self.lines)
         frame["n"] = frame["n"].astype("Int64")
+        if t is not None and t.sheet:
+            at = frame.columns.get_loc("Latest failure")
+            frame = frame.drop(columns="Latest failure")
+            frame.insert(at, t.title("Latest failure"),
+                         [t.at(v) for v in self.failures_at])
         return frame
 
     def evidence_table(self) -> pa.Table:
@@ -188,9 +197,9 @@ def assessments(pack: Pack) -> Assessments:
 
 
 def _assess(pack: Pack, index: Index, row: dict) -> Assessment:
+    cohorts = ("application_change_type", "assignment_group")
     same_app, same_team = (_similar(pack, index, row, cohort)
-                           for cohort in ("application_change_type",
-                                          "assignment_group"))
+                           for cohort in cohorts)
     incidents = _incidents(pack, index, row)
     n_bookings = len(index.bookings.get(row["change_id"], []))
     return Assessment(
@@ -200,7 +209,15 @@ def _assess(pack: Pack, index: Index, row: dict) -> Assessment:
             pack, index, row, same_app["n"], incidents["n"]),
         reading=[(label, as_text(row.get(column)))
                  for label, column in READING],
-        in_release=bool(as_text(row["release_id"])))
+        in_release=bool(as_text(row["release_id"])),
+        # the lines' order: same application, same team, score, incidents
+        failures_at=(*(_last_failure_at(index, row, c) for c in cohorts),
+                     None, None))
+
+
+def _last_failure_at(index: Index, row: dict, cohort: str):
+    found = index.similar.get((row["change_id"], cohort))
+    return None if found is None else found["last_failure_at"]
 
 
 def _similar(pack: Pack, index: Index, row: dict, cohort: str) -> dict:

@@ -11,6 +11,7 @@ from reports.cab.evidence import READING, app_label, assessments
 from reports.cab.pack import Pack
 from reports.cab.provenance import provenance
 from reports.text import (
+    Times,
     as_text,
     is_yes,
     pct,
@@ -35,18 +36,23 @@ RELEASES_INTRO = (
     "Releases planned to go live in the review window, soonest first, with "
     "their readiness as the data stands (release_readiness: blocked, at "
     "risk or ready, and why) and the changes for decision they carry.")
+# the For decision sheet's columns: the block's facts, its plan as two
+# instants (their titles name the pack's zone) and its hours
 DECISION_COLUMNS = [
     "Rank", "Change", "Title", "Type", "Risk", "Application", "Team",
-    "Environment", "Release", "Planned", "State / approval", "Requested by",
+    "Environment", "Release", "Planned start", "Planned end",
+    "Planned hours", "State / approval", "Requested by",
     "Affected CI", "Similar n", "Similar result", "Team n", "Team result",
     "Team score", "Incidents 30 d", "Collisions", "Window hits",
     "Booking hits", "Flags", *(label for label, _ in READING)]
 
 
-def since_last(pack: Pack, reason: str) -> pd.DataFrame:
-    """One "since last CAB" list with human columns."""
+def since_last(pack: Pack, reason: str, *,
+               sheet: bool = False) -> pd.DataFrame:
+    """One "since last CAB" list with human columns (`sheet`: its instants
+    as a spreadsheet's cells, reports.text.Times)."""
     rows = pack.since_last[pack.since_last["review_reason"] == reason]
-    tz = pack.reporting_tz
+    times = Times(pack.reporting_tz, sheet)
     frame = pd.DataFrame({
         "Change": list(rows["change_id"]),
         "Title": [as_text(t) for t in rows["title"]],
@@ -54,11 +60,11 @@ def since_last(pack: Pack, reason: str) -> pd.DataFrame:
         "Risk": [words(r) for r in rows["risk"]],
         "Application": [app_label(pack, a) for a in rows["application_id"]],
         "Team": [as_text(t) for t in rows["assignment_group"]],
-        "Started": [when(t, tz) for t in rows["actual_start_at"]],
-        "Ended": [when(t, tz) for t in rows["outcome_at"]],
+        times.title("Started"): [times.at(v) for v in rows["actual_start_at"]],
+        times.title("Ended"): [times.at(v) for v in rows["outcome_at"]],
         "Close code": [words(c) for c in rows["close_code"]],
         "Approval": [words(a) for a in rows["approval"]],
-        "Approved": [when(t, tz) for t in rows["approved_at"]],
+        times.title("Approved"): [times.at(v) for v in rows["approved_at"]],
     })
     if reason == "failed":
         frame["Why failed"] = why_failed(rows)
@@ -71,28 +77,58 @@ def since_last(pack: Pack, reason: str) -> pd.DataFrame:
     return frame
 
 
-def kpi_table(pack: Pack) -> pd.DataFrame:
+def kpi_table(pack: Pack, *, sheet: bool = False) -> pd.DataFrame:
+    """The headline KPIs since the last CAB and before. `sheet`: as a
+    spreadsheet's cells, numbers shown as the pack shows them (NUMBER_FORMATS):
+    a rate 0.125 as 12.5%, a count 3 as '3 failed', a change in percentage
+    points 1.5 as '+1.5 pp'; a missing rate or change stays 'n/a'."""
     k = pack.kpis
     since = f"{pack.since_start_date:%d %b} – {pack.since_end_date:%d %b}"
     before = f"{pack.before_start_date:%d %b} – {pack.since_start_date:%d %b}"
-    return pd.DataFrame({
+    since_title, before_title = (f"Since last CAB ({since})",
+                                 f"Before ({before})")
+    counts = [int(c) for c in k["since_count"]]
+    frame = pd.DataFrame({
         "KPI": k["KPI"],
-        f"Since last CAB ({since})": [pct(v) for v in k["since_rate"]],
+        since_title: [_rate(v) if sheet else pct(v) for v in k["since_rate"]],
         "n": k["since_n"],
-        "Count": [f"{c} {w}" for c, w in zip(k["since_count"], k["Count is"],
-                                             strict=True)],
-        f"Before ({before})": [pct(v) for v in k["before_rate"]],
+        "Count": counts if sheet else [
+            f"{c} {w}" for c, w in zip(counts, k["Count is"], strict=True)],
+        before_title: [_rate(v) if sheet else pct(v)
+                       for v in k["before_rate"]],
         "n before": k["before_n"],
-        "Change": [_delta(a, b) for a, b in zip(k["since_rate"],
-                                                k["before_rate"],
-                                                strict=True)],
+        "Change": [_delta(a, b, sheet) for a, b in zip(
+            k["since_rate"], k["before_rate"], strict=True)],
         "n counts": k["Counts"],
     })
+    if sheet:
+        frame.attrs[NUMBER_FORMATS] = {
+            since_title: "0.0%", before_title: "0.0%",
+            "Count": [f'0" {_quoted(w)}"' for w in k["Count is"]],
+            "Change": '+0.0" pp";-0.0" pp";+0.0" pp"'}
+    return frame
 
 
-def _delta(now, before) -> str:
+# a sheet frame's attrs[NUMBER_FORMATS]: column -> the Excel number format
+# its numbers are shown with, or a list of one per row (reports/cab/xlsx.py)
+NUMBER_FORMATS = "number_formats"
+
+
+def _rate(value):
+    """A rate as a sheet's cell: the number, or 'n/a' as the pack says."""
+    return "n/a" if value is None or pd.isna(value) else float(value)
+
+
+def _quoted(word: str) -> str:
+    """Text for inside an Excel number format's double quotes."""
+    return str(word).replace('"', "")
+
+
+def _delta(now, before, sheet: bool = False):
     if pd.isna(now) or pd.isna(before):
         return "n/a"
+    if sheet:  # the percentage points the text rounds
+        return float(100 * (now - before))
     return f"{100 * (now - before):+.1f} pp"
 
 
@@ -143,11 +179,14 @@ def agenda_lines(pack: Pack, limit: int | None = None,
 
 
 def release_lines(pack: Pack, limit: int | None = None,
-                  changes_shown: int | None = None) -> pd.DataFrame:
+                  changes_shown: int | None = None, *,
+                  sheet: bool = False) -> pd.DataFrame:
     """The releases going live before the next meeting (the first `limit`),
     soonest first, each with its readiness and the agenda changes it
     carries: '#rank id' in agenda order, the first `changes_shown` named
-    and the rest counted."""
+    and the rest counted. `sheet`: the go-live as a spreadsheet's cell
+    (reports.text.Times)."""
+    t = Times(pack.reporting_tz, sheet)
     carried: dict[str, list[str]] = {}
     for rank, cid, rid in zip(pack.agenda["agenda_rank"],
                               pack.agenda["change_id"],
@@ -163,14 +202,14 @@ def release_lines(pack: Pack, limit: int | None = None,
         rows.append({
             "Release": row["release_id"], "Release name": as_text(row["name"]),
             "Application": app_label(pack, row["application_id"]),
-            "Go-live": when(row["planned_release_at"], pack.reporting_tz),
+            t.title("Go-live"): t.at(row["planned_release_at"]),
             "Status": readiness_chip(row["status"]),
             "Reasons": as_text(row["reasons"]) or "none",
             "For decision": len(mine),
             "Agenda changes it carries": ", ".join(named)
             + (f" and {more:,} more" if more else "")})
     return pd.DataFrame(rows, columns=[
-        "Release", "Release name", "Application", "Go-live", "Status",
+        "Release", "Release name", "Application", t.title("Go-live"), "Status",
         "Reasons", "For decision", "Agenda changes it carries"])
 
 
@@ -206,13 +245,21 @@ def size_note(pack: Pack, *, on_page: bool = False) -> str:
 
 def decision_table(pack: Pack) -> pd.DataFrame:
     """One row per change for decision, the whole agenda: the For decision
-    sheet (the same facts, evidence and flags as the detail blocks)."""
+    sheet (the same facts, evidence and flags as the detail blocks; its
+    cells a spreadsheet's, reports.text.Times: the plan's start and end in
+    the pack's zone, its hours a number)."""
     found, rows = assessments(pack), []
+    t = Times(pack.reporting_tz, sheet=True)
     for row in records(pack.agenda):
         assessed, cid = found.of(row), row["change_id"]
+        hours = row["planned_hours"]
         rows.append({
             "Rank": int(row["agenda_rank"]), "Change": cid,
             "Title": as_text(row["title"]), **dict(assessed.fact_pairs),
+            t.title("Planned start"): t.at(row["planned_start_at"]),
+            t.title("Planned end"): t.at(row["planned_end_at"]),
+            "Planned hours": None if hours is None or pd.isna(hours)
+            else float(hours),
             "Similar n": assessed.same_app["n"],
             "Similar result": assessed.same_app["Result"],
             "Team n": assessed.same_team["n"],
@@ -227,9 +274,13 @@ def decision_table(pack: Pack) -> pd.DataFrame:
             "Flags": "; ".join(assessed.flags),
             **dict(assessed.reading),
         })
-    frame = pd.DataFrame(rows, columns=DECISION_COLUMNS)
+    frame = pd.DataFrame(rows, columns=[
+        t.title(c) if c in ("Planned start", "Planned end") else c
+        for c in DECISION_COLUMNS])
     for column in ("Similar n", "Team n", "Incidents 30 d"):
         frame[column] = frame[column].astype("Int64")
+    # the block's '(1.5 h)'
+    frame.attrs[NUMBER_FORMATS] = {"Planned hours": "0.0"}
     return frame
 
 
@@ -245,8 +296,11 @@ def _each(detailed: list, attr: str) -> pd.DataFrame:
 
 
 def sections(pack: Pack) -> dict[str, pd.DataFrame]:
-    """Every section as a table, in pack order: the XLSX's sheets."""
-    detailed = blocks(pack, DETAIL_LIMIT)
+    """Every section as a table, in pack order: the XLSX's sheets, their
+    cells a spreadsheet's (reports.text.Times: instants as the wall time in
+    the pack's zone, which their titles name; counts, hours and rates as
+    numbers)."""
+    detailed = blocks(pack, DETAIL_LIMIT, sheet=True)
     return {
         "Summary": pd.DataFrame(headline(pack), columns=["Count", "Changes"]),
         "For decision": decision_table(pack),
@@ -255,12 +309,13 @@ def sections(pack: Pack) -> dict[str, pd.DataFrame]:
         "Booking hits": _each(detailed, "bookings"),
         "Evidence": _each(detailed, "evidence"),
         "Team last failures": _each(detailed, "last_failures"),
-        "Releases going live": release_lines(pack),
-        "Since last CAB - KPIs": kpi_table(pack),
-        "Failed - review": since_last(pack, "failed"),
-        "Emergency - retro approval": since_last(pack, "emergency"),
-        "Unauthorised": since_last(pack, "unauthorized"),
-        "Since last CAB - decisions": decided.table(pack),
+        "Releases going live": release_lines(pack, sheet=True),
+        "Since last CAB - KPIs": kpi_table(pack, sheet=True),
+        "Failed - review": since_last(pack, "failed", sheet=True),
+        "Emergency - retro approval": since_last(pack, "emergency",
+                                                 sheet=True),
+        "Unauthorised": since_last(pack, "unauthorized", sheet=True),
+        "Since last CAB - decisions": decided.table(pack, sheet=True),
         "Produced by": pd.DataFrame(provenance(pack),
                                     columns=["Item", "Value"]),
     }

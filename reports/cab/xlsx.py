@@ -1,4 +1,5 @@
-"""The pack as a workbook: one sheet per section (tables.sections)."""
+"""The pack as a workbook: one sheet per section (tables.sections), its
+instants Excel date cells in the pack's zone and its numbers numbers."""
 from __future__ import annotations
 
 import io
@@ -9,8 +10,8 @@ import pandas as pd
 import reports
 from reports.cab.pack import Pack
 from reports.cab.provenance import version_time
-from reports.cab.tables import sections
-from reports.text import as_text
+from reports.cab.tables import NUMBER_FORMATS, sections
+from reports.text import SHEET_TIME_FORMAT, as_text
 
 # the creation date an XLSX records when the pack names no file version
 # (fixed, so the same pack is the same bytes)
@@ -29,21 +30,57 @@ def to_xlsx(pack: Pack) -> bytes:
 def write_xlsx(sheets: dict[str, pd.DataFrame],
                created: datetime = XLSX_EPOCH) -> bytes:
     """A workbook of these sheets, columns sized, formulas neutralised,
-    recording `created` as its creation date (never the clock)."""
+    recording `created` as its creation date (never the clock). A datetime
+    is an Excel date cell shown as the pack shows an instant (the wall time
+    it holds: `Wed 21 Jan 2026 20:00`); a number is a number, shown with
+    its frame's attrs[NUMBER_FORMATS] for its column (one format, or one
+    per row) when it has one."""
     buffer = io.BytesIO()
     options = {"strings_to_formulas": False, "strings_to_urls": False}
     with pd.ExcelWriter(buffer, engine="xlsxwriter",
+                        datetime_format=SHEET_TIME_FORMAT,
                         engine_kwargs={"options": options}) as writer:
         writer.book.set_properties({"created": created})
+        styles: dict[str, object] = {}
         for name, frame in sheets.items():
             _fitted(reports.neutralise(frame)).to_excel(
                 writer, sheet_name=name[:31], index=False)
             sheet = writer.sheets[name[:31]]
             for i, column in enumerate(frame.columns):
                 longest = max([len(str(column)),
-                               *(len(as_text(v)) for v in frame[column])])
+                               *(_width(v) for v in frame[column])])
                 sheet.set_column(i, i, min(60, longest + 2))
+            for column, formats in frame.attrs.get(NUMBER_FORMATS,
+                                                   {}).items():
+                _number_formats(writer.book, sheet, styles, frame, column,
+                                formats)
     return buffer.getvalue()
+
+
+def _width(value) -> int:
+    """The characters a cell shows (a datetime as SHEET_TIME_FORMAT does)."""
+    if isinstance(value, datetime):
+        return len("Wed 21 Jan 2026 20:00")
+    if isinstance(value, float):
+        return len(f"{value:+,.1f}") + 3  # a unit: ' pp', '%'
+    return len(as_text(value))
+
+
+def _number_formats(book, sheet, styles: dict, frame: pd.DataFrame,
+                    column: str, formats) -> None:
+    """Write the numbers of a column again with their number formats (a
+    cell written twice keeps the last)."""
+    at = frame.columns.get_loc(column)
+    if isinstance(formats, str):
+        formats = [formats] * len(frame)
+    for row, (value, shown) in enumerate(zip(frame[column], formats,
+                                             strict=True), start=1):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or pd.isna(value):
+            continue
+        if shown not in styles:
+            styles[shown] = book.add_format({"num_format": shown})
+        sheet.write_number(row, at, value, styles[shown])
 
 
 # Excel's cell holds 32,767 characters: xlsxwriter cut a longer text there
