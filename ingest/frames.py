@@ -210,7 +210,9 @@ def _objects(values) -> np.ndarray:
 
 def reject(frame: pd.DataFrame, mask, reason: str, column: str | None,
            values) -> None:
-    """Mark rows (not already rejected) with an adapter reject."""
+    """Mark rows (not already rejected) with an adapter reject; `values`:
+    each row's value as the file wrote it (its cell, not the adapter's text
+    of it: docs/adapters.md), or the id as stored."""
     mask = pd.Series(mask, index=frame.index).fillna(False).astype(bool)
     mask &= frame["_reject"].isna()
     if not mask.any():

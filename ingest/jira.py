@@ -149,7 +149,10 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     if raw.positions(ISSUE_TYPE):
         kinds = pd.Series(raw.column(ISSUE_TYPE), dtype=object, index=frame.index)
         other = ~kinds.fillna("").map(codes.key).isin(wanted)
-        frames.reject(frame, other, "wrong_issue_type", ISSUE_TYPE, kinds)
+        # the reject shows the cell as the file wrote it, untrimmed
+        written = frames.series(raw.cells[raw.positions(ISSUE_TYPE)[0]],
+                                frame.index)
+        frames.reject(frame, other, "wrong_issue_type", ISSUE_TYPE, written)
     return frame
 
 

@@ -350,10 +350,8 @@ def _columns(raw, mapping: Mapping) -> tuple[dict, list[str]]:
                 frames.text(values), column.values or {}, match=column.match,
                 codes=canonical.codes.get(column.name)), index)
         if column.when is not None:
-            when = column.when
-            test = _cells(raw, when["column"], mapping).fillna("")
-            hit = test.map(codes.key) == codes.key(str(when["equals"]))
-            values = values.where(~hit, when["value"])
+            values = values.where(~_when_hit(raw, column, mapping),
+                                  column.when["value"])
         if column.name.endswith("_at"):
             parsed = times.instants(frames.text(values), mapping.date_formats,
                                     mapping.timezone)
@@ -373,6 +371,27 @@ def _columns(raw, mapping: Mapping) -> tuple[dict, list[str]]:
                 frames.text(values), mapping.id_prefix), index)
         data[column.name] = values.astype(object)
     return data, warnings
+
+
+def _when_hit(raw, column: Column, mapping: Mapping) -> pd.Series:
+    """The rows whose value the column's `when` rule gives."""
+    when = column.when
+    test = _cells(raw, when["column"], mapping).fillna("")
+    return test.map(codes.key) == codes.key(str(when["equals"]))
+
+
+def _as_written(raw, column: Column, mapping: Mapping) -> pd.Series:
+    """Each row's cell of a column as the file wrote it, untrimmed (a
+    template's text as built from its cells; where a `when` rule gave the
+    value, that value, as the mapping writes it)."""
+    if column.template:
+        written = _template(raw, column, mapping)
+    else:
+        written = frames.series(raw.cells[raw.positions(column.source)[0]])
+    if column.when is not None:
+        written = written.where(~_when_hit(raw, column, mapping),
+                                column.when["value"])
+    return written
 
 
 def _content(frame: pd.DataFrame, names) -> pd.Series:
@@ -396,7 +415,7 @@ def _duplicates(frame: pd.DataFrame, raw, mapping: Mapping) -> pd.DataFrame:
     if not repeated.any():
         return frame
     if mapping.duplicate_ids == "merge":
-        return _merge(frame, mapping, key, repeated)
+        return _merge(frame, raw, mapping, key, repeated)
     if mapping.duplicate_ids == "latest":
         return _latest(frame, raw, mapping, key, repeated)
     # identical input rows (the raw record) are duplicate_row after the first
@@ -455,10 +474,11 @@ def _order(values: pd.Series, mapping: Mapping) -> pd.Series:
         local.notna())
 
 
-def _merge(frame: pd.DataFrame, mapping: Mapping, key: pd.Series,
+def _merge(frame: pd.DataFrame, raw, mapping: Mapping, key: pd.Series,
            repeated: pd.Series) -> pd.DataFrame:
     """One row per id: merge rules per column; a must_agree column that
-    differs rejects all rows of the id (`merge_conflict`)."""
+    differs rejects all rows of the id (`merge_conflict`), its value the
+    differing values as the file wrote them (`_differing`)."""
     canonical = schema.describe(mapping.table)
     group = frame[repeated].copy()
     group_key = key[repeated]
@@ -474,8 +494,8 @@ def _merge(frame: pd.DataFrame, mapping: Mapping, key: pd.Series,
             distinct = values.groupby(group_key).transform("nunique")
             bad = (distinct > 1) & ~conflict
             if bad.any():
-                listed = values.groupby(group_key).agg(
-                    lambda v: " | ".join(dict.fromkeys(v.dropna())))
+                listed = _differing(values, _as_written(
+                    raw, column, mapping)[group.index], group_key)
                 conflict_column[bad] = column.name
                 conflict_value[bad] = group_key[bad].map(listed)
                 conflict |= bad
@@ -501,6 +521,18 @@ def _merge(frame: pd.DataFrame, mapping: Mapping, key: pd.Series,
     out = out.astype({c: object for c in out.columns if c != "row_number"})
     out.attrs = frame.attrs
     return out.reset_index(drop=True)
+
+
+def _differing(values: pd.Series, written: pd.Series,
+               key: pd.Series) -> pd.Series:
+    """Per id, its distinct values in row order, each as the file wrote it
+    in the first row that gives it, ` | ` between (`12.03.2024 09:00 |
+    12.03.2024 10:00`, not the adapter's UTC text; `Done | Open`, not the
+    codes)."""
+    rows = pd.DataFrame({"key": key, "value": values,
+                         "written": written.fillna("")})
+    rows = rows[rows["value"].notna()].drop_duplicates(["key", "value"])
+    return rows.groupby("key", sort=False)["written"].agg(" | ".join)
 
 
 def _rank(values: pd.Series, kind: str, allowed) -> pd.Series:

@@ -120,7 +120,8 @@ def against_stored(con, spec, source, sha256: str | None = None) -> None:
 
 
 # the reasons of the loader's own checks of a row's values (checks._checks);
-# an adapter's rejects (merge_conflict, ...) say their own value
+# an adapter's rejects (merge_conflict, ...) give their value as the file
+# wrote it themselves (frames.reject)
 CHECKED = ("missing_required", "unmapped_code", "bad_timestamp",
            "bad_number", "bad_boolean", "bad_interval")
 

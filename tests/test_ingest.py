@@ -1043,6 +1043,74 @@ def test_a_servicenow_reject_shows_the_cell_of_the_header_read(tmp_path):
                 "ingest_rejects") == [("created_at", "12.03.0024 10:00:00")]
 
 
+def test_a_merge_conflict_shows_the_differing_cells_as_the_file_wrote_them(
+        tmp_path, capsys):
+    """A mapping's merge_conflict showed the adapter's values (UTC text
+    `2024-03-12T08:00:00Z | 2024-03-12T09:00:00Z`, codes `closed | new`)
+    where the file has `12.03.2024 09:00` and `Done`: now each differing
+    value as its first row wrote it; one a `when` rule gave, as the
+    mapping writes it."""
+    from changeboard.cli.load import summary
+
+    result = load_mapped(tmp_path, '''[source]
+name = "mine"
+table = "changes"
+timezone = "Europe/Berlin"
+date_formats = ["%d.%m.%Y %H:%M"]
+duplicate_ids = "merge"
+id_prefix = "x:"
+[columns]
+change_id = "Id"
+change_type = { from = "Type", values = "type", when = { column = "Emergency", equals = "Y", value = "emergency" } }
+state = { from = "Status", values = "state" }
+created_at = "Opened"
+ci_name = { from = "CI", merge = "first" }
+[values.type]
+"Normal" = "normal"
+[values.state]
+"Done" = "closed"
+"Open" = "new"
+''', "Id,Type,Emergency,Status,Opened,CI\n"
+         "C1,Normal,N,Done,12.03.2024 09:00,a\n"
+         "C1,Normal,N,Done, 12.03.2024 10:00,b\n"
+         "C2,Normal,N,Done,12.03.2024 09:00,a\n"
+         "C2,Normal,N,Open,12.03.2024 09:00,b\n"
+         "C2,Normal,N,done,12.03.2024 09:00,c\n"
+         "C3,Normal,N,Done,12.03.2024 09:00,a\n"
+         "C3,Normal,Y,Done,12.03.2024 09:00,b\n"
+         "C4,Normal,N,Done,12.03.2024 09:00,a\n"
+         "C4,normal,N,done,12.03.2024 09:00,b\n")
+    assert (result.rows_loaded, result.rows_rejected,
+            result.rows_merged) == (1, 7, 1)
+    times = "12.03.2024 09:00 |  12.03.2024 10:00"  # the second's space too
+    assert rows(tmp_path / "cb.duckdb", "select row_number, column_name, "
+                "value, reason from ingest_rejects order by 1") == [
+        (2, "created_at", times, "merge_conflict"),
+        (3, "created_at", times, "merge_conflict"),
+        (4, "state", "Done | Open", "merge_conflict"),
+        (5, "state", "Done | Open", "merge_conflict"),
+        (6, "state", "Done | Open", "merge_conflict"),
+        (7, "change_type", "Normal | emergency", "merge_conflict"),
+        (8, "change_type", "Normal | emergency", "merge_conflict")]
+    # and so the message names the file, row, column and value
+    summary([result])
+    assert (f"  row 2: merge_conflict in created_at = {times!r}"
+            in capsys.readouterr().out)
+
+
+def test_a_jira_issue_type_reject_shows_the_cell_as_written(tmp_path):
+    export = write(tmp_path / "jira.csv",
+                   "Issue key,Issue Type,Status,Created,"
+                   "Custom field (Change type)\n"
+                   "J1,Change,Done,12/Mar/24 9:00 AM,Normal\n"
+                   "J2, Service request ,Done,12/Mar/24 9:00 AM,Normal\n")
+    result = ingest.load_path("jira", export, tmp_path / "cb.duckdb")
+    assert (result.rows_loaded, result.rows_rejected) == (1, 1)
+    assert rows(tmp_path / "cb.duckdb", "select row_number, column_name, "
+                "value, reason from ingest_rejects") == [
+        (3, "Issue Type", " Service request ", "wrong_issue_type")]
+
+
 @pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin"])
 def test_a_bad_instant_is_not_called_a_dst_gap_unless_it_is_one(tmp_path,
                                                                  zone):
