@@ -5,7 +5,10 @@ cannot take the server down (issue 13).
 
 `python -m ingest.uploads REQUEST` is that child: it reads the pickled
 request (load_path's arguments), applies the limits and writes the pickled
-`Loaded` (or the error) next to it.
+`Loaded` (or the error) next to it. Its environment is an allow-list
+(child_env): what Python, its libraries and the load read, never the
+service's credentials (sign-in's client and cookie secrets, the SMTP
+password, API tokens), which a file that exploited a parser could read.
 """
 from __future__ import annotations
 
@@ -26,6 +29,21 @@ MEMORY_BYTES = 3 << 30     # the child's address space (RLIMIT_AS)
 # allocators that reserve address space by the gigabyte would hit that limit
 # with nothing in use: glibc's per-thread arenas, Arrow's jemalloc pool
 CHILD_ENV = {"MALLOC_ARENA_MAX": "2", "ARROW_DEFAULT_MEMORY_POOL": "system"}
+# the only variables of the server's environment the child gets: the
+# interpreter's and the C libraries' (search paths, locale, time zone,
+# temporary directory, thread counts) and the settings the load reads (the
+# database, the reporting time zone, the snapshots kept at publish); any
+# other, a credential above all, stays in the server
+CHILD_KEEPS = frozenset({
+    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR",
+    "TEMP", "TMP", "LD_LIBRARY_PATH", "VIRTUAL_ENV", "PYTHONPATH",
+    "PYTHONHOME", "PYTHONSAFEPATH", "PYTHONNOUSERSITE", "PYTHONUSERBASE",
+    "PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX", "PYTHONHASHSEED",
+    "PYTHONUTF8", "PYTHONIOENCODING", "PYTHONTZPATH", "PYTHONWARNINGS",
+    "OMP_NUM_THREADS", "OMP_THREAD_LIMIT",
+    "CHANGEBOARD_DB", "CHANGEBOARD_REPORTING_TZ",
+    "CHANGEBOARD_SNAPSHOTS_KEEP_LAST", "CHANGEBOARD_SNAPSHOTS_DAILY",
+    "CHANGEBOARD_SNAPSHOTS_MONTHLY"})
 CPU_SECONDS = 300          # the child's CPU time (RLIMIT_CPU)
 WALL_SECONDS = 900         # the parent stops waiting and kills it
 _OWNER = re.compile(rf"^{PREFIX}(\d+)-")
@@ -62,10 +80,20 @@ def workdir():
         shutil.rmtree(path, ignore_errors=True)
 
 
+def child_env(environ=None) -> dict[str, str]:
+    """The child's whole environment: CHILD_KEEPS and the locale's LC_*
+    from `environ` (default: this process's), then CHILD_ENV."""
+    environ = os.environ if environ is None else environ
+    kept = {name: value for name, value in environ.items()
+            if name in CHILD_KEEPS or name.startswith("LC_")}
+    return {**kept, **CHILD_ENV}
+
+
 def load(source: str, path: Path, db_path, **options):
     """`ingest.load_path(source, path, db_path, **options)` in a child
-    process with MEMORY_BYTES and CPU_SECONDS; a child that runs out of
-    either (or WALL_SECONDS) gives a failed result, nothing is written."""
+    process with MEMORY_BYTES and CPU_SECONDS and child_env() for its whole
+    environment; a child that runs out of either (or WALL_SECONDS) gives a
+    failed result, nothing is written."""
     from .loader import Loaded
 
     request = path.with_name(path.name + ".request")
@@ -77,7 +105,7 @@ def load(source: str, path: Path, db_path, **options):
     try:
         child = subprocess.run(  # noqa: S603 - our interpreter, our module
             [sys.executable, "-m", "ingest.uploads", str(request)],
-            cwd=root, env={**os.environ, **CHILD_ENV}, capture_output=True,
+            cwd=root, env=child_env(), capture_output=True,
             text=True, timeout=WALL_SECONDS, check=False)
         code = child.returncode
         if code != 0:

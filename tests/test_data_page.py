@@ -378,3 +378,69 @@ def test_uploads_leave_no_files_and_clean_those_a_killed_app_left(app):
     mine = list(Path(tempfile.gettempdir()).glob(
         f"changeboard-upload-{os.getpid()}-*"))
     assert mine == []
+
+
+SECRETS = {  # the service's credentials, as an operator sets them
+    "CHANGEBOARD_OIDC_CLIENT_SECRET": "planted-client-secret-Zq8u1T",
+    "CHANGEBOARD_OIDC_COOKIE_SECRET": "planted-cookie-secret-Kp4w9R",
+    "CHANGEBOARD_SMTP_PASSWORD": "planted-smtp-password-Vb3n",
+    "CHANGEBOARD_CAB_WEBHOOK_URL": "https://hooks.example/planted-hook-Xy7",
+    "CHANGEBOARD_SERVICENOW_PASSWORD": "planted-servicenow-password-Lm2",
+    "CHANGEBOARD_SERVICENOW_TOKEN": "planted-servicenow-token-Qw9",
+    "CHANGEBOARD_JIRA_TOKEN": "planted-jira-token-Rt5",
+    "STREAMLIT_SERVER_COOKIE_SECRET": "planted-streamlit-cookie-Hj6",
+    "AWS_SECRET_ACCESS_KEY": "planted-aws-secret-Ns4",
+}
+
+
+def test_the_upload_child_gets_none_of_the_services_secrets(app,
+                                                            monkeypatch):
+    """The child that reads an upload (a hostile file may exploit a
+    parser) is given an allow-list of the server's environment: none of
+    its credentials; the settings the load reads still reach it. Its
+    environment is read from the kernel (/proc/<pid>/environ) while the
+    real child runs."""
+    import subprocess
+
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CHANGEBOARD_SNAPSHOTS_KEEP_LAST", "3")
+    environs = []
+    real_run = subprocess.run
+
+    def run(args, **kwargs):
+        if "ingest.uploads" not in args:
+            return real_run(args, **kwargs)
+        timeout = kwargs.pop("timeout", None)
+        kwargs.pop("check", None)
+        if kwargs.pop("capture_output", False):
+            kwargs.update(stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        with subprocess.Popen(args, **kwargs) as child:  # noqa: S603
+            # Popen returns once the exec began: the kernel shows the new
+            # program's environment a moment later
+            environ = b""
+            while not environ and child.poll() is None:
+                environ = Path(f"/proc/{child.pid}/environ").read_bytes()
+            environs.append(environ)
+            out, err = child.communicate(timeout=timeout)
+        return subprocess.CompletedProcess(args, child.returncode, out, err)
+
+    monkeypatch.setattr(subprocess, "run", run)
+    before = batches(config.DB_PATH)
+    _upload(app, "changes-upload.csv", UPLOAD, source="csv")
+    assert not app.exception
+    assert _cards(app)["New"] == "1"   # the child read the file
+    app.button(key="data_commit").click().run()
+    assert not app.exception
+    assert batches(config.DB_PATH) == before + 1
+    assert len(environs) == 2   # the dry run's child and the commit's
+    for environ in environs:
+        # names compared, never values: a failure prints no environment
+        given = dict(v.decode(errors="replace").split("=", 1)
+                     for v in environ.split(b"\0") if v)
+        assert [name for name in SECRETS if name in given] == []
+        assert [name for name, value in SECRETS.items()
+                if value.encode() in environ] == []
+        assert {"PATH", "MALLOC_ARENA_MAX",
+                "CHANGEBOARD_SNAPSHOTS_KEEP_LAST"} <= set(given)
+        assert given["CHANGEBOARD_SNAPSHOTS_KEEP_LAST"] == "3"
