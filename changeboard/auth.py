@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+import math
 from dataclasses import dataclass
 
 from changeboard import config
@@ -135,6 +136,20 @@ def user_from_claims(claims: dict) -> User:
     return User(email=email, name=str(claims.get("name") or email),
                 roles=roles_for(email, groups, verified=verified),
                 signed_in=True)
+
+
+def session_hours() -> float:
+    """CHANGEBOARD_SESSION_HOURS, read now: how long a sign-in lasts;
+    ValueError (naming the setting) unless a finite number above 0."""
+    text = config.env("CHANGEBOARD_SESSION_HOURS").strip()
+    try:
+        hours = float(text)
+    except ValueError:
+        hours = math.nan
+    if not (math.isfinite(hours) and hours > 0):
+        raise ValueError("CHANGEBOARD_SESSION_HOURS must be a number of hours "
+                         f"above 0, got {text!r}")
+    return hours
 
 
 def single_user() -> User:

@@ -89,6 +89,11 @@ VIEWERS = _setting(
 GROUPS_CLAIM = _setting(
     "CHANGEBOARD_GROUPS_CLAIM", "groups",
     "the identity token claim listing a user's groups")
+SESSION_HOURS = _setting(
+    "CHANGEBOARD_SESSION_HOURS", "12",
+    "hours a sign-in lasts, from when the identity provider issued its ID "
+    "token (iat); an older one finds the sign-in page again. A number above "
+    "0, decimals allowed; Streamlit's identity cookie lasts 30 days at most")
 OPEN_DEPLOYMENT = _setting(
     "CHANGEBOARD_OPEN_DEPLOYMENT", "",
     "1 = serve the network without sign-in (anyone who reaches the address "

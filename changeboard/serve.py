@@ -101,7 +101,8 @@ def signin(name: str, hosts: list[str] | None = None
     Streamlit; a half-configured sign-in is refused, naming what is missing,
     as is a redirect URI Streamlit would not answer (check_redirect) or, when
     `hosts` (the allowed Host names) are given, whose host it would refuse
-    (check_hosts)."""
+    (check_hosts), and a CHANGEBOARD_SESSION_HOURS that is not a number of
+    hours above 0."""
     files = _secret_files()
     section: dict = {}
     for path in files:
@@ -122,6 +123,10 @@ def signin(name: str, hosts: list[str] | None = None
     check_redirect(section)
     if hosts is not None:
         check_hosts(section, hosts)
+    try:  # the app would refuse every sign-in
+        auth.session_hours()
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
     if from_env:
         files = [*files, write_secrets(from_env, name)]
     return True, files

@@ -7,12 +7,22 @@ taken off a shared machine) would stay valid for its 30 days. So a sign-out
 is recorded in the application state (`signed_out`, changeboard/appstate.py,
 shared by every replica), and an identity signed out is nobody: the sign-in
 (its issuer, subject, issue time and nonce) is refused wherever it shows up.
+
+A sign-in also ends CHANGEBOARD_SESSION_HOURS (default 12) after the
+identity provider issued its ID token. The cookie holds the token's claims
+as Authlib checked them at sign-in (`iat`, the issue time, is one it
+requires) and Streamlit never renews it, so `iat` is when this sign-in
+began; an older one finds the sign-in page, and signing in again makes a
+new one. The token's own `exp` is not the session's end: it says how long
+the token itself may be presented (minutes to an hour at most providers).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
+import math
+import time
 from datetime import UTC, datetime, timedelta
 
 import streamlit as st
@@ -59,6 +69,23 @@ def _identity(claims: dict) -> str | None:
     return hashlib.sha256(json.dumps(signed).encode()).hexdigest()
 
 
+def expired(claims: dict, now: float | None = None) -> bool:
+    """Whether this sign-in is older than CHANGEBOARD_SESSION_HOURS, from
+    its ID token's issue time (iat). One without a numeric iat, or while
+    the setting is not a number of hours above 0, counts as expired:
+    refused rather than left to live as long as the cookie."""
+    issued = claims.get("iat")
+    if isinstance(issued, bool) or not isinstance(issued, int | float) \
+            or not math.isfinite(issued):
+        return True
+    try:
+        hours = auth.session_hours()
+    except ValueError as exc:
+        log.error("every sign-in is refused: %s", exc)
+        return True
+    return (time.time() if now is None else now) - issued > hours * 3600
+
+
 def signed_out(claims: dict) -> bool:
     """Whether this sign-in was ended by a sign-out (on any replica)."""
     identity = _identity(claims)
@@ -91,15 +118,29 @@ def sign_out() -> None:
 def current() -> auth.User | None:
     """The session's user; None = sign-in configured but not signed in.
     Read from st.user (the identity cookie Streamlit signs) on every call;
-    a sign-in ended by a sign-out is not signed in."""
+    a sign-in ended by a sign-out, or older than CHANGEBOARD_SESSION_HOURS,
+    is not signed in."""
     if not configured():
         return auth.single_user()
     if not st.user.is_logged_in:
         return None
     claims = st.user.to_dict()
-    if signed_out(claims):
+    if expired(claims) or signed_out(claims):
         return None
     return auth.user_from_claims(claims)
+
+
+def _ended_by_age() -> str | None:
+    """What the sign-in page says when this browser's sign-in expired."""
+    if not (st.user.is_logged_in and expired(st.user.to_dict())):
+        return None
+    try:
+        hours = auth.session_hours()
+    except ValueError:
+        return "Your sign-in has ended. Sign in again to continue."
+    lasts = f"{hours:g} hour{'' if hours == 1 else 's'}"
+    return (f"Your sign-in has ended: a sign-in lasts {lasts}. Sign in "
+            "again to continue.")
 
 
 def refusal(permission: str) -> str | None:
@@ -121,6 +162,9 @@ def gate() -> auth.User:
     user = current()
     if user is None:
         st.title("Changeboard")
+        ended = _ended_by_age()
+        if ended:
+            st.info(ended)
         st.write("Sign in with your organisation's account to see change "
                  "and release data.")
         if st.button("Sign in", type="primary", key="signin_button"):

@@ -212,13 +212,13 @@ def _page(path, monkeypatch, user=None, tab="decisions", **url):
     the open tab is drawn), with any other `url` parameters."""
     import streamlit as st
 
-    from tests.test_signin import AUTH
+    from tests.test_signin import AUTH, signed_in
     monkeypatch.setattr(config, "DB_PATH", path)
     st.cache_data.clear()
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     if user:
         app.secrets["auth"] = AUTH
-        app.user = {"is_logged_in": True, **user}
+        app.user = signed_in(user)
     app.query_params.update({"meeting": "2026-01-20", "tab": tab, **url})
     app.run()
     app.switch_page("views/cab.py").run()
@@ -379,7 +379,8 @@ def test_a_save_from_a_session_no_longer_a_cab_member_records_nothing(
     monkeypatch.setenv("CHANGEBOARD_CAB_MEMBERS", "chair@acme.example")
     app = _page(decided_db, monkeypatch, {"email": "chair@acme.example"})
     app.radio(key="cab-decide-choice").set_value("Rejected")
-    app.user = {"is_logged_in": True, "email": "vic@acme.example"}
+    from tests.test_signin import signed_in
+    app.user = signed_in({"email": "vic@acme.example"})
     app.button(key="cab-decide-save").click().run()
     assert not app.exception
     assert decisions.current(decided_db, MEETING).empty

@@ -212,6 +212,22 @@ def test_a_redirect_uri_the_app_would_not_answer_is_refused_at_start(
         assert wrong not in said.stderr
 
 
+def test_a_session_length_that_is_no_number_of_hours_is_refused_at_start(
+        tmp_path):
+    """The app would refuse every sign-in with it: the start stops, naming
+    CHANGEBOARD_SESSION_HOURS; a decimal is a length."""
+    for wrong in ("0", "-2", "12h", "nan"):
+        said = _launch("--allowed-hosts", "cb.example.com", env={
+            **SIGN_IN, "CHANGEBOARD_SESSION_HOURS": wrong}, tmp=tmp_path)
+        assert said.returncode == 2 and not said.stdout, wrong
+        assert ("CHANGEBOARD_SESSION_HOURS must be a number of hours above "
+                f"0, got '{wrong}'") in said.stderr
+    for right in ("12", "0.5", " 8 "):
+        assert _launch("--allowed-hosts", "cb.example.com", env={
+            **SIGN_IN, "CHANGEBOARD_SESSION_HOURS": right},
+            tmp=tmp_path).returncode == 0, right
+
+
 def test_the_shipped_configuration_hides_error_details():
     shipped = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert shipped["client"]["showErrorDetails"] == "none"

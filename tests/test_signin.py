@@ -1,6 +1,7 @@
 """Sign-in and roles in the app (AppTest: the server side of every check);
 the browser end to end is tests/test_team_service.py."""
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -29,11 +30,16 @@ def db_copy(sample_db, tmp_path, monkeypatch):
     return copy
 
 
+def signed_in(claims: dict) -> dict:
+    """st.user of a browser back from the identity provider with these
+    claims: a sign-in made now (its ID token's iat) unless they say when."""
+    return {"is_logged_in": True, "iat": int(time.time()), **claims}
+
+
 def _app(user: dict | None, page: str | None = "views/data.py") -> AppTest:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.secrets["auth"] = AUTH
-    app.user = {"is_logged_in": False} if user is None else {
-        "is_logged_in": True, **user}
+    app.user = {"is_logged_in": False} if user is None else signed_in(user)
     app.run()
     if page:
         app.switch_page(page).run()
@@ -106,7 +112,7 @@ def test_the_write_path_checks_the_role_again_on_the_server(db_copy, caplog):
     app.file_uploader(key="data_upload").upload(
         "changes-upload.csv", UPLOAD, "text/csv").run()
     before = _batches(db_copy)
-    app.user = {"is_logged_in": True, "email": VIEWER}
+    app.user = signed_in({"email": VIEWER})
     app.button(key="data_commit").click().run()
     assert not app.exception
     assert _batches(db_copy) == before
@@ -146,8 +152,9 @@ def test_a_sign_in_ended_by_sign_out_is_refused_in_every_other_session(
     """The sign-out is recorded in the application state every replica
     reads: another session (tab, replica) holding the same sign-in is back
     at the sign-in page on its next rerun; a later sign-in is not."""
+    issued = int(time.time()) - 600
     claims = {"email": ADMIN, "sub": "ann", "iss": "http://idp.example",
-              "iat": 1_700_000_000, "nonce": "n-1"}
+              "iat": issued, "nonce": "n-1"}
     other = _app(claims)
     assert other.file_uploader
     leaving = _app(claims, page=None)
@@ -157,7 +164,7 @@ def test_a_sign_in_ended_by_sign_out_is_refused_in_every_other_session(
     assert not other.exception
     assert [b.label for b in other.button] == ["Sign in"]
     assert not other.file_uploader and not other.dataframe
-    again = _app({**claims, "iat": 1_700_000_100, "nonce": "n-2"})
+    again = _app({**claims, "iat": issued + 100, "nonce": "n-2"})
     assert again.file_uploader and "Role: Data admin" in _sidebar(again)
 
 
@@ -167,7 +174,7 @@ def test_sign_outs_older_than_the_cookie_lifetime_are_let_go(db_copy):
     every sign-out ever made."""
     from changeboard import appstate, config, signin
     claims = {"email": ADMIN, "sub": "ann", "iss": "http://idp.example",
-              "iat": 1_700_000_000, "nonce": "n-1"}
+              "iat": int(time.time()) - 600, "nonce": "n-1"}
     with appstate.connect(config.DB_PATH, signin.SCHEMA) as con:
         con.execute("insert into signed_out values (?, ?)",
                     ["old", "2020-01-01T00:00:00+00:00"])
@@ -178,3 +185,43 @@ def test_sign_outs_older_than_the_cookie_lifetime_are_let_go(db_copy):
         kept = [r[0] for r in con.execute(
             "select identity from signed_out").fetchall()]
     assert kept == [signin._identity(claims)]
+
+
+def _sign_in_page(app) -> bool:
+    return [b.label for b in app.button] == ["Sign in"] and \
+        not app.file_uploader and not app.dataframe and not app.sidebar.button
+
+
+def test_a_sign_in_older_than_the_session_hours_finds_the_sign_in_page(
+        db_copy, monkeypatch):
+    """Streamlit's identity cookie lives 30 days whatever the ID token
+    says: a sign-in lasts CHANGEBOARD_SESSION_HOURS (default 12) from its
+    ID token's issue time (iat), then the browser is back at the sign-in
+    page, told why; a sign-in with no usable issue time is refused."""
+    now = time.time()
+    recent = _app({"email": ADMIN, "iat": int(now - 11 * 3600)})
+    assert not recent.exception
+    assert recent.file_uploader and "Role: Data admin" in _sidebar(recent)
+    for iat in (int(now - 13 * 3600), None, "2026-01-20", float("nan"),
+                True):
+        old = _app({"email": ADMIN, "iat": iat})
+        assert not old.exception
+        assert _sign_in_page(old), iat
+        said = " ".join(i.value for i in old.info)
+        assert "Your sign-in has ended" in said, iat
+    assert "a sign-in lasts 12 hours" in said
+    # a session open in a tab ends on its next rerun: the setting is read
+    # there, and the server refuses a commit that arrives afterwards
+    recent.file_uploader(key="data_upload").upload(
+        "changes-upload.csv", UPLOAD, "text/csv").run()
+    before = _batches(db_copy)
+    monkeypatch.setenv("CHANGEBOARD_SESSION_HOURS", "10.5")
+    recent.button(key="data_commit").click().run()
+    assert not recent.exception
+    assert _batches(db_copy) == before and not recent.success
+    assert _sign_in_page(recent)
+    assert any("a sign-in lasts 10.5 hours" in i.value for i in recent.info)
+    # a setting that is no number of hours refuses every sign-in
+    for wrong in ("0", "-1", "twelve", "inf"):
+        monkeypatch.setenv("CHANGEBOARD_SESSION_HOURS", wrong)
+        assert _sign_in_page(_app({"email": ADMIN})), wrong

@@ -19,6 +19,7 @@ from tests.test_browser import SHOTS, _free_port, _settled
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN, VIEWER = "ann@acme.example", "vic@acme.example"
+OLD, MID = "olga@acme.example", "mia@acme.example"
 CLIENT_SECRET = "planted-client-secret-Zq8u1T"
 COOKIE_SECRET = "planted-cookie-secret-Kp4w9R-0123456789abcdef"
 UPLOAD = (b"change_id,change_type,state,created_at,title\n"
@@ -66,7 +67,13 @@ def service(sample_db, tmp_path_factory):
              # an address the provider says it has not verified (Keycloak
              # lets a user type any into their account page)
              {"sub": "eve", "email": ADMIN, "email_verified": False,
-              "name": "Eve"}]
+              "name": "Eve"},
+             # ID tokens the provider says it issued 13 and 11 hours ago,
+             # as a browser's cookie from a sign-in that long ago holds
+             {"sub": "olga", "email": OLD, "name": "Olga Old",
+              "iat": int(time.time() - 13 * 3600)},
+             {"sub": "mia", "email": MID, "name": "Mia Mid",
+              "iat": int(time.time() - 11 * 3600)}]
     provider = _start(
         [sys.executable, "-m", "oidc_provider_mock", "--port", str(idp_port),
          "--host", "127.0.0.1",
@@ -277,3 +284,38 @@ def _sign_in_no_role(browser, service, sub: str):
         timeout=60_000)
     _settled(page)
     return context, page
+
+
+def test_a_sign_in_older_than_the_session_hours_is_sent_to_sign_in_again(
+        service, browser):
+    """Streamlit keeps the identity cookie 30 days; Changeboard lets a
+    sign-in in for CHANGEBOARD_SESSION_HOURS (default 12) from the issue
+    time (iat) of the ID token the provider signed. Olga's token says 13
+    hours ago: back from the provider she finds the sign-in page, told
+    why, and Sign in takes her to the provider again; Mia's says 11 hours
+    ago: she is signed in."""
+    context, page = _sign_in(browser, service, "mia")
+    assert MID in page.locator('[data-testid="stSidebar"]').inner_text()
+    context.close()
+    context, page = _back_from_provider(browser, service, "olga")
+    page.get_by_text("Your sign-in has ended").wait_for(timeout=60_000)
+    _settled(page)
+    assert "a sign-in lasts 12 hours" in page.inner_text("body")
+    assert OLD not in page.inner_text("body")
+    assert page.locator('[data-testid="stSidebar"]').count() == 0
+    assert [c for c in context.cookies() if c["name"] == "_streamlit_user"]
+    _data_page(service, page)
+    assert page.get_by_role("button", name="Sign in").count() == 1
+    assert page.locator('[data-testid="stFileUploader"]').count() == 0
+    seen = [page.content()]
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/oauth2/authorize**", timeout=30_000)
+    # signing in again, with a token issued now, gets in
+    page.locator('button[name="sub"][value="ann"]').click()
+    page.wait_for_url(f"{service['url']}/**", timeout=30_000)
+    page.wait_for_selector('[data-testid="stSidebar"]', timeout=60_000)
+    _settled(page)
+    assert "Role: Data admin, Viewer" in page.locator(
+        '[data-testid="stSidebar"]').inner_text()
+    context.close()
+    _no_secret_anywhere(service, seen)
