@@ -502,14 +502,17 @@ def _vrect(x0, x1, **props) -> dict:
 def release_gantt(frame: pd.DataFrame, *, release: str, phase: str,
                   planned: tuple[str, str], actual: tuple[str, str],
                   window: tuple | None = None,
-                  as_of=None) -> go.Figure:
+                  as_of=None, names: dict | None = None) -> go.Figure:
     """A timeline: one row per release, a bar per phase, planned behind
     (light, wide) and actual in front (solid, narrow), coloured by phase.
 
-    window (start, end) shades the period; as_of draws a "data as of" line.
+    window (start, end) shades the period; as_of draws a "data as of" line;
+    names (phase -> what the legend and hover call it) names the phases in
+    words, their colours still those of the phases as they are.
     """
     phases = list(dict.fromkeys(frame[phase]))
     colour = {p: SERIES[i % len(SERIES)] for i, p in enumerate(phases)}
+    called = {p: (names or {}).get(p, p) for p in phases}
     rows = list(dict.fromkeys(frame[release]))
     releases = _array(frame[release])
     data = []
@@ -533,11 +536,11 @@ def release_gantt(frame: pd.DataFrame, *, release: str, phase: str,
                 "orientation": "h", "width": width, "opacity": opacity,
                 "marker": {"color": colour[name],
                            "line": {"width": 1, "color": colour[name]}},
-                "name": name, "legendgroup": name,
+                "name": called[name], "legendgroup": name,
                 "showlegend": kind == "actual",
                 "customdata": _array(list(zip(since[part], until[part],
                                               strict=True))),
-                "hovertemplate": f"%{{y}}<br>{name} {kind}: "
+                "hovertemplate": f"%{{y}}<br>{called[name]} {kind}: "
                 "%{customdata[0]} – %{customdata[1]} UTC<extra></extra>"})
     shapes = []
     if window is not None:

@@ -541,6 +541,9 @@ CODE_COLUMNS = {"change_type", "risk", "impact", "close_code", "state",
 TIERS = {"dev": "Dev", "test": "Test", "sit": "SIT", "uat": "UAT",
          "perf": "Performance", "staging": "Staging", "prod": "Production",
          "dr": "DR", "other": "Other"}
+# a release's phases, mostly named after the tier they run on (sit -> SIT)
+PHASES = {**TIERS, "pre_prod": "Pre-production",
+          "preprod": "Pre-production"}
 
 
 def word(code):
@@ -548,6 +551,13 @@ def word(code):
     if isinstance(code, str) and re.fullmatch(r"[a-z]+(_[a-z]+)*", code):
         return code.replace("_", " ").capitalize()
     return code
+
+
+def phase_word(code):
+    """A release phase as a word: `sit` -> 'SIT', `pre_prod` ->
+    'Pre-production', another code as word() has it ('cut_over' -> 'Cut
+    over'); a phase written as a name ('UAT 2') as it is."""
+    return PHASES.get(code, word(code)) if isinstance(code, str) else code
 
 
 def each_distinct(column: pd.Series, fn) -> pd.Series:

@@ -305,3 +305,18 @@ def test_lanes_never_share_a_lane_between_bars_that_overlap():
             if starts[i] < ends[j] and starts[j] < ends[i]:
                 assert lane[i] != lane[j], (i, j)
     assert charts.merged(starts, ends) == [(t, t + pd.Timedelta(hours=6))]
+
+
+def test_release_phases_named_in_words_keep_their_colours():
+    """names renames a phase in the legend and hover, not its colour."""
+    as_codes = FIGURES["release_gantt"]()
+    figure = charts.release_gantt(
+        phases(), release="release", phase="phase",
+        planned=("planned_start_at", "planned_end_at"),
+        actual=("actual_start_at", "actual_end_at"),
+        names={"dev": "Dev", "sit": "SIT"})
+    assert [(t.name, t.legendgroup) for t in figure.data] == [
+        ("Dev", "dev"), ("SIT", "sit"), ("Dev", "dev"), ("SIT", "sit")]
+    assert [t.marker.color for t in figure.data] == [
+        t.marker.color for t in as_codes.data]
+    assert figure.data[3].hovertemplate.startswith("%{y}<br>SIT actual: ")

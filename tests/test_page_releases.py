@@ -387,3 +387,45 @@ def test_an_on_time_chart_of_many_applications_draws_the_largest(
     assert drawn == set(table.nlargest(30, "Released (n)")["Application"])
     assert f"The chart draws the 30 of {len(table):,} applications with the " \
            "most releases gone live; the table lists all." in captions(app)
+
+
+def test_the_timeline_names_its_phases_in_words(sample_db, tmp_path,
+                                                monkeypatch):
+    """The timeline's legend and hover named the phases as the data has them
+    (sit, uat, pre_prod); they read as a manager says them (SIT, UAT,
+    Pre-production), as the phases listed below the chart, each phase keeping
+    its colour: the colours go to the phases in the order they come, as
+    before."""
+    import json
+
+    from changeboard import charts, ui
+    app = _releases_page(   # a phase named pre_prod where the sample says staging
+        sample_db, tmp_path, monkeypatch,
+        "update release_phases set phase = 'pre_prod', ingested_batch_id = "
+        "(select max(batch_id) + 1 from ingest_batches) "
+        "where phase = 'staging'")
+    chart = next(c for c in app.get("plotly_chart")
+                 if "timeline-chart" in (c.proto.id or ""))
+    traces = json.loads(chart.proto.spec)["data"]
+    legend = {t["legendgroup"]: t["name"] for t in traces if t["showlegend"]}
+    assert {"sit", "uat", "pre_prod"} <= set(legend), legend
+    assert [legend[p] for p in ("sit", "uat", "pre_prod", "perf")] == [
+        "SIT", "UAT", "Pre-production", "Performance"], legend
+    assert legend == {code: ui.phase_word(code) for code in legend}
+    for trace in traces:    # each bar's hover names its phase in words
+        assert trace["name"] == legend[trace["legendgroup"]]
+        assert f"<br>{trace['name']} " in trace["hovertemplate"]
+    colours = {t["legendgroup"]: t["marker"]["color"] for t in traces}
+    assert list(colours.values()) == charts.SERIES[:len(colours)]
+    listed = next(d.value for d in app.dataframe
+                  if "Phase" in d.value.columns
+                  and "In progress" in d.value.columns)
+    assert set(listed["Phase"]) == set(legend.values())
+
+
+def test_a_phase_reads_as_a_word():
+    from changeboard import ui
+    assert [ui.phase_word(p) for p in (
+        "sit", "uat", "pre_prod", "perf", "prod", "cut_over", "UAT 2",
+        None)] == ["SIT", "UAT", "Pre-production", "Performance",
+                   "Production", "Cut over", "UAT 2", None]

@@ -56,8 +56,12 @@ def hours(value) -> str:
 
 def shown(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """The chosen columns under their labels, codes as words: ui.table turns
-    codes into words only under their own names (status, release_type)."""
-    return ui.labelled(ui.readable(frame[columns]), columns, LABELS)
+    codes into words only under their own names (status, release_type);
+    phases as the timeline's legend names them (sit -> SIT)."""
+    frame = ui.readable(frame[columns])
+    if "phase" in columns:
+        frame["phase"] = ui.each_distinct(frame["phase"], ui.phase_word)
+    return ui.labelled(frame, columns, LABELS)
 
 
 def app_label(app_id, name) -> str:
@@ -261,7 +265,8 @@ else:
             planned=("planned_start_at", "planned_end_at"),
             actual=("actual_start_at", "shown_actual_end_at"),
             window=(window["start_date"], window["end_date"]),
-            as_of=status["as_of"]),
+            as_of=status["as_of"],
+            names={p: ui.phase_word(p) for p in part["phase"].unique()}),
         key="timeline-chart")
     st.caption(
         f"{n_releases:,} releases with a phase planned or under way in "
