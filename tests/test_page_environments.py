@@ -767,3 +767,43 @@ def test_environments_with_no_group_can_be_picked_in_load_and_timeline(
     assert not app.exception
     caption = next(c.value for c in app.caption if " bookings on " in c.value)
     assert "environments of" in caption and "None" not in caption
+
+
+def card_captions(app) -> str:
+    return " ".join(c.value for c in app.caption)
+
+
+def test_no_available_hours_read_as_a_sentence_not_n_a_h(sample_db, tmp_path,
+                                                         monkeypatch):
+    """With no available hours (a blackout over every environment) the
+    utilisation card's caption read '0 of 0 h booked' under n/a, and
+    with an hour count missing 'n/a of n/a h booked'; the over-booked
+    card's 'demand ratio n/a overall'. Both say there were no available
+    hours in this period; no caption reads n/a followed by a unit."""
+    from changeboard import ui
+    copy = published_copy(
+        sample_db, tmp_path,
+        "insert into blackout_windows select 'W-' || environment_id, 'all', "
+        "'blackout', null, environment_id, timestamptz '1990-01-01', "
+        "timestamptz '2040-01-01', 'csv', $b from environments")
+    app = page_of(copy, monkeypatch, period="last_365")
+    values = {m.label: m.value for m in app.metric}
+    assert values["Environment utilisation"] == "n/a"
+    said = card_captions(app)
+    assert "environments · no available hours in this period" in said, said
+    assert "above capacity · no available hours in this period" in said
+    assert " 0 of 0 h" not in said and "n/a" not in said
+
+    real = ui.scoped
+
+    def hours_missing(name, *args, **kwargs):  # as NULL hours would read
+        rows = real(name, *args, **kwargs)
+        if name == "environment_utilization_rollup":
+            rows = rows.assign(available_hours=None, booked_hours=None)
+        return rows
+
+    monkeypatch.setattr(ui, "scoped", hours_missing)
+    app = page_of(sample_db, monkeypatch, period="last_365")
+    said = card_captions(app)
+    assert "environments · no available hours in this period" in said, said
+    assert "n/a h" not in said and "n/a of" not in said

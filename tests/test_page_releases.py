@@ -429,3 +429,34 @@ def test_a_phase_reads_as_a_word():
         "sit", "uat", "pre_prod", "perf", "prod", "cut_over", "UAT 2",
         None)] == ["SIT", "UAT", "Pre-production", "Performance",
                    "Production", "Cut over", "UAT 2", None]
+
+
+def test_a_dora_card_without_a_value_puts_no_unit_under_n_a(sample_db,
+                                                            monkeypatch):
+    """A DORA card without a raw value (lead time, never stored; deployment
+    frequency over three days, which hold no complete week) read n/a over a
+    caption starting with its unit ('hours · stored only: ...'), 'n/a
+    hours' to a reader; the caption says what there is without the unit."""
+    from datetime import timedelta
+
+    from changeboard import ui
+    last = ui.today() - timedelta(days=8)
+    app = page(sample_db, monkeypatch, period="custom",
+               **{"from": (last - timedelta(days=2)).isoformat(),
+                  "to": last.isoformat()})
+    assert not app.exception
+    values = {m.label: m.value for m in app.metric}
+    assert values["Lead time for changes"] == "n/a"
+    assert values["Deployment frequency"] == "n/a"
+    under = {column.metric[0].label: [c.value for c in column.caption]
+             for column in app.columns if len(column.metric) == 1}
+    assert under["Lead time for changes"] == [
+        "stored only: Changeboard has no commit-to-deploy lead time"]
+    [frequency] = under["Deployment frequency"]
+    assert re.fullmatch(r"n = [\d,]+ production deployments · no band: no "
+                        "data", frequency), frequency
+    units = ("hours", "median deploy days per week",
+             "median hours to restore", "of production deployments failed")
+    for label, captions in under.items():
+        assert values[label] != "n/a" or not [
+            c for c in captions if c.startswith(units)], (label, captions)

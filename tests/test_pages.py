@@ -398,3 +398,26 @@ def test_the_conflicts_ahead_records_name_environments_and_read_as_words(app):
         values = set(records[column])
         assert values and values == {ui.word(v) for v in values}
         assert values <= {"Approved", "Pending"}, values
+
+
+def test_a_median_of_no_week_reads_as_a_sentence_not_n_a_days(app):
+    """Three days hold no complete week, so the weekly median of deploy days
+    is NULL (C5): the Deployments per day card's caption read 'median n/a
+    deploy days a week'; it says there is no complete week to take it over,
+    and no caption reads n/a followed by a unit."""
+    import re
+    from datetime import timedelta
+
+    from changeboard import ui
+    last = ui.today() - timedelta(days=8)
+    app.query_params.update({"period": "custom",
+                             "from": (last - timedelta(days=2)).isoformat(),
+                             "to": last.isoformat()})
+    app.run()
+    assert not app.exception
+    captions = [c.value for c in app.caption]
+    [deployments] = [c for c in captions if "production deployments on" in c]
+    assert deployments.endswith(
+        " days · no complete week in the period for a weekly median"), \
+        deployments
+    assert not [c for c in captions if re.search(r"n/a [a-z]", c)], captions

@@ -14,6 +14,17 @@ from views.environment_tabs.common import EnvironmentsPage
 status, window, filters = ui.page("Environments")
 
 MATRIX_DAYS = 182  # the matrix looks ahead: [today, today + 6 months)
+NO_HOURS = "no available hours in this period"  # never 'n/a h'
+
+
+def hours_booked(booked, available) -> str:
+    """'124,991 of 1,267,653 h booked', or a sentence where an hour count is
+    missing or nothing was available (the utilisation is then n/a)."""
+    if pd.isna(available) or available <= 0:
+        return NO_HOURS
+    if pd.isna(booked):
+        return f"{ui.number(available, 0)} h available, booked hours unknown"
+    return f"{ui.number(booked, 0)} of {ui.number(available, 0)} h booked"
 
 # --- headlines over the sidebar period -------------------------------------
 # the cards' totals and the groups (go-live controls, Utilisation tab) from
@@ -34,8 +45,8 @@ with cards[0]:
               "hours (calendar minus blackouts and maintenance), summed "
               "over environments.")
     st.caption(f"n = {int(usage['n_environments']):,} environments · "
-               f"{ui.number(usage['booked_hours'], 0)} of "
-               f"{ui.number(usage['available_hours'], 0)} h booked")
+               + hours_booked(usage["booked_hours"],
+                              usage["available_hours"]))
 with cards[1]:
     st.metric("Idle", f"{int(usage['n_idle']):,}", border=True,
               help="Available in the period but never booked (approved).")
@@ -45,8 +56,9 @@ with cards[2]:
     st.metric("Over-booked", f"{int(usage['n_overbooked']):,}",
               border=True, help="Approved + pending booked time above "
               "capacity × available time (demand ratio > 1).")
-    st.caption("environments with demand above capacity · demand ratio "
-               f"{ui.pct(usage['demand_ratio'])} overall")
+    st.caption("environments with demand above capacity · " + (
+        NO_HOURS if pd.isna(usage["demand_ratio"]) else
+        f"demand ratio {ui.pct(usage['demand_ratio'])} overall"))
 with cards[3]:
     n_pairs = int(in_conflict["n_conflict_pairs"].sum())
     st.metric("Booking conflicts", f"{n_pairs:,}", border=True,

@@ -94,8 +94,11 @@ CARDS = [
          help="Succeeded or rolled-back deployments to production ÷ days in "
          "the period.",
          caption=lambda r: f"n = {int(r['n']):,} production deployments on "
-         f"{int(r['deploy_days']):,} days · median "
-         f"{ui.number(r['median_deploy_days_per_week'])} deploy days a week",
+         f"{int(r['deploy_days']):,} days · " + (
+             "no complete week in the period for a weekly median"
+             if pd.isna(r["median_deploy_days_per_week"]) else
+             f"median {ui.number(r['median_deploy_days_per_week'])} deploy "
+             "days a week"),
          records=("deployment_records", {}, "production deployments")),
     Card("Median release interval", "release_cadence_summary",
          value=lambda r: ui.number(r["median_gap_days"], suffix=" days"),

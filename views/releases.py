@@ -315,16 +315,21 @@ for column, row in zip(columns, dora.itertuples(), strict=True):
             if isinstance(row.band_level, str):
                 st.markdown(f":{BADGE.get(row.band_level, 'gray')}-badge"
                             f"[{row.band_level.capitalize()} band]")
-            st.caption(f"{unit} · n = {int(recovery['n']):,} failed changes "
-                       "restored in the period (per change, not per "
-                       "deployment)" + ("" if isinstance(row.band_level, str)
-                                        else " · no band: no data"))
+            # the unit only under a value: never "n/a" over "hours"
+            parts = [unit] if pd.notna(recovery["median_recovery_hours"]) \
+                else []
+            parts.append(f"n = {int(recovery['n']):,} failed changes "
+                         "restored in the period (per change, not per "
+                         "deployment)")
+            if not isinstance(row.band_level, str):
+                parts.append("no band: no data")
+            st.caption(" · ".join(parts))
             continue
         st.metric(label, fmt(row.raw_value), border=True)
         if isinstance(row.band_level, str):
             st.markdown(f":{BADGE.get(row.band_level, 'gray')}-badge"
                         f"[{row.band_level.capitalize()} band]")
-        parts = [unit]
+        parts = [unit] if pd.notna(row.raw_value) else []
         if pd.notna(row.n):
             parts.append(f"n = {int(row.n):,} production deployments")
         if isinstance(row.note, str):
