@@ -19,6 +19,8 @@ from _plotly_utils.basevalidators import (
     to_scalar_or_list,
 )
 
+from reports.text import instants
+
 # Okabe-Ito: distinguishable with every common colour-vision deficiency
 STATUS_COLOURS = {
     "Successful": "#009E73",
@@ -524,8 +526,8 @@ def release_gantt(frame: pd.DataFrame, *, release: str, phase: str,
         finish = pd.to_datetime(frame[end], utc=True)
         base = _array(begin.dt.tz_localize(None))
         length = _array((finish - begin).dt.total_seconds() * 1000)
-        since = begin.dt.strftime("%d %b %Y %H:%M").to_numpy()
-        until = finish.dt.strftime("%d %b %Y %H:%M").to_numpy()
+        # as every page writes a span of instants, in UTC as the axis
+        spans = np.array(instants(begin, finish), dtype=object)
         for name in phases:
             part = (frame[phase] == name).to_numpy() & shown
             if not part.any():
@@ -538,10 +540,9 @@ def release_gantt(frame: pd.DataFrame, *, release: str, phase: str,
                            "line": {"width": 1, "color": colour[name]}},
                 "name": called[name], "legendgroup": name,
                 "showlegend": kind == "actual",
-                "customdata": _array(list(zip(since[part], until[part],
-                                              strict=True))),
+                "customdata": _array(spans[part]),
                 "hovertemplate": f"%{{y}}<br>{called[name]} {kind}: "
-                "%{customdata[0]} – %{customdata[1]} UTC<extra></extra>"})
+                "%{customdata}<extra></extra>"})
     shapes = []
     if window is not None:
         shapes.append(_vrect(window[0], window[1], fillcolor="#56B4E9",

@@ -14,6 +14,7 @@ from pandas.io.formats.style import Styler
 from changeboard import charts, config
 from changeboard.charts import STATUS_COLOURS, _array, _figure, _take
 from changeboard.settled_styler import settled
+from reports.text import DAY, instants
 
 # booking status -> the shared Okabe-Ito status colours
 BOOKING_COLOURS = {
@@ -86,7 +87,7 @@ def impact_grid(cells: pd.DataFrame, releases: pd.DataFrame,
     full[0, 3:] = [str(int(v)) for v in columns["total_releases"]]
     full[1:, 0] = releases["release_name"].to_numpy()
     full[1:, 1] = pd.to_datetime(releases["go_live_at"], utc=True).dt \
-        .tz_convert(tz or config.REPORTING_TZ).dt.strftime("%d %b %Y") \
+        .tz_convert(tz or config.REPORTING_TZ).dt.strftime(DAY) \
         .to_numpy()
     full[1:, 3:] = texts
     grid = pd.DataFrame(full, columns=[*FIXED, *keys]).astype("str")
@@ -227,7 +228,10 @@ def booking_gantt(frame: pd.DataFrame) -> go.Figure:
     shown = frame.assign(
         environment_name=environment_rows(frame),
         release=frame["release_name"].fillna("(no release)"),
-        phase_=frame["phase"].fillna("–"), team_=frame["team"].fillna("–"))
+        phase_=frame["phase"].fillna("–"), team_=frame["team"].fillna("–"),
+        # the booked time as every page writes a span, in UTC as the axis
+        booked_=instants(frame["clipped_start_at"],
+                         frame["clipped_end_at"]))
     # a timeline as plotly express draws one: bars from each start (base),
     # as long as the booking in milliseconds, by status in this order
     times = nw.from_native(shown[["clipped_start_at", "clipped_end_at"]])
@@ -241,7 +245,7 @@ def booking_gantt(frame: pd.DataFrame) -> go.Figure:
         .dt.total_milliseconds()).get_column("clipped_end_at"))
     rows = _array(shown["environment_name"])
     customdata = _array(shown[["booking_id", "release", "phase_", "team_",
-                               "hours_in_window"]])
+                               "hours_in_window", "booked_"]])
     order = list(BOOKING_COLOURS)
     groups = charts._groups(shown, "status", order)
     colour = charts._colour_map(
@@ -256,8 +260,8 @@ def booking_gantt(frame: pd.DataFrame) -> go.Figure:
                 "line": {"color": "#FFFFFF", "width": 0.5}},
         hovertemplate="%{y} · %{customdata[0]}<br>%{customdata[1]}<br>"
         "phase %{customdata[2]} · team %{customdata[3]}<br>"
-        "%{base|%d %b %H:%M} – %{x|%d %b %H:%M} "
-        "(%{customdata[4]:,.0f} h in the period)<extra></extra>")
+        "%{customdata[5]} (%{customdata[4]:,.0f} h in the period)"
+        "<extra></extra>")
         for status, at in groups]
     environments = list(pd.unique(shown["environment_name"]))
     return _figure(data, {

@@ -23,6 +23,9 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 import reports
 from changeboard import asof, charts, config, db
 from changeboard.cli import query as query_cli
+from reports.text import day as day  # 03 Dec 2026
+from reports.text import instant as instant  # 03 Dec 2026 12:08 UTC
+from reports.text import instants as instants  # spans of instants
 from reports.text import pct as pct  # the reports' percentages
 
 PERIODS = {
@@ -34,6 +37,9 @@ PERIODS = {
     "custom": "Custom range",
 }
 DEFAULT_PERIOD = "last_90"
+# every date picker's format: a day as the address and the tables write it
+# (?from=2026-12-03); in text a day reads as ui.day has it (03 Dec 2026)
+DAY_INPUT = "YYYY-MM-DD"
 
 
 def query(name: str, **params) -> pd.DataFrame:
@@ -227,7 +233,7 @@ def period_filter() -> dict[str, date]:
             (today() - timedelta(days=89), today())), "The custom period")
         picked = st.sidebar.date_input(
             "Dates (inclusive)", (default_start, default_end), key="dates",
-            min_value=DATE_MIN, max_value=date_max())
+            min_value=DATE_MIN, max_value=date_max(), format=DAY_INPUT)
         if isinstance(picked, (tuple, list)) and len(picked) == 2:
             start, end = clamp_span(*picked, "The custom period")
         else:
@@ -246,11 +252,11 @@ def period_filter() -> dict[str, date]:
             latest < window["start_date"]:
         # all the data is older than the preset: the preset ends with it
         window = window_for(choice, last_day=latest)
-        st.sidebar.caption(f"The data ends on {latest:%d %b %Y}: the period "
+        st.sidebar.caption(f"The data ends on {day(latest)}: the period "
                            "ends there.")
     last_day = window["end_date"] - timedelta(days=1)
     st.sidebar.caption(
-        f"{window['start_date']:%d %b %Y} – {last_day:%d %b %Y} "
+        f"{day(window['start_date'])} – {day(last_day)} "
         f"({(window['end_date'] - window['start_date']).days} days)")
     return window
 
@@ -432,9 +438,8 @@ def latest_record_day() -> date | None:
 def as_of_caption(status: pd.Series) -> None:
     if status is not None and pd.notna(status["as_of"]):
         latest = status.get("latest_record_at")
-        st.caption(f"Data as of {status['as_of']:%d %b %Y %H:%M} UTC (last "
-                   "load)"
-                   + (f" · latest record {latest:%d %b %Y %H:%M} UTC"
+        st.caption(f"Data as of {instant(status['as_of'])} (last load)"
+                   + (f" · latest record {instant(latest)}"
                       if latest is not None and pd.notna(latest) else "")
                    + " · "
                    f"{int(status['n_changes']):,} changes, "

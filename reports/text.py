@@ -1,7 +1,9 @@
 """Formatting the reports and the pages share: instants and spans in the
 reporting zone, percentages, text from data, shortened text, runs of ids
 and release readiness chips. One function each, so a CAB pack, its minutes,
-its e-mail and the page that shows it say the same thing the same way."""
+its e-mail and the page that shows it say the same thing the same way; and
+the days, instants and spans every other page writes (ui.day, ui.instant,
+ui.instants), so one kind of value reads one way on every page."""
 from __future__ import annotations
 
 import functools
@@ -143,6 +145,50 @@ def span(start, end, tz: str | None = None) -> str:
     if first and last and first[:15] == last[:15]:
         return f"{first} – {last[16:]}"
     return f"{first} – {last}"
+
+
+# how the pages write a day and an instant (ui.day, ui.instant, ui.instants);
+# a date picker shows a day as ui.DAY_INPUT, the way the address writes it
+DAY = "%d %b %Y"           # 03 Dec 2026
+MOMENT = f"{DAY} %H:%M"    # 03 Dec 2026 12:08, then its zone
+
+
+def zone_name(tz: str) -> str:
+    """How a page names a zone after a time: 'UTC', else its IANA name."""
+    return "UTC" if tz in ("UTC", "Etc/UTC", "Z", "+00:00") else tz
+
+
+def day(value) -> str:
+    """A day as the pages write it, '03 Dec 2026'; '' if none."""
+    if value is None or pd.isna(value):
+        return ""
+    return f"{value:{DAY}}"
+
+
+def instant(value, tz: str = "UTC") -> str:
+    """An instant as the pages write it, in tz and naming it: '03 Dec 2026
+    12:08 UTC' (a time without a zone is UTC); '' if none."""
+    if value is None or pd.isna(value):
+        return ""
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+    return f"{stamp.tz_convert(tz):{MOMENT}} {zone_name(tz)}"
+
+
+def instants(starts, ends, tz: str = "UTC") -> list[str]:
+    """Each pair of instants as the pages write a span, in tz and naming it
+    once: '01 Dec 2026 21:30 – 02 Dec 2026 00:15 UTC', the day once when both
+    are on it ('01 Dec 2026 10:00 – 14:00 UTC'); '' where either is missing.
+    Columns at once (a chart's hover for each of its bars); times without a
+    zone, or text, are read as UTC."""
+    first, last = (pd.to_datetime(pd.Series(v).reset_index(drop=True),
+                                  utc=True).dt.tz_convert(tz)
+                   for v in (starts, ends))
+    since, until = first.dt.strftime(MOMENT), last.dt.strftime(MOMENT)
+    until = until.where(since.str[:11] != until.str[:11],
+                        last.dt.strftime("%H:%M"))
+    shown = since + " – " + until + f" {zone_name(tz)}"
+    return shown.where(first.notna() & last.notna(), "").tolist()
 
 
 def pct(value, digits: int = 1) -> str:

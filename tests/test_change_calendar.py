@@ -364,3 +364,24 @@ def test_an_as_of_without_an_offset_is_read_in_the_reporting_zone(con, given):
                    as_of="2026-01-20 10:00").iloc[0]
     assert str(found["as_of"]) == "2026-01-20 09:00:00+00:00"
     assert not found["is_past_planned_start"]
+
+
+def test_a_bar_says_its_plan_as_every_page_writes_a_span(page, monkeypatch):
+    """A bar's hover said its plan as '15 Jan 10:00 – 15 Jan 12:00 UTC', in
+    UTC while the bars are drawn in the reporting zone, and unlike the
+    Environments page's bookings ('18 Feb 00:00 – 03 Mar 00:00'): it says
+    it as ui.instants writes a span on every page, in the zone the calendar
+    is drawn in; the month picker shows its day as every picker does."""
+    from changeboard import ui
+    monkeypatch.setattr(config, "REPORTING_TZ", "Europe/Berlin")
+    page.run()
+    assert not page.exception
+    hovers = {change_id: hover.split("<br>")
+              for trace in chart(page)["data"]
+              if trace.get("type") == "bar" and trace.get("customdata")
+              for change_id, hover in trace["customdata"]}
+    assert "15 Jan 2026 11:00 – 13:00 Europe/Berlin" in hovers["COL1"]
+    assert "20 Jan 2026 11:00 – 12:00 Europe/Berlin" in hovers["LATE"]
+    assert page.date_input(key="cal_day").proto.format == ui.DAY_INPUT
+    assert "as of " in page.metric[3].help and " UTC (the last load)" in \
+        page.metric[3].help

@@ -320,3 +320,21 @@ def test_release_phases_named_in_words_keep_their_colours():
     assert [t.marker.color for t in figure.data] == [
         t.marker.color for t in as_codes.data]
     assert figure.data[3].hovertemplate.startswith("%{y}<br>SIT actual: ")
+
+
+def test_a_booking_and_a_phase_say_their_times_as_every_page_writes_a_span():
+    """ui.instants' span, in UTC as the axes: the bookings timeline said
+    '01 Dec 00:00 – 02 Dec 00:00' (no year, no zone)."""
+    bookings_ = FIGURES["booking_gantt"]()
+    [pending, approved] = [t.customdata for t in
+                           sorted(bookings_.data, key=lambda t: t.name,
+                                  reverse=True)]
+    assert pending[0][5] == "01 Dec 2026 00:00 – 02 Dec 2026 00:00 UTC"
+    assert approved[1][5] == "03 Dec 2026 00:00 – 06:00 UTC"
+    assert "%{customdata[5]}" in bookings_.data[0].hovertemplate
+    phases_ = FIGURES["release_gantt"]()
+    assert list(phases_.data[0].customdata) == [  # dev planned: R1, R2
+        "01 Oct 2026 00:00 – 11 Oct 2026 00:00 UTC",
+        "03 Oct 2026 00:00 – 10 Oct 2026 00:00 UTC"]
+    assert phases_.data[0].hovertemplate == (
+        "%{y}<br>dev planned: %{customdata}<extra></extra>")

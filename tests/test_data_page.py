@@ -140,7 +140,7 @@ def test_the_last_api_sync_per_endpoint_is_shown_and_a_failure_explained(
     warning = shown(" ".join(w.value for w in app.warning))
     assert "ServiceNow incident sync failed" in warning
     assert "gave up after 6 attempts" in warning
-    assert "resumes from 2026-03-01 22:00" in warning
+    assert "resumes from 01 Mar 2026 22:00 UTC" in warning
 
 
 @pytest.mark.parametrize("name", ["ingest_batches", "data_freshness",

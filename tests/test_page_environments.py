@@ -807,3 +807,26 @@ def test_no_available_hours_read_as_a_sentence_not_n_a_h(sample_db, tmp_path,
     said = card_captions(app)
     assert "environments · no available hours in this period" in said, said
     assert "n/a h" not in said and "n/a of" not in said
+
+
+def test_days_and_instants_read_as_on_the_change_calendar(app):
+    """The go-live picker read 03/12/2026 where the Change calendar's reads
+    2026-12-03, and a booking's hover '18 Feb 00:00 – 03 Mar 00:00' with no
+    year or zone where the calendar names both: the picker shows a day as
+    every picker does (ui.DAY_INPUT), the hover writes the booked time as
+    ui.instants does on every page (in UTC, as the axis)."""
+    import json
+    import re
+
+    from changeboard import ui
+    open_page(app, period="last_365", view="Bookings timeline")
+    assert app.date_input(key="go_live").proto.format == "YYYY-MM-DD" \
+        == ui.DAY_INPUT
+    gantt = next(c for c in app.get("plotly_chart")
+                 if "booking-gantt" in (c.proto.id or ""))
+    traces = json.loads(gantt.proto.spec)["data"]
+    spans = [row[5] for t in traces for row in t["customdata"]]
+    assert spans and all(re.fullmatch(
+        r"\d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d – (\d\d [A-Z][a-z]{2} \d{4} )?"
+        r"\d\d:\d\d UTC", s) for s in spans), spans[:5]
+    assert all("%{customdata[5]} (" in t["hovertemplate"] for t in traces)

@@ -421,3 +421,44 @@ def test_a_median_of_no_week_reads_as_a_sentence_not_n_a_days(app):
         " days · no complete week in the period for a weekly median"), \
         deployments
     assert not [c for c in captions if re.search(r"n/a [a-z]", c)], captions
+
+
+def test_days_and_instants_read_the_same_way_on_every_page():
+    """The Change calendar's date picker read 2026-12-03 where the
+    Environments page's read 03/12/2026 (the sidebar's and the CAB pack's
+    2026/12/03); the calendar's bars said '01 Dec 21:30 – 02 Dec 00:15 UTC'
+    where the bookings timeline said '18 Feb 00:00 – 03 Mar 00:00', with no
+    zone, and the Data page '2026-03-01 22:00 UTC'. A day, an instant and a
+    span of instants are written by ui.day, ui.instant and ui.instants (the
+    formatting reports.text shares with the reports), and every date picker
+    shows a day as ui.DAY_INPUT."""
+    import re
+    from datetime import date
+
+    import pandas as pd
+
+    from changeboard import ui
+    at = pd.Timestamp("2026-12-01 21:30", tz="UTC")
+    assert ui.day(date(2026, 12, 3)) == "03 Dec 2026"
+    assert ui.day(None) == ""
+    assert ui.instant(at) == "01 Dec 2026 21:30 UTC"
+    assert ui.instant("2026-12-01 21:30") == "01 Dec 2026 21:30 UTC"
+    assert ui.instant(at, "Europe/Berlin") == "01 Dec 2026 22:30 Europe/Berlin"
+    assert ui.instant(None) == ""
+    assert ui.instants([at, at, at], [
+        at + pd.Timedelta(hours=2, minutes=45), at + pd.Timedelta(minutes=30),
+        None]) == ["01 Dec 2026 21:30 – 02 Dec 2026 00:15 UTC",
+                   "01 Dec 2026 21:30 – 22:00 UTC", ""]
+    assert ui.instants(pd.Series([at]), pd.Series([at]), "Europe/London") \
+        == ["01 Dec 2026 21:30 – 21:30 Europe/London"]
+    assert ui.DAY_INPUT == "YYYY-MM-DD"  # as the address writes a day
+    pickers = 0
+    for path in [*PAGES, "changeboard/ui.py",
+                 *(str(p.relative_to(ROOT)) for p in
+                   (ROOT / "views" / "environment_tabs").glob("*.py"))]:
+        text = (ROOT / path).read_text()
+        for call in re.findall(r"date_input\((?:[^()]|\([^()]*\))*\)", text):
+            pickers += 1
+            assert re.search(r"format=(ui\.)?DAY_INPUT\b", call), (path, call)
+        assert not re.search(r"%d %b|%H:%M|%Y-%m-%d %H", text), path
+    assert pickers == 5

@@ -103,7 +103,7 @@ cards[2].metric(f"Implemented, not closed after {after}",
                 f"{len(unclosed):,}", border=True)
 st.caption(
     f"n = {n:,} open changes (state new to review) as of "
-    f"{as_of:%d %b %Y %H:%M} UTC, the last load — not the clock · "
+    f"{ui.instant(as_of)}, the last load — not the clock · "
     f"{int(states['n_excluded'].iloc[0]):,} closed or cancelled changes left "
     "out" + (f" and {later:,} created after that time" if later else "")
     + " · of the n, "

@@ -427,7 +427,7 @@ upcoming = cab.next_meeting().date()
 left, right = st.columns(2)
 meeting = left.date_input(
     "Meeting date", ui.url_date("meeting") or upcoming, key="cab-meeting",
-    min_value=ui.DATE_MIN, max_value=ui.date_max(),
+    min_value=ui.DATE_MIN, max_value=ui.date_max(), format=ui.DAY_INPUT,
     help="Default: the next meeting of the cadence (CHANGEBOARD_CAB_WEEKDAYS"
     f" at {config.CAB_TIME}, {config.REPORTING_TZ}).")
 default_end = cab.following_meeting(cab.meeting_on(meeting)).date()
@@ -446,6 +446,7 @@ if isinstance(kept, date) and not first_end <= kept <= last_end:
 picked_end = right.date_input(
     "Review window ends on", end_day or default_end,
     min_value=first_end, max_value=last_end, key="cab-until",
+    format=ui.DAY_INPUT,
     help="Default: the next meeting. The window runs from this meeting to "
     f"{config.CAB_TIME} on this day.")
 st.query_params["meeting"] = meeting.isoformat()

@@ -64,12 +64,11 @@ def listing(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def hover(row) -> str:
-    plan = (f"{row.planned_start_at:%d %b %H:%M} – "
-            f"{row.planned_end_at:%d %b %H:%M} UTC")
+    """A bar's hover; its plan (row.plan) as ui.instants writes it."""
     lines = [f"<b>{row.change_id}</b> {ui.plain(row.title or '')[:70]}",
              f"{ui.word(row.change_type)} · risk "
              f"{RISKS.get(row.risk, 'not given')} · {ui.word(row.state)}",
-             plan]
+             row.plan]
     if row.n_collisions:
         lines.append(f"Collides with {listed(row.collides_with)} "
                      f"(same {listed(row.collides_on)})")
@@ -109,6 +108,9 @@ def _shown(version, path, window: dict, filters: dict, colour_by: str,
                                  "windows_hit")})
     windows = ui.query("change_calendar_windows", **in_windows)
     drawn = changes.head(MAX_BARS)
+    # the plan in the calendar's zone, as the bars are drawn
+    drawn = drawn.assign(plan=ui.instants(
+        drawn["planned_start_at"], drawn["planned_end_at"], tz))
     drawn = drawn.assign(
         colour=drawn["risk"].map(RISKS).fillna("No risk given")
         if colour_by == "Risk" else drawn["change_type"].map(ui.word),
@@ -134,7 +136,7 @@ view = controls[0].segmented_control(
     required=True, bind="query-params")
 day = controls[1].date_input(
     f"{view} of", ui.today(), key="cal_day", bind="query-params",
-    min_value=ui.DATE_MIN, max_value=ui.date_max(), format="YYYY-MM-DD")
+    min_value=ui.DATE_MIN, max_value=ui.date_max(), format=ui.DAY_INPUT)
 controls[2].button("◀", key="cal_back", on_click=step, args=(-1,),
                    help=f"The {view.lower()} before")
 controls[3].button("▶", key="cal_on", on_click=step, args=(1,),
@@ -150,7 +152,7 @@ shown = _shown(*asof.source(), window, filters, colour_by, view,
                config.REPORTING_TZ)
 changes, windows = shown.changes, shown.windows
 label = f"{first:%B %Y}" if view == "Month" else \
-    f"week of {first:%d %b %Y} (ISO week {first.isocalendar()[1]})"
+    f"week of {ui.day(first)} (ISO week {first.isocalendar()[1]})"
 st.subheader(f"Planned changes, {label}")
 
 n = 0 if changes.empty else int(changes["n"].iloc[0])
@@ -171,9 +173,8 @@ else:
     # a label a quarter of the page wide shows whole (1280 pixels)
     cards[3].metric("Not started on time", f"{late:,}",
                     border=True, help="Past the planned start and not "
-                    "started, as of "
-                    f"{changes['as_of'].iloc[0]:%d %b %Y %H:%M} UTC (the "
-                    "last load).")
+                    f"started, as of {ui.instant(changes['as_of'].iloc[0])} "
+                    "(the last load).")
     drawn, tz = shown.drawn, config.REPORTING_TZ
     st.plotly_chart(
         shown.figure, key="cal-chart", selection_mode="points",

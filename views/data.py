@@ -214,9 +214,8 @@ else:
                 if sync.status == "running" else "failed")
         why = f": {sync.error}" if isinstance(sync.error, str) else ""
         # the server's words and the endpoint are shown as plain text
-        since = (pd.Timestamp(sync.resumes_from_at).strftime(
-            "%Y-%m-%d %H:%M UTC") if pd.notna(sync.resumes_from_at)
-            else "the beginning")
+        since = (ui.instant(sync.resumes_from_at)
+                 if pd.notna(sync.resumes_from_at) else "the beginning")
         st.warning(ui.plain(
             f"The last {_sync_label(sync.source, sync.endpoint)} sync "
             f"{what}{why}. What it committed is kept; the next sync resumes "

@@ -77,7 +77,7 @@ today = ui.today()
 default_dates = (today, today + timedelta(days=MATRIX_DAYS - 1))
 picked = st.date_input(
     "Releases going live (inclusive): impact matrix and timeline",
-    default_dates, key="go_live", bind="query-params", format="DD/MM/YYYY",
+    default_dates, key="go_live", bind="query-params", format=ui.DAY_INPUT,
     width=360, min_value=ui.DATE_MIN, max_value=ui.date_max())
 first, last = ui.clamp_span(*(
     picked if isinstance(picked, (tuple, list)) and len(picked) == 2

@@ -198,8 +198,8 @@ if picked:
     # the rows behind the number, read a table's length at a time
     records = ui.scoped_part(name, span, filters, **rows)
     st.caption(f"n = {records.n:,} {what}, "
-               f"{span['start_date']:%d %b %Y} – "
-               f"{span['end_date'] - timedelta(days=1):%d %b %Y}"
+               f"{ui.day(span['start_date'])} – "
+               f"{ui.day(span['end_date'] - timedelta(days=1))}"
                + ui.unapplied(name, filters))
     ui.table(records, f"{name}-{picked.lower()}")
     ui.definition(name, f"Explain: how the rows behind {picked.lower()} are "

@@ -37,8 +37,8 @@ def render(page: EnvironmentsPage) -> None:
                     "show: load releases and their environment bookings "
                     "(the Data page, or python -m ingest).")
         else:
-            st.info(f"No release goes live between {first:%d %b %Y} and "
-                    f"{last:%d %b %Y}: widen the go-live dates.")
+            st.info(f"No release goes live between {ui.day(first)} and "
+                    f"{ui.day(last)}: widen the go-live dates.")
     else:
         grid, labels = draw(page, matrix)
         bookings_behind(page, matrix, grid, labels)
@@ -125,7 +125,7 @@ def draw(page: EnvironmentsPage, matrix: Matrix) -> tuple[pd.DataFrame, dict]:
                   f"{len(all_releases):,}")
     st.caption(
         f"n = {len(all_releases):,} releases going live "
-        f"{first:%d %b %Y} – {last:%d %b %Y} ({shown_rows}; "
+        f"{ui.day(first)} – {ui.day(last)} ({shown_rows}; "
         f"{impacted_releases:,} with an approved or pending booking)"
         f" × {len(columns):,} {noun} "
         + ("(columns, all)" if show_all else

@@ -38,8 +38,8 @@ def render(page: EnvironmentsPage) -> None:
             f"n = {len(timeline):,} bookings on "
             f"{timeline['environment_id'].nunique():,} environments"
             + (f" of {ui.plain(timeline_group)}" if timeline_group else "")
-            + f", cut to {span['start_date']:%d %b %Y} – "
-            f"{span['end_date'] - timedelta(days=1):%d %b %Y}; overlapping "
+            + f", cut to {ui.day(span['start_date'])} – "
+            f"{ui.day(span['end_date'] - timedelta(days=1))}; overlapping "
             "bars on one row are concurrent bookings.")
         bookings_table(timeline, "booking_timeline", [
             "environment_name", "release_name", "phase", "team", "status",
