@@ -165,3 +165,20 @@ def test_the_calendar_cards_say_their_labels_whole(server, browser):
         "e => e.scrollWidth > e.clientWidth + 1)).map(l => l.innerText)")
     assert cut == []
     page.close()
+
+
+def test_the_releases_cards_say_their_labels_whole(server, browser):
+    """The DORA panel's second card read 'Deployment failure rate (…': its
+    label did not fit a quarter of the page at 1280 pixels. Every card's
+    label on the Releases page is shown whole."""
+    page = _visit(browser, f"{server}/releases?period=last_365",
+                  "releases-cards")
+    labels = page.locator('[data-testid="stMetricLabel"]')
+    assert labels.count() == 11  # cadence 3, on time 4, DORA 4
+    cut = page.evaluate(
+        "() => [...document.querySelectorAll('[data-testid=\"stMetricLabel\"]"
+        "')].filter(label => [label, ...label.querySelectorAll('*')].some("
+        "e => e.scrollWidth > e.clientWidth + 1)).map(l => l.innerText)")
+    assert cut == []
+    assert "Deployment failure rate" in labels.all_inner_texts()
+    page.close()
