@@ -67,14 +67,21 @@ def words(code) -> str:
     return as_text(code).replace("_", " ")
 
 
-def when(value, tz: str | None = None) -> str:
-    """An instant as 'Wed 21 Jan 2026 20:00' in the reporting zone; '' if none."""
+def _utc_ns(value) -> int | None:
+    """An instant as nanoseconds since the epoch (a naive one read as UTC);
+    None if none."""
     if value is None or pd.isna(value):
-        return ""
+        return None
     stamp = pd.Timestamp(value)
     if stamp.tzinfo is None:
         stamp = stamp.tz_localize("UTC")
-    return _when(stamp.value, tz or config.REPORTING_TZ)
+    return stamp.value
+
+
+def when(value, tz: str | None = None) -> str:
+    """An instant as 'Wed 21 Jan 2026 20:00' in the reporting zone; '' if none."""
+    utc_ns = _utc_ns(value)
+    return "" if utc_ns is None else _when(utc_ns, tz or config.REPORTING_TZ)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -90,12 +97,9 @@ def wall(value, tz: str | None = None) -> datetime | None:
     """An instant as a spreadsheet cell holds it: the wall time in the
     reporting zone as a naive datetime (XLSX has no time zones, so the
     sheet says which); None if none. Naive values are read as UTC."""
-    if value is None or pd.isna(value):
-        return None
-    stamp = pd.Timestamp(value)
-    if stamp.tzinfo is None:
-        stamp = stamp.tz_localize("UTC")
-    return _wall(stamp.value, tz or config.REPORTING_TZ)
+    utc_ns = _utc_ns(value)
+    return None if utc_ns is None else _wall(utc_ns,
+                                             tz or config.REPORTING_TZ)
 
 
 @functools.lru_cache(maxsize=8192)
