@@ -17,7 +17,8 @@ import pandas as pd
 
 from changeboard import db, decisions
 from reports import cab, decided, markup
-from reports.text import as_text, records, span, when, words
+from reports.cab.tables import NUMBER_FORMATS
+from reports.text import Times, as_text, records, span, when, words
 
 DECISION_COLUMNS = ["#", "Change", "Title", "Decision", "Note", "Decided by",
                     "Decided", "Risk", "Type", "Application", "Team",
@@ -31,6 +32,9 @@ div.decisions td:nth-child(3) { min-width: 12em; }
 div.decisions td:nth-child(5) { min-width: 18em; }
 """
 EARLIER_COLUMNS = ["Change", "Decision", "Note", "Decided by", "Decided"]
+# the instants of those tables: on the XLSX's sheets, each a date cell under
+# a title naming the pack's zone, and the plan its start, end and hours
+TIMES = ("Meeting", "Decided", "Planned start", "Planned end")
 
 
 @dataclass
@@ -41,6 +45,10 @@ class Minutes:
     attendees: list[str]
     attendance: dict | None  # who recorded the attendees, and when
     undecided: list[str]  # agenda changes with no decision, agenda order
+    # the decisions and earlier ones as the XLSX's sheets: the same rows,
+    # their instants a spreadsheet's cells (sheet_columns)
+    sheet_decisions: pd.DataFrame
+    sheet_earlier: pd.DataFrame
     # the position of the decision log read (decisions.recorded_until)
     until: str | None = None
 
@@ -87,11 +95,51 @@ def build(pack: cab.Pack, until: str | None = None) -> Minutes:
         pd.DataFrame(
         columns=decisions.COLUMNS + ["is_current"])
     facts = _facts(pack, list(current["change_id"]))
+    replaced = history[~history["is_current"].astype(bool)]
+    text, sheet = Times(tz), Times(tz, sheet=True)
+    table = _decisions(pack, current, facts, text)
+    # agenda order first, then the changes no longer on it, by id (the
+    # sheet's rows in the same order)
+    order = table.assign(_off=table["#"].isna()).sort_values(
+        ["_off", "#", "Change"]).index
+    decided_ids = set(table["Change"])
+    return Minutes(
+        pack=pack, decisions=table.loc[order].reset_index(drop=True),
+        earlier=_earlier(pack, replaced, text),
+        attendees=decisions.attendees(path, meeting, until) if path else [],
+        attendance=decisions.attendance(path, meeting, until) if path
+        else None,
+        undecided=[c for c in pack.agenda["change_id"]
+                   if c not in decided_ids],
+        sheet_decisions=_numbers(_decisions(pack, current, facts, sheet)
+                                 .loc[order].reset_index(drop=True)),
+        sheet_earlier=_earlier(pack, replaced, sheet),
+        until=until if path else None)
+
+
+def sheet_columns(columns: list[str], t: Times) -> list[str]:
+    """A table's columns as `t` writes them (reports.text.Times): on a
+    sheet, the meeting first, each instant's title naming the zone, and the
+    plan, which one date cell cannot hold, as its start, end and hours."""
+    if not t.sheet:
+        return columns
+    out = ["Meeting"]
+    for column in columns:
+        out += ["Planned start", "Planned end", "Planned hours"] \
+            if column == "Planned" else [column]
+    return [t.title(c) if c in TIMES else c for c in out]
+
+
+def _decisions(pack: cab.Pack, current: pd.DataFrame, facts: dict,
+               t: Times) -> pd.DataFrame:
+    """The current decisions, one row per change (DECISION_COLUMNS), their
+    instants as `t` writes them."""
     rows = []
     for r in records(current):
         f = facts.get(r["change_id"], {})
         rank = f.get("agenda_rank")
         rows.append({
+            **_meeting(pack, t),
             "#": None if rank is None or pd.isna(rank) else int(rank),
             "Change": r["change_id"], "Title": as_text(f.get("title")),
             "Type": as_text(f.get("change_type")),
@@ -99,36 +147,56 @@ def build(pack: cab.Pack, until: str | None = None) -> Minutes:
             "Application": cab.app_label(pack, f.get("application_id"))
             if f else "(not in the data)",
             "Team": as_text(f.get("assignment_group")),
-            "Planned": span(f.get("planned_start_at"),
-                                f.get("planned_end_at"), tz)
-            if as_text(f.get("planned_end_at")) else
-            when(f.get("planned_start_at"), tz),
+            **_planned(f.get("planned_start_at"), f.get("planned_end_at"),
+                       t),
             "Decision": decisions.label(r["decision"]), "Note": r["note"],
             "Decided by": r["decided_by"],
-            "Decided": when(r["decided_at"], tz),
+            t.title("Decided"): t.at(r["decided_at"]),
             "Times recorded": int(r["n_recorded"])})
-    table = pd.DataFrame(rows, columns=DECISION_COLUMNS)
+    table = pd.DataFrame(rows, columns=sheet_columns(DECISION_COLUMNS, t))
     table["#"] = table["#"].astype("Int64")
-    # agenda order first, then the changes no longer on it, by id
-    table = table.assign(_off=table["#"].isna()).sort_values(
-        ["_off", "#", "Change"]).drop(columns="_off").reset_index(drop=True)
-    replaced = history[~history["is_current"].astype(bool)]
-    earlier = pd.DataFrame({
+    return table
+
+
+def _meeting(pack: cab.Pack, t: Times) -> dict:
+    """On a sheet, a row's Meeting cell: the meeting as a date cell, so
+    the rows of several meetings' minutes put together still say which
+    meeting decided; as text, none (the minutes' title names it)."""
+    return {t.title("Meeting"): t.at(pack.meeting_at)} if t.sheet else {}
+
+
+def _planned(start, end, t: Times) -> dict:
+    """The plan: as text, its span (its start alone when it names no end);
+    on a sheet, its start and end and the hours elapsed between them (a
+    plan from 01:30 to 03:30 across the change to summer time is 1.0)."""
+    if not t.sheet:
+        return {"Planned": span(start, end, t.tz) if as_text(end)
+                else when(start, t.tz)}
+    hours = None if not as_text(start) or not as_text(end) else \
+        (pd.Timestamp(end) - pd.Timestamp(start)) / pd.Timedelta(hours=1)
+    return {t.title("Planned start"): t.at(start),
+            t.title("Planned end"): t.at(end), "Planned hours": hours}
+
+
+def _numbers(table: pd.DataFrame) -> pd.DataFrame:
+    """A sheet's numbers shown as the pack's For decision sheet shows them
+    (its Planned hours as the block's '1.5')."""
+    table.attrs[NUMBER_FORMATS] = {"Planned hours": "0.0"}
+    return table
+
+
+def _earlier(pack: cab.Pack, replaced: pd.DataFrame,
+             t: Times) -> pd.DataFrame:
+    """The decisions later replaced (EARLIER_COLUMNS), their instants as
+    `t` writes them."""
+    return pd.DataFrame({
+        **{k: [v] * len(replaced) for k, v in _meeting(pack, t).items()},
         "Change": list(replaced["change_id"]),
         "Decision": [decisions.label(d) for d in replaced["decision"]],
         "Note": list(replaced["note"]),
         "Decided by": list(replaced["decided_by"]),
-        "Decided": [when(t, tz) for t in replaced["decided_at"]],
-    }, columns=EARLIER_COLUMNS)
-    decided_ids = set(table["Change"])
-    return Minutes(
-        pack=pack, decisions=table, earlier=earlier,
-        attendees=decisions.attendees(path, meeting, until) if path else [],
-        attendance=decisions.attendance(path, meeting, until) if path
-        else None,
-        undecided=[c for c in pack.agenda["change_id"]
-                   if c not in decided_ids],
-        until=until if path else None)
+        t.title("Decided"): [t.at(v) for v in replaced["decided_at"]],
+    }, columns=sheet_columns(EARLIER_COLUMNS, t))
 
 
 def build_for(db_path, meeting, as_of: str | None = None,
@@ -211,8 +279,8 @@ def to_html(minutes: Minutes) -> str:
 
 def sheets(minutes: Minutes) -> dict[str, pd.DataFrame]:
     return {
-        "Decisions": minutes.decisions,
-        "Earlier decisions": minutes.earlier,
+        "Decisions": minutes.sheet_decisions,
+        "Earlier decisions": minutes.sheet_earlier,
         "Attendees": pd.DataFrame({"Attendee": minutes.attendees}),
         "Not decided": pd.DataFrame({"Change": minutes.undecided}),
         "Produced by": pd.DataFrame(provenance(minutes),
@@ -221,7 +289,8 @@ def sheets(minutes: Minutes) -> dict[str, pd.DataFrame]:
 
 
 def to_xlsx(minutes: Minutes) -> bytes:
-    """One sheet per part, as the pack's XLSX is written."""
+    """One sheet per part, as the pack's XLSX is written: its instants
+    date cells in the pack's zone, its numbers numbers (sheet_columns)."""
     return cab.write_xlsx(sheets(minutes))
 
 

@@ -5,7 +5,7 @@ import io
 import re
 import shutil
 import subprocess
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -16,7 +16,16 @@ from changeboard import auth, config, db, decisions
 from changeboard import cli as changeboard_cli
 from reports import cab, decided, minutes
 from tests.clicks import click_tab
-from tests.test_cab_pack import done, insert, load_cab_data, needs_pdf_tools, planned
+from tests.test_cab_pack import (
+    TIME_FORMAT,
+    assert_cells_typed,
+    done,
+    insert,
+    load_cab_data,
+    needs_pdf_tools,
+    planned,
+    sheet_cells,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 MEETING, LAST = date(2026, 1, 20), date(2026, 1, 13)  # Tuesdays, 10:00 UTC
@@ -205,6 +214,117 @@ def test_minutes_pdf_and_cli(decided_db, tmp_path, capsys):
         str(tmp_path / "none.duckdb"), "--format", "html", "--out",
         str(html_out)]) == 1
     assert "report minutes: no database" in capsys.readouterr().err
+
+
+# a meeting before the start of summer time in New York (2026-03-08 02:00
+# EST), and the wall times of its minutes in each zone: the meeting, a plan
+# from 06:30Z to 07:30Z (01:30 EST to 03:30 EDT, one hour), a decision
+# replaced at 06:45Z and the current one at 07:15Z, and an off-agenda
+# change's planned start, 2026-01-21 21:00Z
+SPRING = date(2026, 3, 3)
+SPRING_WALLS = {
+    "UTC": {"meeting": datetime(2026, 3, 3, 10, 0),
+            "start": datetime(2026, 3, 8, 6, 30),
+            "end": datetime(2026, 3, 8, 7, 30),
+            "earlier": datetime(2026, 3, 8, 6, 45),
+            "decided": datetime(2026, 3, 8, 7, 15),
+            "C3 start": datetime(2026, 1, 21, 21, 0)},
+    "America/New_York": {"meeting": datetime(2026, 3, 3, 10, 0),
+                         "start": datetime(2026, 3, 8, 1, 30),
+                         "end": datetime(2026, 3, 8, 3, 30),
+                         "earlier": datetime(2026, 3, 8, 1, 45),
+                         "decided": datetime(2026, 3, 8, 3, 15),
+                         "C3 start": datetime(2026, 1, 21, 16, 0)},
+}
+
+
+@pytest.mark.parametrize("zone", list(SPRING_WALLS))
+def test_the_minutes_xlsx_writes_instants_as_dates_in_the_packs_zone(
+        decided_db, tmp_path, monkeypatch, capsys, zone):
+    """The minutes' XLSX wrote Decided and Planned as text ('Sun 08 Mar
+    2026 03:15', 'Sun 08 Mar 2026 01:30 – 03:30'): an analyst could not
+    sort or filter them. As in the pack's XLSX, each instant is now a date
+    cell holding the wall time in the pack's zone, which its column's
+    title names, shown as the minutes show it; the meeting is such a
+    column, and the plan its start, end and elapsed hours (across the
+    start of summer time in New York, 01:30 EST to 03:30 EDT is 1.0); the
+    HTML still writes them as text."""
+    monkeypatch.setattr(config, "REPORTING_TZ", zone)
+    walls = SPRING_WALLS[zone]
+    with db.publish(decided_db) as con:
+        insert(con, "changes", [planned(
+            "C9", "2026-03-08 06:30Z", "2026-03-08 07:30Z", risk="high",
+            application_id="A2", assignment_group="Core", title="Spring")])
+
+    def decide(change_id, decision, at):
+        decisions.record(decided_db, MEMBER, SPRING, change_id, decision,
+                         now=datetime.fromisoformat(at))
+
+    decide("C3", "deferred", "2026-03-03 15:05+00:00")  # not on the agenda
+    decide("X1", "rejected", "2026-03-03 15:06+00:00")  # not in the data
+    decide("C9", "approved", "2026-03-08 06:45+00:00")
+    decide("C9", "approved_with_conditions", "2026-03-08 07:15+00:00")
+    out = tmp_path / "minutes.xlsx"
+    assert changeboard_cli.main([
+        "report", "minutes", "--meeting", f"{SPRING}", "--db",
+        str(decided_db), "--format", "xlsx", "--out", str(out)]) == 0
+    assert "3 decisions" in capsys.readouterr().out
+    book = openpyxl.load_workbook(out)
+    # every instant a date cell under its zone's title, nothing left as text
+    # that reads as a date or a number: the meeting in each row of both
+    # sheets, C9's plan and decision, C3's planned start (the data names no
+    # end for a change off the agenda), X1's decision, C9's replaced one
+    assert assert_cells_typed(book, zone) == 3 + 3 + 2 + 1 + 2
+    cells = sheet_cells(book)
+    titles, rows = cells["Decisions"]
+    assert titles == [
+        f"Meeting ({zone})", "#", "Change", "Title", "Decision", "Note",
+        "Decided by", f"Decided ({zone})", "Risk", "Type", "Application",
+        "Team", f"Planned start ({zone})", f"Planned end ({zone})",
+        "Planned hours", "Times recorded"]
+    got = {r["Change"].value: {t.split(" (")[0]: c for t, c in r.items()}
+           for r in rows}
+    assert list(got) == ["C9", "C3", "X1"]  # agenda order, then by id
+    c9, c3, x1 = got["C9"], got["C3"], got["X1"]
+    assert {r["Meeting"].value for r in got.values()} == {walls["meeting"]}
+    assert (c9["Planned start"].value, c9["Planned end"].value,
+            c9["Decided"].value) == (walls["start"], walls["end"],
+                                     walls["decided"])
+    assert all(c9[t].number_format == TIME_FORMAT
+               for t in ("Meeting", "Planned start", "Planned end",
+                         "Decided"))
+    hours = c9["Planned hours"]
+    assert (hours.value, hours.data_type, hours.number_format) == (
+        1, "n", "0.0")
+    assert (c9["#"].value, c9["#"].data_type) == (1, "n")
+    assert (c9["Times recorded"].value, c9["Times recorded"].data_type) \
+        == (2, "n")
+    assert (c3["#"].value, c3["Planned start"].value, c3["Planned end"].value,
+            c3["Planned hours"].value) == (None, walls["C3 start"], None,
+                                           None)
+    assert (x1["Planned start"].value, x1["Planned hours"].value,
+            x1["Decided"].value) == (None, None, datetime(2026, 3, 3, 15, 6)
+                                     if zone == "UTC"
+                                     else datetime(2026, 3, 3, 10, 6))
+    titles, rows = cells["Earlier decisions"]
+    assert titles == [f"Meeting ({zone})", "Change", "Decision", "Note",
+                      "Decided by", f"Decided ({zone})"]
+    assert [(r["Change"].value, r[f"Meeting ({zone})"].value,
+             r[f"Decided ({zone})"].value) for r in rows] == [
+        ("C9", walls["meeting"], walls["earlier"])]
+    # the HTML writes the same wall times as text, as before
+    html_out = tmp_path / "minutes.html"
+    assert changeboard_cli.main([
+        "report", "minutes", "--meeting", f"{SPRING}", "--db",
+        str(decided_db), "--format", "html", "--out", str(html_out)]) == 0
+    page = re.sub(r"<[^>]+>", "", html_out.read_text(encoding="utf-8"))
+    shown = "%a %d %b %Y %H:%M"
+    assert f"CAB minutes — {walls['meeting']:{shown}}" in page
+    assert f"{walls['start']:{shown}} – {walls['end']:%H:%M}" in page
+    for wall in (walls["decided"], walls["earlier"], walls["C3 start"]):
+        assert f"{wall:{shown}}" in page
+    if zone != "UTC":
+        assert "Sun 08 Mar 2026 01:30 – 03:30" in page
 
 
 def _page(path, monkeypatch, user=None, tab="decisions", **url):
