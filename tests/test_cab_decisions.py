@@ -220,7 +220,7 @@ def test_minutes_pdf_and_cli(decided_db, tmp_path, capsys):
 # EST), and the wall times of its minutes in each zone: the meeting, a plan
 # from 06:30Z to 07:30Z (01:30 EST to 03:30 EDT, one hour), a decision
 # replaced at 06:45Z and the current one at 07:15Z, and an off-agenda
-# change's planned start, 2026-01-21 21:00Z
+# change's plan, 2026-01-21 21:00Z to 23:00Z
 SPRING = date(2026, 3, 3)
 SPRING_WALLS = {
     "UTC": {"meeting": datetime(2026, 3, 3, 10, 0),
@@ -228,13 +228,15 @@ SPRING_WALLS = {
             "end": datetime(2026, 3, 8, 7, 30),
             "earlier": datetime(2026, 3, 8, 6, 45),
             "decided": datetime(2026, 3, 8, 7, 15),
-            "C3 start": datetime(2026, 1, 21, 21, 0)},
+            "C3 start": datetime(2026, 1, 21, 21, 0),
+            "C3 end": datetime(2026, 1, 21, 23, 0)},
     "America/New_York": {"meeting": datetime(2026, 3, 3, 10, 0),
                          "start": datetime(2026, 3, 8, 1, 30),
                          "end": datetime(2026, 3, 8, 3, 30),
                          "earlier": datetime(2026, 3, 8, 1, 45),
                          "decided": datetime(2026, 3, 8, 3, 15),
-                         "C3 start": datetime(2026, 1, 21, 16, 0)},
+                         "C3 start": datetime(2026, 1, 21, 16, 0),
+                         "C3 end": datetime(2026, 1, 21, 18, 0)},
 }
 
 
@@ -272,9 +274,9 @@ def test_the_minutes_xlsx_writes_instants_as_dates_in_the_packs_zone(
     book = openpyxl.load_workbook(out)
     # every instant a date cell under its zone's title, nothing left as text
     # that reads as a date or a number: the meeting in each row of both
-    # sheets, C9's plan and decision, C3's planned start (the data names no
-    # end for a change off the agenda), X1's decision, C9's replaced one
-    assert assert_cells_typed(book, zone) == 3 + 3 + 2 + 1 + 2
+    # sheets, C9's plan and decision, C3's plan (a change off the agenda:
+    # read from the data), X1's decision, C9's replaced one
+    assert assert_cells_typed(book, zone) == 3 + 3 + 2 + 2 + 2
     cells = sheet_cells(book)
     titles, rows = cells["Decisions"]
     assert titles == [
@@ -300,8 +302,8 @@ def test_the_minutes_xlsx_writes_instants_as_dates_in_the_packs_zone(
     assert (c9["Times recorded"].value, c9["Times recorded"].data_type) \
         == (2, "n")
     assert (c3["#"].value, c3["Planned start"].value, c3["Planned end"].value,
-            c3["Planned hours"].value) == (None, walls["C3 start"], None,
-                                           None)
+            c3["Planned hours"].value) == (None, walls["C3 start"],
+                                           walls["C3 end"], 2)
     assert (x1["Planned start"].value, x1["Planned hours"].value,
             x1["Decided"].value) == (None, None, datetime(2026, 3, 3, 15, 6)
                                      if zone == "UTC"
@@ -321,8 +323,10 @@ def test_the_minutes_xlsx_writes_instants_as_dates_in_the_packs_zone(
     shown = "%a %d %b %Y %H:%M"
     assert f"CAB minutes — {walls['meeting']:{shown}}" in page
     assert f"{walls['start']:{shown}} – {walls['end']:%H:%M}" in page
-    for wall in (walls["decided"], walls["earlier"], walls["C3 start"]):
+    for wall in (walls["decided"], walls["earlier"]):
         assert f"{wall:{shown}}" in page
+    # a change off the agenda says its whole plan too, as the data has it
+    assert f"{walls['C3 start']:{shown}} – {walls['C3 end']:%H:%M}" in page
     if zone != "UTC":
         assert "Sun 08 Mar 2026 01:30 – 03:30" in page
 
