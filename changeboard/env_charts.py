@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from pandas.io.formats.style import Styler
 
-from changeboard import charts, config
+from changeboard import charts, config, ui
 from changeboard.charts import STATUS_COLOURS, _array, _figure, _take
 from changeboard.settled_styler import settled
 from reports.text import DAY, instants
@@ -224,11 +224,12 @@ def week_heatmap(frame: pd.DataFrame, value: str, value_label: str
 @charts.kept
 def booking_gantt(frame: pd.DataFrame) -> go.Figure:
     """One bar per booking within the window, one row per environment,
-    coloured by booking status."""
+    coloured by booking status; the legend names the statuses and the hover
+    the phase in words (Approved, Performance)."""
     shown = frame.assign(
         environment_name=environment_rows(frame),
         release=frame["release_name"].fillna("(no release)"),
-        phase_=frame["phase"].fillna("–"), team_=frame["team"].fillna("–"),
+        phase_=ui.each_distinct(frame["phase"], ui.phase_word).fillna("–"), team_=frame["team"].fillna("–"),
         # the booked time as every page writes a span, in UTC as the axis
         booked_=instants(frame["clipped_start_at"],
                          frame["clipped_end_at"]))
@@ -253,7 +254,7 @@ def booking_gantt(frame: pd.DataFrame) -> go.Figure:
         BOOKING_COLOURS,
         pio.templates[pio.templates.default].layout.colorway)
     data = [charts._express(
-        "bar", name=str(status), x=_take(length, at), y=_take(rows, at),
+        "bar", name=str(ui.word(status)), legendgroup=str(status), x=_take(length, at), y=_take(rows, at),
         base=_take(base, at), customdata=_take(customdata, at),
         orientation="h", opacity=0.85,
         marker={"color": colour[status], "pattern": {"shape": ""},

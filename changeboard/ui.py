@@ -589,7 +589,8 @@ def each_distinct_row(fn, *columns: pd.Series) -> list:
 
 def readable(frame: pd.DataFrame, labels: dict | None = None
              ) -> pd.DataFrame:
-    """The frame as people read it: codes as words, tiers by name, and an
+    """The frame as people read it: codes as words, tiers and phases by name
+    (phase_word), and an
     application's name beside its id (`labels`: application id -> label,
     _application_labels)."""
     shown = frame.copy()
@@ -598,6 +599,10 @@ def readable(frame: pd.DataFrame, labels: dict | None = None
                 shown[column].dtype == object
                 or pd.api.types.is_string_dtype(shown[column])):
             shown[column] = each_distinct(shown[column], word)
+        elif column == "phase" and (
+                shown[column].dtype == object
+                or pd.api.types.is_string_dtype(shown[column])):
+            shown[column] = each_distinct(shown[column], phase_word)
         elif column == "tier" or str(column).endswith("_tier"):
             shown[column] = each_distinct(shown[column],
                                           lambda t: TIERS.get(t, t))

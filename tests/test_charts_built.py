@@ -282,7 +282,8 @@ def test_the_weekly_load_is_an_environment_by_week_grid():
 
 def test_bookings_are_bars_from_their_start_by_status():
     figure = FIGURES["booking_gantt"]()
-    assert [t.name for t in figure.data] == ["approved", "pending"]
+    assert [(t.name, t.legendgroup) for t in figure.data] == [
+        ("Approved", "approved"), ("Pending", "pending")]
     approved = figure.data[0]
     assert [row[0] for row in approved.customdata] == ["B2", "B3"]
     assert [row[1] for row in approved.customdata] == ["(no release)",
@@ -338,3 +339,17 @@ def test_a_booking_and_a_phase_say_their_times_as_every_page_writes_a_span():
         "03 Oct 2026 00:00 – 10 Oct 2026 00:00 UTC"]
     assert phases_.data[0].hovertemplate == (
         "%{y}<br>dev planned: %{customdata}<extra></extra>")
+
+
+def test_a_booking_names_its_status_and_phase_in_words():
+    """The bookings timeline's legend read approved/pending and its hover
+    'phase sit': the statuses and phases read as words (Approved, SIT),
+    each status keeping its colour."""
+    figure = FIGURES["booking_gantt"]()
+    assert {t.name: t.marker.color for t in figure.data} == {
+        "Approved": env_charts.BOOKING_COLOURS["approved"],
+        "Pending": env_charts.BOOKING_COLOURS["pending"]}
+    phases_ = {row[0]: row[2] for t in figure.data for row in t.customdata}
+    assert phases_ == {"B1": "SIT", "B2": "–", "B3": "SIT"}
+    assert all("phase %{customdata[2]}" in t.hovertemplate
+               for t in figure.data)

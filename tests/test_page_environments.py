@@ -830,3 +830,62 @@ def test_days_and_instants_read_as_on_the_change_calendar(app):
         r"\d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d – (\d\d [A-Z][a-z]{2} \d{4} )?"
         r"\d\d:\d\d UTC", s) for s in spans), spans[:5]
     assert all("%{customdata[5]} (" in t["hovertemplate"] for t in traces)
+
+
+def test_bookings_name_their_phases_and_statuses_in_words(app):
+    """The bookings timeline's legend and Statuses filter read approved,
+    pending, rejected, its hover 'phase perf' and the page's bookings tables
+    the phase codes (sit, perf): all read as words (Approved, Performance:
+    ui.word, ui.phase_word), the colours those of the statuses and the
+    filter still narrowing the bookings by status."""
+    import json
+
+    def gantt_traces():
+        chart = next(c for c in app.get("plotly_chart")
+                     if "booking-gantt" in (c.proto.id or ""))
+        return json.loads(chart.proto.spec)["data"]
+
+    def in_words(phases) -> bool:   # no code left: perf, business_acceptance
+        return all(p == "–" or p[0].isupper() and "_" not in p
+                   for p in phases)
+
+    open_page(app, period="last_365", view="Bookings timeline")
+    app.selectbox(key="timeline_group").select("Digital Channels").run()
+    assert not app.exception
+    picker = app.multiselect(key="timeline_statuses")
+    assert list(picker.options) == ["Approved", "Pending", "Rejected",
+                                    "Cancelled"]
+    assert picker.value == ["approved", "pending", "rejected"]
+    traces = gantt_traces()
+    assert {t["legendgroup"]: t["name"] for t in traces} == {
+        "approved": "Approved", "pending": "Pending", "rejected": "Rejected"}
+    assert all(t["marker"]["color"] == env_charts.BOOKING_COLOURS[
+        t["legendgroup"]] for t in traces)
+    hovered = {row[2] for t in traces for row in t["customdata"]}
+    assert {"SIT", "UAT", "Performance"} <= hovered and in_words(hovered), \
+        hovered
+    table = next(d.value for d in app.dataframe
+                 if {"phase", "booking_id"} <= set(d.value.columns))
+    assert {"SIT", "UAT", "Performance"} <= set(table["phase"])
+    assert in_words(table["phase"].dropna())
+
+    picker.unselect("rejected").run()
+    assert not app.exception
+    assert {t["legendgroup"] for t in gantt_traces()} == {"approved",
+                                                          "pending"}
+
+
+def test_the_bookings_behind_a_matrix_row_name_their_phases_in_words(app):
+    """The bookings behind a release's row of the impact matrix listed
+    their phases as codes (sit, perf); they read as words (SIT,
+    Performance: ui.phase_word)."""
+    from changeboard import ui
+    open_page(app)
+    app.session_state["impact_matrix"] = {
+        "selection": {"rows": [1], "columns": [], "cells": []}}
+    app.run()
+    behind = next(d.value for d in app.dataframe
+                  if {"phase", "is_counted"} <= set(d.value.columns))
+    phases = set(behind["phase"].dropna())
+    assert phases & set(ui.PHASES.values()), phases
+    assert all(p[0].isupper() and "_" not in p for p in phases), phases

@@ -52,7 +52,8 @@ def test_selecting_a_release_lists_its_changes_and_phases(page):
     assert len(changes) == 2
     assert set(changes["authorisation"]) == {"Awaiting"}
     assert set(changes["next_cab"]) != {""}  # the meeting before go-live
-    assert {"sit", "uat", "prod"} <= set(phases["phase"])
+    # the phases in words, as the release timeline names them
+    assert {"SIT", "UAT", "Production"} <= set(phases["phase"])
     assert set(phases["covered"]) == {"yes"}
     text = " ".join(m.value for m in page.markdown)
     assert "At risk" in text and "2 changes awaiting CAB approval" in text

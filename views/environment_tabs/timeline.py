@@ -23,7 +23,8 @@ def render(page: EnvironmentsPage) -> None:
         bind="query-params") == "Matrix dates"
     statuses = right.multiselect(
         "Statuses", list(env_charts.BOOKING_COLOURS),
-        default=["approved", "pending", "rejected"], key="timeline_statuses")
+        default=["approved", "pending", "rejected"], format_func=ui.word,
+        key="timeline_statuses")
     span = matrix_window if ahead else window
     timeline = ui.scoped(
         "booking_timeline", span, filters, statuses=statuses or None,
