@@ -257,7 +257,7 @@ def period_filter() -> dict[str, date]:
     last_day = window["end_date"] - timedelta(days=1)
     st.sidebar.caption(
         f"{day(window['start_date'])} – {day(last_day)} "
-        f"({(window['end_date'] - window['start_date']).days} days)")
+        f"({many((window['end_date'] - window['start_date']).days, 'day')})")
     return window
 
 
@@ -387,7 +387,8 @@ def no_outcomes(n_without_close_code, empty: str) -> str:
     would not help), else `empty`."""
     n = int(n_without_close_code or 0)
     if n:
-        return (f"{n:,} changes were completed in this period, but this "
+        return (f"{many(n, 'change')} "
+                f"{'was' if n == 1 else 'were'} completed in this period, but this "
                 "source has no close codes, so no outcome is known: map "
                 "`close_code` in its mapping file (docs/sources.md, section "
                 "7).")
@@ -442,9 +443,9 @@ def as_of_caption(status: pd.Series) -> None:
                    + (f" · latest record {instant(latest)}"
                       if latest is not None and pd.notna(latest) else "")
                    + " · "
-                   f"{int(status['n_changes']):,} changes, "
-                   f"{int(status['n_releases']):,} releases, "
-                   f"{int(status['n_environments']):,} environments")
+                   f"{many(status['n_changes'], 'change')}, "
+                   f"{many(status['n_releases'], 'release')}, "
+                   f"{many(status['n_environments'], 'environment')}")
 
 
 def number(value, digits: int = 1, suffix: str = "") -> str:

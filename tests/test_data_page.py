@@ -285,7 +285,8 @@ def test_a_snapshot_upload_shows_what_it_deletes_and_asks_first(app):
     _upload(app, "second.csv", first.replace(b"SNAP-2", b"SNAP-3"))
     assert not app.exception
     assert _cards(app)["Deleted"] == "1"
-    assert any("deletes 1 stored changes rows" in w.value.replace("\\", "")
+    assert any("deletes 1 stored changes row of that source" in  # singular
+               w.value.replace("\\", "")
                for w in app.warning)
     shown_ids = [frame.value for frame in app.dataframe
                  if "change_id" in frame.value.columns]

@@ -416,10 +416,11 @@ def test_a_median_of_no_week_reads_as_a_sentence_not_n_a_days(app):
     app.run()
     assert not app.exception
     captions = [c.value for c in app.caption]
-    [deployments] = [c for c in captions if "production deployments on" in c]
-    assert deployments.endswith(
-        " days · no complete week in the period for a weekly median"), \
-        deployments
+    # 'deployment on 1 day' or 'deployments on 2 days' (ui.many)
+    [deployments] = [c for c in captions if re.search(
+        "production deployments? on", c)]
+    assert re.search(r" days? · no complete week in the period for a weekly "
+                     "median$", deployments), deployments
     assert not [c for c in captions if re.search(r"n/a [a-z]", c)], captions
 
 
@@ -462,3 +463,54 @@ def test_days_and_instants_read_the_same_way_on_every_page():
             assert re.search(r"format=(ui\.)?DAY_INPUT\b", call), (path, call)
         assert not re.search(r"%d %b|%H:%M|%Y-%m-%d %H", text), path
     assert pickers == 5
+
+
+def test_counts_of_one_read_in_the_singular(app, monkeypatch):
+    """A count of one before a plural noun read 'on 1 days', '1 releases',
+    '(1 days)': with every count of the Overview's cards at one over a
+    one-day period, each caption names the thing in the singular (ui.many),
+    and counts of two stay plural."""
+    import re
+    from datetime import timedelta
+
+    from changeboard import ui
+    cards = {"change_success_rate", "emergency_change_ratio",
+             "deployment_frequency", "release_cadence_summary",
+             "release_on_time", "environment_utilization_summary"}
+    real = ui.scoped
+
+    def counts_at(k):
+        def scoped(name, *args, **kwargs):
+            rows = real(name, *args, **kwargs)
+            if name in cards:
+                rows = rows.assign(**{c: k for c in rows.columns
+                                      if c == "n" or c.startswith("n_")
+                                      or c == "deploy_days"})
+            return rows
+        return scoped
+
+    plural = re.compile(r"(?<![\d,.])1 ([a-z-]+ )?(days|changes|deployments|"
+                        r"releases|gaps|environments|applications)\b")
+    day = ui.today() - timedelta(days=8)
+    app.query_params.update({"period": "custom", "from": day.isoformat(),
+                             "to": day.isoformat()})
+    for k in (1, 2):
+        monkeypatch.setattr(ui, "scoped", counts_at(k))
+        app.run()
+        assert not app.exception
+        said = [c.value for c in app.caption] + [
+            c.value for c in app.sidebar.caption]
+        if k == 1:
+            assert not [c for c in said if plural.search(c)], said
+            assert any(f"({ui.many(1, 'day')})" in c for c in said), said
+            assert any(c.startswith("n = 1 production deployment on 1 day")
+                       for c in said), said
+            assert any("Deltas compare with the 1 day before" in c
+                       for c in said), said
+            assert any(c.startswith("n = 1 gap · 1 release of 1 application")
+                       for c in said), said
+        else:
+            assert any(c.startswith("n = 2 production deployments on 2 days")
+                       for c in said), said
+            assert any(c.startswith("n = 2 gaps · 2 releases of 2 "
+                                    "applications") for c in said), said

@@ -180,7 +180,9 @@ else:
         shown.figure, key="cal-chart", selection_mode="points",
         on_select=partial(ui.pick_point, "cal-chart", "cal_change",
                           "customdata"))
-    shown_of = (f"All {n:,} changes planned in the {view.lower()} are drawn"
+    shown_of = ((f"The 1 change planned in the {view.lower()} is drawn"
+                 if n == 1 else
+                 f"All {n:,} changes planned in the {view.lower()} are drawn")
                 if len(drawn) == n else
                 f"{len(drawn):,} of {n:,} changes drawn (highest risk, then "
                 "earliest, first); the table below lists all of them")
@@ -191,8 +193,8 @@ else:
         "and maintenance windows (green), each for its application or "
         f"environment (the table of windows below). Times in {tz}. Select a "
         "bar to open its change." + ui.unapplied("change_calendar", filters)
-        + (f" · {int(changes['n_excluded'].iloc[0]):,} cancelled or "
-           "rejected changes not shown"
+        + (" · " + ui.many(changes["n_excluded"].iloc[0],
+                           "cancelled or rejected change") + " not shown"
            if changes["n_excluded"].iloc[0] else ""))
 
     pick = ui.drill_id("Change", shown.labels, "cal_change",
@@ -216,7 +218,8 @@ else:
                    + ". The change id links to its record where a record "
                    "address is set.")
 
-    st.markdown(f"**All {n:,} changes planned in the {view.lower()}**")
+    st.markdown(f"**The 1 change planned in the {view.lower()}**" if n == 1
+                else f"**All {n:,} changes planned in the {view.lower()}**")
     ui.table(shown.table,
              f"change-calendar-{first:%Y-%m-%d}-{view.lower()}",
              key="cal-table", selection_mode="single-row",

@@ -100,7 +100,7 @@ def records_table(rows: ui.Part, stem: str, what: str) -> None:
     if rows.n == 0:
         st.info(f"No changes behind {what}.")
         return
-    st.caption(f"{rows.n:,} changes behind {what}; Counted as says which "
+    st.caption(f"{ui.many(rows.n, 'change')} behind {what}; Counted as says which "
                "are in n (implemented), excluded or unclassified.")
     listed(rows, RECORD_COLUMNS, stem)
 
@@ -197,7 +197,7 @@ else:
             key="success-rate-chart")
     st.caption(
         f"Success rate {ui.pct(overall['change_success_rate'])} · "
-        f"n = {int(overall['n']):,} implemented changes, "
+        f"n = {ui.many(overall['n'], 'implemented change')}, "
         f"{int(overall['n_failed']):,} failed (close code, linked incident "
         f"or rolled-back deployment) · {int(overall['n_excluded']):,} "
         f"cancelled or rejected left out · {int(overall['n_unclassified']):,}"
@@ -387,14 +387,14 @@ else:
                                  "Mean (hours)")})
     st.caption(
         f"Hours from a change's creation to its approval, for the n = "
-        f"{int(summary['n']):,} changes approved in the period whatever "
+        f"{ui.many(summary['n'], 'change')} approved in the period whatever "
         f"happened later; bars are 24 hours wide. "
         f"{int(summary['n_invalid']):,} approved before they were created "
         "are left out.")
     # the records' rows are of the summary's four kinds, so it counts them;
     # they are read when the list is opened (a query as long as the rest)
     listing = st.expander(
-        f"The {records_n(summary):,} changes approved in the period",
+        f"The {ui.many(records_n(summary), 'change')} approved in the period",
         expanded=st.session_state.get(RECORDS_OPEN, False),
         key="approval-records", on_change=remember_open)
     if listing.open:

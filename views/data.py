@@ -121,7 +121,8 @@ def _show(result: ingest.Loaded) -> None:
     if result.rows_rejected:
         st.caption("Rejected rows by reason: " + ui.plain(", ".join(
             f"{reason} {n:,}" for reason, n in result.reasons)))
-        st.caption(f"First {len(result.rejects)} rejects (row 1 = header):")
+        st.caption(f"First {ui.many(len(result.rejects), 'reject')} (row 1 = "
+                   "header):")
         ui.table(result.rejects, "preview_rejects")
 
 
@@ -156,11 +157,14 @@ else:
         if committed.status == "succeeded":
             st.success(
                 f"Loaded {ui.plain(upload.name)} as batch "
-                f"{committed.batch_id}: {committed.rows_loaded:,} rows, "
+                f"{committed.batch_id}: "
+                f"{ui.many(committed.rows_loaded, 'row')}, "
                 f"{committed.rows_rejected:,} rejected, "
                 f"{committed.rows_deleted:,} deleted"
-                + (f"; the sample's {committed.sample_rows_removed:,} rows "
-                   "were removed" if committed.sample_rows_removed else "")
+                + (f"; the sample's "
+                   f"{ui.many(committed.sample_rows_removed, 'row')} "
+                   f"{'was' if committed.sample_rows_removed == 1 else 'were'}"
+                   " removed" if committed.sample_rows_removed else "")
                 + ".")
         _show(committed)
     else:
@@ -168,18 +172,22 @@ else:
                     "written yet)")
         if preview.sample_rows_removed:
             st.caption(f"Committing removes the generated sample's "
-                       f"{preview.sample_rows_removed:,} rows first.")
+                       f"{ui.many(preview.sample_rows_removed, 'row')} "
+                       "first.")
         _show(preview)
         confirmed = True
         if preview.status == "dry_run" and preview.rows_deleted:
             st.warning(ui.plain(
                 f"This is a snapshot load of source {preview.source}: "
                 f"committing it deletes {preview.rows_deleted:,} stored "
-                f"{preview.table} rows of that source that are not in the "
-                "file."))
-            st.caption(f"The first {len(preview.deleted)} rows it deletes:")
+                f"{preview.table} "
+                f"{'row' if preview.rows_deleted == 1 else 'rows'} of that "
+                "source that are not in the file."))
+            st.caption(f"The first {ui.many(len(preview.deleted), 'row')} it "
+                       "deletes:")
             ui.table(preview.deleted, "preview_deleted")
             confirmed = st.checkbox(
+                "Delete this row" if preview.rows_deleted == 1 else
                 f"Delete these {preview.rows_deleted:,} rows", value=False,
                 key="data_confirm_delete")
         if preview.status == "dry_run":

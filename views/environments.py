@@ -44,7 +44,7 @@ with cards[0]:
               border=True, help="Hours with an approved booking ÷ available "
               "hours (calendar minus blackouts and maintenance), summed "
               "over environments.")
-    st.caption(f"n = {int(usage['n_environments']):,} environments · "
+    st.caption(f"n = {ui.many(usage['n_environments'], 'environment')} · "
                + hours_booked(usage["booked_hours"],
                               usage["available_hours"]))
 with cards[1]:
@@ -64,7 +64,7 @@ with cards[3]:
     st.metric("Booking conflicts", f"{n_pairs:,}", border=True,
               help="Pairs of approved or pending bookings that overlap "
               "beyond an environment's capacity.")
-    st.caption(f"on {len(in_conflict):,} environments · "
+    st.caption(f"on {ui.many(len(in_conflict), 'environment')} · "
                f"{ui.number(in_conflict['conflict_hours'].sum(), 0)} h in "
                "conflict")
 st.caption("Cards, weekly load, utilisation and conflicts cover the sidebar "

@@ -64,7 +64,7 @@ CARDS = [
          **rate("change_success_rate"),
          trend=("change_success_rate_by_period", "change_success_rate"),
          help="Implemented changes that did not fail ÷ implemented changes.",
-         caption=lambda r: f"n = {int(r['n']):,} implemented changes · "
+         caption=lambda r: f"n = {ui.many(r['n'], 'implemented change')} · "
          f"{int(r['n_unclassified']):,} without an outcome",
          records=("change_records", {"kind": "implemented"},
                   "implemented changes (the card's n)")),
@@ -83,7 +83,7 @@ CARDS = [
          help="Emergency changes ÷ completed changes of a known type "
          "(implemented, or without a close code and in review or closed).",
          caption=lambda r: f"{int(r['n_emergency']):,} of n = "
-         f"{int(r['n']):,} completed changes",
+         f"{ui.many(r['n'], 'completed change')}",
          records=("emergency_change_records", {},
                   "completed changes (the card's n)")),
     Card("Deployments per day", "deployment_frequency",
@@ -93,8 +93,8 @@ CARDS = [
          trend=("deployment_frequency_by_week", "n_deployments"),
          help="Succeeded or rolled-back deployments to production ÷ days in "
          "the period.",
-         caption=lambda r: f"n = {int(r['n']):,} production deployments on "
-         f"{int(r['deploy_days']):,} days · " + (
+         caption=lambda r: f"n = {ui.many(r['n'], 'production deployment')}"
+         f" on {ui.many(r['deploy_days'], 'day')} · " + (
              "no complete week in the period for a weekly median"
              if pd.isna(r["median_deploy_days_per_week"]) else
              f"median {ui.number(r['median_deploy_days_per_week'])} deploy "
@@ -107,8 +107,8 @@ CARDS = [
          delta_color="inverse",
          help="Median days between consecutive releases of the same "
          "application, pooled over applications.",
-         caption=lambda r: f"n = {int(r['n_gaps']):,} gaps · "
-         f"{int(r['n_releases']):,} releases of "
+         caption=lambda r: f"n = {ui.many(r['n_gaps'], 'gap')} · "
+         f"{ui.many(r['n_releases'], 'release')} of "
          f"{ui.many(r['n_applications'], 'application')}",
          records=("release_cadence", {},
                   "applications with their release gaps")),
@@ -123,7 +123,7 @@ CARDS = [
          **rate("utilization"), delta_color="off",
          help="Hours with an approved booking ÷ available hours (calendar "
          "minus blackouts and maintenance), summed over environments.",
-         caption=lambda r: f"n = {int(r['n_environments']):,} environments · "
+         caption=lambda r: f"n = {ui.many(r['n_environments'], 'environment')} · "
          f"{int(r['n_idle']):,} idle · {int(r['n_overbooked']):,} over-booked",
          records=("environment_utilization", {},
                   "environments (the card's n)")),
@@ -132,7 +132,7 @@ CARDS = [
          help="Pairs of approved or pending bookings of the same environment "
          "that overlap beyond its capacity in the next 90 days.",
          caption=lambda r: f"next 90 days · on {r['n_envs']:,} of "
-         f"{r['n_booked']:,} booked environments",
+         f"{ui.many(r['n_booked'], 'booked environment')}",
          records=("booking_conflicts", {},
                   "conflicting booking pairs, next 90 days")),
 ]
@@ -148,7 +148,7 @@ by_period = ui.scoped("change_success_rate_by_period", window, filters,
                       grain=grain)
 success = both("change_success_rate")[0]
 
-st.caption(f"Deltas compare with the {days} days before the period; the small "
+st.caption(f"Deltas compare with the {ui.many(days, 'day')} before the period; the small "
            f"lines show complete {grain}s (deployments: weeks).")
 for card, column in zip(CARDS, [*st.columns(4), *st.columns(4)], strict=True):
     if card.ahead:

@@ -94,10 +94,13 @@ cards[3].metric("Not scheduled", f"{int(summary['n_unscheduled']):,}",
                 border=True, help="Open releases without a planned go-live: "
                 "they cannot be judged.")
 st.caption(
-    f"n = {n:,} releases not released or cancelled, planned to go live from "
+    f"n = {ui.many(n, 'release')} not released or cancelled, planned to go "
+    "live from "
     f"{local(summary['as_of'])} to {local(summary['horizon_end_at'])} "
-    f"({config.REPORTING_TZ}) · {int(summary['n_unscheduled']):,} open "
-    "releases have no planned go-live · "
+    f"({config.REPORTING_TZ}) · "
+    f"{ui.many(summary['n_unscheduled'], 'open release')} "
+    f"{'has' if int(summary['n_unscheduled']) == 1 else 'have'} no planned "
+    "go-live · "
     f"{int(summary['n_excluded']):,} released or cancelled left out"
     + ui.unapplied("release_readiness", filters))
 
@@ -161,14 +164,17 @@ else:
         if before and waiting.any():
             st.caption(
                 f"Next CAB meeting before go-live: {local(meeting)} · "
-                f"{int(waiting.sum()):,} of n = {len(changes):,} changes "
-                "still need its decision.")
+                f"{int(waiting.sum()):,} of n = "
+                f"{ui.many(len(changes), 'change')} still "
+                f"{'needs' if waiting.sum() == 1 else 'need'} its decision.")
             st.markdown(f"[Open the CAB pack of that meeting]"
                         f"(cab?meeting={meeting:%Y-%m-%d})")
         elif waiting.any():
             st.caption(f"No CAB meeting before go-live (next: "
-                       f"{local(meeting)}): {int(waiting.sum()):,} changes "
-                       "still need a decision.")
+                       f"{local(meeting)}): "
+                       f"{ui.many(waiting.sum(), 'change')} still "
+                       f"{'needs' if waiting.sum() == 1 else 'need'} a "
+                       "decision.")
         if changes.empty:
             st.caption("No change is linked to this release (changes name it "
                        "in release_id).")

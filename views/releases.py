@@ -105,10 +105,10 @@ else:
     cards[2].metric("Releases gone live", f"{int(summary['n_releases']):,}",
                     border=True)
     st.caption(
-        f"n = {int(summary['n_releases']):,} releases of "
+        f"n = {ui.many(summary['n_releases'], 'release')} of "
         f"{ui.many(summary['n_applications'], 'application')} (not cancelled, "
         "not enterprise groupings) · median over "
-        f"{int(summary['n_gaps']):,} gaps between consecutive releases of the "
+        f"{ui.many(summary['n_gaps'], 'gap')} between consecutive releases of the "
         "same application" + ui.unapplied("release_cadence_summary", filters))
     monthly = ui.scoped("release_cadence_by_month", window, filters)
     monthly = monthly.assign(month=[
@@ -165,19 +165,21 @@ else:  # none gone live but some overdue: that is the news
                     "own), planned before the end of the period; listed "
                     "below the cards.")
     st.caption(
-        f"{int(on_time['n_on_time']):,} of n = {int(on_time['n']):,} releases"
-        f" went live on or before the planned day (+{int(tolerance)} days "
+        f"{int(on_time['n_on_time']):,} of n = "
+        f"{ui.many(on_time['n'], 'release')} went live on or before the "
+        f"planned day (+{ui.many(tolerance, 'day')} "
         f"tolerance) · {int(on_time['n_unclassified']):,} without a planned "
         f"date and {int(on_time['n_excluded']):,} cancelled or enterprise "
         "left out. Only the latest plan is stored, so re-planning hides slip."
         + ui.unapplied("release_on_time", filters))
     if n_overdue:
-        with st.expander(f"The {n_overdue:,} releases overdue, not live"):
+        with st.expander(f"The {ui.many(n_overdue, 'release')} overdue, "
+                         "not live"):
             # the card's rule (release_outcomes), so its rows are its count
             overdue = ui.scoped_part("release_records", window, filters,
                                      kind="overdue_open")
             st.caption(
-                f"{overdue.n:,} releases not live, not cancelled and not "
+                f"{ui.many(overdue.n, 'release')} not live, not cancelled and not "
                 "enterprise, planned before the end of the period (or the "
                 "data's as-of time, if earlier), however old; oldest plan "
                 "first. Overdue (days): from the planned day to the data's "
@@ -238,7 +240,7 @@ else:  # none gone live but some overdue: that is the news
     if pick:
         rows = records if pick == ALL else \
             records[records["application_name"] == pick]
-        st.caption(f"{len(rows):,} releases gone live in the period "
+        st.caption(f"{ui.many(len(rows), 'release')} gone live in the period "
                    f"({pick}); Counted as says which are in n.")
         ui.table(shown(rows, RECORD_COLUMNS), f"releases-{ui.slug(pick)}")
 ui.definition("release_on_time")
@@ -274,20 +276,23 @@ else:
             names={p: ui.phase_word(p) for p in part["phase"].unique()}),
         key="timeline-chart")
     st.caption(
-        f"{n_releases:,} releases with a phase planned or under way in "
+        f"{ui.many(n_releases, 'release')} with a phase planned or under way in "
         "the period (shaded); light bars are the plan, solid bars what "
         f"happened. {int(span['n_in_progress']):,} of their "
-        f"{int(span['n_phases']):,} phases are in progress and drawn up to "
+        f"{ui.many(span['n_phases'], 'phase')} "
+        f"{'is' if int(span['n_in_progress']) == 1 else 'are'} in progress "
+        "and drawn up to "
         "the data's as-of time (dotted line). Narrow with the Application "
         "filter." + ui.unapplied("release_timeline", filters))
     phase_columns = ["release_id", "release_name", "application_name",
                      "release_status", "phase", "planned_start_at",
                      "planned_end_at", "actual_start_at", "actual_end_at",
                      "is_in_progress", "end_slip_days"]
-    with st.expander(f"The {len(part):,} phases of releases {first + 1}–"
+    with st.expander(f"The {ui.many(len(part), 'phase')} of releases {first + 1}–"
                      f"{last}"):
-        st.caption(f"The downloads hold all {int(span['n_phases']):,} phases "
-                   f"of the {n_releases:,} releases, read when clicked.")
+        st.caption(f"The downloads hold all {ui.many(span['n_phases'], 'phase')} "
+                   f"of the {ui.many(n_releases, 'release')}, read when "
+                   "clicked.")
         ui.table(shown(part, phase_columns), "release-timeline",
                  download=lambda: shown(ui.scoped(
                      "release_timeline", window, filters), phase_columns),

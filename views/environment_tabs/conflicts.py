@@ -16,7 +16,7 @@ def render(page: EnvironmentsPage) -> None:
     else:
         ranked = in_conflict.sort_values("conflict_hours", ascending=False)
         st.subheader("Per environment")
-        st.caption(f"{len(ranked):,} environments with conflicts; conflict "
+        st.caption(f"{ui.many(len(ranked), 'environment')} with conflicts; conflict "
                    "hours = time with more active bookings than capacity. "
                    "Select a row to list only its pairs.")
         ranked = ranked.reset_index(drop=True)
@@ -40,7 +40,7 @@ def render(page: EnvironmentsPage) -> None:
             chosen = ranked.iloc[rows[0]]["environment_id"]
             listed = pairs[pairs["environment_id"] == chosen]
         st.subheader("Conflicting pairs")
-        st.caption(f"n = {len(listed):,} pairs of approved or pending "
+        st.caption(f"n = {ui.many(len(listed), 'pair')} of approved or pending "
                    "bookings; overlap clipped to the period.")
         ui.table(listed, "booking_conflicts", height=320, column_config={
             "environment_name": "Environment",

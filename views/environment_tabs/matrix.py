@@ -124,10 +124,10 @@ def draw(page: EnvironmentsPage, matrix: Matrix) -> tuple[pd.DataFrame, dict]:
                   f"{page_start + len(releases):,} of "
                   f"{len(all_releases):,}")
     st.caption(
-        f"n = {len(all_releases):,} releases going live "
+        f"n = {ui.many(len(all_releases), 'release')} going live "
         f"{ui.day(first)} – {ui.day(last)} ({shown_rows}; "
         f"{impacted_releases:,} with an approved or pending booking)"
-        f" × {len(columns):,} {noun} "
+        f" × {ui.many(len(columns), noun[:-1], noun)} "
         + ("(columns, all)" if show_all else
            "booked by the releases shown (columns)")
         + ". Total Impacted counts a release's " + noun + " with an "
@@ -163,7 +163,7 @@ def draw(page: EnvironmentsPage, matrix: Matrix) -> tuple[pd.DataFrame, dict]:
         label = labels[str(column[key])]
         headings[label] = st.column_config.TextColumn(
             width=112 if by_group else 64, alignment="center",
-            help=f"{int(column['n_environments'])} environments"
+            help=ui.many(column["n_environments"], "environment")
             if by_group else f"{column['environment_group']} · "
             f"{column['tier']} · {column[key]}")
     st.dataframe(

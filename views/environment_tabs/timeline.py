@@ -36,8 +36,8 @@ def render(page: EnvironmentsPage) -> None:
         st.plotly_chart(env_charts.booking_gantt(timeline),
                         key="booking-gantt")
         st.caption(
-            f"n = {len(timeline):,} bookings on "
-            f"{timeline['environment_id'].nunique():,} environments"
+            f"n = {ui.many(len(timeline), 'booking')} on "
+            f"{ui.many(timeline['environment_id'].nunique(), 'environment')}"
             + (f" of {ui.plain(timeline_group)}" if timeline_group else "")
             + f", cut to {ui.day(span['start_date'])} – "
             f"{ui.day(span['end_date'] - timedelta(days=1))}; overlapping "

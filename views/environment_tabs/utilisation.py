@@ -62,7 +62,7 @@ def render(page: EnvironmentsPage) -> None:
     shown = usage_rows if show == "All" else usage_rows[
         idle if show == "Idle" else over]
     shown = shown.reset_index(drop=True)
-    st.caption(f"{len(shown):,} of {len(usage_rows):,} environments · "
+    st.caption(f"{len(shown):,} of {ui.many(len(usage_rows), 'environment')} · "
                f"{int(idle.sum()):,} idle (available, never booked) · "
                "select a row for its bookings.")
     ui.table(shown, "environment_utilization", key="usage_table",

@@ -36,8 +36,9 @@ def render(page: EnvironmentsPage) -> None:
              if value == "n_releases" else
              "Hours of the week with at least one approved booking (overlaps "
              "count once)")
-            + f". n = {weekly.loc[busy, 'environment_id'].nunique():,} "
-            f"environments with bookings in the period"
+            + ". n = " + ui.many(weekly.loc[busy, "environment_id"].nunique(),
+                                 "environment")
+            + " with bookings in the period"
             + (f"; {idle:,} without any are left out" if idle else "")
             + ". Weeks cut by the period are partial.")
         ui.table(weekly[busy], "environment_impact_by_week", column_config={
