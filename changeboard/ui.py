@@ -475,9 +475,15 @@ def duration(hours, digits: int = 1) -> str:
     """A duration people read: hours up to 48, then days ('13.1 days')."""
     if hours is None or pd.isna(hours):
         return "n/a"
-    if abs(hours) > 48:
+    if duration_unit(hours) == "days":
         return f"{hours / 24:,.{digits}f} days"
     return f"{hours:,.{digits}f} h"
+
+
+def duration_unit(hours) -> str:
+    """The unit duration() writes these hours in: 'hours' up to 48, then
+    'days', for a caption that names the unit of a value it is under."""
+    return "days" if abs(hours) > 48 else "hours"
 
 
 METRICS_DOC = db.ROOT / "docs" / "metrics.md"

@@ -459,8 +459,39 @@ def test_a_dora_card_without_a_value_puts_no_unit_under_n_a(sample_db,
     [frequency] = under["Deployment frequency"]
     assert re.fullmatch(r"n = [\d,]+ production deployments · no band: no "
                         "data", frequency), frequency
-    units = ("hours", "median deploy days per week",
-             "median hours to restore", "of production deployments failed")
+    units = ("hours", "days", "median deploy days per week",
+             "median hours to restore", "median days to restore",
+             "of production deployments failed")
     for label, captions in under.items():
         assert values[label] != "n/a" or not [
             c for c in captions if c.startswith(units)], (label, captions)
+
+
+@pytest.mark.parametrize("median, value, unit", [
+    (72.0, "3.0 days", "median days to restore"),
+    (5.0, "5.0 h", "median hours to restore"),
+    (48.0, "48.0 h", "median hours to restore")])
+def test_the_recovery_time_card_names_the_unit_its_value_is_in(
+        sample_db, monkeypatch, median, value, unit):
+    """The Recovery time card wrote its value in days above 48 hours ('3.0
+    days', ui.duration) over a caption saying 'median hours to restore'; the
+    caption names the unit the value is written in."""
+    from changeboard import ui
+    real = ui.scoped
+
+    def recovery_at(name, *args, **kwargs):
+        rows = real(name, *args, **kwargs)
+        if name == "failed_change_recovery_time":
+            rows = rows.assign(median_recovery_hours=median)
+        return rows
+
+    monkeypatch.setattr(ui, "scoped", recovery_at)
+    app = page(sample_db, monkeypatch)
+    assert not app.exception
+    under = {column.metric[0].label: (column.metric[0].value,
+                                      [c.value for c in column.caption])
+             for column in app.columns if len(column.metric) == 1}
+    shown, captions = under["Recovery time"]
+    assert shown == value
+    assert captions[0].startswith(unit + " · n = "), captions
+    assert ui.duration_unit(median) in captions[0].split(" · ")[0]

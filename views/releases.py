@@ -33,16 +33,19 @@ RECORD_COLUMNS = ["release_id", "name", "application_name", "status",
                   "actual_release_at", "slip_days", "is_on_time"]
 OVERDUE_COLUMNS = ["release_id", "name", "application_name", "status",
                    "release_type", "planned_release_at", "days_overdue"]
-DORA = {  # dora_summary metric -> (label, how to show the raw value, unit)
+# dora_summary metric -> (label, how to show the raw value, unit); a
+# duration's unit is that ui.duration writes its value in ({unit}: hours up
+# to 48, then days)
+DORA = {
     "deployment_frequency": ("Deployment frequency", ui.number,
                              "median deploy days per week"),
     # a label a quarter of the page wide shows whole (1280 pixels): the
     # panel's heading says DORA, the help that it counts deployments
     "deployment_change_failure_rate": ("Deployment failure rate", ui.pct,
                                        "of production deployments failed"),
-    "lead_time": ("Lead time for changes", lambda v: hours(v), "hours"),
+    "lead_time": ("Lead time for changes", lambda v: hours(v), "{unit}"),
     "failed_change_recovery_time": ("Recovery time", lambda v: hours(v),
-                                    "median hours to restore"),
+                                    "median {unit} to restore"),
 }
 HELP = {"deployment_change_failure_rate": (
     "DORA's change failure rate, counted per production deployment: the "
@@ -57,6 +60,13 @@ PAGE_SIZE = 20
 
 def hours(value) -> str:
     return ui.duration(value)
+
+
+def unit_of(unit: str, value) -> str:
+    """A card's unit for its value: a duration's in the unit its value is
+    written in ('median days to restore' under '3.0 days')."""
+    return unit.format(unit=ui.duration_unit(value)) if "{unit}" in unit \
+        else unit
 
 
 def shown(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -320,14 +330,14 @@ for column, row in zip(columns, dora.itertuples(), strict=True):
         if row.metric == "failed_change_recovery_time":
             # the raw value with its own n; the band is the summary's
             st.metric(label, fmt(recovery["median_recovery_hours"]),
-                      border=True, help="Median hours from a failed change "
-                      "to restored service.")
+                      border=True, help="Median time from a failed change "
+                      "to restored service, in hours up to 48, then in days.")
             if isinstance(row.band_level, str):
                 st.markdown(f":{BADGE.get(row.band_level, 'gray')}-badge"
                             f"[{row.band_level.capitalize()} band]")
             # the unit only under a value: never "n/a" over "hours"
-            parts = [unit] if pd.notna(recovery["median_recovery_hours"]) \
-                else []
+            parts = [unit_of(unit, recovery["median_recovery_hours"])] \
+                if pd.notna(recovery["median_recovery_hours"]) else []
             parts.append(f"n = {int(recovery['n']):,} failed changes "
                          "restored in the period (per change, not per "
                          "deployment)")
@@ -340,7 +350,8 @@ for column, row in zip(columns, dora.itertuples(), strict=True):
         if isinstance(row.band_level, str):
             st.markdown(f":{BADGE.get(row.band_level, 'gray')}-badge"
                         f"[{row.band_level.capitalize()} band]")
-        parts = [unit] if pd.notna(row.raw_value) else []
+        parts = [unit_of(unit, row.raw_value)] if pd.notna(row.raw_value) \
+            else []
         if pd.notna(row.n):
             parts.append(f"n = {int(row.n):,} production deployments")
         if isinstance(row.note, str):
