@@ -412,7 +412,9 @@ def data_banner() -> pd.Series | None:
     if status["is_sample"] and status["has_own_data"]:
         st.warning(
             f"**Part of this data is generated sample data:** "
-            f"{int(status['n_sample_rows']):,} sample rows were kept beside "
+            f"{many(status['n_sample_rows'], 'sample row')} "
+            f"{'was' if int(status['n_sample_rows']) == 1 else 'were'} kept "
+            "beside "
             "your own loads, so every number mixes both. " + (
                 "Remove them with `python -m changeboard sample --remove`."
                 if may_load else "A data admin can remove them."),

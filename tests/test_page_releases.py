@@ -457,8 +457,9 @@ def test_a_dora_card_without_a_value_puts_no_unit_under_n_a(sample_db,
     assert under["Lead time for changes"] == [
         "stored only: Changeboard has no commit-to-deploy lead time"]
     [frequency] = under["Deployment frequency"]
-    assert re.fullmatch(r"n = [\d,]+ production deployments · no band: no "
-                        "data", frequency), frequency
+    assert re.fullmatch(r"n = (1 production deployment|[\d,]+ production "
+                        r"deployments) · no band: no data", frequency), \
+        frequency
     units = ("hours", "days", "median deploy days per week",
              "median hours to restore", "median days to restore",
              "of production deployments failed")
@@ -495,3 +496,32 @@ def test_the_recovery_time_card_names_the_unit_its_value_is_in(
     assert shown == value
     assert captions[0].startswith(unit + " · n = "), captions
     assert ui.duration_unit(median) in captions[0].split(" · ")[0]
+
+
+def test_the_dora_cards_count_one_in_the_singular(sample_db, monkeypatch):
+    """With one failed change restored and one production deployment the
+    DORA cards' captions read 'n = 1 failed changes restored' and 'n = 1
+    production deployments'; they read in the singular (ui.many)."""
+    from changeboard import ui
+    real = ui.scoped
+
+    def counts_of_one(name, *args, **kwargs):
+        rows = real(name, *args, **kwargs)
+        if name in ("failed_change_recovery_time", "dora_summary"):
+            rows = rows.assign(n=1)
+        return rows
+
+    monkeypatch.setattr(ui, "scoped", counts_of_one)
+    app = page(sample_db, monkeypatch)
+    assert not app.exception
+    under = {column.metric[0].label: [c.value for c in column.caption]
+             for column in app.columns if len(column.metric) == 1}
+    assert any("n = 1 failed change restored in the period" in c
+               for c in under["Recovery time"]), under["Recovery time"]
+    for label in ("Deployment frequency", "Deployment failure rate"):
+        assert any(c.endswith("n = 1 production deployment")
+                   or "n = 1 production deployment · " in c
+                   for c in under[label]), (label, under[label])
+    said = " ".join(c for captions in under.values() for c in captions)
+    assert "n = 1 failed changes" not in said
+    assert "n = 1 production deployments" not in said

@@ -102,12 +102,14 @@ cards[1].metric("Past planned start, not started", f"{len(late_start):,}",
 cards[2].metric(f"Implemented, not closed after {after}",
                 f"{len(unclosed):,}", border=True)
 st.caption(
-    f"n = {n:,} open changes (state new to review) as of "
+    f"n = {ui.many(n, 'open change')} (state new to review) as of "
     f"{ui.instant(as_of)}, the last load — not the clock · "
-    f"{int(states['n_excluded'].iloc[0]):,} closed or cancelled changes left "
+    f"{ui.many(states['n_excluded'].iloc[0], 'closed or cancelled change')}"
+    " left "
     "out" + (f" and {later:,} created after that time" if later else "")
     + " · of the n, "
-    f"{len(late_start):,} are past their planned start and not started and "
+    f"{len(late_start):,} {'is' if len(late_start) == 1 else 'are'} past "
+    "their planned start and not started and "
     f"{len(unclosed):,} ended their work more than {after} ago")
 
 # --- by state ----------------------------------------------------------------

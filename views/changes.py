@@ -333,7 +333,7 @@ else:
     st.caption(
         f"Emergency ratio {ui.pct(headline['emergency_change_ratio'])} · "
         f"{int(headline['n_emergency']):,} emergency of n = "
-        f"{int(headline['n']):,} completed changes of a known type, with "
+        f"{ui.many(headline['n'], 'completed change')} of a known type, with "
         "or without a close code "
         f"({int(headline['n_unclassified']):,} without a type). A rising "
         "ratio usually means planning is being bypassed.")
@@ -347,7 +347,8 @@ else:
         rows = ui.scoped_part("emergency_change_records",
                               period_window(emergency, pick),
                               {**filters, "change_types": ["emergency"]})
-        st.caption(f"{rows.n:,} emergency changes completed in {pick}.")
+        st.caption(f"{ui.many(rows.n, 'emergency change')} completed in "
+                   f"{pick}.")
         listed(rows, EMERGENCY_COLUMNS, ui.slug(f"emergency-changes-{pick}"))
 ui.definition("emergency_change_ratio_by_period")
 
@@ -439,7 +440,7 @@ else:
                  border=True, help="Actual − planned end, over the changes "
                  "that overran.")
     st.caption(
-        f"n = {int(adherence['n']):,} implemented changes that ended in the "
+        f"n = {ui.many(adherence['n'], 'implemented change')} that ended in the "
         "period with planned and actual start and end · "
         f"{int(adherence['n_unclassified']):,} without those times or a close"
         f" code · {int(adherence['n_excluded']):,} cancelled or rejected. A "

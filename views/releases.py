@@ -338,7 +338,7 @@ for column, row in zip(columns, dora.itertuples(), strict=True):
             # the unit only under a value: never "n/a" over "hours"
             parts = [unit_of(unit, recovery["median_recovery_hours"])] \
                 if pd.notna(recovery["median_recovery_hours"]) else []
-            parts.append(f"n = {int(recovery['n']):,} failed changes "
+            parts.append(f"n = {ui.many(recovery['n'], 'failed change')} "
                          "restored in the period (per change, not per "
                          "deployment)")
             if not isinstance(row.band_level, str):
@@ -353,7 +353,7 @@ for column, row in zip(columns, dora.itertuples(), strict=True):
         parts = [unit_of(unit, row.raw_value)] if pd.notna(row.raw_value) \
             else []
         if pd.notna(row.n):
-            parts.append(f"n = {int(row.n):,} production deployments")
+            parts.append(f"n = {ui.many(row.n, 'production deployment')}")
         if isinstance(row.note, str):
             parts.append(row.note)
         elif not isinstance(row.band_level, str):
