@@ -26,6 +26,7 @@ from changeboard.cli import query as query_cli
 from reports.text import day as day  # 03 Dec 2026
 from reports.text import instant as instant  # 03 Dec 2026 12:08 UTC
 from reports.text import instants as instants  # spans of instants
+from reports.text import many as many  # 1 application, 2 applications
 from reports.text import pct as pct  # the reports' percentages
 
 PERIODS = {
@@ -775,12 +776,6 @@ def _unformatted_number(config) -> bool:
     """Whether a column config is a NumberColumn given no format."""
     return isinstance(config, dict) and config.get("type_config", {}).get(
         "type") == "number" and not config["type_config"].get("format")
-
-
-def many(n, thing: str, things: str | None = None) -> str:
-    """'1 application', '2,345 applications'."""
-    n = int(n)
-    return f"{n:,} {thing if n == 1 else things or thing + 's'}"
 
 
 # integer columns that are not amounts: no thousands separator

@@ -45,6 +45,7 @@ import requests
 
 from changeboard import appstate, auth, config, db
 from reports import cab
+from reports.text import many
 
 log = logging.getLogger("changeboard.delivery")
 
@@ -753,6 +754,6 @@ def _send(db_path, meeting_at, channels, scope, *, filters, window_end_at,
                n_recipients=n_recipients, attempts=attempts, outcome="sent",
                error=scrub(error) or None)
         say(f"{CHANNEL_NAMES[channel]} of the CAB pack for {when} sent to "
-            f"{destination} ({len(pack.agenda)} changes for decision, "
+            f"{destination} ({many(len(pack.agenda), 'change')} for decision, "
             f"{attempts} attempt{'' if attempts == 1 else 's'})")
     return status

@@ -78,6 +78,12 @@ def _utc_ns(value) -> int | None:
     return stamp.value
 
 
+def many(n, thing: str, things: str | None = None) -> str:
+    """'1 application', '2,345 applications': a count before its noun."""
+    n = int(n)
+    return f"{n:,} {thing if n == 1 else things or thing + 's'}"
+
+
 def when(value, tz: str | None = None) -> str:
     """An instant as 'Wed 21 Jan 2026 20:00' in the reporting zone; '' if none."""
     utc_ns = _utc_ns(value)

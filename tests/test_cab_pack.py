@@ -727,6 +727,11 @@ def test_cli_writes_each_format(cab_db, tmp_path, capsys):
                          "--format", fmt, "--out", str(out)]) == 0
         assert out.stat().st_size > 0
     assert "2 changes for decision" in capsys.readouterr().out
+    # one change: the count reads in the singular
+    assert cli.main(["cab", "--date", "2026-01-20", "--db", str(cab_db),
+                     "--teams", "Core", "--format", "html", "--out",
+                     str(tmp_path / "one.html")]) == 0
+    assert "(1 change for decision)" in capsys.readouterr().out
     html_text = (tmp_path / "pack.html").read_text()
     with db.connect(cab_db, read_only=True) as con:
         assert html_text == cab.to_html(cab.build_pack(con, MEETING))

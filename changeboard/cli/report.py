@@ -39,6 +39,7 @@ def filter_values(text: str) -> list[str]:
 
 def cab(args, parser) -> int:
     from reports import cab as pack_module  # after parsing: --help stays fast
+    from reports.text import many
 
     filters = {}
     for name in pack_module.FILTER_NAMES:
@@ -61,7 +62,8 @@ def cab(args, parser) -> int:
         decisions_until=getattr(args, "decisions_until", None)))
     if pack is None:
         return 1
-    print(f"wrote {args.out} ({len(pack.agenda)} changes for decision)")
+    print(f"wrote {args.out} ({many(len(pack.agenda), 'change')} for "
+          "decision)")
     return 0
 
 

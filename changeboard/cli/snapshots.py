@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from changeboard import config, db, snapshots
-from reports.text import ranges
+from reports.text import many, ranges
 
 
 def size(n: int) -> str:
@@ -132,6 +132,7 @@ def _prune(db_path: Path, *, dry_run: bool) -> int:
     for snapshot in gone:
         print(f"deleted {snapshot.name} ({size(snapshot.size)})")
     after = snapshots.disk_use(db_path)
-    print(f"{len(gone)} snapshots deleted; {len(snapshots.listing(db_path))} "
+    print(f"{many(len(gone), 'snapshot')} deleted; "
+          f"{len(snapshots.listing(db_path))} "
           f"kept, {size(after)} on disk (was {size(before)})")
     return 0
