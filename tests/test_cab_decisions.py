@@ -576,3 +576,18 @@ def test_before_any_record_a_pack_reads_none_then_or_later(decided_db):
                           ).decided_meeting_at is None
     with pytest.raises(ValueError, match="not an ISO instant"):
         cab.build_pack(fresh, MEETING, decisions_until="yesterday")
+
+
+def test_a_kpi_with_nothing_before_the_last_cab_says_so(decided_db,
+                                                        monkeypatch):
+    """The since-last-CAB KPIs' captions read 'before: n/a of 0' when the
+    period before the last meeting held none of what a KPI counts (a team
+    new to the data): they now say there was none, and an n of one reads
+    in the singular."""
+    app = _page(decided_db, monkeypatch, tab="since", teams="Core")
+    captions = [c.value for c in app.caption]
+    kpis = [c for c in captions if c.startswith("n = ")]
+    assert kpis, captions
+    assert not any("n/a of 0" in c for c in kpis), kpis
+    assert any(c.endswith(" · none before") for c in kpis), kpis
+    assert "n = 1 implemented change · 0 failed · before: 0.0% of 1" in kpis

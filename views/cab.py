@@ -332,6 +332,12 @@ def _decide_tab() -> None:
         ui.definition(name, f"How is {name.replace('_', ' ')} computed?")
 
 
+def _counted(n: int, counts: str) -> str:
+    """A KPI's n before what it counts ('implemented changes'), in the
+    singular for one."""
+    return f"{n:,} {counts.replace('changes', 'change', 1) if n == 1 else counts}"
+
+
 def _since_tab() -> None:
     st.caption(meta["Since last CAB"])
     _last_cab_decisions()
@@ -344,9 +350,10 @@ def _since_tab() -> None:
             ui.delta_points(kpi["since_rate"], kpi["before_rate"]),
             delta_color="normal" if kpi["KPI"] == "Change success rate"
             else "inverse", border=True)
-        column.caption(f"n = {kpi['since_n']:,} {kpi['Counts']} · "
-                       f"{kpi['since_count']:,} {kpi['Count is']} · before: "
-                       f"{ui.pct(kpi['before_rate'])} of {kpi['before_n']:,}")
+        before = (f"before: {ui.pct(kpi['before_rate'])} of "
+                  f"{kpi['before_n']:,}" if kpi["before_n"] else "none before")
+        column.caption(f"n = {_counted(kpi['since_n'], kpi['Counts'])} · "
+                       f"{kpi['since_count']:,} {kpi['Count is']} · {before}")
     for reason, title in cab.REASONS.items():
         frame = _kept(pack, cab.since_last, reason)  # shared: not changed
         st.subheader(f"{title} ({len(frame)})")
