@@ -11,9 +11,10 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from pandas.io.formats.style import Styler
 
-from changeboard import charts, config, ui
+from changeboard import charts, config
 from changeboard.charts import STATUS_COLOURS, _array, _figure, _take
 from changeboard.settled_styler import settled
+from changeboard.words import each_distinct, phase_word, word
 from reports.text import DAY, instants
 
 # booking status -> the shared Okabe-Ito status colours
@@ -229,7 +230,8 @@ def booking_gantt(frame: pd.DataFrame) -> go.Figure:
     shown = frame.assign(
         environment_name=environment_rows(frame),
         release=frame["release_name"].fillna("(no release)"),
-        phase_=ui.each_distinct(frame["phase"], ui.phase_word).fillna("–"), team_=frame["team"].fillna("–"),
+        phase_=each_distinct(frame["phase"], phase_word).fillna("–"),
+        team_=frame["team"].fillna("–"),
         # the booked time as every page writes a span, in UTC as the axis
         booked_=instants(frame["clipped_start_at"],
                          frame["clipped_end_at"]))
@@ -254,7 +256,8 @@ def booking_gantt(frame: pd.DataFrame) -> go.Figure:
         BOOKING_COLOURS,
         pio.templates[pio.templates.default].layout.colorway)
     data = [charts._express(
-        "bar", name=str(ui.word(status)), legendgroup=str(status), x=_take(length, at), y=_take(rows, at),
+        "bar", name=str(word(status)), legendgroup=str(status),
+        x=_take(length, at), y=_take(rows, at),
         base=_take(base, at), customdata=_take(customdata, at),
         orientation="h", opacity=0.85,
         marker={"color": colour[status], "pattern": {"shape": ""},

@@ -23,6 +23,11 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 import reports
 from changeboard import asof, charts, config, db
 from changeboard.cli import query as query_cli
+from changeboard.words import PHASES as PHASES  # phase codes -> names
+from changeboard.words import TIERS as TIERS  # tier codes -> names
+from changeboard.words import each_distinct as each_distinct
+from changeboard.words import phase_word as phase_word  # sit -> SIT
+from changeboard.words import word as word  # backed_out -> Backed out
 from reports.text import day as day  # 03 Dec 2026
 from reports.text import instant as instant  # 03 Dec 2026 12:08 UTC
 from reports.text import instants as instants  # spans of instants
@@ -553,40 +558,6 @@ CODE_COLUMNS = {"change_type", "risk", "impact", "close_code", "state",
                 "approval",
                 "cell_status", "review_reason",
                 "availability", "criticality", "release_type", "flag"}
-TIERS = {"dev": "Dev", "test": "Test", "sit": "SIT", "uat": "UAT",
-         "perf": "Performance", "staging": "Staging", "prod": "Production",
-         "dr": "DR", "other": "Other"}
-# a release's phases, mostly named after the tier they run on (sit -> SIT)
-PHASES = {**TIERS, "pre_prod": "Pre-production",
-          "preprod": "Pre-production"}
-
-
-def word(code):
-    """A code as a word: `backed_out` -> 'Backed out'; other values as they are."""
-    if isinstance(code, str) and re.fullmatch(r"[a-z]+(_[a-z]+)*", code):
-        return code.replace("_", " ").capitalize()
-    return code
-
-
-def phase_word(code):
-    """A release phase as a word: `sit` -> 'SIT', `pre_prod` ->
-    'Pre-production', another code as word() has it ('cut_over' -> 'Cut
-    over'); a phase written as a name ('UAT 2') as it is."""
-    return PHASES.get(code, word(code)) if isinstance(code, str) else code
-
-
-def each_distinct(column: pd.Series, fn) -> pd.Series:
-    """column.map(fn) (same values, dtype and index), calling fn once per
-    distinct value instead of once per cell: a table's code columns hold a
-    few distinct codes in up to SHOWN_ROWS rows, mapped on every rerun."""
-    if column.isna().all():  # the dtype map() infers for no values at all
-        return column.map(fn)
-    codes, distinct = pd.factorize(column, use_na_sentinel=False)
-    mapped = pd.Series(distinct, dtype=column.dtype).map(fn).take(codes)
-    mapped.index, mapped.name = column.index, column.name
-    return mapped
-
-
 def each_distinct_row(fn, *columns: pd.Series) -> list:
     """[fn(*row) for each row of these columns], calling fn once per
     distinct row (plain values, tolist(): iterating Arrow-backed columns

@@ -1,0 +1,42 @@
+"""Codes as the pages write them, without Streamlit: the chart modules
+(changeboard.env_charts) use them, and changeboard.launch loads those before
+the server has made its runtime (changeboard.ui, which re-exports these,
+declares caches that need it)."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+TIERS = {"dev": "Dev", "test": "Test", "sit": "SIT", "uat": "UAT",
+         "perf": "Performance", "staging": "Staging", "prod": "Production",
+         "dr": "DR", "other": "Other"}
+# a release's phases, mostly named after the tier they run on (sit -> SIT)
+PHASES = {**TIERS, "pre_prod": "Pre-production",
+          "preprod": "Pre-production"}
+
+
+def word(code):
+    """A code as a word: `backed_out` -> 'Backed out'; other values as they are."""
+    if isinstance(code, str) and re.fullmatch(r"[a-z]+(_[a-z]+)*", code):
+        return code.replace("_", " ").capitalize()
+    return code
+
+
+def phase_word(code):
+    """A release phase as a word: `sit` -> 'SIT', `pre_prod` ->
+    'Pre-production', another code as word() has it ('cut_over' -> 'Cut
+    over'); a phase written as a name ('UAT 2') as it is."""
+    return PHASES.get(code, word(code)) if isinstance(code, str) else code
+
+
+def each_distinct(column: pd.Series, fn) -> pd.Series:
+    """column.map(fn) (same values, dtype and index), calling fn once per
+    distinct value instead of once per cell: a table's code columns hold a
+    few distinct codes in up to SHOWN_ROWS rows, mapped on every rerun."""
+    if column.isna().all():  # the dtype map() infers for no values at all
+        return column.map(fn)
+    codes, distinct = pd.factorize(column, use_na_sentinel=False)
+    mapped = pd.Series(distinct, dtype=column.dtype).map(fn).take(codes)
+    mapped.index, mapped.name = column.index, column.name
+    return mapped
