@@ -312,6 +312,17 @@ else:
 ui.definition("release_timeline")
 
 # --- DORA ---------------------------------------------------------------------
+def no_band(row) -> str:
+    """Why a DORA card has no band: deployment frequency's statistic is a
+    median over the complete weeks inside the period, so deployments in a
+    period holding none give no value and no band; otherwise there is
+    nothing to place."""
+    if row.metric == "deployment_frequency" and pd.notna(row.n) \
+            and row.n > 0 and pd.isna(row.raw_value):
+        return "no band: the period holds no complete week"
+    return "no band: no data"
+
+
 st.subheader("DORA key metrics")
 dora = ui.scoped("dora_summary", window, filters)
 recovery = ui.scoped("failed_change_recovery_time", window, filters).iloc[0]
@@ -357,7 +368,7 @@ for column, row in zip(columns, dora.itertuples(), strict=True):
         if isinstance(row.note, str):
             parts.append(row.note)
         elif not isinstance(row.band_level, str):
-            parts.append("no band: no data")
+            parts.append(no_band(row))
         st.caption(" · ".join(parts))
 ui.definition("dora_summary")
 
