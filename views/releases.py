@@ -72,11 +72,8 @@ def unit_of(unit: str, value) -> str:
 def shown(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """The chosen columns under their labels, codes as words: ui.table turns
     codes into words only under their own names (status, release_type);
-    phases as the timeline's legend names them (sit -> SIT)."""
-    frame = ui.readable(frame[columns])
-    if "phase" in columns:
-        frame["phase"] = ui.each_distinct(frame["phase"], ui.phase_word)
-    return ui.labelled(frame, columns, LABELS)
+    phases as the timeline's legend names them (sit -> SIT, ui.readable)."""
+    return ui.labelled(ui.readable(frame[columns]), columns, LABELS)
 
 
 def app_label(app_id, name) -> str:
