@@ -207,7 +207,7 @@ else:
                        "and not ended).")
         else:
             table = phases.assign(
-                covered=["yes" if c else "rejected only" if r else "no"
+                covered=["Yes" if c else "Rejected only" if r else "No"
                          for c, r in zip(phases["is_covered"],
                                          phases["is_rejected_only"],
                                          strict=True)],
