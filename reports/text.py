@@ -178,11 +178,11 @@ def day(value) -> str:
 def instant(value, tz: str = "UTC") -> str:
     """An instant as the pages write it, in tz and naming it: '03 Dec 2026
     12:08 UTC' (a time without a zone is UTC); '' if none."""
-    if value is None or pd.isna(value):
+    utc_ns = _utc_ns(value)
+    if utc_ns is None:
         return ""
-    stamp = pd.Timestamp(value)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
-    return f"{stamp.tz_convert(tz):{MOMENT}} {zone_name(tz)}"
+    stamp = pd.Timestamp(utc_ns, tz="UTC").tz_convert(tz)
+    return f"{stamp:{MOMENT}} {zone_name(tz)}"
 
 
 def instants(starts, ends, tz: str = "UTC") -> list[str]:
