@@ -748,12 +748,13 @@ def test_cli_rejects_a_bad_date_and_a_missing_database(tmp_path, capsys):
     assert "no database" in capsys.readouterr().err
 
 
-def _cab_page(path, monkeypatch):
-    """The CAB page of the 20 January meeting on the database at path."""
+def _cab_page(path, monkeypatch, **url):
+    """The CAB page of the 20 January meeting on the database at path, with
+    any other `url` parameters."""
     monkeypatch.setattr(config, "DB_PATH", path)
     st.cache_data.clear()
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.query_params["meeting"] = "2026-01-20"
+    app.query_params.update({"meeting": "2026-01-20", **url})
     app.run()
     app.switch_page("views/cab.py").run()
     assert not app.exception
@@ -1144,14 +1145,8 @@ def test_the_pages_caption_shows_filter_values_literally(cab_db, monkeypatch):
     with db.publish(cab_db) as con:
         insert(con, "applications", [{"application_id": "[Pay](http://x.test)",
                                       "name": "Pay"}])
-    monkeypatch.setattr(config, "DB_PATH", cab_db)
-    st.cache_data.clear()
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.query_params["meeting"] = "2026-01-20"
-    app.query_params["application_ids"] = "[Pay](http://x.test)"
-    app.run()
-    app.switch_page("views/cab.py").run()
-    assert not app.exception
+    app = _cab_page(cab_db, monkeypatch,
+                    application_ids="[Pay](http://x.test)")
     caption = next(c.value for c in app.caption
                    if c.value.startswith("Review window"))
     assert r"\[Pay\]\(http" in caption and "](http" not in caption
@@ -1255,15 +1250,9 @@ def test_the_page_says_the_zone_of_its_times(cab_db, monkeypatch, zone):
     no zone (only the data's as-of time said UTC): a CAB member elsewhere
     could not tell whose 10:00. The caption under the dates says the
     pack's zone."""
-    monkeypatch.setattr(config, "DB_PATH", cab_db)
     monkeypatch.setattr(config, "REPORTING_TZ", zone)
-    st.cache_data.clear()
     st.cache_resource.clear()
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.query_params["meeting"] = "2026-01-20"
-    app.run()
-    app.switch_page("views/cab.py").run()
-    assert not app.exception
+    app = _cab_page(cab_db, monkeypatch)
     caption = next(c.value for c in app.caption
                    if c.value.startswith("Review window"))
     assert f"times in {zone}" in caption, caption
