@@ -190,6 +190,8 @@ def finish(data: dict, raw: Raw, *, source: str, table: str,
     order = [c for c in data if c not in BOOKKEEPING]
     frame.insert(len(order), "row_number", numbers)
     frame = frame[[*order, *(c for c in BOOKKEEPING if c in frame)]]
+    if lazy:  # the cells are kept for the records of rejected rows
+        spill(raw, columns.values(), shared=arrow)
     frame.attrs["batch"] = Batch(source, table,
                                  list(raw.warnings) + list(warnings), mode,
                                  timezone, rows_read=rows,
@@ -197,6 +199,26 @@ def finish(data: dict, raw: Raw, *, source: str, table: str,
                                  else None, written=dict(written or {}))
     release_memory()
     return frame
+
+
+def spill(raw: Raw, columns, *, shared: bool = True) -> None:
+    """raw.spill, once the adapter reads its cells no more, leaving in
+    memory the cells these columns hold (`shared`: arrow columns, which a
+    frame holds zero-copy)."""
+    raw.spill(_text_addresses(columns) if shared else ())
+
+
+def _text_addresses(columns) -> set[int]:
+    """The addresses of the text buffers of these arrow columns (an arrow
+    frame made of them holds them, zero-copy)."""
+    found = set()
+    for column in columns:
+        if isinstance(column, pa.Array | pa.ChunkedArray):
+            chunks = column.chunks if isinstance(column, pa.ChunkedArray) \
+                else [column]
+            found.update(b[2].address for b in (c.buffers() for c in chunks)
+                         if len(b) > 2 and b[2] is not None)
+    return found
 
 
 def _objects(values) -> np.ndarray:

@@ -15,6 +15,7 @@ import gzip
 import io
 import json
 import os
+import tempfile
 import zlib
 from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
@@ -51,6 +52,7 @@ class Raw:
     raw_record: list[str] | pa.ChunkedArray | None
     bad_shape: list[str | None]
     warnings: list[str] = field(default_factory=list)
+    spilled: set[int] = field(default_factory=set)  # positions (spill)
 
     def __len__(self) -> int:
         return len(self.row_number)
@@ -83,6 +85,39 @@ class Raw:
         texts = iter(built.to_pylist())
         return [next(texts) if hit else None for hit in found]
 
+    def spill(self, shared: Collection[int] = ()) -> None:
+        """Move the cells no frame holds to a file, for `records` alone:
+        once the adapter has made its columns, a column it read as it is
+        (its text buffer at one of the `shared` addresses) stays, and the
+        others (codes it recoded, instants it parsed, columns it does not
+        read) are written to a temporary Arrow file, unlinked at once and
+        read back memory-mapped: only the pages of the rows a load rejects
+        are ever read again. At a million changes the ServiceNow export
+        held about 400 MB of such cells through the insert. Where the file
+        cannot be written (no space), the cells stay in memory."""
+        kept = set(shared)
+        moved = [i for i, column in enumerate(self.cells)
+                 if len(column) and i not in self.spilled
+                 and _data_address(column) not in kept]
+        if not moved:
+            return
+        table = pa.table({f"c{i}": self.cells[i] for i in moved})
+        try:
+            with tempfile.NamedTemporaryFile(prefix="changeboard-cells-",
+                                             suffix=".arrow") as spilled:
+                with pa.ipc.new_file(spilled.name, table.schema) as writer:
+                    writer.write_table(table)
+                mapped = pa.ipc.open_file(pa.memory_map(spilled.name)
+                                          ).read_all()
+        except OSError:
+            return
+        for i, column in zip(moved, mapped.columns, strict=True):
+            # one chunk, as written: its arrays read in place (combining
+            # even one chunk would copy it back into memory)
+            self.cells[i] = column.chunk(0) if column.num_chunks == 1 \
+                else column.combine_chunks()
+        self.spilled.update(moved)
+
     def positions(self, name: str) -> list[int]:
         """Positions of a header, compared trimmed and case-insensitively."""
         key = name.strip().casefold()
@@ -101,6 +136,12 @@ class Raw:
         """Trimmed cells at a position as an arrow string array, empty ->
         null."""
         return _trim_or_null(self.cells[position])
+
+
+def _data_address(column) -> int | None:
+    """The address of a string array's text buffer (None if it has none)."""
+    buffers = column.buffers()
+    return buffers[2].address if len(buffers) > 2 and buffers[2] else None
 
 
 def release_memory() -> None:

@@ -138,6 +138,11 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
                             if "cab_date" in data else cab_time)
     if "cab_date" in data:
         data["cab_date"] = times.dates(data["cab_date"], formats)
+    if len(raw) >= LAZY_RECORD_ROWS:
+        # the cells of the codes, flags and unread columns are kept for
+        # the records of rejected rows alone: moved out of memory before
+        # the instants are parsed (the read's peak), not after
+        frames.spill(raw, data.values())
     instants = [c for c in INSTANTS if c in data]
     parsed = reading.parallel(
         lambda c: times.instants(data[c], formats, timezone), instants)

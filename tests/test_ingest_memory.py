@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 import ingest
@@ -271,3 +272,59 @@ def test_a_load_parses_in_jemalloc_unless_the_environment_chose_a_pool(
     status, rows, pool = child.stdout.split()
     assert (status, pool) == ("succeeded", chosen or "jemalloc")
     assert int(rows) > 0
+
+
+def wide_file(path: Path, rows: int = 20_000) -> Path:
+    lines = ["id,state,note"] + [
+        f'{i},{"open" if i % 3 else "closed"},"note {i} ""q"" \\"'
+        for i in range(rows)]
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    return path
+
+
+def test_spilled_cells_leave_memory_and_give_the_same_records(
+        tmp_path, monkeypatch):
+    # reading.Raw.spill: the cells no frame holds go to an unlinked,
+    # memory-mapped file; the records built from them stay the same
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "spill"))
+    (tmp_path / "spill").mkdir()
+    raw = reading.read_delimited(wide_file(tmp_path / "w.csv"))
+    whole = reading.read_delimited(wide_file(tmp_path / "v.csv")
+                                   ).record_array().to_pylist()
+    numbers = [2, 5000, 20_001, 10**6]
+    before = raw.records(numbers)
+    kept = raw.cells[0]  # as a frame holding the id column as read
+    held = pa.total_allocated_bytes()
+    size = sum(c.nbytes for c in raw.cells[1:])
+    raw.spill([kept.buffers()[2].address])
+    assert raw.spilled == {1, 2} and raw.cells[0] is kept
+    assert held - pa.total_allocated_bytes() >= size
+    assert list((tmp_path / "spill").iterdir()) == []  # unlinked at once
+    assert raw.records(numbers) == before == [whole[0], whole[4998],
+                                              whole[-1], None]
+    assert raw.trimmed(1).to_pylist()[:3] == ["closed", "open", "open"]
+    raw.spill()  # the id column now; the others are not written again
+    assert raw.spilled == {0, 1, 2}
+    assert raw.records(numbers) == before
+
+
+def test_cells_stay_in_memory_where_no_file_can_be_written(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "missing"))
+    raw = reading.read_delimited(wide_file(tmp_path / "w.csv", rows=100))
+    before = raw.records([2, 50])
+    raw.spill()
+    assert raw.spilled == set() and raw.records([2, 50]) == before
+
+
+def test_a_large_export_keeps_in_memory_only_the_cells_its_frame_holds(
+        files, monkeypatch):
+    # the ServiceNow adapter moves out the cells it recoded, parsed or
+    # never read; those it took as they are stay (the frame holds them)
+    monkeypatch.setattr(servicenow, "LAZY_RECORD_ROWS", 1)
+    monkeypatch.setattr(servicenow, "ARROW_ROWS", 1)
+    raw = batch(servicenow.read(files[0])).records.build.__self__
+    spilled = {raw.header[i] for i in raw.spilled}
+    assert {"state", "opened_at", "sys_updated_on", "approval",
+            "sys_id"} <= spilled
+    assert "number" not in spilled
