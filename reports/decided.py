@@ -22,10 +22,10 @@ FINDINGS = {  # finding -> title, in the order shown
     "deferred_pending": "Deferred, still pending",
 }
 FLAGGED = "rejected_implemented"
-OUTCOMES = {  # cab_decided_changes outcome -> words
-    "failed": "failed", "implemented": "implemented", "cancelled": "cancelled",
-    "started": "started, not closed", "closed": "closed",
-    "pending": "not started", "not_in_data": "not in the data"}
+OUTCOMES = {  # cab_decided_changes outcome -> words, as a code reads
+    "failed": "Failed", "implemented": "Implemented", "cancelled": "Cancelled",
+    "started": "Started, not closed", "closed": "Closed",
+    "pending": "Not started", "not_in_data": "Not in the data"}
 STARTED = ("failed", "implemented", "started")
 COLUMNS = ["Finding", "Change", "Title", "Decision", "What happened", "Note",
            "Risk", "Application", "Team", "Decided by", "Decided", "State",
@@ -104,10 +104,10 @@ def table(pack, finding_: str | None = None, *,
         "Decision": decisions.label(r["decision"]),
         "Note": as_text(r["note"]), "Decided by": r["decided_by"],
         t.title("Decided"): t.at(r["decided_at"]),
-        "What happened": OUTCOMES.get(r["outcome"], r["outcome"])
+        "What happened": OUTCOMES.get(r["outcome"], words(r["outcome"]))
         + (f" ({words(r['close_code'])})"
            if as_text(r["close_code"]) else ""),
-        "State": as_text(r["state"]),
+        "State": words(r["state"]),
         t.title("Started"): t.at(r["actual_start_at"]),
         t.title("Ended"): t.at(r["outcome_at"]),
         "Why failed": failure_signals(r)} for r in records(rows)]

@@ -142,7 +142,7 @@ def _decisions(pack: cab.Pack, current: pd.DataFrame, facts: dict,
             **_meeting(pack, t),
             "#": None if rank is None or pd.isna(rank) else int(rank),
             "Change": r["change_id"], "Title": as_text(f.get("title")),
-            "Type": as_text(f.get("change_type")),
+            "Type": words(f.get("change_type")),
             "Risk": words(f.get("risk")),
             "Application": cab.app_label(pack, f.get("application_id"))
             if f else "(not in the data)",

@@ -13,6 +13,7 @@ from datetime import datetime
 import pandas as pd
 
 from changeboard import config
+from changeboard.words import TIERS, phase_word, word
 
 # release_readiness status -> its chip: a shape every font has and the word
 READINESS = {"blocked": ("✖", "Blocked"), "at_risk": ("⚠", "At risk"),
@@ -63,8 +64,22 @@ def failure_signals(row) -> str:
 
 
 def words(code) -> str:
-    """A code from data with its underscores as spaces: 'very high'."""
-    return as_text(code).replace("_", " ")
+    """A code from data as the pages write it (changeboard.words.word):
+    'very_high' -> 'Very high', 'backed_out' -> 'Backed out'; a value that
+    is no code (a name, 'Release Type 11') as it is; '' for a missing one."""
+    return as_text(word(code))
+
+
+def phase_words(code) -> str:
+    """A release phase as the pages write it (changeboard.words.phase_word):
+    'uat' -> 'UAT', 'pre_prod' -> 'Pre-production'; '' for a missing one."""
+    return as_text(phase_word(code))
+
+
+def tier_words(code) -> str:
+    """An environment tier as the pages write it (changeboard.words.TIERS):
+    'prod' -> 'Production'; another value as it is; '' for a missing one."""
+    return as_text(TIERS.get(code, code) if isinstance(code, str) else code)
 
 
 def _utc_ns(value) -> int | None:

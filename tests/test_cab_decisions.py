@@ -17,9 +17,11 @@ from changeboard import cli as changeboard_cli
 from reports import cab, decided, minutes
 from tests.clicks import click_tab
 from tests.test_cab_pack import (
+    LOWER_CASE_CODES,
     TIME_FORMAT,
     assert_cells_typed,
     done,
+    html_cells,
     insert,
     load_cab_data,
     needs_pdf_tools,
@@ -155,7 +157,7 @@ def test_minutes_list_every_decision_in_each_format(decided_db, tmp_path):
         == [1, 2, None]
     c3 = table.iloc[2]
     assert (c3["Title"], c3["Risk"], c3["Decision"]) == (
-        "Other & co", "low", "Deferred")
+        "Other & co", "Low", "Deferred")
     assert c3["Application"] == 'Payments & "Cards" (A1)'
     c1 = table.iloc[1]
     assert (c1["Decision"], c1["Note"], c1["Times recorded"]) == (
@@ -183,6 +185,70 @@ def test_minutes_list_every_decision_in_each_format(decided_db, tmp_path):
         min_row=2, values_only=True)] == ["Ann Chair", "Bo Ops"]
 
 
+def test_minutes_and_the_last_cabs_decisions_read_the_pages_words(
+        decided_db):
+    """The minutes wrote a change's risk and type as the data holds them
+    ('very high', 'normal'), the last CAB's decisions its state
+    ('authorize') and what happened in lower case ('failed (backed
+    out)'), where every page writes codes as words: the tables, the HTML
+    and the XLSX now read 'Very high', 'Normal', 'Authorize', 'Failed
+    (Backed out)'; titles, notes and names stay as written."""
+    record_meeting(decided_db)
+    pack = cab.build_pack(decided_db, MEETING)
+    built = minutes.build(pack)
+    expected = [("C2", "Very high", "Emergency"), ("C1", "High", "Normal"),
+                ("C3", "Low", "Normal")]
+    assert list(built.decisions[["Change", "Risk", "Type"]].itertuples(
+        index=False, name=None)) == expected
+    cells = html_cells(minutes.to_html(built))
+    assert {"Very high", "Emergency", "High", "Normal", "Low",
+            "no <backout> plan", "=cmd|x"} <= set(cells)
+    assert not LOWER_CASE_CODES & set(cells)
+    book = openpyxl.load_workbook(io.BytesIO(minutes.to_xlsx(built)))
+    _, rows = sheet_cells(book)["Decisions"]
+    assert [(r["Change"].value, r["Risk"].value, r["Type"].value)
+            for r in rows] == expected
+
+    happened = {"D4": ("Implemented (Successful)", "Closed"),
+                "D1": ("Failed (Backed out)", "Closed"),
+                "D2": ("Failed (Successful)", "Closed"),  # by incident
+                "D3": ("Not started", "Authorize"),
+                "D5": ("Cancelled", "Cancelled"),
+                "D6": ("Implemented (Successful)", "Closed"),
+                "D7": ("Started, not closed", "Implement"),
+                "D8": ("Not in the data", "")}
+    table = decided.table(pack)
+    assert {r["Change"]: (r["What happened"], r["State"])
+            for r in table.to_dict("records")} == happened
+    assert table.set_index("Change").loc["D1", "Title"] == "Backed out"
+    cells = html_cells(cab.to_html(pack))
+    assert {"Failed (Backed out)", "Not started", "Authorize",
+            "Implement"} <= set(cells)
+    assert not LOWER_CASE_CODES & set(cells)
+    book = openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
+    _, rows = sheet_cells(book)["Since last CAB - decisions"]
+    assert {r["Change"].value: (r["What happened"].value,
+                                r["State"].value or "")
+            for r in rows} == happened
+
+
+@needs_pdf_tools
+def test_the_last_cabs_decisions_print_the_pages_words(decided_db,
+                                                       tmp_path):
+    pdf = cab.to_pdf(cab.build_pack(decided_db, MEETING),
+                     tmp_path / "pack.pdf")
+    # the crowded landscape table wraps its cells: read them in text order
+    flat = " ".join(subprocess.run(["pdftotext", str(pdf), "-"],
+                                   capture_output=True, text=True,
+                                   check=True).stdout.split())
+    for shown in ("Failed (Backed out)", "Implemented (Successful)",
+                  "Not started", "Started, not closed", "Not in the data",
+                  "Authorize", "Implement"):
+        assert shown in flat, shown
+    for old in ("failed (backed out)", "not started", "authorize"):
+        assert old not in flat, old
+
+
 @needs_pdf_tools
 def test_minutes_pdf_and_cli(decided_db, tmp_path, capsys):
     record_meeting(decided_db)
@@ -196,6 +262,12 @@ def test_minutes_pdf_and_cli(decided_db, tmp_path, capsys):
     for change_id, decision in (("C2", "Rejected"), ("C1", "Approved"),
                                 ("C3", "Deferred")):
         assert re.search(rf"\b{change_id}\b.*{decision}", text), change_id
+    # risk and type read as the pages' words
+    for change_id, risk, kind in (("C2", "Very high", "Emergency"),
+                                  ("C1", "High", "Normal"),
+                                  ("C3", "Low", "Normal")):
+        assert re.search(rf"\b{change_id}\b.*\s{risk}\s+{kind}\s", text), \
+            change_id
     # notes wrap inside their cells: read them in text order
     flat = " ".join(subprocess.run(["pdftotext", str(out), "-"],
                                    capture_output=True, text=True,

@@ -7,6 +7,7 @@ import shlex
 import shutil
 import subprocess
 from datetime import date, datetime
+from html import unescape
 from pathlib import Path
 
 import openpyxl
@@ -357,17 +358,114 @@ def test_pack_shows_each_window_hit(pack):
     assert rows(pack.window_hits, "change_id", "window_id", "kind") == [
         ("C1", None, "outside_maintenance"), ("C2", "W1", "freeze")]
     assert block(pack, "C2").window_hits.to_dict("records") == [{
-        "Window": "Year-end freeze (W1)", "Kind": "freeze",
+        "Window": "Year-end freeze (W1)", "Kind": "Freeze",
         "Overlap": "Thu 22 Jan 2026 01:00 – 02:00"}]
     assert list(block(pack, "C1").window_hits["Kind"]) == [
-        "outside maintenance"]
+        "Outside maintenance"]
 
 
 def test_pack_shows_active_bookings_of_the_changes_release(pack):
     assert block(pack, "C1").bookings.to_dict("records") == [{
-        "Booking": "B1", "Environment": "UAT (uat)", "Team": "QA",
-        "Phase": "uat", "Status": "approved",
+        "Booking": "B1", "Environment": "UAT (UAT)", "Team": "QA",
+        "Phase": "UAT", "Status": "Approved",
         "Overlap": "Wed 21 Jan 2026 20:00 – 22:00"}]
+
+
+def test_text_writes_a_code_as_the_pages_word():
+    """reports.text reads a code as the pages do (changeboard.words): the
+    CAB exports' words are the pages' words; a value that is no code, and
+    a missing one, as before."""
+    from reports import text
+
+    assert [text.words(c) for c in (
+        "very_high", "backed_out", "normal", "approved", "not_yet_requested",
+        "outside_maintenance", "Release Type 11", "CI_01", None)] == [
+        "Very high", "Backed out", "Normal", "Approved", "Not yet requested",
+        "Outside maintenance", "Release Type 11", "CI_01", ""]
+    assert [text.phase_words(p) for p in ("uat", "pre_prod", "cut_over",
+                                          "UAT 2", None)] == [
+        "UAT", "Pre-production", "Cut over", "UAT 2", ""]
+    assert [text.tier_words(t) for t in ("prod", "uat", "lab", None)] == [
+        "Production", "UAT", "lab", ""]
+
+
+# what the exports wrote before they read the pages' words: no cell of a
+# pack, the minutes or the decided table is one of these any more
+LOWER_CASE_CODES = {
+    "very high", "high", "low", "normal", "emergency", "authorize",
+    "authorize / requested", "authorize / not yet requested", "closed",
+    "backed out", "unsuccessful", "requested", "approved", "freeze",
+    "outside maintenance", "uat", "UAT (uat)", "failed (backed out)",
+    "not started", "not in the data", "implemented (successful)"}
+
+
+def html_cells(page: str) -> list[str]:
+    """The text of every table cell and definition of an HTML page."""
+    return [unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(
+        r"<(?:td|dd)[^>]*>(.*?)</(?:td|dd)>", page, flags=re.DOTALL)]
+
+
+def test_the_pack_writes_codes_as_the_pages_words(pack):
+    """The pack wrote codes from data lower case, as the data holds them
+    ('very high', 'authorize / not yet requested', 'backed out', 'normal',
+    a window's 'freeze', a booking's 'uat' and 'approved') where every
+    page writes them as words ('Very high', 'Authorize / Not yet
+    requested', 'Backed out', 'Normal'): the agenda, the blocks, the since
+    last CAB lists and the XLSX's sheets now read the pages' words; ids,
+    names and titles stay as written."""
+    c1, c2 = block(pack, "C1"), block(pack, "C2")
+    assert [dict(c2.facts)[k] for k in ("Type", "Risk", "State / approval",
+                                        "Team")] == [
+        "Emergency", "Very high", "Authorize / Not yet requested", "Core"]
+    assert [dict(c1.facts)[k] for k in ("Type", "Risk", "State / approval",
+                                        "Application")] == [
+        "Normal", "High", "Authorize / Requested", 'Payments & "Cards" (A1)']
+    assert c1.evidence["Evidence"].iloc[0] == \
+        'Same application and type (Payments & "Cards" (A1), Normal)'
+    assert list(c2.last_failures["Close code"]) == ["Backed out"]  # H5
+    assert list(cab.agenda_lines(pack)["Risk"]) == ["Very high", "High"]
+    failed = cab.since_last(pack, "failed")
+    assert rows(failed, "Change", "Type", "Close code") == [
+        ("H2", "Normal", "Unsuccessful")]
+    assert list(cab.since_last(pack, "emergency")["Type"]) == ["Emergency"]
+    assert rows(cab.since_last(pack, "unauthorized"), "Change",
+                "Approval") == [("H6", "Requested"), ("H4", "Approved")]
+
+    page = cab.to_html(pack)
+    cells = html_cells(page)
+    for shown in ("Authorize / Not yet requested", "Very high", "Emergency",
+                  "Backed out", "Unsuccessful", "Freeze",
+                  "Outside maintenance", "UAT (UAT)", "Approved"):
+        assert shown in cells, shown
+    assert not LOWER_CASE_CODES & set(cells), LOWER_CASE_CODES & set(cells)
+    assert "=SUM(1,2)" in cells  # a title as written
+
+    book = openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
+    values = {(sheet.title, v) for sheet in book
+              for row in sheet.iter_rows(min_row=2, values_only=True)
+              for v in row if isinstance(v, str)}
+    assert not LOWER_CASE_CODES & {v for _, v in values}
+    decision = {t: {k: c.value for k, c in column(
+        book, "For decision", t).items()}
+        for t in ("Type", "Risk", "State / approval")}
+    assert decision == {
+        "Type": {"C2": "Emergency", "C1": "Normal"},
+        "Risk": {"C2": "Very high", "C1": "High"},
+        "State / approval": {"C2": "Authorize / Not yet requested",
+                             "C1": "Authorize / Requested"}}
+    assert column(book, "Failed - review", "Close code")["H2"].value == \
+        "Unsuccessful"
+    assert {k: c.value for k, c in column(
+        book, "Unauthorised", "Approval").items()} == {"H6": "Requested",
+                                                       "H4": "Approved"}
+    assert column(book, "Team last failures", "Close code",
+                  "For change")["C2"].value == "Backed out"
+    assert {k: c.value for k, c in column(
+        book, "Window hits", "Kind", "For change").items()} == {
+        "C1": "Outside maintenance", "C2": "Freeze"}
+    assert [column(book, "Booking hits", t, "For change")["C1"].value
+            for t in ("Environment", "Phase", "Status")] == [
+        "UAT (UAT)", "UAT", "Approved"]
 
 
 def test_pack_similar_change_evidence_numbers_and_n(pack):
@@ -669,10 +767,10 @@ def test_pdf_renders_with_each_block_on_one_page(pack, tmp_path):
     assert "CAB pack — Tue 20 Jan 2026 10:00 (UTC)" in text[0]
     # page 1 is the agenda, one line per change; the detail starts after it
     assert "Agenda" in text[0] and "Team's last failures" not in text[0]
-    assert re.search(r"^\s*1\s+C2\s+=SUM\(1,2\)\s+very high\s+"
+    assert re.search(r"^\s*1\s+C2\s+=SUM\(1,2\)\s+Very high\s+"
                      r"Thu 22 Jan 01:00\s+emergency, freeze\s*$", text[0],
                      flags=re.MULTILINE)
-    assert re.search(r"^\s*2\s+C1\s+.*high\s+Wed 21 Jan 20:00\s+"
+    assert re.search(r"^\s*2\s+C1\s+.*High\s+Wed 21 Jan 20:00\s+"
                      r"collides ×1, outside maintenance\s*$", text[0],
                      flags=re.MULTILINE)
     for change_id in ("C2", "C1"):
@@ -680,6 +778,15 @@ def test_pdf_renders_with_each_block_on_one_page(pack, tmp_path):
         assert len(start) == 1, change_id
         assert start[0] > 0
         assert "Team's last failures" in text[start[0]]  # block not split
+    # codes read as the pages' words, in the blocks and since last CAB
+    c2 = next(t for t in text if "C2 —" in t)
+    assert re.search(r"Type\s+Emergency\s+Risk\s+Very high\n", c2)
+    assert re.search(r"State / approval\s+Authorize / Not yet requested\n",
+                     c2)
+    assert re.search(r"Year-end freeze \(W1\)\s+Freeze\s", c2)
+    assert re.search(r"^\s*H5\s+Backed out\s", c2, flags=re.MULTILINE)
+    assert re.search(r"^\s*H2\s+Broke it\s+Normal\s.*\sUnsuccessful\s",
+                     text[3], flags=re.MULTILINE)
     # the PDF shows the long description shortened, never its end
     assert "Step000" in text[2] and "END-OF-TEXT" not in "".join(text)
     assert "Since last CAB" in text[3] and landscape(pdf, 4)

@@ -9,7 +9,16 @@ import pyarrow as pa
 
 from reports.cab.evidence import app_label, assessments, environment
 from reports.cab.pack import Pack
-from reports.text import Times, as_text, failure_signals, records, span, words
+from reports.text import (
+    Times,
+    as_text,
+    failure_signals,
+    phase_words,
+    records,
+    span,
+    tier_words,
+    words,
+)
 
 LAST_FAILURES_SHOWN = 3
 
@@ -126,7 +135,7 @@ def _window_hits(hits: list[dict], t: Times) -> dict[str, list]:
                    if r["kind"] == outside else
                    f"{as_text(r['window_name'])} ({r['window_id']})".strip()
                    for r in hits],
-        "Kind": [r["kind"].replace("_", " ") for r in hits],
+        "Kind": [words(r["kind"]) for r in hits],
     }
     if t.sheet:  # outside maintenance: no overlap, as its Kind says
         return {**columns, **_overlap(hits, t)}
@@ -141,12 +150,12 @@ def _bookings(books: list[dict], t: Times) -> dict[str, list]:
         "Booking": [r["booking_id"] for r in books],
         "Environment": [
             f"{as_text(r['environment_name']) or r['environment_id']} "
-            f"({as_text(r['tier'])})"
+            f"({tier_words(r['tier'])})"
             + (" · target" if r["is_target_environment"] else "")
             for r in books],
         "Team": [as_text(r["team"]) for r in books],
-        "Phase": [as_text(r["phase"]) for r in books],
-        "Status": [r["status"] for r in books],
+        "Phase": [phase_words(r["phase"]) for r in books],
+        "Status": [words(r["status"]) for r in books],
         **_overlap(books, t),
     }
 

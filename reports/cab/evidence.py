@@ -116,7 +116,7 @@ FACT_LABELS = ("Type", "Risk", "Application", "Team", "Environment",
 
 def facts_of(pack: Pack, row: dict) -> Facts:
     return Facts(
-        type=as_text(row["change_type"]),
+        type=words(row["change_type"]),
         risk=words(row["risk"]) or "unknown",
         application=app_label(pack, row["application_id"]),
         team=as_text(row["assignment_group"]) or "(none)",
@@ -124,7 +124,7 @@ def facts_of(pack: Pack, row: dict) -> Facts:
         release=as_text(row["release_id"]) or "(none)",
         planned=span(row["planned_start_at"], row["planned_end_at"],
                      pack.reporting_tz) + f" ({row['planned_hours']:.1f} h)",
-        state_approval=f"{row['state']} / {words(row['approval'])}",
+        state_approval=f"{words(row['state'])} / {words(row['approval'])}",
         requested_by=as_text(row.get("requested_by")) or "(none)",
         affected_ci=as_text(row.get("ci_name")) or "(none)")
 
@@ -224,8 +224,9 @@ def _similar(pack: Pack, index: Index, row: dict, cohort: str) -> dict:
     """The evidence line of the change's similar changes in one cohort."""
     label = (f"Same application and type "
              f"({app_label(pack, row['application_id'])}, "
-             f"{row['change_type']})" if cohort == "application_change_type"
-             else f"Same team ({as_text(row['assignment_group']) or '(none)'})")
+             f"{words(row['change_type'])})"
+             if cohort == "application_change_type" else
+             f"Same team ({as_text(row['assignment_group']) or '(none)'})")
     found = index.similar.get((row["change_id"], cohort))
     n = None if found is None or pd.isna(found["n"]) else int(found["n"])
     failed = 0 if n is None else int(found["n_failed"])
@@ -295,8 +296,8 @@ def _evidence_flags(pack: Pack, index: Index, row: dict, n_similar,
     flags = []
     if row["risk"] in ("high", "very_high") and \
             (n_similar or 0) < LITTLE_HISTORY_N:
-        flags.append(f"{str(row['risk']).replace('_', ' ').capitalize()}"
-                     f" risk with little history (n = {n_similar or 0})")
+        flags.append(f"{words(row['risk'])} risk with little history "
+                     f"(n = {n_similar or 0})")
     team = index.similar.get((row["change_id"], "assignment_group"))
     if team is not None and pd.notna(team["last_failure_at"]) and \
             team["last_failure_at"] >= (pd.Timestamp(pack.meeting_at)

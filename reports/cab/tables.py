@@ -56,7 +56,7 @@ def since_last(pack: Pack, reason: str, *,
     frame = pd.DataFrame({
         "Change": list(rows["change_id"]),
         "Title": [as_text(t) for t in rows["title"]],
-        "Type": list(rows["change_type"]),
+        "Type": [words(t) for t in rows["change_type"]],
         "Risk": [words(r) for r in rows["risk"]],
         "Application": [app_label(pack, a) for a in rows["application_id"]],
         "Team": [as_text(t) for t in rows["assignment_group"]],
