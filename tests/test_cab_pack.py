@@ -241,6 +241,26 @@ def test_each_kpi_says_what_its_n_counts(con):
     assert rows["Emergency ratio"] == (1, "completed changes")
 
 
+
+def test_each_kpi_names_what_its_n_counts_for_one_and_for_more(pack):
+    """The CAB page made a KPI's noun singular by replacing 'changes' with
+    'change' in its label: each KPI now carries its singular beside its
+    plural (KPI_SPECS), and kpi_n writes a count of it."""
+    from reports.cab.pack import KPI_SPECS
+
+    assert [(k.counts, k.counts_one) for k in KPI_SPECS] == [
+        ("implemented changes", "implemented change"),
+        ("completed changes", "completed change"),
+        ("CAB-required changes started", "CAB-required change started")]
+    kpis = pack.kpis.to_dict("records")
+    assert [(cab.kpi_n(1, k), cab.kpi_n(2, k)) for k in kpis] == [
+        ("1 implemented change", "2 implemented changes"),
+        ("1 completed change", "2 completed changes"),
+        ("1 CAB-required change started", "2 CAB-required changes started")]
+    assert cab.kpi_n(1_234, kpis[0]) == "1,234 implemented changes"
+    assert cab.kpi_n(0, kpis[2]) == "0 CAB-required changes started"
+
+
 # --- cab_since_last ------------------------------------------------------------
 
 def since(con, **params):
@@ -1244,6 +1264,29 @@ def test_the_xlsx_says_where_a_text_longer_than_a_cell_is_cut(con):
     got = next(r[at] for r in sheet[1:] if r[1] == "C9")
     assert len(got) == CELL_CHARS and got.endswith(CUT_MARK)
     assert text.startswith(got[:-len(CUT_MARK)])
+
+
+def test_the_since_tabs_kpis_count_one_in_the_singular_and_two_in_the_plural(
+        cab_db, tmp_path, monkeypatch):
+    """The since-last-CAB captions write each KPI's n with the noun
+    KPI_SPECS gives it for one and for more (not a 'changes' replaced in
+    the plural): the sample's n of 2, and of 1 once H2 and H6 are gone."""
+    def captions(path) -> list[str]:
+        app = _cab_page(path, monkeypatch, tab="since")
+        return [c.value for c in app.caption if c.value.startswith("n = ")]
+
+    assert captions(cab_db) == [
+        "n = 2 implemented changes · 1 failed · before: 0.0% of 1",
+        "n = 2 completed changes · 1 emergency · before: 0.0% of 1",
+        "n = 2 CAB-required changes started · 2 unauthorised · none before"]
+    one = tmp_path / "one.duckdb"
+    with db.publish(one) as con:
+        load_cab_data(con)
+        con.execute("delete from changes where change_id in ('H2', 'H6')")
+    assert captions(one) == [
+        "n = 1 implemented change · 0 failed · before: 0.0% of 1",
+        "n = 1 completed change · 1 emergency · before: 0.0% of 1",
+        "n = 1 CAB-required change started · 1 unauthorised · none before"]
 
 
 def test_the_pages_caption_shows_filter_values_literally(cab_db, monkeypatch):

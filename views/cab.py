@@ -332,12 +332,6 @@ def _decide_tab() -> None:
         ui.definition(name, f"How is {name.replace('_', ' ')} computed?")
 
 
-def _counted(n: int, counts: str) -> str:
-    """A KPI's n before what it counts ('implemented changes'), in the
-    singular for one."""
-    return f"{n:,} {counts.replace('changes', 'change', 1) if n == 1 else counts}"
-
-
 def _since_tab() -> None:
     st.caption(meta["Since last CAB"])
     _last_cab_decisions()
@@ -352,7 +346,7 @@ def _since_tab() -> None:
             else "inverse", border=True)
         before = (f"before: {ui.pct(kpi['before_rate'])} of "
                   f"{kpi['before_n']:,}" if kpi["before_n"] else "none before")
-        column.caption(f"n = {_counted(kpi['since_n'], kpi['Counts'])} · "
+        column.caption(f"n = {cab.kpi_n(kpi['since_n'], kpi)} · "
                        f"{kpi['since_count']:,} {kpi['Count is']} · {before}")
     for reason, title in cab.REASONS.items():
         frame = _kept(pack, cab.since_last, reason)  # shared: not changed

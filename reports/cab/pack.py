@@ -26,17 +26,32 @@ TEAM_LOOKBACK_DAYS = 90  # team success score and its last failures
 INCIDENT_LOOKBACK_DAYS = 30  # incidents on the application
 FILTER_NAMES = ("application_ids", "portfolios", "teams", "change_types",
                 "tiers")
-# the headline KPIs since the last CAB: label, query, its rate and count
-# columns, what the count is and what n counts
+class Kpi(NamedTuple):
+    """A headline KPI since the last CAB: its label, query, the query's
+    rate and count columns, what the count is, and what its n counts,
+    for any n ('implemented changes') and for one ('implemented
+    change')."""
+
+    label: str
+    query: str
+    rate: str
+    count: str
+    count_is: str
+    counts: str
+    counts_one: str
+
+
 KPI_SPECS = (
-    ("Change success rate", "change_success_rate", "change_success_rate",
-     "n_failed", "failed", "implemented changes"),
+    Kpi("Change success rate", "change_success_rate", "change_success_rate",
+        "n_failed", "failed", "implemented changes", "implemented change"),
     # completed changes (docs/metrics.md A24): wider than the success
     # rate's implemented ones (no close code, in review or closed, counts)
-    ("Emergency ratio", "emergency_change_ratio", "emergency_change_ratio",
-     "n_emergency", "emergency", "completed changes"),
-    ("Unauthorised changes", "unauthorized_changes", "unauthorized_rate",
-     "n_unauthorized", "unauthorised", "CAB-required changes started"),
+    Kpi("Emergency ratio", "emergency_change_ratio",
+        "emergency_change_ratio", "n_emergency", "emergency",
+        "completed changes", "completed change"),
+    Kpi("Unauthorised changes", "unauthorized_changes", "unauthorized_rate",
+        "n_unauthorized", "unauthorised", "CAB-required changes started",
+        "CAB-required change started"),
 )
 
 
@@ -364,8 +379,8 @@ def _going_live(run, filters, start: datetime, end: datetime,
 
 def _kpi_calls(filters: dict, period: Period) -> list[tuple]:
     """Every KPI's query in each of its periods (as _kpis runs them)."""
-    return [_kpi_call(query, dates, filters)
-            for _, query, *_ in KPI_SPECS
+    return [_kpi_call(kpi.query, dates, filters)
+            for kpi in KPI_SPECS
             for dates in _kpi_periods(period).values()]
 
 
@@ -391,13 +406,14 @@ def _failed(records: pd.DataFrame) -> pd.DataFrame:
 def _kpis(run, filters: dict, period: Period) -> pd.DataFrame:
     """The headline KPIs since the last CAB and in the period before it."""
     rows = []
-    for label, query, rate, count, count_label, of in KPI_SPECS:
-        row = {"KPI": label, "Counts": of}
+    for kpi in KPI_SPECS:
+        row = {"KPI": kpi.label, "Counts": kpi.counts,
+               "Counts one": kpi.counts_one}
         for key, dates in _kpi_periods(period).items():
-            result = run(*_kpi_call(query, dates, filters)).iloc[0]
-            row[f"{key}_rate"] = result[rate]
+            result = run(*_kpi_call(kpi.query, dates, filters)).iloc[0]
+            row[f"{key}_rate"] = result[kpi.rate]
             row[f"{key}_n"] = int(result["n"])
-            row[f"{key}_count"] = int(result[count])
-        row["Count is"] = count_label
+            row[f"{key}_count"] = int(result[kpi.count])
+        row["Count is"] = kpi.count_is
         rows.append(row)
     return pd.DataFrame(rows)

@@ -14,6 +14,7 @@ from reports.text import (
     Times,
     as_text,
     is_yes,
+    many,
     pct,
     readiness_chip,
     records,
@@ -107,6 +108,13 @@ def kpi_table(pack: Pack, *, sheet: bool = False) -> pd.DataFrame:
             "Count": [f'0" {_quoted(w)}"' for w in k["Count is"]],
             "Change": '+0.0" pp";-0.0" pp";+0.0" pp"'}
     return frame
+
+
+def kpi_n(n, kpi) -> str:
+    """A KPI's n before what it counts (`kpi`: a row of the pack's kpis,
+    reports/cab/pack.py KPI_SPECS): '1 implemented change', '2
+    implemented changes', '1 CAB-required change started'."""
+    return many(n, kpi["Counts one"], kpi["Counts"])
 
 
 # a sheet frame's attrs[NUMBER_FORMATS]: column -> the Excel number format
