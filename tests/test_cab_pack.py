@@ -620,6 +620,36 @@ def test_an_empty_window_gives_an_empty_pack_that_still_renders(con):
     assert openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
 
 
+def test_an_empty_sheet_of_the_xlsx_carries_every_column_header(con):
+    """A sheet of the blocks' tables (Collisions, Window hits, Booking hits,
+    Evidence, Team last failures) with no row showed one column, 'For
+    change': no change colliding, or no change for decision at all. It
+    now has the headers a sheet with rows has."""
+    load_cab_data(con)
+
+    def sheets(pack) -> dict[str, tuple[int, list]]:
+        book = openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
+        return {s.title: (s.max_row - 1, [c.value for c in next(
+            s.iter_rows(max_row=1))]) for s in book}
+
+    full = sheets(cab.build_pack(con, MEETING))
+    titles = ["Collisions", "Window hits", "Booking hits", "Evidence",
+              "Team last failures"]
+    assert all(full[t][0] > 0 for t in titles), full
+    assert full["Collisions"] == (1, [
+        "For change", "Other change", "Other title", "Shared",
+        "Overlap start (UTC)", "Overlap end (UTC)"])
+    # C3, the change C1 collides with, gone: no change collides
+    con.execute("delete from changes where change_id = 'C3'")
+    no_collision = sheets(cab.build_pack(con, MEETING))
+    assert no_collision["Collisions"] == (0, full["Collisions"][1])
+    assert no_collision["Evidence"] == full["Evidence"]
+    # no change for decision: every block sheet empty, every header kept
+    nothing = sheets(cab.build_pack(con, date(2027, 6, 1)))
+    assert {t: nothing[t] for t in titles} == {
+        t: (0, full[t][1]) for t in titles}
+
+
 # --- renderers ----------------------------------------------------------------
 
 def test_each_block_carries_what_a_cab_reads(pack):

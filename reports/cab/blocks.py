@@ -7,7 +7,12 @@ from dataclasses import dataclass
 import pandas as pd
 import pyarrow as pa
 
-from reports.cab.evidence import app_label, assessments, environment
+from reports.cab.evidence import (
+    app_label,
+    assessments,
+    environment,
+    evidence_frame,
+)
 from reports.cab.pack import Pack
 from reports.text import (
     Times,
@@ -63,6 +68,19 @@ def blocks(pack: Pack, limit: int | None = None, *,
     t = Times(pack.reporting_tz, sheet)
     return [_block(pack, row, at, arrow, t) for row, at in zip(rows, shown,
                                                                strict=True)]
+
+
+def no_rows(pack: Pack, *, sheet: bool = False) -> dict[str, pd.DataFrame]:
+    """Each of a block's tables (by its ChangeBlock field) with no row, its
+    columns as blocks() writes them: a sheet of no row still has them."""
+    t = Times(pack.reporting_tz, sheet)
+    # no collision reads the change's row: only its id is looked at
+    return {"collisions": pd.DataFrame(_collisions(
+                pack, {"change_id": None}, [], t)),
+            "window_hits": pd.DataFrame(_window_hits([], t)),
+            "bookings": pd.DataFrame(_bookings([], t)),
+            "evidence": evidence_frame([], [], t),
+            "last_failures": pd.DataFrame(_last_failures([], t))}
 
 
 def _arrow_table(columns: dict[str, list]) -> pa.Table:

@@ -157,14 +157,7 @@ class Assessment:
     def evidence(self, t: Times | None = None) -> pd.DataFrame:
         """The evidence lines; with a sheet's `t` (reports.text.Times),
         the latest failure as its cell, under a title naming the zone."""
-        frame = pd.DataFrame(self.lines)
-        frame["n"] = frame["n"].astype("Int64")
-        if t is not None and t.sheet:
-            at = frame.columns.get_loc("Latest failure")
-            frame = frame.drop(columns="Latest failure")
-            frame.insert(at, t.title("Latest failure"),
-                         [t.at(v) for v in self.failures_at])
-        return frame
+        return evidence_frame(self.lines, self.failures_at, t)
 
     def evidence_table(self) -> pa.Table:
         """evidence() as the Arrow table a page draws: text columns, n
@@ -174,6 +167,25 @@ class Assessment:
             [line[name] for line in lines],
             type=pa.int64() if name == "n" else pa.string())
             for name in lines[0]})
+
+
+# an evidence line's columns (_similar, _team_score, _incidents)
+EVIDENCE_COLUMNS = ["Evidence", "Period", "n", "Result", "Latest failure"]
+
+
+def evidence_frame(lines: list[dict], failures_at,
+                   t: Times | None = None) -> pd.DataFrame:
+    """Evidence lines as a table (EVIDENCE_COLUMNS, none for no line);
+    with a sheet's `t`, each line's latest failure (`failures_at`, an
+    instant or None) as its cell, under a title naming the zone."""
+    frame = pd.DataFrame(lines, columns=EVIDENCE_COLUMNS)
+    frame["n"] = frame["n"].astype("Int64")
+    if t is not None and t.sheet:
+        at = frame.columns.get_loc("Latest failure")
+        frame = frame.drop(columns="Latest failure")
+        frame.insert(at, t.title("Latest failure"),
+                     [t.at(v) for v in failures_at])
+    return frame
 
 
 class Assessments:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from reports import decided
-from reports.cab.blocks import blocks, why_failed
+from reports.cab.blocks import blocks, no_rows, why_failed
 from reports.cab.evidence import READING, app_label, assessments
 from reports.cab.pack import Pack
 from reports.cab.provenance import provenance
@@ -292,15 +292,23 @@ def decision_table(pack: Pack) -> pd.DataFrame:
     return frame
 
 
-def _each(detailed: list, attr: str) -> pd.DataFrame:
-    """One kind of the blocks' tables, stacked, with the change it is for."""
+def _each(detailed: list, attr: str, empty: pd.DataFrame) -> pd.DataFrame:
+    """One kind of the blocks' tables, stacked, with the change it is for;
+    none (no block has a row): the `empty` table's columns, as a sheet of
+    rows has them."""
     parts = [getattr(b, attr).assign(**{"For change": b.change_id})
              for b in detailed]
     parts = [p for p in parts if len(p)]
     if not parts:
-        return pd.DataFrame({"For change": []})
+        return pd.DataFrame(columns=["For change", *empty.columns])
     frame = pd.concat(parts, ignore_index=True)
     return frame[["For change", *frame.columns.drop("For change")]]
+
+
+# the sheets of the blocks' tables: title, ChangeBlock field
+BLOCK_SHEETS = (("Collisions", "collisions"), ("Window hits", "window_hits"),
+                ("Booking hits", "bookings"), ("Evidence", "evidence"),
+                ("Team last failures", "last_failures"))
 
 
 def sections(pack: Pack) -> dict[str, pd.DataFrame]:
@@ -309,14 +317,12 @@ def sections(pack: Pack) -> dict[str, pd.DataFrame]:
     the pack's zone, which their titles name; counts, hours and rates as
     numbers)."""
     detailed = blocks(pack, DETAIL_LIMIT, sheet=True)
+    empty = no_rows(pack, sheet=True)
     return {
         "Summary": pd.DataFrame(headline(pack), columns=["Count", "Changes"]),
         "For decision": decision_table(pack),
-        "Collisions": _each(detailed, "collisions"),
-        "Window hits": _each(detailed, "window_hits"),
-        "Booking hits": _each(detailed, "bookings"),
-        "Evidence": _each(detailed, "evidence"),
-        "Team last failures": _each(detailed, "last_failures"),
+        **{title: _each(detailed, attr, empty[attr])
+           for title, attr in BLOCK_SHEETS},
         "Releases going live": release_lines(pack, sheet=True),
         "Since last CAB - KPIs": kpi_table(pack, sheet=True),
         "Failed - review": since_last(pack, "failed", sheet=True),
