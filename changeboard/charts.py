@@ -234,15 +234,31 @@ def _load_plotly() -> None:
     pio.to_json(figure.to_dict(), validate=False)
 
 
+# plotly's toolbar (the modebar, 26 px tall, 2 px from the top) and
+# Streamlit's fullscreen button sit over the right end of a chart's top 28
+# px: a legend across the top starts below them, so a long one (the release
+# timeline's phases at 1280 px wide) never runs under them
+TOOLBAR_PX = 32
+
+
+def top_legend(height: int) -> dict:
+    """A horizontal legend across the top of a figure `height` pixels tall:
+    its top TOOLBAR_PX below the figure's (yref container), however many
+    rows it wraps to; plotly widens the top margin to hold it, so the plot
+    starts below it. Never over the x axis title either."""
+    return {"title": {"text": ""}, "orientation": "h", "x": 0,
+            "yref": "container", "y": 1 - TOOLBAR_PX / height,
+            "yanchor": "top"}
+
+
 def _layout(*, y_title: str, x_title: str = "", express: bool = False,
             **more) -> dict:
-    """The shared layout: the legend above the plot (never over the x axis
-    title), small margins, a unified hover. express: the axes and legend
-    as plotly express set them (anchors, domains, trace group gap)."""
+    """The shared layout: the legend above the plot, clear of the toolbar
+    (top_legend), small margins, a unified hover. express: the axes and
+    legend as plotly express set them (anchors, domains, trace group gap)."""
     layout = {
         "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
-        "legend": {"title": {"text": ""}, "orientation": "h", "y": 1.0,
-                   "yanchor": "bottom", "x": 0},
+        "legend": {},
         "hovermode": "x unified", "height": 340,
         "xaxis": {"title": {"text": x_title}},
         "yaxis": {"title": {"text": y_title}}}
@@ -255,6 +271,7 @@ def _layout(*, y_title: str, x_title: str = "", express: bool = False,
             layout[key].update(value)
         else:
             layout[key] = value
+    layout["legend"] = {**top_legend(layout["height"]), **layout["legend"]}
     return layout
 
 
@@ -325,9 +342,6 @@ def rate_line(frame: pd.DataFrame, *, x: str, y: str, n: str, y_title: str,
     return _figure([trace], _layout(
         y_title=y_title, x_title=x_title, express=True,
         yaxis={"tickformat": ".0%", "rangemode": "tozero"}))
-
-
-TOP_LEGEND = {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0}
 
 
 def _rate(key: str) -> bool:

@@ -268,12 +268,12 @@ def booking_gantt(frame: pd.DataFrame) -> go.Figure:
         "<extra></extra>")
         for status, at in groups]
     environments = list(pd.unique(shown["environment_name"]))
+    height = max(260, 28 * shown["environment_name"].nunique() + 130)
     return _figure(data, {
-        "height": max(260, 28 * shown["environment_name"].nunique() + 130),
+        "height": height,
         "barmode": "overlay", "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
-        "legend": {"title": {"text": ""}, "tracegroupgap": 0,
-                   "orientation": "h", "y": 1.02, "yanchor": "bottom",
-                   "x": 0},
+        # across the top, clear of plotly's toolbar as every chart's
+        "legend": {**charts.top_legend(height), "tracegroupgap": 0},
         "xaxis": {"anchor": "y", "domain": [0.0, 1.0], "type": "date",
                   "title": {"text": "booked time (UTC)"}},
         "yaxis": {"anchor": "x", "domain": [0.0, 1.0],

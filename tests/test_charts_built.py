@@ -353,3 +353,49 @@ def test_a_booking_names_its_status_and_phase_in_words():
     assert phases_ == {"B1": "SIT", "B2": "–", "B3": "SIT"}
     assert all("phase %{customdata[2]}" in t.hovertemplate
                for t in figure.data)
+
+
+# plotly's toolbar (modebar) is 26 px tall, 2 px from the figure's top, over
+# its right end; Streamlit's fullscreen button is in the same band
+TOOLBAR_BOTTOM_PX = 28
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_a_legend_across_the_top_starts_below_the_toolbar(name):
+    """At 1280 px wide the release timeline's legend (six phases) ran under
+    plotly's toolbar, its last entries hidden: it was anchored on the plot's
+    top (y 1 of the plot, growing upwards), so the longer it was the closer
+    it came to the figure's top. A horizontal legend now hangs from a line
+    below the toolbar's band (y of the figure, yref container), whatever
+    its rows; plotly widens the top margin to hold it."""
+    layout = sent(FIGURES[name]())["layout"]
+    legend = layout.get("legend", {})
+    if legend.get("orientation") != "h":
+        assert name == "week_heatmap"  # a colour bar, no legend
+        return
+    assert (legend["yref"], legend["yanchor"]) == ("container", "top")
+    assert (1 - legend["y"]) * layout["height"] >= TOOLBAR_BOTTOM_PX
+    assert legend["x"] == 0 and legend.get("xref", "paper") == "paper"
+    # the plot starts below it: plotly may widen the top margin
+    assert layout["margin"].get("autoexpand", True)
+
+
+def test_a_taller_figure_keeps_its_legend_as_far_below_the_toolbar():
+    """The gap is in pixels, not a share of the height: a release timeline
+    of 20 releases (670 px) keeps its legend where one of 2 does."""
+    t = pd.Timestamp("2026-10-01", tz=UTC)
+    frame = pd.DataFrame({
+        "release": [f"R{i}" for i in range(20)], "phase": ["dev"] * 20,
+        "planned_start_at": [t] * 20,
+        "planned_end_at": [t + pd.Timedelta(days=3)] * 20,
+        "actual_start_at": [t] * 20,
+        "actual_end_at": [t + pd.Timedelta(days=3)] * 20})
+    tall = sent(charts.release_gantt(
+        frame, release="release", phase="phase",
+        planned=("planned_start_at", "planned_end_at"),
+        actual=("actual_start_at", "actual_end_at")))["layout"]
+    short = sent(FIGURES["release_gantt"]())["layout"]
+    assert tall["height"] == 670 and short["height"] == 300
+    gaps = [round((1 - f["legend"]["y"]) * f["height"], 6)
+            for f in (tall, short)]
+    assert gaps[0] == gaps[1] >= TOOLBAR_BOTTOM_PX
