@@ -215,7 +215,9 @@ def week_heatmap(frame: pd.DataFrame, value: str, value_label: str
         + ": %{z:,.0f}<extra></extra>"}
     return _figure([heatmap], {
         "height": max(260, 22 * len(wide) + 120),
-        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        # the plot, and the colour bar beside it, start below plotly's
+        # toolbar (charts.top_legend), not under it
+        "margin": {"l": 10, "r": 10, "t": charts.TOOLBAR_PX + 8, "b": 10},
         "xaxis": {"title": {"text": "ISO week (Monday start)"},
                   "type": "category"},
         "yaxis": {"title": {"text": "environment"}, "autorange": "reversed",

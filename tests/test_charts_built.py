@@ -399,3 +399,15 @@ def test_a_taller_figure_keeps_its_legend_as_far_below_the_toolbar():
     gaps = [round((1 - f["legend"]["y"]) * f["height"], 6)
             for f in (tall, short)]
     assert gaps[0] == gaps[1] >= TOOLBAR_BOTTOM_PX
+
+
+def test_the_weekly_loads_colour_bar_starts_below_the_toolbar():
+    """The weekly load's colour bar (its key: 'releases' or 'booked
+    hours') spans the plot's height at the right, and the plot started 10
+    px from the figure's top: plotly's toolbar covered the bar's title and
+    the top-right cells. The plot now starts below the toolbar's band."""
+    layout = sent(FIGURES["week_heatmap"]())["layout"]
+    heat = sent(FIGURES["week_heatmap"]())["data"][0]
+    assert heat["colorbar"].get("yref", "paper") == "paper"
+    assert heat["colorbar"].get("len", 1) <= 1
+    assert layout["margin"]["t"] >= TOOLBAR_BOTTOM_PX + 4
