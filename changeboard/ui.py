@@ -33,6 +33,7 @@ from reports.text import instant as instant  # 03 Dec 2026 12:08 UTC
 from reports.text import instants as instants  # spans of instants
 from reports.text import many as many  # 1 application, 2 applications
 from reports.text import pct as pct  # the reports' percentages
+from reports.text import the as the  # the release, all 2 phases
 
 PERIODS = {
     "last_30": "Last 30 days",

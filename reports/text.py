@@ -99,6 +99,17 @@ def many(n, thing: str, things: str | None = None) -> str:
     return f"{n:,} {thing if n == 1 else things or thing + 's'}"
 
 
+def the(n, thing: str, things: str | None = None, article: str = "the"
+        ) -> str:
+    """A count that a sentence points back at: 'the 2 releases', or with
+    article 'all' 'all 2 phases'; for one, without its count ('the
+    release', 'the phase': never 'the 1 release' or 'all 1 phase'). A
+    capital article ('The', 'All') gives 'The release' for one."""
+    if int(n) == 1:
+        return f"{'The' if article[:1].isupper() else 'the'} {thing}"
+    return f"{article} {many(n, thing, things)}"
+
+
 def when(value, tz: str | None = None) -> str:
     """An instant as 'Wed 21 Jan 2026 20:00' in the reporting zone; '' if none."""
     utc_ns = _utc_ns(value)

@@ -527,3 +527,69 @@ def test_the_dora_cards_count_one_in_the_singular(sample_db, monkeypatch):
     said = " ".join(c for captions in under.values() for c in captions)
     assert "n = 1 failed changes" not in said
     assert "n = 1 production deployments" not in said
+
+
+# --- counts of one read in the singular --------------------------------------
+
+def _releases_under_way(path: Path, k: int) -> Path:
+    """A database of k releases planned to go live on 20 Jan 2026 and not
+    live (overdue at the data's as-of time, 1 Feb), each with one phase
+    under way since 5 Jan: k overdue, k phases, k in progress."""
+    with db.publish(path) as con:
+        con.execute(
+            "insert into ingest_batches (batch_id, source, entity, "
+            "started_at, finished_at, status) values (1, 'csv', 'releases',"
+            " '2026-02-01 00:00Z', '2026-02-01 00:00Z', 'succeeded')")
+        for i in range(1, k + 1):
+            con.execute(
+                "insert into releases (release_id, name, status, "
+                "release_type, application_id, planned_release_at, "
+                "ingested_batch_id) values ($id, $name, 'in_progress', "
+                "'project', 'A1', '2026-01-20 00:00Z', 1)",
+                {"id": f"R{i}", "name": f"name R{i}"})
+            con.execute(
+                "insert into release_phases (release_id, phase, "
+                "planned_start_at, planned_end_at, actual_start_at, "
+                "ingested_batch_id) values ($id, 'sit', '2026-01-05 00:00Z',"
+                " '2026-01-15 00:00Z', '2026-01-05 00:00Z', 1)",
+                {"id": f"R{i}"})
+    return path
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_counts_of_one_read_right_and_counts_of_two_stay_plural(
+        tmp_path, monkeypatch, k):
+    """With one release the page read 'The downloads hold all 1 phase of
+    the 1 release', 'The 1 release overdue, not live', 'The 1 phase of
+    releases 1–1', '1 of their 1 phase is in progress' and '1 are overdue,
+    not live'. Each now reads right at one, and at two as it did."""
+    from tests.wording import page_texts, slips_at_one
+    monkeypatch.setattr(config, "DB_PATH",
+                        _releases_under_way(tmp_path / "cb.duckdb", k))
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params.update({"period": "custom", "from": "2026-01-01",
+                             "to": "2026-01-31"})
+    app.run()
+    app.switch_page("views/releases.py").run()
+    assert not app.exception
+    texts = page_texts(app)
+    said = " | ".join(texts)
+    expected = {
+        1: ["The release overdue, not live", "The phase of release 1",
+            "The downloads hold the phase of the release, read when "
+            "clicked.",
+            "Phases in progress, drawn up to the data's as-of time (dotted "
+            "line): 1 of 1.",
+            "No release with a planned date went live in this period; 1 is "
+            "overdue, not live.", "1 of 1 (by first phase start)"],
+        2: ["The 2 releases overdue, not live", "The 2 phases of releases 1–2",
+            "The downloads hold all 2 phases of the 2 releases, read when "
+            "clicked.",
+            "Phases in progress, drawn up to the data's as-of time (dotted "
+            "line): 2 of 2.",
+            "No release with a planned date went live in this period; 2 are "
+            "overdue, not live.", "1–2 of 2 (by first phase start)"]}[k]
+    for text in expected:
+        assert text in said, (text, texts)
+    if k == 1:
+        assert slips_at_one(texts) == []

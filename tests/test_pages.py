@@ -465,6 +465,19 @@ def test_days_and_instants_read_the_same_way_on_every_page():
     assert pickers == 5
 
 
+def test_a_count_pointed_back_at_drops_its_one():
+    """ui.the: 'all 1 phase of the 1 release' read wrong; one is 'the
+    phase', 'the release', more keep their count and article."""
+    from changeboard import ui
+    assert ui.the(1, "release") == "the release"
+    assert ui.the(2, "release") == "the 2 releases"
+    assert ui.the(1, "phase", article="all") == "the phase"
+    assert ui.the(1_234, "phase", article="all") == "all 1,234 phases"
+    assert ui.the(1, "release", article="The") == "The release"
+    assert ui.the(3, "release", article="The") == "The 3 releases"
+    assert ui.the(2, "box", "boxes", article="All") == "All 2 boxes"
+
+
 def test_counts_of_one_read_in_the_singular(app, monkeypatch):
     """A count of one before a plural noun read 'on 1 days', '1 releases',
     '(1 days)': with every count of the Overview's cards at one over a

@@ -82,6 +82,18 @@ def app_label(app_id, name) -> str:
     return f"{name} ({app_id})" if isinstance(name, str) else str(app_id)
 
 
+def numbered(first: int, last: int) -> str:
+    """Releases first+1 to last of the timeline's order, by number: '1–20',
+    and '21' alone (never '21–21')."""
+    return f"{last:,}" if last - first == 1 else f"{first + 1:,}–{last:,}"
+
+
+def releases_of(first: int, last: int) -> str:
+    """'releases 1–20', 'release 21'."""
+    return f"release{'' if last - first == 1 else 's'} " \
+        f"{numbered(first, last)}"
+
+
 def app_labels(frame: pd.DataFrame) -> list[str]:
     """app_label of each row (thousands of release rows at a million
     changes, a few hundred applications)."""
@@ -180,8 +192,8 @@ else:  # none gone live but some overdue: that is the news
         "left out. Only the latest plan is stored, so re-planning hides slip."
         + ui.unapplied("release_on_time", filters))
     if n_overdue:
-        with st.expander(f"The {ui.many(n_overdue, 'release')} overdue, "
-                         "not live"):
+        with st.expander(f"{ui.the(n_overdue, 'release', article='The')} "
+                         "overdue, not live"):
             # the card's rule (release_outcomes), so its rows are its count
             overdue = ui.scoped_part("release_records", window, filters,
                                      kind="overdue_open")
@@ -209,7 +221,8 @@ else:  # none gone live but some overdue: that is the news
     labels = list(by_app["application_name"])
     if released.empty:
         st.info(f"No release with a planned date went live in this period;"
-                f" {int(on_time['n_overdue_open']):,} are overdue, not live.")
+                f" {n_overdue:,} {'is' if n_overdue == 1 else 'are'} overdue, "
+                "not live.")
     else:
         st.plotly_chart(
             charts.histogram(released, x="slip_days",
@@ -265,7 +278,7 @@ else:
              for i in range(0, n_releases, PAGE_SIZE)]
     chosen = st.columns([1, 1])[0].selectbox(
         "Releases shown", range(len(pages)), key="timeline_page",
-        format_func=lambda p: f"{pages[p][0] + 1:,}–{pages[p][1]:,} of "
+        format_func=lambda p: f"{numbered(*pages[p])} of "
         f"{n_releases:,} (by first phase start)")
     first, last = pages[chosen or 0]
     part = ui.scoped("release_timeline", window, filters,
@@ -285,21 +298,19 @@ else:
     st.caption(
         f"{ui.many(n_releases, 'release')} with a phase planned or under way in "
         "the period (shaded); light bars are the plan, solid bars what "
-        f"happened. {int(span['n_in_progress']):,} of their "
-        f"{ui.many(span['n_phases'], 'phase')} "
-        f"{'is' if int(span['n_in_progress']) == 1 else 'are'} in progress "
-        "and drawn up to "
-        "the data's as-of time (dotted line). Narrow with the Application "
+        "happened. Phases in progress, drawn up to the data's as-of time "
+        f"(dotted line): {int(span['n_in_progress']):,} of "
+        f"{int(span['n_phases']):,}. Narrow with the Application "
         "filter." + ui.unapplied("release_timeline", filters))
     phase_columns = ["release_id", "release_name", "application_name",
                      "release_status", "phase", "planned_start_at",
                      "planned_end_at", "actual_start_at", "actual_end_at",
                      "is_in_progress", "end_slip_days"]
-    with st.expander(f"The {ui.many(len(part), 'phase')} of releases {first + 1}–"
-                     f"{last}"):
-        st.caption(f"The downloads hold all {ui.many(span['n_phases'], 'phase')} "
-                   f"of the {ui.many(n_releases, 'release')}, read when "
-                   "clicked.")
+    with st.expander(f"{ui.the(len(part), 'phase', article='The')} of "
+                     f"{releases_of(first, last)}"):
+        st.caption(f"The downloads hold "
+                   f"{ui.the(span['n_phases'], 'phase', article='all')} of "
+                   f"{ui.the(n_releases, 'release')}, read when clicked.")
         ui.table(shown(part, phase_columns), "release-timeline",
                  download=lambda: shown(ui.scoped(
                      "release_timeline", window, filters), phase_columns),
