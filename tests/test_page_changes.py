@@ -493,3 +493,81 @@ def test_a_median_without_data_reads_n_a_not_n_a_min(sample_db, tmp_path,
     assert values["Median overrun"] == "n/a"
     assert values["Median start delay"].endswith(" min")  # n > 0: a value
     assert not [v for v in values.values() if "n/a " in v]
+
+
+# --- counts of one read in the singular --------------------------------------
+
+def _changes_page(path: Path, monkeypatch, rows: list[dict]) -> AppTest:
+    """The Changes page over January 2026 on a database of these changes
+    (as of 1 Feb)."""
+    with db.publish(path) as con:
+        con.execute(
+            "insert into ingest_batches (batch_id, source, entity, "
+            "started_at, finished_at, status) values (1, 'csv', 'changes', "
+            "'2026-02-01 00:00Z', '2026-02-01 00:00Z', 'succeeded')")
+        frame = pd.DataFrame(rows).assign(ingested_batch_id=1)
+        con.register("given_rows", frame)
+        columns = ", ".join(f'"{c}"' for c in frame.columns)
+        con.execute(f"insert into changes ({columns}) "  # noqa: S608
+                    f"select {columns} from given_rows")
+        con.unregister("given_rows")
+    monkeypatch.setattr(config, "DB_PATH", path)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params.update({"period": "custom", "from": "2026-01-01",
+                             "to": "2026-01-31"})
+    app.run()
+    app.switch_page("views/changes.py").run()
+    assert not app.exception
+    return app
+
+
+def _started_before_approval(i: int) -> dict:
+    """A CAB-required change approved a day after creation, after its work
+    started: measured for the approval lead time, unauthorised."""
+    return change(f"C{i}", "2026-01-05 00:00Z", "2026-01-06 00:00Z",
+                  is_cab_required=True, close_code="successful",
+                  actual_start_at="2026-01-05 12:00Z",
+                  actual_end_at="2026-01-05 14:00Z")
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_counts_of_one_read_right_and_counts_of_two_stay_plural(
+        tmp_path, monkeypatch, k):
+    """With one change of a kind the page read '1 approved before they were
+    created are left out', 'The 1 change approved in the period', '1 of n =
+    1 CAB-required changes started' and '1 with the CAB flag or approval
+    missing are not counted'. Each reads right at one, and at two as it
+    did."""
+    from tests.wording import page_texts, slips_at_one
+    # k measured approvals, each of an unauthorised change, and k started
+    # changes whose CAB flag is missing (not counted)
+    app = _changes_page(tmp_path / "a.duckdb", monkeypatch, [
+        *(_started_before_approval(i) for i in range(1, k + 1)),
+        *(change(f"U{i}", "2026-01-05 00:00Z", None, approval=None,
+                 is_cab_required=None, actual_start_at="2026-01-07 00:00Z")
+          for i in range(1, k + 1))])
+    texts = page_texts(app)
+    said = " | ".join(texts)
+    expected = {
+        1: ["The change approved in the period",
+            "1 of n = 1 CAB-required change started in the period: 0 never "
+            "approved, 1 approved only after work started · 1 with the CAB "
+            "flag or approval missing is not counted."],
+        2: ["The 2 changes approved in the period",
+            "2 of n = 2 CAB-required changes started in the period: 0 never "
+            "approved, 2 approved only after work started · 2 with the CAB "
+            "flag or approval missing are not counted."]}[k]
+    for text in expected:
+        assert text in said, (text, texts)
+    if k == 1:
+        assert slips_at_one(texts) == []
+    # one measured approval and k approved before they were created
+    app = _changes_page(tmp_path / "b.duckdb", monkeypatch, [
+        _started_before_approval(0),
+        *(change(f"I{i}", "2026-01-10 00:00Z", "2026-01-09 00:00Z")
+          for i in range(1, k + 1))])
+    said = " | ".join(page_texts(app))
+    assert {1: "1 approved before it was created is left out.",
+            2: "2 approved before they were created are left out."}[k] \
+        in said, said
+    assert f"The {k + 1} changes approved in the period" in said

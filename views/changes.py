@@ -390,12 +390,14 @@ else:
         f"Hours from a change's creation to its approval, for the n = "
         f"{ui.many(summary['n'], 'change')} approved in the period whatever "
         f"happened later; bars are 24 hours wide. "
-        f"{int(summary['n_invalid']):,} approved before they were created "
-        "are left out.")
+        f"{int(summary['n_invalid']):,} "
+        + ("approved before it was created is" if summary["n_invalid"] == 1
+           else "approved before they were created are") + " left out.")
     # the records' rows are of the summary's four kinds, so it counts them;
     # they are read when the list is opened (a query as long as the rest)
     listing = st.expander(
-        f"The {ui.many(records_n(summary), 'change')} approved in the period",
+        f"{ui.the(records_n(summary), 'change', article='The')} approved "
+        "in the period",
         expanded=st.session_state.get(RECORDS_OPEN, False),
         key="approval-records", on_change=remember_open)
     if listing.open:
@@ -459,11 +461,13 @@ else:
                 border=True)
     right.caption(
         f"{int(unauthorized['n_unauthorized']):,} of n = "
-        f"{int(unauthorized['n']):,} CAB-required changes started in the "
+        f"{ui.many(unauthorized['n'], 'CAB-required change')} started in the "
         f"period: {int(unauthorized['n_not_approved']):,} never approved, "
         f"{int(unauthorized['n_approved_after_start']):,} approved only after "
         f"work started · {int(unauthorized['n_unclassified']):,} with the CAB "
-        "flag or approval missing are not counted.")
+        "flag or approval missing "
+        f"{'is' if unauthorized['n_unclassified'] == 1 else 'are'} not "
+        "counted.")
     everything = st.toggle("Show every CAB-required change",
                            key="unauthorized-all")
     rows = ui.scoped_part("unauthorized_change_records", window, filters,
