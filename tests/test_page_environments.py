@@ -889,3 +889,80 @@ def test_the_bookings_behind_a_matrix_row_name_their_phases_in_words(app):
     phases = set(behind["phase"].dropna())
     assert phases & set(ui.PHASES.values()), phases
     assert all(p[0].isupper() and "_" not in p for p in phases), phases
+
+
+# --- counts of one read in the singular --------------------------------------
+
+def _environments_of(path: Path, k: int) -> Path:
+    """A database of group G1: k environments booked through January 2026
+    (E*: approved for R1, going live 20 Jan, and pending for no release:
+    over-booked; a cancelled booking of R1 each) and k never booked (X*:
+    idle); as of 1 Feb."""
+    with db.publish(path) as con:
+        con.execute(
+            "insert into ingest_batches (batch_id, source, entity, "
+            "started_at, finished_at, status) values (1, 'csv', "
+            "'environments', '2026-02-01 00:00Z', '2026-02-01 00:00Z', "
+            "'succeeded')")
+        rows = {
+            "environments": [env(f"{kind}{i}") for kind in "EX"
+                             for i in range(1, k + 1)],
+            "releases": [release("R1", "2026-01-20 00:00Z")],
+            "environment_bookings": [
+                booking(f"{kind}{i}", "2026-01-05 00:00Z",
+                        "2026-01-25 00:00Z" if kind != "C" else
+                        "2026-01-06 00:00Z", status=status, env_id=f"E{i}",
+                        release_id=release_id)
+                for i in range(1, k + 1)
+                for kind, status, release_id in (
+                    ("A", "approved", "R1"), ("P", "pending", None),
+                    ("C", "cancelled", "R1"))]}
+        for table, given in rows.items():
+            frame = pd.DataFrame(given).assign(ingested_batch_id=1)
+            con.register("given_rows", frame)
+            columns = ", ".join(f'"{c}"' for c in frame.columns)
+            con.execute(f"insert into {table} ({columns}) "  # noqa: S608
+                        f"select {columns} from given_rows")
+            con.unregister("given_rows")
+    return path
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_counts_of_one_read_right_and_counts_of_two_stay_plural(
+        tmp_path, monkeypatch, k):
+    """With one environment of a kind the page read 'environments of 2,
+    available but never booked' under an Idle card of 1 (and so under
+    Over-booked), '1 without any are left out' (Weekly load) and, behind a
+    matrix row, 'n = 1 booking behind the selection, whenever they are; 1
+    cancelled, empty or invalid ones are listed too'. Each reads right at
+    one, and at two as it did."""
+    from tests.wording import page_texts, slips_at_one
+    copy = _environments_of(tmp_path / "cb.duckdb", k)
+    month = {"period": "custom", "from": "2026-01-01", "to": "2026-01-31"}
+    app = page_of(copy, monkeypatch, **month)
+    app.date_input(key="go_live").set_value(
+        (date(2026, 1, 1), date(2026, 1, 31))).run()
+    app.session_state["impact_matrix"] = {
+        "selection": {"rows": [1], "columns": [], "cells": []}}
+    app.run()
+    assert not app.exception
+    assert "Bookings behind: R1 name" in [s.value for s in app.subheader]
+    texts = page_texts(app)
+    weekly = page_of(copy, monkeypatch, **month, view="Weekly load")
+    texts += page_texts(weekly)
+    said = " | ".join(texts)
+    plural = "" if k == 1 else "s"
+    expected = [
+        f"environment{plural} of {2 * k}, available but never booked",
+        f"environment{plural} with demand above capacity · ",
+        {1: "n = 1 booking behind the selection, whenever it is; 1 "
+            "cancelled, empty or invalid one is listed too.",
+         2: "n = 2 bookings behind the selection, whenever they are; 2 "
+            "cancelled, empty or invalid ones are listed too."}[k],
+        f"; {k} without any {'is' if k == 1 else 'are'} left out."]
+    assert {m.label: m.value for m in app.metric}["Idle"] == str(k)
+    assert {m.label: m.value for m in app.metric}["Over-booked"] == str(k)
+    for text in expected:
+        assert text in said, (text, texts)
+    if k == 1:
+        assert slips_at_one(texts) == []

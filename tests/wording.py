@@ -7,9 +7,11 @@ import re
 
 # 'all 1 phase', 'the 1 release', 'The 1 change' ('the 1st' is not a count)
 POINTED_AT = re.compile(r"\b(?:[Aa]ll|[Tt]he) 1 (?![0-9])")
-# '1 releases', '1 open changes': a count of one before a plural noun
+# '1 releases', '1 CAB-required changes': a count of one before a plural
+# noun, after a few words that qualify it (not '1 environment with bookings')
 PLURAL = re.compile(
-    r"(?<![\d,.–-])1 (?:[A-Za-z-]+ ){0,2}(?:changes|releases|phases|environments|"
+    r"(?<![\d,.–-])1 (?:(?!(?:with|of|in|on|at|by|for|from|to|behind)\b)"
+    r"[A-Za-z-]+ ){0,3}(?:changes|releases|phases|environments|"
     r"bookings|days|rows|ones|pairs|applications|groups|rejects|weeks)\b")
 # '1 are', '1 approved before they were created', '1 ... have': a count of
 # one before a plural verb, a few words on, within its clause

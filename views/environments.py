@@ -26,6 +26,12 @@ def hours_booked(booked, available) -> str:
         return f"{ui.number(available, 0)} h available, booked hours unknown"
     return f"{ui.number(booked, 0)} of {ui.number(available, 0)} h booked"
 
+def environments(n) -> str:
+    """The noun under a card's count of environments: '1' over 'environment
+    of 12', '2' over 'environments of 12'."""
+    return "environment" if int(n) == 1 else "environments"
+
+
 # --- headlines over the sidebar period -------------------------------------
 # the cards' totals and the groups (go-live controls, Utilisation tab) from
 # one sweep of the period's bookings
@@ -50,13 +56,15 @@ with cards[0]:
 with cards[1]:
     st.metric("Idle", f"{int(usage['n_idle']):,}", border=True,
               help="Available in the period but never booked (approved).")
-    st.caption(f"environments of {int(usage['n_environments']):,}, "
-               "available but never booked")
+    st.caption(f"{environments(usage['n_idle'])} of "
+               f"{int(usage['n_environments']):,}, available but never "
+               "booked")
 with cards[2]:
     st.metric("Over-booked", f"{int(usage['n_overbooked']):,}",
               border=True, help="Approved + pending booked time above "
               "capacity × available time (demand ratio > 1).")
-    st.caption("environments with demand above capacity · " + (
+    st.caption(f"{environments(usage['n_overbooked'])} with demand above "
+               "capacity · " + (
         NO_HOURS if pd.isna(usage["demand_ratio"]) else
         f"demand ratio {ui.pct(usage['demand_ratio'])} overall"))
 with cards[3]:

@@ -228,10 +228,12 @@ def bookings_behind(page: EnvironmentsPage, matrix: Matrix,
         if behind.empty:
             st.info("No booking here: an empty cell. Pick a coloured one.")
         counted = int(behind["is_counted"].sum())
-        st.caption(f"n = {counted:,} booking{'s' * (counted != 1)} "
-                   "behind the selection, whenever they are; "
-                   f"{len(behind) - counted:,} cancelled, empty or "
-                   "invalid ones are listed too.")
+        others = len(behind) - counted
+        st.caption(f"n = {ui.many(counted, 'booking')} behind the "
+                   "selection, whenever "
+                   f"{'it is' if counted == 1 else 'they are'}; "
+                   f"{others:,} cancelled, empty or invalid "
+                   f"{'one is' if others == 1 else 'ones are'} listed too.")
         bookings_table(behind, "impact_matrix_bookings", [
             "release_name", "environment_name", "environment_group",
             "tier", "phase", "team", "status", "start_at", "end_at",

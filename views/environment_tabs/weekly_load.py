@@ -39,7 +39,8 @@ def render(page: EnvironmentsPage) -> None:
             + ". n = " + ui.many(weekly.loc[busy, "environment_id"].nunique(),
                                  "environment")
             + " with bookings in the period"
-            + (f"; {idle:,} without any are left out" if idle else "")
+            + (f"; {idle:,} without any {'is' if idle == 1 else 'are'} left"
+               " out" if idle else "")
             + ". Weeks cut by the period are partial.")
         ui.table(weekly[busy], "environment_impact_by_week", column_config={
             "environment_name": "Environment", "environment_group": "Group",
