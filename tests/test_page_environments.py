@@ -1,6 +1,7 @@
 """The Environments page: its two record queries (booking_timeline,
 environment_impact_bookings) given rows -> expected rows, and the page in
 AppTest on the sample database."""
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -966,3 +967,19 @@ def test_counts_of_one_read_right_and_counts_of_two_stay_plural(
         assert text in said, (text, texts)
     if k == 1:
         assert slips_at_one(texts) == []
+
+
+def test_the_matrix_key_reads_words(app):
+    """The impact matrix's key read 'A approved P pending R rejected',
+    lower-case codes where the rest of the page reads words (the Statuses
+    filter, the legend of the timeline, the Status column): it reads
+    Approved, Pending and Rejected beside their letters."""
+    from changeboard import ui
+    open_page(app)
+    [key] = [m.value for m in app.markdown
+             if "more than one booking" in m.value]
+    for status in ("approved", "pending", "rejected"):
+        letter = env_charts.LETTERS[status]
+        assert re.search(f">{letter}</span> {ui.word(status)} ", key), key
+        assert ui.word(status) != status
+    assert not re.search(r"</span> (approved|pending|rejected)\b", key), key
