@@ -487,6 +487,7 @@ def test_counts_of_one_read_in_the_singular(app, monkeypatch):
     from datetime import timedelta
 
     from changeboard import ui
+    from tests.wording import slips_at_one
     cards = {"change_success_rate", "emergency_change_ratio",
              "deployment_frequency", "release_cadence_summary",
              "release_on_time", "environment_utilization_summary"}
@@ -518,8 +519,10 @@ def test_counts_of_one_read_in_the_singular(app, monkeypatch):
             assert any(f"({ui.many(1, 'day')})" in c for c in said), said
             assert any(c.startswith("n = 1 production deployment on 1 day")
                        for c in said), said
-            assert any("Deltas compare with the 1 day before" in c
+            # 'the 1 day before the period' pointed back at its one
+            assert any("Deltas compare with the day before the period" in c
                        for c in said), said
+            assert slips_at_one(said) == []
             assert any(c.startswith("n = 1 gap · 1 release of 1 application")
                        for c in said), said
         else:

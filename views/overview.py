@@ -148,7 +148,7 @@ by_period = ui.scoped("change_success_rate_by_period", window, filters,
                       grain=grain)
 success = both("change_success_rate")[0]
 
-st.caption(f"Deltas compare with the {ui.many(days, 'day')} before the period; the small "
+st.caption(f"Deltas compare with {ui.the(days, 'day')} before the period; the small "
            f"lines show complete {grain}s (deployments: weeks).")
 for card, column in zip(CARDS, [*st.columns(4), *st.columns(4)], strict=True):
     if card.ahead:
