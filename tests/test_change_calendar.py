@@ -385,3 +385,38 @@ def test_a_bar_says_its_plan_as_every_page_writes_a_span(page, monkeypatch):
     assert page.date_input(key="cal_day").proto.format == ui.DAY_INPUT
     assert "as of " in page.metric[3].help and " UTC (the last load)" in \
         page.metric[3].help
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_a_month_of_one_change_reads_right_and_of_two_stays_plural(
+        tmp_path, monkeypatch, k):
+    """A month of one planned change read 'The 1 change planned in the
+    month is drawn', over its table 'The 1 change planned in the month':
+    it reads 'The change planned in the month', and two 'All 2 changes
+    planned in the month' as before."""
+    from tests.wording import page_texts, slips_at_one
+    path = publish(tmp_path / "cal.duckdb", [
+        *(change(f"C{i}", f"2026-01-1{i} 10:00Z", f"2026-01-1{i} 11:00Z",
+                 application_id=f"A{i}", state="scheduled")
+          for i in range(1, k + 1)),
+        *(change(f"X{i}", f"2026-01-2{i} 10:00Z", f"2026-01-2{i} 11:00Z",
+                 application_id=f"B{i}", state="cancelled")
+          for i in range(1, k + 1))])
+    monkeypatch.setattr(config, "DB_PATH", path)
+    app = AppTest.from_file(str(ROOT / "views" / "calendar.py"),
+                            default_timeout=120)
+    app.query_params["cal_day"] = "2026-01-14"
+    app.run()
+    assert not app.exception
+    caption = app.caption[0].value
+    assert caption.startswith({
+        1: "The change planned in the month is drawn.",
+        2: "All 2 changes planned in the month are drawn."}[k]), caption
+    assert caption.endswith({
+        1: " · 1 cancelled or rejected change not shown",
+        2: " · 2 cancelled or rejected changes not shown"}[k]), caption
+    heading = {1: "**The change planned in the month**",
+               2: "**All 2 changes planned in the month**"}[k]
+    assert heading in [m.value for m in app.markdown]
+    if k == 1:
+        assert slips_at_one(page_texts(app)) == []

@@ -180,7 +180,7 @@ else:
         shown.figure, key="cal-chart", selection_mode="points",
         on_select=partial(ui.pick_point, "cal-chart", "cal_change",
                           "customdata"))
-    shown_of = ((f"The 1 change planned in the {view.lower()} is drawn"
+    shown_of = ((f"The change planned in the {view.lower()} is drawn"
                  if n == 1 else
                  f"All {n:,} changes planned in the {view.lower()} are drawn")
                 if len(drawn) == n else
@@ -218,7 +218,7 @@ else:
                    + ". The change id links to its record where a record "
                    "address is set.")
 
-    st.markdown(f"**The 1 change planned in the {view.lower()}**" if n == 1
+    st.markdown(f"**The change planned in the {view.lower()}**" if n == 1
                 else f"**All {n:,} changes planned in the {view.lower()}**")
     ui.table(shown.table,
              f"change-calendar-{first:%Y-%m-%d}-{view.lower()}",
