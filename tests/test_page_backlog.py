@@ -179,3 +179,55 @@ def test_the_by_state_counts_have_thousands_separators(made):
         assert columns[count]["type_config"]["format"] == "localized", count
     assert columns["n"]["label"] == "Open (n)"
     assert columns["median_age_days"]["type_config"]["format"] == "%.1f"
+
+
+def _backlog_of(path: Path, changes: list[dict]):
+    """The page on a published database of these changes, loaded 10 Mar
+    12:00."""
+    with db.publish(path) as con:
+        insert(con, "ingest_batches", [{
+            "batch_id": 1, "source": "csv", "entity": "changes",
+            "started_at": "2026-03-10 11:59Z",
+            "finished_at": "2026-03-10 12:00Z", "status": "succeeded"}])
+        insert(con, "changes", changes)
+    app = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not app.exception
+    return app
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_counts_of_one_read_right_and_counts_of_two_stay_plural(
+        tmp_path, monkeypatch, k):
+    """With one open change the lists read '1 of n = 1 open changes', and
+    one past its planned start '1 is past their planned start', one waiting
+    to be closed '1 ended their work ... and they are still not closed'.
+    Each reads right at one, and at two as it did."""
+    from tests.wording import page_texts, slips_at_one
+    late = [change(f"L{i}", "scheduled", approved_at="2026-03-07 12:00Z",
+                   planned_start_at="2026-03-09 12:00Z")
+            for i in range(1, k + 1)]
+    stale = [change(f"S{i}", "review", actual_start_at="2026-03-02 12:00Z",
+                    actual_end_at="2026-03-03 12:00Z")
+             for i in range(1, k + 1)]
+    its = "its" if k == 1 else "their"
+    open_k = f"n = {k} open change{'s' * (k > 1)}"
+    for name, given, expected in (
+            ("late", late, [
+                f"{k} {'is' if k == 1 else 'are'} past {its} planned start "
+                "and not started and 0 ended their work more than 5 days ago",
+                f"{k} of {open_k}: planned to start before the as-of time "
+                f"with no actual start recorded, whatever {its} state;"]),
+            ("stale", stale, [
+                f"0 are past their planned start and not started and {k} "
+                f"ended {its} work more than 5 days ago",
+                f"{k} of {open_k}: {its} work ended more than 5 days (of "
+                "24 hours) before the as-of time and "
+                f"{'it is' if k == 1 else 'they are'} still not closed;"])):
+        monkeypatch.setattr(config, "DB_PATH", tmp_path / f"{name}.duckdb")
+        app = _backlog_of(tmp_path / f"{name}.duckdb", given)
+        texts = page_texts(app)
+        said = " | ".join(texts)
+        for text in [*expected, f"{k} of {open_k}; by state"]:
+            assert text in said, (text, texts)
+        if k == 1:
+            assert slips_at_one(texts) == []

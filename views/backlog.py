@@ -108,9 +108,11 @@ st.caption(
     " left "
     "out" + (f" and {later:,} created after that time" if later else "")
     + " · of the n, "
-    f"{len(late_start):,} {'is' if len(late_start) == 1 else 'are'} past "
-    "their planned start and not started and "
-    f"{len(unclosed):,} ended their work more than {after} ago")
+    f"{len(late_start):,} "
+    + ("is past its" if len(late_start) == 1 else "are past their")
+    + " planned start and not started and "
+    f"{len(unclosed):,} ended {'its' if len(unclosed) == 1 else 'their'} "
+    f"work more than {after} ago")
 
 # --- by state ----------------------------------------------------------------
 st.subheader("By state")
@@ -145,23 +147,27 @@ with everything:
         format_func=ui.word, placeholder="All open states",
         bind="query-params")
     chosen = shown[shown["state"].isin(picked)] if picked else shown
-    st.caption(f"{len(chosen):,} of n = {n:,} open changes; by state (new to "
-               "review), the longest in its state first.")
+    st.caption(f"{len(chosen):,} of n = {ui.many(n, 'open change')}; by "
+               "state (new to review), the longest in its state first.")
     listing(chosen, OPEN_COLUMNS, f"open-changes-{stamp}",
             "No open change in the filters.", "open-table")
 with late:
-    st.caption(f"{len(late_start):,} of n = {n:,} open changes: planned to "
-               "start before the as-of time with no actual start recorded, "
-               "whatever their state; the most overdue first.")
+    st.caption(f"{len(late_start):,} of n = {ui.many(n, 'open change')}: "
+               "planned to start before the as-of time with no actual start "
+               "recorded, whatever "
+               f"{'its' if len(late_start) == 1 else 'their'} state; the most "
+               "overdue first.")
     listing(late_start, LATE_START_COLUMNS,
             f"open-changes-past-planned-start-{stamp}",
             "No open change is past its planned start without having "
             "started.", "late-start-table")
 with waiting:
-    st.caption(f"{len(unclosed):,} of n = {n:,} open changes: their work "
-               f"ended more than {after} (of 24 hours) before the "
-               "as-of time and they are still not closed; the longest "
-               "waiting first.")
+    one = len(unclosed) == 1
+    st.caption(f"{len(unclosed):,} of n = {ui.many(n, 'open change')}: "
+               f"{'its' if one else 'their'} work ended more than {after} "
+               "(of 24 hours) before the as-of time and "
+               f"{'it is' if one else 'they are'} still not closed; the "
+               "longest waiting first.")
     listing(unclosed, UNCLOSED_COLUMNS,
             f"open-changes-not-closed-after-{int(days)}-days-{stamp}",
             f"No implemented change has waited more than {after} "
