@@ -135,3 +135,28 @@ def test_names_from_the_data_are_plain_text_and_an_unnamed_window_its_id(
     assert reason.endswith(f" window ({window_id})") and "  " not in reason
     assert f"**{window_id}**" in app.error[0].value
     assert "****" not in app.error[0].value
+
+
+def test_changes_still_waiting_agree_with_their_count(page):
+    """Two changes waiting for the CAB meeting before go-live read '2 of n
+    = 2 changes still need its decision': 'need their decision'; one
+    'needs its decision' (or, with no meeting before go-live, 'needs a
+    decision')."""
+    from tests.wording import page_texts, slips_at_one
+    page.run()
+    table = releases_shown(page)
+    said = {}
+    for waiting in ("2 changes awaiting", "1 change awaiting"):
+        release_id = table[table["reasons"].str.contains(waiting)][
+            "release_id"].iloc[0]
+        page.selectbox(key="release").select(release_id).run()
+        assert not page.exception
+        said[waiting] = [t for t in page_texts(page) if " still need" in t]
+    [two] = said["2 changes awaiting"]
+    assert two.endswith("2 of n = 2 changes still need their decision."), two
+    [one] = said["1 change awaiting"]
+    # whether a meeting comes before go-live depends on the day it runs
+    assert one.endswith(("still needs its decision.",
+                         "1 change still needs a decision.")), one
+    assert " · 1 of n = " in one or "before go-live (next: " in one, one
+    assert slips_at_one([one]) == [], one

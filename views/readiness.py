@@ -166,7 +166,8 @@ else:
                 f"Next CAB meeting before go-live: {local(meeting)} · "
                 f"{int(waiting.sum()):,} of n = "
                 f"{ui.many(len(changes), 'change')} still "
-                f"{'needs' if waiting.sum() == 1 else 'need'} its decision.")
+                f"{'needs its' if waiting.sum() == 1 else 'need their'} "
+                "decision.")
             st.markdown(f"[Open the CAB pack of that meeting]"
                         f"(cab?meeting={meeting:%Y-%m-%d})")
         elif waiting.any():
