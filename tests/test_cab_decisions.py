@@ -422,6 +422,24 @@ def _page(path, monkeypatch, user=None, tab="decisions", **url):
     return app
 
 
+@pytest.mark.parametrize("k", [1, 2])
+def test_the_undecided_count_reads_right_at_one_and_at_two(
+        decided_db, monkeypatch, k):
+    """The minutes on the page read '1 agenda change(s) not decided yet':
+    '1 agenda change', '2 agenda changes' (the agenda is C1 and C2; C3 is
+    not on it)."""
+    from tests.wording import page_texts, slips_at_one
+    decisions.record(decided_db, MEMBER, MEETING, "C1" if k == 1 else "C3",
+                     "approved", "ok")
+    app = _page(decided_db, monkeypatch)
+    said = [c.value for c in app.caption if "not decided" in c.value]
+    assert said == [{1: "1 agenda change not decided yet.",
+                     2: "2 agenda changes not decided yet."}[k]]
+    if k == 1:
+        assert slips_at_one(said) == []
+        assert not [t for t in page_texts(app) if "(s)" in t]
+
+
 def test_the_page_records_a_decision_in_single_user_mode(decided_db,
                                                          monkeypatch):
     app = _page(decided_db, monkeypatch)
@@ -476,7 +494,7 @@ def test_the_pages_minutes_are_the_meetings_whatever_its_filter(
     shown = next(d.value for d in app.dataframe
                  if "Times recorded" in d.value.columns)
     assert list(zip(shown["#"], shown["Change"], strict=True)) == [(2, "C1")]
-    assert any(c.value.startswith("1 agenda change(s) not decided")
+    assert any(c.value.startswith("1 agenda change not decided")
                for c in app.caption)
     regenerated = minutes.build_for(decided_db, MEETING)
     assert list(regenerated.decisions["#"]) == [2]

@@ -249,8 +249,8 @@ def _decisions_tab() -> None:
              max_rows=None, height=min(420, 38 + 35 * len(built.decisions)),
              download=built.decisions)
     if built.undecided:
-        st.caption(f"{len(built.undecided):,} agenda change(s) not decided "
-                   "yet.")
+        st.caption(f"{ui.many(len(built.undecided), 'agenda change')} not "
+                   "decided yet.")
     decided_ids = list(recorded["change_id"])
     shown = st.selectbox("History of", decided_ids, key="cab-history",
                          help="Every decision recorded on the change at this "
