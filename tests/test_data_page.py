@@ -445,3 +445,44 @@ def test_the_upload_child_gets_none_of_the_services_secrets(app,
         assert {"PATH", "MALLOC_ARENA_MAX",
                 "CHANGEBOARD_SNAPSHOTS_KEEP_LAST"} <= set(given)
         assert given["CHANGEBOARD_SNAPSHOTS_KEEP_LAST"] == "3"
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_one_reject_and_one_deleted_row_read_right(app, k):
+    """An upload with one reject read 'First 1 reject (row 1 = header)',
+    and a snapshot deleting one row 'deletes 1 stored changes row of that
+    source that are not in the file' and 'The first 1 row it deletes': 'The
+    reject', 'that is not in the file', 'The row it deletes'; two read as
+    before."""
+    from tests.wording import page_texts, slips_at_one
+    bad = b"".join(f"BAD-{i},urgent,closed,2024-03-12T15:15:00Z,bad\n"
+                   .encode() for i in range(k))
+    _upload(app, "changes-bad.csv", UPLOAD.splitlines(keepends=True)[0]
+            + UPLOAD.splitlines(keepends=True)[1] + bad)
+    assert not app.exception and _cards(app)["Rejected"] == str(k)
+    said = [c.value for c in app.caption if "(row 1 = header)" in c.value]
+    assert said == [{1: "The reject (row 1 = header):",
+                     2: "First 2 rejects (row 1 = header):"}[k]]
+    if k == 1:
+        assert slips_at_one(page_texts(app)) == []
+    # a snapshot of one row where there were 1 + k
+    app.file_uploader(key="data_upload").clear()
+    first = b"id,type,state,created,title\n" + b"".join(
+        f"SNAP-{i},normal,new,2026-01-05 09:00:00,s\n".encode()
+        for i in range(k + 1))
+    _upload(app, "first.csv", first, source="mapping", toml=POSING)
+    app.button(key="data_commit").click().run()
+    _upload(app, "second.csv", first.splitlines(keepends=True)[0]
+            + first.splitlines(keepends=True)[1])
+    assert not app.exception and _cards(app)["Deleted"] == str(k)
+    said = [c.value for c in app.caption if "it deletes" in c.value]
+    assert said == [{1: "The row it deletes:",
+                     2: "The first 2 rows it deletes:"}[k]]
+    # '1 stored changes row of that source that are not in the file'
+    assert any({1: "deletes 1 stored changes row of that source that is "
+                   "not in the file.",
+                2: "deletes 2 stored changes rows of that source that are "
+                   "not in the file."}[k] in shown(w.value)
+               for w in app.warning), [w.value for w in app.warning]
+    if k == 1:
+        assert slips_at_one(page_texts(app)) == []

@@ -12,7 +12,8 @@ POINTED_AT = re.compile(r"\b(?:[Aa]ll|[Tt]he) 1 (?![0-9])")
 PLURAL = re.compile(
     r"(?<![\d,.–-])1 (?:(?!(?:with|of|in|on|at|by|for|from|to|behind)\b)"
     r"[A-Za-z-]+ ){0,3}(?:changes|releases|phases|environments|"
-    r"bookings|days|rows|ones|pairs|applications|groups|rejects|weeks)\b")
+    r"bookings|days|rows|ones|pairs|applications|groups|rejects|weeks)\b"
+    r"(?! rows?\b)")  # not a table's name: '1 stored changes row'
 # '1 are', '1 approved before they were created', '1 ... have': a count of
 # one before a plural verb, a few words on, within its clause
 PLURAL_VERB = re.compile(

@@ -121,8 +121,9 @@ def _show(result: ingest.Loaded) -> None:
     if result.rows_rejected:
         st.caption("Rejected rows by reason: " + ui.plain(", ".join(
             f"{reason} {n:,}" for reason, n in result.reasons)))
-        st.caption(f"First {ui.many(len(result.rejects), 'reject')} (row 1 = "
-                   "header):")
+        st.caption(("The reject" if len(result.rejects) == 1 else
+                    f"First {ui.many(len(result.rejects), 'reject')}")
+                   + " (row 1 = header):")
         ui.table(result.rejects, "preview_rejects")
 
 
@@ -181,10 +182,11 @@ else:
                 f"This is a snapshot load of source {preview.source}: "
                 f"committing it deletes {preview.rows_deleted:,} stored "
                 f"{preview.table} "
-                f"{'row' if preview.rows_deleted == 1 else 'rows'} of that "
-                "source that are not in the file."))
-            st.caption(f"The first {ui.many(len(preview.deleted), 'row')} it "
-                       "deletes:")
+                + ("row of that source that is" if preview.rows_deleted == 1
+                   else "rows of that source that are") + " not in the file."))
+            st.caption(("The row" if len(preview.deleted) == 1 else
+                        f"The first {ui.many(len(preview.deleted), 'row')}")
+                       + " it deletes:")
             ui.table(preview.deleted, "preview_deleted")
             confirmed = st.checkbox(
                 "Delete this row" if preview.rows_deleted == 1 else
