@@ -501,6 +501,21 @@ def test_the_pages_minutes_are_the_meetings_whatever_its_filter(
     assert regenerated.undecided == ["C2"]
 
 
+@pytest.mark.parametrize("k", [1, 2])
+def test_saved_attendees_are_counted_in_the_singular_for_one(
+        decided_db, monkeypatch, k):
+    """Saving the attendees said 'Recorded 1 attendee(s).': 'Recorded 1
+    attendee.', 'Recorded 2 attendees.'"""
+    app = _page(decided_db, monkeypatch)
+    attendees = next(t.key for t in app.text_area
+                     if t.key.startswith("cab-attendees-"))
+    app.text_area(key=attendees).input("\n".join(["Alice", "Bob"][:k]))
+    app.button(key="cab-attendees-save").click().run()
+    assert not app.exception
+    assert [s.value for s in app.success] == [
+        {1: "Recorded 1 attendee.", 2: "Recorded 2 attendees."}[k]]
+
+
 def test_a_half_written_decision_survives_a_look_at_another_tab(
         decided_db, monkeypatch):
     """Only the open tab is drawn, yet what was typed in the decision form

@@ -135,7 +135,7 @@ def _save_attendees(path, meeting_at, key) -> None:
         st.session_state["cab-decide-said"] = ("error", str(error))
         return
     st.session_state["cab-decide-said"] = (
-        "success", f"Recorded {len(names)} attendee(s).")
+        "success", f"Recorded {ui.many(len(names), 'attendee')}.")
 
 
 def _last_cab_decisions() -> None:
