@@ -1,9 +1,12 @@
 -- One row per value a global filter can take: the filter name, the value
 -- and its label, for the sidebar's pick lists.
--- Values come from the reference tables and the changes themselves, so a
--- team or application that only appears on changes can still be picked.
--- Each column of changes is made distinct on its own first (a few hundred
--- values), so the union dedups those, not a million rows per column.
+-- Values come from the reference tables and the rows themselves, so a team
+-- or application that only appears on changes can still be picked, and so
+-- can an application that only appears on the releases, deployments,
+-- incidents or environments a filter keeps (release data such as
+-- endoflife.date's, loaded without an applications table).
+-- Each column is made distinct on its own first (a few hundred values), so
+-- the union dedups those, not a million rows per column.
 with options as (
     select
         'portfolios' as filter_name,
@@ -20,14 +23,29 @@ with options as (
     union
     select
         'application_ids' as filter_name,
-        c.application_id as option_value,
-        c.application_id as option_label
+        u.application_id as option_value,
+        u.application_id as option_label
     from (
         select distinct application_id
         from changes
         where application_id is not null
-    ) as c
-    where c.application_id not in (select application_id from applications)
+        union
+        select distinct application_id
+        from releases
+        where application_id is not null
+        union
+        select distinct application_id
+        from deployments
+        union
+        select distinct application_id
+        from incidents
+        where application_id is not null
+        union
+        select distinct application_id
+        from environments
+        where application_id is not null
+    ) as u
+    where u.application_id not in (select application_id from applications)
     union
     select
         'teams' as filter_name,

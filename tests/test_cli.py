@@ -149,6 +149,47 @@ def test_bad_calls_exit_non_zero_with_one_line(tiny_db, args, message):
     assert result.stdout == ""
 
 
+def test_an_application_only_releases_name_is_a_filter_value(tmp_path):
+    """Release data loaded without an applications table (endoflife.date's
+    versions: application postgresql) could not be filtered by its
+    application: filter_options took application ids from the applications
+    table and the changes only, so `--param application_ids=postgresql`
+    was refused as not in the database (and the sidebar did not offer it)
+    though the releases carry it."""
+    path = tmp_path / "cb.duckdb"
+    with db.publish(path) as con:
+        con.execute("""
+            insert into releases (release_id, name, application_id, status,
+                actual_release_at)
+            values ('postgresql:16.1', 'postgresql 16.1', 'postgresql',
+                    'released', '2026-01-10 00:00Z'),
+                   ('postgresql:16.2', 'postgresql 16.2', 'postgresql',
+                    'released', '2026-01-20 00:00Z')""")
+        con.execute("""
+            insert into incidents (incident_id, application_id, opened_at)
+            values ('INC1', 'Configuration Item 7', '2026-01-12 00:00Z')""")
+        con.execute("""
+            insert into deployments (deployment_id, application_id, status,
+                started_at)
+            values ('D1', 'payments-api', 'succeeded', '2026-01-12 00:00Z')""")
+        con.execute("""
+            insert into environments (environment_id, name, tier,
+                application_id)
+            values ('E1', 'SIT', 'sit', 'ledger')""")
+        options = db.run(con, "filter_options")
+    applications = options.loc[options["filter_name"] == "application_ids"]
+    assert sorted(applications["option_value"]) == [
+        "Configuration Item 7", "ledger", "payments-api", "postgresql"]
+    assert list(applications["option_label"]) == list(
+        applications["option_value"])  # no name known: the id
+    result = cli("queries", "release_cadence_summary", "--db", str(path),
+                 "--param", "start_date=2026-01-01", "--param",
+                 "end_date=2026-02-01", "--param",
+                 "application_ids=postgresql", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)[0]["n_releases"] == 2
+
+
 def test_json_keeps_dates_numbers_and_instants_as_csv_has_them(tmp_path):
     path = tmp_path / "cb.duckdb"
     with db.publish(path) as con:
