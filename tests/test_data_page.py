@@ -65,6 +65,19 @@ def test_the_freshness_table_reads_a_load_status_as_a_word(app):
     assert "Succeeded" in set(freshness["last_status"])
 
 
+def test_the_dangling_share_reads_as_a_percentage(app):
+    """References to rows not loaded showed their dangling share as the
+    fraction (1 for every reference dangling, as BPIC 2014's applications
+    do without an applications table) where every other share on the
+    pages reads as a percentage."""
+    import json
+    table = next(d for d in app.dataframe
+                 if "dangling_share" in d.value.columns)
+    config = json.loads(table.proto.columns)["dangling_share"]
+    assert config["label"] == "Dangling share"
+    assert config["type_config"]["format"] == "percent"
+
+
 def test_an_upload_is_previewed_as_a_dry_run_then_committed(app):
     before = batches(config.DB_PATH)
     app.file_uploader(key="data_upload").upload(

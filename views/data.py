@@ -210,7 +210,10 @@ st.caption("References to rows not loaded (kept, counted here):")
 if dangling.empty:
     st.caption("No references set yet.")
 else:
-    ui.table(dangling, "dangling_references")
+    # a share reads as a percentage (100%), not as the fraction 1
+    ui.table(dangling, "dangling_references", column_config={
+        "dangling_share": st.column_config.NumberColumn(
+            "Dangling share", format="percent")})
 
 st.subheader("API syncs")
 syncs = ui.query("api_syncs")
