@@ -571,3 +571,31 @@ def test_counts_of_one_read_right_and_counts_of_two_stay_plural(
             2: "2 approved before they were created are left out."}[k] \
         in said, said
     assert f"The {k + 1} changes approved in the period" in said
+
+
+def test_cab_required_changes_without_an_approval_are_not_told_to_widen(
+        sample_db, tmp_path, monkeypatch):
+    """A source that records the CAB flag but no approval (BPIC 2014: 230
+    CAB-required changes started from October 2013 to March 2014): the
+    unauthorised-changes section said 'No change needing CAB approval
+    started in this period — widen the dates', though they had started;
+    it now counts them and says what is missing."""
+    from datetime import datetime, timedelta
+
+    app, copy = page_on_rewritten_changes(sample_db, tmp_path, monkeypatch,
+                                          "approval = null")
+    assert not app.exception
+    shown = next(m for c in app.sidebar.caption if (m := re.search(
+        r"(\d\d \w{3} \d{4}) – (\d\d \w{3} \d{4})", c.value)))
+    start, last = (datetime.strptime(d, "%d %b %Y").date()
+                   for d in shown.groups())
+    with db.connect(copy, read_only=True) as con:
+        counts = db.run(con, "unauthorized_changes", start_date=start,
+                        end_date=last + timedelta(days=1)).iloc[0]
+    assert counts["n"] == 0 and counts["n_unclassified"] > 0
+    notes = [i.value for i in app.info]
+    assert not any("No change needing CAB approval" in t for t in notes)
+    said = next(t for t in notes if "CAB flag or approval missing" in t)
+    assert said.startswith(f"{int(counts['n_unclassified']):,} changes "
+                           "started in this period")
+    assert "widen" not in said

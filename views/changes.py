@@ -452,7 +452,16 @@ ui.definition("schedule_adherence")
 # --- unauthorised changes -----------------------------------------------------
 st.subheader("Changes implemented without required CAB approval")
 unauthorized = ui.scoped("unauthorized_changes", window, filters).iloc[0]
-if unauthorized["n"] == 0:
+if unauthorized["n"] == 0 and unauthorized["n_unclassified"] > 0:
+    # CAB-required changes did start, but none says whether it was approved
+    # (a source that records no approval, such as BPIC 2014): widening the
+    # dates would not help
+    unknown = int(unauthorized["n_unclassified"])
+    st.info(f"{ui.many(unknown, 'change')} started in this period with the "
+            "CAB flag or approval missing, so none can be counted (n = 0): "
+            "map `is_cab_required` and `approval` in the source's mapping "
+            "or overrides file (docs/sources.md, section 7).")
+elif unauthorized["n"] == 0:
     st.info("No change needing CAB approval started in this period — widen "
             "the dates.")
 else:
