@@ -599,3 +599,27 @@ def test_cab_required_changes_without_an_approval_are_not_told_to_widen(
     assert said.startswith(f"{int(counts['n_unclassified']):,} changes "
                            "started in this period")
     assert "widen" not in said
+
+
+def test_an_application_without_a_name_is_labelled_once_in_the_breakdown(
+        sample_db, tmp_path, monkeypatch):
+    """BPIC 2014's applications (WBS000102, ...) have no applications row:
+    the breakdown by application labelled each 'WBS000102 · WBS000102',
+    its id twice, where a named one reads 'APP-001 · Card Authorisation'.
+    Picking the row still lists its changes."""
+    app, _ = page_on_rewritten_changes(
+        sample_db, tmp_path, monkeypatch, "application_id = 'WBS000102'",
+        "where application_id = (select min(application_id) from changes)",
+        by="Application")
+    assert not app.exception
+    table = next(d.value for d in app.dataframe
+                 if "Application" in d.value.columns)
+    labels = list(table["Application"])
+    assert "WBS000102" in labels
+    assert not [v for v in labels if v.startswith("WBS000102 ·")]
+    assert [v for v in labels if v.startswith("APP-") and " · " in v]
+    app.selectbox(key="changes_application").select("WBS000102").run()
+    assert not app.exception
+    assert any(c.value.endswith("changes behind WBS000102; Counted as says "
+                                "which are in n (implemented), excluded or "
+                                "unclassified.") for c in app.caption)

@@ -226,8 +226,9 @@ else:
         options = ui.query("filter_options")
         names = dict(zip(options["option_value"], options["option_label"],
                          strict=True))
+        # an application without a name is labelled by its id: shown once
         by = by.assign(dimension_value=[
-            f"{v} · {names[v]}" if v in names else v
+            f"{v} · {names[v]}" if names.get(v, v) != v else v
             for v in by["dimension_value"]])
     labels = list(by["dimension_value"])
     drill_key = f"changes_{dimension}"
