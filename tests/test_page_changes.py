@@ -623,3 +623,29 @@ def test_an_application_without_a_name_is_labelled_once_in_the_breakdown(
     assert any(c.value.endswith("changes behind WBS000102; Counted as says "
                                 "which are in n (implemented), excluded or "
                                 "unclassified.") for c in app.caption)
+
+
+def test_a_periods_emergency_changes_show_the_application_name_first(app):
+    """The emergency changes of a period listed the application's id before
+    its name, where every other table puts the name first: at 1280 px the
+    id's narrow column read 'Application' beside the name's 'Application'
+    (blank for BPIC 2014's applications, which have no name)."""
+    import json
+    box = app.selectbox(key="emergencies_period")
+    box.select(box.options[-1]).run()
+    assert not app.exception
+    table = next(d for d in app.dataframe
+                 if "completed_at" in d.value.columns)
+    columns = list(table.value.columns)
+    assert columns.index("application_name") + 1 == \
+        columns.index("application_id")
+    labels = {c: v.get("label") for c, v in json.loads(
+        table.proto.columns).items()}
+    assert (labels["application_name"], labels["application_id"]) == (
+        "Application", "Application id")
+    # as the records behind a breakdown row show them
+    app.selectbox(key="changes_change_type").select("normal").run()
+    records = list(next(d.value for d in app.dataframe
+                        if "kind" in d.value.columns).columns)
+    assert records.index("application_name") + 1 == \
+        records.index("application_id")

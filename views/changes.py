@@ -46,8 +46,9 @@ RECORD_COLUMNS = ["change_id", "title", "change_type", "risk",
                   "assignment_group", "application_id", "close_code",
                   "outcome_at", "kind", "is_failed", "is_failed_by_close_code",
                   "is_failed_by_incident", "is_failed_by_rollback"]
+# the application's name, then its id, as every other table shows them
 EMERGENCY_COLUMNS = ["change_id", "title", "risk", "assignment_group",
-                     "application_id", "application_name", "state",
+                     "application_name", "application_id", "state",
                      "close_code", "completed_at"]
 DIMENSIONS = {  # label (also in the URL) -> (dimension, record column)
     "Type": ("change_type", "change_type"),
