@@ -491,3 +491,28 @@ def test_serve_runs_streamlit_on_this_machine_as_make_run_does(
     assert words["--server.address"] == "127.0.0.1"
     assert words["--server.port"] == "8599"
     assert seen["env"]["CHANGEBOARD_DB"] == str(tiny_db.resolve())
+
+
+def test_the_load_summary_names_each_file_whole_and_once(tmp_path):
+    """The summary cut a file's name at 36 characters (UCI's
+    'incident_event_log.original-values.first-119998-rows.csv.gz' read
+    'incident_event_log.original-values.f', so two exports named alike up
+    to there read the same), and a warning named the file twice, once as
+    its whole path ('versions.csv: warning: /work/.../versions.csv: 9
+    rows with dates before 1990 ...')."""
+    name = "changes-servicenow-export-2026-12-03-all-groups-part-1.csv"
+    changes = tmp_path / name
+    changes.write_text(
+        "change_id,change_type,state,created_at\n"
+        "C1,normal,closed,2026-01-01T00:00:00Z\n"
+        "C2,normal,closed,1970-01-01T00:00:00Z\n", encoding="utf-8")
+    result = cli("changeboard", "load", "csv", str(changes), "--db",
+                 str(tmp_path / "cb.duckdb"))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    header, row = lines[0].split(), lines[1].split()
+    assert header[:2] == ["file", "table"] and row[:2] == [name, "changes"]
+    assert lines[0].index("table") == lines[1].index(" changes ") + 1
+    warned = [line for line in lines if "dates before 1990" in line]
+    assert warned == [f"{name}: warning: 1 rows with dates before 1990 or "
+                      "more than 10 years ahead (row 3)"]

@@ -21,13 +21,16 @@ def _progress(message: str) -> None:
 
 def summary(results) -> None:
     """The per-file table and each file's notes, warnings and top rejects."""
-    print(f"{'file':<36} {'table':<20} {'batch':>5} {'status':<9} "
+    # every file's whole name: two exports whose names differ after the
+    # first 36 characters must not read alike
+    width = max([36, *(len(Path(r.file_name).name) for r in results)])
+    print(f"{'file':<{width}} {'table':<20} {'batch':>5} {'status':<9} "
           f"{'read':>9} {'loaded':>9} {'new':>9} {'updated':>9} "
           f"{'unchanged':>9} {'rejected':>9} {'merged':>9}")
     # read = loaded + rejected + merged (merged: rows merged into another of
     # their id, or superseded by a later version of it)
     for r in results:
-        print(f"{Path(r.file_name).name[:36]:<36} {r.table[:20]:<20} "
+        print(f"{Path(r.file_name).name:<{width}} {r.table[:20]:<20} "
               f"{r.batch_id or '-':>5} {r.status:<9} {r.rows_read:>9,} "
               f"{r.rows_loaded:>9,} {r.rows_new:>9,} {r.rows_updated:>9,} "
               f"{r.rows_unchanged:>9,} {r.rows_rejected:>9,} "
@@ -40,7 +43,7 @@ def summary(results) -> None:
         if r.error:
             print(f"{name}: error: {r.error}")
         for warning in r.warnings:
-            print(f"{name}: warning: {warning}")
+            print(f"{name}: warning: {_unnamed(warning, r.file_name)}")
         if r.rows_deleted:
             done = "would delete" if r.status == "dry_run" else "deleted"
             first = ", ".join(str(v) for v in r.deleted.iloc[:, 0][:10])
@@ -55,6 +58,15 @@ def summary(results) -> None:
                     print(f"  row {row.row_number}: {row.reason} in "
                           f"{row.column_name} = {row.value!r}"
                           + _detail(row.detail))
+
+
+def _unnamed(message: str, file_name: str) -> str:
+    """A warning without the file's name (or path) in front: the line says
+    it once, before `warning:`."""
+    for named in (f"{file_name}: ", f"{Path(file_name).name}: "):
+        if message.startswith(named):
+            return message[len(named):]
+    return message
 
 
 def _detail(detail) -> str:
