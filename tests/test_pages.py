@@ -530,3 +530,33 @@ def test_counts_of_one_read_in_the_singular(app, monkeypatch):
                        for c in said), said
             assert any(c.startswith("n = 2 gaps · 2 releases of 2 "
                                     "applications") for c in said), said
+
+
+def test_a_rate_without_data_draws_no_trend_of_zeros(sample_db, tmp_path,
+                                                     monkeypatch):
+    """A source without close codes (BPIC 2014): the success and failure
+    rate cards read n/a, but their small lines drew every month at 0 (a
+    month's unknown rate filled with 0), a flat line of 0% success under
+    the n/a. They now draw no line; the emergency ratio, known, still
+    draws its months, and a count (deployments) still draws its zeros."""
+    import shutil
+
+    from changeboard import db
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.publish(copy) as con:
+        con.execute("update changes set close_code = null, ingested_batch_id"
+                    " = (select coalesce(max(batch_id), 0) + 1 from "
+                    "ingest_batches)")
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params["period"] = "last_365"
+    app.run()
+    assert not app.exception
+    cards = {m.label: m for m in app.metric}
+    for label in ("Change success rate", "Change failure rate"):
+        assert cards[label].value == "n/a"
+        assert list(cards[label].proto.chart_data) == [], label
+    emergency = list(cards["Emergency ratio"].proto.chart_data)
+    assert len(emergency) >= 6 and any(v > 0 for v in emergency)
+    assert len(cards["Deployments per day"].proto.chart_data) > 0

@@ -22,9 +22,14 @@ def both(name: str, **extra):
 
 
 def trend(frame, column: str) -> list[float]:
-    """Complete periods only, so a cut first or last period does not dip."""
+    """Complete periods only, so a cut first or last period does not dip.
+    A count is 0 in a period without rows; a rate there is not known (its
+    n is 0), so the period has no point rather than a 0% that reads as
+    every change failing (a card that reads n/a draws no line)."""
     complete = frame[frame["is_complete"]] if "is_complete" in frame else frame
-    return complete[column].fillna(0).astype(float).tolist()
+    values = complete[column]
+    values = values.fillna(0) if column.startswith("n_") else values.dropna()
+    return values.astype(float).tolist()
 
 
 class Card(NamedTuple):
