@@ -649,3 +649,29 @@ def test_a_periods_emergency_changes_show_the_application_name_first(app):
                         if "kind" in d.value.columns).columns)
     assert records.index("application_name") + 1 == \
         records.index("application_id")
+
+
+def test_a_source_without_approval_times_is_not_told_to_widen_the_dates(
+        sample_db, tmp_path, monkeypatch):
+    """BPIC 2014 records no approval: the approval lead time said 'No
+    change was approved in this period — widen the dates', which no period
+    would change. It now says the data has no approval time; a period
+    before the data, with approvals elsewhere, still says to widen."""
+    app, copy = page_on_rewritten_changes(sample_db, tmp_path, monkeypatch,
+                                          "approved_at = null")
+    assert not app.exception
+    notes = [i.value for i in app.info]
+    assert not any("No change was approved in this period" in t
+                   for t in notes)
+    said = next(t for t in notes
+                if t.startswith("No change in the data has an approval time"))
+    assert "widen" not in said and "`approved_at`" in said
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    before = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    before.query_params.update({"period": "custom", "from": "2001-01-01",
+                                "to": "2001-01-31"})
+    before.run()
+    before.switch_page("views/changes.py").run()
+    assert not before.exception
+    assert "No change was approved in this period — widen the dates." in [
+        i.value for i in before.info]

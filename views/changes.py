@@ -357,7 +357,17 @@ ui.definition("emergency_change_ratio_by_period")
 # --- approval lead time -------------------------------------------------------
 st.subheader("Approval lead time")
 summary = ui.scoped("approval_lead_time_summary", window, filters).iloc[0]
-if summary["n"] == 0:
+if summary["n"] == 0 and records_n(ui.scoped(
+        "approval_lead_time_summary",
+        {"start_date": ui.DATE_MIN, "end_date": ui.date_max()}, {}).iloc[0]
+        ) == 0:
+    # no change of any date or filter has an approval time (a source that
+    # records none, such as BPIC 2014): widening the dates would not help
+    st.info("No change in the data has an approval time, so there is no "
+            "lead time to show: map `approved_at` and `approval` in the "
+            "source's mapping or overrides file (docs/sources.md, section "
+            "7).")
+elif summary["n"] == 0:
     st.info("No change was approved in this period — widen the dates.")
 else:
     cards = st.columns(3)
