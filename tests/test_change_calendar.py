@@ -4,6 +4,7 @@ hand-made published database: a change in a freeze, two colliding, one past
 its planned start, each shown where expected; and a month of more changes
 than the chart draws."""
 import json
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -420,3 +421,37 @@ def test_a_month_of_one_change_reads_right_and_of_two_stays_plural(
     assert heading in [m.value for m in app.markdown]
     if k == 1:
         assert slips_at_one(page_texts(app)) == []
+
+
+def test_data_older_than_today_opens_the_month_it_ends(tmp_path,
+                                                        monkeypatch):
+    """A data set that ends before this month (BPIC 2014 ends on 31 Mar
+    2014) opened the calendar on today's month, empty ('No change is
+    planned in this month'), where the period presets end where the data
+    does. It now opens on the day the data ends and says so; a day in the
+    address still wins."""
+    from changeboard import ui
+    old = publish(tmp_path / "old.duckdb", [
+        change(f"B{i}", f"2014-03-{10 + i}T10:00:00Z",
+               f"2014-03-{10 + i}T12:00:00Z", application_id=f"A{i}",
+               state="closed", created_at="2014-02-01 09:00Z",
+               closed_at=f"2014-03-{11 + i}T09:00:00Z") for i in range(3)])
+    monkeypatch.setattr(config, "DB_PATH", old)
+    monkeypatch.setattr(ui, "today", lambda: date(2026, 12, 3))
+    app = AppTest.from_file(str(ROOT / "views" / "calendar.py"),
+                            default_timeout=120)
+    app.run()
+    assert not app.exception
+    assert app.date_input(key="cal_day").value == date(2014, 3, 13)
+    assert app.subheader[0].value == "Planned changes, March 2014"
+    assert not [i for i in app.info if "No change is planned" in i.value]
+    assert {m.label: m.value for m in app.metric}["Planned changes"] == "3"
+    assert "The data ends on 13 Mar 2014: the calendar opens there." in [
+        c.value for c in app.caption]
+    shared = AppTest.from_file(str(ROOT / "views" / "calendar.py"),
+                               default_timeout=120)
+    shared.query_params["cal_day"] = "2026-12-03"
+    shared.run()
+    assert shared.date_input(key="cal_day").value == date(2026, 12, 3)
+    assert not [c for c in shared.caption
+                if "the calendar opens there" in c.value]
