@@ -455,3 +455,16 @@ def test_data_older_than_today_opens_the_month_it_ends(tmp_path,
     assert shared.date_input(key="cal_day").value == date(2026, 12, 3)
     assert not [c for c in shared.caption
                 if "the calendar opens there" in c.value]
+
+
+def test_the_calendar_says_how_fresh_its_data_is(sample_db, monkeypatch):
+    """Every page but the calendar ended with 'Data as of ... (last load)
+    · latest record ...': the calendar, whose 'Not started on time' counts
+    as of the last load, did not say when that was below the page."""
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    page = AppTest.from_file(str(ROOT / "views" / "calendar.py"),
+                             default_timeout=120)
+    page.run()
+    assert not page.exception
+    assert page.caption[-1].value.startswith("Data as of ")
+    assert "(last load)" in page.caption[-1].value

@@ -242,3 +242,5 @@ if not windows.empty:
                                          "end_at": "End (UTC)"}),
                  f"change-windows-{first:%Y-%m-%d}-{view.lower()}")
 ui.definition("change_calendar", params={**window, **filters})
+
+ui.as_of_caption(status)
