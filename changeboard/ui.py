@@ -626,6 +626,15 @@ def _shown(frame: pd.DataFrame, labels_from: tuple | None,
 
     shown = readable(frame, None if labels_from is None
                      else _application_labels())
+    columns = list(shown.columns)
+    if "application_name" in columns and "application_id" in columns and \
+            columns.index("application_name") > columns.index(
+                "application_id"):
+        # a query giving both (emergency_change_records, release_cadence)
+        # shows the name, then its id, as readable() puts them
+        columns.remove("application_name")
+        columns.insert(columns.index("application_id"), "application_name")
+        shown = shown[columns]
     for column, template in links.items():
         shown[column] = [None if pd.isna(v) else template.replace(
             "{id}", quote(str(v), safe="")) for v in shown[column]]

@@ -560,3 +560,24 @@ def test_a_rate_without_data_draws_no_trend_of_zeros(sample_db, tmp_path,
     emergency = list(cards["Emergency ratio"].proto.chart_data)
     assert len(emergency) >= 6 and any(v > 0 for v in emergency)
     assert len(cards["Deployments per day"].proto.chart_data) > 0
+
+
+def test_every_records_table_shows_the_application_name_before_its_id(app):
+    """The records behind the Emergency ratio, Median release interval and
+    other cards come from queries that give application_id, then
+    application_name: they showed the id first, where every other table
+    puts the name first and its id after it (BPIC 2014's applications,
+    without a name, read as an id beside an empty name). The downloads
+    keep the query's columns."""
+    app.query_params["period"] = "last_365"
+    app.run()
+    both = 0
+    for label in [m.label for m in app.metric]:
+        app.pills(key="drill").set_value(label).run()
+        assert not app.exception, label
+        columns = list(app.dataframe[-1].value.columns)
+        if {"application_name", "application_id"} <= set(columns):
+            both += 1
+            assert columns.index("application_name") + 1 == columns.index(
+                "application_id"), (label, columns)
+    assert both >= 4
