@@ -300,10 +300,24 @@ def _check_header(raw, mapping: Mapping) -> None:
             raise FileError(
                 f"{raw.name}: mapping {mapping.file}: column {header!r} not "
                 f"in the file{closest(header, raw.header)} (found: "
-                f"{', '.join(raw.header)})")
+                f"{', '.join(raw.header)}){_delimiter_hint(raw, mapping)}")
         if len(found) > 1:
             raise FileError(f"{raw.name}: mapped column {header!r} is "
                             f"repeated {len(found)} times")
+
+
+def _delimiter_hint(raw, mapping: Mapping) -> str:
+    """`; ...` when the header read as one column holding another
+    delimiter (a ';' file read with a ',' mapping): the delimiter is the
+    likelier fault than the column's name."""
+    if len(raw.header) != 1:
+        return ""
+    for other in (";", ",", "\t", "|"):
+        if other != mapping.delimiter and other in raw.header[0]:
+            return (f"; the header read as one column: is the file "
+                    f"delimited by {other!r}? (the mapping's [source] "
+                    f"delimiter is {mapping.delimiter!r})")
+    return ""
 
 
 def _cells(raw, header: str, mapping: Mapping) -> pd.Series:

@@ -548,6 +548,26 @@ def test_mapping_fails_when_a_mapped_header_is_missing(tmp_path):
         mapped(tmp_path, "Id,Status,Opened\nC1,Done,2024-03-12 15:15:00\n", toml)
 
 
+def test_a_header_read_as_one_column_names_the_likely_delimiter(tmp_path):
+    """BPIC 2014's detail_change.csv is ';'-delimited: read with a mapping
+    that leaves the delimiter ',', its whole header is one column, and the
+    error named only the first mapped column as missing, listing that one
+    long column as found. It now says the header read as one column and
+    which delimiter the file likely uses; a file whose columns are merely
+    misnamed is told only what is missing."""
+    toml = SIMPLE.format(extra="", columns="")
+    with pytest.raises(FileError, match=(
+            r"\(found: Id;Status;Opened\); the header read as one column: "
+            r"is the file delimited by ';'\? \(the mapping's \[source\] "
+            r"delimiter is ','\)$")):
+        mapped(tmp_path, "Id;Status;Opened\nC1;Done;2024-03-12 15:15:00\n",
+               toml)
+    with pytest.raises(FileError) as missing:
+        mapped(tmp_path, "Key,Status,Opened\nC1,Done,2024-03-12 15:15:00\n",
+               toml)
+    assert "one column" not in str(missing.value)
+
+
 def test_mapping_source_options_are_applied(tmp_path):
     extra = ('id_prefix = "x:"\ndelimiter = "|"\ncomment = "#"\n'
              'encoding = ["windows-1252"]\ntimezone = "America/New_York"\n'
