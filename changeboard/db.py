@@ -583,10 +583,18 @@ def _open_view(path: str):
     raise RuntimeError(f"{path}: could not upgrade the database")
 
 
-def forget_readers() -> None:
-    """Drop the shared views (tests: start as a fresh process would)."""
+def forget_readers(under: str | Path | None = None) -> None:
+    """Drop the shared views (tests: start as a fresh process would); with
+    `under`, only those of files in that folder (a test's own databases,
+    whose views would otherwise hold their memory until the process ends).
+    A reader still busy with a dropped view finishes on it."""
     with _readers_lock:
-        _readers.clear()
+        if under is None:
+            _readers.clear()
+            return
+        folder = Path(under).resolve()
+        for key in [k for k in _readers if Path(k).is_relative_to(folder)]:
+            del _readers[key]
 
 
 def migrate(con, keep: dict | None = None, *, begin: bool = False) -> int:

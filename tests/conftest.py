@@ -36,6 +36,20 @@ def given(con):
     return insert
 
 
+@pytest.fixture(autouse=True)
+def _views_of_a_tests_own_files_end_with_it(request):
+    """After a test, drop the app's shared read-only views (db.reading) of
+    the databases in its tmp_path: each holds a DuckDB instance and its
+    cache until the process ends, some 10 MB each, and a worker running
+    hundreds of such tests grew past 1 GB (which a child it spawns then
+    inherits as its peak: test_data_page's bound on an upload child)."""
+    own = request.getfixturevalue("tmp_path") \
+        if "tmp_path" in request.fixturenames else None
+    yield
+    if own is not None:
+        db.forget_readers(under=own)
+
+
 @pytest.fixture(scope="session")
 def sample_db(tmp_path_factory):
     """A published database built from the sample generator at a small scale."""

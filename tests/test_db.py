@@ -204,6 +204,29 @@ def test_a_reader_keeps_its_snapshot_while_a_new_file_is_published(tmp_path):
         assert fresh.execute("select count(*) from applications").fetchone() == (2,)
 
 
+def test_forgetting_the_views_of_a_folder_keeps_the_others(tmp_path):
+    """A test's own databases' shared views end with it (conftest), each a
+    DuckDB instance and its cache; the views of other files stay open."""
+    paths = [tmp_path / folder / "cb.duckdb" for folder in ("mine", "other")]
+    for path in paths:
+        path.parent.mkdir()
+        with db.publish(path):
+            pass
+        with db.reading(path) as cursor:
+            assert cursor.execute("select 1").fetchone() == (1,)
+    mine, other = (str(p.resolve()) for p in paths)
+    assert {mine, other} <= set(db._readers)
+    db.forget_readers(under=tmp_path / "mine")
+    assert mine not in db._readers and other in db._readers
+    kept = db._readers[other][1]
+    with db.reading(paths[1]):  # the same view, not opened again
+        assert db._readers[other][1] is kept
+    with db.reading(paths[0]):  # opened again when read again
+        assert mine in db._readers
+    db.forget_readers(under=tmp_path)
+    assert not {mine, other} & set(db._readers)
+
+
 def test_reading_a_file_of_an_older_schema_upgrades_it_first(tmp_path, monkeypatch):
     path = tmp_path / "cb.duckdb"
     with db.publish(path) as con:
