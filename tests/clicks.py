@@ -26,3 +26,20 @@ def click_tab(app, label: str):
 
     container, = containers(app._tree)
     return send(app, container.proto.tab_container.id, string_value=label)
+
+
+def open_page(view: str, start: str, end: str):
+    """The app opened on a custom period [start, end] (days as the address
+    writes them), then its page views/<view>.py, as a user following a
+    link would; no exception element."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parents[1]
+    app = AppTest.from_file(str(root / "app.py"), default_timeout=120)
+    app.query_params.update({"period": "custom", "from": start, "to": end})
+    app.run()
+    app.switch_page(f"views/{view}.py").run()
+    assert not app.exception
+    return app

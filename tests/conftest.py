@@ -4,10 +4,10 @@ import functools
 import os
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from changeboard import db
+from tests.rows import insert_rows
 
 # peer projects' test data, copied with their licences (README.md there)
 PEERS = Path(__file__).resolve().parent / "fixtures" / "peers"
@@ -25,15 +25,7 @@ def con():
 @pytest.fixture
 def given(con):
     """given(table, rows): insert dicts into a canonical table; other columns NULL."""
-    def insert(table: str, rows: list[dict]) -> None:
-        frame = pd.DataFrame(rows)
-        con.register("given_rows", frame)
-        columns = ", ".join(f'"{c}"' for c in frame.columns)
-        # table and column names come from the test itself, not from input
-        con.execute(f"insert into {table} ({columns}) "  # noqa: S608
-                    f"select {columns} from given_rows")
-        con.unregister("given_rows")
-    return insert
+    return functools.partial(insert_rows, con)
 
 
 @pytest.fixture(autouse=True)

@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 from changeboard import config, db
 from reports import __main__ as cli
 from reports import cab
+from tests.rows import insert_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 MEETING = date(2026, 1, 20)  # a Tuesday: the default cadence, 10:00 UTC
@@ -27,14 +28,7 @@ LONG_TEXT = " ".join(f"Step{i:03d} moves the payments schema forward."
                      for i in range(12)) + " END-OF-TEXT"
 
 
-def insert(con, table: str, rows: list[dict]) -> None:
-    frame = pd.DataFrame(rows)
-    con.register("given_rows", frame)
-    columns = ", ".join(f'"{c}"' for c in frame.columns)
-    # table and column names come from the test itself, not from input
-    con.execute(f"insert into {table} ({columns}) "  # noqa: S608
-                f"select {columns} from given_rows")
-    con.unregister("given_rows")
+insert = insert_rows
 
 
 def planned(change_id, start, end, **columns):

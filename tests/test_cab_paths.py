@@ -5,6 +5,7 @@ once for a given as_of or per target's cab date."""
 import pandas as pd
 
 from changeboard import db
+from tests.rows import insert_rows
 from tests.test_cab_metrics import (
     MEETING,
     blackout,
@@ -14,15 +15,7 @@ from tests.test_cab_metrics import (
     run,
 )
 
-
-def insert(con, table: str, rows: list[dict]) -> None:
-    frame = pd.DataFrame(rows)
-    con.register("given_rows", frame)
-    columns = ", ".join(f'"{c}"' for c in frame.columns)
-    # table and column names come from the test itself, not from input
-    con.execute(f"insert into {table} ({columns}) "  # noqa: S608
-                f"select {columns} from given_rows")
-    con.unregister("given_rows")
+insert = insert_rows
 
 
 UNPLANNED = [

@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from changeboard import config, db
+from tests.rows import insert_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 MONTH = {"window_start_at": "2026-01-01", "window_end_at": "2026-02-01",
@@ -163,12 +164,7 @@ def publish(path, changes, windows=()):
                              ("blackout_windows", list(windows))):
             if not given:
                 continue
-            frame = pd.DataFrame(given)
-            con.register("given_rows", frame)
-            columns = ", ".join(f'"{c}"' for c in frame.columns)
-            con.execute(f"insert into {table} ({columns}) "  # noqa: S608
-                        f"select {columns} from given_rows")
-            con.unregister("given_rows")
+            insert_rows(con, table, given)
     return path
 
 

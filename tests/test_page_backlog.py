@@ -1,24 +1,17 @@
 """The Change backlog page: AppTest on hand-made changes and on the sample."""
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from changeboard import config, db
+from tests.rows import insert_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "views" / "backlog.py")
 
 
-def insert(con, table: str, rows: list[dict]) -> None:
-    frame = pd.DataFrame(rows)
-    con.register("given_rows", frame)
-    columns = ", ".join(f'"{c}"' for c in frame.columns)
-    # table and column names come from the test itself, not from input
-    con.execute(f"insert into {table} ({columns}) "  # noqa: S608
-                f"select {columns} from given_rows")
-    con.unregister("given_rows")
+insert = insert_rows
 
 
 def change(change_id, state, **extra):

@@ -7,7 +7,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from changeboard import config, db
-from tests.clicks import send
+from tests.clicks import open_page, send
+from tests.rows import insert_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 JAN = {"start_date": "2026-01-01", "end_date": "2026-02-01"}
@@ -337,12 +338,7 @@ def test_the_view_round_trips_through_the_url(sample_db, monkeypatch):
 
 def test_an_empty_period_says_to_widen_the_dates(sample_db, monkeypatch):
     monkeypatch.setattr(config, "DB_PATH", sample_db)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    app.query_params.update({"period": "custom", "from": "2001-01-01",
-                             "to": "2001-01-31"})
-    app.run()
-    app.switch_page("views/changes.py").run()
-    assert not app.exception
+    app = open_page("changes", "2001-01-01", "2001-01-31")
     assert any("widen the dates" in i.value for i in app.info)
 
 
@@ -368,24 +364,29 @@ def page_on_rewritten_changes(sample_db, tmp_path, monkeypatch, sets: str,
     return app, copy
 
 
+def _sidebar_period(app: AppTest) -> dict:
+    """The period the sidebar shows ('03 Dec 2025 – 02 Dec 2026 (365
+    days)') as a query's start_date and end_date (exclusive)."""
+    from datetime import datetime, timedelta
+
+    shown = next(m for c in app.sidebar.caption if (m := re.search(
+        r"(\d\d \w{3} \d{4}) – (\d\d \w{3} \d{4})", c.value)))
+    start, last = (datetime.strptime(d, "%d %b %Y").date()
+                   for d in shown.groups())
+    return {"start_date": start, "end_date": last + timedelta(days=1)}
+
+
 def test_a_source_without_close_codes_says_so_not_to_widen_the_dates(
         sample_db, tmp_path, monkeypatch):
     """A source that records no close code (BPIC 2014's shape): every
     outcome section says how many completed changes lack one, the
     breakdown draws no empty chart and still counts them in its table."""
-    from datetime import datetime, timedelta
-
     app, copy = page_on_rewritten_changes(sample_db, tmp_path, monkeypatch,
                                           "close_code = null")
     assert not app.exception
-    # the period the sidebar shows: '03 Dec 2025 – 02 Dec 2026 (365 days)'
-    shown = next(m for c in app.sidebar.caption if (m := re.search(
-        r"(\d\d \w{3} \d{4}) – (\d\d \w{3} \d{4})", c.value)))
-    start, last = (datetime.strptime(d, "%d %b %Y").date()
-                   for d in shown.groups())
+    period = _sidebar_period(app)
     with db.connect(copy, read_only=True) as con:
-        rate = db.run(con, "change_success_rate", start_date=start,
-                      end_date=last + timedelta(days=1)).iloc[0]
+        rate = db.run(con, "change_success_rate", **period).iloc[0]
     assert rate["n"] == 0 and rate["n_without_close_code"] > 0
     notes = [i.value for i in app.info]
     said = [t for t in notes if "this source has no close codes" in t]
@@ -409,8 +410,7 @@ def test_a_source_without_close_codes_says_so_not_to_widen_the_dates(
     said = next(c.value for c in app.caption if c.value.endswith(
         f"emergency changes completed in {pick}."))
     with db.connect(copy, read_only=True) as con:
-        periods = db.run(con, "emergency_change_ratio_by_period",
-                         start_date=start, end_date=last + timedelta(days=1),
+        periods = db.run(con, "emergency_change_ratio_by_period", **period,
                          grain=app.radio(key="grain").value)
     n = periods.set_index("period_label").loc[pick, "n_emergency"]
     assert n > 0 and said.startswith(f"{int(n):,} emergency changes")
@@ -505,20 +505,10 @@ def _changes_page(path: Path, monkeypatch, rows: list[dict]) -> AppTest:
             "insert into ingest_batches (batch_id, source, entity, "
             "started_at, finished_at, status) values (1, 'csv', 'changes', "
             "'2026-02-01 00:00Z', '2026-02-01 00:00Z', 'succeeded')")
-        frame = pd.DataFrame(rows).assign(ingested_batch_id=1)
-        con.register("given_rows", frame)
-        columns = ", ".join(f'"{c}"' for c in frame.columns)
-        con.execute(f"insert into changes ({columns}) "  # noqa: S608
-                    f"select {columns} from given_rows")
-        con.unregister("given_rows")
+        insert_rows(con, "changes",
+                    pd.DataFrame(rows).assign(ingested_batch_id=1))
     monkeypatch.setattr(config, "DB_PATH", path)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    app.query_params.update({"period": "custom", "from": "2026-01-01",
-                             "to": "2026-01-31"})
-    app.run()
-    app.switch_page("views/changes.py").run()
-    assert not app.exception
-    return app
+    return open_page("changes", "2026-01-01", "2026-01-31")
 
 
 def _started_before_approval(i: int) -> dict:
@@ -580,18 +570,13 @@ def test_cab_required_changes_without_an_approval_are_not_told_to_widen(
     unauthorised-changes section said 'No change needing CAB approval
     started in this period — widen the dates', though they had started;
     it now counts them and says what is missing."""
-    from datetime import datetime, timedelta
 
     app, copy = page_on_rewritten_changes(sample_db, tmp_path, monkeypatch,
                                           "approval = null")
     assert not app.exception
-    shown = next(m for c in app.sidebar.caption if (m := re.search(
-        r"(\d\d \w{3} \d{4}) – (\d\d \w{3} \d{4})", c.value)))
-    start, last = (datetime.strptime(d, "%d %b %Y").date()
-                   for d in shown.groups())
     with db.connect(copy, read_only=True) as con:
-        counts = db.run(con, "unauthorized_changes", start_date=start,
-                        end_date=last + timedelta(days=1)).iloc[0]
+        counts = db.run(con, "unauthorized_changes",
+                        **_sidebar_period(app)).iloc[0]
     assert counts["n"] == 0 and counts["n_unclassified"] > 0
     notes = [i.value for i in app.info]
     assert not any("No change needing CAB approval" in t for t in notes)

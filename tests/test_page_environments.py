@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from changeboard import config, db, env_charts
+from tests.rows import insert_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "views/environments.py"
@@ -919,12 +920,8 @@ def _environments_of(path: Path, k: int) -> Path:
                     ("A", "approved", "R1"), ("P", "pending", None),
                     ("C", "cancelled", "R1"))]}
         for table, given in rows.items():
-            frame = pd.DataFrame(given).assign(ingested_batch_id=1)
-            con.register("given_rows", frame)
-            columns = ", ".join(f'"{c}"' for c in frame.columns)
-            con.execute(f"insert into {table} ({columns}) "  # noqa: S608
-                        f"select {columns} from given_rows")
-            con.unregister("given_rows")
+            insert_rows(con, table,
+                        pd.DataFrame(given).assign(ingested_batch_id=1))
     return path
 
 

@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from changeboard import config, db
+from tests.clicks import open_page
 
 ROOT = Path(__file__).resolve().parents[1]
 JAN = {"start_date": "2026-01-01", "end_date": "2026-02-01",
@@ -566,12 +567,7 @@ def test_counts_of_one_read_right_and_counts_of_two_stay_plural(
     from tests.wording import page_texts, slips_at_one
     monkeypatch.setattr(config, "DB_PATH",
                         _releases_under_way(tmp_path / "cb.duckdb", k))
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    app.query_params.update({"period": "custom", "from": "2026-01-01",
-                             "to": "2026-01-31"})
-    app.run()
-    app.switch_page("views/releases.py").run()
-    assert not app.exception
+    app = open_page("releases", "2026-01-01", "2026-01-31")
     texts = page_texts(app)
     said = " | ".join(texts)
     expected = {
