@@ -332,7 +332,9 @@ def stacked_bars(frame: pd.DataFrame, *, x: str, columns: dict[str, str],
 @kept
 def rate_line(frame: pd.DataFrame, *, x: str, y: str, n: str, y_title: str,
               x_title: str = "") -> go.Figure:
-    """A 0-1 rate as a percentage line; the hover shows the n behind each point."""
+    """A 0-1 rate as a percentage line; the hover shows the n behind each
+    point. Its ticks keep up to two decimals, trailing zeros trimmed (d3's
+    '~'): an emergency ratio near 0.2 % read '0%' on every tick."""
     trace = _express(
         "scatter", x=_array(frame[x]), y=_array(frame[y]),
         customdata=_array(frame[[n]]), mode="lines+markers",
@@ -341,7 +343,7 @@ def rate_line(frame: pd.DataFrame, *, x: str, y: str, n: str, y_title: str,
         hovertemplate="%{y:.1%} of n = %{customdata[0]:,}<extra></extra>")
     return _figure([trace], _layout(
         y_title=y_title, x_title=x_title, express=True,
-        yaxis={"tickformat": ".0%", "rangemode": "tozero"}))
+        yaxis={"tickformat": ".2~%", "rangemode": "tozero"}))
 
 
 def _rate(key: str) -> bool:

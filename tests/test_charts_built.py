@@ -193,8 +193,13 @@ def test_a_rate_line_shows_the_n_behind_each_point():
     assert list(line.data[0].x) == ["2026-W47", "2026-W48", "2026-W49"]
     assert [list(c) for c in line.data[0].customdata] == [[8], [8], [0]]
     assert "n = %{customdata[0]:,}" in line.data[0].hovertemplate
-    assert line.layout.yaxis.tickformat == ".0%"
     assert np.isnan(line.data[0].y[2])  # a gap, not a zero
+
+
+def test_a_rate_line_of_small_rates_tells_its_ticks_apart():
+    # ".0%" read every tick of a 0.2 % emergency ratio as 0%: up to two
+    # decimals, trailing zeros trimmed (1%, 0.05%, 0.15%)
+    assert FIGURES["rate_line"]().layout.yaxis.tickformat == ".2~%"
 
 
 def test_horizontal_bars_keep_the_first_row_on_top_and_pick_it_by_y():
