@@ -14,7 +14,15 @@ import pandas as pd
 
 from changeboard import db, decisions
 from reports.markup import escape, html_table
-from reports.text import Times, as_text, failure_signals, records, when, words
+from reports.text import (
+    Times,
+    as_text,
+    failure_signals,
+    many,
+    records,
+    when,
+    words,
+)
 
 FINDINGS = {  # finding -> title, in the order shown
     "rejected_implemented": "Rejected, implemented anyway",
@@ -142,8 +150,9 @@ def flag_note(pack) -> str:
     ids = _flagged_ids(pack)
     if not ids:
         return ""
-    return (f"⚠ {len(ids)} change(s) rejected at the last CAB were "
-            f"implemented anyway: {', '.join(ids)}.")
+    return (f"⚠ {many(len(ids), 'change')} rejected at the last CAB "
+            f"{'was' if len(ids) == 1 else 'were'} implemented anyway: "
+            f"{', '.join(ids)}.")
 
 
 def alert_html(pack) -> str:

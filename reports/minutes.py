@@ -18,7 +18,7 @@ import pandas as pd
 from changeboard import db, decisions
 from reports import cab, decided, markup
 from reports.cab.tables import NUMBER_FORMATS
-from reports.text import Times, as_text, records, span, when, words
+from reports.text import Times, as_text, many, records, span, when, words
 
 DECISION_COLUMNS = ["#", "Change", "Title", "Decision", "Note", "Decided by",
                     "Decided", "Risk", "Type", "Application", "Team",
@@ -227,10 +227,10 @@ def provenance(minutes: Minutes) -> list[tuple[str, str]]:
         command += ["--decisions-until", minutes.until]
     return [
         *kept,
-        ("Decisions", f"{len(minutes.decisions)} changes decided"
-         + (f", {n_earlier} earlier decision(s) replaced" if n_earlier
-            else "") + f"; {len(minutes.undecided)} agenda change(s) not "
-         "decided"),
+        ("Decisions", f"{many(len(minutes.decisions), 'change')} decided"
+         + (f", {many(n_earlier, 'earlier decision')} replaced" if n_earlier
+            else "") + f"; {many(len(minutes.undecided), 'agenda change')} "
+         "not decided"),
         ("Attendees recorded", f"by {who['recorded_by']} on "
          f"{when(who['recorded_at'], pack.reporting_tz)}" if who
          else "not recorded"),

@@ -117,10 +117,10 @@ def test_the_next_pack_shows_the_last_cabs_decisions_beside_what_happened(
     assert d2["Why failed"] == "incident" and d2["Decision"] == \
         "Approved with conditions" and d2["Note"] == "note on D2"
     assert decided.flag_note(pack) == (
-        "⚠ 1 change(s) rejected at the last CAB were implemented anyway: "
+        "⚠ 1 change rejected at the last CAB was implemented anyway: "
         "D4.")
     page = cab.to_html(pack)
-    assert '<p class="note alert">⚠ 1 change(s) rejected' in page
+    assert '<p class="note alert">⚠ 1 change rejected' in page
     assert page.index("Rejected, implemented anyway (1)") < page.index(
         "Approved, then failed or backed out (2)") < page.index(
         "Deferred, still pending (1)") < page.index("Other decisions (4)")
@@ -696,3 +696,33 @@ def test_a_kpi_with_nothing_before_the_last_cab_says_so(decided_db,
     assert not any("n/a of 0" in c for c in kpis), kpis
     assert any(c.endswith(" · none before") for c in kpis), kpis
     assert "n = 1 implemented change · 0 failed · before: 0.0% of 1" in kpis
+
+
+def test_the_minutes_and_the_flag_count_in_the_singular_at_one(
+        decided_db, monkeypatch):
+    # they read '1 agenda change(s) not decided', '1 earlier decision(s)
+    # replaced', '1 changes decided' and '1 change(s) ... were implemented'
+    import dataclasses
+
+    import pandas as pd
+
+    record_meeting(decided_db)
+    built = minutes.build(cab.build_pack(decided_db, MEETING))
+
+    def line(m):
+        return dict(minutes.provenance(m))["Decisions"]
+
+    assert line(built) == ("3 changes decided, 1 earlier decision replaced; "
+                           "0 agenda changes not decided")
+    one = dataclasses.replace(built, decisions=built.decisions.iloc[:1],
+                              undecided=["C9"])
+    assert line(one) == ("1 change decided, 1 earlier decision replaced; "
+                         "1 agenda change not decided")
+    two = dataclasses.replace(built, earlier=pd.concat([built.earlier] * 2),
+                              undecided=["C8", "C9"])
+    assert line(two) == ("3 changes decided, 2 earlier decisions replaced; "
+                         "2 agenda changes not decided")
+    monkeypatch.setattr(decided, "_flagged_ids", lambda pack: ["D4", "D5"])
+    assert decided.flag_note(built.pack) == (
+        "⚠ 2 changes rejected at the last CAB were implemented anyway: "
+        "D4, D5.")

@@ -512,11 +512,11 @@ def test_pack_flags_each_change(pack):
         "Very high risk with little history (n = 0)",
         "Team failed a change in the last 30 days"]
     assert block(pack, "C1").flags == [
-        "Collides with 1 other change(s)", "Outside the maintenance window",
+        "Collides with 1 other change", "Outside the maintenance window",
         "Its release holds environment bookings then",
         "High risk with little history (n = 3)",
         "Team failed a change in the last 30 days",
-        "1 incident(s) on the application in the last 30 days"]
+        "1 incident on the application in the last 30 days"]
 
 
 def test_pack_since_last_cab_kpis_against_the_period_before(pack):
@@ -1364,7 +1364,7 @@ def test_an_incident_on_the_meeting_morning_is_evidence(con):
     block = cab.blocks(cab.build_pack(con, MEETING))[0]
     incidents = block.evidence.set_index("Evidence").loc["Incidents on A1"]
     assert incidents["n"] == 2 and "P1 1 · P2 0 · P3 1" in incidents["Result"]
-    assert "2 incident(s) on the application in the last 30 days" in \
+    assert "2 incidents on the application in the last 30 days" in \
         block.flags
 
 

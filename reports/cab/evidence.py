@@ -16,7 +16,16 @@ from reports.cab.pack import (
     TEAM_LOOKBACK_DAYS,
     Pack,
 )
-from reports.text import Times, as_text, pct, records, span, when, words
+from reports.text import (
+    Times,
+    as_text,
+    many,
+    pct,
+    records,
+    span,
+    when,
+    words,
+)
 
 SIMILAR_READ = ["change_id", "cohort", "n", "n_failed", "success_rate",
                 "last_failure_at"]  # what _similar and _flags read of a row
@@ -288,8 +297,8 @@ def _plan_flags(row: dict, n_bookings: int) -> list[str]:
     if row["change_type"] == "emergency":
         flags.append("Emergency change")
     if row["n_collisions"]:
-        flags.append(f"Collides with {int(row['n_collisions'])} "
-                     "other change(s)")
+        flags.append("Collides with "
+                     + many(row["n_collisions"], "other change"))
     if row["n_freeze_hits"]:
         flags.append("Planned in a freeze window")
     if row["n_blackout_hits"]:
@@ -318,6 +327,6 @@ def _evidence_flags(pack: Pack, index: Index, row: dict, n_similar,
         flags.append(f"Team failed a change in the last "
                      f"{RECENT_FAILURE_DAYS} days")
     if n_incidents:
-        flags.append(f"{n_incidents} incident(s) on the application in the "
-                     f"last {INCIDENT_LOOKBACK_DAYS} days")
+        flags.append(f"{many(n_incidents, 'incident')} on the application "
+                     f"in the last {INCIDENT_LOOKBACK_DAYS} days")
     return flags
