@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from . import frames, reading, schema
 from .codes import FALSE_VALUES, TRUE_VALUES
-from .errors import WARNED_ROWS, FileError
+from .errors import WARNED_ROWS, FileError, rows
 from .schema import BOOKKEEPING
 
 _INSTANT = (r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)"
@@ -485,17 +485,17 @@ def warnings(con, spec, file_name, timezone,
     found = []
     for start, end in schema.SOFT_INTERVALS.get(spec.name, ()):
         if start in columns and end in columns:
-            n, rows = _warned(con, f"{q(end)} < {q(start)}", loaded)
+            n, where = _warned(con, f"{q(end)} < {q(start)}", loaded)
             if n:
-                found.append(f"{file_name}: {n} rows with {end} before "
-                             f"{start}{rows}")
+                found.append(f"{file_name}: {rows(n)} with {end} before "
+                             f"{start}{where}")
     instants = [c for c in columns if spec.kind(c) == "instant"]
     if instants:
         odd = " or ".join(
             f"{q(c)} < timestamptz '1990-01-01' or {q(c)} > "
             "current_timestamp + interval 10 year" for c in instants)
-        n, rows = _warned(con, odd, loaded)
+        n, where = _warned(con, odd, loaded)
         if n:
-            found.append(f"{file_name}: {n} rows with dates before 1990 or "
-                         f"more than 10 years ahead{rows}")
+            found.append(f"{file_name}: {rows(n)} with dates before 1990 or "
+                         f"more than 10 years ahead{where}")
     return found

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import codes, frames, reading, times
-from .errors import FileError
+from .errors import FileError, rows
 
 SOURCE, TABLE = "jira", "changes"
 DATE_FORMAT = "%d/%b/%y %I:%M %p"
@@ -111,8 +111,10 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
         if values is not None:
             data[column] = values
         if more:
-            warnings.append(f"{raw.name}: column {column}: {more} rows have "
-                            "several values; the first is kept")
+            warnings.append(
+                f"{raw.name}: column {column}: {rows(more)} "
+                f"{'has' if more == 1 else 'have'} several values; the first "
+                "is kept")
     extra = {raw.positions(h)[0] for h in (ISSUE_TYPE, STATUS, RESOLUTION)
              if raw.positions(h)}
     warnings = frames.ignored_warning(raw, used | extra) + warnings

@@ -345,7 +345,7 @@ def test_jira_repeated_headers_keep_the_first_value_with_a_warning(tmp_path):
         "Patch,CHG-3,Change,Done,Done,12/Mar/24 3:15 PM,,,,,,")
     assert rows(frame, "application_id", "release_id") == [
         ("Payments", "CHG:2.1"), ("Cards", "CHG:2.2"), (None, None)]
-    assert ("jira.csv: column application_id: 1 rows have several values; "
+    assert ("jira.csv: column application_id: 1 row has several values; "
             "the first is kept") in batch(frame).warnings
     assert json.loads(frame["raw_record"][0])["Labels"] == ["a", "b"]
 

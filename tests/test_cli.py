@@ -314,7 +314,7 @@ def test_ingest_rejects_print_no_nan_and_warnings_name_rows(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "row 3: missing_required in state = " in result.stdout
     assert "nan" not in result.stdout
-    assert "1 rows with planned_end_at before planned_start_at (row 4)" in \
+    assert "1 row with planned_end_at before planned_start_at (row 4)" in \
         result.stdout
     assert "dates before 1990 or more than 10 years ahead (row 5)" in \
         result.stdout
@@ -514,5 +514,5 @@ def test_the_load_summary_names_each_file_whole_and_once(tmp_path):
     assert header[:2] == ["file", "table"] and row[:2] == [name, "changes"]
     assert lines[0].index("table") == lines[1].index(" changes ") + 1
     warned = [line for line in lines if "dates before 1990" in line]
-    assert warned == [f"{name}: warning: 1 rows with dates before 1990 or "
+    assert warned == [f"{name}: warning: 1 row with dates before 1990 or "
                       "more than 10 years ahead (row 3)"]
