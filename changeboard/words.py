@@ -23,6 +23,13 @@ def word(code):
     return code
 
 
+def many(n, thing: str, things: str | None = None) -> str:
+    """'1 application', '2,345 applications': a count before its noun (the
+    pages, the reports and the loader's messages)."""
+    n = int(n)
+    return f"{n:,} {thing if n == 1 else things or thing + 's'}"
+
+
 def phase_word(code):
     """A release phase as a word: `sit` -> 'SIT', `pre_prod` ->
     'Pre-production', another code as word() has it ('cut_over' -> 'Cut

@@ -18,9 +18,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 import pyarrow as pa
 
+from changeboard.words import many
+
 from . import frames, reading, schema
 from .codes import FALSE_VALUES, TRUE_VALUES
-from .errors import WARNED_ROWS, FileError, rows
+from .errors import WARNED_ROWS, FileError
 from .schema import BOOKKEEPING
 
 _INSTANT = (r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)"
@@ -487,8 +489,8 @@ def warnings(con, spec, file_name, timezone,
         if start in columns and end in columns:
             n, where = _warned(con, f"{q(end)} < {q(start)}", loaded)
             if n:
-                found.append(f"{file_name}: {rows(n)} with {end} before "
-                             f"{start}{where}")
+                found.append(f"{file_name}: {many(n, 'row')} with {end} "
+                             f"before {start}{where}")
     instants = [c for c in columns if spec.kind(c) == "instant"]
     if instants:
         odd = " or ".join(
@@ -496,6 +498,6 @@ def warnings(con, spec, file_name, timezone,
             "current_timestamp + interval 10 year" for c in instants)
         n, where = _warned(con, odd, loaded)
         if n:
-            found.append(f"{file_name}: {rows(n)} with dates before 1990 or "
-                         f"more than 10 years ahead{where}")
+            found.append(f"{file_name}: {many(n, 'row')} with dates before "
+                         f"1990 or more than 10 years ahead{where}")
     return found

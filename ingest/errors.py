@@ -3,12 +3,6 @@ message names."""
 
 import difflib
 
-
-def rows(n: int) -> str:
-    """A count of rows in a message: '1 row', '2,345 rows'."""
-    return f"{n:,} row" + ("" if n == 1 else "s")
-
-
 WARNED_ROWS = 10  # row numbers a warning names
 
 

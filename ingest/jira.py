@@ -12,8 +12,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from changeboard.words import many
+
 from . import codes, frames, reading, times
-from .errors import FileError, rows
+from .errors import FileError
 
 SOURCE, TABLE = "jira", "changes"
 DATE_FORMAT = "%d/%b/%y %I:%M %p"
@@ -112,7 +114,7 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
             data[column] = values
         if more:
             warnings.append(
-                f"{raw.name}: column {column}: {rows(more)} "
+                f"{raw.name}: column {column}: {many(more, 'row')} "
                 f"{'has' if more == 1 else 'have'} several values; the first "
                 "is kept")
     extra = {raw.positions(h)[0] for h in (ISSUE_TYPE, STATUS, RESOLUTION)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from changeboard import config
 from changeboard.words import TIERS, phase_word, word
+from changeboard.words import many as many  # 1 change, 2 changes
 
 # release_readiness status -> its chip: a shape every font has and the word
 READINESS = {"blocked": ("✖", "Blocked"), "at_risk": ("⚠", "At risk"),
@@ -91,12 +92,6 @@ def _utc_ns(value) -> int | None:
     if stamp.tzinfo is None:
         stamp = stamp.tz_localize("UTC")
     return stamp.value
-
-
-def many(n, thing: str, things: str | None = None) -> str:
-    """'1 application', '2,345 applications': a count before its noun."""
-    n = int(n)
-    return f"{n:,} {thing if n == 1 else things or thing + 's'}"
 
 
 def the(n, thing: str, things: str | None = None, article: str = "the"
