@@ -572,18 +572,15 @@ def each_distinct_row(fn, *columns: pd.Series) -> list:
 def readable(frame: pd.DataFrame, labels: dict | None = None
              ) -> pd.DataFrame:
     """The frame as people read it: codes as words, tiers and phases by name
-    (phase_word), and an
-    application's name beside its id (`labels`: application id -> label,
-    _application_labels)."""
+    (phase_word), and an application's name beside its id (`labels`:
+    application id -> label, _application_labels)."""
     shown = frame.copy()
     for column in shown.columns:
-        if column in CODE_COLUMNS and (
-                shown[column].dtype == object
-                or pd.api.types.is_string_dtype(shown[column])):
+        text = shown[column].dtype == object or \
+            pd.api.types.is_string_dtype(shown[column])
+        if column in CODE_COLUMNS and text:
             shown[column] = each_distinct(shown[column], word)
-        elif column == "phase" and (
-                shown[column].dtype == object
-                or pd.api.types.is_string_dtype(shown[column])):
+        elif column == "phase" and text:
             shown[column] = each_distinct(shown[column], phase_word)
         elif column == "tier" or str(column).endswith("_tier"):
             shown[column] = each_distinct(shown[column],
