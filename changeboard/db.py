@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import atexit
+import difflib
 import fcntl
 import functools
 import hashlib
@@ -626,9 +627,23 @@ def migrate(con, keep: dict | None = None, *, begin: bool = False) -> int:
 def query_path(name: str) -> Path:
     sql = (QUERIES / f"{name}.sql").resolve()
     if sql.parent != QUERIES or not sql.exists():
-        known = ", ".join(names()) or "none"
-        raise QueryError(f"unknown query {name!r} (known: {known})")
+        known = names()
+        near = meant(name, known)
+        raise QueryError(f"unknown query {name!r}" + (
+            f": did you mean {near}?" if near
+            else f" (known: {', '.join(known) or 'none'})"))
     return sql
+
+
+def meant(word: str, choices) -> str | None:
+    """The one of `choices` a mistyped `word` most likely meant (a letter
+    dropped, doubled or swapped; a singular for a plural; the start of one
+    name alone), or None."""
+    near = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.8)
+    if near:
+        return near[0]
+    starting = [c for c in choices if word and c.startswith(word)]
+    return starting[0] if len(starting) == 1 else None
 
 
 def names() -> list[str]:
@@ -783,8 +798,11 @@ def _bound_query(name: str, values: dict) -> tuple[str, dict]:
     declared = signature(name)
     extra = sorted(set(values) - set(declared))
     if extra:
+        near = [m for m in (meant(e, declared) for e in extra) if m]
         raise QueryError(f"query {name!r} has no parameter {', '.join(extra)}"
-                         f" (it takes: {', '.join(declared) or 'none'})")
+                         + (f"; did you mean {', '.join(near)}?" if near
+                            else "")
+                         + f" (it takes: {', '.join(declared) or 'none'})")
     missing = [p for p, (d, _) in declared.items()
                if d is None and p not in values]
     if missing:

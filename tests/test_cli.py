@@ -75,6 +75,8 @@ def test_list_parameters_split_on_commas(tiny_db):
 
 @pytest.mark.parametrize("args, message", [
     (["nope"], "error: unknown query 'nope'"),
+    (["change_sucess_rate"], "error: unknown query 'change_sucess_rate': "
+     "did you mean change_success_rate?"),
     (["change_success_rate", "--param", "start_date=2026-01-01"],
      "error: query 'change_success_rate' needs parameter end_date"),
     (["change_success_rate", "--param", "start_date=2026-01-01", "--param",

@@ -154,12 +154,36 @@ def test_unknown_query_is_refused():
         db.query_path("../changeboard/schema")
 
 
+@pytest.mark.parametrize("typed, meant", [
+    ("change_sucess_rate", "change_success_rate"),  # a letter dropped
+    ("change_success_rates", "change_success_rate"),  # a plural
+    ("dora", "dora_summary"),  # the start of one name alone
+])
+def test_a_mistyped_query_name_suggests_the_one_meant(typed, meant):
+    with pytest.raises(db.QueryError) as refused:
+        db.query_path(typed)
+    assert str(refused.value) == (f"unknown query {typed!r}: did you mean "
+                                  f"{meant}?")
+
+
+def test_a_name_near_none_lists_every_query():
+    with pytest.raises(db.QueryError) as refused:
+        db.query_path("release")  # the start of many names
+    assert str(refused.value).startswith("unknown query 'release' (known: ")
+    assert all(name in str(refused.value) for name in db.names())
+
+
 def test_missing_and_extra_parameters_are_refused(con):
     with pytest.raises(db.QueryError, match="needs parameter end_date"):
         db.run(con, "change_success_rate", start_date="2024-01-01")
     with pytest.raises(db.QueryError, match="has no parameter colour"):
         db.run(con, "change_success_rate", start_date="2024-01-01",
                end_date="2024-02-01", colour="red")
+    # a near name: the parameter meant, before the ones it takes
+    with pytest.raises(db.QueryError, match=r"has no parameter team; did "
+                       r"you mean teams\? \(it takes: start_date, "):
+        db.run(con, "change_success_rate", start_date="2024-01-01",
+               end_date="2024-02-01", team=["Dev"])
 
 
 def test_every_query_declares_exactly_the_parameters_it_uses():
