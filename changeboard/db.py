@@ -635,14 +635,15 @@ def query_path(name: str) -> Path:
     return sql
 
 
-def meant(word: str, choices) -> str | None:
+def meant(word: str, choices, *, cutoff: float = 0.8,
+          starts: bool = True) -> str | None:
     """The one of `choices` a mistyped `word` most likely meant (a letter
-    dropped, doubled or swapped; a singular for a plural; the start of one
-    name alone), or None."""
-    near = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.8)
+    dropped, doubled or swapped; a singular for a plural; with `starts`,
+    the start of one name alone), or None."""
+    near = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
     if near:
         return near[0]
-    starting = [c for c in choices if word and c.startswith(word)]
+    starting = [c for c in choices if starts and word and c.startswith(word)]
     return starting[0] if len(starting) == 1 else None
 
 

@@ -93,6 +93,11 @@ def test_list_parameters_split_on_commas(tiny_db):
       "end_date=2026-02-01", "--param", "teams=Dev,Nope"],
      "error: --param teams: no team 'Nope' in this database (known: Dev, "
      "Ops)"),
+    # a value meant for a known one, letter case or a letter aside
+    (["change_success_rate", "--param", "start_date=2026-01-01", "--param",
+      "end_date=2026-02-01", "--param", "teams=dev,Opps"],
+     "error: --param teams: no team 'dev', 'Opps' in this database; did you "
+     "mean Dev, Ops? (known: Dev, Ops)"),
     (["schedule_adherence", "--param", "start_date=2026-01-01", "--param",
       "end_date=2026-02-01", "--param", "tolerance_minutes=abc"],
      # a number: a tolerance may be a fraction of a minute (b706b59)

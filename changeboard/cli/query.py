@@ -101,10 +101,22 @@ def _check_values(con, name: str, values: dict) -> None:
             listed = sorted(known)
             shown = ", ".join(map(_quoted, listed[:8])) + (
                 ", …" if len(listed) > 8 else "")
+            near = [m for m in (_meant(v, listed) for v in unknown) if m]
             raise db.QueryError(
                 f"--param {param}: no {FILTERS[param]} "
-                f"{', '.join(map(repr, unknown))} in this database ("
+                f"{', '.join(map(repr, unknown))} in this database"
+                + (f"; did you mean {', '.join(map(_quoted, near))}?"
+                   if near else "") + " ("
                 + (f"known: {shown}" if listed else "it has none") + ")")
+
+
+def _meant(value: str, known: list[str]) -> str | None:
+    """The known value a mistyped one most likely meant, letter case
+    aside (the first eight known values listed may not hold it); closer
+    than a name must be: 'APP-1' is not taken for 'APP-021'."""
+    by_case = {k.casefold(): k for k in known}
+    near = db.meant(value.casefold(), by_case, cutoff=0.85, starts=False)
+    return by_case[near] if near else None
 
 
 def _number(text) -> float | None:
