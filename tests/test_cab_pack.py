@@ -540,11 +540,23 @@ def test_pack_carries_what_produced_it(pack):
         "python -m reports cab --date 2026-01-20 --db PATH --format")
 
 
+def hold_teams(con, teams) -> None:
+    """Teams the database holds (a change of each, closed long before any
+    meeting here), so that a pack may be filtered by them: a filter value
+    the database does not hold is refused (test_a_filter_value_the_...)."""
+    insert(con, "changes", [
+        {"change_id": f"TEAM{i}", "change_type": "standard",
+         "state": "closed", "created_at": "2025-01-01 00:00Z",
+         "assignment_group": team} for i, team in enumerate(teams)])
+
+
 def test_regenerate_command_names_the_database_and_every_filter(tmp_path):
     path = tmp_path / "cab dbs" / "pack's.duckdb"
     path.parent.mkdir()
     with db.publish(path) as con:
         load_cab_data(con)
+        con.execute("update applications set portfolio = 'Pay' "
+                    "where application_id = 'A2'")
     filters = {"application_ids": ["A1", "A2"], "portfolios": ["Pay"],
                "teams": ["Ops"], "change_types": ["normal"],
                "tiers": ["prod"]}
@@ -567,6 +579,7 @@ def test_a_filter_value_holding_a_comma_survives_the_regenerate_command(
     from changeboard.cli.report import filter_values
     load_cab_data(con)
     teams = ["Ops, EMEA", "ACME\\Core", "Dev"]
+    hold_teams(con, teams)
     pack = cab.build_pack(con, MEETING, filters={"teams": teams})
     words = shlex.split(dict(cab.provenance(pack))["Regenerate with"])
     word = words[words.index("--teams") + 1]
@@ -575,6 +588,23 @@ def test_a_filter_value_holding_a_comma_survives_the_regenerate_command(
     assert filter_values("Ops, Dev,,") == ["Ops", "Dev"]  # as typed
     assert dict(cab.provenance(pack))["Filters"] == \
         'teams = "Ops, EMEA", ACME\\Core, Dev'
+
+
+def test_a_filter_value_the_database_does_not_hold_is_refused(con):
+    """--teams Opps built a pack of 0 changes for decision, which reads as
+    a quiet week; changeboard query refuses such a value, and so does the
+    pack, naming the value meant when one is near."""
+    load_cab_data(con)
+    with pytest.raises(ValueError) as refused:
+        cab.build_pack(con, MEETING, filters={"teams": ["Ops", "Opps"]})
+    assert str(refused.value) == (
+        "filter teams: no team 'Opps' in this database; did you mean Ops? "
+        "(known: Core, Ops)")
+    with pytest.raises(ValueError, match="no application 'A9' in this "
+                       "database"):
+        cab.build_pack(con, MEETING, filters={"application_ids": ["A9"]})
+    # a code no row carries yet is a valid filter: no environment is dr
+    assert cab.build_pack(con, MEETING, filters={"tiers": ["dr"]}).agenda.empty
 
 
 def test_filters_and_a_window_end_are_in_the_regenerate_command(con):
@@ -592,6 +622,7 @@ def test_the_regenerate_command_quotes_every_argument_for_a_shell(con,
                                                                   tmp_path):
     load_cab_data(con)
     teams = ["x'; touch PWNED; echo '", "O'Brien $(id) `id`", "a b\nc"]
+    hold_teams(con, teams)
     pack = cab.build_pack(con, MEETING, window_end_at=date(2026, 1, 22),
                           filters={"teams": teams})
     line = dict(cab.provenance(pack))["Regenerate with"]

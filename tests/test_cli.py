@@ -445,6 +445,19 @@ def test_report_cab_writes_the_pack(tiny_db, tmp_path):
     assert bad.stderr.startswith("changeboard report cab: ")
 
 
+def test_report_cab_refuses_a_filter_value_the_database_does_not_hold(
+        tiny_db, tmp_path):
+    out = tmp_path / "cab.html"
+    result = changeboard("report", "cab", "--date", "2026-01-20", "--db",
+                         str(tiny_db), "--format", "html", "--out", str(out),
+                         "--teams", "Opps")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "changeboard report cab: filter teams: no team 'Opps' in this "
+        "database; did you mean Ops? (known: Dev, Ops)\n")
+    assert not out.exists()
+
+
 def test_the_mapping_source_needs_its_mapping_file(tmp_path):
     result = changeboard("load", "mapping", str(tmp_path / "x.csv"))
     assert result.returncode == 2

@@ -1,5 +1,4 @@
 """changeboard query: list the metric queries or run one and print its rows."""
-import csv
 import json
 import math
 import os
@@ -11,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 import reports
-from changeboard import config, db, snapshots
+from changeboard import config, db, filters, snapshots
+from changeboard.filters import join_list, split_list  # noqa: F401 (cli API)
 
 
 def _parse_params(name: str, pairs: list[str]) -> dict:
@@ -27,33 +27,6 @@ def _parse_params(name: str, pairs: list[str]) -> dict:
                 "list"):
             values[key] = split_list(value) or None
     return values
-
-
-def split_list(text: str) -> list[str]:
-    """A list parameter's values: comma-separated, one holding a comma in
-    double quotes as in CSV (`Ops,"Payments, EMEA"`)."""
-    row = next(csv.reader([text], skipinitialspace=True), [])
-    return [value.strip() for value in row if value.strip()]
-
-
-def join_list(values) -> str:
-    """The text split_list reads back as these values."""
-    return ",".join(_quoted(str(value)) for value in values)
-
-
-def _quoted(value: str) -> str:
-    if any(c in value for c in ',"'):
-        return '"' + value.replace('"', '""') + '"'
-    return value
-
-
-# the global filters (filter_options) a --param value must name
-FILTERS = {"application_ids": "application", "portfolios": "portfolio",
-           "teams": "team", "change_types": "change type", "tiers": "tier"}
-# codes a filter may name even when no row carries them yet
-CODES = {"change_types": ("standard", "normal", "emergency"),
-         "tiers": ("dev", "test", "sit", "uat", "perf", "staging", "prod",
-                   "dr", "other")}
 
 
 def _check_values(con, name: str, values: dict) -> None:
@@ -86,37 +59,11 @@ def _check_values(con, name: str, values: dict) -> None:
     if hours is not None and hours <= 0:
         raise db.QueryError(f"--param bin_hours={bins} is not a number of "
                             "hours above 0")
-    given = {p: v for p, v in values.items()
-             if p in FILTERS and p in declared and v}
-    if not given:
-        return
-    options = db.run(con, "filter_options")
-    for param, value in given.items():
-        known = set(options.loc[options["filter_name"] == param,
-                                "option_value"].dropna())
-        asked = value if isinstance(value, list) else split_list(value)
-        unknown = [v for v in asked
-                   if v not in known and v not in CODES.get(param, ())]
-        if unknown:
-            listed = sorted(known)
-            shown = ", ".join(map(_quoted, listed[:8])) + (
-                ", …" if len(listed) > 8 else "")
-            near = [m for m in (_meant(v, listed) for v in unknown) if m]
-            raise db.QueryError(
-                f"--param {param}: no {FILTERS[param]} "
-                f"{', '.join(map(repr, unknown))} in this database"
-                + (f"; did you mean {', '.join(map(_quoted, near))}?"
-                   if near else "") + " ("
-                + (f"known: {shown}" if listed else "it has none") + ")")
-
-
-def _meant(value: str, known: list[str]) -> str | None:
-    """The known value a mistyped one most likely meant, letter case
-    aside (the first eight known values listed may not hold it); closer
-    than a name must be: 'APP-1' is not taken for 'APP-021'."""
-    by_case = {k.casefold(): k for k in known}
-    near = db.meant(value.casefold(), by_case, cutoff=0.85, starts=False)
-    return by_case[near] if near else None
+    refused = filters.refusal(con, {
+        p: v if isinstance(v, list) else split_list(v)
+        for p, v in values.items() if p in declared and v})
+    if refused:
+        raise db.QueryError(f"--param {refused[0]}: {refused[1]}")
 
 
 def _number(text) -> float | None:

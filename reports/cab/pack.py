@@ -13,6 +13,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from changeboard import config, db, decisions
+from changeboard.filters import refusal
 from reports import decided
 from reports.cab.meetings import (
     following_meeting,
@@ -147,6 +148,9 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
     con = con_or_db_path
     period = period_of(meeting_at, window_end_at)
     filters = _checked(filters)
+    refused = refusal(con, filters)
+    if refused:  # a pack of 0 changes would read as a quiet week
+        raise ValueError(f"filter {refused[0]}: {refused[1]}")
     tz = config.REPORTING_TZ
     window = {"window_start_at": period.start.isoformat(sep=" "),
               "window_end_at": period.end.isoformat(sep=" ")}

@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from changeboard import decisions
-from changeboard.cli.query import join_list
+from changeboard.filters import join_list
 from reports.cab.pack import Pack
 from reports.text import ranges, when
 
@@ -50,7 +50,7 @@ def command(pack: Pack) -> list[str]:
 def joined(values: list[str]) -> str:
     """Filter values as one command-line word: comma-separated, a value
     holding a comma in double quotes as in CSV, as every list of the command
-    line is read (changeboard.cli.query.split_list)."""
+    line is read (changeboard.filters.split_list)."""
     return join_list(values)
 
 

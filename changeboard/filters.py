@@ -1,0 +1,71 @@
+"""The global filters' values: one a database does not hold is refused
+with a message naming it and, when one is near, the value meant (a count
+of 0 would read as a real zero). Used by `changeboard query` and the CAB
+pack, whose filters an analyst types."""
+import csv
+
+from changeboard import db
+
+# the global filters (filter_options) and what one value of each is
+NAMES = {"application_ids": "application", "portfolios": "portfolio",
+         "teams": "team", "change_types": "change type", "tiers": "tier"}
+# codes a filter may name even when no row carries them yet
+CODES = {"change_types": ("standard", "normal", "emergency"),
+         "tiers": ("dev", "test", "sit", "uat", "perf", "staging", "prod",
+                   "dr", "other")}
+SHOWN = 8  # known values a refusal lists
+
+
+def refusal(con, given: dict[str, list[str]]) -> tuple[str, str] | None:
+    """(filter, message) for the first of `given` (filter -> values) with a
+    value the database does not hold, or None: "no team 'Paymnts' in this
+    database; did you mean Payments? (known: ...)"."""
+    given = {k: v for k, v in given.items() if k in NAMES and v}
+    if not given:
+        return None
+    options = db.run(con, "filter_options")
+    for name, values in given.items():
+        known = set(options.loc[options["filter_name"] == name,
+                                "option_value"].dropna())
+        unknown = [v for v in values
+                   if v not in known and v not in CODES.get(name, ())]
+        if unknown:
+            return name, _refused(name, unknown, sorted(known))
+    return None
+
+
+def split_list(text: str) -> list[str]:
+    """A list parameter's values: comma-separated, one holding a comma in
+    double quotes as in CSV (`Ops,"Payments, EMEA"`)."""
+    row = next(csv.reader([text], skipinitialspace=True), [])
+    return [value.strip() for value in row if value.strip()]
+
+
+def join_list(values) -> str:
+    """The text split_list reads back as these values."""
+    return ",".join(_quoted(str(value)) for value in values)
+
+
+def _quoted(value: str) -> str:
+    if any(c in value for c in ',"'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _refused(name: str, unknown: list[str], listed: list[str]) -> str:
+    shown = ", ".join(map(_quoted, listed[:SHOWN])) + (
+        ", …" if len(listed) > SHOWN else "")
+    near = [m for m in (_meant(v, listed) for v in unknown) if m]
+    return (f"no {NAMES[name]} {', '.join(map(repr, unknown))} in this "
+            "database" + (f"; did you mean {', '.join(map(_quoted, near))}?"
+                          if near else "")
+            + " (" + (f"known: {shown}" if listed else "it has none") + ")")
+
+
+def _meant(value: str, known: list[str]) -> str | None:
+    """The known value a mistyped one most likely meant, letter case
+    aside (the first SHOWN known values listed may not hold it); closer
+    than a query name must be: 'APP-1' is not taken for 'APP-021'."""
+    by_case = {k.casefold(): k for k in known}
+    near = db.meant(value.casefold(), by_case, cutoff=0.85, starts=False)
+    return by_case[near] if near else None
