@@ -445,6 +445,36 @@ def test_report_cab_writes_the_pack(tiny_db, tmp_path):
     assert bad.stderr.startswith("changeboard report cab: ")
 
 
+def test_a_report_takes_its_format_from_the_file_name(tiny_db, tmp_path):
+    """--out cab.xlsx needed --format xlsx too; --format html --out cab.pdf
+    wrote HTML into a file named .pdf, which a PDF reader refuses."""
+    out = tmp_path / "cab.XLSX"
+    result = changeboard("report", "cab", "--date", "2026-01-20", "--db",
+                         str(tiny_db), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes()[:2] == b"PK"
+    minutes = tmp_path / "minutes.html"
+    result = changeboard("report", "minutes", "--meeting", "2026-01-20",
+                         "--db", str(tiny_db), "--out", str(minutes))
+    assert result.returncode == 0, result.stderr
+    assert minutes.read_text().lstrip().lower().startswith("<!doctype html")
+    clash = changeboard("report", "cab", "--date", "2026-01-20", "--db",
+                        str(tiny_db), "--format", "html", "--out",
+                        str(tmp_path / "cab.pdf"))
+    assert clash.returncode == 2
+    assert clash.stderr.splitlines()[-1] == (
+        f"changeboard report cab: error: --out {tmp_path / 'cab.pdf'} is "
+        "named as PDF but --format is html: change one")
+    assert not (tmp_path / "cab.pdf").exists()
+    unnamed = changeboard("report", "minutes", "--meeting", "2026-01-20",
+                          "--db", str(tiny_db), "--out",
+                          str(tmp_path / "m.txt"))
+    assert unnamed.returncode == 2
+    assert unnamed.stderr.splitlines()[-1].endswith(
+        "error: --format required: --out " + str(tmp_path / "m.txt")
+        + " does not end in .html, .pdf or .xlsx")
+
+
 def test_report_cab_refuses_a_filter_value_the_database_does_not_hold(
         tiny_db, tmp_path):
     out = tmp_path / "cab.html"

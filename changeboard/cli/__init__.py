@@ -269,7 +269,8 @@ def _report(commands) -> None:
                      "snapshots list`); regenerates that pack byte for byte")
     _decisions_until(cab)
     cab.add_argument("--format", choices=["html", "pdf", "xlsx"],
-                     help="required, except with --send")
+                     help="default: from --out's suffix (cab.pdf); "
+                     "required when it has none, except with --send")
     cab.add_argument("--out", type=Path,
                      help="file to write; required, except with --send")
     for name in ("application-ids", "portfolios", "teams", "change-types",

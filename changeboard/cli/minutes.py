@@ -41,17 +41,21 @@ def add(kinds) -> None:
                          "(the minutes' provenance names it)")
     from changeboard.cli import _decisions_until
     _decisions_until(minutes)
-    minutes.add_argument("--format", required=True,
-                         choices=["html", "pdf", "xlsx"])
+    minutes.add_argument("--format", choices=["html", "pdf", "xlsx"],
+                         help="default: from --out's suffix")
     minutes.add_argument("--out", required=True, type=Path,
                          help="file to write")
     minutes.set_defaults(run=run)
 
 
 def run(args, parser) -> int:
-    from changeboard.cli.report import write
+    from changeboard.cli.report import settle_format, write
     from reports import minutes as module  # after parsing: --help stays fast
 
+    settle_format(parser, args)
+    if args.format is None:
+        parser.error(f"--format required: --out {args.out} does not end in "
+                     ".html, .pdf or .xlsx")
     found = write(parser, args, module, lambda: module.build_for(
         args.db or config.DB_PATH, args.meeting, as_of=args.as_of,
         until=args.decisions_until))

@@ -51,6 +51,7 @@ def cab(args, parser) -> int:
     for flag in ("force", "webhook"):
         if getattr(args, flag, None):
             parser.error(f"--{flag} goes with --send")
+    settle_format(parser, args)
     missing = [f"--{n}" for n in ("date", "format", "out")
                if getattr(args, n) is None]
     if missing:
@@ -65,6 +66,23 @@ def cab(args, parser) -> int:
     print(f"wrote {args.out} ({many(len(pack.agenda), 'change')} for "
           "decision)")
     return 0
+
+
+FORMATS = {".html": "html", ".htm": "html", ".pdf": "pdf", ".xlsx": "xlsx"}
+
+
+def settle_format(parser, args) -> None:
+    """--format from --out's suffix when not given (`--out cab.pdf`); a
+    --format the suffix contradicts (`--format html --out cab.pdf`, an
+    HTML file a PDF reader refuses) is an error."""
+    if args.out is None:
+        return
+    implied = FORMATS.get(args.out.suffix.lower())
+    if args.format is None:
+        args.format = implied
+    elif implied is not None and implied != args.format:
+        parser.error(f"--out {args.out} is named as {implied.upper()} but "
+                     f"--format is {args.format}: change one")
 
 
 def write(parser, args, module, build):
