@@ -55,13 +55,24 @@ def is_yes(value) -> bool:
     return value is not None and not pd.isna(value) and bool(value)
 
 
+# a failure's signals (docs/metrics.md, failed change) in the words of the
+# Changes page: 'close code, linked incident or rolled-back deployment'
+SIGNALS = (("close code", "is_failed_by_close_code"),
+           ("linked incident", "is_failed_by_incident"),
+           ("rolled-back deployment", "is_failed_by_rollback"))
+
+
+def signals(row) -> list[str]:
+    """The signals that failed a change, from its row (a dict or a
+    Series), as words: ['linked incident', 'rolled-back deployment']."""
+    return [w for w, flag in SIGNALS if is_yes(row[flag])]
+
+
 def failure_signals(row) -> str:
-    """A failed change's signals, from its row (a dict or a Series): 'close
-    code, incident, rollback'."""
-    return ", ".join(w for w, f in (
-        ("close code", row["is_failed_by_close_code"]),
-        ("incident", row["is_failed_by_incident"]),
-        ("rollback", row["is_failed_by_rollback"])) if is_yes(f))
+    """A failed change's signals as a sentence starts: 'Close code, linked
+    incident, rolled-back deployment'; '' for none."""
+    text = ", ".join(signals(row))
+    return text[:1].upper() + text[1:]
 
 
 def words(code) -> str:

@@ -114,7 +114,7 @@ def test_the_next_pack_shows_the_last_cabs_decisions_beside_what_happened(
         "D4", "D1", "D2", "D3", "D5", "D6", "D7", "D8"]
     table = decided.table(pack)
     d2 = table[table["Change"] == "D2"].iloc[0]
-    assert d2["Why failed"] == "incident" and d2["Decision"] == \
+    assert d2["Why failed"] == "Linked incident" and d2["Decision"] == \
         "Approved with conditions" and d2["Note"] == "note on D2"
     assert decided.flag_note(pack) == (
         "⚠ 1 change rejected at the last CAB was implemented anyway: "

@@ -482,6 +482,55 @@ def test_the_pack_writes_codes_as_the_pages_words(pack):
         "UAT (UAT)", "UAT", "Approved"]
 
 
+def test_the_packs_own_words_read_as_the_pages_do(pack):
+    """The pack's own words were lower case and code-like where the pages
+    write capitalised words: an agenda line's flags 'emergency, freeze' and
+    'collides ×1, outside maintenance', a missing risk 'unknown', an
+    approval issue 'not approved', why a change failed 'close code' or
+    'incident'. The agenda (page, HTML, PDF, e-mail), the since last CAB
+    lists and their sheets now read 'Emergency, Freeze window', 'Not
+    approved', 'No risk given' (the calendar's words) and 'Close code',
+    'Linked incident' (the Changes page's)."""
+    from reports import delivery
+    from reports.cab import evidence
+
+    agenda = cab.agenda_lines(pack)
+    assert rows(agenda, "Change", "Flags") == [
+        ("C2", "Emergency, Freeze window"),
+        ("C1", "Collides with 1 other change, Outside maintenance window")]
+    no_risk = pack.agenda.assign(risk=None)
+    assert evidence.facts_of(pack, no_risk.iloc[0].to_dict()).risk == \
+        "No risk given"
+    pack.agenda, kept = no_risk, pack.agenda
+    assert set(cab.agenda_lines(pack)["Risk"]) == {"No risk given"}
+    pack.agenda = kept
+    assert rows(cab.since_last(pack, "unauthorized"), "Change",
+                "Approval issue") == [("H6", "Not approved"),
+                                      ("H4", "Approved after it started")]
+    assert rows(cab.since_last(pack, "failed"), "Change", "Why failed") == [
+        ("H2", "Close code")]
+    assert list(block(pack, "C1").last_failures["Why failed"]) == [
+        "Close code", "Linked incident"]  # H2, H3 (incident I1)
+
+    cells = set(html_cells(cab.to_html(pack)))
+    assert {"Emergency, Freeze window", "Not approved",
+            "Approved after it started", "Close code",
+            "Linked incident"} <= cells
+    said = {"emergency, freeze", "not approved", "approved after it started",
+            "unknown", "close code", "incident",
+            "collides ×1, outside maintenance"}
+    assert not said & cells
+    assert "Emergency, Freeze window" in delivery.email_html(pack, "")
+    book = openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
+    assert {k: c.value for k, c in column(
+        book, "Unauthorised", "Approval issue").items()} == {
+        "H6": "Not approved", "H4": "Approved after it started"}
+    assert column(book, "Failed - review", "Why failed")["H2"].value == \
+        "Close code"
+    assert column(book, "Team last failures", "Why failed",
+                  "Change")["H3"].value == "Linked incident"
+
+
 def test_pack_similar_change_evidence_numbers_and_n(pack):
     got = pack.similar.set_index(["change_id", "cohort"])
     # C1 (A1 normal): H1, H2 (unsuccessful), H3 (incident I1) -> 1 of 3 ok
@@ -526,7 +575,7 @@ def test_pack_since_last_cab_kpis_against_the_period_before(pack):
         ("Emergency ratio", 0.5, 2, 1, 0.0, 1),  # H4
         ("Unauthorised changes", 1.0, 2, 2, None, 0)]  # H6, H4; none before
     assert list(cab.since_last(pack, "unauthorized")["Approval issue"]) == [
-        "not approved", "approved after it started"]
+        "Not approved", "Approved after it started"]
 
 
 def test_pack_carries_what_produced_it(pack):
@@ -843,10 +892,11 @@ def test_pdf_renders_with_each_block_on_one_page(pack, tmp_path):
     # page 1 is the agenda, one line per change; the detail starts after it
     assert "Agenda" in text[0] and "Team's last failures" not in text[0]
     assert re.search(r"^\s*1\s+C2\s+=SUM\(1,2\)\s+Very high\s+"
-                     r"Thu 22 Jan 01:00\s+emergency, freeze\s*$", text[0],
+                     r"Thu 22 Jan 01:00\s+Emergency, Freeze window\s*$", text[0],
                      flags=re.MULTILINE)
     assert re.search(r"^\s*2\s+C1\s+.*High\s+Wed 21 Jan 20:00\s+"
-                     r"collides ×1, outside maintenance\s*$", text[0],
+                     r"Collides with 1 other change, Outside maintenance"
+                     r"\s+window\s*$", text[0],
                      flags=re.MULTILINE)
     for change_id in ("C2", "C1"):
         start = [i for i, t in enumerate(text) if f"{change_id} —" in t]

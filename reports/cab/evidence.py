@@ -31,6 +31,7 @@ SIMILAR_READ = ["change_id", "cohort", "n", "n_failed", "success_rate",
                 "last_failure_at"]  # what _similar and _flags read of a row
 LITTLE_HISTORY_N = 5  # fewer similar changes than this is "little history"
 RECENT_FAILURE_DAYS = 30  # a team failure this recent raises a flag
+NO_RISK = "No risk given"  # a change without a risk, as the calendar says
 # what a CAB reads about a change: heading -> cab_agenda column
 READING = (("Description", "description"), ("Justification", "justification"),
            ("Implementation plan", "implementation_plan"),
@@ -126,7 +127,7 @@ FACT_LABELS = ("Type", "Risk", "Application", "Team", "Environment",
 def facts_of(pack: Pack, row: dict) -> Facts:
     return Facts(
         type=words(row["change_type"]),
-        risk=words(row["risk"]) or "unknown",
+        risk=words(row["risk"]) or NO_RISK,
         application=app_label(pack, row["application_id"]),
         team=as_text(row["assignment_group"]) or "(none)",
         environment=environment(row),

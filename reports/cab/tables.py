@@ -7,7 +7,7 @@ import pandas as pd
 
 from reports import decided
 from reports.cab.blocks import blocks, no_rows, why_failed
-from reports.cab.evidence import READING, app_label, assessments
+from reports.cab.evidence import NO_RISK, READING, app_label, assessments
 from reports.cab.pack import Pack
 from reports.cab.provenance import provenance
 from reports.text import (
@@ -71,8 +71,8 @@ def since_last(pack: Pack, reason: str, *,
         frame["Why failed"] = why_failed(rows)
     else:
         frame["Approval issue"] = [
-            "not approved" if is_yes(n) else
-            "approved after it started" if is_yes(a) else ""
+            "Not approved" if is_yes(n) else
+            "Approved after it started" if is_yes(a) else ""
             for n, a in zip(rows["is_not_approved"],
                             rows["is_approved_after_start"], strict=True)]
     return frame
@@ -168,18 +168,22 @@ def agenda_lines(pack: Pack, limit: int | None = None,
     # only the columns a line shows: the agenda's 36 make a 3,000-change
     # pack's lines three times as slow
     for row in records(agenda[LINE_COLUMNS]):
+        # the change's flags in words, shorter than its block's
+        # (evidence._plan_flags)
         flags = [word for word, on in (
-            ("emergency", row["change_type"] == "emergency"),
-            (f"collides ×{int(row['n_collisions'])}", row["n_collisions"]),
-            ("freeze", row["n_freeze_hits"]),
-            ("blackout", row["n_blackout_hits"]),
-            ("outside maintenance", row["is_outside_maintenance"])) if on]
+            ("Emergency", row["change_type"] == "emergency"),
+            (f"Collides with {many(row['n_collisions'], 'other change')}"
+             if row["n_collisions"] else "", row["n_collisions"]),
+            ("Freeze window", row["n_freeze_hits"]),
+            ("Blackout window", row["n_blackout_hits"]),
+            ("Outside maintenance window", row["is_outside_maintenance"]))
+            if on]
         # the review window gives the year: 'Wed 21 Jan 20:00'
         start = when(row["planned_start_at"], pack.reporting_tz).split()
         rows.append({
             "#": int(row["agenda_rank"]), "Change": row["change_id"],
             "Title": shorten(as_text(row["title"]), title_chars),
-            "Risk": words(row["risk"]) or "unknown",
+            "Risk": words(row["risk"]) or NO_RISK,
             "Planned start": " ".join(start[:3] + start[4:]),
             "Flags": ", ".join(flags)})
     return pd.DataFrame(rows, columns=["#", "Change", "Title", "Risk",
