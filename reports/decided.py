@@ -18,8 +18,10 @@ from reports.text import (
     Times,
     as_text,
     failure_signals,
+    is_yes,
     many,
     records,
+    signals,
     when,
     words,
 )
@@ -88,6 +90,25 @@ def look_back(con, db_path, meeting_at, filters: dict | None = None,
 TIMES = ("Decided", "Started", "Ended")
 
 
+def happened(row) -> str:
+    """What happened to a decided change, with its close code: 'Implemented
+    (Successful)', 'Failed (Backed out)'. A change failed by a linked
+    incident or a rolled-back deployment (docs/metrics.md, failed change)
+    says so before a close code that does not fail it: 'Failed (linked
+    incident; closed Successful)', never 'Failed (Successful)'."""
+    said = OUTCOMES.get(row["outcome"], words(row["outcome"]))
+    code = words(row["close_code"])
+    if row["outcome"] != "failed":
+        return f"{said} ({code})" if code else said
+    others = [s for s in signals(row) if s != "close code"]
+    if is_yes(row["is_failed_by_close_code"]):
+        why = "; ".join([code, ", ".join(others)] if others else [code])
+    else:
+        why = "; ".join(([", ".join(others)] if others else [])
+                        + ([f"closed {code}"] if code else []))
+    return f"{said} ({why})" if why else said
+
+
 def table(pack, finding_: str | None = None, *,
           sheet: bool = False) -> pd.DataFrame:
     """The pack's last-CAB decisions with human columns: those of one
@@ -112,9 +133,7 @@ def table(pack, finding_: str | None = None, *,
         "Decision": decisions.label(r["decision"]),
         "Note": as_text(r["note"]), "Decided by": r["decided_by"],
         t.title("Decided"): t.at(r["decided_at"]),
-        "What happened": OUTCOMES.get(r["outcome"], words(r["outcome"]))
-        + (f" ({words(r['close_code'])})"
-           if as_text(r["close_code"]) else ""),
+        "What happened": happened(r),
         "State": words(r["state"]),
         t.title("Started"): t.at(r["actual_start_at"]),
         t.title("Ended"): t.at(r["outcome_at"]),

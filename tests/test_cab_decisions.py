@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from changeboard import auth, config, db, decisions
 from changeboard import cli as changeboard_cli
 from reports import cab, decided, minutes
+from reports.text import words
 from tests.clicks import click_tab
 from tests.test_cab_pack import (
     LOWER_CASE_CODES,
@@ -211,7 +212,10 @@ def test_minutes_and_the_last_cabs_decisions_read_the_pages_words(
 
     happened = {"D4": ("Implemented (Successful)", "Closed"),
                 "D1": ("Failed (Backed out)", "Closed"),
-                "D2": ("Failed (Successful)", "Closed"),  # by incident
+                # failed by a linked incident, closed successful: said so,
+                # where it read 'Failed (Successful)'
+                "D2": ("Failed (linked incident; closed Successful)",
+                       "Closed"),
                 "D3": ("Not started", "Authorize"),
                 "D5": ("Cancelled", "Cancelled"),
                 "D6": ("Implemented (Successful)", "Closed"),
@@ -232,20 +236,49 @@ def test_minutes_and_the_last_cabs_decisions_read_the_pages_words(
             for r in rows} == happened
 
 
+@pytest.mark.parametrize("close_code, close, incident, rollback, said", [
+    ("backed_out", True, False, False, "Failed (Backed out)"),
+    ("unsuccessful", True, True, False,
+     "Failed (Unsuccessful; linked incident)"),
+    ("successful", False, True, False,
+     "Failed (linked incident; closed Successful)"),
+    ("successful_with_issues", False, True, True,
+     "Failed (linked incident, rolled-back deployment; closed Successful "
+     "with issues)"),
+    (None, False, False, True, "Failed (rolled-back deployment)"),
+])
+def test_what_happened_to_a_failed_change_names_what_failed_it(
+        close_code, close, incident, rollback, said):
+    """A change failed by a linked incident or a rolled-back deployment
+    (docs/metrics.md's failed change) but closed successful read 'Failed
+    (Successful)': it names the signal before the close code that does not
+    fail it; a failing close code is the reason, as before."""
+    row = {"outcome": "failed", "close_code": close_code,
+           "is_failed_by_close_code": close,
+           "is_failed_by_incident": incident,
+           "is_failed_by_rollback": rollback}
+    assert decided.happened(row) == said
+    assert decided.happened({**row, "outcome": "implemented"}) == (
+        f"Implemented ({words(close_code)})" if close_code else "Implemented")
+
+
 @needs_pdf_tools
 def test_the_last_cabs_decisions_print_the_pages_words(decided_db,
                                                        tmp_path):
     pdf = cab.to_pdf(cab.build_pack(decided_db, MEETING),
                      tmp_path / "pack.pdf")
-    # the crowded landscape table wraps its cells: read them in text order
-    flat = " ".join(subprocess.run(["pdftotext", str(pdf), "-"],
+    # the crowded landscape table wraps its cells: read them in the order
+    # they are written (-raw), each cell whole, not line by line across
+    flat = " ".join(subprocess.run(["pdftotext", "-raw", str(pdf), "-"],
                                    capture_output=True, text=True,
                                    check=True).stdout.split())
     for shown in ("Failed (Backed out)", "Implemented (Successful)",
+                  "Failed (linked incident; closed Successful)",
                   "Not started", "Started, not closed", "Not in the data",
                   "Authorize", "Implement"):
         assert shown in flat, shown
-    for old in ("failed (backed out)", "not started", "authorize"):
+    for old in ("failed (backed out)", "not started", "authorize",
+                "Failed (Successful)"):
         assert old not in flat, old
 
 
