@@ -16,6 +16,18 @@ PHASES = {**TIERS, "pre_prod": "Pre-production",
           "preprod": "Pre-production"}
 
 
+# what two colliding changes share (change_collisions match_on), as the
+# pages say it: 'same application, environment or CI'
+SHARED = {"application": "application", "environment": "environment",
+          "ci": "CI"}
+
+
+def shared_word(code):
+    """A collision's shared key as words: `ci` -> 'CI', `application` ->
+    'application'; another code as word() has it."""
+    return SHARED.get(code, word(code)) if isinstance(code, str) else code
+
+
 def word(code):
     """A code as a word: `backed_out` -> 'Backed out'; other values as they are."""
     if isinstance(code, str) and re.fullmatch(r"[a-z]+(_[a-z]+)*", code):

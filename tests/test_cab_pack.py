@@ -363,7 +363,7 @@ def test_pack_shows_each_collision_with_the_other_change(pack):
     c1 = block(pack, "C1")
     assert c1.collisions.to_dict("records") == [{
         "Other change": "C3", "Other title": "Other & co",
-        "Shared": 'application Payments & "Cards" (A1)',
+        "Shared": 'Application Payments & "Cards" (A1)',
         "Overlap": "Wed 21 Jan 2026 21:00 – 22:00"}]
     assert block(pack, "C2").collisions.empty
 
@@ -529,6 +529,28 @@ def test_the_packs_own_words_read_as_the_pages_do(pack):
         "Close code"
     assert column(book, "Team last failures", "Why failed",
                   "Change")["H3"].value == "Linked incident"
+
+
+def test_a_collisions_shared_key_reads_as_words(con):
+    """A collision's Shared column read 'ci pay-db-prd01', 'application
+    Payments (A1)': the query's code before the key. It reads 'CI
+    pay-db-prd01', 'Application Payments & "Cards" (A1)', as the calendar
+    says what colliding changes share (page, HTML, XLSX)."""
+    load_cab_data(con)
+    # approved, so off the agenda: shares C1's CI, not its application
+    insert(con, "changes", [planned(
+        "C5", "2026-01-21 21:30Z", "2026-01-21 22:30Z", approval="approved",
+        application_id="A2", assignment_group="Core",
+        ci_name="pay-db-prd01", title="Same database")])
+    pack = cab.build_pack(con, MEETING)
+    shared = rows(block(pack, "C1").collisions, "Other change", "Shared")
+    assert shared == [("C3", 'Application Payments & "Cards" (A1)'),
+                      ("C5", "CI pay-db-prd01")]
+    cells = html_cells(cab.to_html(pack))
+    assert "CI pay-db-prd01" in cells and "ci pay-db-prd01" not in cells
+    book = openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
+    assert {r["Other change"].value: r["Shared"].value
+            for r in sheet_cells(book)["Collisions"][1]} == dict(shared)
 
 
 def test_pack_similar_change_evidence_numbers_and_n(pack):

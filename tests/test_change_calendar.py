@@ -254,6 +254,34 @@ def test_selecting_a_change_opens_its_record(page):
         c.value for c in page.caption)
 
 
+def test_a_collision_on_a_ci_reads_as_words(tmp_path, monkeypatch):
+    """What two colliding changes share read 'same application, ci' (the
+    query's codes) in the caption and a bar's hover, where the cards say
+    'the same application, environment or CI': 'same application, CI',
+    as the CAB pack's Shared column says 'CI pay-db-prd01'."""
+    path = publish(tmp_path / "ci.duckdb", [
+        change("CI1", "2026-01-15 10:00Z", "2026-01-15 12:00Z",
+               application_id="A1", ci_name="pay-db-prd01"),
+        change("CI2", "2026-01-15 11:00Z", "2026-01-15 13:00Z",
+               application_id="A1", ci_name="pay-db-prd01")])
+    monkeypatch.setattr(config, "DB_PATH", path)
+    app = AppTest.from_file(str(ROOT / "views" / "calendar.py"),
+                            default_timeout=120)
+    app.query_params["cal_day"] = "2026-01-14"
+    app.query_params["cal_change"] = "CI1"
+    app.run()
+    assert not app.exception
+    said = " ".join(c.value for c in app.caption)
+    assert "CI1: collides with CI2 (same application, CI)" in said
+    hovers = [hover for trace in chart(app)["data"]
+              for _, hover in trace.get("customdata") or []]
+    assert any("Collides with CI2 (same application, CI)" in h
+               for h in hovers)
+    assert not any("same application, ci" in h for h in [*hovers, said])
+    # the change's row names its CI as the pack does, not 'Ci name'
+    assert app.dataframe[0].value["Affected CI"].tolist() == ["pay-db-prd01"]
+
+
 def test_the_week_view_and_the_type_colours(page):
     page.query_params["cal_view"] = "Week"
     page.query_params["cal_colour"] = "Type"

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from changeboard import asof, charts, config, ui
+from changeboard.words import shared_word
 
 MAX_BARS = 300  # bars drawn at most; the table below lists every change
 MIN_HOURS = {"Month": 6, "Week": 1}  # the narrowest bar drawn, per view
@@ -19,7 +20,8 @@ COLUMNS = ["change_id", "title", "change_type", "state", "risk",
            "planned_start_at", "planned_end_at", "is_past_planned_start",
            "n_collisions", "collides_with", "windows_hit",
            "is_outside_maintenance"]
-LABELS = {"planned_start_at": "Planned start (UTC)",
+LABELS = {"ci_name": "Affected CI",  # as the CAB pack names it
+          "planned_start_at": "Planned start (UTC)",
           "planned_end_at": "Planned end (UTC)",
           "is_past_planned_start": "Past planned start, not started",
           "n_collisions": "Collides with (n)",
@@ -56,6 +58,12 @@ def listed(values) -> str:
     return ", ".join(map(str, values))
 
 
+def shared(keys) -> str:
+    """What a change shares with those it collides with, in words:
+    'application, CI' (collides_on holds the codes)."""
+    return listed(shared_word(k) for k in keys)
+
+
 def listing(frame: pd.DataFrame) -> pd.DataFrame:
     """The table's columns, lists as text."""
     return frame[COLUMNS].assign(
@@ -71,7 +79,7 @@ def hover(row) -> str:
              row.plan]
     if row.n_collisions:
         lines.append(f"Collides with {listed(row.collides_with)} "
-                     f"(same {listed(row.collides_on)})")
+                     f"(same {shared(row.collides_on)})")
     if row.windows_hit:
         lines.append(f"In {listed(row.windows_hit)}")
     if row.is_past_planned_start:
@@ -215,7 +223,7 @@ else:
         notes = []
         if row["n_collisions"]:
             notes.append(f"collides with {listed(row['collides_with'])} "
-                         f"(same {listed(row['collides_on'])})")
+                         f"(same {shared(row['collides_on'])})")
         if row["windows_hit"]:
             notes.append(f"planned in {listed(row['windows_hit'])}")
         if row["is_outside_maintenance"]:

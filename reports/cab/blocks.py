@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pyarrow as pa
 
+from changeboard.words import shared_word
 from reports.cab.evidence import (
     app_label,
     assessments,
@@ -132,13 +133,20 @@ def _collisions(pack: Pack, row: dict, mine: list[dict],
                          else r["change_id_a"] for r in mine],
         "Other title": [as_text(r["title_b"] if r["change_id_a"] == cid
                                 else r["title_a"]) for r in mine],
-        "Shared": [f"environment {environment(row)}"
-                   if r["match_on"] == "environment" else
-                   f"application {app_label(pack, r['match_key'])}"
-                   if r["match_on"] == "application"
-                   else f"{r['match_on']} {r['match_key']}" for r in mine],
+        "Shared": [_shared(pack, row, r) for r in mine],
         **_overlap(mine, t),
     }
+
+
+def _shared(pack: Pack, row: dict, collision: dict) -> str:
+    """What a collision shares, as the calendar names it (words.SHARED):
+    'Environment Prod payments (E1)', 'Application Payments (A1)', 'CI
+    pay-db-prd01'."""
+    on, key = collision["match_on"], collision["match_key"]
+    what = environment(row) if on == "environment" else \
+        app_label(pack, key) if on == "application" else as_text(key)
+    said = shared_word(on)
+    return f"{said[:1].upper()}{said[1:]} {what}"
 
 
 def _overlap(found: list[dict], t: Times) -> dict[str, list]:
