@@ -39,19 +39,49 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     return safe
 
 
-def _naive_utc(frame: pd.DataFrame) -> pd.DataFrame:
-    """XLSX has no time zones: instants are written as UTC wall time."""
+# the zone a page's table shows its instants in, naming it in the heading
+# (changeboard.ui.table: 'Closed at (UTC)'), as the "Data as of" line does
+ZONE = "UTC"
+
+
+def zoned(name) -> str:
+    """A heading that names the zone of its instants: 'closed_at (UTC)';
+    one that names it already ('Work ended (UTC)') as it is."""
+    return str(name) if ZONE in str(name) else f"{name} ({ZONE})"
+
+
+def _in_zone(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its instants in the pages' zone."""
+    instants = [c for c in frame.columns
+                if isinstance(frame[c].dtype, pd.DatetimeTZDtype)]
+    if not instants:
+        return frame
     out = frame.copy()
+    for column in instants:
+        out[column] = out[column].dt.tz_convert(ZONE)
+    return out
+
+
+def _naive_utc(frame: pd.DataFrame) -> pd.DataFrame:
+    """XLSX has no time zones: instants are written as the wall time in
+    the pages' zone (UTC), which their column's heading names, as the
+    table on the page does ('closed_at (UTC)')."""
+    out = frame.copy()
+    names = {}
     for column in out.columns:
         if isinstance(out[column].dtype, pd.DatetimeTZDtype):
-            out[column] = out[column].dt.tz_convert("UTC").dt.tz_localize(None)
-    return out
+            out[column] = out[column].dt.tz_convert(ZONE).dt.tz_localize(
+                None)
+            names[column] = zoned(column)
+    return out.rename(columns=names)
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """RFC 4180 CSV: CRLF line ends, so a field holding a CR or LF is quoted
-    (a bare CR would otherwise start a new row in a spreadsheet)."""
-    return neutralise(frame).to_csv(index=False,
+    (a bare CR would otherwise start a new row in a spreadsheet). An
+    instant is in the pages' zone and says so in the text itself
+    ('2026-01-01 10:00:00+00:00')."""
+    return neutralise(_in_zone(frame)).to_csv(index=False,
                                     lineterminator="\r\n").encode("utf-8")
 
 

@@ -1,5 +1,6 @@
 """CSV and XLSX exports equal the table shown and never run as formulas."""
 import io
+from datetime import datetime
 
 import duckdb
 import pandas as pd
@@ -50,11 +51,37 @@ def test_csv_export_has_the_rows_and_columns_shown(frame):
 
 def test_xlsx_export_has_the_rows_and_columns_shown(frame):
     back = pd.read_excel(io.BytesIO(reports.xlsx_bytes(frame)))
-    assert back.columns.tolist() == frame.columns.tolist()
+    # the instants' heading names their zone, as the page's table does
+    assert back.columns.tolist() == [*frame.columns[:-1], "closed_at (UTC)"]
     assert back["n"].tolist() == [1, 2, 3, 4]
     assert back["rate"].isna().tolist() == [False, True, False, False]
     assert back["title"][0].startswith("'=")
-    assert back["closed_at"][0] == pd.Timestamp("2026-01-01 10:00")
+    assert back["closed_at (UTC)"][0] == pd.Timestamp("2026-01-01 10:00")
+
+
+def test_a_downloads_instants_name_the_zone_they_are_in():
+    """A page's XLSX download wrote its instants as naive date-times under
+    the column's bare name ('closed_at'): nothing said which zone they were
+    in. Each instant column's heading now names the zone its wall times
+    are in, the pages' (UTC: a table's '... (UTC)', the 'Data as of'
+    line), whatever zone the frame held them in; a heading that names it
+    already keeps its name. The CSV writes each instant in that zone too,
+    with its offset."""
+    from openpyxl import load_workbook
+    frame = pd.DataFrame({
+        "change_id": ["C1"],
+        "planned_start_at": pd.to_datetime(["2026-07-01 12:00"]).tz_localize(
+            "Europe/Amsterdam"),
+        "Work ended (UTC)": pd.to_datetime(["2026-07-01 15:30Z"], utc=True),
+        "day": [pd.Timestamp("2026-07-01")]})  # a day, not an instant
+    sheet = load_workbook(io.BytesIO(reports.xlsx_bytes(frame))).active
+    assert [c.value for c in sheet[1]] == [
+        "change_id", "planned_start_at (UTC)", "Work ended (UTC)", "day"]
+    assert sheet["B2"].value == datetime(2026, 7, 1, 10, 0)  # 12:00 CEST
+    assert sheet["C2"].value == datetime(2026, 7, 1, 15, 30)
+    text = reports.csv_bytes(frame).decode()
+    assert "2026-07-01 10:00:00+00:00" in text
+    assert "2026-07-01 15:30:00+00:00" in text
 
 
 def test_xlsx_cells_are_text_not_formulas(frame):
