@@ -26,6 +26,7 @@ from changeboard.cli import query as query_cli
 from changeboard.words import PHASES as PHASES  # phase codes -> names
 from changeboard.words import TIERS as TIERS  # tier codes -> names
 from changeboard.words import each_distinct as each_distinct
+from changeboard.words import period_words as period_words  # Nov 2013
 from changeboard.words import phase_word as phase_word  # sit -> SIT
 from changeboard.words import word as word  # backed_out -> Backed out
 from reports.text import day as day  # 03 Dec 2026
@@ -863,10 +864,12 @@ def labelled(frame: pd.DataFrame, columns: list[str],
     return frame[columns].rename(columns=labels)
 
 
-def pick_point(chart_key: str, target_key: str, field: str = "x") -> None:
+def pick_point(chart_key: str, target_key: str, field: str = "x",
+               values: dict | None = None) -> None:
     """on_select callback of a chart: the clicked bar or point's field (x,
     y, or the first customdata value) becomes the value of the widget or
-    session key target_key (a drill-down pick)."""
+    session key target_key (a drill-down pick); `values`: what the chart
+    shows (a period in words) -> the value picked (its code)."""
     points = st.session_state[chart_key].selection.points
     if not points:
         return
@@ -874,7 +877,17 @@ def pick_point(chart_key: str, target_key: str, field: str = "x") -> None:
         if points[0].get("customdata"):
             st.session_state[target_key] = str(points[0]["customdata"][0])
     else:
-        st.session_state[target_key] = str(points[0][field])
+        shown = str(points[0][field])
+        st.session_state[target_key] = (values or {}).get(shown, shown)
+
+
+def in_words(trend: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """A trend's rows with its periods in words (`period`, as the chart's
+    axis and the drill-down's options say them: 'Nov 2013'), and each
+    period's words -> its code (period_label), for pick_point."""
+    words = trend["period_label"].map(period_words)
+    return trend.assign(period=words), dict(zip(
+        words, trend["period_label"], strict=True))
 
 
 def drill(label: str, options: list, key: str, placeholder: str = PICK,

@@ -35,6 +35,26 @@ def word(code):
     return code
 
 
+_PERIOD = re.compile(r"(\d{4})-(?:(\d{2})|W(\d{2})|Q([1-4]))")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep",
+           "Oct", "Nov", "Dec")
+
+
+def period_words(label):
+    """A trend period's label (the period_label of a *_by_period query) as
+    a chart's axis and its drill-down say it: '2013-11' -> 'Nov 2013',
+    '2014-W02' -> 'Week 2, 2014', '2026-Q1' -> 'Q1 2026'; any other value
+    as it is."""
+    found = _PERIOD.fullmatch(label) if isinstance(label, str) else None
+    if found is None:
+        return label
+    year, month, week, quarter = found.groups()
+    if month:
+        return f"{_MONTHS[int(month) - 1]} {year}" if 1 <= int(month) <= 12 \
+            else label
+    return f"Week {int(week)}, {year}" if week else f"Q{quarter} {year}"
+
+
 def many(n, thing: str, things: str | None = None) -> str:
     """'1 application', '2,345 applications': a count before its noun (the
     pages, the reports and the loader's messages)."""

@@ -319,7 +319,60 @@ def test_picking_a_period_shows_the_changes_of_that_period(app):
                    if "kind" in d.value.columns)
     assert len(records) > 0
     months = set(records["outcome_at"].dt.strftime("%Y-%m"))
-    assert months == {box.options[-1]}
+    assert months == {app.selectbox(key="changes_period").value}
+
+
+def axis(app, key: str) -> list[str]:
+    """The periods a trend chart's x axis draws, as it says them."""
+    import json
+    chart = next(c for c in app.get("plotly_chart") if c.key == key)
+    return list(json.loads(chart.proto.spec)["data"][0]["x"])
+
+
+@pytest.mark.parametrize("grain, said", [
+    ("month", r"[A-Z][a-z]{2} \d{4}"), ("week", r"Week \d{1,2}, \d{4}")])
+def test_a_periods_drill_down_reads_as_the_charts_axis(app, grain, said):
+    """The drill-downs into a trend's period offered its code ('2026-11',
+    '2026-W47') where the chart's axis read 'Nov 2026'; the axis and the
+    options now say a period the same way, in words ('Nov 2026', 'Week
+    47, 2026'), the pick is still the period's code (and a month's bar,
+    drawn on a date axis, picked '2026-11-01', no option at all)."""
+    app.radio(key="grain").set_value(grain).run()
+    for chart, key in (("outcome-chart", "changes_period"),
+                       ("emergency-chart", "emergencies_period")):
+        drawn, box = axis(app, chart), app.selectbox(key=key)
+        assert box.options and set(box.options) <= set(drawn), key
+        assert all(re.fullmatch(said, p) for p in drawn), drawn
+    box = app.selectbox(key="changes_period")
+    shown = box.options[-1]
+    box.select(shown).run()
+    assert not app.exception
+    picked = app.selectbox(key="changes_period").value
+    assert re.fullmatch(r"\d{4}-(W\d{2}|\d{2})", picked)
+    assert f" behind {shown}; Counted as" in captions(app)
+    box = app.selectbox(key="emergencies_period")
+    shown = box.options[-1]
+    box.select(shown).run()
+    assert captions(app).count(f"emergency changes completed in {shown}.")
+
+
+def test_a_click_on_a_period_picks_its_code(monkeypatch):
+    """A click on a trend's bar or point gives the period as the axis says
+    it; the drill-down picks its code."""
+    from types import SimpleNamespace
+
+    from changeboard import ui
+    clicked = SimpleNamespace(selection=SimpleNamespace(
+        points=[{"x": "Nov 2026"}]))
+    state = {"outcome-chart": clicked}
+    monkeypatch.setattr(ui, "st", SimpleNamespace(session_state=state))
+    trend, codes = ui.in_words(pd.DataFrame(
+        {"period_label": ["2026-10", "2026-11"], "n": [3, 4]}))
+    assert list(trend["period"]) == ["Oct 2026", "Nov 2026"]
+    ui.pick_point("outcome-chart", "changes_period", "x", codes)
+    assert state["changes_period"] == "2026-11"
+    ui.pick_point("outcome-chart", "team", "x")  # no words: as clicked
+    assert state["team"] == "Nov 2026"
 
 
 def test_the_view_round_trips_through_the_url(sample_db, monkeypatch):
@@ -412,7 +465,9 @@ def test_a_source_without_close_codes_says_so_not_to_widen_the_dates(
     with db.connect(copy, read_only=True) as con:
         periods = db.run(con, "emergency_change_ratio_by_period", **period,
                          grain=app.radio(key="grain").value)
-    n = periods.set_index("period_label").loc[pick, "n_emergency"]
+    # the option says the period in words, the pick is its code
+    code = app.selectbox(key="emergencies_period").value
+    n = periods.set_index("period_label").loc[code, "n_emergency"]
     assert n > 0 and said.startswith(f"{int(n):,} emergency changes")
     listed = next(d.value for d in app.dataframe
                   if "completed_at" in d.value.columns)

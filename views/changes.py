@@ -170,6 +170,8 @@ ui.prefetch([(name, window, extra) for name, extra in (
 # --- outcomes over time -------------------------------------------------------
 trend = ui.scoped("change_success_rate_by_period", window, filters,
                   grain=grain)
+# the periods in words on the axis and in the drill-down, as codes picked
+trend, trend_codes = ui.in_words(trend)
 overall = ui.scoped("change_success_rate", window, filters).iloc[0]
 st.subheader(f"Change outcomes per {grain}")
 if trend["n"].sum() == 0:
@@ -182,17 +184,18 @@ else:
     with left:
         st.plotly_chart(
             charts.stacked_bars(
-                trend, x="period_label",
+                trend, x="period",
                 columns={"n_successful": "Successful",
                          "n_successful_with_issues": "Successful with issues",
                          "n_failed": "Failed"},
                 y_title="implemented changes", x_title=grain),
             key="outcome-chart", on_select=partial(
-                ui.pick_point, "outcome-chart", "changes_period", "x"),
+                ui.pick_point, "outcome-chart", "changes_period", "x",
+                trend_codes),
             selection_mode="points")
     with right:
         st.plotly_chart(
-            charts.rate_line(trend, x="period_label",
+            charts.rate_line(trend, x="period",
                              y="change_success_rate", n="n",
                              y_title="change success rate", x_title=grain),
             key="success-rate-chart")
@@ -206,10 +209,10 @@ else:
         " the dates are partial.")
     pick = ui.drill(f"Changes of one {grain}",
                     list(trend.loc[trend["n"] > 0, "period_label"]),
-                    "changes_period", POINT)
+                    "changes_period", POINT, format_func=ui.period_words)
     if pick:
         records_table(behind(period_window(trend, pick)),
-                      f"changes-{pick}", pick)
+                      f"changes-{pick}", ui.period_words(pick))
 ui.definition("change_success_rate_by_period")
 
 # --- breakdowns ---------------------------------------------------------------
@@ -318,20 +321,20 @@ ui.definition("change_success_score")
 
 # --- emergency ratio ----------------------------------------------------------
 st.subheader(f"Emergency change ratio per {grain}")
-emergency = ui.scoped("emergency_change_ratio_by_period", window, filters,
-                      grain=grain)
+emergency, emergency_codes = ui.in_words(ui.scoped(
+    "emergency_change_ratio_by_period", window, filters, grain=grain))
 headline = ui.scoped("emergency_change_ratio", window, filters).iloc[0]
 if emergency["n"].sum() == 0:
     st.info("No changes of a known type were completed in this period — "
             "widen the dates.")
 else:
     st.plotly_chart(
-        charts.rate_line(emergency, x="period_label",
+        charts.rate_line(emergency, x="period",
                          y="emergency_change_ratio", n="n",
                          y_title="share of emergency changes", x_title=grain),
         key="emergency-chart", selection_mode="points",
         on_select=partial(ui.pick_point, "emergency-chart",
-                          "emergencies_period", "x"))
+                          "emergencies_period", "x", emergency_codes))
     st.caption(
         f"Emergency ratio {ui.pct(headline['emergency_change_ratio'])} · "
         f"{int(headline['n_emergency']):,} emergency of n = "
@@ -342,7 +345,7 @@ else:
     pick = ui.drill(f"Emergency changes of one {grain}",
                     list(emergency.loc[emergency["n_emergency"] > 0,
                                        "period_label"]),
-                    "emergencies_period", POINT)
+                    "emergencies_period", POINT, format_func=ui.period_words)
     if pick and "emergency" in (filters.get("change_types") or ["emergency"]):
         # the completed emergency changes the ratio counts (A24), read
         # through the type filter: the whole list is the period's numerator
@@ -350,7 +353,7 @@ else:
                               period_window(emergency, pick),
                               {**filters, "change_types": ["emergency"]})
         st.caption(f"{ui.many(rows.n, 'emergency change')} completed in "
-                   f"{pick}.")
+                   f"{ui.period_words(pick)}.")
         listed(rows, EMERGENCY_COLUMNS, ui.slug(f"emergency-changes-{pick}"))
 ui.definition("emergency_change_ratio_by_period")
 

@@ -179,9 +179,10 @@ if by_period["n"].sum() == 0:
         success["n_without_close_code"],
         "No changes were implemented in this period: widen the dates."))
 else:
+    # the periods in words ('Nov 2013'), as the Changes page says them
     st.plotly_chart(
         charts.stacked_bars(
-            by_period, x="period_label",
+            ui.in_words(by_period)[0], x="period",
             columns={"n_successful": "Successful",
                      "n_successful_with_issues": "Successful with issues",
                      "n_failed": "Failed"},
