@@ -403,6 +403,21 @@ def no_outcomes(n_without_close_code, empty: str) -> str:
     return empty
 
 
+def load_hint(*tables: str, short: bool = False) -> str:
+    """How to load canonical tables the data lacks: 'load `deployments.csv`
+    (canonical CSV ...) on the Data page or with `python -m changeboard load
+    csv deployments.csv`'; `short` (under a card a quarter of the page
+    wide): 'load `deployments.csv` on the Data page'. Said where a number
+    needs a table that is empty, so that no period would fill it (wider
+    dates cannot help)."""
+    files = " ".join(f"{t}.csv" for t in tables)
+    named = " and ".join(f"`{t}.csv`" for t in tables)
+    if short:
+        return f"load {named} on the Data page"
+    return (f"load {named} (canonical CSV, columns in docs/data-model.md) on "
+            f"the Data page or with `python -m changeboard load csv {files}`")
+
+
 def data_banner() -> pd.Series | None:
     """Says what data is shown and how fresh; None when there is none yet.
     How to replace the sample is said to those who may load data."""

@@ -83,7 +83,8 @@ sizes as (
         sum(n) filter (
             where table_name = 'environment_bookings'
         ) as n_bookings,
-        sum(n) filter (where table_name = 'incidents') as n_incidents
+        sum(n) filter (where table_name = 'incidents') as n_incidents,
+        sum(n) filter (where table_name = 'deployments') as n_deployments
     from (
         select
             'changes' as table_name,
@@ -109,6 +110,11 @@ sizes as (
             'incidents' as table_name,
             count(*) as n
         from incidents
+        union all
+        select
+            'deployments' as table_name,
+            count(*) as n
+        from deployments
     ) as t
 ),
 
@@ -139,6 +145,7 @@ counted as (
         cast(s.n_environments as bigint) as n_environments,
         cast(s.n_bookings as bigint) as n_bookings,
         cast(s.n_incidents as bigint) as n_incidents,
+        cast(s.n_deployments as bigint) as n_deployments,
         l.latest_record_at
     from batches as b
     cross join origins as o

@@ -171,3 +171,67 @@ def test_bpic_alone_fills_the_overview_with_the_default_period(
                    in i.value for i in app.info)
     delay = next(m for m in app.metric if m.label == "Median start delay")
     assert delay.value != "n/a"
+
+
+# --- pages on a data set that lacks some record kinds -------------------------
+
+EOL_VERSIONS = EOL / "versions.csv"
+
+
+@pytest.fixture(scope="module")
+def eol_db(tmp_path_factory):
+    """A database holding only endoflife.date's versions, loaded with the
+    shipped mapping: releases gone live, with no planned date, no release
+    phase, no deployment and no environment (Jira fix versions loaded by a
+    mapping look the same)."""
+    import ingest
+
+    need(EOL_VERSIONS)
+    path = tmp_path_factory.mktemp("eol") / "eol.duckdb"
+    result = ingest.load_path("mapping", EOL_VERSIONS, path,
+                              options={"mapping": "endoflife-versions"})
+    assert result.status == "succeeded", result.error
+    return path
+
+
+def opened(path, monkeypatch, page: str, **url):
+    """The app on `path`, at `page` (views/...) opened with `url`."""
+    from streamlit.testing.v1 import AppTest
+
+    from changeboard import config
+
+    monkeypatch.setattr(config, "DB_PATH", path)
+    app = AppTest.from_file(str(Path(__file__).resolve().parents[1]
+                                / "app.py"), default_timeout=120)
+    app.query_params.update(url)
+    app.run()
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_without_deployments_the_frequency_reads_n_a_not_a_measured_0(
+        eol_db, monkeypatch):
+    """No deployment is loaded: the Overview's Deployments per day and the
+    Releases page's DORA deployment frequency read 0.0 over 'n = 0', a
+    number that looks measured. They read n/a, keep their n and say that
+    no deployments are loaded and what to load; no trend of zeros."""
+    overview = opened(eol_db, monkeypatch, "views/overview.py")
+    card = next(m for m in overview.metric
+                if m.label == "Deployments per day")
+    assert card.value == "n/a" and not card.delta
+    assert list(card.proto.chart_data) == []
+    said = [c.value for c in overview.caption]
+    assert any(c.startswith("n = 0 production deployments · no deployments "
+                            "are loaded: load `deployments.csv`") for c in said
+               ), said
+    releases = opened(eol_db, monkeypatch, "views/releases.py")
+    cards = {m.label: m.value for m in releases.metric}
+    assert cards["Deployment frequency"] == "n/a"
+    assert cards["Deployment failure rate"] == "n/a"
+    dora = [c.value for c in releases.caption
+            if "production deployments" in c.value]
+    assert len(dora) == 2 and all(
+        "n = 0 production deployments · no deployments are loaded" in c
+        for c in dora), dora
+    assert not any("median deploy days per week" in c for c in dora)

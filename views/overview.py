@@ -47,6 +47,10 @@ class Card(NamedTuple):
     # card's rows (e.g. only the failed changes), what they are
     records: tuple[str, dict, str] = ("", {}, "")
     ahead: bool = False             # the next 90 days, not the period
+    # a data_status count the card needs: when it is 0 (no row of any
+    # date), the card reads n/a with `missing` under it, not a measured 0
+    needs: str = ""
+    missing: str = ""
 
 
 def rate(column: str):
@@ -104,7 +108,10 @@ CARDS = [
              if pd.isna(r["median_deploy_days_per_week"]) else
              f"median {ui.number(r['median_deploy_days_per_week'])} deploy "
              "days a week"),
-         records=("deployment_records", {}, "production deployments")),
+         records=("deployment_records", {}, "production deployments"),
+         needs="n_deployments",
+         missing="n = 0 production deployments · no deployments are "
+         "loaded: " + ui.load_hint("deployments", short=True)),
     Card("Median release interval", "release_cadence_summary",
          value=lambda r: ui.number(r["median_gap_days"], suffix=" days"),
          delta=lambda r, b: ui.delta_number(r["median_gap_days"],
@@ -163,6 +170,11 @@ for card, column in zip(CARDS, [*st.columns(4), *st.columns(4)], strict=True):
         now, before_row = both(card.query)
         delta = card.delta(now, before_row) if card.delta else None
     chart = None
+    if card.needs and not status[card.needs]:
+        with column:
+            st.metric(card.label, "n/a", border=True, help=card.help)
+            st.caption(card.missing)
+        continue
     if card.trend:
         name, values = card.trend
         by = {"grain": grain} if "grain" in db.params(name) else {}

@@ -51,6 +51,8 @@ HELP = {"deployment_change_failure_rate": (
     "DORA's change failure rate, counted per production deployment: the "
     "share rolled back or followed by an incident. The Overview's Change "
     "failure rate counts change requests.")}
+# the cards counted over production deployments
+DEPLOYMENT_METRICS = ("deployment_frequency", "deployment_change_failure_rate")
 BADGE = {"elite": "green", "high": "blue", "medium": "orange", "low": "red"}
 ALL = "All releases in the period"
 ON_TIME = {"On time": charts.STATUS_COLOURS["Successful"],
@@ -342,6 +344,7 @@ st.caption(
     "DevLake's DORA dashboard, after DORA's 2023 report). DORA's levels are clusters from an annual survey, "
     "not thresholds, so read the band as a rough guide, not a grade."
     + ui.unapplied("dora_summary", filters))
+deployments_loaded = bool(status["n_deployments"])
 columns = st.columns(4)
 for column, row in zip(columns, dora.itertuples(), strict=True):
     label, fmt, unit = DORA[row.metric]
@@ -363,6 +366,14 @@ for column, row in zip(columns, dora.itertuples(), strict=True):
             if not isinstance(row.band_level, str):
                 parts.append("no band: no data")
             st.caption(" · ".join(parts))
+            continue
+        if row.metric in DEPLOYMENT_METRICS and not deployments_loaded:
+            # no deployment of any date: a median of empty weeks is no
+            # measured 0.0, and no period would give one
+            st.metric(label, "n/a", border=True, help=HELP.get(row.metric))
+            st.caption(f"n = {ui.many(row.n, 'production deployment')} · no "
+                       "deployments are loaded: "
+                       + ui.load_hint("deployments", short=True))
             continue
         st.metric(label, fmt(row.raw_value), border=True,
                   help=HELP.get(row.metric))
