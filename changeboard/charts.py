@@ -275,6 +275,17 @@ def _layout(*, y_title: str, x_title: str = "", express: bool = False,
     return layout
 
 
+def count_axis(peak) -> dict:
+    """An axis of counts: from 0, and a tick at every whole number when the
+    largest count is under 10 (plotly's own ticks for 0-3 releases read 0,
+    0.2, 0.4 ... or 0.5: half a release); larger counts get whole ticks from
+    plotly's own choice (1, 2, 5, 10 ... apart)."""
+    axis = {"rangemode": "tozero"}
+    if pd.isna(peak) or peak < 10:
+        axis.update(tick0=0, dtick=1)
+    return axis
+
+
 def _express(trace_type: str, **props) -> dict:
     """A trace as plotly express writes it (one colour, no legend entry
     unless named), before the builder's own properties."""
@@ -325,8 +336,10 @@ def stacked_bars(frame: pd.DataFrame, *, x: str, columns: dict[str, str],
         if STATUS_COLOURS.get(name) is not None:
             trace["marker"] = {"color": STATUS_COLOURS[name]}
         data.append(trace)
+    peak = frame[list(columns)].sum(axis=1).max() if len(frame) else 0
     return _figure(data, _layout(y_title=y_title, x_title=x_title,
-                                 barmode="relative"))
+                                 barmode="relative",
+                                 yaxis=count_axis(peak)))
 
 
 @kept
@@ -387,8 +400,10 @@ def horizontal_stacked_bars(frame: pd.DataFrame, *, y: str,
             if customdata is not None:
                 trace["customdata"] = customdata
             data.append(trace)
+    peak = frame[list(columns)].sum(axis=1).max() if len(frame) else 0
     return _figure(data, _layout(
         y_title=y_title, x_title=x_title, express=True, barmode="relative",
+        xaxis=count_axis(peak),
         yaxis={"categoryorder": "array",
                "categoryarray": _array(list(reversed(list(frame[y]))))},
         hovermode="closest", height=max(260, 90 + 26 * len(frame))))
@@ -447,9 +462,14 @@ def histogram(frame: pd.DataFrame, *, x: str, x_title: str,
         if bin_size:
             trace["xbins"] = {"size": bin_size}
         data.append(trace)
+    values = frame[x].dropna()
+    # the tallest bar, its bins taken as whole multiples of bin_size
+    # (plotly places them itself; without a size, every row bounds it)
+    peak = (values // bin_size).value_counts().max() if bin_size and len(
+        values) else len(values)
     return _figure(data, _layout(
         y_title=y_title, x_title=x_title, express=True, barmode="stack",
-        bargap=0.05, hovermode="closest"))
+        bargap=0.05, hovermode="closest", yaxis=count_axis(peak)))
 
 
 @kept
@@ -507,7 +527,8 @@ def count_bars(frame: pd.DataFrame, *, x: str, y: str, y_title: str,
         marker={"color": SERIES[0], "pattern": {"shape": ""}},
         hovertemplate="%{x}: %{y:,}<extra></extra>")
     return _figure([trace], _layout(y_title=y_title, x_title=x_title,
-                                    express=True, barmode="relative"))
+                                    express=True, barmode="relative",
+                                    yaxis=count_axis(frame[y].max())))
 
 
 def _vrect(x0, x1, **props) -> dict:

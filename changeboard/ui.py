@@ -568,6 +568,13 @@ PARQUET_ROWS = 5_000  # from this many rows a Parquet download is offered too
 SHOWN_ROWS = 2_000  # rows a table draws; its downloads hold every row
 
 
+def table_height(n_rows: int, most: int) -> int:
+    """A table's height in pixels for n_rows (a 35-pixel header and rows,
+    and its border), at most `most`: a fixed height under two rows drew a
+    box of empty rows below them."""
+    return min(most, 38 + 35 * max(int(n_rows), 1))
+
+
 # columns holding codes, shown as words ("very_high" -> "Very high")
 CODE_COLUMNS = {"change_type", "risk", "impact", "close_code", "state",
                 "authorisation", "release_status",

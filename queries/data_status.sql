@@ -84,7 +84,10 @@ sizes as (
             where table_name = 'environment_bookings'
         ) as n_bookings,
         sum(n) filter (where table_name = 'incidents') as n_incidents,
-        sum(n) filter (where table_name = 'deployments') as n_deployments
+        sum(n) filter (where table_name = 'deployments') as n_deployments,
+        sum(n) filter (
+            where table_name = 'release_phases'
+        ) as n_release_phases
     from (
         select
             'changes' as table_name,
@@ -115,6 +118,11 @@ sizes as (
             'deployments' as table_name,
             count(*) as n
         from deployments
+        union all
+        select
+            'release_phases' as table_name,
+            count(*) as n
+        from release_phases
     ) as t
 ),
 
@@ -146,6 +154,7 @@ counted as (
         cast(s.n_bookings as bigint) as n_bookings,
         cast(s.n_incidents as bigint) as n_incidents,
         cast(s.n_deployments as bigint) as n_deployments,
+        cast(s.n_release_phases as bigint) as n_release_phases,
         l.latest_record_at
     from batches as b
     cross join origins as o

@@ -202,6 +202,34 @@ def test_a_rate_line_of_small_rates_tells_its_ticks_apart():
     assert FIGURES["rate_line"]().layout.yaxis.tickformat == ".2~%"
 
 
+def test_a_few_counts_read_on_whole_ticks_from_zero():
+    """Two or three releases a month drew a count axis of 0, 0.2, 0.4 ...
+    (the Releases page on Jira and endoflife.date data): half a release.
+    Counts under 10 get a tick at every whole number from 0; larger ones
+    keep plotly's own ticks, whole numbers (1, 2, 5, 10 ... apart)."""
+    few = {"rangemode": "tozero", "tick0": 0, "dtick": 1}
+    for name, axis in (("count_bars", "yaxis"), ("stacked_bars", "yaxis"),
+                       ("histogram", "yaxis")):
+        drawn = sent(FIGURES[name]())["layout"][axis]
+        assert {k: drawn.get(k) for k in few} == few, name
+    on_time = sent(charts.horizontal_stacked_bars(
+        pd.DataFrame({"app": ["openjpa", "bookkeeper"], "on_time": [1, 0],
+                      "late": [1, 1]}), y="app",
+        columns={"on_time": "On time", "late": "Late"},
+        x_title="releases gone live"))["layout"]["xaxis"]
+    assert {k: on_time.get(k) for k in few} == few
+    many = sent(charts.count_bars(
+        pd.DataFrame({"month": ["Jun", "Jul"], "n_releases": [1_088, 9]}),
+        x="month", y="n_releases", y_title="releases"))["layout"]["yaxis"]
+    assert many["rangemode"] == "tozero" and "dtick" not in many
+    # the tallest stacked bar decides (12 changes in a week of 5, 7 and 0)
+    assert "dtick" not in sent(charts.stacked_bars(
+        pd.DataFrame({"w": ["a"], "s": [5], "f": [7]}), x="w",
+        columns={"s": "Successful", "f": "Failed"},
+        y_title="changes"))["layout"]["yaxis"]
+    assert charts.count_axis(float("nan"))["dtick"] == 1  # an empty frame
+
+
 def test_horizontal_bars_keep_the_first_row_on_top_and_pick_it_by_y():
     figure = FIGURES["horizontal_stacked_bars"]()
     labels = list(by_group()["dimension_value"])

@@ -235,3 +235,44 @@ def test_without_deployments_the_frequency_reads_n_a_not_a_measured_0(
         "n = 0 production deployments · no deployments are loaded" in c
         for c in dora), dora
     assert not any("median deploy days per week" in c for c in dora)
+
+
+def test_releases_without_plans_or_phases_say_what_is_missing(
+        eol_db, monkeypatch):
+    """endoflife.date has release dates only: the on-time section and the
+    release timeline said 'widen the dates', which no period would help.
+    They say the data has no planned date (and which field to map) and no
+    release phase (and what to load). The cadence of one application (five
+    releases in the period) counts on whole ticks, not 0.2 or 0.5 of a
+    release, and its one-row table has no box of empty rows below it."""
+    import json
+
+    import streamlit as st
+
+    from changeboard import ui
+
+    heights = {}
+    drawn = st.dataframe
+
+    def dataframe(data, *args, **kwargs):  # the height each table is given
+        heights[tuple(getattr(data, "column_names", ()))] = kwargs.get(
+            "height")
+        return drawn(data, *args, **kwargs)
+
+    monkeypatch.setattr(st, "dataframe", dataframe)
+    app = opened(eol_db, monkeypatch, "views/releases.py",
+                 application_ids="postgresql")
+    said = [i.value for i in app.info]
+    assert not any("widen the dates" in s for s in said), said
+    [on_time] = [s for s in said if "planned go-live date" in s]
+    assert on_time.startswith("No release in the data has a planned "
+                              "go-live date (`planned_release_at`)")
+    assert "Map `planned_release_at`" in on_time
+    assert any(s.startswith("No release phase (dev, SIT, UAT, cut-over ...)"
+                            " is loaded") and "`release_phases.csv`" in s
+               for s in said), said
+    cadence = json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]
+    assert cadence["yaxis"]["dtick"] == 1 and cadence["yaxis"]["tick0"] == 0
+    [height] = [h for names, h in heights.items()
+                if "Releases in period" in names]
+    assert height == ui.table_height(1, most=300) < 300

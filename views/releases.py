@@ -96,6 +96,29 @@ def releases_of(first: int, last: int) -> str:
         f"{numbered(first, last)}"
 
 
+def unplanned(period: pd.Series) -> str | None:
+    """What the on-time section says when no release of any date or
+    filter can be rated (none gone live with a planned date, none overdue)
+    but some went live without a planned date: the data has no plans, so
+    no period would give an on-time rate. None when some release has a
+    plan. Read only when the period (`period`, release_on_time's row) rates
+    none: one more query."""
+    everything = ui.scoped("release_on_time", {
+        "start_date": ui.DATE_MIN, "end_date": ui.date_max()}, {}).iloc[0]
+    if everything["n"] or everything["n_overdue_open"] \
+            or not everything["n_unclassified"]:
+        return None
+    live = int(period["n_unclassified"])
+    return (f"No release in the data has a planned go-live date "
+            f"(`planned_release_at`): {ui.many(everything['n_unclassified'], 'release')} "
+            "went live without one"
+            + (f", {live:,} of them in this period" if live else "")
+            + ", so none can be rated on time or late (n = 0). Map "
+            "`planned_release_at` in the source's mapping file "
+            "(docs/sources.md, section 7) or load releases with their planned "
+            "dates.")
+
+
 def app_labels(frame: pd.DataFrame) -> list[str]:
     """app_label of each row (thousands of release rows at a million
     changes, a few hundred applications)."""
@@ -147,7 +170,8 @@ else:
     ui.table(shown(cadence.sort_values("n_releases", ascending=False),
                    ["application_name", "n_releases", "median_gap_days",
                     "n_gaps"]),
-             "release-cadence-by-application", height=300,
+             "release-cadence-by-application",
+             height=ui.table_height(len(cadence), most=300),
              column_config={"Median gap (days)":
                             st.column_config.NumberColumn(format="%.1f")})
     st.caption("Per application: releases gone live in the period and "
@@ -165,7 +189,13 @@ ui.prefetch([(name, window, {"tolerance_days": int(tolerance)}) for name in (
     filters, parts=[("release_records", window, {"kind": "overdue_open"})])
 on_time = ui.scoped("release_on_time", window, filters,
                     tolerance_days=int(tolerance)).iloc[0]
-if on_time["n"] == 0 and on_time["n_overdue_open"] == 0:
+rated = on_time["n"] > 0 or on_time["n_overdue_open"] > 0
+# the releases of every date and filter went live without a planned date
+# (endoflife.date, Jira versions loaded by a mapping): wider dates cannot help
+no_plans = None if rated else unplanned(on_time)
+if no_plans:
+    st.info(no_plans)
+elif not rated:
     st.info("No release with a planned date went live in this period — "
             "widen the dates.")
 else:  # none gone live but some overdue: that is the news
@@ -271,7 +301,13 @@ ui.definition("release_on_time")
 st.subheader("Release timeline")
 span = ui.scoped("release_timeline_summary", window, filters).iloc[0]
 n_releases = int(span["n_releases"])
-if n_releases == 0:
+if n_releases == 0 and not status["n_release_phases"]:
+    # the timeline draws release phases, and the data has none (releases
+    # loaded alone: endoflife.date, Jira versions): wider dates cannot help
+    st.info("No release phase (dev, SIT, UAT, cut-over ...) is loaded, so "
+            "there is no timeline to draw: "
+            + ui.load_hint("release_phases") + ".")
+elif n_releases == 0:
     st.info("No release has a phase planned or under way in this period — "
             "widen the dates.")
 else:
