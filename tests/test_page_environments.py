@@ -980,3 +980,29 @@ def test_the_matrix_key_reads_words(app):
         assert re.search(f">{letter}</span> {ui.word(status)} ", key), key
         assert ui.word(status) != status
     assert not re.search(r"</span> (approved|pending|rejected)\b", key), key
+
+
+def test_without_bookings_the_tabs_say_none_is_loaded(sample_db, monkeypatch,
+                                                       tmp_path):
+    """Environments loaded without a booking: the matrix asked to widen
+    the go-live dates (or the tier and group filters) and its Releases
+    pick read '1–0'; the weekly load asked for another group. No dates
+    or filters would help: each says no booking is loaded and what to
+    load, and an empty pick reads 'none'."""
+    copy = published_copy(sample_db, tmp_path,
+                          "delete from environment_bookings")
+    loaded = "No environment booking is loaded, so no release or team " \
+        "uses an environment here: load `environment_bookings.csv`"
+    app = page_of(copy, monkeypatch)  # releases going live, none booked
+    said = [i.value for i in app.info]
+    assert any(s.startswith(loaded) for s in said), said
+    assert not any("widen" in s for s in said), said
+    far = page_of(copy, monkeypatch, go_live=["1990-01-01", "1990-01-31"])
+    said = [i.value for i in far.info]
+    assert any(s.startswith(loaded) for s in said), said
+    assert not any("widen" in s for s in said), said
+    assert far.selectbox(key="matrix_page").options == ["none"]
+    far.query_params["view"] = "Weekly load"
+    far.run()
+    assert not far.exception
+    assert any(i.value.startswith(loaded) for i in far.info)

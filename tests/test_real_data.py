@@ -276,3 +276,19 @@ def test_releases_without_plans_or_phases_say_what_is_missing(
     [height] = [h for names, h in heights.items()
                 if "Releases in period" in names]
     assert height == ui.table_height(1, most=300) < 300
+
+
+def test_environments_without_environments_say_so_and_what_to_load(
+        eol_db, monkeypatch):
+    """No environment is loaded: the page drew cards of 0 and n/a, a
+    Releases pick reading '1–0' and 'widen the go-live dates'. It says
+    plainly that no environments are loaded and what to load, and draws
+    nothing that reads as measured."""
+    app = opened(eol_db, monkeypatch, "views/environments.py")
+    [said] = [i.value for i in app.info]
+    assert said.startswith("No environments are loaded, so there is no "
+                           "utilisation")
+    assert "`environments.csv` and `environment_bookings.csv`" in said
+    assert not app.metric and not app.tabs
+    assert not [s for s in app.selectbox if s.label == "Releases"]
+    assert "widen" not in said

@@ -32,6 +32,19 @@ def environments(n) -> str:
     return "environment" if int(n) == 1 else "environments"
 
 
+# --- no environments loaded ---------------------------------------------------
+if not status["n_environments"]:
+    # no period and no go-live dates would fill a card, tab or matrix
+    # (releases loaded alone, or changes alone): say what is missing
+    st.info("No environments are loaded, so there is no utilisation, "
+            "weekly load, booking conflict or environment impact to show. "
+            "To see them, " + ui.load_hint("environments",
+                                           "environment_bookings")
+            + ": the environments, then the bookings of each release or "
+            "team on them.")
+    ui.as_of_caption(status)
+    st.stop()
+
 # --- headlines over the sidebar period -------------------------------------
 # the cards' totals and the groups (go-live controls, Utilisation tab) from
 # one sweep of the period's bookings

@@ -26,6 +26,18 @@ class EnvironmentsPage:
     in_conflict: pd.DataFrame
 
 
+def no_bookings_loaded() -> str | None:
+    """What a tab of bookings says when no booking of any date is loaded
+    (environments loaded alone): no group or dates would fill it, so it
+    names what to load instead of asking for wider dates. None when some
+    booking is loaded."""
+    if int(ui.query("data_status")["n_bookings"].iloc[0]):
+        return None
+    return ("No environment booking is loaded, so no release or team uses "
+            "an environment here: " + ui.load_hint("environment_bookings")
+            + ".")
+
+
 def selected(key: str) -> tuple[list[int], list]:
     """(rows, cells) selected in a table drawn with on_select."""
     state = st.session_state.get(key) or {}

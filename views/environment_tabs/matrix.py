@@ -6,7 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from changeboard import charts, config, env_charts, ui
-from views.environment_tabs.common import EnvironmentsPage, bookings_table, selected
+from views.environment_tabs.common import (
+    EnvironmentsPage,
+    bookings_table,
+    no_bookings_loaded,
+    selected,
+)
 
 NO_SELECTION = "(all groups)"
 
@@ -26,6 +31,16 @@ class Matrix(NamedTuple):
     noun: str
 
 
+def releases_from(start: int, n: int) -> str:
+    """The Releases pick of a page of the matrix's rows: '1–20', '21–25',
+    '21' alone; 'none' when no release goes live in the dates (never
+    '1–0')."""
+    last = min(start + env_charts.MATRIX_ROWS, n)
+    if last <= start:
+        return "none"
+    return f"{last:,}" if last - start == 1 else f"{start + 1:,}–{last:,}"
+
+
 def render(page: EnvironmentsPage) -> None:
     """The environment impact matrix tab."""
     matrix = read(page)
@@ -36,6 +51,9 @@ def render(page: EnvironmentsPage) -> None:
             st.info("No release is loaded, so no environment impact to "
                     "show: load releases and their environment bookings "
                     "(the Data page, or python -m ingest).")
+        elif no_bookings_loaded():
+            # nor when no release books an environment, whatever its date
+            st.info(no_bookings_loaded())
         else:
             st.info(f"No release goes live between {ui.day(first)} and "
                     f"{ui.day(last)}: widen the go-live dates.")
@@ -79,8 +97,7 @@ def read(page: EnvironmentsPage) -> Matrix:
     starts = list(range(0, len(releases), env_charts.MATRIX_ROWS)) or [0]
     page_start = controls[2].selectbox(
         "Releases", starts, key="matrix_page", bind="query-params",
-        format_func=lambda s: f"{s + 1:,}–"
-        f"{min(s + env_charts.MATRIX_ROWS, len(releases)):,}",
+        format_func=lambda s: releases_from(s, len(releases)),
         disabled=len(starts) == 1,
         help=f"The matrix shows {env_charts.MATRIX_ROWS} releases at a "
         "time, by go-live date; the download holds the same page.")
@@ -134,7 +151,9 @@ def draw(page: EnvironmentsPage, matrix: Matrix) -> tuple[pd.DataFrame, dict]:
         "approved or pending booking, Total Releases an environment's "
         "releases; a rejected-only cell counts in neither"
         + ui.unapplied("environment_impact_matrix", filters) + ".")
-    if columns.empty:
+    if columns.empty and no_bookings_loaded():
+        st.info(no_bookings_loaded())
+    elif columns.empty:
         st.info(f"None of these releases books one of the chosen "
                 f"{noun}: switch on All columns, or widen the tier and "
                 "group filters.")

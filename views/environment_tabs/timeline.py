@@ -4,7 +4,11 @@ from datetime import timedelta
 import streamlit as st
 
 from changeboard import env_charts, ui
-from views.environment_tabs.common import EnvironmentsPage, bookings_table
+from views.environment_tabs.common import (
+    EnvironmentsPage,
+    bookings_table,
+    no_bookings_loaded,
+)
 
 
 def render(page: EnvironmentsPage) -> None:
@@ -29,7 +33,9 @@ def render(page: EnvironmentsPage) -> None:
     timeline = ui.scoped(
         "booking_timeline", span, filters, statuses=statuses or None,
         **env_charts.group_scope(timeline_group))
-    if timeline.empty:
+    if timeline.empty and no_bookings_loaded():
+        st.info(no_bookings_loaded())
+    elif timeline.empty:
         st.info("No bookings of this group's environments in these dates: "
                 "pick another group or widen the dates.")
     else:

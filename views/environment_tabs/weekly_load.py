@@ -2,7 +2,7 @@
 import streamlit as st
 
 from changeboard import env_charts, ui
-from views.environment_tabs.common import EnvironmentsPage
+from views.environment_tabs.common import EnvironmentsPage, no_bookings_loaded
 
 
 def render(page: EnvironmentsPage) -> None:
@@ -22,7 +22,9 @@ def render(page: EnvironmentsPage) -> None:
     weekly = ui.scoped("environment_impact_by_week", window, filters,
                        **env_charts.group_scope(load_group))
     busy = weekly.groupby("environment_id")["n_bookings"].transform("sum") > 0
-    if not busy.any():
+    if not busy.any() and no_bookings_loaded():
+        st.info(no_bookings_loaded())
+    elif not busy.any():
         st.info("No bookings on this group's environments in the period: "
                 "pick another group or widen the dates.")
     else:
