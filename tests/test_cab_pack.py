@@ -1416,6 +1416,43 @@ def test_the_since_tabs_kpis_count_one_in_the_singular_and_two_in_the_plural(
         "n = 1 CAB-required change started · 1 unauthorised · none before"]
 
 
+def test_the_since_tabs_kpis_say_what_the_data_lacks_when_n_is_0(
+        cab_db, tmp_path, monkeypatch):
+    """A source that records no approval (BPIC 2014): the CAB-required
+    changes that started are unclassified (docs/metrics.md
+    unauthorized_changes), so the card read 'n = 0 ... 0 unauthorised',
+    as if none had started. It says how many started with the approval
+    (or the CAB flag) missing and what to map, in the singular at one,
+    and the list below does not read as none found."""
+    def page(*statements):
+        path = tmp_path / f"{len(statements)}.duckdb"
+        with db.publish(path) as con:
+            load_cab_data(con)
+            for sql in statements:
+                con.execute(sql)
+        return _cab_page(path, monkeypatch, tab="since")
+
+    unrecorded = "update changes set approval = null, approved_at = null"
+    app = page(unrecorded)
+    said = [c.value for c in app.caption]
+    assert said[said.index("n = 2 completed changes · 1 emergency · "
+                           "before: 0.0% of 1") + 1] == (
+        "n = 0 CAB-required changes started · 3 changes started with the "
+        "CAB flag or approval missing, so authorisation cannot be "
+        "measured: map `is_cab_required` and `approval` (docs/sources.md, "
+        "section 7)")
+    assert "None can be listed: the data does not say, as Unauthorised " \
+        "changes above explains." in said
+    assert "Implemented without the required approval (not known)" in [
+        s.value for s in app.subheader]
+    # H4 and H6 flagged with no approval, H2 with no CAB flag: one left
+    one = page(unrecorded,
+               "delete from changes where change_id in ('H2', 'H6')")
+    assert any(c.value.startswith(
+        "n = 0 CAB-required changes started · 1 change started with the "
+        "CAB flag or approval missing") for c in one.caption)
+
+
 def test_the_pages_caption_shows_filter_values_literally(cab_db, monkeypatch):
     # the filters' values are data (ids from the files): in the caption
     # (Markdown) each is shown as written, never as a link

@@ -292,3 +292,35 @@ def test_environments_without_environments_say_so_and_what_to_load(
     assert not app.metric and not app.tabs
     assert not [s for s in app.selectbox if s.label == "Releases"]
     assert "widen" not in said
+
+
+def test_cab_since_last_says_the_data_records_no_approval(bpic_db,
+                                                         monkeypatch):
+    """BPIC 2014 flags CAB-required changes but records no approval: the
+    since-last-CAB tab read 'Unauthorised changes n/a · n = 0 ... 0
+    unauthorised', as if none had started. The changes with the approval
+    missing are unclassified (docs/metrics.md unauthorized_changes), so n
+    is 0: the card says how many started so and what to map, as the
+    Changes page does, and the list below does not read 'None'. The
+    success rate (no close codes) says the same of its changes."""
+    app = opened(bpic_db, monkeypatch, "views/cab.py", meeting="2014-02-04",
+                 tab="since")
+    cards = {m.label: m.value for m in app.metric}
+    assert cards["Unauthorised changes"] == cards["Change success rate"] \
+        == "n/a"
+    said = [c.value for c in app.caption]
+    [unauthorised] = [c for c in said
+                      if c.startswith("n = 0 CAB-required changes started")]
+    assert unauthorised == (
+        "n = 0 CAB-required changes started · 14 changes started with the "
+        "CAB flag or approval missing, so authorisation cannot be measured: "
+        "map `is_cab_required` and `approval` (docs/sources.md, section 7)")
+    [success] = [c for c in said
+                 if c.startswith("n = 0 implemented changes")]
+    assert "changes completed without a close code, so no outcome is " \
+        "known" in success
+    assert "None can be listed: the data does not say, as Unauthorised " \
+        "changes above explains." in said
+    assert not any("0 unauthorised" in c for c in said)
+    assert "Implemented without the required approval (not known)" in [
+        s.value for s in app.subheader]

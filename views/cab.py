@@ -332,11 +332,18 @@ def _decide_tab() -> None:
         ui.definition(name, f"How is {name.replace('_', ' ')} computed?")
 
 
+# a since-last-CAB list -> the KPI whose unrated changes it cannot list
+UNRATED_BY = {"failed": "Change success rate",
+              "unauthorized": "Unauthorised changes"}
+
+
 def _since_tab() -> None:
     st.caption(meta["Since last CAB"])
     _last_cab_decisions()
     st.subheader("What happened since the last CAB")
     kpis = pack.kpis
+    unknown_kpis = {kpi["KPI"] for _, kpi in kpis.iterrows()
+                    if cab.kpi_unknown(kpi)}
     columns = st.columns(len(kpis))
     for column, (_, kpi) in zip(columns, kpis.iterrows(), strict=True):
         column.metric(
@@ -344,14 +351,26 @@ def _since_tab() -> None:
             ui.delta_points(kpi["since_rate"], kpi["before_rate"]),
             delta_color="normal" if kpi["KPI"] == "Change success rate"
             else "inverse", border=True)
+        unknown = cab.kpi_unknown(kpi)
+        if unknown:
+            # n = 0 only because the source leaves its changes unrated
+            # (BPIC 2014 records no approval): say so, not '0 unauthorised'
+            column.caption(f"n = {cab.kpi_n(0, kpi)} · {unknown}")
+            continue
         before = (f"before: {ui.pct(kpi['before_rate'])} of "
                   f"{kpi['before_n']:,}" if kpi["before_n"] else "none before")
         column.caption(f"n = {cab.kpi_n(kpi['since_n'], kpi)} · "
                        f"{kpi['since_count']:,} {kpi['Count is']} · {before}")
     for reason, title in cab.REASONS.items():
         frame = _kept(pack, cab.since_last, reason)  # shared: not changed
-        st.subheader(f"{title} ({len(frame)})")
-        if frame.empty:
+        unrated = frame.empty and UNRATED_BY.get(reason) in unknown_kpis
+        st.subheader(f"{title} ({'not known' if unrated else len(frame)})")
+        if unrated:
+            # an empty list where the data cannot say (no close codes, no
+            # approvals) is no news of none
+            st.caption(f"None can be listed: the data does not say, as "
+                       f"{UNRATED_BY[reason]} above explains.")
+        elif frame.empty:
             st.caption("None since the last meeting.")
         else:
             ui.table(frame, f"{stem}-{reason}")

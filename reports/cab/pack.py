@@ -31,7 +31,9 @@ class Kpi(NamedTuple):
     """A headline KPI since the last CAB: its label, query, the query's
     rate and count columns, what the count is, and what its n counts,
     for any n ('implemented changes') and for one ('implemented
-    change')."""
+    change'); `unknown`: the query's count of changes the source leaves
+    unrated (n leaves them out), and `unknown_is` what they lack and what
+    to map, for a KPI whose n is 0 only because of them."""
 
     label: str
     query: str
@@ -40,19 +42,29 @@ class Kpi(NamedTuple):
     count_is: str
     counts: str
     counts_one: str
+    unknown: str = ""
+    unknown_is: str = ""
 
 
 KPI_SPECS = (
     Kpi("Change success rate", "change_success_rate", "change_success_rate",
-        "n_failed", "failed", "implemented changes", "implemented change"),
+        "n_failed", "failed", "implemented changes", "implemented change",
+        "n_without_close_code",
+        "completed without a close code, so no outcome is known: map "
+        "`close_code` (docs/sources.md, section 7)"),
     # completed changes (docs/metrics.md A24): wider than the success
     # rate's implemented ones (no close code, in review or closed, counts)
     Kpi("Emergency ratio", "emergency_change_ratio",
         "emergency_change_ratio", "n_emergency", "emergency",
         "completed changes", "completed change"),
+    # docs/metrics.md unauthorized_changes: a change whose CAB flag or
+    # approval is missing is unclassified (BPIC 2014 records no approval)
     Kpi("Unauthorised changes", "unauthorized_changes", "unauthorized_rate",
         "n_unauthorized", "unauthorised", "CAB-required changes started",
-        "CAB-required change started"),
+        "CAB-required change started", "n_unclassified",
+        "started with the CAB flag or approval missing, so authorisation "
+        "cannot be measured: map `is_cab_required` and `approval` "
+        "(docs/sources.md, section 7)"),
 )
 
 
@@ -418,6 +430,9 @@ def _kpis(run, filters: dict, period: Period) -> pd.DataFrame:
             row[f"{key}_rate"] = result[kpi.rate]
             row[f"{key}_n"] = int(result["n"])
             row[f"{key}_count"] = int(result[kpi.count])
+            row[f"{key}_unknown"] = int(result[kpi.unknown]) \
+                if kpi.unknown else 0
         row["Count is"] = kpi.count_is
+        row["Unknown is"] = kpi.unknown_is
         rows.append(row)
     return pd.DataFrame(rows)

@@ -117,6 +117,18 @@ def kpi_n(n, kpi) -> str:
     return many(n, kpi["Counts one"], kpi["Counts"])
 
 
+def kpi_unknown(kpi, key: str = "since") -> str | None:
+    """Why a KPI has no n in a period (`key`: since or before) when the
+    source leaves its changes unrated: '14 changes started with the CAB
+    flag or approval missing, so authorisation cannot be measured: map
+    ...'. None when it has an n, or nothing was left
+    unrated (then no change was there to count)."""
+    unknown = int(kpi[f"{key}_unknown"])
+    if kpi[f"{key}_n"] or not unknown or not kpi["Unknown is"]:
+        return None
+    return f"{many(unknown, 'change')} {kpi['Unknown is']}"
+
+
 # a sheet frame's attrs[NUMBER_FORMATS]: column -> the Excel number format
 # its numbers are shown with, or a list of one per row (reports/cab/xlsx.py)
 NUMBER_FORMATS = "number_formats"
