@@ -111,6 +111,7 @@ def load_path(source: str, path: str | Path, db_path=None, *,
             if name:
                 batch.source = name
             batch.settings = settings_sha256(options)
+            batch.reader = source
             _note_merged(batch, path, len(frame))
         except FileError as exc:
             error = exc

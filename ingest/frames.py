@@ -61,6 +61,11 @@ class Batch:
     # its mapping or overrides file and options; None: the defaults): the
     # same file read another way is another load
     settings: str | None = None
+    # the file's header as read, and the source it was loaded as
+    # (ingest.load_path: `servicenow-incidents`, `mapping`, ...): what the
+    # loader's hints name when a date column cannot be read (hints.py)
+    header: tuple[str, ...] = ()
+    reader: str | None = None
 
 
 def batch(frame: pd.DataFrame) -> Batch:
@@ -196,7 +201,8 @@ def finish(data: dict, raw: Raw, *, source: str, table: str,
                                  list(raw.warnings) + list(warnings), mode,
                                  timezone, rows_read=rows,
                                  records=Records(raw.records) if lazy
-                                 else None, written=dict(written or {}))
+                                 else None, written=dict(written or {}),
+                                 header=tuple(raw.header))
     release_memory()
     return frame
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from changeboard import auth, config, db
 
-from . import checks, frames, reading, rejects, schema
+from . import checks, frames, hints, reading, rejects, schema
 from .checks import q
 from .errors import FileError
 
@@ -352,6 +352,7 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
     result.warnings += checks.warnings(
         con, spec, file_name, timezone,
         _loaded_rows(spec, batch_id) if direct else None)
+    result.warnings += hints.unread_dates(con, frame_rows, file_name, batch)
     if direct:  # written: every row new (_direct)
         result.rows_new = result.rows_loaded = accepted
     elif strict and result.rows_rejected:

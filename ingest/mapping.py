@@ -287,14 +287,31 @@ def _written(raw, mapping: Mapping) -> dict:
         and (not merged or c.merge == "must_agree")})
 
 
+def needed(mapping: Mapping) -> list[str]:
+    """The headers a mapping reads, each once, in its order."""
+    found = [c.source for c in mapping.columns if c.source]
+    found += [h for c in mapping.columns for h in c.template_headers]
+    found += [c.when["column"] for c in mapping.columns if c.when]
+    if mapping.latest_by:
+        found.append(mapping.latest_by)
+    return list(dict.fromkeys(found))
+
+
+def shipped() -> dict[str, Path]:
+    """The mappings shipped in ingest/mappings/, by name (`bpic2014`)."""
+    return {path.stem: path for path in sorted(MAPPINGS.glob("*.toml"))}
+
+
+def reads_header(mapping: Mapping, header) -> bool:
+    """Whether a file with this header has every header the mapping reads
+    (compared as Raw.positions compares: trimmed, case-insensitively)."""
+    have = {h.strip().casefold() for h in header}
+    return all(h.strip().casefold() in have for h in needed(mapping))
+
+
 def _check_header(raw, mapping: Mapping) -> None:
     """Every mapped header present, none of them repeated."""
-    needed = [c.source for c in mapping.columns if c.source]
-    needed += [h for c in mapping.columns for h in c.template_headers]
-    needed += [c.when["column"] for c in mapping.columns if c.when]
-    if mapping.latest_by:
-        needed.append(mapping.latest_by)
-    for header in dict.fromkeys(needed):
+    for header in needed(mapping):
         found = raw.positions(header)
         if not found:
             raise FileError(

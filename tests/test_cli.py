@@ -566,3 +566,37 @@ def test_the_load_summary_names_each_file_whole_and_once(tmp_path):
     warned = [line for line in lines if "dates before 1990" in line]
     assert warned == [f"{name}: warning: 1 row with dates before 1990 or "
                       "more than 10 years ahead (row 3)"]
+
+
+def test_a_file_of_unreadable_dates_is_told_its_way_out_once(tmp_path):
+    """The UCI incident log loaded as a ServiceNow incident export: every
+    row's opened_at is d/m/yyyy. One line names the date_formats setting
+    and the shipped mapping; the first rejects still name row, column and
+    value."""
+    export = tmp_path / "incident_event_log.csv"
+    export.write_text(
+        "number,incident_state,sys_mod_count,opened_at,cmdb_ci,priority,"
+        "caused_by,resolved_at\n"
+        "INC0000045,New,0,29/2/2016 01:16,?,3 - Moderate,?,?\n"
+        "INC0000047,New,0,29/2/2016 04:40,?,3 - Moderate,?,?\n",
+        encoding="utf-8")
+    result = changeboard("load", "servicenow-incidents", str(export),
+                         "--db", str(tmp_path / "cb.duckdb"), "--dry-run")
+    assert result.returncode == 0, result.stderr
+    told = [line for line in result.stdout.splitlines()
+            if "rejected as bad_timestamp" in line]
+    assert told == [
+        "incident_event_log.csv: warning: all 2 rows were rejected as "
+        "bad_timestamp in opened_at (the first, row 2: '29/2/2016 01:16'): "
+        "this source reads ISO-8601 times or the format an overrides file "
+        "gives. The shipped mapping uci-incidents reads a file with this "
+        "header and these dates: changeboard load mapping "
+        "incident_event_log.csv --mapping uci-incidents. Otherwise, give "
+        "the file's format as date_formats in the [source] table of an "
+        "overrides file (--overrides site.toml, or the overrides TOML on "
+        'the Data page; strptime codes, e.g. date_formats = ["%d/%m/%Y '
+        '%H:%M"] reads 29/2/2016 01:16).']
+    assert "  row 2: bad_timestamp in opened_at = '29/2/2016 01:16'" in \
+        result.stdout
+    assert "  row 3: bad_timestamp in opened_at = '29/2/2016 04:40'" in \
+        result.stdout

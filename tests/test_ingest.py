@@ -1231,3 +1231,38 @@ def test_an_offset_written_after_a_space_is_not_called_a_dst_gap(tmp_path):
                 "ingest_rejects") == [(
         "write the offset right after the time, without a space "
         "(2024-03-12T15:15:00+01:00)",)]
+
+
+def test_a_file_whose_dates_no_row_can_read_names_its_sources_way_out(
+        tmp_path):
+    """Every row rejected for the form of one date column: a warning says
+    so once and names how this source is told another format (the mapping's
+    date_formats; canonical CSV takes ISO-8601 only, a mapping file reads
+    others); a count of one reads in the singular."""
+    mapping = write(tmp_path / "m.toml", CORRECTED.format(zone="UTC"))
+    export = write(tmp_path / "export.csv", "id,opened,updated\n"
+                   "C1,12/03/2024 10:00,14/03/2024 10:00\n")
+    result = ingest.load_path("mapping", export, tmp_path / "cb.duckdb",
+                              options={"mapping": mapping}, dry_run=True)
+    hints = [w for w in result.warnings if "rejected as bad_timestamp" in w]
+    assert hints == [
+        f"{export}: its one row was rejected as bad_timestamp in created_at "
+        "(the first, row 2: '12/03/2024 10:00'): the mapping reads the "
+        "formats its date_formats lists. To read these dates, give the "
+        "file's format as date_formats in the mapping's [source] table "
+        '(strptime codes, e.g. date_formats = ["%d/%m/%Y %H:%M"] reads '
+        "29/2/2016 01:16)."]
+    changes = write(tmp_path / "changes.csv",
+                    "change_id,change_type,state,created_at\n" + "".join(
+                        f"C{i},normal,closed,12.03.2024 10:00\n"
+                        for i in range(9))
+                    + "C9,normal,closed,2024-03-12T10:00:00Z\n")
+    result = ingest.load_path("csv", changes, tmp_path / "cb.duckdb",
+                              dry_run=True)
+    assert result.rows_rejected == 9
+    hints = [w for w in result.warnings if "rejected as bad_timestamp" in w]
+    assert len(hints) == 1 and hints[0].startswith(
+        f"{changes}: 9 rows of 10 were rejected as bad_timestamp in "
+        "created_at (the first, row 2: '12.03.2024 10:00'): canonical CSV "
+        "takes ISO-8601 times only (2024-03-12T15:15:00Z). To read these "
+        "dates, a mapping file reads other formats")

@@ -114,6 +114,24 @@ def test_uci_incident_log_keeps_each_incidents_latest_version(tmp_path):
     assert resolved.strftime("%Y-%m-%d %H:%M") == "2016-02-29 11:29"
 
 
+def test_uci_read_as_a_servicenow_export_is_pointed_at_its_mapping(tmp_path):
+    """The log loaded as a ServiceNow incident export: its d/m/yyyy dates
+    reject every row; one warning says so and names the way out, the
+    shipped mapping uci-incidents first."""
+    import ingest
+
+    result = ingest.load_path("servicenow-incidents", need(UCI),
+                              tmp_path / "db.duckdb", dry_run=True)
+    assert (result.rows_read, result.rows_rejected) == (119_998, 119_998)
+    hints = [w for w in result.warnings if "bad_timestamp" in w]
+    assert len(hints) == 1
+    assert "all 119,998 rows were rejected as bad_timestamp in opened_at " \
+        "(the first, row 2: '29/2/2016 01:16')" in hints[0]
+    assert f"changeboard load mapping {UCI.name} --mapping uci-incidents." \
+        in hints[0]
+    assert "date_formats" in hints[0]
+
+
 def test_endoflife_versions_load_with_an_id_from_two_columns(tmp_path):
     result = load_shipped(tmp_path, EOL / "versions.csv", "endoflife-versions")
     assert (result.rows_read, result.rows_loaded, result.rows_rejected,

@@ -123,3 +123,64 @@ def test_an_unsynced_servicenow_table_is_refused():
     client = api.Client("http://127.0.0.1:9", name="ServiceNow")
     with pytest.raises(api.ApiError, match="'problem' is not synced"):
         servicenow_api.ServiceNowApi(client, table="problem")
+
+
+# the UCI incident event log's header (the shipped mapping uci-incidents
+# reads it), a row per update of an incident, dates d/m/yyyy HH:MM
+UCI_HEADER = ("number,incident_state,sys_mod_count,opened_at,cmdb_ci,"
+              "priority,caused_by,resolved_at")
+UCI_ROWS = ("INC0000045,New,0,29/2/2016 01:16,?,3 - Moderate,?,?\n"
+            "INC0000045,Resolved,2,29/2/2016 01:16,?,3 - Moderate,?,"
+            "29/2/2016 11:29\n"
+            "INC0000047,New,0,29/2/2016 04:40,?,3 - Moderate,?,?\n")
+
+
+def test_dates_no_row_can_read_say_so_once_and_name_the_way_out(tmp_path):
+    """Every row rejected for the form of its opened_at: one warning names
+    the first reject, the date_formats setting and the shipped mapping that
+    reads this header and these dates; the rejects keep row, column and
+    value."""
+    path = tmp_path / "incident_event_log.csv"
+    path.write_text(f"{UCI_HEADER}\n{UCI_ROWS}", encoding="utf-8")
+    result = ingest.load_path("servicenow-incidents", path,
+                              tmp_path / "cb.duckdb", dry_run=True)
+    assert (result.rows_read, result.rows_rejected) == (3, 3)
+    hints = [w for w in result.warnings if "bad_timestamp" in w]
+    assert len(hints) == 1
+    assert hints[0].startswith(
+        f"{path}: all 3 rows were rejected as bad_timestamp in opened_at "
+        "(the first, row 2: '29/2/2016 01:16')")
+    assert "date_formats in the [source] table of an overrides file" in \
+        hints[0]
+    assert ("The shipped mapping uci-incidents reads a file with this "
+            "header and these dates: changeboard load mapping "
+            "incident_event_log.csv --mapping uci-incidents.") in hints[0]
+    first = result.rejects.iloc[0]
+    assert (first.row_number, first.column_name, first.value,
+            first.reason) == (2, "opened_at", "29/2/2016 01:16",
+                              "bad_timestamp")
+    # the way out it names reads the file
+    mapped = ingest.load_path("mapping", path, tmp_path / "cb.duckdb",
+                              options={"mapping": "uci-incidents"})
+    assert (mapped.status, mapped.rows_loaded, mapped.rows_rejected) == (
+        "succeeded", 2, 0)
+    assert not any("bad_timestamp" in w for w in mapped.warnings)
+
+
+def test_a_few_unreadable_dates_give_no_hint_and_no_foreign_mapping(tmp_path):
+    """One bad time in three rows is a bad row, not a wrong format; and a
+    file whose dates the shipped mapping cannot read is not sent to it."""
+    path = tmp_path / "incident.csv"
+    path.write_bytes(EXPORT.encode("cp1252"))
+    result = ingest.load_path("servicenow-incidents", path,
+                              tmp_path / "cb.duckdb", dry_run=True)
+    assert result.rows_rejected == 1
+    assert not any("rejected as bad_timestamp" in w for w in result.warnings)
+    path.write_text(f"{UCI_HEADER}\n" + UCI_ROWS.replace(
+        "29/2/2016", "Feb 29 2016"), encoding="utf-8")
+    result = ingest.load_path("servicenow-incidents", path,
+                              tmp_path / "cb.duckdb", dry_run=True)
+    hints = [w for w in result.warnings if "bad_timestamp" in w]
+    assert len(hints) == 1 and "To read these dates, give the file's " \
+        "format as date_formats" in hints[0]
+    assert "shipped mapping" not in hints[0]
