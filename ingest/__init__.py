@@ -119,7 +119,8 @@ def load_path(source: str, path: str | Path, db_path=None, *,
             error = None
         digest = hashing.result() if hashing is not None else None
     if error is not None:
-        guess = table or getattr(module, "TABLE", None) or _guess(path)
+        guess = (table or getattr(module, "TABLE", None)
+                 or _mapping_table(source, options) or _guess(path))
         return fail(db_path, source=source, table=guess,
                     file_name=file_name, sha256=digest, error=str(error),
                     dry_run=dry_run, loaded_by=loaded_by)
@@ -161,6 +162,16 @@ def _note_merged(batch: frames.Batch, path: Path, rows: int) -> None:
             f"{path.name}: {batch.rows_read:,} input rows: "
             f"{n:,} {how} (duplicate_ids = \"{mode}\"), {rows:,} "
             "loaded or rejected")]
+
+
+def _mapping_table(source: str, options: dict | None) -> str | None:
+    """The table the mapping file of a failed load targets (a mapping that
+    is itself invalid still names one in its [source] table), for its
+    failed batch; None for a source read without a mapping file."""
+    entry = sources.SOURCES.get(source)
+    if entry is None or not entry.mapping or not options:
+        return None
+    return mapping.target(options.get("mapping"))
 
 
 def _guess(path: Path) -> str:

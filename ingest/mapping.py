@@ -107,6 +107,26 @@ def load(spec) -> Mapping:
     return _check(file, data)
 
 
+def target(spec) -> str | None:
+    """The canonical table a mapping (name, path or dict) is for: the
+    checked mapping's, or, of a mapping that does not pass the checks, the
+    table its [source] names if there is one; None if it names none."""
+    if spec is None:
+        return None
+    try:
+        return load(spec).table
+    except (FileError, UnicodeDecodeError):
+        pass
+    try:
+        data = spec if isinstance(spec, dict) else tomllib.loads(
+            locate(spec).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    source = data.get("source")
+    table = source.get("table") if isinstance(source, dict) else None
+    return table if table in schema.TABLES else None
+
+
 def locate(spec) -> Path:
     """The file of a mapping given by path or by a shipped name."""
     path = Path(spec)

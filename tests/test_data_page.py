@@ -499,3 +499,20 @@ def test_one_reject_and_one_deleted_row_read_right(app, k):
                for w in app.warning), [w.value for w in app.warning]
     if k == 1:
         assert slips_at_one(page_texts(app)) == []
+
+
+def test_a_failed_mapping_load_names_its_table_in_the_history(app, tmp_path):
+    """A load its mapping could not read showed Table name 'unknown' in the
+    load history: it shows the table the mapping is for."""
+    import ingest
+    export = tmp_path / "uci-export.csv"  # a name naming no table
+    export.write_text("number,opened_at\nINC1,29/2/2016 01:16\n",
+                      encoding="utf-8")
+    failed = ingest.load_path("mapping", export, config.DB_PATH,
+                              options={"mapping": "uci-incidents"})
+    assert failed.status == "failed"
+    app.run()
+    assert not app.exception
+    history = next(d.value for d in app.dataframe if "batch_id" in d.value)
+    row = history.loc[history["batch_id"] == failed.batch_id].iloc[0]
+    assert (row["table_name"], row["status"]) == ("incidents", "Failed")

@@ -1266,3 +1266,25 @@ def test_a_file_whose_dates_no_row_can_read_names_its_sources_way_out(
         "created_at (the first, row 2: '12.03.2024 10:00'): canonical CSV "
         "takes ISO-8601 times only (2024-03-12T15:15:00Z). To read these "
         "dates, a mapping file reads other formats")
+
+
+def test_a_failed_load_with_a_mapping_names_the_table_it_targets(tmp_path):
+    """A file the mapping cannot read was recorded (and shown in the load
+    history) as table 'unknown': it names the table the mapping is for,
+    also when the mapping itself is invalid but says which table."""
+    path = tmp_path / "cb.duckdb"
+    export = write(tmp_path / "export.csv", "number,opened_at\n"
+                   "INC1,29/2/2016 01:16\n")
+    result = ingest.load_path("mapping", export, path,
+                              options={"mapping": "uci-incidents"})
+    assert (result.status, result.table) == ("failed", "incidents")
+    assert "column 'cmdb_ci' not in the file" in result.error
+    invalid = write(tmp_path / "m.toml", '[source]\nname = "x"\n'
+                    'table = "releases"\nbogus = 1\n')
+    again = ingest.load_path("mapping", export, path,
+                             options={"mapping": invalid})
+    assert (again.status, again.table) == ("failed", "releases")
+    assert "unknown key 'bogus'" in again.error
+    assert rows(path, "select entity, status from ingest_batches order by "
+                "batch_id") == [("incidents", "failed"),
+                                ("releases", "failed")]
