@@ -79,7 +79,9 @@ def unread_dates(con, rows: int, file_name: str, batch) -> list[str]:
         name = Path(file_name).name
         text += (" The shipped mapping " + " or ".join(names)
                  + " reads a file with this header and these dates: "
-                 f"changeboard load mapping {name} --mapping {names[0]}. "
+                 f"changeboard load mapping {name} --mapping {names[0]} "
+                 "(on the Data page: the source \"Any export, described by "
+                 f"a mapping\" and the mapping {names[0]}). "
                  f"Otherwise, {way}.")
     else:
         text += f" To read these dates, {way}."

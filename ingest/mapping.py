@@ -20,10 +20,10 @@ from .errors import FileError, closest
 
 SOURCE, TABLE = None, None   # per mapping file: the frame's Batch
 MAPPINGS = Path(__file__).resolve().parent / "mappings"
-SOURCE_KEYS = {"name", "table", "id_prefix", "encoding", "delimiter", "quote",
-               "comment", "timezone", "date_formats", "null_values",
-               "true_values", "false_values", "duplicate_ids", "latest_by",
-               "mode"}
+SOURCE_KEYS = {"name", "table", "description", "id_prefix", "encoding",
+               "delimiter", "quote", "comment", "timezone", "date_formats",
+               "null_values", "true_values", "false_values", "duplicate_ids",
+               "latest_by", "mode"}
 # [source] keys that take a text or a list of texts; the others a text
 LIST_KEYS = {"encoding", "date_formats", "null_values", "true_values",
              "false_values"}
@@ -320,6 +320,19 @@ def needed(mapping: Mapping) -> list[str]:
 def shipped() -> dict[str, Path]:
     """The mappings shipped in ingest/mappings/, by name (`bpic2014`)."""
     return {path.stem: path for path in sorted(MAPPINGS.glob("*.toml"))}
+
+
+def description(path: Path) -> str | None:
+    """A mapping file's `[source] description` (what it reads, in a line,
+    for the Data page's list of shipped mappings), or None if it has none
+    or cannot be read."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    source = data.get("source")
+    text = source.get("description") if isinstance(source, dict) else None
+    return text.strip() or None if isinstance(text, str) else None
 
 
 def reads_header(mapping: Mapping, header) -> bool:

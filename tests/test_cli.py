@@ -591,7 +591,9 @@ def test_a_file_of_unreadable_dates_is_told_its_way_out_once(tmp_path):
         "this source reads ISO-8601 times or the format an overrides file "
         "gives. The shipped mapping uci-incidents reads a file with this "
         "header and these dates: changeboard load mapping "
-        "incident_event_log.csv --mapping uci-incidents. Otherwise, give "
+        "incident_event_log.csv --mapping uci-incidents (on the Data "
+        'page: the source "Any export, described by a mapping" and the '
+        "mapping uci-incidents). Otherwise, give "
         "the file's format as date_formats in the [source] table of an "
         "overrides file (--overrides site.toml, or the overrides TOML on "
         'the Data page; strptime codes, e.g. date_formats = ["%d/%m/%Y '

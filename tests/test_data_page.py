@@ -516,3 +516,49 @@ def test_a_failed_mapping_load_names_its_table_in_the_history(app, tmp_path):
     history = next(d.value for d in app.dataframe if "batch_id" in d.value)
     row = history.loc[history["batch_id"] == failed.batch_id].iloc[0]
     assert (row["table_name"], row["status"]) == ("incidents", "Failed")
+
+
+UCI_EXPORT = (b"number,incident_state,sys_mod_count,opened_at,cmdb_ci,"
+              b"priority,caused_by,resolved_at\n"
+              b"INC0000045,New,0,29/2/2016 01:16,?,3 - Moderate,?,?\n"
+              b"INC0000045,Resolved,2,29/2/2016 01:16,?,3 - Moderate,?,"
+              b"29/2/2016 11:29\n"
+              b"INC0000047,New,0,29/2/2016 04:40,?,3 - Moderate,?,?\n")
+
+
+def test_a_shipped_mapping_is_chosen_by_name_with_its_description(app):
+    """A mapping that comes with Changeboard (ingest/mappings/) had to be
+    found and uploaded as a TOML: the mapping source lists them by name and
+    description beside 'upload my own', and one chosen reads the upload
+    (recorded as upload:<its name>, as an uploaded mapping's would be)."""
+    assert not [s for s in app.selectbox if s.key == "data_shipped_mapping"]
+    app.selectbox(key="data_source").select("mapping").run()
+    chooser = app.selectbox(key="data_shipped_mapping")
+    assert chooser.options == [
+        "(upload my own mapping TOML)",
+        "bpic2014: BPI Challenge 2014: Rabobank's IT change records "
+        "(detail_change.csv) as changes, one per change",
+        "endoflife-cycles: endoflife.date release cycles "
+        "(release_cycles.csv) as releases, one per product cycle",
+        "endoflife-versions: endoflife.date versions (versions.csv) as "
+        "releases, one per product version",
+        "uci-incidents: UCI incident event log (ServiceNow, a row per "
+        "update) as incidents, each incident's latest update"]
+    assert app.file_uploader(key="data_mapping")   # own TOML: its uploader
+    chooser.select("uci-incidents").run()
+    assert not [u for u in app.file_uploader if u.key == "data_mapping"]
+    app.file_uploader(key="data_upload").upload(
+        "incident_event_log.csv", UCI_EXPORT, "text/csv").run()
+    assert not app.exception
+    cards = _cards(app)
+    assert (cards["Read"], cards["Loaded"], cards["Rejected"]) == (
+        "3", "2", "0")
+    assert any("1 superseded by a later version" in shown(w.value)
+               for w in app.warning)
+    app.button(key="data_commit").click().run()
+    assert not app.exception
+    assert _rows(config.DB_PATH, "select incident_id, source, strftime("
+                 "resolved_at, '%Y-%m-%d %H:%M') from incidents where "
+                 "incident_id like 'INC00000%' order by 1") == [
+        ("INC0000045", "upload:uci-incidents", "2016-02-29 11:29"),
+        ("INC0000047", "upload:uci-incidents", None)]

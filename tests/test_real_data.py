@@ -127,7 +127,7 @@ def test_uci_read_as_a_servicenow_export_is_pointed_at_its_mapping(tmp_path):
     assert len(hints) == 1
     assert "all 119,998 rows were rejected as bad_timestamp in opened_at " \
         "(the first, row 2: '29/2/2016 01:16')" in hints[0]
-    assert f"changeboard load mapping {UCI.name} --mapping uci-incidents." \
+    assert f"changeboard load mapping {UCI.name} --mapping uci-incidents " \
         in hints[0]
     assert "date_formats" in hints[0]
 

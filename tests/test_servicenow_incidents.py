@@ -154,7 +154,9 @@ def test_dates_no_row_can_read_say_so_once_and_name_the_way_out(tmp_path):
         hints[0]
     assert ("The shipped mapping uci-incidents reads a file with this "
             "header and these dates: changeboard load mapping "
-            "incident_event_log.csv --mapping uci-incidents.") in hints[0]
+            "incident_event_log.csv --mapping uci-incidents (on the Data "
+            'page: the source "Any export, described by a mapping" and the '
+            "mapping uci-incidents).") in hints[0]
     first = result.rejects.iloc[0]
     assert (first.row_number, first.column_name, first.value,
             first.reason) == (2, "opened_at", "29/2/2016 01:16",

@@ -122,6 +122,32 @@ def test_the_write_path_checks_the_role_again_on_the_server(db_copy, caplog):
     assert not app.file_uploader
 
 
+def test_a_shipped_mapping_is_offered_to_a_data_admin_only(db_copy,
+                                                          caplog):
+    """The shipped mappings are chosen where the upload is: a data admin
+    sees them, a viewer does not, and a commit with one that arrives for a
+    viewer is refused on the server."""
+    admin = _app({"email": ADMIN})
+    admin.selectbox(key="data_source").select("mapping").run()
+    admin.selectbox(key="data_shipped_mapping").select("uci-incidents").run()
+    admin.file_uploader(key="data_upload").upload(
+        "incident_event_log.csv",
+        b"number,sys_mod_count,opened_at,cmdb_ci,priority,caused_by,"
+        b"resolved_at\nINC1,0,29/2/2016 01:16,?,?,?,?\n", "text/csv").run()
+    assert not admin.exception
+    assert [b for b in admin.button if b.key == "data_commit"]
+    before = _batches(db_copy)
+    admin.user = signed_in({"email": VIEWER})
+    admin.button(key="data_commit").click().run()
+    assert not admin.exception
+    assert _batches(db_copy) == before
+    assert f"refused load: signed in as {VIEWER} (Viewer)" in caplog.text
+    viewer = _app({"email": VIEWER, "name": "Vic"})
+    assert not viewer.exception
+    assert not [s for s in viewer.selectbox
+                if s.key in ("data_source", "data_shipped_mapping")]
+
+
 def test_a_user_with_no_role_is_told_and_can_sign_out(db_copy):
     app = _app({"email": "mallory@elsewhere.example"}, page=None)
     assert not app.exception

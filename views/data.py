@@ -7,6 +7,7 @@ import streamlit as st
 
 import ingest
 from changeboard import auth, config, db, signin, ui
+from ingest import mapping as mappings
 from ingest import uploads
 
 SOURCE_LABELS = {
@@ -14,9 +15,10 @@ SOURCE_LABELS = {
     "servicenow": "ServiceNow change_request export",
     "servicenow-incidents": "ServiceNow incident export",
     "jira": "Jira Service Management export",
-    "mapping": "Any export, described by a mapping TOML",
+    "mapping": "Any export, described by a mapping (shipped or your TOML)",
 }
 FROM_NAME = "(from the file name)"
+OWN_MAPPING = "(upload my own mapping TOML)"
 API_LABELS = {"servicenow": "ServiceNow", "jira": "Jira"}
 SYNC_COLUMNS = ["source", "status", "finished_at", "records_read",
                 "rows_loaded", "rows_rejected", "watermark_at",
@@ -44,7 +46,18 @@ if not user.signed_in:
                "serves this machine only and loads are recorded as "
                f"{ui.plain(user.actor)}.")
 
+
+def _mapping_label(name: str) -> str:
+    """A shipped mapping as the list shows it: its name and, if its file
+    has one, its description."""
+    if name == OWN_MAPPING:
+        return name
+    described = mappings.description(mappings.shipped()[name])
+    return f"{name}: {described}" if described else name
+
+
 upload = mapping = None
+shipped = OWN_MAPPING
 if user.can(auth.LOAD):
     st.subheader("Load a file")
     limit = st.get_option("server.maxUploadSize")
@@ -58,9 +71,19 @@ if user.can(auth.LOAD):
                             format_func=lambda s: SOURCE_LABELS.get(s, s))
     table = right.selectbox("Table", [FROM_NAME, *ingest.TABLES],
                             key="data_table")
-    mapping = st.file_uploader(
-        "Mapping or overrides TOML (optional; required for a mapping source)",
-        type=["toml"], key="data_mapping")
+    if source == "mapping":
+        # a shipped mapping (ingest/mappings/) by name, or an uploaded one
+        shipped = st.selectbox(
+            "Mapping", [OWN_MAPPING, *mappings.shipped()],
+            key="data_shipped_mapping", format_func=_mapping_label,
+            help="The mappings that come with Changeboard read the public "
+            "data sets they are named after (docs/sources.md); for another "
+            "file shape, upload a mapping TOML of your own.")
+    if shipped == OWN_MAPPING:
+        mapping = st.file_uploader(
+            "Mapping or overrides TOML (optional; required for a mapping "
+            "source without a shipped mapping)",
+            type=["toml"], key="data_mapping")
     # loading your own data replaces the generated sample, unless kept
     replace = status is not None and bool(status["is_sample"]) and \
         st.checkbox(
@@ -73,7 +96,9 @@ else:
             f"data admin role (you are a {user.role_label.lower()}).")
 
 
-UPLOADED = "upload:"  # before a source name an uploaded TOML chooses
+# before a source name an uploaded TOML or a shipped mapping chooses: an
+# upload cannot write another source's rows
+UPLOADED = "upload:"
 
 
 def _load(*, dry_run: bool) -> ingest.Loaded:
@@ -88,7 +113,9 @@ def _load(*, dry_run: bool) -> ingest.Loaded:
         path = folder / Path(upload.name).name
         path.write_bytes(upload.getvalue())
         options = None
-        if mapping is not None:
+        if shipped != OWN_MAPPING:
+            options = {"mapping": str(mappings.shipped()[shipped])}
+        elif mapping is not None:
             toml = folder / f"mapping-{Path(mapping.name).name}"
             toml.write_bytes(mapping.getvalue())
             options = {"mapping": str(toml)}
@@ -132,7 +159,8 @@ def _upload_key() -> tuple:
     def ident(file):
         return None if file is None else (
             getattr(file, "file_id", None), file.name, file.size)
-    return ident(upload), ident(mapping), source, table, replace
+    return (ident(upload), ident(mapping), shipped, source, table,
+            replace)
 
 
 def _commit() -> None:
