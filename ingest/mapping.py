@@ -102,7 +102,7 @@ def load(spec) -> Mapping:
         file = path.name
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise FileError(f"{file}: invalid mapping file: {exc}") from exc
     return _check(file, data)
 

@@ -1288,3 +1288,19 @@ def test_a_failed_load_with_a_mapping_names_the_table_it_targets(tmp_path):
     assert rows(path, "select entity, status from ingest_batches order by "
                 "batch_id") == [("incidents", "failed"),
                                 ("releases", "failed")]
+
+
+def test_a_mapping_file_not_in_utf8_is_a_failed_load_naming_it(tmp_path):
+    """A mapping saved as Windows-1252 ended the load with a Python
+    traceback (UnicodeDecodeError) where an overrides file of the same
+    bytes is refused by name: it is a failed load whose error names the
+    mapping file."""
+    export = write(tmp_path / "export.csv", "id,opened\nC1,x\n")
+    latin = tmp_path / "caf\u00e9.toml"
+    latin.write_bytes('[source]\nname = "caf\u00e9"\ntable = "changes"\n'
+                      .encode("cp1252"))
+    result = ingest.load_path("mapping", export, tmp_path / "cb.duckdb",
+                              options={"mapping": latin})
+    assert result.status == "failed"
+    assert result.error.startswith("caf\u00e9.toml: invalid mapping file: ")
+    assert "utf-8" in result.error
