@@ -1,7 +1,7 @@
 """Errors shared by the adapters and the loader, and how many rows a
 message names."""
 
-import difflib
+from changeboard.db import meant
 
 WARNED_ROWS = 10  # row numbers a warning names
 
@@ -18,5 +18,5 @@ LoadError = FileError
 
 def closest(name: str, choices) -> str:
     """` (did you mean 'x'?)` for the closest of choices, or ""."""
-    found = difflib.get_close_matches(name, list(choices), n=1)
-    return f" (did you mean {found[0]!r}?)" if found else ""
+    found = meant(name, choices, cutoff=0.6, starts=False)
+    return f" (did you mean {found!r}?)" if found else ""

@@ -2,6 +2,7 @@
 types, required columns, keys, code lists, minimums and defaults per table."""
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -82,7 +83,33 @@ def table_for(path: str | Path) -> str:
         if stem == table or stem.startswith((table + "-", table + ".")):
             return table
     raise FileError(f"{Path(path).name}: no canonical table is named like "
-                    f"this file (tables: {', '.join(TABLES)})")
+                    f"this file{_header_hint(path)} (tables: "
+                    f"{', '.join(TABLES)})")
+
+
+def _header_hint(path) -> str:
+    """For a file named after no table: the table its header row reads
+    as (every key column there, most of its columns the table's), and how
+    to say so; '' when none does or the file cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            line = handle.readline(1 << 16)
+    except OSError:
+        return ""
+    text = line.decode("utf-8", "replace").removeprefix("\ufeff").strip()
+    header = {name.strip() for name in next(csv.reader([text]), [])}
+    scored = sorted(
+        ((sum(name in spec.columns for name in header), table)
+         for table in TABLES
+         for spec in [describe(table)]
+         if spec.key and all(name in header for name in spec.key)),
+        reverse=True)
+    if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
+        return ""
+    table = scored[0][1]
+    return (f"; its header reads as {table}: name it {table}.csv (or "
+            f"{table}-<anything>.csv), or choose the table (--table "
+            f"{table}, or Table on the Data page)")
 
 
 @cache

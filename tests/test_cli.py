@@ -602,3 +602,50 @@ def test_a_file_of_unreadable_dates_is_told_its_way_out_once(tmp_path):
         result.stdout
     assert "  row 3: bad_timestamp in opened_at = '29/2/2016 04:40'" in \
         result.stdout
+
+
+def test_a_missing_file_is_refused_before_anything_is_loaded(tmp_path):
+    """`changeboard load csv changes.csv missing.csv` loaded changes.csv,
+    then recorded missing.csv as a failed batch saying 'no canonical
+    table is named like this file' (its name did not match: it was never
+    read). A file that is not there, or a folder, is named at once and
+    nothing is loaded."""
+    changes = tmp_path / "changes.csv"
+    changes.write_text("change_id,change_type,state,created_at\n"
+                       "C1,normal,closed,2026-01-01T00:00:00Z\n",
+                       encoding="utf-8")
+    db_path = tmp_path / "cb.duckdb"
+    result = changeboard("load", "csv", str(changes),
+                         str(tmp_path / "changes-2.csv"), str(tmp_path),
+                         "--db", str(db_path))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"changeboard load csv: error: {tmp_path / 'changes-2.csv'}: no such "
+        f"file; {tmp_path}: a folder, not a file (nothing loaded)\n")
+    assert not db_path.exists()
+
+
+def test_a_file_named_after_no_table_is_told_the_table_its_header_reads_as(
+        tmp_path):
+    export = tmp_path / "export.csv"
+    export.write_text("\ufeffchange_id,change_type,state,created_at,risk\n"
+                      "C1,normal,closed,2026-01-01T00:00:00Z,low\n",
+                      encoding="utf-8")
+    result = changeboard("load", "csv", str(export), "--db",
+                         str(tmp_path / "cb.duckdb"))
+    assert result.returncode == 1
+    assert ("export.csv: error: export.csv: no canonical table is named like "
+            "this file; its header reads as changes: name it changes.csv (or "
+            "changes-<anything>.csv), or choose the table (--table changes, "
+            "or Table on the Data page) (tables: ") in result.stdout
+    # as told: the same file with --table loads
+    told = changeboard("load", "csv", str(export), "--table", "changes",
+                       "--db", str(tmp_path / "cb.duckdb"))
+    assert told.returncode == 0, told.stdout + told.stderr
+    # a header of no table's key: no table is named
+    other = tmp_path / "other.csv"
+    other.write_text("foo,bar\n1,2\n", encoding="utf-8")
+    result = changeboard("load", "csv", str(other), "--db",
+                         str(tmp_path / "cb.duckdb"))
+    assert "other.csv: no canonical table is named like this file (tables: " \
+        in result.stdout

@@ -110,6 +110,13 @@ def load(args) -> int:
 
 
 def _load(args, db_path: Path) -> int:
+    missing = [f for f in args.files if not Path(f).is_file()]
+    if missing:  # before any file is read: nothing is loaded
+        print(f"changeboard load {args.source}: error: " + "; ".join(
+            f"{f}: " + ("a folder, not a file" if Path(f).is_dir()
+                        else "no such file") for f in missing)
+            + " (nothing loaded)", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     options = _file_options(args)
     table = getattr(args, "table", None)
