@@ -418,6 +418,21 @@ def load_hint(*tables: str, short: bool = False) -> str:
             f"the Data page or with `python -m changeboard load csv {files}`")
 
 
+def releases_without_plans() -> int | None:
+    """How many releases went live without a planned go-live date when no
+    release of any date or filter has one (none rated on time or late,
+    none overdue): the data has no plans (endoflife.date, Jira versions
+    loaded by a mapping), so no period would give an on-time rate. None
+    when some release has a plan, or none went live. One more query: read
+    it only when a period rates none."""
+    everything = scoped("release_on_time", {
+        "start_date": DATE_MIN, "end_date": date_max()}, {}).iloc[0]
+    if everything["n"] or everything["n_overdue_open"] \
+            or not everything["n_unclassified"]:
+        return None
+    return int(everything["n_unclassified"])
+
+
 def data_banner() -> pd.Series | None:
     """Says what data is shown and how fresh; None when there is none yet.
     How to replace the sample is said to those who may load data."""

@@ -581,3 +581,44 @@ def test_every_records_table_shows_the_application_name_before_its_id(app):
             assert columns.index("application_name") + 1 == columns.index(
                 "application_id"), (label, columns)
     assert both >= 4
+
+
+def test_overview_cards_say_what_the_data_lacks(sample_db, monkeypatch,
+                                                tmp_path):
+    """Releases without a planned go-live date and no booking loaded: the
+    On-time release rate read n/a over '0 of n = 0 on time' and Conflicts
+    ahead read 0 over 'on 0 of 0 booked environments', as if measured.
+    No period would fill them: each reads n/a and says what the data
+    lacks and what to map or load."""
+    import shutil
+
+    from changeboard import db
+
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.publish(copy) as con:  # rows touched as a later load writes them
+        batch = con.execute("select max(batch_id) + 1 from ingest_batches"
+                            ).fetchone()[0]
+        con.execute("update releases set planned_release_at = null, "
+                    "ingested_batch_id = $b", {"b": batch})
+        con.execute("delete from environment_bookings")
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params["period"] = "last_365"
+    app.run()
+    assert not app.exception
+    cards = {m.label: m.value for m in app.metric}
+    under = {column.metric[0].label: [c.value for c in column.caption]
+             for column in app.columns if len(column.metric) == 1}
+    assert cards["On-time release rate"] == cards["Conflicts ahead"] == "n/a"
+    [on_time] = under["On-time release rate"]
+    assert on_time.startswith(
+        "n = 0 releases gone live with a plan · no release in the data has "
+        "a planned go-live date (") and on_time.endswith(
+        " releases without one): map `planned_release_at`"), on_time
+    assert under["Conflicts ahead"] == [
+        "next 90 days · no environment bookings are loaded: load "
+        "`environment_bookings.csv` on the Data page"]
+    # what is loaded is measured as before
+    assert cards["Median release interval"] != "n/a"
+    assert cards["Change success rate"] != "n/a"

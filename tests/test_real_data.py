@@ -5,6 +5,7 @@ folder beside the clone (never copied into the project: some licences do not
 allow it); every test here is marked real_data and skips, saying so, when
 they are absent.
 """
+import re
 from pathlib import Path
 
 import pytest
@@ -253,6 +254,67 @@ def test_without_deployments_the_frequency_reads_n_a_not_a_measured_0(
         "n = 0 production deployments · no deployments are loaded" in c
         for c in dora), dora
     assert not any("median deploy days per week" in c for c in dora)
+
+
+def test_overview_without_changes_or_environments_says_what_is_not_loaded(
+        eol_db, monkeypatch):
+    """Release data alone: the Overview said 'No changes were implemented
+    in this period: widen the dates', which no period would help, and its
+    change, on-time, utilisation and conflict cards read n/a or 0 over
+    n = 0 as if measured. It says no changes are loaded and what to load;
+    each card without its records reads n/a and says what is not loaded
+    (the on-time card: no release has a planned go-live date)."""
+    app = opened(eol_db, monkeypatch, "views/overview.py")
+    said = [i.value for i in app.info]
+    assert not any("widen the dates" in s for s in said), said
+    assert any(s.startswith("No changes are loaded, so there are no change "
+                            "outcomes to show: load `changes.csv`")
+               for s in said), said
+    cards = {m.label: m.value for m in app.metric}
+    under = {column.metric[0].label: [c.value for c in column.caption]
+             for column in app.columns if len(column.metric) == 1}
+    for label in ("Change success rate", "Change failure rate",
+                  "Emergency ratio"):
+        assert cards[label] == "n/a"
+        [caption] = under[label]
+        assert caption.endswith(" · no changes are loaded: load "
+                                "`changes.csv` on the Data page"), caption
+    assert cards["On-time release rate"] == "n/a"
+    [on_time] = under["On-time release rate"]
+    assert re.fullmatch(
+        r"n = 0 releases gone live with a plan · no release in the data "
+        r"has a planned go-live date \([\d,]+ releases without one\): map "
+        r"`planned_release_at`", on_time), on_time
+    assert cards["Environment utilisation"] == "n/a"
+    assert under["Environment utilisation"] == [
+        "n = 0 environments · no environments are loaded: load "
+        "`environments.csv` on the Data page"]
+    assert cards["Conflicts ahead"] == "n/a"
+    assert under["Conflicts ahead"] == [
+        "next 90 days · no environment bookings are loaded: load "
+        "`environment_bookings.csv` on the Data page"]
+    assert cards["Median release interval"] != "n/a"  # releases: measured
+
+
+def test_overview_on_changes_alone_says_no_releases_are_loaded(
+        bpic_db, monkeypatch):
+    """BPIC 2014 holds changes only: the release cards read n/a over
+    'n = 0 gaps · 0 releases of 0 applications' and '0 of n = 0 on time',
+    and Conflicts ahead read 0. They say what is not loaded; the change
+    cards, whose changes are loaded, keep their own captions."""
+    app = opened(bpic_db, monkeypatch, "views/overview.py")
+    under = {column.metric[0].label: [c.value for c in column.caption]
+             for column in app.columns if len(column.metric) == 1}
+    assert under["Median release interval"] == [
+        "n = 0 gaps · no releases are loaded: load `releases.csv` on the "
+        "Data page"]
+    assert under["On-time release rate"] == [
+        "n = 0 releases gone live with a plan · no releases are loaded: "
+        "load `releases.csv` on the Data page"]
+    assert {m.label: m.value for m in app.metric}["Conflicts ahead"] == "n/a"
+    [success] = under["Change success rate"]
+    assert success.startswith("n = ") and "loaded" not in success
+    assert any("no close codes" in i.value for i in app.info)
 
 
 def test_releases_without_plans_or_phases_say_what_is_missing(

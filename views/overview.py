@@ -51,12 +51,38 @@ class Card(NamedTuple):
     # date), the card reads n/a with `missing` under it, not a measured 0
     needs: str = ""
     missing: str = ""
+    # what the data of any date lacks for the card when its rows are there
+    # but none can be rated (releases without a planned date): said under
+    # n/a instead of its n = 0 caption, or None (then the caption stands)
+    lacks: Callable[[pd.Series], str | None] | None = None
 
 
 def rate(column: str):
     """A rate card's value and delta (in points)."""
     return {"value": lambda r: ui.pct(r[column]),
             "delta": lambda r, b: ui.delta_points(r[column], b[column])}
+
+
+def not_loaded(n_is: str, kind: str, table: str) -> str:
+    """A card's caption when the table it counts is empty: 'n = 0
+    implemented changes · no changes are loaded: load `changes.csv` on the
+    Data page' (no period would fill it: wider dates cannot help)."""
+    return (f"{n_is} · no {kind} are loaded: "
+            + ui.load_hint(table, short=True))
+
+
+def no_plans(row: pd.Series) -> str | None:
+    """The On-time release rate's caption when the period rates no release
+    and no release of any date has a planned go-live date (endoflife.date,
+    Jira versions loaded by a mapping); None otherwise."""
+    if row["n"] or row["n_overdue_open"]:
+        return None
+    unplanned = ui.releases_without_plans()
+    if unplanned is None:
+        return None
+    return ("n = 0 releases gone live with a plan · no release in the data "
+            f"has a planned go-live date ({ui.many(unplanned, 'release')} "
+            "without one): map `planned_release_at`")
 
 
 def conflicts_ahead(frame: pd.DataFrame) -> pd.Series:
@@ -76,7 +102,9 @@ CARDS = [
          caption=lambda r: f"n = {ui.many(r['n'], 'implemented change')} · "
          f"{int(r['n_unclassified']):,} without an outcome",
          records=("change_records", {"kind": "implemented"},
-                  "implemented changes (the card's n)")),
+                  "implemented changes (the card's n)"),
+         needs="n_changes", missing=not_loaded(
+             "n = 0 implemented changes", "changes", "changes")),
     Card("Change failure rate", "change_success_rate",
          **rate("change_failure_rate"), delta_color="inverse",
          trend=("change_success_rate_by_period", "change_failure_rate"),
@@ -85,7 +113,9 @@ CARDS = [
          caption=lambda r: f"{int(r['n_failed']):,} of n = {int(r['n']):,} "
          f"failed · {int(r['n_failed_by_incident']):,} by an incident",
          records=("change_records", {"failed_only": True},
-                  "failed changes (the rate's numerator)")),
+                  "failed changes (the rate's numerator)"),
+         needs="n_changes", missing=not_loaded(
+             "n = 0 implemented changes", "changes", "changes")),
     Card("Emergency ratio", "emergency_change_ratio",
          **rate("emergency_change_ratio"), delta_color="inverse",
          trend=("emergency_change_ratio_by_period", "emergency_change_ratio"),
@@ -94,7 +124,9 @@ CARDS = [
          caption=lambda r: f"{int(r['n_emergency']):,} of n = "
          f"{ui.many(r['n'], 'completed change')}",
          records=("emergency_change_records", {},
-                  "completed changes (the card's n)")),
+                  "completed changes (the card's n)"),
+         needs="n_changes", missing=not_loaded(
+             "n = 0 completed changes", "changes", "changes")),
     Card("Deployments per day", "deployment_frequency",
          value=lambda r: ui.number(r["deployments_per_day"]),
          delta=lambda r, b: ui.delta_number(r["deployments_per_day"],
@@ -109,9 +141,8 @@ CARDS = [
              f"median {ui.number(r['median_deploy_days_per_week'])} deploy "
              "days a week"),
          records=("deployment_records", {}, "production deployments"),
-         needs="n_deployments",
-         missing="n = 0 production deployments · no deployments are "
-         "loaded: " + ui.load_hint("deployments", short=True)),
+         needs="n_deployments", missing=not_loaded(
+             "n = 0 production deployments", "deployments", "deployments")),
     Card("Median release interval", "release_cadence_summary",
          value=lambda r: ui.number(r["median_gap_days"], suffix=" days"),
          delta=lambda r, b: ui.delta_number(r["median_gap_days"],
@@ -123,14 +154,19 @@ CARDS = [
          f"{ui.many(r['n_releases'], 'release')} of "
          f"{ui.many(r['n_applications'], 'application')}",
          records=("release_cadence", {},
-                  "applications with their release gaps")),
+                  "applications with their release gaps"),
+         needs="n_releases", missing=not_loaded(
+             "n = 0 gaps", "releases", "releases")),
     Card("On-time release rate", "release_on_time", **rate("on_time_rate"),
          help="Releases gone live on or before their planned date ÷ releases "
          "gone live with a plan.",
          caption=lambda r: f"{int(r['n_on_time']):,} of n = {int(r['n']):,} "
          f"on time · {int(r['n_overdue_open']):,} overdue, not live",
          records=("release_records", {"kind": "released"},
-                  "releases gone live with a plan (the card's n)")),
+                  "releases gone live with a plan (the card's n)"),
+         needs="n_releases", missing=not_loaded(
+             "n = 0 releases gone live with a plan", "releases", "releases"),
+         lacks=no_plans),
     Card("Environment utilisation", "environment_utilization_summary",
          **rate("utilization"), delta_color="off",
          help="Hours with an approved booking ÷ available hours (calendar "
@@ -138,7 +174,9 @@ CARDS = [
          caption=lambda r: f"n = {ui.many(r['n_environments'], 'environment')} · "
          f"{int(r['n_idle']):,} idle · {int(r['n_overbooked']):,} over-booked",
          records=("environment_utilization", {},
-                  "environments (the card's n)")),
+                  "environments (the card's n)"),
+         needs="n_environments", missing=not_loaded(
+             "n = 0 environments", "environments", "environments")),
     Card("Conflicts ahead", "booking_conflicts_by_environment",
          value=lambda r: f"{r['n_pairs']:,}", ahead=True,
          help="Pairs of approved or pending bookings of the same environment "
@@ -146,7 +184,9 @@ CARDS = [
          caption=lambda r: f"next 90 days · on {r['n_envs']:,} of "
          f"{ui.many(r['n_booked'], 'booked environment')}",
          records=("booking_conflicts", {},
-                  "conflicting booking pairs, next 90 days")),
+                  "conflicting booking pairs, next 90 days"),
+         needs="n_bookings", missing=not_loaded(
+             "next 90 days", "environment bookings", "environment_bookings")),
 ]
 ahead = {"start_date": ui.today(), "end_date": ui.today() + timedelta(days=90)}
 ui.prefetch([
@@ -170,10 +210,13 @@ for card, column in zip(CARDS, [*st.columns(4), *st.columns(4)], strict=True):
         now, before_row = both(card.query)
         delta = card.delta(now, before_row) if card.delta else None
     chart = None
-    if card.needs and not status[card.needs]:
+    lacking = card.missing if card.needs and not status[card.needs] \
+        else card.lacks(now) if card.lacks else None
+    if lacking:
+        # nothing of any date to count: no measured 0, delta or trend
         with column:
             st.metric(card.label, "n/a", border=True, help=card.help)
-            st.caption(card.missing)
+            st.caption(lacking)
         continue
     if card.trend:
         name, values = card.trend
@@ -186,7 +229,12 @@ for card, column in zip(CARDS, [*st.columns(4), *st.columns(4)], strict=True):
         st.caption(card.caption(now) + ui.unapplied(card.query, filters))
 
 st.subheader(f"Change outcomes per {grain}")
-if by_period["n"].sum() == 0:
+if not status["n_changes"]:
+    # release or environment data alone: no period would give an outcome
+    st.info("No changes are loaded, so there are no change outcomes to "
+            "show: " + ui.load_hint("changes") + ", or a ServiceNow or Jira "
+            "change export (docs/sources.md).")
+elif by_period["n"].sum() == 0:
     st.info(ui.no_outcomes(
         success["n_without_close_code"],
         "No changes were implemented in this period: widen the dates."))

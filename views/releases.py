@@ -102,15 +102,13 @@ def unplanned(period: pd.Series) -> str | None:
     but some went live without a planned date: the data has no plans, so
     no period would give an on-time rate. None when some release has a
     plan. Read only when the period (`period`, release_on_time's row) rates
-    none: one more query."""
-    everything = ui.scoped("release_on_time", {
-        "start_date": ui.DATE_MIN, "end_date": ui.date_max()}, {}).iloc[0]
-    if everything["n"] or everything["n_overdue_open"] \
-            or not everything["n_unclassified"]:
+    none: one more query (ui.releases_without_plans)."""
+    everything = ui.releases_without_plans()
+    if everything is None:
         return None
     live = int(period["n_unclassified"])
     return (f"No release in the data has a planned go-live date "
-            f"(`planned_release_at`): {ui.many(everything['n_unclassified'], 'release')} "
+            f"(`planned_release_at`): {ui.many(everything, 'release')} "
             "went live without one"
             + (f", {live:,} of them in this period" if live else "")
             + ", so none can be rated on time or late (n = 0). Map "
