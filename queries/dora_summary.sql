@@ -17,8 +17,10 @@
 -- deployment_failure_counts counts them (without its splits and
 -- unattributed incidents, which the panel does not show).
 -- Levels are tested elite -> high -> medium -> low, first match wins; no
--- deployments or a NULL statistic -> no level; rates compare as integers
--- (20 * n_failed <= n). lead_time is stored only (no code lead time here).
+-- deployment loaded or a NULL statistic -> no level (a period without
+-- deployments in data that has some is banded on its zero medians); rates
+-- compare as integers (20 * n_failed <= n). lead_time is stored only (no
+-- code lead time here).
 -- failed_change_recovery_time: median_recovery_hours and its n from the
 -- failed_change_recovery_stats macro, over failed changes restored in the
 -- window (per failed change, ours; DevLake measures per incident); no
@@ -63,22 +65,39 @@ recovery as (
         )
 ),
 
+-- the low band's "data present": deployments are loaded, whatever their
+-- date (DevLake's "N/A. Please check if you have collected deployments"
+-- is for none collected); a period without one in data that has some is a
+-- real zero, low once a complete month is inside it
+loaded as (
+    select count(*) > 0 as has_deployments
+    from deployments
+),
+
 band_inputs as (
     select
         'deployment_frequency' as metric,
         'median_deploy_days_per_week' as statistic,
-        case when n > 0 then median_deploy_days_per_week end as stat_value,
+        case
+            when f.n > 0 or l.has_deployments
+                then f.median_deploy_days_per_week
+        end as stat_value,
         null::bigint as numerator,
         null::bigint as denominator
-    from frequency
+    from frequency as f
+    cross join loaded as l
     union all
     select
         'deployment_frequency' as metric,
         'median_deploy_days_per_month' as statistic,
-        case when n > 0 then median_deploy_days_per_month end as stat_value,
+        case
+            when f.n > 0 or l.has_deployments
+                then f.median_deploy_days_per_month
+        end as stat_value,
         null::bigint as numerator,
         null::bigint as denominator
-    from frequency
+    from frequency as f
+    cross join loaded as l
     union all
     select
         'deployment_change_failure_rate' as metric,

@@ -371,6 +371,25 @@ def test_frequency_band_low_needs_data_and_none_gives_no_level(con, given,
     assert (row["band_level"], row["level_value"]) == ("low", 0)
 
 
+def test_frequency_band_of_a_period_without_deployments_in_data_with_some(
+        con, given, envs):
+    """Deployments loaded, none in the period: its medians are a real 0,
+    and the low band is m < 1 with data (docs/metrics.md DORA bands):
+    deployments loaded, whatever their date. The period read 0.0 with no
+    band, as if there were no data. With a complete month it is low; with
+    complete weeks but no complete month nothing tells medium from low."""
+    given("deployments", [dep("D1", "2026-03-10 10:00Z")])  # after FEB
+    row = summary(con, **FEB).loc["deployment_frequency"]
+    assert (row["raw_value"], row["n"]) == (0, 0)
+    assert (row["band_level"], row["level_statistic"], row["level_value"]) == (
+        "low", "median_deploy_days_per_month", 0)
+    # complete weeks of 2, 9 and 16 Feb, no complete month: no level
+    weeks = summary(con, start_date="2026-02-02",
+                    end_date="2026-02-23").loc["deployment_frequency"]
+    assert (weeks["raw_value"], weeks["n"]) == (0, 0)
+    assert is_null(weeks["band_level"])
+
+
 def test_lead_time_is_never_banded_and_no_data_gives_no_level(con):
     rows = summary(con)
     assert rows.index.tolist() == [

@@ -471,6 +471,39 @@ def test_a_dora_card_without_a_value_puts_no_unit_under_n_a(sample_db,
             c for c in captions if c.startswith(units)], (label, captions)
 
 
+@pytest.mark.parametrize("start, end, value, band, note", [
+    # Jan to Mar 2020, three complete months, years before the sample's
+    # first deployment: a real 0, low (m < 1 with deployments loaded)
+    ("2020-01-01", "2020-03-31", "0.0", "Low band", None),
+    # the complete weeks of 6, 13 and 20 Jan 2020, no complete month
+    ("2020-01-06", "2020-01-26", "0.0", None,
+     "no band: under 1 deploy day a week, and the period holds no complete "
+     "month to tell medium from low"),
+    # three days: no complete week, no median
+    ("2020-01-03", "2020-01-05", "n/a", None,
+     "no band: the period holds no complete week")])
+def test_deployment_frequency_of_a_period_without_deployments_is_banded_as_0(
+        sample_db, monkeypatch, start, end, value, band, note):
+    """Deployments loaded, none in the period: the card read '0.0 ·
+    n = 0 production deployments · no band: no data', where 0.0 is a real
+    zero. It is low when the period holds a complete month (docs/metrics.md
+    DORA bands: m < 1, with data); otherwise it says which period is
+    missing to band it."""
+    app = page(sample_db, monkeypatch, period="custom",
+               **{"from": start, "to": end})
+    assert not app.exception
+    [column] = [c for c in app.columns if len(c.metric) == 1
+                and c.metric[0].label == "Deployment frequency"]
+    badges = [m.value for m in column.markdown if "-badge[" in m.value]
+    assert badges == ([f":red-badge[{band}]"] if band else []), badges
+    [caption] = [c.value for c in column.caption]
+    assert "n = 0 production deployments" in caption, caption
+    assert "no data" not in caption, caption
+    assert caption.endswith(note) if note else "no band" not in caption, \
+        caption
+    assert column.metric[0].value == value
+
+
 @pytest.mark.parametrize("median, value, unit", [
     (72.0, "3.0 days", "median days to restore"),
     (5.0, "5.0 h", "median hours to restore"),

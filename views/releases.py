@@ -357,13 +357,20 @@ ui.definition("release_timeline")
 
 # --- DORA ---------------------------------------------------------------------
 def no_band(row) -> str:
-    """Why a DORA card has no band: deployment frequency's statistic is a
-    median over the complete weeks inside the period, so deployments in a
-    period holding none give no value and no band; otherwise there is
-    nothing to place."""
-    if row.metric == "deployment_frequency" and pd.notna(row.n) \
-            and row.n > 0 and pd.isna(row.raw_value):
-        return "no band: the period holds no complete week"
+    """Why a DORA card has no band. Deployment frequency (deployments
+    loaded: the card says so otherwise) is a median over the complete weeks
+    inside the period, so a period holding none has no value and no band,
+    whether it has deployments or none; under 1 deploy day a week, the
+    median over its complete months tells medium from low (docs/metrics.md
+    DORA bands), so a period holding no complete month has no band either.
+    A period without deployments in data that has some is a real zero: with
+    a complete month it is low (m < 1 with data), and has a band. Any other
+    card without a band has nothing to place."""
+    if row.metric == "deployment_frequency":
+        if pd.isna(row.raw_value):
+            return "no band: the period holds no complete week"
+        return ("no band: under 1 deploy day a week, and the period holds "
+                "no complete month to tell medium from low")
     return "no band: no data"
 
 
