@@ -1453,6 +1453,50 @@ def test_the_since_tabs_kpis_say_what_the_data_lacks_when_n_is_0(
         "CAB flag or approval missing") for c in one.caption)
 
 
+UNAUTHORISED_UNKNOWN = (
+    "n = 0 CAB-required changes started · 3 changes started with the CAB "
+    "flag or approval missing, so authorisation cannot be measured: map "
+    "is_cab_required and approval (docs/sources.md, section 7)")
+
+
+def test_the_packs_kpis_say_what_the_data_lacks_when_n_is_0(con, tmp_path):
+    """A source that records no approval (BPIC 2014): the CAB page says
+    authorisation cannot be measured, but the pack's KPI table (HTML, PDF,
+    XLSX) read 'n/a · 0 · 0 unauthorised' and its list 'None.', as if
+    none had started. The pack says what the page says: the count is not
+    known, why, with the counts (and the period before's), and the list
+    cannot be listed; in the singular at one."""
+    load_cab_data(con)
+    con.execute("update changes set approval = null, approved_at = null")
+    pack = cab.build_pack(con, MEETING)
+    page = cab.to_html(pack)
+    [row] = re.findall(r"<tr><td>Unauthorised changes</td>(.*?)</tr>", page)
+    assert "not known" in row and "unauthorised" not in row, row
+    assert f'<p class="note">Unauthorised changes: {UNAUTHORISED_UNKNOWN}' \
+        in page
+    assert "<h3>Implemented without the required approval (not known)" \
+        "</h3><p class=\"none\">None can be listed: the data does not say, " \
+        "as Unauthorised changes above explains.</p>" in page
+    # the KPIs the source rates say nothing more
+    assert page.count('<p class="note">') == 1
+    assert "<h3>Failed or backed out: post-implementation review</h3>" in page
+    book = openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
+    kpis = {r["KPI"].value: r for r in sheet_cells(book)[
+        "Since last CAB - KPIs"][1]}
+    unauthorised = kpis["Unauthorised changes"]
+    assert (unauthorised["n"].value, unauthorised["Count"].value) == (
+        0, "not known")
+    assert unauthorised["Note"].value == UNAUTHORISED_UNKNOWN
+    assert kpis["Change success rate"]["Note"].value is None
+    assert isinstance(kpis["Change success rate"]["Count"].value, int)
+    # H4 and H6 flagged with no approval, H2 with no CAB flag: one left
+    con.execute("delete from changes where change_id in ('H2', 'H6')")
+    one = cab.kpi_notes(cab.build_pack(con, MEETING))
+    assert [(k, n.split(" · ")[1].split(",")[0]) for k, n in one] == [
+        ("Unauthorised changes", "1 change started with the CAB flag or "
+         "approval missing")]
+
+
 def test_the_pages_caption_shows_filter_values_literally(cab_db, monkeypatch):
     # the filters' values are data (ids from the files): in the caption
     # (Markdown) each is shown as written, never as a link

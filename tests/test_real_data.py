@@ -404,3 +404,44 @@ def test_cab_since_last_says_the_data_records_no_approval(bpic_db,
     assert not any("0 unauthorised" in c for c in said)
     assert "Implemented without the required approval (not known)" in [
         s.value for s in app.subheader]
+
+
+def test_cab_pack_says_the_data_records_no_approval(bpic_db, tmp_path):
+    """The CAB page says BPIC 2014's authorisation cannot be measured; the
+    pack a CAB acts on read 'n/a · 0 · 0 unauthorised' in its KPI table
+    (HTML, PDF, XLSX) and 'None.' under the list of changes implemented
+    without approval. It says what the page says, in every format, with
+    the counts since the last CAB and before."""
+    import io
+    import shutil
+    import subprocess
+    from datetime import date
+
+    import openpyxl
+
+    from reports import cab
+
+    pack = cab.build_pack(bpic_db, date(2014, 2, 4))
+    said = ("n = 0 CAB-required changes started · 14 changes started with "
+            "the CAB flag or approval missing, so authorisation cannot be "
+            "measured: map is_cab_required and approval (docs/sources.md, "
+            "section 7); before: 11 changes likewise")
+    page = cab.to_html(pack)
+    assert f'<p class="note">Unauthorised changes: {said}.</p>' in page
+    assert "0 unauthorised" not in page
+    assert "None can be listed: the data does not say, as Unauthorised " \
+        "changes above explains." in page
+    book = openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
+    sheet = list(book["Since last CAB - KPIs"].values)
+    rows = {r[0]: dict(zip(sheet[0], r, strict=True)) for r in sheet[1:]}
+    assert (rows["Unauthorised changes"]["Count"],
+            rows["Unauthorised changes"]["Note"]) == ("not known", said)
+    assert rows["Change success rate"]["Count"] == "not known"
+    if shutil.which("pdftotext") and Path(cab.CHROMIUM).exists():
+        pdf = cab.to_pdf(pack, tmp_path / "pack.pdf")
+        text = " ".join(subprocess.run(
+            ["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+            check=True).stdout.split())
+        assert "0 unauthorised" not in text
+        assert "14 changes started with the CAB flag or approval missing, " \
+            "so authorisation cannot be measured" in text

@@ -332,18 +332,11 @@ def _decide_tab() -> None:
         ui.definition(name, f"How is {name.replace('_', ' ')} computed?")
 
 
-# a since-last-CAB list -> the KPI whose unrated changes it cannot list
-UNRATED_BY = {"failed": "Change success rate",
-              "unauthorized": "Unauthorised changes"}
-
-
 def _since_tab() -> None:
     st.caption(meta["Since last CAB"])
     _last_cab_decisions()
     st.subheader("What happened since the last CAB")
     kpis = pack.kpis
-    unknown_kpis = {kpi["KPI"] for _, kpi in kpis.iterrows()
-                    if cab.kpi_unknown(kpi)}
     columns = st.columns(len(kpis))
     for column, (_, kpi) in zip(columns, kpis.iterrows(), strict=True):
         column.metric(
@@ -363,13 +356,12 @@ def _since_tab() -> None:
                        f"{kpi['since_count']:,} {kpi['Count is']} · {before}")
     for reason, title in cab.REASONS.items():
         frame = _kept(pack, cab.since_last, reason)  # shared: not changed
-        unrated = frame.empty and UNRATED_BY.get(reason) in unknown_kpis
+        # an empty list where the data cannot say (no close codes, no
+        # approvals) is no news of none; the pack says the same
+        unrated = cab.since_empty(pack, reason) if frame.empty else None
         st.subheader(f"{title} ({'not known' if unrated else len(frame)})")
         if unrated:
-            # an empty list where the data cannot say (no close codes, no
-            # approvals) is no news of none
-            st.caption(f"None can be listed: the data does not say, as "
-                       f"{UNRATED_BY[reason]} above explains.")
+            st.caption(unrated)
         elif frame.empty:
             st.caption("None since the last meeting.")
         else:

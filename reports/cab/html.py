@@ -44,12 +44,23 @@ def to_html(pack: Pack) -> str:
         details=f"<h2>For decision</h2>{details}" if details else "",
         since_dates=escape(meta["Since last CAB"]),
         decided_alert=decided.alert_html(pack),
-        kpis=html_table(tables.kpi_table(pack), ""),
-        since="".join(f"<h3>{escape(title)}</h3>"
-                      + html_table(tables.since_last(pack, reason), "None.")
+        kpis=html_table(tables.kpi_table(pack), "") + "".join(
+            f'<p class="note">{escape(label)}: {escape(note)}.</p>'
+            for label, note in tables.kpi_notes(pack)),
+        since="".join(_since_list(pack, reason, title)
                       for reason, title in tables.REASONS.items()),
         decided=decided.html(pack),
         produced_by=definition_list(list(meta.items())))
+
+
+def _since_list(pack: Pack, reason: str, title: str) -> str:
+    """One since-last-CAB list; empty where the data cannot say (its KPI
+    unrated: no close code, no approval recorded), '(not known)' and why,
+    as the CAB page says it, not 'None.'."""
+    frame = tables.since_last(pack, reason)
+    unrated = tables.since_empty(pack, reason) if frame.empty else None
+    return (f"<h3>{escape(title)}{' (not known)' if unrated else ''}</h3>"
+            + html_table(frame, unrated or "None."))
 
 
 def _agenda(pack: Pack) -> str:

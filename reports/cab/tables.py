@@ -33,6 +33,11 @@ REASONS = {  # cab_since_last review_reason -> section title
     "emergency": "Emergency changes implemented: retrospective approval",
     "unauthorized": "Implemented without the required approval",
 }
+# a since-last-CAB list -> the KPI whose unrated changes it cannot list:
+# empty there, it is no news of none (the CAB page and the pack say so)
+UNRATED_BY = {"failed": "Change success rate",
+              "unauthorized": "Unauthorised changes"}
+NOT_KNOWN = "not known"  # a KPI's count where the source rates no change
 RELEASES_INTRO = (
     "Releases planned to go live in the review window, soonest first, with "
     "their readiness as the data stands (release_readiness: blocked, at "
@@ -82,19 +87,26 @@ def kpi_table(pack: Pack, *, sheet: bool = False) -> pd.DataFrame:
     """The headline KPIs since the last CAB and before. `sheet`: as a
     spreadsheet's cells, numbers shown as the pack shows them (NUMBER_FORMATS):
     a rate 0.125 as 12.5%, a count 3 as '3 failed', a change in percentage
-    points 1.5 as '+1.5 pp'; a missing rate or change stays 'n/a'."""
+    points 1.5 as '+1.5 pp'; a missing rate or change stays 'n/a'. A KPI
+    the source leaves unrated since the last CAB (kpi_unknown: no approval
+    or close code recorded) counts 'not known', not '0 unauthorised'; the
+    HTML says why under the table (kpi_notes), the sheet in its Note
+    column."""
     k = pack.kpis
     since = f"{pack.since_start_date:%d %b} – {pack.since_end_date:%d %b}"
     before = f"{pack.before_start_date:%d %b} – {pack.since_start_date:%d %b}"
     since_title, before_title = (f"Since last CAB ({since})",
                                  f"Before ({before})")
-    counts = [int(c) for c in k["since_count"]]
+    unknown = [kpi_unknown(kpi) is not None for _, kpi in k.iterrows()]
+    counts = [NOT_KNOWN if u else int(c)
+              for c, u in zip(k["since_count"], unknown, strict=True)]
     frame = pd.DataFrame({
         "KPI": k["KPI"],
         since_title: [_rate(v) if sheet else pct(v) for v in k["since_rate"]],
         "n": k["since_n"],
         "Count": counts if sheet else [
-            f"{c} {w}" for c, w in zip(counts, k["Count is"], strict=True)],
+            c if u else f"{c} {w}" for c, w, u in zip(
+                counts, k["Count is"], unknown, strict=True)],
         before_title: [_rate(v) if sheet else pct(v)
                        for v in k["before_rate"]],
         "n before": k["before_n"],
@@ -103,6 +115,7 @@ def kpi_table(pack: Pack, *, sheet: bool = False) -> pd.DataFrame:
         "n counts": k["Counts"],
     })
     if sheet:
+        frame["Note"] = [kpi_note(kpi) or "" for _, kpi in k.iterrows()]
         frame.attrs[NUMBER_FORMATS] = {
             since_title: "0.0%", before_title: "0.0%",
             "Count": [f'0" {_quoted(w)}"' for w in k["Count is"]],
@@ -127,6 +140,44 @@ def kpi_unknown(kpi, key: str = "since") -> str | None:
     if kpi[f"{key}_n"] or not unknown or not kpi["Unknown is"]:
         return None
     return f"{many(unknown, 'change')} {kpi['Unknown is']}"
+
+
+def kpi_note(kpi) -> str | None:
+    """Why a KPI reads n/a when the source leaves its changes unrated, as
+    the CAB page's card says it (in plain text, no Markdown): 'n = 0
+    CAB-required changes started · 14 changes started with the CAB flag
+    or approval missing, so authorisation cannot be measured: map
+    is_cab_required and approval (docs/sources.md, section 7)', and how
+    many the period before left so; None when both periods are rated."""
+    since, before = kpi_unknown(kpi, "since"), kpi_unknown(kpi, "before")
+    if since:
+        note = f"n = {kpi_n(0, kpi)} · {since}"
+        if before:
+            note += (f"; before: {many(kpi['before_unknown'], 'change')} "
+                     "likewise")
+    elif before:
+        note = f"before: n = {kpi_n(0, kpi)} · {before}"
+    else:
+        return None
+    return note.replace("`", "")
+
+
+def kpi_notes(pack: Pack) -> list[tuple[str, str]]:
+    """(KPI, kpi_note) of each KPI the source leaves unrated."""
+    notes = [(kpi["KPI"], kpi_note(kpi)) for _, kpi in pack.kpis.iterrows()]
+    return [(label, note) for label, note in notes if note]
+
+
+def since_empty(pack: Pack, reason: str) -> str | None:
+    """What an empty since-last-CAB list says when it cannot be listed:
+    the KPI it feeds is unrated (no close code, no approval recorded), so
+    an empty list is no news of none; None when it is (then: 'None.')."""
+    kpi = UNRATED_BY.get(reason)
+    rows = pack.kpis[pack.kpis["KPI"] == kpi]
+    if rows.empty or kpi_unknown(rows.iloc[0]) is None:
+        return None
+    return (f"None can be listed: the data does not say, as {kpi} "
+            "above explains.")
 
 
 # a sheet frame's attrs[NUMBER_FORMATS]: column -> the Excel number format
