@@ -19,6 +19,9 @@ from changeboard.words import many as many  # 1 change, 2 changes
 # release_readiness status -> its chip: a shape every font has and the word
 READINESS = {"blocked": ("✖", "Blocked"), "at_risk": ("⚠", "At risk"),
              "ready": ("✔", "Ready")}
+# a release no readiness rule fired on: its Reasons on the Release readiness
+# page and in the CAB pack
+NO_REASONS = "—"
 
 
 def records(frame: pd.DataFrame) -> list[dict]:

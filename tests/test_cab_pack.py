@@ -553,6 +553,55 @@ def test_a_collisions_shared_key_reads_as_words(con):
             for r in sheet_cells(book)["Collisions"][1]} == dict(shared)
 
 
+def test_evidence_without_history_and_a_release_without_reasons_read_as_words(
+        con):
+    """An evidence line without history read code-like, lower case: 'no
+    key' (a change without an application or a team), 'no implemented
+    change', 'no implemented changes' (a team without a score), 'none' (no
+    incident), and a team's score 'score -5 · ...'; a release no readiness
+    rule fired on read 'none' for its reasons. They read 'No application
+    given', 'No team given', 'No implemented change', 'No incident', 'Score
+    -5 · ...' and, as the Release readiness page writes it, '—', on the
+    page's blocks, in the HTML (so the PDF) and in the XLSX."""
+    load_cab_data(con)
+    insert(con, "releases", [
+        {"release_id": "R4", "name": "Quiet", "status": "planned",
+         "planned_release_at": "2026-01-23 20:00Z"}])
+    insert(con, "changes", [
+        planned("C5", "2026-01-23 10:00Z", "2026-01-23 11:00Z", risk="high",
+                title="Nobody's"),  # no application, no team
+        planned("C6", "2026-01-23 08:00Z", "2026-01-23 09:00Z",
+                approval="approved", release_id="R4")])  # R4 is ready
+    pack = cab.build_pack(con, MEETING)
+    results = {change_id: list(block(pack, change_id).evidence["Result"])
+               for change_id in ("C5", "C2")}
+    assert results["C5"] == ["No application given", "No team given",
+                             "No team given", "No incident"]
+    assert results["C2"] == ["No implemented change",
+                             "1 of 1 failed · success 0.0%",
+                             "Score -5 · -5.00 per change", "No incident"]
+    assert rows(cab.release_lines(pack), "Release", "Status", "Reasons") == [
+        ("R4", "✔ Ready", "—")]
+    said = {"no key", "no implemented change", "no implemented changes",
+            "none"}
+    page = cab.to_html(pack)
+    # the tables' cells (the provenance's Filters 'none' is a definition)
+    cells = {unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(
+        r"<td[^>]*>(.*?)</td>", page, flags=re.DOTALL)}
+    assert {"No application given", "No team given", "No implemented change",
+            "No incident", "—"} <= cells
+    assert not said & cells, said & cells
+    book = openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
+    _, evidence = sheet_cells(book)["Evidence"]
+    sheet = {(r["For change"].value, r["Evidence"].value): r["Result"].value
+             for r in evidence}
+    assert sheet[("C5", "Same team ((none))")] == "No team given"
+    assert sheet[("C2", "Incidents on Core (A2)")] == "No incident"
+    assert not said & set(sheet.values())
+    assert column(book, "Releases going live", "Reasons",
+                  "Release")["R4"].value == "—"
+
+
 def test_pack_similar_change_evidence_numbers_and_n(pack):
     got = pack.similar.set_index(["change_id", "cohort"])
     # C1 (A1 normal): H1, H2 (unsuccessful), H3 (incident I1) -> 1 of 3 ok
@@ -570,7 +619,7 @@ def test_pack_similar_change_evidence_numbers_and_n(pack):
     assert list(evidence["n"]) == [3, 4, 4, 1]
     assert list(evidence["Result"]) == [
         "2 of 3 failed · success 33.3%", "2 of 4 failed · success 50.0%",
-        "score -1 · -0.25 per change",  # 3 + 3 + 3 - 5 (H2) - 5 (I1 P2)
+        "Score -1 · -0.25 per change",  # 3 + 3 + 3 - 5 (H2) - 5 (I1 P2)
         "P1 0 · P2 1 · P3 0 · unresolved 1 · "
         "latest opened Fri 16 Jan 2026 08:00"]
     assert evidence["Latest failure"].iloc[0] == "Thu 15 Jan 2026 12:00"  # H2

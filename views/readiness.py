@@ -113,7 +113,7 @@ else:
         go_live=[local(t) for t in releases["planned_release_at"]],
         changes=[f"{a:,} of {c:,}" if c else "none linked" for a, c in zip(
             releases["n_approved"], releases["n_changes"], strict=True)],
-        reasons=[r or "—" for r in releases["reasons"]])
+        reasons=[r or cab.NO_REASONS for r in releases["reasons"]])
     ids = list(releases["release_id"])
     ui.table(shown[TABLE_COLUMNS], f"release-readiness-{now:%Y-%m-%d}",
              download=releases, key="readiness-table",

@@ -65,12 +65,21 @@ from reports.cab.tables import (
     size_note,
 )
 from reports.cab.xlsx import XLSX_EPOCH, to_xlsx, write_xlsx
-from reports.text import READINESS, as_text, pct, readiness_chip, shorten, span, when
+from reports.text import (
+    NO_REASONS,
+    READINESS,
+    as_text,
+    pct,
+    readiness_chip,
+    shorten,
+    span,
+    when,
+)
 
 __all__ = [
     "AGENDA_LINES", "AGENDA_TITLE_CHARS", "CHROMIUM", "CSS", "DETAIL_LIMIT",
     "FILTER_NAMES", "INCIDENT_LOOKBACK_DAYS", "LAST_FAILURES_SHOWN",
-    "LITTLE_HISTORY_N", "READINESS", "READING", "REASONS",
+    "LITTLE_HISTORY_N", "NO_REASONS", "READINESS", "READING", "REASONS",
     "RECENT_FAILURE_DAYS", "RELEASES_INTRO", "RELEASE_CHANGES_SHOWN",
     "RELEASE_LINES", "SIMILAR_LOOKBACK_DAYS", "TEAM_LOOKBACK_DAYS",
     "TEXT_CHARS", "XLSX_EPOCH", "ChangeBlock", "Pack", "agenda_lines",

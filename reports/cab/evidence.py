@@ -32,6 +32,10 @@ SIMILAR_READ = ["change_id", "cohort", "n", "n_failed", "success_rate",
 LITTLE_HISTORY_N = 5  # fewer similar changes than this is "little history"
 RECENT_FAILURE_DAYS = 30  # a team failure this recent raises a flag
 NO_RISK = "No risk given"  # a change without a risk, as the calendar says
+# an evidence line's Result for no history, in the pages' words
+NO_CHANGE = "No implemented change"  # none in the cohort or of the team
+NO_INCIDENT = "No incident"  # on the application in the lookback
+NO_HISTORY = "No similar change"  # a cohort the history has no row for
 # what a CAB reads about a change: heading -> cab_agenda column
 READING = (("Description", "description"), ("Justification", "justification"),
            ("Implementation plan", "implementation_plan"),
@@ -256,12 +260,24 @@ def _similar(pack: Pack, index: Index, row: dict, cohort: str) -> dict:
         "Evidence": label,
         "Period": f"{SIMILAR_LOOKBACK_DAYS} days before the meeting",
         "n": n,
-        "Result": "no key" if n is None else
-        "no implemented change" if n == 0 else
+        "Result": _not_given(row, cohort) if n is None else
+        NO_CHANGE if n == 0 else
         f"{failed} of {n} failed · success {pct(found['success_rate'])}",
         "Latest failure": "" if found is None
         else when(found["last_failure_at"], pack.reporting_tz),
     }
+
+
+def _not_given(row: dict, cohort: str) -> str:
+    """Why a change has no cohort of similar changes (the query counts
+    none for a missing key): 'No application or type given', 'No team
+    given'."""
+    keys = (("application", row["application_id"]),
+            ("type", row["change_type"])) \
+        if cohort == "application_change_type" else \
+        (("team", row["assignment_group"]),)
+    missing = [key for key, value in keys if not as_text(value)]
+    return f"No {' or '.join(missing)} given" if missing else NO_HISTORY
 
 
 def _team_score(index: Index, row: dict) -> dict:
@@ -270,9 +286,10 @@ def _team_score(index: Index, row: dict) -> dict:
         "Evidence": "Team success score (ServiceNow weights)",
         "Period": f"{TEAM_LOOKBACK_DAYS} days before the meeting",
         "n": 0 if score is None else int(score["n"]),
-        "Result": "no implemented changes" if score is None
-        or pd.isna(score["score"]) else
-        f"score {int(score['score'])} · "
+        "Result": _not_given(row, "assignment_group")
+        if not as_text(row["assignment_group"]) else
+        NO_CHANGE if score is None or pd.isna(score["score"]) else
+        f"Score {int(score['score'])} · "
         f"{score['score_per_change']:.2f} per change",
         "Latest failure": "",
     }
@@ -284,7 +301,7 @@ def _incidents(pack: Pack, index: Index, row: dict) -> dict:
         "Evidence": f"Incidents on {app_label(pack, row['application_id'])}",
         "Period": f"{INCIDENT_LOOKBACK_DAYS} days before the meeting",
         "n": 0 if hit is None else int(hit["n_incidents"]),
-        "Result": "none" if hit is None else
+        "Result": NO_INCIDENT if hit is None else
         f"P1 {int(hit['n_p1'])} · P2 {int(hit['n_p2'])} · "
         f"P3 {int(hit['n_p3'])} · unresolved {int(hit['n_unresolved'])} · "
         f"latest opened {when(hit['last_opened_at'], pack.reporting_tz)}",

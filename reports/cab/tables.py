@@ -11,6 +11,7 @@ from reports.cab.evidence import NO_RISK, READING, app_label, assessments
 from reports.cab.pack import Pack
 from reports.cab.provenance import provenance
 from reports.text import (
+    NO_REASONS,
     Times,
     as_text,
     is_yes,
@@ -279,7 +280,7 @@ def release_lines(pack: Pack, limit: int | None = None,
             "Application": app_label(pack, row["application_id"]),
             t.title("Go-live"): t.at(row["planned_release_at"]),
             "Status": readiness_chip(row["status"]),
-            "Reasons": as_text(row["reasons"]) or "none",
+            "Reasons": as_text(row["reasons"]) or NO_REASONS,
             "For decision": len(mine),
             "Agenda changes it carries": ", ".join(named)
             + (f" and {more:,} more" if more else "")})
