@@ -16,6 +16,11 @@ PHASES = {**TIERS, "pre_prod": "Pre-production",
           "preprod": "Pre-production"}
 
 
+# a change planned outside every maintenance window that applies to it
+# (change_window_hits kind outside_maintenance, is_outside_maintenance), as
+# the CAB pack's agenda, its window hits and flags and the calendar say it
+OUTSIDE_MAINTENANCE = "Outside maintenance window"
+
 # what two colliding changes share (change_collisions match_on), as the
 # pages say it: 'same application, environment or CI'
 SHARED = {"application": "application", "environment": "environment",

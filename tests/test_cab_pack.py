@@ -375,7 +375,7 @@ def test_pack_shows_each_window_hit(pack):
         "Window": "Year-end freeze (W1)", "Kind": "Freeze",
         "Overlap": "Thu 22 Jan 2026 01:00 – 02:00"}]
     assert list(block(pack, "C1").window_hits["Kind"]) == [
-        "Outside maintenance"]
+        "Outside maintenance window"]
 
 
 def test_pack_shows_active_bookings_of_the_changes_release(pack):
@@ -449,7 +449,7 @@ def test_the_pack_writes_codes_as_the_pages_words(pack):
     cells = html_cells(page)
     for shown in ("Authorize / Not yet requested", "Very high", "Emergency",
                   "Backed out", "Unsuccessful", "Freeze",
-                  "Outside maintenance", "UAT (UAT)", "Approved"):
+                  "Outside maintenance window", "UAT (UAT)", "Approved"):
         assert shown in cells, shown
     assert not LOWER_CASE_CODES & set(cells), LOWER_CASE_CODES & set(cells)
     assert "=SUM(1,2)" in cells  # a title as written
@@ -476,7 +476,7 @@ def test_the_pack_writes_codes_as_the_pages_words(pack):
                   "For change")["C2"].value == "Backed out"
     assert {k: c.value for k, c in column(
         book, "Window hits", "Kind", "For change").items()} == {
-        "C1": "Outside maintenance", "C2": "Freeze"}
+        "C1": "Outside maintenance window", "C2": "Freeze"}
     assert [column(book, "Booking hits", t, "For change")["C1"].value
             for t in ("Environment", "Phase", "Status")] == [
         "UAT (UAT)", "UAT", "Approved"]
@@ -551,6 +551,31 @@ def test_a_collisions_shared_key_reads_as_words(con):
     book = openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
     assert {r["Other change"].value: r["Shared"].value
             for r in sheet_cells(book)["Collisions"][1]} == dict(shared)
+
+
+def test_outside_maintenance_reads_one_way_everywhere(pack):
+    """C1 is planned outside every maintenance window of its environment:
+    its agenda line flagged 'Outside maintenance window' where its window
+    hit's Kind read 'Outside maintenance' (block, HTML, PDF, XLSX), its
+    block's flag 'Outside the maintenance window' and the hit's Overlap
+    'planned outside every maintenance window', lower case. The three read
+    'Outside maintenance window' (as the calendar's column does,
+    test_change_calendar), the Overlap as a cell starts."""
+    said = "Outside maintenance window"
+    assert said in cab.agenda_lines(pack).set_index("Change").at["C1",
+                                                                  "Flags"]
+    c1 = block(pack, "C1")
+    assert said in c1.flags
+    assert c1.window_hits.to_dict("records") == [{
+        "Window": "(any maintenance window)", "Kind": said,
+        "Overlap": "Planned outside every maintenance window"}]
+    page = cab.to_html(pack)
+    assert "Outside the maintenance window" not in page
+    assert not {"Outside maintenance", "planned outside every maintenance "
+                "window"} & set(html_cells(page))
+    book = openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
+    assert column(book, "Window hits", "Kind", "For change")["C1"].value \
+        == said
 
 
 def test_evidence_without_history_and_a_release_without_reasons_read_as_words(
@@ -632,7 +657,7 @@ def test_pack_flags_each_change(pack):
         "Very high risk with little history (n = 0)",
         "Team failed a change in the last 30 days"]
     assert block(pack, "C1").flags == [
-        "Collides with 1 other change", "Outside the maintenance window",
+        "Collides with 1 other change", "Outside maintenance window",
         "Its release holds environment bookings then",
         "High risk with little history (n = 3)",
         "Team failed a change in the last 30 days",

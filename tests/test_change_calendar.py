@@ -282,6 +282,36 @@ def test_a_collision_on_a_ci_reads_as_words(tmp_path, monkeypatch):
     assert app.dataframe[0].value["Affected CI"].tolist() == ["pay-db-prd01"]
 
 
+def test_outside_maintenance_reads_as_the_cab_pack_says_it(tmp_path,
+                                                          monkeypatch):
+    """A change planned outside every maintenance window of its
+    application: its column read 'Outside maintenance' where the CAB pack's
+    agenda flag reads 'Outside maintenance window'; it reads the pack's
+    words (test_cab_pack: test_outside_maintenance_reads_one_way_everywhere),
+    on the month's table and on the picked change's."""
+    path = publish(tmp_path / "m.duckdb", [
+        change("OUT", "2026-01-15 10:00Z", "2026-01-15 12:00Z",
+               application_id="A-M"),
+        change("IN", "2026-01-17 03:00Z", "2026-01-17 04:00Z",
+               application_id="A-M")], [
+        {"window_id": "W-M", "name": "Saturday maintenance",
+         "kind": "maintenance", "application_id": "A-M",
+         "start_at": "2026-01-17 02:00Z", "end_at": "2026-01-17 06:00Z"}])
+    monkeypatch.setattr(config, "DB_PATH", path)
+    app = AppTest.from_file(str(ROOT / "views" / "calendar.py"),
+                            default_timeout=120)
+    app.query_params["cal_day"] = "2026-01-14"
+    app.query_params["cal_change"] = "OUT"
+    app.run()
+    assert not app.exception
+    picked, month = (t.value for t in app.dataframe[:2])
+    for table in (picked, month):
+        assert "Outside maintenance" not in table.columns
+    assert picked["Outside maintenance window"].tolist() == [True]
+    assert dict(zip(month["change_id"], month["Outside maintenance window"],
+                    strict=True)) == {"OUT": True, "IN": False}
+
+
 def test_the_week_view_and_the_type_colours(page):
     page.query_params["cal_view"] = "Week"
     page.query_params["cal_colour"] = "Type"

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from changeboard import asof, charts, config, ui
-from changeboard.words import shared_word
+from changeboard.words import OUTSIDE_MAINTENANCE, shared_word
 
 MAX_BARS = 300  # bars drawn at most; the table below lists every change
 MIN_HOURS = {"Month": 6, "Week": 1}  # the narrowest bar drawn, per view
@@ -27,7 +27,7 @@ LABELS = {"ci_name": "Affected CI",  # as the CAB pack names it
           "n_collisions": "Collides with (n)",
           "collides_with": "Collides with",
           "windows_hit": "Freezes and blackouts hit",
-          "is_outside_maintenance": "Outside maintenance"}
+          "is_outside_maintenance": OUTSIDE_MAINTENANCE}
 
 
 def period_of(view: str, day: date) -> tuple[date, date]:

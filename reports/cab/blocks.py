@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pyarrow as pa
 
-from changeboard.words import shared_word
+from changeboard.words import OUTSIDE_MAINTENANCE, shared_word
 from reports.cab.evidence import (
     app_label,
     assessments,
@@ -161,12 +161,13 @@ def _window_hits(hits: list[dict], t: Times) -> dict[str, list]:
                    if r["kind"] == outside else
                    f"{as_text(r['window_name'])} ({r['window_id']})".strip()
                    for r in hits],
-        "Kind": [words(r["kind"]) for r in hits],
+        "Kind": [OUTSIDE_MAINTENANCE if r["kind"] == outside
+                 else words(r["kind"]) for r in hits],
     }
     if t.sheet:  # outside maintenance: no overlap, as its Kind says
         return {**columns, **_overlap(hits, t)}
     return {**columns, "Overlap": [
-        "planned outside every maintenance window" if r["kind"] == outside
+        "Planned outside every maintenance window" if r["kind"] == outside
         else span(r["overlap_start_at"], r["overlap_end_at"], t.tz)
         for r in hits]}
 

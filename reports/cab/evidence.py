@@ -10,6 +10,7 @@ from typing import NamedTuple
 import pandas as pd
 import pyarrow as pa
 
+from changeboard.words import OUTSIDE_MAINTENANCE
 from reports.cab.pack import (
     INCIDENT_LOOKBACK_DAYS,
     SIMILAR_LOOKBACK_DAYS,
@@ -322,7 +323,7 @@ def _plan_flags(row: dict, n_bookings: int) -> list[str]:
     if row["n_blackout_hits"]:
         flags.append("Planned in a blackout window")
     if row["is_outside_maintenance"]:
-        flags.append("Outside the maintenance window")
+        flags.append(OUTSIDE_MAINTENANCE)
     if n_bookings:
         flags.append("Its release holds environment bookings then")
     return flags

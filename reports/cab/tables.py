@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from changeboard.words import OUTSIDE_MAINTENANCE
 from reports import decided
 from reports.cab.blocks import blocks, no_rows, why_failed
 from reports.cab.evidence import NO_RISK, READING, app_label, assessments
@@ -240,7 +241,7 @@ def agenda_lines(pack: Pack, limit: int | None = None,
              if row["n_collisions"] else "", row["n_collisions"]),
             ("Freeze window", row["n_freeze_hits"]),
             ("Blackout window", row["n_blackout_hits"]),
-            ("Outside maintenance window", row["is_outside_maintenance"]))
+            (OUTSIDE_MAINTENANCE, row["is_outside_maintenance"]))
             if on]
         # the review window gives the year: 'Wed 21 Jan 20:00'
         start = when(row["planned_start_at"], pack.reporting_tz).split()
