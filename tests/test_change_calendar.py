@@ -312,6 +312,36 @@ def test_outside_maintenance_reads_as_the_cab_pack_says_it(tmp_path,
                     strict=True)) == {"OUT": True, "IN": False}
 
 
+def headings(table) -> list[str]:
+    """A drawn table's column headings, in order."""
+    shown = json.loads(table.proto.columns)
+    return [shown.get(c, {}).get("label") or c for c in table.value.columns]
+
+
+def test_the_tables_name_their_columns_as_the_other_pages_do(page):
+    """The change tables were headed with generic names, 'Change id',
+    'Change type', 'Application name', 'Environment id', 'Assignment
+    group', and the windows' table 'Window id', 'Application name',
+    'Environment name' after 'Environment id', where the other pages (the
+    Changes page's records, the Environments page's tables) say 'Change',
+    'Type', 'Application', 'Environment', 'Team'. They do here too."""
+    page.query_params["cal_change"] = "COL1"
+    page.run()
+    assert not page.exception
+    picked, month, windows = page.dataframe
+    for table in (picked, month):
+        assert headings(table)[:10] == [
+            "Change", "Title", "Type", "State", "Risk", "Application",
+            "Application id", "Environment", "Affected CI", "Team"]
+    assert headings(windows) == [
+        "Window", "Name", "Kind", "Application", "Application id",
+        "Environment", "Environment id", "Start (UTC)", "End (UTC)"]
+    generic = {"Change id", "Change type", "Application name",
+               "Environment name", "Assignment group", "Window id"}
+    assert not generic & {h for t in (picked, month, windows)
+                          for h in headings(t)}
+
+
 def test_the_week_view_and_the_type_colours(page):
     page.query_params["cal_view"] = "Week"
     page.query_params["cal_colour"] = "Type"

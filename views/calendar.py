@@ -28,6 +28,20 @@ LABELS = {"ci_name": "Affected CI",  # as the CAB pack names it
           "collides_with": "Collides with",
           "windows_hit": "Freezes and blackouts hit",
           "is_outside_maintenance": OUTSIDE_MAINTENANCE}
+# the headings the other pages give these columns (the Changes page's
+# Change, Type, Application, Team); they keep their names, so a code reads
+# as a word, an application's name goes beside its id and an id links to
+# its record
+HEADINGS = {"change_id": "Change", "change_type": "Type",
+            "application_id": "Application", "environment_id": "Environment",
+            "assignment_group": "Team"}
+# the windows' table: an environment by name, as the Environments page
+# names it, then its id, as an application's
+WINDOW_COLUMNS = ["window_id", "name", "kind", "application_id",
+                  "environment_name", "environment_id", "start_at", "end_at"]
+WINDOW_HEADINGS = {"window_id": "Window", "application_id": "Application",
+                   "environment_name": "Environment",
+                   "environment_id": "Environment id"}
 
 
 def period_of(view: str, day: date) -> tuple[date, date]:
@@ -219,7 +233,8 @@ else:
     if pick:
         one = changes[changes["change_id"] == pick]
         row = one.iloc[0]
-        ui.table(listing(one).rename(columns=LABELS), f"change-{pick}")
+        ui.table(listing(one).rename(columns=LABELS), f"change-{pick}",
+                 labels=HEADINGS)
         notes = []
         if row["n_collisions"]:
             notes.append(f"collides with {listed(row['collides_with'])} "
@@ -239,16 +254,17 @@ else:
                 else f"**All {n:,} changes planned in the {view.lower()}**")
     ui.table(shown.table,
              f"change-calendar-{first:%Y-%m-%d}-{view.lower()}",
-             key="cal-table", selection_mode="single-row",
+             labels=HEADINGS, key="cal-table", selection_mode="single-row",
              on_select=partial(ui.pick_row, "cal-table", "cal_change",
                                list(shown.labels)))
 
 if not windows.empty:
     with st.expander(f"Freeze, blackout and maintenance windows in the "
                      f"{view.lower()} ({len(windows):,})"):
-        ui.table(windows.rename(columns={"start_at": "Start (UTC)",
-                                         "end_at": "End (UTC)"}),
-                 f"change-windows-{first:%Y-%m-%d}-{view.lower()}")
+        ui.table(windows[WINDOW_COLUMNS].rename(columns={
+                     "start_at": "Start (UTC)", "end_at": "End (UTC)"}),
+                 f"change-windows-{first:%Y-%m-%d}-{view.lower()}",
+                 labels=WINDOW_HEADINGS)
 ui.definition("change_calendar", params={**window, **filters})
 
 ui.as_of_caption(status)
