@@ -1006,3 +1006,44 @@ def test_without_bookings_the_tabs_say_none_is_loaded(sample_db, monkeypatch,
     far.run()
     assert not far.exception
     assert any(i.value.startswith(loaded) for i in far.info)
+
+
+def test_tables_of_few_rows_are_as_tall_as_their_rows(tmp_path, monkeypatch):
+    """The conflicts (per environment, 250 px; pairs, 320 px), weekly load
+    (260 px) and utilisation (per environment, 380 px) tables had a fixed
+    height: one environment's single conflict, five weeks or two
+    environments drew a box of empty rows below them. Each is as tall as
+    its rows (ui.table_height, as the Releases page's cadence table),
+    up to the height it had; the groups' table, sized by hand and without
+    a limit, is too."""
+    import streamlit as st
+
+    from changeboard import ui
+
+    drawn = st.dataframe
+    heights: dict[str, tuple[int, int | None]] = {}
+    tables = {"n_conflict_pairs": ("conflicts by environment", 250),
+              "booking_id_a": ("conflicting pairs", 320),
+              "week_label": ("weekly load", 260),
+              "n_environments": ("utilisation by group", 600),
+              "flag": ("utilisation by environment", 380)}
+
+    def dataframe(data, *args, **kwargs):  # each table's rows and height
+        for column, (name, _) in tables.items():
+            if column in getattr(data, "column_names", ()):
+                heights[name] = (data.num_rows, kwargs.get("height"))
+        return drawn(data, *args, **kwargs)
+
+    monkeypatch.setattr(st, "dataframe", dataframe)
+    copy = _environments_of(tmp_path / "cb.duckdb", 1)
+    month = {"period": "custom", "from": "2026-01-01", "to": "2026-01-31"}
+    for view in ("Conflicts", "Weekly load", "Utilisation"):
+        page_of(copy, monkeypatch, **month, view=view)
+    assert {name: rows for name, (rows, _) in heights.items()} == {
+        "conflicts by environment": 1, "conflicting pairs": 1,
+        "weekly load": 5, "utilisation by group": 1,
+        "utilisation by environment": 2}
+    assert {name: heights[name][1] for name, _ in tables.values()} == {
+        name: ui.table_height(heights[name][0], most)
+        for name, most in tables.values()}
+    assert all(heights[name][1] < most for name, most in tables.values())

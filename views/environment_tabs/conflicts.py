@@ -22,7 +22,8 @@ def render(page: EnvironmentsPage) -> None:
         ranked = ranked.reset_index(drop=True)
         ui.table(ranked, "booking_conflicts_by_environment",
                  key="conflict_envs", on_select="rerun",
-                 selection_mode="single-row", height=250, column_config={
+                 selection_mode="single-row",
+                 height=ui.table_height(len(ranked), most=250), column_config={
                      "name": "Environment", "capacity": "Capacity",
                      "n_conflict_pairs": "Conflicting pairs",
                      "n_conflicted_bookings": "Bookings in conflict",
@@ -42,7 +43,8 @@ def render(page: EnvironmentsPage) -> None:
         st.subheader("Conflicting pairs")
         st.caption(f"n = {ui.many(len(listed), 'pair')} of approved or pending "
                    "bookings; overlap clipped to the period.")
-        ui.table(listed, "booking_conflicts", height=320, column_config={
+        ui.table(listed, "booking_conflicts",
+                 height=ui.table_height(len(listed), most=320), column_config={
             "environment_name": "Environment",
             "booking_id_a": "Booking A", "status_a": "Status A",
             "release_id_a": "Release A", "booking_id_b": "Booking B",

@@ -29,7 +29,7 @@ def render(page: EnvironmentsPage) -> None:
         column_order=["environment_group", "n_environments", "utilization",
                       "demand_ratio", "booked_hours", "available_hours",
                       "n_idle", "n_overbooked", "n_bookings", "n_pending"],
-        height=38 + 35 * len(groups))
+        height=ui.table_height(len(groups), most=600))
     st.caption("Ratios of sums over the group's environments: booked ÷ "
                "available hours, demand (approved + pending) ÷ capacity "
                "hours.")
@@ -66,7 +66,8 @@ def render(page: EnvironmentsPage) -> None:
                f"{int(idle.sum()):,} idle (available, never booked) · "
                "select a row for its bookings.")
     ui.table(shown, "environment_utilization", key="usage_table",
-             on_select="rerun", selection_mode="single-row", height=380,
+             on_select="rerun", selection_mode="single-row",
+             height=ui.table_height(len(shown), most=380),
              column_config={
                  "name": "Environment", "environment_group": "Group",
                  "tier": "Tier", "availability": "Calendar",

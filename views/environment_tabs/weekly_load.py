@@ -54,6 +54,7 @@ def render(page: EnvironmentsPage) -> None:
             "n_bookings": "Bookings", "n_excluded": "Rejected/cancelled"},
             column_order=["environment_name", "tier", "week_label",
                           "n_releases", "n_pending_releases", "booked_hours",
-                          "n_bookings", "n_excluded"], height=260)
+                          "n_bookings", "n_excluded"],
+            height=ui.table_height(int(busy.sum()), most=260))
     ui.definition("environment_impact_by_week",
                   "How is the weekly load computed?")
