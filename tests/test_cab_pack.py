@@ -600,8 +600,9 @@ def test_evidence_without_history_and_a_release_without_reasons_read_as_words(
     pack = cab.build_pack(con, MEETING)
     results = {change_id: list(block(pack, change_id).evidence["Result"])
                for change_id in ("C5", "C2")}
+    # C5 names no application: the incidents of none are not its own
     assert results["C5"] == ["No application given", "No team given",
-                             "No team given", "No incident"]
+                             "No team given", "No application given"]
     assert results["C2"] == ["No implemented change",
                              "1 of 1 failed · success 0.0%",
                              "Score -5 · -5.00 per change", "No incident"]
@@ -620,7 +621,11 @@ def test_evidence_without_history_and_a_release_without_reasons_read_as_words(
     _, evidence = sheet_cells(book)["Evidence"]
     sheet = {(r["For change"].value, r["Evidence"].value): r["Result"].value
              for r in evidence}
-    assert sheet[("C5", "Same team ((none))")] == "No team given"
+    assert sheet[("C5", "Same team (no team given)")] == "No team given"
+    assert sheet[("C5", "Same application and type (no application given, "
+                  "Normal)")] == "No application given"
+    assert sheet[("C5", "Incidents on its application")] == \
+        "No application given"
     assert sheet[("C2", "Incidents on Core (A2)")] == "No incident"
     assert not said & set(sheet.values())
     assert column(book, "Releases going live", "Reasons",

@@ -249,11 +249,14 @@ def _last_failure_at(index: Index, row: dict, cohort: str):
 
 def _similar(pack: Pack, index: Index, row: dict, cohort: str) -> dict:
     """The evidence line of the change's similar changes in one cohort."""
-    label = (f"Same application and type "
-             f"({app_label(pack, row['application_id'])}, "
+    application = (app_label(pack, row["application_id"])
+                   if as_text(row["application_id"])
+                   else "no application given")
+    label = (f"Same application and type ({application}, "
              f"{words(row['change_type'])})"
              if cohort == "application_change_type" else
-             f"Same team ({as_text(row['assignment_group']) or '(none)'})")
+             "Same team ("
+             f"{as_text(row['assignment_group']) or 'no team given'})")
     found = index.similar.get((row["change_id"], cohort))
     n = None if found is None or pd.isna(found["n"]) else int(found["n"])
     failed = 0 if n is None else int(found["n_failed"])
@@ -297,6 +300,12 @@ def _team_score(index: Index, row: dict) -> dict:
 
 
 def _incidents(pack: Pack, index: Index, row: dict) -> dict:
+    if not as_text(row["application_id"]):
+        # the incidents no application is named on are no change's own
+        return {"Evidence": "Incidents on its application",
+                "Period": f"{INCIDENT_LOOKBACK_DAYS} days before the meeting",
+                "n": None, "Result": "No application given",
+                "Latest failure": ""}
     hit = index.incidents.get(row["application_id"])
     return {
         "Evidence": f"Incidents on {app_label(pack, row['application_id'])}",
