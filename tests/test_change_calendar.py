@@ -174,15 +174,21 @@ def hand_made(tmp_path_factory):
                    CHANGES, [FREEZE])
 
 
-@pytest.fixture
-def page(hand_made, monkeypatch):
-    monkeypatch.setattr(config, "DB_PATH", hand_made)
-    monkeypatch.setitem(config.RECORD_URLS, "change_id",
-                        "https://itsm.example/change/{id}")
+def calendar_of(path, monkeypatch, **params) -> AppTest:
+    """The calendar page on the database at `path`, at the week of 14
+    January 2026 and these other address parameters, not yet run."""
+    monkeypatch.setattr(config, "DB_PATH", path)
     app = AppTest.from_file(str(ROOT / "views" / "calendar.py"),
                             default_timeout=120)
-    app.query_params["cal_day"] = "2026-01-14"
+    app.query_params.update(cal_day="2026-01-14", **params)
     return app
+
+
+@pytest.fixture
+def page(hand_made, monkeypatch):
+    monkeypatch.setitem(config.RECORD_URLS, "change_id",
+                        "https://itsm.example/change/{id}")
+    return calendar_of(hand_made, monkeypatch)
 
 
 def chart(app) -> dict:
@@ -264,11 +270,7 @@ def test_a_collision_on_a_ci_reads_as_words(tmp_path, monkeypatch):
                application_id="A1", ci_name="pay-db-prd01"),
         change("CI2", "2026-01-15 11:00Z", "2026-01-15 13:00Z",
                application_id="A1", ci_name="pay-db-prd01")])
-    monkeypatch.setattr(config, "DB_PATH", path)
-    app = AppTest.from_file(str(ROOT / "views" / "calendar.py"),
-                            default_timeout=120)
-    app.query_params["cal_day"] = "2026-01-14"
-    app.query_params["cal_change"] = "CI1"
+    app = calendar_of(path, monkeypatch, cal_change="CI1")
     app.run()
     assert not app.exception
     said = " ".join(c.value for c in app.caption)
@@ -297,11 +299,7 @@ def test_outside_maintenance_reads_as_the_cab_pack_says_it(tmp_path,
         {"window_id": "W-M", "name": "Saturday maintenance",
          "kind": "maintenance", "application_id": "A-M",
          "start_at": "2026-01-17 02:00Z", "end_at": "2026-01-17 06:00Z"}])
-    monkeypatch.setattr(config, "DB_PATH", path)
-    app = AppTest.from_file(str(ROOT / "views" / "calendar.py"),
-                            default_timeout=120)
-    app.query_params["cal_day"] = "2026-01-14"
-    app.query_params["cal_change"] = "OUT"
+    app = calendar_of(path, monkeypatch, cal_change="OUT")
     app.run()
     assert not app.exception
     picked, month = (t.value for t in app.dataframe[:2])
@@ -367,11 +365,7 @@ def test_a_crowded_month_draws_a_bounded_number_and_lists_all(
                    application_id=f"A{i}",
                    risk="very_high" if i % 10 == 0 else "low")
             for i in range(N_MANY)]
-    monkeypatch.setattr(config, "DB_PATH",
-                        publish(tmp_path / "many.duckdb", many))
-    app = AppTest.from_file(str(ROOT / "views" / "calendar.py"),
-                            default_timeout=120)
-    app.query_params["cal_day"] = "2026-01-14"
+    app = calendar_of(publish(tmp_path / "many.duckdb", many), monkeypatch)
     app.run()
     assert not app.exception
     bars = drawn(chart(app))
@@ -487,10 +481,7 @@ def test_a_month_of_one_change_reads_right_and_of_two_stays_plural(
         *(change(f"X{i}", f"2026-01-2{i} 10:00Z", f"2026-01-2{i} 11:00Z",
                  application_id=f"B{i}", state="cancelled")
           for i in range(1, k + 1))])
-    monkeypatch.setattr(config, "DB_PATH", path)
-    app = AppTest.from_file(str(ROOT / "views" / "calendar.py"),
-                            default_timeout=120)
-    app.query_params["cal_day"] = "2026-01-14"
+    app = calendar_of(path, monkeypatch)
     app.run()
     assert not app.exception
     caption = app.caption[0].value

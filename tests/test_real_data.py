@@ -25,17 +25,23 @@ def need(path: Path) -> Path:
     return path
 
 
+def mapped_db(tmp_path_factory, source: Path, mapping: str) -> Path:
+    """A database holding only `source`, loaded with the shipped
+    `mapping`."""
+    import ingest
+
+    need(source)
+    path = tmp_path_factory.mktemp(mapping) / f"{mapping}.duckdb"
+    result = ingest.load_path("mapping", source, path,
+                              options={"mapping": mapping})
+    assert result.status == "succeeded", result.error
+    return path
+
+
 @pytest.fixture(scope="module")
 def bpic_db(tmp_path_factory):
     """A database holding only BPIC 2014, loaded with the shipped mapping."""
-    import ingest
-
-    need(BPIC)
-    path = tmp_path_factory.mktemp("bpic") / "bpic.duckdb"
-    result = ingest.load_path("mapping", BPIC, path,
-                              options={"mapping": "bpic2014"})
-    assert result.status == "succeeded", result.error
-    return path
+    return mapped_db(tmp_path_factory, BPIC, "bpic2014")
 
 
 # BPIC 2014's changes end between late 2012 and 2014 (a few close later)
@@ -203,14 +209,7 @@ def eol_db(tmp_path_factory):
     shipped mapping: releases gone live, with no planned date, no release
     phase, no deployment and no environment (Jira fix versions loaded by a
     mapping look the same)."""
-    import ingest
-
-    need(EOL_VERSIONS)
-    path = tmp_path_factory.mktemp("eol") / "eol.duckdb"
-    result = ingest.load_path("mapping", EOL_VERSIONS, path,
-                              options={"mapping": "endoflife-versions"})
-    assert result.status == "succeeded", result.error
-    return path
+    return mapped_db(tmp_path_factory, EOL_VERSIONS, "endoflife-versions")
 
 
 def opened(path, monkeypatch, page: str, **url):
