@@ -185,7 +185,13 @@ def test_bpic_alone_fills_the_overview_with_the_default_period(
     cards = {m.label: m.value for m in app.metric}
     assert cards["Emergency ratio"] != "n/a"
     assert cards["Change success rate"] == "n/a"  # no close codes
+    assert cards["Change failure rate"] == "n/a"
     assert any("no close codes" in i.value for i in app.info)
+    # both rate cards say why n is 0, not '0 of n = 0 failed'
+    said = [c.value for c in app.caption]
+    assert not any(c.startswith("0 of n = 0 failed") for c in said), said
+    assert sum(re.fullmatch(r"n = 0 implemented changes · [\d,]+ without "
+                            r"an outcome", c) is not None for c in said) == 2
     assert not any("widen the dates" in i.value for i in app.info)
     captions = " ".join(c.value for c in app.caption)
     assert "latest record" in captions and "2014" in captions
