@@ -504,6 +504,26 @@ def test_deployment_frequency_of_a_period_without_deployments_is_banded_as_0(
     assert column.metric[0].value == value
 
 
+def test_the_other_dora_cards_say_what_the_period_lacks_for_a_band(
+        sample_db, monkeypatch):
+    """Deployments loaded, none in the period (Jan to Mar 2020): the
+    failure rate and recovery time cards read 'no band: no data', as if
+    nothing were loaded; they say what the period lacks."""
+    app = page(sample_db, monkeypatch, period="custom",
+               **{"from": "2020-01-01", "to": "2020-03-31"})
+    assert not app.exception
+    said = {c.metric[0].label: " ".join(x.value for x in c.caption)
+            for c in app.columns if len(c.metric) == 1}
+    assert said["Deployment failure rate"].endswith(
+        "n = 0 production deployments · no band: no production deployment "
+        "in the period"), said
+    assert said["Recovery time"].endswith(
+        "n = 0 failed changes restored in the period (per change, not per "
+        "deployment) · no band: no failed change restored in the period"), \
+        said
+    assert not any("no data" in c for c in said.values()), said
+
+
 @pytest.mark.parametrize("median, value, unit", [
     (72.0, "3.0 days", "median days to restore"),
     (5.0, "5.0 h", "median hours to restore"),

@@ -365,12 +365,15 @@ def no_band(row) -> str:
     DORA bands), so a period holding no complete month has no band either.
     A period without deployments in data that has some is a real zero: with
     a complete month it is low (m < 1 with data), and has a band. Any other
-    card without a band has nothing to place."""
+    card without a band has nothing to place: the failure rate, no
+    production deployment in the period."""
     if row.metric == "deployment_frequency":
         if pd.isna(row.raw_value):
             return "no band: the period holds no complete week"
         return ("no band: under 1 deploy day a week, and the period holds "
                 "no complete month to tell medium from low")
+    if row.metric == "deployment_change_failure_rate" and not row.n:
+        return "no band: no production deployment in the period"
     return "no band: no data"
 
 
@@ -405,7 +408,9 @@ for column, row in zip(columns, dora.itertuples(), strict=True):
                          "restored in the period (per change, not per "
                          "deployment)")
             if not isinstance(row.band_level, str):
-                parts.append("no band: no data")
+                parts.append("no band: no failed change restored in the "
+                             "period" if not recovery["n"] else
+                             "no band: no data")
             st.caption(" · ".join(parts))
             continue
         if row.metric in DEPLOYMENT_METRICS and not deployments_loaded:
