@@ -34,11 +34,16 @@ def slept():
 
 @pytest.fixture
 def retry(slept):
-    """Retries that record their waits instead of sleeping; short timeouts
-    (a read waits 1 s: a fake answering slower than that on a loaded
-    machine was retried, and counted a page twice; the timeout faults
-    stall 3 s)."""
-    return api.Retry(sleep=slept.append, timeout=(2.0, 1.0))
+    """Retries that record their waits instead of sleeping; short timeouts,
+    but not so short that a fake answering slowly on a loaded machine is
+    retried: with a read timeout of 1 s, a CI run beside a browser pass
+    fetched the first page twice, and the test of records moving between
+    pages counted none fetched again. The timeout faults stall STALL s."""
+    return api.Retry(sleep=slept.append, timeout=(2.0, READ_TIMEOUT))
+
+
+READ_TIMEOUT = 4.0  # seconds a read waits for the fake
+STALL = READ_TIMEOUT + 2.0  # a "timeout" fault's wait: past the read's
 
 
 def stamp(minute: int) -> str:
@@ -173,7 +178,7 @@ PAGE = "/api/now/table/change_request"
 RECOVERABLE = {
     "500s": [once(("status", 500, {}, b"{}"), path=PAGE, nth=2),
              once(("status", 503, {}, b"{}"), path=PAGE, nth=3)],
-    "timeout": [once(("sleep", 3.0), path=PAGE, nth=2)],
+    "timeout": [once(("sleep", STALL), path=PAGE, nth=2)],
     "dropped connection mid-page": [once(("drop",), path=PAGE, nth=2)],
     "malformed JSON": [once(("body", b'{"result": [{"number": '), path=PAGE,
                             nth=2)],
@@ -556,7 +561,7 @@ JIRA_FAULTS = {
     "429 with Retry-After": [once(("status", 429, {"Retry-After": "3"}, b"{}"),
                                   path=JIRA_SEARCH, nth=2)],
     "500": [once(("status", 500, {}, b"{}"), path=JIRA_SEARCH, nth=2)],
-    "timeout": [once(("sleep", 3.0), path=JIRA_SEARCH, nth=2)],
+    "timeout": [once(("sleep", STALL), path=JIRA_SEARCH, nth=2)],
     "dropped connection": [once(("drop",), path=JIRA_SEARCH, nth=3)],
     "malformed JSON": [once(("body", b"{'issues': ["), path=JIRA_SEARCH,
                             nth=2)],
