@@ -73,10 +73,14 @@ def _bad_offset(text: str) -> str:
             f"'(|{_GOOD_OFFSET})'))")
 
 
-def _value_sql(spec, column: str, timezone: str) -> tuple[str, str, str]:
+def _value_sql(spec, column: str, timezone: str,
+               formats=()) -> tuple[str, str, str]:
     """(typed value, reason when non-blank text does not parse, detail) SQL
     for one column read from `r`. Common, clean values take the cheapest
-    path: on a million rows each trim or regex costs about a second."""
+    path: on a million rows each trim or regex costs about a second.
+    `formats`: those the adapter read instants in (frames.Batch
+    date_formats), which an instant's detail names, bound as
+    $date_formats_read."""
     kind = spec.kind(column)
     raw = f"r.{q(column)}"
     t = f"nullif({_trim(raw)}, '')"
@@ -110,7 +114,10 @@ def _value_sql(spec, column: str, timezone: str) -> tuple[str, str, str]:
                   "space (2024-03-12T15:15:00+01:00)' "
                   "else 'does not exist in ' || $tz || ' (DST gap: the "
                   "spring-forward hour)' end "
-                  "else 'not ISO-8601 (e.g. 2024-03-12T15:15:00Z)' end")
+                  + ("else 'read neither as ' || $date_formats_read || "
+                     "' nor as ISO-8601 (e.g. 2024-03-12T15:15:00Z)' end"
+                     if formats else
+                     "else 'not ISO-8601 (e.g. 2024-03-12T15:15:00Z)' end"))
         # text without a ':' has no time: date-only never passes
         # ISO-8601 lets T and Z be written t and z, which DuckDB's cast
         # refuses: read upper-cased when it does (coalesce evaluates the
@@ -277,8 +284,12 @@ def _checks(frame, spec, present, timezone) -> tuple[list, list, dict]:
     inner += [f"{q(c) if c in frame.columns else 'null'} as {q(c)}"
               for c in BOOKKEEPING[1:]]
     checks = []
+    batch = frame.attrs.get("batch")
+    formats = getattr(batch, "date_formats", ())
+    if formats:
+        params["date_formats_read"] = ", ".join(formats)
     for column in present:
-        value, reason, detail = _value_sql(spec, column, timezone)
+        value, reason, detail = _value_sql(spec, column, timezone, formats)
         if spec.kind(column) == "code":
             params[f"codes_{column}"] = spec.codes[column]
         raw, typed = f"s.{q('__r_' + column)}", f"s.{q(column)}"

@@ -66,6 +66,9 @@ class Batch:
     # loader's hints name when a date column cannot be read (hints.py)
     header: tuple[str, ...] = ()
     reader: str | None = None
+    # the formats the adapter read instants in beside ISO-8601 (its
+    # date_format or a mapping's date_formats): a reject's detail names them
+    date_formats: tuple[str, ...] = ()
 
 
 def batch(frame: pd.DataFrame) -> Batch:
@@ -154,7 +157,8 @@ def series(values: pa.Array, index=None) -> pd.Series:
 def finish(data: dict, raw: Raw, *, source: str, table: str,
            warnings: list[str], mode: str = "upsert", timezone: str = "UTC",
            arrow: bool = False, lazy_records: bool = False,
-           written: dict[str, tuple[str, ...]] | None = None) -> pd.DataFrame:
+           written: dict[str, tuple[str, ...]] | None = None,
+           date_formats=()) -> pd.DataFrame:
     """The adapter's frame: the canonical columns (string arrays, or object
     Series) in their order, then the bookkeeping columns (row_number,
     raw_record, _reject...; a row of another field count is rejected as
@@ -165,7 +169,7 @@ def finish(data: dict, raw: Raw, *, source: str, table: str,
     the file), raw_record stays NULL and Batch.records builds those of the
     rows the loader rejects (on a million rows every record costs about
     1.2 GB and 4 s; a clean file needs none). `written`: Batch.written
-    (`pointers`)."""
+    (`pointers`); `date_formats`: Batch.date_formats."""
     rows = len(raw)
     bad = pa.array(list(raw.bad_shape), type=pa.string()) if any(
         b is not None for b in raw.bad_shape) else None
@@ -202,7 +206,8 @@ def finish(data: dict, raw: Raw, *, source: str, table: str,
                                  timezone, rows_read=rows,
                                  records=Records(raw.records) if lazy
                                  else None, written=dict(written or {}),
-                                 header=tuple(raw.header))
+                                 header=tuple(raw.header),
+                                 date_formats=tuple(date_formats))
     release_memory()
     return frame
 

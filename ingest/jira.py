@@ -148,7 +148,8 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
                           warnings=warnings, timezone=timezone,
                           written=frames.pointers(raw, {
                               c: hs for c, hs in COLUMNS.items()
-                              if c not in MULTI_VALUED}))
+                              if c not in MULTI_VALUED}),
+                          date_formats=formats)
     wanted = {codes.key(t) for t in options.get("issue_types", ISSUE_TYPES)}
     if raw.positions(ISSUE_TYPE):
         kinds = pd.Series(raw.column(ISSUE_TYPE), dtype=object, index=frame.index)

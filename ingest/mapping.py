@@ -283,7 +283,8 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     frame = frames.finish(data, raw, source=mapping.name, table=mapping.table,
                           warnings=warnings, mode=mapping.mode,
                           timezone=mapping.timezone,
-                          written=_written(raw, mapping))
+                          written=_written(raw, mapping),
+                          date_formats=mapping.date_formats)
     frame = _duplicates(frame, raw, mapping)
     # input rows absorbed by duplicate_ids = "merge" into an earlier row of
     # their id, or left out as older versions by "latest" (rows_superseded

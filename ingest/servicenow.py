@@ -157,7 +157,8 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
                          warnings=warnings, timezone=timezone,
                          arrow=len(raw) >= ARROW_ROWS,
                          lazy_records=len(raw) >= LAZY_RECORD_ROWS,
-                         written=frames.pointers(raw, columns))
+                         written=frames.pointers(raw, columns),
+                         date_formats=formats)
 
 
 def read_export(path, options: dict):

@@ -57,4 +57,5 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
                                             options.get("id_prefix"))
     return frames.finish(data, raw, source=SOURCE, table=TABLE,
                          warnings=warnings, timezone=timezone,
-                         written=frames.pointers(raw, columns))
+                         written=frames.pointers(raw, columns),
+                         date_formats=formats)

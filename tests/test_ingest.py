@@ -115,6 +115,29 @@ def test_every_reject_keeps_its_raw_record_and_says_why(tmp_path):
     assert json.loads(raw)["change_id"] == "C2"
 
 
+def test_an_unread_time_names_the_format_the_source_reads(tmp_path):
+    """A ServiceNow export reads its site's format: a time in another one
+    was rejected as 'not ISO-8601', as if ISO-8601 were all it read. The
+    detail names the format too; canonical CSV, ISO-8601 alone, says so."""
+    export = write(tmp_path / "sn.csv",
+                   "number,short_description,type,state,opened_at\n"
+                   "CHG1,x,Normal,Closed,2026-01-05 10:00:00\n"
+                   "CHG2,y,Normal,Closed,05/01/2026 10:00\n")
+    path = tmp_path / "cb.duckdb"
+    ingest.load_path("servicenow", export, path,
+                     options={"date_format": "%Y-%m-%d %H:%M:%S"})
+    assert rows(path, "select row_number, column_name, value, detail from "
+                "ingest_rejects") == [(
+                    3, "created_at", "05/01/2026 10:00",
+                    "read neither as %Y-%m-%d %H:%M:%S nor as ISO-8601 (e.g. "
+                    "2024-03-12T15:15:00Z)")]
+    ingest.load_path("csv", write(tmp_path / "changes.csv", CHANGES + (
+        "C9,normal,closed,05/01/2026 10:00,t,\n")), path)
+    assert rows(path, "select detail from ingest_rejects where value = "
+                "'05/01/2026 10:00' and batch_id = 2") == [
+        ("not ISO-8601 (e.g. 2024-03-12T15:15:00Z)",)]
+
+
 def test_valid_rows_of_a_mixed_file_are_never_lost(tmp_path):
     path = tmp_path / "cb.duckdb"
     text = CHANGES + "".join(
