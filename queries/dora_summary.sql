@@ -17,8 +17,9 @@
 -- deployment_failure_counts counts them (without its splits and
 -- unattributed incidents, which the panel does not show).
 -- Levels are tested elite -> high -> medium -> low, first match wins; no
--- deployment loaded or a NULL statistic -> no level (a period without
--- deployments in data that has some is banded on its zero medians); rates
+-- deployment loaded for the filtered applications (their note says so) or
+-- a NULL statistic -> no level (a period without deployments in data that
+-- has some is banded on its zero medians); rates
 -- compare as integers (20 * n_failed <= n). lead_time is stored only (no
 -- code lead time here).
 -- failed_change_recovery_time: median_recovery_hours and its n from the
@@ -65,13 +66,21 @@ recovery as (
         )
 ),
 
--- the low band's "data present": deployments are loaded, whatever their
--- date (DevLake's "N/A. Please check if you have collected deployments"
--- is for none collected); a period without one in data that has some is a
--- real zero, low once a complete month is inside it
+-- the low band's "data present": deployments of the filtered applications
+-- are loaded, whatever their date (DevLake's "N/A. Please check if you
+-- have collected deployments" is for none collected, per project); a
+-- period without one in data that has some is a real zero, low once a
+-- complete month is inside it
 loaded as (
-    select count(*) > 0 as has_deployments
-    from deployments
+    select
+        exists(
+            select 1
+            from deployments as d
+            left join applications as a on d.application_id = a.application_id
+            where
+                keep($application_ids, d.application_id)
+                and keep($portfolios, a.portfolio)
+        ) as has_deployments
 ),
 
 band_inputs as (
@@ -149,8 +158,18 @@ keys as (
         f.median_deploy_days_per_week as raw_value,
         'days' as unit,
         f.n,
-        null as note
+        case
+            when not l.has_deployments
+                then 'no band: no deployment is loaded' || case
+                    when
+                        cast($application_ids as varchar[]) is not null
+                        or cast($portfolios as varchar[]) is not null
+                        then ' for the chosen applications'
+                    else ''
+                end
+        end as note
     from frequency as f
+    cross join loaded as l
     union all
     select
         2 as key_order,

@@ -390,6 +390,27 @@ def test_frequency_band_of_a_period_without_deployments_in_data_with_some(
     assert is_null(weeks["band_level"])
 
 
+def test_frequency_band_needs_deployments_of_the_chosen_applications(
+        con, given, envs):
+    """Filtered to an application with no deployment loaded at all, the
+    period read 0.0 in the low band because another application's were
+    loaded: DevLake's low is 'data present' per project, N/A when none is
+    collected. It has no band, and its note says why."""
+    given("applications", [
+        {"application_id": "A", "name": "a", "portfolio": "Pay"},
+        {"application_id": "B", "name": "b", "portfolio": "Core"}])
+    given("deployments", [dep("D1", "2026-03-10 10:00Z")])  # A's, after FEB
+    for scope in ({"application_ids": ["B"]}, {"portfolios": ["Core"]}):
+        row = summary(con, **FEB, **scope).loc["deployment_frequency"]
+        assert (row["raw_value"], row["n"]) == (0, 0)
+        assert is_null(row["band_level"])
+        assert row["note"] == ("no band: no deployment is loaded for the "
+                               "chosen applications")
+    row = summary(con, **FEB, application_ids=["A"]).loc[
+        "deployment_frequency"]
+    assert (row["band_level"], is_null(row["note"])) == ("low", True)
+
+
 def test_lead_time_is_never_banded_and_no_data_gives_no_level(con):
     rows = summary(con)
     assert rows.index.tolist() == [
