@@ -26,6 +26,7 @@ from changeboard.cli import query as query_cli
 from changeboard.words import PHASES as PHASES  # phase codes -> names
 from changeboard.words import TIERS as TIERS  # tier codes -> names
 from changeboard.words import each_distinct as each_distinct
+from changeboard.words import numbered as numbered  # 1–20, 21, none
 from changeboard.words import period_words as period_words  # Nov 2013
 from changeboard.words import phase_word as phase_word  # sit -> SIT
 from changeboard.words import word as word  # backed_out -> Backed out

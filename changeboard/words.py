@@ -40,6 +40,14 @@ def word(code):
     return code
 
 
+def numbered(first: int, last: int) -> str:
+    """Items first+1 to last of an ordered list, by number: '1–20', '21'
+    alone (never '21–21'), 'none' when there is none (never '1–0')."""
+    if last <= first:
+        return "none"
+    return f"{last:,}" if last - first == 1 else f"{first + 1:,}–{last:,}"
+
+
 _PERIOD = re.compile(r"(\d{4})-(?:(\d{2})|W(\d{2})|Q([1-4]))")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep",
            "Oct", "Nov", "Dec")

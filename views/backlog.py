@@ -68,7 +68,7 @@ def listing(rows: pd.DataFrame, columns: list[str], stem: str,
         st.info(empty)
         return
     ui.table(rows[columns], stem, download=rows, key=key,
-             height=min(600, 38 + 35 * len(rows)),
+             height=ui.table_height(len(rows), most=600),
              column_config=COLUMN_CONFIG)
 
 

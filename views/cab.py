@@ -246,7 +246,7 @@ def _decisions_tab() -> None:
         _meeting_pack(None, {})
     built = minutes.build(whole)
     ui.table(built.decisions[minutes.ON_PAGE], f"{stem}-decisions",
-             max_rows=None, height=min(420, 38 + 35 * len(built.decisions)),
+             max_rows=None, height=ui.table_height(len(built.decisions), most=420),
              download=built.decisions)
     if built.undecided:
         st.caption(f"{ui.many(len(built.undecided), 'agenda change')} not "
@@ -292,7 +292,7 @@ def _decide_tab() -> None:
         if note:
             st.warning(note, icon=":material/filter_alt:")
         ui.table(_kept(pack, cab.agenda_lines), f"{stem}-agenda",
-                 max_rows=None, height=min(420, 38 + 35 * len(pack.agenda)))
+                 max_rows=None, height=ui.table_height(len(pack.agenda), most=420))
         starts = list(range(0, len(pack.agenda), BLOCKS_PER_PAGE))
         first = st.selectbox(
             "Changes in detail", starts, key="cab-detail",
@@ -376,7 +376,7 @@ def _releases_tab() -> None:
     else:
         lines = _kept(pack, cab.release_lines)
         ui.table(lines, f"{stem}-releases", max_rows=None,
-                 height=min(420, 38 + 35 * len(lines)),
+                 height=ui.table_height(len(lines), most=420),
                  column_config={"Reasons": st.column_config.TextColumn(
                      width="large")})
     ui.definition("release_readiness", "How is readiness computed?")

@@ -119,7 +119,7 @@ else:
              download=releases, key="readiness-table",
              on_select=partial(ui.pick_row, "readiness-table", "release", ids),
              selection_mode="single-row",
-             height=min(600, 38 + 35 * len(shown)),
+             height=ui.table_height(len(shown), most=600),
              column_config=COLUMN_CONFIG)
     st.caption("One row per release, soonest go-live first; the reasons are "
                "every rule that fired, blocking ones first. Select a row to "

@@ -84,16 +84,10 @@ def app_label(app_id, name) -> str:
     return f"{name} ({app_id})" if isinstance(name, str) else str(app_id)
 
 
-def numbered(first: int, last: int) -> str:
-    """Releases first+1 to last of the timeline's order, by number: '1–20',
-    and '21' alone (never '21–21')."""
-    return f"{last:,}" if last - first == 1 else f"{first + 1:,}–{last:,}"
-
-
 def releases_of(first: int, last: int) -> str:
     """'releases 1–20', 'release 21'."""
     return f"release{'' if last - first == 1 else 's'} " \
-        f"{numbered(first, last)}"
+        f"{ui.numbered(first, last)}"
 
 
 def unplanned(period: pd.Series) -> str | None:
@@ -314,7 +308,7 @@ else:
              for i in range(0, n_releases, PAGE_SIZE)]
     chosen = st.columns([1, 1])[0].selectbox(
         "Releases shown", range(len(pages)), key="timeline_page",
-        format_func=lambda p: f"{numbered(*pages[p])} of "
+        format_func=lambda p: f"{ui.numbered(*pages[p])} of "
         f"{n_releases:,} (by first phase start)")
     first, last = pages[chosen or 0]
     part = ui.scoped("release_timeline", window, filters,

@@ -35,10 +35,7 @@ def releases_from(start: int, n: int) -> str:
     """The Releases pick of a page of the matrix's rows: '1–20', '21–25',
     '21' alone; 'none' when no release goes live in the dates (never
     '1–0')."""
-    last = min(start + env_charts.MATRIX_ROWS, n)
-    if last <= start:
-        return "none"
-    return f"{last:,}" if last - start == 1 else f"{start + 1:,}–{last:,}"
+    return ui.numbered(start, min(start + env_charts.MATRIX_ROWS, n))
 
 
 def render(page: EnvironmentsPage) -> None:
@@ -51,9 +48,9 @@ def render(page: EnvironmentsPage) -> None:
             st.info("No release is loaded, so no environment impact to "
                     "show: load releases and their environment bookings "
                     "(the Data page, or python -m ingest).")
-        elif no_bookings_loaded():
+        elif said := no_bookings_loaded():
             # nor when no release books an environment, whatever its date
-            st.info(no_bookings_loaded())
+            st.info(said)
         else:
             st.info(f"No release goes live between {ui.day(first)} and "
                     f"{ui.day(last)}: widen the go-live dates.")
@@ -151,8 +148,8 @@ def draw(page: EnvironmentsPage, matrix: Matrix) -> tuple[pd.DataFrame, dict]:
         "approved or pending booking, Total Releases an environment's "
         "releases; a rejected-only cell counts in neither"
         + ui.unapplied("environment_impact_matrix", filters) + ".")
-    if columns.empty and no_bookings_loaded():
-        st.info(no_bookings_loaded())
+    if columns.empty and (said := no_bookings_loaded()):
+        st.info(said)
     elif columns.empty:
         st.info(f"None of these releases books one of the chosen "
                 f"{noun}: switch on All columns, or widen the tier and "

@@ -33,8 +33,8 @@ def render(page: EnvironmentsPage) -> None:
     timeline = ui.scoped(
         "booking_timeline", span, filters, statuses=statuses or None,
         **env_charts.group_scope(timeline_group))
-    if timeline.empty and no_bookings_loaded():
-        st.info(no_bookings_loaded())
+    if timeline.empty and (said := no_bookings_loaded()):
+        st.info(said)
     elif timeline.empty:
         st.info("No bookings of this group's environments in these dates: "
                 "pick another group or widen the dates.")

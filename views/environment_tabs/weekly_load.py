@@ -22,8 +22,8 @@ def render(page: EnvironmentsPage) -> None:
     weekly = ui.scoped("environment_impact_by_week", window, filters,
                        **env_charts.group_scope(load_group))
     busy = weekly.groupby("environment_id")["n_bookings"].transform("sum") > 0
-    if not busy.any() and no_bookings_loaded():
-        st.info(no_bookings_loaded())
+    if not busy.any() and (said := no_bookings_loaded()):
+        st.info(said)
     elif not busy.any():
         st.info("No bookings on this group's environments in the period: "
                 "pick another group or widen the dates.")
