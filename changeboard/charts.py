@@ -347,12 +347,18 @@ def rate_line(frame: pd.DataFrame, *, x: str, y: str, n: str, y_title: str,
               x_title: str = "") -> go.Figure:
     """A 0-1 rate as a percentage line; the hover shows the n behind each
     point. Its ticks keep up to two decimals, trailing zeros trimmed (d3's
-    '~'): an emergency ratio near 0.2 % read '0%' on every tick."""
+    '~'): an emergency ratio near 0.2 % read '0%' on every tick. A period
+    the dates cut (is_complete false, if the frame says) is an open
+    circle: its rate stands on a part of the period's changes."""
+    symbol = "circle"
+    if "is_complete" in frame:
+        symbol = ["circle-open" if complete is False else "circle"
+                  for complete in frame["is_complete"].tolist()]
     trace = _express(
         "scatter", x=_array(frame[x]), y=_array(frame[y]),
         customdata=_array(frame[[n]]), mode="lines+markers",
         orientation="v", line={"color": SERIES[0], "dash": "solid"},
-        marker={"symbol": "circle"},
+        marker={"symbol": symbol},
         hovertemplate="%{y:.1%} of n = %{customdata[0]:,}<extra></extra>")
     return _figure([trace], _layout(
         y_title=y_title, x_title=x_title, express=True,

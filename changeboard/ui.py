@@ -919,13 +919,27 @@ def pick_point(chart_key: str, target_key: str, field: str = "x",
         st.session_state[target_key] = (values or {}).get(shown, shown)
 
 
+PART = " (part)"  # after a period the chosen dates cut: 'Dec 2026 (part)'
+
+
 def in_words(trend: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
     """A trend's rows with its periods in words (`period`, as the chart's
-    axis and the drill-down's options say them: 'Nov 2013'), and each
+    axis and the drill-down's options say them: 'Nov 2013', and 'Dec 2026
+    (part)' for a period the dates cut, is_complete false), and each
     period's words -> its code (period_label), for pick_point."""
     words = trend["period_label"].map(period_words)
+    if "is_complete" in trend:
+        words = words + [PART if complete is False else ""
+                         for complete in trend["is_complete"].tolist()]
     return trend.assign(period=words), dict(zip(
         words, trend["period_label"], strict=True))
+
+
+def words_of(codes: dict[str, str]):
+    """The reverse of in_words' codes: a period's code -> its words, for a
+    drill-down's format_func."""
+    said = {code: words for words, code in codes.items()}
+    return lambda code: said.get(code, period_words(code))
 
 
 def drill(label: str, options: list, key: str, placeholder: str = PICK,

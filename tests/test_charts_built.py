@@ -196,6 +196,19 @@ def test_a_rate_line_shows_the_n_behind_each_point():
     assert np.isnan(line.data[0].y[2])  # a gap, not a zero
 
 
+def test_a_rate_line_draws_a_period_the_dates_cut_as_an_open_circle():
+    """A rate from a period the chosen dates cut (the window's first and
+    last weeks, is_complete false) stands on part of its changes: its
+    point is open, the others filled; without is_complete every point is
+    filled."""
+    cut = trend().assign(is_complete=[False, True, False])
+    line = charts.rate_line(cut, x="period_label", y="change_success_rate",
+                            n="n", y_title="change success rate")
+    assert list(line.data[0].marker.symbol) == [
+        "circle-open", "circle", "circle-open"]
+    assert FIGURES["rate_line"]().data[0].marker.symbol == "circle"
+
+
 def test_a_rate_line_of_small_rates_tells_its_ticks_apart():
     # ".0%" read every tick of a 0.2 % emergency ratio as 0%: up to two
     # decimals, trailing zeros trimmed (1%, 0.05%, 0.15%)

@@ -330,13 +330,15 @@ def axis(app, key: str) -> list[str]:
 
 
 @pytest.mark.parametrize("grain, said", [
-    ("month", r"[A-Z][a-z]{2} \d{4}"), ("week", r"Week \d{1,2}, \d{4}")])
+    ("month", r"[A-Z][a-z]{2} \d{4}( \(part\))?"),
+    ("week", r"Week \d{1,2}, \d{4}( \(part\))?")])
 def test_a_periods_drill_down_reads_as_the_charts_axis(app, grain, said):
     """The drill-downs into a trend's period offered its code ('2026-11',
     '2026-W47') where the chart's axis read 'Nov 2026'; the axis and the
     options now say a period the same way, in words ('Nov 2026', 'Week
     47, 2026'), the pick is still the period's code (and a month's bar,
     drawn on a date axis, picked '2026-11-01', no option at all)."""
+    from changeboard import ui
     app.radio(key="grain").set_value(grain).run()
     for chart, key in (("outcome-chart", "changes_period"),
                        ("emergency-chart", "emergencies_period")):
@@ -349,11 +351,40 @@ def test_a_periods_drill_down_reads_as_the_charts_axis(app, grain, said):
     assert not app.exception
     picked = app.selectbox(key="changes_period").value
     assert re.fullmatch(r"\d{4}-(W\d{2}|\d{2})", picked)
-    assert f" behind {shown}; Counted as" in captions(app)
+    # Markdown-escaped in the caption's source: 'Week 49, 2026 \\(part\\)'
+    assert f" behind {ui.plain(shown)}; Counted as" in captions(app)
     box = app.selectbox(key="emergencies_period")
     shown = box.options[-1]
     box.select(shown).run()
     assert captions(app).count(f"emergency changes completed in {shown}.")
+
+
+@pytest.mark.parametrize("grain", ["month", "week"])
+def test_a_period_the_dates_cut_says_so_on_the_axis_and_in_its_pick(
+        app, grain):
+    """The last 12 months end today and start mid-month: the first and
+    last months (and weeks) hold part of their changes, and their rates
+    stand on fewer. The axis said 'Dec 2025' like any month; it says
+    'Dec 2025 (part)' for exactly the periods the query marks incomplete,
+    and the drill-down and its caption say the period the same way."""
+    from changeboard import ui
+    app.radio(key="grain").set_value(grain).run()
+    with db.reading(config.DB_PATH) as con:
+        trend = ui.in_words(db.run(
+            con, "change_success_rate_by_period", grain=grain,
+            **ui.window_for("last_365")))[0]
+    cut = [p for p, complete in zip(trend["period"], trend["is_complete"],
+                                    strict=True) if not complete]
+    assert cut and all(p.endswith(" (part)") for p in cut)
+    drawn = axis(app, "outcome-chart")
+    assert [p for p in drawn if p.endswith(" (part)")] == cut
+    assert len(drawn) - len(cut) >= 10
+    box = app.selectbox(key="changes_period")  # periods with changes
+    assert cut[0] in box.options
+    box.select(cut[0]).run()
+    assert f" behind {ui.plain(cut[0])}; Counted as" in captions(app)
+    assert re.fullmatch(r"\d{4}-(W\d{2}|\d{2})",
+                        app.selectbox(key="changes_period").value)
 
 
 def test_a_click_on_a_period_picks_its_code(monkeypatch):

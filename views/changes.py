@@ -205,14 +205,15 @@ else:
         f"{int(overall['n_failed']):,} failed (close code, linked incident "
         f"or rolled-back deployment) · {int(overall['n_excluded']):,} "
         f"cancelled or rejected left out · {int(overall['n_unclassified']):,}"
-        " without a close code. Dated by when the work ended; periods cut by"
-        " the dates are partial.")
+        " without a close code. Dated by when the work ended; (part) periods"
+        " are cut by the dates.")
     pick = ui.drill(f"Changes of one {grain}",
                     list(trend.loc[trend["n"] > 0, "period_label"]),
-                    "changes_period", POINT, format_func=ui.period_words)
+                    "changes_period", POINT,
+                    format_func=(said := ui.words_of(trend_codes)))
     if pick:
         records_table(behind(period_window(trend, pick)),
-                      f"changes-{pick}", ui.period_words(pick))
+                      f"changes-{pick}", said(pick))
 ui.definition("change_success_rate_by_period")
 
 # --- breakdowns ---------------------------------------------------------------
@@ -345,7 +346,8 @@ else:
     pick = ui.drill(f"Emergency changes of one {grain}",
                     list(emergency.loc[emergency["n_emergency"] > 0,
                                        "period_label"]),
-                    "emergencies_period", POINT, format_func=ui.period_words)
+                    "emergencies_period", POINT,
+                    format_func=(said := ui.words_of(emergency_codes)))
     if pick and "emergency" in (filters.get("change_types") or ["emergency"]):
         # the completed emergency changes the ratio counts (A24), read
         # through the type filter: the whole list is the period's numerator
@@ -353,7 +355,7 @@ else:
                               period_window(emergency, pick),
                               {**filters, "change_types": ["emergency"]})
         st.caption(f"{ui.many(rows.n, 'emergency change')} completed in "
-                   f"{ui.period_words(pick)}.")
+                   f"{said(pick)}.")
         listed(rows, EMERGENCY_COLUMNS, ui.slug(f"emergency-changes-{pick}"))
 ui.definition("emergency_change_ratio_by_period")
 

@@ -255,7 +255,7 @@ else:
     st.caption(
         "Implemented changes by the period their work ended. Failed includes "
         "changes closed successful that later got a linked incident or a "
-        "rolled-back deployment. Periods cut by the chosen dates are partial.")
+        "rolled-back deployment. (part) periods are cut by the chosen dates.")
 
 # --- the records behind each card ---------------------------------------------
 DRILL = {card.label: (*card.records[:1], ahead if card.ahead else window,
