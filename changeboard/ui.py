@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
@@ -780,6 +781,7 @@ def table(frame: pd.DataFrame, file_stem: str, *,
                 **given["type_config"], "format": kept["type_config"]["format"]}}
         columns[column] = given
     kwargs.setdefault("placeholder", "–")
+    shown = _in_tenths_of_percent(shown, columns)
     drawn = st.dataframe(shown, hide_index=True, column_config=columns,
                          **kwargs)
     if download is None:
@@ -787,6 +789,31 @@ def table(frame: pd.DataFrame, file_stem: str, *,
     else:
         downloads(download, file_stem, rows=download_rows)
     return drawn
+
+
+PERCENT = "%.1f%%"  # a table's rate as the cards write it: 24.9%, 0.0%
+
+
+def _in_tenths_of_percent(shown: pa.Table, columns: dict) -> pa.Table:
+    """The rates a table draws as percentages (format "percent", which
+    Streamlit writes with up to two decimals, trailing zeros dropped: 24.85%
+    beside 7.1% and 0% in one column, where the cards say 24.9%) drawn with
+    one decimal, as the cards: the values x 100 under PERCENT, a progress
+    bar's bounds too. Changes `columns`; a new table, `shown` is shared.
+    The downloads keep the 0-1 rates."""
+    for name, given in columns.items():
+        kind = given.get("type_config", {}) if isinstance(given, dict) else {}
+        if kind.get("format") != "percent" or name not in shown.column_names:
+            continue
+        at = shown.column_names.index(name)
+        shown = shown.set_column(at, name, pc.multiply(
+            shown.column(at).cast(pa.float64()), 100.0))
+        scaled = {**kind, "format": PERCENT}
+        for bound in ("min_value", "max_value"):
+            if kind.get("type") == "progress" and kind.get(bound) is not None:
+                scaled[bound] = kind[bound] * 100
+        columns[name] = {**given, "type_config": scaled}
+    return shown
 
 
 def _unformatted_number(config) -> bool:

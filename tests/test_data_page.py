@@ -75,7 +75,10 @@ def test_the_dangling_share_reads_as_a_percentage(app):
                  if "dangling_share" in d.value.columns)
     config = json.loads(table.proto.columns)["dangling_share"]
     assert config["label"] == "Dangling share"
-    assert config["type_config"]["format"] == "percent"
+    # in tenths of a percent, as the cards (ui.table: the share x 100)
+    assert config["type_config"]["format"] == "%.1f%%"
+    shares = table.value["dangling_share"].dropna()
+    assert len(shares) and shares.between(0, 100).all()
 
 
 def test_an_upload_is_previewed_as_a_dry_run_then_committed(app):

@@ -387,6 +387,29 @@ def test_a_period_the_dates_cut_says_so_on_the_axis_and_in_its_pick(
                         app.selectbox(key="changes_period").value)
 
 
+def test_a_tables_rates_read_with_one_decimal_as_the_cards(app):
+    """Streamlit's "percent" format wrote a rate with up to two decimals,
+    trailing zeros dropped: 83.58 %, 96.91 % and 100 % in one column, where
+    the cards say 93.5 %. The breakdown's rates read with one decimal: the
+    query's 0-1 rates drawn x 100 under '%.1f%%'."""
+    import json
+
+    from changeboard import ui
+    table = next(d for d in app.dataframe if "Success rate" in d.value)
+    drawn_as = json.loads(table.proto.columns)["Success rate"]
+    assert drawn_as["type_config"]["format"] == "%.1f%%"
+    with db.reading(config.DB_PATH) as con:
+        by = db.run(con, "change_success_rate_by", dimension="change_type",
+                    **ui.window_for("last_365"))
+    rates = dict(zip(by["dimension_value"], by["change_success_rate"],
+                     strict=True))
+    drawn = dict(zip(table.value["Type"], table.value["Success rate"],
+                     strict=True))
+    assert drawn.keys() == rates.keys()
+    for kind, rate in rates.items():
+        assert drawn[kind] == pytest.approx(rate * 100)
+
+
 def test_a_click_on_a_period_picks_its_code(monkeypatch):
     """A click on a trend's bar or point gives the period as the axis says
     it; the drill-down picks its code."""
