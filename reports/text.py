@@ -24,6 +24,21 @@ READINESS = {"blocked": ("✖", "Blocked"), "at_risk": ("⚠", "At risk"),
 NO_REASONS = "—"
 
 
+def reasons_said(reasons, uncovered_phases=None) -> list[str]:
+    """release_readiness's reasons (one text, '; '-separated, as the query
+    writes them) as the pages and the pack say them, one per item: each
+    starts as a sentence does ('Go-live in the freeze window ...', 'No
+    change linked') and names the phases not booked as the release's other
+    views do ('(UAT, Production)', not the codes '(uat, prod)' the query
+    lists in uncovered_phases); none for a release no rule fired on."""
+    text = as_text(reasons)
+    codes = as_text(uncovered_phases)
+    if codes:
+        named = ", ".join(str(phase_word(p)) for p in codes.split(", "))
+        text = text.replace(f"booking ({codes})", f"booking ({named})")
+    return [r[:1].upper() + r[1:] for r in text.split("; ") if r]
+
+
 def records(frame: pd.DataFrame) -> list[dict]:
     """frame.to_dict("records"), the same values, made from each column's
     tolist(): to_dict walks an Arrow-backed column cell by cell, several

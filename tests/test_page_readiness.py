@@ -64,7 +64,7 @@ def test_selecting_a_release_lists_its_changes_and_phases(page):
 def test_a_blocked_release_says_which_freeze_hits_it(page):
     page.run()
     table = releases_shown(page)
-    frozen = table[table["reasons"].str.contains("go-live in the")]
+    frozen = table[table["reasons"].str.contains("Go-live in the")]
     page.selectbox(key="release").select(frozen["release_id"].iloc[0]).run()
     assert not page.exception
     assert "The go-live falls in the" in page.error[0].value
@@ -110,7 +110,7 @@ def test_names_from_the_data_are_plain_text_and_an_unnamed_window_its_id(
                             default_timeout=120)
     app.run()
     table = releases_shown(app)
-    frozen = table[table["reasons"].str.contains("go-live in the")]
+    frozen = table[table["reasons"].str.contains("Go-live in the")]
     release_id = frozen["release_id"].iloc[0]
     name = "Pay [portal](https://evil.example) $5$"
     with db.publish(copy) as con:  # written as a load writes it
@@ -130,7 +130,7 @@ def test_names_from_the_data_are_plain_text_and_an_unnamed_window_its_id(
     assert "evil.example" in heading
     assert not re.search(r"(?<!\\)\[|(?<!\\)\$", heading)
     reason = next(r for r in releases_shown(app).set_index("release_id").loc[
-        release_id, "reasons"].split("; ") if "go-live in the" in r)
+        release_id, "reasons"].split("; ") if "Go-live in the" in r)
     window_id = re.search(r"\(([^()]+)\)$", reason).group(1)
     assert reason.endswith(f" window ({window_id})") and "  " not in reason
     assert f"**{window_id}**" in app.error[0].value
@@ -160,3 +160,55 @@ def test_changes_still_waiting_agree_with_their_count(page):
                          "1 change still needs a decision.")), one
     assert " · 1 of n = " in one or "before go-live (next: " in one, one
     assert slips_at_one([one]) == [], one
+
+
+def test_reasons_read_as_sentences_naming_the_phases_in_words(page):
+    """The reasons read as the query writes them: 'go-live in the blackout
+    window ...', '1 remaining phase without an approved or pending booking
+    (uat)', the phase by its code where every other view says UAT. Each
+    reason starts as a sentence and names the phases not booked in words,
+    on the table and in the release's detail."""
+    from changeboard.words import phase_word
+    page.run()
+    table = releases_shown(page)
+    said = [r for cell in table["reasons"] for r in cell.split("; ")]
+    assert said and all(r[0].isupper() or r[0].isdigit() or r == "—"
+                        for r in said), said
+    unbooked = table[table["reasons"].str.contains("pending booking (",
+                                                   regex=False)]
+    assert len(unbooked)
+    with db.reading(config.DB_PATH) as con:
+        rows = db.run(con, "release_readiness", horizon_days=28)
+    phases = dict(zip(rows["release_id"], rows["uncovered_phases"],
+                      strict=True))
+    for release_id, reasons in zip(unbooked["release_id"],
+                                   unbooked["reasons"], strict=True):
+        codes = phases[release_id].split(", ")
+        named = ", ".join(phase_word(p) for p in codes)
+        assert f"booking ({named})" in reasons, (reasons, codes)
+    release_id = unbooked["release_id"].iloc[0]
+    page.selectbox(key="release").select(release_id).run()
+    items = next(m.value for m in page.markdown
+                 if "without an approved or pending" in m.value)
+    codes = phases[release_id].split(", ")
+    assert ", ".join(phase_word(p) for p in codes) in items
+    assert all(line.startswith("- ") and (line[2].isupper() or
+                                          line[2].isdigit())
+               for line in items.splitlines()), items
+
+
+def test_reasons_said_one_by_one():
+    from reports.text import reasons_said
+    assert reasons_said(
+        "go-live in the freeze window \"Year end\" (BW-1); 2 remaining "
+        "phases without an approved or pending booking (perf, sit); "
+        "phases running behind plan", "perf, sit") == [
+        "Go-live in the freeze window \"Year end\" (BW-1)",
+        "2 remaining phases without an approved or pending booking "
+        "(Performance, SIT)",
+        "Phases running behind plan"]
+    assert reasons_said("", None) == [] and reasons_said(None) == []
+    # a phase named in the data as the release's plan names it
+    assert reasons_said("1 remaining phase without an approved or pending "
+                        "booking (cut_over)", "cut_over") == [
+        "1 remaining phase without an approved or pending booking (Cut over)"]

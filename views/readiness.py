@@ -17,8 +17,10 @@ COLOURS = {"blocked": "#D55E00", "at_risk": "#E69F00", "ready": "#009E73"}
 CHIPS = {k: (symbol, COLOURS[k], word)
          for k, (symbol, word) in cab.READINESS.items()}
 HORIZONS = (7, 14, 28, 56, 91)
-TABLE_COLUMNS = ["readiness", "release_id", "name", "go_live",
-                 "days_to_go_live", "reasons", "application_name", "changes",
+# the reasons beside the release's name: the page's answer to "why", in
+# view at 1280 px wide (after the go-live they started off the right edge)
+TABLE_COLUMNS = ["readiness", "release_id", "name", "reasons", "go_live",
+                 "days_to_go_live", "application_name", "changes",
                  "n_phases_remaining", "n_phases_uncovered",
                  "n_bookings_pending", "n_bookings_rejected", "slip_days",
                  "n_failed_recently", "release_status"]
@@ -113,7 +115,9 @@ else:
         go_live=[local(t) for t in releases["planned_release_at"]],
         changes=[f"{a:,} of {c:,}" if c else "none linked" for a, c in zip(
             releases["n_approved"], releases["n_changes"], strict=True)],
-        reasons=[r or cab.NO_REASONS for r in releases["reasons"]])
+        reasons=["; ".join(cab.reasons_said(r, p)) or cab.NO_REASONS
+                 for r, p in zip(releases["reasons"],
+                                 releases["uncovered_phases"], strict=True)])
     ids = list(releases["release_id"])
     ui.table(shown[TABLE_COLUMNS], f"release-readiness-{now:%Y-%m-%d}",
              download=releases, key="readiness-table",
@@ -139,9 +143,8 @@ else:
             f"(in {row['days_to_go_live']:.1f} days) · "
             f"{ui.plain(row['application_name'] or 'no application')} · "
             f"release {ui.word(row['release_status']).lower()}")
-        if row["reasons"]:
-            st.markdown("\n".join(f"- {ui.plain(r)}"
-                                  for r in row["reasons"].split("; ")))
+        if said := cab.reasons_said(row["reasons"], row["uncovered_phases"]):
+            st.markdown("\n".join(f"- {ui.plain(r)}" for r in said))
         if row["freeze_hit"]:
             st.error(
                 f"The go-live falls in the {row['freeze_window_kind']} window "
