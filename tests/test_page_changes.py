@@ -267,7 +267,7 @@ def test_a_filter_changes_the_numbers(app):
     assert captions(app) != before
     assert app.radio(key="by").value == "Type"
     table = next(d.value for d in app.dataframe if "Type" in d.value.columns)
-    assert list(table["Type"]) == ["emergency"]
+    assert list(table["Type"]) == ["Emergency"]
 
 
 def test_picking_a_breakdown_value_shows_its_changes(app):
@@ -277,6 +277,36 @@ def test_picking_a_breakdown_value_shows_its_changes(app):
                    if "kind" in d.value.columns)
     assert len(records) > 0
     assert set(records["change_type"]) == {"Normal"}
+
+
+@pytest.mark.parametrize("by, column", [("Type", "change_type"),
+                                        ("Risk", "risk")])
+def test_a_type_or_risk_breakdown_says_its_values_in_words(app, by, column):
+    """The breakdown by type or risk drew the codes ('emergency',
+    'very_high') on its bars, table and drill-down, where the records
+    below and every other page say 'Emergency', 'Very high'. They read
+    in words; the pick is still the code (the records are its)."""
+    import json
+
+    from changeboard import ui
+    app.radio(key="by").set_value(by).run()
+    table = next(d.value for d in app.dataframe if by in d.value.columns)
+    said = [v for v in table[by] if v != ui.NONE]
+    assert said and all(v == ui.word(v.lower().replace(" ", "_"))
+                        and v[0].isupper() for v in said), said
+    chart = next(c for c in app.get("plotly_chart")
+                 if c.key == f"by-chart-{column}")
+    drawn = {y for trace in json.loads(chart.proto.spec)["data"]
+             for y in trace["y"]}
+    assert set(said) <= drawn
+    box = app.selectbox(key=f"changes_{column}")
+    assert set(said) <= set(box.options)
+    box.select(said[0]).run()
+    assert not app.exception
+    picked = app.selectbox(key=f"changes_{column}").value
+    assert picked == said[0].lower().replace(" ", "_")
+    records = next(d.value for d in app.dataframe if "kind" in d.value)
+    assert set(records[column]) == {said[0]}
 
 
 @pytest.mark.parametrize("by", ["Team", "Application", "Risk"])
@@ -401,8 +431,8 @@ def test_a_tables_rates_read_with_one_decimal_as_the_cards(app):
     with db.reading(config.DB_PATH) as con:
         by = db.run(con, "change_success_rate_by", dimension="change_type",
                     **ui.window_for("last_365"))
-    rates = dict(zip(by["dimension_value"], by["change_success_rate"],
-                     strict=True))
+    rates = dict(zip(by["dimension_value"].map(ui.word),
+                     by["change_success_rate"], strict=True))
     drawn = dict(zip(table.value["Type"], table.value["Success rate"],
                      strict=True))
     assert drawn.keys() == rates.keys()

@@ -210,10 +210,10 @@ else:
     pick = ui.drill(f"Changes of one {grain}",
                     list(trend.loc[trend["n"] > 0, "period_label"]),
                     "changes_period", POINT,
-                    format_func=(said := ui.words_of(trend_codes)))
+                    format_func=(period_said := ui.words_of(trend_codes)))
     if pick:
         records_table(behind(period_window(trend, pick)),
-                      f"changes-{pick}", said(pick))
+                      f"changes-{pick}", period_said(pick))
 ui.definition("change_success_rate_by_period")
 
 # --- breakdowns ---------------------------------------------------------------
@@ -236,6 +236,11 @@ else:
             f"{v} · {names[v]}" if names.get(v, v) != v else v
             for v in by["dimension_value"]])
     labels = list(by["dimension_value"])
+    # a type or risk in words, as the records below say it ('Emergency',
+    # 'Very high'); the label picked is still its code
+    worded = dict(zip(labels, (ui.word(v) if column in ("change_type", "risk")
+                               else v for v in labels), strict=True))
+    by = by.assign(dimension_value=[worded[v] for v in labels])
     drill_key = f"changes_{dimension}"
     if by["n"].sum() == 0:  # ended, none with an outcome: no bar to draw
         st.info(ui.no_outcomes(
@@ -251,7 +256,8 @@ else:
                 hover={"change_success_rate": "success rate"}),
             key=f"by-chart-{dimension}", selection_mode="points",
             on_select=partial(ui.pick_point, f"by-chart-{dimension}",
-                              drill_key, "y"))
+                              drill_key, "y",
+                              {w: v for v, w in worded.items()}))
     table = shown(by, ["dimension_value", "n", "n_succeeded", "n_failed",
                        "change_success_rate", "n_failed_by_incident",
                        "n_failed_by_rollback", "n_excluded",
@@ -268,11 +274,12 @@ else:
         + ui.drawn_of(by, name.lower(), "implemented changes")
         + f" Select {'a bar or ' if by['n'].sum() else ''}a row to see its "
         "changes.")
-    pick = ui.drill(f"Changes of one {name.lower()}", labels, drill_key)
+    pick = ui.drill(f"Changes of one {name.lower()}", labels, drill_key,
+                    format_func=lambda v: worded.get(v, v))
     if pick:
         value = pick.split(" · ")[0] if dimension == "application" else pick
         records_table(behind(window, column, value),
-                      f"changes-{dimension}-{value}", pick)
+                      f"changes-{dimension}-{value}", worded.get(pick, pick))
 ui.definition("change_success_rate_by")
 
 # --- change success score -----------------------------------------------------
@@ -347,7 +354,8 @@ else:
                     list(emergency.loc[emergency["n_emergency"] > 0,
                                        "period_label"]),
                     "emergencies_period", POINT,
-                    format_func=(said := ui.words_of(emergency_codes)))
+                    format_func=(emergency_said := ui.words_of(
+                        emergency_codes)))
     if pick and "emergency" in (filters.get("change_types") or ["emergency"]):
         # the completed emergency changes the ratio counts (A24), read
         # through the type filter: the whole list is the period's numerator
@@ -355,7 +363,7 @@ else:
                               period_window(emergency, pick),
                               {**filters, "change_types": ["emergency"]})
         st.caption(f"{ui.many(rows.n, 'emergency change')} completed in "
-                   f"{said(pick)}.")
+                   f"{emergency_said(pick)}.")
         listed(rows, EMERGENCY_COLUMNS, ui.slug(f"emergency-changes-{pick}"))
 ui.definition("emergency_change_ratio_by_period")
 
