@@ -105,7 +105,8 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
          dry_run: bool = False, strict: bool = False,
          progress: Callable[[str], None] | None = None,
          replace_sample: bool = False, loaded_by: str | None = None,
-         release: bool = False, capped: bool = True) -> Loaded:
+         release: bool = False, capped: bool = True,
+         beside_sample: bool = False) -> Loaded:
     """Validate and load one adapter frame as one batch, then publish.
 
     Never raises for bad data: a file-level problem gives status `failed` (an
@@ -121,7 +122,9 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
     were removed, as a failed load is then tried again without them).
     `capped`: a direct insert holds DuckDB's buffers to
     checks.insert_memory_limit; when it runs out under it, the load runs
-    again without.
+    again without. `beside_sample`: the sample's stored rows are not held
+    against the frame's (a load that was to replace the sample and failed,
+    recorded beside it with the rejects it had without it).
     """
     progress = progress or _quiet
     db_path = Path(db_path or config.DB_PATH)
@@ -148,7 +151,7 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
                                sha256=sha256, strict=strict,
                                progress=progress, loaded_by=loaded_by,
                                release=release and not removed,
-                               capped=capped)
+                               capped=capped, beside_sample=beside_sample)
             result.sample_rows_removed = removed
             if removed and result.status == "failed":
                 raise _KeepSample
@@ -165,17 +168,20 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
             result.status = "dry_run" if result.status != "failed" else "failed"
             result.batch_id = None
     except _KeepSample:
-        # record the failed load as it would be without replacing the sample
+        # record the failed load with the sample kept, its rows judged as
+        # they were without it: a --strict load refused for one bad row
+        # must not also reject every id the sample happens to hold
         return load(frame, db_path, file_name=file_name, sha256=sha256,
                     dry_run=dry_run, strict=strict, progress=progress,
-                    loaded_by=loaded_by)
+                    loaded_by=loaded_by, beside_sample=True)
     except checks.CapTooSmall:
         # nothing was published (the frame is whole: it is freed only
         # after the insert): the same load, its insert uncapped
         return load(frame, db_path, file_name=file_name, sha256=sha256,
                     dry_run=dry_run, strict=strict, progress=progress,
                     replace_sample=replace_sample, loaded_by=loaded_by,
-                    release=release, capped=False)
+                    release=release, capped=False,
+                    beside_sample=beside_sample)
     return result
 
 
@@ -278,12 +284,13 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
               strict: bool = False,
               progress: Callable[[str], None] | None = None,
               loaded_by: str | None = None, release: bool = False,
-              capped: bool = True) -> Loaded:
+              capped: bool = True, beside_sample: bool = False) -> Loaded:
     """The load on an open writable connection (inside db.publish).
     `release`: the frame's columns are dropped once checked (checks.release),
     for a caller that does not read it again. `capped`: as for load();
     checks.CapTooSmall when a direct insert runs out under the cap (the
-    caller runs the load again without it)."""
+    caller runs the load again without it). `beside_sample`: the sample's
+    stored rows are not held against the frame's rows (load())."""
     progress = progress or _quiet
     started = datetime.now(UTC)
     batch = frames.batch(frame)
@@ -324,7 +331,9 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
             checks.stage(con, frame, spec, present, timezone)
             checks.frame_records(con, frame)
             rejects.duplicates(con, spec)
-            rejects.against_stored(con, spec, source, sha256)
+            rejects.against_stored(
+                con, spec, source, sha256,
+                ignored_loader=SAMPLE_LOADER if beside_sample else None)
     finally:
         _tidy(con)
     rejects.as_written(con, spec, batch.written)

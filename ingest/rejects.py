@@ -92,20 +92,25 @@ def duplicates(con, spec) -> None:
         con.execute(f"drop table {name}")
 
 
-def against_stored(con, spec, source, sha256: str | None = None) -> None:
+def against_stored(con, spec, source, sha256: str | None = None,
+                   ignored_loader: str | None = None) -> None:
     """id_owned_by_other_source, older_than_stored. A stored row this very
     file wrote (a batch of the same sha256, source and table) is no newer
     copy: the file read again (with a corrected mapping) replaces it, its
-    updated_at moved or not."""
+    updated_at moved or not. Nor is a stored row that `ignored_loader`
+    loaded (the sample's, for a load that was to replace them) in the way."""
     table = q(spec.name)
     match = key_match(spec, "c", "t")
+    ignored = ("coalesce(t.ingested_batch_id, -1) not in (select batch_id "
+               "from ingest_batches where loaded_by = $ignored)")
     _reject(con, spec,
             f"select c.row_number, 'owned by source ''' || t.source || "  # noqa: S608
             "''' (batch ' || coalesce(t.ingested_batch_id, 0) || '); give "
             "one source an id_prefix (mapping file [source] id_prefix) so "
             f"both can load' as detail from checked as c join {table} as t "
-            f"on {match} where c.reason is null and t.source <> $source",
-            "id_owned_by_other_source", {"source": source})
+            f"on {match} where c.reason is null and t.source <> $source "
+            f"and {ignored}", "id_owned_by_other_source",
+            {"source": source, "ignored": ignored_loader})
     if "updated_at" in present(con, spec):
         _reject(con, spec,
                 "select c.row_number, 'stored copy (batch ' || "  # noqa: S608
@@ -115,8 +120,10 @@ def against_stored(con, spec, source, sha256: str | None = None) -> None:
                 "and t.updated_at > c.updated_at and coalesce("
                 "t.ingested_batch_id, -1) not in (select batch_id from "
                 "ingest_batches where source = $source and entity = $table "
-                "and file_sha256 = $sha256)", "older_than_stored",
-                {"source": source, "table": spec.name, "sha256": sha256})
+                f"and file_sha256 = $sha256) and {ignored}",
+                "older_than_stored",
+                {"source": source, "table": spec.name, "sha256": sha256,
+                 "ignored": ignored_loader})
 
 
 # the reasons of the loader's own checks of a row's values (checks._checks);

@@ -586,6 +586,32 @@ def test_a_failed_load_keeps_the_sample(sample_db, tmp_path):
                 "(select max(batch_id) from ingest_batches)") == [(1,)]
 
 
+def test_a_strict_load_refused_beside_the_sample_lists_its_own_rejects(
+        sample_db, tmp_path):
+    """A --strict first load whose ids the sample also uses (an export
+    numbered from CHG0000001, as the sample's) and one bad row: it is
+    refused and the sample kept, but its rejects were those of the file
+    loaded again beside the sample: every good row 'owned by source
+    servicenow', the sample's, and the error counted them all."""
+    path = sample_copy(sample_db, tmp_path)
+    n_sample = status(path)["n_sample_rows"]
+    ids = ["CHG0000001", "CHG0000002", "CHG0000003"]
+    with db.connect(path, read_only=True) as con:
+        assert con.execute("select count(*) from changes where change_id in "
+                           "$ids", {"ids": ids}).fetchall() == [(3,)]
+    file = write(tmp_path / "changes.csv", CHANGES + "".join(
+        f"{i},normal,closed,2024-03-12T15:15:00Z,t,2024-03-14T00:00:00Z\n"
+        for i in ids) + "CHG0000004,normal,closed,12/03/2024,t,\n")
+    result = ingest.load_path("csv", file, path, replace_sample=True,
+                              strict=True)
+    assert result.status == "failed" and result.sample_rows_removed == 0
+    assert status(path)["n_sample_rows"] == n_sample
+    assert (result.rows_read, result.rows_rejected, result.reasons) == (
+        4, 1, [("bad_timestamp", 1)])
+    assert rows(path, "select row_number, reason from ingest_rejects where "
+                "batch_id = $b", b=result.batch_id) == [(5, "bad_timestamp")]
+
+
 def test_cli_replaces_the_sample_unless_kept_and_can_remove_it(
         sample_db, tmp_path):
     kept = sample_copy(sample_db, tmp_path)
