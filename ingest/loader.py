@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 
 from changeboard import auth, config, db
+from changeboard.words import many
 
 from . import checks, frames, hints, reading, rejects, schema
 from .checks import q
@@ -366,8 +367,8 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
         result.rows_new = result.rows_loaded = accepted
     elif strict and result.rows_rejected:
         result.status = "failed"
-        result.error = (f"{file_name}: {result.rows_rejected} rows rejected "
-                        "and --strict given: nothing loaded")
+        result.error = (f"{file_name}: {many(result.rows_rejected, 'row')} "
+                        "rejected and --strict given: nothing loaded")
         result.rows_loaded = 0
     else:
         progress("writing")

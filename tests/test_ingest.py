@@ -457,6 +457,25 @@ def test_cli_prints_a_summary_and_the_top_reasons(tmp_path):
     assert strict.returncode == 1
 
 
+def test_cli_error_line_names_the_file_once_and_counts_in_words(tmp_path):
+    """A failed file's line said its name twice (`changes.csv: error:
+    /path/to/changes.csv: ...`, the error's own path after the line's
+    name), and --strict counted one reject as '1 rows rejected'."""
+    strict = cli("csv", str(BAD / "changes-unknown-code.csv"), "--db",
+                 str(tmp_path / "s.duckdb"), "--strict")
+    assert strict.returncode == 1
+    assert ("changes-unknown-code.csv: error: 1 row rejected and --strict "
+            "given: nothing loaded") in strict.stdout.splitlines()
+    header = write(tmp_path / "changes.csv", CHANGES.replace(",title",
+                                                             ",titel"))
+    failed = cli("csv", str(header), "--db", str(tmp_path / "f.duckdb"))
+    assert failed.returncode == 1
+    error = [line for line in failed.stdout.splitlines() if " error: " in line]
+    assert len(error) == 1, failed.stdout
+    assert error[0].startswith("changes.csv: error: unknown column 'titel'")
+    assert error[0].count("changes.csv") == 1
+
+
 def test_cli_exits_non_zero_on_a_failed_file_and_dry_run_writes_nothing(
         tmp_path):
     path = tmp_path / "cb.duckdb"

@@ -41,7 +41,7 @@ def summary(results) -> None:
             print(f"{name}: already loaded as batch {r.already_loaded}; "
                   "nothing changed")
         if r.error:
-            print(f"{name}: error: {r.error}")
+            print(f"{name}: error: {_unnamed(r.error, r.file_name)}")
         for warning in r.warnings:
             print(f"{name}: warning: {_unnamed(warning, r.file_name)}")
         if r.rows_deleted:
@@ -61,8 +61,8 @@ def summary(results) -> None:
 
 
 def _unnamed(message: str, file_name: str) -> str:
-    """A warning without the file's name (or path) in front: the line says
-    it once, before `warning:`."""
+    """A warning or error without the file's name (or path) in front: the
+    line says it once, before `warning:` or `error:`."""
     for named in (f"{file_name}: ", f"{Path(file_name).name}: "):
         if message.startswith(named):
             return message[len(named):]
