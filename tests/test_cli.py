@@ -649,3 +649,36 @@ def test_a_file_named_after_no_table_is_told_the_table_its_header_reads_as(
                          str(tmp_path / "cb.duckdb"))
     assert "other.csv: error: no canonical table is named like this file " \
         "(tables: " in result.stdout
+
+
+def test_a_missing_database_or_output_folder_is_said_in_one_line(
+        tiny_db, tmp_path):
+    """A mistyped --db (or CHANGEBOARD_DB) made `query` print DuckDB's
+    'IOException: IO Error: Cannot open database ... in read-only mode'
+    and `snapshots list` an empty table ending '0 snapshots' with exit 0,
+    which a weekly script takes for success; `report cab --out` into a
+    folder that does not exist built the pack, then printed Chromium's own
+    log lines (bus, dbus, headless command handler) as its error."""
+    gone = tmp_path / "typo.duckdb"
+    window = ["--param", "start_date=2026-01-01", "--param",
+              "end_date=2026-02-01"]
+    query = changeboard("query", "change_success_rate", "--db", str(gone),
+                        *window)
+    assert query.returncode == 1 and query.stdout == ""
+    assert query.stderr.splitlines() == [
+        f"error: no database at {gone} (--db, else CHANGEBOARD_DB, names it)"]
+    listed = changeboard("snapshots", "list", "--db", str(gone))
+    assert listed.returncode == 1 and listed.stdout == ""
+    assert f"no database at {gone} and no snapshots in" in listed.stderr
+    assert not gone.exists()
+    # the live file, as before
+    ok = changeboard("snapshots", "list", "--db", str(tiny_db))
+    assert ok.returncode == 0 and "(live)" in ok.stdout
+    out = tmp_path / "no-such-folder" / "cab.pdf"
+    pack = changeboard("report", "cab", "--date", "2026-01-20", "--out",
+                       str(out), "--db", str(tiny_db))
+    assert pack.returncode == 2
+    assert pack.stderr.splitlines()[-1] == (
+        f"changeboard report cab: error: --out {out}: there is no folder "
+        f"{out.parent}")
+    assert "Chromium" not in pack.stderr and not out.parent.exists()

@@ -5,6 +5,7 @@ import os
 import re
 import sys
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -142,6 +143,10 @@ def run(args, parser) -> int:
         values = _parse_params(args.name, args.param)
         path, _ = snapshots.source(args.db or config.DB_PATH,
                                    getattr(args, "as_of", None))
+        if not Path(path).is_file():  # said as report and snapshots say it
+            print(f"error: no database at {path} (--db, else CHANGEBOARD_DB, "
+                  "names it)", file=sys.stderr)
+            return 1
         with db.connect(path, read_only=True) as con:
             _check_values(con, args.name, values)
             frame = db.run(con, args.name, **values)

@@ -56,6 +56,9 @@ def cab(args, parser) -> int:
                if getattr(args, n) is None]
     if missing:
         parser.error(f"{', '.join(missing)} required (or --send)")
+    if not args.out.parent.is_dir():  # before the pack is built and printed
+        parser.error(f"--out {args.out}: there is no folder "
+                     f"{args.out.parent}")
     pack = write(parser, args, pack_module, lambda: pack_module.build_pack(
         args.db or config.DB_PATH, args.date,
         window_end_at=args.window_end, filters=filters,

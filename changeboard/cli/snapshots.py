@@ -47,6 +47,9 @@ def run(args, parser) -> int:
 
 def _list(db_path: Path) -> int:
     kept = snapshots.listing(db_path)
+    if not kept and not db_path.is_file():  # a mistyped --db: not 0 of none
+        raise FileNotFoundError(f"no database at {db_path} and no snapshots "
+                                f"in {snapshots.folder(db_path)}")
     entries = [(s.name, s.published_at, s.path, s.size) for s in kept]
     live = snapshots.version_name(db_path)
     if live is not None:
