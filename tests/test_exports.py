@@ -306,3 +306,81 @@ def test_no_xlsx_cell_or_header_is_ever_evaluated(header, value):
             assert cell.data_type != "f"
             assert not (isinstance(cell.value, str)
                         and evaluated(cell.value)), cell.value
+
+
+def page_downloads(sample_db, monkeypatch, view: str, **state) -> dict:
+    """Every download a page offers (file stem -> the frame its files
+    hold), built as a click would build it, on the first three months of
+    2026 of the sample."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from changeboard import config, ui
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    held = {}
+
+    def record(frame, file_stem, *, rows=None):
+        held[file_stem] = frame() if callable(frame) else frame
+
+    monkeypatch.setattr(ui, "downloads", record)
+    root = Path(__file__).resolve().parents[1]
+    app = AppTest.from_file(str(root / "app.py"), default_timeout=120)
+    app.query_params.update({"period": "custom", "from": "2026-01-01",
+                             "to": "2026-03-31"})
+    app.run()
+    app.switch_page(f"views/{view}.py")
+    for key, value in state.items():
+        app.session_state[key] = value
+    app.run()
+    assert not app.exception
+    return held
+
+
+QUARTER = {"start_date": "2026-01-01", "end_date": "2026-04-01"}
+
+
+@pytest.mark.parametrize("view, stems, state", [
+    ("changes", {"success-rate-by-change_type": "change_success_rate_by",
+                 "change-success-score": "change_success_score",
+                 "approval-lead-time-by-type": "approval_lead_time"}, {}),
+    ("releases", {"release-cadence-by-application": "release_cadence",
+                  "release-on-time-by-application":
+                      "release_on_time_by_application",
+                  "releases-all-releases-in-the-period": "release_records",
+                  "release-timeline": "release_timeline"},
+     {"release_app": "All releases in the period"}),
+])
+def test_page_downloads_hold_the_querys_names_ids_and_codes(
+        sample_db, monkeypatch, view, stems, state):
+    """The README: a table's downloads keep the column names, ids and codes
+    scripts read. The summary tables of the Changes and Releases pages, and
+    every Releases table, wrote their page labels instead ('Implemented
+    (n)', 'Success rate', 'Application' holding 'Customer Portal
+    (APP-007)'), codes as words ('Released', 'SIT') and no application id,
+    so a script could not join them to `changeboard query` output. Each
+    now holds the query's own columns and values, the same numbers."""
+    from changeboard import db
+    held = page_downloads(sample_db, monkeypatch, view, **state)
+    assert set(stems) <= set(held), sorted(held)
+    with db.connect(sample_db, read_only=True) as con:
+        for stem, name in stems.items():
+            got = held[stem].reset_index(drop=True)
+            params = {"dimension": "change_type"} if name.endswith("_by") \
+                else {}
+            expected = db.run(con, name, **QUARTER, **params)
+            assert len(got) > 0, stem
+            assert set(got.columns) <= set(expected.columns), stem
+            if "application_name" in got:
+                assert "application_id" in got, stem
+            # the page leaves out rows with nothing to count: compare the
+            # rows it keeps, by their key
+            key = next(c for c in ("release_id", "application_id",
+                                   "assignment_group", "dimension_value",
+                                   "change_type") if c in got)
+            expected = expected[expected[key].isin(got[key])]
+            columns = list(got.columns)
+            pd.testing.assert_frame_equal(
+                got.sort_values(columns).reset_index(drop=True),
+                expected[columns].sort_values(columns).reset_index(
+                    drop=True), check_dtype=False, obj=stem)

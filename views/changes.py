@@ -223,6 +223,7 @@ name = st.radio("Break down by", list(DIMENSIONS), key="by", horizontal=True,
 dimension, column = DIMENSIONS[name]
 by = ui.scoped("change_success_rate_by", window, filters, dimension=dimension)
 by = by[by["n"] + by["n_excluded"] + by["n_unclassified"] > 0]
+by_query = by  # its values as the query gives them, for the downloads
 if by.empty:
     st.info("No changes ended in this period — widen the dates.")
 else:
@@ -258,11 +259,12 @@ else:
             on_select=partial(ui.pick_point, f"by-chart-{dimension}",
                               drill_key, "y",
                               {w: v for v, w in worded.items()}))
-    table = shown(by, ["dimension_value", "n", "n_succeeded", "n_failed",
-                       "change_success_rate", "n_failed_by_incident",
-                       "n_failed_by_rollback", "n_excluded",
-                       "n_unclassified"]).rename(columns={"Value": name})
+    by_columns = ["dimension_value", "n", "n_succeeded", "n_failed",
+                  "change_success_rate", "n_failed_by_incident",
+                  "n_failed_by_rollback", "n_excluded", "n_unclassified"]
+    table = shown(by, by_columns).rename(columns={"Value": name})
     ui.table(table, f"success-rate-by-{dimension}",
+             download=by_query[by_columns],
              column_config=formats(table), key=f"by-table-{dimension}",
              on_select=partial(ui.pick_row, f"by-table-{dimension}", drill_key,
                                labels),
@@ -285,6 +287,7 @@ ui.definition("change_success_rate_by")
 # --- change success score -----------------------------------------------------
 st.subheader("Change success score per team")
 score = ui.scoped("change_success_score", window, filters)
+score_query = score[score["n"] > 0]  # for the downloads
 score = score[score["n"] > 0].assign(
     assignment_group=[ui.label_of(v) for v in score.loc[score["n"] > 0,
                                                       "assignment_group"]])
@@ -294,6 +297,12 @@ if score.empty:
         "No changes were implemented in this period — widen the dates."))
 else:
     score = score.sort_values("score", ascending=False)
+    score_query = score_query.loc[score.index]
+    score_columns = ["assignment_group", "score", "score_per_change", "n",
+                     "n_successful", "n_successful_with_issues",
+                     "n_unsuccessful", "n_backed_out", "n_incidents",
+                     "n_incidents_p1", "n_incidents_p2", "n_incidents_p3",
+                     "n_incidents_unprioritized"]
     st.plotly_chart(
         charts.signed_bars(ui.most(score, "n"), y="assignment_group",
                            x="score", x_title="change success score (points)",
@@ -301,12 +310,8 @@ else:
         key="score-chart", selection_mode="points",
         on_select=partial(ui.pick_point, "score-chart", "changes_score_team",
                           "y"))
-    ui.table(shown(score, ["assignment_group", "score", "score_per_change",
-                           "n", "n_successful", "n_successful_with_issues",
-                           "n_unsuccessful", "n_backed_out", "n_incidents",
-                           "n_incidents_p1", "n_incidents_p2",
-                           "n_incidents_p3", "n_incidents_unprioritized"]),
-             "change-success-score", key="score-table",
+    ui.table(shown(score, score_columns), "change-success-score",
+             download=score_query[score_columns], key="score-table",
              selection_mode="single-row",
              on_select=partial(ui.pick_row, "score-table",
                                "changes_score_team",
@@ -402,12 +407,13 @@ else:
             colours=TYPE_COLOURS, order=list(TYPE_COLOURS)),
         key="approval-chart")
     by_type = ui.scoped("approval_lead_time", window, filters)
+    type_columns = ["change_type", "median_lead_time_hours",
+                    "p85_lead_time_hours", "mean_lead_time_hours", "n",
+                    "n_invalid", "n_excluded", "n_unclassified"]
     ui.table(shown(by_type.assign(change_type=[
         ui.label_of(v) for v in by_type["change_type"]]),
-        ["change_type", "median_lead_time_hours", "p85_lead_time_hours",
-         "mean_lead_time_hours", "n", "n_invalid", "n_excluded",
-         "n_unclassified"]).rename(columns={"Implemented (n)": "Approved (n)"}),
-        "approval-lead-time-by-type",
+        type_columns).rename(columns={"Implemented (n)": "Approved (n)"}),
+        "approval-lead-time-by-type", download=by_type[type_columns],
         column_config={c: st.column_config.NumberColumn(format="%.1f")
                        for c in ("Median (hours)", "85th percentile (hours)",
                                  "Mean (hours)")})

@@ -78,6 +78,16 @@ def shown(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return ui.labelled(ui.readable(frame[columns]), columns, LABELS)
 
 
+def for_scripts(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """A table's download: its columns as the query names them, with codes
+    and ids (the application's id before its name), as `changeboard query`
+    writes them; the table shows them under labels, as words."""
+    wanted = list(columns)
+    if "application_name" in wanted and "application_id" not in wanted:
+        wanted.insert(wanted.index("application_name"), "application_id")
+    return frame[wanted]
+
+
 def app_label(app_id, name) -> str:
     if app_id is None or pd.isna(app_id):
         return "(no application)"
@@ -157,12 +167,14 @@ else:
         key="cadence-chart")
     st.caption("Releases gone live per month; (part) months are cut by "
                "the dates.")
-    cadence = ui.scoped("release_cadence", window, filters)
-    cadence = cadence.assign(application_name=app_labels(cadence))
-    ui.table(shown(cadence.sort_values("n_releases", ascending=False),
-                   ["application_name", "n_releases", "median_gap_days",
-                    "n_gaps"]),
+    cadence_query = ui.scoped("release_cadence", window, filters).sort_values(
+        "n_releases", ascending=False)
+    cadence = cadence_query.assign(application_name=app_labels(cadence_query))
+    cadence_columns = ["application_name", "n_releases", "median_gap_days",
+                       "n_gaps"]
+    ui.table(shown(cadence, cadence_columns),
              "release-cadence-by-application",
+             download=for_scripts(cadence_query, cadence_columns),
              height=ui.table_height(len(cadence), most=300),
              column_config={"Median gap (days)":
                             st.column_config.NumberColumn(format="%.1f")})
@@ -229,17 +241,21 @@ else:  # none gone live but some overdue: that is the news
                 "as-of day.")
             ui.table(overdue.map(lambda rows: shown(
                 rows.assign(application_name=app_labels(rows)),
-                OVERDUE_COLUMNS)), "releases-overdue-not-live")
-    records = ui.scoped("release_records", window, filters,
-                        tolerance_days=int(tolerance))
-    records = records.assign(application_name=app_labels(records))
+                OVERDUE_COLUMNS)), "releases-overdue-not-live",
+                download=lambda: for_scripts(overdue.whole(),
+                                             OVERDUE_COLUMNS),
+                download_rows=overdue.n)
+    records_query = ui.scoped("release_records", window, filters,
+                              tolerance_days=int(tolerance))
+    records = records_query.assign(
+        application_name=app_labels(records_query))
     released = records[records["kind"] == "released"].assign(
         outcome=lambda f: f["is_on_time"].map(
             {True: "On time", False: "Late"}))
     by_app = ui.scoped("release_on_time_by_application", window, filters,
                        tolerance_days=int(tolerance))
-    by_app = by_app[(by_app["n"] > 0) | (by_app["n_overdue_open"] > 0)
-                    ].assign(application_name=app_labels)
+    by_app_query = by_app[(by_app["n"] > 0) | (by_app["n_overdue_open"] > 0)]
+    by_app = by_app_query.assign(application_name=app_labels)
     by_app = by_app.sort_values(["on_time_rate", "n"],
                                 ascending=[True, False])
     labels = list(by_app["application_name"])
@@ -274,6 +290,10 @@ else:  # none gone live but some overdue: that is the news
                            "median_slip_days_late", "n_overdue_open",
                            "n_unclassified", "n_excluded"])
     ui.table(table, "release-on-time-by-application", key="on-time-table",
+             download=for_scripts(by_app_query.loc[by_app.index], [
+                 "application_name", "on_time_rate", "n", "n_on_time",
+                 "n_late", "median_slip_days", "median_slip_days_late",
+                 "n_overdue_open", "n_unclassified", "n_excluded"]),
              on_select=partial(ui.pick_row, "on-time-table", "release_app",
                                labels),
              selection_mode="single-row",
@@ -286,7 +306,9 @@ else:  # none gone live but some overdue: that is the news
             records[records["application_name"] == pick]
         st.caption(f"{ui.many(len(rows), 'release')} gone live in the period "
                    f"({pick}); Counted as says which are in n.")
-        ui.table(shown(rows, RECORD_COLUMNS), f"releases-{ui.slug(pick)}")
+        ui.table(shown(rows, RECORD_COLUMNS), f"releases-{ui.slug(pick)}",
+                 download=for_scripts(records_query.loc[rows.index],
+                                      RECORD_COLUMNS))
 ui.definition("release_on_time")
 
 # --- timeline -----------------------------------------------------------------
@@ -342,7 +364,7 @@ else:
                    f"{ui.the(span['n_phases'], 'phase', article='all')} of "
                    f"{ui.the(n_releases, 'release')}, read when clicked.")
         ui.table(shown(part, phase_columns), "release-timeline",
-                 download=lambda: shown(ui.scoped(
+                 download=lambda: for_scripts(ui.scoped(
                      "release_timeline", window, filters), phase_columns),
                  download_rows=int(span["n_phases"]),
                  column_config={"End slip (days)":
