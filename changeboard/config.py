@@ -1,4 +1,5 @@
 """Every Changeboard setting, read from the environment (see README's Settings)."""
+import difflib
 import os
 from pathlib import Path
 
@@ -166,6 +167,35 @@ SEND_RETRY_DELAY = _setting(
 SEND_TIMEOUT = _setting(
     "CHANGEBOARD_SEND_TIMEOUT", "30",
     "seconds `report cab --send` waits on the SMTP server or the webhook")
+
+
+# what else the environment may hold: the credentials, read where they are
+# used and never shown (README, Settings), and CHANGEBOARD_ALLOWED_HOSTS,
+# which the systemd unit hands the replica as --allowed-hosts (deploy/)
+OTHER_NAMES = frozenset({
+    "CHANGEBOARD_OIDC_CLIENT_SECRET", "CHANGEBOARD_OIDC_COOKIE_SECRET",
+    "CHANGEBOARD_SERVICENOW_USER", "CHANGEBOARD_SERVICENOW_PASSWORD",
+    "CHANGEBOARD_SERVICENOW_TOKEN", "CHANGEBOARD_JIRA_EMAIL",
+    "CHANGEBOARD_JIRA_TOKEN", "CHANGEBOARD_SMTP_PASSWORD",
+    "CHANGEBOARD_CAB_WEBHOOK_URL", "CHANGEBOARD_ALLOWED_HOSTS"})
+
+
+def unknown_settings(environ=None) -> list[str]:
+    """The CHANGEBOARD_* names in the environment that Changeboard never
+    reads (a misspelt setting does nothing: CHANGEBOARD_VIEWER leaves the
+    viewers at `*`), each with the name nearest it that it reads. Names
+    only: a value may be a credential."""
+    prefix = "CHANGEBOARD_"
+    known = sorted(n[len(prefix):] for n in {*SETTINGS, *OTHER_NAMES})
+    found = []
+    for name in sorted(os.environ if environ is None else environ):
+        if not name.startswith(prefix) or name[len(prefix):] in known:
+            continue
+        near = difflib.get_close_matches(name[len(prefix):], known, n=1,
+                                         cutoff=0.75)
+        found.append(f"{name} (did you mean {prefix}{near[0]}?)" if near
+                     else name)
+    return found
 
 
 def record_url(column: str) -> str:

@@ -102,7 +102,15 @@ def signin(name: str, hosts: list[str] | None = None
     as is a redirect URI Streamlit would not answer (check_redirect) or, when
     `hosts` (the allowed Host names) are given, whose host it would refuse
     (check_hosts), and a CHANGEBOARD_SESSION_HOURS that is not a number of
-    hours above 0."""
+    hours above 0; so is a CHANGEBOARD_* name that is no setting (a
+    misspelt one would do nothing: CHANGEBOARD_VIEWER would leave the
+    viewers at `*`, anyone the identity provider signs in)."""
+    unknown = config.unknown_settings()
+    if unknown:
+        raise Refused(
+            "not a Changeboard setting, so it would do nothing: "
+            + "; ".join(unknown) + ". Correct the name or remove it "
+            "(README, Settings, lists every setting)")
     files = _secret_files()
     section: dict = {}
     for path in files:

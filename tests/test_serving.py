@@ -212,6 +212,45 @@ def test_a_redirect_uri_the_app_would_not_answer_is_refused_at_start(
         assert wrong not in said.stderr
 
 
+def test_a_misspelt_setting_is_refused_at_start_naming_the_right_one(
+        tmp_path):
+    """A CHANGEBOARD_* name Changeboard never reads did nothing, silently:
+    CHANGEBOARD_VIEWER=@acme.com left the viewers at `*` (anyone the
+    identity provider signs in), CHANGEBOARD_DATA_ADMIN left nobody able to
+    load. The start stops, naming it and the setting meant, never a value
+    (a misspelt credential's value is a secret)."""
+    said = _launch("--allowed-hosts", "cb.example.com", env={
+        **SIGN_IN, "CHANGEBOARD_VIEWER": "@acme.com",
+        "CHANGEBOARD_OIDC_CLIENTSECRET": "planted-misspelt-secret-77"},
+        tmp=tmp_path)
+    assert said.returncode == 2 and not said.stdout
+    assert ("not a Changeboard setting, so it would do nothing: "
+            "CHANGEBOARD_OIDC_CLIENTSECRET (did you mean "
+            "CHANGEBOARD_OIDC_CLIENT_SECRET?); CHANGEBOARD_VIEWER (did you "
+            "mean CHANGEBOARD_VIEWERS?)") in said.stderr
+    assert "planted-misspelt-secret-77" not in said.stderr
+    assert "@acme.com" not in said.stderr
+    # every name the code reads is one it knows: settings and credentials
+    from changeboard import config
+
+    assert config.unknown_settings(dict.fromkeys(_names_the_code_reads(),
+                                                 "")) == []
+
+
+def _names_the_code_reads() -> set[str]:
+    """Every whole CHANGEBOARD_* name the code and the deploy files quote
+    ("CHANGEBOARD_DB", ${CHANGEBOARD_ALLOWED_HOSTS})."""
+    names = set()
+    for folder in ("changeboard", "ingest", "reports", "views", "deploy"):
+        for path in (ROOT / folder).rglob("*"):
+            if path.is_file() and path.suffix in (".py", ".service", ""):
+                names |= set(re.findall(
+                    r"[\"'{](CHANGEBOARD_[A-Z0-9_]*[A-Z0-9])\b",
+                    path.read_text(errors="replace")))
+    assert "CHANGEBOARD_SMTP_PASSWORD" in names
+    return names
+
+
 def test_a_session_length_that_is_no_number_of_hours_is_refused_at_start(
         tmp_path):
     """The app would refuse every sign-in with it: the start stops, naming
