@@ -304,21 +304,40 @@ def replica(args) -> int:
     os.execv(command[0], command)  # noqa: S606 - our interpreter
 
 
+# With server names given, a request for any other Host (the server's
+# address typed in, a DNS-rebinding page) gets no answer: nginx would
+# otherwise answer it from the only server on the port, its default.
+OTHER_HOSTS = """\
+
+# any other Host name gets no answer (Streamlit checks WebSockets' only)
+server {{
+    listen {listen}{ssl} default_server;
+    server_name _;
+{reject}    return 444;
+}}
+"""
+
+
 def nginx_site(ports: list[int], listen: str, *, cert: str = "",
                key: str = "", server_name: str = "_") -> str:
-    """deploy/nginx/changeboard.conf.template for these replica ports."""
+    """deploy/nginx/changeboard.conf.template for these replica ports;
+    named (server_name), it answers those host names only."""
     if cert:
         listen_lines = (f"    listen {listen} ssl;\n"
                         f"    ssl_certificate {cert};\n"
                         f"    ssl_certificate_key {key};\n")
     else:
         listen_lines = f"    listen {listen};\n"
+    others = "" if server_name.strip() in ("", "_") else OTHER_HOSTS.format(
+        listen=listen, ssl=" ssl" if cert else "",
+        reject="    ssl_reject_handshake on;\n" if cert else "")
     servers = "".join(f"    server 127.0.0.1:{p} max_fails=0;\n"
                       for p in ports)
     return (NGINX_SITE.read_text()
             .replace("@SERVERS@\n", servers)
             .replace("@LISTEN@\n", listen_lines)
             .replace("@SERVER_NAME@", server_name)
+            .replace("@OTHER_HOSTS@\n", others)
             .replace("@BODY_MB@", str(config.MAX_UPLOAD_MB + 1)))
 
 

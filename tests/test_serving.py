@@ -317,6 +317,76 @@ def test_the_shipped_nginx_site_and_units_are_valid(tmp_path):
     assert "EnvironmentFile=/etc/changeboard/changeboard.env" in unit
 
 
+def _answer(port: int, host: str, tls: bool) -> str:
+    """What nginx on this port says to a request for `host` (for TLS, also
+    the name the browser asks the handshake for): its status line, or why
+    there is none."""
+    import http.client
+    import ssl
+
+    con = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        if tls:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            con.sock = context.wrap_socket(
+                socket.create_connection(("127.0.0.1", port), timeout=10),
+                server_hostname=host)
+        con.request("GET", "/", headers={"Host": host})
+        return str(con.getresponse().status)
+    except (OSError, http.client.HTTPException) as exc:
+        return type(exc).__name__
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("tls", [False, True])
+def test_the_named_nginx_site_answers_its_host_names_only(tmp_path, tls):
+    """docs/deploy.md has the site named (--server-name) "so nginx answers
+    no other host", but nginx answered every Host from it (the only server
+    on the port is its default): a page on another name resolving to the
+    server (DNS rebinding) reached the app. Now any other Host gets no
+    answer, and over TLS no handshake."""
+    from changeboard import serve
+
+    port, nobody = _free_port(), _free_port()  # no replica listens: 502
+    cert = key = ""
+    if tls:
+        cert, key = str(tmp_path / "c.pem"), str(tmp_path / "k.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-days", "1", "-subj",
+                        "/CN=cb.example.test", "-keyout", key, "-out", cert],
+                       check=True, capture_output=True, timeout=60)
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "changeboard.conf").write_text(serve.nginx_site(
+        [nobody], f"127.0.0.1:{port}", cert=cert, key=key,
+        server_name="cb.example.test"))
+    (tmp_path / "nginx.conf").write_text(serve.NGINX_MAIN.format(
+        run=tmp_path, user=""))
+    nginx = subprocess.Popen(["/usr/sbin/nginx", "-c",
+                              str(tmp_path / "nginx.conf"), "-p",
+                              str(tmp_path), "-e", str(tmp_path / "e.log")],
+                             stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), 1).close()
+                break
+            except OSError:
+                assert nginx.poll() is None, nginx.stderr.read()
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert _answer(port, "cb.example.test", tls) == "502"
+        for other in ("attacker.example", "127.0.0.1"):
+            assert _answer(port, other, tls) in (
+                "RemoteDisconnected", "SSLError"), other
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=20)
+
+
 @pytest.mark.browser
 def test_changeboard_serve_honours_sign_in_from_the_environment(
         sample_db, tmp_path, browser):
