@@ -15,10 +15,12 @@ CHANGEBOARD_OPEN_DEPLOYMENT=1. No secret is ever printed or logged.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -415,14 +417,50 @@ def pinned_routes(url: str, access_log: Path, replicas: set[str],
     return chosen
 
 
+def _in_use(host: str, port: int) -> bool:
+    """Whether something already listens on host:port (another replica set,
+    another program): binding it as the server would fails."""
+    host = host.strip("[]") or "0.0.0.0"
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            return exc.errno == errno.EADDRINUSE
+    return False
+
+
+def check_ports(listen: str, ports: list[int]) -> None:
+    """Refuse, naming the port and the option that moves it, when nginx's
+    address or a replica's port is taken: a replica that cannot bind dies,
+    and a health check answered by whatever holds its port passed, so nginx
+    was put in front of that (or failed on its own port) and the service
+    stopped with no word of why."""
+    for i, port in enumerate(ports, 1):
+        if _in_use("127.0.0.1", port):
+            raise Refused(
+                f"port {port} (replica {i} of {len(ports)}) is already in "
+                "use on 127.0.0.1, by another Changeboard or another "
+                "program: stop it, or start the replicas from another port "
+                "(--first-port)")
+    host, _, port = listen.rpartition(":")
+    if port.isdigit() and _in_use(host, int(port)):
+        raise Refused(
+            f"{listen}, where nginx would listen, is already in use: stop "
+            "what listens there, or choose another address (--listen; "
+            "LISTEN for make serve)")
+
+
 def serve(args) -> int:
     """N replicas and nginx in front, until SIGTERM or Ctrl-C."""
     if not shutil.which(args.nginx):
         raise Refused(f"{args.nginx} not found: apt-get install nginx")
     host = args.listen.rsplit(":", 1)[0] if ":" in args.listen else "0.0.0.0"
+    ports = [args.first_port + i for i in range(args.replicas)]
+    check_ports(args.listen, ports)
     secrets = _prepare(host, f"serve-{args.first_port}",
                        _hosts(args.allowed_hosts))
-    ports = [args.first_port + i for i in range(args.replicas)]
     procs: list[subprocess.Popen] = []
     stopping = False
 

@@ -317,6 +317,48 @@ def test_the_shipped_nginx_site_and_units_are_valid(tmp_path):
     assert "EnvironmentFile=/etc/changeboard/changeboard.env" in unit
 
 
+def test_a_port_in_use_stops_make_serve_naming_it(sample_db, tmp_path):
+    """make serve with a replica's port taken (another Changeboard answering
+    /_stcore/health there passed the health check) put nginx in front of
+    whatever held it, or, with nginx's own address taken, stopped with
+    nginx's retries and no word of what to change. Now it refuses before
+    starting anything, naming the port and the option that moves it."""
+    held, free = _free_port(), _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("CHANGEBOARD_OIDC_")}
+    env["XDG_RUNTIME_DIR"] = str(tmp_path)
+    env["CHANGEBOARD_DB"] = str(sample_db)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", held))
+        taken.listen()
+        for listen, first, said in (
+                (f"127.0.0.1:{free}", held - 1,
+                 f"port {held} (replica 2 of 2) is already in use on "
+                 "127.0.0.1, by another Changeboard or another program: "
+                 "stop it, or start the replicas from another port "
+                 "(--first-port)"),
+                (f"127.0.0.1:{held}", free,
+                 f"127.0.0.1:{held}, where nginx would listen, is already "
+                 "in use: stop what listens there, or choose another "
+                 "address (--listen; LISTEN for make serve)")):
+            if first == held - 1 and _in_use(first):
+                continue  # the port below is someone else's: not this case
+            refused = subprocess.run(
+                [sys.executable, "-m", "changeboard.serve", "serve",
+                 "--listen", listen, "--first-port", str(first),
+                 "--replicas", "2"], cwd=ROOT, env=env,
+                capture_output=True, text=True, timeout=60)
+            assert refused.returncode == 2, refused.stderr
+            assert said in refused.stderr
+            assert "Uvicorn" not in refused.stderr  # no replica started
+    assert list(tmp_path.rglob("nginx-*")) == []
+
+
+def _in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def _answer(port: int, host: str, tls: bool) -> str:
     """What nginx on this port says to a request for `host` (for TLS, also
     the name the browser asks the handshake for): its status line, or why
