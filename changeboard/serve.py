@@ -266,10 +266,49 @@ def streamlit_command(host: str, port: int, allowed_hosts: list[str],
     return command
 
 
+def _unwritable(path: Path) -> str | None:
+    """Why this process could not write the SQLite file `path` (its
+    directory too, for the -wal and -shm files beside it), or None."""
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # appstate creates the missing folders
+    if not folder.is_dir():
+        return f"{folder} is not a directory"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"the directory {folder} is not writable"
+    if path.exists() and not os.access(path, os.W_OK):
+        return "the file is not writable"
+    return None
+
+
+def check_app_state(signed_in: bool) -> str | None:
+    """Sign-outs, CAB decisions and attendees are written to the
+    application-state file (<database>.app.sqlite, CHANGEBOARD_APP_DB) by
+    the app itself. Where it cannot write it, Sign out failed with a
+    generic error and left the user signed in: refused at start when
+    sign-in is configured, else the warning to print."""
+    from changeboard import appstate
+
+    path = appstate.path_for(config.DB_PATH)
+    why = _unwritable(path)
+    if why is None:
+        return None
+    said = (f"cannot write {path}, where sign-outs and CAB decisions are "
+            f"recorded ({why}): make it writable by the user the app runs "
+            f"as ({auth._os_user()}), or set CHANGEBOARD_APP_DB to a file "
+            "that is")
+    if signed_in:
+        raise Refused(said + "; nobody could sign out")
+    return f"WARNING: {said}; CAB decisions cannot be recorded"
+
+
 def _prepare(facing: str, name: str, hosts: list[str], *,
              build: bool = True) -> list[Path]:
     signed_in, secrets = signin(name, hosts)
     warning = check_exposure(facing, signed_in)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+    warning = check_app_state(signed_in)
     if warning:
         print(warning, file=sys.stderr, flush=True)
     if build and not config.DB_PATH.exists():

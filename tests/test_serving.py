@@ -251,6 +251,35 @@ def _names_the_code_reads() -> set[str]:
     return names
 
 
+def test_an_application_state_it_cannot_write_is_refused_at_start(tmp_path):
+    """Sign-outs (and CAB decisions) are written beside the database
+    (<database>.app.sqlite, CHANGEBOARD_APP_DB). Where the app could not
+    write there (a database directory owned by another user, a mistyped
+    CHANGEBOARD_APP_DB), it started, and Sign out failed with a generic
+    error and left the user signed in. With sign-in the start stops,
+    naming the file and what to do; without it, a warning."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    state = blocker / "cb.app.sqlite"  # its folder cannot be made
+    said = _launch("--allowed-hosts", "cb.example.com", env={
+        **SIGN_IN, "CHANGEBOARD_APP_DB": str(state)}, tmp=tmp_path)
+    assert said.returncode == 2 and not said.stdout
+    assert (f"cannot write {state}, where sign-outs and CAB decisions are "
+            f"recorded ({blocker} is not a directory): make it writable by "
+            "the user the app runs as") in said.stderr
+    assert "CHANGEBOARD_APP_DB" in said.stderr
+    assert "nobody could sign out" in said.stderr
+    single = _launch(env={"CHANGEBOARD_APP_DB": str(state)}, tmp=tmp_path)
+    assert single.returncode == 0
+    assert f"WARNING: cannot write {state}" in single.stderr
+    assert not state.parent.is_dir()  # nothing created to find that out
+    writable = _launch("--allowed-hosts", "cb.example.com", env={
+        **SIGN_IN, "CHANGEBOARD_APP_DB": str(tmp_path / "new" / "s.sqlite")},
+        tmp=tmp_path)
+    assert writable.returncode == 0, writable.stderr
+    assert not (tmp_path / "new").exists()
+
+
 def test_a_session_length_that_is_no_number_of_hours_is_refused_at_start(
         tmp_path):
     """The app would refuse every sign-in with it: the start stops, naming
