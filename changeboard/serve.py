@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import tomllib
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -131,6 +132,9 @@ def signin(name: str, hosts: list[str] | None = None
         raise Refused("sign-in is half configured: missing " + ", ".join(
             f"{names[k]} ([auth] {k})" for k in missing))
     check_redirect(section)
+    warning = check_provider(section)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     if hosts is not None:
         check_hosts(section, hosts)
     try:  # the app would refuse every sign-in
@@ -175,6 +179,57 @@ def check_redirect(section: dict) -> None:
         raise Refused(f"{_setting('redirect_uri')} must be the app's public "
                       "URL followed by /oauth2callback (Streamlit answers "
                       "the identity provider there only)")
+
+
+METADATA_KEYS = ("issuer", "authorization_endpoint", "token_endpoint",
+                 "jwks_uri")
+
+
+def check_provider(section: dict) -> str | None:
+    """Read the provider's metadata as the app will on the first sign-in.
+    A metadata URL that answers with something else (a wrong path, tenant
+    or realm: 404, an HTML page) or names a multi-tenant issuer template
+    ({tenantid}, Entra's /common) is refused, naming the setting; an
+    unreachable one is a warning returned (a provider briefly down must
+    not stop a replica), since the browser would get a bare "Authentication
+    error" and the log a traceback. The URL's value is never said."""
+    import json
+
+    url = str(_merged(section)["server_metadata_url"]).strip()
+    setting = _setting("server_metadata_url")
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310
+            body = answer.read(1_000_000)
+    except urllib.error.HTTPError as exc:
+        raise Refused(
+            f"{setting} answered HTTP {exc.code}: it is not the identity "
+            "provider's OpenID Connect metadata (its address ends in "
+            "/.well-known/openid-configuration; check the tenant or realm "
+            "in it)") from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        if isinstance(reason, OSError) and reason.strerror:
+            reason = reason.strerror
+        return (f"WARNING: the identity provider's metadata ({setting}) "
+                f"cannot be read now ({reason}): nobody can sign in until "
+                "this machine reaches it")
+    try:
+        metadata = json.loads(body)
+    except ValueError:
+        metadata = None
+    missing = [k for k in METADATA_KEYS
+               if not isinstance(metadata, dict) or not metadata.get(k)]
+    if missing:
+        raise Refused(
+            f"{setting} does not answer with OpenID Connect metadata (no "
+            f"{', '.join(missing)}): use the provider's address ending in "
+            "/.well-known/openid-configuration")
+    if "{" in str(metadata["issuer"]):
+        raise Refused(
+            f"{setting} is a multi-tenant endpoint (its issuer is a "
+            "template, such as Entra's /common or /organizations): no ID "
+            "token would match it. Use your tenant's own metadata URL")
+    return None
 
 
 def _streamlit_hosts(hosts: list[str]) -> list[str]:

@@ -280,6 +280,84 @@ def test_an_application_state_it_cannot_write_is_refused_at_start(tmp_path):
     assert not (tmp_path / "new").exists()
 
 
+def test_a_metadata_url_that_is_no_providers_metadata_is_refused_at_start(
+        tmp_path):
+    """A metadata URL with the wrong tenant or realm, one that is not the
+    provider's metadata, or Entra's multi-tenant /common started the app,
+    and every Sign in ended on a bare "Authentication error" page with a
+    traceback in the log naming no setting. Now the start reads it: such a
+    URL is refused, naming the setting (never the URL); an unreachable one
+    is a warning (a provider briefly down must not stop the service)."""
+    import http.server
+    import json
+    import threading
+
+    issuer = "http://127.0.0.1:{port}"
+    answers = {
+        "/good/.well-known/openid-configuration": issuer,
+        "/common/.well-known/openid-configuration":
+            "https://login.example.com/{tenantid}/v2.0"}
+
+    class Provider(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the handler's name
+            if self.path == "/page":
+                body, kind = b"<html>sign in</html>", "text/html"
+            elif self.path in answers:
+                said = answers[self.path].replace("{port}", str(port))
+                body, kind = json.dumps({
+                    "issuer": said, "authorization_endpoint": f"{said}/a",
+                    "token_endpoint": f"{said}/t", "jwks_uri": f"{said}/j"
+                }).encode(), "application/json"
+            else:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Provider)
+    port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    setting = ("CHANGEBOARD_OIDC_METADATA_URL ([auth] "
+               "server_metadata_url)")
+
+    def start(path: str):
+        return _launch("--allowed-hosts", "cb.example.com", env={
+            **SIGN_IN, "CHANGEBOARD_OIDC_METADATA_URL":
+            f"http://127.0.0.1:{port}{path}"}, tmp=tmp_path)
+
+    try:
+        good = start("/good/.well-known/openid-configuration")
+        assert good.returncode == 0 and "WARNING" not in good.stderr, \
+            good.stderr
+        for path, said in (
+                ("/wrong-realm/.well-known/openid-configuration",
+                 f"{setting} answered HTTP 404: it is not the identity "
+                 "provider's OpenID Connect metadata"),
+                ("/page", f"{setting} does not answer with OpenID Connect "
+                 "metadata (no issuer, authorization_endpoint, "
+                 "token_endpoint, jwks_uri)"),
+                ("/common/.well-known/openid-configuration",
+                 f"{setting} is a multi-tenant endpoint")):
+            refused = start(path)
+            assert refused.returncode == 2 and not refused.stdout, path
+            assert said in refused.stderr, refused.stderr
+            assert path not in refused.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
+    down = start("/good/.well-known/openid-configuration")  # nobody answers
+    assert down.returncode == 0
+    assert (f"WARNING: the identity provider's metadata ({setting}) cannot "
+            "be read now (Connection refused): nobody can sign in until "
+            "this machine reaches it") in down.stderr
+    assert str(port) not in down.stderr
+
+
 def test_a_session_length_that_is_no_number_of_hours_is_refused_at_start(
         tmp_path):
     """The app would refuse every sign-in with it: the start stops, naming
