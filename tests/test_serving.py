@@ -374,6 +374,26 @@ def test_a_session_length_that_is_no_number_of_hours_is_refused_at_start(
             tmp=tmp_path).returncode == 0, right
 
 
+def test_the_secrets_file_and_what_users_record_stay_out_of_git(tmp_path):
+    """The README says to keep .streamlit/secrets.toml (the client and
+    cookie secrets, the SMTP password) out of git, but the clone's
+    .gitignore did not: `git add .` in a clone committed it, and the
+    application state `make run` writes beside the database (sign-outs,
+    CAB decisions) with it."""
+    shutil.copyfile(ROOT / ".gitignore", tmp_path / ".gitignore")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    wanted = [".streamlit/secrets.toml", "changeboard.duckdb.app.sqlite",
+              "changeboard.duckdb.app.sqlite-wal",
+              "changeboard.duckdb.app.sqlite-shm"]
+    for name in [*wanted, ".streamlit/config.toml"]:
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("")
+    ignored = subprocess.run(["git", "check-ignore", *wanted,
+                              ".streamlit/config.toml"], cwd=tmp_path,
+                             capture_output=True, text=True).stdout
+    assert ignored.split() == wanted  # the shipped config.toml is kept
+
+
 def test_the_shipped_configuration_hides_error_details():
     shipped = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert shipped["client"]["showErrorDetails"] == "none"
