@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import math
+import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -98,20 +99,32 @@ def signed_out(claims: dict) -> bool:
 
 def sign_out() -> None:
     """The Sign out buttons' callback: this sign-in is recorded as ended
-    (so no copy of its cookie signs in again), then st.logout."""
+    (so no copy of its cookie signs in again), then st.logout, which
+    happens also when the record cannot be written (logged as an error)."""
     claims = st.user.to_dict() if st.user.is_logged_in else {}
     identity = _identity(claims)
+    who = claims.get("email") or claims.get("sub")
     if identity is not None:
         now = datetime.now(UTC)
-        with appstate.connect(config.DB_PATH, SCHEMA) as con:
-            con.execute("insert or ignore into signed_out values (?, ?)",
-                        [identity, now.isoformat()])
-            # a cookie older than Streamlit's 30 days is refused anyway: the
-            # sign-outs kept are the last SIGNED_OUT_KEPT_DAYS' alone
-            con.execute("delete from signed_out where signed_out_at < ?",
-                        [(now - timedelta(days=SIGNED_OUT_KEPT_DAYS))
-                         .isoformat()])
-        log.info("signed out %s", claims.get("email") or claims.get("sub"))
+        try:
+            with appstate.connect(config.DB_PATH, SCHEMA) as con:
+                con.execute("insert or ignore into signed_out values (?, ?)",
+                            [identity, now.isoformat()])
+                # a cookie older than Streamlit's 30 days is refused anyway:
+                # the sign-outs kept are the last SIGNED_OUT_KEPT_DAYS' alone
+                con.execute("delete from signed_out where signed_out_at < ?",
+                            [(now - timedelta(days=SIGNED_OUT_KEPT_DAYS))
+                             .isoformat()])
+        except (OSError, sqlite3.Error) as exc:
+            # this browser is still signed out; a copy of its cookie
+            # elsewhere stays valid until the sign-in ends by age
+            log.error("the sign-out of %s could not be recorded in %s (%s: "
+                      "%s): it ends in this browser only. Make that file "
+                      "writable by the app", who,
+                      appstate.path_for(config.DB_PATH),
+                      type(exc).__name__, exc)
+        else:
+            log.info("signed out %s", who)
     st.logout()
 
 

@@ -164,6 +164,26 @@ def test_sign_out_returns_to_the_sign_in_page(db_copy):
     assert [b.label for b in app.button] == ["Sign in"]
 
 
+def test_sign_out_signs_out_when_the_application_state_cannot_be_written(
+        db_copy, tmp_path, monkeypatch, caplog):
+    """Where the app could not write the application state (a directory
+    not the app user's), Sign out ended on the generic error page and left
+    the user signed in. Now this browser is signed out, and the log says
+    the sign-out was not recorded and what to fix."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setattr(config, "APP_DB", str(blocker / "cb.app.sqlite"))
+    app = _app({"email": VIEWER, "sub": "vic", "iss": "http://idp.example",
+                "nonce": "n-1"}, page=None)
+    with caplog.at_level("ERROR", logger="changeboard.signin"):
+        app.sidebar.button(key="signout_button").click().run()
+    assert not app.exception
+    assert [b.label for b in app.button] == ["Sign in"]
+    assert (f"the sign-out of {VIEWER} could not be recorded in "
+            f"{blocker / 'cb.app.sqlite'}") in caplog.text
+    assert "Make that file writable by the app" in caplog.text
+
+
 def test_without_sign_in_the_data_page_says_single_user_mode(db_copy):
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.run()
