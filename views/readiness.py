@@ -17,6 +17,9 @@ COLOURS = {"blocked": "#D55E00", "at_risk": "#E69F00", "ready": "#009E73"}
 CHIPS = {k: (symbol, COLOURS[k], word)
          for k, (symbol, word) in cab.READINESS.items()}
 HORIZONS = (7, 14, 28, 56, 91)
+# the table's "Show" choice -> the status it keeps (None: every release)
+SHOWN = {"All": None, "Blocked": "blocked", "At risk": "at_risk",
+         "Ready": "ready"}
 # the reasons beside the release's name: the page's answer to "why", in
 # view at 1280 px wide (after the go-live they started off the right edge)
 TABLE_COLUMNS = ["readiness", "release_id", "name", "reasons", "go_live",
@@ -118,13 +121,28 @@ else:
         reasons=["; ".join(cab.reasons_said(r, p)) or cab.NO_REASONS
                  for r, p in zip(releases["reasons"],
                                  releases["uncovered_phases"], strict=True)])
-    ids = list(releases["release_id"])
-    ui.table(shown[TABLE_COLUMNS], f"release-readiness-{now:%Y-%m-%d}",
-             download=releases, key="readiness-table",
-             on_select=partial(ui.pick_row, "readiness-table", "release", ids),
-             selection_mode="single-row",
-             height=ui.table_height(len(shown), most=600),
-             column_config=COLUMN_CONFIG)
+    show = st.segmented_control(
+        "Show", list(SHOWN), default="All", required=True,
+        key="readiness_show", bind="query-params")
+    kept = (releases["status"] == SHOWN[show]).to_numpy() \
+        if SHOWN[show] else slice(None)
+    shown, listed = shown[kept], releases[kept]
+    if SHOWN[show]:
+        st.caption(f"{len(listed):,} of n = {ui.many(n, 'release')}: "
+                   f"the {show.lower()} ones.")
+    ids = list(listed["release_id"])
+    if listed.empty:
+        st.info(f"No release going live in the next {horizon} days is "
+                f"{show.lower()}.")
+    else:
+        ui.table(shown[TABLE_COLUMNS], f"release-readiness-{now:%Y-%m-%d}"
+                 + ("" if SHOWN[show] is None else f"-{SHOWN[show]}"),
+                 download=listed, key="readiness-table",
+                 on_select=partial(ui.pick_row, "readiness-table", "release",
+                                   ids),
+                 selection_mode="single-row",
+                 height=ui.table_height(len(shown), most=600),
+                 column_config=COLUMN_CONFIG)
     st.caption("One row per release, soonest go-live first; the reasons are "
                "every rule that fired, blocking ones first. Select a row to "
                "see its changes, phases and bookings. Changes approved: "
