@@ -244,3 +244,27 @@ def test_show_keeps_the_releases_of_one_status(page, show, status):
     assert linked.segmented_control(key="readiness_show").value == show
     assert list(releases_shown(linked)["release_id"]) == list(
         kept["release_id"])
+
+
+def test_show_of_a_status_no_release_has_says_so(sample_db, tmp_path,
+                                                monkeypatch):
+    """With no change linked to any release, every release is at risk
+    ('No change linked') or blocked: Ready says none is, with no table."""
+    import shutil
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    with db.publish(copy) as con:  # written as a load writes it
+        batch = con.execute("select max(batch_id) + 1 from ingest_batches"
+                            ).fetchone()[0]
+        con.execute("update changes set release_id = null, "
+                    "ingested_batch_id = $b", {"b": batch})
+    app = AppTest.from_file(str(ROOT / "views" / "readiness.py"),
+                            default_timeout=120)
+    app.run()
+    assert {m.label.split(" ", 1)[1]: m.value for m in app.metric}[
+        "Ready"] == "0"
+    app.segmented_control(key="readiness_show").set_value("Ready").run()
+    assert not app.exception and not app.dataframe
+    assert app.info[-1].value == ("No release going live in the next 28 "
+                                  "days is ready.")
