@@ -189,10 +189,11 @@ def check_provider(section: dict) -> str | None:
     """Read the provider's metadata as the app will on the first sign-in.
     A metadata URL that answers with something else (a wrong path, tenant
     or realm: 404, an HTML page) or names a multi-tenant issuer template
-    ({tenantid}, Entra's /common) is refused, naming the setting; an
-    unreachable one is a warning returned (a provider briefly down must
-    not stop a replica), since the browser would get a bare "Authentication
-    error" and the log a traceback. The URL's value is never said."""
+    ({tenantid}, Entra's /common) is refused, naming the setting, since
+    the browser would get a bare "Authentication error" and the log a
+    traceback; an unreachable one, or one failing (HTTP 5xx), is a warning
+    returned (a provider briefly down must not stop a replica). The URL's
+    value is never said."""
     import json
 
     url = str(_merged(section)["server_metadata_url"]).strip()
@@ -201,6 +202,10 @@ def check_provider(section: dict) -> str | None:
         with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310
             body = answer.read(1_000_000)
     except urllib.error.HTTPError as exc:
+        if exc.code >= 500:  # the provider is there but failing: for now
+            return (f"WARNING: the identity provider's metadata ({setting}) "
+                    f"answered HTTP {exc.code}: nobody can sign in until it "
+                    "answers with its metadata")
         raise Refused(
             f"{setting} answered HTTP {exc.code}: it is not the identity "
             "provider's OpenID Connect metadata (its address ends in "

@@ -300,6 +300,9 @@ def test_a_metadata_url_that_is_no_providers_metadata_is_refused_at_start(
 
     class Provider(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 - the handler's name
+            if self.path == "/failing/.well-known/openid-configuration":
+                self.send_error(503)
+                return
             if self.path == "/page":
                 body, kind = b"<html>sign in</html>", "text/html"
             elif self.path in answers:
@@ -347,6 +350,13 @@ def test_a_metadata_url_that_is_no_providers_metadata_is_refused_at_start(
             assert refused.returncode == 2 and not refused.stdout, path
             assert said in refused.stderr, refused.stderr
             assert path not in refused.stderr
+        # a provider that is there but failing (a 503 while it restarts)
+        # must not stop the service: a warning, as when it is unreachable
+        failing = start("/failing/.well-known/openid-configuration")
+        assert failing.returncode == 0, failing.stderr
+        assert (f"WARNING: the identity provider's metadata ({setting}) "
+                "answered HTTP 503: nobody can sign in until it answers "
+                "with its metadata") in failing.stderr
     finally:
         server.shutdown()
         server.server_close()
