@@ -30,6 +30,8 @@ DECISIONS = {
     "deferred": "Deferred",
 }
 NOTE_CHARS = 4000  # longest note kept
+# decisions that say nothing without their note: what the note must hold
+NEEDS_NOTE = {"approved_with_conditions": "its conditions"}
 NAME_CHARS = 200  # longest attendee entry
 MAX_ATTENDEES = 200
 
@@ -200,6 +202,11 @@ def record(db_path, user: auth.User | None, meeting, change_id: str,
            "decision": decision,
            "note": _clean(note, "note", NOTE_CHARS, required=False),
            "decided_by": actor, "decided_at": _now(now)}
+    if decision in NEEDS_NOTE and not row["note"]:
+        # the minutes would say "Approved with conditions" and name none:
+        # the implementer could not know what was asked of them
+        raise ValueError(f"{DECISIONS[decision]} needs {NEEDS_NOTE[decision]}"
+                         ": write them in the note. Nothing was recorded.")
     with appstate.connect(db_path, SCHEMA) as con:
         con.execute(INSERT, [row[c] for c in COLUMNS])
     log.info("recorded CAB decision %s on %s at %s by %s", decision,

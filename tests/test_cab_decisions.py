@@ -365,7 +365,8 @@ def test_the_minutes_xlsx_writes_instants_as_dates_in_the_packs_zone(
 
     def decide(change_id, decision, at):
         decisions.record(decided_db, MEMBER, SPRING, change_id, decision,
-                         now=datetime.fromisoformat(at))
+                         "after the rollback test" if "conditions" in decision
+                         else "", now=datetime.fromisoformat(at))
 
     decide("C3", "deferred", "2026-03-03 15:05+00:00")  # not on the agenda
     decide("X1", "rejected", "2026-03-03 15:06+00:00")  # not in the data
@@ -515,6 +516,35 @@ def test_the_page_records_a_decision_in_single_user_mode(decided_db,
     app.query_params["tab"] = "since"
     app.run()
     assert any("D4" in e.value for e in app.error)
+
+
+def test_approved_with_conditions_is_not_saved_without_its_conditions(
+        decided_db, monkeypatch):
+    """Saved with an empty note, 'Approved with conditions' was recorded and
+    the minutes read it with no condition named; the page now says what to
+    write, records nothing, and saves once the conditions are written."""
+    app = _page(decided_db, monkeypatch)
+    app.selectbox(key="cab-decide-change").set_value("C1").run()
+    app.radio(key="cab-decide-choice").set_value("Approved with conditions")
+    app.button(key="cab-decide-save").click().run()
+    assert not app.exception
+    assert [e.value.replace("\\", "") for e in app.error] == [
+        "Approved with conditions needs its conditions: write them in the "
+        "note. Nothing was recorded."]
+    assert decisions.current(decided_db, MEETING).empty
+    # the form stays on the change and the choice, for the note to be added
+    assert app.selectbox(key="cab-decide-change").value == "C1"
+    assert app.radio(key="cab-decide-choice").value == \
+        "Approved with conditions"
+    app.text_area(key="cab-decide-note").input("Only after 22:00")
+    app.button(key="cab-decide-save").click().run()
+    now = decisions.current(decided_db, MEETING)
+    assert list(now[["change_id", "decision", "note"]].itertuples(
+        index=False, name=None)) == [
+        ("C1", "approved_with_conditions", "Only after 22:00")]
+    shown = next(d.value for d in app.dataframe
+                 if "Times recorded" in d.value.columns)
+    assert list(shown["Note"]) == ["Only after 22:00"]
 
 
 def test_the_pages_minutes_are_the_meetings_whatever_its_filter(

@@ -122,6 +122,11 @@ def test_a_viewer_is_refused_where_the_decision_is_written(tmp_path,
     ((MEETING, "  ", "approved"), "change id is empty"),
     ((MEETING, "C1", "approved", "x" * 4001), "note is 4,001 characters"),
     ((MEETING, "C1", "approved", "bell\x07"), "note holds a control"),
+    # the minutes would read "Approved with conditions" and name none
+    ((MEETING, "C1", "approved_with_conditions"), "Approved with conditions "
+     "needs its conditions: write them in the note. Nothing was recorded."),
+    ((MEETING, "C1", "approved_with_conditions", " \n "),
+     "needs its conditions"),
 ])
 def test_bad_input_is_refused_with_a_clear_error(tmp_path, args, message):
     database = tmp_path / "cb.duckdb"
