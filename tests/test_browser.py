@@ -1,4 +1,5 @@
 """A real browser against `streamlit run app.py`: pages draw, nothing raises."""
+import contextlib
 import os
 import subprocess
 import sys
@@ -19,8 +20,16 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def server(sample_db):
+    with _serve(sample_db) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _serve(database):
+    """`streamlit run app.py` on the database: yields its address, then
+    stops it."""
     port = _free_port()
-    env = {**os.environ, "CHANGEBOARD_DB": str(sample_db)}
+    env = {**os.environ, "CHANGEBOARD_DB": str(database)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py",
          "--server.headless", "true", "--server.port", str(port),
@@ -40,9 +49,11 @@ def server(sample_db):
     else:
         proc.kill()
         raise RuntimeError("streamlit did not start within 60 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 def _settled(page) -> None:
@@ -182,3 +193,37 @@ def test_the_releases_cards_say_their_labels_whole(server, browser):
     assert cut == []
     assert "Deployment failure rate" in labels.all_inner_texts()
     page.close()
+
+
+def test_the_minutes_buttons_say_which_file_they_give(sample_db, tmp_path,
+                                                      browser):
+    """The three minutes downloads each had an eighth of the page and read
+    'Minutes …' alike at 1280 pixels: which gave the PDF could not be told.
+    Each button's label is shown whole. (Its own copy of the sample: the
+    decision recorded stays beside it.)"""
+    import shutil
+
+    from changeboard import auth, decisions
+    from reports import cab
+
+    database = tmp_path / "cab.duckdb"
+    shutil.copyfile(sample_db, database)
+    meeting = cab.next_meeting().date()
+    agenda = cab.build_pack(database, meeting).agenda
+    assert len(agenda), "the sample has changes for the next meeting"
+    decisions.record(database, auth.single_user(), meeting,
+                     agenda["change_id"].iloc[0], "approved")
+    with _serve(database) as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(f"{url}/cab?tab=decisions")
+        _settled(page)
+        buttons = page.get_by_test_id("stDownloadButton").filter(
+            has_text="Minutes")
+        assert buttons.all_inner_texts() == [
+            "Minutes HTML", "Minutes PDF", "Minutes XLSX"]
+        cut = buttons.evaluate_all(
+            "buttons => buttons.filter(b => [b, ...b.querySelectorAll('*')]"
+            ".some(e => e.scrollWidth > e.clientWidth + 1))"
+            ".map(b => b.innerText)")
+        assert cut == []
+        page.close()
