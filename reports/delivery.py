@@ -340,13 +340,13 @@ def email_html(pack: cab.Pack, link: str) -> str:
                        f"first {cab.DETAIL_LIMIT}.</p>")
     open_link = (f'<p><a href="{e(link, quote=True)}">Open the CAB pack in '
                  "Changeboard</a></p>" if link else "")
-    meta = cab.provenance(pack)
+    meta = dict(cab.provenance(pack))
     return (
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head>"
         '<body style="font-family:Arial,Helvetica,sans-serif;font-size:10.5pt">'
         f"<h2>CAB pack — {e(meeting_label(pack))}</h2>"
-        f"<p>Review window {e(meta[1][1])} · filters {e(_filters_line(pack))}"
-        f" · data as of {e(meta[4][1])}</p>"
+        f"<p>Review window {e(meta['Review window'])} · filters "
+        f"{e(_filters_line(pack))} · data as of {e(meta['Data as of'])}</p>"
         f"<p>{counts}</p>{open_link}<h3>Agenda</h3>{agenda}"
         "<p>The full pack (evidence, releases going live, since last CAB) is "
         "attached as a PDF.</p></body></html>\n")

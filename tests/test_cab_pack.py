@@ -690,6 +690,52 @@ def test_pack_carries_what_produced_it(pack):
         "python -m reports cab --date 2026-01-20 --db PATH --format")
 
 
+@pytest.mark.parametrize(("loaded", "said"), [
+    ("2026-01-21 08:00Z", None),  # after the meeting: the pack of a past one
+    ("2026-01-19 00:00Z", None),  # on the last of its days: the nightly load
+    ("2026-01-16 12:00Z", "The data was loaded Fri 16 Jan 2026 12:00 UTC, "
+     "before these days end on 20 Jan 2026: what happened after then is not "
+     "counted, and the comparison with the period before sets part of a "
+     "period against a whole one. Load the data again before the meeting."),
+    ("2026-01-10 09:00Z", "The data was loaded Sat 10 Jan 2026 09:00 UTC, "
+     "before these days start on 13 Jan 2026: nothing since the last CAB is "
+     "in it yet, and the period before is counted only up to then. Load the "
+     "data again before the meeting."),
+    ("2026-01-02 09:00Z", "The data was loaded Fri 02 Jan 2026 09:00 UTC, "
+     "before the period before starts on 06 Jan 2026: nothing of either "
+     "period is in it yet. Load the data again before the meeting."),
+])
+def test_since_last_cab_says_when_the_data_ends_before_its_days(
+        pack, tmp_path, loaded, said):
+    """Read on Thursday for Tuesday's meeting, "since last CAB" ran to the
+    meeting and said 'None.' under each list and '+1.5 pp' against the
+    week before, where the data held 3 of its 7 days (or none of them, for
+    the meeting after): no word that most of the period was not loaded
+    yet. The pack (page, HTML, PDF, XLSX) now says so and what to do, and
+    an empty list says it is none so far."""
+    import dataclasses
+
+    # its three lists empty: 'None.', or none so far
+    pack = dataclasses.replace(pack, as_of=pd.Timestamp(loaded),
+                               since_last=pack.since_last.iloc[0:0])
+    meta = dict(cab.provenance(pack))
+    assert meta.get("Since last CAB, counted") == said
+    assert cab.since_cut(pack) == said
+    page = unescape(cab.to_html(pack))
+    if said is None:
+        assert "Load the data again" not in page
+        assert cab.since_none(pack, "None.") == "None."
+        assert page.count('<p class="none">None.</p>') >= 3
+        return
+    assert f'<p class="note">{said}</p>' in page
+    none = f"None in the data so far (loaded {cab.when(pack.as_of)} UTC)."
+    assert cab.since_none(pack, "None.") == none
+    assert page.count(none) == 3
+    book = openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
+    produced = {row[0]: row[1] for row in book["Produced by"].values}
+    assert produced["Since last CAB, counted"] == said
+
+
 def hold_teams(con, teams) -> None:
     """Teams the database holds (a change of each, closed long before any
     meeting here), so that a pack may be filtered by them: a filter value
@@ -1092,6 +1138,26 @@ def _cab_page(path, monkeypatch, **url):
     app.switch_page("views/cab.py").run()
     assert not app.exception
     return app
+
+
+def test_the_since_tab_says_the_data_ends_before_its_days(cab_db,
+                                                          monkeypatch):
+    """The meeting after next, read on data loaded Mon 19 Jan: its "since
+    last CAB" days (20 to 27 Jan) are all after the load. The tab said
+    'None since the last meeting.' under each list; it now says the data
+    ends before those days, and that each list is none so far."""
+    app = _cab_page(cab_db, monkeypatch, meeting="2026-01-27", tab="since")
+    assert [w.value.replace("\\", "") for w in app.warning] == [
+        "The data was loaded Mon 19 Jan 2026 07:40 UTC, before these days "
+        "start on 20 Jan 2026: nothing since the last CAB is in it yet, and "
+        "the period before is counted only up to then. Load the data again "
+        "before the meeting."]
+    said = [c.value for c in app.caption if c.value.startswith("None")]
+    assert said == ["None in the data so far (loaded Mon 19 Jan 2026 07:40 "
+                    "UTC)."] * 3
+    # the meeting the data was loaded for: its lists, no warning
+    app = _cab_page(cab_db, monkeypatch, tab="since")
+    assert not app.warning
 
 
 def test_cli_and_page_produce_the_same_pack(cab_db, tmp_path, monkeypatch):

@@ -338,6 +338,9 @@ def _decide_tab() -> None:
 
 def _since_tab() -> None:
     st.caption(meta["Since last CAB"])
+    cut = meta.get("Since last CAB, counted")
+    if cut:
+        st.warning(ui.plain(cut), icon=":material/schedule:")
     _last_cab_decisions()
     st.subheader("What happened since the last CAB")
     kpis = pack.kpis
@@ -367,7 +370,7 @@ def _since_tab() -> None:
         if unrated:
             st.caption(unrated)
         elif frame.empty:
-            st.caption("None since the last meeting.")
+            st.caption(cab.since_none(pack, "None since the last meeting."))
         else:
             ui.table(frame, f"{stem}-{reason}")
     ui.definition("cab_since_last", "How is this list computed?")

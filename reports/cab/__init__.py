@@ -40,7 +40,12 @@ from reports.cab.pack import (
     build_pack,
 )
 from reports.cab.pdf import CHROMIUM, pdf_bytes, print_pdf, to_pdf
-from reports.cab.provenance import decisions_read, provenance, version_time
+from reports.cab.provenance import (
+    decisions_read,
+    provenance,
+    since_cut,
+    version_time,
+)
 from reports.cab.tables import (
     AGENDA_LINES,
     AGENDA_TITLE_CHARS,
@@ -62,6 +67,7 @@ from reports.cab.tables import (
     sections,
     since_empty,
     since_last,
+    since_none,
     size_note,
 )
 from reports.cab.xlsx import XLSX_EPOCH, to_xlsx, write_xlsx
@@ -89,8 +95,9 @@ __all__ = [
     "following_meeting", "headline", "instant", "kpi_n", "kpi_note",
     "kpi_notes", "kpi_table", "kpi_unknown", "meeting_on", "next_meeting",
     "pct", "pdf_bytes", "previous_meeting", "print_pdf",
-    "provenance", "readiness_chip", "reasons_said", "release_lines", "releases_note",
-    "reporting_zone", "sections", "shorten", "since_empty", "since_last",
-    "size_note", "span", "to_html", "to_pdf", "to_xlsx", "version_time", "when",
-    "window_end_text", "write_xlsx",
+    "provenance", "readiness_chip", "reasons_said", "release_lines",
+    "releases_note", "reporting_zone", "sections", "shorten", "since_cut",
+    "since_empty", "since_last", "since_none", "size_note", "span", "to_html",
+    "to_pdf", "to_xlsx", "version_time", "when", "window_end_text",
+    "write_xlsx",
 ]

@@ -42,7 +42,9 @@ def to_html(pack: Pack) -> str:
         agenda=_agenda(pack) + ("" if len(pack.releases) else NO_RELEASE),
         releases=_releases(pack),
         details=f"<h2>For decision</h2>{details}" if details else "",
-        since_dates=escape(meta["Since last CAB"]),
+        since_dates=escape(meta["Since last CAB"]) + (
+            f'</p><p class="note">{escape(cut)}' if (
+                cut := meta.get("Since last CAB, counted")) else ""),
         decided_alert=decided.alert_html(pack),
         kpis=html_table(tables.kpi_table(pack), "") + "".join(
             f'<p class="note">{escape(label)}: {escape(note)}.</p>'
@@ -60,7 +62,7 @@ def _since_list(pack: Pack, reason: str, title: str) -> str:
     frame = tables.since_last(pack, reason)
     unrated = tables.since_empty(pack, reason) if frame.empty else None
     return (f"<h3>{escape(title)}{' (not known)' if unrated else ''}</h3>"
-            + html_table(frame, unrated or "None."))
+            + html_table(frame, unrated or tables.since_none(pack, "None.")))
 
 
 def _agenda(pack: Pack) -> str:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import shlex
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
+
+import pandas as pd
 
 from changeboard import decisions
 from changeboard.filters import join_list
@@ -54,6 +56,40 @@ def joined(values: list[str]) -> str:
     return join_list(values)
 
 
+def _midnight(day, tz: str) -> datetime:
+    return datetime.combine(day, datetime.min.time(), ZoneInfo(tz))
+
+
+def since_cut(pack: Pack) -> str | None:
+    """What "since last CAB" lacks when the data was loaded before the
+    last of its days (a pack read days before its meeting): said, since a
+    list reading 'None' or a rate of 3 days against the 7 before is
+    otherwise taken for the week's; None when the data was loaded on that
+    day or later (the nightly load before the meeting)."""
+    if pack.as_of is None:
+        return None
+    tz = pack.reporting_tz
+    loaded = pd.Timestamp(pack.as_of)
+    if loaded >= _midnight(pack.since_end_date - timedelta(days=1), tz):
+        return None
+    starts = _midnight(pack.since_start_date, tz)
+    said = f"The data was loaded {when(loaded, 'UTC')} UTC, before "
+    if loaded >= starts:
+        said += (f"these days end on {pack.since_end_date:%d %b %Y}: what "
+                 "happened after then is not counted, and the comparison "
+                 "with the period before sets part of a period against a "
+                 "whole one.")
+    elif loaded >= _midnight(pack.before_start_date, tz):
+        said += (f"these days start on {pack.since_start_date:%d %b %Y}: "
+                 "nothing since the last CAB is in it yet, and the period "
+                 "before is counted only up to then.")
+    else:
+        said += (f"the period before starts on "
+                 f"{pack.before_start_date:%d %b %Y}: nothing of either "
+                 "period is in it yet.")
+    return said + " Load the data again before the meeting."
+
+
 def provenance(pack: Pack) -> list[tuple[str, str]]:
     """What produced the pack: (item, value) pairs, in the order shown."""
     tz = pack.reporting_tz
@@ -70,6 +106,8 @@ def provenance(pack: Pack) -> list[tuple[str, str]]:
                            "compared with "
                            f"{pack.before_start_date:%d %b %Y} to "
                            f"{pack.since_start_date:%d %b %Y}"),
+        *([("Since last CAB, counted", cut)] if (cut := since_cut(pack))
+          else []),
         ("Filters", filters),
         ("Data as of", f"{when(pack.as_of, 'UTC')} UTC" if pack.as_of
          is not None else "unknown (no load recorded)"),

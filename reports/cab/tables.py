@@ -10,7 +10,7 @@ from reports import decided
 from reports.cab.blocks import blocks, no_rows, why_failed
 from reports.cab.evidence import NO_RISK, READING, app_label, assessments
 from reports.cab.pack import Pack
-from reports.cab.provenance import provenance
+from reports.cab.provenance import provenance, since_cut
 from reports.text import (
     NO_REASONS,
     Times,
@@ -181,6 +181,15 @@ def since_empty(pack: Pack, reason: str) -> str | None:
         return None
     return (f"None can be listed: the data does not say, as {kpi} "
             "above explains.")
+
+
+def since_none(pack: Pack, none: str) -> str:
+    """What an empty since-last-CAB list says: `none`, or, when the data
+    was loaded before those days end (since_cut), that it holds none so
+    far: not news that none happened."""
+    if since_cut(pack) is None:
+        return none
+    return f"None in the data so far (loaded {when(pack.as_of, 'UTC')} UTC)."
 
 
 # a sheet frame's attrs[NUMBER_FORMATS]: column -> the Excel number format
