@@ -353,14 +353,24 @@ def email_html(pack: cab.Pack, link: str) -> str:
 
 
 def email_text(pack: cab.Pack, link: str) -> str:
-    """The plain-text alternative of the body."""
-    lines = [f"CAB pack — {meeting_label(pack)}", ""]
+    """The plain-text alternative of the body: what the HTML says (the
+    window, filters and data as of; each agenda line's flags), in text."""
+    meta = dict(cab.provenance(pack))
+    lines = [f"CAB pack — {meeting_label(pack)}",
+             f"Review window {meta['Review window']} · filters "
+             f"{_filters_line(pack)} · data as of {meta['Data as of']}", ""]
     lines += [f"{n} {label}" for label, n in cab.headline(pack)]
     lines += ["", f"Open the CAB pack: {link}"] if link else []
     lines += ["", "Agenda:"]
+    top = _top(pack, cab.AGENDA_LINES)
     lines += [f"{r['#']}. {r['Change']}  {r['Risk']}  {r['Planned start']}  "
-              f"{r['Title']}" for r in _top(pack, cab.AGENDA_LINES)] or [
+              f"{r['Title']}" + (f"  [{r['Flags']}]" if r["Flags"] else "")
+              for r in top] or [
         "No change needs a CAB decision in this window."]
+    if len(pack.agenda) > len(top):
+        lines += [f"The first {len(top):,} of {len(pack.agenda):,} changes "
+                  "for decision; the attached PDF details the first "
+                  f"{cab.DETAIL_LIMIT}."]
     return "\n".join(lines + ["", "The full pack is attached as a PDF."]) + "\n"
 
 

@@ -805,3 +805,26 @@ def test_the_mailed_link_opens_the_agenda_of_the_mailed_pack(
     assert [m.value.split()[2] for m in app.markdown
             if m.value.startswith("#### ")] == mailed
     assert app.query_params["until"] in (until, [until])
+
+
+def test_the_plain_text_mail_says_what_the_html_says(cab_db, monkeypatch):
+    """The plain-text part (what a text-only client, a mail-to-ticket
+    bridge or a screen reader set to text shows) left out each agenda
+    line's flags, a collision or a freeze among them, and the review
+    window, filters and data as of that the HTML names. It now carries
+    them, as the HTML does."""
+    pack = cab.build_pack(cab_db, MEETING)
+    lines = cab.agenda_lines(pack, cab.AGENDA_LINES, cab.AGENDA_TITLE_CHARS)
+    flagged = lines[lines["Flags"] != ""]
+    assert len(flagged), "the fixture flags a change for decision"
+    text = delivery.email_text(pack, "https://cb.acme.test/cab")
+    for row in flagged.to_dict("records"):
+        line = next(t for t in text.splitlines()
+                    if t.startswith(f"{row['#']}. {row['Change']} "))
+        assert line.endswith(f"  [{row['Flags']}]")
+    html_body = delivery.email_html(pack, "https://cb.acme.test/cab")
+    for row in flagged.to_dict("records"):
+        assert f">{html.escape(row['Flags'])}<" in html_body
+    assert ("Review window Tue 20 Jan 2026 10:00 to Tue 27 Jan 2026 10:00, "
+            "end exclusive · filters none · data as of Mon 19 Jan 2026 07:40 "
+            "UTC") in text.splitlines()
