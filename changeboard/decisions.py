@@ -300,10 +300,12 @@ def attendance(db_path, meeting, until: str | None = None) -> dict | None:
             "recorded_at": pd.Timestamp(found.iloc[0, 1])}
 
 
-def meetings(db_path) -> list[pd.Timestamp]:
-    """Every meeting with a decision recorded, latest first."""
+def meetings(db_path, until: str | None = None) -> list[pd.Timestamp]:
+    """Every meeting with a decision recorded (up to `until`), latest
+    first."""
     found = _read(db_path, "select distinct meeting_at from cab_decisions "
-                  "order by meeting_at desc")
+                  "where ? is null or decided_at <= ? "
+                  "order by meeting_at desc", _until(until))
     return [] if found is None else list(
         pd.to_datetime(found["meeting_at"], utc=True))
 

@@ -10,7 +10,7 @@ filters: the current one of each change, and the earlier ones it replaced.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -51,6 +51,9 @@ class Minutes:
     sheet_earlier: pd.DataFrame
     # the position of the decision log read (decisions.recorded_until)
     until: str | None = None
+    # with no decision recorded at this meeting: the nearest meetings that
+    # have some (a day mistyped, a meeting moved), in time order
+    elsewhere: list = field(default_factory=list)
 
     @property
     def meeting_at(self):
@@ -114,7 +117,36 @@ def build(pack: cab.Pack, until: str | None = None) -> Minutes:
         sheet_decisions=_numbers(_decisions(pack, current, facts, sheet)
                                  .loc[order].reset_index(drop=True)),
         sheet_earlier=_earlier(pack, replaced, sheet),
-        until=until if path else None)
+        until=until if path else None,
+        elsewhere=_elsewhere(path, meeting, until)
+        if path and current.empty else [])
+
+
+NEAREST_MEETINGS = 3  # named when the minutes' meeting has no decision
+
+
+def _elsewhere(path, meeting, until: str | None) -> list[pd.Timestamp]:
+    """The meetings nearest this one with a decision recorded (up to
+    `until`), in time order."""
+    at = pd.Timestamp(meeting)
+    found = decisions.meetings(path, until)
+    nearest = sorted(found, key=lambda m: abs(m - at))[:NEAREST_MEETINGS]
+    return sorted(nearest)
+
+
+def no_decision(minutes: Minutes) -> str:
+    """What the minutes say when no decision was recorded at the meeting,
+    naming the nearest meetings that have some."""
+    said = "No decision was recorded at this meeting."
+    if minutes.elsewhere:
+        tz = minutes.pack.reporting_tz
+        said += (" Decisions are recorded at the meeting"
+                 f"{'' if len(minutes.elsewhere) == 1 else 's'} of "
+                 + ", ".join(when(m, tz) for m in minutes.elsewhere)
+                 + f" ({tz}): run the minutes for "
+                 + ("that day." if len(minutes.elsewhere) == 1
+                    else "one of those days."))
+    return said
 
 
 def sheet_columns(columns: list[str], t: Times) -> list[str]:
@@ -216,7 +248,6 @@ def provenance(minutes: Minutes) -> list[tuple[str, str]]:
     kept = [(k, v) for k, v in cab.provenance(pack)
             if k in ("Meeting", "Data as of", "Batches loaded",
                      "Data version")]
-    n_earlier = len(minutes.earlier)
     who = minutes.attendance
     day = pack.meeting_at.astimezone(cab.reporting_zone())
     command = ["python", "-m", "changeboard", "report", "minutes",
@@ -227,10 +258,8 @@ def provenance(minutes: Minutes) -> list[tuple[str, str]]:
         command += ["--decisions-until", minutes.until]
     return [
         *kept,
-        ("Decisions", f"{many(len(minutes.decisions), 'change')} decided"
-         + (f", {many(n_earlier, 'earlier decision')} replaced" if n_earlier
-            else "") + f"; {many(len(minutes.undecided), 'agenda change')} "
-         "not decided"),
+        ("Decisions", _counted(minutes)
+         + (f". {no_decision(minutes)}" if minutes.elsewhere else "")),
         ("Attendees recorded", f"by {who['recorded_by']} on "
          f"{when(who['recorded_at'], pack.reporting_tz)}" if who
          else "not recorded"),
@@ -240,6 +269,17 @@ def provenance(minutes: Minutes) -> list[tuple[str, str]]:
         ("Regenerate with", shlex.join(command)
          + " --format html|pdf|xlsx --out FILE"),
     ]
+
+
+def _counted(minutes: Minutes) -> str:
+    """'4 changes decided, 1 earlier decision replaced; 36 agenda changes
+    not decided'."""
+    n_earlier = len(minutes.earlier)
+    return (f"{many(len(minutes.decisions), 'change')} decided"
+            + (f", {many(n_earlier, 'earlier decision')} replaced"
+               if n_earlier else "")
+            + f"; {many(len(minutes.undecided), 'agenda change')} not "
+            "decided")
 
 
 def _title(minutes: Minutes) -> str:
@@ -261,12 +301,11 @@ def to_html(minutes: Minutes) -> str:
         f"<style>{CSS}</style></head><body>"
         f"<h1>{e(_title(minutes))}</h1>"
         f'<p class="meta">{e(named["Meeting"])} · data as of '
-        f'{e(named["Data as of"])} · {e(named["Decisions"])}</p>'
+        f'{e(named["Data as of"])} · {e(_counted(minutes))}</p>'
         f"<h2>Attendees ({len(minutes.attendees)})</h2>{people}"
         f"<h2>Decisions ({len(minutes.decisions)})</h2>"
         + '<div class="decisions">'
-        + markup.html_table(minutes.decisions,
-                          "No decision was recorded at this meeting.")
+        + markup.html_table(minutes.decisions, no_decision(minutes))
         + "</div>"
         + (f"<h3>Earlier decisions, replaced ({len(minutes.earlier)})</h3>"
            + markup.html_table(minutes.earlier, "") if len(minutes.earlier)

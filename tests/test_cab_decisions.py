@@ -789,3 +789,44 @@ def test_the_minutes_and_the_flag_count_in_the_singular_at_one(
     assert decided.flag_note(built.pack) == (
         "⚠ 2 changes rejected at the last CAB were implemented anyway: "
         "D4, D5.")
+
+
+def test_minutes_of_a_day_without_decisions_name_the_meetings_that_have_some(
+        decided_db, tmp_path, capsys):
+    """`report minutes --meeting 2026-01-21` (the day after the CAB, typed
+    by mistake) wrote minutes of 0 decisions that said only 'No decision
+    was recorded at this meeting.', ready to be circulated as the
+    meeting's. They now name the nearest meetings whose decisions are
+    recorded, and the day to run them for; as of a log position, only the
+    meetings recorded by then (the minutes regenerate the same)."""
+    import html
+
+    import pandas as pd
+
+    record_meeting(decided_db)  # 20 Jan; decided_db has 13 Jan's
+    out = tmp_path / "minutes.html"
+    assert changeboard_cli.main([
+        "report", "minutes", "--meeting", "2026-01-21", "--db",
+        str(decided_db), "--out", str(out)]) == 0
+    capsys.readouterr()
+    said = ("No decision was recorded at this meeting. Decisions are "
+            "recorded at the meetings of Tue 13 Jan 2026 10:00, Tue 20 Jan "
+            "2026 10:00 (UTC): run the minutes for one of those days.")
+    page = html.unescape(out.read_text())
+    assert f'<p class="none">{said}</p>' in page
+    built = minutes.build_for(decided_db, date(2026, 1, 21))
+    assert dict(minutes.provenance(built))["Decisions"].endswith(said)
+    book = openpyxl.load_workbook(io.BytesIO(minutes.to_xlsx(built)))
+    produced = {row[0]: row[1] for row in book["Produced by"].values}
+    assert produced["Decisions"].endswith(said)
+    # the log as it stood before 20 Jan's decisions: 13 Jan's only
+    first = decisions.history(decided_db, MEETING)["decided_at"].min()
+    before = minutes.build_for(
+        decided_db, date(2026, 1, 21),
+        until=(first - pd.Timedelta(microseconds=1)).isoformat())
+    assert minutes.no_decision(before) == (
+        "No decision was recorded at this meeting. Decisions are recorded "
+        "at the meeting of Tue 13 Jan 2026 10:00 (UTC): run the minutes for "
+        "that day.")
+    # a meeting with decisions names no other
+    assert minutes.build_for(decided_db, MEETING).elsewhere == []
