@@ -1160,6 +1160,52 @@ def test_the_since_tab_says_the_data_ends_before_its_days(cab_db,
     assert not app.warning
 
 
+@pytest.mark.parametrize(("now", "opens", "said"), [
+    # the fixture's data runs to 16 Jan 2026: its meeting opens as before
+    ("2026-01-16 12:00", date(2026, 1, 20), None),
+    # months later, all of it older than the next meeting's "since last
+    # CAB": an empty pack opened; now the meeting after the data ends
+    ("2026-06-01 12:00", date(2026, 1, 20),
+     "The data ends on 16 Jan 2026: the pack opens on the meeting after "
+     "it."),
+])
+def test_the_page_opens_on_the_meeting_after_the_data_when_all_is_older(
+        cab_db, monkeypatch, now, opens, said):
+    """On BPIC 2014 the page opened on next week's meeting: an empty
+    agenda and since-last-CAB, 'pick another meeting date', and no word of
+    which: a dead end. As the calendar opens on the day the data ends, the
+    page opens on the meeting after it, and says so."""
+    from datetime import UTC
+
+    from reports.cab import meetings
+
+    clock = datetime.fromisoformat(now).replace(tzinfo=UTC)
+    real = meetings.next_meeting
+    monkeypatch.setattr(cab, "next_meeting",
+                        lambda after=None: real(after or clock))
+    monkeypatch.setattr(config, "DB_PATH", cab_db)
+
+    def opened(**url):
+        st.cache_data.clear()
+        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        app.query_params.update(url)
+        app.run()
+        app.switch_page("views/cab.py").run()
+        assert not app.exception
+        return app, [c.value for c in app.caption
+                     if c.value.startswith("The data ends")]
+
+    app, notes = opened()
+    assert app.date_input(key="cab-meeting").value == opens
+    assert notes == ([said] if said else [])
+    assert app.query_params["meeting"] in (opens.isoformat(),
+                                           [opens.isoformat()])
+    # a meeting named in the address is kept, without the note
+    app, notes = opened(meeting="2026-01-13")
+    assert app.date_input(key="cab-meeting").value == date(2026, 1, 13)
+    assert notes == []
+
+
 def test_cli_and_page_produce_the_same_pack(cab_db, tmp_path, monkeypatch):
     out = tmp_path / "cli.html"
     assert cli.main(["cab", "--date", "2026-01-20", "--db", str(cab_db),

@@ -441,14 +441,34 @@ def _tab_picked(labels: list[str]) -> None:
         del st.query_params["tab"]
 
 
+def _upcoming() -> tuple[date, date | None]:
+    """The meeting the page opens on: the next of the cadence, unless all
+    the data is older than its "since last CAB" days (a 2014 data set: an
+    empty pack, whatever is picked near it); then the meeting after the
+    data ends, as the calendar opens on the day it ends. With the day the
+    data ends when it moved."""
+    upcoming = cab.next_meeting()
+    latest = ui.latest_record_day()
+    since = cab.previous_meeting(upcoming).astimezone(cab.reporting_zone())
+    if latest is None or latest >= since.date():
+        return upcoming.date(), None
+    after = datetime.combine(latest + timedelta(days=1), datetime.min.time(),
+                             cab.reporting_zone())
+    return cab.next_meeting(after).date(), latest
+
+
 _keep_inputs()
-upcoming = cab.next_meeting().date()
+upcoming, data_ends = _upcoming()
 left, right = st.columns(2)
 meeting = left.date_input(
     "Meeting date", ui.url_date("meeting") or upcoming, key="cab-meeting",
     min_value=ui.DATE_MIN, max_value=ui.date_max(), format=ui.DAY_INPUT,
     help="Default: the next meeting of the cadence (CHANGEBOARD_CAB_WEEKDAYS"
-    f" at {config.CAB_TIME}, {config.REPORTING_TZ}).")
+    f" at {config.CAB_TIME}, {config.REPORTING_TZ}); when all the data is "
+    "older, the meeting after it ends.")
+if data_ends is not None and meeting == upcoming:
+    left.caption(f"The data ends on {ui.day(data_ends)}: the pack opens on "
+                 "the meeting after it.")
 default_end = cab.following_meeting(cab.meeting_on(meeting)).date()
 until = _until(meeting)
 # an instant from the address (a mailed pack's window ending off the CAB
