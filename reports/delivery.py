@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import formatdate, getaddresses, make_msgid, parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -130,7 +130,14 @@ def _number(name: str, kind=int, minimum=0):
 
 
 def _address(name: str, text: str) -> str:
-    """The address of `ann@acme.com` or `Ann <ann@acme.com>`."""
+    """The address of `ann@acme.com` or `Ann <ann@acme.com>`; an error for
+    several (`ann@acme.com; bo@acme.com`, as Outlook separates them), of
+    which the first alone would be read and the others dropped unsaid."""
+    several = [a for _, a in getaddresses([text]) if a]
+    if len(several) > 1:
+        raise SettingError(
+            f"{name}: {text.strip()!r} holds {len(several)} addresses; "
+            "separate addresses with commas")
     found = parseaddr(text)[1]
     if "@" not in found or any(c.isspace() or ord(c) < 32 for c in found):
         raise SettingError(f"{name}: {text.strip()!r} is not an e-mail "
@@ -718,7 +725,7 @@ def _send(db_path, meeting_at, channels, scope, *, filters, window_end_at,
     status = 0
     for channel, target in pending.items():
         if channel == "email":
-            destination = f"{len(target.recipients)} recipients"
+            destination = many(len(target.recipients), "recipient")
             n_recipients = len(target.recipients)
         else:
             destination, n_recipients = target.shown, None

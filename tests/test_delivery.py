@@ -533,6 +533,13 @@ def test_implicit_tls_and_an_unverified_certificate(cab_db, pdf, monkeypatch,
     ("CHANGEBOARD_CAB_RECIPIENTS", "", "CHANGEBOARD_CAB_RECIPIENTS: no address"),
     ("CHANGEBOARD_CAB_RECIPIENTS", "cab@acme.test, not an address",
      "CHANGEBOARD_CAB_RECIPIENTS: 'not an address' is not an e-mail address"),
+    # separated as Outlook writes a list: the first alone was mailed, and
+    # the run said 'sent to 1 recipients'
+    ("CHANGEBOARD_CAB_RECIPIENTS", "cab@acme.test; chair@acme.test",
+     "CHANGEBOARD_CAB_RECIPIENTS: 'cab@acme.test; chair@acme.test' holds 2 "
+     "addresses; separate addresses with commas"),
+    ("CHANGEBOARD_SMTP_FROM", "cb@acme.test; ops@acme.test",
+     "CHANGEBOARD_SMTP_FROM: 'cb@acme.test; ops@acme.test' holds 2"),
     ("CHANGEBOARD_SMTP_SECURITY", "ssl", "CHANGEBOARD_SMTP_SECURITY: 'ssl'"),
     ("CHANGEBOARD_SMTP_PORT", "smtp", "CHANGEBOARD_SMTP_PORT: 'smtp' is not"),
     ("CHANGEBOARD_SEND_ATTEMPTS", "0", "CHANGEBOARD_SEND_ATTEMPTS: must be"),
@@ -828,3 +835,21 @@ def test_the_plain_text_mail_says_what_the_html_says(cab_db, monkeypatch):
     assert ("Review window Tue 20 Jan 2026 10:00 to Tue 27 Jan 2026 10:00, "
             "end exclusive · filters none · data as of Mon 19 Jan 2026 07:40 "
             "UTC") in text.splitlines()
+
+
+def test_one_recipient_is_said_in_the_singular(cab_db, pdf, monkeypatch,
+                                               capsys):
+    """A list of one read 'sent to 1 recipients', in the run's line and the
+    record of the send ('already sent to 1 recipients')."""
+    inbox = Inbox()
+    with smtp_server(inbox) as server:
+        mail_to(monkeypatch, server, CHANGEBOARD_CAB_RECIPIENTS="Chair "
+                "<chair@acme.test>")
+        assert send(cab_db, pdf) == 0
+        assert send(cab_db, pdf) == 0
+    out = capsys.readouterr().out
+    assert "sent to 1 recipient (" in out
+    assert "already sent to 1 recipient at " in out
+    assert "recipients" not in out
+    [envelope] = inbox.envelopes
+    assert envelope.rcpt_tos == ["chair@acme.test"]
