@@ -217,6 +217,26 @@ def _numbers(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+UNDECIDED_COLUMNS = ["#", "Change", "Title", "Risk", "Planned"]
+
+
+def undecided_table(minutes: Minutes, sheet: bool = False) -> pd.DataFrame:
+    """The agenda changes not decided (UNDECIDED_COLUMNS), in agenda
+    order, as the decisions are listed: whoever reads the minutes sees
+    which changes are still open, not ids alone. `sheet`: its instants as
+    the XLSX's cells."""
+    pack = minutes.pack
+    t = Times(pack.reporting_tz, sheet=sheet)
+    wanted = set(minutes.undecided)
+    rows = [{**_meeting(pack, t), "#": int(r["agenda_rank"]),
+             "Change": r["change_id"], "Title": as_text(r["title"]),
+             "Risk": words(r["risk"]),
+             **_planned(r["planned_start_at"], r["planned_end_at"], t)}
+            for r in records(pack.agenda) if r["change_id"] in wanted]
+    table = pd.DataFrame(rows, columns=sheet_columns(UNDECIDED_COLUMNS, t))
+    return _numbers(table) if sheet else table
+
+
 def _earlier(pack: cab.Pack, replaced: pd.DataFrame,
              t: Times) -> pd.DataFrame:
     """The decisions later replaced (EARLIER_COLUMNS), their instants as
@@ -311,7 +331,8 @@ def to_html(minutes: Minutes) -> str:
            + markup.html_table(minutes.earlier, "") if len(minutes.earlier)
            else "")
         + (f"<h3>Agenda changes not decided ({len(undecided)})</h3>"
-           f"<p>{e(', '.join(undecided))}</p>" if undecided else "")
+           + markup.html_table(undecided_table(minutes), "")
+           if undecided else "")
         + f"<footer><b>Produced by Changeboard</b>{markup.definition_list(meta)}</footer>"
         "</body></html>\n")
 
@@ -321,7 +342,7 @@ def sheets(minutes: Minutes) -> dict[str, pd.DataFrame]:
         "Decisions": minutes.sheet_decisions,
         "Earlier decisions": minutes.sheet_earlier,
         "Attendees": pd.DataFrame({"Attendee": minutes.attendees}),
-        "Not decided": pd.DataFrame({"Change": minutes.undecided}),
+        "Not decided": undecided_table(minutes, sheet=True),
         "Produced by": pd.DataFrame(provenance(minutes),
                                     columns=["Item", "Value"]),
     }

@@ -830,3 +830,36 @@ def test_minutes_of_a_day_without_decisions_name_the_meetings_that_have_some(
         "that day.")
     # a meeting with decisions names no other
     assert minutes.build_for(decided_db, MEETING).elsewhere == []
+
+
+def test_the_minutes_name_each_undecided_change_with_its_title_and_plan(
+        decided_db):
+    """The minutes listed the agenda changes not decided as ids alone
+    ('C2'): whoever read them could not tell which changes were still
+    open without the pack beside them. They are now a table in agenda
+    order with the title, risk and plan (the XLSX: date cells), as the
+    decisions are."""
+    import html
+
+    decisions.record(decided_db, MEMBER, MEETING, "C1", "approved", "ok")
+    built = minutes.build(cab.build_pack(decided_db, MEETING))
+    assert built.undecided == ["C2"]
+    c2 = built.pack.agenda.set_index("change_id").loc["C2"]
+    table = minutes.undecided_table(built)
+    assert list(table.columns) == ["#", "Change", "Title", "Risk", "Planned"]
+    assert table.to_dict("records") == [{
+        "#": 1, "Change": "C2", "Title": c2["title"], "Risk": "Very high",
+        "Planned": cab.span(c2["planned_start_at"], c2["planned_end_at"],
+                            "UTC")}]
+    page = minutes.to_html(built)
+    section = page.split("Agenda changes not decided (1)")[1]
+    assert f"<td>{html.escape(c2['title'])}</td>" in section
+    book = openpyxl.load_workbook(io.BytesIO(minutes.to_xlsx(built)))
+    rows = list(book["Not decided"].values)
+    assert rows[0] == ("Meeting (UTC)", "#", "Change", "Title", "Risk",
+                       "Planned start (UTC)", "Planned end (UTC)",
+                       "Planned hours")
+    # C2's title is a formula: written as text, as every sheet writes one
+    assert rows[1][1:5] == (1, "C2", "'" + c2["title"], "Very high")
+    assert rows[1][5] == c2["planned_start_at"].tz_convert("UTC") \
+        .tz_localize(None).to_pydatetime()
