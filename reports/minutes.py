@@ -25,11 +25,15 @@ DECISION_COLUMNS = ["#", "Change", "Title", "Decision", "Note", "Decided by",
                     "Planned", "Times recorded"]
 ON_PAGE = ["#", "Change", "Title", "Decision", "Note", "Decided by",
            "Decided", "Risk", "Application", "Times recorded"]
-# the pack's CSS, every page landscape: the decisions table is wide
+# the pack's CSS, every page landscape: the decisions table is wide; on
+# screen as wide as a landscape page (in the pack's 60em its last columns
+# ran off a 1280-pixel window), and scrolled within in a narrower one
 CSS = cab.CSS + """
 @page { size: A4 landscape; margin: 12mm 12mm; }
 div.decisions td:nth-child(3) { min-width: 12em; }
 div.decisions td:nth-child(5) { min-width: 18em; }
+@media screen { body { max-width: 100em; }
+                div.decisions { overflow-x: auto; } }
 """
 EARLIER_COLUMNS = ["Change", "Decision", "Note", "Decided by", "Decided"]
 # the instants of those tables: on the XLSX's sheets, each a date cell under

@@ -227,3 +227,42 @@ def test_the_minutes_buttons_say_which_file_they_give(sample_db, tmp_path,
             ".map(b => b.innerText)")
         assert cut == []
         page.close()
+
+
+def test_the_minutes_html_shows_every_column_in_a_1280_pixel_window(
+        sample_db, tmp_path, browser):
+    """Opened in a browser, the minutes' decisions table (13 columns) was
+    held to the pack's 60em page and ran off a 1280-pixel window: its
+    Planned column was cut and Times recorded out of sight, with no way to
+    scroll to them inside the page. Every table now ends inside the
+    window."""
+    import shutil
+
+    from changeboard import auth, decisions
+    from reports import cab, minutes
+
+    database = tmp_path / "cab.duckdb"
+    shutil.copyfile(sample_db, database)
+    meeting = cab.next_meeting().date()
+    agenda = cab.build_pack(database, meeting).agenda
+    assert len(agenda) >= 2, "the sample has changes for the next meeting"
+    for change_id, decision, note in zip(
+            agenda["change_id"][:2], ["rejected", "approved_with_conditions"],
+            ["No tested backout plan: resubmit with one",
+             "Only after 22:00, with the DBA on call"], strict=True):
+        decisions.record(database, auth.single_user(), meeting, change_id,
+                         decision, note)
+    page_file = tmp_path / "minutes.html"
+    page_file.write_text(minutes.to_html(minutes.build_for(database,
+                                                           meeting)))
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(page_file.as_uri())
+    beyond = page.evaluate(
+        "() => [...document.querySelectorAll('table')].filter(t => "
+        "t.getBoundingClientRect().right > window.innerWidth)"
+        ".map(t => [...t.querySelectorAll('th')].map(h => h.innerText)"
+        ".join(' | '))")
+    assert beyond == []
+    assert page.evaluate("() => document.documentElement.scrollWidth"
+                         " <= window.innerWidth")
+    page.close()
