@@ -666,3 +666,78 @@ def test_a_wheel_brings_the_production_options_with_the_app(tmp_path,
         "127.0.0.1", 8501, ["localhost"], [], app=tmp_path / "app.py"))
     assert f"run {tmp_path / 'app.py'} " in command
     assert "--server.fileWatcherType none" in command
+
+
+def _started_nginx(tmp_path: Path, port: int, site: str, main: str):
+    """Real nginx on 127.0.0.1:port with this site and main configuration
+    (NGINX_MAIN's {run} is tmp_path), once it accepts connections."""
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    (tmp_path / "changeboard.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(main.format(run=tmp_path, user=""))
+    nginx = subprocess.Popen(["/usr/sbin/nginx", "-c",
+                              str(tmp_path / "nginx.conf"), "-p",
+                              str(tmp_path), "-e", str(tmp_path / "e.log")],
+                             stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), 1).close()
+            return nginx
+        except OSError:
+            if nginx.poll() is not None or time.monotonic() > deadline:
+                nginx.kill()
+                raise RuntimeError(nginx.stderr.read().decode()) from None
+            time.sleep(0.1)
+
+
+def test_the_sign_in_callbacks_code_stays_out_of_the_access_log(tmp_path):
+    """The identity provider sends the browser back to
+    /oauth2callback?code=...&state=...: the authorization code is a
+    credential, but make serve's access log (and Debian's combined one,
+    for the installed site) kept the whole request line. The callback
+    still reaches the replica with its query; no log line holds it."""
+    import http.server
+    import threading
+
+    from changeboard import serve
+
+    reached = []
+
+    class Replica(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the handler's name
+            reached.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    replica = http.server.HTTPServer(("127.0.0.1", _free_port()), Replica)
+    threading.Thread(target=replica.serve_forever, daemon=True).start()
+    port = _free_port()
+    kept = "access_log {run}/access.log changeboard;"
+    assert kept in serve.NGINX_MAIN
+    main = serve.NGINX_MAIN.replace(  # as Debian's nginx.conf logs too
+        kept, kept + "\n    access_log {run}/combined.log combined;")
+    nginx = _started_nginx(tmp_path, port, serve.nginx_site(
+        [replica.server_port], f"127.0.0.1:{port}"), main)
+    code = "planted-authorization-code-Hq7"
+    try:
+        for path in (f"/oauth2callback?code={code}&state=st4te",
+                     "/?after=sign-in"):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}",
+                                        timeout=10) as answer:
+                assert answer.status == 200
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=20)
+        replica.shutdown()
+        replica.server_close()
+    assert reached == [f"/oauth2callback?code={code}&state=st4te",
+                       "/?after=sign-in"]
+    for log in ("access.log", "combined.log", "e.log"):
+        said = (tmp_path / log).read_text()
+        assert code not in said, log
+    for log in ("access.log", "combined.log"):  # the logs still log
+        assert "GET /?after=sign-in" in (tmp_path / log).read_text(), log
