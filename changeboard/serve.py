@@ -443,6 +443,14 @@ def nginx_site(ports: list[int], listen: str, *, cert: str = "",
 
 
 def nginx(args) -> int:
+    given = {"--tls-cert": args.tls_cert.strip(),
+             "--tls-key": args.tls_key.strip()}
+    if any(given.values()) and not all(given.values()):
+        have, lack = sorted(given, key=lambda o: not given[o])
+        raise Refused(
+            f"{have} without {lack}: TLS needs both the certificate "
+            "(--tls-cert) and its private key (--tls-key); give both, or "
+            "neither for plain HTTP")
     ports = [args.first_port + i for i in range(args.replicas)]
     print(nginx_site(ports, args.listen, cert=args.tls_cert,
                      key=args.tls_key, server_name=args.server_name), end="")

@@ -741,3 +741,23 @@ def test_the_sign_in_callbacks_code_stays_out_of_the_access_log(tmp_path):
         assert code not in said, log
     for log in ("access.log", "combined.log"):  # the logs still log
         assert "GET /?after=sign-in" in (tmp_path / log).read_text(), log
+
+
+def test_the_nginx_site_is_refused_with_half_of_tls(tmp_path):
+    """`changeboard.serve nginx --tls-cert X` without --tls-key printed a
+    site with `ssl_certificate_key ;`, which nginx refuses on reload; a
+    key without a certificate gave a plain-HTTP site without a word. Both
+    are refused, naming the missing option, and print no site."""
+    def site(*options):
+        return subprocess.run(
+            [sys.executable, "-m", "changeboard.serve", "nginx", *options],
+            cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+    for given, missing in (("--tls-cert", "--tls-key"),
+                           ("--tls-key", "--tls-cert")):
+        refused = site(given, str(tmp_path / "given.pem"))
+        assert refused.returncode == 2 and not refused.stdout, given
+        assert f"changeboard: {given} without {missing}" in refused.stderr
+    both = site("--tls-cert", "/c.pem", "--tls-key", "/k.pem")
+    assert both.returncode == 0, both.stderr
+    assert "ssl_certificate_key /k.pem;" in both.stdout
