@@ -168,6 +168,10 @@ def missing_settings(auth: dict | None) -> list[str]:
 
 
 def is_loopback(address: str) -> bool:
+    """127.x, localhost or ::1, also as written in a URL or nginx's
+    listen ([::1])."""
+    if address.startswith("[") and address.endswith("]"):
+        address = address[1:-1]
     return address in ("127.0.0.1", "::1", "localhost") or \
         address.startswith("127.")
 

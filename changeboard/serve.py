@@ -559,11 +559,28 @@ def check_ports(listen: str, ports: list[int]) -> None:
             "LISTEN for make serve)")
 
 
+def listen_host(listen: str) -> str:
+    """The address of nginx's listen (address:port, [IPv6]:port, a port
+    alone: 0.0.0.0); Refused for what nginx would not take, such as an IPv6
+    address without its brackets."""
+    text = listen.strip()
+    if text.isdigit():
+        return "0.0.0.0"
+    hit = (re.fullmatch(r"\[([0-9A-Fa-f.]*:[0-9A-Fa-f:.]*)\](?::\d+)?", text)
+           or re.fullmatch(r"([^\s:\[\]]+)(?::\d+)?", text))
+    if not hit:
+        raise Refused(
+            f"--listen {listen} (LISTEN for make serve) is not address:port "
+            "(such as 0.0.0.0:8500 or 127.0.0.1:8500; an IPv6 address goes "
+            "in brackets: [::1]:8500)")
+    return hit.group(1)
+
+
 def serve(args) -> int:
     """N replicas and nginx in front, until SIGTERM or Ctrl-C."""
     if not shutil.which(args.nginx):
         raise Refused(f"{args.nginx} not found: apt-get install nginx")
-    host = args.listen.rsplit(":", 1)[0] if ":" in args.listen else "0.0.0.0"
+    host = listen_host(args.listen)
     ports = [args.first_port + i for i in range(args.replicas)]
     check_ports(args.listen, ports)
     secrets = _prepare(host, f"serve-{args.first_port}",

@@ -761,3 +761,38 @@ def test_the_nginx_site_is_refused_with_half_of_tls(tmp_path):
     both = site("--tls-cert", "/c.pem", "--tls-key", "/k.pem")
     assert both.returncode == 0, both.stderr
     assert "ssl_certificate_key /k.pem;" in both.stdout
+
+
+def test_make_serve_on_ipv6_loopback_needs_no_sign_in(sample_db, tmp_path):
+    """`--listen [::1]:8500` (IPv6 loopback, as nginx writes it) was
+    refused without sign-in as if it faced the network: the loopback check
+    knew ::1 but not [::1]. It serves now; an IPv6 address without its
+    brackets (which nginx would not take) is refused, saying how to write
+    it."""
+    from tests.test_team_service import _start, _stop
+
+    with socket.socket(socket.AF_INET6) as probe:
+        try:
+            probe.bind(("::1", 0))
+        except OSError:
+            pytest.skip("this machine has no IPv6 loopback")
+    port, first = _free_port(), _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CHANGEBOARD_OIDC_", "CHANGEBOARD_OPEN"))}
+    env.update(XDG_RUNTIME_DIR=str(tmp_path), CHANGEBOARD_DB=str(sample_db))
+    command = [sys.executable, "-m", "changeboard.serve", "serve",
+               "--replicas", "1", "--first-port", str(first), "--listen"]
+    for malformed in (f"::1:{port}", f"[::1:{port}", f"[::1]:{port}x"):
+        refused = subprocess.run([*command, malformed], cwd=ROOT, env=env,
+                                 capture_output=True, text=True, timeout=60)
+        assert refused.returncode == 2, malformed
+        assert (f"--listen {malformed} (LISTEN for make serve) is not "
+                "address:port") in refused.stderr
+        assert "[::1]:8500" in refused.stderr
+    proc = _start([*command, f"[::1]:{port}"], env=env,
+                  log=tmp_path / "serve.log",
+                  health=f"http://[::1]:{port}/_stcore/health")
+    _stop(proc)
+    assert "without sign-in" not in (tmp_path / "serve.log").read_text()
+    from changeboard import auth  # a replica's --facing, written so too
+    assert auth.is_loopback("[::1]") and not auth.is_loopback("[::]")
