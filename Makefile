@@ -32,12 +32,15 @@ run: $(VENV)/.installed
 		--port $(PORT) --allowed-hosts $(ALLOWED_HOSTS)
 
 # a team service: REPLICAS app processes on 127.0.0.1:8601... behind nginx on
-# LISTEN (docs/deploy.md; needs sign-in to listen beyond this machine)
+# LISTEN (docs/deploy.md; needs sign-in to listen beyond this machine), for
+# the host names SERVER_NAME (space-separated; unset: any Host)
 REPLICAS ?= $(or $(CHANGEBOARD_REPLICAS),2)
 LISTEN ?= 127.0.0.1:8500
+SERVER_NAME ?=
 serve: $(VENV)/.installed nginx
 	CHANGEBOARD_DB="$(DB)" $(PY) -m changeboard.serve serve --listen $(LISTEN) \
-		--replicas $(REPLICAS) --allowed-hosts $(ALLOWED_HOSTS)
+		--replicas $(REPLICAS) --allowed-hosts $(ALLOWED_HOSTS) \
+		--server-name "$(or $(SERVER_NAME),_)"
 
 sample: $(VENV)/.installed
 	CHANGEBOARD_DB="$(DB)" $(PY) -m ingest --sample

@@ -422,14 +422,16 @@ server {{
 def nginx_site(ports: list[int], listen: str, *, cert: str = "",
                key: str = "", server_name: str = "_") -> str:
     """deploy/nginx/changeboard.conf.template for these replica ports;
-    named (server_name), it answers those host names only."""
+    named (server_name, space- or comma-separated), it answers those host
+    names only."""
+    server_name = " ".join(server_name.replace(",", " ").split()) or "_"
     if cert:
         listen_lines = (f"    listen {listen} ssl;\n"
                         f"    ssl_certificate {cert};\n"
                         f"    ssl_certificate_key {key};\n")
     else:
         listen_lines = f"    listen {listen};\n"
-    others = "" if server_name.strip() in ("", "_") else OTHER_HOSTS.format(
+    others = "" if server_name == "_" else OTHER_HOSTS.format(
         listen=listen, ssl=" ssl" if cert else "",
         reject="    ssl_reject_handshake on;\n" if cert else "")
     servers = "".join(f"    server 127.0.0.1:{p} max_fails=0;\n"
@@ -581,6 +583,13 @@ def serve(args) -> int:
     if not shutil.which(args.nginx):
         raise Refused(f"{args.nginx} not found: apt-get install nginx")
     host = listen_host(args.listen)
+    named = args.server_name.replace(",", " ").split() not in ([], ["_"])
+    if not named and not auth.is_loopback(host):
+        print(f"WARNING: nginx on {args.listen} answers any Host name, so a "
+              "page on another name resolving to this machine reaches the "
+              "app: name the site (--server-name; SERVER_NAME for make "
+              "serve), e.g. the redirect URI's host", file=sys.stderr,
+              flush=True)
     ports = [args.first_port + i for i in range(args.replicas)]
     check_ports(args.listen, ports)
     secrets = _prepare(host, f"serve-{args.first_port}",
@@ -609,8 +618,8 @@ def serve(args) -> int:
             user = "user nobody nogroup;"
             os.chmod(run_dir, 0o711)
             shutil.chown(run_dir / "tmp", "nobody", "nogroup")
-        (run_dir / "changeboard.conf").write_text(nginx_site(ports,
-                                                             args.listen))
+        (run_dir / "changeboard.conf").write_text(nginx_site(
+            ports, args.listen, server_name=args.server_name))
         (run_dir / "nginx.conf").write_text(
             NGINX_MAIN.format(run=run_dir, user=user))
         procs.append(subprocess.Popen(  # noqa: S603 - the nginx binary
@@ -654,6 +663,8 @@ def main(argv=None) -> int:
     team.add_argument("--replicas", type=int, default=config.REPLICAS)
     team.add_argument("--first-port", type=int, default=FIRST_REPLICA_PORT)
     team.add_argument("--allowed-hosts", **hosts)
+    team.add_argument("--server-name", default="_",
+                      help="the host names nginx answers (default: any)")
     team.add_argument("--nginx", default="/usr/sbin/nginx")
     team.set_defaults(func=serve)
     rep = commands.add_parser("replica", help="one replica (systemd)")

@@ -796,3 +796,55 @@ def test_make_serve_on_ipv6_loopback_needs_no_sign_in(sample_db, tmp_path):
     assert "without sign-in" not in (tmp_path / "serve.log").read_text()
     from changeboard import auth  # a replica's --facing, written so too
     assert auth.is_loopback("[::1]") and not auth.is_loopback("[::]")
+
+
+def test_make_serve_names_its_site_or_warns_that_it_answers_any_host(
+        sample_db, tmp_path):
+    """make serve rendered its nginx site without a server name, so with
+    LISTEN=0.0.0.0:... it answered any Host (a page on another name
+    resolving to the machine reached the app) and nothing said so; the
+    named site of docs/deploy.md was for the installed nginx only. Now
+    SERVER_NAME (--server-name) names make serve's site, and listening
+    beyond this machine without it warns, naming the setting."""
+    from tests.test_team_service import _start, _stop
+
+    made = subprocess.run(["make", "-n", "serve",
+                           "SERVER_NAME=cb.example.test"], cwd=ROOT,
+                          capture_output=True, text=True, check=True).stdout
+    assert '--server-name "cb.example.test"' in made
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("CHANGEBOARD_OIDC_")}
+    env.update(XDG_RUNTIME_DIR=str(tmp_path), CHANGEBOARD_DB=str(sample_db),
+               CHANGEBOARD_OPEN_DEPLOYMENT="1")
+    port, first = _free_port(), _free_port()
+    command = [sys.executable, "-m", "changeboard.serve", "serve",
+               "--replicas", "1", "--first-port", str(first)]
+    warning = "answers any Host name"
+    with socket.socket() as taken:  # stops it before anything listens
+        taken.bind(("127.0.0.1", first))
+        taken.listen()
+        for named, warned in (([], True), (["--server-name", "_"], True),
+                              (["--server-name", "cb.example.test"], False)):
+            said = subprocess.run(
+                [*command, "--listen", f"0.0.0.0:{port}", *named], cwd=ROOT,
+                env=env, capture_output=True, text=True, timeout=60).stderr
+            assert f"port {first} (replica 1 of 1) is already in use" in said
+            assert (f"WARNING: nginx on 0.0.0.0:{port} {warning}" in said
+                    ) is warned, named
+            if warned:
+                assert "--server-name; SERVER_NAME for make serve" in said
+    # named, make serve's nginx answers that name only
+    proc = _start([*command, "--listen", f"127.0.0.1:{port}",
+                   "--server-name", "cb.example.test"], env=env,
+                  log=tmp_path / "serve.log",
+                  health=f"http://127.0.0.1:{first}/_stcore/health")
+    try:
+        deadline = time.monotonic() + 30
+        while _answer(port, "cb.example.test", False) != "200":
+            assert time.monotonic() < deadline, "nginx did not answer"
+            time.sleep(0.3)
+        assert _answer(port, "attacker.example", False) == \
+            "RemoteDisconnected"
+    finally:
+        _stop(proc)
+    assert warning not in (tmp_path / "serve.log").read_text()
