@@ -341,15 +341,17 @@ def _unwritable(path: Path) -> str | None:
     return None
 
 
-def check_app_state(signed_in: bool) -> str | None:
+def check_app_state(signed_in: bool, database: Path | None = None
+                    ) -> str | None:
     """Sign-outs, CAB decisions and attendees are written to the
     application-state file (<database>.app.sqlite, CHANGEBOARD_APP_DB) by
     the app itself. Where it cannot write it, Sign out failed with a
     generic error and left the user signed in: refused at start when
-    sign-in is configured, else the warning to print."""
+    sign-in is configured, else the warning to print. `database` is the
+    one served, CHANGEBOARD_DB unless given."""
     from changeboard import appstate
 
-    path = appstate.path_for(config.DB_PATH)
+    path = appstate.path_for(database or config.DB_PATH)
     why = _unwritable(path)
     if why is None:
         return None

@@ -848,3 +848,46 @@ def test_make_serve_names_its_site_or_warns_that_it_answers_any_host(
     finally:
         _stop(proc)
     assert warning not in (tmp_path / "serve.log").read_text()
+
+
+def test_changeboard_serve_checks_the_application_state_as_make_run(
+        sample_db, tmp_path):
+    """`changeboard serve` lacked the start check make run has: with
+    sign-in and an application state it could not write (beside its --db,
+    or CHANGEBOARD_APP_DB) it started, and Sign out failed leaving the user
+    signed in. Now it is refused the same way, for the database it serves;
+    without sign-in it warns and serves."""
+    from tests.test_team_service import _start, _stop
+
+    port = _free_port()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CHANGEBOARD_OIDC_", "CHANGEBOARD_APP_DB"))}
+    env.update(XDG_RUNTIME_DIR=str(tmp_path), CHANGEBOARD_DB=str(sample_db))
+    signed_in = {**env, **SIGN_IN, "CHANGEBOARD_OIDC_REDIRECT_URI":
+                 f"http://127.0.0.1:{port}/oauth2callback"}
+    command = [sys.executable, "-m", "changeboard", "serve", "--port",
+               str(port), "--db"]
+    for database, state, extra in (
+            (blocker / "cb.duckdb", blocker / "cb.duckdb.app.sqlite", {}),
+            (sample_db, blocker / "s.sqlite",
+             {"CHANGEBOARD_APP_DB": str(blocker / "s.sqlite")})):
+        refused = subprocess.run([*command, str(database)], cwd=ROOT,
+                                 env={**signed_in, **extra},
+                                 capture_output=True, text=True, timeout=60)
+        assert refused.returncode == 2, refused.stderr
+        assert (f"changeboard: cannot write {state}, where sign-outs and CAB "
+                f"decisions are recorded ({blocker} is not a directory)"
+                ) in refused.stderr
+        assert "nobody could sign out" in refused.stderr
+        assert "First run" not in refused.stderr  # refused before building
+        assert SIGN_IN["CHANGEBOARD_OIDC_CLIENT_SECRET"] not in \
+            refused.stderr
+    proc = _start([*command, str(sample_db)],
+                  env={**env, "CHANGEBOARD_APP_DB": str(blocker / "s.sqlite")},
+                  log=tmp_path / "serve.log",
+                  health=f"http://127.0.0.1:{port}/_stcore/health")
+    _stop(proc)
+    assert (f"WARNING: cannot write {blocker / 's.sqlite'}"
+            in (tmp_path / "serve.log").read_text())

@@ -40,8 +40,9 @@ def command(app: Path, port: int) -> list[str]:
 def secrets_options(app: Path, port: int) -> list[str]:
     """--secrets.files for sign-in from the CHANGEBOARD_OIDC_* settings, as
     make run hands them (changeboard.serve.signin writes the owner-only
-    file); none when sign-in is not configured (Streamlit then reads its
-    default secrets files). Refused: a half or wrongly configured sign-in."""
+    file); none (only) when sign-in is not configured (Streamlit then reads
+    its default secrets files). Refused: a half or wrongly configured
+    sign-in."""
     from changeboard import serve as launcher
 
     signed_in, files = launcher.signin(f"cli-{port}", list(ALLOWED_HOSTS))
@@ -55,15 +56,20 @@ def secrets_options(app: Path, port: int) -> list[str]:
 
 
 def serve(args, parser) -> int:
-    from changeboard.serve import Refused
+    from changeboard.serve import Refused, check_app_state
 
     db_path = Path(args.db or config.DB_PATH)
     app = app_path()
     try:
         secrets = secrets_options(app, args.port)
+        # as make run: an application state it cannot write stops a
+        # signed-in start (nobody could sign out); else a warning
+        warning = check_app_state(bool(secrets), db_path)
     except Refused as exc:
         print(f"changeboard: {exc}", file=sys.stderr)
         return 2
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     if not db_path.exists():
         print(f"First run: building the sample database {db_path}",
               file=sys.stderr, flush=True)
