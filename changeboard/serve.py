@@ -374,11 +374,29 @@ def _prepare(facing: str, name: str, hosts: list[str], *,
     if warning:
         print(warning, file=sys.stderr, flush=True)
     if build and not config.DB_PATH.exists():
-        print(f"First run: building the sample database {config.DB_PATH}",
+        build_sample(config.DB_PATH)
+    return secrets
+
+
+def build_sample(path: Path) -> None:
+    """Build the sample database at `path` unless another process (the
+    replicas of a service start together) has by the time this holds the
+    first-run lock, `.<db>.sample.lock` beside it: the sample is built
+    once, the other replicas wait for it. (The build takes `<db>.lock`
+    itself, so it cannot be held here.)"""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_name(f".{path.name}.sample.lock"),
+                 os.O_RDWR | os.O_CREAT, 0o600)
+    with open(fd, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            return
+        print(f"First run: building the sample database {path}",
               file=sys.stderr, flush=True)
         subprocess.run([sys.executable, "-m", "ingest", "--sample"],
                        cwd=ROOT, check=True)
-    return secrets
 
 
 def _hosts(text: str) -> list[str]:

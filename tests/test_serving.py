@@ -891,3 +891,51 @@ def test_changeboard_serve_checks_the_application_state_as_make_run(
     _stop(proc)
     assert (f"WARNING: cannot write {blocker / 's.sqlite'}"
             in (tmp_path / "serve.log").read_text())
+
+
+def test_replicas_starting_on_a_missing_database_build_the_sample_once(
+        tmp_path):
+    """The replicas of a service start together (systemctl enable --now
+    changeboard@8601 changeboard@8602): on a missing database each built
+    the sample, and the later build replaced the earlier one (kept as a
+    snapshot). Now one builds it; the other waits for it, then serves it."""
+    from tests.test_team_service import _stop
+
+    database = tmp_path / "data" / "cb.duckdb"
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CHANGEBOARD_OIDC_", "CHANGEBOARD_APP_DB"))}
+    env.update(XDG_RUNTIME_DIR=str(tmp_path), CHANGEBOARD_DB=str(database),
+               CHANGEBOARD_OPEN_DEPLOYMENT="1")
+    ports = [_free_port(), _free_port()]
+    logs = [tmp_path / f"replica-{port}.log" for port in ports]
+    procs = []
+    for port, log in zip(ports, logs, strict=True):
+        with open(log, "wb") as out:
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "changeboard.serve", "replica",
+                 "--port", str(port)], cwd=ROOT, env=env, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True))
+    try:
+        deadline = time.monotonic() + 180
+        for port, proc in zip(ports, procs, strict=True):
+            while True:
+                try:
+                    urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/_stcore/health",
+                        timeout=2).close()
+                    break
+                except OSError:
+                    assert proc.poll() is None, logs
+                    assert time.monotonic() < deadline, "no replica came up"
+                    time.sleep(0.3)
+    finally:
+        for proc in procs:
+            _stop(proc)
+    said = [log.read_text() for log in logs]
+    built = [text.count("First run: building the sample database "
+                        f"{database}") for text in said]
+    assert sorted(built) == [0, 1], said
+    assert database.is_file()
+    snapshots = database.with_name(database.name + ".snapshots")
+    assert not snapshots.exists() or not any(snapshots.iterdir()), \
+        "a second build replaced the first"
