@@ -800,14 +800,17 @@ def _bound_query(name: str, values: dict) -> tuple[str, dict]:
     extra = sorted(set(values) - set(declared))
     if extra:
         near = [m for m in (meant(e, declared) for e in extra) if m]
-        raise QueryError(f"query {name!r} has no parameter {', '.join(extra)}"
+        raise QueryError(f"query {name!r} has no parameter"
+                         + ("s " if len(extra) > 1 else " ") + ", ".join(extra)
                          + (f"; did you mean {', '.join(near)}?" if near
                             else "")
                          + f" (it takes: {', '.join(declared) or 'none'})")
     missing = [p for p, (d, _) in declared.items()
                if d is None and p not in values]
     if missing:
-        raise QueryError(f"query {name!r} needs parameter {', '.join(missing)}")
+        raise QueryError(f"query {name!r} needs parameter"
+                         + ("s " if len(missing) > 1 else " ")
+                         + ", ".join(missing))
     if "reporting_tz" in declared and "reporting_tz" not in values:
         values["reporting_tz"] = config.REPORTING_TZ  # read at call time
     bound = {p: _bind(values.get(p, _ABSENT), d, text)

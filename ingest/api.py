@@ -36,6 +36,7 @@ import pandas as pd
 import requests
 
 from changeboard import auth, config, db
+from changeboard.words import many
 
 from . import checks, frames, schema
 from .checks import q
@@ -160,12 +161,15 @@ class Client:
                     limited += 1
                     wait = exc.retry_after
                     if limited > retry.max_rate_limited:
-                        raise ApiError(f"{error}; gave up after {limited} "
-                                       "rate-limited answers") from None
+                        raise ApiError(
+                            f"{error}; gave up after "
+                            f"{many(limited, 'rate-limited answer')}") \
+                            from None
                 else:
                     if failures >= len(retry.backoff):
                         raise ApiError(f"{error}; gave up after "
-                                       f"{failures + 1} attempts") from None
+                                       f"{many(failures + 1, 'attempt')}") \
+                            from None
                     step = retry.backoff[failures]
                     wait = step * (1 + random.uniform(-retry.jitter,
                                                       retry.jitter))

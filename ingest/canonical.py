@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from changeboard.words import many
+
 from . import frames, reading, schema
 from .errors import FileError
 from .schema import BOOKKEEPING, LINEAGE
@@ -276,7 +278,7 @@ def _slow(name: str, text: str, header: list[str], *,
             if not record:
                 continue  # blank line
             if len(record) != width:
-                shapes.append((row, f"{len(record)} fields, header has "
+                shapes.append((row, f"{many(len(record), 'field')}, header has "
                                f"{width}", _raw(header, record)))
                 continue
             if nul and any("\x00" in field for field in record):

@@ -16,6 +16,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from changeboard.words import many
+
 from .errors import FileError
 from .reading import Raw, objects, parallel, release_memory
 from .schema import BOOKKEEPING
@@ -140,7 +142,8 @@ def ignored_warning(raw: Raw, used: set[int]) -> list[str]:
     if not ignored:
         return []
     unique = list(dict.fromkeys(ignored))
-    return [f"{raw.name}: ignored {len(unique)} columns: {', '.join(unique)}"]
+    return [f"{raw.name}: ignored {many(len(unique), 'column')}: "
+            f"{', '.join(unique)}"]
 
 
 def text(values: pd.Series) -> pa.Array:

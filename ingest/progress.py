@@ -6,6 +6,8 @@ import sys
 import threading
 import time
 
+from changeboard.words import many
+
 WIDTH = 24
 
 
@@ -26,11 +28,12 @@ class Progress:
         self.tty = self.stream.isatty()
 
     def line(self, run, total: int | None = None) -> str:
-        pages = f"{run.pages} page" + ("" if run.pages == 1 else "s")
         of = f"/{total:,}" if total else ""
         bar = f"{_bar(run.records_read / total)} " if total else ""
-        return (f"{run.source}: {bar}{pages}, {run.records_read:,}{of} "
-                f"records, {run.rows_loaded:,} loaded")
+        records = "record" if (total or run.records_read) == 1 else "records"
+        return (f"{run.source}: {bar}{many(run.pages, 'page')}, "
+                f"{run.records_read:,}{of} {records}, "
+                f"{run.rows_loaded:,} loaded")
 
     def __call__(self, run, total: int | None = None) -> None:
         done = run.status != "running"

@@ -28,6 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from changeboard.words import many
+
 from .errors import FileError
 
 ENCODINGS = ("utf-8", "windows-1252")
@@ -495,7 +497,7 @@ def from_records(name: str, records: list[list[str]], warnings: list[str],
             if len(row) > width and not any(c.strip() for c in row[width:]):
                 row = row[:width]
             else:
-                shape = f"{len(row)} fields, header has {width}"
+                shape = f"{many(len(row), 'field')}, header has {width}"
         rows.append(row)
         numbers.append(first_row + index)
         bad.append(shape)

@@ -237,10 +237,11 @@ def test_a_file_undecodable_in_every_encoding_fails(tmp_path):
 def test_servicenow_row_with_wrong_field_count_is_bad_row_shape(tmp_path):
     frame = servicenow_csv(tmp_path, "number,state,risk",
                            "CHG1,Closed,Low", "CHG2,Closed", "CHG3,Closed,Low,x",
-                           "CHG4,Closed,Low,")
+                           "CHG4,Closed,Low,", "CHG5")
     assert rows(frame, "row_number", "_reject", "_reject_value") == [
         (2, None, None), (3, "bad_row_shape", "2 fields, header has 3"),
-        (4, "bad_row_shape", "4 fields, header has 3"), (5, None, None)]
+        (4, "bad_row_shape", "4 fields, header has 3"), (5, None, None),
+        (6, "bad_row_shape", "1 field, header has 3")]
     assert json.loads(frame["raw_record"][2]) == {
         "number": "CHG3", "state": "Closed", "risk": "Low",
         "_extra_fields": ["x"]}
@@ -1040,7 +1041,7 @@ def test_an_xlsx_declaring_the_whole_sheet_reads_only_its_cells(tmp_path):
     assert seen.get("error") is None, seen
     assert seen["header"] == ["number", "short_description"]
     assert seen["rows"] == 2 and seen["bad"] == [
-        None, "16384 fields, header has 2"]
+        None, "16,384 fields, header has 2"]
     assert seen["max_rss_mb"] < 1024 and seen["seconds"] < 30
 
 

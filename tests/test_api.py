@@ -219,6 +219,28 @@ def test_backoff_grows_with_jitter_and_gives_up_after_five_retries(
         assert step * 0.75 <= wait <= step * 1.25
 
 
+def test_one_attempt_or_answer_reads_in_the_singular(tmp_path, slept):
+    """'gave up after 1 attempts' with no retries configured; a progress
+    line of one record read '1 records'."""
+    with FakeServiceNow(sn_records(5), token=TOKEN) as server:
+        server.faults = [always(("status", 502, {}, b"{}"), path=PAGE)]
+        run = sn_sync(server, tmp_path / "a.duckdb",
+                      api.Retry(sleep=slept.append, backoff=()))
+        assert run.status == "failed"
+        assert run.error.endswith("gave up after 1 attempt"), run.error
+        server.faults = [always(("status", 429, {"Retry-After": "1"}, b"{}"),
+                                path=PAGE)]
+        run = sn_sync(server, tmp_path / "b.duckdb",
+                      api.Retry(sleep=slept.append, max_rate_limited=0))
+        assert run.error.endswith("gave up after 1 rate-limited answer"), \
+            run.error
+
+    class Run:
+        source, pages, records_read, rows_loaded = "servicenow", 1, 1, 1
+    assert Progress().line(Run()) == "servicenow: 1 page, 1 record, 1 loaded"
+    assert Progress().line(Run(), 1).endswith("1 page, 1/1 record, 1 loaded")
+
+
 def test_waiting_longer_than_the_limit_fails_the_sync(tmp_path, slept):
     retry = api.Retry(sleep=slept.append, max_wait=60)
     with FakeServiceNow(sn_records(5), token=TOKEN) as server:
@@ -476,6 +498,8 @@ def test_cli_reports_a_summary_and_exits_non_zero_when_a_sync_fails(tmp_path):
                                  text=True, timeout=120)
     assert ok.returncode == 0, ok.stderr
     assert "succeeded" in ok.stdout and "12 read" in ok.stdout
+    # one batch, not '1 batches'
+    assert ok.stdout.splitlines()[0].endswith("by the key check, 1 batch")
     assert "12 loaded" in ok.stdout and "watermark 2026-03-02 10:11:00" in ok.stdout
     assert "servicenow: [########################] 100% 1 page, 12/12 " \
         "records, 12 loaded" in ok.stderr

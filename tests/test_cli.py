@@ -79,6 +79,13 @@ def test_list_parameters_split_on_commas(tiny_db):
      "did you mean change_success_rate?"),
     (["change_success_rate", "--param", "start_date=2026-01-01"],
      "error: query 'change_success_rate' needs parameter end_date"),
+    # several read in the plural ('needs parameter start_date, end_date')
+    (["change_success_rate"],
+     "error: query 'change_success_rate' needs parameters start_date, "
+     "end_date"),
+    (["change_success_rate", "--param", "start_date=2026-01-01", "--param",
+      "end_date=2026-02-01", "--param", "colour=red", "--param", "size=2"],
+     "error: query 'change_success_rate' has no parameters colour, size"),
     (["change_success_rate", "--param", "start_date=2026-01-01", "--param",
       "end_date=2026-02-01", "--param", "colour=red"],
      "error: query 'change_success_rate' has no parameter colour"),
@@ -682,3 +689,48 @@ def test_a_missing_database_or_output_folder_is_said_in_one_line(
         f"changeboard report cab: error: --out {out}: there is no folder "
         f"{out.parent}")
     assert "Chromium" not in pack.stderr and not out.parent.exists()
+
+
+def test_counts_of_one_read_in_the_singular(tmp_path, monkeypatch, capsys):
+    """`sample --remove` said 'removed 1 sample rows', `snapshots prune
+    --dry-run` '1 of 1 snapshots would be deleted', `report minutes` '1
+    decisions, 1 attendees', and a load of a small file 'reading 0.0 MB'."""
+    import ingest
+    from changeboard import auth, decisions
+    from changeboard import cli as cli_module
+    changes = tmp_path / "changes.csv"
+    changes.write_text("change_id,change_type,state,created_at\n"
+                       "C1,normal,closed,2026-01-01T00:00:00Z\nC9\n",
+                       encoding="utf-8")
+    path = tmp_path / "cb.duckdb"
+    loaded = changeboard("load", "csv", str(changes), "--db", str(path))
+    assert loaded.returncode == 0, loaded.stderr
+    size = changes.stat().st_size
+    assert f"changes.csv: reading {size} B as csv" in loaded.stderr
+    assert "'1 field, header has 4'" in loaded.stdout
+    # a second publish keeps the first file as a snapshot
+    changes.write_text("change_id,change_type,state,created_at\n"
+                       "C2,normal,closed,2026-01-01T00:00:00Z\n",
+                       encoding="utf-8")
+    assert changeboard("load", "csv", str(changes), "--db",
+                       str(path)).returncode == 0
+    for setting in ("KEEP_LAST", "DAILY", "MONTHLY"):
+        monkeypatch.setenv(f"CHANGEBOARD_SNAPSHOTS_{setting}", "0")
+    assert cli_module.main(["snapshots", "prune", "--dry-run", "--db",
+                            str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == \
+        "1 snapshot would be deleted; 0 kept"
+    monkeypatch.setattr(ingest, "remove_sample_from", lambda db_path: 1)
+    assert cli_module.main(["sample", "--remove", "--db", str(path)]) == 0
+    assert capsys.readouterr().out == f"removed 1 sample row from {path}\n"
+    member = auth.User(email="chair@acme.example", name="Chair",
+                       signed_in=True, roles=tuple(
+                           r for r in auth.ROLES if r.name == "cab_member"))
+    from datetime import date
+    decisions.record(path, member, date(2026, 1, 20), "C1", "approved")
+    decisions.record_attendees(path, member, date(2026, 1, 20), ["Lee"])
+    out = tmp_path / "minutes.html"
+    minutes = changeboard("report", "minutes", "--meeting", "2026-01-20",
+                          "--db", str(path), "--out", str(out))
+    assert minutes.returncode == 0, minutes.stderr
+    assert minutes.stdout == f"wrote {out} (1 decision, 1 attendee)\n"

@@ -773,7 +773,7 @@ def test_the_cli_says_which_rows_a_snapshot_deletes(tmp_path):
     dry = cli("mapping", str(data), "--mapping", str(mapping), "--db",
               str(path), "--dry-run")
     assert dry.returncode == 0
-    assert ("snapshot of source snap would delete 1 stored changes rows not "
+    assert ("snapshot of source snap would delete 1 stored changes row not "
             "in the file (first: S2)") in dry.stdout
     assert rows(path, "select count(*) from changes") == [(2,)]
 

@@ -38,7 +38,7 @@ def test_an_incident_export_reads_labels_display_values_and_cp1252(tmp_path):
         "2026-03-01T08:00:00Z", "2026-03-01T09:30:00Z", "CHG0030001"]
     assert got.iloc[1].tolist()[-2:] == [None, None]
     assert batch(frame).table == "incidents"
-    assert any("ignored 1 columns: Urgency" in w for w in batch(frame).warnings)
+    assert any("ignored 1 column: Urgency" in w for w in batch(frame).warnings)
     assert any("read as windows-1252" in w for w in batch(frame).warnings)
 
 

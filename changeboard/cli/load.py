@@ -11,6 +11,8 @@ from pathlib import Path
 
 import ingest
 from changeboard import config
+from changeboard.cli.snapshots import size
+from changeboard.words import many
 from ingest import sources
 from ingest.progress import Progress, Stages
 
@@ -48,7 +50,8 @@ def summary(results) -> None:
             done = "would delete" if r.status == "dry_run" else "deleted"
             first = ", ".join(str(v) for v in r.deleted.iloc[:, 0][:10])
             print(f"{name}: snapshot of source {r.source} {done} "
-                  f"{r.rows_deleted:,} stored {r.table} rows not in the file"
+                  f"{many(r.rows_deleted, f'stored {r.table} row')} not in "
+                  "the file"
                   f" (first: {first})")
         if r.reasons:
             top = ", ".join(f"{reason} {n:,}" for reason, n in r.reasons[:5])
@@ -123,10 +126,10 @@ def _load(args, db_path: Path) -> int:
     results = []
     for file in args.files:
         path = Path(file)
-        size = path.stat().st_size / 1e6 if path.exists() else 0
-        _progress(f"{path.name}: reading {size:,.1f} MB as {args.source}"
+        n_bytes = path.stat().st_size if path.exists() else 0
+        _progress(f"{path.name}: reading {size(n_bytes)} as {args.source}"
                   + (" (dry run)" if args.dry_run else ""))
-        stages = Stages(path.name, int(size * 1e6))
+        stages = Stages(path.name, n_bytes)
         try:
             result = ingest.load_path(args.source, path, db_path,
                                       table=table, options=options,
@@ -141,9 +144,11 @@ def _load(args, db_path: Path) -> int:
         _progress(f"{path.name}: {result.status} in "
                   f"{time.perf_counter() - started:.1f} s")
         if result.sample_rows_removed:
+            removed = result.sample_rows_removed
             print(f"{path.name}: the generated sample's "
-                  f"{result.sample_rows_removed:,} rows "
-                  + ("would be" if args.dry_run else "were")
+                  f"{many(removed, 'row')} "
+                  + ("would be" if args.dry_run else
+                     "was" if removed == 1 else "were")
                   + " removed first, so your data is not mixed with it "
                   "(--keep-sample keeps them)")
         results.append(result)
@@ -191,11 +196,12 @@ def sync(args) -> int:
     run = api.sync(source, db_path, since=getattr(args, "since", None),
                    full=getattr(args, "full", False),
                    progress=lambda r: progress(r, source.total))
-    pages = f"{run.pages} page" + ("" if run.pages == 1 else "s")
-    print(f"{run.source} sync {run.sync_id} {run.status}: {pages}, "
+    print(f"{run.source} sync {run.sync_id} {run.status}: "
+          f"{many(run.pages, 'page')}, "
           f"{run.records_read:,} read, {run.rows_loaded:,} loaded, "
           f"{run.rows_rejected:,} rejected, {run.fetched_again:,} fetched "
-          f"again by the key check, {len(run.batches)} batches")
+          f"again by the key check, "
+          f"{many(len(run.batches), 'batch', 'batches')}")
     print(f"{source.endpoint}: since {run.since_at or 'the beginning'}; "
           f"watermark {run.watermark_at or 'none'}"
           + ("" if run.status == "succeeded" else " (not moved)"))
@@ -209,7 +215,7 @@ def sample(args) -> int:
     db_path = args.db or config.DB_PATH
     if args.remove:
         removed = ingest.remove_sample_from(db_path)
-        print(f"removed {removed:,} sample rows from {db_path}")
+        print(f"removed {many(removed, 'sample row')} from {db_path}")
         return 0
     from sample_data import database
 

@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from changeboard import config
+from changeboard.words import many
 
 EXAMPLES = """\
 examples:
@@ -61,6 +62,6 @@ def run(args, parser) -> int:
         until=args.decisions_until))
     if found is None:
         return 1
-    print(f"wrote {args.out} ({len(found.decisions)} decisions, "
-          f"{len(found.attendees)} attendees)")
+    print(f"wrote {args.out} ({many(len(found.decisions), 'decision')}, "
+          f"{many(len(found.attendees), 'attendee')})")
     return 0

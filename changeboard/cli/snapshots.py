@@ -70,12 +70,12 @@ def _list(db_path: Path) -> int:
                         for i, (v, w) in enumerate(zip(row, widths,
                                                        strict=True))))
     last, days, months = snapshots.policy()
-    print(f"\n{len(kept)} snapshot{'' if len(kept) == 1 else 's'} in "
+    print(f"\n{many(len(kept), 'snapshot')} in "
           f"{snapshots.folder(db_path)}: "
           f"{size(snapshots.disk_use(db_path))} on disk (a snapshot is the "
           "whole database file it was). Kept: the newest "
-          f"{last}, the newest of each of the last {days} days and of each "
-          f"of the last {months} months.")
+          f"{last}, the newest of each of the last {many(days, 'day')} and "
+          f"of each of the last {many(months, 'month')}.")
     return 0
 
 
@@ -110,7 +110,8 @@ def _show(db_path: Path, name: str) -> int:
             loaded = "" if row.rows_loaded is None or \
                 str(row.rows_loaded) == "nan" else f"{int(row.rows_loaded):,}"
             print(f"  {row.batch_id:>5} {row.status:<9} {finished:<16} "
-                  f"{row.source:<14} {row.entity:<20} {loaded:>9} rows  "
+                  f"{row.source:<14} {row.entity:<20} {loaded:>9} "
+                  f"{'row ' if loaded == '1' else 'rows'}  "
                   f"{row.file_name}")
     print(f"\nread it: python -m changeboard report cab --date YYYY-MM-DD "
           f"--as-of {shown.split(' ')[0]} ..." if "(live)" not in shown else
@@ -128,7 +129,8 @@ def _prune(db_path: Path, *, dry_run: bool) -> int:
         gone = [s for s in kept if s.published_at not in keep]
         for snapshot in gone:
             print(f"would delete {snapshot.name} ({size(snapshot.size)})")
-        print(f"{len(gone)} of {len(kept)} snapshots would be deleted")
+        print(f"{many(len(gone), 'snapshot')} would be deleted; "
+              f"{len(kept) - len(gone)} kept")
         return 0
     with db.writer_lock(db_path):
         gone = snapshots.prune(db_path)
