@@ -734,3 +734,38 @@ def test_counts_of_one_read_in_the_singular(tmp_path, monkeypatch, capsys):
                           "--db", str(path), "--out", str(out))
     assert minutes.returncode == 0, minutes.stderr
     assert minutes.stdout == f"wrote {out} (1 decision, 1 attendee)\n"
+
+
+def test_a_load_that_loaded_nothing_does_not_say_published(tmp_path):
+    """`changeboard load` ended 'published PATH' (exit 1) when every file
+    failed and nothing but their failed batches was written; the last line
+    now says what was loaded, and agrees with the exit status."""
+    path = tmp_path / "cb.duckdb"
+    other = tmp_path / "other.csv"
+    other.write_text("foo,bar\n1,2\n", encoding="utf-8")
+    changes = tmp_path / "changes.csv"
+    changes.write_text("change_id,change_type,state,created_at\n"
+                       "C1,normal,closed,2026-01-01T00:00:00Z\n",
+                       encoding="utf-8")
+    failed = changeboard("load", "csv", str(other), "--db", str(path))
+    assert failed.returncode == 1
+    assert "published" not in failed.stdout
+    assert failed.stdout.splitlines()[-1] == (
+        f"nothing loaded into {path}: the file failed (recorded as a failed "
+        "batch)")
+    both = changeboard("load", "csv", str(other), str(changes), "--db",
+                       str(path))
+    assert both.returncode == 1
+    assert both.stdout.splitlines()[-1].startswith(f"published {path} in ")
+    assert both.stdout.splitlines()[-1].endswith(
+        " s; 1 of 2 files failed and loaded nothing")
+    again = changeboard("load", "csv", str(other), str(changes), "--db",
+                        str(path))
+    assert again.returncode == 1
+    assert again.stdout.splitlines()[-1] == (
+        f"nothing loaded into {path}: 1 of 2 files failed, the other was "
+        "already loaded (recorded as a failed batch)")
+    unchanged = changeboard("load", "csv", str(changes), "--db", str(path))
+    assert unchanged.returncode == 0
+    assert unchanged.stdout.splitlines()[-1] == (
+        f"nothing changed in {path}: the file was already loaded")

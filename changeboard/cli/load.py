@@ -155,10 +155,28 @@ def _load(args, db_path: Path) -> int:
     summary(results)
     failed = [r for r in results if r.status == "failed"]
     rejected = [r for r in results if r.rows_rejected]
+    took = f"{time.perf_counter() - started:.1f} s"
+    loaded = [r for r in results if r.status == "succeeded"]
     if args.dry_run:
         print("dry run: nothing was written")
+    elif loaded:
+        print(f"published {db_path} in {took}" + (
+            f"; {len(failed)} of {many(len(results), 'file')} failed and "
+            "loaded nothing" if failed else ""))
+    elif failed:  # nothing published but the failed batches' records
+        n = len(results)
+        print(f"nothing loaded into {db_path}: "
+              + ("the file failed" if n == 1 else
+                 f"all {n:,} files failed" if len(failed) == n else
+                 f"{len(failed)} of {many(n, 'file')} failed, "
+                 + ("the other was" if n - len(failed) == 1 else
+                    "the others were") + " already loaded")
+              + (" (recorded as a failed batch)" if len(failed) == 1 else
+                 " (each recorded as a failed batch)"))
     else:
-        print(f"published {db_path} in {time.perf_counter() - started:.1f} s")
+        print(f"nothing changed in {db_path}: "
+              + ("the file was" if len(results) == 1 else
+                 "every file was") + " already loaded")
     if failed or (args.strict and rejected):
         return 1
     return 0
