@@ -144,7 +144,7 @@ def find(db_path: str | Path, name: str) -> Snapshot:
         newest = ", ".join(s.name for s in kept[-3:]) or "none kept"
         raise SnapshotError(
             f"no snapshot {name!r} in {folder(db_path)}{hint} (newest: "
-            f"{newest}; `python -m changeboard snapshots list` lists them)")
+            f"{newest}; `changeboard snapshots list` lists them)")
     raise SnapshotError(f"{name!r} names {len(matches)} snapshots: "
                         + ", ".join(s.name for s in matches[:5]))
 

@@ -1,4 +1,4 @@
--- One row per API endpoint (python -m ingest servicenow-api | jira-api):
+-- One row per API endpoint (changeboard sync SOURCE, e.g. servicenow):
 -- its last sync, whether it succeeded, how much it read and loaded, the
 -- watermark the next sync starts from and the last successful sync, and
 -- who ran the last sync (run_by: cli:<os user>).

@@ -769,3 +769,38 @@ def test_a_load_that_loaded_nothing_does_not_say_published(tmp_path):
     assert unchanged.returncode == 0
     assert unchanged.stdout.splitlines()[-1] == (
         f"nothing changed in {path}: the file was already loaded")
+
+
+def test_hints_name_the_command_as_the_readme_does(tmp_path):
+    """The README's "Command line" calls it `changeboard`; `snapshots
+    show` said 'read it: python -m changeboard report cab ... --as-of' (and
+    not that `query --as-of` reads it too), a wrong --as-of '`python -m
+    changeboard snapshots list` lists them', and `query --list` described
+    api_syncs by the old `python -m ingest servicenow-api`."""
+    path = two_changes(tmp_path / "cb.duckdb", "Ops", "Dev")
+    with db.publish(path) as con:  # keeps the first as a snapshot
+        con.execute("insert into changes (change_id, change_type, state, "
+                    "created_at) values ('C3', 'normal', 'new', "
+                    "'2026-01-02 00:00Z')")
+    from changeboard import snapshots
+    first = snapshots.listing(path)[0].name
+    shown = changeboard("snapshots", "show", first, "--db", str(path))
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[-1] == (
+        f"read it: changeboard query QUERY --as-of {first} ... or "
+        f"changeboard report cab --date YYYY-MM-DD --as-of {first} ...")
+    # as told: query --as-of reads the snapshot
+    read = changeboard("query", "data_status", "--as-of", first, "--db",
+                       str(path), "--format", "json")
+    assert read.returncode == 0, read.stderr
+    assert json.loads(read.stdout)[0]["n_changes"] == 2
+    wrong = changeboard("query", "data_status", "--as-of", "1999", "--db",
+                        str(path))
+    assert wrong.returncode == 2
+    assert "; `changeboard snapshots list` lists them)" in wrong.stderr
+    listed = changeboard("query", "--list").stdout
+    syncs = next(line for line in listed.splitlines()
+                 if line.startswith("api_syncs "))
+    assert "(changeboard sync SOURCE, e.g. servicenow)" in syncs
+    for said in (shown.stdout, wrong.stderr, listed):
+        assert "python -m" not in said

@@ -113,8 +113,10 @@ def _show(db_path: Path, name: str) -> int:
                   f"{row.source:<14} {row.entity:<20} {loaded:>9} "
                   f"{'row ' if loaded == '1' else 'rows'}  "
                   f"{row.file_name}")
-    print(f"\nread it: python -m changeboard report cab --date YYYY-MM-DD "
-          f"--as-of {shown.split(' ')[0]} ..." if "(live)" not in shown else
+    name = shown.split(" ")[0]
+    print(f"\nread it: changeboard query QUERY --as-of {name} ... or "
+          f"changeboard report cab --date YYYY-MM-DD --as-of {name} ..."
+          if "(live)" not in shown else
           "\nthe live file: a later publish that changes data keeps it as a "
           "snapshot of this name")
     return 0
