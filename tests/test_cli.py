@@ -157,7 +157,7 @@ def test_list_parameters_split_on_commas(tiny_db):
 ])
 def test_bad_calls_exit_non_zero_with_one_line(tiny_db, args, message):
     result = cli("queries", *args, "--db", str(tiny_db))
-    assert result.returncode != 0
+    assert result.returncode == 2  # an input error, as argparse's are
     assert result.stderr.startswith(message)
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stdout == ""
@@ -671,7 +671,8 @@ def test_a_missing_database_or_output_folder_is_said_in_one_line(
               "end_date=2026-02-01"]
     query = changeboard("query", "change_success_rate", "--db", str(gone),
                         *window)
-    assert query.returncode == 1 and query.stdout == ""
+    # exit 2, as every other input error of `query` (it was 1)
+    assert query.returncode == 2 and query.stdout == ""
     assert query.stderr.splitlines() == [
         f"error: no database at {gone} (--db, else CHANGEBOARD_DB, names it)"]
     listed = changeboard("snapshots", "list", "--db", str(gone))

@@ -146,7 +146,7 @@ def run(args, parser) -> int:
         if not Path(path).is_file():  # said as report and snapshots say it
             print(f"error: no database at {path} (--db, else CHANGEBOARD_DB, "
                   "names it)", file=sys.stderr)
-            return 1
+            return 2  # an input error, as a wrong name or parameter is
         with db.connect(path, read_only=True) as con:
             _check_values(con, args.name, values)
             frame = db.run(con, args.name, **values)
