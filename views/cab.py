@@ -443,14 +443,18 @@ def _tab_picked(labels: list[str]) -> None:
 
 def _upcoming() -> tuple[date, date | None]:
     """The meeting the page opens on: the next of the cadence, unless all
-    the data is older than its "since last CAB" days (a 2014 data set: an
-    empty pack, whatever is picked near it); then the meeting after the
-    data ends, as the calendar opens on the day it ends. With the day the
-    data ends when it moved."""
+    the data is older than its "since last CAB" days and no change is
+    planned after them (a 2014 data set: an empty pack, whatever is picked
+    near it; an export some weeks old still holds the next meeting's
+    agenda); then the meeting after the data ends, as the calendar opens
+    on the day it ends. With the day the data ends when it moved."""
     upcoming = cab.next_meeting()
     latest = ui.latest_record_day()
     since = cab.previous_meeting(upcoming).astimezone(cab.reporting_zone())
-    if latest is None or latest >= since.date():
+    planned = None if latest is None else ui.query("data_status").iloc[0][
+        "latest_planned_start_at"]
+    if latest is None or latest >= since.date() or (
+            pd.notna(planned) and pd.Timestamp(planned) >= since):
         return upcoming.date(), None
     after = datetime.combine(latest + timedelta(days=1), datetime.min.time(),
                              cab.reporting_zone())
