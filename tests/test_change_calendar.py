@@ -543,3 +543,48 @@ def test_the_calendar_says_how_fresh_its_data_is(sample_db, monkeypatch):
     assert not page.exception
     assert page.caption[-1].value.startswith("Data as of ")
     assert "(last load)" in page.caption[-1].value
+
+
+def test_the_tables_show_times_in_the_zone_the_chart_is_drawn_in(
+        page, monkeypatch):
+    """The chart drew its bars in the reporting zone but the tables of
+    changes and of windows always showed UTC ('Planned start (UTC)'): a CAB
+    in New York read 05:00 on the bar's hover and 10:00 in the row of the
+    same change. The tables show the reporting zone's wall time, headed
+    with it and written as the CAB pack writes an instant; their downloads
+    keep the UTC instants, headed UTC, and the page says so."""
+    from changeboard import ui
+    monkeypatch.setattr(config, "REPORTING_TZ", "America/New_York")
+    downloaded = {}
+    monkeypatch.setattr(ui, "downloads", lambda frame, stem, **_:
+                        downloaded.setdefault(stem.split("-")[1], frame))
+    page.query_params["cal_change"] = "COL1"
+    page.run()
+    assert not page.exception
+    picked, month, windows = page.dataframe
+    zone = "(America/New_York)"
+    for table in (picked, month):
+        assert [h for h in headings(table) if "Planned" in h] == [
+            f"Planned start {zone}", f"Planned end {zone}"]
+        row = table.value[table.value["change_id"].str.endswith("/COL1")]
+        assert str(row[f"Planned start {zone}"].iloc[0]) == \
+            "2026-01-15 05:00:00-05:00"  # 10:00 UTC
+    assert headings(windows)[-2:] == [f"Start {zone}", f"End {zone}"]
+    assert str(windows.value[f"Start {zone}"].iloc[0]) == \
+        "2026-01-09 19:00:00-05:00"
+    formats = {c["label"]: c["type_config"]["format"]
+               for t in (month, windows)
+               for c in json.loads(t.proto.columns).values()
+               if "Start" in c.get("label", "")
+               or "Planned" in c.get("label", "")}
+    assert set(formats.values()) == {"ddd DD MMM YYYY HH:mm"}, formats
+    assert not [h for t in (picked, month, windows) for h in headings(t)
+                if "UTC" in h]
+    # the downloads keep the UTC instants, under headings saying so
+    assert str(downloaded["calendar"]["Planned start (UTC)"].iloc[0]) \
+        .endswith("+00:00")
+    assert str(downloaded["windows"]["Start (UTC)"].iloc[0]) == \
+        "2026-01-10 00:00:00+00:00"
+    said = " ".join(c.value for c in page.caption)
+    assert "Times in America/New_York" in said
+    assert "the downloads keep the UTC instants" in said

@@ -21,8 +21,6 @@ COLUMNS = ["change_id", "title", "change_type", "state", "risk",
            "n_collisions", "collides_with", "windows_hit",
            "is_outside_maintenance"]
 LABELS = {"ci_name": "Affected CI",  # as the CAB pack names it
-          "planned_start_at": "Planned start (UTC)",
-          "planned_end_at": "Planned end (UTC)",
           "is_past_planned_start": "Past planned start, not started",
           "n_collisions": "Collides with (n)",
           "collides_with": "Collides with",
@@ -42,6 +40,32 @@ WINDOW_COLUMNS = ["window_id", "name", "kind", "application_id",
 WINDOW_HEADINGS = {"window_id": "Window", "application_id": "Application",
                    "environment_name": "Environment",
                    "environment_id": "Environment id"}
+# the tables' instants, headed with the zone they are in: on the page in the
+# reporting zone the chart is drawn in, written as the CAB pack writes them
+# (Wed 21 Jan 2026 20:00); in the downloads the UTC instants, as every
+# table's downloads keep them
+TIMES = {"planned_start_at": "Planned start", "planned_end_at": "Planned end"}
+WINDOW_TIMES = {"start_at": "Start", "end_at": "End"}
+PACK_TIME = "ddd DD MMM YYYY HH:mm"  # reports.text.when, as moment.js
+
+
+def in_zone(frame: pd.DataFrame, times: dict[str, str], tz: str
+            ) -> tuple[pd.DataFrame, dict]:
+    """The frame with its instants (column -> heading) in tz under headings
+    naming it ('Planned start (America/New_York)'), and their columns'
+    configs: they show as the pack writes them and sort as instants."""
+    headed = {c: f"{h} ({tz})" for c, h in times.items()}
+    shown = frame.assign(**{c: pd.to_datetime(frame[c], utc=True)
+                            .dt.tz_convert(tz) for c in times})
+    return shown.rename(columns=headed), {
+        h: st.column_config.DatetimeColumn(h, format=PACK_TIME, timezone=tz)
+        for h in headed.values()}
+
+
+def in_utc(frame: pd.DataFrame, times: dict[str, str]) -> pd.DataFrame:
+    """The frame for its downloads: its UTC instants under headings saying
+    so ('Planned start (UTC)')."""
+    return frame.rename(columns={c: f"{h} (UTC)" for c, h in times.items()})
 
 
 def period_of(view: str, day: date) -> tuple[date, date]:
@@ -105,13 +129,16 @@ class Shown(NamedTuple):
     """What the page shows of a month or week, worked out once per data
     version, period, filters and colouring, and shared by every rerun and
     session (never changed by the page): the rows with their list columns
-    as lists, the windows, the bars drawn and their figure, the table and
-    the change picker's labels."""
+    as lists, the windows, the bars drawn and their figure, the table (its
+    times in the calendar's zone) with its columns' configs, its downloads'
+    rows (in UTC) and the change picker's labels."""
     changes: pd.DataFrame
     windows: pd.DataFrame
     drawn: pd.DataFrame
     figure: object
     table: pd.DataFrame
+    table_config: dict
+    download: pd.DataFrame
     labels: dict[str, str]
 
 
@@ -146,8 +173,10 @@ def _shown(version, path, window: dict, filters: dict, colour_by: str,
         tz=tz, min_hours=MIN_HOURS[view])
     labels = {i: f"{i} · {t or ''}" for i, t in
               zip(changes["change_id"], changes["title"], strict=True)}
-    return Shown(changes, windows, drawn, figure,
-                 listing(changes).rename(columns=LABELS), labels)
+    listed_ = listing(changes).rename(columns=LABELS)
+    table, table_config = in_zone(listed_, TIMES, tz)
+    return Shown(changes, windows, drawn, figure, table, table_config,
+                 in_utc(listed_, TIMES), labels)
 
 
 status, _, filters = ui.page("Change calendar", period=False)
@@ -233,8 +262,10 @@ else:
     if pick:
         one = changes[changes["change_id"] == pick]
         row = one.iloc[0]
-        ui.table(listing(one).rename(columns=LABELS), f"change-{pick}",
-                 labels=HEADINGS)
+        one = listing(one).rename(columns=LABELS)
+        ui.table(in_zone(one, TIMES, tz)[0], f"change-{pick}",
+                 labels=HEADINGS, download=in_utc(one, TIMES),
+                 column_config=shown.table_config)
         notes = []
         if row["n_collisions"]:
             notes.append(f"collides with {listed(row['collides_with'])} "
@@ -256,15 +287,23 @@ else:
              f"change-calendar-{first:%Y-%m-%d}-{view.lower()}",
              labels=HEADINGS, key="cal-table", selection_mode="single-row",
              on_select=partial(ui.pick_row, "cal-table", "cal_change",
-                               list(shown.labels)))
+                               list(shown.labels)),
+             download=shown.download, column_config=shown.table_config)
+    st.caption(f"Times in {tz}, as the chart; the downloads keep the UTC "
+               "instants (headed UTC).")
 
 if not windows.empty:
     with st.expander(f"Freeze, blackout and maintenance windows in the "
                      f"{view.lower()} ({len(windows):,})"):
-        ui.table(windows[WINDOW_COLUMNS].rename(columns={
-                     "start_at": "Start (UTC)", "end_at": "End (UTC)"}),
+        listed_windows = windows[WINDOW_COLUMNS]
+        shown_windows, window_config = in_zone(listed_windows, WINDOW_TIMES,
+                                               config.REPORTING_TZ)
+        ui.table(shown_windows,
                  f"change-windows-{first:%Y-%m-%d}-{view.lower()}",
-                 labels=WINDOW_HEADINGS)
+                 labels=WINDOW_HEADINGS, column_config=window_config,
+                 download=in_utc(listed_windows, WINDOW_TIMES))
+        st.caption(f"Times in {config.REPORTING_TZ}; the downloads keep "
+                   "the UTC instants (headed UTC).")
 ui.definition("change_calendar", params={**window, **filters})
 
 ui.as_of_caption(status)
