@@ -1097,6 +1097,38 @@ def test_pdf_never_breaks_an_id_or_a_number(sample_db, tmp_path):
                          + "".join(text)), n
 
 
+
+@needs_pdf_tools
+def test_a_weeks_agenda_prints_on_page_1_under_one_row_of_cards(
+        sample_db, tmp_path):
+    """The sample's next meeting (40 changes for decision, a few with two
+    flags on two lines) printed its sixth headline card on a row of its
+    own and the last three agenda lines on page 2, where README says the
+    agenda is page 1: the six cards print on one row and a 40-line agenda,
+    five of its lines wrapping their flags, on page 1."""
+    import dataclasses
+    meeting = cab.next_meeting()
+    pack = cab.build_pack(sample_db, meeting,
+                          window_end_at=meeting + pd.Timedelta(days=28))
+    assert len(pack.agenda)
+    agenda = pd.concat([pack.agenda] * (40 // len(pack.agenda) + 1),
+                       ignore_index=True).head(40)
+    agenda = agenda.assign(
+        agenda_rank=range(1, 41), change_id=[f"CHG9{i:06d}" for i in
+                                             range(1, 41)],
+        title="Upgrade application runtime on the payments gateway",
+        n_collisions=[1 if i % 8 == 0 else 0 for i in range(40)],
+        n_blackout_hits=[1 if i % 8 == 0 else 0 for i in range(40)])
+    pdf = cab.print_pdf(cab.to_html(dataclasses.replace(pack, agenda=agenda)),
+                        tmp_path / "pack.pdf")
+    first = pdf_pages(pdf)[0]
+    assert re.search(r"For decision.*Emergency.*Very high risk.*Collision"
+                     r".*Left off:.*Left off:", first), first[:800]
+    ids = re.findall(r"CHG9\d{6}", first)
+    assert ids == list(agenda["change_id"]), ids[-3:]
+    assert first.count("Collides with 1 other change,") == 5
+    assert first.count("Blackout window") == 5
+
 # --- CLI and page --------------------------------------------------------------
 
 def test_cli_writes_each_format(cab_db, tmp_path, capsys):
