@@ -712,8 +712,11 @@ def _send(db_path, meeting_at, channels, scope, *, filters, window_end_at,
         done = None if force else last_sent(db_path, meeting_at, scope,
                                             channel)
         if done:
+            # when it was sent as the pack writes an instant, in its zone
+            # ('Mon 19 Jan 2026 16:00 (UTC)'), not the record's ISO text
             say(f"{CHANNEL_NAMES[channel]} of the CAB pack for {when} already "
-                f"sent to {done[2]} at {done[0]} by {done[1]}: nothing to do "
+                f"sent to {done[2]} at {cab.when(done[0])} "
+                f"({config.REPORTING_TZ}) by {done[1]}: nothing to do "
                 "(--force sends it again)")
         else:
             pending[channel] = target

@@ -853,3 +853,23 @@ def test_one_recipient_is_said_in_the_singular(cab_db, pdf, monkeypatch,
     assert "recipients" not in out
     [envelope] = inbox.envelopes
     assert envelope.rcpt_tos == ["chair@acme.test"]
+
+
+def test_already_sent_says_when_as_the_pack_writes_an_instant(
+        cab_db, pdf, monkeypatch, capsys):
+    """A run for a meeting whose pack was sent said when in the record's
+    ISO form ('at 2026-12-03T21:05:33+00:00'), where the same line writes
+    the meeting as the pack does ('Tue 20 Jan 2026 10:00'): it says when it
+    was sent the pack's way, in the reporting zone, naming it."""
+    inbox = Inbox()
+    with smtp_server(inbox) as server:
+        mail_to(monkeypatch, server)
+        assert send(cab_db, pdf) == 0
+        capsys.readouterr()
+        assert send(cab_db, pdf) == 0
+    out = capsys.readouterr().out
+    [sent] = delivery.sends(cab_db)
+    assert f"already sent to 3 recipients at {cab.when(sent['sent_at'])} " \
+        "(UTC) by cli:" in out, out
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", out), out
+    assert len(inbox.envelopes) == 1
