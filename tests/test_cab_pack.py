@@ -984,13 +984,17 @@ def test_html_keeps_each_change_block_together_when_printed(pack):
 
 
 def test_xlsx_has_a_sheet_per_section_and_neutralises_formulas(pack):
+    """No decision was ever recorded before this meeting: as README says
+    (and the HTML and PDF do), the file leaves the last CAB's decisions
+    out; it wrote an empty 'Since last CAB - decisions' sheet (this test
+    listed it) that read as a last CAB deciding nothing."""
+    assert pack.decided_meeting_at is None
     book = openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
     assert book.sheetnames == [
         "Summary", "For decision", "Collisions", "Window hits",
         "Booking hits", "Evidence", "Team last failures",
         "Releases going live", "Since last CAB - KPIs", "Failed - review",
-        "Emergency - retro approval", "Unauthorised",
-        "Since last CAB - decisions", "Produced by"]
+        "Emergency - retro approval", "Unauthorised", "Produced by"]
     decision = list(book["For decision"].values)
     header, first = decision[0], decision[1]
     title = first[header.index("Title")]

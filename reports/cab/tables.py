@@ -395,7 +395,9 @@ def sections(pack: Pack) -> dict[str, pd.DataFrame]:
     """Every section as a table, in pack order: the XLSX's sheets, their
     cells a spreadsheet's (reports.text.Times: instants as the wall time in
     the pack's zone, which their titles name; counts, hours and rates as
-    numbers)."""
+    numbers). The last CAB's decisions have a sheet only when a decision
+    was recorded before the meeting, as the HTML and PDF leave the section
+    out then."""
     detailed = blocks(pack, DETAIL_LIMIT, sheet=True)
     empty = no_rows(pack, sheet=True)
     return {
@@ -409,7 +411,8 @@ def sections(pack: Pack) -> dict[str, pd.DataFrame]:
         "Emergency - retro approval": since_last(pack, "emergency",
                                                  sheet=True),
         "Unauthorised": since_last(pack, "unauthorized", sheet=True),
-        "Since last CAB - decisions": decided.table(pack, sheet=True),
+        **({} if pack.decided_meeting_at is None else {
+            "Since last CAB - decisions": decided.table(pack, sheet=True)}),
         "Produced by": pd.DataFrame(provenance(pack),
                                     columns=["Item", "Value"]),
     }
