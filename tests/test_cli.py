@@ -345,6 +345,21 @@ def changeboard(*args, env=None):
     return cli("changeboard", *args, env=env)
 
 
+def test_a_row_shape_reject_names_no_column(tmp_path):
+    # a row of the wrong field count is rejected whole: it has no column
+    changes = tmp_path / "changes.csv"
+    changes.write_text(
+        "change_id,change_type,state,created_at\n"
+        "C1,normal,closed,2026-01-01T00:00:00Z\n"
+        "1\n", encoding="utf-8")
+    result = cli("changeboard", "load", "csv", str(changes), "--db",
+                 str(tmp_path / "cb.duckdb"))
+    assert result.returncode == 0, result.stderr
+    assert "  row 3: bad_row_shape: 1 field, header has 4\n" in \
+        result.stdout
+    assert "None" not in result.stdout
+
+
 def every_command():
     """Every (sub)command the changeboard parser has, as argument lists."""
     import argparse
@@ -708,7 +723,7 @@ def test_counts_of_one_read_in_the_singular(tmp_path, monkeypatch, capsys):
     assert loaded.returncode == 0, loaded.stderr
     size = changes.stat().st_size
     assert f"changes.csv: reading {size} B as csv" in loaded.stderr
-    assert "'1 field, header has 4'" in loaded.stdout
+    assert "bad_row_shape: 1 field, header has 4\n" in loaded.stdout
     # a second publish keeps the first file as a snapshot
     changes.write_text("change_id,change_type,state,created_at\n"
                        "C2,normal,closed,2026-01-01T00:00:00Z\n",

@@ -58,8 +58,8 @@ def summary(results) -> None:
             print(f"{name}: top rejection reasons: {top}")
             if r.rejects is not None:
                 for row in r.rejects.head(5).itertuples():
-                    print(f"  row {row.row_number}: {row.reason} in "
-                          f"{row.column_name} = {row.value!r}"
+                    print(f"  row {row.row_number}: {row.reason}"
+                          + _where(row.column_name, row.value)
                           + _detail(row.detail))
 
 
@@ -72,10 +72,23 @@ def _unnamed(message: str, file_name: str) -> str:
     return message
 
 
+def _where(column, value) -> str:
+    """` in column = 'value'`, or `: value` for a reject of the whole row
+    (bad_row_shape: no column; its value says what is wrong)."""
+    if _missing(column):
+        return "" if _missing(value) else f": {value}"
+    return f" in {column} = {value!r}"
+
+
+def _missing(value) -> bool:
+    """NULL, as a frame gives it: None, or NaN."""
+    return value is None or (isinstance(value, float) and value != value)
+
+
 def _detail(detail) -> str:
     """` (detail)`, or nothing when the reject has none (NULL reads as NaN
     in a frame: never print "(nan)")."""
-    if detail is None or (isinstance(detail, float) and detail != detail):
+    if _missing(detail):
         return ""
     text = str(detail).strip()
     return f" ({text})" if text else ""
