@@ -494,7 +494,22 @@ def test_a_report_takes_its_format_from_the_file_name(tiny_db, tmp_path):
     assert unnamed.returncode == 2
     assert unnamed.stderr.splitlines()[-1].endswith(
         "error: --format required: --out " + str(tmp_path / "m.txt")
-        + " does not end in .html, .pdf or .xlsx")
+        + ": unknown suffix .txt (known: .html, .htm, .pdf, .xlsx)")
+    # report cab said only "--format required (or --send)"
+    docx = changeboard("report", "cab", "--date", "2026-01-20", "--db",
+                       str(tiny_db), "--out", str(tmp_path / "cab.docx"))
+    assert docx.returncode == 2
+    assert docx.stderr.splitlines()[-1] == (
+        "changeboard report cab: error: --format required: --out "
+        f"{tmp_path / 'cab.docx'}: unknown suffix .docx (known: .html, "
+        ".htm, .pdf, .xlsx)")
+    bare = changeboard("report", "cab", "--date", "2026-01-20", "--db",
+                       str(tiny_db), "--out", str(tmp_path / "cab"))
+    assert bare.returncode == 2
+    assert bare.stderr.splitlines()[-1].endswith(
+        f"--out {tmp_path / 'cab'}: no suffix (known: .html, .htm, .pdf, "
+        ".xlsx)")
+    assert not (tmp_path / "cab.docx").exists()
 
 
 def test_report_cab_refuses_a_filter_value_the_database_does_not_hold(
@@ -705,6 +720,14 @@ def test_a_missing_database_or_output_folder_is_said_in_one_line(
         f"changeboard report cab: error: --out {out}: there is no folder "
         f"{out.parent}")
     assert "Chromium" not in pack.stderr and not out.parent.exists()
+    # report minutes built the minutes, then printed the OS's "[Errno 2]"
+    out = tmp_path / "no-such-folder" / "minutes.html"
+    minutes = changeboard("report", "minutes", "--meeting", "2026-01-20",
+                          "--out", str(out), "--db", str(tiny_db))
+    assert minutes.returncode == 2
+    assert minutes.stderr.splitlines()[-1] == (
+        f"changeboard report minutes: error: --out {out}: there is no "
+        f"folder {out.parent}")
 
 
 def test_counts_of_one_read_in_the_singular(tmp_path, monkeypatch, capsys):

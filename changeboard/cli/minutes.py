@@ -50,13 +50,11 @@ def add(kinds) -> None:
 
 
 def run(args, parser) -> int:
-    from changeboard.cli.report import settle_format, write
+    from changeboard.cli.report import out_folder, settle_format, write
     from reports import minutes as module  # after parsing: --help stays fast
 
     settle_format(parser, args)
-    if args.format is None:
-        parser.error(f"--format required: --out {args.out} does not end in "
-                     ".html, .pdf or .xlsx")
+    out_folder(parser, args)
     found = write(parser, args, module, lambda: module.build_for(
         args.db or config.DB_PATH, args.meeting, as_of=args.as_of,
         until=args.decisions_until))

@@ -56,9 +56,7 @@ def cab(args, parser) -> int:
                if getattr(args, n) is None]
     if missing:
         parser.error(f"{', '.join(missing)} required (or --send)")
-    if not args.out.parent.is_dir():  # before the pack is built and printed
-        parser.error(f"--out {args.out}: there is no folder "
-                     f"{args.out.parent}")
+    out_folder(parser, args)
     pack = write(parser, args, pack_module, lambda: pack_module.build_pack(
         args.db or config.DB_PATH, args.date,
         window_end_at=args.window_end, filters=filters,
@@ -77,15 +75,32 @@ FORMATS = {".html": "html", ".htm": "html", ".pdf": "pdf", ".xlsx": "xlsx"}
 def settle_format(parser, args) -> None:
     """--format from --out's suffix when not given (`--out cab.pdf`); a
     --format the suffix contradicts (`--format html --out cab.pdf`, an
-    HTML file a PDF reader refuses) is an error."""
+    HTML file a PDF reader refuses) is an error, and so, without --format,
+    is a suffix it does not know (`--out cab.docx`), named with those it
+    knows."""
     if args.out is None:
         return
-    implied = FORMATS.get(args.out.suffix.lower())
+    suffix = args.out.suffix
+    implied = FORMATS.get(suffix.lower())
     if args.format is None:
         args.format = implied
+        if implied is None:  # `--out cab.docx`: say what it knows
+            parser.error(
+                f"--format required: --out {args.out}: "
+                + (f"unknown suffix {suffix}" if suffix else "no suffix")
+                + f" (known: {', '.join(FORMATS)})")
     elif implied is not None and implied != args.format:
         parser.error(f"--out {args.out} is named as {implied.upper()} but "
                      f"--format is {args.format}: change one")
+
+
+def out_folder(parser, args) -> None:
+    """Refuse an --out in a folder that does not exist before the report is
+    built (a PDF takes Chromium seconds), not with the OS's [Errno 2]
+    after."""
+    if not args.out.parent.is_dir():
+        parser.error(f"--out {args.out}: there is no folder "
+                     f"{args.out.parent}")
 
 
 def write(parser, args, module, build):
