@@ -655,7 +655,8 @@ def send(db_path, meeting_at: datetime, *, filters: dict | None = None,
          force: bool = False, retry: Retry | None = None,
          pdf: bytes | None = None, say=_say, warn=_warn) -> int:
     """Send the pack of the meeting by e-mail and/or to the chat webhook,
-    each once; the exit status (0 sent or already sent, 1 a failure)."""
+    each once; the exit status (0 sent or already sent, 1 a failure, 2 no
+    database at db_path)."""
     scrub = Scrubber([])
     try:
         smtp = Smtp.from_settings()
@@ -674,9 +675,9 @@ def send(db_path, meeting_at: datetime, *, filters: dict | None = None,
              f"e-mail, and/or {WEBHOOK_ENV} (or --webhook URL) for a chat "
              "post")
         return 1
-    if db.version(db_path) is None:
+    if db.version(db_path) is None:  # an input error, as for every command
         warn(f"no database at {db_path}")
-        return 1
+        return 2
     meeting_at = cab.instant(meeting_at)
     with _one_run(db_path, say):
         return _send(db_path, meeting_at, channels, scope_of(

@@ -317,7 +317,7 @@ def test_minutes_pdf_and_cli(decided_db, tmp_path, capsys):
     assert changeboard_cli.main([
         "report", "minutes", "--meeting", "2026-01-20", "--db",
         str(tmp_path / "none.duckdb"), "--format", "html", "--out",
-        str(html_out)]) == 1
+        str(html_out)]) == 2  # an input error (was 1)
     assert "report minutes: no database" in capsys.readouterr().err
 
 

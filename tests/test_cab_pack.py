@@ -1159,7 +1159,7 @@ def test_cli_rejects_a_bad_date_and_a_missing_database(tmp_path, capsys):
     assert stop.value.code == 2
     assert cli.main(["cab", "--date", "2026-01-20", "--db",
                      str(tmp_path / "none.duckdb"), "--format", "html",
-                     "--out", str(tmp_path / "x.html")]) == 1
+                     "--out", str(tmp_path / "x.html")]) == 2  # was 1
     assert "no database" in capsys.readouterr().err
 
 

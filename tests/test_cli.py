@@ -463,7 +463,7 @@ def test_report_cab_writes_the_pack(tiny_db, tmp_path):
     bad = changeboard("report", "cab", "--date", "2026-01-20", "--db",
                       str(tmp_path / "none.duckdb"), "--format", "html",
                       "--out", str(tmp_path / "x.html"))
-    assert bad.returncode == 1
+    assert bad.returncode == 2  # an input error, as in `query` (was 1)
     assert bad.stderr.startswith("changeboard report cab: ")
 
 
@@ -518,7 +518,7 @@ def test_report_cab_refuses_a_filter_value_the_database_does_not_hold(
     result = changeboard("report", "cab", "--date", "2026-01-20", "--db",
                          str(tiny_db), "--format", "html", "--out", str(out),
                          "--teams", "Opps")
-    assert result.returncode == 1
+    assert result.returncode == 2  # an input error, as in `query`
     assert result.stderr == (
         "changeboard report cab: filter teams: no team 'Opps' in this "
         "database; did you mean Ops? (known: Dev, Ops)\n")
@@ -705,10 +705,24 @@ def test_a_missing_database_or_output_folder_is_said_in_one_line(
     assert query.returncode == 2 and query.stdout == ""
     assert query.stderr.splitlines() == [
         f"error: no database at {gone} (--db, else CHANGEBOARD_DB, names it)"]
+    # report and snapshots exit 2 for it too (they exited 1)
     listed = changeboard("snapshots", "list", "--db", str(gone))
-    assert listed.returncode == 1 and listed.stdout == ""
+    assert listed.returncode == 2 and listed.stdout == ""
     assert f"no database at {gone} and no snapshots in" in listed.stderr
-    assert not gone.exists()
+    shown = changeboard("snapshots", "show", "2026", "--db", str(gone))
+    assert shown.returncode == 2 and "no snapshot '2026'" in shown.stderr
+    for report in (["cab", "--date", "2026-01-20"],
+                   ["minutes", "--meeting", "2026-01-20"]):
+        made = changeboard("report", *report, "--db", str(gone), "--out",
+                           str(tmp_path / "made.html"))
+        assert made.returncode == 2 and made.stdout == ""
+        assert made.stderr.splitlines() == [
+            f"changeboard report {report[0]}: no database at {gone}"]
+    sent = changeboard("report", "cab", "--send", "--webhook",
+                       "https://chat.example.com/hook", "--db", str(gone))
+    assert sent.returncode == 2
+    assert f"no database at {gone}" in sent.stderr
+    assert not gone.exists() and not (tmp_path / "made.html").exists()
     # the live file, as before
     ok = changeboard("snapshots", "list", "--db", str(tiny_db))
     assert ok.returncode == 0 and "(live)" in ok.stdout

@@ -55,11 +55,11 @@ def run(args, parser) -> int:
 
     settle_format(parser, args)
     out_folder(parser, args)
-    found = write(parser, args, module, lambda: module.build_for(
+    found, status = write(parser, args, module, lambda: module.build_for(
         args.db or config.DB_PATH, args.meeting, as_of=args.as_of,
         until=args.decisions_until))
     if found is None:
-        return 1
+        return status
     print(f"wrote {args.out} ({many(len(found.decisions), 'decision')}, "
           f"{many(len(found.attendees), 'attendee')})")
     return 0

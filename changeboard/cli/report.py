@@ -57,13 +57,14 @@ def cab(args, parser) -> int:
     if missing:
         parser.error(f"{', '.join(missing)} required (or --send)")
     out_folder(parser, args)
-    pack = write(parser, args, pack_module, lambda: pack_module.build_pack(
-        args.db or config.DB_PATH, args.date,
-        window_end_at=args.window_end, filters=filters,
-        as_of=getattr(args, "as_of", None),
-        decisions_until=getattr(args, "decisions_until", None)))
+    pack, status = write(
+        parser, args, pack_module, lambda: pack_module.build_pack(
+            args.db or config.DB_PATH, args.date,
+            window_end_at=args.window_end, filters=filters,
+            as_of=getattr(args, "as_of", None),
+            decisions_until=getattr(args, "decisions_until", None)))
     if pack is None:
-        return 1
+        return status
     print(f"wrote {args.out} ({many(len(pack.agenda), 'change')} for "
           "decision)")
     return 0
@@ -103,9 +104,16 @@ def out_folder(parser, args) -> None:
                      f"{args.out.parent}")
 
 
+# what the caller gave that cannot work: no database at --db, a filter value
+# or window the database cannot answer, an unknown --as-of snapshot
+INPUT_ERRORS = (FileNotFoundError, ValueError, SnapshotError)
+
+
 def write(parser, args, module, build):
     """Build a report and write it as --format to --out with the module's
-    to_html, to_xlsx or to_pdf; None (said on stderr) when it failed."""
+    to_html, to_xlsx or to_pdf: (the report, 0), or (None, the exit
+    status) when it failed, said on stderr: 2 for an input error, as
+    `changeboard query` exits, 1 when writing failed (Chromium)."""
     try:
         built = build()
         if args.format == "html":
@@ -114,11 +122,10 @@ def write(parser, args, module, build):
             args.out.write_bytes(module.to_xlsx(built))
         else:
             module.to_pdf(built, args.out)
-    except (FileNotFoundError, ValueError, RuntimeError,
-            SnapshotError) as error:
+    except (*INPUT_ERRORS, RuntimeError) as error:
         print(f"{parser.prog}: {error}", file=sys.stderr)
-        return None
-    return built
+        return None, 2 if isinstance(error, INPUT_ERRORS) else 1
+    return built, 0
 
 
 def send(args, parser, filters: dict) -> int:
@@ -140,6 +147,6 @@ def send(args, parser, filters: dict) -> int:
             force=args.force,
             warn=lambda text: print(f"{parser.prog}: {text}",
                                     file=sys.stderr, flush=True))
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError) as error:  # input errors
         print(f"{parser.prog}: {error}", file=sys.stderr)
-        return 1
+        return 2

@@ -41,8 +41,10 @@ def run(args, parser) -> int:
             return _show(db_path, args.name)
         return _prune(db_path, dry_run=args.dry_run)
     except (snapshots.SnapshotError, ValueError, FileNotFoundError) as error:
+        # an input error (no database at --db, no such snapshot, a retention
+        # setting that is not a number): 2, as `changeboard query`'s
         print(f"{parser.prog}: {error}", file=sys.stderr)
-        return 1
+        return 2
 
 
 def _list(db_path: Path) -> int:
