@@ -35,11 +35,11 @@ CAB_TIME = _setting(
     "time the CAB meets, HH:MM in the reporting time zone")
 SERVICENOW_INSTANCE = _setting(
     "CHANGEBOARD_SERVICENOW_INSTANCE", "",
-    "ServiceNow instance for `python -m changeboard sync servicenow`: a name "
+    "ServiceNow instance for `changeboard sync servicenow`: a name "
     "(`acme` = https://acme.service-now.com) or a base URL")
 JIRA_URL = _setting(
     "CHANGEBOARD_JIRA_URL", "",
-    "Jira base URL for `python -m changeboard sync jira`, e.g. "
+    "Jira base URL for `changeboard sync jira`, e.g. "
     "https://acme.atlassian.net")
 RECORD_URLS = {  # id column -> the template of a link to its source record
     "change_id": _setting(

@@ -407,8 +407,8 @@ def no_outcomes(n_without_close_code, empty: str) -> str:
 
 def load_hint(*tables: str, short: bool = False) -> str:
     """How to load canonical tables the data lacks: 'load `deployments.csv`
-    (canonical CSV ...) on the Data page or with `python -m changeboard load
-    csv deployments.csv`'; `short` (under a card a quarter of the page
+    (canonical CSV ...) on the Data page or with `changeboard load csv
+    deployments.csv`'; `short` (under a card a quarter of the page
     wide): 'load `deployments.csv` on the Data page'. Said where a number
     needs a table that is empty, so that no period would fill it (wider
     dates cannot help)."""
@@ -417,7 +417,7 @@ def load_hint(*tables: str, short: bool = False) -> str:
     if short:
         return f"load {named} on the Data page"
     return (f"load {named} (canonical CSV, columns in docs/data-model.md) on "
-            f"the Data page or with `python -m changeboard load csv {files}`")
+            f"the Data page or with `changeboard load csv {files}`")
 
 
 def releases_without_plans() -> int | None:
@@ -443,8 +443,8 @@ def data_banner() -> pd.Series | None:
     if db.version(config.DB_PATH) is None:
         st.warning(
             f"No database at `{config.DB_PATH}` yet. Build the sample with "
-            "`python -m changeboard sample`, or load your exports with "
-            "`python -m changeboard load csv changes.csv ...`.")
+            "`changeboard sample`, or load your exports with "
+            "`changeboard load csv changes.csv ...`.")
         return None
     user = signin.current()
     may_load = user is not None and user.can("load")
@@ -456,14 +456,14 @@ def data_banner() -> pd.Series | None:
             f"{'was' if int(status['n_sample_rows']) == 1 else 'were'} kept "
             "beside "
             "your own loads, so every number mixes both. " + (
-                "Remove them with `python -m changeboard sample --remove`."
+                "Remove them with `changeboard sample --remove`."
                 if may_load else "A data admin can remove them."),
             icon="⚠️")
     elif status["is_sample"]:
         st.info(
             "**You are looking at generated sample data.** " + (
-                "Loading your own exports (the Data page, or `python -m "
-                "changeboard load csv changes.csv releases.csv ...`, see the "
+                "Loading your own exports (the Data page, or `changeboard "
+                "load csv changes.csv releases.csv ...`, see the "
                 "README) replaces it." if may_load else
                 "A data admin replaces it by loading your own exports."),
             icon="ℹ️")
@@ -542,10 +542,13 @@ def definition_text(name: str) -> str:
 
 
 def command_line(name: str, params: dict) -> str:
-    """The `python -m queries` line that reproduces a query's numbers,
+    """The `changeboard query` line that reproduces a query's numbers,
     with the reporting time zone the page read them in (a shell without
-    CHANGEBOARD_REPORTING_TZ would read them in UTC)."""
-    words = ["python -m queries", name, "--db",
+    CHANGEBOARD_REPORTING_TZ would read them in UTC). Written `python -m
+    changeboard query`: a clone set up by `make run` has no `changeboard`
+    on its PATH, and this form runs there (with the clone's python) as
+    where the package is installed."""
+    words = ["python -m changeboard query", name, "--db",
              shlex.quote(str(config.DB_PATH))]
     if asof.chosen():
         words += ["--as-of", asof.chosen()]
@@ -569,7 +572,7 @@ def definition(name: str, label: str = "How is this computed?",
         st.markdown(definition_text(name) or f"`{name}` is not documented.")
         if params is None:
             st.caption(f"Query: `queries/{name}.sql` · run it yourself with "
-                       f"`python -m queries {name} --param ...`")
+                       f"`python -m changeboard query {name} --param ...`")
             return
         declared = db.params(name)
         used = {k: v for k, v in params.items() if k in declared}

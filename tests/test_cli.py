@@ -857,3 +857,22 @@ def test_hints_name_the_command_as_the_readme_does(tmp_path):
     assert "(changeboard sync SOURCE, e.g. servicenow)" in syncs
     for said in (shown.stdout, wrong.stderr, listed):
         assert "python -m" not in said
+
+
+def test_page_hints_and_settings_name_the_documented_command():
+    """Pages and settings said `python -m queries`, `python -m ingest` and
+    `python -m changeboard sync ...`; README documents `changeboard ...`.
+    The one command a page gives to copy, the query that reproduces a
+    number, stays `python -m changeboard query`: `make run` puts no
+    `changeboard` on the clone's PATH."""
+    import re
+
+    from changeboard import config
+    for name in ("CHANGEBOARD_SERVICENOW_INSTANCE", "CHANGEBOARD_JIRA_URL"):
+        assert "`changeboard sync " in config.SETTINGS[name][1], name
+    for path in [ROOT / "changeboard" / "ui.py", ROOT / "changeboard" /
+                 "config.py", *sorted((ROOT / "views").rglob("*.py"))]:
+        text = " ".join(path.read_text(encoding="utf-8").split())
+        old = re.findall(r"python -m (?:queries|ingest|changeboard(?! query))"
+                         r"\b", text.replace('" "', ""))
+        assert not old, (path, old)

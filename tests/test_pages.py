@@ -115,7 +115,7 @@ def test_a_missing_database_says_how_to_build_one(monkeypatch, tmp_path):
     monkeypatch.setattr(config, "DB_PATH", tmp_path / "none.duckdb")
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not app.exception
-    assert "python -m changeboard sample" in app.warning[0].value
+    assert "`changeboard sample`" in app.warning[0].value
 
 
 def test_global_filters_come_from_the_url_and_narrow_the_numbers(
@@ -228,7 +228,7 @@ def test_every_overview_card_drills_down_to_its_records(app):
                          if re.search(card_n, c))
             assert n == int(found.group(1).replace(",", "")), label
         explain = [e for e in app.expander if e.label.startswith("Explain")]
-        assert explain and "python -m queries" in " ".join(
+        assert explain and "python -m changeboard query " in " ".join(
             c.value for c in explain[0].code)
 
 
@@ -238,7 +238,8 @@ def test_a_definition_shows_the_sql_and_the_command_that_reproduce_it(app):
     how = next(e for e in app.expander
                if e.label == "How is change success rate computed?")
     command, sql = (c.value for c in how.code)
-    assert command.startswith("python -m queries change_success_rate ")
+    assert command.startswith(
+        "python -m changeboard query change_success_rate ")
     assert "--param 'teams=Card Services'" in command
     assert sql == (ROOT / "queries" / "change_success_rate.sql").read_text(
     ).rstrip("\n")

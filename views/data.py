@@ -64,7 +64,7 @@ if user.can(auth.LOAD):
     upload = st.file_uploader(
         "File", type=["csv", "txt", "xlsx"], key="data_upload",
         help=f"At most {limit:,} MB a file (CHANGEBOARD_MAX_UPLOAD_MB); a "
-        "larger export loads on the server with `python -m changeboard load`.")
+        "larger export loads on the server with `changeboard load`.")
     left, right = st.columns(2)
     source = left.selectbox("Source", list(ingest.SOURCES),
                             key="data_source",
@@ -227,7 +227,7 @@ else:
 if db.version(config.DB_PATH) is None:
     st.warning(f"No database at `{config.DB_PATH}` yet: the first load "
                "creates it, or build the sample with "
-               "`python -m changeboard sample`.")
+               "`changeboard sample`.")
     st.stop()
 
 st.subheader("Freshness")
@@ -246,8 +246,8 @@ else:
 st.subheader("API syncs")
 syncs = ui.query("api_syncs")
 if syncs.empty:
-    st.caption("No API sync has run. `python -m changeboard sync servicenow` and "
-               "`python -m changeboard sync jira` keep the data current; the README "
+    st.caption("No API sync has run. `changeboard sync servicenow` and "
+               "`changeboard sync jira` keep the data current; the README "
                "shows how to run them on a schedule.")
 else:
     for sync in syncs.loc[syncs["status"] != "succeeded"].itertuples():

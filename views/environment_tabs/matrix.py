@@ -47,7 +47,7 @@ def render(page: EnvironmentsPage) -> None:
             # wider dates cannot help: the data has no release at all
             st.info("No release is loaded, so no environment impact to "
                     "show: load releases and their environment bookings "
-                    "(the Data page, or python -m ingest).")
+                    "(the Data page, or `changeboard load`).")
         elif said := no_bookings_loaded():
             # nor when no release books an environment, whatever its date
             st.info(said)
