@@ -28,18 +28,28 @@ def click_tab(app, label: str):
     return send(app, container.proto.tab_container.id, string_value=label)
 
 
-def open_page(view: str, start: str, end: str):
-    """The app opened on a custom period [start, end] (days as the address
-    writes them), then its page views/<view>.py, as a user following a
-    link would; no exception element."""
+def open_linked(view: str, **url):
+    """The app opened on a link to views/<view>.py carrying these query
+    parameters, with empty caches (st.cache_data: what another test's
+    database left there), as a user following the link would; no exception
+    element."""
     from pathlib import Path
 
+    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
+    st.cache_data.clear()
     root = Path(__file__).resolve().parents[1]
     app = AppTest.from_file(str(root / "app.py"), default_timeout=120)
-    app.query_params.update({"period": "custom", "from": start, "to": end})
+    app.query_params.update(url)
     app.run()
     app.switch_page(f"views/{view}.py").run()
     assert not app.exception
     return app
+
+
+def open_page(view: str, start: str, end: str):
+    """The app opened on a custom period [start, end] (days as the address
+    writes them), then its page views/<view>.py, as a user following a
+    link would; no exception element."""
+    return open_linked(view, period="custom", **{"from": start, "to": end})

@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 from changeboard import config, db
 from reports import __main__ as cli
 from reports import cab
+from tests.clicks import open_linked
 from tests.rows import insert_rows
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -1222,12 +1223,7 @@ def test_the_page_opens_on_the_meeting_after_the_data_when_all_is_older(
     monkeypatch.setattr(config, "DB_PATH", cab_db)
 
     def opened(**url):
-        st.cache_data.clear()
-        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-        app.query_params.update(url)
-        app.run()
-        app.switch_page("views/cab.py").run()
-        assert not app.exception
+        app = open_linked("cab", **url)
         return app, [c.value for c in app.caption
                      if c.value.startswith("The data ends")]
 

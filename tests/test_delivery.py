@@ -757,16 +757,10 @@ def early_db(tmp_path_factory):
 def _page_agenda(path, params: dict, monkeypatch):
     """The CAB page opened at /cab?<params> on the database at path: the
     change ids of its agenda, its review window caption and its URL."""
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
+    from tests.clicks import open_linked
 
     monkeypatch.setattr(config, "DB_PATH", path)
-    st.cache_data.clear()
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.query_params.update(params)
-    app.run()
-    app.switch_page("views/cab.py").run()
-    assert not app.exception
+    app = open_linked("cab", **params)
     assert not [w.value for w in app.warning]
     headings = [m.value for m in app.markdown if m.value.startswith("#### ")]
     window = next(c.value for c in app.caption
