@@ -345,15 +345,21 @@ def changeboard(*args, env=None):
     return cli("changeboard", *args, env=env)
 
 
+def load_changes(tmp_path, name: str, *rows: str):
+    """`changeboard load csv` of a changes file (name) of these rows under
+    a four-column header, into a new database beside it."""
+    changes = tmp_path / name
+    changes.write_text("change_id,change_type,state,created_at\n"
+                       + "".join(f"{row}\n" for row in rows),
+                       encoding="utf-8")
+    return cli("changeboard", "load", "csv", str(changes), "--db",
+               str(tmp_path / "cb.duckdb"))
+
+
 def test_a_row_shape_reject_names_no_column(tmp_path):
     # a row of the wrong field count is rejected whole: it has no column
-    changes = tmp_path / "changes.csv"
-    changes.write_text(
-        "change_id,change_type,state,created_at\n"
-        "C1,normal,closed,2026-01-01T00:00:00Z\n"
-        "1\n", encoding="utf-8")
-    result = cli("changeboard", "load", "csv", str(changes), "--db",
-                 str(tmp_path / "cb.duckdb"))
+    result = load_changes(tmp_path, "changes.csv",
+                          "C1,normal,closed,2026-01-01T00:00:00Z", "1")
     assert result.returncode == 0, result.stderr
     assert "  row 3: bad_row_shape: 1 field, header has 4\n" in \
         result.stdout
@@ -588,13 +594,9 @@ def test_the_load_summary_names_each_file_whole_and_once(tmp_path):
     its whole path ('versions.csv: warning: /work/.../versions.csv: 9
     rows with dates before 1990 ...')."""
     name = "changes-servicenow-export-2026-12-03-all-groups-part-1.csv"
-    changes = tmp_path / name
-    changes.write_text(
-        "change_id,change_type,state,created_at\n"
-        "C1,normal,closed,2026-01-01T00:00:00Z\n"
-        "C2,normal,closed,1970-01-01T00:00:00Z\n", encoding="utf-8")
-    result = cli("changeboard", "load", "csv", str(changes), "--db",
-                 str(tmp_path / "cb.duckdb"))
+    result = load_changes(tmp_path, name,
+                          "C1,normal,closed,2026-01-01T00:00:00Z",
+                          "C2,normal,closed,1970-01-01T00:00:00Z")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     header, row = lines[0].split(), lines[1].split()
