@@ -30,9 +30,12 @@ def escape(value) -> str:
 
 
 def _cell(column: str, value) -> str:
-    # numpy's numbers too: a frame's integer column gives them
-    if isinstance(value, (int, float, np.integer, np.floating)) and \
+    # numpy's numbers too: a frame's integer column gives them; a count
+    # with its thousands separator (2,303), as the pages write it
+    if isinstance(value, (int, np.integer)) and \
             not isinstance(value, (bool, np.bool_)):
+        return f'<td class="num">{int(value):,}</td>'
+    if isinstance(value, (float, np.floating)):
         return f'<td class="num">{escape(value)}</td>'
     if column == "Status" and value in CHIP_CLASSES:
         return (f'<td class="nw"><span class="chip {CHIP_CLASSES[value]}">'

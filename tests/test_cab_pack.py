@@ -1837,3 +1837,29 @@ def test_the_page_says_the_zone_of_its_times(cab_db, monkeypatch, zone):
     caption = next(c.value for c in app.caption
                    if c.value.startswith("Review window"))
     assert f"times in {zone}" in caption, caption
+
+
+def test_evidence_counts_carry_thousands_separators():
+    """At 1M changes a team's evidence read '230 of 2303 failed', its n
+    2303 and its score 'Score 1136' in the pack and on the page, where
+    every other count reads 2,303."""
+    from types import SimpleNamespace
+
+    from reports.cab import evidence
+    from reports.markup import html_table
+    row = {"change_id": "C1", "assignment_group": "Ops",
+           "application_id": None, "change_type": "normal"}
+    index = SimpleNamespace(
+        similar={("C1", "assignment_group"): {
+            "n": 2303, "n_failed": 1230, "success_rate": 1073 / 2303,
+            "last_failure_at": None}},
+        scores={"Ops": {"score": 1136, "score_per_change": 1.9, "n": 597}})
+    line = evidence._similar(SimpleNamespace(reporting_tz="UTC"), index, row,
+                             "assignment_group")
+    assert line["Result"] == "1,230 of 2,303 failed · success 46.6%"
+    assert evidence._team_score(index, row)["Result"] == \
+        "Score 1,136 · 1.90 per change"
+    table = html_table(pd.DataFrame([line]), "none")
+    assert '<td class="num">2,303</td>' in table
+    assert '<td class="num">1.5</td>' in html_table(
+        pd.DataFrame({"h": [1.5]}), "none")

@@ -331,7 +331,10 @@ def _decide_tab() -> None:
                     st.caption(f"{title}: {empty}")
                 else:
                     st.markdown(f"**{title}**")
-                    st.dataframe(frame, hide_index=True)
+                    # a count with its thousands separator, as the pack
+                    st.dataframe(frame, hide_index=True, column_config={
+                        "n": st.column_config.NumberColumn(
+                            format="localized")})
     for name in ("cab_agenda", "change_collisions", "similar_change_history"):
         ui.definition(name, f"How is {name.replace('_', ' ')} computed?")
 

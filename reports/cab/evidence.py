@@ -266,7 +266,7 @@ def _similar(pack: Pack, index: Index, row: dict, cohort: str) -> dict:
         "n": n,
         "Result": _not_given(row, cohort) if n is None else
         NO_CHANGE if n == 0 else
-        f"{failed} of {n} failed · success {pct(found['success_rate'])}",
+        f"{failed:,} of {n:,} failed · success {pct(found['success_rate'])}",
         "Latest failure": "" if found is None
         else when(found["last_failure_at"], pack.reporting_tz),
     }
@@ -293,7 +293,7 @@ def _team_score(index: Index, row: dict) -> dict:
         "Result": _not_given(row, "assignment_group")
         if not as_text(row["assignment_group"]) else
         NO_CHANGE if score is None or pd.isna(score["score"]) else
-        f"Score {int(score['score'])} · "
+        f"Score {int(score['score']):,} · "
         f"{score['score_per_change']:.2f} per change",
         "Latest failure": "",
     }
