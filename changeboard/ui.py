@@ -496,6 +496,14 @@ def number(value, digits: int = 1, suffix: str = "") -> str:
         f"{value:,.{digits}f}{suffix}"
 
 
+def per_period(value) -> str:
+    """How many a period on a card (releases a month, deployments a day):
+    one decimal under 100 (14.7), whole from 100 (1,744, not 1,744.0: a
+    tenth of so many is noise); n/a when missing."""
+    large = value is not None and pd.notna(value) and abs(value) >= 100
+    return number(value, 0 if large else 1)
+
+
 def delta_points(now, before) -> str | None:
     """Change of a rate in percentage points; None (no arrow, no colour)
     when either is n/a or the change rounds to zero."""

@@ -642,3 +642,18 @@ def test_counts_of_one_read_right_and_counts_of_two_stay_plural(
         assert text in said, (text, texts)
     if k == 1:
         assert slips_at_one(texts) == []
+
+
+def test_a_count_per_period_drops_the_tenth_from_a_hundred(app):
+    """At 1M changes the cadence card read 'Releases per month 1,744.0':
+    a tenth of so many is noise. Under 100 the tenth stays (14.7)."""
+    from changeboard import ui
+    assert [ui.per_period(v) for v in (14.66, 99.94, 1743.5, 100.0, None,
+                                       float("nan"))] == [
+        "14.7", "99.9", "1,744", "100", "n/a", "n/a"]
+    with db.reading(config.DB_PATH) as con:
+        summary = db.run(con, "release_cadence_summary",
+                         **ui.window_for("last_365")).iloc[0]
+    shown = next(m.value for m in app.metric
+                 if m.label == "Releases per month")
+    assert shown == ui.per_period(summary["releases_per_month"])

@@ -132,7 +132,7 @@ CARDS = [
          needs="n_changes", missing=not_loaded(
              "n = 0 completed changes", "changes", "changes")),
     Card("Deployments per day", "deployment_frequency",
-         value=lambda r: ui.number(r["deployments_per_day"]),
+         value=lambda r: ui.per_period(r["deployments_per_day"]),
          delta=lambda r, b: ui.delta_number(r["deployments_per_day"],
                                             b["deployments_per_day"]),
          trend=("deployment_frequency_by_week", "n_deployments"),

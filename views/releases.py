@@ -144,7 +144,8 @@ if summary["n_releases"] == 0:
 else:
     cards = st.columns(3)
     cards[0].metric("Releases per month",
-                    ui.number(summary["releases_per_month"]), border=True)
+                    ui.per_period(summary["releases_per_month"]),
+                    border=True)
     cards[1].metric("Median gap between releases",
                     ui.number(summary["median_gap_days"], suffix=" days"),
                     border=True)
