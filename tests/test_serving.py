@@ -402,6 +402,15 @@ def test_the_secrets_file_and_what_users_record_stay_out_of_git(tmp_path):
                               ".streamlit/config.toml"], cwd=tmp_path,
                              capture_output=True, text=True).stdout
     assert ignored.split() == wanted  # the shipped config.toml is kept
+    # a .venv that links to a shared environment, and the lock replicas
+    # take to build the sample, were not ignored either (.venv/ matches a
+    # folder only)
+    (tmp_path / ".venv").symlink_to(tmp_path / ".streamlit")
+    (tmp_path / ".changeboard.duckdb.sample.lock").write_text("")
+    also = [".venv", ".changeboard.duckdb.sample.lock"]
+    ignored = subprocess.run(["git", "check-ignore", *also], cwd=tmp_path,
+                             capture_output=True, text=True).stdout
+    assert ignored.split() == also
 
 
 def test_the_shipped_configuration_hides_error_details():
