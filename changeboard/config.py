@@ -152,7 +152,10 @@ SMTP_FROM = _setting(
     "sender address of the CAB pack's e-mail, e.g. changeboard@acme.com")
 CAB_RECIPIENTS = _setting(
     "CHANGEBOARD_CAB_RECIPIENTS", "",
-    "the CAB's distribution list: e-mail addresses, comma-separated")
+    "the CAB's distribution list: e-mail addresses, comma-separated as in a "
+    "To header, each bare or with a display name, e.g. cab@acme.com, "
+    "\"Lee, Ann\" <ann.lee@acme.com> (a name holding a comma in double "
+    "quotes)")
 CAB_WEBHOOK_FORM = _setting(
     "CHANGEBOARD_CAB_WEBHOOK_FORM", "slack",
     "form of the chat post to CHANGEBOARD_CAB_WEBHOOK_URL: slack (an "

@@ -36,6 +36,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, make_msgid, parseaddr
 from pathlib import Path
@@ -145,6 +146,60 @@ def _address(name: str, text: str) -> str:
     return found
 
 
+def _pieces(text: str) -> list[str]:
+    """`text` cut at the commas that separate an RFC 5322 address list: not
+    those in a "quoted, display name", a (comment) or an <address>."""
+    pieces, start, quoted, escaped, depth, angle = [], 0, False, False, 0, False
+    for i, c in enumerate(text):
+        if escaped:
+            escaped = False
+        elif c == "\\" and (quoted or depth):
+            escaped = True
+        elif quoted:
+            quoted = c != '"'
+        elif c == '"' and not depth:
+            quoted = True
+        elif c == "(":
+            depth += 1
+        elif c == ")" and depth:
+            depth -= 1
+        elif depth:
+            continue
+        elif c in "<>":
+            angle = c == "<"
+        elif c == "," and not angle:
+            pieces.append(text[start:i])
+            start = i + 1
+    return [*pieces, text[start:]]
+
+
+def _recipients(name: str, text: str) -> tuple[Address, ...]:
+    """The addresses of an address list as a To header holds one, each with
+    its display name: `ann@acme.com, "Lee, Ann" <ann.lee@acme.com>`. Each
+    piece is parsed as email.utils.getaddresses parses it, and must be one
+    address: an error names the variable and that piece alone."""
+    found = []
+    for piece in _pieces(text):
+        if not piece.strip():
+            continue
+        shown = piece.strip()
+        if any(ord(c) < 32 or ord(c) == 127 for c in piece):
+            raise SettingError(f"{name}: {shown!r} holds a control character")
+        address = _address(name, piece)
+        display = next((n for n, a in getaddresses([piece]) if a == address),
+                       "")
+        local, _, domain = address.rpartition("@")
+        if not local or not domain or address not in piece:
+            # getaddresses reads 'ann@acme.com Ann' as 'ann@acme.comAnn'
+            raise SettingError(f"{name}: {shown!r} is not an e-mail address")
+        try:
+            found.append(Address(display_name=display, addr_spec=address))
+        except (ValueError, IndexError):  # HeaderParseError is a ValueError
+            raise SettingError(f"{name}: {shown!r} is not an e-mail "
+                               "address") from None
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class Retry:
     attempts: int = 4
@@ -169,9 +224,10 @@ class Smtp:
     user: str
     password: str = field(repr=False)
     sender: str
-    recipients: tuple[str, ...]
+    recipients: tuple[str, ...]  # the envelope's: addresses alone
     ca_file: str
     timeout: float
+    to: tuple[Address, ...] = ()  # the To header's: with display names
 
     @classmethod
     def from_settings(cls) -> Smtp | None:
@@ -184,9 +240,9 @@ class Smtp:
             raise SettingError("CHANGEBOARD_SMTP_SECURITY: "
                                f"{security!r} is not one of "
                                f"{', '.join(SECURITIES)}")
-        names = [r for r in config.env("CHANGEBOARD_CAB_RECIPIENTS").split(",")
-                 if r.strip()]
-        if not names:
+        to = _recipients("CHANGEBOARD_CAB_RECIPIENTS",
+                         config.env("CHANGEBOARD_CAB_RECIPIENTS"))
+        if not to:
             raise SettingError("CHANGEBOARD_CAB_RECIPIENTS: no address to send "
                                "the CAB pack to (comma-separated e-mails)")
         sender = config.env("CHANGEBOARD_SMTP_FROM")
@@ -217,8 +273,7 @@ class Smtp:
         return cls(host=host, port=_number("CHANGEBOARD_SMTP_PORT", int, 1),
                    security=security, user=user, password=password,
                    sender=_address("CHANGEBOARD_SMTP_FROM", sender),
-                   recipients=tuple(_address("CHANGEBOARD_CAB_RECIPIENTS", r)
-                                    for r in names),
+                   recipients=tuple(a.addr_spec for a in to), to=to,
                    ca_file=ca_file,
                    timeout=_number("CHANGEBOARD_SEND_TIMEOUT", float, 1))
 
@@ -386,7 +441,7 @@ def email_message(pack: cab.Pack, smtp: Smtp, pdf: bytes,
     msg = EmailMessage()
     msg["Subject"] = subject(pack)
     msg["From"] = smtp.sender
-    msg["To"] = ", ".join(smtp.recipients)
+    msg["To"] = smtp.to or ", ".join(smtp.recipients)
     msg["Date"] = formatdate(usegmt=True)
     msg["Message-ID"] = make_msgid(domain=smtp.sender.rsplit("@", 1)[1])
     msg.set_content(email_text(pack, link))

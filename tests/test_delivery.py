@@ -540,6 +540,15 @@ def test_implicit_tls_and_an_unverified_certificate(cab_db, pdf, monkeypatch,
      "addresses; separate addresses with commas"),
     ("CHANGEBOARD_SMTP_FROM", "cb@acme.test; ops@acme.test",
      "CHANGEBOARD_SMTP_FROM: 'cb@acme.test; ops@acme.test' holds 2"),
+    # a display name holding a comma must be quoted, as in a To header:
+    # unquoted, 'Lee' is a piece of its own
+    ("CHANGEBOARD_CAB_RECIPIENTS", "Lee, Ann <ann@acme.example>",
+     "CHANGEBOARD_CAB_RECIPIENTS: 'Lee' is not an e-mail address"),
+    # getaddresses reads it as 'ann@acme.exampleAnn'
+    ("CHANGEBOARD_CAB_RECIPIENTS", "cab@acme.test, ann@acme.example Ann",
+     "CHANGEBOARD_CAB_RECIPIENTS: 'ann@acme.example Ann' is not an e-mail"),
+    ("CHANGEBOARD_CAB_RECIPIENTS", '"Lee, Ann <ann@acme.example>',
+     "CHANGEBOARD_CAB_RECIPIENTS: '\"Lee, Ann <ann@acme.example>' is not"),
     ("CHANGEBOARD_SMTP_SECURITY", "ssl", "CHANGEBOARD_SMTP_SECURITY: 'ssl'"),
     ("CHANGEBOARD_SMTP_PORT", "smtp", "CHANGEBOARD_SMTP_PORT: 'smtp' is not"),
     ("CHANGEBOARD_SEND_ATTEMPTS", "0", "CHANGEBOARD_SEND_ATTEMPTS: must be"),
@@ -847,6 +856,48 @@ def test_one_recipient_is_said_in_the_singular(cab_db, pdf, monkeypatch,
     assert "recipients" not in out
     [envelope] = inbox.envelopes
     assert envelope.rcpt_tos == ["chair@acme.test"]
+
+
+def test_a_display_name_holding_a_comma_reaches_both_addresses(
+        cab_db, pdf, monkeypatch, capsys):
+    """The list was split at every comma: '"Lee, Ann" <ann@...>' broke into
+    '"Lee' and 'Ann" <ann@...>', and the run refused '"Lee' or, with an
+    unquoted address in the name, mailed a wrong one. It is read as a To
+    header is: each address with its display name, kept in the To header."""
+    inbox = Inbox()
+    with smtp_server(inbox) as server:
+        mail_to(monkeypatch, server, CHANGEBOARD_CAB_RECIPIENTS=(
+            '"Lee, Ann" <ann@acme.example>, cab@acme.example,'
+            " Zoë Ørsted <zoe@acme.example>, bo@acme.example (Bo, ops)"))
+        assert send(cab_db, pdf) == 0
+    assert "sent to 4 recipients (" in capsys.readouterr().out
+    [envelope] = inbox.envelopes
+    assert envelope.rcpt_tos == ["ann@acme.example", "cab@acme.example",
+                                 "zoe@acme.example", "bo@acme.example"]
+    [message] = inbox.messages()
+    assert [(a.display_name, a.addr_spec) for a in message["To"].addresses] \
+        == [("Lee, Ann", "ann@acme.example"), ("", "cab@acme.example"),
+            ("Zoë Ørsted", "zoe@acme.example"), ("Bo, ops", "bo@acme.example")]
+    raw = envelope.content.decode("ascii")  # non-ASCII names encoded-words
+    assert '"Lee, Ann" <ann@acme.example>' in raw
+
+
+def test_a_bad_recipient_is_named_alone_without_other_settings(
+        cab_db, pdf, monkeypatch, capsys):
+    """The error names the variable and the piece that is not an address:
+    not the rest of the list, nor another setting or the password."""
+    inbox = Inbox()
+    with smtp_server(inbox) as server:
+        mail_to(monkeypatch, server, CHANGEBOARD_SMTP_USER=USER,
+                **{delivery.PASSWORD_ENV: PASSWORD,
+                   "CHANGEBOARD_CAB_RECIPIENTS":
+                   '"Lee, Ann" <ann@acme.example>, Bo Smith'})
+        assert send(cab_db, pdf) == 1
+    captured = capsys.readouterr()
+    assert captured.err == ("CHANGEBOARD_CAB_RECIPIENTS: 'Bo Smith' is not "
+                            "an e-mail address\n")
+    assert captured.out == ""
+    assert inbox.attempts == 0 and delivery.sends(cab_db) == []
 
 
 def test_already_sent_says_when_as_the_pack_writes_an_instant(
