@@ -746,6 +746,28 @@ def test_a_missing_database_or_output_folder_is_said_in_one_line(
         f"folder {out.parent}")
 
 
+
+def test_sample_remove_and_snapshots_prune_refuse_a_missing_database(
+        tmp_path):
+    """`sample --remove` on a --db naming no file said 'removed 0 sample
+    rows' and `snapshots prune` (also --dry-run) '0 snapshots deleted',
+    both exiting 0, which a script takes for success; prune also left a
+    `<db>.lock` beside the file that is not there. Both refuse it now as
+    `query` and `snapshots list` do: exit 2, nothing written."""
+    gone = tmp_path / "typo.duckdb"
+    removed = changeboard("sample", "--remove", "--db", str(gone))
+    assert removed.returncode == 2 and removed.stdout == ""
+    assert removed.stderr.splitlines() == [
+        f"error: no database at {gone} (--db, else CHANGEBOARD_DB, names it)"]
+    for dry_run in ([], ["--dry-run"]):
+        pruned = changeboard("snapshots", "prune", *dry_run, "--db",
+                             str(gone))
+        assert pruned.returncode == 2 and pruned.stdout == ""
+        assert pruned.stderr.splitlines() == [
+            f"changeboard snapshots prune: no database at {gone} and no "
+            f"snapshots in {gone}.snapshots"]
+    assert list(tmp_path.iterdir()) == []  # no database, lock or folder
+
 def test_counts_of_one_read_in_the_singular(tmp_path, monkeypatch, capsys):
     """`sample --remove` said 'removed 1 sample rows', `snapshots prune
     --dry-run` '1 of 1 snapshots would be deleted', `report minutes` '1

@@ -114,6 +114,14 @@ def _db(parser) -> None:
     parser.add_argument("--db", default=None, help=DB_HELP)
 
 
+def no_database(path) -> str | None:
+    """What a command says for a --db (or CHANGEBOARD_DB) naming no file,
+    an input error (exit 2); None when the file is there."""
+    if Path(path).is_file():
+        return None
+    return f"no database at {path} (--db, else CHANGEBOARD_DB, names it)"
+
+
 def _per_source(commands, command: str, entries: dict, **kwargs):
     """A parser per source of `changeboard <command> SOURCE`, each with
     --db; yields (source, parser) for the source's own options."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import ingest
 from changeboard import config
+from changeboard.cli import no_database
 from changeboard.cli.snapshots import size
 from changeboard.words import many
 from ingest import sources
@@ -244,7 +245,11 @@ def sync(args) -> int:
 
 def sample(args) -> int:
     db_path = args.db or config.DB_PATH
-    if args.remove:
+    if args.remove:  # nothing to remove from a file that is not there
+        missing = no_database(db_path)
+        if missing:
+            print(f"error: {missing}", file=sys.stderr)
+            return 2
         removed = ingest.remove_sample_from(db_path)
         print(f"removed {many(removed, 'sample row')} from {db_path}")
         return 0

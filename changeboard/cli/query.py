@@ -5,13 +5,13 @@ import os
 import re
 import sys
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 import reports
 from changeboard import config, db, filters, snapshots
+from changeboard.cli import no_database
 from changeboard.filters import join_list, split_list  # noqa: F401 (cli API)
 
 
@@ -143,9 +143,9 @@ def run(args, parser) -> int:
         values = _parse_params(args.name, args.param)
         path, _ = snapshots.source(args.db or config.DB_PATH,
                                    getattr(args, "as_of", None))
-        if not Path(path).is_file():  # said as report and snapshots say it
-            print(f"error: no database at {path} (--db, else CHANGEBOARD_DB, "
-                  "names it)", file=sys.stderr)
+        missing = no_database(path)  # said as report and snapshots say it
+        if missing:
+            print(f"error: {missing}", file=sys.stderr)
             return 2  # an input error, as a wrong name or parameter is
         with db.connect(path, read_only=True) as con:
             _check_values(con, args.name, values)

@@ -47,11 +47,18 @@ def run(args, parser) -> int:
         return 2
 
 
-def _list(db_path: Path) -> int:
+def _listing(db_path: Path) -> list:
+    """The kept snapshots; FileNotFoundError when there is neither a
+    database nor a snapshot at --db (a mistyped --db: not 0 of none)."""
     kept = snapshots.listing(db_path)
-    if not kept and not db_path.is_file():  # a mistyped --db: not 0 of none
+    if not kept and not db_path.is_file():
         raise FileNotFoundError(f"no database at {db_path} and no snapshots "
                                 f"in {snapshots.folder(db_path)}")
+    return kept
+
+
+def _list(db_path: Path) -> int:
+    kept = _listing(db_path)
     entries = [(s.name, s.published_at, s.path, s.size) for s in kept]
     live = snapshots.version_name(db_path)
     if live is not None:
@@ -125,9 +132,9 @@ def _show(db_path: Path, name: str) -> int:
 
 
 def _prune(db_path: Path, *, dry_run: bool) -> int:
+    kept = _listing(db_path)  # refused before the writer lock is taken
     before = snapshots.disk_use(db_path)
     if dry_run:
-        kept = snapshots.listing(db_path)
         keep = snapshots.retained([s.published_at for s in kept],
                                   datetime.now(UTC), *snapshots.policy())
         gone = [s for s in kept if s.published_at not in keep]
