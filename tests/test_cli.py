@@ -154,6 +154,15 @@ def test_list_parameters_split_on_commas(tiny_db):
       "--param", "end_date=2026-02-01", "--param", "dimension=nope"],
      "error: --param dimension='nope' is not valid: dimension must be "
      "change_type, risk, team, application or portfolio"),
+    # a parameter given twice ran with the last value, silently
+    (["change_success_rate", "--param", "start_date=2026-01-01", "--param",
+      "start_date=2026-02-01", "--param", "end_date=2026-03-01"],
+     "error: --param start_date is given twice (start_date='2026-01-01' and "
+     "start_date='2026-02-01'): give it once\n"),
+    (["change_success_rate", "--param", "start_date=2026-01-01", "--param",
+      "end_date=2026-03-01", "--param", "teams=Ops", "--param", "teams="],
+     "error: --param teams is given twice (teams='Ops' and teams=''): give "
+     "it once, its values comma-separated\n"),
 ])
 def test_bad_calls_exit_non_zero_with_one_line(tiny_db, args, message):
     result = cli("queries", *args, "--db", str(tiny_db))

@@ -16,13 +16,20 @@ from changeboard.filters import join_list, split_list  # noqa: F401 (cli API)
 
 
 def _parse_params(name: str, pairs: list[str]) -> dict:
-    values = {}
+    declared = db.signature(name)
+    values, given = {}, {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:
             raise db.QueryError(f"--param {pair!r} is not k=v")
+        if key in values:  # the last one silently won
+            raise db.QueryError(
+                f"--param {key} is given twice ({key}={given[key]!r} and "
+                f"{key}={value!r}): give it once"
+                + (", its values comma-separated" if declared.get(
+                    key, (None, ""))[1].startswith("list") else ""))
+        given[key] = value
         values[key] = None if value == "" else value
-    declared = db.signature(name)
     for key, value in values.items():  # a list parameter's values
         if value is not None and declared.get(key, (None, ""))[1].startswith(
                 "list"):
