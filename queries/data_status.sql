@@ -8,9 +8,6 @@
 -- change created or closed, a release gone live, a deployment finished, an
 -- incident opened); plans, and the hand-entered actual start and end of a
 -- change (a typo there can say 2021 in a 2014 data set), are not counted.
--- latest_planned_start_at: the latest planned start of a change (a CAB
--- page whose data ended before the last meeting still has its agenda when
--- changes are planned after it).
 with batches as (
     select
         max(finished_at) as as_of,
@@ -144,11 +141,6 @@ latest as (
     ) as h
 ),
 
-planned as (
-    select max(planned_start_at) as latest_planned_start_at
-    from changes
-),
-
 counted as (
     select
         b.as_of,
@@ -163,13 +155,11 @@ counted as (
         cast(s.n_incidents as bigint) as n_incidents,
         cast(s.n_deployments as bigint) as n_deployments,
         cast(s.n_release_phases as bigint) as n_release_phases,
-        l.latest_record_at,
-        p.latest_planned_start_at
+        l.latest_record_at
     from batches as b
     cross join origins as o
     cross join sizes as s
     cross join latest as l
-    cross join planned as p
 )
 
 select * from counted

@@ -454,8 +454,8 @@ def _upcoming() -> tuple[date, date | None]:
     upcoming = cab.next_meeting()
     latest = ui.latest_record_day()
     since = cab.previous_meeting(upcoming).astimezone(cab.reporting_zone())
-    planned = None if latest is None else ui.query("data_status").iloc[0][
-        "latest_planned_start_at"]
+    planned = None if latest is None else ui.query(
+        "latest_planned_start").iloc[0]["latest_planned_start_at"]
     if latest is None or latest >= since.date() or (
             pd.notna(planned) and pd.Timestamp(planned) >= since):
         return upcoming.date(), None
