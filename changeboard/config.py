@@ -149,7 +149,8 @@ SMTP_USER = _setting(
     "CHANGEBOARD_SMTP_PASSWORD")
 SMTP_FROM = _setting(
     "CHANGEBOARD_SMTP_FROM", "",
-    "sender address of the CAB pack's e-mail, e.g. changeboard@acme.com")
+    "sender address of the CAB pack's e-mail, e.g. changeboard@acme.com "
+    "or Changeboard <changeboard@acme.com> (the name is kept in From)")
 CAB_RECIPIENTS = _setting(
     "CHANGEBOARD_CAB_RECIPIENTS", "",
     "the CAB's distribution list: e-mail addresses, comma-separated as in a "

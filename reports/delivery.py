@@ -146,6 +146,15 @@ def _address(name: str, text: str) -> str:
     return found
 
 
+def _named(name: str, address: str) -> Address | None:
+    """The header address of a display name and an address ('Changeboard
+    <cb@acme.example>'); None without a name."""
+    if not name.strip():
+        return None
+    user, domain = address.rsplit("@", 1)
+    return Address(display_name=name.strip(), username=user, domain=domain)
+
+
 def _pieces(text: str) -> list[str]:
     """`text` cut at the commas that separate an RFC 5322 address list: not
     those in a "quoted, display name", a (comment) or an <address>."""
@@ -228,6 +237,9 @@ class Smtp:
     ca_file: str
     timeout: float
     to: tuple[Address, ...] = ()  # the To header's: with display names
+    # the From header's, with its display name ('Changeboard <cb@…>');
+    # None: the sender address alone
+    from_header: Address | None = None
 
     @classmethod
     def from_settings(cls) -> Smtp | None:
@@ -272,7 +284,9 @@ class Smtp:
             raise SettingError(f"CHANGEBOARD_SMTP_CA_FILE: no file {ca_file}")
         return cls(host=host, port=_number("CHANGEBOARD_SMTP_PORT", int, 1),
                    security=security, user=user, password=password,
-                   sender=_address("CHANGEBOARD_SMTP_FROM", sender),
+                   sender=(address := _address("CHANGEBOARD_SMTP_FROM",
+                                               sender)),
+                   from_header=_named(parseaddr(sender)[0], address),
                    recipients=tuple(a.addr_spec for a in to), to=to,
                    ca_file=ca_file,
                    timeout=_number("CHANGEBOARD_SEND_TIMEOUT", float, 1))
@@ -440,7 +454,7 @@ def email_message(pack: cab.Pack, smtp: Smtp, pdf: bytes,
                   link: str) -> EmailMessage:
     msg = EmailMessage()
     msg["Subject"] = subject(pack)
-    msg["From"] = smtp.sender
+    msg["From"] = smtp.from_header or smtp.sender
     msg["To"] = smtp.to or ", ".join(smtp.recipients)
     msg["Date"] = formatdate(usegmt=True)
     msg["Message-ID"] = make_msgid(domain=smtp.sender.rsplit("@", 1)[1])

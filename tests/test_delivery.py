@@ -882,6 +882,26 @@ def test_a_display_name_holding_a_comma_reaches_both_addresses(
     assert '"Lee, Ann" <ann@acme.example>' in raw
 
 
+def test_the_senders_display_name_reaches_the_from_header(
+        cab_db, pdf, monkeypatch):
+    """CHANGEBOARD_SMTP_FROM='Changeboard CAB <cb@...>' went out as a bare
+    'From: cb@...': the name is kept in the From header; the envelope's
+    sender is the address alone (a real SMTP server on 127.0.0.1)."""
+    inbox = Inbox()
+    with smtp_server(inbox) as server:
+        mail_to(monkeypatch, server,
+                CHANGEBOARD_SMTP_FROM="Changeboard CAB <cb@acme.example>")
+        assert send(cab_db, pdf) == 0
+    [envelope] = inbox.envelopes
+    assert envelope.mail_from == "cb@acme.example"
+    [message] = inbox.messages()
+    [sender] = message["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == (
+        "Changeboard CAB", "cb@acme.example")
+    assert "Message-ID" in message and "@acme.example>" in message[
+        "Message-ID"]
+
+
 def test_a_bad_recipient_is_named_alone_without_other_settings(
         cab_db, pdf, monkeypatch, capsys):
     """The error names the variable and the piece that is not an address:
