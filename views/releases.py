@@ -159,7 +159,7 @@ else:
         "same application" + ui.unapplied("release_cadence_summary", filters))
     monthly = ui.scoped("release_cadence_by_month", window, filters)
     monthly = monthly.assign(month=[
-        f"{m:%b %Y}" + ("" if complete else " (part)") for m, complete in
+        f"{m:%b %Y}" + ("" if complete else ui.PART) for m, complete in
         zip(pd.to_datetime(monthly["month"]), monthly["is_complete"],
             strict=True)])
     st.plotly_chart(
