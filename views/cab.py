@@ -454,10 +454,12 @@ def _upcoming() -> tuple[date, date | None]:
     upcoming = cab.next_meeting()
     latest = ui.latest_record_day()
     since = cab.previous_meeting(upcoming).astimezone(cab.reporting_zone())
-    planned = None if latest is None else ui.query(
-        "latest_planned_start").iloc[0]["latest_planned_start_at"]
-    if latest is None or latest >= since.date() or (
-            pd.notna(planned) and pd.Timestamp(planned) >= since):
+    if latest is None or latest >= since.date():
+        return upcoming.date(), None
+    # the data ends before the last meeting: asked only then
+    planned = ui.query("latest_planned_start").iloc[0][
+        "latest_planned_start_at"]
+    if pd.notna(planned) and pd.Timestamp(planned) >= since:
         return upcoming.date(), None
     after = datetime.combine(latest + timedelta(days=1), datetime.min.time(),
                              cab.reporting_zone())
