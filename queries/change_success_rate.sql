@@ -23,8 +23,8 @@
 with counted as (
     select
         * exclude (
-            is_total, dimension_value, period_start, period_label, is_complete,
-            n_unfailed_successful_with_issues
+            is_total, is_previous, dimension_value, period_start,
+            period_label, is_complete, n_unfailed_successful_with_issues
         )
     from
         change_success_counts(

@@ -20,7 +20,7 @@
 with counted as (
     select
         * exclude (
-            is_total, period_start, period_label, is_complete,
+            is_total, is_previous, period_start, period_label, is_complete,
             n_unfailed_successful_with_issues
         )
     from

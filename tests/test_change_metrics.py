@@ -1024,3 +1024,104 @@ def test_unauthorized_by_period_runs_on_the_sample_database(sample_db):
         rows = db.run(con, "unauthorized_changes_by_period",
                       start_date="2025-01-01", end_date="2026-01-01")
     assert list(rows.columns)
+
+
+# change_success_rate_groups: the three queries' rows from one pass
+
+
+def assert_groups_equal_the_queries(con, name, **params):
+    """Every frame cut from the groups query equals its query's own, column
+    for column and dtype for dtype, the window before's total too."""
+    from datetime import date, timedelta
+
+    import pandas as pd
+
+    from changeboard import groups
+
+    grain, dimension = params.pop("grain", None), params.pop("dimension", None)
+    rows = db.run(con, name, **params, grain=grain, dimension=dimension,
+                  compare=True)
+    frames = groups.cut(name, rows)
+    headline = groups.standing_for(name)
+    start, end = (date.fromisoformat(str(params[k]))
+                  for k in ("start_date", "end_date"))
+    before = {**params, "start_date": start - (end - start),
+              "end_date": start}
+    pd.testing.assert_frame_equal(frames[headline],
+                                  db.run(con, headline, **params))
+    pd.testing.assert_frame_equal(frames[headline + groups.PREVIOUS],
+                                  db.run(con, headline, **before))
+    for query, (kind, _) in groups.GROUPS[name].items():
+        if kind == "period" and grain:
+            pd.testing.assert_frame_equal(
+                frames[query], db.run(con, query, **params, grain=grain))
+        if kind == "dimension" and dimension:
+            pd.testing.assert_frame_equal(
+                frames[query], db.run(con, query, **params,
+                                      dimension=dimension))
+    assert start - (end - start) == before["start_date"] != start
+    assert timedelta(0) < end - start
+    return frames
+
+
+@pytest.mark.parametrize(("grain", "dimension", "extra"), [
+    ("week", "change_type", {}),
+    ("month", "risk", {"reporting_tz": "America/New_York"}),
+    ("quarter", "team", {"change_types": ["normal", "standard"]}),
+    ("month", "application", {"failure_min_priority": 2}),
+    ("week", "portfolio", {"tiers": ["prod"]}),
+])
+def test_groups_query_gives_the_three_queries_rows(sample_db, grain,
+                                                   dimension, extra):
+    from datetime import date, timedelta
+
+    with db.reading(sample_db) as con:
+        end = date.today() + timedelta(days=1)
+        frames = assert_groups_equal_the_queries(
+            con, "change_success_rate_groups", start_date=end - timedelta(
+                days=180), end_date=end, grain=grain, dimension=dimension,
+            **extra)
+    # the sample has outcomes in both windows, so the equality means counts
+    assert frames["change_success_rate"].iloc[0]["n"] > 0
+    assert frames["change_success_rate:previous"].iloc[0]["n"] > 0
+    assert len(frames["change_success_rate_by"]) > 1
+
+
+def test_groups_query_counts_each_window_apart_and_empty_ones_as_zero(
+        con, given):
+    given("changes", [
+        change("C1", end="2025-12-31 23:30Z"),      # the window before
+        change("C2", "unsuccessful", end="2026-01-01 00:00Z", risk="high"),
+        change("C3", end="2026-01-31 23:59Z"),      # no risk: its own row
+        change("C4", None, end="2025-12-10 00:00Z", state="review"),
+        change("C5", end="2025-11-30 23:00Z"),      # before both windows
+    ])
+    frames = assert_groups_equal_the_queries(
+        con, "change_success_rate_groups", **JAN, grain="week",
+        dimension="risk")
+    now, before = (frames["change_success_rate" + k].iloc[0]
+                   for k in ("", ":previous"))
+    assert (now["n"], now["n_failed"], now["n_without_close_code"]) == (2, 1, 0)
+    assert (before["n"], before["n_without_close_code"]) == (1, 1)
+    risks = frames["change_success_rate_by"]["dimension_value"]
+    assert (risks[0], *risks.isna()) == ("high", False, True)
+    # in Berlin C1 (23:30 UTC on 31 Dec) ends in this window, C3 (23:59 UTC
+    # on 31 Jan) after it, C5 (23:00 UTC on 30 Nov) in the window before
+    frames = assert_groups_equal_the_queries(
+        con, "change_success_rate_groups", **JAN,
+        reporting_tz="Europe/Berlin")
+    now, before = (frames["change_success_rate" + k].iloc[0]
+                   for k in ("", ":previous"))
+    assert (now["n"], now["n_failed"], before["n"]) == (2, 1, 1)
+    # a window with nothing in it, nor before it: one zero total each
+    frames = assert_groups_equal_the_queries(
+        con, "change_success_rate_groups", start_date="2030-01-01",
+        end_date="2030-02-01", grain="month", dimension="change_type")
+    assert frames["change_success_rate"].iloc[0]["n"] == 0
+    assert frames["change_success_rate:previous"].iloc[0]["n"] == 0
+    assert frames["change_success_rate_by"].empty
+
+
+def test_groups_query_refuses_an_unknown_dimension(con):
+    with pytest.raises(Exception, match="dimension must be"):
+        db.run(con, "change_success_rate_groups", **JAN, dimension="colour")

@@ -148,11 +148,11 @@ grain = st.radio("Trend by", ["week", "month"], key="grain",
                  bind="query-params")
 # the page's queries, two at a time, before it draws them; the breakdown
 # and tolerance as last chosen (their widgets come further down)
+# the success rate's trend, headline and breakdown: one groups query
+success = {"grain": grain, "dimension": DIMENSIONS.get(
+    st.session_state.get("by"), DIMENSIONS["Type"])[0]}
 ui.prefetch([(name, window, extra) for name, extra in (
-    ("change_success_rate_by_period", {"grain": grain}),
-    ("change_success_rate", {}),
-    ("change_success_rate_by", {"dimension": DIMENSIONS.get(
-        st.session_state.get("by"), DIMENSIONS["Type"])[0]}),
+    ("change_success_rate_groups", success),
     ("change_success_score", {}),
     ("emergency_change_ratio_by_period", {"grain": grain}),
     ("emergency_change_ratio", {}),
@@ -168,11 +168,12 @@ ui.prefetch([(name, window, extra) for name, extra in (
         "unauthorized_only": not st.session_state.get("unauthorized-all")})])
 
 # --- outcomes over time -------------------------------------------------------
-trend = ui.scoped("change_success_rate_by_period", window, filters,
-                  grain=grain)
+counted = ui.scoped_groups("change_success_rate_groups", window, filters,
+                          **success)
+trend = counted["change_success_rate_by_period"]
 # the periods in words on the axis and in the drill-down, as codes picked
 trend, trend_codes = ui.in_words(trend)
-overall = ui.scoped("change_success_rate", window, filters).iloc[0]
+overall = counted["change_success_rate"].iloc[0]
 st.subheader(f"Change outcomes per {grain}")
 if trend["n"].sum() == 0:
     st.info(ui.no_outcomes(
@@ -221,7 +222,10 @@ st.subheader("Success rate by type, risk, team and application")
 name = st.radio("Break down by", list(DIMENSIONS), key="by", horizontal=True,
                 bind="query-params")
 dimension, column = DIMENSIONS[name]
-by = ui.scoped("change_success_rate_by", window, filters, dimension=dimension)
+# the breakdown counted with the trend, unless another was picked since
+by = ui.scoped_groups("change_success_rate_groups", window, filters,
+                      **{**success, "dimension": dimension}
+                      )["change_success_rate_by"]
 by = by[by["n"] + by["n_excluded"] + by["n_unclassified"] > 0]
 by_query = by  # its values as the query gives them, for the downloads
 if by.empty:

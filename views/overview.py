@@ -7,7 +7,7 @@ from typing import NamedTuple
 import pandas as pd
 import streamlit as st
 
-from changeboard import charts, db, ui
+from changeboard import charts, db, groups, ui
 
 status, window, filters = ui.page("Overview")
 before = ui.previous(window)
@@ -15,10 +15,29 @@ days = (window["end_date"] - window["start_date"]).days
 grain = "week" if days <= 120 else "month"
 
 
-def both(name: str, **extra):
+# families whose headline for the period and the one before, and trend,
+# one groups query counts in one pass (changeboard/groups.py)
+GROUPED = {"change_success_rate": "change_success_rate_groups",
+           "change_success_rate_by_period": "change_success_rate_groups"}
+COUNTED = {"grain": grain, "compare": True}
+
+
+def both(name: str):
     """The query's single row for this period and for the one before."""
-    return tuple(ui.scoped(name, w, filters, **extra).iloc[0]
+    if name in GROUPED:
+        frames = ui.scoped_groups(GROUPED[name], window, filters, **COUNTED)
+        return frames[name].iloc[0], frames[name + groups.PREVIOUS].iloc[0]
+    return tuple(ui.scoped(name, w, filters).iloc[0]
                  for w in (window, before))
+
+
+def by_period(name: str) -> pd.DataFrame:
+    """The query's rows per period of the page's grain, for a card's trend."""
+    if name in GROUPED:
+        return ui.scoped_groups(GROUPED[name], window, filters,
+                                **COUNTED)[name]
+    by = {"grain": grain} if "grain" in db.params(name) else {}
+    return ui.scoped(name, window, filters, **by)
 
 
 def trend(frame, column: str) -> list[float]:
@@ -194,14 +213,15 @@ CARDS = [
 ]
 ahead = {"start_date": ui.today(), "end_date": ui.today() + timedelta(days=90)}
 ui.prefetch([
-    *((card.query, w, {}) for card in CARDS if not card.ahead
+    *((family, window, COUNTED) for family in dict.fromkeys(GROUPED.values())),
+    *((card.query, w, {}) for card in CARDS
+      if not card.ahead and card.query not in GROUPED
       for w in (window, before)),
     *((card.trend[0], window, {"grain": grain}
        if "grain" in db.params(card.trend[0]) else {})
-      for card in CARDS if card.trend),
+      for card in CARDS if card.trend and card.trend[0] not in GROUPED),
     ("booking_conflicts_by_environment", ahead, {})], filters)
-by_period = ui.scoped("change_success_rate_by_period", window, filters,
-                      grain=grain)
+outcomes = by_period("change_success_rate_by_period")
 success = both("change_success_rate")[0]
 
 st.caption(f"Deltas compare with {ui.the(days, 'day')} before the period; the small "
@@ -224,8 +244,7 @@ for card, column in zip(CARDS, [*st.columns(4), *st.columns(4)], strict=True):
         continue
     if card.trend:
         name, values = card.trend
-        by = {"grain": grain} if "grain" in db.params(name) else {}
-        chart = trend(ui.scoped(name, window, filters, **by), values)
+        chart = trend(by_period(name), values)
     with column:
         st.metric(card.label, card.value(now), delta,
                   delta_color=card.delta_color, border=True,
@@ -238,7 +257,7 @@ if not status["n_changes"]:
     st.info("No changes are loaded, so there are no change outcomes to "
             "show: " + ui.load_hint("changes") + ", or a ServiceNow or Jira "
             "change export (docs/sources.md).")
-elif by_period["n"].sum() == 0:
+elif outcomes["n"].sum() == 0:
     st.info(ui.no_outcomes(
         success["n_without_close_code"],
         "No changes were implemented in this period: widen the dates."))
@@ -246,7 +265,7 @@ else:
     # the periods in words ('Nov 2013'), as the Changes page says them
     st.plotly_chart(
         charts.stacked_bars(
-            ui.in_words(by_period)[0], x="period",
+            ui.in_words(outcomes)[0], x="period",
             columns={"n_successful": "Successful",
                      "n_successful_with_issues": "Successful with issues",
                      "n_failed": "Failed"},

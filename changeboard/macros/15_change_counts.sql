@@ -78,19 +78,60 @@ case
             cast(date_trunc(p_grain, local_timestamp(p_instant, p_tz)) as date)
 end;
 
--- change_success_counts(..., p_dimension, p_grain): docs/metrics.md
--- change_success_rate over the change_outcome_facts_between macro (the rows
--- of change_outcomes, read from derived_change_outcomes); periods of p_grain
--- by outcome_at in p_reporting_tz. n_clean_success: successful and no
--- failure signal; n_unfailed_successful_with_issues: successful_with_issues
--- and not failed (the per-period count).
+-- compared_start(p_start_date, p_end_date, p_previous_too): the first date a
+-- *_counts macro reads: p_start_date, or with p_previous_too the start of the
+-- equal window just before [p_start_date, p_end_date), so one pass counts
+-- both (a page's cards and their deltas).
+create or replace macro compared_start(
+    p_start_date, p_end_date, p_previous_too
+) as
+case
+    when p_previous_too
+        then
+            cast(p_start_date as date) - cast(
+                cast(p_end_date as date) - cast(p_start_date as date)
+                as integer
+            )
+    else cast(p_start_date as date)
+end;
+
+-- change_success_counts(..., p_dimension, p_grain, p_previous_too):
+-- docs/metrics.md change_success_rate over the change_outcome_facts_between
+-- macro (the rows of change_outcomes, read from derived_change_outcomes);
+-- periods of p_grain by outcome_at in p_reporting_tz. n_clean_success:
+-- successful and no failure signal; n_unfailed_successful_with_issues:
+-- successful_with_issues and not failed (the per-period count).
+-- It takes both p_dimension and p_grain (then its rows are the total, one
+-- per dimension value and one per period), and with p_previous_too it also
+-- counts the equal window before (compared_start): one more is_total row,
+-- is_previous. The rows are counted once, into cells of (is_previous,
+-- dimension value, period), which add up to every row it returns.
 create or replace macro change_success_counts(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers, p_failure_min_priority,
-    p_dimension, p_grain
+    p_dimension, p_grain, p_previous_too := false
 ) as table
-with outcomes as (
+with facts as (
     select
+        o.*,
+        coalesce(p_previous_too, false)
+        and o.outcome_at < local_midnight(p_start_date, p_reporting_tz)
+            as is_previous
+    from
+        change_outcome_facts_between(
+            local_midnight(
+                compared_start(p_start_date, p_end_date, p_previous_too),
+                p_reporting_tz
+            ),
+            local_midnight(p_end_date, p_reporting_tz),
+            p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers,
+            p_failure_min_priority
+        ) as o
+),
+
+outcomes as (
+    select
+        o.is_previous,
         o.kind,
         o.close_code,
         o.is_failed,
@@ -98,18 +139,20 @@ with outcomes as (
         o.is_failed_by_incident,
         o.is_failed_by_rollback,
         o.outcome_from_closed_at,
-        change_dimension_value(
-            chosen_dimension(p_dimension), o.change_type, o.risk,
-            o.assignment_group, o.application_id, a.portfolio
-        ) as dimension_value,
-        period_start_of(p_grain, p_reporting_tz, o.outcome_at) as period_start
-    from
-        change_outcome_facts_between(
-            local_midnight(p_start_date, p_reporting_tz),
-            local_midnight(p_end_date, p_reporting_tz),
-            p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers,
-            p_failure_min_priority
-        ) as o
+        -- the window before is counted whole, never split
+        case
+            when not o.is_previous
+                then
+                    change_dimension_value(
+                        chosen_dimension(p_dimension), o.change_type, o.risk,
+                        o.assignment_group, o.application_id, a.portfolio
+                    )
+        end as dimension_value,
+        case
+            when not o.is_previous
+                then period_start_of(p_grain, p_reporting_tz, o.outcome_at)
+        end as period_start
+    from facts as o
     -- the portfolio is read only when it is the dimension (a constant: no
     -- join otherwise)
     left join applications as a
@@ -118,9 +161,9 @@ with outcomes as (
             and coalesce(chosen_dimension(p_dimension) = 'portfolio', false)
 ),
 
-counted as (
+cells as (
     select
-        grouping(dimension_value, period_start) > 0 as is_total,
+        is_previous,
         dimension_value,
         period_start,
         n_where(kind = 'implemented') as n,
@@ -146,32 +189,97 @@ counted as (
         n_where(kind = 'excluded') as n_excluded,
         n_where(kind = 'unclassified') as n_unclassified
     from outcomes
-    group by grouping sets ((dimension_value, period_start), ())
+    group by is_previous, dimension_value, period_start
+),
+
+-- the cells added up: per window the total (grouped = 3), and for the
+-- window itself per dimension value (1) and per period (2)
+counted as (
+    select
+        grouping(dimension_value, period_start) as grouped,
+        is_previous,
+        dimension_value,
+        period_start,
+        cast(
+            sum(
+                columns(
+                    c.* exclude (is_previous, dimension_value, period_start)
+                )
+            ) as bigint
+        )
+    from cells as c
+    group by grouping sets (
+        (is_previous), (is_previous, dimension_value),
+        (is_previous, period_start)
+    )
+),
+
+-- one total per window even when no row is in it (zeros)
+windows as (
+    select false as is_previous
+    union all
+    select true as is_previous
+    where coalesce(p_previous_too, false)
 ),
 
 filled as (
     select
-        c.*,
+        true as is_total,
+        w.is_previous,
+        cast(null as varchar) as dimension_value,
+        cast(null as date) as period_start,
+        coalesce(
+            columns(
+                c.* exclude (
+                    grouped, is_previous, dimension_value, period_start
+                )
+            ),
+            0
+        ),
         cast(null as varchar) as period_label,
         cast(null as boolean) as is_complete
-    from counted as c
-    where p_grain is null or c.is_total
+    from windows as w
+    left join counted as c on w.is_previous = c.is_previous and c.grouped = 3
     union all
     select
         false as is_total,
-        null as dimension_value,
+        false as is_previous,
+        c.dimension_value,
+        cast(null as date) as period_start,
+        columns(
+            c.* exclude (grouped, is_previous, dimension_value, period_start)
+        ),
+        cast(null as varchar) as period_label,
+        cast(null as boolean) as is_complete
+    from counted as c
+    where c.grouped = 1 and not c.is_previous and p_dimension is not null
+    union all
+    select
+        false as is_total,
+        false as is_previous,
+        cast(null as varchar) as dimension_value,
         p.period_start,
         coalesce(
-            columns(c.* exclude (is_total, dimension_value, period_start)), 0
+            columns(
+                c.* exclude (
+                    grouped, is_previous, dimension_value, period_start
+                )
+            ),
+            0
         ),
         p.period_label,
         p.is_complete
     from grain_periods(p_start_date, p_end_date, p_grain) as p
-    left join counted as c on p.period_start = c.period_start and not c.is_total
+    left join counted as c
+        on
+            p.period_start = c.period_start
+            and c.grouped = 2
+            and not c.is_previous
 )
 
 select
     is_total,
+    is_previous,
     -- the dimension is checked once more, in a row of its own, so an
     -- unknown one raises even when no change is in the window
     case

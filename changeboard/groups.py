@@ -1,0 +1,79 @@
+"""Groups queries: one query that counts, in one pass, the rows several
+queries of a family give (queries/*_groups.sql: the window's total, the
+equal window before it, its periods and a dimension's values), and how its
+rows are cut back into the frames those queries give, column for column
+(tests compare each cut with the query itself).
+
+A page that draws a family's headline, trend and breakdown together asks
+for the groups query once instead of reading the same rows three times: on
+the Changes page at a million changes the success-rate family's three
+queries cost 146 ms of CPU, its groups query 80 ms.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+PREVIOUS = ":previous"  # the key of a family's total for the window before
+
+# groups query -> {the query it stands for: (row_kind, its columns)}; a
+# column "name=source" is the groups query's `source` under that name
+GROUPS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
+    "change_success_rate_groups": {
+        "change_success_rate": ("total", (
+            "n_succeeded", "n", "n_failed", "n_clean_success",
+            "n_successful_with_issues", "n_failed_by_close_code",
+            "n_failed_by_incident", "n_failed_by_rollback",
+            "n_outcome_from_closed_at", "n_excluded", "n_unclassified",
+            "change_success_rate", "change_failure_rate",
+            "clean_success_rate", "swi_share", "n_without_close_code")),
+        "change_success_rate_by_period": ("period", (
+            "period_start", "period_label", "is_complete", "n", "n_failed",
+            "n_successful=n_clean_success",
+            "n_successful_with_issues=n_unfailed_successful_with_issues",
+            "n_excluded", "n_unclassified", "change_success_rate",
+            "change_failure_rate")),
+        "change_success_rate_by": ("dimension", (
+            "dimension_value", "n_succeeded", "n", "n_failed",
+            "n_clean_success", "n_successful_with_issues",
+            "n_failed_by_close_code", "n_failed_by_incident",
+            "n_failed_by_rollback", "n_outcome_from_closed_at", "n_excluded",
+            "n_unclassified", "change_success_rate", "change_failure_rate",
+            "clean_success_rate", "swi_share")),
+    },
+}
+
+
+def standing_for(name: str) -> str:
+    """The headline query a groups query's totals are the rows of."""
+    return next(query for query, (kind, _) in GROUPS[name].items()
+                if kind == "total")
+
+
+def cut(name: str, rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The groups query `name`'s rows as the frames of the queries it stands
+    for, keyed by their names; the total of the window before (its rows
+    with $compare) under the headline's name + PREVIOUS."""
+    frames = {}
+    for query, (kind, columns) in GROUPS[name].items():
+        frames[query] = _frame(rows, kind, columns)
+        if kind == "total":
+            frames[query + PREVIOUS] = _frame(rows, "previous", columns)
+    return frames
+
+
+def _frame(rows: pd.DataFrame, kind: str, columns: tuple[str, ...]
+           ) -> pd.DataFrame:
+    picked = rows[rows["row_kind"] == kind]
+    named = dict(c.split("=") if "=" in c else (c, c) for c in columns)
+    frame = picked[list(named.values())].set_axis(
+        list(named), axis="columns").reset_index(drop=True)
+    # a column NULL on other kinds' rows (n_without_close_code, is_complete)
+    # came as a nullable dtype: back to the query's own when none is missing
+    for column in frame.columns:
+        kind_of = frame[column].dtype
+        if isinstance(kind_of, pd.Int64Dtype) and not frame[column].isna().any():
+            frame[column] = frame[column].astype("int64")
+        elif isinstance(kind_of, pd.BooleanDtype) \
+                and not frame[column].isna().any():
+            frame[column] = frame[column].astype(bool)
+    return frame
