@@ -40,6 +40,14 @@ GROUPS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
             "n_unclassified", "change_success_rate", "change_failure_rate",
             "clean_success_rate", "swi_share")),
     },
+    "emergency_change_ratio_groups": {
+        "emergency_change_ratio": ("total", ECR := (
+            "n", "n_emergency", "n_normal", "n_standard", "n_unclassified",
+            "n_without_close_code", "n_excluded", "emergency_change_ratio")),
+        "emergency_change_ratio_by_period": ("period", (
+            "period_start", "period_label", "is_complete", *ECR)),
+        "emergency_change_ratio_by": ("dimension", ("dimension_value", *ECR)),
+    },
 }
 
 

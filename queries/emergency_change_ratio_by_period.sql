@@ -16,7 +16,7 @@
 -- Periods cut by the window's edges have is_complete = false; a period
 -- without changes has n = 0 and a NULL ratio.
 with counted as (
-    select * exclude (is_total, dimension_value)
+    select * exclude (is_total, is_previous, dimension_value)
     from
         emergency_change_counts(
             $start_date, $end_date, $reporting_tz, $application_ids,

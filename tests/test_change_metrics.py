@@ -1064,6 +1064,8 @@ def assert_groups_equal_the_queries(con, name, **params):
     return frames
 
 
+@pytest.mark.parametrize("name", ["change_success_rate_groups",
+                                  "emergency_change_ratio_groups"])
 @pytest.mark.parametrize(("grain", "dimension", "extra"), [
     ("week", "change_type", {}),
     ("month", "risk", {"reporting_tz": "America/New_York"}),
@@ -1071,20 +1073,24 @@ def assert_groups_equal_the_queries(con, name, **params):
     ("month", "application", {"failure_min_priority": 2}),
     ("week", "portfolio", {"tiers": ["prod"]}),
 ])
-def test_groups_query_gives_the_three_queries_rows(sample_db, grain,
+def test_groups_query_gives_the_three_queries_rows(sample_db, name, grain,
                                                    dimension, extra):
     from datetime import date, timedelta
 
+    from changeboard import groups
+
+    if "failure_min_priority" not in db.params(name):
+        extra = {k: v for k, v in extra.items() if k != "failure_min_priority"}
     with db.reading(sample_db) as con:
         end = date.today() + timedelta(days=1)
         frames = assert_groups_equal_the_queries(
-            con, "change_success_rate_groups", start_date=end - timedelta(
-                days=180), end_date=end, grain=grain, dimension=dimension,
-            **extra)
-    # the sample has outcomes in both windows, so the equality means counts
-    assert frames["change_success_rate"].iloc[0]["n"] > 0
-    assert frames["change_success_rate:previous"].iloc[0]["n"] > 0
-    assert len(frames["change_success_rate_by"]) > 1
+            con, name, start_date=end - timedelta(days=180), end_date=end,
+            grain=grain, dimension=dimension, **extra)
+    # the sample has changes in both windows, so the equality means counts
+    headline = groups.standing_for(name)
+    assert frames[headline].iloc[0]["n"] > 0
+    assert frames[headline + groups.PREVIOUS].iloc[0]["n"] > 0
+    assert len(frames[headline + "_by"]) > 1
 
 
 def test_groups_query_counts_each_window_apart_and_empty_ones_as_zero(
@@ -1122,6 +1128,27 @@ def test_groups_query_counts_each_window_apart_and_empty_ones_as_zero(
     assert frames["change_success_rate_by"].empty
 
 
-def test_groups_query_refuses_an_unknown_dimension(con):
+def test_emergency_groups_count_each_window_apart(con, given):
+    given("changes", [
+        change("C1", end="2025-12-31 23:30Z", change_type="emergency"),
+        change("C2", end="2026-01-01 00:00Z", change_type="emergency"),
+        change("C3", None, end="2026-01-20 00:00Z", state="closed"),
+        change("C4", "cancelled", end="2026-01-21 00:00Z", state="cancelled"),
+    ])
+    frames = assert_groups_equal_the_queries(
+        con, "emergency_change_ratio_groups", **JAN, grain="week",
+        dimension="change_type")
+    now, before = (frames["emergency_change_ratio" + k].iloc[0]
+                   for k in ("", ":previous"))
+    assert (now["n"], now["n_emergency"], now["n_without_close_code"],
+            now["n_excluded"]) == (2, 1, 1, 1)
+    assert (before["n"], before["emergency_change_ratio"]) == (1, 1.0)
+    assert list(frames["emergency_change_ratio_by"]["dimension_value"]) == [
+        "emergency", "normal"]
+
+
+@pytest.mark.parametrize("name", ["change_success_rate_groups",
+                                  "emergency_change_ratio_groups"])
+def test_groups_query_refuses_an_unknown_dimension(con, name):
     with pytest.raises(Exception, match="dimension must be"):
-        db.run(con, "change_success_rate_groups", **JAN, dimension="colour")
+        db.run(con, name, **JAN, dimension="colour")

@@ -154,8 +154,7 @@ success = {"grain": grain, "dimension": DIMENSIONS.get(
 ui.prefetch([(name, window, extra) for name, extra in (
     ("change_success_rate_groups", success),
     ("change_success_score", {}),
-    ("emergency_change_ratio_by_period", {"grain": grain}),
-    ("emergency_change_ratio", {}),
+    ("emergency_change_ratio_groups", {"grain": grain}),
     ("approval_lead_time_summary", {}),
     ("approval_lead_time_histogram", {}),
     ("approval_lead_time", {}),
@@ -338,9 +337,11 @@ ui.definition("change_success_score")
 
 # --- emergency ratio ----------------------------------------------------------
 st.subheader(f"Emergency change ratio per {grain}")
-emergency, emergency_codes = ui.in_words(ui.scoped(
-    "emergency_change_ratio_by_period", window, filters, grain=grain))
-headline = ui.scoped("emergency_change_ratio", window, filters).iloc[0]
+emergencies = ui.scoped_groups("emergency_change_ratio_groups", window,
+                              filters, grain=grain)
+emergency, emergency_codes = ui.in_words(
+    emergencies["emergency_change_ratio_by_period"])
+headline = emergencies["emergency_change_ratio"].iloc[0]
 if emergency["n"].sum() == 0:
     st.info("No changes of a known type were completed in this period — "
             "widen the dates.")

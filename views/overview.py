@@ -17,8 +17,9 @@ grain = "week" if days <= 120 else "month"
 
 # families whose headline for the period and the one before, and trend,
 # one groups query counts in one pass (changeboard/groups.py)
-GROUPED = {"change_success_rate": "change_success_rate_groups",
-           "change_success_rate_by_period": "change_success_rate_groups"}
+GROUPED = {f"{family}{query}": f"{family}_groups"
+           for family in ("change_success_rate", "emergency_change_ratio")
+           for query in ("", "_by_period")}
 COUNTED = {"grain": grain, "compare": True}
 
 

@@ -95,6 +95,101 @@ case
     else cast(p_start_date as date)
 end;
 
+-- counts_rolled_up(p_cells, p_start_date, p_end_date, p_grain, p_dimension,
+-- p_previous_too): the rows of a *_counts macro from its cells, the list
+-- of its counts per (is_previous, dimension_value, period_start) (structs:
+-- those three, then the counts, each a BIGINT). Counts add up, so the
+-- cells give every row at once: per window a total (is_total; zeros when
+-- no row is in it; the window before only with p_previous_too), and for
+-- the window itself one row per dimension value (with p_dimension) and one
+-- per period of p_grain (change_periods, zero-filled: period_label,
+-- is_complete). Columns: is_total, is_previous, dimension_value,
+-- period_start, the counts, period_label, is_complete.
+create or replace macro counts_rolled_up(
+    p_cells, p_start_date, p_end_date, p_grain, p_dimension, p_previous_too
+) as table
+with cells as (
+    select unnest(p_cells, recursive := true)
+),
+
+-- the cells added up: per window the total (grouped = 3), and for the
+-- window itself per dimension value (1) and per period (2)
+counted as (
+    select
+        grouping(dimension_value, period_start) as grouped,
+        is_previous,
+        dimension_value,
+        period_start,
+        cast(
+            sum(
+                columns(
+                    c.* exclude (is_previous, dimension_value, period_start)
+                )
+            ) as bigint
+        )
+    from cells as c
+    group by grouping sets (
+        (is_previous), (is_previous, dimension_value),
+        (is_previous, period_start)
+    )
+),
+
+windows as (
+    select false as is_previous
+    union all
+    select true as is_previous
+    where coalesce(p_previous_too, false)
+)
+
+select
+    true as is_total,
+    w.is_previous,
+    cast(null as varchar) as dimension_value,
+    cast(null as date) as period_start,
+    coalesce(
+        columns(
+            c.* exclude (grouped, is_previous, dimension_value, period_start)
+        ),
+        0
+    ),
+    cast(null as varchar) as period_label,
+    cast(null as boolean) as is_complete
+from windows as w
+left join counted as c on w.is_previous = c.is_previous and c.grouped = 3
+union all
+select
+    false as is_total,
+    false as is_previous,
+    c.dimension_value,
+    cast(null as date) as period_start,
+    columns(
+        c.* exclude (grouped, is_previous, dimension_value, period_start)
+    ),
+    cast(null as varchar) as period_label,
+    cast(null as boolean) as is_complete
+from counted as c
+where c.grouped = 1 and not c.is_previous and p_dimension is not null
+union all
+select
+    false as is_total,
+    false as is_previous,
+    cast(null as varchar) as dimension_value,
+    p.period_start,
+    coalesce(
+        columns(
+            c.* exclude (grouped, is_previous, dimension_value, period_start)
+        ),
+        0
+    ),
+    p.period_label,
+    p.is_complete
+from grain_periods(p_start_date, p_end_date, p_grain) as p
+left join counted as c
+    on
+        p.period_start = c.period_start
+        and c.grouped = 2
+        and not c.is_previous;
+
 -- change_success_counts(..., p_dimension, p_grain, p_previous_too):
 -- docs/metrics.md change_success_rate over the change_outcome_facts_between
 -- macro (the rows of change_outcomes, read from derived_change_outcomes);
@@ -105,7 +200,8 @@ end;
 -- per dimension value and one per period), and with p_previous_too it also
 -- counts the equal window before (compared_start): one more is_total row,
 -- is_previous. The rows are counted once, into cells of (is_previous,
--- dimension value, period), which add up to every row it returns.
+-- dimension value, period), which add up to every row it returns
+-- (counts_rolled_up).
 create or replace macro change_success_counts(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers, p_failure_min_priority,
@@ -192,89 +288,13 @@ cells as (
     group by is_previous, dimension_value, period_start
 ),
 
--- the cells added up: per window the total (grouped = 3), and for the
--- window itself per dimension value (1) and per period (2)
-counted as (
-    select
-        grouping(dimension_value, period_start) as grouped,
-        is_previous,
-        dimension_value,
-        period_start,
-        cast(
-            sum(
-                columns(
-                    c.* exclude (is_previous, dimension_value, period_start)
-                )
-            ) as bigint
-        )
-    from cells as c
-    group by grouping sets (
-        (is_previous), (is_previous, dimension_value),
-        (is_previous, period_start)
-    )
-),
-
--- one total per window even when no row is in it (zeros)
-windows as (
-    select false as is_previous
-    union all
-    select true as is_previous
-    where coalesce(p_previous_too, false)
-),
-
 filled as (
-    select
-        true as is_total,
-        w.is_previous,
-        cast(null as varchar) as dimension_value,
-        cast(null as date) as period_start,
-        coalesce(
-            columns(
-                c.* exclude (
-                    grouped, is_previous, dimension_value, period_start
-                )
-            ),
-            0
-        ),
-        cast(null as varchar) as period_label,
-        cast(null as boolean) as is_complete
-    from windows as w
-    left join counted as c on w.is_previous = c.is_previous and c.grouped = 3
-    union all
-    select
-        false as is_total,
-        false as is_previous,
-        c.dimension_value,
-        cast(null as date) as period_start,
-        columns(
-            c.* exclude (grouped, is_previous, dimension_value, period_start)
-        ),
-        cast(null as varchar) as period_label,
-        cast(null as boolean) as is_complete
-    from counted as c
-    where c.grouped = 1 and not c.is_previous and p_dimension is not null
-    union all
-    select
-        false as is_total,
-        false as is_previous,
-        cast(null as varchar) as dimension_value,
-        p.period_start,
-        coalesce(
-            columns(
-                c.* exclude (
-                    grouped, is_previous, dimension_value, period_start
-                )
-            ),
-            0
-        ),
-        p.period_label,
-        p.is_complete
-    from grain_periods(p_start_date, p_end_date, p_grain) as p
-    left join counted as c
-        on
-            p.period_start = c.period_start
-            and c.grouped = 2
-            and not c.is_previous
+    select *
+    from
+        counts_rolled_up(
+            (select list(c) from cells as c), p_start_date, p_end_date,
+            p_grain, p_dimension, p_previous_too
+        )
 )
 
 select
@@ -407,10 +427,10 @@ select
 from filled as f
 cross join (select chosen_dimension(p_dimension) as dimension) as ch;
 
--- emergency_change_counts(..., p_dimension, p_grain): docs/metrics.md
--- emergency_change_ratio over the completed changes (docs/metrics.md A24,
--- as completed_changes classifies them: implemented, or no close code and
--- in review or closed), read from derived_change_outcomes (outcome_facts_in:
+-- emergency_change_counts(..., p_dimension, p_grain, p_previous_too):
+-- docs/metrics.md emergency_change_ratio over the completed changes
+-- (docs/metrics.md A24, as completed_changes classifies them: implemented,
+-- or no close code and in review or closed), read from derived_change_outcomes (outcome_facts_in:
 -- kind implemented or is_completed_without_close_code), dated by
 -- completed_at = coalesce(actual_end_at, closed_at) (outcome_at); periods
 -- of p_grain by completed_at in p_reporting_tz. n = standard +
@@ -418,10 +438,13 @@ cross join (select chosen_dimension(p_dimension) as dimension) as ch;
 -- n_without_close_code: completed changes (any type) with no close code;
 -- n_excluded: changes cancelled or rejected at an instant in the window,
 -- as completed_changes excludes them (outcome kind 'excluded', or no close
--- code and state cancelled).
+-- code and state cancelled). Its rows as change_success_counts gives
+-- them: a dimension and a grain together, with p_previous_too the total of
+-- the equal window before, from cells (counts_rolled_up).
 create or replace macro emergency_change_counts(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
-    p_portfolios, p_teams, p_change_types, p_tiers, p_dimension, p_grain
+    p_portfolios, p_teams, p_change_types, p_tiers, p_dimension, p_grain,
+    p_previous_too := false
 ) as table
 with completed as (
     select
@@ -429,16 +452,33 @@ with completed as (
         coalesce(o.kind = 'implemented', false) as has_outcome,
         coalesce(o.kind = 'excluded', false)
         or o.is_cancelled_without_close_code as is_excluded,
-        change_dimension_value(
-            chosen_dimension(p_dimension), o.change_type, o.risk,
-            o.assignment_group, o.application_id, a.portfolio
-        ) as dimension_value,
-        period_start_of(p_grain, p_reporting_tz, o.outcome_at) as period_start
-    from
-        outcome_facts_in(
-            p_start_date, p_end_date, p_reporting_tz, p_application_ids,
-            p_portfolios, p_teams, p_change_types, p_tiers
-        ) as o
+        o.is_previous,
+        -- the window before is counted whole, never split
+        case
+            when not o.is_previous
+                then
+                    change_dimension_value(
+                        chosen_dimension(p_dimension), o.change_type, o.risk,
+                        o.assignment_group, o.application_id, a.portfolio
+                    )
+        end as dimension_value,
+        case
+            when not o.is_previous
+                then period_start_of(p_grain, p_reporting_tz, o.outcome_at)
+        end as period_start
+    from (
+        select
+            *,
+            coalesce(p_previous_too, false)
+            and outcome_at < local_midnight(p_start_date, p_reporting_tz)
+                as is_previous
+        from
+            outcome_facts_in(
+                compared_start(p_start_date, p_end_date, p_previous_too),
+                p_end_date, p_reporting_tz, p_application_ids, p_portfolios,
+                p_teams, p_change_types, p_tiers
+            )
+    ) as o
     -- the portfolio is read only when it is the dimension (a constant: no
     -- join otherwise)
     left join applications as a
@@ -451,9 +491,9 @@ with completed as (
         or o.is_cancelled_without_close_code
 ),
 
-counted as (
+cells as (
     select
-        grouping(dimension_value, period_start) > 0 as is_total,
+        is_previous,
         dimension_value,
         period_start,
         n_where(not is_excluded and change_type = 'emergency')
@@ -464,32 +504,21 @@ counted as (
         n_where(not is_excluded and not has_outcome) as n_without_close_code,
         n_where(is_excluded) as n_excluded
     from completed
-    group by grouping sets ((dimension_value, period_start), ())
+    group by is_previous, dimension_value, period_start
 ),
 
 filled as (
-    select
-        c.*,
-        cast(null as varchar) as period_label,
-        cast(null as boolean) as is_complete
-    from counted as c
-    where p_grain is null or c.is_total
-    union all
-    select
-        false as is_total,
-        null as dimension_value,
-        p.period_start,
-        coalesce(
-            columns(c.* exclude (is_total, dimension_value, period_start)), 0
-        ),
-        p.period_label,
-        p.is_complete
-    from grain_periods(p_start_date, p_end_date, p_grain) as p
-    left join counted as c on p.period_start = c.period_start and not c.is_total
+    select *
+    from
+        counts_rolled_up(
+            (select list(c) from cells as c), p_start_date, p_end_date,
+            p_grain, p_dimension, p_previous_too
+        )
 )
 
 select
     is_total,
+    is_previous,
     -- the dimension is checked once more, in a row of its own, so an
     -- unknown one raises even when no change is in the window
     case
