@@ -51,6 +51,13 @@ GROUPS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
 }
 
 
+def of(query: str) -> str | None:
+    """The groups query whose totals are the headline query's rows (its
+    window's and, with $compare, the equal window before's), or None."""
+    return next((name for name in GROUPS if standing_for(name) == query),
+                None)
+
+
 def standing_for(name: str) -> str:
     """The headline query a groups query's totals are the rows of."""
     return next(query for query, (kind, _) in GROUPS[name].items()

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from changeboard import config, db, decisions
+from changeboard import config, db, decisions, groups
 from changeboard.filters import refusal
 from reports import decided
 from reports.cab.meetings import (
@@ -394,10 +394,16 @@ def _going_live(run, filters, start: datetime, end: datetime,
 
 
 def _kpi_calls(filters: dict, period: Period) -> list[tuple]:
-    """Every KPI's query in each of its periods (as _kpis runs them)."""
-    return [_kpi_call(kpi.query, dates, filters)
-            for kpi in KPI_SPECS
-            for dates in _kpi_periods(period).values()]
+    """Every KPI's query in each of its periods (as _kpis runs them): a
+    family's groups query once for both (changeboard/groups.py)."""
+    calls = []
+    for kpi in KPI_SPECS:
+        family = groups.of(kpi.query)
+        calls += [_kpi_call(family, {**_kpi_periods(period)["since"],
+                                     "compare": True}, filters)] if family \
+            else [_kpi_call(kpi.query, dates, filters)
+                  for dates in _kpi_periods(period).values()]
+    return calls
 
 
 def _kpi_periods(period: Period) -> dict[str, dict[str, date]]:
@@ -425,8 +431,18 @@ def _kpis(run, filters: dict, period: Period) -> pd.DataFrame:
     for kpi in KPI_SPECS:
         row = {"KPI": kpi.label, "Counts": kpi.counts,
                "Counts one": kpi.counts_one}
-        for key, dates in _kpi_periods(period).items():
-            result = run(*_kpi_call(kpi.query, dates, filters)).iloc[0]
+        family = groups.of(kpi.query)
+        if family:  # since the last CAB and the equal period before, at once
+            frames = groups.cut(family, run(*_kpi_call(
+                family, {**_kpi_periods(period)["since"], "compare": True},
+                filters)))
+            results = {"since": frames[kpi.query],
+                       "before": frames[kpi.query + groups.PREVIOUS]}
+        else:
+            results = {key: run(*_kpi_call(kpi.query, dates, filters))
+                       for key, dates in _kpi_periods(period).items()}
+        for key, frame in results.items():
+            result = frame.iloc[0]
             row[f"{key}_rate"] = result[kpi.rate]
             row[f"{key}_n"] = int(result["n"])
             row[f"{key}_count"] = int(result[kpi.count])
