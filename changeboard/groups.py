@@ -48,6 +48,16 @@ GROUPS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
             "period_start", "period_label", "is_complete", *ECR)),
         "emergency_change_ratio_by": ("dimension", ("dimension_value", *ECR)),
     },
+    "unauthorized_changes_groups": {
+        "unauthorized_changes": ("total", UNAUTHORIZED := (
+            "unauthorized_rate", "n", "n_unauthorized", "n_not_approved",
+            "n_approved_after_start", "n_approval_time_missing",
+            "n_excluded", "n_unclassified")),
+        "unauthorized_changes_by_period": ("period", (
+            "period_start", "period_label", "is_complete", *UNAUTHORIZED)),
+        "unauthorized_changes_by": ("dimension", (
+            "dimension_value", *UNAUTHORIZED)),
+    },
 }
 
 

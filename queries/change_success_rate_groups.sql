@@ -24,12 +24,7 @@
 -- from one read of the outcomes instead of one per query.
 with counted as (
     select
-        case
-            when is_total and is_previous then 'previous'
-            when is_total then 'total'
-            when period_start is not null then 'period'
-            else 'dimension'
-        end as row_kind,
+        group_row_kind(is_total, is_previous, period_start) as row_kind,
         * exclude (is_total, is_previous),
         is_total and is_previous as is_previous_total,
         is_total and not is_previous as is_window_total
@@ -69,9 +64,4 @@ select
 from counted as c
 cross join unknown as u
 order by
-    case c.row_kind
-        when 'total' then 0 when 'previous' then 1 when 'period' then 2
-        else 3
-    end,
-    c.period_start,
-    c.dimension_value nulls last
+    group_row_order(c.row_kind), c.period_start, c.dimension_value nulls last

@@ -22,12 +22,7 @@
 -- instead of one per query.
 with counted as (
     select
-        case
-            when is_total and is_previous then 'previous'
-            when is_total then 'total'
-            when period_start is not null then 'period'
-            else 'dimension'
-        end as row_kind,
+        group_row_kind(is_total, is_previous, period_start) as row_kind,
         * exclude (is_total, is_previous)
     from
         emergency_change_counts(
@@ -38,10 +33,4 @@ with counted as (
 )
 
 select * from counted  -- noqa: AM04
-order by
-    case row_kind
-        when 'total' then 0 when 'previous' then 1 when 'period' then 2
-        else 3
-    end,
-    period_start,
-    dimension_value nulls last
+order by group_row_order(row_kind), period_start, dimension_value nulls last

@@ -18,7 +18,8 @@
 with counted as (
     select
         * exclude (
-            is_total, dimension_value, period_start, period_label, is_complete
+            is_total, is_previous, dimension_value, period_start,
+            period_label, is_complete
         )
     from
         unauthorized_change_counts(

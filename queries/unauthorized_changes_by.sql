@@ -20,7 +20,10 @@
 -- portfolio. The rows add up to the headline (C7: roll up the counts, not
 -- the rates). Any other dimension raises an error.
 with counted as (
-    select * exclude (is_total, period_start, period_label, is_complete)
+    select
+        * exclude (
+            is_total, is_previous, period_start, period_label, is_complete
+        )
     from
         unauthorized_change_counts(
             $start_date, $end_date, $reporting_tz, $application_ids,

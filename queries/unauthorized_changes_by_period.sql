@@ -15,7 +15,7 @@
 -- the window's edges have is_complete = false; a period without CAB-required
 -- changes has n = 0 and a NULL rate.
 with counted as (
-    select * exclude (is_total, dimension_value)
+    select * exclude (is_total, is_previous, dimension_value)
     from
         unauthorized_change_counts(
             $start_date, $end_date, $reporting_tz, $application_ids,

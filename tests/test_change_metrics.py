@@ -346,6 +346,16 @@ def test_cab_required_change_started_without_approval_is_unauthorized(
             row["n_approved_after_start"], row["n_approval_time_missing"],
             row["n_excluded"], row["n_unclassified"]) == (4, 2, 1, 1, 1, 1, 2)
     assert row["unauthorized_rate"] == pytest.approx(0.5)
+    # the groups query: C7 (February) in this window, January's in the one
+    # before it; its rows equal the three queries'
+    frames = assert_groups_equal_the_queries(
+        con, "unauthorized_changes_groups", start_date="2026-02-01",
+        end_date="2026-03-01", grain="week", dimension="change_type")
+    now, before = (frames["unauthorized_changes" + k].iloc[0]
+                   for k in ("", ":previous"))
+    assert (now["n"], now["n_unauthorized"]) == (1, 1)  # only requested
+    assert (before["n"], before["n_unauthorized"], before["n_unclassified"]) \
+        == (4, 2, 2)
 
 
 def test_unauthorized_records_flag_each_cab_required_change(con, given):
@@ -1065,7 +1075,8 @@ def assert_groups_equal_the_queries(con, name, **params):
 
 
 @pytest.mark.parametrize("name", ["change_success_rate_groups",
-                                  "emergency_change_ratio_groups"])
+                                  "emergency_change_ratio_groups",
+                                  "unauthorized_changes_groups"])
 @pytest.mark.parametrize(("grain", "dimension", "extra"), [
     ("week", "change_type", {}),
     ("month", "risk", {"reporting_tz": "America/New_York"}),
@@ -1148,7 +1159,8 @@ def test_emergency_groups_count_each_window_apart(con, given):
 
 
 @pytest.mark.parametrize("name", ["change_success_rate_groups",
-                                  "emergency_change_ratio_groups"])
+                                  "emergency_change_ratio_groups",
+                                  "unauthorized_changes_groups"])
 def test_groups_query_refuses_an_unknown_dimension(con, name):
     with pytest.raises(Exception, match="dimension must be"):
         db.run(con, name, **JAN, dimension="colour")

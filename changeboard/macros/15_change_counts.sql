@@ -190,6 +190,23 @@ left join counted as c
         and c.grouped = 2
         and not c.is_previous;
 
+-- group_row_kind(is_total, is_previous, period_start): what a *_counts row
+-- is, as a groups query (queries/*_groups.sql) names it: 'total',
+-- 'previous' (the window before's total), 'period' or 'dimension'; and
+-- group_row_order(row_kind), the order a groups query gives them in.
+create or replace macro group_row_kind(v_is_total, v_is_previous, v_period) as
+case
+    when v_is_total and v_is_previous then 'previous'
+    when v_is_total then 'total'
+    when v_period is not null then 'period'
+    else 'dimension'
+end;
+
+create or replace macro group_row_order(v_row_kind) as
+case v_row_kind
+    when 'total' then 0 when 'previous' then 1 when 'period' then 2 else 3
+end;
+
 -- change_success_counts(..., p_dimension, p_grain, p_previous_too):
 -- docs/metrics.md change_success_rate over the change_outcome_facts_between
 -- macro (the rows of change_outcomes, read from derived_change_outcomes);
@@ -328,12 +345,16 @@ select
 from filled as f
 cross join (select chosen_dimension(p_dimension) as dimension) as ch;
 
--- unauthorized_change_counts(..., p_dimension, p_grain): docs/metrics.md
--- unauthorized_changes over the cab_required_starts macro; periods of
--- p_grain by actual_start_at in p_reporting_tz.
+-- unauthorized_change_counts(..., p_dimension, p_grain, p_previous_too):
+-- docs/metrics.md unauthorized_changes over the cab_required_starts macro;
+-- periods of p_grain by actual_start_at in p_reporting_tz. Its rows as
+-- change_success_counts gives them: a dimension and a grain together, with
+-- p_previous_too the total of the equal window before, from cells
+-- (counts_rolled_up).
 create or replace macro unauthorized_change_counts(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
-    p_portfolios, p_teams, p_change_types, p_tiers, p_dimension, p_grain
+    p_portfolios, p_teams, p_change_types, p_tiers, p_dimension, p_grain,
+    p_previous_too := false
 ) as table
 with started as (
     select
@@ -343,16 +364,36 @@ with started as (
         s.is_approved_after_start,
         s.is_approval_time_missing,
         s.is_unauthorized,
-        change_dimension_value(
-            chosen_dimension(p_dimension), s.change_type, s.risk,
-            s.assignment_group, s.application_id, a.portfolio
-        ) as dimension_value,
-        period_start_of(p_grain, p_reporting_tz, s.actual_start_at) as period_start
-    from
-        cab_required_starts(
-            p_start_date, p_end_date, p_reporting_tz, p_application_ids,
-            p_portfolios, p_teams, p_change_types, p_tiers
-        ) as s
+        s.is_previous,
+        -- the window before is counted whole, never split
+        case
+            when not s.is_previous
+                then
+                    change_dimension_value(
+                        chosen_dimension(p_dimension), s.change_type, s.risk,
+                        s.assignment_group, s.application_id, a.portfolio
+                    )
+        end as dimension_value,
+        case
+            when not s.is_previous
+                then
+                    period_start_of(
+                        p_grain, p_reporting_tz, s.actual_start_at
+                    )
+        end as period_start
+    from (
+        select
+            *,
+            coalesce(p_previous_too, false)
+            and actual_start_at < local_midnight(p_start_date, p_reporting_tz)
+                as is_previous
+        from
+            cab_required_starts(
+                compared_start(p_start_date, p_end_date, p_previous_too),
+                p_end_date, p_reporting_tz, p_application_ids, p_portfolios,
+                p_teams, p_change_types, p_tiers
+            )
+    ) as s
     -- the portfolio is read only when it is the dimension (a constant: no
     -- join otherwise)
     left join applications as a
@@ -361,9 +402,9 @@ with started as (
             and coalesce(chosen_dimension(p_dimension) = 'portfolio', false)
 ),
 
-counted as (
+cells as (
     select
-        grouping(dimension_value, period_start) > 0 as is_total,
+        is_previous,
         dimension_value,
         period_start,
         n_where(is_cab_required and approval is not null) as n,
@@ -381,32 +422,21 @@ counted as (
             or (is_cab_required and approval is null)
         ) as n_unclassified
     from started
-    group by grouping sets ((dimension_value, period_start), ())
+    group by is_previous, dimension_value, period_start
 ),
 
 filled as (
-    select
-        c.*,
-        cast(null as varchar) as period_label,
-        cast(null as boolean) as is_complete
-    from counted as c
-    where p_grain is null or c.is_total
-    union all
-    select
-        false as is_total,
-        null as dimension_value,
-        p.period_start,
-        coalesce(
-            columns(c.* exclude (is_total, dimension_value, period_start)), 0
-        ),
-        p.period_label,
-        p.is_complete
-    from grain_periods(p_start_date, p_end_date, p_grain) as p
-    left join counted as c on p.period_start = c.period_start and not c.is_total
+    select *
+    from
+        counts_rolled_up(
+            (select list(c) from cells as c), p_start_date, p_end_date,
+            p_grain, p_dimension, p_previous_too
+        )
 )
 
 select
     is_total,
+    is_previous,
     -- the dimension is checked once more, in a row of its own, so an
     -- unknown one raises even when no change is in the window
     case
