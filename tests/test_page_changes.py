@@ -799,3 +799,29 @@ def test_a_source_without_approval_times_is_not_told_to_widen_the_dates(
     assert not before.exception
     assert "No change was approved in this period — widen the dates." in [
         i.value for i in before.info]
+
+
+def test_a_linked_breakdown_is_counted_with_the_trend_in_one_query(
+        sample_db, monkeypatch):
+    """?by=Risk: the success rate's trend, headline and risk breakdown come
+    from one run of its groups query (a first visit, before the radio is
+    drawn, reads the breakdown from the link)."""
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    ran, real = [], db.run
+
+    def recording(con, name, **params):
+        ran.append((name, params.get("dimension")))
+        return real(con, name, **params)
+
+    monkeypatch.setattr(db, "run", recording)
+    app = AppTest.from_file(str(ROOT / "views" / "changes.py"),
+                            default_timeout=120)
+    app.query_params["by"] = "Risk"
+    app.query_params["period"] = "ytd"  # a window no other test caches
+    app.run()
+    assert not app.exception
+    assert [r for r in ran if r[0] == "change_success_rate_groups"] == [
+        ("change_success_rate_groups", "risk")]
+    assert not {"change_success_rate", "change_success_rate_by",
+                "change_success_rate_by_period"} & {name for name, _ in ran}
+    assert "Very high" in app.dataframe[0].value.iloc[:, 0].tolist()

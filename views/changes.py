@@ -149,8 +149,10 @@ grain = st.radio("Trend by", ["week", "month"], key="grain",
 # the page's queries, two at a time, before it draws them; the breakdown
 # and tolerance as last chosen (their widgets come further down)
 # the success rate's trend, headline and breakdown: one groups query
+# (before its widget is drawn, a breakdown picked in a link is in the URL)
 success = {"grain": grain, "dimension": DIMENSIONS.get(
-    st.session_state.get("by"), DIMENSIONS["Type"])[0]}
+    st.session_state.get("by", st.query_params.get("by")),
+    DIMENSIONS["Type"])[0]}
 ui.prefetch([(name, window, extra) for name, extra in (
     ("change_success_rate_groups", success),
     ("change_success_score", {}),
