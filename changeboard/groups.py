@@ -58,6 +58,16 @@ GROUPS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
         "unauthorized_changes_by": ("dimension", (
             "dimension_value", *UNAUTHORIZED)),
     },
+    "deployment_frequency_groups": {
+        "deployment_frequency": ("total", (
+            "n", "deployments_per_day", "deploy_days",
+            "median_deploy_days_per_week", "n_weeks",
+            "median_deploy_days_per_month", "n_months", "n_rollbacks",
+            "n_excluded", "n_unclassified", "profile")),
+        "deployment_frequency_by_week": ("period", (
+            "week_start", "iso_week", "n_deployments", "deploy_days",
+            "is_complete")),
+    },
 }
 
 

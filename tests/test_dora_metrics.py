@@ -661,3 +661,43 @@ def test_a_devlake_pipeline_counts_for_every_application_it_deploys(
     # the default profile: each deployment its own application
     assert one(con, "deployment_frequency",
                application_ids=["B"])["n"] == 1
+
+
+@pytest.mark.parametrize("extra", [
+    {}, {"profile": "devlake"}, {"exclude_rollbacks": True},
+    {"reporting_tz": "Asia/Kolkata", "portfolios": ["Payments"]},
+])
+@pytest.mark.parametrize("days", [90, 365])
+def test_deployment_groups_give_the_frequency_and_weekly_rows(
+        sample_db, days, extra):
+    """deployment_frequency_groups: its total, the window before's and its
+    weeks equal deployment_frequency (both windows) and
+    deployment_frequency_by_week, column for column."""
+    from datetime import date, timedelta
+
+    from tests.test_change_metrics import assert_groups_equal_the_queries
+
+    end = date.today() + timedelta(days=1)
+    with db.reading(sample_db) as con:
+        frames = assert_groups_equal_the_queries(
+            con, "deployment_frequency_groups",
+            start_date=end - timedelta(days=days), end_date=end, **extra)
+    now = frames["deployment_frequency"].iloc[0]
+    assert now["n"] > 0 and frames["deployment_frequency:previous"].iloc[0][
+        "n"] > 0
+    assert frames["deployment_frequency_by_week"]["n_deployments"].sum() \
+        == now["n"]
+
+
+def test_deployment_groups_of_windows_without_deployments(con):
+    from tests.test_change_metrics import assert_groups_equal_the_queries
+
+    frames = assert_groups_equal_the_queries(
+        con, "deployment_frequency_groups", start_date="2026-01-05",
+        end_date="2026-02-02")
+    for key in ("deployment_frequency", "deployment_frequency:previous"):
+        row = frames[key].iloc[0]
+        assert (row["n"], row["deploy_days"], row["n_weeks"],
+                row["median_deploy_days_per_week"]) == (0, 0, 4, 0)
+    assert list(frames["deployment_frequency_by_week"]["iso_week"]) == [
+        "2026-W02", "2026-W03", "2026-W04", "2026-W05"]

@@ -492,17 +492,25 @@ def test_counts_of_one_read_in_the_singular(app, monkeypatch):
     cards = {"change_success_rate", "emergency_change_ratio",
              "deployment_frequency", "release_cadence_summary",
              "release_on_time", "environment_utilization_summary"}
-    real = ui.scoped
+    real, real_groups = ui.scoped, ui.scoped_groups
+
+    def at(k, name, rows):
+        if name.removesuffix(":previous") not in cards:
+            return rows
+        return rows.assign(**{c: k for c in rows.columns
+                              if c == "n" or c.startswith("n_")
+                              or c == "deploy_days"})
 
     def counts_at(k):
         def scoped(name, *args, **kwargs):
-            rows = real(name, *args, **kwargs)
-            if name in cards:
-                rows = rows.assign(**{c: k for c in rows.columns
-                                      if c == "n" or c.startswith("n_")
-                                      or c == "deploy_days"})
-            return rows
+            return at(k, name, real(name, *args, **kwargs))
         return scoped
+
+    def groups_at(k):  # the cards a groups query counts (changeboard/groups)
+        def scoped_groups(name, *args, **kwargs):
+            return {query: at(k, query, rows) for query, rows
+                    in real_groups(name, *args, **kwargs).items()}
+        return scoped_groups
 
     plural = re.compile(r"(?<![\d,.])1 ([a-z-]+ )?(days|changes|deployments|"
                         r"releases|gaps|environments|applications)\b")
@@ -511,6 +519,7 @@ def test_counts_of_one_read_in_the_singular(app, monkeypatch):
                              "to": day.isoformat()})
     for k in (1, 2):
         monkeypatch.setattr(ui, "scoped", counts_at(k))
+        monkeypatch.setattr(ui, "scoped_groups", groups_at(k))
         app.run()
         assert not app.exception
         said = [c.value for c in app.caption] + [

@@ -17,16 +17,25 @@ grain = "week" if days <= 120 else "month"
 
 # families whose headline for the period and the one before, and trend,
 # one groups query counts in one pass (changeboard/groups.py)
-GROUPED = {f"{family}{query}": f"{family}_groups"
-           for family in ("change_success_rate", "emergency_change_ratio")
-           for query in ("", "_by_period")}
-COUNTED = {"grain": grain, "compare": True}
+GROUPED = {query: family for family, queries in groups.GROUPS.items()
+           for query in queries
+           if family in ("change_success_rate_groups",
+                         "emergency_change_ratio_groups",
+                         "deployment_frequency_groups")}
+
+
+def counted(family: str) -> dict:
+    """What the page asks a groups query for: the window before, and the
+    page's grain where the family's periods have one (deployments: weeks)."""
+    return {k: v for k, v in {"grain": grain, "compare": True}.items()
+            if k in db.params(family)}
 
 
 def both(name: str):
     """The query's single row for this period and for the one before."""
     if name in GROUPED:
-        frames = ui.scoped_groups(GROUPED[name], window, filters, **COUNTED)
+        frames = ui.scoped_groups(GROUPED[name], window, filters,
+                                  **counted(GROUPED[name]))
         return frames[name].iloc[0], frames[name + groups.PREVIOUS].iloc[0]
     return tuple(ui.scoped(name, w, filters).iloc[0]
                  for w in (window, before))
@@ -36,7 +45,7 @@ def by_period(name: str) -> pd.DataFrame:
     """The query's rows per period of the page's grain, for a card's trend."""
     if name in GROUPED:
         return ui.scoped_groups(GROUPED[name], window, filters,
-                                **COUNTED)[name]
+                                **counted(GROUPED[name]))[name]
     by = {"grain": grain} if "grain" in db.params(name) else {}
     return ui.scoped(name, window, filters, **by)
 
@@ -214,7 +223,8 @@ CARDS = [
 ]
 ahead = {"start_date": ui.today(), "end_date": ui.today() + timedelta(days=90)}
 ui.prefetch([
-    *((family, window, COUNTED) for family in dict.fromkeys(GROUPED.values())),
+    *((family, window, counted(family))
+      for family in dict.fromkeys(GROUPED.values())),
     *((card.query, w, {}) for card in CARDS
       if not card.ahead and card.query not in GROUPED
       for w in (window, before)),

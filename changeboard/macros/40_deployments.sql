@@ -243,24 +243,24 @@ select
     <= cast(p_end_date as date) as is_complete
 from periods;
 
--- deployment_periods(...): one row per ISO week or month (p_grain) meeting
--- [p_start_date, p_end_date), zero-filled: n_deployments counted by
--- window_deployments, deploy_days = distinct local finish dates, is_complete
--- when the period lies wholly inside the window; from deployment_days.
-create or replace macro deployment_periods(
-    p_start_date, p_end_date, p_reporting_tz, p_grain, p_application_ids,
-    p_portfolios, p_profile, p_exclude_rollbacks
+-- deployment_periods_from(p_days, p_start_date, p_end_date, p_grain,
+-- p_profile): one row per ISO week or month (p_grain) meeting [p_start_date,
+-- p_end_date), zero-filled, from p_days, the list of deployment_days rows
+-- (structs; only those of dates in the window count): n_deployments
+-- counted, deploy_days = dates with one, is_complete when the period lies
+-- wholly inside the window.
+create or replace macro deployment_periods_from(
+    p_days, p_start_date, p_end_date, p_grain, p_profile
 ) as table
 with deploy_days as (
     select
         cast(date_trunc(p_grain, local_date) as date) as period_start,
         n_deployments
-    from
-        deployment_days(
-            p_start_date, p_end_date, p_reporting_tz, p_application_ids,
-            p_portfolios, p_profile, p_exclude_rollbacks
-        )
-    where n_deployments > 0
+    from (select unnest(p_days, recursive := true))
+    where
+        n_deployments > 0
+        and local_date >= cast(p_start_date as date)
+        and local_date < cast(p_end_date as date)
 )
 
 select
@@ -272,54 +272,92 @@ from deployment_period_starts(p_start_date, p_end_date, p_grain, p_profile) as p
 left join deploy_days as d on p.period_start = d.period_start
 group by p.period_start, p.is_complete;
 
--- deployment_frequency_stats(...): one row, docs/metrics.md deployment_frequency:
--- n, deployments_per_day = n / days(W), deploy_days, median deploy days per
--- ISO week and per month over complete periods inside W, zero periods
--- included (devlake profile: every period meeting W, lower median), with
--- n_weeks and n_months; n_rollbacks (is_rollback deployments, counted in n
--- unless p_exclude_rollbacks), n_excluded (failed), n_unclassified. One
--- pass: deployment_days once (materialized), its weeks and months counted
--- as in deployment_periods.
-create or replace macro deployment_frequency_stats(
-    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+-- deployment_periods(...): deployment_periods_from over the window's
+-- deployment_days.
+create or replace macro deployment_periods(
+    p_start_date, p_end_date, p_reporting_tz, p_grain, p_application_ids,
     p_portfolios, p_profile, p_exclude_rollbacks
 ) as table
-with days as materialized (
+select *
+from
+    deployment_periods_from(
+        (
+            select list(d)
+            from
+                deployment_days(
+                    p_start_date, p_end_date, p_reporting_tz,
+                    p_application_ids, p_portfolios, p_profile,
+                    p_exclude_rollbacks
+                ) as d
+        ),
+        p_start_date, p_end_date, p_grain, p_profile
+    );
+
+-- deployment_frequency_from(p_days, p_start_date, p_end_date, p_profile,
+-- p_previous_too): docs/metrics.md deployment_frequency of the window, and
+-- with p_previous_too of the equal window before too (compared_start; a
+-- row each, is_previous), from p_days, the list of deployment_days rows
+-- (structs) of the dates they span: n, deployments_per_day = n / days(W),
+-- deploy_days, median deploy days per ISO week and per month over complete
+-- periods inside W, zero periods included (devlake profile: every period
+-- meeting W, lower median), with n_weeks and n_months; n_rollbacks
+-- (is_rollback deployments, counted in n unless they were excluded),
+-- n_excluded (failed), n_unclassified.
+create or replace macro deployment_frequency_from(
+    p_days, p_start_date, p_end_date, p_profile, p_previous_too
+) as table
+with windows as (
     select
-        local_date,
-        n_deployments,
-        n_rollbacks,
-        n_excluded,
-        n_unclassified
-    from
-        deployment_days(
-            p_start_date, p_end_date, p_reporting_tz, p_application_ids,
-            p_portfolios, p_profile, p_exclude_rollbacks
-        )
+        false as is_previous,
+        cast(p_start_date as date) as w_start,
+        cast(p_end_date as date) as w_end
+    union all
+    select
+        true as is_previous,
+        compared_start(p_start_date, p_end_date, true) as w_start,
+        cast(p_start_date as date) as w_end
+    where coalesce(p_previous_too, false)
+),
+
+days as (
+    select
+        *,
+        local_date < cast(p_start_date as date) as is_previous
+    from (select unnest(p_days, recursive := true))
 ),
 
 counted as (
     select
-        cast(coalesce(sum(n_deployments), 0) as bigint) as n,
-        count(*) filter (where n_deployments > 0) as deploy_days,
-        cast(coalesce(sum(n_rollbacks), 0) as bigint) as n_rollbacks,
-        cast(coalesce(sum(n_excluded), 0) as bigint) as n_excluded,
-        cast(coalesce(sum(n_unclassified), 0) as bigint) as n_unclassified
-    from days
+        w.is_previous,
+        cast(coalesce(sum(d.n_deployments), 0) as bigint) as n,
+        count(*) filter (where d.n_deployments > 0) as deploy_days,
+        cast(coalesce(sum(d.n_rollbacks), 0) as bigint) as n_rollbacks,
+        cast(coalesce(sum(d.n_excluded), 0) as bigint) as n_excluded,
+        cast(coalesce(sum(d.n_unclassified), 0) as bigint) as n_unclassified
+    from windows as w
+    left join days as d
+        on
+            w.is_previous = d.is_previous
+            and d.local_date >= w.w_start
+            and d.local_date < w.w_end
+    group by w.is_previous
 ),
 
 periods as (
     select
+        w.is_previous,
         g.grain,
         p.period_start,
         p.is_complete
-    from (values ('week'), ('month')) as g (grain),
-        deployment_period_starts(p_start_date, p_end_date, g.grain, p_profile) as p
+    from windows as w,
+        (values ('week'), ('month')) as g (grain),
+        deployment_period_starts(w.w_start, w.w_end, g.grain, p_profile) as p
     where p.is_complete or checked_profile(p_profile) = 'devlake'
 ),
 
 period_days as (
     select
+        p.is_previous,
         p.grain,
         p.period_start,
         count(d.local_date) as deploy_days
@@ -327,25 +365,30 @@ period_days as (
     left join days as d
         on
             d.n_deployments > 0
+            and d.is_previous = p.is_previous
             and p.period_start
             = cast(date_trunc(p.grain, d.local_date) as date)
-    group by p.grain, p.period_start
+    group by p.is_previous, p.grain, p.period_start
 ),
 
 medians as (
     select
-        count(*) filter (where grain = 'week') as n_weeks,
+        w.is_previous,
+        count(pd.grain) filter (where pd.grain = 'week') as n_weeks,
         profile_median(
-            case when grain = 'week' then deploy_days end, p_profile
+            case when pd.grain = 'week' then pd.deploy_days end, p_profile
         ) as median_deploy_days_per_week,
-        count(*) filter (where grain = 'month') as n_months,
+        count(pd.grain) filter (where pd.grain = 'month') as n_months,
         profile_median(
-            case when grain = 'month' then deploy_days end, p_profile
+            case when pd.grain = 'month' then pd.deploy_days end, p_profile
         ) as median_deploy_days_per_month
-    from period_days
+    from windows as w
+    left join period_days as pd on w.is_previous = pd.is_previous
+    group by w.is_previous
 )
 
 select
+    c.is_previous,
     c.n,
     c.n / nullif(
         cast(p_end_date as date) - cast(p_start_date as date), 0
@@ -360,4 +403,27 @@ select
     c.n_unclassified,
     checked_profile(p_profile) as profile
 from counted as c
-cross join medians as m;
+inner join medians as m on c.is_previous = m.is_previous
+order by c.is_previous;
+
+-- deployment_frequency_stats(..., p_previous_too): deployment_frequency_from
+-- over the window's deployment_days (and the window before's, with
+-- p_previous_too): one row, or two.
+create or replace macro deployment_frequency_stats(
+    p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+    p_portfolios, p_profile, p_exclude_rollbacks, p_previous_too := false
+) as table
+select *
+from
+    deployment_frequency_from(
+        (
+            select list(d)
+            from
+                deployment_days(
+                    compared_start(p_start_date, p_end_date, p_previous_too),
+                    p_end_date, p_reporting_tz, p_application_ids,
+                    p_portfolios, p_profile, p_exclude_rollbacks
+                ) as d
+        ),
+        p_start_date, p_end_date, p_profile, p_previous_too
+    );
