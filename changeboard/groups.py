@@ -68,6 +68,11 @@ GROUPS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
             "week_start", "iso_week", "n_deployments", "deploy_days",
             "is_complete")),
     },
+    "release_cadence_summary_groups": {
+        "release_cadence_summary": ("total", (
+            "n_releases", "n_applications", "n_gaps", "median_gap_days",
+            "releases_per_month")),
+    },
 }
 
 

@@ -341,3 +341,27 @@ def test_an_overdue_enterprise_release_is_not_counted_and_docs_say_so(
     card = " ".join(page.split('metric("Overdue, not live"')[1].split(
         "st.caption(")[0].replace('"', "").split())
     assert "not enterprise" in card
+
+
+@pytest.mark.parametrize(("days", "extra"), [
+    (120, {}), (365, {}), (120, {"basis": "deployments"}),
+    (120, {"reporting_tz": "Asia/Kolkata"}),
+    (365, {"reporting_tz": "Asia/Kolkata", "portfolios": ["Payments"]}),
+])
+def test_cadence_groups_give_both_windows_summaries(sample_db, days, extra):
+    """release_cadence_summary_groups: its total and the window before's
+    equal release_cadence_summary of each window, column for column (a gap
+    reaches back to its application's previous release in either)."""
+    from datetime import date, timedelta
+
+    from tests.test_change_metrics import assert_groups_equal_the_queries
+
+    end = date.today() + timedelta(days=1)
+    with db.reading(sample_db) as con:
+        frames = assert_groups_equal_the_queries(
+            con, "release_cadence_summary_groups",
+            start_date=end - timedelta(days=days), end_date=end, **extra)
+    # releases in both windows, so the equality means counts and gaps
+    assert frames["release_cadence_summary"].iloc[0]["n_releases"] > 0
+    assert frames["release_cadence_summary:previous"].iloc[0][
+        "n_releases"] > 0

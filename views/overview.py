@@ -21,7 +21,8 @@ GROUPED = {query: family for family, queries in groups.GROUPS.items()
            for query in queries
            if family in ("change_success_rate_groups",
                          "emergency_change_ratio_groups",
-                         "deployment_frequency_groups")}
+                         "deployment_frequency_groups",
+                         "release_cadence_summary_groups")}
 
 
 def counted(family: str) -> dict:

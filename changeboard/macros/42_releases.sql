@@ -286,6 +286,63 @@ select
 from gapped
 where is_in_window;
 
+-- cadence_summary(p_basis, ..., p_previous_too): docs/metrics.md
+-- release_cadence rolled up by C7 over the cadence_events of the window,
+-- and with p_previous_too of the equal window before (compared_start), a
+-- row each (is_previous): n_releases, n_applications, n_gaps, the median
+-- of the pooled gaps of every application (never a median of medians) and
+-- releases_per_month = n_releases / (days in the window / 30.436875), its
+-- days counted as dates (C2: a day of 23 or 25 hours is a day). An event's
+-- gap is to its application's previous event whenever it was, so one read
+-- of both windows' events gives each window's gaps.
+create or replace macro cadence_summary(
+    p_basis, p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+    p_portfolios, p_previous_too := false
+) as table
+with windows as (
+    select
+        false as is_previous,
+        local_midnight(p_start_date, p_reporting_tz) as w_start,
+        local_midnight(p_end_date, p_reporting_tz) as w_end
+    union all
+    select
+        true as is_previous,
+        local_midnight(
+            compared_start(p_start_date, p_end_date, true), p_reporting_tz
+        ) as w_start,
+        local_midnight(p_start_date, p_reporting_tz) as w_end
+    where coalesce(p_previous_too, false)
+),
+
+events as (
+    select
+        event_id,
+        application_id,
+        event_at,
+        gap_days
+    from
+        cadence_events(
+            p_basis, compared_start(p_start_date, p_end_date, p_previous_too),
+            p_end_date, p_reporting_tz, p_application_ids, p_portfolios
+        )
+)
+
+select
+    w.is_previous,
+    count(e.event_id) as n_releases,
+    count(distinct e.application_id) as n_applications,
+    count(e.gap_days) as n_gaps,
+    quantile_cont(e.gap_days, 0.5) as median_gap_days,
+    count(e.event_id)
+    / nullif(
+        (cast(p_end_date as date) - cast(p_start_date as date)) / 30.436875,
+        0
+    ) as releases_per_month
+from windows as w
+left join events as e on w.w_start <= e.event_at and w.w_end > e.event_at
+group by w.is_previous
+order by w.is_previous;
+
 -- derived_release_spans: one row per release with phases (release_phases
 -- of a known release), whatever its dates: its application_id, start_at =
 -- the earliest planned or actual phase start, end_at = the latest planned

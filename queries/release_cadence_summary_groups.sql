@@ -1,0 +1,24 @@
+-- One row per window of the release cadence, from one read of both
+-- windows' releases: the window's and the equal window before it.
+-- $start_date, $end_date: go-live window in $reporting_tz, end exclusive
+-- $reporting_tz: IANA zone of the window's dates (default: UTC)
+-- $compare: also the equal window before (default: false)
+-- $application_ids: list of application ids to keep (default: null)
+-- $portfolios: list of portfolios to keep (default: null)
+-- $basis: releases, or deployments (production deployments stand in for
+--     releases) (default: 'releases')
+-- row_kind: 'total' (the row of release_cadence_summary) or 'previous'
+-- (that row for the window before, with $compare), from the
+-- cadence_summary macro: the same numbers (tests compare every column).
+with rolled_up as (
+    select
+        case when is_previous then 'previous' else 'total' end as row_kind,
+        * exclude (is_previous)
+    from
+        cadence_summary(
+            $basis, $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, p_previous_too := $compare
+        )
+)
+
+select * from rolled_up  -- noqa: AM04
