@@ -95,6 +95,36 @@ case
     else cast(p_start_date as date)
 end;
 
+-- in_window_before(p_previous_too, instant, p_start_date, p_tz): whether a
+-- row a *_counts macro read from compared_start is the window before's.
+create or replace macro in_window_before(
+    p_previous_too, v_instant, p_start_date, p_tz
+) as
+coalesce(p_previous_too, false)
+and v_instant < local_midnight(p_start_date, p_tz);
+
+-- cell_dimension(is_previous, p_dimension, ...) and cell_period(is_previous,
+-- p_grain, p_tz, instant): a row's dimension value (change_dimension_value
+-- of the chosen dimension) and period (period_start_of) in a *_counts
+-- macro's cells; NULL in the window before, which is counted whole.
+create or replace macro cell_dimension(
+    v_is_previous, p_dimension, v_change_type, v_risk, v_team,
+    v_application_id, v_portfolio
+) as
+case
+    when not v_is_previous
+        then
+            change_dimension_value(
+                chosen_dimension(p_dimension), v_change_type, v_risk, v_team,
+                v_application_id, v_portfolio
+            )
+end;
+
+create or replace macro cell_period(v_is_previous, p_grain, p_tz, v_instant) as
+case
+    when not v_is_previous then period_start_of(p_grain, p_tz, v_instant)
+end;
+
 -- counts_rolled_up(p_cells, p_start_date, p_end_date, p_grain, p_dimension,
 -- p_previous_too): the rows of a *_counts macro from its cells, the list
 -- of its counts per (is_previous, dimension_value, period_start) (structs:
@@ -227,9 +257,9 @@ create or replace macro change_success_counts(
 with facts as (
     select
         o.*,
-        coalesce(p_previous_too, false)
-        and o.outcome_at < local_midnight(p_start_date, p_reporting_tz)
-            as is_previous
+        in_window_before(
+            p_previous_too, o.outcome_at, p_start_date, p_reporting_tz
+        ) as is_previous
     from
         change_outcome_facts_between(
             local_midnight(
@@ -252,19 +282,13 @@ outcomes as (
         o.is_failed_by_incident,
         o.is_failed_by_rollback,
         o.outcome_from_closed_at,
-        -- the window before is counted whole, never split
-        case
-            when not o.is_previous
-                then
-                    change_dimension_value(
-                        chosen_dimension(p_dimension), o.change_type, o.risk,
-                        o.assignment_group, o.application_id, a.portfolio
-                    )
-        end as dimension_value,
-        case
-            when not o.is_previous
-                then period_start_of(p_grain, p_reporting_tz, o.outcome_at)
-        end as period_start
+        cell_dimension(
+            o.is_previous, p_dimension, o.change_type, o.risk,
+            o.assignment_group, o.application_id, a.portfolio
+        ) as dimension_value,
+        cell_period(
+            o.is_previous, p_grain, p_reporting_tz, o.outcome_at
+        ) as period_start
     from facts as o
     -- the portfolio is read only when it is the dimension (a constant: no
     -- join otherwise)
@@ -365,28 +389,19 @@ with started as (
         s.is_approval_time_missing,
         s.is_unauthorized,
         s.is_previous,
-        -- the window before is counted whole, never split
-        case
-            when not s.is_previous
-                then
-                    change_dimension_value(
-                        chosen_dimension(p_dimension), s.change_type, s.risk,
-                        s.assignment_group, s.application_id, a.portfolio
-                    )
-        end as dimension_value,
-        case
-            when not s.is_previous
-                then
-                    period_start_of(
-                        p_grain, p_reporting_tz, s.actual_start_at
-                    )
-        end as period_start
+        cell_dimension(
+            s.is_previous, p_dimension, s.change_type, s.risk,
+            s.assignment_group, s.application_id, a.portfolio
+        ) as dimension_value,
+        cell_period(
+            s.is_previous, p_grain, p_reporting_tz, s.actual_start_at
+        ) as period_start
     from (
         select
             *,
-            coalesce(p_previous_too, false)
-            and actual_start_at < local_midnight(p_start_date, p_reporting_tz)
-                as is_previous
+            in_window_before(
+                p_previous_too, actual_start_at, p_start_date, p_reporting_tz
+            ) as is_previous
         from
             cab_required_starts(
                 compared_start(p_start_date, p_end_date, p_previous_too),
@@ -483,25 +498,19 @@ with completed as (
         coalesce(o.kind = 'excluded', false)
         or o.is_cancelled_without_close_code as is_excluded,
         o.is_previous,
-        -- the window before is counted whole, never split
-        case
-            when not o.is_previous
-                then
-                    change_dimension_value(
-                        chosen_dimension(p_dimension), o.change_type, o.risk,
-                        o.assignment_group, o.application_id, a.portfolio
-                    )
-        end as dimension_value,
-        case
-            when not o.is_previous
-                then period_start_of(p_grain, p_reporting_tz, o.outcome_at)
-        end as period_start
+        cell_dimension(
+            o.is_previous, p_dimension, o.change_type, o.risk,
+            o.assignment_group, o.application_id, a.portfolio
+        ) as dimension_value,
+        cell_period(
+            o.is_previous, p_grain, p_reporting_tz, o.outcome_at
+        ) as period_start
     from (
         select
             *,
-            coalesce(p_previous_too, false)
-            and outcome_at < local_midnight(p_start_date, p_reporting_tz)
-                as is_previous
+            in_window_before(
+                p_previous_too, outcome_at, p_start_date, p_reporting_tz
+            ) as is_previous
         from
             outcome_facts_in(
                 compared_start(p_start_date, p_end_date, p_previous_too),
