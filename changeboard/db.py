@@ -100,8 +100,12 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False,
             f"{path} is a snapshot: it is never written (read it "
             "read-only, through snapshots.read_path)")
     new = not read_only and (path == ":memory:" or not Path(path).exists())
-    _opened()
-    con = duckdb.connect(str(path), read_only=read_only)
+    if read_only and path != ":memory:":
+        # a file a publish may replace while DuckDB opens it (opened_whole)
+        _, con = opened_whole(path, lambda: _connected(path, read_only=True),
+                              _closed)
+    else:
+        con = _connected(path, read_only=read_only)
     con.execute("set TimeZone = 'UTC'")
     # a long load or materialize never draws a progress bar on the output
     con.execute("set enable_progress_bar = false")
@@ -118,6 +122,15 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False,
         _upgrade(path)
         return connect(path, read_only=True)
     return con
+
+
+def _connected(path: str | Path, *, read_only: bool):
+    _opened()
+    return duckdb.connect(str(path), read_only=read_only)
+
+
+def _closed(con) -> None:
+    con.close()
 
 
 _templates: dict[str, Path] = {}
@@ -569,19 +582,29 @@ _snapshot_views: list[str] = []
 def _open_view(path: str):
     """An in-memory instance with the file attached read-only as `published`:
     attaching, unlike duckdb.connect(path), never returns a cached instance
-    of a file that a publish has since replaced."""
+    of a file that a publish has since replaced. Returns the version of the
+    file attached, which no publish replaced while it was being attached
+    (opened_whole)."""
     for _ in range(2):
-        seen = version(path)
-        _opened()
-        con = duckdb.connect(config={"memory_limit": READ_MEMORY_LIMIT})
-        con.execute("set TimeZone = 'UTC'")
-        con.execute("attach $p as published (read_only)", {"p": path})
-        con.execute("use published")
+        seen, con = opened_whole(path, lambda: _attached_view(path), _closed)
         if is_current(con):
             return seen, con
         con.close()
         _upgrade(path)
     raise RuntimeError(f"{path}: could not upgrade the database")
+
+
+def _attached_view(path: str):
+    _opened()
+    con = duckdb.connect(config={"memory_limit": READ_MEMORY_LIMIT})
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        con.execute("attach $p as published (read_only)", {"p": path})
+        con.execute("use published")
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def forget_readers(under: str | Path | None = None) -> None:
@@ -825,6 +848,45 @@ def version(path: str | Path) -> tuple[int, int] | None:
     except FileNotFoundError:
         return None
     return st.st_ino, st.st_mtime_ns
+
+
+REOPENS = 5  # times a read-only open is tried while publishes replace the file
+
+
+def opened_whole(path: str | Path, open_once, undo):
+    """(version, open_once()): the file at `path` opened read-only by
+    open_once(), once no publish replaced the file while it was opened.
+
+    DuckDB does not read a database file through one open: attaching it or
+    connecting to it reads the header (which blocks hold the catalog, how
+    many blocks there are) through one open of the path, closes it, and
+    opens the path again to read the blocks (strace: two or three openat
+    of the path). A publish renaming its new file in between gives it the
+    old file's header over the new file's blocks: the first query to read
+    a block past the new file's end fails ("Could not read enough bytes
+    from file"), others read the old file's catalog out of the new file's
+    blocks (the old data only where the new file left them as they were).
+    Once the blocks' open is made, every read goes through it, so what was
+    opened is one whole file when the file's version is the same before
+    and after opening it: otherwise it is given to undo() and the file
+    opened again, also when opening it failed (the error may be the
+    mix's). A publish takes far longer than an open: the second try finds
+    the file left in place."""
+    last: BaseException | None = None
+    for _ in range(REOPENS):
+        seen = version(path)
+        try:
+            found = open_once()
+        except duckdb.Error as exc:
+            if version(path) == seen:
+                raise
+            last = exc
+            continue
+        if version(path) == seen:
+            return seen, found
+        undo(found)
+    raise RuntimeError(f"{path} was replaced by a publish each of the "
+                       f"{REOPENS} times it was opened") from last
 
 
 NEW_FILE_MODE = 0o600  # a new database, copy or lock: owner only

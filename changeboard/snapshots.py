@@ -166,14 +166,21 @@ _scratch_lock = threading.Lock()
 @contextmanager
 def _attached(path: str | Path):
     """A cursor with the file attached read-only as `f`, on one in-memory
-    instance per process (starting an instance costs more than the look)."""
+    instance per process (starting an instance costs more than the look);
+    the live file too (`snapshots list`), attached again if a publish
+    replaced it meanwhile (db.opened_whole)."""
+    from changeboard import db  # db keeps snapshots: imported late
+
     global _scratch_con
     with _scratch_lock:
         if _scratch_con is None:
             _scratch_con = duckdb.connect(config={"memory_limit": "256MB"})
             _scratch_con.execute("set TimeZone = 'UTC'")
         con = _scratch_con
-        con.execute("attach $p as f (read_only)", {"p": str(path)})
+        db.opened_whole(
+            path, lambda: con.execute("attach $p as f (read_only)",
+                                      {"p": str(path)}),
+            lambda _: con.execute("detach f"))
         try:
             yield con
         finally:
