@@ -1,4 +1,5 @@
 """Every page renders on the sample database; filters change the numbers."""
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -376,12 +377,34 @@ def test_drill_labels_and_file_names():
     assert ui.slug("Payments Gateway 9.9 (APP-7)") == "payments-gateway-9-9-app-7"
 
 
-def test_the_conflicts_ahead_records_name_environments_and_read_as_words(app):
+def test_the_conflicts_ahead_records_name_environments_and_read_as_words(
+        sample_db, tmp_path, monkeypatch):
     """The records behind Conflicts ahead showed bare environment ids
     (ENV-0002) and the bookings' statuses as codes (approved), where the
     Environments page names the environment: they name it beside its id,
     and the statuses read as words."""
+    import shutil
+
     from changeboard import db, ui
+    # the sample is laid out from today: some days none of its bookings
+    # ahead conflict, so a copy holds one more booking than an environment
+    # takes, approved and pending, the day after tomorrow
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.publish(copy) as con:
+        env_id, capacity = con.execute(
+            "select environment_id, coalesce(capacity, 1) from environments "
+            "order by environment_id limit 1").fetchone()
+        day = ui.today() + timedelta(days=2)
+        for i in range(capacity + 1):
+            con.execute(
+                "insert into environment_bookings (booking_id, "
+                "environment_id, status, start_at, end_at) values ($id, $env, "
+                "$status, $day + interval 9 hour, $day + interval 13 hour)",
+                {"id": f"TEST-{i}", "env": env_id, "day": day,
+                 "status": "pending" if i else "approved"})
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.query_params.update({"period": "last_365",
                              "drill": "Conflicts ahead"})
     app.run()
