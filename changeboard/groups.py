@@ -101,6 +101,15 @@ def cut(name: str, rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return frames
 
 
+def totals(name: str, rows: pd.DataFrame) -> tuple[pd.DataFrame,
+                                                   pd.DataFrame]:
+    """The groups query `name`'s two totals, as its headline query's frames:
+    the window's and (with $compare) the equal window before's."""
+    columns = GROUPS[name][standing_for(name)][1]
+    return (_frame(rows, "total", columns),
+            _frame(rows, "previous", columns))
+
+
 def _frame(rows: pd.DataFrame, kind: str, columns: tuple[str, ...]
            ) -> pd.DataFrame:
     picked = rows[rows["row_kind"] == kind]

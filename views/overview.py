@@ -15,14 +15,10 @@ days = (window["end_date"] - window["start_date"]).days
 grain = "week" if days <= 120 else "month"
 
 
-# families whose headline for the period and the one before, and trend,
-# one groups query counts in one pass (changeboard/groups.py)
+# the queries whose rows for the period and the one before, and trend, a
+# family's groups query counts in one pass (changeboard/groups.py)
 GROUPED = {query: family for family, queries in groups.GROUPS.items()
-           for query in queries
-           if family in ("change_success_rate_groups",
-                         "emergency_change_ratio_groups",
-                         "deployment_frequency_groups",
-                         "release_cadence_summary_groups")}
+           for query in queries}
 
 
 def counted(family: str) -> dict:
@@ -224,8 +220,8 @@ CARDS = [
 ]
 ahead = {"start_date": ui.today(), "end_date": ui.today() + timedelta(days=90)}
 ui.prefetch([
-    *((family, window, counted(family))
-      for family in dict.fromkeys(GROUPED.values())),
+    *((family, window, counted(family)) for family in dict.fromkeys(
+        GROUPED[card.query] for card in CARDS if card.query in GROUPED)),
     *((card.query, w, {}) for card in CARDS
       if not card.ahead and card.query not in GROUPED
       for w in (window, before)),

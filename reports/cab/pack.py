@@ -398,12 +398,19 @@ def _kpi_calls(filters: dict, period: Period) -> list[tuple]:
     family's groups query once for both (changeboard/groups.py)."""
     calls = []
     for kpi in KPI_SPECS:
-        family = groups.of(kpi.query)
-        calls += [_kpi_call(family, {**_kpi_periods(period)["since"],
-                                     "compare": True}, filters)] if family \
-            else [_kpi_call(kpi.query, dates, filters)
-                  for dates in _kpi_periods(period).values()]
+        both = _kpi_both_call(kpi, filters, period)
+        calls += [both] if both else [
+            _kpi_call(kpi.query, dates, filters)
+            for dates in _kpi_periods(period).values()]
     return calls
+
+
+def _kpi_both_call(kpi: Kpi, filters: dict, period: Period) -> tuple | None:
+    """The call of the KPI family's groups query that counts the days since
+    the last CAB and the equal period before at once, or None."""
+    family = groups.of(kpi.query)
+    return family and _kpi_call(
+        family, {**_kpi_periods(period)["since"], "compare": True}, filters)
 
 
 def _kpi_periods(period: Period) -> dict[str, dict[str, date]]:
@@ -431,13 +438,11 @@ def _kpis(run, filters: dict, period: Period) -> pd.DataFrame:
     for kpi in KPI_SPECS:
         row = {"KPI": kpi.label, "Counts": kpi.counts,
                "Counts one": kpi.counts_one}
-        family = groups.of(kpi.query)
-        if family:  # since the last CAB and the equal period before, at once
-            frames = groups.cut(family, run(*_kpi_call(
-                family, {**_kpi_periods(period)["since"], "compare": True},
-                filters)))
-            results = {"since": frames[kpi.query],
-                       "before": frames[kpi.query + groups.PREVIOUS]}
+        both = _kpi_both_call(kpi, filters, period)
+        if both:  # since the last CAB and the equal period before, at once
+            results = dict(zip(("since", "before"),
+                               groups.totals(both[0], run(*both)),
+                               strict=True))
         else:
             results = {key: run(*_kpi_call(kpi.query, dates, filters))
                        for key, dates in _kpi_periods(period).items()}
