@@ -15,20 +15,17 @@
 -- n_unauthorized / n. n_excluded: started in the window, CAB not required;
 -- n_unclassified: started in the window with a NULL is_cab_required, or
 -- CAB-required with a NULL approval.
-with counted as (
-    select
-        * exclude (
-            is_total, is_previous, dimension_value, period_start,
-            period_label, is_complete
-        )
+with tallied as (
+    select unnest(unauthorized_tallies(s))
     from
-        unauthorized_change_counts(
+        cab_required_starts(
             $start_date, $end_date, $reporting_tz, $application_ids,
-            $portfolios, $teams, $change_types, $tiers,
-            null, null
-        )
-    where is_total
+            $portfolios, $teams, $change_types, $tiers
+        ) as s
 )
 
--- the columns are the family's, defined once in its *_counts macro
-select * from counted  -- noqa: AM04
+-- the columns are the family's, defined once by the unauthorized_tallies
+-- and unauthorized_measures macros (as unauthorized_change_counts gives
+-- them for a breakdown), counted here without its cells
+select unnest(unauthorized_measures(tallied))
+from tallied

@@ -369,6 +369,48 @@ select
 from filled as f
 cross join (select chosen_dimension(p_dimension) as dimension) as ch;
 
+-- unauthorized_tallies(s) and unauthorized_measures(t): the unauthorized
+-- family's columns, defined once. unauthorized_tallies is an aggregate over
+-- rows s of cab_required_starts: a struct of the family's counts (n: CAB
+-- required with an approval; n_excluded: CAB not required; n_unclassified:
+-- is_cab_required NULL, or CAB required with no approval).
+-- unauthorized_measures(t) gives, from a row t holding those counts, the
+-- family's columns in their order: unauthorized_rate = n_unauthorized / n,
+-- then the counts. Each is unnested into columns; the measures read the
+-- counts from a row (a CTE's), not from the aggregate itself, which a
+-- macro would repeat once per use. The headline (unauthorized_changes)
+-- counts its rows with them straight, without the cells a breakdown needs
+-- (23 -> 14 ms of CPU for 90 days at 1M changes).
+create or replace macro unauthorized_tallies(s) as
+struct_pack(
+    n := n_where(s.is_cab_required and s.approval is not null),
+    n_unauthorized := n_where(s.is_cab_required and s.is_unauthorized),
+    n_not_approved := n_where(s.is_cab_required and s.is_not_approved),
+    n_approved_after_start := n_where(
+        s.is_cab_required and s.is_approved_after_start
+    ),
+    n_approval_time_missing := n_where(
+        s.is_cab_required and s.is_approval_time_missing
+    ),
+    n_excluded := n_where(not s.is_cab_required),
+    n_unclassified := n_where(
+        s.is_cab_required is null
+        or (s.is_cab_required and s.approval is null)
+    )
+);
+
+create or replace macro unauthorized_measures(t) as
+struct_pack(
+    unauthorized_rate := t.n_unauthorized / nullif(t.n, 0),
+    n := t.n,
+    n_unauthorized := t.n_unauthorized,
+    n_not_approved := t.n_not_approved,
+    n_approved_after_start := t.n_approved_after_start,
+    n_approval_time_missing := t.n_approval_time_missing,
+    n_excluded := t.n_excluded,
+    n_unclassified := t.n_unclassified
+);
+
 -- unauthorized_change_counts(..., p_dimension, p_grain, p_previous_too):
 -- docs/metrics.md unauthorized_changes over the cab_required_starts macro;
 -- periods of p_grain by actual_start_at in p_reporting_tz. Its rows as
@@ -419,25 +461,12 @@ with started as (
 
 cells as (
     select
-        is_previous,
-        dimension_value,
-        period_start,
-        n_where(is_cab_required and approval is not null) as n,
-        n_where(is_cab_required and is_unauthorized) as n_unauthorized,
-        n_where(is_cab_required and is_not_approved) as n_not_approved,
-        n_where(
-            is_cab_required and is_approved_after_start
-        ) as n_approved_after_start,
-        n_where(
-            is_cab_required and is_approval_time_missing
-        ) as n_approval_time_missing,
-        n_where(not is_cab_required) as n_excluded,
-        n_where(
-            is_cab_required is null
-            or (is_cab_required and approval is null)
-        ) as n_unclassified
-    from started
-    group by is_previous, dimension_value, period_start
+        s.is_previous,
+        s.dimension_value,
+        s.period_start,
+        unnest(unauthorized_tallies(s))
+    from started as s
+    group by s.is_previous, s.dimension_value, s.period_start
 ),
 
 filled as (
@@ -450,25 +479,18 @@ filled as (
 )
 
 select
-    is_total,
-    is_previous,
+    f.is_total,
+    f.is_previous,
     -- the dimension is checked once more, in a row of its own, so an
     -- unknown one raises even when no change is in the window
     case
         when p_dimension is not null and ch.dimension is null then null
         else f.dimension_value
     end as dimension_value,
-    period_start,
-    period_label,
-    is_complete,
-    n_unauthorized / nullif(n, 0) as unauthorized_rate,
-    n,
-    n_unauthorized,
-    n_not_approved,
-    n_approved_after_start,
-    n_approval_time_missing,
-    n_excluded,
-    n_unclassified
+    f.period_start,
+    f.period_label,
+    f.is_complete,
+    unnest(unauthorized_measures(f))
 from filled as f
 cross join (select chosen_dimension(p_dimension) as dimension) as ch;
 
