@@ -68,6 +68,15 @@ GROUPS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
             "week_start", "iso_week", "n_deployments", "deploy_days",
             "is_complete")),
     },
+    "approval_lead_time_groups": {
+        "approval_lead_time_summary": ("total", APPROVAL := (
+            "median_lead_time_hours", "p85_lead_time_hours",
+            "mean_lead_time_hours", "n", "n_invalid", "n_excluded",
+            "n_unclassified")),
+        "approval_lead_time": ("dimension", ("change_type", *APPROVAL)),
+        "approval_lead_time_histogram": ("bin", (
+            "change_type", "bin_start_hours", "bin_end_hours", "n")),
+    },
     "release_cadence_summary_groups": {
         "release_cadence_summary": ("total", (
             "n_releases", "n_applications", "n_gaps", "median_gap_days",

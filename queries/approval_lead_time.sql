@@ -15,15 +15,15 @@
 -- not 'approved'; n_unclassified: approved_at in the window, approval
 -- missing. approval_lead_time_summary pools every type.
 with summarised as (
-    select * exclude (is_total)
+    select * exclude (row_kind, bin_start_hours, bin_end_hours)
     from
-        approval_lead_time_stats(
+        approval_lead_time_rows(
             $start_date, $end_date, $reporting_tz, $application_ids,
-            $portfolios, $teams, $change_types, $tiers
+            $portfolios, $teams, $change_types, $tiers, null
         )
-    where not is_total
+    where row_kind = 'dimension'
     order by change_type nulls last
 )
 
--- the columns are the family's, defined once in approval_lead_time_stats
+-- the columns are the family's, defined once in approval_lead_time_rows
 select * from summarised  -- noqa: AM04

@@ -13,33 +13,19 @@
 -- docs/metrics.md approval_lead_time_histogram: the measured rows of
 -- approval_lead_time_records; bin k holds lead times in
 -- [k * bin_hours, (k + 1) * bin_hours). Ordered by change type, then bin.
-with width as (
-    select cast($bin_hours as double) as bin_hours
-),
-
-measured as (
-    select
-        s.change_type,
-        floor(s.lead_hours / w.bin_hours) as bin,
-        w.bin_hours
-    from
-        approval_spans(
-            $start_date, $end_date, $reporting_tz, $application_ids,
-            $portfolios, $teams, $change_types, $tiers
-        ) as s
-    cross join width as w
-    where s.kind = 'measured'
-),
-
-binned as (
+with binned as (
     select
         change_type,
-        bin * bin_hours as bin_start_hours,
-        (bin + 1) * bin_hours as bin_end_hours,
-        count(*) as n
-    from measured
-    group by change_type, bin, bin_hours
-    order by change_type, bin
+        bin_start_hours,
+        bin_end_hours,
+        n
+    from
+        approval_lead_time_rows(
+            $start_date, $end_date, $reporting_tz, $application_ids,
+            $portfolios, $teams, $change_types, $tiers, $bin_hours
+        )
+    where row_kind = 'bin'
+    order by change_type, bin_start_hours
 )
 
 select * from binned

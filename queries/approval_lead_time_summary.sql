@@ -15,14 +15,14 @@
 -- not 'approved'; n_unclassified: approved_at in the window, approval
 -- missing. approval_lead_time gives the same per change type.
 with summarised as (
-    select * exclude (is_total, change_type)
+    select * exclude (row_kind, change_type, bin_start_hours, bin_end_hours)
     from
-        approval_lead_time_stats(
+        approval_lead_time_rows(
             $start_date, $end_date, $reporting_tz, $application_ids,
-            $portfolios, $teams, $change_types, $tiers
+            $portfolios, $teams, $change_types, $tiers, null
         )
-    where is_total
+    where row_kind = 'total'
 )
 
--- the columns are the family's, defined once in approval_lead_time_stats
+-- the columns are the family's, defined once in approval_lead_time_rows
 select * from summarised  -- noqa: AM04

@@ -138,6 +138,86 @@ def test_the_histogram_holds_every_measured_record_of_the_sample(sample_db):
         strict=True)}
 
 
+# --- approval_lead_time_groups ------------------------------------------------
+
+APPROVAL_QUERIES = ("approval_lead_time_summary", "approval_lead_time",
+                    "approval_lead_time_histogram")
+
+
+def assert_approval_groups_equal_the_queries(con, **params):
+    """The groups query's rows, cut (changeboard/groups.py), are the three
+    queries' frames, column for column and dtype for dtype."""
+    from changeboard import groups
+    frames = groups.cut("approval_lead_time_groups",
+                        db.run(con, "approval_lead_time_groups", **params))
+    for name in APPROVAL_QUERIES:
+        takes = db.params(name)
+        pd.testing.assert_frame_equal(frames[name], db.run(
+            con, name, **{k: v for k, v in params.items() if k in takes}))
+    return frames
+
+
+def test_one_read_gives_the_summary_each_type_and_the_bins(con, given):
+    given("changes", [
+        change("C1", "2026-01-01 00:00Z", "2026-01-02 12:00Z"),  # 36 h
+        change("C2", "2026-01-01 00:00Z", "2026-01-01 10:00Z"),  # 10 h
+        change("C3", "2026-01-01 00:00Z", "2026-01-01 20:00Z",
+               change_type="emergency"),  # 20 h
+        change("C4", "2026-01-05 00:00Z", "2026-01-04 00:00Z"),  # invalid
+        change("C5", "2026-01-05 00:00Z", "2026-01-05 05:00Z",
+               approval="rejected"),  # excluded
+        change("C6", "2026-01-05 00:00Z", "2026-01-06 00:00Z",
+               approval=None),  # unclassified
+        change("C7", "2026-01-05 00:00Z", "2026-01-07 02:00Z",
+               change_type="standard"),  # 50 h
+        change("C8", "2025-12-01 00:00Z", "2025-12-31 23:00Z"),  # before
+    ])
+    frames = assert_approval_groups_equal_the_queries(con, **JAN)
+    total = frames["approval_lead_time_summary"].iloc[0]
+    assert (total["n"], total["n_invalid"], total["n_excluded"],
+            total["n_unclassified"]) == (4, 1, 1, 1)
+    assert total["median_lead_time_hours"] == pytest.approx(28.0)
+    by_type = frames["approval_lead_time"]
+    assert list(by_type["change_type"]) == ["emergency", "normal", "standard"]
+    assert list(by_type["n"]) == [1, 2, 1]
+    assert list(by_type["n_invalid"]) == [0, 1, 0]
+    assert [tuple(r) for r in frames["approval_lead_time_histogram"][
+        ["change_type", "bin_start_hours", "n"]].itertuples(index=False)] \
+        == [("emergency", 0, 1), ("normal", 0, 1), ("normal", 24, 1),
+            ("standard", 48, 1)]
+    halves = assert_approval_groups_equal_the_queries(con, **JAN,
+                                                      bin_hours=12)
+    assert list(halves["approval_lead_time_histogram"]["bin_start_hours"]) \
+        == [12, 0, 36, 48]
+
+
+def test_a_window_without_approvals_is_one_zero_summary_and_no_rows(
+        con, given):
+    given("changes", [change("C1", "2025-12-01 00:00Z", "2025-12-02 00:00Z")])
+    frames = assert_approval_groups_equal_the_queries(con, **JAN)
+    total = frames["approval_lead_time_summary"]
+    assert len(total) == 1 and total.iloc[0]["n"] == 0
+    assert total["median_lead_time_hours"].isna().all()
+    assert frames["approval_lead_time"].empty
+    assert frames["approval_lead_time_histogram"].empty
+
+
+@pytest.mark.parametrize("extra", [
+    {}, {"reporting_tz": "Asia/Kolkata", "bin_hours": 6},
+    {"change_types": ["normal", "emergency"]}, {"tiers": ["prod"]},
+    {"teams": ["Payments"], "bin_hours": 48}])
+def test_the_groups_query_gives_the_three_queries_rows_on_the_sample(
+        sample_db, extra):
+    from datetime import date, timedelta
+    end = date.today() + timedelta(days=1)
+    with db.reading(sample_db) as con:
+        frames = assert_approval_groups_equal_the_queries(
+            con, start_date=end - timedelta(days=365), end_date=end, **extra)
+    if not extra.get("teams"):  # the sample has approvals in every other
+        assert len(frames["approval_lead_time_histogram"]) > 5
+        assert frames["approval_lead_time_summary"].iloc[0]["n"] > 20
+
+
 # --- the start of a long result (db.head, ui.Part) -----------------------------
 
 @pytest.mark.parametrize("name", ["approval_lead_time_records",

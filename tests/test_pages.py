@@ -67,7 +67,8 @@ def test_a_page_runs_each_query_once_two_at_a_time(app, monkeypatch, page):
     monkeypatch.setattr(db, "run", counted)
     monkeypatch.setattr(db, "head", counted_head)
     together = cards()
-    assert len(calls) == len(set(calls)) > 10
+    # (the Changes page makes 9 calls: its groups queries stand for 14)
+    assert len(calls) == len(set(calls)) > 8
     assert len(threads) > 1
     # a warm rerun runs no query
     calls.clear()

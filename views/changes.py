@@ -157,9 +157,7 @@ ui.prefetch([(name, window, extra) for name, extra in (
     ("change_success_rate_groups", success),
     ("change_success_score", {}),
     ("emergency_change_ratio_groups", {"grain": grain}),
-    ("approval_lead_time_summary", {}),
-    ("approval_lead_time_histogram", {}),
-    ("approval_lead_time", {}),
+    ("approval_lead_time_groups", {}),
     ("schedule_adherence", {
         "tolerance_minutes": int(st.session_state.get("tolerance") or 0)}),
     ("unauthorized_changes", {}))], filters, parts=[
@@ -381,7 +379,9 @@ ui.definition("emergency_change_ratio_by_period")
 
 # --- approval lead time -------------------------------------------------------
 st.subheader("Approval lead time")
-summary = ui.scoped("approval_lead_time_summary", window, filters).iloc[0]
+# the pooled statistics, the histogram and each type's: one groups query
+approval = ui.scoped_groups("approval_lead_time_groups", window, filters)
+summary = approval["approval_lead_time_summary"].iloc[0]
 if summary["n"] == 0 and records_n(ui.scoped(
         "approval_lead_time_summary",
         {"start_date": ui.DATE_MIN, "end_date": ui.date_max()}, {}).iloc[0]
@@ -403,7 +403,7 @@ else:
                     border=True)
     cards[2].metric("Approved changes (n)", f"{int(summary['n']):,}",
                     border=True)
-    bins = ui.scoped("approval_lead_time_histogram", window, filters)
+    bins = approval["approval_lead_time_histogram"]
     st.plotly_chart(
         charts.binned_histogram(
             bins.assign(change_type=[ui.label_of(v)
@@ -413,7 +413,7 @@ else:
             y_title="approved changes", colour="change_type",
             colours=TYPE_COLOURS, order=list(TYPE_COLOURS)),
         key="approval-chart")
-    by_type = ui.scoped("approval_lead_time", window, filters)
+    by_type = approval["approval_lead_time"]
     type_columns = ["change_type", "median_lead_time_hours",
                     "p85_lead_time_hours", "mean_lead_time_hours", "n",
                     "n_invalid", "n_excluded", "n_unclassified"]

@@ -223,7 +223,8 @@ left join counted as c
 -- group_row_kind(is_total, is_previous, period_start): what a *_counts row
 -- is, as a groups query (queries/*_groups.sql) names it: 'total',
 -- 'previous' (the window before's total), 'period' or 'dimension'; and
--- group_row_order(row_kind), the order a groups query gives them in.
+-- group_row_order(row_kind), the order a groups query gives them in (the
+-- approval lead time's 'bin' rows last).
 create or replace macro group_row_kind(v_is_total, v_is_previous, v_period) as
 case
     when v_is_total and v_is_previous then 'previous'
@@ -234,7 +235,8 @@ end;
 
 create or replace macro group_row_order(v_row_kind) as
 case v_row_kind
-    when 'total' then 0 when 'previous' then 1 when 'period' then 2 else 3
+    when 'total' then 0 when 'previous' then 1 when 'period' then 2
+    when 'dimension' then 3 else 4
 end;
 
 -- change_success_counts(..., p_dimension, p_grain, p_previous_too):
@@ -602,18 +604,53 @@ select
 from filled as f
 cross join (select chosen_dimension(p_dimension) as dimension) as ch;
 
--- approval_lead_time_stats(...): docs/metrics.md approval_lead_time over the
--- approval_spans macro, grouping sets ((change_type), ()): the is_total row
--- pools every change type (one row even with no spans), the others are one
--- per change_type (NULL its own). Median (quantile_cont), p85 and mean over
--- the n measured spans; n_invalid: negative spans, left out.
-create or replace macro approval_lead_time_stats(
+-- approval_lead_time_rows(..., p_bin_hours): docs/metrics.md
+-- approval_lead_time over the approval_spans macro, every row its queries
+-- give, from one read of the spans. row_kind 'total' (every change type
+-- pooled; one row even with no spans) and 'dimension' (one per
+-- change_type, NULL its own), by grouping sets ((change_type), ()): the
+-- median (quantile_cont), p85 and mean over the n measured spans,
+-- n_invalid (negative spans, left out), n_excluded, n_unclassified. And,
+-- with p_bin_hours, row_kind 'bin': per change type and bin k of the
+-- measured spans, the n of them whose lead time is in [k * p_bin_hours,
+-- (k + 1) * p_bin_hours) (bin_start_hours, bin_end_hours: NULL on the
+-- other rows, as the statistics but n are on bin rows). A query keeping one
+-- row_kind reads no more than it needs: the other branch's constant kind
+-- fails its filter and is pruned. Read together (approval_lead_time_groups)
+-- the three cost a year at a million changes 37 ms of CPU, apart 85.
+create or replace macro approval_lead_time_rows(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
-    p_portfolios, p_teams, p_change_types, p_tiers
+    p_portfolios, p_teams, p_change_types, p_tiers, p_bin_hours
 ) as table
+with spans as (
+    select
+        change_type,
+        lead_hours,
+        kind
+    from
+        approval_spans(
+            p_start_date, p_end_date, p_reporting_tz, p_application_ids,
+            p_portfolios, p_teams, p_change_types, p_tiers
+        )
+),
+
+binned as (
+    select
+        s.change_type,
+        floor(s.lead_hours / w.bin_hours) as bin,
+        w.bin_hours
+    from spans as s
+    cross join (select cast(p_bin_hours as double) as bin_hours) as w
+    where s.kind = 'measured' and w.bin_hours is not null
+)
+
 select
-    grouping(change_type) > 0 as is_total,
+    case
+        when grouping(change_type) > 0 then 'total' else 'dimension'
+    end as row_kind,
     change_type,
+    cast(null as double) as bin_start_hours,
+    cast(null as double) as bin_end_hours,
     quantile_cont(lead_hours, 0.5) filter (
         where kind = 'measured'
     ) as median_lead_time_hours,
@@ -627,9 +664,20 @@ select
     n_where(kind = 'invalid') as n_invalid,
     n_where(kind = 'excluded') as n_excluded,
     n_where(kind = 'unclassified') as n_unclassified
-from
-    approval_spans(
-        p_start_date, p_end_date, p_reporting_tz, p_application_ids,
-        p_portfolios, p_teams, p_change_types, p_tiers
-    )
-group by grouping sets ((change_type), ());
+from spans
+group by grouping sets ((change_type), ())
+union all
+select
+    'bin' as row_kind,
+    change_type,
+    bin * bin_hours as bin_start_hours,
+    (bin + 1) * bin_hours as bin_end_hours,
+    null as median_lead_time_hours,
+    null as p85_lead_time_hours,
+    null as mean_lead_time_hours,
+    count(*) as n,
+    null as n_invalid,
+    null as n_excluded,
+    null as n_unclassified
+from binned
+group by change_type, bin, bin_hours;
