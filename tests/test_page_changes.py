@@ -389,6 +389,27 @@ def test_a_type_or_risk_breakdown_says_its_values_in_words(app, by, column):
     assert set(records[column]) == {said[0]}
 
 
+def test_the_approval_lead_time_says_its_types_in_words_in_their_colours(app):
+    """The approval lead time's histogram and table said 'emergency',
+    'normal' where the breakdown above and every other page say
+    'Emergency', 'Normal', and drew the types in colours of their own. They
+    read in words, in the colours the calendar draws them in; the download
+    keeps the codes."""
+    import json
+
+    from changeboard import charts
+    table = next(d.value for d in app.dataframe
+                 if "Median (hours)" in d.value.columns)
+    assert list(table["Type"]) and set(table["Type"]) <= set(
+        charts.TYPE_COLOURS), list(table["Type"])
+    chart = next(c for c in app.get("plotly_chart")
+                 if c.key == "approval-chart")
+    traces = json.loads(chart.proto.spec)["data"]
+    assert {t["name"] for t in traces} == set(table["Type"])
+    assert all(t["marker"]["color"] == charts.TYPE_COLOURS[t["name"]]
+               for t in traces), [(t["name"], t["marker"]) for t in traces]
+
+
 @pytest.mark.parametrize("by", ["Team", "Application", "Risk"])
 def test_a_breakdown_row_lists_as_many_changes_as_it_counts(app, by):
     # team and application are read through the query's filter, risk and

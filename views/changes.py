@@ -60,8 +60,9 @@ NONE = ui.NONE
 FILTER_OF = {"change_type": "change_types", "assignment_group": "teams",
              "application_id": "application_ids"}  # record column -> filter
 POINT = "Select a bar or a point above, or pick here"
-TYPE_COLOURS = {"standard": charts.SERIES[0], "normal": charts.SERIES[5],
-                "emergency": charts.SERIES[4], NONE: "#999999"}
+# change types in words, in the colours every page draws them in
+TYPE_COLOURS = {**{word: charts.TYPE_COLOURS[word] for word in (
+    "Standard", "Normal", "Emergency")}, NONE: "#999999"}
 
 
 shown = partial(ui.labelled, labels=LABELS)  # columns under their labels
@@ -406,7 +407,7 @@ else:
     bins = approval["approval_lead_time_histogram"]
     st.plotly_chart(
         charts.binned_histogram(
-            bins.assign(change_type=[ui.label_of(v)
+            bins.assign(change_type=[ui.word(ui.label_of(v))
                                      for v in bins["change_type"]]),
             start="bin_start_hours", end="bin_end_hours", n="n",
             x_title="hours from creation to approval",
@@ -418,7 +419,7 @@ else:
                     "p85_lead_time_hours", "mean_lead_time_hours", "n",
                     "n_invalid", "n_excluded", "n_unclassified"]
     ui.table(shown(by_type.assign(change_type=[
-        ui.label_of(v) for v in by_type["change_type"]]),
+        ui.word(ui.label_of(v)) for v in by_type["change_type"]]),
         type_columns).rename(columns={"Implemented (n)": "Approved (n)"}),
         "approval-lead-time-by-type", download=by_type[type_columns],
         column_config={c: st.column_config.NumberColumn(format="%.1f")
