@@ -77,6 +77,12 @@ GROUPS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
         "approval_lead_time_histogram": ("bin", (
             "change_type", "bin_start_hours", "bin_end_hours", "n")),
     },
+    "release_on_time_groups": {
+        "release_on_time": ("total", (
+            "on_time_rate", "n", "n_on_time", "n_late", "median_slip_days",
+            "mean_slip_days", "median_slip_days_late", "n_overdue_open",
+            "n_excluded", "n_unclassified")),
+    },
     "release_cadence_summary_groups": {
         "release_cadence_summary": ("total", (
             "n_releases", "n_applications", "n_gaps", "median_gap_days",

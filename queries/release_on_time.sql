@@ -18,7 +18,10 @@
 -- enterprise, planned before least(end_date, as_of), however old. Only the
 -- latest plan is stored, so re-planning hides slip.
 with rated as (
-    select * exclude (is_total, application_id, application_name)
+    select
+        * exclude (
+            is_total, is_previous, application_id, application_name
+        )
     from
         release_on_time_counts(
             $start_date, $end_date, $reporting_tz, $as_of, $application_ids,

@@ -14,7 +14,7 @@
 -- overall figure is release_on_time (a ratio of sums, C7), not an average of
 -- these rows.
 with rated as (
-    select * exclude (is_total)
+    select * exclude (is_total, is_previous)
     from
         release_on_time_counts(
             $start_date, $end_date, $reporting_tz, $as_of, $application_ids,

@@ -365,3 +365,54 @@ def test_cadence_groups_give_both_windows_summaries(sample_db, days, extra):
     assert frames["release_cadence_summary"].iloc[0]["n_releases"] > 0
     assert frames["release_cadence_summary:previous"].iloc[0][
         "n_releases"] > 0
+
+
+@pytest.mark.parametrize(("days", "extra"), [
+    (90, {}), (365, {}), (90, {"reporting_tz": "Asia/Kolkata"}),
+    (365, {"tolerance_days": 2, "portfolios": ["Payments"]}),
+    (120, {"as_of": "2026-10-01 00:00Z"}),
+])
+def test_on_time_groups_give_both_windows_rows(sample_db, days, extra):
+    """release_on_time_groups: its total and the window before's equal
+    release_on_time of each window, column for column."""
+    from datetime import date, timedelta
+
+    from tests.test_change_metrics import assert_groups_equal_the_queries
+
+    end = date.today() + timedelta(days=1)
+    with db.reading(sample_db) as con:
+        frames = assert_groups_equal_the_queries(
+            con, "release_on_time_groups",
+            start_date=end - timedelta(days=days), end_date=end, **extra)
+    # releases in both windows, so the equality means counts and slips
+    assert frames["release_on_time"].iloc[0]["n"] > 0
+    assert frames["release_on_time:previous"].iloc[0]["n"] > 0
+
+
+def test_on_time_groups_count_overdue_releases_at_each_windows_end(
+        con, given):
+    """An open release planned before the window began is overdue at the
+    end of both windows; one planned within the window, at its end only; a
+    release gone live counts in the window it went live in."""
+    from tests.test_change_metrics import assert_groups_equal_the_queries
+    given("releases", [
+        planned("R1", "2025-12-10 00:00Z", "2025-12-12 00:00Z"),  # before
+        planned("R2", "2026-01-10 00:00Z", "2026-01-10 05:00Z"),  # in JAN
+        planned("R3", "2026-01-10 00:00Z", "2026-01-14 00:00Z"),  # late
+        planned("R4", "2025-12-20 00:00Z", status="planned"),  # overdue: both
+        planned("R5", "2026-01-20 00:00Z", status="in_progress"),  # JAN's
+        planned("R6", "2025-11-20 00:00Z", "2025-11-21 00:00Z"),  # earlier
+    ])
+    frames = assert_groups_equal_the_queries(
+        con, "release_on_time_groups", **JAN, as_of="2026-03-01 00:00Z")
+    now, before = (frames["release_on_time" + k].iloc[0]
+                   for k in ("", ":previous"))
+    assert (now["n"], now["n_on_time"], now["n_late"],
+            now["n_overdue_open"]) == (2, 1, 1, 2)
+    assert (before["n"], before["n_late"], before["n_overdue_open"]) == (
+        1, 1, 1)
+    # nothing gone live in the window before's window before: zeros, one row
+    empty = assert_groups_equal_the_queries(
+        con, "release_on_time_groups", start_date="2025-10-01",
+        end_date="2025-11-01", as_of="2026-03-01 00:00Z")
+    assert empty["release_on_time:previous"].iloc[0]["n"] == 0

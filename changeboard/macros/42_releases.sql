@@ -13,10 +13,13 @@
 -- (actual_release_at in W but cancelled or enterprise), 'overdue_open' (not
 -- live, status not released or cancelled, not enterprise, planned before
 -- least(W end, as_of), however old). slip_days = local actual date - local
--- planned date in p_reporting_tz.
+-- planned date in p_reporting_tz. With p_previous_too, also the rows of the
+-- equal window before W (compared_start), is_previous: its releases gone
+-- live, and the releases overdue at its end (planned before least(its end,
+-- as_of); one overdue at both ends is a row of each).
 create or replace macro release_outcomes(
     p_start_date, p_end_date, p_reporting_tz, p_as_of, p_application_ids,
-    p_portfolios
+    p_portfolios, p_previous_too := false
 ) as table
 with live as (
     -- gone live in W: filters on actual_release_at the scan can use
@@ -30,24 +33,49 @@ with live as (
             when r.planned_release_at is null
                 then 'unclassified'
             else 'released'
-        end as kind
+        end as kind,
+        in_window_before(
+            p_previous_too, r.actual_release_at, p_start_date, p_reporting_tz
+        ) as is_previous
     from releases as r
     where
-        r.actual_release_at >= local_midnight(p_start_date, p_reporting_tz)
+        r.actual_release_at >= local_midnight(
+            compared_start(p_start_date, p_end_date, p_previous_too),
+            p_reporting_tz
+        )
         and r.actual_release_at < local_midnight(p_end_date, p_reporting_tz)
 ),
 
-overdue as (
-    select
-        r.*,
-        'overdue_open' as kind
+open_releases as (
+    select r.*
     from releases as r
     where
         r.actual_release_at is null
         and r.status not in ('released', 'cancelled')
         and coalesce(r.release_type, '') <> 'enterprise'
-        and r.planned_release_at < least(
+),
+
+overdue as (
+    select
+        r.*,
+        'overdue_open' as kind,
+        false as is_previous
+    from open_releases as r
+    where
+        r.planned_release_at < least(
             local_midnight(p_end_date, p_reporting_tz),
+            resolved_as_of(local_instant(p_as_of, p_reporting_tz))
+        )
+    union all
+    select
+        r.*,
+        'overdue_open' as kind,
+        true as is_previous
+    from open_releases as r
+    where
+        coalesce(p_previous_too, false)
+        and r.planned_release_at < least(
+            local_midnight(p_start_date, p_reporting_tz),
             resolved_as_of(local_instant(p_as_of, p_reporting_tz))
         )
 ),
@@ -65,7 +93,8 @@ classified as (
         r.kind,
         cast(local_timestamp(r.actual_release_at, p_reporting_tz) as date)
         - cast(local_timestamp(r.planned_release_at, p_reporting_tz) as date)
-        as slip_days
+        as slip_days,
+        r.is_previous
     from (
         select * from live
         union all
@@ -79,32 +108,47 @@ classified as (
 
 select * from classified;
 
--- release_on_time_counts(..., p_tolerance_days, p_by_application):
--- docs/metrics.md release_on_time over the release_outcomes macro: with
--- p_by_application one row per application_id (NULL its own row), else the
--- is_total row, the headline (one row even with no releases). On time: slip_days <=
--- p_tolerance_days; on_time_rate from each row's counts (C7). The one
--- definition of the columns of release_on_time and its by_application.
+-- release_on_time_counts(..., p_tolerance_days, p_by_application,
+-- p_previous_too): docs/metrics.md release_on_time over the release_outcomes
+-- macro: with p_by_application one row per application_id (NULL its own
+-- row), else the is_total row, the headline (one row even with no
+-- releases), and with p_previous_too the headline of the equal window
+-- before too (is_previous; one read of both windows' releases). On time:
+-- slip_days <= p_tolerance_days; on_time_rate from each row's counts (C7).
+-- The one definition of the columns of release_on_time and its
+-- by_application.
 create or replace macro release_on_time_counts(
     p_start_date, p_end_date, p_reporting_tz, p_as_of, p_application_ids,
-    p_portfolios, p_tolerance_days, p_by_application
+    p_portfolios, p_tolerance_days, p_by_application, p_previous_too := false
 ) as table
 with outcomes as (
     select
         kind,
         slip_days,
+        is_previous,
         case when p_by_application then application_id end as key_id,
         case when p_by_application then application_name end as key_name
     from
         release_outcomes(
             p_start_date, p_end_date, p_reporting_tz, p_as_of,
-            p_application_ids, p_portfolios
+            p_application_ids, p_portfolios, p_previous_too := p_previous_too
         )
+),
+
+-- the headline's windows: one row each even with no releases (a row to
+-- meet; none by application)
+windows as (
+    select false as is_previous
+    where not p_by_application
+    union all
+    select true as is_previous
+    where not p_by_application and coalesce(p_previous_too, false)
 ),
 
 counted as (
     select
         not p_by_application as is_total,
+        coalesce(w.is_previous, o.is_previous) as is_previous,
         key_id as application_id,
         any_value(key_name) as application_name,
         count(*) filter (where kind = 'released') as n,
@@ -124,15 +168,14 @@ counted as (
         count(*) filter (where kind = 'overdue_open') as n_overdue_open,
         count(*) filter (where kind = 'excluded') as n_excluded,
         count(*) filter (where kind = 'unclassified') as n_unclassified
-    -- the headline is one row even with no releases: a row to meet, empty
-    -- by application
-    from (select 1 as headline where not p_by_application) as h
-    full join outcomes as o on true
-    group by key_id
+    from windows as w
+    full join outcomes as o on w.is_previous = o.is_previous
+    group by coalesce(w.is_previous, o.is_previous), key_id
 )
 
 select
     is_total,
+    is_previous,
     application_id,
     application_name,
     n_on_time / nullif(n, 0) as on_time_rate,
