@@ -96,9 +96,9 @@ def test_my_queries_run_on_the_sample_database(sample_db, name):
 
 # --- approval_lead_time_histogram ----------------------------------------------
 
-def test_the_histogram_counts_the_measured_approvals_in_their_bins(
-        con, given):
-    given("changes", [
+def approvals_of_every_kind() -> list[dict]:
+    """Approved changes measured, invalid, excluded and unclassified."""
+    return [
         change("C1", "2026-01-01 00:00Z", "2026-01-02 12:00Z"),  # 36 h
         change("C2", "2026-01-01 00:00Z", "2026-01-01 10:00Z"),  # 10 h
         change("C3", "2026-01-01 00:00Z", "2026-01-01 20:00Z",
@@ -108,6 +108,13 @@ def test_the_histogram_counts_the_measured_approvals_in_their_bins(
                approval="rejected"),  # excluded
         change("C6", "2026-01-05 00:00Z", "2026-01-06 00:00Z",
                approval=None),  # unclassified
+    ]
+
+
+def test_the_histogram_counts_the_measured_approvals_in_their_bins(
+        con, given):
+    given("changes", [
+        *approvals_of_every_kind(),
         change("C7", "2026-01-05 00:00Z", "2026-01-06 00:00Z"),  # 24 h
         change("C8", "2026-01-05 00:00Z", "2026-01-07 02:00Z",
                change_type="standard"),  # 50 h
@@ -159,15 +166,7 @@ def assert_approval_groups_equal_the_queries(con, **params):
 
 def test_one_read_gives_the_summary_each_type_and_the_bins(con, given):
     given("changes", [
-        change("C1", "2026-01-01 00:00Z", "2026-01-02 12:00Z"),  # 36 h
-        change("C2", "2026-01-01 00:00Z", "2026-01-01 10:00Z"),  # 10 h
-        change("C3", "2026-01-01 00:00Z", "2026-01-01 20:00Z",
-               change_type="emergency"),  # 20 h
-        change("C4", "2026-01-05 00:00Z", "2026-01-04 00:00Z"),  # invalid
-        change("C5", "2026-01-05 00:00Z", "2026-01-05 05:00Z",
-               approval="rejected"),  # excluded
-        change("C6", "2026-01-05 00:00Z", "2026-01-06 00:00Z",
-               approval=None),  # unclassified
+        *approvals_of_every_kind(),
         change("C7", "2026-01-05 00:00Z", "2026-01-07 02:00Z",
                change_type="standard"),  # 50 h
         change("C8", "2025-12-01 00:00Z", "2025-12-31 23:00Z"),  # before
