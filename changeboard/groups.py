@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from changeboard import db
+
 PREVIOUS = ":previous"  # the key of a family's total for the window before
 
 # groups query -> {the query it stands for: (row_kind, its columns)}; a
@@ -94,8 +96,14 @@ GROUPS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
 def of(query: str) -> str | None:
     """The groups query whose totals are the headline query's rows (its
     window's and, with $compare, the equal window before's), or None."""
-    return next((name for name in GROUPS if standing_for(name) == query),
-                None)
+    return next((name for name in GROUPS if compares(name)
+                 and standing_for(name) == query), None)
+
+
+def compares(name: str) -> bool:
+    """Whether the groups query also counts the equal window before
+    ($compare); the approval lead time's does not."""
+    return "compare" in db.params(name)
 
 
 def standing_for(name: str) -> str:
@@ -107,11 +115,12 @@ def standing_for(name: str) -> str:
 def cut(name: str, rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The groups query `name`'s rows as the frames of the queries it stands
     for, keyed by their names; the total of the window before (its rows
-    with $compare) under the headline's name + PREVIOUS."""
+    with $compare) under the headline's name + PREVIOUS, for a groups query
+    that counts it (compares)."""
     frames = {}
     for query, (kind, columns) in GROUPS[name].items():
         frames[query] = _frame(rows, kind, columns)
-        if kind == "total":
+        if kind == "total" and compares(name):
             frames[query + PREVIOUS] = _frame(rows, "previous", columns)
     return frames
 

@@ -18,7 +18,7 @@ grain = "week" if days <= 120 else "month"
 # the queries whose rows for the period and the one before, and trend, a
 # family's groups query counts in one pass (changeboard/groups.py)
 GROUPED = {query: family for family, queries in groups.GROUPS.items()
-           for query in queries}
+           if groups.compares(family) for query in queries}
 
 
 def counted(family: str) -> dict:
