@@ -11,6 +11,7 @@ queries cost 146 ms of CPU, its groups query 80 ms.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from changeboard import db
@@ -136,17 +137,20 @@ def totals(name: str, rows: pd.DataFrame) -> tuple[pd.DataFrame,
 
 def _frame(rows: pd.DataFrame, kind: str, columns: tuple[str, ...]
            ) -> pd.DataFrame:
-    picked = rows[rows["row_kind"] == kind]
+    # column by column from the arrays, not by masking and renaming the
+    # frame: the Overview's five families cut in 6 ms, not 20
+    at = np.flatnonzero(rows["row_kind"].to_numpy() == kind)
     named = dict(c.split("=") if "=" in c else (c, c) for c in columns)
-    frame = picked[list(named.values())].set_axis(
-        list(named), axis="columns").reset_index(drop=True)
-    # a column NULL on other kinds' rows (n_without_close_code, is_complete)
-    # came as a nullable dtype: back to the query's own when none is missing
-    for column in frame.columns:
-        kind_of = frame[column].dtype
-        if isinstance(kind_of, pd.Int64Dtype) and not frame[column].isna().any():
-            frame[column] = frame[column].astype("int64")
-        elif isinstance(kind_of, pd.BooleanDtype) \
-                and not frame[column].isna().any():
-            frame[column] = frame[column].astype(bool)
-    return frame
+    picked = {}
+    for column, source in named.items():
+        values = rows[source].array.take(at)
+        # a column NULL on other kinds' rows (n_without_close_code,
+        # is_complete) came as a nullable dtype: back to the query's own
+        # when none is missing
+        if isinstance(values.dtype, pd.Int64Dtype | pd.BooleanDtype) \
+                and not values.isna().any():
+            values = values.to_numpy(
+                dtype="int64" if isinstance(values.dtype, pd.Int64Dtype)
+                else bool)
+        picked[column] = values
+    return pd.DataFrame(picked, index=pd.RangeIndex(len(at)))
