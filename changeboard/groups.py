@@ -87,9 +87,17 @@ GROUPS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
             "n_excluded", "n_unclassified")),
     },
     "release_cadence_summary_groups": {
-        "release_cadence_summary": ("total", (
+        "release_cadence_summary": ("total", CADENCE := (
             "n_releases", "n_applications", "n_gaps", "median_gap_days",
             "releases_per_month")),
+    },
+    "release_cadence_groups": {
+        "release_cadence_summary": ("total", CADENCE),
+        "release_cadence_by_month": ("period", (
+            "month", "n_releases", "is_complete")),
+        "release_cadence": ("dimension", (
+            "application_id", "application_name", "n_releases", "n_gaps",
+            "median_gap_days")),
     },
 }
 

@@ -8,17 +8,23 @@
 --     releases) (default: 'releases')
 -- docs/metrics.md release_cadence, rolled up by C7: the median is over the
 -- pooled gaps of every application, never a median of medians (the
--- cadence_summary macro over cadence_events,
+-- cadence_rows macro's 'total' row over cadence_events,
 -- changeboard/macros/42_releases.sql).
 -- releases_per_month = n_releases / (days in the window / 30.436875), its
 -- days counted as dates (a day of 23 or 25 hours is a day).
 with rolled_up as (
-    select * exclude (is_previous)
+    select
+        n_releases,
+        n_applications,
+        n_gaps,
+        median_gap_days,
+        releases_per_month
     from
-        cadence_summary(
+        cadence_rows(
             $basis, $start_date, $end_date, $reporting_tz, $application_ids,
             $portfolios
         )
+    where row_kind = 'total'
 )
 
-select * from rolled_up  -- noqa: AM04
+select * from rolled_up

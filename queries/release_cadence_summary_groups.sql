@@ -8,17 +8,23 @@
 -- $basis: releases, or deployments (production deployments stand in for
 --     releases) (default: 'releases')
 -- row_kind: 'total' (the row of release_cadence_summary) or 'previous'
--- (that row for the window before, with $compare), from the
--- cadence_summary macro: the same numbers (tests compare every column).
+-- (that row for the window before, with $compare), from the cadence_rows
+-- macro: the same numbers (tests compare every column).
 with rolled_up as (
     select
-        case when is_previous then 'previous' else 'total' end as row_kind,
-        * exclude (is_previous)
+        row_kind,
+        n_releases,
+        n_applications,
+        n_gaps,
+        median_gap_days,
+        releases_per_month
     from
-        cadence_summary(
+        cadence_rows(
             $basis, $start_date, $end_date, $reporting_tz, $application_ids,
             $portfolios, p_previous_too := $compare
         )
+    where row_kind in ('total', 'previous')
+    order by row_kind = 'previous'
 )
 
-select * from rolled_up  -- noqa: AM04
+select * from rolled_up

@@ -368,6 +368,54 @@ def test_cadence_groups_give_both_windows_summaries(sample_db, days, extra):
 
 
 @pytest.mark.parametrize(("days", "extra"), [
+    (90, {}), (365, {"reporting_tz": "Asia/Kolkata"}),
+    (120, {"basis": "deployments"}), (365, {"portfolios": ["Payments"]}),
+])
+def test_cadence_groups_give_the_summary_months_and_applications(
+        sample_db, days, extra):
+    """release_cadence_groups: its rows, cut, equal release_cadence_summary,
+    release_cadence_by_month and release_cadence, column for column."""
+    from datetime import date, timedelta
+
+    from tests.test_change_metrics import assert_groups_equal_the_queries
+
+    end = date.today() + timedelta(days=1)
+    with db.reading(sample_db) as con:
+        frames = assert_groups_equal_the_queries(
+            con, "release_cadence_groups",
+            start_date=end - timedelta(days=days), end_date=end, **extra)
+    assert frames["release_cadence_summary"].iloc[0]["n_releases"] > 0
+    assert len(frames["release_cadence_by_month"]) >= days // 31
+    assert len(frames["release_cadence"]) > 1
+
+
+def test_cadence_groups_of_given_rows_and_of_an_empty_window(con, given):
+    """A NULL application is a row of its own, a month without a release a
+    0, a gap reaches back before the window; a window without releases has
+    its total (0 releases) and months, and no application."""
+    from tests.test_change_metrics import assert_groups_equal_the_queries
+    given("releases", [
+        release("R1", "2025-12-29 12:00Z"),
+        release("R2", "2026-01-02 00:00Z"),
+        release("R3", "2026-03-09 00:00Z", app="A2"),
+        release("N1", "2026-01-31 23:30Z", app=None),
+        release("N2", "2026-03-01 00:30Z", app=None),
+    ])
+    frames = assert_groups_equal_the_queries(
+        con, "release_cadence_groups", start_date="2026-01-01",
+        end_date="2026-03-15", reporting_tz="Europe/Berlin")
+    months = frames["release_cadence_by_month"]
+    assert months["n_releases"].tolist() == [1, 1, 2]  # N1 is 1 Feb there
+    assert frames["release_cadence"]["n_releases"].tolist() == [1, 1, 2]
+    empty = assert_groups_equal_the_queries(
+        con, "release_cadence_groups", start_date="2026-05-01",
+        end_date="2026-07-01")
+    assert empty["release_cadence_summary"]["n_releases"].tolist() == [0]
+    assert empty["release_cadence_by_month"]["n_releases"].tolist() == [0, 0]
+    assert empty["release_cadence"].empty
+
+
+@pytest.mark.parametrize(("days", "extra"), [
     (90, {}), (365, {}), (90, {"reporting_tz": "Asia/Kolkata"}),
     (365, {"tolerance_days": 2, "portfolios": ["Payments"]}),
     (120, {"as_of": "2026-10-01 00:00Z"}),

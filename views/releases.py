@@ -131,13 +131,14 @@ def app_labels(frame: pd.DataFrame) -> list[str]:
 status, window, filters = ui.page("Releases")
 # the queries that need no widget below, two at a time (ui.prefetch)
 ui.prefetch([(name, window, {}) for name in (
-    "release_cadence_summary", "release_cadence_by_month", "release_cadence",
-    "release_timeline_summary", "dora_summary",
+    "release_cadence_groups", "release_timeline_summary", "dora_summary",
     "failed_change_recovery_time")], filters)
 
 # --- cadence ------------------------------------------------------------------
 st.subheader("Release cadence")
-summary = ui.scoped("release_cadence_summary", window, filters).iloc[0]
+# the summary, the months and each application's: one groups query
+cadence_frames = ui.scoped_groups("release_cadence_groups", window, filters)
+summary = cadence_frames["release_cadence_summary"].iloc[0]
 if summary["n_releases"] == 0:
     st.info("No release went live in this period — widen the dates or clear "
             "the application filter.")
@@ -157,7 +158,7 @@ else:
         "not enterprise groupings) · median over "
         f"{ui.many(summary['n_gaps'], 'gap')} between consecutive releases of the "
         "same application" + ui.unapplied("release_cadence_summary", filters))
-    monthly = ui.scoped("release_cadence_by_month", window, filters)
+    monthly = cadence_frames["release_cadence_by_month"]
     monthly = monthly.assign(month=[
         f"{m:%b %Y}" + ("" if complete else ui.PART) for m, complete in
         zip(pd.to_datetime(monthly["month"]), monthly["is_complete"],
@@ -168,7 +169,7 @@ else:
         key="cadence-chart")
     st.caption("Releases gone live per month; (part) months are cut by "
                "the dates.")
-    cadence_query = ui.scoped("release_cadence", window, filters).sort_values(
+    cadence_query = cadence_frames["release_cadence"].sort_values(
         "n_releases", ascending=False)
     cadence = cadence_query.assign(application_name=app_labels(cadence_query))
     cadence_columns = ["application_name", "n_releases", "median_gap_days",

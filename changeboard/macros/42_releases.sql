@@ -329,16 +329,21 @@ select
 from gapped
 where is_in_window;
 
--- cadence_summary(p_basis, ..., p_previous_too): docs/metrics.md
--- release_cadence rolled up by C7 over the cadence_events of the window,
--- and with p_previous_too of the equal window before (compared_start), a
--- row each (is_previous): n_releases, n_applications, n_gaps, the median
--- of the pooled gaps of every application (never a median of medians) and
--- releases_per_month = n_releases / (days in the window / 30.436875), its
--- days counted as dates (C2: a day of 23 or 25 hours is a day). An event's
--- gap is to its application's previous event whenever it was, so one read
--- of both windows' events gives each window's gaps.
-create or replace macro cadence_summary(
+-- cadence_rows(p_basis, ..., p_previous_too): docs/metrics.md release_cadence
+-- from one read of the window's cadence_events, as rows of a row_kind:
+-- 'total', the window's rolled up by C7 (and with p_previous_too 'previous',
+-- the equal window before's, compared_start): n_releases, n_applications,
+-- n_gaps, the median of the pooled gaps of every application (never a
+-- median of medians) and releases_per_month = n_releases / (days in the
+-- window / 30.436875), its days counted as dates (C2: a day of 23 or 25
+-- hours is a day); 'period', one per month of the window from its first
+-- date's month (is_complete: wholly inside it), with n_releases, 0 in a
+-- month without one; 'dimension', one per application with events in the
+-- window: n_releases, n_gaps and its median_gap_days. An event's gap is to
+-- its application's previous event whenever it was, so one read of both
+-- windows' events gives each window's gaps. The queries that read one kind
+-- filter it: the others' branches are pruned by their constant kind.
+create or replace macro cadence_rows(
     p_basis, p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_previous_too := false
 ) as table
@@ -361,6 +366,7 @@ events as (
     select
         event_id,
         application_id,
+        application_name,
         event_at,
         gap_days
     from
@@ -368,23 +374,111 @@ events as (
             p_basis, compared_start(p_start_date, p_end_date, p_previous_too),
             p_end_date, p_reporting_tz, p_application_ids, p_portfolios
         )
+),
+
+in_window as (
+    select *
+    from events
+    where event_at >= local_midnight(p_start_date, p_reporting_tz)
+),
+
+months as (
+    select cast(g.month_start as date) as month_start
+    from
+        generate_series(
+            cast(date_trunc('month', cast(p_start_date as date)) as date),
+            cast(p_end_date as date) - interval 1 day,
+            interval 1 month
+        ) as g (month_start)
+),
+
+rolled_up as (
+    select
+        case when w.is_previous then 'previous' else 'total' end as row_kind,
+        count(e.event_id) as n_releases,
+        count(distinct e.application_id) as n_applications,
+        count(e.gap_days) as n_gaps,
+        quantile_cont(e.gap_days, 0.5) as median_gap_days,
+        count(e.event_id)
+        / nullif(
+            (cast(p_end_date as date) - cast(p_start_date as date))
+            / 30.436875,
+            0
+        ) as releases_per_month
+    from windows as w
+    left join events as e on w.w_start <= e.event_at and w.w_end > e.event_at
+    group by w.is_previous
+),
+
+by_month as (
+    select
+        m.month_start as month,  -- noqa: RF04
+        count(e.event_id) as n_releases,
+        m.month_start >= cast(p_start_date as date)
+        and m.month_start + interval 1 month
+        <= cast(p_end_date as date) as is_complete
+    from months as m
+    left join (
+        select
+            event_id,
+            cast(
+                date_trunc('month', local_timestamp(event_at, p_reporting_tz))
+                as date
+            ) as month_start
+        from in_window
+    ) as e on m.month_start = e.month_start
+    group by m.month_start
+),
+
+by_application as (
+    select
+        application_id,
+        any_value(application_name) as application_name,
+        count(*) as n_releases,
+        count(gap_days) as n_gaps,
+        quantile_cont(gap_days, 0.5) as median_gap_days
+    from in_window
+    group by application_id
 )
 
 select
-    w.is_previous,
-    count(e.event_id) as n_releases,
-    count(distinct e.application_id) as n_applications,
-    count(e.gap_days) as n_gaps,
-    quantile_cont(e.gap_days, 0.5) as median_gap_days,
-    count(e.event_id)
-    / nullif(
-        (cast(p_end_date as date) - cast(p_start_date as date)) / 30.436875,
-        0
-    ) as releases_per_month
-from windows as w
-left join events as e on w.w_start <= e.event_at and w.w_end > e.event_at
-group by w.is_previous
-order by w.is_previous;
+    row_kind,
+    null::date as month,  -- noqa: RF04
+    null::boolean as is_complete,
+    null::varchar as application_id,
+    null::varchar as application_name,
+    n_releases,
+    n_applications,
+    n_gaps,
+    median_gap_days,
+    releases_per_month
+from rolled_up
+union all
+select
+    'period' as row_kind,
+    month,
+    is_complete,
+    null::varchar as application_id,
+    null::varchar as application_name,
+    n_releases,
+    null::bigint as n_applications,
+    null::bigint as n_gaps,
+    null::double as median_gap_days,
+    null::double as releases_per_month
+from by_month
+union all
+select
+    'dimension' as row_kind,
+    null::date as month,  -- noqa: RF04
+    null::boolean as is_complete,
+    application_id,
+    application_name,
+    n_releases,
+    null::bigint as n_applications,
+    n_gaps,
+    median_gap_days,
+    null::double as releases_per_month
+from by_application;
 
 -- derived_release_spans: one row per release with phases (release_phases
 -- of a known release), whatever its dates: its application_id, start_at =
