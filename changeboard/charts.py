@@ -442,8 +442,12 @@ def histogram(frame: pd.DataFrame, *, x: str, x_title: str,
               y_title: str = "count", colour: str | None = None,
               colours: dict[str, str] | None = None,
               order: list[str] | None = None, nbins: int | None = None,
-              bin_size: float | None = None) -> go.Figure:
-    """Stacked histogram of a raw value, optionally coloured by a category."""
+              bin_size: float | None = None,
+              weight: str | None = None) -> go.Figure:
+    """Stacked histogram of a raw value, optionally coloured by a category.
+    `weight`: a column of counts, each row standing for that many values
+    (rows counted already: the browser still bins them, into the same bars
+    as the values one by one)."""
     hovertemplate = (x_title + " %{x}: %{y:,} " + y_title
                      + ("<br>%{fullData.name}" if colour else "")
                      + "<extra></extra>")
@@ -456,6 +460,7 @@ def histogram(frame: pd.DataFrame, *, x: str, x_title: str,
     else:
         groups, mapping = [("", np.arange(len(frame)))], {"": SERIES[0]}
     xs = _array(frame[x])
+    weights = None if weight is None else _array(frame[weight])
     data = []
     for value, rows in groups:
         trace = _express(
@@ -463,16 +468,21 @@ def histogram(frame: pd.DataFrame, *, x: str, x_title: str,
             orientation="v",
             marker={"color": mapping[value], "pattern": {"shape": ""}},
             hovertemplate=hovertemplate)
+        if weights is not None:
+            trace.update(y=_take(weights, rows), histfunc="sum")
         if nbins:
             trace["nbinsx"] = nbins
         if bin_size:
             trace["xbins"] = {"size": bin_size}
         data.append(trace)
-    values = frame[x].dropna()
+    counted = frame[x].notna()
+    values = frame.loc[counted, x]
+    each = (pd.Series(1, index=values.index) if weight is None
+            else frame.loc[counted, weight])
     # the tallest bar, its bins taken as whole multiples of bin_size
-    # (plotly places them itself; without a size, every row bounds it)
-    peak = (values // bin_size).value_counts().max() if bin_size and len(
-        values) else len(values)
+    # (plotly places them itself; without a size, every value bounds it)
+    peak = each.groupby(values // bin_size).sum().max() if bin_size and len(
+        values) else each.sum()
     return _figure(data, _layout(
         y_title=y_title, x_title=x_title, express=True, barmode="stack",
         bargap=0.05, hovermode="closest", yaxis=count_axis(peak)))

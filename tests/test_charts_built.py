@@ -49,6 +49,14 @@ def slips():
                                      "On time", "Late", None]})
 
 
+def counted_slips():
+    """slips() counted by slip and outcome, 9 of them late (12 in all)."""
+    return pd.DataFrame({"slip_days": [-1, 0, 2, 3, 5, 9, 9],
+                         "outcome": ["On time", "On time", "Late", "Late",
+                                     "Late", "Late", None],
+                         "n": [1, 2, 1, 1, 1, 5, 1]})
+
+
 def approval_bins():
     return pd.DataFrame({"change_type": ["normal", "standard", "normal",
                                          "other"],
@@ -136,6 +144,11 @@ FIGURES = {
         slips(), x="slip_days", x_title="slip (days)", y_title="releases",
         colour="outcome", colours={"On time": "#009E73", "Late": "#D55E00"},
         order=["On time", "Late"], bin_size=1),
+    "histogram_counted": lambda: charts.histogram(
+        counted_slips(), x="slip_days", x_title="slip (days)",
+        y_title="releases", colour="outcome",
+        colours={"On time": "#009E73", "Late": "#D55E00"},
+        order=["On time", "Late"], bin_size=1, weight="n"),
     "binned_histogram": lambda: charts.binned_histogram(
         approval_bins(), start="bin_start_hours", end="bin_end_hours",
         n="n", x_title="hours", y_title="approved changes",
@@ -277,6 +290,32 @@ def test_a_histogram_stacks_its_categories_in_order_and_drops_none():
                              colours={"On time": "#009E73"}, order=None)
     assert [(t.name, len(t.x), t.marker.color) for t in alone.data] == [
         ("Late", 7, charts.SERIES[1])]
+
+
+def test_a_histogram_of_counted_rows_sums_them_into_the_same_bins():
+    """Rows counted already (weight): each trace sends its slips once with
+    their counts, and the browser sums them into the bins it would make of
+    the values one by one; the count axis sees the tallest stacked bar."""
+    figure = FIGURES["histogram_counted"]()
+    assert [t.name for t in figure.data] == ["On time", "Late"]
+    late = figure.data[1]
+    assert (list(late.x), list(late.y)) == ([2, 3, 5, 9], [1, 1, 1, 5])
+    assert {t.histfunc for t in figure.data} == {"sum"}
+    assert late.xbins.size == 1 and late.bingroup == "x"
+    # the tallest bar is 9 days: 5 late and one without an outcome, so the
+    # axis ticks every whole number (under 10) as for the values themselves
+    rows = counted_slips()
+    one_by_one = charts.histogram(
+        rows.loc[rows.index.repeat(rows["n"])], x="slip_days",
+        x_title="slip (days)", y_title="releases", colour="outcome",
+        colours={"On time": "#009E73", "Late": "#D55E00"},
+        order=["On time", "Late"], bin_size=1)
+    assert figure.layout.yaxis == one_by_one.layout.yaxis
+    assert figure.layout.yaxis.dtick == 1
+    many = charts.histogram(rows.assign(n=rows["n"] * 2), x="slip_days",
+                            x_title="slip", y_title="releases", bin_size=1,
+                            weight="n")
+    assert many.layout.yaxis.dtick is None  # 12 in the 9-day bar
 
 
 def test_binned_bars_are_as_wide_as_their_bin_in_the_given_order():

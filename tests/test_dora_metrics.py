@@ -427,7 +427,8 @@ def test_lead_time_is_never_banded_and_no_data_gives_no_level(con):
     "deployment_frequency", "deployment_frequency_by_week",
     "deployment_change_failure_rate", "deployment_records", "dora_summary",
     "release_on_time", "release_on_time_by_application", "release_records",
-    "release_cadence", "release_cadence_summary", "release_cadence_by_month"])
+    "release_cadence", "release_cadence_summary", "release_cadence_by_month",
+    "release_cadence_groups", "release_slip_days"])
 def test_deployment_and_release_query_runs_on_the_sample_database(sample_db,
                                                                   name):
     with db.connect(sample_db, read_only=True) as con:

@@ -117,6 +117,54 @@ def test_unplanned_cancelled_and_enterprise_releases_stay_out(con, given):
                                                            "slip_days"] == 0
 
 
+def slip_counts(records):
+    """release_records' released rows counted by slip, as
+    release_slip_days counts them."""
+    released = records[records["kind"] == "released"]
+    return (released.groupby("slip_days", sort=True)
+            .agg(is_on_time=("is_on_time", "first"), n=("release_id", "size"))
+            .reset_index())
+
+
+def test_slip_days_count_the_released_records_by_slip(con, given):
+    """A slip of exactly the tolerance is on time, a day more late, early
+    ones on time; unplanned and cancelled releases are no slip."""
+    given("releases", [
+        planned("R1", "2026-01-10 09:00Z", "2026-01-10 23:00Z"),  # 0
+        planned("R2", "2026-01-10 09:00Z", "2026-01-12 10:00Z"),  # 2
+        planned("R3", "2026-01-09 09:00Z", "2026-01-11 10:00Z"),  # 2
+        planned("R4", "2026-01-10 09:00Z", "2026-01-13 10:00Z"),  # 3
+        planned("R5", "2026-01-12 09:00Z", "2026-01-10 10:00Z"),  # -2
+        planned("R6", None, "2026-01-10 10:00Z"),
+        planned("R7", "2026-01-01 09:00Z", "2026-01-12 10:00Z",
+                status="cancelled")])
+    rows = db.run(con, "release_slip_days", tolerance_days=2, **JAN)
+    assert [tuple(r) for r in rows.itertuples(index=False)] == [
+        (-2, True, 1), (0, True, 1), (2, True, 2), (3, False, 1)]
+    records = db.run(con, "release_records", tolerance_days=2, **JAN)
+    assert rows["n"].sum() == (records["kind"] == "released").sum()
+
+
+@pytest.mark.parametrize("params", [
+    {"days": 90}, {"days": 730, "tolerance_days": 3},
+    {"days": 730, "reporting_tz": "Asia/Kolkata", "portfolios": ["Payments"]},
+])
+def test_slip_days_are_the_records_counted_on_the_sample(sample_db, params):
+    from datetime import date, timedelta
+
+    import pandas as pd
+    params = dict(params)
+    end = date.today() + timedelta(days=1)
+    window = {"start_date": end - timedelta(days=params.pop("days")),
+              "end_date": end, **params}
+    with db.reading(sample_db) as con:
+        counted = db.run(con, "release_slip_days", **window)
+        records = db.run(con, "release_records", **window)
+    assert len(counted) > 2
+    pd.testing.assert_frame_equal(counted, slip_counts(records),
+                                  check_dtype=False)
+
+
 def test_overdue_open_releases_count_however_old_until_as_of(con, given):
     given("releases", [
         planned("R1", "2024-03-01 00:00Z", status="planned"),  # very old
