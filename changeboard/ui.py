@@ -23,7 +23,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 
 import reports
 from changeboard import asof, charts, config, db, groups
-from changeboard.cli import query as query_cli
+from changeboard.filters import join_list
 from changeboard.words import PHASES as PHASES  # phase codes -> names
 from changeboard.words import TIERS as TIERS  # tier codes -> names
 from changeboard.words import each_distinct as each_distinct
@@ -580,7 +580,7 @@ def command_line(name: str, params: dict) -> str:
     for key, value in params.items():
         if value is None:
             continue
-        text = query_cli.join_list(value) if isinstance(
+        text = join_list(value) if isinstance(
             value, (list, tuple)) else str(value)
         words.append(f"--param {shlex.quote(f'{key}={text}')}")
     return " ".join(words)
