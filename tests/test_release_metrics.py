@@ -391,6 +391,20 @@ def test_an_overdue_enterprise_release_is_not_counted_and_docs_say_so(
     assert "not enterprise" in card
 
 
+def groups_on_the_sample(sample_db, name: str, days: int, extra: dict):
+    """The groups query's frames for the `days` up to today on the sample,
+    each checked against its own query (assert_groups_equal_the_queries)."""
+    from datetime import date, timedelta
+
+    from tests.test_change_metrics import assert_groups_equal_the_queries
+
+    end = date.today() + timedelta(days=1)
+    with db.reading(sample_db) as con:
+        return assert_groups_equal_the_queries(
+            con, name, start_date=end - timedelta(days=days), end_date=end,
+            **extra)
+
+
 @pytest.mark.parametrize(("days", "extra"), [
     (120, {}), (365, {}), (120, {"basis": "deployments"}),
     (120, {"reporting_tz": "Asia/Kolkata"}),
@@ -400,15 +414,7 @@ def test_cadence_groups_give_both_windows_summaries(sample_db, days, extra):
     """release_cadence_summary_groups: its total and the window before's
     equal release_cadence_summary of each window, column for column (a gap
     reaches back to its application's previous release in either)."""
-    from datetime import date, timedelta
-
-    from tests.test_change_metrics import assert_groups_equal_the_queries
-
-    end = date.today() + timedelta(days=1)
-    with db.reading(sample_db) as con:
-        frames = assert_groups_equal_the_queries(
-            con, "release_cadence_summary_groups",
-            start_date=end - timedelta(days=days), end_date=end, **extra)
+    frames = groups_on_the_sample(sample_db, "release_cadence_summary_groups", days, extra)
     # releases in both windows, so the equality means counts and gaps
     assert frames["release_cadence_summary"].iloc[0]["n_releases"] > 0
     assert frames["release_cadence_summary:previous"].iloc[0][
@@ -423,15 +429,7 @@ def test_cadence_groups_give_the_summary_months_and_applications(
         sample_db, days, extra):
     """release_cadence_groups: its rows, cut, equal release_cadence_summary,
     release_cadence_by_month and release_cadence, column for column."""
-    from datetime import date, timedelta
-
-    from tests.test_change_metrics import assert_groups_equal_the_queries
-
-    end = date.today() + timedelta(days=1)
-    with db.reading(sample_db) as con:
-        frames = assert_groups_equal_the_queries(
-            con, "release_cadence_groups",
-            start_date=end - timedelta(days=days), end_date=end, **extra)
+    frames = groups_on_the_sample(sample_db, "release_cadence_groups", days, extra)
     assert frames["release_cadence_summary"].iloc[0]["n_releases"] > 0
     assert len(frames["release_cadence_by_month"]) >= days // 31
     assert len(frames["release_cadence"]) > 1
@@ -471,15 +469,7 @@ def test_cadence_groups_of_given_rows_and_of_an_empty_window(con, given):
 def test_on_time_groups_give_both_windows_rows(sample_db, days, extra):
     """release_on_time_groups: its total and the window before's equal
     release_on_time of each window, column for column."""
-    from datetime import date, timedelta
-
-    from tests.test_change_metrics import assert_groups_equal_the_queries
-
-    end = date.today() + timedelta(days=1)
-    with db.reading(sample_db) as con:
-        frames = assert_groups_equal_the_queries(
-            con, "release_on_time_groups",
-            start_date=end - timedelta(days=days), end_date=end, **extra)
+    frames = groups_on_the_sample(sample_db, "release_on_time_groups", days, extra)
     # releases in both windows, so the equality means counts and slips
     assert frames["release_on_time"].iloc[0]["n"] > 0
     assert frames["release_on_time:previous"].iloc[0]["n"] > 0
