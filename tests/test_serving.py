@@ -752,6 +752,36 @@ def test_the_sign_in_callbacks_code_stays_out_of_the_access_log(tmp_path):
         assert "GET /?after=sign-in" in (tmp_path / log).read_text(), log
 
 
+def test_a_failed_sign_in_callback_leaves_its_code_out_of_the_error_log(
+        tmp_path):
+    """With no replica answering, nginx's error log says why a request
+    failed, and its request line with it: the callback's carried the
+    one-time authorization code. The callback still fails as any request
+    does (502); the error log keeps the other requests' failures, not the
+    code."""
+    from changeboard import serve
+
+    down = _free_port()  # nothing listens: every request to it fails
+    port = _free_port()
+    nginx = _started_nginx(tmp_path, port, serve.nginx_site(
+        [down], f"127.0.0.1:{port}"), serve.NGINX_MAIN)
+    code = "planted-authorization-code-Wz4"
+    try:
+        for path in (f"/oauth2callback?code={code}&state=st4te",
+                     "/?after=sign-in"):
+            with pytest.raises(urllib.error.HTTPError) as failed:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}",
+                                       timeout=10)
+            assert failed.value.code == 502
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=20)
+    errors = (tmp_path / "error.log").read_text()
+    assert "GET /?after=sign-in" in errors  # the error log still logs
+    for log in ("error.log", "e.log", "access.log"):
+        assert code not in (tmp_path / log).read_text(), log
+
+
 def test_the_nginx_site_is_refused_with_half_of_tls(tmp_path):
     """`changeboard.serve nginx --tls-cert X` without --tls-key printed a
     site with `ssl_certificate_key ;`, which nginx refuses on reload; a
