@@ -648,6 +648,9 @@ def migrate(con, keep: dict | None = None, *, begin: bool = False) -> int:
 
 
 def query_path(name: str) -> Path:
+    known = _query_paths.get(name)
+    if known is not None:
+        return known
     sql = (QUERIES / f"{name}.sql").resolve()
     if sql.parent != QUERIES or not sql.exists():
         known = names()
@@ -655,7 +658,14 @@ def query_path(name: str) -> Path:
         raise QueryError(f"unknown query {name!r}" + (
             f": did you mean {near}?" if near
             else f" (known: {', '.join(known) or 'none'})"))
+    _query_paths[name] = sql
     return sql
+
+
+# a query's file, once found: resolving it took 24 us a call (a system call
+# per folder of its path), and the Overview asks about 96 times a rerun
+# (each query's parameters); signature() still sees an edit to the file
+_query_paths: dict[str, Path] = {}
 
 
 def meant(word: str, choices, *, cutoff: float = 0.8,
