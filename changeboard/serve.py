@@ -83,10 +83,15 @@ def private_dir() -> Path:
     return folder
 
 
+def written_secrets(name: str) -> Path:
+    """Where write_secrets(..., name) writes."""
+    return private_dir() / f"secrets-{name}.toml"
+
+
 def write_secrets(section: dict[str, str], name: str) -> Path:
     """The [auth] section as a 0600 secrets file in private_dir()."""
-    folder = private_dir()
-    path = folder / f"secrets-{name}.toml"
+    path = written_secrets(name)
+    folder = path.parent
     tmp = folder / f".secrets-{name}.{os.getpid()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with open(fd, "w") as out:
@@ -612,8 +617,12 @@ def serve(args) -> int:
               flush=True)
     ports = [args.first_port + i for i in range(args.replicas)]
     check_ports(args.listen, ports)
-    secrets = _prepare(host, f"serve-{args.first_port}",
-                       _hosts(args.allowed_hosts))
+    name = f"serve-{args.first_port}"
+    secrets = _prepare(host, name, _hosts(args.allowed_hosts))
+    # the file of CHANGEBOARD_OIDC_* this start wrote (never an operator's
+    # own secrets.toml): the replicas read it, and it goes when they stop
+    written = written_secrets(name)
+    written = written if written in secrets else None
     procs: list[subprocess.Popen] = []
     stopping = False
 
@@ -662,6 +671,8 @@ def serve(args) -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
         shutil.rmtree(run_dir, ignore_errors=True)
+        if written is not None:
+            written.unlink(missing_ok=True)
 
 
 def main(argv=None) -> int:

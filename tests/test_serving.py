@@ -752,6 +752,47 @@ def test_the_sign_in_callbacks_code_stays_out_of_the_access_log(tmp_path):
         assert "GET /?after=sign-in" in (tmp_path / log).read_text(), log
 
 
+def test_serve_removes_the_secrets_file_it_wrote_when_it_stops(
+        sample_db, tmp_path):
+    """`make serve` writes the sign-in settings given as CHANGEBOARD_OIDC_*
+    to an owner-only secrets file its replicas read, and the file, the
+    client and cookie secrets in it, stayed after the service stopped. A
+    real `serve` (a replica behind nginx, the provider unreachable: a
+    warning) now removes it when it stops, as it removes nginx's folder."""
+    from tests.test_team_service import _start, _stop
+
+    port, first, dead = _free_port(), _free_port(), _free_port()
+    run = tmp_path / "run"
+    run.mkdir(mode=0o700)
+    database = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, database)
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CHANGEBOARD_OIDC_", "CHANGEBOARD_OPEN"))}
+    env.update(SIGN_IN, CHANGEBOARD_DB=str(database),
+               XDG_RUNTIME_DIR=str(run),
+               CHANGEBOARD_APP_DB=str(tmp_path / "app.sqlite"),
+               CHANGEBOARD_OIDC_METADATA_URL=(
+                   f"http://127.0.0.1:{dead}/.well-known/"
+                   "openid-configuration"),
+               CHANGEBOARD_OIDC_REDIRECT_URI=f"{url}/oauth2callback")
+    proc = _start([sys.executable, "-m", "changeboard.serve", "serve",
+                   "--listen", f"127.0.0.1:{port}", "--replicas", "1",
+                   "--first-port", str(first)],
+                  env=env, log=tmp_path / "serve.log",
+                  health=f"{url}/_stcore/health")
+    written = run / "changeboard" / f"secrets-serve-{first}.toml"
+    try:
+        secret = SIGN_IN["CHANGEBOARD_OIDC_CLIENT_SECRET"]
+        assert secret in written.read_text()  # what the replica reads
+    finally:
+        _stop(proc)
+    assert not written.exists()
+    assert list((run / "changeboard").iterdir()) == []
+    said = (tmp_path / "serve.log").read_text()
+    assert "WARNING" in said and secret not in said
+
+
 def test_a_failed_sign_in_callback_leaves_its_code_out_of_the_error_log(
         tmp_path):
     """With no replica answering, nginx's error log says why a request
