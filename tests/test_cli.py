@@ -892,6 +892,34 @@ def test_hints_name_the_command_as_the_readme_does(tmp_path):
         assert "python -m" not in said
 
 
+def test_query_as_of_the_start_of_a_name_says_which_snapshot_it_read(
+        tmp_path):
+    """`query --as-of` takes the start of a snapshot's name (a day) when
+    one snapshot has it, and read that one without a word: a script's log
+    could not tell which version its numbers came from. It now says the
+    name on stderr (stdout keeps the rows alone); the whole name says
+    nothing more."""
+    path = two_changes(tmp_path / "cb.duckdb", "Ops", "Dev")
+    with db.publish(path) as con:  # keeps the first as a snapshot
+        con.execute("insert into changes (change_id, change_type, state, "
+                    "created_at) values ('C3', 'normal', 'new', "
+                    "'2026-01-02 00:00Z')")
+    from changeboard import snapshots
+    first = snapshots.listing(path)[0].name
+    day = first[:10]
+    assert [s.name for s in snapshots.listing(path)
+            if s.name.startswith(day)] == [first]
+    read = changeboard("query", "data_status", "--as-of", day, "--db",
+                       str(path), "--format", "json")
+    assert read.returncode == 0, read.stderr
+    assert json.loads(read.stdout)[0]["n_changes"] == 2
+    assert read.stderr.strip() == (
+        f"--as-of {day}: reading the snapshot {first}")
+    whole = changeboard("query", "data_status", "--as-of", first, "--db",
+                        str(path), "--format", "json")
+    assert whole.returncode == 0 and whole.stderr == ""
+
+
 def test_page_hints_and_settings_name_the_documented_command():
     """Pages and settings said `python -m queries`, `python -m ingest` and
     `python -m changeboard sync ...`; README documents `changeboard ...`.

@@ -148,8 +148,12 @@ def run(args, parser) -> int:
         if not args.name:
             parser.error("give a query name or --list")
         values = _parse_params(args.name, args.param)
-        path, _ = snapshots.source(args.db or config.DB_PATH,
-                                   getattr(args, "as_of", None))
+        as_of = getattr(args, "as_of", None)
+        path, version = snapshots.source(args.db or config.DB_PATH, as_of)
+        if as_of and version and version != as_of:
+            # the start of a name (a day, '2026-11'): say which it read
+            print(f"--as-of {as_of}: reading the snapshot {version}",
+                  file=sys.stderr)
         missing = no_database(path)  # said as report and snapshots say it
         if missing:
             print(f"error: {missing}", file=sys.stderr)
