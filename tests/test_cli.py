@@ -857,19 +857,25 @@ def test_a_load_that_loaded_nothing_does_not_say_published(tmp_path):
         f"nothing changed in {path}: the file was already loaded")
 
 
+def with_a_snapshot(tmp_path):
+    """A database of two changes, then three: the first kept as a snapshot;
+    its path and the snapshot's name."""
+    from changeboard import snapshots
+    path = two_changes(tmp_path / "cb.duckdb", "Ops", "Dev")
+    with db.publish(path) as con:  # keeps the first as a snapshot
+        con.execute("insert into changes (change_id, change_type, state, "
+                    "created_at) values ('C3', 'normal', 'new', "
+                    "'2026-01-02 00:00Z')")
+    return path, snapshots.listing(path)[0].name
+
+
 def test_hints_name_the_command_as_the_readme_does(tmp_path):
     """The README's "Command line" calls it `changeboard`; `snapshots
     show` said 'read it: python -m changeboard report cab ... --as-of' (and
     not that `query --as-of` reads it too), a wrong --as-of '`python -m
     changeboard snapshots list` lists them', and `query --list` described
     api_syncs by the old `python -m ingest servicenow-api`."""
-    path = two_changes(tmp_path / "cb.duckdb", "Ops", "Dev")
-    with db.publish(path) as con:  # keeps the first as a snapshot
-        con.execute("insert into changes (change_id, change_type, state, "
-                    "created_at) values ('C3', 'normal', 'new', "
-                    "'2026-01-02 00:00Z')")
-    from changeboard import snapshots
-    first = snapshots.listing(path)[0].name
+    path, first = with_a_snapshot(tmp_path)
     shown = changeboard("snapshots", "show", first, "--db", str(path))
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.splitlines()[-1] == (
@@ -899,13 +905,8 @@ def test_query_as_of_the_start_of_a_name_says_which_snapshot_it_read(
     could not tell which version its numbers came from. It now says the
     name on stderr (stdout keeps the rows alone); the whole name says
     nothing more."""
-    path = two_changes(tmp_path / "cb.duckdb", "Ops", "Dev")
-    with db.publish(path) as con:  # keeps the first as a snapshot
-        con.execute("insert into changes (change_id, change_type, state, "
-                    "created_at) values ('C3', 'normal', 'new', "
-                    "'2026-01-02 00:00Z')")
     from changeboard import snapshots
-    first = snapshots.listing(path)[0].name
+    path, first = with_a_snapshot(tmp_path)
     day = first[:10]
     assert [s.name for s in snapshots.listing(path)
             if s.name.startswith(day)] == [first]
