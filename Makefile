@@ -72,21 +72,29 @@ test: $(VENV)/.dev-installed chromium nginx lint
 
 BENCH_SCALE ?= 125
 BENCH_DB := bench/out/scale-$(BENCH_SCALE).duckdb
+# the same sample at 80,000 and 240,000 changes: how the queries' time grows
+BENCH_GROWTH := bench/out/scale-10.duckdb bench/out/scale-30.duckdb
+BENCH_FIGURES := bench/out/figures.jsonl
+bench/out/scale-%.duckdb: | $(VENV)/.installed
+	rm -rf bench/out/csv-$*
+	$(PY) -m sample_data generate --seed 3 --scale $* \
+		--out bench/out/csv-$*
+	CHANGEBOARD_DB=$@ $(PY) -m ingest csv bench/out/csv-$*/*.csv
+	rm -rf bench/out/csv-$*
 
-$(BENCH_DB): | $(VENV)/.installed
-	rm -rf bench/out/csv-$(BENCH_SCALE)
-	$(PY) -m sample_data generate --seed 3 --scale $(BENCH_SCALE) \
-		--out bench/out/csv-$(BENCH_SCALE)
-	CHANGEBOARD_DB=$@ $(PY) -m ingest csv bench/out/csv-$(BENCH_SCALE)/*.csv
-	rm -rf bench/out/csv-$(BENCH_SCALE)
-
-# about 3 minutes to build the 1M-change database once, then the benchmarks
-bench: $(VENV)/.dev-installed chromium $(BENCH_DB)
-	$(PY) bench/run.py
-	$(PY) bench/pages.py --db $(BENCH_DB) --browser
-	$(PY) bench/queries.py --db $(BENCH_DB)
-	$(PY) bench/incremental.py --db $(BENCH_DB)
-	$(PY) bench/cab.py --db $(BENCH_DB)
+# about 4 minutes to build the databases once, then about 15 minutes of
+# benchmarks; the last step prints every figure beside its target in one
+# table (bench/summary.py, from what each script recorded)
+bench: $(VENV)/.dev-installed chromium $(BENCH_DB) $(BENCH_GROWTH)
+	rm -f $(BENCH_FIGURES)
+	$(PY) bench/run.py --record $(BENCH_FIGURES)
+	$(PY) bench/pages.py --db $(BENCH_DB) --browser --record $(BENCH_FIGURES)
+	$(PY) bench/queries.py $(foreach d,$(BENCH_GROWTH) $(BENCH_DB),--db $(d)) \
+		--record $(BENCH_FIGURES)
+	$(PY) bench/ingest.py --scale $(BENCH_SCALE) --record $(BENCH_FIGURES)
+	$(PY) bench/incremental.py --db $(BENCH_DB) --record $(BENCH_FIGURES)
+	$(PY) bench/cab.py --db $(BENCH_DB) --record $(BENCH_FIGURES)
+	$(PY) bench/summary.py $(BENCH_FIGURES)
 
 # simultaneous sessions through nginx, 1 and 2 replicas (about 20 minutes)
 bench-serve: $(VENV)/.dev-installed chromium nginx

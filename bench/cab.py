@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+import figures  # bench/, this script's own folder
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {"html": 2.0, "xlsx": 2.0, "pdf": 5.0}
 
@@ -102,7 +104,9 @@ def main() -> int:
     parser.add_argument("--small", type=int, default=50)
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    figures.add_argument(parser)
     args = parser.parse_args()
+    figures.use(args)
     if args.one is not None:
         print(json.dumps(one_pack(args.db, args.meeting, json.loads(args.one))))
         return 0
@@ -129,7 +133,22 @@ def main() -> int:
               flush=True)
         if row["note"]:
             print(f"      the pack says: {row['note']}")
+        _record(label, row, small)
     return 0
+
+
+def _record(label: str, row: dict, small: bool) -> None:
+    """The pack's figures for bench/summary.py: the small agenda's files
+    against their targets; the whole agenda's (thousands) have only to
+    finish, so they are recorded without one, with its memory."""
+    agenda = f"{label} agenda ({row['agenda']:,} changes)"
+    for name, shown in (("build", "build"), ("html", "HTML"),
+                        ("xlsx", "XLSX"), ("pdf", "PDF")):
+        figures.record("cab", f"{agenda}: {shown}", row[name], "s",
+                       TARGETS.get(name) if small else None)
+    if not small:
+        figures.record("cab", f"{agenda}: peak memory", row["peak_mb"],
+                       "MB", detail=row["note"] or "")
 
 
 if __name__ == "__main__":

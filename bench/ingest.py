@@ -87,6 +87,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import duckdb  # noqa: E402
+import figures  # noqa: E402 - bench/, this script's own folder
 
 import ingest  # noqa: E402
 import sample_data  # noqa: E402
@@ -133,7 +134,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--csv", type=Path, default=None,
                         help="an existing canonical changes.csv to use")
+    figures.add_argument(parser)
     args = parser.parse_args()
+    figures.use(args)
     global BASE_MB
     BASE_MB = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     with tempfile.TemporaryDirectory() as tmp:
@@ -180,6 +183,8 @@ def main() -> int:
               "rows/s")
         print(f"ratio {load_s / floor_s:.2f} (target <= {TARGET})")
         memory(floor_peaks, load_peaks)
+        recorded("canonical changes.csv", load_s, floor_s, floor_peaks,
+                 load_peaks, rows)
         # the same changes as a ServiceNow change_request export (cp1252,
         # display values, local date format), through its adapter
         from sample_data import exports
@@ -217,7 +222,23 @@ def main() -> int:
               f"{result.rows_read / sn_load_s:12,.0f} rows/s")
         print(f"ratio {sn_load_s / sn_floor_s:.2f} (target <= {TARGET})")
         memory(floor_peaks, load_peaks)
+        recorded("ServiceNow export", sn_load_s, sn_floor_s, floor_peaks,
+                 load_peaks, result.rows_read)
     return 0
+
+
+def recorded(what: str, load_s: float, floor_s: float,
+             floor_peaks: list[float], load_peaks: list[float],
+             rows: int) -> None:
+    """The load's time and peak memory against read_csv's, for
+    bench/summary.py."""
+    figures.record("ingest", f"{what}: load / read_csv", load_s / floor_s,
+                   "x", TARGET, f"{rows:,} rows: {load_s:.2f} s against "
+                   f"{floor_s:.2f} s")
+    floor, load = min(floor_peaks), min(load_peaks)
+    figures.record("ingest", f"{what}: peak memory / read_csv's",
+                   load / floor, "x", MEMORY_TARGET,
+                   f"{load:,.0f} MB against {floor:,.0f} MB")
 
 
 def export(changes: Path, path: Path) -> None:

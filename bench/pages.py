@@ -38,6 +38,8 @@ import sys
 import time
 from pathlib import Path
 
+import figures  # bench/, this script's own folder
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["overview", "changes", "releases", "readiness", "environments",
          "calendar", "cab", "backlog", "data"]
@@ -153,7 +155,23 @@ def server_side(db_path: str, pages: list[str], timeout: float) -> list[dict]:
             row = {"page": page, "error": [f"did not finish in {timeout:.0f} s"]}
         rows.append(row)
         print(_row(row), flush=True)
+        _record(row)
     return rows
+
+
+LABELS = {"cold": "cold rerun", "warm": "warm rerun",
+          "filter": "filter change"}
+
+
+def _record(row: dict) -> None:
+    """The page's figures, each beside its target, for bench/summary.py;
+    a page that raised is recorded as missing its figures."""
+    error = "; ".join(row.get("error") or [])
+    for key, label in LABELS.items():
+        if row.get(key) is not None:
+            figures.record("pages", f"{row['page']}: {label} (server)",
+                           row[key], "s", TARGETS[key],
+                           f"raised: {error[:100]}" if error else "")
 
 
 def _fmt(value, target=None) -> str:
@@ -211,6 +229,8 @@ def browser(db_path: str, pages: list[str], timeout: float) -> None:
                 print(f"browser {name:13} first paint "
                       f"{_fmt(painted, TARGETS['paint'])}  complete "
                       f"{_fmt(took, TARGETS['paint'])}", flush=True)
+                figures.record("browser", f"{name}: first paint", painted,
+                               "s", TARGETS["paint"])
             page.goto(f"{base}/")
             _settled(page, timeout)
             started = time.perf_counter()
@@ -218,14 +238,20 @@ def browser(db_path: str, pages: list[str], timeout: float) -> None:
                 "stSelectbox").first.click()
             page.get_by_role("option", name="Last 12 months").click()
             _settled(page, timeout)
-            print(f"browser overview filter change "
-                  f"{_fmt(time.perf_counter() - started)}", flush=True)
+            changed = time.perf_counter() - started
+            print(f"browser overview filter change {_fmt(changed)}",
+                  flush=True)
+            # no target: the server's part is the pages' filter change
+            figures.record("browser", "overview: filter change, clicked to "
+                           "drawn", changed, "s")
             chrome.close()
         status = Path(f"/proc/{server.pid}/status").read_text()
         peak = next(line for line in status.splitlines()
                     if line.startswith("VmHWM"))
         print(f"server peak memory after every page: {peak.split(':')[1].strip()}"
               " (target <= 1.5 GB)")
+        figures.record("browser", "server peak memory after every page",
+                       int(peak.split()[1]) / 1024, "MB", 1.5 * 1024)
     finally:
         server.terminate()
         server.wait(10)
@@ -263,7 +289,9 @@ def main() -> int:
     parser.add_argument("--browser", action="store_true")
     parser.add_argument("--timeout", type=float, default=120)
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    figures.add_argument(parser)
     args = parser.parse_args()
+    figures.use(args)
     if args.one:
         print(json.dumps(one_page(args.one)))
         return 0

@@ -12,8 +12,10 @@ queries against a naive hand-written DuckDB SQL of the same number.
    number straight from the canonical tables; the bench checks the numbers
    are equal and prints product / naive.
 
-With several --db files (e.g. the sample at scale 10, 30 and 125) each
-figure is printed per file, to show how the time grows with the data.
+With several --db files (e.g. the sample at scale 10, 30 and 125: 80,000,
+240,000 and 1,000,000 changes, as `make bench` gives) each figure is
+printed per file, with how its time grew from the first to the last as a
+share of how the data grew (1: linear; issue 12: at most linear).
 Targets (issue 12): every page query <= 50 ms warm and <= 3x its naive SQL.
 """
 from __future__ import annotations
@@ -27,6 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import figures  # noqa: E402 - bench/, this script's own folder
 
 from changeboard import config, db  # noqa: E402
 
@@ -278,6 +282,12 @@ def timed_call(con, name: str, params: dict):
     return db.run(con, name, **params)
 
 
+def growth(ms: list[float], sizes: list[int]) -> float:
+    """How a query's time grew from the first database to the last, as a
+    share of how the data grew: 1 is linear, above 1 faster than the data."""
+    return (ms[-1] / ms[0]) / (sizes[-1] / sizes[0])
+
+
 def best_ms(fn, repeat: int) -> float:
     fn()
     times = []
@@ -292,7 +302,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", action="append", required=True)
     parser.add_argument("--repeat", type=int, default=3)
+    figures.add_argument(parser)
     args = parser.parse_args()
+    figures.use(args)
     paths = [str(Path(p).resolve()) for p in args.db]
     os.environ["CHANGEBOARD_DB"] = paths[-1]
     config.DB_PATH = Path(paths[-1])
@@ -304,23 +316,41 @@ def main() -> int:
                          .fetchone()[0])
     print("changes: " + " / ".join(f"{n:,}" for n in sizes)
           + f"; warm ms, best of {args.repeat}; target <= {TARGET_MS} ms")
-    slow = 0
+    timed: list[tuple[str, str, list[float]]] = []
     for page, name, params in calls:
-        figures = []
+        ms = []
         for path in paths:
             with db.reading(path) as con:
-                figures.append(best_ms(
+                ms.append(best_ms(
                     lambda c=con, n=name, p=params: timed_call(c, n, p),
                     args.repeat))
-        slow += figures[-1] > TARGET_MS
-        mark = "ok" if figures[-1] <= TARGET_MS else "!!"
+        mark = "ok" if ms[-1] <= TARGET_MS else "!!"
         shown = {k: v for k, v in params.items() if k != "reporting_tz"}
         name = f"{name} (head)" if "rows" in params else name
+        grows = (f" x{growth(ms, sizes):5.2f} of linear"
+                 if len(paths) > 1 else "")
         print(f"{page:12} {name:40} "
-              + " ".join(f"{f:8.1f}" for f in figures)
-              + f" {mark}  {str(shown)[:70]}")
-    print(f"{slow} of {len(calls)} page queries over {TARGET_MS} ms on the "
-          "last database")
+              + " ".join(f"{f:8.1f}" for f in ms)
+              + f" {mark}{grows}  {str(shown)[:70]}")
+        timed.append((page, name, ms))
+    slow = [(page, name, ms[-1]) for page, name, ms in timed
+            if ms[-1] > TARGET_MS]
+    print(f"{len(slow)} of {len(calls)} page queries over {TARGET_MS} ms on "
+          "the last database")
+    page, name, ms = max(timed, key=lambda t: t[2][-1])
+    figures.record("queries", "slowest page query, warm", ms[-1], "ms",
+                   TARGET_MS, f"{name} ({page}); {len(slow)} of "
+                   f"{len(calls)} over {TARGET_MS} ms" + "".join(
+                       f"; {n} ({p}) {t:.1f}" for p, n, t in slow))
+    if len(paths) > 1:
+        page, name, ms = max(timed, key=lambda t: growth(t[2], sizes))
+        print(f"growth {sizes[0]:,} -> {sizes[-1]:,} changes "
+              f"(x{sizes[-1] / sizes[0]:.1f}): at most "
+              f"x{growth(ms, sizes):.2f} of linear ({name}, {page})")
+        figures.record(
+            "queries", f"growth {sizes[0]:,} -> {sizes[-1]:,} changes, of "
+            "linear", growth(ms, sizes), "x", 1, f"{name} ({page}): "
+            + " -> ".join(f"{t:.1f}" for t in ms) + " ms")
 
     tomorrow = date.today() + timedelta(days=1)
     window = {"start_date": tomorrow - timedelta(days=90),
@@ -368,6 +398,10 @@ def main() -> int:
                   f"  product {product_ms:7.1f} ms  naive {naive_ms:7.1f} ms"
                   f"  ratio {ratio:5.2f} "
                   f"{'ok' if ratio <= TARGET_RATIO else '!!'}")
+            figures.record(
+                "queries", f"{name} / its naive SQL", ratio, "x",
+                TARGET_RATIO, f"{product_ms:.1f} / {naive_ms:.1f} ms" + (
+                    "" if same == "=" else f"; the numbers differ: {same}"))
     return 0
 
 
