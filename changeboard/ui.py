@@ -409,12 +409,16 @@ def no_outcomes(n_without_close_code, empty: str) -> str:
     """What an outcome chart or table says when no change of the period has
     an outcome: that its completed changes have no close code, when some
     do (a source that records none, such as BPIC 2014: widening the dates
-    would not help), else `empty`."""
+    would not help), else `empty`. Completed (A24) is dated by the end of
+    the work, or by the closing where no end is recorded: more changes
+    than the rate's unclassified ones beside it, which ended in the period
+    (the wording tells the two counts apart)."""
     n = int(n_without_close_code or 0)
     if n:
         return (f"{many(n, 'change')} "
-                f"{'was' if n == 1 else 'were'} completed in this period, but this "
-                "source has no close codes, so no outcome is known: map "
+                f"{'was' if n == 1 else 'were'} completed in this period "
+                "(ended, or closed with no end recorded), but this source "
+                "has no close codes, so no outcome is known: map "
                 "`close_code` in its mapping file (docs/sources.md, section "
                 "7).")
     return empty

@@ -190,16 +190,28 @@ def test_bpic_alone_fills_the_overview_with_the_default_period(
     # both rate cards say why n is 0, not '0 of n = 0 failed'
     said = [c.value for c in app.caption]
     assert not any(c.startswith("0 of n = 0 failed") for c in said), said
-    assert sum(re.fullmatch(r"n = 0 implemented changes · [\d,]+ without "
-                            r"an outcome", c) is not None for c in said) == 2
+    assert sum(re.fullmatch(r"n = 0 implemented changes · [\d,]+ ended "
+                            r"without a close code", c) is not None
+               for c in said) == 2
+    # the completed changes the chart names are dated by their end or their
+    # closing: more than ended in the period, and worded so
+    assert any("were completed in this period (ended, or closed with no "
+               "end recorded), but this source has no close codes" in i.value
+               for i in app.info)
     assert not any("widen the dates" in i.value for i in app.info)
     captions = " ".join(c.value for c in app.caption)
     assert "latest record" in captions and "2014" in captions
     app.switch_page("views/changes.py").run()
     assert not app.exception
     assert "Schedule adherence" in [s.value for s in app.subheader]
-    assert not any("No implemented change with planned and actual times"
+    assert not any("No completed change with planned and actual times"
                    in i.value for i in app.info)
+    # schedule adherence counts completed changes (A24), not implemented
+    # ones (BPIC has none)
+    adherence = next(c.value for c in app.caption
+                     if "with planned and actual start and end" in c.value)
+    assert re.match(r"n = [\d,]+ completed changes that ended in the period",
+                    adherence), adherence
     delay = next(m for m in app.metric if m.label == "Median start delay")
     assert delay.value != "n/a"
 

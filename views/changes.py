@@ -69,8 +69,13 @@ shown = partial(ui.labelled, labels=LABELS)  # columns under their labels
 
 
 def formats(frame: pd.DataFrame) -> dict:
-    return {c: st.column_config.NumberColumn(format="percent")
-            for c in frame.columns if c in PERCENT}
+    found = {c: st.column_config.NumberColumn(format="percent")
+             for c in frame.columns if c in PERCENT}
+    if "Unclassified" in frame.columns:
+        found["Unclassified"] = st.column_config.NumberColumn(
+            help="Ended in the period without a close code: no outcome "
+            "(not in n)")
+    return found
 
 
 def matching(frame: pd.DataFrame, column: str, label: str) -> pd.DataFrame:
@@ -457,7 +462,7 @@ tolerance = st.columns([1, 2])[0].number_input(
 adherence = ui.scoped("schedule_adherence", window, filters,
                       tolerance_minutes=int(tolerance)).iloc[0]
 if adherence["n"] == 0:
-    st.info("No implemented change with planned and actual times ended in "
+    st.info("No completed change with planned and actual times ended in "
             "this period — widen the dates.")
 else:
     rates = pd.DataFrame({
@@ -469,7 +474,7 @@ else:
         "n": int(adherence["n"])})
     left, right = st.columns([3, 1])
     left.plotly_chart(charts.rate_bars(rates, y="outcome", x="rate", n="n",
-                                       x_title="share of implemented changes"),
+                                       x_title="share of completed changes"),
                       key="adherence-chart")
     right.metric("Median start delay",
                  ui.number(adherence["median_start_delay_minutes"], 0,
@@ -481,11 +486,13 @@ else:
                  border=True, help="Actual − planned end, over the changes "
                  "that overran.")
     st.caption(
-        f"n = {ui.many(adherence['n'], 'implemented change')} that ended in the "
-        "period with planned and actual start and end · "
-        f"{int(adherence['n_unclassified']):,} without those times or a close"
-        f" code · {int(adherence['n_excluded']):,} cancelled or rejected. A "
-        "change can both start late and overrun, so the shares overlap.")
+        f"n = {ui.many(adherence['n'], 'completed change')} that ended in the "
+        "period with planned and actual start and end (implemented, or "
+        "without a close code and in review or closed) · "
+        f"{int(adherence['n_unclassified']):,} without those times or not "
+        f"completed · {int(adherence['n_excluded']):,} cancelled or "
+        "rejected. A change can both start late and overrun, so the shares "
+        "overlap.")
 ui.definition("schedule_adherence")
 
 # --- unauthorised changes -----------------------------------------------------

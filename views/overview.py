@@ -126,7 +126,7 @@ CARDS = [
          trend=("change_success_rate_by_period", "change_success_rate"),
          help="Implemented changes that did not fail ÷ implemented changes.",
          caption=lambda r: f"n = {ui.many(r['n'], 'implemented change')} · "
-         f"{int(r['n_unclassified']):,} without an outcome",
+         f"{int(r['n_unclassified']):,} ended without a close code",
          records=("change_records", {"kind": "implemented"},
                   "implemented changes (the card's n)"),
          needs="n_changes", missing=not_loaded(
@@ -137,11 +137,11 @@ CARDS = [
          help="Closed unsuccessful or backed out, or with a linked incident "
          "or a rolled-back deployment ÷ implemented changes.",
          # no implemented change: as the success rate card, why (BPIC 2014
-         # has no close codes: every change is without an outcome)
+         # has no close codes: no change has an outcome)
          caption=lambda r: f"{int(r['n_failed']):,} of n = {int(r['n']):,} "
          f"failed · {int(r['n_failed_by_incident']):,} by an incident"
          if int(r["n"]) else f"n = 0 implemented changes · "
-         f"{int(r['n_unclassified']):,} without an outcome",
+         f"{int(r['n_unclassified']):,} ended without a close code",
          records=("change_records", {"failed_only": True},
                   "failed changes (the rate's numerator)"),
          needs="n_changes", missing=not_loaded(
