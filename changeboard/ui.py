@@ -234,13 +234,20 @@ def period_filter() -> dict[str, date]:
     choice = st.sidebar.selectbox(
         "Period", options, format_func=PERIODS.get, key="period",
         index=options.index(start_choice))
+    was = st.session_state.get("kept-period")
     _keep("period", choice)
     start = end = None
     if choice == "custom":
         url_dates = (url_date("from"), url_date("to"))
+        # switched to from a preset: the dates it was showing (a data set
+        # that ends in 2014 stays there), else the custom dates kept
+        shown = st.session_state.get("kept-shown")
+        if was != "custom" and shown is not None:
+            st.session_state.pop("kept-dates", None)
         default_start, default_end = clamp_span(*_start(
             "dates", url_dates if all(url_dates) else None,
-            (today() - timedelta(days=89), today())), "The custom period")
+            shown or (today() - timedelta(days=89), today())),
+            "The custom period")
         picked = st.sidebar.date_input(
             "Dates (inclusive)", (default_start, default_end), key="dates",
             min_value=DATE_MIN, max_value=date_max(), format=DAY_INPUT)
@@ -265,6 +272,7 @@ def period_filter() -> dict[str, date]:
         st.sidebar.caption(f"The data ends on {day(latest)}: the period "
                            "ends there.")
     last_day = window["end_date"] - timedelta(days=1)
+    _keep("shown", (window["start_date"], last_day))
     st.sidebar.caption(
         f"{day(window['start_date'])} – {day(last_day)} "
         f"({many((window['end_date'] - window['start_date']).days, 'day')})")

@@ -107,6 +107,25 @@ def test_changing_the_period_changes_the_numbers(app):
         app.query_params["period"] == "last_365"
 
 
+def test_a_custom_range_starts_from_the_period_showing(app):
+    # picking "Custom range" keeps the dates on screen to adjust, not the
+    # last 90 days of the clock (a data set ending in 2014 jumped to now)
+    from changeboard import ui
+    app.run()
+    app.selectbox(key="period").select("last_365").run()
+    showing = ui.window_for("last_365")
+    app.selectbox(key="period").select("custom").run()
+    assert not app.exception
+    assert app.date_input(key="dates").value == (
+        showing["start_date"], showing["end_date"] - timedelta(days=1))
+    # dates picked in the custom range stay when the page changes
+    picked = (showing["start_date"] + timedelta(days=10),
+              showing["end_date"] - timedelta(days=20))
+    app.date_input(key="dates").set_value(picked).run()
+    app.switch_page("views/changes.py").run()
+    assert app.date_input(key="dates").value == picked
+
+
 def test_the_period_is_read_back_from_the_url(app):
     app.query_params["period"] = "ytd"
     app.run()
