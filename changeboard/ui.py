@@ -432,6 +432,27 @@ def no_outcomes(n_without_close_code, empty: str) -> str:
     return empty
 
 
+def widen(window: dict[str, date]) -> str:
+    """What a change chart or table with nothing in its period suggests:
+    to widen the dates, or, when the period lies wholly before the first
+    change's record or after the last one's (a 2014 data set beside
+    releases of today, whose dates the period presets end on), where the
+    changes are: widening a preset would not reach them."""
+    if db.version(config.DB_PATH) is None:
+        return "widen the dates"
+    status = query("data_status").iloc[0]
+    first, last = (status.get(k) for k in ("changes_first_at",
+                                           "changes_last_at"))
+    if first is None or last is None or pd.isna(first) or pd.isna(last):
+        return "widen the dates"
+    first, last = (pd.Timestamp(t).tz_convert(config.REPORTING_TZ).date()
+                   for t in (first, last))
+    if window["end_date"] <= first or window["start_date"] > last:
+        return (f"the changes loaded run from {day(first)} to {day(last)}: "
+                "pick a period there (Period: Custom range)")
+    return "widen the dates"
+
+
 def load_hint(*tables: str, short: bool = False) -> str:
     """How to load canonical tables the data lacks: 'load `deployments.csv`
     (canonical CSV ...) on the Data page or with `changeboard load csv
@@ -497,11 +518,12 @@ def data_banner() -> pd.Series | None:
     return status
 
 
-def latest_record_day() -> date | None:
-    """The day of the latest thing that happened in the data (UTC)."""
+def latest_record_day(of: str = "latest_record_at") -> date | None:
+    """The day of the latest thing that happened in the data (UTC); with
+    of="changes_last_at", of the last change created or closed."""
     if db.version(config.DB_PATH) is None:
         return None
-    latest = query("data_status").iloc[0]["latest_record_at"]
+    latest = query("data_status").iloc[0][of]
     return None if pd.isna(latest) else pd.Timestamp(latest).date()
 
 

@@ -8,6 +8,9 @@
 -- change created or closed, a release gone live, a deployment finished, an
 -- incident opened); plans, and the hand-entered actual start and end of a
 -- change (a typo there can say 2021 in a 2014 data set), are not counted.
+-- changes_first_at, changes_last_at: when the changes' records begin and
+-- end (the first created, the last created or closed; NULL with no
+-- change), so a page whose period holds no change can say where they are.
 with batches as (
     select
         max(finished_at) as as_of,
@@ -127,11 +130,18 @@ sizes as (
 ),
 
 -- the latest thing that happened in the data (never a plan)
+changes_span as (
+    select
+        min(created_at) as changes_first_at,
+        greatest(max(created_at), max(closed_at)) as changes_last_at
+    from changes
+),
+
 latest as (
     select max(happened_at) as latest_record_at
     from (
-        select greatest(max(created_at), max(closed_at)) as happened_at
-        from changes
+        select changes_last_at as happened_at
+        from changes_span
         union all
         select max(actual_release_at) as happened_at from releases
         union all
@@ -155,11 +165,14 @@ counted as (
         cast(s.n_incidents as bigint) as n_incidents,
         cast(s.n_deployments as bigint) as n_deployments,
         cast(s.n_release_phases as bigint) as n_release_phases,
-        l.latest_record_at
+        l.latest_record_at,
+        c.changes_first_at,
+        c.changes_last_at
     from batches as b
     cross join origins as o
     cross join sizes as s
     cross join latest as l
+    cross join changes_span as c
 )
 
 select * from counted

@@ -126,6 +126,55 @@ def test_a_custom_range_starts_from_the_period_showing(app):
     assert app.date_input(key="dates").value == picked
 
 
+def test_a_period_before_or_after_every_change_says_where_they_are(
+        tmp_path, monkeypatch):
+    # changes of 2014 beside releases gone live last week (BPIC 2014 with
+    # endoflife.date): the presets end with the releases, and "widen the
+    # dates" would never reach the changes; the empty charts say where
+    # they are instead
+    from datetime import date
+
+    from changeboard import db
+    from tests.rows import insert_rows
+    path = tmp_path / "cb.duckdb"
+    live = (date.today() - timedelta(days=7)).isoformat() + " 12:00Z"
+    with db.publish(path) as con:
+        insert_rows(con, "changes", [{
+            "change_id": f"C{i}", "change_type": "normal", "state": "closed",
+            "created_at": f"2014-01-0{i} 09:00Z",
+            "actual_end_at": f"2014-02-0{i} 09:00Z",
+            "closed_at": f"2014-03-0{i} 09:00Z",
+            "close_code": "successful"} for i in (1, 2)])
+        insert_rows(con, "releases", [{
+            "release_id": "R1", "name": "R1", "status": "released",
+            "actual_release_at": live}])
+    monkeypatch.setattr(config, "DB_PATH", path)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not app.exception
+    where = ("the changes loaded run from 01 Jan 2014 to 02 Mar 2014: pick "
+             "a period there (Period: Custom range)")
+    assert [i.value for i in app.info] == [
+        f"No changes were implemented in this period: {where}."]
+    app.switch_page("views/changes.py").run()
+    assert not app.exception
+    said = [i.value for i in app.info]
+    assert f"No changes ended in this period — {where}." in said
+    assert not any("widen the dates" in i for i in said), said
+    # the calendar opens where the changes end, not on the releases' month
+    app.switch_page("views/calendar.py").run()
+    assert not app.exception
+    assert app.date_input(key="cal_day").value == date(2014, 3, 2)
+    assert "The changes end on 02 Mar 2014: the calendar opens there." in [
+        c.value for c in app.caption]
+    app.switch_page("views/changes.py").run()
+    # a period that meets them: the changes are shown
+    app.selectbox(key="period").select("custom").run()
+    app.date_input(key="dates").set_value(
+        (date(2014, 1, 1), date(2014, 3, 31))).run()
+    assert not any("the changes loaded run from" in i.value
+                   for i in app.info)
+
+
 def test_the_period_is_read_back_from_the_url(app):
     app.query_params["period"] = "ytd"
     app.run()

@@ -185,9 +185,10 @@ controls = st.columns([1.2, 1.6, 0.6, 0.6, 1.4], vertical_alignment="bottom")
 view = controls[0].segmented_control(
     "View", ["Month", "Week"], default="Month", key="cal_view",
     required=True, bind="query-params")
-# the calendar opens on today's month or week, unless all the data is
-# older (a 2014 data set): then on the day it ends, as the period presets do
-latest = ui.latest_record_day()
+# the calendar opens on today's month or week, unless all the changes are
+# older (a 2014 data set): then on the day their records end (its releases
+# may run later: endoflife.date beside BPIC 2014)
+latest = ui.latest_record_day("changes_last_at")
 opens = ui.today()
 if latest is not None and latest < period_of(view, opens)[0]:
     opens = latest
@@ -195,7 +196,7 @@ day = controls[1].date_input(
     f"{view} of", opens, key="cal_day", bind="query-params",
     min_value=ui.DATE_MIN, max_value=ui.date_max(), format=ui.DAY_INPUT)
 if opens != ui.today() and day == opens:
-    st.caption(f"The data ends on {ui.day(latest)}: the calendar opens "
+    st.caption(f"The changes end on {ui.day(latest)}: the calendar opens "
                "there.")
 controls[2].button("◀", key="cal_back", on_click=step, args=(-1,),
                    help=f"The {view.lower()} before")

@@ -268,7 +268,7 @@ if not status["n_changes"]:
 elif outcomes["n"].sum() == 0:
     st.info(ui.no_outcomes(
         success["n_without_close_code"],
-        "No changes were implemented in this period: widen the dates."))
+        f"No changes were implemented in this period: {ui.widen(window)}."))
 else:
     # the periods in words ('Nov 2013'), as the Changes page says them
     st.plotly_chart(
