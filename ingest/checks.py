@@ -504,11 +504,37 @@ def warnings(con, spec, file_name, timezone,
                              f"before {start}{where}")
     instants = [c for c in columns if spec.kind(c) == "instant"]
     if instants:
-        odd = " or ".join(
-            f"{q(c)} < timestamptz '1990-01-01' or {q(c)} > "
-            "current_timestamp + interval 10 year" for c in instants)
-        n, where = _warned(con, odd, loaded)
+        odd = {c: f"({q(c)} < timestamptz '1990-01-01' or {q(c)} > "
+               "current_timestamp + interval 10 year)" for c in instants}
+        n, where = _warned(con, " or ".join(odd.values()), loaded)
         if n:
             found.append(f"{file_name}: {many(n, 'row')} with dates before "
-                         f"1990 or more than 10 years ahead{where}")
+                         f"1990 or more than 10 years ahead{where}: "
+                         + _odd_dates(con, odd, loaded))
     return found
+
+
+def _odd_dates(con, odd: dict[str, str],
+               loaded: tuple[str, dict] | None) -> str:
+    """Which columns hold the odd dates of warnings(), each with the first
+    as read: 'release_date (9, the first 1970-01-01 00:00:00+00 on row
+    44204)', or 'created_at = 1970-01-01 00:00:00+00 on row 5' for one."""
+    rows, params = loaded or ("checked where reason is null", {})
+    named = [(c, f"count(*) filter (where {cond})",
+              f"arg_min(cast({q(c)} as varchar), row_number) filter "
+              f"(where {cond})", f"min(row_number) filter (where {cond})")
+             for c, cond in odd.items()]
+    # column names come from the schema (quoted by q()), conditions from
+    # odd; the loaded rows' clause from the loader
+    found = con.execute(
+        "select " + ", ".join(f"{n}, {v}, {r}" for _, n, v, r in named)  # noqa: S608
+        + f" from {rows} and ({' or '.join(odd.values())})",
+        params).fetchall()[0]
+    said = []
+    for i, (column, *_) in enumerate(named):
+        n, value, row = found[3 * i:3 * i + 3]
+        if n == 1:
+            said.append(f"{column} = {value} on row {row}")
+        elif n:
+            said.append(f"{column} ({n:,}, the first {value} on row {row})")
+    return ", ".join(said)

@@ -339,8 +339,8 @@ def test_ingest_rejects_print_no_nan_and_warnings_name_rows(tmp_path):
     assert "nan" not in result.stdout
     assert "1 row with planned_end_at before planned_start_at (row 4)" in \
         result.stdout
-    assert "dates before 1990 or more than 10 years ahead (row 5)" in \
-        result.stdout
+    assert "dates before 1990 or more than 10 years ahead (row 5): " \
+        "created_at = 1970-01-01 00:00:00+00 on row 5" in result.stdout
     # the batch records who ran it: the command line and the OS user
     import getpass
     with db.connect(tmp_path / "cb.duckdb", read_only=True) as con:
@@ -613,7 +613,8 @@ def test_the_load_summary_names_each_file_whole_and_once(tmp_path):
     assert lines[0].index("table") == lines[1].index(" changes ") + 1
     warned = [line for line in lines if "dates before 1990" in line]
     assert warned == [f"{name}: warning: 1 row with dates before 1990 or "
-                      "more than 10 years ahead (row 3)"]
+                      "more than 10 years ahead (row 3): created_at = "
+                      "1970-01-01 00:00:00+00 on row 3"]
 
 
 def test_a_file_of_unreadable_dates_is_told_its_way_out_once(tmp_path):
