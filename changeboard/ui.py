@@ -302,27 +302,40 @@ def global_filters() -> dict[str, list[str]]:
         rows = options[options["filter_name"] == name]
         labels = dict(zip(rows["option_value"], rows["option_label"],
                           strict=True))
+        # codes as the pages say them: emergency -> Emergency, prod ->
+        # Production (the address keeps the codes)
+        if name == "tiers":
+            labels = {code: TIERS.get(code, shown)
+                      for code, shown in labels.items()}
+        elif name == "change_types":
+            labels = {code: word(shown) for code, shown in labels.items()}
         from_url = [v for v in st.query_params[name].split(",")
                     if v in labels] if name in st.query_params else None
         start = [v for v in _start(name, from_url, []) if v in labels]
+        # (no default when none is kept: Reset filters sets the value)
         picked = st.sidebar.multiselect(
-            label, list(labels), default=start, format_func=labels.get,
-            key=f"filter-{name}", placeholder="All")
+            label, list(labels), default=start or None,
+            format_func=labels.get, key=f"filter-{name}", placeholder="All")
         _keep(name, picked)
         if picked:
             st.query_params[name] = ",".join(picked)
             chosen[name] = picked
         elif name in st.query_params:
             del st.query_params[name]
-    if st.sidebar.button("Reset filters", key="reset-filters",
-                         disabled=not chosen):
-        for name in FILTERS:
-            st.session_state.pop(f"filter-{name}", None)
-            st.session_state.pop(f"kept-{name}", None)
-            if name in st.query_params:
-                del st.query_params[name]
-        st.rerun()
+    st.sidebar.button("Reset filters", key="reset-filters",
+                      disabled=not chosen, on_click=_reset_filters)
     return chosen
+
+
+def _reset_filters() -> None:
+    """Empty every filter, before the rerun draws them: the browser holds a
+    widget's value, so removing it from the session in the run only hid it
+    until the next change sent it back (the chips stayed on screen)."""
+    for name in FILTERS:
+        st.session_state[f"filter-{name}"] = []
+        st.session_state.pop(f"kept-{name}", None)
+        if name in st.query_params:
+            del st.query_params[name]
 
 
 def scoped(name: str, window: dict, filters: dict, **extra) -> pd.DataFrame:
@@ -432,25 +445,27 @@ def no_outcomes(n_without_close_code, empty: str) -> str:
     return empty
 
 
-def widen(window: dict[str, date]) -> str:
+def widen(window: dict[str, date], filters: dict | None = None) -> str:
     """What a change chart or table with nothing in its period suggests:
-    to widen the dates, or, when the period lies wholly before the first
-    change's record or after the last one's (a 2014 data set beside
-    releases of today, whose dates the period presets end on), where the
-    changes are: widening a preset would not reach them."""
+    to widen the dates (or clear the filters, when some are set), or, when
+    the period lies wholly before the first change's record or after the
+    last one's (a 2014 data set beside releases of today, whose dates the
+    period presets end on), where the changes are: widening a preset would
+    not reach them."""
+    wider = "widen the dates" + (" or clear some filters" if filters else "")
     if db.version(config.DB_PATH) is None:
-        return "widen the dates"
+        return wider
     status = query("data_status").iloc[0]
     first, last = (status.get(k) for k in ("changes_first_at",
                                            "changes_last_at"))
     if first is None or last is None or pd.isna(first) or pd.isna(last):
-        return "widen the dates"
+        return wider
     first, last = (pd.Timestamp(t).tz_convert(config.REPORTING_TZ).date()
                    for t in (first, last))
     if window["end_date"] <= first or window["start_date"] > last:
         return (f"the changes loaded run from {day(first)} to {day(last)}: "
                 "pick a period there (Period: Custom range)")
-    return "widen the dates"
+    return wider
 
 
 def load_hint(*tables: str, short: bool = False) -> str:

@@ -163,6 +163,34 @@ def test_a_team_set_on_the_overview_stays_on_the_next_page(server, browser):
     page.close()
 
 
+def test_reset_filters_empties_them_for_good(server, browser):
+    # the browser holds a multiselect's value: cleared only in the script,
+    # the chips stayed on screen and the next pick sent them back
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{server}/changes?period=last_365&change_types=emergency"
+              "&tiers=prod")
+    _settled(page)
+    sidebar = page.get_by_test_id("stSidebar")
+
+    def chosen(label):
+        box = sidebar.get_by_test_id("stMultiSelect").filter(has_text=label)
+        return box.locator("[data-tag]").all_inner_texts()
+    assert chosen("Change type") and chosen("Environment tier")
+    sidebar.get_by_role("button", name="Reset filters").click()
+    _settled(page)
+    assert chosen("Change type") == [] and chosen("Environment tier") == []
+    assert "change_types=" not in page.url and "tiers=" not in page.url
+    # another filter picked afterwards: the reset ones stay empty
+    sidebar.get_by_test_id("stMultiSelect").filter(has_text="Team").click()
+    page.get_by_role("option").filter(has_not_text="Select all").first.click()
+    page.keyboard.press("Escape")
+    _settled(page)
+    assert "teams=" in page.url
+    assert "change_types=" not in page.url and "tiers=" not in page.url
+    assert chosen("Change type") == [] and chosen("Environment tier") == []
+    page.close()
+
+
 def test_the_calendar_cards_say_their_labels_whole(server, browser):
     """The calendar's fourth card read 'Past planned start, not sta…': its
     label did not fit a quarter of the page at 1280 pixels. Every card's

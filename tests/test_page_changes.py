@@ -577,10 +577,17 @@ def test_the_view_round_trips_through_the_url(sample_db, monkeypatch):
     assert app.subheader[0].value == "Change outcomes per week"
 
 
-def test_an_empty_period_says_to_widen_the_dates(sample_db, monkeypatch):
+def test_a_period_before_the_changes_says_where_they_are(sample_db,
+                                                         monkeypatch):
+    # no wider preset reaches 2001: the page says where the changes are
     monkeypatch.setattr(config, "DB_PATH", sample_db)
     app = open_page("changes", "2001-01-01", "2001-01-31")
-    assert any("widen the dates" in i.value for i in app.info)
+    said = [i.value for i in app.info]
+    assert any(re.search(r"No changes ended in this period — the changes "
+                         r"loaded run from \d\d \w{3} \d{4} to \d\d \w{3} "
+                         r"\d{4}: pick a period there \(Period: Custom "
+                         r"range\)\.", i) for i in said), said
+    assert not any("widen the dates" in i for i in said), said
 
 
 def page_on_rewritten_changes(sample_db, tmp_path, monkeypatch, sets: str,
@@ -884,7 +891,7 @@ def test_a_source_without_approval_times_is_not_told_to_widen_the_dates(
     """BPIC 2014 records no approval: the approval lead time said 'No
     change was approved in this period — widen the dates', which no period
     would change. It now says the data has no approval time; a period
-    before the data, with approvals elsewhere, still says to widen."""
+    before the data, with approvals elsewhere, says where the changes are."""
     app, copy = page_on_rewritten_changes(sample_db, tmp_path, monkeypatch,
                                           "approved_at = null")
     assert not app.exception
@@ -901,8 +908,9 @@ def test_a_source_without_approval_times_is_not_told_to_widen_the_dates(
     before.run()
     before.switch_page("views/changes.py").run()
     assert not before.exception
-    assert "No change was approved in this period — widen the dates." in [
-        i.value for i in before.info]
+    assert any(i.value.startswith("No change was approved in this period — "
+                                  "the changes loaded run from ")
+               for i in before.info)
 
 
 def test_a_linked_breakdown_is_counted_with_the_trend_in_one_query(

@@ -144,14 +144,18 @@ def test_a_period_before_or_after_every_change_says_where_they_are(
             "created_at": f"2014-01-0{i} 09:00Z",
             "actual_end_at": f"2014-02-0{i} 09:00Z",
             "closed_at": f"2014-03-0{i} 09:00Z",
-            "close_code": "successful"} for i in (1, 2)])
+            "close_code": "successful"} for i in (1, 2)] + [{
+            "change_id": "C3", "change_type": "emergency", "state": "closed",
+            "created_at": "2013-06-01 09:00Z",
+            "actual_end_at": "2013-06-02 09:00Z",
+            "closed_at": "2013-06-03 09:00Z", "close_code": "successful"}])
         insert_rows(con, "releases", [{
             "release_id": "R1", "name": "R1", "status": "released",
             "actual_release_at": live}])
     monkeypatch.setattr(config, "DB_PATH", path)
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not app.exception
-    where = ("the changes loaded run from 01 Jan 2014 to 02 Mar 2014: pick "
+    where = ("the changes loaded run from 01 Jun 2013 to 02 Mar 2014: pick "
              "a period there (Period: Custom range)")
     assert [i.value for i in app.info] == [
         f"No changes were implemented in this period: {where}."]
@@ -173,6 +177,10 @@ def test_a_period_before_or_after_every_change_says_where_they_are(
         (date(2014, 1, 1), date(2014, 3, 31))).run()
     assert not any("the changes loaded run from" in i.value
                    for i in app.info)
+    # there, a filter that leaves none: the dates or the filter
+    app.multiselect(key="filter-change_types").set_value(["emergency"]).run()
+    assert "No changes ended in this period — widen the dates or clear " \
+        "some filters." in [i.value for i in app.info]
 
 
 def test_the_period_is_read_back_from_the_url(app):
@@ -207,6 +215,19 @@ def test_global_filters_come_from_the_url_and_narrow_the_numbers(
     assert n_emergency != n_all
     assert app.metric[2].value == "100.0%"  # only emergencies are left
     assert any("not filtered by change type" in c.value for c in app.caption)
+
+
+def test_the_type_and_tier_filters_offer_words_and_keep_codes(app):
+    # the pages say "Emergency" and "Production": so do the filters
+    app.query_params["tiers"] = "prod"
+    app.run()
+    types = app.multiselect(key="filter-change_types")
+    assert types.options == ["Emergency", "Normal", "Standard"]
+    tiers = app.multiselect(key="filter-tiers")
+    assert "Production" in tiers.options and "prod" not in tiers.options
+    assert tiers.value == ["prod"]  # the address and the queries: codes
+    app.multiselect(key="filter-change_types").set_value(["emergency"]).run()
+    assert app.query_params["change_types"] in ("emergency", ["emergency"])
 
 
 def test_reset_clears_the_filters(app):

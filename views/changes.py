@@ -183,8 +183,8 @@ st.subheader(f"Change outcomes per {grain}")
 if trend["n"].sum() == 0:
     st.info(ui.no_outcomes(
         overall["n_without_close_code"],
-        f"No changes were implemented in this period — {ui.widen(window)}"
-        " or clear some filters."))
+        f"No changes were implemented in this period — "
+        f"{ui.widen(window, filters)}."))
 else:
     left, right = st.columns([3, 2])
     with left:
@@ -234,7 +234,7 @@ by = ui.scoped_groups("change_success_rate_groups", window, filters,
 by = by[by["n"] + by["n_excluded"] + by["n_unclassified"] > 0]
 by_query = by  # its values as the query gives them, for the downloads
 if by.empty:
-    st.info(f"No changes ended in this period — {ui.widen(window)}.")
+    st.info(f"No changes ended in this period — {ui.widen(window, filters)}.")
 else:
     by = by.assign(dimension_value=[ui.label_of(v) for v in by["dimension_value"]])
     if dimension == "application":
@@ -303,7 +303,7 @@ score = score[score["n"] > 0].assign(
 if score.empty:
     st.info(ui.no_outcomes(
         overall["n_without_close_code"],
-        f"No changes were implemented in this period — {ui.widen(window)}."))
+        f"No changes were implemented in this period — {ui.widen(window, filters)}."))
 else:
     score = score.sort_values("score", ascending=False)
     score_query = score_query.loc[score.index]
@@ -350,7 +350,7 @@ emergency, emergency_codes = ui.in_words(
 headline = emergencies["emergency_change_ratio"].iloc[0]
 if emergency["n"].sum() == 0:
     st.info("No changes of a known type were completed in this period — "
-            f"{ui.widen(window)}.")
+            f"{ui.widen(window, filters)}.")
 else:
     st.plotly_chart(
         charts.rate_line(emergency, x="period",
@@ -399,7 +399,7 @@ if summary["n"] == 0 and records_n(ui.scoped(
             "source's mapping or overrides file (docs/sources.md, section "
             "7).")
 elif summary["n"] == 0:
-    st.info(f"No change was approved in this period — {ui.widen(window)}.")
+    st.info(f"No change was approved in this period — {ui.widen(window, filters)}.")
 else:
     cards = st.columns(3)
     cards[0].metric("Median", ui.duration(summary["median_lead_time_hours"]),
@@ -463,7 +463,7 @@ adherence = ui.scoped("schedule_adherence", window, filters,
                       tolerance_minutes=int(tolerance)).iloc[0]
 if adherence["n"] == 0:
     st.info("No completed change with planned and actual times ended in "
-            f"this period — {ui.widen(window)}.")
+            f"this period — {ui.widen(window, filters)}.")
 else:
     rates = pd.DataFrame({
         "outcome": ["On schedule", "Started late", "Started early", "Overran"],
@@ -509,7 +509,7 @@ if unauthorized["n"] == 0 and unauthorized["n_unclassified"] > 0:
             "or overrides file (docs/sources.md, section 7).")
 elif unauthorized["n"] == 0:
     st.info("No change needing CAB approval started in this period — "
-            f"{ui.widen(window)}.")
+            f"{ui.widen(window, filters)}.")
 else:
     left, right = st.columns([1, 3])
     left.metric("Unauthorised", ui.pct(unauthorized["unauthorized_rate"]),

@@ -268,7 +268,8 @@ if not status["n_changes"]:
 elif outcomes["n"].sum() == 0:
     st.info(ui.no_outcomes(
         success["n_without_close_code"],
-        f"No changes were implemented in this period: {ui.widen(window)}."))
+        "No changes were implemented in this period: "
+        f"{ui.widen(window, filters)}."))
 else:
     # the periods in words ('Nov 2013'), as the Changes page says them
     st.plotly_chart(
