@@ -225,6 +225,16 @@ def week_heatmap(frame: pd.DataFrame, value: str, value_label: str
 
 
 @charts.kept
+def first_environments(frame: pd.DataFrame, most: int) -> pd.DataFrame:
+    """The rows of the first environments of `frame`, in its order, whose
+    bookings together are at most `most` (the first environment whole,
+    however many it has): what a timeline draws, each row complete."""
+    counts = frame.groupby("environment_id", sort=False).size()
+    within = (counts.cumsum() <= most).to_numpy(copy=True)
+    within[:1] = True
+    return frame[frame["environment_id"].isin(counts.index[within])]
+
+
 def booking_gantt(frame: pd.DataFrame) -> go.Figure:
     """One bar per booking within the window, one row per environment,
     coloured by booking status; the legend names the statuses and the hover

@@ -834,6 +834,50 @@ def test_days_and_instants_read_as_on_the_change_calendar(app):
     assert all("%{customdata[5]} (" in t["hovertemplate"] for t in traces)
 
 
+def test_the_timeline_draws_whole_environments_up_to_its_bars(
+        app, monkeypatch):
+    """A year of a portfolio's bookings (20,000 at a million changes) made
+    a gantt 5,700 pixels tall that took the browser 8-10 s: it draws the
+    first environments whose bookings fit MAX_BARS, each whole, and says
+    so; the table still counts every booking."""
+    import json
+
+    from views.environment_tabs import timeline
+    open_page(app, period="last_365", view="Bookings timeline")
+    app.selectbox(key="timeline_group").select("Digital Channels").run()
+
+    def said() -> str:
+        return next(c.value for c in app.caption
+                    if re.match(r"n = [\d,]+ bookings? on ", c.value))
+    caption = said()
+    n = int(caption.split()[2].replace(",", ""))
+    assert n >= 6
+    assert "The chart draws" not in caption  # all of them fit
+    monkeypatch.setattr(timeline, "MAX_BARS", n // 3)
+    app.run()
+    assert not app.exception
+    chart = next(c for c in app.get("plotly_chart")
+                 if "booking-gantt" in (c.proto.id or ""))
+    traces = json.loads(chart.proto.spec)["data"]
+    drawn = [(row, booking[0]) for t in traces
+             for row, booking in zip(t["y"], t["customdata"], strict=True)]
+    assert 0 < len(drawn) <= n // 3
+    caption = said()
+    rows = {row for row, _ in drawn}
+    assert re.search(rf"The chart draws the first {len(rows)} of \d+ "
+                     rf"environments \({len(drawn):,} bookings\): pick a "
+                     r"group or shorter dates for the others; the table "
+                     r"lists every booking\.$", caption), caption
+    assert caption.startswith(f"n = {n:,} bookings on ")
+    # each drawn environment whole: all its bookings in the table are drawn
+    table = next(d.value for d in app.dataframe
+                 if {"environment_name", "booking_id"} <= set(d.value.columns))
+    ids = {b for _, b in drawn}
+    assert len(table) == min(n, 2_000)
+    whole = table[table["environment_name"].isin(rows)]
+    assert set(whole["booking_id"]) <= ids
+
+
 def test_bookings_name_their_phases_and_statuses_in_words(app):
     """The bookings timeline's legend and Statuses filter read approved,
     pending, rejected, its hover 'phase perf' and the page's bookings tables
