@@ -658,10 +658,26 @@ def test_pack_similar_change_evidence_numbers_and_n(pack):
     assert list(evidence["Result"]) == [
         "2 of 3 failed · success 33.3%", "2 of 4 failed · success 50.0%",
         "Score -1 · -0.25 per change",  # 3 + 3 + 3 - 5 (H2) - 5 (I1 P2)
-        "P1 0 · P2 1 · P3 0 · unresolved 1 · "
+        "P1 0 · P2 1 · P3 0 · P4 or lower 0 · unresolved 1 · "
         "latest opened Fri 16 Jan 2026 08:00"]
     assert evidence["Latest failure"].iloc[0] == "Thu 15 Jan 2026 12:00"  # H2
     assert list(block(pack, "C1").last_failures["Change"]) == ["H2", "H3"]
+
+
+def test_the_incident_evidence_adds_up_to_its_n(con):
+    # a P4, a P5 and an incident without a priority beside I1 (P2): the
+    # result said 'P1 0 · P2 1 · P3 0' of n = 4
+    load_cab_data(con)
+    insert(con, "incidents", [
+        {"incident_id": f"I{i}", "application_id": "A1", "priority": p,
+         "opened_at": "2026-01-15 08:00Z"}
+        for i, p in ((4, 4), (5, 5), (6, None))])
+    evidence = block(cab.build_pack(con, MEETING), "C1").evidence
+    row = evidence[evidence["Evidence"].str.startswith("Incidents on")]
+    assert list(row["n"]) == [4]
+    assert list(row["Result"]) == [
+        "P1 0 · P2 1 · P3 0 · P4 or lower 2 · no priority 1 · unresolved 4 · "
+        "latest opened Fri 16 Jan 2026 08:00"]
 
 
 def test_pack_flags_each_change(pack):

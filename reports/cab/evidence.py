@@ -311,9 +311,13 @@ def _incidents(pack: Pack, index: Index, row: dict) -> dict:
         "Evidence": f"Incidents on {app_label(pack, row['application_id'])}",
         "Period": f"{INCIDENT_LOOKBACK_DAYS} days before the meeting",
         "n": 0 if hit is None else int(hit["n_incidents"]),
+        # the priorities add up to n (a 'P3 4' of n = 7 read as three lost)
         "Result": NO_INCIDENT if hit is None else
         f"P1 {int(hit['n_p1'])} · P2 {int(hit['n_p2'])} · "
-        f"P3 {int(hit['n_p3'])} · unresolved {int(hit['n_unresolved'])} · "
+        f"P3 {int(hit['n_p3'])} · P4 or lower {int(hit['n_p4_or_lower'])}"
+        + (f" · no priority {int(hit['n_unprioritized'])}"
+           if hit["n_unprioritized"] else "")
+        + f" · unresolved {int(hit['n_unresolved'])} · "
         f"latest opened {when(hit['last_opened_at'], pack.reporting_tz)}",
         "Latest failure": "",
     }
