@@ -24,7 +24,8 @@
 -- n_freeze_hits, n_blackout_hits, is_outside_maintenance: as
 -- change_collisions and change_window_hits; similar_change_history gives the
 -- cohorts of the same changes. environment_name: the environments row's name
--- of environment_id (NULL when the environment is unknown). requested_by,
+-- of environment_id (NULL when the environment is unknown); release_name:
+-- the releases row's name of release_id (NULL likewise). requested_by,
 -- description, justification, implementation_plan, backout_plan, test_plan:
 -- the change's text as loaded, for the CAB to read (ci_name is above).
 with agenda as (
@@ -77,6 +78,7 @@ select
         backout_plan, test_plan
     ),
     e.name as environment_name,
+    r.name as release_name,
     a.requested_by,
     a.description,
     a.justification,
@@ -85,4 +87,5 @@ select
     a.test_plan
 from agenda as a
 left join environments as e on a.environment_id = e.environment_id
+left join releases as r on a.release_id = r.release_id
 order by a.agenda_rank

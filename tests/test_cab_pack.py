@@ -680,6 +680,20 @@ def test_the_incident_evidence_adds_up_to_its_n(con):
         "latest opened Fri 16 Jan 2026 08:00"]
 
 
+def test_a_change_names_its_release_as_the_other_pages_do(con):
+    # the pack said 'Release REL-66215' where every page says the name
+    load_cab_data(con)
+    con.execute("update releases set name = 'Cards 4.2' where "
+                "release_id = 'R1'")
+    built = cab.build_pack(con, MEETING)
+    assert dict(block(built, "C1").facts)["Release"] == "Cards 4.2 (R1)"
+    assert dict(block(built, "C2").facts)["Release"] == "(none)"
+    con.execute("update releases set name = 'R1' where release_id = 'R1'")
+    # a name that is its id is said once
+    assert dict(block(cab.build_pack(con, MEETING), "C1").facts)[
+        "Release"] == "R1"
+
+
 def test_pack_flags_each_change(pack):
     assert block(pack, "C2").flags == [
         "Emergency change", "Planned in a freeze window",

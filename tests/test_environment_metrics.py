@@ -566,6 +566,8 @@ def test_environment_filters_keep_matching_environments(
 
 def test_conflict_pair_orders_ids_and_carries_both_bookings(con, given):
     given("environments", [env()])
+    given("releases", [{"release_id": "R1", "name": "Cards 4.2",
+                        "status": "planned"}])
     given("environment_bookings", [
         booking("B9", "2024-06-03 08:00Z", "2024-06-03 10:00Z",
                 release_id="R9"),
@@ -574,10 +576,13 @@ def test_conflict_pair_orders_ids_and_carries_both_bookings(con, given):
     ])
     assert pick(pairs(con), "environment_id", "booking_id_a", "booking_id_b",
                 "status_a", "status_b", "release_id_a", "release_id_b",
-                "capacity") == [
+                "release_name_a", "release_name_b", "capacity") == [
         {"environment_id": "E1", "booking_id_a": "B1", "booking_id_b": "B9",
          "status_a": "pending", "status_b": "approved",
-         "release_id_a": "R1", "release_id_b": "R9", "capacity": 1}]
+         "release_id_a": "R1", "release_id_b": "R9",
+         # R9 is not loaded: no name
+         "release_name_a": "Cards 4.2", "release_name_b": None,
+         "capacity": 1}]
 
 
 def test_conflict_overlap_is_clipped_to_the_window(con, given):

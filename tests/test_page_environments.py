@@ -1052,6 +1052,22 @@ def test_without_bookings_the_tabs_say_none_is_loaded(sample_db, monkeypatch,
     assert any(i.value.startswith(loaded) for i in far.info)
 
 
+def test_conflicting_pairs_name_their_releases(tmp_path, monkeypatch):
+    # 'Release A' read a release's id alone where every page names it;
+    # the downloads keep the id and the name apart
+    copy = _environments_of(tmp_path / "cb.duckdb", 1)
+    app = page_of(copy, monkeypatch, period="custom", view="Conflicts",
+                  **{"from": "2026-01-01", "to": "2026-01-31"})
+    pairs = next(d.value for d in app.dataframe
+                 if "booking_id_a" in d.value.columns)
+    with db.reading(copy) as con:
+        (name,), = con.execute(
+            "select name from releases where release_id = 'R1'").fetchall()
+    assert name != "R1"
+    assert {pairs["release_id_a"].iloc[0], pairs["release_id_b"].iloc[0]} \
+        == {f"{name} (R1)", None}
+
+
 def test_tables_of_few_rows_are_as_tall_as_their_rows(tmp_path, monkeypatch):
     """The conflicts (per environment, 250 px; pairs, 320 px), weekly load
     (260 px) and utilisation (per environment, 380 px) tables had a fixed

@@ -1005,7 +1005,8 @@ where s.end_at > p.overlap_start_at;
 -- booking_conflict_pairs(...): one row per conflicting_booking_pairs pair,
 -- ordered by environment_id, overlap start and ids, with the environment's
 -- name (environment_name), both bookings'
--- status and release, overlap hours, the environment's capacity and its
+-- status and release (its id, and its name: NULL for a release not
+-- loaded), overlap hours, the environment's capacity and its
 -- booking_counts n, n_excluded, n_invalid, n_open_ended (docs/metrics.md
 -- booking_conflicts).
 create or replace macro booking_conflict_pairs(
@@ -1021,6 +1022,8 @@ select
     b.status as status_b,
     a.release_id as release_id_a,
     b.release_id as release_id_b,
+    ra.name as release_name_a,
+    rb.name as release_name_b,
     p.overlap_start_at,
     p.overlap_end_at,
     (epoch_us(p.overlap_end_at) - epoch_us(p.overlap_start_at)) / 3.6e9
@@ -1037,6 +1040,8 @@ from conflicting_booking_pairs(
 ) as p
 inner join environment_bookings as a on p.booking_id_a = a.booking_id
 inner join environment_bookings as b on p.booking_id_b = b.booking_id
+left join releases as ra on a.release_id = ra.release_id
+left join releases as rb on b.release_id = rb.release_id
 inner join scoped_environments(
     p_tiers, p_environment_groups, p_application_ids, p_portfolios
 ) as e on p.environment_id = e.environment_id

@@ -100,6 +100,15 @@ def app_label(pack: Pack, application_id) -> str:
         f"{name} ({application_id})"
 
 
+def release(row: dict) -> str:
+    """A release as 'Name (id)'; the id alone when it has no name."""
+    rel = as_text(row["release_id"])
+    name = as_text(row.get("release_name"))
+    if not rel:
+        return "(none)"
+    return f"{name} ({rel})" if name and name != rel else rel
+
+
 def environment(row: dict) -> str:
     """An environment as 'Name (id)'; the id alone when it has no name."""
     env = as_text(row["environment_id"])
@@ -136,7 +145,7 @@ def facts_of(pack: Pack, row: dict) -> Facts:
         application=app_label(pack, row["application_id"]),
         team=as_text(row["assignment_group"]) or "(none)",
         environment=environment(row),
-        release=as_text(row["release_id"]) or "(none)",
+        release=release(row),
         planned=span(row["planned_start_at"], row["planned_end_at"],
                      pack.reporting_tz) + f" ({row['planned_hours']:.1f} h)",
         state_approval=f"{words(row['state'])} / {words(row['approval'])}",

@@ -43,7 +43,16 @@ def render(page: EnvironmentsPage) -> None:
         st.subheader("Conflicting pairs")
         st.caption(f"n = {ui.many(len(listed), 'pair')} of approved or pending "
                    "bookings; overlap clipped to the period.")
-        ui.table(listed, "booking_conflicts",
+        # a release as every page names it: 'Name (id)'; the downloads
+        # keep the id and the name apart
+        files = listed
+        listed = listed.assign(**{
+            f"release_id_{x}": [
+                f"{n} ({r})" if isinstance(n, str) and n != r else r
+                for r, n in zip(listed[f"release_id_{x}"],
+                                listed[f"release_name_{x}"], strict=True)]
+            for x in "ab"})
+        ui.table(listed, "booking_conflicts", download=files,
                  height=ui.table_height(len(listed), most=320), column_config={
             "environment_name": "Environment",
             "booking_id_a": "Booking A", "status_a": "Status A",
