@@ -18,8 +18,8 @@
 -- = 1. A pair conflicts when its overlap within W meets a segment with
 -- c(t) > capacity: with capacity 1, every overlapping pair.
 -- booking_id_a < booking_id_b; overlap start, end and hours are clipped to W.
--- release_name_a, release_name_b: the releases' names (NULL for none or a
--- release not loaded).
+-- release_a, release_b: each booking's release as the pages name one,
+-- 'Name (id)' (the id alone for a release without a name or not loaded).
 -- n, n_excluded, n_invalid, n_open_ended are the environment's: active
 -- bookings with time in W; bookings of other statuses with time in W.
 with conflicts as (
@@ -32,8 +32,8 @@ with conflicts as (
         status_b,
         release_id_a,
         release_id_b,
-        release_name_a,
-        release_name_b,
+        release_a,
+        release_b,
         overlap_start_at,
         overlap_end_at,
         overlap_hours,

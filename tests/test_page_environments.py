@@ -1064,8 +1064,11 @@ def test_conflicting_pairs_name_their_releases(tmp_path, monkeypatch):
         (name,), = con.execute(
             "select name from releases where release_id = 'R1'").fetchall()
     assert name != "R1"
-    assert {pairs["release_id_a"].iloc[0], pairs["release_id_b"].iloc[0]} \
+    assert {pairs["release_a"].iloc[0], pairs["release_b"].iloc[0]} \
         == {f"{name} (R1)", None}
+    # the ids stay, for the downloads and scripts
+    assert {pairs["release_id_a"].iloc[0], pairs["release_id_b"].iloc[0]} \
+        == {"R1", None}
 
 
 def test_tables_of_few_rows_are_as_tall_as_their_rows(tmp_path, monkeypatch):

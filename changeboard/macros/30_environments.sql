@@ -1002,11 +1002,19 @@ asof join over_capacity as s
         and p.overlap_end_at > s.start_at
 where s.end_at > p.overlap_start_at;
 
+-- release_label(id, name): a release as the pages name one, 'Name (id)';
+-- the id alone when it has no name or the name is the id.
+create or replace macro release_label(p_release_id, p_name) as
+case
+    when p_name is null or p_name = p_release_id then p_release_id
+    else p_name || ' (' || p_release_id || ')'
+end;
+
 -- booking_conflict_pairs(...): one row per conflicting_booking_pairs pair,
 -- ordered by environment_id, overlap start and ids, with the environment's
 -- name (environment_name), both bookings'
--- status and release (its id, and its name: NULL for a release not
--- loaded), overlap hours, the environment's capacity and its
+-- status and release (its id, and as the pages name it: release_label),
+-- overlap hours, the environment's capacity and its
 -- booking_counts n, n_excluded, n_invalid, n_open_ended (docs/metrics.md
 -- booking_conflicts).
 create or replace macro booking_conflict_pairs(
@@ -1022,8 +1030,8 @@ select
     b.status as status_b,
     a.release_id as release_id_a,
     b.release_id as release_id_b,
-    ra.name as release_name_a,
-    rb.name as release_name_b,
+    release_label(a.release_id, ra.name) as release_a,
+    release_label(b.release_id, rb.name) as release_b,
     p.overlap_start_at,
     p.overlap_end_at,
     (epoch_us(p.overlap_end_at) - epoch_us(p.overlap_start_at)) / 3.6e9

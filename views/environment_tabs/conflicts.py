@@ -43,21 +43,12 @@ def render(page: EnvironmentsPage) -> None:
         st.subheader("Conflicting pairs")
         st.caption(f"n = {ui.many(len(listed), 'pair')} of approved or pending "
                    "bookings; overlap clipped to the period.")
-        # a release as every page names it: 'Name (id)'; the downloads
-        # keep the id and the name apart
-        files = listed
-        listed = listed.assign(**{
-            f"release_id_{x}": [
-                f"{n} ({r})" if isinstance(n, str) and n != r else r
-                for r, n in zip(listed[f"release_id_{x}"],
-                                listed[f"release_name_{x}"], strict=True)]
-            for x in "ab"})
-        ui.table(listed, "booking_conflicts", download=files,
+        ui.table(listed, "booking_conflicts",
                  height=ui.table_height(len(listed), most=320), column_config={
             "environment_name": "Environment",
             "booking_id_a": "Booking A", "status_a": "Status A",
-            "release_id_a": "Release A", "booking_id_b": "Booking B",
-            "status_b": "Status B", "release_id_b": "Release B",
+            "release_a": "Release A", "booking_id_b": "Booking B",
+            "status_b": "Status B", "release_b": "Release B",
             "overlap_start_at": st.column_config.DatetimeColumn(
                 "Overlap from (UTC)", format="D MMM YYYY HH:mm"),
             "overlap_end_at": st.column_config.DatetimeColumn(
@@ -66,6 +57,6 @@ def render(page: EnvironmentsPage) -> None:
                 "Overlap h", format="%,.1f")},
             column_order=["environment_name", "overlap_start_at",
                           "overlap_end_at", "overlap_hours", "booking_id_a",
-                          "status_a", "release_id_a", "booking_id_b",
-                          "status_b", "release_id_b"])
+                          "status_a", "release_a", "booking_id_b",
+                          "status_b", "release_b"])
     ui.definition("booking_conflicts", "How are conflicts computed?")
