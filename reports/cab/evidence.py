@@ -100,22 +100,20 @@ def app_label(pack: Pack, application_id) -> str:
         f"{name} ({application_id})"
 
 
-def release(row: dict) -> str:
-    """A release as 'Name (id)'; the id alone when it has no name."""
-    rel = as_text(row["release_id"])
-    name = as_text(row.get("release_name"))
-    if not rel:
+def named(row: dict, kind: str) -> str:
+    """The row's `kind` (environment, release) as 'Name (id)', from its
+    `<kind>_id` and `<kind>_name`; the id alone when it has no name, (none)
+    without an id."""
+    key = as_text(row[f"{kind}_id"])
+    name = as_text(row.get(f"{kind}_name"))
+    if not key:
         return "(none)"
-    return f"{name} ({rel})" if name and name != rel else rel
+    return f"{name} ({key})" if name and name != key else key
 
 
 def environment(row: dict) -> str:
     """An environment as 'Name (id)'; the id alone when it has no name."""
-    env = as_text(row["environment_id"])
-    name = as_text(row.get("environment_name"))
-    if not env:
-        return "(none)"
-    return f"{name} ({env})" if name and name != env else env
+    return named(row, "environment")
 
 
 class Facts(NamedTuple):
@@ -145,7 +143,7 @@ def facts_of(pack: Pack, row: dict) -> Facts:
         application=app_label(pack, row["application_id"]),
         team=as_text(row["assignment_group"]) or "(none)",
         environment=environment(row),
-        release=release(row),
+        release=named(row, "release"),
         planned=span(row["planned_start_at"], row["planned_end_at"],
                      pack.reporting_tz) + f" ({row['planned_hours']:.1f} h)",
         state_approval=f"{words(row['state'])} / {words(row['approval'])}",
