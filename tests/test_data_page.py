@@ -53,6 +53,29 @@ def test_data_page_renders_freshness_and_history(app):
     assert "type_config" not in config.get("batch_id", {})  # an id, no 1,234
 
 
+def test_the_load_history_names_a_file_by_its_name(tmp_path, monkeypatch):
+    # the path as given to the load ('/work/shared/real-data/.../incident_
+    # event_log.original-values.fi…') was cut where two copies differ
+    import ingest
+    path = tmp_path / "cb.duckdb"
+    folder = tmp_path / "exports" / "servicenow" / "2026-12" / "all-groups"
+    folder.mkdir(parents=True)
+    csv = folder / "changes-export-part-1-of-2.csv"
+    csv.write_bytes(UPLOAD)
+    assert ingest.load_path("csv", csv, path).status == "succeeded"
+    monkeypatch.setattr(config, "DB_PATH", path)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.run()
+    app.switch_page("views/data.py").run()
+    assert not app.exception
+    history = next(d.value for d in app.dataframe if "batch_id" in d.value)
+    assert list(history["file_name"]) == ["changes-export-part-1-of-2.csv"]
+    # the stored name, and so the downloads, keep the whole path
+    with db.connect(path, read_only=True) as con:
+        assert con.execute("select file_name from ingest_batches"
+                           ).fetchall() == [(str(csv),)]
+
+
 def test_the_freshness_table_reads_a_load_status_as_a_word(app):
     """Freshness showed its last load's status as the code (succeeded)
     where the load history beside it reads Succeeded."""

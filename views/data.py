@@ -1,6 +1,6 @@
 """Data: load a file (dry-run preview, then commit), the load history, a
 load's rejects, and freshness per source and table."""
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import pandas as pd
 import streamlit as st
@@ -268,7 +268,11 @@ batches = ui.query("ingest_batches")
 if batches.empty:
     st.caption("Nothing loaded yet.")
     st.stop()
-ui.table(batches, "ingest_batches")
+# a file by its name: a path as given to the load ends, where two exports
+# differ, past the column's width (the downloads keep the whole path)
+ui.table(batches.assign(file_name=[
+    PurePath(f).name if isinstance(f, str) and f else f
+    for f in batches["file_name"]]), "ingest_batches", download=batches)
 with_rejects = batches.loc[batches["rows_rejected"].fillna(0) > 0, "batch_id"]
 if with_rejects.empty:
     st.caption("No load has rejected rows.")
