@@ -17,6 +17,10 @@ Arrow bytes back into a frame, as a browser would), is printed after it:
   queries, warm connection);
 - peak: the process's peak resident memory (VmHWM);
 - conns: database connections opened during the cold run.
+A page's other tabs (TABS: the Environments page's four besides its impact
+matrix) run their queries only when open: each is timed the same way as a
+page of its own, opened on that tab (`environments:Conflicts`, as a link
+with ?view=Conflicts opens it).
 
 Browser (--browser): a real server started as `make run` starts it
 (changeboard.launch) and Debian's Chromium;
@@ -41,6 +45,10 @@ from pathlib import Path
 import figures  # bench/, this script's own folder
 
 ROOT = Path(__file__).resolve().parents[1]
+# a page's other tabs, each timed as a page of its own opened on it: a tab
+# runs its queries only when open, so the page's own run does not time them
+TABS = {"environments": ["Weekly load", "Utilisation", "Conflicts",
+                         "Bookings timeline"]}
 PAGES = ["overview", "changes", "releases", "readiness", "environments",
          "calendar", "cab", "backlog", "data"]
 TARGETS = {"cold": 0.5, "warm": 0.1, "filter": 0.3, "paint": 3.0}
@@ -108,8 +116,11 @@ def one_page(page: str) -> dict:
 
     launch.warm()
 
-    app = AppTest.from_file(str(ROOT / "views" / f"{page}.py"),
+    name, _, tab = page.partition(":")
+    app = AppTest.from_file(str(ROOT / "views" / f"{name}.py"),
                             default_timeout=3600)
+    if tab:  # opened on that tab, as a link to it does (?view=)
+        app.query_params["view"] = tab
     _discover_components(app)
     _server_script_cache()
     runs = _script_clock()
@@ -167,9 +178,11 @@ def _record(row: dict) -> None:
     """The page's figures, each beside its target, for bench/summary.py;
     a page that raised is recorded as missing its figures."""
     error = "; ".join(row.get("error") or [])
+    name, _, tab = row["page"].partition(":")
+    shown = f"{name}, {tab} tab" if tab else name
     for key, label in LABELS.items():
         if row.get(key) is not None:
-            figures.record("pages", f"{row['page']}: {label} (server)",
+            figures.record("pages", f"{shown}: {label} (server)",
                            row[key], "s", TARGETS[key],
                            f"raised: {error[:100]}" if error else "")
 
@@ -300,7 +313,9 @@ def main() -> int:
     print(f"database {db_path} ({Path(db_path).stat().st_size / 1e6:,.0f} MB)"
           f"; targets: cold <= {TARGETS['cold']} s, warm <= "
           f"{TARGETS['warm']} s, filter <= {TARGETS['filter']} s")
-    server_side(db_path, pages, args.timeout)
+    server_side(db_path, pages + [f"{page}:{tab}" for page in pages
+                                  for tab in TABS.get(page, [])],
+                args.timeout)
     if args.browser:
         browser(db_path, pages, args.timeout)
     return 0
