@@ -7,6 +7,8 @@
 -- $environment_groups: list of environment groups to keep (default: null)
 -- $application_ids: list of application ids to keep (default: null)
 -- $portfolios: list of application portfolios to keep (default: null)
+-- $environment_ids: list of environment ids whose pairs to list (default:
+--     null)
 -- docs/metrics.md booking_conflicts; the logic is the booking_conflict_pairs
 -- macro in changeboard/macros/. The filters apply to the environment (its
 -- application_id, that application's portfolio). Active bookings have a
@@ -50,3 +52,4 @@ with conflicts as (
 )
 
 select * from conflicts
+where keep($environment_ids, environment_id)

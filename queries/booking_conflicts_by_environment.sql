@@ -7,6 +7,8 @@
 -- $environment_groups: list of environment groups to keep (default: null)
 -- $application_ids: list of application ids to keep (default: null)
 -- $portfolios: list of application portfolios to keep (default: null)
+-- $environment_ids: list of environment ids whose rows to give (default:
+--     null)
 -- docs/metrics.md booking_conflicts per environment, over the pairs of
 -- booking_conflicts.sql; the logic is the environment_conflicts macro in
 -- changeboard/macros/. Environments with an active booking in W (n > 0),
@@ -37,3 +39,4 @@ with by_environment as (
 )
 
 select * from by_environment
+where keep($environment_ids, environment_id)

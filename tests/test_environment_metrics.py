@@ -586,6 +586,20 @@ def test_conflict_pair_orders_ids_and_carries_both_bookings(con, given):
         {"release_a": "Cards 4.2 (R1)", "release_b": "R9"}]
 
 
+def test_conflicts_of_chosen_environments(con, given):
+    # the Conflicts tab lists one environment's pairs: asked of the query,
+    # not cut from every pair of the period in Python
+    given("environments", [env("E1"), env("E2")])
+    given("environment_bookings", [
+        booking(f"{e}{i}", "2024-06-03 08:00Z", "2024-06-03 10:00Z",
+                env_id=e) for e in ("E1", "E2") for i in range(3)])
+    assert len(pairs(con)) == 6  # three pairs each
+    assert set(pairs(con, environment_ids=["E2"])["environment_id"]) == {"E2"}
+    assert len(pairs(con, environment_ids=["E2"])) == 3
+    assert by_env(con, environment_ids=["E2"])["environment_id"].tolist() \
+        == ["E2"]
+
+
 def test_conflict_overlap_is_clipped_to_the_window(con, given):
     given("environments", [env()])
     given("environment_bookings", [

@@ -10,8 +10,7 @@ def render(page: EnvironmentsPage) -> None:
     window = page.window
     filters = page.filters
     in_conflict = page.in_conflict
-    pairs = ui.scoped("booking_conflicts", window, filters)
-    if pairs.empty:
+    if in_conflict.empty:
         st.success("No booking conflicts in the period.")
     else:
         ranked = in_conflict.sort_values("conflict_hours", ascending=False)
@@ -36,15 +35,18 @@ def render(page: EnvironmentsPage) -> None:
                                "n_conflicted_bookings", "conflict_hours",
                                "excess_booking_hours", "n"])
         rows, _ = selected("conflict_envs")
-        listed = pairs
-        if rows and rows[0] < len(ranked):
-            chosen = ranked.iloc[rows[0]]["environment_id"]
-            listed = pairs[pairs["environment_id"] == chosen]
+        chosen = [ranked.iloc[rows[0]]["environment_id"]] \
+            if rows and rows[0] < len(ranked) else None
+        # the first rows and the count: a year at a million changes is
+        # 345,262 pairs (1.3 s and 1.1 GB read whole); the downloads read
+        # every pair when clicked
+        listed = ui.scoped_part("booking_conflicts", window, filters,
+                                environment_ids=chosen)
         st.subheader("Conflicting pairs")
-        st.caption(f"n = {ui.many(len(listed), 'pair')} of approved or pending "
+        st.caption(f"n = {ui.many(listed.n, 'pair')} of approved or pending "
                    "bookings; overlap clipped to the period.")
         ui.table(listed, "booking_conflicts",
-                 height=ui.table_height(len(listed), most=320), column_config={
+                 height=ui.table_height(listed.n, most=320), column_config={
             "environment_name": "Environment",
             "booking_id_a": "Booking A", "status_a": "Status A",
             "release_a": "Release A", "booking_id_b": "Booking B",
