@@ -224,7 +224,6 @@ def week_heatmap(frame: pd.DataFrame, value: str, value_label: str
                   "type": "category"}})
 
 
-@charts.kept
 def first_environments(frame: pd.DataFrame, most: int) -> pd.DataFrame:
     """The rows of the first environments of `frame`, in its order, whose
     bookings together are at most `most` (the first environment whole,
@@ -235,6 +234,7 @@ def first_environments(frame: pd.DataFrame, most: int) -> pd.DataFrame:
     return frame[frame["environment_id"].isin(counts.index[within])]
 
 
+@charts.kept
 def booking_gantt(frame: pd.DataFrame) -> go.Figure:
     """One bar per booking within the window, one row per environment,
     coloured by booking status; the legend names the statuses and the hover

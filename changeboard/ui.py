@@ -458,7 +458,7 @@ def widen(window: dict[str, date], filters: dict | None = None) -> str:
     status = query("data_status").iloc[0]
     first, last = (status.get(k) for k in ("changes_first_at",
                                            "changes_last_at"))
-    if first is None or last is None or pd.isna(first) or pd.isna(last):
+    if pd.isna(first) or pd.isna(last):
         return wider
     first, last = (pd.Timestamp(t).tz_convert(config.REPORTING_TZ).date()
                    for t in (first, last))

@@ -129,7 +129,7 @@ sizes as (
     ) as t
 ),
 
--- the latest thing that happened in the data (never a plan)
+-- when the changes' records begin and end (created, closed)
 changes_span as (
     select
         min(created_at) as changes_first_at,
@@ -137,6 +137,7 @@ changes_span as (
     from changes
 ),
 
+-- the latest thing that happened in the data (never a plan)
 latest as (
     select max(happened_at) as latest_record_at
     from (
