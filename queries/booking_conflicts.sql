@@ -47,9 +47,9 @@ with conflicts as (
         as_of
     from booking_conflict_pairs(
         $start_date, $end_date, $reporting_tz, $as_of, $statuses,
-        $tiers, $environment_groups, $application_ids, $portfolios
+        $tiers, $environment_groups, $application_ids, $portfolios,
+        p_environment_ids := $environment_ids
     )
 )
 
 select * from conflicts
-where keep($environment_ids, environment_id)

@@ -34,9 +34,9 @@ with by_environment as (
         as_of
     from environment_conflicts(
         $start_date, $end_date, $reporting_tz, $as_of, $statuses,
-        $tiers, $environment_groups, $application_ids, $portfolios
+        $tiers, $environment_groups, $application_ids, $portfolios,
+        p_environment_ids := $environment_ids
     )
 )
 
 select * from by_environment
-where keep($environment_ids, environment_id)

@@ -1076,16 +1076,40 @@ def test_the_pairs_table_reads_its_first_rows_and_the_count(tmp_path,
     # a year at a million changes is 345,262 pairs: read whole, the tab
     # took 1.3 s and the process 1.1 GB; it reads the rows it draws and the
     # count (three environments, a pair each; a table of two rows here)
+    # The pairs are listed by environment: only the environments the first
+    # rows come from are swept (E1 and E2 here), the count is the
+    # environments' own, and the whole list is not counted or read
     from changeboard import ui
     monkeypatch.setattr(ui, "SHOWN_ROWS", 2)
+    asked = []
+    real_run, real_head = db.run, db.head
+
+    def run(con, name, **params):
+        if name == "booking_conflicts":
+            asked.append(params.get("environment_ids"))
+        return real_run(con, name, **params)
+
+    def head(con, name, rows, **params):
+        asked.append(("head", name))
+        return real_head(con, name, rows, **params)
+
+    monkeypatch.setattr(db, "run", run)
+    monkeypatch.setattr(db, "head", head)
     copy = _environments_of(tmp_path / "cb.duckdb", 3)
+    month = {"from": "2026-01-01", "to": "2026-01-31"}
     app = page_of(copy, monkeypatch, period="custom", view="Conflicts",
-                  **{"from": "2026-01-01", "to": "2026-01-31"})
+                  **month)
     assert "n = 3 pairs of approved or pending bookings; overlap clipped " \
         "to the period." in [c.value for c in app.caption]
     listed = next(d.value for d in app.dataframe
                   if "booking_id_a" in d.value.columns)
-    assert len(listed) == 2
+    assert asked == [["E1", "E2"]]
+    with db.reading(copy) as con:
+        whole = real_run(con, "booking_conflicts", start_date="2026-01-01",
+                         end_date="2026-02-01")
+    assert len(whole) == 3
+    assert listed["booking_id_a"].tolist() \
+        == whole["booking_id_a"].head(2).tolist()
 
 
 def test_tables_of_few_rows_are_as_tall_as_their_rows(tmp_path, monkeypatch):
