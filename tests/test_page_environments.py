@@ -447,6 +447,89 @@ def test_selecting_an_environment_lists_its_bookings(app):
         s.value for s in app.subheader]
 
 
+def test_a_picked_environment_stays_picked_when_its_row_moves(app):
+    """A table knows only row numbers: after another period or view it kept
+    the same row picked, by then another environment, and listed that one's
+    bookings or pairs. The pick is kept by environment: at its new row, or
+    none when it is not listed."""
+    open_page(app, period="last_365", view="Utilisation")
+    usage = next(d.value for d in app.dataframe if "flag" in d.value.columns)
+    assert (usage["flag"] != "").any() and (usage["flag"] == "").any()
+    # the last flagged environment: below unflagged rows in All, so its
+    # row number differs once only the flagged are shown
+    row = int(usage.index[usage["flag"] != ""][-1])
+    name, flag = usage["name"].iloc[row], usage["flag"].iloc[row]
+    app.session_state["usage_table"] = {
+        "selection": {"rows": [row], "columns": [], "cells": []}}
+    app.run()
+    headings = [f"Bookings of {name} in the period"]
+    assert [s.value for s in app.subheader if s.value.startswith(
+        "Bookings of")] == headings
+    shown = "Idle" if "idle" in flag.lower() else "Over-booked"
+    app.segmented_control(key="usage_show").set_value(shown).run()
+    now = next(d.value for d in app.dataframe if "flag" in d.value.columns)
+    assert list(now["name"]).index(name) != row
+    assert [s.value for s in app.subheader if s.value.startswith(
+        "Bookings of")] == headings
+    assert app.session_state["usage_table"]["selection"]["rows"] == [
+        list(now["name"]).index(name)]
+    # gone from the rows shown: nothing is picked
+    other = "Over-booked" if shown == "Idle" else "Idle"
+    app.segmented_control(key="usage_show").set_value(other).run()
+    assert not [s.value for s in app.subheader
+                if s.value.startswith("Bookings of")]
+    assert app.session_state["usage_table"]["selection"]["rows"] == []
+
+
+def test_the_picked_environment_s_pairs_follow_it_to_another_period(
+        tmp_path, monkeypatch):
+    # two overlapping bookings on each of E1 (5-25 Jan), E2 (2-4 Jan) and
+    # E3 (20-30 Jan): ranked by conflict hours, E3 is the second row in
+    # January and the third in 1-20 January, and is not listed in 1-9
+    path = tmp_path / "cb.duckdb"
+    spans = {"E1": ("05", "25"), "E2": ("02", "04"), "E3": ("20", "30")}
+    with db.publish(path) as con:
+        con.execute(
+            "insert into ingest_batches (batch_id, source, entity, "
+            "started_at, finished_at, status) values (1, 'csv', "
+            "'environments', '2026-02-01 00:00Z', '2026-02-01 00:00Z', "
+            "'succeeded')")
+        for table, given in {
+                "environments": [env(e) for e in spans],
+                "environment_bookings": [
+                    booking(f"{e}{i}", f"2026-01-{start} 00:00Z",
+                            f"2026-01-{end} 00:00Z", env_id=e)
+                    for e, (start, end) in spans.items() for i in (1, 2)],
+        }.items():
+            insert_rows(con, table,
+                        pd.DataFrame(given).assign(ingested_batch_id=1))
+
+    def shown(app) -> tuple[list, set, list]:
+        envs = next(d.value for d in app.dataframe
+                    if "n_conflict_pairs" in d.value.columns)
+        pairs = next(d.value for d in app.dataframe
+                     if "booking_id_a" in d.value.columns)
+        return (list(envs["environment_id"]), set(pairs["environment_id"]),
+                app.session_state["conflict_envs"]["selection"]["rows"])
+
+    app = page_of(path, monkeypatch, period="custom", view="Conflicts",
+                  **{"from": "2026-01-01", "to": "2026-01-31"})
+    assert shown(app)[0] == ["E1", "E3", "E2"]
+    app.session_state["conflict_envs"] = {
+        "selection": {"rows": [1], "columns": [], "cells": []}}
+    app.run()
+    assert shown(app) == (["E1", "E3", "E2"], {"E3"}, [1])
+    app.date_input(key="dates").set_value(
+        (date(2026, 1, 1), date(2026, 1, 20))).run()
+    assert shown(app) == (["E1", "E2", "E3"], {"E3"}, [2])
+    assert "n = 1 pair of approved or pending bookings; overlap clipped " \
+        "to the period." in [c.value for c in app.caption]
+    # E3 has no booking in 1-9 January: no pick, every environment's pairs
+    app.date_input(key="dates").set_value(
+        (date(2026, 1, 1), date(2026, 1, 9))).run()
+    assert shown(app) == (["E1", "E2"], {"E1", "E2"}, [])
+
+
 def test_the_view_is_read_back_from_the_url(app):
     open_page(app, period="ytd", matrix_columns="Groups",
               load_value="Booked hours", timeline_dates="Matrix dates")

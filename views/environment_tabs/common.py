@@ -38,6 +38,29 @@ def no_bookings_loaded() -> str | None:
             + ".")
 
 
+DRAWN = ":ids"  # beside a table's key: the ids of the rows it last drew
+
+
+def kept_pick(key: str, ids: list) -> object | None:
+    """The id picked in the single-row table `key` (drawn with
+    on_select="rerun"), whose rows have `ids` this run, kept by id rather
+    than by row: when the rows change (another period, filter or view) the
+    same item stays picked at its new row, or none is when it is gone. A
+    table knows only row numbers, so after a change of period it kept row 19
+    picked, by then another environment, and listed that one's pairs. Call
+    it before drawing the table."""
+    state = st.session_state.get(key) or {}
+    rows = list((state.get("selection") or {}).get("rows") or [])
+    # the row was picked among the rows drawn last
+    drawn = st.session_state.get(key + DRAWN, ids)
+    picked = drawn[rows[0]] if rows and rows[0] < len(drawn) else None
+    now = [ids.index(picked)] if picked in ids else []
+    st.session_state[key] = {"selection": {"rows": now, "columns": [],
+                                           "cells": []}}
+    st.session_state[key + DRAWN] = list(ids)
+    return picked if now else None
+
+
 def selected(key: str) -> tuple[list[int], list]:
     """(rows, cells) selected in a table drawn with on_select."""
     state = st.session_state.get(key) or {}

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from changeboard import ui
-from views.environment_tabs.common import EnvironmentsPage, selected
+from views.environment_tabs.common import EnvironmentsPage, kept_pick
 
 
 def render(page: EnvironmentsPage) -> None:
@@ -22,6 +22,8 @@ def render(page: EnvironmentsPage) -> None:
                    "hours = time with more active bookings than capacity. "
                    "Select a row to list only its pairs.")
         ranked = ranked.reset_index(drop=True)
+        ids = ranked["environment_id"].tolist()
+        picked = kept_pick("conflict_envs", ids)
         ui.table(ranked, "booking_conflicts_by_environment",
                  key="conflict_envs", on_select="rerun",
                  selection_mode="single-row",
@@ -37,10 +39,8 @@ def render(page: EnvironmentsPage) -> None:
                  column_order=["name", "capacity", "n_conflict_pairs",
                                "n_conflicted_bookings", "conflict_hours",
                                "excess_booking_hours", "n"])
-        rows, _ = selected("conflict_envs")
-        chosen = [ranked.iloc[rows[0]]["environment_id"]] \
-            if rows and rows[0] < len(ranked) else None
-        listed = first_pairs(window, filters, in_conflict, chosen)
+        listed = first_pairs(window, filters, in_conflict,
+                             None if picked is None else [picked])
         st.subheader("Conflicting pairs")
         st.caption(f"n = {ui.many(listed.n, 'pair')} of approved or pending "
                    "bookings; overlap clipped to the period.")

@@ -3,7 +3,11 @@ bookings of a selected environment."""
 import streamlit as st
 
 from changeboard import ui
-from views.environment_tabs.common import EnvironmentsPage, bookings_table, selected
+from views.environment_tabs.common import (
+    EnvironmentsPage,
+    bookings_table,
+    kept_pick,
+)
 
 WARNED = 10  # over-booked environments named in the warning, the worst first
 
@@ -65,8 +69,11 @@ def render(page: EnvironmentsPage) -> None:
     st.caption(f"{len(shown):,} of {ui.many(len(usage_rows), 'environment')} · "
                f"{int(idle.sum()):,} idle (available, never booked) · "
                "select a row for its bookings.")
+    ids = shown["environment_id"].tolist()
+    picked = kept_pick("usage_table", ids)
     ui.table(shown, "environment_utilization", key="usage_table",
-             on_select="rerun", selection_mode="single-row",
+             on_select="rerun",
+             selection_mode="single-row",
              height=ui.table_height(len(shown), most=380),
              column_config={
                  "name": "Environment", "environment_group": "Group",
@@ -86,9 +93,8 @@ def render(page: EnvironmentsPage) -> None:
                            "utilization", "demand_ratio", "booked_hours",
                            "available_hours", "capacity", "availability",
                            "n_bookings", "n_pending"])
-    rows, _ = selected("usage_table")
-    if rows and rows[0] < len(shown):
-        environment = shown.iloc[rows[0]]
+    if picked is not None:
+        environment = shown.iloc[ids.index(picked)]
         booked = ui.scoped("booking_timeline", window, filters,
                            environment_ids=[environment["environment_id"]])
         st.subheader(f"Bookings of {ui.plain(environment['name'])} in the "
