@@ -660,6 +660,15 @@ PARQUET_ROWS = 5_000  # from this many rows a Parquet download is offered too
 SHOWN_ROWS = 2_000  # rows a table draws; its downloads hold every row
 
 
+def text_width(texts, least: int, most: int) -> int:
+    """A table column's width in pixels to show its longest text whole (a
+    grid cell's padding and about 8 pixels a character of its 14-pixel
+    font), within [least, most]: a fixed width cut environment names to
+    'CBL-LATA', four columns of one heading."""
+    longest = max((len(str(t)) for t in texts), default=0)
+    return max(least, min(most, 24 + 8 * longest))
+
+
 def table_height(n_rows: int, most: int) -> int:
     """A table's height in pixels for n_rows (a 35-pixel header and rows,
     and its border), at most `most`: a fixed height under two rows drew a

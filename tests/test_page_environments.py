@@ -1195,6 +1195,40 @@ def test_the_pairs_table_reads_its_first_rows_and_the_count(tmp_path,
         == whole["booking_id_a"].head(2).tolist()
 
 
+def test_matrix_columns_are_wide_enough_for_their_headings(app,
+                                                         monkeypatch):
+    """The matrix's environment columns were 64 pixels whatever their
+    heading: at a million changes 'CBL-LATAM-SIT' and its kin all read
+    'CBL-LATA', and the Release column cut 'Identity & Access Managemen'.
+    Each is now as wide as its longest text (ui.text_width), within
+    bounds."""
+    import streamlit as st
+
+    from changeboard import ui
+
+    drawn, seen = st.dataframe, {}
+
+    def dataframe(data, *args, **kwargs):
+        if kwargs.get("key") == "impact_matrix":
+            seen.update(kwargs["column_config"])
+        return drawn(data, *args, **kwargs)
+
+    monkeypatch.setattr(st, "dataframe", dataframe)
+    open_page(app, period="last_365")
+    grid = matrix(app)
+    labels = [label for _, label in grid.columns[3:]]
+    assert labels and max(map(len, labels)) > 6  # 64 px cut such names
+    for label in labels:
+        assert seen[label]["width"] == ui.text_width([label], 64, 200)
+        assert seen[label]["width"] >= min(200, 8 * len(label))
+    releases = [str(r) for r in grid.index.get_level_values(0)[1:]]
+    assert max(map(len, releases)) > 20  # 180 px cut such names
+    assert seen["Release"]["width"] == ui.text_width(releases, 180, 320)
+    assert ui.text_width(["CBL-LATAM-SIT"], 64, 200) > 64
+    assert ui.text_width(["x" * 80], 64, 200) == 200
+    assert ui.text_width([], 64, 200) == 64
+
+
 def test_tables_of_few_rows_are_as_tall_as_their_rows(tmp_path, monkeypatch):
     """The conflicts (per environment, 250 px; pairs, 320 px), weekly load
     (260 px) and utilisation (per environment, 380 px) tables had a fixed

@@ -167,7 +167,8 @@ def draw(page: EnvironmentsPage, matrix: Matrix) -> tuple[pd.DataFrame, dict]:
         unsafe_allow_html=True)
     labels = env_charts.column_labels(columns, key)
     headings = {
-        "Release": st.column_config.TextColumn("Release", width=180),
+        "Release": st.column_config.TextColumn(
+            "Release", width=ui.text_width(grid["Release"], 180, 320)),
         "Go-live": st.column_config.TextColumn(
             "Go-live", help="Actual release date, else planned "
             f"({config.REPORTING_TZ})"),
@@ -178,7 +179,7 @@ def draw(page: EnvironmentsPage, matrix: Matrix) -> tuple[pd.DataFrame, dict]:
     for _, column in columns.iterrows():
         label = labels[str(column[key])]
         headings[label] = st.column_config.TextColumn(
-            width=112 if by_group else 64, alignment="center",
+            width=ui.text_width([label], 64, 200), alignment="center",
             help=ui.many(column["n_environments"], "environment")
             if by_group else f"{column['environment_group']} · "
             f"{column['tier']} · {column[key]}")
