@@ -1137,7 +1137,18 @@ def test_without_bookings_the_tabs_say_none_is_loaded(sample_db, monkeypatch,
 
 def test_conflicting_pairs_name_their_releases(tmp_path, monkeypatch):
     # 'Release A' read a release's id alone where every page names it;
-    # the downloads keep the id and the name apart
+    # the downloads keep the id and the name apart. The column is as wide
+    # as its longest name: at 1M 'Name (id)' was cut before the id
+    import streamlit as st
+
+    drawn, config_of = st.dataframe, {}
+
+    def dataframe(data, *args, **kwargs):
+        if "booking_id_a" in getattr(data, "column_names", ()):
+            config_of.update(kwargs["column_config"])
+        return drawn(data, *args, **kwargs)
+
+    monkeypatch.setattr(st, "dataframe", dataframe)
     copy = _environments_of(tmp_path / "cb.duckdb", 1)
     app = page_of(copy, monkeypatch, period="custom", view="Conflicts",
                   **{"from": "2026-01-01", "to": "2026-01-31"})
@@ -1149,6 +1160,9 @@ def test_conflicting_pairs_name_their_releases(tmp_path, monkeypatch):
     assert name != "R1"
     assert {pairs["release_a"].iloc[0], pairs["release_b"].iloc[0]} \
         == {f"{name} (R1)", None}
+    labelled = next(c for c in config_of.values()
+                    if c.get("label") == "Release A")
+    assert labelled["width"] >= 8 * len(f"{name} (R1)")
     # the ids stay, for the downloads and scripts
     assert {pairs["release_id_a"].iloc[0], pairs["release_id_b"].iloc[0]} \
         == {"R1", None}

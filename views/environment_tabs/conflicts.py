@@ -44,12 +44,16 @@ def render(page: EnvironmentsPage) -> None:
         st.subheader("Conflicting pairs")
         st.caption(f"n = {ui.many(listed.n, 'pair')} of approved or pending "
                    "bookings; overlap clipped to the period.")
+        # names whole, as wide as the longest shown ('Name (id)' was cut
+        # before its id)
+        wide = {column: st.column_config.TextColumn(label, width=ui.text_width(
+            listed.rows[column].dropna(), 100, 360)) for column, label in (
+                ("environment_name", "Environment"), ("release_a", "Release A"),
+                ("release_b", "Release B"))}
         ui.table(listed, "booking_conflicts",
                  height=ui.table_height(listed.n, most=320), column_config={
-            "environment_name": "Environment",
-            "booking_id_a": "Booking A", "status_a": "Status A",
-            "release_a": "Release A", "booking_id_b": "Booking B",
-            "status_b": "Status B", "release_b": "Release B",
+            **wide, "booking_id_a": "Booking A", "status_a": "Status A",
+            "booking_id_b": "Booking B", "status_b": "Status B",
             "overlap_start_at": st.column_config.DatetimeColumn(
                 "Overlap from (UTC)", format="D MMM YYYY HH:mm"),
             "overlap_end_at": st.column_config.DatetimeColumn(
