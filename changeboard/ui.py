@@ -657,6 +657,8 @@ def definition(name: str, label: str = "How is this computed?",
 
 
 PARQUET_ROWS = 5_000  # from this many rows a Parquet download is offered too
+SLOW_XLSX_ROWS = 50_000  # from this many the XLSX button says it is slow
+XLSX_ROWS = reports.XLSX_ROWS  # a sheet's rows: no XLSX beyond
 SHOWN_ROWS = 2_000  # rows a table draws; its downloads hold every row
 
 
@@ -926,19 +928,28 @@ def downloads(frame, file_stem: str, *, rows: int | None = None) -> None:
     clicked (rows it will hold: `rows`), for a page that shows part of
     what it offers to download."""
     build = frame if callable(frame) else (lambda: frame)
-    buttons = [("CSV", reports.csv_bytes, "csv", "text/csv"),
-               ("XLSX", reports.xlsx_bytes, "xlsx", "application/"
-                "vnd.openxmlformats-officedocument.spreadsheetml.sheet")]
-    if ((rows or 0) if callable(frame) else len(frame)) >= PARQUET_ROWS:
+    n = (rows or 0) if callable(frame) else len(frame)
+    buttons = [("CSV", reports.csv_bytes, "csv", "text/csv", None)]
+    if n <= XLSX_ROWS:  # a sheet holds no more (and its heading)
+        buttons.append((
+            "XLSX", reports.xlsx_bytes, "xlsx", "application/"
+            "vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            f"{n:,} rows: an XLSX this large takes a while to build (345,262 "
+            "rows of 19 columns took a minute); CSV and Parquet are much "
+            "quicker." if n >= SLOW_XLSX_ROWS else None))
+    if n >= PARQUET_ROWS:
         buttons.append(("Parquet", reports.parquet_bytes, "parquet",
-                        "application/vnd.apache.parquet"))
+                        "application/vnd.apache.parquet", None))
     columns = st.columns([1] * len(buttons) + [8 - len(buttons)])
-    for column, (label, render, suffix, mime) in zip(columns, buttons,
-                                                     strict=False):
+    for column, (label, render, suffix, mime, said) in zip(
+            columns, buttons, strict=False):
         column.download_button(
             label, lambda render=render: render(build()),
             f"{file_stem}.{suffix}", mime, key=f"{suffix}-{file_stem}",
-            on_click="ignore")
+            on_click="ignore", help=said)
+    if n > XLSX_ROWS:
+        st.caption(f"No XLSX: a spreadsheet holds at most {XLSX_ROWS:,} rows "
+                   f"below its heading, and these are {n:,}.")
 
 
 # --- the page skeleton and the drill-down helpers every page shares --------

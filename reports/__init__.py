@@ -85,7 +85,15 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
                                     lineterminator="\r\n").encode("utf-8")
 
 
+XLSX_ROWS = 1_048_575  # a sheet's rows below its heading (Excel's 2**20)
+
+
 def xlsx_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
+    """The frame as one sheet. More rows than a sheet holds is an error:
+    XlsxWriter would drop the rest without a word."""
+    if len(frame) > XLSX_ROWS:
+        raise ValueError(f"{len(frame):,} rows: a sheet holds at most "
+                         f"{XLSX_ROWS:,} below its heading")
     buffer = io.BytesIO()
     # belt and braces: XlsxWriter would otherwise turn "=..." text into formulas
     options = {"strings_to_formulas": False, "strings_to_urls": False}

@@ -116,6 +116,43 @@ def test_large_tables_also_offer_parquet(sample_db, monkeypatch):
     assert [b.label for b in app.get("download_button")] == ["CSV", "XLSX"]
 
 
+def test_xlsx_says_when_it_is_slow_and_is_not_offered_past_a_sheet(
+        sample_db, monkeypatch):
+    """An XLSX of 345,262 rows took a minute behind a bare spinner: from
+    SLOW_XLSX_ROWS its button says so. Past a sheet's 1,048,575 rows below
+    its heading XlsxWriter drops the rest without a word: no XLSX then, and
+    the table says why (lowered limits here)."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from changeboard import config, ui
+    # Excel's 1,048,576 rows, the heading's one of them
+    assert ui.XLSX_ROWS == 2 ** 20 - 1
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    monkeypatch.setattr(ui, "SLOW_XLSX_ROWS", 20)
+    monkeypatch.setattr(ui, "XLSX_ROWS", 30)
+    monkeypatch.setattr(reports, "XLSX_ROWS", 30)
+    script = Path(__file__).with_name("data") / "table_app.py"
+    app = AppTest.from_file(str(script), default_timeout=60)
+
+    def buttons(rows: int) -> dict:
+        app.session_state["rows"] = rows
+        app.run()
+        assert not app.exception
+        return {b.label: b.help for b in app.get("download_button")}
+
+    assert buttons(19) == {"CSV": "", "XLSX": ""}
+    said = buttons(30)["XLSX"]
+    assert said.startswith("30 rows: an XLSX this large takes a while")
+    assert not [c.value for c in app.caption if "No XLSX" in c.value]
+    assert list(buttons(31)) == ["CSV"]
+    with pytest.raises(ValueError, match="a sheet holds at most"):
+        reports.xlsx_bytes(pd.DataFrame({"n": range(ui.XLSX_ROWS + 1)}))
+    assert "No XLSX: a spreadsheet holds at most 30 rows below its " \
+        "heading, and these are 31." in [c.value for c in app.caption]
+
+
 def test_a_table_draws_its_rows_readable_and_linked_made_once_per_content(
         sample_db, monkeypatch):
     """A table's rows are drawn as people read them (codes as words, the
