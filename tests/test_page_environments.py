@@ -1159,7 +1159,7 @@ def test_conflicting_pairs_name_their_releases(tmp_path, monkeypatch):
             "select name from releases where release_id = 'R1'").fetchall()
     assert name != "R1"
     assert {pairs["release_a"].iloc[0], pairs["release_b"].iloc[0]} \
-        == {f"{name} (R1)", None}
+        == {f"{name} (R1)", "(no release)"}
     labelled = next(c for c in config_of.values()
                     if c.get("label") == "Release A")
     assert labelled["width"] >= 8 * len(f"{name} (R1)")

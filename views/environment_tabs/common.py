@@ -38,6 +38,7 @@ def no_bookings_loaded() -> str | None:
             + ".")
 
 
+NO_RELEASE = "(no release)"  # a booking's release where it has none
 DRAWN = ":ids"  # beside a table's key: the ids of the rows it last drew
 
 
@@ -99,6 +100,6 @@ def bookings_table(frame: pd.DataFrame, file_stem: str, columns: list[str]
     shown = frame[columns]
     if "release_name" in columns:
         shown = shown.assign(
-            release_name=shown["release_name"].fillna("(no release)"))
+            release_name=shown["release_name"].fillna(NO_RELEASE))
     ui.table(shown, file_stem,
              column_config={c: BOOKING_COLUMNS[c] for c in columns})

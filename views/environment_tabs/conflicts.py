@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from changeboard import ui
-from views.environment_tabs.common import EnvironmentsPage, kept_pick
+from views.environment_tabs.common import NO_RELEASE, EnvironmentsPage, kept_pick
 
 
 def render(page: EnvironmentsPage) -> None:
@@ -85,6 +85,10 @@ def first_pairs(window: dict, filters: dict, in_conflict: pd.DataFrame,
     first = envs.loc[before < ui.SHOWN_ROWS, "environment_id"].tolist()
     rows = ui.scoped("booking_conflicts", window, filters,
                      environment_ids=first).head(ui.SHOWN_ROWS)
+    # a booking without a release says so, as the bookings tables do (the
+    # downloads keep it empty)
+    rows = rows.assign(**{c: rows[c].fillna(NO_RELEASE)
+                          for c in ("release_a", "release_b")})
     return ui.Part(rows.reset_index(drop=True), int(pairs.sum()),
                    partial(ui.scoped, "booking_conflicts", window, filters,
                            environment_ids=chosen))
