@@ -4,6 +4,7 @@ lists."""
 from __future__ import annotations
 
 import html
+import re
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,21 @@ def escape(value) -> str:
     return html.escape(as_text(value), quote=True)
 
 
+# a word with a dash inside it: an id ('ENV-0511', '(APP-178)') or a host
+# name ('cre-de-batch-prd02'), which a browser would break after its dash
+_DASHED = re.compile(r"\S*\w-\w\S*")
+
+
+def running(value) -> str:
+    """Running text as HTML (escape()d): it wraps between words, never
+    inside an id or a host name, nor between a number and its hours. The
+    pack printed 'PGW-UK-PRD (ENV-' at a line's end and '0511)' on the
+    next, and '(5.0' above 'h)'."""
+    text = re.sub(r"(?<=\d) (?=h\b)", "\u00a0", escape(value))
+    return _DASHED.sub(lambda m: f'<span class="nw">{m.group(0)}</span>',
+                       text)
+
+
 def _cell(column: str, value) -> str:
     # numpy's numbers too: a frame's integer column gives them; a count
     # with its thousands separator (2,303), as the pages write it
@@ -41,7 +57,7 @@ def _cell(column: str, value) -> str:
         return (f'<td class="nw"><span class="chip {CHIP_CLASSES[value]}">'
                 f"{escape(value)}</span></td>")
     if column in TEXT_COLUMNS:
-        return f"<td>{escape(value)}</td>"
+        return f"<td>{running(value)}</td>"
     text = as_text(value)
     if " – " in text:  # a span: each end stays whole
         return "<td>" + " – ".join(f'<span class="nw">{escape(part)}</span>'
@@ -65,6 +81,6 @@ def html_table(frame: pd.DataFrame, empty: str) -> str:
 
 def definition_list(pairs: list[tuple[str, str]], css: str = "") -> str:
     """A <dl> of (term, value) pairs, of class `css` when given."""
-    items = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>"
+    items = "".join(f"<dt>{escape(k)}</dt><dd>{running(v)}</dd>"
                     for k, v in pairs)
     return f'<dl class="{css}">{items}</dl>' if css else f"<dl>{items}</dl>"

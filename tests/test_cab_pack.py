@@ -1137,6 +1137,28 @@ def test_pdf_never_breaks_an_id_or_a_number(sample_db, tmp_path):
     for n in pack.kpis["since_n"]:
         assert re.search(rf"(?<![\d.]){int(n)}(?![\d.])", text[-1]
                          + "".join(text)), n
+    # nor an environment's, application's or release's id in running text
+    # ('PGW-UK-PRD (ENV-' ending a line, '0511)' starting the next, at 1M)
+    assert not re.search(r"[A-Z]{2,}-\n", "\n".join(text))
+
+
+def test_running_text_keeps_ids_host_names_and_hours_whole():
+    """A browser breaks a line after a dash: the pack's text cells, facts
+    and flags keep a word with a dash inside whole (span.nw, white-space:
+    nowrap in pack.css), and a number beside its hours."""
+    from reports.markup import definition_list, html_table, running
+    said = running("PGW-UK-PRD (ENV-0511) on cre-de-batch-prd02, 5.0 h & x")
+    assert said == (
+        '<span class="nw">PGW-UK-PRD</span> <span class="nw">(ENV-0511)'
+        '</span> on <span class="nw">cre-de-batch-prd02,</span> '
+        "5.0\u00a0h &amp; x")
+    assert running("Plan – 2 h – done") == "Plan – 2\u00a0h – done"
+    assert '<span class="nw">(APP-178)</span>' in html_table(
+        pd.DataFrame({"Application": ["Cards (APP-178)"]}), "none")
+    assert '<dd>Cards <span class="nw">(APP-178)</span></dd>' in \
+        definition_list([("Application", "Cards (APP-178)")])
+    css = (ROOT / "reports" / "cab" / "pack.css").read_text()
+    assert re.search(r"span\.nw \{ white-space: nowrap; \}", css)
 
 
 

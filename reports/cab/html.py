@@ -11,7 +11,7 @@ from reports.cab import tables
 from reports.cab.blocks import ChangeBlock, blocks
 from reports.cab.pack import TEAM_LOOKBACK_DAYS, Pack
 from reports.cab.provenance import provenance
-from reports.markup import definition_list, escape, html_table
+from reports.markup import definition_list, escape, html_table, running
 from reports.text import shorten
 
 HERE = Path(__file__).parent
@@ -109,7 +109,7 @@ def _reading_html(reading: list[tuple[str, str]]) -> str:
 
 def block_html(block: ChangeBlock) -> str:
     """One change for decision as a section that stays whole in print."""
-    flags = "".join(f"<li>{escape(f)}</li>" for f in block.flags)
+    flags = "".join(f"<li>{running(f)}</li>" for f in block.flags)
     return (
         f'<section class="change{" flagged" if block.flags else ""}">'
         f"<h3>{block.rank}. {escape(block.change_id)} — "
