@@ -31,8 +31,9 @@ def escape(value) -> str:
 
 
 # a word with a dash inside it: an id ('ENV-0511', '(APP-178)') or a host
-# name ('cre-de-batch-prd02'), which a browser would break after its dash
-_DASHED = re.compile(r"\S*\w-\w\S*")
+# name ('cre-de-batch-prd02'), which a browser would break after its dash;
+# and a number with its hours ('(5.0 h)')
+_WHOLE = re.compile(r"\S*\w-\w\S*|\S*\d h\b\S*")
 
 
 def running(value) -> str:
@@ -40,9 +41,8 @@ def running(value) -> str:
     inside an id or a host name, nor between a number and its hours. The
     pack printed 'PGW-UK-PRD (ENV-' at a line's end and '0511)' on the
     next, and '(5.0' above 'h)'."""
-    text = re.sub(r"(?<=\d) (?=h\b)", "\u00a0", escape(value))
-    return _DASHED.sub(lambda m: f'<span class="nw">{m.group(0)}</span>',
-                       text)
+    return _WHOLE.sub(lambda m: f'<span class="nw">{m.group(0)}</span>',
+                      escape(value))
 
 
 def _cell(column: str, value) -> str:

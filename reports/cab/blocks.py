@@ -127,14 +127,25 @@ def _block(pack: Pack, row: dict, at: dict[str, list[int]],
 
 def _collisions(pack: Pack, row: dict, mine: list[dict],
                 t: Times) -> dict[str, list]:
+    """One row per other change, naming everything the two share: the
+    query gives a row per pair and shared key, so a change sharing the
+    application and the environment was two rows under a flag 'Collides
+    with 1 other change'. The overlap is the two plans', the same for each
+    key."""
     cid = row["change_id"]
+    by_other: dict[str, list[dict]] = {}
+    for r in mine:
+        other = r["change_id_b"] if r["change_id_a"] == cid \
+            else r["change_id_a"]
+        by_other.setdefault(other, []).append(r)
+    first = [found[0] for found in by_other.values()]
     return {
-        "Other change": [r["change_id_b"] if r["change_id_a"] == cid
-                         else r["change_id_a"] for r in mine],
+        "Other change": list(by_other),
         "Other title": [as_text(r["title_b"] if r["change_id_a"] == cid
-                                else r["title_a"]) for r in mine],
-        "Shared": [_shared(pack, row, r) for r in mine],
-        **_overlap(mine, t),
+                                else r["title_a"]) for r in first],
+        "Shared": ["; ".join(_shared(pack, row, r) for r in found)
+                   for found in by_other.values()],
+        **_overlap(first, t),
     }
 
 

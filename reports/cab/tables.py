@@ -354,8 +354,8 @@ def decision_table(pack: Pack) -> pd.DataFrame:
             "Team result": assessed.same_team["Result"],
             "Team score": assessed.team_score["Result"],
             "Incidents 30 d": assessed.incidents["n"],
-            # other changes, as the page and the flag count them (the
-            # collision rows are one per shared key)
+            # other changes, as the page, the flag and the Collisions
+            # sheet count them
             "Collisions": int(row["n_collisions"]),
             "Window hits": len(found.index.window_hits.get(cid, [])),
             "Booking hits": len(found.index.bookings.get(cid, [])),
