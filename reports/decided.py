@@ -148,7 +148,7 @@ def heading(pack) -> str:
                 "pack page records them).")
     return (f"Decisions recorded at the meeting of "
             f"{when(pack.decided_meeting_at, pack.reporting_tz)} "
-            f"({len(pack.decided)}), beside what has happened to each change "
+            f"({len(pack.decided):,}), beside what has happened to each change "
             "as the data stands.")
 
 
@@ -190,9 +190,9 @@ def html(pack) -> str:
     for key, title in FINDINGS.items():
         frame = table(pack, key).drop(columns="Finding")
         parts.append(f'<h4 class="{"alert" if key == FLAGGED else ""}">'
-                     f"{escape(title)} ({len(frame)})</h4>"
+                     f"{escape(title)} ({len(frame):,})</h4>"
                      + html_table(frame, "None."))
     rest = table(pack, "").drop(columns="Finding")
-    parts.append(f"<h4>Other decisions ({len(rest)})</h4>"
+    parts.append(f"<h4>Other decisions ({len(rest):,})</h4>"
                  + html_table(rest, "None."))
     return "".join(parts)

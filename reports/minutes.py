@@ -327,14 +327,14 @@ def to_html(minutes: Minutes) -> str:
         f'<p class="meta">{e(named["Meeting"])} · data as of '
         f'{e(named["Data as of"])} · {e(_counted(minutes))}</p>'
         f"<h2>Attendees ({len(minutes.attendees)})</h2>{people}"
-        f"<h2>Decisions ({len(minutes.decisions)})</h2>"
+        f"<h2>Decisions ({len(minutes.decisions):,})</h2>"
         + '<div class="decisions">'
         + markup.html_table(minutes.decisions, no_decision(minutes))
         + "</div>"
-        + (f"<h3>Earlier decisions, replaced ({len(minutes.earlier)})</h3>"
+        + (f"<h3>Earlier decisions, replaced ({len(minutes.earlier):,})</h3>"
            + markup.html_table(minutes.earlier, "") if len(minutes.earlier)
            else "")
-        + (f"<h3>Agenda changes not decided ({len(undecided)})</h3>"
+        + (f"<h3>Agenda changes not decided ({len(undecided):,})</h3>"
            + markup.html_table(undecided_table(minutes), "")
            if undecided else "")
         + f"<footer><b>Produced by Changeboard</b>{markup.definition_list(meta)}</footer>"

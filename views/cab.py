@@ -149,13 +149,13 @@ def _last_cab_decisions() -> None:
             st.error(ui.plain(flag), icon=":material/gpp_bad:")
         for key, title in decided.FINDINGS.items():
             frame = decided.table(pack, key).drop(columns="Finding")
-            st.markdown(f"**{title} ({len(frame)})**")
+            st.markdown(f"**{title} ({len(frame):,})**")
             if frame.empty:
                 st.caption("None.")
             else:
                 ui.table(frame, f"{stem}-{key}")
         rest = decided.table(pack, "").drop(columns="Finding")
-        with st.expander(f"Other decisions of that meeting ({len(rest)})"):
+        with st.expander(f"Other decisions of that meeting ({len(rest):,})"):
             ui.table(rest, f"{stem}-other-decisions")
     ui.definition("cab_decided_changes", "How is what happened computed?")
 
@@ -238,7 +238,7 @@ def _decisions_tab() -> None:
     else:
         st.caption("No attendee recorded.")
 
-    st.subheader(f"Decisions ({len(recorded)})")
+    st.subheader(f"Decisions ({len(recorded):,})")
     if recorded.empty:
         st.caption("No decision recorded at this meeting yet.")
         return
@@ -335,8 +335,11 @@ def _decide_tab() -> None:
                     st.dataframe(frame, hide_index=True, column_config={
                         "n": st.column_config.NumberColumn(
                             format="localized")})
-    for name in ("cab_agenda", "change_collisions", "similar_change_history"):
-        ui.definition(name, f"How is {name.replace('_', ' ')} computed?")
+    ran = cab.agenda_queries(pack)
+    for name, what in (("cab_agenda", "the agenda"),
+                       ("change_collisions", "a collision"),
+                       ("similar_change_history", "the similar-change history")):
+        ui.definition(name, f"How is {what} computed?", params=ran[name])
 
 
 def _since_tab() -> None:

@@ -37,6 +37,7 @@ from reports.cab.pack import (
     SIMILAR_LOOKBACK_DAYS,
     TEAM_LOOKBACK_DAYS,
     Pack,
+    agenda_queries,
     build_pack,
 )
 from reports.cab.pdf import CHROMIUM, pdf_bytes, print_pdf, to_pdf
@@ -90,6 +91,7 @@ __all__ = [
     "RECENT_FAILURE_DAYS", "RELEASES_INTRO", "RELEASE_CHANGES_SHOWN",
     "RELEASE_LINES", "SIMILAR_LOOKBACK_DAYS", "TEAM_LOOKBACK_DAYS",
     "TEXT_CHARS", "XLSX_EPOCH", "ChangeBlock", "Pack", "agenda_lines",
+    "agenda_queries",
     "app_label", "as_text", "block_html", "blocks", "build_pack",
     "cab_weekdays", "decision_table", "decisions_read", "environment",
     "following_meeting", "headline", "instant", "kpi_n", "kpi_note",

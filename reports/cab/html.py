@@ -37,7 +37,7 @@ def to_html(pack: Pack) -> str:
         meeting=escape(meta["Meeting"]), window=escape(meta["Review window"]),
         filters=escape(meta["Filters"]), as_of=escape(meta["Data as of"]),
         batches=escape(meta["Batches loaded"]),
-        counts="".join(f'<div class="count"><b>{n}</b>{escape(label)}</div>'
+        counts="".join(f'<div class="count"><b>{n:,}</b>{escape(label)}</div>'
                        for label, n in tables.headline(pack)),
         agenda=_agenda(pack) + ("" if len(pack.releases) else NO_RELEASE),
         releases=_releases(pack),

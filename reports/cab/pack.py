@@ -303,6 +303,16 @@ def _agenda_calls(window: dict, filters: dict) -> dict[str, tuple]:
     }
 
 
+def agenda_queries(pack: Pack) -> dict[str, dict]:
+    """The parameters the pack's agenda queries ran with, by query name:
+    what a page's "How is ... computed?" gives as the command reproducing
+    the pack's numbers (similar_change_history read at the meeting, not
+    now, which its defaults would)."""
+    window = {"window_start_at": pack.window_start_at.isoformat(sep=" "),
+              "window_end_at": pack.window_end_at.isoformat(sep=" ")}
+    return dict(_agenda_calls(window, pack.filters).values())
+
+
 def _history(run, period: Period, window: dict) -> dict:
     """The evidence about teams and applications: never filtered."""
     found = {key: run(*call)
