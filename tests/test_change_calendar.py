@@ -376,6 +376,33 @@ def test_a_crowded_month_draws_a_bounded_number_and_lists_all(
     assert len(app.dataframe[0].value) == N_MANY
 
 
+def test_a_crowded_month_draws_every_days_riskiest(tmp_path, monkeypatch):
+    """Drawing the first 300 by risk and start drew a month of a million
+    changes' first week alone (its very high risk changes): 9-12 December,
+    with 120 more, looked quiet. Each day's riskiest are drawn first."""
+    early = [change(f"E{d}{i:02d}", f"2026-01-{d:02d} 10:00Z",
+                    f"2026-01-{d:02d} 11:00Z", application_id=f"A{d}{i}",
+                    risk="very_high")
+             for d in range(1, 6) for i in range(80)]
+    late = [change(f"L{d}{i}", f"2026-01-{d:02d} 10:00Z",
+                   f"2026-01-{d:02d} 11:00Z", application_id=f"B{d}{i}",
+                   risk="very_high" if i < 2 else "low")
+            for d in range(20, 23) for i in range(5)]
+    app = calendar_of(publish(tmp_path / "crowded.duckdb", early + late),
+                      monkeypatch)
+    app.run()
+    assert not app.exception
+    bars = drawn(chart(app))
+    assert len(bars) == 300
+    assert {c["change_id"] for c in late} <= set(bars)
+    # the early days share the rest, each day's first by start and id
+    per_day = pd.Series([b[1] for b in bars if b.startswith("E")]).value_counts()
+    assert sorted(per_day.tolist()) == [57] * 5
+    assert "300 of 415 changes drawn (each day's highest risk, then " \
+        "earliest, first)" in app.caption[0].value
+    assert len(app.dataframe[0].value) == 415
+
+
 def test_a_change_in_the_address_is_opened(page):
     page.query_params["cal_change"] = "LATE"
     page.run()

@@ -156,7 +156,7 @@ def _shown(version, path, window: dict, filters: dict, colour_by: str,
                                 ("collides_with", "collides_on",
                                  "windows_hit")})
     windows = ui.query("change_calendar_windows", **in_windows)
-    drawn = changes.head(MAX_BARS)
+    drawn = charts.calendar_bars(changes, tz, MAX_BARS)
     # the plan in the calendar's zone, as the bars are drawn
     drawn = drawn.assign(plan=ui.instants(
         drawn["planned_start_at"], drawn["planned_end_at"], tz))
@@ -245,8 +245,9 @@ else:
                  if n == 1 else
                  f"All {n:,} changes planned in the {view.lower()} are drawn")
                 if len(drawn) == n else
-                f"{len(drawn):,} of {n:,} changes drawn (highest risk, then "
-                "earliest, first); the table below lists all of them")
+                f"{len(drawn):,} of {n:,} changes drawn (each day's highest "
+                "risk, then earliest, first); the table below lists all of "
+                "them")
     st.caption(
         f"{shown_of}. A bar is a plan (at least {MIN_HOURS[view]} h wide so "
         "short changes show; hover for the times), a row holds changes that "
