@@ -52,6 +52,13 @@ def test_selecting_a_release_lists_its_changes_and_phases(page):
     assert len(changes) == 2
     assert set(changes["authorisation"]) == {"Awaiting"}
     assert set(changes["next_cab"]) != {""}  # the meeting before go-live
+    # a CAB date reads as the pages write a day (04 Dec 2026), not
+    # 2026-12-04
+    import json
+    config_of = json.loads(page.dataframe[1].proto.columns)
+    assert next(c for c in config_of.values()
+                if c.get("label") == "CAB date")["type_config"][
+        "format"] == "DD MMM YYYY"
     # the phases in words, as the release timeline names them
     assert {"SIT", "UAT", "Production"} <= set(phases["phase"])
     # covered as a word, as the other columns read

@@ -212,7 +212,8 @@ else:
                             "state", "assignment_group", "planned_start",
                             "planned_end", "is_planned_after_go_live"]],
                      f"release-{pick}-changes", column_config={
-                         "cab_date": st.column_config.DateColumn("CAB date"),
+                         "cab_date": st.column_config.DateColumn(
+                             "CAB date", format="DD MMM YYYY"),
                          "next_cab": st.column_config.Column(
                              "Next CAB before go-live")})
         failed = int(row["n_failed_recently"])
