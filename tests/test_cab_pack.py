@@ -1169,6 +1169,17 @@ def test_pdf_never_breaks_an_id_or_a_number(sample_db, tmp_path):
     assert not re.search(r"[A-Z]{2,}-\n", "\n".join(text))
 
 
+def test_the_emergency_list_says_it_lists_changes_started(pack):
+    """'Emergency changes implemented: retrospective approval (215)' listed
+    emergency changes started since the last CAB, 58 of them still being
+    implemented at 1M, beside a KPI counting completed ones (159): the
+    heading says started, as cab_since_last lists them."""
+    from reports.cab import tables
+    said = tables.REASONS["emergency"]
+    assert said == "Emergency changes started: retrospective approval"
+    assert f"<h3>{said}" in cab.to_html(pack)
+
+
 def test_running_text_keeps_ids_host_names_and_hours_whole():
     """A browser breaks a line after a dash: the pack's text cells, facts
     and flags keep a word with a dash inside whole (span.nw, white-space:

@@ -33,7 +33,7 @@ RELEASE_LINES = 100  # releases going live, listed in the HTML and PDF
 RELEASE_CHANGES_SHOWN = 8  # agenda changes named per release there
 REASONS = {  # cab_since_last review_reason -> section title
     "failed": "Failed or backed out: post-implementation review",
-    "emergency": "Emergency changes implemented: retrospective approval",
+    "emergency": "Emergency changes started: retrospective approval",
     "unauthorized": "Implemented without the required approval",
 }
 # a since-last-CAB list -> the KPI whose unrated changes it cannot list:
