@@ -539,18 +539,23 @@ def test_the_packs_own_words_read_as_the_pages_do(pack):
                   "Change")["H3"].value == "Linked incident"
 
 
+def _with_c5(con, application_id: str):
+    """The pack of the CAB data with C5 beside C1: approved, so off the
+    agenda, on C1's CI and plan, of `application_id`."""
+    load_cab_data(con)
+    insert(con, "changes", [planned(
+        "C5", "2026-01-21 21:30Z", "2026-01-21 22:30Z", approval="approved",
+        application_id=application_id, assignment_group="Core",
+        ci_name="pay-db-prd01", title="Same database")])
+    return cab.build_pack(con, MEETING)
+
+
 def test_a_collisions_shared_key_reads_as_words(con):
     """A collision's Shared column read 'ci pay-db-prd01', 'application
     Payments (A1)': the query's code before the key. It reads 'CI
     pay-db-prd01', 'Application Payments & "Cards" (A1)', as the calendar
     says what colliding changes share (page, HTML, XLSX)."""
-    load_cab_data(con)
-    # approved, so off the agenda: shares C1's CI, not its application
-    insert(con, "changes", [planned(
-        "C5", "2026-01-21 21:30Z", "2026-01-21 22:30Z", approval="approved",
-        application_id="A2", assignment_group="Core",
-        ci_name="pay-db-prd01", title="Same database")])
-    pack = cab.build_pack(con, MEETING)
+    pack = _with_c5(con, "A2")  # shares C1's CI, not its application
     shared = rows(block(pack, "C1").collisions, "Other change", "Shared")
     assert shared == [("C3", 'Application Payments & "Cards" (A1)'),
                       ("C5", "CI pay-db-prd01")]
@@ -566,13 +571,7 @@ def test_a_change_sharing_two_things_is_one_collision_row(con):
     two rows of the same change, one for the application and one for the
     environment (the query's row per pair and shared key). The block, HTML
     and XLSX list it once, naming both, as the flag counts it."""
-    load_cab_data(con)
-    # approved, so off the agenda: shares C1's application and CI
-    insert(con, "changes", [planned(
-        "C5", "2026-01-21 21:30Z", "2026-01-21 22:30Z", approval="approved",
-        application_id="A1", assignment_group="Core",
-        ci_name="pay-db-prd01", title="Same database")])
-    pack = cab.build_pack(con, MEETING)
+    pack = _with_c5(con, "A1")  # shares C1's application and CI
     keys = pack.collisions[(pack.collisions["change_id_a"] == "C1")
                            & (pack.collisions["change_id_b"] == "C5")]
     assert sorted(keys["match_on"]) == ["application", "ci"]

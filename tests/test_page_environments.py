@@ -486,23 +486,13 @@ def test_the_picked_environment_s_pairs_follow_it_to_another_period(
     # two overlapping bookings on each of E1 (5-25 Jan), E2 (2-4 Jan) and
     # E3 (20-30 Jan): ranked by conflict hours, E3 is the second row in
     # January and the third in 1-20 January, and is not listed in 1-9
-    path = tmp_path / "cb.duckdb"
     spans = {"E1": ("05", "25"), "E2": ("02", "04"), "E3": ("20", "30")}
-    with db.publish(path) as con:
-        con.execute(
-            "insert into ingest_batches (batch_id, source, entity, "
-            "started_at, finished_at, status) values (1, 'csv', "
-            "'environments', '2026-02-01 00:00Z', '2026-02-01 00:00Z', "
-            "'succeeded')")
-        for table, given in {
-                "environments": [env(e) for e in spans],
-                "environment_bookings": [
-                    booking(f"{e}{i}", f"2026-01-{start} 00:00Z",
-                            f"2026-01-{end} 00:00Z", env_id=e)
-                    for e, (start, end) in spans.items() for i in (1, 2)],
-        }.items():
-            insert_rows(con, table,
-                        pd.DataFrame(given).assign(ingested_batch_id=1))
+    path = _published(tmp_path / "cb.duckdb", {
+        "environments": [env(e) for e in spans],
+        "environment_bookings": [
+            booking(f"{e}{i}", f"2026-01-{start} 00:00Z",
+                    f"2026-01-{end} 00:00Z", env_id=e)
+            for e, (start, end) in spans.items() for i in (1, 2)]})
 
     def shown(app) -> tuple[list, set, list]:
         envs = next(d.value for d in app.dataframe
@@ -1027,25 +1017,30 @@ def _environments_of(path: Path, k: int) -> Path:
     (E*: approved for R1, going live 20 Jan, and pending for no release:
     over-booked; a cancelled booking of R1 each) and k never booked (X*:
     idle); as of 1 Feb."""
+    return _published(path, {
+        "environments": [env(f"{kind}{i}") for kind in "EX"
+                         for i in range(1, k + 1)],
+        "releases": [release("R1", "2026-01-20 00:00Z")],
+        "environment_bookings": [
+            booking(f"{kind}{i}", "2026-01-05 00:00Z",
+                    "2026-01-25 00:00Z" if kind != "C" else
+                    "2026-01-06 00:00Z", status=status, env_id=f"E{i}",
+                    release_id=release_id)
+            for i in range(1, k + 1)
+            for kind, status, release_id in (
+                ("A", "approved", "R1"), ("P", "pending", None),
+                ("C", "cancelled", "R1"))]})
+
+
+def _published(path: Path, rows: dict[str, list[dict]]) -> Path:
+    """A database of `rows` by table, loaded in batch 1 (as of 1 Feb
+    2026)."""
     with db.publish(path) as con:
         con.execute(
             "insert into ingest_batches (batch_id, source, entity, "
             "started_at, finished_at, status) values (1, 'csv', "
             "'environments', '2026-02-01 00:00Z', '2026-02-01 00:00Z', "
             "'succeeded')")
-        rows = {
-            "environments": [env(f"{kind}{i}") for kind in "EX"
-                             for i in range(1, k + 1)],
-            "releases": [release("R1", "2026-01-20 00:00Z")],
-            "environment_bookings": [
-                booking(f"{kind}{i}", "2026-01-05 00:00Z",
-                        "2026-01-25 00:00Z" if kind != "C" else
-                        "2026-01-06 00:00Z", status=status, env_id=f"E{i}",
-                        release_id=release_id)
-                for i in range(1, k + 1)
-                for kind, status, release_id in (
-                    ("A", "approved", "R1"), ("P", "pending", None),
-                    ("C", "cancelled", "R1"))]}
         for table, given in rows.items():
             insert_rows(con, table,
                         pd.DataFrame(given).assign(ingested_batch_id=1))
