@@ -588,7 +588,10 @@ reasoned as (
                         || ' changes planned to end after go-live'
             end,
             case
-                when slip_days > 0 then 'phases running behind plan'
+                when slip_days > 0
+                    then
+                        'phases running behind plan (up to '
+                        || printf('%.1f', slip_days) || ' days)'
             end,
             case when n_changes = 0 then 'no change linked' end
         ) as at_risk
