@@ -48,8 +48,14 @@ if not status["n_environments"]:
 # --- headlines over the sidebar period -------------------------------------
 # the cards' totals and the groups (go-live controls, Utilisation tab) from
 # one sweep of the period's bookings
+# and the open tab's own query, as its picks last asked it: read after them,
+# it made a tab's filter change at a million changes 0.1 s longer
+AHEAD = {"Weekly load": weekly_load.ahead, "Utilisation": utilisation.ahead,
+         "Bookings timeline": timeline.ahead}
+opened = st.session_state.get("view") or st.query_params.get("view")
 ui.prefetch([("environment_utilization_rollup", window, {}),
-             ("booking_conflicts_by_environment", window, {})], filters)
+             ("booking_conflicts_by_environment", window, {}),
+             *(AHEAD[opened](window) if opened in AHEAD else [])], filters)
 rollup = ui.scoped("environment_utilization_rollup", window, filters)
 usage = rollup[rollup["is_total"]].iloc[0]
 groups = rollup[~rollup["is_total"]].drop(columns="is_total").reset_index(

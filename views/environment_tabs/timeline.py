@@ -16,6 +16,29 @@ from views.environment_tabs.common import (
 MAX_BARS = 2_000
 
 
+STATUSES = ["approved", "pending", "rejected"]  # drawn unless picked
+
+
+def query_of(span: dict, group: str | None, statuses: list[str]
+             ) -> tuple[str, dict, dict]:
+    """The tab's query: (name, dates, values), as ui.prefetch takes a
+    call."""
+    return ("booking_timeline", span, {
+        "statuses": statuses or None, **env_charts.group_scope(group)})
+
+
+def ahead(window: dict) -> list[tuple[str, dict, dict]]:
+    """The tab's query as its picks last asked it, for the page to run with
+    its own (ui.prefetch): over the sidebar period, once a group is
+    picked."""
+    group = st.session_state.get("timeline_group")
+    if group is None or st.session_state.get(
+            "timeline_dates") == "Matrix dates":
+        return []
+    return [query_of(window, group,
+                     st.session_state.get("timeline_statuses", STATUSES))]
+
+
 def render(page: EnvironmentsPage) -> None:
     """The bookings timeline tab."""
     window = page.window
@@ -32,12 +55,10 @@ def render(page: EnvironmentsPage) -> None:
         bind="query-params") == "Matrix dates"
     statuses = right.multiselect(
         "Statuses", list(env_charts.BOOKING_COLOURS),
-        default=["approved", "pending", "rejected"], format_func=ui.word,
-        key="timeline_statuses")
-    span = matrix_window if ahead else window
-    timeline = ui.scoped(
-        "booking_timeline", span, filters, statuses=statuses or None,
-        **env_charts.group_scope(timeline_group))
+        default=STATUSES, format_func=ui.word, key="timeline_statuses")
+    name, span, extra = query_of(matrix_window if ahead else window,
+                                 timeline_group, statuses)
+    timeline = ui.scoped(name, span, filters, **extra)
     if timeline.empty and (said := no_bookings_loaded()):
         st.info(said)
     elif timeline.empty:

@@ -12,6 +12,12 @@ from views.environment_tabs.common import (
 WARNED = 10  # over-booked environments named in the warning, the worst first
 
 
+def ahead(window: dict) -> list[tuple[str, dict, dict]]:
+    """The tab's per-environment query, for the page to run with its own
+    (ui.prefetch)."""
+    return [("environment_utilization", window, {})]
+
+
 def render(page: EnvironmentsPage) -> None:
     """The utilisation tab."""
     window = page.window
@@ -39,7 +45,8 @@ def render(page: EnvironmentsPage) -> None:
                "hours.")
 
     st.subheader("Per environment")
-    usage_rows = ui.scoped("environment_utilization", window, filters)
+    (name, _, extra), = ahead(window)
+    usage_rows = ui.scoped(name, window, filters, **extra)
     # both can hold: pending demand over capacity on an environment that
     # nothing approved was booked on
     idle, over = usage_rows["is_idle"], usage_rows["is_overbooked"]

@@ -5,6 +5,20 @@ from changeboard import env_charts, ui
 from views.environment_tabs.common import EnvironmentsPage, no_bookings_loaded
 
 
+def query_of(window: dict, group: str | None) -> tuple[str, dict, dict]:
+    """The tab's query for a group: (name, window, values), as
+    ui.prefetch takes a call."""
+    return ("environment_impact_by_week", window,
+            env_charts.group_scope(group))
+
+
+def ahead(window: dict) -> list[tuple[str, dict, dict]]:
+    """The tab's query as its group picked last asks it, for the page to
+    run with its own (ui.prefetch); none before a group is picked."""
+    group = st.session_state.get("load_group")
+    return [] if group is None else [query_of(window, group)]
+
+
 def render(page: EnvironmentsPage) -> None:
     """The weekly load tab."""
     window = page.window
@@ -19,8 +33,8 @@ def render(page: EnvironmentsPage) -> None:
             required=True, key="load_value", bind="query-params")]
     value_label = {"n_releases": "releases",
                    "booked_hours": "booked hours"}[value]
-    weekly = ui.scoped("environment_impact_by_week", window, filters,
-                       **env_charts.group_scope(load_group))
+    name, _, extra = query_of(window, load_group)
+    weekly = ui.scoped(name, window, filters, **extra)
     busy = weekly.groupby("environment_id")["n_bookings"].transform("sum") > 0
     if not busy.any() and (said := no_bookings_loaded()):
         st.info(said)
