@@ -545,6 +545,11 @@ def test_the_open_tabs_query_runs_with_the_pages(app, monkeypatch, view,
     monkeypatch.setattr(ui, "prefetch", prefetch)
     monkeypatch.setattr(db, "run", run)
     open_page(app, period="last_30", view=view)
+    # as a fresh server: nothing read yet (another test may have read the
+    # year's queries in this process)
+    import streamlit as st
+    st.cache_data.clear()
+    ui._prefetched.clear()
     asked.clear()
     ran.clear()
     app.selectbox(key="period").select("last_365").run()
