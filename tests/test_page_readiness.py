@@ -209,11 +209,12 @@ def test_reasons_said_one_by_one():
     assert reasons_said(
         "go-live in the freeze window \"Year end\" (BW-1); 2 remaining "
         "phases without an approved or pending booking (perf, sit); "
-        "phases running behind plan", "perf, sit") == [
+        "phases running behind plan (up to 8.6 days: pre_prod)",
+        "perf, sit") == [
         "Go-live in the freeze window \"Year end\" (BW-1)",
         "2 remaining phases without an approved or pending booking "
         "(Performance, SIT)",
-        "Phases running behind plan"]
+        "Phases running behind plan (up to 8.6 days: Pre-production)"]
     assert reasons_said("", None) == [] and reasons_said(None) == []
     # a phase named in the data as the release's plan names it
     assert reasons_said("1 remaining phase without an approved or pending "

@@ -168,9 +168,10 @@ def test_slip_so_far_puts_it_at_risk(con, given):
               actual_end_at="2026-02-04 00:00Z")])  # early: no slip
     r = row(con)
     assert r["slip_days"] == pytest.approx(2)
-    # how far behind, as a CAB acts on it (the largest slip of a phase)
+    # how far behind and where, as a CAB acts on it: the phase furthest
+    # behind (DEV, 2 days; SIT ended 1.5 days late)
     assert (r["status"], r["reasons"]) == (
-        "at_risk", "phases running behind plan (up to 2.0 days)")
+        "at_risk", "phases running behind plan (up to 2.0 days: dev)")
     assert r["n_phases_remaining"] == 1  # dev and sit are not remaining
 
 

@@ -457,7 +457,13 @@ freezes as (
 slips as (
     select
         release_id,
-        max(
+        max(slip_us) / 8.64e10 as slip_days,
+        -- the phase furthest behind, named in the reason
+        arg_max(phase, slip_us) as late_phase
+    from (
+        select
+            release_id,
+            phase,
             case
                 when actual_end_at is not null
                     then date_diff(
@@ -465,9 +471,9 @@ slips as (
                     )
                 when planned_end_at < as_of
                     then date_diff('microsecond', planned_end_at, as_of)
-            end
-        ) / 8.64e10 as slip_days
-    from release_phase_rows
+            end as slip_us
+        from release_phase_rows
+    ) as r
     group by release_id
 ),
 
@@ -500,6 +506,7 @@ counted as (
         coalesce(bc.n_bookings_pending, 0) as n_bookings_pending,
         coalesce(bc.n_bookings_rejected, 0) as n_bookings_rejected,
         greatest(coalesce(s.slip_days, 0), 0) as slip_days,
+        s.late_phase,
         f.window_id is not null as freeze_hit,
         f.window_id as freeze_window_id,
         f.name as freeze_window_name,
@@ -591,7 +598,8 @@ reasoned as (
                 when slip_days > 0
                     then
                         'phases running behind plan (up to '
-                        || printf('%.1f', slip_days) || ' days)'
+                        || printf('%.1f', slip_days) || ' days: '
+                        || late_phase || ')'
             end,
             case when n_changes = 0 then 'no change linked' end
         ) as at_risk
@@ -599,7 +607,7 @@ reasoned as (
 )
 
 select
-    * exclude (blocking, at_risk),
+    * exclude (blocking, at_risk, late_phase),
     case
         when blocking <> '' then 'blocked'
         when at_risk <> '' then 'at_risk'
