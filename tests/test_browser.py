@@ -166,17 +166,25 @@ def test_a_team_set_on_the_overview_stays_on_the_next_page(server, browser):
 def test_reset_filters_empties_them_for_good(server, browser):
     # the browser holds a multiselect's value: cleared only in the script,
     # the chips stayed on screen and the next pick sent them back
+    from playwright.sync_api import expect
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{server}/changes?period=last_365&change_types=emergency"
               "&tiers=prod")
     _settled(page)
     sidebar = page.get_by_test_id("stSidebar")
 
-    def chosen(label):
+    def chips(label):
         box = sidebar.get_by_test_id("stMultiSelect").filter(has_text=label)
-        return box.locator("[data-tag]").all_inner_texts()
+        return box.locator("[data-tag]")
+
+    def chosen(label):
+        return chips(label).all_inner_texts()
     assert chosen("Change type") and chosen("Environment tier")
     sidebar.get_by_role("button", name="Reset filters").click()
+    # the click's rerun may not have started when the app still reads
+    # notRunning: wait for the chips to go (CI once read them before it)
+    for label in ("Change type", "Environment tier"):
+        expect(chips(label)).to_have_count(0, timeout=30_000)
     _settled(page)
     assert chosen("Change type") == [] and chosen("Environment tier") == []
     assert "change_types=" not in page.url and "tiers=" not in page.url
@@ -184,6 +192,8 @@ def test_reset_filters_empties_them_for_good(server, browser):
     sidebar.get_by_test_id("stMultiSelect").filter(has_text="Team").click()
     page.get_by_role("option").filter(has_not_text="Select all").first.click()
     page.keyboard.press("Escape")
+    page.wait_for_function("() => location.search.includes('teams=')",
+                           timeout=30_000)
     _settled(page)
     assert "teams=" in page.url
     assert "change_types=" not in page.url and "tiers=" not in page.url
