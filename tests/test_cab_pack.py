@@ -1168,6 +1168,17 @@ def test_pdf_never_breaks_an_id_or_a_number(sample_db, tmp_path):
     assert not re.search(r"[A-Z]{2,}-\n", "\n".join(text))
 
 
+def test_the_packs_counts_have_thousands_separators(pack, monkeypatch):
+    """The pack's headline read '3128 For decision' where the page says
+    3,128 (at 1M)."""
+    from reports.cab import tables
+    monkeypatch.setattr(tables, "headline",
+                        lambda _: [("For decision", 3128), ("Emergency", 0)])
+    page = cab.to_html(pack)
+    assert '<div class="count"><b>3,128</b>For decision</div>' in page
+    assert "<b>3128</b>" not in page
+
+
 def test_the_emergency_list_says_it_lists_changes_started(pack):
     """'Emergency changes implemented: retrospective approval (215)' listed
     emergency changes started since the last CAB, 58 of them still being
