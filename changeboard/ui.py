@@ -658,7 +658,6 @@ def definition(name: str, label: str = "How is this computed?",
 
 PARQUET_ROWS = 5_000  # from this many rows a Parquet download is offered too
 SLOW_XLSX_ROWS = 50_000  # from this many the XLSX button says it is slow
-XLSX_ROWS = reports.XLSX_ROWS  # a sheet's rows: no XLSX beyond
 SHOWN_ROWS = 2_000  # rows a table draws; its downloads hold every row
 
 
@@ -930,7 +929,7 @@ def downloads(frame, file_stem: str, *, rows: int | None = None) -> None:
     build = frame if callable(frame) else (lambda: frame)
     n = (rows or 0) if callable(frame) else len(frame)
     buttons = [("CSV", reports.csv_bytes, "csv", "text/csv", None)]
-    if n <= XLSX_ROWS:  # a sheet holds no more (and its heading)
+    if n <= reports.XLSX_ROWS:  # a sheet holds no more (and its heading)
         buttons.append((
             "XLSX", reports.xlsx_bytes, "xlsx", "application/"
             "vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -947,8 +946,9 @@ def downloads(frame, file_stem: str, *, rows: int | None = None) -> None:
             label, lambda render=render: render(build()),
             f"{file_stem}.{suffix}", mime, key=f"{suffix}-{file_stem}",
             on_click="ignore", help=said)
-    if n > XLSX_ROWS:
-        st.caption(f"No XLSX: a spreadsheet holds at most {XLSX_ROWS:,} rows "
+    if n > reports.XLSX_ROWS:
+        st.caption("No XLSX: a spreadsheet holds at most "
+                   f"{reports.XLSX_ROWS:,} rows "
                    f"below its heading, and these are {n:,}.")
 
 
