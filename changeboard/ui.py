@@ -749,18 +749,25 @@ def _shown(frame: pd.DataFrame, labels_from: tuple | None,
     shown = readable(frame, None if labels_from is None
                      else _application_labels())
     columns = list(shown.columns)
-    if "application_name" in columns and "application_id" in columns and \
-            columns.index("application_name") > columns.index(
-                "application_id"):
-        # a query giving both (emergency_change_records, release_cadence)
-        # shows the name, then its id, as readable() puts them
-        columns.remove("application_name")
-        columns.insert(columns.index("application_id"), "application_name")
+    for kind in NAMED:
+        name, key = f"{kind}_name", f"{kind}_id"
+        if name in columns and key in columns and \
+                columns.index(name) > columns.index(key):
+            # a query giving both (emergency_change_records,
+            # change_calendar) shows the name, then its id, as readable()
+            # puts an application's
+            columns.remove(name)
+            columns.insert(columns.index(key), name)
+    if columns != list(shown.columns):
         shown = shown[columns]
     for column, template in links.items():
         shown[column] = [None if pd.isna(v) else template.replace(
             "{id}", quote(str(v), safe="")) for v in shown[column]]
     return dataframe_util.convert_pandas_df_to_arrow_table(shown)
+
+
+# what a table names beside its id: "<kind>_name" before "<kind>_id"
+NAMED = ("application", "environment")
 
 
 def _name_only(label):
@@ -842,11 +849,13 @@ def table(frame: pd.DataFrame, file_stem: str, *,
             columns[field.name] = st.column_config.DatetimeColumn(
                 shown_as if "UTC" in shown_as else f"{shown_as} (UTC)",
                 format="YYYY-MM-DD HH:mm:ss")
-    if "application_name" in names and "application_id" in names:
-        columns["application_name"] = st.column_config.Column(
-            label=labels.get("application_id") or heading("application_name"))
-        columns["application_id"] = st.column_config.Column(
-            "Application id", width="small")
+    for kind in NAMED:  # the name under the id's heading, then the id
+        name, key = f"{kind}_name", f"{kind}_id"
+        if name in names and key in names:
+            columns[name] = st.column_config.Column(
+                label=labels.get(key) or heading(name))
+            columns[key] = st.column_config.Column(
+                f"{kind.capitalize()} id", width="small")
     for column, template in links.items():
         columns[column] = st.column_config.LinkColumn(
             heading(column), display_text=_display_pattern(template))

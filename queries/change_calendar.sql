@@ -24,7 +24,8 @@
 -- high, moderate, low, NULL; then planned_start_at; then change_id. On
 -- every row: n (shown changes), n_excluded (cancelled or rejected changes
 -- whose plan meets W), n_unclassified (open, not rejected changes without a
--- valid plan, whatever their dates), as_of.
+-- valid plan, whatever their dates), as_of. environment_name: the
+-- environments row's name (NULL when the id is not in environments).
 with period as (
     select
         *,
@@ -132,6 +133,7 @@ select
     c.approval,
     c.application_id,
     c.environment_id,
+    e.name as environment_name,
     c.ci_name,
     c.assignment_group,
     c.planned_start_at,
@@ -161,4 +163,5 @@ inner join ranked as r on c.change_id = r.change_id
 cross join counts as n
 left join collisions as k on c.change_id = k.change_id
 left join hits as h on c.change_id = h.change_id
+left join environments as e on c.environment_id = e.environment_id
 order by draw_rank

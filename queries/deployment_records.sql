@@ -12,13 +12,15 @@
 -- macro): is_failed with its reasons is_rolled_back, is_followed_by_rollback
 -- (the next deployment of the same application and environment is a
 -- succeeded is_rollback) and n_incidents attributed (n_inferred_incidents of
--- them by inference). Sorted by (finished_at, deployment_id).
+-- them by inference); the application's and environment's names beside
+-- their ids (NULL when not loaded). Sorted by (finished_at, deployment_id).
 with records as (
     select
         o.deployment_id,
         o.application_id,
         a.name as application_name,
         o.environment_id,
+        e.name as environment_name,
         o.status,
         o.is_rollback,
         o.finished_at,
@@ -34,6 +36,7 @@ with records as (
             $portfolios, $profile, $attribution_inclusive
         ) as o
     left join applications as a on o.application_id = a.application_id
+    left join environments as e on o.environment_id = e.environment_id
     where o.kind = 'deployment'
     order by o.finished_at, o.deployment_id
 )

@@ -4,6 +4,7 @@ hand-made published database: a change in a freeze, two colliding, one past
 its planned start, each shown where expected; and a month of more changes
 than the chart draws."""
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -243,11 +244,14 @@ def test_the_month_shows_each_hand_made_change_where_expected(page):
     by_id = {u.rsplit("/", 1)[1]: r for u, r in
              zip(listed["change_id"], listed.to_dict("records"),
                  strict=True)}
-    assert by_id["FRZ"]["Freezes and blackouts hit"] == "January freeze"
-    assert by_id["COL1"]["Collides with"] == "COL2"
-    assert by_id["COL2"]["Collides with"] == "COL1"
-    assert by_id["LATE"]["Past planned start, not started"]
-    assert not by_id["COL1"]["Past planned start, not started"]
+    assert by_id["FRZ"]["windows_hit"] == "January freeze"
+    assert by_id["COL1"]["collides_with"] == "COL2"
+    assert by_id["COL2"]["collides_with"] == "COL1"
+    assert by_id["LATE"]["is_past_planned_start"]
+    assert not by_id["COL1"]["is_past_planned_start"]
+    assert {"Freezes and blackouts hit", "Collides with",
+            "Past planned start, not started"} <= set(headings(
+                page.dataframe[0]))
 
 
 def test_selecting_a_change_opens_its_record(page):
@@ -281,7 +285,9 @@ def test_a_collision_on_a_ci_reads_as_words(tmp_path, monkeypatch):
                for h in hovers)
     assert not any("same application, ci" in h for h in [*hovers, said])
     # the change's row names its CI as the pack does, not 'Ci name'
-    assert app.dataframe[0].value["Affected CI"].tolist() == ["pay-db-prd01"]
+    picked = app.dataframe[0]
+    assert picked.value["ci_name"].tolist() == ["pay-db-prd01"]
+    assert "Affected CI" in headings(picked)
 
 
 def test_outside_maintenance_reads_as_the_cab_pack_says_it(tmp_path,
@@ -302,11 +308,12 @@ def test_outside_maintenance_reads_as_the_cab_pack_says_it(tmp_path,
     app = calendar_of(path, monkeypatch, cal_change="OUT")
     app.run()
     assert not app.exception
+    for table in app.dataframe[:2]:
+        assert "Outside maintenance window" in headings(table)
+        assert "Outside maintenance" not in headings(table)
     picked, month = (t.value for t in app.dataframe[:2])
-    for table in (picked, month):
-        assert "Outside maintenance" not in table.columns
-    assert picked["Outside maintenance window"].tolist() == [True]
-    assert dict(zip(month["change_id"], month["Outside maintenance window"],
+    assert picked["is_outside_maintenance"].tolist() == [True]
+    assert dict(zip(month["change_id"], month["is_outside_maintenance"],
                     strict=True)) == {"OUT": True, "IN": False}
 
 
@@ -322,15 +329,18 @@ def test_the_tables_name_their_columns_as_the_other_pages_do(page):
     group', and the windows' table 'Window id', 'Application name',
     'Environment name' after 'Environment id', where the other pages (the
     Changes page's records, the Environments page's tables) say 'Change',
-    'Type', 'Application', 'Environment', 'Team'. They do here too."""
+    'Type', 'Application', 'Environment', 'Team'. They do here too, and an
+    environment reads by its name beside its id, as an application (the
+    changes' tables showed a bare id)."""
     page.query_params["cal_change"] = "COL1"
     page.run()
     assert not page.exception
     picked, month, windows = page.dataframe
     for table in (picked, month):
-        assert headings(table)[:10] == [
+        assert headings(table)[:11] == [
             "Change", "Title", "Type", "State", "Risk", "Application",
-            "Application id", "Environment", "Affected CI", "Team"]
+            "Application id", "Environment", "Environment id", "Affected CI",
+            "Team"]
     assert headings(windows) == [
         "Window", "Name", "Kind", "Application", "Application id",
         "Environment", "Environment id", "Start (UTC)", "End (UTC)"]
@@ -579,7 +589,8 @@ def test_the_tables_show_times_in_the_zone_the_chart_is_drawn_in(
     in New York read 05:00 on the bar's hover and 10:00 in the row of the
     same change. The tables show the reporting zone's wall time, headed
     with it and written as the CAB pack writes an instant; their downloads
-    keep the UTC instants, headed UTC, and the page says so."""
+    keep the UTC instants under their own names (planned_start_at),
+    and the page says so."""
     from changeboard import ui
     monkeypatch.setattr(config, "REPORTING_TZ", "America/New_York")
     downloaded = {}
@@ -607,11 +618,57 @@ def test_the_tables_show_times_in_the_zone_the_chart_is_drawn_in(
     assert set(formats.values()) == {"ddd DD MMM YYYY HH:mm"}, formats
     assert not [h for t in (picked, month, windows) for h in headings(t)
                 if "UTC" in h]
-    # the downloads keep the UTC instants, under headings saying so
-    assert str(downloaded["calendar"]["Planned start (UTC)"].iloc[0]) \
+    # the downloads keep the UTC instants, under the names scripts read
+    # (as every table's downloads: no heading of the page's among them)
+    assert str(downloaded["calendar"]["planned_start_at"].iloc[0]) \
         .endswith("+00:00")
-    assert str(downloaded["windows"]["Start (UTC)"].iloc[0]) == \
+    assert str(downloaded["windows"]["start_at"].iloc[0]) == \
         "2026-01-10 00:00:00+00:00"
+    for frame in downloaded.values():
+        assert all(re.fullmatch(r"[a-z][a-z0-9_]*", c)
+                   for c in frame.columns), list(frame.columns)
     said = " ".join(c.value for c in page.caption)
     assert "Times in America/New_York" in said
     assert "the downloads keep the UTC instants" in said
+
+
+def test_a_changes_environment_reads_by_its_name_beside_its_id(
+        tmp_path, monkeypatch):
+    """The changes' tables showed an environment as its bare id
+    ("ENV-0511") where the windows' table beside them named it: the query
+    gives the environments row's name, and both tables show it under
+    'Environment', the id after it; a change on an environment not loaded
+    keeps its id and an empty name. The download holds both."""
+    from changeboard import ui
+    path = tmp_path / "env.duckdb"
+    with db.publish(path) as con:
+        insert_rows(con, "environments", [
+            {"environment_id": "ENV-0511", "name": "PGW-UK-PRD",
+             "tier": "prod"}])
+        insert_rows(con, "changes", [
+            change("NAMED", "2026-01-15 10:00Z", "2026-01-15 12:00Z",
+                   environment_id="ENV-0511"),
+            change("UNKNOWN", "2026-01-16 10:00Z", "2026-01-16 12:00Z",
+                   environment_id="ENV-9999")])
+    downloaded = {}
+    monkeypatch.setattr(ui, "downloads", lambda frame, stem, **_:
+                        downloaded.setdefault(stem.split("-")[1], frame))
+    app = calendar_of(path, monkeypatch, cal_change="NAMED")
+    app.run()
+    assert not app.exception
+    picked, month = app.dataframe[:2]
+    for table in (picked, month):
+        shown = headings(table)
+        assert shown[shown.index("Environment"):][:2] == [
+            "Environment", "Environment id"]
+    by_id = dict(zip(month.value["change_id"], zip(
+        month.value["environment_name"], month.value["environment_id"],
+        strict=True), strict=True))
+    assert by_id["NAMED"] == ("PGW-UK-PRD", "ENV-0511")
+    assert by_id["UNKNOWN"][1] == "ENV-9999"
+    assert pd.isna(by_id["UNKNOWN"][0])
+    assert picked.value["environment_name"].tolist() == ["PGW-UK-PRD"]
+    listed = downloaded["calendar"]
+    assert listed.loc[listed["change_id"] == "NAMED",
+                      ["environment_name", "environment_id"]
+                      ].values.tolist() == [["PGW-UK-PRD", "ENV-0511"]]

@@ -228,6 +228,25 @@ def test_rolled_back_and_followed_by_a_rollback_fail(con, given, envs):
     assert records.loc["D2", "is_followed_by_rollback"]
 
 
+def test_a_deployments_record_names_its_application_and_environment(
+        con, given):
+    """The Overview's deployment records showed the environment as a bare
+    id beside the application's name: each record names both (a
+    production deployment is one to an environment of tier prod, so a
+    loaded one)."""
+    given("applications", [{"application_id": "A", "name": "Payments"}])
+    given("environments", [
+        {"environment_id": "ENV-0511", "name": "PGW-UK-PRD", "tier": "prod"},
+        {"environment_id": "ENV-0600", "name": "PGW-DE-PRD", "tier": "prod"}])
+    given("deployments", [dep("D1", "2026-01-05 10:00Z", env_id="ENV-0511"),
+                          dep("D2", "2026-01-06 10:00Z", env_id="ENV-0600")])
+    records = db.run(con, "deployment_records", **JAN)
+    assert records[["deployment_id", "application_name", "environment_id",
+                    "environment_name"]].values.tolist() == [
+        ["D1", "Payments", "ENV-0511", "PGW-UK-PRD"],
+        ["D2", "Payments", "ENV-0600", "PGW-DE-PRD"]]
+
+
 def test_a_rollback_without_a_finish_follows_what_it_started_after(
         con, given, envs):
     """A succeeded rollback whose finish time is missing sorted last (NULLs

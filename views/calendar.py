@@ -16,34 +16,37 @@ MIN_HOURS = {"Month": 6, "Week": 1}  # the narrowest bar drawn, per view
 RISKS = {"very_high": "Very high", "high": "High", "moderate": "Moderate",
          "low": "Low"}
 COLUMNS = ["change_id", "title", "change_type", "state", "risk",
-           "application_id", "environment_id", "ci_name", "assignment_group",
+           "application_id", "environment_name", "environment_id", "ci_name",
+           "assignment_group",
            "planned_start_at", "planned_end_at", "is_past_planned_start",
            "n_collisions", "collides_with", "windows_hit",
            "is_outside_maintenance"]
-LABELS = {"ci_name": "Affected CI",  # as the CAB pack names it
-          "is_past_planned_start": "Past planned start, not started",
-          "n_collisions": "Collides with (n)",
-          "collides_with": "Collides with",
-          "windows_hit": "Freezes and blackouts hit",
-          "is_outside_maintenance": OUTSIDE_MAINTENANCE}
 # the headings the other pages give these columns (the Changes page's
-# Change, Type, Application, Team); they keep their names, so a code reads
-# as a word, an application's name goes beside its id and an id links to
-# its record
+# Change, Type, Application, Team; the CAB pack's Affected CI and flags);
+# the columns keep their names, so a code reads as a word, an
+# application's and an environment's name go beside their ids (under these
+# headings; the ids under "Application id", "Environment id"), an id links
+# to its record, and the downloads keep the names scripts read, as every
+# table's downloads do
 HEADINGS = {"change_id": "Change", "change_type": "Type",
             "application_id": "Application", "environment_id": "Environment",
-            "assignment_group": "Team"}
+            "assignment_group": "Team",
+            "ci_name": "Affected CI",
+            "is_past_planned_start": "Past planned start, not started",
+            "n_collisions": "Collides with (n)",
+            "collides_with": "Collides with",
+            "windows_hit": "Freezes and blackouts hit",
+            "is_outside_maintenance": OUTSIDE_MAINTENANCE}
 # the windows' table: an environment by name, as the Environments page
 # names it, then its id, as an application's
 WINDOW_COLUMNS = ["window_id", "name", "kind", "application_id",
                   "environment_name", "environment_id", "start_at", "end_at"]
 WINDOW_HEADINGS = {"window_id": "Window", "application_id": "Application",
-                   "environment_name": "Environment",
-                   "environment_id": "Environment id"}
+                   "environment_id": "Environment"}
 # the tables' instants, headed with the zone they are in: on the page in the
 # reporting zone the chart is drawn in, written as the CAB pack writes them
-# (Wed 21 Jan 2026 20:00); in the downloads the UTC instants, as every
-# table's downloads keep them
+# (Wed 21 Jan 2026 20:00); in the downloads the UTC instants (+00:00) under
+# their own names, as every table's downloads keep them
 TIMES = {"planned_start_at": "Planned start", "planned_end_at": "Planned end"}
 WINDOW_TIMES = {"start_at": "Start", "end_at": "End"}
 PACK_TIME = "ddd DD MMM YYYY HH:mm"  # reports.text.when, as moment.js
@@ -60,12 +63,6 @@ def in_zone(frame: pd.DataFrame, times: dict[str, str], tz: str
     return shown.rename(columns=headed), {
         h: st.column_config.DatetimeColumn(h, format=PACK_TIME, timezone=tz)
         for h in headed.values()}
-
-
-def in_utc(frame: pd.DataFrame, times: dict[str, str]) -> pd.DataFrame:
-    """The frame for its downloads: its UTC instants under headings saying
-    so ('Planned start (UTC)')."""
-    return frame.rename(columns={c: f"{h} (UTC)" for c, h in times.items()})
 
 
 def period_of(view: str, day: date) -> tuple[date, date]:
@@ -173,10 +170,10 @@ def _shown(version, path, window: dict, filters: dict, colour_by: str,
         tz=tz, min_hours=MIN_HOURS[view])
     labels = {i: f"{i} · {t or ''}" for i, t in
               zip(changes["change_id"], changes["title"], strict=True)}
-    listed_ = listing(changes).rename(columns=LABELS)
+    listed_ = listing(changes)
     table, table_config = in_zone(listed_, TIMES, tz)
     return Shown(changes, windows, drawn, figure, table, table_config,
-                 in_utc(listed_, TIMES), labels)
+                 listed_, labels)
 
 
 status, _, filters = ui.page("Change calendar", period=False)
@@ -264,9 +261,9 @@ else:
     if pick:
         one = changes[changes["change_id"] == pick]
         row = one.iloc[0]
-        one = listing(one).rename(columns=LABELS)
+        one = listing(one)
         ui.table(in_zone(one, TIMES, tz)[0], f"change-{pick}",
-                 labels=HEADINGS, download=in_utc(one, TIMES),
+                 labels=HEADINGS, download=one,
                  column_config=shown.table_config)
         notes = []
         if row["n_collisions"]:
@@ -292,7 +289,7 @@ else:
                                list(shown.labels)),
              download=shown.download, column_config=shown.table_config)
     st.caption(f"Times in {tz}, as the chart; the downloads keep the UTC "
-               "instants (headed UTC).")
+               "instants (+00:00).")
 
 if not windows.empty:
     with st.expander(f"Freeze, blackout and maintenance windows in the "
@@ -303,9 +300,9 @@ if not windows.empty:
         ui.table(shown_windows,
                  f"change-windows-{first:%Y-%m-%d}-{view.lower()}",
                  labels=WINDOW_HEADINGS, column_config=window_config,
-                 download=in_utc(listed_windows, WINDOW_TIMES))
+                 download=listed_windows)
         st.caption(f"Times in {config.REPORTING_TZ}; the downloads keep "
-                   "the UTC instants (headed UTC).")
+                   "the UTC instants (+00:00).")
 ui.definition("change_calendar", params={**window, **filters})
 
 ui.as_of_caption(status)
