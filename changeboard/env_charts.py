@@ -234,6 +234,18 @@ def first_environments(frame: pd.DataFrame, most: int) -> pd.DataFrame:
     return frame[frame["environment_id"].isin(counts.index[within])]
 
 
+def released(frame: pd.DataFrame) -> pd.Series:
+    """Each booking's release as "Name (id)", as the pairs table names
+    one (two trains' releases may share a name); its id alone when the
+    release is not loaded, "(no release)" without one."""
+    name = frame["release_name"]
+    if "release_id" not in frame:
+        return name.fillna("(no release)")
+    key = frame["release_id"]
+    return (name + " (" + key + ")").fillna(key).fillna(name) \
+        .fillna("(no release)")
+
+
 @charts.kept
 def booking_gantt(frame: pd.DataFrame) -> go.Figure:
     """One bar per booking within the window, one row per environment,
@@ -241,7 +253,7 @@ def booking_gantt(frame: pd.DataFrame) -> go.Figure:
     the phase in words (Approved, Performance)."""
     shown = frame.assign(
         environment_name=environment_rows(frame),
-        release=frame["release_name"].fillna("(no release)"),
+        release=released(frame),
         phase_=each_distinct(frame["phase"], phase_word).fillna("–"),
         team_=frame["team"].fillna("–"),
         # the booked time as every page writes a span, in UTC as the axis

@@ -415,6 +415,10 @@ def test_selecting_a_matrix_row_lists_the_release_bookings(app):
                   if "booking_id" in d.value.columns
                   and "is_counted" in d.value.columns)
     assert len(behind) > 0 and set(behind["release_name"]) == {release}
+    # its id right after its name (two trains' releases share names)
+    columns = list(behind.columns)
+    assert columns[columns.index("release_name") + 1] == "release_id"
+    assert behind["release_id"].nunique() == 1
 
 
 def test_selecting_a_group_cell_lists_its_bookings(app):
@@ -945,6 +949,15 @@ def test_days_and_instants_read_as_on_the_change_calendar(app):
         r"\d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d – (\d\d [A-Z][a-z]{2} \d{4} )?"
         r"\d\d:\d\d UTC", s) for s in spans), spans[:5]
     assert all("%{customdata[5]} (" in t["hovertemplate"] for t in traces)
+    # the release as "Name (id)", as the pairs table names one
+    releases = [row[1] for t in traces for row in t["customdata"]]
+    assert all(re.fullmatch(r".+ \(REL-\d+\)|\(no release\)", r)
+               for r in releases), releases[:5]
+    assert any(r != "(no release)" for r in releases)
+    table = next(d.value for d in app.dataframe
+                 if "release_name" in d.value.columns)
+    columns = list(table.columns)
+    assert columns[columns.index("release_name") + 1] == "release_id"
 
 
 def test_the_timeline_draws_whole_environments_up_to_its_bars(

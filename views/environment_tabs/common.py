@@ -97,9 +97,18 @@ BOOKING_COLUMNS = {
 
 def bookings_table(frame: pd.DataFrame, file_stem: str, columns: list[str]
                    ) -> None:
+    """A table of bookings, those of `columns` the frame has; a release's
+    id after its name (two releases of one application share a name: "Core
+    Banking 30.4" in two trains)."""
+    if "release_name" in columns and "release_id" in frame \
+            and "release_id" not in columns:
+        at = columns.index("release_name") + 1
+        columns = [*columns[:at], "release_id", *columns[at:]]
     shown = frame[columns]
     if "release_name" in columns:
         shown = shown.assign(
             release_name=shown["release_name"].fillna(NO_RELEASE))
-    ui.table(shown, file_stem,
-             column_config={c: BOOKING_COLUMNS[c] for c in columns})
+    # (a release id keeps the table's own heading, "Release id", and its
+    # link to the record where a record address is set)
+    ui.table(shown, file_stem, column_config={
+        c: BOOKING_COLUMNS[c] for c in columns if c in BOOKING_COLUMNS})
