@@ -37,8 +37,9 @@ def reasons_said(reasons, uncovered_phases=None) -> list[str]:
     if codes:
         named = ", ".join(str(phase_word(p)) for p in codes.split(", "))
         text = text.replace(f"booking ({codes})", f"booking ({named})")
-    # the phase furthest behind plan: 'up to 8.6 days: SIT'
-    text = re.sub(r"(behind plan \(up to [\d.]+ days: )([^)]+)\)",
+    # the phase furthest behind plan: 'up to 8.6 days: SIT' ('3.5 h',
+    # '20 min' under a day)
+    text = re.sub(r"(behind plan \(up to [\d.]+ (?:days|h|min): )([^)]+)\)",
                   lambda m: f"{m.group(1)}{phase_word(m.group(2))})", text)
     return [r[:1].upper() + r[1:] for r in text.split("; ") if r]
 

@@ -175,6 +175,27 @@ def test_slip_so_far_puts_it_at_risk(con, given):
     assert r["n_phases_remaining"] == 1  # dev and sit are not remaining
 
 
+@pytest.mark.parametrize(("actual_end_at", "said"), [
+    ("2026-02-25 03:30Z", "3.5 h"), ("2026-02-25 00:20Z", "20 min"),
+    ("2026-02-25 00:00:30Z", "1 min"), ("2026-02-26 00:00Z", "1.0 days")])
+def test_a_slip_under_a_day_is_said_in_hours_or_minutes(
+        con, given, actual_end_at, said):
+    """A phase that ended 3.5 hours late read 'up to 0.0 days' behind plan,
+    as if none: under a day the slip is said in hours, under an hour in
+    minutes (never 0), and the page says the phase by name."""
+    from reports.text import reasons_said
+    ready_release(given)
+    given("release_phases", [phase("sit", "2026-02-20 08:00Z",
+                                   "2026-02-25 00:00Z",
+                                   actual_end_at=actual_end_at)])
+    r = row(con)
+    assert r["slip_days"] > 0
+    assert (r["status"], r["reasons"]) == (
+        "at_risk", f"phases running behind plan (up to {said}: sit)")
+    assert reasons_said(r["reasons"]) == [
+        f"Phases running behind plan (up to {said}: SIT)"]
+
+
 def test_slip_is_never_negative(con, given):
     ready_release(given)
     given("release_phases", [phase("sit", "2026-02-20 08:00Z",

@@ -598,8 +598,18 @@ reasoned as (
                 when slip_days > 0
                     then
                         'phases running behind plan (up to '
-                        || printf('%.1f', slip_days) || ' days: '
-                        || late_phase || ')'
+                        -- in days from a day; less, in hours or minutes
+                        -- ('0.0 days' read as none)
+                        || case
+                            when slip_days >= 1
+                                then printf('%.1f days', slip_days)
+                            when slip_days * 24 >= 1
+                                then printf('%.1f h', slip_days * 24)
+                            else
+                                cast(ceil(slip_days * 1440) as integer)
+                                || ' min'
+                        end
+                        || ': ' || late_phase || ')'
             end,
             case when n_changes = 0 then 'no change linked' end
         ) as at_risk
