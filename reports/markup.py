@@ -34,6 +34,12 @@ def escape(value) -> str:
 # name ('cre-de-batch-prd02'), which a browser would break after its dash;
 # and a number with its hours ('(5.0 h)')
 _WHOLE = re.compile(r"\S*\w-\w\S*|\S*\d h\b\S*")
+# an instant as reports.text.when writes it: 'Tue 01 Dec 2026 10:15', its
+# day and its time each whole: a cell is kept on one line (class nw), but a
+# wide table may let an instant wrap between them (class inst), and words
+# with no id among them ('Successful with issues', class words) between
+# words: the CAB pack's landscape pages
+_INSTANT = re.compile(r"[A-Z][a-z]{2} \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d")
 
 
 def running(value) -> str:
@@ -62,6 +68,12 @@ def _cell(column: str, value) -> str:
     if " – " in text:  # a span: each end stays whole
         return "<td>" + " – ".join(f'<span class="nw">{escape(part)}</span>'
                                    for part in text.split(" – ")) + "</td>"
+    if _INSTANT.fullmatch(text):  # its day and its time, each whole
+        day, time = text.rsplit(" ", 1)
+        return (f'<td class="nw inst"><span class="nw">{escape(day)}</span> '
+                f'<span class="nw">{escape(time)}</span></td>')
+    if " " in text and not _WHOLE.search(text):  # words, no id among them
+        return f'<td class="nw words">{escape(text)}</td>'
     return f'<td class="nw">{escape(text)}</td>'
 
 

@@ -6,6 +6,7 @@ import re
 import shlex
 import shutil
 import subprocess
+from dataclasses import replace
 from datetime import date, datetime
 from html import unescape
 from pathlib import Path
@@ -1168,6 +1169,44 @@ def test_pdf_never_breaks_an_id_or_a_number(sample_db, tmp_path):
     assert not re.search(r"[A-Z]{2,}-\n", "\n".join(text))
 
 
+def word_heights(pdf: Path, page: int) -> list[float]:
+    """The height of each word's box on a page of the PDF, in points."""
+    boxes = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l",
+                            str(page), str(pdf), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    return sorted(float(low) - float(high) for high, low in re.findall(
+        r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)"', boxes))
+
+
+@needs_pdf_tools
+def test_a_wide_since_list_prints_the_pack_at_its_own_size(pack, tmp_path):
+    """At a million changes the failed list's twelve columns, each cell on
+    one line ('Tue 01 Dec 2026 10:15' three times, 'Successful with
+    issues'), were wider than the landscape page, and Chromium shrank the
+    whole print to fit them: the agenda's 7.5 pt came out at 6.2 pt, a
+    title column 85 px wide. An instant may wrap between its day and its
+    time, plain words between words (an id never), so page 1 prints at the
+    size of a pack without that list."""
+    alone = pack.since_last[pack.since_last["review_reason"] != "failed"]
+    plain = cab.to_pdf(replace(pack, since_last=alone), tmp_path / "a.pdf")
+    at = pd.Timestamp("2026-01-15 11:00", tz="UTC")
+    row = pack.since_last[pack.since_last["review_reason"] == "failed"] \
+        .iloc[[0]]
+    wide = pd.concat([row.assign(
+        change_id=f"CHG09{i:05d}", change_type="emergency", risk="very_high",
+        title="Emergency: Upgrade application runtime on "
+        f"cpt-apac-mq-prd0{i % 10}", assignment_group="Database "
+        "Administration", close_code="successful_with_issues",
+        approval="not_yet_requested", approved_at=at, actual_start_at=at,
+        outcome_at=at, is_failed_by_incident=True,
+        is_failed_by_rollback=True) for i in range(12)])
+    printed = cab.to_pdf(replace(pack, since_last=pd.concat([alone, wide])),
+                         tmp_path / "b.pdf")
+    text = "".join(pdf_pages(printed, layout=False))
+    assert "CHG0900011" in text and "cpt-apac-mq-prd01" in text
+    assert word_heights(printed, 1) == word_heights(plain, 1)
+
+
 def test_the_packs_counts_have_thousands_separators(pack, monkeypatch):
     """The pack's headline read '3128 For decision' where the page says
     3,128 (at 1M)."""
@@ -1209,6 +1248,25 @@ def test_running_text_keeps_ids_host_names_and_hours_whole():
     css = (ROOT / "reports" / "cab" / "pack.css").read_text()
     assert re.search(r"span\.nw \{ white-space: nowrap; \}", css)
 
+
+
+def test_a_cell_may_wrap_only_where_its_words_allow_it():
+    """A cell stays on one line (td.nw); on a landscape page an instant may
+    wrap between its day and its time (each whole) and plain words between
+    words, but a cell holding an id or a host name never wraps."""
+    from reports.markup import html_table
+    table = html_table(pd.DataFrame({
+        "Started": ["Tue 01 Dec 2026 10:15"],
+        "Close code": ["Successful with issues"],
+        "Release": ["REL-62490"], "Risk": ["Very high (APP-1)"]}), "none")
+    assert ('<td class="nw inst"><span class="nw">Tue 01 Dec 2026</span> '
+            '<span class="nw">10:15</span></td>') in table
+    assert '<td class="nw words">Successful with issues</td>' in table
+    assert '<td class="nw">REL-62490</td>' in table
+    assert '<td class="nw">Very high (APP-1)</td>' in table
+    css = (ROOT / "reports" / "cab" / "pack.css").read_text()
+    assert "section.wide td.inst, section.wide td.words { white-space: " \
+        "normal; }" in css
 
 
 @needs_pdf_tools
@@ -1664,11 +1722,11 @@ def test_the_xlsx_writes_instants_as_dates_in_the_packs_zone_and_numbers_as_numb
     assert "Sun 08 Mar 2026 01:30 – 03:30 (1.0 h)" in html_cells(page)
     go_live = at("Releases going live", "Go-live", "R9", "Release")
     assert go_live.value == datetime(2026, 3, 8, 3, 0)
-    assert f"{go_live.value:%a %d %b %Y %H:%M}" in page
+    assert f"{go_live.value:%a %d %b %Y %H:%M}" in html_cells(page)
     # since last CAB, 12:00Z on 15 January is 07:00 EST
     assert at("Failed - review", "Ended", "H2").value == \
         datetime(2026, 1, 15, 7, 0)
-    assert "Thu 15 Jan 2026 07:00" in page
+    assert "Thu 15 Jan 2026 07:00" in html_cells(page)
     assert (at("Emergency - retro approval", "Started", "H4").value,
             at("Emergency - retro approval", "Approved", "H4").value) == (
         datetime(2026, 1, 16, 22, 0), datetime(2026, 1, 18, 4, 0))
