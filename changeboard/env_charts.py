@@ -193,6 +193,18 @@ def _blues() -> tuple:
 
 # both figures are written as plain dicts, the same figures plotly express
 # and update_* drew (see charts: "building a figure")
+def busiest_environments(frame: pd.DataFrame, value: str, most: int
+                         ) -> pd.DataFrame:
+    """The rows of the `most` environments of `frame` with the largest sum
+    of `value` (ties: the first in the frame's order), in the frame's
+    order: what a heatmap draws of a group of hundreds of environments."""
+    totals = frame.groupby("environment_id", sort=False)[value].sum()
+    if len(totals) <= most:
+        return frame
+    kept = totals.sort_values(ascending=False, kind="stable").index[:most]
+    return frame[frame["environment_id"].isin(kept)]
+
+
 @charts.kept
 def week_heatmap(frame: pd.DataFrame, value: str, value_label: str
                  ) -> go.Figure:

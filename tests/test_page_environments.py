@@ -1004,6 +1004,50 @@ def test_the_timeline_draws_whole_environments_up_to_its_bars(
     assert set(whole["booking_id"]) <= ids
 
 
+def test_the_weekly_load_draws_the_busiest_environments_up_to_its_rows(
+        app, monkeypatch):
+    """A year of a group of 205 environments made a heatmap 6,200 px tall
+    at a million changes: it draws the HEATMAP_ROWS busiest (most of the
+    value shown in the period), in the table's order, and says so; the
+    table still lists every environment."""
+    import json
+
+    from views.environment_tabs import weekly_load
+    open_page(app, period="last_365", view="Weekly load")
+    app.selectbox(key="load_group").select("Digital Channels").run()
+    app.segmented_control(key="load_value").set_value("Booked hours").run()
+
+    def heat() -> list[str]:
+        chart = next(c for c in app.get("plotly_chart")
+                     if "weekly-load" in (c.proto.id or ""))
+        return json.loads(chart.proto.spec)["data"][0]["y"]
+
+    def said() -> str:
+        return next(c.value for c in app.caption
+                    if "with bookings in the period" in c.value)
+    table = next(d.value for d in app.dataframe
+                 if {"environment_name", "week_label"} <= set(d.value.columns))
+    hours = table.groupby("environment_name", sort=False)["booked_hours"] \
+        .sum()
+    n = len(hours)
+    assert n >= 6 and len(heat()) == n
+    assert "The chart draws" not in said()
+    monkeypatch.setattr(weekly_load, "HEATMAP_ROWS", n // 3)
+    app.run()
+    assert not app.exception
+    drawn = heat()
+    busiest = hours.sort_values(ascending=False, kind="stable")
+    assert set(drawn) == set(busiest.index[:n // 3])
+    assert drawn == [e for e in hours.index if e in set(drawn)]
+    assert said().endswith(
+        f"The chart draws the {n // 3} busiest of {n} environments (most "
+        "booked hours in the period): pick a group or shorter dates for the "
+        "others; the table lists every one.")
+    table = next(d.value for d in app.dataframe
+                 if {"environment_name", "week_label"} <= set(d.value.columns))
+    assert table["environment_name"].nunique() == n
+
+
 def test_bookings_name_their_phases_and_statuses_in_words(app):
     """The bookings timeline's legend and Statuses filter read approved,
     pending, rejected, its hover 'phase perf' and the page's bookings tables

@@ -4,6 +4,10 @@ import streamlit as st
 from changeboard import env_charts, ui
 from views.environment_tabs.common import EnvironmentsPage, no_bookings_loaded
 
+# environments the heatmap draws at most, the busiest (a group of 205 drew a
+# chart 6,200 px tall at a million changes); the table lists every one
+HEATMAP_ROWS = 60
+
 
 def query_of(window: dict, group: str | None) -> tuple[str, dict, dict]:
     """The tab's query for a group: (name, window, values), as
@@ -42,22 +46,29 @@ def render(page: EnvironmentsPage) -> None:
         st.info("No bookings on this group's environments in the period: "
                 "pick another group or widen the dates.")
     else:
-        st.plotly_chart(env_charts.week_heatmap(weekly[busy], value,
-                                                value_label),
+        booked = weekly[busy]
+        drawn = env_charts.busiest_environments(booked, value, HEATMAP_ROWS)
+        st.plotly_chart(env_charts.week_heatmap(drawn, value, value_label),
                         key="weekly-load")
         idle = weekly.loc[~busy, "environment_id"].nunique()
+        n_booked = booked["environment_id"].nunique()
+        n_drawn = drawn["environment_id"].nunique()
         st.caption(
             ("Releases with an approved booking overlapping the week (a "
              "release with only pending bookings is not counted)"
              if value == "n_releases" else
              "Hours of the week with at least one approved booking (overlaps "
              "count once)")
-            + ". n = " + ui.many(weekly.loc[busy, "environment_id"].nunique(),
-                                 "environment")
+            + ". n = " + ui.many(n_booked, "environment")
             + " with bookings in the period"
             + (f"; {idle:,} without any {'is' if idle == 1 else 'are'} left"
                " out" if idle else "")
-            + ". Weeks cut by the period are partial.")
+            + ". Weeks cut by the period are partial."
+            + ("" if n_drawn == n_booked else
+               f" The chart draws the {n_drawn:,} busiest of {n_booked:,} "
+               f"environments (most {value_label} in the period): pick a "
+               "group or shorter dates for the others; the table lists "
+               "every one."))
         ui.table(weekly[busy], "environment_impact_by_week", column_config={
             "environment_name": "Environment", "environment_group": "Group",
             "tier": "Tier", "week_label": "Week",
