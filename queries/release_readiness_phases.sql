@@ -1,5 +1,6 @@
--- One row per remaining phase of a release going live in the horizon and
--- booking of that phase (or one row without booking): is the phase covered?
+-- One row per phase not ended of a release going live in the horizon: a
+-- remaining phase once per booking of that phase (or once without booking):
+-- is the phase covered? A phase running late once, with how late.
 -- $as_of: the instant readiness is judged at, as text (with an offset as
 --     given, without one in $reporting_tz); null = now (default: null)
 -- $horizon_days: releases planned to go live in [as_of, as_of +
@@ -17,6 +18,10 @@
 -- planned start is open at its start); is_covered: an
 -- overlapping booking is approved or pending; is_rejected_only: not covered
 -- and an overlapping booking is rejected (a cancelled one does not count).
+-- is_late false. Then the phases running late, which release_readiness
+-- counts in slip_days, not as remaining: planned_end_at <= as_of and no
+-- actual_end_at, one row each with is_late true, late_days = (as_of -
+-- planned_end_at) in days, and no booking or cover (NULL).
 -- Sorted by (release_id, planned_start_at, phase, start_at, booking_id).
 with phases as (
     select
@@ -42,7 +47,58 @@ with phases as (
             $portfolios
         )
     where keep($release_ids, release_id)
+),
+
+late as (
+    select
+        r.release_id,
+        p.phase,
+        p.planned_start_at,
+        p.planned_end_at,
+        p.actual_start_at,
+        date_diff('microsecond', p.planned_end_at, r.as_of) / 8.64e10
+            as late_days
+    from
+        readiness_releases(
+            $as_of, $horizon_days, $reporting_tz, $application_ids,
+            $portfolios
+        ) as r
+    inner join release_phases as p on r.release_id = p.release_id
+    where
+        r.readiness_class = 'upcoming'
+        and p.planned_end_at <= r.as_of
+        and p.actual_end_at is null
+        and keep($release_ids, r.release_id)
+),
+
+listed as (
+    select
+        *,
+        false as is_late,
+        cast(null as double) as late_days
+    from phases
+    union all
+    select
+        release_id,
+        phase,
+        planned_start_at,
+        planned_end_at,
+        actual_start_at,
+        null as is_covered,
+        null as is_rejected_only,
+        null as booking_id,
+        null as environment_id,
+        null as environment_name,
+        null as tier,
+        null as team,
+        null as booking_status,
+        null as start_at,
+        null as end_at,
+        null as is_overlapping,
+        true as is_late,
+        late_days
+    from late
 )
 
-select * from phases
+select * from listed
 order by release_id, planned_start_at, phase, start_at, booking_id

@@ -169,6 +169,44 @@ def test_changes_still_waiting_agree_with_their_count(page):
     assert slips_at_one([one]) == [], one
 
 
+def test_a_release_lists_its_phases_running_late_apart(page):
+    """Readiness said 'Phases running behind plan (up to N days: SIT)' but
+    its detail listed only the remaining phases, without SIT, still open
+    past its planned end: the phases running late are listed above them,
+    each with how late, the one the reason names among them."""
+    import re
+
+    from changeboard import ui
+    page.run()
+    with db.reading(config.DB_PATH) as con:
+        phases = db.run(con, "release_readiness_phases", horizon_days=28)
+    late = phases[phases["is_late"]]
+    assert len(late)
+    release_id = late["release_id"].iloc[0]
+    mine = late[late["release_id"] == release_id]
+    page.selectbox(key="release").select(release_id).run()
+    assert not page.exception
+    assert f"**Running late ({len(mine)}): past their planned end, not " \
+        "ended**" in [m.value for m in page.markdown]
+    shown = next(d.value for d in page.dataframe
+                 if "late_by" in d.value.columns)
+    assert list(shown["phase"]) == [ui.phase_word(p) for p in mine["phase"]]
+    assert list(shown["late_by"]) == [ui.duration(d * 24)
+                                      for d in mine["late_days"]]
+    # the reason names the phase furthest behind: this one, when no ended
+    # phase of the release ended later than it is late
+    with db.reading(config.DB_PATH) as con:
+        found = db.run(con, "release_readiness", horizon_days=28)
+    release = found[found["release_id"] == release_id].iloc[0]
+    worst = mine.loc[mine["late_days"].idxmax()]
+    assert worst["late_days"] <= release["slip_days"] + 1e-9
+    if worst["late_days"] == pytest.approx(release["slip_days"]):
+        said = " ".join(m.value for m in page.markdown).replace("\\", "")
+        assert re.search(r"behind plan \(up to [\d.]+ (days|h|min): "
+                         + re.escape(ui.phase_word(worst["phase"])) + r"\)",
+                         said), said
+
+
 def test_reasons_read_as_sentences_naming_the_phases_in_words(page):
     """The reasons read as the query writes them: 'go-live in the blackout
     window ...', '1 remaining phase without an approved or pending booking

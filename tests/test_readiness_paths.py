@@ -23,6 +23,7 @@ def latest_go_live(con) -> pd.Timestamp:
 def test_readiness_counts_are_those_of_its_detail_queries(reader):
     end = latest_go_live(reader)
     seen = {"n_changes": 0, "n_phases_uncovered": 0, "n_rejected": 0}
+    late_seen = 0
     for weeks in (2, 6, 10, 20):
         window = {"as_of": str(end - pd.Timedelta(weeks=weeks)),
                   "horizon_days": 28}
@@ -38,6 +39,15 @@ def test_readiness_counts_are_those_of_its_detail_queries(reader):
                              lambda a: (a == "not_requested").sum()),
             n_rejected=("authorisation", lambda a: (a == "rejected").sum()),
             n_planned_after_go_live=("is_planned_after_go_live", "sum"))
+        # the phases running late are listed apart (is_late), as the slip
+        # counts them: the latest behind plan no later than slip_days
+        late = phases[phases["is_late"]]
+        if len(late):
+            slip = rows.loc[late["release_id"], "slip_days"].to_numpy()
+            assert (late["late_days"].to_numpy() <= slip + 1e-9).all()
+            assert (late["late_days"] >= 0).all()
+            late_seen += len(late)
+        phases = phases[~phases["is_late"]]
         per_phase = phases.drop_duplicates(["release_id", "phase"])
         by_phase = per_phase.groupby("release_id").agg(
             n_phases_remaining=("phase", "count"),
@@ -50,3 +60,4 @@ def test_readiness_counts_are_those_of_its_detail_queries(reader):
         for column in seen:
             seen[column] += int(rows[column].sum())
     assert all(seen.values()), seen  # the sample exercises every count
+    assert late_seen  # and a phase running late

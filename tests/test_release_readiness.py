@@ -1,5 +1,6 @@
 """release_readiness (docs/metrics.md A25): hand-computed given/expect cases,
 one rule at a time, then the status order, the boundaries and the summary."""
+import pandas as pd
 import pytest
 
 from changeboard import db
@@ -511,6 +512,32 @@ def test_the_detail_queries_list_what_the_counts_count(con, given):
     assert list(zip(phases["phase"], phases["booking_id"].fillna("-"),
                     phases["is_covered"], strict=True)) == [
         ("uat", "B1", True), ("perf", "-", False)]
+    assert db.run(con, "release_readiness_phases", as_of=AS_OF,
+                  release_ids=["R9"]).empty
+
+
+def test_a_phase_running_late_is_listed_apart_with_how_late(con, given):
+    """The detail listed the remaining phases only: SIT, past its planned
+    end and not ended, was behind the release's 'running behind plan' but
+    in no table. It is listed once, apart (is_late), with how late at
+    as_of; not counted as remaining, and no cover is judged for it."""
+    ready_release(given)
+    given("release_phases", [
+        phase("sit", "2026-02-20 08:00Z", "2026-02-28 12:00Z"),  # late 1.5 d
+        phase("dev", "2026-02-10 08:00Z", "2026-02-25 00:00Z",
+              actual_end_at="2026-02-26 00:00Z")])  # ended late: not listed
+    r = row(con)
+    assert r["n_phases_remaining"] == 1
+    assert r["reasons"] == "phases running behind plan (up to 1.5 days: sit)"
+    phases = db.run(con, "release_readiness_phases", as_of=AS_OF)
+    assert list(zip(phases["phase"], phases["is_late"], strict=True)) == [
+        ("sit", True), ("uat", False)]
+    late = phases[phases["is_late"]].iloc[0]
+    assert late["late_days"] == pytest.approx(1.5)
+    assert pd.isna(late["booking_id"]) and pd.isna(late["is_covered"])
+    remaining = phases[~phases["is_late"]]
+    assert remaining["late_days"].isna().all()
+    assert list(remaining["booking_id"]) == ["B1"]
     assert db.run(con, "release_readiness_phases", as_of=AS_OF,
                   release_ids=["R9"]).empty
 

@@ -222,7 +222,21 @@ else:
                        "its application failed in the 30 days before now.")
 
         # --- phases and bookings ---------------------------------------------
-        phases = ui.query("release_readiness_phases", **detail)
+        listed = ui.query("release_readiness_phases", **detail)
+        late = listed[listed["is_late"].astype(bool)]
+        phases = listed[~listed["is_late"].astype(bool)]
+        if not late.empty:
+            # past their planned end and not ended: the slip, not remaining
+            st.markdown(f"**Running late ({len(late)}): past their planned "
+                        "end, not ended**")
+            ui.table(late.assign(
+                planned=[cab.span(s, e) for s, e in zip(
+                    late["planned_start_at"], late["planned_end_at"],
+                    strict=True)],
+                late_by=[ui.duration(d * 24) for d in late["late_days"]])[[
+                    "phase", "planned", "late_by"]],
+                f"release-{pick}-late-phases",
+                column_config={"late_by": "Late by"})
         st.markdown(f"**Remaining phases ({int(row['n_phases_remaining'])})"
                     " and their bookings**")
         if phases.empty:
