@@ -191,8 +191,6 @@ def _blues() -> tuple:
     return go.Heatmap(colorscale="Blues").colorscale
 
 
-# both figures are written as plain dicts, the same figures plotly express
-# and update_* drew (see charts: "building a figure")
 def busiest_environments(frame: pd.DataFrame, value: str, most: int
                          ) -> pd.DataFrame:
     """The rows of the `most` environments of `frame` with the largest sum
@@ -205,6 +203,8 @@ def busiest_environments(frame: pd.DataFrame, value: str, most: int
     return frame[frame["environment_id"].isin(kept)]
 
 
+# both figures are written as plain dicts, the same figures plotly express
+# and update_* drew (see charts: "building a figure")
 @charts.kept
 def week_heatmap(frame: pd.DataFrame, value: str, value_label: str
                  ) -> go.Figure:
