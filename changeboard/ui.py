@@ -920,9 +920,18 @@ def _unformatted_number(config) -> bool:
 _NOT_AMOUNTS = re.compile(r".*_id|row_number|year|iso_week|version")
 
 
+# the headings every page gives these columns (the Changes page's records,
+# the calendar, the CAB page), where a page gives none of its own
+COMMON_HEADINGS = {"change_id": "Change", "change_type": "Type",
+                   "assignment_group": "Team"}
+
+
 def human(column: str) -> str:
-    """A column's label: `n_failed` -> 'Failed (n)', `table_name` -> 'Table name'."""
+    """A column's label: `n_failed` -> 'Failed (n)', `table_name` -> 'Table
+    name', `change_id` -> 'Change' (COMMON_HEADINGS)."""
     name = str(column)
+    if name in COMMON_HEADINGS:
+        return COMMON_HEADINGS[name]
     if name == "n":
         return "n"
     if name.startswith("n_"):

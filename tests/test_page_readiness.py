@@ -59,6 +59,10 @@ def test_selecting_a_release_lists_its_changes_and_phases(page):
     assert next(c for c in config_of.values()
                 if c.get("label") == "CAB date")["type_config"][
         "format"] == "DD MMM YYYY"
+    # headed as every page heads a change's id, type and team
+    labels = {c.get("label") for c in config_of.values()}
+    assert {"Change", "Type", "Team"} <= labels
+    assert not {"Change id", "Change type", "Assignment group"} & labels
     # the phases in words, as the release timeline names them
     assert {"SIT", "UAT", "Production"} <= set(phases["phase"])
     # covered as a word, as the other columns read
