@@ -752,7 +752,8 @@ def test_pack_carries_what_produced_it(pack):
     assert meta["Filters"] == "none"
     # an in-memory database has no file: the command says where one goes
     assert meta["Regenerate with"].startswith(
-        "python -m reports cab --date 2026-01-20 --db PATH --format")
+        "python -m changeboard report cab --date 2026-01-20 --db PATH "
+        "--format")
 
 
 @pytest.mark.parametrize(("loaded", "said"), [
@@ -887,7 +888,8 @@ def test_the_regenerate_command_quotes_every_argument_for_a_shell(con,
     pack = cab.build_pack(con, MEETING, window_end_at=date(2026, 1, 22),
                           filters={"teams": teams})
     line = dict(cab.provenance(pack))["Regenerate with"]
-    arguments = line.removeprefix("python -m reports cab ").split(
+    assert line.startswith("python -m changeboard report cab ")
+    arguments = line.removeprefix("python -m changeboard report cab ").split(
         " --format ")[0]
     # a real shell reads the arguments back exactly and runs nothing
     shown = subprocess.run(["bash", "-c", f"printf '%s\\0' {arguments}"],

@@ -34,9 +34,11 @@ def version_time(pack: Pack) -> datetime | None:
 
 def command(pack: Pack) -> list[str]:
     """The command that builds the pack again (every argument quoted as a
-    shell needs it: team names are data)."""
+    shell needs it: team names are data), as README names it and the
+    minutes name theirs."""
     day = pack.meeting_at.astimezone(ZoneInfo(pack.reporting_tz))
-    words = ["python", "-m", "reports", "cab", "--date", f"{day:%Y-%m-%d}",
+    words = ["python", "-m", "changeboard", "report", "cab", "--date",
+             f"{day:%Y-%m-%d}",
              "--db", pack.db_path or "PATH"]
     if pack.data_version:
         words += ["--as-of", pack.data_version]
