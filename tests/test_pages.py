@@ -706,6 +706,46 @@ def test_every_records_table_shows_the_application_name_before_its_id(app):
     assert both >= 4
 
 
+def test_the_on_time_card_says_the_releases_without_a_plan_left_out(
+        sample_db, monkeypatch, tmp_path):
+    """On real data (endoflife.date beside BPIC 2014) the card read '100.0%
+    · 7 of n = 7 on time' over a year in which 1,774 releases went live,
+    1,767 of them without a planned date: it says how many it left out, as
+    the Releases page does."""
+    import shutil
+
+    from changeboard import db
+
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.publish(copy) as con:
+        batch = con.execute("select max(batch_id) + 1 from ingest_batches"
+                            ).fetchone()[0]
+        con.execute("update releases set planned_release_at = null, "
+                    "ingested_batch_id = $b where release_id in (select "
+                    "release_id from releases where status = 'released' and "
+                    "coalesce(release_type, '') <> 'enterprise' and "
+                    "actual_release_at >= now() - interval 300 days "
+                    "order by release_id limit 3)", {"b": batch})
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params["period"] = "last_365"
+    app.run()
+    assert not app.exception
+    from changeboard import ui
+    with db.reading(copy) as con:
+        row = db.run(con, "release_on_time", **ui.window_for("last_365")
+                     ).iloc[0]
+    assert row["n_unclassified"] > 0
+    under = {column.metric[0].label: [c.value for c in column.caption]
+             for column in app.columns if len(column.metric) == 1}
+    [on_time] = under["On-time release rate"]
+    assert on_time == (
+        f"{int(row['n_on_time']):,} of n = {int(row['n']):,} on time · "
+        f"{int(row['n_overdue_open']):,} overdue, not live · "
+        f"{int(row['n_unclassified']):,} without a planned date left out")
+
+
 def test_overview_cards_say_what_the_data_lacks(sample_db, monkeypatch,
                                                 tmp_path):
     """Releases without a planned go-live date and no booking loaded: the

@@ -191,7 +191,11 @@ CARDS = [
          help="Releases gone live on or before their planned date ÷ releases "
          "gone live with a plan.",
          caption=lambda r: f"{int(r['n_on_time']):,} of n = {int(r['n']):,} "
-         f"on time · {int(r['n_overdue_open']):,} overdue, not live",
+         f"on time · {int(r['n_overdue_open']):,} overdue, not live"
+         # gone live without a plan: out of n, said (1,767 of 1,774 releases
+         # of 2013 on real data, beside '7 of n = 7')
+         + (f" · {int(r['n_unclassified']):,} without a planned date left "
+            "out" if r["n_unclassified"] else ""),
          records=("release_records", {"kind": "released"},
                   "releases gone live with a plan (the card's n)"),
          needs="n_releases", missing=not_loaded(
