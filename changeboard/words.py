@@ -92,3 +92,25 @@ def each_distinct(column: pd.Series, fn) -> pd.Series:
     mapped = pd.Series(distinct, dtype=column.dtype).map(fn).take(codes)
     mapped.index, mapped.name = column.index, column.name
     return mapped
+
+
+def unrated_authorisation(n_unclassified, n_cab_flag_missing) -> str:
+    """Why changes started cannot be rated authorised or not, and what to
+    map, naming only what is missing: BPIC 2014 maps its CAB flag and
+    records no approval ('183 CAB-required changes started with no approval
+    recorded ...: map `approval` and `approved_at`'), where the advice had
+    named `is_cab_required` too. unauthorized_changes' n_unclassified and
+    n_cab_flag_missing (of them); Markdown code spans for the columns."""
+    flag = int(n_cab_flag_missing)
+    approval = int(n_unclassified) - flag
+    said = "so authorisation cannot be measured"
+    if not flag:
+        return (f"{many(approval, 'CAB-required change')} started with no "
+                f"approval recorded, {said}: map `approval` and "
+                "`approved_at`")
+    if not approval:
+        return (f"{many(flag, 'change')} started with the CAB flag missing, "
+                f"{said}: map `is_cab_required`")
+    return (f"{many(flag + approval, 'change')} started with no CAB flag "
+            f"({flag:,}) or no approval recorded ({approval:,}), {said}: map "
+            "`is_cab_required` and `approval`")

@@ -1864,10 +1864,11 @@ def test_the_since_tabs_kpis_say_what_the_data_lacks_when_n_is_0(
     unrecorded = "update changes set approval = null, approved_at = null"
     app = page(unrecorded)
     said = [c.value for c in app.caption]
+    # H2 has no CAB flag, H4 and H6 no approval: each said, and what to map
     assert said[said.index("n = 2 completed changes · 1 emergency · "
                            "before: 0.0% of 1") + 1] == (
-        "n = 0 CAB-required changes started · 3 changes started with the "
-        "CAB flag or approval missing, so authorisation cannot be "
+        "n = 0 CAB-required changes started · 3 changes started with no CAB "
+        "flag (1) or no approval recorded (2), so authorisation cannot be "
         "measured: map `is_cab_required` and `approval` (docs/sources.md, "
         "section 7)")
     assert "None can be listed: the data does not say, as Unauthorised " \
@@ -1877,15 +1878,18 @@ def test_the_since_tabs_kpis_say_what_the_data_lacks_when_n_is_0(
     # H4 and H6 flagged with no approval, H2 with no CAB flag: one left
     one = page(unrecorded,
                "delete from changes where change_id in ('H2', 'H6')")
-    assert any(c.value.startswith(
-        "n = 0 CAB-required changes started · 1 change started with the "
-        "CAB flag or approval missing") for c in one.caption)
+    # the CAB flag mapped (BPIC 2014): only the approval is named
+    assert "n = 0 CAB-required changes started · 1 CAB-required change " \
+        "started with no approval recorded, so authorisation cannot be " \
+        "measured: map `approval` and `approved_at` (docs/sources.md, " \
+        "section 7)" in [c.value for c in one.caption]
 
 
 UNAUTHORISED_UNKNOWN = (
-    "n = 0 CAB-required changes started · 3 changes started with the CAB "
-    "flag or approval missing, so authorisation cannot be measured: map "
-    "is_cab_required and approval (docs/sources.md, section 7)")
+    "n = 0 CAB-required changes started · 3 changes started with no CAB "
+    "flag (1) or no approval recorded (2), so authorisation cannot be "
+    "measured: map is_cab_required and approval (docs/sources.md, section "
+    "7)")
 
 
 def test_the_packs_kpis_say_what_the_data_lacks_when_n_is_0(con, tmp_path):
@@ -1922,8 +1926,8 @@ def test_the_packs_kpis_say_what_the_data_lacks_when_n_is_0(con, tmp_path):
     con.execute("delete from changes where change_id in ('H2', 'H6')")
     one = cab.kpi_notes(cab.build_pack(con, MEETING))
     assert [(k, n.split(" · ")[1].split(",")[0]) for k, n in one] == [
-        ("Unauthorised changes", "1 change started with the CAB flag or "
-         "approval missing")]
+        ("Unauthorised changes", "1 CAB-required change started with no "
+         "approval recorded")]
 
 
 def test_the_pages_caption_shows_filter_values_literally(cab_db, monkeypatch):

@@ -345,6 +345,9 @@ def test_cab_required_change_started_without_approval_is_unauthorized(
     assert (row["n"], row["n_unauthorized"], row["n_not_approved"],
             row["n_approved_after_start"], row["n_approval_time_missing"],
             row["n_excluded"], row["n_unclassified"]) == (4, 2, 1, 1, 1, 1, 2)
+    # of the two unclassified, C6 has no CAB flag (C8 no approval): what
+    # to map is said from them
+    assert row["n_cab_flag_missing"] == 1
     assert row["unauthorized_rate"] == pytest.approx(0.5)
     # the groups query: C7 (February) in this window, January's in the one
     # before it; its rows equal the three queries'
@@ -354,8 +357,8 @@ def test_cab_required_change_started_without_approval_is_unauthorized(
     now, before = (frames["unauthorized_changes" + k].iloc[0]
                    for k in ("", ":previous"))
     assert (now["n"], now["n_unauthorized"]) == (1, 1)  # only requested
-    assert (before["n"], before["n_unauthorized"], before["n_unclassified"]) \
-        == (4, 2, 2)
+    assert (before["n"], before["n_unauthorized"], before["n_unclassified"],
+            before["n_cab_flag_missing"]) == (4, 2, 2, 1)
 
 
 def test_unauthorized_records_flag_each_cab_required_change(con, given):

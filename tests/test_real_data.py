@@ -411,10 +411,12 @@ def test_cab_since_last_says_the_data_records_no_approval(bpic_db,
     said = [c.value for c in app.caption]
     [unauthorised] = [c for c in said
                       if c.startswith("n = 0 CAB-required changes started")]
+    # the shipped mapping maps the CAB flag: only the approval is missing
     assert unauthorised == (
-        "n = 0 CAB-required changes started · 14 changes started with the "
-        "CAB flag or approval missing, so authorisation cannot be measured: "
-        "map `is_cab_required` and `approval` (docs/sources.md, section 7)")
+        "n = 0 CAB-required changes started · 14 CAB-required changes "
+        "started with no approval recorded, so authorisation cannot be "
+        "measured: map `approval` and `approved_at` (docs/sources.md, "
+        "section 7)")
     [success] = [c for c in said
                  if c.startswith("n = 0 implemented changes")]
     assert "changes completed without a close code, so no outcome is " \
@@ -442,9 +444,9 @@ def test_cab_pack_says_the_data_records_no_approval(bpic_db, tmp_path):
     from reports import cab
 
     pack = cab.build_pack(bpic_db, date(2014, 2, 4))
-    said = ("n = 0 CAB-required changes started · 14 changes started with "
-            "the CAB flag or approval missing, so authorisation cannot be "
-            "measured: map is_cab_required and approval (docs/sources.md, "
+    said = ("n = 0 CAB-required changes started · 14 CAB-required changes "
+            "started with no approval recorded, so authorisation cannot be "
+            "measured: map approval and approved_at (docs/sources.md, "
             "section 7); before: 11 changes likewise")
     page = cab.to_html(pack)
     assert f'<p class="note">Unauthorised changes: {said}.</p>' in page
@@ -463,5 +465,5 @@ def test_cab_pack_says_the_data_records_no_approval(bpic_db, tmp_path):
             ["pdftotext", str(pdf), "-"], capture_output=True, text=True,
             check=True).stdout.split())
         assert "0 unauthorised" not in text
-        assert "14 changes started with the CAB flag or approval missing, " \
-            "so authorisation cannot be measured" in text
+        assert "14 CAB-required changes started with no approval " \
+            "recorded, so authorisation cannot be measured" in text

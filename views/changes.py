@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from changeboard import charts, ui
+from changeboard.words import unrated_authorisation
 
 LABELS = {
     "change_id": "Change", "title": "Title", "change_type": "Type",
@@ -502,11 +503,10 @@ if unauthorized["n"] == 0 and unauthorized["n_unclassified"] > 0:
     # CAB-required changes did start, but none says whether it was approved
     # (a source that records no approval, such as BPIC 2014): widening the
     # dates would not help
-    unknown = int(unauthorized["n_unclassified"])
-    st.info(f"{ui.many(unknown, 'change')} started in this period with the "
-            "CAB flag or approval missing, so none can be counted (n = 0): "
-            "map `is_cab_required` and `approval` in the source's mapping "
-            "or overrides file (docs/sources.md, section 7).")
+    st.info("n = 0: " + unrated_authorisation(
+        unauthorized["n_unclassified"], unauthorized["n_cab_flag_missing"])
+        + " in the source's mapping or overrides file (docs/sources.md, "
+        "section 7).")
 elif unauthorized["n"] == 0:
     st.info("No change needing CAB approval started in this period — "
             f"{ui.widen(window, filters)}.")

@@ -375,7 +375,8 @@ cross join (select chosen_dimension(p_dimension) as dimension) as ch;
 -- family's columns, defined once. unauthorized_tallies is an aggregate over
 -- rows s of cab_required_starts: a struct of the family's counts (n: CAB
 -- required with an approval; n_excluded: CAB not required; n_unclassified:
--- is_cab_required NULL, or CAB required with no approval).
+-- is_cab_required NULL, or CAB required with no approval; of them
+-- n_cab_flag_missing: is_cab_required NULL, so what to map can be said).
 -- unauthorized_measures(t) gives, from a row t holding those counts, the
 -- family's columns in their order: unauthorized_rate = n_unauthorized / n,
 -- then the counts. Each is unnested into columns; the measures read the
@@ -398,7 +399,8 @@ struct_pack(
     n_unclassified := n_where(
         s.is_cab_required is null
         or (s.is_cab_required and s.approval is null)
-    )
+    ),
+    n_cab_flag_missing := n_where(s.is_cab_required is null)
 );
 
 create or replace macro unauthorized_measures(t) as
@@ -410,7 +412,8 @@ struct_pack(
     n_approved_after_start := t.n_approved_after_start,
     n_approval_time_missing := t.n_approval_time_missing,
     n_excluded := t.n_excluded,
-    n_unclassified := t.n_unclassified
+    n_unclassified := t.n_unclassified,
+    n_cab_flag_missing := t.n_cab_flag_missing
 );
 
 -- unauthorized_change_counts(..., p_dimension, p_grain, p_previous_too):

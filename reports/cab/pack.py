@@ -14,6 +14,7 @@ import pandas as pd
 
 from changeboard import config, db, decisions, groups
 from changeboard.filters import refusal
+from changeboard.words import many, unrated_authorisation
 from reports import decided
 from reports.cab.meetings import (
     following_meeting,
@@ -33,7 +34,9 @@ class Kpi(NamedTuple):
     for any n ('implemented changes') and for one ('implemented
     change'); `unknown`: the query's count of changes the source leaves
     unrated (n leaves them out), and `unknown_is` what they lack and what
-    to map, for a KPI whose n is 0 only because of them."""
+    to map, for a KPI whose n is 0 only because of them; `unknown_split`:
+    of them, the query's count of those without the CAB flag, when what
+    they lack is said from the counts (words.unrated_authorisation)."""
 
     label: str
     query: str
@@ -44,6 +47,7 @@ class Kpi(NamedTuple):
     counts_one: str
     unknown: str = ""
     unknown_is: str = ""
+    unknown_split: str = ""
 
 
 KPI_SPECS = (
@@ -62,9 +66,7 @@ KPI_SPECS = (
     Kpi("Unauthorised changes", "unauthorized_changes", "unauthorized_rate",
         "n_unauthorized", "unauthorised", "CAB-required changes started",
         "CAB-required change started", "n_unclassified",
-        "started with the CAB flag or approval missing, so authorisation "
-        "cannot be measured: map `is_cab_required` and `approval` "
-        "(docs/sources.md, section 7)"),
+        unknown_split="n_cab_flag_missing"),
 )
 
 
@@ -461,9 +463,13 @@ def _kpis(run, filters: dict, period: Period) -> pd.DataFrame:
             row[f"{key}_rate"] = result[kpi.rate]
             row[f"{key}_n"] = int(result["n"])
             row[f"{key}_count"] = int(result[kpi.count])
-            row[f"{key}_unknown"] = int(result[kpi.unknown]) \
-                if kpi.unknown else 0
+            unknown = int(result[kpi.unknown]) if kpi.unknown else 0
+            row[f"{key}_unknown"] = unknown
+            # why they are unrated and what to map, with how many
+            row[f"{key}_unknown_said"] = "" if not unknown else (
+                f"{unrated_authorisation(unknown, result[kpi.unknown_split])}"
+                " (docs/sources.md, section 7)" if kpi.unknown_split else
+                f"{many(unknown, 'change')} {kpi.unknown_is}")
         row["Count is"] = kpi.count_is
-        row["Unknown is"] = kpi.unknown_is
         rows.append(row)
     return pd.DataFrame(rows)

@@ -135,14 +135,14 @@ def kpi_n(n, kpi) -> str:
 
 def kpi_unknown(kpi, key: str = "since") -> str | None:
     """Why a KPI has no n in a period (`key`: since or before) when the
-    source leaves its changes unrated: '14 changes started with the CAB
-    flag or approval missing, so authorisation cannot be measured: map
+    source leaves its changes unrated: '14 CAB-required changes started
+    with no approval recorded, so authorisation cannot be measured: map
     ...'. None when it has an n, or nothing was left
     unrated (then no change was there to count)."""
-    unknown = int(kpi[f"{key}_unknown"])
-    if kpi[f"{key}_n"] or not unknown or not kpi["Unknown is"]:
+    said = kpi[f"{key}_unknown_said"]
+    if kpi[f"{key}_n"] or not int(kpi[f"{key}_unknown"]) or not said:
         return None
-    return f"{many(unknown, 'change')} {kpi['Unknown is']}"
+    return said
 
 
 def kpi_note(kpi) -> str | None:
