@@ -15,7 +15,10 @@
 -- n_at_risk and n_ready; n_unscheduled: releases not released or cancelled
 -- without a planned go-live, whenever; n_excluded: released or cancelled
 -- releases planned in the horizon. as_of and horizon_end_at as used (also
--- when no release is in the horizon).
+-- when no release is in the horizon). next_go_live_at: the earliest planned
+-- go-live at or after horizon_end_at of a release of those applications
+-- not released or cancelled (NULL: none is planned after the horizon), so
+-- an empty horizon can say how far the next one is.
 with statuses as (
     select
         count(*) as n,
@@ -44,6 +47,19 @@ classes as (
             $as_of, $horizon_days, $reporting_tz, $application_ids,
             $portfolios
         )
+),
+
+later as (
+    select min(r.planned_release_at) as next_go_live_at
+    from releases as r
+    left join applications as a on r.application_id = a.application_id
+    where
+        r.status not in ('released', 'cancelled')
+        and r.planned_release_at >= readiness_horizon_end(
+            $as_of, $horizon_days, $reporting_tz
+        )
+        and keep($application_ids, r.application_id)
+        and keep($portfolios, a.portfolio)
 )
 
 select
@@ -54,6 +70,8 @@ select
     c.n_unscheduled,
     c.n_excluded,
     c.as_of,
-    c.horizon_end_at
+    c.horizon_end_at,
+    l.next_go_live_at
 from statuses as s
 cross join classes as c
+cross join later as l

@@ -318,3 +318,45 @@ def test_show_of_a_status_no_release_has_says_so(sample_db, tmp_path,
     assert not app.exception and not app.dataframe
     assert app.info[-1].value == ("No release going live in the next 28 "
                                   "days is ready.")
+
+
+@pytest.mark.parametrize("later_days, said", [
+    (None, "No release that is not released or cancelled is planned to go "
+           "live from {as_of} on, so a longer horizon would not find one."),
+    (40, "No release is planned to go live in the next 7 days; the next is "
+         "planned for {next} (40 days ahead): choose 56 days.")])
+def test_an_empty_horizon_says_whether_a_longer_one_would_help(
+        sample_db, tmp_path, monkeypatch, later_days, said):
+    """Real data whose releases are all released (endoflife.date): 'No
+    release is planned to go live in the next 28 days — choose a longer
+    horizon', which could not help. It says so, or when the next open
+    release goes live and the horizon that reaches it."""
+    import shutil
+    from datetime import UTC, datetime, timedelta
+
+    from reports import cab
+    copy = tmp_path / "r.duckdb"
+    shutil.copyfile(sample_db, copy)
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    at = None if later_days is None else now + timedelta(days=later_days)
+    with db.publish(copy) as con:
+        batch = con.execute("select max(batch_id) + 1 from ingest_batches"
+                            ).fetchone()[0]
+        if at is None:
+            con.execute("update releases set status = 'released', "
+                        "ingested_batch_id = $b", {"b": batch})
+        else:
+            con.execute("update releases set planned_release_at = $at, "
+                        "ingested_batch_id = $b where status not in "
+                        "('released', 'cancelled') and planned_release_at "
+                        ">= $now", {"at": at, "b": batch, "now": now})
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    app = AppTest.from_file(str(ROOT / "views" / "readiness.py"),
+                            default_timeout=120)
+    app.query_params["horizon_days"] = "7"
+    app.run()
+    assert not app.exception
+    # judged at the page's minute: this one or, past its end, the next
+    assert [i.value for i in app.info] in [[said.format(
+        as_of=cab.when(minute), next=None if at is None else cab.when(at))]
+        for minute in (now, now + timedelta(minutes=1))]

@@ -480,6 +480,34 @@ def test_summary_of_an_empty_horizon_still_says_when(con):
     assert str(summary["horizon_end_at"]) == "2026-03-09 00:00:00+00:00"
 
 
+def test_an_empty_horizon_says_when_the_next_open_release_goes_live(
+        con, given):
+    """Real data whose releases are all released (endoflife.date): the page
+    said 'choose a longer horizon', which could not help. The summary gives
+    the next open release's planned go-live after the horizon, of the
+    filtered applications; none when every later one is released or
+    cancelled."""
+    given("applications", [
+        {"application_id": "A1", "name": "One", "portfolio": "Cards"},
+        {"application_id": "A2", "name": "Two", "portfolio": "Loans"}])
+    given("releases", [
+        release("R1", "2026-03-20 10:00Z"),  # in 28 days, not in 7
+        release("R2", "2026-04-20 10:00Z", application_id="A2"),
+        release("R3", "2026-03-12 10:00Z", status="released"),
+        release("R4", "2026-03-13 10:00Z", status="cancelled")])
+
+    def later(**params):
+        return db.run(con, "release_readiness_summary", as_of=AS_OF,
+                      horizon_days=7, **params).iloc[0]["next_go_live_at"]
+    assert str(later()) == "2026-03-20 10:00:00+00:00"
+    assert str(later(application_ids=["A2"])) == "2026-04-20 10:00:00+00:00"
+    assert str(later(portfolios=["Loans"])) == "2026-04-20 10:00:00+00:00"
+    assert pd.isna(db.run(con, "release_readiness_summary", as_of=AS_OF,
+                          horizon_days=91).iloc[0]["next_go_live_at"])
+    con.execute("update releases set status = 'released'")
+    assert pd.isna(later())
+
+
 def test_filters_keep_releases_of_the_applications_and_portfolios(
         con, given):
     given("applications", [

@@ -68,6 +68,27 @@ def local(value) -> str:
     return cab.when(value)
 
 
+def empty_horizon(summary, horizon: int, filters: dict) -> str:
+    """What an empty horizon says: how far the next open release's go-live
+    is and the horizon that reaches it, or that no open release is planned
+    later (a data set whose releases are all released, endoflife.date: a
+    longer horizon could not help)."""
+    scope = " of the chosen applications" if filters.get(
+        "application_ids") or filters.get("portfolios") else ""
+    later = summary["next_go_live_at"]
+    if pd.isna(later):
+        return (f"No release{scope} that is not released or cancelled is "
+                f"planned to go live from {local(summary['as_of'])} on, so a "
+                "longer horizon would not find one.")
+    days = (pd.Timestamp(later) - pd.Timestamp(summary["as_of"])) \
+        / pd.Timedelta(days=1)
+    reach = next((h for h in HORIZONS if h > days), None)
+    return (f"No release{scope} is planned to go live in the next {horizon} "
+            f"days; the next is planned for {local(later)} ("
+            f"{days:,.0f} days ahead)"
+            + (f": choose {reach} days." if reach else "."))
+
+
 status, _, filters = ui.page("Release readiness", period=False)
 
 # ?horizon_days= holds the number (a bound widget would put its label there)
@@ -110,8 +131,7 @@ st.caption(
     + ui.unapplied("release_readiness", filters))
 
 if releases.empty:
-    st.info(f"No release is planned to go live in the next {horizon} days — "
-            "choose a longer horizon or clear the filters.")
+    st.info(empty_horizon(summary, horizon, filters))
 else:
     shown = releases.assign(
         readiness=[[s] for s in releases["status"]],
