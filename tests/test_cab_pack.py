@@ -904,8 +904,31 @@ def test_an_empty_window_gives_an_empty_pack_that_still_renders(con):
     load_cab_data(con)
     pack = cab.build_pack(con, date(2027, 6, 1))
     assert pack.agenda.empty
-    assert "No change needs a CAB decision" in cab.to_html(pack)
+    # nothing planned then: another date or a wider window may help
+    said = ("No change needs a CAB decision in this window: none is planned "
+            "in it. Pick another meeting date or widen the review window.")
+    assert cab.empty_agenda(pack) == said
+    assert f'<p class="none">{said}</p>' in cab.to_html(pack)
     assert openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
+
+
+def test_an_agenda_emptied_by_what_it_leaves_off_says_how_many(con):
+    """BPIC 2014 records every change closed: a meeting's window held 1,088
+    planned changes, all left off, and the page said to pick another
+    meeting date, which could not help. It says how many were left off and
+    why none is for decision."""
+    load_cab_data(con)
+    con.execute("update changes set state = 'closed'")
+    pack = cab.build_pack(con, MEETING)
+    assert pack.agenda.empty
+    left_off = int(pack.summary.iloc[0]["n_excluded"])
+    assert left_off > 1
+    said = cab.empty_agenda(pack)
+    assert said.startswith(
+        f"No change needs a CAB decision in this window: {left_off} changes "
+        "planned in it are left off, as closed or cancelled, ")
+    assert "another meeting date" not in said
+    assert f'<p class="none">{said}</p>' in cab.to_html(pack)
 
 
 def test_an_empty_sheet_of_the_xlsx_carries_every_column_header(con):

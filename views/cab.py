@@ -288,8 +288,7 @@ def _decide_tab() -> None:
         "window and awaiting approval; very high risk first, then by planned "
         "start. Evidence counts implemented changes (n) before the meeting.")
     if pack.agenda.empty:
-        st.info("No change needs a CAB decision in this window — pick "
-                "another meeting date or widen the review window.")
+        st.info(cab.empty_agenda(pack))
         first = 0
     else:
         note = cab.size_note(pack, on_page=True)

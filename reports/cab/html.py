@@ -67,8 +67,7 @@ def _since_list(pack: Pack, reason: str, title: str) -> str:
 
 def _agenda(pack: Pack) -> str:
     if not len(pack.agenda):
-        return ('<p class="none">No change needs a CAB decision in this '
-                "window.</p>")
+        return f'<p class="none">{escape(tables.empty_agenda(pack))}</p>'
     note = tables.size_note(pack)
     return ((f'<p class="note">{escape(note)}</p>' if note else "")
             + html_table(tables.agenda_lines(pack, tables.AGENDA_LINES,

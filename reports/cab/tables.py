@@ -311,6 +311,26 @@ def releases_note(pack: Pack) -> str:
             "of them. Narrow the pack with an application filter.")
 
 
+def empty_agenda(pack: Pack) -> str:
+    """What an empty agenda says: that nothing was planned in the window
+    (another date or a wider window may hold some), or how many changes
+    planned in it were left off and why none is for decision (BPIC 2014:
+    1,088 planned in a week, every one closed; another date would not
+    fill it)."""
+    s = pack.summary.iloc[0]
+    left_off = int(s["n_excluded"])
+    if not left_off:
+        return ("No change needs a CAB decision in this window: none is "
+                "planned in it. Pick another meeting date or widen the "
+                "review window.")
+    return (f"No change needs a CAB decision in this window: "
+            f"{many(left_off, 'change')} planned in it "
+            f"{'is' if left_off == 1 else 'are'} left off, as closed or "
+            "cancelled, already approved or rejected, standard, or not "
+            "needing CAB (the agenda takes the open normal and emergency "
+            "changes that need CAB and await its approval).")
+
+
 def size_note(pack: Pack, *, on_page: bool = False) -> str:
     """What a large agenda leaves out of the detail, and how to narrow it;
     '' when every change is shown in full. on_page: said of the CAB page
