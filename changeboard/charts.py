@@ -755,17 +755,29 @@ def change_calendar(frame: pd.DataFrame, *, colour: str,
             showlegend=i == 0) for i, (x0, x1) in enumerate(bands)]
     n_lanes = int(frame["_lane"].max()) + 1 if len(frame) else 1
     days = (period[1] - period[0]).days
+    ticks = {"type": "date", "range": [period[0], period[1]],
+             "dtick": 86_400_000, "tickangle": 0,
+             "tickformat": "%d<br>%a" if days > 7 else "%a %d %b",
+             "ticklabelmode": "period", "tickfont": {"size": 10}}
+    height = max(320, 140 + 22 * n_lanes)
     layout = _layout(
         y_title="", x_title=f"planned time ({tz})", barmode="overlay",
-        xaxis={"type": "date", "range": [period[0], period[1]],
-               "showgrid": True, "dtick": 86_400_000, "tickangle": 0,
-               "tickformat": "%d<br>%a" if days > 7 else "%a %d %b",
-               "ticklabelmode": "period", "tickfont": {"size": 10}},
+        xaxis={**ticks, "showgrid": True},
         yaxis={"visible": False, "range": [n_lanes - 0.5, -0.5]},
-        hovermode="closest", height=max(320, 140 + 22 * n_lanes))
+        hovermode="closest", height=height)
+    if height > TALL_PX:
+        # the days above the bars too: a crowded week drew 5,000 px of
+        # bars with its dates only below them, out of sight
+        layout["xaxis2"] = {**ticks, "overlaying": "x", "side": "top",
+                            "matches": "x", "showgrid": False}
+        data.append({"type": "scatter", "x": [], "y": [], "xaxis": "x2",
+                     "showlegend": False, "hoverinfo": "skip"})
     if shapes:
         layout["shapes"] = shapes
     return _figure(data, layout)
+
+
+TALL_PX = 900  # a chart taller than a screen: its time axis drawn twice
 
 
 _load_plotly()

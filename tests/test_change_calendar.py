@@ -672,3 +672,28 @@ def test_a_changes_environment_reads_by_its_name_beside_its_id(
     assert listed.loc[listed["change_id"] == "NAMED",
                       ["environment_name", "environment_id"]
                       ].values.tolist() == [["PGW-UK-PRD", "ENV-0511"]]
+
+
+def test_a_tall_calendar_gives_its_days_above_the_bars_too(page,
+                                                         monkeypatch):
+    """A crowded week drew 5,000 px of bars with the days only below them
+    (BPIC 2014, 31 Mar 2014): a chart taller than TALL_PX gives the same
+    day axis above the bars too; a short one keeps it below only."""
+    from changeboard import charts
+    page.run()
+    assert not page.exception
+    short = chart(page)["layout"]
+    assert short["height"] <= charts.TALL_PX and "xaxis2" not in short
+    monkeypatch.setattr(charts, "TALL_PX", short["height"] - 1)
+    # a new figure (drawn again, not the one kept for the risk colours)
+    page.segmented_control(key="cal_colour").set_value("Type").run()
+    assert not page.exception
+    figure = chart(page)
+    top, bottom = figure["layout"]["xaxis2"], figure["layout"]["xaxis"]
+    assert (top["side"], top["overlaying"], top["matches"]) == (
+        "top", "x", "x")
+    for key in ("range", "tickformat", "dtick", "ticklabelmode"):
+        assert top[key] == bottom[key], key
+    assert [t for t in figure["data"] if t.get("xaxis") == "x2"] == [
+        {"hoverinfo": "skip", "showlegend": False, "type": "scatter",
+         "x": [], "xaxis": "x2", "y": []}]
