@@ -13,7 +13,9 @@
 -- successful, successful_with_issues, unsuccessful or backed_out, or no
 -- close code and state review or closed; completed_changes macro) with
 -- actual_end_at in the window (no closed_at fallback) and all four
--- planned/actual times.
+-- planned/actual times. n_without_actual_end: completed changes with no
+-- actual_end_at, closed in the window (the completed changes the other
+-- metrics date by closed_at), which cannot be measured.
 -- With tol = tolerance_minutes: started_late actual_start_at >
 -- planned_start_at + tol; started_early actual_start_at < planned_start_at
 -- (no tolerance); overran actual_end_at > planned_end_at + tol; on_schedule
@@ -32,12 +34,13 @@ with ended as (
         planned_end_at,
         actual_start_at,
         actual_end_at,
+        actual_end_at is not null as has_end,
         -- microseconds: a fraction of a minute is kept, not rounded
         cast(cast($tolerance_minutes as double) * 60000000 as bigint) as tol_us
     from
         completed_changes(
             $start_date, $end_date, $reporting_tz, $application_ids,
-            $portfolios, $teams, $change_types, $tiers, true
+            $portfolios, $teams, $change_types, $tiers, false
         )
 ),
 
@@ -45,6 +48,7 @@ timed as (
     select
         kind,
         has_outcome,
+        has_end,
         epoch_us(actual_start_at) > epoch_us(planned_start_at) + tol_us
             as is_started_late,
         actual_start_at < planned_start_at as is_started_early,
@@ -54,6 +58,7 @@ timed as (
             as start_delay_minutes,
         span_seconds(planned_end_at, actual_end_at) / 60 as overrun_minutes,
         kind = 'completed'
+        and has_end
         and planned_start_at is not null
         and planned_end_at is not null
         and actual_start_at is not null as is_timed
@@ -76,11 +81,14 @@ counted as (
         quantile_cont(overrun_minutes, 0.5) filter (
             where is_timed and is_overran
         ) as median_overrun_minutes,
-        n_where(kind = 'excluded') as n_excluded,
+        n_where(has_end and kind = 'excluded') as n_excluded,
         n_where(
-            kind = 'unclassified' or (kind = 'completed' and not is_timed)
+            has_end and (
+                kind = 'unclassified' or (kind = 'completed' and not is_timed)
+            )
         ) as n_unclassified,
-        n_where(is_timed and not has_outcome) as n_without_close_code
+        n_where(is_timed and not has_outcome) as n_without_close_code,
+        n_where(not has_end and kind = 'completed') as n_without_actual_end
     from timed
 ),
 

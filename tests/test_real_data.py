@@ -470,3 +470,25 @@ def test_cab_pack_says_the_data_records_no_approval(bpic_db, tmp_path):
         assert "0 unauthorised" not in text
         assert "14 CAB-required changes started with no approval " \
             "recorded, so authorisation cannot be measured" in text
+
+
+def test_bpic_schedule_adherence_says_the_changes_it_cannot_measure(
+        bpic_db, monkeypatch):
+    """BPIC 2014 closes changes with no actual end recorded: they are
+    completed (dated by their closing) in the emergency ratio's n, and
+    schedule adherence, which needs the actual end, said '1 without those
+    times' of a period where 1,271 were in no count. It says them."""
+    app = opened(bpic_db, monkeypatch, "views/changes.py", period="custom",
+                 **{"from": "2013-10-01", "to": "2014-03-31"})
+    window = {"start_date": "2013-10-01", "end_date": "2014-04-01"}
+    with db.connect(bpic_db, read_only=True) as con:
+        adherence = db.run(con, "schedule_adherence", **window).iloc[0]
+        emergency = db.run(con, "emergency_change_ratio", **window).iloc[0]
+    closed_only = int(adherence["n_without_actual_end"])
+    assert closed_only > 0
+    assert adherence["n"] + adherence["n_unclassified"] + closed_only == \
+        emergency["n"] + emergency["n_unclassified"]
+    said = next(c.value for c in app.caption
+                if "that ended in the period" in c.value)
+    assert f" · {closed_only:,} changes closed in the period with no actual " \
+        "end recorded, not measured. " in said, said
