@@ -182,25 +182,58 @@ def url_date_or_instant(key: str) -> date | datetime | None:
 
 def clamp_date(day: date, what: str) -> date:
     """`day` moved into [DATE_MIN, date_max()], saying so on the page."""
+    clamped, said = _date_clamped(day, what)
+    for line in said:
+        st.warning(line)
+    return clamped
+
+
+def _date_clamped(day: date, what: str) -> tuple[date, list[str]]:
     low, high = DATE_MIN, date_max()
     clamped = min(max(day, low), high)
-    if clamped != day:
-        st.warning(f"{what} {day.isoformat()} is outside {low.isoformat()} "
-                   f"to {high.isoformat()}: {clamped.isoformat()} is used.")
-    return clamped
+    return clamped, [] if clamped == day else [
+        f"{what} {day.isoformat()} is outside {low.isoformat()} to "
+        f"{high.isoformat()}: {clamped.isoformat()} is used."]
 
 
 def clamp_span(start: date, end: date, what: str) -> tuple[date, date]:
     """An inclusive [start, end] in range, in order and at most
     MAX_SPAN_DAYS long (keeping its end), saying so on the page."""
-    start, end = clamp_date(start, what), clamp_date(end, what)
+    start, end, said = _span_clamped(start, end, what)
+    for line in said:
+        st.warning(line)
+    return start, end
+
+
+def _span_clamped(start: date, end: date, what: str
+                  ) -> tuple[date, date, list[str]]:
+    """clamp_span's dates and what it says, not yet said."""
+    (start, first), (end, last) = (_date_clamped(start, what),
+                                   _date_clamped(end, what))
+    said = [*first, *last]
     if end < start:
-        st.warning(f"{what}: the end is before the start; they are swapped.")
+        said.append(f"{what}: the end is before the start; they are "
+                    "swapped.")
         start, end = end, start
     if (end - start).days + 1 > MAX_SPAN_DAYS:
         start = end - timedelta(days=MAX_SPAN_DAYS - 1)
-        st.warning(f"{what} spans more than {MAX_SPAN_DAYS:,} days: "
-                   f"shortened to start on {start.isoformat()}.")
+        said.append(f"{what} spans more than {MAX_SPAN_DAYS:,} days: "
+                    f"shortened to start on {start.isoformat()}.")
+    return start, end, said
+
+
+def _clamp_picked_dates() -> None:
+    """on_change of the custom dates: a span out of range or too long is
+    put right in the box itself before the rerun, so the box shows the
+    dates in use (it kept 2013-10-31 – 2026-08-22 while the caption said
+    the period had been shortened to start in 2016); what was changed is
+    said on the rerun."""
+    picked = st.session_state.get("dates")
+    if isinstance(picked, (tuple, list)) and len(picked) == 2:
+        start, end, said = _span_clamped(*picked, "The custom period")
+        if said:
+            st.session_state["dates"] = (start, end)
+            st.session_state["dates-said"] = said
     return start, end
 
 
@@ -250,7 +283,10 @@ def period_filter() -> dict[str, date]:
             "The custom period")
         picked = st.sidebar.date_input(
             "Dates (inclusive)", (default_start, default_end), key="dates",
-            min_value=DATE_MIN, max_value=date_max(), format=DAY_INPUT)
+            min_value=DATE_MIN, max_value=date_max(), format=DAY_INPUT,
+            on_change=_clamp_picked_dates)
+        for line in st.session_state.pop("dates-said", []):
+            st.warning(line)
         if isinstance(picked, (tuple, list)) and len(picked) == 2:
             start, end = clamp_span(*picked, "The custom period")
         else:

@@ -126,6 +126,31 @@ def test_a_custom_range_starts_from_the_period_showing(app):
     assert app.date_input(key="dates").value == picked
 
 
+def test_a_custom_range_too_long_is_shortened_in_the_box_itself(app):
+    """Dates picked over more than MAX_SPAN_DAYS were shortened for the
+    queries and the caption ('15 Aug 2016 – 22 Aug 2026'), but the box kept
+    showing the dates typed (2013-10-31 – 2026-08-22): it shows the dates
+    in use, and the page says once what was changed."""
+    from changeboard import ui
+    app.run()
+    app.selectbox(key="period").select("custom").run()
+    end = ui.today()
+    typed = (end - timedelta(days=ui.MAX_SPAN_DAYS + 400), end)
+    app.date_input(key="dates").set_value(typed).run()
+    assert not app.exception
+    used = (end - timedelta(days=ui.MAX_SPAN_DAYS - 1), end)
+    assert app.date_input(key="dates").value == used
+    said = [w.value for w in app.warning if "spans more than" in w.value]
+    assert said == [f"The custom period spans more than "
+                    f"{ui.MAX_SPAN_DAYS:,} days: shortened to start on "
+                    f"{used[0].isoformat()}."]
+    assert f"{ui.day(used[0])} – {ui.day(end)}" in " ".join(
+        c.value for c in app.sidebar.caption)
+    app.run()  # said once, when it was changed
+    assert not [w for w in app.warning if "spans more than" in w.value]
+    assert app.date_input(key="dates").value == used
+
+
 def test_a_period_before_or_after_every_change_says_where_they_are(
         tmp_path, monkeypatch):
     # changes of 2014 beside releases gone live last week (BPIC 2014 with
