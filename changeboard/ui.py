@@ -998,8 +998,8 @@ def downloads(frame, file_stem: str, *, rows: int | None = None) -> None:
             columns, buttons, strict=False):
         column.download_button(
             label, lambda render=render: render(build()),
-            f"{file_stem}.{suffix}", mime, key=f"{suffix}-{file_stem}",
-            on_click="ignore", help=said)
+            f"{file_name(file_stem)}.{suffix}", mime,
+            key=f"{suffix}-{file_stem}", on_click="ignore", help=said)
     if n > reports.XLSX_ROWS:
         st.caption("No XLSX: a spreadsheet holds at most "
                    f"{reports.XLSX_ROWS:,} rows "
@@ -1043,6 +1043,14 @@ PICK = "Select a bar or a row above, or pick here"
 def label_of(value) -> str:
     """A value as a drill-down label: a missing one is (none)."""
     return NONE if value is None or pd.isna(value) else str(value)
+
+
+def file_name(stem: str) -> str:
+    """A download's file name stem with no space or character a shell or a
+    file system would trip on (a card's label made
+    'emergency_change_records-emergency ratio.csv'); ids, dots and case
+    are kept."""
+    return re.sub(r"[^\w.-]+", "-", stem).strip("-")
 
 
 def slug(text: str) -> str:

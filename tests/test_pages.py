@@ -1,4 +1,5 @@
 """Every page renders on the sample database; filters change the numbers."""
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -729,6 +730,31 @@ def test_every_records_table_shows_the_application_name_before_its_id(app):
             assert columns.index("application_name") + 1 == columns.index(
                 "application_id"), (label, columns)
     assert both >= 4
+
+
+def test_a_download_is_named_without_spaces(app, monkeypatch):
+    """The records behind a card downloaded as
+    'emergency_change_records-emergency ratio.csv': a file name with a
+    space, which a shell reading it splits. Every download's name is made
+    of letters, digits, '_', '.' and '-'; ids keep their case."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    from changeboard import ui
+    named = []
+    real = DeltaGenerator.download_button
+
+    def recorded(self, label, data, file_name=None, *args, **kwargs):
+        named.append(file_name)
+        return real(self, label, data, file_name, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", recorded)
+    app.query_params["period"] = "last_365"
+    app.run()
+    app.pills(key="drill").set_value("Emergency ratio").run()
+    assert not app.exception
+    assert "emergency_change_records-emergency-ratio.csv" in named
+    assert named and all(re.fullmatch(r"[\w.-]+", n) for n in named), named
+    assert ui.file_name("release-REL-1 phases") == "release-REL-1-phases"
 
 
 def test_the_on_time_card_says_the_releases_without_a_plan_left_out(
