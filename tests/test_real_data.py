@@ -492,3 +492,25 @@ def test_bpic_schedule_adherence_says_the_changes_it_cannot_measure(
                 if "that ended in the period" in c.value)
     assert f" · {closed_only:,} changes closed in the period with no actual " \
         "end recorded, not measured. " in said, said
+
+
+def test_a_delta_against_a_small_period_before_says_its_n(bpic_db,
+                                                          monkeypatch):
+    """BPIC 2014's emergency ratio for 2013 read '+0.3 pp' against the year
+    before, which holds 3 completed changes: a delta against fewer than
+    SMALL_N says that n; one against a large n stays as it was."""
+    from datetime import date, timedelta
+
+    page = Path(__file__).resolve().parents[1] / "views" / "overview.py"
+    small_n = int(re.search(r"^SMALL_N = (\d+)", page.read_text(),
+                            flags=re.MULTILINE).group(1))
+    app = opened(bpic_db, monkeypatch, "views/overview.py", period="custom",
+                 **{"from": "2013-01-01", "to": "2013-12-31"})
+    start = date(2013, 1, 1)
+    before = {"start_date": start - timedelta(days=365), "end_date": start}
+    with db.connect(bpic_db, read_only=True) as con:
+        n = int(db.run(con, "emergency_change_ratio", **before).iloc[0]["n"])
+    assert 0 < n < small_n
+    delta = next(m.proto.delta for m in app.metric
+                 if m.label == "Emergency ratio")
+    assert re.fullmatch(rf"[+-]\d+\.\d pp \(before: n = {n}\)", delta), delta

@@ -83,10 +83,22 @@ class Card(NamedTuple):
     lacks: Callable[[pd.Series], str | None] | None = None
 
 
-def rate(column: str):
-    """A rate card's value and delta (in points)."""
-    return {"value": lambda r: ui.pct(r[column]),
-            "delta": lambda r, b: ui.delta_points(r[column], b[column])}
+# a period before counting fewer than this many: its delta says its n (BPIC
+# 2014's emergency ratio read '+0.3 pp' against 2012's 3 changes)
+SMALL_N = 30
+
+
+def rate(column: str, n: str = "n"):
+    """A rate card's value and delta (in points), the delta saying the n
+    of the period before when it is small (its column `n`)."""
+    def delta(r, b):
+        said = ui.delta_points(r[column], b[column])
+        before = b.get(n)
+        if said is None or before is None or pd.isna(before) or \
+                int(before) >= SMALL_N:
+            return said
+        return f"{said} (before: n = {int(before):,})"
+    return {"value": lambda r: ui.pct(r[column]), "delta": delta}
 
 
 def not_loaded(n_is: str, kind: str, table: str) -> str:
@@ -206,7 +218,7 @@ CARDS = [
              "n = 0 releases gone live with a plan", "releases", "releases"),
          lacks=no_plans),
     Card("Environment utilisation", "environment_utilization_summary",
-         **rate("utilization"), delta_color="off",
+         **rate("utilization", "n_environments"), delta_color="off",
          help="Hours with an approved booking ÷ available hours (calendar "
          "minus blackouts and maintenance), summed over environments.",
          caption=lambda r: f"n = {ui.many(r['n_environments'], 'environment')} · "
