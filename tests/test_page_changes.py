@@ -482,7 +482,7 @@ def test_a_periods_drill_down_reads_as_the_charts_axis(app, grain, said):
     picked = app.selectbox(key="changes_period").value
     assert re.fullmatch(r"\d{4}-(W\d{2}|\d{2})", picked)
     # Markdown-escaped in the caption's source: 'Week 49, 2026 \\(part\\)'
-    assert f" behind {ui.plain(shown)}; Counted as" in captions(app)
+    assert f" behind {ui.plain(shown)}; the Counted as" in captions(app)
     box = app.selectbox(key="emergencies_period")
     shown = box.options[-1]
     box.select(shown).run()
@@ -516,7 +516,7 @@ def test_a_period_the_dates_cut_says_so_on_the_axis_and_in_its_pick(
     box = app.selectbox(key="changes_period")  # periods with changes
     assert cut[0] in box.options
     box.select(cut[0]).run()
-    assert f" behind {ui.plain(cut[0])}; Counted as" in captions(app)
+    assert f" behind {ui.plain(cut[0])}; the Counted as" in captions(app)
     assert re.fullmatch(r"\d{4}-(W\d{2}|\d{2})",
                         app.selectbox(key="changes_period").value)
 
@@ -868,9 +868,10 @@ def test_an_application_without_a_name_is_labelled_once_in_the_breakdown(
     assert [v for v in labels if v.startswith("APP-") and " · " in v]
     app.selectbox(key="changes_application").select("WBS000102").run()
     assert not app.exception
-    assert any(c.value.endswith("changes behind WBS000102; Counted as says "
-                                "which are in n (implemented), excluded or "
-                                "unclassified.") for c in app.caption)
+    assert any(c.value.endswith("changes behind WBS000102; the Counted as "
+                                "column says which are in n (implemented), "
+                                "excluded or unclassified.")
+               for c in app.caption)
 
 
 def test_a_periods_emergency_changes_show_the_application_name_first(app):

@@ -108,8 +108,9 @@ def records_table(rows: ui.Part, stem: str, what: str) -> None:
     if rows.n == 0:
         st.info(f"No changes behind {what}.")
         return
-    st.caption(f"{ui.many(rows.n, 'change')} behind {what}; Counted as says which "
-               "are in n (implemented), excluded or unclassified.")
+    st.caption(f"{ui.many(rows.n, 'change')} behind {what}; the Counted as "
+               "column says which are in n (implemented), excluded or "
+               "unclassified.")
     listed(rows, RECORD_COLUMNS, stem)
 
 

@@ -311,7 +311,7 @@ else:  # none gone live but some overdue: that is the news
         rows = records if pick == ALL else \
             records[records["application_name"] == pick]
         st.caption(f"{ui.many(len(rows), 'release')} gone live in the period "
-                   f"({pick}); Counted as says which are in n.")
+                   f"({pick}); the Counted as column says which are in n.")
         ui.table(shown(rows, RECORD_COLUMNS), f"releases-{ui.slug(pick)}",
                  download=for_scripts(records_query.loc[rows.index],
                                       RECORD_COLUMNS))
