@@ -349,9 +349,15 @@ def global_filters() -> dict[str, list[str]]:
                     if v in labels] if name in st.query_params else None
         start = [v for v in _start(name, from_url, []) if v in labels]
         # (no default when none is kept: Reset filters sets the value)
+        # a filter the data gives no value for says so, instead of "All"
+        # opening on "No results" (BPIC 2014 records no team or portfolio)
         picked = st.sidebar.multiselect(
             label, list(labels), default=start or None,
-            format_func=labels.get, key=f"filter-{name}", placeholder="All")
+            format_func=labels.get, key=f"filter-{name}",
+            placeholder="All" if labels else "None in the data",
+            disabled=not labels,
+            help=None if labels else f"The loaded data records no "
+            f"{label.lower()}: nothing to filter by.")
         _keep(name, picked)
         if picked:
             st.query_params[name] = ",".join(picked)

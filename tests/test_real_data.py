@@ -514,3 +514,22 @@ def test_a_delta_against_a_small_period_before_says_its_n(bpic_db,
     delta = next(m.proto.delta for m in app.metric
                  if m.label == "Emergency ratio")
     assert re.fullmatch(rf"[+-]\d+\.\d pp \(before: n = {n}\)", delta), delta
+
+
+def test_a_filter_the_data_gives_no_value_for_says_so(bpic_db, monkeypatch):
+    """BPIC 2014 records no team and no portfolio: those filters read
+    "All" and opened on "No results". They say "None in the data" and
+    cannot be opened; the filters it does record still can."""
+    with db.connect(bpic_db, read_only=True) as con:
+        options = db.run(con, "filter_options")
+    given = set(options["filter_name"])
+    assert "teams" not in given and "portfolios" not in given
+    assert "change_types" in given
+    app = opened(bpic_db, monkeypatch, "views/overview.py")
+    for key in ("filter-teams", "filter-portfolios"):
+        box = app.sidebar.multiselect(key=key)
+        assert (box.proto.placeholder, box.proto.disabled) == (
+            "None in the data", True), key
+        assert "records no" in box.help
+    kinds = app.sidebar.multiselect(key="filter-change_types")
+    assert (kinds.proto.placeholder, kinds.proto.disabled) == ("All", False)
