@@ -8,6 +8,10 @@
 -- change created or closed, a release gone live, a deployment finished, an
 -- incident opened); plans, and the hand-entered actual start and end of a
 -- change (a typo there can say 2021 in a 2014 data set), are not counted.
+-- latest_operations_at: the same, releases aside (a change created or
+-- closed, a deployment finished, an incident opened): where the data a CAB
+-- pack reads ends (endoflife.date's release history runs to 2026 beside
+-- BPIC 2014's changes).
 -- changes_first_at, changes_last_at: when the changes' records begin and
 -- end (the first created, the last created or closed; NULL with no
 -- change), so a page whose period holds no change can say where they are.
@@ -139,16 +143,31 @@ changes_span as (
 
 -- the latest thing that happened in the data (never a plan)
 latest as (
-    select max(happened_at) as latest_record_at
+    select
+        max(happened_at) as latest_record_at,
+        max(happened_at) filter (
+            where kind <> 'release'
+        ) as latest_operations_at
     from (
-        select changes_last_at as happened_at
+        select
+            'change' as kind,
+            changes_last_at as happened_at
         from changes_span
         union all
-        select max(actual_release_at) as happened_at from releases
+        select
+            'release' as kind,
+            max(actual_release_at) as happened_at
+        from releases
         union all
-        select max(finished_at) as happened_at from deployments
+        select
+            'deployment' as kind,
+            max(finished_at) as happened_at
+        from deployments
         union all
-        select max(opened_at) as happened_at from incidents
+        select
+            'incident' as kind,
+            max(opened_at) as happened_at
+        from incidents
     ) as h
 ),
 
@@ -167,6 +186,7 @@ counted as (
         cast(s.n_deployments as bigint) as n_deployments,
         cast(s.n_release_phases as bigint) as n_release_phases,
         l.latest_record_at,
+        l.latest_operations_at,
         c.changes_first_at,
         c.changes_last_at
     from batches as b

@@ -1433,6 +1433,12 @@ def test_the_since_tab_says_the_data_ends_before_its_days(cab_db,
     ("2026-06-01 12:00", date(2026, 1, 20),
      "The data ends on 16 Jan 2026: the pack opens on the meeting after "
      "it."),
+    # a release history loaded beside them runs later (endoflife.date to
+    # 2026 beside BPIC 2014): the page opened on the meeting after its last
+    # release, with no change to decide; releases aside, it opens as above
+    ("2026-06-01 12:00 +release", date(2026, 1, 20),
+     "The data ends on 16 Jan 2026: the pack opens on the meeting after "
+     "it."),
 ])
 def test_the_page_opens_on_the_meeting_after_the_data_when_all_is_older(
         cab_db, monkeypatch, now, opens, said):
@@ -1444,6 +1450,13 @@ def test_the_page_opens_on_the_meeting_after_the_data_when_all_is_older(
 
     from reports.cab import meetings
 
+    now, _, later_release = now.partition(" +")
+    if later_release:
+        with db.publish(cab_db) as con:
+            insert_rows(con, "releases", [{
+                "release_id": "R-LATER", "name": "Later", "status":
+                "released", "planned_release_at": "2026-05-20 10:00Z",
+                "actual_release_at": "2026-05-28 10:00Z"}])
     clock = datetime.fromisoformat(now).replace(tzinfo=UTC)
     real = meetings.next_meeting
     monkeypatch.setattr(cab, "next_meeting",

@@ -454,7 +454,9 @@ def _upcoming() -> tuple[date, date | None]:
     agenda); then the meeting after the data ends, as the calendar opens
     on the day it ends. With the day the data ends when it moved."""
     upcoming = cab.next_meeting()
-    latest = ui.latest_record_day()
+    # releases aside: a release history loaded beside the changes
+    # (endoflife.date to 2026 beside BPIC 2014) holds nothing for a CAB
+    latest = ui.latest_record_day("latest_operations_at")
     since = cab.previous_meeting(upcoming).astimezone(cab.reporting_zone())
     if latest is None or latest >= since.date():
         return upcoming.date(), None
