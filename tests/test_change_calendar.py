@@ -558,7 +558,8 @@ def test_data_older_than_today_opens_the_month_it_ends(tmp_path,
     assert app.subheader[0].value == "Planned changes, March 2014"
     assert not [i for i in app.info if "No change is planned" in i.value]
     assert {m.label: m.value for m in app.metric}["Planned changes"] == "3"
-    assert "The changes end on 13 Mar 2014: the calendar opens there." in [
+    assert ("The change records end on 13 Mar 2014 (the last created or "
+            "closed; plans may run later): the calendar opens there.") in [
         c.value for c in app.caption]
     shared = AppTest.from_file(str(ROOT / "views" / "calendar.py"),
                                default_timeout=120)

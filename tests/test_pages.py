@@ -194,7 +194,8 @@ def test_a_period_before_or_after_every_change_says_where_they_are(
     app.switch_page("views/calendar.py").run()
     assert not app.exception
     assert app.date_input(key="cal_day").value == date(2014, 3, 2)
-    assert "The changes end on 02 Mar 2014: the calendar opens there." in [
+    assert ("The change records end on 02 Mar 2014 (the last created or "
+            "closed; plans may run later): the calendar opens there.") in [
         c.value for c in app.caption]
     app.switch_page("views/changes.py").run()
     # a period that meets them: the changes are shown

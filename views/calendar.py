@@ -193,7 +193,8 @@ day = controls[1].date_input(
     f"{view} of", opens, key="cal_day", bind="query-params",
     min_value=ui.DATE_MIN, max_value=ui.date_max(), format=ui.DAY_INPUT)
 if opens != ui.today() and day == opens:
-    st.caption(f"The changes end on {ui.day(latest)}: the calendar opens "
+    st.caption(f"The change records end on {ui.day(latest)} (the last "
+               "created or closed; plans may run later): the calendar opens "
                "there.")
 controls[2].button("◀", key="cal_back", on_click=step, args=(-1,),
                    help=f"The {view.lower()} before")
