@@ -18,10 +18,11 @@
 -- planned start is open at its start); is_covered: an
 -- overlapping booking is approved or pending; is_rejected_only: not covered
 -- and an overlapping booking is rejected (a cancelled one does not count).
--- is_late false. Then the phases running late, which release_readiness
--- counts in slip_days, not as remaining: planned_end_at <= as_of and no
--- actual_end_at, one row each with is_late true, late_days = (as_of -
--- planned_end_at) in days, and no booking or cover (NULL).
+-- is_late false. Then the phases behind plan, those release_readiness's
+-- slip_days is the largest of: ended late (late_days = actual_end_at -
+-- planned_end_at) or past their planned end and not ended (as_of -
+-- planned_end_at), in days, one row each with is_late true, actual_end_at,
+-- and no booking or cover (NULL).
 -- Sorted by (release_id, planned_start_at, phase, start_at, booking_id).
 with phases as (
     select
@@ -50,30 +51,41 @@ with phases as (
 ),
 
 late as (
-    select
-        r.release_id,
-        p.phase,
-        p.planned_start_at,
-        p.planned_end_at,
-        p.actual_start_at,
-        date_diff('microsecond', p.planned_end_at, r.as_of) / 8.64e10
-            as late_days
-    from
-        readiness_releases(
-            $as_of, $horizon_days, $reporting_tz, $application_ids,
-            $portfolios
-        ) as r
-    inner join release_phases as p on r.release_id = p.release_id
-    where
-        r.readiness_class = 'upcoming'
-        and p.planned_end_at <= r.as_of
-        and p.actual_end_at is null
-        and keep($release_ids, r.release_id)
+    select *
+    from (
+        select
+            r.release_id,
+            p.phase,
+            p.planned_start_at,
+            p.planned_end_at,
+            p.actual_start_at,
+            p.actual_end_at,
+            -- as release_readiness's slip: ended, by its end; not ended and
+            -- past its planned end, by as_of
+            date_diff(
+                'microsecond', p.planned_end_at,
+                case
+                    when p.actual_end_at is not null then p.actual_end_at
+                    when p.planned_end_at < r.as_of then r.as_of
+                end
+            ) / 8.64e10 as late_days
+        from
+            readiness_releases(
+                $as_of, $horizon_days, $reporting_tz, $application_ids,
+                $portfolios
+            ) as r
+        inner join release_phases as p on r.release_id = p.release_id
+        where
+            r.readiness_class = 'upcoming'
+            and keep($release_ids, r.release_id)
+    ) as t
+    where late_days > 0
 ),
 
 listed as (
     select
         *,
+        cast(null as timestamptz) as actual_end_at,
         false as is_late,
         cast(null as double) as late_days
     from phases
@@ -95,6 +107,7 @@ listed as (
         null as start_at,
         null as end_at,
         null as is_overlapping,
+        actual_end_at,
         true as is_late,
         late_days
     from late

@@ -77,9 +77,9 @@ def empty_horizon(summary, horizon: int, filters: dict) -> str:
         "application_ids") or filters.get("portfolios") else ""
     later = summary["next_go_live_at"]
     if pd.isna(later):
-        return (f"No release{scope} that is not released or cancelled is "
-                f"planned to go live from {local(summary['as_of'])} on, so a "
-                "longer horizon would not find one.")
+        return (f"No open release{scope} is planned to go live from "
+                f"{local(summary['as_of'])} on (every later one is released "
+                "or cancelled), so a longer horizon would not find one.")
     days = (pd.Timestamp(later) - pd.Timestamp(summary["as_of"])) \
         / pd.Timedelta(days=1)
     reach = next((h for h in HORIZONS if h > days), None)
@@ -246,15 +246,18 @@ else:
         late = listed[listed["is_late"].astype(bool)]
         phases = listed[~listed["is_late"].astype(bool)]
         if not late.empty:
-            # past their planned end and not ended: the slip, not remaining
-            st.markdown(f"**Running late ({len(late)}): past their planned "
-                        "end, not ended**")
+            # the phases the slip is the largest of: ended late, or past
+            # their planned end and not ended (not remaining)
+            st.markdown(f"**Behind plan ({len(late)}): ended late, or past "
+                        "their planned end and not ended**")
             ui.table(late.assign(
                 planned=[cab.span(s, e) for s, e in zip(
                     late["planned_start_at"], late["planned_end_at"],
                     strict=True)],
+                ended=[local(e) if pd.notna(e) else "not ended"
+                       for e in late["actual_end_at"]],
                 late_by=[ui.duration(d * 24) for d in late["late_days"]])[[
-                    "phase", "planned", "late_by"]],
+                    "phase", "planned", "ended", "late_by"]],
                 f"release-{pick}-late-phases",
                 column_config={"late_by": "Late by"})
         st.markdown(f"**Remaining phases ({int(row['n_phases_remaining'])})"
