@@ -291,7 +291,7 @@ def provenance(minutes: Minutes) -> list[tuple[str, str]]:
          "(CAB decisions are not ingested data)"),
         ("CAB decisions read", cab.decisions_read(minutes.until)),
         ("Regenerate with", shlex.join(command)
-         + " --format html|pdf|xlsx --out FILE"),
+         + " --out cab-minutes.pdf"),
     ]
 
 

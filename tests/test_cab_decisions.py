@@ -685,7 +685,7 @@ def _regenerate_command(meta: dict) -> list[str]:
     """The arguments of the provenance's "Regenerate with" command."""
     import shlex
 
-    words = shlex.split(meta["Regenerate with"].split(" --format ")[0])
+    words = shlex.split(meta["Regenerate with"].split(" --out ")[0])
     kind = next(w for w in words if w in ("cab", "minutes"))
     return words[words.index(kind) + 1:]  # after ... report cab|minutes
 

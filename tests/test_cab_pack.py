@@ -753,7 +753,7 @@ def test_pack_carries_what_produced_it(pack):
     # an in-memory database has no file: the command says where one goes
     assert meta["Regenerate with"].startswith(
         "python -m changeboard report cab --date 2026-01-20 --db PATH "
-        "--format")
+        "--out cab-pack.pdf")
 
 
 @pytest.mark.parametrize(("loaded", "said"), [
@@ -889,14 +889,16 @@ def test_the_regenerate_command_quotes_every_argument_for_a_shell(con,
                           filters={"teams": teams})
     line = dict(cab.provenance(pack))["Regenerate with"]
     assert line.startswith("python -m changeboard report cab ")
-    arguments = line.removeprefix("python -m changeboard report cab ").split(
-        " --format ")[0]
+    # the whole line, as pasted into a shell ('--format html|pdf|xlsx' was
+    # a pipe)
+    arguments = line.removeprefix("python -m changeboard report cab ")
     # a real shell reads the arguments back exactly and runs nothing
     shown = subprocess.run(["bash", "-c", f"printf '%s\\0' {arguments}"],
                            cwd=tmp_path, capture_output=True, text=True,
                            check=True).stdout.split("\0")[:-1]
     assert shown == ["--date", "2026-01-20", "--db", "PATH", "--window-end",
-                     "2026-01-22 10:00:00+00:00", "--teams", ",".join(teams)]
+                     "2026-01-22 10:00:00+00:00", "--teams", ",".join(teams),
+                     "--out", "cab-pack.pdf"]
     assert not (tmp_path / "PWNED").exists()
 
 

@@ -119,6 +119,8 @@ def provenance(pack: Pack) -> list[tuple[str, str]]:
                          "(live then, a snapshot once replaced)"
          if pack.data_version else "not named (an open connection)"),
         ("CAB decisions read", decisions_read(pack.decisions_until)),
+        # a whole command, pasted as it is (the format from the name:
+        # .html or .xlsx as well); 'html|pdf|xlsx' was a shell pipe
         ("Regenerate with", shlex.join(command(pack))
-         + " --format html|pdf|xlsx --out FILE"),
+         + " --out cab-pack.pdf"),
     ]
