@@ -837,3 +837,22 @@ def test_overview_cards_say_what_the_data_lacks(sample_db, monkeypatch,
     # what is loaded is measured as before
     assert cards["Median release interval"] != "n/a"
     assert cards["Change success rate"] != "n/a"
+
+
+def test_no_delta_against_a_period_before_with_nothing_in_it(app):
+    """A ten-year custom period: the ten years before hold no deployment
+    and no booking, and Deployments per day read '81.2 ↑ +81.2' and the
+    utilisation '+12.8 pp', rises from nothing. A card whose period before
+    counts n = 0 shows no delta."""
+    from changeboard import ui
+    end = ui.today()
+    app.query_params.update(period="custom", to=end.isoformat(),
+                            **{"from": (end - timedelta(days=3650))
+                               .isoformat()})
+    app.run()
+    assert not app.exception
+    cards = {m.label: m for m in app.metric}
+    for label in ("Deployments per day", "Environment utilisation",
+                  "Change success rate", "Emergency ratio"):
+        assert cards[label].value != "n/a", label
+        assert not cards[label].proto.delta, (label, cards[label].proto.delta)

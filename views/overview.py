@@ -261,6 +261,10 @@ for card, column in zip(CARDS, [*st.columns(4), *st.columns(4)], strict=True):
     else:
         now, before_row = both(card.query)
         delta = card.delta(now, before_row) if card.delta else None
+        if before_row.get("n") == 0:
+            # nothing to compare with (a period before the data begins):
+            # no delta, where '+81.2' read as a rise from 0
+            delta = None
     chart = None
     lacking = card.missing if card.needs and not status[card.needs] \
         else card.lacks(now) if card.lacks else None
