@@ -991,9 +991,9 @@ def test_the_timeline_draws_whole_environments_up_to_its_bars(
     caption = said()
     rows = {row for row, _ in drawn}
     assert re.search(rf"The chart draws the first {len(rows)} of \d+ "
-                     rf"environments \({len(drawn):,} bookings\): pick a "
-                     r"group or shorter dates for the others; the table "
-                     r"lists every booking\.$", caption), caption
+                     rf"environments \({len(drawn):,} bookings\): shorter "
+                     r"dates draw more of them; the table lists every "
+                     r"booking\.$", caption), caption
     assert caption.startswith(f"n = {n:,} bookings on ")
     # each drawn environment whole: all its bookings in the table are drawn
     table = next(d.value for d in app.dataframe
@@ -1041,8 +1041,7 @@ def test_the_weekly_load_draws_the_busiest_environments_up_to_its_rows(
     assert drawn == [e for e in hours.index if e in set(drawn)]
     assert said().endswith(
         f"The chart draws the {n // 3} busiest of {n} environments (most "
-        "booked hours in the period): pick a group or shorter dates for the "
-        "others; the table lists every one.")
+        "booked hours in the period); the table lists every one.")
     table = next(d.value for d in app.dataframe
                  if {"environment_name", "week_label"} <= set(d.value.columns))
     assert table["environment_name"].nunique() == n

@@ -78,9 +78,10 @@ def render(page: EnvironmentsPage) -> None:
             + ("" if len(drawn) == len(timeline) else
                f" The chart draws the first "
                f"{drawn['environment_id'].nunique():,} of {n_environments:,}"
-               f" environments ({ui.many(len(drawn), 'booking')}): pick a "
-               "group or shorter dates for the others; the table lists "
-               "every booking."))
+               f" environments ({ui.many(len(drawn), 'booking')}): "
+               + ("shorter dates draw more of them" if timeline_group else
+                  "pick a group or shorter dates for the others")
+               + "; the table lists every booking."))
         bookings_table(timeline, "booking_timeline", [
             "environment_name", "release_name", "phase", "team", "status",
             "start_at", "end_at", "hours_in_window", "booking_id"])

@@ -66,9 +66,8 @@ def render(page: EnvironmentsPage) -> None:
             + ". Weeks cut by the period are partial."
             + ("" if n_drawn == n_booked else
                f" The chart draws the {n_drawn:,} busiest of {n_booked:,} "
-               f"environments (most {value_label} in the period): pick a "
-               "group or shorter dates for the others; the table lists "
-               "every one."))
+               f"environments (most {value_label} in the period); the table "
+               "lists every one."))
         ui.table(weekly[busy], "environment_impact_by_week", column_config={
             "environment_name": "Environment", "environment_group": "Group",
             "tier": "Tier", "week_label": "Week",
