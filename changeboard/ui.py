@@ -896,8 +896,9 @@ def table(frame: pd.DataFrame, file_stem: str, *,
         if name in names and key in names:
             columns[name] = st.column_config.Column(
                 label=labels.get(key) or heading(name))
-            columns[key] = st.column_config.Column(
-                f"{kind.capitalize()} id", width="small")
+            # as wide as its heading and ids (a small column cut
+            # "Environment id" to "Environmen…")
+            columns[key] = st.column_config.Column(f"{kind.capitalize()} id")
     for column, template in links.items():
         columns[column] = st.column_config.LinkColumn(
             heading(column), display_text=_display_pattern(template))

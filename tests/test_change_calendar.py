@@ -344,6 +344,13 @@ def test_the_tables_name_their_columns_as_the_other_pages_do(page):
     assert headings(windows) == [
         "Window", "Name", "Kind", "Application", "Application id",
         "Environment", "Environment id", "Start (UTC)", "End (UTC)"]
+    # the ids' columns as wide as their headings (a small one read
+    # "Environmen…")
+    for table in (picked, month, windows):
+        widths = {c.get("label"): c.get("width") for c in json.loads(
+            table.proto.columns).values()}
+        assert widths["Application id"] != "small"
+        assert widths["Environment id"] != "small"
     generic = {"Change id", "Change type", "Application name",
                "Environment name", "Assignment group", "Window id"}
     assert not generic & {h for t in (picked, month, windows)
