@@ -225,15 +225,30 @@ def week_heatmap(frame: pd.DataFrame, value: str, value_label: str
                          1, round(float(frame[value].max()) / 5))},
         "hovertemplate": "%{y} · %{x}<br>" + value_label
         + ": %{z:,.0f}<extra></extra>"}
-    return _figure([heatmap], {
-        "height": max(260, 22 * len(wide) + 120),
+    height = max(260, 22 * len(wide) + 120)
+    layout = {
+        "height": height,
         # the plot, and the colour bar beside it, start below plotly's
         # toolbar (charts.top_legend), not under it
         "margin": {"l": 10, "r": 10, "t": charts.TOOLBAR_PX + 8, "b": 10},
         "xaxis": {"title": {"text": "ISO week (Monday start)"},
                   "type": "category"},
         "yaxis": {"title": {"text": "environment"}, "autorange": "reversed",
-                  "type": "category"}})
+                  "type": "category"}}
+    data = [heatmap]
+    if height > charts.TALL_PX:
+        # the weeks above the rows too, as the change calendar's days: 60
+        # environments drew 1,440 px with the weeks only below them (an
+        # unseen point per week gives the top axis its categories)
+        layout["xaxis2"] = {"type": "category", "overlaying": "x",
+                            "side": "top", "matches": "x"}
+        # on an axis of its own, hidden: the rows' axis keeps its range
+        layout["yaxis2"] = {"overlaying": "y", "visible": False}
+        data.append({"type": "scatter", "mode": "markers", "x": _array(weeks),
+                     "y": _array([0] * len(weeks)), "xaxis": "x2",
+                     "yaxis": "y2", "marker": {"opacity": 0},
+                     "showlegend": False, "hoverinfo": "skip"})
+    return _figure(data, layout)
 
 
 def first_environments(frame: pd.DataFrame, most: int) -> pd.DataFrame:

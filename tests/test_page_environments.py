@@ -1373,3 +1373,40 @@ def test_tables_of_few_rows_are_as_tall_as_their_rows(tmp_path, monkeypatch):
         name: ui.table_height(heights[name][0], most)
         for name, most in tables.values()}
     assert all(heights[name][1] < most for name, most in tables.values())
+
+
+def test_a_tall_weekly_load_gives_its_weeks_above_the_rows_too():
+    """60 environments drew a heatmap 1,440 px tall with its weeks only
+    below the rows: one taller than charts.TALL_PX gives them above too (a
+    hidden point per week on an axis of its own), as the change calendar
+    does its days; a short one keeps them below only."""
+    import json
+
+    from changeboard import charts
+
+    def weekly(n: int) -> pd.DataFrame:
+        return pd.DataFrame([
+            {"environment_id": f"E{i:02d}", "environment_name": f"Env {i}",
+             "week_label": week, "booked_hours": float(i + w)}
+            for i in range(n) for w, week in enumerate(
+                ["2026-W48", "2026-W49", "2026-W50"])])
+
+    def drawn(n: int) -> dict:
+        return json.loads(env_charts.week_heatmap(
+            weekly(n), "booked_hours", "booked hours").to_json())
+
+    short = drawn(5)
+    assert short["layout"]["height"] <= charts.TALL_PX
+    assert "xaxis2" not in short["layout"] and len(short["data"]) == 1
+    tall = drawn(40)
+    assert tall["layout"]["height"] > charts.TALL_PX
+    top = tall["layout"]["xaxis2"]
+    assert (top["side"], top["overlaying"], top["matches"]) == (
+        "top", "x", "x")
+    assert tall["layout"]["yaxis2"]["visible"] is False
+    heat, weeks = tall["data"]
+    assert list(weeks["x"]) == list(heat["x"]) == [
+        "2026-W48", "2026-W49", "2026-W50"]
+    assert (weeks["xaxis"], weeks["yaxis"], weeks["hoverinfo"]) == (
+        "x2", "y2", "skip")
+    assert weeks["marker"]["opacity"] == 0
