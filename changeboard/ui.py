@@ -234,7 +234,6 @@ def _clamp_picked_dates() -> None:
         if said:
             st.session_state["dates"] = (start, end)
             st.session_state["dates-said"] = said
-    return start, end
 
 
 def plain(text) -> str:
