@@ -82,36 +82,22 @@ late as (
     where late_days > 0
 ),
 
+-- the two, each missing the other's columns (NULL): by name
 listed as (
     select
         *,
-        cast(null as timestamptz) as actual_end_at,
-        false as is_late,
-        cast(null as double) as late_days
+        false as is_late
     from phases
-    union all
+    union all by name
     select
-        release_id,
-        phase,
-        planned_start_at,
-        planned_end_at,
-        actual_start_at,
-        null as is_covered,
-        null as is_rejected_only,
-        null as booking_id,
-        null as environment_id,
-        null as environment_name,
-        null as tier,
-        null as team,
-        null as booking_status,
-        null as start_at,
-        null as end_at,
-        null as is_overlapping,
-        actual_end_at,
-        true as is_late,
-        late_days
+        *,
+        true as is_late
     from late
 )
 
-select * from listed
+select
+    * exclude (is_late, late_days),
+    is_late,
+    late_days
+from listed
 order by release_id, planned_start_at, phase, start_at, booking_id
