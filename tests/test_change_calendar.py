@@ -711,3 +711,26 @@ def test_a_tall_calendar_gives_its_days_above_the_bars_too(page,
     assert [t for t in figure["data"] if t.get("xaxis") == "x2"] == [
         {"hoverinfo": "skip", "showlegend": False, "type": "scatter",
          "x": [], "xaxis": "x2", "y": []}]
+
+
+def test_the_arrows_move_the_calendar_without_a_warning(page, monkeypatch,
+                                                        caplog):
+    """◀ and ▶ set the picker's day in Session State (step); with the day
+    opened on also passed as its default, every server logged Streamlit's
+    'created with a default value but also had its value set via the
+    Session State API' with a stack, as if the page were broken."""
+    import logging
+
+    from streamlit.elements.lib import policies
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)
+    page.run()
+    assert page.date_input(key="cal_day").value == date(2026, 1, 14)
+    with caplog.at_level(logging.WARNING):
+        page.button(key="cal_back").click().run()
+        assert page.date_input(key="cal_day").value == date(2025, 12, 1)
+        page.button(key="cal_on").click().run()
+        page.button(key="cal_on").click().run()
+    assert not page.exception
+    assert page.date_input(key="cal_day").value == date(2026, 2, 1)
+    assert not [r for r in caplog.records
+                if "Session State API" in r.getMessage()]

@@ -189,8 +189,11 @@ latest = ui.latest_record_day("changes_last_at")
 opens = ui.today()
 if latest is not None and latest < period_of(view, opens)[0]:
     opens = latest
+# the day opened on is the picker's default only until it holds one: ◀ and
+# ▶ set it (step), and a default beside that is what Streamlit warns of
 day = controls[1].date_input(
-    f"{view} of", opens, key="cal_day", bind="query-params",
+    f"{view} of", "today" if "cal_day" in st.session_state else opens,
+    key="cal_day", bind="query-params",
     min_value=ui.DATE_MIN, max_value=ui.date_max(), format=ui.DAY_INPUT)
 if opens != ui.today() and day == opens:
     st.caption(f"The change records end on {ui.day(latest)} (the last "
