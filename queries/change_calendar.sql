@@ -18,7 +18,8 @@
 -- approval not rejected; closed changes are shown (what was planned).
 -- n_collisions, collides_with, collides_on, n_freeze_hits, n_blackout_hits,
 -- windows_hit and is_outside_maintenance as change_collisions and
--- change_window_hits: among open changes only (0 / NULL / false for closed).
+-- change_window_hits: among open changes only (0 / NULL / false for closed),
+-- the partner wherever its plan lies.
 -- is_past_planned_start: state new, assess, authorize or scheduled, no
 -- actual start, planned_start_at before as_of. draw_rank: risk very_high,
 -- high, moderate, low, NULL; then planned_start_at; then change_id. On
@@ -85,7 +86,7 @@ partners as (
         bool_or(match_on = 'application') as on_application,
         bool_or(match_on = 'ci') as on_ci,
         bool_or(match_on = 'environment') as on_environment
-    from collision_partners($window_start_at, $window_end_at, $reporting_tz)
+    from collision_partners()
     where change_id in (select change_id from shown)
     group by change_id, other_id
 ),

@@ -12,8 +12,9 @@
 -- docs/metrics.md change_collisions, from the change_collision_pairs macro
 -- (changeboard/macros/20_cab.sql). Population: changes whose
 -- [planned_start_at, planned_end_at) meets the window, state not closed or
--- cancelled, approval not rejected (NULL approval kept). A pair: both in the
--- population, plans overlapping with positive length (back-to-back and empty
+-- cancelled, approval not rejected (NULL approval kept). A pair: one change
+-- at least in the population, the other open and not rejected wherever its
+-- plan lies, plans overlapping with positive length (back-to-back and empty
 -- plans never collide), sharing a non-NULL application_id ('application'),
 -- environment_id ('environment') or ci_name ('ci'): one row per shared key,
 -- match_key its value. change_id_a < change_id_b; the overlap is the plans'

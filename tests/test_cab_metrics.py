@@ -235,14 +235,55 @@ def test_a_filter_keeps_the_collisions_of_the_changes_it_shows(con, given):
         {"change_id": "C1", "n_collisions": 1}]
 
 
-def test_collisions_need_both_plans_in_the_window(con, given):
+def test_a_change_in_the_window_collides_with_one_planned_outside_it(
+        con, given):
+    """Both changes of a pair had to be planned in the window: an agenda
+    change from 09:45 read "No collision" beside an approved change until
+    10:00 on its environment, the meeting's window starting at 10:00 (and a
+    calendar week's last change with one of the next week's). A change
+    planned in the window collides with every open change its plan
+    overlaps, wherever that one lies; two changes outside it are not
+    listed."""
     given("changes", [
-        change("C1", application_id="A1", start="2026-01-22 09:00Z",
-               end="2026-01-22 12:00Z"),
-        change("C2", application_id="A1", start="2026-01-22 11:00Z",
-               end="2026-01-22 13:00Z"),
+        # before the window, overlapping C2's first 15 minutes
+        change("C1", application_id="A1", environment_id="E1",
+               start="2026-01-15 02:45Z", end="2026-01-15 10:00Z",
+               approval="approved", title="Patch before"),
+        change("C2", application_id="A1", start="2026-01-15 09:45Z",
+               end="2026-01-15 12:45Z", title="On the agenda"),
+        # after the window, overlapping C3's last hour
+        change("C3", environment_id="E1", start="2026-01-22 09:00Z",
+               end="2026-01-22 11:00Z"),
+        change("C4", environment_id="E1", start="2026-01-22 10:00Z",
+               end="2026-01-22 12:00Z", title="Next week"),
+        # both outside the window: never listed
+        change("C5", ci_name="db", start="2026-01-23 09:00Z",
+               end="2026-01-23 12:00Z"),
+        change("C6", ci_name="db", start="2026-01-23 11:00Z",
+               end="2026-01-23 13:00Z"),
     ])
-    assert run(con, "change_collisions").empty
+    found = run(con, "change_collisions")
+    assert records(found, "change_id_a", "change_id_b", "match_on",
+                   "title_a", "title_b", "overlap_start_at",
+                   "overlap_end_at", "overlap_hours", "n") == [
+        {"change_id_a": "C1", "change_id_b": "C2", "match_on": "application",
+         "title_a": "Patch before", "title_b": "On the agenda",
+         "overlap_start_at": pd.Timestamp("2026-01-15 09:45Z"),
+         "overlap_end_at": pd.Timestamp("2026-01-15 10:00Z"),
+         "overlap_hours": 0.25, "n": 2},
+        {"change_id_a": "C3", "change_id_b": "C4", "match_on": "environment",
+         "title_a": None, "title_b": "Next week",
+         "overlap_start_at": pd.Timestamp("2026-01-22 10:00Z"),
+         "overlap_end_at": pd.Timestamp("2026-01-22 11:00Z"),
+         "overlap_hours": 1.0, "n": 2}]
+    agenda = run(con, "cab_agenda")
+    assert records(agenda, "change_id", "n_collisions") == [
+        {"change_id": "C2", "n_collisions": 1},
+        {"change_id": "C3", "n_collisions": 1}]
+    # a filter keeps the pairs of the changes planned in the window it keeps
+    assert ids(run(con, "change_collisions", change_types=["normal"]),
+               "change_id_b") == ["C2", "C4"]
+    assert run(con, "change_collisions", teams=["nobody"]).empty
 
 
 @pytest.mark.parametrize("far_start", [False, True])
@@ -274,13 +315,17 @@ def test_long_plans_collide_once_whatever_their_dates(con, given, far_start):
          "overlap_end_at": ts("2026-01-20 09:00Z")},
         {"change_id_a": "FAR", "change_id_b": "L1",
          "overlap_start_at": ts("2026-01-21 00:00Z"),
-         "overlap_end_at": ts("2026-03-01 00:00Z")}]
+         "overlap_end_at": ts("2026-03-01 00:00Z")},
+        # the never-ending plan meets the far one, planned outside the window
+        *([{"change_id_a": "FAR", "change_id_b": "X9",
+            "overlap_start_at": ts("9000-01-01 00:00Z"),
+            "overlap_end_at": ts("9000-01-02 00:00Z")}] if far_start else [])]
     agenda = run(con, "cab_agenda")
     assert records(agenda, "change_id", "n_collisions") == [
         {"change_id": "L3", "n_collisions": 1},
         {"change_id": "L1", "n_collisions": 3},
         {"change_id": "L2", "n_collisions": 1},
-        {"change_id": "FAR", "n_collisions": 1}]
+        {"change_id": "FAR", "n_collisions": 2 if far_start else 1}]
 
 
 # --- change_window_hits --------------------------------------------------------

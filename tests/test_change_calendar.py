@@ -113,18 +113,22 @@ def test_the_global_filters_narrow_the_calendar(con, given):
     assert [list(c) for c in got["collides_with"]] == [["COL1"]]
 
 
-def test_a_collision_partner_outside_the_period_is_not_listed(con, given):
-    """Collisions need both plans in the period (as change_collisions): a
-    change ending on the 1st collides in February's calendar, not in
-    January's; a pair sharing every key is one collision, on each key."""
+def test_a_collision_partner_outside_the_period_is_listed(con, given):
+    """A change collides with every open change its plan overlaps, wherever
+    that one lies (as change_collisions): a change ending on the 1st
+    collides in January's calendar too, with February's change, where it
+    read no collision at the month's end; a pair sharing every key is one
+    collision, on each key."""
     given("changes", [
         change("C1", "2026-01-31 20:00Z", "2026-02-01 04:00Z",
                application_id="A1", environment_id="P1", ci_name="db"),
         change("C2", "2026-02-01 01:00Z", "2026-02-01 02:00Z",
                application_id="A1", environment_id="P1", ci_name="db")])
     january = db.run(con, "change_calendar", **MONTH)
-    assert rows(january, "change_id", "n_collisions", "collides_with") == [
-        {"change_id": "C1", "n_collisions": 0, "collides_with": None}]
+    assert rows(january, "change_id", "n_collisions", "collides_with",
+                "collides_on") == [
+        {"change_id": "C1", "n_collisions": 1, "collides_with": ["C2"],
+         "collides_on": ["application", "ci", "environment"]}]
     february = db.run(con, "change_calendar", **{
         **MONTH, "window_start_at": "2026-02-01",
         "window_end_at": "2026-03-01"})

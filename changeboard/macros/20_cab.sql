@@ -446,54 +446,40 @@ inner join keyed as b
         and b.planned_start_at < a.planned_end_at
 order by change_id_a, change_id_b, match_on;
 
--- collision_partners(p_window_start_at, p_window_end_at, p_reporting_tz):
--- derived_change_collision_pairs read both ways, one row per change in
--- scope, other change it collides with whose plan meets W (other_id) and
--- key (match_on). Whether the change itself meets W and passes the filters
--- is the caller's: it reads the partners of the changes it shows, whatever
--- the partners' teams (as change_collision_pairs).
-create or replace macro collision_partners(
-    p_window_start_at, p_window_end_at, p_reporting_tz
-) as table
+-- collision_partners(): derived_change_collision_pairs read both ways, one
+-- row per change in scope, other change it collides with (other_id) and key
+-- (match_on), wherever the other's plan lies: a change planned across the
+-- start or end of a review window or calendar period collides with the
+-- change it overlaps outside it (a change from 09:45 in a window from 10:00
+-- with one until 10:00 on its CI). Whether the change itself meets W and
+-- passes the filters is the caller's: it reads the partners of the changes
+-- it shows, whatever the partners' teams (as change_collision_pairs).
+create or replace macro collision_partners() as table
 select
-    change_id,
-    other_id,
+    change_id_a as change_id,
+    change_id_b as other_id,
     match_on
-from (
-    select
-        change_id_a as change_id,
-        change_id_b as other_id,
-        match_on,
-        planned_start_at_b as other_start_at,
-        planned_end_at_b as other_end_at
-    from derived_change_collision_pairs
-    union all
-    select
-        change_id_b as change_id,
-        change_id_a as other_id,
-        match_on,
-        planned_start_at_a as other_start_at,
-        planned_end_at_a as other_end_at
-    from derived_change_collision_pairs
-) as p
-where
-    plan_meets(
-        other_start_at, other_end_at,
-        local_instant(p_window_start_at, p_reporting_tz),
-        local_instant(p_window_end_at, p_reporting_tz)
-    );
+from derived_change_collision_pairs
+union all
+select
+    change_id_b as change_id,
+    change_id_a as other_id,
+    match_on
+from derived_change_collision_pairs;
 
--- change_collision_pairs(...): one row per pair of cab_changes in scope
--- whose plans meet W (cab_window_scope_all), overlap (with positive length:
--- empty and back-to-back plans never collide) and share a non-NULL key, per
--- key: match_on = 'application' (application_id), 'environment'
--- (environment_id) or 'ci' (ci_name), match_key its value. change_id_a <
--- change_id_b; the overlap is not clipped to W (docs/metrics.md
--- change_collisions). The filters choose the changes whose collisions are
--- listed: a pair is listed when either of its changes passes them, whatever
--- the other's team, type or application (a collision is a fact about the
--- change, not about the view). The pairs of derived_change_collision_pairs
--- whose two changes meet W.
+-- change_collision_pairs(...): one row per pair of changes in scope of
+-- collisions (open, approval not rejected) of which one at least is a
+-- cab_change whose plan meets W (cab_window_scope_all), whose plans overlap
+-- (with positive length: empty and back-to-back plans never collide) and
+-- that share a non-NULL key, per key: match_on = 'application'
+-- (application_id), 'environment' (environment_id) or 'ci' (ci_name),
+-- match_key its value. change_id_a < change_id_b; the overlap is not
+-- clipped to W (docs/metrics.md change_collisions): the other change's plan
+-- may lie partly or wholly outside W. The filters choose the changes whose
+-- collisions are listed: a pair is listed when either of its changes
+-- planned in W passes them, whatever the other's team, type or application
+-- (a collision is a fact about the change, not about the view). The pairs
+-- of derived_change_collision_pairs with a change that meets W.
 create or replace macro change_collision_pairs(
     p_window_start_at, p_window_end_at, p_reporting_tz, p_application_ids,
     p_portfolios, p_teams, p_change_types, p_tiers
@@ -510,26 +496,53 @@ with population as (
             p_window_start_at, p_window_end_at, p_reporting_tz,
             p_application_ids, p_portfolios, p_teams, p_change_types, p_tiers
         )
+),
+
+-- the stored pairs with a change of W that passes the filters; the other
+-- may be planned outside W, so not in population
+listed as (
+    select
+        p.*,
+        a.change_id is null as is_a_outside,
+        b.change_id is null as is_b_outside,
+        a.title as title_a,
+        b.title as title_b
+    from derived_change_collision_pairs as p
+    left join population as a on p.change_id_a = a.change_id
+    left join population as b on p.change_id_b = b.change_id
+    where a.is_kept or b.is_kept
+),
+
+-- the titles of the changes planned outside W
+outside as (
+    select
+        change_id,
+        title
+    from changes
+    where change_id in (
+        select change_id_a from listed where is_a_outside
+        union all
+        select change_id_b from listed where is_b_outside
+    )
 )
 
 select
-    a.change_id as change_id_a,
-    b.change_id as change_id_b,
-    a.title as title_a,
-    b.title as title_b,
-    p.match_on,
-    p.match_key,
-    greatest(a.planned_start_at, b.planned_start_at) as overlap_start_at,
-    least(a.planned_end_at, b.planned_end_at) as overlap_end_at,
+    l.change_id_a,
+    l.change_id_b,
+    if(l.is_a_outside, oa.title, l.title_a) as title_a,
+    if(l.is_b_outside, ob.title, l.title_b) as title_b,
+    l.match_on,
+    l.match_key,
+    greatest(l.planned_start_at_a, l.planned_start_at_b) as overlap_start_at,
+    least(l.planned_end_at_a, l.planned_end_at_b) as overlap_end_at,
     date_diff(
         'microsecond',
-        greatest(a.planned_start_at, b.planned_start_at),
-        least(a.planned_end_at, b.planned_end_at)
+        greatest(l.planned_start_at_a, l.planned_start_at_b),
+        least(l.planned_end_at_a, l.planned_end_at_b)
     ) / 3.6e9 as overlap_hours
-from derived_change_collision_pairs as p
-inner join population as a on p.change_id_a = a.change_id
-inner join population as b on p.change_id_b = b.change_id
-where a.is_kept or b.is_kept;
+from listed as l
+left join outside as oa on l.change_id_a = oa.change_id
+left join outside as ob on l.change_id_b = ob.change_id;
 
 -- derived_change_window_hits: one row per hit of a change in scope of
 -- collisions whatever W (open: state not closed or cancelled; approval not
@@ -797,9 +810,7 @@ collisions as (
         change_id,
         count(distinct other_id) as n_collisions
     from
-        collision_partners(
-            p_window_start_at, p_window_end_at, p_reporting_tz
-        )
+        collision_partners()
     where change_id in (select change_id from agenda_ids)
     group by change_id
 ),
