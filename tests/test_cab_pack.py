@@ -506,7 +506,8 @@ def test_the_packs_own_words_read_as_the_pages_do(pack):
     agenda = cab.agenda_lines(pack)
     assert rows(agenda, "Change", "Flags") == [
         ("C2", "Emergency, Freeze window"),
-        ("C1", "Collides with 1 other change, Outside maintenance window")]
+        ("C1", "Collides with 1 other change, Outside maintenance window, "
+               "Release bookings")]
     no_risk = pack.agenda.assign(risk=None)
     assert evidence.facts_of(pack, no_risk.iloc[0].to_dict()).risk == \
         "No risk given"
@@ -1139,7 +1140,7 @@ def test_pdf_renders_with_each_block_on_one_page(pack, tmp_path):
                      flags=re.MULTILINE)
     assert re.search(r"^\s*2\s+C1\s+.*High\s+Wed 21 Jan 20:00\s+"
                      r"Collides with 1 other change, Outside maintenance"
-                     r"\s+window\s*$", text[0],
+                     r"\s+window, Release bookings\s*$", text[0],
                      flags=re.MULTILINE)
     for change_id in ("C2", "C1"):
         start = [i for i, t in enumerate(text) if f"{change_id} —" in t]
@@ -1995,7 +1996,8 @@ def test_the_for_decision_sheet_counts_colliding_changes_as_the_page(con):
     rows = [dict(zip(sheet[0], row, strict=True)) for row in sheet[1:]]
     assert [(r["Change"], r["Collisions"]) for r in rows] == [("C1", 1),
                                                                 ("C2", 1)]
-    assert all("Collides with 1 other change" in r["Flags"] for r in rows)
+    assert all("Collides with 1 other change" in r["Plan flags"]
+               for r in rows)
     assert list(pack.agenda["n_collisions"]) == [1, 1]
 
 

@@ -5,6 +5,7 @@ The data is made with SQL straight into a published file: only as much as
 reproduces each limit (600 releases x 500 environments = 300,000 matrix
 cells > pandas' 262,144; 3,000 changes awaiting the next CAB).
 """
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -138,6 +139,28 @@ def test_the_files_of_a_large_pack_detail_a_bounded_number(big_db):
     assert len(sheets["For decision"]) == N_AGENDA
     assert set(sheets["Evidence"]["For change"]) == set(
         pack.agenda["change_id"].head(cab.DETAIL_LIMIT))
+    # the workbook says which changes its evidence sheets cover: its
+    # Collisions sheet named 27 changes beside 1,461 colliding ones
+    summary = dict(sheets["Summary"].itertuples(index=False))
+    assert list(sheets["Summary"].columns) == ["Agenda", "Changes"]
+    assert summary["Detailed in the evidence sheets (first in agenda "
+                   "order)"] == cab.DETAIL_LIMIT
+    assert (f"the XLSX's For decision sheet lists all {N_AGENDA:,} with "
+            "their evidence counts and flags, and its evidence sheets the "
+            f"first {cab.DETAIL_LIMIT}") in cab.size_note(pack)
+    # its plan flags are the agenda's, change for change (in the block's
+    # words); the evidence's are apart
+    decided = sheets["For decision"]
+    lines = cab.agenda_lines(pack)
+    assert list(decided["Change"]) == list(lines["Change"])
+    long = {"Emergency": "Emergency change",
+            "Freeze window": "Planned in a freeze window",
+            "Blackout window": "Planned in a blackout window",
+            "Release bookings": "Its release holds environment bookings then"}
+    said = [[long.get(f, f) for f in re.split(r", (?=[A-Z])", line) if f]
+            for line in lines["Flags"]]
+    assert said == [f.split("; ") if f else [] for f in decided["Plan flags"]]
+    assert any(said) and any(decided["Evidence flags"])
 
 
 @pytest.mark.parametrize("page", ["views/overview.py", "views/changes.py",

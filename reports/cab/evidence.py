@@ -160,11 +160,17 @@ class Assessment:
     same_team: dict  # ... and of its team
     team_score: dict  # its team's success score
     incidents: dict  # incidents on its application
-    flags: list[str]
+    plan_flags: list[str]  # what its plan runs into (the agenda's flags)
+    evidence_flags: list[str]  # what the evidence about it raises
     reading: list[tuple[str, str]]  # READING headings and full texts
     in_release: bool
     # each evidence line's latest failure as an instant (None: none)
     failures_at: tuple = ()
+
+    @property
+    def flags(self) -> list[str]:
+        """Every flag, the plan's first: the change's block lists them."""
+        return self.plan_flags + self.evidence_flags
 
     @property
     def fact_pairs(self) -> list[tuple[str, str]]:
@@ -239,8 +245,9 @@ def _assess(pack: Pack, index: Index, row: dict) -> Assessment:
     return Assessment(
         facts=facts_of(pack, row), same_app=same_app, same_team=same_team,
         team_score=_team_score(index, row), incidents=incidents,
-        flags=_plan_flags(row, n_bookings) + _evidence_flags(
-            pack, index, row, same_app["n"], incidents["n"]),
+        plan_flags=_plan_flags(row, n_bookings),
+        evidence_flags=_evidence_flags(pack, index, row, same_app["n"],
+                                       incidents["n"]),
         reading=[(label, as_text(row.get(column)))
                  for label, column in READING],
         in_release=bool(as_text(row["release_id"])),
@@ -330,6 +337,9 @@ def _incidents(pack: Pack, index: Index, row: dict) -> dict:
     }
 
 
+RELEASE_BOOKINGS = "Its release holds environment bookings then"
+
+
 def _plan_flags(row: dict, n_bookings: int) -> list[str]:
     """What the plan of the change runs into."""
     flags = []
@@ -345,7 +355,7 @@ def _plan_flags(row: dict, n_bookings: int) -> list[str]:
     if row["is_outside_maintenance"]:
         flags.append(OUTSIDE_MAINTENANCE)
     if n_bookings:
-        flags.append("Its release holds environment bookings then")
+        flags.append(RELEASE_BOOKINGS)
     return flags
 
 

@@ -53,7 +53,8 @@ DECISION_COLUMNS = [
     "Planned hours", "State / approval", "Requested by",
     "Affected CI", "Similar n", "Similar result", "Team n", "Team result",
     "Team score", "Incidents 30 d", "Collisions", "Window hits",
-    "Booking hits", "Flags", *(label for label, _ in READING)]
+    "Booking hits", "Plan flags", "Evidence flags",
+    *(label for label, _ in READING)]
 
 
 def since_last(pack: Pack, reason: str, *,
@@ -239,19 +240,21 @@ def agenda_lines(pack: Pack, limit: int | None = None,
     """The agenda, one line per change for decision (the first `limit`),
     titles shortened to `title_chars` when given."""
     agenda = pack.agenda if limit is None else pack.agenda.head(limit)
+    booked = assessments(pack).index.bookings  # change id -> booking hits
     rows = []
     # only the columns a line shows: the agenda's 36 make a 3,000-change
     # pack's lines three times as slow
     for row in records(agenda[LINE_COLUMNS]):
-        # the change's flags in words, shorter than its block's
-        # (evidence._plan_flags)
+        # the change's plan flags (evidence._plan_flags, the block's first)
+        # in shorter words; the block adds what the evidence raises
         flags = [word for word, on in (
             ("Emergency", row["change_type"] == "emergency"),
             (f"Collides with {many(row['n_collisions'], 'other change')}"
              if row["n_collisions"] else "", row["n_collisions"]),
             ("Freeze window", row["n_freeze_hits"]),
             ("Blackout window", row["n_blackout_hits"]),
-            (OUTSIDE_MAINTENANCE, row["is_outside_maintenance"]))
+            (OUTSIDE_MAINTENANCE, row["is_outside_maintenance"]),
+            ("Release bookings", row["change_id"] in booked))
             if on]
         # the review window gives the year: 'Wed 21 Jan 20:00'
         start = when(row["planned_start_at"], pack.reporting_tz).split()
@@ -346,9 +349,11 @@ def size_note(pack: Pack, *, on_page: bool = False) -> str:
                                     f"the first {listed:,}")
              + f" and the detail covers the first {DETAIL_LIMIT}")
     return (f"{n:,} changes are for decision: {shown}, in agenda order "
-            "(highest risk first, then by planned start); the XLSX lists all "
-            f"{n:,}. Narrow the pack with a team or application filter, or a "
-            "shorter review window.")
+            "(highest risk first, then by planned start); the XLSX's For "
+            f"decision sheet lists all {n:,} with their evidence counts and "
+            f"flags, and its evidence sheets the first {DETAIL_LIMIT}. Narrow "
+            "the pack with a team or application filter, or a shorter review "
+            "window.")
 
 
 def decision_table(pack: Pack) -> pd.DataFrame:
@@ -379,7 +384,10 @@ def decision_table(pack: Pack) -> pd.DataFrame:
             "Collisions": int(row["n_collisions"]),
             "Window hits": len(found.index.window_hits.get(cid, [])),
             "Booking hits": len(found.index.bookings.get(cid, [])),
-            "Flags": "; ".join(assessed.flags),
+            # the plan's flags are the agenda's (agenda_lines), in the
+            # block's words; the evidence's are the block's alone
+            "Plan flags": "; ".join(assessed.plan_flags),
+            "Evidence flags": "; ".join(assessed.evidence_flags),
             **dict(assessed.reading),
         })
     frame = pd.DataFrame(rows, columns=[
@@ -421,7 +429,12 @@ def sections(pack: Pack) -> dict[str, pd.DataFrame]:
     detailed = blocks(pack, DETAIL_LIMIT, sheet=True)
     empty = no_rows(pack, sheet=True)
     return {
-        "Summary": pd.DataFrame(headline(pack), columns=["Count", "Changes"]),
+        "Summary": pd.DataFrame(
+            [*headline(pack),
+             # the sheets of the blocks' tables cover the detail's changes
+             ("Detailed in the evidence sheets (first in agenda order)",
+              min(len(pack.agenda), DETAIL_LIMIT))],
+            columns=["Agenda", "Changes"]),
         "For decision": decision_table(pack),
         **{title: _each(detailed, attr, empty[attr])
            for title, attr in BLOCK_SHEETS},
