@@ -67,10 +67,10 @@ def choose() -> str | None:
                            "address: no such snapshot is kept. Showing the "
                            "live data.")
                 from_url = None
-        name = ui._start(PARAM, from_url, snapshots.LIVE)
+        name = ui.kept(PARAM, from_url, snapshots.LIVE)
         if name not in options:
             name = snapshots.LIVE
-    ui._keep(PARAM, name)
+    ui.keep(PARAM, name)
     st.session_state[CHOSEN] = name
     if name == snapshots.LIVE:
         return None

@@ -242,17 +242,18 @@ def plain(text) -> str:
     return re.sub(r"([\\`*_{}\[\]()<>#!|~:$])", r"\\\1", str(text))
 
 
-def _start(name: str, from_url, default):
-    """The value a sidebar control starts with on a page: the URL's (a shared
-    link), else the one chosen last on any page of this session (a page link
-    carries no query string), else the default."""
+def kept(name: str, from_url, default):
+    """The value a control (the sidebar's, a page's own) starts with on a
+    page: the URL's (a shared link), else the one chosen last in this
+    session (a page link carries no query string), else the default."""
     if from_url is not None:
         return from_url
     return st.session_state.get(f"kept-{name}", default)
 
 
-def _keep(name: str, value) -> None:
-    """Remember a sidebar choice for the next page of this session."""
+def keep(name: str, value) -> None:
+    """Remember a choice (the sidebar's, a page's own) for the next page or
+    visit of this session."""
     st.session_state[f"kept-{name}"] = value
 
 
@@ -260,14 +261,14 @@ def period_filter() -> dict[str, date]:
     """Sidebar period picker, kept in the URL (?period=...&from=...&to=...)
     and across the pages of a session."""
     url_period = st.query_params.get("period")
-    start_choice = _start("period", url_period if url_period in PERIODS
+    start_choice = kept("period", url_period if url_period in PERIODS
                           else None, DEFAULT_PERIOD)
     options = list(PERIODS)
     choice = st.sidebar.selectbox(
         "Period", options, format_func=PERIODS.get, key="period",
         index=options.index(start_choice))
     was = st.session_state.get("kept-period")
-    _keep("period", choice)
+    keep("period", choice)
     start = end = None
     if choice == "custom":
         url_dates = (url_date("from"), url_date("to"))
@@ -276,7 +277,7 @@ def period_filter() -> dict[str, date]:
         shown = st.session_state.get("kept-shown")
         if was != "custom" and shown is not None:
             st.session_state.pop("kept-dates", None)
-        default_start, default_end = clamp_span(*_start(
+        default_start, default_end = clamp_span(*kept(
             "dates", url_dates if all(url_dates) else None,
             shown or (today() - timedelta(days=89), today())),
             "The custom period")
@@ -290,7 +291,7 @@ def period_filter() -> dict[str, date]:
             start, end = clamp_span(*picked, "The custom period")
         else:
             start, end = default_start, default_end
-        _keep("dates", (start, end))
+        keep("dates", (start, end))
         st.query_params.update({"period": choice, "from": start.isoformat(),
                                 "to": end.isoformat()})
     else:
@@ -307,7 +308,7 @@ def period_filter() -> dict[str, date]:
         st.sidebar.caption(f"The data ends on {day(latest)}: the period "
                            "ends there.")
     last_day = window["end_date"] - timedelta(days=1)
-    _keep("shown", (window["start_date"], last_day))
+    keep("shown", (window["start_date"], last_day))
     st.sidebar.caption(
         f"{day(window['start_date'])} – {day(last_day)} "
         f"({many((window['end_date'] - window['start_date']).days, 'day')})")
@@ -346,7 +347,7 @@ def global_filters() -> dict[str, list[str]]:
             labels = {code: word(shown) for code, shown in labels.items()}
         from_url = [v for v in st.query_params[name].split(",")
                     if v in labels] if name in st.query_params else None
-        start = [v for v in _start(name, from_url, []) if v in labels]
+        start = [v for v in kept(name, from_url, []) if v in labels]
         # (no default when none is kept: Reset filters sets the value)
         # a filter the data gives no value for says so, instead of "All"
         # opening on "No results" (BPIC 2014 records no team or portfolio)
@@ -357,7 +358,7 @@ def global_filters() -> dict[str, list[str]]:
             disabled=not labels,
             help=None if labels else f"The loaded data records no "
             f"{label.lower()}: nothing to filter by.")
-        _keep(name, picked)
+        keep(name, picked)
         if picked:
             st.query_params[name] = ",".join(picked)
             chosen[name] = picked

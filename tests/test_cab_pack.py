@@ -2113,3 +2113,46 @@ def test_evidence_counts_carry_thousands_separators():
     assert '<td class="num">2,303</td>' in table
     assert '<td class="num">1.5</td>' in html_table(
         pd.DataFrame({"h": [1.5]}), "none")
+
+
+def test_the_review_windows_end_follows_the_meeting_and_both_are_kept(
+        cab_db, monkeypatch):
+    """Moving the meeting from 8 to 15 December, the review window's box
+    still showed 15 December while the caption said the window ran to the
+    22nd: the old end was dropped and a default given, which a box already
+    drawn does not show. And leaving the page lost the meeting picked. The
+    end is set with the meeting (the box shows it, as the caption says),
+    and both are kept for the next visit, as the sidebar's period."""
+    app = _cab_page(cab_db, monkeypatch)
+
+    def window() -> tuple[date, str]:
+        box = app.date_input(key="cab-until")
+        said = next(c.value for c in app.caption
+                    if c.value.startswith("Review window "))
+        return box.value, said
+
+    assert window()[0] == date(2026, 1, 27)
+    app.date_input(key="cab-meeting").set_value(date(2026, 1, 27)).run()
+    assert not app.exception
+    end, said = window()
+    assert end == date(2026, 2, 3)
+    assert said.startswith("Review window Tue 27 Jan 2026 10:00 to Tue 03 "
+                           "Feb 2026 10:00")
+    # the box is told its new day (a drawn box shows only a day it is sent)
+    box = app.date_input(key="cab-until").proto
+    assert box.set_value and list(box.value) == ["2026-02-03"]
+    # an end picked for this meeting holds while it is the meeting
+    app.date_input(key="cab-until").set_value(date(2026, 2, 1)).run()
+    assert "to Sun 01 Feb 2026 10:00" in window()[1]
+    # away and back by the navigation (no query string): both kept
+    app.switch_page("views/calendar.py").run()
+    app.query_params.clear()
+    app.switch_page("views/cab.py").run()
+    assert not app.exception
+    assert app.date_input(key="cab-meeting").value == date(2026, 1, 27)
+    assert window()[0] == date(2026, 2, 1)
+    assert "to Sun 01 Feb 2026 10:00" in window()[1]
+    # another meeting: its own default end again
+    app.date_input(key="cab-meeting").set_value(date(2026, 1, 20)).run()
+    assert window()[0] == date(2026, 1, 27)
+    assert "to Tue 27 Jan 2026 10:00" in window()[1]

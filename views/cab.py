@@ -401,6 +401,7 @@ ATTENDEES = "cab-attendees-"  # the attendees' box of a meeting: + its time
 INPUTS = ("cab-decide-change", "cab-decide-choice", "cab-decide-note",
           "cab-detail", "cab-history")
 FORM_MEETING = "cab-decide-meeting"  # the meeting the decision form is for
+UNTIL_FOR = "cab-until-for"  # the meeting the window's end was set for
 
 
 def _keep_inputs() -> None:
@@ -473,8 +474,11 @@ def _upcoming() -> tuple[date, date | None]:
 _keep_inputs()
 upcoming, data_ends = _upcoming()
 left, right = st.columns(2)
+# the meeting picked last in this session when the address names none (a
+# page link carries no query string), as the sidebar's period
+opened = ui.kept("cab-meeting", ui.url_date("meeting"), upcoming)
 meeting = left.date_input(
-    "Meeting date", ui.url_date("meeting") or upcoming, key="cab-meeting",
+    "Meeting date", opened, key="cab-meeting",
     min_value=ui.DATE_MIN, max_value=ui.date_max(), format=ui.DAY_INPUT,
     help="Default: the next meeting of the cadence (CHANGEBOARD_CAB_WEEKDAYS"
     f" at {config.CAB_TIME}, {config.REPORTING_TZ}); when all the data is "
@@ -482,8 +486,13 @@ meeting = left.date_input(
 if data_ends is not None and meeting == upcoming:
     left.caption(f"The data ends on {ui.day(data_ends)}: the pack opens on "
                  "the meeting after it.")
+ui.keep("cab-meeting", meeting)
 default_end = cab.following_meeting(cab.meeting_on(meeting)).date()
-until = _until(meeting)
+state = st.session_state
+# the meeting the window's end was set for: another picked since, the end
+# is the new meeting's (the address's ?until= was the old one's)
+moved = state.get(UNTIL_FOR, meeting) != meeting
+until = None if moved else _until(meeting)
 # an instant from the address (a mailed pack's window ending off the CAB
 # time) holds while its day stays picked
 end_at = until if isinstance(until, datetime) else None
@@ -492,16 +501,24 @@ first_end = meeting + timedelta(days=1)
 if end_at is not None:  # it may end on the meeting's day, after the meeting
     first_end = min(first_end, end_day)
 last_end = max(default_end, meeting + timedelta(days=MAX_WINDOW_DAYS))
-kept = st.session_state.get("cab-until")
-if isinstance(kept, date) and not first_end <= kept <= last_end:
-    del st.session_state["cab-until"]  # picked for another meeting
+kept = state.get("cab-until")
+if moved or not isinstance(kept, date) or not first_end <= kept <= last_end:
+    # set, not only defaulted: the box shows it (a default given to a box
+    # showing another meeting's end was used, and the old day still shown);
+    # back from another page, the end kept for this meeting
+    back = state.get("kept-cab-until")
+    state["cab-until"] = back[1] if not moved and until is None and \
+        isinstance(back, tuple) and back[0] == meeting and \
+        first_end <= back[1] <= last_end else end_day or default_end
+state[UNTIL_FOR] = meeting
 picked_end = right.date_input(
-    "Review window ends on", end_day or default_end,
-    min_value=first_end, max_value=last_end, key="cab-until",
+    "Review window ends on", min_value=first_end, max_value=last_end,
+    key="cab-until",
     format=ui.DAY_INPUT,
     help="Default: the next meeting. The window runs from this meeting to "
     f"{config.CAB_TIME} on this day.")
 st.query_params["meeting"] = meeting.isoformat()
+ui.keep("cab-until", (meeting, picked_end))
 if end_at is not None and picked_end == end_day:
     window_end = end_at  # never the CAB time (that is a day: _until)
     st.query_params["until"] = cab.window_end_text(end_at)
