@@ -31,7 +31,11 @@ DECISIONS = {
 }
 NOTE_CHARS = 4000  # longest note kept
 # decisions that say nothing without their note: what the note must hold
-NEEDS_NOTE = {"approved_with_conditions": "its conditions"}
+# (the change's owner learns from the minutes what to meet, what to fix,
+# or what the CAB waits for)
+NEEDS_NOTE = {"approved_with_conditions": "its conditions",
+              "rejected": "its reasons",
+              "deferred": "its reasons (what the CAB waits for)"}
 NAME_CHARS = 200  # longest attendee entry
 MAX_ATTENDEES = 200
 
@@ -203,8 +207,9 @@ def record(db_path, user: auth.User | None, meeting, change_id: str,
            "note": _clean(note, "note", NOTE_CHARS, required=False),
            "decided_by": actor, "decided_at": _now(now)}
     if decision in NEEDS_NOTE and not row["note"]:
-        # the minutes would say "Approved with conditions" and name none:
-        # the implementer could not know what was asked of them
+        # the minutes would say "Approved with conditions" and name none,
+        # or "Rejected" with no reason: the change's owner could not know
+        # what was asked of them
         raise ValueError(f"{DECISIONS[decision]} needs {NEEDS_NOTE[decision]}"
                          ": write them in the note. Nothing was recorded.")
     with appstate.connect(db_path, SCHEMA) as con:

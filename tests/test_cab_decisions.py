@@ -367,7 +367,8 @@ def test_the_minutes_xlsx_writes_instants_as_dates_in_the_packs_zone(
     def decide(change_id, decision, at):
         decisions.record(decided_db, MEMBER, SPRING, change_id, decision,
                          "after the rollback test" if "conditions" in decision
-                         else "", now=datetime.fromisoformat(at))
+                         else "" if decision == "approved"
+                         else "no rollback test", now=datetime.fromisoformat(at))
 
     decide("C3", "deferred", "2026-03-03 15:05+00:00")  # not on the agenda
     decide("X1", "rejected", "2026-03-03 15:06+00:00")  # not in the data
@@ -502,6 +503,7 @@ def test_the_page_records_a_decision_in_single_user_mode(decided_db,
     assert app.text_area(key="cab-decide-note").value == ""
     # saving C2 moves the form on to the next agenda change, C1
     app.radio(key="cab-decide-choice").set_value("Deferred")
+    app.text_area(key="cab-decide-note").input("Until the vendor's patch")
     app.button(key="cab-decide-save").click().run()
     assert app.selectbox(key="cab-decide-change").value == "C1"
     assert app.radio(key="cab-decide-choice").value == "Rejected"

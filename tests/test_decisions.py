@@ -2,6 +2,7 @@
 application state beside the database, kept across loads, history not
 overwrite, and refused on the server side for anyone but a CAB member."""
 import logging
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -108,7 +109,7 @@ def test_a_viewer_is_refused_where_the_decision_is_written(tmp_path,
     with pytest.raises(PermissionError, match="Data admin"):
         decisions.record(database, admin, MEETING, "C1", "rejected")
     row = decisions.record(database, auth.single_user(), MEETING, "C1",
-                           "rejected")
+                           "rejected", "no backout plan")
     assert row["decided_by"].startswith("local:")
 
 
@@ -127,10 +128,16 @@ def test_a_viewer_is_refused_where_the_decision_is_written(tmp_path,
      "needs its conditions: write them in the note. Nothing was recorded."),
     ((MEETING, "C1", "approved_with_conditions", " \n "),
      "needs its conditions"),
+    # the minutes read "Rejected" with an empty note: the owner learnt no
+    # reason, nor what a deferred change waits for
+    ((MEETING, "C1", "rejected"), "Rejected needs its reasons: write them "
+     "in the note. Nothing was recorded."),
+    ((MEETING, "C1", "deferred", "  "), "Deferred needs its reasons (what "
+     "the CAB waits for): write them in the note."),
 ])
 def test_bad_input_is_refused_with_a_clear_error(tmp_path, args, message):
     database = tmp_path / "cb.duckdb"
-    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+    with pytest.raises(ValueError, match=re.escape(message)):
         decisions.record(database, MEMBER, *args)
     assert not appstate.path_for(database).exists()
 
@@ -138,9 +145,9 @@ def test_bad_input_is_refused_with_a_clear_error(tmp_path, args, message):
 def test_a_meeting_is_one_key_however_it_is_given(tmp_path):
     database = tmp_path / "cb.duckdb"
     decisions.record(database, MEMBER, "2026-01-20", "C1", "approved")
-    decisions.record(database, MEMBER, at(10), "C1", "deferred")
+    decisions.record(database, MEMBER, at(10), "C1", "deferred", "a week")
     decisions.record(database, MEMBER, "2026-01-20T10:00:00+00:00", "C1",
-                     "rejected")
+                     "rejected", "no backout plan")
     assert list(decisions.history(database, MEETING)["decision"]) == [
         "approved", "deferred", "rejected"]
     assert decisions.meetings(database) == [

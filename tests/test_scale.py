@@ -122,6 +122,7 @@ def test_a_cab_agenda_of_thousands_is_summarised_and_paged(app):
     ids = [o.split()[1] for o in choose.options]
     choose.set_value(ids[-1]).run()
     app.radio(key="cab-decide-choice").set_value("Deferred")
+    app.text_area(key="cab-decide-note").input("After the freeze")
     app.button(key="cab-decide-save").click().run()
     assert not app.exception, app.exception
     now = decisions.current(config.DB_PATH, cab.next_meeting().date())

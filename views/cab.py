@@ -215,7 +215,8 @@ def _decisions_tab() -> None:
             st.text_area("Note (conditions, reasons)", key="cab-decide-note",
                          height=80, max_chars=decisions.NOTE_CHARS,
                          help="Approved with conditions is saved with its "
-                         "conditions written here; the minutes print them.")
+                         "conditions written here, Rejected and Deferred "
+                         "with their reasons; the minutes print them.")
             st.button("Save decision", type="primary", key="cab-decide-save",
                       on_click=_save_decision, args=(path, meeting_at))
     else:
