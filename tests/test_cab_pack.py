@@ -2156,3 +2156,28 @@ def test_the_review_windows_end_follows_the_meeting_and_both_are_kept(
     app.date_input(key="cab-meeting").set_value(date(2026, 1, 20)).run()
     assert window()[0] == date(2026, 1, 27)
     assert "to Tue 27 Jan 2026 10:00" in window()[1]
+
+
+def test_the_pages_files_name_the_decision_log_as_it_stands(cab_db, tmp_path):
+    """A pack the page built before this meeting's first decision was
+    downloaded after it saying "CAB decisions read: none recorded yet" and
+    `--decisions-until none`, where the CLI run then said "as recorded up
+    to ...": a decision for this meeting is not in the pack, which the page
+    keeps, but its files name the log's position now (logged_until), and
+    are then the CLI's bytes."""
+    from changeboard import auth, decisions
+    pack = cab.build_pack(cab_db, MEETING)
+    assert pack.decisions_until == decisions.NOTHING
+    decisions.record(cab_db, auth.single_user(), MEETING, "C1", "rejected",
+                     "no test plan")
+    now = decisions.recorded_until(cab_db)
+    assert now != decisions.NOTHING
+    out = tmp_path / "cli.html"
+    assert cli.main(["cab", "--date", MEETING.isoformat(), "--db",
+                     str(cab_db), "--format", "html", "--out",
+                     str(out)]) == 0
+    filed = cab.logged_until(pack, now)
+    assert cab.to_html(filed) == out.read_text()
+    assert now in out.read_text()
+    assert now not in cab.to_html(pack)  # what the page wrote
+    assert cab.logged_until(filed, now) is filed

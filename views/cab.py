@@ -556,15 +556,19 @@ st.caption(f"Review window {meta['Review window']} · times in "
 
 stem = f"cab-pack-{meeting:%Y-%m-%d}"
 downloads = st.columns([1, 1, 1, 5])
+# the files name the decision log as it stands: a decision recorded for
+# this meeting since the pack was built is not in it (an earlier meeting's
+# rebuilds it), and the CLI run now writes the same file
+filed = cab.logged_until(pack, decisions.recorded_until(config.DB_PATH))
 # each file is built when its button is clicked, not on every rerun
 downloads[0].download_button(
-    "HTML", lambda: cab.to_html(pack), f"{stem}.html", "text/html",
+    "HTML", lambda: cab.to_html(filed), f"{stem}.html", "text/html",
     key="cab-html", on_click="ignore")
 downloads[1].download_button(
-    "PDF", lambda: cab.pdf_bytes(pack), f"{stem}.pdf", "application/pdf",
+    "PDF", lambda: cab.pdf_bytes(filed), f"{stem}.pdf", "application/pdf",
     key="cab-pdf", on_click="ignore")
 downloads[2].download_button(
-    "XLSX", lambda: cab.to_xlsx(pack), f"{stem}.xlsx",
+    "XLSX", lambda: cab.to_xlsx(filed), f"{stem}.xlsx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     key="cab-xlsx", on_click="ignore")
 

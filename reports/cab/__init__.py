@@ -39,6 +39,7 @@ from reports.cab.pack import (
     Pack,
     agenda_queries,
     build_pack,
+    logged_until,
 )
 from reports.cab.pdf import CHROMIUM, pdf_bytes, print_pdf, to_pdf
 from reports.cab.provenance import (
@@ -97,7 +98,8 @@ __all__ = [
     "cab_weekdays", "decision_table", "decisions_read", "empty_agenda",
     "environment",
     "following_meeting", "headline", "instant", "kpi_n", "kpi_note",
-    "kpi_notes", "kpi_table", "kpi_unknown", "meeting_on", "next_meeting",
+    "kpi_notes", "kpi_table", "kpi_unknown", "logged_until", "meeting_on",
+    "next_meeting",
     "pct", "pdf_bytes", "previous_meeting", "print_pdf",
     "provenance", "readiness_chip", "reasons_said", "release_lines",
     "releases_note", "reporting_zone", "sections", "shorten", "since_cut",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import queue
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
@@ -283,6 +283,22 @@ def _loaded(con) -> dict:
         "labels": dict(zip(found["application_ids"],
                            found["application_labels"], strict=True)),
     }
+
+
+def logged_until(pack: Pack, until: str) -> Pack:
+    """The pack as read with the decision log at `until` (now, on the CAB
+    page), when no decision of an earlier meeting was recorded since it was
+    built: what it read of the log is then what reading it up to `until`
+    gives (a decision for this meeting or a later one is not in the pack),
+    and its audit line and Regenerate command name the position the CLI
+    would read now. The page rebuilds a pack when an earlier meeting's
+    decision is recorded (its cache key), so the precondition holds there;
+    the pack's assessments are kept."""
+    if pack.decisions_until in (None, until):
+        return pack
+    moved = replace(pack, decisions_until=until)
+    moved.assessed = pack.assessed
+    return moved
 
 
 def _agenda(run, window: dict, filters: dict) -> dict:
