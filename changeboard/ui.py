@@ -461,11 +461,14 @@ def _scope(name: str, window: dict, filters: dict) -> dict:
     return {k: v for k, v in {**window, **filters}.items() if k in declared}
 
 
-def unapplied(name: str, filters: dict) -> str:
-    """A note naming the chosen filters that query does not take, or ''."""
+def unapplied(name: str, filters: dict, subject: str = "",
+              after: str = "") -> str:
+    """A note naming the chosen filters that query does not take, or '':
+    ' · {subject}not filtered by team{after}'."""
     declared = db.params(name)
     skipped = [FILTERS[k].lower() for k in filters if k not in declared]
-    return f" · not filtered by {', '.join(skipped)}" if skipped else ""
+    return f" · {subject}not filtered by {', '.join(skipped)}{after}" \
+        if skipped else ""
 
 
 def no_outcomes(n_without_close_code, empty: str) -> str:

@@ -10,6 +10,13 @@
 -- $attribution_inclusive: a deployment finished exactly when an incident
 --     opened may cause it, as Middleware (default: false)
 -- $band_set: band set of the metric_bands macro (default: 'dora2023-devlake')
+-- $teams: list of assignment groups to keep (default: null)
+-- $change_types: list of change types to keep (default: null)
+-- $tiers: list of target environment tiers to keep (default: null)
+-- $failure_min_priority: incidents of this priority or higher fail a change
+--     and must be resolved; null counts every linked incident (default: null)
+-- The last four narrow failed_change_recovery_time alone, as its own query
+-- (a deployment has no team, type or tier of change).
 -- docs/metrics.md, DORA bands. deployment_frequency (value: median deploy days
 -- per week; medium/low are decided by the month median, level_statistic)
 -- comes from the same macro as its query; deployment_change_failure_rate's
@@ -62,7 +69,7 @@ recovery as (
     from
         failed_change_recovery_stats(
             $start_date, $end_date, $reporting_tz, $application_ids,
-            $portfolios, null, null, null, null
+            $portfolios, $teams, $change_types, $tiers, $failure_min_priority
         )
 ),
 

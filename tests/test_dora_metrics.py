@@ -500,6 +500,30 @@ def test_recovery_in_summary_is_the_median_over_changes_restored_in_window(
                                            head["n"])
 
 
+def test_recovery_in_summary_is_narrowed_by_the_change_filters(con, given):
+    """With a team picked, the Releases page showed the team's recovery time
+    ("n/a", n = 0) under the band of every team's ("Medium band") and said
+    the section was "not filtered by team": the summary's recovery row takes
+    the change filters, as its own query, so its value, n and band are the
+    team's; the deployment rows do not take them."""
+    given("changes", [{**backed_out("C1", 2), "assignment_group": "Ops"},
+                      {**backed_out("C2", 48), "assignment_group": "Web"},
+                      {**backed_out("C3", 50), "assignment_group": "Web"}])
+    every = summary(con).loc["failed_change_recovery_time"]
+    assert (every["raw_value"], every["n"], every["band_level"]) == (
+        48.0, 3, "medium")
+    for teams, expected in ((["Ops"], (2.0, 1, "high")),
+                            (["Nobody"], (None, 0, None))):
+        row = summary(con, teams=teams).loc["failed_change_recovery_time"]
+        got = tuple(None if is_null(v) else v
+                    for v in row[["raw_value", "n", "band_level"]])
+        assert got == expected
+        head = db.run(con, "failed_change_recovery_time", **JAN,
+                      teams=teams).iloc[0]
+        assert row["n"] == head["n"]
+    assert "teams" not in db.params("deployment_frequency")
+
+
 def test_recovery_without_a_restored_failed_change_has_no_level(con, given):
     given("changes", [{**backed_out("C1", 1), "close_code": "unsuccessful"}])
     given("incidents", [incident("I1", "2026-01-15 12:00Z",

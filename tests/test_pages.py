@@ -859,3 +859,22 @@ def test_no_delta_against_a_period_before_with_nothing_in_it(app):
                   "Change success rate", "Emergency ratio"):
         assert cards[label].value != "n/a", label
         assert not cards[label].proto.delta, (label, cards[label].proto.delta)
+
+
+def test_the_dora_note_names_the_cards_a_team_does_not_narrow(app):
+    """With a team picked, the DORA section said "not filtered by team"
+    over a recovery card that was the team's (its band was every team's:
+    test_dora_metrics): the note names the deployment cards alone."""
+    app.run()
+    team = app.multiselect(key="filter-teams").options[0]
+    app.multiselect(key="filter-teams").set_value([team]).run()
+    app.switch_page("views/releases.py").run()
+    assert not app.exception
+    said = next(c.value for c in app.caption
+                if c.value.startswith("Raw value first"))
+    assert said.endswith(" · deployments are not filtered by team (a "
+                         "deployment has none); recovery time is"), said
+    app.multiselect(key="filter-teams").set_value([]).run()
+    said = next(c.value for c in app.caption
+                if c.value.startswith("Raw value first"))
+    assert "filtered" not in said

@@ -409,7 +409,10 @@ st.caption(
     f"{BAND_SETS.get(band_set, 'custom thresholds')}: thresholds from Apache "
     "DevLake's DORA dashboard, after DORA's 2023 report). DORA's levels are clusters from an annual survey, "
     "not thresholds, so read the band as a rough guide, not a grade."
-    + ui.unapplied("dora_summary", filters))
+    # recovery time is a change's: the change filters narrow it, value and
+    # band; the deployment cards are not narrowed by them
+    + ui.unapplied("deployment_frequency", filters, "deployments are ",
+                   " (a deployment has none); recovery time is"))
 deployments_loaded = bool(status["n_deployments"])
 columns = st.columns(4)
 for column, row in zip(columns, dora.itertuples(), strict=True):
