@@ -174,6 +174,12 @@ def test_slip_so_far_puts_it_at_risk(con, given):
     assert (r["status"], r["reasons"]) == (
         "at_risk", "phases running behind plan (up to 2.0 days: dev)")
     assert r["n_phases_remaining"] == 1  # dev and sit are not remaining
+    # DEV ended 1.75 days late: the phase furthest behind has ended
+    con.execute("update release_phases set actual_end_at = "
+                "timestamptz '2026-03-01 18:00Z' where phase = 'dev'")
+    r = row(con)
+    assert r["slip_days"] == pytest.approx(1.75)
+    assert r["reasons"] == "phases ended behind plan (up to 1.8 days: dev)"
 
 
 @pytest.mark.parametrize(("actual_end_at", "said"), [
@@ -191,10 +197,12 @@ def test_a_slip_under_a_day_is_said_in_hours_or_minutes(
                                    actual_end_at=actual_end_at)])
     r = row(con)
     assert r["slip_days"] > 0
+    # SIT has ended: it ended late, it does not run late (REL-60138's
+    # three phases all ended, 'running behind plan' read as a delay now)
     assert (r["status"], r["reasons"]) == (
-        "at_risk", f"phases running behind plan (up to {said}: sit)")
+        "at_risk", f"phases ended behind plan (up to {said}: sit)")
     assert reasons_said(r["reasons"]) == [
-        f"Phases running behind plan (up to {said}: SIT)"]
+        f"Phases ended behind plan (up to {said}: SIT)"]
 
 
 def test_slip_is_never_negative(con, given):

@@ -458,12 +458,15 @@ slips as (
     select
         release_id,
         max(slip_us) / 8.64e10 as slip_days,
-        -- the phase furthest behind, named in the reason
-        arg_max(phase, slip_us) as late_phase
+        -- the phase furthest behind, named in the reason, and whether it
+        -- has ended (late) or runs on past its planned end
+        arg_max(phase, slip_us) as late_phase,
+        arg_max(has_ended, slip_us) as is_late_phase_ended
     from (
         select
             release_id,
             phase,
+            actual_end_at is not null as has_ended,
             case
                 when actual_end_at is not null
                     then date_diff(
@@ -507,6 +510,7 @@ counted as (
         coalesce(bc.n_bookings_rejected, 0) as n_bookings_rejected,
         greatest(coalesce(s.slip_days, 0), 0) as slip_days,
         s.late_phase,
+        s.is_late_phase_ended,
         f.window_id is not null as freeze_hit,
         f.window_id as freeze_window_id,
         f.name as freeze_window_name,
@@ -597,7 +601,10 @@ reasoned as (
             case
                 when slip_days > 0
                     then
-                        'phases running behind plan (up to '
+                        -- the phase furthest behind ended late, or runs on
+                        'phases '
+                        || if(is_late_phase_ended, 'ended', 'running')
+                        || ' behind plan (up to '
                         -- in days from a day; less, in hours or minutes
                         -- ('0.0 days' read as none)
                         || case
@@ -617,7 +624,7 @@ reasoned as (
 )
 
 select
-    * exclude (blocking, at_risk, late_phase),
+    * exclude (blocking, at_risk, late_phase, is_late_phase_ended),
     case
         when blocking <> '' then 'blocked'
         when at_risk <> '' then 'at_risk'
