@@ -331,8 +331,10 @@ def stacked_bars(frame: pd.DataFrame, *, x: str, columns: dict[str, str],
     data = []
     for column, name in columns.items():
         trace = {"type": "bar", "x": xs, "y": _array(frame[column]),
-                 "name": name, "hovertemplate": "%{fullData.name}: %{y:,} "
-                 + y_title + "<extra></extra>"}
+                 # the unit beside the name, not after the count: "Failed
+                 # (implemented changes): 1", never "1 implemented changes"
+                 "name": name, "hovertemplate": "%{fullData.name} ("
+                 + y_title + "): %{y:,}<extra></extra>"}
         if STATUS_COLOURS.get(name) is not None:
             trace["marker"] = {"color": STATUS_COLOURS[name]}
         data.append(trace)
@@ -385,8 +387,8 @@ def horizontal_stacked_bars(frame: pd.DataFrame, *, y: str,
     extra = "".join(
         f"<br>{label}: %{{customdata[{i}]:{'.1%' if _rate(k) else ','}}}"
         for i, (k, label) in enumerate(hover.items()))
-    hovertemplate = ("%{y}<br>%{fullData.name}: %{x:,} " + x_title + extra
-                     + "<extra></extra>")
+    hovertemplate = ("%{y}<br>%{fullData.name} (" + x_title + "): %{x:,}"
+                     + extra + "<extra></extra>")
     names = list(dict.fromkeys(columns.values()))
     colour = _colour_map(names, colours or STATUS_COLOURS, SERIES)
     # the counts as one long column (all series' values of one dtype)

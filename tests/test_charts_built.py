@@ -198,7 +198,9 @@ def test_bars_over_time_pick_their_period_and_name_their_status():
     assert all(t["x"] == ["2026-W47", "2026-W48", "2026-W49"]
                for t in figure["data"])
     assert figure["layout"]["barmode"] == "relative"
-    assert "implemented changes" in figure["data"][0]["hovertemplate"]
+    # the unit by the name: a count of 1 read "1 implemented changes"
+    assert figure["data"][0]["hovertemplate"] == (
+        "%{fullData.name} (implemented changes): %{y:,}<extra></extra>")
 
 
 def test_a_rate_line_shows_the_n_behind_each_point():
@@ -265,7 +267,9 @@ def test_horizontal_bars_keep_the_first_row_on_top_and_pick_it_by_y():
     assert list(figure.layout.yaxis.categoryarray) == labels[::-1]
     assert list(figure.data[1].x) == [2, 2, 3]
     assert figure.data[0].customdata[0][0] == pytest.approx(10 / 12)
-    assert "success rate: %{customdata[0]:.1%}" in figure.data[0].hovertemplate
+    assert figure.data[0].hovertemplate == (
+        "%{y}<br>%{fullData.name} (implemented changes): %{x:,}"
+        "<br>success rate: %{customdata[0]:.1%}<extra></extra>")
     assert figure.layout.height == 260
 
 

@@ -878,3 +878,19 @@ def test_the_dora_note_names_the_cards_a_team_does_not_narrow(app):
     said = next(c.value for c in app.caption
                 if c.value.startswith("Raw value first"))
     assert "filtered" not in said
+
+
+def test_durations_in_records_tables_read_to_a_tenth(app):
+    """The Overview's records behind "Median release interval" showed
+    17.2221 and 62.992 days where its card and the Releases page say 17.2:
+    a records table gives days and hours to a tenth."""
+    import json
+    app.query_params.update(period="last_365", drill="Median release interval")
+    app.run()
+    assert not app.exception
+    [table] = [d for d in app.dataframe
+               if "median_gap_days" in d.value.columns]
+    config_of = json.loads(table.proto.columns)
+    assert config_of["median_gap_days"]["type_config"] == {
+        "type": "number", "format": "%.1f"}
+    assert config_of["median_gap_days"]["label"] == "Median gap days"
