@@ -102,6 +102,10 @@ def test_a_cab_agenda_of_thousands_is_summarised_and_paged(app):
     assert app.metric[0].value == f"{N_AGENDA:,}"
     assert any(f"{N_AGENDA:,} changes are for decision" in w.value
                for w in app.warning)
+    # the files' agenda stops at 300 lines: the page said only the detail's 50
+    assert any(f"the HTML and PDF list the first {cab.AGENDA_LINES} and "
+               f"detail the first {cab.DETAIL_LIMIT}" in w.value
+               for w in app.warning)
     agenda = next(d.value for d in app.dataframe if "Planned start" in
                   d.value.columns)
     assert len(agenda) == N_AGENDA

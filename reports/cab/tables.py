@@ -343,8 +343,9 @@ def size_note(pack: Pack, *, on_page: bool = False) -> str:
         return ""
     listed = min(n, AGENDA_LINES)
     shown = ("the agenda below lists all of them and the detail shows them "
-             "a page at a time; the HTML and PDF detail the first "
-             f"{DETAIL_LIMIT}" if on_page else
+             "a page at a time; the HTML and PDF "
+             + (f"list the first {listed:,} and " if listed < n else "")
+             + f"detail the first {DETAIL_LIMIT}" if on_page else
              "the agenda lists " + ("all of them" if listed == n else
                                     f"the first {listed:,}")
              + f" and the detail covers the first {DETAIL_LIMIT}")
