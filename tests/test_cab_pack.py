@@ -1500,6 +1500,12 @@ def test_cli_and_page_produce_the_same_pack(cab_db, tmp_path, monkeypatch):
     assert [h.split()[1] for h in headings] == ["1.", "2."]
     assert "C2" in headings[0] and "C1" in headings[1]
     assert app.query_params["meeting"] in ("2026-01-20", ["2026-01-20"])
+    # C2 is in no release: the page says so as the files do, not "No
+    # booking of its release overlaps the plan"
+    said = [c.value for c in app.caption
+            if c.value.startswith("Environment bookings of its release")]
+    assert said == ["Environment bookings of its release: The change "
+                    "belongs to no release."]
     # a change's description and plans are drawn when its expander opens
     readings = [e for e in app.expander
                 if e.label == "Description, justification and plans"]

@@ -81,7 +81,8 @@ def _page_of_blocks(pack: cab.Pack, first: int) -> list[tuple]:
         ("Freeze, blackout and maintenance windows", block.window_hits,
          "No window hit."),
         ("Environment bookings of its release", block.bookings,
-         "No booking of its release overlaps the plan."),
+         "No booking of its release overlaps the plan." if block.in_release
+         else "The change belongs to no release."),  # as the files say
         ("Evidence", block.evidence, ""),
         (f"Team's last failures ({cab.TEAM_LOOKBACK_DAYS} days)",
          block.last_failures, "No failed change.")])

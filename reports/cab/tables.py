@@ -43,8 +43,9 @@ UNRATED_BY = {"failed": "Change success rate",
 NOT_KNOWN = "not known"  # a KPI's count where the source rates no change
 RELEASES_INTRO = (
     "Releases planned to go live in the review window, soonest first, with "
-    "their readiness as the data stands (release_readiness: blocked, at "
-    "risk or ready, and why) and the changes for decision they carry.")
+    "their readiness as the data stands (blocked, at risk or ready, and "
+    "why, as the Release readiness page judges it) and the changes for "
+    "decision they carry.")
 # the For decision sheet's columns: the block's facts, its plan as two
 # instants (their titles name the pack's zone) and its hours
 DECISION_COLUMNS = [
