@@ -14,7 +14,7 @@ from pandas.io.formats.style import Styler
 from changeboard import charts, config
 from changeboard.charts import STATUS_COLOURS, _array, _figure, _take
 from changeboard.settled_styler import settled
-from changeboard.words import each_distinct, phase_word, word
+from changeboard.words import each_distinct, period_words, phase_word, word
 from reports.text import DAY, instants
 
 # booking status -> the shared Okabe-Ito status colours
@@ -215,6 +215,8 @@ def week_heatmap(frame: pd.DataFrame, value: str, value_label: str
         aggfunc="sum", sort=False)
     weeks = list(pd.unique(frame["week_label"]))
     wide = wide.reindex(columns=weeks)
+    # 'Week 47, 2026', as every trend's axis says a week
+    weeks = [period_words(w) for w in weeks]
     heatmap = {
         "type": "heatmap", "z": _array(wide.to_numpy()), "x": _array(weeks),
         "y": _array(list(wide.index)), "colorscale": _blues(), "zmin": 0,

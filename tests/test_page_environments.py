@@ -1045,6 +1045,9 @@ def test_the_weekly_load_draws_the_busiest_environments_up_to_its_rows(
     table = next(d.value for d in app.dataframe
                  if {"environment_name", "week_label"} <= set(d.value.columns))
     assert table["environment_name"].nunique() == n
+    # its weeks in words, as the heatmap's ('Week 47, 2026', not '2026-W47')
+    assert all(re.fullmatch(r"Week \d{1,2}, \d{4}", w)
+               for w in table["week_label"])
 
 
 def test_bookings_name_their_phases_and_statuses_in_words(app):
@@ -1405,8 +1408,9 @@ def test_a_tall_weekly_load_gives_its_weeks_above_the_rows_too():
         "top", "x", "x")
     assert tall["layout"]["yaxis2"]["visible"] is False
     heat, weeks = tall["data"]
+    # weeks in words, as every trend says them (it read '2026-W48')
     assert list(weeks["x"]) == list(heat["x"]) == [
-        "2026-W48", "2026-W49", "2026-W50"]
+        "Week 48, 2026", "Week 49, 2026", "Week 50, 2026"]
     assert (weeks["xaxis"], weeks["yaxis"], weeks["hoverinfo"]) == (
         "x2", "y2", "skip")
     assert weeks["marker"]["opacity"] == 0

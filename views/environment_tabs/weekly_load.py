@@ -2,6 +2,7 @@
 import streamlit as st
 
 from changeboard import env_charts, ui
+from changeboard.words import period_words
 from views.environment_tabs.common import EnvironmentsPage, no_bookings_loaded
 
 # environments the heatmap draws at most, the busiest (a group of 205 drew a
@@ -68,7 +69,12 @@ def render(page: EnvironmentsPage) -> None:
                f" The chart draws the {n_drawn:,} busiest of {n_booked:,} "
                f"environments (most {value_label} in the period); the table "
                "lists every one."))
-        ui.table(weekly[busy], "environment_impact_by_week", column_config={
+        # weeks in words, as the heatmap and every trend say them; the
+        # download keeps the ISO label scripts sort by
+        ui.table(weekly[busy].assign(week_label=[
+            period_words(w) for w in weekly.loc[busy, "week_label"]]),
+            "environment_impact_by_week", download=weekly[busy],
+            column_config={
             "environment_name": "Environment", "environment_group": "Group",
             "tier": "Tier", "week_label": "Week",
             "n_releases": "Releases (approved)",
