@@ -512,6 +512,16 @@ def test_the_page_records_a_decision_in_single_user_mode(decided_db,
     shown = [d.value for d in app.dataframe
              if "Times recorded" in d.value.columns]
     assert shown and list(shown[0]["Change"]) == ["C2", "C1"]  # agenda order
+    # the For decision tab says them too: its agenda's Decision column and
+    # each block (a rejection showed nowhere but this tab)
+    del app.query_params["tab"]
+    app.run()
+    agenda = next(d.value for d in app.dataframe if "Flags" in d.value.columns)
+    assert list(zip(agenda["Change"], agenda["Decision"], strict=True)) == [
+        ("C2", "Deferred"), ("C1", "Rejected")]
+    assert [m.value for m in app.markdown if "Decided at this meeting" in
+            m.value] == [":blue-badge[Decided at this meeting: Deferred]",
+                         ":blue-badge[Decided at this meeting: Rejected]"]
     # the last CAB's decisions are on the Since last CAB tab, D4 flagged
     assert not any("D4" in e.value for e in app.error)  # not drawn: closed
     # its label says so from every tab

@@ -296,7 +296,11 @@ def _decide_tab() -> None:
         note = cab.size_note(pack, on_page=True)
         if note:
             st.warning(note, icon=":material/filter_alt:")
-        ui.table(_kept(pack, cab.agenda_lines), f"{stem}-agenda",
+        lines = _kept(pack, cab.agenda_lines)
+        if decided_now:  # the meeting's decisions so far, beside its agenda
+            lines = lines.assign(Decision=[decided_now.get(c, "")
+                                           for c in lines["Change"]])
+        ui.table(lines, f"{stem}-agenda",
                  max_rows=None, height=ui.table_height(len(pack.agenda), most=420))
         starts = list(range(0, len(pack.agenda), BLOCKS_PER_PAGE))
         first = st.selectbox(
@@ -310,6 +314,9 @@ def _decide_tab() -> None:
         with st.container(border=True):
             st.markdown(f"#### {block.rank}. {_md(block.change_id)} — "
                         f"{_md(block.title)}")
+            if block.change_id in decided_now:
+                st.markdown(":blue-badge[Decided at this meeting: "
+                            f"{decided_now[block.change_id]}]")
             st.markdown(" · ".join(f"**{label}** {_md(value)}"
                                    for label, value in block.facts))
             if block.flags:
@@ -582,6 +589,9 @@ for first in range(0, len(counts), 3):  # two rows of three: labels fit
 path = str(config.DB_PATH)
 meeting_at = pack.meeting_at
 recorded = decisions.current(path, meeting_at)
+# change id -> its current decision at this meeting, in words
+decided_now = dict(zip(recorded["change_id"],
+                       map(decisions.label, recorded["decision"]), strict=True))
 for tab, render in zip(_tabs([
         f"For decision ({len(pack.agenda):,})", _since_label(pack),
         f"Releases going live ({len(pack.releases):,})",
