@@ -729,7 +729,7 @@ def test_pack_flags_each_change(pack):
         "Team failed a change in the last 30 days"]
     assert block(pack, "C1").flags == [
         "Collides with 1 other change", "Outside maintenance window",
-        "Its release holds environment bookings then",
+        "Its release has environment bookings during the plan",
         "High risk with little history (n = 3)",
         "Team failed a change in the last 30 days",
         "1 incident on the application in the last 30 days"]

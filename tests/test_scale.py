@@ -161,7 +161,7 @@ def test_the_files_of_a_large_pack_detail_a_bounded_number(big_db):
     long = {"Emergency": "Emergency change",
             "Freeze window": "Planned in a freeze window",
             "Blackout window": "Planned in a blackout window",
-            "Release bookings": "Its release holds environment bookings then"}
+            "Release bookings": "Its release has environment bookings during the plan"}
     said = [[long.get(f, f) for f in re.split(r", (?=[A-Z])", line) if f]
             for line in lines["Flags"]]
     assert said == [f.split("; ") if f else [] for f in decided["Plan flags"]]

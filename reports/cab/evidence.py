@@ -337,7 +337,7 @@ def _incidents(pack: Pack, index: Index, row: dict) -> dict:
     }
 
 
-RELEASE_BOOKINGS = "Its release holds environment bookings then"
+RELEASE_BOOKINGS = "Its release has environment bookings during the plan"
 
 
 def _plan_flags(row: dict, n_bookings: int) -> list[str]:
