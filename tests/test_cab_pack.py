@@ -1184,8 +1184,13 @@ def test_pdf_never_breaks_an_id_or_a_number(sample_db, tmp_path):
     first = set(re.findall(ids.format("|".join(
         map(re.escape, pack.agenda["change_id"]))), text[0]))
     assert first == set(pack.agenda["change_id"])
-    for block in cab.blocks(pack, 5):
-        page = next(t for t in text if f"{block.change_id} —" in t)
+    shown = cab.blocks(pack, 6)
+    whole = "\n".join(text)
+    for block, after in zip(shown, shown[1:], strict=False):
+        # the block's text: from its heading to the next one's (a block
+        # longer than a page runs on over the next)
+        start = whole.index(f"{block.change_id} —")
+        page = whole[start:whole.index(f"{after.change_id} —", start)]
         for n in block.evidence["n"].dropna():
             assert re.search(rf"(?<![\d.]){int(n)}(?![\d.])", page), (
                 block.change_id, n)
@@ -2187,3 +2192,38 @@ def test_the_pages_files_name_the_decision_log_as_it_stands(cab_db, tmp_path):
     assert now in out.read_text()
     assert now not in cab.to_html(pack)  # what the page wrote
     assert cab.logged_until(filed, now) is filed
+
+
+@needs_pdf_tools
+def test_a_block_longer_than_a_page_runs_on_from_the_one_before(
+        pack, tmp_path):
+    """Each block was kept whole: one longer than a page began a page of its
+    own and spilled its last rows onto the next, which the next block left
+    nearly empty (28 of a million-change pack's 117 pages held 15 lines or
+    fewer; 1 of 94 now). A block printing more than PAGE_LINES runs on from
+    where the one before ends; a shorter one stays whole."""
+    from dataclasses import replace
+
+    from reports.cab import html
+    short = cab.blocks(pack)
+    assert all(0 < html.printed_lines(b) <= html.PAGE_LINES for b in short)
+    assert ' long"' not in cab.to_html(pack)
+    # two blocks of 40 collisions each: longer than a page
+    rows = pd.concat([short[1].collisions] * 40, ignore_index=True)
+    long = [replace(b, collisions=rows) for b in short]
+    assert all(html.printed_lines(b) > html.PAGE_LINES for b in long)
+    page = (f"<html><head><style>{cab.CSS}</style></head><body>"
+            + "".join(html.block_html(b) for b in long) + "</body></html>")
+    assert page.count(' long">') == 2
+    text = pdf_pages(cab.print_pdf(page, tmp_path / "long.pdf"))
+    whole = "\f".join(text)
+
+    def page_of(words: str) -> int:
+        return whole[:whole.index(words)].count("\f")
+
+    # the second starts on the page where the first's last table is
+    assert page_of("C2 —") == 0
+    assert page_of("C1 —") == page_of("Team's last failures") > 0
+    assert not [i for i, t in enumerate(text)
+                if len([line for line in t.splitlines() if line.strip()])
+                <= 15 and i < len(text) - 1]
