@@ -13,6 +13,7 @@ showed.
 """
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, date, datetime
 
@@ -273,6 +274,18 @@ def history(db_path, meeting, change_id: str | None = None,
     frame = _typed(found, [*COLUMNS, "is_current"])
     frame["is_current"] = frame["is_current"].astype(bool)
     return frame
+
+
+def latest(db_path, change_ids) -> pd.DataFrame:
+    """The latest decision recorded on each of these changes, whatever the
+    meeting: change_id, meeting_at, decision (none: not decided here)."""
+    ids = [str(c) for c in change_ids]
+    found = _read(db_path, "select change_id, meeting_at, decision from "
+                  "cab_decisions as d where decision_id = (select "
+                  "max(decision_id) from cab_decisions where change_id = "
+                  "d.change_id) and change_id in (select value from "
+                  "json_each(?))", [json.dumps(ids)]) if ids else None
+    return _typed(found, ["change_id", "meeting_at", "decision"])
 
 
 def current(db_path, meeting, until: str | None = None) -> pd.DataFrame:

@@ -367,3 +367,44 @@ def test_an_empty_horizon_says_whether_a_longer_one_would_help(
     assert [i.value for i in app.info] in [[said.format(
         as_of=cab.when(minute), next=None if at is None else cab.when(at))]
         for minute in (now, now + timedelta(minutes=1))]
+
+
+def test_a_decision_recorded_here_shows_beside_the_sources_approval(
+        sample_db, tmp_path, monkeypatch):
+    """After the CAB approved a release's awaiting change on the CAB page,
+    Readiness still said '1 of n = 1 change still needs its decision' with
+    nothing of the decision: the authorisation is the source's, and the
+    decision recorded here now shows beside it, and the caption says so."""
+    import shutil
+
+    from changeboard import auth, decisions
+    from tests.wording import page_texts
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(sample_db, path)
+    monkeypatch.setattr(config, "DB_PATH", path)
+    page = AppTest.from_file(str(ROOT / "views" / "readiness.py"),
+                             default_timeout=120)
+    page.run()
+    table = releases_shown(page)
+    release_id = table[table["reasons"].str.contains(
+        "1 change awaiting")]["release_id"].iloc[0]
+    page.selectbox(key="release").select(release_id).run()
+    changes = next(d.value for d in page.dataframe
+                   if "authorisation" in d.value.columns)
+    assert "cab_decision" not in changes.columns
+    waiting = list(changes.loc[changes["authorisation"].astype(str).str
+                               .lower() == "awaiting", "change_id"])
+    assert len(waiting) == 1
+    decisions.record(path, auth.single_user(), "2026-12-08", waiting[0],
+                     "approved_with_conditions", "after the freeze")
+    page.run()
+    assert not page.exception
+    changes = next(d.value for d in page.dataframe
+                   if "cab_decision" in d.value.columns)
+    said = dict(zip(changes["change_id"], changes["cab_decision"],
+                    strict=True))
+    assert said[waiting[0]] == ("Approved with conditions "
+                                "(Tue 08 Dec 2026 10:00)")
+    assert any(t.endswith("The CAB's decision on 1 of them is recorded here "
+                          "(CAB decision column), not yet in the source.")
+               for t in page_texts(page))

@@ -7,7 +7,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from changeboard import config, ui
+from changeboard import config, decisions, ui
 from reports import cab
 
 # a status as a chip: a shape (a text symbol every font has: emoji may draw
@@ -201,6 +201,20 @@ else:
         meeting = cab.next_meeting(now)
         before = meeting < go_live
         waiting = changes["authorisation"].isin(["awaiting", "not_requested"])
+        # a decision recorded on the CAB page: the authorisation above is
+        # the source's, which the CAB's decision reaches when it is entered
+        # there (and loaded again)
+        decided = decisions.latest(config.DB_PATH, changes["change_id"])
+        decided_said = {
+            c: f"{decisions.label(d)} ({cab.when(m)})" for c, m, d in zip(
+                decided["change_id"], decided["meeting_at"],
+                decided["decision"], strict=True)}
+        n_decided = sum(c in decided_said for c in
+                        changes.loc[waiting, "change_id"])
+        decided_note = (
+            f" The CAB's decision on {n_decided:,} of them is recorded here "
+            "(CAB decision column), not yet in the source."
+            if n_decided else "")
         st.markdown(f"**Changes it carries ({len(changes):,})**")
         if before and waiting.any():
             st.caption(
@@ -208,7 +222,7 @@ else:
                 f"{int(waiting.sum()):,} of n = "
                 f"{ui.many(len(changes), 'change')} still "
                 f"{'needs its' if waiting.sum() == 1 else 'need their'} "
-                "decision.")
+                "decision." + decided_note)
             st.markdown(f"[Open the CAB pack of that meeting]"
                         f"(cab?meeting={meeting:%Y-%m-%d})")
         elif waiting.any():
@@ -216,18 +230,21 @@ else:
                        f"{local(meeting)}): "
                        f"{ui.many(waiting.sum(), 'change')} still "
                        f"{'needs' if waiting.sum() == 1 else 'need'} a "
-                       "decision.")
+                       "decision." + decided_note)
         if changes.empty:
             st.caption("No change is linked to this release (changes name it "
                        "in release_id).")
         else:
             table = changes.assign(
+                cab_decision=[decided_said.get(c, "")
+                              for c in changes["change_id"]],
                 next_cab=[local(meeting) if w and before else
                           "none before go-live" if w else ""
                           for w in waiting],
                 planned_start=[local(t) for t in changes["planned_start_at"]],
                 planned_end=[local(t) for t in changes["planned_end_at"]])
             ui.table(table[["change_id", "title", "authorisation", "approval",
+                            *(["cab_decision"] if decided_said else []),
                             "cab_date", "next_cab", "change_type", "risk",
                             "state", "assignment_group", "planned_start",
                             "planned_end", "is_planned_after_go_live"]],
@@ -235,7 +252,9 @@ else:
                          "cab_date": st.column_config.DateColumn(
                              "CAB date", format="DD MMM YYYY"),
                          "next_cab": st.column_config.Column(
-                             "Next CAB before go-live")})
+                             "Next CAB before go-live"),
+                         "cab_decision": st.column_config.Column(
+                             "CAB decision (recorded here)")})
         failed = int(row["n_failed_recently"])
         if failed:
             st.caption(f"Context: {failed:,} change{'s' * (failed != 1)} of "
