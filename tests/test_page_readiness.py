@@ -18,6 +18,17 @@ def page(sample_db, monkeypatch):
                              default_timeout=120)
 
 
+def page_on_a_copy(sample_db, tmp_path, monkeypatch) -> tuple:
+    """The page on a copy of the sample database (a test that writes to
+    it), not yet run, and the copy's path."""
+    import shutil
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    return AppTest.from_file(str(ROOT / "views" / "readiness.py"),
+                             default_timeout=120), copy
+
+
 def releases_shown(app) -> "object":
     return app.dataframe[0].value
 
@@ -115,12 +126,7 @@ def test_names_from_the_data_are_plain_text_and_an_unnamed_window_its_id(
     drawn as one); a freeze window without a name is named by its id, not
     by an empty '****'."""
     import re
-    import shutil
-    copy = tmp_path / "cb.duckdb"
-    shutil.copyfile(sample_db, copy)
-    monkeypatch.setattr(config, "DB_PATH", copy)
-    app = AppTest.from_file(str(ROOT / "views" / "readiness.py"),
-                            default_timeout=120)
+    app, copy = page_on_a_copy(sample_db, tmp_path, monkeypatch)
     app.run()
     table = releases_shown(app)
     frozen = table[table["reasons"].str.contains("Go-live in the")]
@@ -306,17 +312,12 @@ def test_show_of_a_status_no_release_has_says_so(sample_db, tmp_path,
                                                 monkeypatch):
     """With no change linked to any release, every release is at risk
     ('No change linked') or blocked: Ready says none is, with no table."""
-    import shutil
-    copy = tmp_path / "cb.duckdb"
-    shutil.copyfile(sample_db, copy)
-    monkeypatch.setattr(config, "DB_PATH", copy)
+    app, copy = page_on_a_copy(sample_db, tmp_path, monkeypatch)
     with db.publish(copy) as con:  # written as a load writes it
         batch = con.execute("select max(batch_id) + 1 from ingest_batches"
                             ).fetchone()[0]
         con.execute("update changes set release_id = null, "
                     "ingested_batch_id = $b", {"b": batch})
-    app = AppTest.from_file(str(ROOT / "views" / "readiness.py"),
-                            default_timeout=120)
     app.run()
     assert {m.label.split(" ", 1)[1]: m.value for m in app.metric}[
         "Ready"] == "0"
@@ -375,15 +376,9 @@ def test_a_decision_recorded_here_shows_beside_the_sources_approval(
     Readiness still said '1 of n = 1 change still needs its decision' with
     nothing of the decision: the authorisation is the source's, and the
     decision recorded here now shows beside it, and the caption says so."""
-    import shutil
-
     from changeboard import auth, decisions
     from tests.wording import page_texts
-    path = tmp_path / "copy.duckdb"
-    shutil.copy(sample_db, path)
-    monkeypatch.setattr(config, "DB_PATH", path)
-    page = AppTest.from_file(str(ROOT / "views" / "readiness.py"),
-                             default_timeout=120)
+    page, path = page_on_a_copy(sample_db, tmp_path, monkeypatch)
     page.run()
     table = releases_shown(page)
     release_id = table[table["reasons"].str.contains(
