@@ -403,3 +403,24 @@ def test_a_decision_recorded_here_shows_beside_the_sources_approval(
     assert any(t.endswith("The CAB's decision on 1 of them is recorded here "
                           "(CAB decision column), not yet in the source.")
                for t in page_texts(page))
+
+
+def test_a_horizon_from_the_address_is_taken_without_a_warning(
+        page, monkeypatch, caplog):
+    """?horizon_days= is set in Session State before the box is drawn; with
+    28 days also passed as the box's default, every server logged
+    Streamlit's 'created with a default value but also had its value set
+    via the Session State API', with a stack."""
+    import logging
+
+    from streamlit.elements.lib import policies
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)
+    page.query_params["horizon_days"] = "14"
+    with caplog.at_level(logging.WARNING):
+        page.run()
+    assert not page.exception
+    assert page.selectbox(key="horizon_days").value == 14
+    assert not [r for r in caplog.records
+                if "Session State API" in r.getMessage()]
+    page.selectbox(key="horizon_days").select(56).run()
+    assert page.selectbox(key="horizon_days").value == 56

@@ -872,8 +872,9 @@ def test_the_dora_note_names_the_cards_a_team_does_not_narrow(app):
     assert not app.exception
     said = next(c.value for c in app.caption
                 if c.value.startswith("Raw value first"))
-    assert said.endswith(" · deployments are not filtered by team (a "
-                         "deployment has none); recovery time is"), said
+    assert said.endswith(" · the deployment cards are not filtered by team "
+                         "(a deployment has none); the recovery time card is "
+                         "filtered"), said
     app.multiselect(key="filter-teams").set_value([]).run()
     said = next(c.value for c in app.caption
                 if c.value.startswith("Raw value first"))

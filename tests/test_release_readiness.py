@@ -174,12 +174,20 @@ def test_slip_so_far_puts_it_at_risk(con, given):
     assert (r["status"], r["reasons"]) == (
         "at_risk", "phases running behind plan (up to 2.0 days: dev)")
     assert r["n_phases_remaining"] == 1  # dev and sit are not remaining
-    # DEV ended 1.75 days late: the phase furthest behind has ended
+    # SIT 2.5 days late and ended, DEV 2 days late and running: running
+    # late, named by DEV (REL-64152 read 'ended behind plan (up to 4.8
+    # days: UAT)' with Performance 2.6 days late and not ended)
+    con.execute("update release_phases set actual_end_at = "
+                "timestamptz '2026-02-27 12:00Z' where phase = 'sit'")
+    r = row(con)
+    assert r["slip_days"] == pytest.approx(2.5)
+    assert r["reasons"] == "phases running behind plan (up to 2.0 days: dev)"
+    # DEV ended 1.75 days late: every late phase has ended
     con.execute("update release_phases set actual_end_at = "
                 "timestamptz '2026-03-01 18:00Z' where phase = 'dev'")
     r = row(con)
-    assert r["slip_days"] == pytest.approx(1.75)
-    assert r["reasons"] == "phases ended behind plan (up to 1.8 days: dev)"
+    assert r["slip_days"] == pytest.approx(2.5)
+    assert r["reasons"] == "phases ended behind plan (up to 2.5 days: sit)"
 
 
 @pytest.mark.parametrize(("actual_end_at", "said"), [

@@ -96,8 +96,11 @@ from_url = st.query_params.get("horizon_days", "")
 if "horizon_days" not in st.session_state and from_url.isdigit() and \
         int(from_url) in HORIZONS:
     st.session_state["horizon_days"] = int(from_url)
+# the default only while the box holds no value (set from the address
+# above): a default beside a value set so is what Streamlit warns of
 horizon = st.columns([1, 3])[0].selectbox(
-    "Going live in the next", HORIZONS, index=HORIZONS.index(28),
+    "Going live in the next", HORIZONS,
+    index=0 if "horizon_days" in st.session_state else HORIZONS.index(28),
     format_func=lambda d: f"{d} days", key="horizon_days")
 st.query_params["horizon_days"] = str(horizon)
 # judged now, to the minute: one answer per minute, shared by the queries

@@ -411,8 +411,9 @@ st.caption(
     "not thresholds, so read the band as a rough guide, not a grade."
     # recovery time is a change's: the change filters narrow it, value and
     # band; the deployment cards are not narrowed by them
-    + ui.unapplied("deployment_frequency", filters, "deployments are ",
-                   " (a deployment has none); recovery time is"))
+    + ui.unapplied("deployment_frequency", filters,
+                   "the deployment cards are ", " (a deployment has none); "
+                   "the recovery time card is filtered"))
 deployments_loaded = bool(status["n_deployments"])
 columns = st.columns(4)
 for column, row in zip(columns, dora.itertuples(), strict=True):

@@ -458,10 +458,15 @@ slips as (
     select
         release_id,
         max(slip_us) / 8.64e10 as slip_days,
-        -- the phase furthest behind, named in the reason, and whether it
-        -- has ended (late) or runs on past its planned end
+        -- the phase furthest behind, and the one furthest behind of those
+        -- still running past their planned end: the reason names a running
+        -- one first (a release with one running late is running late,
+        -- whichever ended later than planned)
         arg_max(phase, slip_us) as late_phase,
-        arg_max(has_ended, slip_us) as is_late_phase_ended
+        max(slip_us) filter (where not has_ended) / 8.64e10
+        as running_slip_days,
+        arg_max(phase, slip_us) filter (where not has_ended)
+        as running_phase
     from (
         select
             release_id,
@@ -509,8 +514,15 @@ counted as (
         coalesce(bc.n_bookings_pending, 0) as n_bookings_pending,
         coalesce(bc.n_bookings_rejected, 0) as n_bookings_rejected,
         greatest(coalesce(s.slip_days, 0), 0) as slip_days,
-        s.late_phase,
-        s.is_late_phase_ended,
+        -- what the reason says: the phase furthest behind of those running
+        -- late, else of those that ended late
+        coalesce(s.running_slip_days > 0, false) as is_running_late,
+        if(
+            s.running_slip_days > 0, s.running_slip_days,
+            greatest(coalesce(s.slip_days, 0), 0)
+        ) as said_slip_days,
+        if(s.running_slip_days > 0, s.running_phase, s.late_phase)
+        as late_phase,
         f.window_id is not null as freeze_hit,
         f.window_id as freeze_window_id,
         f.name as freeze_window_name,
@@ -601,19 +613,20 @@ reasoned as (
             case
                 when slip_days > 0
                     then
-                        -- the phase furthest behind ended late, or runs on
+                        -- a phase runs on past its planned end, or none does
+                        -- and phases ended late
                         'phases '
-                        || if(is_late_phase_ended, 'ended', 'running')
+                        || if(is_running_late, 'running', 'ended')
                         || ' behind plan (up to '
                         -- in days from a day; less, in hours or minutes
                         -- ('0.0 days' read as none)
                         || case
-                            when slip_days >= 1
-                                then printf('%.1f days', slip_days)
-                            when slip_days * 24 >= 1
-                                then printf('%.1f h', slip_days * 24)
+                            when said_slip_days >= 1
+                                then printf('%.1f days', said_slip_days)
+                            when said_slip_days * 24 >= 1
+                                then printf('%.1f h', said_slip_days * 24)
                             else
-                                cast(ceil(slip_days * 1440) as integer)
+                                cast(ceil(said_slip_days * 1440) as integer)
                                 || ' min'
                         end
                         || ': ' || late_phase || ')'
@@ -624,7 +637,9 @@ reasoned as (
 )
 
 select
-    * exclude (blocking, at_risk, late_phase, is_late_phase_ended),
+    * exclude (
+        blocking, at_risk, late_phase, is_running_late, said_slip_days
+    ),
     case
         when blocking <> '' then 'blocked'
         when at_risk <> '' then 'at_risk'
