@@ -134,6 +134,28 @@ def test_a_cab_agenda_of_thousands_is_summarised_and_paged(app):
     assert list(now["decision"]) == ["deferred"]
 
 
+def test_one_change_of_thousands_is_found_by_its_id(app):
+    """A CAB member could not look one change up by its number: the agenda's
+    grid searches only the rows it has drawn, and the detail pages 20 at a
+    time. Find opens the page of blocks holding it, in any case."""
+    app.run()
+    app.switch_page("views/cab.py").run()
+    agenda = next(d.value for d in app.dataframe if "Planned start" in
+                  d.value.columns)
+    wanted = agenda["Change"].iloc[2_345]
+    app.text_input(key="cab-find").input(f"  {wanted.lower()} ").run()
+    assert not app.exception, app.exception
+    assert app.selectbox(key="cab-detail").value == 2_340
+    headings = [m.value for m in app.markdown if m.value.startswith("#### ")]
+    assert any(h.startswith(f"#### 2346. {wanted}") for h in headings)
+    assert f"{wanted} is #2,346 on the agenda: its block is below." in [
+        c.value for c in app.caption]
+    app.text_input(key="cab-find").input("CHG-NOT-THERE").run()
+    assert app.selectbox(key="cab-detail").value == 2_340  # left as it was
+    assert any(c.value.startswith("CHG-NOT-THERE is not on this agenda")
+               for c in app.caption)
+
+
 def test_the_files_of_a_large_pack_detail_a_bounded_number(big_db):
     pack = cab.build_pack(big_db, cab.next_meeting().date())
     assert len(pack.agenda) == N_AGENDA

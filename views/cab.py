@@ -284,6 +284,23 @@ def _decisions_tab() -> None:
         key="cab-minutes-xlsx", on_click="ignore")
 
 
+def _position(ids: list[str]) -> tuple[str, int | None] | None:
+    """The id typed in Find (trimmed, any case) and its position on the
+    agenda `ids` (None: not on it); None when nothing is typed."""
+    wanted = str(st.session_state.get(FIND) or "").strip()
+    if not wanted:
+        return None
+    at = {c.casefold(): i for i, c in enumerate(ids)}.get(wanted.casefold())
+    return (wanted, None) if at is None else (ids[at], at)
+
+
+def _find(ids: list[str]) -> None:
+    """Open the page of blocks holding the id typed in Find."""
+    found = _position(ids)
+    if found and found[1] is not None:
+        st.session_state["cab-detail"] = found[1] - found[1] % BLOCKS_PER_PAGE
+
+
 def _decide_tab() -> None:
     st.caption(
         "Normal and emergency changes that need CAB, planned in the review "
@@ -303,12 +320,26 @@ def _decide_tab() -> None:
         ui.table(lines, f"{stem}-agenda",
                  max_rows=None, height=ui.table_height(len(pack.agenda), most=420))
         starts = list(range(0, len(pack.agenda), BLOCKS_PER_PAGE))
-        first = st.selectbox(
+        pick, find = st.columns([1, 1], vertical_alignment="bottom")
+        first = pick.selectbox(
             "Changes in detail", starts, key="cab-detail",
             format_func=lambda s: f"{s + 1:,}–"
             f"{min(s + BLOCKS_PER_PAGE, len(pack.agenda)):,} of "
             f"{len(pack.agenda):,}", disabled=len(starts) == 1,
             help=f"{BLOCKS_PER_PAGE} changes at a time, in agenda order.")
+        # one change by its id: its page of blocks opens (the agenda's grid
+        # searches only the rows it has drawn)
+        find.text_input("Find a change by its id", key=FIND,
+                        placeholder="CHG0012345", on_change=_find,
+                        args=(list(pack.agenda["change_id"]),))
+        if found := _position(list(pack.agenda["change_id"])):
+            wanted, at = found
+            find.caption(
+                f"{ui.plain(wanted)} is not on this agenda: it may be "
+                "closed, approved or rejected, standard, not needing CAB, or "
+                "planned outside the review window." if at is None else
+                f"{ui.plain(wanted)} is #{at + 1:,} on the agenda: its block "
+                "is below.")
     shown = _kept(pack, _page_of_blocks, first) if len(pack.agenda) else []
     for block, tables in shown:
         with st.container(border=True):
@@ -408,9 +439,10 @@ ATTENDEES = "cab-attendees-"  # the attendees' box of a meeting: + its time
 # what is typed or picked in the tabs: a decision being written, the
 # attendees, the page of change blocks, the history shown
 INPUTS = ("cab-decide-change", "cab-decide-choice", "cab-decide-note",
-          "cab-detail", "cab-history")
+          "cab-detail", "cab-history", "cab-find")
 FORM_MEETING = "cab-decide-meeting"  # the meeting the decision form is for
 UNTIL_FOR = "cab-until-for"  # the meeting the window's end was set for
+FIND = "cab-find"  # an agenda change looked up by its id
 
 
 def _keep_inputs() -> None:
