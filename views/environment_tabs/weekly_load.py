@@ -1,4 +1,5 @@
 """The weekly load: an environment x week heatmap of one group."""
+import pandas as pd
 import streamlit as st
 
 from changeboard import env_charts, ui
@@ -71,8 +72,9 @@ def render(page: EnvironmentsPage) -> None:
                "lists every one."))
         # weeks in words, as the heatmap and every trend say them; the
         # download keeps the ISO label scripts sort by
-        ui.table(weekly[busy].assign(week_label=[
-            period_words(w) for w in weekly.loc[busy, "week_label"]]),
+        weeks = weekly.loc[busy, "week_label"]
+        said = {w: period_words(w) for w in pd.unique(weeks)}  # once a week
+        ui.table(weekly[busy].assign(week_label=weeks.map(said)),
             "environment_impact_by_week", download=weekly[busy],
             column_config={
             "environment_name": "Environment", "environment_group": "Group",
