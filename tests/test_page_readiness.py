@@ -339,12 +339,10 @@ def test_an_empty_horizon_says_whether_a_longer_one_would_help(
     release is planned to go live in the next 28 days — choose a longer
     horizon', which could not help. It says so, or when the next open
     release goes live and the horizon that reaches it."""
-    import shutil
     from datetime import UTC, datetime, timedelta
 
     from reports import cab
-    copy = tmp_path / "r.duckdb"
-    shutil.copyfile(sample_db, copy)
+    app, copy = page_on_a_copy(sample_db, tmp_path, monkeypatch)
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     at = None if later_days is None else now + timedelta(days=later_days)
     with db.publish(copy) as con:
@@ -358,9 +356,6 @@ def test_an_empty_horizon_says_whether_a_longer_one_would_help(
                         "ingested_batch_id = $b where status not in "
                         "('released', 'cancelled') and planned_release_at "
                         ">= $now", {"at": at, "b": batch, "now": now})
-    monkeypatch.setattr(config, "DB_PATH", copy)
-    app = AppTest.from_file(str(ROOT / "views" / "readiness.py"),
-                            default_timeout=120)
     app.query_params["horizon_days"] = "7"
     app.run()
     assert not app.exception
