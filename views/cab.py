@@ -329,10 +329,11 @@ def _decide_tab() -> None:
             help=f"{BLOCKS_PER_PAGE} changes at a time, in agenda order.")
         # one change by its id: its page of blocks opens (the agenda's grid
         # searches only the rows it has drawn)
+        ids = list(pack.agenda["change_id"])
         find.text_input("Find a change by its id", key=FIND,
                         placeholder="CHG0012345", on_change=_find,
-                        args=(list(pack.agenda["change_id"]),))
-        if found := _position(list(pack.agenda["change_id"])):
+                        args=(ids,))
+        if found := _position(ids):
             wanted, at = found
             find.caption(
                 f"{ui.plain(wanted)} is not on this agenda: it may be "
@@ -547,7 +548,7 @@ if moved or not isinstance(kept, date) or not first_end <= kept <= last_end:
     # set, not only defaulted: the box shows it (a default given to a box
     # showing another meeting's end was used, and the old day still shown);
     # back from another page, the end kept for this meeting
-    back = state.get("kept-cab-until")
+    back = ui.kept("cab-until", None, None)
     state["cab-until"] = back[1] if not moved and until is None and \
         isinstance(back, tuple) and back[0] == meeting and \
         first_end <= back[1] <= last_end else end_day or default_end

@@ -116,8 +116,8 @@ PAGE_LINES = 46
 def printed_lines(block: ChangeBlock) -> float:
     """About how many lines a change's block prints: its heading, facts and
     flags, its reading (each text up to TEXT_CHARS, about 90 characters a
-    line) and its five tables (a heading, a header row, each row about a
-    printing as many lines as its cells wrap to: _row_lines)."""
+    line) and its five tables (a heading and a header row, then each row
+    as many lines as its cells wrap to: _row_lines)."""
     reading = sum(max(1, math.ceil(min(len(text), TEXT_CHARS) / 90))
                   for _, text in block.reading)
     tables = sum(3 + sum(_row_lines(row) for row in frame.itertuples(
