@@ -339,6 +339,16 @@ def test_changes_page_renders_every_section_with_its_n(app):
     assert any(e.label == "How is this computed?" for e in app.expander)
 
 
+def test_the_adherence_says_its_left_out_changes_are_dated_as_its_n(app):
+    """Schedule adherence read "0 cancelled or rejected" beside the success
+    rate's "41 cancelled or rejected left out": it dates them by their
+    actual end, which a change cancelled before it started has not."""
+    said = next(c.value for c in app.caption
+                if "with planned and actual start and end" in c.value)
+    assert re.search(r" · [\d,]+ cancelled or rejected that ended in the "
+                     r"period", said), said
+
+
 def test_a_filter_changes_the_numbers(app):
     before = captions(app)
     app.multiselect(key="filter-change_types").select("emergency").run()

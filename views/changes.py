@@ -493,7 +493,10 @@ else:
         "without a close code and in review or closed) · "
         f"{int(adherence['n_unclassified']):,} without those times or not "
         f"completed · {int(adherence['n_excluded']):,} cancelled or "
-        "rejected"
+        # dated by their actual end as n: a change cancelled before it
+        # started has none (the success rate's left-out count, dated by
+        # its closing, holds it)
+        "rejected that ended in the period"
         # completed, dated by their closing: the other metrics' n holds
         # them, this one cannot (BPIC: 1,271 of 16,970 said nowhere)
         + (f" · {ui.many(adherence['n_without_actual_end'], 'change')} "
