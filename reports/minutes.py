@@ -72,22 +72,11 @@ def _facts(pack: cab.Pack, change_ids: list[str]) -> dict[str, dict]:
              if r["change_id"] in wanted}
     missing = [c for c in change_ids if c not in found]
     if missing and pack.db_path:
-        with db.reading(_data_file(pack)) as con:
+        with db.reading(cab.data_file(pack)) as con:
             rows = decided.changes(con, missing)
         found.update({r["change_id"]: r for r in records(rows)
                       if r["is_known"]})
     return found
-
-
-def _data_file(pack: cab.Pack):
-    """The file version the pack read: the live file, or its snapshot once
-    a later load replaced it."""
-    from changeboard import snapshots
-
-    name = pack.data_version
-    if name and name != snapshots.version_name(pack.db_path):
-        return snapshots.source(pack.db_path, name)[0]
-    return pack.db_path
 
 
 def build(pack: cab.Pack, until: str | None = None) -> Minutes:

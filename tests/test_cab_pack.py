@@ -180,6 +180,99 @@ def test_the_packs_queries_run_ahead_two_at_a_time_with_the_same_results(
                                       getattr(in_turn, field), obj=field)
 
 
+def test_a_pack_built_without_its_since_section_reads_it_when_asked(
+        cab_db, monkeypatch):
+    """The CAB page builds its pack without the "since last CAB" section
+    (a fifth of its queries; it opens on the agenda): with_since reads it
+    from the same file version, once, and the files are those of a pack
+    built whole."""
+    from reports.cab import pack as pack_module
+    ran = []
+    real = db.run
+    monkeypatch.setattr(db, "run", lambda con, name, **values: ran.append(
+        name) or real(con, name, **values))
+    since_queries = {name for name, _ in pack_module._since_calls(
+        pack_module.period_of(MEETING, None), {})}
+    assert "cab_since_last" in since_queries and len(since_queries) > 2
+    lazy = cab.build_pack(cab_db, MEETING, since_last=False)
+    assert not since_queries & set(ran) and lazy.since_last is None
+    whole = cab.build_pack(cab_db, MEETING)
+    ran.clear()
+    assert cab.with_since(lazy) is lazy
+    assert sorted(ran) == sorted(
+        [name for name, _ in pack_module._since_calls(
+            pack_module.period_of(MEETING, None), {})])
+    for field in ("since_last", "kpis"):
+        pd.testing.assert_frame_equal(getattr(lazy, field),
+                                      getattr(whole, field), obj=field)
+    ran.clear()
+    assert cab.to_html(lazy) == cab.to_html(whole)
+    assert cab.to_xlsx(lazy) == cab.to_xlsx(whole)
+    assert not since_queries & set(ran)  # read once, kept on the pack
+
+
+@pytest.mark.parametrize("kept", [True, False])
+def test_a_since_section_is_read_from_the_packs_version_or_not_at_all(
+        cab_db, monkeypatch, kept):
+    """After a load replaced the file version a pack read, its since
+    section is that version's, from the snapshot the load kept of it; with
+    none kept, PackOutdated: never the new version's numbers beside the
+    old agenda."""
+    if not kept:
+        for setting in ("KEEP_LAST", "DAILY", "MONTHLY"):
+            monkeypatch.setenv(f"CHANGEBOARD_SNAPSHOTS_{setting}", "0")
+    whole = cab.build_pack(cab_db, MEETING)
+    lazy = cab.build_pack(cab_db, MEETING, since_last=False)
+    with db.publish(cab_db) as con:  # a failed change since the last CAB
+        insert_rows(con, "changes", [{
+            "change_id": "C-LATER", "title": "Loaded later",
+            "change_type": "normal", "state": "closed",
+            "close_code": "unsuccessful", "created_at": "2026-01-14 10:00Z",
+            "actual_start_at": "2026-01-15 10:00Z",
+            "actual_end_at": "2026-01-16 10:00Z"}])
+    now = cab.build_pack(cab_db, MEETING)
+    assert "C-LATER" in set(now.since_last["change_id"])
+    if kept:
+        cab.with_since(lazy)
+        for field in ("since_last", "kpis"):
+            pd.testing.assert_frame_equal(getattr(lazy, field),
+                                          getattr(whole, field), obj=field)
+    else:
+        with pytest.raises(cab.PackOutdated):
+            cab.with_since(lazy)
+        assert lazy.since_last is None
+
+
+def test_a_pack_of_a_connection_to_no_file_cannot_read_its_since_later(con):
+    load_cab_data(con)
+    lazy = cab.build_pack(con, MEETING, since_last=False)
+    assert lazy.db_path is None
+    with pytest.raises(cab.PackOutdated, match="not a file"):
+        cab.with_since(lazy)
+
+
+def test_the_cab_page_reads_its_since_section_when_its_tab_opens(
+        cab_db, monkeypatch):
+    from reports.cab import pack as pack_module
+    ran = []
+    real = db.run
+    monkeypatch.setattr(db, "run", lambda con, name, **values: ran.append(
+        name) or real(con, name, **values))
+    st.cache_resource.clear()  # a fresh server: no pack built yet
+    app = _cab_page(cab_db, monkeypatch)
+    assert _drawn(app)["decide"] and "cab_agenda" in ran
+    assert "cab_since_last" not in ran
+    app.query_params["tab"] = "since"
+    app.run()
+    assert not app.exception and _drawn(app)["since"]
+    assert ran.count("cab_since_last") == 1
+    labels = [m.label for m in app.metric]
+    assert labels[-len(pack_module.KPI_SPECS):] == [
+        kpi.label for kpi in pack_module.KPI_SPECS]
+    app.run()
+    assert ran.count("cab_since_last") == 1  # kept on the shared pack
+
+
 def rows(frame, *columns):
     return [tuple(None if pd.isna(v) else v for v in row)
             for row in frame[list(columns)].itertuples(index=False)]

@@ -22,8 +22,11 @@ status, _, filters = ui.page("CAB pack", period=False)
 def _pack(version, path, meeting: date, window_end: date | datetime | None,
           filters: dict, decisions_revision: int,
           as_of: str | None = None) -> cab.Pack:
+    # its "since last CAB" section is read when first shown or downloaded
+    # (cab.with_since): a fifth of a cold run, and the page opens on the
+    # agenda
     return cab.build_pack(path, meeting, window_end_at=window_end,
-                          filters=filters, as_of=as_of)
+                          filters=filters, as_of=as_of, since_last=False)
 
 
 def _kept(pack: cab.Pack, build, *args):
@@ -383,13 +386,18 @@ def _decide_tab() -> None:
 
 
 def _since_tab() -> None:
+    try:
+        kpis = cab.with_since(pack).kpis
+    except cab.PackOutdated:
+        # a load replaced the file version the pack read, keeping no
+        # snapshot of it: the next run builds the new version's pack
+        st.rerun()
     st.caption(meta["Since last CAB"])
     cut = meta.get("Since last CAB, counted")
     if cut:
         st.warning(ui.plain(cut), icon=":material/schedule:")
     _last_cab_decisions()
     st.subheader("What happened since the last CAB")
-    kpis = pack.kpis
     columns = st.columns(len(kpis))
     for column, (_, kpi) in zip(columns, kpis.iterrows(), strict=True):
         column.metric(
@@ -600,16 +608,32 @@ downloads = st.columns([1, 1, 1, 5])
 # the files name the decision log as it stands: a decision recorded for
 # this meeting since the pack was built is not in it (an earlier meeting's
 # rebuilds it), and the CLI run now writes the same file
-filed = cab.logged_until(pack, decisions.recorded_until(config.DB_PATH))
+until = decisions.recorded_until(config.DB_PATH)
+
+
+def _filed() -> cab.Pack:
+    """The pack the files hold: whole (its "since last CAB" section read
+    on the first download) and naming the log as it stands."""
+    try:
+        whole = cab.with_since(pack)
+    except cab.PackOutdated:
+        # a load replaced the version shown, keeping no snapshot of it:
+        # the file as it is now, which the pack's provenance names
+        whole = cab.build_pack(str(config.DB_PATH), meeting,
+                               window_end_at=window_end, filters=filters,
+                               as_of=asof.chosen())
+    return cab.logged_until(whole, until)
+
+
 # each file is built when its button is clicked, not on every rerun
 downloads[0].download_button(
-    "HTML", lambda: cab.to_html(filed), f"{stem}.html", "text/html",
+    "HTML", lambda: cab.to_html(_filed()), f"{stem}.html", "text/html",
     key="cab-html", on_click="ignore")
 downloads[1].download_button(
-    "PDF", lambda: cab.pdf_bytes(filed), f"{stem}.pdf", "application/pdf",
+    "PDF", lambda: cab.pdf_bytes(_filed()), f"{stem}.pdf", "application/pdf",
     key="cab-pdf", on_click="ignore")
 downloads[2].download_button(
-    "XLSX", lambda: cab.to_xlsx(filed), f"{stem}.xlsx",
+    "XLSX", lambda: cab.to_xlsx(_filed()), f"{stem}.xlsx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     key="cab-xlsx", on_click="ignore")
 

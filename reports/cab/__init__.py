@@ -37,9 +37,12 @@ from reports.cab.pack import (
     SIMILAR_LOOKBACK_DAYS,
     TEAM_LOOKBACK_DAYS,
     Pack,
+    PackOutdated,
     agenda_queries,
     build_pack,
+    data_file,
     logged_until,
+    with_since,
 )
 from reports.cab.pdf import CHROMIUM, pdf_bytes, print_pdf, to_pdf
 from reports.cab.provenance import (
@@ -92,10 +95,12 @@ __all__ = [
     "LITTLE_HISTORY_N", "NO_REASONS", "READINESS", "READING", "REASONS",
     "RECENT_FAILURE_DAYS", "RELEASES_INTRO", "RELEASE_CHANGES_SHOWN",
     "RELEASE_LINES", "SIMILAR_LOOKBACK_DAYS", "TEAM_LOOKBACK_DAYS",
-    "TEXT_CHARS", "XLSX_EPOCH", "ChangeBlock", "Pack", "agenda_lines",
+    "TEXT_CHARS", "XLSX_EPOCH", "ChangeBlock", "Pack", "PackOutdated",
+    "agenda_lines",
     "agenda_queries",
     "app_label", "as_text", "block_html", "blocks", "build_pack",
-    "cab_weekdays", "decision_table", "decisions_read", "empty_agenda",
+    "cab_weekdays", "data_file", "decision_table", "decisions_read",
+    "empty_agenda",
     "environment",
     "following_meeting", "headline", "instant", "kpi_n", "kpi_note",
     "kpi_notes", "kpi_table", "kpi_unknown", "logged_until", "meeting_on",
@@ -105,5 +110,5 @@ __all__ = [
     "releases_note", "reporting_zone", "sections", "shorten", "since_cut",
     "since_empty", "since_last", "since_none", "size_note", "span", "to_html",
     "to_pdf", "to_xlsx", "version_time", "when", "window_end_text",
-    "write_xlsx",
+    "with_since", "write_xlsx",
 ]

@@ -10,7 +10,7 @@ from string import Template
 from reports import decided
 from reports.cab import tables
 from reports.cab.blocks import ChangeBlock, blocks
-from reports.cab.pack import TEAM_LOOKBACK_DAYS, Pack
+from reports.cab.pack import TEAM_LOOKBACK_DAYS, Pack, with_since
 from reports.cab.provenance import provenance
 from reports.markup import definition_list, escape, html_table, running
 from reports.text import shorten
@@ -31,6 +31,7 @@ NO_RELEASE = ("<h2>Releases going live before the next meeting</h2>"
 
 def to_html(pack: Pack) -> str:
     """The pack as one self-contained HTML page: no script, font or link."""
+    pack = with_since(pack)
     meta = dict(provenance(pack))
     details = "".join(block_html(b) for b in blocks(pack, tables.DETAIL_LIMIT))
     return PAGE.substitute(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import queue
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -94,10 +96,14 @@ class Pack:
     team_scores: pd.DataFrame  # change_success_score, TEAM_LOOKBACK_DAYS
     team_failures: pd.DataFrame  # change_records of failed changes, same
     incidents: pd.DataFrame  # application_incidents, INCIDENT_LOOKBACK_DAYS
-    since_last: pd.DataFrame  # cab_since_last
-    kpis: pd.DataFrame  # headline KPIs, since last CAB and the period before
     releases: pd.DataFrame  # release_readiness, going live in the window
     labels: dict[str, str] = field(default_factory=dict)  # application names
+    # the "since last CAB" section: cab_since_last, and the headline KPIs
+    # since then and in the period before; None until read (a pack built
+    # with since_last=False, as the CAB page opens on the agenda: with_since
+    # reads them from the same file version)
+    since_last: pd.DataFrame | None = None
+    kpis: pd.DataFrame | None = None
     db_path: str | None = None  # the database file read (None: in memory)
     # the last CAB's decisions beside what happened (reports/decided.py)
     decided_meeting_at: pd.Timestamp | None = None
@@ -143,7 +149,8 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
                window_end_at: date | datetime | None = None,
                filters: dict[str, list[str]] | None = None,
                as_of: str | None = None,
-               decisions_until: str | None = None) -> Pack:
+               decisions_until: str | None = None,
+               since_last: bool = True) -> Pack:
     """Run the CAB queries for the meeting (a date means the cadence time).
 
     The review window runs from the meeting to window_end_at, by default the
@@ -154,9 +161,11 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
     was live, byte for byte. `decisions_until`: read the CAB decision log
     as it stood at that position (decisions.recorded_until; default: as it
     stands now), which the pack's provenance names for the same reason.
+    `since_last=False`: the "since last CAB" section is not read yet
+    (with_since reads it when asked for: a fifth of the pack's queries).
     """
     options = {"window_end_at": window_end_at, "filters": filters,
-               "decisions_until": decisions_until}
+               "decisions_until": decisions_until, "since_last": since_last}
     if isinstance(con_or_db_path, (str, Path)):
         return _from_file(con_or_db_path, meeting_at, as_of, options)
     con = con_or_db_path
@@ -172,8 +181,7 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
     with Runner(con, tz) as run:
         run.ahead([*_agenda_calls(window, filters).values(),
                    *_history_calls(period, window).values(),
-                   _since_last_call(period, filters),
-                   *_kpi_calls(filters, period)])
+                   *(_since_calls(period, filters) if since_last else [])])
         loaded = _loaded(con)
         file = _file_of(con)
         return Pack(
@@ -188,8 +196,7 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
                                  loaded["as_of"]),
             **_agenda(run, window, filters),
             **_history(run, period, window),
-            since_last=run(*_since_last_call(period, filters)),
-            kpis=_kpis(run, filters, period),
+            **(_since(run, period, filters) if since_last else {}),
             **_decided(con, file["db_path"], period.start, filters,
                        decisions_until),
             **file,
@@ -285,6 +292,62 @@ def _loaded(con) -> dict:
     }
 
 
+class PackOutdated(Exception):
+    """The file version a pack read is no longer there to read the rest of
+    it from (a load replaced it and kept no snapshot of it)."""
+
+
+_since_lock = threading.Lock()
+
+
+def with_since(pack: Pack) -> Pack:
+    """The pack with its "since last CAB" section, read now when it was
+    built without (build_pack(since_last=False)) from the file version the
+    rest of it read, and kept on the pack: every renderer and session
+    sharing it reads it once. PackOutdated when that version is gone."""
+    if pack.since_last is not None:
+        return pack
+    with _since_lock:
+        if pack.since_last is None:
+            period = Period(pack.meeting_at, pack.window_end_at,
+                            pack.is_window_end_default, pack.since_end_date,
+                            pack.since_start_date, pack.before_start_date)
+            with _reading_version(pack) as con, \
+                    Runner(con, pack.reporting_tz) as run:
+                run.ahead(_since_calls(period, pack.filters))
+                read = _since(run, period, pack.filters)
+            pack.kpis = read["kpis"]
+            pack.since_last = read["since_last"]  # last: it says "read"
+    return pack
+
+
+@contextmanager
+def _reading_version(pack: Pack):
+    """A cursor on the file version the pack read."""
+    from changeboard import snapshots
+
+    if not pack.db_path:
+        raise PackOutdated("the pack was built on a connection, not a file")
+    try:
+        with db.reading(data_file(pack)) as con:
+            if _file_of(con)["data_version"] != pack.data_version:
+                raise PackOutdated(f"{pack.data_version} is no longer live")
+            yield con
+    except (snapshots.SnapshotError, FileNotFoundError) as gone:
+        raise PackOutdated(str(gone)) from gone
+
+
+def data_file(pack: Pack):
+    """The file version the pack read: the live file, or its snapshot once
+    a later load replaced it."""
+    from changeboard import snapshots
+
+    name = pack.data_version
+    if name and name != snapshots.version_name(pack.db_path):
+        return snapshots.source(pack.db_path, name)[0]
+    return pack.db_path
+
+
 def logged_until(pack: Pack, until: str) -> Pack:
     """The pack as read with the decision log at `until` (now, on the CAB
     page), when no decision of an earlier meeting was recorded since it was
@@ -364,6 +427,16 @@ def _history_calls(period: Period, window: dict) -> dict[str, tuple]:
                         "opened_before"),
             "as_of": window["window_start_at"]}),
     }
+
+
+def _since_calls(period: Period, filters: dict) -> list[tuple]:
+    return [_since_last_call(period, filters), *_kpi_calls(filters, period)]
+
+
+def _since(run, period: Period, filters: dict) -> dict:
+    """The "since last CAB" section: its review list and headline KPIs."""
+    return {"since_last": run(*_since_last_call(period, filters)),
+            "kpis": _kpis(run, filters, period)}
 
 
 def _since_last_call(period: Period, filters: dict) -> tuple:

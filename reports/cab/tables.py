@@ -9,7 +9,7 @@ from changeboard.words import OUTSIDE_MAINTENANCE
 from reports import decided
 from reports.cab.blocks import blocks, no_rows, why_failed
 from reports.cab.evidence import NO_RISK, READING, app_label, assessments
-from reports.cab.pack import Pack
+from reports.cab.pack import Pack, with_since
 from reports.cab.provenance import provenance, since_cut
 from reports.text import (
     NO_REASONS,
@@ -62,7 +62,8 @@ def since_last(pack: Pack, reason: str, *,
                sheet: bool = False) -> pd.DataFrame:
     """One "since last CAB" list with human columns (`sheet`: its instants
     as a spreadsheet's cells, reports.text.Times)."""
-    rows = pack.since_last[pack.since_last["review_reason"] == reason]
+    since = with_since(pack).since_last
+    rows = since[since["review_reason"] == reason]
     times = Times(pack.reporting_tz, sheet)
     frame = pd.DataFrame({
         "Change": list(rows["change_id"]),
@@ -97,7 +98,7 @@ def kpi_table(pack: Pack, *, sheet: bool = False) -> pd.DataFrame:
     or close code recorded) counts 'not known', not '0 unauthorised'; the
     HTML says why under the table (kpi_notes), the sheet in its Note
     column."""
-    k = pack.kpis
+    k = with_since(pack).kpis
     since = f"{pack.since_start_date:%d %b} – {pack.since_end_date:%d %b}"
     before = f"{pack.before_start_date:%d %b} – {pack.since_start_date:%d %b}"
     since_title, before_title = (f"Since last CAB ({since})",
@@ -169,7 +170,8 @@ def kpi_note(kpi) -> str | None:
 
 def kpi_notes(pack: Pack) -> list[tuple[str, str]]:
     """(KPI, kpi_note) of each KPI the source leaves unrated."""
-    notes = [(kpi["KPI"], kpi_note(kpi)) for _, kpi in pack.kpis.iterrows()]
+    notes = [(kpi["KPI"], kpi_note(kpi))
+             for _, kpi in with_since(pack).kpis.iterrows()]
     return [(label, note) for label, note in notes if note]
 
 
@@ -178,7 +180,8 @@ def since_empty(pack: Pack, reason: str) -> str | None:
     the KPI it feeds is unrated (no close code, no approval recorded), so
     an empty list is no news of none; None when it is (then: 'None.')."""
     kpi = UNRATED_BY.get(reason)
-    rows = pack.kpis[pack.kpis["KPI"] == kpi]
+    kpis = with_since(pack).kpis
+    rows = kpis[kpis["KPI"] == kpi]
     if rows.empty or kpi_unknown(rows.iloc[0]) is None:
         return None
     return (f"None can be listed: the data does not say, as {kpi} "
@@ -428,6 +431,7 @@ def sections(pack: Pack) -> dict[str, pd.DataFrame]:
     numbers). The last CAB's decisions have a sheet only when a decision
     was recorded before the meeting, as the HTML and PDF leave the section
     out then."""
+    pack = with_since(pack)
     detailed = blocks(pack, DETAIL_LIMIT, sheet=True)
     empty = no_rows(pack, sheet=True)
     return {
