@@ -148,6 +148,23 @@ def test_list_parameters_split_on_commas(tiny_db):
     (["approval_lead_time_histogram", "--param", "start_date=2026-01-01",
       "--param", "end_date=2026-02-01", "--param", "bin_hours=0"],
      "error: --param bin_hours=0 is not a number of hours above 0"),
+    # a review window backwards, a batch id that is no number, a source
+    # no load came from, a negative count of days: '(no rows)' and exit 0
+    (["cab_agenda_summary", "--param", "window_start_at=2026-12-08",
+      "--param", "window_end_at=2026-12-01"],
+     "error: --param window_start_at=2026-12-08 is not before "
+     "window_end_at=2026-12-01"),
+    (["cab_agenda_summary", "--param", "window_start_at=2026-12-08 10:00",
+      "--param", "window_end_at=2026-12-08T11:00+02:00"],
+     "error: --param window_start_at=2026-12-08 10:00 is not before"),
+    (["ingest_rejects", "--param", "batch_id=abc"],
+     "error: --param batch_id='abc' is not a batch id: a whole number"),
+    (["ingest_batches", "--param", "source=nope"],
+     "error: --param source='nope': no load from that source in this "
+     "database (known: "),
+    (["open_change_backlog_by_state", "--param", "close_within_days=-1"],
+     "error: --param close_within_days='-1' is not a number of days, 0 or "
+     "more"),
     # a choice the query's own SQL checks names its parameter (exit 2), not
     # DuckDB's exception
     (["change_success_rate_by", "--param", "start_date=2026-01-01",
@@ -246,6 +263,12 @@ def test_json_keeps_dates_numbers_and_instants_as_csv_has_them(tmp_path):
         "--param", "as_of=2026-01-20T10:00:00.123456+01:00",
         "--format", "json").stdout)
     assert backlog[0]["as_of"] == "2026-01-20T09:00:00.123456Z"
+    # a whole second keeps its six zeros: one format in every row
+    backlog = json.loads(cli(
+        "queries", "open_change_backlog_by_state", "--db", str(path),
+        "--param", "as_of=2026-01-20T10:00:00+01:00",
+        "--format", "json").stdout)
+    assert backlog[0]["as_of"] == "2026-01-20T09:00:00.000000Z"
 
 
 def query_examples() -> list[list[str]]:
@@ -309,6 +332,35 @@ def test_db_defaults_to_the_changeboard_db_setting(tiny_db):
                  "start_date=2026-01-01", "--param", "end_date=2026-02-01",
                  "--format", "json", env=env)
     assert json.loads(result.stdout)[0]["emergency_change_ratio"] == 0.5
+
+
+def test_the_list_piped_into_head_ends_quietly():
+    """`query --list | head -2` printed BrokenPipeError, then an
+    UnboundLocalError from the error handler."""
+    result = subprocess.run(
+        ["bash", "-o", "pipefail", "-c",
+         f"{sys.executable} -m changeboard query --list | head -2"],
+        cwd=ROOT, text=True, capture_output=True, timeout=120)
+    assert len(result.stdout.splitlines()) == 2
+    assert result.stderr == "" and result.returncode == 0
+
+
+def test_a_reporting_zone_setting_that_names_no_zone_is_said(tiny_db):
+    import os
+
+    env = {**os.environ, "CHANGEBOARD_REPORTING_TZ": "Europe/Amsterdm"}
+    result = cli("changeboard", "query", "change_success_rate", "--db",
+                 str(tiny_db), "--param", "start_date=2026-01-01", "--param",
+                 "end_date=2026-02-01", env=env)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2, "", "error: CHANGEBOARD_REPORTING_TZ: unknown time zone "
+        "'Europe/Amsterdm'; did you mean Europe/Amsterdam?\n")
+    # given as a parameter, the setting is not read
+    result = cli("changeboard", "query", "change_success_rate", "--db",
+                 str(tiny_db), "--param", "start_date=2026-01-01", "--param",
+                 "end_date=2026-02-01", "--param", "reporting_tz=UTC",
+                 env=env)
+    assert result.returncode == 0, result.stderr
 
 
 def test_output_piped_into_head_ends_quietly(tiny_db):

@@ -62,16 +62,58 @@ def _check_values(con, name: str, values: dict) -> None:
         raise db.QueryError(
             f"--param start_date={start} is not before end_date={end}: the "
             "window runs from start_date up to, not including, end_date")
+    _check_window(values)
     bins = values.get("bin_hours")
     hours = None if bins is None else _number(bins)
     if hours is not None and hours <= 0:
         raise db.QueryError(f"--param bin_hours={bins} is not a number of "
                             "hours above 0")
+    for param, value in values.items():  # a count of days or minutes
+        unit = param.rpartition("_")[2]
+        if value is not None and unit in ("days", "minutes") and \
+                param in declared:
+            number = _number(value)  # None: the query's cast names it
+            if number is not None and not 0 <= number < math.inf:
+                raise db.QueryError(f"--param {param}={value!r} is not a "
+                                    f"number of {unit}, 0 or more")
+    batch = values.get("batch_id")
+    if batch is not None and not batch.strip().isdigit():
+        raise db.QueryError(f"--param batch_id={batch!r} is not a batch id: "
+                            "a whole number (`changeboard query "
+                            "ingest_batches` lists them)")
+    source = values.get("source")
+    if source is not None and "source" in declared:
+        known = sorted(r[0] for r in con.execute(
+            "select distinct source from ingest_batches").fetchall())
+        if source not in known:
+            raise db.QueryError(
+                f"--param source={source!r}: no load from that source in "
+                f"this database (known: {', '.join(known) or 'none'})")
     refused = filters.refusal(con, {
         p: v if isinstance(v, list) else split_list(v)
         for p, v in values.items() if p in declared and v})
     if refused:
         raise db.QueryError(f"--param {refused[0]}: {refused[1]}")
+
+
+def _check_window(values: dict) -> None:
+    """A review window (window_start_at, window_end_at) whose start is not
+    before its end: an input error, as start_date and end_date are. An
+    instant without an offset is in the query's reporting zone."""
+    start, end = values.get("window_start_at"), values.get("window_end_at")
+    if start is None or end is None:
+        return
+    zone = values.get("reporting_tz") or config.REPORTING_TZ
+    try:
+        bounds = [pd.Timestamp(v.strip()) for v in (start, end)]
+        bounds = [b if b.tzinfo else b.tz_localize(zone) for b in bounds]
+    except (ValueError, TypeError):
+        return  # not instants: the query's cast names which
+    if bounds[0] >= bounds[1]:
+        raise db.QueryError(
+            f"--param window_start_at={start} is not before window_end_at="
+            f"{end}: the window runs from window_start_at up to, not "
+            "including, window_end_at")
 
 
 def _number(text) -> float | None:
@@ -134,20 +176,37 @@ def _listed(param: str, default: str | None) -> str:
     return f"[{param}={default.strip(chr(39) + chr(34))}]"
 
 
+def _list() -> None:
+    width = max(map(len, db.names()), default=0)
+    for name in db.names():
+        params = ", ".join(_listed(p, d) for p, d in db.params(name).items())
+        print(f"{name:<{width}}  {db.header(name)}")
+        if params:
+            print(f"{'':<{width}}  params: {params}")
+
+
+def _zone_setting(name: str, values: dict) -> None:
+    """A query read in the reporting zone of the settings (no
+    reporting_tz given) when CHANGEBOARD_REPORTING_TZ names no zone: an
+    input error naming the setting, as --param reporting_tz= would be."""
+    if "reporting_tz" in db.params(name) and \
+            values.get("reporting_tz") is None:
+        from reports.cab.meetings import zone_problem
+
+        problem = zone_problem(config.REPORTING_TZ)
+        if problem:
+            raise db.QueryError(f"CHANGEBOARD_REPORTING_TZ: {problem}")
+
+
 def run(args, parser) -> int:
+    if args.list:
+        return _written(_list)
+    values = {}
     try:
-        if args.list:
-            width = max(map(len, db.names()), default=0)
-            for name in db.names():
-                params = ", ".join(_listed(p, d)
-                                   for p, d in db.params(name).items())
-                print(f"{name:<{width}}  {db.header(name)}")
-                if params:
-                    print(f"{'':<{width}}  params: {params}")
-            return 0
         if not args.name:
             parser.error("give a query name or --list")
         values = _parse_params(args.name, args.param)
+        _zone_setting(args.name, values)
         as_of = getattr(args, "as_of", None)
         path, version = snapshots.source(args.db or config.DB_PATH, as_of)
         if as_of and version and version != as_of:
@@ -172,8 +231,13 @@ def run(args, parser) -> int:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         print(f"error: {type(exc).__name__}: {first}", file=sys.stderr)
         return 1
+    return _written(lambda: _write(frame, args.format))
+
+
+def _written(write) -> int:
     try:
-        _write(frame, args.format)
+        write()
+        sys.stdout.flush()
     except BrokenPipeError:  # e.g. `| head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
@@ -203,15 +267,21 @@ def json_text(frame: pd.DataFrame) -> str:
     return json.dumps(records, separators=(",", ":"), default=str)
 
 
+# every instant to the microsecond, a zero fraction too (isoformat drops
+# it: one column held both forms, and a fixed parse of the other failed)
+JSON_INSTANT = "%Y-%m-%dT%H:%M:%S.%f"
+
+
 def _json_column(series: pd.Series) -> list:
     if isinstance(series.dtype, pd.DatetimeTZDtype):
         utc = series.dt.tz_convert("UTC").dt.tz_localize(None)
-        return [None if pd.isna(v) else v.isoformat() + "Z" for v in utc]
+        return [None if pd.isna(v) else v.strftime(JSON_INSTANT) + "Z"
+                for v in utc]
     if pd.api.types.is_datetime64_dtype(series.dtype):
         days = series.dropna()
         as_date = bool((days == days.dt.normalize()).all())
         return [None if pd.isna(v) else
-                v.strftime("%Y-%m-%d") if as_date else v.isoformat()
+                v.strftime("%Y-%m-%d" if as_date else JSON_INSTANT)
                 for v in series]
     return [_json_value(v) for v in series.astype(object)]
 
@@ -228,7 +298,8 @@ def _json_value(value):
     if isinstance(value, (float, np.floating)):
         return float(value) if math.isfinite(value) else None
     if isinstance(value, pd.Timestamp):
-        return value.isoformat()
+        return value.tz_convert("UTC").strftime(JSON_INSTANT) + "Z" \
+            if value.tzinfo else value.strftime(JSON_INSTANT)
     return value
 
 
