@@ -264,7 +264,8 @@ def provenance(minutes: Minutes) -> list[tuple[str, str]]:
     who = minutes.attendance
     day = pack.meeting_at.astimezone(cab.reporting_zone())
     command = ["python", "-m", "changeboard", "report", "minutes",
-               "--meeting", f"{day:%Y-%m-%d}", "--db", pack.db_path or "PATH"]
+               "--meeting", f"{day:%Y-%m-%d}", "--db", pack.db_path or "PATH",
+               *cab.cadence(pack)]
     if pack.data_version:
         command += ["--as-of", pack.data_version]
     if minutes.until:

@@ -6,6 +6,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from dataclasses import replace
 from datetime import date, datetime
 from html import unescape
@@ -847,6 +848,7 @@ def test_pack_carries_what_produced_it(pack):
     # an in-memory database has no file: the command says where one goes
     assert meta["Regenerate with"].startswith(
         "python -m changeboard report cab --date 2026-01-20 --db PATH "
+        "--reporting-tz UTC --cab-time 10:00 --cab-weekdays 1 "
         "--out cab-pack.pdf")
 
 
@@ -990,10 +992,92 @@ def test_the_regenerate_command_quotes_every_argument_for_a_shell(con,
     shown = subprocess.run(["bash", "-c", f"printf '%s\\0' {arguments}"],
                            cwd=tmp_path, capture_output=True, text=True,
                            check=True).stdout.split("\0")[:-1]
-    assert shown == ["--date", "2026-01-20", "--db", "PATH", "--window-end",
+    assert shown == ["--date", "2026-01-20", "--db", "PATH",
+                     "--reporting-tz", "UTC", "--cab-time", "10:00",
+                     "--cab-weekdays", "1", "--window-end",
                      "2026-01-22 10:00:00+00:00", "--teams", ",".join(teams),
                      "--out", "cab-pack.pdf"]
     assert not (tmp_path / "PWNED").exists()
+
+
+def test_the_regenerate_command_rebuilds_the_pack_under_other_settings(
+        cab_db, tmp_path):
+    """A pack written with CHANGEBOARD_CAB_WEEKDAYS=1,3 (a window to
+    Thursday) named no cadence in its Regenerate command: run in a shell
+    without the setting, it built the window to the next Tuesday, another
+    agenda. The same with the zone and the CAB time. The command names all
+    three, and, run with other settings in the environment, writes the
+    same bytes."""
+    import os
+
+    made = {"CHANGEBOARD_REPORTING_TZ": "America/New_York",
+            "CHANGEBOARD_CAB_TIME": "05:00",
+            "CHANGEBOARD_CAB_WEEKDAYS": "1,3"}
+    first = tmp_path / "first.html"
+    env = {**os.environ, **made}
+    done = subprocess.run(
+        [sys.executable, "-m", "changeboard", "report", "cab", "--date",
+         "2026-01-20", "--db", str(cab_db), "--out", str(first)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    page = unescape(first.read_text())
+    line = re.search(r"Regenerate with</dt>\s*<dd>(.*?)</dd>", page,
+                     re.S).group(1)
+    words = shlex.split(re.sub(r"<[^>]+>", "", line))
+    for option, value in (("--reporting-tz", "America/New_York"),
+                          ("--cab-time", "05:00"), ("--cab-weekdays", "1,3")):
+        assert words[words.index(option) + 1] == value
+    assert "Tue 20 Jan 2026 05:00 (America/New_York)" in page
+    assert "Thu 22 Jan 2026 05:00" in page  # the window ends on Thursday
+    again = tmp_path / "again.html"
+    words[words.index("--out") + 1] = str(again)
+    other = {**os.environ, "CHANGEBOARD_REPORTING_TZ": "Asia/Tokyo",
+             "CHANGEBOARD_CAB_TIME": "16:00",
+             "CHANGEBOARD_CAB_WEEKDAYS": "4"}
+    done = subprocess.run([sys.executable, *words[1:]], cwd=ROOT, env=other,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert again.read_bytes() == first.read_bytes()
+
+
+@pytest.mark.parametrize(("setting", "value", "said"), [
+    ("CHANGEBOARD_REPORTING_TZ", "Europe/Amsterdm", "unknown time zone "
+     "'Europe/Amsterdm'; did you mean Europe/Amsterdam?"),
+    ("CHANGEBOARD_CAB_TIME", "25:00", "'25:00' is not a time of day: "
+     "expected HH:MM, e.g. 10:00"),
+    ("CHANGEBOARD_CAB_WEEKDAYS", "tuesday", "'tuesday' is not a list of "
+     "weekdays: expected numbers 0-6 (0 = Monday), comma-separated, e.g. "
+     "1,3"),
+])
+def test_a_meeting_setting_that_cannot_be_read_is_named(
+        cab_db, tmp_path, monkeypatch, capsys, setting, value, said):
+    """A traceback (ZoneInfoNotFoundError), or 'hour must be in 0..23' and
+    'invalid literal for int()' naming no setting; an option given the
+    same value is named as the option."""
+    from changeboard import cli as commands
+    monkeypatch.setenv(setting, value)
+    monkeypatch.setattr(config, setting.removeprefix("CHANGEBOARD_"), value)
+    out = tmp_path / "x.html"
+    with pytest.raises(SystemExit) as done:
+        commands.main(["report", "cab", "--date", "2026-01-20", "--db",
+                       str(cab_db), "--out", str(out)])
+    assert done.value.code == 2 and not out.exists()
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"changeboard report cab: error: {setting}: {said}")
+    monkeypatch.undo()
+    option = "--" + setting.removeprefix("CHANGEBOARD_").lower().replace(
+        "_", "-")
+    with pytest.raises(SystemExit) as done:
+        commands.main(["report", "minutes", "--meeting", "2026-01-20",
+                       "--db", str(cab_db), "--out", str(out), option, value])
+    assert done.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"changeboard report minutes: error: {option}: {said}")
+    # the settings are put back after a run that gave them
+    assert commands.main(["report", "cab", "--date", "2026-01-20", "--db",
+                          str(cab_db), "--out", str(out), "--cab-time",
+                          "11:00"]) == 0
+    assert config.CAB_TIME == "10:00"
 
 
 def test_an_empty_window_gives_an_empty_pack_that_still_renders(con):

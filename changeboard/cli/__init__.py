@@ -276,6 +276,7 @@ def _report(commands) -> None:
                      "name a pack's provenance gives (`changeboard "
                      "snapshots list`); regenerates that pack byte for byte")
     _decisions_until(cab)
+    cadence(cab)
     cab.add_argument("--format", choices=["html", "pdf", "xlsx"],
                      help="default: from --out's suffix (cab.pdf); "
                      "required when it has none, except with --send")
@@ -288,6 +289,21 @@ def _report(commands) -> None:
     _send_options(cab)
     from changeboard.cli import minutes  # report minutes: its own module
     minutes.add(kinds)
+
+
+def cadence(parser) -> None:
+    """--reporting-tz, --cab-time, --cab-weekdays: the settings a CAB pack
+    (and its minutes) is read with, for this run; a pack's Regenerate
+    command names all three."""
+    from changeboard.config import SETTINGS
+    from reports.cab.meetings import SETTINGS as CADENCE
+
+    for _, variable, option in CADENCE:
+        default, said = SETTINGS[variable]
+        parser.add_argument(f"--{option}", default=None,
+                            metavar=option.split("-")[-1].upper(),
+                            help=f"{said} (default: {variable}, else "
+                            f"{default})")
 
 
 def _decisions_until(parser) -> None:

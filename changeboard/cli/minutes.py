@@ -40,8 +40,9 @@ def add(kinds) -> None:
     minutes.add_argument("--as-of", default=None, metavar="SNAPSHOT",
                          help="read this snapshot instead of the live file "
                          "(the minutes' provenance names it)")
-    from changeboard.cli import _decisions_until
+    from changeboard.cli import _decisions_until, cadence
     _decisions_until(minutes)
+    cadence(minutes)
     minutes.add_argument("--format", choices=["html", "pdf", "xlsx"],
                          help="default: from --out's suffix")
     minutes.add_argument("--out", required=True, type=Path,
@@ -50,14 +51,20 @@ def add(kinds) -> None:
 
 
 def run(args, parser) -> int:
-    from changeboard.cli.report import out_folder, settle_format, write
+    from changeboard.cli.report import (
+        out_folder,
+        read_with,
+        settle_format,
+        write,
+    )
     from reports import minutes as module  # after parsing: --help stays fast
 
     settle_format(parser, args)
     out_folder(parser, args)
-    found, status = write(parser, args, module, lambda: module.build_for(
-        args.db or config.DB_PATH, args.meeting, as_of=args.as_of,
-        until=args.decisions_until))
+    with read_with(parser, args):
+        found, status = write(parser, args, module, lambda: module.build_for(
+            args.db or config.DB_PATH, args.meeting, as_of=args.as_of,
+            until=args.decisions_until))
     if found is None:
         return status
     print(f"wrote {args.out} ({many(len(found.decisions), 'decision')}, "

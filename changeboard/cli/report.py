@@ -2,6 +2,7 @@
 XLSX."""
 import argparse
 import sys
+from contextlib import contextmanager
 from datetime import date, datetime
 
 from changeboard import config
@@ -37,7 +38,39 @@ def filter_values(text: str) -> list[str]:
     return split_list(text)
 
 
+@contextmanager
+def read_with(parser, args):
+    """The meeting settings for this run: --reporting-tz, --cab-time and
+    --cab-weekdays where given, else the environment's; one that cannot be
+    read is an input error naming it (not a traceback). The settings are
+    put back after (a caller in the same process, a test, keeps its own)."""
+    from reports.cab.meetings import PROBLEMS, SETTINGS, settings_problem
+
+    kept = {name: getattr(config, name) for name, _, _ in SETTINGS}
+    try:
+        for name, _, option in SETTINGS:
+            given = getattr(args, option.replace("-", "_"), None)
+            if given is None:
+                continue
+            problem = PROBLEMS[name](given)
+            if problem:
+                parser.error(f"--{option}: {problem}")
+            setattr(config, name, given.strip())
+        problem = settings_problem()
+        if problem:
+            parser.error(problem)
+        yield
+    finally:
+        for name, value in kept.items():
+            setattr(config, name, value)
+
+
 def cab(args, parser) -> int:
+    with read_with(parser, args):
+        return _cab(args, parser)
+
+
+def _cab(args, parser) -> int:
     from reports import cab as pack_module  # after parsing: --help stays fast
     from reports.text import many
 

@@ -46,6 +46,7 @@ from reports.cab.pack import (
 )
 from reports.cab.pdf import CHROMIUM, pdf_bytes, print_pdf, to_pdf
 from reports.cab.provenance import (
+    cadence,
     decisions_read,
     provenance,
     since_cut,
@@ -98,7 +99,7 @@ __all__ = [
     "TEXT_CHARS", "XLSX_EPOCH", "ChangeBlock", "Pack", "PackOutdated",
     "agenda_lines",
     "agenda_queries",
-    "app_label", "as_text", "block_html", "blocks", "build_pack",
+    "app_label", "as_text", "block_html", "blocks", "build_pack", "cadence",
     "cab_weekdays", "data_file", "decision_table", "decisions_read",
     "empty_agenda",
     "environment",

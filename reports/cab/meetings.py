@@ -2,10 +2,71 @@
 CHANGEBOARD_CAB_WEEKDAYS and CHANGEBOARD_CAB_TIME, in the reporting zone."""
 from __future__ import annotations
 
+import difflib
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from changeboard import config
+
+# the settings a pack is built with, as config names them, their
+# environment variables and the command line's options (report cab and
+# report minutes: their Regenerate command names all three)
+SETTINGS = (("REPORTING_TZ", "CHANGEBOARD_REPORTING_TZ", "reporting-tz"),
+            ("CAB_TIME", "CHANGEBOARD_CAB_TIME", "cab-time"),
+            ("CAB_WEEKDAYS", "CHANGEBOARD_CAB_WEEKDAYS", "cab-weekdays"))
+
+
+def zone_problem(text: str) -> str | None:
+    """What is wrong with a time zone's name (None: nothing)."""
+    try:
+        ZoneInfo(text)
+        return None
+    except (ZoneInfoNotFoundError, ValueError):
+        near = difflib.get_close_matches(text, available_timezones(), 1)
+        return (f"unknown time zone {text!r}; "
+                + (f"did you mean {near[0]}?" if near
+                   else "expected an IANA name such as Europe/London"))
+
+
+def time_problem(text: str) -> str | None:
+    try:
+        time.fromisoformat(text.strip())
+        return None
+    except ValueError:
+        return f"{text!r} is not a time of day: expected HH:MM, e.g. 10:00"
+
+
+def _weekdays(text: str) -> list[int]:
+    try:
+        days = sorted({int(d) for d in text.split(",") if d.strip()})
+    except ValueError:
+        days = []
+    if not days or not all(0 <= d <= 6 for d in days):
+        raise ValueError(f"{text!r} is not a list of weekdays: expected "
+                         "numbers 0-6 (0 = Monday), comma-separated, e.g. 1,3")
+    return days
+
+
+def weekdays_problem(text: str) -> str | None:
+    try:
+        _weekdays(text)
+        return None
+    except ValueError as problem:
+        return str(problem)
+
+
+PROBLEMS = {"REPORTING_TZ": zone_problem, "CAB_TIME": time_problem,
+            "CAB_WEEKDAYS": weekdays_problem}
+
+
+def settings_problem() -> str | None:
+    """The first of the meeting settings that cannot be read, named with
+    what is wrong (None: all can)."""
+    for name, variable, _ in SETTINGS:
+        problem = PROBLEMS[name](getattr(config, name))
+        if problem:
+            return f"{variable}: {problem}"
+    return None
 
 
 def reporting_zone() -> ZoneInfo:
@@ -15,11 +76,10 @@ def reporting_zone() -> ZoneInfo:
 
 def cab_weekdays() -> list[int]:
     """Weekdays the CAB meets (0 = Monday), from CHANGEBOARD_CAB_WEEKDAYS."""
-    days = sorted({int(d) for d in config.CAB_WEEKDAYS.split(",") if d.strip()})
-    if not days or not all(0 <= d <= 6 for d in days):
-        raise ValueError("CHANGEBOARD_CAB_WEEKDAYS must list days 0-6, "
-                         f"got {config.CAB_WEEKDAYS!r}")
-    return days
+    try:
+        return _weekdays(config.CAB_WEEKDAYS)
+    except ValueError as problem:
+        raise ValueError(f"CHANGEBOARD_CAB_WEEKDAYS: {problem}") from None
 
 
 def meeting_on(day: date) -> datetime:

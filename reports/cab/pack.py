@@ -19,6 +19,7 @@ from changeboard.filters import refusal
 from changeboard.words import many, unrated_authorisation
 from reports import decided
 from reports.cab.meetings import (
+    cab_weekdays,
     following_meeting,
     instant,
     previous_meeting,
@@ -104,6 +105,10 @@ class Pack:
     # reads them from the same file version)
     since_last: pd.DataFrame | None = None
     kpis: pd.DataFrame | None = None
+    # the cadence it was built with (CHANGEBOARD_CAB_TIME and _WEEKDAYS,
+    # beside reporting_tz): its Regenerate command names them
+    cab_time: str | None = None
+    cab_weekdays: str | None = None
     db_path: str | None = None  # the database file read (None: in memory)
     # the last CAB's decisions beside what happened (reports/decided.py)
     decided_meeting_at: pd.Timestamp | None = None
@@ -191,6 +196,8 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
             since_start_date=period.since_start,
             since_end_date=period.meeting_day,
             before_start_date=period.before_start, reporting_tz=tz,
+            cab_time=config.CAB_TIME.strip(),
+            cab_weekdays=",".join(map(str, cab_weekdays())),
             filters=filters, **loaded,
             releases=_going_live(run, filters, period.start, period.end,
                                  loaded["as_of"]),

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from changeboard import decisions
+from changeboard import config, decisions
 from changeboard.filters import join_list
 from reports.cab.pack import Pack
 from reports.text import ranges, when
@@ -39,7 +39,7 @@ def command(pack: Pack) -> list[str]:
     day = pack.meeting_at.astimezone(ZoneInfo(pack.reporting_tz))
     words = ["python", "-m", "changeboard", "report", "cab", "--date",
              f"{day:%Y-%m-%d}",
-             "--db", pack.db_path or "PATH"]
+             "--db", pack.db_path or "PATH", *cadence(pack)]
     if pack.data_version:
         words += ["--as-of", pack.data_version]
     if pack.decisions_until:
@@ -49,6 +49,14 @@ def command(pack: Pack) -> list[str]:
     for k, v in pack.filters.items():
         words += [f"--{k.replace('_', '-')}", joined(v)]
     return words
+
+
+def cadence(pack: Pack) -> list[str]:
+    """The settings the pack's meeting, window and days were read with, as
+    options: a shell with other settings rebuilds the same pack."""
+    return ["--reporting-tz", pack.reporting_tz,
+            "--cab-time", pack.cab_time or config.CAB_TIME,
+            "--cab-weekdays", pack.cab_weekdays or config.CAB_WEEKDAYS]
 
 
 def joined(values: list[str]) -> str:
