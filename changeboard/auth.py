@@ -85,6 +85,21 @@ def _os_user() -> str:
         return "unknown"
 
 
+def commented_rule() -> str | None:
+    """A role setting holding a '#' (a comment after the value in a
+    systemd EnvironmentFile, which keeps it as part of the value: the rule
+    then matches nobody, silently), named with the fix, not its value (as
+    a misspelt setting is); None when none."""
+    for role in ROLES:
+        for rule in config.env(role.setting).split(","):
+            if "#" in rule:
+                return (f"{role.setting} holds a '#': a comment after a "
+                        "value is part of it in a systemd EnvironmentFile, "
+                        "and the rule would match nobody; put the comment "
+                        "on a line of its own")
+    return None
+
+
 def _rules(role: Role) -> list[str]:
     return [r.strip().lower() for r in config.env(role.setting).split(",")
             if r.strip()]
@@ -126,13 +141,16 @@ def unverified(claims: dict) -> bool:
 def user_from_claims(claims: dict) -> User:
     """A signed-in user from the identity token's claims (st.user); an
     e-mail the provider marks unverified matches no e-mail or domain rule
-    (groups and `*` still do)."""
+    (groups and `*` still do), and so does a user name standing in for a
+    missing e-mail claim (preferred_username: Entra ID calls it mutable and
+    not for authorisation; a user could be named after an admin's
+    address)."""
     email = str(claims.get("email") or claims.get("preferred_username")
                 or "").strip()
     groups = claims.get(config.env("CHANGEBOARD_GROUPS_CLAIM")) or ()
     if isinstance(groups, str):
         groups = [groups]
-    verified = not (claims.get("email") and unverified(claims))
+    verified = bool(claims.get("email")) and not unverified(claims)
     return User(email=email, name=str(claims.get("name") or email),
                 roles=roles_for(email, groups, verified=verified),
                 signed_in=True)

@@ -142,6 +142,9 @@ def signin(name: str, hosts: list[str] | None = None
         print(warning, file=sys.stderr, flush=True)
     if hosts is not None:
         check_hosts(section, hosts)
+    commented = auth.commented_rule()
+    if commented:
+        raise Refused(commented)
     try:  # the app would refuse every sign-in
         auth.session_hours()
     except ValueError as exc:

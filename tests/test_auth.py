@@ -50,6 +50,38 @@ def test_nobody_without_an_email_or_groups_gets_a_role(roles):
     assert names(auth.user_from_claims({"email": "a@b.c"})) == ["viewer"]
 
 
+def test_a_user_name_in_place_of_an_email_matches_no_email_rule(roles):
+    """A provider's user with no e-mail claim and the user name
+    'ann@acme.example' was given the data admin role of that address:
+    preferred_username is no verified e-mail. Groups and `*` still match."""
+    roles(admins="ann@acme.example, group:admins", viewers="*")
+    named = auth.user_from_claims({"sub": "mal",
+                                   "preferred_username": "ann@acme.example"})
+    assert named.email == "ann@acme.example"
+    assert names(named) == ["viewer"] and not named.can(auth.LOAD)
+    assert names(auth.user_from_claims(
+        {"preferred_username": "ann@acme.example", "groups": ["admins"]})) \
+        == ["data_admin", "viewer"]
+    assert names(auth.user_from_claims({"email": "ann@acme.example"})) == [
+        "data_admin", "viewer"]
+
+
+def test_a_role_setting_holding_a_comment_is_named(monkeypatch):
+    """deploy.md's settings file had `CHANGEBOARD_CAB_MEMBERS=group:<id>  #
+    record CAB decisions`: systemd keeps the comment in the value, and the
+    rule matched nobody, silently."""
+    monkeypatch.setenv("CHANGEBOARD_CAB_MEMBERS",
+                       "group:cab  # record CAB decisions")
+    assert "cab_member" not in [  # why it must be said
+        r.name for r in auth.roles_for("x@y.z", ["cab"])]
+    assert auth.commented_rule() == (
+        "CHANGEBOARD_CAB_MEMBERS holds a '#': a comment after a value is "
+        "part of it in a systemd EnvironmentFile, and the rule would match "
+        "nobody; put the comment on a line of its own")
+    monkeypatch.setenv("CHANGEBOARD_CAB_MEMBERS", "group:cab")
+    assert auth.commented_rule() is None
+
+
 def test_a_cab_member_may_decide_and_a_viewer_or_data_admin_may_not(roles):
     roles(admins="ann@acme.com", viewers="@acme.com",
           cab="group:cab, chair@acme.com")

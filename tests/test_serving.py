@@ -237,6 +237,22 @@ def test_a_misspelt_setting_is_refused_at_start_naming_the_right_one(
                                                  "")) == []
 
 
+def test_a_role_setting_with_a_comment_after_it_is_refused_at_start(
+        tmp_path):
+    """deploy.md's settings file put `# record CAB decisions` after
+    CHANGEBOARD_CAB_MEMBERS' value; systemd keeps it in the value, and
+    nobody was a CAB member, silently."""
+    said = _launch("--allowed-hosts", "cb.example.com", env={
+        **SIGN_IN, "CHANGEBOARD_CAB_MEMBERS": "group:cab  # record CAB"},
+        tmp=tmp_path)
+    assert said.returncode == 2 and not said.stdout
+    assert "CHANGEBOARD_CAB_MEMBERS holds a '#'" in said.stderr
+    assert "group:cab" not in said.stderr
+    said = _launch("--allowed-hosts", "cb.example.com", env={
+        **SIGN_IN, "CHANGEBOARD_CAB_MEMBERS": "group:cab"}, tmp=tmp_path)
+    assert said.returncode == 0, said.stderr
+
+
 def _names_the_code_reads() -> set[str]:
     """Every whole CHANGEBOARD_* name the code and the deploy files quote
     ("CHANGEBOARD_DB", ${CHANGEBOARD_ALLOWED_HOSTS})."""
@@ -697,6 +713,53 @@ def _started_nginx(tmp_path: Path, port: int, site: str, main: str):
                 nginx.kill()
                 raise RuntimeError(nginx.stderr.read().decode()) from None
             time.sleep(0.1)
+
+
+def test_a_browser_reaches_the_app_through_nginx_on_any_port(sample_db,
+                                                             tmp_path):
+    """The site sent `Host: $host`, which drops the port: a browser at
+    http://cb.example.test:8080 sent Origin http://cb.example.test:8080,
+    the replica read Host cb.example.test, and Streamlit refused every
+    WebSocket as cross-origin (a blank page; README's LISTEN=0.0.0.0:8080
+    example). The site passes the Host the browser sent."""
+    from changeboard import serve
+
+    replica, port = _free_port(), _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CHANGEBOARD_OIDC_", "CHANGEBOARD_OPEN"))}
+    app = subprocess.Popen(
+        [sys.executable, "-m", "changeboard.serve", "run", "--host",
+         "127.0.0.1", "--port", str(replica), "--allowed-hosts",
+         "cb.example.test"], cwd=ROOT, env={
+             **env, "CHANGEBOARD_DB": str(sample_db),
+             "XDG_RUNTIME_DIR": str(tmp_path)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    nginx = None
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(
+                        f"http://127.0.0.1:{replica}/_stcore/health",
+                        timeout=2):
+                    break
+            except OSError:
+                assert app.poll() is None and time.monotonic() < deadline
+                time.sleep(0.3)
+        nginx = _started_nginx(
+            tmp_path, port, serve.nginx_site(
+                [replica], f"127.0.0.1:{port}",
+                server_name="cb.example.test"),
+            serve.NGINX_MAIN)
+        # the browser's Host and Origin carry the port it was given
+        assert " 101 " in _handshake(port, f"cb.example.test:{port}")
+    finally:
+        if nginx is not None:
+            nginx.terminate()
+            nginx.wait(timeout=20)
+        os.killpg(app.pid, signal.SIGTERM)
+        app.wait(timeout=20)
 
 
 def test_the_sign_in_callbacks_code_stays_out_of_the_access_log(tmp_path):
