@@ -2377,21 +2377,22 @@ def test_a_block_longer_than_a_page_runs_on_from_the_one_before(
     """Each block was kept whole: one longer than a page began a page of its
     own and spilled its last rows onto the next, which the next block left
     nearly empty (28 of a million-change pack's 117 pages held 15 lines or
-    fewer; 1 of 94 now). A block printing more than PAGE_LINES runs on from
-    where the one before ends; a shorter one stays whole."""
+    fewer; 1 of 94 now). In the PDF, a block taller than a page as laid
+    out (html.MEASURE) runs on from where the one before ends; a shorter
+    one stays whole."""
     from dataclasses import replace
 
     from reports.cab import html
     short = cab.blocks(pack)
     assert all(0 < html.printed_lines(b) <= html.PAGE_LINES for b in short)
     assert ' long"' not in cab.to_html(pack)
+    assert "<script" not in cab.to_html(pack)  # the file holds none
     # two blocks of 40 collisions each: longer than a page
     rows = pd.concat([short[1].collisions] * 40, ignore_index=True)
     long = [replace(b, collisions=rows) for b in short]
-    assert all(html.printed_lines(b) > html.PAGE_LINES for b in long)
-    page = (f"<html><head><style>{cab.CSS}</style></head><body>"
-            + "".join(html.block_html(b) for b in long) + "</body></html>")
-    assert page.count(' long">') == 2
+    page = cab.for_print(
+        f"<html><head><style>{cab.CSS}</style></head><body>"
+        + "".join(html.block_html(b) for b in long) + "</body></html>")
     text = pdf_pages(cab.print_pdf(page, tmp_path / "long.pdf"))
     whole = "\f".join(text)
 
@@ -2404,3 +2405,34 @@ def test_a_block_longer_than_a_page_runs_on_from_the_one_before(
     assert not [i for i, t in enumerate(text)
                 if len([line for line in t.splitlines() if line.strip()])
                 <= 15 and i < len(text) - 1]
+
+
+@needs_pdf_tools
+def test_a_block_the_estimate_thought_long_that_fits_a_page_stays_whole(
+        pack, tmp_path):
+    """The sample's 08 Dec pack put block 5 (printed_lines 46.5, over
+    PAGE_LINES) on two pages, its heading alone at the foot of one, where
+    it filled three quarters of the next: in the PDF each block is
+    measured as laid out, not estimated."""
+    from dataclasses import replace
+
+    from reports.cab import html
+    base = cab.blocks(pack)[1]
+    rows = base.collisions
+    for n in range(1, 40):  # just over the estimate's page
+        rows = pd.concat([base.collisions] * n, ignore_index=True)
+        if html.printed_lines(replace(base, collisions=rows)) > \
+                html.PAGE_LINES:
+            break
+    fits = [replace(base, collisions=rows, rank=i, change_id=f"K{i}")
+            for i in range(1, 5)]
+    assert all(html.PAGE_LINES < html.printed_lines(b) < 52 for b in fits)
+    page = f"<html><head><style>{cab.CSS}</style></head><body>" + "".join(
+        html.block_html(b) for b in fits) + "</body></html>"
+    assert page.count(' long">') == 4  # what the estimate says
+    text = pdf_pages(cab.print_pdf(cab.for_print(page), tmp_path / "k.pdf"))
+    whole = "\f".join(text)
+    for block in fits:
+        start = whole.index(f"{block.change_id} —")
+        end = whole.index("Team's last failures", start)
+        assert "\f" not in whole[start:end], block.change_id

@@ -20,7 +20,7 @@ from reports.cab.evidence import (
     app_label,
     environment,
 )
-from reports.cab.html import CSS, TEXT_CHARS, block_html, to_html
+from reports.cab.html import CSS, TEXT_CHARS, block_html, for_print, to_html
 from reports.cab.meetings import (
     cab_weekdays,
     following_meeting,
@@ -103,7 +103,7 @@ __all__ = [
     "cab_weekdays", "data_file", "decision_table", "decisions_read",
     "empty_agenda",
     "environment",
-    "following_meeting", "headline", "instant", "kpi_n", "kpi_note",
+    "following_meeting", "for_print", "headline", "instant", "kpi_n", "kpi_note",
     "kpi_notes", "kpi_table", "kpi_unknown", "logged_until", "meeting_on",
     "next_meeting",
     "pct", "pdf_bytes", "previous_meeting", "print_pdf",

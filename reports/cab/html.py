@@ -114,6 +114,31 @@ def _reading_html(reading: list[tuple[str, str]]) -> str:
 PAGE_LINES = 46
 
 
+# the PDF's own measure (the HTML file holds no script): in print, each
+# change's block is measured as laid out at the A4 page's width, and one
+# taller than a page (within its margins, pack.css @page) runs on while
+# the others stay whole; printed_lines' estimate (for a browser printing
+# the HTML file) put a sample block of 46.5 lines that fills three
+# quarters of a page on two
+MEASURE = """<script>
+(function () {
+  document.body.classList.add("measuring");
+  var page = 269 / 25.4 * 96;  /* 297 mm less 2 x 14 mm, in CSS px */
+  document.querySelectorAll("section.change").forEach(function (block) {
+    block.classList.toggle(
+      "long", block.getBoundingClientRect().height > page);
+  });
+  document.body.classList.remove("measuring");
+})();
+</script>"""
+
+
+def for_print(page_html: str) -> str:
+    """The pack's HTML as the PDF prints it: with MEASURE."""
+    at = page_html.rindex("</body>")
+    return page_html[:at] + MEASURE + page_html[at:]
+
+
 def printed_lines(block: ChangeBlock) -> float:
     """About how many lines a change's block prints: its heading, facts and
     flags, its reading (each text up to TEXT_CHARS, about 90 characters a

@@ -6,15 +6,16 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from reports.cab.html import to_html
+from reports.cab.html import for_print, to_html
 from reports.cab.pack import Pack
 
 CHROMIUM = "/usr/bin/chromium"
 
 
 def to_pdf(pack: Pack, path: str | Path) -> Path:
-    """Print the HTML with headless Chromium; each change's block stays whole."""
-    return print_pdf(to_html(pack), path)
+    """Print the HTML with headless Chromium; each change's block stays
+    whole unless it is taller than a page (html.MEASURE)."""
+    return print_pdf(for_print(to_html(pack)), path)
 
 
 def print_pdf(page_html: str, path: str | Path, what: str = "the pack"
