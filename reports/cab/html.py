@@ -114,20 +114,49 @@ def _reading_html(reading: list[tuple[str, str]]) -> str:
 PAGE_LINES = 46
 
 
-# the PDF's own measure (the HTML file holds no script): in print, each
-# change's block is measured as laid out at the A4 page's width, and one
-# taller than a page (within its margins, pack.css @page) runs on while
-# the others stay whole; printed_lines' estimate (for a browser printing
+# the PDF's own measure (the HTML file holds no script): in print, the
+# change blocks are measured as laid out at the A4 page's width and paged
+# in order (the first below its heading, at a page's top): a block taller
+# than a page runs on from where the one before ends; so does one that
+# does not fit below the last rows of a block that ran on, when those rows
+# are all its page holds (it would leave that page nearly empty); every
+# other block stays whole. printed_lines' estimate (for a browser printing
 # the HTML file) put a sample block of 46.5 lines that fills three
-# quarters of a page on two
+# quarters of a page on two.
 MEASURE = """<script>
 (function () {
-  document.body.classList.add("measuring");
   var page = 269 / 25.4 * 96;  /* 297 mm less 2 x 14 mm, in CSS px */
-  document.querySelectorAll("section.change").forEach(function (block) {
-    block.classList.toggle(
-      "long", block.getBoundingClientRect().height > page);
+  /* print moves a table row or a heading that would be cut to the next
+     page: what is left of a page is counted three lines short, and the
+     rows a block runs on with three lines long */
+  var safe = 48;
+  var blocks = document.querySelectorAll("section.change");
+  if (!blocks.length) return;
+  document.body.classList.add("measuring");
+  var boxes = Array.prototype.map.call(blocks, function (block) {
+    return block.getBoundingClientRect();
   });
+  var heading = blocks[0].previousElementSibling;
+  var used = heading ? boxes[0].top - heading.getBoundingClientRect().top : 0;
+  var tail = false;  /* the page holds only the last rows of a block */
+  for (var i = 0; i < blocks.length; i++) {
+    var box = boxes[i];
+    var step = (i + 1 < boxes.length ? boxes[i + 1].top : box.bottom)
+      - box.top;  /* the block and the space before the next */
+    var fits = used + box.height <= page - safe;
+    var runs = box.height > page || (!fits && tail && used <= page * 0.3);
+    blocks[i].classList.toggle("long", runs);
+    if (runs) {
+      used = (used + step) % page + safe;
+      tail = true;
+    } else if (fits) {
+      used += step;
+      tail = false;
+    } else {
+      used = step;
+      tail = false;
+    }
+  }
   document.body.classList.remove("measuring");
 })();
 </script>"""
