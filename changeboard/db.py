@@ -124,8 +124,33 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False,
     return con
 
 
+class NotADatabase(ValueError):
+    """A file named as the database that is not one (an export given to
+    --db by mistake): said naming it, not DuckDB's error."""
+
+
+DUCKDB_MAGIC = b"DUCK"  # a DuckDB file's bytes 8-11
+
+
+def refuse_other_file(path: str | Path, *, reading: bool = False) -> None:
+    """NotADatabase when path is a file with bytes that are not a DuckDB
+    database's, or, `reading`, no bytes (a missing file is left to its
+    caller, and an empty one to a load, which makes the database)."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(12)
+    except (FileNotFoundError, IsADirectoryError):
+        return
+    if (head or reading) and head[8:12] != DUCKDB_MAGIC:
+        raise NotADatabase(f"{path} is not a DuckDB database (--db, else "
+                           "CHANGEBOARD_DB, names the database, not a data "
+                           "file)")
+
+
 def _connected(path: str | Path, *, read_only: bool):
     _opened()
+    if str(path) != ":memory:":
+        refuse_other_file(path, reading=read_only)
     return duckdb.connect(str(path), read_only=read_only)
 
 
@@ -585,6 +610,7 @@ def _open_view(path: str):
     of a file that a publish has since replaced. Returns the version of the
     file attached, which no publish replaced while it was being attached
     (opened_whole)."""
+    refuse_other_file(path, reading=True)
     for _ in range(2):
         seen, con = opened_whole(path, lambda: _attached_view(path), _closed)
         if is_current(con):
@@ -932,6 +958,7 @@ def publish(path: str | Path):
     if snapshots.is_snapshot(path):
         raise snapshots.SnapshotError(f"{path} is a snapshot: it is never "
                                       "written")
+    refuse_other_file(path)  # before the lock file is made beside it
     with writer_lock(path):
         remove_stale(path)  # left by a killed writer; we hold the lock
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -171,6 +171,7 @@ def _attached(path: str | Path):
     replaced it meanwhile (db.opened_whole)."""
     from changeboard import db  # db keeps snapshots: imported late
 
+    db.refuse_other_file(path, reading=True)
     global _scratch_con
     with _scratch_lock:
         if _scratch_con is None:

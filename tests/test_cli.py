@@ -752,6 +752,39 @@ def test_a_file_named_after_no_table_is_told_the_table_its_header_reads_as(
         "(tables: " in result.stdout
 
 
+@pytest.mark.parametrize("content", [b"release_id,name\r\nR1,x\r\n", b""])
+def test_a_db_naming_a_file_that_is_no_database_is_said_in_one_line(
+        tmp_path, content):
+    """--db pointed at an export by mistake printed a traceback ending
+    'Cannot launch in-memory database in read-only mode!' (report cab,
+    load, snapshots list) or that line as a query's error, exit 1. It is an
+    input error naming the file, and the file is left as it was."""
+    other = tmp_path / "releases.csv"
+    other.write_bytes(content)
+    said = (f"{other} is not a DuckDB database (--db, else CHANGEBOARD_DB, "
+            "names the database, not a data file)")
+    runs = {
+        "query": (["query", "data_status"], f"error: {said}"),
+        "report cab": (["report", "cab", "--date", "2026-01-20", "--out",
+                        str(tmp_path / "x.html")],
+                       f"changeboard report cab: {said}"),
+        "snapshots": (["snapshots", "list"],
+                      f"changeboard snapshots list: {said}")}
+    if content:  # an empty file is a new database to a load
+        source = tmp_path / "changes.csv"
+        source.write_text("change_id\n")
+        runs["load"] = (["load", "csv", str(source)],
+                        f"changeboard load csv: error: {said} (nothing "
+                        "loaded)")
+    for name, (args, line) in runs.items():
+        done = changeboard(*args, "--db", str(other))
+        assert (done.returncode, done.stdout, done.stderr.splitlines()) == (
+            2, "", [line]), name
+    assert other.read_bytes() == content
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["releases.csv", *(["changes.csv"] if content else [])])
+
+
 def test_a_missing_database_or_output_folder_is_said_in_one_line(
         tiny_db, tmp_path):
     """A mistyped --db (or CHANGEBOARD_DB) made `query` print DuckDB's

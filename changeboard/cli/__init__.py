@@ -116,8 +116,15 @@ def _db(parser) -> None:
 
 def no_database(path) -> str | None:
     """What a command says for a --db (or CHANGEBOARD_DB) naming no file,
-    an input error (exit 2); None when the file is there."""
+    or a file that is not a DuckDB database, an input error (exit 2); None
+    when the database is there."""
     if Path(path).is_file():
+        from changeboard import db
+
+        try:
+            db.refuse_other_file(path, reading=True)
+        except db.NotADatabase as other:
+            return str(other)
         return None
     return f"no database at {path} (--db, else CHANGEBOARD_DB, names it)"
 

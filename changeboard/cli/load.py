@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import ingest
-from changeboard import config
+from changeboard import config, db
 from changeboard.cli import no_database
 from changeboard.cli.snapshots import size
 from changeboard.words import many
@@ -117,6 +117,12 @@ def _file_options(args) -> dict | None:
 
 
 def load(args) -> int:
+    try:  # an export given to --db by mistake: before any file is read
+        db.refuse_other_file(Path(args.db or config.DB_PATH))
+    except db.NotADatabase as other:
+        print(f"changeboard load {args.source}: error: {other} (nothing "
+              "loaded)", file=sys.stderr)
+        return 2
     if not args.dry_run:
         return _load(args, Path(args.db or config.DB_PATH))
     # a dry run loads the files, as a load publishes them, into a private
