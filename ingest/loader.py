@@ -116,7 +116,8 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
     `progress(stage)` is told each stage as it starts: copying, checking,
     writing, publishing. `replace_sample`: the sample build's rows are
     deleted in the same publish, before the frame loads (so its ids cannot
-    collide with them), and only if the load does not fail; a dry run shows
+    collide with them), and only if the load succeeds and loads or deletes
+    a row; a dry run shows
     the load as it would be without them. `loaded_by`: who ran it (default
     cli:<os user>). `release`: the caller reads the frame no more, so its
     columns are dropped once checked (peak memory; not when sample rows
@@ -154,7 +155,10 @@ def load(frame: pd.DataFrame, db_path=None, *, file_name: str, sha256: str,
                                release=release and not removed,
                                capped=capped, beside_sample=beside_sample)
             result.sample_rows_removed = removed
-            if removed and result.status == "failed":
+            if removed and (result.status == "failed" or not (
+                    result.rows_loaded or result.rows_deleted)):
+                # a file of no rows (a header alone) would leave an empty
+                # dashboard: the sample stays until a load brings data
                 raise _KeepSample
             if not dry_run:
                 progress("publishing")

@@ -667,6 +667,30 @@ def test_a_failed_load_keeps_the_sample(sample_db, tmp_path):
                 "(select max(batch_id) from ingest_batches)") == [(1,)]
 
 
+def test_a_load_of_no_rows_keeps_the_sample(sample_db, tmp_path):
+    """A first file holding its header alone removed the sample's 21,464
+    rows and loaded none: an empty dashboard and none of the user's data,
+    exit 0. The sample stays until a load brings a row; the load is
+    recorded beside it. So is a file whose every row is rejected."""
+    path = sample_copy(sample_db, tmp_path)
+    n_sample = status(path)["n_sample_rows"]
+    header = write(tmp_path / "changes.csv", CHANGES)
+    rejected = write(tmp_path / "changes-bad.csv",
+                     CHANGES + "X2,urgent,closed,2024-03-12T15:15:00Z,t,\n")
+    for file in (header, rejected):
+        result = ingest.load_path("csv", file, path, replace_sample=True)
+        assert result.status == "succeeded" and result.batch_id is not None
+        assert (result.rows_loaded, result.sample_rows_removed) == (0, 0)
+        assert status(path)["n_sample_rows"] == n_sample
+    assert rows(path, "select count(*) from ingest_rejects where batch_id = "
+                "$b", b=result.batch_id) == [(1,)]
+    # a row: the sample goes
+    file = changes_csv(tmp_path / "changes-own.csv", ["OWN-1"])
+    result = ingest.load_path("csv", file, path, replace_sample=True)
+    assert result.sample_rows_removed == n_sample
+    assert status(path)["n_sample_rows"] == 0
+
+
 def test_a_strict_load_refused_beside_the_sample_lists_its_own_rejects(
         sample_db, tmp_path):
     """A --strict first load whose ids the sample also uses (an export
