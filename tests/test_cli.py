@@ -598,6 +598,34 @@ def test_the_mapping_source_needs_its_mapping_file(tmp_path):
     assert "--mapping" in result.stderr
 
 
+@pytest.mark.parametrize(("args", "said"), [
+    (["mapping", "--mapping", "bpic2041"],
+     "changeboard load mapping: error: --mapping bpic2041: no such file, and "
+     "no shipped mapping is named so; did you mean bpic2014? (shipped: "
+     "bpic2014, endoflife-cycles, endoflife-versions, uci-incidents) "
+     "(nothing loaded)"),
+    (["csv", "--table", "chnages"],
+     "changeboard load csv: error: --table chnages: no canonical table is "
+     "named so; did you mean changes? (tables: "),
+    (["servicenow", "--overrides", "site.toml"],
+     "changeboard load servicenow: error: --overrides site.toml: no such "
+     "file (nothing loaded)"),
+])
+def test_a_wrong_mapping_or_table_is_said_before_anything_is_written(
+        tmp_path, args, said):
+    """`--mapping bpic2041` printed '[Errno 2] No such file or directory',
+    made the database with a failed batch in it and exited 1; so did
+    `--table nope`. Each is an input error said before any file is read,
+    with the name meant, and nothing is written."""
+    data = tmp_path / "x.csv"
+    data.write_text("a\n1\n")
+    target = tmp_path / "new.duckdb"
+    done = changeboard("load", args[0], str(data), *args[1:], "--db",
+                       str(target))
+    assert done.returncode == 2 and done.stderr.startswith(said), done.stderr
+    assert list(tmp_path.iterdir()) == [data]
+
+
 @pytest.mark.parametrize("flat, words", [
     (["csv", "a.csv", "b.csv", "--db", "x"],
      ["load", "csv", "a.csv", "b.csv", "--db", "x"]),

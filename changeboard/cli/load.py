@@ -109,6 +109,44 @@ def since(text: str) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _wrong_input(args) -> str | None:
+    """An export given to --db, a --table no canonical table is named, or
+    a --mapping (or --overrides) that names no file or cannot be read:
+    what is wrong, else None."""
+    from ingest import mapping
+    from ingest.errors import FileError
+    from ingest.schema import TABLES
+
+    try:
+        db.refuse_other_file(Path(args.db or config.DB_PATH))
+    except db.NotADatabase as other:
+        return str(other)
+    table = getattr(args, "table", None)
+    if table is not None and table not in TABLES:
+        near = db.meant(table, TABLES, cutoff=0.6)
+        return (f"--table {table}: no canonical table is named so"
+                + (f"; did you mean {near}?" if near else "")
+                + f" (tables: {', '.join(TABLES)})")
+    for option in ("mapping", "overrides"):
+        given = getattr(args, option, None)
+        if given is None:
+            continue
+        if not mapping.locate(given).is_file():
+            shipped = list(mapping.shipped())
+            near = db.meant(given, shipped, cutoff=0.6)
+            return (f"--{option} {given}: no such file"
+                    + ("" if option == "overrides" else
+                       (f", and no shipped mapping is named so; did you mean "
+                        f"{near}?" if near else ", and no shipped mapping "
+                        "is named so") + f" (shipped: {', '.join(shipped)})"))
+        if option == "mapping":
+            try:
+                mapping.load(given)
+            except FileError as bad:
+                return f"--mapping {given}: {bad}"
+    return None
+
+
 def _file_options(args) -> dict | None:
     """The adapter options of `changeboard load`: a mapping file for the
     mapping source, an overrides file for the sources that take one."""
@@ -117,10 +155,11 @@ def _file_options(args) -> dict | None:
 
 
 def load(args) -> int:
-    try:  # an export given to --db by mistake: before any file is read
-        db.refuse_other_file(Path(args.db or config.DB_PATH))
-    except db.NotADatabase as other:
-        print(f"changeboard load {args.source}: error: {other} (nothing "
+    # what the command line names wrongly is said before any file is read,
+    # and nothing is written (not a failed batch in a new database)
+    wrong = _wrong_input(args)
+    if wrong:
+        print(f"changeboard load {args.source}: error: {wrong} (nothing "
               "loaded)", file=sys.stderr)
         return 2
     if not args.dry_run:
