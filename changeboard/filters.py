@@ -55,17 +55,24 @@ def _quoted(value: str) -> str:
 def _refused(name: str, unknown: list[str], listed: list[str]) -> str:
     shown = ", ".join(map(_quoted, listed[:SHOWN])) + (
         ", …" if len(listed) > SHOWN else "")
-    near = [m for m in (_meant(v, listed) for v in unknown) if m]
+    near = [m for v in unknown for m in _meant(v, listed)]
     return (f"no {NAMES[name]} {', '.join(map(repr, unknown))} in this "
             "database" + (f"; did you mean {', '.join(map(_quoted, near))}?"
                           if near else "")
             + " (" + (f"known: {shown}" if listed else "it has none") + ")")
 
 
-def _meant(value: str, known: list[str]) -> str | None:
+def _meant(value: str, known: list[str]) -> list[str]:
     """The known value a mistyped one most likely meant, letter case
     aside (the first SHOWN known values listed may not hold it); closer
-    than a query name must be: 'APP-1' is not taken for 'APP-021'."""
+    than a query name must be: 'APP-1' is not taken for 'APP-021'. Else
+    the known values that start with it, when three or fewer do
+    ('Payments': Payments Platform)."""
     by_case = {k.casefold(): k for k in known}
     near = db.meant(value.casefold(), by_case, cutoff=0.85, starts=False)
-    return by_case[near] if near else None
+    if near:
+        return [by_case[near]]
+    starting = [k for k in known
+                if value.strip() and k.casefold().startswith(
+                    value.strip().casefold())]
+    return starting if len(starting) <= 3 else []

@@ -130,6 +130,27 @@ def listing(db_path: str | Path) -> list[Snapshot]:
     return sorted(found, key=lambda s: (s.published_at, s.name))
 
 
+def named(db_path: str | Path, name: str | None) -> str | None:
+    """The version a name denotes, among the kept snapshots and the live
+    file (`live`, its own name, or the start of one name alone: a day, as
+    `snapshots list` shows the live file beside the snapshots); None for
+    no name. SnapshotError when it names none or several."""
+    live = version_name(db_path)
+    if name in (None, "", LIVE) or name == live:
+        return live
+    kept = [s.name for s in listing(db_path)]
+    if name in kept:
+        return name
+    starting = [k for k in [*kept, live] if k and k.startswith(name)]
+    if len(starting) == 1:
+        return starting[0]
+    if not starting:
+        find(db_path, name)  # says none, with the newest kept
+    raise SnapshotError(
+        f"{name!r} names {len(starting)} versions: " + ", ".join(
+            f"{k} (live)" if k == live else k for k in starting[:5]))
+
+
 def find(db_path: str | Path, name: str) -> Snapshot:
     """The snapshot called name (or the one unique name starting with it)."""
     kept = listing(db_path)
@@ -390,11 +411,13 @@ def read_path(db_path: str | Path, name: str) -> Path:
 def source(db_path: str | Path, as_of: str | None) -> tuple[Path, str | None]:
     """(file to read, version name) for live data (as_of None or 'live') or
     a snapshot."""
-    if as_of in (None, "", LIVE) or as_of == version_name(db_path):
-        # the live file by its own name too: a pack's provenance names the
-        # version it read, which stays live until a later publish
-        return Path(db_path), version_name(db_path)
-    snapshot = find(db_path, as_of)
+    name = named(db_path, as_of)
+    if name == version_name(db_path):
+        # the live file by its own name (or the start of it) too: a pack's
+        # provenance names the version it read, which stays live until a
+        # later publish
+        return Path(db_path), name
+    snapshot = find(db_path, name)
     return read_path(db_path, snapshot.name), snapshot.name
 
 

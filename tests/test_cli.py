@@ -334,6 +334,20 @@ def test_db_defaults_to_the_changeboard_db_setting(tiny_db):
     assert json.loads(result.stdout)[0]["emergency_change_ratio"] == 0.5
 
 
+def test_a_value_that_starts_a_known_one_is_suggested(tmp_path):
+    """`--teams Payments` was refused with no word of 'Payments
+    Platform', which README's "the value meant when one is near"
+    promises."""
+    path = two_changes(tmp_path / "cb.duckdb", "Payments Platform", "Dev")
+    done = changeboard("query", "change_success_rate", "--db", str(path),
+                       "--param", "start_date=2026-01-01", "--param",
+                       "end_date=2026-02-01", "--param", "teams=payments")
+    assert done.returncode == 2
+    assert done.stderr.startswith(
+        "error: --param teams: no team 'payments' in this database; did you "
+        "mean Payments Platform?")
+
+
 def test_the_list_piped_into_head_ends_quietly():
     """`query --list | head -2` printed BrokenPipeError, then an
     UnboundLocalError from the error handler."""
@@ -1021,7 +1035,10 @@ def test_query_as_of_the_start_of_a_name_says_which_snapshot_it_read(
     nothing more."""
     from changeboard import snapshots
     path, first = with_a_snapshot(tmp_path)
-    day = first[:10]
+    live = snapshots.version_name(path)
+    # the start of the snapshot's name alone (the live file's differs)
+    day = next(first[:n] for n in range(10, len(first))
+               if not live.startswith(first[:n]))
     assert [s.name for s in snapshots.listing(path)
             if s.name.startswith(day)] == [first]
     read = changeboard("query", "data_status", "--as-of", day, "--db",
@@ -1033,6 +1050,25 @@ def test_query_as_of_the_start_of_a_name_says_which_snapshot_it_read(
     whole = changeboard("query", "data_status", "--as-of", first, "--db",
                         str(path), "--format", "json")
     assert whole.returncode == 0 and whole.stderr == ""
+    # the start of the live file's name reads it, as `snapshots list`
+    # shows it among them ('no snapshot' before); one both names start
+    # with names both
+    own = next(live[:n] for n in range(10, len(live))
+               if not first.startswith(live[:n]))
+    read = changeboard("query", "data_status", "--as-of", own, "--db",
+                       str(path), "--format", "json")
+    assert read.returncode == 0, read.stderr
+    assert read.stderr.strip() == (
+        f"--as-of {own}: reading the live file, {live}")
+    shown = changeboard("snapshots", "show", own, "--db", str(path))
+    assert shown.stdout.splitlines()[0] == f"snapshot        {live} (live)"
+    both = next(first[:n] for n in range(len(first), 0, -1)
+                if live.startswith(first[:n]))
+    read = changeboard("query", "data_status", "--as-of", both, "--db",
+                       str(path))
+    assert read.returncode == 2
+    assert read.stderr.strip() == (
+        f"error: {both!r} names 2 versions: {first}, {live} (live)")
 
 
 def test_page_hints_and_settings_name_the_documented_command():

@@ -8,6 +8,7 @@ Each subcommand has only its own options, with one meaning each, and its
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -394,6 +395,14 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _main(argv=None) -> int:
     top = parser()
     args = top.parse_args(sys.argv[1:] if argv is None else argv)
     command = _command(top, args)

@@ -211,8 +211,11 @@ def run(args, parser) -> int:
         path, version = snapshots.source(args.db or config.DB_PATH, as_of)
         if as_of and version and version != as_of:
             # the start of a name (a day, '2026-11'): say which it read
-            print(f"--as-of {as_of}: reading the snapshot {version}",
-                  file=sys.stderr)
+            live = version == snapshots.version_name(
+                args.db or config.DB_PATH)
+            print(f"--as-of {as_of}: reading "
+                  + (f"the live file, {version}" if live
+                     else f"the snapshot {version}"), file=sys.stderr)
         missing = no_database(path)  # said as report and snapshots say it
         if missing:
             print(f"error: {missing}", file=sys.stderr)

@@ -89,12 +89,14 @@ def _list(db_path: Path) -> int:
 
 
 def _show(db_path: Path, name: str) -> int:
-    if name == snapshots.LIVE or name == snapshots.version_name(db_path):
+    if name == snapshots.LIVE or (db.version(db_path) is not None and
+                                  snapshots.named(db_path, name) ==
+                                  snapshots.version_name(db_path)):
         path, shown = db_path, f"{snapshots.version_name(db_path)} (live)"
         if db.version(db_path) is None:
             raise FileNotFoundError(f"no database at {db_path}")
     else:
-        found = snapshots.find(db_path, name)
+        found = snapshots.find(db_path, snapshots.named(db_path, name))
         path, shown = found.path, found.name
     contents = snapshots.contents(path)
     published = snapshots.published_at(shown.split(" ")[0])
