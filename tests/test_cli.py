@@ -348,6 +348,19 @@ def test_a_value_that_starts_a_known_one_is_suggested(tmp_path):
         "mean Payments Platform?")
 
 
+@pytest.mark.parametrize("scale", ["0", "-1", "nan", "many"])
+def test_a_sample_scale_of_no_size_is_an_input_error(tmp_path, scale):
+    """`sample --scale 0` printed a traceback ending 'ValueError: scale
+    must be positive' and exited 1."""
+    done = changeboard("sample", "--scale", scale, "--db",
+                       str(tmp_path / "s.duckdb"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        f"changeboard sample: error: argument --scale: {scale!r} is not a "
+        "number above 0")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_the_list_piped_into_head_ends_quietly():
     """`query --list | head -2` printed BrokenPipeError, then an
     UnboundLocalError from the error handler."""

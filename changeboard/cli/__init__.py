@@ -8,6 +8,7 @@ Each subcommand has only its own options, with one meaning each, and its
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -230,12 +231,23 @@ def _sample(commands) -> None:
     _db(sample)
     sample.add_argument("--seed", type=int, default=None,
                         help="sample seed (default: CHANGEBOARD_SAMPLE_SEED)")
-    sample.add_argument("--scale", type=float, default=1.0,
+    sample.add_argument("--scale", type=_scale, default=1.0,
                         help="size multiplier: 1 = about 8,000 changes "
                         "(default: 1)")
     sample.add_argument("--remove", action="store_true",
                         help="remove the generated sample's rows (its load "
                         "history stays) and build nothing")
+
+
+def _scale(text: str) -> float:
+    """--scale: a number above 0 (an input error, not a traceback)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number above 0")
+    return value
 
 
 def _query(commands) -> None:
