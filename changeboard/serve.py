@@ -606,6 +606,16 @@ def listen_host(listen: str) -> str:
     return hit.group(1)
 
 
+def ended(code: int) -> str:
+    """How a process ended, from its return code, in words."""
+    if code < 0:
+        try:
+            return f"was stopped by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was stopped by signal {-code}"
+    return f"exited with status {code}"
+
+
 def serve(args) -> int:
     """N replicas and nginx in front, until SIGTERM or Ctrl-C."""
     if not shutil.which(args.nginx):
@@ -662,8 +672,15 @@ def serve(args) -> int:
               file=sys.stderr, flush=True)
         while not stopping and all(p.poll() is None for p in procs):
             time.sleep(0.5)
-        failed = [p.args[0] for p in procs if p.poll() not in (None, 0)]
-        return 1 if failed and not stopping else 0
+        if stopping:
+            return 0
+        # one ended by itself: said, naming it, before the others stop
+        labels = [f"the replica on 127.0.0.1:{port}" for port in ports]
+        for label, proc in zip([*labels, "nginx"], procs, strict=True):
+            if proc.poll() is not None:
+                print(f"Changeboard: {label} {ended(proc.returncode)}; "
+                      "stopping the others", file=sys.stderr, flush=True)
+        return 1
     finally:
         for proc in reversed(procs):
             if proc.poll() is None:

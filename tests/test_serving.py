@@ -516,6 +516,42 @@ def test_a_port_in_use_stops_make_serve_naming_it(sample_db, tmp_path):
     assert list(tmp_path.rglob("nginx-*")) == []
 
 
+def test_a_replica_that_ends_stops_make_serve_naming_it(sample_db, tmp_path):
+    """One replica ending took nginx and the other replica down with it,
+    saying only 'Stopping...' twice: which one ended, and how, is said."""
+    port, first = _free_port(), _free_port()
+    while _in_use(first + 1):
+        first = _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CHANGEBOARD_OIDC_", "CHANGEBOARD_OPEN"))}
+    env.update(XDG_RUNTIME_DIR=str(tmp_path), CHANGEBOARD_DB=str(sample_db))
+    served = subprocess.Popen(
+        [sys.executable, "-m", "changeboard.serve", "serve", "--listen",
+         f"127.0.0.1:{port}", "--first-port", str(first), "--replicas", "2"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not _in_use(port):
+            assert served.poll() is None and time.monotonic() < deadline
+            time.sleep(0.3)
+        second = subprocess.run(
+            ["pgrep", "-f", f"server.port {first + 1} "], capture_output=True,
+            text=True, check=True).stdout.split()
+        assert len(second) == 1
+        os.kill(int(second[0]), signal.SIGTERM)
+        assert served.wait(timeout=60) == 1
+        said = served.stderr.read()
+        # Streamlit ends on SIGTERM by itself: status 0
+        assert (f"Changeboard: the replica on 127.0.0.1:{first + 1} exited "
+                "with status 0; stopping the others") in said
+        assert not _in_use(port) and not _in_use(first)
+    finally:
+        if served.poll() is None:
+            os.killpg(served.pid, signal.SIGTERM)
+            served.wait(timeout=30)
+
+
 def _in_use(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
