@@ -592,6 +592,17 @@ def _smtp_once(msg: EmailMessage, smtp: Smtp) -> dict:
         raise _Permanent(f"{where}: the server's certificate failed "
                          f"verification ({exc.verify_message}; "
                          "CHANGEBOARD_SMTP_CA_FILE names a CA)") from None
+    except ssl.SSLError as exc:
+        # TLS spoken to a port that awaits plain text, or the reverse: the
+        # same on every try (WRONG_VERSION_NUMBER, a wrong security mode)
+        if exc.reason in ("WRONG_VERSION_NUMBER", "UNEXPECTED_EOF_WHILE_READING",
+                          "HTTP_REQUEST", "UNKNOWN_PROTOCOL"):
+            raise _Permanent(
+                f"{where}: no TLS handshake ({exc.reason}): "
+                f"CHANGEBOARD_SMTP_SECURITY is {smtp.security}; a port "
+                "that starts in plain text (often 587 or 25) takes starttls, "
+                "one that starts in TLS (often 465) takes tls") from None
+        raise _Transient(f"{where}: SSLError: {exc}") from None
     except (smtplib.SMTPException, OSError) as exc:
         detail = str(exc).strip() or type(exc).__name__
         raise _Transient(f"{where}: {type(exc).__name__}: {detail}") from None

@@ -514,6 +514,29 @@ def test_the_password_may_come_from_secrets_toml(cab_db, pdf, monkeypatch,
     assert len(inbox.envelopes) == 1
 
 
+def test_a_security_mode_the_port_does_not_speak_is_said_not_retried(
+        cab_db, pdf, monkeypatch, capsys, tmp_path):
+    """CHANGEBOARD_SMTP_SECURITY=tls against a STARTTLS port was tried four
+    times over 35 s, each 'SSLError: [SSL: WRONG_VERSION_NUMBER]', with no
+    word of the setting: the same on every try."""
+    import time
+
+    options, ca_file = tls_options(tmp_path)
+    inbox = Inbox()
+    with smtp_server(inbox, **options) as server:
+        mail_to(monkeypatch, server, CHANGEBOARD_SMTP_SECURITY="tls",
+                CHANGEBOARD_SMTP_CA_FILE=str(ca_file))
+        started = time.monotonic()
+        assert send(cab_db, pdf) == 1
+        assert time.monotonic() - started < 10  # no retry's wait
+    err = capsys.readouterr().err
+    assert "no TLS handshake (WRONG_VERSION_NUMBER): CHANGEBOARD_SMTP_SECURITY " \
+        "is tls; a port that starts in plain text (often 587 or 25) takes " \
+        "starttls" in err
+    assert err.count("WRONG_VERSION_NUMBER") == 1
+    assert inbox.envelopes == []
+
+
 def test_implicit_tls_and_an_unverified_certificate(cab_db, pdf, monkeypatch,
                                                     capsys, tmp_path):
     cert, key = self_signed(tmp_path)
