@@ -59,7 +59,8 @@ def read(path, *, table: str | None = None, options=None) -> pd.DataFrame:
         frame = _fast(data, header, spec)
     if frame is None:
         # a stray NUL inside a field rejects that row (_slow)
-        frame = _slow(name, _decode(name, data), header, nul=nul >= 0)
+        frame = _slow(name, _decode(name, data, header), header,
+                      nul=nul >= 0)
     return _finish(name, table, frame, keep, warnings)
 
 
@@ -137,15 +138,32 @@ def _finish(name, table, frame, keep, warnings) -> pd.DataFrame:
     return frame
 
 
-def _decode(name: str, data: bytes) -> str:
+def _decode(name: str, data: bytes, header: list[str] | None = None) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise FileError(
-            f"{name}: not UTF-8: byte 0x{data[exc.start]:02X} at line {line} "
-            "(Windows-1252 or Latin-1?); save it as CSV UTF-8, or load it "
+            f"{name}: not UTF-8: byte 0x{data[exc.start]:02X} "
+            + _where(data, exc.start, line, header)
+            + " (Windows-1252 or Latin-1?); save it as CSV UTF-8, or load it "
             "with a mapping file that sets encoding") from exc
+
+
+def _where(data: bytes, at: int, line: int, header: list[str] | None) -> str:
+    """Where byte `at` is: its row as rows are numbered (the header row 1;
+    a field holding line breaks makes rows and lines differ) and column,
+    with its line of the file when that differs."""
+    if header is None:
+        return f"at line {line}"
+    rows = list(csv.reader(io.StringIO(
+        data[:at].decode("utf-8", "replace"), newline="")))
+    row = max(len(rows), 1) + (data[:at].endswith(b"\n") or not rows)
+    fields = rows[-1] if rows and not data[:at].endswith(b"\n") else [""]
+    column = header[len(fields) - 1] if 0 < len(fields) <= len(header) \
+        else None
+    return (f"in row {row}" + (f", column {column}" if column else "")
+            + (f" (line {line} of the file)" if line != row else ""))
 
 
 def _header(name: str, line: str) -> list[str]:

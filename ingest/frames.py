@@ -116,6 +116,21 @@ def select(raw: Raw, columns: dict[str, tuple[str, ...]]) -> tuple[
     return data, used
 
 
+def headers_read(written: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Canonical column -> the file's headers it was read from, in words
+    ('opened_at', or 'opened_at or sys_created_on' for a column coalesced
+    from two), from Batch.written's pointers; only where they differ from
+    the column's own name."""
+    out = {}
+    for column, found in written.items():
+        names = list(dict.fromkeys(
+            p.lstrip("/").removesuffix("/0").replace("~1", "/")
+            .replace("~0", "~") for p in found))
+        if names and names != [column]:
+            out[column] = " or ".join(names)
+    return out
+
+
 def pointers(raw: Raw, columns: dict[str, tuple[str, ...]]
              ) -> dict[str, tuple[str, ...]]:
     """Batch.written for columns read from these headers (as `select`

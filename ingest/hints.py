@@ -14,7 +14,7 @@ import pandas as pd
 
 from changeboard.words import many
 
-from . import mapping, times
+from . import frames, mapping, times
 from .errors import FileError
 
 SHARE = 0.9      # of the rows checked: "nearly every row"
@@ -72,8 +72,10 @@ def unread_dates(con, rows: int, file_name: str, batch) -> list[str]:
                    f"all {rows:,} rows were")
     else:
         counted = f"{many(n, 'row')} of {rows:,} were"
-    text = (f"{file_name}: {counted} rejected as bad_timestamp in {column} "
-            f"(the first, row {row}: {value!r}): {reads}.")
+    read = frames.headers_read(batch.written).get(column)
+    text = (f"{file_name}: {counted} rejected as bad_timestamp in {column}"
+            + (f" (the file's {read})" if read else "")
+            + f" (the first, row {row}: {value!r}): {reads}.")
     names = fitting(batch.header, examples, column)
     if names:
         name = Path(file_name).name

@@ -64,6 +64,10 @@ class Loaded:
     deleted: pd.DataFrame | None = None  # keys of the first rows deleted
     already_loaded: int | None = None  # batch of the same file, if any
     sample_rows_removed: int = 0  # sample rows this load replaced
+    # canonical column -> the file's header it was read from, where they
+    # differ (a ServiceNow export's opened_at for created_at): a reject
+    # names both
+    file_columns: dict[str, str] = field(default_factory=dict)
     # who ran it: a signed-in e-mail, local:<os user> (single-user mode) or
     # cli:<os user> (ingest_batches.loaded_by)
     loaded_by: str | None = None
@@ -302,7 +306,8 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
     source, table = batch.source or "csv", batch.table
     result = Loaded(table or "", file_name, None, source=source,
                     warnings=list(batch.warnings),
-                    loaded_by=loaded_by)
+                    loaded_by=loaded_by,
+                    file_columns=frames.headers_read(batch.written))
     stored = _same_file(con, source, table, sha256, batch.settings)
     if stored is not None:
         result.status, result.already_loaded = "unchanged", stored

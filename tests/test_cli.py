@@ -361,6 +361,21 @@ def test_a_sample_scale_of_no_size_is_an_input_error(tmp_path, scale):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_reject_names_the_exports_own_column_beside_the_tables(tmp_path):
+    """A ServiceNow export's reject read 'bad_timestamp in created_at =
+    ...' where the file's column is opened_at: both are named."""
+    export = tmp_path / "sn.csv"
+    export.write_text("number,short_description,type,state,opened_at\n"
+                      "CHG1,t,normal,closed,30/02/2026 10:00:00\n")
+    done = changeboard("load", "servicenow", str(export), "--db",
+                       str(tmp_path / "cb.duckdb"))
+    assert done.returncode == 0, done.stderr
+    assert "  row 2: bad_timestamp in created_at (the file's opened_at) = " \
+        "'30/02/2026 10:00:00'" in done.stdout
+    assert "rejected as bad_timestamp in created_at (the file's opened_at) " \
+        "(the first, row 2:" in done.stdout + done.stderr
+
+
 def test_the_list_piped_into_head_ends_quietly():
     """`query --list | head -2` printed BrokenPipeError, then an
     UnboundLocalError from the error handler."""

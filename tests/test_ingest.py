@@ -1248,8 +1248,11 @@ ci_name = { from = "CI", merge = "first" }
         (8, "change_type", "Normal | emergency", "merge_conflict")]
     # and so the message names the file, row, column and value
     summary([result])
-    assert (f"  row 2: merge_conflict in created_at = {times!r}"
-            in capsys.readouterr().out)
+    said = capsys.readouterr().out
+    assert f"  row 2: merge_conflict in created_at (the file's Opened) = " \
+        f"{times!r}" in said
+    assert "  row 4: merge_conflict in state (the file's Status) = 'Done " \
+        "| Open'" in said
 
 
 def test_a_jira_issue_type_reject_shows_the_cell_as_written(tmp_path):
@@ -1401,7 +1404,8 @@ def test_a_file_whose_dates_no_row_can_read_names_its_sources_way_out(
     hints = [w for w in result.warnings if "rejected as bad_timestamp" in w]
     assert hints == [
         f"{export}: its one row was rejected as bad_timestamp in created_at "
-        "(the first, row 2: '12/03/2024 10:00'): the mapping reads the "
+        "(the file's opened) (the first, row 2: '12/03/2024 10:00'): the "
+        "mapping reads the "
         "formats its date_formats lists. To read these dates, give the "
         "file's format as date_formats in the mapping's [source] table "
         '(strptime codes, e.g. date_formats = ["%d/%m/%Y %H:%M"] reads '
@@ -1442,6 +1446,29 @@ def test_a_failed_load_with_a_mapping_names_the_table_it_targets(tmp_path):
     assert rows(path, "select entity, status from ingest_batches order by "
                 "batch_id") == [("incidents", "failed"),
                                 ("releases", "failed")]
+
+
+def test_a_byte_not_in_utf8_is_named_by_its_row_and_column(tmp_path):
+    """'not UTF-8: byte 0xE9 at line 16' named the file's line, where a
+    title holding line breaks made it row 7: rows are numbered with the
+    header as row 1 everywhere else. It names the row and the column, and
+    the line when it differs."""
+    text = ("change_id,title,change_type,state,created_at\n"
+            'C1,"two\nlines",normal,closed,2026-01-01T00:00:00Z\n'
+            "C2,caf\u00e9,normal,closed,2026-01-01T00:00:00Z\n")
+    file = tmp_path / "changes.csv"
+    file.write_bytes(text.encode("cp1252"))
+    result = ingest.load_path("csv", file, tmp_path / "cb.duckdb")
+    assert result.status == "failed"
+    assert result.error.startswith(
+        "changes.csv: not UTF-8: byte 0xE9 in row 3, column title (line 4 "
+        "of the file) (Windows-1252 or Latin-1?)"), result.error
+    file.write_bytes(text.replace('"two\nlines"', "one").replace(
+        "C2,caf", "\u00e9C2,caf").encode("cp1252"))
+    result = ingest.load_path("csv", file, tmp_path / "cb.duckdb")
+    assert result.error.startswith(
+        "changes.csv: not UTF-8: byte 0xE9 in row 3, column change_id "
+        "(Windows"), result.error
 
 
 def test_a_mapping_file_not_in_utf8_is_a_failed_load_naming_it(tmp_path):

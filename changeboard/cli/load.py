@@ -60,7 +60,8 @@ def summary(results) -> None:
             if r.rejects is not None:
                 for row in r.rejects.head(5).itertuples():
                     print(f"  row {row.row_number}: {row.reason}"
-                          + _where(row.column_name, row.value)
+                          + _where(row.column_name, row.value,
+                                   r.file_columns)
                           + _detail(row.detail))
 
 
@@ -73,12 +74,16 @@ def _unnamed(message: str, file_name: str) -> str:
     return message
 
 
-def _where(column, value) -> str:
-    """` in column = 'value'`, or `: value` for a reject of the whole row
-    (bad_row_shape: no column; its value says what is wrong)."""
+def _where(column, value, headers: dict | None = None) -> str:
+    """` in column = 'value'` (with the file's header it was read from,
+    where that differs: ` in created_at (the file's opened_at)`), or
+    `: value` for a reject of the whole row (bad_row_shape: no column; its
+    value says what is wrong)."""
     if _missing(column):
         return "" if _missing(value) else f": {value}"
-    return f" in {column} = {value!r}"
+    read = (headers or {}).get(column)
+    return f" in {column}" + (f" (the file's {read})" if read else "") + \
+        f" = {value!r}"
 
 
 def _missing(value) -> bool:
