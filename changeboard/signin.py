@@ -24,6 +24,7 @@ import logging
 import math
 import sqlite3
 import time
+import urllib.parse
 from datetime import UTC, datetime, timedelta
 
 import streamlit as st
@@ -169,6 +170,65 @@ def refusal(permission: str) -> str | None:
             "Nothing was loaded.")
 
 
+# the page a visitor asked for (a mailed CAB pack's link: the meeting and
+# its window in the address), kept in the tab's sessionStorage while the
+# identity provider signs them in: Streamlit's sign-in always comes back
+# to the first page (streamlit/streamlit#10162), and the link was lost
+RETURN_KEY = "changeboard-return-to"
+RETURN_MINUTES = 15  # a sign-in that takes longer starts on the first page
+KEEP_RETURN = """<script>
+try {
+  sessionStorage.setItem(%s, JSON.stringify({to: %s, at: Date.now()}));
+} catch (e) {}
+</script>"""
+# once, in a signed-in session's first run: a path on this site only (no
+# //host or /\host, read by a browser as another site), not stale
+GO_BACK = r"""<script>
+try {
+  var kept = JSON.parse(sessionStorage.getItem(%s) || "null");
+  sessionStorage.removeItem(%s);
+  var here = window.location.pathname + window.location.search;
+  if (kept && typeof kept.to === "string" && /^\/(?![\/\\])/.test(kept.to)
+      && Date.now() - kept.at < %d && kept.to !== here) {
+    window.location.replace(kept.to);
+  }
+} catch (e) {}
+</script>"""
+
+
+def asked_for() -> str | None:
+    """The path and query of the page the visitor opened, when it is not
+    the first page bare (nothing to come back to)."""
+    url = st.context.url
+    path = urllib.parse.urlsplit(url).path if url else ""
+    query = urllib.parse.urlencode(st.query_params.to_dict())
+    if not path.startswith("/") or path.startswith("//"):
+        return None
+    if path.rstrip("/") == "" and not query:
+        return None
+    return path + (f"?{query}" if query else "")
+
+
+def _keep_return() -> None:
+    to = asked_for()
+    if to is not None:
+        # as a JavaScript string that cannot end the script element
+        text = json.dumps(to).replace("<", "\\u003c")
+        st.html(KEEP_RETURN % (json.dumps(RETURN_KEY), text),
+                unsafe_allow_javascript=True)
+
+
+def _go_back() -> None:
+    """In a signed-in session's first run, the page asked for before the
+    sign-in, if any (the script removes what it read)."""
+    if st.session_state.get("signin-return-checked"):
+        return
+    st.session_state["signin-return-checked"] = True
+    key = json.dumps(RETURN_KEY)
+    st.html(GO_BACK % (key, key, RETURN_MINUTES * 60_000),
+            unsafe_allow_javascript=True)
+
+
 def gate() -> auth.User:
     """Before any page: the sign-in page for a visitor, a refusal for a
     user with no role, else the user (shown in the sidebar)."""
@@ -180,6 +240,7 @@ def gate() -> auth.User:
             st.info(ended)
         st.write("Sign in with your organisation's account to see change "
                  "and release data.")
+        _keep_return()
         if st.button("Sign in", type="primary", key="signin_button"):
             st.login(_provider())
         st.stop()
@@ -193,6 +254,7 @@ def gate() -> auth.User:
         st.stop()
     with st.sidebar:
         if user.signed_in:
+            _go_back()  # here: its empty element moves no page content
             # the address in a code span: shown as is, not as a mail link
             shown = user.email.replace("`", "'")
             who = "" if user.name == user.email else \

@@ -166,6 +166,36 @@ def test_a_visitor_sees_only_the_sign_in_page(service, browser):
     _no_secret_anywhere(service, seen)
 
 
+def test_a_link_opened_before_signing_in_is_where_the_sign_in_ends(
+        service, browser):
+    """A mailed CAB pack's link (the meeting and its window in the address)
+    opened by someone not signed in ended, after the sign-in, on the
+    Overview: Streamlit's sign-in always comes back to the first page. The
+    page asked for is kept in the tab while the provider signs them in."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    asked = "/cab?meeting=2026-12-08&until=2026-12-11"
+    page.goto(service["url"] + asked)
+    _settled(page)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/oauth2/authorize**", timeout=30_000)
+    page.locator('button[name="sub"][value="vic"]').click()
+    page.wait_for_url(f"{service['url']}/cab?**", timeout=60_000)
+    page.wait_for_selector('[data-testid="stSidebar"]', timeout=60_000)
+    _settled(page)
+    assert page.url.startswith(service["url"] + "/cab?")
+    assert "meeting=2026-12-08" in page.url and "until=2026-12-11" in page.url
+    page.get_by_text("Review window Tue 08 Dec 2026 10:00 to Fri 11 Dec "
+                     "2026 10:00").first.wait_for(timeout=60_000)
+    _shot(page, "signin-back-to-the-link")
+    # once: the first page opened again stays the first page
+    page.goto(service["url"])
+    _settled(page)
+    assert page.url.rstrip("/") == service["url"] or \
+        page.url.startswith(service["url"] + "/?")
+    context.close()
+
+
 def test_a_viewer_has_no_upload_control_and_a_forged_upload_is_refused(
         service, browser):
     context, page = _sign_in(browser, service, "vic")
