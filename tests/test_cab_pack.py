@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from html import unescape
 from pathlib import Path
 
@@ -1078,6 +1078,18 @@ def test_a_meeting_setting_that_cannot_be_read_is_named(
                           str(cab_db), "--out", str(out), "--cab-time",
                           "11:00"]) == 0
     assert config.CAB_TIME == "10:00"
+
+
+def test_a_window_longer_than_the_page_allows_is_refused(con):
+    """`report cab --window-end 2027-12-31` built a pack the page refuses
+    (at most MAX_WINDOW_DAYS after the meeting)."""
+    load_cab_data(con)
+    last = cab.instant(MEETING) + timedelta(days=cab.MAX_WINDOW_DAYS)
+    assert cab.build_pack(con, MEETING, window_end_at=last)  # the last one
+    with pytest.raises(ValueError, match=r"the review window must end "
+                       r"within 366 days of the meeting \(it ends "
+                       r"2027-01-22\)"):
+        cab.build_pack(con, MEETING, window_end_at=date(2027, 1, 22))
 
 
 def test_an_empty_window_gives_an_empty_pack_that_still_renders(con):

@@ -45,7 +45,7 @@ def _md(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~:$])", r"\\\1", text)
 
 
-MAX_WINDOW_DAYS = 366  # the review window: at most a year after the meeting
+MAX_WINDOW_DAYS = cab.MAX_WINDOW_DAYS  # as `report cab --window-end` takes
 
 
 def _until(meeting: date) -> date | datetime | None:

@@ -27,6 +27,7 @@ from reports.cab.meetings import (
 )
 
 SIMILAR_LOOKBACK_DAYS = 365  # history of similar changes (cohorts)
+MAX_WINDOW_DAYS = 366  # the review window: at most a year after the meeting
 TEAM_LOOKBACK_DAYS = 90  # team success score and its last failures
 INCIDENT_LOOKBACK_DAYS = 30  # incidents on the application
 FILTER_NAMES = ("application_ids", "portfolios", "teams", "change_types",
@@ -144,6 +145,10 @@ def period_of(meeting_at: date | datetime,
     end = instant(window_end_at) if window_end_at is not None else default_end
     if end <= start:
         raise ValueError("the review window must end after the meeting")
+    if end > start + timedelta(days=MAX_WINDOW_DAYS):
+        raise ValueError(f"the review window must end within "
+                         f"{MAX_WINDOW_DAYS} days of the meeting (it ends "
+                         f"{end.astimezone(reporting_zone()):%Y-%m-%d})")
     meeting_day = start.astimezone(reporting_zone()).date()
     since_start = previous_meeting(start).astimezone(reporting_zone()).date()
     return Period(start, end, end == default_end, meeting_day, since_start,
