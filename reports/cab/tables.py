@@ -245,6 +245,12 @@ def agenda_lines(pack: Pack, limit: int | None = None,
     titles shortened to `title_chars` when given."""
     agenda = pack.agenda if limit is None else pack.agenda.head(limit)
     booked = assessments(pack).index.bookings  # change id -> booking hits
+    zone = pack.reporting_tz
+    # the window's last instant: one ending at midnight on 1 January is
+    # within the year it started in
+    years = pd.Timestamp(pack.window_start_at).tz_convert(zone).year != (
+        pd.Timestamp(pack.window_end_at) - pd.Timedelta(microseconds=1)
+    ).tz_convert(zone).year
     rows = []
     # only the columns a line shows: the agenda's 36 make a 3,000-change
     # pack's lines three times as slow
@@ -260,13 +266,16 @@ def agenda_lines(pack: Pack, limit: int | None = None,
             (OUTSIDE_MAINTENANCE, row["is_outside_maintenance"]),
             ("Release bookings", row["change_id"] in booked))
             if on]
-        # the review window gives the year: 'Wed 21 Jan 20:00'
+        # the review window gives the year: 'Wed 21 Jan 20:00', unless
+        # the window runs into another year ('Tue 05 Jan 2027 09:00')
         start = when(row["planned_start_at"], pack.reporting_tz).split()
+        if not years:
+            del start[3]
         rows.append({
             "#": int(row["agenda_rank"]), "Change": row["change_id"],
             "Title": shorten(as_text(row["title"]), title_chars),
             "Risk": words(row["risk"]) or NO_RISK,
-            "Planned start": " ".join(start[:3] + start[4:]),
+            "Planned start": " ".join(start),
             "Flags": ", ".join(flags)})
     return pd.DataFrame(rows, columns=["#", "Change", "Title", "Risk",
                                        "Planned start", "Flags"])
