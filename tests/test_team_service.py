@@ -105,6 +105,15 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+def _through_provider(page, service, sub: str, back: str = "/**") -> None:
+    """From the sign-in page: Sign in, signed in as `sub` at the provider,
+    and back at the app (at a URL matching `back`)."""
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/oauth2/authorize**", timeout=30_000)
+    page.locator(f'button[name="sub"][value="{sub}"]').click()
+    page.wait_for_url(f"{service['url']}{back}", timeout=60_000)
+
+
 def _back_from_provider(browser, service, sub: str):
     """A fresh browser (context) that signed in as `sub` at the provider and
     is back at the app, whatever page follows."""
@@ -112,10 +121,7 @@ def _back_from_provider(browser, service, sub: str):
     page = context.new_page()
     page.goto(service["url"])
     _settled(page)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/oauth2/authorize**", timeout=30_000)
-    page.locator(f'button[name="sub"][value="{sub}"]').click()
-    page.wait_for_url(f"{service['url']}/**", timeout=30_000)
+    _through_provider(page, service, sub)
     return context, page
 
 
@@ -177,10 +183,7 @@ def test_a_link_opened_before_signing_in_is_where_the_sign_in_ends(
     asked = "/cab?meeting=2026-12-08&until=2026-12-11"
     page.goto(service["url"] + asked)
     _settled(page)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/oauth2/authorize**", timeout=30_000)
-    page.locator('button[name="sub"][value="vic"]').click()
-    page.wait_for_url(f"{service['url']}/cab?**", timeout=60_000)
+    _through_provider(page, service, "vic", back="/cab?**")
     page.wait_for_selector('[data-testid="stSidebar"]', timeout=60_000)
     _settled(page)
     assert page.url.startswith(service["url"] + "/cab?")
@@ -338,11 +341,8 @@ def test_a_sign_in_older_than_the_session_hours_is_sent_to_sign_in_again(
     assert page.get_by_role("button", name="Sign in").count() == 1
     assert page.locator('[data-testid="stFileUploader"]').count() == 0
     seen = [page.content()]
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/oauth2/authorize**", timeout=30_000)
     # signing in again, with a token issued now, gets in
-    page.locator('button[name="sub"][value="ann"]').click()
-    page.wait_for_url(f"{service['url']}/**", timeout=30_000)
+    _through_provider(page, service, "ann")
     page.wait_for_selector('[data-testid="stSidebar"]', timeout=60_000)
     _settled(page)
     assert "Role: Data admin, Viewer" in page.locator(
