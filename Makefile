@@ -31,15 +31,17 @@ run: $(VENV)/.installed
 	CHANGEBOARD_DB="$(DB)" $(PY) -m changeboard.serve run --host $(HOST) \
 		--port $(PORT) --allowed-hosts $(ALLOWED_HOSTS)
 
-# a team service: REPLICAS app processes on 127.0.0.1:8601... behind nginx on
-# LISTEN (docs/deploy.md; needs sign-in to listen beyond this machine), for
-# the host names SERVER_NAME (space-separated; unset: any Host)
+# a team service: REPLICAS app processes on 127.0.0.1:FIRST_PORT... behind
+# nginx on LISTEN (docs/deploy.md; needs sign-in to listen beyond this
+# machine), for the host names SERVER_NAME (space-separated; unset: any Host)
 REPLICAS ?= $(or $(CHANGEBOARD_REPLICAS),2)
+FIRST_PORT ?= 8601
 LISTEN ?= 127.0.0.1:8500
 SERVER_NAME ?=
 serve: $(VENV)/.installed nginx
 	CHANGEBOARD_DB="$(DB)" $(PY) -m changeboard.serve serve --listen $(LISTEN) \
-		--replicas $(REPLICAS) --allowed-hosts $(ALLOWED_HOSTS) \
+		--replicas $(REPLICAS) --first-port $(FIRST_PORT) \
+		--allowed-hosts $(ALLOWED_HOSTS) \
 		--server-name "$(or $(SERVER_NAME),_)"
 
 sample: $(VENV)/.installed

@@ -977,6 +977,35 @@ def test_make_serve_on_ipv6_loopback_needs_no_sign_in(sample_db, tmp_path):
     assert auth.is_loopback("[::1]") and not auth.is_loopback("[::]")
 
 
+def test_make_serve_starts_its_replicas_from_first_port(sample_db,
+                                                       tmp_path):
+    """docs/deploy.md describes --first-port, but make serve had no way to
+    pass it: a machine whose 8601 is taken could not run it. FIRST_PORT
+    moves the replicas (here onto a port in use, which stops it naming
+    that port)."""
+    first = _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("CHANGEBOARD_OIDC_")}
+    env.update(XDG_RUNTIME_DIR=str(tmp_path), CHANGEBOARD_DB=str(sample_db))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", first))
+        taken.listen()
+        # its own session: a make serve that did start is stopped whole
+        made = subprocess.Popen(
+            ["make", "--no-print-directory", "serve", f"FIRST_PORT={first}",
+             f"LISTEN=127.0.0.1:{_free_port()}"], cwd=ROOT, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            start_new_session=True)
+        try:
+            said = made.communicate(timeout=60)[1]
+        finally:
+            if made.poll() is None:
+                os.killpg(made.pid, signal.SIGTERM)
+                made.wait(timeout=30)
+    assert made.returncode != 0
+    assert f"port {first} (replica 1 of 2) is already in use" in said
+
+
 def test_make_serve_names_its_site_or_warns_that_it_answers_any_host(
         sample_db, tmp_path):
     """make serve rendered its nginx site without a server name, so with
