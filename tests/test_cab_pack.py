@@ -242,6 +242,10 @@ def test_a_since_section_is_read_from_the_packs_version_or_not_at_all(
         with pytest.raises(cab.PackOutdated):
             cab.with_since(lazy)
         assert lazy.since_last is None
+        # a download then holds the whole pack of the file as it is now
+        rebuilt = cab.whole(lazy)
+        assert rebuilt.data_version == now.data_version != lazy.data_version
+        assert cab.to_html(rebuilt) == cab.to_html(now)
 
 
 def test_a_pack_of_a_connection_to_no_file_cannot_read_its_since_later(con):

@@ -614,15 +614,11 @@ until = decisions.recorded_until(config.DB_PATH)
 def _filed() -> cab.Pack:
     """The pack the files hold: whole (its "since last CAB" section read
     on the first download) and naming the log as it stands."""
-    try:
-        whole = cab.with_since(pack)
-    except cab.PackOutdated:
-        # a load replaced the version shown, keeping no snapshot of it:
-        # the file as it is now, which the pack's provenance names
-        whole = cab.build_pack(str(config.DB_PATH), meeting,
-                               window_end_at=window_end, filters=filters,
-                               as_of=asof.chosen())
-    return cab.logged_until(whole, until)
+    # a load replaced the version shown, keeping no snapshot of it: the
+    # file as it is now, which the pack's provenance names
+    return cab.logged_until(cab.whole(pack, window_end_at=window_end,
+                                      filters=filters, as_of=asof.chosen()),
+                            until)
 
 
 # each file is built when its button is clicked, not on every rerun

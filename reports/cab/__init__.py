@@ -43,6 +43,7 @@ from reports.cab.pack import (
     build_pack,
     data_file,
     logged_until,
+    whole,
     with_since,
 )
 from reports.cab.pdf import CHROMIUM, pdf_bytes, print_pdf, to_pdf
@@ -113,5 +114,5 @@ __all__ = [
     "releases_note", "reporting_zone", "sections", "shorten", "since_cut",
     "since_empty", "since_last", "since_none", "size_note", "span", "to_html",
     "to_pdf", "to_xlsx", "version_time", "when", "window_end_text",
-    "with_since", "write_xlsx",
+    "whole", "with_since", "write_xlsx",
 ]

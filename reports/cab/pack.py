@@ -333,6 +333,17 @@ def with_since(pack: Pack) -> Pack:
     return pack
 
 
+def whole(pack: Pack, **rebuild) -> Pack:
+    """The pack with its "since last CAB" section (with_since), or, when
+    the version it read is gone, the whole pack of its file as it is now,
+    built again with `rebuild` (build_pack's options: the window's end,
+    the filters, an as-of), whose provenance names that version."""
+    try:
+        return with_since(pack)
+    except PackOutdated:
+        return build_pack(pack.db_path, pack.meeting_at, **rebuild)
+
+
 @contextmanager
 def _reading_version(pack: Pack):
     """A cursor on the file version the pack read."""
