@@ -189,8 +189,13 @@ try {
   sessionStorage.removeItem(%s);
   var here = window.location.pathname + window.location.search;
   if (kept && typeof kept.to === "string" && /^\/(?![\/\\])/.test(kept.to)
-      && Date.now() - kept.at < %d && kept.to !== here) {
-    window.location.replace(kept.to);
+      && Date.now() - kept.at < %d) {
+    /* read as the browser would: it must stay on this site */
+    var to = new URL(kept.to, window.location.origin);
+    var path = to.pathname + to.search;
+    if (to.origin === window.location.origin && path !== here) {
+      window.location.replace(path);
+    }
   }
 } catch (e) {}
 </script>"""

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from changeboard import db
+from changeboard import db, signin
 from tests.test_browser import SHOTS, _free_port, _settled
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -197,6 +197,21 @@ def test_a_link_opened_before_signing_in_is_where_the_sign_in_ends(
     assert page.url.rstrip("/") == service["url"] or \
         page.url.startswith(service["url"] + "/?")
     context.close()
+    # what the tab keeps leads only to this site: a path a browser reads as
+    # another host ('/<tab>/host', '//host') is not followed
+    for hostile in ("/\t/127.0.0.2:9/x", "//127.0.0.2:9/x"):
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(service["url"])
+        _settled(page)
+        page.evaluate("([key, to]) => sessionStorage.setItem(key, "
+                      "JSON.stringify({to: to, at: Date.now()}))",
+                      [signin.RETURN_KEY, hostile])
+        _through_provider(page, service, "vic")
+        page.wait_for_selector('[data-testid="stSidebar"]', timeout=60_000)
+        _settled(page)
+        assert page.url.startswith(service["url"]), (hostile, page.url)
+        context.close()
 
 
 def test_a_viewer_has_no_upload_control_and_a_forged_upload_is_refused(
