@@ -2,6 +2,7 @@
 import difflib
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 SETTINGS: dict[str, tuple[str, str]] = {}  # env var -> (default, help)
 
@@ -220,3 +221,16 @@ def record_url(column: str) -> str:
 def env(name: str) -> str:
     """A setting's value now (tests and long-lived processes may change it)."""
     return os.environ.get(name, SETTINGS[name][0])
+
+
+def zone_problem(text: str) -> str | None:
+    """What is wrong with a time zone's name, the one meant when one is
+    near (None: nothing): CHANGEBOARD_REPORTING_TZ's check."""
+    try:
+        ZoneInfo(text)
+        return None
+    except (ZoneInfoNotFoundError, ValueError):
+        near = difflib.get_close_matches(text, available_timezones(), 1)
+        return (f"unknown time zone {text!r}; "
+                + (f"did you mean {near[0]}?" if near
+                   else "expected an IANA name such as Europe/London"))

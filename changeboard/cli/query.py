@@ -83,8 +83,7 @@ def _check_values(con, name: str, values: dict) -> None:
                             "ingest_batches` lists them)")
     source = values.get("source")
     if source is not None and "source" in declared:
-        known = sorted(r[0] for r in con.execute(
-            "select distinct source from ingest_batches").fetchall())
+        known = sorted(set(db.run(con, "ingest_batches")["source"]))
         if source not in known:
             raise db.QueryError(
                 f"--param source={source!r}: no load from that source in "
@@ -191,9 +190,7 @@ def _zone_setting(name: str, values: dict) -> None:
     input error naming the setting, as --param reporting_tz= would be."""
     if "reporting_tz" in db.params(name) and \
             values.get("reporting_tz") is None:
-        from reports.cab.meetings import zone_problem
-
-        problem = zone_problem(config.REPORTING_TZ)
+        problem = config.zone_problem(config.REPORTING_TZ)
         if problem:
             raise db.QueryError(f"CHANGEBOARD_REPORTING_TZ: {problem}")
 

@@ -2,9 +2,8 @@
 CHANGEBOARD_CAB_WEEKDAYS and CHANGEBOARD_CAB_TIME, in the reporting zone."""
 from __future__ import annotations
 
-import difflib
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
 from changeboard import config
 
@@ -14,18 +13,6 @@ from changeboard import config
 SETTINGS = (("REPORTING_TZ", "CHANGEBOARD_REPORTING_TZ", "reporting-tz"),
             ("CAB_TIME", "CHANGEBOARD_CAB_TIME", "cab-time"),
             ("CAB_WEEKDAYS", "CHANGEBOARD_CAB_WEEKDAYS", "cab-weekdays"))
-
-
-def zone_problem(text: str) -> str | None:
-    """What is wrong with a time zone's name (None: nothing)."""
-    try:
-        ZoneInfo(text)
-        return None
-    except (ZoneInfoNotFoundError, ValueError):
-        near = difflib.get_close_matches(text, available_timezones(), 1)
-        return (f"unknown time zone {text!r}; "
-                + (f"did you mean {near[0]}?" if near
-                   else "expected an IANA name such as Europe/London"))
 
 
 def time_problem(text: str) -> str | None:
@@ -55,7 +42,7 @@ def weekdays_problem(text: str) -> str | None:
         return str(problem)
 
 
-PROBLEMS = {"REPORTING_TZ": zone_problem, "CAB_TIME": time_problem,
+PROBLEMS = {"REPORTING_TZ": config.zone_problem, "CAB_TIME": time_problem,
             "CAB_WEEKDAYS": weekdays_problem}
 
 
