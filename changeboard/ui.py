@@ -199,13 +199,13 @@ def _date_clamped(day: date, what: str) -> tuple[date, list[str]]:
 def clamp_span(start: date, end: date, what: str) -> tuple[date, date]:
     """An inclusive [start, end] in range, in order and at most
     MAX_SPAN_DAYS long (keeping its end), saying so on the page."""
-    start, end, said = _span_clamped(start, end, what)
+    start, end, said = span_clamped(start, end, what)
     for line in said:
         st.warning(line)
     return start, end
 
 
-def _span_clamped(start: date, end: date, what: str
+def span_clamped(start: date, end: date, what: str
                   ) -> tuple[date, date, list[str]]:
     """clamp_span's dates and what it says, not yet said."""
     (start, first), (end, last) = (_date_clamped(start, what),
@@ -230,7 +230,7 @@ def _clamp_picked_dates() -> None:
     said on the rerun."""
     picked = st.session_state.get("dates")
     if isinstance(picked, (tuple, list)) and len(picked) == 2:
-        start, end, said = _span_clamped(*picked, "The custom period")
+        start, end, said = span_clamped(*picked, "The custom period")
         if said:
             st.session_state["dates"] = (start, end)
             st.session_state["dates-said"] = said

@@ -2,7 +2,7 @@
 utilisation, booking conflicts and a bookings timeline per group. This page
 draws the headline cards and the go-live dates; each tab is a module of
 views/environment_tabs/."""
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -25,6 +25,22 @@ def hours_booked(booked, available) -> str:
     if pd.isna(booked):
         return f"{ui.number(available, 0)} h available, booked hours unknown"
     return f"{ui.number(booked, 0)} of {ui.number(available, 0)} h booked"
+
+
+def go_live(picked) -> tuple[date, date]:
+    """The matrix's go-live dates, first and last, as the picker's value
+    gives them: two dates; anything else (one date of two picked so far)
+    gives the default, the next MATRIX_DAYS."""
+    if isinstance(picked, (tuple, list)) and len(picked) == 2:
+        return tuple(picked)
+    today = ui.today()
+    return today, today + timedelta(days=MATRIX_DAYS - 1)
+
+
+def dates_window(first: date, last: date) -> dict:
+    """The query window of inclusive dates."""
+    return {"start_date": first, "end_date": last + timedelta(days=1)}
+
 
 def environments(n) -> str:
     """The noun under a card's count of environments: '1' over 'environment
@@ -53,9 +69,18 @@ if not status["n_environments"]:
 AHEAD = {"Weekly load": weekly_load.ahead, "Utilisation": utilisation.ahead,
          "Bookings timeline": timeline.ahead}
 opened = st.session_state.get("view") or st.query_params.get("view")
+# the matrix, the page's first tab, reads its columns and releases with the
+# headlines when its go-live dates are known before their picker is drawn
+# below the cards (as last picked; on a link's first run, the link's dates
+# are not read yet): one round of queries, not two after the cards'
+matrix_ahead = matrix.ahead(dates_window(*ui.span_clamped(*go_live(
+    st.session_state.get("go_live")), "")[:2])) if opened in (
+    None, "Impact matrix") and ("go_live" in st.session_state
+                                or "go_live" not in st.query_params) else []
 ui.prefetch([("environment_utilization_rollup", window, {}),
              ("booking_conflicts_by_environment", window, {}),
-             *(AHEAD[opened](window) if opened in AHEAD else [])], filters)
+             *(AHEAD[opened](window) if opened in AHEAD else []),
+             *matrix_ahead], filters)
 rollup = ui.scoped("environment_utilization_rollup", window, filters)
 usage = rollup[rollup["is_total"]].iloc[0]
 groups = rollup[~rollup["is_total"]].drop(columns="is_total").reset_index(
@@ -100,16 +125,12 @@ st.caption("Cards, weekly load, utilisation and conflicts cover the sidebar "
            + "; the impact matrix looks ahead over its own go-live dates.")
 
 # the go-live dates of the impact matrix, also the timeline's "Matrix dates"
-today = ui.today()
-default_dates = (today, today + timedelta(days=MATRIX_DAYS - 1))
 picked = st.date_input(
     "Releases going live (inclusive): impact matrix and timeline",
-    default_dates, key="go_live", bind="query-params", format=ui.DAY_INPUT,
+    go_live(None), key="go_live", bind="query-params", format=ui.DAY_INPUT,
     width=360, min_value=ui.DATE_MIN, max_value=ui.date_max())
-first, last = ui.clamp_span(*(
-    picked if isinstance(picked, (tuple, list)) and len(picked) == 2
-    else default_dates), "The go-live range")
-matrix_window = {"start_date": first, "end_date": last + timedelta(days=1)}
+first, last = ui.clamp_span(*go_live(picked), "The go-live range")
+matrix_window = dates_window(first, last)
 # the groups to pick one of, and "(no group)" when some environment has none
 load_groups = [g for g in groups["environment_group"] if pd.notna(g)] + (
     [env_charts.NO_GROUP] if groups["environment_group"].isna().any() else [])

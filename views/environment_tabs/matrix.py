@@ -38,6 +38,41 @@ def releases_from(start: int, n: int) -> str:
     return ui.numbered(start, min(start + env_charts.MATRIX_ROWS, n))
 
 
+# the matrix's picks, each bound to the link: on a link's first run the
+# link's picks are not read until their controls are drawn
+PICKS = ("matrix_columns", "matrix_group")
+
+
+def ahead(matrix_window: dict) -> list[tuple[str, dict, dict]]:
+    """The tab's first round of queries as its picks last asked them, for
+    the page to run with its own (ui.prefetch); its groups alone on a
+    link's first run."""
+    if any(key in st.query_params and key not in st.session_state
+           for key in PICKS):
+        return first_round(matrix_window, False, {})[:1]
+    return first_round(matrix_window, *picks(
+        st.session_state.get("matrix_columns"),
+        st.session_state.get("matrix_group")))
+
+
+def first_round(matrix_window: dict, by_group: bool, scope: dict
+                ) -> list[tuple[str, dict, dict]]:
+    """The matrix's queries before its cells (which need the page of rows
+    these give): every group (the group pick's options), then the rows and
+    the columns of the groups picked."""
+    return [("environment_impact_group_totals", matrix_window, {}),
+            ("environment_impact_release_totals", matrix_window, scope),
+            ("environment_impact_group_totals" if by_group else
+             "environment_impact_environment_totals", matrix_window, scope)]
+
+
+def picks(columns: str | None, group: str | None) -> tuple[bool, dict]:
+    """The Columns and Environment group picks as the queries read them:
+    by group, and the group as filters (none: every group)."""
+    return columns == "Groups", (
+        {} if group in (None, NO_SELECTION) else {"environment_groups": [group]})
+
+
 def render(page: EnvironmentsPage) -> None:
     """The environment impact matrix tab."""
     matrix = read(page)
@@ -66,10 +101,10 @@ def read(page: EnvironmentsPage) -> Matrix:
     filters = page.filters
     matrix_window = page.matrix_window
     controls = st.columns([2.1, 2, 1.4, 1.3], vertical_alignment="bottom")
-    by_group = controls[0].segmented_control(
+    columns_picked = controls[0].segmented_control(
         "Columns", ["Environments", "Groups"],
         default="Environments", key="matrix_columns", required=True,
-        bind="query-params") == "Groups"
+        bind="query-params")
     all_groups = ui.scoped("environment_impact_group_totals", matrix_window,
                            filters)
     group_names = [g for g in all_groups["environment_group"] if pd.notna(g)]
@@ -79,13 +114,9 @@ def read(page: EnvironmentsPage) -> Matrix:
     show_all = controls[3].toggle(
         "All columns", key="matrix_unbooked",
         help="Also show environments (or groups) no release books.")
-    scope = {} if group == NO_SELECTION else {"environment_groups": [group]}
+    by_group, scope = picks(columns_picked, group)
     # the rows and the columns together (the cells need the rows' page)
-    ui.prefetch([
-        ("environment_impact_release_totals", matrix_window, scope),
-        ("environment_impact_group_totals" if by_group else
-         "environment_impact_environment_totals", matrix_window, scope)],
-        filters)
+    ui.prefetch(first_round(matrix_window, by_group, scope)[1:], filters)
     releases = ui.scoped("environment_impact_release_totals", matrix_window,
                          filters, **scope)
     # a page of releases at a time: rows, their cells only and, unless all
