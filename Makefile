@@ -49,12 +49,15 @@ sample: $(VENV)/.installed
 
 # Debian's chromium drives the browser tests and renders the CAB pack PDF;
 # poppler-utils (pdfinfo, pdftotext, pdftoppm) checks that PDF. Playwright
-# downloads no browser of its own.
+# downloads no browser of its own. The PDF's fonts: DejaVu (Latin, Greek,
+# Cyrillic, ...) and WenQuanYi Micro Hei (Chinese, Japanese, Korean), or a
+# title in them prints as boxes
 chromium:
-	@test -x /usr/bin/chromium -a -x /usr/bin/pdftotext || { \
+	@test -x /usr/bin/chromium -a -x /usr/bin/pdftotext \
+		-a -n "$$(fc-list :lang=ja 2>/dev/null)" || { \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium \
-			poppler-utils fonts-dejavu-core < /dev/null; }
+			poppler-utils fonts-dejavu-core fonts-wqy-microhei < /dev/null; }
 
 # Debian's nginx: the load balancer of `make serve` and its tests
 nginx:

@@ -1415,6 +1415,48 @@ def test_pdf_never_breaks_an_id_or_a_number(sample_db, tmp_path):
     assert not re.search(r"[A-Z]{2,}-\n", "\n".join(text))
 
 
+@needs_pdf_tools
+def test_chinese_japanese_and_korean_print_as_glyphs_not_boxes(tmp_path,
+                                                               caplog):
+    """A title or team name in Chinese, Japanese or Korean printed as a row
+    of identical boxes: no installed font had them (the make target now
+    installs one beside DejaVu). Each character, printed large on a page
+    of its own, now draws differently, and the print says nothing."""
+    from reports.cab import pdf as pdf_module
+    text = "変数변"
+    pages = "".join(f'<p style="font-size:300px; page-break-after:always">'
+                    f"{char}</p>" for char in text)
+    printed = pdf_module.print_pdf(f"<html><body>{pages}</body></html>",
+                                   tmp_path / "cjk.pdf")
+    subprocess.run(["pdftoppm", "-r", "20", "-png", str(printed),
+                    str(tmp_path / "page")], check=True)
+    drawn = [path.read_bytes() for path in sorted(tmp_path.glob("page*.png"))]
+    assert len(drawn) >= len(text)
+    assert len(set(drawn[:len(text)])) == len(text)
+    assert not [r for r in caplog.records if r.name == "changeboard.pdf"]
+
+
+@needs_pdf_tools
+def test_a_character_no_font_has_is_named_when_the_pdf_is_printed(
+        tmp_path, caplog):
+    """Chromium prints a character no installed font has as a box and
+    says nothing: the print names each such character (a Linear B sign
+    here, which no font of the machine has) and what to install."""
+    from reports.cab import pdf as pdf_module
+    assert "\U00010000" in pdf_module.unprintable("CHG1 \U00010000 変 é")
+    assert pdf_module.unprintable("CHG1 変 é — ＝") == []
+    with caplog.at_level("WARNING", logger="changeboard.pdf"):
+        pdf_module.print_pdf("<html><body>CHG1 \U00010000 変</body></html>",
+                             tmp_path / "x.pdf")
+    said = [r.getMessage() for r in caplog.records
+            if r.name == "changeboard.pdf"]
+    assert len(said) == 1
+    assert said[0].startswith("x.pdf: no font installed here has \U00010000"
+                              " (U+10000) (1 character in all), so the PDF "
+                              "prints them as boxes.")
+    assert "fonts-noto" in said[0]
+
+
 def word_heights(pdf: Path, page: int) -> list[float]:
     """The height of each word's box on a page of the PDF, in points."""
     boxes = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l",

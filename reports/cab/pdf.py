@@ -1,15 +1,22 @@
 """The pack as a PDF: its HTML page printed by headless Chromium."""
 from __future__ import annotations
 
+import bisect
+import functools
+import logging
 import shutil
 import subprocess
 import tempfile
+import unicodedata
 from pathlib import Path
 
+from changeboard.words import many
 from reports.cab.html import for_print, to_html
 from reports.cab.pack import Pack
 
 CHROMIUM = "/usr/bin/chromium"
+log = logging.getLogger("changeboard.pdf")
+SHOWN_MISSING = 12  # characters named in the warning
 
 
 def to_pdf(pack: Pack, path: str | Path) -> Path:
@@ -39,7 +46,61 @@ def print_pdf(page_html: str, path: str | Path, what: str = "the pack"
     if result.returncode != 0 or not path.exists():
         raise RuntimeError(f"Chromium could not print {what}: "
                            f"{result.stderr.strip()[-500:]}")
+    if missing := unprintable(page_html):
+        # Chromium prints a character no font has as a box, and says nothing
+        log.warning(
+            "%s: no font installed here has %s%s (%s in all), so the PDF "
+            "prints them as boxes. Install a font that "
+            "has them (Debian: fonts-wqy-microhei for Chinese, Japanese and "
+            "Korean; fonts-noto for most other scripts)", path.name,
+            ", ".join(f"{c} (U+{ord(c):04X})" for c in missing[:SHOWN_MISSING]),
+            " and more" if len(missing) > SHOWN_MISSING else "",
+            many(len(missing), "character"))
     return path
+
+
+@functools.cache
+def _font_ranges() -> tuple[list[int], list[int]] | None:
+    """The code points some installed font has, as fontconfig lists them:
+    sorted, merged ranges (starts, ends, inclusive); None when fontconfig
+    cannot say (no fc-list)."""
+    fc_list = shutil.which("fc-list")
+    if not fc_list:
+        return None
+    listed = subprocess.run(  # noqa: S603 - fixed binary, own arguments
+        [fc_list, "--format=%{charset}\n"], capture_output=True, text=True,
+        timeout=60, check=False).stdout
+    spans = sorted(
+        (int(low, 16), int(high or low, 16)) for low, _, high in (
+            part.partition("-") for part in listed.split()))
+    starts, ends = [], []
+    for low, high in spans:
+        if ends and low <= ends[-1] + 1:
+            ends[-1] = max(ends[-1], high)
+        else:
+            starts.append(low)
+            ends.append(high)
+    return starts, ends
+
+
+def unprintable(text: str) -> list[str]:
+    """The characters of `text` that no installed font has (Chromium
+    prints each as a box), in code point order; none when that cannot be
+    told. Spaces, controls and marks of format are not printed as glyphs."""
+    ranges = _font_ranges()
+    if ranges is None:
+        return []
+    starts, ends = ranges
+    missing = []
+    for char in sorted(set(text)):
+        point = ord(char)
+        if point < 0x7f or char.isspace() or unicodedata.category(char) in (
+                "Cc", "Cf", "Zl", "Zp"):
+            continue
+        at = bisect.bisect_right(starts, point) - 1
+        if at < 0 or point > ends[at]:
+            missing.append(char)
+    return missing
 
 
 def pdf_bytes(pack: Pack) -> bytes:
