@@ -2142,7 +2142,8 @@ def test_the_since_tabs_kpis_count_one_in_the_singular_and_two_in_the_plural(
     assert captions(cab_db) == [
         "n = 2 implemented changes · 1 failed · before: 0.0% of 1",
         "n = 2 completed changes · 1 emergency · before: 0.0% of 1",
-        "n = 2 CAB-required changes started · 2 unauthorised · none before"]
+        "n = 2 CAB-required changes started · 2 unauthorised · none before"
+        " · 1 change started with the CAB flag or approval missing, not in n"]
     one = tmp_path / "one.duckdb"
     with db.publish(one) as con:
         load_cab_data(con)
@@ -2236,6 +2237,37 @@ def test_the_packs_kpis_say_what_the_data_lacks_when_n_is_0(con, tmp_path):
     assert [(k, n.split(" · ")[1].split(",")[0]) for k, n in one] == [
         ("Unauthorised changes", "1 CAB-required change started with no "
          "approval recorded")]
+
+
+def test_a_kpi_says_the_changes_its_n_leaves_out(con):
+    """The since-last-CAB success rate read '100.0% · n = 18' on the
+    sample with 12 of the week's 30 completed changes left out (no close
+    code: no outcome) and nothing said, where the Overview's card says
+    them. A KPI with an n now says how many the source left unrated, in
+    each period, in the pack's note (HTML, PDF) and its sheet's Note."""
+    load_cab_data(con)
+    pack = cab.build_pack(con, MEETING)
+    said = dict(cab.kpi_notes(pack))
+    assert said == {"Unauthorised changes": "1 change started with the CAB "
+                    "flag or approval missing, not in n"}
+    assert ('<p class="note">Unauthorised changes: 1 change started with the'
+            " CAB flag or approval missing, not in n.</p>") in cab.to_html(pack)
+    # an implemented change without an outcome, before the last CAB too
+    con.execute("update changes set close_code = null where change_id in "
+                "(select change_id from changes where close_code is not null"
+                " order by change_id limit 2)")
+    pack = cab.build_pack(con, MEETING)
+    kpi = cab.with_since(pack).kpis.set_index("KPI").loc[
+        "Change success rate"]
+    notes = [cab.kpi_left_out(kpi, key) for key in ("since", "before")]
+    book = openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
+    note = {r["KPI"].value: r["Note"].value for r in sheet_cells(book)[
+        "Since last CAB - KPIs"][1]}["Change success rate"]
+    assert note == "; ".join(
+        [n for n in notes[:1] if n] + [f"before: {n}" for n in notes[1:] if n])
+    assert any(notes) and all(
+        n is None or n.endswith(" completed without a close code, not in n")
+        for n in notes)
 
 
 def test_the_pages_caption_shows_filter_values_literally(cab_db, monkeypatch):

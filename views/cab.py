@@ -413,8 +413,10 @@ def _since_tab() -> None:
             continue
         before = (f"before: {ui.pct(kpi['before_rate'])} of "
                   f"{kpi['before_n']:,}" if kpi["before_n"] else "none before")
+        left_out = cab.kpi_left_out(kpi)
         column.caption(f"n = {cab.kpi_n(kpi['since_n'], kpi)} · "
-                       f"{kpi['since_count']:,} {kpi['Count is']} · {before}")
+                       f"{kpi['since_count']:,} {kpi['Count is']} · {before}"
+                       + (f" · {left_out}" if left_out else ""))
     for reason, title in cab.REASONS.items():
         frame = _kept(pack, cab.since_last, reason)  # shared: not changed
         # an empty list where the data cannot say (no close codes, no

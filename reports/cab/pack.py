@@ -40,7 +40,9 @@ class Kpi(NamedTuple):
     unrated (n leaves them out), and `unknown_is` what they lack and what
     to map, for a KPI whose n is 0 only because of them; `unknown_split`:
     of them, the query's count of those without the CAB flag, when what
-    they lack is said from the counts (words.unrated_authorisation)."""
+    they lack is said from the counts (words.unrated_authorisation);
+    `unknown_short`: what they lack in a few words, said beside an n that
+    leaves some of them out."""
 
     label: str
     query: str
@@ -52,6 +54,7 @@ class Kpi(NamedTuple):
     unknown: str = ""
     unknown_is: str = ""
     unknown_split: str = ""
+    unknown_short: str = ""
 
 
 KPI_SPECS = (
@@ -59,7 +62,8 @@ KPI_SPECS = (
         "n_failed", "failed", "implemented changes", "implemented change",
         "n_without_close_code",
         "completed without a close code, so no outcome is known: map "
-        "`close_code` (docs/sources.md, section 7)"),
+        "`close_code` (docs/sources.md, section 7)",
+        unknown_short="completed without a close code"),
     # completed changes (docs/metrics.md A24): wider than the success
     # rate's implemented ones (no close code, in review or closed, counts)
     Kpi("Emergency ratio", "emergency_change_ratio",
@@ -70,7 +74,8 @@ KPI_SPECS = (
     Kpi("Unauthorised changes", "unauthorized_changes", "unauthorized_rate",
         "n_unauthorized", "unauthorised", "CAB-required changes started",
         "CAB-required change started", "n_unclassified",
-        unknown_split="n_cab_flag_missing"),
+        unknown_split="n_cab_flag_missing",
+        unknown_short="started with the CAB flag or approval missing"),
 )
 
 
@@ -583,5 +588,6 @@ def _kpis(run, filters: dict, period: Period) -> pd.DataFrame:
                 " (docs/sources.md, section 7)" if kpi.unknown_split else
                 f"{many(unknown, 'change')} {kpi.unknown_is}")
         row["Count is"] = kpi.count_is
+        row["Unknown is"] = kpi.unknown_short
         rows.append(row)
     return pd.DataFrame(rows)

@@ -148,6 +148,18 @@ def kpi_unknown(kpi, key: str = "since") -> str | None:
     return said
 
 
+def kpi_left_out(kpi, key: str = "since") -> str | None:
+    """The changes a KPI's n leaves out in a period (`key`: since or
+    before) because the source leaves them unrated, when it has an n: '12
+    changes completed without a close code, not in n' (the Overview's card
+    says them too); None when none is left out, or the KPI has no n
+    (kpi_unknown says why)."""
+    unknown = int(kpi[f"{key}_unknown"])
+    if not kpi[f"{key}_n"] or not unknown or not kpi["Unknown is"]:
+        return None
+    return f"{many(unknown, 'change')} {kpi['Unknown is']}, not in n"
+
+
 def kpi_note(kpi) -> str | None:
     """Why a KPI reads n/a when the source leaves its changes unrated, as
     the CAB page's card says it (in plain text, no Markdown): 'n = 0
@@ -164,12 +176,18 @@ def kpi_note(kpi) -> str | None:
     elif before:
         note = f"before: n = {kpi_n(0, kpi)} · {before}"
     else:
-        return None
-    return note.replace("`", "")
+        note = None
+    # an n that leaves some out says how many, in either period
+    left = [f"{when}{said}" for when, said in (
+        ("", kpi_left_out(kpi, "since")),
+        ("before: ", kpi_left_out(kpi, "before"))) if said]
+    note = "; ".join([note, *left] if note else left)
+    return note.replace("`", "") or None
 
 
 def kpi_notes(pack: Pack) -> list[tuple[str, str]]:
-    """(KPI, kpi_note) of each KPI the source leaves unrated."""
+    """(KPI, kpi_note) of each KPI the source leaves unrated, wholly or in
+    part."""
     notes = [(kpi["KPI"], kpi_note(kpi))
              for _, kpi in with_since(pack).kpis.iterrows()]
     return [(label, note) for label, note in notes if note]
