@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -160,6 +161,35 @@ def test_a_team_set_on_the_overview_stays_on_the_next_page(server, browser):
         has_text="Team").inner_text()
     assert team in chosen and "Workplace Tech" not in chosen.replace(
         team, "")  # that one team, not every team
+    page.close()
+
+
+def test_a_meeting_typed_then_left_shows_in_its_box_back_on_the_cab_page(
+        server, browser):
+    """A meeting date typed in its box and left by a click on another page
+    is applied as that page opens (the box loses focus); back on the CAB
+    page the pack and the address were the typed meeting's and the box
+    showed the date it opened with. The box shows the pack's meeting."""
+    from reports import cab
+    meeting = cab.next_meeting().date()
+    later = meeting + timedelta(days=7)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{server}/cab")
+    _settled(page)
+    for part, typed in (("year", f"{later:%Y}"), ("month", f"{later:%m}"),
+                        ("day", f"{later:%d}")):
+        page.get_by_role("spinbutton", name=f"{part}, Meeting date").click()
+        page.keyboard.type(typed)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_role("link", name="Overview", exact=True).click()
+    _settled(page)
+    sidebar.get_by_role("link", name="CAB pack", exact=True).click()
+    page.wait_for_url("**/cab**", timeout=30_000)
+    _settled(page)
+    box = page.get_by_role("group", name="Meeting date").inner_text()
+    assert f"meeting={later.isoformat()}" in page.url
+    assert page.get_by_text(f"Review window {later:%a %d %b %Y}").count()
+    assert box.replace("\n", "").replace(" ", "") == later.isoformat(), box
     page.close()
 
 

@@ -529,8 +529,13 @@ left, right = st.columns(2)
 # the meeting picked last in this session when the address names none (a
 # page link carries no query string), as the sidebar's period
 opened = ui.kept("cab-meeting", ui.url_date("meeting"), upcoming)
+if st.session_state.get("cab-meeting") is None:
+    # set, not only defaulted: the box shows it. A date typed and left by
+    # a click on another page is applied as that page opens; back here,
+    # the box showed the date it opened with, the pack the one typed
+    st.session_state["cab-meeting"] = opened
 meeting = left.date_input(
-    "Meeting date", opened, key="cab-meeting",
+    "Meeting date", key="cab-meeting",
     min_value=ui.DATE_MIN, max_value=ui.date_max(), format=ui.DAY_INPUT,
     help="Default: the next meeting of the cadence (CHANGEBOARD_CAB_WEEKDAYS"
     f" at {config.CAB_TIME}, {config.REPORTING_TZ}); when all the data is "
