@@ -8,10 +8,12 @@
 -- change created or closed, a release gone live, a deployment finished, an
 -- incident opened); plans, and the hand-entered actual start and end of a
 -- change (a typo there can say 2021 in a 2014 data set), are not counted.
--- latest_operations_at: the same, releases aside (a change created or
--- closed, a deployment finished, an incident opened): where the data a CAB
--- pack reads ends (endoflife.date's release history runs to 2026 beside
--- BPIC 2014's changes).
+-- latest_operations_at: the same of the changes and their deployments (a
+-- change created or closed, a deployment finished): where the data a CAB
+-- pack reads ends, but for the incidents the changes caused
+-- (latest_change_incident; endoflife.date's release history runs to 2026,
+-- and the UCI incident log, whose incidents name no BPIC change, to 2016,
+-- beside BPIC 2014's changes).
 -- changes_first_at, changes_last_at: when the changes' records begin and
 -- end (the first created, the last created or closed; NULL with no
 -- change), so a page whose period holds no change can say where they are.
@@ -146,7 +148,7 @@ latest as (
     select
         max(happened_at) as latest_record_at,
         max(happened_at) filter (
-            where kind <> 'release'
+            where kind in ('change', 'deployment')
         ) as latest_operations_at
     from (
         select

@@ -1697,14 +1697,21 @@ def test_the_since_tab_says_the_data_ends_before_its_days(cab_db,
     # months later, all of it older than the next meeting's "since last
     # CAB": an empty pack opened; now the meeting after the data ends
     ("2026-06-01 12:00", date(2026, 1, 20),
-     "The data ends on 16 Jan 2026: the pack opens on the meeting after "
-     "it."),
+     "The changes' data ends on 16 Jan 2026: the pack opens on the "
+     "meeting after it."),
     # a release history loaded beside them runs later (endoflife.date to
     # 2026 beside BPIC 2014): the page opened on the meeting after its last
     # release, with no change to decide; releases aside, it opens as above
     ("2026-06-01 12:00 +release", date(2026, 1, 20),
-     "The data ends on 16 Jan 2026: the pack opens on the meeting after "
-     "it."),
+     "The changes' data ends on 16 Jan 2026: the pack opens on the "
+     "meeting after it."),
+    # an incident log loaded beside them runs later (the UCI log to 2016
+    # beside BPIC 2014): the page opened on the meeting after its last
+    # incident, with no change to decide or since the last CAB; an
+    # incident no loaded change caused aside, it opens as above
+    ("2026-06-01 12:00 +incident", date(2026, 1, 20),
+     "The changes' data ends on 16 Jan 2026: the pack opens on the "
+     "meeting after it."),
 ])
 def test_the_page_opens_on_the_meeting_after_the_data_when_all_is_older(
         cab_db, monkeypatch, now, opens, said):
@@ -1716,13 +1723,17 @@ def test_the_page_opens_on_the_meeting_after_the_data_when_all_is_older(
 
     from reports.cab import meetings
 
-    now, _, later_release = now.partition(" +")
-    if later_release:
-        with db.publish(cab_db) as con:
+    now, _, later = now.partition(" +")
+    with db.publish(cab_db) as con:
+        if later == "release":
             insert_rows(con, "releases", [{
                 "release_id": "R-LATER", "name": "Later", "status":
                 "released", "planned_release_at": "2026-05-20 10:00Z",
                 "actual_release_at": "2026-05-28 10:00Z"}])
+        elif later == "incident":
+            insert_rows(con, "incidents", [{
+                "incident_id": "INC-LATER", "opened_at": "2026-05-28 10:00Z",
+                "priority": 3}])
     clock = datetime.fromisoformat(now).replace(tzinfo=UTC)
     real = meetings.next_meeting
     monkeypatch.setattr(cab, "next_meeting",
@@ -1732,7 +1743,7 @@ def test_the_page_opens_on_the_meeting_after_the_data_when_all_is_older(
     def opened(**url):
         app = open_linked("cab", **url)
         return app, [c.value for c in app.caption
-                     if c.value.startswith("The data ends")]
+                     if c.value.startswith("The changes' data ends")]
 
     app, notes = opened()
     assert app.date_input(key="cab-meeting").value == opens

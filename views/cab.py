@@ -500,20 +500,28 @@ def _tab_picked(labels: list[str]) -> None:
 
 
 def _upcoming() -> tuple[date, date | None]:
-    """The meeting the page opens on: the next of the cadence, unless all
-    the data is older than its "since last CAB" days and no change is
+    """The meeting the page opens on: the next of the cadence, unless the
+    changes' data is older than its "since last CAB" days and no change is
     planned after them (a 2014 data set: an empty pack, whatever is picked
     near it; an export some weeks old still holds the next meeting's
-    agenda); then the meeting after the data ends, as the calendar opens
-    on the day it ends. With the day the data ends when it moved."""
+    agenda); then the meeting after that data ends, as the calendar opens
+    on the day the changes end. With that day when it moved."""
     upcoming = cab.next_meeting()
-    # releases aside: a release history loaded beside the changes
-    # (endoflife.date to 2026 beside BPIC 2014) holds nothing for a CAB
+    # the end of the changes and what is linked to them: a release history
+    # or an incident log loaded beside them (endoflife.date to 2026, the
+    # UCI log to 2016, beside BPIC 2014) holds nothing for a CAB
     latest = ui.latest_record_day("latest_operations_at")
     since = cab.previous_meeting(upcoming).astimezone(cab.reporting_zone())
     if latest is None or latest >= since.date():
         return upcoming.date(), None
-    # the data ends before the last meeting: asked only then
+    # the changes and their deployments end before the last meeting: the
+    # incidents they caused, and their plans, asked only then
+    caused = ui.query("latest_change_incident").iloc[0][
+        "latest_change_incident_at"]
+    if pd.notna(caused):
+        latest = max(latest, pd.Timestamp(caused).date())
+        if latest >= since.date():
+            return upcoming.date(), None
     planned = ui.query("latest_planned_start").iloc[0][
         "latest_planned_start_at"]
     if pd.notna(planned) and pd.Timestamp(planned) >= since:
@@ -538,11 +546,12 @@ meeting = left.date_input(
     "Meeting date", key="cab-meeting",
     min_value=ui.DATE_MIN, max_value=ui.date_max(), format=ui.DAY_INPUT,
     help="Default: the next meeting of the cadence (CHANGEBOARD_CAB_WEEKDAYS"
-    f" at {config.CAB_TIME}, {config.REPORTING_TZ}); when all the data is "
-    "older, the meeting after it ends.")
+    f" at {config.CAB_TIME}, {config.REPORTING_TZ}); when the changes' data"
+    " (their records, deployments and incidents) is older, the meeting "
+    "after it ends.")
 if data_ends is not None and meeting == upcoming:
-    left.caption(f"The data ends on {ui.day(data_ends)}: the pack opens on "
-                 "the meeting after it.")
+    left.caption(f"The changes' data ends on {ui.day(data_ends)}: the pack "
+                 "opens on the meeting after it.")
 ui.keep("cab-meeting", meeting)
 default_end = cab.following_meeting(cab.meeting_on(meeting)).date()
 state = st.session_state
