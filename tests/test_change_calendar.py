@@ -273,6 +273,16 @@ def test_selecting_a_change_opens_its_record(page):
         c.value for c in page.caption)
 
 
+def test_a_picked_changes_window_hit_says_its_kind(page):
+    """'planned in Data centre power maintenance' read as a maintenance
+    window, where it was a blackout: the note names the kind."""
+    page.run()
+    page.selectbox(key="cal_change").select("FRZ").run()
+    assert not page.exception
+    assert "FRZ: planned in freeze window January freeze." in " ".join(
+        c.value for c in page.caption)
+
+
 def test_a_collision_on_a_ci_reads_as_words(tmp_path, monkeypatch):
     """What two colliding changes share read 'same application, ci' (the
     query's codes) in the caption and a bar's hover, where the cards say

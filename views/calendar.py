@@ -287,7 +287,14 @@ else:
             notes.append(f"collides with {listed(row['collides_with'])} "
                          f"(same {shared(row['collides_on'])})")
         if row["windows_hit"]:
-            notes.append(f"planned in {listed(row['windows_hit'])}")
+            # by kind: a blackout named '... maintenance' read as a
+            # maintenance window, the opposite
+            kinds = " and ".join(kind for kind, hits in (
+                ("freeze", row["n_freeze_hits"]),
+                ("blackout", row["n_blackout_hits"])) if hits)
+            notes.append(f"planned in {kinds} window"
+                         f"{'s' if len(row['windows_hit']) > 1 else ''} "
+                         f"{listed(row['windows_hit'])}")
         if row["is_outside_maintenance"]:
             notes.append("planned outside its maintenance windows")
         if row["is_past_planned_start"]:
