@@ -658,6 +658,14 @@ def test_a_source_without_close_codes_says_so_not_to_widen_the_dates(
     assert table["Implemented (n)"].sum() == 0
     assert table["Unclassified"].sum() > 0
     assert "Select a row to see its changes" in captions(app)  # no bar
+    # no chart drawn, no rate: the caption says no chart is drawn of n
+    # ('The chart draws the 30 of 264 applications ...') nor that the rows
+    # add up to a headline, and tells the table's Unclassified from the
+    # completed count above it (820 beside 1,148 on BPIC)
+    breakdown = next(c.value for c in app.caption
+                     if c.value.startswith("One row per type"))
+    assert "chart" not in breakdown and "headline" not in breakdown
+    assert "also count those closed with no end recorded" in breakdown
     # the emergency ratio counts completed changes, close code or not: a
     # period lists the emergency changes it counts
     assert "completed changes of a known type" in captions(app)

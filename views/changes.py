@@ -281,10 +281,17 @@ else:
                                labels),
              selection_mode="single-row")
     st.caption(
-        f"One row per {name.lower()}, {NONE} = not recorded; the rows add up "
-        "to the headline: n is implemented changes, success rate = "
-        "(n − failed) ÷ n."
-        + ui.drawn_of(by, name.lower(), "implemented changes")
+        f"One row per {name.lower()}, {NONE} = not recorded; "
+        + ("the rows add up to the headline: n is implemented changes, "
+           "success rate = (n − failed) ÷ n."
+           + ui.drawn_of(by, name.lower(), "implemented changes")
+           if by["n"].sum() else
+           # no chart, no rate: what the table's counts are beside the
+           # completed count above (820 unclassified beside 1,148 on BPIC)
+           "no change has an outcome. Unclassified counts the changes whose"
+           " work ended in the period (an end recorded) without a close "
+           "code; the completed changes above also count those closed "
+           "with no end recorded.")
         + f" Select {'a bar or ' if by['n'].sum() else ''}a row to see its "
         "changes.")
     pick = ui.drill(f"Changes of one {name.lower()}", labels, drill_key,
