@@ -22,7 +22,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 import reports
-from changeboard import asof, charts, config, db, groups
+from changeboard import asof, charts, config, db, groups, words
 from changeboard.filters import join_list
 from changeboard.words import PHASES as PHASES  # phase codes -> names
 from changeboard.words import TIERS as TIERS  # tier codes -> names
@@ -315,13 +315,7 @@ def period_filter() -> dict[str, date]:
     return window
 
 
-FILTERS = {  # query parameter -> sidebar label
-    "portfolios": "Portfolio",
-    "application_ids": "Application",
-    "teams": "Team",
-    "change_types": "Change type",
-    "tiers": "Environment tier",
-}
+FILTERS = words.FILTERS  # query parameter -> sidebar label
 
 
 def global_filters() -> dict[str, list[str]]:
@@ -465,8 +459,7 @@ def unapplied(name: str, filters: dict, subject: str = "",
               after: str = "") -> str:
     """A note naming the chosen filters that query does not take, or '':
     ' · {subject}not filtered by team{after}'."""
-    declared = db.params(name)
-    skipped = [FILTERS[k].lower() for k in filters if k not in declared]
+    skipped = words.unapplied_filters(db.params(name), filters)
     return f" · {subject}not filtered by {', '.join(skipped)}{after}" \
         if skipped else ""
 

@@ -114,3 +114,20 @@ def unrated_authorisation(n_unclassified, n_cab_flag_missing) -> str:
     return (f"{many(flag + approval, 'change')} started with no CAB flag "
             f"({flag:,}) or no approval recorded ({approval:,}), {said}: map "
             "`is_cab_required` and `approval`")
+
+
+FILTERS = {  # the global filters: query parameter -> sidebar label
+    "portfolios": "Portfolio",
+    "application_ids": "Application",
+    "teams": "Team",
+    "change_types": "Change type",
+    "tiers": "Environment tier",
+}
+
+
+def unapplied_filters(declared, filters: dict) -> list[str]:
+    """The labels, in lower case, of the chosen filters (`filters`, those
+    with a value) that a query declaring the parameters `declared` does
+    not take: ['team', 'change type']."""
+    return [FILTERS[k].lower() for k, v in filters.items()
+            if v and k not in declared]

@@ -307,6 +307,31 @@ def test_the_meeting_is_read_in_the_reporting_time_zone(monkeypatch):
         pd.Timestamp(0, tz="UTC").tzinfo)) == "2026-07-21 08:00:00+00:00"
 
 
+def test_the_releases_going_live_say_the_filters_they_do_not_take(
+        cab_db, monkeypatch):
+    """With a team picked, For decision held that team's changes and
+    Releases going live every release, unsaid (the Readiness, Releases and
+    Environments pages each say 'not filtered by team'). The tab and the
+    pack's section say which chosen filters they do not take."""
+    with db.publish(cab_db) as con:
+        con.execute("update releases set planned_release_at = "
+                    "'2026-01-22 10:00Z', application_id = 'A1'")
+    for filters, said in [({"teams": ["Ops"]}, "Not filtered by team."),
+                          ({"teams": ["Ops"], "change_types": ["normal"]},
+                           "Not filtered by team, change type."),
+                          ({"application_ids": ["A1"]}, "")]:
+        built = cab.build_pack(cab_db, MEETING, filters=filters)
+        assert list(built.releases["release_id"]) == ["R1"]
+        assert cab.releases_unfiltered(built) == said
+        section = cab.to_html(built).split('<section class="wide releases">'
+                                           )[1]
+        assert (f"{cab.RELEASES_INTRO} {said}</p>" if said else
+                f"{cab.RELEASES_INTRO}</p>") in section
+    app = _cab_page(cab_db, monkeypatch, tab="releases", teams="Ops")
+    assert f"{cab.RELEASES_INTRO} Not filtered by team." in [
+        c.value for c in app.caption]
+
+
 @pytest.mark.parametrize("loaded", [None, "2026-11-02 07:10Z"])
 def test_a_release_going_live_in_a_windows_last_hour_across_a_dst_end(
         con, monkeypatch, loaded):

@@ -433,7 +433,8 @@ def _since_tab() -> None:
 
 
 def _releases_tab() -> None:
-    st.caption(cab.RELEASES_INTRO)
+    unfiltered = cab.releases_unfiltered(pack)
+    st.caption(cab.RELEASES_INTRO + (f" {unfiltered}" if unfiltered else ""))
     if pack.releases.empty:
         st.info("No release is planned to go live before the next meeting.")
     else:

@@ -84,7 +84,10 @@ def _releases(pack: Pack) -> str:
     note = tables.releases_note(pack)
     return ('<section class="wide releases">'
             "<h2>Releases going live before the next meeting</h2>"
-            f'<p class="meta">{escape(tables.RELEASES_INTRO)}</p>'
+            f'<p class="meta">{escape(tables.RELEASES_INTRO)}'
+            + (f" {escape(unfiltered)}" if (
+                unfiltered := tables.releases_unfiltered(pack)) else "")
+            + "</p>"
             + (f'<p class="note">{escape(note)}</p>' if note else "")
             + html_table(tables.release_lines(
                 pack, tables.RELEASE_LINES, tables.RELEASE_CHANGES_SHOWN), "")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from changeboard.words import OUTSIDE_MAINTENANCE
+from changeboard import db
+from changeboard.words import OUTSIDE_MAINTENANCE, unapplied_filters
 from reports import decided
 from reports.cab.blocks import blocks, no_rows, why_failed
 from reports.cab.evidence import NO_RISK, READING, app_label, assessments
@@ -333,6 +334,15 @@ def release_lines(pack: Pack, limit: int | None = None,
     return pd.DataFrame(rows, columns=[
         "Release", "Release name", "Application", t.title("Go-live"), "Status",
         "Reasons", "For decision", "Agenda changes it carries"])
+
+
+def releases_unfiltered(pack: Pack) -> str:
+    """What the releases going live say of the pack's filters they do not
+    take (a release's readiness is judged over all its changes): 'Not
+    filtered by team.'; '' when every filter chosen applies."""
+    skipped = unapplied_filters(db.params("release_readiness"),
+                                pack.filters or {})
+    return f"Not filtered by {', '.join(skipped)}." if skipped else ""
 
 
 def releases_note(pack: Pack) -> str:
