@@ -583,13 +583,31 @@ def latest_record_day(of: str = "latest_record_at") -> date | None:
 def as_of_caption(status: pd.Series) -> None:
     if status is not None and pd.notna(status["as_of"]):
         latest = status.get("latest_record_at")
+        # incidents where some are loaded (an incident log alone read '0
+        # changes, 0 releases, 0 environments')
+        incidents = int(status.get("n_incidents") or 0)
         st.caption(f"Data as of {instant(status['as_of'])} (last load)"
                    + (f" · latest record {instant(latest)}"
                       if latest is not None and pd.notna(latest) else "")
                    + " · "
                    f"{many(status['n_changes'], 'change')}, "
                    f"{many(status['n_releases'], 'release')}, "
-                   f"{many(status['n_environments'], 'environment')}")
+                   f"{many(status['n_environments'], 'environment')}"
+                   + (f", {many(incidents, 'incident')}" if incidents else ""))
+
+
+def stop_without_changes(status: pd.Series, nothing: str) -> None:
+    """A page of changes on data that holds none (an incident log or
+    releases loaded alone): says so, and what to load, once, and ends the
+    page, where each section said to widen the dates or pick another
+    month. `nothing`: what there is not to show ('no planned change')."""
+    if status is None or status["n_changes"]:
+        return
+    st.info(f"No changes are loaded, so there is {nothing} to show: "
+            + load_hint("changes") + ", or a ServiceNow or Jira change "
+            "export (docs/sources.md).")
+    as_of_caption(status)
+    st.stop()
 
 
 def number(value, digits: int = 1, suffix: str = "") -> str:

@@ -279,6 +279,29 @@ def test_without_deployments_the_frequency_reads_n_a_not_a_measured_0(
     assert not any("median deploy days per week" in c for c in dora)
 
 
+@pytest.mark.parametrize(("page", "nothing"), [
+    ("views/changes.py", "no change outcome, type mix, lead time or "
+     "adherence"),
+    ("views/calendar.py", "no planned change"),
+    ("views/backlog.py", "no open change")])
+def test_a_page_of_changes_without_changes_says_what_to_load(
+        eol_db, monkeypatch, page, nothing):
+    """Release data alone (or an incident log alone): the Changes page
+    said 'No changes were implemented in this period — widen the dates'
+    section after section, the calendar 'pick another month', the backlog
+    'No open change in the filters' under a table of zeros, though no
+    period or filter would help. Each says once that no changes are
+    loaded and what to load, and draws nothing else."""
+    app = opened(eol_db, monkeypatch, page)
+    assert [i.value for i in app.info if "sample data" not in i.value] == [
+        f"No changes are loaded, so there is {nothing} to show: load "
+        "`changes.csv` (canonical CSV, columns in docs/data-model.md) on the "
+        "Data page or with `changeboard load csv changes.csv`, or a "
+        "ServiceNow or Jira change export (docs/sources.md)."]
+    assert not app.metric and not app.dataframe
+    assert any(c.value.startswith("Data as of") for c in app.caption)
+
+
 def test_overview_without_changes_or_environments_says_what_is_not_loaded(
         eol_db, monkeypatch):
     """Release data alone: the Overview said 'No changes were implemented

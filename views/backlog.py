@@ -73,6 +73,7 @@ def listing(rows: pd.DataFrame, columns: list[str], stem: str,
 
 
 status, _, filters = ui.page("Change backlog", period=False)
+ui.stop_without_changes(status, "no open change")
 
 days = st.columns([1, 2])[0].number_input(
     "Implemented but not closed after (days)", 0, 365, 5, step=1,

@@ -177,6 +177,7 @@ def _shown(version, path, window: dict, filters: dict, colour_by: str,
 
 
 status, _, filters = ui.page("Change calendar", period=False)
+ui.stop_without_changes(status, "no planned change")
 
 controls = st.columns([1.2, 1.6, 0.6, 0.6, 1.4], vertical_alignment="bottom")
 view = controls[0].segmented_control(

@@ -150,6 +150,7 @@ def period_window(trend: pd.DataFrame, label: str) -> dict[str, date]:
 
 
 status, window, filters = ui.page("Changes")
+ui.stop_without_changes(status, "no change outcome, type mix, lead time or adherence")
 days = (window["end_date"] - window["start_date"]).days
 grain = st.radio("Trend by", ["week", "month"], key="grain",
                  index=0 if days <= 120 else 1, horizontal=True,
