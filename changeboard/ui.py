@@ -339,8 +339,10 @@ def global_filters() -> dict[str, list[str]]:
                       for code, shown in labels.items()}
         elif name == "change_types":
             labels = {code: word(shown) for code, shown in labels.items()}
-        from_url = [v for v in st.query_params[name].split(",")
-                    if v in labels] if name in st.query_params else None
+        asked = st.query_params[name].split(",") \
+            if name in st.query_params else None
+        from_url = None if asked is None else [v for v in asked
+                                               if v in labels]
         start = [v for v in kept(name, from_url, []) if v in labels]
         # (no default when none is kept: Reset filters sets the value)
         # a filter the data gives no value for says so, instead of "All"
@@ -352,6 +354,14 @@ def global_filters() -> dict[str, list[str]]:
             disabled=not labels,
             help=None if labels else f"The loaded data records no "
             f"{label.lower()}: nothing to filter by.")
+        unknown = [v for v in asked or [] if v and v not in labels]
+        if unknown:
+            # a link's value the data does not hold: dropped, and said
+            # (every number read unfiltered, unsaid: WBS999999)
+            st.sidebar.warning(
+                f"{label}: {', '.join(unknown)} from the address "
+                f"{'is' if len(unknown) == 1 else 'are'} not in the loaded "
+                "data, so not applied.")
         keep(name, picked)
         if picked:
             st.query_params[name] = ",".join(picked)

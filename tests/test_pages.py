@@ -247,6 +247,28 @@ def test_global_filters_come_from_the_url_and_narrow_the_numbers(
     assert any("not filtered by change type" in c.value for c in app.caption)
 
 
+def test_a_links_filter_value_not_in_the_data_is_said_not_applied(
+        sample_db, monkeypatch):
+    """?application_ids=WBS999999 was dropped from the address and every
+    number read for the whole organisation, unsaid. The sidebar says which
+    values of the link are not in the data; the known ones still apply."""
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params.update({"change_types": "emergency,nope,never",
+                             "teams": "WBS999999"})
+    app.run()
+    assert not app.exception
+    assert [w.value for w in app.sidebar.warning] == [
+        "Team: WBS999999 from the address is not in the loaded data, so not "
+        "applied.",
+        "Change type: nope, never from the address are not in the loaded "
+        "data, so not applied."]
+    assert app.multiselect(key="filter-change_types").value == ["emergency"]
+    assert app.multiselect(key="filter-teams").value == []
+    app.run()  # the address now holds what applies: said once
+    assert not app.sidebar.warning
+
+
 def test_the_type_and_tier_filters_offer_words_and_keep_codes(app):
     # the pages say "Emergency" and "Production": so do the filters
     app.query_params["tiers"] = "prod"
