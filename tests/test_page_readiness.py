@@ -192,8 +192,11 @@ def test_a_release_lists_its_phases_behind_plan_apart(page):
     from changeboard import ui
     page.run()
     with db.reading(config.DB_PATH) as con:
-        phases = db.run(con, "release_readiness_phases", horizon_days=28)
-        found = db.run(con, "release_readiness", horizon_days=28)
+        # as the page judges: at the last load
+        loaded = {"as_of": str(db.run(con, "data_status")["as_of"].iloc[0])}
+        phases = db.run(con, "release_readiness_phases", horizon_days=28,
+                        **loaded)
+        found = db.run(con, "release_readiness", horizon_days=28, **loaded)
     late = phases[phases["is_late"]]
     assert late["actual_end_at"].notna().any()  # one ended late
     assert late["actual_end_at"].isna().any()  # one not ended
@@ -221,6 +224,40 @@ def test_a_release_lists_its_phases_behind_plan_apart(page):
     assert re.search(r"behind plan \(up to [\d.]+ (days|h|min): "
                      + re.escape(ui.phase_word(worst["phase"])) + r"\)",
                      said), said
+
+
+def test_readiness_is_judged_at_the_last_load_as_the_cab_pack_judges_it(
+        sample_db, tmp_path, monkeypatch):
+    """Readiness judged the releases at the wall clock, the CAB pack's
+    Releases going live at the last load: the same release read 'up to
+    1.3 days: SIT' on one and 1.1 on the other at the same moment. The
+    page judges as the data stands at its last load, as the pack does,
+    and says so; here a load two days old."""
+    from datetime import UTC, datetime, timedelta
+    page, copy = page_on_a_copy(sample_db, tmp_path, monkeypatch)
+    with db.publish(copy) as con:
+        con.execute("update ingest_batches set finished_at = finished_at - "
+                    "interval 2 day, started_at = started_at - interval 2 day")
+        loaded = db.run(con, "data_status")["as_of"].iloc[0]
+    assert datetime.now(UTC) - loaded.to_pydatetime() > timedelta(days=2)
+    page.run()
+    assert not page.exception
+    caption = next(c.value for c in page.caption if c.value.startswith("n = "))
+    assert f"planned to go live from {cab.when(loaded)}" in caption
+    assert "judged as the data stands at its last load" in caption
+    shown = releases_shown(page)
+    with db.reading(copy) as con:
+        judged = db.run(con, "release_readiness", horizon_days=28,
+                        as_of=str(loaded))
+    assert list(shown["release_id"]) == list(judged["release_id"])
+    # the CAB pack of the next meeting judges its releases the same way
+    built = cab.build_pack(copy, cab.next_meeting())
+    both = built.releases.merge(judged, on="release_id",
+                                suffixes=("_pack", "_page"))
+    assert len(both)
+    assert both["slip_days_pack"].to_numpy() == pytest.approx(
+        both["slip_days_page"].to_numpy())
+    assert list(both["status_pack"]) == list(both["status_page"])
 
 
 def test_reasons_read_as_sentences_naming_the_phases_in_words(page):

@@ -103,9 +103,15 @@ horizon = st.columns([1, 3])[0].selectbox(
     index=0 if "horizon_days" in st.session_state else HORIZONS.index(28),
     format_func=lambda d: f"{d} days", key="horizon_days")
 st.query_params["horizon_days"] = str(horizon)
-# judged now, to the minute: one answer per minute, shared by the queries
+# judged as the data stands, at its last load, as the CAB pack judges the
+# releases going live and the calendar "not started on time": judged at
+# the wall clock, a phase not yet ended grew later than the pack said
+# (1.3 against 1.1 days behind, the same release at the same moment); now
+# (to the minute) only when no load is recorded
 now = datetime.now(UTC).replace(second=0, microsecond=0)
-params = {"as_of": now.isoformat(sep=" "), "horizon_days": int(horizon),
+judged = pd.Timestamp(status["as_of"]).to_pydatetime() if pd.notna(
+    status["as_of"]) else now
+params = {"as_of": judged.isoformat(sep=" "), "horizon_days": int(horizon),
           **{k: v for k, v in filters.items()
              if k in ("application_ids", "portfolios")}}
 ui.prefetch([(name, {}, params) for name in (
@@ -130,7 +136,8 @@ st.caption(
     f"{ui.many(summary['n_unscheduled'], 'open release')} "
     f"{'has' if int(summary['n_unscheduled']) == 1 else 'have'} no planned "
     "go-live · "
-    f"{int(summary['n_excluded']):,} released or cancelled left out"
+    f"{int(summary['n_excluded']):,} released or cancelled left out · "
+    "judged as the data stands at its last load"
     + ui.unapplied("release_readiness", filters))
 
 if releases.empty:
@@ -261,7 +268,8 @@ else:
         failed = int(row["n_failed_recently"])
         if failed:
             st.caption(f"Context: {failed:,} change{'s' * (failed != 1)} of "
-                       "its application failed in the 30 days before now.")
+                       "its application failed in the 30 days before "
+                       f"{local(summary['as_of'])}.")
 
         # --- phases and bookings ---------------------------------------------
         listed = ui.query("release_readiness_phases", **detail)
@@ -285,8 +293,8 @@ else:
         st.markdown(f"**Remaining phases ({int(row['n_phases_remaining'])})"
                     " and their bookings**")
         if phases.empty:
-            st.caption("No phase is still ahead (planned to end after now "
-                       "and not ended).")
+            st.caption("No phase is still ahead (planned to end after "
+                       f"{local(summary['as_of'])} and not ended).")
         else:
             table = phases.assign(
                 covered=["Yes" if c else "Rejected only" if r else "No"
