@@ -774,6 +774,24 @@ def test_a_kpi_with_nothing_before_the_last_cab_says_so(decided_db,
     assert "n = 1 implemented change · 0 failed · before: 0.0% of 1" in kpis
 
 
+def test_what_happened_gives_the_command_that_looks_its_changes_up(
+        decided_db, monkeypatch):
+    """The last CAB's decisions' "How is what happened computed?" said only
+    'run it yourself with ... --param ...': it gives the command, with the
+    decided changes it looks up, and that command gives the page's rows."""
+    import shlex
+
+    from changeboard.cli import main as cli_main
+    app = _page(decided_db, monkeypatch, tab="since")
+    how = next(e for e in app.expander
+               if e.label == "How is what happened computed?")
+    command = next(c.value for c in how.code if c.language == "bash")
+    words = shlex.split(command)[3:]  # after 'python -m changeboard'
+    given = next(w for w in words if w.startswith("change_ids="))
+    assert sorted(given.split("=", 1)[1].split(",")) == sorted(LOOK_BACK)
+    assert cli_main(words) == 0
+
+
 def test_the_minutes_and_the_flag_count_in_the_singular_at_one(
         decided_db, monkeypatch):
     # they read '1 agenda change(s) not decided', '1 earlier decision(s)

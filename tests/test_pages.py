@@ -25,11 +25,40 @@ def test_every_page_is_in_the_navigation():
         assert f'st.Page("{page}", title=' in app_py
 
 
+def commandless_definitions(app) -> list[str]:
+    """The labels of the "How is ... computed?" boxes that give no command
+    reproducing their numbers ('run it yourself with ... --param ...'),
+    but the last CAB's decisions' where none was recorded (no change to
+    look up)."""
+    return [e.label for e in app.expander if any(
+        "--param ...`" in c.value for c in e.caption)
+        and e.label != "How is what happened computed?"]
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_without_exception(app, page):
+    """Every page draws; every "How is ... computed?" box on it gives the
+    command that reproduces its numbers (the Releases page's four, the
+    Changes page's and the CAB tabs' said only '--param ...')."""
     app.run()
     app.switch_page(page).run()
     assert not app.exception
+    assert commandless_definitions(app) == []
+
+
+@pytest.mark.parametrize("page, tabs", [
+    ("views/environments.py", ["Weekly load", "Utilisation", "Conflicts",
+                               "Bookings timeline"]),
+    ("views/cab.py", ["since", "releases"])])
+def test_every_tabs_definitions_give_their_command(app, page, tabs):
+    for tab in tabs:
+        app.query_params.clear()
+        app.query_params.update({"view" if "environments" in page else
+                                 "tab": tab})
+        app.run()
+        app.switch_page(page).run()
+        assert not app.exception
+        assert app.expander and commandless_definitions(app) == [], tab
 
 
 @pytest.mark.parametrize("page", ["views/overview.py", "views/changes.py"])

@@ -161,7 +161,12 @@ def _last_cab_decisions() -> None:
         rest = decided.table(pack, "").drop(columns="Finding")
         with st.expander(f"Other decisions of that meeting ({len(rest):,})"):
             ui.table(rest, f"{stem}-other-decisions")
-    ui.definition("cab_decided_changes", "How is what happened computed?")
+    # the command names the decided changes it looks up; with none
+    # decided before this meeting there is nothing to look up
+    ui.definition("cab_decided_changes", "How is what happened computed?",
+                  params={"change_ids": list(dict.fromkeys(
+                      pack.decided["change_id"])), **pack.filters}
+                  if pack.decided_meeting_at is not None else None)
 
 
 def _agenda_options(pack: cab.Pack) -> dict[str, str]:
@@ -378,7 +383,7 @@ def _decide_tab() -> None:
                     st.dataframe(frame, hide_index=True, column_config={
                         "n": st.column_config.NumberColumn(
                             format="localized")})
-    ran = cab.agenda_queries(pack)
+    ran = cab.queries_of(pack)
     for name, what in (("cab_agenda", "the agenda"),
                        ("change_collisions", "a collision"),
                        ("similar_change_history", "the similar-change history")):
@@ -429,7 +434,8 @@ def _since_tab() -> None:
             st.caption(cab.since_none(pack, "None since the last meeting."))
         else:
             ui.table(frame, f"{stem}-{reason}")
-    ui.definition("cab_since_last", "How is this list computed?")
+    ui.definition("cab_since_last", "How is this list computed?",
+                  params=cab.queries_of(pack)["cab_since_last"])
 
 
 def _releases_tab() -> None:
@@ -443,7 +449,8 @@ def _releases_tab() -> None:
                  height=ui.table_height(len(lines), most=420),
                  column_config={"Reasons": st.column_config.TextColumn(
                      width="large")})
-    ui.definition("release_readiness", "How is readiness computed?")
+    ui.definition("release_readiness", "How is readiness computed?",
+                  params=cab.queries_of(pack)["release_readiness"])
 
 
 TABS = ("decide", "since", "releases", "decisions")  # ?tab= of each tab

@@ -223,7 +223,8 @@ else:
     if pick:
         records_table(behind(period_window(trend, pick)),
                       f"changes-{pick}", period_said(pick))
-ui.definition("change_success_rate_by_period")
+ui.definition("change_success_rate_by_period",
+              params={**window, **filters, "grain": grain})
 
 # --- breakdowns ---------------------------------------------------------------
 st.subheader("Success rate by type, risk, team and application")
@@ -301,7 +302,8 @@ else:
         value = pick.split(" · ")[0] if dimension == "application" else pick
         records_table(behind(window, column, value),
                       f"changes-{dimension}-{value}", worded.get(pick, pick))
-ui.definition("change_success_rate_by")
+ui.definition("change_success_rate_by",
+              params={**window, **filters, "dimension": dimension})
 
 # --- change success score -----------------------------------------------------
 st.subheader("Change success score per team")
@@ -349,7 +351,7 @@ else:
         records_table(behind(window, "assignment_group", pick,
                              kind="implemented"),
                       f"changes-team-{pick}", pick)
-ui.definition("change_success_score")
+ui.definition("change_success_score", params={**window, **filters})
 
 # --- emergency ratio ----------------------------------------------------------
 st.subheader(f"Emergency change ratio per {grain}")
@@ -391,7 +393,8 @@ else:
         st.caption(f"{ui.many(rows.n, 'emergency change')} completed in "
                    f"{emergency_said(pick)}.")
         listed(rows, EMERGENCY_COLUMNS, ui.slug(f"emergency-changes-{pick}"))
-ui.definition("emergency_change_ratio_by_period")
+ui.definition("emergency_change_ratio_by_period",
+              params={**window, **filters, "grain": grain})
 
 # --- approval lead time -------------------------------------------------------
 st.subheader("Approval lead time")
@@ -462,7 +465,7 @@ else:
                            "assignment_group", "application_id", "approval",
                            "created_at", "approved_at", "lead_time_hours",
                            "kind"], "approval-lead-time-records")
-ui.definition("approval_lead_time")
+ui.definition("approval_lead_time", params={**window, **filters})
 
 # --- schedule adherence -------------------------------------------------------
 st.subheader("Schedule adherence")
@@ -512,7 +515,8 @@ else:
            if adherence["n_without_actual_end"] else "")
         + ". A change can both start late and overrun, so the shares "
         "overlap.")
-ui.definition("schedule_adherence")
+ui.definition("schedule_adherence", params={
+    **window, **filters, "tolerance_minutes": int(tolerance)})
 
 # --- unauthorised changes -----------------------------------------------------
 st.subheader("Changes implemented without required CAB approval")
@@ -554,6 +558,6 @@ else:
                       "approved_at", "actual_start_at", "is_unauthorized",
                       "is_not_approved", "is_approved_after_start"],
                "unauthorized-changes")
-ui.definition("unauthorized_changes")
+ui.definition("unauthorized_changes", params={**window, **filters})
 
 ui.as_of_caption(status)

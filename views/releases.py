@@ -183,7 +183,7 @@ else:
     st.caption("Per application: releases gone live in the period and "
                "the median days between consecutive releases (a gap "
                "counts in the period of its later release).")
-ui.definition("release_cadence")
+ui.definition("release_cadence", params={**window, **filters})
 
 # --- on time ------------------------------------------------------------------
 st.subheader("On-time releases")
@@ -315,7 +315,8 @@ else:  # none gone live but some overdue: that is the news
         ui.table(shown(rows, RECORD_COLUMNS), f"releases-{ui.slug(pick)}",
                  download=for_scripts(records_query.loc[rows.index],
                                       RECORD_COLUMNS))
-ui.definition("release_on_time")
+ui.definition("release_on_time", params={
+    **window, **filters, "tolerance_days": int(tolerance)})
 
 # --- timeline -----------------------------------------------------------------
 st.subheader("Release timeline")
@@ -375,7 +376,7 @@ else:
                  download_rows=int(span["n_phases"]),
                  column_config={"End slip (days)":
                                 st.column_config.NumberColumn(format="%.1f")})
-ui.definition("release_timeline")
+ui.definition("release_timeline", params={**window, **filters})
 
 # --- DORA ---------------------------------------------------------------------
 def no_band(row) -> str:
@@ -461,6 +462,6 @@ for column, row in zip(columns, dora.itertuples(), strict=True):
         elif not isinstance(row.band_level, str):
             parts.append(no_band(row))
         st.caption(" · ".join(parts))
-ui.definition("dora_summary")
+ui.definition("dora_summary", params={**window, **filters})
 
 ui.as_of_caption(status)

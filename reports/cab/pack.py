@@ -412,14 +412,20 @@ def _agenda_calls(window: dict, filters: dict) -> dict[str, tuple]:
     }
 
 
-def agenda_queries(pack: Pack) -> dict[str, dict]:
-    """The parameters the pack's agenda queries ran with, by query name:
+def queries_of(pack: Pack) -> dict[str, dict]:
+    """The parameters the pack's queries ran with, by query name (its
+    agenda's, its since-last-CAB list's and its releases going live's):
     what a page's "How is ... computed?" gives as the command reproducing
     the pack's numbers (similar_change_history read at the meeting, not
-    now, which its defaults would)."""
+    now, which its defaults would; readiness as _going_live judged it)."""
     window = {"window_start_at": pack.window_start_at.isoformat(sep=" "),
               "window_end_at": pack.window_end_at.isoformat(sep=" ")}
-    return dict(_agenda_calls(window, pack.filters).values())
+    return {**dict(_agenda_calls(window, pack.filters).values()),
+            **dict([_since_last_call(pack.since_start_date,
+                                     pack.since_end_date, pack.filters)]),
+            "release_readiness": _going_live_params(
+                pack.filters, pack.window_start_at, pack.window_end_at,
+                pack.as_of)}
 
 
 def _history(run, period: Period, window: dict) -> dict:
@@ -458,18 +464,23 @@ def _history_calls(period: Period, window: dict) -> dict[str, tuple]:
 
 
 def _since_calls(period: Period, filters: dict) -> list[tuple]:
-    return [_since_last_call(period, filters), *_kpi_calls(filters, period)]
+    return [_since_last_call(period.since_start, period.meeting_day,
+                             filters), *_kpi_calls(filters, period)]
 
 
 def _since(run, period: Period, filters: dict) -> dict:
     """The "since last CAB" section: its review list and headline KPIs."""
-    return {"since_last": run(*_since_last_call(period, filters)),
+    return {"since_last": run(*_since_last_call(
+                period.since_start, period.meeting_day, filters)),
             "kpis": _kpis(run, filters, period)}
 
 
-def _since_last_call(period: Period, filters: dict) -> tuple:
-    return ("cab_since_last", {"start_date": period.since_start,
-                               "end_date": period.meeting_day, **filters})
+def _since_last_call(since_start: date, meeting_day: date,
+                     filters: dict) -> tuple:
+    """The since-last-CAB list's query: the days from the last meeting's to
+    this meeting's."""
+    return ("cab_since_last", {"start_date": since_start,
+                               "end_date": meeting_day, **filters})
 
 
 def _decided(con, db_path: str | None, start: datetime, filters: dict,
@@ -506,6 +517,18 @@ def _going_live(run, filters, start: datetime, end: datetime,
     the meeting when that is earlier (a past meeting's pack): the query's
     horizon runs from then past the window's end, cut back to the window.
     The application filters apply; the others are about changes."""
+    found = run("release_readiness",
+                **_going_live_params(filters, start, end, data_as_of))
+    going_live = found["planned_release_at"]
+    return found[(going_live >= pd.Timestamp(start))
+                 & (going_live < pd.Timestamp(end))].reset_index(drop=True)
+
+
+def _going_live_params(filters, start: datetime, end: datetime,
+                       data_as_of) -> dict:
+    """_going_live's release_readiness parameters: judged at the last load
+    or the meeting, whichever is earlier, over the days to the window's
+    end, with the application filters."""
     judged = start if data_as_of is None or pd.isna(data_as_of) else min(
         start, pd.Timestamp(data_as_of).to_pydatetime())
     # elapsed time, in UTC: two instants of the reporting zone subtract as
@@ -515,11 +538,8 @@ def _going_live(run, filters, start: datetime, end: datetime,
                         / timedelta(days=1))
     kept = {k: v for k, v in filters.items()
             if k in db.params("release_readiness")}
-    found = run("release_readiness", as_of=judged.isoformat(sep=" "),
-                horizon_days=horizon, **kept)
-    going_live = found["planned_release_at"]
-    return found[(going_live >= pd.Timestamp(start))
-                 & (going_live < pd.Timestamp(end))].reset_index(drop=True)
+    return {"as_of": judged.isoformat(sep=" "), "horizon_days": horizon,
+            **kept}
 
 
 def _kpi_calls(filters: dict, period: Period) -> list[tuple]:

@@ -64,7 +64,8 @@ def render(page: EnvironmentsPage) -> None:
                           "overlap_end_at", "overlap_hours", "booking_id_a",
                           "status_a", "release_a", "booking_id_b",
                           "status_b", "release_b"])
-    ui.definition("booking_conflicts", "How are conflicts computed?")
+    ui.definition("booking_conflicts", "How are conflicts computed?",
+                  params={**window, **filters})
 
 
 def first_pairs(window: dict, filters: dict, in_conflict: pd.DataFrame,

@@ -93,7 +93,9 @@ def render(page: EnvironmentsPage) -> None:
         grid, labels = draw(page, matrix)
         bookings_behind(page, matrix, grid, labels)
     ui.definition("environment_impact_matrix",
-                  "How is the environment impact matrix computed?")
+                  "How is the environment impact matrix computed?",
+                  params={**page.matrix_window, **page.filters,
+                          **matrix.scope})
 
 
 def read(page: EnvironmentsPage) -> Matrix:

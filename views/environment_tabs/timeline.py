@@ -85,4 +85,5 @@ def render(page: EnvironmentsPage) -> None:
         bookings_table(timeline, "booking_timeline", [
             "environment_name", "release_name", "phase", "team", "status",
             "start_at", "end_at", "hours_in_window", "booking_id"])
-    ui.definition("booking_timeline", "What does the timeline show?")
+    ui.definition("booking_timeline", "What does the timeline show?",
+                  params={**span, **filters, **extra})

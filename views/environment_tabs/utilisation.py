@@ -113,4 +113,5 @@ def render(page: EnvironmentsPage) -> None:
                 "release_name", "phase", "team", "status", "start_at",
                 "end_at", "hours_in_window", "booking_id"])
     ui.definition("environment_utilization",
-                  "How is utilisation computed?")
+                  "How is utilisation computed?",
+                  params={**window, **filters})

@@ -89,4 +89,5 @@ def render(page: EnvironmentsPage) -> None:
                           "n_bookings", "n_excluded"],
             height=ui.table_height(int(busy.sum()), most=260))
     ui.definition("environment_impact_by_week",
-                  "How is the weekly load computed?")
+                  "How is the weekly load computed?",
+                  params={**window, **filters, **extra})
