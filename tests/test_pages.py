@@ -399,6 +399,15 @@ def test_every_overview_card_drills_down_to_its_records(app):
             found = next(re.search(card_n, c) for c in captions
                          if re.search(card_n, c))
             assert n == int(found.group(1).replace(",", "")), label
+        if label == "Emergency ratio":
+            # its numerator first: the emergency changes were scattered
+            # through the n (none in the first ten rows of the sample's)
+            n_emergency = int(re.search(r"([\d,]+) of n = ", next(
+                c for c in captions if re.search(card_n, c))).group(1))
+            kinds = list(records["change_type"])
+            assert 0 < n_emergency < len(kinds)
+            assert kinds[:n_emergency] == ["Emergency"] * n_emergency
+            assert "Emergency" not in kinds[n_emergency:]
         explain = [e for e in app.expander if e.label.startswith("Explain")]
         assert explain and "python -m changeboard query " in " ".join(
             c.value for c in explain[0].code)

@@ -170,7 +170,8 @@ CARDS = [
          caption=lambda r: f"{int(r['n_emergency']):,} of n = "
          f"{ui.many(r['n'], 'completed change')}",
          records=("emergency_change_records", {},
-                  "completed changes (the card's n)"),
+                  "completed changes (the card's n), its emergency changes "
+                  "first"),
          needs="n_changes", missing=not_loaded(
              "n = 0 completed changes", "changes", "changes")),
     Card("Deployments per day", "deployment_frequency",
