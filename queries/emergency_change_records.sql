@@ -37,4 +37,4 @@ with records as (
 )
 
 select * from records
-order by is_emergency desc, completed_at, change_id
+order by is_emergency desc, completed_at asc, change_id asc
