@@ -784,6 +784,27 @@ def readable(frame: pd.DataFrame, labels: dict | None = None
     return shown
 
 
+def with_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """A download's rows with each application's name after its id
+    (application_name; empty where the data names none), where the rows
+    have the id alone: the page shows the name, and the Backlog's, the
+    Calendar's and the Overview's failed changes' files had the id only."""
+    if _labels_source(frame) is None:
+        return frame
+    labels = _application_labels()
+    names = {a: _name_only(label) for a, label in labels.items()
+             if label != a}
+    return frame.copy().assign(application_name=frame["application_id"].map(
+        names))[[*_after(list(frame.columns), "application_id",
+                         "application_name")]]
+
+
+def _after(columns: list[str], column: str, new: str) -> list[str]:
+    """columns with `new` put right after `column`."""
+    at = columns.index(column) + 1
+    return [*columns[:at], new, *columns[at:]]
+
+
 def _labels_source(frame: pd.DataFrame) -> tuple | None:
     """For a frame that shows application ids without their names, the
     data its application labels come from (asof.source()); else None."""
@@ -1035,7 +1056,7 @@ def downloads(frame, file_stem: str, *, rows: int | None = None) -> None:
     for column, (label, render, suffix, mime, said) in zip(
             columns, buttons, strict=False):
         column.download_button(
-            label, lambda render=render: render(build()),
+            label, lambda render=render: render(with_names(build())),
             f"{file_name(file_stem)}.{suffix}", mime,
             key=f"{suffix}-{file_stem}", on_click="ignore", help=said)
     if n > reports.XLSX_ROWS:

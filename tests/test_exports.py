@@ -357,7 +357,9 @@ def page_downloads(sample_db, monkeypatch, view: str, **state) -> dict:
     held = {}
 
     def record(frame, file_stem, *, rows=None):
-        held[file_stem] = frame() if callable(frame) else frame
+        # with the application names a click adds beside ids alone
+        held[file_stem] = ui.with_names(frame() if callable(frame)
+                                        else frame)
 
     monkeypatch.setattr(ui, "downloads", record)
     root = Path(__file__).resolve().parents[1]
@@ -374,6 +376,31 @@ def page_downloads(sample_db, monkeypatch, view: str, **state) -> dict:
 
 
 QUARTER = {"start_date": "2026-01-01", "end_date": "2026-04-01"}
+
+
+@pytest.mark.parametrize("view", ["backlog", "calendar"])
+def test_a_download_of_ids_alone_names_their_applications(
+        sample_db, monkeypatch, view):
+    """The Backlog's lists and the Calendar's files held application ids
+    alone where the page shows each name: a file of ids names them too
+    (application_name after application_id), the sample's from its
+    applications table."""
+    from changeboard import db
+    held = page_downloads(sample_db, monkeypatch, view)
+    with db.connect(sample_db, read_only=True) as con:
+        names = dict(con.execute(
+            "select application_id, name from applications").fetchall())
+    with_ids = {stem: got for stem, got in held.items()
+                if "application_id" in got and len(got)}
+    assert with_ids, sorted(held)
+    for stem, got in with_ids.items():
+        columns = list(got.columns)
+        assert columns[columns.index("application_id") + 1] == \
+            "application_name", stem
+        assert [None if pd.isna(n) else n for n in got["application_name"]
+                ] == [names.get(a) for a in got["application_id"]], stem
+    assert any(got["application_name"].notna().any()
+               for got in with_ids.values())
 
 
 @pytest.mark.parametrize("view, stems, state", [
@@ -406,9 +433,19 @@ def test_page_downloads_hold_the_querys_names_ids_and_codes(
                 else {}
             expected = db.run(con, name, **QUARTER, **params)
             assert len(got) > 0, stem
-            assert set(got.columns) <= set(expected.columns), stem
             if "application_name" in got:
                 assert "application_id" in got, stem
+                # the query's own, or the name a click adds beside its id
+                named = con.execute(
+                    "select application_id, name from applications").df()
+                names = dict(zip(named["application_id"], named["name"],
+                                 strict=True))
+                assert [None if pd.isna(n) else n
+                        for n in got["application_name"]] == [
+                    names.get(a) for a in got["application_id"]], stem
+                if "application_name" not in expected:
+                    got = got.drop(columns="application_name")
+            assert set(got.columns) <= set(expected.columns), stem
             # the page leaves out rows with nothing to count: compare the
             # rows it keeps, by their key
             key = next(c for c in ("release_id", "application_id",
