@@ -1199,9 +1199,11 @@ def drill_id(label: str, labels: dict[str, str], key: str,
     URL as ?key=<id> (a bound widget would put its label there); a pick
     left from other dates or filters is dropped."""
     if st.session_state.get(key) not in labels:
-        st.session_state.pop(key, None)
-        if st.query_params.get(key) in labels:
-            st.session_state[key] = st.query_params[key]
+        # set, not only dropped: a pick dropped from the state stayed in
+        # the browser's box (the calendar's next month showed a change of
+        # the month before, with no detail)
+        st.session_state[key] = st.query_params.get(key) \
+            if st.query_params.get(key) in labels else None
     pick = st.selectbox(label, list(labels), index=None, key=key,
                         format_func=labels.get, placeholder=placeholder)
     if pick:

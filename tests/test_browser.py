@@ -1,11 +1,12 @@
 """A real browser against `streamlit run app.py`: pages draw, nothing raises."""
 import contextlib
 import os
+import re
 import subprocess
 import sys
 import time
 import urllib.request
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -190,6 +191,36 @@ def test_a_meeting_typed_then_left_shows_in_its_box_back_on_the_cab_page(
     assert f"meeting={later.isoformat()}" in page.url
     assert page.get_by_text(f"Review window {later:%a %d %b %Y}").count()
     assert box.replace("\n", "").replace(" ", "") == later.isoformat(), box
+    page.close()
+
+
+def test_a_picked_change_leaves_the_box_when_its_month_is_left(
+        server, browser, sample_db):
+    """A change picked on the calendar (?cal_change=) stayed in the Change
+    box on the next month, where it is not planned, with no detail and the
+    address without it: the box empties with the address."""
+    from playwright.sync_api import expect
+
+    from changeboard import db
+    today = date.today()
+    with db.connect(sample_db, read_only=True) as con:
+        planned = db.run(con, "change_calendar",
+                         window_start_at=str(today.replace(day=1)),
+                         window_end_at=str((today.replace(day=28)
+                                            + timedelta(days=4)
+                                            ).replace(day=1)))
+    picked = planned["change_id"].iloc[0]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{server}/calendar?cal_change={picked}")
+    _settled(page)
+    box = page.get_by_test_id("stSelectbox").filter(
+        has=page.get_by_text("Change", exact=True))
+    value = box.locator("input")  # the picked option's label
+    expect(value).to_have_value(re.compile(picked))
+    page.get_by_test_id("stButton").filter(has_text="▶").click()
+    page.wait_for_url(lambda url: "cal_change" not in url, timeout=30_000)
+    _settled(page)
+    expect(value).to_have_value("")
     page.close()
 
 
