@@ -307,6 +307,27 @@ def test_the_meeting_is_read_in_the_reporting_time_zone(monkeypatch):
         pd.Timestamp(0, tz="UTC").tzinfo)) == "2026-07-21 08:00:00+00:00"
 
 
+def test_a_change_found_off_the_agenda_says_what_keeps_it_off(
+        cab_db, monkeypatch):
+    """Find said of any id off the agenda that it 'may be closed, approved
+    or rejected, standard ...': a made-up id read the same. It now says
+    what keeps that change off, as the data says it."""
+    from changeboard.ui import word as ui_word
+    with db.reading(cab_db) as con:
+        h1 = con.execute("select state, approval from changes where "
+                         "change_id = 'H1'").fetchone()
+    app = _cab_page(cab_db, monkeypatch)
+    app.text_input(key="cab-find").input("H1").run()
+    assert not app.exception
+    said = [c.value for c in app.caption if c.value.startswith("H1 is not")]
+    assert said and said[0].startswith(
+        f"H1 is not on this agenda: it is {ui_word(h1[0])}"), said
+    assert "may" not in said[0]
+    app.text_input(key="cab-find").input("NOPE-1").run()
+    assert "NOPE-1 is not in the data: no change has this id." in [
+        c.value for c in app.caption]
+
+
 def test_the_releases_going_live_say_the_filters_they_do_not_take(
         cab_db, monkeypatch):
     """With a team picked, For decision held that team's changes and

@@ -150,10 +150,19 @@ def test_one_change_of_thousands_is_found_by_its_id(app):
     assert any(h.startswith(f"#### 2346. {wanted}") for h in headings)
     assert f"{wanted} is #2,346 on the agenda: its block is below." in [
         c.value for c in app.caption]
+    # the page scrolls to the block (it was a screen or ten below), once
+    scrolls = [h.proto.body for h in app.get("html")
+               if "scrollIntoView" in h.proto.body]
+    assert len(scrolls) == 1 and f'"cab-block-{wanted}"' in scrolls[0]
+    app.run()
+    assert not [h for h in app.get("html")
+                if "scrollIntoView" in h.proto.body]
+    # a made-up id read as a change closed or approved: it is not in the
+    # data; a change of the data off the agenda says what keeps it off
     app.text_input(key="cab-find").input("CHG-NOT-THERE").run()
     assert app.selectbox(key="cab-detail").value == 2_340  # left as it was
-    assert any(c.value.startswith("CHG-NOT-THERE is not on this agenda")
-               for c in app.caption)
+    said = [c.value for c in app.caption]
+    assert "CHG-NOT-THERE is not in the data: no change has this id." in said
 
 
 def test_the_files_of_a_large_pack_detail_a_bounded_number(big_db):

@@ -1,5 +1,6 @@
 """CAB pack: the pre-read of a Change Advisory Board meeting, on screen and
 as HTML, PDF and XLSX downloads of exactly the same pack."""
+import json
 import re
 from datetime import date, datetime, timedelta
 
@@ -302,11 +303,64 @@ def _position(ids: list[str]) -> tuple[str, int | None] | None:
     return (wanted, None) if at is None else (ids[at], at)
 
 
+def _not_on_agenda(wanted: str) -> str:
+    """Why a change typed in Find is not on the agenda, as the data says
+    (a made-up id read as a change closed or approved): not in the data,
+    outside the filters, or what keeps it off (its state, approval, type,
+    plan), else the rules in general."""
+    row = ui.query("cab_decided_changes", change_ids=[wanted],
+                   **pack.filters).iloc[0]
+    said = ui.plain(wanted)
+    if not row["is_known"]:
+        return f"{said} is not in the data: no change has this id."
+    if not row["is_in_filters"]:
+        return f"{said} is not on this agenda: it is outside the filters."
+    why = [text for text, holds in (
+        (f"it is {ui.word(row['state'])}",
+         row["state"] in ("closed", "cancelled", "implement", "review")),
+        (f"its approval is {ui.word(row['approval'])}",
+         row["approval"] in ("approved", "rejected", "not_required")),
+        ("it is a standard change", row["change_type"] == "standard"),
+        ("it has no plan", pd.isna(row["planned_start_at"])),
+        ("it is planned " + cab.span(row["planned_start_at"],
+                                     row["planned_end_at"])
+         + ", outside the review window", pd.notna(row["planned_start_at"])
+         and (pd.Timestamp(row["planned_start_at"]) >= pack.window_end_at
+              or pd.Timestamp(row["planned_end_at"])
+              <= pack.window_start_at)),
+    ) if holds]
+    return (f"{said} is not on this agenda: " + (
+        "; ".join(why) if why else "it may not need the CAB (the agenda's "
+        "rules are under How is the agenda computed?)") + ".")
+
+
 def _find(ids: list[str]) -> None:
-    """Open the page of blocks holding the id typed in Find."""
+    """Open the page of blocks holding the id typed in Find, and scroll to
+    its block as the page draws it (once)."""
     found = _position(ids)
     if found and found[1] is not None:
         st.session_state["cab-detail"] = found[1] - found[1] % BLOCKS_PER_PAGE
+        st.session_state[SCROLL_TO] = found[0]
+
+
+# scrolls the page to an element once it is drawn (it may be drawn after
+# the script that asks for it): the block of a change found by its id,
+# which was "below", a screen or ten down
+SCROLL = """<div id=%s></div><script>
+(function go(tries) {
+  var block = window.parent.document.getElementById(%s)
+              || document.getElementById(%s);
+  if (block) { block.scrollIntoView({behavior: "smooth", block: "start"}); }
+  else if (tries < 50) { setTimeout(function () { go(tries + 1); }, 100); }
+})(0);
+</script>"""
+
+
+def _scroll_here(change_id: str) -> None:
+    """Scroll to where this is drawn: the block of the change found."""
+    anchor = json.dumps("cab-block-" + re.sub(r"[^A-Za-z0-9_-]", "-",
+                                              change_id))
+    st.html(SCROLL % (anchor, anchor, anchor), unsafe_allow_javascript=True)
 
 
 def _decide_tab() -> None:
@@ -343,14 +397,13 @@ def _decide_tab() -> None:
                         args=(ids,))
         if found := _position(ids):
             wanted, at = found
-            find.caption(
-                f"{ui.plain(wanted)} is not on this agenda: it may be "
-                "closed, approved or rejected, standard, not needing CAB, or "
-                "planned outside the review window." if at is None else
-                f"{ui.plain(wanted)} is #{at + 1:,} on the agenda: its block "
-                "is below.")
+            find.caption(_not_on_agenda(wanted) if at is None else
+                         f"{ui.plain(wanted)} is #{at + 1:,} on the agenda: "
+                         "its block is below.")
     shown = _kept(pack, _page_of_blocks, first) if len(pack.agenda) else []
     for block, tables in shown:
+        if st.session_state.get(SCROLL_TO) == block.change_id:
+            _scroll_here(st.session_state.pop(SCROLL_TO))
         with st.container(border=True):
             st.markdown(f"#### {block.rank}. {_md(block.change_id)} — "
                         f"{_md(block.title)}")
@@ -462,6 +515,7 @@ INPUTS = ("cab-decide-change", "cab-decide-choice", "cab-decide-note",
 FORM_MEETING = "cab-decide-meeting"  # the meeting the decision form is for
 UNTIL_FOR = "cab-until-for"  # the meeting the window's end was set for
 FIND = "cab-find"  # an agenda change looked up by its id
+SCROLL_TO = "cab-scroll-to"  # the change found, whose block to scroll to
 
 
 def _keep_inputs() -> None:
