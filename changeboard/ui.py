@@ -50,6 +50,9 @@ DEFAULT_PERIOD = "last_90"
 # every date picker's format: a day as the address and the tables write it
 # (?from=2026-12-03); in text a day reads as ui.day has it (03 Dec 2026)
 DAY_INPUT = "YYYY-MM-DD"
+# an instant in a table's datetime column, as ui.instant writes it ('07 Sep
+# 2026 08:00'; the column's heading names the zone): 'D MMM' wrote '7 Sep'
+TABLE_INSTANT = "DD MMM YYYY HH:mm"
 
 
 def query(name: str, **params) -> pd.DataFrame:

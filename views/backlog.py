@@ -9,7 +9,7 @@ from changeboard import ui
 # what an age counts from, in words (docs/metrics.md open_change_backlog)
 SINCE = {"created_at": "creation", "approved_at": "approval",
          "actual_start_at": "start", "actual_end_at": "end of work"}
-UTC = "D MMM YYYY HH:mm"
+UTC = ui.TABLE_INSTANT
 COLUMN_CONFIG = {
     "change_id": st.column_config.Column("Change"),
     "age_days": st.column_config.NumberColumn("Days in state", format="%.1f"),

@@ -79,13 +79,13 @@ BOOKING_COLUMNS = {
     "team": st.column_config.TextColumn("Team"),
     "status": st.column_config.TextColumn("Status"),
     "start_at": st.column_config.DatetimeColumn(
-        "Starts (UTC)", format="D MMM YYYY HH:mm"),
+        "Starts (UTC)", format=ui.TABLE_INSTANT),
     "end_at": st.column_config.DatetimeColumn(
-        "Ends (UTC)", format="D MMM YYYY HH:mm"),
+        "Ends (UTC)", format=ui.TABLE_INSTANT),
     "clipped_start_at": st.column_config.DatetimeColumn(
-        "From, in period (UTC)", format="D MMM YYYY HH:mm"),
+        "From, in period (UTC)", format=ui.TABLE_INSTANT),
     "clipped_end_at": st.column_config.DatetimeColumn(
-        "To, in period (UTC)", format="D MMM YYYY HH:mm"),
+        "To, in period (UTC)", format=ui.TABLE_INSTANT),
     "hours_in_window": st.column_config.NumberColumn(
         "Hours in period", format="%.1f"),
     "is_counted": st.column_config.CheckboxColumn(

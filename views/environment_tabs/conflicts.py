@@ -55,9 +55,9 @@ def render(page: EnvironmentsPage) -> None:
             **wide, "booking_id_a": "Booking A", "status_a": "Status A",
             "booking_id_b": "Booking B", "status_b": "Status B",
             "overlap_start_at": st.column_config.DatetimeColumn(
-                "Overlap from (UTC)", format="D MMM YYYY HH:mm"),
+                "Overlap from (UTC)", format=ui.TABLE_INSTANT),
             "overlap_end_at": st.column_config.DatetimeColumn(
-                "Overlap to (UTC)", format="D MMM YYYY HH:mm"),
+                "Overlap to (UTC)", format=ui.TABLE_INSTANT),
             "overlap_hours": st.column_config.NumberColumn(
                 "Overlap h", format="%,.1f")},
             column_order=["environment_name", "overlap_start_at",
