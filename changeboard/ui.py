@@ -12,13 +12,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import NamedTuple
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 import reports
@@ -607,6 +608,21 @@ def as_of_caption(status: pd.Series) -> None:
                    f"{many(status['n_releases'], 'release')}, "
                    f"{many(status['n_environments'], 'environment')}"
                    + (f", {many(incidents, 'incident')}" if incidents else ""))
+
+
+def page_link(page: str, label: str, params: dict, filters: dict) -> None:
+    """A link to another page of the app with these address parameters and
+    the global filters in use, opened in this tab and session (a Markdown
+    link opened a new tab, a new session: the CAB pack of every team). A
+    page run alone, outside the app's navigation (a test), links by its
+    address instead."""
+    query = {**params, **{k: join_list(v) for k, v in filters.items()}}
+    try:
+        st.page_link(page, label=label, icon=":material/open_in_browser:",
+                     query_params=query)
+    except StreamlitPageNotFoundError:
+        st.markdown(f"[{label}]({page.rsplit('/', 1)[-1].removesuffix('.py')}"
+                    f"?{urlencode(query)})")
 
 
 def stop_without_changes(status: pd.Series, nothing: str) -> None:

@@ -82,7 +82,28 @@ def test_selecting_a_release_lists_its_changes_and_phases(page):
     assert set(phases["covered"]) == {"Yes"}
     text = " ".join(m.value for m in page.markdown)
     assert "At risk" in text and "2 changes awaiting CAB approval" in text
-    assert "cab?meeting=" in text
+    assert "cab?meeting=" in text  # run alone: by its address
+
+
+def test_the_cab_link_opens_in_this_session_with_the_filters(sample_db,
+                                                           monkeypatch):
+    """'Open the CAB pack of that meeting' opened a new tab: a new session,
+    without the filters (a Payments Gateway release read every team's 29
+    changes). It is a link to the page in this session, and carries the
+    filters in use."""
+    from tests.clicks import open_linked
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    app = open_linked("readiness", application_ids="APP-001")
+    for release_id in releases_shown(app)["release_id"]:
+        app.selectbox(key="release").select(release_id).run()
+        if app.get("page_link"):
+            break
+    assert not app.exception
+    [link] = app.get("page_link")
+    assert link.proto.label == "Open the CAB pack of that meeting"
+    assert link.proto.page.endswith("cab.py") or link.proto.page == "cab"
+    assert "application_ids=APP-001" in link.proto.query_string
+    assert "meeting=20" in link.proto.query_string
 
 
 def test_a_blocked_release_says_which_freeze_hits_it(page):

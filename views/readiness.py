@@ -233,8 +233,8 @@ else:
                 f"{ui.many(len(changes), 'change')} still "
                 f"{'needs its' if waiting.sum() == 1 else 'need their'} "
                 "decision." + decided_note)
-            st.markdown(f"[Open the CAB pack of that meeting]"
-                        f"(cab?meeting={meeting:%Y-%m-%d})")
+            ui.page_link("views/cab.py", "Open the CAB pack of that meeting",
+                         {"meeting": f"{meeting:%Y-%m-%d}"}, filters)
         elif waiting.any():
             st.caption(f"No CAB meeting before go-live (next: "
                        f"{local(meeting)}): "
