@@ -1556,10 +1556,12 @@ def test_the_emergency_list_says_it_lists_changes_started(pack):
     """'Emergency changes implemented: retrospective approval (215)' listed
     emergency changes started since the last CAB, 58 of them still being
     implemented at 1M, beside a KPI counting completed ones (159): the
-    heading says started, as cab_since_last lists them."""
+    heading says started, as cab_since_last lists them; and review, not
+    approval: an emergency change approved before it started is listed
+    too, with its approval."""
     from reports.cab import tables
     said = tables.REASONS["emergency"]
-    assert said == "Emergency changes started: retrospective approval"
+    assert said == "Emergency changes started: retrospective review"
     assert f"<h3>{said}" in cab.to_html(pack)
 
 

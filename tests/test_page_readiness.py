@@ -453,8 +453,12 @@ def test_a_decision_recorded_here_shows_beside_the_sources_approval(
                     strict=True))
     assert said[waiting[0]] == ("Approved with conditions "
                                 "(Tue 08 Dec 2026 10:00)")
+    # and that the status still counts the source's approval (its reason
+    # 'awaiting CAB approval' beside a recorded rejection read as wrong)
     assert any(t.endswith("The CAB's decision on 1 of them is recorded here "
-                          "(CAB decision column), not yet in the source.")
+                          "(CAB decision column), not yet in the source: the "
+                          "status and its reasons count the source's "
+                          "approval until a load brings the decision.")
                for t in page_texts(page))
 
 

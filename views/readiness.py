@@ -221,10 +221,14 @@ else:
                 decided["decision"], strict=True)}
         n_decided = sum(c in decided_said for c in
                         changes.loc[waiting, "change_id"])
+        # the status and its reasons count the source's approval: said, or
+        # 'awaiting CAB approval' read as a contradiction of a recorded
+        # rejection
         decided_note = (
             f" The CAB's decision on {n_decided:,} of them is recorded here "
-            "(CAB decision column), not yet in the source."
-            if n_decided else "")
+            "(CAB decision column), not yet in the source: the status and "
+            "its reasons count the source's approval until a load brings "
+            "the decision." if n_decided else "")
         st.markdown(f"**Changes it carries ({len(changes):,})**")
         if before and waiting.any():
             st.caption(

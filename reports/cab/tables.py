@@ -34,7 +34,10 @@ RELEASE_LINES = 100  # releases going live, listed in the HTML and PDF
 RELEASE_CHANGES_SHOWN = 8  # agenda changes named per release there
 REASONS = {  # cab_since_last review_reason -> section title
     "failed": "Failed or backed out: post-implementation review",
-    "emergency": "Emergency changes started: retrospective approval",
+    # reviewed after the event whether or not approved before the start
+    # (each row says its approval): 'retrospective approval' read as
+    # unapproved beside a change approved before it started
+    "emergency": "Emergency changes started: retrospective review",
     "unauthorized": "Implemented without the required approval",
 }
 # a since-last-CAB list -> the KPI whose unrated changes it cannot list:
