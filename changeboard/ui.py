@@ -51,9 +51,11 @@ DEFAULT_PERIOD = "last_90"
 # every date picker's format: a day as the address and the tables write it
 # (?from=2026-12-03); in text a day reads as ui.day has it (03 Dec 2026)
 DAY_INPUT = "YYYY-MM-DD"
-# an instant in a table's datetime column, as ui.instant writes it ('07 Sep
-# 2026 08:00'; the column's heading names the zone): 'D MMM' wrote '7 Sep'
-TABLE_INSTANT = "DD MMM YYYY HH:mm"
+# an instant in a table's datetime column, to the second, its day as
+# ui.instant writes it ('07 Sep 2026 08:00:00'; the column's heading names
+# the zone): tables wrote '2026-12-04 19:07:56', '7 Sep 2026 08:00' and
+# '28 Nov 2026 10:00'
+TABLE_INSTANT = "DD MMM YYYY HH:mm:ss"
 
 
 def query(name: str, **params) -> pd.DataFrame:
@@ -959,7 +961,7 @@ def table(frame: pd.DataFrame, file_stem: str, *,
             shown_as = label or name
             columns[field.name] = st.column_config.DatetimeColumn(
                 shown_as if "UTC" in shown_as else f"{shown_as} (UTC)",
-                format="YYYY-MM-DD HH:mm:ss")
+                format=TABLE_INSTANT)
     for kind in NAMED:  # the name under the id's heading, then the id
         name, key = f"{kind}_name", f"{kind}_id"
         if name in names and key in names:

@@ -48,7 +48,7 @@ def test_data_page_renders_freshness_and_history(app):
     config = json.loads(history.proto.columns)
     assert config["started_at"]["label"] == "Started at (UTC)"
     assert config["started_at"]["type_config"]["format"] == \
-        "YYYY-MM-DD HH:mm:ss"
+        "DD MMM YYYY HH:mm:ss"  # as every table writes one (ui.TABLE_INSTANT)
     assert config["rows_read"]["type_config"]["format"] == "localized"
     assert "type_config" not in config.get("batch_id", {})  # an id, no 1,234
 
