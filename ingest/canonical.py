@@ -3,6 +3,7 @@ headers in any order; one file per table, named after it."""
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 from pathlib import Path
@@ -38,7 +39,9 @@ def read(path, *, table: str | None = None, options=None) -> pd.DataFrame:
         return _finish(name, table, *mapped)
     try:
         data = path.read_bytes()
-    except OSError as exc:
+        if reading.is_gzip(path):  # an export as shipped: changes.csv.gz
+            data = gzip.decompress(data)
+    except (OSError, EOFError) as exc:  # BadGzipFile is an OSError
         raise FileError(f"{name}: cannot read the file: {exc}") from exc
     if data.startswith(_BOM):
         data = data[len(_BOM):]

@@ -132,6 +132,19 @@ def test_an_upload_is_previewed_as_a_dry_run_then_committed(app):
     assert not any("sample" in w.value for w in app.warning)
 
 
+def test_a_gzipped_upload_is_read_decompressed(app):
+    """The UCI incident log ships as .csv.gz, which `changeboard load`
+    reads and the Data page's uploader refused: it takes one, read as the
+    command line reads it."""
+    import gzip
+    app.file_uploader(key="data_upload").upload(
+        "changes-upload.csv.gz", gzip.compress(UPLOAD), "application/gzip"
+    ).run()
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Read"] == "2" and metrics["Rejected"] == "1"
+
+
 def test_keeping_the_sample_shows_a_mixed_data_banner(app):
     app.file_uploader(key="data_upload").upload(
         "changes-upload.csv", UPLOAD, "text/csv").run()

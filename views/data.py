@@ -62,9 +62,12 @@ if user.can(auth.LOAD):
     st.subheader("Load a file")
     limit = st.get_option("server.maxUploadSize")
     upload = st.file_uploader(
-        "File", type=["csv", "txt", "xlsx"], key="data_upload",
+        # a .csv.gz as exports ship (the UCI incident log), read as the
+        # command line reads it
+        "File", type=["csv", "txt", "xlsx", "gz"], key="data_upload",
         help=f"At most {limit:,} MB a file (CHANGEBOARD_MAX_UPLOAD_MB); a "
-        "larger export loads on the server with `changeboard load`.")
+        "gzipped CSV (.csv.gz) is read decompressed; a larger export loads "
+        "on the server with `changeboard load`.")
     left, right = st.columns(2)
     source = left.selectbox("Source", list(ingest.SOURCES),
                             key="data_source",
