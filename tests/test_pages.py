@@ -276,13 +276,10 @@ def test_global_filters_come_from_the_url_and_narrow_the_numbers(
     assert any("not filtered by change type" in c.value for c in app.caption)
 
 
-def test_a_links_filter_value_not_in_the_data_is_said_not_applied(
-        sample_db, monkeypatch):
+def test_a_links_filter_value_not_in_the_data_is_said_not_applied(app):
     """?application_ids=WBS999999 was dropped from the address and every
     number read for the whole organisation, unsaid. The sidebar says which
     values of the link are not in the data; the known ones still apply."""
-    monkeypatch.setattr(config, "DB_PATH", sample_db)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.query_params.update({"change_types": "emergency,nope,never",
                              "teams": "WBS999999"})
     app.run()
