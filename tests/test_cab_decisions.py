@@ -499,8 +499,15 @@ def test_the_page_records_a_decision_in_single_user_mode(decided_db,
     assert app.radio(key="cab-decide-choice").value == "Rejected"
     assert app.text_area(key="cab-decide-note").value == "No test plan"
     app.selectbox(key="cab-decide-change").set_value("C2").run()
-    assert app.radio(key="cab-decide-choice").value == "Approved"
+    # a change not decided yet: no decision preselected (Approved was one
+    # click on Save from an approval nobody chose), and Save says so
+    assert app.radio(key="cab-decide-choice").value is None
     assert app.text_area(key="cab-decide-note").value == ""
+    app.button(key="cab-decide-save").click().run()
+    assert "Pick a decision for C2 before saving it." in [
+        e.value for e in app.error]
+    assert list(decisions.current(decided_db, MEETING)["change_id"]) == [
+        "C1"]
     # saving C2 moves the form on to the next agenda change, C1
     app.radio(key="cab-decide-choice").set_value("Deferred")
     app.text_area(key="cab-decide-note").input("Until the vendor's patch")
@@ -626,8 +633,8 @@ def test_the_decision_form_shows_the_picked_meetings_decision(
         tmp_path, monkeypatch):
     # C5's plan spans two review windows: on the 13 Jan and the 20 Jan
     # agendas. Rejected at 13 Jan; with 20 Jan picked, the form starts from
-    # 20 Jan's (none: Approved, no note), so Save never records the last
-    # meeting's decision at this one
+    # 20 Jan's (none: no decision picked, no note), so Save never records
+    # the last meeting's decision at this one
     path = tmp_path / "cab.duckdb"
     with db.publish(path) as con:
         load_cab_data(con)
@@ -648,13 +655,14 @@ def test_the_decision_form_shows_the_picked_meetings_decision(
     assert app.tabs[3].label == "Decisions and minutes (0)"
     assert app.selectbox(key="cab-decide-change").value == "C5"
     assert (app.radio(key="cab-decide-choice").value,
-            app.text_area(key="cab-decide-note").value) == ("Approved", "")
+            app.text_area(key="cab-decide-note").value) == (None, "")
     # back: 13 Jan's own decision again
     app.date_input(key="cab-meeting").set_value(LAST).run()
     assert (app.radio(key="cab-decide-choice").value,
             app.text_area(key="cab-decide-note").value) == (
         "Rejected", "no backout plan")
     app.date_input(key="cab-meeting").set_value(MEETING).run()
+    app.radio(key="cab-decide-choice").set_value("Approved")
     app.button(key="cab-decide-save").click().run()
     assert list(decisions.current(path, MEETING)[["decision", "note"]]
                 .itertuples(index=False, name=None)) == [("approved", "")]

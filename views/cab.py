@@ -103,6 +103,12 @@ def _save_decision(path, meeting_at) -> None:
     server, whatever the page showed."""
     state = st.session_state
     change_id = state.get("cab-decide-change")
+    if state.get("cab-decide-choice") is None:
+        # no decision is preselected: a click on Save never records an
+        # approval nobody chose
+        state["cab-decide-said"] = ("error", f"Pick a decision for "
+                                    f"{change_id} before saving it.")
+        return
     try:
         decisions.record(path, signin.current(), meeting_at, change_id,
                          CODES.get(state.get("cab-decide-choice"), ""),
@@ -121,13 +127,14 @@ def _save_decision(path, meeting_at) -> None:
 
 def _show_current(path, meeting_at) -> None:
     """The form starts from the picked change's current decision and note
-    (a new decision: Approved and no note)."""
+    (a new decision: none picked, no note; Approved preselected was one
+    click from an approval nobody chose)."""
     state = st.session_state
     change_id = state.get("cab-decide-change")
     now = decisions.history(path, meeting_at, change_id) \
         if change_id else pd.DataFrame()
     last = now.iloc[-1] if len(now) else None
-    state["cab-decide-choice"] = LABELS[0] if last is None else \
+    state["cab-decide-choice"] = None if last is None else \
         decisions.label(last["decision"])
     state["cab-decide-note"] = "" if last is None else last["note"]
 
@@ -221,7 +228,7 @@ def _decisions_tab() -> None:
                 "current decision follows the title.",
                 on_change=_show_current, args=(path, meeting_at))
             right.radio("Decision", LABELS, key="cab-decide-choice",
-                        horizontal=True)
+                        horizontal=True, index=None)
             st.text_area("Note (conditions, reasons)", key="cab-decide-note",
                          height=80, max_chars=decisions.NOTE_CHARS,
                          help="Approved with conditions is saved with its "
