@@ -380,11 +380,6 @@ def subject(pack: cab.Pack) -> str:
             f"{'' if n == 1 else 's'} for decision")
 
 
-def _filters_line(pack: cab.Pack) -> str:
-    return "; ".join(f"{k} = {', '.join(v)}"
-                     for k, v in pack.filters.items()) or "none"
-
-
 def _top(pack: cab.Pack, limit: int) -> list[dict]:
     return cab.agenda_lines(pack, limit, cab.AGENDA_TITLE_CHARS).to_dict(
         "records")
@@ -421,8 +416,8 @@ def email_html(pack: cab.Pack, link: str) -> str:
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head>"
         '<body style="font-family:Arial,Helvetica,sans-serif;font-size:10.5pt">'
         f"<h2>CAB pack — {e(meeting_label(pack))}</h2>"
-        f"<p>Review window {e(meta['Review window'])} · filters "
-        f"{e(_filters_line(pack))} · data as of {e(meta['Data as of'])}</p>"
+        f"<p>Review window {e(meta['Review window'])} · filters: "
+        f"{e(meta['Filters'])} · data as of {e(meta['Data as of'])}</p>"
         f"<p>{counts}</p>{open_link}<h3>Agenda</h3>{agenda}"
         "<p>The full pack (evidence, releases going live, since last CAB) is "
         "attached as a PDF.</p></body></html>\n")
@@ -433,8 +428,8 @@ def email_text(pack: cab.Pack, link: str) -> str:
     window, filters and data as of; each agenda line's flags), in text."""
     meta = dict(cab.provenance(pack))
     lines = [f"CAB pack — {meeting_label(pack)}",
-             f"Review window {meta['Review window']} · filters "
-             f"{_filters_line(pack)} · data as of {meta['Data as of']}", ""]
+             f"Review window {meta['Review window']} · filters: "
+             f"{meta['Filters']} · data as of {meta['Data as of']}", ""]
     lines += [f"{n} {label}" for label, n in cab.headline(pack)]
     lines += ["", f"Open the CAB pack: {link}"] if link else []
     lines += ["", "Agenda:"]

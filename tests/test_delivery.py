@@ -859,8 +859,9 @@ def test_the_plain_text_mail_says_what_the_html_says(cab_db, monkeypatch):
     for row in flagged.to_dict("records"):
         assert f">{html.escape(row['Flags'])}<" in html_body
     assert ("Review window Tue 20 Jan 2026 10:00 to Tue 27 Jan 2026 10:00, "
-            "end exclusive · filters none · data as of Mon 19 Jan 2026 07:40 "
-            "UTC") in text.splitlines()
+            "end exclusive · filters: none · data as of Mon 19 Jan 2026 07:40"
+            " UTC") in text.splitlines()  # as the pack's page says it
+    assert "· filters: none · data as of" in html_body
 
 
 def test_one_recipient_is_said_in_the_singular(cab_db, pdf, monkeypatch,
