@@ -37,9 +37,18 @@ def go_live(picked) -> tuple[date, date]:
     return today, today + timedelta(days=MATRIX_DAYS - 1)
 
 
-def dates_window(first: date, last: date) -> dict:
-    """The query window of inclusive dates."""
-    return {"start_date": first, "end_date": last + timedelta(days=1)}
+def matrix_ahead(opened: str | None) -> list[tuple[str, dict, dict]]:
+    """The impact matrix's first round of queries, for the page to run with
+    its headlines, when the matrix (the first tab) is open and its go-live
+    dates are known before their picker is drawn below the cards (as last
+    picked; not on a link's first run, whose dates are read there): one
+    round of queries, not two after the cards'."""
+    if opened not in (None, "Impact matrix") or (
+            "go_live" not in st.session_state and "go_live" in st.query_params):
+        return []
+    first, last, _ = ui.span_clamped(
+        *go_live(st.session_state.get("go_live")), "")
+    return matrix.ahead(ui.window_for("custom", first, last))
 
 
 def environments(n) -> str:
@@ -69,18 +78,10 @@ if not status["n_environments"]:
 AHEAD = {"Weekly load": weekly_load.ahead, "Utilisation": utilisation.ahead,
          "Bookings timeline": timeline.ahead}
 opened = st.session_state.get("view") or st.query_params.get("view")
-# the matrix, the page's first tab, reads its columns and releases with the
-# headlines when its go-live dates are known before their picker is drawn
-# below the cards (as last picked; on a link's first run, the link's dates
-# are not read yet): one round of queries, not two after the cards'
-matrix_ahead = matrix.ahead(dates_window(*ui.span_clamped(*go_live(
-    st.session_state.get("go_live")), "")[:2])) if opened in (
-    None, "Impact matrix") and ("go_live" in st.session_state
-                                or "go_live" not in st.query_params) else []
 ui.prefetch([("environment_utilization_rollup", window, {}),
              ("booking_conflicts_by_environment", window, {}),
              *(AHEAD[opened](window) if opened in AHEAD else []),
-             *matrix_ahead], filters)
+             *matrix_ahead(opened)], filters)
 rollup = ui.scoped("environment_utilization_rollup", window, filters)
 usage = rollup[rollup["is_total"]].iloc[0]
 groups = rollup[~rollup["is_total"]].drop(columns="is_total").reset_index(
@@ -130,7 +131,7 @@ picked = st.date_input(
     go_live(None), key="go_live", bind="query-params", format=ui.DAY_INPUT,
     width=360, min_value=ui.DATE_MIN, max_value=ui.date_max())
 first, last = ui.clamp_span(*go_live(picked), "The go-live range")
-matrix_window = dates_window(first, last)
+matrix_window = ui.window_for("custom", first, last)
 # the groups to pick one of, and "(no group)" when some environment has none
 load_groups = [g for g in groups["environment_group"] if pd.notna(g)] + (
     [env_charts.NO_GROUP] if groups["environment_group"].isna().any() else [])
