@@ -355,8 +355,7 @@ def _find(ids: list[str]) -> None:
 # which was "below", a screen or ten down
 SCROLL = """<div id=%s></div><script>
 (function go(tries) {
-  var block = window.parent.document.getElementById(%s)
-              || document.getElementById(%s);
+  var block = document.getElementById(%s);
   if (block) { block.scrollIntoView({behavior: "smooth", block: "start"}); }
   else if (tries < 50) { setTimeout(function () { go(tries + 1); }, 100); }
 })(0);
@@ -367,7 +366,7 @@ def _scroll_here(change_id: str) -> None:
     """Scroll to where this is drawn: the block of the change found."""
     anchor = json.dumps("cab-block-" + re.sub(r"[^A-Za-z0-9_-]", "-",
                                               change_id))
-    st.html(SCROLL % (anchor, anchor, anchor), unsafe_allow_javascript=True)
+    st.html(SCROLL % (anchor, anchor), unsafe_allow_javascript=True)
 
 
 def _decide_tab() -> None:
