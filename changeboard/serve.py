@@ -70,12 +70,16 @@ def _toml_string(value: str) -> str:
                          for c in escaped) + '"'
 
 
+def _private_path() -> Path:
+    base = os.environ.get("XDG_RUNTIME_DIR")
+    return (Path(base) / "changeboard" if base else
+            Path(tempfile.gettempdir()) / f"changeboard-{os.getuid()}")
+
+
 def private_dir() -> Path:
     """An owner-only directory for this user's runtime files, outside the
     repository: $XDG_RUNTIME_DIR/changeboard or <tmp>/changeboard-<uid>."""
-    base = os.environ.get("XDG_RUNTIME_DIR")
-    folder = (Path(base) / "changeboard" if base else
-              Path(tempfile.gettempdir()) / f"changeboard-{os.getuid()}")
+    folder = _private_path()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     if folder.stat().st_uid != os.getuid() or folder.is_symlink():
         raise Refused(f"{folder} is not this user's own directory")
@@ -83,9 +87,11 @@ def private_dir() -> Path:
     return folder
 
 
-def written_secrets(name: str) -> Path:
-    """Where write_secrets(..., name) writes."""
-    return private_dir() / f"secrets-{name}.toml"
+def written_secrets(name: str, *, create: bool = True) -> Path:
+    """Where write_secrets(..., name) writes (its folder made unless not
+    `create`: a dry run writes nothing)."""
+    folder = private_dir() if create else _private_path()
+    return folder / f"secrets-{name}.toml"
 
 
 def write_secrets(section: dict[str, str], name: str) -> Path:
@@ -103,8 +109,8 @@ def write_secrets(section: dict[str, str], name: str) -> Path:
     return path
 
 
-def signin(name: str, hosts: list[str] | None = None
-           ) -> tuple[bool, list[Path]]:
+def signin(name: str, hosts: list[str] | None = None, *,
+           write: bool = True) -> tuple[bool, list[Path]]:
     """Whether sign-in is configured, and the secrets files to hand
     Streamlit; a half-configured sign-in is refused, naming what is missing,
     as is a redirect URI Streamlit would not answer (check_redirect) or, when
@@ -112,7 +118,8 @@ def signin(name: str, hosts: list[str] | None = None
     (check_hosts), and a CHANGEBOARD_SESSION_HOURS that is not a number of
     hours above 0; so is a CHANGEBOARD_* name that is no setting (a
     misspelt one would do nothing: CHANGEBOARD_VIEWER would leave the
-    viewers at `*`, anyone the identity provider signs in)."""
+    viewers at `*`, anyone the identity provider signs in). Unless
+    `write`, the secrets file the settings make is named, not written."""
     unknown = config.unknown_settings()
     if unknown:
         raise Refused(
@@ -150,7 +157,8 @@ def signin(name: str, hosts: list[str] | None = None
     except ValueError as exc:
         raise Refused(str(exc)) from None
     if from_env:
-        files = [*files, write_secrets(from_env, name)]
+        files = [*files, write_secrets(from_env, name) if write
+                 else written_secrets(name, create=False)]
     return True, files
 
 
@@ -373,15 +381,18 @@ def check_app_state(signed_in: bool, database: Path | None = None
 
 
 def _prepare(facing: str, name: str, hosts: list[str], *,
-             build: bool = True) -> list[Path]:
-    signed_in, secrets = signin(name, hosts)
+             dry_run: bool = False) -> list[Path]:
+    """Check what the process would serve with, and (unless `dry_run`,
+    which writes nothing) write its secrets file and build a missing
+    sample: the secrets files to hand Streamlit."""
+    signed_in, secrets = signin(name, hosts, write=not dry_run)
     warning = check_exposure(facing, signed_in)
     if warning:
         print(warning, file=sys.stderr, flush=True)
     warning = check_app_state(signed_in)
     if warning:
         print(warning, file=sys.stderr, flush=True)
-    if build and not config.DB_PATH.exists():
+    if not dry_run and not config.DB_PATH.exists():
         build_sample(config.DB_PATH)
     return secrets
 
@@ -413,7 +424,7 @@ def _hosts(text: str) -> list[str]:
 
 def run(args) -> int:
     secrets = _prepare(args.host, f"run-{args.port}",
-                       _hosts(args.allowed_hosts), build=not args.dry_run)
+                       _hosts(args.allowed_hosts), dry_run=args.dry_run)
     command = streamlit_command(args.host, args.port,
                                 _hosts(args.allowed_hosts), secrets)
     if args.dry_run:
@@ -706,7 +717,8 @@ def main(argv=None) -> int:
     one.add_argument("--port", type=int, default=8501)
     one.add_argument("--allowed-hosts", **hosts)
     one.add_argument("--dry-run", action="store_true",
-                     help="print the Streamlit command instead")
+                     help="print the Streamlit command instead (and "
+                     "write nothing)")
     one.set_defaults(func=run)
     team = commands.add_parser("serve", help="replicas behind nginx")
     team.add_argument("--listen", default="127.0.0.1:8500",

@@ -212,6 +212,22 @@ def test_a_redirect_uri_the_app_would_not_answer_is_refused_at_start(
         assert wrong not in said.stderr
 
 
+def test_a_dry_run_names_the_secrets_file_it_would_write_and_writes_nothing(
+        tmp_path):
+    """`run --dry-run` printed the command and had written the sign-in
+    settings' secrets file (client and cookie secrets) on the way: a dry
+    run writes nothing, and never prints a secret."""
+    said = _launch("--allowed-hosts", "localhost,cb.example.com",
+                   env=SIGN_IN, tmp=tmp_path)
+    assert said.returncode == 0, said.stderr
+    would = tmp_path / "changeboard" / "secrets-run-8501.toml"
+    assert f"--secrets.files {would}" in said.stdout
+    assert not (tmp_path / "changeboard").exists()
+    assert list(tmp_path.iterdir()) == []
+    for secret in ("planted-client-secret-4711", "planted-cookie-secret-0815"):
+        assert secret not in said.stdout + said.stderr
+
+
 def test_a_misspelt_setting_is_refused_at_start_naming_the_right_one(
         tmp_path):
     """A CHANGEBOARD_* name Changeboard never reads did nothing, silently:
