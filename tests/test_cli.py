@@ -1116,3 +1116,36 @@ def test_page_hints_and_settings_name_the_documented_command():
         old = re.findall(r"python -m (?:queries|ingest|changeboard(?! query))"
                          r"\b", text.replace('" "', ""))
         assert not old, (path, old)
+
+
+def test_a_load_or_sync_into_a_folder_that_does_not_exist_is_refused(
+        tmp_path):
+    """`load --db /srv/changbeoard/cb.duckdb` (a typo) made the folder and a
+    new database in it and said 'published': the database meant was never
+    loaded. A load and a sync now say the folder is missing and write
+    nothing; the dry run too."""
+    changes = tmp_path / "changes.csv"
+    changes.write_text("change_id,change_type,state,created_at\n"
+                       "C1,normal,closed,2026-01-01T00:00:00Z\n",
+                       encoding="utf-8")
+    typo = tmp_path / "typo" / "cb.duckdb"
+    for dry in ([], ["--dry-run"]):
+        loaded = changeboard("load", "csv", str(changes), "--db", str(typo),
+                             *dry)
+        assert loaded.returncode == 2 and loaded.stdout == ""
+        assert loaded.stderr.splitlines() == [
+            f"changeboard load csv: error: --db {typo}: there is no folder "
+            f"{typo.parent} (a new database file is created, not its "
+            "folder) (nothing loaded)"]
+    by_setting = changeboard("load", "csv", str(changes),
+                             env={"CHANGEBOARD_DB": str(typo)})
+    assert by_setting.returncode == 2
+    assert f"CHANGEBOARD_DB={typo}: there is no folder" in by_setting.stderr
+    synced = changeboard("sync", "jira-versions", "--db", str(typo))
+    assert synced.returncode == 2 and synced.stdout == ""
+    assert f"--db {typo}: there is no folder {typo.parent}" in synced.stderr
+    assert "(nothing synced)" in synced.stderr
+    assert list(tmp_path.iterdir()) == [changes]
+    # a folder that is there: the load creates the database file in it
+    assert changeboard("load", "csv", str(changes), "--db",
+                       str(tmp_path / "cb.duckdb")).returncode == 0

@@ -135,7 +135,10 @@ def test_serving_the_network_without_sign_in_is_refused_unless_opted_in():
     assert _launch("--host", "127.0.0.1").returncode == 0
 
 
-def test_sign_in_from_the_environment_goes_to_a_private_secrets_file(tmp_path):
+def test_sign_in_from_the_environment_goes_to_a_private_secrets_file(
+        tmp_path, monkeypatch):
+    from changeboard import serve
+
     secret, cookie = "planted-client-secret-4711", "planted-cookie-secret-0815"
     env = {"CHANGEBOARD_OIDC_METADATA_URL":
            "https://login.example.com/.well-known/openid-configuration",
@@ -152,7 +155,14 @@ def test_sign_in_from_the_environment_goes_to_a_private_secrets_file(tmp_path):
                      env=env, tmp=tmp_path)
     assert served.returncode == 0, served.stderr  # sign-in: may face the net
     files = served.stdout.split("--secrets.files ")[1:]
-    written = Path(files[-1].split()[0])
+    named = Path(files[-1].split()[0])
+    # the dry run names the file and writes nothing; a start writes it
+    assert not named.exists()
+    for key, value in {**env, "XDG_RUNTIME_DIR": str(tmp_path)}.items():
+        monkeypatch.setenv(key, value)
+    signed_in, handed = serve.signin("run-8501", ["cb.example.com"])
+    written = handed[-1]
+    assert signed_in and written == named
     assert written.parent == tmp_path / "changeboard"
     assert not written.is_relative_to(ROOT)
     assert written.stat().st_mode & 0o777 == 0o600

@@ -114,14 +114,29 @@ def since(text: str) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def no_folder(args) -> str | None:
+    """A database (--db, else CHANGEBOARD_DB) in a folder that does not
+    exist: said, not created (a typo in the path made a new folder and a
+    new database beside the one meant, and said it was published)."""
+    path = Path(args.db or config.DB_PATH)
+    if path.parent.is_dir():
+        return None
+    named = f"--db {args.db}" if args.db else f"CHANGEBOARD_DB={path}"
+    return (f"{named}: there is no folder {path.parent} (a new database "
+            "file is created, not its folder)")
+
+
 def _wrong_input(args) -> str | None:
-    """An export given to --db, a --table no canonical table is named, or
-    a --mapping (or --overrides) that names no file or cannot be read:
-    what is wrong, else None."""
+    """A database in no folder, an export given to --db, a --table no
+    canonical table is named, or a --mapping (or --overrides) that names
+    no file or cannot be read: what is wrong, else None."""
     from ingest import mapping
     from ingest.errors import FileError
     from ingest.schema import TABLES
 
+    wrong = no_folder(args)
+    if wrong:
+        return wrong
     try:
         db.refuse_other_file(Path(args.db or config.DB_PATH))
     except db.NotADatabase as other:
@@ -252,6 +267,11 @@ def sync(args) -> int:
 
     entry = sources.get(args.source)
     db_path = args.db or config.DB_PATH
+    wrong = no_folder(args)
+    if wrong:
+        print(f"changeboard sync {args.source}: error: {wrong} (nothing "
+              "synced)", file=sys.stderr)
+        return 2
     if args.verbose:
         logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(message)s")
