@@ -505,6 +505,26 @@ def test_the_shipped_nginx_site_and_units_are_valid(tmp_path):
     assert "EnvironmentFile=/etc/changeboard/changeboard.env" in unit
 
 
+def test_the_sync_job_and_the_replicas_read_separate_settings_files():
+    """The sync unit read the replicas' settings file, the sign-in's client
+    and cookie secrets included, and docs/deploy.md put the API
+    credentials in it, where every replica read them: each now has its
+    own file, and the docs' files hold only their own secrets."""
+    units = ROOT / "deploy" / "systemd"
+    files = {name: re.findall(r"^EnvironmentFile=(\S+)$",
+                              (units / name).read_text(), re.M)
+             for name in ("changeboard@.service", "changeboard-sync.service")}
+    assert files == {"changeboard@.service": ["/etc/changeboard/changeboard.env"],
+                     "changeboard-sync.service": ["/etc/changeboard/sync.env"]}
+    guide = (ROOT / "docs" / "deploy.md").read_text()
+    replicas = guide.split("/etc/changeboard/changeboard.env`):")[1].split(
+        "```")[1]
+    assert "CHANGEBOARD_OIDC_CLIENT_SECRET=" in replicas
+    assert not re.search(r"_(PASSWORD|TOKEN)\b|CHANGEBOARD_JIRA", replicas)
+    sync = guide.split("/etc/changeboard/sync.env`):")[1].split("\n\n")[0]
+    assert "CHANGEBOARD_SERVICENOW_USER" in sync and "OIDC" not in sync
+
+
 def test_a_port_in_use_stops_make_serve_naming_it(sample_db, tmp_path):
     """make serve with a replica's port taken (another Changeboard answering
     /_stcore/health there passed the health check) put nginx in front of
