@@ -18,7 +18,10 @@
 -- when no release is in the horizon). next_go_live_at: the earliest planned
 -- go-live at or after horizon_end_at of a release of those applications
 -- not released or cancelled (NULL: none is planned after the horizon), so
--- an empty horizon can say how far the next one is.
+-- an empty horizon can say how far the next one is. n_overdue: releases of
+-- those applications not released or cancelled whose planned go-live is
+-- before as_of (overdue, not live, whenever): out of the horizon, so not
+-- judged, but said.
 with statuses as (
     select
         count(*) as n,
@@ -49,15 +52,22 @@ classes as (
         )
 ),
 
-later as (
-    select min(r.planned_release_at) as next_go_live_at
+outside as (
+    select
+        min(r.planned_release_at) filter (
+            where r.planned_release_at >= readiness_horizon_end(
+                $as_of, $horizon_days, $reporting_tz
+            )
+        ) as next_go_live_at,
+        count(*) filter (
+            where r.planned_release_at < readiness_as_of(
+                $as_of, $reporting_tz
+            )
+        ) as n_overdue
     from releases as r
     left join applications as a on r.application_id = a.application_id
     where
         r.status not in ('released', 'cancelled')
-        and r.planned_release_at >= readiness_horizon_end(
-            $as_of, $horizon_days, $reporting_tz
-        )
         and keep($application_ids, r.application_id)
         and keep($portfolios, a.portfolio)
 )
@@ -71,7 +81,8 @@ select
     c.n_excluded,
     c.as_of,
     c.horizon_end_at,
-    l.next_go_live_at
+    o.next_go_live_at,
+    o.n_overdue
 from statuses as s
 cross join classes as c
-cross join later as l
+cross join outside as o

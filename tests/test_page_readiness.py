@@ -481,3 +481,39 @@ def test_a_horizon_from_the_address_is_taken_without_a_warning(
                 if "Session State API" in r.getMessage()]
     page.selectbox(key="horizon_days").select(56).run()
     assert page.selectbox(key="horizon_days").value == 56
+
+
+def test_releases_past_their_go_live_and_not_live_are_counted_not_lost(
+        sample_db, tmp_path, monkeypatch):
+    """A release whose planned go-live had passed and that was not live
+    left the page with nothing said: out of the horizon, not 'released or
+    cancelled left out'. A release manager's most urgent release is now
+    counted on a card and in the caption (not judged), and a team's filter
+    keeps its own."""
+    page, copy = page_on_a_copy(sample_db, tmp_path, monkeypatch)
+    with db.publish(copy) as con:
+        as_of = db.run(con, "data_status")["as_of"].iloc[0]
+        before = db.run(con, "release_readiness_summary",
+                        as_of=str(as_of)).iloc[0]["n_overdue"]
+        late = con.execute(
+            "select release_id, application_id from releases where status "
+            "not in ('released', 'cancelled') and planned_release_at > ? "
+            "order by release_id limit 1", [as_of]).fetchone()
+        con.execute("update releases set planned_release_at = ? - interval "
+                    "3 day, status = 'in_progress' where release_id = ?",
+                    [as_of, late[0]])
+    page.run()
+    assert not page.exception
+    shown = {m.label: m.value for m in page.metric}
+    assert shown["Overdue, not live"] == f"{before + 1:,}"
+    assert late[0] not in set(releases_shown(page)["release_id"])
+    caption = next(c.value for c in page.caption if c.value.startswith("n = "))
+    assert (f"{before + 1:,} open release{'s' if before else ''} past "
+            f"{'their' if before else 'its'} planned go-live, not live, not "
+            "judged") in caption
+    with db.reading(copy) as con:
+        mine = db.run(con, "release_readiness_summary", as_of=str(as_of),
+                      application_ids=[late[1]]).iloc[0]["n_overdue"]
+        none = db.run(con, "release_readiness_summary", as_of=str(as_of),
+                      application_ids=["no-such-app"]).iloc[0]["n_overdue"]
+    assert mine >= 1 and none == 0

@@ -478,13 +478,20 @@ def test_summary_counts_statuses_unscheduled_and_excluded(con, given):
         release("R6", None, status="cancelled"),  # not open: not counted
         release("R7", "2026-03-07 10:00Z", status="released"),  # excluded
         release("R8", "2026-03-07 10:00Z", status="cancelled"),  # excluded
+        # overdue, not live: planned before as_of (R9 a year before), not
+        # released or cancelled; R10, R11 ended, so not overdue
+        release("R9", "2025-03-01 10:00Z", status="in_progress"),
+        release("R10", "2026-03-01 10:00Z", status="released"),
+        release("R11", "2026-03-01 10:00Z", status="cancelled"),
+        release("R12", "2026-03-01 23:59Z"),
     ])
     given("changes", [change("C1"), change("C2", "R2", approval="rejected"),
                       change("C3", "R3", planned_end_at="2026-03-06 10:00Z")])
     summary = db.run(con, "release_readiness_summary", as_of=AS_OF).iloc[0]
     assert (summary["n"], summary["n_blocked"], summary["n_at_risk"],
             summary["n_ready"], summary["n_unscheduled"],
-            summary["n_excluded"]) == (3, 1, 0, 2, 2, 2)
+            summary["n_excluded"], summary["n_overdue"]) == (
+                3, 1, 0, 2, 2, 2, 2)
     assert str(summary["horizon_end_at"]) == "2026-03-30 00:00:00+00:00"
     assert set(rows(con).index) == {"R1", "R2", "R3"}
 

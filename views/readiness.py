@@ -119,7 +119,7 @@ ui.prefetch([(name, {}, params) for name in (
 summary = ui.query("release_readiness_summary", **params).iloc[0]
 releases = ui.query("release_readiness", **params)
 n = int(summary["n"])
-cards = st.columns(4)
+cards = st.columns(5)
 for card, (key, label) in zip(cards[:3], (("blocked", "Blocked"),
                                           ("at_risk", "At risk"),
                                           ("ready", "Ready")), strict=True):
@@ -128,6 +128,13 @@ for card, (key, label) in zip(cards[:3], (("blocked", "Blocked"),
 cards[3].metric("Not scheduled", f"{int(summary['n_unscheduled']):,}",
                 border=True, help="Open releases without a planned go-live: "
                 "they cannot be judged.")
+# a release past its planned go-live and not live is out of the horizon,
+# so not judged; it went unsaid (the Releases page's Overdue, not live)
+cards[4].metric("Overdue, not live", f"{int(summary['n_overdue']):,}",
+                border=True, help="Open releases (not released or "
+                "cancelled) whose planned go-live has passed, whenever: not "
+                "judged here. The Releases page lists those of its period "
+                "(Overdue, not live).")
 st.caption(
     f"n = {ui.many(n, 'release')} not released or cancelled, planned to go "
     "live from "
@@ -137,6 +144,9 @@ st.caption(
     f"{'has' if int(summary['n_unscheduled']) == 1 else 'have'} no planned "
     "go-live · "
     f"{int(summary['n_excluded']):,} released or cancelled left out · "
+    f"{ui.many(summary['n_overdue'], 'open release')} past "
+    f"{'its' if int(summary['n_overdue']) == 1 else 'their'} planned "
+    "go-live, not live, not judged · "
     "judged as the data stands at its last load"
     + ui.unapplied("release_readiness", filters))
 
