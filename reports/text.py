@@ -25,18 +25,16 @@ READINESS = {"blocked": ("✖", "Blocked"), "at_risk": ("⚠", "At risk"),
 NO_REASONS = "—"
 
 
-def reasons_said(reasons, uncovered_phases=None) -> list[str]:
+def reasons_said(reasons) -> list[str]:
     """release_readiness's reasons (one text, '; '-separated, as the query
     writes them) as the pages and the pack say them, one per item: each
     starts as a sentence does ('Go-live in the freeze window ...', 'No
-    change linked') and names the phases not booked as the release's other
-    views do ('(UAT, Production)', not the codes '(uat, prod)' the query
-    lists in uncovered_phases); none for a release no rule fired on."""
-    text = as_text(reasons)
-    codes = as_text(uncovered_phases)
-    if codes:
-        named = ", ".join(str(phase_word(p)) for p in codes.split(", "))
-        text = text.replace(f"booking ({codes})", f"booking ({named})")
+    change linked') and names the phases of a booking reason as the
+    release's other views do ('(UAT, Production)', not the codes '(uat,
+    prod)' the query lists); none for a release no rule fired on."""
+    text = re.sub(r"(bookings? \()([^)]+)\)", lambda m: m.group(1) + ", ".join(
+        str(phase_word(p)) for p in m.group(2).split(", ")) + ")",
+        as_text(reasons))
     # the phase furthest behind plan: 'up to 8.6 days: SIT' ('3.5 h',
     # '20 min' under a day)
     text = re.sub(r"(behind plan \(up to [\d.]+ (?:days|h|min): )([^)]+)\)",

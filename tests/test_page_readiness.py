@@ -321,17 +321,23 @@ def test_reasons_said_one_by_one():
     assert reasons_said(
         "go-live in the freeze window \"Year end\" (BW-1); 2 remaining "
         "phases without an approved or pending booking (perf, sit); "
-        "phases running behind plan (up to 8.6 days: pre_prod)",
-        "perf, sit") == [
+        "phases running behind plan (up to 8.6 days: pre_prod)") == [
         "Go-live in the freeze window \"Year end\" (BW-1)",
         "2 remaining phases without an approved or pending booking "
         "(Performance, SIT)",
         "Phases running behind plan (up to 8.6 days: Pre-production)"]
-    assert reasons_said("", None) == [] and reasons_said(None) == []
+    assert reasons_said("") == [] and reasons_said(None) == []
     # a phase named in the data as the release's plan names it
     assert reasons_said("1 remaining phase without an approved or pending "
-                        "booking (cut_over)", "cut_over") == [
+                        "booking (cut_over)") == [
         "1 remaining phase without an approved or pending booking (Cut over)"]
+    # the phases with only rejected bookings are named too (they were not)
+    assert reasons_said("1 remaining phase has only rejected bookings "
+                        "(prod); 2 remaining phases without an approved or "
+                        "pending booking (prod, uat)") == [
+        "1 remaining phase has only rejected bookings (Production)",
+        "2 remaining phases without an approved or pending booking "
+        "(Production, UAT)"]
 
 
 @pytest.mark.parametrize("show, status", [("Blocked", "blocked"),
@@ -517,3 +523,28 @@ def test_releases_past_their_go_live_and_not_live_are_counted_not_lost(
         none = db.run(con, "release_readiness_summary", as_of=str(as_of),
                       application_ids=["no-such-app"]).iloc[0]["n_overdue"]
     assert mine >= 1 and none == 0
+
+
+def test_the_file_says_the_reasons_as_the_table_does(page, monkeypatch):
+    """The readiness table said '(Production)' and '... : SIT', its CSV
+    '(prod)' and ': sit', the query's codes: the file now holds the
+    table's words beside the query's own text (which the CLI gives)."""
+    from changeboard import ui
+    given = {}
+    table = ui.table
+
+    def kept(frame, name, *args, **kwargs):
+        given[name] = kwargs.get("download")
+        return table(frame, name, *args, **kwargs)
+
+    monkeypatch.setattr(ui, "table", kept)
+    page.run()
+    assert not page.exception
+    name = next(n for n in given if n.startswith("release-readiness-"))
+    listed, shown = given[name], releases_shown(page)
+    columns = list(listed.columns)
+    assert columns.index("reasons_in_words") == columns.index("reasons") + 1
+    assert list(listed["reasons_in_words"]) == list(shown["reasons"])
+    words = "; ".join(listed["reasons_in_words"])
+    assert "(prod" not in words and ": sit)" not in words
+    assert "(Production" in words or "SIT)" in words

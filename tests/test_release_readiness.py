@@ -104,8 +104,8 @@ def test_a_phase_with_only_rejected_bookings_blocks_and_is_uncovered(
     r = row(con)
     assert r["status"] == "blocked"
     assert r["reasons"] == (
-        "1 remaining phase has only rejected bookings; 1 remaining phase "
-        "without an approved or pending booking (uat)")
+        "1 remaining phase has only rejected bookings (uat); 1 remaining "
+        "phase without an approved or pending booking (uat)")
     assert (r["n_phases_uncovered"], r["n_phases_rejected_only"],
             r["n_bookings_rejected"], r["n_bookings_pending"]) == (1, 1, 1, 0)
 
@@ -265,7 +265,7 @@ def test_blocked_beats_at_risk_and_every_reason_is_listed_in_order(
     assert r["reasons"].split("; ") == [
         "1 change rejected",
         'go-live in the blackout window "Spring freeze" (W1)',
-        "1 remaining phase has only rejected bookings",
+        "1 remaining phase has only rejected bookings (uat)",
         "2 changes awaiting CAB approval",
         "1 change not yet submitted for approval",
         "1 remaining phase without an approved or pending booking (uat)",

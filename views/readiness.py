@@ -63,6 +63,11 @@ COLUMN_CONFIG = {
 }
 
 
+def reasons_in_words(reasons) -> str:
+    """A release's reasons as the table and its file say them."""
+    return "; ".join(cab.reasons_said(reasons)) or cab.NO_REASONS
+
+
 def local(value) -> str:
     """An instant as 'Wed 09 Dec 2026 20:00' in the reporting time zone."""
     return cab.when(value)
@@ -158,15 +163,18 @@ else:
         go_live=[local(t) for t in releases["planned_release_at"]],
         changes=[f"{a:,} of {c:,}" if c else "none linked" for a, c in zip(
             releases["n_approved"], releases["n_changes"], strict=True)],
-        reasons=["; ".join(cab.reasons_said(r, p)) or cab.NO_REASONS
-                 for r, p in zip(releases["reasons"],
-                                 releases["uncovered_phases"], strict=True)])
+        reasons=[reasons_in_words(r) for r in releases["reasons"]])
     show = st.segmented_control(
         "Show", list(SHOWN), default="All", required=True,
         key="readiness_show", bind="query-params")
     kept = (releases["status"] == SHOWN[show]).to_numpy() \
         if SHOWN[show] else slice(None)
     shown, listed = shown[kept], releases[kept]
+    # the file says the reasons as the table does ('(Production)', not the
+    # query's '(prod)'), beside the query's own text that the CLI gives
+    listed = listed.copy()
+    listed.insert(listed.columns.get_loc("reasons") + 1, "reasons_in_words",
+                  shown["reasons"].to_numpy())
     if SHOWN[show]:
         st.caption(f"{len(listed):,} of n = {ui.many(n, 'release')}: "
                    f"the {show.lower()} ones.")
@@ -201,7 +209,7 @@ else:
             f"(in {row['days_to_go_live']:.1f} days) · "
             f"{ui.plain(row['application_name'] or 'no application')} · "
             f"release {ui.word(row['release_status']).lower()}")
-        if said := cab.reasons_said(row["reasons"], row["uncovered_phases"]):
+        if said := cab.reasons_said(row["reasons"]):
             st.markdown("\n".join(f"- {ui.plain(r)}" for r in said))
         if row["freeze_hit"]:
             st.error(

@@ -393,7 +393,10 @@ phase_counts as (
         ) as n_phases_rejected_only,
         string_agg(phase, ', ' order by phase) filter (
             where not is_covered
-        ) as uncovered_phases
+        ) as uncovered_phases,
+        string_agg(phase, ', ' order by phase) filter (
+            where not is_covered and has_rejected
+        ) as rejected_only_phases
     from phase_cover
     group by release_id
 ),
@@ -511,6 +514,7 @@ counted as (
         coalesce(ph.n_phases_uncovered, 0) as n_phases_uncovered,
         coalesce(ph.n_phases_rejected_only, 0) as n_phases_rejected_only,
         ph.uncovered_phases,
+        ph.rejected_only_phases,
         coalesce(bc.n_bookings_pending, 0) as n_bookings_pending,
         coalesce(bc.n_bookings_rejected, 0) as n_bookings_rejected,
         greatest(coalesce(s.slip_days, 0), 0) as slip_days,
@@ -561,11 +565,14 @@ reasoned as (
             end,
             case
                 when n_phases_rejected_only = 1
-                    then '1 remaining phase has only rejected bookings'
+                    then
+                        '1 remaining phase has only rejected bookings ('
+                        || rejected_only_phases || ')'
                 when n_phases_rejected_only > 1
                     then
                         n_phases_rejected_only
-                        || ' remaining phases have only rejected bookings'
+                        || ' remaining phases have only rejected bookings ('
+                        || rejected_only_phases || ')'
             end
         ) as blocking,
         concat_ws(

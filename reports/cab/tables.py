@@ -329,8 +329,7 @@ def release_lines(pack: Pack, limit: int | None = None,
             "Application": app_label(pack, row["application_id"]),
             t.title("Go-live"): t.at(row["planned_release_at"]),
             "Status": readiness_chip(row["status"]),
-            "Reasons": "; ".join(reasons_said(
-                row["reasons"], row.get("uncovered_phases"))) or NO_REASONS,
+            "Reasons": "; ".join(reasons_said(row["reasons"])) or NO_REASONS,
             "For decision": len(mine),
             "Agenda changes it carries": ", ".join(named)
             + (f" and {more:,} more" if more else "")})
