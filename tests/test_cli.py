@@ -1149,3 +1149,30 @@ def test_a_load_or_sync_into_a_folder_that_does_not_exist_is_refused(
     # a folder that is there: the load creates the database file in it
     assert changeboard("load", "csv", str(changes), "--db",
                        str(tmp_path / "cb.duckdb")).returncode == 0
+
+
+def test_readiness_from_the_cli_is_judged_at_the_last_load_as_the_page(
+        sample_db):
+    """`query release_readiness_summary` judged at the wall clock, the
+    Release readiness page at the last load: an analyst's 14 releases and
+    a slip of 2.3 days beside the page's 15 and 2.2. With no as_of given
+    the CLI now judges as the page does, and says so."""
+    with db.reading(sample_db) as con:
+        loaded = db.run(con, "data_status")["as_of"].iloc[0]
+        page = db.run(con, "release_readiness",
+                      as_of=loaded.isoformat(sep=" "))
+    said = changeboard("query", "release_readiness", "--db", str(sample_db),
+                       "--format", "json")
+    assert said.returncode == 0, said.stderr
+    assert said.stderr.splitlines() == [
+        f"as_of {loaded.isoformat(sep=' ')}: judged as the data stands at "
+        "its last load, as the Release readiness page judges it (--param "
+        "as_of=... for another instant)"]
+    rows = json.loads(said.stdout)
+    assert [(r["release_id"], r["status"], r["slip_days"]) for r in rows] == [
+        (r, s, pytest.approx(d)) for r, s, d in zip(
+            page["release_id"], page["status"], page["slip_days"],
+            strict=True)]
+    given = changeboard("query", "release_readiness_summary", "--db",
+                        str(sample_db), "--param", "as_of=2026-01-01 00:00Z")
+    assert given.returncode == 0 and given.stderr == ""
