@@ -548,3 +548,36 @@ def test_the_file_says_the_reasons_as_the_table_does(page, monkeypatch):
     words = "; ".join(listed["reasons_in_words"])
     assert "(prod" not in words and ": sit)" not in words
     assert "(Production" in words or "SIT)" in words
+
+
+def test_the_cab_link_says_which_waiting_changes_its_filters_leave_out(
+        sample_db, tmp_path, monkeypatch):
+    """With a team chosen, the page said '2 of n = 2 changes still need
+    their decision' and its link opened a pack filtered by that team,
+    listing 1 of them: the other team's change was left out unsaid. The
+    page now names what the filters leave out of the linked pack."""
+    from tests.clicks import open_linked
+    _, copy = page_on_a_copy(sample_db, tmp_path, monkeypatch)
+    with db.publish(copy) as con:
+        status = db.run(con, "data_status")["as_of"].iloc[0]
+        waiting = db.run(con, "release_readiness_changes",
+                         as_of=status.isoformat(sep=" "))
+        waiting = waiting[waiting["authorisation"] == "awaiting"]
+        two = waiting.groupby("release_id")["change_id"].count()
+        release_id = two[two > 1].index[0]
+        first, other = waiting.loc[waiting["release_id"] == release_id,
+                                   "change_id"].iloc[:2]
+        con.execute("update changes set assignment_group = 'Team A' where "
+                    "change_id = ?", [first])
+        con.execute("update changes set assignment_group = 'Team B' where "
+                    "change_id = ?", [other])
+    app = open_linked("readiness", teams="Team A", release=release_id)
+    assert not app.exception
+    texts = [c.value for c in app.caption]
+    if not app.get("page_link"):  # no meeting before its go-live today
+        assert not any("leaves out" in t for t in texts)
+        return
+    [said] = [t for t in texts if "leaves out" in t]
+    assert said.startswith("The pack opens with the filters in use (team), "
+                           "so it leaves out ")
+    assert f"{other} (Team B)" in said and first not in said

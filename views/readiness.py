@@ -7,7 +7,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from changeboard import config, decisions, ui
+from changeboard import config, decisions, ui, words
 from reports import cab
 
 # a status as a chip: a shape (a text symbol every font has: emoji may draw
@@ -66,6 +66,31 @@ COLUMN_CONFIG = {
 def reasons_in_words(reasons) -> str:
     """A release's reasons as the table and its file say them."""
     return "; ".join(cab.reasons_said(reasons)) or cab.NO_REASONS
+
+
+# a change's column the CAB pack's filter of the same name reads
+FILTERED_BY = {"teams": "assignment_group", "change_types": "change_type",
+               "application_ids": "application_id"}
+
+
+def filtered_out(waiting: pd.DataFrame, filters: dict) -> str:
+    """What the linked CAB pack, opened with the filters in use, leaves out
+    of the changes still waiting ('' when none): a Payments Platform pack
+    listed 1 of the release's 2, said nowhere."""
+    out = pd.Series(False, index=waiting.index)
+    for key, column in FILTERED_BY.items():
+        if filters.get(key):
+            out |= ~waiting[column].isin(filters[key])
+    if not out.any():
+        return ""
+    named = ", ".join(
+        f"{c} ({ui.label_of(g)})"
+        for c, g in zip(waiting.loc[out, "change_id"],
+                        waiting.loc[out, "assignment_group"], strict=True))
+    return (f"The pack opens with the filters in use "
+            f"({', '.join(words.unapplied_filters((), filters))}), so it "
+            f"leaves out {int(out.sum()):,} of them: {named}. Clear the "
+            "filters there to see every change of this release.")
 
 
 def local(value) -> str:
@@ -257,6 +282,8 @@ else:
                 "decision." + decided_note)
             ui.page_link("views/cab.py", "Open the CAB pack of that meeting",
                          {"meeting": f"{meeting:%Y-%m-%d}"}, filters)
+            if hidden := filtered_out(changes[waiting], filters):
+                st.caption(hidden)
         elif waiting.any():
             st.caption(f"No CAB meeting before go-live (next: "
                        f"{local(meeting)}): "
