@@ -581,3 +581,30 @@ def test_the_cab_link_says_which_waiting_changes_its_filters_leave_out(
     assert said.startswith("The pack opens with the filters in use (team), "
                            "so it leaves out ")
     assert f"{other} (Team B)" in said and first not in said
+
+
+def test_a_go_live_minutes_away_reads_in_minutes(sample_db, tmp_path,
+                                                 monkeypatch):
+    """A release going live 14 minutes after the data's last load read
+    'goes live ... (in 0.0 days)': minutes under an hour, hours under two
+    days, days after."""
+    page, copy = page_on_a_copy(sample_db, tmp_path, monkeypatch)
+    with db.publish(copy) as con:
+        as_of = db.run(con, "data_status")["as_of"].iloc[0]
+        soon, later = [r for (r,) in con.execute(
+            "select release_id from releases where status not in "
+            "('released', 'cancelled') and planned_release_at > ? "
+            "order by release_id limit 2", [as_of]).fetchall()]
+        for release_id, gap in ((soon, "14 minute"), (later, "5 hour")):
+            con.execute(f"update releases set planned_release_at = ? + "
+                        f"interval {gap} where release_id = ?",
+                        [as_of, release_id])
+    page.run()
+    said = {}
+    for release_id in (soon, later):
+        page.selectbox(key="release").select(release_id).run()
+        assert not page.exception
+        said[release_id] = next(m.value for m in page.markdown
+                                if " · goes live " in m.value)
+    assert "(in 14 min)" in said[soon], said[soon]
+    assert "(in 5.0 h)" in said[later], said[later]

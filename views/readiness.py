@@ -93,6 +93,14 @@ def filtered_out(waiting: pd.DataFrame, filters: dict) -> str:
             "filters there to see every change of this release.")
 
 
+def until(days) -> str:
+    """The time to a go-live as people say it: 'in 14 min', 'in 5.2 h',
+    'in 13.1 days' ('in 0.0 days' was 14 minutes)."""
+    hours = float(days) * 24
+    return (f"in {round(hours * 60):,} min" if hours < 1
+            else f"in {ui.duration(hours)}")
+
+
 def local(value) -> str:
     """An instant as 'Wed 09 Dec 2026 20:00' in the reporting time zone."""
     return cab.when(value)
@@ -231,7 +239,7 @@ else:
         st.subheader(f"{ui.plain(row['name'])} ({ui.plain(pick)})")
         st.markdown(
             f"{badge(row['status'])} · goes live {local(go_live)} "
-            f"(in {row['days_to_go_live']:.1f} days) · "
+            f"({until(row['days_to_go_live'])}) · "
             f"{ui.plain(row['application_name'] or 'no application')} · "
             f"release {ui.word(row['release_status']).lower()}")
         if said := cab.reasons_said(row["reasons"]):
