@@ -2608,3 +2608,18 @@ def test_a_block_the_estimate_thought_long_that_fits_a_page_stays_whole(
         start = whole.index(f"{block.change_id} —")
         end = whole.index("Team's last failures", start)
         assert "\f" not in whole[start:end], block.change_id
+
+
+def test_for_decision_says_it_holds_changes_not_yet_submitted_too(
+        cab_db, monkeypatch):
+    """For decision said its changes were 'awaiting approval' while it
+    listed changes not yet submitted for approval (Readiness said 'not
+    yet submitted' of the same change): it says both, and the agenda's
+    Approval column tells them apart."""
+    built = cab.build_pack(cab_db, MEETING)
+    assert set(built.agenda["approval"]) <= {"requested", "not_yet_requested"}
+    app = _cab_page(cab_db, monkeypatch)
+    [said] = [c.value for c in app.caption
+              if c.value.startswith("Normal and emergency changes")]
+    assert ("not yet approved: awaiting approval, or not yet submitted for "
+            "it (the Approval column says which)") in said

@@ -372,8 +372,10 @@ def _scroll_here(change_id: str) -> None:
 def _decide_tab() -> None:
     st.caption(
         "Normal and emergency changes that need CAB, planned in the review "
-        "window and awaiting approval; very high risk first, then by planned "
-        "start. Evidence counts implemented changes (n) before the meeting.")
+        "window and not yet approved: awaiting approval, or not yet "
+        "submitted for it (the Approval column says which); very high risk "
+        "first, then by planned start. Evidence counts implemented changes "
+        "(n) before the meeting.")
     if pack.agenda.empty:
         st.info(cab.empty_agenda(pack))
         first = 0

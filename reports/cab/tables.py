@@ -374,7 +374,8 @@ def empty_agenda(pack: Pack) -> str:
             f"{'is' if left_off == 1 else 'are'} left off, as closed or "
             "cancelled, already approved or rejected, standard, or not "
             "needing CAB (the agenda takes the open normal and emergency "
-            "changes that need CAB and await its approval).")
+            "changes that need CAB and are not yet approved: awaiting its "
+            "approval, or not yet submitted for it).")
 
 
 def size_note(pack: Pack, *, on_page: bool = False) -> str:
