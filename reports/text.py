@@ -42,6 +42,12 @@ def reasons_said(reasons) -> list[str]:
     return [r[:1].upper() + r[1:] for r in text.split("; ") if r]
 
 
+def reasons_line(reasons) -> str:
+    """reasons_said on one line, as a table cell says them ('—' when no
+    rule fired): the Release readiness table, its file and the pack's."""
+    return "; ".join(reasons_said(reasons)) or NO_REASONS
+
+
 def records(frame: pd.DataFrame) -> list[dict]:
     """frame.to_dict("records"), the same values, made from each column's
     tolist(): to_dict walks an Arrow-backed column cell by cell, several

@@ -63,11 +63,6 @@ COLUMN_CONFIG = {
 }
 
 
-def reasons_in_words(reasons) -> str:
-    """A release's reasons as the table and its file say them."""
-    return "; ".join(cab.reasons_said(reasons)) or cab.NO_REASONS
-
-
 # a change's column the CAB pack's filter of the same name reads
 FILTERED_BY = {"teams": "assignment_group", "change_types": "change_type",
                "application_ids": "application_id"}
@@ -196,7 +191,7 @@ else:
         go_live=[local(t) for t in releases["planned_release_at"]],
         changes=[f"{a:,} of {c:,}" if c else "none linked" for a, c in zip(
             releases["n_approved"], releases["n_changes"], strict=True)],
-        reasons=[reasons_in_words(r) for r in releases["reasons"]])
+        reasons=[cab.reasons_line(r) for r in releases["reasons"]])
     show = st.segmented_control(
         "Show", list(SHOWN), default="All", required=True,
         key="readiness_show", bind="query-params")

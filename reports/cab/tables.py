@@ -13,14 +13,13 @@ from reports.cab.evidence import NO_RISK, READING, app_label, assessments
 from reports.cab.pack import Pack, with_since
 from reports.cab.provenance import provenance, since_cut
 from reports.text import (
-    NO_REASONS,
     Times,
     as_text,
     is_yes,
     many,
     pct,
     readiness_chip,
-    reasons_said,
+    reasons_line,
     records,
     shorten,
     when,
@@ -329,7 +328,7 @@ def release_lines(pack: Pack, limit: int | None = None,
             "Application": app_label(pack, row["application_id"]),
             t.title("Go-live"): t.at(row["planned_release_at"]),
             "Status": readiness_chip(row["status"]),
-            "Reasons": "; ".join(reasons_said(row["reasons"])) or NO_REASONS,
+            "Reasons": reasons_line(row["reasons"]),
             "For decision": len(mine),
             "Agenda changes it carries": ", ".join(named)
             + (f" and {more:,} more" if more else "")})
