@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 
 from changeboard import db
+from tests import clirun
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, text=True,
-                          capture_output=True, env=env, timeout=120)
+    """`python -m *args`, in this process unless given an environment."""
+    return clirun.run(*args, env=env)
 
 
 def two_changes(path, team_1: str, team_2: str, type_2: str = "normal"):
@@ -528,6 +529,11 @@ def test_each_source_has_only_its_own_options(capsys):
 
 
 def test_load_query_and_sample_run_end_to_end(tmp_path):
+    """The `changeboard` command itself, each step a new process (the
+    suite's other commands run in-process: tests/clirun.py)."""
+    def changeboard(*args):
+        return clirun.in_subprocess("changeboard", *args)
+
     path = tmp_path / "cb.duckdb"
     (tmp_path / "changes.csv").write_text(
         "change_id,change_type,state,created_at,close_code,actual_end_at\n"

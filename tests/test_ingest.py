@@ -16,6 +16,7 @@ import ingest
 from changeboard import db
 from ingest import loader
 from ingest.frames import Batch
+from tests import clirun
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = ROOT / "tests" / "data" / "bad"
@@ -502,8 +503,8 @@ def test_a_load_killed_mid_way_leaves_the_previous_data_intact(tmp_path):
 
 
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "ingest", *args], cwd=ROOT,
-                          text=True, capture_output=True, timeout=120)
+    """`python -m ingest *args`, in this process."""
+    return clirun.run("ingest", *args)
 
 
 def test_cli_prints_a_summary_and_the_top_reasons(tmp_path):
