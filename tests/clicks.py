@@ -42,7 +42,6 @@ def open_linked(view: str, **url):
     root = Path(__file__).resolve().parents[1]
     app = AppTest.from_file(str(root / "app.py"), default_timeout=120)
     app.query_params.update(url)
-    app.run()
     app.switch_page(f"views/{view}.py").run()
     assert not app.exception
     return app

@@ -452,7 +452,6 @@ def _page(path, monkeypatch, user=None, tab="decisions", **url):
         app.secrets["auth"] = AUTH
         app.user = signed_in(user)
     app.query_params.update({"meeting": "2026-01-20", "tab": tab, **url})
-    app.run()
     app.switch_page("views/cab.py").run()
     assert not app.exception
     return app
@@ -646,7 +645,6 @@ def test_the_decision_form_shows_the_picked_meetings_decision(
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.query_params["meeting"] = LAST.isoformat()
     app.query_params["tab"] = "decisions"
-    app.run()
     app.switch_page("views/cab.py").run()
     assert app.selectbox(key="cab-decide-change").value == "C5"
     assert app.radio(key="cab-decide-choice").value == "Rejected"

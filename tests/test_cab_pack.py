@@ -1676,7 +1676,6 @@ def _cab_page(path, monkeypatch, **url):
     st.cache_data.clear()
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.query_params.update({"meeting": "2026-01-20", **url})
-    app.run()
     app.switch_page("views/cab.py").run()
     assert not app.exception
     return app
@@ -1864,7 +1863,6 @@ def test_blocks_as_arrow_tables_hold_what_the_frames_hold(pack):
 def test_page_renders_on_the_sample(sample_db, monkeypatch):
     monkeypatch.setattr(config, "DB_PATH", sample_db)
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    app.run()
     app.switch_page("views/cab.py").run()
     assert not app.exception
     assert [t.label for t in app.tabs][1] == "Since last CAB"

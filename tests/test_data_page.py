@@ -21,7 +21,6 @@ def app(sample_db, tmp_path, monkeypatch):
     shutil.copyfile(sample_db, copy)  # the test commits into it
     monkeypatch.setattr(config, "DB_PATH", copy)
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.run()
     app.switch_page("views/data.py").run()
     return app
 
@@ -65,7 +64,6 @@ def test_the_load_history_names_a_file_by_its_name(tmp_path, monkeypatch):
     assert ingest.load_path("csv", csv, path).status == "succeeded"
     monkeypatch.setattr(config, "DB_PATH", path)
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.run()
     app.switch_page("views/data.py").run()
     assert not app.exception
     history = next(d.value for d in app.dataframe if "batch_id" in d.value)
@@ -186,7 +184,6 @@ def test_the_last_api_sync_per_endpoint_is_shown_and_a_failure_explained(
         ["jira", 3, "succeeded"], ["servicenow", 2, "failed"]]
     assert str(last.loc[1, "watermark_at"]).startswith("2026-02-28 23:00")
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.run()
     app.switch_page("views/data.py").run()
     assert not app.exception
     warning = shown(" ".join(w.value for w in app.warning))

@@ -366,7 +366,6 @@ def page_downloads(sample_db, monkeypatch, view: str, **state) -> dict:
     app = AppTest.from_file(str(root / "app.py"), default_timeout=120)
     app.query_params.update({"period": "custom", "from": "2026-01-01",
                              "to": "2026-03-31"})
-    app.run()
     app.switch_page(f"views/{view}.py")
     for key, value in state.items():
         app.session_state[key] = value

@@ -319,7 +319,6 @@ def app(sample_db, monkeypatch):
     monkeypatch.setattr(config, "DB_PATH", sample_db)
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.query_params["period"] = "last_365"
-    app.run()
     return app.switch_page("views/changes.py").run()
 
 
@@ -578,7 +577,6 @@ def test_the_view_round_trips_through_the_url(sample_db, monkeypatch):
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.query_params.update({"period": "last_365", "grain": "week",
                              "by": "Risk", "teams": "Digital Web"})
-    app.run()
     app.switch_page("views/changes.py").run()
     assert not app.exception
     assert app.radio(key="grain").value == "week"
@@ -617,7 +615,6 @@ def page_on_rewritten_changes(sample_db, tmp_path, monkeypatch, sets: str,
     monkeypatch.setattr(config, "DB_PATH", copy)
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.query_params.update({"period": "last_365", **url})
-    app.run()
     app.switch_page("views/changes.py").run()
     return app, copy
 

@@ -289,7 +289,6 @@ def app(sample_db, monkeypatch):
 
 def open_page(app, **url):
     app.query_params.update(url)
-    app.run()
     app.switch_page(PAGE).run()
     assert not app.exception, app.exception
     return app

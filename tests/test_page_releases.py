@@ -106,7 +106,6 @@ def page(sample_db, monkeypatch, **url):
     monkeypatch.setattr(config, "DB_PATH", sample_db)
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.query_params.update({"period": "last_365", **url})
-    app.run()
     return app.switch_page("views/releases.py").run()
 
 
@@ -241,7 +240,6 @@ def _releases_page(sample_db, tmp_path, monkeypatch, *rewrites: str
     monkeypatch.setattr(config, "DB_PATH", copy)
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.query_params["period"] = "last_365"
-    app.run()
     app.switch_page("views/releases.py").run()
     assert not app.exception
     return app

@@ -40,7 +40,6 @@ def test_page_renders_without_exception(app, page):
     """Every page draws; every "How is ... computed?" box on it gives the
     command that reproduces its numbers (the Releases page's four, the
     Changes page's and the CAB tabs' said only '--param ...')."""
-    app.run()
     app.switch_page(page).run()
     assert not app.exception
     assert commandless_definitions(app) == []
@@ -55,7 +54,6 @@ def test_every_tabs_definitions_give_their_command(app, page, tabs):
         app.query_params.clear()
         app.query_params.update({"view" if "environments" in page else
                                  "tab": tab})
-        app.run()
         app.switch_page(page).run()
         assert not app.exception
         assert app.expander and commandless_definitions(app) == [], tab

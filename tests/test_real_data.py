@@ -246,7 +246,6 @@ def opened(path, monkeypatch, page: str, **url):
     app = AppTest.from_file(str(Path(__file__).resolve().parents[1]
                                 / "app.py"), default_timeout=120)
     app.query_params.update(url)
-    app.run()
     app.switch_page(page).run()
     assert not app.exception, app.exception
     return app

@@ -79,7 +79,6 @@ def app(big_db, monkeypatch):
 def test_the_matrix_is_past_the_styler_limit_and_the_page_draws_it(app):
     assert N_RELEASES * N_ENVIRONMENTS > pd.get_option(
         "styler.render.max_elements")
-    app.run()
     app.switch_page("views/environments.py").run()
     assert not app.exception, app.exception
     grid = next(d.value for d in app.dataframe
@@ -95,7 +94,6 @@ def test_the_matrix_is_past_the_styler_limit_and_the_page_draws_it(app):
 
 
 def test_a_cab_agenda_of_thousands_is_summarised_and_paged(app):
-    app.run()
     app.switch_page("views/cab.py").run()
     assert not app.exception, app.exception
     assert app.metric[0].label == "For decision"
@@ -138,7 +136,6 @@ def test_one_change_of_thousands_is_found_by_its_id(app):
     """A CAB member could not look one change up by its number: the agenda's
     grid searches only the rows it has drawn, and the detail pages 20 at a
     time. Find opens the page of blocks holding it, in any case."""
-    app.run()
     app.switch_page("views/cab.py").run()
     agenda = next(d.value for d in app.dataframe if "Planned start" in
                   d.value.columns)
@@ -205,7 +202,6 @@ def test_one_page_rerun_opens_one_connection(app, page):
     st.cache_data.clear()
     db.forget_readers()  # as a fresh server process
     before = db.CONNECTIONS_OPENED
-    app.run()
     app.switch_page(page).run()
     assert not app.exception, app.exception
     assert db.CONNECTIONS_OPENED - before == 1

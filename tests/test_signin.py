@@ -186,7 +186,6 @@ def test_sign_out_signs_out_when_the_application_state_cannot_be_written(
 
 def test_without_sign_in_the_data_page_says_single_user_mode(db_copy):
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.run()
     app.switch_page("views/data.py").run()
     assert not app.exception
     assert any("Single-user mode" in c.value for c in app.caption)
