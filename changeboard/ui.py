@@ -1030,8 +1030,9 @@ def _unformatted_number(config) -> bool:
         "type") == "number" and not config["type_config"].get("format")
 
 
-# a duration in days or hours (median_gap_days, overlap_hours): to a tenth
-_DURATION = re.compile(r"(^|_)(days|hours)$")
+# a duration in days or hours (median_gap_days, overlap_hours), under its
+# name or a page's label ('Median slip (days)'): to a tenth
+_DURATION = re.compile(r"(^|_)(days|hours)$|\((days|hours)\)$")
 # integer columns that are not amounts: no thousands separator
 _NOT_AMOUNTS = re.compile(r".*_id|row_number|year|iso_week|version")
 

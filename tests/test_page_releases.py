@@ -661,3 +661,16 @@ def test_a_count_per_period_drops_the_tenth_from_a_hundred(app):
     shown = next(m.value for m in app.metric
                  if m.label == "Releases per month")
     assert shown == ui.per_period(summary["releases_per_month"])
+
+
+def test_slips_read_to_a_tenth_of_a_day_in_every_row(app):
+    """The per-application table wrote its median slips as they came:
+    '3.5' above '3' and '31' in one column. Days, under a page's own label
+    as under a query's name, read to a tenth."""
+    import json
+    assert not app.exception
+    table = next(d for d in app.dataframe
+                 if "Median slip (days)" in d.value.columns)
+    columns = json.loads(table.proto.columns)
+    for label in ("Median slip (days)", "Median slip of late (days)"):
+        assert columns[label]["type_config"]["format"] == "%.1f", label
