@@ -347,7 +347,7 @@ def as_views(con, keep: dict | None = None) -> None:
             if keep is not None:
                 keep[name] = None
     if keep:
-        marks = load_marks(con)
+        marks = _derived_marks(con)
         for name in keep:
             keep[name] = (reads(con, name), marks)
 
@@ -364,6 +364,18 @@ def load_marks(con) -> dict[str, tuple]:
     ).fetchall() if _TABLE_NAME.fullmatch(t)]
     return {t: con.execute(f"select count(*), max(ingested_batch_id) "  # noqa: S608
                            f"from {t}").fetchone() for t in tables}
+
+
+def _derived_marks(con) -> dict[str, tuple]:
+    """load_marks, and a mark of the load log, ingest_batches (a derived
+    view may read it: derived_data_status): its row count and a fingerprint
+    of every row, which a new batch or a changed one alters. Kept out of
+    load_marks: a snapshot is told apart by the data, not by the log."""
+    marks = load_marks(con)
+    marks["ingest_batches"] = con.execute(
+        "select count(*), bit_xor(hash(b)) from ingest_batches as b"
+    ).fetchone()
+    return marks
 
 
 _TABLE_NAME = re.compile(r"[a-z_][a-z0-9_]*")
@@ -451,7 +463,7 @@ def materialize(con, kept: dict | None = None) -> None:
     kept = kept or {}
     kinds = dict(_derived_objects(con))
     names = [n for n, _ in _derived_definitions(con) if kinds.get(n) == "view"]
-    marks = load_marks(con) if kept else {}
+    marks = _derived_marks(con) if kept else {}
     # what each view reads on the data now, while every one is a view
     now = {n: reads(con, n) for n in names if kept.get(n)}
     for name in names:

@@ -207,3 +207,51 @@ def test_a_load_changing_another_table_read_recomputes_all_recoveries(
     assert {RECOVERIES, OUTCOMES} <= set(db.MATERIALIZED)
     assert db.MATERIALIZED_ROWWISE == [UNPLANNED, OPEN]
     fresh_check(published, tmp_path)
+
+
+def test_the_sidebars_status_and_options_are_stored_in_a_published_file(
+        published):
+    """Every page's sidebar reads data_status and filter_options: in a
+    published file each reads a stored table (derived_data_status,
+    derived_filter_options), not every table of the data on a page's first
+    visit after a load."""
+    with db.connect(published, read_only=True) as con:
+        kinds = dict(db._derived_objects(con))
+        assert kinds["derived_data_status"] == "table"
+        assert kinds["derived_filter_options"] == "table"
+        assert db.reads(con, "derived_data_status") >= {
+            "ingest_batches", "changes", "deployments"}
+        assert db.run(con, "data_status").iloc[0]["is_sample"]
+
+
+def test_a_change_to_the_load_log_alone_recomputes_the_data_status(
+        published, tmp_path):
+    """ingest_batches has no load marks of its own (its rows are the
+    loads): a publish that changes it alone recomputes the status read
+    from it, and nothing else."""
+    with db.publish(published) as con:
+        con.execute("update ingest_batches set loaded_by = 'ops@example.com'"
+                    " where loaded_by = 'changeboard:sample'")
+    assert db.MATERIALIZED == ["derived_data_status"]
+    with db.connect(published, read_only=True) as con:
+        status = db.run(con, "data_status").iloc[0]
+    assert not status["is_sample"] and status["n_sample_rows"] == 0
+    fresh_check(published, tmp_path)
+
+
+def test_a_load_recomputes_the_data_status_with_its_batch(published,
+                                                          tmp_path):
+    with db.connect(published, read_only=True) as con:
+        before = db.run(con, "data_status").iloc[0]
+    csv = tmp_path / "changes.csv"
+    csv.write_text("change_id,change_type,state,created_at,title\n"
+                   "STATUS-1,normal,new,2024-03-12T15:15:00Z,one more\n")
+    ingest.load_path("csv", csv, published, replace_sample=False)
+    assert "derived_data_status" in db.MATERIALIZED
+    with db.connect(published, read_only=True) as con:
+        after = db.run(con, "data_status").iloc[0]
+    assert after["n_batches"] == before["n_batches"] + 1
+    assert after["n_changes"] == before["n_changes"] + 1
+    assert after["as_of"] > before["as_of"]
+    assert after["has_own_data"] and not before["has_own_data"]
+    fresh_check(published, tmp_path)

@@ -401,3 +401,272 @@ counted as (
 )
 
 select * from counted;
+
+-- derived_data_status: queries/data_status.sql's one row (how fresh the
+-- data is, whether it is the generated sample, the tables' sizes, where the
+-- records begin and end). It takes no parameter and every page's sidebar
+-- reads it, so it is a derived view: a table in a published file, computed
+-- at each publish (it reads ingest_batches, which every load writes), not
+-- by the first visit of each page after one (18 ms alone at a million
+-- changes, 33-45 ms beside a page's first queries). Its columns are
+-- described in queries/data_status.sql.
+create or replace view derived_data_status as
+with batches as (
+    select
+        max(finished_at) as as_of,
+        count(*) as n_batches,
+        list(batch_id) filter (
+            where loaded_by = 'changeboard:sample'
+        ) as sample_batches
+    from ingest_batches
+    where status = 'succeeded'
+),
+
+-- rows per loading batch, table by table: a handful of groups, so the
+-- sample test below runs per batch, not per row
+loaded_rows as (
+    select
+        ingested_batch_id,
+        count(*) as n_rows
+    from (
+        select ingested_batch_id from changes
+        union all
+        select ingested_batch_id from releases
+        union all
+        select ingested_batch_id from release_phases
+        union all
+        select ingested_batch_id from applications
+        union all
+        select ingested_batch_id from environments
+        union all
+        select ingested_batch_id from environment_bookings
+        union all
+        select ingested_batch_id from blackout_windows
+        union all
+        select ingested_batch_id from deployments
+        union all
+        select ingested_batch_id from incidents
+    ) as r
+    group by ingested_batch_id
+),
+
+origins as (
+    select
+        coalesce(
+            cast(
+                sum(r.n_rows) filter (
+                    where list_contains(b.sample_batches, r.ingested_batch_id)
+                ) as bigint
+            ),
+            0
+        ) as n_sample_rows,
+        coalesce(
+            cast(
+                sum(r.n_rows) filter (
+                    where not coalesce(
+                        list_contains(b.sample_batches, r.ingested_batch_id),
+                        false
+                    )
+                ) as bigint
+            ),
+            0
+        ) as n_own_rows
+    from loaded_rows as r
+    cross join batches as b
+),
+
+-- the table sizes and the latest record as unions of one-row aggregates,
+-- not a dozen scalar subqueries: DuckDB's join planner spent more time
+-- ordering a flat join of those than reading them
+sizes as (
+    select
+        sum(n) filter (where table_name = 'changes') as n_changes,
+        sum(n) filter (where table_name = 'releases') as n_releases,
+        sum(n) filter (where table_name = 'environments') as n_environments,
+        sum(n) filter (
+            where table_name = 'environment_bookings'
+        ) as n_bookings,
+        sum(n) filter (where table_name = 'incidents') as n_incidents,
+        sum(n) filter (where table_name = 'deployments') as n_deployments,
+        sum(n) filter (
+            where table_name = 'release_phases'
+        ) as n_release_phases
+    from (
+        select
+            'changes' as table_name,
+            count(*) as n
+        from changes
+        union all
+        select
+            'releases' as table_name,
+            count(*) as n
+        from releases
+        union all
+        select
+            'environments' as table_name,
+            count(*) as n
+        from environments
+        union all
+        select
+            'environment_bookings' as table_name,
+            count(*) as n
+        from environment_bookings
+        union all
+        select
+            'incidents' as table_name,
+            count(*) as n
+        from incidents
+        union all
+        select
+            'deployments' as table_name,
+            count(*) as n
+        from deployments
+        union all
+        select
+            'release_phases' as table_name,
+            count(*) as n
+        from release_phases
+    ) as t
+),
+
+-- when the changes' records begin and end (created, closed)
+changes_span as (
+    select
+        min(created_at) as changes_first_at,
+        greatest(max(created_at), max(closed_at)) as changes_last_at
+    from changes
+),
+
+-- the latest thing that happened in the data (never a plan)
+latest as (
+    select
+        max(happened_at) as latest_record_at,
+        max(happened_at) filter (
+            where kind in ('change', 'deployment')
+        ) as latest_operations_at
+    from (
+        select
+            'change' as kind,
+            changes_last_at as happened_at
+        from changes_span
+        union all
+        select
+            'release' as kind,
+            max(actual_release_at) as happened_at
+        from releases
+        union all
+        select
+            'deployment' as kind,
+            max(finished_at) as happened_at
+        from deployments
+        union all
+        select
+            'incident' as kind,
+            max(opened_at) as happened_at
+        from incidents
+    ) as h
+),
+
+counted as (
+    select
+        b.as_of,
+        b.n_batches,
+        o.n_sample_rows > 0 as is_sample,
+        o.n_sample_rows,
+        o.n_own_rows > 0 as has_own_data,
+        cast(s.n_changes as bigint) as n_changes,
+        cast(s.n_releases as bigint) as n_releases,
+        cast(s.n_environments as bigint) as n_environments,
+        cast(s.n_bookings as bigint) as n_bookings,
+        cast(s.n_incidents as bigint) as n_incidents,
+        cast(s.n_deployments as bigint) as n_deployments,
+        cast(s.n_release_phases as bigint) as n_release_phases,
+        l.latest_record_at,
+        l.latest_operations_at,
+        c.changes_first_at,
+        c.changes_last_at
+    from batches as b
+    cross join origins as o
+    cross join sizes as s
+    cross join latest as l
+    cross join changes_span as c
+)
+
+select * from counted;
+
+-- derived_filter_options: one row per value a global filter can take
+-- (filter_name, option_value, option_label), for the sidebar's pick lists
+-- (queries/filter_options.sql sorts them). A derived view, as
+-- derived_data_status: computed when a load changes a table it reads.
+-- Values come from the reference tables and the rows themselves, so a team
+-- or application that only appears on changes can still be picked, and so
+-- can an application that only appears on the releases, deployments,
+-- incidents or environments a filter keeps (release data such as
+-- endoflife.date's, loaded without an applications table). Each column is
+-- made distinct on its own first (a few hundred values), so the union
+-- dedups those, not a million rows per column.
+create or replace view derived_filter_options as
+with options as (
+    select
+        'portfolios' as filter_name,
+        portfolio as option_value,
+        portfolio as option_label
+    from applications
+    where portfolio is not null
+    union
+    select
+        'application_ids' as filter_name,
+        application_id as option_value,
+        coalesce(name, application_id) as option_label
+    from applications
+    union
+    select
+        'application_ids' as filter_name,
+        u.application_id as option_value,
+        u.application_id as option_label
+    from (
+        select distinct application_id
+        from changes
+        where application_id is not null
+        union
+        select distinct application_id
+        from releases
+        where application_id is not null
+        union
+        select distinct application_id
+        from deployments
+        union
+        select distinct application_id
+        from incidents
+        where application_id is not null
+        union
+        select distinct application_id
+        from environments
+        where application_id is not null
+    ) as u
+    where u.application_id not in (select application_id from applications)
+    union
+    select
+        'teams' as filter_name,
+        t.assignment_group as option_value,
+        t.assignment_group as option_label
+    from (
+        select distinct assignment_group
+        from changes
+        where assignment_group is not null
+    ) as t
+    union
+    select
+        'change_types' as filter_name,
+        k.change_type as option_value,
+        k.change_type as option_label
+    from (select distinct change_type from changes) as k
+    union
+    select
+        'tiers' as filter_name,
+        tier as option_value,
+        tier as option_label
+    from environments
+)
+
+select * from options;
