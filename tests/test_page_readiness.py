@@ -567,10 +567,16 @@ def test_the_cab_link_says_which_waiting_changes_its_filters_leave_out(
         release_id = two[two > 1].index[0]
         first, other = waiting.loc[waiting["release_id"] == release_id,
                                    "change_id"].iloc[:2]
-        con.execute("update changes set assignment_group = 'Team A' where "
-                    "change_id = ?", [first])
-        con.execute("update changes set assignment_group = 'Team B' where "
-                    "change_id = ?", [other])
+        # as a load writes them: under a new batch id (what tells a
+        # publish the changes changed, so the sidebar offers both teams)
+        batch = con.execute("select max(batch_id) + 1 from ingest_batches"
+                            ).fetchone()[0]
+        con.execute("update changes set assignment_group = 'Team A', "
+                    "ingested_batch_id = ? where change_id = ?",
+                    [batch, first])
+        con.execute("update changes set assignment_group = 'Team B', "
+                    "ingested_batch_id = ? where change_id = ?",
+                    [batch, other])
     app = open_linked("readiness", teams="Team A", release=release_id)
     assert not app.exception
     texts = [c.value for c in app.caption]
