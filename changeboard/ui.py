@@ -1207,6 +1207,30 @@ def words_of(codes: dict[str, str]):
     return lambda code: said.get(code, period_words(code))
 
 
+def url_option(key: str, options) -> None:
+    """Read the address's value for a widget bound to it (`key`) as the
+    option it names whatever its case and spacing: a link typed or
+    written elsewhere (?cal_view=week, ?view=bookings%20timeline) opened
+    the page on its default, the value dropped, since a bound widget takes
+    only an option's exact text."""
+    given = st.query_params.get(key)
+    if given is None:
+        return
+    wanted = " ".join(str(given).split()).casefold()
+    for option in options:
+        if str(option) != given and str(option).casefold() == wanted:
+            st.query_params[key] = str(option)
+            # the widget seeds itself from the address the run began with,
+            # not from st.query_params: that one is corrected too
+            context = get_script_run_ctx()
+            if context is not None:
+                with context.session_state.query_params() as params:
+                    initial = getattr(params, "_initial_query_params", None)
+                    if isinstance(initial, dict) and key in initial:
+                        initial[key] = [str(option)]
+            return
+
+
 def drill(label: str, options: list, key: str, placeholder: str = PICK,
           **kwargs):
     """The drill-down pick box, kept in the URL by its label; None until

@@ -391,6 +391,18 @@ def test_the_week_view_and_the_type_colours(page):
     assert chart(page)["layout"].get("shapes", []) == []  # no window
 
 
+def test_a_link_naming_the_view_in_lower_case_opens_it(page):
+    """?cal_view=week (typed, or written by another tool) opened the month:
+    a widget kept in the address takes only an option's exact text."""
+    page.query_params["cal_view"] = "week"
+    page.query_params["cal_colour"] = " TYPE "
+    page.run()
+    assert not page.exception
+    assert "week of 12 Jan 2026" in page.subheader[0].value
+    assert page.segmented_control(key="cal_colour").value == "Type"
+    assert page.query_params["cal_view"] == "Week"
+
+
 N_MANY = 340
 
 

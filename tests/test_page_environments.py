@@ -631,6 +631,14 @@ def test_the_view_is_read_back_from_the_url(app):
         "Matrix dates"
 
 
+def test_a_link_naming_a_tab_in_other_case_opens_that_tab(app):
+    """?view=bookings timeline opened the impact matrix: the tabs read the
+    address's value as the tab it names, whatever its case and spacing."""
+    open_page(app, view="bookings  TIMELINE")
+    assert app.segmented_control(key="timeline_dates").value
+    assert app.query_params["view"] == "Bookings timeline"
+
+
 def test_settled_matrix_styler_sends_what_a_plain_styler_sends():
     """styled_grid's Styler is computed once and kept (a rerun reuses it):
     Streamlit gets the same CSS and display values from it as from a plain

@@ -180,6 +180,8 @@ status, _, filters = ui.page("Change calendar", period=False)
 ui.stop_without_changes(status, "no planned change")
 
 controls = st.columns([1.2, 1.6, 0.6, 0.6, 1.4], vertical_alignment="bottom")
+ui.url_option("cal_view", ["Month", "Week"])
+ui.url_option("cal_colour", ["Risk", "Type"])
 view = controls[0].segmented_control(
     "View", ["Month", "Week"], default="Month", key="cal_view",
     required=True, bind="query-params")

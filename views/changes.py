@@ -152,6 +152,7 @@ def period_window(trend: pd.DataFrame, label: str) -> dict[str, date]:
 status, window, filters = ui.page("Changes")
 ui.stop_without_changes(status, "no change outcome, type mix, lead time or adherence")
 days = (window["end_date"] - window["start_date"]).days
+ui.url_option("grain", ["week", "month"])
 grain = st.radio("Trend by", ["week", "month"], key="grain",
                  index=0 if days <= 120 else 1, horizontal=True,
                  bind="query-params")
@@ -228,6 +229,7 @@ ui.definition("change_success_rate_by_period",
 
 # --- breakdowns ---------------------------------------------------------------
 st.subheader("Success rate by type, risk, team and application")
+ui.url_option("by", DIMENSIONS)
 name = st.radio("Break down by", list(DIMENSIONS), key="by", horizontal=True,
                 bind="query-params")
 dimension, column = DIMENSIONS[name]

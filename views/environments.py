@@ -141,6 +141,7 @@ page = EnvironmentsPage(window, filters, first, last, matrix_window, groups,
 TABS = {"Impact matrix": matrix.render, "Weekly load": weekly_load.render,
         "Utilisation": utilisation.render, "Conflicts": conflicts.render,
         "Bookings timeline": timeline.render}
+ui.url_option("view", TABS)
 for tab, render in zip(st.tabs(list(TABS), key="view", bind="query-params",
                                on_change="rerun"), TABS.values(), strict=True):
     with tab:

@@ -314,6 +314,7 @@ else:
 DRILL = {card.label: (*card.records[:1], ahead if card.ahead else window,
                       *card.records[1:]) for card in CARDS}
 st.subheader("Records behind a card")
+ui.url_option("drill", DRILL)
 picked = st.pills("Card", list(DRILL), key="drill", bind="query-params",
                   label_visibility="collapsed")
 if picked:

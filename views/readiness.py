@@ -192,6 +192,7 @@ else:
         changes=[f"{a:,} of {c:,}" if c else "none linked" for a, c in zip(
             releases["n_approved"], releases["n_changes"], strict=True)],
         reasons=[cab.reasons_line(r) for r in releases["reasons"]])
+    ui.url_option("readiness_show", SHOWN)
     show = st.segmented_control(
         "Show", list(SHOWN), default="All", required=True,
         key="readiness_show", bind="query-params")
