@@ -234,6 +234,28 @@ def _go_back() -> None:
             unsafe_allow_javascript=True)
 
 
+def provider_down() -> str | None:
+    """What a visitor is told when the identity provider cannot be reached
+    now (its metadata, read as serve.check_provider reads it at start), or
+    None. Streamlit's own sign-in answered such a click with a bare
+    "Authentication error" page; the operator's log gets the reason, which
+    names the setting, never its URL."""
+    from changeboard import serve
+
+    try:
+        reason = serve.check_provider(_auth_section())
+    except serve.Refused as exc:
+        reason = str(exc)
+    if reason is None:
+        return None
+    log.warning("a sign-in could not start: %s", reason.removeprefix(
+        "WARNING: "))
+    return ("Sign-in is not available right now: Changeboard cannot reach "
+            "your organisation's sign-in service. Try again in a few "
+            "minutes; if it goes on, tell whoever runs Changeboard (its log "
+            "says why).")
+
+
 def gate() -> auth.User:
     """Before any page: the sign-in page for a visitor, a refusal for a
     user with no role, else the user (shown in the sidebar)."""
@@ -247,7 +269,12 @@ def gate() -> auth.User:
                  "and release data.")
         _keep_return()
         if st.button("Sign in", type="primary", key="signin_button"):
-            st.login(_provider())
+            with st.spinner("Reaching the sign-in service..."):
+                down = provider_down()
+            if down is None:
+                st.login(_provider())
+            else:
+                st.error(down)
         st.stop()
     if user.signed_in and not user.roles:
         st.title("Changeboard")

@@ -68,6 +68,25 @@ def test_a_visitor_sees_only_the_sign_in_page(db_copy):
     assert not app.file_uploader and not app.dataframe
 
 
+def test_sign_in_with_the_provider_down_says_so_on_the_page(db_copy,
+                                                            caplog):
+    """Nothing answers at the provider's metadata URL (AUTH: port 9): Sign
+    in went on to Streamlit's sign-in, which showed a bare "Authentication
+    error" page. The page now says sign-in is unavailable, and the log says
+    why, naming the setting and not its URL."""
+    app = _app(None, page=None)
+    app.button(key="signin_button").click().run()
+    assert not app.exception
+    [said] = [e.value for e in app.error]
+    assert said.startswith("Sign-in is not available right now")
+    assert [b.label for b in app.button] == ["Sign in"]  # to try again
+    logged = " ".join(r.getMessage() for r in caplog.records
+                      if r.name == "changeboard.signin")
+    assert "a sign-in could not start" in logged
+    assert "CHANGEBOARD_OIDC_METADATA_URL" in logged
+    assert "127.0.0.1:9" not in logged and "127.0.0.1:9" not in said
+
+
 def test_a_viewer_sees_the_history_but_no_upload_control(db_copy):
     app = _app({"email": VIEWER, "name": "Vic"})
     assert not app.exception
