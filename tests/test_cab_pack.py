@@ -785,7 +785,7 @@ def test_evidence_without_history_and_a_release_without_reasons_read_as_words(
                              "No team given", "No application given"]
     assert results["C2"] == ["No implemented change",
                              "1 of 1 failed · success 0.0%",
-                             "Score -5 · -5.00 per change", "No incident"]
+                             "Score -5 · -5.00 per change (3.00 at best)", "No incident"]
     assert rows(cab.release_lines(pack), "Release", "Status", "Reasons") == [
         ("R4", "✔ Ready", "—")]
     said = {"no key", "no implemented change", "no implemented changes",
@@ -829,7 +829,7 @@ def test_pack_similar_change_evidence_numbers_and_n(pack):
     assert list(evidence["n"]) == [3, 4, 4, 1]
     assert list(evidence["Result"]) == [
         "2 of 3 failed · success 33.3%", "2 of 4 failed · success 50.0%",
-        "Score -1 · -0.25 per change",  # 3 + 3 + 3 - 5 (H2) - 5 (I1 P2)
+        "Score -1 · -0.25 per change (3.00 at best)",  # 3 + 3 + 3 - 5 (H2) - 5 (I1 P2)
         "P1 0 · P2 1 · P3 0 · P4 or lower 0 · unresolved 1 · "
         "latest opened Fri 16 Jan 2026 08:00"]
     assert evidence["Latest failure"].iloc[0] == "Thu 15 Jan 2026 12:00"  # H2
@@ -2466,7 +2466,7 @@ def test_evidence_counts_carry_thousands_separators():
                              "assignment_group")
     assert line["Result"] == "1,230 of 2,303 failed · success 46.6%"
     assert evidence._team_score(index, row)["Result"] == \
-        "Score 1,136 · 1.90 per change"
+        "Score 1,136 · 1.90 per change (3.00 at best)"
     table = html_table(pd.DataFrame([line]), "none")
     assert '<td class="num">2,303</td>' in table
     assert '<td class="num">1.5</td>' in html_table(

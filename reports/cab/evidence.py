@@ -298,6 +298,11 @@ def _not_given(row: dict, cohort: str) -> str:
     return f"No {' or '.join(missing)} given" if missing else NO_HISTORY
 
 
+# a change's best score under ServiceNow's weights: successful, no incident
+# (change_success_score); below it, there is no floor and no published range
+BEST_PER_CHANGE = 3
+
+
 def _team_score(index: Index, row: dict) -> dict:
     score = index.scores.get(row["assignment_group"])
     return {
@@ -308,7 +313,8 @@ def _team_score(index: Index, row: dict) -> dict:
         if not as_text(row["assignment_group"]) else
         NO_CHANGE if score is None or pd.isna(score["score"]) else
         f"Score {int(score['score']):,} · "
-        f"{score['score_per_change']:.2f} per change",
+        f"{score['score_per_change']:.2f} per change ({BEST_PER_CHANGE:.2f} "
+        "at best)",
         "Latest failure": "",
     }
 
