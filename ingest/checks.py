@@ -380,6 +380,19 @@ def stage(con, frame, spec, present, timezone) -> None:
     con.execute(sql, _bound(sql, params))
 
 
+def stage_none(con, spec, present) -> None:
+    """`checked` as stage() makes it, holding no row: its columns (the
+    typed ones as the table types them), without the checks' SQL."""
+    typed = "".join(f", t.{q(c)}" for c in present)
+    # identifiers from the schema (or checked frame columns), quoted by q()
+    con.execute(
+        "create or replace temp table checked as select "  # noqa: S608
+        "cast(null as integer) as row_number, cast(null as varchar) as "
+        "reason, cast(null as varchar) as column_name, cast(null as varchar) "
+        "as value, cast(null as varchar) as detail, cast(null as json) as "
+        f"raw_record{typed} from {q(spec.name)} as t limit 0")
+
+
 def insert_passed(con, frame, spec, present, timezone, *, source: str,
                   batch_id: int, capped: bool = True) -> int:
     """Insert the rows of `incoming_frame` that pass every check of

@@ -459,6 +459,12 @@ def _stage_rejected(con, frame, rows, spec, present, timezone,
     went in; the others have a missing key, or a key the table does not
     have, as the keys are distinct and new), built by checks.stage from
     those rows of the frame alone."""
+    if passed == len(rows):
+        # every row went in (an incremental load's usual case): `checked`
+        # holds none, and planning the checks' SQL for no row cost 0.08 s
+        # of a 10,000-change load
+        checks.stage_none(con, spec, present)
+        return
     match = _key_match(spec)
     missing = " or ".join(f"f.{q(f'__key_{i}')} is null"
                           for i in range(len(spec.key)))

@@ -301,3 +301,34 @@ def test_every_table_of_the_sample_loads_the_same_straight_in(
         with db.connect(tmp_path / "x-staged.duckdb", read_only=True) as con:
             b = con.execute(f"select * from {table} order by all").fetchall()  # noqa: S608
         assert a == b, table
+
+
+@pytest.mark.parametrize("table", ["changes", "releases", "deployments",
+                                   "environment_bookings", "incidents"])
+def test_a_load_whose_rows_all_went_in_has_the_checked_stage_makes(
+        tmp_path, table):
+    """When every row of a direct insert went in, `checked` is made empty
+    without the checks' SQL (checks.stage_none): the columns and types
+    checks.stage gives, so whatever reads it after reads the same."""
+    import sample_data
+    from ingest import canonical
+
+    folder = tmp_path / "csv"
+    sample_data.generate(folder, seed=5, scale=0.02)
+    frame = canonical.read(folder / f"{table}.csv")
+    spec, timezone, present = checks.check_frame(frame, f"{table}.csv")
+    shapes = []
+    with db.connect() as con:
+        rows = frame.copy(deep=False)
+        rows.attrs = {}
+        con.register("incoming_frame", rows)
+        for make in (lambda: checks.stage(con, frame, spec, present,
+                                          timezone),
+                     lambda: checks.stage_none(con, spec, present)):
+            make()
+            shapes.append(con.execute(
+                "select column_name, data_type from duckdb_columns() where "
+                "table_name = 'checked' order by column_index").fetchall())
+        assert con.execute("select count(*) from checked").fetchone()[0] == 0
+    assert shapes[0] == shapes[1]
+    assert len(shapes[0]) == 6 + len(present)
