@@ -726,8 +726,14 @@ def definition(name: str, label: str = "How is this computed?",
                params: dict | None = None) -> None:
     """An expander with the metric's definition from docs/metrics.md; given
     the parameters a page used, also the SQL and the command that
-    reproduce the number ("explain this number")."""
-    with st.expander(label):
+    reproduce the number ("explain this number"). Drawn when opened (a
+    rerun): the Overview's seven, closed, cost the browser half a second
+    of highlighting their SQL on every visit."""
+    box = st.expander(label, key=f"definition:{name}:{label}",
+                      on_change="rerun")
+    if not box.open:
+        return
+    with box:
         st.markdown(definition_text(name) or f"`{name}` is not documented.")
         if params is None:
             st.caption(f"Query: `queries/{name}.sql` · run it yourself with "

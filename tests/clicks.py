@@ -28,6 +28,19 @@ def click_tab(app, label: str):
     return send(app, container.proto.tab_container.id, string_value=label)
 
 
+def open_definitions(app):
+    """A click opening every "How is ... computed?" expander (ui.definition
+    draws its content only when open): the page's widget states with each
+    of them open, then one rerun."""
+    states = app._tree.get_widget_states()
+    states.widgets.extend(
+        WidgetState(id=box.proto.id, bool_value=True)
+        for box in app.expander if "-definition:" in box.proto.id)
+    app._run(states)
+    assert not app.exception
+    return app
+
+
 def open_linked(view: str, **url):
     """The app opened on a link to views/<view>.py carrying these query
     parameters, with empty caches (st.cache_data: what another test's

@@ -16,7 +16,7 @@ from changeboard import auth, config, db, decisions
 from changeboard import cli as changeboard_cli
 from reports import cab, decided, minutes
 from reports.text import words
-from tests.clicks import click_tab
+from tests.clicks import click_tab, open_definitions
 from tests.test_cab_pack import (
     LOWER_CASE_CODES,
     TIME_FORMAT,
@@ -788,7 +788,7 @@ def test_what_happened_gives_the_command_that_looks_its_changes_up(
     import shlex
 
     from changeboard.cli import main as cli_main
-    app = _page(decided_db, monkeypatch, tab="since")
+    app = open_definitions(_page(decided_db, monkeypatch, tab="since"))
     how = next(e for e in app.expander
                if e.label == "How is what happened computed?")
     command = next(c.value for c in how.code if c.language == "bash")

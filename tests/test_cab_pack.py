@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 from changeboard import config, db
 from reports import __main__ as cli
 from reports import cab
-from tests.clicks import open_linked
+from tests.clicks import open_definitions, open_linked
 from tests.rows import insert_rows
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -1695,7 +1695,7 @@ def test_the_cab_pages_definitions_give_the_command_of_the_packs_numbers(
 
     from changeboard import asof
     monkeypatch.setattr(asof, "chosen", lambda: None)
-    app = _cab_page(cab_db, monkeypatch)
+    app = open_definitions(_cab_page(cab_db, monkeypatch))
     said = {e.label: e for e in app.expander if e.label.startswith("How is")}
     pack = cab.build_pack(cab_db, MEETING)
     for name, label, rows in (

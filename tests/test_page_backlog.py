@@ -5,6 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from changeboard import config, db
+from tests.clicks import open_definitions
 from tests.rows import insert_rows
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,6 +135,7 @@ def test_the_sample_shows_the_three_lists_with_their_n(sample_db,
     assert len(everything) == len(rows)
     assert len(late) == shown["Past planned start, not started"]
     assert len(waiting) == shown["Implemented, not closed after 5 days"]
+    open_definitions(app)
     labels = [e.label for e in app.expander]
     assert "How is this computed?" in labels
     assert any("Age in state" in m.value for m in app.markdown)

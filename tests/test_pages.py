@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from changeboard import config
+from tests.clicks import open_definitions
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "views").glob("*.py"))
@@ -326,6 +327,7 @@ def test_definitions_come_from_the_metrics_document():
 
 def test_overview_explains_each_headline(app):
     app.run()
+    open_definitions(app)
     labels = [e.label for e in app.expander]
     assert "How is change success rate computed?" in labels
     assert any("did not fail" in m.value for m in app.markdown)
@@ -403,14 +405,32 @@ def test_every_overview_card_drills_down_to_its_records(app):
             assert 0 < n_emergency < len(kinds)
             assert kinds[:n_emergency] == ["Emergency"] * n_emergency
             assert "Emergency" not in kinds[n_emergency:]
+        open_definitions(app)
         explain = [e for e in app.expander if e.label.startswith("Explain")]
         assert explain and "python -m changeboard query " in " ".join(
             c.value for c in explain[0].code)
 
 
+def test_a_definition_draws_its_sql_only_when_opened(app):
+    """The Overview's seven "How is ... computed?" expanders, closed, each
+    sent its definition, command and SQL, and the browser highlighted the
+    SQL of all seven on every visit (half a second of a visit's CPU in
+    Chromium). Closed, they now send their label alone; opened, the rerun
+    draws what they hold."""
+    app.run()
+    closed = [e for e in app.expander if e.label.startswith("How is")]
+    assert len(closed) == 7
+    assert not app.code and not any(e.markdown for e in closed)
+    open_definitions(app)
+    opened = [e for e in app.expander if e.label.startswith("How is")]
+    assert [e.label for e in opened] == [e.label for e in closed]
+    assert all(len(e.code) == 2 and e.markdown for e in opened)
+
+
 def test_a_definition_shows_the_sql_and_the_command_that_reproduce_it(app):
     app.query_params.update({"period": "last_30", "teams": "Card Services"})
     app.run()
+    open_definitions(app)
     how = next(e for e in app.expander
                if e.label == "How is change success rate computed?")
     command, sql = (c.value for c in how.code)
@@ -440,6 +460,7 @@ def test_the_command_of_a_definition_carries_the_reporting_time_zone(
     monkeypatch.setattr(config, "REPORTING_TZ", "Pacific/Auckland")
     app.query_params.update({"period": "last_30"})
     app.run()
+    open_definitions(app)
     how = next(e for e in app.expander
                if e.label == "How is change success rate computed?")
     command = how.code[0].value
