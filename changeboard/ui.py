@@ -727,8 +727,9 @@ def definition(name: str, label: str = "How is this computed?",
     """An expander with the metric's definition from docs/metrics.md; given
     the parameters a page used, also the SQL and the command that
     reproduce the number ("explain this number"). Drawn when opened (a
-    rerun): the Overview's seven, closed, cost the browser half a second
-    of highlighting their SQL on every visit."""
+    rerun): the Overview's seven, closed, took about a second of the
+    browser's main thread on every visit (0.57 s of it highlighting their
+    SQL)."""
     box = st.expander(label, key=f"definition:{name}:{label}",
                       on_change="rerun")
     if not box.open:
