@@ -421,6 +421,8 @@ def _plan_reads(con, name: str) -> frozenset[str] | None:
 MATERIALIZED: list[str] = []  # derived tables the last publish computed
 # of those, the ones it computed for the rows a load wrote alone (ROWWISE)
 MATERIALIZED_ROWWISE: list[str] = []
+# and those it brought up to date from the rows a load added (ADDITIVE)
+MATERIALIZED_ADDITIVE: list[str] = []
 
 # Derived views whose every row depends on one row of a table (and, through
 # it, on other tables): view -> (that table, the key column of both, the
@@ -447,6 +449,26 @@ ROWWISE = {
 }
 
 
+# Derived views kept up to date when a load only adds rows to the tables it
+# changes among those a view reads (none rewritten, none deleted): view ->
+# its table computed from the kept table (kept_<view>) and the rows loaded
+# after batch $after. The dangling references: the kept missing ids less
+# those the load added, merged with the dangling references of the rows it
+# wrote (a load adding rows cannot make a found reference dangle). After a
+# load of 10,000 changes into a million, the deployments' and incidents'
+# changes are no longer all looked up again (0.19 s).
+ADDITIVE = {
+    "derived_dangling_ids": (
+        "select table_name, column_name, referenced_table, ref_id, "
+        "sum(n)::bigint as n from ("
+        "select k.* from kept_derived_dangling_ids as k "
+        "anti join added_ids_of($after) as a "
+        "on k.referenced_table = a.referenced_table and k.ref_id = a.ref_id "
+        "union all select * from dangling_ids_of($after)) "
+        "group by table_name, column_name, referenced_table, ref_id"),
+}
+
+
 def materialize(con, kept: dict | None = None) -> None:
     """Store each derived view as a table, in definition order (a later one
     may read an earlier one): publish() calls this last, so readers find
@@ -458,6 +480,7 @@ def materialize(con, kept: dict | None = None) -> None:
     materialized) before it is read."""
     MATERIALIZED.clear()
     MATERIALIZED_ROWWISE.clear()
+    MATERIALIZED_ADDITIVE.clear()
     if _macros_of(con) != macros_sha256():
         return
     kept = kept or {}
@@ -474,16 +497,24 @@ def materialize(con, kept: dict | None = None) -> None:
             continue
         MATERIALIZED.append(name)
         since = _loaded_after(name, kept.get(name), now.get(name), marks)
-        if since is None:
-            con.execute(f"create or replace table {name}__new as "  # noqa: S608
-                        f"select * from {name}")
-            fresh = f"{name}__new"
-        else:
+        added = None if since is not None else _added_after(
+            con, name, kept.get(name), now.get(name), marks)
+        if since is not None:
             MATERIALIZED_ROWWISE.append(name)
             table = ROWWISE[name][0]
             _rowwise(con, name, since, kept[name][1][table][0],
                      marks[table][0])
             fresh = f"kept_{name}"
+        else:
+            if added is None:
+                computed = f"select * from {name}"  # noqa: S608
+            else:
+                MATERIALIZED_ADDITIVE.append(name)
+                computed = ADDITIVE[name]
+            con.execute(f"create or replace table {name}__new as "
+                        f"{computed}",
+                        None if added is None else {"after": added})
+            fresh = f"{name}__new"
         con.execute(f"drop view {name}")
         con.execute(f"alter table {fresh} rename to {name}")
     for name in kept:
@@ -530,6 +561,35 @@ def _loaded_after(name: str, before, now: frozenset[str] | None,
     if changed != {table}:
         return None
     return marks_before[table][1]  # None for a table empty before
+
+
+def _added_after(con, name: str, before, now: frozenset[str] | None,
+                 marks: dict) -> int | None:
+    """For an ADDITIVE view, when the load only added rows to each table it
+    changed among those the view reads, before and after the load: the
+    highest batch id those tables held before it, which every row the load
+    wrote is above and no other row is (None: compute the whole view)."""
+    if name not in ADDITIVE or before is None or before[0] is None \
+            or now is None:
+        return None
+    read, marks_before = before
+    tables = read | now
+    if any(t not in marks or t not in marks_before for t in tables):
+        return None
+    after = max((marks_before[t][1] for t in tables
+                 if marks_before[t][1] is not None), default=None)
+    if after is None:
+        return None
+    for table in tables:
+        if marks[table] == marks_before[table]:
+            continue
+        written = con.execute(
+            f"select count(*) from {table} "  # noqa: S608
+            "where ingested_batch_id > $after", {"after": after}).fetchall()
+        # as many more rows as it wrote: none rewritten or deleted
+        if marks[table][0] - marks_before[table][0] != written[0][0]:
+            return None
+    return after
 
 
 def _unchanged(before, now: frozenset[str] | None, marks: dict) -> bool:

@@ -255,3 +255,70 @@ def test_a_load_recomputes_the_data_status_with_its_batch(published,
     assert after["as_of"] > before["as_of"]
     assert after["has_own_data"] and not before["has_own_data"]
     fresh_check(published, tmp_path)
+
+
+DANGLING = "derived_dangling_ids"
+
+
+def _ghosts(path) -> set[tuple]:
+    with db.connect(path, read_only=True) as con:
+        return set(con.execute(
+            f"select * from {DANGLING} where ref_id like 'GHOST%'").fetchall())
+
+
+def _dangling(path, table: str, column: str) -> tuple[int, int]:
+    with db.connect(path, read_only=True) as con:
+        rows = db.run(con, "dangling_references")
+    row = rows[(rows.table_name == table) & (rows.column_name == column)]
+    return (int(row.n_dangling.sum()), int(row.n_dangling_ids.sum()))
+
+
+def test_loads_adding_rows_bring_the_dangling_references_up_to_date(
+        published, tmp_path):
+    """A load that only adds rows brings the dangling references up to
+    date from its own rows (db.ADDITIVE): a reference to a row it added is
+    found, the references of the rows it wrote are looked up, one missing
+    id named again is counted once more; a load writing a row again
+    computes them whole. Each time they equal the view over all rows."""
+    with db.connect(published, read_only=True) as con:
+        app = con.execute("select min(application_id) from applications"
+                          ).fetchone()[0]
+    releases = _dangling(published, "changes", "release_id")
+
+    def load(kind: str, text: str) -> None:
+        csv = tmp_path / f"{kind}.csv"
+        csv.write_text(text)
+        ingest.load_path("csv", csv, published, replace_sample=False)
+        fresh_check(published, tmp_path)
+
+    load("deployments", "deployment_id,application_id,change_id,status,"
+         f"started_at\nD-GHOST-1,{app},GHOST-1,succeeded,2024-03-12T15:15:00Z"
+         f"\nD-GHOST-2,{app},GHOST-1,failed,2024-03-13T15:15:00Z\n")
+    assert db.MATERIALIZED_ADDITIVE == [DANGLING]
+    assert _ghosts(published) == {
+        ("deployments", "change_id", "changes", "GHOST-1", 2)}
+    # the change, in a release not loaded: its deployments' reference is
+    # found, its own dangles
+    changes = "change_id,change_type,state,created_at,title,release_id\n"
+    load("changes", changes + "GHOST-1,normal,new,2024-03-12T15:15:00Z,"
+         "one,GHOST-R\n")
+    assert db.MATERIALIZED_ADDITIVE == [DANGLING]
+    assert _ghosts(published) == {
+        ("changes", "release_id", "releases", "GHOST-R", 1)}
+    assert _dangling(published, "changes", "release_id") == (
+        releases[0] + 1, releases[1] + 1)
+    # another change in that release: the same missing id, one more row
+    load("changes", changes + "GHOST-2,normal,new,2024-03-12T15:15:00Z,"
+         "two,GHOST-R\n")
+    assert db.MATERIALIZED_ADDITIVE == [DANGLING]
+    assert _ghosts(published) == {
+        ("changes", "release_id", "releases", "GHOST-R", 2)}
+    assert _dangling(published, "changes", "release_id") == (
+        releases[0] + 2, releases[1] + 1)
+    # a change written again, out of the release: computed whole
+    load("changes", changes + "GHOST-1,normal,new,2024-03-12T15:15:00Z,"
+         "one,\n")
+    assert DANGLING in db.MATERIALIZED
+    assert db.MATERIALIZED_ADDITIVE == []
+    assert _ghosts(published) == {
+        ("changes", "release_id", "releases", "GHOST-R", 1)}
