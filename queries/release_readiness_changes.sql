@@ -15,7 +15,9 @@
 -- not_requested (not_yet_requested, or NULL approval and is_cab_required),
 -- rejected, or NULL (no approval and not CAB-required or unknown);
 -- is_planned_after_go_live: planned_end_at > the release's
--- planned_release_at. Sorted by (planned_release_at, release_id,
+-- planned_release_at. portfolio and environment_tier: of the change's own
+-- application and environment (what the CAB pack's filters of those names
+-- read; NULL when not loaded). Sorted by (planned_release_at, release_id,
 -- planned_start_at, change_id).
 with carried as (
     select
@@ -26,6 +28,8 @@ with carried as (
         state,
         risk,
         application_id,
+        portfolio,
+        environment_tier,
         assignment_group,
         is_cab_required,
         approval,

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from changeboard import config, db
+from changeboard import config, db, ui, words
 from reports import cab
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -550,12 +550,50 @@ def test_the_file_says_the_reasons_as_the_table_does(page, monkeypatch):
     assert "(Production" in words or "SIT)" in words
 
 
+# the filter, and the SQL giving the change kept ($first) and the one left
+# out ($other) values of their own ($release: their release's id)
+LEFT_OUT = {
+    "teams": ("update changes set assignment_group = case change_id "
+              "when $first then 'Team A' else 'Team B' end, "
+              "ingested_batch_id = $batch where change_id in ($first, $other)"
+              ),
+    # the pack reads the change's own environment's tier
+    "tiers": ("update changes set environment_id = case change_id "
+              "when $first then (select min(environment_id) from environments"
+              " where tier = 'prod') else (select min(environment_id) from "
+              "environments where tier = 'uat') end, ingested_batch_id = "
+              "$batch where change_id in ($first, $other)"),
+    # and its own application's portfolio (the release's application, in
+    # the page's portfolio, keeps the release on it)
+    "portfolios": ("update changes set application_id = case change_id "
+                   "when $first then r.application_id else (select "
+                   "min(o.application_id) from applications as o where "
+                   "o.portfolio is distinct from a.portfolio) end, "
+                   "ingested_batch_id = $batch from releases as r join "
+                   "applications as a on r.application_id = a.application_id "
+                   "where r.release_id = $release and changes.change_id in "
+                   "($first, $other)"),
+}
+# each change's value of the filter, as the pack reads it
+FILTER_VALUE = {
+    "teams": "select assignment_group from changes where change_id = $c",
+    "tiers": "select e.tier from changes as c join environments as e on "
+             "c.environment_id = e.environment_id where c.change_id = $c",
+    "portfolios": "select a.portfolio from changes as c join applications as"
+                  " a on c.application_id = a.application_id where "
+                  "c.change_id = $c",
+}
+
+
+@pytest.mark.parametrize("name", list(LEFT_OUT))
 def test_the_cab_link_says_which_waiting_changes_its_filters_leave_out(
-        sample_db, tmp_path, monkeypatch):
+        sample_db, tmp_path, monkeypatch, name):
     """With a team chosen, the page said '2 of n = 2 changes still need
     their decision' and its link opened a pack filtered by that team,
     listing 1 of them: the other team's change was left out unsaid. The
-    page now names what the filters leave out of the linked pack."""
+    page now names what the filters leave out of the linked pack: by team,
+    and by the tier and the portfolio of the change's own environment and
+    application, as the pack reads them (those two were not said)."""
     from tests.clicks import open_linked
     _, copy = page_on_a_copy(sample_db, tmp_path, monkeypatch)
     with db.publish(copy) as con:
@@ -568,25 +606,29 @@ def test_the_cab_link_says_which_waiting_changes_its_filters_leave_out(
         first, other = waiting.loc[waiting["release_id"] == release_id,
                                    "change_id"].iloc[:2]
         # as a load writes them: under a new batch id (what tells a
-        # publish the changes changed, so the sidebar offers both teams)
+        # publish the changes changed, so the sidebar offers the values)
         batch = con.execute("select max(batch_id) + 1 from ingest_batches"
                             ).fetchone()[0]
-        con.execute("update changes set assignment_group = 'Team A', "
-                    "ingested_batch_id = ? where change_id = ?",
-                    [batch, first])
-        con.execute("update changes set assignment_group = 'Team B', "
-                    "ingested_batch_id = ? where change_id = ?",
-                    [batch, other])
-    app = open_linked("readiness", teams="Team A", release=release_id)
+        given = {"first": first, "other": other, "batch": batch,
+                 "release": release_id}
+        con.execute(LEFT_OUT[name], {k: v for k, v in given.items()
+                                     if f"${k}" in LEFT_OUT[name]})
+        kept, out = (con.execute(FILTER_VALUE[name], {"c": c}).fetchone()[0]
+                     for c in (first, other))
+        assert kept and out and kept != out
+        group = con.execute("select assignment_group from changes where "
+                            "change_id = $c", {"c": other}).fetchone()[0]
+    app = open_linked("readiness", **{name: kept}, release=release_id)
     assert not app.exception
     texts = [c.value for c in app.caption]
     if not app.get("page_link"):  # no meeting before its go-live today
         assert not any("leaves out" in t for t in texts)
         return
     [said] = [t for t in texts if "leaves out" in t]
-    assert said.startswith("The pack opens with the filters in use (team), "
-                           "so it leaves out ")
-    assert f"{other} (Team B)" in said and first not in said
+    word = words.unapplied_filters((), {name: ["x"]})[0]
+    assert said.startswith(f"The pack opens with the filters in use ({word}),"
+                           " so it leaves out 1 of them: ")
+    assert f"{other} ({ui.label_of(group)})" in said and first not in said
 
 
 def test_a_go_live_minutes_away_reads_in_minutes(sample_db, tmp_path,

@@ -63,9 +63,12 @@ COLUMN_CONFIG = {
 }
 
 
-# a change's column the CAB pack's filter of the same name reads
+# a change's column the CAB pack's filter of the same name reads (every
+# filter it takes: cab.FILTER_NAMES); a change without the value is left
+# out, as the pack's SQL leaves out a NULL
 FILTERED_BY = {"teams": "assignment_group", "change_types": "change_type",
-               "application_ids": "application_id"}
+               "application_ids": "application_id",
+               "portfolios": "portfolio", "tiers": "environment_tier"}
 
 
 def filtered_out(waiting: pd.DataFrame, filters: dict) -> str:

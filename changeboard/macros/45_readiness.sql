@@ -113,7 +113,8 @@ and p_state <> 'cancelled';
 -- (approval approved or not_required), 'awaiting' (requested),
 -- 'not_requested' (not_yet_requested, or NULL approval with
 -- is_cab_required), 'rejected', else NULL; is_planned_after_go_live:
--- planned_end_at > the release's planned_release_at.
+-- planned_end_at > the release's planned_release_at; portfolio and
+-- environment_tier of the change's own application and environment.
 create or replace macro readiness_changes(
     p_as_of, p_horizon_days, p_reporting_tz, p_application_ids, p_portfolios
 ) as table
@@ -139,6 +140,8 @@ select
     c.state,
     c.risk,
     c.application_id,
+    a.portfolio,
+    e.tier as environment_tier,
     c.assignment_group,
     c.is_cab_required,
     c.cab_date,
@@ -159,6 +162,8 @@ select
     as is_planned_after_go_live
 from r
 inner join changes as c on r.release_id = c.release_id
+left join applications as a on c.application_id = a.application_id
+left join environments as e on c.environment_id = e.environment_id
 where in_release(c.close_code, c.state);
 
 -- books_phase(b_start_at, b_end_at, p_planned_start_at, p_planned_end_at,
