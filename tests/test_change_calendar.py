@@ -283,6 +283,29 @@ def test_a_picked_changes_window_hit_says_its_kind(page):
         c.value for c in page.caption)
 
 
+def test_the_change_picker_names_a_change_without_a_title_by_its_id(
+        tmp_path, monkeypatch):
+    """The Change box offers 'id · title', and the id alone for a change
+    without a title: it offered 'NT · nan', and its bar's hover read
+    'NT nan'."""
+    path = publish(tmp_path / "titles.duckdb", [
+        change("T1", "2026-01-15 10:00Z", "2026-01-15 12:00Z",
+               application_id="A1", title="Patch the ledger"),
+        change("NT", "2026-01-16 10:00Z", "2026-01-16 12:00Z",
+               application_id="A2"),
+        change("EMPTY", "2026-01-16 14:00Z", "2026-01-16 15:00Z",
+               application_id="A3", title="")])
+    app = calendar_of(path, monkeypatch)
+    app.run()
+    assert not app.exception
+    assert sorted(app.selectbox(key="cal_change").options) == [
+        "EMPTY", "NT", "T1 · Patch the ledger"]
+    hovers = {hover.split("<br>")[0] for trace in chart(app)["data"]
+              for _, hover in trace.get("customdata") or []}
+    assert hovers == {"<b>EMPTY</b> ", "<b>NT</b> ",
+                      "<b>T1</b> Patch the ledger"}
+
+
 def test_a_collision_on_a_ci_reads_as_words(tmp_path, monkeypatch):
     """What two colliding changes share read 'same application, ci' (the
     query's codes) in the caption and a bar's hover, where the cards say
