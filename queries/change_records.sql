@@ -22,7 +22,9 @@
 -- $kind: only the rows of this kind: implemented, excluded or unclassified
 --     or null for every kind (default: null)
 -- The rows of classified_changes_between (as the change_outcomes macro
--- reads them) for the same parameters as
+-- reads them), read from derived_change_outcomes
+-- (change_outcome_facts_between: the same rows and failure columns), for
+-- the same parameters as
 -- change_success_rate, for drill-down: kind is implemented, excluded
 -- (cancelled/rejected) or unclassified (no close code); is_failed and the
 -- three signal flags as docs/metrics.md (shared definitions) defines them;
@@ -32,7 +34,6 @@
 with classified as (
     select
         change_id,
-        title,
         change_type,
         risk,
         assignment_group,
@@ -45,7 +46,7 @@ with classified as (
         is_failed_by_incident,
         is_failed_by_rollback
     from
-        classified_changes_between(
+        change_outcome_facts_between(
             instant_or_midnight($outcome_from, $start_date, $reporting_tz),
             instant_or_midnight($outcome_before, $end_date, $reporting_tz),
             $application_ids, $portfolios, $teams, $change_types, $tiers,
@@ -108,8 +109,58 @@ records as (
     select * from signalled_now
     union all
     select * from signalled_then
+),
+
+kept as (
+    select * from records
+    where is_failed or not coalesce(cast($failed_only as boolean), false)
+),
+
+-- the titles of the changes whose outcome falls in the window (its end,
+-- or its closing without one), read where the instants let the scan skip
+-- the rest: a join on the id alone read every change's (71 of 87 ms for
+-- the CAB pack's 90 days at a million changes)
+titles as (
+    select
+        change_id,
+        title
+    from changes
+    where
+        actual_end_at
+        >= instant_or_midnight($outcome_from, $start_date, $reporting_tz)
+        and actual_end_at
+        < instant_or_midnight($outcome_before, $end_date, $reporting_tz)
+    union all
+    select
+        change_id,
+        title
+    from changes
+    where
+        actual_end_at is null
+        and closed_at
+        >= instant_or_midnight($outcome_from, $start_date, $reporting_tz)
+        and closed_at
+        < instant_or_midnight($outcome_before, $end_date, $reporting_tz)
+),
+
+titled as (
+    select
+        k.change_id,
+        c.title,
+        k.change_type,
+        k.risk,
+        k.assignment_group,
+        k.application_id,
+        k.close_code,
+        k.outcome_at,
+        k.kind,
+        k.is_failed,
+        k.is_failed_by_close_code,
+        k.is_failed_by_incident,
+        k.is_failed_by_rollback
+    from kept as k
+    inner join titles as c on k.change_id = c.change_id
 )
 
-select * from records  -- noqa: AM04
-where is_failed or not coalesce(cast($failed_only as boolean), false)
+select * from titled
 order by outcome_at, change_id
