@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from changeboard import db, signin
-from tests.test_browser import SHOTS, _free_port, _settled
+from tests.test_browser import SHOTS, _free_port, _settled, _settled_on
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN, VIEWER = "ann@acme.example", "vic@acme.example"
@@ -356,10 +356,11 @@ def test_a_sign_in_older_than_the_session_hours_is_sent_to_sign_in_again(
     assert page.get_by_role("button", name="Sign in").count() == 1
     assert page.locator('[data-testid="stFileUploader"]').count() == 0
     seen = [page.content()]
-    # signing in again, with a token issued now, gets in
-    _through_provider(page, service, "ann")
+    # signing in again, with a token issued now, gets in, back on the Data
+    # page the sign-in was asked from (the app's first page sends it there)
+    _through_provider(page, service, "ann", back="/data**")
     page.wait_for_selector('[data-testid="stSidebar"]', timeout=60_000)
-    _settled(page)
+    _settled_on(page, "Data")
     assert "Role: Data admin, Viewer" in page.locator(
         '[data-testid="stSidebar"]').inner_text()
     context.close()
