@@ -199,6 +199,7 @@ def test_a_link_opened_before_signing_in_is_where_the_sign_in_ends(
     context.close()
     # what the tab keeps leads only to this site: a path a browser reads as
     # another host ('/<tab>/host', '//host') is not followed
+    from playwright.sync_api import Error as PlaywrightError
     for hostile in ("/\t/127.0.0.2:9/x", "//127.0.0.2:9/x"):
         context = browser.new_context()
         page = context.new_page()
@@ -208,9 +209,27 @@ def test_a_link_opened_before_signing_in_is_where_the_sign_in_ends(
                       "JSON.stringify({to: to, at: Date.now()}))",
                       [signin.RETURN_KEY, hostile])
         _through_provider(page, service, "vic")
+        # every page the tab opens from here on (a navigation the return
+        # script starts would come after the check below otherwise)
+        opened: list[str] = []
+        page.on("framenavigated", lambda frame, page=page, opened=opened:
+                frame == page.main_frame and opened.append(frame.url))
         page.wait_for_selector('[data-testid="stSidebar"]', timeout=60_000)
-        _settled(page)
+        # the return script ran: it removes what it read, then goes there
+        # or not
+        try:
+            page.wait_for_function(
+                "(key) => sessionStorage.getItem(key) === null",
+                arg=signin.RETURN_KEY, timeout=60_000)
+            unread = None
+        except PlaywrightError as exc:  # off this site it cannot be read
+            unread = exc
+        page.wait_for_load_state()
         assert page.url.startswith(service["url"]), (hostile, page.url)
+        assert all(url.startswith(service["url"]) for url in opened), (
+            hostile, opened)
+        assert unread is None, unread
+        _settled(page)
         context.close()
 
 
