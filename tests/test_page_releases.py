@@ -674,3 +674,64 @@ def test_slips_read_to_a_tenth_of_a_day_in_every_row(app):
     columns = json.loads(table.proto.columns)
     for label in ("Median slip (days)", "Median slip of late (days)"):
         assert columns[label]["type_config"]["format"] == "%.1f", label
+
+
+def test_with_no_release_loaded_the_sections_say_so_not_widen_the_dates(
+        sample_db, tmp_path, monkeypatch):
+    """Change data alone (BPIC 2014): the cadence and on-time sections said
+    'No release went live in this period — widen the dates or clear the
+    application filter', with no filter set and no release of any date to
+    find. They say none is loaded and how to load them."""
+    app = _releases_page(sample_db, tmp_path, monkeypatch,
+                         "delete from release_phases", "delete from releases")
+    infos = [i.value for i in app.info if i.value.startswith("No release")]
+    hint = ("load `releases.csv` (canonical CSV, columns in "
+            "docs/data-model.md) on the Data page or with `changeboard load "
+            "csv releases.csv`.")
+    assert infos[:2] == [
+        "No releases are loaded, so there is no cadence to show: " + hint,
+        "No releases are loaded, so there is no on-time rate to show: "
+        + hint], infos
+    assert not [i for i in infos if "widen" in i], infos
+
+
+@pytest.mark.parametrize("url, advice", [
+    ({}, "widen the dates."),
+    ({"application_ids": "APP-002"},
+     "widen the dates or clear the application filter."),
+    # a team filter is a change's: the release sections do not take it
+    ({"teams": "Card Services"}, "widen the dates.")])
+def test_a_period_without_releases_names_the_filters_it_takes_that_are_set(
+        sample_db, monkeypatch, url, advice):
+    """'widen the dates or clear the application filter' was said whatever
+    the filters: with none set, the second half sent the user to look for
+    one. It names the application or portfolio filter when one is set."""
+    app = page(sample_db, monkeypatch, period="custom", **{
+        "from": "2020-01-01", "to": "2020-03-31"}, **url)
+    assert not app.exception
+    infos = [i.value for i in app.info if i.value.startswith("No release")]
+    assert infos == [
+        f"No release went live in this period — {advice}",
+        f"No release with a planned date went live in this period — {advice}",
+        "No release has a phase planned or under way in this period — "
+        f"{advice}"], infos
+
+
+def test_the_recovery_card_says_outcomes_are_unknown_without_close_codes(
+        sample_db, tmp_path, monkeypatch):
+    """A source without close codes, incidents or deployments (BPIC 2014):
+    no change has an outcome, so none can have failed and been restored.
+    The card said 'no band: no failed change restored in the period', which
+    reads as none failing; it says no outcome is known, with how many
+    completed changes lack one."""
+    app = _releases_page(sample_db, tmp_path, monkeypatch,
+                         "update changes set close_code = null",
+                         "delete from incidents", "delete from deployments")
+    [column] = [c for c in app.columns if len(c.metric) == 1
+                and c.metric[0].label == "Recovery time"]
+    [caption] = [c.value for c in column.caption]
+    assert re.fullmatch(
+        r"n = 0 failed changes restored in the period \(per change, not per "
+        r"deployment\) · no band: no change outcome is known in the period "
+        r"\([\d,]+ completed changes without a close code\)", caption), \
+        caption

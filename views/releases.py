@@ -121,6 +121,44 @@ def unplanned(period: pd.Series) -> str | None:
             "dates.")
 
 
+def no_releases(what: str) -> str | None:
+    """What a release section says when no release of any date is loaded
+    (change data alone, such as BPIC 2014): wider dates or fewer filters
+    cannot help, loading releases can. None when some are loaded."""
+    if status["n_releases"]:
+        return None
+    return (f"No releases are loaded, so there is no {what} to show: "
+            + ui.load_hint("releases") + ".")
+
+
+def widen(filters: dict) -> str:
+    """What a release section with nothing in its period suggests: to widen
+    the dates, or clear the application and portfolio filters it takes
+    when some are set (the team, type and tier filters are changes')."""
+    taken = [label for key, label in (("application_ids", "application"),
+                                      ("portfolios", "portfolio"))
+             if filters.get(key)]
+    if not taken:
+        return "widen the dates"
+    return (f"widen the dates or clear the {' and '.join(taken)} "
+            f"filter{'s' if len(taken) > 1 else ''}")
+
+
+def not_restored() -> str:
+    """Why the recovery time card has no band when no failed change was
+    restored in the period: no change of the period has a known outcome,
+    its completed changes having no close code (a source that records
+    none, such as BPIC 2014: "no failed change" would read as none
+    failing), else none was restored. One more query, read only then."""
+    success = ui.scoped("change_success_rate", window, filters).iloc[0]
+    unknown = int(success["n_without_close_code"] or 0)
+    if not success["n"] and unknown:
+        return ("no band: no change outcome is known in the period "
+                f"({ui.many(unknown, 'completed change')} without a close "
+                "code)")
+    return "no band: no failed change restored in the period"
+
+
 def app_labels(frame: pd.DataFrame) -> list[str]:
     """app_label of each row (thousands of release rows at a million
     changes, a few hundred applications)."""
@@ -140,8 +178,8 @@ st.subheader("Release cadence")
 cadence_frames = ui.scoped_groups("release_cadence_groups", window, filters)
 summary = cadence_frames["release_cadence_summary"].iloc[0]
 if summary["n_releases"] == 0:
-    st.info("No release went live in this period — widen the dates or clear "
-            "the application filter.")
+    st.info(no_releases("cadence")
+            or f"No release went live in this period — {widen(filters)}.")
 else:
     cards = st.columns(3)
     cards[0].metric("Releases per month",
@@ -198,12 +236,13 @@ on_time = ui.scoped("release_on_time", window, filters,
 rated = on_time["n"] > 0 or on_time["n_overdue_open"] > 0
 # the releases of every date and filter went live without a planned date
 # (endoflife.date, Jira versions loaded by a mapping): wider dates cannot help
-no_plans = None if rated else unplanned(on_time)
+no_plans = None if rated else (no_releases("on-time rate")
+                               or unplanned(on_time))
 if no_plans:
     st.info(no_plans)
 elif not rated:
     st.info("No release with a planned date went live in this period — "
-            "widen the dates.")
+            f"{widen(filters)}.")
 else:  # none gone live but some overdue: that is the news
     cards = st.columns(4)
     cards[0].metric("On-time rate", ui.pct(on_time["on_time_rate"]),
@@ -330,7 +369,7 @@ if n_releases == 0 and not status["n_release_phases"]:
             + ui.load_hint("release_phases") + ".")
 elif n_releases == 0:
     st.info("No release has a phase planned or under way in this period — "
-            "widen the dates.")
+            f"{widen(filters)}.")
 else:
     # the timeline is read a page of releases at a time: only what is drawn
     pages = [(i, min(i + PAGE_SIZE, n_releases))
@@ -435,8 +474,7 @@ for column, row in zip(columns, dora.itertuples(), strict=True):
                          "restored in the period (per change, not per "
                          "deployment)")
             if not isinstance(row.band_level, str):
-                parts.append("no band: no failed change restored in the "
-                             "period" if not recovery["n"] else
+                parts.append(not_restored() if not recovery["n"] else
                              "no band: no data")
             st.caption(" · ".join(parts))
             continue
