@@ -4,7 +4,9 @@
 -- as data_status gives it; batch_ids: the succeeded batches' ids, ascending;
 -- application_ids, application_labels: each application's id and its label
 -- (its name, else its id), as filter_options labels the applications rows
--- (an application only named on changes has its id as label there too).
+-- (an application only named on changes has its id as label there too);
+-- n_releases: the releases loaded, of any date (none: the pack's releases
+-- going live say that none is loaded, not that none goes live).
 with batches as (
     select
         max(finished_at) as as_of,
@@ -25,6 +27,7 @@ select
     b.as_of,
     coalesce(b.batch_ids, []) as batch_ids,
     coalesce(l.application_ids, []) as application_ids,
-    coalesce(l.application_labels, []) as application_labels
+    coalesce(l.application_labels, []) as application_labels,
+    (select count(*) from releases) as n_releases
 from batches as b
 cross join labels as l

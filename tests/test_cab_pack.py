@@ -1306,10 +1306,29 @@ def test_pack_lists_releases_going_live_with_the_agenda_changes_they_carry(
 
 
 def test_an_empty_window_says_no_release_goes_live(con):
+    insert_rows(con, "releases", [{  # live a month after the window
+        "release_id": "R9", "name": "later", "status": "planned",
+        "planned_release_at": "2026-02-20 10:00Z"}])
     pack = cab.build_pack(con, MEETING)
-    assert pack.releases.empty
+    assert pack.releases.empty and pack.n_releases_loaded == 1
     assert "No release is planned to go live before the next meeting" in \
         cab.to_html(pack)
+
+
+def test_with_no_release_loaded_the_pack_says_so_not_that_none_goes_live(
+        con):
+    """Change data alone (BPIC 2014): the pack's releases said 'No release
+    is planned to go live before the next meeting', as if some were loaded
+    and none due. It says none is loaded and which file to load, in the
+    HTML (and so the PDF); the CAB page's tab shows the same words."""
+    pack = cab.build_pack(con, MEETING)
+    assert pack.n_releases_loaded == 0
+    said = ("No releases are loaded, so none can be shown going live: load "
+            "releases.csv (canonical CSV, columns in docs/data-model.md) on "
+            "the Data page or with changeboard load csv releases.csv.")
+    assert cab.no_release_going_live(pack) == said
+    page = cab.to_html(pack)
+    assert said in page and "No release is planned" not in page
 
 
 def test_html_is_self_contained(pack):

@@ -503,7 +503,7 @@ def _releases_tab() -> None:
     unfiltered = cab.releases_unfiltered(pack)
     st.caption(cab.RELEASES_INTRO + (f" {unfiltered}" if unfiltered else ""))
     if pack.releases.empty:
-        st.info("No release is planned to go live before the next meeting.")
+        st.info(cab.no_release_going_live(pack))
     else:
         lines = _kept(pack, cab.release_lines)
         ui.table(lines, f"{stem}-releases", max_rows=None,

@@ -24,9 +24,6 @@ CSS = "\n" + (HERE / "pack.css").read_text(encoding="utf-8")
 PAGE = Template("".join(line.strip() for line in (
     HERE / "pack.html").read_text(encoding="utf-8").splitlines()))
 TEXT_CHARS = 300  # a block's description and plans, shortened in print
-NO_RELEASE = ("<h2>Releases going live before the next meeting</h2>"
-              '<p class="none">No release is planned to go live before the '
-              "next meeting.</p>")
 
 
 def to_html(pack: Pack) -> str:
@@ -41,7 +38,10 @@ def to_html(pack: Pack) -> str:
         batches=escape(meta["Batches loaded"]),
         counts="".join(f'<div class="count"><b>{n:,}</b>{escape(label)}</div>'
                        for label, n in tables.headline(pack)),
-        agenda=_agenda(pack) + ("" if len(pack.releases) else NO_RELEASE),
+        agenda=_agenda(pack) + ("" if len(pack.releases) else (
+            "<h2>Releases going live before the next meeting</h2>"
+            f'<p class="none">{escape(tables.no_release_going_live(pack))}'
+            "</p>")),
         releases=_releases(pack),
         details=f"<h2>For decision</h2>{details}" if details else "",
         since_dates=escape(meta["Since last CAB"]) + (

@@ -105,6 +105,9 @@ class Pack:
     incidents: pd.DataFrame  # application_incidents, INCIDENT_LOOKBACK_DAYS
     releases: pd.DataFrame  # release_readiness, going live in the window
     labels: dict[str, str] = field(default_factory=dict)  # application names
+    # the releases loaded, of any date (cab_pack_sources): with none, the
+    # releases going live say so, not that none goes live
+    n_releases_loaded: int | None = None
     # the "since last CAB" section: cab_since_last, and the headline KPIs
     # since then and in the period before; None until read (a pack built
     # with since_last=False, as the CAB page opens on the agenda: with_since
@@ -306,6 +309,7 @@ def _loaded(con) -> dict:
         "batch_ids": [int(b) for b in found["batch_ids"]],
         "labels": dict(zip(found["application_ids"],
                            found["application_labels"], strict=True)),
+        "n_releases_loaded": int(found["n_releases"]),
     }
 
 

@@ -346,6 +346,19 @@ def releases_unfiltered(pack: Pack) -> str:
     return f"Not filtered by {', '.join(skipped)}." if skipped else ""
 
 
+def no_release_going_live(pack: Pack) -> str:
+    """What the releases going live say when there is none: that none is
+    planned to go live before the next meeting, or, when no release of any
+    date is loaded (change data alone, such as BPIC 2014), that none is
+    loaded and which file to load."""
+    if pack.n_releases_loaded == 0:
+        return ("No releases are loaded, so none can be shown going live: "
+                "load releases.csv (canonical CSV, columns in "
+                "docs/data-model.md) on the Data page or with changeboard "
+                "load csv releases.csv.")
+    return "No release is planned to go live before the next meeting."
+
+
 def releases_note(pack: Pack) -> str:
     """What the HTML and PDF leave out of a long list of releases; ''."""
     n = len(pack.releases)
