@@ -162,7 +162,12 @@ keys as (
         1 as key_order,
         'deployment_frequency' as metric,
         'median_deploy_days_per_week' as statistic,
-        f.median_deploy_days_per_week as raw_value,
+        -- with no deployment loaded (of the filtered applications) the
+        -- median of empty weeks is no measured 0: NULL, as the band's input
+        case
+            when f.n > 0 or l.has_deployments
+                then f.median_deploy_days_per_week
+        end as raw_value,
         'days' as unit,
         f.n,
         case

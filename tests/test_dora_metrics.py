@@ -414,20 +414,32 @@ def test_frequency_band_needs_deployments_of_the_chosen_applications(
     """Filtered to an application with no deployment loaded at all, the
     period read 0.0 in the low band because another application's were
     loaded: DevLake's low is 'data present' per project, N/A when none is
-    collected. It has no band, and its note says why."""
+    collected. It has no band, and its note says why; its raw value is
+    NULL, not a measured 0.0 (`changeboard query dora_summary` printed
+    0.0 beside 'no deployment is loaded')."""
     given("applications", [
         {"application_id": "A", "name": "a", "portfolio": "Pay"},
         {"application_id": "B", "name": "b", "portfolio": "Core"}])
     given("deployments", [dep("D1", "2026-03-10 10:00Z")])  # A's, after FEB
     for scope in ({"application_ids": ["B"]}, {"portfolios": ["Core"]}):
         row = summary(con, **FEB, **scope).loc["deployment_frequency"]
-        assert (row["raw_value"], row["n"]) == (0, 0)
+        assert is_null(row["raw_value"]) and row["n"] == 0
         assert is_null(row["band_level"])
         assert row["note"] == ("no band: no deployment is loaded for the "
                                "chosen applications")
     row = summary(con, **FEB, application_ids=["A"]).loc[
         "deployment_frequency"]
     assert (row["band_level"], is_null(row["note"])) == ("low", True)
+
+
+def test_with_no_deployment_loaded_the_frequency_has_no_value(con):
+    """No deployment of any date: the median of the period's empty weeks
+    read 0.0 (the CLI printed it beside 'no band: no deployment is
+    loaded', where the page reads n/a): it is NULL, with n = 0."""
+    row = summary(con, **FEB).loc["deployment_frequency"]
+    assert is_null(row["raw_value"]) and row["n"] == 0
+    assert is_null(row["band_level"])
+    assert row["note"] == "no band: no deployment is loaded"
 
 
 def test_lead_time_is_never_banded_and_no_data_gives_no_level(con):
