@@ -65,6 +65,30 @@ def test_a_query_runs_as_csv_json_and_table(tiny_db):
     assert "change_success_rate" in cli(*base, "--format", "table").stdout
 
 
+def test_a_table_shows_a_null_cell_as_a_dash_whatever_its_type(tiny_db):
+    """`--format table` printed a rate with n = 0 as NaN (and a NULL text,
+    count or flag as None or <NA>), where the CSV leaves the cell empty and
+    the JSON has null; the pages show a dash."""
+    import pandas as pd
+
+    from changeboard.cli.query import table_text
+    frame = pd.DataFrame({
+        "rate": [0.5, None], "n": pd.array([2, None], dtype="Int64"),
+        "name": pd.Series(["a", None], dtype=object),
+        "text": pd.array(["x", None], dtype="string"),
+        "flag": pd.array([True, None], dtype="boolean"),
+        "at": pd.to_datetime(["2026-01-01", None]).tz_localize("UTC")})
+    lines = table_text(frame).splitlines()
+    assert lines[2].split() == ["–"] * 6, lines
+    assert lines[1].split()[:5] == ["0.5", "2", "a", "x", "True"], lines
+    # a period without changes: every rate NULL
+    shown = cli("queries", "change_success_rate", "--db", str(tiny_db),
+                "--param", "start_date=2020-01-01", "--param",
+                "end_date=2020-02-01", "--format", "table").stdout
+    assert "change_success_rate" in shown and "–" in shown
+    assert not {"NaN", "None", "<NA>", "NaT"} & set(shown.split()), shown
+
+
 def test_list_parameters_split_on_commas(tiny_db):
     result = cli("queries", "change_success_rate", "--db", str(tiny_db),
                  "--param", "start_date=2026-01-01", "--param",

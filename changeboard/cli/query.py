@@ -320,7 +320,27 @@ def _json_value(value):
     return value
 
 
+MISSING = "–"  # a table's NULL cell, as the pages show one
+
+
 def _print_table(frame) -> None:
     with pd.option_context("display.max_rows", 200, "display.max_columns",
                            50, "display.width", 200):
-        print(frame.to_string(index=False) if len(frame) else "(no rows)")
+        print(table_text(frame) if len(frame) else "(no rows)")
+
+
+def table_text(frame: pd.DataFrame) -> str:
+    """The rows as a text table, a NULL cell as MISSING: pandas writes NaN,
+    NaT, None or <NA> by the column's type (a rate with n = 0 read NaN,
+    where the CSV has an empty cell and the JSON null)."""
+    shown = frame.copy()
+    for i in range(shown.shape[1]):
+        column = shown.iloc[:, i]
+        missing = column.isna()
+        # float and datetime cells take to_string's na_rep; the others'
+        # (None, pd.NA) do not
+        if missing.any() and not (
+                pd.api.types.is_float_dtype(column.dtype)
+                or pd.api.types.is_datetime64_any_dtype(column.dtype)):
+            shown.isetitem(i, column.astype(object).where(~missing, MISSING))
+    return shown.to_string(index=False, na_rep=MISSING)
