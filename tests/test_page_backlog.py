@@ -117,6 +117,35 @@ def test_picking_a_state_narrows_the_open_list(made):
     assert metrics(made)["Open changes"] == 6
 
 
+def test_an_empty_open_list_says_why_it_is_empty(made):
+    """The open list said 'No open change in the filters.' with no filter
+    set (BPIC 2014: every change closed). It blames the filters only when
+    some are set, the chosen states when they hold none, and else says
+    every change loaded is closed or cancelled."""
+    def said(app):  # the open list's, the first tab's
+        return app.info[0].value
+
+    with db.publish(config.DB_PATH) as con:
+        con.execute("update changes set state = 'closed', ingested_batch_id = 2"
+                    " where state not in ('closed', 'cancelled')")
+    made.run()
+    assert not made.exception and metrics(made)["Open changes"] == 0
+    assert said(made) == ("No change is open: all 8 changes loaded are "
+                          "closed or cancelled.")
+    filtered = AppTest.from_file(PAGE, default_timeout=60)
+    filtered.query_params["change_types"] = "normal"
+    filtered.run()
+    assert not filtered.exception
+    assert said(filtered) == "No open change in the filters."
+
+
+def test_states_holding_no_open_change_say_so(made):
+    made.run()
+    made.multiselect(key="backlog_states").select("assess").run()
+    assert not made.exception and metrics(made)["Open changes"] == 6
+    assert made.info[0].value == "No open change in the chosen states."
+
+
 def test_the_sample_shows_the_three_lists_with_their_n(sample_db,
                                                        monkeypatch):
     monkeypatch.setattr(config, "DB_PATH", sample_db)

@@ -72,6 +72,22 @@ def listing(rows: pd.DataFrame, columns: list[str], stem: str,
              column_config=COLUMN_CONFIG)
 
 
+def none_open(n: int, picked: list[str]) -> str:
+    """What the open changes' list says when it is empty: that the sidebar
+    filters or the chosen states hold none, or, with neither to blame,
+    that every change loaded is closed or cancelled (BPIC 2014: 'No open
+    change in the filters' was said with no filter set)."""
+    if n and picked:
+        return "No open change in the chosen states."
+    if filters:
+        return "No open change in the filters."
+    closed = int(states["n_excluded"].iloc[0])
+    return ("No change is open: "
+            + ("the change loaded is" if closed == 1 else
+               f"all {closed:,} changes loaded are")
+            + " closed or cancelled.")
+
+
 status, _, filters = ui.page("Change backlog", period=False)
 ui.stop_without_changes(status, "no open change")
 
@@ -151,7 +167,7 @@ with everything:
     st.caption(f"{len(chosen):,} of n = {ui.many(n, 'open change')}; by "
                "state (new to review), the longest in its state first.")
     listing(chosen, OPEN_COLUMNS, f"open-changes-{stamp}",
-            "No open change in the filters.", "open-table")
+            none_open(n, picked), "open-table")
 with late:
     st.caption(f"{len(late_start):,} of n = {ui.many(n, 'open change')}: "
                "planned to start before the as-of time with no actual start "
