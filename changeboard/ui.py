@@ -306,13 +306,21 @@ def period_filter() -> dict[str, date]:
             if key in st.query_params:
                 del st.query_params[key]
     window = window_for(choice, start, end)
-    latest = latest_record_day()
+    # what the pages report on: an incident log loaded beside the changes,
+    # whose incidents no change caused (the UCI log to 2017 beside BPIC
+    # 2014), would move the presets past every change; with such incidents
+    # alone loaded, theirs
+    latest = latest_record_day("latest_reported_at") or latest_record_day()
     if choice != "custom" and latest is not None and \
             latest < window["start_date"]:
         # all the data is older than the preset: the preset ends with it
         window = window_for(choice, last_day=latest)
-        st.sidebar.caption(f"The data ends on {day(latest)}: the period "
-                           "ends there.")
+        record = latest_record_day()
+        st.sidebar.caption(
+            f"The data ends on {day(latest)}"
+            + (f" (incidents no change caused run to {day(record)})"
+               if record is not None and record > latest else "")
+            + ": the period ends there.")
     last_day = window["end_date"] - timedelta(days=1)
     keep("shown", (window["start_date"], last_day))
     st.sidebar.caption(
@@ -589,7 +597,8 @@ def data_banner() -> pd.Series | None:
 
 def latest_record_day(of: str = "latest_record_at") -> date | None:
     """The day of the latest thing that happened in the data (UTC); with
-    of="changes_last_at", of the last change created or closed."""
+    of="changes_last_at", of the last change created or closed, and so on
+    for data_status's other instants."""
     if db.version(config.DB_PATH) is None:
         return None
     latest = query("data_status").iloc[0][of]

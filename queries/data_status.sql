@@ -14,6 +14,11 @@
 -- (latest_change_incident; endoflife.date's release history runs to 2026,
 -- and the UCI incident log, whose incidents name no BPIC change, to 2016,
 -- beside BPIC 2014's changes).
+-- latest_reported_at: latest_record_at without the incidents that no loaded
+-- change or deployment caused (an incident log loaded beside the changes
+-- holds nothing the pages report on: the UCI log runs to 2017 beside BPIC
+-- 2014's changes): where the period presets end when all the data is older
+-- than their start.
 -- changes_first_at, changes_last_at: when the changes' records begin and
 -- end (the first created, the last created or closed; NULL with no
 -- change), so a page whose period holds no change can say where they are.
@@ -35,6 +40,7 @@ with status as (
         n_release_phases,
         latest_record_at,
         latest_operations_at,
+        latest_reported_at,
         changes_first_at,
         changes_last_at
     from derived_data_status

@@ -555,3 +555,44 @@ def test_a_filter_the_data_gives_no_value_for_says_so(bpic_db, monkeypatch):
         assert "records no" in box.help
     kinds = app.sidebar.multiselect(key="filter-change_types")
     assert (kinds.proto.placeholder, kinds.proto.disabled) == ("All", False)
+
+
+def test_an_incident_log_beside_bpic_leaves_the_default_period_on_its_changes(
+        bpic_db, tmp_path, monkeypatch):
+    """BPIC 2014 beside the UCI incident log, whose incidents no BPIC change
+    caused (a few name changes not loaded): the presets ended with the
+    incidents, in 2017, and every change card read n/a. They end with what
+    the pages report on: the changes, and an incident a loaded change
+    caused."""
+    import shutil
+
+    from streamlit.testing.v1 import AppTest
+
+    from changeboard import config
+    from tests.rows import insert_rows
+
+    copy = tmp_path / "both.duckdb"
+    shutil.copyfile(bpic_db, copy)
+    with db.publish(copy) as con:
+        [(last_change,)] = con.execute(
+            "select change_id from changes order by greatest(created_at, "
+            "closed_at) desc, change_id limit 1").fetchall()
+        insert_rows(con, "incidents", [
+            {"incident_id": "UCI1", "opened_at": "2017-02-16 14:17Z"},
+            {"incident_id": "UCI2", "opened_at": "2016-05-19 15:42Z",
+             "caused_by_change_id": "CHG-NOT-LOADED"},
+            {"incident_id": "UCI3", "opened_at": "2014-04-20 09:00Z",
+             "caused_by_change_id": last_change}])
+    with db.connect(copy, read_only=True) as con:
+        status = db.run(con, "data_status").iloc[0]
+    assert str(status["latest_record_at"]).startswith("2017-02-16")
+    assert str(status["latest_reported_at"]).startswith("2014-04-20")
+
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    app = AppTest.from_file(str(Path(__file__).resolve().parents[1]
+                                / "app.py"), default_timeout=120).run()
+    assert not app.exception
+    assert ("The data ends on 20 Apr 2014 (incidents no change caused run to "
+            "16 Feb 2017): the period ends there.") in [
+        c.value for c in app.sidebar.caption]
+    assert {m.label: m.value for m in app.metric}["Emergency ratio"] != "n/a"

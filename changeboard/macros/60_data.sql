@@ -636,13 +636,19 @@ changes_span as (
     from changes
 ),
 
--- the latest thing that happened in the data (never a plan)
+-- the latest thing that happened in the data (never a plan); of it, what
+-- the pages report on: not an incident that no loaded change or deployment
+-- caused (its reference unset or dangling: derived_dangling_ids)
 latest as (
     select
+        -- the incidents' own row holds the latest the caused ones' has
         max(happened_at) as latest_record_at,
         max(happened_at) filter (
             where kind in ('change', 'deployment')
-        ) as latest_operations_at
+        ) as latest_operations_at,
+        max(happened_at) filter (
+            where kind <> 'incident'
+        ) as latest_reported_at
     from (
         select
             'change' as kind,
@@ -663,6 +669,32 @@ latest as (
             'incident' as kind,
             max(opened_at) as happened_at
         from incidents
+        union all
+        select
+            'caused_incident' as kind,
+            max(i.opened_at) as happened_at
+        from incidents as i
+        where
+            (
+                i.caused_by_change_id is not null
+                and i.caused_by_change_id not in (
+                    select d.ref_id
+                    from derived_dangling_ids as d
+                    where
+                        d.table_name = 'incidents'
+                        and d.column_name = 'caused_by_change_id'
+                )
+            )
+            or (
+                i.caused_by_deployment_id is not null
+                and i.caused_by_deployment_id not in (
+                    select d.ref_id
+                    from derived_dangling_ids as d
+                    where
+                        d.table_name = 'incidents'
+                        and d.column_name = 'caused_by_deployment_id'
+                )
+            )
     ) as h
 ),
 
@@ -682,6 +714,7 @@ counted as (
         cast(s.n_release_phases as bigint) as n_release_phases,
         l.latest_record_at,
         l.latest_operations_at,
+        l.latest_reported_at,
         c.changes_first_at,
         c.changes_last_at
     from batches as b
