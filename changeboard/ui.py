@@ -801,7 +801,8 @@ def readable(frame: pd.DataFrame, labels: dict | None = None
              ) -> pd.DataFrame:
     """The frame as people read it: codes as words, tiers and phases by name
     (phase_word), and an application's name beside its id (`labels`:
-    application id -> label, _application_labels)."""
+    application id -> label, _application_labels; none where the data
+    names none)."""
     shown = frame.copy()
     for column in shown.columns:
         text = shown[column].dtype == object or \
@@ -814,10 +815,14 @@ def readable(frame: pd.DataFrame, labels: dict | None = None
             shown[column] = each_distinct(shown[column],
                                           lambda t: TIERS.get(t, t))
     if labels is not None:
+        # an application the data names none for (its label is its id:
+        # BPIC 2014's) has no name, as with_names and the queries giving
+        # application_name leave it: not its id twice
         shown.insert(list(shown.columns).index("application_id"),
                      "application_name", each_distinct(
                          shown["application_id"],
-                         lambda a: _name_only(labels.get(a, a))))
+                         lambda a: _name_only(labels[a])
+                         if a in labels and labels[a] != a else None))
     return shown
 
 

@@ -188,7 +188,11 @@ def test_a_table_draws_its_rows_readable_and_linked_made_once_per_content(
         "https://cm.example/c/CHG%202"]
     assert drawn["risk"].tolist()[:2] == ["Very high", "Low"]
     assert pd.isna(drawn["risk"].iloc[2])
-    assert drawn["application_name"].tolist()[:2] == [name, "APP-404"]
+    # an application the data names none for has no name beside its id
+    # (it read its id twice: 'APP-404', 'APP-404'), as the downloads
+    # (with_names) and the queries giving application_name leave it
+    assert drawn["application_name"].tolist()[0] == name
+    assert pd.isna(drawn["application_name"].iloc[1])
     assert drawn["n"].tolist() == [0, 1, 2]
     app.session_state["rows"] = 4  # other rows: made for them
     app.run()
