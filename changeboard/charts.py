@@ -344,6 +344,22 @@ def stacked_bars(frame: pd.DataFrame, *, x: str, columns: dict[str, str],
                                  yaxis=count_axis(peak)))
 
 
+# a rate over fewer than this many records is a small sample: its point is
+# grey and its hover says so (one change of 15 drew a 6.7 % emergency spike
+# as loud as any other month); the Overview's deltas use the same bound
+SMALL_N = 30
+SMALL_N_COLOUR = "#999999"
+
+
+def small_n_said(counts: pd.Series, records: str) -> str:
+    """What a rate line's caption adds when some point rates fewer than
+    SMALL_N records (`records`: 'changes'): ' A grey point rates fewer than
+    30 changes: a small sample.'; '' when none does."""
+    if not ((counts > 0) & (counts < SMALL_N)).any():
+        return ""
+    return f" A grey point rates fewer than {SMALL_N} {records}: a small sample."
+
+
 @kept
 def rate_line(frame: pd.DataFrame, *, x: str, y: str, n: str, y_title: str,
               x_title: str = "") -> go.Figure:
@@ -351,17 +367,26 @@ def rate_line(frame: pd.DataFrame, *, x: str, y: str, n: str, y_title: str,
     point. Its ticks keep up to two decimals, trailing zeros trimmed (d3's
     '~'): an emergency ratio near 0.2 % read '0%' on every tick. A period
     the dates cut (is_complete false, if the frame says) is an open
-    circle: its rate stands on a part of the period's changes."""
+    circle: its rate stands on a part of the period's changes. A rate of
+    fewer than SMALL_N records is a grey point, its hover saying it is a
+    small sample."""
     symbol = "circle"
     if "is_complete" in frame:
         symbol = ["circle-open" if complete is False else "circle"
                   for complete in frame["is_complete"].tolist()]
+    counts = [None if pd.isna(c) else int(c) for c in frame[n].tolist()]
+    small = [c is not None and 0 < c < SMALL_N for c in counts]
+    notes = [f"<br>fewer than {SMALL_N}: a small sample" if few else ""
+             for few in small]
     trace = _express(
         "scatter", x=_array(frame[x]), y=_array(frame[y]),
-        customdata=_array(frame[[n]]), mode="lines+markers",
+        customdata=_array(pd.DataFrame({"n": counts, "note": notes})),
+        mode="lines+markers",
         orientation="v", line={"color": SERIES[0], "dash": "solid"},
-        marker={"symbol": symbol},
-        hovertemplate="%{y:.1%} of n = %{customdata[0]:,}<extra></extra>")
+        marker={"symbol": symbol, "color": [
+            SMALL_N_COLOUR if few else SERIES[0] for few in small]},
+        hovertemplate="%{y:.1%} of n = %{customdata[0]:,}%{customdata[1]}"
+                      "<extra></extra>")
     return _figure([trace], _layout(
         y_title=y_title, x_title=x_title, express=True,
         yaxis={"tickformat": ".2~%", "rangemode": "tozero"}))

@@ -206,7 +206,8 @@ def test_bars_over_time_pick_their_period_and_name_their_status():
 def test_a_rate_line_shows_the_n_behind_each_point():
     line = FIGURES["rate_line"]()
     assert list(line.data[0].x) == ["2026-W47", "2026-W48", "2026-W49"]
-    assert [list(c) for c in line.data[0].customdata] == [[8], [8], [0]]
+    # the n, then the small-sample note (8 < 30: see below)
+    assert [c[0] for c in line.data[0].customdata] == [8, 8, 0]
     assert "n = %{customdata[0]:,}" in line.data[0].hovertemplate
     assert np.isnan(line.data[0].y[2])  # a gap, not a zero
 
@@ -222,6 +223,30 @@ def test_a_rate_line_draws_a_period_the_dates_cut_as_an_open_circle():
     assert list(line.data[0].marker.symbol) == [
         "circle-open", "circle", "circle-open"]
     assert FIGURES["rate_line"]().data[0].marker.symbol == "circle"
+
+
+def test_a_rate_line_greys_a_point_of_fewer_than_30_records():
+    """One emergency change of 15 drew a 6.7 % spike as loud as any month's
+    point, its n only in the hover: a rate of fewer than 30 records is a
+    grey point and its hover says it is a small sample; a period of none
+    (no rate, a gap) and one of 30 or more keep the line's colour."""
+    frame = pd.DataFrame({"period_label": ["Jun", "Jul", "Aug", "Sep"],
+                          "n": pd.array([120, 15, 0, 30], dtype="Int64"),
+                          "ratio": [0.0, 1 / 15, np.nan, 0.1]})
+    line = charts.rate_line(frame, x="period_label", y="ratio", n="n",
+                            y_title="share of emergency changes")
+    [trace] = line.data
+    blue, grey = charts.SERIES[0], charts.SMALL_N_COLOUR
+    assert list(trace.marker.color) == [blue, grey, blue, blue]
+    assert [list(row) for row in trace.customdata] == [
+        [120, ""], [15, "<br>fewer than 30: a small sample"], [0, ""],
+        [30, ""]]
+    assert trace.hovertemplate == ("%{y:.1%} of n = %{customdata[0]:,}"
+                                   "%{customdata[1]}<extra></extra>")
+    assert charts.small_n_said(frame["n"], "changes") == (
+        " A grey point rates fewer than 30 changes: a small sample.")
+    assert charts.small_n_said(frame["n"].where(frame["n"] != 15, 40),
+                               "changes") == ""
 
 
 def test_a_rate_line_of_small_rates_tells_its_ticks_apart():

@@ -596,3 +596,35 @@ def test_an_incident_log_beside_bpic_leaves_the_default_period_on_its_changes(
             "16 Feb 2017): the period ends there.") in [
         c.value for c in app.sidebar.caption]
     assert {m.label: m.value for m in app.metric}["Emergency ratio"] != "n/a"
+
+
+def test_bpic_months_of_few_changes_are_grey_points_said_under_the_chart(
+        bpic_db, monkeypatch):
+    """BPIC 2014 over 2013-2014: July 2013's emergency ratio, 1 change of
+    15, drew a 6.7 % spike as loud as the months of a thousand. Its point
+    is grey, and the caption says what a grey point is."""
+    import json
+
+    from streamlit.testing.v1 import AppTest
+
+    from changeboard import charts, config
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.setattr(config, "DB_PATH", bpic_db)
+    app = AppTest.from_file(str(root / "app.py"), default_timeout=120)
+    app.query_params.update({"period": "custom", "from": "2013-01-01",
+                             "to": "2014-12-31"})
+    app.switch_page("views/changes.py").run()
+    assert not app.exception
+    assert any(c.value.startswith("Emergency ratio") and c.value.endswith(
+        "A grey point rates fewer than 30 changes: a small sample.")
+        for c in app.caption)
+    [chart] = [json.loads(c.proto.spec) for c in app.get("plotly_chart")
+               if "share of emergency changes" in c.proto.spec]
+    [trace] = chart["data"]
+    small = [n < 30 for n, _ in trace["customdata"] if n]
+    colours = [c for (n, _), c in zip(trace["customdata"],
+                                      trace["marker"]["color"]) if n]
+    assert any(small) and not all(small)
+    assert colours == [charts.SMALL_N_COLOUR if s else charts.SERIES[0]
+                       for s in small]

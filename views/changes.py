@@ -216,7 +216,8 @@ else:
         f"or rolled-back deployment) · {int(overall['n_excluded']):,} "
         f"cancelled or rejected left out · {int(overall['n_unclassified']):,}"
         " without a close code. Dated by when the work ended; (part) periods"
-        " are cut by the dates.")
+        " are cut by the dates."
+        + charts.small_n_said(trend["n"], "implemented changes"))
     pick = ui.drill(f"Changes of one {grain}",
                     list(trend.loc[trend["n"] > 0, "period_label"]),
                     "changes_period", POINT,
@@ -379,7 +380,8 @@ else:
         f"{ui.many(headline['n'], 'completed change')} of a known type, with "
         "or without a close code "
         f"({int(headline['n_unclassified']):,} without a type). A rising "
-        "ratio usually means planning is being bypassed.")
+        "ratio usually means planning is being bypassed."
+        + charts.small_n_said(emergency["n"], "changes"))
     pick = ui.drill(f"Emergency changes of one {grain}",
                     list(emergency.loc[emergency["n_emergency"] > 0,
                                        "period_label"]),

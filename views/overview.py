@@ -84,8 +84,9 @@ class Card(NamedTuple):
 
 
 # a period before counting fewer than this many: its delta says its n (BPIC
-# 2014's emergency ratio read '+0.3 pp' against 2012's 3 changes)
-SMALL_N = 30
+# 2014's emergency ratio read '+0.3 pp' against 2012's 3 changes), as a
+# rate line greys such a period's point
+SMALL_N = charts.SMALL_N
 
 
 def rate(column: str, n: str = "n"):
