@@ -624,7 +624,8 @@ def test_bpic_months_of_few_changes_are_grey_points_said_under_the_chart(
     [trace] = chart["data"]
     small = [n < 30 for n, _ in trace["customdata"] if n]
     colours = [c for (n, _), c in zip(trace["customdata"],
-                                      trace["marker"]["color"]) if n]
+                                      trace["marker"]["color"], strict=True)
+               if n]
     assert any(small) and not all(small)
     assert colours == [charts.SMALL_N_COLOUR if s else charts.SERIES[0]
                        for s in small]
