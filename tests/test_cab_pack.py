@@ -2612,6 +2612,37 @@ def test_a_block_longer_than_a_page_runs_on_from_the_one_before(
 
 
 @needs_pdf_tools
+def test_a_list_heading_at_the_foot_of_a_page_goes_over_with_its_table(
+        pack, tmp_path):
+    """The sample's 08 Dec pack ended page 35 with the heading
+    'Implemented without the required approval' and began page 36 with
+    its table, headless. A since-last-CAB list's heading (h3) near the foot
+    of a page goes over with its table, as h2 and h4 already did. One
+    print of the pack's own list (html._since_list) after spacers growing
+    2 mm at a time, each copy from a page of its own, puts the heading at
+    the foot of a page (4 of the 23 copies were cut so before; Chromium
+    shrinks the page to the table's width, so the spacers are longer
+    than A4's 269 mm)."""
+    from reports.cab import html
+    listed = html._since_list(pack, "unauthorized",
+                              "Implemented without the required approval")
+    assert "<table" in listed
+    copies = "".join(
+        f'<section style="break-before: page"><div style="height: {mm}mm">'
+        f"</div>{listed}</section>" for mm in range(300, 346, 2))
+    page = cab.for_print(f"<html><head><style>{cab.CSS}</style></head>"
+                         f"<body>{copies}</body></html>")
+    text = pdf_pages(cab.print_pdf(page, tmp_path / "foot.pdf"))
+    headed = [i for i, t in enumerate(text)
+              if "Implemented without the required approval" in t]
+    tabled = [i for i, t in enumerate(text) if any(
+        line.startswith("Change") and "Title" in line
+        for line in t.splitlines())]
+    assert len(headed) == 23
+    assert [i for i in headed if i not in tabled] == [], (headed, tabled)
+
+
+@needs_pdf_tools
 def test_a_block_the_estimate_thought_long_that_fits_a_page_stays_whole(
         pack, tmp_path):
     """The sample's 08 Dec pack put block 5 (printed_lines 46.5, over
