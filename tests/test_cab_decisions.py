@@ -583,6 +583,30 @@ def test_the_pages_minutes_are_the_meetings_whatever_its_filter(
     assert regenerated.undecided == ["C2"]
 
 
+def test_a_filtered_page_says_its_form_and_its_minutes_number_two_agendas(
+        decided_db, monkeypatch):
+    """Filtered to one team, the form offered its change as '#1' while the
+    minutes beside it number it #2 and count the undecided changes of the
+    whole agenda, with nothing said of the two scopes. The form's caption
+    says the filters narrow its list and the minutes are the whole
+    agenda's; the undecided count says it is the meeting's. Unfiltered,
+    neither is said."""
+    decisions.record(decided_db, MEMBER, MEETING, "C1", "approved", "ok")
+    app = _page(decided_db, monkeypatch, teams="Ops")
+    said = [c.value for c in app.caption]
+    assert any(c.endswith(
+        "The filters or the window chosen narrow this list to this pack's "
+        "changes, numbered as in it; the decisions and minutes below are "
+        "the meeting's whole agenda, numbered as the minutes number it.")
+        for c in said), said
+    assert "1 agenda change not decided yet, of the meeting's 2, whatever " \
+        "the filters." in said
+    whole = _page(decided_db, monkeypatch)
+    said = [c.value for c in whole.caption]
+    assert not any("narrow this list" in c for c in said), said
+    assert "1 agenda change not decided yet." in said
+
+
 @pytest.mark.parametrize("k", [1, 2])
 def test_saved_attendees_are_counted_in_the_singular_for_one(
         decided_db, monkeypatch, k):

@@ -202,9 +202,17 @@ def _decisions_tab() -> None:
     named = _kept(pack, _agenda_options)
     now = dict(zip(recorded["change_id"].tolist(),
                    recorded["decision"].tolist(), strict=True))
+    # the minutes are the meeting's whole agenda in its default window
+    # (their Regenerate command's), whatever the filters or window here
+    narrowed = bool(filters) or window_end is not None
     if may:
         st.caption(f"Recording as {ui.plain(user.actor)}. A change of "
-                   "decision is kept as history; the latest is current.")
+                   "decision is kept as history; the latest is current."
+                   + (" The filters or the window chosen narrow this list "
+                      "to this pack's changes, numbered as in it; the "
+                      "decisions and minutes below are the meeting's "
+                      "whole agenda, numbered as the minutes number it."
+                      if narrowed and not agenda.empty else ""))
         if agenda.empty:
             st.info("No change is on this meeting's agenda.")
         else:
@@ -262,15 +270,16 @@ def _decisions_tab() -> None:
         return
     # the meeting's minutes, as their Regenerate command writes them:
     # the whole agenda of its default window, whatever this page's filters
-    whole = pack if not filters and window_end is None else \
-        _meeting_pack(None, {})
+    whole = _meeting_pack(None, {}) if narrowed else pack
     built = minutes.build(whole)
     ui.table(built.decisions[minutes.ON_PAGE], f"{stem}-decisions",
              max_rows=None, height=ui.table_height(len(built.decisions), most=420),
              download=built.decisions)
     if built.undecided:
         st.caption(f"{ui.many(len(built.undecided), 'agenda change')} not "
-                   "decided yet.")
+                   "decided yet" + (
+                       f", of the meeting's {len(whole.agenda):,}, whatever "
+                       "the filters" if narrowed else "") + ".")
     decided_ids = list(recorded["change_id"])
     shown = st.selectbox("History of", decided_ids, key="cab-history",
                          help="Every decision recorded on the change at this "
