@@ -672,29 +672,27 @@ latest as (
         union all
         select
             'caused_incident' as kind,
-            max(i.opened_at) as happened_at
-        from incidents as i
-        where
-            (
-                i.caused_by_change_id is not null
-                and i.caused_by_change_id not in (
-                    select d.ref_id
-                    from derived_dangling_ids as d
-                    where
-                        d.table_name = 'incidents'
-                        and d.column_name = 'caused_by_change_id'
-                )
-            )
-            or (
-                i.caused_by_deployment_id is not null
-                and i.caused_by_deployment_id not in (
-                    select d.ref_id
-                    from derived_dangling_ids as d
-                    where
-                        d.table_name = 'incidents'
-                        and d.column_name = 'caused_by_deployment_id'
-                )
-            )
+            max(c.opened_at) as happened_at
+        from (
+            select
+                opened_at,
+                'caused_by_change_id' as column_name,
+                caused_by_change_id as ref_id
+            from incidents
+            where caused_by_change_id is not null
+            union all
+            select
+                opened_at,
+                'caused_by_deployment_id' as column_name,
+                caused_by_deployment_id as ref_id
+            from incidents
+            where caused_by_deployment_id is not null
+        ) as c
+        anti join derived_dangling_ids as d
+            on
+                d.table_name = 'incidents'
+                and c.column_name = d.column_name
+                and c.ref_id = d.ref_id
     ) as h
 ),
 
