@@ -70,8 +70,8 @@ lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/sqlfluff lint --processes 2 queries
 
-# the suite runs on every core (at most 4 workers): 9-12 min on 2 cores
-# (5 Dec: 551-721 s of pytest time in fresh clones on a quiet machine)
+# the suite runs on every core (at most 4 workers): 8-12 min on 2 cores
+# (5 Dec: 487-721 s of pytest time in fresh clones on a quiet machine)
 test: $(VENV)/.dev-installed chromium nginx lint
 	$(PY) -m pytest --numprocesses=auto --maxprocesses=4
 
