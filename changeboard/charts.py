@@ -351,11 +351,17 @@ SMALL_N = 30
 SMALL_N_COLOUR = "#999999"
 
 
+def _small(count) -> bool:
+    """Whether a rate of `count` records is a small sample (NULL, 0: no
+    rate at all, so no point to grey)."""
+    return count is not None and not pd.isna(count) and 0 < count < SMALL_N
+
+
 def small_n_said(counts: pd.Series, records: str) -> str:
     """What a rate line's caption adds when some point rates fewer than
     SMALL_N records (`records`: 'changes'): ' A grey point rates fewer than
     30 changes: a small sample.'; '' when none does."""
-    if not ((counts > 0) & (counts < SMALL_N)).any():
+    if not any(_small(c) for c in counts.tolist()):
         return ""
     return f" A grey point rates fewer than {SMALL_N} {records}: a small sample."
 
@@ -375,7 +381,7 @@ def rate_line(frame: pd.DataFrame, *, x: str, y: str, n: str, y_title: str,
         symbol = ["circle-open" if complete is False else "circle"
                   for complete in frame["is_complete"].tolist()]
     counts = [None if pd.isna(c) else int(c) for c in frame[n].tolist()]
-    small = [c is not None and 0 < c < SMALL_N for c in counts]
+    small = [_small(c) for c in counts]
     notes = [f"<br>fewer than {SMALL_N}: a small sample" if few else ""
              for few in small]
     trace = _express(
