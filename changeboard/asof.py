@@ -23,7 +23,7 @@ def chosen() -> str | None:
     return None if name in (None, snapshots.LIVE) else name
 
 
-def source() -> tuple[str, tuple[int, int] | None]:
+def source() -> tuple[str, tuple[int, int, int] | None]:
     """(file, version) every page reads this run: the live database, or the
     chosen snapshot (read-only; an upgraded copy when it is older than this
     Changeboard). A snapshot pruned since it was chosen: the live data."""

@@ -606,8 +606,8 @@ def _unchanged(before, now: frozenset[str] | None, marks: dict) -> bool:
 
 # --- the shared read-only view of a published file --------------------------
 
-_readers: dict[str, tuple[tuple[int, int] | None, duckdb.DuckDBPyConnection]] \
-    = {}
+_readers: dict[str, tuple[tuple[int, int, int] | None,
+                         duckdb.DuckDBPyConnection]] = {}
 _readers_lock = threading.Lock()
 READ_MEMORY_LIMIT = "1GB"  # DuckDB's buffer pool for the app's reads
 
@@ -949,13 +949,16 @@ def _bound_query(name: str, values: dict) -> tuple[str, dict]:
     return sql, bound
 
 
-def version(path: str | Path) -> tuple[int, int] | None:
-    """(inode, mtime) of the published file: changes with every publish."""
+def version(path: str | Path) -> tuple[int, int, int] | None:
+    """(inode, mtime, ctime) of the published file: changes with every
+    publish. A publish that changed no data keeps the replaced file's
+    mtime (replace), and a freed inode may be given again: the ctime,
+    which the publish's chmod sets, tells such files apart."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
         return None
-    return st.st_ino, st.st_mtime_ns
+    return st.st_ino, st.st_mtime_ns, st.st_ctime_ns
 
 
 REOPENS = 5  # times a read-only open is tried while publishes replace the file
@@ -1112,7 +1115,10 @@ def replace(fresh: str | Path, path: str | Path, *,
     (owner-only when it does not). The caller holds the writer lock.
 
     The file replaced is kept as a dated read-only snapshot when the two
-    hold different data, and the snapshot folder pruned (snapshots.py).
+    hold different data, and the snapshot folder pruned (snapshots.py);
+    when they hold the same (a failed load, a sync that found nothing
+    new), fresh takes the replaced file's mtime, so its version name: a
+    pack that names that version is rebuilt from fresh, the same bytes.
     `written`: fresh's fingerprint, when the caller took it before closing
     the file."""
     kept = None
@@ -1121,9 +1127,12 @@ def replace(fresh: str | Path, path: str | Path, *,
     except FileNotFoundError:
         os.chmod(fresh, NEW_FILE_MODE)
     else:
-        if snapshots.enabled() and snapshots.fingerprint(path) != (
-                written or snapshots.fingerprint(fresh)):
-            kept = snapshots.link_old(Path(path))
+        if snapshots.enabled():
+            if snapshots.fingerprint(path) != (
+                    written or snapshots.fingerprint(fresh)):
+                kept = snapshots.link_old(Path(path))
+            else:
+                os.utime(fresh, ns=(old.st_atime_ns, old.st_mtime_ns))
         if hasattr(os, "chown"):
             try:
                 os.chown(fresh, old.st_uid, old.st_gid)

@@ -5,12 +5,16 @@ file it replaces is kept, hard-linked into `<database>.snapshots/` beside
 the database and made read-only (mode 0400): keeping it costs no copy and
 no extra disk at the moment of the swap, only the disk the old file would
 otherwise have given back. A publish that changed no data (a sync that
-found nothing new, a load whose rows were all unchanged) keeps nothing.
+found nothing new, a failed load) keeps nothing. A load whose rows were
+all unchanged is another version: its batch is one more a pack names.
 
 A file version is named by the UTC time it was published (its mtime, which
 nothing changes afterwards): `2026-12-08T14-03-27.512031Z`. The live file
 has a name too (version_name), so a CAB pack built from live data names
-the snapshot that file becomes when a later publish replaces it.
+the snapshot that file becomes when a later publish replaces it. A publish
+that changed no data keeps the name of the file it replaces (db.replace
+gives the new file its mtime): a pack built from that file is rebuilt from
+the new one, the same bytes, as it would have been from a snapshot.
 
 Retention (after each publish): the newest CHANGEBOARD_SNAPSHOTS_KEEP_LAST,
 plus the newest of each of the last CHANGEBOARD_SNAPSHOTS_DAILY days, plus
@@ -212,9 +216,11 @@ def _attached(path: str | Path):
 
 def fingerprint(path: str | Path) -> tuple | None:
     """What says whether two published files hold different data: the schema
-    version and macros, and per table with rows from loads its row count
+    version and macros, per table with rows from loads its row count
     and highest batch id (every row a load writes carries that load's
-    batch id, the highest so far; a delete lowers a count)."""
+    batch id, the highest so far; a delete lowers a count), and the
+    succeeded loads (a pack names them). A failed load or a sync that
+    found nothing new changes none of it."""
     try:
         with _attached(path) as con:
             con.execute("use f")
@@ -236,6 +242,15 @@ def fingerprint_of(con) -> tuple:
     from changeboard import db  # db keeps snapshots: imported late
 
     found.append(tuple(sorted(db.load_marks(con).items())))
+    # the loads a CAB pack names (cab_pack_sources: the succeeded batches
+    # and the last one's end, the as_of readiness is judged at): a load
+    # whose rows were all unchanged gives another pack from the same rows
+    try:
+        found.append(con.execute(
+            "select count(*), max(finished_at), bit_xor(hash(batch_id)) "
+            "from ingest_batches where status = 'succeeded'").fetchall())
+    except duckdb.CatalogException:
+        found.append(None)
     return tuple(found)
 
 
@@ -354,13 +369,13 @@ def _is_current_file(path: Path) -> bool:
     from changeboard import db
 
     st = path.stat()
-    return _current(str(path), st.st_ino, st.st_mtime_ns, db.SCHEMA_VERSION,
-                    db.macros_sha256())
+    return _current(str(path), st.st_ino, st.st_mtime_ns, st.st_ctime_ns,
+                    db.SCHEMA_VERSION, db.macros_sha256())
 
 
 @functools.lru_cache(maxsize=256)
-def _current(path: str, inode: int, mtime_ns: int, schema: int,
-             macros: str) -> bool:
+def _current(path: str, inode: int, mtime_ns: int, ctime_ns: int,
+             schema: int, macros: str) -> bool:
     """Whether the file needs no upgrade; asked once per file version and
     code version (an app page asks on every query)."""
     from changeboard import db

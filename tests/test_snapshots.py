@@ -62,20 +62,28 @@ def test_a_publish_keeps_the_file_it_replaced_read_only_unless_nothing_changed(
     assert (os.stat(kept.path).st_mode & 0o777) == 0o400
     assert snapshots.contents(kept.path)["counts"]["changes"] + 1 == \
         snapshots.contents(live)["counts"]["changes"]
-    # the same file again: nothing published; the same rows in another
-    # file: a batch whose rows are all unchanged; a file that fails: a
-    # failed batch; an empty publish: none of them keeps a snapshot
+    # the same file again: nothing published; a file that fails: a failed
+    # batch; an empty publish (a sync that found nothing new): none of them
+    # keeps a snapshot, and the live file keeps its name
+    loaded = snapshots.version_name(live)
     assert ingest.load_path("csv", csv, live).status == "unchanged"
     (tmp_path / "b").mkdir()
-    again = tmp_path / "b" / "changes.csv"
-    again.write_bytes(csv.read_bytes().replace(b"\n", b"\r\n"))
-    assert ingest.load_path("csv", again, live).rows_unchanged == 1
     broken = tmp_path / "b" / "unknown.csv"
     broken.write_text("what\n1\n")
+    published = db.version(live)
     assert ingest.load_path("csv", broken, live).status == "failed"
     with db.publish(live):
         pass
     assert names(live) == [first]
+    assert snapshots.version_name(live) == loaded
+    assert db.version(live) != published  # a new file all the same
+    # the same rows in another file: a batch whose rows are all unchanged
+    # is another version (a pack names the loads it read)
+    again = tmp_path / "b" / "changes.csv"
+    again.write_bytes(csv.read_bytes().replace(b"\n", b"\r\n"))
+    assert ingest.load_path("csv", again, live).rows_unchanged == 1
+    assert names(live) == [first, loaded]
+    assert snapshots.version_name(live) != loaded
 
 
 def test_a_publish_fingerprints_the_file_it_wrote_as_reading_it_would(
@@ -269,6 +277,41 @@ def test_a_pack_regenerated_as_of_its_snapshot_is_the_same_bytes_after_loads_syn
     assert sha(kept.path) == kept_bytes  # read through an upgraded copy
     assert any(p.name.startswith(version) for p in
                (snapshots.folder(live) / ".upgraded").iterdir())
+    db.forget_readers()
+
+
+def test_a_pack_of_live_data_is_rebuilt_by_its_name_after_a_failed_load(
+        live, tmp_path):
+    """A failed load publishes its batch; a pack built before it names the
+    live file's version, which that publish replaced: the new file keeps
+    the name, and the pack is rebuilt from it, then from its snapshot."""
+    meeting = cab.next_meeting().date()
+    pack = cab.build_pack(live, meeting)
+    version = pack.data_version
+    assert version == snapshots.version_name(live)
+    html, xlsx = cab.to_html(pack), cab.to_xlsx(pack)
+    broken = tmp_path / "unknown.csv"
+    broken.write_text("what\n1\n")
+    assert ingest.load_path("csv", broken, live).status == "failed"
+    with db.publish(live):  # as a sync that finds nothing new publishes
+        pass
+    assert names(live) == []
+    assert snapshots.version_name(live) == version
+    with db.reading(live) as con:  # the failed batch is in the live file
+        assert con.execute("select count(*) from ingest_batches "
+                           "where status = 'failed'").fetchone()[0] == 1
+    again = cab.build_pack(live, meeting, as_of=version)
+    assert cab.to_html(again) == html
+    assert cab.to_xlsx(again) == xlsx
+    out = tmp_path / "cli.html"
+    assert cli_main(["report", "cab", "--db", str(live), "--date",
+                     meeting.isoformat(), "--as-of", version, "--format",
+                     "html", "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == html
+    # new data: that version is kept, under its name
+    ingest.load_path("csv", new_changes_csv(tmp_path, "LATER-1"), live)
+    assert names(live) == [version]
+    assert cab.to_html(cab.build_pack(live, meeting, as_of=version)) == html
     db.forget_readers()
 
 
