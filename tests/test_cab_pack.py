@@ -2170,8 +2170,9 @@ def test_the_xlsx_writes_instants_as_dates_in_the_packs_zone_and_numbers_as_numb
         change = row["Change"]
         assert (change.value == "n/a") == (text.loc[kpi, "Change"] == "n/a")
         if change.value != "n/a":
-            assert f"{change.value:+.1f} pp" == text.loc[kpi, "Change"]
-            assert change.number_format == '+0.0" pp";-0.0" pp";+0.0" pp"'
+            assert (f"{change.value:+.1f} pp" if change.value else
+                    "0.0 pp") == text.loc[kpi, "Change"]
+            assert change.number_format == '+0.0" pp";-0.0" pp";0.0" pp"'
     # H2 failed, H4 did not; H5 went well before; none unauthorised before
     assert [(k, r["Count"].value, r["Change"].value) for k, r in
             kpis.items()] == [("Change success rate", 1, 50),
@@ -2686,3 +2687,15 @@ def test_for_decision_says_it_holds_changes_not_yet_submitted_too(
               if c.value.startswith("Normal and emergency changes")]
     assert ("not yet approved: awaiting approval, or not yet submitted for "
             "it (the Approval column says which)") in said
+
+
+def test_a_rate_change_that_rounds_to_none_reads_0_0_pp_not_minus_0_0():
+    """BPIC 2014's emergency ratio went from 0.299% to 0.289%: the pack
+    printed -0.0 pp."""
+    assert cab.tables._delta(0.00289, 0.00299) == "0.0 pp"
+    assert cab.tables._delta(0.00289, 0.00299, sheet=True) == 0.0
+    assert cab.tables._delta(0.00309, 0.00299) == "0.0 pp"
+    assert cab.tables._delta(0.5, 0.4) == "+10.0 pp"
+    assert cab.tables._delta(0.4, 0.5, sheet=True) == pytest.approx(-10.0)
+    assert cab.tables._delta(0.0034, 0.0029) == "+0.1 pp"
+    assert cab.tables._delta(None, 0.5) == "n/a"

@@ -128,7 +128,7 @@ def kpi_table(pack: Pack, *, sheet: bool = False) -> pd.DataFrame:
         frame.attrs[NUMBER_FORMATS] = {
             since_title: "0.0%", before_title: "0.0%",
             "Count": [f'0" {_quoted(w)}"' for w in k["Count is"]],
-            "Change": '+0.0" pp";-0.0" pp";+0.0" pp"'}
+            "Change": '+0.0" pp";-0.0" pp";0.0" pp"'}
     return frame
 
 
@@ -234,11 +234,16 @@ def _quoted(word: str) -> str:
 
 
 def _delta(now, before, sheet: bool = False):
+    """The change of a rate in percentage points, to one decimal; one that
+    rounds to none is 0.0 pp, not -0.0 (0.289% after 0.299%)."""
     if pd.isna(now) or pd.isna(before):
         return "n/a"
+    points = float(100 * (now - before))
+    if round(points, 1) == 0:
+        return 0.0 if sheet else "0.0 pp"
     if sheet:  # the percentage points the text rounds
-        return float(100 * (now - before))
-    return f"{100 * (now - before):+.1f} pp"
+        return points
+    return f"{points:+.1f} pp"
 
 
 def headline(pack: Pack) -> list[tuple[str, int]]:
