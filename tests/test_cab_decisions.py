@@ -457,6 +457,24 @@ def _page(path, monkeypatch, user=None, tab="decisions", **url):
     return app
 
 
+def test_the_form_opens_on_and_moves_to_a_change_not_decided_yet(
+        decided_db, monkeypatch):
+    """The agenda is C2, C1. With C2 decided, the form opens on C1 (a
+    reload opened on #1, decided already); saving C1 again, on the form's
+    own pick, stays there: nothing else is left."""
+    decisions.record(decided_db, MEMBER, MEETING, "C2", "approved", "ok")
+    app = _page(decided_db, monkeypatch)
+    assert app.selectbox(key="cab-decide-change").value == "C1"
+    assert app.radio(key="cab-decide-choice").value is None
+    app.radio(key="cab-decide-choice").set_value("Approved")
+    app.button(key="cab-decide-save").click().run()
+    assert app.selectbox(key="cab-decide-change").value == "C1"
+    assert app.radio(key="cab-decide-choice").value == "Approved"
+    decisions.record(decided_db, MEMBER, MEETING, "C1", "approved", "ok")
+    reopened = _page(decided_db, monkeypatch)  # all decided: the first
+    assert reopened.selectbox(key="cab-decide-change").value == "C2"
+
+
 @pytest.mark.parametrize("k", [1, 2])
 def test_the_undecided_count_reads_right_at_one_and_at_two(
         decided_db, monkeypatch, k):
@@ -493,8 +511,9 @@ def test_the_page_records_a_decision_in_single_user_mode(decided_db,
     assert now.loc[0, "decided_by"].startswith("local:")
     assert any("Recorded rejected for C1" in s.value for s in app.success)
     assert app.tabs[3].label == "Decisions and minutes (1)"
-    # C1 is the agenda's last: the form stays on it, showing its decision
-    assert app.selectbox(key="cab-decide-change").value == "C1"
+    # C1 is the agenda's last: the form goes back to C2, not decided yet
+    assert app.selectbox(key="cab-decide-change").value == "C2"
+    app.selectbox(key="cab-decide-change").set_value("C1").run()
     assert app.radio(key="cab-decide-choice").value == "Rejected"
     assert app.text_area(key="cab-decide-note").value == "No test plan"
     app.selectbox(key="cab-decide-change").set_value("C2").run()
@@ -507,12 +526,16 @@ def test_the_page_records_a_decision_in_single_user_mode(decided_db,
         e.value for e in app.error]
     assert list(decisions.current(decided_db, MEETING)["change_id"]) == [
         "C1"]
-    # saving C2 moves the form on to the next agenda change, C1
+    # saving C2 leaves every agenda change decided: the form stays on C2,
+    # showing its decision, and says so (it moved on to C1, decided
+    # already, one click on Save from recording it again)
     app.radio(key="cab-decide-choice").set_value("Deferred")
     app.text_area(key="cab-decide-note").input("Until the vendor's patch")
     app.button(key="cab-decide-save").click().run()
-    assert app.selectbox(key="cab-decide-change").value == "C1"
-    assert app.radio(key="cab-decide-choice").value == "Rejected"
+    assert app.selectbox(key="cab-decide-change").value == "C2"
+    assert app.radio(key="cab-decide-choice").value == "Deferred"
+    assert [s.value for s in app.success] == [
+        "Recorded deferred for C2. Every change in this list has a decision."]
     assert list(decisions.current(decided_db, MEETING)["decision"]) == [
         "rejected", "deferred"]
     shown = [d.value for d in app.dataframe

@@ -116,13 +116,28 @@ def _save_decision(path, meeting_at) -> None:
     except (PermissionError, ValueError) as error:
         state["cab-decide-said"] = ("error", str(error))
         return
-    state["cab-decide-said"] = (
-        "success", f"Recorded {state['cab-decide-choice'].lower()} for "
-        f"{change_id}.")
+    said = f"Recorded {state['cab-decide-choice'].lower()} for {change_id}."
     options = state.get("cab-decide-options") or []
-    if change_id in options and options.index(change_id) + 1 < len(options):
-        state["cab-decide-change"] = options[options.index(change_id) + 1]
+    following = _undecided_after(path, meeting_at, options, change_id)
+    if following is None:
+        said += " Every change in this list has a decision."
+    else:
+        state["cab-decide-change"] = following
+    state["cab-decide-said"] = ("success", said)
     _show_current(path, meeting_at)
+
+
+def _undecided_after(path, meeting_at, options: list[str],
+                     change_id: str | None) -> str | None:
+    """The form's next change: the first of `options` after change_id
+    with no decision at this meeting, else the first before it; None when
+    every one has a decision. (The next in agenda order, decided or not,
+    showed a decision already made, one click on Save from recording it
+    again.)"""
+    decided = set(decisions.current(path, meeting_at)["change_id"])
+    at = options.index(change_id) + 1 if change_id in options else 0
+    return next((c for c in options[at:] + options[:at]
+                 if c not in decided), None)
 
 
 def _show_current(path, meeting_at) -> None:
@@ -219,7 +234,9 @@ def _decisions_tab() -> None:
             options = list(named)
             st.session_state["cab-decide-options"] = options
             if st.session_state.get("cab-decide-change") not in options:
-                st.session_state["cab-decide-change"] = options[0]
+                # the first change without a decision (after a reload too)
+                st.session_state["cab-decide-change"] = next(
+                    (c for c in options if c not in now), options[0])
                 _show_current(path, meeting_at)
             elif st.session_state.get(FORM_MEETING) != meeting_at:
                 # another meeting picked, the same change on its agenda (a
