@@ -548,9 +548,15 @@ def test_the_page_records_a_decision_in_single_user_mode(decided_db,
     agenda = next(d.value for d in app.dataframe if "Flags" in d.value.columns)
     assert list(zip(agenda["Change"], agenda["Decision"], strict=True)) == [
         ("C2", "Deferred"), ("C1", "Rejected")]
+    # beside the id: last, a wide screen cut "Approved with conditions"
+    assert list(agenda.columns[:3]) == ["#", "Change", "Decision"]
     assert [m.value for m in app.markdown if "Decided at this meeting" in
             m.value] == [":blue-badge[Decided at this meeting: Deferred]",
                          ":blue-badge[Decided at this meeting: Rejected]"]
+    # and each block its reasons, as the minutes print them
+    assert [c.value for c in app.caption if c.value.startswith(
+        "Reasons:")] == ["Reasons: Until the vendor's patch",
+                         "Reasons: No test plan"]
     # the last CAB's decisions are on the Since last CAB tab, D4 flagged
     assert not any("D4" in e.value for e in app.error)  # not drawn: closed
     # its label says so from every tab

@@ -95,6 +95,9 @@ def _page_of_blocks(pack: cab.Pack, first: int) -> list[tuple]:
 
 
 LABELS = list(decisions.DECISIONS.values())
+# what a decision's note holds, as a block under the decision says it
+NOTE_WORD = {"approved_with_conditions": "Conditions", "rejected": "Reasons",
+             "deferred": "Reasons"}
 CODES = dict(zip(LABELS, decisions.DECISIONS, strict=True))
 
 
@@ -411,8 +414,12 @@ def _decide_tab() -> None:
             st.warning(note, icon=":material/filter_alt:")
         lines = _kept(pack, cab.agenda_lines)
         if decided_now:  # the meeting's decisions so far, beside its agenda
-            lines = lines.assign(Decision=[decided_now.get(c, "")
-                                           for c in lines["Change"]])
+            # next to the id: at the table's end a wide screen cut
+            # "Approved with conditions" to "Approved"
+            # (a copy: the lines are the shared pack's)
+            lines = lines.copy()
+            lines.insert(lines.columns.get_loc("Change") + 1, "Decision",
+                         [decided_now.get(c, "") for c in lines["Change"]])
         ui.table(lines, f"{stem}-agenda",
                  max_rows=None, height=ui.table_height(len(pack.agenda), most=420))
         starts = list(range(0, len(pack.agenda), BLOCKS_PER_PAGE))
@@ -444,6 +451,10 @@ def _decide_tab() -> None:
             if block.change_id in decided_now:
                 st.markdown(":blue-badge[Decided at this meeting: "
                             f"{decided_now[block.change_id]}]")
+                note = noted_now.get(block.change_id)
+                if note:  # its conditions or reasons, as the minutes say
+                    word = NOTE_WORD.get(recorded_as[block.change_id], "Note")
+                    st.caption(f"{word}: {_md(note)}")
             st.markdown(" · ".join(f"**{label}** {_md(value)}"
                                    for label, value in block.facts))
             if block.flags:
@@ -757,6 +768,9 @@ recorded = decisions.current(path, meeting_at)
 # change id -> its current decision at this meeting, in words
 decided_now = dict(zip(recorded["change_id"],
                        map(decisions.label, recorded["decision"]), strict=True))
+recorded_as = dict(zip(recorded["change_id"], recorded["decision"],
+                       strict=True))
+noted_now = dict(zip(recorded["change_id"], recorded["note"], strict=True))
 for tab, render in zip(_tabs([
         f"For decision ({len(pack.agenda):,})", _since_label(pack),
         f"Releases going live ({len(pack.releases):,})",
