@@ -150,9 +150,13 @@ def named(db_path: str | Path, name: str | None) -> str | None:
         return starting[0]
     if not starting:
         find(db_path, name)  # says none, with the newest kept
+    # the newest five, the live file first: give more of a name for one
+    newest = starting[::-1][:5]
     raise SnapshotError(
         f"{name!r} names {len(starting)} versions: " + ", ".join(
-            f"{k} (live)" if k == live else k for k in starting[:5]))
+            f"{k} (live)" if k == live else k for k in newest)
+        + (f" and {len(starting) - 5} older" if len(starting) > 5 else "")
+        + ": give more of the name, e.g. " + newest[-1])
 
 
 def find(db_path: str | Path, name: str) -> Snapshot:

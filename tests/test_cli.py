@@ -119,7 +119,19 @@ def test_list_parameters_split_on_commas(tiny_db):
      "error: --param start_date='yesterday' is not a date: expected "
      "YYYY-MM-DD"),
     (["change_success_rate", "--param", "start_date=2026-01-01", "--param",
-      "end_date=2026-02-30"], "error: --param end_date='2026-02-30' is not"),
+      "end_date=2026-02-30"], "error: --param end_date='2026-02-30' is not "
+     "a date: there is no such day"),
+    # ISO's basic form, which Python reads and DuckDB does not (it said
+    # "expected outcome window in $reporting_tz, end exclusive")
+    (["change_success_rate", "--param", "start_date=20260101", "--param",
+      "end_date=2026-02-01"],
+     "error: --param start_date='20260101' is not a date: expected "
+     "YYYY-MM-DD, e.g. 2026-01-31"),
+    # priorities start at 1: 0 quietly counted no incident as failing
+    (["change_success_rate", "--param", "start_date=2026-01-01", "--param",
+      "end_date=2026-02-01", "--param", "failure_min_priority=0"],
+     "error: --param failure_min_priority='0' is not a priority: a whole "
+     "number from 1"),
     # an unknown filter value is an error, not n = 0
     (["change_success_rate", "--param", "start_date=2026-01-01", "--param",
       "end_date=2026-02-01", "--param", "teams=Dev,Nope"],
@@ -1089,8 +1101,8 @@ def test_query_as_of_the_start_of_a_name_says_which_snapshot_it_read(
     """`query --as-of` takes the start of a snapshot's name (a day) when
     one snapshot has it, and read that one without a word: a script's log
     could not tell which version its numbers came from. It now says the
-    name on stderr (stdout keeps the rows alone); the whole name says
-    nothing more."""
+    name on stderr (stdout keeps the rows alone), and so does the whole
+    name: a script's log names the version whatever it was given."""
     from changeboard import snapshots
     path, first = with_a_snapshot(tmp_path)
     live = snapshots.version_name(path)
@@ -1107,7 +1119,9 @@ def test_query_as_of_the_start_of_a_name_says_which_snapshot_it_read(
         f"--as-of {day}: reading the snapshot {first}")
     whole = changeboard("query", "data_status", "--as-of", first, "--db",
                         str(path), "--format", "json")
-    assert whole.returncode == 0 and whole.stderr == ""
+    assert whole.returncode == 0
+    assert whole.stderr.strip() == (
+        f"--as-of {first}: reading the snapshot {first}")
     # the start of the live file's name reads it, as `snapshots list`
     # shows it among them ('no snapshot' before); one both names start
     # with names both
@@ -1126,7 +1140,8 @@ def test_query_as_of_the_start_of_a_name_says_which_snapshot_it_read(
                        str(path))
     assert read.returncode == 2
     assert read.stderr.strip() == (
-        f"error: {both!r} names 2 versions: {first}, {live} (live)")
+        f"error: {both!r} names 2 versions: {live} (live), {first}: give "
+        f"more of the name, e.g. {first}")
 
 
 def test_page_hints_and_settings_name_the_documented_command():

@@ -49,12 +49,18 @@ def _check_values(con, name: str, values: dict) -> None:
             raise db.QueryError(f"--param {param}= is empty: query {name!r} "
                                 "needs a value for it")
         if value is not None and param.endswith("_date"):
-            try:
-                date.fromisoformat(value.strip())
-            except ValueError:
+            text = value.strip()
+            # Python reads 20260131 too (ISO's basic form), DuckDB not
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
                 raise db.QueryError(
                     f"--param {param}={value!r} is not a date: expected "
-                    "YYYY-MM-DD, e.g. 2026-01-31") from None
+                    "YYYY-MM-DD, e.g. 2026-01-31")
+            try:
+                date.fromisoformat(text)
+            except ValueError:
+                raise db.QueryError(
+                    f"--param {param}={value!r} is not a date: there is "
+                    "no such day") from None
     start, end = values.get("start_date"), values.get("end_date")
     if start is not None and end is not None and \
             date.fromisoformat(start.strip()) >= date.fromisoformat(
@@ -76,6 +82,14 @@ def _check_values(con, name: str, values: dict) -> None:
             if number is not None and not 0 <= number < math.inf:
                 raise db.QueryError(f"--param {param}={value!r} is not a "
                                     f"number of {unit}, 0 or more")
+    priority = values.get("failure_min_priority")
+    if priority is not None and "failure_min_priority" in declared and not (
+            priority.strip().isdigit() and int(priority) >= 1):
+        # 0 read as "no incident is that urgent": no change failed by one
+        raise db.QueryError(
+            f"--param failure_min_priority={priority!r} is not a priority: "
+            "a whole number from 1 (the most urgent), e.g. 2 counts the "
+            "incidents of priority 1 and 2")
     batch = values.get("batch_id")
     if batch is not None and not batch.strip().isdigit():
         raise db.QueryError(f"--param batch_id={batch!r} is not a batch id: "
@@ -206,8 +220,10 @@ def run(args, parser) -> int:
         _zone_setting(args.name, values)
         as_of = getattr(args, "as_of", None)
         path, version = snapshots.source(args.db or config.DB_PATH, as_of)
-        if as_of and version and version != as_of:
-            # the start of a name (a day, '2026-11'): say which it read
+        if as_of and version:
+            # which version it read (the start of a name, a day or
+            # '2026-11', denotes one): on stderr, as a scripted export's
+            # provenance; the rows are the same whatever the name given
             live = version == snapshots.version_name(
                 args.db or config.DB_PATH)
             print(f"--as-of {as_of}: reading "
