@@ -461,11 +461,16 @@ def test_a_decision_recorded_here_shows_beside_the_sources_approval(
                                 "(Tue 08 Dec 2026 10:00)")
     # and that the status still counts the source's approval (its reason
     # 'awaiting CAB approval' beside a recorded rejection read as wrong)
-    assert any(t.endswith("The CAB's decision on 1 of them is recorded here "
+    # and 'still needs its decision' no longer counts it
+    assert any(t.endswith("every change awaiting approval has a decision "
+                          "recorded here. The CAB's decision on 1 change "
+                          "awaiting approval in the source is recorded here "
                           "(CAB decision column), not yet in the source: the "
                           "status and its reasons count the source's "
                           "approval until a load brings the decision.")
                for t in page_texts(page))
+    assert not any(" still need" in t and "of n = 1 change" in t
+                   for t in page_texts(page))
 
 
 def test_a_horizon_from_the_address_is_taken_without_a_warning(

@@ -274,19 +274,25 @@ else:
         # the status and its reasons count the source's approval: said, or
         # 'awaiting CAB approval' read as a contradiction of a recorded
         # rejection
+        # the count of changes still needing a decision leaves out those
+        # decided here ('2 of n = 2 still need their decision' beside two
+        # approvals read as a contradiction)
+        undecided = int(waiting.sum()) - n_decided
         decided_note = (
-            f" The CAB's decision on {n_decided:,} of them is recorded here "
-            "(CAB decision column), not yet in the source: the status and "
-            "its reasons count the source's approval until a load brings "
-            "the decision." if n_decided else "")
+            f" The CAB's decision on {ui.many(n_decided, 'change')} awaiting "
+            "approval in the source is recorded here (CAB decision column), "
+            "not yet in the source: the status and its reasons count the "
+            "source's approval until a load brings the decision."
+            if n_decided else "")
         st.markdown(f"**Changes it carries ({len(changes):,})**")
         if before and waiting.any():
             st.caption(
                 f"Next CAB meeting before go-live: {local(meeting)} · "
-                f"{int(waiting.sum()):,} of n = "
-                f"{ui.many(len(changes), 'change')} still "
-                f"{'needs its' if waiting.sum() == 1 else 'need their'} "
-                "decision." + decided_note)
+                + (f"{undecided:,} of n = {ui.many(len(changes), 'change')} "
+                   f"still {'needs its' if undecided == 1 else 'need their'}"
+                   " decision." if undecided else
+                   "every change awaiting approval has a decision recorded "
+                   "here.") + decided_note)
             ui.page_link("views/cab.py", "Open the CAB pack of that meeting",
                          {"meeting": f"{meeting:%Y-%m-%d}"}, filters)
             if hidden := filtered_out(changes[waiting], filters):
@@ -294,9 +300,11 @@ else:
         elif waiting.any():
             st.caption(f"No CAB meeting before go-live (next: "
                        f"{local(meeting)}): "
-                       f"{ui.many(waiting.sum(), 'change')} still "
-                       f"{'needs' if waiting.sum() == 1 else 'need'} a "
-                       "decision." + decided_note)
+                       + (f"{ui.many(undecided, 'change')} still "
+                          f"{'needs' if undecided == 1 else 'need'} a "
+                          "decision." if undecided else
+                          "every change awaiting approval has a decision "
+                          "recorded here.") + decided_note)
         if changes.empty:
             st.caption("No change is linked to this release (changes name it "
                        "in release_id).")
