@@ -326,7 +326,15 @@ if picked:
                f"{ui.day(span['start_date'])} – "
                f"{ui.day(span['end_date'] - timedelta(days=1))}"
                + ui.unapplied(name, filters))
-    ui.table(records, f"{name}-{picked.lower()}")
+    if records.n:
+        ui.table(records, f"{name}-{picked.lower()}")
+    else:  # an empty grid showed only its column names ('Booking id a')
+        hint = {(True, True): " Clear a filter or pick a longer period.",
+                (True, False): " Clear a filter.",
+                (False, True): " Pick a longer period.",
+                (False, False): ""}[(bool(filters), span is not ahead)]
+        st.info("Nothing to list: no record is behind this card's number."
+                + hint)
     ui.definition(name, f"Explain: how the rows behind {picked.lower()} are "
                   "found", params={**span, **filters})
 else:
