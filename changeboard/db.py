@@ -7,6 +7,7 @@ import fcntl
 import functools
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -21,6 +22,8 @@ import pandas as pd
 import pyarrow as pa
 
 from changeboard import config, snapshots
+
+log = logging.getLogger("changeboard.db")
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ROOT / "queries"
@@ -215,8 +218,16 @@ def _upgrade(path: str | Path) -> None:
             f"{path} is a snapshot of an older Changeboard: it is never "
             "upgraded in place; read it through snapshots.read_path, which "
             "upgrades a copy")
+    before = snapshots.version_name(path)
     with publish(path):
         pass
+    kept = before in {s.name for s in snapshots.listing(path)}
+    # a read that rewrote the file: said (on the CLI's stderr, in the
+    # app's log), with the version it keeps
+    log.warning("%s was written by another Changeboard: upgraded to this "
+                "one's schema and macros%s", path,
+                f"; the file before is kept as the snapshot {before}"
+                if kept else "")
 
 
 def _version_of(con) -> int:

@@ -315,6 +315,26 @@ def test_a_pack_of_live_data_is_rebuilt_by_its_name_after_a_failed_load(
     db.forget_readers()
 
 
+def test_a_read_that_upgrades_an_older_file_says_so_and_names_what_it_kept(
+        live):
+    """`changeboard query` on a file of another Changeboard upgraded it (a
+    publish, a snapshot kept) and said nothing: stdout had the rows, stderr
+    was empty."""
+    with duckdb.connect(str(live)) as con:  # as an older Changeboard left it
+        con.execute("update macro_set set sha256 = 'older'")
+    before = snapshots.version_name(live)
+    read = subprocess.run(
+        [sys.executable, "-m", "changeboard", "query", "data_status", "--db",
+         str(live), "--format", "json"],
+        capture_output=True, text=True, cwd=ROOT, check=True)
+    assert json.loads(read.stdout)[0]["n_changes"] > 0
+    assert read.stderr.strip() == (
+        f"{live} was written by another Changeboard: upgraded to this one's "
+        f"schema and macros; the file before is kept as the snapshot "
+        f"{before}")
+    assert names(live) == [before]
+
+
 # --- the CLI ----------------------------------------------------------------------
 
 def test_snapshots_list_show_and_prune_on_the_command_line(live, tmp_path,
