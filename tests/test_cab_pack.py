@@ -5,6 +5,7 @@ import io
 import re
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 from dataclasses import replace
@@ -1493,6 +1494,35 @@ def test_pdf_never_breaks_an_id_or_a_number(sample_db, tmp_path):
     # nor an environment's, application's or release's id in running text
     # ('PGW-UK-PRD (ENV-' ending a line, '0511)' starting the next, at 1M)
     assert not re.search(r"[A-Z]{2,}-\n", "\n".join(text))
+
+
+@needs_pdf_tools
+def test_a_releases_go_live_prints_on_one_line_at_the_packs_own_size(
+        sample_db, tmp_path):
+    """The releases' landscape page printed every go-live as 'Wed 09 Dec
+    2026' over '20:00' (the README: dates never wrap in a table); kept
+    whole, the table still fits its page: page 1 prints at the size of a
+    pack without releases."""
+    meeting = cab.next_meeting()
+    pack = cab.build_pack(sample_db, meeting,
+                          window_end_at=meeting + pd.Timedelta(days=28))
+    assert len(pack.releases) >= 3
+    printed = cab.to_pdf(pack, tmp_path / "pack.pdf")
+    lines = "\n".join(pdf_pages(printed)).splitlines()
+    lines = lines[next(i for i, line in enumerate(lines)
+                       if "Releases going live before" in line):]
+    instants = r"[A-Z][a-z]{2} \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d"
+    # the table's rows (each starts with its release's id), in its order
+    n = len(pack.releases.head(cab.tables.RELEASE_LINES))
+    shown = [line for line in lines if re.match(r"\s*REL-\d+ ", line)][:n]
+    assert len(shown) == n
+    assert all(re.search(instants, line) for line in shown), shown
+    plain = cab.to_pdf(replace(pack, releases=pack.releases.head(0)),
+                       tmp_path / "plain.pdf")
+    # not shrunk to fit: page 1's text at the size it has without them
+    # (its words differ: the agenda says which releases a change is in)
+    assert statistics.mode(word_heights(printed, 1)) == statistics.mode(
+        word_heights(plain, 1))
 
 
 @needs_pdf_tools
