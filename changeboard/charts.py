@@ -19,6 +19,7 @@ from _plotly_utils.basevalidators import (
     to_scalar_or_list,
 )
 
+from changeboard import words
 from reports.text import instants
 
 # Okabe-Ito: distinguishable with every common colour-vision deficiency
@@ -344,10 +345,10 @@ def stacked_bars(frame: pd.DataFrame, *, x: str, columns: dict[str, str],
                                  yaxis=count_axis(peak)))
 
 
-# a rate over fewer than this many records is a small sample: its point is
-# grey and its hover says so (one change of 15 drew a 6.7 % emergency spike
-# as loud as any other month); the Overview's deltas use the same bound
-SMALL_N = 30
+# a rate over fewer than SMALL_N records is a small sample: its point is
+# grey and its hover says so (words.SMALL_N, the bound the Overview's
+# deltas and the CAB pack's KPIs use too)
+SMALL_N = words.SMALL_N
 SMALL_N_COLOUR = "#999999"
 
 

@@ -16,6 +16,12 @@ PHASES = {**TIERS, "pre_prod": "Pre-production",
           "preprod": "Pre-production"}
 
 
+# a rate over fewer than this many records is a small sample: the rate
+# lines grey its point, the Overview's deltas and the CAB pack's KPIs say
+# its n (one change of 15 drew a 6.7 % emergency spike as loud as any)
+SMALL_N = 30
+
+
 # a change planned outside every maintenance window that applies to it
 # (change_window_hits kind outside_maintenance, is_outside_maintenance), as
 # the CAB pack's agenda, its window hits and flags and the calendar say it

@@ -1422,7 +1422,11 @@ def landscape(pdf: Path, page: int) -> bool:
 
 
 @needs_pdf_tools
-def test_pdf_renders_with_each_block_on_one_page(pack, tmp_path):
+def test_pdf_renders_with_each_block_on_one_page(pack, tmp_path,
+                                                monkeypatch):
+    # the pages' layout as the data gives it (its n of 1 and 2 would add
+    # small-sample notes: test_a_kpis_change_over_a_small_sample_says_so)
+    monkeypatch.setattr(cab.tables, "SMALL_N", 1)
     pdf = cab.to_pdf(pack, tmp_path / "pack.pdf")
     text = pdf_pages(pdf)
     assert len(text) == 4
@@ -2261,18 +2265,22 @@ def test_the_since_tabs_kpis_count_one_in_the_singular_and_two_in_the_plural(
         app = _cab_page(path, monkeypatch, tab="since")
         return [c.value for c in app.caption if c.value.startswith("n = ")]
 
+    small = (" · small samples: n = 2 since the last CAB and n = 1 before "
+             "(under 30), so the change may be chance")
     assert captions(cab_db) == [
-        "n = 2 implemented changes · 1 failed · before: 0.0% of 1",
-        "n = 2 completed changes · 1 emergency · before: 0.0% of 1",
+        "n = 2 implemented changes · 1 failed · before: 0.0% of 1" + small,
+        "n = 2 completed changes · 1 emergency · before: 0.0% of 1" + small,
         "n = 2 CAB-required changes started · 2 unauthorised · none before"
         " · 1 change started with the CAB flag or approval missing, not in n"]
     one = tmp_path / "one.duckdb"
     with db.publish(one) as con:
         load_cab_data(con)
         con.execute("delete from changes where change_id in ('H2', 'H6')")
+    small = (" · small samples: n = 1 since the last CAB and n = 1 before "
+             "(under 30), so the change may be chance")
     assert captions(one) == [
-        "n = 1 implemented change · 0 failed · before: 0.0% of 1",
-        "n = 1 completed change · 1 emergency · before: 0.0% of 1",
+        "n = 1 implemented change · 0 failed · before: 0.0% of 1" + small,
+        "n = 1 completed change · 1 emergency · before: 0.0% of 1" + small,
         "n = 1 CAB-required change started · 1 unauthorised · none before"]
 
 
@@ -2284,6 +2292,7 @@ def test_the_since_tabs_kpis_say_what_the_data_lacks_when_n_is_0(
     as if none had started. It says how many started with the approval
     (or the CAB flag) missing and what to map, in the singular at one,
     and the list below does not read as none found."""
+    monkeypatch.setattr(cab.tables, "SMALL_N", 1)  # no small-sample notes
     def page(*statements):
         path = tmp_path / f"{len(statements)}.duckdb"
         with db.publish(path) as con:
@@ -2323,13 +2332,15 @@ UNAUTHORISED_UNKNOWN = (
     "7)")
 
 
-def test_the_packs_kpis_say_what_the_data_lacks_when_n_is_0(con, tmp_path):
+def test_the_packs_kpis_say_what_the_data_lacks_when_n_is_0(con, tmp_path,
+                                                             monkeypatch):
     """A source that records no approval (BPIC 2014): the CAB page says
     authorisation cannot be measured, but the pack's KPI table (HTML, PDF,
     XLSX) read 'n/a · 0 · 0 unauthorised' and its list 'None.', as if
     none had started. The pack says what the page says: the count is not
     known, why, with the counts (and the period before's), and the list
     cannot be listed; in the singular at one."""
+    monkeypatch.setattr(cab.tables, "SMALL_N", 1)  # no small-sample notes
     load_cab_data(con)
     con.execute("update changes set approval = null, approved_at = null")
     pack = cab.build_pack(con, MEETING)
@@ -2361,12 +2372,13 @@ def test_the_packs_kpis_say_what_the_data_lacks_when_n_is_0(con, tmp_path):
          "approval recorded")]
 
 
-def test_a_kpi_says_the_changes_its_n_leaves_out(con):
+def test_a_kpi_says_the_changes_its_n_leaves_out(con, monkeypatch):
     """The since-last-CAB success rate read '100.0% · n = 18' on the
     sample with 12 of the week's 30 completed changes left out (no close
     code: no outcome) and nothing said, where the Overview's card says
     them. A KPI with an n now says how many the source left unrated, in
     each period, in the pack's note (HTML, PDF) and its sheet's Note."""
+    monkeypatch.setattr(cab.tables, "SMALL_N", 1)  # no small-sample notes
     load_cab_data(con)
     pack = cab.build_pack(con, MEETING)
     said = dict(cab.kpi_notes(pack))
@@ -2729,3 +2741,23 @@ def test_a_rate_change_that_rounds_to_none_reads_0_0_pp_not_minus_0_0():
     assert cab.tables._delta(0.4, 0.5, sheet=True) == pytest.approx(-10.0)
     assert cab.tables._delta(0.0034, 0.0029) == "+0.1 pp"
     assert cab.tables._delta(None, 0.5) == "n/a"
+
+
+def test_a_kpis_change_over_a_small_sample_says_so():
+    """The sample's 'Change success rate 100.0% ↑ +9.1 pp' rested on n = 2
+    since the last CAB, said nowhere but in its n: under SMALL_N (30) in
+    either period the KPI's note says the change may be chance."""
+    from reports.cab import tables
+
+    def kpi(since_n, before_n, since_rate=0.5, before_rate=0.4):
+        return pd.Series({"since_n": since_n, "before_n": before_n,
+                          "since_rate": since_rate,
+                          "before_rate": before_rate})
+    assert tables.kpi_small(kpi(2, 40)) == (
+        "small sample: n = 2 since the last CAB (under 30), so the change "
+        "may be chance")
+    assert tables.kpi_small(kpi(300, 29)) == (
+        "small sample: n = 29 before (under 30), so the change may be chance")
+    assert tables.kpi_small(kpi(30, 30)) is None
+    # no change shown (a period without a rate): nothing to doubt
+    assert tables.kpi_small(kpi(2, 0, before_rate=float("nan"))) is None

@@ -516,10 +516,11 @@ def _since_tab() -> None:
             continue
         before = (f"before: {ui.pct(kpi['before_rate'])} of "
                   f"{kpi['before_n']:,}" if kpi["before_n"] else "none before")
-        left_out = cab.kpi_left_out(kpi)
+        left_out, small = cab.kpi_left_out(kpi), cab.kpi_small(kpi)
         column.caption(f"n = {cab.kpi_n(kpi['since_n'], kpi)} · "
                        f"{kpi['since_count']:,} {kpi['Count is']} · {before}"
-                       + (f" · {left_out}" if left_out else ""))
+                       + (f" · {left_out}" if left_out else "")
+                       + (f" · {small}" if small else ""))
     for reason, title in cab.REASONS.items():
         frame = _kept(pack, cab.since_last, reason)  # shared: not changed
         # an empty list where the data cannot say (no close codes, no

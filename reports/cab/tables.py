@@ -6,7 +6,11 @@ from __future__ import annotations
 import pandas as pd
 
 from changeboard import db
-from changeboard.words import OUTSIDE_MAINTENANCE, unapplied_filters
+from changeboard.words import (
+    OUTSIDE_MAINTENANCE,
+    SMALL_N,
+    unapplied_filters,
+)
 from reports import decided
 from reports.cab.blocks import blocks, no_rows, why_failed
 from reports.cab.evidence import NO_RISK, READING, app_label, assessments
@@ -163,6 +167,23 @@ def kpi_left_out(kpi, key: str = "since") -> str | None:
     return f"{many(unknown, 'change')} {kpi['Unknown is']}, not in n"
 
 
+def kpi_small(kpi) -> str | None:
+    """What a KPI's change says of its samples when either period's n is
+    under SMALL_N: 'small sample: n = 2 since the last CAB (under 30)'
+    (a change of +9.1 pp from 2 changes read as news); None when both are
+    larger, or the change is not shown (a period without a rate)."""
+    if pd.isna(kpi["since_rate"]) or pd.isna(kpi["before_rate"]):
+        return None
+    small = [f"n = {int(kpi[f'{key}_n']):,} {when}" for key, when in (
+        ("since", "since the last CAB"), ("before", "before"))
+        if 0 < int(kpi[f"{key}_n"]) < SMALL_N]
+    if not small:
+        return None
+    return (f"small sample{'s' if len(small) > 1 else ''}: "
+            f"{' and '.join(small)} (under {SMALL_N}), so the change "
+            "may be chance")
+
+
 def kpi_note(kpi) -> str | None:
     """Why a KPI reads n/a when the source leaves its changes unrated, as
     the CAB page's card says it (in plain text, no Markdown): 'n = 0
@@ -183,14 +204,15 @@ def kpi_note(kpi) -> str | None:
     # an n that leaves some out says how many, in either period
     left = [f"{when}{said}" for when, said in (
         ("", kpi_left_out(kpi, "since")),
-        ("before: ", kpi_left_out(kpi, "before"))) if said]
+        ("before: ", kpi_left_out(kpi, "before")),
+        ("", kpi_small(kpi))) if said]
     note = "; ".join([note, *left] if note else left)
     return note.replace("`", "") or None
 
 
 def kpi_notes(pack: Pack) -> list[tuple[str, str]]:
     """(KPI, kpi_note) of each KPI the source leaves unrated, wholly or in
-    part."""
+    part, or whose change rests on a small sample."""
     notes = [(kpi["KPI"], kpi_note(kpi))
              for _, kpi in with_since(pack).kpis.iterrows()]
     return [(label, note) for label, note in notes if note]
