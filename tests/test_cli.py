@@ -337,6 +337,34 @@ def test_every_query_example_runs_on_the_sample_as_written(sample_db):
         assert result.stdout and not result.stderr
 
 
+def test_the_report_examples_name_teams_the_sample_has(sample_db):
+    """`report cab --help` gave `--teams Payments`, which the sample
+    refuses ('did you mean Payments Platform?'): each team an example
+    names is one of the sample's."""
+    import re
+    import shlex
+
+    from changeboard import cli as commands
+    text = commands.EXAMPLES["report"].replace("\\\n", " ")
+    named = [shlex.split(m)[0] for m in re.findall(
+        r"--teams ('[^']+'|\S+)", text)]
+    assert named
+    with db.reading(sample_db) as con:
+        teams = set(db.run(con, "filter_options").query(
+            "filter_name == 'teams'")["option_value"])
+    assert set(named) <= teams, named
+
+
+def test_report_minutes_takes_date_as_report_cab_does(sample_db, tmp_path):
+    """`report minutes --date` said 'the following arguments are required:
+    --meeting' where `report cab` takes either."""
+    out = tmp_path / "minutes.html"
+    result = cli("changeboard", "report", "minutes", "--date", "2026-01-20",
+                 "--db", str(sample_db), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.exists()
+
+
 def test_a_list_value_holding_a_comma_is_given_in_double_quotes(
         tmp_path, monkeypatch):
     path = two_changes(tmp_path / "cb.duckdb", "Payments, EMEA", "Ops")

@@ -73,8 +73,8 @@ in double quotes: 'teams=Ops,"Payments, EMEA"') and mean "all" when absent.
     "report": """\
 examples:
   changeboard report cab --date 2026-01-20 --format html --out cab.html
-  changeboard report cab --date 2026-01-20 --teams Payments --format pdf \\
-      --out cab.pdf
+  changeboard report cab --date 2026-01-20 --teams 'Payments Platform' \\
+      --format pdf --out cab.pdf
   changeboard report cab --send            # e-mail the next meeting's pack
   changeboard report cab --send --meeting 2026-01-20 --force
   changeboard report cab --date 2026-01-20 --format xlsx --out cab.xlsx \\

@@ -33,8 +33,9 @@ def add(kinds) -> None:
         "attendees, with the CAB pack's provenance.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EXAMPLES)
-    minutes.add_argument("--meeting", required=True, type=_day,
-                         help="meeting day, YYYY-MM-DD (at "
+    # --date too, as `report cab` takes either
+    minutes.add_argument("--meeting", "--date", dest="meeting", required=True,
+                         type=_day, help="meeting day, YYYY-MM-DD (at "
                          "CHANGEBOARD_CAB_TIME)")
     minutes.add_argument("--db", default=None, help=DB_HELP)
     minutes.add_argument("--as-of", default=None, metavar="SNAPSHOT",
