@@ -196,6 +196,10 @@ def test_list_parameters_split_on_commas(tiny_db):
      "error: --param window_start_at=2026-12-08 10:00 is not before"),
     (["ingest_rejects", "--param", "batch_id=abc"],
      "error: --param batch_id='abc' is not a batch id: a whole number"),
+    # a batch the database does not hold listed no rows, as a batch with
+    # no reject does
+    (["ingest_rejects", "--param", "batch_id=9999"],
+     "error: --param batch_id=9999: no batch 9999 in this database"),
     (["ingest_batches", "--param", "source=nope"],
      "error: --param source='nope': no load from that source in this "
      "database (known: "),
@@ -208,6 +212,11 @@ def test_list_parameters_split_on_commas(tiny_db):
       "--param", "end_date=2026-02-01", "--param", "dimension=nope"],
      "error: --param dimension='nope' is not valid: dimension must be "
      "change_type, risk, team, application or portfolio"),
+    (["change_success_rate_by", "--param", "start_date=2026-01-01",
+      "--param", "end_date=2026-02-01", "--param", "dimension=teams"],
+     "error: --param dimension='teams' is not valid: dimension must be "
+     "change_type, risk, team, application or portfolio; did you mean "
+     "team?"),
     # a parameter given twice ran with the last value, silently
     (["change_success_rate", "--param", "start_date=2026-01-01", "--param",
       "start_date=2026-02-01", "--param", "end_date=2026-03-01"],

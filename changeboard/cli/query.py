@@ -1,4 +1,5 @@
 """changeboard query: list the metric queries or run one and print its rows."""
+import difflib
 import json
 import math
 import os
@@ -95,6 +96,12 @@ def _check_values(con, name: str, values: dict) -> None:
         raise db.QueryError(f"--param batch_id={batch!r} is not a batch id: "
                             "a whole number (`changeboard query "
                             "ingest_batches` lists them)")
+    if batch is not None and "batch_id" in declared and int(batch) not in set(
+            db.run(con, "ingest_batches")["batch_id"]):
+        # an unknown batch listed no rows, as one with no reject does
+        raise db.QueryError(f"--param batch_id={batch}: no batch {batch} in "
+                            "this database (`changeboard query "
+                            "ingest_batches` lists them)")
     source = values.get("source")
     if source is not None and "source" in declared:
         known = sorted(set(db.run(con, "ingest_batches")["source"]))
@@ -173,8 +180,16 @@ def _conversion(exc: Exception, name: str, values: dict) -> str | None:
     own = re.match(r"Invalid Input Error: (\w+) (.+)$", first)
     if own and values.get(own.group(1)) is not None:
         param = own.group(1)
-        return (f"--param {param}={values[param]!r} is not valid: {param} "
+        said = (f"--param {param}={values[param]!r} is not valid: {param} "
                 f"{own.group(2)}")
+        # 'must be a, b or c': the one meant, when one is near
+        choices = re.match(r"must be (.+)$", own.group(2))
+        if choices:
+            allowed = re.split(r", | or ", choices.group(1))
+            near = difflib.get_close_matches(str(values[param]), allowed, 1)
+            if near:
+                said += f"; did you mean {near[0]}?"
+        return said
     return None
 
 
