@@ -673,12 +673,14 @@ def delta_points(now, before) -> str | None:
     return None if shown == 0 else f"{shown:+.1f} pp"
 
 
-def delta_number(now, before, digits: int = 1) -> str | None:
-    """Change of a number; None when either is n/a or it rounds to zero."""
+def delta_number(now, before, digits: int = 1,
+                 unit: str = "") -> str | None:
+    """Change of a number, with its `unit` (' days'); None when either is
+    n/a or it rounds to zero."""
     if now is None or before is None or pd.isna(now) or pd.isna(before):
         return None
     shown = round(now - before, digits)
-    return None if shown == 0 else f"{shown:+,.{digits}f}"
+    return None if shown == 0 else f"{shown:+,.{digits}f}{unit}"
 
 
 def duration(hours, digits: int = 1) -> str:

@@ -381,6 +381,14 @@ def test_a_card_with_nothing_behind_it_says_so_not_an_empty_grid(app):
     assert not app.dataframe
 
 
+def test_the_release_interval_delta_says_days(app):
+    app.query_params["period"] = "last_365"
+    app.run()
+    card = next(m for m in app.metric if m.label == "Median release interval")
+    assert card.value.endswith(" days")
+    assert card.delta is not None and card.delta.endswith(" days"), card.delta
+
+
 def test_every_overview_card_drills_down_to_its_records(app):
     app.query_params["period"] = "last_365"
     app.run()
@@ -523,6 +531,8 @@ def test_durations_and_deltas_read_as_people_read_them():
     assert ui.delta_points(0.12341, 0.12339) is None  # rounds to 0.0 pp
     assert ui.delta_points(0.5, 0.4) == "+10.0 pp"
     assert ui.delta_number(0.0, 0.0) is None
+    # the median release interval's '+72.7' said no unit
+    assert ui.delta_number(80.2, 7.5, unit=" days") == "+72.7 days"
     assert ui.number(None, suffix=" days") == "n/a"
 
 

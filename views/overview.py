@@ -194,7 +194,8 @@ CARDS = [
     Card("Median release interval", "release_cadence_summary",
          value=lambda r: ui.number(r["median_gap_days"], suffix=" days"),
          delta=lambda r, b: ui.delta_number(r["median_gap_days"],
-                                            b["median_gap_days"]),
+                                            b["median_gap_days"],
+                                            unit=" days"),
          delta_color="inverse",
          help="Median days between consecutive releases of the same "
          "application, pooled over applications.",
