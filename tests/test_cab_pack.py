@@ -2761,3 +2761,14 @@ def test_a_kpis_change_over_a_small_sample_says_so():
     assert tables.kpi_small(kpi(30, 30)) is None
     # no change shown (a period without a rate): nothing to doubt
     assert tables.kpi_small(kpi(2, 0, before_rate=float("nan"))) is None
+
+
+def test_every_headline_card_on_the_cab_page_says_what_it_counts(
+        cab_db, monkeypatch):
+    """'Left off: CAB flag missing' and 'Left off: no plan' had no help:
+    a member could not tell what was left off, or why."""
+    app = _cab_page(cab_db, monkeypatch)
+    cards = {m.label: m.help for m in app.metric}
+    assert set(cards) == set(cab.tables.HEADLINE_HELP)
+    assert all(cards.values()), cards
+    assert "is_cab_required" in cards["Left off: CAB flag missing"]

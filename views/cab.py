@@ -403,8 +403,8 @@ def _decide_tab() -> None:
         "Normal and emergency changes that need CAB, planned in the review "
         "window and not yet approved: awaiting approval, or not yet "
         "submitted for it (the Approval column says which); very high risk "
-        "first, then by planned start. Evidence counts implemented changes "
-        "(n) before the meeting.")
+        "first, then by planned start. Each change's block below weighs its "
+        "evidence over implemented changes before the meeting (its n).")
     if pack.agenda.empty:
         st.info(cab.empty_agenda(pack))
         first = 0
@@ -761,7 +761,8 @@ counts = cab.headline(pack)
 for first in range(0, len(counts), 3):  # two rows of three: labels fit
     for card, (label, n) in zip(st.columns(3), counts[first:first + 3],
                                 strict=False):
-        card.metric(label, f"{n:,}", border=True)
+        card.metric(label, f"{n:,}", border=True,
+                    help=cab.tables.HEADLINE_HELP.get(label))
 
 path = str(config.DB_PATH)
 meeting_at = pack.meeting_at

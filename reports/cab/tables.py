@@ -268,6 +268,23 @@ def _delta(now, before, sheet: bool = False):
     return f"{points:+.1f} pp"
 
 
+# what each headline count counts, as the CAB page's cards explain it
+HEADLINE_HELP = {
+    "For decision": "Changes on the agenda: normal and emergency changes "
+    "that need CAB, planned in the review window and not yet approved.",
+    "Emergency": "Agenda changes of type emergency.",
+    "Very high risk": "Agenda changes whose risk is very high.",
+    "Collision or window hit": "Agenda changes that collide with another "
+    "change, meet a freeze or blackout window, or are planned outside "
+    "every maintenance window that applies to them.",
+    "Left off: CAB flag missing": "Changes that would be on the agenda, "
+    "but whose CAB flag (is_cab_required) or approval the source leaves "
+    "empty: map them for these changes to be judged.",
+    "Left off: no plan": "Open normal or emergency changes that need CAB "
+    "and await approval, with no valid planned start and end (whatever "
+    "their dates): no window can place them on an agenda."}
+
+
 def headline(pack: Pack) -> list[tuple[str, int]]:
     s = pack.summary.iloc[0]
     return [("For decision", int(s["n"])),
