@@ -322,6 +322,27 @@ def test_minutes_pdf_and_cli(decided_db, tmp_path, capsys):
     assert "report minutes: no database" in capsys.readouterr().err
 
 
+@needs_pdf_tools
+def test_the_minutes_heading_after_the_decisions_stands_apart(decided_db,
+                                                              tmp_path):
+    """'Agenda changes not decided' printed touching the decisions' table
+    above it: a heading after a table has a gap above it, as one after a
+    paragraph does."""
+    decisions.record(decided_db, MEMBER, MEETING, "C2", "rejected", "no plan")
+    out = tmp_path / "minutes.pdf"
+    assert changeboard_cli.main([
+        "report", "minutes", "--meeting", "2026-01-20", "--db",
+        str(decided_db), "--format", "pdf", "--out", str(out)]) == 0
+    boxes = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1",
+                            str(out), "-"], capture_output=True, text=True,
+                           check=True).stdout
+    words = [(float(y0), float(y1), w) for y0, y1, w in re.findall(
+        r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)<', boxes)]
+    heading = next(y0 for y0, _, w in words if w == "Agenda")
+    above = max(y1 for _, y1, w in words if y1 < heading)  # the table's end
+    assert heading - above >= 10, heading - above  # points; it was 6.4
+
+
 # a meeting before the start of summer time in New York (2026-03-08 02:00
 # EST), and the wall times of its minutes in each zone: the meeting, a plan
 # from 06:30Z to 07:30Z (01:30 EST to 03:30 EDT, one hour), a decision
