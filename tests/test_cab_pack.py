@@ -2772,3 +2772,20 @@ def test_every_headline_card_on_the_cab_page_says_what_it_counts(
     assert set(cards) == set(cab.tables.HEADLINE_HELP)
     assert all(cards.values()), cards
     assert "is_cab_required" in cards["Left off: CAB flag missing"]
+
+
+def test_the_releases_tab_puts_what_the_cab_acts_on_first(cab_db, monkeypatch):
+    """At 1440 px the tab cut each release's reasons and left the agenda
+    changes it carries off to the right, behind its name and its
+    application's: on the page they come first, after the id and go-live
+    (the printed page keeps the pack's order)."""
+    app = _cab_page(cab_db, monkeypatch, tab="releases")
+    table = next(d.value for d in app.dataframe
+                 if "Reasons" in d.value.columns)
+    assert list(table.columns[:6]) == [
+        "Release", next(c for c in table.columns if c.startswith("Go-live")),
+        "Status", "Reasons", "For decision", "Agenda changes it carries"]
+    assert {"Release name", "Application"} <= set(table.columns)
+    pack = cab.build_pack(cab_db, MEETING)
+    assert list(cab.release_lines(pack).columns[:3]) == [
+        "Release", "Release name", "Application"]

@@ -544,8 +544,17 @@ def _releases_tab() -> None:
         st.info(cab.no_release_going_live(pack))
     else:
         lines = _kept(pack, cab.release_lines)
+        # on a screen, what the CAB acts on first: at 1440 px the reasons
+        # were cut and the agenda changes a release carries off to the
+        # right, behind its name and its application's (which mostly
+        # repeat each other); the printed page keeps the pack's order
+        go_live = next(c for c in lines.columns if c.startswith("Go-live"))
+        first = ["Release", go_live, "Status", "Reasons",
+                 "For decision", "Agenda changes it carries"]
+        lines = lines[[*first, *(c for c in lines.columns
+                                 if c not in first)]]
         ui.table(lines, f"{stem}-releases", max_rows=None,
-                 height=ui.table_height(len(lines), most=420),
+                 height=ui.table_height(len(lines), most=640),
                  column_config={"Reasons": st.column_config.TextColumn(
                      width="large")})
     ui.definition("release_readiness", "How is readiness computed?",
