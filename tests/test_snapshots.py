@@ -403,8 +403,14 @@ def test_the_app_as_of_a_snapshot_shows_a_banner_and_the_snapshots_numbers(
     past.switch_page("views/data.py").run()
     assert not past.exception
     assert any("Historical view" in w.value for w in past.warning)
+    # a load writes the live data: not offered under the read-only banner
+    # (a file loaded there went into the live data)
+    assert not [u for u in past.get("file_uploader")
+                if u.proto.id and "data_upload" in u.proto.id]
+    assert any("a load writes the live data" in i.value for i in past.info)
     past.selectbox(key="as-of").set_value("live").run()
     assert not any("Historical view" in w.value for w in past.warning)
+    assert past.file_uploader(key="data_upload") is not None
     now = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     now.query_params["as_of"] = "1999-01-01"  # no such snapshot
     now.run()

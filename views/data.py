@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ingest
-from changeboard import auth, config, db, signin, ui
+from changeboard import asof, auth, config, db, signin, ui
 from ingest import mapping as mappings
 from ingest import uploads
 
@@ -58,7 +58,14 @@ def _mapping_label(name: str) -> str:
 
 upload = mapping = None
 shipped = OWN_MAPPING
-if user.can(auth.LOAD):
+if user.can(auth.LOAD) and asof.chosen() is not None:
+    # a load writes the live data, whatever snapshot is shown: from a
+    # historical view it went in under a "read-only" banner (and the
+    # publish could prune the very snapshot in view)
+    st.subheader("Load a file")
+    st.info("This is a historical view: a load writes the live data. Pick "
+            "*Live data* under **As of** in the sidebar to load a file.")
+elif user.can(auth.LOAD):
     st.subheader("Load a file")
     limit = st.get_option("server.maxUploadSize")
     upload = st.file_uploader(
