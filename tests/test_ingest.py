@@ -1449,6 +1449,27 @@ def test_a_failed_load_with_a_mapping_names_the_table_it_targets(tmp_path):
                                 ("releases", "failed")]
 
 
+def test_a_workbook_given_as_a_canonical_csv_is_named_as_one(tmp_path):
+    """An .xlsx uploaded as a canonical CSV said 'NUL byte at line 1, byte
+    5: not a text CSV (UTF-16 or binary?)': it says it is a workbook, and
+    what to do."""
+    import openpyxl
+    book = openpyxl.Workbook()
+    book.active.append(["change_id", "change_type", "state", "created_at"])
+    book.active.append(["C1", "normal", "closed", "2026-01-01T00:00:00Z"])
+    file = tmp_path / "changes.xlsx"
+    book.save(file)
+    result = ingest.load_path("csv", file, tmp_path / "cb.duckdb")
+    assert result.status == "failed"
+    assert result.error == (
+        "changes.xlsx: a spreadsheet workbook (XLSX), not a CSV: save it as "
+        "CSV UTF-8 for this source; a ServiceNow export in XLSX loads with "
+        "the ServiceNow source"), result.error
+    import duckdb
+    with duckdb.connect(str(tmp_path / "cb.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from changes").fetchone() == (0,)
+
+
 def test_a_byte_not_in_utf8_is_named_by_its_row_and_column(tmp_path):
     """'not UTF-8: byte 0xE9 at line 16' named the file's line, where a
     title holding line breaks made it row 7: rows are numbered with the
