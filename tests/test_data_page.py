@@ -286,8 +286,8 @@ def _rows(path, sql):
 
 
 def _upload(app, name, data, *, source=None, toml=None):
-    if source:
-        app.selectbox(key="data_source").select(source)
+    if source:  # its run draws the TOML's uploader, for a source taking one
+        app.selectbox(key="data_source").select(source).run()
     if toml is not None:
         app.file_uploader(key="data_mapping").upload(
             "mapping.toml", toml, "application/toml")
@@ -322,6 +322,21 @@ def test_a_mapping_upload_cannot_pose_as_another_source(app):
                  "'servicenow'")[0][0] == before
     assert _rows(path, "select source from changes where change_id = "
                  "'NEW-1'") == [("upload:servicenow",)]
+
+
+def test_a_mapping_error_names_the_mapping_file_uploaded(app):
+    """'mapping mapping-typo.toml: column ...' named a file never uploaded
+    (the page saved it under a prefix): the error names typo.toml."""
+    typo = POSING.replace(b'title = "title"', b'title = "titel"')
+    app.selectbox(key="data_source").select("mapping").run()
+    app.file_uploader(key="data_mapping").upload("typo.toml", typo,
+                                                 "application/toml")
+    app.file_uploader(key="data_upload").upload(
+        "one.csv", b"id,type,state,created,title\nN-1,normal,new,"
+        b"2026-01-05 09:00:00,x\n", "text/csv").run()
+    assert not app.exception
+    [error] = [e.value for e in app.error]
+    assert "typo.toml" in error and "mapping-typo" not in error, error
 
 
 def test_a_snapshot_upload_shows_what_it_deletes_and_asks_first(app):
@@ -568,6 +583,12 @@ def test_a_shipped_mapping_is_chosen_by_name_with_its_description(app):
     description beside 'upload my own', and one chosen reads the upload
     (recorded as upload:<its name>, as an uploaded mapping's would be)."""
     assert not [s for s in app.selectbox if s.key == "data_shipped_mapping"]
+    # the canonical CSV reads no TOML: none is offered (one uploaded beside
+    # it was ignored without a word); a ServiceNow export takes overrides
+    assert app.selectbox(key="data_source").value == "csv"
+    assert not [u for u in app.file_uploader if u.key == "data_mapping"]
+    app.selectbox(key="data_source").select("servicenow").run()
+    assert app.file_uploader(key="data_mapping")
     app.selectbox(key="data_source").select("mapping").run()
     chooser = app.selectbox(key="data_shipped_mapping")
     assert chooser.options == [

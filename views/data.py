@@ -89,7 +89,10 @@ elif user.can(auth.LOAD):
             help="The mappings that come with Changeboard read the public "
             "data sets they are named after (docs/sources.md); for another "
             "file shape, upload a mapping TOML of your own.")
-    if shipped == OWN_MAPPING:
+    # a TOML only for a source that reads one (the canonical CSV's source
+    # read none, and one uploaded beside it was ignored without a word)
+    takes = ingest.SOURCES[source]
+    if shipped == OWN_MAPPING and (takes.mapping or takes.overrides):
         mapping = st.file_uploader(
             "Mapping or overrides TOML (optional; required for a mapping "
             "source without a shipped mapping)",
@@ -126,7 +129,10 @@ def _load(*, dry_run: bool) -> ingest.Loaded:
         if shipped != OWN_MAPPING:
             options = {"mapping": str(mappings.shipped()[shipped])}
         elif mapping is not None:
-            toml = folder / f"mapping-{Path(mapping.name).name}"
+            # its own folder, under its own name: an error names the file
+            # uploaded ('mapping mapping-x.toml' named one never given)
+            (folder / "mapping").mkdir()
+            toml = folder / "mapping" / Path(mapping.name).name
             toml.write_bytes(mapping.getvalue())
             options = {"mapping": str(toml)}
         return uploads.load(
