@@ -1474,3 +1474,20 @@ def test_a_tall_weekly_load_gives_its_weeks_above_the_rows_too():
     assert (weeks["xaxis"], weeks["yaxis"], weeks["hoverinfo"]) == (
         "x2", "y2", "skip")
     assert weeks["marker"]["opacity"] == 0
+
+
+@pytest.mark.parametrize("view, key", [("Weekly load", "load_group"),
+                                       ("Bookings timeline", "timeline_group")])
+def test_a_group_tab_opens_on_a_group_with_bookings(app, view, key):
+    """The weekly load and the timeline opened on the first group by name,
+    Core Banking, and said 'No bookings on this group's environments in
+    the period' beside cards of 1,280 booked hours: they open on the first
+    group with an active booking in the period."""
+    def empty() -> bool:
+        return any(i.value.startswith("No bookings o") for i in app.info)
+    open_page(app, view=view)
+    picker = app.selectbox(key=key)
+    assert picker.value != picker.options[0]
+    assert not empty()
+    picker.select(picker.options[0]).run()  # the sample's first has none
+    assert empty()

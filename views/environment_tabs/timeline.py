@@ -47,6 +47,7 @@ def render(page: EnvironmentsPage) -> None:
     load_groups = page.load_groups
     left, middle, right = st.columns([2, 2.2, 2.8])
     timeline_group = left.selectbox("Environment group", load_groups,
+                                    index=page.busy_group,
                                     key="timeline_group",
                                     bind="query-params")
     ahead = middle.segmented_control(

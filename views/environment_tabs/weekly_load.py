@@ -32,7 +32,8 @@ def render(page: EnvironmentsPage) -> None:
     load_groups = page.load_groups
     left, right = st.columns([2, 2])
     load_group = left.selectbox("Environment group", load_groups,
-                                key="load_group", bind="query-params")
+                                index=page.busy_group, key="load_group",
+                                bind="query-params")
     value = {"Releases": "n_releases", "Booked hours": "booked_hours"}[
         right.segmented_control(
             "Show", ["Releases", "Booked hours"], default="Releases",
