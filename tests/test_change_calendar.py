@@ -788,3 +788,5 @@ def test_the_arrows_move_the_calendar_without_a_warning(page, monkeypatch,
     assert page.date_input(key="cal_day").value == date(2026, 2, 1)
     assert not [r for r in caplog.records
                 if "Session State API" in r.getMessage()]
+    # and the address says it: a link to it opened the month before
+    assert page.query_params["cal_day"] == "2026-02-01"

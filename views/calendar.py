@@ -202,12 +202,19 @@ latest = ui.latest_record_day("changes_last_at")
 opens = ui.today()
 if latest is not None and latest < period_of(view, opens)[0]:
     opens = latest
+# the day in the address (a link to a week or month) until one is picked
+if "cal_day" not in st.session_state and (wanted := ui.url_date("cal_day")):
+    st.session_state["cal_day"] = wanted
 # the day opened on is the picker's default only until it holds one: ◀ and
 # ▶ set it (step), and a default beside that is what Streamlit warns of
 day = controls[1].date_input(
     f"{view} of", "today" if "cal_day" in st.session_state else opens,
-    key="cal_day", bind="query-params",
-    min_value=ui.DATE_MIN, max_value=ui.date_max(), format=ui.DAY_INPUT)
+    key="cal_day", min_value=ui.DATE_MIN, max_value=ui.date_max(),
+    format=ui.DAY_INPUT)
+# the day shown, in the address: bound to it, the picker left it out after
+# ◀ or ▶ (set in Session State), and a link opened another week
+if day is not None:
+    st.query_params["cal_day"] = day.isoformat()
 if opens != ui.today() and day == opens:
     st.caption(f"The change records end on {ui.day(latest)} (the last "
                "created or closed; plans may run later): the calendar opens "
