@@ -1,4 +1,5 @@
 """The Release readiness page on the sample database: AppTest."""
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -230,8 +231,11 @@ def test_a_release_lists_its_phases_behind_plan_apart(page):
     shown = next(d.value for d in page.dataframe
                  if "late_by" in d.value.columns)
     assert list(shown["phase"]) == [ui.phase_word(p) for p in mine["phase"]]
-    assert list(shown["late_by"]) == [ui.duration(d * 24)
-                                      for d in mine["late_days"]]
+    # in the unit the reason writes it (the table read '0.4 h' under
+    # 'up to 22 min: SIT'): days from a day, then hours, then minutes
+    assert list(shown["late_by"]) == [
+        f"{d:.1f} days" if d >= 1 else f"{d * 24:.1f} h" if d * 24 >= 1
+        else f"{math.ceil(d * 1440)} min" for d in mine["late_days"]]
     assert list(shown["ended"]) == [
         "not ended" if pd.isna(e) else cab.when(e)
         for e in mine["actual_end_at"]]
@@ -242,9 +246,13 @@ def test_a_release_lists_its_phases_behind_plan_apart(page):
         .to_numpy() == pytest.approx(slips.to_numpy())
     worst = mine.loc[mine["late_days"].idxmax()]
     said = " ".join(m.value for m in page.markdown).replace("\\", "")
-    assert re.search(r"behind plan \(up to [\d.]+ (days|h|min): "
-                     + re.escape(ui.phase_word(worst["phase"])) + r"\)",
-                     said), said
+    found = re.search(r"behind plan \(up to ([\d.]+ (days|h|min)): "
+                      + re.escape(ui.phase_word(worst["phase"])) + r"\)",
+                      said)
+    assert found, said
+    # and the table says the worst phase's lateness as the reason does
+    assert shown.loc[list(mine.index).index(worst.name), "late_by"] == \
+        found.group(1)
 
 
 def test_readiness_is_judged_at_the_last_load_as_the_cab_pack_judges_it(
