@@ -324,6 +324,20 @@ def test_a_mapping_upload_cannot_pose_as_another_source(app):
                  "'NEW-1'") == [("upload:servicenow",)]
 
 
+def test_a_file_of_a_header_alone_offers_no_commit(app):
+    """A header-only export committed a succeeded batch of 0 rows, and
+    Freshness then showed its source as loaded now: a broken export job
+    read as a refresh. The dry run says there is nothing to load."""
+    path = config.DB_PATH
+    batches = _rows(path, "select count(*) from ingest_batches")[0][0]
+    _upload(app, "changes.csv", b"change_id,change_type,state,created_at\n")
+    assert not app.exception
+    assert not [b for b in app.button if b.key == "data_commit"]
+    assert any("no data rows: there is nothing to load" in i.value
+               for i in app.info)
+    assert _rows(path, "select count(*) from ingest_batches")[0][0] == batches
+
+
 def test_a_mapping_error_names_the_mapping_file_uploaded(app):
     """'mapping mapping-typo.toml: column ...' named a file never uploaded
     (the page saved it under a prefix): the error names typo.toml."""

@@ -236,7 +236,13 @@ else:
                 "Delete this row" if preview.rows_deleted == 1 else
                 f"Delete these {preview.rows_deleted:,} rows", value=False,
                 key="data_confirm_delete")
-        if preview.status == "dry_run":
+        if preview.status == "dry_run" and not preview.rows_read and \
+                not preview.rows_deleted:
+            # a header alone (a broken export job): committed, it recorded
+            # a succeeded batch of 0 rows, and the source read as loaded now
+            st.info("The file has a header and no data rows: there is "
+                    "nothing to load. Check the export that wrote it.")
+        elif preview.status == "dry_run":
             st.button("Commit this load", key="data_commit", type="primary",
                       disabled=not confirmed, on_click=_commit)
 
