@@ -437,6 +437,24 @@ def test_selecting_a_group_cell_lists_its_bookings(app):
     assert behind["is_counted"].sum() >= 1
 
 
+def test_an_empty_cell_says_so_and_lists_nothing(app):
+    """An empty cell said 'No booking here', then 'n = 0 bookings ...; 0
+    cancelled, empty or invalid ones are listed too', with downloads of a
+    table of no row: it says the first alone."""
+    open_page(app, matrix_columns="Groups")
+    grid = matrix(app)
+    row, group = next((i, g) for g in grid.columns
+                      for i in range(1, len(grid)) if not grid[g].iloc[i])
+    app.session_state["impact_matrix"] = {
+        "selection": {"rows": [], "columns": [], "cells": [(row, group)]}}
+    app.run()
+    assert not app.exception
+    assert "No booking here: an empty cell. Pick a coloured one." in [
+        i.value for i in app.info]
+    assert not [c for c in app.caption if "behind the selection" in c.value]
+    assert not [d for d in app.dataframe if "is_counted" in d.value.columns]
+
+
 def test_selecting_an_environment_lists_its_bookings(app):
     open_page(app, period="last_365", view="Utilisation")
     usage = next(d.value for d in app.dataframe if "flag" in d.value.columns)

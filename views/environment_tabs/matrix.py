@@ -276,7 +276,10 @@ def bookings_behind(page: EnvironmentsPage, matrix: Matrix,
         # names are data: shown as written, not as Markdown
         st.subheader(f"Bookings behind: {' × '.join(map(ui.plain, what))}")
         if behind.empty:
+            # nothing more: 'n = 0 bookings ...; 0 cancelled ... listed too'
+            # and downloads of no row read as a table that failed to load
             st.info("No booking here: an empty cell. Pick a coloured one.")
+            return
         counted = int(behind["is_counted"].sum())
         others = len(behind) - counted
         st.caption(f"n = {ui.many(counted, 'booking')} behind the "
