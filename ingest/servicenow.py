@@ -120,6 +120,7 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
             f"{', '.join(raw.header)})")
     warnings = frames.ignored_warning(raw, used | _positions(raw, CAB_DATE_TIME))
     warnings += cap_warning(raw)
+    warnings += site_columns_missing(raw, options.get("columns"), data)
     values = {column: dict(mapping) for column, mapping in VALUES.items()}
     for column, extra in (options.get("values") or {}).items():
         values.setdefault(column, {}).update(extra)
@@ -227,6 +228,25 @@ def site_columns(extra, columns=None, table: str = TABLE
         columns[canonical] = headers + tuple(
             h for h in columns.get(canonical, ()) if h not in headers)
     return columns
+
+
+def site_columns_missing(raw, extra, data: dict) -> list[str]:
+    """A warning per column the overrides map (`extra`: {canonical column:
+    header or [headers]}) to none of the file's headers, saying whether
+    the column stays empty or is read from a built-in header (`data`: the
+    columns read): the sample's u_release and u_environment on an export
+    without them left release_id and environment_id empty without a
+    word."""
+    said = []
+    for canonical, headers in (extra or {}).items():
+        headers = (headers,) if isinstance(headers, str) else tuple(headers)
+        if not any(raw.positions(h) for h in headers):
+            said.append(
+                f"{raw.name}: the overrides read {canonical} from "
+                f"{' or '.join(headers)}, which the file does not have: "
+                + (f"{canonical} is read from the export's own header"
+                   if canonical in data else f"{canonical} stays empty"))
+    return said
 
 
 def _positions(raw, headers) -> set[int]:

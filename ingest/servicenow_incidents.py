@@ -43,6 +43,8 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
             f"{raw.name}: missing required column number (found: "
             f"{', '.join(raw.header)})")
     warnings = frames.ignored_warning(raw, used) + servicenow.cap_warning(raw)
+    warnings += servicenow.site_columns_missing(raw, options.get("columns"),
+                                                data)
     if "priority" in data:
         data["priority"] = codes.leading_integer(data["priority"])
     for column in INSTANTS:

@@ -308,3 +308,21 @@ def test_a_list_of_site_headers_is_coalesced_row_by_row(tmp_path):
         assert con.execute("select change_id, environment_id from changes "
                            "order by 1").fetchall() == [
             ("CHG1", "PROD"), ("CHG2", "TEST"), ("CHG3", "PROD")]
+
+
+def test_a_site_header_the_export_lacks_is_said(tmp_path):
+    """The sample's overrides (u_release, u_environment) on an export with
+    neither loaded with no word, release_id and environment_id all empty:
+    the load says which overrides found no header in the file."""
+    site = toml(tmp_path, '[columns]\nrelease_id = "u_release"\n'
+                'environment_id = ["u_environment", "u_env"]\n')
+    export = tmp_path / "change_request.csv"
+    export.write_text("number,type,state,opened_at,u_env\n"
+                      "CHG1,Normal,Closed,2024-03-12 10:00:00,PROD\n")
+    result = ingest.load_path("servicenow", export, tmp_path / "cb.duckdb",
+                              options={"mapping": site})
+    assert result.status == "succeeded", result.error
+    said = [w for w in result.warnings if "the overrides read" in w]
+    assert said == ["change_request.csv: the overrides read release_id from "
+                    "u_release, which the file does not have: release_id "
+                    "stays empty"]
