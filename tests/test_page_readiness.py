@@ -669,3 +669,21 @@ def test_a_go_live_minutes_away_reads_in_minutes(sample_db, tmp_path,
                                 if " · goes live " in m.value)
     assert "(in 14 min)" in said[soon], said[soon]
     assert "(in 5.0 h)" in said[later], said[later]
+
+
+def test_a_change_not_awaiting_a_decision_has_no_next_cab(page):
+    """'Next CAB before go-live' read as an empty text beside the CAB
+    date's '–' for a standard change: no value, '–' as every empty cell."""
+    page.run()
+    for release_id in releases_shown(page)["release_id"]:
+        page.selectbox(key="release").select(release_id).run()
+        shown = next((d.value for d in page.dataframe
+                      if "next_cab" in d.value.columns), None)
+        if shown is None:
+            continue
+        assert "" not in set(shown["next_cab"]), release_id
+        if (~shown["authorisation"].isin(["Awaiting", "Not requested"])
+                ).any():
+            assert shown["next_cab"].isna().any(), release_id
+            return
+    pytest.fail("no release shows a change not awaiting a decision")

@@ -324,8 +324,10 @@ else:
             table = changes.assign(
                 cab_decision=[decided_said.get(c, "")
                               for c in changes["change_id"]],
+                # not awaiting: no value, '–' as every empty cell reads
+                # (an empty text beside the CAB date's '–')
                 next_cab=[local(meeting) if w and before else
-                          "none before go-live" if w else ""
+                          "none before go-live" if w else None
                           for w in waiting],
                 planned_start=[local(t) for t in changes["planned_start_at"]],
                 planned_end=[local(t) for t in changes["planned_end_at"]])
