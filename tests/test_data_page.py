@@ -324,6 +324,31 @@ def test_a_mapping_upload_cannot_pose_as_another_source(app):
                  "'NEW-1'") == [("upload:servicenow",)]
 
 
+def test_the_references_to_rows_not_loaded_list_their_ids(app, tmp_path):
+    """'changes.release_id 1 dangling' said how many, even in its
+    downloads, not which: the page lists the ids, most named first."""
+    import ingest
+    changes = tmp_path / "changes.csv"
+    changes.write_text(
+        "change_id,change_type,state,created_at,release_id\n"
+        "DG-1,normal,new,2026-01-05T09:00:00Z,REL-NOPE\n"
+        "DG-2,normal,new,2026-01-05T09:00:00Z,REL-NOPE\n"
+        "DG-3,normal,new,2026-01-05T09:00:00Z,REL-GONE\n")
+    assert ingest.load_path("csv", changes, config.DB_PATH).status == \
+        "succeeded"
+    app.run()
+    assert not app.exception
+    ids = next(d.value for d in app.dataframe if "ref_id" in d.value.columns)
+    mine = ids[ids["ref_id"].isin(["REL-NOPE", "REL-GONE"])]
+    assert list(zip(mine["table_name"], mine["column_name"], mine["ref_id"],
+                    mine["n"], strict=True)) == [
+        ("changes", "release_id", "REL-NOPE", 2),
+        ("changes", "release_id", "REL-GONE", 1)]
+    counts = next(d.value for d in app.dataframe
+                  if "n_dangling_ids" in d.value.columns)
+    assert counts["n_dangling_ids"].sum() == len(ids)
+
+
 def test_a_file_of_a_header_alone_offers_no_commit(app):
     """A header-only export committed a succeeded batch of 0 rows, and
     Freshness then showed its source as loaded now: a broken export job

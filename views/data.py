@@ -264,6 +264,11 @@ else:
     ui.table(dangling, "dangling_references", column_config={
         "dangling_share": st.column_config.NumberColumn(
             "Dangling share", format="percent")})
+    if int(dangling["n_dangling"].sum()):
+        # the ids themselves: counts alone did not say what to load
+        st.caption("The ids they name that no loaded row has, most named "
+                   "first:")
+        ui.table(ui.part("dangling_ids"), "dangling_ids")
 
 st.subheader("API syncs")
 syncs = ui.query("api_syncs")
