@@ -507,6 +507,25 @@ def cli(*args):
     return clirun.run("ingest", *args)
 
 
+def test_cli_says_where_every_reject_is_beyond_the_five_shown(tmp_path):
+    """The summary showed five rejects and never said where the others
+    were: it gives the command that lists every one, and that command does."""
+    import json
+    path = tmp_path / "cb.duckdb"
+    changes = tmp_path / "changes.csv"
+    changes.write_text("change_id,change_type,state,created_at\n" + "".join(
+        f"C{i},sideways,new,2026-01-05T09:00:00Z\n" for i in range(7)))
+    result = cli("csv", str(changes), "--db", str(path))
+    assert result.returncode == 0, result.stderr
+    said = [line for line in result.stdout.splitlines() if "every one" in line]
+    assert said == ["  ... every one of the 7: changeboard query "
+                    "ingest_rejects --param batch_id=1 --format csv"], said
+    listed = clirun.run("changeboard", "query", "ingest_rejects", "--param",
+                        "batch_id=1", "--format", "json", "--db", str(path))
+    assert listed.returncode == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) == 7
+
+
 def test_cli_prints_a_summary_and_the_top_reasons(tmp_path):
     path = tmp_path / "cb.duckdb"
     result = cli("csv", str(BAD / "changes-unknown-code.csv"), "--db",

@@ -63,6 +63,11 @@ def summary(results) -> None:
                           + _where(row.column_name, row.value,
                                    r.file_columns)
                           + _detail(row.detail))
+            if r.rows_rejected > 5 and r.batch_id and r.status != "dry_run":
+                # the five above, then where the rest are (it was not said)
+                print(f"  ... every one of the {r.rows_rejected:,}: "
+                      "changeboard query ingest_rejects --param "
+                      f"batch_id={r.batch_id} --format csv")
 
 
 def _unnamed(message: str, file_name: str) -> str:
