@@ -20,28 +20,49 @@ def key_match(spec, left: str, right: str) -> str:
     return " and ".join(f"{left}.{q(k)} = {right}.{q(k)}" for k in spec.key)
 
 
+def _frame_text(con) -> tuple[str, str]:
+    """(join, record SQL) of each picked row's input text, read from the
+    registered frame's own columns by row number, as stage() records a
+    rejected row: for a frame that keeps its text (the canonical CSV's)
+    and leaves raw_record NULL. ('', '') for one without row numbers.
+    Joined to the picked rows alone, the record is built for them only."""
+    columns = [r[0] for r in con.execute(
+        "select column_name from (describe incoming_frame)").fetchall()]
+    if "row_number" not in columns:
+        return "", ""
+    record = "to_json(struct_pack(" + ", ".join(
+        f"{q(c)} := cast(r.{q(c)} as varchar)" for c in columns
+        if c not in schema.BOOKKEEPING) + "))"
+    return ("left join incoming_frame as r on r.row_number = p.row_number ",
+            f", {record} as text_record")
+
+
 def _reject(con, spec, selection: str, reason: str,
             params: dict | None = None) -> None:
     """Mark rows of `checked` (row_number, detail from `selection`)."""
     key = spec.key[0]
-    # the input text is not kept for rows that passed the checks: their raw
-    # record is the row's parsed values
+    # the last resort: the row's parsed values (the frame neither keeps its
+    # text nor builds records)
     record = "to_json(struct_pack(" + ", ".join(
         f"{q(c)} := c.{q(c)}" for c in present(con, spec)) + "))"
     con.execute(f"create or replace temp table picked as {selection}",
                 params or {})
     if con.execute("select count(*) from picked").fetchall()[0][0]:
         # the frame's record of the input row when it has one (built for
-        # these rows only when the frame leaves raw_record NULL)
+        # these rows only when the frame leaves raw_record NULL), else the
+        # frame's text of it: a duplicate's record read '2026-11-20
+        # 08:00:00+00' and true where the file said 2026-11-20T08:00:00Z
         lazy = (f"cast({RECORDS}(s.row_number) as json), "
                 if has_lazy_records(con) else "")
+        join, text = _frame_text(con)
         con.execute(
             f"update checked as c set reason = '{reason}', "  # noqa: S608
             f"column_name = '{key}', value = cast(c.{q(key)} as varchar), "
             "detail = s.detail, raw_record = coalesce(c.raw_record, "
-            f"s.raw_record, {lazy}{record}) from (select p.*, f.raw_record from "
+            f"s.raw_record, {lazy}{'s.text_record, ' if text else ''}"
+            f"{record}) from (select p.*, f.raw_record{text} from "
             "picked as p left join frame_records as f on f.row_number = "
-            "p.row_number) as s "
+            f"p.row_number {join}) as s "
             "where c.row_number = s.row_number and c.reason is null")
     con.execute("drop table picked")
 

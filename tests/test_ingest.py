@@ -1468,6 +1468,34 @@ def test_a_failed_load_with_a_mapping_names_the_table_it_targets(tmp_path):
                                 ("releases", "failed")]
 
 
+def test_a_duplicate_ids_reject_keeps_the_files_own_text(tmp_path):
+    """A row rejected after its checks (duplicate_id) kept its parsed
+    values as its raw record ('2026-11-20 08:00:00+00', true, null) where
+    every other reject keeps the file's text: it keeps the file's text."""
+    import json
+
+    import duckdb
+    file = tmp_path / "changes.csv"
+    file.write_text(
+        "change_id,title,change_type,state,is_cab_required,created_at\n"
+        "D1,first,normal,closed,yes,2026-11-20T08:00:00Z\n"
+        "D1,second,normal,closed,,2026-11-20T08:00:00Z\n"
+        "D2,other,normal,closed,no,2026-11-20T09:00:00Z\n")
+    result = ingest.load_path("csv", file, tmp_path / "cb.duckdb")
+    assert result.status == "succeeded" and result.rows_loaded == 1
+    with duckdb.connect(str(tmp_path / "cb.duckdb"), read_only=True) as con:
+        records = [json.loads(r) for r, in con.execute(
+            "select raw_record from ingest_rejects where reason = "
+            "'duplicate_id' order by row_number").fetchall()]
+    assert records == [
+        {"change_id": "D1", "title": "first", "change_type": "normal",
+         "state": "closed", "is_cab_required": "yes",
+         "created_at": "2026-11-20T08:00:00Z"},
+        {"change_id": "D1", "title": "second", "change_type": "normal",
+         "state": "closed", "is_cab_required": "",
+         "created_at": "2026-11-20T08:00:00Z"}]
+
+
 def test_a_workbook_given_as_a_canonical_csv_is_named_as_one(tmp_path):
     """An .xlsx uploaded as a canonical CSV said 'NUL byte at line 1, byte
     5: not a text CSV (UTF-16 or binary?)': it says it is a workbook, and
