@@ -297,7 +297,8 @@ def _checks(frame, spec, present, timezone) -> tuple[list, list, dict]:
         if column in spec.required:
             checks.append((f"{typed} is null and coalesce({_trim(raw)}, '') "
                            "= ''",
-                           "missing_required", column, "null"))
+                           "missing_required", column,
+                           "'required: the cell is empty'"))
         if reason:
             checks.append((f"{typed} is null and {_trim(raw)} <> ''", reason,
                            column, detail))

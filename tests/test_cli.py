@@ -503,7 +503,9 @@ def test_ingest_rejects_print_no_nan_and_warnings_name_rows(tmp_path):
     result = cli("ingest", "csv", str(changes), "--db",
                  str(tmp_path / "cb.duckdb"))
     assert result.returncode == 0, result.stderr
-    assert "row 3: missing_required in state = " in result.stdout
+    # with its reason in words, as every other reject has (it had none)
+    assert "row 3: missing_required in state = '' (required: the cell is " \
+        "empty)" in result.stdout
     assert "nan" not in result.stdout
     assert "1 row with planned_end_at before planned_start_at (row 4)" in \
         result.stdout
