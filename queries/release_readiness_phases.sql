@@ -22,7 +22,8 @@
 -- slip_days is the largest of: ended late (late_days = actual_end_at -
 -- planned_end_at) or past their planned end and not ended (as_of -
 -- planned_end_at), in days, one row each with is_late true, actual_end_at,
--- and no booking or cover (NULL).
+-- and no booking or cover (NULL); late_by: late_days in words
+-- (lateness_words, as release_readiness's reason writes the slip).
 -- Sorted by (release_id, planned_start_at, phase, start_at, booking_id).
 with phases as (
     select
@@ -98,6 +99,7 @@ listed as (
 select
     * exclude (is_late, late_days),
     is_late,
-    late_days
+    late_days,
+    case when is_late then lateness_words(late_days) end as late_by
 from listed
 order by release_id, planned_start_at, phase, start_at, booking_id

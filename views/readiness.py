@@ -1,7 +1,6 @@
 """Release readiness: which releases going live soon are not ready, and why
 — their changes' CAB authorisation, the bookings of their remaining phases
 and the freezes around their go-live."""
-import math
 from datetime import UTC, datetime
 from functools import partial
 
@@ -28,17 +27,6 @@ TABLE_COLUMNS = ["readiness", "release_id", "name", "reasons", "go_live",
                  "n_phases_remaining", "n_phases_uncovered",
                  "n_bookings_pending", "n_bookings_rejected", "slip_days",
                  "n_failed_recently", "release_status"]
-
-
-def late_by(days: float) -> str:
-    """How late a phase is, as its reason says it (release_readiness's
-    'behind plan (up to 22 min: SIT)'): days from a day, then hours, then
-    whole minutes, rounded up. The table read '0.4 h' under that reason."""
-    if days >= 1:
-        return f"{days:.1f} days"
-    if days * 24 >= 1:
-        return f"{days * 24:.1f} h"
-    return f"{math.ceil(days * 1440)} min"
 
 
 def chip(status: str) -> str:
@@ -363,8 +351,7 @@ else:
                     late["planned_start_at"], late["planned_end_at"],
                     strict=True)],
                 ended=[local(e) if pd.notna(e) else "not ended"
-                       for e in late["actual_end_at"]],
-                late_by=[late_by(d) for d in late["late_days"]])[[
+                       for e in late["actual_end_at"]])[[
                     "phase", "planned", "ended", "late_by"]],
                 f"release-{pick}-late-phases",
                 column_config={"late_by": "Late by"})

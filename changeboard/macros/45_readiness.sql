@@ -7,6 +7,17 @@
 -- carries stale definitions. A macro may use macros of files sorted before
 -- its own: this file uses keep (00_common) and local_instant (20_cab).
 
+-- lateness_words(p_days): how late a phase is, as readiness says it: in
+-- days from a day; less, in hours, or whole minutes rounded up ('0.0 days'
+-- read as none). The reasons' slip and the phases' late_by read it, so the
+-- two say one lateness alike.
+create or replace macro lateness_words(p_days) as
+case
+    when p_days >= 1 then printf('%.1f days', p_days)
+    when p_days * 24 >= 1 then printf('%.1f h', p_days * 24)
+    else cast(ceil(p_days * 1440) as integer) || ' min'
+end;
+
 -- readiness_as_of(p_as_of, p_reporting_tz): the instant readiness is
 -- judged at: p_as_of read by local_instant in p_reporting_tz, else now. A
 -- constant of the query, so filters on it prune before any join.
@@ -630,17 +641,7 @@ reasoned as (
                         'phases '
                         || if(is_running_late, 'running', 'ended')
                         || ' behind plan (up to '
-                        -- in days from a day; less, in hours or minutes
-                        -- ('0.0 days' read as none)
-                        || case
-                            when said_slip_days >= 1
-                                then printf('%.1f days', said_slip_days)
-                            when said_slip_days * 24 >= 1
-                                then printf('%.1f h', said_slip_days * 24)
-                            else
-                                cast(ceil(said_slip_days * 1440) as integer)
-                                || ' min'
-                        end
+                        || lateness_words(said_slip_days)
                         || ': ' || late_phase || ')'
             end,
             case when n_changes = 0 then 'no change linked' end
