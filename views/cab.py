@@ -96,8 +96,9 @@ def _page_of_blocks(pack: cab.Pack, first: int) -> list[tuple]:
 
 LABELS = list(decisions.DECISIONS.values())
 # what a decision's note holds, as a block under the decision says it
-NOTE_WORD = {"approved_with_conditions": "Conditions", "rejected": "Reasons",
-             "deferred": "Reasons"}
+NOTE_WORD = {decisions.label(code): word for code, word in (
+    ("approved_with_conditions", "Conditions"), ("rejected", "Reasons"),
+    ("deferred", "Reasons"))}
 CODES = dict(zip(LABELS, decisions.DECISIONS, strict=True))
 
 
@@ -453,7 +454,7 @@ def _decide_tab() -> None:
                             f"{decided_now[block.change_id]}]")
                 note = noted_now.get(block.change_id)
                 if note:  # its conditions or reasons, as the minutes say
-                    word = NOTE_WORD.get(recorded_as[block.change_id], "Note")
+                    word = NOTE_WORD.get(decided_now[block.change_id], "Note")
                     st.caption(f"{word}: {_md(note)}")
             st.markdown(" · ".join(f"**{label}** {_md(value)}"
                                    for label, value in block.facts))
@@ -779,8 +780,6 @@ recorded = decisions.current(path, meeting_at)
 # change id -> its current decision at this meeting, in words
 decided_now = dict(zip(recorded["change_id"],
                        map(decisions.label, recorded["decision"]), strict=True))
-recorded_as = dict(zip(recorded["change_id"], recorded["decision"],
-                       strict=True))
 noted_now = dict(zip(recorded["change_id"], recorded["note"], strict=True))
 for tab, render in zip(_tabs([
         f"For decision ({len(pack.agenda):,})", _since_label(pack),
