@@ -26,4 +26,7 @@ with grouped as (
         group_row_order(row_kind), change_type nulls last, bin_start_hours
 )
 
-select * from grouped  -- noqa: AM04
+select
+    *,  -- noqa: AM04
+    loaded_as_of() as as_of
+from grouped

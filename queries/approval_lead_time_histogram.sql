@@ -28,4 +28,7 @@ with binned as (
     order by change_type, bin_start_hours
 )
 
-select * from binned
+select
+    *,
+    loaded_as_of() as as_of
+from binned

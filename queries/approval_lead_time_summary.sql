@@ -25,4 +25,7 @@ with summarised as (
 )
 
 -- the columns are the family's, defined once in approval_lead_time_rows
-select * from summarised  -- noqa: AM04
+select
+    *,  -- noqa: AM04
+    loaded_as_of() as as_of
+from summarised

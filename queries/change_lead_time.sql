@@ -55,4 +55,7 @@ summarised as (
     from measured
 )
 
-select * from summarised
+select
+    *,
+    loaded_as_of() as as_of
+from summarised

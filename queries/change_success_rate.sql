@@ -47,6 +47,7 @@ unknown as (
 -- the columns are the family's, defined once in change_success_counts
 select
     c.*,  -- noqa: AM04
-    u.n_without_close_code
+    u.n_without_close_code,
+    loaded_as_of() as as_of
 from counted as c
 cross join unknown as u

@@ -60,7 +60,8 @@ select
     case
         when c.is_window_total then u.n_window
         when c.is_previous_total then u.n_previous
-    end as n_without_close_code
+    end as n_without_close_code,
+    loaded_as_of() as as_of
 from counted as c
 cross join unknown as u
 order by

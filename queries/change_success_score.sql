@@ -154,4 +154,7 @@ combined as (
     order by c.assignment_group nulls last
 )
 
-select * from combined
+select
+    *,
+    loaded_as_of() as as_of
+from combined

@@ -19,7 +19,9 @@
 -- incident. n_incidents_unattributed: incidents opened in the window that no
 -- deployment takes.
 -- the columns are the family's, defined once in deployment_failure_counts
-select *  -- noqa: AM04
+select
+    *,  -- noqa: AM04
+    loaded_as_of() as as_of
 from
     deployment_change_failure(
         $start_date, $end_date, $reporting_tz, $application_ids,

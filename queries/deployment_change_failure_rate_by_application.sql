@@ -33,4 +33,7 @@ with rated as (
 )
 
 -- the columns are the family's, defined once in deployment_failure_counts
-select * from rated  -- noqa: AM04
+select
+    *,  -- noqa: AM04
+    loaded_as_of() as as_of
+from rated

@@ -28,4 +28,7 @@ with labelled as (
 )
 
 -- the columns are the family's, defined once in deployment_failure_counts
-select * from labelled  -- noqa: AM04
+select
+    *,  -- noqa: AM04
+    loaded_as_of() as as_of
+from labelled

@@ -36,4 +36,7 @@ with frequency as (
         )
 )
 
-select * from frequency
+select
+    *,
+    loaded_as_of() as as_of
+from frequency

@@ -36,4 +36,7 @@ labelled as (
     order by period_start
 )
 
-select * from labelled
+select
+    *,
+    loaded_as_of() as as_of
+from labelled

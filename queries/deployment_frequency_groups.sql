@@ -55,7 +55,13 @@ weeks as (
 )
 
 -- the two kinds of row have different columns: matched by name
-select * from totals  -- noqa: AM04, AM07
+select  -- noqa: AM07
+    *,  -- noqa: AM04
+    loaded_as_of() as as_of
+from totals
 union all by name
-select * from weeks
+select
+    *,
+    loaded_as_of() as as_of
+from weeks
 order by group_row_order(row_kind), week_start

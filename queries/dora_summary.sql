@@ -231,4 +231,7 @@ summary as (
     order by k.key_order
 )
 
-select * from summary
+select
+    *,
+    loaded_as_of() as as_of
+from summary

@@ -32,4 +32,7 @@ with counted as (
 )
 
 -- the columns are the family's, defined once in its *_counts macro
-select * from counted  -- noqa: AM04
+select
+    *,  -- noqa: AM04
+    loaded_as_of() as as_of
+from counted

@@ -73,4 +73,7 @@ summarised as (
     from windowed
 )
 
-select * from summarised
+select
+    *,
+    loaded_as_of() as as_of
+from summarised

@@ -29,4 +29,7 @@ with per_application as (
     order by application_id
 )
 
-select * from per_application
+select
+    *,
+    loaded_as_of() as as_of
+from per_application

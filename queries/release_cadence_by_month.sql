@@ -23,4 +23,7 @@ with counted as (
     order by month
 )
 
-select * from counted
+select
+    *,
+    loaded_as_of() as as_of
+from counted

@@ -24,4 +24,7 @@ with cadence as (
         application_id
 )
 
-select * from cadence  -- noqa: AM04
+select
+    *,  -- noqa: AM04
+    loaded_as_of() as as_of
+from cadence

@@ -27,4 +27,7 @@ with rolled_up as (
     order by row_kind = 'previous'
 )
 
-select * from rolled_up
+select
+    *,
+    loaded_as_of() as as_of
+from rolled_up

@@ -31,4 +31,7 @@ with rated as (
 )
 
 -- the columns are the family's, defined once in release_on_time_counts
-select * from rated  -- noqa: AM04
+select
+    *,  -- noqa: AM04
+    resolved_as_of(local_instant($as_of, $reporting_tz)) as as_of
+from rated

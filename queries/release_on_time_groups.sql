@@ -26,4 +26,7 @@ with rated as (
     order by is_previous
 )
 
-select * from rated  -- noqa: AM04
+select
+    *,  -- noqa: AM04
+    resolved_as_of(local_instant($as_of, $reporting_tz)) as as_of
+from rated

@@ -26,4 +26,7 @@ with slips as (
     order by slip_days
 )
 
-select * from slips
+select
+    *,
+    loaded_as_of() as as_of
+from slips

@@ -102,4 +102,7 @@ rated as (
     from counted
 )
 
-select * from rated
+select
+    *,
+    loaded_as_of() as as_of
+from rated

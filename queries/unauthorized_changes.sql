@@ -27,5 +27,7 @@ with tallied as (
 -- the columns are the family's, defined once by the unauthorized_tallies
 -- and unauthorized_measures macros (as unauthorized_change_counts gives
 -- them for a breakdown), counted here without its cells
-select unnest(unauthorized_measures(tallied))
+select
+    unnest(unauthorized_measures(tallied)),  -- noqa: AL03
+    loaded_as_of() as as_of
 from tallied

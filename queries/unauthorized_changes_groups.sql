@@ -32,5 +32,8 @@ with counted as (
         )
 )
 
-select * from counted  -- noqa: AM04
+select
+    *,  -- noqa: AM04
+    loaded_as_of() as as_of
+from counted
 order by group_row_order(row_kind), period_start, dimension_value nulls last

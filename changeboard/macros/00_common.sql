@@ -40,11 +40,12 @@ case
     else timezone(p_tz, p_ts)
 end;
 
+-- loaded_as_of(): the finished_at of the last succeeded load (NULL before
+-- any), the as_of a metric's rows carry (docs/metrics.md C10).
+create or replace macro loaded_as_of() as
+(select max(finished_at) from ingest_batches where status = 'succeeded');
+
 -- resolved_as_of(as_of): the given instant, else the last succeeded load,
 -- else now (docs/metrics.md C10).
 create or replace macro resolved_as_of(as_of) as
-coalesce(
-    cast(as_of as timestamptz),
-    (select max(finished_at) from ingest_batches where status = 'succeeded'),
-    current_timestamp
-);
+coalesce(cast(as_of as timestamptz), loaded_as_of(), current_timestamp);
