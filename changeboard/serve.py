@@ -185,16 +185,21 @@ def _merged(section: dict) -> dict:
 
 def check_redirect(section: dict) -> None:
     """The redirect URI is where the identity provider sends a browser
-    back: Streamlit answers it at /oauth2callback only, and a browser that
-    lands on another path finds the sign-in page again; the metadata URL
-    must be a URL too. Checked here, at start, naming the setting."""
+    back: Streamlit answers it at /oauth2callback only (the app is served
+    at the root of its host), and a browser that lands on another path
+    finds a blank page (and nginx's access log kept the one-time code, in
+    the Referer of every file that page asks for); the metadata URL must
+    be a URL too. Checked here, at start, naming the setting."""
     merged = _merged(section)
     _url(merged["server_metadata_url"], "server_metadata_url")
     redirect = _url(merged["redirect_uri"], "redirect_uri")
-    if not redirect.path.endswith("/oauth2callback") or redirect.query:
+    if redirect.path != "/oauth2callback" or redirect.query:
+        prefix = redirect.path.removesuffix("/oauth2callback")
+        under = (f"; the app is served at the root of its host name, not "
+                 f"under {prefix}" if prefix != redirect.path else "")
         raise Refused(f"{_setting('redirect_uri')} must be the app's public "
                       "URL followed by /oauth2callback (Streamlit answers "
-                      "the identity provider there only)")
+                      f"the identity provider there only{under})")
 
 
 METADATA_KEYS = ("issuer", "authorization_endpoint", "token_endpoint",
@@ -458,24 +463,69 @@ server {{
 """
 
 
+# Over TLS: Streamlit sets its identity cookies (the second holds the ID
+# token) without Secure, so a browser would send them to any plain-HTTP
+# address of the host (the port-80 redirect, a typed http:// link); nginx
+# marks them Secure, and HSTS keeps the browser on https for a year
+TLS_ONLY = """\
+        # over TLS only: the app's cookies never go over plain HTTP
+        proxy_cookie_flags ~ secure;
+        add_header Strict-Transport-Security "max-age=31536000" always;
+"""
+
+# TLS 1.2 and 1.3 only, whatever nginx.conf says (Debian's still lists 1.0
+# and 1.1); the default server of the address decides, so both say it
+PROTOCOLS = "ssl_protocols TLSv1.2 TLSv1.3;"
+
+# --redirect-http: a plain-HTTP listener that sends every request to the
+# https site (a first visit typed without https://)
+REDIRECT = """\
+
+# plain HTTP: every request is sent to the https site, nothing is served
+server {{
+    listen {listen};
+    server_name {names};
+    server_tokens off;
+    return 301 https://$host{port}$request_uri;
+}}
+"""
+
+
 def nginx_site(ports: list[int], listen: str, *, cert: str = "",
-               key: str = "", server_name: str = "_") -> str:
+               key: str = "", server_name: str = "_",
+               redirect_http: str = "") -> str:
     """deploy/nginx/changeboard.conf.template for these replica ports;
     named (server_name, space- or comma-separated), it answers those host
-    names only."""
+    names only; with a certificate, its cookies are Secure and
+    `redirect_http` (an address:port or port) is a plain-HTTP listener
+    redirecting to it."""
     server_name = " ".join(server_name.replace(",", " ").split()) or "_"
     if cert:
         listen_lines = (f"    listen {listen} ssl;\n"
                         f"    ssl_certificate {cert};\n"
-                        f"    ssl_certificate_key {key};\n")
+                        f"    ssl_certificate_key {key};\n"
+                        f"    {PROTOCOLS}\n")
     else:
         listen_lines = f"    listen {listen};\n"
     others = "" if server_name == "_" else OTHER_HOSTS.format(
         listen=listen, ssl=" ssl" if cert else "",
-        reject="    ssl_reject_handshake on;\n" if cert else "")
+        reject=(f"    ssl_reject_handshake on;\n    {PROTOCOLS}\n" if cert
+                else ""))
     servers = "".join(f"    server 127.0.0.1:{p} max_fails=0;\n"
                       for p in ports)
+    redirect = ""
+    if cert and redirect_http:
+        tls_port = listen.rpartition(":")[2]
+        redirect = REDIRECT.format(
+            listen=redirect_http, names=server_name,
+            port="" if tls_port == "443" else f":{tls_port}")
+        if server_name != "_":
+            redirect += OTHER_HOSTS.format(listen=redirect_http, ssl="",
+                                           reject="")
     return (NGINX_SITE.read_text()
+            .replace("@SECURE@", "; Secure" if cert else "")
+            .replace("@TLS_ONLY@\n", TLS_ONLY if cert else "")
+            .replace("@REDIRECT@\n", redirect)
             .replace("@SERVERS@\n", servers)
             .replace("@LISTEN@\n", listen_lines)
             .replace("@SERVER_NAME@", server_name)
@@ -493,8 +543,12 @@ def nginx(args) -> int:
             "(--tls-cert) and its private key (--tls-key); give both, or "
             "neither for plain HTTP")
     ports = [args.first_port + i for i in range(args.replicas)]
+    if args.redirect_http.strip() and not args.tls_cert.strip():
+        raise Refused("--redirect-http sends plain HTTP to the https site: "
+                      "give it with --tls-cert and --tls-key")
     print(nginx_site(ports, args.listen, cert=args.tls_cert,
-                     key=args.tls_key, server_name=args.server_name), end="")
+                     key=args.tls_key, server_name=args.server_name,
+                     redirect_http=args.redirect_http.strip()), end="")
     return 0
 
 
@@ -743,6 +797,9 @@ def main(argv=None) -> int:
     site.add_argument("--server-name", default="_")
     site.add_argument("--tls-cert", default="")
     site.add_argument("--tls-key", default="")
+    site.add_argument("--redirect-http", default="",
+                      help="with TLS: also listen here (e.g. 80) and "
+                      "redirect every request to the https site")
     site.set_defaults(func=nginx)
     args = parser.parse_args(argv)
     if args.command in ("serve", "nginx") and args.replicas < 1:

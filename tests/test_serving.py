@@ -205,13 +205,15 @@ def test_a_redirect_uri_the_app_would_not_answer_is_refused_at_start(
         assert _launch("--host", "0.0.0.0", "--allowed-hosts", hosts,
                        env=SIGN_IN, tmp=tmp_path).returncode == 0, hosts
     for wrong in ("https://cb.example.com/", "https://cb.example.com",
-                  "https://cb.example.com/oauth2callback/x"):
+                  "https://cb.example.com/oauth2callback/x",
+                  "https://cb.example.com/changeboard/oauth2callback"):
         said = _launch("--allowed-hosts", "cb.example.com", env={
             **SIGN_IN, "CHANGEBOARD_OIDC_REDIRECT_URI": wrong}, tmp=tmp_path)
         assert said.returncode == 2, wrong
         assert ("CHANGEBOARD_OIDC_REDIRECT_URI ([auth] redirect_uri) must "
                 "be the app's public URL followed by /oauth2callback"
                 ) in said.stderr
+    assert ("not under /changeboard") in said.stderr  # the last one
     for wrong in ("login.example.com/.well-known/openid-configuration",
                   "planted-client-secret-4711"):  # a value pasted wrongly
         said = _launch("--allowed-hosts", "cb.example.com", env={
@@ -491,6 +493,7 @@ def test_the_shipped_nginx_site_and_units_are_valid(tmp_path):
     assert "proxy_set_header Upgrade $http_upgrade;" in site
     tls = serve.nginx_site([8601], "443", cert="/c.pem", key="/k.pem")
     assert "listen 443 ssl;" in tls and "ssl_certificate_key /k.pem;" in tls
+    assert "ssl_protocols TLSv1.2 TLSv1.3;" in tls  # not Debian's 1.0, 1.1
     (tmp_path / "tmp").mkdir()
     (tmp_path / "changeboard.conf").write_text(site)
     (tmp_path / "nginx.conf").write_text(serve.NGINX_MAIN.format(
@@ -671,6 +674,79 @@ def test_the_named_nginx_site_answers_its_host_names_only(tmp_path, tls):
     finally:
         nginx.terminate()
         nginx.wait(timeout=20)
+
+
+def test_over_tls_the_apps_cookies_are_secure_and_http_is_redirected(
+        tmp_path):
+    """Streamlit sets its identity cookies (one holds the ID token) without
+    Secure, and the TLS site passed them so: with the port-80 redirect that
+    docs/deploy.md asks for, a browser sent them in clear to it (an admin
+    saw them in that server's log). Over TLS nginx now marks every cookie
+    Secure and sends HSTS, and --redirect-http is that redirect."""
+    import http.client
+    import http.server
+    import ssl
+    import threading
+
+    from changeboard import serve
+
+    class Replica(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            self.send_response(200)
+            self.send_header("Set-Cookie", "_streamlit_user=t0ken; Path=/; "
+                             "HttpOnly; SameSite=Lax")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *_):
+            pass
+
+    replica = http.server.HTTPServer(("127.0.0.1", 0), Replica)
+    threading.Thread(target=replica.serve_forever, daemon=True).start()
+    port, plain = _free_port(), _free_port()
+    cert, key = str(tmp_path / "c.pem"), str(tmp_path / "k.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-days", "1", "-subj", "/CN=cb.example.test",
+                    "-keyout", key, "-out", cert],
+                   check=True, capture_output=True, timeout=60)
+    site = serve.nginx_site([replica.server_address[1]], f"127.0.0.1:{port}",
+                            cert=cert, key=key, server_name="cb.example.test",
+                            redirect_http=f"127.0.0.1:{plain}")
+    nginx = _started_nginx(tmp_path, port, site, serve.NGINX_MAIN)
+    try:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        con = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        con.sock = context.wrap_socket(  # the name asked in the handshake
+            socket.create_connection(("127.0.0.1", port), timeout=10),
+            server_hostname="cb.example.test")
+        con.request("GET", "/cab", headers={"Host": "cb.example.test"})
+        answer = con.getresponse()
+        cookies = answer.headers.get_all("Set-Cookie")
+        assert answer.status == 200 and len(cookies) == 2, cookies
+        assert all(re.search(r";\s*secure\b", c, re.I) for c in cookies), \
+            cookies
+        assert answer.headers["Strict-Transport-Security"] == \
+            "max-age=31536000"
+        con.close()
+        con = http.client.HTTPConnection("127.0.0.1", plain, timeout=10)
+        con.request("GET", "/cab?meeting=2026-12-08",
+                    headers={"Host": "cb.example.test"})
+        answer = con.getresponse()
+        assert answer.status == 301 and answer.headers["Location"] == (
+            f"https://cb.example.test:{port}/cab?meeting=2026-12-08")
+        assert "Set-Cookie" not in answer.headers
+        con.close()
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=20)
+        replica.shutdown()
+    plain_site = serve.nginx_site([8601], "127.0.0.1:8500",
+                                  redirect_http="127.0.0.1:8080")
+    assert "Secure" not in plain_site and "Strict-Transport" not in \
+        plain_site and "return 301" not in plain_site
 
 
 @pytest.mark.browser
