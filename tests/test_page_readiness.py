@@ -687,3 +687,26 @@ def test_a_change_not_awaiting_a_decision_has_no_next_cab(page):
             assert shown["next_cab"].isna().any(), release_id
             return
     pytest.fail("no release shows a change not awaiting a decision")
+
+
+def test_with_no_release_loaded_it_says_so_not_that_none_is_planned(
+        sample_db, tmp_path, monkeypatch):
+    """Change data alone (BPIC 2014): five cards of 0 and "No open release
+    is planned to go live from ... so a longer horizon would not find one",
+    which read as all clear. It says no release is loaded and what to
+    load, as the Releases page does, and draws no card."""
+    app, copy = page_on_a_copy(sample_db, tmp_path, monkeypatch)
+    with db.publish(copy) as con:
+        for table in ("environment_bookings", "release_phases",
+                      "deployments", "releases"):
+            con.execute(f"delete from {table}")  # noqa: S608 - our names
+        con.execute("update changes set release_id = null")
+    app.run()
+    assert not app.exception
+    assert [i.value for i in app.info][-1:] == [  # after the sample's
+        "No releases are loaded, so no release can be judged ready: "
+        + ui.load_hint("releases") + ", with their planned go-live; their "
+        "phases (`release_phases.csv`) and bookings "
+        "(`environment_bookings.csv`) tell whether each phase has an "
+        "environment, and changes join a release by their release_id."]
+    assert not app.metric and not app.dataframe

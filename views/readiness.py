@@ -127,6 +127,18 @@ def empty_horizon(summary, horizon: int, filters: dict) -> str:
 
 status, _, filters = ui.page("Release readiness", period=False)
 
+# --- no releases loaded ---------------------------------------------------------
+if not status["n_releases"]:
+    # no horizon would find one: cards of zeros and "no open release is
+    # planned ... a longer horizon would not find one" read as all clear
+    st.info("No releases are loaded, so no release can be judged ready: "
+            + ui.load_hint("releases") + ", with their planned go-live; "
+            "their phases (`release_phases.csv`) and bookings "
+            "(`environment_bookings.csv`) tell whether each phase has an "
+            "environment, and changes join a release by their release_id.")
+    ui.as_of_caption(status)
+    st.stop()
+
 # ?horizon_days= holds the number (a bound widget would put its label there)
 from_url = st.query_params.get("horizon_days", "")
 if "horizon_days" not in st.session_state and from_url.isdigit() and \
