@@ -45,6 +45,7 @@ PERIODS = {
     "quarter": "This quarter",
     "ytd": "Year to date",
     "last_365": "Last 12 months",
+    "all": "All data",
     "custom": "Custom range",
 }
 DEFAULT_PERIOD = "last_90"
@@ -263,6 +264,31 @@ def keep(name: str, value) -> None:
     st.session_state[f"kept-{name}"] = value
 
 
+def all_days() -> tuple[date, date]:
+    """The "All data" period's first and last day: from the day the first
+    change was created (the last 90 days without changes) to the data's
+    last day (today without data), at most MAX_SPAN_DAYS long (its end
+    kept, the page saying so)."""
+    end = latest_record_day("latest_reported_at") or latest_record_day() \
+        or today()
+    first = latest_record_day("changes_first_at")
+    start = first if first is not None and first <= end \
+        else end - timedelta(days=89)
+    start, end = clamp_span(start, end, "All data")
+    return start, end
+
+
+def _last_90_days() -> tuple[date, date]:
+    """The custom period's dates when neither the address nor the session
+    gives them: the last 90 days, or the data's last 90 when it ends
+    before them (as the presets end with it)."""
+    end = today()
+    latest = latest_record_day("latest_reported_at") or latest_record_day()
+    if latest is not None and latest < end - timedelta(days=89):
+        end = latest
+    return end - timedelta(days=89), end
+
+
 def period_filter() -> dict[str, date]:
     """Sidebar period picker, kept in the URL (?period=...&from=...&to=...)
     and across the pages of a session."""
@@ -278,6 +304,16 @@ def period_filter() -> dict[str, date]:
     start = end = None
     if choice == "custom":
         url_dates = (url_date("from"), url_date("to"))
+        if any(url_dates) and not all(url_dates):
+            # one end given (the other missing or no date): 90 days from or
+            # to it, not today's 90 days, which dropped the date given
+            starts = url_dates[0] is not None
+            given = url_dates[0] if starts else url_dates[1]
+            url_dates = ((given, given + timedelta(days=89)) if starts
+                         else (given - timedelta(days=89), given))
+            st.warning("The address gives one end of the custom period "
+                       f"only: the 90 days {'from' if starts else 'to'} "
+                       f"{day(given)}.")
         # switched to from a preset: the dates it was showing (a data set
         # that ends in 2014 stays there), else the custom dates kept
         shown = st.session_state.get("kept-shown")
@@ -285,8 +321,7 @@ def period_filter() -> dict[str, date]:
             st.session_state.pop("kept-dates", None)
         default_start, default_end = clamp_span(*kept(
             "dates", url_dates if all(url_dates) else None,
-            shown or (today() - timedelta(days=89), today())),
-            "The custom period")
+            shown or _last_90_days()), "The custom period")
         picked = st.sidebar.date_input(
             "Dates (inclusive)", (default_start, default_end), key="dates",
             min_value=DATE_MIN, max_value=date_max(), format=DAY_INPUT,
@@ -305,6 +340,13 @@ def period_filter() -> dict[str, date]:
         for key in ("from", "to"):
             if key in st.query_params:
                 del st.query_params[key]
+    if choice == "all":  # the changes' first day to the data's last
+        start, end = all_days()
+        window = window_for("custom", start, end)
+        keep("shown", (start, end))
+        st.sidebar.caption(f"{day(start)} – {day(end)} "
+                           f"({many((end - start).days + 1, 'day')})")
+        return window
     window = window_for(choice, start, end)
     # what the pages report on: an incident log loaded beside the changes,
     # whose incidents no change caused (the UCI log to 2017 beside BPIC

@@ -1,6 +1,6 @@
 """Every page renders on the sample database; filters change the numbers."""
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -153,6 +153,70 @@ def test_a_custom_range_starts_from_the_period_showing(app):
     app.date_input(key="dates").set_value(picked).run()
     app.switch_page("views/changes.py").run()
     assert app.date_input(key="dates").value == picked
+
+
+@pytest.mark.parametrize(("given", "dates", "said"), [
+    ({"from": "2014-02-30", "to": "2014-03-31"},
+     (date(2014, 1, 1), date(2014, 3, 31)), "the 90 days to 31 Mar 2014"),
+    ({"from": "2014-03-15"}, (date(2014, 3, 15), date(2014, 6, 12)),
+     "the 90 days from 15 Mar 2014")])
+def test_a_custom_link_with_one_good_date_keeps_it(app, given, dates, said):
+    """A shared link whose from was no date (2014-02-30) or missing fell
+    back to the clock's last 90 days (Sep-Dec 2026 on data of 2014, every
+    card n/a) and dropped the good date too: it keeps it, 90 days long."""
+    app.query_params.update({"period": "custom", **given})
+    app.run()
+    assert not app.exception
+    assert app.date_input(key="dates").value == dates
+    assert any(said in w.value for w in app.warning), \
+        [w.value for w in app.warning]
+
+
+def test_a_custom_link_without_dates_shows_the_datas_last_90_days(
+        app, monkeypatch):
+    """?period=custom alone, years after the data ends: the data's last 90
+    days, as the presets end with the data, not the clock's."""
+    from changeboard import ui
+    app.run()
+    latest = ui.latest_record_day("latest_reported_at") or \
+        ui.latest_record_day()
+    monkeypatch.setattr(ui, "today", lambda: latest + timedelta(days=1000))
+    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    fresh.query_params["period"] = "custom"
+    fresh.run()
+    assert not fresh.exception
+    assert fresh.date_input(key="dates").value == (
+        latest - timedelta(days=89), latest)
+
+
+@pytest.mark.parametrize("page", ["overview", "changes", "releases",
+                                  "environments"])
+def test_all_data_is_a_period_from_the_first_change_to_the_last_record(
+        app, sample_db, page):
+    """A manager with years of history had to pick Custom range and type
+    the first date: "All data" runs from the day the first change was
+    created to the data's last day, and the page counts that window."""
+    from changeboard import db, ui
+    with db.reading(sample_db) as con:
+        status = db.run(con, "data_status").iloc[0]
+        first = status["changes_first_at"].date()
+        last = status["latest_reported_at"].date()
+        whole = {"start_date": first, "end_date": last + timedelta(days=1)}
+        n = int(db.run(con, "change_success_rate", **whole)["n"].iloc[0])
+    app.query_params["period"] = "all"
+    if page != "overview":
+        app.run()
+        app.switch_page(f"views/{page}.py")
+    app.run()
+    assert not app.exception
+    assert app.selectbox(key="period").value == "all"
+    days = (last - first).days + 1
+    assert any(c.value == f"{ui.day(first)} – {ui.day(last)} ({days:,} days)"
+               for c in app.sidebar.caption), \
+        [c.value for c in app.sidebar.caption]
+    if page == "overview":
+        assert any(c.value.startswith(f"n = {n:,} implemented changes")
+                   for c in app.caption), [c.value for c in app.caption]
 
 
 def test_a_custom_range_too_long_is_shortened_in_the_box_itself(app):
@@ -820,6 +884,37 @@ def test_a_rate_without_data_draws_no_trend_of_zeros(sample_db, tmp_path,
     emergency = list(cards["Emergency ratio"].proto.chart_data)
     assert len(emergency) >= 6 and any(v > 0 for v in emergency)
     assert len(cards["Deployments per day"].proto.chart_data) > 0
+
+
+@pytest.mark.parametrize(("card", "said"), [
+    ("Change success rate", "changes were completed in this period (ended, "
+     "or closed with no end recorded), but this source has no close codes"),
+    ("Deployments per day", "no deployments are loaded: load "
+     "`deployments.csv` on the Data page")])
+def test_a_drill_behind_a_card_the_data_cannot_fill_says_why(
+        sample_db, tmp_path, monkeypatch, card, said):
+    """Change data alone without close codes (BPIC 2014), its whole range
+    picked: the drill of the n/a success-rate and deployment cards said
+    'Nothing to list ... Pick a longer period.', which could not help. It
+    says what the card says: no close codes, no deployment loaded."""
+    import shutil
+
+    from changeboard import db
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.publish(copy) as con:
+        con.execute("update changes set close_code = null, ingested_batch_id"
+                    " = (select coalesce(max(batch_id), 0) + 1 from "
+                    "ingest_batches)")
+        con.execute("delete from deployments")
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params.update({"period": "last_365", "drill": card})
+    app.run()
+    assert not app.exception
+    shown = [i.value for i in app.info if i.value.startswith("Nothing")]
+    assert len(shown) == 1 and said in shown[0], shown
+    assert "longer period" not in shown[0]
 
 
 def test_every_records_table_shows_the_application_name_before_its_id(app):

@@ -257,6 +257,8 @@ success = both("change_success_rate")[0]
 
 st.caption(f"Deltas compare with {ui.the(days, 'day')} before the period; the small "
            f"lines show complete {grain}s (deployments: weeks).")
+# a card that reads n/a for what the data lacks: its words, for its drill
+lacks: dict[str, str] = {}
 for card, column in zip(CARDS, [*st.columns(4), *st.columns(4)], strict=True):
     if card.ahead:
         now = conflicts_ahead(ui.scoped(card.query, ahead, filters))
@@ -273,6 +275,7 @@ for card, column in zip(CARDS, [*st.columns(4), *st.columns(4)], strict=True):
         else card.lacks(now) if card.lacks else None
     if lacking:
         # nothing of any date to count: no measured 0, delta or trend
+        lacks[card.label] = lacking
         with column:
             st.metric(card.label, "n/a", border=True, help=card.help)
             st.caption(lacking)
@@ -329,6 +332,12 @@ if picked:
                + ui.unapplied(name, filters))
     if records.n:
         ui.table(records, f"{name}-{picked.lower()}")
+    elif picked in lacks:  # "pick a longer period" could not help
+        st.info(f"Nothing to list: {lacks[picked].split(' · ', 1)[-1]}.")
+    elif name == "change_records" and success["n_without_close_code"]:
+        # completed changes without a close code (BPIC 2014): no outcome
+        st.info("Nothing to list: " + ui.no_outcomes(
+            success["n_without_close_code"], ""))
     else:  # an empty grid showed only its column names ('Booking id a')
         hint = {(True, True): " Clear a filter or pick a longer period.",
                 (True, False): " Clear a filter.",
