@@ -393,7 +393,7 @@ def test_overview_explains_each_headline(app):
     app.run()
     open_definitions(app)
     labels = [e.label for e in app.expander]
-    assert "How is change success rate computed?" in labels
+    assert "How are “Change success rate” and “Change failure rate” computed?" in labels
     assert any("did not fail" in m.value for m in app.markdown)
 
 
@@ -509,11 +509,11 @@ def test_a_definition_draws_its_sql_only_when_opened(app):
     Chromium). Closed, they now send their label alone; opened, the rerun
     draws what they hold."""
     app.run()
-    closed = [e for e in app.expander if e.label.startswith("How is")]
+    closed = [e for e in app.expander if e.label.startswith("How ")]
     assert len(closed) == 7
     assert not app.code and not any(e.markdown for e in closed)
     open_definitions(app)
-    opened = [e for e in app.expander if e.label.startswith("How is")]
+    opened = [e for e in app.expander if e.label.startswith("How ")]
     assert [e.label for e in opened] == [e.label for e in closed]
     assert all(len(e.code) == 2 and e.markdown for e in opened)
 
@@ -523,7 +523,7 @@ def test_a_definition_shows_the_sql_and_the_command_that_reproduce_it(app):
     app.run()
     open_definitions(app)
     how = next(e for e in app.expander
-               if e.label == "How is change success rate computed?")
+               if e.label == "How are “Change success rate” and “Change failure rate” computed?")
     command, sql = (c.value for c in how.code)
     assert command.startswith(
         "python -m changeboard query change_success_rate ")
@@ -553,7 +553,7 @@ def test_the_command_of_a_definition_carries_the_reporting_time_zone(
     app.run()
     open_definitions(app)
     how = next(e for e in app.expander
-               if e.label == "How is change success rate computed?")
+               if e.label == "How are “Change success rate” and “Change failure rate” computed?")
     command = how.code[0].value
     assert "--param reporting_tz=Pacific/Auckland" in command
     import os
@@ -1099,3 +1099,16 @@ def test_durations_in_records_tables_read_to_a_tenth(app):
     assert config_of["median_gap_days"]["type_config"] == {
         "type": "number", "format": "%.1f"}
     assert config_of["median_gap_days"]["label"] == "Median gap days"
+
+
+def test_the_overviews_definitions_are_named_by_their_cards(app):
+    """"How is release cadence summary computed?" and "... environment
+    utilization summary ..." named queries (and spelt utilisation as the
+    card does not): each definition names the cards it explains."""
+    app.run()
+    labels = [e.label for e in app.expander if e.label.startswith("How ")]
+    assert labels[:2] == [
+        "How are “Change success rate” and “Change failure rate” computed?",
+        "How is “Emergency ratio” computed?"]
+    assert "How is “Environment utilisation” computed?" in labels
+    assert not any("_" in label or "summary" in label for label in labels)

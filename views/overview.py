@@ -351,9 +351,15 @@ else:
     st.caption("Pick a card to list the records behind its number, with "
                "downloads.")
 
-explained = {card.query: ahead if card.ahead else window for card in CARDS}
-for name, span in explained.items():
-    ui.definition(name, f"How is {name.replace('_', ' ')} computed?",
-                  params={**span, **filters})
+# each query's definition under the names of the cards it gives ("How is
+# environment utilization summary computed?" named a query, not a card)
+explained: dict[str, tuple[dict, list[str]]] = {}
+for card in CARDS:
+    explained.setdefault(card.query, (ahead if card.ahead else window, []))[
+        1].append(card.label)
+for name, (span, labels) in explained.items():
+    ui.definition(name, f"How {'is' if len(labels) == 1 else 'are'} "
+                  + " and ".join(f"“{label}”" for label in labels)
+                  + " computed?", params={**span, **filters})
 
 ui.as_of_caption(status)
