@@ -356,17 +356,17 @@ class Scrubber:
 
 def app_link(pack: cab.Pack) -> str:
     """The pack's page in the app, '' when CHANGEBOARD_PUBLIC_URL is not set:
-    its meeting, and its window's end unless the default (the next
-    meeting)."""
+    its meeting and its window's end, the default (the next meeting) too:
+    the replicas may be set to other CAB weekdays than this job, and a
+    link without `until` opened their window, not the one mailed."""
     base = config.env("CHANGEBOARD_PUBLIC_URL").strip().rstrip("/")
     if not base:
         return ""
     tz = ZoneInfo(pack.reporting_tz)
-    query = {"meeting": f"{pack.meeting_at.astimezone(tz):%Y-%m-%d}"}
-    if not pack.is_window_end_default:
-        # the day when the window ends at its CAB time, else the instant:
-        # the page reads a day at the CAB time, and must open this window
-        query["until"] = cab.window_end_text(pack.window_end_at)
+    # the day when the window ends at its CAB time, else the instant: the
+    # page reads a day at the CAB time, and must open this window
+    query = {"meeting": f"{pack.meeting_at.astimezone(tz):%Y-%m-%d}",
+             "until": cab.window_end_text(pack.window_end_at)}
     return f"{base}/cab?{urllib.parse.urlencode(query)}"
 
 

@@ -306,7 +306,10 @@ def test_cron_run_mails_the_pack_over_starttls_once(cab_db, tmp_path):
     body = message.get_body(("html",)).get_content()
     for change_id in AGENDA:
         assert f">{change_id}<" in body
-    assert "https://cb.acme.test/cab?meeting=2026-01-20" in body
+    # the window's end too, the default one: replicas set to other CAB
+    # weekdays opened their own window from a link without it
+    assert "https://cb.acme.test/cab?meeting=2026-01-20&amp;until=2026-01-27" \
+        in body
     assert "&lt;script&gt;" in body and "<script>" not in body  # C1's title
     attached = [part for part in message.iter_attachments()]
     assert [(a.get_content_type(), a.get_filename()) for a in attached] == [
@@ -624,8 +627,8 @@ def test_slack_post_carries_the_agenda_and_the_link(cab_db, monkeypatch):
     assert [line.split("`")[1] for line in lines] == ["C2", "C1"]
     assert "&lt;script&gt;alert(\"x\")&lt;/script&gt; &amp;" in lines[1]
     assert link["text"]["text"] == ("<https://cb.acme.test/cab?meeting="
-                                    "2026-01-20|Open the CAB pack in "
-                                    "Changeboard>")
+                                    "2026-01-20&until=2026-01-27|Open the "
+                                    "CAB pack in Changeboard>")
     [row] = delivery.sends(cab_db)
     assert (row["channel"], row["outcome"], row["n_recipients"]) == (
         "webhook", "sent", None)
@@ -651,7 +654,8 @@ def test_teams_post_is_an_adaptive_card_with_the_agenda(cab_db, monkeypatch):
     assert "\\<script\\>" in items[1]["text"]  # shown, not read as markup
     assert card["actions"] == [{
         "type": "Action.OpenUrl", "title": "Open the CAB pack in Changeboard",
-        "url": "https://cb.acme.test/cab?meeting=2026-01-20"}]
+        "url": "https://cb.acme.test/cab?meeting=2026-01-20&until=2026-01-27"
+    }]
 
 
 def test_a_long_agenda_is_bounded_in_the_post_and_whole_in_the_mail(
