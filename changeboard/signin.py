@@ -23,6 +23,7 @@ import json
 import logging
 import math
 import sqlite3
+import threading
 import time
 import urllib.parse
 from datetime import UTC, datetime, timedelta
@@ -153,8 +154,11 @@ def _ended_by_age() -> str | None:
     except ValueError:
         return "Your sign-in has ended. Sign in again to continue."
     lasts = f"{hours:g} hour{'' if hours == 1 else 's'}"
-    return (f"Your sign-in has ended: a sign-in lasts {lasts}. Sign in "
-            "again to continue.")
+    # a Save or Commit clicked after it ended was refused: say so, where
+    # the page said only that the sign-in had ended
+    return (f"Your sign-in has ended: a sign-in lasts {lasts}. Nothing "
+            "asked of Changeboard since (a decision saved, a file loaded) "
+            "was recorded: sign in again, then do it again.")
 
 
 def refusal(permission: str) -> str | None:
@@ -256,15 +260,139 @@ def provider_down() -> str | None:
             "says why).")
 
 
+# Streamlit's own sign-in callback (/oauth2callback): a failed one logs a
+# line and sends the browser back to the sign-in page, saying nothing there
+STREAMLIT_AUTH_LOG = "streamlit.web.server.starlette.starlette_auth_routes"
+# a failed callback on this server is said on its sign-in page this long
+FAILED_SAID_SECONDS = 120
+_failed: dict[str, float | str] = {}
+
+
+def _failure_reason(record: logging.LogRecord) -> tuple[str, str] | None:
+    """(for the log: what went wrong and the setting to check, for the
+    page: what went wrong in a user's words) of Streamlit's log line of a
+    failed sign-in callback, or None for another line."""
+    message = record.getMessage()
+    if message.startswith("Error during authentication"):
+        error = message.split(":", 1)[1].split(".", 1)[0].strip()
+        return (f"the identity provider answered the sign-in with the error "
+                f"{error!r} (access_denied: the user cancelled, or the app "
+                "is not assigned to them there)",
+                "your organisation's sign-in service refused the sign-in")
+    if not message.startswith("OAuth token exchange failed"):
+        return None
+    exc = record.exc_info[1] if record.exc_info else None
+    error = str(getattr(exc, "error", "") or "")
+    name = type(exc).__name__ if exc is not None else ""
+    if error in ("invalid_client", "unauthorized_client"):
+        cause = ("the identity provider refused the app's credentials "
+                 f"({error}): check CHANGEBOARD_OIDC_CLIENT_ID and "
+                 "CHANGEBOARD_OIDC_CLIENT_SECRET ([auth] client_id, "
+                 "client_secret) against the app registered there")
+    elif error == "invalid_grant":
+        cause = ("the identity provider refused the sign-in's one-time code "
+                 "(invalid_grant: used already, expired, or the redirect URI "
+                 "is not the one registered: CHANGEBOARD_OIDC_REDIRECT_URI)")
+    elif error == "mismatching_state":
+        cause = ("the sign-in came back to a server that did not start it "
+                 "(mismatching_state: replicas without nginx's sticky route, "
+                 "or a sign-in left open too long)")
+    elif "Connect" in name or "Timeout" in name:
+        cause = (f"the identity provider's token endpoint did not answer "
+                 f"({name}): is the provider up and reachable from this "
+                 "server?")
+    else:
+        cause = f"the sign-in could not be completed ({name}: {error or exc})"
+    return cause, "Changeboard could not complete it with your " \
+        "organisation's sign-in service"
+
+
+class _FailedSignIn(logging.Handler):
+    """Beside Streamlit's log line of a failed callback, Changeboard's,
+    naming the setting to check; the time and reason kept for this
+    server's sign-in page (the callback cannot tell the browser)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        found = _failure_reason(record)
+        if found is None:
+            return
+        cause, said = found
+        _failed.update(at=time.monotonic(), said=said)
+        log.warning("a sign-in failed: %s", cause)
+
+
+def install_logging() -> None:
+    """Once per process: Changeboard's log lines from INFO up on the
+    server's stderr beside Streamlit's (sign-ins, sign-outs and recorded
+    decisions were INFO, which Python's default handler drops), and the
+    handler of failed sign-in callbacks."""
+    ours = logging.getLogger("changeboard")
+    if not ours.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(
+            "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        ours.addHandler(handler)  # propagating still: the root has none
+        ours.setLevel(logging.INFO)
+    watched = logging.getLogger(STREAMLIT_AUTH_LOG)
+    if not any(isinstance(h, _FailedSignIn) for h in watched.handlers):
+        watched.addHandler(_FailedSignIn(level=logging.WARNING))
+
+
+def failed_just_now() -> str | None:
+    """What the sign-in page says after a failed callback on this server
+    in the last FAILED_SAID_SECONDS, or None."""
+    at = _failed.get("at")
+    if at is None or time.monotonic() - float(at) > FAILED_SAID_SECONDS:
+        return None
+    return (f"A sign-in just failed: {_failed['said']}. Try again; if it "
+            "fails again, tell whoever runs Changeboard (its log says why).")
+
+
+# the sign-ins this process has logged (a page load is a new session):
+# the latest LOGGED_KEPT, oldest dropped first
+LOGGED_KEPT = 4096
+_logged: dict[str, None] = {}
+_logged_lock = threading.Lock()
+
+
+def _log_sign_in(user: auth.User, claims: dict) -> None:
+    """A line in the log when this server first sees a sign-in: who, and
+    the roles given; with no role, which claims came (an admin told 'no
+    Changeboard role' can see whether the groups claim arrived)."""
+    identity = _identity(claims) or user.email
+    with _logged_lock:  # sessions run on threads of their own
+        if identity in _logged:
+            return
+        _logged[identity] = None
+        while len(_logged) > LOGGED_KEPT:
+            del _logged[next(iter(_logged))]
+    if user.roles:
+        log.info("signed in %s as %s", user.email, user.role_label)
+        return
+    claim = config.env("CHANGEBOARD_GROUPS_CLAIM")
+    groups = claims.get(claim)
+    log.warning("signed in %s with no Changeboard role: the token's %s "
+                "claim %s; its claims: %s", user.email or "(no e-mail)",
+                claim, "is missing" if groups is None else
+                f"holds {len(groups) if isinstance(groups, list) else 1} "
+                "value(s)", ", ".join(sorted(claims)))
+
+
 def gate() -> auth.User:
     """Before any page: the sign-in page for a visitor, a refusal for a
     user with no role, else the user (shown in the sidebar)."""
+    install_logging()
     user = current()
+    if user is not None and user.signed_in:
+        _log_sign_in(user, st.user.to_dict())
     if user is None:
         st.title("Changeboard")
         ended = _ended_by_age()
+        failed = None if ended else failed_just_now()
         if ended:
             st.info(ended)
+        if failed:
+            st.warning(failed)
         st.write("Sign in with your organisation's account to see change "
                  "and release data.")
         _keep_return()

@@ -530,6 +530,10 @@ def test_the_page_records_a_decision_in_single_user_mode(decided_db,
     assert list(now[["change_id", "decision", "note"]].itertuples(
         index=False, name=None)) == [("C1", "rejected", "No test plan")]
     assert now.loc[0, "decided_by"].startswith("local:")
+    # the actor in a code span, as the sidebar has it (an e-mail address
+    # drew as a mail link)
+    assert any(c.value.startswith(f"Recording as `{now.loc[0, 'decided_by']}`"
+                                  ". ") for c in app.caption)
     assert any("Recorded rejected for C1" in s.value for s in app.success)
     assert app.tabs[3].label == "Decisions and minutes (1)"
     # C1 is the agenda's last: the form goes back to C2, not decided yet

@@ -285,7 +285,9 @@ def test_a_sign_in_older_than_the_session_hours_finds_the_sign_in_page(
     assert not recent.exception
     assert _batches(db_copy) == before and not recent.success
     assert _sign_in_page(recent)
-    assert any("a sign-in lasts 10.5 hours" in i.value for i in recent.info)
+    assert any("a sign-in lasts 10.5 hours. Nothing asked of Changeboard "
+               "since (a decision saved, a file loaded) was recorded: sign "
+               "in again, then do it again." in i.value for i in recent.info)
     # a setting that is no number of hours refuses every sign-in
     for wrong in ("0", "-1", "twelve", "inf"):
         monkeypatch.setenv("CHANGEBOARD_SESSION_HOURS", wrong)

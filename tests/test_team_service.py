@@ -257,6 +257,8 @@ def test_a_viewer_has_no_upload_control_and_a_forged_upload_is_refused(
     assert _batches(service["db"]) == before
     _no_secret_anywhere(service, [page.content()])
     context.close()
+    assert f"changeboard.signin: signed in {VIEWER} as Viewer" in \
+        service["log"].read_text()  # once a session, in the server's log
 
 
 def test_a_data_admin_loads_a_file_recorded_with_their_email_then_signs_out(
@@ -342,6 +344,11 @@ def test_an_unverified_email_claim_gets_no_role(service, browser):
     assert page.locator('[data-testid="stFileUploader"]').count() == 0
     assert "Role: Data admin" not in page.inner_text("body")
     context.close()
+    # the log says so, and whether a groups claim came (an admin told 'no
+    # Changeboard role' found no trace of the sign-in in the log)
+    assert (f"signed in {ADMIN} with no Changeboard role: the token's "
+            "groups claim is missing; its claims: ") in \
+        service["log"].read_text()
 
 
 def _sign_in_no_role(browser, service, sub: str):
@@ -384,3 +391,68 @@ def test_a_sign_in_older_than_the_session_hours_is_sent_to_sign_in_again(
         '[data-testid="stSidebar"]').inner_text()
     context.close()
     _no_secret_anywhere(service, seen)
+
+
+def test_a_refused_client_secret_is_said_on_the_page_and_named_in_the_log(
+        sample_db, tmp_path, browser):
+    """A wrong CHANGEBOARD_OIDC_CLIENT_SECRET: the provider refuses the
+    code's exchange, and Streamlit sent the browser back to the sign-in page
+    with no word, its log a traceback naming no setting. The page now says
+    the sign-in failed, and the log names the settings to check (never the
+    secret)."""
+    idp_port, app_port = _free_port(), _free_port()
+    idp, url = f"http://127.0.0.1:{idp_port}", f"http://127.0.0.1:{app_port}"
+    provider = _start(
+        [sys.executable, "-m", "oidc_provider_mock", "--port", str(idp_port),
+         "--host", "127.0.0.1", "--require-registration", "true",
+         "--user-claims", json.dumps({"sub": "vic", "email": VIEWER})],
+        env=dict(os.environ), log=tmp_path / "idp.log",
+        health=f"{idp}/.well-known/openid-configuration")
+    try:
+        request = urllib.request.Request(
+            f"{idp}/oauth2/clients", method="POST",
+            data=json.dumps({"redirect_uris": [f"{url}/oauth2callback"]}
+                            ).encode(),
+            headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            client = json.load(answer)
+        database = tmp_path / "cb.duckdb"
+        shutil.copyfile(sample_db, database)
+        (tmp_path / "run").mkdir(mode=0o700)
+        env = {**os.environ, "CHANGEBOARD_DB": str(database),
+               "XDG_RUNTIME_DIR": str(tmp_path / "run"),
+               "CHANGEBOARD_OIDC_METADATA_URL":
+                   f"{idp}/.well-known/openid-configuration",
+               "CHANGEBOARD_OIDC_CLIENT_ID": client["client_id"],
+               "CHANGEBOARD_OIDC_CLIENT_SECRET": CLIENT_SECRET,  # not its
+               "CHANGEBOARD_OIDC_COOKIE_SECRET": COOKIE_SECRET,
+               "CHANGEBOARD_OIDC_REDIRECT_URI": f"{url}/oauth2callback",
+               "CHANGEBOARD_VIEWERS": "@acme.example"}
+        app = _start([sys.executable, "-m", "changeboard.serve", "run",
+                      "--host", "127.0.0.1", "--port", str(app_port)],
+                     env=env, log=tmp_path / "app.log",
+                     health=f"{url}/_stcore/health")
+        try:
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(url)
+            _settled(page)
+            _through_provider(page, {"url": url}, "vic")
+            page.get_by_text("A sign-in just failed").wait_for(
+                timeout=60_000)
+            body = page.inner_text("body")
+            assert ("A sign-in just failed: Changeboard could not complete "
+                    "it with your organisation's sign-in service. Try "
+                    "again") in body
+            assert page.get_by_role("button", name="Sign in").count() == 1
+            context.close()
+            log = (tmp_path / "app.log").read_text()
+            assert ("a sign-in failed: the identity provider refused the "
+                    "app's credentials (invalid_client): check "
+                    "CHANGEBOARD_OIDC_CLIENT_ID and "
+                    "CHANGEBOARD_OIDC_CLIENT_SECRET") in log
+            assert CLIENT_SECRET not in log
+        finally:
+            _stop(app)
+    finally:
+        _stop(provider)

@@ -225,7 +225,9 @@ def _decisions_tab() -> None:
     # (their Regenerate command's), whatever the filters or window here
     narrowed = bool(filters) or window_end is not None
     if may:
-        st.caption(f"Recording as {ui.plain(user.actor)}. A change of "
+        # the address in a code span, as the sidebar shows it: not a link
+        actor = user.actor.replace("`", "'")
+        st.caption(f"Recording as `{actor}`. A change of "
                    "decision is kept as history; the latest is current."
                    + (" The filters or the window chosen narrow this list "
                       "to this pack's changes, numbered as in it; the "
