@@ -1128,10 +1128,13 @@ def downloads(frame, file_stem: str, *, rows: int | None = None) -> None:
     what it offers to download."""
     build = frame if callable(frame) else (lambda: frame)
     n = (rows or 0) if callable(frame) else len(frame)
+    scope = st.session_state.get(SCOPE)
+    about = _about(scope, n)
     buttons = [("CSV", reports.csv_bytes, "csv", "text/csv", None)]
     if n <= reports.XLSX_ROWS:  # a sheet holds no more (and its heading)
         buttons.append((
-            "XLSX", reports.xlsx_bytes, "xlsx", "application/"
+            "XLSX", partial(reports.xlsx_bytes, about=about), "xlsx",
+            "application/"
             "vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             f"{n:,} rows: an XLSX this large takes a while to build (345,262 "
             "rows of 19 columns took a minute); CSV and Parquet are much "
@@ -1144,12 +1147,54 @@ def downloads(frame, file_stem: str, *, rows: int | None = None) -> None:
             columns, buttons, strict=False):
         column.download_button(
             label, lambda render=render: render(with_names(build())),
-            f"{file_name(file_stem)}.{suffix}", mime,
+            f"{file_name(file_stem)}{_period_suffix(scope)}.{suffix}", mime,
             key=f"{suffix}-{file_stem}", on_click="ignore", help=said)
     if n > reports.XLSX_ROWS:
         st.caption("No XLSX: a spreadsheet holds at most "
                    f"{reports.XLSX_ROWS:,} rows "
                    f"below its heading, and these are {n:,}.")
+
+
+# what a page's downloads are of (ui.page sets it each run): its title,
+# period, filters and the data read, for their file names and XLSX "About"
+SCOPE = "download-scope"
+
+
+class Scope(NamedTuple):
+    title: str
+    window: dict[str, date] | None
+    filters: dict[str, list[str]]
+    as_of: str
+
+
+def _period_suffix(scope: Scope | None) -> str:
+    """A download file name's period: '-2026-01-01-to-2026-03-31' (its
+    days, end inclusive), '' for a page with dates of its own."""
+    if scope is None or scope.window is None:
+        return ""
+    last = scope.window["end_date"] - timedelta(days=1)
+    return f"-{scope.window['start_date'].isoformat()}-to-{last.isoformat()}"
+
+
+def _about(scope: Scope | None, rows: int) -> list[tuple[str, str]] | None:
+    """The XLSX's About sheet: what its rows are, from which page, period,
+    filters and data, as the page said them."""
+    if scope is None:
+        return None
+    period = "the page's own dates (see its heading)"
+    if scope.window is not None:
+        last = scope.window["end_date"] - timedelta(days=1)
+        days = (scope.window["end_date"] - scope.window["start_date"]).days
+        period = (f"{day(scope.window['start_date'])} – {day(last)} "
+                  f"({many(days, 'day')}, dates in {config.REPORTING_TZ})")
+    chosen = "; ".join(f"{FILTERS.get(k, k)}: {join_list(v)}"
+                       for k, v in scope.filters.items()) or "none (all)"
+    return [("Changeboard page", scope.title), ("Period", period),
+            ("Filters", chosen), ("Data", scope.as_of),
+            ("Rows", f"{rows:,}"),
+            ("Columns", "as `changeboard query` names them: ids and codes "
+             "as stored, instants in UTC"),
+            ("Produced", instant(pd.Timestamp.now(tz="UTC")))]
 
 
 # --- the page skeleton and the drill-down helpers every page shares --------
@@ -1179,6 +1224,11 @@ def page(title: str, *, period: bool = True, filters: bool = True,
     chosen = global_filters() if filters else {}
     if needs_data and status is None:
         st.stop()
+    version = asof.chosen()
+    read = (f"the snapshot {version}" if version else "the live data") + (
+        f", last loaded {instant(status['as_of'])}" if status is not None
+        and pd.notna(status["as_of"]) else "")
+    st.session_state[SCOPE] = Scope(title, window, chosen, read)
     return Page(status, window, chosen)
 
 

@@ -88,9 +88,12 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 XLSX_ROWS = 1_048_575  # a sheet's rows below its heading (Excel's 2**20)
 
 
-def xlsx_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
-    """The frame as one sheet. More rows than a sheet holds is an error:
-    XlsxWriter would drop the rest without a word."""
+def xlsx_bytes(frame: pd.DataFrame, sheet: str = "data",
+               about: list[tuple[str, str]] | None = None) -> bytes:
+    """The frame as one sheet, and with `about` (label, text) a second
+    sheet, "About", saying what the rows are (a page's period, filters,
+    data). More rows than a sheet holds is an error: XlsxWriter would drop
+    the rest without a word."""
     if len(frame) > XLSX_ROWS:
         raise ValueError(f"{len(frame):,} rows: a sheet holds at most "
                          f"{XLSX_ROWS:,} below its heading")
@@ -101,6 +104,12 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
                         engine_kwargs={"options": options}) as writer:
         _naive_utc(neutralise(frame)).to_excel(
             writer, sheet_name=sheet[:31], index=False)
+        if about:
+            told = neutralise(pd.DataFrame(about, columns=["", "value"]))
+            told.to_excel(writer, sheet_name="About", index=False,
+                          header=False)
+            writer.sheets["About"].set_column(0, 0, 18)
+            writer.sheets["About"].set_column(1, 1, 90)
     return buffer.getvalue()
 
 

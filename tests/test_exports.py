@@ -460,3 +460,45 @@ def test_page_downloads_hold_the_querys_names_ids_and_codes(
                 got.sort_values(columns).reset_index(drop=True),
                 expected[columns].sort_values(columns).reset_index(
                     drop=True), check_dtype=False, obj=stem)
+
+
+def test_a_pages_files_say_their_period_and_filters(sample_db, monkeypatch):
+    """A manager's export of the Changes page said neither its period nor
+    its filters, in its file name or anywhere in it: the file names carry
+    the period's days, and the XLSX has an About sheet saying the page,
+    period, filters and data, as the page says them."""
+    from pathlib import Path
+
+    import openpyxl
+    from streamlit.delta_generator import DeltaGenerator
+    from streamlit.testing.v1 import AppTest
+
+    from changeboard import config
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    offered = []
+
+    def button(self, label, data, file_name, *args, **kwargs):
+        offered.append((label, file_name, data))
+    monkeypatch.setattr(DeltaGenerator, "download_button", button)
+    root = Path(__file__).resolve().parents[1]
+    app = AppTest.from_file(str(root / "app.py"), default_timeout=120)
+    app.query_params.update({"period": "custom", "from": "2026-01-01",
+                             "to": "2026-03-31",
+                             "teams": "Payments Platform"})
+    app.switch_page("views/changes.py")
+    app.run()
+    assert not app.exception
+    names = {name for _, name, _ in offered}
+    assert "success-rate-by-change_type-2026-01-01-to-2026-03-31.csv" in names
+    data = next(d for label, name, d in offered if name ==
+                "success-rate-by-change_type-2026-01-01-to-2026-03-31.xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(data()))
+    assert book.sheetnames == ["data", "About"]
+    about = {row[0]: row[1] for row in book["About"].iter_rows(
+        values_only=True)}
+    assert about["Changeboard page"] == "Changes"
+    assert about["Period"] == ("01 Jan 2026 – 31 Mar 2026 (90 days, dates in "
+                               f"{config.REPORTING_TZ})")
+    assert about["Filters"] == "Team: Payments Platform"
+    assert about["Data"].startswith("the live data, last loaded ")
+    assert about["Rows"] == f"{book['data'].max_row - 1:,}"

@@ -960,7 +960,10 @@ def test_a_download_is_named_without_spaces(app, monkeypatch):
     app.run()
     app.pills(key="drill").set_value("Emergency ratio").run()
     assert not app.exception
-    assert "emergency_change_records-emergency-ratio.csv" in named
+    window = ui.window_for("last_365")
+    days = (f"{window['start_date']}-to-"
+            f"{window['end_date'] - timedelta(days=1)}")  # the period's
+    assert f"emergency_change_records-emergency-ratio-{days}.csv" in named
     assert named and all(re.fullmatch(r"[\w.-]+", n) for n in named), named
     assert ui.file_name("release-REL-1 phases") == "release-REL-1-phases"
 
