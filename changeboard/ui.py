@@ -530,6 +530,24 @@ def unapplied(name: str, filters: dict, subject: str = "",
         if skipped else ""
 
 
+def typed_by_filter(filters: dict) -> str:
+    """What the Change type filter does to the emergency ratio, or '': with
+    emergency alone it is 100% by construction (a manager read "100.0%,
+    35 of n = 35" as a finding), without emergency 0%, and with other types
+    left out it is higher than the whole's."""
+    kept = set(filters.get("change_types") or ())
+    if not kept:
+        return ""
+    if kept == {"emergency"}:
+        return (" · the Change type filter keeps emergency changes alone, "
+                "so every change counted is one: clear it for the ratio")
+    if "emergency" not in kept:
+        return (" · the Change type filter leaves emergency changes out, "
+                "so none is counted: clear it for the ratio")
+    return (" · the Change type filter leaves some types out, so the ratio "
+            "is of the types kept")
+
+
 def no_outcomes(n_without_close_code, empty: str) -> str:
     """What an outcome chart or table says when no change of the period has
     an outcome: that its completed changes have no close code, when some

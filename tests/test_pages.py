@@ -1115,3 +1115,25 @@ def test_the_overviews_definitions_are_named_by_their_cards(app):
         "How is “Emergency ratio” computed?"]
     assert "How is “Environment utilisation” computed?" in labels
     assert not any("_" in label or "summary" in label for label in labels)
+
+
+@pytest.mark.parametrize(("types", "said"), [
+    ("emergency", "the Change type filter keeps emergency changes alone, "
+     "so every change counted is one: clear it for the ratio"),
+    ("normal", "the Change type filter leaves emergency changes out, so none "
+     "is counted: clear it for the ratio"),
+    ("emergency,normal", "the Change type filter leaves some types out, so "
+     "the ratio is of the types kept")])
+@pytest.mark.parametrize("page", ["overview", "changes"])
+def test_the_emergency_ratio_says_when_the_type_filter_decides_it(
+        app, page, types, said):
+    """With Change type = Emergency the ratio read "100.0%, 35 of n = 35"
+    and nothing said the filter made it so."""
+    app.query_params.update({"period": "last_365", "change_types": types})
+    if page != "overview":
+        app.run()
+        app.switch_page(f"views/{page}.py")
+    app.run()
+    assert not app.exception
+    assert sum(said in c.value for c in app.caption) == 1, \
+        [c.value for c in app.caption if "emergency" in c.value.lower()]

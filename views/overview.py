@@ -287,7 +287,9 @@ for card, column in zip(CARDS, [*st.columns(4), *st.columns(4)], strict=True):
         st.metric(card.label, card.value(now), delta,
                   delta_color=card.delta_color, border=True,
                   chart_data=chart, help=card.help)
-        st.caption(card.caption(now) + ui.unapplied(card.query, filters))
+        st.caption(card.caption(now) + ui.unapplied(card.query, filters)
+                   + (ui.typed_by_filter(filters) if card.query ==
+                      "emergency_change_ratio" else ""))
 
 st.subheader(f"Change outcomes per {grain}")
 if not status["n_changes"]:
