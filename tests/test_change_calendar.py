@@ -271,6 +271,12 @@ def test_selecting_a_change_opens_its_record(page):
     assert list(one["change_id"]) == ["https://itsm.example/change/COL1"]
     assert "collides with COL2 (same application)" in " ".join(
         c.value for c in page.caption)
+    # the note stands between the picker and its row: the row's table
+    # toolbar, shown on hover, covered the picker's clear and open buttons
+    kinds = [e.type for e in page.main]
+    picker = kinds.index("selectbox")
+    assert kinds[picker + 1:picker + 3] == ["caption", "dataframe"], \
+        kinds
 
 
 def test_a_picked_changes_window_hit_says_its_kind(page):

@@ -299,9 +299,6 @@ else:
         one = changes[changes["change_id"] == pick]
         row = one.iloc[0]
         one = listing(one)
-        ui.table(in_zone(one, TIMES, tz)[0], f"change-{pick}",
-                 labels=HEADINGS, download=one,
-                 column_config=shown.table_config)
         notes = []
         if row["n_collisions"]:
             notes.append(f"collides with {listed(row['collides_with'])} "
@@ -319,10 +316,15 @@ else:
             notes.append("planned outside its maintenance windows")
         if row["is_past_planned_start"]:
             notes.append("past its planned start and not started")
+        # said above its row: the table's toolbar, shown on hover, covered
+        # the picker's clear and open buttons right above it
         st.caption(f"{pick}: " + ("; ".join(notes) if notes else
                                   "no collision or window hit")
                    + ". The change id links to its record where a record "
                    "address is set.")
+        ui.table(in_zone(one, TIMES, tz)[0], f"change-{pick}",
+                 labels=HEADINGS, download=one,
+                 column_config=shown.table_config)
 
     st.markdown(f"**The change planned in the {view.lower()}**" if n == 1
                 else f"**All {n:,} changes planned in the {view.lower()}**")
