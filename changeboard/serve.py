@@ -194,9 +194,9 @@ def check_redirect(section: dict) -> None:
     _url(merged["server_metadata_url"], "server_metadata_url")
     redirect = _url(merged["redirect_uri"], "redirect_uri")
     if redirect.path != "/oauth2callback" or redirect.query:
-        prefix = redirect.path.removesuffix("/oauth2callback")
-        under = (f"; the app is served at the root of its host name, not "
-                 f"under {prefix}" if prefix != redirect.path else "")
+        under = ("; the app is served at the root of its host name, not "
+                 "under a path" if redirect.path.endswith("/oauth2callback")
+                 else "")
         raise Refused(f"{_setting('redirect_uri')} must be the app's public "
                       "URL followed by /oauth2callback (Streamlit answers "
                       f"the identity provider there only{under})")
@@ -486,7 +486,16 @@ server {{
     listen {listen};
     server_name {names};
     server_tokens off;
-    return 301 https://$host{port}$request_uri;
+    location / {{
+        return 301 https://$host{port}$request_uri;
+    }}
+    # a callback sent here (a redirect URI registered as http://) carries
+    # the one-time code: redirected, never logged
+    location = /oauth2callback {{
+        access_log off;
+        error_log /dev/null emerg;
+        return 301 https://$host{port}$request_uri;
+    }}
 }}
 """
 

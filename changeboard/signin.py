@@ -268,17 +268,22 @@ FAILED_SAID_SECONDS = 120
 _failed: dict[str, float | str] = {}
 
 
-def _failure_reason(record: logging.LogRecord) -> tuple[str, str] | None:
+def _failure_reason(record: logging.LogRecord
+                    ) -> tuple[str, str | None] | None:
     """(for the log: what went wrong and the setting to check, for the
-    page: what went wrong in a user's words) of Streamlit's log line of a
-    failed sign-in callback, or None for another line."""
+    page: what went wrong in a user's words, or None) of Streamlit's log
+    line of a failed sign-in callback, or None for another line. An error
+    the provider sent back (?error=) is for the log alone: Streamlit logs
+    it before it checks the callback's state, so any request could set it
+    for the page."""
     message = record.getMessage()
     if message.startswith("Error during authentication"):
-        error = message.split(":", 1)[1].split(".", 1)[0].strip()
+        error = message.split(":", 1)[1].split(". Error description", 1)[0]
+        error = error.strip()[:80]
+        why = (" (the user cancelled, or the app is not assigned to them "
+               "there)" if error == "access_denied" else "")
         return (f"the identity provider answered the sign-in with the error "
-                f"{error!r} (access_denied: the user cancelled, or the app "
-                "is not assigned to them there)",
-                "your organisation's sign-in service refused the sign-in")
+                f"{error!r}{why}", None)
     if not message.startswith("OAuth token exchange failed"):
         return None
     exc = record.exc_info[1] if record.exc_info else None
@@ -317,7 +322,8 @@ class _FailedSignIn(logging.Handler):
         if found is None:
             return
         cause, said = found
-        _failed.update(at=time.monotonic(), said=said)
+        if said is not None:
+            _failed.update(at=time.monotonic(), said=said)
         log.warning("a sign-in failed: %s", cause)
 
 
@@ -326,6 +332,14 @@ def install_logging() -> None:
     server's stderr beside Streamlit's (sign-ins, sign-outs and recorded
     decisions were INFO, which Python's default handler drops), and the
     handler of failed sign-in callbacks."""
+    with _install_lock:  # sessions' first runs race after a restart
+        _install()
+
+
+_install_lock = threading.Lock()
+
+
+def _install() -> None:
     ours = logging.getLogger("changeboard")
     if not ours.handlers:
         handler = logging.StreamHandler()
@@ -339,13 +353,16 @@ def install_logging() -> None:
 
 
 def failed_just_now() -> str | None:
-    """What the sign-in page says after a failed callback on this server
-    in the last FAILED_SAID_SECONDS, or None."""
+    """What the sign-in page says after a failed code exchange on this
+    server in the last FAILED_SAID_SECONDS, or None. The callback cannot
+    tell its browser, so every visitor of this server's sign-in page reads
+    it then: it says a sign-in on this server, not theirs."""
     at = _failed.get("at")
     if at is None or time.monotonic() - float(at) > FAILED_SAID_SECONDS:
         return None
-    return (f"A sign-in just failed: {_failed['said']}. Try again; if it "
-            "fails again, tell whoever runs Changeboard (its log says why).")
+    return (f"A sign-in on this server failed moments ago: {_failed['said']}. "
+            "If it was yours, try again; if it fails again, tell whoever "
+            "runs Changeboard (its log says why).")
 
 
 # the sign-ins this process has logged (a page load is a new session):

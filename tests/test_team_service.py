@@ -438,11 +438,12 @@ def test_a_refused_client_secret_is_said_on_the_page_and_named_in_the_log(
             page.goto(url)
             _settled(page)
             _through_provider(page, {"url": url}, "vic")
-            page.get_by_text("A sign-in just failed").wait_for(
+            page.get_by_text("A sign-in on this server failed").wait_for(
                 timeout=60_000)
             body = page.inner_text("body")
-            assert ("A sign-in just failed: Changeboard could not complete "
-                    "it with your organisation's sign-in service. Try "
+            assert ("A sign-in on this server failed moments ago: "
+                    "Changeboard could not complete it with your "
+                    "organisation's sign-in service. If it was yours, try "
                     "again") in body
             assert page.get_by_role("button", name="Sign in").count() == 1
             context.close()
@@ -456,3 +457,41 @@ def test_a_refused_client_secret_is_said_on_the_page_and_named_in_the_log(
             _stop(app)
     finally:
         _stop(provider)
+
+
+def test_an_error_sent_to_the_callback_is_logged_as_sent_not_said_on_the_page(
+        monkeypatch):
+    """Streamlit logs '?error=' of a callback before it checks its state,
+    so any request could put it there: it is logged with its own code
+    (every code read as access_denied before), and the sign-in page says
+    nothing of it; a failed code exchange, which needs a sign-in under way,
+    is said there."""
+    import logging
+
+    monkeypatch.setattr(signin, "_failed", {})
+    signin.install_logging()
+    streamlit_log = logging.getLogger(signin.STREAMLIT_AUTH_LOG)
+    said = []
+    monkeypatch.setattr(signin.log, "warning",
+                        lambda text, *args: said.append(text % args))
+    streamlit_log.error("Error during authentication: %s. Error "
+                        "description: %s", "server_error", "down")
+    assert said == ["a sign-in failed: the identity provider answered the "
+                    "sign-in with the error 'server_error'"]
+    assert signin.failed_just_now() is None
+    streamlit_log.error("Error during authentication: %s. Error "
+                        "description: %s", "access_denied", None)
+    assert said[-1].endswith("'access_denied' (the user cancelled, or the "
+                             "app is not assigned to them there)")
+    assert signin.failed_just_now() is None
+    try:
+        raise TimeoutError("read timed out")
+    except TimeoutError:
+        streamlit_log.warning("OAuth token exchange failed for provider "
+                              "'%s'. Clearing auth cookies.", "default",
+                              exc_info=True)
+    assert said[-1].startswith("a sign-in failed: the identity provider's "
+                               "token endpoint did not answer (TimeoutError)")
+    assert signin.failed_just_now().startswith(
+        "A sign-in on this server failed moments ago: Changeboard could not "
+        "complete it")
