@@ -9,6 +9,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import NamedTuple
@@ -374,6 +375,21 @@ def period_filter() -> dict[str, date]:
 FILTERS = words.FILTERS  # query parameter -> sidebar label
 
 
+def filter_labels(name: str) -> dict[str, str]:
+    """A global filter's values and how the sidebar says them: codes as
+    the pages say them (emergency -> Emergency, prod -> Production; the
+    address keeps the codes), an application by its name."""
+    options = query("filter_options")
+    rows = options[options["filter_name"] == name]
+    labels = dict(zip(rows["option_value"], rows["option_label"],
+                      strict=True))
+    if name == "tiers":
+        return {code: TIERS.get(code, shown) for code, shown in labels.items()}
+    if name == "change_types":
+        return {code: word(shown) for code, shown in labels.items()}
+    return labels
+
+
 def global_filters() -> dict[str, list[str]]:
     """Sidebar filters shared by every page, kept in the URL (?teams=a,b)
     and across the pages of a session.
@@ -382,19 +398,9 @@ def global_filters() -> dict[str, list[str]]:
     """
     if db.version(config.DB_PATH) is None:
         return {}
-    options = query("filter_options")
     chosen = {}
     for name, label in FILTERS.items():
-        rows = options[options["filter_name"] == name]
-        labels = dict(zip(rows["option_value"], rows["option_label"],
-                          strict=True))
-        # codes as the pages say them: emergency -> Emergency, prod ->
-        # Production (the address keeps the codes)
-        if name == "tiers":
-            labels = {code: TIERS.get(code, shown)
-                      for code, shown in labels.items()}
-        elif name == "change_types":
-            labels = {code: word(shown) for code, shown in labels.items()}
+        labels = filter_labels(name)
         asked = st.query_params[name].split(",") \
             if name in st.query_params else None
         from_url = None if asked is None else [v for v in asked
@@ -536,8 +542,8 @@ def typed_by_filter(filters: dict) -> str:
     35 of n = 35" as a finding), without emergency 0%, and with other types
     left out it is higher than the whole's."""
     kept = set(filters.get("change_types") or ())
-    if not kept:
-        return ""
+    if not kept or kept >= {"standard", "normal", "emergency"}:
+        return ""  # every type kept: the filter decides nothing
     if kept == {"emergency"}:
         return (" · the Change type filter keeps emergency changes alone, "
                 "so every change counted is one: clear it for the ratio")
@@ -656,13 +662,19 @@ def data_banner() -> pd.Series | None:
 
 
 def latest_record_day(of: str = "latest_record_at") -> date | None:
-    """The day of the latest thing that happened in the data (UTC); with
+    """The day of the latest thing that happened in the data, in the
+    reporting time zone, as the periods' days are (a UTC day left "All
+    data" in Asia/Tokyo 10 changes short of the whole); with
     of="changes_last_at", of the last change created or closed, and so on
     for data_status's other instants."""
     if db.version(config.DB_PATH) is None:
         return None
     latest = query("data_status").iloc[0][of]
-    return None if pd.isna(latest) else pd.Timestamp(latest).date()
+    if pd.isna(latest):
+        return None
+    stamp = pd.Timestamp(latest)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+    return stamp.tz_convert(config.REPORTING_TZ).date()
 
 
 def as_of_caption(status: pd.Series) -> None:
@@ -1147,11 +1159,18 @@ def downloads(frame, file_stem: str, *, rows: int | None = None) -> None:
     build = frame if callable(frame) else (lambda: frame)
     n = (rows or 0) if callable(frame) else len(frame)
     scope = st.session_state.get(SCOPE)
-    about = _about(scope, n)
+    if scope is not None and COVERED in st.session_state:
+        scope = scope._replace(window=st.session_state[COVERED])
+    told = _about(scope, n)  # the filters' words, read now, in this run
+
+    def xlsx(rows: pd.DataFrame) -> bytes:  # built on the click
+        about = None if told is None else [
+            *told, ("Produced", instant(pd.Timestamp.now(tz="UTC")))]
+        return reports.xlsx_bytes(rows, about=about)
     buttons = [("CSV", reports.csv_bytes, "csv", "text/csv", None)]
     if n <= reports.XLSX_ROWS:  # a sheet holds no more (and its heading)
         buttons.append((
-            "XLSX", partial(reports.xlsx_bytes, about=about), "xlsx",
+            "XLSX", xlsx, "xlsx",
             "application/"
             "vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             f"{n:,} rows: an XLSX this large takes a while to build (345,262 "
@@ -1176,6 +1195,20 @@ def downloads(frame, file_stem: str, *, rows: int | None = None) -> None:
 # what a page's downloads are of (ui.page sets it each run): its title,
 # period, filters and the data read, for their file names and XLSX "About"
 SCOPE = "download-scope"
+# the dates the downloads drawn inside files_cover() hold, when not the
+# sidebar's period (the impact matrix's go-live range, the next 90 days)
+COVERED = "download-covers"
+
+
+@contextmanager
+def files_cover(window: dict[str, date]):
+    """Downloads drawn inside hold rows of this window, not the sidebar's
+    period: their names and About sheet say it."""
+    st.session_state[COVERED] = window
+    try:
+        yield
+    finally:
+        st.session_state.pop(COVERED, None)
 
 
 class Scope(NamedTuple):
@@ -1195,8 +1228,8 @@ def _period_suffix(scope: Scope | None) -> str:
 
 
 def _about(scope: Scope | None, rows: int) -> list[tuple[str, str]] | None:
-    """The XLSX's About sheet: what its rows are, from which page, period,
-    filters and data, as the page said them."""
+    """The XLSX's About sheet but its time of making: what its rows are,
+    from which page, period, filters and data, as the page said them."""
     if scope is None:
         return None
     period = "the page's own dates (see its heading)"
@@ -1205,14 +1238,15 @@ def _about(scope: Scope | None, rows: int) -> list[tuple[str, str]] | None:
         days = (scope.window["end_date"] - scope.window["start_date"]).days
         period = (f"{day(scope.window['start_date'])} – {day(last)} "
                   f"({many(days, 'day')}, dates in {config.REPORTING_TZ})")
-    chosen = "; ".join(f"{FILTERS.get(k, k)}: {join_list(v)}"
-                       for k, v in scope.filters.items()) or "none (all)"
+    chosen = "; ".join(
+        f"{FILTERS.get(k, k)}: "
+        + ", ".join(filter_labels(k).get(v, v) for v in values)
+        for k, values in scope.filters.items()) or "none (all)"
     return [("Changeboard page", scope.title), ("Period", period),
             ("Filters", chosen), ("Data", scope.as_of),
             ("Rows", f"{rows:,}"),
             ("Columns", "as `changeboard query` names them: ids and codes "
-             "as stored, instants in UTC"),
-            ("Produced", instant(pd.Timestamp.now(tz="UTC")))]
+             "as stored, instants in UTC")]
 
 
 # --- the page skeleton and the drill-down helpers every page shares --------

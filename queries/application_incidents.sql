@@ -66,4 +66,7 @@ counted as (
     order by application_id nulls last
 )
 
-select * from counted
+select
+    *,
+    resolved_as_of(local_instant($as_of, $reporting_tz)) as as_of
+from counted

@@ -90,4 +90,7 @@ totals as (
     order by p.environment_id
 )
 
-select * from totals
+select
+    *,
+    loaded_as_of() as as_of
+from totals

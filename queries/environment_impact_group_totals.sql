@@ -91,4 +91,7 @@ totals as (
     order by p.environment_group nulls last
 )
 
-select * from totals
+select
+    *,
+    loaded_as_of() as as_of
+from totals

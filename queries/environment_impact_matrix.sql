@@ -50,4 +50,7 @@ ordered as (
     order by go_live_at, release_id, environment_id
 )
 
-select * from ordered
+select
+    *,
+    loaded_as_of() as as_of
+from ordered

@@ -57,4 +57,7 @@ group_cells as (
     order by go_live_at, release_id, environment_group nulls last
 )
 
-select * from group_cells
+select
+    *,
+    loaded_as_of() as as_of
+from group_cells

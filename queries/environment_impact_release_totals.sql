@@ -140,4 +140,7 @@ totals as (
     order by r.go_live_at, r.release_id
 )
 
-select * from totals
+select
+    *,
+    loaded_as_of() as as_of
+from totals

@@ -24,4 +24,7 @@ with counted as (
         )
 )
 
-select * from counted
+select
+    *,
+    resolved_as_of(local_instant($as_of, $reporting_tz)) as as_of
+from counted

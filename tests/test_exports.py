@@ -502,3 +502,41 @@ def test_a_pages_files_say_their_period_and_filters(sample_db, monkeypatch):
     assert about["Filters"] == "Team: Payments Platform"
     assert about["Data"].startswith("the live data, last loaded ")
     assert about["Rows"] == f"{book['data'].max_row - 1:,}"
+
+
+def test_a_table_of_other_dates_than_the_sidebars_names_its_own(
+        sample_db, monkeypatch):
+    """The impact matrix covers its go-live dates, not the sidebar's
+    period, but its files were named and described with the sidebar's;
+    the About sheet's filters said codes (Environment tier: prod) where the
+    sidebar says Production."""
+    from pathlib import Path
+
+    import openpyxl
+    from streamlit.delta_generator import DeltaGenerator
+    from streamlit.testing.v1 import AppTest
+
+    from changeboard import config
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    offered = []
+
+    def button(self, label, data, file_name, *args, **kwargs):
+        offered.append((file_name, data))
+    monkeypatch.setattr(DeltaGenerator, "download_button", button)
+    root = Path(__file__).resolve().parents[1]
+    app = AppTest.from_file(str(root / "app.py"), default_timeout=120)
+    app.query_params.update({"period": "last_30", "tiers": "prod",
+                             "view": "Impact matrix"})
+    app.switch_page("views/environments.py")
+    app.run()
+    assert not app.exception
+    matrix = [(name, data) for name, data in offered
+              if name.startswith("environment_impact_matrix")]
+    assert matrix, [name for name, _ in offered]
+    name, data = next((n, d) for n, d in matrix if n.endswith(".xlsx"))
+    picked = app.date_input(key="go_live").value
+    assert name.endswith(f"-{picked[0]}-to-{picked[1]}.xlsx"), (name, picked)
+    about = {row[0]: row[1] for row in openpyxl.load_workbook(io.BytesIO(
+        data()))["About"].iter_rows(values_only=True)}
+    assert about["Period"].startswith(f"{picked[0]:%d %b %Y} – ")
+    assert about["Filters"] == "Environment tier: Production"

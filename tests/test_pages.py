@@ -219,6 +219,24 @@ def test_all_data_is_a_period_from_the_first_change_to_the_last_record(
                    for c in app.caption), [c.value for c in app.caption]
 
 
+def test_all_data_holds_every_change_in_a_zone_far_from_utc(
+        app, sample_db, monkeypatch):
+    """"All data" took the data's first and last instants' UTC days, read
+    as days of the reporting zone: in Pacific/Kiritimati (UTC+14) it left
+    out the changes of the last hours (748 of 749 completed)."""
+    from changeboard import config, db
+    monkeypatch.setattr(config, "REPORTING_TZ", "Pacific/Kiritimati")
+    with db.reading(sample_db) as con:
+        every = db.run(con, "emergency_change_ratio", start_date="1990-01-01",
+                       end_date="2100-01-01",
+                       reporting_tz="Pacific/Kiritimati")["n"].iloc[0]
+    app.query_params["period"] = "all"
+    app.run()
+    assert not app.exception
+    assert any(c.value.endswith(f"of n = {every:,} completed changes")
+               for c in app.caption), [c.value for c in app.caption]
+
+
 def test_a_custom_range_too_long_is_shortened_in_the_box_itself(app):
     """Dates picked over more than MAX_SPAN_DAYS were shortened for the
     queries and the caption ('15 Aug 2016 – 22 Aug 2026'), but the box kept
@@ -915,6 +933,48 @@ def test_a_drill_behind_a_card_the_data_cannot_fill_says_why(
     shown = [i.value for i in app.info if i.value.startswith("Nothing")]
     assert len(shown) == 1 and said in shown[0], shown
     assert "longer period" not in shown[0]
+
+
+def test_a_drill_with_no_failure_among_rated_changes_says_none_failed(
+        sample_db, tmp_path, monkeypatch):
+    """The failure rate's empty drill said "this source has no close codes"
+    whenever one change of the period had none, beside changes rated and
+    none failed: it says no record is behind the number."""
+    import shutil
+
+    from changeboard import db
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.publish(copy) as con:
+        batch = con.execute("select coalesce(max(batch_id), 0) + 1 from "
+                            "ingest_batches").fetchone()[0]
+        con.execute("update changes set close_code = 'successful', "
+                    "ingested_batch_id = $b where close_code is not null",
+                    {"b": batch})
+        con.execute("update changes set close_code = null, state = "
+                    "'closed' where change_id = (select min(change_id) from "
+                    "changes where close_code is not null and "
+                    "actual_end_at >= current_date - 200)")
+        for table in ("incidents", "deployments"):
+            con.execute(f"delete from {table}")  # noqa: S608 - our names
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params.update({"period": "last_365",
+                             "drill": "Change failure rate"})
+    app.run()
+    assert not app.exception
+    shown = [i.value for i in app.info if i.value.startswith("Nothing")]
+    assert shown == ["Nothing to list: no record is behind this card's "
+                     "number. Pick a longer period."], shown
+
+
+def test_every_change_type_kept_says_nothing_of_the_filter(app):
+    app.query_params.update({"period": "last_365",
+                             "change_types": "emergency,normal,standard"})
+    app.run()
+    assert not app.exception
+    assert not [c.value for c in app.caption if "Change type filter" in
+                c.value]
 
 
 def test_every_records_table_shows_the_application_name_before_its_id(app):

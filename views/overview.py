@@ -333,10 +333,12 @@ if picked:
                f"{ui.day(span['end_date'] - timedelta(days=1))}"
                + ui.unapplied(name, filters))
     if records.n:
-        ui.table(records, f"{name}-{picked.lower()}")
+        with ui.files_cover(span):  # Conflicts ahead: the next 90 days
+            ui.table(records, f"{name}-{picked.lower()}")
     elif picked in lacks:  # "pick a longer period" could not help
         st.info(f"Nothing to list: {lacks[picked].split(' · ', 1)[-1]}.")
-    elif name == "change_records" and success["n_without_close_code"]:
+    elif name == "change_records" and success["n_without_close_code"] \
+            and not success["n"]:
         # completed changes without a close code (BPIC 2014): no outcome
         st.info("Nothing to list: " + ui.no_outcomes(
             success["n_without_close_code"], ""))

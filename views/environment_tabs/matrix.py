@@ -90,8 +90,9 @@ def render(page: EnvironmentsPage) -> None:
             st.info(f"No release goes live between {ui.day(first)} and "
                     f"{ui.day(last)}: widen the go-live dates.")
     else:
-        grid, labels = draw(page, matrix)
-        bookings_behind(page, matrix, grid, labels)
+        with ui.files_cover(page.matrix_window):  # its go-live dates
+            grid, labels = draw(page, matrix)
+            bookings_behind(page, matrix, grid, labels)
     ui.definition("environment_impact_matrix",
                   "How is the environment impact matrix computed?",
                   params={**page.matrix_window, **page.filters,

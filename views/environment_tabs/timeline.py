@@ -83,8 +83,10 @@ def render(page: EnvironmentsPage) -> None:
                + ("shorter dates draw more of them" if timeline_group else
                   "pick a group or shorter dates for the others")
                + "; the table lists every booking."))
-        bookings_table(timeline, "booking_timeline", [
-            "environment_name", "release_name", "phase", "team", "status",
-            "start_at", "end_at", "hours_in_window", "booking_id"])
+        with ui.files_cover(span):  # the sidebar's or the matrix's dates
+            bookings_table(timeline, "booking_timeline", [
+                "environment_name", "release_name", "phase", "team",
+                "status", "start_at", "end_at", "hours_in_window",
+                "booking_id"])
     ui.definition("booking_timeline", "What does the timeline show?",
                   params={**span, **filters, **extra})
