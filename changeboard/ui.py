@@ -154,7 +154,11 @@ def url_date(key: str) -> date | None:
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        st.warning(f"Ignored {key} in the address: not a YYYY-MM-DD date.")
+        # 2014-02-30 is written as a date, but no day is: say which
+        shaped = re.fullmatch(r"\d{4}-\d{2}-\d{2}", text)
+        st.warning(f"Ignored {key}={text[:40]} in the address: "
+                   + ("there is no such day." if shaped else
+                      "not a YYYY-MM-DD date."))
         return None
     return clamp_date(day, key)
 
@@ -290,6 +294,19 @@ def _last_90_days() -> tuple[date, date]:
     return end - timedelta(days=89), end
 
 
+def _said_past_the_data(window: dict[str, date]) -> None:
+    """Under a custom period that runs past the data's last day, how many
+    of its days hold no data (a link's 90 days from 15 Mar 2014 on data
+    ending 31 Mar 2014 read as a quiet quarter)."""
+    latest = latest_record_day("latest_reported_at") or latest_record_day()
+    last = window["end_date"] - timedelta(days=1)
+    if latest is None or latest >= last or latest < window["start_date"]:
+        return
+    st.sidebar.caption(f"The data ends on {day(latest)}: the last "
+                       f"{many((last - latest).days, 'day')} of the period "
+                       "hold none.")
+
+
 def period_filter() -> dict[str, date]:
     """Sidebar period picker, kept in the URL (?period=...&from=...&to=...)
     and across the pages of a session."""
@@ -349,6 +366,8 @@ def period_filter() -> dict[str, date]:
                            f"({many((end - start).days + 1, 'day')})")
         return window
     window = window_for(choice, start, end)
+    if choice == "custom":
+        _said_past_the_data(window)
     # what the pages report on: an incident log loaded beside the changes,
     # whose incidents no change caused (the UCI log to 2017 beside BPIC
     # 2014), would move the presets past every change; with such incidents
@@ -536,7 +555,7 @@ def unapplied(name: str, filters: dict, subject: str = "",
         if skipped else ""
 
 
-def typed_by_filter(filters: dict) -> str:
+def typed_by_filter(filters: dict, sentence: bool = False) -> str:
     """What the Change type filter does to the emergency ratio, or '': with
     emergency alone it is 100% by construction (a manager read "100.0%,
     35 of n = 35" as a finding), without emergency 0%, and with other types
@@ -545,13 +564,17 @@ def typed_by_filter(filters: dict) -> str:
     if not kept or kept >= {"standard", "normal", "emergency"}:
         return ""  # every type kept: the filter decides nothing
     if kept == {"emergency"}:
-        return (" · the Change type filter keeps emergency changes alone, "
-                "so every change counted is one: clear it for the ratio")
-    if "emergency" not in kept:
-        return (" · the Change type filter leaves emergency changes out, "
-                "so none is counted: clear it for the ratio")
-    return (" · the Change type filter leaves some types out, so the ratio "
-            "is of the types kept")
+        said = ("the Change type filter keeps emergency changes alone, so "
+                "every change counted is one: clear it for the ratio")
+    elif "emergency" not in kept:
+        said = ("the Change type filter leaves emergency changes out, so "
+                "none is counted: clear it for the ratio")
+    else:
+        said = ("the Change type filter leaves some types out, so the ratio "
+                "is of the types kept")
+    # `sentence`: in a caption of sentences (the Changes page's), not of
+    # ' · '-joined parts (a card's)
+    return f" {said[0].upper()}{said[1:]}." if sentence else f" · {said}"
 
 
 def no_outcomes(n_without_close_code, empty: str) -> str:
@@ -1161,7 +1184,7 @@ def downloads(frame, file_stem: str, *, rows: int | None = None) -> None:
     scope = st.session_state.get(SCOPE)
     if scope is not None and COVERED in st.session_state:
         scope = scope._replace(window=st.session_state[COVERED])
-    told = _about(scope, n)  # the filters' words, read now, in this run
+    told = _about(scope, n, file_stem)  # the filters' words, read now
 
     def xlsx(rows: pd.DataFrame) -> bytes:  # built on the click
         about = None if told is None else [
@@ -1227,7 +1250,8 @@ def _period_suffix(scope: Scope | None) -> str:
     return f"-{scope.window['start_date'].isoformat()}-to-{last.isoformat()}"
 
 
-def _about(scope: Scope | None, rows: int) -> list[tuple[str, str]] | None:
+def _about(scope: Scope | None, rows: int, table: str
+           ) -> list[tuple[str, str]] | None:
     """The XLSX's About sheet but its time of making: what its rows are,
     from which page, period, filters and data, as the page said them."""
     if scope is None:
@@ -1242,7 +1266,8 @@ def _about(scope: Scope | None, rows: int) -> list[tuple[str, str]] | None:
         f"{FILTERS.get(k, k)}: "
         + ", ".join(filter_labels(k).get(v, v) for v in values)
         for k, values in scope.filters.items()) or "none (all)"
-    return [("Changeboard page", scope.title), ("Period", period),
+    return [("Changeboard page", scope.title), ("Table", table),
+            ("Period", period),
             ("Filters", chosen), ("Data", scope.as_of),
             ("Rows", f"{rows:,}"),
             ("Columns", "as `changeboard query` names them: ids and codes "

@@ -497,6 +497,7 @@ def test_a_pages_files_say_their_period_and_filters(sample_db, monkeypatch):
     about = {row[0]: row[1] for row in book["About"].iter_rows(
         values_only=True)}
     assert about["Changeboard page"] == "Changes"
+    assert about["Table"] == "success-rate-by-change_type"
     assert about["Period"] == ("01 Jan 2026 – 31 Mar 2026 (90 days, dates in "
                                f"{config.REPORTING_TZ})")
     assert about["Filters"] == "Team: Payments Platform"

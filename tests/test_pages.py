@@ -170,6 +170,9 @@ def test_a_custom_link_with_one_good_date_keeps_it(app, given, dates, said):
     assert app.date_input(key="dates").value == dates
     assert any(said in w.value for w in app.warning), \
         [w.value for w in app.warning]
+    if "from" in given and given["from"] == "2014-02-30":  # written as a day
+        assert any(w.value == "Ignored from=2014-02-30 in the address: there "
+                   "is no such day." for w in app.warning)
 
 
 def test_a_custom_link_without_dates_shows_the_datas_last_90_days(
@@ -1195,5 +1198,35 @@ def test_the_emergency_ratio_says_when_the_type_filter_decides_it(
         app.switch_page(f"views/{page}.py")
     app.run()
     assert not app.exception
-    assert sum(said in c.value for c in app.caption) == 1, \
-        [c.value for c in app.caption if "emergency" in c.value.lower()]
+    shown = [c.value for c in app.caption if said in c.value or
+             said[0].upper() + said[1:] in c.value]
+    assert len(shown) == 1, [c.value for c in app.caption]
+    if page == "changes":  # a sentence among sentences
+        assert f" {said[0].upper()}{said[1:]}." in shown[0], shown
+
+
+def test_a_custom_period_past_the_datas_end_says_how_much_holds_none(app):
+    """A link's 90 days from a day 17 days before the data ends read as a
+    quiet quarter: the sidebar says the data ends, and how many days of
+    the period hold none."""
+    from changeboard import ui
+    app.run()
+    latest = ui.latest_record_day("latest_reported_at") or \
+        ui.latest_record_day()
+    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    fresh.query_params.update({"period": "custom",
+                               "from": str(latest - timedelta(days=16)),
+                               "to": str(latest + timedelta(days=73))})
+    fresh.run()
+    assert not fresh.exception
+    assert f"The data ends on {ui.day(latest)}: the last 73 days of the " \
+        "period hold none." in [c.value for c in fresh.sidebar.caption]
+
+
+def test_all_data_says_no_delta_rather_than_the_days_before(app):
+    app.query_params["period"] = "all"
+    app.run()
+    assert not app.exception
+    assert any(c.value.startswith("No deltas: nothing comes before all the "
+                                  "data;") for c in app.caption)
+    assert not any(c.value.startswith("Deltas compare") for c in app.caption)

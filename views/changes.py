@@ -381,7 +381,7 @@ else:
         "or without a close code "
         f"({int(headline['n_unclassified']):,} without a type). A rising "
         "ratio usually means planning is being bypassed."
-        + ui.typed_by_filter(filters)
+        + ui.typed_by_filter(filters, sentence=True)
         + charts.small_n_said(emergency["n"], "changes"))
     pick = ui.drill(f"Emergency changes of one {grain}",
                     list(emergency.loc[emergency["n_emergency"] > 0,

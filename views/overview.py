@@ -255,8 +255,12 @@ ui.prefetch([
 outcomes = by_period("change_success_rate_by_period")
 success = both("change_success_rate")[0]
 
-st.caption(f"Deltas compare with {ui.the(days, 'day')} before the period; the small "
-           f"lines show complete {grain}s (deployments: weeks).")
+# "All data" has nothing before it: no delta (the cards draw none)
+compared = ("No deltas: nothing comes before all the data"
+            if st.session_state.get("period") == "all" else
+            f"Deltas compare with {ui.the(days, 'day')} before the period")
+st.caption(f"{compared}; the small lines show complete {grain}s "
+           "(deployments: weeks).")
 # a card that reads n/a for what the data lacks: its words, for its drill
 lacks: dict[str, str] = {}
 for card, column in zip(CARDS, [*st.columns(4), *st.columns(4)], strict=True):
