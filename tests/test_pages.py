@@ -1230,3 +1230,45 @@ def test_all_data_says_no_delta_rather_than_the_days_before(app):
     assert any(c.value.startswith("No deltas: nothing comes before all the "
                                   "data;") for c in app.caption)
     assert not any(c.value.startswith("Deltas compare") for c in app.caption)
+
+
+def test_all_data_says_the_changes_completed_after_its_last_day(
+        sample_db, tmp_path, monkeypatch):
+    """BPIC 2014 has ten changes closed by March 2014 whose recorded end
+    runs to 2021: "All data" ends with the rest of the data and counted
+    17,252 of 17,262 completed without a word. It says how many it leaves
+    out."""
+    import shutil
+
+    import pandas as pd
+
+    from changeboard import db, ui
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.reading(sample_db) as con:
+        last = db.run(con, "data_status")["latest_reported_at"].iloc[0]
+    with db.publish(copy) as con:
+        con.execute("update changes set actual_end_at = $at, "
+                    "ingested_batch_id = (select max(batch_id) + 1 from "
+                    "ingest_batches) where change_id = (select min(change_id) "
+                    "from changes where close_code = 'successful')",
+                    {"at": last + pd.Timedelta(days=400)})
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params["period"] = "all"
+    app.run()
+    assert not app.exception
+    end = ui.all_days()[1]
+    with db.reading(copy) as con:
+        later = db.run(con, "emergency_change_ratio",
+                       start_date=end + timedelta(days=1),
+                       end_date=ui.date_max() + timedelta(days=1)).iloc[0]
+    n = int(later["n"] + later["n_unclassified"])
+    assert n >= 1
+    said = [c.value for c in app.sidebar.caption if "completed after" in
+            c.value]
+    assert said == [f"{ui.many(n, 'change')} completed after {ui.day(end)} ("
+                    + ("its end recorded later than the rest of the data) "
+                       "is outside it: a custom range reaches it." if n == 1
+                       else "their end recorded later than the rest of the "
+                       "data) are outside it: a custom range reaches them.")]
