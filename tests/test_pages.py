@@ -1272,3 +1272,18 @@ def test_all_data_says_the_changes_completed_after_its_last_day(
                        "is outside it: a custom range reaches it." if n == 1
                        else "their end recorded later than the rest of the "
                        "data) are outside it: a custom range reaches them.")]
+
+
+def test_the_overviews_definitions_stand_alone_in_a_managers_words():
+    """A manager opened "How is “Median release interval” computed?" and
+    read "The same over all filtered applications ...", never what the
+    interval is, and Conflicts ahead's box spoke of CPU: each card's
+    definition says what it counts, without the engine's notes."""
+    from changeboard import ui
+    for name in ("release_cadence_summary", "environment_utilization_summary",
+                 "booking_conflicts_by_environment"):
+        text = ui.definition_text(name)
+        assert text and not text.startswith("The same"), name
+        assert not re.search(r"CPU|plotly|\bms\b", text), name
+    assert "median release interval" in ui.definition_text(
+        "release_cadence_summary")
