@@ -693,6 +693,8 @@ def test_with_no_release_loaded_the_sections_say_so_not_widen_the_dates(
         "No releases are loaded, so there is no on-time rate to show: "
         + hint], infos
     assert not [i for i in infos if "widen" in i], infos
+    # nor a tolerance to tune on-time releases that are not there
+    assert not app.number_input
 
 
 @pytest.mark.parametrize("url, advice", [

@@ -225,9 +225,10 @@ ui.definition("release_cadence", params={**window, **filters})
 
 # --- on time ------------------------------------------------------------------
 st.subheader("On-time releases")
+# a tolerance with no release loaded would tune nothing: not offered
 tolerance = st.columns([1, 2])[0].number_input(
     "Tolerance (days late still on time)", 0, 60, 0, key="tolerance_days",
-    bind="query-params")
+    bind="query-params") if status["n_releases"] else 0
 ui.prefetch([(name, window, {"tolerance_days": int(tolerance)}) for name in (
     "release_on_time", "release_slip_days", "release_on_time_by_application")],
     filters, parts=[("release_records", window, {"kind": "overdue_open"})])
