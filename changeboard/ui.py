@@ -1265,11 +1265,17 @@ class Scope(NamedTuple):
 
 def _period_suffix(scope: Scope | None) -> str:
     """A download file name's period: '-2026-01-01-to-2026-03-31' (its
-    days, end inclusive), '' for a page with dates of its own."""
-    if scope is None or scope.window is None:
+    days, end inclusive), '' for a page with dates of its own; then
+    '-filtered' when a sidebar filter is set, so a filtered file does not
+    take the unfiltered one's name (and replace it in a downloads folder;
+    the About sheet says which filters)."""
+    if scope is None:
         return ""
-    last = scope.window["end_date"] - timedelta(days=1)
-    return f"-{scope.window['start_date'].isoformat()}-to-{last.isoformat()}"
+    said = ""
+    if scope.window is not None:
+        last = scope.window["end_date"] - timedelta(days=1)
+        said = f"-{scope.window['start_date'].isoformat()}-to-{last.isoformat()}"
+    return said + ("-filtered" if scope.filters else "")
 
 
 def _about(scope: Scope | None, rows: int, table: str

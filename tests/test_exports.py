@@ -489,9 +489,11 @@ def test_a_pages_files_say_their_period_and_filters(sample_db, monkeypatch):
     app.run()
     assert not app.exception
     names = {name for _, name, _ in offered}
-    assert "success-rate-by-change_type-2026-01-01-to-2026-03-31.csv" in names
-    data = next(d for label, name, d in offered if name ==
-                "success-rate-by-change_type-2026-01-01-to-2026-03-31.xlsx")
+    # filtered: not the unfiltered file's name, which it would replace
+    assert "success-rate-by-change_type-2026-01-01-to-2026-03-31-filtered.csv" \
+        in names
+    data = next(d for label, name, d in offered if name == "success-rate-by-"
+                "change_type-2026-01-01-to-2026-03-31-filtered.xlsx")
     book = openpyxl.load_workbook(io.BytesIO(data()))
     assert book.sheetnames == ["data", "About"]
     about = {row[0]: row[1] for row in book["About"].iter_rows(
@@ -536,7 +538,8 @@ def test_a_table_of_other_dates_than_the_sidebars_names_its_own(
     assert matrix, [name for name, _ in offered]
     name, data = next((n, d) for n, d in matrix if n.endswith(".xlsx"))
     picked = app.date_input(key="go_live").value
-    assert name.endswith(f"-{picked[0]}-to-{picked[1]}.xlsx"), (name, picked)
+    assert name.endswith(f"-{picked[0]}-to-{picked[1]}-filtered.xlsx"), \
+        (name, picked)
     about = {row[0]: row[1] for row in openpyxl.load_workbook(io.BytesIO(
         data()))["About"].iter_rows(values_only=True)}
     assert about["Period"].startswith(f"{picked[0]:%d %b %Y} – ")
