@@ -269,13 +269,20 @@ def keep(name: str, value) -> None:
     st.session_state[f"kept-{name}"] = value
 
 
+def data_last_day() -> date | None:
+    """The last day of what the pages report on, where periods end: an
+    incident log loaded beside the changes, whose incidents no change
+    caused (the UCI log to 2017 beside BPIC 2014), would move the presets
+    past every change; with such incidents alone loaded, theirs."""
+    return latest_record_day("latest_reported_at") or latest_record_day()
+
+
 def all_days() -> tuple[date, date]:
     """The "All data" period's first and last day: from the day the first
     change was created (the last 90 days without changes) to the data's
     last day (today without data), at most MAX_SPAN_DAYS long (its end
     kept, the page saying so)."""
-    end = latest_record_day("latest_reported_at") or latest_record_day() \
-        or today()
+    end = data_last_day() or today()
     first = latest_record_day("changes_first_at")
     start = first if first is not None and first <= end \
         else end - timedelta(days=89)
@@ -288,7 +295,7 @@ def _last_90_days() -> tuple[date, date]:
     gives them: the last 90 days, or the data's last 90 when it ends
     before them (as the presets end with it)."""
     end = today()
-    latest = latest_record_day("latest_reported_at") or latest_record_day()
+    latest = data_last_day()
     if latest is not None and latest < end - timedelta(days=89):
         end = latest
     return end - timedelta(days=89), end
@@ -298,7 +305,7 @@ def _said_past_the_data(window: dict[str, date]) -> None:
     """Under a custom period that runs past the data's last day, how many
     of its days hold no data (a link's 90 days from 15 Mar 2014 on data
     ending 31 Mar 2014 read as a quiet quarter)."""
-    latest = latest_record_day("latest_reported_at") or latest_record_day()
+    latest = data_last_day()
     last = window["end_date"] - timedelta(days=1)
     if latest is None or latest >= last or latest < window["start_date"]:
         return
@@ -390,11 +397,7 @@ def period_filter() -> dict[str, date]:
     window = window_for(choice, start, end)
     if choice == "custom":
         _said_past_the_data(window)
-    # what the pages report on: an incident log loaded beside the changes,
-    # whose incidents no change caused (the UCI log to 2017 beside BPIC
-    # 2014), would move the presets past every change; with such incidents
-    # alone loaded, theirs
-    latest = latest_record_day("latest_reported_at") or latest_record_day()
+    latest = data_last_day()
     if choice != "custom" and latest is not None and \
             latest < window["start_date"]:
         # all the data is older than the preset: the preset ends with it

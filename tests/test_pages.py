@@ -19,6 +19,28 @@ def app(sample_db, monkeypatch):
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
 
 
+def app_on_a_copy(sample_db, tmp_path, monkeypatch, change):
+    """The app, not yet run, on a copy of the sample database that
+    change(con) altered first, inside a publish (as a load writes), and
+    the copy's path."""
+    import shutil
+
+    from changeboard import db
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.publish(copy) as con:
+        change(con)
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60), copy
+
+
+def without_close_codes(con) -> None:
+    """Every change's close code gone, as a later load writes it (BPIC
+    2014 records none)."""
+    con.execute("update changes set close_code = null, ingested_batch_id = "
+                "(select coalesce(max(batch_id), 0) + 1 from ingest_batches)")
+
+
 def test_every_page_is_in_the_navigation():
     app_py = (ROOT / "app.py").read_text()
     assert len(PAGES) == 9
@@ -884,17 +906,8 @@ def test_a_rate_without_data_draws_no_trend_of_zeros(sample_db, tmp_path,
     month's unknown rate filled with 0), a flat line of 0% success under
     the n/a. They now draw no line; the emergency ratio, known, still
     draws its months, and a count (deployments) still draws its zeros."""
-    import shutil
-
-    from changeboard import db
-    copy = tmp_path / "cb.duckdb"
-    shutil.copyfile(sample_db, copy)
-    with db.publish(copy) as con:
-        con.execute("update changes set close_code = null, ingested_batch_id"
-                    " = (select coalesce(max(batch_id), 0) + 1 from "
-                    "ingest_batches)")
-    monkeypatch.setattr(config, "DB_PATH", copy)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app, _ = app_on_a_copy(sample_db, tmp_path, monkeypatch,
+                           without_close_codes)
     app.query_params["period"] = "last_365"
     app.run()
     assert not app.exception
@@ -918,18 +931,10 @@ def test_a_drill_behind_a_card_the_data_cannot_fill_says_why(
     picked: the drill of the n/a success-rate and deployment cards said
     'Nothing to list ... Pick a longer period.', which could not help. It
     says what the card says: no close codes, no deployment loaded."""
-    import shutil
-
-    from changeboard import db
-    copy = tmp_path / "cb.duckdb"
-    shutil.copyfile(sample_db, copy)
-    with db.publish(copy) as con:
-        con.execute("update changes set close_code = null, ingested_batch_id"
-                    " = (select coalesce(max(batch_id), 0) + 1 from "
-                    "ingest_batches)")
+    def change(con):
+        without_close_codes(con)
         con.execute("delete from deployments")
-    monkeypatch.setattr(config, "DB_PATH", copy)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app, _ = app_on_a_copy(sample_db, tmp_path, monkeypatch, change)
     app.query_params.update({"period": "last_365", "drill": card})
     app.run()
     assert not app.exception
@@ -943,12 +948,7 @@ def test_a_drill_with_no_failure_among_rated_changes_says_none_failed(
     """The failure rate's empty drill said "this source has no close codes"
     whenever one change of the period had none, beside changes rated and
     none failed: it says no record is behind the number."""
-    import shutil
-
-    from changeboard import db
-    copy = tmp_path / "cb.duckdb"
-    shutil.copyfile(sample_db, copy)
-    with db.publish(copy) as con:
+    def change(con):
         batch = con.execute("select coalesce(max(batch_id), 0) + 1 from "
                             "ingest_batches").fetchone()[0]
         con.execute("update changes set close_code = 'successful', "
@@ -960,8 +960,7 @@ def test_a_drill_with_no_failure_among_rated_changes_says_none_failed(
                     "actual_end_at >= current_date - 200)")
         for table in ("incidents", "deployments"):
             con.execute(f"delete from {table}")  # noqa: S608 - our names
-    monkeypatch.setattr(config, "DB_PATH", copy)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app, _ = app_on_a_copy(sample_db, tmp_path, monkeypatch, change)
     app.query_params.update({"period": "last_365",
                              "drill": "Change failure rate"})
     app.run()
@@ -1238,23 +1237,19 @@ def test_all_data_says_the_changes_completed_after_its_last_day(
     runs to 2021: "All data" ends with the rest of the data and counted
     17,252 of 17,262 completed without a word. It says how many it leaves
     out."""
-    import shutil
-
     import pandas as pd
 
     from changeboard import db, ui
-    copy = tmp_path / "cb.duckdb"
-    shutil.copyfile(sample_db, copy)
     with db.reading(sample_db) as con:
         last = db.run(con, "data_status")["latest_reported_at"].iloc[0]
-    with db.publish(copy) as con:
+
+    def change(con):
         con.execute("update changes set actual_end_at = $at, "
                     "ingested_batch_id = (select max(batch_id) + 1 from "
                     "ingest_batches) where change_id = (select min(change_id) "
                     "from changes where close_code = 'successful')",
                     {"at": last + pd.Timedelta(days=400)})
-    monkeypatch.setattr(config, "DB_PATH", copy)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app, copy = app_on_a_copy(sample_db, tmp_path, monkeypatch, change)
     app.query_params["period"] = "all"
     app.run()
     assert not app.exception
