@@ -440,6 +440,10 @@ def test_a_refused_client_secret_is_said_on_the_page_and_named_in_the_log(
             _through_provider(page, {"url": url}, "vic")
             page.get_by_text("A sign-in on this server failed").wait_for(
                 timeout=60_000)
+            # the note is drawn before the button, in the same run: read
+            # the page once that run has ended (a suite on a loaded machine
+            # read it between the two, 5 Dec)
+            _settled(page)
             body = page.inner_text("body")
             assert ("A sign-in on this server failed moments ago: "
                     "Changeboard could not complete it with your "
