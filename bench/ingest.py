@@ -56,7 +56,7 @@ and a frame of 100,000 rows or more is let go by ending the publish's
 transaction once checked (DuckDB keeps a registered frame until the
 transaction that dropped its view ends): canonical peak 1,223-1,334 ->
 1,127-1,138 MB, ServiceNow 1,745-1,751 -> 1,666-1,668 MB, times unchanged
-(README, Speed, ninth pass).
+(docs/speed.md, ninth pass).
 
 This bench, the tree before (4179648) and this one run one after the
 other three times (--repeat 2 each, a busy 2-core machine: read_csv took
