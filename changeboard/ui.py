@@ -580,6 +580,17 @@ def unapplied(name: str, filters: dict, subject: str = "",
         if skipped else ""
 
 
+def unplaced(n) -> str:
+    """An environment total's bookings of environments not loaded (its
+    n_unclassified), which no environment's hours can hold: ' · 2
+    bookings of environments not loaded left out', '' for none."""
+    n = 0 if n is None or pd.isna(n) else int(n)
+    if not n:
+        return ""
+    return (" · 1 booking of an environment not loaded left out" if n == 1
+            else f" · {n:,} bookings of environments not loaded left out")
+
+
 def typed_by_filter(filters: dict, sentence: bool = False) -> str:
     """What the Change type filter does to the emergency ratio, or '': with
     emergency alone it is 100% by construction (a manager read "100.0%,

@@ -25,6 +25,8 @@
 -- n = n_bookings (approved) + n_pending with time in W; n_excluded: rejected
 -- or cancelled bookings with time in W. is_idle: available time, none booked;
 -- is_overbooked: demand_ratio > 1, decided on whole microseconds (exact).
+-- n_unclassified: 0 (a loaded environment's bookings are placed; those of
+-- an environment not loaded are environment_utilization_summary's).
 with per_environment as (
     select
         environment_id,
@@ -49,6 +51,9 @@ with per_environment as (
         n_excluded,
         n_invalid,
         n_open_ended,
+        -- an environment's bookings are placed: the unplaced are the
+        -- summary's (environment_utilization_summary)
+        cast(0 as bigint) as n_unclassified,
         as_of
     from environment_usage(
         $start_date, $end_date, $reporting_tz, $as_of, $tiers,

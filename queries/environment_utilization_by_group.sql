@@ -18,6 +18,8 @@
 -- time gives NULL. n_idle: environments with available time and no booked
 -- time; n_overbooked: environments with demand_ratio > 1. n, n_bookings,
 -- n_pending, n_excluded, n_invalid, n_open_ended: sums over environments.
+-- n_unclassified: 0 (a booking of an environment not loaded has no group:
+-- environment_utilization_summary counts it).
 with rolled_up as (
     select
         environment_group,
@@ -38,6 +40,7 @@ with rolled_up as (
         n_excluded,
         n_invalid,
         n_open_ended,
+        n_unclassified,
         as_of
     from
         environment_utilization_rollup(

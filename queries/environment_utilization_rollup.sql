@@ -14,6 +14,7 @@
 -- macro in changeboard/macros/): the is_total row is, column for column,
 -- environment_utilization_summary's row, listed first; the others are
 -- environment_utilization_by_group's rows in its order (NULL group last).
+-- n_unclassified: the total's alone, as environment_utilization_summary's.
 with rolled_up as (
     select
         is_total,
@@ -35,6 +36,7 @@ with rolled_up as (
         n_excluded,
         n_invalid,
         n_open_ended,
+        n_unclassified,
         as_of
     from
         environment_utilization_rollup(

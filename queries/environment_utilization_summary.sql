@@ -16,6 +16,9 @@
 -- n_idle: environments with available time and no booked time;
 -- n_overbooked: environments with demand_ratio > 1. n, n_bookings,
 -- n_pending, n_excluded, n_invalid, n_open_ended: sums over environments.
+-- n_unclassified: bookings with time in the window of an environment that
+-- is not loaded, of any status and whatever the filters (no environment
+-- can place them: the unplaced_bookings macro).
 with rolled_up as (
     select
         n_environments,
@@ -35,6 +38,7 @@ with rolled_up as (
         n_excluded,
         n_invalid,
         n_open_ended,
+        n_unclassified,
         as_of
     from
         environment_utilization_rollup(

@@ -146,6 +146,48 @@ def test_open_ended_booking_is_clipped_at_as_of(con, given):
         {"booking_id_b": "B2", "overlap_end_at": ts("2024-06-04 06:00Z")}]
 
 
+def test_bookings_of_an_environment_not_loaded_are_the_totals_unclassified(
+        con, given):
+    """A booking of an environment that is not loaded was in no count:
+    the utilisation totals dropped it without a word. With time in W
+    (any status; an open-ended one to as_of) it is the summary's and the
+    rollup total's n_unclassified, whatever the filters; an environment's
+    and a group's rows have none."""
+    given("environments", [env("E1", environment_group="G1")])
+    given("environment_bookings", [
+        booking("B1", "2024-06-03 09:00Z", "2024-06-03 11:00Z"),
+        booking("B2", "2024-06-04 09:00Z", "2024-06-04 11:00Z", env_id="E9"),
+        # open-ended from before as_of: in W; rejected counts too
+        booking("B3", "2024-06-05 09:00Z", None, "rejected", env_id="E9"),
+        # open-ended from after as_of: no time in W
+        booking("B4", "2024-06-07 09:00Z", None, env_id="E9"),
+        # outside W, ending before it starts, empty
+        booking("B5", "2024-06-11 09:00Z", "2024-06-11 11:00Z", env_id="E9"),
+        booking("B6", "2024-06-04 12:00Z", "2024-06-04 10:00Z", env_id="E9"),
+        booking("B7", "2024-06-04 12:00Z", "2024-06-04 12:00Z", env_id="E9"),
+        # ends as W starts (half-open): none of W
+        booking("B8", "2024-06-02 09:00Z", "2024-06-03 00:00Z", env_id="E9"),
+    ])
+    as_of = {"as_of": "2024-06-06 00:00Z"}
+    assert pick(summary(con, **as_of), "n", "n_excluded", "n_unclassified"
+                ) == [{"n": 1, "n_excluded": 0, "n_unclassified": 2}]
+    # a filter that keeps no environment keeps the unplaced bookings
+    assert pick(summary(con, tiers=["prod"], **as_of), "n", "n_unclassified"
+                ) == [{"n": 0, "n_unclassified": 2}]
+    rollup = db.run(con, "environment_utilization_rollup", **WEEK, **as_of)
+    assert pick(rollup, "is_total", "n_unclassified") == [
+        {"is_total": True, "n_unclassified": 2},
+        {"is_total": False, "n_unclassified": 0}]
+    assert pick(db.run(con, "environment_utilization_by_group", **WEEK,
+                       **as_of), "environment_group", "n_unclassified"
+                ) == [{"environment_group": "G1", "n_unclassified": 0}]
+    assert pick(util(con, **as_of), "environment_id", "n_unclassified"
+                ) == [{"environment_id": "E1", "n_unclassified": 0}]
+    # loaded, E9's bookings are placed: none left unclassified
+    given("environments", [env("E9")])
+    assert one(summary(con, **as_of))["n_unclassified"] == 0
+
+
 def test_open_ended_booking_is_clipped_at_window_end(con, given):
     given("environments", [env()])
     given("environment_bookings", [booking("B1", "2024-06-09 00:00Z", None)])

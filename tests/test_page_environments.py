@@ -349,6 +349,28 @@ def test_page_draws_cards_matrix_and_every_section(app):
         s.value for s in app.subheader}
 
 
+def test_bookings_of_environments_not_loaded_are_said_under_utilisation(
+        sample_db, tmp_path, monkeypatch):
+    """Bookings of an environment missing from environments.csv were left
+    out of utilisation without a word: the Environments page's and the
+    Overview's utilisation cards say how many."""
+    copy = published_copy(
+        sample_db, tmp_path,
+        "insert into environment_bookings (booking_id, environment_id, "
+        "status, start_at, end_at, ingested_batch_id) values "
+        "('BX1', 'ENV-NOT-LOADED', 'approved', now() - interval 10 day, "
+        "now() - interval 9 day, $b), ('BX2', 'ENV-NOT-LOADED', 'pending', "
+        "now() - interval 20 day, now() - interval 19 day, $b)")
+    said = "2 bookings of environments not loaded left out"
+    app = page_of(copy, monkeypatch, period="last_90")
+    card = [c.value for c in app.caption if c.value.startswith("n = ")]
+    assert said in card[0], card
+    app.switch_page("views/overview.py").run()
+    assert not app.exception
+    assert [c.value for c in app.caption if said in c.value and
+            "idle" in c.value], [c.value for c in app.caption]
+
+
 def test_without_releases_the_matrix_says_none_is_loaded(
         sample_db, monkeypatch, tmp_path):
     """A source with changes but no releases (BPIC 2014): wider go-live

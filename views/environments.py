@@ -97,7 +97,8 @@ with cards[0]:
               "over environments.")
     st.caption(f"n = {ui.many(usage['n_environments'], 'environment')} · "
                + hours_booked(usage["booked_hours"],
-                              usage["available_hours"]))
+                              usage["available_hours"])
+               + ui.unplaced(usage["n_unclassified"]))
 with cards[1]:
     st.metric("Idle", f"{int(usage['n_idle']):,}", border=True,
               help="Available in the period but never booked (approved).")

@@ -225,7 +225,8 @@ CARDS = [
          help="Hours with an approved booking ÷ available hours (calendar "
          "minus blackouts and maintenance), summed over environments.",
          caption=lambda r: f"n = {ui.many(r['n_environments'], 'environment')} · "
-         f"{int(r['n_idle']):,} idle · {int(r['n_overbooked']):,} over-booked",
+         f"{int(r['n_idle']):,} idle · {int(r['n_overbooked']):,} over-booked"
+         + ui.unplaced(r["n_unclassified"]),
          records=("environment_utilization", {},
                   "environments (the card's n)"),
          needs="n_environments", missing=not_loaded(

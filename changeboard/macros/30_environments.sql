@@ -119,6 +119,27 @@ where
     or is_open_ended
     or (is_invalid and is_invalid_span_in_window);
 
+-- unplaced_bookings(...): one row, n = the bookings of an environment that
+-- is not loaded (environment_id in no environments row) with time in W as
+-- window_bookings reads it (valid, [start_at, end_at) clipped to W not
+-- empty, NULL end_at ending at min(W end, as_of)), of any status: no
+-- environment's metric can place them (their tier, group, calendar and
+-- capacity are unknown), so the totals report them as n_unclassified
+-- (docs/metrics.md environment_utilization), whatever the filters.
+create or replace macro unplaced_bookings(
+    p_start_date, p_end_date, p_reporting_tz, p_as_of
+) as table
+select count(*) as n
+from environment_bookings as b
+cross join report_window(
+    p_start_date, p_end_date, p_reporting_tz, p_as_of
+) as w
+where
+    b.environment_id not in (select e.environment_id from environments as e)
+    and not coalesce(b.end_at < b.start_at, false)
+    and greatest(b.start_at, w.w_start)
+    < least(coalesce(b.end_at, least(w.w_end, w.as_of)), w.w_end);
+
 -- booking_counts(...): one row per scoped environment with bookings, the
 -- counts every environment metric reports (docs/metrics.md
 -- environment_utilization, booking_conflicts): n = active bookings with time
@@ -828,6 +849,18 @@ select
     coalesce(cast(sum(n_excluded) as bigint), 0) as n_excluded,
     coalesce(cast(sum(n_invalid) as bigint), 0) as n_invalid,
     coalesce(cast(sum(n_open_ended) as bigint), 0) as n_open_ended,
+    -- bookings of environments not loaded: the total's alone (no group or
+    -- environment can hold them)
+    case
+        when grouping(environment_group) > 0
+            then (
+                select u.n
+                from unplaced_bookings(
+                    p_start_date, p_end_date, p_reporting_tz, p_as_of
+                ) as u
+            )
+        else 0
+    end as n_unclassified,
     (
         select as_of
         from report_window(
