@@ -201,11 +201,13 @@ def test_a_meeting_typed_then_left_shows_in_its_box_back_on_the_cab_page(
     # for either end, settled, then open the CAB page by its link. In one
     # suite on a loaded machine (5 Dec) neither end had come after 60 s
     # (what the page showed then was not kept; six runs after it each
-    # came to one of the two ends). Not this test's finding: past 20 s it
-    # goes on from wherever the page settles, and the box must still show
-    # whichever meeting the pack holds (below)
+    # came to one of the two ends). Past 20 s the test goes on from
+    # wherever the page settles, and the box must still show whichever
+    # meeting the pack holds (below); what the page showed is a warning in
+    # the suite's summary: a CAB page with the meeting it opened with
+    # would be the click and the typed date both lost to the race
     from playwright.sync_api import TimeoutError as Waited
-    with contextlib.suppress(Waited):
+    try:
         page.wait_for_function(
             """(typed) => {
                 const h1 = document.querySelector('[data-testid="stMain"] h1');
@@ -215,6 +217,14 @@ def test_a_meeting_typed_then_left_shows_in_its_box_back_on_the_cab_page(
                     title === 'Overview' || title === 'CAB pack'
                     && location.search.includes('meeting=' + typed));
             }""", arg=later.isoformat(), timeout=20_000)
+    except Waited:
+        import warnings
+        _settled(page)
+        title = page.locator('[data-testid="stMain"] h1').inner_text()
+        warnings.warn(
+            "the typed meeting and the page change ended neither on the "
+            f"Overview nor on the typed meeting's CAB page: {page.url}, "
+            f"titled {title!r}", stacklevel=1)
     _settled(page)
     if page.locator('[data-testid="stMain"] h1').inner_text() != "CAB pack":
         sidebar.get_by_role("link", name="CAB pack", exact=True).click()

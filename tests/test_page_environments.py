@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from changeboard import config, db, env_charts
+from changeboard import config, db, env_charts, ui
 from tests.rows import insert_rows
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -369,6 +369,9 @@ def test_bookings_of_environments_not_loaded_are_said_under_utilisation(
     assert not app.exception
     assert [c.value for c in app.caption if said in c.value and
             "idle" in c.value], [c.value for c in app.caption]
+    assert ui.unplaced(1) == (" · 1 booking of an environment not loaded "
+                              "left out")
+    assert ui.unplaced(0) == ui.unplaced(None) == ""
 
 
 def test_without_releases_the_matrix_says_none_is_loaded(
