@@ -151,11 +151,21 @@ def pack(request):
     return cab.build_pack(con, MEETING)
 
 
-@pytest.fixture
-def cab_db(tmp_path):
-    path = tmp_path / "cab.duckdb"
+@pytest.fixture(scope="module")
+def published_cab_db(tmp_path_factory):
+    """load_cab_data published once for the module (0.3 s each time)."""
+    path = tmp_path_factory.mktemp("cab") / "cab.duckdb"
     with db.publish(path) as con:
         load_cab_data(con)
+    return path
+
+
+@pytest.fixture
+def cab_db(published_cab_db, tmp_path):
+    """A copy of the published file (its mode too) of each test's own: a
+    test may record decisions into it, or publish over it."""
+    path = tmp_path / "cab.duckdb"
+    shutil.copy(published_cab_db, path)
     return path
 
 

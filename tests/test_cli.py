@@ -1,6 +1,7 @@
 """The changeboard command and its python -m queries / ingest / reports
 aliases, from the command line."""
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -33,9 +34,19 @@ def two_changes(path, team_1: str, team_2: str, type_2: str = "normal"):
     return path
 
 
+@pytest.fixture(scope="module")
+def published_tiny_db(tmp_path_factory):
+    """two_changes published once for the module (0.2 s each time)."""
+    return two_changes(tmp_path_factory.mktemp("tiny") / "cb.duckdb", "Ops",
+                       "Dev", "emergency")
+
+
 @pytest.fixture
-def tiny_db(tmp_path):
-    return two_changes(tmp_path / "cb.duckdb", "Ops", "Dev", "emergency")
+def tiny_db(published_tiny_db, tmp_path):
+    """A copy of the published file (its mode too) of each test's own."""
+    path = tmp_path / "cb.duckdb"
+    shutil.copy(published_tiny_db, path)
+    return path
 
 
 def test_list_shows_every_query_with_its_definition():
