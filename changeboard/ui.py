@@ -591,6 +591,20 @@ def unplaced(n) -> str:
             else f" · {n:,} bookings of environments not loaded left out")
 
 
+def unplaced_sentence(n) -> str:
+    """What the Environments page's figures leave out of the period: its
+    bookings of environments not loaded (the total's n_unclassified), in
+    none of them, as a sentence; '' for none."""
+    n = 0 if n is None or pd.isna(n) else int(n)
+    if not n:
+        return ""
+    if n == 1:
+        return ("1 booking in the period is of an environment not loaded, "
+                "so in none of them (the Data page lists it).")
+    return (f"{n:,} bookings in the period are of environments not loaded, "
+            "so in none of them (the Data page lists them).")
+
+
 def typed_by_filter(filters: dict, sentence: bool = False) -> str:
     """What the Change type filter does to the emergency ratio, or '': with
     emergency alone it is 100% by construction (a manager read "100.0%,

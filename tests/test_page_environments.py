@@ -352,8 +352,9 @@ def test_page_draws_cards_matrix_and_every_section(app):
 def test_bookings_of_environments_not_loaded_are_said_under_utilisation(
         sample_db, tmp_path, monkeypatch):
     """Bookings of an environment missing from environments.csv were left
-    out of utilisation without a word: the Environments page's and the
-    Overview's utilisation cards say how many."""
+    out of utilisation without a word: the Environments page says how many
+    of the period's are in none of its figures, and the Overview's
+    utilisation card how many it left out."""
     copy = published_copy(
         sample_db, tmp_path,
         "insert into environment_bookings (booking_id, environment_id, "
@@ -361,10 +362,12 @@ def test_bookings_of_environments_not_loaded_are_said_under_utilisation(
         "('BX1', 'ENV-NOT-LOADED', 'approved', now() - interval 10 day, "
         "now() - interval 9 day, $b), ('BX2', 'ENV-NOT-LOADED', 'pending', "
         "now() - interval 20 day, now() - interval 19 day, $b)")
-    said = "2 bookings of environments not loaded left out"
     app = page_of(copy, monkeypatch, period="last_90")
-    card = [c.value for c in app.caption if c.value.startswith("n = ")]
-    assert said in card[0], card
+    page = [c.value for c in app.caption if c.value.startswith("Cards,")]
+    assert page[0].endswith(
+        "2 bookings in the period are of environments not loaded, so in none "
+        "of them (the Data page lists them)."), page
+    said = "2 bookings of environments not loaded left out"
     app.switch_page("views/overview.py").run()
     assert not app.exception
     assert [c.value for c in app.caption if said in c.value and
@@ -372,6 +375,10 @@ def test_bookings_of_environments_not_loaded_are_said_under_utilisation(
     assert ui.unplaced(1) == (" · 1 booking of an environment not loaded "
                               "left out")
     assert ui.unplaced(0) == ui.unplaced(None) == ""
+    assert ui.unplaced_sentence(1) == (
+        "1 booking in the period is of an environment not loaded, so in none "
+        "of them (the Data page lists it).")
+    assert ui.unplaced_sentence(0) == ""
 
 
 def test_without_releases_the_matrix_says_none_is_loaded(

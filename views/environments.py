@@ -97,8 +97,7 @@ with cards[0]:
               "over environments.")
     st.caption(f"n = {ui.many(usage['n_environments'], 'environment')} · "
                + hours_booked(usage["booked_hours"],
-                              usage["available_hours"])
-               + ui.unplaced(usage["n_unclassified"]))
+                              usage["available_hours"]))
 with cards[1]:
     st.metric("Idle", f"{int(usage['n_idle']):,}", border=True,
               help="Available in the period but never booked (approved).")
@@ -121,10 +120,13 @@ with cards[3]:
     st.caption(f"on {ui.many(len(in_conflict), 'environment')} · "
                f"{ui.number(in_conflict['conflict_hours'].sum(), 0)} h in "
                "conflict")
+# bookings of environments not loaded are in none of the period's figures
+said = ui.unplaced_sentence(usage["n_unclassified"])
 st.caption("Cards, weekly load, utilisation and conflicts cover the sidebar "
            "period" + ui.unapplied("environment_utilization_rollup",
                                    filters)
-           + "; the impact matrix looks ahead over its own go-live dates.")
+           + "; the impact matrix looks ahead over its own go-live dates."
+           + (f" {said}" if said else ""))
 
 # the go-live dates of the impact matrix, also the timeline's "Matrix dates"
 picked = st.date_input(
