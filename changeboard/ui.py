@@ -584,25 +584,31 @@ def unplaced(n) -> str:
     """An environment total's bookings of environments not loaded (its
     n_unclassified), which no environment's hours can hold: ' · 2
     bookings of environments not loaded left out', '' for none."""
-    n = 0 if n is None or pd.isna(n) else int(n)
-    if not n:
-        return ""
-    return (" · 1 booking of an environment not loaded left out" if n == 1
-            else f" · {n:,} bookings of environments not loaded left out")
+    said = _unplaced_words(n)
+    return f" · {said[0]} of {said[1]} not loaded left out" if said else ""
 
 
 def unplaced_sentence(n) -> str:
     """What the Environments page's figures leave out of the period: its
     bookings of environments not loaded (the total's n_unclassified), in
     none of them, as a sentence; '' for none."""
+    said = _unplaced_words(n)
+    if not said:
+        return ""
+    bookings, environments, one = said
+    return (f"{bookings} in the period {'is' if one else 'are'} of "
+            f"{environments} not loaded, so in none of them (the Data page "
+            f"lists {'it' if one else 'them'}).")
+
+
+def _unplaced_words(n) -> tuple[str, str, bool] | None:
+    """n_unclassified's count and nouns: ('2 bookings', 'environments',
+    False), ('1 booking', 'an environment', True); None for none."""
     n = 0 if n is None or pd.isna(n) else int(n)
     if not n:
-        return ""
-    if n == 1:
-        return ("1 booking in the period is of an environment not loaded, "
-                "so in none of them (the Data page lists it).")
-    return (f"{n:,} bookings in the period are of environments not loaded, "
-            "so in none of them (the Data page lists them).")
+        return None
+    return (many(n, "booking"), "an environment" if n == 1 else
+            "environments", n == 1)
 
 
 def typed_by_filter(filters: dict, sentence: bool = False) -> str:

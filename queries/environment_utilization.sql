@@ -51,8 +51,6 @@ with per_environment as (
         n_excluded,
         n_invalid,
         n_open_ended,
-        -- an environment's bookings are placed: the unplaced are the
-        -- summary's (environment_utilization_summary)
         cast(0 as bigint) as n_unclassified,
         as_of
     from environment_usage(
