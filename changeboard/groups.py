@@ -91,6 +91,24 @@ GROUPS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
             "n_releases", "n_applications", "n_gaps", "median_gap_days",
             "releases_per_month")),
     },
+    # the impact matrix's three totals (no window before, no total row)
+    "environment_impact_totals": {
+        "environment_impact_release_totals": ("release", (
+            "release_id", "release_name", "release_type",
+            "parent_release_id", "application_id", "release_status",
+            "go_live_at", "is_live", "total_impacted",
+            "total_impacted_groups", "n_approved_environments",
+            "n_pending_environments", "n_rejected_environments",
+            "n_bookings", "n_excluded", "n_invalid")),
+        "environment_impact_environment_totals": ("environment", (
+            "environment_id", "environment_name", "environment_group",
+            "tier", "total_releases", "n_approved_releases",
+            "n_pending_releases", "n_rejected_releases", "n_bookings",
+            "n")),
+        "environment_impact_group_totals": ("group", (
+            "environment_group", "n_environments", "total_releases",
+            "n_rejected_releases", "n_bookings", "n")),
+    },
     "release_cadence_groups": {
         "release_cadence_summary": ("total", CADENCE),
         "release_cadence_by_month": ("period", (

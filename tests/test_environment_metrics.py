@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import given as for_all
 from hypothesis import strategies as st
 
-from changeboard import db
+from changeboard import db, groups
 
 # A Monday-to-Monday week in UTC: 168 hours for an `always` environment.
 WEEK = {"start_date": "2024-06-03", "end_date": "2024-06-10"}
@@ -883,8 +883,18 @@ def rbooking(booking_id, release_id, env_id="E1", status="approved",
                    env_id=env_id, release_id=release_id)
 
 
+TOTALS = "environment_impact_totals"  # the three totals in one pass
+
+
 def matrix(con, name="environment_impact_matrix", **params):
-    return db.run(con, name, **{**H1, **params})
+    """The query's rows; for a totals query of the whole matrix, checked
+    equal, column for column, to environment_impact_totals' cut of them
+    (the page reads that one), so each case below checks both."""
+    rows = db.run(con, name, **{**H1, **params})
+    if name in groups.GROUPS[TOTALS] and "release_ids" not in params:
+        cut = groups.cut(TOTALS, db.run(con, TOTALS, **{**H1, **params}))
+        pd.testing.assert_frame_equal(cut[name], rows)
+    return rows
 
 
 def records(frame, *columns) -> list[dict]:
@@ -1101,6 +1111,36 @@ def test_impact_matrix_takes_the_same_parameters_as_its_totals():
                  "environment_impact_matrix_by_group",
                  "environment_impact_group_totals"):
         assert db.params(name) == db.params("environment_impact_matrix")
+    # all of them but the page of releases: its totals are the whole matrix
+    assert set(db.params(TOTALS)) == set(
+        db.params("environment_impact_matrix")) - {"release_ids"}
+
+
+@pytest.mark.parametrize("params", [
+    {},
+    {"reporting_tz": "America/New_York", "tiers": ["uat", "prod"]},
+    {"environment_groups": ["Payments"]},
+    {"portfolios": ["Digital Channels"]},
+    {"start_date": "2000-01-01", "end_date": "2000-02-01"},  # no release
+])
+def test_the_totals_in_one_pass_are_the_three_queries_on_the_sample(
+        sample_db, params):
+    """On the sample's six months ahead: every release, environment and
+    group row of the three totals queries, cut from the one query."""
+    from datetime import date, timedelta
+    start = date.today()
+    window = {"start_date": start, "end_date": start + timedelta(days=182),
+              **params}
+    with db.reading(sample_db) as con:
+        cut = groups.cut(TOTALS, db.run(con, TOTALS, **window))
+        assert set(cut) == set(groups.GROUPS[TOTALS])
+        for name, frame in cut.items():
+            pd.testing.assert_frame_equal(frame, db.run(con, name, **window))
+    if not params:  # the sample books environments ahead, so counts
+        releases = cut["environment_impact_release_totals"]
+        assert (releases["total_impacted"] > 0).sum() > 10
+        assert cut["environment_impact_group_totals"]["total_releases"].sum() \
+            > 0
 
 
 # --- environment_impact_by_week -----------------------------------------------

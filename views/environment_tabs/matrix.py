@@ -49,21 +49,31 @@ def ahead(matrix_window: dict) -> list[tuple[str, dict, dict]]:
     link's first run."""
     if any(key in st.query_params and key not in st.session_state
            for key in PICKS):
-        return first_round(matrix_window, False, {})[:1]
-    return first_round(matrix_window, *picks(
+        return first_round(matrix_window, {})[:1]
+    return first_round(matrix_window, picks(
         st.session_state.get("matrix_columns"),
-        st.session_state.get("matrix_group")))
+        st.session_state.get("matrix_group"))[1])
 
 
-def first_round(matrix_window: dict, by_group: bool, scope: dict
+# the rows and columns of the matrix, counted in one pass
+# (changeboard/groups.py): its releases, environments and groups
+TOTALS = "environment_impact_totals"
+
+
+def first_round(matrix_window: dict, scope: dict
                 ) -> list[tuple[str, dict, dict]]:
     """The matrix's queries before its cells (which need the page of rows
     these give): every group (the group pick's options), then the rows and
-    the columns of the groups picked."""
-    return [("environment_impact_group_totals", matrix_window, {}),
-            ("environment_impact_release_totals", matrix_window, scope),
-            ("environment_impact_group_totals" if by_group else
-             "environment_impact_environment_totals", matrix_window, scope)]
+    the columns of the group picked; one query when no group is picked."""
+    return [(TOTALS, matrix_window, {}),
+            *([(TOTALS, matrix_window, scope)] if scope else [])]
+
+
+def totals(page: EnvironmentsPage, scope: dict) -> dict[str, pd.DataFrame]:
+    """The matrix's releases, environments and groups, as the frames of
+    environment_impact_{release,environment,group}_totals."""
+    return ui.scoped_groups(TOTALS, page.matrix_window, page.filters,
+                            **scope)
 
 
 def picks(columns: str | None, group: str | None) -> tuple[bool, dict]:
@@ -108,8 +118,7 @@ def read(page: EnvironmentsPage) -> Matrix:
         "Columns", ["Environments", "Groups"],
         default="Environments", key="matrix_columns", required=True,
         bind="query-params")
-    all_groups = ui.scoped("environment_impact_group_totals", matrix_window,
-                           filters)
+    all_groups = totals(page, {})["environment_impact_group_totals"]
     group_names = [g for g in all_groups["environment_group"] if pd.notna(g)]
     group = controls[1].selectbox(
         "Environment group", [NO_SELECTION, *group_names], key="matrix_group",
@@ -119,9 +128,9 @@ def read(page: EnvironmentsPage) -> Matrix:
         help="Also show environments (or groups) no release books.")
     by_group, scope = picks(columns_picked, group)
     # the rows and the columns together (the cells need the rows' page)
-    ui.prefetch(first_round(matrix_window, by_group, scope)[1:], filters)
-    releases = ui.scoped("environment_impact_release_totals", matrix_window,
-                         filters, **scope)
+    ui.prefetch(first_round(matrix_window, scope)[1:], filters)
+    counted = totals(page, scope)
+    releases = counted["environment_impact_release_totals"]
     # a page of releases at a time: rows, their cells only and, unless all
     # are asked for, the columns those releases book
     all_releases = releases
@@ -138,15 +147,13 @@ def read(page: EnvironmentsPage) -> Matrix:
         key = "environment_group"
         cells = ui.scoped("environment_impact_matrix_by_group", matrix_window,
                           filters, **scope, **page_of)
-        columns = ui.scoped("environment_impact_group_totals", matrix_window,
-                            filters, **scope)
+        columns = counted["environment_impact_group_totals"]
         row_total = "total_impacted_groups"
     else:
         key = "environment_id"
         cells = ui.scoped("environment_impact_matrix", matrix_window, filters,
                           **scope, **page_of)
-        columns = ui.scoped("environment_impact_environment_totals",
-                            matrix_window, filters, **scope)
+        columns = counted["environment_impact_environment_totals"]
         row_total = "total_impacted"
     if not show_all:
         booked = set(cells[key].fillna(env_charts.NO_GROUP).astype(str))
