@@ -188,6 +188,55 @@ def test_bookings_of_an_environment_not_loaded_are_the_totals_unclassified(
     assert one(summary(con, **as_of))["n_unclassified"] == 0
 
 
+def test_the_conflicts_summary_sums_the_environments_and_says_the_unplaced(
+        con, given):
+    """The Overview's Conflicts ahead summed booking_conflicts_by_environment
+    in the page and left out the bookings of environments not loaded
+    without a word (no capacity to sweep them against): the summary sums
+    the same rows and counts those as n_unclassified, as the utilisation
+    summary does."""
+    given("environments", [env("E1", tier="uat"), env("E2", tier="uat")])
+    given("environment_bookings", [
+        booking("B1", "2024-06-03 09:00Z", "2024-06-03 12:00Z"),
+        booking("B2", "2024-06-03 10:00Z", "2024-06-03 13:00Z", "pending"),
+        booking("B3", "2024-06-04 09:00Z", "2024-06-04 10:00Z", env_id="E2"),
+        booking("B4", "2024-06-04 09:00Z", "2024-06-04 10:00Z", "cancelled",
+                env_id="E2"),
+        # not loaded: three with time in W (a rejected one too), one
+        # outside
+        booking("B5", "2024-06-03 09:00Z", "2024-06-03 12:00Z", env_id="E9"),
+        booking("B6", "2024-06-03 10:00Z", "2024-06-03 13:00Z", "pending",
+                env_id="E9"),
+        booking("B7", "2024-06-12 09:00Z", "2024-06-12 10:00Z", env_id="E9"),
+        booking("B8", "2024-06-03 10:00Z", "2024-06-03 13:00Z", "rejected",
+                env_id="E9"),
+    ])
+    row = one(db.run(con, "booking_conflicts_summary", **WEEK))
+    assert {k: row[k] for k in (
+        "n_conflict_pairs", "n_conflicted_environments", "n_environments",
+        "n_conflicted_bookings", "conflict_hours", "excess_booking_hours",
+        "n", "n_excluded", "n_invalid", "n_open_ended", "n_unclassified")} == {
+        "n_conflict_pairs": 1, "n_conflicted_environments": 1,
+        "n_environments": 2, "n_conflicted_bookings": 2,
+        "conflict_hours": 2.0, "excess_booking_hours": 2.0, "n": 3,
+        "n_excluded": 1, "n_invalid": 0, "n_open_ended": 0,
+        "n_unclassified": 3}
+    rows = by_env(con)
+    for column in ("n_conflict_pairs", "n_conflicted_bookings",
+                   "conflict_hours", "n", "n_excluded"):
+        assert rows[column].sum() == row[column], column
+    # a filter that keeps no environment keeps the unplaced bookings
+    kept = one(db.run(con, "booking_conflicts_summary", **WEEK,
+                      tiers=["prod"]))
+    assert (kept["n_conflict_pairs"], kept["n_environments"],
+            kept["n_unclassified"]) == (0, 0, 3)
+    assert not pd.isna(kept["as_of"])
+    # loaded, E9's bookings are swept: none left unclassified, one pair more
+    given("environments", [env("E9")])
+    row = one(db.run(con, "booking_conflicts_summary", **WEEK))
+    assert (row["n_conflict_pairs"], row["n_unclassified"]) == (2, 0)
+
+
 def test_open_ended_booking_is_clipped_at_window_end(con, given):
     given("environments", [env()])
     given("environment_bookings", [booking("B1", "2024-06-09 00:00Z", None)])

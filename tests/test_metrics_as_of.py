@@ -26,7 +26,8 @@ METRICS = (
     "unauthorized_changes", "unauthorized_changes_by",
     "unauthorized_changes_by_period", "unauthorized_changes_groups",
     "environment_utilization", "environment_utilization_summary",
-    "booking_conflicts_by_environment", "environment_impact_matrix",
+    "booking_conflicts_by_environment", "booking_conflicts_summary",
+    "environment_impact_matrix",
     "environment_impact_matrix_by_group", "environment_impact_release_totals",
     "environment_impact_environment_totals", "environment_impact_group_totals",
     "application_incidents", "release_timeline_summary")

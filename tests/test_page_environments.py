@@ -354,14 +354,18 @@ def test_bookings_of_environments_not_loaded_are_said_under_utilisation(
     """Bookings of an environment missing from environments.csv were left
     out of utilisation without a word: the Environments page says how many
     of the period's are in none of its figures, and the Overview's
-    utilisation card how many it left out."""
+    utilisation card how many it left out, its Conflicts ahead those of the
+    next 90 days."""
     copy = published_copy(
         sample_db, tmp_path,
         "insert into environment_bookings (booking_id, environment_id, "
         "status, start_at, end_at, ingested_batch_id) values "
         "('BX1', 'ENV-NOT-LOADED', 'approved', now() - interval 10 day, "
         "now() - interval 9 day, $b), ('BX2', 'ENV-NOT-LOADED', 'pending', "
-        "now() - interval 20 day, now() - interval 19 day, $b)")
+        "now() - interval 20 day, now() - interval 19 day, $b), "
+        # ahead: the Overview's Conflicts ahead, not the period's
+        "('BX3', 'ENV-NOT-LOADED', 'approved', now() + interval 5 day, "
+        "now() + interval 6 day, $b)")
     app = page_of(copy, monkeypatch, period="last_90")
     page = [c.value for c in app.caption if c.value.startswith("Cards,")]
     assert page[0].endswith(
@@ -372,6 +376,9 @@ def test_bookings_of_environments_not_loaded_are_said_under_utilisation(
     assert not app.exception
     assert [c.value for c in app.caption if said in c.value and
             "idle" in c.value], [c.value for c in app.caption]
+    ahead = [c.value for c in app.caption if c.value.startswith("next 90")]
+    assert ahead[0].endswith(" booked environments · 1 booking of an "
+                             "environment not loaded left out"), ahead
     assert ui.unplaced(1) == (" · 1 booking of an environment not loaded "
                               "left out")
     assert ui.unplaced(0) == ui.unplaced(None) == ""

@@ -1276,7 +1276,7 @@ def test_the_overviews_definitions_stand_alone_in_a_managers_words():
     definition says what it counts, without the engine's notes."""
     from changeboard import ui
     for name in ("release_cadence_summary", "environment_utilization_summary",
-                 "booking_conflicts_by_environment"):
+                 "booking_conflicts_summary"):
         text = ui.definition_text(name)
         assert text and not text.startswith("The same"), name
         assert not re.search(r"CPU|plotly|\bms\b", text), name

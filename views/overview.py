@@ -124,15 +124,6 @@ def no_plans(row: pd.Series) -> str | None:
             "without one): map `planned_release_at`")
 
 
-def conflicts_ahead(frame: pd.DataFrame) -> pd.Series:
-    """booking_conflicts_by_environment as one headline row."""
-    return pd.Series({
-        "n_pairs": int(frame["n_conflict_pairs"].sum()) if len(frame) else 0,
-        "n_envs": int((frame["n_conflict_pairs"] > 0).sum())
-        if len(frame) else 0,
-        "n_booked": len(frame)})
-
-
 CARDS = [
     Card("Change success rate", "change_success_rate",
          **rate("change_success_rate"),
@@ -231,12 +222,14 @@ CARDS = [
                   "environments (the card's n)"),
          needs="n_environments", missing=not_loaded(
              "n = 0 environments", "environments", "environments")),
-    Card("Conflicts ahead", "booking_conflicts_by_environment",
-         value=lambda r: f"{r['n_pairs']:,}", ahead=True,
+    Card("Conflicts ahead", "booking_conflicts_summary",
+         value=lambda r: f"{int(r['n_conflict_pairs']):,}", ahead=True,
          help="Pairs of approved or pending bookings of the same environment "
          "that overlap beyond its capacity in the next 90 days.",
-         caption=lambda r: f"next 90 days · on {r['n_envs']:,} of "
-         f"{ui.many(r['n_booked'], 'booked environment')}",
+         caption=lambda r: "next 90 days · on "
+         f"{int(r['n_conflicted_environments']):,} of "
+         f"{ui.many(r['n_environments'], 'booked environment')}"
+         + ui.unplaced(r["n_unclassified"]),
          records=("booking_conflicts", {},
                   "conflicting booking pairs, next 90 days"),
          needs="n_bookings", missing=not_loaded(
@@ -252,7 +245,7 @@ ui.prefetch([
     *((card.trend[0], window, {"grain": grain}
        if "grain" in db.params(card.trend[0]) else {})
       for card in CARDS if card.trend and card.trend[0] not in GROUPED),
-    ("booking_conflicts_by_environment", ahead, {})], filters)
+    ("booking_conflicts_summary", ahead, {})], filters)
 outcomes = by_period("change_success_rate_by_period")
 success = both("change_success_rate")[0]
 
@@ -266,7 +259,7 @@ st.caption(f"{compared}; the small lines show complete {grain}s "
 lacks: dict[str, str] = {}
 for card, column in zip(CARDS, [*st.columns(4), *st.columns(4)], strict=True):
     if card.ahead:
-        now = conflicts_ahead(ui.scoped(card.query, ahead, filters))
+        now = ui.scoped(card.query, ahead, filters).iloc[0]
         delta = None
     else:
         now, before_row = both(card.query)
