@@ -15,7 +15,13 @@ from pathlib import Path
 import pytest
 
 from changeboard import db, signin
-from tests.test_browser import SHOTS, _free_port, _settled, _settled_on
+from tests.test_browser import (
+    SHOTS,
+    WANT_SHOTS,
+    _free_port,
+    _settled,
+    _settled_on,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN, VIEWER = "ann@acme.example", "vic@acme.example"
@@ -101,8 +107,11 @@ def service(sample_db, tmp_path_factory):
 
 
 def _shot(page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    """A full-page screenshot to look at, when asked for (as
+    test_browser's: CHANGEBOARD_SCREENSHOTS=1)."""
+    if WANT_SHOTS:
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def _through_provider(page, service, sub: str, back: str = "/**") -> None:
