@@ -181,6 +181,53 @@ def test_a_team_set_on_the_overview_stays_on_the_next_page(server, browser):
     page.close()
 
 
+def test_the_calendars_month_and_the_cab_tab_stay_when_a_page_is_left(
+        server, browser):
+    """A manager went a month back on the calendar, looked at the Changes
+    page and came back by the navigation (a page link has no address): the
+    calendar was on today's month again, and the CAB page on its first tab
+    after "Since last CAB" was left, where the sidebar's filters and the
+    meeting stayed. Both are kept now, and the address says them."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sidebar = page.get_by_test_id("stSidebar")
+
+    def heading():
+        return page.locator('[data-testid="stMain"] h2, '
+                            '[data-testid="stMain"] h3').first.inner_text()
+
+    def away_and_back(title: str, other: str = "Changes"):
+        sidebar.get_by_role("link", name=other, exact=True).click()
+        _settled_on(page, other)
+        sidebar.get_by_role("link", name=title, exact=True).click()
+        _settled_on(page, title)
+
+    page.goto(f"{server}/calendar")
+    _settled(page)
+    shown = heading()
+    page.get_by_role("button", name="◀").click()
+    page.wait_for_function(
+        "(was) => !document.querySelector('[data-testid=\"stMain\"] h2, "
+        "[data-testid=\"stMain\"] h3').innerText.includes(was)",
+        arg=shown.removeprefix("Planned changes, "), timeout=30_000)
+    _settled(page)
+    before = heading()
+    assert before != shown and before.startswith("Planned changes, ")
+    away_and_back("Change calendar")
+    assert heading() == before, (heading(), before)
+    assert "cal_day=" in page.url
+
+    sidebar.get_by_role("link", name="CAB pack", exact=True).click()
+    _settled_on(page, "CAB pack")
+    page.get_by_role("tab", name="Since last CAB").click()
+    page.wait_for_url("**tab=since**", timeout=30_000)
+    _settled(page)
+    away_and_back("CAB pack", "Overview")
+    assert "tab=since" in page.url
+    assert page.get_by_role("tab", name="Since last CAB").get_attribute(
+        "aria-selected") == "true"
+    page.close()
+
+
 def test_a_meeting_typed_then_left_shows_in_its_box_back_on_the_cab_page(
         server, browser):
     """A meeting date typed in its box and left by a click on another page

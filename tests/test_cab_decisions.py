@@ -567,9 +567,9 @@ def test_the_page_records_a_decision_in_single_user_mode(decided_db,
              if "Times recorded" in d.value.columns]
     assert shown and list(shown[0]["Change"]) == ["C2", "C1"]  # agenda order
     # the For decision tab says them too: its agenda's Decision column and
-    # each block (a rejection showed nowhere but this tab)
-    del app.query_params["tab"]
-    app.run()
+    # each block (a rejection showed nowhere but this tab); opened by its
+    # tab (with no ?tab, the page opens the tab open last: this one)
+    click_tab(app, app.tabs[0].label)
     agenda = next(d.value for d in app.dataframe if "Flags" in d.value.columns)
     assert list(zip(agenda["Change"], agenda["Decision"], strict=True)) == [
         ("C2", "Deferred"), ("C1", "Rejected")]

@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 from changeboard import config, db
 from reports import __main__ as cli
 from reports import cab
-from tests.clicks import open_definitions, open_linked
+from tests.clicks import click_tab, open_definitions, open_linked
 from tests.rows import insert_rows
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -1978,6 +1978,33 @@ def test_only_the_open_tab_is_drawn_and_the_url_names_it(cab_db,
         app.query_params["tab"] = tab
         app.run()
         assert _drawn(app)["decide"] and "tab" not in app.query_params
+
+
+def test_the_open_tab_is_kept_away_and_back_by_the_navigation(
+        cab_db, monkeypatch):
+    """A CAB member on "Since last CAB" who looked at the Overview came back
+    to "For decision" (a page link has no ?tab), while the meeting was
+    kept: the tab open last in the session opens, picked or linked to; a
+    link's own ?tab, or a pick of the first tab, still wins."""
+    app = _cab_page(cab_db, monkeypatch)
+    click_tab(app, "Since last CAB")  # picked
+    assert app.query_params["tab"] == "since"
+
+    def away_and_back():
+        app.switch_page("views/overview.py").run()
+        app.query_params.clear()
+        app.switch_page("views/cab.py").run()
+        assert not app.exception
+        return {name for name, drawn in _drawn(app).items() if drawn}
+
+    assert away_and_back() == {"since"}
+    assert app.query_params["tab"] == "since"  # and the address says it
+    app.query_params["tab"] = "releases"  # linked to
+    app.run()
+    assert away_and_back() == {"releases"}
+    click_tab(app, app.tabs[0].label)  # the first tab: no ?tab
+    assert "tab" not in app.query_params
+    assert away_and_back() == {"decide"}
 
 
 @pytest.mark.parametrize("name", ["cab_since_last", "application_incidents"])

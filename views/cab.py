@@ -601,11 +601,17 @@ def _tabs(labels: list[str]):
     """The page's tabs, drawn lazily (only the open one runs: a 3,000-change
     pack's four tabs are a third of a cold rerun). The open one is kept in
     the URL as ?tab=<name>, a link to it; a label's count may change (a
-    decision recorded) and the same tab stays open."""
+    decision recorded) and the same tab stays open; a page link (no
+    address) opens the tab open last in this session."""
     wanted = st.query_params.get("tab")
-    if wanted is not None and wanted not in TABS[1:]:  # the first: no ?tab
+    if wanted is None:  # a page link: the tab open last in this session
+        wanted = ui.kept("cab-tab", None, TABS[0])
+    elif wanted not in TABS[1:]:  # the first: no ?tab
         del st.query_params["tab"]
     at = TABS.index(wanted) if wanted in TABS else 0
+    ui.keep("cab-tab", TABS[at])
+    if at:
+        st.query_params["tab"] = TABS[at]
     return st.tabs(labels, key="cab-tab", default=labels[at],
                    on_change=_tab_picked, args=(labels,))
 
@@ -613,6 +619,7 @@ def _tabs(labels: list[str]):
 def _tab_picked(labels: list[str]) -> None:
     picked = st.session_state.get("cab-tab")
     at = labels.index(picked) if picked in labels else 0
+    ui.keep("cab-tab", TABS[at])
     if at:
         st.query_params["tab"] = TABS[at]
     elif "tab" in st.query_params:

@@ -202,8 +202,11 @@ latest = ui.latest_record_day("changes_last_at")
 opens = ui.today()
 if latest is not None and latest < period_of(view, opens)[0]:
     opens = latest
-# the day in the address (a link to a week or month) until one is picked
-if "cal_day" not in st.session_state and (wanted := ui.url_date("cal_day")):
+# the day in the address (a link to a week or month), else the one shown
+# last in this session (a page link has no address: the month picked was
+# lost on a visit to another page), until one is picked
+if "cal_day" not in st.session_state and (wanted := ui.kept(
+        "cal_day", ui.url_date("cal_day"), None)):
     st.session_state["cal_day"] = wanted
 # the day opened on is the picker's default only until it holds one: ◀ and
 # ▶ set it (step), and a default beside that is what Streamlit warns of
@@ -215,6 +218,7 @@ day = controls[1].date_input(
 # ◀ or ▶ (set in Session State), and a link opened another week
 if day is not None:
     st.query_params["cal_day"] = day.isoformat()
+    ui.keep("cal_day", day)
 if opens != ui.today() and day == opens:
     st.caption(f"The change records end on {ui.day(latest)} (the last "
                "created or closed; plans may run later): the calendar opens "
