@@ -519,6 +519,8 @@ def test_the_page_records_a_decision_in_single_user_mode(decided_db,
     app = _page(decided_db, monkeypatch)
     tab = app.tabs[3]
     assert tab.label == "Decisions and minutes (0)"
+    prepared = "The pack is the agenda as prepared: this meeting's "
+    assert not [c for c in app.caption if c.value.startswith(prepared)]
     assert app.selectbox(key="cab-decide-change").options[0].startswith(
         "#1 C2 — ")
     app.selectbox(key="cab-decide-change").set_value("C1").run()
@@ -536,6 +538,10 @@ def test_the_page_records_a_decision_in_single_user_mode(decided_db,
                                   ". ") for c in app.caption)
     assert any("Recorded rejected for C1" in s.value for s in app.success)
     assert app.tabs[3].label == "Decisions and minutes (1)"
+    # beside the pack's files: the decision is in the minutes, not in them
+    # (a member looked for it in the HTML pack)
+    assert prepared + "1 decision is in its minutes (Decisions and " \
+        "minutes)." in [c.value for c in app.caption]
     # C1 is the agenda's last: the form goes back to C2, not decided yet
     assert app.selectbox(key="cab-decide-change").value == "C2"
     app.selectbox(key="cab-decide-change").set_value("C1").run()

@@ -2815,8 +2815,10 @@ def test_the_releases_tab_puts_what_the_cab_acts_on_first(sample_db,
                                                           monkeypatch):
     """At 1440 px the tab cut each release's reasons and left the agenda
     changes it carries off to the right, behind its name and its
-    application's: on the page they come first, after the id and go-live
-    (the printed page keeps the pack's order)."""
+    application's: on the page they come first, after the release and
+    go-live (the printed page keeps the pack's order). The release reads
+    'Name (id)': its id alone ('REL-00064') told a member nothing, its
+    name being off to the right."""
     meeting = cab.next_meeting()  # the sample plans releases ahead
     app = _cab_page(sample_db, monkeypatch, tab="releases",
                     meeting=f"{meeting:%Y-%m-%d}")
@@ -2826,7 +2828,13 @@ def test_the_releases_tab_puts_what_the_cab_acts_on_first(sample_db,
     assert list(table.columns[:6]) == [
         "Release", next(c for c in table.columns if c.startswith("Go-live")),
         "Status", "Reasons", "For decision", "Agenda changes it carries"]
-    assert {"Release name", "Application"} <= set(table.columns)
+    assert "Application" in table.columns
+    assert "Release name" not in table.columns  # in the first column
     pack = cab.build_pack(sample_db, meeting)
+    lines = cab.release_lines(pack)
+    assert list(table["Release"]) == [
+        f"{name} ({rid})" for rid, name in zip(
+            lines["Release"], lines["Release name"], strict=True)]
+    assert all(name for name in lines["Release name"])  # the sample names
     assert list(cab.release_lines(pack).columns[:3]) == [
         "Release", "Release name", "Application"]

@@ -200,6 +200,13 @@ def chart(app) -> dict:
     return json.loads(app.get("plotly_chart")[0].proto.spec)
 
 
+def chart_caption(app) -> str:
+    """The caption under the calendar's chart (what it draws), the one
+    after the cards' own."""
+    return next(c.value for c in app.caption if c.value.startswith((
+        "The change planned", "All ")) or " changes drawn" in c.value)
+
+
 def drawn(figure) -> dict[str, dict]:
     """change id -> how its bar is drawn (trace name, outline, pattern)."""
     bars = {}
@@ -222,6 +229,8 @@ def test_the_month_shows_each_hand_made_change_where_expected(page):
     assert metrics == {"Planned changes": "5", "Colliding": "2",
                        "In a freeze or blackout": "1",
                        "Not started on time": "1"}
+    # the Not started card's n: LATE is the month's one change not started
+    # yet (the others have started, or closed), said under it (below)
     figure = chart(page)
     bars = drawn(figure)
     assert set(bars) == {"LATE", "FRZ", "COL1", "COL2", "DONE"}
@@ -244,9 +253,11 @@ def test_the_month_shows_each_hand_made_change_where_expected(page):
     # changes, and the two cards say so (a past month's closed changes
     # read 0 beside bars inside a freeze's shading, unsaid)
     captions = [c.value for c in page.caption]
-    assert captions[:2] == [
-        "of 4 open changes: closed changes are not checked"] * 2
-    assert "All 5 changes planned in the month are drawn" in captions[2]
+    assert captions[:3] == [
+        "of 4 open changes: closed changes are not checked"] * 2 + [
+        "of 1 change not started yet: started and closed ones are not "
+        "checked"]
+    assert "All 5 changes planned in the month are drawn" in captions[3]
     # the full list: each flag in its row
     listed = page.dataframe[0].value
     assert len(listed) == 5
@@ -449,7 +460,7 @@ def test_a_crowded_month_draws_a_bounded_number_and_lists_all(
     assert len(bars) == 300
     # the highest risk first: every very high change is drawn
     assert {f"M{i:04d}" for i in range(0, N_MANY, 10)} <= set(bars)
-    assert f"300 of {N_MANY:,} changes drawn" in app.caption[0].value
+    assert f"300 of {N_MANY:,} changes drawn" in chart_caption(app)
     assert len(app.dataframe[0].value) == N_MANY
 
 
@@ -476,7 +487,7 @@ def test_a_crowded_month_draws_every_days_riskiest(tmp_path, monkeypatch):
     per_day = pd.Series([b[1] for b in bars if b.startswith("E")]).value_counts()
     assert sorted(per_day.tolist()) == [57] * 5
     assert "300 of 415 changes drawn (each day's highest risk, then " \
-        "earliest, first)" in app.caption[0].value
+        "earliest, first)" in chart_caption(app)
     assert len(app.dataframe[0].value) == 415
 
 
@@ -588,7 +599,7 @@ def test_a_month_of_one_change_reads_right_and_of_two_stays_plural(
     app = calendar_of(path, monkeypatch)
     app.run()
     assert not app.exception
-    caption = app.caption[0].value
+    caption = chart_caption(app)
     assert caption.startswith({
         1: "The change planned in the month is drawn.",
         2: "All 2 changes planned in the month are drawn."}[k]), caption
@@ -625,6 +636,9 @@ def test_data_older_than_today_opens_the_month_it_ends(tmp_path,
     assert app.subheader[0].value == "Planned changes, March 2014"
     assert not [i for i in app.info if "No change is planned" in i.value]
     assert {m.label: m.value for m in app.metric}["Planned changes"] == "3"
+    # its 0 said of none: a closed month's read as all started on time
+    assert ("of 0 changes not started yet: started and closed ones are not "
+            "checked") in [c.value for c in app.caption]
     assert ("The change records end on 13 Mar 2014 (the last created or "
             "closed; plans may run later): the calendar opens there.") in [
         c.value for c in app.caption]

@@ -550,7 +550,14 @@ def _releases_tab() -> None:
         # on a screen, what the CAB acts on first: at 1440 px the reasons
         # were cut and the agenda changes a release carries off to the
         # right, behind its name and its application's (which mostly
-        # repeat each other); the printed page keeps the pack's order
+        # repeat each other); the printed page keeps the pack's order. The
+        # release as 'Name (id)', as the pages name one: its id alone
+        # ('REL-00064'), with the name off to the right, told a member
+        # nothing (a new copy: the kept lines are shared)
+        lines = lines.assign(Release=[
+            f"{name} ({rid})" if name and name != rid else rid
+            for rid, name in zip(lines["Release"], lines["Release name"],
+                                 strict=True)]).drop(columns="Release name")
         go_live = next(c for c in lines.columns if c.startswith("Go-live"))
         first = ["Release", go_live, "Status", "Reasons",
                  "For decision", "Agenda changes it carries"]
@@ -786,6 +793,14 @@ for first in range(0, len(counts), 3):  # two rows of three: labels fit
 path = str(config.DB_PATH)
 meeting_at = pack.meeting_at
 recorded = decisions.current(path, meeting_at)
+if len(recorded):
+    # beside the pack's files, which are the agenda as prepared: a member
+    # looked for the decision just recorded in the HTML pack
+    downloads[3].caption(
+        f"The pack is the agenda as prepared: this meeting's "
+        f"{ui.many(len(recorded), 'decision')} "
+        f"{'is' if len(recorded) == 1 else 'are'} in its minutes "
+        "(Decisions and minutes).")
 # change id -> its current decision at this meeting, in words
 decided_now = dict(zip(recorded["change_id"],
                        map(decisions.label, recorded["decision"]), strict=True))

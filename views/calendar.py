@@ -14,6 +14,9 @@ from changeboard.words import OUTSIDE_MAINTENANCE, shared_word
 
 MAX_BARS = 300  # bars drawn at most; the table below lists every change
 MIN_HOURS = {"Month": 6, "Week": 1}  # the narrowest bar drawn, per view
+# the states of a change not started yet (change_calendar's
+# is_past_planned_start: these, no actual start, planned start passed)
+NOT_STARTED = ("new", "assess", "authorize", "scheduled")
 RISKS = {"very_high": "Very high", "high": "High", "moderate": "Moderate",
          "low": "Low"}
 COLUMNS = ["change_id", "title", "change_type", "state", "risk",
@@ -274,6 +277,14 @@ else:
                     border=True, help="Past the planned start and not "
                     f"started, as of {ui.instant(changes['as_of'].iloc[0])} "
                     "(the last load).")
+    # its n: the changes not started yet (new to scheduled, no actual
+    # start), the only ones it can count; a closed month's 0 read as every
+    # change started on time, with no n under it
+    waiting = int((changes["state"].isin(NOT_STARTED)
+                   & changes["actual_start_at"].isna()).sum())
+    cards[3].caption(f"of {ui.many(waiting, 'change')} not started yet"
+                     + ("" if waiting == n else
+                        ": started and closed ones are not checked"))
     drawn, tz = shown.drawn, config.REPORTING_TZ
     st.plotly_chart(
         shown.figure, key="cal-chart", selection_mode="points",
