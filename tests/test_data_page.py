@@ -50,6 +50,11 @@ def test_data_page_renders_freshness_and_history(app):
         "DD MMM YYYY HH:mm:ss"  # as every table writes one (ui.TABLE_INSTANT)
     assert config["rows_read"]["type_config"]["format"] == "localized"
     assert "type_config" not in config.get("batch_id", {})  # an id, no 1,234
+    # the source as wide as its longest code: sized by its heading, the
+    # column cut the sample's "servicenow" to "servicen"
+    assert "servicenow" in set(history.value["source"])
+    assert config["source"]["label"] == "Source"
+    assert config["source"]["width"] >= 24 + 8 * len("servicenow")
 
 
 def test_the_load_history_names_a_file_by_its_name(tmp_path, monkeypatch):
@@ -100,6 +105,14 @@ def test_the_dangling_share_reads_as_a_percentage(app):
     assert config["type_config"]["format"] == "%.1f%%"
     shares = table.value["dangling_share"].dropna()
     assert len(shares) and shares.between(0, 100).all()
+    # the tables' names whole: sized by the first rows, the column cut
+    # "environment_bookings" to "environment_booking"
+    columns = json.loads(table.proto.columns)
+    assert "environment_bookings" in set(table.value["table_name"])
+    for column in ("table_name", "referenced_table"):
+        longest = table.value[column].str.len().max()
+        assert columns[column]["width"] >= 24 + 8 * longest, column
+    assert columns["table_name"]["label"] == "Table name"
 
 
 def test_an_upload_is_previewed_as_a_dry_run_then_committed(app):

@@ -1164,8 +1164,44 @@ def test_the_weekly_load_draws_the_busiest_environments_up_to_its_rows(
                  if {"environment_name", "week_label"} <= set(d.value.columns))
     assert table["environment_name"].nunique() == n
     # its weeks in words, as the heatmap's ('Week 47, 2026', not '2026-W47')
-    assert all(re.fullmatch(r"Week \d{1,2}, \d{4}", w)
+    assert all(re.fullmatch(r"Week \d{1,2}, \d{4}( \(part\))?", w)
                for w in table["week_label"])
+
+
+def test_the_weekly_load_marks_the_weeks_its_dates_cut_and_names_its_group(
+        app):
+    """Dates from a Tuesday drew their first week as a whole 'Week 37,
+    2026' where every trend says '(part)', and '3 environments' did not say
+    they were one group's (a manager read them beside the page's 30 booked
+    environments). The weeks the dates cut say '(part)', on the heatmap and
+    in the table, and the caption names the group."""
+    import json
+    from datetime import timedelta
+    start = date.today() - timedelta(days=120)
+    start -= timedelta(days=(start.weekday() - 1) % 7)  # a Tuesday
+    last = start + timedelta(days=57)  # a Wednesday, shown: cut too
+    open_page(app, period="custom", **{"from": start.isoformat(),
+                                       "to": last.isoformat()},
+              view="Weekly load")
+    app.selectbox(key="load_group").select("Digital Channels").run()
+    assert not app.exception
+    table = next(d.value for d in app.dataframe
+                 if {"environment_name", "week_label"} <= set(d.value.columns))
+    weeks = list(dict.fromkeys(table["week_label"]))
+    first, *middle, end = weeks
+    assert len(middle) >= 6
+    assert first.endswith(" (part)") and end.endswith(" (part)"), weeks
+    assert not [w for w in middle if "(part)" in w]
+    assert first == f"Week {start.isocalendar()[1]}, " \
+        f"{start.isocalendar()[0]} (part)"
+    chart = next(c for c in app.get("plotly_chart")
+                 if "weekly-load" in (c.proto.id or ""))
+    assert list(json.loads(chart.proto.spec)["data"][0]["x"]) == weeks
+    said = next(c.value for c in app.caption
+                if "with bookings in the period" in c.value)
+    assert re.search(r"n = [\d,]+ environments? of the group Digital "
+                     r"Channels with bookings in the period", said), said
+    assert "(part) weeks are cut by the chosen dates." in said
 
 
 def test_bookings_name_their_phases_and_statuses_in_words(app):

@@ -260,10 +260,15 @@ st.caption("References to rows not loaded (kept, counted here):")
 if dangling.empty:
     st.caption("No references set yet.")
 else:
-    # a share reads as a percentage (100%), not as the fraction 1
+    # a share reads as a percentage (100%), not as the fraction 1; the
+    # tables' names whole (sized by the first rows, "environment_bookings"
+    # was cut to "environment_booking")
     ui.table(dangling, "dangling_references", column_config={
         "dangling_share": st.column_config.NumberColumn(
-            "Dangling share", format="percent")})
+            "Dangling share", format="percent"),
+        **{column: st.column_config.TextColumn(
+            ui.human(column), width=ui.text_width(dangling[column], 80, 260))
+           for column in ("table_name", "referenced_table")}})
     if int(dangling["n_dangling"].sum()):
         # the ids themselves: counts alone did not say what to load
         st.caption("The ids they name that no loaded row has, most named "
@@ -297,9 +302,13 @@ if batches.empty:
     st.stop()
 # a file by its name: a path as given to the load ends, where two exports
 # differ, past the column's width (the downloads keep the whole path)
+# the source as wide as its longest code: sized by its heading, "Source"
+# cut "servicenow" to "servicen"
 ui.table(batches.assign(file_name=[
     PurePath(f).name if isinstance(f, str) and f else f
-    for f in batches["file_name"]]), "ingest_batches", download=batches)
+    for f in batches["file_name"]]), "ingest_batches", download=batches,
+    column_config={"source": st.column_config.TextColumn(
+        "Source", width=ui.text_width(batches["source"], 60, 200))})
 with_rejects = batches.loc[batches["rows_rejected"].fillna(0) > 0, "batch_id"]
 if with_rejects.empty:
     st.caption("No load has rejected rows.")

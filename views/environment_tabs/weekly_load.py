@@ -1,5 +1,4 @@
 """The weekly load: an environment x week heatmap of one group."""
-import pandas as pd
 import streamlit as st
 
 from changeboard import env_charts, ui
@@ -49,7 +48,17 @@ def render(page: EnvironmentsPage) -> None:
         st.info("No bookings on this group's environments in the period: "
                 "pick another group or widen the dates.")
     else:
-        booked = weekly[busy]
+        # weeks in words, as every trend says them, '(part)' after a week
+        # the period's dates cut (the period's first one, starting on a
+        # Tuesday, read as a whole 'Week 37, 2026'); once a week. The
+        # download keeps the ISO label scripts sort by
+        weeks = weekly.loc[busy, ["week_label", "is_complete"]] \
+            .drop_duplicates("week_label")
+        said = {w: period_words(w) + ("" if whole else ui.PART)
+                for w, whole in zip(weeks["week_label"],
+                                    weeks["is_complete"], strict=True)}
+        booked = weekly[busy].assign(
+            week_label=weekly.loc[busy, "week_label"].map(said))
         drawn = env_charts.busiest_environments(booked, value, HEATMAP_ROWS)
         st.plotly_chart(env_charts.week_heatmap(drawn, value, value_label),
                         key="weekly-load")
@@ -62,21 +71,18 @@ def render(page: EnvironmentsPage) -> None:
              if value == "n_releases" else
              "Hours of the week with at least one approved booking (overlaps "
              "count once)")
-            + ". n = " + ui.many(n_booked, "environment")
+            + ". n = " + ui.many(n_booked, "environment") + " "
+            + ("without a group" if load_group == env_charts.NO_GROUP else
+               f"of the group {ui.plain(load_group)}")
             + " with bookings in the period"
             + (f"; {idle:,} without any {'is' if idle == 1 else 'are'} left"
                " out" if idle else "")
-            + ". Weeks cut by the period are partial."
+            + ". (part) weeks are cut by the chosen dates."
             + ("" if n_drawn == n_booked else
                f" The chart draws the {n_drawn:,} busiest of {n_booked:,} "
                f"environments (most {value_label} in the period); the table "
                "lists every one."))
-        # weeks in words, as the heatmap and every trend say them; the
-        # download keeps the ISO label scripts sort by
-        weeks = weekly.loc[busy, "week_label"]
-        said = {w: period_words(w) for w in pd.unique(weeks)}  # once a week
-        ui.table(weekly[busy].assign(week_label=weeks.map(said)),
-            "environment_impact_by_week", download=weekly[busy],
+        ui.table(booked, "environment_impact_by_week", download=weekly[busy],
             column_config={
             "environment_name": "Environment", "environment_group": "Group",
             "tier": "Tier", "week_label": "Week",
