@@ -15,10 +15,10 @@
 -- environment, so its sums count each once); n_environments: the
 -- environments with a row there (active bookings in the window);
 -- n_conflicted_environments: those with a conflicting pair.
--- n_unclassified: bookings with time in the window of an environment that
--- is not loaded, of any status and whatever the filters (no capacity to
--- sweep them against: the unplaced_bookings macro, as
--- environment_utilization_summary counts them).
+-- n_unclassified: active bookings ($statuses) with time in the window of
+-- an environment that is not loaded, whatever the filters (no capacity to
+-- sweep them against: the unplaced_bookings macro; a rejected or cancelled
+-- one would count in no conflict anyway, so none is left out).
 with by_environment as (
     select
         n_conflict_pairs,
@@ -51,7 +51,8 @@ select
     (
         select u.n
         from unplaced_bookings(
-            $start_date, $end_date, $reporting_tz, $as_of
+            $start_date, $end_date, $reporting_tz, $as_of,
+            p_statuses := $statuses
         ) as u
     ) as n_unclassified,
     (

@@ -2005,6 +2005,17 @@ def test_the_open_tab_is_kept_away_and_back_by_the_navigation(
     click_tab(app, app.tabs[0].label)  # the first tab: no ?tab
     assert "tab" not in app.query_params
     assert away_and_back() == {"decide"}
+    # a link naming a meeting and no tab (Release readiness's 'Open the CAB
+    # pack of that meeting', under the changes waiting for a decision)
+    # opens For decision, whatever tab was open last
+    click_tab(app, "Since last CAB")
+    app.switch_page("views/overview.py").run()
+    app.query_params.clear()
+    app.query_params["meeting"] = "2026-01-20"
+    app.switch_page("views/cab.py").run()
+    assert not app.exception
+    assert {name for name, drawn in _drawn(app).items() if drawn} == {
+        "decide"}
 
 
 @pytest.mark.parametrize("name", ["cab_since_last", "application_incidents"])
@@ -2818,7 +2829,17 @@ def test_the_releases_tab_puts_what_the_cab_acts_on_first(sample_db,
     application's: on the page they come first, after the release and
     go-live (the printed page keeps the pack's order). The release reads
     'Name (id)': its id alone ('REL-00064') told a member nothing, its
-    name being off to the right."""
+    name being off to the right. Its downloads keep the pack's columns,
+    the id apart, as scripts read it."""
+    from streamlit.delta_generator import DeltaGenerator
+    files = {}
+    real = DeltaGenerator.download_button
+
+    def recorded(self, label, data, file_name=None, *args, **kwargs):
+        files[file_name] = data
+        return real(self, label, data, file_name, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", recorded)
     meeting = cab.next_meeting()  # the sample plans releases ahead
     app = _cab_page(sample_db, monkeypatch, tab="releases",
                     meeting=f"{meeting:%Y-%m-%d}")
@@ -2836,5 +2857,10 @@ def test_the_releases_tab_puts_what_the_cab_acts_on_first(sample_db,
         f"{name} ({rid})" for rid, name in zip(
             lines["Release"], lines["Release name"], strict=True)]
     assert all(name for name in lines["Release name"])  # the sample names
+    csv = next(data for name, data in files.items()
+               if "-releases" in name and name.endswith(".csv"))
+    got = pd.read_csv(io.BytesIO(csv() if callable(csv) else csv))
+    assert list(got["Release"]) == list(lines["Release"])  # the ids
+    assert list(got["Release name"]) == list(lines["Release name"])
     assert list(cab.release_lines(pack).columns[:3]) == [
         "Release", "Release name", "Application"]

@@ -229,8 +229,8 @@ def test_the_month_shows_each_hand_made_change_where_expected(page):
     assert metrics == {"Planned changes": "5", "Colliding": "2",
                        "In a freeze or blackout": "1",
                        "Not started on time": "1"}
-    # the Not started card's n: LATE is the month's one change not started
-    # yet (the others have started, or closed), said under it (below)
+    # the Not started card's n: every change of the month was due to start
+    # by the last load (December 2026), LATE alone has not (below)
     figure = chart(page)
     bars = drawn(figure)
     assert set(bars) == {"LATE", "FRZ", "COL1", "COL2", "DONE"}
@@ -255,8 +255,7 @@ def test_the_month_shows_each_hand_made_change_where_expected(page):
     captions = [c.value for c in page.caption]
     assert captions[:3] == [
         "of 4 open changes: closed changes are not checked"] * 2 + [
-        "of 1 change not started yet: started and closed ones are not "
-        "checked"]
+        "of 5 changes due to start by the last load"]
     assert "All 5 changes planned in the month are drawn" in captions[3]
     # the full list: each flag in its row
     listed = page.dataframe[0].value
@@ -636,9 +635,9 @@ def test_data_older_than_today_opens_the_month_it_ends(tmp_path,
     assert app.subheader[0].value == "Planned changes, March 2014"
     assert not [i for i in app.info if "No change is planned" in i.value]
     assert {m.label: m.value for m in app.metric}["Planned changes"] == "3"
-    # its 0 said of none: a closed month's read as all started on time
-    assert ("of 0 changes not started yet: started and closed ones are not "
-            "checked") in [c.value for c in app.caption]
+    # its 0 said with its n: a closed month's read as nothing due
+    assert "of 3 changes due to start by the last load" in [
+        c.value for c in app.caption]
     assert ("The change records end on 13 Mar 2014 (the last created or "
             "closed; plans may run later): the calendar opens there.") in [
         c.value for c in app.caption]
@@ -810,3 +809,55 @@ def test_the_arrows_move_the_calendar_without_a_warning(page, monkeypatch,
                 if "Session State API" in r.getMessage()]
     # and the address says it: a link to it opened the month before
     assert page.query_params["cal_day"] == "2026-02-01"
+
+
+def test_not_started_on_time_counts_of_the_changes_due_to_start(
+        tmp_path, monkeypatch):
+    """The card's n is the changes whose planned start had come by the last
+    load, the ones it can count: a change planned after it is not late, nor
+    due (a review read '1 of 22 not started yet', 21 of them planned
+    later in the month, as 5% late)."""
+    from datetime import UTC, datetime, timedelta
+    now = datetime.now(UTC)
+    at = lambda moment: moment.strftime("%Y-%m-%d %H:%M:%SZ")  # noqa: E731
+    path = publish(tmp_path / "due.duckdb", [
+        change("DUE", at(now - timedelta(minutes=1)),
+               at(now + timedelta(hours=1)), state="scheduled"),
+        change("LATER", at(now + timedelta(days=1)),
+               at(now + timedelta(days=1, hours=1)), state="scheduled")])
+    app = calendar_of(path, monkeypatch)
+    app.query_params["cal_day"] = now.date().isoformat()
+    app.run()
+    assert not app.exception
+    assert {m.label: m.value for m in app.metric}["Not started on time"] \
+        == "1"
+    assert "of 1 change due to start by the last load" in [
+        c.value for c in app.caption]
+
+
+def test_the_day_an_old_data_set_opened_on_is_not_kept_for_new_data(
+        tmp_path, monkeypatch):
+    """The calendar opened on an old data set's last day (March 2014), then
+    other data was loaded in the same session: back by the navigation it
+    still showed March 2014, empty, the day it had opened on being kept as
+    if picked. Only a day other than the opening one is kept."""
+    from changeboard import ui
+    old = publish(tmp_path / "old.duckdb", [
+        change("B1", "2014-03-10T10:00:00Z", "2014-03-10T12:00:00Z",
+               state="closed", created_at="2014-02-01 09:00Z",
+               closed_at="2014-03-11T09:00:00Z")])
+    monkeypatch.setattr(ui, "today", lambda: date(2026, 12, 3))
+    monkeypatch.setattr(config, "DB_PATH", old)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.switch_page("views/calendar.py").run()
+    assert app.subheader[0].value == "Planned changes, March 2014"
+    app.switch_page("views/changes.py").run()
+    assert "kept-cal_day" not in app.session_state
+    app.query_params.clear()
+    new = publish(tmp_path / "new.duckdb", [
+        change("N1", "2026-12-02T10:00:00Z", "2026-12-02T12:00:00Z",
+               created_at="2026-12-01 09:00Z")])
+    monkeypatch.setattr(config, "DB_PATH", new)
+    app.switch_page("views/calendar.py").run()
+    assert not app.exception
+    assert app.subheader[0].value == "Planned changes, December 2026"

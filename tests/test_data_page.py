@@ -109,8 +109,9 @@ def test_the_dangling_share_reads_as_a_percentage(app):
     # "environment_bookings" to "environment_booking"
     columns = json.loads(table.proto.columns)
     assert "environment_bookings" in set(table.value["table_name"])
-    for column in ("table_name", "referenced_table"):
-        longest = table.value[column].str.len().max()
+    for column, heading in (("table_name", "Table name"),
+                            ("referenced_table", "Referenced table")):
+        longest = max(table.value[column].str.len().max(), len(heading))
         assert columns[column]["width"] >= 24 + 8 * longest, column
     assert columns["table_name"]["label"] == "Table name"
 

@@ -202,8 +202,8 @@ def test_the_conflicts_summary_sums_the_environments_and_says_the_unplaced(
         booking("B3", "2024-06-04 09:00Z", "2024-06-04 10:00Z", env_id="E2"),
         booking("B4", "2024-06-04 09:00Z", "2024-06-04 10:00Z", "cancelled",
                 env_id="E2"),
-        # not loaded: three with time in W (a rejected one too), one
-        # outside
+        # not loaded: two active ones with time in W, a rejected one (in
+        # no conflict, loaded or not: not left out) and one outside
         booking("B5", "2024-06-03 09:00Z", "2024-06-03 12:00Z", env_id="E9"),
         booking("B6", "2024-06-03 10:00Z", "2024-06-03 13:00Z", "pending",
                 env_id="E9"),
@@ -220,7 +220,7 @@ def test_the_conflicts_summary_sums_the_environments_and_says_the_unplaced(
         "n_environments": 2, "n_conflicted_bookings": 2,
         "conflict_hours": 2.0, "excess_booking_hours": 2.0, "n": 3,
         "n_excluded": 1, "n_invalid": 0, "n_open_ended": 0,
-        "n_unclassified": 3}
+        "n_unclassified": 2}
     rows = by_env(con)
     for column in ("n_conflict_pairs", "n_conflicted_bookings",
                    "conflict_hours", "n", "n_excluded"):
@@ -229,12 +229,14 @@ def test_the_conflicts_summary_sums_the_environments_and_says_the_unplaced(
     kept = one(db.run(con, "booking_conflicts_summary", **WEEK,
                       tiers=["prod"]))
     assert (kept["n_conflict_pairs"], kept["n_environments"],
-            kept["n_unclassified"]) == (0, 0, 3)
+            kept["n_unclassified"]) == (0, 0, 2)
     assert not pd.isna(kept["as_of"])
-    # loaded, E9's bookings are swept: none left unclassified, one pair more
+    # loaded, E9's two active bookings are swept: one pair more, none left
+    # out
     given("environments", [env("E9")])
     row = one(db.run(con, "booking_conflicts_summary", **WEEK))
-    assert (row["n_conflict_pairs"], row["n_unclassified"]) == (2, 0)
+    assert (row["n_conflict_pairs"], row["n"], row["n_unclassified"]) == (
+        2, 5, 0)
 
 
 def test_open_ended_booking_is_clipped_at_window_end(con, given):

@@ -12,6 +12,10 @@ from reports import cab, decided, minutes
 
 # the meeting sets the dates: no period picker
 status, _, filters = ui.page("CAB pack", period=False)
+# an address naming a meeting (a link, a mailed pack, this page's own
+# reruns) opens the tab it names, the first without ?tab; the navigation's
+# (none of these) the tab open last in the session
+LINKED = any(key in st.query_params for key in ("meeting", "until", "tab"))
 
 
 # one pack object per meeting, filters and data version, shared by every
@@ -546,17 +550,18 @@ def _releases_tab() -> None:
     if pack.releases.empty:
         st.info(cab.no_release_going_live(pack))
     else:
-        lines = _kept(pack, cab.release_lines)
+        filed = _kept(pack, cab.release_lines)  # as the pack's XLSX
         # on a screen, what the CAB acts on first: at 1440 px the reasons
         # were cut and the agenda changes a release carries off to the
         # right, behind its name and its application's (which mostly
         # repeat each other); the printed page keeps the pack's order. The
         # release as 'Name (id)', as the pages name one: its id alone
         # ('REL-00064'), with the name off to the right, told a member
-        # nothing (a new copy: the kept lines are shared)
-        lines = lines.assign(Release=[
+        # nothing (a new copy: the kept lines are shared). The downloads
+        # keep the pack's columns, the id apart, as scripts read it
+        lines = filed.assign(Release=[
             f"{name} ({rid})" if name and name != rid else rid
-            for rid, name in zip(lines["Release"], lines["Release name"],
+            for rid, name in zip(filed["Release"], filed["Release name"],
                                  strict=True)]).drop(columns="Release name")
         go_live = next(c for c in lines.columns if c.startswith("Go-live"))
         first = ["Release", go_live, "Status", "Reasons",
@@ -564,6 +569,7 @@ def _releases_tab() -> None:
         lines = lines[[*first, *(c for c in lines.columns
                                  if c not in first)]]
         ui.table(lines, f"{stem}-releases", max_rows=None,
+                 download=filed,
                  height=ui.table_height(len(lines), most=640),
                  column_config={"Reasons": st.column_config.TextColumn(
                      width="large")})
@@ -608,12 +614,13 @@ def _tabs(labels: list[str]):
     """The page's tabs, drawn lazily (only the open one runs: a 3,000-change
     pack's four tabs are a third of a cold rerun). The open one is kept in
     the URL as ?tab=<name>, a link to it; a label's count may change (a
-    decision recorded) and the same tab stays open; a page link (no
-    address) opens the tab open last in this session."""
+    decision recorded) and the same tab stays open; the navigation (an
+    address naming no meeting: LINKED) opens the tab open last in this
+    session."""
     wanted = st.query_params.get("tab")
-    if wanted is None:  # a page link: the tab open last in this session
+    if not LINKED:  # the navigation: the tab open last in this session
         wanted = ui.kept("cab-tab", None, TABS[0])
-    elif wanted not in TABS[1:]:  # the first: no ?tab
+    elif wanted is not None and wanted not in TABS[1:]:  # the first: no ?tab
         del st.query_params["tab"]
     at = TABS.index(wanted) if wanted in TABS else 0
     ui.keep("cab-tab", TABS[at])

@@ -14,9 +14,6 @@ from changeboard.words import OUTSIDE_MAINTENANCE, shared_word
 
 MAX_BARS = 300  # bars drawn at most; the table below lists every change
 MIN_HOURS = {"Month": 6, "Week": 1}  # the narrowest bar drawn, per view
-# the states of a change not started yet (change_calendar's
-# is_past_planned_start: these, no actual start, planned start passed)
-NOT_STARTED = ("new", "assess", "authorize", "scheduled")
 RISKS = {"very_high": "Very high", "high": "High", "moderate": "Moderate",
          "low": "Low"}
 COLUMNS = ["change_id", "title", "change_type", "state", "risk",
@@ -221,7 +218,13 @@ day = controls[1].date_input(
 # ◀ or ▶ (set in Session State), and a link opened another week
 if day is not None:
     st.query_params["cal_day"] = day.isoformat()
-    ui.keep("cal_day", day)
+    # kept for the session only when it is not the period the page opens on
+    # (other data loaded since would open elsewhere: kept, the day the old
+    # data opened on stayed)
+    if period_of(view, day)[0] != period_of(view, opens)[0]:
+        ui.keep("cal_day", day)
+    else:
+        st.session_state.pop("kept-cal_day", None)
 if opens != ui.today() and day == opens:
     st.caption(f"The change records end on {ui.day(latest)} (the last "
                "created or closed; plans may run later): the calendar opens "
@@ -277,14 +280,12 @@ else:
                     border=True, help="Past the planned start and not "
                     f"started, as of {ui.instant(changes['as_of'].iloc[0])} "
                     "(the last load).")
-    # its n: the changes not started yet (new to scheduled, no actual
-    # start), the only ones it can count; a closed month's 0 read as every
-    # change started on time, with no n under it
-    waiting = int((changes["state"].isin(NOT_STARTED)
-                   & changes["actual_start_at"].isna()).sum())
-    cards[3].caption(f"of {ui.many(waiting, 'change')} not started yet"
-                     + ("" if waiting == n else
-                        ": started and closed ones are not checked"))
+    # its n: the changes whose planned start had come by the last load
+    # (the ones it can count, is_past_planned_start's other rule being not
+    # started yet); a closed month's 0 read as nothing due, with no n
+    due = int((changes["planned_start_at"] < changes["as_of"]).sum())
+    cards[3].caption(f"of {ui.many(due, 'change')} due to start by the last "
+                     "load")
     drawn, tz = shown.drawn, config.REPORTING_TZ
     st.plotly_chart(
         shown.figure, key="cal-chart", selection_mode="points",

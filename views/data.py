@@ -266,8 +266,8 @@ else:
     ui.table(dangling, "dangling_references", column_config={
         "dangling_share": st.column_config.NumberColumn(
             "Dangling share", format="percent"),
-        **{column: st.column_config.TextColumn(
-            ui.human(column), width=ui.text_width(dangling[column], 80, 260))
+        **{column: st.column_config.TextColumn(ui.human(column), width=(
+            ui.text_width([*dangling[column], ui.human(column)], 80, 260)))
            for column in ("table_name", "referenced_table")}})
     if int(dangling["n_dangling"].sum()):
         # the ids themselves: counts alone did not say what to load
@@ -308,7 +308,8 @@ ui.table(batches.assign(file_name=[
     PurePath(f).name if isinstance(f, str) and f else f
     for f in batches["file_name"]]), "ingest_batches", download=batches,
     column_config={"source": st.column_config.TextColumn(
-        "Source", width=ui.text_width(batches["source"], 60, 200))})
+        "Source", width=ui.text_width([*batches["source"], "Source"], 60,
+                                      200))})
 with_rejects = batches.loc[batches["rows_rejected"].fillna(0) > 0, "batch_id"]
 if with_rejects.empty:
     st.caption("No load has rejected rows.")

@@ -126,8 +126,11 @@ where
 -- environment's metric can place them (their tier, group, calendar and
 -- capacity are unknown), so the totals report them as n_unclassified
 -- (docs/metrics.md environment_utilization), whatever the filters.
+-- p_statuses: only bookings of these statuses (a metric that counts only
+-- active bookings, booking_conflicts_summary, leaves out no other); NULL:
+-- any status.
 create or replace macro unplaced_bookings(
-    p_start_date, p_end_date, p_reporting_tz, p_as_of
+    p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses := null
 ) as table
 select count(*) as n
 from environment_bookings as b
@@ -136,6 +139,12 @@ cross join report_window(
 ) as w
 where
     b.environment_id not in (select e.environment_id from environments as e)
+    and (
+        p_statuses is null
+        or coalesce(
+            list_contains(cast(p_statuses as varchar[]), b.status), false
+        )
+    )
     and not coalesce(b.end_at < b.start_at, false)
     and greatest(b.start_at, w.w_start)
     < least(coalesce(b.end_at, least(w.w_end, w.as_of)), w.w_end);
