@@ -560,7 +560,7 @@ def _releases_tab() -> None:
         # nothing (a new copy: the kept lines are shared). The downloads
         # keep the pack's columns, the id apart, as scripts read it
         lines = filed.assign(Release=[
-            f"{name} ({rid})" if name and name != rid else rid
+            cab.named({"release_id": rid, "release_name": name}, "release")
             for rid, name in zip(filed["Release"], filed["Release name"],
                                  strict=True)]).drop(columns="Release name")
         go_live = next(c for c in lines.columns if c.startswith("Go-live"))

@@ -19,6 +19,7 @@ from reports.cab.evidence import (
     RECENT_FAILURE_DAYS,
     app_label,
     environment,
+    named,
 )
 from reports.cab.html import CSS, TEXT_CHARS, block_html, for_print, to_html
 from reports.cab.meetings import (
@@ -109,7 +110,7 @@ __all__ = [
     "data_file", "decision_table", "decisions_read", "empty_agenda",
     "environment", "following_meeting", "for_print", "headline", "instant",
     "kpi_left_out", "kpi_n", "kpi_note", "kpi_notes", "kpi_small", "kpi_table",
-    "kpi_unknown", "logged_until", "meeting_on", "next_meeting",
+    "kpi_unknown", "logged_until", "meeting_on", "named", "next_meeting",
     "no_release_going_live", "pct",
     "pdf_bytes", "previous_meeting", "print_pdf", "provenance", "queries_of",
     "readiness_chip", "reasons_line", "reasons_said", "release_lines",
