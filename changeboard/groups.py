@@ -89,7 +89,7 @@ GROUPS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
     "release_cadence_summary_groups": {
         "release_cadence_summary": ("total", CADENCE := (
             "n_releases", "n_applications", "n_gaps", "median_gap_days",
-            "releases_per_month")),
+            "releases_per_month", "n_excluded", "n_unclassified")),
     },
     # the impact matrix's three totals (no window before, no total row)
     "environment_impact_totals": {

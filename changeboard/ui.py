@@ -580,6 +580,18 @@ def unapplied(name: str, filters: dict, subject: str = "",
         if skipped else ""
 
 
+def cadence_left_out(row) -> str:
+    """The releases a cadence leaves out of its period (its n_excluded:
+    gone live, cancelled or an enterprise grouping), as the end of its
+    caption: ' · 2 cancelled or enterprise releases left out', '' for
+    none."""
+    n = row.get("n_excluded")
+    if pd.isna(n) or not n:
+        return ""
+    return (" · " + words.many(int(n), "cancelled or enterprise release")
+            + " left out")
+
+
 def unplaced(n) -> str:
     """An environment total's bookings of environments not loaded (its
     n_unclassified), which no environment's hours can hold: ' · 2

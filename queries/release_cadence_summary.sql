@@ -12,13 +12,19 @@
 -- changeboard/macros/42_releases.sql).
 -- releases_per_month = n_releases / (days in the window / 30.436875), its
 -- days counted as dates (a day of 23 or 25 hours is a day).
+-- n_excluded: releases gone live in the window that were cancelled or are
+-- enterprise groupings (basis deployments: failed production deployments);
+-- n_unclassified: with basis deployments, deployments to an environment
+-- not loaded (cadence_left_out).
 with rolled_up as (
     select
         n_releases,
         n_applications,
         n_gaps,
         median_gap_days,
-        releases_per_month
+        releases_per_month,
+        n_excluded,
+        n_unclassified
     from
         cadence_rows(
             $basis, $start_date, $end_date, $reporting_tz, $application_ids,

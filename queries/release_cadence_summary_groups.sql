@@ -17,7 +17,9 @@ with rolled_up as (
         n_applications,
         n_gaps,
         median_gap_days,
-        releases_per_month
+        releases_per_month,
+        n_excluded,
+        n_unclassified
     from
         cadence_rows(
             $basis, $start_date, $end_date, $reporting_tz, $application_ids,

@@ -737,3 +737,21 @@ def test_the_recovery_card_says_outcomes_are_unknown_without_close_codes(
         r"deployment\) · no band: no change outcome is known in the period "
         r"\([\d,]+ completed changes without a close code\)", caption), \
         caption
+
+
+def test_the_cadence_says_how_many_releases_it_leaves_out(app):
+    """C6: the cadence's n left cancelled releases and enterprise groupings
+    gone live in the period out without a count (the on-time section beside
+    it counts them); its caption now says how many, as the query counts."""
+    from changeboard import ui
+    from changeboard.words import many
+    period = app.selectbox(key="period").value
+    with db.reading(config.DB_PATH) as con:
+        summary = db.run(con, "release_cadence_summary",
+                         **ui.window_for(period)).iloc[0]
+    assert summary["n_excluded"] > 0  # the sample has such releases
+    said = next(c.value for c in app.caption
+                if c.value.startswith("n = ") and "gap" in c.value)
+    assert said.split(" · ")[-1] == many(
+        summary["n_excluded"], "cancelled or enterprise release") + \
+        " left out", said

@@ -496,6 +496,25 @@ def test_the_release_interval_delta_says_days(app):
     assert card.delta is not None and card.delta.endswith(" days"), card.delta
 
 
+def test_the_release_interval_card_says_the_releases_it_leaves_out(app):
+    """C6: the Median release interval's caption counts the cancelled
+    releases and enterprise groupings gone live in the period, which its n
+    leaves out, as release_cadence_summary does."""
+    from changeboard import db, ui
+    from changeboard.words import many
+    app.query_params["period"] = "last_365"
+    app.run()
+    with db.reading(config.DB_PATH) as con:
+        summary = db.run(con, "release_cadence_summary",
+                         **ui.window_for("last_365")).iloc[0]
+    assert summary["n_excluded"] > 0  # the sample has such releases
+    said = next(c.value for c in app.caption if " gap" in c.value
+                and c.value.startswith("n = "))
+    assert said.endswith(" · " + many(summary["n_excluded"],
+                                      "cancelled or enterprise release")
+                         + " left out"), said
+
+
 def test_every_overview_card_drills_down_to_its_records(app):
     app.query_params["period"] = "last_365"
     app.run()

@@ -40,6 +40,58 @@ def test_cancelled_enterprise_and_unreleased_releases_are_left_out(con, given):
     assert (row["n_releases"], row["n_gaps"], row["median_gap_days"]) == (2, 1, 0)
 
 
+def test_the_releases_left_out_are_counted_in_their_window(con, given):
+    """C6: n_excluded counts the releases gone live in the window that were
+    cancelled or are enterprise groupings, of the filtered applications, in
+    the window's total and the window before's; nothing is unclassified."""
+    given("applications", [{"application_id": a, "name": a, "portfolio": p}
+                           for a, p in (("A1", "Retail"), ("A2", "Core"))])
+    given("releases", [
+        release("R1", "2026-01-05 00:00Z"),
+        release("R2", "2026-01-06 00:00Z", status="cancelled"),
+        release("R3", "2026-01-07 00:00Z", release_type="enterprise"),
+        release("R4", "2026-01-08 00:00Z", app="A2", status="cancelled"),
+        release("R5", "2026-02-01 00:00Z", status="cancelled"),  # after W
+        release("R6", "2025-12-20 00:00Z", release_type="enterprise"),
+        release("R7", None, status="cancelled"),  # never live
+    ])
+    row = db.run(con, "release_cadence_summary", **JAN).iloc[0]
+    assert (row["n_releases"], row["n_excluded"], row["n_unclassified"]) == (
+        1, 3, 0)
+    retail = db.run(con, "release_cadence_summary", **JAN,
+                    portfolios=["Retail"]).iloc[0]
+    assert retail["n_excluded"] == 2
+    frames = db.run(con, "release_cadence_summary_groups", **JAN,
+                    compare=True).set_index("row_kind")
+    assert frames.loc["previous", "n_excluded"] == 1  # R6, in December
+    assert frames.loc["total", "n_excluded"] == 3
+
+
+def test_deployments_left_out_of_the_cadence_are_counted(con, given):
+    """With basis deployments, failed production deployments are excluded
+    and deployments to an environment not loaded unclassified, as
+    deployment_frequency counts them."""
+    given("environments", [{"environment_id": "P", "name": "P",
+                            "tier": "prod"},
+                           {"environment_id": "S", "name": "S",
+                            "tier": "staging"}])
+    given("deployments", [
+        {"deployment_id": d, "application_id": "A1", "environment_id": e,
+         "status": s, "started_at": t, "finished_at": t}
+        for d, e, s, t in [("D1", "P", "succeeded", "2026-01-02 00:00Z"),
+                           ("D2", "S", "failed", "2026-01-03 00:00Z"),
+                           ("D3", "P", "failed", "2026-01-04 00:00Z"),
+                           ("D4", "GONE", "succeeded", "2026-01-05 00:00Z"),
+                           ("D5", "P", "failed", "2026-02-04 00:00Z")]])
+    row = db.run(con, "release_cadence_summary", basis="deployments",
+                 **JAN).iloc[0]
+    frequency = db.run(con, "deployment_frequency", **JAN).iloc[0]
+    assert (row["n_releases"], row["n_excluded"], row["n_unclassified"]) == (
+        1, 1, 1)
+    assert (row["n_excluded"], row["n_unclassified"]) == (
+        frequency["n_excluded"], frequency["n_unclassified"])
+
+
 def test_summary_pools_gaps_of_all_applications(con, given):
     given("releases", [
         release("R1", "2026-01-01 00:00Z"), release("R2", "2026-01-02 00:00Z"),

@@ -192,7 +192,8 @@ CARDS = [
          "application, pooled over applications.",
          caption=lambda r: f"n = {ui.many(r['n_gaps'], 'gap')} · "
          f"{ui.many(r['n_releases'], 'release')} of "
-         f"{ui.many(r['n_applications'], 'application')}",
+         f"{ui.many(r['n_applications'], 'application')}"
+         + ui.cadence_left_out(r),
          records=("release_cadence", {},
                   "applications with their release gaps"),
          needs="n_releases", missing=not_loaded(

@@ -195,7 +195,8 @@ else:
         f"{ui.many(summary['n_applications'], 'application')} (not cancelled, "
         "not enterprise groupings) · median over "
         f"{ui.many(summary['n_gaps'], 'gap')} between consecutive releases of the "
-        "same application" + ui.unapplied("release_cadence_summary", filters))
+        "same application" + ui.cadence_left_out(summary)
+        + ui.unapplied("release_cadence_summary", filters))
     monthly = cadence_frames["release_cadence_by_month"]
     monthly = monthly.assign(month=[
         f"{m:%b %Y}" + ("" if complete else ui.PART) for m, complete in

@@ -248,6 +248,50 @@ where
     keep(p_application_ids, e.application_id)
     and keep(p_portfolios, a.portfolio);
 
+-- cadence_left_out(basis, ...): the events cadence_history leaves out,
+-- whenever they were (C6), of the filtered applications: with basis
+-- 'releases', releases gone live that were cancelled or are enterprise
+-- groupings (kind 'excluded'); with basis 'deployments', failed production
+-- deployments ('excluded') and succeeded or rolled-back deployments to an
+-- environment not loaded ('unclassified'), as deployment_frequency counts
+-- them. event_at: actual_release_at, or the deployment's finished_at.
+create or replace macro cadence_left_out(
+    p_basis, p_application_ids, p_portfolios
+) as table
+with left_out as (
+    select
+        'excluded' as kind,
+        r.application_id,
+        r.actual_release_at as event_at
+    from releases as r
+    where
+        checked_basis(p_basis) = 'releases'
+        and r.actual_release_at is not null
+        and (
+            r.status = 'cancelled'
+            or coalesce(r.release_type, '') = 'enterprise'
+        )
+    union all
+    select
+        d.kind,
+        d.application_id,
+        d.finished_at as event_at
+    from deployment_keys('default') as d
+    where
+        checked_basis(p_basis) = 'deployments'
+        and d.kind in ('excluded', 'unclassified')
+        and d.finished_at is not null
+)
+
+select
+    o.kind,
+    o.event_at
+from left_out as o
+left join applications as a on o.application_id = a.application_id
+where
+    keep(p_application_ids, o.application_id)
+    and keep(p_portfolios, a.portfolio);
+
 -- cadence_events(basis, start, end, tz, ...): one row per cadence_history
 -- event at event_at in [p_start_date, p_end_date) read in p_reporting_tz,
 -- with gap_days = days since the application's previous event by
@@ -339,8 +383,11 @@ where is_in_window;
 -- hours is a day); 'period', one per month of the window from its first
 -- date's month (is_complete: wholly inside it), with n_releases, 0 in a
 -- month without one; 'dimension', one per application with events in the
--- window: n_releases, n_gaps and its median_gap_days. An event's gap is to
--- its application's previous event whenever it was, so one read of both
+-- window: n_releases, n_gaps and its median_gap_days. The 'total' and
+-- 'previous' rows also count their window's events left out
+-- (cadence_left_out: n_excluded, n_unclassified; NULL on the other rows).
+-- An event's gap is to its application's previous event whenever it was,
+-- so one read of both
 -- windows' events gives each window's gaps. The queries that read one kind
 -- filter it: the others' branches are pruned by their constant kind.
 create or replace macro cadence_rows(
@@ -392,9 +439,26 @@ months as (
         ) as g (month_start)
 ),
 
+-- each window's events left out (C6): n_excluded, n_unclassified
+left_out as (
+    select
+        w.is_previous,
+        count(o.kind) filter (where o.kind = 'excluded') as n_excluded,
+        count(o.kind) filter (where o.kind = 'unclassified') as n_unclassified
+    from windows as w
+    left join
+        cadence_left_out(
+            p_basis, p_application_ids, p_portfolios
+        ) as o
+        on w.w_start <= o.event_at and w.w_end > o.event_at
+    group by w.is_previous
+),
+
 rolled_up as (
     select
         case when w.is_previous then 'previous' else 'total' end as row_kind,
+        any_value(o.n_excluded) as n_excluded,
+        any_value(o.n_unclassified) as n_unclassified,
         count(e.event_id) as n_releases,
         count(distinct e.application_id) as n_applications,
         count(e.gap_days) as n_gaps,
@@ -406,6 +470,7 @@ rolled_up as (
             0
         ) as releases_per_month
     from windows as w
+    inner join left_out as o on w.is_previous = o.is_previous
     left join events as e on w.w_start <= e.event_at and w.w_end > e.event_at
     group by w.is_previous
 ),
@@ -451,7 +516,9 @@ select
     n_applications,
     n_gaps,
     median_gap_days,
-    releases_per_month
+    releases_per_month,
+    n_excluded,
+    n_unclassified
 from rolled_up
 union all
 select
@@ -464,7 +531,9 @@ select
     null::bigint as n_applications,
     null::bigint as n_gaps,
     null::double as median_gap_days,
-    null::double as releases_per_month
+    null::double as releases_per_month,
+    null::bigint as n_excluded,
+    null::bigint as n_unclassified
 from by_month
 union all
 select
@@ -477,7 +546,9 @@ select
     null::bigint as n_applications,
     n_gaps,
     median_gap_days,
-    null::double as releases_per_month
+    null::double as releases_per_month,
+    null::bigint as n_excluded,
+    null::bigint as n_unclassified
 from by_application;
 
 -- derived_release_spans: one row per release with phases (release_phases
