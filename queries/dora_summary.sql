@@ -29,6 +29,13 @@
 -- has some is banded on its zero medians); rates
 -- compare as integers (20 * n_failed <= n). lead_time is stored only (no
 -- code lead time here).
+-- n_weeks: the complete weeks under deployment_frequency's weekly median
+-- (NULL on the other rows); n_excluded and n_unclassified (C6): the two
+-- deployment metrics' own (failed production deployments; deployments to
+-- an environment not loaded), as their queries count them; NULL for
+-- lead_time and for the recovery time, whose open and unmeasurable
+-- failed changes are failed_change_recovery_time's n_open and
+-- n_unmeasurable.
 -- failed_change_recovery_time: median_recovery_hours and its n from the
 -- failed_change_recovery_stats macro, over failed changes restored in the
 -- window (per failed change, ours; DevLake measures per incident); no
@@ -37,7 +44,10 @@ with frequency as (
     select
         n,
         median_deploy_days_per_week,
-        median_deploy_days_per_month
+        n_weeks,
+        median_deploy_days_per_month,
+        n_excluded,
+        n_unclassified
     from
         deployment_frequency_stats(
             $start_date, $end_date, $reporting_tz, $application_ids,
@@ -49,11 +59,15 @@ failure as (
     select
         n_failed / nullif(n, 0) as rate,
         n,
-        n_failed
+        n_failed,
+        n_excluded,
+        n_unclassified
     from (
         select
             count(*) filter (where kind = 'deployment') as n,
-            count(*) filter (where is_failed) as n_failed
+            count(*) filter (where is_failed) as n_failed,
+            count(*) filter (where kind = 'excluded') as n_excluded,
+            count(*) filter (where kind = 'unclassified') as n_unclassified
         from
             deployment_outcomes(
                 $start_date, $end_date, $reporting_tz, $application_ids,
@@ -170,6 +184,9 @@ keys as (
         end as raw_value,
         'days' as unit,
         f.n,
+        f.n_weeks,
+        f.n_excluded,
+        f.n_unclassified,
         case
             when not l.has_deployments
                 then 'no band: no deployment is loaded' || case
@@ -190,6 +207,9 @@ keys as (
         f.rate as raw_value,
         'ratio' as unit,
         f.n,
+        null::bigint as n_weeks,
+        f.n_excluded,
+        f.n_unclassified,
         null as note
     from failure as f
     union all
@@ -200,6 +220,9 @@ keys as (
         null as raw_value,
         'hours' as unit,
         null as n,
+        null::bigint as n_weeks,
+        null::bigint as n_excluded,
+        null::bigint as n_unclassified,
         'stored only: Changeboard has no commit-to-deploy lead time' as note
     union all
     select
@@ -209,6 +232,9 @@ keys as (
         r.median_recovery_hours as raw_value,
         'hours' as unit,
         r.n,
+        null::bigint as n_weeks,
+        null::bigint as n_excluded,
+        null::bigint as n_unclassified,
         'per failed change (ours), not per incident as DevLake' as note
     from recovery as r
 ),
@@ -220,6 +246,9 @@ summary as (
         k.raw_value,
         k.unit,
         k.n,
+        k.n_weeks,
+        k.n_excluded,
+        k.n_unclassified,
         m.band_level,
         m.level_statistic,
         m.level_value,

@@ -2,6 +2,7 @@
 docs/metrics.md (shared definitions, the deployment metrics, DORA bands,
 profiles), given rows."""
 import duckdb
+import pandas as pd
 import pytest
 
 from changeboard import db
@@ -331,6 +332,39 @@ def test_band_set_holds_the_devlake_thresholds(con):
 
 def summary(con, **params):
     return db.run(con, "dora_summary", **{**JAN, **params}).set_index("metric")
+
+
+def test_the_summary_counts_what_each_deployment_metric_leaves_out(
+        con, given, envs):
+    """C6: the two deployment rows carry their queries' n_excluded (failed
+    production deployments) and n_unclassified (to an environment not
+    loaded), and deployment frequency the complete weeks under its weekly
+    median; lead time and recovery time none."""
+    given("deployments", [
+        dep("D1", "2026-01-05 10:00Z"), dep("D2", "2026-01-06 10:00Z"),
+        dep("D3", "2026-01-07 10:00Z", "failed"),
+        dep("D4", "2026-01-08 10:00Z", "failed", env_id="S"),  # staging
+        dep("D5", "2026-01-09 10:00Z", env_id="GONE"),
+        dep("D6", "2026-01-10 10:00Z", "rolled_back", env_id="GONE"),
+        dep("D7", "2026-02-03 10:00Z", "failed")])  # after the window
+    rows = summary(con)
+    frequency = one(con, "deployment_frequency")
+    failure = one(con, "deployment_change_failure_rate")
+    got = rows[["n", "n_weeks", "n_excluded", "n_unclassified"]]
+    # complete ISO weeks in January 2026: 5-11, 12-18 and 19-25 (the 1st
+    # is a Thursday; the week of the 26th ends on 1 February, outside)
+    assert got.loc["deployment_frequency"].tolist() == [2, 3, 1, 2]
+    assert got.loc["deployment_frequency"].tolist() == [
+        frequency[k] for k in ("n", "n_weeks", "n_excluded",
+                               "n_unclassified")]
+    assert [failure[k] for k in ("n", "n_excluded", "n_unclassified")] == [
+        2, 1, 2]
+    assert got.loc["deployment_change_failure_rate", "n_excluded"] == 1
+    assert got.loc["deployment_change_failure_rate", "n_unclassified"] == 2
+    assert pd.isna(got.loc["deployment_change_failure_rate", "n_weeks"])
+    for metric in ("lead_time", "failed_change_recovery_time"):
+        assert got.loc[metric, ["n_weeks", "n_excluded",
+                                "n_unclassified"]].isna().all(), metric
 
 
 @pytest.mark.parametrize("n_failed, level", [

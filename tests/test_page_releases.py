@@ -581,6 +581,7 @@ def test_the_dora_cards_count_one_in_the_singular(sample_db, monkeypatch):
     for label in ("Deployment frequency", "Deployment failure rate"):
         assert any(c.endswith("n = 1 production deployment")
                    or "n = 1 production deployment · " in c
+                   or "n = 1 production deployment in " in c
                    for c in under[label]), (label, under[label])
     said = " ".join(c for captions in under.values() for c in captions)
     assert "n = 1 failed changes" not in said
@@ -755,3 +756,22 @@ def test_the_cadence_says_how_many_releases_it_leaves_out(app):
     assert said.split(" · ")[-1] == many(
         summary["n_excluded"], "cancelled or enterprise release") + \
         " left out", said
+
+
+def test_the_deployment_frequency_card_says_its_complete_weeks(app):
+    """Its value is the median deploy days of the period's complete weeks,
+    but its n was the deployments alone ('n = 250 production deployments'
+    under a median of 12 weeks): it now says the weeks too, as
+    dora_summary counts them."""
+    from changeboard import ui
+    from changeboard.words import many
+    period = app.selectbox(key="period").value
+    with db.reading(config.DB_PATH) as con:
+        row = db.run(con, "dora_summary", **ui.window_for(period)).set_index(
+            "metric").loc["deployment_frequency"]
+    assert row["n_weeks"] > 1
+    [column] = [c for c in app.columns if len(c.metric) == 1
+                and c.metric[0].label == "Deployment frequency"]
+    [caption] = [c.value for c in column.caption]
+    assert (f"n = {many(row['n'], 'production deployment')} in "
+            f"{many(row['n_weeks'], 'complete week')}") in caption, caption

@@ -496,7 +496,10 @@ for column, row in zip(columns, dora.itertuples(), strict=True):
         parts = [unit_of(unit, row.raw_value)] if pd.notna(row.raw_value) \
             else []
         if pd.notna(row.n):
-            parts.append(f"n = {ui.many(row.n, 'production deployment')}")
+            # the weekly median's own n: its complete weeks
+            parts.append(f"n = {ui.many(row.n, 'production deployment')}"
+                         + (f" in {ui.many(row.n_weeks, 'complete week')}"
+                            if pd.notna(row.n_weeks) and row.n_weeks else ""))
         if isinstance(row.note, str):
             parts.append(row.note)
         elif not isinstance(row.band_level, str):
