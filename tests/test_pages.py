@@ -728,18 +728,15 @@ def test_drill_labels_and_file_names():
     assert ui.slug("Payments Gateway 9.9 (APP-7)") == "payments-gateway-9-9-app-7"
 
 
-def test_the_conflicts_ahead_records_name_environments_and_read_as_words(
-        sample_db, tmp_path, monkeypatch):
-    """The records behind Conflicts ahead showed bare environment ids
-    (ENV-0002) and the bookings' statuses as codes (approved), where the
-    Environments page names the environment: they name it beside its id,
-    and the statuses read as words."""
+def _conflicts_ahead(sample_db, tmp_path, monkeypatch):
+    """The app, not yet run, opened on the records behind Conflicts ahead,
+    on a copy of the sample with a conflict ahead. The sample is laid out
+    from today: some days none of its bookings ahead conflict, so the copy
+    holds one more booking than an environment takes, approved and
+    pending, the day after tomorrow."""
     import shutil
 
     from changeboard import db, ui
-    # the sample is laid out from today: some days none of its bookings
-    # ahead conflict, so a copy holds one more booking than an environment
-    # takes, approved and pending, the day after tomorrow
     copy = tmp_path / "cb.duckdb"
     shutil.copyfile(sample_db, copy)
     with db.publish(copy) as con:
@@ -758,6 +755,46 @@ def test_the_conflicts_ahead_records_name_environments_and_read_as_words(
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.query_params.update({"period": "last_365",
                              "drill": "Conflicts ahead"})
+    return app
+
+
+def test_the_conflicts_ahead_records_hold_the_pairs_not_their_environments_n(
+        sample_db, tmp_path, monkeypatch):
+    """The records behind Conflicts ahead, shown and downloaded, carried
+    each environment's counts beside every pair (n 186 beside 47 pairs:
+    its active bookings), which an analyst read as the count behind the
+    card. They hold the pairs' own columns, as the Environments page's
+    Conflicts tab lists them, and the download their ids too."""
+    from changeboard import ui
+    held = {}
+
+    def record(frame, file_stem, *, rows=None):
+        held[file_stem] = frame() if callable(frame) else frame
+
+    monkeypatch.setattr(ui, "downloads", record)
+    app = _conflicts_ahead(sample_db, tmp_path, monkeypatch)
+    app.run()
+    assert not app.exception
+    counts = {"n", "n_excluded", "n_invalid", "n_open_ended"}
+    shown = app.dataframe[-1]
+    assert not counts & set(shown.value.columns)
+    [(stem, pairs)] = [(k, v) for k, v in held.items()
+                       if k.startswith("booking_conflicts")]
+    assert len(pairs) == len(shown.value) > 0
+    assert not counts & set(pairs.columns), stem
+    assert {"environment_id", "booking_id_a", "release_id_a",
+            "booking_id_b", "release_id_b", "overlap_hours"} <= set(
+                pairs.columns)
+
+
+def test_the_conflicts_ahead_records_name_environments_and_read_as_words(
+        sample_db, tmp_path, monkeypatch):
+    """The records behind Conflicts ahead showed bare environment ids
+    (ENV-0002) and the bookings' statuses as codes (approved), where the
+    Environments page names the environment: they name it beside its id,
+    and the statuses read as words."""
+    from changeboard import db, ui
+    app = _conflicts_ahead(sample_db, tmp_path, monkeypatch)
     app.run()
     assert not app.exception
     records = app.dataframe[-1].value
@@ -1301,3 +1338,34 @@ def test_the_overviews_definitions_stand_alone_in_a_managers_words():
         assert not re.search(r"CPU|plotly|\bms\b", text), name
     assert "median release interval" in ui.definition_text(
         "release_cadence_summary")
+
+
+def test_the_records_behind_a_card_count_one_in_the_singular(app,
+                                                             monkeypatch):
+    """'n = 1 conflicting booking pairs, next 90 days': each card's records
+    now say one in the singular (ui.many), and more in the plural."""
+    from changeboard import ui
+    real = ui.scoped_part
+
+    def one_record(name, *args, **kwargs):
+        got = real(name, *args, **kwargs)
+        return ui.Part(got.rows.head(1), 1, got.whole)
+
+    monkeypatch.setattr(ui, "scoped_part", one_record)
+    app.query_params["period"] = "last_365"
+    app.run()
+    said = {}
+    for label in [m.label for m in app.metric]:
+        app.pills(key="drill").set_value(label).run()
+        assert not app.exception, label
+        said[label] = next(c.value for c in app.caption
+                           if c.value.startswith("n = 1 "))
+    assert said["Conflicts ahead"].startswith(
+        "n = 1 conflicting booking pair, next 90 days, ")
+    assert said["Change failure rate"].startswith(
+        "n = 1 failed change (the rate's numerator), ")
+    assert said["Environment utilisation"].startswith(
+        "n = 1 environment (the card's n), ")
+    assert not [s for s in said.values() if re.match(
+        r"n = 1 [a-z ]*s\b", s) and not s.startswith(
+        "n = 1 application with their")], said

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from changeboard import charts, db, groups, ui
+from views.environment_tabs import conflicts
 
 status, window, filters = ui.page("Overview")
 before = ui.previous(window)
@@ -70,8 +71,9 @@ class Card(NamedTuple):
     delta_color: str = "normal"
     trend: tuple[str, str] | None = None   # (by-period query, column)
     # the records behind it: query, the query's values that pick the
-    # card's rows (e.g. only the failed changes), what they are
-    records: tuple[str, dict, str] = ("", {}, "")
+    # card's rows (e.g. only the failed changes), what they are: a noun
+    # (counted by ui.many, "1 failed change") and the words after it
+    records: tuple[str, dict, tuple[str, str]] = ("", {}, ("", ""))
     ahead: bool = False             # the next 90 days, not the period
     # a data_status count the card needs: when it is 0 (no row of any
     # date), the card reads n/a with `missing` under it, not a measured 0
@@ -136,7 +138,7 @@ CARDS = [
          f"{int(r['n_without_close_code']):,} completed without a close "
          "code",
          records=("change_records", {"kind": "implemented"},
-                  "implemented changes (the card's n)"),
+                  ("implemented change", " (the card's n)")),
          needs="n_changes", missing=not_loaded(
              "n = 0 implemented changes", "changes", "changes")),
     Card("Change failure rate", "change_success_rate",
@@ -151,7 +153,7 @@ CARDS = [
          if int(r["n"]) else f"n = 0 implemented changes · "
          f"{int(r['n_without_close_code']):,} completed without a close code",
          records=("change_records", {"failed_only": True},
-                  "failed changes (the rate's numerator)"),
+                  ("failed change", " (the rate's numerator)")),
          needs="n_changes", missing=not_loaded(
              "n = 0 implemented changes", "changes", "changes")),
     Card("Emergency ratio", "emergency_change_ratio",
@@ -162,8 +164,8 @@ CARDS = [
          caption=lambda r: f"{int(r['n_emergency']):,} of n = "
          f"{ui.many(r['n'], 'completed change')}",
          records=("emergency_change_records", {},
-                  "completed changes (the card's n), its emergency changes "
-                  "first"),
+                  ("completed change", " (the card's n), its emergency "
+                   "changes first")),
          needs="n_changes", missing=not_loaded(
              "n = 0 completed changes", "changes", "changes")),
     Card("Deployments per day", "deployment_frequency",
@@ -179,7 +181,7 @@ CARDS = [
              if pd.isna(r["median_deploy_days_per_week"]) else
              f"median {ui.number(r['median_deploy_days_per_week'])} deploy "
              "days a week"),
-         records=("deployment_records", {}, "production deployments"),
+         records=("deployment_records", {}, ("production deployment", "")),
          needs="n_deployments", missing=not_loaded(
              "n = 0 production deployments", "deployments", "deployments")),
     Card("Median release interval", "release_cadence_summary",
@@ -195,7 +197,7 @@ CARDS = [
          f"{ui.many(r['n_applications'], 'application')}"
          + ui.cadence_left_out(r),
          records=("release_cadence", {},
-                  "applications with their release gaps"),
+                  ("application", " with their release gaps")),
          needs="n_releases", missing=not_loaded(
              "n = 0 gaps", "releases", "releases")),
     Card("On-time release rate", "release_on_time", **rate("on_time_rate"),
@@ -208,7 +210,7 @@ CARDS = [
          + (f" · {int(r['n_unclassified']):,} without a planned date left "
             "out" if r["n_unclassified"] else ""),
          records=("release_records", {"kind": "released"},
-                  "releases gone live with a plan (the card's n)"),
+                  ("release", " gone live with a plan (the card's n)")),
          needs="n_releases", missing=not_loaded(
              "n = 0 releases gone live with a plan", "releases", "releases"),
          lacks=no_plans),
@@ -220,7 +222,7 @@ CARDS = [
          f"{int(r['n_idle']):,} idle · {int(r['n_overbooked']):,} over-booked"
          + ui.unplaced(r["n_unclassified"]),
          records=("environment_utilization", {},
-                  "environments (the card's n)"),
+                  ("environment", " (the card's n)")),
          needs="n_environments", missing=not_loaded(
              "n = 0 environments", "environments", "environments")),
     Card("Conflicts ahead", "booking_conflicts_summary",
@@ -232,7 +234,7 @@ CARDS = [
          f"{ui.many(r['n_environments'], 'booked environment')}"
          + ui.unplaced(r["n_unclassified"]),
          records=("booking_conflicts", {},
-                  "conflicting booking pairs, next 90 days"),
+                  ("conflicting booking pair", ", next 90 days")),
          needs="n_bookings", missing=not_loaded(
              "next 90 days", "environment bookings", "environment_bookings")),
 ]
@@ -324,16 +326,19 @@ ui.url_option("drill", DRILL)
 picked = st.pills("Card", list(DRILL), key="drill", bind="query-params",
                   label_visibility="collapsed")
 if picked:
-    name, span, rows, what = DRILL[picked]
+    name, span, rows, (thing, rest) = DRILL[picked]
     # the rows behind the number, read a table's length at a time
     records = ui.scoped_part(name, span, filters, **rows)
-    st.caption(f"n = {records.n:,} {what}, "
+    st.caption(f"n = {ui.many(records.n, thing)}{rest}, "
                f"{ui.day(span['start_date'])} – "
                f"{ui.day(span['end_date'] - timedelta(days=1))}"
                + ui.unapplied(name, filters))
     if records.n:
         with ui.files_cover(span):  # Conflicts ahead: the next 90 days
-            ui.table(records, f"{name}-{picked.lower()}")
+            if name == "booking_conflicts":  # as the Conflicts tab lists them
+                conflicts.pairs_table(records, f"{name}-{picked.lower()}")
+            else:
+                ui.table(records, f"{name}-{picked.lower()}")
     elif picked in lacks:  # "pick a longer period" could not help
         st.info(f"Nothing to list: {lacks[picked].split(' · ', 1)[-1]}.")
     elif name == "change_records" and success["n_without_close_code"] \

@@ -44,28 +44,47 @@ def render(page: EnvironmentsPage) -> None:
         st.subheader("Conflicting pairs")
         st.caption(f"n = {ui.many(listed.n, 'pair')} of approved or pending "
                    "bookings; overlap clipped to the period.")
-        # names whole, as wide as the longest shown ('Name (id)' was cut
-        # before its id)
-        wide = {column: st.column_config.TextColumn(label, width=ui.text_width(
-            listed.rows[column].dropna(), 100, 360)) for column, label in (
-                ("environment_name", "Environment"), ("release_a", "Release A"),
-                ("release_b", "Release B"))}
-        ui.table(listed, "booking_conflicts",
-                 height=ui.table_height(listed.n, most=320), column_config={
-            **wide, "booking_id_a": "Booking A", "status_a": "Status A",
-            "booking_id_b": "Booking B", "status_b": "Status B",
-            "overlap_start_at": st.column_config.DatetimeColumn(
-                "Overlap from (UTC)", format=ui.TABLE_INSTANT),
-            "overlap_end_at": st.column_config.DatetimeColumn(
-                "Overlap to (UTC)", format=ui.TABLE_INSTANT),
-            "overlap_hours": st.column_config.NumberColumn(
-                "Overlap h", format="%,.1f")},
-            column_order=["environment_name", "overlap_start_at",
-                          "overlap_end_at", "overlap_hours", "booking_id_a",
-                          "status_a", "release_a", "booking_id_b",
-                          "status_b", "release_b"])
+        pairs_table(listed, "booking_conflicts")
     ui.definition("booking_conflicts", "How are conflicts computed?",
                   params={**window, **filters})
+
+
+# the environment's counts each pair's row carries (C6: its active bookings
+# as n, ...): the per-environment table's, where beside a pair, shown or
+# downloaded, 'n 186' read as the count behind the pairs
+ENVIRONMENT_COUNTS = ["n", "n_excluded", "n_invalid", "n_open_ended"]
+PAIR_COLUMNS = ["environment_name", "environment_id", "overlap_start_at",
+                "overlap_end_at",
+                "overlap_hours", "booking_id_a", "status_a", "release_a",
+                "booking_id_b", "status_b", "release_b"]
+
+
+def pairs_table(listed: ui.Part, key: str) -> None:
+    """The conflicting pairs as this tab and the Overview's records behind
+    Conflicts ahead list them: the pairs' own columns shown, names whole;
+    downloaded with their ids too, without the environments' counts."""
+    kept = listed.map(lambda rows: rows.drop(columns=ENVIRONMENT_COUNTS))
+    # a booking without a release says so, as the bookings tables do (the
+    # downloads keep it empty)
+    rows = kept.rows.assign(**{c: kept.rows[c].fillna(NO_RELEASE)
+                               for c in ("release_a", "release_b")})
+    # names whole, as wide as the longest shown ('Name (id)' was cut
+    # before its id)
+    wide = {column: st.column_config.TextColumn(label, width=ui.text_width(
+        rows[column].dropna(), 100, 360)) for column, label in (
+            ("environment_name", "Environment"), ("release_a", "Release A"),
+            ("release_b", "Release B"))}
+    ui.table(ui.Part(rows, kept.n, kept.whole), key,
+             height=ui.table_height(kept.n, most=320), column_config={
+        **wide, "booking_id_a": "Booking A", "status_a": "Status A",
+        "booking_id_b": "Booking B", "status_b": "Status B",
+        "overlap_start_at": st.column_config.DatetimeColumn(
+            "Overlap from (UTC)", format=ui.TABLE_INSTANT),
+        "overlap_end_at": st.column_config.DatetimeColumn(
+            "Overlap to (UTC)", format=ui.TABLE_INSTANT),
+        "overlap_hours": st.column_config.NumberColumn(
+            "Overlap h", format="%,.1f")},
+        column_order=PAIR_COLUMNS)
 
 
 def first_pairs(window: dict, filters: dict, in_conflict: pd.DataFrame,
@@ -86,10 +105,6 @@ def first_pairs(window: dict, filters: dict, in_conflict: pd.DataFrame,
     first = envs.loc[before < ui.SHOWN_ROWS, "environment_id"].tolist()
     rows = ui.scoped("booking_conflicts", window, filters,
                      environment_ids=first).head(ui.SHOWN_ROWS)
-    # a booking without a release says so, as the bookings tables do (the
-    # downloads keep it empty)
-    rows = rows.assign(**{c: rows[c].fillna(NO_RELEASE)
-                          for c in ("release_a", "release_b")})
     return ui.Part(rows.reset_index(drop=True), int(pairs.sum()),
                    partial(ui.scoped, "booking_conflicts", window, filters,
                            environment_ids=chosen))
