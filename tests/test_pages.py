@@ -1369,3 +1369,41 @@ def test_the_records_behind_a_card_count_one_in_the_singular(app,
     assert not [s for s in said.values() if re.match(
         r"n = 1 [a-z ]*s\b", s) and not s.startswith(
         "n = 1 application with their")], said
+
+
+def test_all_data_draws_no_delta_even_when_shortened(sample_db, tmp_path,
+                                                     monkeypatch):
+    """On real data spanning more than ten years, "All data" is shortened
+    to its last 3,660 days and says so; the cards then drew a delta
+    against the records before it (the Median release interval '↑ +102.5
+    days' from 24 releases left out), under the caption "No deltas:
+    nothing comes before all the data". All data draws none."""
+    def two_old_releases(con):
+        # a change created 12 years ago: All data is shortened to ten; two
+        # releases 11 years ago, before its start, give the window before
+        # it a release gap
+        batch = ("(select coalesce(max(batch_id), 0) + 1 from "
+                 "ingest_batches)")
+        con.execute(
+            "insert into changes (change_id, change_type, state, created_at,"
+            " source, ingested_batch_id) values ('OLD-C', 'normal', 'new', "
+            f"now() - interval 4400 day, 'csv', {batch})")
+        con.execute(
+            "insert into releases (release_id, name, status, application_id,"
+            " release_type, planned_release_at, actual_release_at, source, "
+            "ingested_batch_id) select 'OLD-' || i, 'Old ' || i, 'released',"
+            " (select min(application_id) from releases), 'project', t, t, "
+            f"'csv', {batch} from (values (1, now() - interval 4000 day), "
+            "(2, now() - interval 3900 day)) as v (i, t)")
+
+    app, _ = app_on_a_copy(sample_db, tmp_path, monkeypatch,
+                           two_old_releases)
+    app.query_params["period"] = "all"
+    app.run()
+    assert not app.exception
+    assert any("shortened to start on" in w.value for w in app.warning)
+    assert any(c.value.startswith("No deltas: nothing comes before")
+               for c in app.caption)
+    deltas = {m.label: m.delta for m in app.metric}
+    assert not deltas["Median release interval"], deltas
+    assert not any(deltas.values()), deltas

@@ -253,8 +253,8 @@ outcomes = by_period("change_success_rate_by_period")
 success = both("change_success_rate")[0]
 
 # "All data" has nothing before it: no delta (the cards draw none)
-compared = ("No deltas: nothing comes before all the data"
-            if st.session_state.get("period") == "all" else
+all_data = st.session_state.get("period") == "all"
+compared = ("No deltas: nothing comes before all the data" if all_data else
             f"Deltas compare with {ui.the(days, 'day')} before the period")
 st.caption(f"{compared}; the small lines show complete {grain}s "
            "(deployments: weeks).")
@@ -267,7 +267,9 @@ for card, column in zip(CARDS, [*st.columns(4), *st.columns(4)], strict=True):
     else:
         now, before_row = both(card.query)
         delta = card.delta(now, before_row) if card.delta else None
-        if before_row.get("n") == 0:
+        if all_data or before_row.get("n") == 0:
+            # All data (even when shortened to its last ten years: what
+            # lies before was left out, not compared with), or
             # nothing to compare with (a period before the data begins):
             # no delta, where '+81.2' read as a rise from 0
             delta = None
