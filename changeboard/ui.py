@@ -929,6 +929,9 @@ SLOW_XLSX_ROWS = 50_000  # from this many the XLSX button says it is slow
 SHOWN_ROWS = 2_000  # rows a table draws; its downloads hold every row
 
 
+ROW_HEIGHT = 35  # a table row of one line, in pixels
+
+
 def text_width(texts, least: int, most: int) -> int:
     """A table column's width in pixels to show its longest text whole (a
     grid cell's padding and about 8 pixels a character of its 14-pixel
@@ -938,11 +941,27 @@ def text_width(texts, least: int, most: int) -> int:
     return max(least, min(most, 24 + 8 * longest))
 
 
-def table_height(n_rows: int, most: int) -> int:
-    """A table's height in pixels for n_rows (a 35-pixel header and rows,
-    and its border), at most `most`: a fixed height under two rows drew a
-    box of empty rows below them."""
-    return min(most, 38 + 35 * max(int(n_rows), 1))
+def table_height(n_rows: int, most: int, row: int = ROW_HEIGHT) -> int:
+    """A table's height in pixels for n_rows (a 35-pixel header, rows of
+    `row` pixels and its border), at most `most`: a fixed height under two
+    rows drew a box of empty rows below them."""
+    return min(most, 38 + row * max(int(n_rows), 1))
+
+
+REASONS_WIDTH = 420  # the width of a column of reasons, wrapped
+
+
+def wrapped_row_height(texts, width: int, most_lines: int = 5) -> int:
+    """A table's row height in pixels that shows its longest text whole,
+    wrapped in a column `width` pixels wide (a grid wraps a cell's text
+    when its rows are taller than one line; about 7 pixels a character,
+    19 a line), up to most_lines lines; one line's 35 pixels for short
+    texts. A release's reasons, why it is blocked, were cut after 45
+    characters ('... (B…')."""
+    longest = max((len(str(t)) for t in texts), default=0)
+    per_line = max(1, (width - 16) // 7)
+    lines = min(most_lines, -(-longest // per_line))
+    return ROW_HEIGHT if lines <= 1 else 16 + 19 * lines
 
 
 # columns holding codes, shown as words ("very_high" -> "Very high")

@@ -2,6 +2,7 @@
 data set with hand-computed answers, the HTML / XLSX / PDF renderers, the
 CLI and the CAB page."""
 import io
+import json
 import re
 import shlex
 import shutil
@@ -2864,3 +2865,14 @@ def test_the_releases_tab_puts_what_the_cab_acts_on_first(sample_db,
     assert list(got["Release name"]) == list(lines["Release name"])
     assert list(cab.release_lines(pack).columns[:3]) == [
         "Release", "Release name", "Application"]
+    # the reasons whole, wrapped in rows tall enough for the longest, and
+    # each release's 'Name (id)' as wide as the longest ('Identity &
+    # Access Management 2026…' was cut before its id)
+    from changeboard import ui
+    shown = next(d for d in app.dataframe if "Reasons" in d.value.columns)
+    widths = json.loads(shown.proto.columns)
+    assert shown.proto.row_height == ui.wrapped_row_height(
+        table["Reasons"], ui.REASONS_WIDTH)
+    assert widths["Reasons"]["width"] == ui.REASONS_WIDTH
+    assert widths["Release"]["width"] == ui.text_width(table["Release"],
+                                                       100, 360)

@@ -710,3 +710,30 @@ def test_with_no_release_loaded_it_says_so_not_that_none_is_planned(
         "(`environment_bookings.csv`) tell whether each phase has an "
         "environment, and changes join a release by their release_id."]
     assert not app.metric and not app.dataframe
+
+
+def test_a_row_is_as_tall_as_its_longest_reasons_wrapped():
+    """A release's reasons, why it is blocked, were cut after 45
+    characters ('... (B…'): the table's rows are tall enough to wrap the
+    longest whole in its column (about 7 pixels a character, 19 a line),
+    one line's 35 pixels when every reason fits on one."""
+    width = ui.REASONS_WIDTH
+    per_line = (width - 16) // 7
+    assert ui.wrapped_row_height(["a" * per_line, "b"], width) == 35
+    assert ui.wrapped_row_height([], width) == 35
+    assert ui.wrapped_row_height(["a" * (per_line + 1)], width) == 16 + 38
+    assert ui.wrapped_row_height(["a" * (3 * per_line)], width) == 16 + 57
+    assert ui.wrapped_row_height(["a" * 5000], width) == 16 + 19 * 5
+
+
+def test_the_table_wraps_every_reason_whole(page):
+    page.run()
+    assert not page.exception
+    table = page.dataframe[0]
+    reasons = table.value["reasons"]
+    longest = max(len(r) for r in reasons)
+    assert longest > (ui.REASONS_WIDTH - 16) // 7  # more than a line
+    assert table.proto.row_height == ui.wrapped_row_height(
+        reasons, ui.REASONS_WIDTH) > 35
+    columns = __import__("json").loads(table.proto.columns)
+    assert columns["reasons"]["width"] == ui.REASONS_WIDTH

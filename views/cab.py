@@ -568,11 +568,14 @@ def _releases_tab() -> None:
                  "For decision", "Agenda changes it carries"]
         lines = lines[[*first, *(c for c in lines.columns
                                  if c not in first)]]
+        row = ui.wrapped_row_height(lines["Reasons"], ui.REASONS_WIDTH)
         ui.table(lines, f"{stem}-releases", max_rows=None,
-                 download=filed,
-                 height=ui.table_height(len(lines), most=640),
+                 download=filed, row_height=row,
+                 height=ui.table_height(len(lines), most=640, row=row),
                  column_config={"Reasons": st.column_config.TextColumn(
-                     width="large")})
+                     width=ui.REASONS_WIDTH), "Release": st.column_config.
+                     TextColumn(width=ui.text_width(lines["Release"], 100,
+                                                    360))})
     ui.definition("release_readiness", "How is readiness computed?",
                   params=cab.queries_of(pack)["release_readiness"])
 

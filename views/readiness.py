@@ -51,7 +51,7 @@ COLUMN_CONFIG = {
         f"Planned go-live ({config.REPORTING_TZ})"),
     "days_to_go_live": st.column_config.NumberColumn(
         "Days to go-live", format="%.1f"),
-    "reasons": st.column_config.TextColumn("Reasons", width="large"),
+    "reasons": st.column_config.TextColumn("Reasons", width=ui.REASONS_WIDTH),
     "changes": st.column_config.Column("Changes approved"),
     "n_phases_remaining": st.column_config.NumberColumn("Phases ahead (n)"),
     "n_phases_uncovered": st.column_config.NumberColumn(
@@ -227,13 +227,16 @@ else:
         st.info(f"No release going live in the next {horizon} days is "
                 f"{show.lower()}.")
     else:
+        # every reason whole, wrapped: why a release is blocked is what
+        # the table is read for
+        row = ui.wrapped_row_height(shown["reasons"], ui.REASONS_WIDTH)
         ui.table(shown[TABLE_COLUMNS], f"release-readiness-{now:%Y-%m-%d}"
                  + ("" if SHOWN[show] is None else f"-{SHOWN[show]}"),
                  download=listed, key="readiness-table",
                  on_select=partial(ui.pick_row, "readiness-table", "release",
                                    ids),
-                 selection_mode="single-row",
-                 height=ui.table_height(len(shown), most=600),
+                 selection_mode="single-row", row_height=row,
+                 height=ui.table_height(len(shown), most=600, row=row),
                  column_config=COLUMN_CONFIG)
     st.caption("One row per release, soonest go-live first; the reasons are "
                "every rule that fired, blocking ones first. Select a row to "
