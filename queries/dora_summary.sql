@@ -29,8 +29,8 @@
 -- has some is banded on its zero medians); rates
 -- compare as integers (20 * n_failed <= n). lead_time is stored only (no
 -- code lead time here).
--- n_weeks: the complete weeks under deployment_frequency's weekly median
--- (NULL on the other rows); n_excluded and n_unclassified (C6): the two
+-- n_weeks: the complete weeks under deployment_frequency's weekly median,
+-- n_failed: the failure rate's numerator (each NULL on the other rows); n_excluded and n_unclassified (C6): the two
 -- deployment metrics' own (failed production deployments; deployments to
 -- an environment not loaded), as their queries count them; NULL for
 -- lead_time and for the recovery time, whose open and unmeasurable
@@ -185,6 +185,7 @@ keys as (
         'days' as unit,
         f.n,
         f.n_weeks,
+        null::bigint as n_failed,
         f.n_excluded,
         f.n_unclassified,
         case
@@ -208,6 +209,7 @@ keys as (
         'ratio' as unit,
         f.n,
         null::bigint as n_weeks,
+        f.n_failed,
         f.n_excluded,
         f.n_unclassified,
         null as note
@@ -221,6 +223,7 @@ keys as (
         'hours' as unit,
         null as n,
         null::bigint as n_weeks,
+        null::bigint as n_failed,
         null::bigint as n_excluded,
         null::bigint as n_unclassified,
         'stored only: Changeboard has no commit-to-deploy lead time' as note
@@ -233,6 +236,7 @@ keys as (
         'hours' as unit,
         r.n,
         null::bigint as n_weeks,
+        null::bigint as n_failed,
         null::bigint as n_excluded,
         null::bigint as n_unclassified,
         'per failed change (ours), not per incident as DevLake' as note
@@ -247,6 +251,7 @@ summary as (
         k.unit,
         k.n,
         k.n_weeks,
+        k.n_failed,
         k.n_excluded,
         k.n_unclassified,
         m.band_level,

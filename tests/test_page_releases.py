@@ -582,6 +582,7 @@ def test_the_dora_cards_count_one_in_the_singular(sample_db, monkeypatch):
         assert any(c.endswith("n = 1 production deployment")
                    or "n = 1 production deployment · " in c
                    or "n = 1 production deployment in " in c
+                   or "n = 1 production deployment failed" in c
                    for c in under[label]), (label, under[label])
     said = " ".join(c for captions in under.values() for c in captions)
     assert "n = 1 failed changes" not in said
@@ -775,3 +776,30 @@ def test_the_deployment_frequency_card_says_its_complete_weeks(app):
     [caption] = [c.value for c in column.caption]
     assert (f"n = {many(row['n'], 'production deployment')} in "
             f"{many(row['n_weeks'], 'complete week')}") in caption, caption
+
+
+def test_the_deployment_failure_rate_says_its_numerator_and_what_it_counts(
+        app):
+    """'Deployment failure rate 10.0%' said only 'of production deployments
+    failed · n = 250 production deployments', a few lines from the
+    Overview's 'Change failure rate 4.1%' with '34 of n = 838 failed': it
+    says its numerator, as every rate does, and that it counts deployments
+    where the Overview counts changes."""
+    from changeboard import ui
+    from changeboard.words import many
+    period = app.selectbox(key="period").value
+    with db.reading(config.DB_PATH) as con:
+        row = db.run(con, "dora_summary", **ui.window_for(period)).set_index(
+            "metric").loc["deployment_change_failure_rate"]
+        rate = db.run(con, "deployment_change_failure_rate",
+                      **ui.window_for(period)).iloc[0]
+    assert (row["n"], row["n_failed"]) == (rate["n"], rate["n_failed"])
+    assert row["n_failed"] > 0
+    [column] = [c for c in app.columns if len(c.metric) == 1
+                and c.metric[0].label == "Deployment failure rate"]
+    [caption] = [c.value for c in column.caption]
+    assert caption.startswith(
+        f"{int(row['n_failed']):,} of n = "
+        f"{many(row['n'], 'production deployment')} failed · per "
+        "deployment; the Overview's Change failure rate counts changes"), \
+        caption

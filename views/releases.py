@@ -495,7 +495,15 @@ for column, row in zip(columns, dora.itertuples(), strict=True):
                         f"[{row.band_level.capitalize()} band]")
         parts = [unit_of(unit, row.raw_value)] if pd.notna(row.raw_value) \
             else []
-        if pd.notna(row.n):
+        if row.metric == "deployment_change_failure_rate" and \
+                pd.notna(row.n) and row.n:
+            # a rate with its numerator, as every other rate says it, and
+            # what it counts, beside the Overview's rate of changes
+            parts = [f"{int(row.n_failed):,} of n = "
+                     f"{ui.many(row.n, 'production deployment')} failed",
+                     "per deployment; the Overview's Change failure rate "
+                     "counts changes"]
+        elif pd.notna(row.n):
             # the weekly median's own n: its complete weeks
             parts.append(f"n = {ui.many(row.n, 'production deployment')}"
                          + (f" in {ui.many(row.n_weeks, 'complete week')}"
