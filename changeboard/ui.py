@@ -413,6 +413,7 @@ def period_filter() -> dict[str, date]:
     st.sidebar.caption(
         f"{day(window['start_date'])} – {day(last_day)} "
         f"({many((window['end_date'] - window['start_date']).days, 'day')})")
+    _said_changes_elsewhere(window)
     return window
 
 
@@ -664,6 +665,34 @@ def no_outcomes(n_without_close_code, empty: str) -> str:
     return empty
 
 
+def changes_span() -> tuple[date, date] | None:
+    """The first and last day of the changes loaded (created or closed), in
+    the reporting time zone; None without changes."""
+    if db.version(config.DB_PATH) is None:
+        return None
+    status = query("data_status").iloc[0]
+    first, last = (status.get(k) for k in ("changes_first_at",
+                                           "changes_last_at"))
+    if pd.isna(first) or pd.isna(last):
+        return None
+    return tuple(pd.Timestamp(t).tz_convert(config.REPORTING_TZ).date()
+                 for t in (first, last))
+
+
+def _said_changes_elsewhere(window: dict[str, date]) -> None:
+    """Under a period that holds no change while changes are loaded
+    elsewhere (BPIC 2014's changes beside Apache Jira releases of 2022,
+    whose last day the presets end on: the Overview's change cards all
+    n/a), where the changes are, in the sidebar, before any page says it
+    under a card."""
+    span = changes_span()
+    if span is not None and (window["end_date"] <= span[0]
+                             or window["start_date"] > span[1]):
+        st.sidebar.caption(f"No change in this period: the changes run from "
+                           f"{day(span[0])} to {day(span[1])} (Custom "
+                           "range).")
+
+
 def widen(window: dict[str, date], filters: dict | None = None) -> str:
     """What a change chart or table with nothing in its period suggests:
     to widen the dates (or clear the filters, when some are set), or, when
@@ -672,15 +701,10 @@ def widen(window: dict[str, date], filters: dict | None = None) -> str:
     period presets end on), where the changes are: widening a preset would
     not reach them."""
     wider = "widen the dates" + (" or clear some filters" if filters else "")
-    if db.version(config.DB_PATH) is None:
+    span = changes_span()
+    if span is None:
         return wider
-    status = query("data_status").iloc[0]
-    first, last = (status.get(k) for k in ("changes_first_at",
-                                           "changes_last_at"))
-    if pd.isna(first) or pd.isna(last):
-        return wider
-    first, last = (pd.Timestamp(t).tz_convert(config.REPORTING_TZ).date()
-                   for t in (first, last))
+    first, last = span
     if window["end_date"] <= first or window["start_date"] > last:
         return (f"the changes loaded run from {day(first)} to {day(last)}: "
                 "pick a period there (Period: Custom range)")

@@ -966,3 +966,24 @@ def test_a_linked_breakdown_is_counted_with_the_trend_in_one_query(
     assert not {"change_success_rate", "change_success_rate_by",
                 "change_success_rate_by_period"} & {name for name, _ in ran}
     assert "Very high" in app.dataframe[0].value.iloc[:, 0].tolist()
+
+
+def test_the_sidebar_says_where_the_changes_are_when_the_period_has_none(
+        sample_db, monkeypatch):
+    """BPIC 2014's changes beside Apache Jira releases of 2022: the presets
+    end with the releases and the Overview's change cards all read n/a,
+    the sidebar saying only that the data ends in 2022. It now says, under
+    the period, where the changes are; not when the period holds some."""
+    from changeboard import ui
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    app = open_page("changes", "2001-01-01", "2001-01-31")
+    first, last = ui.changes_span()
+    said = [c.value for c in app.sidebar.caption]
+    assert (f"No change in this period: the changes run from {ui.day(first)}"
+            f" to {ui.day(last)} (Custom range).") in said, said
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params["period"] = "last_365"
+    app.run()
+    assert not app.exception
+    assert not [c.value for c in app.sidebar.caption
+                if c.value.startswith("No change in this period")]
