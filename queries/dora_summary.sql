@@ -30,12 +30,12 @@
 -- compare as integers (20 * n_failed <= n). lead_time is stored only (no
 -- code lead time here).
 -- n_weeks: the complete weeks under deployment_frequency's weekly median,
--- n_failed: the failure rate's numerator (each NULL on the other rows); n_excluded and n_unclassified (C6): the two
--- deployment metrics' own (failed production deployments; deployments to
--- an environment not loaded), as their queries count them; NULL for
--- lead_time and for the recovery time, whose open and unmeasurable
--- failed changes are failed_change_recovery_time's n_open and
--- n_unmeasurable.
+-- n_failed: the failure rate's numerator (each NULL on the other rows);
+-- n_excluded and n_unclassified (C6): the two deployment metrics' own
+-- (failed production deployments; deployments to an environment not
+-- loaded), as their queries count them; NULL for lead_time and for the
+-- recovery time, whose open and unmeasurable failed changes are
+-- failed_change_recovery_time's n_open and n_unmeasurable.
 -- failed_change_recovery_time: median_recovery_hours and its n from the
 -- failed_change_recovery_stats macro, over failed changes restored in the
 -- window (per failed change, ours; DevLake measures per incident); no
