@@ -525,3 +525,26 @@ def test_the_weekly_loads_colour_bar_starts_below_the_toolbar():
     assert heat["colorbar"].get("yref", "paper") == "paper"
     assert heat["colorbar"].get("len", 1) <= 1
     assert layout["margin"]["t"] >= TOOLBAR_BOTTOM_PX + 4
+def test_a_rates_small_line_leaves_out_a_period_too_small_to_read():
+    """BPIC 2014's July 2013, 1 emergency change of 15 beside months of
+    2,300 to 3,100 and a tail of months of 1 to 4, drew the Overview's
+    Emergency ratio line as a spike: a rate's period under SMALL_N records
+    and a tenth of the busiest period's n has no point. Counts keep every
+    period (0 where none), cut periods are left out, and a sample whose
+    every period is small keeps all but its nearly empty ones."""
+    frame = pd.DataFrame({
+        "is_complete": [False, True, True, True, True, True, True, True],
+        "n": [3, 1, 2, 15, 31, 2966, 0, 3109],
+        "n_emergency": [1, 0, 0, 1, 0, 4, None, 2],
+        "emergency_change_ratio": [1 / 3, 0, 0, 1 / 15, 0, 4 / 2966, None,
+                                   2 / 3109]})
+    assert charts.sparkline(frame, "emergency_change_ratio") == [
+        0, 4 / 2966, 2 / 3109]
+    assert charts.sparkline(frame, "n_emergency") == [0, 0, 1, 0, 4, 0, 2]
+    small = pd.DataFrame({"is_complete": [True] * 4, "n": [12, 1, 20, 9],
+                          "rate": [0.5, 1.0, 0.25, 0.0]})
+    # the busiest holds 20: a tenth is 2, so the week of 1 goes
+    assert charts.sparkline(small, "rate") == [0.5, 0.25, 0.0]
+    assert charts.sparkline(small.drop(columns="n"), "rate") == [
+        0.5, 1.0, 0.25, 0.0]  # no n: nothing to judge by
+    assert charts.sparkline(small.iloc[:0], "rate") == []

@@ -48,17 +48,6 @@ def by_period(name: str) -> pd.DataFrame:
     return ui.scoped(name, window, filters, **by)
 
 
-def trend(frame, column: str) -> list[float]:
-    """Complete periods only, so a cut first or last period does not dip.
-    A count is 0 in a period without rows; a rate there is not known (its
-    n is 0), so the period has no point rather than a 0% that reads as
-    every change failing (a card that reads n/a draws no line)."""
-    complete = frame[frame["is_complete"]] if "is_complete" in frame else frame
-    values = complete[column]
-    values = values.fillna(0) if column.startswith("n_") else values.dropna()
-    return values.astype(float).tolist()
-
-
 class Card(NamedTuple):
     """One headline card: its number, the change against the period before,
     a small trend, its n, and the records behind it."""
@@ -257,7 +246,8 @@ all_data = st.session_state.get("period") == "all"
 compared = ("No deltas: nothing comes before all the data" if all_data else
             f"Deltas compare with {ui.the(days, 'day')} before the period")
 st.caption(f"{compared}; the small lines show complete {grain}s "
-           "(deployments: weeks).")
+           f"(deployments: weeks), a rate's without a {grain} of under "
+           f"{charts.SMALL_N} records and a tenth of its busiest.")
 # a card that reads n/a for what the data lacks: its words, for its drill
 lacks: dict[str, str] = {}
 for card, column in zip(CARDS, [*st.columns(4), *st.columns(4)], strict=True):
@@ -285,7 +275,7 @@ for card, column in zip(CARDS, [*st.columns(4), *st.columns(4)], strict=True):
         continue
     if card.trend:
         name, values = card.trend
-        chart = trend(by_period(name), values)
+        chart = charts.sparkline(by_period(name), values)
     with column:
         st.metric(card.label, card.value(now), delta,
                   delta_color=card.delta_color, border=True,
