@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import textwrap
 import threading
 import time
 from collections import OrderedDict
@@ -393,6 +394,8 @@ def period_filter() -> dict[str, date]:
         st.sidebar.caption(f"{day(start)} – {day(end)} "
                            f"({many((end - start).days + 1, 'day')})")
         _said_completed_later(end)
+        # shortened to its last ten years, it may start after the changes
+        _said_changes_elsewhere(window)
         return window
     window = window_for(choice, start, end)
     if choice == "custom":
@@ -977,14 +980,14 @@ REASONS_WIDTH = 420  # the width of a column of reasons, wrapped
 
 def wrapped_row_height(texts, width: int, most_lines: int = 5) -> int:
     """A table's row height in pixels that shows its longest text whole,
-    wrapped in a column `width` pixels wide (a grid wraps a cell's text
-    when its rows are taller than one line; about 7 pixels a character,
-    19 a line), up to most_lines lines; one line's 35 pixels for short
-    texts. A release's reasons, why it is blocked, were cut after 45
-    characters ('... (B…')."""
-    longest = max((len(str(t)) for t in texts), default=0)
-    per_line = max(1, (width - 16) // 7)
-    lines = min(most_lines, -(-longest // per_line))
+    wrapped at word boundaries in a column `width` pixels wide (a grid
+    wraps a cell's text once its rows are taller than one line; about 8
+    pixels a character, as text_width counts them, and 19 a line), up to
+    most_lines lines; one line's 35 pixels for short texts. A release's
+    reasons, why it is blocked, were cut after 45 characters ('... (B…')."""
+    per_line = max(1, (width - 24) // 8)
+    lines = min(most_lines, max((len(textwrap.wrap(str(t), per_line))
+                                 for t in texts), default=1))
     return ROW_HEIGHT if lines <= 1 else 16 + 19 * lines
 
 

@@ -29,8 +29,9 @@
 -- has some is banded on its zero medians); rates
 -- compare as integers (20 * n_failed <= n). lead_time is stored only (no
 -- code lead time here).
--- n_weeks: the complete weeks under deployment_frequency's weekly median,
--- n_failed: the failure rate's numerator (each NULL on the other rows);
+-- n_weeks: the weeks under deployment_frequency's weekly median (complete
+-- weeks; in the devlake profile every week meeting the window), n_failed:
+-- the failure rate's numerator (each NULL on the other rows);
 -- n_excluded and n_unclassified (C6): the two deployment metrics' own
 -- (failed production deployments; deployments to an environment not
 -- loaded), as their queries count them; NULL for lead_time and for the

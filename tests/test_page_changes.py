@@ -987,3 +987,25 @@ def test_the_sidebar_says_where_the_changes_are_when_the_period_has_none(
     assert not app.exception
     assert not [c.value for c in app.sidebar.caption
                 if c.value.startswith("No change in this period")]
+
+
+def test_all_data_shortened_past_the_changes_says_where_they_are(
+        sample_db, tmp_path, monkeypatch):
+    """All data runs from the first change to the data's last day, at most
+    ten years: with changes 12 years old beside releases of today it is
+    shortened past every change, and said nothing of where they are."""
+    from changeboard import ui
+    with db.connect(sample_db, read_only=True) as con:
+        stamps = [c for (c,) in con.execute(
+            "select column_name from information_schema.columns where "
+            "table_name = 'changes' and data_type like 'TIMESTAMP%'"
+        ).fetchall()]
+    app, _ = page_on_rewritten_changes(
+        sample_db, tmp_path, monkeypatch,
+        ", ".join(f"{c} = {c} - interval 4400 day" for c in stamps),
+        period="all")
+    assert not app.exception
+    first, last = ui.changes_span()
+    said = [c.value for c in app.sidebar.caption]
+    assert (f"No change in this period: the changes run from {ui.day(first)}"
+            f" to {ui.day(last)} (Custom range).") in said, said

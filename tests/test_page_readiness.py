@@ -715,15 +715,20 @@ def test_with_no_release_loaded_it_says_so_not_that_none_is_planned(
 def test_a_row_is_as_tall_as_its_longest_reasons_wrapped():
     """A release's reasons, why it is blocked, were cut after 45
     characters ('... (B…'): the table's rows are tall enough to wrap the
-    longest whole in its column (about 7 pixels a character, 19 a line),
-    one line's 35 pixels when every reason fits on one."""
-    width = ui.REASONS_WIDTH
-    per_line = (width - 16) // 7
-    assert ui.wrapped_row_height(["a" * per_line, "b"], width) == 35
-    assert ui.wrapped_row_height([], width) == 35
-    assert ui.wrapped_row_height(["a" * (per_line + 1)], width) == 16 + 38
-    assert ui.wrapped_row_height(["a" * (3 * per_line)], width) == 16 + 57
-    assert ui.wrapped_row_height(["a" * 5000], width) == 16 + 19 * 5
+    longest whole, at word boundaries, in its 420-pixel column (about 8
+    pixels a character: 49 to a line), 19 pixels a line; one line's 35
+    pixels when every reason fits on one."""
+    assert ui.REASONS_WIDTH == 420
+    one_line = "2 changes awaiting CAB approval"
+    # 111 characters: 3 lines at word boundaries, where a count of
+    # characters (111 / 49) said 2
+    three = ("1 remaining phase has only rejected bookings (Performance); 1 "
+             "remaining phase without an approved booking (UAT)")
+    assert len(three) == 111
+    assert ui.wrapped_row_height([one_line, "b"], 420) == 35
+    assert ui.wrapped_row_height([], 420) == 35
+    assert ui.wrapped_row_height([one_line, three], 420) == 16 + 19 * 3
+    assert ui.wrapped_row_height(["word " * 1000], 420) == 16 + 19 * 5
 
 
 def test_the_table_wraps_every_reason_whole(page):
@@ -732,7 +737,7 @@ def test_the_table_wraps_every_reason_whole(page):
     table = page.dataframe[0]
     reasons = table.value["reasons"]
     longest = max(len(r) for r in reasons)
-    assert longest > (ui.REASONS_WIDTH - 16) // 7  # more than a line
+    assert longest > (ui.REASONS_WIDTH - 24) // 8  # more than a line
     assert table.proto.row_height == ui.wrapped_row_height(
         reasons, ui.REASONS_WIDTH) > 35
     columns = __import__("json").loads(table.proto.columns)

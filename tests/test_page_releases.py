@@ -581,7 +581,6 @@ def test_the_dora_cards_count_one_in_the_singular(sample_db, monkeypatch):
     for label in ("Deployment frequency", "Deployment failure rate"):
         assert any(c.endswith("n = 1 production deployment")
                    or "n = 1 production deployment · " in c
-                   or "n = 1 production deployment in " in c
                    or "n = 1 production deployment failed" in c
                    for c in under[label]), (label, under[label])
     said = " ".join(c for captions in under.values() for c in captions)
@@ -759,7 +758,7 @@ def test_the_cadence_says_how_many_releases_it_leaves_out(app):
         " left out", said
 
 
-def test_the_deployment_frequency_card_says_its_complete_weeks(app):
+def test_the_deployment_frequency_card_says_its_weeks(app):
     """Its value is the median deploy days of the period's complete weeks,
     but its n was the deployments alone ('n = 250 production deployments'
     under a median of 12 weeks): it now says the weeks too, as
@@ -774,8 +773,10 @@ def test_the_deployment_frequency_card_says_its_complete_weeks(app):
     [column] = [c for c in app.columns if len(c.metric) == 1
                 and c.metric[0].label == "Deployment frequency"]
     [caption] = [c.value for c in column.caption]
-    assert (f"n = {many(row['n'], 'production deployment')} in "
-            f"{many(row['n_weeks'], 'complete week')}") in caption, caption
+    # the deployments are the period's, its cut weeks at the ends too: the
+    # median's weeks are said apart from them
+    assert (f"n = {many(row['n'], 'production deployment')} · median over "
+            f"{many(row['n_weeks'], 'week')}") in caption, caption
 
 
 def test_the_deployment_failure_rate_says_its_numerator_and_what_it_counts(
@@ -803,3 +804,28 @@ def test_the_deployment_failure_rate_says_its_numerator_and_what_it_counts(
         f"{many(row['n'], 'production deployment')} failed · per "
         "deployment; the Overview's Change failure rate counts changes"), \
         caption
+
+
+def test_a_period_whose_every_release_is_left_out_says_so(sample_db,
+                                                           tmp_path,
+                                                           monkeypatch):
+    """Every release gone live in the period cancelled or an enterprise
+    grouping: the cadence said 'No release went live in this period —
+    widen the dates.', where the Overview's card counted them left out. It
+    says how many went live and are left out, and no hint to widen."""
+    from changeboard import ui
+    from changeboard.words import many
+    app = _releases_page(
+        sample_db, tmp_path, monkeypatch,
+        "update releases set status = 'cancelled', ingested_batch_id = "
+        "(select max(batch_id) + 1 from ingest_batches) where "
+        "actual_release_at is not null")
+    with db.reading(config.DB_PATH) as con:
+        summary = db.run(con, "release_cadence_summary",
+                         **ui.window_for("last_365")).iloc[0]
+    assert summary["n_releases"] == 0 and summary["n_excluded"] > 0
+    said = [i.value for i in app.info]
+    assert ("No release the cadence counts went live in this period: "
+            + many(summary["n_excluded"], "cancelled or enterprise release")
+            + " left out.") in said, said
+    assert not [s for s in said if s.startswith("No release went live")]

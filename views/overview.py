@@ -186,7 +186,8 @@ CARDS = [
          f"{ui.many(r['n_applications'], 'application')}"
          + ui.cadence_left_out(r),
          records=("release_cadence", {},
-                  ("application", " with their release gaps")),
+                  ("application", " that released in the period, with "
+                   "the gaps of each")),
          needs="n_releases", missing=not_loaded(
              "n = 0 gaps", "releases", "releases")),
     Card("On-time release rate", "release_on_time", **rate("on_time_rate"),

@@ -178,8 +178,13 @@ st.subheader("Release cadence")
 cadence_frames = ui.scoped_groups("release_cadence_groups", window, filters)
 summary = cadence_frames["release_cadence_summary"].iloc[0]
 if summary["n_releases"] == 0:
+    # releases gone live that the cadence leaves out are said, not a hint
+    # to widen the dates past them (the Overview's card counts them)
+    left_out = ui.cadence_left_out(summary).removeprefix(" · ")
     st.info(no_releases("cadence")
-            or f"No release went live in this period — {widen(filters)}.")
+            or (f"No release the cadence counts went live in this period: "
+                f"{left_out}." if left_out else
+                f"No release went live in this period — {widen(filters)}."))
 else:
     cards = st.columns(3)
     cards[0].metric("Releases per month",
@@ -504,9 +509,10 @@ for column, row in zip(columns, dora.itertuples(), strict=True):
                      "per deployment; the Overview's Change failure rate "
                      "counts changes"]
         elif pd.notna(row.n):
-            # the weekly median's own n: its complete weeks
+            # the weekly median's own n: its weeks (the deployments are
+            # the period's, part-weeks at its ends included)
             parts.append(f"n = {ui.many(row.n, 'production deployment')}"
-                         + (f" in {ui.many(row.n_weeks, 'complete week')}"
+                         + (f" · median over {ui.many(row.n_weeks, 'week')}"
                             if pd.notna(row.n_weeks) and row.n_weeks else ""))
         if isinstance(row.note, str):
             parts.append(row.note)
