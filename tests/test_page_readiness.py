@@ -729,6 +729,18 @@ def test_a_row_is_as_tall_as_its_longest_reasons_wrapped():
     assert ui.wrapped_row_height([], 420) == 35
     assert ui.wrapped_row_height([one_line, three], 420) == 16 + 19 * 3
     assert ui.wrapped_row_height(["word " * 1000], 420) == 16 + 19 * 5
+    # wrapped as textwrap wraps words shorter than a line, without its cost
+    import random
+    import textwrap
+    words = ["a", "phase", "remaining", "(Performance);", "booking", "UAT",
+             '"Data', 'centre"', "(BW-0272)", "approved"]
+    chosen = random.Random(3)
+    for _ in range(500):
+        text = " ".join(chosen.choice(words)
+                        for _ in range(chosen.randint(1, 60)))
+        for per_line in (20, 49):
+            assert ui._wrapped_lines(text, per_line, 99) == len(
+                textwrap.wrap(text, per_line, break_on_hyphens=False)), text
 
 
 def test_the_table_wraps_every_reason_whole(page):
