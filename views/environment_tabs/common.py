@@ -43,7 +43,7 @@ def no_bookings_loaded() -> str | None:
     (environments loaded alone): no group or dates would fill it, so it
     names what to load instead of asking for wider dates. None when some
     booking is loaded."""
-    if int(ui.query("data_status")["n_bookings"].iloc[0]):
+    if int(ui.data_status()["n_bookings"]):
         return None
     return ("No environment booking is loaded, so no release or team uses "
             "an environment here: " + ui.load_hint("environment_bookings")

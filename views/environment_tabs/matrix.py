@@ -88,7 +88,7 @@ def render(page: EnvironmentsPage) -> None:
     matrix = read(page)
     if matrix.releases.empty:
         first, last = page.first, page.last
-        if not int(ui.query("data_status")["n_releases"].iloc[0]):
+        if not int(ui.data_status()["n_releases"]):
             # wider dates cannot help: the data has no release at all
             st.info("No release is loaded, so no environment impact to "
                     "show: load releases and their environment bookings "
