@@ -8,7 +8,6 @@ import pandas as pd
 import streamlit as st
 
 from changeboard import charts, db, groups, ui
-from views.environment_tabs import conflicts
 
 status, window, filters = ui.page("Overview")
 before = ui.previous(window)
@@ -329,6 +328,9 @@ if picked:
     if records.n:
         with ui.files_cover(span):  # Conflicts ahead: the next 90 days
             if name == "booking_conflicts":  # as the Conflicts tab lists them
+                # imported here: the tabs' modules bring the Styler's
+                # (13 ms of the page's first run, for a drill seldom picked)
+                from views.environment_tabs import conflicts
                 conflicts.pairs_table(records, f"{name}-{picked.lower()}")
             else:
                 ui.table(records, f"{name}-{picked.lower()}")
