@@ -114,6 +114,14 @@ def app(sample_db, monkeypatch):
     return page(sample_db, monkeypatch)
 
 
+def card_caption(app, label: str) -> str:
+    """The one caption under the card of this label (a DORA card)."""
+    [column] = [c for c in app.columns if len(c.metric) == 1
+                and c.metric[0].label == label]
+    [caption] = [c.value for c in column.caption]
+    return caption
+
+
 def captions(app) -> str:
     return " ".join(c.value for c in app.caption)
 
@@ -730,9 +738,7 @@ def test_the_recovery_card_says_outcomes_are_unknown_without_close_codes(
     app = _releases_page(sample_db, tmp_path, monkeypatch,
                          "update changes set close_code = null",
                          "delete from incidents", "delete from deployments")
-    [column] = [c for c in app.columns if len(c.metric) == 1
-                and c.metric[0].label == "Recovery time"]
-    [caption] = [c.value for c in column.caption]
+    caption = card_caption(app, "Recovery time")
     assert re.fullmatch(
         r"n = 0 failed changes restored in the period \(per change, not per "
         r"deployment\) · no band: no change outcome is known in the period "
@@ -770,9 +776,7 @@ def test_the_deployment_frequency_card_says_its_weeks(app):
         row = db.run(con, "dora_summary", **ui.window_for(period)).set_index(
             "metric").loc["deployment_frequency"]
     assert row["n_weeks"] > 1
-    [column] = [c for c in app.columns if len(c.metric) == 1
-                and c.metric[0].label == "Deployment frequency"]
-    [caption] = [c.value for c in column.caption]
+    caption = card_caption(app, "Deployment frequency")
     # the deployments are the period's, its cut weeks at the ends too: the
     # median's weeks are said apart from them
     assert (f"n = {many(row['n'], 'production deployment')} · median over "
@@ -796,9 +800,7 @@ def test_the_deployment_failure_rate_says_its_numerator_and_what_it_counts(
                       **ui.window_for(period)).iloc[0]
     assert (row["n"], row["n_failed"]) == (rate["n"], rate["n_failed"])
     assert row["n_failed"] > 0
-    [column] = [c for c in app.columns if len(c.metric) == 1
-                and c.metric[0].label == "Deployment failure rate"]
-    [caption] = [c.value for c in column.caption]
+    caption = card_caption(app, "Deployment failure rate")
     assert caption.startswith(
         f"{int(row['n_failed']):,} of n = "
         f"{many(row['n'], 'production deployment')} failed · per "

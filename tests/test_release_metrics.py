@@ -14,6 +14,19 @@ def release(release_id, live, app="A1", **extra):
     return row
 
 
+def deployments(given, rows) -> None:
+    """A production environment P and a staging one S, and these
+    deployments of application A1: (id, environment, status, finished)."""
+    given("environments", [{"environment_id": "P", "name": "P",
+                            "tier": "prod"},
+                           {"environment_id": "S", "name": "S",
+                            "tier": "staging"}])
+    given("deployments", [
+        {"deployment_id": d, "application_id": "A1", "environment_id": e,
+         "status": s, "started_at": t, "finished_at": t}
+        for d, e, s, t in rows])
+
+
 def test_gaps_reach_back_before_the_window_and_first_release_has_none(con, given):
     given("releases", [
         release("R1", "2025-12-29 12:00Z"),
@@ -71,18 +84,11 @@ def test_deployments_left_out_of_the_cadence_are_counted(con, given):
     """With basis deployments, failed production deployments are excluded
     and deployments to an environment not loaded unclassified, as
     deployment_frequency counts them."""
-    given("environments", [{"environment_id": "P", "name": "P",
-                            "tier": "prod"},
-                           {"environment_id": "S", "name": "S",
-                            "tier": "staging"}])
-    given("deployments", [
-        {"deployment_id": d, "application_id": "A1", "environment_id": e,
-         "status": s, "started_at": t, "finished_at": t}
-        for d, e, s, t in [("D1", "P", "succeeded", "2026-01-02 00:00Z"),
-                           ("D2", "S", "failed", "2026-01-03 00:00Z"),
-                           ("D3", "P", "failed", "2026-01-04 00:00Z"),
-                           ("D4", "GONE", "succeeded", "2026-01-05 00:00Z"),
-                           ("D5", "P", "failed", "2026-02-04 00:00Z")]])
+    deployments(given, [("D1", "P", "succeeded", "2026-01-02 00:00Z"),
+                        ("D2", "S", "failed", "2026-01-03 00:00Z"),
+                        ("D3", "P", "failed", "2026-01-04 00:00Z"),
+                        ("D4", "GONE", "succeeded", "2026-01-05 00:00Z"),
+                        ("D5", "P", "failed", "2026-02-04 00:00Z")])
     row = db.run(con, "release_cadence_summary", basis="deployments",
                  **JAN).iloc[0]
     frequency = db.run(con, "deployment_frequency", **JAN).iloc[0]
@@ -351,17 +357,10 @@ def test_monthly_series_is_zero_filled_and_flags_cut_months(con, given):
 
 
 def test_deployments_basis_uses_production_deployments(con, given):
-    given("environments", [{"environment_id": "P", "name": "P",
-                            "tier": "prod"},
-                           {"environment_id": "S", "name": "S",
-                            "tier": "staging"}])
-    given("deployments", [
-        {"deployment_id": d, "application_id": "A1", "environment_id": e,
-         "status": s, "started_at": t, "finished_at": t}
-        for d, e, s, t in [("D1", "P", "succeeded", "2026-01-02 00:00Z"),
-                           ("D2", "S", "succeeded", "2026-01-03 00:00Z"),
-                           ("D3", "P", "failed", "2026-01-04 00:00Z"),
-                           ("D4", "P", "rolled_back", "2026-01-06 00:00Z")]])
+    deployments(given, [("D1", "P", "succeeded", "2026-01-02 00:00Z"),
+                        ("D2", "S", "succeeded", "2026-01-03 00:00Z"),
+                        ("D3", "P", "failed", "2026-01-04 00:00Z"),
+                        ("D4", "P", "rolled_back", "2026-01-06 00:00Z")])
     row = db.run(con, "release_cadence_summary", basis="deployments",
                  **JAN).iloc[0]
     assert (row["n_releases"], row["n_gaps"], row["median_gap_days"]) == (
