@@ -1409,3 +1409,37 @@ def test_all_data_draws_no_delta_even_when_shortened(sample_db, tmp_path,
     deltas = {m.label: m.delta for m in app.metric}
     assert not deltas["Median release interval"], deltas
     assert not any(deltas.values()), deltas
+
+
+def test_all_data_reads_no_window_before_it(app, monkeypatch):
+    """All data draws no delta, yet the Overview read each card's window
+    before it (seven queries, or a groups query's $compare): at a million
+    changes about a query's planning each. It reads the period alone;
+    another period still reads both."""
+    from changeboard import db, ui
+    calls = []
+    real = db.run
+
+    def recorded(con, name, **params):
+        calls.append((name, params))
+        return real(con, name, **params)
+
+    monkeypatch.setattr(db, "run", recorded)
+    for period in ("all", "last_365"):
+        calls.clear()
+        # what other tests read is cached: each period's queries run here
+        for cached in (ui._cached, ui._cached_groups, ui._cached_head):
+            cached.clear()
+        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        app.query_params["period"] = period
+        app.run()
+        assert not app.exception
+        start = ui.all_days()[0] if period == "all" else \
+            ui.window_for(period)["start_date"]
+        before = [(n, p) for n, p in calls if p.get("compare")
+                  or p.get("end_date") == start]
+        if period == "all":
+            assert calls and not before, before
+            assert not any(m.delta for m in app.metric)
+        else:
+            assert before  # the deltas' window before

@@ -11,6 +11,11 @@ from changeboard import charts, db, groups, ui
 
 status, window, filters = ui.page("Overview")
 before = ui.previous(window)
+# "All data" has nothing before it: no delta (the cards draw none), and the
+# window before it is not read (even when All data is shortened to its last
+# ten years: what lies before was left out, not compared with)
+all_data = st.session_state.get("period") == "all"
+NOTHING_BEFORE = pd.Series(dtype=object)  # the row before All data
 days = (window["end_date"] - window["start_date"]).days
 grain = "week" if days <= 120 else "month"
 
@@ -24,7 +29,7 @@ GROUPED = {query: family for family, queries in groups.GROUPS.items()
 def counted(family: str) -> dict:
     """What the page asks a groups query for: the window before, and the
     page's grain where the family's periods have one (deployments: weeks)."""
-    return {k: v for k, v in {"grain": grain, "compare": True}.items()
+    return {k: v for k, v in {"grain": grain, "compare": not all_data}.items()
             if k in db.params(family)}
 
 
@@ -33,7 +38,10 @@ def both(name: str):
     if name in GROUPED:
         frames = ui.scoped_groups(GROUPED[name], window, filters,
                                   **counted(GROUPED[name]))
-        return frames[name].iloc[0], frames[name + groups.PREVIOUS].iloc[0]
+        return frames[name].iloc[0], NOTHING_BEFORE if all_data else \
+            frames[name + groups.PREVIOUS].iloc[0]
+    if all_data:
+        return ui.scoped(name, window, filters).iloc[0], NOTHING_BEFORE
     return tuple(ui.scoped(name, w, filters).iloc[0]
                  for w in (window, before))
 
@@ -233,7 +241,7 @@ ui.prefetch([
         GROUPED[card.query] for card in CARDS if card.query in GROUPED)),
     *((card.query, w, {}) for card in CARDS
       if not card.ahead and card.query not in GROUPED
-      for w in (window, before)),
+      for w in ((window,) if all_data else (window, before))),
     *((card.trend[0], window, {"grain": grain}
        if "grain" in db.params(card.trend[0]) else {})
       for card in CARDS if card.trend and card.trend[0] not in GROUPED),
@@ -241,8 +249,6 @@ ui.prefetch([
 outcomes = by_period("change_success_rate_by_period")
 success = both("change_success_rate")[0]
 
-# "All data" has nothing before it: no delta (the cards draw none)
-all_data = st.session_state.get("period") == "all"
 compared = ("No deltas: nothing comes before all the data" if all_data else
             f"Deltas compare with {ui.the(days, 'day')} before the period")
 st.caption(f"{compared}; the small lines show complete {grain}s "
@@ -256,13 +262,10 @@ for card, column in zip(CARDS, [*st.columns(4), *st.columns(4)], strict=True):
         delta = None
     else:
         now, before_row = both(card.query)
-        delta = card.delta(now, before_row) if card.delta else None
-        if all_data or before_row.get("n") == 0:
-            # All data (even when shortened to its last ten years: what
-            # lies before was left out, not compared with), or
-            # nothing to compare with (a period before the data begins):
-            # no delta, where '+81.2' read as a rise from 0
-            delta = None
+        # none under All data, nor with nothing to compare with (a period
+        # before the data begins), where '+81.2' read as a rise from 0
+        delta = None if all_data or not card.delta or \
+            before_row.get("n") == 0 else card.delta(now, before_row)
     chart = None
     lacking = card.missing if card.needs and not status[card.needs] \
         else card.lacks(now) if card.lacks else None
