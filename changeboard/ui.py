@@ -1017,6 +1017,16 @@ def wrapped_row_height(texts, width: int, most_lines: int = 5) -> int:
     return ROW_HEIGHT if lines <= 1 else 16 + 19 * lines
 
 
+def wrapped_table(texts, n_rows: int, most: int,
+                  width: int = REASONS_WIDTH) -> dict[str, int]:
+    """ui.table's row_height and height for a table of n_rows whose column
+    of `texts`, `width` pixels wide, is shown whole and wrapped (its rows
+    as tall as the longest needs, the table at most `most` pixels)."""
+    row = wrapped_row_height(texts, width)
+    return {"row_height": row,
+            "height": table_height(n_rows, most=most, row=row)}
+
+
 def _wrapped_lines(text: str, per_line: int, most: int) -> int:
     """How many lines of per_line characters a text takes wrapped greedily
     at spaces, as textwrap.wrap counts them for words shorter than a line

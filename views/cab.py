@@ -568,10 +568,9 @@ def _releases_tab() -> None:
                  "For decision", "Agenda changes it carries"]
         lines = lines[[*first, *(c for c in lines.columns
                                  if c not in first)]]
-        row = ui.wrapped_row_height(lines["Reasons"], ui.REASONS_WIDTH)
         ui.table(lines, f"{stem}-releases", max_rows=None,
-                 download=filed, row_height=row,
-                 height=ui.table_height(len(lines), most=640, row=row),
+                 download=filed,
+                 **ui.wrapped_table(lines["Reasons"], len(lines), most=640),
                  column_config={"Reasons": st.column_config.TextColumn(
                      width=ui.REASONS_WIDTH), "Release": st.column_config.
                      TextColumn(width=ui.text_width(lines["Release"], 100,

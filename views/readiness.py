@@ -229,14 +229,13 @@ else:
     else:
         # every reason whole, wrapped: why a release is blocked is what
         # the table is read for
-        row = ui.wrapped_row_height(shown["reasons"], ui.REASONS_WIDTH)
         ui.table(shown[TABLE_COLUMNS], f"release-readiness-{now:%Y-%m-%d}"
                  + ("" if SHOWN[show] is None else f"-{SHOWN[show]}"),
                  download=listed, key="readiness-table",
                  on_select=partial(ui.pick_row, "readiness-table", "release",
                                    ids),
-                 selection_mode="single-row", row_height=row,
-                 height=ui.table_height(len(shown), most=600, row=row),
+                 selection_mode="single-row",
+                 **ui.wrapped_table(shown["reasons"], len(shown), most=600),
                  column_config=COLUMN_CONFIG)
     st.caption("One row per release, soonest go-live first; the reasons are "
                "every rule that fired, blocking ones first. Select a row to "

@@ -54,9 +54,8 @@ def render(page: EnvironmentsPage) -> None:
 # downloaded, 'n 186' read as the count behind the pairs
 ENVIRONMENT_COUNTS = ["n", "n_excluded", "n_invalid", "n_open_ended"]
 PAIR_COLUMNS = ["environment_name", "environment_id", "overlap_start_at",
-                "overlap_end_at",
-                "overlap_hours", "booking_id_a", "status_a", "release_a",
-                "booking_id_b", "status_b", "release_b"]
+                "overlap_end_at", "overlap_hours", "booking_id_a", "status_a",
+                "release_a", "booking_id_b", "status_b", "release_b"]
 
 
 def pairs_table(listed: ui.Part, key: str) -> None:
