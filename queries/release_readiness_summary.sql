@@ -19,9 +19,11 @@
 -- go-live at or after horizon_end_at of a release of those applications
 -- not released or cancelled (NULL: none is planned after the horizon), so
 -- an empty horizon can say how far the next one is. n_overdue: releases of
--- those applications not released or cancelled whose planned go-live is
--- before as_of (overdue, not live, whenever): out of the horizon, so not
--- judged, but said.
+-- those applications not released or cancelled, not live and not
+-- enterprise, whose planned go-live is before as_of (overdue, not live,
+-- whenever; as release_on_time's n_overdue_open counts them): out of the
+-- horizon, so not judged, but said; n_overdue_enterprise: the enterprise
+-- releases (groupings of others) the same but for their type.
 with statuses as (
     select
         count(*) as n,
@@ -60,10 +62,17 @@ outside as (
             )
         ) as next_go_live_at,
         count(*) filter (
-            where r.planned_release_at < readiness_as_of(
-                $as_of, $reporting_tz
-            )
-        ) as n_overdue
+            where
+            r.planned_release_at < readiness_as_of($as_of, $reporting_tz)
+            and r.actual_release_at is null
+            and coalesce(r.release_type, '') <> 'enterprise'
+        ) as n_overdue,
+        count(*) filter (
+            where
+            r.planned_release_at < readiness_as_of($as_of, $reporting_tz)
+            and r.actual_release_at is null
+            and r.release_type = 'enterprise'
+        ) as n_overdue_enterprise
     from releases as r
     left join applications as a on r.application_id = a.application_id
     where
@@ -82,7 +91,8 @@ select
     c.as_of,
     c.horizon_end_at,
     o.next_go_live_at,
-    o.n_overdue
+    o.n_overdue,
+    o.n_overdue_enterprise
 from statuses as s
 cross join classes as c
 cross join outside as o

@@ -484,14 +484,25 @@ def test_summary_counts_statuses_unscheduled_and_excluded(con, given):
         release("R10", "2026-03-01 10:00Z", status="released"),
         release("R11", "2026-03-01 10:00Z", status="cancelled"),
         release("R12", "2026-03-01 23:59Z"),
+        # an enterprise release (a grouping of others) overdue is said apart,
+        # as the Releases page's Overdue, not live leaves it out; one with a
+        # go-live recorded is live, whatever its status says
+        release("R13", "2026-03-01 10:00Z", release_type="enterprise",
+                status="in_progress"),
+        release("R14", "2026-03-01 10:00Z", status="in_progress",
+                actual_release_at="2026-03-02 10:00Z"),
     ])
     given("changes", [change("C1"), change("C2", "R2", approval="rejected"),
                       change("C3", "R3", planned_end_at="2026-03-06 10:00Z")])
     summary = db.run(con, "release_readiness_summary", as_of=AS_OF).iloc[0]
     assert (summary["n"], summary["n_blocked"], summary["n_at_risk"],
             summary["n_ready"], summary["n_unscheduled"],
-            summary["n_excluded"], summary["n_overdue"]) == (
-                3, 1, 0, 2, 2, 2, 2)
+            summary["n_excluded"], summary["n_overdue"],
+            summary["n_overdue_enterprise"]) == (3, 1, 0, 2, 2, 2, 2, 1)
+    # the Releases page's count of the same releases, at the same instant
+    on_time = db.run(con, "release_on_time", start_date="2025-01-01",
+                     end_date="2026-04-01", as_of=AS_OF).iloc[0]
+    assert on_time["n_overdue_open"] == summary["n_overdue"]
     assert str(summary["horizon_end_at"]) == "2026-03-30 00:00:00+00:00"
     assert set(rows(con).index) == {"R1", "R2", "R3"}
 

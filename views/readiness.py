@@ -180,9 +180,10 @@ cards[3].metric("Not scheduled", f"{int(summary['n_unscheduled']):,}",
 # so not judged; it went unsaid (the Releases page's Overdue, not live)
 cards[4].metric("Overdue, not live", f"{int(summary['n_overdue']):,}",
                 border=True, help="Open releases (not released or "
-                "cancelled) whose planned go-live has passed, whenever: not "
-                "judged here. The Releases page lists those of its period "
-                "(Overdue, not live).")
+                "cancelled, not live) whose planned go-live has passed, "
+                "whenever: not judged here. Counted as the Releases page "
+                "counts those of its period (Overdue, not live): enterprise "
+                "releases, which group others, apart.")
 st.caption(
     f"n = {ui.many(n, 'release')} not released or cancelled, planned to go "
     "live from "
@@ -194,7 +195,12 @@ st.caption(
     f"{int(summary['n_excluded']):,} released or cancelled left out · "
     f"{ui.many(summary['n_overdue'], 'open release')} past "
     f"{'its' if int(summary['n_overdue']) == 1 else 'their'} planned "
-    "go-live, not live, not judged · "
+    "go-live, not live, not judged"
+    # enterprise releases group others: out, as the Releases page has it
+    + (f" (and {ui.many(summary['n_overdue_enterprise'], 'enterprise release')}"
+       " left out, as on the Releases page)"
+       if summary["n_overdue_enterprise"] else "")
+    + " · "
     "judged as the data stands at its last load"
     + ui.unapplied("release_readiness", filters))
 
