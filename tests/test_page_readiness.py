@@ -55,15 +55,23 @@ def test_the_page_shows_every_status_with_its_n(page):
 
 
 def test_selecting_a_release_lists_its_changes_and_phases(page):
+    from datetime import UTC, datetime
     page.run()
-    table = releases_shown(page)
-    waiting = table[table["reasons"].str.contains("awaiting CAB approval")
-                    & table["name"].str.startswith("Online Account Opening")]
-    release_id = waiting["release_id"].iloc[0]
-    page.selectbox(key="release").select(release_id).run()
+    # an at-risk release whose changes (more than one) all await the CAB,
+    # going live after the next meeting, its remaining phases booked (the
+    # sample is laid out from today: which one varies by day)
+    with db.reading(config.DB_PATH) as con:
+        loaded = {"as_of": str(db.run(con, "data_status")["as_of"].iloc[0])}
+        rows = db.run(con, "release_readiness", horizon_days=28, **loaded)
+    meeting = cab.next_meeting(datetime.now(UTC))
+    row = rows[(rows["status"] != "ready") & (rows["n_changes"] > 1)
+               & (rows["n_awaiting"] == rows["n_changes"])
+               & (rows["n_phases_uncovered"] == 0)
+               & (rows["planned_release_at"] > meeting)].iloc[0]
+    page.selectbox(key="release").select(row["release_id"]).run()
     assert not page.exception
     changes, phases = page.dataframe[1].value, page.dataframe[2].value
-    assert len(changes) == 2
+    assert len(changes) == row["n_changes"]
     assert set(changes["authorisation"]) == {"Awaiting"}
     assert set(changes["next_cab"]) != {""}  # the meeting before go-live
     # a CAB date reads as the pages write a day (04 Dec 2026), not
@@ -78,11 +86,13 @@ def test_selecting_a_release_lists_its_changes_and_phases(page):
     assert {"Change", "Type", "Team"} <= labels
     assert not {"Change id", "Change type", "Assignment group"} & labels
     # the phases in words, as the release timeline names them
-    assert {"SIT", "UAT", "Production"} <= set(phases["phase"])
+    assert "Production" in set(phases["phase"]) <= set(ui.PHASES.values())
     # covered as a word, as the other columns read
     assert set(phases["covered"]) == {"Yes"}
     text = " ".join(m.value for m in page.markdown)
-    assert "At risk" in text and "2 changes awaiting CAB approval" in text
+    assert {"at_risk": "At risk", "blocked": "Blocked"}[row["status"]] \
+        in text
+    assert f"{row['n_changes']} changes awaiting CAB approval" in text
     assert "cab?meeting=" in text  # run alone: by its address
 
 
@@ -94,8 +104,16 @@ def test_the_cab_link_opens_in_this_session_with_the_filters(sample_db,
     filters in use."""
     from tests.clicks import open_linked
     monkeypatch.setattr(config, "DB_PATH", sample_db)
-    app = open_linked("readiness", application_ids="APP-001")
-    for release_id in releases_shown(app)["release_id"]:
+    with db.reading(sample_db) as con:
+        loaded = {"as_of": str(db.run(con, "data_status")["as_of"].iloc[0])}
+        rows = db.run(con, "release_readiness", horizon_days=28, **loaded)
+    # the application of the last release to go live with changes waiting
+    # for the CAB (the sample is laid out from today: which one varies)
+    waiting = rows[rows["n_awaiting"] + rows["n_not_requested"] > 0] \
+        .sort_values("days_to_go_live")
+    app_id = waiting["application_id"].iloc[-1]
+    app = open_linked("readiness", application_ids=app_id)
+    for release_id in reversed(list(releases_shown(app)["release_id"])):
         app.selectbox(key="release").select(release_id).run()
         if app.get("page_link"):
             break
@@ -103,7 +121,7 @@ def test_the_cab_link_opens_in_this_session_with_the_filters(sample_db,
     [link] = app.get("page_link")
     assert link.proto.label == "Open the CAB pack of that meeting"
     assert link.proto.page.endswith("cab.py") or link.proto.page == "cab"
-    assert "application_ids=APP-001" in link.proto.query_string
+    assert f"application_ids={app_id}" in link.proto.query_string
     assert "meeting=20" in link.proto.query_string
 
 
@@ -182,25 +200,38 @@ def test_changes_still_waiting_agree_with_their_count(page):
     """Two changes waiting for the CAB meeting before go-live read '2 of n
     = 2 changes still need its decision': 'need their decision'; one
     'needs its decision' (or, with no meeting before go-live, 'needs a
-    decision')."""
+    decision'). Every release with changes waiting says how many of how
+    many, agreeing with each count (the sample is laid out from today: which
+    releases wait, and whether a meeting comes first, varies by day)."""
+    import re
+
     from tests.wording import page_texts, slips_at_one
     page.run()
-    table = releases_shown(page)
-    said = {}
-    for waiting in ("2 changes awaiting", "1 change awaiting"):
-        release_id = table[table["reasons"].str.contains(waiting)][
-            "release_id"].iloc[0]
-        page.selectbox(key="release").select(release_id).run()
+    with db.reading(config.DB_PATH) as con:
+        loaded = {"as_of": str(db.run(con, "data_status")["as_of"].iloc[0])}
+        rows = db.run(con, "release_readiness", horizon_days=28, **loaded)
+    rows = rows[rows["n_awaiting"] + rows["n_not_requested"] > 0]
+    assert len(rows)
+    counts = set()
+    for row in rows.itertuples():
+        page.selectbox(key="release").select(row.release_id).run()
         assert not page.exception
-        said[waiting] = [t for t in page_texts(page) if " still need" in t]
-    [two] = said["2 changes awaiting"]
-    assert two.endswith("2 of n = 2 changes still need their decision."), two
-    [one] = said["1 change awaiting"]
-    # whether a meeting comes before go-live depends on the day it runs
-    assert one.endswith(("still needs its decision.",
-                         "1 change still needs a decision.")), one
-    assert " · 1 of n = " in one or "before go-live (next: " in one, one
-    assert slips_at_one([one]) == [], one
+        [said] = [t for t in page_texts(page) if " still need" in t]
+        assert slips_at_one([said]) == [], said
+        waiting = row.n_awaiting + row.n_not_requested
+        counts.add(min(waiting, 2))
+        changes = f"{row.n_changes:,} change" + "s" * (row.n_changes != 1)
+        before = re.search(r"· ([\d,]+) of n = (.+) still (needs its|need "
+                           r"their) decision\.$", said)
+        if before:
+            assert before.groups() == (
+                f"{waiting:,}", changes,
+                "needs its" if waiting == 1 else "need their"), said
+        else:
+            assert said.endswith(
+                f"{waiting:,} change{'s' * (waiting != 1)} still "
+                f"need{'s' * (waiting == 1)} a decision."), said
+    assert counts == {1, 2}, counts  # one waiting and several, said
 
 
 def test_a_release_lists_its_phases_behind_plan_apart(page):
@@ -220,14 +251,15 @@ def test_a_release_lists_its_phases_behind_plan_apart(page):
                         **loaded)
         found = db.run(con, "release_readiness", horizon_days=28, **loaded)
     late = phases[phases["is_late"]]
-    assert late["actual_end_at"].notna().any()  # one ended late
-    assert late["actual_end_at"].isna().any()  # one not ended
-    # a release with a phase still running late, and one that ended late if
-    # there is one
+    assert len(late)
+    # the sample is laid out from today: a release with a phase running late
+    # beside one that ended late if one has both, else one running late,
+    # else one whose late phases have all ended
     has = late.assign(ended=late["actual_end_at"].notna()) \
         .groupby("release_id")["ended"].agg(["any", "all"])
-    has = has[~has["all"]].sort_values("any", ascending=False)
-    release_id = has.index[0]
+    release_id = has.assign(
+        rank=has["any"].astype(int) - 2 * has["all"].astype(int)) \
+        .sort_values("rank", ascending=False, kind="stable").index[0]
     mine = late[late["release_id"] == release_id]
     page.selectbox(key="release").select(release_id).run()
     assert not page.exception
@@ -251,12 +283,12 @@ def test_a_release_lists_its_phases_behind_plan_apart(page):
         .to_numpy() == pytest.approx(slips.to_numpy())
     found_reasons = found.set_index("release_id")["reasons"]
     # a phase still running past its planned end is named first, whichever
-    # ended later than planned (4ea1a07); this release has one running
+    # ended later than planned (4ea1a07)
     running = mine[mine["actual_end_at"].isna()]
-    assert len(running)
-    worst = running.loc[running["late_days"].idxmax()]
+    word, pick = ("running", running) if len(running) else ("ended", mine)
+    worst = pick.loc[pick["late_days"].idxmax()]
     said = " ".join(m.value for m in page.markdown).replace("\\", "")
-    found = re.search(r"running behind plan \(up to ([\d.]+ (days|h|min)): "
+    found = re.search(word + r" behind plan \(up to ([\d.]+ (days|h|min)): "
                       + re.escape(ui.phase_word(worst["phase"])) + r"\)",
                       said)
     assert found, said
@@ -464,30 +496,39 @@ def test_a_decision_recorded_here_shows_beside_the_sources_approval(
     Readiness still said '1 of n = 1 change still needs its decision' with
     nothing of the decision: the authorisation is the source's, and the
     decision recorded here now shows beside it, and the caption says so."""
+    from datetime import UTC, datetime
+
     from changeboard import auth, decisions
     from tests.wording import page_texts
     page, path = page_on_a_copy(sample_db, tmp_path, monkeypatch)
     page.run()
-    table = releases_shown(page)
-    release_id = table[table["reasons"].str.contains(
-        "1 change awaiting")]["release_id"].iloc[0]
+    # a release with one change waiting for approval, awaiting it or not
+    # yet submitted (the sample is laid out from today: which one varies)
+    with db.reading(path) as con:
+        loaded = {"as_of": str(db.run(con, "data_status")["as_of"].iloc[0])}
+        rows = db.run(con, "release_readiness", horizon_days=28, **loaded)
+    release_id = rows[rows["n_awaiting"] + rows["n_not_requested"] == 1][
+        "release_id"].iloc[0]
     page.selectbox(key="release").select(release_id).run()
     changes = next(d.value for d in page.dataframe
                    if "authorisation" in d.value.columns)
     assert "cab_decision" not in changes.columns
     waiting = list(changes.loc[changes["authorisation"].astype(str).str
-                               .lower() == "awaiting", "change_id"])
+                               .lower().str.replace("_", " ").isin(
+                                   ["awaiting", "not requested"]),
+                               "change_id"])
     assert len(waiting) == 1
-    decisions.record(path, auth.single_user(), "2026-12-08", waiting[0],
-                     "approved_with_conditions", "after the freeze")
+    meeting = cab.next_meeting(datetime.now(UTC))
+    decisions.record(path, auth.single_user(), f"{meeting:%Y-%m-%d}",
+                     waiting[0], "approved_with_conditions", "after the freeze")
     page.run()
     assert not page.exception
     changes = next(d.value for d in page.dataframe
                    if "cab_decision" in d.value.columns)
     said = dict(zip(changes["change_id"], changes["cab_decision"],
                     strict=True))
-    assert said[waiting[0]] == ("Approved with conditions "
-                                "(Tue 08 Dec 2026 10:00)")
+    assert said[waiting[0]] == f"Approved with conditions ({cab.when(meeting)})"
+    assert cab.when(meeting).endswith(" 10:00")  # 'Tue 08 Dec 2026 10:00'
     # and that the status still counts the source's approval (its reason
     # 'awaiting CAB approval' beside a recorded rejection read as wrong)
     # and 'still needs its decision' no longer counts it

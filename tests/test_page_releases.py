@@ -221,9 +221,12 @@ def test_the_page_draws_one_page_of_the_timeline(app):
                e.label for e in app.expander)
 
 
-def test_the_timeline_downloads_offer_every_phase_of_the_period(app):
+def test_the_timeline_downloads_offer_every_phase_of_the_period(
+        sample_db, monkeypatch):
     # the table shows one page of releases; its downloads are read when
-    # clicked and hold every phase of every release of the period
+    # clicked and hold every phase of every release of the period (all the
+    # data: some days the last year's releases fit on one page)
+    app = page(sample_db, monkeypatch, period="all")
     text = captions(app)
     said = re.search(r"The downloads hold all ([\d,]+) phases of the "
                      r"([\d,]+) releases", text)

@@ -395,8 +395,9 @@ else:
         rows = ui.scoped_part("emergency_change_records",
                               period_window(emergency, pick),
                               {**filters, "change_types": ["emergency"]})
+        # shown literally, as the records above say their period
         st.caption(f"{ui.many(rows.n, 'emergency change')} completed in "
-                   f"{emergency_said(pick)}.")
+                   f"{ui.plain(emergency_said(pick))}.")
         listed(rows, EMERGENCY_COLUMNS, ui.slug(f"emergency-changes-{pick}"))
 ui.definition("emergency_change_ratio_by_period",
               params={**window, **filters, "grain": grain})
