@@ -203,6 +203,8 @@ def busiest_environments(frame: pd.DataFrame, value: str, most: int
     return frame[frame["environment_id"].isin(kept)]
 
 
+ROW_PX = 22  # a row of the weekly load's heatmap
+
 # both figures are written as plain dicts, the same figures plotly express
 # and update_* drew (see charts: "building a figure")
 @charts.kept
@@ -220,14 +222,22 @@ def week_heatmap(frame: pd.DataFrame, value: str, value_label: str
     heatmap = {
         "type": "heatmap", "z": _array(wide.to_numpy()), "x": _array(weeks),
         "y": _array(list(wide.index)), "colorscale": _blues(), "zmin": 0,
+        # weeks of nothing but 0 drew mid-blue, as if busy: 0 is white
+        "zmax": max(1.0, float(np.nan_to_num(np.nanmax(wide.to_numpy(
+            dtype=float), initial=0)))),
         "xgap": 1, "ygap": 1,
         "colorbar": {"title": {"text": value_label}, "tickformat": ",.0f",
                      # a day's hours (a week holds 168), or whole releases
                      "dtick": 24 if value == "booked_hours" else max(
-                         1, round(float(frame[value].max()) / 5))},
+                         1, round(float(frame[value].max()) / 5)),
+                     # from the plot's top down, as tall as its rows but
+                     # never under 150 px: three environments drew it 45 px
+                     # tall, its six numbers printed over each other
+                     "lenmode": "pixels", "len": max(150, ROW_PX * len(wide)),
+                     "y": 1, "yanchor": "top"},
         "hovertemplate": "%{y} · %{x}<br>" + value_label
         + ": %{z:,.0f}<extra></extra>"}
-    height = max(260, 22 * len(wide) + 120)
+    height = max(260, ROW_PX * len(wide) + 120)
     layout = {
         "height": height,
         # the plot, and the colour bar beside it, start below plotly's

@@ -523,8 +523,43 @@ def test_the_weekly_loads_colour_bar_starts_below_the_toolbar():
     layout = sent(FIGURES["week_heatmap"]())["layout"]
     heat = sent(FIGURES["week_heatmap"]())["data"][0]
     assert heat["colorbar"].get("yref", "paper") == "paper"
-    assert heat["colorbar"].get("len", 1) <= 1
+    # from the plot's top down
+    assert (heat["colorbar"]["y"], heat["colorbar"]["yanchor"]) == (1, "top")
     assert layout["margin"]["t"] >= TOOLBAR_BOTTOM_PX + 4
+
+
+@pytest.mark.parametrize("rows", [1, 3, 40])
+def test_the_weekly_loads_colour_bar_is_readable_over_few_rows(rows):
+    """Three environments drew the weekly load's colour bar 45 px tall, its
+    six numbers printed over each other (a walkthrough at a million
+    changes, one application's environments): the bar is as tall as the
+    rows, and never under 150 px."""
+    frame = pd.DataFrame({
+        "environment_id": [f"E{i}" for i in range(rows) for _ in range(3)],
+        "environment_name": [f"Env {i}" for i in range(rows)
+                             for _ in range(3)],
+        "week_label": ["2026-W47", "2026-W48", "2026-W49"] * rows,
+        "n_releases": [1, 3, 6] * rows})
+    bar = sent(env_charts.week_heatmap(frame, "n_releases", "releases"))[
+        "data"][0]["colorbar"]
+    assert bar["lenmode"] == "pixels"
+    assert bar["len"] == max(150, env_charts.ROW_PX * rows)
+
+
+def test_weeks_of_nothing_read_white_not_busy():
+    """An environment with no release in any week drew every week
+    mid-blue under a colour bar reading only 0: plotly's scale of 0 to 0.
+    The scale runs to at least 1, so 0 is its white end."""
+    frame = pd.DataFrame({"environment_id": ["E1", "E1"],
+                          "environment_name": ["Env 1", "Env 1"],
+                          "week_label": ["2026-W48", "2026-W49"],
+                          "n_releases": [0, 0]})
+    heat = sent(env_charts.week_heatmap(frame, "n_releases", "releases"))[
+        "data"][0]
+    assert (heat["zmin"], heat["zmax"]) == (0, 1)
+    busy = sent(env_charts.week_heatmap(frame.assign(n_releases=[2, 7]),
+                                        "n_releases", "releases"))["data"][0]
+    assert busy["zmax"] == 7
 def test_a_rates_small_line_leaves_out_a_period_too_small_to_read():
     """BPIC 2014's July 2013, 1 emergency change of 15 beside months of
     2,300 to 3,100 and a tail of months of 1 to 4, drew the Overview's
