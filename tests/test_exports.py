@@ -84,6 +84,53 @@ def test_a_downloads_instants_name_the_zone_they_are_in():
     assert "2026-07-01 15:30:00+00:00" in text
 
 
+def test_an_xlsx_is_written_a_slice_of_rows_at_a_time(monkeypatch):
+    """pandas' to_excel kept every cell in memory: a year's 404,013
+    changes took the server from 539 MB to 1.83 GB, and it stayed near
+    there (a walkthrough at a million changes). The rows are now made safe
+    and written a slice at a time, each row to disk as it is written (no
+    shared-strings table held for the file: Excel's inline strings), and
+    read back as they were, across the slices: values, empty cells, days,
+    instants in the pages' zone, formulas made text."""
+    import zipfile
+    from datetime import date
+
+    from openpyxl import load_workbook
+    monkeypatch.setattr(reports, "XLSX_SLICE", 3)
+    frame = pd.DataFrame({
+        "id": [f"C{i}" for i in range(10)],
+        "n": pd.array([i if i % 4 else None for i in range(10)],
+                      dtype="Int64"),
+        "rate": [i / 10 if i % 3 else float("nan") for i in range(10)],
+        "ok": [i % 2 == 0 for i in range(10)],
+        "title": ["=1+1" if i == 7 else None if i == 5 else f"t{i}"
+                  for i in range(10)],
+        "at": pd.to_datetime([f"2026-07-0{1 + i % 9} 12:00" for i in
+                              range(10)]).tz_localize("Europe/Amsterdam"),
+        "day": [date(2026, 1, 1 + i) if i != 2 else None for i in range(10)],
+    })
+    data = reports.xlsx_bytes(frame, about=[("Period", "last 90 days")])
+    assert "xl/sharedStrings.xml" not in zipfile.ZipFile(io.BytesIO(data)
+                                                         ).namelist()
+    book = load_workbook(io.BytesIO(data))
+    sheet = book["data"]
+    assert [c.value for c in sheet[1]] == [
+        "id", "n", "rate", "ok", "title", "at (UTC)", "day"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert len(rows) == 10
+    for i, row in enumerate(rows):
+        assert row[:5] == [
+            f"C{i}", i if i % 4 else None,
+            pytest.approx(i / 10) if i % 3 else None, i % 2 == 0,
+            "'=1+1" if i == 7 else None if i == 5 else f"t{i}"]
+        assert row[5] == datetime(2026, 7, 1 + i % 9, 10, 0)  # 12:00 CEST
+        assert row[6] == (None if i == 2 else datetime(2026, 1, 1 + i))
+    assert sheet["G2"].number_format == "yyyy-mm-dd"
+    assert sheet["F2"].number_format == "yyyy-mm-dd hh:mm:ss"
+    assert [[c.value for c in row] for row in book["About"].iter_rows()] \
+        == [["Period", "last 90 days"]]
+
+
 def test_xlsx_cells_are_text_not_formulas(frame):
     from openpyxl import load_workbook
     sheet = load_workbook(io.BytesIO(reports.xlsx_bytes(frame))).active
