@@ -236,16 +236,22 @@ CARDS = [
              "next 90 days", "environment bookings", "environment_bookings")),
 ]
 ahead = {"start_date": ui.today(), "end_date": ui.today() + timedelta(days=90)}
+# the dearest first, so that two threads end together: listed last, the
+# conflicts ahead (about 100 ms at a million changes) ran alone after the
+# others; with the utilisation summaries (100-130 ms each) first, the
+# groups queries (40-110) fill in. A first run at 1M, six alternations:
+# median 0.381 -> 0.355 s
 ui.prefetch([
-    *((family, window, counted(family)) for family in dict.fromkeys(
-        GROUPED[card.query] for card in CARDS if card.query in GROUPED)),
+    ("booking_conflicts_summary", ahead, {}),
     *((card.query, w, {}) for card in CARDS
       if not card.ahead and card.query not in GROUPED
       for w in ((window,) if all_data else (window, before))),
+    *((family, window, counted(family)) for family in dict.fromkeys(
+        GROUPED[card.query] for card in CARDS if card.query in GROUPED)),
     *((card.trend[0], window, {"grain": grain}
        if "grain" in db.params(card.trend[0]) else {})
-      for card in CARDS if card.trend and card.trend[0] not in GROUPED),
-    ("booking_conflicts_summary", ahead, {})], filters)
+      for card in CARDS if card.trend and card.trend[0] not in GROUPED)],
+    filters)
 outcomes = by_period("change_success_rate_by_period")
 success = both("change_success_rate")[0]
 
