@@ -990,6 +990,38 @@ def text_width(texts, least: int, most: int) -> int:
     return max(least, min(most, 24 + 8 * longest))
 
 
+SHORT_TEXT = 32  # characters: a column of words or names, not sentences
+
+
+def _short_texts_whole(shown: pa.Table, columns: dict, heading) -> None:
+    """Give each text column of short values (a state, a type, an
+    application's name: none over SHORT_TEXT characters) the width that
+    shows its longest value and heading whole, where Streamlit sized it by
+    its first rows: the backlog's State read 'Authoriz' below rows of
+    'Assess', a drill 'AML Transaction Monitoring' without its 'FR'.
+    Longer texts (titles) keep Streamlit's width; a column given a width
+    keeps it."""
+    for field in shown.schema:
+        name = str(field.name)
+        if not (pa.types.is_string(field.type)
+                or pa.types.is_large_string(field.type)):
+            continue
+        given = columns.get(field.name)
+        if isinstance(given, dict) and (given.get("width") or given.get(
+                "type_config", {}).get("type") == "link"):
+            continue
+        longest = pc.max(pc.utf8_length(shown.column(field.name))).as_py()
+        if longest is None or longest > SHORT_TEXT:
+            continue
+        label = (given or {}).get("label") or heading(field.name) or name
+        width = text_width(["x" * longest, label], 60, 24 + 8 * SHORT_TEXT)
+        if isinstance(given, dict):
+            given["width"] = width
+        else:
+            columns[field.name] = st.column_config.Column(
+                label=heading(field.name), width=width)
+
+
 def table_height(n_rows: int, most: int, row: int = ROW_HEIGHT) -> int:
     """A table's height in pixels for n_rows (a 35-pixel header, rows of
     `row` pixels and its border), at most `most`: a fixed height under two
@@ -1263,6 +1295,7 @@ def table(frame: pd.DataFrame, file_stem: str, *,
     for column, template in links.items():
         columns[column] = st.column_config.LinkColumn(
             heading(column), display_text=_display_pattern(template))
+    _short_texts_whole(shown, columns, heading)
     for column, given in (kwargs.pop("column_config", None) or {}).items():
         # a label alone keeps the column's format (a count's separators, an
         # instant's zone)

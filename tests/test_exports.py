@@ -591,3 +591,34 @@ def test_a_table_of_other_dates_than_the_sidebars_names_its_own(
         data()))["About"].iter_rows(values_only=True)}
     assert about["Period"].startswith(f"{picked[0]:%d %b %Y} – ")
     assert about["Filters"] == "Environment tier: Production"
+
+
+def test_a_short_text_column_shows_its_longest_value_whole():
+    """Streamlit sized a column by its first rows: the backlog's State
+    read 'Authoriz' below rows of 'Assess', a drill's application 'AML
+    Transaction Monitoring' without its 'FR'. A column of short texts (up
+    to 32 characters) is as wide as its longest value and heading; a
+    column of sentences keeps Streamlit's width."""
+    import json
+
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        import pandas as pd
+
+        from changeboard import ui
+        ui.table(pd.DataFrame({
+            "state": ["assess"] * 30 + ["authorize"],
+            "team": ["Ops"] * 30 + ["AML Transaction Monitoring FR"],
+            "title": ["Rotate the service account credentials of a "
+                      "payment gateway in every region"] * 31}),
+            "states", max_rows=None)
+
+    app = AppTest.from_function(page).run()
+    assert not app.exception
+    columns = json.loads(app.dataframe[0].proto.columns)
+    from changeboard import ui
+    assert columns["state"]["width"] == ui.text_width(["Authorize"], 60, 280)
+    assert columns["team"]["width"] == ui.text_width(
+        ["AML Transaction Monitoring FR"], 60, 280)
+    assert "width" not in columns.get("title", {})
