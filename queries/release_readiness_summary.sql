@@ -54,31 +54,34 @@ classes as (
         )
 ),
 
-outside as (
+-- the releases of those applications not released or cancelled, each with
+-- whether it is overdue (planned before as_of, not live) and a grouping
+open_releases as (
     select
-        min(r.planned_release_at) filter (
-            where r.planned_release_at >= readiness_horizon_end(
-                $as_of, $horizon_days, $reporting_tz
-            )
-        ) as next_go_live_at,
-        count(*) filter (
-            where
-            r.planned_release_at < readiness_as_of($as_of, $reporting_tz)
-            and r.actual_release_at is null
-            and coalesce(r.release_type, '') <> 'enterprise'
-        ) as n_overdue,
-        count(*) filter (
-            where
-            r.planned_release_at < readiness_as_of($as_of, $reporting_tz)
-            and r.actual_release_at is null
-            and r.release_type = 'enterprise'
-        ) as n_overdue_enterprise
+        r.planned_release_at,
+        coalesce(r.release_type = 'enterprise', false) as is_enterprise,
+        r.planned_release_at < readiness_as_of($as_of, $reporting_tz)
+        and r.actual_release_at is null as is_overdue
     from releases as r
     left join applications as a on r.application_id = a.application_id
     where
         r.status not in ('released', 'cancelled')
         and keep($application_ids, r.application_id)
         and keep($portfolios, a.portfolio)
+),
+
+outside as (
+    select
+        min(planned_release_at) filter (
+            where planned_release_at >= readiness_horizon_end(
+                $as_of, $horizon_days, $reporting_tz
+            )
+        ) as next_go_live_at,
+        count(*) filter (where is_overdue and not is_enterprise)
+            as n_overdue,
+        count(*) filter (where is_overdue and is_enterprise)
+            as n_overdue_enterprise
+    from open_releases
 )
 
 select
