@@ -1379,6 +1379,27 @@ def human(column: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
+def deferred(build: Callable[[], object]) -> Callable[[], object]:
+    """`build` as a download button's data, run in this session when the
+    button is clicked. Streamlit calls it then on a server thread outside
+    the session's run, where st.session_state is a process-wide stand-in:
+    the snapshot the page shows (asof.chosen) read as none there, so a
+    page as of a snapshot downloaded the live data's records (and the
+    server logged "missing ScriptRunContext" for each read). It runs on a
+    thread of its own with the session's context, as prefetch() does."""
+    context = get_script_run_ctx()
+
+    def in_session():
+        if context is not None:
+            add_script_run_ctx(threading.current_thread(), context)
+        return build()
+
+    def run():
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(in_session).result()
+    return run
+
+
 def downloads(frame, file_stem: str, *, rows: int | None = None) -> None:
     """CSV / XLSX / Parquet buttons for a frame shown some other way.
     `frame` may be a function giving it, called only when a button is
@@ -1411,7 +1432,7 @@ def downloads(frame, file_stem: str, *, rows: int | None = None) -> None:
     for column, (label, render, suffix, mime, said) in zip(
             columns, buttons, strict=False):
         column.download_button(
-            label, lambda render=render: render(with_names(build())),
+            label, deferred(lambda render=render: render(with_names(build()))),
             f"{file_name(file_stem)}{_period_suffix(scope)}.{suffix}", mime,
             key=f"{suffix}-{file_stem}", on_click="ignore", help=said)
     if n > reports.XLSX_ROWS:

@@ -4,9 +4,10 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,35 +31,42 @@ def server(sample_db):
 
 
 @contextlib.contextmanager
-def _serve(database):
+def _serve(database, log: Path | None = None):
     """`streamlit run app.py` on the database: yields its address, then
-    stops it."""
+    stops it. Its output goes to `log` (a file, not a pipe nobody reads,
+    which a chatty server would fill and then block on)."""
     port = _free_port()
     env = {**os.environ, "CHANGEBOARD_DB": str(database)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py",
-         "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--client.toolbarMode", "minimal"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    with contextlib.ExitStack() as stack:
+        out = (stack.enter_context(open(log, "w+b")) if log is not None
+               else stack.enter_context(tempfile.TemporaryFile()))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py",
+             "--server.headless", "true", "--server.port", str(port),
+             "--server.address", "127.0.0.1",
+             "--browser.gatherUsageStats", "false",
+             "--client.toolbarMode", "minimal"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health",
+                                            timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None:
+                    out.seek(0)
+                    raise RuntimeError(out.read().decode()) from None
+                time.sleep(0.3)
+        else:
+            proc.kill()
+            raise RuntimeError("streamlit did not start within 60 s")
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stdout.read().decode()) from None
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError("streamlit did not start within 60 s")
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
 
 
 def _settled(page) -> None:
@@ -405,6 +413,62 @@ def test_the_releases_cards_say_their_labels_whole(server, browser):
     assert cut == []
     assert "Deployment failure rate" in labels.all_inner_texts()
     page.close()
+
+
+def _downloaded(page, stem: str) -> str:
+    """The text of the CSV the page offers under the file name `stem`-…,
+    clicked as a user would."""
+    buttons = page.get_by_test_id("stDownloadButton").filter(has_text="CSV")
+    for at in range(buttons.count()):
+        with page.expect_download() as download:
+            buttons.nth(at).click()
+        if download.value.suggested_filename.startswith(stem):
+            return Path(download.value.path()).read_text()
+    raise AssertionError(f"no CSV named {stem}-… on the page")
+
+
+def test_a_download_as_of_a_snapshot_holds_the_snapshots_records(
+        sample_db, tmp_path, browser):
+    """A download is built when its button is clicked, on a server thread
+    outside the session's run. There st.session_state was a process-wide
+    stand-in: the snapshot the page showed read as none, and a page as of
+    a snapshot downloaded the live data's records (the server logging
+    "missing ScriptRunContext" for each read). A change loaded after the
+    snapshot is in the live download only."""
+    import shutil
+
+    import ingest
+    from changeboard import snapshots
+
+    live = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, live)
+    first = snapshots.version_name(live)
+    now = datetime.now(UTC)
+
+    def at(days: float) -> str:
+        return f"{now - timedelta(days=days):%Y-%m-%dT%H:%M:%SZ}"
+    added = tmp_path / "changes.csv"
+    added.write_text(
+        "change_id,title,change_type,state,is_cab_required,approval,"
+        "created_at,actual_start_at,actual_end_at,closed_at,close_code\n"
+        f"CHG-AFTER-SNAP,Loaded after the snapshot,normal,closed,true,"
+        f"rejected,{at(3)},{at(2)},{at(1.9)},{at(1.8)},successful\n")
+    ingest.load_path("csv", added, live)
+    log = tmp_path / "server.log"
+    with _serve(live, log) as url:
+        page = browser.new_page(accept_downloads=True,
+                                viewport={"width": 1280, "height": 800})
+        texts = {}
+        for shown, query in (("snapshot", f"&as_of={first}"), ("live", "")):
+            page.goto(f"{url}/changes?period=last_365{query}")
+            _settled(page)
+            texts[shown] = _downloaded(page, "unauthorized-changes")
+        page.close()
+    assert texts["live"].startswith("change_id,")
+    assert "CHG-AFTER-SNAP" in texts["live"]
+    assert texts["snapshot"].startswith("change_id,")
+    assert "CHG-AFTER-SNAP" not in texts["snapshot"]
+    assert "missing ScriptRunContext" not in log.read_text()
 
 
 def test_the_minutes_buttons_say_which_file_they_give(sample_db, tmp_path,

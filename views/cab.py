@@ -324,14 +324,18 @@ def _decisions_tab() -> None:
     # each read 'Minutes …', three buttons alike
     files = st.container(horizontal=True)
     # each file is built when its button is clicked, not on every rerun
+    # (in this session: ui.deferred)
     files.download_button(
-        "Minutes HTML", lambda: minutes.to_html(built), f"{stem_m}.html",
-        "text/html", key="cab-minutes-html", on_click="ignore")
+        "Minutes HTML", ui.deferred(lambda: minutes.to_html(built)),
+        f"{stem_m}.html", "text/html", key="cab-minutes-html",
+        on_click="ignore")
     files.download_button(
-        "Minutes PDF", lambda: minutes.pdf_bytes(built), f"{stem_m}.pdf",
-        "application/pdf", key="cab-minutes-pdf", on_click="ignore")
+        "Minutes PDF", ui.deferred(lambda: minutes.pdf_bytes(built)),
+        f"{stem_m}.pdf", "application/pdf", key="cab-minutes-pdf",
+        on_click="ignore")
     files.download_button(
-        "Minutes XLSX", lambda: minutes.to_xlsx(built), f"{stem_m}.xlsx",
+        "Minutes XLSX", ui.deferred(lambda: minutes.to_xlsx(built)),
+        f"{stem_m}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="cab-minutes-xlsx", on_click="ignore")
 
@@ -780,15 +784,16 @@ def _filed() -> cab.Pack:
                             until)
 
 
-# each file is built when its button is clicked, not on every rerun
+# each file is built when its button is clicked, not on every rerun (in
+# this session, as of the snapshot shown: ui.deferred)
 downloads[0].download_button(
-    "HTML", lambda: cab.to_html(_filed()), f"{stem}.html", "text/html",
-    key="cab-html", on_click="ignore")
+    "HTML", ui.deferred(lambda: cab.to_html(_filed())), f"{stem}.html",
+    "text/html", key="cab-html", on_click="ignore")
 downloads[1].download_button(
-    "PDF", lambda: cab.pdf_bytes(_filed()), f"{stem}.pdf", "application/pdf",
-    key="cab-pdf", on_click="ignore")
+    "PDF", ui.deferred(lambda: cab.pdf_bytes(_filed())), f"{stem}.pdf",
+    "application/pdf", key="cab-pdf", on_click="ignore")
 downloads[2].download_button(
-    "XLSX", lambda: cab.to_xlsx(_filed()), f"{stem}.xlsx",
+    "XLSX", ui.deferred(lambda: cab.to_xlsx(_filed())), f"{stem}.xlsx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     key="cab-xlsx", on_click="ignore")
 
