@@ -212,13 +212,65 @@ def test_a_page_of_the_timeline_is_that_slice_of_releases_and_the_summary_counts
             summary["n_in_progress"]) == (4, 5, 1)
 
 
+def test_the_summary_counts_the_releases_ended_before_the_first_open_one(
+        con, given):
+    """n_ended_first: the releases, in timeline order, before the first one
+    with a phase in progress or a span ending after as_of (all of them
+    when every one has ended): the page opens there."""
+    given("releases", [release(f"R{i}") for i in range(1, 5)])
+    given("release_phases", [
+        # in timeline order: R4, R1, R2 (in progress from 5 Jan), R3
+        phase("R4", "dev", ("2026-01-01 00:00Z", "2026-01-02 00:00Z")),
+        phase("R1", "dev", ("2026-01-03 00:00Z", "2026-01-04 00:00Z")),
+        phase("R2", "dev", ("2026-01-05 00:00Z", "2026-01-06 00:00Z"),
+              ("2026-01-05 00:00Z", None)),
+        phase("R3", "dev", ("2026-01-07 00:00Z", "2026-01-20 00:00Z")),
+    ])
+
+    def ended_first(as_of: str) -> int:
+        return int(db.run(con, "release_timeline_summary",
+                          **{**JAN, "as_of": as_of}).iloc[0]["n_ended_first"])
+    assert ended_first("2026-03-01 00:00Z") == 2  # R2 still in progress
+    assert ended_first("2026-01-03 12:00Z") == 1  # R1 under way
+    assert ended_first("2026-01-02 00:00Z") == 1  # R4 ends at as_of
+    assert ended_first("2026-01-01 12:00Z") == 0
+    con.execute("update release_phases set actual_end_at = "
+                "'2026-01-06 00:00Z' where release_id = 'R2'")
+    assert ended_first("2026-03-01 00:00Z") == 4  # every one has ended
+
+
+def test_the_timeline_opens_on_the_first_release_still_under_way(
+        sample_db, monkeypatch):
+    """A long period's timeline opened on its oldest releases, long over:
+    it opens on a page starting at the first release with a phase in
+    progress or ahead at the as-of time."""
+    app = page(sample_db, monkeypatch, period="all")
+    pick = app.selectbox(key="timeline_page")
+    said = re.search(r"Opens on release ([\d,]+), the first still under "
+                     r"way or ahead; the ([\d,]+) before it have ended",
+                     captions(app))
+    assert said, captions(app)
+    opened = int(said.group(1).replace(",", ""))
+    assert int(said.group(2).replace(",", "")) == opened - 1 > 0
+    assert pick.index > 0
+    first_shown = pick.options[pick.index].split(" of ")[0].split("–")[0]
+    assert first_shown == f"{opened:,}"
+    shown = next(d.value for d in app.dataframe
+                 if "Phase" in d.value.columns
+                 and "In progress" in d.value.columns)
+    first = shown[shown["Release"] == shown["Release"].iloc[0]]
+    # its first release has a phase in progress or not yet ended
+    assert first["In progress"].any() or (
+        first["Planned end"].max() > pd.Timestamp.now(tz="UTC")), first
+
+
 def test_the_page_draws_one_page_of_the_timeline(app):
     table = next(d.value for d in app.dataframe
                  if "Phase" in d.value.columns
                  and "In progress" in d.value.columns)
     assert 0 < table["Release"].nunique() <= 20
-    assert any(e.label.startswith("The ") and "phases of releases 1–" in
-               e.label for e in app.expander)
+    assert any(e.label.startswith("The ") and re.search(
+        r"phases of releases? [\d,]+", e.label) for e in app.expander)
 
 
 def test_the_timeline_downloads_offer_every_phase_of_the_period(
@@ -424,6 +476,9 @@ def test_the_timeline_names_its_phases_in_words(sample_db, tmp_path,
         "update release_phases set phase = 'pre_prod', ingested_batch_id = "
         "(select max(batch_id) + 1 from ingest_batches) "
         "where phase = 'staging'")
+    # the first page: releases long over, with every phase (the page opens
+    # on those still under way)
+    app.selectbox(key="timeline_page").set_value(0).run()
     chart = next(c for c in app.get("plotly_chart")
                  if "timeline-chart" in (c.proto.id or ""))
     traces = json.loads(chart.proto.spec)["data"]

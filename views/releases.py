@@ -379,10 +379,17 @@ elif n_releases == 0:
             f"{widen(filters)}.")
 else:
     # the timeline is read a page of releases at a time: only what is drawn
-    pages = [(i, min(i + PAGE_SIZE, n_releases))
-             for i in range(0, n_releases, PAGE_SIZE)]
+    # it opens on a page that starts at the first release still under way
+    # or ahead at the as-of time (a long period's first pages are releases
+    # long over; the pages before it are cut from there back, the first one
+    # shorter); on the first page when every one has ended
+    ended_first = int(span["n_ended_first"])
+    opened = ended_first if ended_first < n_releases else 0
+    starts = sorted({0, *range(opened % PAGE_SIZE, n_releases, PAGE_SIZE)})
+    pages = list(zip(starts, [*starts[1:], n_releases], strict=True))
     chosen = st.columns([1, 1])[0].selectbox(
         "Releases shown", range(len(pages)), key="timeline_page",
+        index=starts.index(opened),
         format_func=lambda p: f"{ui.numbered(*pages[p])} of "
         f"{n_releases:,} (by first phase start)")
     first, last = pages[chosen or 0]
@@ -405,8 +412,12 @@ else:
         "the period (shaded); light bars are the plan, solid bars what "
         "happened. Phases in progress, drawn up to the data's as-of time "
         f"(dotted line): {int(span['n_in_progress']):,} of "
-        f"{int(span['n_phases']):,}. Narrow with the Application "
-        "filter." + ui.unapplied("release_timeline", filters))
+        f"{int(span['n_phases']):,}. "
+        + (f"Opens on release {ended_first + 1:,}, the first still under "
+           f"way or ahead; the {ended_first:,} before it have ended. "
+           if 0 < ended_first < n_releases else "")
+        + "Narrow with the Application filter."
+        + ui.unapplied("release_timeline", filters))
     phase_columns = ["release_id", "release_name", "application_name",
                      "release_status", "phase", "planned_start_at",
                      "planned_end_at", "actual_start_at", "actual_end_at",
