@@ -1760,6 +1760,21 @@ def _cab_page(path, monkeypatch, **url):
     return app
 
 
+def test_the_agendas_flags_show_the_longest_line_whole(cab_db, monkeypatch):
+    """Streamlit sized the agenda's Flags column by its first rows: at a
+    million changes a line further down read 'Collides with 2 other
+    changes, Blac…'. The column is as wide as its longest line (up to 640
+    pixels, about 77 characters)."""
+    import json
+
+    app = _cab_page(cab_db, monkeypatch)
+    agenda = next(d for d in app.dataframe if "Flags" in d.value.columns)
+    longest = max(len(f) for f in agenda.value["Flags"])
+    assert longest > 40, agenda.value["Flags"]  # more than one flag
+    width = json.loads(agenda.proto.columns)["Flags"]["width"]
+    assert width >= min(640, 24 + 8 * longest)
+
+
 def test_the_cab_pages_definitions_give_the_command_of_the_packs_numbers(
         cab_db, monkeypatch):
     """'How is similar change history computed?' ended with `python -m

@@ -431,8 +431,12 @@ def _decide_tab() -> None:
             lines = lines.copy()
             lines.insert(lines.columns.get_loc("Change") + 1, "Decision",
                          [decided_now.get(c, "") for c in lines["Change"]])
+        # Flags as wide as its longest line (Streamlit sized it by the
+        # first rows: "Collides with 2 other changes, Blac…" further down)
         ui.table(lines, f"{stem}-agenda",
-                 max_rows=None, height=ui.table_height(len(pack.agenda), most=420))
+                 max_rows=None, height=ui.table_height(len(pack.agenda), most=420),
+                 column_config={"Flags": st.column_config.TextColumn(
+                     width=ui.text_width(lines["Flags"], 80, 640))})
         starts = list(range(0, len(pack.agenda), BLOCKS_PER_PAGE))
         pick, find = st.columns([1, 1], vertical_alignment="bottom")
         first = pick.selectbox(
