@@ -8,6 +8,8 @@ sidebar, below the page's own filters); ui.query() reads chosen().
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 import streamlit as st
 
 from changeboard import config, db, snapshots
@@ -21,6 +23,25 @@ def chosen() -> str | None:
     """The snapshot this run's pages read, None for the live data."""
     name = st.session_state.get(CHOSEN)
     return None if name in (None, snapshots.LIVE) else name
+
+
+def published() -> datetime | None:
+    """When the data every page reads this run was published: None for the
+    live data (the pages' clock is the wall clock's), the snapshot's
+    publish time (its name, UTC) in a historical view, a snapshot pruned
+    since it was chosen read as the live data (source())."""
+    name = chosen()
+    if name is None or source()[0] == str(config.DB_PATH):
+        return None
+    return snapshots.published_at(name)
+
+
+def file_suffix() -> str:
+    """What a download's file name ends with in a historical view,
+    '-as-of-2026-12-08T14-03-27Z' (the snapshot's name to the second), so
+    its files do not take the live files' names: '' for the live data."""
+    at = published()
+    return "" if at is None else f"-as-of-{at:%Y-%m-%dT%H-%M-%S}Z"
 
 
 def source() -> tuple[str, tuple[int, int, int] | None]:
@@ -61,11 +82,10 @@ def choose() -> str | None:
         from_url = st.query_params.get(PARAM)
         if from_url is not None and from_url not in options:
             try:
-                from_url = snapshots.find(config.DB_PATH, from_url).name
-            except snapshots.SnapshotError:
+                from_url = _named(from_url, list(kept))
+            except snapshots.SnapshotError as why:
                 st.warning(f"Ignored {PARAM}={ui.plain(from_url)} in the "
-                           "address: no such snapshot is kept. Showing the "
-                           "live data.")
+                           f"address: {why}. Showing the live data.")
                 from_url = None
         name = ui.kept(PARAM, from_url, snapshots.LIVE)
         if name not in options:
@@ -81,6 +101,25 @@ def choose() -> str | None:
         "today's.",
         icon=":material/history:")
     return name
+
+
+def _named(given: str, kept: list[str]) -> str:
+    """The version ?as_of= names: a kept snapshot (`kept`, newest first),
+    or LIVE for the live file's own name (a CAB pack prints it as its data
+    version); a unique start of a name will do. SnapshotError saying why
+    not, in words for the page (no server path)."""
+    live = snapshots.version_name(config.DB_PATH)
+    if given == live:
+        return snapshots.LIVE
+    starting = [n for n in [live, *kept] if n and n.startswith(given)]
+    if len(starting) == 1:
+        return snapshots.LIVE if starting[0] == live else starting[0]
+    if not starting:
+        raise snapshots.SnapshotError("no such snapshot is kept")
+    raise snapshots.SnapshotError(
+        f"it names {len(starting)} versions ("
+        + ", ".join(starting[:3]) + (", …" if len(starting) > 3 else "")
+        + "): give more of the name")
 
 
 def selector() -> None:

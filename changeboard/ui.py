@@ -128,7 +128,20 @@ def _cached_head(name, version, path, rows, **params):
 
 
 def today() -> date:
-    return date.today()
+    """The day the period presets end on and the pages look ahead from:
+    today; in a historical view, the day the snapshot shown was published
+    (in the reporting zone), where its data ends. As of 20 Nov the last 30
+    days ended on the day it was looked at, 17 of them after the data."""
+    at = asof.published()
+    return date.today() if at is None else \
+        at.astimezone(ZoneInfo(config.REPORTING_TZ)).date()
+
+
+def now() -> datetime | None:
+    """The instant the pages look ahead from (the next CAB meeting): None
+    for the wall clock's, the snapshot's publish time in a historical
+    view."""
+    return asof.published()
 
 
 def window_for(period: str, start: date | None = None,
@@ -1416,6 +1429,7 @@ def downloads(frame, file_stem: str, *, rows: int | None = None) -> None:
         about = None if told is None else [
             *told, ("Produced", instant(pd.Timestamp.now(tz="UTC")))]
         return reports.xlsx_bytes(rows, about=about)
+    named = f"{_period_suffix(scope)}{asof.file_suffix()}"
     buttons = [("CSV", reports.csv_bytes, "csv", "text/csv", None)]
     if n <= reports.XLSX_ROWS:  # a sheet holds no more (and its heading)
         buttons.append((
@@ -1433,7 +1447,7 @@ def downloads(frame, file_stem: str, *, rows: int | None = None) -> None:
             columns, buttons, strict=False):
         column.download_button(
             label, deferred(lambda render=render: render(with_names(build()))),
-            f"{file_name(file_stem)}{_period_suffix(scope)}.{suffix}", mime,
+            f"{file_name(file_stem)}{named}.{suffix}", mime,
             key=f"{suffix}-{file_stem}", on_click="ignore", help=said)
     if n > reports.XLSX_ROWS:
         st.caption("No XLSX: a spreadsheet holds at most "

@@ -417,3 +417,117 @@ def test_the_app_as_of_a_snapshot_shows_a_banner_and_the_snapshots_numbers(
     assert any("Ignored as_of" in w.value for w in now.warning)
     assert not any("Historical view" in w.value for w in now.warning)
     assert f"{counts['live']:,} changes" in caption_of(now)
+
+
+def _dated_snapshot(live: Path, folder: Path, days_ago: int,
+                    ids=("APP-1", "APP-2")) -> str:
+    """The sample as published days_ago (a file version is named by its
+    time), kept as a snapshot by a load of changes after it."""
+    import time
+
+    then = time.time() - days_ago * 86400
+    os.utime(live, (then, then))
+    name = snapshots.version_name(live)
+    ingest.load_path("csv", new_changes_csv(folder, *ids), live)
+    assert name in names(live)
+    return name
+
+
+def _app(**url) -> AppTest:
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params.update(url)
+    return app
+
+
+def test_a_historical_view_looks_from_the_day_its_snapshot_was_published(
+        live, tmp_path, monkeypatch):
+    """As of a snapshot of 20 days ago the last 30 days ended today, 20 of
+    them after its data, with deltas against the wrong month; the CAB page
+    opened on the next meeting from today and the impact matrix on today's
+    go-live dates. Each now counts from the day the snapshot was
+    published."""
+    from changeboard import ui
+
+    first = _dated_snapshot(live, tmp_path, 20)
+    monkeypatch.setattr(config, "DB_PATH", live)
+    published = snapshots.published_at(first)
+    day = published.astimezone(cab.reporting_zone()).date()
+
+    def period_of(app) -> str:
+        return next(c.value for c in app.sidebar.caption
+                    if c.value.endswith("(30 days)"))
+    past = _app(as_of=first, period="last_30").run()
+    assert not past.exception
+    assert period_of(past) == (f"{ui.day(day - timedelta(days=29))} – "
+                               f"{ui.day(day)} (30 days)")
+    past.selectbox(key="as-of").set_value("live").run()
+    assert period_of(past).endswith(f" – {ui.day(date.today())} (30 days)")
+    meeting = _app(as_of=first)
+    meeting.switch_page("views/cab.py").run()
+    assert not meeting.exception
+    assert meeting.date_input(key="cab-meeting").value == \
+        cab.next_meeting(published).date()
+    assert meeting.date_input(key="cab-meeting").value < date.today()
+    matrix = _app(as_of=first)
+    matrix.switch_page("views/environments.py").run()
+    assert not matrix.exception
+    assert matrix.date_input(key="go_live").value[0] == day
+
+
+def test_an_as_of_in_the_address_names_a_version_as_the_cli_reads_it(
+        live, tmp_path, monkeypatch):
+    """?as_of= the start of two snapshots' names said "no such snapshot is
+    kept", and the live file's own name (a pack's data version) was
+    refused: the first says it names two, the second shows the live data."""
+    first = _dated_snapshot(live, tmp_path, 20)
+    second = _dated_snapshot(live, tmp_path, 20, ids=("APP-3",))
+    monkeypatch.setattr(config, "DB_PATH", live)
+    shared = os.path.commonprefix([first, second])
+    assert len(shared) >= 10 and shared not in (first, second)
+
+    def warned(app) -> str:
+        return " ".join(w.value for w in app.warning)
+    both = _app(as_of=shared).run()
+    assert f"Ignored as_of={shared} in the address: it names 2 versions (" \
+        in warned(both), warned(both)
+    assert "Historical view" not in warned(both)
+    now = _app(as_of=snapshots.version_name(live)).run()
+    assert not now.exception
+    assert "Ignored" not in warned(now) and "Historical" not in warned(now)
+    assert now.selectbox(key="as-of").value == snapshots.LIVE
+    one = _app(as_of=second[:-3]).run()
+    assert "Historical view" in warned(one) and second in warned(one)
+
+
+def test_a_historical_view_records_no_decision_and_names_its_files(
+        live, tmp_path, monkeypatch):
+    """In a historical view the CAB page offered the decision form, and a
+    decision went into the live log under the "read-only" banner, on a past
+    agenda; its downloads took the live files' names. The form is the live
+    view's; each file name ends with the snapshot's time."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    first = _dated_snapshot(live, tmp_path, 3)
+    monkeypatch.setattr(config, "DB_PATH", live)
+    named = []
+    real = DeltaGenerator.download_button
+
+    def recorded(self, label, data, file_name=None, *args, **kwargs):
+        named.append(file_name)
+        return real(self, label, data, file_name, *args, **kwargs)
+    monkeypatch.setattr(DeltaGenerator, "download_button", recorded)
+    suffix = f"-as-of-{snapshots.published_at(first):%Y-%m-%dT%H-%M-%S}Z"
+    for url, historical in (({"as_of": first}, True), ({}, False)):
+        named.clear()
+        app = _app(tab="decisions", **url)
+        app.switch_page("views/cab.py").run()
+        assert not app.exception
+        saves = [b for b in app.button if b.label == "Save decision"]
+        infos = " ".join(i.value for i in app.info)
+        assert named and all(n.endswith(suffix) is historical
+                             for n in (n.rsplit(".", 1)[0] for n in named)), \
+            named
+        if historical:
+            assert not saves and "This is a historical view" in infos
+        else:
+            assert saves and "historical view" not in infos

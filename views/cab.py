@@ -106,6 +106,12 @@ NOTE_WORD = {decisions.label(code): word for code, word in (
 CODES = dict(zip(LABELS, decisions.DECISIONS, strict=True))
 
 
+# what the decisions tab says in a historical view (asof.chosen())
+HISTORICAL = ("This is a historical view: decisions and attendees are "
+              "recorded in the live data's view. Pick *Live data* under "
+              "**As of** in the sidebar to record them.")
+
+
 def _save_decision(path, meeting_at) -> None:
     """Save's callback: decisions.record checks the role again, here on the
     server, whatever the page showed."""
@@ -221,6 +227,12 @@ def _decisions_tab() -> None:
     said = st.session_state.pop("cab-decide-said", None)
     if said:
         getattr(st, said[0])(ui.plain(said[1]))
+    if may and asof.chosen() is not None:
+        # a decision goes into the live log, whatever snapshot is shown: from
+        # a historical view one was saved under a "read-only" banner, on a
+        # past agenda (a change approved since still offered)
+        may = False
+        st.info(HISTORICAL)
     agenda = pack.agenda
     named = _kept(pack, _agenda_options)
     now = dict(zip(recorded["change_id"].tolist(),
@@ -271,7 +283,7 @@ def _decisions_tab() -> None:
                          "with their reasons; the minutes print them.")
             st.button("Save decision", type="primary", key="cab-decide-save",
                       on_click=_save_decision, args=(path, meeting_at))
-    else:
+    elif asof.chosen() is None:
         who = "not signed in" if user is None else user.role_label
         st.info(f"Decisions are shown read-only: recording them needs the "
                 f"CAB member role (you are {ui.plain(who)}).")
@@ -317,7 +329,7 @@ def _decisions_tab() -> None:
         "Note": past["note"], "Decided by": past["decided_by"],
         "Decided": [cab.when(t) for t in past["decided_at"]],
         "Current": past["is_current"]}), hide_index=True)
-    stem_m = f"cab-minutes-{meeting:%Y-%m-%d}"
+    stem_m = f"cab-minutes-{meeting:%Y-%m-%d}{asof.file_suffix()}"
     st.caption("Minutes: every decision with its note, who and when, and "
                "the attendees.")
     # side by side, each as wide as its label: in an eighth of the page
@@ -657,7 +669,7 @@ def _upcoming() -> tuple[date, date | None]:
     near it; an export some weeks old still holds the next meeting's
     agenda); then the meeting after that data ends, as the calendar opens
     on the day the changes end. With that day when it moved."""
-    upcoming = cab.next_meeting()
+    upcoming = cab.next_meeting(ui.now())
     # the end of the changes and what is linked to them: a release history
     # or an incident log loaded beside them (endoflife.date to 2026, the
     # UCI log to 2016, beside BPIC 2014) holds nothing for a CAB
@@ -789,15 +801,16 @@ def _filed() -> cab.Pack:
 
 
 # each file is built when its button is clicked, not on every rerun (in
-# this session, as of the snapshot shown: ui.deferred)
+# this session, as of the snapshot shown: ui.deferred), and named as of it
+named = asof.file_suffix()
 downloads[0].download_button(
-    "HTML", ui.deferred(lambda: cab.to_html(_filed())), f"{stem}.html",
+    "HTML", ui.deferred(lambda: cab.to_html(_filed())), f"{stem}{named}.html",
     "text/html", key="cab-html", on_click="ignore")
 downloads[1].download_button(
-    "PDF", ui.deferred(lambda: cab.pdf_bytes(_filed())), f"{stem}.pdf",
+    "PDF", ui.deferred(lambda: cab.pdf_bytes(_filed())), f"{stem}{named}.pdf",
     "application/pdf", key="cab-pdf", on_click="ignore")
 downloads[2].download_button(
-    "XLSX", ui.deferred(lambda: cab.to_xlsx(_filed())), f"{stem}.xlsx",
+    "XLSX", ui.deferred(lambda: cab.to_xlsx(_filed())), f"{stem}{named}.xlsx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     key="cab-xlsx", on_click="ignore")
 
