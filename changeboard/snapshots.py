@@ -170,7 +170,7 @@ def find(db_path: str | Path, name: str) -> Snapshot:
         live = version_name(db_path)
         hint = (f"; {name} is the live file (read it without --as-of)"
                 if live == name else "")
-        newest = ", ".join(s.name for s in kept[-3:]) or "none kept"
+        newest = ", ".join(s.name for s in kept[::-1][:3]) or "none kept"
         raise SnapshotError(
             f"no snapshot {name!r} in {folder(db_path)}{hint} (newest: "
             f"{newest}; `changeboard snapshots list` lists them)")

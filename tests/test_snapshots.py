@@ -499,6 +499,24 @@ def test_an_as_of_in_the_address_names_a_version_as_the_cli_reads_it(
     assert "Historical view" in warned(one) and second in warned(one)
 
 
+def test_report_cab_as_of_says_which_version_it_read(live, tmp_path,
+                                                     capsys):
+    """`query --as-of` said on stderr which version a start of a name
+    read, `report cab --as-of` did not; an unknown name listed the
+    "newest" snapshots oldest first."""
+    first = _dated_snapshot(live, tmp_path, 3)
+    second = _dated_snapshot(live, tmp_path, 2, ids=("APP-3",))
+    out = tmp_path / "cab.html"
+    assert cli_main(["report", "cab", "--db", str(live), "--date",
+                     cab.next_meeting().date().isoformat(), "--as-of",
+                     first[:10], "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"--as-of {first[:10]}: reading the snapshot {first}" in err
+    assert cli_main(["query", "data_status", "--db", str(live),
+                     "--as-of", "1999"]) == 2
+    assert f"(newest: {second}, {first};" in capsys.readouterr().err
+
+
 def test_a_historical_view_records_no_decision_and_names_its_files(
         live, tmp_path, monkeypatch):
     """In a historical view the CAB page offered the decision form, and a

@@ -235,15 +235,7 @@ def run(args, parser) -> int:
         _zone_setting(args.name, values)
         as_of = getattr(args, "as_of", None)
         path, version = snapshots.source(args.db or config.DB_PATH, as_of)
-        if as_of and version:
-            # which version it read (the start of a name, a day or
-            # '2026-11', denotes one): on stderr, as a scripted export's
-            # provenance; the rows are the same whatever the name given
-            live = version == snapshots.version_name(
-                args.db or config.DB_PATH)
-            print(f"--as-of {as_of}: reading "
-                  + (f"the live file, {version}" if live
-                     else f"the snapshot {version}"), file=sys.stderr)
+        said_version(as_of, version, args.db or config.DB_PATH)
         missing = no_database(path)  # said as report and snapshots say it
         if missing:
             print(f"error: {missing}", file=sys.stderr)
@@ -264,6 +256,18 @@ def run(args, parser) -> int:
         print(f"error: {type(exc).__name__}: {first}", file=sys.stderr)
         return 1
     return _written(lambda: _write(frame, args.format))
+
+
+def said_version(as_of: str | None, version: str | None, db_path) -> None:
+    """Which version --as-of read (the start of a name, a day or '2026-11',
+    denotes one): on stderr, as a scripted export's provenance; the rows
+    are the same whatever the name given. Nothing without --as-of."""
+    if not as_of or not version:
+        return
+    live = version == snapshots.version_name(db_path)
+    print(f"--as-of {as_of}: reading "
+          + (f"the live file, {version}" if live
+             else f"the snapshot {version}"), file=sys.stderr)
 
 
 def _judged_at_last_load(con, name: str, values: dict) -> None:

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 
 from changeboard import config
-from changeboard.cli.query import split_list
+from changeboard.cli.query import said_version, split_list
 from changeboard.snapshots import SnapshotError
 
 
@@ -98,6 +98,8 @@ def _cab(args, parser) -> int:
             decisions_until=getattr(args, "decisions_until", None)))
     if pack is None:
         return status
+    said_version(getattr(args, "as_of", None), pack.data_version,
+                 args.db or config.DB_PATH)
     print(f"wrote {args.out} ({many(len(pack.agenda), 'change')} for "
           "decision)")
     return 0
