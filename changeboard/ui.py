@@ -1479,6 +1479,16 @@ class Scope(NamedTuple):
     window: dict[str, date] | None
     filters: dict[str, list[str]]
     as_of: str
+    dates: str | None = None  # a page's own dates, in words (page_dates)
+
+
+def page_dates(said: str) -> None:
+    """What a page with dates of its own (no sidebar period) covers, as its
+    downloads' About sheet says it (its Period read "the page's own dates
+    (see its heading)", and a file has no heading)."""
+    scope = st.session_state.get(SCOPE)
+    if scope is not None:
+        st.session_state[SCOPE] = scope._replace(dates=said)
 
 
 def _period_suffix(scope: Scope | None) -> str:
@@ -1502,7 +1512,7 @@ def _about(scope: Scope | None, rows: int, table: str
     from which page, period, filters and data, as the page said them."""
     if scope is None:
         return None
-    period = "the page's own dates (see its heading)"
+    period = scope.dates or "the page's own dates"
     if scope.window is not None:
         last = scope.window["end_date"] - timedelta(days=1)
         days = (scope.window["end_date"] - scope.window["start_date"]).days

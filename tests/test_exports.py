@@ -1,5 +1,6 @@
 """CSV and XLSX exports equal the table shown and never run as formulas."""
 import io
+import re
 from datetime import datetime
 
 import duckdb
@@ -552,6 +553,44 @@ def test_a_pages_files_say_their_period_and_filters(sample_db, monkeypatch):
     assert about["Filters"] == "Team: Payments Platform"
     assert about["Data"].startswith("the live data, last loaded ")
     assert about["Rows"] == f"{book['data'].max_row - 1:,}"
+
+
+@pytest.mark.parametrize("view, said", [
+    ("backlog", "none: the changes open at the data's as-of time, "),
+    ("cab", "the meeting of "),
+    ("calendar", "the month shown: 01 "),
+    ("data", "none: every row loaded"),
+    ("readiness", "releases going live in the 28 days from "),
+])
+def test_a_page_with_its_own_dates_says_them_in_its_xlsx(
+        sample_db, monkeypatch, view, said):
+    """The About sheet of a page without the sidebar's period read "the
+    page's own dates (see its heading)": the file has no heading. It says
+    the dates the page covers."""
+    from pathlib import Path
+
+    import openpyxl
+    from streamlit.delta_generator import DeltaGenerator
+    from streamlit.testing.v1 import AppTest
+
+    from changeboard import config
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    offered = []
+
+    def button(self, label, data, file_name, *args, **kwargs):
+        offered.append((file_name, data))
+    monkeypatch.setattr(DeltaGenerator, "download_button", button)
+    app = AppTest.from_file(str(Path(__file__).resolve().parents[1]
+                                 / "app.py"), default_timeout=120)
+    app.switch_page(f"views/{view}.py").run()
+    assert not app.exception
+    # a table's XLSX (the CAB pack's own files have no About sheet)
+    data = next(d for name, d in offered if name.endswith(".xlsx")
+                and not re.fullmatch(r"cab-(pack|minutes)-[\d-]+\.xlsx",
+                                     name))
+    about = dict(openpyxl.load_workbook(io.BytesIO(data()))[
+        "About"].iter_rows(values_only=True))
+    assert about["Period"].startswith(said), about["Period"]
 
 
 def test_a_table_of_other_dates_than_the_sidebars_names_its_own(

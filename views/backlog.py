@@ -103,6 +103,8 @@ ui.prefetch([(name, {}, params) for name in (
 states = ui.query("open_change_backlog_by_state", **params)
 rows = ui.query("open_change_backlog", **params)
 as_of = pd.Timestamp(states["as_of"].iloc[0])
+ui.page_dates(f"none: the changes open at the data's as-of time, "
+              f"{ui.instant(as_of)}")
 n = int(states["n"].sum())
 late_start = rows[rows["is_past_planned_start"]]
 unclosed = rows[rows["is_unclosed_after_implementation"]].sort_values(

@@ -777,6 +777,8 @@ def _meeting_pack(window_end: date | datetime | None,
 
 pack = _meeting_pack(window_end, filters)
 meta = dict(cab.provenance(pack))
+ui.page_dates(f"the meeting of {meta['Meeting']}: review window "
+              f"{meta['Review window']} (times in {pack.reporting_tz})")
 # the window, the agenda's and the blocks' times are in the pack's zone
 st.caption(f"Review window {meta['Review window']} · times in "
            f"{pack.reporting_tz} · filters: "

@@ -237,6 +237,9 @@ colour_by = controls[4].segmented_control(
     "Colour by", ["Risk", "Type"], default="Risk", key="cal_colour",
     required=True, bind="query-params")
 first, end = period_of(view, day or ui.today())
+ui.page_dates(f"the {view.lower()} shown: {ui.day(first)} – "
+              f"{ui.day(end - timedelta(days=1))} (dates in "
+              f"{config.REPORTING_TZ})")
 window = {"window_start_at": first.isoformat(),
           "window_end_at": end.isoformat()}
 

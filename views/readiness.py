@@ -159,6 +159,8 @@ st.query_params["horizon_days"] = str(horizon)
 now = datetime.now(UTC).replace(second=0, microsecond=0)
 judged = pd.Timestamp(status["as_of"]).to_pydatetime() if pd.notna(
     status["as_of"]) else now
+ui.page_dates(f"releases going live in the {int(horizon)} days from "
+              f"{ui.instant(judged)}, judged then")
 params = {"as_of": judged.isoformat(sep=" "), "horizon_days": int(horizon),
           **{k: v for k, v in filters.items()
              if k in ("application_ids", "portfolios")}}
