@@ -109,6 +109,26 @@ def test_list_parameters_split_on_commas(tiny_db):
     assert json.loads(result.stdout)[0]["n"] == 1
 
 
+@pytest.mark.parametrize("extra", [
+    ["--param", "reporting_tz="], ["--param", "teams="],
+    ["--param", "failure_min_priority="]])
+def test_an_optional_parameter_given_empty_takes_its_default(sample_db,
+                                                            extra):
+    """`--param reporting_tz=$TZ` with $TZ unset bound NULL over the
+    query's default: a zone of none counted every change of all time, with
+    exit 0. Given empty, an optional parameter is as if absent."""
+    from datetime import date, timedelta
+    end = date.today() - timedelta(days=30)
+    args = ["queries", "change_success_rate", "--db", str(sample_db),
+            "--param", f"start_date={end - timedelta(days=30)}", "--param",
+            f"end_date={end}", "--format", "json"]
+    plain = cli(*args)
+    empty = cli(*args, *extra)
+    assert empty.returncode == plain.returncode == 0, empty.stderr
+    assert json.loads(empty.stdout) == json.loads(plain.stdout)
+    assert json.loads(plain.stdout)[0]["n"] > 0
+
+
 @pytest.mark.parametrize("args, message", [
     (["nope"], "error: unknown query 'nope'"),
     (["change_sucess_rate"], "error: unknown query 'change_sucess_rate': "

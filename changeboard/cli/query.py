@@ -30,6 +30,11 @@ def _parse_params(name: str, pairs: list[str]) -> dict:
                 + (", its values comma-separated" if declared.get(
                     key, (None, ""))[1].startswith("list") else ""))
         given[key] = value
+        if value == "" and declared.get(key, (None, ""))[0] is not None:
+            # an optional parameter given empty (`reporting_tz=$TZ`, $TZ
+            # unset) takes its default, as when absent: bound as NULL, a
+            # zone of none counted every change of all time, exit 0
+            continue
         values[key] = None if value == "" else value
     for key, value in values.items():  # a list parameter's values
         if value is not None and declared.get(key, (None, ""))[1].startswith(
