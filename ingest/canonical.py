@@ -210,7 +210,7 @@ def _fast(data, header: list[str], spec) -> pd.DataFrame | None:
     (the slow path then reports the exact row)."""
     import pyarrow as pa
 
-    if not _quotes_paired(data):
+    if not reading.quotes_paired(data):
         return None
     return _parsed(pa.BufferReader(pa.py_buffer(data)), header, spec)
 
@@ -247,19 +247,6 @@ def _parsed(source, header: list[str], spec) -> pd.DataFrame | None:
     return frame
 
 
-def _quotes_paired(data) -> bool:
-    """An even number of quote characters. pyarrow takes a quote left open
-    at the end of the file (a truncated export) as a value running to the
-    end, where the csv module rejects that row; a well-formed file has its
-    quotes in pairs. Counted in 16 MB slices (about 0.1 s for 350 MB)."""
-    import numpy as np
-
-    octets = np.frombuffer(data, dtype=np.uint8)
-    step = 16 << 20
-    return sum(int(np.count_nonzero(octets[at:at + step] == ord('"')))
-               for at in range(0, len(octets), step)) % 2 == 0
-
-
 def _has_an_empty_row(table) -> bool:
     """A row with every field empty: pyarrow reads a blank line so, where
     the csv module skips it (and keeps a row of bare delimiters), so such a
@@ -293,34 +280,35 @@ def _slow(name: str, text: str, header: list[str], *,
           nul: bool = False) -> pd.DataFrame:
     """The csv module, record by record: exact row numbers and field counts;
     with `nul`, a row with a NUL character in a field is rejected."""
-    csv.field_size_limit(1 << 30)
     records: list[list[str]] = []
     # row_number, value, raw json (bad_row_shape)
     shapes: list[tuple[int, str, str]] = []
     nuls: list[tuple[int, str, str, str, str]] = []  # ... column, detail
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     width = len(header)
-    row = 1
+    row = 0
     try:
-        next(reader)
-        for row, record in enumerate(reader, start=2):
-            if not record:
-                continue  # blank line
-            if len(record) != width:
-                shapes.append((row, f"{many(len(record), 'field')}, header has "
-                               f"{width}", _raw(header, record)))
-                continue
-            if nul and any("\x00" in field for field in record):
+        for record, spans, note in reading.csv_records(text):
+            row += 1
+            if row == 1 or not record:
+                continue  # the header; a blank line
+            if note:
+                shapes.append((row, note, json.dumps(
+                    {"_text": record[0]}, ensure_ascii=False)))
+            elif len(record) != width:
+                # one over several lines: a quote left open took the rows
+                # after it into one value, which says so
+                shapes.append((row, f"{many(len(record), 'field')}, header "
+                               f"has {width}" + (
+                                   f"; it spans {spans:,} lines (a quote "
+                                   "left open?)" if spans > 1 else ""),
+                               _raw(header, record)))
+            elif nul and any("\x00" in field for field in record):
                 nuls.append(_nul_reject(row, header, record))
-                continue
-            records.append([row, *record])
+            else:
+                records.append([row, *record])
     except csv.Error as exc:
-        if "unexpected end of data" not in str(exc):
-            raise FileError(f"{name}: malformed CSV near row {row + 1} "
-                            f"(line {reader.line_num}): {exc}") from exc
-        tail = text.splitlines()[-1] if text.strip() else ""
-        shapes.append((row + 1, "unterminated quote at end of file",
-                       json.dumps({"_text": tail}, ensure_ascii=False)))
+        raise FileError(f"{name}: malformed CSV near row {row + 1}: "
+                        f"{exc}") from exc
     frame = pd.DataFrame(records, columns=["row_number", *header], dtype=object)
     frame["row_number"] = frame["row_number"].astype("int64")
     frame["raw_record"] = None

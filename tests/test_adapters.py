@@ -247,6 +247,29 @@ def test_servicenow_row_with_wrong_field_count_is_bad_row_shape(tmp_path):
         "_extra_fields": ["x"]}
 
 
+def test_a_servicenow_row_with_a_quote_left_open_loses_no_row_after_it(
+        tmp_path):
+    """A quote opened and never closed ran to the end of the export: the
+    rows after it were one value of one bad row, lost without a word. Its
+    row is rejected with its line, the rows after it read; an export over
+    a megabyte (pyarrow's path) too."""
+    frame = servicenow_csv(tmp_path, "number,state,risk",
+                           "CHG1,Closed,Low", 'CHG2,"Closed,Low',
+                           "CHG3,Closed,Low", "CHG4,Closed,High")
+    assert rows(frame, "change_id", "row_number", "_reject",
+                "_reject_value") == [
+        ("CHG1", 2, None, None),
+        ('CHG2,"Closed,Low', 3, "bad_row_shape", reading.OPEN_QUOTE),
+        ("CHG3", 4, None, None), ("CHG4", 5, None, None)]
+    assert json.loads(frame["raw_record"][1]) == {
+        "_text": 'CHG2,"Closed,Low'}
+    many = [f"CHG{i:06d},Closed,Low" for i in range(60_000)]
+    big = servicenow_csv(tmp_path, "number,state,risk", *many[:30_000],
+                         'CHGX,"Closed,Low', *many[30_000:])
+    assert len(big) == 60_001
+    assert list(big.loc[big["_reject"].notna(), "row_number"]) == [30_002]
+
+
 def test_servicenow_repeated_field_fails_the_file(tmp_path):
     path = write(tmp_path / "cr.csv", "number,state,State\nCHG1,New,New\n")
     with pytest.raises(FileError, match="cr.csv: column 'state' is repeated"):

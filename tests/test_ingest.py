@@ -106,6 +106,30 @@ def test_bad_input(name, tmp_path):
     assert read == loaded + rejected
 
 
+def test_a_quote_left_open_says_where_and_loses_no_row_after_it(tmp_path):
+    """A quote left open mid-file took the rows after it into one value:
+    10,000 rows gone with exit 0. Its row is rejected naming it, the rows
+    after it load; one closed lines later makes a record of the wrong
+    width, which says it spans them."""
+    path = tmp_path / "cb.duckdb"
+    for name, said in (
+            ("changes-quote-left-open.csv",
+             "a quote opened in this row is never closed"),
+            ("changes-quote-spans-rows.csv",
+             "6 fields, header has 5; it spans 3 lines (a quote left "
+             "open?)")):
+        result = ingest.load_path("csv", BAD / name, path)
+        assert result.status == "succeeded", result.error
+        assert rows(path, "select value from ingest_rejects where batch_id "
+                    "= $b", b=result.batch_id) == [(said,)]
+    raw = json.loads(rows(path, "select raw_record from ingest_rejects "
+                          "order by batch_id limit 1")[0][0])
+    assert raw == {"_text": 'C2,normal,closed,2024-03-12T15:15:00Z,"never '
+                   'closed'}
+    assert rows(path, "select change_id from changes order by 1") == [
+        ("C1",), ("C3",), ("C4",), ("C5",)]
+
+
 def test_every_reject_keeps_its_raw_record_and_says_why(tmp_path):
     path = tmp_path / "cb.duckdb"
     ingest.load_path("csv", BAD / "changes-unknown-code.csv", path)
