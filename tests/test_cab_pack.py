@@ -676,7 +676,7 @@ def test_the_packs_own_words_read_as_the_pages_do(pack):
 
     agenda = cab.agenda_lines(pack)
     assert rows(agenda, "Change", "Flags") == [
-        ("C2", "Emergency, Freeze window"),
+        ("C2", "Emergency, Not yet submitted, Freeze window"),
         ("C1", "Collides with 1 other change, Outside maintenance window, "
                "Release bookings")]
     no_risk = pack.agenda.assign(risk=None)
@@ -694,14 +694,15 @@ def test_the_packs_own_words_read_as_the_pages_do(pack):
         "Close code", "Linked incident"]  # H2, H3 (incident I1)
 
     cells = set(html_cells(cab.to_html(pack)))
-    assert {"Emergency, Freeze window", "Not approved",
+    assert {"Emergency, Not yet submitted, Freeze window", "Not approved",
             "Approved after it started", "Close code",
             "Linked incident"} <= cells
     said = {"emergency, freeze", "not approved", "approved after it started",
             "unknown", "close code", "incident",
             "collides ×1, outside maintenance"}
     assert not said & cells
-    assert "Emergency, Freeze window" in delivery.email_html(pack, "")
+    assert "Emergency, Not yet submitted, Freeze window" in \
+        delivery.email_html(pack, "")
     book = openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
     assert {k: c.value for k, c in column(
         book, "Unauthorised", "Approval issue").items()} == {
@@ -1445,7 +1446,8 @@ def test_pdf_renders_with_each_block_on_one_page(pack, tmp_path,
     # page 1 is the agenda, one line per change; the detail starts after it
     assert "Agenda" in text[0] and "Team's last failures" not in text[0]
     assert re.search(r"^\s*1\s+C2\s+=SUM\(1,2\)\s+Very high\s+"
-                     r"Thu 22 Jan 01:00\s+Emergency, Freeze window\s*$", text[0],
+                     r"Thu 22 Jan 01:00\s+Emergency, Not yet submitted, "
+                     r"Freeze window\s*$", text[0],
                      flags=re.MULTILINE)
     assert re.search(r"^\s*2\s+C1\s+.*High\s+Wed 21 Jan 20:00\s+"
                      r"Collides with 1 other change, Outside maintenance"
@@ -2784,15 +2786,21 @@ def test_for_decision_says_it_holds_changes_not_yet_submitted_too(
         cab_db, monkeypatch):
     """For decision said its changes were 'awaiting approval' while it
     listed changes not yet submitted for approval (Readiness said 'not
-    yet submitted' of the same change): it says both, and the agenda's
-    Approval column tells them apart."""
+    yet submitted' of the same change): it says both. It said "the
+    Approval column says which", and the agenda had no such column: each
+    change not yet submitted is flagged so."""
     built = cab.build_pack(cab_db, MEETING)
-    assert set(built.agenda["approval"]) <= {"requested", "not_yet_requested"}
+    assert set(built.agenda["approval"]) == {"requested", "not_yet_requested"}
     app = _cab_page(cab_db, monkeypatch)
     [said] = [c.value for c in app.caption
               if c.value.startswith("Normal and emergency changes")]
     assert ("not yet approved: awaiting approval, or not yet submitted for "
-            "it (the Approval column says which)") in said
+            "it (flagged Not yet submitted)") in said
+    agenda = next(d.value for d in app.dataframe if "Flags" in d.value.columns)
+    flagged = dict(zip(agenda["Change"], agenda["Flags"].str.contains(
+        "Not yet submitted"), strict=True))
+    assert flagged == {c: a == "not_yet_requested" for c, a in zip(
+        built.agenda["change_id"], built.agenda["approval"], strict=True)}
 
 
 def test_a_rate_change_that_rounds_to_none_reads_0_0_pp_not_minus_0_0():

@@ -300,8 +300,9 @@ def headline(pack: Pack) -> list[tuple[str, int]]:
 
 
 LINE_COLUMNS = ["agenda_rank", "change_id", "title", "risk", "change_type",
-                "n_collisions", "n_freeze_hits", "n_blackout_hits",
+                "approval", "n_collisions", "n_freeze_hits", "n_blackout_hits",
                 "is_outside_maintenance", "planned_start_at"]
+NOT_SUBMITTED = "Not yet submitted"  # for approval: an agenda line's flag
 
 
 def agenda_lines(pack: Pack, limit: int | None = None,
@@ -324,6 +325,8 @@ def agenda_lines(pack: Pack, limit: int | None = None,
         # in shorter words; the block adds what the evidence raises
         flags = [word for word, on in (
             ("Emergency", row["change_type"] == "emergency"),
+            # on the agenda awaiting approval, or not yet submitted for it
+            (NOT_SUBMITTED, row["approval"] == "not_yet_requested"),
             (f"Collides with {many(row['n_collisions'], 'other change')}"
              if row["n_collisions"] else "", row["n_collisions"]),
             ("Freeze window", row["n_freeze_hits"]),
