@@ -190,11 +190,25 @@ def _clean(text, label: str, limit: int | None, *, required: bool) -> str:
     return text
 
 
+class Superseded(ValueError):
+    """Not recorded: another decision on the change was recorded since the
+    form showed it (`seen` of them then, `row` the latest now)."""
+
+    def __init__(self, row: dict, recorded: int):
+        super().__init__(f"{row['decided_by']} recorded {row['decision']} "
+                         f"on {row['change_id']} at {row['decided_at']}")
+        self.row, self.recorded = row, recorded
+
+
 def record(db_path, user: auth.User | None, meeting, change_id: str,
            decision: str, note: str = "", *,
-           now: datetime | None = None) -> dict:
+           now: datetime | None = None, seen: int | None = None) -> dict:
     """Record the decision on a change at a meeting (a new row: an earlier
-    decision stays in the history). Returns the row recorded."""
+    decision stays in the history). Returns the row recorded. `seen`: how
+    many decisions on it the form showed at this meeting; when another has
+    been recorded since (a second CAB member, another tab), nothing is
+    recorded and Superseded names the latest, where it silently replaced
+    it."""
     actor = _check(user, "a CAB decision")
     if decision not in DECISIONS:
         raise ValueError(f"decision {decision!r} is not one of "
@@ -213,7 +227,18 @@ def record(db_path, user: auth.User | None, meeting, change_id: str,
         # what was asked of them
         raise ValueError(f"{DECISIONS[decision]} needs {NEEDS_NOTE[decision]}"
                          ": write them in the note. Nothing was recorded.")
-    with appstate.connect(db_path, SCHEMA) as con:
+    with appstate.connect(db_path, SCHEMA) as con:  # checked and written
+        # in one write transaction: no decision can come between
+        if seen is not None:
+            before = con.execute(
+                "select meeting_at, change_id, decision, note, decided_by, "
+                "decided_at, count(*) over () from cab_decisions where "
+                "meeting_at = ? and change_id = ? order by decision_id desc "
+                "limit 1", [row["meeting_at"], row["change_id"]]).fetchone()
+            recorded = 0 if before is None else before[-1]
+            if recorded != seen:
+                raise Superseded(dict(zip(COLUMNS, before, strict=False)),
+                                 recorded)
         con.execute(INSERT, [row[c] for c in COLUMNS])
     log.info("recorded CAB decision %s on %s at %s by %s", decision,
              row["change_id"], row["meeting_at"], actor)

@@ -496,6 +496,45 @@ def test_the_form_opens_on_and_moves_to_a_change_not_decided_yet(
     assert reopened.selectbox(key="cab-decide-change").value == "C2"
 
 
+def test_a_decision_recorded_meanwhile_is_not_replaced_unsaid(
+        decided_db, monkeypatch):
+    """Two CAB members had the form open on C1; the one who saved second
+    replaced the first one's Approved with Rejected, silently. The second
+    save is refused saying who recorded what and when, keeps the form, and
+    records on a second click."""
+    first = _page(decided_db, monkeypatch)
+    assert first.selectbox(key="cab-decide-change").value == "C2"
+    first.radio(key="cab-decide-choice").set_value("Rejected")
+    first.text_area(key="cab-decide-note").input("No backout plan")
+    decisions.record(decided_db, MEMBER, MEETING, "C2", "approved",
+                     "fine by me")   # the other member, meanwhile
+    first.button(key="cab-decide-save").click().run()
+    said = " ".join(w.value for w in first.warning).replace("\\", "")
+    assert f"Not recorded: {MEMBER.actor} recorded Approved for C2 at " \
+        in said and "(note: fine by me)" in said, said
+    assert list(decisions.current(decided_db, MEETING)["decision"]) == [
+        "approved"]
+    assert first.radio(key="cab-decide-choice").value == "Rejected"
+    first.button(key="cab-decide-save").click().run()
+    assert list(decisions.current(decided_db, MEETING)["decision"]) == [
+        "rejected"]
+    assert not first.warning
+
+
+def test_record_refuses_a_decision_on_what_the_form_did_not_show(
+        decided_db):
+    decisions.record(decided_db, MEMBER, MEETING, "C1", "approved", "",
+                     seen=0)
+    with pytest.raises(decisions.Superseded) as newer:
+        decisions.record(decided_db, MEMBER, MEETING, "C1", "deferred",
+                         "waits for the DBA", seen=0)
+    assert (newer.value.recorded, newer.value.row["decision"]) == (
+        1, "approved")
+    decisions.record(decided_db, MEMBER, MEETING, "C1", "deferred",
+                     "waits for the DBA", seen=1)
+    assert len(decisions.history(decided_db, MEETING, "C1")) == 2
+
+
 @pytest.mark.parametrize("k", [1, 2])
 def test_the_undecided_count_reads_right_at_one_and_at_two(
         decided_db, monkeypatch, k):

@@ -126,7 +126,21 @@ def _save_decision(path, meeting_at) -> None:
     try:
         decisions.record(path, signin.current(), meeting_at, change_id,
                          CODES.get(state.get("cab-decide-choice"), ""),
-                         state.get("cab-decide-note", ""))
+                         state.get("cab-decide-note", ""),
+                         seen=state.get("cab-decide-seen"))
+    except decisions.Superseded as newer:
+        # another member's (or tab's) decision since the form showed the
+        # change: said, and this one kept in the form for a second save
+        row = newer.row
+        state["cab-decide-said"] = (
+            "warning", f"Not recorded: {row['decided_by']} recorded "
+            f"{decisions.label(row['decision'])} for {change_id} at "
+            f"{cab.when(row['decided_at'])} after this form showed it"
+            + (f" (note: {row['note']})" if row["note"] else "")
+            + ". Your decision is still in the form: save again to record "
+            "it in place of that one.")
+        state["cab-decide-seen"] = newer.recorded
+        return
     except (PermissionError, ValueError) as error:
         state["cab-decide-said"] = ("error", str(error))
         return
@@ -166,6 +180,8 @@ def _show_current(path, meeting_at) -> None:
     state["cab-decide-choice"] = None if last is None else \
         decisions.label(last["decision"])
     state["cab-decide-note"] = "" if last is None else last["note"]
+    # what the form shows: a decision recorded since is not replaced unsaid
+    state["cab-decide-seen"] = len(now)
 
 
 def _save_attendees(path, meeting_at, key) -> None:
