@@ -1427,7 +1427,8 @@ def downloads(frame, file_stem: str, *, rows: int | None = None) -> None:
 
     def xlsx(rows: pd.DataFrame) -> bytes:  # built on the click
         about = None if told is None else [
-            *told, ("Produced", instant(pd.Timestamp.now(tz="UTC")))]
+            *told, ("Columns", _columns_said(rows)),
+            ("Produced", instant(pd.Timestamp.now(tz="UTC")))]
         return reports.xlsx_bytes(rows, about=about)
     named = f"{_period_suffix(scope)}{asof.file_suffix()}"
     buttons = [("CSV", reports.csv_bytes, "csv", "text/csv", None)]
@@ -1525,9 +1526,17 @@ def _about(scope: Scope | None, rows: int, table: str
     return [("Changeboard page", scope.title), ("Table", table),
             ("Period", period),
             ("Filters", chosen), ("Data", scope.as_of),
-            ("Rows", f"{rows:,}"),
-            ("Columns", "as `changeboard query` names them: ids and codes "
-             "as stored, instants in UTC")]
+            ("Rows", f"{rows:,}")]
+
+
+def _columns_said(rows: pd.DataFrame) -> str:
+    """The About sheet's Columns line: a query's rows keep its names, ids
+    and codes; a table the page dresses (the CAB's decisions, its agenda)
+    is written as the page shows it, which the line said of none."""
+    if all(re.fullmatch(r"[a-z][a-z0-9_]*", str(c)) for c in rows.columns):
+        return ("as `changeboard query` names them: ids and codes as "
+                "stored, instants in UTC")
+    return "as the page shows them: its headings and words"
 
 
 # --- the page skeleton and the drill-down helpers every page shares --------

@@ -555,18 +555,25 @@ def test_a_pages_files_say_their_period_and_filters(sample_db, monkeypatch):
     assert about["Rows"] == f"{book['data'].max_row - 1:,}"
 
 
-@pytest.mark.parametrize("view, said", [
-    ("backlog", "none: the changes open at the data's as-of time, "),
-    ("cab", "the meeting of "),
-    ("calendar", "the month shown: 01 "),
-    ("data", "none: every row loaded"),
-    ("readiness", "releases going live in the 28 days from "),
+QUERY_NAMES = "as `changeboard query` names them"
+PAGE_WORDS = "as the page shows them"
+
+
+@pytest.mark.parametrize("view, said, columns", [
+    ("backlog", "none: the changes open at the data's as-of time, ",
+     QUERY_NAMES),
+    ("cab", "the meeting of ", PAGE_WORDS),
+    ("calendar", "the month shown: 01 ", QUERY_NAMES),
+    ("data", "none: every row loaded", QUERY_NAMES),
+    ("readiness", "releases going live in the 28 days from ", QUERY_NAMES),
 ])
 def test_a_page_with_its_own_dates_says_them_in_its_xlsx(
-        sample_db, monkeypatch, view, said):
+        sample_db, monkeypatch, view, said, columns):
     """The About sheet of a page without the sidebar's period read "the
     page's own dates (see its heading)": the file has no heading. It says
-    the dates the page covers."""
+    the dates the page covers. Its Columns line said every table's columns
+    were named as `changeboard query` names them, ids and codes as stored,
+    where the CAB page's tables are written as the page shows them."""
     from pathlib import Path
 
     import openpyxl
@@ -591,6 +598,7 @@ def test_a_page_with_its_own_dates_says_them_in_its_xlsx(
     about = dict(openpyxl.load_workbook(io.BytesIO(data()))[
         "About"].iter_rows(values_only=True))
     assert about["Period"].startswith(said), about["Period"]
+    assert about["Columns"].startswith(columns), about["Columns"]
 
 
 def test_a_table_of_other_dates_than_the_sidebars_names_its_own(
