@@ -369,12 +369,20 @@ def _decisions_tab() -> None:
 
 
 def _position(ids: list[str]) -> tuple[str, int | None] | None:
-    """The id typed in Find (trimmed, any case) and its position on the
-    agenda `ids` (None: not on it); None when nothing is typed."""
+    """The id typed in Find (trimmed, any case, or the number it ends in)
+    and its position on the agenda `ids` (None: not on it); None when
+    nothing is typed."""
     wanted = str(st.session_state.get(FIND) or "").strip()
     if not wanted:
         return None
     at = {c.casefold(): i for i, c in enumerate(ids)}.get(wanted.casefold())
+    if at is None and wanted.isdigit():
+        # its number alone, as it is said aloud ('3949' for CHG0003949):
+        # the one agenda id ending in that number, leading zeros aside
+        ending = [i for i, c in enumerate(ids)
+                  if (digits := re.search(r"(\d+)$", c))
+                  and int(digits.group(1)) == int(wanted)]
+        at = ending[0] if len(ending) == 1 else None
     return (wanted, None) if at is None else (ids[at], at)
 
 
