@@ -286,29 +286,22 @@ def _slow(name: str, text: str, header: list[str], *,
     nuls: list[tuple[int, str, str, str, str]] = []  # ... column, detail
     width = len(header)
     row = 0
-    try:
-        for record, spans, note in reading.csv_records(text):
-            row += 1
-            if row == 1 or not record:
-                continue  # the header; a blank line
-            if note:
-                shapes.append((row, note, json.dumps(
-                    {"_text": record[0]}, ensure_ascii=False)))
-            elif len(record) != width:
-                # one over several lines: a quote left open took the rows
-                # after it into one value, which says so
-                shapes.append((row, f"{many(len(record), 'field')}, header "
-                               f"has {width}" + (
-                                   f"; it spans {spans:,} lines (a quote "
-                                   "left open?)" if spans > 1 else ""),
-                               _raw(header, record)))
-            elif nul and any("\x00" in field for field in record):
-                nuls.append(_nul_reject(row, header, record))
-            else:
-                records.append([row, *record])
-    except csv.Error as exc:
-        raise FileError(f"{name}: malformed CSV near row {row + 1}: "
-                        f"{exc}") from exc
+    # a quote opened on a row's line and not closed on it: that line is
+    # rejected and the lines after it read as rows (reading.csv_records)
+    for record, _, note in reading.csv_records(text, width=width):
+        row += 1
+        if row == 1 or not record:
+            continue  # the header; a blank line
+        if note:
+            shapes.append((row, note, json.dumps(
+                {"_text": record[0]}, ensure_ascii=False)))
+        elif len(record) != width:
+            shapes.append((row, f"{many(len(record), 'field')}, header "
+                           f"has {width}", _raw(header, record)))
+        elif nul and any("\x00" in field for field in record):
+            nuls.append(_nul_reject(row, header, record))
+        else:
+            records.append([row, *record])
     frame = pd.DataFrame(records, columns=["row_number", *header], dtype=object)
     frame["row_number"] = frame["row_number"].astype("int64")
     frame["raw_record"] = None

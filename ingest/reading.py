@@ -298,7 +298,7 @@ def _as_table(raw: Raw) -> Raw:
     return raw
 
 
-OPEN_QUOTE = "a quote opened in this row is never closed"
+OPEN_QUOTE = "a quote opened in this row is not closed on its line"
 # the csv module's fields, as pyarrow's, are as long as a file holds: a 1 MB
 # description is a field (and a quote left open runs to the end of the file
 # before it is found)
@@ -316,37 +316,61 @@ def quotes_paired(data) -> bool:
                for at in range(0, len(octets), step)) % 2 == 0
 
 
-def csv_records(text: str, *, delimiter: str = ",", quote: str = '"'):
-    """The csv module's records of text, read strictly, each as (record,
-    lines it spans, note). A quote opened on a line and never closed ran
-    to the end of the file, taking every row after it into one value (a
-    file of 20,000 rows loaded the 10,000 before it, with exit 0): its row
-    comes as its own line, one field, with the note OPEN_QUOTE, and the
-    lines after it are read again as rows. Other malformed quoting raises
-    csv.Error."""
-    rest, before = text, 0  # the text left, and the lines read before it
-    while True:
+def csv_records(text: str, *, delimiter: str = ",", quote: str = '"',
+                width: int | None = None):
+    """The csv module's records of text, each as (record, lines it spans,
+    note). Read strictly, so that a quote opened on a line and not closed
+    on it is found: read leniently (and by pyarrow) a quote never closed
+    ran to the end of the file, taking every row after it into one value
+    (a file of 20,000 rows loaded the 10,000 before it, with exit 0). That
+    row comes as its own line, one field, noted OPEN_QUOTE, and the lines
+    after it are read again as rows; so does a record over several lines
+    of another field count than `width` (a quote closed lines later), or
+    one whose quote closes lines later before other text. A quote closed
+    before more text on its own line (`"closed"trailing`), which the
+    strict reading refuses, is read as the lenient one and pyarrow read it
+    ('closedtrailing'), that record alone."""
+    dialect = {"delimiter": delimiter, "quotechar": quote or None,
+               "quoting": csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE}
+    rest = text  # the text left to read
+    while rest:
         reader = csv.reader(io.StringIO(rest, newline=""), strict=True,
-                            delimiter=delimiter, quotechar=quote or None,
-                            quoting=csv.QUOTE_MINIMAL if quote
-                            else csv.QUOTE_NONE)
+                            **dialect)
         ended = 0  # the line the last whole record ended on
+        record = None  # what the line after `ended` reads as, when not rows
         try:
             for record in reader:
-                spans, ended = reader.line_num - ended, reader.line_num
+                spans = reader.line_num - ended
+                if spans > 1 and width is not None and record and \
+                        len(record) != width:
+                    break  # took the rows after its first line in
+                ended = reader.line_num
                 yield record, spans, None
-            return
+            else:
+                return
+            record = None
         except csv.Error as exc:
+            record = None
             if "unexpected end of data" not in str(exc):
-                raise csv.Error(f"{exc} (line {before + reader.line_num})"
-                                ) from exc
+                # that record alone, read leniently
+                lenient = csv.reader(io.StringIO(_lines_from(rest, ended),
+                                                 newline=""), strict=False,
+                                     **dialect)
+                record = next(lenient)
+                if lenient.line_num > 1:  # it closed lines later: those
+                    record = None         # lines are rows again
         lines = rest.splitlines(keepends=True)
-        opened = lines[ended].rstrip("\r\n") if ended < len(lines) else ""
-        yield [opened], 1, OPEN_QUOTE
-        before += ended + 1
+        if record is None:
+            yield [lines[ended].rstrip("\r\n") if ended < len(lines)
+                   else ""], 1, OPEN_QUOTE
+        else:
+            yield record, 1, None
         rest = "".join(lines[ended + 1:])
-        if not rest:
-            return
+
+
+def _lines_from(text: str, line: int) -> str:
+    """text from its line after `line` lines (0: all of it)."""
+    return "".join(text.splitlines(keepends=True)[line:])
 
 
 def _read(path, encodings, delimiter, quote, comment) -> Raw:
@@ -365,18 +389,15 @@ def _read(path, encodings, delimiter, quote, comment) -> Raw:
     if text is None:
         text = data.decode("ascii")
     del data
-    records, notes = None, {}
+    notes: dict[int, str] = {}
     if not paired:  # a quote left open: its row alone is rejected
-        try:
-            records = []
-            for record, _, note in csv_records(text, delimiter=delimiter,
-                                               quote=quote):
-                if note:
-                    notes[len(records)] = note
-                records.append(record)
-        except csv.Error:  # other quoting the lenient reading takes
-            records, notes = None, {}
-    if records is None:
+        records = []
+        for record, _, note in csv_records(text, delimiter=delimiter,
+                                           quote=quote):
+            if note:
+                notes[len(records)] = note
+            records.append(record)
+    else:  # the csv module's lenient reading, as before
         try:
             reader = csv.reader(io.StringIO(text, newline=""),
                                 delimiter=delimiter, quotechar=quote or None,
