@@ -94,15 +94,7 @@ recovery as (
 -- period without one in data that has some is a real zero, low once a
 -- complete month is inside it
 loaded as (
-    select
-        exists(
-            select 1
-            from deployments as d
-            left join applications as a on d.application_id = a.application_id
-            where
-                keep($application_ids, d.application_id)
-                and keep($portfolios, a.portfolio)
-        ) as has_deployments
+    select deployments_loaded($application_ids, $portfolios) as has_deployments
 ),
 
 band_inputs as (

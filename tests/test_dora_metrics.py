@@ -779,15 +779,28 @@ def test_deployment_groups_give_the_frequency_and_weekly_rows(
         == now["n"]
 
 
-def test_deployment_groups_of_windows_without_deployments(con):
+def test_deployment_groups_of_windows_without_deployments(con, given):
+    """Windows without a deployment, in data that has one (a year later):
+    a real 0. With none loaded at all, n/a: `deployment_frequency` said
+    0.0 deployments a day of BPIC 2014, which loads none, where the DORA
+    panel says n/a (nothing was measured)."""
     from tests.test_change_metrics import assert_groups_equal_the_queries
 
+    window = {"start_date": "2026-01-05", "end_date": "2026-02-02"}
+    none = assert_groups_equal_the_queries(
+        con, "deployment_frequency_groups", **window)
+    for key in ("deployment_frequency", "deployment_frequency:previous"):
+        row = none[key].iloc[0]
+        assert (row["n"], row["deploy_days"], row["n_weeks"]) == (0, 0, 4)
+        assert pd.isna(row["median_deploy_days_per_week"])
+        assert pd.isna(row["deployments_per_day"])
+    given("deployments", [dep("D1", "2027-01-05 10:00Z")])
     frames = assert_groups_equal_the_queries(
-        con, "deployment_frequency_groups", start_date="2026-01-05",
-        end_date="2026-02-02")
+        con, "deployment_frequency_groups", **window)
     for key in ("deployment_frequency", "deployment_frequency:previous"):
         row = frames[key].iloc[0]
         assert (row["n"], row["deploy_days"], row["n_weeks"],
-                row["median_deploy_days_per_week"]) == (0, 0, 4, 0)
+                row["median_deploy_days_per_week"],
+                row["deployments_per_day"]) == (0, 0, 4, 0, 0)
     assert list(frames["deployment_frequency_by_week"]["iso_week"]) == [
         "2026-W02", "2026-W03", "2026-W04", "2026-W05"]

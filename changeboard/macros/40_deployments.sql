@@ -406,14 +406,38 @@ from counted as c
 inner join medians as m on c.is_previous = m.is_previous
 order by c.is_previous;
 
+-- deployments_loaded(p_application_ids, p_portfolios): whether any
+-- deployment of the filtered applications is loaded, whatever its date.
+-- Without one the frequencies are n/a, not the 0.0 of empty weeks: nothing
+-- was measured (DevLake's "N/A. Please check if you have collected
+-- deployments"); a period without one in data that has some is a real 0.
+create or replace macro deployments_loaded(p_application_ids, p_portfolios)
+as exists(
+    select 1
+    from deployments as d
+    left join applications as a on d.application_id = a.application_id
+    where
+        keep(p_application_ids, d.application_id)
+        and keep(p_portfolios, a.portfolio)
+);
+
 -- deployment_frequency_stats(..., p_previous_too): deployment_frequency_from
 -- over the window's deployment_days (and the window before's, with
--- p_previous_too): one row, or two.
+-- p_previous_too): one row, or two; its frequencies n/a (NULL) when no
+-- deployment of the filtered applications is loaded (deployments_loaded).
 create or replace macro deployment_frequency_stats(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_profile, p_exclude_rollbacks, p_previous_too := false
 ) as table
-select *
+select
+    f.* replace (
+        case when l.is_loaded then f.deployments_per_day end
+        as deployments_per_day,
+        case when l.is_loaded then f.median_deploy_days_per_week end
+        as median_deploy_days_per_week,
+        case when l.is_loaded then f.median_deploy_days_per_month end
+        as median_deploy_days_per_month
+    )
 from
     deployment_frequency_from(
         (
@@ -426,4 +450,7 @@ from
                 ) as d
         ),
         p_start_date, p_end_date, p_profile, p_previous_too
-    );
+    ) as f
+cross join (
+    select deployments_loaded(p_application_ids, p_portfolios) as is_loaded
+) as l;
