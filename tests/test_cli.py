@@ -688,6 +688,19 @@ def test_report_cab_writes_the_pack(tiny_db, tmp_path):
     assert bad.stderr.startswith("changeboard report cab: ")
 
 
+@pytest.mark.parametrize("day, said", [
+    ("2013-02-30", "'2013-02-30' is not a date: there is no such day"),
+    ("tomorrow", "'tomorrow' is not a date: expected YYYY-MM-DD")])
+def test_a_report_date_that_names_no_day_says_so_as_query_does(
+        tiny_db, tmp_path, day, said):
+    """`report cab --date 2013-02-30` said "is not YYYY-MM-DD" of a date of
+    that form; `query` says "there is no such day"."""
+    result = changeboard("report", "cab", "--date", day, "--db",
+                         str(tiny_db), "--out", str(tmp_path / "cab.html"))
+    assert result.returncode == 2
+    assert said in result.stderr, result.stderr
+
+
 def test_a_report_takes_its_format_from_the_file_name(tiny_db, tmp_path):
     """--out cab.xlsx needed --format xlsx too; --format html --out cab.pdf
     wrote HTML into a file named .pdf, which a PDF reader refuses."""

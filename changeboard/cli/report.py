@@ -1,6 +1,7 @@
 """changeboard report cab: write the CAB pack of a meeting as HTML, PDF or
 XLSX."""
 import argparse
+import re
 import sys
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -14,7 +15,11 @@ def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not YYYY-MM-DD") from None
+        # '2013-02-30' has the form and names no day: said as query says it
+        said = "there is no such day" if re.fullmatch(
+            r"\d{4}-\d{2}-\d{2}", text.strip()) else "expected YYYY-MM-DD"
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date: {said}") from None
 
 
 def _instant(text: str) -> date | datetime:
