@@ -171,9 +171,11 @@ def check_columns(name: str, spec: Table, columns) -> None:
         message = f"{name}: unknown column {', '.join(hints)} for {spec.name}"
         delimiters = [d for d in ";\t|" if any(d in c for c in columns)]
         if len(columns) == 1 and delimiters:
-            message += (f"; the header looks {delimiters[0]!r}-delimited: "
-                        "canonical CSV uses commas")
-        elif not any("did you mean" in hint for hint in hints):
+            # one column: not extra columns, so no word of x_ names
+            raise FileError(message + f"; the header looks "
+                            f"{delimiters[0]!r}-delimited: canonical CSV "
+                            "uses commas")
+        if not any("did you mean" in hint for hint in hints):
             message += f" (columns: {', '.join(spec.columns)})"
         raise FileError(message + "; name extra columns x_...")
     missing = [c for c in spec.required if c not in columns]

@@ -130,6 +130,15 @@ def test_a_quote_left_open_says_where_and_loses_no_row_after_it(tmp_path):
         ("C1",), ("C3",), ("C4",), ("C5",)]
 
 
+def test_a_semicolon_file_is_not_told_to_name_extra_columns(tmp_path):
+    """Its error ended "name extra columns x_...", which does not apply to
+    a header read as one column."""
+    result = ingest.load_path("csv", BAD / "changes-semicolon.csv",
+                              tmp_path / "cb.duckdb")
+    assert result.error.endswith("the header looks ';'-delimited: "
+                                 "canonical CSV uses commas"), result.error
+
+
 def test_every_reject_keeps_its_raw_record_and_says_why(tmp_path):
     path = tmp_path / "cb.duckdb"
     ingest.load_path("csv", BAD / "changes-unknown-code.csv", path)
