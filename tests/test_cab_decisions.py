@@ -521,6 +521,30 @@ def test_a_decision_recorded_meanwhile_is_not_replaced_unsaid(
     assert not first.warning
 
 
+def test_a_decision_on_a_change_that_left_the_agenda_can_be_amended(
+        decided_db, monkeypatch):
+    """A load approved C1 in the source after the CAB decided it: C1 left
+    the agenda, and with it the form, so its decision could no longer be
+    amended (a CAB member's walkthrough). It stays in the form, last, said
+    to be no longer on the agenda."""
+    decisions.record(decided_db, MEMBER, MEETING, "C1", "deferred",
+                     "waits for the DBA")
+    with db.publish(decided_db) as con:
+        con.execute("update changes set approval = 'approved' "
+                    "where change_id = 'C1'")
+    app = _page(decided_db, monkeypatch)
+    pick = app.selectbox(key="cab-decide-change")
+    assert pick.options[-1] == "C1 — no longer on the agenda · Deferred"
+    assert not any(o.startswith("C1") for o in pick.options[:-1])
+    pick.set_value("C1").run()
+    app.radio(key="cab-decide-choice").set_value("Approved")
+    app.button(key="cab-decide-save").click().run()
+    assert not app.exception
+    assert dict(zip(*decisions.current(decided_db, MEETING)[
+        ["change_id", "decision"]].T.values, strict=True))["C1"] == \
+        "approved"
+
+
 def test_record_refuses_a_decision_on_what_the_form_did_not_show(
         decided_db):
     decisions.record(decided_db, MEMBER, MEETING, "C1", "approved", "",

@@ -256,6 +256,8 @@ def _decisions_tab() -> None:
     # the minutes are the meeting's whole agenda in its default window
     # (their Regenerate command's), whatever the filters or window here
     narrowed = bool(filters) or window_end is not None
+    # the meeting's whole agenda in its default window (the minutes')
+    whole = _meeting_pack(None, {}) if narrowed else pack
     if may:
         # the address in a code span, as the sidebar shows it: not a link
         actor = user.actor.replace("`", "'")
@@ -266,10 +268,14 @@ def _decisions_tab() -> None:
                       "decisions and minutes below are the meeting's "
                       "whole agenda, numbered as the minutes number it."
                       if narrowed and not agenda.empty else ""))
-        if agenda.empty:
+        # changes decided here that have left the meeting's agenda since (a
+        # load approved one in the source): still in the form, to amend
+        left_agenda = [c for c in now if c not in set(
+            whole.agenda["change_id"].tolist())]
+        if agenda.empty and not left_agenda:
             st.info("No change is on this meeting's agenda.")
         else:
-            options = list(named)
+            options = [*named, *left_agenda]
             st.session_state["cab-decide-options"] = options
             if st.session_state.get("cab-decide-change") not in options:
                 # the first change without a decision (after a reload too)
@@ -285,10 +291,12 @@ def _decisions_tab() -> None:
             left, right = st.columns([3, 2])
             left.selectbox(
                 "Agenda change", options, key="cab-decide-change",
-                format_func=lambda c: named[c]
+                format_func=lambda c: named.get(
+                    c, f"{c} — no longer on the agenda")
                 + (f" · {decisions.label(now[c])}" if c in now else ""),
                 help="Every change for decision, in agenda order; the "
-                "current decision follows the title.",
+                "current decision follows the title. Last, the changes "
+                "decided at this meeting that have left its agenda since.",
                 on_change=_show_current, args=(path, meeting_at))
             right.radio("Decision", LABELS, key="cab-decide-choice",
                         horizontal=True, index=None)
@@ -325,7 +333,6 @@ def _decisions_tab() -> None:
         return
     # the meeting's minutes, as their Regenerate command writes them:
     # the whole agenda of its default window, whatever this page's filters
-    whole = _meeting_pack(None, {}) if narrowed else pack
     built = minutes.build(whole)
     ui.table(built.decisions[minutes.ON_PAGE], f"{stem}-decisions",
              max_rows=None, height=ui.table_height(len(built.decisions), most=420),
