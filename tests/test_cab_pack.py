@@ -1787,8 +1787,11 @@ def test_the_agendas_flags_show_the_longest_line_whole(cab_db, monkeypatch):
     agenda = next(d for d in app.dataframe if "Flags" in d.value.columns)
     longest = max(len(f) for f in agenda.value["Flags"])
     assert longest > 40, agenda.value["Flags"]  # more than one flag
-    width = json.loads(agenda.proto.columns)["Flags"]["width"]
-    assert width >= min(640, 24 + 8 * longest)
+    widths = {k: v.get("width") for k, v in json.loads(
+        agenda.proto.columns).items()}
+    assert widths["Flags"] >= min(640, 24 + 8 * longest)
+    # the title at most 300 pixels: at 1280 the flags began at the edge
+    assert widths["Title"] <= 300
 
 
 def test_the_cab_pages_definitions_give_the_command_of_the_packs_numbers(

@@ -475,11 +475,17 @@ def _decide_tab() -> None:
             lines.insert(lines.columns.get_loc("Change") + 1, "Decision",
                          [decided_now.get(c, "") for c in lines["Change"]])
         # Flags as wide as its longest line (Streamlit sized it by the
-        # first rows: "Collides with 2 other changes, Blac…" further down)
+        # first rows: "Collides with 2 other changes, Blac…" further down),
+        # the title narrower than its longest: at 1280 pixels the flags
+        # began at the table's right edge (each title is whole in its
+        # block below, and on hovering)
         ui.table(lines, f"{stem}-agenda",
                  max_rows=None, height=ui.table_height(len(pack.agenda), most=420),
-                 column_config={"Flags": st.column_config.TextColumn(
-                     width=ui.text_width(lines["Flags"], 80, 640))})
+                 column_config={
+                     "Title": st.column_config.TextColumn(
+                         width=ui.text_width(lines["Title"], 120, 300)),
+                     "Flags": st.column_config.TextColumn(
+                         width=ui.text_width(lines["Flags"], 80, 640))})
         starts = list(range(0, len(pack.agenda), BLOCKS_PER_PAGE))
         pick, find = st.columns([1, 1], vertical_alignment="bottom")
         first = pick.selectbox(
