@@ -28,29 +28,17 @@ with days as materialized (
         ) as d
 ),
 
-loaded as (
-    select deployments_loaded($application_ids, $portfolios) as is_loaded
-),
-
--- its frequencies n/a when no deployment of the filtered applications is
--- loaded, as deployment_frequency_stats gives them
 totals as (
     select
-        case when f.is_previous then 'previous' else 'total' end as row_kind,
-        f.* exclude (is_previous) replace (
-            case when l.is_loaded then f.deployments_per_day end
-                as deployments_per_day,
-            case when l.is_loaded then f.median_deploy_days_per_week end
-                as median_deploy_days_per_week,
-            case when l.is_loaded then f.median_deploy_days_per_month end
-                as median_deploy_days_per_month
-        )
+        case when is_previous then 'previous' else 'total' end as row_kind,
+        * exclude (is_previous)
     from
         deployment_frequency_from(
             (select day_list from days), $start_date, $end_date, $profile,
-            $compare
-        ) as f
-    cross join loaded as l
+            $compare,
+            -- n/a with no deployment of the filtered applications loaded
+            p_loaded := deployments_loaded($application_ids, $portfolios)
+        )
 ),
 
 weeks as (

@@ -302,9 +302,12 @@ from
 -- periods inside W, zero periods included (devlake profile: every period
 -- meeting W, lower median), with n_weeks and n_months; n_rollbacks
 -- (is_rollback deployments, counted in n unless they were excluded),
--- n_excluded (failed), n_unclassified.
+-- n_excluded (failed), n_unclassified. p_loaded false (no deployment of
+-- the filtered applications loaded: deployments_loaded): the frequencies
+-- are n/a (NULL), not the 0.0 of empty weeks.
 create or replace macro deployment_frequency_from(
-    p_days, p_start_date, p_end_date, p_profile, p_previous_too
+    p_days, p_start_date, p_end_date, p_profile, p_previous_too,
+    p_loaded := true
 ) as table
 with windows as (
     select
@@ -390,13 +393,18 @@ medians as (
 select
     c.is_previous,
     c.n,
-    c.n / nullif(
-        cast(p_end_date as date) - cast(p_start_date as date), 0
-    ) as deployments_per_day,
+    case
+        when p_loaded
+            then c.n / nullif(
+                cast(p_end_date as date) - cast(p_start_date as date), 0
+            )
+    end as deployments_per_day,
     c.deploy_days,
-    m.median_deploy_days_per_week,
+    case when p_loaded then m.median_deploy_days_per_week end
+    as median_deploy_days_per_week,
     m.n_weeks,
-    m.median_deploy_days_per_month,
+    case when p_loaded then m.median_deploy_days_per_month end
+    as median_deploy_days_per_month,
     m.n_months,
     c.n_rollbacks,
     c.n_excluded,
@@ -429,15 +437,7 @@ create or replace macro deployment_frequency_stats(
     p_start_date, p_end_date, p_reporting_tz, p_application_ids,
     p_portfolios, p_profile, p_exclude_rollbacks, p_previous_too := false
 ) as table
-select
-    f.* replace (
-        case when l.is_loaded then f.deployments_per_day end
-        as deployments_per_day,
-        case when l.is_loaded then f.median_deploy_days_per_week end
-        as median_deploy_days_per_week,
-        case when l.is_loaded then f.median_deploy_days_per_month end
-        as median_deploy_days_per_month
-    )
+select *
 from
     deployment_frequency_from(
         (
@@ -449,8 +449,6 @@ from
                     p_portfolios, p_profile, p_exclude_rollbacks
                 ) as d
         ),
-        p_start_date, p_end_date, p_profile, p_previous_too
-    ) as f
-cross join (
-    select deployments_loaded(p_application_ids, p_portfolios) as is_loaded
-) as l;
+        p_start_date, p_end_date, p_profile, p_previous_too,
+        p_loaded := deployments_loaded(p_application_ids, p_portfolios)
+    );
