@@ -65,3 +65,19 @@ def open_page(view: str, start: str, end: str):
     writes them), then its page views/<view>.py, as a user following a
     link would; no exception element."""
     return open_linked(view, period="custom", **{"from": start, "to": end})
+
+
+def download_names(monkeypatch) -> list[str]:
+    """The file names of every download button drawn from now on (the
+    buttons still drawn): a list the caller reads after a run."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    named = []
+    real = DeltaGenerator.download_button
+
+    def recorded(self, label, data, file_name=None, *args, **kwargs):
+        named.append(file_name)
+        return real(self, label, data, file_name, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", recorded)
+    return named

@@ -1063,17 +1063,9 @@ def test_a_download_is_named_without_spaces(app, monkeypatch):
     'emergency_change_records-emergency ratio.csv': a file name with a
     space, which a shell reading it splits. Every download's name is made
     of letters, digits, '_', '.' and '-'; ids keep their case."""
-    from streamlit.delta_generator import DeltaGenerator
-
     from changeboard import ui
-    named = []
-    real = DeltaGenerator.download_button
-
-    def recorded(self, label, data, file_name=None, *args, **kwargs):
-        named.append(file_name)
-        return real(self, label, data, file_name, *args, **kwargs)
-
-    monkeypatch.setattr(DeltaGenerator, "download_button", recorded)
+    from tests.clicks import download_names
+    named = download_names(monkeypatch)
     app.query_params["period"] = "last_365"
     app.run()
     app.pills(key="drill").set_value("Emergency ratio").run()

@@ -523,17 +523,11 @@ def test_a_historical_view_records_no_decision_and_names_its_files(
     decision went into the live log under the "read-only" banner, on a past
     agenda; its downloads took the live files' names. The form is the live
     view's; each file name ends with the snapshot's time."""
-    from streamlit.delta_generator import DeltaGenerator
+    from tests.clicks import download_names
 
     first = _dated_snapshot(live, tmp_path, 3)
     monkeypatch.setattr(config, "DB_PATH", live)
-    named = []
-    real = DeltaGenerator.download_button
-
-    def recorded(self, label, data, file_name=None, *args, **kwargs):
-        named.append(file_name)
-        return real(self, label, data, file_name, *args, **kwargs)
-    monkeypatch.setattr(DeltaGenerator, "download_button", recorded)
+    named = download_names(monkeypatch)
     suffix = f"-as-of-{snapshots.published_at(first):%Y-%m-%dT%H-%M-%S}Z"
     for url, historical in (({"as_of": first}, True), ({}, False)):
         named.clear()
