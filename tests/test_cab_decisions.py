@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -494,6 +495,33 @@ def test_the_form_opens_on_and_moves_to_a_change_not_decided_yet(
     decisions.record(decided_db, MEMBER, MEETING, "C1", "approved", "ok")
     reopened = _page(decided_db, monkeypatch)  # all decided: the first
     assert reopened.selectbox(key="cab-decide-change").value == "C2"
+
+
+@pytest.mark.parametrize("space_mm", [220, 235, 245])
+def test_a_headings_caption_keeps_to_the_table_after_it(tmp_path, space_mm):
+    """The next CAB's PDF ended a page with 'Decisions of the last CAB' and
+    its caption, its tables on the next page (a CAB member's walkthrough).
+    A heading, its caption and a table's heading are printed with the
+    pack's stylesheet below blocks of three heights (the first leaves room
+    for a row, the others for the headings but not a row; on the tree
+    before, the headings stood alone there): they go with a row."""
+    from reports.cab import html as pack_html
+    from reports.cab import pdf
+    from reports.markup import html_table
+    from tests.test_cab_pack import pdf_pages
+    rows = html_table(pd.DataFrame({
+        "Change": [f"C{i}" for i in range(6)], "Note": ["text " * 30] * 6}),
+        "None.")
+    page = (f"<html><head><style>{pack_html.CSS}</style></head><body>"
+            f'<div style="height: {space_mm}mm"></div>'
+            "<h3>Decisions of the last CAB</h3>"
+            '<p class="meta">Decisions recorded at the meeting.</p>'
+            "<h4>Rejected, implemented anyway (6)</h4>"
+            f"{rows}"
+            "</body></html>")
+    pages = pdf_pages(pdf.print_pdf(page, tmp_path / "p.pdf"))
+    [first] = [p for p in pages if "Decisions of the last CAB" in p]
+    assert "Rejected, implemented anyway" in first and "C0" in first
 
 
 def test_a_decision_recorded_meanwhile_is_not_replaced_unsaid(
