@@ -17,6 +17,16 @@ from changeboard import config, db, snapshots
 KEY = "as-of"  # the widget; its value is a snapshot name or LIVE
 CHOSEN = "as-of-chosen"  # what this run's pages read (set by choose())
 PARAM = "as_of"  # the URL's query parameter
+VIEWED = "as-of-viewed"  # the view the last run showed
+# the dates pages open on counting from the view's day (ui.today): the CAB
+# meeting and its window's end, the calendar's day, the impact matrix's
+# go-live dates. Opened in one view they stayed in the other (the live CAB
+# page on a meeting of the snapshot's, past), so a change of view drops
+# them, from the session and the address, and each page opens on its own.
+RELATIVE_STATE = ("cab-meeting", "kept-cab-meeting", "cab-until",
+                  "kept-cab-until", "cab-until-for", "cal_day",
+                  "kept-cal_day", "go_live")
+RELATIVE_PARAMS = ("meeting", "until", "cal_day", "go_live")
 
 
 def chosen() -> str | None:
@@ -91,6 +101,13 @@ def choose() -> str | None:
         if name not in options:
             name = snapshots.LIVE
     ui.keep(PARAM, name)
+    if st.session_state.get(VIEWED, name) != name:
+        for key in RELATIVE_STATE:
+            st.session_state.pop(key, None)
+        for param in RELATIVE_PARAMS:
+            if param in st.query_params:
+                del st.query_params[param]
+    st.session_state[VIEWED] = name
     st.session_state[CHOSEN] = name
     if name == snapshots.LIVE:
         return None

@@ -358,7 +358,8 @@ def test_a_change_found_off_the_agenda_says_what_keeps_it_off(
 def test_find_takes_the_number_an_id_ends_in(cab_db, monkeypatch):
     """Typing 3949 for CHG0003949, as a number is said aloud, read 'no
     change has this id'. The one agenda id ending in that number is found
-    (C1 here, by '1' or '01')."""
+    (C1 here, by '1' or '01'); a number no agenda id ends in says so,
+    never that no change has it (H1 is in the data, off the agenda)."""
     app = _cab_page(cab_db, monkeypatch)
     for typed in ("1", "01"):
         app.text_input(key="cab-find").input(typed).run()
@@ -367,6 +368,10 @@ def test_find_takes_the_number_an_id_ends_in(cab_db, monkeypatch):
         assert any('"cab-block-C1"' in h.proto.body for h in app.get("html"))
         assert not [c for c in app.caption if "is not in the data" in
                     c.value]
+    app.text_input(key="cab-find").input("7").run()
+    assert "No change on this agenda has an id ending in 7: type the " \
+        "whole id to see why a change is not on it." in [
+            c.value for c in app.caption]
 
 
 def test_the_releases_going_live_say_the_filters_they_do_not_take(

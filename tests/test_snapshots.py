@@ -472,6 +472,16 @@ def test_a_historical_view_looks_from_the_day_its_snapshot_was_published(
     matrix.switch_page("views/environments.py").run()
     assert not matrix.exception
     assert matrix.date_input(key="go_live").value[0] == day
+    # a change of view in the session: each page opens on its own dates
+    # again (the meeting and go-live dates of the view before stayed)
+    matrix.selectbox(key="as-of").set_value(snapshots.LIVE).run()
+    assert matrix.date_input(key="go_live").value[0] == date.today()
+    meeting.selectbox(key="as-of").set_value(snapshots.LIVE).run()
+    assert meeting.date_input(key="cab-meeting").value == \
+        cab.next_meeting().date()
+    meeting.selectbox(key="as-of").set_value(first).run()
+    assert meeting.date_input(key="cab-meeting").value == \
+        cab.next_meeting(published).date()
 
 
 def test_an_as_of_in_the_address_names_a_version_as_the_cli_reads_it(

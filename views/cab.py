@@ -401,6 +401,11 @@ def _not_on_agenda(wanted: str) -> str:
     row = ui.query("cab_decided_changes", change_ids=[wanted],
                    **pack.filters).iloc[0]
     said = ui.plain(wanted)
+    if not row["is_known"] and wanted.isdigit():
+        # a number alone names an agenda change's id ending in it; off the
+        # agenda it said 'no change has this id' of CHG0000804's 804
+        return (f"No change on this agenda has an id ending in {said}: "
+                "type the whole id to see why a change is not on it.")
     if not row["is_known"]:
         return f"{said} is not in the data: no change has this id."
     if not row["is_in_filters"]:
