@@ -1797,6 +1797,18 @@ def test_the_agendas_flags_show_the_longest_line_whole(cab_db, monkeypatch):
     assert widths["Flags"] >= min(640, 24 + 8 * longest)
     # the title at most 300 pixels: at 1280 the flags began at the edge
     assert widths["Title"] <= 300
+    # once the meeting has a decision, a Decision column beside the id:
+    # the title and it narrower, or the flags began beyond the edge
+    from changeboard import auth, decisions
+    decisions.record(cab_db, auth.single_user(), MEETING,
+                     agenda.value["Change"].iloc[0], "approved")
+    app = _cab_page(cab_db, monkeypatch)
+    agenda = next(d for d in app.dataframe if "Flags" in d.value.columns)
+    widths = {k: v.get("width") for k, v in json.loads(
+        agenda.proto.columns).items()}
+    assert list(agenda.value.columns[:3]) == ["#", "Change", "Decision"]
+    assert widths["Title"] <= 180 and widths["Decision"] <= 110
+    assert widths["Flags"] >= min(640, 24 + 8 * longest)
 
 
 def test_the_cab_pages_definitions_give_the_command_of_the_packs_numbers(

@@ -487,8 +487,14 @@ def _decide_tab() -> None:
         ui.table(lines, f"{stem}-agenda",
                  max_rows=None, height=ui.table_height(len(pack.agenda), most=420),
                  column_config={
+                     # narrower beside a Decision column, itself the
+                     # width of 'Approved' ('Approved with conditions'
+                     # whole on hovering): the flags began beyond the
+                     # table's edge at 1280
                      "Title": st.column_config.TextColumn(
-                         width=ui.text_width(lines["Title"], 120, 300)),
+                         width=ui.text_width(lines["Title"], 120,
+                                             180 if decided_now else 300)),
+                     "Decision": st.column_config.TextColumn(width=110),
                      "Flags": st.column_config.TextColumn(
                          width=ui.text_width(lines["Flags"], 80, 640))})
         starts = list(range(0, len(pack.agenda), BLOCKS_PER_PAGE))
