@@ -2829,7 +2829,12 @@ def test_for_decision_says_it_holds_changes_not_yet_submitted_too(
     [said] = [c.value for c in app.caption
               if c.value.startswith("Normal and emergency changes")]
     assert ("not yet approved: awaiting approval, or not yet submitted for "
-            "it (flagged Not yet submitted)") in said
+            "it (flagged Not yet submitted); by risk, highest first, then by "
+            "planned start") in said  # it read 'very high risk first'
+    order = built.agenda.assign(rank=built.agenda["risk"].map(
+        {"very_high": 1, "high": 2, "moderate": 3, "low": 4}))
+    assert list(order["change_id"]) == list(order.sort_values(
+        ["rank", "planned_start_at", "change_id"])["change_id"])
     agenda = next(d.value for d in app.dataframe if "Flags" in d.value.columns)
     flagged = dict(zip(agenda["Change"], agenda["Flags"].str.contains(
         "Not yet submitted"), strict=True))

@@ -461,7 +461,7 @@ def _decide_tab() -> None:
     st.caption(
         "Normal and emergency changes that need CAB, planned in the review "
         "window and not yet approved: awaiting approval, or not yet "
-        f"submitted for it (flagged {cab.NOT_SUBMITTED}); very high risk "
+        f"submitted for it (flagged {cab.NOT_SUBMITTED}); by risk, highest "
         "first, then by planned start. Each change's block below weighs its "
         "evidence over implemented changes before the meeting (its n).")
     if pack.agenda.empty:
