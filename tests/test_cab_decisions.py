@@ -540,6 +540,8 @@ def test_a_decision_recorded_meanwhile_is_not_replaced_unsaid(
     said = " ".join(w.value for w in first.warning).replace("\\", "")
     assert f"Not recorded: {MEMBER.actor} recorded Approved for C2 at " \
         in said and "(note: fine by me)" in said, said
+    assert re.search(rf"at \w{{3}} \d\d \w{{3}} \d{{4}} \d\d:\d\d "
+                     rf"\({config.REPORTING_TZ}\) after", said), said
     assert list(decisions.current(decided_db, MEETING)["decision"]) == [
         "approved"]
     assert first.radio(key="cab-decide-choice").value == "Rejected"

@@ -135,7 +135,8 @@ def _save_decision(path, meeting_at) -> None:
         state["cab-decide-said"] = (
             "warning", f"Not recorded: {row['decided_by']} recorded "
             f"{decisions.label(row['decision'])} for {change_id} at "
-            f"{cab.when(row['decided_at'])} after this form showed it"
+            f"{cab.when(row['decided_at'])} ({config.REPORTING_TZ}) after "
+            "this form showed it"
             + (f" (note: {row['note']})" if row["note"] else "")
             + ". Your decision is still in the form: save again to record "
             "it in place of that one.")
