@@ -551,6 +551,28 @@ def test_a_decision_recorded_meanwhile_is_not_replaced_unsaid(
     assert not first.warning
 
 
+def test_what_was_written_for_a_change_and_not_saved_comes_back(
+        decided_db, monkeypatch):
+    """A note typed for one change was lost when another was picked in the
+    form (a CAB member's walkthrough): it comes back with its change,
+    unsaved, and says so."""
+    app = _page(decided_db, monkeypatch)
+    assert app.selectbox(key="cab-decide-change").value == "C2"
+    app.radio(key="cab-decide-choice").set_value("Rejected")
+    app.text_area(key="cab-decide-note").input("No backout plan")
+    app.selectbox(key="cab-decide-change").set_value("C1").run()
+    assert app.radio(key="cab-decide-choice").value is None
+    assert app.text_area(key="cab-decide-note").value == ""
+    app.selectbox(key="cab-decide-change").set_value("C2").run()
+    assert app.radio(key="cab-decide-choice").value == "Rejected"
+    assert app.text_area(key="cab-decide-note").value == "No backout plan"
+    assert any("not saved is back in the form" in i.value for i in app.info)
+    assert decisions.current(decided_db, MEETING).empty
+    app.button(key="cab-decide-save").click().run()
+    assert list(decisions.current(decided_db, MEETING)["note"]) == [
+        "No backout plan"]
+
+
 def test_a_decision_on_a_change_that_left_the_agenda_can_be_amended(
         decided_db, monkeypatch):
     """A load approved C1 in the source after the CAB decided it: C1 left

@@ -146,6 +146,7 @@ def _save_decision(path, meeting_at) -> None:
         state["cab-decide-said"] = ("error", str(error))
         return
     said = f"Recorded {state['cab-decide-choice'].lower()} for {change_id}."
+    state.pop(SHOWN, None)  # saved: nothing of it is a draft
     options = state.get("cab-decide-options") or []
     following = _undecided_after(path, meeting_at, options, change_id)
     if following is None:
@@ -172,15 +173,29 @@ def _undecided_after(path, meeting_at, options: list[str],
 def _show_current(path, meeting_at) -> None:
     """The form starts from the picked change's current decision and note
     (a new decision: none picked, no note; Approved preselected was one
-    click from an approval nobody chose)."""
+    click from an approval nobody chose), or from what was written for it
+    and not saved: a note typed for one change was lost when another was
+    picked, and is kept until it is saved or the change shown again."""
     state = st.session_state
     change_id = state.get("cab-decide-change")
+    drafts = state.setdefault(DRAFTS, {})
+    form = (state.get("cab-decide-choice"), state.get("cab-decide-note", ""))
+    shown = state.get(SHOWN)  # (meeting, change, what it was loaded with)
+    if shown is not None and shown[:2] != (meeting_at, change_id) and \
+            form != shown[2] and (form[0] is not None or form[1].strip()):
+        drafts[shown[:2]] = form
     now = decisions.history(path, meeting_at, change_id) \
         if change_id else pd.DataFrame()
     last = now.iloc[-1] if len(now) else None
-    state["cab-decide-choice"] = None if last is None else \
-        decisions.label(last["decision"])
-    state["cab-decide-note"] = "" if last is None else last["note"]
+    loaded = (None if last is None else decisions.label(last["decision"]),
+              "" if last is None else last["note"])
+    draft = drafts.pop((meeting_at, change_id), None)
+    state["cab-decide-choice"], state["cab-decide-note"] = draft or loaded
+    if draft:
+        state["cab-decide-said"] = (
+            "info", f"What was written for {change_id} and not saved is "
+            "back in the form.")
+    state[SHOWN] = (meeting_at, change_id, loaded)
     # what the form shows: a decision recorded since is not replaced unsaid
     state["cab-decide-seen"] = len(now)
 
@@ -655,6 +670,8 @@ ATTENDEES = "cab-attendees-"  # the attendees' box of a meeting: + its time
 INPUTS = ("cab-decide-change", "cab-decide-choice", "cab-decide-note",
           "cab-detail", "cab-history", "cab-find")
 FORM_MEETING = "cab-decide-meeting"  # the meeting the decision form is for
+SHOWN = "cab-decide-shown"  # the change the form shows, as it was loaded
+DRAFTS = "cab-decide-drafts"  # what was written for a change, not saved
 UNTIL_FOR = "cab-until-for"  # the meeting the window's end was set for
 FIND = "cab-find"  # an agenda change looked up by its id
 SCROLL_TO = "cab-scroll-to"  # the change found, whose block to scroll to
