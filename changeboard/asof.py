@@ -135,8 +135,8 @@ def _named(given: str, kept: list[str]) -> str:
         raise snapshots.SnapshotError("no such snapshot is kept")
     raise snapshots.SnapshotError(
         f"it names {len(starting)} versions ("
-        + ", ".join(starting[:3]) + (", …" if len(starting) > 3 else "")
-        + "): give more of the name")
+        + ", ".join(f"{n} (live)" if n == live else n for n in starting[:3])
+        + (", …" if len(starting) > 3 else "") + "): give more of the name")
 
 
 def selector() -> None:

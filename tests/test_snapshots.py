@@ -507,6 +507,12 @@ def test_an_as_of_in_the_address_names_a_version_as_the_cli_reads_it(
     assert now.selectbox(key="as-of").value == snapshots.LIVE
     one = _app(as_of=second[:-3]).run()
     assert "Historical view" in warned(one) and second in warned(one)
+    # a start the live file's name shares too says which one is live, as
+    # the CLI does
+    today = _dated_snapshot(live, tmp_path, 0, ids=("APP-4",))
+    both = _app(as_of=today[:10]).run()
+    assert f"{snapshots.version_name(live)} (live)" in warned(both), \
+        warned(both)
 
 
 def test_report_cab_as_of_says_which_version_it_read(live, tmp_path,
