@@ -288,7 +288,7 @@ def _slow(name: str, text: str, header: list[str], *,
     row = 0
     # a quote opened on a row's line and not closed on it: that line is
     # rejected and the lines after it read as rows (reading.csv_records)
-    for record, _, note in reading.csv_records(text, width=width):
+    for record, note in reading.csv_records(text, width=width):
         row += 1
         if row == 1 or not record:
             continue  # the header; a blank line

@@ -318,17 +318,17 @@ def quotes_paired(data) -> bool:
 
 def csv_records(text: str, *, delimiter: str = ",", quote: str = '"',
                 width: int | None = None):
-    """The csv module's records of text, each as (record, lines it spans,
-    note). Read strictly, so that a quote opened on a line and not closed
-    on it is found: read leniently (and by pyarrow) a quote never closed
-    ran to the end of the file, taking every row after it into one value
-    (a file of 20,000 rows loaded the 10,000 before it, with exit 0). That
-    row comes as its own line, one field, noted OPEN_QUOTE, and the lines
-    after it are read again as rows; so does a record over several lines
-    of another field count than `width` (a quote closed lines later), or
-    one whose quote closes lines later before other text. A quote closed
-    before more text on its own line (`"closed"trailing`), which the
-    strict reading refuses, is read as the lenient one and pyarrow read it
+    """The csv module's records of text, each as (record, note). Read
+    strictly, so that a quote opened on a line and not closed on it is
+    found: read leniently (and by pyarrow) a quote never closed ran to the
+    end of the file, taking every row after it into one value (a file of
+    20,000 rows loaded the 10,000 before it, with exit 0). That row comes
+    as its own line, one field, noted OPEN_QUOTE, and the lines after it
+    are read again as rows; so does a record over several lines of another
+    field count than `width` (a quote closed lines later), or one whose
+    quote closes lines later before other text. A quote closed before more
+    text on its own line (`"closed"trailing`), which the strict reading
+    refuses, is read as the lenient one and pyarrow read it
     ('closedtrailing'), that record alone."""
     dialect = {"delimiter": delimiter, "quotechar": quote or None,
                "quoting": csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE}
@@ -337,40 +337,33 @@ def csv_records(text: str, *, delimiter: str = ",", quote: str = '"',
         reader = csv.reader(io.StringIO(rest, newline=""), strict=True,
                             **dialect)
         ended = 0  # the line the last whole record ended on
-        record = None  # what the line after `ended` reads as, when not rows
+        lenient = False  # the record from the line after `ended` fails
         try:
             for record in reader:
-                spans = reader.line_num - ended
-                if spans > 1 and width is not None and record and \
-                        len(record) != width:
+                if reader.line_num - ended > 1 and width is not None and \
+                        record and len(record) != width:
                     break  # took the rows after its first line in
                 ended = reader.line_num
-                yield record, spans, None
+                yield record, None
             else:
                 return
-            record = None
         except csv.Error as exc:
-            record = None
-            if "unexpected end of data" not in str(exc):
-                # that record alone, read leniently
-                lenient = csv.reader(io.StringIO(_lines_from(rest, ended),
-                                                 newline=""), strict=False,
-                                     **dialect)
-                record = next(lenient)
-                if lenient.line_num > 1:  # it closed lines later: those
-                    record = None         # lines are rows again
+            lenient = "unexpected end of data" not in str(exc)
         lines = rest.splitlines(keepends=True)
+        record = None
+        if lenient:  # that record alone, read leniently
+            reader = csv.reader(io.StringIO("".join(lines[ended:]),
+                                            newline=""), strict=False,
+                                **dialect)
+            record = next(reader)
+            if reader.line_num > 1:  # it closed lines later: those lines
+                record = None        # are rows again
         if record is None:
             yield [lines[ended].rstrip("\r\n") if ended < len(lines)
-                   else ""], 1, OPEN_QUOTE
+                   else ""], OPEN_QUOTE
         else:
-            yield record, 1, None
+            yield record, None
         rest = "".join(lines[ended + 1:])
-
-
-def _lines_from(text: str, line: int) -> str:
-    """text from its line after `line` lines (0: all of it)."""
-    return "".join(text.splitlines(keepends=True)[line:])
 
 
 def _read(path, encodings, delimiter, quote, comment) -> Raw:
@@ -392,7 +385,7 @@ def _read(path, encodings, delimiter, quote, comment) -> Raw:
     notes: dict[int, str] = {}
     if not paired:  # a quote left open: its row alone is rejected
         records = []
-        for record, _, note in csv_records(text, delimiter=delimiter,
+        for record, note in csv_records(text, delimiter=delimiter,
                                            quote=quote):
             if note:
                 notes[len(records)] = note
