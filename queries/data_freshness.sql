@@ -3,6 +3,9 @@
 -- docs/metrics.md C10: freshness = the last succeeded
 -- ingest_batches.finished_at; a table with rows but no successful load of that
 -- source has last_loaded_at NULL.
+-- n_batches: every load of the table from the source, failed ones too
+-- (n_failed_batches of them; data_status's n_batches counts the loads that
+-- succeeded, of every table).
 with stored as (
     select
         'applications' as table_name,

@@ -22,6 +22,8 @@
 -- changes_first_at, changes_last_at: when the changes' records begin and
 -- end (the first created, the last created or closed; NULL with no
 -- change), so a page whose period holds no change can say where they are.
+-- n_batches: the loads that succeeded, of every table (data_freshness counts
+-- each table's loads, failed ones too, beside its n_failed_batches).
 -- Read from derived_data_status (changeboard/macros/60_data.sql), computed
 -- at each publish.
 with status as (

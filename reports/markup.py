@@ -66,8 +66,7 @@ def _cell(column: str, value) -> str:
         return f"<td>{running(value)}</td>"
     text = as_text(value)
     if " – " in text:  # a span: each end stays whole
-        return "<td>" + " – ".join(f'<span class="nw">{escape(part)}</span>'
-                                   for part in text.split(" – ")) + "</td>"
+        return f"<td>{_span(text)}</td>"
     if _INSTANT.fullmatch(text):  # its day and its time, each whole
         day, time = text.rsplit(" ", 1)
         return (f'<td class="nw inst"><span class="nw">{escape(day)}</span> '
@@ -75,6 +74,22 @@ def _cell(column: str, value) -> str:
     if " " in text and not _WHOLE.search(text):  # words, no id among them
         return f'<td class="nw words">{escape(text)}</td>'
     return f'<td class="nw">{escape(text)}</td>'
+
+
+_TIME = re.compile(r"\d\d:\d\d")
+
+
+def _span(text: str) -> str:
+    """A span's cell text: each end whole, and the dash never first on a
+    line; one day's span, 'Wed 09 Dec 2026 15:00 – 17:00', may wrap after
+    its day only (it printed '15:00' above '– 17:00')."""
+    first, _, last = text.partition(" – ")
+    if _INSTANT.fullmatch(first) and _TIME.fullmatch(last):
+        day, time = first.rsplit(" ", 1)
+        return (f'<span class="nw">{escape(day)}</span> '
+                f'<span class="nw">{escape(time)} – {escape(last)}</span>')
+    return "&nbsp;– ".join(f'<span class="nw">{escape(part)}</span>'
+                           for part in text.split(" – "))
 
 
 def html_table(frame: pd.DataFrame, empty: str) -> str:

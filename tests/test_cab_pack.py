@@ -1686,6 +1686,20 @@ def test_running_text_keeps_ids_host_names_and_hours_whole():
 
 
 
+def test_a_span_wraps_after_its_day_and_never_before_its_dash():
+    """The minutes' plan 'Wed 09 Dec 2026 15:00 – 17:00' printed '15:00'
+    above '– 17:00': one day's span may wrap after its day only, and a span
+    of two days keeps its dash at the end of the first line."""
+    from reports.markup import html_table
+    table = html_table(pd.DataFrame({"Planned": [
+        "Wed 09 Dec 2026 15:00 – 17:00",
+        "Sun 13 Dec 2026 21:00 – Mon 14 Dec 2026 00:45"]}), "none")
+    assert ('<td><span class="nw">Wed 09 Dec 2026</span> '
+            '<span class="nw">15:00 – 17:00</span></td>') in table
+    assert ('<td><span class="nw">Sun 13 Dec 2026 21:00</span>&nbsp;– '
+            '<span class="nw">Mon 14 Dec 2026 00:45</span></td>') in table
+
+
 def test_a_cell_may_wrap_only_where_its_words_allow_it():
     """A cell stays on one line (td.nw); on a landscape page an instant may
     wrap between its day and its time (each whole) and plain words between
