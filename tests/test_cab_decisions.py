@@ -687,6 +687,11 @@ def test_the_page_records_a_decision_in_single_user_mode(decided_db,
     shown = [d.value for d in app.dataframe
              if "Times recorded" in d.value.columns]
     assert shown and list(shown[0]["Change"]) == ["C2", "C1"]  # agenda order
+    # each instant's zone in its heading, as on the pack's pages
+    assert "Decided (UTC)" in shown[0].columns
+    history = next(d.value for d in app.dataframe
+                   if "Current" in d.value.columns)
+    assert "Decided (UTC)" in history.columns
     # the For decision tab says them too: its agenda's Decision column and
     # each block (a rejection showed nowhere but this tab); opened by its
     # tab (with no ?tab, the page opens the tab open last: this one)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from changeboard import asof, auth, config, db, decisions, signin, ui
 from reports import cab, decided, minutes
+from reports.text import zone_name
 
 # the meeting sets the dates: no period picker
 status, _, filters = ui.page("CAB pack", period=False)
@@ -350,9 +351,12 @@ def _decisions_tab() -> None:
     # the meeting's minutes, as their Regenerate command writes them:
     # the whole agenda of its default window, whatever this page's filters
     built = minutes.build(whole)
-    ui.table(built.decisions[minutes.ON_PAGE], f"{stem}-decisions",
-             max_rows=None, height=ui.table_height(len(built.decisions), most=420),
-             download=built.decisions)
+    decided_in = f"Decided ({zone_name(whole.reporting_tz)})"
+    zoned = {"Decided": decided_in}
+    ui.table(built.decisions[minutes.ON_PAGE].rename(columns=zoned),
+             f"{stem}-decisions", max_rows=None,
+             height=ui.table_height(len(built.decisions), most=420),
+             download=built.decisions.rename(columns=zoned))
     if built.undecided:
         st.caption(f"{ui.many(len(built.undecided), 'agenda change')} not "
                    "decided yet" + (
@@ -366,7 +370,8 @@ def _decisions_tab() -> None:
     st.dataframe(pd.DataFrame({
         "Decision": past["decision"].map(decisions.label),
         "Note": past["note"], "Decided by": past["decided_by"],
-        "Decided": [cab.when(t) for t in past["decided_at"]],
+        decided_in: [cab.when(t, whole.reporting_tz)
+                     for t in past["decided_at"]],
         "Current": past["is_current"]}), hide_index=True)
     stem_m = f"cab-minutes-{meeting:%Y-%m-%d}{asof.file_suffix()}"
     st.caption("Minutes: every decision with its note, who and when, and "
