@@ -100,6 +100,48 @@ def commented_rule() -> str | None:
     return None
 
 
+def rule_fault() -> str | None:
+    """The role settings holding a rule that, as written, would match
+    nobody, silently: a '#' (commented_rule), rules separated by ';' or
+    spaces, a domain without its '@' (`acme.com`), an e-mail or a domain
+    that is not one, `group:` with no name. Said with the fix, naming the
+    setting and the rule's place, not its value (as a misspelt setting
+    is); None when every rule can match."""
+    commented = commented_rule()
+    if commented:
+        return commented
+    faults = []
+    for role in ROLES:
+        rules = [r.strip() for r in config.env(role.setting).split(",")]
+        for number, rule in enumerate(rules, 1):
+            fault = _fault(rule)
+            if fault:
+                place = f"rule {number}" if len(rules) > 1 else "its rule"
+                faults.append(f"{role.setting}: {place} {fault}")
+    if not faults:
+        return None
+    return ("; ".join(faults) + ". As written, "
+            + ("it matches" if len(faults) == 1 else "they match")
+            + " nobody: a rule is an e-mail (ann@acme.com), a domain "
+            "(@acme.com), group:NAME or *, and rules are separated by commas")
+
+
+def _fault(rule: str) -> str | None:
+    """What is wrong with one rule as written (None: nothing)."""
+    if rule in ("", "*"):  # '' after a trailing comma: no rule
+        return None
+    if rule.lower().startswith("group:"):
+        return None if rule[len("group:"):].strip() else "names no group"
+    if ";" in rule or any(c.isspace() for c in rule):
+        return "holds a ';' or a space (two rules where one was meant?)"
+    if "@" not in rule:
+        return "has no '@' (a domain is written with its '@': @acme.com)"
+    name, _, domain = rule.partition("@")
+    if not domain or "@" in domain:
+        return "is not an e-mail" if name else "is not an e-mail domain"
+    return None
+
+
 def _rules(role: Role) -> list[str]:
     return [r.strip().lower() for r in config.env(role.setting).split(",")
             if r.strip()]
@@ -109,8 +151,8 @@ def _matches(rule: str, email: str, groups: set[str],
              verified: bool) -> bool:
     if rule == "*":
         return True
-    if rule.startswith("group:"):
-        return rule[len("group:"):] in groups
+    if rule.startswith("group:"):  # 'group: cab' names the group cab
+        return rule[len("group:"):].strip() in groups
     if not verified:  # an e-mail anyone may have typed is nobody's
         return False
     if rule.startswith("@"):

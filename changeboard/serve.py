@@ -149,9 +149,14 @@ def signin(name: str, hosts: list[str] | None = None, *,
         print(warning, file=sys.stderr, flush=True)
     if hosts is not None:
         check_hosts(section, hosts)
-    commented = auth.commented_rule()
-    if commented:
-        raise Refused(commented)
+    fault = auth.rule_fault()
+    if fault:
+        raise Refused(fault)
+    if "CHANGEBOARD_VIEWERS" not in os.environ:
+        print("warning: CHANGEBOARD_VIEWERS is not set: anyone the identity "
+              "provider signs in may read every page (its default, *); "
+              "name who may (@acme.com, group:NAME), or set it to * to say "
+              "so", file=sys.stderr, flush=True)
     try:  # the app would refuse every sign-in
         auth.session_hours()
     except ValueError as exc:

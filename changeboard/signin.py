@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import math
+import re
 import sqlite3
 import threading
 import time
@@ -279,7 +280,7 @@ def _failure_reason(record: logging.LogRecord
     message = record.getMessage()
     if message.startswith("Error during authentication"):
         error = message.split(":", 1)[1].split(". Error description", 1)[0]
-        error = error.strip()[:80]
+        error = error.strip()[:80]  # a code, or what was withheld
         why = (" (the user cancelled, or the app is not assigned to them "
                "there)" if error == "access_denied" else "")
         return (f"the identity provider answered the sign-in with the error "
@@ -310,6 +311,35 @@ def _failure_reason(record: logging.LogRecord
         cause = f"the sign-in could not be completed ({name}: {error or exc})"
     return cause, "Changeboard could not complete it with your " \
         "organisation's sign-in service"
+
+
+# an OAuth error code (RFC 6749: access_denied, invalid_request, ...)
+_ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+DESCRIPTION_LOGGED = 200  # characters of the provider's error_description
+
+
+class _UntrustedCallback(logging.Filter):
+    """Streamlit logs a callback's ?error= and ?error_description= before it
+    checks the callback's state, so anyone can send it any text, which the
+    nginx site logs nowhere (the callback's query holds the one-time code):
+    `?error=access_denied 2026-12-06 ... changeboard.signin: signed in
+    mallory@... as Data admin` put a sign-in that never happened in the
+    log. Its line keeps an error that is an OAuth error code, and the
+    description quoted and cut short; other text is withheld, counted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Error during authentication") and \
+                isinstance(record.args, tuple) and len(record.args) == 2:
+            error, description = str(record.args[0] or ""), record.args[1]
+            if description is not None:
+                description = str(description)
+                description = repr(description[:DESCRIPTION_LOGGED]) + (
+                    "…" if len(description) > DESCRIPTION_LOGGED else "")
+            record.args = (
+                error if _ERROR_CODE.fullmatch(error) else
+                f"(not an OAuth error code: {len(error)} characters, "
+                "withheld)", description)
+        return True
 
 
 class _FailedSignIn(logging.Handler):
@@ -348,6 +378,8 @@ def _install() -> None:
         ours.addHandler(handler)  # propagating still: the root has none
         ours.setLevel(logging.INFO)
     watched = logging.getLogger(STREAMLIT_AUTH_LOG)
+    if not any(isinstance(f, _UntrustedCallback) for f in watched.filters):
+        watched.addFilter(_UntrustedCallback())
     if not any(isinstance(h, _FailedSignIn) for h in watched.handlers):
         watched.addHandler(_FailedSignIn(level=logging.WARNING))
 
@@ -388,8 +420,14 @@ def _log_sign_in(user: auth.User, claims: dict) -> None:
         return
     claim = config.env("CHANGEBOARD_GROUPS_CLAIM")
     groups = claims.get(claim)
-    log.warning("signed in %s with no Changeboard role: the token's %s "
-                "claim %s; its claims: %s", user.email or "(no e-mail)",
+    # which it was, an e-mail rule or a group rule, is the admin's to see:
+    # the e-mail (and whether it counts) and whether the groups came
+    log.warning("signed in %s with no Changeboard role: no rule of %s "
+                "matches its e-mail%s or its groups (the token's %s claim "
+                "%s); its claims: %s", user.email or "(no e-mail)",
+                " or ".join(r.setting for r in auth.ROLES),
+                ", which the provider marks unverified (no e-mail or "
+                "domain rule counts it)" if auth.unverified(claims) else "",
                 claim, "is missing" if groups is None else
                 f"holds {len(groups) if isinstance(groups, list) else 1} "
                 "value(s)", ", ".join(sorted(claims)))

@@ -82,6 +82,39 @@ def test_a_role_setting_holding_a_comment_is_named(monkeypatch):
     assert auth.commented_rule() is None
 
 
+def test_role_rules_that_would_match_nobody_are_named(monkeypatch):
+    """An admin wrote CHANGEBOARD_VIEWERS=acme.com, CHANGEBOARD_DATA_ADMINS=
+    "ann@acme.com; bob@acme.com" and CHANGEBOARD_CAB_MEMBERS="group:
+    cab-id": the app started and nobody had a role. Each faulty rule is
+    named by its setting and place (never its value), with the fix; a space
+    after group: names the group."""
+    monkeypatch.setenv("CHANGEBOARD_VIEWERS", "acme.com")
+    monkeypatch.setenv("CHANGEBOARD_DATA_ADMINS", "ann@acme.com; bob@acme.com")
+    monkeypatch.setenv("CHANGEBOARD_CAB_MEMBERS", "group: cab-id")
+    said = auth.rule_fault()
+    assert said == (
+        "CHANGEBOARD_DATA_ADMINS: its rule holds a ';' or a space (two "
+        "rules where one was meant?); CHANGEBOARD_VIEWERS: its rule has no "
+        "'@' (a domain is written with its '@': @acme.com). As written, "
+        "they match nobody: a rule is an e-mail (ann@acme.com), a domain "
+        "(@acme.com), group:NAME or *, and rules are separated by commas")
+    assert "acme.com;" not in said and "cab-id" not in said
+    assert [r.name for r in auth.roles_for("x@y.z", ["cab-id"])] == [
+        "cab_member"]
+    for viewers, fault in [("x@y.z, @", "rule 2 is not an e-mail domain"),
+                           ("ann@", "its rule is not an e-mail"),
+                           ("a@b@c", "its rule is not an e-mail")]:
+        monkeypatch.setenv("CHANGEBOARD_VIEWERS", viewers)
+        monkeypatch.setenv("CHANGEBOARD_DATA_ADMINS", "ann@acme.com,")
+        monkeypatch.setenv("CHANGEBOARD_CAB_MEMBERS", "group:")
+        assert auth.rule_fault().startswith(
+            "CHANGEBOARD_CAB_MEMBERS: its rule names no group; "
+            f"CHANGEBOARD_VIEWERS: {fault}. As written"), viewers
+    monkeypatch.setenv("CHANGEBOARD_VIEWERS", "*, @acme.com, group:Ops Team")
+    monkeypatch.setenv("CHANGEBOARD_CAB_MEMBERS", "chair@acme.com")
+    assert auth.rule_fault() is None
+
+
 def test_a_cab_member_may_decide_and_a_viewer_or_data_admin_may_not(roles):
     roles(admins="ann@acme.com", viewers="@acme.com",
           cab="group:cab, chair@acme.com")

@@ -281,6 +281,28 @@ def test_a_role_setting_with_a_comment_after_it_is_refused_at_start(
     assert said.returncode == 0, said.stderr
 
 
+def test_role_rules_that_match_nobody_stop_the_start_and_open_viewers_are_said(
+        tmp_path):
+    """Role settings written wrong (a domain without its '@') started a
+    service where nobody had a role, silently; CHANGEBOARD_VIEWERS unset
+    lets anyone the provider signs in read every page, which the start now
+    says."""
+    said = _launch("--allowed-hosts", "cb.example.com", env={
+        **SIGN_IN, "CHANGEBOARD_VIEWERS": "acme.com"}, tmp=tmp_path)
+    assert said.returncode == 2 and not said.stdout
+    assert "CHANGEBOARD_VIEWERS: its rule has no '@'" in said.stderr
+    said = _launch("--allowed-hosts", "cb.example.com", env={
+        **SIGN_IN, "CHANGEBOARD_VIEWERS": "@acme.com"}, tmp=tmp_path)
+    assert said.returncode == 0, said.stderr
+    assert "CHANGEBOARD_VIEWERS is not set" not in said.stderr
+    unset = {k: v for k, v in SIGN_IN.items() if k != "CHANGEBOARD_VIEWERS"}
+    said = _launch("--allowed-hosts", "cb.example.com", env=unset,
+                   tmp=tmp_path)
+    assert said.returncode == 0, said.stderr
+    assert "warning: CHANGEBOARD_VIEWERS is not set: anyone the identity " \
+        "provider signs in may read every page" in said.stderr
+
+
 def _names_the_code_reads() -> set[str]:
     """Every whole CHANGEBOARD_* name the code and the deploy files quote
     ("CHANGEBOARD_DB", ${CHANGEBOARD_ALLOWED_HOSTS})."""

@@ -95,6 +95,8 @@ def test_a_viewer_sees_the_history_but_no_upload_control(db_copy):
     assert not [b for b in app.button if b.key == "data_commit"]
     assert "Load a file" not in [s.value for s in app.subheader]
     assert any("needs the data admin role" in i.value for i in app.info)
+    # the role as the sidebar names it ('a viewer' here, 'Viewer' there)
+    assert any(i.value.endswith("(you are Viewer).") for i in app.info)
     caption = _sidebar(app).replace("\\", "")
     assert VIEWER in caption and "Role: Viewer" in caption
     assert [b.label for b in app.sidebar.button] == ["Sign out"]

@@ -355,8 +355,11 @@ def test_an_unverified_email_claim_gets_no_role(service, browser):
     context.close()
     # the log says so, and whether a groups claim came (an admin told 'no
     # Changeboard role' found no trace of the sign-in in the log)
-    assert (f"signed in {ADMIN} with no Changeboard role: the token's "
-            "groups claim is missing; its claims: ") in \
+    assert (f"signed in {ADMIN} with no Changeboard role: no rule of "
+            "CHANGEBOARD_DATA_ADMINS or CHANGEBOARD_CAB_MEMBERS or "
+            "CHANGEBOARD_VIEWERS matches its e-mail, which the provider marks "
+            "unverified (no e-mail or domain rule counts it) or its groups "
+            "(the token's groups claim is missing); its claims: ") in \
         service["log"].read_text()
 
 
@@ -470,6 +473,51 @@ def test_a_refused_client_secret_is_said_on_the_page_and_named_in_the_log(
             _stop(app)
     finally:
         _stop(provider)
+
+
+def test_text_sent_to_the_callback_cannot_forge_a_log_line(monkeypatch):
+    """`/oauth2callback?error=access_denied 2026-12-06 12:00:00,000 INFO
+    changeboard.signin: signed in mallory@... as Data admin` (no sign-in,
+    and no nginx log line: the site logs no callback) put that sign-in in
+    the server's log inside Streamlit's line. An error that is not an
+    OAuth error code is withheld, and the description is quoted and cut
+    short."""
+    import logging
+
+    monkeypatch.setattr(signin, "_failed", {})
+    signin.install_logging()
+    streamlit_log = logging.getLogger(signin.STREAMLIT_AUTH_LOG)
+    written = []
+
+    class Kept(logging.Handler):
+        def emit(self, record):
+            written.append(record.getMessage())
+
+    kept = Kept()
+    streamlit_log.addHandler(kept)
+    said = []
+    monkeypatch.setattr(signin.log, "warning",
+                        lambda text, *args: said.append(text % args))
+    forged = ("access_denied2026-12-06 12:00:00,000 INFO changeboard.signin: "
+              "signed in mallory@acme.example as Data admin")
+    try:
+        # as Streamlit logs it (new lines taken out)
+        streamlit_log.error("Error during authentication: %s. Error "
+                            "description: %s", forged, "x" * 500)
+        streamlit_log.error("Error during authentication: %s. Error "
+                            "description: %s", "access_denied",
+                            "AADSTS50105: not assigned")
+    finally:
+        streamlit_log.removeHandler(kept)
+    assert written == [
+        "Error during authentication: (not an OAuth error code: 106 "
+        "characters, withheld). Error description: '" + "x" * 200 + "'…",
+        "Error during authentication: access_denied. Error description: "
+        "'AADSTS50105: not assigned'"]
+    assert not any("signed in" in line for line in written + said)
+    assert said[0] == ("a sign-in failed: the identity provider answered the "
+                       "sign-in with the error '(not an OAuth error code: "
+                       "106 characters, withheld)'")
 
 
 def test_an_error_sent_to_the_callback_is_logged_as_sent_not_said_on_the_page(

@@ -107,7 +107,7 @@ elif user.can(auth.LOAD):
             "number mixes both.")
 else:
     st.info(f"You can read the load history below; loading data needs the "
-            f"data admin role (you are a {user.role_label.lower()}).")
+            f"data admin role (you are {ui.plain(user.role_label)}).")
 
 
 # before a source name an uploaded TOML or a shipped mapping chooses: an
