@@ -315,11 +315,14 @@ def data_last_day() -> date | None:
 
 def all_days() -> tuple[date, date]:
     """The "All data" period's first and last day: from the day the first
-    change was created (the last 90 days without changes) to the data's
-    last day (today without data), at most MAX_SPAN_DAYS long (its end
-    kept, the page saying so)."""
+    change was created (without changes, the first release gone live or
+    deployment finished: a database of Jira versions or endoflife.date's
+    releases read the last 90 days of 99,373 releases under All data; the
+    last 90 days without data) to the data's last day (today without
+    data), at most MAX_SPAN_DAYS long (its end kept, the page saying so)."""
     end = data_last_day() or today()
-    first = latest_record_day("changes_first_at")
+    first = latest_record_day("changes_first_at") or \
+        latest_record_day("first_reported_at")
     start = first if first is not None and first <= end \
         else end - timedelta(days=89)
     start, end = clamp_span(start, end, "All data")

@@ -19,6 +19,9 @@
 -- holds nothing the pages report on: the UCI log runs to 2017 beside BPIC
 -- 2014's changes): where the period presets end when all the data is older
 -- than their start.
+-- first_reported_at: the first such time (a change created, a release gone
+-- live, a deployment finished, an incident a loaded change or deployment
+-- caused): where "All data" starts when no change is loaded.
 -- changes_first_at, changes_last_at: when the changes' records begin and
 -- end (the first created, the last created or closed; NULL with no
 -- change), so a page whose period holds no change can say where they are.
@@ -43,6 +46,7 @@ with status as (
         latest_record_at,
         latest_operations_at,
         latest_reported_at,
+        first_reported_at,
         changes_first_at,
         changes_last_at
     from derived_data_status

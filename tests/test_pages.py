@@ -244,6 +244,35 @@ def test_all_data_is_a_period_from_the_first_change_to_the_last_record(
                    for c in app.caption), [c.value for c in app.caption]
 
 
+def test_all_data_without_changes_starts_at_the_first_release(
+        sample_db, tmp_path, monkeypatch):
+    """A database of Jira versions or endoflife.date's releases, no change
+    in it: "All data" read the last 90 days (3,218 of 99,373 releases) and
+    could be widened only by a custom range. It starts at the first
+    release gone live (or deployment finished) when no change is loaded."""
+    from changeboard import db, ui
+
+    def releases_only(con):
+        for table in ("incidents", "deployments", "changes"):
+            con.execute(f"delete from {table}")  # noqa: S608 - fixed names
+
+    app, copy = app_on_a_copy(sample_db, tmp_path, monkeypatch, releases_only)
+    with db.reading(copy) as con:
+        first, last = con.execute(
+            "select min(actual_release_at), max(actual_release_at) "
+            "from releases").fetchone()
+    first, last = first.date(), last.date()
+    assert (last - first).days > 89  # the sample's releases span more
+    app.query_params["period"] = "all"
+    app.run()
+    app.switch_page("views/releases.py")
+    app.run()
+    assert not app.exception
+    days = (last - first).days + 1
+    assert f"{ui.day(first)} – {ui.day(last)} ({days:,} days)" in [
+        c.value for c in app.sidebar.caption]
+
+
 def test_all_data_holds_every_change_in_a_zone_far_from_utc(
         app, sample_db, monkeypatch):
     """"All data" took the data's first and last instants' UTC days, read

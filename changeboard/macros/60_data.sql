@@ -638,7 +638,8 @@ changes_span as (
 
 -- the latest thing that happened in the data (never a plan); of it, what
 -- the pages report on: not an incident that no loaded change or deployment
--- caused (its reference unset or dangling: derived_dangling_ids)
+-- caused (its reference unset or dangling: derived_dangling_ids); and the
+-- first thing the pages report on (where "All data" starts without changes)
 latest as (
     select
         -- the incidents' own row holds the latest the caused ones' has
@@ -648,31 +649,39 @@ latest as (
         ) as latest_operations_at,
         max(happened_at) filter (
             where kind <> 'incident'
-        ) as latest_reported_at
+        ) as latest_reported_at,
+        min(first_at) filter (
+            where kind <> 'incident'
+        ) as first_reported_at
     from (
         select
             'change' as kind,
-            changes_last_at as happened_at
+            changes_last_at as happened_at,
+            changes_first_at as first_at
         from changes_span
         union all
         select
             'release' as kind,
-            max(actual_release_at) as happened_at
+            max(actual_release_at) as happened_at,
+            min(actual_release_at) as first_at
         from releases
         union all
         select
             'deployment' as kind,
-            max(finished_at) as happened_at
+            max(finished_at) as happened_at,
+            min(finished_at) as first_at
         from deployments
         union all
         select
             'incident' as kind,
-            max(opened_at) as happened_at
+            max(opened_at) as happened_at,
+            min(opened_at) as first_at
         from incidents
         union all
         select
             'caused_incident' as kind,
-            max(c.opened_at) as happened_at
+            max(c.opened_at) as happened_at,
+            min(c.opened_at) as first_at
         from (
             select
                 opened_at,
@@ -713,6 +722,7 @@ counted as (
         l.latest_record_at,
         l.latest_operations_at,
         l.latest_reported_at,
+        l.first_reported_at,
         c.changes_first_at,
         c.changes_last_at
     from batches as b
