@@ -19,6 +19,8 @@
 -- holds nothing the pages report on: the UCI log runs to 2017 beside BPIC
 -- 2014's changes): where the period presets end when all the data is older
 -- than their start.
+-- n_releases_undated: releases whose status is released with no go-live
+-- time (actual_release_at), which no period holds.
 -- first_reported_at: the first such time (a change created, a release gone
 -- live, a deployment finished, an incident a loaded change or deployment
 -- caused): where "All data" starts when no change is loaded.
@@ -43,6 +45,7 @@ with status as (
         n_incidents,
         n_deployments,
         n_release_phases,
+        n_releases_undated,
         latest_record_at,
         latest_operations_at,
         latest_reported_at,

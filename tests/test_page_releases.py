@@ -889,3 +889,21 @@ def test_a_period_whose_every_release_is_left_out_says_so(sample_db,
             + many(summary["n_excluded"], "cancelled or enterprise release")
             + " left out.") in said, said
     assert not [s for s in said if s.startswith("No release went live")]
+
+
+def test_releases_released_without_a_go_live_time_are_said(sample_db,
+                                                            tmp_path,
+                                                            monkeypatch):
+    """endoflife.date's 1,126 cycles without a release date load as
+    released with no go-live time: no period holds them, and the cadence
+    said nothing of them (n_unclassified 0). Its caption counts them, in
+    the whole data."""
+    app = _releases_page(
+        sample_db, tmp_path, monkeypatch,
+        "update releases set actual_release_at = null, "
+        "ingested_batch_id = (select max(batch_id) + 1 from ingest_batches) "
+        "where release_id in (select release_id from releases where status "
+        "= 'released' order by release_id limit 3)")
+    assert any(c.value.startswith("n = ") and c.value.endswith(
+        " · 3 releases marked released without a go-live time are in no "
+        "period") for c in app.caption), [c.value for c in app.caption]

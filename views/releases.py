@@ -121,6 +121,20 @@ def unplanned(period: pd.Series) -> str | None:
             "dates.")
 
 
+def undated() -> str:
+    """The releases marked released with no go-live time, which no period
+    holds (1,126 of endoflife.date's 2,615 cycles), as the end of the
+    cadence's caption: counted in the whole data, whatever the filters.
+    '' for none."""
+    n = status.get("n_releases_undated")
+    if n is None or pd.isna(n) or not n:
+        return ""
+    return (f" · {ui.many(int(n), 'release')} marked released without a "
+            "go-live time " + ("is" if n == 1 else "are") + " in no period"
+            + (" (in the whole data, whatever the filters)"
+               if filters else ""))
+
+
 def no_releases(what: str) -> str | None:
     """What a release section says when no release of any date is loaded
     (change data alone, such as BPIC 2014): wider dates or fewer filters
@@ -181,10 +195,11 @@ if summary["n_releases"] == 0:
     # releases gone live that the cadence leaves out are said, not a hint
     # to widen the dates past them (the Overview's card counts them)
     left_out = ui.cadence_left_out(summary).removeprefix(" · ")
-    st.info(no_releases("cadence")
-            or (f"No release the cadence counts went live in this period: "
-                f"{left_out}." if left_out else
-                f"No release went live in this period — {widen(filters)}."))
+    said = no_releases("cadence") or (
+        f"No release the cadence counts went live in this period: "
+        f"{left_out}." if left_out else
+        f"No release went live in this period — {widen(filters)}.")
+    st.info(said + (f" {undated()[3:]}." if undated() else ""))
 else:
     cards = st.columns(3)
     cards[0].metric("Releases per month",
@@ -200,7 +215,7 @@ else:
         f"{ui.many(summary['n_applications'], 'application')} (not cancelled, "
         "not enterprise groupings) · median over "
         f"{ui.many(summary['n_gaps'], 'gap')} between consecutive releases of the "
-        "same application" + ui.cadence_left_out(summary)
+        "same application" + ui.cadence_left_out(summary) + undated()
         + ui.unapplied("release_cadence_summary", filters))
     monthly = cadence_frames["release_cadence_by_month"]
     monthly = monthly.assign(month=[

@@ -589,7 +589,10 @@ sizes as (
         sum(n) filter (where table_name = 'deployments') as n_deployments,
         sum(n) filter (
             where table_name = 'release_phases'
-        ) as n_release_phases
+        ) as n_release_phases,
+        sum(n) filter (
+            where table_name = 'releases_undated'
+        ) as n_releases_undated
     from (
         select
             'changes' as table_name,
@@ -625,6 +628,14 @@ sizes as (
             'release_phases' as table_name,
             count(*) as n
         from release_phases
+        union all
+        -- released, with no go-live time: in no period (endoflife.date's
+        -- cycles without a release date)
+        select
+            'releases_undated' as table_name,
+            count(*) as n
+        from releases
+        where status = 'released' and actual_release_at is null
     ) as t
 ),
 
@@ -719,6 +730,7 @@ counted as (
         cast(s.n_incidents as bigint) as n_incidents,
         cast(s.n_deployments as bigint) as n_deployments,
         cast(s.n_release_phases as bigint) as n_release_phases,
+        cast(s.n_releases_undated as bigint) as n_releases_undated,
         l.latest_record_at,
         l.latest_operations_at,
         l.latest_reported_at,
