@@ -15,6 +15,14 @@ status, window, filters = ui.page("Environments")
 
 MATRIX_DAYS = 182  # the matrix looks ahead: [today, today + 6 months)
 NO_HOURS = "no available hours in this period"  # never 'n/a h'
+OVER_BOOKED = "Over-booked, whole period"  # the card: demand ratio > 1
+# under the cards when some bookings conflict: why they need not make an
+# environment over-booked
+CONFLICTS_NOT_OVER_BOOKED = (
+    "Over-booked weighs each environment's demand over the whole period "
+    "against capacity × available hours; the {hours} h in conflict are the "
+    "times with more bookings at once than capacity, so an environment can "
+    "be in conflict without being over-booked.")
 
 
 def hours_booked(booked, available) -> str:
@@ -104,28 +112,44 @@ with cards[1]:
     st.caption(f"{environments(usage['n_idle'])} of "
                f"{int(usage['n_environments']):,}, available but never "
                "booked")
+# over-booked weighs a whole period's demand, a conflict any stretch of
+# it: "Over-booked 0 ... demand above capacity" beside "Booking conflicts 1
+# ... 34 h in conflict" (two bookings of a capacity-1 environment
+# overlapping 34 h of May) read as two answers to one question
 with cards[2]:
-    st.metric("Over-booked", f"{int(usage['n_overbooked']):,}",
-              border=True, help="Approved + pending booked time above "
-              "capacity × available time (demand ratio > 1).")
-    st.caption(f"{environments(usage['n_overbooked'])} with demand above "
-               "capacity · " + (
+    st.metric(OVER_BOOKED, f"{int(usage['n_overbooked']):,}",
+              border=True, help="Environments whose approved + pending "
+              "booked hours over the whole period exceed capacity × "
+              "available hours (demand ratio > 1). Bookings that overlap "
+              "beyond capacity for a while are booking conflicts: an "
+              "environment can have some and not be over-booked.")
+    st.caption(f"{environments(usage['n_overbooked'])} of "
+               f"{int(usage['n_environments']):,} whose demand over the "
+               "period exceeds capacity × available hours · " + (
         NO_HOURS if pd.isna(usage["demand_ratio"]) else
         f"demand ratio {ui.pct(usage['demand_ratio'])} overall"))
 with cards[3]:
     n_pairs = int(in_conflict["n_conflict_pairs"].sum())
+    conflict_hours = ui.number(in_conflict["conflict_hours"].sum(), 0)
     st.metric("Booking conflicts", f"{n_pairs:,}", border=True,
-              help="Pairs of approved or pending bookings that overlap "
-              "beyond an environment's capacity.")
-    st.caption(f"on {ui.many(len(in_conflict), 'environment')} · "
-               f"{ui.number(in_conflict['conflict_hours'].sum(), 0)} h in "
-               "conflict")
+              help="Pairs of approved or pending bookings of one "
+              "environment that overlap beyond its capacity at some time "
+              "in the period, whatever its calendar; the hours are the "
+              "times with more bookings at once than capacity. However "
+              "short, an overlap is a conflict; over-booked weighs the "
+              "whole period.")
+    st.caption(f"{'pair' if n_pairs == 1 else 'pairs'} on "
+               f"{ui.many(len(in_conflict), 'environment')} · "
+               f"{conflict_hours} h with more bookings at once than "
+               "capacity")
 # bookings of environments not loaded are in none of the period's figures
 said = ui.unplaced_sentence(usage["n_unclassified"])
 st.caption("Cards, weekly load, utilisation and conflicts cover the sidebar "
            "period" + ui.unapplied("environment_utilization_rollup",
                                    filters)
            + "; the impact matrix looks ahead over its own go-live dates."
+           + (f" {CONFLICTS_NOT_OVER_BOOKED.format(hours=conflict_hours)}"
+              if n_pairs else "")
            + (f" {said}" if said else ""))
 
 # the go-live dates of the impact matrix, also the timeline's "Matrix dates"

@@ -214,9 +214,13 @@ CARDS = [
     Card("Environment utilisation", "environment_utilization_summary",
          **rate("utilization", "n_environments"), delta_color="off",
          help="Hours with an approved booking ÷ available hours (calendar "
-         "minus blackouts and maintenance), summed over environments.",
+         "minus blackouts and maintenance), summed over environments. "
+         "Over-booked: environments whose approved + pending hours over the "
+         "whole period exceed capacity × available hours; a shorter "
+         "overlap beyond capacity is a booking conflict, not over-booking.",
          caption=lambda r: f"n = {ui.many(r['n_environments'], 'environment')} · "
-         f"{int(r['n_idle']):,} idle · {int(r['n_overbooked']):,} over-booked"
+         f"{int(r['n_idle']):,} idle · {int(r['n_overbooked']):,} over-booked "
+         "over the whole period"
          + ui.unplaced(r["n_unclassified"]),
          records=("environment_utilization", {},
                   ("environment", " (the card's n)")),

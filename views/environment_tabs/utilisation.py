@@ -34,7 +34,9 @@ def render(page: EnvironmentsPage) -> None:
                                                       format="%,.0f"),
         "available_hours": st.column_config.NumberColumn("Available h",
                                                          format="%,.0f"),
-        "n_idle": "Idle", "n_overbooked": "Over-booked",
+        "n_idle": "Idle", "n_overbooked": st.column_config.NumberColumn(
+            "Over-booked", help="Environments whose demand over the whole "
+            "period exceeds capacity × available hours"),
         "n_bookings": "Approved bookings", "n_pending": "Pending"},
         column_order=["environment_group", "n_environments", "utilization",
                       "demand_ratio", "booked_hours", "available_hours",
@@ -63,8 +65,8 @@ def render(page: EnvironmentsPage) -> None:
                           for r in worst.head(WARNED).itertuples())
         more = len(worst) - WARNED
         st.warning(
-            f"{ui.many(len(worst), 'environment')} over-booked (demand above "
-            f"capacity): {named}"
+            f"{ui.many(len(worst), 'environment')} over-booked (demand over "
+            f"the whole period above capacity × available hours): {named}"
             + (f" and {more:,} more: show Over-booked below to list them all."
                if more > 0 else ""), icon="⚠️")
     show = st.segmented_control(
