@@ -151,15 +151,48 @@ def environment_rows(frame: pd.DataFrame) -> pd.Series:
     return frame["environment_id"].astype(str).map(labels)
 
 
-def export_grid(grid: pd.DataFrame, columns: pd.DataFrame, key: str
-                ) -> pd.DataFrame:
-    """The matrix as downloaded: one header row, "group / environment"."""
-    labels = column_labels(columns, key)
-    if key == "environment_id":
-        groups = columns["environment_group"].fillna(NO_GROUP)
-        labels = {k: f"{g} / {v}" for (k, v), g in
-                  zip(labels.items(), groups, strict=True)}
-    return grid.rename(columns=labels)
+# a release's own columns in the download, before its cells'
+RELEASE_COLUMNS = ["release_id", "release_name", "application_id",
+                   "go_live_at"]
+
+
+def export_cells(cells: pd.DataFrame, releases: pd.DataFrame,
+                 columns: pd.DataFrame, *, key: str, total_impacted: str
+                 ) -> pd.DataFrame:
+    """The matrix as downloaded: in long form, as its query gives it (the
+    grid's 'Risk & Data / MDF-PRD' headings, release names and '09 Dec
+    2026' joined nothing). One row per release shown and column (its
+    environment, or group) it books, in the grid's order: the release's
+    ids, its go-live instant (UTC) and row total (`total_impacted`, Total
+    Impacted), the cell's columns of the query (ids and codes as stored)
+    and the column's total (`total_releases`, Total Releases); a release
+    that books none of the columns is one row with its cell empty, as its
+    grid row is."""
+    keys = pd.Index(columns[key].fillna(NO_GROUP).astype(str))
+    rows = releases[[*RELEASE_COLUMNS, total_impacted]].reset_index(
+        drop=True).astype({total_impacted: "Int64"})
+    rows["_row"] = np.arange(len(rows))
+    own = cells.drop(columns=[c for c in (*RELEASE_COLUMNS[1:], "as_of")
+                              if c in cells])
+    # the cells the grid places: of a release and a column it shows
+    at = keys.get_indexer(own[key].fillna(NO_GROUP).astype(str))
+    shown = (at >= 0) & own["release_id"].isin(rows["release_id"]).to_numpy()
+    at = at[shown]
+    placed = own[shown].reset_index(drop=True).assign(
+        total_releases=pd.array(
+            columns["total_releases"].to_numpy()[at], dtype="Int64"),
+        _column=at)
+    # counts stay whole and flags true/false where a release has no cell
+    placed = placed.astype({c: "Int64" for c in placed.columns
+                            if pd.api.types.is_integer_dtype(placed[c])
+                            and c != "_column"}
+                           | {c: "boolean" for c in placed.columns
+                              if pd.api.types.is_bool_dtype(placed[c])})
+    out = rows.merge(placed, on="release_id", how="left", sort=False) \
+        .sort_values(["_row", "_column"], kind="stable", na_position="first")
+    if "as_of" in releases:
+        out["as_of"] = releases["as_of"].iloc[0] if len(releases) else pd.NaT
+    return out.drop(columns=["_row", "_column"]).reset_index(drop=True)
 
 
 def styled_grid(grid: pd.DataFrame, columns: pd.DataFrame, key: str

@@ -640,6 +640,68 @@ def test_a_table_of_other_dates_than_the_sidebars_names_its_own(
     assert about["Filters"] == "Environment tier: Production"
 
 
+@pytest.mark.parametrize("columns, key", [
+    ("Environments", "environment_id"), ("Groups", "environment_group")])
+def test_the_impact_matrix_downloads_ids_and_instants_scripts_join_on(
+        sample_db, monkeypatch, columns, key):
+    """The matrix's files were the grid as drawn: no release_id (its name
+    alone), the go-live as text ('09 Dec 2026') and a column per
+    environment named 'Risk & Data / MDF-PRD'; the About sheet said
+    'as the page shows them'. They hold the matrix's page in long form,
+    as its query names it: a release's and application's ids, go_live_at
+    an instant (ISO with its offset in the CSV, a date cell under a
+    heading naming UTC in the XLSX), the environment's id (or the group)
+    and the cell's status code; every release of the page is there."""
+    from pathlib import Path
+
+    import openpyxl
+    from streamlit.delta_generator import DeltaGenerator
+    from streamlit.testing.v1 import AppTest
+
+    from changeboard import config, db
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    offered = []
+
+    def button(self, label, data, file_name, *args, **kwargs):
+        offered.append((file_name, data))
+    monkeypatch.setattr(DeltaGenerator, "download_button", button)
+    root = Path(__file__).resolve().parents[1]
+    app = AppTest.from_file(str(root / "app.py"), default_timeout=120)
+    app.query_params.update({"view": "Impact matrix",
+                             "matrix_columns": columns})
+    app.switch_page("views/environments.py")
+    app.run()
+    assert not app.exception
+    files = {name.rsplit(".", 1)[1]: data for name, data in offered
+             if name.startswith("environment_impact_matrix-")}
+    rows = pd.read_csv(io.BytesIO(files["csv"]()))
+    assert all(re.fullmatch(r"[a-z][a-z0-9_]*", c) for c in rows.columns)
+    assert {"release_id", "application_id", "go_live_at", key,
+            "cell_status", "total_releases"} <= set(rows.columns)
+    assert rows["go_live_at"].str.fullmatch(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+00:00").all()
+    assert set(rows["cell_status"].dropna()) <= {
+        "approved", "pending", "rejected"}
+    # the page's releases, each joinable to the releases loaded
+    grid = next(d.value for d in app.dataframe
+                if "Total Releases" in d.value.index.get_level_values(0))
+    shown = list(dict.fromkeys(grid.index.get_level_values(0)[1:]))
+    assert list(dict.fromkeys(rows["release_name"])) == shown
+    with db.reading(sample_db) as con:
+        loaded = {r for (r,) in con.execute(
+            "select release_id from releases").fetchall()}
+    assert set(rows["release_id"]) <= loaded
+    book = openpyxl.load_workbook(io.BytesIO(files["xlsx"]()))
+    sheet = list(book["data"].iter_rows(values_only=True))
+    heading = list(sheet[0])
+    assert "go_live_at (UTC)" in heading and "release_id" in heading
+    at = heading.index("go_live_at (UTC)")
+    assert all(isinstance(row[at], datetime) for row in sheet[1:])
+    about = dict(book["About"].iter_rows(values_only=True))
+    assert about["Columns"].startswith(QUERY_NAMES), about["Columns"]
+    assert about["Rows"] == f"{len(rows):,}"
+
+
 def test_a_short_text_column_shows_its_longest_value_whole():
     """Streamlit sized a column by its first rows: the backlog's State
     read 'Authoriz' below rows of 'Assess', a drill's application 'AML

@@ -245,8 +245,60 @@ def test_matrix_grid_has_letters_ellipsis_and_both_totals():
          "E1": "", "E2": "P"},
         {"Release": "3", "Go-live": "03 Dec 2026", "Total Impacted": 0,
          "E1": "", "E2": ""}]
-    exported = env_charts.export_grid(grid, columns, "environment_id")
-    assert list(exported.columns)[3:] == ["G / sit", "G / uat"]
+    # the download: long form, with the ids, the go-live instant and both
+    # totals (its columns read 'G / sit', its Go-live '01 Dec 2026' text
+    # and it had no release id: no file could be joined to it)
+    releases["application_id"] = ["A1", "A1", "A2"]
+    exported = env_charts.export_cells(cells, releases, columns,
+                                       key="environment_id",
+                                       total_impacted="total_impacted")
+    assert exported.astype(object).where(exported.notna(), None).to_dict(
+        "records") == [
+        {"release_id": "R1", "release_name": "One", "application_id": "A1",
+         "go_live_at": pd.Timestamp("2026-12-01", tz="UTC"),
+         "total_impacted": 1, "environment_id": "E1",
+         "cell_status": "approved", "n_bookings": 2, "total_releases": 1},
+        {"release_id": "R1", "release_name": "One", "application_id": "A1",
+         "go_live_at": pd.Timestamp("2026-12-01", tz="UTC"),
+         "total_impacted": 1, "environment_id": "E2",
+         "cell_status": "rejected", "n_bookings": 1, "total_releases": 1},
+        {"release_id": "R2", "release_name": "Two", "application_id": "A1",
+         "go_live_at": pd.Timestamp("2026-12-02", tz="UTC"),
+         "total_impacted": 1, "environment_id": "E2",
+         "cell_status": "pending", "n_bookings": 1, "total_releases": 1},
+        {"release_id": "R3", "release_name": "3", "application_id": "A2",
+         "go_live_at": pd.Timestamp("2026-12-03", tz="UTC"),
+         "total_impacted": 0, "environment_id": None, "cell_status": None,
+         "n_bookings": None, "total_releases": None}]
+
+
+def test_the_matrix_download_by_group_keeps_a_missing_group_empty():
+    """By group, a cell of the '(no group)' column is downloaded with its
+    group empty, as stored (the heading the page draws is no code a
+    script can join on), and with that column's Total Releases."""
+    cells = pd.DataFrame({
+        "release_id": ["R1", "R1"], "environment_group": [None, "G"],
+        "cell_status": ["approved", "pending"], "n_bookings": [1, 3],
+        "n_environments": [1, 2], "is_impacted": [True, True]})
+    releases = pd.DataFrame({
+        "release_id": ["R1"], "release_name": ["One"],
+        "application_id": ["A1"],
+        "go_live_at": pd.to_datetime(["2026-12-01 23:30"], utc=True),
+        "total_impacted_groups": [2]})
+    columns = env_charts.ordered_columns(pd.DataFrame({
+        "environment_group": ["G", None], "n_environments": [2, 1],
+        "total_releases": [4, 7]}), "environment_group")
+    exported = env_charts.export_cells(
+        cells, releases, columns, key="environment_group",
+        total_impacted="total_impacted_groups")
+    assert list(exported.columns) == [
+        "release_id", "release_name", "application_id", "go_live_at",
+        "total_impacted_groups", "environment_group", "cell_status",
+        "n_bookings", "n_environments", "is_impacted", "total_releases"]
+    assert exported["environment_group"].tolist()[0] == "G"
+    assert pd.isna(exported["environment_group"].iloc[1])
+    assert exported["total_releases"].tolist() == [4, 7]
+    assert exported["n_bookings"].tolist() == [3, 1]
 
 
 def test_matrix_go_live_is_the_date_in_the_reporting_zone(monkeypatch):

@@ -140,7 +140,8 @@ def read(page: EnvironmentsPage) -> Matrix:
         format_func=lambda s: releases_from(s, len(releases)),
         disabled=len(starts) == 1,
         help=f"The matrix shows {env_charts.MATRIX_ROWS} releases at a "
-        "time, by go-live date; the download holds the same page.")
+        "time, by go-live date; the download holds the same page, a row "
+        "per release and environment (or group) it books.")
     releases = releases.iloc[page_start:page_start + env_charts.MATRIX_ROWS]
     page_of = {"release_ids": list(releases["release_id"])}
     if by_group:
@@ -171,8 +172,8 @@ def draw(page: EnvironmentsPage, matrix: Matrix) -> tuple[pd.DataFrame, dict]:
     (by_group, key, _, show_all, all_releases, releases, page_start, cells,
      columns, row_total, noun) = matrix
     first, last, filters = page.first, page.last, page.filters
-    grid, styled = shown_matrix(cells, releases, columns, key, row_total,
-                                config.REPORTING_TZ)
+    grid, styled, exported = shown_matrix(cells, releases, columns, key,
+                                          row_total, config.REPORTING_TZ)
     impacted_releases = int((all_releases[row_total] > 0).sum())
     shown_rows = ("rows" if len(releases) == len(all_releases) else
                   f"rows {page_start + 1:,}–"
@@ -229,21 +230,25 @@ def draw(page: EnvironmentsPage, matrix: Matrix) -> tuple[pd.DataFrame, dict]:
         column_config=headings, key="impact_matrix", on_select="rerun",
         selection_mode=["single-row", "single-cell"],
         height=min(640, 75 + 35 * len(grid)))
-    ui.downloads(lambda: env_charts.export_grid(grid, columns, key),
-                 "environment_impact_matrix", rows=len(grid))
+    # the files hold the page's cells in long form, with their ids, as
+    # scripts read them (ui.downloads); the grid is for reading
+    ui.downloads(exported, "environment_impact_matrix")
     return grid, labels
 
 
 @charts.kept
 def shown_matrix(cells: pd.DataFrame, releases: pd.DataFrame,
                  columns: pd.DataFrame, key: str, row_total: str,
-                 tz: str) -> tuple[pd.DataFrame, object]:
-    """The grid and its Styler, made once per content of the page's cells,
-    releases and columns (a rerun reuses them: colouring 7,700 cells is
-    0.3-0.6 s at a million changes); shared, never changed."""
+                 tz: str) -> tuple[pd.DataFrame, object, pd.DataFrame]:
+    """The grid, its Styler and the rows its downloads hold, made once per
+    content of the page's cells, releases and columns (a rerun reuses
+    them: colouring 7,700 cells is 0.3-0.6 s at a million changes);
+    shared, never changed."""
     grid = env_charts.impact_grid(cells, releases, columns, key=key,
                                   total_impacted=row_total, tz=tz)
-    return grid, env_charts.styled_grid(grid, columns, key)
+    return grid, env_charts.styled_grid(grid, columns, key), \
+        env_charts.export_cells(cells, releases, columns, key=key,
+                                total_impacted=row_total)
 
 
 def bookings_behind(page: EnvironmentsPage, matrix: Matrix,
