@@ -348,6 +348,16 @@ class _FailedSignIn(logging.Handler):
     server's sign-in page (the callback cannot tell the browser)."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("Missing provider for OAuth"):
+            # no sign-in under way here for the callback's state: which
+            # browser, and whether one was lost, the callback cannot tell
+            log.info("the callback above had no sign-in under way on this "
+                     "server: a sign-out's return from the identity provider "
+                     "(nginx sends those home), a sign-in started at another "
+                     "address than CHANGEBOARD_OIDC_REDIRECT_URI's host (the "
+                     "browser's cookies are that address's), on another "
+                     "replica, or a callback opened again")
+            return
         found = _failure_reason(record)
         if found is None:
             return

@@ -1004,6 +1004,59 @@ def test_the_sign_in_callbacks_code_stays_out_of_the_access_log(tmp_path):
         assert "GET /?after=sign-in" in (tmp_path / log).read_text(), log
 
 
+def test_a_sign_outs_return_is_sent_home_by_nginx(tmp_path):
+    """After Sign out, the identity provider's end-session page sends the
+    browser to /oauth2callback with neither a code nor an error: Streamlit
+    logged each as 'Missing provider for OAuth callback ... a stale or
+    replayed callback', the line a lost sign-in leaves. nginx sends that
+    return home; a callback with a code or an error still reaches the
+    replica."""
+    import http.client
+    import http.server
+    import threading
+
+    from changeboard import serve
+
+    reached = []
+
+    class Replica(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the handler's name
+            reached.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    replica = http.server.HTTPServer(("127.0.0.1", _free_port()), Replica)
+    threading.Thread(target=replica.serve_forever, daemon=True).start()
+    port = _free_port()
+    nginx = _started_nginx(tmp_path, port, serve.nginx_site(
+        [replica.server_port], f"127.0.0.1:{port}"), serve.NGINX_MAIN)
+    answers = {}
+    try:
+        for path in ("/oauth2callback", "/oauth2callback?state=s",
+                     "/oauth2callback?code=c0de&state=s",
+                     "/oauth2callback?error=access_denied&state=s"):
+            con = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            con.request("GET", path)
+            answer = con.getresponse()
+            answers[path] = (answer.status, answer.getheader("Location"))
+            con.close()
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=20)
+        replica.shutdown()
+        replica.server_close()
+    assert answers == {
+        "/oauth2callback": (302, "/"), "/oauth2callback?state=s": (302, "/"),
+        "/oauth2callback?code=c0de&state=s": (200, None),
+        "/oauth2callback?error=access_denied&state=s": (200, None)}
+    assert reached == ["/oauth2callback?code=c0de&state=s",
+                       "/oauth2callback?error=access_denied&state=s"]
+
+
 def test_serve_removes_the_secrets_file_it_wrote_when_it_stops(
         sample_db, tmp_path):
     """`make serve` writes the sign-in settings given as CHANGEBOARD_OIDC_*

@@ -520,6 +520,34 @@ def test_text_sent_to_the_callback_cannot_forge_a_log_line(monkeypatch):
                        "106 characters, withheld)'")
 
 
+def test_a_callback_with_no_sign_in_under_way_is_explained_in_the_log(
+        monkeypatch):
+    """A sign-in started at http://localhost:... while the redirect URI
+    names 127.0.0.1 came back to the sign-in page, and the log held only
+    Streamlit's 'Missing provider for OAuth callback ... stale or replayed'
+    (which every sign-out's return also left). Changeboard's line beside it
+    names the causes and the setting; the sign-in page says nothing (the
+    callback cannot tell whose it was)."""
+    import logging
+
+    monkeypatch.setattr(signin, "_failed", {})
+    signin.install_logging()
+    streamlit_log = logging.getLogger(signin.STREAMLIT_AUTH_LOG)
+    said = []
+    monkeypatch.setattr(signin.log, "info",
+                        lambda text, *args: said.append(text % args))
+    streamlit_log.warning(
+        "Missing provider for OAuth callback; this often indicates a stale "
+        "or replayed callback (for example, from browser back/forward "
+        "navigation).")
+    assert len(said) == 1 and said[0].startswith(
+        "the callback above had no sign-in under way on this server: a "
+        "sign-out's return from the identity provider (nginx sends those "
+        "home), a sign-in started at another address than "
+        "CHANGEBOARD_OIDC_REDIRECT_URI's host")
+    assert signin.failed_just_now() is None
+
+
 def test_an_error_sent_to_the_callback_is_logged_as_sent_not_said_on_the_page(
         monkeypatch):
     """Streamlit logs '?error=' of a callback before it checks its state,
