@@ -4,9 +4,7 @@ import streamlit as st
 from changeboard import asof, signin
 
 st.set_page_config(page_title="Changeboard", page_icon="📋", layout="wide")
-signin.gate()  # the sign-in page until signed in; user and role in the sidebar
-asof.choose()  # "as of": every page reads that snapshot, under a banner
-page = st.navigation([
+PAGES = [
     st.Page("views/overview.py", title="Overview",
             icon=":material/dashboard:", default=True),
     st.Page("views/changes.py", title="Changes",
@@ -20,6 +18,11 @@ page = st.navigation([
     st.Page("views/cab.py", title="CAB pack", icon=":material/event:"),
     st.Page("views/backlog.py", title="Change backlog", icon=":material/pending_actions:"),
     st.Page("views/data.py", title="Data", icon=":material/database:"),
-])
+]
+# the sign-in page until signed in (the pages' list hidden); user and role
+# in the sidebar
+signin.gate(PAGES)
+asof.choose()  # "as of": every page reads that snapshot, under a banner
+page = st.navigation(PAGES)
 page.run()
 asof.selector()  # the sidebar's "As of", below the page's filters

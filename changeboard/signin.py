@@ -443,13 +443,18 @@ def _log_sign_in(user: auth.User, claims: dict) -> None:
                 "value(s)", ", ".join(sorted(claims)))
 
 
-def gate() -> auth.User:
+def gate(pages: list | None = None) -> auth.User:
     """Before any page: the sign-in page for a visitor, a refusal for a
-    user with no role, else the user (shown in the sidebar)."""
+    user with no role, else the user (shown in the sidebar). `pages`: the
+    app's pages, whose list the sign-in and refusal pages hide (a session
+    whose sign-in ended elsewhere kept the last run's list beside the
+    sign-in page)."""
     install_logging()
     user = current()
     if user is not None and user.signed_in:
         _log_sign_in(user, st.user.to_dict())
+    if (user is None or not user.roles) and pages:
+        st.navigation(pages, position="hidden")
     if user is None:
         st.title("Changeboard")
         ended = _ended_by_age()

@@ -341,6 +341,34 @@ def test_an_identity_cookie_kept_from_before_sign_out_signs_nobody_in(
     context.close()
 
 
+def test_a_tab_whose_sign_in_ended_elsewhere_shows_no_page_list(
+        service, browser):
+    """Ann signed out in one browser; another holding her sign-in (its
+    cookies) clicked a page and found the sign-in page with the app's list
+    of pages still beside it, where a visitor sees the sign-in page alone."""
+    context, page = _sign_in(browser, service, "ann")
+    other = browser.new_context(viewport={"width": 1280, "height": 900})
+    other.add_cookies(context.cookies())
+    tab = other.new_page()
+    tab.goto(service["url"])
+    _settled(tab)
+    nav = '[data-testid="stSidebarNav"]'
+    assert tab.locator(nav).count() == 1
+    page.locator('[data-testid="stSidebar"]').get_by_role(
+        "button", name="Sign out").click()
+    page.wait_for_url("**/oauth2/end_session**", timeout=30_000)
+    page.get_by_role("button", name="End session").click()
+    page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+    context.close()
+    tab.locator(nav).get_by_text("Releases").click()
+    tab.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+    _settled(tab)
+    _shot(tab, "signin-ended-elsewhere")
+    assert tab.locator(nav).count() == 0
+    assert ADMIN not in tab.inner_text("body")
+    other.close()
+
+
 def test_an_unverified_email_claim_gets_no_role(service, browser):
     """An e-mail the identity provider marks unverified (email_verified
     false) is not the user's: it matches no e-mail or domain rule, so Eve,
