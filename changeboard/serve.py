@@ -29,6 +29,7 @@ import tomllib
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 from changeboard import auth, config
@@ -725,6 +726,7 @@ def serve(args) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     run_dir = Path(tempfile.mkdtemp(prefix="nginx-", dir=private_dir()))
+    ended_alone = False
     try:
         for port in ports:
             procs.append(subprocess.Popen(  # noqa: S603 - our interpreter
@@ -759,6 +761,7 @@ def serve(args) -> int:
             if proc.poll() is not None:
                 print(f"Changeboard: {label} {ended(proc.returncode)}; "
                       "stopping the others", file=sys.stderr, flush=True)
+        ended_alone = True
         return 1
     finally:
         for proc in reversed(procs):
@@ -769,9 +772,28 @@ def serve(args) -> int:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        if ended_alone:
+            _keep_logs(run_dir, name)
         shutil.rmtree(run_dir, ignore_errors=True)
         if written is not None:
             written.unlink(missing_ok=True)
+
+
+def _keep_logs(run_dir: Path, name: str) -> None:
+    """After a replica or nginx ended by itself: nginx's access and error
+    logs, which the run folder's removal took with it, moved beside it
+    (private_dir()/<name>-ended-<time>/) and said, so what led to the end
+    can be read. A stop asked for (Ctrl-C, SIGTERM) keeps none."""
+    kept = private_dir() / f"{name}-ended-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    logs = [log for log in ("access.log", "error.log")
+            if (run_dir / log).is_file()]
+    if not logs:
+        return
+    kept.mkdir(mode=0o700, exist_ok=True)
+    for log in logs:
+        shutil.move(run_dir / log, kept / log)
+    print(f"Changeboard: nginx's logs are kept in {kept}", file=sys.stderr,
+          flush=True)
 
 
 def main(argv=None) -> int:

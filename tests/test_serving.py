@@ -606,6 +606,9 @@ def test_a_replica_that_ends_stops_make_serve_naming_it(sample_db, tmp_path):
         while not _in_use(port):
             assert served.poll() is None and time.monotonic() < deadline
             time.sleep(0.3)
+        with urllib.request.urlopen(  # a line in nginx's access log
+                f"http://127.0.0.1:{port}/_stcore/health", timeout=10):
+            pass
         second = subprocess.run(
             ["pgrep", "-f", f"server.port {first + 1} "], capture_output=True,
             text=True, check=True).stdout.split()
@@ -617,6 +620,12 @@ def test_a_replica_that_ends_stops_make_serve_naming_it(sample_db, tmp_path):
         assert (f"Changeboard: the replica on 127.0.0.1:{first + 1} exited "
                 "with status 0; stopping the others") in said
         assert not _in_use(port) and not _in_use(first)
+        # nginx's logs outlive its run folder, said (they went with it,
+        # leaving nothing to read of what led to the end)
+        kept = re.search(r"nginx's logs are kept in (\S+)", said)
+        assert kept, said
+        assert "GET /_stcore/health" in (
+            Path(kept.group(1)) / "access.log").read_text()
     finally:
         if served.poll() is None:
             os.killpg(served.pid, signal.SIGTERM)
