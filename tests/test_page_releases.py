@@ -907,3 +907,64 @@ def test_releases_released_without_a_go_live_time_are_said(sample_db,
     assert any(c.value.startswith("n = ") and c.value.endswith(
         " · 3 releases marked released without a go-live time are in no "
         "period") for c in app.caption), [c.value for c in app.caption]
+
+
+def test_the_deployment_cards_say_the_deployments_they_leave_out(app):
+    """C6: the sample's last 90 days read '2 of n = 21 production
+    deployments failed' and 'n = 21 production deployments', while
+    dora_summary left out a deployment to production whose status is
+    failed (n_excluded = 1). Both deployment cards say the deploys that
+    failed to complete, as the query counts them."""
+    from changeboard import ui
+    from changeboard.words import many
+    period = app.selectbox(key="period").value
+    with db.reading(config.DB_PATH) as con:
+        rows = db.run(con, "dora_summary", **ui.window_for(period)).set_index(
+            "metric")
+    for metric, label in (("deployment_frequency", "Deployment frequency"),
+                          ("deployment_change_failure_rate",
+                           "Deployment failure rate")):
+        excluded = int(rows.loc[metric, "n_excluded"])
+        assert excluded > 0  # the sample has failed deploys to production
+        assert rows.loc[metric, "n_unclassified"] == 0
+        caption = card_caption(app, label)
+        assert (" · " + many(excluded, "deploy to production",
+                             "deploys to production")
+                + " that failed to complete left out") in caption, caption
+        assert "unknown environment" not in caption, caption
+
+
+def test_the_dora_cards_say_every_count_they_leave_out(sample_db,
+                                                        monkeypatch):
+    """Deployments to an unknown environment (n_unclassified) and failed
+    changes of the period not restored or restored before they failed
+    (failed_change_recovery_time's n_open, n_unmeasurable, n_invalid) were
+    in no caption: each is said when not 0, in the singular at 1."""
+    from changeboard import ui
+    real = ui.scoped
+
+    def with_counts(name, *args, **kwargs):
+        rows = real(name, *args, **kwargs)
+        if name == "dora_summary":
+            deployments = rows["metric"].isin(
+                ["deployment_frequency", "deployment_change_failure_rate"])
+            rows = rows.assign(
+                n_excluded=rows["n_excluded"].where(~deployments, 2),
+                n_unclassified=rows["n_unclassified"].where(~deployments, 1))
+        if name == "failed_change_recovery_time":
+            rows = rows.assign(n_open=1, n_unmeasurable=3, n_invalid=1)
+        return rows
+
+    monkeypatch.setattr(ui, "scoped", with_counts)
+    app = page(sample_db, monkeypatch)
+    assert not app.exception
+    for label in ("Deployment frequency", "Deployment failure rate"):
+        caption = card_caption(app, label)
+        assert caption.endswith(
+            " · 2 deploys to production that failed to complete left out"
+            " · 1 deployment to an unknown environment left out"), caption
+    assert card_caption(app, "Recovery time").endswith(
+        "(per change, not per deployment) · 1 failed change of the period "
+        "not restored yet (an incident still open) · 3 failed changes of "
+        "the period with no restoration recorded · 1 change "
+        "restored before it failed left out")

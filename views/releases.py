@@ -173,6 +173,50 @@ def not_restored() -> str:
     return "no band: no failed change restored in the period"
 
 
+def deployments_left_out(row) -> list[str]:
+    """What a deployment card's n leaves out of the period, C6
+    (docs/metrics.md, deployment_frequency): its n_excluded, deployments
+    to production whose status is failed (the deploy itself failed, so
+    there is no deployment to count, nor to fail after), and its
+    n_unclassified, deployments to no or an unknown environment, which may
+    have been production ones; none said for a count of 0."""
+    said = []
+    excluded, unknown = (0 if pd.isna(n) else int(n)
+                         for n in (row.n_excluded, row.n_unclassified))
+    if excluded:
+        said.append(ui.many(excluded, "deploy to production",
+                            "deploys to production")
+                    + " that failed to complete left out")
+    if unknown:
+        said.append(ui.many(unknown, "deployment")
+                    + " to an unknown environment left out")
+    return said
+
+
+def recoveries_left_out(row) -> list[str]:
+    """What the recovery time's n (failed changes restored in the period)
+    does not measure, C6 (docs/metrics.md, failed_change_recovery_time):
+    failed changes that ended in the period and are not restored, n_open
+    (an incident still open) and n_unmeasurable (nothing shows a
+    restoration), and restorations before the failure, n_invalid; none
+    said for a count of 0."""
+    said = []
+    counts = {key: 0 if pd.isna(row[key]) else int(row[key])
+              for key in ("n_open", "n_unmeasurable", "n_invalid")}
+    if counts["n_open"]:
+        said.append(ui.many(counts["n_open"], "failed change")
+                    + " of the period not restored yet (an incident still "
+                    "open)")
+    if counts["n_unmeasurable"]:
+        said.append(ui.many(counts["n_unmeasurable"], "failed change")
+                    + " of the period with no restoration recorded")
+    if counts["n_invalid"]:
+        said.append(ui.many(counts["n_invalid"], "change restored before "
+                            "it failed", "changes restored before they "
+                            "failed") + " left out")
+    return said
+
+
 def app_labels(frame: pd.DataFrame) -> list[str]:
     """app_label of each row (thousands of release rows at a million
     changes, a few hundred applications)."""
@@ -506,6 +550,7 @@ for column, row in zip(columns, dora.itertuples(), strict=True):
             parts.append(f"n = {ui.many(recovery['n'], 'failed change')} "
                          "restored in the period (per change, not per "
                          "deployment)")
+            parts += recoveries_left_out(recovery)
             if not isinstance(row.band_level, str):
                 parts.append(not_restored() if not recovery["n"] else
                              "no band: no data")
@@ -540,6 +585,8 @@ for column, row in zip(columns, dora.itertuples(), strict=True):
             parts.append(f"n = {ui.many(row.n, 'production deployment')}"
                          + (f" · median over {ui.many(row.n_weeks, 'week')}"
                             if pd.notna(row.n_weeks) and row.n_weeks else ""))
+        if row.metric in DEPLOYMENT_METRICS:
+            parts += deployments_left_out(row)
         if isinstance(row.note, str):
             parts.append(row.note)
         elif not isinstance(row.band_level, str):
