@@ -1425,7 +1425,8 @@ def downloads(frame, file_stem: str, *, rows: int | None = None) -> None:
     n = (rows or 0) if callable(frame) else len(frame)
     scope = st.session_state.get(SCOPE)
     if scope is not None and COVERED in st.session_state:
-        scope = scope._replace(window=st.session_state[COVERED])
+        window, said = st.session_state[COVERED]
+        scope = scope._replace(window=window, dates=said)
     told = _about(scope, n, file_stem)  # the filters' words, read now
 
     def xlsx(rows: pd.DataFrame) -> bytes:  # built on the click
@@ -1468,10 +1469,13 @@ COVERED = "download-covers"
 
 
 @contextmanager
-def files_cover(window: dict[str, date]):
+def files_cover(window: dict[str, date], said: str | None = None):
     """Downloads drawn inside hold rows of this window, not the sidebar's
-    period: their names and About sheet say it."""
-    st.session_state[COVERED] = window
+    period: their names and About sheet say it. `said`: the dates as the
+    About sheet says them, where the page says them more exactly than the
+    window's days (the readiness horizon runs from an instant, its files
+    named with the days it meets)."""
+    st.session_state[COVERED] = (window, said)
     try:
         yield
     finally:
@@ -1517,7 +1521,7 @@ def _about(scope: Scope | None, rows: int, table: str
     if scope is None:
         return None
     period = scope.dates or "the page's own dates"
-    if scope.window is not None:
+    if scope.window is not None and scope.dates is None:
         last = scope.window["end_date"] - timedelta(days=1)
         days = (scope.window["end_date"] - scope.window["start_date"]).days
         period = (f"{day(scope.window['start_date'])} – {day(last)} "

@@ -623,7 +623,7 @@ def test_the_file_says_the_reasons_as_the_table_does(page, monkeypatch):
     monkeypatch.setattr(ui, "table", kept)
     page.run()
     assert not page.exception
-    name = next(n for n in given if n.startswith("release-readiness-"))
+    name = next(n for n in given if n.startswith("release-readiness"))
     listed, shown = given[name], releases_shown(page)
     columns = list(listed.columns)
     assert columns.index("reasons_in_words") == columns.index("reasons") + 1
@@ -824,3 +824,42 @@ def test_the_table_wraps_every_reason_whole(page):
         reasons, ui.REASONS_WIDTH) > 35
     columns = __import__("json").loads(table.proto.columns)
     assert columns["reasons"]["width"] == ui.REASONS_WIDTH
+
+
+def test_its_files_are_named_with_the_horizons_days(page, monkeypatch):
+    """The 28 days' download and the 7 days' were both named
+    'release-readiness-2026-12-06.csv' (the day looked, not the rows'
+    dates): each is named with the days its horizon meets, from the last
+    load's day to its end's, as a table of other dates than the sidebar's
+    is (environment_impact_matrix-2026-12-06-to-2027-06-05.csv); its About
+    sheet still says the horizon as the page does."""
+    import io
+
+    import openpyxl
+    from streamlit.delta_generator import DeltaGenerator
+    offered = {}
+
+    def button(self, label, data, file_name, *args, **kwargs):
+        offered[file_name] = data
+    monkeypatch.setattr(DeltaGenerator, "download_button", button)
+    with db.reading(config.DB_PATH) as con:
+        as_of = pd.Timestamp(db.run(con, "data_status")["as_of"].iloc[0])
+    first = as_of.tz_convert(config.REPORTING_TZ)
+    names = {}
+    page.run()
+    for days, show in ((28, "All"), (7, "All"), (28, "Blocked")):
+        offered.clear()
+        page.selectbox(key="horizon_days").select(days)
+        page.segmented_control(key="readiness_show").set_value(show).run()
+        assert not page.exception
+        last = first + pd.Timedelta(days=days)  # its end, left out
+        stem = "release-readiness" + ("-blocked" if show == "Blocked" else "")
+        name = (f"{stem}-{first.date().isoformat()}-to-"
+                f"{last.date().isoformat()}")
+        assert f"{name}.csv" in offered, list(offered)
+        names[days, show] = name
+        about = dict(openpyxl.load_workbook(io.BytesIO(
+            offered[f"{name}.xlsx"]()))["About"].iter_rows(values_only=True))
+        assert about["Period"] == (f"releases going live in the {days} days "
+                                   f"from {ui.instant(as_of)}, judged then")
+    assert len(set(names.values())) == 3, names

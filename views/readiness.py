@@ -1,7 +1,7 @@
 """Release readiness: which releases going live soon are not ready, and why
 — their changes' CAB authorisation, the bookings of their remaining phases
 and the freezes around their go-live."""
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 
 import pandas as pd
@@ -104,6 +104,18 @@ def local(value) -> str:
     return cab.when(value)
 
 
+def horizon_days(summary) -> dict[str, date]:
+    """The days the horizon meets, in the reporting time zone, as a window
+    (end exclusive) for its files' names: from the as-of instant's day to
+    the day of its end's last instant (the end itself is left out), so
+    28 days from 06 Dec 2026 12:29 are 2026-12-06-to-2027-01-03."""
+    first, end = (pd.Timestamp(summary[k]).tz_convert(config.REPORTING_TZ)
+                  for k in ("as_of", "horizon_end_at"))
+    last = (end - pd.Timedelta(microseconds=1)).date()
+    return {"start_date": first.date(),
+            "end_date": max(last, first.date()) + timedelta(days=1)}
+
+
 def empty_horizon(summary, horizon: int, filters: dict) -> str:
     """What an empty horizon says: how far the next open release's go-live
     is and the horizon that reaches it, or that no open release is planned
@@ -159,8 +171,9 @@ st.query_params["horizon_days"] = str(horizon)
 now = datetime.now(UTC).replace(second=0, microsecond=0)
 judged = pd.Timestamp(status["as_of"]).to_pydatetime() if pd.notna(
     status["as_of"]) else now
-ui.page_dates(f"releases going live in the {int(horizon)} days from "
-              f"{ui.instant(judged)}, judged then")
+horizon_said = (f"releases going live in the {int(horizon)} days from "
+                f"{ui.instant(judged)}, judged then")
+ui.page_dates(horizon_said)
 params = {"as_of": judged.isoformat(sep=" "), "horizon_days": int(horizon),
           **{k: v for k, v in filters.items()
              if k in ("application_ids", "portfolios")}}
@@ -236,15 +249,18 @@ else:
                 f"{show.lower()}.")
     else:
         # every reason whole, wrapped: why a release is blocked is what
-        # the table is read for
-        ui.table(shown[TABLE_COLUMNS], f"release-readiness-{now:%Y-%m-%d}"
-                 + ("" if SHOWN[show] is None else f"-{SHOWN[show]}"),
-                 download=listed, key="readiness-table",
-                 on_select=partial(ui.pick_row, "readiness-table", "release",
-                                   ids),
-                 selection_mode="single-row",
-                 **ui.wrapped_table(shown["reasons"], len(shown), most=600),
-                 column_config=COLUMN_CONFIG)
+        # the table is read for; its files named with the horizon's days
+        # (the 7 and the 28 days' were both named with the day looked)
+        with ui.files_cover(horizon_days(summary), horizon_said):
+            ui.table(shown[TABLE_COLUMNS], "release-readiness"
+                     + ("" if SHOWN[show] is None else f"-{SHOWN[show]}"),
+                     download=listed, key="readiness-table",
+                     on_select=partial(ui.pick_row, "readiness-table",
+                                       "release", ids),
+                     selection_mode="single-row",
+                     **ui.wrapped_table(shown["reasons"], len(shown),
+                                        most=600),
+                     column_config=COLUMN_CONFIG)
     st.caption("One row per release, soonest go-live first; the reasons are "
                "every rule that fired, blocking ones first. Select a row to "
                "see its changes, phases and bookings. Changes approved: "
