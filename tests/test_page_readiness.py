@@ -627,7 +627,9 @@ def test_the_file_says_the_reasons_as_the_table_does(page, monkeypatch):
     listed, shown = given[name], releases_shown(page)
     columns = list(listed.columns)
     assert columns.index("reasons_in_words") == columns.index("reasons") + 1
-    assert list(listed["reasons_in_words"]) == list(shown["reasons"])
+    # as the table says them; empty where it shows '—', no rule fired
+    assert list(listed["reasons_in_words"]) == [
+        "" if r == cab.NO_REASONS else r for r in shown["reasons"]]
     words = "; ".join(listed["reasons_in_words"])
     assert "(prod" not in words and ": sit)" not in words
     assert "(Production" in words or "SIT)" in words
@@ -863,3 +865,40 @@ def test_its_files_are_named_with_the_horizons_days(page, monkeypatch):
         assert about["Period"] == (f"releases going live in the {days} days "
                                    f"from {ui.instant(as_of)}, judged then")
     assert len(set(names.values())) == 3, names
+
+
+def test_a_ready_releases_files_hold_no_reasons_not_a_dash(page,
+                                                         monkeypatch):
+    """A ready release (REL-00062 and 63 in the sample) had '—' in its
+    CSV's and XLSX's reasons_in_words, beside an empty reasons, where the
+    CLI's CSV is empty: a value where there is none. The files hold it
+    empty; the table still shows the dash."""
+    import io
+
+    import openpyxl
+    from streamlit.delta_generator import DeltaGenerator
+    offered = {}
+
+    def button(self, label, data, file_name, *args, **kwargs):
+        offered[label] = data
+    monkeypatch.setattr(DeltaGenerator, "download_button", button)
+    page.run()
+    assert not page.exception
+    table = releases_shown(page)
+    ready = [r for r, (s,) in zip(table["release_id"], table["readiness"],
+                                  strict=True) if s == "ready"]
+    assert ready  # the sample has ready releases
+    assert set(table.set_index("release_id").loc[ready, "reasons"]) == {
+        cab.NO_REASONS}
+    csv = pd.read_csv(io.BytesIO(offered["CSV"]()), keep_default_na=False,
+                      dtype=str).set_index("release_id")
+    assert set(csv.loc[ready, "reasons"]) == {""}
+    assert set(csv.loc[ready, "reasons_in_words"]) == {""}, \
+        csv.loc[ready, "reasons_in_words"]
+    assert cab.NO_REASONS not in set(csv["reasons_in_words"])
+    sheet = openpyxl.load_workbook(io.BytesIO(offered["XLSX"]()))["data"]
+    heading, *rows = sheet.iter_rows(values_only=True)
+    at = {name: i for i, name in enumerate(heading)}
+    words = {row[at["release_id"]]: row[at["reasons_in_words"]]
+             for row in rows}
+    assert {words[r] for r in ready} <= {None, ""}, words

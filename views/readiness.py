@@ -227,7 +227,11 @@ else:
         go_live=[local(t) for t in releases["planned_release_at"]],
         changes=[f"{a:,} of {c:,}" if c else "none linked" for a, c in zip(
             releases["n_approved"], releases["n_changes"], strict=True)],
-        reasons=[cab.reasons_line(r) for r in releases["reasons"]])
+        reasons=[cab.reasons_line(r) for r in releases["reasons"]],
+        # the file's: empty where no rule fired, as the query's reasons and
+        # the CLI's CSV (the table shows '—' there)
+        reasons_in_words=["; ".join(cab.reasons_said(r))
+                          for r in releases["reasons"]])
     ui.url_option("readiness_show", SHOWN)
     show = st.segmented_control(
         "Show", list(SHOWN), default="All", required=True,
@@ -236,10 +240,11 @@ else:
         if SHOWN[show] else slice(None)
     shown, listed = shown[kept], releases[kept]
     # the file says the reasons as the table does ('(Production)', not the
-    # query's '(prod)'), beside the query's own text that the CLI gives
+    # query's '(prod)'), beside the query's own text that the CLI gives;
+    # none is empty there, not the table's '—' (a ready release's cell)
     listed = listed.copy()
     listed.insert(listed.columns.get_loc("reasons") + 1, "reasons_in_words",
-                  shown["reasons"].to_numpy())
+                  shown["reasons_in_words"].to_numpy())
     if SHOWN[show]:
         st.caption(f"{len(listed):,} of n = {ui.many(n, 'release')}: "
                    f"the {show.lower()} ones.")
