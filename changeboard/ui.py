@@ -1066,13 +1066,16 @@ def wrapped_row_height(texts, width: int, most_lines: int = 5) -> int:
 
 
 def wrapped_table(texts, n_rows: int, most: int,
-                  width: int = REASONS_WIDTH) -> dict[str, int]:
+                  width: int = REASONS_WIDTH,
+                  whole_rows: int = 0) -> dict[str, int]:
     """ui.table's row_height and height for a table of n_rows whose column
     of `texts`, `width` pixels wide, is shown whole and wrapped (its rows
-    as tall as the longest needs, the table at most `most` pixels)."""
+    as tall as the longest needs, the table at most `most` pixels); a table
+    of at most `whole_rows` rows as tall as all of them, whatever `most`
+    (the page scrolls, not a box inside it)."""
     row = wrapped_row_height(texts, width)
-    return {"row_height": row,
-            "height": table_height(n_rows, most=most, row=row)}
+    return {"row_height": row, "height": table_height(
+        n_rows, most=most if n_rows > whole_rows else 10**6, row=row)}
 
 
 def _wrapped_lines(text: str, per_line: int, most: int) -> int:

@@ -902,3 +902,44 @@ def test_a_ready_releases_files_hold_no_reasons_not_a_dash(page,
     words = {row[at["release_id"]]: row[at["reasons_in_words"]]
              for row in rows}
     assert {words[r] for r in ready} <= {None, ""}, words
+
+
+def test_the_table_keeps_its_releases_named_and_in_view(page, monkeypatch):
+    """At 1440 x 900 the table's box of 600 pixels showed 6 of the
+    sample's 14 releases (rows of four lines of reasons), and scrolled
+    sideways to its bookings and slip no row said which release it was.
+    Its Status and Release id are pinned, and a horizon of up to 30
+    releases is drawn whole (the page scrolls); a longer one keeps its
+    box."""
+    import json
+    given = {}
+    table = ui.table
+
+    def kept(frame, name, *args, **kwargs):
+        given[name] = kwargs
+        return table(frame, name, *args, **kwargs)
+
+    monkeypatch.setattr(ui, "table", kept)
+    page.run()
+    assert not page.exception
+    columns = json.loads(page.dataframe[0].proto.columns)
+    assert {k for k, c in columns.items() if c.get("pinned")} == {
+        "readiness", "release_id"}
+    assert columns["release_id"]["label"] == "Release id"
+    shown = releases_shown(page)
+    drawn = next(kw for name, kw in given.items()
+                 if name.startswith("release-readiness"))
+    assert len(shown) > 6  # 14 in the sample's 28 days
+    assert drawn["row_height"] > ui.ROW_HEIGHT  # reasons wrapped
+    assert drawn["height"] == ui.table_height(len(shown), most=10**6,
+                                              row=drawn["row_height"]) > 600
+    # a longer horizon (515 releases at a million changes) scrolls in its
+    # box; rows of one line as well
+    reasons = ["word " * 30]
+    row = ui.wrapped_row_height(reasons, ui.REASONS_WIDTH)
+    assert ui.wrapped_table(reasons, 30, most=600, whole_rows=30) == {
+        "row_height": row, "height": 38 + 30 * row}
+    assert ui.wrapped_table(reasons, 31, most=600, whole_rows=30) == {
+        "row_height": row, "height": 600}
+    assert ui.wrapped_table(["a"], 3, most=600, whole_rows=30)[
+        "height"] == 38 + 3 * ui.ROW_HEIGHT

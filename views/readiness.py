@@ -20,6 +20,11 @@ HORIZONS = (7, 14, 28, 56, 91)
 # the table's "Show" choice -> the status it keeps (None: every release)
 SHOWN = {"All": None, "Blocked": "blocked", "At risk": "at_risk",
          "Ready": "ready"}
+# a horizon of at most this many releases is shown whole, the page
+# scrolling (at 1440 x 900 a box of 600 pixels showed 6 of the sample's 14,
+# rows of four lines of reasons); a longer one (515 at a million changes)
+# scrolls in its box
+WHOLE_ROWS = 30
 # the reasons beside the release's name: the page's answer to "why", in
 # view at 1280 px wide (after the go-live they started off the right edge)
 TABLE_COLUMNS = ["readiness", "release_id", "name", "reasons", "go_live",
@@ -41,10 +46,14 @@ def badge(status: str) -> str:
     return f":{colour}-badge[{symbol} {word}]"
 
 
+# the columns that say which release a row is stay in view when the table
+# is scrolled sideways (to its bookings, slip and status, off the right
+# edge at 1440 px wide, no row could be told from another)
 COLUMN_CONFIG = {
     "readiness": st.column_config.MultiselectColumn(
         "Status", options=list(CHIPS), color=[c for _, c, _ in CHIPS.values()],
-        format_func=chip, width=105),
+        format_func=chip, width=105, pinned=True),
+    "release_id": st.column_config.Column("Release id", pinned=True),
     "name": st.column_config.Column("Release name"),
     "application_name": st.column_config.Column("Application"),
     "go_live": st.column_config.Column(
@@ -264,7 +273,7 @@ else:
                                        "release", ids),
                      selection_mode="single-row",
                      **ui.wrapped_table(shown["reasons"], len(shown),
-                                        most=600),
+                                        most=600, whole_rows=WHOLE_ROWS),
                      column_config=COLUMN_CONFIG)
     st.caption("One row per release, soonest go-live first; the reasons are "
                "every rule that fired, blocking ones first. Select a row to "
