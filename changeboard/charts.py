@@ -287,6 +287,30 @@ def count_axis(peak) -> dict:
     return axis
 
 
+# whole numbers an axis of them shows at least (whole_axis)
+WHOLE_SPAN = 7
+# ticks of a whole_axis at most, and the whole steps between them
+WHOLE_TICKS = 12
+WHOLE_STEPS = [m * 10 ** e for e in range(12) for m in (1, 2, 5)]
+
+
+def whole_axis(values) -> dict:
+    """An axis of whole numbers (days of slip), a bar centred on each: its
+    ticks on whole numbers only, 1, 2, 5, 10 ... apart (at most
+    WHOLE_TICKS of them, one at 0 when it is in view), over the values and
+    half a bar either side, at least WHOLE_SPAN numbers wide so that one
+    value draws a bar, not the chart's width. Plotly's own ticks for one
+    value read 9.6, 9.8 ... 10.4, or −0.4 ... 0.4: fractions of a day."""
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    lo, hi = (int(np.floor(finite.min())), int(np.ceil(finite.max()))) \
+        if len(finite) else (0, 0)
+    spare = max(0, WHOLE_SPAN - (hi - lo + 1))
+    lo, hi = lo - spare // 2, hi + spare - spare // 2
+    step = next(s for s in WHOLE_STEPS if (hi - lo) / s < WHOLE_TICKS)
+    return {"tick0": 0, "dtick": step, "range": [lo - 0.5, hi + 0.5]}
+
+
 def _express(trace_type: str, **props) -> dict:
     """A trace as plotly express writes it (one colour, no legend entry
     unless named), before the builder's own properties."""
@@ -498,11 +522,15 @@ def histogram(frame: pd.DataFrame, *, x: str, x_title: str,
               colours: dict[str, str] | None = None,
               order: list[str] | None = None, nbins: int | None = None,
               bin_size: float | None = None,
-              weight: str | None = None) -> go.Figure:
+              weight: str | None = None,
+              whole: bool = False) -> go.Figure:
     """Stacked histogram of a raw value, optionally coloured by a category.
     `weight`: a column of counts, each row standing for that many values
     (rows counted already: the browser still bins them, into the same bars
-    as the values one by one)."""
+    as the values one by one). `whole`: the values are whole numbers (days):
+    a bar of each, centred on it, on a whole_axis (bin_size 1)."""
+    if whole:
+        bin_size = 1
     hovertemplate = (x_title + " %{x}: %{y:,} " + y_title
                      + ("<br>%{fullData.name}" if colour else "")
                      + "<extra></extra>")
@@ -532,6 +560,12 @@ def histogram(frame: pd.DataFrame, *, x: str, x_title: str,
         data.append(trace)
     counted = frame[x].notna()
     values = frame.loc[counted, x]
+    xaxis = {}
+    if whole:
+        xaxis = whole_axis(values)
+        if len(values):  # every trace's bins from the same start
+            for trace in data:
+                trace["xbins"]["start"] = float(values.min()) - 0.5
     each = (pd.Series(1, index=values.index) if weight is None
             else frame.loc[counted, weight])
     # the tallest bar, its bins taken as whole multiples of bin_size
@@ -540,7 +574,8 @@ def histogram(frame: pd.DataFrame, *, x: str, x_title: str,
         values) else each.sum()
     return _figure(data, _layout(
         y_title=y_title, x_title=x_title, express=True, barmode="stack",
-        bargap=0.05, hovermode="closest", yaxis=count_axis(peak)))
+        bargap=0.05, hovermode="closest", yaxis=count_axis(peak),
+        xaxis=xaxis))
 
 
 @kept

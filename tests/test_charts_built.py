@@ -149,6 +149,11 @@ FIGURES = {
         y_title="releases", colour="outcome",
         colours={"On time": "#009E73", "Late": "#D55E00"},
         order=["On time", "Late"], bin_size=1, weight="n"),
+    "histogram_whole": lambda: charts.histogram(
+        counted_slips(), x="slip_days", x_title="slip (days)",
+        y_title="releases", colour="outcome",
+        colours={"On time": "#009E73", "Late": "#D55E00"},
+        order=["On time", "Late"], weight="n", whole=True),
     "binned_histogram": lambda: charts.binned_histogram(
         approval_bins(), start="bin_start_hours", end="bin_end_hours",
         n="n", x_title="hours", y_title="approved changes",
@@ -345,6 +350,37 @@ def test_a_histogram_of_counted_rows_sums_them_into_the_same_bins():
                             x_title="slip", y_title="releases", bin_size=1,
                             weight="n")
     assert many.layout.yaxis.dtick is None  # 12 in the 9-day bar
+
+
+@pytest.mark.parametrize("slips, ticks, shown", [
+    # one release: plotly's own ticks read -0.4 ... 0.4 (or 9.6 ... 10.4)
+    ([0], 1, (-3.5, 3.5)), ([10], 1, (6.5, 13.5)),
+    ([-1, 0, 10], 1, (-1.5, 10.5)),  # the sample's last 90 days
+    ([-1, 0, 11], 2, (-1.5, 11.5)),
+    ([-20, 75], 10, (-20.5, 75.5)),
+    ([-300, 2_000], 200, (-300.5, 2_000.5))])
+def test_a_histogram_of_whole_days_ticks_whole_days_only(slips, ticks,
+                                                         shown):
+    """The Releases page's slip chart, one bar per day, ticked -0.4, -0.2
+    ... 0.4 with a single slip of 0 days: fractions of a day, its one bar
+    the chart's width. A histogram of whole numbers ticks whole numbers
+    only (1, 2, 5, 10 ... apart, at most 12 ticks, one on 0), its bars
+    centred on them, and shows at least 7 days."""
+    rows = pd.DataFrame({"slip_days": slips, "n": 1})
+    drawn = sent(charts.histogram(rows, x="slip_days", x_title="slip",
+                                  weight="n", whole=True))
+    axis = drawn["layout"]["xaxis"]
+    assert (axis["tick0"], axis["dtick"]) == (0, ticks)
+    assert tuple(axis["range"]) == shown
+    first, last = (np.ceil(shown[0] / ticks) * ticks,
+                   np.floor(shown[1] / ticks) * ticks)
+    assert (last - first) / ticks + 1 <= 12
+    assert {(t["xbins"]["start"], t["xbins"]["size"])
+            for t in drawn["data"]} == {(min(slips) - 0.5, 1)}
+    # the figure the page draws passes plotly's validation unchanged
+    figure = FIGURES["histogram_whole"]()
+    assert figure.layout.xaxis.dtick == 1
+    assert {t.xbins.start for t in figure.data} == {-1.5}
 
 
 def test_binned_bars_are_as_wide_as_their_bin_in_the_given_order():

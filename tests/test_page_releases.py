@@ -968,3 +968,30 @@ def test_the_dora_cards_say_every_count_they_leave_out(sample_db,
         "not restored yet (an incident still open) · 3 failed changes of "
         "the period with no restoration recorded · 1 change "
         "restored before it failed left out")
+
+
+@pytest.mark.parametrize("period", ["last_30", "last_90"])
+def test_the_slip_chart_ticks_whole_days(sample_db, monkeypatch, period):
+    """With one release gone live in the period (the sample's last 30
+    days: a slip of 10 days) the slip chart, 'one bar per day', ticked
+    9.6, 9.8 ... 10.4 (-0.4 ... 0.4 for a slip of 0): its axis is in whole
+    days, whatever the slips (the last 90 days: -1, 0 and 10), its bars
+    centred on them."""
+    import json
+
+    from changeboard import ui
+    app = page(sample_db, monkeypatch, period=period)
+    assert not app.exception
+    with db.reading(config.DB_PATH) as con:
+        slips = list(db.run(con, "release_slip_days",
+                            **ui.window_for(period))["slip_days"])
+    assert 0 < len(slips) <= 3, slips  # a few releases
+    chart = next(c for c in app.get("plotly_chart")
+                 if "slip-chart" in (c.proto.id or ""))
+    spec = json.loads(chart.proto.spec)
+    axis = spec["layout"]["xaxis"]
+    assert axis["tick0"] == 0 and axis["dtick"] == 1, axis
+    assert axis["range"][0] <= min(slips) - 0.5 and \
+        axis["range"][1] >= max(slips) + 0.5, (axis, slips)
+    assert axis["range"][1] - axis["range"][0] >= 7
+    assert {t["xbins"]["start"] for t in spec["data"]} == {min(slips) - 0.5}

@@ -375,7 +375,7 @@ else:  # none gone live but some overdue: that is the news
                              x_title="slip (days, negative = early)",
                              y_title="releases", colour="outcome",
                              colours=ON_TIME, order=list(ON_TIME),
-                             bin_size=1, weight="n"),
+                             weight="n", whole=True),
             key="slip-chart")
         st.caption("Slip distribution: local go-live day − planned day, "
                    "one bar per day.")
