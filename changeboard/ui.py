@@ -634,6 +634,26 @@ def cadence_left_out(row) -> str:
             + " left out")
 
 
+def deployments_left_out(row) -> list[str]:
+    """What a deployment card's n leaves out of the period, C6
+    (docs/metrics.md, deployment_frequency): its n_excluded, deployments
+    to production whose status is failed (the deploy itself failed, so
+    there is no deployment to count, nor to fail after), and its
+    n_unclassified, deployments to no or an unknown environment, which may
+    have been production ones; none said for a count of 0."""
+    said = []
+    excluded, unknown = (0 if pd.isna(n) else int(n)
+                         for n in (row.n_excluded, row.n_unclassified))
+    if excluded:
+        said.append(many(excluded, "deploy to production",
+                            "deploys to production")
+                    + " that failed to complete left out")
+    if unknown:
+        said.append(many(unknown, "deployment")
+                    + " to an unknown environment left out")
+    return said
+
+
 def unplaced(n) -> str:
     """An environment total's bookings of environments not loaded (its
     n_unclassified), which no environment's hours can hold: ' · 2

@@ -1464,3 +1464,24 @@ def test_all_data_reads_no_window_before_it(app, monkeypatch):
             assert not any(m.delta for m in app.metric)
         else:
             assert before  # the deltas' window before
+
+
+def test_the_overviews_deployments_card_says_the_deployments_it_leaves_out(
+        app):
+    """The Releases page's deployment cards said the sample's failed deploy
+    to production left out of their n = 21; the Overview's Deployments per
+    day, of the same n, said nothing of it."""
+    from changeboard import db, ui
+    app.run()
+    period = app.selectbox(key="period").value
+    with db.reading(config.DB_PATH) as con:
+        row = db.run(con, "deployment_frequency",
+                     **ui.window_for(period)).iloc[0]
+    excluded = int(row["n_excluded"])
+    assert excluded > 0  # the sample has failed deploys to production
+    said = (" · " + ui.many(excluded, "deploy to production",
+                            "deploys to production")
+            + " that failed to complete left out")
+    assert any(c.value.startswith(f"n = {int(row['n']):,} production "
+                                  "deployment") and c.value.endswith(said)
+               for c in app.caption), [c.value for c in app.caption]

@@ -176,7 +176,8 @@ CARDS = [
              "no complete week in the period for a weekly median"
              if pd.isna(r["median_deploy_days_per_week"]) else
              f"median {ui.number(r['median_deploy_days_per_week'])} deploy "
-             "days a week"),
+             "days a week") + "".join(
+                 f" · {said}" for said in ui.deployments_left_out(r)),
          records=("deployment_records", {}, ("production deployment", "")),
          needs="n_deployments", missing=not_loaded(
              "n = 0 production deployments", "deployments", "deployments")),

@@ -173,26 +173,6 @@ def not_restored() -> str:
     return "no band: no failed change restored in the period"
 
 
-def deployments_left_out(row) -> list[str]:
-    """What a deployment card's n leaves out of the period, C6
-    (docs/metrics.md, deployment_frequency): its n_excluded, deployments
-    to production whose status is failed (the deploy itself failed, so
-    there is no deployment to count, nor to fail after), and its
-    n_unclassified, deployments to no or an unknown environment, which may
-    have been production ones; none said for a count of 0."""
-    said = []
-    excluded, unknown = (0 if pd.isna(n) else int(n)
-                         for n in (row.n_excluded, row.n_unclassified))
-    if excluded:
-        said.append(ui.many(excluded, "deploy to production",
-                            "deploys to production")
-                    + " that failed to complete left out")
-    if unknown:
-        said.append(ui.many(unknown, "deployment")
-                    + " to an unknown environment left out")
-    return said
-
-
 def recoveries_left_out(row) -> list[str]:
     """What the recovery time's n (failed changes restored in the period)
     does not measure, C6 (docs/metrics.md, failed_change_recovery_time):
@@ -586,7 +566,7 @@ for column, row in zip(columns, dora.itertuples(), strict=True):
                          + (f" · median over {ui.many(row.n_weeks, 'week')}"
                             if pd.notna(row.n_weeks) and row.n_weeks else ""))
         if row.metric in DEPLOYMENT_METRICS:
-            parts += deployments_left_out(row)
+            parts += ui.deployments_left_out(row)
         if isinstance(row.note, str):
             parts.append(row.note)
         elif not isinstance(row.band_level, str):
