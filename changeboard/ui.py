@@ -1066,6 +1066,8 @@ def table_height(n_rows: int, most: int, row: int = ROW_HEIGHT) -> int:
 
 
 REASONS_WIDTH = 420  # the width of a column of reasons, wrapped
+# at most, a column naming a release 'Name (id)' beside reasons (wrapped)
+NAMED_WIDTH = 240
 
 
 def wrapped_row_height(texts, width: int, most_lines: int = 5) -> int:

@@ -2942,13 +2942,17 @@ def test_the_releases_tab_puts_what_the_cab_acts_on_first(sample_db,
     assert list(cab.release_lines(pack).columns[:3]) == [
         "Release", "Release name", "Application"]
     # the reasons whole, wrapped in rows tall enough for the longest, and
-    # each release's 'Name (id)' as wide as the longest ('Identity &
-    # Access Management 2026…' was cut before its id)
+    # each release's 'Name (id)' whole ('Identity & Access Management
+    # 2026…' was cut before its id), wrapped in them too: at 1440 pixels a
+    # Release 363 wide cut the reasons at 330 of their 420
     from changeboard import ui
     shown = next(d for d in app.dataframe if "Reasons" in d.value.columns)
     widths = json.loads(shown.proto.columns)
-    assert shown.proto.row_height == ui.wrapped_row_height(
-        table["Reasons"], ui.REASONS_WIDTH)
+    named = ui.text_width(table["Release"], 100, ui.NAMED_WIDTH)
+    assert shown.proto.row_height == max(
+        ui.wrapped_row_height(table["Reasons"], ui.REASONS_WIDTH),
+        ui.wrapped_row_height(table["Release"], named))
     assert widths["Reasons"]["width"] == ui.REASONS_WIDTH
-    assert widths["Release"]["width"] == ui.text_width(table["Release"],
-                                                       100, 360)
+    assert widths["Release"]["width"] == named
+    first = [widths[c]["width"] for c in table.columns[:4]]
+    assert sum(first) <= 980, first  # a 1440-pixel window's main column

@@ -657,13 +657,23 @@ def _releases_tab() -> None:
                  "For decision", "Agenda changes it carries"]
         lines = lines[[*first, *(c for c in lines.columns
                                  if c not in first)]]
+        # the release, its go-live and status narrow enough that the
+        # reasons show whole beside them in a 1440-pixel window (a release
+        # 363 pixels wide cut them at 330 of their 420); a long name wraps
+        # in rows as tall as either column needs
+        named_width = ui.text_width(lines["Release"], 100, ui.NAMED_WIDTH)
+        rows = max((ui.wrapped_table(texts, len(lines), most=640,
+                                     width=width)
+                    for texts, width in ((lines["Reasons"], ui.REASONS_WIDTH),
+                                         (lines["Release"], named_width))),
+                   key=lambda sized: sized["row_height"])
         ui.table(lines, f"{stem}-releases", max_rows=None,
-                 download=filed,
-                 **ui.wrapped_table(lines["Reasons"], len(lines), most=640),
+                 download=filed, **rows,
                  column_config={"Reasons": st.column_config.TextColumn(
                      width=ui.REASONS_WIDTH), "Release": st.column_config.
-                     TextColumn(width=ui.text_width(lines["Release"], 100,
-                                                    360))})
+                     TextColumn(width=named_width),
+                     go_live: st.column_config.TextColumn(width=170),
+                     "Status": st.column_config.TextColumn(width=95)})
     ui.definition("release_readiness", "How is readiness computed?",
                   params=cab.queries_of(pack)["release_readiness"])
 
