@@ -27,6 +27,8 @@
 -- whose plan meets W), n_unclassified (open, not rejected changes without a
 -- valid plan, whatever their dates), as_of. environment_name: the
 -- environments row's name (NULL when the id is not in environments).
+-- release_id: the release the change delivers (NULL for none), as on the
+-- Release readiness page.
 with period as (
     select
         *,
@@ -133,6 +135,7 @@ select
     c.risk,
     c.approval,
     c.application_id,
+    c.release_id,
     c.environment_id,
     e.name as environment_name,
     c.ci_name,

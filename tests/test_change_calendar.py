@@ -35,7 +35,8 @@ CHANGES = [
     change("FRZ", "2026-01-11 10:00Z", "2026-01-11 12:00Z", risk="high",
            application_id="A-FRZ", actual_start_at="2026-01-11 10:05Z"),
     change("COL1", "2026-01-15 10:00Z", "2026-01-15 12:00Z",
-           application_id="A-COL", actual_start_at="2026-01-15 10:00Z"),
+           application_id="A-COL", actual_start_at="2026-01-15 10:00Z",
+           release_id="REL-COL"),
     change("COL2", "2026-01-15 11:00Z", "2026-01-15 13:00Z",
            application_id="A-COL", change_type="emergency",
            actual_start_at="2026-01-15 11:00Z"),
@@ -395,10 +396,20 @@ def test_the_tables_name_their_columns_as_the_other_pages_do(page):
     assert not page.exception
     picked, month, windows = page.dataframe
     for table in (picked, month):
-        assert headings(table)[:11] == [
+        assert headings(table)[:12] == [
             "Change", "Title", "Type", "State", "Risk", "Application",
-            "Application id", "Environment", "Environment id", "Affected CI",
-            "Team"]
+            "Application id", "Release", "Environment", "Environment id",
+            "Affected CI", "Team"]
+    # the release each change delivers, as the readiness page names it (a
+    # release manager matched next week's changes to releases through the
+    # CLI alone)
+    with db.reading(config.DB_PATH) as con:
+        delivers = dict(con.execute(
+            "select change_id, release_id from changes").fetchall())
+    assert "REL-COL" in delivers.values()
+    assert list(month.value["release_id"].fillna("")) == [
+        delivers[c.rsplit("/", 1)[-1]] or ""
+        for c in month.value["change_id"]]
     assert headings(windows) == [
         "Window", "Name", "Kind", "Application", "Application id",
         "Environment", "Environment id", "Start (UTC)", "End (UTC)"]

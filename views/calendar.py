@@ -17,7 +17,8 @@ MIN_HOURS = {"Month": 6, "Week": 1}  # the narrowest bar drawn, per view
 RISKS = {"very_high": "Very high", "high": "High", "moderate": "Moderate",
          "low": "Low"}
 COLUMNS = ["change_id", "title", "change_type", "state", "risk",
-           "application_id", "environment_name", "environment_id", "ci_name",
+           "application_id", "release_id", "environment_name",
+           "environment_id", "ci_name",
            "assignment_group",
            "planned_start_at", "planned_end_at", "is_past_planned_start",
            "n_collisions", "collides_with", "windows_hit",
@@ -30,7 +31,8 @@ COLUMNS = ["change_id", "title", "change_type", "state", "risk",
 # to its record, and the downloads keep the names scripts read, as every
 # table's downloads do
 HEADINGS = {"change_id": "Change", "change_type": "Type",
-            "application_id": "Application", "environment_id": "Environment",
+            "application_id": "Application", "release_id": "Release",
+            "environment_id": "Environment",
             "assignment_group": "Team",
             "ci_name": "Affected CI",
             "is_past_planned_start": "Past planned start, not started",
