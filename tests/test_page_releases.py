@@ -1,4 +1,5 @@
 """The Releases page and release_timeline: given rows, AppTest."""
+import json
 import re
 from pathlib import Path
 
@@ -995,3 +996,36 @@ def test_the_slip_chart_ticks_whole_days(sample_db, monkeypatch, period):
         axis["range"][1] >= max(slips) + 0.5, (axis, slips)
     assert axis["range"][1] - axis["range"][0] >= 7
     assert {t["xbins"]["start"] for t in spec["data"]} == {min(slips) - 0.5}
+
+
+def test_a_release_gone_live_lists_the_changes_it_carries(sample_db,
+                                                           monkeypatch):
+    """A release manager had no way from a release gone live (Mobile
+    Banking App, REL-00058, behind the numbers) to its changes but the CLI:
+    the readiness page lists them for the releases going live soon only,
+    and the Changes page has no release. Picked under the releases listed,
+    a release's changes are listed whatever their dates, kept in the URL."""
+    app = page(sample_db, monkeypatch,
+               release_app="All releases in the period")
+    assert not app.exception
+    box = app.selectbox(key="release_changes")
+    assert box.value is None and box.options
+    records = next(d.value for d in app.dataframe
+                   if "Counted as" in d.value.columns)
+    with db.reading(sample_db) as con:
+        carried = dict(con.execute(
+            "select release_id, list(change_id order by change_id) from "
+            "changes where release_id is not null group by 1").fetchall())
+    release = next(r for r in records["Release"] if r in carried)
+    box.set_value(release).run()
+    assert not app.exception
+    assert app.query_params["release_changes"] in (release, [release])
+    listed = next(d for d in app.dataframe
+                  if "change_id" in d.value.columns)
+    assert sorted(listed.value["change_id"]) == carried[release]
+    headed = {c.get("label") for c in json.loads(
+        listed.proto.columns).values()}
+    assert {"Change", "Type", "Team"} <= headed, headed
+    n = len(carried[release])
+    assert any(c.value.startswith(f"{n:,} change") and release in c.value
+               for c in app.caption)

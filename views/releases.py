@@ -135,6 +135,38 @@ def undated() -> str:
                if filters else ""))
 
 
+CHANGE_LABELS = {"change_id": "Change", "change_type": "Type",
+                 "application_id": "Application",
+                 "assignment_group": "Team"}
+
+
+def carried_by(releases: pd.DataFrame) -> None:
+    """Under the releases listed: the changes one of them carries, whatever
+    their dates (the readiness page lists them only for the releases going
+    live soon, and the Changes page has no release: a release manager had
+    no way from a release gone live to its changes but the CLI)."""
+    if releases.empty:
+        return
+    named = {rid: f"{name} ({rid})" if isinstance(name, str) and name
+             else rid for rid, name in zip(releases["release_id"],
+                                           releases["name"], strict=True)}
+    pick = ui.drill_id("Changes a release carries", named, "release_changes",
+                       "Pick a listed release")
+    if pick is None:
+        return
+    changes = ui.query("release_changes", release_ids=[pick])
+    if changes.empty:
+        st.caption(f"No change names {pick} as its release.")
+        return
+    st.caption(f"{ui.many(len(changes), 'change')} "
+               + ("names" if len(changes) == 1 else "name")
+               + f" {pick} as {'its' if len(changes) == 1 else 'their'} "
+               "release, whatever their dates.")
+    ui.table(changes.drop(columns=["release_id", "is_release_loaded"]),
+             f"changes-of-{ui.slug(pick)}", labels=CHANGE_LABELS,
+             download=changes)
+
+
 def no_releases(what: str) -> str | None:
     """What a release section says when no release of any date is loaded
     (change data alone, such as BPIC 2014): wider dates or fewer filters
@@ -400,6 +432,7 @@ else:  # none gone live but some overdue: that is the news
         ui.table(shown(rows, RECORD_COLUMNS), f"releases-{ui.slug(pick)}",
                  download=for_scripts(records_query.loc[rows.index],
                                       RECORD_COLUMNS))
+        carried_by(rows)
 ui.definition("release_on_time", params={
     **window, **filters, "tolerance_days": int(tolerance)})
 
