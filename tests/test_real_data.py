@@ -628,3 +628,28 @@ def test_bpic_months_of_few_changes_are_grey_points_said_under_the_chart(
     assert any(small) and not all(small)
     assert colours == [charts.SMALL_N_COLOUR if s else charts.SERIES[0]
                        for s in small]
+
+
+def test_the_jira_version_list_mapping_in_the_docs_loads_apaches_versions(
+        tmp_path_factory):
+    """docs/sources.md's mapping for a Jira version list exported as a file
+    (a release manager found no recipe for one): OPENJPA's 37 versions load
+    as releases named as `sync jira-versions` names them."""
+    source = need(REAL / "apache-jira-versions" / "OPENJPAVersionInfo.csv")
+    text = (Path(__file__).resolve().parents[1] / "docs" /
+            "sources.md").read_text()
+    block = re.search(r"  ```toml\n((?:(?:  .*)?\n)+?)  ```\n", text[text.index(
+        "**Jira versions exported as a file**"):]).group(1)
+    from tests.clirun import run
+    folder = tmp_path_factory.mktemp("jira-versions")
+    mapping, path = folder / "versions.toml", folder / "versions.duckdb"
+    mapping.write_text("\n".join(line[2:] for line in block.splitlines()))
+    done = run("changeboard", "load", "mapping", str(source), "--mapping",
+               str(mapping), "--db", str(path))
+    assert done.returncode == 0, done.stderr
+    with db.connect(path, read_only=True) as con:
+        n, first, live = con.execute(
+            "select count(*), min(release_id), count(actual_release_at) "
+            "from releases").fetchone()
+    assert (n, live) == (37, 37)
+    assert first.startswith("OPENJPA:")
