@@ -601,15 +601,11 @@ def test_a_page_with_its_own_dates_says_them_in_its_xlsx(
     assert about["Columns"].startswith(columns), about["Columns"]
 
 
-def test_a_table_of_other_dates_than_the_sidebars_names_its_own(
-        sample_db, monkeypatch):
-    """The impact matrix covers its go-live dates, not the sidebar's
-    period, but its files were named and described with the sidebar's;
-    the About sheet's filters said codes (Environment tier: prod) where the
-    sidebar says Production."""
+def _environments_offering(sample_db, monkeypatch, **params):
+    """The Environments page run on the sample with these address
+    parameters, and the (file name, data) of every download it offered."""
     from pathlib import Path
 
-    import openpyxl
     from streamlit.delta_generator import DeltaGenerator
     from streamlit.testing.v1 import AppTest
 
@@ -622,11 +618,24 @@ def test_a_table_of_other_dates_than_the_sidebars_names_its_own(
     monkeypatch.setattr(DeltaGenerator, "download_button", button)
     root = Path(__file__).resolve().parents[1]
     app = AppTest.from_file(str(root / "app.py"), default_timeout=120)
-    app.query_params.update({"period": "last_30", "tiers": "prod",
-                             "view": "Impact matrix"})
+    app.query_params.update(params)
     app.switch_page("views/environments.py")
     app.run()
     assert not app.exception
+    return app, offered
+
+
+def test_a_table_of_other_dates_than_the_sidebars_names_its_own(
+        sample_db, monkeypatch):
+    """The impact matrix covers its go-live dates, not the sidebar's
+    period, but its files were named and described with the sidebar's;
+    the About sheet's filters said codes (Environment tier: prod) where the
+    sidebar says Production."""
+    import openpyxl
+
+    app, offered = _environments_offering(
+        sample_db, monkeypatch, period="last_30", tiers="prod",
+        view="Impact matrix")
     matrix = [(name, data) for name, data in offered
               if name.startswith("environment_impact_matrix")]
     assert matrix, [name for name, _ in offered]
@@ -652,26 +661,11 @@ def test_the_impact_matrix_downloads_ids_and_instants_scripts_join_on(
     an instant (ISO with its offset in the CSV, a date cell under a
     heading naming UTC in the XLSX), the environment's id (or the group)
     and the cell's status code; every release of the page is there."""
-    from pathlib import Path
-
     import openpyxl
-    from streamlit.delta_generator import DeltaGenerator
-    from streamlit.testing.v1 import AppTest
 
-    from changeboard import config, db
-    monkeypatch.setattr(config, "DB_PATH", sample_db)
-    offered = []
-
-    def button(self, label, data, file_name, *args, **kwargs):
-        offered.append((file_name, data))
-    monkeypatch.setattr(DeltaGenerator, "download_button", button)
-    root = Path(__file__).resolve().parents[1]
-    app = AppTest.from_file(str(root / "app.py"), default_timeout=120)
-    app.query_params.update({"view": "Impact matrix",
-                             "matrix_columns": columns})
-    app.switch_page("views/environments.py")
-    app.run()
-    assert not app.exception
+    from changeboard import db
+    app, offered = _environments_offering(
+        sample_db, monkeypatch, view="Impact matrix", matrix_columns=columns)
     files = {name.rsplit(".", 1)[1]: data for name, data in offered
              if name.startswith("environment_impact_matrix-")}
     rows = pd.read_csv(io.BytesIO(files["csv"]()))

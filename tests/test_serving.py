@@ -960,16 +960,12 @@ def test_a_browser_reaches_the_app_through_nginx_on_any_port(sample_db,
         app.wait(timeout=20)
 
 
-def test_the_sign_in_callbacks_code_stays_out_of_the_access_log(tmp_path):
-    """The identity provider sends the browser back to
-    /oauth2callback?code=...&state=...: the authorization code is a
-    credential, but make serve's access log (and Debian's combined one,
-    for the installed site) kept the whole request line. The callback
-    still reaches the replica with its query; no log line holds it."""
+def _replica_recording_paths():
+    """A stand-in replica on a free loopback port, answering 200 to every
+    GET, and the list of the paths it was asked for (nginx's proxying seen
+    from behind it)."""
     import http.server
     import threading
-
-    from changeboard import serve
 
     reached = []
 
@@ -985,6 +981,18 @@ def test_the_sign_in_callbacks_code_stays_out_of_the_access_log(tmp_path):
 
     replica = http.server.HTTPServer(("127.0.0.1", _free_port()), Replica)
     threading.Thread(target=replica.serve_forever, daemon=True).start()
+    return replica, reached
+
+
+def test_the_sign_in_callbacks_code_stays_out_of_the_access_log(tmp_path):
+    """The identity provider sends the browser back to
+    /oauth2callback?code=...&state=...: the authorization code is a
+    credential, but make serve's access log (and Debian's combined one,
+    for the installed site) kept the whole request line. The callback
+    still reaches the replica with its query; no log line holds it."""
+    from changeboard import serve
+
+    replica, reached = _replica_recording_paths()
     port = _free_port()
     kept = "access_log {run}/access.log changeboard;"
     assert kept in serve.NGINX_MAIN
@@ -1021,25 +1029,10 @@ def test_a_sign_outs_return_is_sent_home_by_nginx(tmp_path):
     return home; a callback with a code or an error still reaches the
     replica."""
     import http.client
-    import http.server
-    import threading
 
     from changeboard import serve
 
-    reached = []
-
-    class Replica(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - the handler's name
-            reached.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    replica = http.server.HTTPServer(("127.0.0.1", _free_port()), Replica)
-    threading.Thread(target=replica.serve_forever, daemon=True).start()
+    replica, reached = _replica_recording_paths()
     port = _free_port()
     nginx = _started_nginx(tmp_path, port, serve.nginx_site(
         [replica.server_port], f"127.0.0.1:{port}"), serve.NGINX_MAIN)

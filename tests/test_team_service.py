@@ -142,6 +142,17 @@ def _sign_in(browser, service, sub: str):
     return context, page
 
 
+def _sign_out(page) -> None:
+    """Sign out from the sidebar, through the provider's end-session page
+    (Streamlit ends the provider's session too, its end_session_endpoint),
+    back to the sign-in page."""
+    page.locator('[data-testid="stSidebar"]').get_by_role(
+        "button", name="Sign out").click()
+    page.wait_for_url("**/oauth2/end_session**", timeout=30_000)
+    page.get_by_role("button", name="End session").click()
+    page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+
+
 def _data_page(service, page):
     page.goto(f"{service['url']}/data")
     _settled(page)
@@ -292,12 +303,7 @@ def test_a_data_admin_loads_a_file_recorded_with_their_email_then_signs_out(
     assert after[:-1] == before
     assert after[-1][1:] == ("upload/changes-sso.csv", ADMIN)
     assert page.locator('[data-testid="stException"]').count() == 0
-    page.locator('[data-testid="stSidebar"]').get_by_role(
-        "button", name="Sign out").click()
-    # Streamlit ends the provider's session too (its end_session_endpoint)
-    page.wait_for_url("**/oauth2/end_session**", timeout=30_000)
-    page.get_by_role("button", name="End session").click()
-    page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+    _sign_out(page)
     page.goto(f"{service['url']}/data")
     _settled(page)
     assert page.get_by_role("button", name="Sign in").count() == 1
@@ -320,11 +326,7 @@ def test_an_identity_cookie_kept_from_before_sign_out_signs_nobody_in(
     kept = [c for c in context.cookies()
             if c["name"].startswith("_streamlit_user")]
     assert kept
-    page.locator('[data-testid="stSidebar"]').get_by_role(
-        "button", name="Sign out").click()
-    page.wait_for_url("**/oauth2/end_session**", timeout=30_000)
-    page.get_by_role("button", name="End session").click()
-    page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+    _sign_out(page)
     context.close()
     replay = browser.new_context(viewport={"width": 1280, "height": 900})
     replay.add_cookies(kept)
@@ -354,11 +356,7 @@ def test_a_tab_whose_sign_in_ended_elsewhere_shows_no_page_list(
     _settled(tab)
     nav = '[data-testid="stSidebarNav"]'
     assert tab.locator(nav).count() == 1
-    page.locator('[data-testid="stSidebar"]').get_by_role(
-        "button", name="Sign out").click()
-    page.wait_for_url("**/oauth2/end_session**", timeout=30_000)
-    page.get_by_role("button", name="End session").click()
-    page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+    _sign_out(page)
     context.close()
     tab.locator(nav).get_by_text("Releases").click()
     tab.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
