@@ -372,7 +372,18 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
         con, spec, file_name, timezone,
         _loaded_rows(spec, batch_id) if direct else None)
     result.warnings += hints.unread_dates(con, frame_rows, file_name, batch)
-    if direct:  # written: every row new (_direct)
+    if frame_rows and not accepted:
+        # every row rejected: a failed load, which changes no data and
+        # leaves the data's as-of where it was (a succeeded batch of 0
+        # rows moved it, and read as a load that worked); its rejects are
+        # recorded, to say why
+        result.status = "failed"
+        top, n_top = result.reasons[0]
+        result.error = (
+            f"{file_name}: every one of its {many(frame_rows, 'row')} was "
+            f"rejected (most often {top}: {n_top:,}): nothing loaded")
+        result.rows_loaded = 0
+    elif direct:  # written: every row new (_direct)
         result.rows_new = result.rows_loaded = accepted
     elif strict and result.rows_rejected:
         result.status = "failed"

@@ -474,7 +474,7 @@ def test_a_reject_names_the_exports_own_column_beside_the_tables(tmp_path):
                       "CHG1,t,normal,closed,30/02/2026 10:00:00\n")
     done = changeboard("load", "servicenow", str(export), "--db",
                        str(tmp_path / "cb.duckdb"))
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr  # its one row rejected
     assert "  row 2: bad_timestamp in created_at (the file's opened_at) = " \
         "'30/02/2026 10:00:00'" in done.stdout
     assert "rejected as bad_timestamp in created_at (the file's opened_at) " \
@@ -878,7 +878,10 @@ def test_a_file_of_unreadable_dates_is_told_its_way_out_once(tmp_path):
         encoding="utf-8")
     result = changeboard("load", "servicenow-incidents", str(export),
                          "--db", str(tmp_path / "cb.duckdb"), "--dry-run")
-    assert result.returncode == 0, result.stderr
+    # every row rejected: a failed load, said with its way out
+    assert result.returncode == 1, result.stderr
+    assert "every one of its 2 rows was rejected (most often bad_timestamp: " \
+        "2): nothing loaded" in result.stdout + result.stderr
     told = [line for line in result.stdout.splitlines()
             if "rejected as bad_timestamp" in line]
     assert told == [

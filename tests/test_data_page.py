@@ -377,6 +377,27 @@ def test_a_file_of_a_header_alone_offers_no_commit(app):
     assert _rows(path, "select count(*) from ingest_batches")[0][0] == batches
 
 
+def test_a_file_whose_every_row_is_rejected_offers_no_commit(app):
+    """UCI's incident log read as a ServiceNow incident export: every row
+    rejected, and the dry run offered Commit this load beside 'Loaded 0';
+    committed, it recorded a succeeded batch that moved the data's as-of
+    though no row changed. It is a failed load, said with its rejects."""
+    path = config.DB_PATH
+    batches = _rows(path, "select count(*) from ingest_batches")[0][0]
+    _upload(app, "changes.csv", b"change_id,change_type,state,created_at\n"
+            b"Z-1,sideways,new,2026-01-05T09:00:00Z\n"
+            b"Z-2,sideways,new,2026-01-05T09:00:00Z\n")
+    assert not app.exception
+    assert not [b for b in app.button if b.key == "data_commit"]
+    assert [e.value.replace("\\", "") for e in app.error] == [
+        "upload/changes.csv: every one of its 2 rows was rejected (most "
+        "often unmapped_code: 2): nothing loaded"]
+    rejects = next(d.value for d in app.dataframe
+                   if "reason" in d.value.columns)
+    assert list(rejects["value"]) == ["sideways", "sideways"]
+    assert _rows(path, "select count(*) from ingest_batches")[0][0] == batches
+
+
 def test_a_mapping_error_names_the_mapping_file_uploaded(app):
     """'mapping mapping-typo.toml: column ...' named a file never uploaded
     (the page saved it under a prefix): the error names typo.toml."""

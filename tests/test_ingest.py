@@ -549,8 +549,10 @@ def test_cli_says_where_every_reject_is_beyond_the_five_shown(tmp_path):
     changes.write_text("change_id,change_type,state,created_at\n" + "".join(
         f"C{i},sideways,new,2026-01-05T09:00:00Z\n" for i in range(7)))
     result = cli("csv", str(changes), "--db", str(path))
-    assert result.returncode == 0, result.stderr
-    said = [line for line in result.stdout.splitlines() if "every one" in line]
+    # every row rejected: a failed load, its rejects recorded and said
+    assert result.returncode == 1, result.stderr
+    said = [line for line in result.stdout.splitlines()
+            if line.startswith("  ... every one")]
     assert said == ["  ... every one of the 7: changeboard query "
                     "ingest_rejects --param batch_id=1 --format csv"], said
     listed = clirun.run("changeboard", "query", "ingest_rejects", "--param",
@@ -724,17 +726,25 @@ def test_a_load_of_no_rows_keeps_the_sample(sample_db, tmp_path):
     """A first file holding its header alone removed the sample's 21,464
     rows and loaded none: an empty dashboard and none of the user's data,
     exit 0. The sample stays until a load brings a row; the load is
-    recorded beside it. So is a file whose every row is rejected."""
+    recorded beside it. A file whose every row is rejected is a failed
+    load, its rejects recorded (it was a succeeded one, and moved the
+    data's as-of though no row changed)."""
     path = sample_copy(sample_db, tmp_path)
     n_sample = status(path)["n_sample_rows"]
     header = write(tmp_path / "changes.csv", CHANGES)
     rejected = write(tmp_path / "changes-bad.csv",
                      CHANGES + "X2,urgent,closed,2024-03-12T15:15:00Z,t,\n")
-    for file in (header, rejected):
+    as_of = []
+    for file, outcome in ((header, "succeeded"), (rejected, "failed")):
         result = ingest.load_path("csv", file, path, replace_sample=True)
-        assert result.status == "succeeded" and result.batch_id is not None
+        assert result.status == outcome and result.batch_id is not None
         assert (result.rows_loaded, result.sample_rows_removed) == (0, 0)
         assert status(path)["n_sample_rows"] == n_sample
+        as_of.append(status(path)["as_of"])
+    assert result.error.endswith(
+        "changes-bad.csv: every one of its 1 row was rejected (most often "
+        "unmapped_code: 1): nothing loaded")
+    assert as_of[1] == as_of[0]  # the failed load measured nothing new
     assert rows(path, "select count(*) from ingest_rejects where batch_id = "
                 "$b", b=result.batch_id) == [(1,)]
     # a row: the sample goes

@@ -147,6 +147,10 @@ def _load(*, dry_run: bool) -> ingest.Loaded:
 def _show(result: ingest.Loaded) -> None:
     if result.status == "failed":
         st.error(ui.plain(result.error))
+        if result.rows_rejected:  # every row rejected: why, row by row
+            for warning in result.warnings:  # a way out among them
+                st.warning(ui.plain(warning))
+            _rejected(result)
         return
     if result.status == "unchanged":
         st.info(f"This file was already loaded as batch "
@@ -163,12 +167,17 @@ def _show(result: ingest.Loaded) -> None:
     for warning in result.warnings:
         st.warning(ui.plain(warning))
     if result.rows_rejected:
-        st.caption("Rejected rows by reason: " + ui.plain(", ".join(
-            f"{reason} {n:,}" for reason, n in result.reasons)))
-        st.caption(("The reject" if len(result.rejects) == 1 else
-                    f"First {ui.many(len(result.rejects), 'reject')}")
-                   + " (row 1 = header):")
-        ui.table(result.rejects, "preview_rejects")
+        _rejected(result)
+
+
+def _rejected(result: ingest.Loaded) -> None:
+    """A load's rejects by reason and the first of them."""
+    st.caption("Rejected rows by reason: " + ui.plain(", ".join(
+        f"{reason} {n:,}" for reason, n in result.reasons)))
+    st.caption(("The reject" if len(result.rejects) == 1 else
+                f"First {ui.many(len(result.rejects), 'reject')}")
+               + " (row 1 = header):")
+    ui.table(result.rejects, "preview_rejects")
 
 
 def _upload_key() -> tuple:
