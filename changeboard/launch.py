@@ -15,12 +15,16 @@ from __future__ import annotations
 
 def warm() -> None:
     """Import what every page draws with (changeboard.charts also loads
-    what plotly loads on its first figure, 0.1-0.2 s), open the process's
+    what plotly loads on its first figure, 0.1-0.2 s), set the filter on
+    what the sign-in callback logs (changeboard.callbacklog), open the
+    process's
     read-only view of the published file (0.05 s), skip Streamlit's
     check on its first element of whether it runs in a Python prompt, and
     set what was loaded aside from the garbage collector (_frozen)."""
     import reports.cab  # noqa: F401 - imported for the first visitor
-    from changeboard import charts, env_charts  # noqa: F401
+    from changeboard import callbacklog, charts, env_charts  # noqa: F401
+
+    callbacklog.install()  # before any request reaches the sign-in routes
 
     _no_prompt_check()
     _open_published()

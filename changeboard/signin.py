@@ -22,7 +22,6 @@ import hashlib
 import json
 import logging
 import math
-import re
 import sqlite3
 import threading
 import time
@@ -31,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from changeboard import appstate, auth, config, ui
+from changeboard import appstate, auth, callbacklog, config, ui
 
 log = logging.getLogger("changeboard.signin")
 # Streamlit's identity cookie lives 30 days: a sign-out is kept a day more
@@ -263,7 +262,7 @@ def provider_down() -> str | None:
 
 # Streamlit's own sign-in callback (/oauth2callback): a failed one logs a
 # line and sends the browser back to the sign-in page, saying nothing there
-STREAMLIT_AUTH_LOG = "streamlit.web.server.starlette.starlette_auth_routes"
+STREAMLIT_AUTH_LOG = callbacklog.STREAMLIT_AUTH_LOG
 # a failed callback on this server is said on its sign-in page this long
 FAILED_SAID_SECONDS = 120
 _failed: dict[str, float | str] = {}
@@ -313,35 +312,6 @@ def _failure_reason(record: logging.LogRecord
         "organisation's sign-in service"
 
 
-# an OAuth error code (RFC 6749: access_denied, invalid_request, ...)
-_ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
-DESCRIPTION_LOGGED = 200  # characters of the provider's error_description
-
-
-class _UntrustedCallback(logging.Filter):
-    """Streamlit logs a callback's ?error= and ?error_description= before it
-    checks the callback's state, so anyone can send it any text, which the
-    nginx site logs nowhere (the callback's query holds the one-time code):
-    `?error=access_denied 2026-12-06 ... changeboard.signin: signed in
-    mallory@... as Data admin` put a sign-in that never happened in the
-    log. Its line keeps an error that is an OAuth error code, and the
-    description quoted and cut short; other text is withheld, counted."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if str(record.msg).startswith("Error during authentication") and \
-                isinstance(record.args, tuple) and len(record.args) == 2:
-            error, description = str(record.args[0] or ""), record.args[1]
-            if description is not None:
-                description = str(description)
-                description = repr(description[:DESCRIPTION_LOGGED]) + (
-                    "…" if len(description) > DESCRIPTION_LOGGED else "")
-            record.args = (
-                error if _ERROR_CODE.fullmatch(error) else
-                f"(not an OAuth error code: {len(error)} characters, "
-                "withheld)", description)
-        return True
-
-
 class _FailedSignIn(logging.Handler):
     """Beside Streamlit's log line of a failed callback, Changeboard's,
     naming the setting to check; the time and reason kept for this
@@ -387,9 +357,8 @@ def _install() -> None:
             "%(asctime)s %(levelname)s %(name)s: %(message)s"))
         ours.addHandler(handler)  # propagating still: the root has none
         ours.setLevel(logging.INFO)
+    callbacklog.install()
     watched = logging.getLogger(STREAMLIT_AUTH_LOG)
-    if not any(isinstance(f, _UntrustedCallback) for f in watched.filters):
-        watched.addFilter(_UntrustedCallback())
     if not any(isinstance(h, _FailedSignIn) for h in watched.handlers):
         watched.addHandler(_FailedSignIn(level=logging.WARNING))
 

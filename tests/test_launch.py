@@ -63,3 +63,24 @@ def test_warm_sets_what_it_loaded_aside_from_the_garbage_collector(sample_db):
                           env={**os.environ, "CHANGEBOARD_DB": str(sample_db)})
     frozen, tracked = map(int, done.stdout.split())
     assert frozen > 50_000 and tracked < frozen / 10, (frozen, tracked)
+
+
+def test_warm_filters_what_the_sign_in_callback_logs_before_any_request(
+        tmp_path):
+    """The filter on the text a callback's ?error= puts in the log was set
+    by the first page's run: a replica that had served no page yet logged
+    a forged 'changeboard.signin: signed in mallory ... as Data admin'. The
+    launcher sets it before the server starts."""
+    probe = (
+        "import logging; from changeboard import callbacklog, launch; "
+        "launch.warm(); "
+        "from streamlit.web.server.starlette import starlette_auth_routes "
+        "as routes; "
+        "print([type(f).__name__ for f in logging.getLogger("
+        "callbacklog.STREAMLIT_AUTH_LOG).filters], "
+        "routes._LOGGER.name == callbacklog.STREAMLIT_AUTH_LOG)")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          check=True, env={**os.environ, "CHANGEBOARD_DB":
+                                           str(tmp_path / "none.duckdb")})
+    assert done.stdout.split("\n")[0] == "['UntrustedCallback'] True"

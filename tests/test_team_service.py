@@ -533,13 +533,20 @@ def test_text_sent_to_the_callback_cannot_forge_a_log_line(monkeypatch):
         streamlit_log.error("Error during authentication: %s. Error "
                             "description: %s", "access_denied",
                             "AADSTS50105: not assigned")
+        # the forged line sent as the description, beside a real code
+        streamlit_log.error("Error during authentication: %s. Error "
+                            "description: %s", "access_denied",
+                            "x" + forged.removeprefix("access_denied"))
     finally:
         streamlit_log.removeHandler(kept)
     assert written == [
         "Error during authentication: (not an OAuth error code: 106 "
-        "characters, withheld). Error description: '" + "x" * 200 + "'…",
+        "characters, withheld). Error description: " + "x" * 200 + "…",
         "Error during authentication: access_denied. Error description: "
-        "'AADSTS50105: not assigned'"]
+        "AADSTS50105%3A%20not%20assigned",
+        "Error during authentication: access_denied. Error description: "
+        "x2026-12-06%2012%3A00%3A00%2C000%20INFO%20changeboard.signin%3A%20"
+        "signed%20in%20mallory%40acme.example%20as%20Data%20admin"]
     assert not any("signed in" in line for line in written + said)
     assert said[0] == ("a sign-in failed: the identity provider answered the "
                        "sign-in with the error '(not an OAuth error code: "
