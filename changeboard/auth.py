@@ -126,6 +126,11 @@ def rule_fault() -> str | None:
             "(@acme.com), group:NAME or *, and rules are separated by commas")
 
 
+# characters a rule of an e-mail or a domain never holds: quotes an env
+# file keeps, a wildcard ('*@acme.com', '@*.acme.com'), 'mailto:', brackets
+NOT_IN_AN_EMAIL = "*\"`:<>()[]\\/"
+
+
 def _fault(rule: str) -> str | None:
     """What is wrong with one rule as written (None: nothing)."""
     if rule in ("", "*"):  # '' after a trailing comma: no rule
@@ -134,6 +139,12 @@ def _fault(rule: str) -> str | None:
         return None if rule[len("group:"):].strip() else "names no group"
     if ";" in rule or any(c.isspace() for c in rule):
         return "holds a ';' or a space (two rules where one was meant?)"
+    if rule[0] in "'\"" or rule[-1] in "'\"":  # o'neil@ is an e-mail
+        return "is in quotes (an env file keeps them as part of the value)"
+    if odd := sorted(set(rule) & set(NOT_IN_AN_EMAIL)):
+        return ("holds " + ", ".join(repr(c) for c in odd) + ", which no "
+                "e-mail has" + (" (* alone means anyone; within a rule it "
+                                "matches nothing)" if "*" in odd else ""))
     if "@" not in rule:
         return "has no '@' (a domain is written with its '@': @acme.com)"
     name, _, domain = rule.partition("@")

@@ -110,7 +110,19 @@ def test_role_rules_that_would_match_nobody_are_named(monkeypatch):
         assert auth.rule_fault().startswith(
             "CHANGEBOARD_CAB_MEMBERS: its rule names no group; "
             f"CHANGEBOARD_VIEWERS: {fault}. As written"), viewers
-    monkeypatch.setenv("CHANGEBOARD_VIEWERS", "*, @acme.com, group:Ops Team")
+    # a wildcard, quotes an env file keeps, 'mailto:' (the re-check walk)
+    for viewers, fault in [
+            ("*@acme.example", "its rule holds '*', which no e-mail has (* "
+             "alone means anyone; within a rule it matches nothing)"),
+            ("@*.acme.example", "its rule holds '*'"),
+            ('"ann@acme.example"', "its rule is in quotes (an env file "
+             "keeps them as part of the value)"),
+            ("mailto:ann@acme.example", "its rule holds ':', which no "
+             "e-mail has. As written")]:
+        monkeypatch.setenv("CHANGEBOARD_VIEWERS", viewers)
+        assert f"CHANGEBOARD_VIEWERS: {fault}" in auth.rule_fault(), viewers
+    monkeypatch.setenv("CHANGEBOARD_VIEWERS",
+                       "*, @acme.com, group:Ops Team, o'neil@acme.com")
     monkeypatch.setenv("CHANGEBOARD_CAB_MEMBERS", "chair@acme.com")
     assert auth.rule_fault() is None
 
