@@ -30,10 +30,11 @@ def escape(value) -> str:
     return html.escape(as_text(value), quote=True)
 
 
-# a word with a dash inside it: an id ('ENV-0511', '(APP-178)') or a host
-# name ('cre-de-batch-prd02'), which a browser would break after its dash;
-# and a number with its hours ('(5.0 h)')
-_WHOLE = re.compile(r"\S*\w-\w\S*|\S*\d h\b\S*")
+# one day's times from and to ('15:00 – 17:00': a change's plan printed
+# '15:00 –' above '17:00'); a word with a dash inside it: an id
+# ('ENV-0511', '(APP-178)') or a host name ('cre-de-batch-prd02'), which a
+# browser would break after its dash; and a number with its hours ('(5.0 h)')
+_WHOLE = re.compile(r"\d\d:\d\d – \d\d:\d\d|\S*\w-\w\S*|\S*\d h\b\S*")
 # an instant as reports.text.when writes it: 'Tue 01 Dec 2026 10:15', its
 # day and its time each whole: a cell is kept on one line (class nw), but a
 # wide table may let an instant wrap between them (class inst), and words
@@ -44,11 +45,12 @@ _INSTANT = re.compile(r"[A-Z][a-z]{2} \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d")
 
 def running(value) -> str:
     """Running text as HTML (escape()d): it wraps between words, never
-    inside an id or a host name, nor between a number and its hours. The
-    pack printed 'PGW-UK-PRD (ENV-' at a line's end and '0511)' on the
-    next, and '(5.0' above 'h)'."""
+    inside an id or a host name, nor between a number and its hours, nor
+    between one day's times; a spaced dash ends a line, never begins one.
+    The pack printed 'PGW-UK-PRD (ENV-' at a line's end and '0511)' on the
+    next, '(5.0' above 'h)', and '15:00 –' above '17:00'."""
     return _WHOLE.sub(lambda m: f'<span class="nw">{m.group(0)}</span>',
-                      escape(value))
+                      escape(value)).replace(" – ", "&nbsp;– ")
 
 
 def _cell(column: str, value) -> str:

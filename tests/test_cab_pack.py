@@ -613,8 +613,10 @@ LOWER_CASE_CODES = {
 
 
 def html_cells(page: str) -> list[str]:
-    """The text of every table cell and definition of an HTML page."""
-    return [unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(
+    """The text of every table cell and definition of an HTML page, as a
+    reader sees it (a no-break space before a dash reads as a space)."""
+    return [unescape(re.sub(r"<[^>]+>", "", c)).replace("\xa0", " ")
+            for c in re.findall(
         r"<(?:td|dd)[^>]*>(.*?)</(?:td|dd)>", page, flags=re.DOTALL)]
 
 
@@ -1676,7 +1678,13 @@ def test_running_text_keeps_ids_host_names_and_hours_whole():
         '</span> on <span class="nw">cre-de-batch-prd02,</span> '
         '<span class="nw">(5.0 h)</span> x')
     assert running("Plan & 2 h – done") == (
-        'Plan &amp; <span class="nw">2 h</span> – done')
+        'Plan &amp; <span class="nw">2 h</span>&nbsp;– done')
+    # a change's plan printed '15:00 –' above '17:00 (2.0 h)'
+    assert running("Wed 09 Dec 2026 15:00 – 17:00 (2.0 h)") == (
+        'Wed 09 Dec 2026 <span class="nw">15:00&nbsp;– 17:00</span> '
+        '<span class="nw">(2.0 h)</span>')
+    assert running("Sun 13 Dec 2026 21:00 – Mon 14 Dec 2026 00:45") == (
+        "Sun 13 Dec 2026 21:00&nbsp;– Mon 14 Dec 2026 00:45")
     assert '<span class="nw">(APP-178)</span>' in html_table(
         pd.DataFrame({"Application": ["Cards (APP-178)"]}), "none")
     assert '<dd>Cards <span class="nw">(APP-178)</span></dd>' in \
