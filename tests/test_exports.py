@@ -649,10 +649,11 @@ def test_a_table_of_other_dates_than_the_sidebars_names_its_own(
     assert about["Filters"] == "Environment tier: Production"
 
 
-@pytest.mark.parametrize("columns, key", [
-    ("Environments", "environment_id"), ("Groups", "environment_group")])
+@pytest.mark.parametrize("columns, key, stem", [
+    ("Environments", "environment_id", "environment_impact_matrix-2"),
+    ("Groups", "environment_group", "environment_impact_matrix-by-group-")])
 def test_the_impact_matrix_downloads_ids_and_instants_scripts_join_on(
-        sample_db, monkeypatch, columns, key):
+        sample_db, monkeypatch, columns, key, stem):
     """The matrix's files were the grid as drawn: no release_id (its name
     alone), the go-live as text ('09 Dec 2026') and a column per
     environment named 'Risk & Data / MDF-PRD'; the About sheet said
@@ -666,8 +667,12 @@ def test_the_impact_matrix_downloads_ids_and_instants_scripts_join_on(
     from changeboard import db
     app, offered = _environments_offering(
         sample_db, monkeypatch, view="Impact matrix", matrix_columns=columns)
+    # each pick's files named apart: by group they hold other columns
+    # (both picks' were environment_impact_matrix-<dates>.csv)
+    matrix = [n for n, _ in offered if n.startswith("environment_impact")]
+    assert matrix and all(n.startswith(stem) for n in matrix), matrix
     files = {name.rsplit(".", 1)[1]: data for name, data in offered
-             if name.startswith("environment_impact_matrix-")}
+             if name.startswith(stem)}
     rows = pd.read_csv(io.BytesIO(files["csv"]()))
     assert all(re.fullmatch(r"[a-z][a-z0-9_]*", c) for c in rows.columns)
     assert {"release_id", "application_id", "go_live_at", key,

@@ -232,7 +232,10 @@ def draw(page: EnvironmentsPage, matrix: Matrix) -> tuple[pd.DataFrame, dict]:
         height=min(640, 75 + 35 * len(grid)))
     # the files hold the page's cells in long form, with their ids, as
     # scripts read them (ui.downloads); the grid is for reading
-    ui.downloads(exported, "environment_impact_matrix")
+    # by group, the files hold other columns (environment_group, no
+    # environment_id): named so, not as the environments' under one name
+    ui.downloads(exported, "environment_impact_matrix"
+                 + ("-by-group" if by_group else ""))
     return grid, labels
 
 
