@@ -1485,3 +1485,17 @@ def test_the_overviews_deployments_card_says_the_deployments_it_leaves_out(
     assert any(c.value.startswith(f"n = {int(row['n']):,} production "
                                   "deployment") and c.value.endswith(said)
                for c in app.caption), [c.value for c in app.caption]
+
+
+def test_the_overviews_small_lines_are_said_in_plain_words(app):
+    """'the small lines show complete weeks (deployments: weeks), a rate's
+    without a week of under 30 records and a tenth of its busiest' read as
+    a riddle to a change manager: the caption says what a line is and which
+    weeks a rate's line leaves out, as charts.sparkline does."""
+    from changeboard import charts
+    app.run()
+    said = next(c.value for c in app.caption if "small lines" in c.value)
+    assert said.endswith(
+        ". The small lines are trends over complete weeks; a rate's line "
+        f"leaves out a week of both fewer than {charts.SMALL_N} records and "
+        "under a tenth of its busiest week's."), said

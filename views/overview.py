@@ -262,9 +262,13 @@ success = both("change_success_rate")[0]
 
 compared = ("No deltas: nothing comes before all the data" if all_data else
             f"Deltas compare with {ui.the(days, 'day')} before the period")
-st.caption(f"{compared}; the small lines show complete {grain}s "
-           f"(deployments: weeks), a rate's without a {grain} of under "
-           f"{charts.SMALL_N} records and a tenth of its busiest.")
+# "a rate's without a week of under 30 records and a tenth of its
+# busiest" read as a riddle (a change manager's walkthrough)
+st.caption(f"{compared}. The small lines are trends over complete {grain}s"
+           + ("" if grain == "week" else " (deployments: over weeks)")
+           + f"; a rate's line leaves out a {grain} of both fewer than "
+           f"{charts.SMALL_N} records and under a tenth of its busiest "
+           f"{grain}'s.")
 # a card that reads n/a for what the data lacks: its words, for its drill
 lacks: dict[str, str] = {}
 for card, column in zip(CARDS, [*st.columns(4), *st.columns(4)], strict=True):
