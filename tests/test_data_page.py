@@ -693,3 +693,34 @@ def test_a_shipped_mapping_is_chosen_by_name_with_its_description(app):
                  "incident_id like 'INC00000%' order by 1") == [
         ("INC0000045", "upload:uci-incidents", "2016-02-29 11:29"),
         ("INC0000047", "upload:uci-incidents", None)]
+
+
+def test_the_load_history_says_what_each_load_did_and_its_warnings(
+        app, tmp_path):
+    """At 1440 px the history showed each batch up to its start time, the
+    rows read, loaded and rejected off to the right, and its warnings as a
+    JSON list cut mid-sentence ('["detail_change.csv: column Planned
+    Start: 5 times in the repeated autumn hour of E…'). What a load did
+    comes first, its warnings counted, and read whole below."""
+    import ingest
+    old = tmp_path / "changes.csv"
+    old.write_text("change_id,change_type,state,created_at\n"
+                   "OLD-1,normal,closed,1985-01-05T09:00:00Z\n")
+    loaded = ingest.load_path("csv", old, config.DB_PATH)
+    assert loaded.status == "succeeded" and loaded.warnings
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.switch_page("views/data.py").run()
+    assert not app.exception
+    history = next(d.value for d in app.dataframe
+                   if "batch_id" in d.value.columns)
+    assert list(history.columns[:8]) == [
+        "batch_id", "file_name", "table_name", "status", "rows_read",
+        "rows_loaded", "rows_rejected", "warnings"]
+    mine = history[history["batch_id"] == loaded.batch_id].iloc[0]
+    assert mine["warnings"] == f"{len(loaded.warnings)} warning" + (
+        "" if len(loaded.warnings) == 1 else "s")
+    box = app.selectbox(key="data_warning_batch")
+    assert box.value == loaded.batch_id  # the latest first
+    said = [m.value.replace("\\", "") for m in app.markdown
+            if m.value.startswith("- ")]
+    assert said == ["- " + w for w in loaded.warnings]

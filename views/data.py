@@ -1,5 +1,6 @@
 """Data: load a file (dry-run preview, then commit), the load history, a
 load's rejects, and freshness per source and table."""
+import json
 from pathlib import Path, PurePath
 
 import pandas as pd
@@ -142,6 +143,14 @@ def _load(*, dry_run: bool) -> ingest.Loaded:
             file_name=f"upload/{path.name}", dry_run=dry_run,
             source_prefix=UPLOADED, replace_sample=replace,
             loaded_by=signin.current().actor)
+
+
+# the load history's columns, what each load did first
+HISTORY_COLUMNS = ["batch_id", "file_name", "table_name", "status",
+                   "rows_read", "rows_loaded", "rows_rejected", "warnings",
+                   "loaded_by", "finished_at", "rows_new", "rows_updated",
+                   "rows_unchanged", "rows_deleted", "rows_merged", "source",
+                   "started_at", "error"]
 
 
 def _show(result: ingest.Loaded) -> None:
@@ -314,12 +323,25 @@ if batches.empty:
 # differ, past the column's width (the downloads keep the whole path)
 # the source as wide as its longest code: sized by its heading, "Source"
 # cut "servicenow" to "servicen"
+# what a load did first, beside the file (at 1440 px the grid showed the
+# batch to its start time, the rows read, loaded and rejected off to the
+# right); its warnings, a JSON list in the query's row, read in words below
+warned = {b: json.loads(w) for b, w in zip(batches["batch_id"],
+                                          batches["warnings"], strict=True)
+          if isinstance(w, str) and w}
 ui.table(batches.assign(file_name=[
     PurePath(f).name if isinstance(f, str) and f else f
-    for f in batches["file_name"]]), "ingest_batches", download=batches,
+    for f in batches["file_name"]], warnings=[
+        ui.many(len(warned[b]), "warning") if b in warned else None
+        for b in batches["batch_id"]])[HISTORY_COLUMNS],
+    "ingest_batches", download=batches,
     column_config={"source": st.column_config.TextColumn(
         "Source", width=ui.text_width([*batches["source"], "Source"], 60,
                                       200))})
+if warned:
+    shown = st.selectbox("Warnings of batch", list(warned),
+                         key="data_warning_batch")
+    st.markdown("\n".join(f"- {ui.plain(w)}" for w in warned[shown]))
 with_rejects = batches.loc[batches["rows_rejected"].fillna(0) > 0, "batch_id"]
 if with_rejects.empty:
     st.caption("No load has rejected rows.")
