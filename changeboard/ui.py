@@ -1452,7 +1452,8 @@ def downloads(frame, file_stem: str, *, rows: int | None = None) -> None:
     if scope is not None and COVERED in st.session_state:
         window, said = st.session_state[COVERED]
         scope = scope._replace(window=window, dates=said)
-    told = _about(scope, n, file_stem)  # the filters' words, read now
+    told = _about(scope, n, file_stem,  # the filters' words, read now
+                  st.session_state.get(SELECTED))
 
     def xlsx(rows: pd.DataFrame) -> bytes:  # built on the click
         about = None if told is None else [
@@ -1491,6 +1492,21 @@ SCOPE = "download-scope"
 # the dates the downloads drawn inside files_cover() hold, when not the
 # sidebar's period (the impact matrix's go-live range, the next 90 days)
 COVERED = "download-covers"
+# which of the page's records the downloads drawn inside files_of() hold
+SELECTED = "download-selected"
+
+
+@contextmanager
+def files_of(selection: str):
+    """Downloads drawn inside hold the records of one pick of the page
+    (`selection`, as the page says it: 'Changes of one type: Normal'),
+    which their About sheet says: a list of the Normal changes said
+    'Filters: none (all)', and one of a week the sidebar's quarter."""
+    st.session_state[SELECTED] = selection
+    try:
+        yield
+    finally:
+        st.session_state.pop(SELECTED, None)
 
 
 @contextmanager
@@ -1539,10 +1555,11 @@ def _period_suffix(scope: Scope | None) -> str:
     return said + ("-filtered" if scope.filters else "")
 
 
-def _about(scope: Scope | None, rows: int, table: str
-           ) -> list[tuple[str, str]] | None:
+def _about(scope: Scope | None, rows: int, table: str,
+           selection: str | None = None) -> list[tuple[str, str]] | None:
     """The XLSX's About sheet but its time of making: what its rows are,
-    from which page, period, filters and data, as the page said them."""
+    from which page, period, filters, pick (files_of) and data, as the
+    page said them."""
     if scope is None:
         return None
     period = scope.dates or "the page's own dates"
@@ -1557,8 +1574,9 @@ def _about(scope: Scope | None, rows: int, table: str
         for k, values in scope.filters.items()) or "none (all)"
     return [("Changeboard page", scope.title), ("Table", table),
             ("Period", period),
-            ("Filters", chosen), ("Data", scope.as_of),
-            ("Rows", f"{rows:,}")]
+            ("Filters", chosen),
+            *([("Selection", selection)] if selection else []),
+            ("Data", scope.as_of), ("Rows", f"{rows:,}")]
 
 
 def _columns_said(rows: pd.DataFrame) -> str:

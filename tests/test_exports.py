@@ -1,7 +1,7 @@
 """CSV and XLSX exports equal the table shown and never run as formulas."""
 import io
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 import duckdb
 import pandas as pd
@@ -604,6 +604,12 @@ def test_a_page_with_its_own_dates_says_them_in_its_xlsx(
 def _environments_offering(sample_db, monkeypatch, **params):
     """The Environments page run on the sample with these address
     parameters, and the (file name, data) of every download it offered."""
+    return _offering(sample_db, monkeypatch, "environments", **params)
+
+
+def _offering(sample_db, monkeypatch, page, **params):
+    """A page (views/<page>.py) run on the sample with these address
+    parameters, and the (file name, data) of every download it offered."""
     from pathlib import Path
 
     from streamlit.delta_generator import DeltaGenerator
@@ -619,7 +625,7 @@ def _environments_offering(sample_db, monkeypatch, **params):
     root = Path(__file__).resolve().parents[1]
     app = AppTest.from_file(str(root / "app.py"), default_timeout=120)
     app.query_params.update(params)
-    app.switch_page("views/environments.py")
+    app.switch_page(f"views/{page}.py")
     app.run()
     assert not app.exception
     return app, offered
@@ -730,3 +736,40 @@ def test_a_short_text_column_shows_its_longest_value_whole():
     assert columns["team"]["width"] == ui.text_width(
         ["AML Transaction Monitoring FR"], 60, 280)
     assert "width" not in columns.get("title", {})
+
+
+def test_a_picked_lists_files_say_the_pick_and_its_period(sample_db,
+                                                         monkeypatch):
+    """The Changes page's 'Changes of one type: Normal' XLSX said 'Filters:
+    none (all)' about its 481 normal changes, and a week's emergency
+    changes the sidebar's quarter for their Period (a change manager's
+    walkthrough): the About sheet says the pick, and a period's list its
+    own days, as its file name does."""
+    import openpyxl
+
+    def about(offered, start):
+        """The one XLSX whose About sheet says a pick: its name and
+        About."""
+        [(name, said)] = [
+            (n, dict(openpyxl.load_workbook(io.BytesIO(d()))["About"]
+                     .iter_rows(values_only=True)))
+            for n, d in offered if n.endswith(".xlsx")
+            and n.startswith("changes-")]
+        assert name.startswith(start), name
+        return name, said
+
+    app, offered = _offering(sample_db, monkeypatch, "changes",
+                             changes_change_type="Normal", by="Type")
+    _, said = about(offered, "changes-change-type-normal")
+    assert said["Filters"] == "none (all)"
+    assert said["Selection"] == "Changes of one type: Normal"
+    week = app.selectbox(key="changes_period")
+    app, offered = _offering(sample_db, monkeypatch, "changes",
+                             changes_period=week.options[-1])
+    name, said = about(offered, "changes-")
+    assert said["Selection"].startswith("Changes of one week: ")
+    days = re.search(r"-(\d{4}-\d\d-\d\d)-to-(\d{4}-\d\d-\d\d)", name)
+    assert days, name
+    first, last = (date.fromisoformat(d) for d in days.groups())
+    assert (last - first).days <= 6, name  # the week's days, not the period's
+    assert said["Period"].startswith(f"{first:%d %b %Y} – {last:%d %b %Y}")

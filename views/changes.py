@@ -223,8 +223,10 @@ else:
                     "changes_period", POINT,
                     format_func=(period_said := ui.words_of(trend_codes)))
     if pick:
-        records_table(behind(period_window(trend, pick)),
-                      f"changes-{pick}", period_said(pick))
+        with ui.files_cover(period_window(trend, pick)), ui.files_of(
+                f"Changes of one {grain}: {period_said(pick)}"):
+            records_table(behind(period_window(trend, pick)),
+                          f"changes-{pick}", period_said(pick))
 ui.definition("change_success_rate_by_period",
               params={**window, **filters, "grain": grain})
 
@@ -303,8 +305,11 @@ else:
                     format_func=lambda v: worded.get(v, v))
     if pick:
         value = pick.split(" · ")[0] if dimension == "application" else pick
-        records_table(behind(window, column, value),
-                      f"changes-{dimension}-{value}", worded.get(pick, pick))
+        with ui.files_of(f"Changes of one {name.lower()}: "
+                         f"{worded.get(pick, pick)}"):
+            records_table(behind(window, column, value),
+                          f"changes-{dimension}-{value}",
+                          worded.get(pick, pick))
 ui.definition("change_success_rate_by",
               params={**window, **filters, "dimension": dimension})
 
@@ -351,9 +356,10 @@ else:
     pick = ui.drill("Changes of one team", list(score["assignment_group"]),
                     "changes_score_team")
     if pick:
-        records_table(behind(window, "assignment_group", pick,
-                             kind="implemented"),
-                      f"changes-team-{pick}", pick)
+        with ui.files_of(f"Implemented changes of one team: {pick}"):
+            records_table(behind(window, "assignment_group", pick,
+                                 kind="implemented"),
+                          f"changes-team-{pick}", pick)
 ui.definition("change_success_score", params={**window, **filters})
 
 # --- emergency ratio ----------------------------------------------------------
@@ -398,7 +404,10 @@ else:
         # shown literally, as the records above say their period
         st.caption(f"{ui.many(rows.n, 'emergency change')} completed in "
                    f"{ui.plain(emergency_said(pick))}.")
-        listed(rows, EMERGENCY_COLUMNS, ui.slug(f"emergency-changes-{pick}"))
+        with ui.files_cover(period_window(emergency, pick)), ui.files_of(
+                f"Emergency changes of one {grain}: {emergency_said(pick)}"):
+            listed(rows, EMERGENCY_COLUMNS,
+                   ui.slug(f"emergency-changes-{pick}"))
 ui.definition("emergency_change_ratio_by_period",
               params={**window, **filters, "grain": grain})
 
