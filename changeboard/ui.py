@@ -39,6 +39,7 @@ from reports.text import instants as instants  # spans of instants
 from reports.text import many as many  # 1 application, 2 applications
 from reports.text import pct as pct  # the reports' percentages
 from reports.text import the as the  # the release, all 2 phases
+from reports.text import zone_name as zone_name  # UTC, else the IANA name
 
 PERIODS = {
     "last_30": "Last 30 days",
@@ -374,6 +375,15 @@ def _said_completed_later(end: date) -> None:
             + ("it." if n == 1 else "them."))
 
 
+def period_said(first: date, last: date) -> str:
+    """The sidebar's period, its days inclusive and the zone they are days
+    of: '01 Jan 2014 – 31 Mar 2014 (90 days, UTC)'. The zone was said by the
+    XLSX alone, and a quarter of BPIC 2014 holds 624 normal changes in UTC,
+    625 in Europe/Amsterdam."""
+    return (f"{day(first)} – {day(last)} ({many((last - first).days + 1, 'day')}"
+            f", {zone_name(config.REPORTING_TZ)})")
+
+
 def period_filter() -> dict[str, date]:
     """Sidebar period picker, kept in the URL (?period=...&from=...&to=...)
     and across the pages of a session."""
@@ -429,8 +439,7 @@ def period_filter() -> dict[str, date]:
         start, end = all_days()
         window = window_for("custom", start, end)
         keep("shown", (start, end))
-        st.sidebar.caption(f"{day(start)} – {day(end)} "
-                           f"({many((end - start).days + 1, 'day')})")
+        st.sidebar.caption(period_said(start, end))
         _said_completed_later(end)
         # shortened to its last ten years, it may start after the changes
         _said_changes_elsewhere(window)
@@ -451,9 +460,7 @@ def period_filter() -> dict[str, date]:
             + ": the period ends there.")
     last_day = window["end_date"] - timedelta(days=1)
     keep("shown", (window["start_date"], last_day))
-    st.sidebar.caption(
-        f"{day(window['start_date'])} – {day(last_day)} "
-        f"({many((window['end_date'] - window['start_date']).days, 'day')})")
+    st.sidebar.caption(period_said(window["start_date"], last_day))
     _said_changes_elsewhere(window)
     return window
 

@@ -157,7 +157,7 @@ def test_a_shared_link_reproduces_the_period(server, browser):
     page.goto(f"{server}/?period=last_365")
     _settled(page)
     sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
-    assert "(365 days)" in sidebar
+    assert "(365 days, UTC)" in sidebar  # the days and their zone
     assert "period=last_365" in page.url
     page.close()
 

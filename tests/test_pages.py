@@ -236,8 +236,8 @@ def test_all_data_is_a_period_from_the_first_change_to_the_last_record(
     assert not app.exception
     assert app.selectbox(key="period").value == "all"
     days = (last - first).days + 1
-    assert any(c.value == f"{ui.day(first)} – {ui.day(last)} ({days:,} days)"
-               for c in app.sidebar.caption), \
+    assert any(c.value == f"{ui.day(first)} – {ui.day(last)} ({days:,} "
+               "days, UTC)" for c in app.sidebar.caption), \
         [c.value for c in app.sidebar.caption]
     if page == "overview":
         assert any(c.value.startswith(f"n = {n:,} implemented changes")
@@ -269,7 +269,7 @@ def test_all_data_without_changes_starts_at_the_first_release(
     app.run()
     assert not app.exception
     days = (last - first).days + 1
-    assert f"{ui.day(first)} – {ui.day(last)} ({days:,} days)" in [
+    assert f"{ui.day(first)} – {ui.day(last)} ({days:,} days, UTC)" in [
         c.value for c in app.sidebar.caption]
 
 
@@ -289,6 +289,10 @@ def test_all_data_holds_every_change_in_a_zone_far_from_utc(
     assert not app.exception
     assert any(c.value.endswith(f"of n = {every:,} completed changes")
                for c in app.caption), [c.value for c in app.caption]
+    # the sidebar says whose days they are (the XLSX alone said it)
+    assert any(c.value.endswith(" days, Pacific/Kiritimati)")
+               for c in app.sidebar.caption), \
+        [c.value for c in app.sidebar.caption]
 
 
 def test_a_custom_range_too_long_is_shortened_in_the_box_itself(app):
@@ -968,7 +972,8 @@ def test_counts_of_one_read_in_the_singular(app, monkeypatch):
             c.value for c in app.sidebar.caption]
         if k == 1:
             assert not [c for c in said if plural.search(c)], said
-            assert any(f"({ui.many(1, 'day')})" in c for c in said), said
+            assert any(f"({ui.many(1, 'day')}, UTC)" in c for c in said), \
+                said
             assert any(c.startswith("n = 1 production deployment on 1 day")
                        for c in said), said
             # 'the 1 day before the period' pointed back at its one

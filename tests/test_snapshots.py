@@ -455,13 +455,14 @@ def test_a_historical_view_looks_from_the_day_its_snapshot_was_published(
 
     def period_of(app) -> str:
         return next(c.value for c in app.sidebar.caption
-                    if c.value.endswith("(30 days)"))
+                    if c.value.endswith("(30 days, UTC)"))
     past = _app(as_of=first, period="last_30").run()
     assert not past.exception
     assert period_of(past) == (f"{ui.day(day - timedelta(days=29))} – "
-                               f"{ui.day(day)} (30 days)")
+                               f"{ui.day(day)} (30 days, UTC)")
     past.selectbox(key="as-of").set_value("live").run()
-    assert period_of(past).endswith(f" – {ui.day(date.today())} (30 days)")
+    assert period_of(past).endswith(
+        f" – {ui.day(date.today())} (30 days, UTC)")
     meeting = _app(as_of=first)
     meeting.switch_page("views/cab.py").run()
     assert not meeting.exception
