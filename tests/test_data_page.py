@@ -724,3 +724,20 @@ def test_the_load_history_says_what_each_load_did_and_its_warnings(
     said = [m.value.replace("\\", "") for m in app.markdown
             if m.value.startswith("- ")]
     assert said == ["- " + w for w in loaded.warnings]
+
+
+def test_a_batch_warning_that_is_no_json_list_is_read_as_one(app):
+    """The loader records a batch's warnings as a JSON list (the column is
+    JSON); a JSON text written otherwise is one warning, not an error on
+    the Data page."""
+    with db.publish(config.DB_PATH) as con:
+        con.execute("update ingest_batches set warnings = '\"plain words\"' "
+                    "where batch_id = (select max(batch_id) from "
+                    "ingest_batches)")
+    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    fresh.switch_page("views/data.py").run()
+    assert not fresh.exception
+    history = next(d.value for d in fresh.dataframe
+                   if "batch_id" in d.value.columns)
+    assert history["warnings"].iloc[0] == "1 warning"
+    assert "- plain words" in [m.value for m in fresh.markdown]

@@ -153,6 +153,17 @@ HISTORY_COLUMNS = ["batch_id", "file_name", "table_name", "status",
                    "started_at", "error"]
 
 
+def _warnings(text) -> list[str]:
+    """A batch's warnings: the JSON list the loader records, else the JSON
+    value as one warning (a JSON string: the list's `for` read it a
+    character at a time)."""
+    try:
+        said = json.loads(text)
+    except ValueError:
+        return [text]
+    return [str(w) for w in said] if isinstance(said, list) else [str(said)]
+
+
 def _show(result: ingest.Loaded) -> None:
     if result.status == "failed":
         st.error(ui.plain(result.error))
@@ -326,7 +337,7 @@ if batches.empty:
 # what a load did first, beside the file (at 1440 px the grid showed the
 # batch to its start time, the rows read, loaded and rejected off to the
 # right); its warnings, a JSON list in the query's row, read in words below
-warned = {b: json.loads(w) for b, w in zip(batches["batch_id"],
+warned = {b: _warnings(w) for b, w in zip(batches["batch_id"],
                                           batches["warnings"], strict=True)
           if isinstance(w, str) and w}
 ui.table(batches.assign(file_name=[
