@@ -31,10 +31,12 @@ def escape(value) -> str:
 
 
 # one day's times from and to ('15:00 – 17:00': a change's plan printed
-# '15:00 –' above '17:00'); a word with a dash inside it: an id
+# '15:00 –' above '17:00'); a day ('Mon 14 Dec 2026': a plan of two days
+# printed 'Mon' above '14 Dec 2026 00:45'); a word with a dash inside it: an id
 # ('ENV-0511', '(APP-178)') or a host name ('cre-de-batch-prd02'), which a
 # browser would break after its dash; and a number with its hours ('(5.0 h)')
-_WHOLE = re.compile(r"\d\d:\d\d – \d\d:\d\d|\S*\w-\w\S*|\S*\d h\b\S*")
+_WHOLE = re.compile(r"\d\d:\d\d – \d\d:\d\d|[A-Z][a-z]{2} \d\d [A-Z][a-z]{2} "
+                    r"\d{4}|\S*\w-\w\S*|\S*\d h\b\S*")
 # an instant as reports.text.when writes it: 'Tue 01 Dec 2026 10:15', its
 # day and its time each whole: a cell is kept on one line (class nw), but a
 # wide table may let an instant wrap between them (class inst), and words

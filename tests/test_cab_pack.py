@@ -1681,10 +1681,13 @@ def test_running_text_keeps_ids_host_names_and_hours_whole():
         'Plan &amp; <span class="nw">2 h</span>&nbsp;– done')
     # a change's plan printed '15:00 –' above '17:00 (2.0 h)'
     assert running("Wed 09 Dec 2026 15:00 – 17:00 (2.0 h)") == (
-        'Wed 09 Dec 2026 <span class="nw">15:00&nbsp;– 17:00</span> '
+        '<span class="nw">Wed 09 Dec 2026</span> '
+        '<span class="nw">15:00&nbsp;– 17:00</span> '
         '<span class="nw">(2.0 h)</span>')
+    # and one of two days printed 'Mon' above '14 Dec 2026 00:45'
     assert running("Sun 13 Dec 2026 21:00 – Mon 14 Dec 2026 00:45") == (
-        "Sun 13 Dec 2026 21:00&nbsp;– Mon 14 Dec 2026 00:45")
+        '<span class="nw">Sun 13 Dec 2026</span> 21:00&nbsp;– '
+        '<span class="nw">Mon 14 Dec 2026</span> 00:45')
     assert '<span class="nw">(APP-178)</span>' in html_table(
         pd.DataFrame({"Application": ["Cards (APP-178)"]}), "none")
     assert '<dd>Cards <span class="nw">(APP-178)</span></dd>' in \

@@ -389,8 +389,10 @@ def test_a_file_whose_every_row_is_rejected_offers_no_commit(app):
             b"Z-2,sideways,new,2026-01-05T09:00:00Z\n")
     assert not app.exception
     assert not [b for b in app.button if b.key == "data_commit"]
+    # the file as the page names it ('Dry run of changes.csv'), not the
+    # batch's upload/changes.csv
     assert [e.value.replace("\\", "") for e in app.error] == [
-        "upload/changes.csv: every one of its 2 rows was rejected (most "
+        "changes.csv: every one of its 2 rows was rejected (most "
         "often unmapped_code: 2): nothing loaded"]
     rejects = next(d.value for d in app.dataframe
                    if "reason" in d.value.columns)

@@ -140,9 +140,21 @@ def _load(*, dry_run: bool) -> ingest.Loaded:
         return uploads.load(
             source, path, config.DB_PATH,
             table=None if table == FROM_NAME else table, options=options,
-            file_name=f"upload/{path.name}", dry_run=dry_run,
+            file_name=f"{UPLOADED_AS}{path.name}", dry_run=dry_run,
             source_prefix=UPLOADED, replace_sample=replace,
             loaded_by=signin.current().actor)
+
+
+# an upload's file name as its batch records it (the load history tells an
+# upload from a file loaded by path); the page names the file as picked
+UPLOADED_AS = "upload/"
+
+
+def _named(said: str) -> str:
+    """A load's words about the file picked, naming it as the page does
+    ('changes.csv', as in 'Dry run of changes.csv'): the loader's own named
+    it 'upload/changes.csv' and the adapter's 'changes.csv'."""
+    return said.replace(UPLOADED_AS, "")
 
 
 # the load history's columns, what each load did first
@@ -166,10 +178,10 @@ def _warnings(text) -> list[str]:
 
 def _show(result: ingest.Loaded) -> None:
     if result.status == "failed":
-        st.error(ui.plain(result.error))
+        st.error(ui.plain(_named(result.error)))
         if result.rows_rejected:  # every row rejected: why, row by row
             for warning in result.warnings:  # a way out among them
-                st.warning(ui.plain(warning))
+                st.warning(ui.plain(_named(warning)))
             _rejected(result)
         return
     if result.status == "unchanged":
@@ -185,7 +197,7 @@ def _show(result: ingest.Loaded) -> None:
             ("Deleted", result.rows_deleted)], strict=True):
         card.metric(label, f"{value:,}")
     for warning in result.warnings:
-        st.warning(ui.plain(warning))
+        st.warning(ui.plain(_named(warning)))
     if result.rows_rejected:
         _rejected(result)
 
