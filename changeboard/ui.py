@@ -1509,11 +1509,18 @@ def files_of(selection: str):
     (`selection`, as the page says it: 'Changes of one type: Normal'),
     which their About sheet says: a list of the Normal changes said
     'Filters: none (all)', and one of a week the sidebar's quarter."""
-    st.session_state[SELECTED] = selection
+    with _held(SELECTED, selection):
+        yield
+
+
+@contextmanager
+def _held(key: str, value):
+    """st.session_state[key] = value while the block runs."""
+    st.session_state[key] = value
     try:
         yield
     finally:
-        st.session_state.pop(SELECTED, None)
+        st.session_state.pop(key, None)
 
 
 @contextmanager
@@ -1523,11 +1530,8 @@ def files_cover(window: dict[str, date], said: str | None = None):
     About sheet says them, where the page says them more exactly than the
     window's days (the readiness horizon runs from an instant, its files
     named with the days it meets)."""
-    st.session_state[COVERED] = (window, said)
-    try:
+    with _held(COVERED, (window, said)):
         yield
-    finally:
-        st.session_state.pop(COVERED, None)
 
 
 class Scope(NamedTuple):

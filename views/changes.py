@@ -223,10 +223,10 @@ else:
                     "changes_period", POINT,
                     format_func=(period_said := ui.words_of(trend_codes)))
     if pick:
-        with ui.files_cover(period_window(trend, pick)), ui.files_of(
-                f"Changes of one {grain}: {period_said(pick)}"):
-            records_table(behind(period_window(trend, pick)),
-                          f"changes-{pick}", period_said(pick))
+        span, said = period_window(trend, pick), period_said(pick)
+        with ui.files_cover(span), ui.files_of(
+                f"Changes of one {grain}: {said}"):
+            records_table(behind(span), f"changes-{pick}", said)
 ui.definition("change_success_rate_by_period",
               params={**window, **filters, "grain": grain})
 
@@ -305,11 +305,10 @@ else:
                     format_func=lambda v: worded.get(v, v))
     if pick:
         value = pick.split(" · ")[0] if dimension == "application" else pick
-        with ui.files_of(f"Changes of one {name.lower()}: "
-                         f"{worded.get(pick, pick)}"):
+        said = worded.get(pick, pick)
+        with ui.files_of(f"Changes of one {name.lower()}: {said}"):
             records_table(behind(window, column, value),
-                          f"changes-{dimension}-{value}",
-                          worded.get(pick, pick))
+                          f"changes-{dimension}-{value}", said)
 ui.definition("change_success_rate_by",
               params={**window, **filters, "dimension": dimension})
 

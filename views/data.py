@@ -179,15 +179,24 @@ def _warnings(text) -> list[str]:
 def _show(result: ingest.Loaded) -> None:
     if result.status == "failed":
         st.error(ui.plain(_named(result.error)))
-        if result.rows_rejected:  # every row rejected: why, row by row
-            for warning in result.warnings:  # a way out among them
-                st.warning(ui.plain(_named(warning)))
-            _rejected(result)
-        return
-    if result.status == "unchanged":
+        if not result.rows_rejected:
+            return
+        # every row rejected: its warnings (a way out among them) and why,
+        # row by row, below
+    elif result.status == "unchanged":
         st.info(f"This file was already loaded as batch "
                 f"{result.already_loaded}: nothing would change.")
         return
+    else:
+        _counted(result)
+    for warning in result.warnings:
+        st.warning(ui.plain(_named(warning)))
+    if result.rows_rejected:
+        _rejected(result)
+
+
+def _counted(result: ingest.Loaded) -> None:
+    """A load's counts, a card each."""
     cards = st.columns(7)
     for card, (label, value) in zip(cards, [
             ("Read", result.rows_read), ("Loaded", result.rows_loaded),
@@ -196,10 +205,6 @@ def _show(result: ingest.Loaded) -> None:
             ("Rejected", result.rows_rejected),
             ("Deleted", result.rows_deleted)], strict=True):
         card.metric(label, f"{value:,}")
-    for warning in result.warnings:
-        st.warning(ui.plain(_named(warning)))
-    if result.rows_rejected:
-        _rejected(result)
 
 
 def _rejected(result: ingest.Loaded) -> None:

@@ -123,13 +123,12 @@ def unplanned(period: pd.Series) -> str | None:
 
 def undated() -> str:
     """The releases marked released with no go-live time, which no period
-    holds (1,126 of endoflife.date's 2,615 cycles), as the end of the
-    cadence's caption: counted in the whole data, whatever the filters.
-    '' for none."""
+    holds (1,126 of endoflife.date's 2,615 cycles), as the cadence says
+    them: counted in the whole data, whatever the filters. '' for none."""
     n = status.get("n_releases_undated")
     if n is None or pd.isna(n) or not n:
         return ""
-    return (f" · {ui.many(int(n), 'release')} marked released without a "
+    return (f"{ui.many(int(n), 'release')} marked released without a "
             "go-live time " + ("is" if n == 1 else "are") + " in no period"
             + (" (in the whole data, whatever the filters)"
                if filters else ""))
@@ -255,7 +254,7 @@ if summary["n_releases"] == 0:
         f"No release the cadence counts went live in this period: "
         f"{left_out}." if left_out else
         f"No release went live in this period — {widen(filters)}.")
-    st.info(said + (f" {undated()[3:]}." if undated() else ""))
+    st.info(said + (f" {no_period}." if (no_period := undated()) else ""))
 else:
     cards = st.columns(3)
     cards[0].metric("Releases per month",
@@ -271,7 +270,8 @@ else:
         f"{ui.many(summary['n_applications'], 'application')} (not cancelled, "
         "not enterprise groupings) · median over "
         f"{ui.many(summary['n_gaps'], 'gap')} between consecutive releases of the "
-        "same application" + ui.cadence_left_out(summary) + undated()
+        "same application" + ui.cadence_left_out(summary)
+        + (f" · {no_period}" if (no_period := undated()) else "")
         + ui.unapplied("release_cadence_summary", filters))
     monthly = cadence_frames["release_cadence_by_month"]
     monthly = monthly.assign(month=[
