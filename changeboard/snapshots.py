@@ -159,6 +159,30 @@ def named(db_path: str | Path, name: str | None) -> str | None:
         + ": give more of the name, e.g. " + newest[-1])
 
 
+def live_at(db_path: str | Path, instant: datetime) -> str | None:
+    """The name of the file version that was live at `instant`, if it can
+    still be read: the live file, or the kept snapshot published last at or
+    before it. None when that version is not kept: the instant is before
+    every kept version, or a load finished between the snapshot's publish
+    and the instant (the live file's log of loads names it), so the version
+    it published, since pruned, was the one live."""
+    live = version_name(db_path)
+    if live is None:
+        return None
+    if instant >= published_at(live):
+        return live
+    before = [s for s in listing(db_path) if s.published_at <= instant]
+    if not before:
+        return None
+    chosen = before[-1]
+    with _attached(db_path) as con:
+        between = con.execute(
+            "select count(*) from f.ingest_batches where status = "
+            "'succeeded' and finished_at > $after and finished_at <= $at",
+            {"after": chosen.published_at, "at": instant}).fetchone()[0]
+    return None if between else chosen.name
+
+
 def find(db_path: str | Path, name: str) -> Snapshot:
     """The snapshot called name (or the one unique name starting with it)."""
     kept = listing(db_path)

@@ -6,6 +6,9 @@ each the change's facts from the pack's agenda, or, for a change no longer
 on it (approved since, say), from the data as it stands
 (cab_decided_changes). Every decision is listed, whatever the pack's
 filters: the current one of each change, and the earlier ones it replaced.
+build_for() reads, unless told, the data version live when the meeting's
+last decision was recorded (read_version), so a load since does not
+renumber them.
 """
 from __future__ import annotations
 
@@ -58,6 +61,9 @@ class Minutes:
     # with no decision recorded at this meeting: the nearest meetings that
     # have some (a day mistyped, a meeting moved), in time order
     elsewhere: list = field(default_factory=list)
+    # which file version was read, and why, when it is not simply the one
+    # asked for (read_version); None: the one asked for
+    read: str | None = None
 
     @property
     def meeting_at(self):
@@ -79,9 +85,11 @@ def _facts(pack: cab.Pack, change_ids: list[str]) -> dict[str, dict]:
     return found
 
 
-def build(pack: cab.Pack, until: str | None = None) -> Minutes:
+def build(pack: cab.Pack, until: str | None = None,
+          read: str | None = None) -> Minutes:
     """The minutes of the pack's meeting (no decision: empty minutes), from
-    the decision log as recorded up to `until` (default: now)."""
+    the decision log as recorded up to `until` (default: now); `read`: why
+    the pack's file version was read (read_version), for the provenance."""
     path, meeting, tz = pack.db_path, pack.meeting_at, pack.reporting_tz
     if path:
         until = decisions.until_key(until) or decisions.recorded_until(path)
@@ -112,7 +120,7 @@ def build(pack: cab.Pack, until: str | None = None) -> Minutes:
         sheet_earlier=_earlier(pack, replaced, sheet),
         until=until if path else None,
         elsewhere=_elsewhere(path, meeting, until)
-        if path and current.empty else [])
+        if path and current.empty else [], read=read)
 
 
 NEAREST_MEETINGS = 3  # named when the minutes' meeting has no decision
@@ -247,11 +255,46 @@ def _earlier(pack: cab.Pack, replaced: pd.DataFrame,
 def build_for(db_path, meeting, as_of: str | None = None,
               until: str | None = None) -> Minutes:
     """The minutes of the meeting on that day (or at that instant), from
-    the snapshot `as_of` (default: the live data) and the decision log as
-    recorded up to `until` (default: now)."""
+    the snapshot `as_of` (default: the version read_version picks; `live`:
+    the live data) and the decision log as recorded up to `until`
+    (default: now)."""
     until = decisions.until_key(until) or decisions.recorded_until(db_path)
+    read = None
+    if as_of is None:
+        as_of, read = read_version(db_path, meeting, until)
     return build(cab.build_pack(db_path, meeting, as_of=as_of,
-                                decisions_until=until), until)
+                                decisions_until=until), until, read)
+
+
+def read_version(db_path, meeting, until: str | None = None
+                 ) -> tuple[str | None, str | None]:
+    """The data the minutes read unless told: the file version live when
+    the meeting's last decision (up to `until`) was recorded, so a change
+    keeps the number the meeting's agenda gave it after a load changes the
+    agenda (a change approved in the source since is no longer awaiting
+    approval, and leaves it). (snapshot name, why) when a load has replaced
+    that version; (None, why) when it is no longer kept (the live data is
+    read); (None, None) for the live file."""
+    from changeboard import snapshots
+
+    decided = decisions.last_decided(db_path, meeting, until)
+    if decided is None:
+        return None, None
+    name = snapshots.live_at(db_path, decided.to_pydatetime())
+    if name == snapshots.version_name(db_path):
+        return None, None
+    then = f"{when(decided, 'UTC')} UTC"
+    if name is None:
+        return None, (
+            "the live data: the version live when the meeting's last "
+            f"decision was recorded ({then}) is no longer kept, so the "
+            "agenda's numbers are today's (a change no longer on it is "
+            "listed after the others, unnumbered)")
+    return name, (
+        f"the version live when the meeting's last decision was recorded "
+        f"({then}), so each change keeps the agenda number the meeting "
+        "gave it; a load has replaced it since (--as-of live reads the "
+        "live data)")
 
 
 def provenance(minutes: Minutes) -> list[tuple[str, str]]:
@@ -272,6 +315,7 @@ def provenance(minutes: Minutes) -> list[tuple[str, str]]:
         command += ["--decisions-until", minutes.until]
     return [
         *kept,
+        *([("Data read", minutes.read)] if minutes.read else []),
         ("Decisions", _counted(minutes)
          + (f". {no_decision(minutes)}" if minutes.elsewhere else "")),
         ("Attendees recorded", f"by {who['recorded_by']} on "

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from changeboard import auth, config, db, decisions
+import ingest
+from changeboard import auth, config, db, decisions, snapshots
 from changeboard import cli as changeboard_cli
 from reports import cab, decided, minutes
 from reports.text import words
@@ -1105,3 +1106,100 @@ def test_the_minutes_name_each_undecided_change_with_its_title_and_plan(
     assert rows[1][1:5] == (1, "C2", "'" + c2["title"], "Very high")
     assert rows[1][5] == c2["planned_start_at"].tz_convert("UTC") \
         .tz_localize(None).to_pydatetime()
+
+
+def _approve_in_the_source(path: Path, folder: Path, change_id: str) -> None:
+    """A load of the change as the source has it after the CAB: approved,
+    so no longer awaiting approval (off the agenda)."""
+    csv = folder / f"approved-{change_id}" / "changes.csv"
+    csv.parent.mkdir()
+    csv.write_text(
+        "change_id,change_type,state,is_cab_required,approval,created_at,"
+        "planned_start_at,planned_end_at,risk,application_id\n"
+        f"{change_id},emergency,scheduled,true,approved,2026-01-01T09:00Z,"
+        "2026-01-22T01:00Z,2026-01-22T02:00Z,very_high,A2\n")
+    assert ingest.load_path("csv", csv, path).status == "succeeded"
+
+
+def _numbered(found: minutes.Minutes) -> dict:
+    return dict(zip(found.decisions["Change"],
+                    found.decisions["#"].astype(object), strict=True))
+
+
+def test_minutes_run_after_a_load_number_the_changes_as_the_meeting_did(
+        decided_db, tmp_path):
+    """The CAB approved C2 (#1) and deferred C1 (#2); the nightly sync then
+    brought C2's approval from the source, which takes it off the agenda.
+    Minutes run the next morning numbered C1 #1 and listed C2 last,
+    unnumbered, against the pack the CAB held. They now read the version
+    live when the meeting's last decision was recorded, and say so; `live`
+    still reads today's data."""
+    decisions.record(decided_db, MEMBER, MEETING, "C2", "approved", "")
+    decisions.record(decided_db, MEMBER, MEETING, "C1", "deferred", "DBA")
+    held = minutes.build_for(decided_db, MEETING)
+    assert _numbered(held) == {"C2": 1, "C1": 2}
+    assert held.read is None
+    assert "Data read" not in dict(minutes.provenance(held))
+
+    _approve_in_the_source(decided_db, tmp_path, "C2")
+    after = minutes.build_for(decided_db, MEETING)
+    assert _numbered(after) == {"C2": 1, "C1": 2}
+    assert after.pack.data_version == held.pack.data_version
+    said = dict(minutes.provenance(after))
+    assert said["Data read"].startswith(
+        "the version live when the meeting's last decision was recorded")
+    assert f"--as-of {held.pack.data_version}" in said["Regenerate with"]
+    # the CLI's default is the same minutes, and --as-of live today's
+    out = tmp_path / "m.html"
+    assert changeboard_cli.main(["report", "minutes", "--meeting",
+                                 str(MEETING), "--db", str(decided_db),
+                                 "--format", "html", "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == minutes.to_html(after)
+    today = minutes.build_for(decided_db, MEETING, as_of="live")
+    assert _numbered(today) == {"C1": 1, "C2": pd.NA}
+    assert today.read is None
+
+
+def test_minutes_whose_meetings_version_is_pruned_read_live_and_say_so(
+        decided_db, tmp_path):
+    """A load before the decisions, then one after, and retention pruned
+    the version the decisions were recorded on (the one the first load
+    published): the snapshot before both loads is no substitute (the first
+    load's batch is after it), so the live data is read and said."""
+    _approve_in_the_source(decided_db, tmp_path, "C3")  # off the agenda
+    decisions.record(decided_db, MEMBER, MEETING, "C2", "approved", "")
+    decisions.record(decided_db, MEMBER, MEETING, "C1", "deferred", "DBA")
+    on = minutes.build_for(decided_db, MEETING)
+    assert on.read is None and _numbered(on) == {"C2": 1, "C1": 2}
+    _approve_in_the_source(decided_db, tmp_path, "C2")
+    kept = snapshots.listing(decided_db)
+    assert len(kept) == 2 and kept[-1].name == on.pack.data_version
+    kept[-1].path.chmod(0o600)
+    kept[-1].path.unlink()
+    found = minutes.build_for(decided_db, MEETING)
+    assert _numbered(found) == {"C1": 1, "C2": pd.NA}
+    assert found.pack.data_version == snapshots.version_name(decided_db)
+    read = dict(minutes.provenance(found))["Data read"]
+    assert read.startswith("the live data: the version live when the "
+                           "meeting's last decision was recorded")
+    assert "is no longer kept" in read
+
+
+def test_the_pages_minutes_number_the_changes_as_the_meeting_did(
+        decided_db, tmp_path, monkeypatch):
+    """The CAB page's decisions table and minutes files are the minutes
+    `report minutes` writes: after a load took C2 off the agenda, C2 is
+    still #1 there, said under the table."""
+    decisions.record(decided_db, MEMBER, MEETING, "C2", "approved", "")
+    decisions.record(decided_db, MEMBER, MEETING, "C1", "deferred", "DBA")
+    _approve_in_the_source(decided_db, tmp_path, "C2")
+    app = _page(decided_db, monkeypatch)
+    assert not app.exception
+    table = next(d.value for d in app.dataframe
+                 if "Times recorded" in d.value.columns)
+    assert dict(zip(table["Change"], table["#"], strict=True)) == \
+        {"C2": 1, "C1": 2}
+    assert any(c.value.startswith("Numbered as the minutes read: the "
+                                  "version live when the meeting's last "
+                                  "decision was recorded")
+               for c in app.caption)

@@ -350,13 +350,15 @@ def _decisions_tab() -> None:
         return
     # the meeting's minutes, as their Regenerate command writes them:
     # the whole agenda of its default window, whatever this page's filters
-    built = minutes.build(whole)
+    built = _minutes_of(whole)
     decided_in = f"Decided ({zone_name(whole.reporting_tz)})"
     zoned = {"Decided": decided_in}
     ui.table(built.decisions[minutes.ON_PAGE].rename(columns=zoned),
              f"{stem}-decisions", max_rows=None,
              height=ui.table_height(len(built.decisions), most=420),
              download=built.decisions.rename(columns=zoned))
+    if built.read:
+        st.caption(f"Numbered as the minutes read: {ui.plain(built.read)}.")
     if built.undecided:
         st.caption(f"{ui.many(len(built.undecided), 'agenda change')} not "
                    "decided yet" + (
@@ -394,6 +396,21 @@ def _decisions_tab() -> None:
         f"{stem_m}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="cab-minutes-xlsx", on_click="ignore")
+
+
+def _minutes_of(whole: cab.Pack) -> minutes.Minutes:
+    """The meeting's minutes as `report minutes` writes them: on the live
+    data, from the version live when its last decision was recorded
+    (minutes.read_version), which a load since has replaced."""
+    if asof.chosen() is not None:
+        return minutes.build(whole)
+    name, read = minutes.read_version(config.DB_PATH, meeting)
+    if name:
+        whole = _pack(db.version(config.DB_PATH), str(config.DB_PATH),
+                      meeting, None, {},
+                      decisions.revision(config.DB_PATH, before=meeting),
+                      name)
+    return minutes.build(whole, read=read)
 
 
 def _position(ids: list[str]) -> tuple[str, int | None] | None:

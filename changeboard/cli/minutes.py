@@ -39,8 +39,11 @@ def add(kinds) -> None:
                          "CHANGEBOARD_CAB_TIME)")
     minutes.add_argument("--db", default=None, help=DB_HELP)
     minutes.add_argument("--as-of", default=None, metavar="SNAPSHOT",
-                         help="read this snapshot instead of the live file "
-                         "(the minutes' provenance names it)")
+                         help="read this snapshot, or `live` for the live "
+                         "file (default: the version live when the "
+                         "meeting's last decision was recorded, so a "
+                         "load since leaves the agenda's numbers as the "
+                         "meeting saw them; the provenance names it)")
     from changeboard.cli import _decisions_until, cadence
     _decisions_until(minutes)
     cadence(minutes)
