@@ -320,11 +320,11 @@ def current(db_path, meeting, until: str | None = None) -> pd.DataFrame:
     return _typed(found, [*COLUMNS, "n_recorded"])
 
 
-def last_decided(db_path, meeting, until: str | None = None
-                 ) -> pd.Timestamp | None:
-    """When the meeting's last decision (up to `until`) was recorded; None
+def first_decided(db_path, meeting, until: str | None = None
+                  ) -> pd.Timestamp | None:
+    """When the meeting's first decision (up to `until`) was recorded; None
     when none was."""
-    found = _read(db_path, "select max(decided_at) from cab_decisions "
+    found = _read(db_path, "select min(decided_at) from cab_decisions "
                   "where meeting_at = ? and (? is null or decided_at <= ?)",
                   [meeting_key(meeting), *_until(until)])
     if found is None or found.iloc[0, 0] is None:

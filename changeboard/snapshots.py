@@ -140,7 +140,8 @@ def named(db_path: str | Path, name: str | None) -> str | None:
     `snapshots list` shows the live file beside the snapshots); None for
     no name. SnapshotError when it names none or several."""
     live = version_name(db_path)
-    if name in (None, "", LIVE) or name == live:
+    if name in (None, "") or name.strip().casefold() == LIVE \
+            or name == live:
         return live
     kept = [s.name for s in listing(db_path)]
     if name in kept:
@@ -160,27 +161,34 @@ def named(db_path: str | Path, name: str | None) -> str | None:
 
 
 def live_at(db_path: str | Path, instant: datetime) -> str | None:
-    """The name of the file version that was live at `instant`, if it can
-    still be read: the live file, or the kept snapshot published last at or
-    before it. None when that version is not kept: the instant is before
-    every kept version, or a load finished between the snapshot's publish
-    and the instant (the live file's log of loads names it), so the version
-    it published, since pruned, was the one live."""
+    """The name of the file version whose data was live at `instant`, if it
+    can still be read, judged by the loads the live file's log records
+    (its name, the time of a publish or of a copy, is not enough): the
+    live file when no load succeeded after the instant, else the kept
+    snapshot published last at or before it. None when that version is not
+    kept: the instant is before every kept snapshot, or a load finished
+    between the snapshot's publish and the instant, so the version that
+    load published, since pruned, was the one live."""
     live = version_name(db_path)
     if live is None:
         return None
-    if instant >= published_at(live):
+
+    def loads(after: datetime, until: datetime | None = None) -> int:
+        """Succeeded loads the live file's log says finished after `after`
+        (and by `until`)."""
+        with _attached(db_path) as con:
+            return con.execute(
+                "select count(*) from f.ingest_batches where status = "
+                "'succeeded' and finished_at > $after and ($until is null "
+                "or finished_at <= $until)",
+                {"after": after, "until": until}).fetchone()[0]
+
+    if instant >= published_at(live) or not loads(instant):
         return live
     before = [s for s in listing(db_path) if s.published_at <= instant]
-    if not before:
+    if not before or loads(before[-1].published_at, instant):
         return None
-    chosen = before[-1]
-    with _attached(db_path) as con:
-        between = con.execute(
-            "select count(*) from f.ingest_batches where status = "
-            "'succeeded' and finished_at > $after and finished_at <= $at",
-            {"after": chosen.published_at, "at": instant}).fetchone()[0]
-    return None if between else chosen.name
+    return before[-1].name
 
 
 def find(db_path: str | Path, name: str) -> Snapshot:

@@ -7,7 +7,7 @@ on it (approved since, say), from the data as it stands
 (cab_decided_changes). Every decision is listed, whatever the pack's
 filters: the current one of each change, and the earlier ones it replaced.
 build_for() reads, unless told, the data version live when the meeting's
-last decision was recorded (read_version), so a load since does not
+first decision was recorded (read_version), so a load since does not
 renumber them.
 """
 from __future__ import annotations
@@ -258,43 +258,46 @@ def build_for(db_path, meeting, as_of: str | None = None,
     the snapshot `as_of` (default: the version read_version picks; `live`:
     the live data) and the decision log as recorded up to `until`
     (default: now)."""
+    from changeboard import snapshots
+
     until = decisions.until_key(until) or decisions.recorded_until(db_path)
-    read = None
-    if as_of is None:
-        as_of, read = read_version(db_path, meeting, until)
-    return build(cab.build_pack(db_path, meeting, as_of=as_of,
+    picked, read = read_version(db_path, meeting, until)
+    if as_of is not None and snapshots.named(db_path, as_of) != (
+            picked or snapshots.version_name(db_path)):
+        read = None  # another version than the meeting's, as asked
+    return build(cab.build_pack(db_path, meeting, as_of=as_of or picked,
                                 decisions_until=until), until, read)
 
 
 def read_version(db_path, meeting, until: str | None = None
                  ) -> tuple[str | None, str | None]:
     """The data the minutes read unless told: the file version live when
-    the meeting's last decision (up to `until`) was recorded, so a change
+    the meeting's first decision (up to `until`) was recorded, so a change
     keeps the number the meeting's agenda gave it after a load changes the
-    agenda (a change approved in the source since is no longer awaiting
-    approval, and leaves it). (snapshot name, why) when a load has replaced
-    that version; (None, why) when it is no longer kept (the live data is
-    read); (None, None) for the live file."""
-    from changeboard import snapshots
+    agenda (the sync after a CAB brings its approvals from the source,
+    which take those changes off it), a decision amended since too.
+    (snapshot name, why) when a load has replaced that version; (None, why)
+    when it is not kept (the live data is read); (None, None) when the
+    live file is that version."""
+    from changeboard import config, snapshots
 
-    decided = decisions.last_decided(db_path, meeting, until)
+    decided = decisions.first_decided(db_path, meeting, until)
     if decided is None:
         return None, None
     name = snapshots.live_at(db_path, decided.to_pydatetime())
     if name == snapshots.version_name(db_path):
         return None, None
-    then = f"{when(decided, 'UTC')} UTC"
+    tz = config.REPORTING_TZ
+    then = (f"the version live when the meeting's first decision was "
+            f"recorded ({when(decided, tz)}, {tz})")
     if name is None:
         return None, (
-            "the live data: the version live when the meeting's last "
-            f"decision was recorded ({then}) is no longer kept, so the "
-            "agenda's numbers are today's (a change no longer on it is "
-            "listed after the others, unnumbered)")
-    return name, (
-        f"the version live when the meeting's last decision was recorded "
-        f"({then}), so each change keeps the agenda number the meeting "
-        "gave it; a load has replaced it since (--as-of live reads the "
-        "live data)")
+            f"the live data, as {then} is not among the kept snapshots "
+            "(retention pruned it, or the database was copied or "
+            "restored): the agenda's numbers are today's, and a change no "
+            "longer on it is listed after the others, unnumbered")
+    return name, (f"{then}, which a load has replaced since: each change "
+                  "keeps the number the meeting's agenda gave it")
 
 
 def provenance(minutes: Minutes) -> list[tuple[str, str]]:

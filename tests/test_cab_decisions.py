@@ -635,7 +635,8 @@ def test_the_page_records_a_decision_in_single_user_mode(decided_db,
     app = _page(decided_db, monkeypatch)
     tab = app.tabs[3]
     assert tab.label == "Decisions and minutes (0)"
-    prepared = "The pack is the agenda as prepared: this meeting's "
+    prepared = ("The pack is the agenda as the data stands, without this "
+                "meeting's decisions: its ")
     assert not [c for c in app.caption if c.value.startswith(prepared)]
     assert app.selectbox(key="cab-decide-change").options[0].startswith(
         "#1 C2 — ")
@@ -1132,8 +1133,10 @@ def test_minutes_run_after_a_load_number_the_changes_as_the_meeting_did(
     brought C2's approval from the source, which takes it off the agenda.
     Minutes run the next morning numbered C1 #1 and listed C2 last,
     unnumbered, against the pack the CAB held. They now read the version
-    live when the meeting's last decision was recorded, and say so; `live`
-    still reads today's data."""
+    live when the meeting's first decision was recorded, and say so, also
+    after a decision amended since (a walkthrough: reading the version of
+    the last decision renumbered them again); `live` reads today's data,
+    and the provenance's command gives the same bytes."""
     decisions.record(decided_db, MEMBER, MEETING, "C2", "approved", "")
     decisions.record(decided_db, MEMBER, MEETING, "C1", "deferred", "DBA")
     held = minutes.build_for(decided_db, MEETING)
@@ -1142,22 +1145,47 @@ def test_minutes_run_after_a_load_number_the_changes_as_the_meeting_did(
     assert "Data read" not in dict(minutes.provenance(held))
 
     _approve_in_the_source(decided_db, tmp_path, "C2")
+    decisions.record(decided_db, MEMBER, MEETING, "C2",
+                     "approved_with_conditions", "after 22:00")
     after = minutes.build_for(decided_db, MEETING)
     assert _numbered(after) == {"C2": 1, "C1": 2}
     assert after.pack.data_version == held.pack.data_version
     said = dict(minutes.provenance(after))
     assert said["Data read"].startswith(
-        "the version live when the meeting's last decision was recorded")
+        "the version live when the meeting's first decision was recorded")
+    assert said["Data read"].endswith(
+        "which a load has replaced since: each change keeps the number the "
+        "meeting's agenda gave it")
     assert f"--as-of {held.pack.data_version}" in said["Regenerate with"]
-    # the CLI's default is the same minutes, and --as-of live today's
-    out = tmp_path / "m.html"
-    assert changeboard_cli.main(["report", "minutes", "--meeting",
-                                 str(MEETING), "--db", str(decided_db),
-                                 "--format", "html", "--out", str(out)]) == 0
-    assert out.read_text(encoding="utf-8") == minutes.to_html(after)
-    today = minutes.build_for(decided_db, MEETING, as_of="live")
+    # the CLI's default is the same minutes, and so is the command the
+    # minutes name; --as-of live (any case) reads today's
+    html = minutes.to_html(after)
+    for args in (["--meeting", str(MEETING), "--db", str(decided_db)],
+                 _regenerate_command(said)):
+        out = tmp_path / "m.html"
+        assert changeboard_cli.main(["report", "minutes", *args, "--format",
+                                     "html", "--out", str(out)]) == 0
+        assert out.read_text(encoding="utf-8") == html
+    today = minutes.build_for(decided_db, MEETING, as_of="Live")
     assert _numbered(today) == {"C1": 1, "C2": pd.NA}
     assert today.read is None
+
+
+def test_minutes_of_a_copied_database_read_it_as_the_meetings_data(
+        decided_db, tmp_path):
+    """A database copied with its application state (plain cp: a new
+    publish time, no snapshots) after the meeting holds the meeting's
+    data: no load finished after its decisions, so the minutes read it
+    and say nothing, where they said the meeting's version was pruned."""
+    decisions.record(decided_db, MEMBER, MEETING, "C2", "approved", "")
+    decisions.record(decided_db, MEMBER, MEETING, "C1", "deferred", "DBA")
+    copy = tmp_path / "copy" / "cab.duckdb"
+    copy.parent.mkdir()
+    shutil.copyfile(decided_db, copy)
+    shutil.copyfile(decisions.appstate.path_for(decided_db),
+                    decisions.appstate.path_for(copy))
+    found = minutes.build_for(copy, MEETING)
+    assert found.read is None and _numbered(found) == {"C2": 1, "C1": 2}
 
 
 def test_minutes_whose_meetings_version_is_pruned_read_live_and_say_so(
@@ -1180,26 +1208,34 @@ def test_minutes_whose_meetings_version_is_pruned_read_live_and_say_so(
     assert _numbered(found) == {"C1": 1, "C2": pd.NA}
     assert found.pack.data_version == snapshots.version_name(decided_db)
     read = dict(minutes.provenance(found))["Data read"]
-    assert read.startswith("the live data: the version live when the "
-                           "meeting's last decision was recorded")
-    assert "is no longer kept" in read
+    assert read.startswith("the live data, as the version live when the "
+                           "meeting's first decision was recorded")
+    assert "is not among the kept snapshots (retention pruned it, or the " \
+        "database was copied or restored)" in read
 
 
 def test_the_pages_minutes_number_the_changes_as_the_meeting_did(
         decided_db, tmp_path, monkeypatch):
     """The CAB page's decisions table and minutes files are the minutes
     `report minutes` writes: after a load took C2 off the agenda, C2 is
-    still #1 there, said under the table."""
+    still #1 there, said under the table beside the form's numbering of
+    today's agenda; filtered, the count of undecided changes is of the
+    meeting's agenda (it said 'of the meeting's 1', today's, beside the
+    meeting's undecided C1)."""
     decisions.record(decided_db, MEMBER, MEETING, "C2", "approved", "")
-    decisions.record(decided_db, MEMBER, MEETING, "C1", "deferred", "DBA")
     _approve_in_the_source(decided_db, tmp_path, "C2")
     app = _page(decided_db, monkeypatch)
-    assert not app.exception
     table = next(d.value for d in app.dataframe
                  if "Times recorded" in d.value.columns)
-    assert dict(zip(table["Change"], table["#"], strict=True)) == \
-        {"C2": 1, "C1": 2}
-    assert any(c.value.startswith("Numbered as the minutes read: the "
-                                  "version live when the meeting's last "
-                                  "decision was recorded")
-               for c in app.caption)
+    assert dict(zip(table["Change"], table["#"], strict=True)) == {"C2": 1}
+    captions = [c.value for c in app.caption]
+    assert any(c.startswith("Numbered as the minutes number them: they "
+                            "read the version live when the meeting's "
+                            "first decision was recorded")
+               and c.endswith("The form above and the pack's files read "
+                              "today's agenda.") for c in captions), captions
+    assert app.selectbox(key="cab-decide-change").options[0].startswith(
+        "#1 C1 — ")  # today's agenda
+    filtered = _page(decided_db, monkeypatch, teams="Ops")
+    assert "1 agenda change not decided yet, of the meeting's 2, whatever " \
+        "the filters." in [c.value for c in filtered.caption]

@@ -358,11 +358,15 @@ def _decisions_tab() -> None:
              height=ui.table_height(len(built.decisions), most=420),
              download=built.decisions.rename(columns=zoned))
     if built.read:
-        st.caption(f"Numbered as the minutes read: {ui.plain(built.read)}.")
+        # the form above numbers today's agenda, as the pack's files do
+        st.caption(f"Numbered as the minutes number them: they read "
+                   f"{ui.plain(built.read)}. The form above and the pack's "
+                   "files read today's agenda.")
     if built.undecided:
         st.caption(f"{ui.many(len(built.undecided), 'agenda change')} not "
                    "decided yet" + (
-                       f", of the meeting's {len(whole.agenda):,}, whatever "
+                       f", of the meeting's {len(built.pack.agenda):,}, "
+                       "whatever "
                        "the filters" if narrowed else "") + ".")
     decided_ids = list(recorded["change_id"])
     shown = st.selectbox("History of", decided_ids, key="cab-history",
@@ -400,7 +404,7 @@ def _decisions_tab() -> None:
 
 def _minutes_of(whole: cab.Pack) -> minutes.Minutes:
     """The meeting's minutes as `report minutes` writes them: on the live
-    data, from the version live when its last decision was recorded
+    data, from the version live when its first decision was recorded
     (minutes.read_version), which a load since has replaced."""
     if asof.chosen() is not None:
         return minutes.build(whole)
@@ -925,11 +929,11 @@ path = str(config.DB_PATH)
 meeting_at = pack.meeting_at
 recorded = decisions.current(path, meeting_at)
 if len(recorded):
-    # beside the pack's files, which are the agenda as prepared: a member
+    # beside the pack's files, which hold no decision: a member
     # looked for the decision just recorded in the HTML pack
     downloads[3].caption(
-        f"The pack is the agenda as prepared: this meeting's "
-        f"{ui.many(len(recorded), 'decision')} "
+        f"The pack is the agenda as the data stands, without this "
+        f"meeting's decisions: its {ui.many(len(recorded), 'decision')} "
         f"{'is' if len(recorded) == 1 else 'are'} in its minutes "
         "(Decisions and minutes).")
 # change id -> its current decision at this meeting, in words

@@ -41,7 +41,7 @@ def add(kinds) -> None:
     minutes.add_argument("--as-of", default=None, metavar="SNAPSHOT",
                          help="read this snapshot, or `live` for the live "
                          "file (default: the version live when the "
-                         "meeting's last decision was recorded, so a "
+                         "meeting's first decision was recorded, so a "
                          "load since leaves the agenda's numbers as the "
                          "meeting saw them; the provenance names it)")
     from changeboard.cli import _decisions_until, cadence
