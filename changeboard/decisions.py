@@ -324,9 +324,14 @@ def first_decided(db_path, meeting, until: str | None = None
                   ) -> pd.Timestamp | None:
     """When the meeting's first decision (up to `until`) was recorded; None
     when none was."""
-    found = _read(db_path, "select min(decided_at) from cab_decisions "
-                  "where meeting_at = ? and (? is null or decided_at <= ?)",
-                  [meeting_key(meeting), *_until(until)])
+    return _instant(db_path, "select min(decided_at) from cab_decisions "
+                    "where meeting_at = ? and (? is null or decided_at <= ?)",
+                    [meeting_key(meeting), *_until(until)])
+
+
+def _instant(db_path, sql: str, params: list) -> pd.Timestamp | None:
+    """The one instant `sql` reads (None: nothing recorded)."""
+    found = _read(db_path, sql, params)
     if found is None or found.iloc[0, 0] is None:
         return None
     return pd.Timestamp(found.iloc[0, 0])
@@ -369,12 +374,9 @@ def last_meeting_before(db_path, meeting, until: str | None = None
                         ) -> pd.Timestamp | None:
     """The latest meeting before this one with a decision recorded: the
     "last CAB" whose decisions the next pack looks back at."""
-    found = _read(db_path, "select max(meeting_at) from cab_decisions "
-                  "where meeting_at < ? and (? is null or decided_at <= ?)",
-                  [meeting_key(meeting), *_until(until)])
-    if found is None or found.iloc[0, 0] is None:
-        return None
-    return pd.Timestamp(found.iloc[0, 0])
+    return _instant(db_path, "select max(meeting_at) from cab_decisions "
+                    "where meeting_at < ? and (? is null or decided_at <= ?)",
+                    [meeting_key(meeting), *_until(until)])
 
 
 def revision(db_path, before=None) -> int:
