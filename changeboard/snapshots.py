@@ -160,35 +160,43 @@ def named(db_path: str | Path, name: str | None) -> str | None:
         + ": give more of the name, e.g. " + newest[-1])
 
 
+LOADS = ("select count(*), max(finished_at), bit_xor(hash(batch_id)) from "
+         "f.ingest_batches where status = 'succeeded' and ($at is null or "
+         "finished_at <= $at)")
+
+
 def live_at(db_path: str | Path, instant: datetime) -> str | None:
-    """The name of the file version whose data was live at `instant`, if it
-    can still be read, judged by the loads the live file's log records
-    (its name, the time of a publish or of a copy, is not enough): the
-    live file when no load succeeded after the instant, else the kept
-    snapshot published last at or before it. None when that version is not
-    kept: the instant is before every kept snapshot, or a load finished
-    between the snapshot's publish and the instant, so the version that
-    load published, since pruned, was the one live."""
+    """The name of a file version holding the data that was live at
+    `instant`: the loads that had succeeded by then, as the live file's log
+    records them (compared as fingerprint_of compares them). A version's
+    name, the time of its publish or of a copy, cannot say it: a database
+    copied with `cp` is published at the copy. The live file, else the
+    newest kept snapshot holding them; None when none does (retention
+    pruned it)."""
     live = version_name(db_path)
     if live is None:
         return None
+    # what is read depends on the versions there are, each of which never
+    # changes: worked out once per process for them
+    return _holding(str(db_path), live, tuple(listing(db_path)), instant)
 
-    def loads(after: datetime, until: datetime | None = None) -> int:
-        """Succeeded loads the live file's log says finished after `after`
-        (and by `until`)."""
-        with _attached(db_path) as con:
-            return con.execute(
-                "select count(*) from f.ingest_batches where status = "
-                "'succeeded' and finished_at > $after and ($until is null "
-                "or finished_at <= $until)",
-                {"after": after, "until": until}).fetchone()[0]
 
-    if instant >= published_at(live) or not loads(instant):
-        return live
-    before = [s for s in listing(db_path) if s.published_at <= instant]
-    if not before or loads(before[-1].published_at, instant):
-        return None
-    return before[-1].name
+@functools.lru_cache(maxsize=64)
+def _holding(db_path: str, live: str, kept: tuple[Snapshot, ...],
+             instant: datetime) -> str | None:
+    with _attached(db_path) as con:
+        wanted = con.execute(LOADS, {"at": instant}).fetchone()
+        if con.execute(LOADS, {"at": None}).fetchone() == wanted:
+            return live
+    for snapshot in reversed(kept):
+        try:
+            with _attached(snapshot.path) as con:
+                held = con.execute(LOADS, {"at": None}).fetchone()
+        except duckdb.Error:  # unreadable here (another schema): not it
+            continue
+        if held == wanted:
+            return snapshot.name
+    return None
 
 
 def find(db_path: str | Path, name: str) -> Snapshot:

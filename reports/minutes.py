@@ -72,13 +72,19 @@ class Minutes:
 
 def _facts(pack: cab.Pack, change_ids: list[str]) -> dict[str, dict]:
     """change id -> title, type, risk, application, team and plan: from the
-    pack's agenda, else from the data as it stands."""
+    pack's agenda, else from the data the pack read, else (a change a load
+    added since that version: decided at the meeting, not on the agenda it
+    began with) from the live data."""
     wanted = set(change_ids)
     found = {r["change_id"]: r for r in records(pack.agenda)
              if r["change_id"] in wanted}
-    missing = [c for c in change_ids if c not in found]
-    if missing and pack.db_path:
-        with db.reading(cab.data_file(pack)) as con:
+    if not pack.db_path:
+        return found
+    for read in dict.fromkeys([cab.data_file(pack), pack.db_path]):
+        missing = [c for c in change_ids if c not in found]
+        if not missing:
+            break
+        with db.reading(read) as con:
             rows = decided.changes(con, missing)
         found.update({r["change_id"]: r for r in records(rows)
                       if r["is_known"]})
@@ -262,7 +268,7 @@ def build_for(db_path, meeting, as_of: str | None = None,
 
     until = decisions.until_key(until) or decisions.recorded_until(db_path)
     picked, read = read_version(db_path, meeting, until)
-    if as_of is not None and snapshots.named(db_path, as_of) != (
+    if as_of and snapshots.named(db_path, as_of) != (
             picked or snapshots.version_name(db_path)):
         read = None  # another version than the meeting's, as asked
     return build(cab.build_pack(db_path, meeting, as_of=as_of or picked,
@@ -271,33 +277,31 @@ def build_for(db_path, meeting, as_of: str | None = None,
 
 def read_version(db_path, meeting, until: str | None = None
                  ) -> tuple[str | None, str | None]:
-    """The data the minutes read unless told: the file version live when
-    the meeting's first decision (up to `until`) was recorded, so a change
+    """The data the minutes read unless told: as it stood when the
+    meeting's first decision (up to `until`) was recorded, so a change
     keeps the number the meeting's agenda gave it after a load changes the
     agenda (the sync after a CAB brings its approvals from the source,
     which take those changes off it), a decision amended since too.
-    (snapshot name, why) when a load has replaced that version; (None, why)
-    when it is not kept (the live data is read); (None, None) when the
-    live file is that version."""
-    from changeboard import config, snapshots
+    (version, why): the snapshot holding that data (None: the live file
+    does, or none does and the live data is read), and the provenance's
+    Data read line (None when no decision was recorded)."""
+    from changeboard import snapshots
 
     decided = decisions.first_decided(db_path, meeting, until)
     if decided is None:
         return None, None
     name = snapshots.live_at(db_path, decided.to_pydatetime())
-    if name == snapshots.version_name(db_path):
-        return None, None
-    tz = config.REPORTING_TZ
-    then = (f"the version live when the meeting's first decision was "
-            f"recorded ({when(decided, tz)}, {tz})")
+    then = ("the data as it stood when the meeting's first decision was "
+            f"recorded ({when(decided, 'UTC')} UTC)")
     if name is None:
         return None, (
-            f"the live data, as {then} is not among the kept snapshots "
-            "(retention pruned it, or the database was copied or "
-            "restored): the agenda's numbers are today's, and a change no "
-            "longer on it is listed after the others, unnumbered")
-    return name, (f"{then}, which a load has replaced since: each change "
-                  "keeps the number the meeting's agenda gave it")
+            f"the live data, because {then} is not among the kept versions "
+            "(retention pruned it): the agenda's numbers are today's, and "
+            "a change no longer on it is listed after the others, "
+            "unnumbered")
+    return (None if name == snapshots.version_name(db_path) else name), (
+        f"{then}, so each change keeps the number the meeting's agenda "
+        "gave it")
 
 
 def provenance(minutes: Minutes) -> list[tuple[str, str]]:

@@ -635,8 +635,8 @@ def test_the_page_records_a_decision_in_single_user_mode(decided_db,
     app = _page(decided_db, monkeypatch)
     tab = app.tabs[3]
     assert tab.label == "Decisions and minutes (0)"
-    prepared = ("The pack is the agenda as the data stands, without this "
-                "meeting's decisions: its ")
+    prepared = ("The pack is the agenda as the data stands, without the "
+                "decisions: this meeting's ")
     assert not [c for c in app.caption if c.value.startswith(prepared)]
     assert app.selectbox(key="cab-decide-change").options[0].startswith(
         "#1 C2 — ")
@@ -922,7 +922,7 @@ def test_a_pack_and_minutes_regenerated_later_read_the_decisions_they_read(
     decisions.record(decided_db, MEMBER, MEETING, "C1", "approved", "ok")
     decisions.record_attendees(decided_db, MEMBER, MEETING, ["Ana", "Bo"])
     pack = cab.build_pack(decided_db, MEETING)
-    first = minutes.build(pack)
+    first = minutes.build_for(decided_db, MEETING)  # as the CLI writes them
     before = (cab.to_html(pack), cab.to_xlsx(pack), minutes.to_html(first),
               minutes.to_xlsx(first))
     meta = dict(cab.provenance(pack))
@@ -1109,16 +1109,20 @@ def test_the_minutes_name_each_undecided_change_with_its_title_and_plan(
         .tz_localize(None).to_pydatetime()
 
 
-def _approve_in_the_source(path: Path, folder: Path, change_id: str) -> None:
+def _approve_in_the_source(path: Path, folder: Path, change_id: str,
+                           approval: str = "approved",
+                           title: str = "") -> None:
     """A load of the change as the source has it after the CAB: approved,
-    so no longer awaiting approval (off the agenda)."""
-    csv = folder / f"approved-{change_id}" / "changes.csv"
+    so no longer awaiting approval (off the agenda); or another approval
+    (a change the load adds)."""
+    csv = folder / f"{approval}-{change_id}" / "changes.csv"
     csv.parent.mkdir()
     csv.write_text(
         "change_id,change_type,state,is_cab_required,approval,created_at,"
-        "planned_start_at,planned_end_at,risk,application_id\n"
-        f"{change_id},emergency,scheduled,true,approved,2026-01-01T09:00Z,"
-        "2026-01-22T01:00Z,2026-01-22T02:00Z,very_high,A2\n")
+        "planned_start_at,planned_end_at,risk,application_id,title\n"
+        f"{change_id},emergency,scheduled,true,{approval},"
+        f"2026-01-01T09:00Z,2026-01-22T01:00Z,2026-01-22T02:00Z,very_high,"
+        f"A2,{title}\n")
     assert ingest.load_path("csv", csv, path).status == "succeeded"
 
 
@@ -1127,22 +1131,30 @@ def _numbered(found: minutes.Minutes) -> dict:
                     found.decisions["#"].astype(object), strict=True))
 
 
+MEETINGS_DATA = "the data as it stood when the meeting's first decision " \
+    "was recorded ("
+
+
 def test_minutes_run_after_a_load_number_the_changes_as_the_meeting_did(
         decided_db, tmp_path):
     """The CAB approved C2 (#1) and deferred C1 (#2); the nightly sync then
     brought C2's approval from the source, which takes it off the agenda.
     Minutes run the next morning numbered C1 #1 and listed C2 last,
-    unnumbered, against the pack the CAB held. They now read the version
-    live when the meeting's first decision was recorded, and say so, also
-    after a decision amended since (a walkthrough: reading the version of
-    the last decision renumbered them again); `live` reads today's data,
-    and the provenance's command gives the same bytes."""
+    unnumbered, against the pack the CAB held. They now read the data as
+    it stood when the meeting's first decision was recorded, and say so,
+    also after a decision amended since (a walkthrough: reading the version
+    of the last decision renumbered them again); `live` reads today's
+    data; the command the minutes name gives the same bytes, those written
+    before the load too."""
     decisions.record(decided_db, MEMBER, MEETING, "C2", "approved", "")
     decisions.record(decided_db, MEMBER, MEETING, "C1", "deferred", "DBA")
     held = minutes.build_for(decided_db, MEETING)
     assert _numbered(held) == {"C2": 1, "C1": 2}
-    assert held.read is None
-    assert "Data read" not in dict(minutes.provenance(held))
+    read = dict(minutes.provenance(held))["Data read"]
+    assert read.startswith(MEETINGS_DATA) and read.endswith(
+        " UTC), so each change keeps the number the meeting's agenda gave "
+        "it")
+    written = minutes.to_html(held)
 
     _approve_in_the_source(decided_db, tmp_path, "C2")
     decisions.record(decided_db, MEMBER, MEETING, "C2",
@@ -1151,32 +1163,49 @@ def test_minutes_run_after_a_load_number_the_changes_as_the_meeting_did(
     assert _numbered(after) == {"C2": 1, "C1": 2}
     assert after.pack.data_version == held.pack.data_version
     said = dict(minutes.provenance(after))
-    assert said["Data read"].startswith(
-        "the version live when the meeting's first decision was recorded")
-    assert said["Data read"].endswith(
-        "which a load has replaced since: each change keeps the number the "
-        "meeting's agenda gave it")
+    assert said["Data read"] == read
     assert f"--as-of {held.pack.data_version}" in said["Regenerate with"]
-    # the CLI's default is the same minutes, and so is the command the
-    # minutes name; --as-of live (any case) reads today's
+    # the CLI's default is the same minutes, and so are the commands the
+    # minutes name, before the load and after
     html = minutes.to_html(after)
-    for args in (["--meeting", str(MEETING), "--db", str(decided_db)],
-                 _regenerate_command(said)):
+    for args, expected in (
+            (["--meeting", str(MEETING), "--db", str(decided_db)], html),
+            (_regenerate_command(said), html),
+            (_regenerate_command(dict(minutes.provenance(held))), written)):
         out = tmp_path / "m.html"
         assert changeboard_cli.main(["report", "minutes", *args, "--format",
                                      "html", "--out", str(out)]) == 0
-        assert out.read_text(encoding="utf-8") == html
+        assert out.read_text(encoding="utf-8") == expected
+    # --as-of live (any case) reads today's agenda, and says nothing
     today = minutes.build_for(decided_db, MEETING, as_of="Live")
     assert _numbered(today) == {"C1": 1, "C2": pd.NA}
     assert today.read is None
 
 
+def test_a_change_a_load_added_after_the_first_decision_is_described(
+        decided_db, tmp_path):
+    """A change a load adds after the meeting's first decision is not on
+    the agenda the minutes number (the data as it stood then); decided at
+    the meeting, it is listed after the others, unnumbered, with its title
+    and risk from the live data (it read '(not in the data)')."""
+    decisions.record(decided_db, MEMBER, MEETING, "C2", "approved", "")
+    _approve_in_the_source(decided_db, tmp_path, "N1", "requested",
+                           "Late emergency fix")
+    decisions.record(decided_db, MEMBER, MEETING, "N1", "approved", "")
+    found = minutes.build_for(decided_db, MEETING)
+    assert _numbered(found) == {"C2": 1, "N1": pd.NA}
+    late = found.decisions.set_index("Change").loc["N1"]
+    assert (late["Title"], late["Risk"], late["Application"]) == \
+        ("Late emergency fix", "Very high", "Core (A2)")
+
+
 def test_minutes_of_a_copied_database_read_it_as_the_meetings_data(
         decided_db, tmp_path):
-    """A database copied with its application state (plain cp: a new
-    publish time, no snapshots) after the meeting holds the meeting's
-    data: no load finished after its decisions, so the minutes read it
-    and say nothing, where they said the meeting's version was pruned."""
+    """A database copied with its application state (plain cp: published
+    at the copy, no snapshot) holds the meeting's data: the minutes read it
+    as such, where they said the meeting's version was pruned, and after a
+    load its snapshot (named by the copy's time, after the decisions) is
+    read, where they renumbered."""
     decisions.record(decided_db, MEMBER, MEETING, "C2", "approved", "")
     decisions.record(decided_db, MEMBER, MEETING, "C1", "deferred", "DBA")
     copy = tmp_path / "copy" / "cab.duckdb"
@@ -1185,20 +1214,26 @@ def test_minutes_of_a_copied_database_read_it_as_the_meetings_data(
     shutil.copyfile(decisions.appstate.path_for(decided_db),
                     decisions.appstate.path_for(copy))
     found = minutes.build_for(copy, MEETING)
-    assert found.read is None and _numbered(found) == {"C2": 1, "C1": 2}
+    assert found.read.startswith(MEETINGS_DATA)
+    assert _numbered(found) == {"C2": 1, "C1": 2}
+    _approve_in_the_source(copy, tmp_path, "C2")
+    again = minutes.build_for(copy, MEETING)
+    assert _numbered(again) == {"C2": 1, "C1": 2}
+    assert again.pack.data_version == found.pack.data_version
 
 
 def test_minutes_whose_meetings_version_is_pruned_read_live_and_say_so(
         decided_db, tmp_path):
     """A load before the decisions, then one after, and retention pruned
     the version the decisions were recorded on (the one the first load
-    published): the snapshot before both loads is no substitute (the first
-    load's batch is after it), so the live data is read and said."""
+    published): the snapshot before both loads is no substitute (it lacks
+    the first load), so the live data is read and said."""
     _approve_in_the_source(decided_db, tmp_path, "C3")  # off the agenda
     decisions.record(decided_db, MEMBER, MEETING, "C2", "approved", "")
     decisions.record(decided_db, MEMBER, MEETING, "C1", "deferred", "DBA")
     on = minutes.build_for(decided_db, MEETING)
-    assert on.read is None and _numbered(on) == {"C2": 1, "C1": 2}
+    assert on.read.startswith(MEETINGS_DATA)
+    assert _numbered(on) == {"C2": 1, "C1": 2}
     _approve_in_the_source(decided_db, tmp_path, "C2")
     kept = snapshots.listing(decided_db)
     assert len(kept) == 2 and kept[-1].name == on.pack.data_version
@@ -1208,10 +1243,9 @@ def test_minutes_whose_meetings_version_is_pruned_read_live_and_say_so(
     assert _numbered(found) == {"C1": 1, "C2": pd.NA}
     assert found.pack.data_version == snapshots.version_name(decided_db)
     read = dict(minutes.provenance(found))["Data read"]
-    assert read.startswith("the live data, as the version live when the "
-                           "meeting's first decision was recorded")
-    assert "is not among the kept snapshots (retention pruned it, or the " \
-        "database was copied or restored)" in read
+    assert read.startswith("the live data, because " + MEETINGS_DATA)
+    assert " UTC) is not among the kept versions (retention pruned it): " \
+        "the agenda's numbers are today's" in read
 
 
 def test_the_pages_minutes_number_the_changes_as_the_meeting_did(
@@ -1229,9 +1263,8 @@ def test_the_pages_minutes_number_the_changes_as_the_meeting_did(
                  if "Times recorded" in d.value.columns)
     assert dict(zip(table["Change"], table["#"], strict=True)) == {"C2": 1}
     captions = [c.value for c in app.caption]
-    assert any(c.startswith("Numbered as the minutes number them: they "
-                            "read the version live when the meeting's "
-                            "first decision was recorded")
+    assert any(c.startswith("Numbered as in the minutes, which read "
+                            + MEETINGS_DATA)
                and c.endswith("The form above and the pack's files read "
                               "today's agenda.") for c in captions), captions
     assert app.selectbox(key="cab-decide-change").options[0].startswith(

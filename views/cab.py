@@ -7,7 +7,16 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from changeboard import asof, auth, config, db, decisions, signin, ui
+from changeboard import (
+    asof,
+    auth,
+    config,
+    db,
+    decisions,
+    signin,
+    snapshots,
+    ui,
+)
 from reports import cab, decided, minutes
 from reports.text import zone_name
 
@@ -357,11 +366,12 @@ def _decisions_tab() -> None:
              f"{stem}-decisions", max_rows=None,
              height=ui.table_height(len(built.decisions), most=420),
              download=built.decisions.rename(columns=zoned))
-    if built.read:
-        # the form above numbers today's agenda, as the pack's files do
-        st.caption(f"Numbered as the minutes number them: they read "
-                   f"{ui.plain(built.read)}. The form above and the pack's "
-                   "files read today's agenda.")
+    if built.pack.data_version != whole.data_version:
+        # a load replaced the meeting's version: the form above numbers
+        # today's agenda, as the pack's files do
+        st.caption(f"Numbered as in the minutes, which read {built.read}. "
+                   "The form above and the pack's files read today's "
+                   "agenda.")  # our words: no Markdown to escape
     if built.undecided:
         st.caption(f"{ui.many(len(built.undecided), 'agenda change')} not "
                    "decided yet" + (
@@ -403,17 +413,19 @@ def _decisions_tab() -> None:
 
 
 def _minutes_of(whole: cab.Pack) -> minutes.Minutes:
-    """The meeting's minutes as `report minutes` writes them: on the live
-    data, from the version live when its first decision was recorded
-    (minutes.read_version), which a load since has replaced."""
-    if asof.chosen() is not None:
-        return minutes.build(whole)
+    """The meeting's minutes as `report minutes` writes them: from the data
+    as it stood when its first decision was recorded (minutes.read_version),
+    a snapshot once a load has replaced it; in a historical view, from the
+    snapshot shown."""
     name, read = minutes.read_version(config.DB_PATH, meeting)
-    if name:
+    if asof.chosen() is None and name:
         whole = _pack(db.version(config.DB_PATH), str(config.DB_PATH),
                       meeting, None, {},
                       decisions.revision(config.DB_PATH, before=meeting),
                       name)
+    elif whole.data_version != (
+            name or snapshots.version_name(config.DB_PATH)):
+        read = None  # a historical view of another version
     return minutes.build(whole, read=read)
 
 
@@ -932,8 +944,8 @@ if len(recorded):
     # beside the pack's files, which hold no decision: a member
     # looked for the decision just recorded in the HTML pack
     downloads[3].caption(
-        f"The pack is the agenda as the data stands, without this "
-        f"meeting's decisions: its {ui.many(len(recorded), 'decision')} "
+        f"The pack is the agenda as the data stands, without the "
+        f"decisions: this meeting's {ui.many(len(recorded), 'decision')} "
         f"{'is' if len(recorded) == 1 else 'are'} in its minutes "
         "(Decisions and minutes).")
 # change id -> its current decision at this meeting, in words
