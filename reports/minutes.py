@@ -70,25 +70,44 @@ class Minutes:
         return self.pack.meeting_at
 
 
-def _facts(pack: cab.Pack, change_ids: list[str]) -> dict[str, dict]:
-    """change id -> title, type, risk, application, team and plan: from the
-    pack's agenda, else from the data the pack read, else (a change a load
-    added since that version: decided at the meeting, not on the agenda it
-    began with) from the live data."""
-    wanted = set(change_ids)
+def _facts(pack: cab.Pack, current: pd.DataFrame) -> dict[str, dict]:
+    """change id -> title, type, risk, application, team and plan of each
+    decided change: from the pack's agenda, else from the data the pack
+    read, else (a change a load added since: decided at the meeting, not
+    on the agenda it began with) from the data as it stood when its
+    decision was recorded, which the decision log and the log of loads
+    pin, so the minutes rebuilt later read the same (the live data when
+    that version is not kept)."""
+    wanted = set(current["change_id"])
     found = {r["change_id"]: r for r in records(pack.agenda)
              if r["change_id"] in wanted}
     if not pack.db_path:
         return found
-    for read in dict.fromkeys([cab.data_file(pack), pack.db_path]):
-        missing = [c for c in change_ids if c not in found]
-        if not missing:
-            break
-        with db.reading(read) as con:
-            rows = decided.changes(con, missing)
-        found.update({r["change_id"]: r for r in records(rows)
-                      if r["is_known"]})
+    _described(found, cab.data_file(pack), wanted)
+    from changeboard import snapshots
+
+    late: dict[str | None, set] = {}
+    for r in records(current):
+        if r["change_id"] not in found:
+            late.setdefault(snapshots.live_at(
+                pack.db_path, pd.Timestamp(r["decided_at"]).to_pydatetime()),
+                set()).add(r["change_id"])
+    for name, ids in late.items():
+        _described(found, snapshots.source(pack.db_path, name)[0]
+                   if name else pack.db_path, ids)
     return found
+
+
+def _described(found: dict, path, wanted: set) -> None:
+    """Add to found the facts of the wanted changes it lacks, from the data
+    file at path (a change not in it: none)."""
+    missing = sorted(wanted - set(found))
+    if not missing:
+        return
+    with db.reading(path) as con:
+        rows = decided.changes(con, missing)
+    found.update({r["change_id"]: r for r in records(rows)
+                  if r["is_known"]})
 
 
 def build(pack: cab.Pack, until: str | None = None,
@@ -104,7 +123,7 @@ def build(pack: cab.Pack, until: str | None = None,
     history = decisions.history(path, meeting, until=until) if path else \
         pd.DataFrame(
         columns=decisions.COLUMNS + ["is_current"])
-    facts = _facts(pack, list(current["change_id"]))
+    facts = _facts(pack, current)
     replaced = history[~history["is_current"].astype(bool)]
     text, sheet = Times(tz), Times(tz, sheet=True)
     table = _decisions(pack, current, facts, text)
@@ -296,7 +315,8 @@ def read_version(db_path, meeting, until: str | None = None
     if name is None:
         return None, (
             f"the live data, because {then} is not among the kept versions "
-            "(retention pruned it): the agenda's numbers are today's, and "
+            "(retention pruned it, or the database was copied or restored "
+            "without its snapshots): the agenda's numbers are today's, and "
             "a change no longer on it is listed after the others, "
             "unnumbered")
     return (None if name == snapshots.version_name(db_path) else name), (

@@ -1187,7 +1187,9 @@ def test_a_change_a_load_added_after_the_first_decision_is_described(
     """A change a load adds after the meeting's first decision is not on
     the agenda the minutes number (the data as it stood then); decided at
     the meeting, it is listed after the others, unnumbered, with its title
-    and risk from the live data (it read '(not in the data)')."""
+    and risk as the data stood when it was decided (it read '(not in the
+    data)'), so a later load that renames it changes neither the minutes
+    nor what their Regenerate command writes (the live data's title did)."""
     decisions.record(decided_db, MEMBER, MEETING, "C2", "approved", "")
     _approve_in_the_source(decided_db, tmp_path, "N1", "requested",
                            "Late emergency fix")
@@ -1197,6 +1199,16 @@ def test_a_change_a_load_added_after_the_first_decision_is_described(
     late = found.decisions.set_index("Change").loc["N1"]
     assert (late["Title"], late["Risk"], late["Application"]) == \
         ("Late emergency fix", "Very high", "Core (A2)")
+    written = minutes.to_html(found)
+    _approve_in_the_source(decided_db, tmp_path, "N1", "approved",
+                           "Renamed since")
+    assert minutes.to_html(minutes.build_for(decided_db, MEETING)) == written
+    out = tmp_path / "again.html"
+    assert changeboard_cli.main(
+        ["report", "minutes",
+         *_regenerate_command(dict(minutes.provenance(found))),
+         "--format", "html", "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == written
 
 
 def test_minutes_of_a_copied_database_read_it_as_the_meetings_data(
@@ -1244,8 +1256,9 @@ def test_minutes_whose_meetings_version_is_pruned_read_live_and_say_so(
     assert found.pack.data_version == snapshots.version_name(decided_db)
     read = dict(minutes.provenance(found))["Data read"]
     assert read.startswith("the live data, because " + MEETINGS_DATA)
-    assert " UTC) is not among the kept versions (retention pruned it): " \
-        "the agenda's numbers are today's" in read
+    assert " UTC) is not among the kept versions (retention pruned it, or " \
+        "the database was copied or restored without its snapshots): the " \
+        "agenda's numbers are today's" in read
 
 
 def test_the_pages_minutes_number_the_changes_as_the_meeting_did(

@@ -40,7 +40,7 @@ def add(kinds) -> None:
     minutes.add_argument("--db", default=None, help=DB_HELP)
     minutes.add_argument("--as-of", default=None, metavar="SNAPSHOT",
                          help="read this snapshot, or `live` for the live "
-                         "file (default: the version live when the "
+                         "file (default: the data as it stood when the "
                          "meeting's first decision was recorded, so a "
                          "load since leaves the agenda's numbers as the "
                          "meeting saw them; the provenance names it)")
