@@ -15,18 +15,13 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: run serve sample test lint bench bench-serve chromium nginx clean
 
-# --no-compile: a module is compiled when first imported, not every module
-# of every package at install (a fresh clone's two installs 37.6 -> 23.3 s)
-PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check \
-	--no-compile
-
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP_INSTALL) -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
-	$(PIP_INSTALL) -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 # one process (laptop mode without sign-in: refuses any HOST but this
