@@ -346,8 +346,8 @@ def provenance(minutes: Minutes) -> list[tuple[str, str]]:
         ("Decisions", _counted(minutes)
          + (f". {no_decision(minutes)}" if minutes.elsewhere else "")),
         ("Attendees recorded", f"by {who['recorded_by']} on "
-         f"{when(who['recorded_at'], pack.reporting_tz)}" if who
-         else "not recorded"),
+         f"{when(who['recorded_at'], pack.reporting_tz)} "
+         f"({pack.reporting_tz})" if who else "not recorded"),
         ("Recorded in", "the application state beside the database "
          "(CAB decisions are not ingested data)"),
         ("CAB decisions read", cab.decisions_read(minutes.until)),

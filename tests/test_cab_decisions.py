@@ -1285,3 +1285,16 @@ def test_the_pages_minutes_number_the_changes_as_the_meeting_did(
     filtered = _page(decided_db, monkeypatch, teams="Ops")
     assert "1 agenda change not decided yet, of the meeting's 2, whatever " \
         "the filters." in [c.value for c in filtered.caption]
+
+
+def test_the_attendees_line_names_the_zone_of_its_time(decided_db,
+                                                       monkeypatch):
+    """'Attendees recorded by ... on Sun 06 Dec 2026 17:20' named no zone,
+    in a provenance block whose other times are UTC (a walkthrough with
+    CHANGEBOARD_REPORTING_TZ=Europe/Amsterdam)."""
+    monkeypatch.setattr(config, "REPORTING_TZ", "Europe/Amsterdam")
+    decisions.record_attendees(decided_db, MEMBER, MEETING, ["Ana"])
+    said = dict(minutes.provenance(minutes.build_for(
+        decided_db, MEETING)))["Attendees recorded"]
+    assert said.startswith("by chair@acme.example on ")
+    assert said.endswith(" (Europe/Amsterdam)")
