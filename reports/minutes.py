@@ -2,11 +2,12 @@
 and XLSX, in the CAB pack's style and with its provenance block.
 
 build() reads the meeting's decisions (changeboard/decisions.py) and gives
-each the change's facts from the pack's agenda, or, for a change no longer
-on it (approved since, say), from the data as it stands
-(cab_decided_changes). Every decision is listed, whatever the pack's
-filters: the current one of each change, and the earlier ones it replaced.
-build_for() reads, unless told, the data version live when the meeting's
+each the change's facts from the pack's agenda, or, for a change not on
+it, from the data the pack read (cab_decided_changes), or, for a change
+a load added since, from the data as it stood when it was decided. Every
+decision is listed, whatever the pack's filters: the current one of each
+change, and the earlier ones it replaced.
+build_for() reads, unless told, the data as it stood when the meeting's
 first decision was recorded (read_version), so a load since does not
 renumber them.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from changeboard import db, decisions
+from changeboard import db, decisions, snapshots
 from reports import cab, decided, markup
 from reports.cab.tables import NUMBER_FORMATS
 from reports.text import Times, as_text, many, records, span, when, words
@@ -61,8 +62,9 @@ class Minutes:
     # with no decision recorded at this meeting: the nearest meetings that
     # have some (a day mistyped, a meeting moved), in time order
     elsewhere: list = field(default_factory=list)
-    # which file version was read, and why, when it is not simply the one
-    # asked for (read_version); None: the one asked for
+    # the provenance's Data read line: which data was read when it is the
+    # meeting's (read_version); None for another version asked for, or no
+    # decision
     read: str | None = None
 
     @property
@@ -84,8 +86,6 @@ def _facts(pack: cab.Pack, current: pd.DataFrame) -> dict[str, dict]:
     if not pack.db_path:
         return found
     _described(found, cab.data_file(pack), wanted)
-    from changeboard import snapshots
-
     late: dict[str | None, set] = {}
     for r in records(current):
         if r["change_id"] not in found:
@@ -283,15 +283,25 @@ def build_for(db_path, meeting, as_of: str | None = None,
     the snapshot `as_of` (default: the version read_version picks; `live`:
     the live data) and the decision log as recorded up to `until`
     (default: now)."""
-    from changeboard import snapshots
-
     until = decisions.until_key(until) or decisions.recorded_until(db_path)
+    version, read = chosen_version(db_path, meeting, as_of, until)
+    return build(cab.build_pack(db_path, meeting, as_of=version,
+                                decisions_until=until), until, read)
+
+
+def chosen_version(db_path, meeting, as_of: str | None = None,
+                   until: str | None = None
+                   ) -> tuple[str | None, str | None]:
+    """(version to read, Data read line): `as_of` when given, else the
+    meeting's (read_version); the line only when the version read holds
+    the meeting's data. The CLI and the CAB page both choose so."""
     picked, read = read_version(db_path, meeting, until)
-    if as_of and snapshots.named(db_path, as_of) != (
+    if not as_of:
+        return picked, read
+    if snapshots.named(db_path, as_of) != (
             picked or snapshots.version_name(db_path)):
         read = None  # another version than the meeting's, as asked
-    return build(cab.build_pack(db_path, meeting, as_of=as_of or picked,
-                                decisions_until=until), until, read)
+    return as_of, read
 
 
 def read_version(db_path, meeting, until: str | None = None
@@ -304,8 +314,6 @@ def read_version(db_path, meeting, until: str | None = None
     (version, why): the snapshot holding that data (None: the live file
     does, or none does and the live data is read), and the provenance's
     Data read line (None when no decision was recorded)."""
-    from changeboard import snapshots
-
     decided = decisions.first_decided(db_path, meeting, until)
     if decided is None:
         return None, None

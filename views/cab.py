@@ -7,16 +7,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from changeboard import (
-    asof,
-    auth,
-    config,
-    db,
-    decisions,
-    signin,
-    snapshots,
-    ui,
-)
+from changeboard import asof, auth, config, db, decisions, signin, ui
 from reports import cab, decided, minutes
 from reports.text import zone_name
 
@@ -417,15 +408,13 @@ def _minutes_of(whole: cab.Pack) -> minutes.Minutes:
     as it stood when its first decision was recorded (minutes.read_version),
     a snapshot once a load has replaced it; in a historical view, from the
     snapshot shown."""
-    name, read = minutes.read_version(config.DB_PATH, meeting)
-    if asof.chosen() is None and name:
+    version, read = minutes.chosen_version(config.DB_PATH, meeting,
+                                           asof.chosen())
+    if asof.chosen() is None and version:
         whole = _pack(db.version(config.DB_PATH), str(config.DB_PATH),
                       meeting, None, {},
                       decisions.revision(config.DB_PATH, before=meeting),
-                      name)
-    elif whole.data_version != (
-            name or snapshots.version_name(config.DB_PATH)):
-        read = None  # a historical view of another version
+                      version)
     return minutes.build(whole, read=read)
 
 
