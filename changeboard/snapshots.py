@@ -150,7 +150,7 @@ def named(db_path: str | Path, name: str | None) -> str | None:
     if len(starting) == 1:
         return starting[0]
     if not starting:
-        find(db_path, name)  # says none, with the newest kept
+        find(db_path, name, live_too=True)  # says none, the newest kept
     # the newest five, the live file first: give more of a name for one
     newest = starting[::-1][:5]
     raise SnapshotError(
@@ -199,8 +199,11 @@ def _holding(db_path: str, live: str, kept: tuple[Snapshot, ...],
     return None
 
 
-def find(db_path: str | Path, name: str) -> Snapshot:
-    """The snapshot called name (or the one unique name starting with it)."""
+def find(db_path: str | Path, name: str, live_too: bool = False
+         ) -> Snapshot:
+    """The snapshot called name (or the one unique name starting with it).
+    live_too: the name was read as a version, which `live` names too (the
+    error says so)."""
     kept = listing(db_path)
     exact = [s for s in kept if s.name == name]
     matches = exact or [s for s in kept if name and s.name.startswith(name)]
@@ -211,9 +214,10 @@ def find(db_path: str | Path, name: str) -> Snapshot:
         hint = (f"; {name} is the live file (read it without --as-of)"
                 if live == name else "")
         newest = ", ".join(s.name for s in kept[::-1][:3]) or "none kept"
+        also = f"; `{LIVE}` reads the live file" if live_too else ""
         raise SnapshotError(
             f"no snapshot {name!r} in {folder(db_path)}{hint} (newest: "
-            f"{newest}; `changeboard snapshots list` lists them)")
+            f"{newest}; `changeboard snapshots list` lists them{also})")
     raise SnapshotError(f"{name!r} names {len(matches)} snapshots: "
                         + ", ".join(s.name for s in matches[:5]))
 

@@ -398,7 +398,7 @@ def to_html(minutes: Minutes) -> str:
         f"<h2>Attendees ({len(minutes.attendees)})</h2>{people}"
         f"<h2>Decisions ({len(minutes.decisions):,})</h2>"
         + '<div class="decisions">'
-        + markup.html_table(minutes.decisions, no_decision(minutes))
+        + markup.html_table(_dashed(minutes.decisions), no_decision(minutes))
         + "</div>"
         + (f"<h3>Earlier decisions, replaced ({len(minutes.earlier):,})</h3>"
            + markup.html_table(minutes.earlier, "") if len(minutes.earlier)
@@ -408,6 +408,14 @@ def to_html(minutes: Minutes) -> str:
            if undecided else "")
         + f"<footer><b>Produced by Changeboard</b>{markup.definition_list(meta)}</footer>"
         "</body></html>\n")
+
+
+def _dashed(table: pd.DataFrame) -> pd.DataFrame:
+    """The decisions as HTML and PDF show them: a change not on the agenda
+    the minutes number has '–' for its number, as the CAB page shows it (a
+    blank cell read as a number left out); its sheet cell stays empty."""
+    return table.assign(**{"#": [
+        "–" if pd.isna(n) else int(n) for n in table["#"]]})
 
 
 def sheets(minutes: Minutes) -> dict[str, pd.DataFrame]:

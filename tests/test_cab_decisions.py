@@ -1200,6 +1200,9 @@ def test_a_change_a_load_added_after_the_first_decision_is_described(
     assert (late["Title"], late["Risk"], late["Application"]) == \
         ("Late emergency fix", "Very high", "Core (A2)")
     written = minutes.to_html(found)
+    # its number cell says it has none, as the CAB page's '–' does (blank)
+    row = re.search(r"<tr><td[^>]*>([^<]*)</td><td[^>]*>N1</td>", written)
+    assert row and row.group(1) == "–"
     _approve_in_the_source(decided_db, tmp_path, "N1", "approved",
                            "Renamed since")
     assert minutes.to_html(minutes.build_for(decided_db, MEETING)) == written
