@@ -60,6 +60,12 @@ def records(frame: pd.DataFrame) -> list[dict]:
         [{} for _ in range(len(frame))]
 
 
+def records_columns(frame: pd.DataFrame) -> dict[str, list]:
+    """Each column's values as records() gives them in its rows, by column
+    name: for rows made one at a time ({c: v[i] for c, v in ...})."""
+    return {c: _values(frame.iloc[:, i]) for i, c in enumerate(frame.columns)}
+
+
 def _values(column: pd.Series) -> list:
     """A column's values as to_dict gives them: pd.NA, which only a
     nullable (extension) or object column holds, as None."""
