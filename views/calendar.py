@@ -282,15 +282,21 @@ else:
         cards[2].caption(checked)
     # a label a quarter of the page wide shows whole (1280 pixels)
     cards[3].metric("Not started on time", f"{late:,}",
-                    border=True, help="Past the planned start and not "
-                    f"started, as of {ui.instant(changes['as_of'].iloc[0])} "
-                    "(the last load).")
-    # its n: the changes whose planned start had come by the last load
-    # (the ones it can count, is_past_planned_start's other rule being not
-    # started yet); a closed month's 0 read as nothing due, with no n
-    due = int((changes["planned_start_at"] < changes["as_of"]).sum())
-    cards[3].caption(f"of {ui.many(due, 'change')} due to start by the last "
-                     "load")
+                    border=True, help="Open changes past their planned "
+                    "start and not started, as of "
+                    f"{ui.instant(changes['as_of'].iloc[0])} (the last "
+                    "load); closed ones are not checked.")
+    # its n: the open changes whose planned start had come by the last
+    # load, the ones it counts (a closed change is never counted: one that
+    # started late, or has no start recorded, is not 'not started'); a
+    # closed month's 0 read as nothing due with no n, then as '0 of 1,081
+    # changes due', every one on time, when 283 had started late
+    due = changes["planned_start_at"] < changes["as_of"]
+    due_open = int((due & changes["is_open"]).sum())
+    cards[3].caption(
+        f"of {ui.many(due_open, 'open change')} due to start by the last "
+        "load" + (": closed changes are not checked"
+                  if due_open < int(due.sum()) else ""))
     drawn, tz = shown.drawn, config.REPORTING_TZ
     st.plotly_chart(
         shown.figure, key="cal-chart", selection_mode="points",
