@@ -113,6 +113,12 @@ def duplicates(con, spec) -> None:
         con.execute(f"drop table {name}")
 
 
+# before the source name of a file uploaded on the Data page (views/data.py,
+# ingest.load_path's source_prefix): an upload cannot write, replace or
+# delete another source's rows
+UPLOADED = "upload:"
+
+
 def against_stored(con, spec, source, sha256: str | None = None,
                    ignored_loader: str | None = None) -> None:
     """id_owned_by_other_source, older_than_stored. A stored row this very
@@ -124,14 +130,25 @@ def against_stored(con, spec, source, sha256: str | None = None,
     match = key_match(spec, "c", "t")
     ignored = ("coalesce(t.ingested_batch_id, -1) not in (select batch_id "
                "from ingest_batches where loaded_by = $ignored)")
+    # the same export loaded from the command line and uploaded on the Data
+    # page (its source is UPLOADED + the name): an id_prefix would load
+    # every row twice, so the detail says where the rows can be updated
     _reject(con, spec,
             f"select c.row_number, 'owned by source ''' || t.source || "  # noqa: S608
-            "''' (batch ' || coalesce(t.ingested_batch_id, 0) || '); give "
-            "one source an id_prefix (mapping file [source] id_prefix) so "
-            f"both can load' as detail from checked as c join {table} as t "
+            "''' (batch ' || coalesce(t.ingested_batch_id, 0) || '); ' || "
+            "case when $source = $uploaded || t.source then 'loaded from "
+            "the command line: a Data page upload cannot change them; load "
+            "this file with `changeboard load` to update them' "
+            "when t.source = $uploaded || $source then 'uploaded on the "
+            "Data page: the command line cannot change them; upload this "
+            "file there to update them' "
+            "else 'give one source an id_prefix (mapping file [source] "
+            "id_prefix) so both can load' end as detail "
+            f"from checked as c join {table} as t "
             f"on {match} where c.reason is null and t.source <> $source "
             f"and {ignored}", "id_owned_by_other_source",
-            {"source": source, "ignored": ignored_loader})
+            {"source": source, "ignored": ignored_loader,
+             "uploaded": UPLOADED})
     if "updated_at" in present(con, spec):
         _reject(con, spec,
                 "select c.row_number, 'stored copy (batch ' || "  # noqa: S608

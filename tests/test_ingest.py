@@ -254,6 +254,38 @@ def test_an_id_owned_by_another_source_names_the_owner(tmp_path):
     assert rows(path, "select source from changes") == [("servicenow",)]
 
 
+UCI_ROWS = ("number,incident_state,sys_mod_count,opened_at,cmdb_ci,priority,"
+            "caused_by,resolved_at\n"
+            "INC0000045,New,0,29/2/2016 01:16,?,3 - Moderate,?,?\n")
+
+
+@pytest.mark.parametrize("first, then, said", [
+    (None, ingest.rejects.UPLOADED, "loaded from the command line: a Data "
+     "page upload cannot change them; load this file with `changeboard "
+     "load` to update them"),
+    (ingest.rejects.UPLOADED, None, "uploaded on the Data page: the command "
+     "line cannot change them; upload this file there to update them")])
+def test_an_export_loaded_one_way_then_the_other_says_where_it_can_load(
+        tmp_path, first, then, said):
+    """The same export (a shipped mapping's) loaded from the command line,
+    then uploaded on the Data page, whose loads are source upload:<name>
+    (or the other way round): every row was refused as owned by the other
+    source, with the advice to give one an id_prefix, which would load
+    every row twice (a walkthrough with BPIC 2014's 17,262 changes)."""
+    path = tmp_path / "cb.duckdb"
+    export = write(tmp_path / "incident_event_log.csv", UCI_ROWS)
+    loads = [ingest.load_path("mapping", export, path,
+                              options={"mapping": "uci-incidents"},
+                              source_prefix=prefix)
+             for prefix in (first, then)]
+    assert loads[0].status == "succeeded", loads[0].error
+    assert loads[1].reasons == [("id_owned_by_other_source", 1)]
+    (detail,), = rows(path, "select detail from ingest_rejects")
+    owner = f"{first or ''}uci-incidents"
+    assert detail.startswith(f"owned by source '{owner}' (batch 1); {said}")
+    assert "id_prefix" not in detail
+
+
 def test_a_dry_run_writes_nothing(tmp_path):
     path = tmp_path / "cb.duckdb"
     ingest.load_path("csv", changes_csv(tmp_path / "changes.csv", ["C1"]), path)

@@ -9,7 +9,7 @@ import streamlit as st
 import ingest
 from changeboard import asof, auth, config, db, signin, ui
 from ingest import mapping as mappings
-from ingest import uploads
+from ingest import rejects, uploads
 
 SOURCE_LABELS = {
     "csv": "Canonical CSV (one file per table, named after it)",
@@ -113,7 +113,7 @@ else:
 
 # before a source name an uploaded TOML or a shipped mapping chooses: an
 # upload cannot write another source's rows
-UPLOADED = "upload:"
+UPLOADED = rejects.UPLOADED
 
 
 def _load(*, dry_run: bool) -> ingest.Loaded:
