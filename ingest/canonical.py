@@ -48,6 +48,7 @@ def read(path, *, table: str | None = None, options=None) -> pd.DataFrame:
         data = data[len(_BOM):]
     if not data or data.isspace():  # (no stripped copy of a large file)
         raise FileError(f"{name}: the file is empty (no header row)")
+    reading.refuse_non_text(name, data)
     if data.startswith(_ZIP):
         # an .xlsx (a zip of XML) read as text: 'NUL byte at line 1, byte
         # 5: not a text CSV (UTF-16 or binary?)'
@@ -100,6 +101,7 @@ def _mapped(path: Path, name: str, table: str, spec):
             scanned = _scan(handle)
     except (OSError, ValueError):
         return None
+    reading.refuse_non_text(name, head)  # a large XML file has no NUL
     size, nul, quotes = scanned
     header_end = head.find(b"\n", start)
     if (size < FAST_BYTES or header_end < 0

@@ -218,15 +218,48 @@ def objects(array) -> np.ndarray:
     return array.to_numpy(zero_copy_only=False)
 
 
+# files that are no delimited text, by their first bytes: what they are, so
+# a PNG named changes.csv is not said to be a text in another encoding
+# ('not UTF-8: byte 0x89 ... Windows-1252 or Latin-1?'), nor BPIC 2014's
+# XES log a CSV without its columns (a walkthrough's two files)
+CSV_FIX = "export the data as CSV (UTF-8) and load that"
+NOT_TEXT = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image", CSV_FIX),
+    (b"\xff\xd8\xff", "a JPEG image", CSV_FIX),
+    (b"GIF87a", "a GIF image", CSV_FIX),
+    (b"GIF89a", "a GIF image", CSV_FIX),
+    (b"%PDF-", "a PDF document", CSV_FIX),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+     "an Office file of the old format (an XLS workbook?)",
+     "save it as CSV UTF-8 and load that"),
+    (b"\x1f\x8b", "a gzip-compressed file",
+     "name it with .gz at the end (changes.csv.gz): such a file is read "
+     "decompressed"),
+    (b"<?xml", "an XML file (an XES event log?)", CSV_FIX),
+)
+
+
+def refuse_non_text(name: str, data: bytes) -> None:
+    """FileError naming what the file is, and what to do, when its first
+    bytes (after a UTF-8 byte order mark) are those of a file that is no
+    text table."""
+    head = data[3:3 + 16] if data.startswith(b"\xef\xbb\xbf") else data[:16]
+    for start, what, fix in NOT_TEXT:
+        if head.startswith(start):
+            raise FileError(f"{name}: {what}, not a delimited text file: "
+                            f"{fix}")
+
+
 def _read_bytes(path) -> bytes:
     """The file's bytes; a `.gz` file is decompressed (gzip)."""
     try:
         data = Path(path).read_bytes()
         if is_gzip(path):
             data = gzip.decompress(data)
-        return data
     except (OSError, EOFError, zlib.error) as exc:
         raise FileError(f"{Path(path).name}: cannot read: {exc}") from exc
+    refuse_non_text(Path(path).name, data)
+    return data
 
 
 def is_gzip(path) -> bool:

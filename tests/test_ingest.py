@@ -1592,6 +1592,40 @@ def test_a_workbook_given_as_a_canonical_csv_is_named_as_one(tmp_path):
         assert con.execute("select count(*) from changes").fetchone() == (0,)
 
 
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(1, 200)) * 8
+
+
+@pytest.mark.parametrize("source, options, name, data, said", [
+    ("csv", None, "changes.csv", PNG,
+     "a PNG image, not a delimited text file: export the data as CSV "
+     "(UTF-8) and load that"),
+    ("csv", None, "changes.csv", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n",
+     "a PDF document, not a delimited text file"),
+    ("csv", None, "changes.csv", b"\x1f\x8b\x08\x00" + bytes(range(200)),
+     "a gzip-compressed file, not a delimited text file: name it with .gz "
+     "at the end (changes.csv.gz)"),
+    ("mapping", {"mapping": "bpic2014"}, "detail_change.csv",
+     b'<?xml version="1.0" encoding="UTF-8" ?>\n<log xes.version="1.0">\n',
+     "an XML file (an XES event log?), not a delimited text file"),
+    ("servicenow", None, "change_request.csv", PNG,
+     "a PNG image, not a delimited text file")])
+def test_a_file_that_is_no_text_is_named_for_what_it_is(
+        tmp_path, source, options, name, data, said):
+    """A PNG renamed changes.csv was said to be text in another encoding
+    ('not UTF-8: byte 0x89 at line 1 (Windows-1252 or Latin-1?)'), and BPIC
+    2014's XES log a CSV without its columns ("column 'Change ID' not in
+    the file (found: <?xml version=...)"): the file is named for what it
+    is, with what to do, and nothing is written."""
+    file = tmp_path / name
+    file.write_bytes(data)
+    result = ingest.load_path(source, file, tmp_path / "cb.duckdb",
+                              options=options)
+    assert result.status == "failed"
+    assert result.error.startswith(f"{name}: {said}"), result.error
+    with db.connect(tmp_path / "cb.duckdb", read_only=True) as con:
+        assert con.execute("select count(*) from changes").fetchone() == (0,)
+
+
 def test_a_byte_not_in_utf8_is_named_by_its_row_and_column(tmp_path):
     """'not UTF-8: byte 0xE9 at line 16' named the file's line, where a
     title holding line breaks made it row 7: rows are numbered with the
