@@ -320,12 +320,24 @@ def all_days() -> tuple[date, date]:
     deployment finished: a database of Jira versions or endoflife.date's
     releases read the last 90 days of 99,373 releases under All data; the
     last 90 days without data) to the data's last day (today without
-    data), at most MAX_SPAN_DAYS long (its end kept, the page saying so)."""
+    data), at most MAX_SPAN_DAYS long, the page saying so: it keeps its
+    start when that holds every change (BPIC 2014's changes of 2011-2014
+    beside endoflife.date's releases to 2026 were all cut off, the period
+    starting in 2016), else its end."""
     end = data_last_day() or today()
     first = latest_record_day("changes_first_at") or \
         latest_record_day("first_reported_at")
     start = first if first is not None and first <= end \
         else end - timedelta(days=89)
+    cut = start + timedelta(days=MAX_SPAN_DAYS - 1)
+    changes = changes_span()
+    if changes is not None and changes[0] == start and DATE_MIN <= start \
+            and changes[1] <= cut < end:
+        st.warning(f"All data spans more than {MAX_SPAN_DAYS:,} days: "
+                   f"shortened to end on {cut.isoformat()}, so that it holds "
+                   f"every change (they run from {day(start)} to "
+                   f"{day(changes[1])}; the data, to {day(end)}).")
+        return start, cut
     start, end = clamp_span(start, end, "All data")
     return start, end
 
@@ -757,8 +769,16 @@ def _said_changes_elsewhere(window: dict[str, date]) -> None:
     if span is not None and (window["end_date"] <= span[0]
                              or window["start_date"] > span[1]):
         st.sidebar.caption(f"No change in this period: the changes run from "
-                           f"{day(span[0])} to {day(span[1])} (Custom "
-                           "range).")
+                           f"{day(span[0])} to {day(span[1])} "
+                           f"{_pick_there()}.")
+
+
+def _pick_there() -> str:
+    """How to reach the changes' dates: '(Custom range)', the period that
+    takes them, or, that period chosen already, '(pick dates there)' (it
+    read '(Custom range)' under a custom range of 2016)."""
+    return ("(pick dates there)" if st.session_state.get("period") == "custom"
+            else "(Custom range)")
 
 
 def widen(window: dict[str, date], filters: dict | None = None) -> str:
@@ -775,7 +795,9 @@ def widen(window: dict[str, date], filters: dict | None = None) -> str:
     first, last = span
     if window["end_date"] <= first or window["start_date"] > last:
         return (f"the changes loaded run from {day(first)} to {day(last)}: "
-                "pick a period there (Period: Custom range)")
+                + ("pick dates there" if st.session_state.get("period") ==
+                   "custom" else "pick a period there (Period: Custom "
+                   "range)"))
     return wider
 
 

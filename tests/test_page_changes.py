@@ -1,5 +1,6 @@
 """The Changes page and approval_lead_time_records: given rows, AppTest."""
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -599,10 +600,10 @@ def test_a_period_before_the_changes_says_where_they_are(sample_db,
     monkeypatch.setattr(config, "DB_PATH", sample_db)
     app = open_page("changes", "2001-01-01", "2001-01-31")
     said = [i.value for i in app.info]
+    # its period is a custom range already (it said to pick one)
     assert any(re.search(r"No changes ended in this period — the changes "
                          r"loaded run from \d\d \w{3} \d{4} to \d\d \w{3} "
-                         r"\d{4}: pick a period there \(Period: Custom "
-                         r"range\)\.", i) for i in said), said
+                         r"\d{4}: pick dates there\.", i) for i in said), said
     assert not any("widen the dates" in i for i in said), said
 
 
@@ -989,8 +990,9 @@ def test_the_sidebar_says_where_the_changes_are_when_the_period_has_none(
     app = open_page("changes", "2001-01-01", "2001-01-31")
     first, last = ui.changes_span()
     said = [c.value for c in app.sidebar.caption]
+    # a custom range chosen already: it said '(Custom range)' all the same
     assert (f"No change in this period: the changes run from {ui.day(first)}"
-            f" to {ui.day(last)} (Custom range).") in said, said
+            f" to {ui.day(last)} (pick dates there).") in said, said
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.query_params["period"] = "last_365"
     app.run()
@@ -999,11 +1001,14 @@ def test_the_sidebar_says_where_the_changes_are_when_the_period_has_none(
                 if c.value.startswith("No change in this period")]
 
 
-def test_all_data_shortened_past_the_changes_says_where_they_are(
+def test_all_data_beside_later_releases_holds_every_change(
         sample_db, tmp_path, monkeypatch):
     """All data runs from the first change to the data's last day, at most
-    ten years: with changes 12 years old beside releases of today it is
-    shortened past every change, and said nothing of where they are."""
+    ten years: with changes 12 years old beside releases of today it was
+    shortened to its last ten years, past every change (BPIC 2014 beside
+    endoflife.date's releases: 'n = 0 implemented changes' under All
+    data). It now keeps its start when that holds every change, and says
+    where it ends; a preset of today says where the changes are."""
     from changeboard import ui
     with db.connect(sample_db, read_only=True) as con:
         stamps = [c for (c,) in con.execute(
@@ -1016,6 +1021,22 @@ def test_all_data_shortened_past_the_changes_says_where_they_are(
         period="all")
     assert not app.exception
     first, last = ui.changes_span()
+    cut = first + timedelta(days=ui.MAX_SPAN_DAYS - 1)
+    assert last < cut < ui.data_last_day()
+    assert [w.value for w in app.warning if "spans more" in w.value] == [
+        f"All data spans more than 3,660 days: shortened to end on "
+        f"{cut.isoformat()}, so that it holds every change (they run from "
+        f"{ui.day(first)} to {ui.day(last)}; the data, to "
+        f"{ui.day(ui.data_last_day())})."]
+    said = [c.value for c in app.sidebar.caption]
+    assert f"{ui.day(first)} – {ui.day(cut)} (3,660 days, UTC)" in said, said
+    assert not [c for c in said if c.startswith("No change in this period")]
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params["period"] = "last_365"
+    app.switch_page("views/changes.py").run()
+    assert not app.exception
     said = [c.value for c in app.sidebar.caption]
     assert (f"No change in this period: the changes run from {ui.day(first)}"
             f" to {ui.day(last)} (Custom range).") in said, said
+    assert any(i.value.endswith(": pick a period there (Period: Custom "
+                                "range).") for i in app.info)
