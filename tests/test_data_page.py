@@ -723,6 +723,8 @@ def test_the_load_history_says_what_each_load_did_and_its_warnings(
         "" if len(loaded.warnings) == 1 else "s")
     box = app.selectbox(key="data_warning_batch")
     assert box.value == loaded.batch_id  # the latest first
+    # named by its file and table, as the history lists it ('1' alone)
+    assert box.options[0] == f"{loaded.batch_id} · changes.csv (changes)"
     said = [m.value.replace("\\", "") for m in app.markdown
             if m.value.startswith("- ")]
     assert said == ["- " + w for w in loaded.warnings]

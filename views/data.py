@@ -366,15 +366,21 @@ ui.table(batches.assign(file_name=[
     column_config={"source": st.column_config.TextColumn(
         "Source", width=ui.text_width([*batches["source"], "Source"], 60,
                                       200))})
+# a batch by its id, file and table, as the history lists it ('3' alone
+# named nothing a user could find: a walkthrough)
+named = {b: f"{b} · {PurePath(f).name} ({t})" if isinstance(f, str) and f
+         else str(b) for b, f, t in zip(batches["batch_id"],
+                                        batches["file_name"],
+                                        batches["table_name"], strict=True)}
 if warned:
     shown = st.selectbox("Warnings of batch", list(warned),
-                         key="data_warning_batch")
+                         format_func=named.get, key="data_warning_batch")
     st.markdown("\n".join(f"- {ui.plain(w)}" for w in warned[shown]))
 with_rejects = batches.loc[batches["rows_rejected"].fillna(0) > 0, "batch_id"]
 if with_rejects.empty:
     st.caption("No load has rejected rows.")
 else:
     batch_id = st.selectbox("Rejected rows of batch", list(with_rejects),
-                            key="data_reject_batch")
+                            format_func=named.get, key="data_reject_batch")
     ui.table(ui.query("ingest_rejects", batch_id=int(batch_id)),
              f"rejects_batch_{batch_id}")
