@@ -484,6 +484,8 @@ def test_the_shipped_configuration_hides_error_details():
     assert shipped["client"]["showErrorDetails"] == "none"
     # the only CSV exports are the neutralised ones (reports.csv_bytes)
     assert shipped["client"]["disableDataExport"] is True
+    # no Deploy button, nor Streamlit's other developer options
+    assert shipped["client"]["toolbarMode"] == "minimal"
     assert shipped["server"]["address"] == "127.0.0.1"
     assert shipped["server"]["enableXsrfProtection"] is True
     assert "attacker.example" not in shipped["server"]["allowedHosts"]
