@@ -453,6 +453,25 @@ def test_a_value_that_starts_a_known_one_is_suggested(tmp_path):
         "mean Payments Platform?")
 
 
+def test_a_query_parameter_written_without_param_names_the_option(tmp_path):
+    """`query change_success_rate start_date=2026-01-01` said only
+    'changeboard: error: unrecognized arguments: start_date=2026-01-01'
+    (an analyst's first try): it names the option that gives them."""
+    path = two_changes(tmp_path / "cb.duckdb", "Payments Platform", "Dev")
+    done = changeboard("query", "change_success_rate", "--db", str(path),
+                       "start_date=2026-01-01", "end_date=2026-02-01")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines()[-1] == (
+        "changeboard query: error: unrecognized arguments: "
+        "start_date=2026-01-01 end_date=2026-02-01; a query's parameters "
+        "are given as --param NAME=VALUE (--param start_date=2026-01-01 "
+        "--param end_date=2026-02-01)")
+    other = changeboard("load", "csv", "a.csv", "--bogus")
+    assert other.returncode == 2
+    assert other.stderr.splitlines()[-1] == (
+        "changeboard load csv: error: unrecognized arguments: --bogus")
+
+
 @pytest.mark.parametrize("scale", ["0", "-1", "nan", "many"])
 def test_a_sample_scale_of_no_size_is_an_input_error(tmp_path, scale):
     """`sample --scale 0` printed a traceback ending 'ValueError: scale

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -416,8 +417,16 @@ def main(argv=None) -> int:
 
 def _main(argv=None) -> int:
     top = parser()
-    args = top.parse_args(sys.argv[1:] if argv is None else argv)
+    args, extra = top.parse_known_args(sys.argv[1:] if argv is None else argv)
     command = _command(top, args)
+    if extra:
+        # `query NAME start_date=2026-01-01` said only 'unrecognized
+        # arguments' (an analyst's first try): a NAME=VALUE names the option
+        named = [a for a in extra if re.fullmatch(r"[A-Za-z_]\w*=.*", a)]
+        command.error(f"unrecognized arguments: {' '.join(extra)}" + (
+            "; a query's parameters are given as --param NAME=VALUE ("
+            + " ".join(f"--param {a}" for a in named) + ")"
+            if named and args.command == "query" else ""))
     if args.command in ("load", "sync", "sample"):
         from changeboard.cli import load as module
 
