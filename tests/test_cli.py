@@ -1192,7 +1192,8 @@ def test_hints_name_the_command_as_the_readme_does(tmp_path):
     wrong = changeboard("query", "data_status", "--as-of", "1999", "--db",
                         str(path))
     assert wrong.returncode == 2
-    assert "; `changeboard snapshots list` lists them)" in wrong.stderr
+    assert ("; `changeboard snapshots list` lists them; `live` reads the "
+            "live file)") in wrong.stderr
     listed = changeboard("query", "--list").stdout
     syncs = next(line for line in listed.splitlines()
                  if line.startswith("api_syncs "))
