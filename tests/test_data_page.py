@@ -662,10 +662,13 @@ def test_a_shipped_mapping_is_chosen_by_name_with_its_description(app):
     # the canonical CSV reads no TOML: none is offered (one uploaded beside
     # it was ignored without a word); a ServiceNow export takes overrides
     assert app.selectbox(key="data_source").value == "csv"
+    assert app.selectbox(key="data_table")  # which table a CSV fills
     assert not [u for u in app.file_uploader if u.key == "data_mapping"]
     app.selectbox(key="data_source").select("servicenow").run()
     assert app.file_uploader(key="data_mapping")
     app.selectbox(key="data_source").select("mapping").run()
+    # the mapping names its table: no box offers another
+    assert not [s for s in app.selectbox if s.key == "data_table"]
     chooser = app.selectbox(key="data_shipped_mapping")
     assert chooser.options == [
         "(upload my own mapping TOML)",

@@ -81,8 +81,12 @@ elif user.can(auth.LOAD):
     source = left.selectbox("Source", list(ingest.SOURCES),
                             key="data_source",
                             format_func=lambda s: SOURCE_LABELS.get(s, s))
+    # the table a canonical CSV fills; every other source names its own
+    # (a mapping's [source] table, a ServiceNow or Jira export's changes),
+    # where the box showed all the same, '(from the file name)'
     table = right.selectbox("Table", [FROM_NAME, *ingest.TABLES],
-                            key="data_table")
+                            key="data_table") if source == "csv" \
+        else FROM_NAME
     if source == "mapping":
         # a shipped mapping (ingest/mappings/) by name, or an uploaded one
         shipped = st.selectbox(
