@@ -335,7 +335,7 @@ def all_days() -> tuple[date, date]:
     if changes is not None and changes[0] == start and DATE_MIN <= start \
             and changes[1] <= cut < end:
         st.warning(f"All data spans more than {MAX_SPAN_DAYS:,} days: "
-                   f"shortened to end on {cut.isoformat()}, so that it holds "
+                   f"shortened to end on {day(cut)}, so that it holds "
                    f"every change (they run from {day(start)} to "
                    f"{day(changes[1])}; the data, to {day(end)}).")
         return start, cut

@@ -1025,7 +1025,7 @@ def test_all_data_beside_later_releases_holds_every_change(
     assert last < cut < ui.data_last_day()
     assert [w.value for w in app.warning if "spans more" in w.value] == [
         f"All data spans more than 3,660 days: shortened to end on "
-        f"{cut.isoformat()}, so that it holds every change (they run from "
+        f"{ui.day(cut)}, so that it holds every change (they run from "
         f"{ui.day(first)} to {ui.day(last)}; the data, to "
         f"{ui.day(ui.data_last_day())})."]
     said = [c.value for c in app.sidebar.caption]
