@@ -316,29 +316,35 @@ def data_last_day() -> date | None:
 
 
 def all_days() -> tuple[date, date]:
-    """The "All data" period's first and last day: from the day the first
-    change was created (without changes, the first release gone live or
-    deployment finished: a database of Jira versions or endoflife.date's
-    releases read the last 90 days of 99,373 releases under All data; the
-    last 90 days without data) to the data's last day (today without
-    data), at most MAX_SPAN_DAYS long, the page saying so: it keeps its
-    start when that holds every change (BPIC 2014's changes of 2011-2014
+    """The "All data" period's first and last day: from the first day of
+    the data (a change created, a release gone live, a deployment
+    finished: releases older than the first change were left out, 24 of
+    51 Jira versions beside BPIC 2014's changes; the last 90 days without
+    data) to the data's last day (today without data), at most
+    MAX_SPAN_DAYS long, the page saying so: the 3,660 days nearest the end
+    that hold every change when some do (BPIC 2014's changes of 2011-2014
     beside endoflife.date's releases to 2026 were all cut off, the period
-    starting in 2016), else its end."""
+    starting in 2016), else the 3,660 days to the end."""
     end = data_last_day() or today()
-    first = latest_record_day("changes_first_at") or \
-        latest_record_day("first_reported_at")
+    first = latest_record_day("first_reported_at") or \
+        latest_record_day("changes_first_at")
     start = first if first is not None and first <= end \
         else end - timedelta(days=89)
-    cut = start + timedelta(days=MAX_SPAN_DAYS - 1)
     changes = changes_span()
-    if changes is not None and changes[0] == start and DATE_MIN <= start \
-            and changes[1] <= cut < end:
-        st.warning(f"All data spans more than {MAX_SPAN_DAYS:,} days: "
-                   f"shortened to end on {day(cut)}, so that it holds "
-                   f"every change (they run from {day(start)} to "
-                   f"{day(changes[1])}; the data, to {day(end)}).")
-        return start, cut
+    if (end - start).days + 1 > MAX_SPAN_DAYS and changes is not None \
+            and DATE_MIN <= changes[0] and (changes[1] - changes[0]).days \
+            + 1 <= MAX_SPAN_DAYS and changes[1] <= end:
+        # the latest start that still holds the first change
+        start = max(start, min(changes[0], end - timedelta(
+            days=MAX_SPAN_DAYS - 1)))
+        cut = start + timedelta(days=MAX_SPAN_DAYS - 1)
+        if cut < end:
+            st.warning(f"All data spans more than {MAX_SPAN_DAYS:,} days: "
+                       f"shortened to {day(start)} – {day(cut)}, so that it "
+                       f"holds every change (they run from "
+                       f"{day(changes[0])} to {day(changes[1])}; the data, "
+                       f"to {day(end)}).")
+            return start, cut
     start, end = clamp_span(start, end, "All data")
     return start, end
 

@@ -1024,8 +1024,9 @@ def test_all_data_beside_later_releases_holds_every_change(
     cut = first + timedelta(days=ui.MAX_SPAN_DAYS - 1)
     assert last < cut < ui.data_last_day()
     assert [w.value for w in app.warning if "spans more" in w.value] == [
-        f"All data spans more than 3,660 days: shortened to end on "
-        f"{ui.day(cut)}, so that it holds every change (they run from "
+        f"All data spans more than 3,660 days: shortened to "
+        f"{ui.day(first)} – {ui.day(cut)}, so that it holds every change "
+        f"(they run from "
         f"{ui.day(first)} to {ui.day(last)}; the data, to "
         f"{ui.day(ui.data_last_day())})."]
     said = [c.value for c in app.sidebar.caption]

@@ -273,6 +273,44 @@ def test_all_data_without_changes_starts_at_the_first_release(
         c.value for c in app.sidebar.caption]
 
 
+def test_all_data_starts_at_a_release_older_than_the_first_change(
+        sample_db, tmp_path, monkeypatch):
+    """Apache's Jira versions of 2006 on beside BPIC 2014's changes of
+    2011-2014: "All data" started at the first change, and the Releases
+    page listed 27 of the 51 versions under it (a walkthrough). It starts
+    at the data's first day: here a release gone live 400 days before the
+    first change."""
+    from changeboard import db, ui
+
+    def an_older_release(con):
+        batch = ("(select coalesce(max(batch_id), 0) + 1 from "
+                 "ingest_batches)")
+        con.execute(
+            "insert into releases (release_id, name, status, application_id,"
+            " release_type, planned_release_at, actual_release_at, source, "
+            "ingested_batch_id) select 'OLDEST', 'Oldest', 'released', "
+            "(select min(application_id) from releases), 'project', t, t, "
+            f"'csv', {batch} from (select min(created_at) - interval 400 day "
+            "as t from changes)")
+
+    app, copy = app_on_a_copy(sample_db, tmp_path, monkeypatch,
+                              an_older_release)
+    with db.reading(copy) as con:
+        status = db.run(con, "data_status").iloc[0]
+        (oldest,), = con.execute("select actual_release_at from releases "
+                                 "where release_id = 'OLDEST'").fetchall()
+    first, last = oldest.date(), status["latest_reported_at"].date()
+    assert first < status["changes_first_at"].date()
+    app.query_params["period"] = "all"
+    app.run()
+    app.switch_page("views/releases.py")
+    app.run()
+    assert not app.exception
+    days = (last - first).days + 1
+    assert f"{ui.day(first)} – {ui.day(last)} ({days:,} days, UTC)" in [
+        c.value for c in app.sidebar.caption]
+
+
 def test_all_data_holds_every_change_in_a_zone_far_from_utc(
         app, sample_db, monkeypatch):
     """"All data" took the data's first and last instants' UTC days, read
