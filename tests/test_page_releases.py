@@ -265,6 +265,26 @@ def test_the_timeline_opens_on_the_first_release_still_under_way(
         first["Planned end"].max() > pd.Timestamp.now(tz="UTC")), first
 
 
+def test_the_timeline_opens_afresh_for_another_period(sample_db,
+                                                      monkeypatch):
+    """Last 90 days' timeline paged on, then Last 12 months: the pick kept
+    the old page, its label counting the old period's releases ('700-719
+    of 8,453' over 24,920) and the chart drawing them (a walkthrough at a
+    million changes). Another period opens the timeline as it opens."""
+    fresh = page(sample_db, monkeypatch, period="all")
+    opened = fresh.selectbox(key="timeline_page")
+    app = page(sample_db, monkeypatch)  # last 365 days
+    pick = app.selectbox(key="timeline_page")
+    assert len(pick.options) > 1
+    later = (pick.index + 1) % len(pick.options)
+    pick.set_value(later).run()
+    assert app.selectbox(key="timeline_page").index == later
+    app.selectbox(key="period").select("all").run()
+    assert not app.exception
+    moved = app.selectbox(key="timeline_page")
+    assert (moved.options, moved.index) == (opened.options, opened.index)
+
+
 def test_the_page_draws_one_page_of_the_timeline(app):
     table = next(d.value for d in app.dataframe
                  if "Phase" in d.value.columns

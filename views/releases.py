@@ -459,6 +459,12 @@ else:
     opened = ended_first if ended_first < n_releases else 0
     starts = sorted({0, *range(opened % PAGE_SIZE, n_releases, PAGE_SIZE)})
     pages = list(zip(starts, [*starts[1:], n_releases], strict=True))
+    # another period or filters: the timeline opens afresh (the pick kept
+    # the last period's page: 'releases 700-719 of 8,453' over 24,920)
+    scope = repr((window, filters, n_releases, opened))
+    if st.session_state.get("timeline_page_scope") != scope:
+        st.session_state.pop("timeline_page", None)
+        st.session_state["timeline_page_scope"] = scope
     chosen = st.columns([1, 1])[0].selectbox(
         "Releases shown", range(len(pages)), key="timeline_page",
         index=starts.index(opened),
