@@ -775,9 +775,11 @@ def _said_changes_elsewhere(window: dict[str, date]) -> None:
     span = changes_span()
     if span is not None and (window["end_date"] <= span[0]
                              or window["start_date"] > span[1]):
-        st.sidebar.caption(f"No change in this period: the changes run from "
-                           f"{day(span[0])} to {day(span[1])} "
-                           f"{_pick_there()}.")
+        # created or closed: a period after the last record can hold
+        # planned changes (the calendar's), which 'No change' denied
+        st.sidebar.caption(f"No change created or closed in this period: "
+                           f"the changes run from {day(span[0])} to "
+                           f"{day(span[1])} {_pick_there()}.")
 
 
 def _pick_there() -> str:

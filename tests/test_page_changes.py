@@ -991,14 +991,15 @@ def test_the_sidebar_says_where_the_changes_are_when_the_period_has_none(
     first, last = ui.changes_span()
     said = [c.value for c in app.sidebar.caption]
     # a custom range chosen already: it said '(Custom range)' all the same
-    assert (f"No change in this period: the changes run from {ui.day(first)}"
+    assert (f"No change created or closed in this period: the changes run "
+            f"from {ui.day(first)}"
             f" to {ui.day(last)} (pick dates there).") in said, said
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.query_params["period"] = "last_365"
     app.run()
     assert not app.exception
     assert not [c.value for c in app.sidebar.caption
-                if c.value.startswith("No change in this period")]
+                if c.value.startswith("No change created or closed")]
 
 
 def test_all_data_beside_later_releases_holds_every_change(
@@ -1031,13 +1032,14 @@ def test_all_data_beside_later_releases_holds_every_change(
         f"{ui.day(ui.data_last_day())})."]
     said = [c.value for c in app.sidebar.caption]
     assert f"{ui.day(first)} – {ui.day(cut)} (3,660 days, UTC)" in said, said
-    assert not [c for c in said if c.startswith("No change in this period")]
+    assert not [c for c in said if c.startswith("No change created or closed")]
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.query_params["period"] = "last_365"
     app.switch_page("views/changes.py").run()
     assert not app.exception
     said = [c.value for c in app.sidebar.caption]
-    assert (f"No change in this period: the changes run from {ui.day(first)}"
+    assert (f"No change created or closed in this period: the changes run "
+            f"from {ui.day(first)}"
             f" to {ui.day(last)} (Custom range).") in said, said
     assert any(i.value.endswith(": pick a period there (Period: Custom "
                                 "range).") for i in app.info)
