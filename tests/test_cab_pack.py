@@ -1047,6 +1047,21 @@ def test_a_filter_value_holding_a_comma_survives_the_regenerate_command(
         'teams = "Ops, EMEA", ACME\\Core, Dev'
 
 
+def test_an_application_filter_is_named_in_the_packs_filters(con):
+    """A pack for one application said 'filters: application_ids =
+    APP-130' in its header and provenance: the id alone, where every page
+    names the application (a walkthrough at a million changes). It names
+    it as the pages do, its id beside the name."""
+    load_cab_data(con)
+    pack = cab.build_pack(con, MEETING, filters={"application_ids": ["A2"]})
+    assert dict(cab.provenance(pack))["Filters"] == \
+        "application_ids = Core (A2)"
+    assert "filters: application_ids = Core (A2)" in cab.to_html(pack)
+    # the Regenerate command keeps the ids the command line takes
+    assert "--application-ids A2" in dict(cab.provenance(pack))[
+        "Regenerate with"]
+
+
 def test_a_filter_value_the_database_does_not_hold_is_refused(con):
     """--teams Opps built a pack of 0 changes for decision, which reads as
     a quiet week; changeboard query refuses such a value, and so does the

@@ -9,6 +9,7 @@ import pandas as pd
 
 from changeboard import config, decisions
 from changeboard.filters import join_list
+from reports.cab.evidence import app_label
 from reports.cab.pack import Pack
 from reports.text import ranges, when
 
@@ -103,9 +104,12 @@ def since_cut(pack: Pack) -> str | None:
 def provenance(pack: Pack) -> list[tuple[str, str]]:
     """What produced the pack: (item, value) pairs, in the order shown."""
     tz = pack.reporting_tz
-    # a value holding a comma is quoted, so the list reads unambiguously
+    # a value holding a comma is quoted, so the list reads unambiguously;
+    # an application by its name and id, as the pages name it ('APP-130'
+    # alone named nothing a reader knew: a walkthrough)
     filters = "; ".join(f"{k} = " + ", ".join(
-        f'"{x}"' if "," in x else x for x in v)
+        f'"{x}"' if "," in x else x for x in (
+            [app_label(pack, a) for a in v] if k == "application_ids" else v))
         for k, v in pack.filters.items()) or "none"
     return [
         ("Meeting", f"{when(pack.meeting_at, tz)} ({tz})"),
