@@ -6,6 +6,7 @@ import functools
 import hashlib
 import threading
 import weakref
+import zlib
 from collections import OrderedDict
 
 import numpy as np
@@ -643,6 +644,25 @@ def _vrect(x0, x1, **props) -> dict:
             "y1": 1, "yref": "y domain", **props}
 
 
+# a release phase's colour, the same on every page of the timeline and in
+# every period (they went to the phases in the order a page listed them:
+# Staging vermillion on one page, pink on the next): the phases named after
+# the tiers in their order of a release's life, the same stage under
+# another name alike; another name by a checksum of it
+PHASE_COLOURS = {
+    "sit": SERIES[0], "uat": SERIES[1], "perf": SERIES[2],
+    "staging": SERIES[3], "pre_prod": SERIES[3], "preprod": SERIES[3],
+    "prod": SERIES[4], "dev": SERIES[5], "test": SERIES[6], "dr": SERIES[7],
+    "other": SERIES[7]}
+
+
+def phase_colour(phase) -> str:
+    """A release phase's colour (PHASE_COLOURS; another name's by the
+    CRC-32 of its text, the same in every process)."""
+    known = PHASE_COLOURS.get(str(phase).strip().lower())
+    return known or SERIES[zlib.crc32(str(phase).encode()) % len(SERIES)]
+
+
 @kept
 def release_gantt(frame: pd.DataFrame, *, release: str, phase: str,
                   planned: tuple[str, str], actual: tuple[str, str],
@@ -656,7 +676,7 @@ def release_gantt(frame: pd.DataFrame, *, release: str, phase: str,
     words, their colours still those of the phases as they are.
     """
     phases = list(dict.fromkeys(frame[phase]))
-    colour = {p: SERIES[i % len(SERIES)] for i, p in enumerate(phases)}
+    colour = {p: phase_colour(p) for p in phases}
     called = {p: (names or {}).get(p, p) for p in phases}
     rows = list(dict.fromkeys(frame[release]))
     releases = _array(frame[release])

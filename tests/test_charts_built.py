@@ -473,6 +473,26 @@ def test_release_phases_named_in_words_keep_their_colours():
     assert figure.data[3].hovertemplate.startswith("%{y}<br>SIT actual: ")
 
 
+def test_a_phase_keeps_its_colour_whatever_the_order_of_the_page():
+    """The colours went to the phases in the order a page listed them, so
+    Staging was vermillion on one page of the timeline and pink on the
+    next: each phase has its own, a name the tiers do not give by a
+    checksum of it (the same in every process)."""
+    frame = phases()
+    swapped = frame.iloc[::-1].reset_index(drop=True)
+    kwargs = {"release": "release", "phase": "phase",
+              "planned": ("planned_start_at", "planned_end_at"),
+              "actual": ("actual_start_at", "actual_end_at")}
+    colour_of = [{t.legendgroup: t.marker.color
+                  for t in charts.release_gantt(f, **kwargs).data}
+                 for f in (frame, swapped)]
+    assert colour_of[0] == colour_of[1]
+    assert colour_of[0]["sit"] == charts.phase_colour("SIT") == \
+        charts.SERIES[0]
+    assert charts.phase_colour("Cutover 2") == charts.phase_colour(
+        "Cutover 2") in charts.SERIES
+
+
 def test_a_booking_and_a_phase_say_their_times_as_every_page_writes_a_span():
     """ui.instants' span, in UTC as the axes: the bookings timeline said
     '01 Dec 00:00 – 02 Dec 00:00' (no year, no zone)."""

@@ -487,8 +487,10 @@ def test_the_timeline_names_its_phases_in_words(sample_db, tmp_path,
     """The timeline's legend and hover named the phases as the data has them
     (sit, uat, pre_prod); they read as a manager says them (SIT, UAT,
     Pre-production), as the phases listed below the chart, each phase keeping
-    its colour: the colours go to the phases in the order they come, as
-    before."""
+    its colour. A phase's colour is its own on every page of the timeline:
+    they went to the phases in the order a page listed them, Staging
+    vermillion on one page and pink on the next (a walkthrough at a
+    million changes)."""
     import json
 
     from changeboard import charts, ui
@@ -512,7 +514,17 @@ def test_the_timeline_names_its_phases_in_words(sample_db, tmp_path,
         assert trace["name"] == legend[trace["legendgroup"]]
         assert f"<br>{trace['name']} " in trace["hovertemplate"]
     colours = {t["legendgroup"]: t["marker"]["color"] for t in traces}
-    assert list(colours.values()) == charts.SERIES[:len(colours)]
+    assert colours == {p: charts.phase_colour(p) for p in colours}
+    assert len(set(colours.values())) == len(colours)  # none shares one
+    # the last page of the timeline: the same phase, the same colour
+    pick = app.selectbox(key="timeline_page")
+    pick.set_value(len(pick.options) - 1).run()
+    chart = next(c for c in app.get("plotly_chart")
+                 if "timeline-chart" in (c.proto.id or ""))
+    later = {t["legendgroup"]: t["marker"]["color"]
+             for t in json.loads(chart.proto.spec)["data"]}
+    assert later and all(colours[p] == c for p, c in later.items()
+                         if p in colours), (colours, later)
     listed = next(d.value for d in app.dataframe
                   if "Phase" in d.value.columns
                   and "In progress" in d.value.columns)
