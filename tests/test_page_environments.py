@@ -1077,6 +1077,37 @@ def test_environments_with_no_group_can_be_picked_in_load_and_timeline(
     assert "environments of" in caption and "None" not in caption
 
 
+def test_a_weekly_load_of_nothing_to_draw_says_why(sample_db, tmp_path,
+                                                   monkeypatch):
+    """A group whose bookings name no release drew a blank heatmap under a
+    scale of 0-1 for Releases, beside a table of its bookings and a caption
+    counting its environments 'with bookings in the period' (a walkthrough
+    at a million changes). It says why, and Booked hours draws them."""
+    import json
+    copy = published_copy(
+        sample_db, tmp_path,
+        "update environment_bookings set release_id = null, "
+        "ingested_batch_id = $b where environment_id in (select "
+        "environment_id from environments where environment_group = "
+        "'Payments')")
+    app = page_of(copy, monkeypatch, period="last_365", view="Weekly load")
+    app.selectbox(key="load_group").select("Payments").run()
+    assert not app.exception
+    assert not [c for c in app.get("plotly_chart")
+                if "weekly-load" in (c.proto.id or "")]
+    assert any(i.value.startswith(
+        "No release has an approved booking on the environments of the "
+        "group Payments in the period") for i in app.info), \
+        [i.value for i in app.info]
+    assert any("booked_hours" in d.value.columns for d in app.dataframe)
+    app.segmented_control(key="load_value").set_value("Booked hours").run()
+    assert not app.exception
+    [heat] = [c for c in app.get("plotly_chart")
+              if "weekly-load" in (c.proto.id or "")]
+    assert any(v for row in json.loads(heat.proto.spec)["data"][0]["z"]
+               for v in row if v)
+
+
 def card_captions(app) -> str:
     return " ".join(c.value for c in app.caption)
 

@@ -60,28 +60,17 @@ def render(page: EnvironmentsPage) -> None:
         booked = weekly[busy].assign(
             week_label=weekly.loc[busy, "week_label"].map(said))
         drawn = env_charts.busiest_environments(booked, value, HEATMAP_ROWS)
-        st.plotly_chart(env_charts.week_heatmap(drawn, value, value_label),
-                        key="weekly-load")
-        idle = weekly.loc[~busy, "environment_id"].nunique()
-        n_booked = booked["environment_id"].nunique()
-        n_drawn = drawn["environment_id"].nunique()
-        st.caption(
-            ("Releases with an approved booking overlapping the week (a "
-             "release with only pending bookings is not counted)"
-             if value == "n_releases" else
-             "Hours of the week with at least one approved booking (overlaps "
-             "count once)")
-            + ". n = " + ui.many(n_booked, "environment") + " "
-            + ("without a group" if load_group == env_charts.NO_GROUP else
-               f"of the group {ui.plain(load_group)}")
-            + " with bookings in the period"
-            + (f"; {idle:,} without any {'is' if idle == 1 else 'are'} left"
-               " out" if idle else "")
-            + ". (part) weeks are cut by the chosen dates."
-            + ("" if n_drawn == n_booked else
-               f" The chart draws the {n_drawn:,} busiest of {n_booked:,} "
-               f"environments (most {value_label} in the period); the table "
-               "lists every one."))
+        if not (booked[value].fillna(0) > 0).any():
+            # every cell 0: the heatmap drew blank under a scale of 0-1,
+            # beside a table of bookings (a group whose bookings name no
+            # release, at a million changes)
+            st.info(_nothing_to_draw(value, load_group))
+        else:
+            st.plotly_chart(env_charts.week_heatmap(drawn, value,
+                                                    value_label),
+                            key="weekly-load")
+            _said_drawn(booked, drawn, weekly, busy, value, value_label,
+                        load_group)
         ui.table(booked, "environment_impact_by_week", download=weekly[busy],
             column_config={
             "environment_name": "Environment", "environment_group": "Group",
@@ -98,3 +87,43 @@ def render(page: EnvironmentsPage) -> None:
     ui.definition("environment_impact_by_week",
                   "How is the weekly load computed?",
                   params={**window, **filters, **extra})
+
+
+def _nothing_to_draw(value: str, group: str) -> str:
+    """What the tab says when every cell of its heatmap would be 0."""
+    where = ("the environments without a group" if group ==
+             env_charts.NO_GROUP else
+             f"the environments of the group {ui.plain(group)}")
+    if value == "n_releases":
+        return (f"No release has an approved booking on {where} in the "
+                "period: their bookings (listed below) name no release, or "
+                "are pending or rejected. Show Booked hours for the hours "
+                "approved bookings take.")
+    return (f"No approved booking on {where} in the period: their bookings "
+            "(listed below) are pending, rejected or cancelled.")
+
+
+def _said_drawn(booked, drawn, weekly, busy, value: str, value_label: str,
+                load_group: str) -> None:
+    """The heatmap's caption: what a cell counts, of how many
+    environments, and which it draws."""
+    idle = weekly.loc[~busy, "environment_id"].nunique()
+    n_booked = booked["environment_id"].nunique()
+    n_drawn = drawn["environment_id"].nunique()
+    st.caption(
+        ("Releases with an approved booking overlapping the week (a "
+         "release with only pending bookings is not counted)"
+         if value == "n_releases" else
+         "Hours of the week with at least one approved booking (overlaps "
+         "count once)")
+        + ". n = " + ui.many(n_booked, "environment") + " "
+        + ("without a group" if load_group == env_charts.NO_GROUP else
+           f"of the group {ui.plain(load_group)}")
+        + " with bookings in the period"
+        + (f"; {idle:,} without any {'is' if idle == 1 else 'are'} left"
+           " out" if idle else "")
+        + ". (part) weeks are cut by the chosen dates."
+        + ("" if n_drawn == n_booked else
+           f" The chart draws the {n_drawn:,} busiest of {n_booked:,} "
+           f"environments (most {value_label} in the period); the table "
+           "lists every one."))
