@@ -1,5 +1,6 @@
 """The Release readiness page on the sample database: AppTest."""
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -741,6 +742,9 @@ def test_a_go_live_minutes_away_reads_in_minutes(sample_db, tmp_path,
                                 if " · goes live " in m.value)
     assert "(in 14 min)" in said[soon], said[soon]
     assert "(in 5.0 h)" in said[later], said[later]
+    # the go-live's zone is said beside it (a walkthrough: none was)
+    assert re.search(r" · goes live \w{3} \d\d \w{3} \d{4} \d\d:\d\d UTC "
+                     r"\(in 14 min\)", said[soon]), said[soon]
 
 
 def test_a_change_not_awaiting_a_decision_has_no_next_cab(page):

@@ -290,6 +290,8 @@ else:
         st.subheader(f"{ui.plain(row['name'])} ({ui.plain(pick)})")
         st.markdown(
             f"{badge(row['status'])} · goes live {local(go_live)} "
+            # its zone, as the sidebar's dates say theirs (a walkthrough)
+            f"{ui.zone_name(config.REPORTING_TZ)} "
             f"({until(row['days_to_go_live'])}) · "
             f"{ui.plain(row['application_name'] or 'no application')} · "
             f"release {ui.word(row['release_status']).lower()}")
