@@ -244,13 +244,27 @@ def test_all_data_is_a_period_from_the_first_change_to_the_last_record(
                    for c in app.caption), [c.value for c in app.caption]
 
 
+def releases_under_all_data_span(app, first, last) -> None:
+    """The Releases page under All data, its sidebar saying the period runs
+    from `first` to `last`."""
+    from changeboard import ui
+    app.query_params["period"] = "all"
+    app.run()
+    app.switch_page("views/releases.py")
+    app.run()
+    assert not app.exception
+    days = (last - first).days + 1
+    assert f"{ui.day(first)} – {ui.day(last)} ({days:,} days, UTC)" in [
+        c.value for c in app.sidebar.caption]
+
+
 def test_all_data_without_changes_starts_at_the_first_release(
         sample_db, tmp_path, monkeypatch):
     """A database of Jira versions or endoflife.date's releases, no change
     in it: "All data" read the last 90 days (3,218 of 99,373 releases) and
     could be widened only by a custom range. It starts at the first
     release gone live (or deployment finished) when no change is loaded."""
-    from changeboard import db, ui
+    from changeboard import db
 
     def releases_only(con):
         for table in ("incidents", "deployments", "changes"):
@@ -263,14 +277,7 @@ def test_all_data_without_changes_starts_at_the_first_release(
             "from releases").fetchone()
     first, last = first.date(), last.date()
     assert (last - first).days > 89  # the sample's releases span more
-    app.query_params["period"] = "all"
-    app.run()
-    app.switch_page("views/releases.py")
-    app.run()
-    assert not app.exception
-    days = (last - first).days + 1
-    assert f"{ui.day(first)} – {ui.day(last)} ({days:,} days, UTC)" in [
-        c.value for c in app.sidebar.caption]
+    releases_under_all_data_span(app, first, last)
 
 
 def test_all_data_starts_at_a_release_older_than_the_first_change(
@@ -280,7 +287,7 @@ def test_all_data_starts_at_a_release_older_than_the_first_change(
     page listed 27 of the 51 versions under it (a walkthrough). It starts
     at the data's first day: here a release gone live 400 days before the
     first change."""
-    from changeboard import db, ui
+    from changeboard import db
 
     def an_older_release(con):
         batch = ("(select coalesce(max(batch_id), 0) + 1 from "
@@ -301,14 +308,7 @@ def test_all_data_starts_at_a_release_older_than_the_first_change(
                                  "where release_id = 'OLDEST'").fetchall()
     first, last = oldest.date(), status["latest_reported_at"].date()
     assert first < status["changes_first_at"].date()
-    app.query_params["period"] = "all"
-    app.run()
-    app.switch_page("views/releases.py")
-    app.run()
-    assert not app.exception
-    days = (last - first).days + 1
-    assert f"{ui.day(first)} – {ui.day(last)} ({days:,} days, UTC)" in [
-        c.value for c in app.sidebar.caption]
+    releases_under_all_data_span(app, first, last)
 
 
 def test_all_data_holds_every_change_in_a_zone_far_from_utc(
