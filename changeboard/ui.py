@@ -786,8 +786,12 @@ def _pick_there() -> str:
     """How to reach the changes' dates: '(Custom range)', the period that
     takes them, or, that period chosen already, '(pick dates there)' (it
     read '(Custom range)' under a custom range of 2016)."""
-    return ("(pick dates there)" if st.session_state.get("period") == "custom"
-            else "(Custom range)")
+    return "(pick dates there)" if _custom_chosen() else "(Custom range)"
+
+
+def _custom_chosen() -> bool:
+    """Whether the sidebar's period is a custom range."""
+    return st.session_state.get("period") == "custom"
 
 
 def widen(window: dict[str, date], filters: dict | None = None) -> str:
@@ -804,9 +808,8 @@ def widen(window: dict[str, date], filters: dict | None = None) -> str:
     first, last = span
     if window["end_date"] <= first or window["start_date"] > last:
         return (f"the changes loaded run from {day(first)} to {day(last)}: "
-                + ("pick dates there" if st.session_state.get("period") ==
-                   "custom" else "pick a period there (Period: Custom "
-                   "range)"))
+                + ("pick dates there" if _custom_chosen() else
+                   "pick a period there (Period: Custom range)"))
     return wider
 
 

@@ -53,10 +53,9 @@ def records(frame: pd.DataFrame) -> list[dict]:
     tolist(): to_dict walks an Arrow-backed column cell by cell, several
     times slower (a CAB pack's 3,000 agenda rows and 6,000 evidence rows);
     a missing value of a nullable column is None, as to_dict gives it."""
-    columns = list(frame.columns)
-    values = [_values(frame.iloc[:, i]) for i in range(len(columns))]
-    return [dict(zip(columns, row, strict=True))
-            for row in zip(*values, strict=True)] if columns else \
+    values = records_columns(frame)
+    return [dict(zip(values, row, strict=True))
+            for row in zip(*values.values(), strict=True)] if values else \
         [{} for _ in range(len(frame))]
 
 

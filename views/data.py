@@ -115,11 +115,6 @@ else:
             f"data admin role (you are {ui.plain(user.role_label)}).")
 
 
-# before a source name an uploaded TOML or a shipped mapping chooses: an
-# upload cannot write another source's rows
-UPLOADED = rejects.UPLOADED
-
-
 def _load(*, dry_run: bool) -> ingest.Loaded:
     """The upload read and loaded in a child process with memory and CPU
     limits (ingest/uploads.py), from a private directory removed after;
@@ -145,7 +140,8 @@ def _load(*, dry_run: bool) -> ingest.Loaded:
             source, path, config.DB_PATH,
             table=None if table == FROM_NAME else table, options=options,
             file_name=f"{UPLOADED_AS}{path.name}", dry_run=dry_run,
-            source_prefix=UPLOADED, replace_sample=replace,
+            # an upload cannot write another source's rows
+            source_prefix=rejects.UPLOADED, replace_sample=replace,
             loaded_by=signin.current().actor)
 
 
