@@ -460,14 +460,16 @@ else:
     starts = sorted({0, *range(opened % PAGE_SIZE, n_releases, PAGE_SIZE)})
     pages = list(zip(starts, [*starts[1:], n_releases], strict=True))
     # another period or filters: the timeline opens afresh (the pick kept
-    # the last period's page: 'releases 700-719 of 8,453' over 24,920)
+    # the last period's page: 'releases 700-719 of 8,453' over 24,920). Set
+    # through the widget's key, so the browser's box shows it too (the
+    # state dropped instead, the page drew the new one under a box that
+    # still read the old); the box then takes no index of its own
     scope = repr((window, filters, n_releases, opened))
     if st.session_state.get("timeline_page_scope") != scope:
-        st.session_state.pop("timeline_page", None)
+        st.session_state["timeline_page"] = starts.index(opened)
         st.session_state["timeline_page_scope"] = scope
     chosen = st.columns([1, 1])[0].selectbox(
         "Releases shown", range(len(pages)), key="timeline_page",
-        index=starts.index(opened),
         format_func=lambda p: f"{ui.numbered(*pages[p])} of "
         f"{n_releases:,} (by first phase start)")
     first, last = pages[chosen or 0]
