@@ -266,9 +266,18 @@ def instants(starts, ends, tz: str = "UTC") -> list[str]:
 
 
 def pct(value, digits: int = 1) -> str:
-    """A rate as a percentage, '12.5%'; 'n/a' when missing."""
-    return "n/a" if value is None or pd.isna(value) else \
-        f"{100 * value:.{digits}f}%"
+    """A rate as a percentage, '12.5%'; 'n/a' when missing. A rate that is
+    not 0 never reads as 0 and one short of 1 never as 100: 1 unauthorised
+    change in 3,000 is '<0.1%', not '0.0%', and 2,999 successes in 3,000
+    '>99.9%', not '100.0%' (a CAB reads '100.0%' as no failure)."""
+    if value is None or pd.isna(value):
+        return "n/a"
+    shown, step = f"{100 * value:.{digits}f}", 10 ** -digits
+    if 0 < value and float(shown) == 0:
+        return f"<{step:.{digits}f}%"
+    if value < 1 and float(shown) == 100:
+        return f">{100 - step:.{digits}f}%"
+    return f"{shown}%"
 
 
 def shorten(text: str, limit: int | None) -> str:

@@ -733,6 +733,24 @@ def test_durations_and_deltas_read_as_people_read_them():
     assert ui.number(None, suffix=" days") == "n/a"
 
 
+@pytest.mark.parametrize(("rate", "shown"), [
+    (1 / 3000, "<0.1%"), (2999 / 3000, ">99.9%"), (0.0, "0.0%"),
+    (1.0, "100.0%"), (0.0005, "0.1%"), (0.9994, "99.9%"), (0.125, "12.5%"),
+    (None, "n/a"), (1.5, "150.0%")])
+def test_a_rate_not_zero_never_reads_as_zero_nor_one_short_as_all(rate,
+                                                                  shown):
+    """A year's 1 unauthorised change in 3,000 read '0.0%' on its card and
+    2,999 successes '100.0%': a CAB reads those as none and all."""
+    from changeboard import ui
+    assert ui.pct(rate) == shown
+
+
+def test_a_whole_percent_keeps_the_same_rule():
+    from changeboard import ui
+    assert [ui.pct(r, 0) for r in (0.004, 0.006, 0.994, 0.996, 0.0, 1.0)] \
+        == ["<1%", "1%", "99%", ">99%", "0%", "100%"]
+
+
 def test_change_ids_link_to_their_record_at_the_source(app, monkeypatch):
     monkeypatch.setenv("CHANGEBOARD_SERVICENOW_INSTANCE", "acme")
     app.query_params.update({"period": "last_365",
