@@ -332,9 +332,11 @@ def read_version(db_path, meeting, until: str | None = None
         "gave it")
 
 
-def provenance(minutes: Minutes) -> list[tuple[str, str]]:
+def provenance(minutes: Minutes, out: str = "cab-minutes.pdf"
+               ) -> list[tuple[str, str]]:
     """The pack's provenance, less what only the pack reads (its window,
-    look-back and filters), with what the minutes record."""
+    look-back and filters), with what the minutes record; the Regenerate
+    command writes `out`, named as the file it is read in."""
     pack = minutes.pack
     kept = [(k, v) for k, v in cab.provenance(pack)
             if k in ("Meeting", "Data as of", "Batches loaded",
@@ -359,8 +361,7 @@ def provenance(minutes: Minutes) -> list[tuple[str, str]]:
         ("Recorded in", "the application state beside the database "
          "(CAB decisions are not ingested data)"),
         ("CAB decisions read", cab.decisions_read(minutes.until)),
-        ("Regenerate with", shlex.join(command)
-         + " --out cab-minutes.pdf"),
+        ("Regenerate with", shlex.join([*command, "--out", out])),
     ]
 
 
@@ -379,9 +380,10 @@ def _title(minutes: Minutes) -> str:
     return f"CAB minutes — {when(minutes.meeting_at, minutes.pack.reporting_tz)}"
 
 
-def to_html(minutes: Minutes) -> str:
-    """The minutes as one self-contained HTML page (the pack's CSS)."""
-    meta = provenance(minutes)
+def to_html(minutes: Minutes, out: str = "cab-minutes.html") -> str:
+    """The minutes as one self-contained HTML page (the pack's CSS); its
+    Regenerate command writes `out` (the PDF prints this page)."""
+    meta = provenance(minutes, out)
     named = dict(meta)
     e = markup.escape
     people = ("<ul>" + "".join(f"<li>{e(n)}</li>" for n in minutes.attendees)
@@ -424,7 +426,7 @@ def sheets(minutes: Minutes) -> dict[str, pd.DataFrame]:
         "Earlier decisions": minutes.sheet_earlier,
         "Attendees": pd.DataFrame({"Attendee": minutes.attendees}),
         "Not decided": undecided_table(minutes, sheet=True),
-        "Produced by": pd.DataFrame(provenance(minutes),
+        "Produced by": pd.DataFrame(provenance(minutes, "cab-minutes.xlsx"),
                                     columns=["Item", "Value"]),
     }
 
@@ -437,7 +439,8 @@ def to_xlsx(minutes: Minutes) -> bytes:
 
 def to_pdf(minutes: Minutes, path: str | Path) -> Path:
     """Printed by headless Chromium, as the pack is."""
-    return cab.print_pdf(to_html(minutes), path, "the minutes")
+    return cab.print_pdf(to_html(minutes, "cab-minutes.pdf"), path,
+                         "the minutes")
 
 
 def pdf_bytes(minutes: Minutes) -> bytes:

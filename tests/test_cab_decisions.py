@@ -179,7 +179,12 @@ def test_minutes_list_every_decision_in_each_format(decided_db, tmp_path):
         # the text read (escaped), whatever spans keep its words whole
         assert text in re.sub(r"<[^>]+>", "", page), text
     assert "<script" not in page and "http" not in page
+    # each file's Regenerate command writes that file (all named a PDF)
+    read = re.sub(r"<[^>]+>", "", page)
+    assert "--out cab-minutes.html" in read and ".pdf" not in read
     book = openpyxl.load_workbook(io.BytesIO(minutes.to_xlsx(built)))
+    assert dict(book["Produced by"].iter_rows(min_row=2, values_only=True))[
+        "Regenerate with"].endswith(" --out cab-minutes.xlsx")
     assert book.sheetnames == ["Decisions", "Earlier decisions", "Attendees",
                                "Not decided", "Produced by"]
     rows = list(book["Decisions"].values)
@@ -298,6 +303,7 @@ def test_minutes_pdf_and_cli(decided_db, tmp_path, capsys):
     for change_id, decision in (("C2", "Rejected"), ("C1", "Approved"),
                                 ("C3", "Deferred")):
         assert re.search(rf"\b{change_id}\b.*{decision}", text), change_id
+    assert "--out cab-minutes.pdf" in " ".join(text.split())
     # risk and type read as the pages' words
     for change_id, risk, kind in (("C2", "Very high", "Emergency"),
                                   ("C1", "High", "Normal"),

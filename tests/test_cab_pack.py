@@ -997,6 +997,17 @@ def test_since_last_cab_says_when_the_data_ends_before_its_days(
     assert produced["Since last CAB, counted"] == said
 
 
+def test_each_file_names_itself_in_its_regenerate_command(pack):
+    """The HTML pack's Regenerate command, and the XLSX's, ended '--out
+    cab-pack.pdf': run as read, it wrote another file than the one read."""
+    page = re.sub(r"<[^>]+>", "", unescape(cab.to_html(pack)))
+    assert "--out cab-pack.html" in page and "cab-pack.pdf" not in page
+    book = openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(pack)))
+    produced = dict(book["Produced by"].iter_rows(min_row=2,
+                                                  values_only=True))
+    assert produced["Regenerate with"].endswith(" --out cab-pack.xlsx")
+
+
 def hold_teams(con, teams) -> None:
     """Teams the database holds (a change of each, closed long before any
     meeting here), so that a pack may be filtered by them: a filter value
@@ -1508,6 +1519,8 @@ def test_pdf_renders_with_each_block_on_one_page(pack, tmp_path,
     assert "Since last CAB" in text[3] and landscape(pdf, 4)
     assert not landscape(pdf, 1)
     assert "Batches loaded" in text[-1]
+    # its Regenerate command writes a PDF (the HTML's, printed, named one)
+    assert "--out cab-pack.pdf" in " ".join(" ".join(text).split())
 
 
 @needs_pdf_tools

@@ -26,10 +26,11 @@ PAGE = Template("".join(line.strip() for line in (
 TEXT_CHARS = 300  # a block's description and plans, shortened in print
 
 
-def to_html(pack: Pack) -> str:
-    """The pack as one self-contained HTML page: no script, font or link."""
+def to_html(pack: Pack, out: str = "cab-pack.html") -> str:
+    """The pack as one self-contained HTML page: no script, font or link;
+    its Regenerate command writes `out` (the PDF prints this page)."""
     pack = with_since(pack)
-    meta = dict(provenance(pack))
+    meta = dict(provenance(pack, out))
     details = "".join(block_html(b) for b in blocks(pack, tables.DETAIL_LIMIT))
     return PAGE.substitute(
         nl="\n", day=f"{pack.meeting_at:%Y-%m-%d}", css=CSS,

@@ -22,7 +22,7 @@ SHOWN_MISSING = 12  # characters named in the warning
 def to_pdf(pack: Pack, path: str | Path) -> Path:
     """Print the HTML with headless Chromium; each change's block stays
     whole unless it is taller than a page (html.MEASURE)."""
-    return print_pdf(for_print(to_html(pack)), path)
+    return print_pdf(for_print(to_html(pack, "cab-pack.pdf")), path)
 
 
 def print_pdf(page_html: str, path: str | Path, what: str = "the pack"

@@ -101,8 +101,11 @@ def since_cut(pack: Pack) -> str | None:
     return said + " Load the data again before the meeting."
 
 
-def provenance(pack: Pack) -> list[tuple[str, str]]:
-    """What produced the pack: (item, value) pairs, in the order shown."""
+def provenance(pack: Pack, out: str = "cab-pack.pdf"
+               ) -> list[tuple[str, str]]:
+    """What produced the pack: (item, value) pairs, in the order shown; its
+    Regenerate command writes `out`, named as the file it is read in (an
+    HTML pack's command named a PDF)."""
     tz = pack.reporting_tz
     # a value holding a comma is quoted, so the list reads unambiguously;
     # an application by its name and id, as the pages name it ('APP-130'
@@ -131,8 +134,7 @@ def provenance(pack: Pack) -> list[tuple[str, str]]:
                          "(live then, a snapshot once replaced)"
          if pack.data_version else "not named (an open connection)"),
         ("CAB decisions read", decisions_read(pack.decisions_until)),
-        # a whole command, pasted as it is (the format from the name:
-        # .html or .xlsx as well); 'html|pdf|xlsx' was a shell pipe
-        ("Regenerate with", shlex.join(command(pack))
-         + " --out cab-pack.pdf"),
+        # a whole command, pasted as it is (the format from the name);
+        # 'html|pdf|xlsx' was a shell pipe
+        ("Regenerate with", shlex.join([*command(pack), "--out", out])),
     ]

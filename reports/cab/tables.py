@@ -569,6 +569,6 @@ def sections(pack: Pack) -> dict[str, pd.DataFrame]:
         "Unauthorised": since_last(pack, "unauthorized", sheet=True),
         **({} if pack.decided_meeting_at is None else {
             "Since last CAB - decisions": decided.table(pack, sheet=True)}),
-        "Produced by": pd.DataFrame(provenance(pack),
+        "Produced by": pd.DataFrame(provenance(pack, "cab-pack.xlsx"),
                                     columns=["Item", "Value"]),
     }
