@@ -2478,6 +2478,50 @@ def test_the_since_tabs_kpis_say_what_the_data_lacks_when_n_is_0(
         "section 7)" in [c.value for c in one.caption]
 
 
+def test_a_card_says_what_the_files_say_of_the_period_before(
+        cab_db, tmp_path, monkeypatch):
+    """BPIC 2014's meeting of 25 Mar 2014: no CAB-required change started
+    since the last CAB, 9 the week before with no approval recorded. The
+    card read '... 0 unauthorised · none before', where the PDF and XLSX
+    said the period before could not be rated and why. The card says what
+    the files say, of either period (a since period the source left
+    unrated says the period before's 'likewise' too)."""
+    monkeypatch.setattr(cab.tables, "SMALL_N", 1)  # no small-sample notes
+    path = tmp_path / "before.duckdb"
+    with db.publish(path) as con:
+        load_cab_data(con)
+        # nothing started since the last CAB; H5 started the week before,
+        # CAB-required, with no approval recorded
+        con.execute("delete from changes where change_id in "
+                    "('H2', 'H4', 'H6')")
+        con.execute("update changes set approval = null, approved_at = null,"
+                    " is_cab_required = true, actual_start_at = "
+                    "'2026-01-08 10:00Z' where change_id = 'H5'")
+        # and no close code recorded (BPIC 2014 records none): the success
+        # rate is unrated in both periods (H1 completed since, H5 before)
+        con.execute("update changes set close_code = null")
+        con.execute("update changes set actual_end_at = '2026-01-15 12:00Z'"
+                    ", closed_at = '2026-01-15 13:00Z' where change_id = "
+                    "'H1'")
+    app = _cab_page(path, monkeypatch, tab="since")
+    assert not app.exception
+    with db.connect(path, read_only=True) as con:
+        kpis = {k["KPI"]: k for _, k in
+                cab.build_pack(con, MEETING).kpis.iterrows()}
+    said = [c.value.replace("`", "") for c in app.caption]
+    success = cab.kpi_note(kpis["Change success rate"])
+    assert success.endswith("; before: 1 change likewise"), success
+    assert success in said, said
+    note = cab.kpi_note(kpis["Unauthorised changes"])
+    assert note == (
+        "before: n = 0 CAB-required changes started · 1 CAB-required change "
+        "started with no approval recorded, so authorisation cannot be "
+        "measured: map approval and approved_at (docs/sources.md, section 7)")
+    assert f"n = 0 CAB-required changes started · 0 unauthorised · {note}" \
+        in said, said
+    assert not any(s.endswith("none before") for s in said), said
+
+
 UNAUTHORISED_UNKNOWN = (
     "n = 0 CAB-required changes started · 3 changes started with no CAB "
     "flag (1) or no approval recorded (2), so authorisation cannot be "

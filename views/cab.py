@@ -626,17 +626,17 @@ def _since_tab() -> None:
             ui.delta_points(kpi["since_rate"], kpi["before_rate"]),
             delta_color="normal" if kpi["KPI"] == "Change success rate"
             else "inverse", border=True)
-        unknown = cab.kpi_unknown(kpi)
+        unknown = cab.kpi_since_unknown(kpi)
         if unknown:
             # n = 0 only because the source leaves its changes unrated
-            # (BPIC 2014 records no approval): say so, not '0 unauthorised'
-            column.caption(f"n = {cab.kpi_n(0, kpi)} · {unknown}")
+            # (BPIC 2014 records no approval): say so, not '0 unauthorised',
+            # and of the period before, as the files say it
+            column.caption(unknown)
             continue
-        before = (f"before: {ui.pct(kpi['before_rate'])} of "
-                  f"{kpi['before_n']:,}" if kpi["before_n"] else "none before")
         left_out, small = cab.kpi_left_out(kpi), cab.kpi_small(kpi)
         column.caption(f"n = {cab.kpi_n(kpi['since_n'], kpi)} · "
-                       f"{kpi['since_count']:,} {kpi['Count is']} · {before}"
+                       f"{kpi['since_count']:,} {kpi['Count is']} · "
+                       f"{cab.kpi_before(kpi)}"
                        + (f" · {left_out}" if left_out else "")
                        + (f" · {small}" if small else ""))
     for reason, title in cab.REASONS.items():

@@ -185,6 +185,33 @@ def kpi_small(kpi) -> str | None:
             "may be chance")
 
 
+def kpi_since_unknown(kpi) -> str | None:
+    """Why a KPI has no n since the last CAB, as its card and the files
+    say it: 'n = 0 CAB-required changes started · 14 changes started with
+    no approval recorded, so authorisation cannot be measured: map ...',
+    and how many the period before left so ('; before: 703 changes
+    likewise'); None when the period has an n or left nothing unrated."""
+    since = kpi_unknown(kpi, "since")
+    if not since:
+        return None
+    return f"n = {kpi_n(0, kpi)} · {since}" + (
+        f"; before: {many(kpi['before_unknown'], 'change')} likewise"
+        if kpi_unknown(kpi, "before") else "")
+
+
+def kpi_before(kpi) -> str:
+    """The period before as a card says it beside a rated period: 'before:
+    12.5% of 8'; when the source left its changes unrated, why it has no n
+    ('before: n = 0 CAB-required changes started · 9 CAB-required changes
+    started with no approval recorded, so ...'), as the files say it;
+    else 'none before'."""
+    if kpi["before_n"]:
+        return f"before: {pct(kpi['before_rate'])} of {kpi['before_n']:,}"
+    unknown = kpi_unknown(kpi, "before")
+    return (f"before: n = {kpi_n(0, kpi)} · {unknown}" if unknown
+            else "none before")
+
+
 def kpi_note(kpi) -> str | None:
     """Why a KPI reads n/a when the source leaves its changes unrated, as
     the CAB page's card says it (in plain text, no Markdown): 'n = 0
@@ -192,16 +219,8 @@ def kpi_note(kpi) -> str | None:
     or approval missing, so authorisation cannot be measured: map
     is_cab_required and approval (docs/sources.md, section 7)', and how
     many the period before left so; None when both periods are rated."""
-    since, before = kpi_unknown(kpi, "since"), kpi_unknown(kpi, "before")
-    if since:
-        note = f"n = {kpi_n(0, kpi)} · {since}"
-        if before:
-            note += (f"; before: {many(kpi['before_unknown'], 'change')} "
-                     "likewise")
-    elif before:
-        note = f"before: n = {kpi_n(0, kpi)} · {before}"
-    else:
-        note = None
+    note = kpi_since_unknown(kpi) or (
+        kpi_before(kpi) if kpi_unknown(kpi, "before") else None)
     # an n that leaves some out says how many, in either period
     left = [f"{when}{said}" for when, said in (
         ("", kpi_left_out(kpi, "since")),
