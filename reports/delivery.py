@@ -375,9 +375,14 @@ def meeting_label(pack: cab.Pack) -> str:
 
 
 def subject(pack: cab.Pack) -> str:
+    """'CAB pack: Tue 20 Jan 2026 10:00 (UTC), 3 changes for decision',
+    naming the day the data ends when that is before the pack's days (a
+    pack of 0 changes read as a quiet week)."""
     n = len(pack.agenda)
     return (f"CAB pack: {meeting_label(pack)}, {n} change"
-            f"{'' if n == 1 else 's'} for decision")
+            f"{'' if n == 1 else 's'} for decision" + (
+                f" (the data ends {pack.data_ends:%d %b %Y})"
+                if pack.data_ends else ""))
 
 
 def _top(pack: cab.Pack, limit: int) -> list[dict]:
@@ -412,11 +417,14 @@ def email_html(pack: cab.Pack, link: str) -> str:
     open_link = (f'<p><a href="{e(link, quote=True)}">Open the CAB pack in '
                  "Changeboard</a></p>" if link else "")
     meta = dict(cab.provenance(pack))
+    stale = cab.stale_note(pack)
     return (
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head>"
         '<body style="font-family:Arial,Helvetica,sans-serif;font-size:10.5pt">'
         f"<h2>CAB pack — {e(meeting_label(pack))}</h2>"
-        f"<p>Review window {e(meta['Review window'])} · filters: "
+        + (f'<p style="background:#D55E00;color:#fff;padding:4px 8px">'
+           f"<b>{e(stale)}</b></p>" if stale else "")
+        + f"<p>Review window {e(meta['Review window'])} · filters: "
         f"{e(meta['Filters'])} · data as of {e(meta['Data as of'])}</p>"
         f"<p>{counts}</p>{open_link}<h3>Agenda</h3>{agenda}"
         "<p>The full pack (evidence, releases going live, since last CAB) is "
@@ -430,6 +438,8 @@ def email_text(pack: cab.Pack, link: str) -> str:
     lines = [f"CAB pack — {meeting_label(pack)}",
              f"Review window {meta['Review window']} · filters: "
              f"{meta['Filters']} · data as of {meta['Data as of']}", ""]
+    stale = cab.stale_note(pack)
+    lines += [stale, ""] if stale else []
     lines += [f"{n} {label}" for label, n in cab.headline(pack)]
     lines += ["", f"Open the CAB pack: {link}"] if link else []
     lines += ["", "Agenda:"]
@@ -476,6 +486,7 @@ def webhook_payload(pack: cab.Pack, form: str, link: str) -> dict:
     """The one-page agenda: meeting, counts, the first WEBHOOK_ITEMS changes
     for decision and the link, as a Slack or a Teams (Adaptive Card) post."""
     title = f"CAB pack — {meeting_label(pack)}"
+    stale = cab.stale_note(pack)
     counts = cab.headline(pack)
     top = _top(pack, WEBHOOK_ITEMS)
     more = len(pack.agenda) - len(top)
@@ -490,6 +501,9 @@ def webhook_payload(pack: cab.Pack, form: str, link: str) -> dict:
         blocks = [
             {"type": "header", "text": {"type": "plain_text",
                                         "text": cab.shorten(title, 150)}},
+            *([{"type": "section", "text": {"type": "mrkdwn",
+                                            "text": f"*{esc(stale)}*"}}]
+              if stale else []),
             {"type": "section", "text": {"type": "mrkdwn", "text": " · ".join(
                 f"*{n}* {esc(label)}" for label, n in counts)}},
             {"type": "section", "text": {"type": "mrkdwn", "text": items}},
@@ -503,6 +517,8 @@ def webhook_payload(pack: cab.Pack, form: str, link: str) -> dict:
     body = [
         {"type": "TextBlock", "text": esc(title), "size": "Large",
          "weight": "Bolder", "wrap": True},
+        *([{"type": "TextBlock", "text": esc(stale), "wrap": True,
+            "color": "Attention", "weight": "Bolder"}] if stale else []),
         {"type": "FactSet", "facts": [{"title": label, "value": str(n)}
                                       for label, n in counts]},
     ]
@@ -800,6 +816,9 @@ def _send(db_path, meeting_at, channels, scope, *, filters, window_end_at,
         return 0
     pack = cab.build_pack(db_path, meeting_at, window_end_at=window_end_at,
                           filters=filters)
+    stale = cab.stale_note(pack)
+    if stale:  # sent as it is, saying so first: a cron's log shows it too
+        warn(f"warning: {stale}")
     link = app_link(pack)
     status = 0
     for channel, target in pending.items():

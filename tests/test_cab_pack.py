@@ -1834,6 +1834,42 @@ def _cab_page(path, monkeypatch, **url):
     return app
 
 
+def test_a_pack_past_the_datas_end_says_so_first_in_each_file(
+        cab_db, tmp_path, monkeypatch, capsys):
+    """BPIC 2014's pack of the next meeting (08 Dec 2026) read '0 changes
+    for decision' and 'None' in each list, a quiet week, with nothing
+    saying the changes end on 31 Mar 2014: the page opens on the meeting
+    after the data, a file built from the CLI did not. Each file says it
+    first (HTML and PDF at the top, the XLSX's Produced by), the CLI warns
+    on stderr, and the page says it of a meeting picked past the data; the
+    meeting the data covers says nothing."""
+    from changeboard import cli as changeboard_cli
+
+    out = tmp_path / "late.html"
+    assert changeboard_cli.main(["report", "cab", "--date", "2026-12-08",
+                                 "--db", str(cab_db), "--out", str(out)]) == 0
+    with db.connect(cab_db, read_only=True) as con:
+        late = cab.build_pack(con, date(2026, 12, 8))
+        current = cab.build_pack(con, MEETING)
+    ends = late.data_ends
+    assert ends is not None and current.data_ends is None
+    said = (f"The changes' data ends on {ends:%d %b %Y}, before this pack's "
+            "days (since the last CAB, from 01 Dec 2026): its agenda and "
+            "counts hold nothing of them, which is no news of a quiet week.")
+    assert said in capsys.readouterr().err
+    page = unescape(out.read_text())
+    assert f'<p class="note alert">{said}' in page
+    assert page.index(said) < page.index("<h2>Agenda</h2>")
+    produced = dict(openpyxl.load_workbook(io.BytesIO(cab.to_xlsx(late)))[
+        "Produced by"].iter_rows(min_row=2, values_only=True))
+    assert produced["Data ends"].startswith(said)
+    assert "data ends" not in unescape(cab.to_html(current))
+    app = _cab_page(cab_db, monkeypatch, meeting="2026-12-08")
+    assert [w.value for w in app.warning if w.value.startswith(said)]
+    assert not [w.value for w in _cab_page(cab_db, monkeypatch).warning
+                if "data ends" in w.value]
+
+
 def test_the_agendas_flags_show_the_longest_line_whole(cab_db, monkeypatch):
     """Streamlit sized the agenda's Flags column by its first rows: at a
     million changes a line further down read 'Collides with 2 other

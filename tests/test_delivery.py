@@ -427,6 +427,36 @@ def test_a_meeting_is_sent_once_unless_forced(cab_db, pdf, monkeypatch,
     assert subjects[3].endswith("1 change for decision")  # only C1 is Ops'
 
 
+def test_a_pack_past_the_datas_end_says_so_in_the_mail_and_on_stderr(
+        cab_db, monkeypatch, capsys):
+    """`report cab --send` on BPIC 2014 (its changes end 31 Mar 2014)
+    mailed 'CAB pack: Tue 08 Dec 2026 ..., 0 changes for decision' with
+    nothing saying the data ends years before: a quiet week to the CAB, as
+    a sync that stopped feeding a cron's sends would be. The subject names
+    the day the data ends, the mail says why the pack is empty, and the run
+    warns on stderr; the meeting the data covers says nothing of it."""
+    later = MEETING + dt.timedelta(days=322)  # Tue 08 Dec 2026
+    ends = cab.build_pack(cab_db, later).data_ends
+    assert ends is not None and ends < MEETING
+    assert cab.build_pack(cab_db, MEETING).data_ends is None
+    inbox = Inbox()
+    with smtp_server(inbox) as server:
+        mail_to(monkeypatch, server)
+        assert delivery.send(cab_db, later, pdf=b"%PDF-1.4 stand-in",
+                             warn=lambda t: print(t, file=sys.stderr)) == 0
+        assert send(cab_db, b"%PDF-1.4 stand-in") == 0
+    stale, current = inbox.messages()
+    said = (f"The changes' data ends on {ends:%d %b %Y}, before this pack's "
+            "days (since the last CAB, from 01 Dec 2026)")
+    assert stale["Subject"].endswith(
+        f"0 changes for decision (the data ends {ends:%d %b %Y})")
+    assert said in stale.get_body(("plain",)).get_content()
+    assert said in html.unescape(stale.get_body(("html",)).get_content())
+    assert f"warning: {said}" in capsys.readouterr().err
+    assert "data ends" not in current["Subject"]
+    assert "data ends" not in current.get_body(("plain",)).get_content()
+
+
 def test_a_run_that_overlaps_another_waits_and_sends_nothing_twice(
         cab_db, pdf, monkeypatch):
     """While one run holds the send lock, a second waits; when the first

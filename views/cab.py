@@ -775,22 +775,11 @@ def _upcoming() -> tuple[date, date | None]:
     upcoming = cab.next_meeting(ui.now())
     # the end of the changes and what is linked to them: a release history
     # or an incident log loaded beside them (endoflife.date to 2026, the
-    # UCI log to 2016, beside BPIC 2014) holds nothing for a CAB
-    latest = ui.latest_record_day("latest_operations_at")
+    # UCI log to 2016, beside BPIC 2014) holds nothing for a CAB; the
+    # pack's files say the same of a pack past it (cab.stale_note)
     since = cab.previous_meeting(upcoming).astimezone(cab.reporting_zone())
-    if latest is None or latest >= since.date():
-        return upcoming.date(), None
-    # the changes and their deployments end before the last meeting: the
-    # incidents they caused, and their plans, asked only then
-    caused = ui.query("latest_change_incident").iloc[0][
-        "latest_change_incident_at"]
-    if pd.notna(caused):
-        latest = max(latest, pd.Timestamp(caused).date())
-        if latest >= since.date():
-            return upcoming.date(), None
-    planned = ui.query("latest_planned_start").iloc[0][
-        "latest_planned_start_at"]
-    if pd.notna(planned) and pd.Timestamp(planned) >= since:
+    latest = cab.data_ends(ui.query, since)
+    if latest is None:
         return upcoming.date(), None
     after = datetime.combine(latest + timedelta(days=1), datetime.min.time(),
                              cab.reporting_zone())
@@ -886,6 +875,8 @@ ui.page_dates(f"the meeting of {meta['Meeting']}: review window "
 st.caption(f"Review window {meta['Review window']} · times in "
            f"{pack.reporting_tz} · filters: "
            f"{ui.plain(meta['Filters'])} · data as of {meta['Data as of']}")
+if meta.get("Data ends"):  # a meeting picked past the data, as files say
+    st.warning(meta["Data ends"], icon=":material/event_busy:")
 
 stem = f"cab-pack-{meeting:%Y-%m-%d}"
 downloads = st.columns([1, 1, 1, 5])

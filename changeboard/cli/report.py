@@ -105,6 +105,9 @@ def _cab(args, parser) -> int:
         return status
     said_version(getattr(args, "as_of", None), pack.data_version,
                  args.db or config.DB_PATH)
+    stale = pack_module.stale_note(pack)
+    if stale:  # written in the pack too; said where a script's log shows it
+        print(f"{parser.prog}: warning: {stale}", file=sys.stderr)
     print(f"wrote {args.out} ({many(len(pack.agenda), 'change')} for "
           "decision)")
     return 0

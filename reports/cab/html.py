@@ -10,7 +10,7 @@ from string import Template
 from reports import decided
 from reports.cab import tables
 from reports.cab.blocks import ChangeBlock, blocks
-from reports.cab.pack import TEAM_LOOKBACK_DAYS, Pack, with_since
+from reports.cab.pack import TEAM_LOOKBACK_DAYS, Pack, stale_note, with_since
 from reports.cab.provenance import provenance
 from reports.markup import definition_list, escape, html_table, running
 from reports.text import shorten
@@ -37,6 +37,8 @@ def to_html(pack: Pack, out: str = "cab-pack.html") -> str:
         meeting=escape(meta["Meeting"]), window=escape(meta["Review window"]),
         filters=escape(meta["Filters"]), as_of=escape(meta["Data as of"]),
         batches=escape(meta["Batches loaded"]),
+        stale=f'<p class="note alert">{escape(stale)}</p>' if (
+            stale := stale_note(pack)) else "",
         counts="".join(f'<div class="count"><b>{n:,}</b>{escape(label)}</div>'
                        for label, n in tables.headline(pack)),
         agenda=_agenda(pack) + ("" if len(pack.releases) else (

@@ -119,6 +119,9 @@ class Pack:
     cab_time: str | None = None
     cab_weekdays: str | None = None
     db_path: str | None = None  # the database file read (None: in memory)
+    # the day the changes' data ends when it ends before the pack's days
+    # since the last CAB (data_ends): an empty agenda is no quiet week
+    data_ends: date | None = None
     # the last CAB's decisions beside what happened (reports/decided.py)
     decided_meeting_at: pd.Timestamp | None = None
     decided: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -202,6 +205,8 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
                    *(_since_calls(period, filters) if since_last else [])])
         loaded = _loaded(con)
         file = _file_of(con)
+        ends = data_ends(lambda name: db.run(con, name), datetime.combine(
+            period.since_start, datetime.min.time(), reporting_zone()))
         return Pack(
             meeting_at=period.start, window_start_at=period.start,
             window_end_at=period.end,
@@ -211,7 +216,7 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
             before_start_date=period.before_start, reporting_tz=tz,
             cab_time=config.CAB_TIME.strip(),
             cab_weekdays=",".join(map(str, cab_weekdays())),
-            filters=filters, **loaded,
+            filters=filters, **loaded, data_ends=ends,
             releases=_going_live(run, filters, period.start, period.end,
                                  loaded["as_of"]),
             **_agenda(run, window, filters),
@@ -221,6 +226,52 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
                        decisions_until),
             **file,
         )
+
+
+def data_ends(read, since: datetime) -> date | None:
+    """The day the changes' data ends, in the reporting zone, when it ends
+    before `since` (a pack's first day since the last CAB, or the last
+    meeting): every change created or closed and deployment finished, and
+    every incident they caused, is older, and no change is planned after
+    it (a 2014 data set; an export some weeks old still holds the next
+    meeting's agenda). None when the data reaches it, or holds no change.
+    `read(name)`: a query's rows (db.run on the pack's connection, or a
+    page's cached query)."""
+    zone = reporting_zone()
+
+    def day(value) -> date | None:
+        if pd.isna(value):
+            return None
+        stamp = pd.Timestamp(value)
+        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+        return stamp.tz_convert(zone).date()
+
+    latest = day(read("data_status").iloc[0]["latest_operations_at"])
+    if latest is None or latest >= since.date():
+        return None
+    # asked only now: the incidents they caused, and their plans
+    caused = day(read("latest_change_incident").iloc[0][
+        "latest_change_incident_at"])
+    if caused is not None and caused >= since.date():
+        return None
+    planned = read("latest_planned_start").iloc[0]["latest_planned_start_at"]
+    if pd.notna(planned) and pd.Timestamp(planned) >= since:
+        return None
+    return max(latest, caused) if caused else latest
+
+
+def stale_note(pack: Pack) -> str | None:
+    """What a pack whose changes' data ends before its days says first (in
+    the HTML, PDF and e-mail, and on the CLI): a pack of 0 changes for
+    decision read as a quiet week when the data ended in 2014. None when
+    the data reaches its days."""
+    if pack.data_ends is None:
+        return None
+    return (f"The changes' data ends on {pack.data_ends:%d %b %Y}, before "
+            f"this pack's days (since the last CAB, from "
+            f"{pack.since_start_date:%d %b %Y}): its agenda and counts hold "
+            "nothing of them, which is no news of a quiet week. Load "
+            "current data, or build the pack of a meeting the data covers.")
 
 
 class Runner:

@@ -10,7 +10,7 @@ import pandas as pd
 from changeboard import config, decisions
 from changeboard.filters import join_list
 from reports.cab.evidence import app_label
-from reports.cab.pack import Pack
+from reports.cab.pack import Pack, stale_note
 from reports.text import ranges, when
 
 
@@ -128,6 +128,7 @@ def provenance(pack: Pack, out: str = "cab-pack.pdf"
         ("Filters", filters),
         ("Data as of", f"{when(pack.as_of, 'UTC')} UTC" if pack.as_of
          is not None else "unknown (no load recorded)"),
+        *([("Data ends", stale)] if (stale := stale_note(pack)) else []),
         ("Batches loaded", ranges(pack.batch_ids)),
         ("Data version", f"{pack.data_version}: the database file "
                          f"published {when(version_time(pack), 'UTC')} UTC "
