@@ -434,6 +434,7 @@ def _sync(api: Api, db_path: Path, *, since, full, commit_every,
             if stamp and (highest is None or stamp > highest):
                 highest = stamp
 
+    bug = None  # a failure no branch foresaw: its traceback, scrubbed
     try:
         for records in api.pages(start):
             run.pages += 1
@@ -456,18 +457,24 @@ def _sync(api: Api, db_path: Path, *, since, full, commit_every,
         _commit(api, db_path, run, pending)
     except ApiError as exc:
         run.status, run.error = "failed", api.client.scrub(str(exc))
-        log.error("%s sync %d failed: %s", api.source, run.sync_id, run.error)
-        _commit(api, db_path, run, pending)
     except Exception as exc:
         run.status = "failed"
         run.error = api.client.scrub(f"{type(exc).__name__}: {exc}")
+        bug = api.client.scrub("".join(traceback.format_exception(exc)))
+    # a failure is logged, stored and raised once its unscrubbed exception
+    # is no longer being handled: a log handler that fails prints the
+    # exception in hand on stderr, and an error raised here would carry it
+    # as its context
+    if run.status == "failed" and bug is None:
+        log.error("%s sync %d failed: %s", api.source, run.sync_id, run.error)
+        _commit(api, db_path, run, pending)
+    elif run.status == "failed":
         _commit(api, db_path, run, pending)
         # a bug is raised again, not passed off as a failed sync; but its
-        # message may hold a credential, so the traceback is logged
+        # message may hold a credential, so its traceback is logged
         # scrubbed and the error raised again without the original
-        log.error("%s sync %d failed: %s", api.source, run.sync_id,
-                  api.client.scrub("".join(traceback.format_exception(exc))))
-        raise SyncError(run.error) from None
+        log.error("%s sync %d failed: %s", api.source, run.sync_id, bug)
+        raise SyncError(run.error)
     if progress:
         progress(run)
     return run

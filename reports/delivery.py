@@ -674,14 +674,18 @@ def with_retries(attempt: Callable[[], object], retry: Retry,
                                    "fail the same way)"), n) from None
         except _Transient as exc:
             error = scrub(str(exc))
-            if n == retry.attempts:
-                raise SendFailed(f"{error}; gave up after {n} attempt"
-                                 f"{'' if n == 1 else 's'}", n) from None
-            wait = retry.delay(n)
-            note(f"{error}; attempt {n} of {retry.attempts} failed, retrying "
-                 f"in {wait:g} s")
-            log.info("%s; retrying in %g s", error, wait)
-            retry.sleep(wait)
+        # said and logged once the unscrubbed error is no longer being
+        # handled: a log handler that fails prints the exception in hand
+        # ('--- Logging error ---' and its traceback, on stderr), which
+        # showed a server's echo of the password
+        if n == retry.attempts:
+            raise SendFailed(f"{error}; gave up after {n} attempt"
+                             f"{'' if n == 1 else 's'}", n)
+        wait = retry.delay(n)
+        note(f"{error}; attempt {n} of {retry.attempts} failed, retrying "
+             f"in {wait:g} s")
+        log.info("%s; retrying in %g s", error, wait)
+        retry.sleep(wait)
     raise AssertionError("unreachable")
 
 

@@ -974,6 +974,46 @@ def test_a_credential_holding_a_line_break_is_refused_without_showing_it(
         assert half not in cli.stdout + cli.stderr
 
 
+def test_a_log_handler_that_fails_prints_no_secret(tmp_path, capsys,
+                                                   monkeypatch):
+    """A handler that cannot write (a closed stream, a full disk) makes
+    logging print '--- Logging error ---' and the exception in hand: the
+    failed sync was logged while the server's error echoing the token, or
+    a bug's message holding it, was that exception."""
+    closed = (tmp_path / "gone.log").open("w")
+    closed.close()
+    handler = logging.StreamHandler(closed)
+    logger = logging.getLogger("changeboard.ingest.api")
+    logger.addHandler(handler)
+    monkeypatch.setattr(logger, "level", logging.INFO)
+    monkeypatch.setattr(logging, "raiseExceptions", True)
+
+    class Broken(servicenow_api.ServiceNowApi):
+        def pages(self, since):
+            yield [sn_record("CHG1", stamp(0))]
+            raise RuntimeError(f"unexpected: sent Bearer {TOKEN}")
+
+    echo = json.dumps({"error": {"message": f"you sent Bearer {TOKEN}"}})
+    try:
+        with FakeServiceNow(sn_records(3), token=TOKEN) as server:
+            server.faults = [always(("status", 400, {}, echo.encode()))]
+            run = api.sync(servicenow_api.ServiceNowApi(fake_client(
+                server, api.Retry(sleep=lambda s: None)), page_size=5),
+                tmp_path / "a.duckdb")
+            assert run.status == "failed" and "you sent ***" in run.error
+        with FakeServiceNow(sn_records(1), token=TOKEN) as server:
+            with pytest.raises(api.SyncError) as raised:
+                api.sync(Broken(fake_client(server, api.Retry()),
+                                page_size=5), tmp_path / "b.duckdb")
+    finally:
+        logger.removeHandler(handler)
+    err = capsys.readouterr().err
+    assert err.count("--- Logging error ---") >= 2  # the lines failed
+    assert TOKEN not in err
+    import traceback
+    assert TOKEN not in "".join(traceback.format_exception(raised.value))
+
+
 def test_an_unforeseen_failure_is_raised_and_logged_without_a_secret(
         tmp_path, caplog):
     """An exception no branch foresaw is raised again (a bug must not pass

@@ -532,6 +532,37 @@ def test_the_password_never_reaches_a_log_stderr_or_the_database(
                                    if not r.name.startswith("mail.log"))
 
 
+def test_a_log_handler_that_fails_prints_no_password(cab_db, pdf,
+                                                     monkeypatch, capsys,
+                                                     tmp_path):
+    """A handler that cannot write (a full disk, a closed stream) makes
+    logging print '--- Logging error ---' and the exception in hand on
+    stderr: the retry's log line was written while the server's refusal,
+    echoing the password, was that exception, so the password reached
+    stderr (seen when another test left such a handler behind)."""
+    closed = (tmp_path / "gone.log").open("w")
+    closed.close()  # a stream handler's stream, closed under it
+    handler = logging.StreamHandler(closed)
+    logger = logging.getLogger("changeboard.delivery")
+    logger.addHandler(handler)
+    monkeypatch.setattr(logger, "level", logging.INFO)
+    monkeypatch.setattr(logging, "raiseExceptions", True)
+    options, ca_file = tls_options(tmp_path)
+    try:
+        inbox = Inbox([f"451 4.7.0 greylisted {USER} {PASSWORD}"] * 3)
+        with smtp_server(inbox, **options) as server:
+            mail_to(monkeypatch, server, CHANGEBOARD_SMTP_SECURITY="starttls",
+                    CHANGEBOARD_SMTP_CA_FILE=str(ca_file),
+                    CHANGEBOARD_SMTP_USER=USER,
+                    **{delivery.PASSWORD_ENV: PASSWORD})
+            assert send(cab_db, pdf) == 1
+    finally:
+        logger.removeHandler(handler)
+    err = capsys.readouterr().err
+    assert "--- Logging error ---" in err  # the handler did fail
+    assert "greylisted mailer ***" in err and PASSWORD not in err
+
+
 def test_the_password_may_come_from_secrets_toml(cab_db, pdf, monkeypatch,
                                                  tmp_path):
     options, ca_file = tls_options(tmp_path)
