@@ -580,11 +580,11 @@ http {{
     log_format changeboard '$time_iso8601 $status $upstream_addr '
                            '"$request" route=$changeboard_route';
     access_log {run}/access.log changeboard;
-    client_body_temp_path {run}/tmp/body;
-    proxy_temp_path {run}/tmp/proxy;
-    fastcgi_temp_path {run}/tmp/fastcgi;
-    uwsgi_temp_path {run}/tmp/uwsgi;
-    scgi_temp_path {run}/tmp/scgi;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
     include {run}/changeboard.conf;
 }}
 """
@@ -726,6 +726,7 @@ def serve(args) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     run_dir = Path(tempfile.mkdtemp(prefix="nginx-", dir=private_dir()))
+    buffers: Path | None = None  # nginx's temporary files (NGINX_MAIN's tmp)
     ended_alone = False
     try:
         for port in ports:
@@ -735,16 +736,23 @@ def serve(args) -> int:
                 cwd=ROOT))
         for port in ports:
             _wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", procs)
-        (run_dir / "tmp").mkdir()
         user = ""
-        if os.geteuid() == 0:  # workers run as nobody: let them buffer
+        if os.geteuid() == 0:
+            # workers run as nobody: they buffer a request body over 16 KB
+            # (every upload) and a long response in a folder of their own,
+            # outside private_dir() (0700, as $XDG_RUNTIME_DIR is), which
+            # they cannot cross: there, every upload of the Data page failed
+            # with HTTP 500 (open() ... failed (13: Permission denied))
             user = "user nobody nogroup;"
-            os.chmod(run_dir, 0o711)
-            shutil.chown(run_dir / "tmp", "nobody", "nogroup")
+            buffers = Path(tempfile.mkdtemp(prefix="changeboard-nginx-"))
+            shutil.chown(buffers, "nobody", "nogroup")
+        else:
+            buffers = run_dir / "tmp"
+            buffers.mkdir()
         (run_dir / "changeboard.conf").write_text(nginx_site(
             ports, args.listen, server_name=args.server_name))
         (run_dir / "nginx.conf").write_text(
-            NGINX_MAIN.format(run=run_dir, user=user))
+            NGINX_MAIN.format(run=run_dir, tmp=buffers, user=user))
         procs.append(subprocess.Popen(  # noqa: S603 - the nginx binary
             [args.nginx, "-c", str(run_dir / "nginx.conf"), "-p",
              str(run_dir), "-e", str(run_dir / "error.log")]))
@@ -775,6 +783,8 @@ def serve(args) -> int:
         if ended_alone:
             _keep_logs(run_dir, name)
         shutil.rmtree(run_dir, ignore_errors=True)
+        if buffers is not None:
+            shutil.rmtree(buffers, ignore_errors=True)
         if written is not None:
             written.unlink(missing_ok=True)
 

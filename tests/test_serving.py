@@ -521,7 +521,7 @@ def test_the_shipped_nginx_site_and_units_are_valid(tmp_path):
     (tmp_path / "tmp").mkdir()
     (tmp_path / "changeboard.conf").write_text(site)
     (tmp_path / "nginx.conf").write_text(serve.NGINX_MAIN.format(
-        run=tmp_path, user=""))
+        run=tmp_path, tmp=tmp_path / "tmp", user=""))
     checked = subprocess.run([nginx, "-t", "-c", str(tmp_path / "nginx.conf"),
                               "-p", str(tmp_path), "-e",
                               str(tmp_path / "error.log")],
@@ -685,7 +685,7 @@ def test_the_named_nginx_site_answers_its_host_names_only(tmp_path, tls):
         [nobody], f"127.0.0.1:{port}", cert=cert, key=key,
         server_name="cb.example.test"))
     (tmp_path / "nginx.conf").write_text(serve.NGINX_MAIN.format(
-        run=tmp_path, user=""))
+        run=tmp_path, tmp=tmp_path / "tmp", user=""))
     nginx = subprocess.Popen(["/usr/sbin/nginx", "-c",
                               str(tmp_path / "nginx.conf"), "-p",
                               str(tmp_path), "-e", str(tmp_path / "e.log")],
@@ -898,7 +898,8 @@ def _started_nginx(tmp_path: Path, port: int, site: str, main: str):
     (NGINX_MAIN's {run} is tmp_path), once it accepts connections."""
     (tmp_path / "tmp").mkdir(exist_ok=True)
     (tmp_path / "changeboard.conf").write_text(site)
-    (tmp_path / "nginx.conf").write_text(main.format(run=tmp_path, user=""))
+    (tmp_path / "nginx.conf").write_text(main.format(
+        run=tmp_path, tmp=tmp_path / "tmp", user=""))
     nginx = subprocess.Popen(["/usr/sbin/nginx", "-c",
                               str(tmp_path / "nginx.conf"), "-p",
                               str(tmp_path), "-e", str(tmp_path / "e.log")],
@@ -1185,6 +1186,44 @@ def test_make_serve_on_ipv6_loopback_needs_no_sign_in(sample_db, tmp_path):
     assert "without sign-in" not in (tmp_path / "serve.log").read_text()
     from changeboard import auth  # a replica's --facing, written so too
     assert auth.is_loopback("[::1]") and not auth.is_loopback("[::]")
+
+
+def test_make_serve_takes_a_request_body_nginx_buffers_to_disk(sample_db,
+                                                               tmp_path):
+    """make serve as root runs nginx's workers as nobody, whose buffer
+    folder sat in private_dir() (0700): a body over 16 KB, which nginx
+    writes to a file (every upload of the Data page, a 29.8 KB CSV),
+    failed with HTTP 500 (open() ... failed (13: Permission denied)) and
+    the app logged nothing. The body reaches the replica (which answers
+    a POST to its health check 405), and the folder goes with the stop."""
+    import glob
+    import tempfile
+
+    from tests.test_team_service import _start, _stop
+
+    port, first = _free_port(), _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CHANGEBOARD_OIDC_", "CHANGEBOARD_OPEN"))}
+    env.update(XDG_RUNTIME_DIR=str(tmp_path), CHANGEBOARD_DB=str(sample_db))
+    before = set(glob.glob(f"{tempfile.gettempdir()}/changeboard-nginx-*"))
+    proc = _start([sys.executable, "-m", "changeboard.serve", "serve",
+                   "--replicas", "1", "--first-port", str(first), "--listen",
+                   f"127.0.0.1:{port}"], env=env, log=tmp_path / "serve.log",
+                  health=f"http://127.0.0.1:{port}/_stcore/health")
+    try:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/_stcore/health", data=b"x" * 100_000,
+            method="POST")
+        with pytest.raises(urllib.error.HTTPError) as answered:
+            urllib.request.urlopen(request, timeout=30)
+        [error_log] = glob.glob(f"{tmp_path}/changeboard/nginx-*/error.log")
+        logged = Path(error_log).read_text()
+    finally:
+        _stop(proc)
+    assert answered.value.code == 405, (answered.value.code, logged)
+    assert "Permission denied" not in logged
+    assert set(glob.glob(f"{tempfile.gettempdir()}/changeboard-nginx-*")) \
+        <= before
 
 
 def test_make_serve_starts_its_replicas_from_first_port(sample_db,
