@@ -485,6 +485,43 @@ def test_a_sample_scale_of_no_size_is_an_input_error(tmp_path, scale):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_the_sample_does_not_replace_your_own_loads_unless_told(tmp_path):
+    """`changeboard sample` on a database a data admin had loaded into
+    published the sample over it in 4.8 s, without a word: their changes
+    and their load history were gone (a snapshot alone kept them). It is
+    refused, naming the loads and what to do, unless --replace; a sample
+    is rebuilt over a sample as before."""
+    tiny_db = tmp_path / "cb.duckdb"
+    (tmp_path / "changes.csv").write_text(
+        "change_id,change_type,state,created_at\n"
+        "C1,normal,new,2026-01-01T00:00:00Z\n", encoding="utf-8")
+    loaded = changeboard("load", "csv", str(tmp_path / "changes.csv"),
+                         "--db", str(tiny_db))
+    assert loaded.returncode == 0, loaded.stderr
+    with db.connect(tiny_db, read_only=True) as con:
+        n, who = con.execute("select count(*), max(loaded_by) from "
+                             "ingest_batches").fetchone()
+    assert n and who != "changeboard:sample"
+    before = tiny_db.read_bytes()
+    refused = changeboard("sample", "--scale", "0.01", "--db", str(tiny_db))
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert refused.stderr.startswith(
+        f"error: {tiny_db} holds {n} load{'s' * (n != 1)} of your own, the "
+        f"last by {who} on ")
+    assert "(--db /tmp/sample.duckdb)" in refused.stderr
+    assert "--replace to replace them" in refused.stderr
+    assert tiny_db.read_bytes() == before
+    replaced = changeboard("sample", "--scale", "0.01", "--replace", "--db",
+                           str(tiny_db))
+    assert replaced.returncode == 0, replaced.stderr
+    with db.connect(tiny_db, read_only=True) as con:
+        assert con.execute("select count(*) from ingest_batches where "
+                           "loaded_by <> 'changeboard:sample'").fetchone() \
+            == (0,)
+    again = changeboard("sample", "--scale", "0.01", "--db", str(tiny_db))
+    assert again.returncode == 0, again.stderr  # a sample over a sample
+
+
 def test_a_reject_names_the_exports_own_column_beside_the_tables(tmp_path):
     """A ServiceNow export's reject read 'bad_timestamp in created_at =
     ...' where the file's column is opened_at: both are named."""

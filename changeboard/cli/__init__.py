@@ -238,6 +238,10 @@ def _sample(commands) -> None:
     sample.add_argument("--remove", action="store_true",
                         help="remove the generated sample's rows (its load "
                         "history stays) and build nothing")
+    sample.add_argument("--replace", action="store_true",
+                        help="rebuild a database that holds loads of your "
+                        "own, replacing them and their load history "
+                        "(refused without it)")
 
 
 def _scale(text: str) -> float:

@@ -318,6 +318,25 @@ def sync(args) -> int:
     return 0 if run.status == "succeeded" else 1
 
 
+def own_loads(db_path) -> str | None:
+    """The loads of a database that are not the sample build's, in words
+    ('3 loads of your own, the last by ann@acme.example on 06 Dec 2026'),
+    or None when it holds none (or is no database yet)."""
+    if no_database(db_path):
+        return None
+    with db.connect(db_path, read_only=True) as con:
+        n, who, when = con.execute(
+            "select count(*), arg_max(loaded_by, started_at), "
+            "max(started_at) from ingest_batches "
+            "where loaded_by is distinct from $sample",
+            {"sample": ingest.loader.SAMPLE_LOADER}).fetchone()
+    if not n:
+        return None
+    return (f"{many(n, 'load')} of your own, the last"
+            + (f" by {who}" if who else "")
+            + (f" on {when:%d %b %Y}" if when else ""))
+
+
 def sample(args) -> int:
     db_path = args.db or config.DB_PATH
     if args.remove:  # nothing to remove from a file that is not there
@@ -330,6 +349,14 @@ def sample(args) -> int:
         return 0
     from sample_data import database
 
+    own = None if args.replace else own_loads(db_path)
+    if own:
+        print(f"error: {db_path} holds {own}: `changeboard sample` would "
+              "replace them and their load history with the sample. Build "
+              "the sample in another file (--db /tmp/sample.duckdb), remove "
+              "only the sample's rows (--remove), or pass --replace to "
+              "replace them", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     try:
         loaded = database.publish(db_path, seed=args.seed, scale=args.scale)
