@@ -39,7 +39,8 @@ div.decisions td:nth-child(5) { min-width: 18em; }
 @media screen { body { max-width: 100em; }
                 div.decisions { overflow-x: auto; } }
 """
-EARLIER_COLUMNS = ["Change", "Decision", "Note", "Decided by", "Decided"]
+EARLIER_COLUMNS = ["Change", "Title", "Decision", "Note", "Decided by",
+                   "Decided"]
 # the instants of those tables: on the XLSX's sheets, each a date cell under
 # a title naming the pack's zone, and the plan its start, end and hours
 TIMES = ("Meeting", "Decided", "Planned start", "Planned end")
@@ -132,9 +133,10 @@ def build(pack: cab.Pack, until: str | None = None,
     order = table.assign(_off=table["#"].isna()).sort_values(
         ["_off", "#", "Change"]).index
     decided_ids = set(table["Change"])
+    titles = dict(zip(table["Change"], table["Title"], strict=True))
     return Minutes(
         pack=pack, decisions=table.loc[order].reset_index(drop=True),
-        earlier=_earlier(pack, replaced, text),
+        earlier=_earlier(pack, replaced, text, titles),
         attendees=decisions.attendees(path, meeting, until) if path else [],
         attendance=decisions.attendance(path, meeting, until) if path
         else None,
@@ -142,7 +144,7 @@ def build(pack: cab.Pack, until: str | None = None,
                    if c not in decided_ids],
         sheet_decisions=_numbers(_decisions(pack, current, facts, sheet)
                                  .loc[order].reset_index(drop=True)),
-        sheet_earlier=_earlier(pack, replaced, sheet),
+        sheet_earlier=_earlier(pack, replaced, sheet, titles),
         until=until if path else None,
         elsewhere=_elsewhere(path, meeting, until)
         if path and current.empty else [], read=read)
@@ -263,13 +265,15 @@ def undecided_table(minutes: Minutes, sheet: bool = False) -> pd.DataFrame:
     return _numbers(table) if sheet else table
 
 
-def _earlier(pack: cab.Pack, replaced: pd.DataFrame,
-             t: Times) -> pd.DataFrame:
-    """The decisions later replaced (EARLIER_COLUMNS), their instants as
-    `t` writes them."""
+def _earlier(pack: cab.Pack, replaced: pd.DataFrame, t: Times,
+             titles: dict[str, str]) -> pd.DataFrame:
+    """The decisions later replaced (EARLIER_COLUMNS), each change with the
+    title its current decision's row gives it (a bare id named nothing a
+    reader knew), their instants as `t` writes them."""
     return pd.DataFrame({
         **{k: [v] * len(replaced) for k, v in _meeting(pack, t).items()},
         "Change": list(replaced["change_id"]),
+        "Title": [titles.get(c, "") for c in replaced["change_id"]],
         "Decision": [decisions.label(d) for d in replaced["decision"]],
         "Note": list(replaced["note"]),
         "Decided by": list(replaced["decided_by"]),

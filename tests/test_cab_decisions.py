@@ -446,11 +446,14 @@ def test_the_minutes_xlsx_writes_instants_as_dates_in_the_packs_zone(
                                      if zone == "UTC"
                                      else datetime(2026, 3, 3, 10, 6))
     titles, rows = cells["Earlier decisions"]
-    assert titles == [f"Meeting ({zone})", "Change", "Decision", "Note",
-                      "Decided by", f"Decided ({zone})"]
-    assert [(r["Change"].value, r[f"Meeting ({zone})"].value,
+    # a replaced decision's change named by its title too, as above (a
+    # walkthrough: 'CHG0000792 | Deferred' named nothing a reader knew)
+    assert titles == [f"Meeting ({zone})", "Change", "Title", "Decision",
+                      "Note", "Decided by", f"Decided ({zone})"]
+    assert [(r["Change"].value, r["Title"].value, r[f"Meeting ({zone})"].value,
              r[f"Decided ({zone})"].value) for r in rows] == [
-        ("C9", walls["meeting"], walls["earlier"])]
+        ("C9", c9["Title"].value, walls["meeting"], walls["earlier"])]
+    assert c9["Title"].value
     # the HTML writes the same wall times as text, as before
     html_out = tmp_path / "minutes.html"
     assert changeboard_cli.main([
@@ -502,6 +505,25 @@ def test_the_form_opens_on_and_moves_to_a_change_not_decided_yet(
     decisions.record(decided_db, MEMBER, MEETING, "C1", "approved", "ok")
     reopened = _page(decided_db, monkeypatch)  # all decided: the first
     assert reopened.selectbox(key="cab-decide-change").value == "C2"
+
+
+def test_a_decided_change_is_named_by_its_title_in_history_and_minutes(
+        decided_db, monkeypatch):
+    """'History of' offered CHG0000804, CHG0000803, ... and the minutes'
+    replaced decisions read 'CHG0000792 | Deferred': bare ids, where the
+    agenda just above names each by its title."""
+    record_meeting(decided_db)
+    app = _page(decided_db, monkeypatch)
+    box = app.selectbox(key="cab-history")
+    built = minutes.build(cab.build_pack(decided_db, MEETING))
+    titles = dict(zip(built.decisions["Change"], built.decisions["Title"],
+                      strict=True))
+    # AppTest gives the options as the box shows them
+    assert sorted(box.options) == sorted(f"{c} — {t}"
+                                         for c, t in titles.items())
+    assert "C3 — Other & co" in box.options
+    assert list(built.earlier["Title"]) == [titles["C1"]]  # C1's first go
+    assert titles["C1"]
 
 
 @pytest.mark.parametrize("space_mm", [220, 235, 245])

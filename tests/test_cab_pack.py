@@ -1722,6 +1722,11 @@ def test_running_text_keeps_ids_host_names_and_hours_whole():
         definition_list([("Application", "Cards (APP-178)")])
     css = (ROOT / "reports" / "cab" / "pack.css").read_text()
     assert re.search(r"span\.nw \{ white-space: nowrap; \}", css)
+    # a release's agenda changes printed '#1 CHG0000804, #2' above
+    # 'CHG0000803': a rank keeps to its change, the list wraps after a comma
+    assert running("#1 CHG0000804, #2 CHG0000803 and 3 more") == (
+        '<span class="nw">#1 CHG0000804</span>, '
+        '<span class="nw">#2 CHG0000803</span> and 3 more')
 
 
 

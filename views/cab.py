@@ -370,7 +370,11 @@ def _decisions_tab() -> None:
                        "whatever "
                        "the filters" if narrowed else "") + ".")
     decided_ids = list(recorded["change_id"])
+    titles = dict(zip(built.decisions["Change"], built.decisions["Title"],
+                      strict=True))
     shown = st.selectbox("History of", decided_ids, key="cab-history",
+                         format_func=lambda c: f"{c} — {titles[c]}"
+                         if titles.get(c) else c,
                          help="Every decision recorded on the change at this "
                          "meeting, oldest first.")
     past = decisions.history(path, meeting_at, shown)
