@@ -3,6 +3,7 @@ with a message naming it and, when one is near, the value meant (a count
 of 0 would read as a real zero). Used by `changeboard query` and the CAB
 pack, whose filters an analyst types."""
 import csv
+import difflib
 
 from changeboard import db
 
@@ -53,13 +54,28 @@ def _quoted(value: str) -> str:
 
 
 def _refused(name: str, unknown: list[str], listed: list[str]) -> str:
-    shown = ", ".join(map(_quoted, listed[:SHOWN])) + (
-        ", …" if len(listed) > SHOWN else "")
+    if len(listed) > SHOWN:
+        # the nearest first: in name order, 'Risk Tek' listed 8 teams
+        # before R and not Risk Tech, which no 'did you mean' named either
+        shown = (f"{len(listed):,} known; nearest: "
+                 + ", ".join(map(_quoted, _nearest(unknown, listed))) + ", …")
+    else:
+        shown = "known: " + ", ".join(map(_quoted, listed))
     near = [m for v in unknown for m in _meant(v, listed)]
     return (f"no {NAMES[name]} {', '.join(map(repr, unknown))} in this "
             "database" + (f"; did you mean {', '.join(map(_quoted, near))}?"
                           if near else "")
-            + " (" + (f"known: {shown}" if listed else "it has none") + ")")
+            + " (" + (shown if listed else "it has none") + ")")
+
+
+def _nearest(unknown: list[str], listed: list[str]) -> list[str]:
+    """The SHOWN known values nearest any of the unknown ones, letter case
+    aside, nearest first (ties in name order)."""
+    def closeness(known: str) -> float:
+        return max(difflib.SequenceMatcher(
+            None, value.casefold(), known.casefold()).ratio()
+            for value in unknown)
+    return sorted(listed, key=lambda k: -closeness(k))[:SHOWN]
 
 
 def _meant(value: str, known: list[str]) -> list[str]:

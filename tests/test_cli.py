@@ -368,6 +368,20 @@ def query_examples() -> list[list[str]]:
     return found
 
 
+def test_a_mistyped_team_lists_the_nearest_known_teams_first(sample_db):
+    """'Risk Tek' (a letter from Risk Tech, too far for 'did you mean')
+    listed the first 8 of 17 teams in name order, Card Services to
+    Identity Services, and not Risk Tech: the list cut is the nearest."""
+    done = cli("changeboard", "query", "change_success_rate", "--db",
+               str(sample_db), "--param", "start_date=2026-01-01", "--param",
+               "end_date=2026-02-01", "--param", "teams=Risk Tek")
+    assert done.returncode == 2
+    said = done.stderr.strip().splitlines()[-1]
+    assert said.startswith("error: --param teams: no team 'Risk Tek' in "
+                           "this database (17 known; nearest: Risk Tech, ")
+    assert said.endswith(", …)") and said.count(", ") == 8
+
+
 def test_every_query_example_runs_on_the_sample_as_written(sample_db):
     examples = query_examples()
     assert len(examples) >= 6
