@@ -36,6 +36,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, make_msgid, parseaddr
@@ -468,6 +469,11 @@ def email_message(pack: cab.Pack, smtp: Smtp, pdf: bytes,
     day = f"{pack.meeting_at.astimezone(ZoneInfo(pack.reporting_tz)):%Y-%m-%d}"
     msg.add_attachment(pdf, maintype="application", subtype="pdf",
                        filename=f"cab-pack-{day}.pdf")
+    # its own headers folded only past RFC 5322's 998 characters (its parts,
+    # encoded as they were made, stay 7-bit): folded at 78, the subject
+    # went on a line of its own after 'Subject:', which some readers keep
+    # as a leading space
+    msg.policy = policy.default.clone(max_line_length=998)
     return msg
 
 

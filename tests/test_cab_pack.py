@@ -1695,6 +1695,16 @@ def test_the_emergency_list_says_it_lists_changes_started(pack):
     assert f"<h3>{said}" in cab.to_html(pack)
 
 
+def test_a_sheets_change_in_points_is_free_of_float_error():
+    """The XLSX's Change cell of a success rate 50% after 40% held
+    9.999999999999998 (shown '+10.0 pp' by its format, read off by a
+    script); the text rounds as before."""
+    assert cab.tables._delta(0.5, 0.4, sheet=True) == 10.0
+    assert cab.tables._delta(0.5, 0.4) == "+10.0 pp"
+    assert cab.tables._delta(2 / 3, 0.5, sheet=True) == round(
+        100 * (2 / 3 - 0.5), 10)
+
+
 def test_running_text_keeps_ids_host_names_and_hours_whole():
     """A browser breaks a line after a dash: the pack's text cells, facts
     and flags keep a word with a dash inside whole (span.nw, white-space:

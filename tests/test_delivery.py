@@ -457,6 +457,25 @@ def test_a_pack_past_the_datas_end_says_so_in_the_mail_and_on_stderr(
     assert "data ends" not in current.get_body(("plain",)).get_content()
 
 
+def test_the_subject_stays_on_its_headers_line(cab_db, monkeypatch):
+    """'CAB pack: Tue 08 Dec 2026 10:00 (Europe/London), 7 changes for
+    decision' was folded at 78 characters straight after 'Subject:', on a
+    line of its own, which some readers keep as a leading space."""
+    monkeypatch.setattr(config, "REPORTING_TZ", "Europe/London")
+    inbox = Inbox()
+    with smtp_server(inbox) as server:
+        mail_to(monkeypatch, server)
+        # a window no other test builds: the module's packs are shared
+        assert delivery.send(cab_db, MEETING, pdf=b"%PDF-1.4 stand-in",
+                             window_end_at=dt.date(2026, 1, 24)) == 0
+    [message] = inbox.messages()
+    assert "(Europe/London)" in message["Subject"]
+    raw = inbox.envelopes[0].content
+    assert re.search(rb"^Subject: CAB pack: Tue 20 Jan 2026 10:00 "
+                     rb"\(Europe/London\), \d+ changes? for decision\r?$",
+                     raw, re.M), raw[:300]
+
+
 def test_a_run_that_overlaps_another_waits_and_sends_nothing_twice(
         cab_db, pdf, monkeypatch):
     """While one run holds the send lock, a second waits; when the first

@@ -283,8 +283,9 @@ def _delta(now, before, sheet: bool = False):
     points = float(100 * (now - before))
     if round(points, 1) == 0:
         return 0.0 if sheet else "0.0 pp"
-    if sheet:  # the percentage points the text rounds
-        return points
+    if sheet:  # the percentage points the text rounds, less the float
+        # error of the subtraction: 100 x (0.5 - 0.4) is 9.999999999999998
+        return round(points, 10)
     return f"{points:+.1f} pp"
 
 
