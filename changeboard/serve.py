@@ -306,8 +306,9 @@ def check_exposure(facing: str, signed_in: bool) -> str | None:
         raise Refused(
             f"refusing to serve {facing or 'every address'} without sign-in: "
             "anyone who reaches it could replace the data. Configure sign-in "
-            "(README, Sign-in), serve this machine only (HOST=127.0.0.1), or "
-            "set CHANGEBOARD_OPEN_DEPLOYMENT=1 to serve openly anyway")
+            "(README, Sign-in), serve this machine only (HOST=127.0.0.1 for "
+            "make run, LISTEN=127.0.0.1:8500 for make serve), or set "
+            "CHANGEBOARD_OPEN_DEPLOYMENT=1 to serve openly anyway")
     return (f"WARNING: serving {facing or 'every address'} WITHOUT sign-in "
             "(CHANGEBOARD_OPEN_DEPLOYMENT=1): anyone who reaches it can load "
             "data")
@@ -561,6 +562,7 @@ def nginx(args) -> int:
     if args.redirect_http.strip() and not args.tls_cert.strip():
         raise Refused("--redirect-http sends plain HTTP to the https site: "
                       "give it with --tls-cert and --tls-key")
+    warn_unnamed(args.listen, args.server_name)
     print(nginx_site(ports, args.listen, cert=args.tls_cert,
                      key=args.tls_key, server_name=args.server_name,
                      redirect_http=args.redirect_http.strip()), end="")
@@ -669,6 +671,18 @@ def check_ports(listen: str, ports: list[int]) -> None:
             "LISTEN for make serve)")
 
 
+def warn_unnamed(listen: str, server_name: str) -> None:
+    """Say on stderr when an nginx site beyond this machine names no host:
+    it answers any Host name (make serve's, and the site `nginx` prints)."""
+    named = server_name.replace(",", " ").split() not in ([], ["_"])
+    if not named and not auth.is_loopback(listen_host(listen)):
+        print(f"WARNING: nginx on {listen} answers any Host name, so a "
+              "page on another name resolving to this machine reaches the "
+              "app: name the site (--server-name; SERVER_NAME for make "
+              "serve), e.g. the redirect URI's host", file=sys.stderr,
+              flush=True)
+
+
 def listen_host(listen: str) -> str:
     """The address of nginx's listen (address:port, [IPv6]:port, a port
     alone: 0.0.0.0); Refused for what nginx would not take, such as an IPv6
@@ -701,13 +715,7 @@ def serve(args) -> int:
     if not shutil.which(args.nginx):
         raise Refused(f"{args.nginx} not found: apt-get install nginx")
     host = listen_host(args.listen)
-    named = args.server_name.replace(",", " ").split() not in ([], ["_"])
-    if not named and not auth.is_loopback(host):
-        print(f"WARNING: nginx on {args.listen} answers any Host name, so a "
-              "page on another name resolving to this machine reaches the "
-              "app: name the site (--server-name; SERVER_NAME for make "
-              "serve), e.g. the redirect URI's host", file=sys.stderr,
-              flush=True)
+    warn_unnamed(args.listen, args.server_name)
     ports = [args.first_port + i for i in range(args.replicas)]
     check_ports(args.listen, ports)
     name = f"serve-{args.first_port}"

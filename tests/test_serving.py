@@ -127,6 +127,10 @@ def test_serving_the_network_without_sign_in_is_refused_unless_opted_in():
     assert refused.returncode == 2 and not refused.stdout
     assert "refusing to serve 0.0.0.0 without sign-in" in refused.stderr
     assert "CHANGEBOARD_OPEN_DEPLOYMENT=1" in refused.stderr
+    # each make target's own setting (make serve's is LISTEN: HOST, all it
+    # named, does nothing there)
+    assert "(HOST=127.0.0.1 for make run, LISTEN=127.0.0.1:8500 for make " \
+        "serve)" in refused.stderr
     opened = _launch("--host", "0.0.0.0",
                      env={"CHANGEBOARD_OPEN_DEPLOYMENT": "1"})
     assert opened.returncode == 0
@@ -1253,6 +1257,27 @@ def test_make_serve_starts_its_replicas_from_first_port(sample_db,
                 made.wait(timeout=30)
     assert made.returncode != 0
     assert f"port {first} (replica 1 of 2) is already in use" in said
+
+
+def test_the_printed_nginx_site_warns_when_it_names_no_host():
+    """`changeboard.serve nginx --listen 443 --tls-cert ... --tls-key ...`
+    without --server-name printed a TLS site for every host name, with exit
+    0 and nothing on stderr, where make serve warns of the same. It warns,
+    naming the option; named, or on loopback, it says nothing."""
+    command = [sys.executable, "-m", "changeboard.serve", "nginx",
+               "--tls-cert", "/etc/ssl/certs/cb.pem", "--tls-key",
+               "/etc/ssl/private/cb.key"]
+    for extra, warned in ((["--listen", "443"], True),
+                          (["--listen", "443", "--server-name", "_"], True),
+                          (["--listen", "443", "--server-name",
+                            "cb.example.test"], False),
+                          (["--listen", "127.0.0.1:8443"], False)):
+        done = subprocess.run([*command, *extra], cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and "server {" in done.stdout
+        assert ("WARNING: nginx on " in done.stderr and "answers any Host "
+                "name" in done.stderr and "--server-name" in done.stderr
+                ) is warned, (extra, done.stderr)
 
 
 def test_make_serve_names_its_site_or_warns_that_it_answers_any_host(
