@@ -369,8 +369,10 @@ def test_a_killed_sample_build_leaves_nothing_after_the_next_load(tmp_path):
     path = folder / "cb.duckdb"
     assert _load(tmp_path, path).status == "succeeded"
     build = subprocess.Popen(
+        # --replace: the database holds a load of its own
         [sys.executable, "-m", "ingest", "--sample", "--scale", "0.05",
-         "--db", str(path)], cwd=Path(__file__).resolve().parents[1],
+         "--db", str(path), "--replace"],
+        cwd=Path(__file__).resolve().parents[1],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 90
     # kill it once its working copy is being written

@@ -444,12 +444,13 @@ def test_cab_since_last_says_the_data_records_no_approval(bpic_db,
     said = [c.value for c in app.caption]
     [unauthorised] = [c for c in said
                       if c.startswith("n = 0 CAB-required changes started")]
-    # the shipped mapping maps the CAB flag: only the approval is missing
+    # the shipped mapping maps the CAB flag: only the approval is missing;
+    # and of the week before, as the pack's files say it
     assert unauthorised == (
         "n = 0 CAB-required changes started · 14 CAB-required changes "
         "started with no approval recorded, so authorisation cannot be "
         "measured: map `approval` and `approved_at` (docs/sources.md, "
-        "section 7)")
+        "section 7); before: 11 changes likewise")
     [success] = [c for c in said
                  if c.startswith("n = 0 implemented changes")]
     assert "changes completed without a close code, so no outcome is " \
