@@ -161,6 +161,17 @@ def _ended_by_age() -> str | None:
             "was recorded: sign in again, then do it again.")
 
 
+def _ended_by_sign_out() -> str | None:
+    """What the sign-in page says when this browser's sign-in was ended by
+    a sign-out in another tab or window (a Commit clicked here after it
+    showed the bare sign-in page, as if nothing had been asked)."""
+    if not (st.user.is_logged_in and signed_out(st.user.to_dict())):
+        return None
+    return ("This sign-in was ended by a sign-out, in another tab or window. "
+            "Nothing asked of Changeboard since (a decision saved, a file "
+            "loaded) was recorded: sign in again, then do it again.")
+
+
 def refusal(permission: str) -> str | None:
     """Why the session's user may not do this (None: they may); the server
     side of every write asks this, whatever the page showed."""
@@ -426,7 +437,7 @@ def gate(pages: list | None = None) -> auth.User:
         st.navigation(pages, position="hidden")
     if user is None:
         st.title("Changeboard")
-        ended = _ended_by_age()
+        ended = _ended_by_age() or _ended_by_sign_out()
         failed = None if ended else failed_just_now()
         if ended:
             st.info(ended)

@@ -231,6 +231,12 @@ def test_a_sign_in_ended_by_sign_out_is_refused_in_every_other_session(
     assert not other.exception
     assert [b.label for b in other.button] == ["Sign in"]
     assert not other.file_uploader and not other.dataframe
+    # and says why, and that nothing asked since was done (a Commit
+    # clicked there showed the bare sign-in page)
+    assert [i.value for i in other.info] == [
+        "This sign-in was ended by a sign-out, in another tab or window. "
+        "Nothing asked of Changeboard since (a decision saved, a file "
+        "loaded) was recorded: sign in again, then do it again."]
     again = _app({**claims, "iat": issued + 100, "nonce": "n-2"})
     assert again.file_uploader and "Role: Data admin" in _sidebar(again)
 
