@@ -111,7 +111,8 @@ def write_secrets(section: dict[str, str], name: str) -> Path:
 
 
 def signin(name: str, hosts: list[str] | None = None, *,
-           write: bool = True) -> tuple[bool, list[Path]]:
+           write: bool = True, port: int | None = None
+           ) -> tuple[bool, list[Path]]:
     """Whether sign-in is configured, and the secrets files to hand
     Streamlit; a half-configured sign-in is refused, naming what is missing,
     as is a redirect URI Streamlit would not answer (check_redirect) or, when
@@ -120,7 +121,9 @@ def signin(name: str, hosts: list[str] | None = None, *,
     hours above 0; so is a CHANGEBOARD_* name that is no setting (a
     misspelt one would do nothing: CHANGEBOARD_VIEWER would leave the
     viewers at `*`, anyone the identity provider signs in). Unless
-    `write`, the secrets file the settings make is named, not written."""
+    `write`, the secrets file the settings make is named, not written.
+    `port`: where browsers reach this start (make run's port, make serve's
+    LISTEN), which a plain-http redirect URI is checked against."""
     unknown = config.unknown_settings()
     if unknown:
         raise Refused(
@@ -150,6 +153,9 @@ def signin(name: str, hosts: list[str] | None = None, *,
         print(warning, file=sys.stderr, flush=True)
     if hosts is not None:
         check_hosts(section, hosts)
+    warning = redirect_port_warning(section, port)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     fault = auth.rule_fault()
     if fault:
         raise Refused(fault)
@@ -187,6 +193,28 @@ def _merged(section: dict) -> dict:
     """[auth] with its one named provider's keys ([auth.entra]) merged."""
     provider = [v for v in section.values() if isinstance(v, dict)]
     return {**section, **(provider[0] if len(provider) == 1 else {})}
+
+
+def redirect_port_warning(section: dict, port: int | None) -> str | None:
+    """A plain-http redirect URI whose port is not where browsers reach
+    this start: every sign-in would come back to a port nothing answers
+    (http://localhost:8500/oauth2callback beside LISTEN=127.0.0.1:8613),
+    unless something forwards it. An https one has a TLS proxy in front,
+    whose port may differ: not checked."""
+    url = urllib.parse.urlsplit(
+        str(_merged(section)["redirect_uri"]).strip())
+    if port is None or url.scheme != "http":
+        return None
+    try:
+        back = url.port or 80
+    except ValueError:  # not a port: check_redirect's to refuse
+        return None
+    if back == port:
+        return None
+    return (f"WARNING: {_setting('redirect_uri')} sends a signed-in browser "
+            f"back to port {back}, but this start serves port {port}: "
+            "unless a proxy forwards that port here, every sign-in returns "
+            "to a port nothing answers. Make them the same")
 
 
 def check_redirect(section: dict) -> None:
@@ -393,11 +421,11 @@ def check_app_state(signed_in: bool, database: Path | None = None
 
 
 def _prepare(facing: str, name: str, hosts: list[str], *,
-             dry_run: bool = False) -> list[Path]:
+             dry_run: bool = False, port: int | None = None) -> list[Path]:
     """Check what the process would serve with, and (unless `dry_run`,
     which writes nothing) write its secrets file and build a missing
     sample: the secrets files to hand Streamlit."""
-    signed_in, secrets = signin(name, hosts, write=not dry_run)
+    signed_in, secrets = signin(name, hosts, write=not dry_run, port=port)
     warning = check_exposure(facing, signed_in)
     if warning:
         print(warning, file=sys.stderr, flush=True)
@@ -436,7 +464,8 @@ def _hosts(text: str) -> list[str]:
 
 def run(args) -> int:
     secrets = _prepare(args.host, f"run-{args.port}",
-                       _hosts(args.allowed_hosts), dry_run=args.dry_run)
+                       _hosts(args.allowed_hosts), dry_run=args.dry_run,
+                       port=args.port)
     command = streamlit_command(args.host, args.port,
                                 _hosts(args.allowed_hosts), secrets)
     if args.dry_run:
@@ -719,7 +748,9 @@ def serve(args) -> int:
     ports = [args.first_port + i for i in range(args.replicas)]
     check_ports(args.listen, ports)
     name = f"serve-{args.first_port}"
-    secrets = _prepare(host, name, _hosts(args.allowed_hosts))
+    port = re.search(r"(?:^|:)(\d+)$", args.listen.strip())
+    secrets = _prepare(host, name, _hosts(args.allowed_hosts),
+                       port=int(port.group(1)) if port else 80)
     # the file of CHANGEBOARD_OIDC_* this start wrote (never an operator's
     # own secrets.toml): the replicas read it, and it goes when they stop
     written = written_secrets(name)

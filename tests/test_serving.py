@@ -187,6 +187,30 @@ SIGN_IN = {"CHANGEBOARD_OIDC_METADATA_URL":
            "https://cb.example.com/oauth2callback"}
 
 
+def test_a_plain_http_redirect_uri_to_another_port_is_warned_of(tmp_path):
+    """CHANGEBOARD_OIDC_REDIRECT_URI=http://localhost:8500/oauth2callback
+    beside a start on another port started without a word, though every
+    sign-in would come back to a port nothing answers. A plain-http one is
+    checked against the port served (make run's port, make serve's
+    LISTEN); an https one has a TLS proxy in front, whose port may
+    differ."""
+    warned = "sends a signed-in browser back to port 8500, but this start " \
+        "serves port 8501"
+    for uri, said in (("http://localhost:8500/oauth2callback", True),
+                      ("http://localhost:8501/oauth2callback", False),
+                      ("https://localhost/oauth2callback", False)):
+        done = _launch("--port", "8501", env={
+            **SIGN_IN, "CHANGEBOARD_OIDC_REDIRECT_URI": uri}, tmp=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert (warned in done.stderr) is said, (uri, done.stderr)
+    # make serve's LISTEN: its port, 80 when it names none
+    from changeboard import serve
+    section = {"redirect_uri": "http://cb.example.com/oauth2callback"}
+    assert serve.redirect_port_warning(section, 80) is None
+    assert "back to port 80, but this start serves port 8500" in \
+        serve.redirect_port_warning(section, 8500)
+
+
 def test_a_redirect_uri_the_app_would_not_answer_is_refused_at_start(
         tmp_path):
     """An operator's slip in the sign-in settings stops the start with a
