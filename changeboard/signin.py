@@ -387,6 +387,10 @@ def failed_just_now() -> str | None:
             "runs Changeboard (its log says why).")
 
 
+# keys st.user adds of its own beside the ID token's claims: a no-role
+# sign-in's log line lists the claims alone
+STREAMLIT_KEYS = frozenset({"is_logged_in", "provider", "tokens"})
+
 # the sign-ins this process has logged (a page load is a new session):
 # the latest LOGGED_KEPT, oldest dropped first
 LOGGED_KEPT = 4096
@@ -420,7 +424,7 @@ def _log_sign_in(user: auth.User, claims: dict) -> None:
                 "domain rule counts it)" if auth.unverified(claims) else "",
                 claim, "is missing" if groups is None else
                 f"holds {len(groups) if isinstance(groups, list) else 1} "
-                "value(s)", ", ".join(sorted(claims)))
+                "value(s)", ", ".join(sorted(set(claims) - STREAMLIT_KEYS)))
 
 
 def gate(pages: list | None = None) -> auth.User:

@@ -387,6 +387,12 @@ def test_an_unverified_email_claim_gets_no_role(service, browser):
             "unverified (no e-mail or domain rule counts it) or its groups "
             "(the token's groups claim is missing); its claims: ") in \
         service["log"].read_text()
+    # the token's claims alone, not the keys st.user adds of its own
+    [line] = [t for t in service["log"].read_text().splitlines()
+              if f"signed in {ADMIN} with no Changeboard role" in t]
+    claims = line.split("its claims: ")[1].split(", ")
+    assert "email" in claims and "sub" in claims
+    assert not {"is_logged_in", "provider", "tokens"} & set(claims), claims
 
 
 def _sign_in_no_role(browser, service, sub: str):
