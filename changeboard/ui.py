@@ -105,12 +105,16 @@ class Part(NamedTuple):
     rows: pd.DataFrame
     n: int
     whole: Callable[[], pd.DataFrame]
+    # the query read with the sidebar's filters it takes (scoped_part): its
+    # downloads' About sheet names those alone, and the ones it does not
+    query: str | None = None
 
     def map(self, dress: Callable[[pd.DataFrame], pd.DataFrame]) -> Part:
         """The same part with `dress` applied to its rows and, when read,
         to the whole (e.g. the columns a table shows, under their labels)."""
         whole = self.whole
-        return Part(dress(self.rows), self.n, lambda: dress(whole()))
+        return Part(dress(self.rows), self.n, lambda: dress(whole()),
+                    self.query)
 
 
 def part(name: str, rows: int | None = None, **params) -> Part:
@@ -368,9 +372,11 @@ def _said_past_the_data(window: dict[str, date]) -> None:
     last = window["end_date"] - timedelta(days=1)
     if latest is None or latest >= last or latest < window["start_date"]:
         return
-    st.sidebar.caption(f"The data ends on {day(latest)}: the last "
-                       f"{many((last - latest).days, 'day')} of the period "
-                       "hold none.")
+    days = (last - latest).days
+    # 'the last 1 day of the period hold none' read so at one
+    st.sidebar.caption(f"The data ends on {day(latest)}: " + (
+        "the period's last day holds none." if days == 1 else
+        f"the last {many(days, 'day')} of the period hold none."))
 
 
 def _said_completed_later(end: date) -> None:
@@ -580,7 +586,8 @@ def _cached_groups(name, version, path, **params):
 
 def scoped_part(name: str, window: dict, filters: dict, **extra) -> Part:
     """part() with the period and those global filters the query takes."""
-    return part(name, **_scope(name, window, filters), **extra)
+    return part(name, **_scope(name, window, filters), **extra)._replace(
+        query=name)
 
 
 PREFETCH_THREADS = 2  # a page's queries run this many at a time
@@ -1321,9 +1328,9 @@ def table(frame: pd.DataFrame, file_stem: str, *,
     the frame keeps its own names, so codes still read as words, an
     application's name is still put beside its id (under the id's label)
     and the downloads keep the names scripts read."""
-    whole = None
+    whole, query = None, None
     if isinstance(frame, Part):
-        frame, n, whole = frame.rows, frame.n, frame.whole
+        frame, n, whole, query = frame.rows, frame.n, frame.whole, frame.query
     else:
         n = len(frame)
     head = (frame if max_rows is None or len(frame) <= max_rows
@@ -1401,9 +1408,10 @@ def table(frame: pd.DataFrame, file_stem: str, *,
     drawn = st.dataframe(shown, hide_index=True, column_config=columns,
                          **kwargs)
     if download is None:
-        downloads(frame if whole is None else whole, file_stem, rows=n)
+        downloads(frame if whole is None else whole, file_stem, rows=n,
+                  query=query)
     else:
-        downloads(download, file_stem, rows=download_rows)
+        downloads(download, file_stem, rows=download_rows, query=query)
     return drawn
 
 
@@ -1485,19 +1493,27 @@ def deferred(build: Callable[[], object]) -> Callable[[], object]:
     return run
 
 
-def downloads(frame, file_stem: str, *, rows: int | None = None) -> None:
+def downloads(frame, file_stem: str, *, rows: int | None = None,
+              query: str | None = None) -> None:
     """CSV / XLSX / Parquet buttons for a frame shown some other way.
     `frame` may be a function giving it, called only when a button is
     clicked (rows it will hold: `rows`), for a page that shows part of
-    what it offers to download."""
+    what it offers to download. `query`: the query the rows are of, read
+    with the sidebar's filters it takes: the About sheet and the file name
+    go by those (deployments' About sheet listed a Team filter their rows
+    were never cut by, in a file named -filtered)."""
     build = frame if callable(frame) else (lambda: frame)
     n = (rows or 0) if callable(frame) else len(frame)
     scope = st.session_state.get(SCOPE)
     if scope is not None and COVERED in st.session_state:
         window, said = st.session_state[COVERED]
         scope = scope._replace(window=window, dates=said)
+    skipped = []
+    if scope is not None and query is not None:
+        skipped = words.unapplied_filters(db.params(query), scope.filters)
+        scope = scope._replace(filters=_scope(query, {}, scope.filters))
     told = _about(scope, n, file_stem,  # the filters' words, read now
-                  st.session_state.get(SELECTED))
+                  st.session_state.get(SELECTED), skipped)
 
     def xlsx(rows: pd.DataFrame) -> bytes:  # built on the click
         about = None if told is None else [
@@ -1604,10 +1620,12 @@ def _period_suffix(scope: Scope | None) -> str:
 
 
 def _about(scope: Scope | None, rows: int, table: str,
-           selection: str | None = None) -> list[tuple[str, str]] | None:
+           selection: str | None = None, skipped: list[str] | None = None
+           ) -> list[tuple[str, str]] | None:
     """The XLSX's About sheet but its time of making: what its rows are,
     from which page, period, filters, pick (files_of) and data, as the
-    page said them."""
+    page said them; `skipped`: the sidebar's filters its rows are not cut
+    by (their query does not take them), as the page says them."""
     if scope is None:
         return None
     period = scope.dates or "the page's own dates"
@@ -1623,6 +1641,8 @@ def _about(scope: Scope | None, rows: int, table: str,
     return [("Changeboard page", scope.title), ("Table", table),
             ("Period", period),
             ("Filters", chosen),
+            *([("Not filtered by", ", ".join(skipped) + " (the sidebar's, "
+                "which these rows do not carry)")] if skipped else []),
             *([("Selection", selection)] if selection else []),
             ("Data", scope.as_of), ("Rows", f"{rows:,}")]
 

@@ -408,7 +408,7 @@ def page_downloads(sample_db, monkeypatch, view: str, **state) -> dict:
     monkeypatch.setattr(config, "DB_PATH", sample_db)
     held = {}
 
-    def record(frame, file_stem, *, rows=None):
+    def record(frame, file_stem, *, rows=None, query=None):
         # with the application names a click adds beside ids alone
         held[file_stem] = ui.with_names(frame() if callable(frame)
                                         else frame)
@@ -553,6 +553,63 @@ def test_a_pages_files_say_their_period_and_filters(sample_db, monkeypatch):
     assert about["Filters"] == "Team: Payments Platform"
     assert about["Data"].startswith("the live data, last loaded ")
     assert about["Rows"] == f"{book['data'].max_row - 1:,}"
+
+
+def test_records_a_filter_does_not_cut_say_so_in_their_files(sample_db,
+                                                              monkeypatch):
+    """Overview, Team and Application set, Deployments per day's records:
+    the page said 'not filtered by team', but the XLSX's About sheet read
+    'Filters: Application: ...; Team: ...', as if the deployments were cut
+    to one team. The file names the filters its rows were cut by, and says
+    the ones they were not; the change records, which take both, name
+    both."""
+    from pathlib import Path
+
+    import openpyxl
+    from streamlit.delta_generator import DeltaGenerator
+    from streamlit.testing.v1 import AppTest
+
+    from changeboard import config, db
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    offered = []
+    root = Path(__file__).resolve().parents[1]
+
+    def button(self, label, data, file_name, *args, **kwargs):
+        offered.append((label, file_name, data))
+    monkeypatch.setattr(DeltaGenerator, "download_button", button)
+    with db.reading(sample_db) as con:
+        # the application deployed most in the year, and its busiest team
+        team, app_id = con.execute(
+            "select c.assignment_group, c.application_id from changes as c "
+            "where c.assignment_group is not null and c.application_id = ("
+            "select application_id from deployments where finished_at >= "
+            "now() - interval 300 day group by all order by count(*) desc "
+            "limit 1) group by all order by count(*) desc limit 1"
+        ).fetchone()
+
+    def about(drill: str) -> dict:
+        offered.clear()
+        app = AppTest.from_file(str(root / "app.py"), default_timeout=120)
+        app.query_params.update({"period": "last_365", "teams": team,
+                                 "application_ids": app_id, "drill": drill})
+        app.run()
+        assert not app.exception
+        said = [c.value for c in app.caption if c.value.startswith("n = ")]
+        name, data = next(((n, d) for label, n, d in offered
+                           if label == "XLSX"), (None, said))
+        assert name, data
+        return name, {row[0]: row[1] for row in openpyxl.load_workbook(
+            io.BytesIO(data()))["About"].iter_rows(values_only=True)}
+
+    name, deployments = about("Deployments per day")
+    assert deployments["Filters"].startswith("Application: ")
+    assert "Team" not in deployments["Filters"]
+    assert deployments["Not filtered by"] == (
+        "team (the sidebar's, which these rows do not carry)")
+    assert name.endswith("-filtered.xlsx")  # cut by the application
+    _, changes = about("Change success rate")
+    assert f"Team: {team}" in changes["Filters"]
+    assert "Not filtered by" not in changes
 
 
 QUERY_NAMES = "as `changeboard query` names them"

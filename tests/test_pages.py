@@ -857,7 +857,7 @@ def test_the_conflicts_ahead_records_hold_the_pairs_not_their_environments_n(
     from changeboard import ui
     held = {}
 
-    def record(frame, file_stem, *, rows=None):
+    def record(frame, file_stem, *, rows=None, query=None):
         held[file_stem] = frame() if callable(frame) else frame
 
     monkeypatch.setattr(ui, "downloads", record)
@@ -1358,6 +1358,15 @@ def test_a_custom_period_past_the_datas_end_says_how_much_holds_none(app):
     assert not fresh.exception
     assert f"The data ends on {ui.day(latest)}: the last 73 days of the " \
         "period hold none." in [c.value for c in fresh.sidebar.caption]
+    # one day: 'the last 1 day of the period hold none' (a walkthrough)
+    one = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    one.query_params.update({"period": "custom",
+                             "from": str(latest - timedelta(days=16)),
+                             "to": str(latest + timedelta(days=1))})
+    one.run()
+    assert not one.exception
+    assert f"The data ends on {ui.day(latest)}: the period's last day " \
+        "holds none." in [c.value for c in one.sidebar.caption]
 
 
 def test_all_data_says_no_delta_rather_than_the_days_before(app):
