@@ -482,6 +482,37 @@ def test_an_on_time_chart_of_many_applications_draws_the_largest(
            "most releases gone live; the table lists all." in captions(app)
 
 
+def test_an_application_with_releases_overdue_alone_is_said_not_drawn_empty(
+        sample_db, tmp_path, monkeypatch):
+    """'Content Management (APP-011)' drew an empty row at the bottom of
+    the per-application chart, unexplained: it had a release overdue and
+    none gone live. The chart draws the applications with releases gone
+    live; the caption says the others are in the table, which lists
+    them."""
+    import json
+    app = _releases_page(
+        sample_db, tmp_path, monkeypatch,
+        "insert into applications (application_id, name) values "
+        "('APP-ZZ', 'Zeta Overdue')",
+        "insert into releases (release_id, name, application_id, status, "
+        "planned_release_at, ingested_batch_id) values ('REL-ZZ', 'Zeta 1', "
+        "'APP-ZZ', 'planned', now() - interval 20 day, (select max(batch_id) "
+        "+ 1 from ingest_batches))")
+    table = next(d.value for d in app.dataframe
+                 if "On-time rate" in d.value.columns
+                 and "Application" in d.value.columns)
+    assert "Zeta Overdue (APP-ZZ)" in set(table["Application"])
+    chart = next(c for c in app.get("plotly_chart")
+                 if "on-time-chart" in (c.proto.id or "")
+                 or "on-time-chart" in (getattr(c, "key", "") or ""))
+    drawn = set().union(*(set(trace["y"]) for trace in json.loads(
+        chart.proto.spec)["data"]))
+    assert "Zeta Overdue (APP-ZZ)" not in drawn and drawn
+    assert "1 application with releases overdue but none gone live in the " \
+        "period has no bar; the table lists it (Overdue, not live)." \
+        in captions(app)
+
+
 def test_the_timeline_names_its_phases_in_words(sample_db, tmp_path,
                                                 monkeypatch):
     """The timeline's legend and hover named the phases as the data has them

@@ -391,9 +391,13 @@ else:  # none gone live but some overdue: that is the news
             key="slip-chart")
         st.caption("Slip distribution: local go-live day − planned day, "
                    "one bar per day.")
+    # an application with releases overdue but none gone live has no bar
+    # (it drew an empty row, unexplained): the table lists it
+    live = by_app[by_app["n"] > 0]
+    overdue_only = len(by_app) - len(live)
     st.plotly_chart(
         charts.horizontal_stacked_bars(
-            ui.most(by_app, "n"), y="application_name",
+            ui.most(live, "n"), y="application_name",
             columns={"n_on_time": "On time", "n_late": "Late"},
             x_title="releases gone live", y_title="",
             hover={"on_time_rate": "on-time rate"}, colours=ON_TIME),
@@ -401,7 +405,12 @@ else:  # none gone live but some overdue: that is the news
         on_select=partial(ui.pick_point, "on-time-chart", "release_app",
                           "y"))
     st.caption("Per application, least on time first."
-               + ui.drawn_of(by_app, "application", "releases gone live")
+               + ui.drawn_of(live, "application", "releases gone live")
+               + (f" {ui.many(overdue_only, 'application')} with releases "
+                  "overdue but none gone live in the period "
+                  f"{'has' if overdue_only == 1 else 'have'} no bar; the "
+                  f"table lists {'it' if overdue_only == 1 else 'them'} "
+                  "(Overdue, not live)." if overdue_only else "")
                + " Select a bar or a row to see its releases.")
     table = shown(by_app, ["application_name", "on_time_rate", "n",
                            "n_on_time", "n_late", "median_slip_days",
