@@ -927,8 +927,13 @@ def test_the_table_keeps_its_releases_named_and_in_view(page, monkeypatch):
     page.run()
     assert not page.exception
     columns = json.loads(page.dataframe[0].proto.columns)
+    # and its go-live, beside them: after the reasons it was cut at the
+    # table's edge ('Tue 08 Dec 20...', a manager's walkthrough)
     assert {k for k, c in columns.items() if c.get("pinned")} == {
-        "readiness", "release_id"}
+        "readiness", "release_id", "go_live"}
+    order = list(page.dataframe[0].value.columns)
+    assert order.index("go_live") == order.index("release_id") + 1 \
+        < order.index("reasons")
     assert columns["release_id"]["label"] == "Release id"
     shown = releases_shown(page)
     drawn = next(kw for name, kw in given.items()

@@ -27,7 +27,9 @@ SHOWN = {"All": None, "Blocked": "blocked", "At risk": "at_risk",
 WHOLE_ROWS = 30
 # the reasons beside the release's name: the page's answer to "why", in
 # view at 1280 px wide (after the go-live they started off the right edge)
-TABLE_COLUMNS = ["readiness", "release_id", "name", "reasons", "go_live",
+# the go-live beside the id, pinned with it: after the reasons it was cut
+# at the table's edge ('Tue 08 Dec 20…'), though the rows are in its order
+TABLE_COLUMNS = ["readiness", "release_id", "go_live", "name", "reasons",
                  "days_to_go_live", "application_name", "changes",
                  "n_phases_remaining", "n_phases_uncovered",
                  "n_bookings_pending", "n_bookings_rejected", "slip_days",
@@ -57,7 +59,7 @@ COLUMN_CONFIG = {
     "name": st.column_config.Column("Release name"),
     "application_name": st.column_config.Column("Application"),
     "go_live": st.column_config.Column(
-        f"Planned go-live ({config.REPORTING_TZ})"),
+        f"Planned go-live ({config.REPORTING_TZ})", pinned=True),
     "days_to_go_live": st.column_config.NumberColumn(
         "Days to go-live", format="%.1f"),
     "reasons": st.column_config.TextColumn("Reasons", width=ui.REASONS_WIDTH),
