@@ -879,8 +879,10 @@ def test_an_application_without_a_name_is_labelled_once_in_the_breakdown(
         sample_db, tmp_path, monkeypatch):
     """BPIC 2014's applications (WBS000102, ...) have no applications row:
     the breakdown by application labelled each 'WBS000102 · WBS000102',
-    its id twice, where a named one reads 'APP-001 · Card Authorisation'.
-    Picking the row still lists its changes."""
+    its id twice, where a named one reads 'Card Authorisation (APP-001)',
+    as the Releases page and the CAB pack name it (it read 'APP-001 ·
+    Card Authorisation' here alone). Picking the row still lists its
+    changes."""
     app, _ = page_on_rewritten_changes(
         sample_db, tmp_path, monkeypatch, "application_id = 'WBS000102'",
         "where application_id = (select min(application_id) from changes)",
@@ -890,8 +892,9 @@ def test_an_application_without_a_name_is_labelled_once_in_the_breakdown(
                  if "Application" in d.value.columns)
     labels = list(table["Application"])
     assert "WBS000102" in labels
-    assert not [v for v in labels if v.startswith("WBS000102 ·")]
-    assert [v for v in labels if v.startswith("APP-") and " · " in v]
+    assert not [v for v in labels if v.startswith("WBS000102 ")]
+    assert [v for v in labels if re.fullmatch(r".+ \(APP-\d+\)", v)]
+    assert not [v for v in labels if " · " in v]
     app.selectbox(key="changes_application").select("WBS000102").run()
     assert not app.exception
     assert any(c.value.endswith("changes behind WBS000102; the Counted as "

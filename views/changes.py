@@ -246,15 +246,19 @@ if by.empty:
     st.info(f"No changes ended in this period — {ui.widen(window, filters)}.")
 else:
     by = by.assign(dimension_value=[ui.label_of(v) for v in by["dimension_value"]])
+    values = list(by["dimension_value"])  # what a label picked stands for
     if dimension == "application":
         options = ui.query("filter_options")
         names = dict(zip(options["option_value"], options["option_label"],
                          strict=True))
-        # an application without a name is labelled by its id: shown once
+        # 'Payments Gateway (APP-001)', as the Releases page and the CAB
+        # pack name it (this breakdown alone read 'APP-001 · Payments
+        # Gateway'); one without a name by its id, shown once
         by = by.assign(dimension_value=[
-            f"{v} · {names[v]}" if names.get(v, v) != v else v
+            f"{names[v]} ({v})" if names.get(v, v) != v else v
             for v in by["dimension_value"]])
     labels = list(by["dimension_value"])
+    value_of = dict(zip(labels, values, strict=True))
     # a type or risk in words, as the records below say it ('Emergency',
     # 'Very high'); the label picked is still its code
     worded = dict(zip(labels, (ui.word(v) if column in ("change_type", "risk")
@@ -304,7 +308,7 @@ else:
     pick = ui.drill(f"Changes of one {name.lower()}", labels, drill_key,
                     format_func=lambda v: worded.get(v, v))
     if pick:
-        value = pick.split(" · ")[0] if dimension == "application" else pick
+        value = value_of.get(pick, pick)
         said = worded.get(pick, pick)
         with ui.files_of(f"Changes of one {name.lower()}: {said}"):
             records_table(behind(window, column, value),
