@@ -451,12 +451,25 @@ def test_release_lists_read_statuses_and_types_as_words(sample_db, tmp_path,
                 (column, values)
 
 
+
+def _on_time_by_application(app) -> tuple[pd.DataFrame, set[str]]:
+    """The per-application on-time table, and the applications its chart
+    draws a bar for."""
+    import json
+    table = next(d.value for d in app.dataframe
+                 if "On-time rate" in d.value.columns
+                 and "Application" in d.value.columns)
+    chart = next(c for c in app.get("plotly_chart")
+                 if "on-time-chart" in (c.proto.id or "")
+                 or "on-time-chart" in (getattr(c, "key", "") or ""))
+    bars = json.loads(chart.proto.spec)["data"]
+    return table, set().union(*(set(trace["y"]) for trace in bars))
+
 def test_an_on_time_chart_of_many_applications_draws_the_largest(
         sample_db, tmp_path, monkeypatch):
     """At a million changes the per-application on-time chart drew all 330
     applications, some 8,000 px tall: it draws the 30 with the most
     releases gone live, says so, and the table still lists every one."""
-    import json
     app = _releases_page(   # 45 applications, each gone live lately
         sample_db, tmp_path, monkeypatch,
         "insert into applications (application_id, name) select 'APP-M' || "
@@ -468,15 +481,8 @@ def test_an_on_time_chart_of_many_applications_draws_the_largest(
         "from (select release_id, row_number() over (order by release_id) "
         "as k from releases where actual_release_at is not null) as r "
         "where releases.release_id = r.release_id")
-    table = next(d.value for d in app.dataframe
-                 if "On-time rate" in d.value.columns
-                 and "Application" in d.value.columns)
+    table, drawn = _on_time_by_application(app)
     assert len(table) > 30
-    chart = next(c for c in app.get("plotly_chart")
-                 if "on-time-chart" in (c.proto.id or "")
-                 or "on-time-chart" in (getattr(c, "key", "") or ""))
-    bars = json.loads(chart.proto.spec)["data"]
-    drawn = set().union(*(set(trace["y"]) for trace in bars))
     assert drawn == set(table.nlargest(30, "Released (n)")["Application"])
     assert f"The chart draws the 30 of {len(table):,} applications with the " \
            "most releases gone live; the table lists all." in captions(app)
@@ -489,7 +495,6 @@ def test_an_application_with_releases_overdue_alone_is_said_not_drawn_empty(
     none gone live. The chart draws the applications with releases gone
     live; the caption says the others are in the table, which lists
     them."""
-    import json
     app = _releases_page(
         sample_db, tmp_path, monkeypatch,
         "insert into applications (application_id, name) values "
@@ -498,15 +503,8 @@ def test_an_application_with_releases_overdue_alone_is_said_not_drawn_empty(
         "planned_release_at, ingested_batch_id) values ('REL-ZZ', 'Zeta 1', "
         "'APP-ZZ', 'planned', now() - interval 20 day, (select max(batch_id) "
         "+ 1 from ingest_batches))")
-    table = next(d.value for d in app.dataframe
-                 if "On-time rate" in d.value.columns
-                 and "Application" in d.value.columns)
+    table, drawn = _on_time_by_application(app)
     assert "Zeta Overdue (APP-ZZ)" in set(table["Application"])
-    chart = next(c for c in app.get("plotly_chart")
-                 if "on-time-chart" in (c.proto.id or "")
-                 or "on-time-chart" in (getattr(c, "key", "") or ""))
-    drawn = set().union(*(set(trace["y"]) for trace in json.loads(
-        chart.proto.spec)["data"]))
     assert "Zeta Overdue (APP-ZZ)" not in drawn and drawn
     assert "1 application with releases overdue but none gone live in the " \
         "period has no bar; the table lists it (Overdue, not live)." \

@@ -1350,23 +1350,21 @@ def test_a_custom_period_past_the_datas_end_says_how_much_holds_none(app):
     app.run()
     latest = ui.latest_record_day("latest_reported_at") or \
         ui.latest_record_day()
-    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    fresh.query_params.update({"period": "custom",
-                               "from": str(latest - timedelta(days=16)),
-                               "to": str(latest + timedelta(days=73))})
-    fresh.run()
-    assert not fresh.exception
+
+    def sidebar_past(days: int) -> list[str]:
+        """The sidebar of a custom period ending `days` past the data."""
+        fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        fresh.query_params.update({"period": "custom",
+                                   "from": str(latest - timedelta(days=16)),
+                                   "to": str(latest + timedelta(days=days))})
+        fresh.run()
+        assert not fresh.exception
+        return [c.value for c in fresh.sidebar.caption]
     assert f"The data ends on {ui.day(latest)}: the last 73 days of the " \
-        "period hold none." in [c.value for c in fresh.sidebar.caption]
+        "period hold none." in sidebar_past(73)
     # one day: 'the last 1 day of the period hold none' (a walkthrough)
-    one = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    one.query_params.update({"period": "custom",
-                             "from": str(latest - timedelta(days=16)),
-                             "to": str(latest + timedelta(days=1))})
-    one.run()
-    assert not one.exception
     assert f"The data ends on {ui.day(latest)}: the period's last day " \
-        "holds none." in [c.value for c in one.sidebar.caption]
+        "holds none." in sidebar_past(1)
 
 
 def test_all_data_says_no_delta_rather_than_the_days_before(app):
