@@ -712,6 +712,13 @@ def warn_unnamed(listen: str, server_name: str) -> None:
               flush=True)
 
 
+def listen_port(listen: str) -> int:
+    """The port of nginx's listen (address:port, [IPv6]:port, a port
+    alone); 80, nginx's own, when it names none."""
+    port = listen.strip().rpartition(":")[2]
+    return int(port) if port.isdigit() else 80
+
+
 def listen_host(listen: str) -> str:
     """The address of nginx's listen (address:port, [IPv6]:port, a port
     alone: 0.0.0.0); Refused for what nginx would not take, such as an IPv6
@@ -748,9 +755,8 @@ def serve(args) -> int:
     ports = [args.first_port + i for i in range(args.replicas)]
     check_ports(args.listen, ports)
     name = f"serve-{args.first_port}"
-    port = re.search(r"(?:^|:)(\d+)$", args.listen.strip())
     secrets = _prepare(host, name, _hosts(args.allowed_hosts),
-                       port=int(port.group(1)) if port else 80)
+                       port=listen_port(args.listen))
     # the file of CHANGEBOARD_OIDC_* this start wrote (never an operator's
     # own secrets.toml): the replicas read it, and it goes when they stop
     written = written_secrets(name)

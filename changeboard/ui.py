@@ -36,6 +36,7 @@ from changeboard.words import word as word  # backed_out -> Backed out
 from reports.text import day as day  # 03 Dec 2026
 from reports.text import instant as instant  # 03 Dec 2026 12:08 UTC
 from reports.text import instants as instants  # spans of instants
+from reports.text import local_day
 from reports.text import many as many  # 1 application, 2 applications
 from reports.text import pct as pct  # the reports' percentages
 from reports.text import the as the  # the release, all 2 phases
@@ -896,12 +897,7 @@ def latest_record_day(of: str = "latest_record_at") -> date | None:
     for data_status's other instants."""
     if db.version(config.DB_PATH) is None:
         return None
-    latest = data_status()[of]
-    if pd.isna(latest):
-        return None
-    stamp = pd.Timestamp(latest)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
-    return stamp.tz_convert(config.REPORTING_TZ).date()
+    return local_day(data_status()[of], config.REPORTING_TZ)
 
 
 def as_of_caption(status: pd.Series) -> None:

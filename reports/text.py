@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import pandas as pd
 
@@ -263,6 +263,17 @@ def instants(starts, ends, tz: str = "UTC") -> list[str]:
                         last.dt.strftime("%H:%M"))
     shown = since + " – " + until + f" {zone_name(tz)}"
     return shown.where(first.notna() & last.notna(), "").tolist()
+
+
+def local_day(value, tz) -> date | None:
+    """The day an instant falls on in the zone `tz` (a name or ZoneInfo);
+    a time without a zone is read as UTC, as the database stores it; None
+    for a missing one."""
+    if value is None or pd.isna(value):
+        return None
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+    return stamp.tz_convert(tz).date()
 
 
 def pct(value, digits: int = 1) -> str:

@@ -25,6 +25,7 @@ from reports.cab.meetings import (
     previous_meeting,
     reporting_zone,
 )
+from reports.text import local_day
 
 SIMILAR_LOOKBACK_DAYS = 365  # history of similar changes (cohorts)
 MAX_WINDOW_DAYS = 366  # the review window: at most a year after the meeting
@@ -238,20 +239,13 @@ def data_ends(read, since: datetime) -> date | None:
     `read(name)`: a query's rows (db.run on the pack's connection, or a
     page's cached query)."""
     zone = reporting_zone()
-
-    def day(value) -> date | None:
-        if pd.isna(value):
-            return None
-        stamp = pd.Timestamp(value)
-        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
-        return stamp.tz_convert(zone).date()
-
-    latest = day(read("data_status").iloc[0]["latest_operations_at"])
+    latest = local_day(read("data_status").iloc[0]["latest_operations_at"],
+                       zone)
     if latest is None or latest >= since.date():
         return None
     # asked only now: the incidents they caused, and their plans
-    caused = day(read("latest_change_incident").iloc[0][
-        "latest_change_incident_at"])
+    caused = local_day(read("latest_change_incident").iloc[0][
+        "latest_change_incident_at"], zone)
     if caused is not None and caused >= since.date():
         return None
     planned = read("latest_planned_start").iloc[0]["latest_planned_start_at"]
