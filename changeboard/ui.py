@@ -960,22 +960,35 @@ def per_period(value) -> str:
 
 
 def delta_points(now, before) -> str | None:
-    """Change of a rate in percentage points; None (no arrow, no colour)
-    when either is n/a or the change rounds to zero."""
+    """Change of a rate in percentage points; None when either is n/a
+    (not compared), and '0.0 pp', with no sign, when the change rounds to
+    zero (drawn grey with no arrow: delta_style), as the CAB pack says it."""
     if now is None or before is None or pd.isna(now) or pd.isna(before):
         return None
     shown = round(100 * (now - before), 1)
-    return None if shown == 0 else f"{shown:+.1f} pp"
+    return "0.0 pp" if shown == 0 else f"{shown:+.1f} pp"
 
 
 def delta_number(now, before, digits: int = 1,
                  unit: str = "") -> str | None:
     """Change of a number, with its `unit` (' days'); None when either is
-    n/a or it rounds to zero."""
+    n/a, and '0.0', with no sign, when it rounds to zero."""
     if now is None or before is None or pd.isna(now) or pd.isna(before):
         return None
     shown = round(now - before, digits)
-    return None if shown == 0 else f"{shown:+,.{digits}f}{unit}"
+    return f"{0:.{digits}f}{unit}" if shown == 0 \
+        else f"{shown:+,.{digits}f}{unit}"
+
+
+def delta_style(delta: str | None, color: str = "normal") -> dict:
+    """st.metric's delta_color and delta_arrow for a delta: one with no
+    sign (it rounds to zero) grey and without an arrow, where st.metric
+    reads any delta not starting with '-' as a rise, a green up arrow, so
+    a card compared with a period that did not move reads apart from one
+    compared with nothing (no delta)."""
+    if delta and delta[0] not in "+-":
+        return {"delta_color": "off", "delta_arrow": "off"}
+    return {"delta_color": color}
 
 
 def duration(hours, digits: int = 1) -> str:

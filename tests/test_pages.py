@@ -724,13 +724,51 @@ def test_durations_and_deltas_read_as_people_read_them():
     assert ui.duration(314.8) == "13.1 days"
     assert ui.duration(47.5) == "47.5 h"
     assert ui.duration(None) == "n/a"
-    assert ui.delta_points(0.1234, 0.1234) is None  # no arrow on no change
-    assert ui.delta_points(0.12341, 0.12339) is None  # rounds to 0.0 pp
+    # no change reads flat (grey, no arrow), apart from not compared (None)
+    assert ui.delta_points(0.1234, 0.1234) == "0.0 pp"
+    assert ui.delta_points(0.12339, 0.12341) == "0.0 pp"  # not -0.0
+    assert ui.delta_points(0.12, None) is None
     assert ui.delta_points(0.5, 0.4) == "+10.0 pp"
-    assert ui.delta_number(0.0, 0.0) is None
+    assert ui.delta_number(0.0, 0.0) == "0.0"
+    assert ui.delta_number(7.49, 7.5, unit=" days") == "0.0 days"
+    assert ui.delta_style("0.0 pp", "inverse") == {"delta_color": "off",
+                                                     "delta_arrow": "off"}
+    assert ui.delta_style("-1.0 pp", "inverse") == {"delta_color": "inverse"}
     # the median release interval's '+72.7' said no unit
     assert ui.delta_number(80.2, 7.5, unit=" days") == "+72.7 days"
     assert ui.number(None, suffix=" days") == "n/a"
+
+
+def test_a_rate_that_did_not_move_reads_flat_not_as_not_compared(
+        sample_db, tmp_path, monkeypatch):
+    """A card whose rate is the period before's to the decimal drew no
+    delta, as a card compared with nothing does (All data): a manager could
+    not tell 'no change' from 'not compared'. It reads '0.0 pp' as the CAB pack does, grey and
+    with no arrow (st.metric draws a green up arrow on any delta not
+    starting with '-')."""
+    def one_success_one_failure_a_month(con):
+        batch = "(select coalesce(max(batch_id), 0) + 1 from ingest_batches)"
+        con.execute(
+            "insert into changes (change_id, change_type, state, created_at,"
+            " actual_end_at, closed_at, close_code, source, "
+            "ingested_batch_id) select 'FLAT-' || i, 'normal', 'closed', "
+            "t - interval 2 day, t, t, code, 'csv', " + batch + " from "
+            "(values (1, timestamptz '2001-01-10 10:00:00+00', 'successful'),"
+            " (2, timestamptz '2001-01-11 10:00:00+00', 'unsuccessful'),"
+            " (3, timestamptz '2001-02-10 10:00:00+00', 'successful'),"
+            " (4, timestamptz '2001-02-11 10:00:00+00', 'unsuccessful'))"
+            " as v(i, t, code)")
+    app, _ = app_on_a_copy(sample_db, tmp_path, monkeypatch,
+                           one_success_one_failure_a_month)
+    app.query_params.update({"period": "custom", "from": "2001-02-01",
+                             "to": "2001-02-28"})
+    app.run()
+    assert not app.exception
+    card = next(m for m in app.metric if m.label == "Change success rate")
+    assert card.value == "50.0%"
+    assert card.delta == "0.0 pp (before: n = 2)"
+    assert card.proto.direction == card.proto.NONE
+    assert card.proto.color == card.proto.GRAY
 
 
 @pytest.mark.parametrize(("rate", "shown"), [

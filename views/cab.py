@@ -625,11 +625,11 @@ def _since_tab() -> None:
     st.subheader("What happened since the last CAB")
     columns = st.columns(len(kpis))
     for column, (_, kpi) in zip(columns, kpis.iterrows(), strict=True):
+        delta = ui.delta_points(kpi["since_rate"], kpi["before_rate"])
         column.metric(
-            kpi["KPI"], ui.pct(kpi["since_rate"]),
-            ui.delta_points(kpi["since_rate"], kpi["before_rate"]),
-            delta_color="normal" if kpi["KPI"] == "Change success rate"
-            else "inverse", border=True)
+            kpi["KPI"], ui.pct(kpi["since_rate"]), delta, border=True,
+            **ui.delta_style(delta, "normal" if kpi["KPI"] ==
+                             "Change success rate" else "inverse"))
         unknown = cab.kpi_since_unknown(kpi)
         if unknown:
             # n = 0 only because the source leaves its changes unrated

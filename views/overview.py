@@ -295,9 +295,9 @@ for card, column in zip(CARDS, [*st.columns(4), *st.columns(4)], strict=True):
         name, values = card.trend
         chart = charts.sparkline(by_period(name), values)
     with column:
-        st.metric(card.label, card.value(now), delta,
-                  delta_color=card.delta_color, border=True,
-                  chart_data=chart, help=card.help)
+        st.metric(card.label, card.value(now), delta, border=True,
+                  chart_data=chart, help=card.help,
+                  **ui.delta_style(delta, card.delta_color))
         st.caption(card.caption(now) + ui.unapplied(card.query, filters)
                    + (ui.typed_by_filter(filters) if card.query ==
                       "emergency_change_ratio" else ""))
