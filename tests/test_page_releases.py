@@ -1090,3 +1090,44 @@ def test_a_release_gone_live_lists_the_changes_it_carries(sample_db,
     n = len(carried[release])
     assert any(c.value.startswith(f"{n:,} change") and release in c.value
                for c in app.caption)
+
+
+def test_the_cadence_cards_give_the_command_of_their_own_numbers(
+        sample_db, monkeypatch, capsys):
+    """The cadence's "How is this computed?" gave `query release_cadence`,
+    one row per application: neither the cards' median gap (all
+    applications' gaps pooled) nor their releases per month is in it (an
+    analyst's walkthrough: 178.0 days on the page, 145.0 and 210.0 from the
+    command). It gives release_cadence_summary, whose row is the cards'; the
+    table by application has a box of its own."""
+    import shlex
+
+    from changeboard.cli import main as cli_main
+    from tests.clicks import open_definitions
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    app = open_definitions(open_page("releases", "2025-01-01", "2026-06-30"))
+    cards = {m.label: m.value for m in app.metric}
+
+    def command(query: str) -> list[str]:
+        box = next(e for e in app.expander
+                   if f"-definition:{query}:" in e.proto.id)
+        line = next(c.value for c in box.code if c.language == "bash")
+        return shlex.split(line)[3:]  # after 'python -m changeboard'
+
+    words = command("release_cadence_summary")
+    assert words[:2] == ["query", "release_cadence_summary"]
+    capsys.readouterr()
+    assert cli_main([*words, "--format", "json"]) == 0
+    row = one_row(json.loads(capsys.readouterr().out))
+    assert cards["Median gap between releases"] == \
+        f"{row['median_gap_days']:,.1f} days"
+    assert cards["Releases gone live"] == f"{row['n_releases']:,}"
+    from changeboard import ui
+    assert cards["Releases per month"] == ui.per_period(
+        row["releases_per_month"])
+    assert command("release_cadence")[:2] == ["query", "release_cadence"]
+
+
+def one_row(rows: list[dict]) -> dict:
+    assert len(rows) == 1, rows
+    return rows[0]

@@ -298,7 +298,12 @@ else:
     st.caption("Per application: releases gone live in the period and "
                "the median days between consecutive releases (a gap "
                "counts in the period of its later release).")
-ui.definition("release_cadence", params={**window, **filters})
+# the cards are release_cadence_summary's (all applications' gaps pooled),
+# the table release_cadence's: one box named only the table's query, whose
+# rows hold neither the cards' median nor their releases per month
+ui.definition("release_cadence_summary", params={**window, **filters})
+ui.definition("release_cadence", "How is the table by application computed?",
+              params={**window, **filters})
 
 # --- on time ------------------------------------------------------------------
 st.subheader("On-time releases")
