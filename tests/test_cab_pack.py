@@ -3090,3 +3090,45 @@ def test_the_releases_tab_puts_what_the_cab_acts_on_first(sample_db,
     assert widths["Release"]["width"] == named
     first = [widths[c]["width"] for c in table.columns[:4]]
     assert sum(first) <= 980, first  # a 1440-pixel window's main column
+
+
+def test_a_since_lists_files_say_its_days_and_keep_its_times_as_cells(
+        cab_db, monkeypatch):
+    """An analyst's walkthrough (BPIC 2014, meeting of 04 Feb 2014): the
+    emergency list's XLSX, from the "since last CAB" tab, said 'Period: the
+    meeting of ...: review window Tue 04 Feb 2014 10:00 to Tue 11 Feb', the
+    week ahead, of changes started the week before; and held its instants
+    as text with no zone ('Tue 28 Jan 2014 05:30'). Each list's files are
+    named with the days since the last CAB and say them, and hold the
+    instants as cells under a title with the zone, as the pack's XLSX."""
+    from streamlit.delta_generator import DeltaGenerator
+    offered = {}
+
+    def button(self, label, data, file_name, *args, **kwargs):
+        offered[file_name] = data
+    monkeypatch.setattr(DeltaGenerator, "download_button", button)
+    app = _cab_page(cab_db, monkeypatch, tab="since")
+    pack = cab.build_pack(cab_db, date(2026, 1, 20))
+    first, last = pack.since_start_date, pack.since_end_date - timedelta(
+        days=1)
+    days = f"-{first.isoformat()}-to-{last.isoformat()}"
+    lists = {reason: name for reason in cab.REASONS for name in offered
+             if name == f"cab-pack-2026-01-20-{reason}{days}.xlsx"}
+    shown = [h.value for h in app.subheader
+             if h.value.endswith(")") and not h.value.endswith("(0)")
+             and h.value.split(" (")[0] in cab.REASONS.values()]
+    assert lists and len(lists) == len(shown), (list(offered), shown)
+    for name in lists.values():
+        book = openpyxl.load_workbook(io.BytesIO(offered[name]()))
+        about = dict(book["About"].iter_rows(values_only=True))
+        assert about["Period"].startswith(
+            "the meeting of Tue 20 Jan 2026 10:00 (UTC): since the last CAB, "
+            f"{first:%d %b %Y} to {pack.since_end_date:%d %b %Y}, end "
+            "exclusive (times in UTC)"), about["Period"]
+        assert "review window" not in about["Period"]
+        sheet = book.worksheets[0]
+        header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+        started = header.index("Started (UTC)")
+        cells = [row[started].value for row in sheet.iter_rows(min_row=2)]
+        assert cells and all(isinstance(c, datetime) for c in cells
+                             if c is not None), cells

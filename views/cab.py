@@ -643,6 +643,10 @@ def _since_tab() -> None:
                        f"{cab.kpi_before(kpi)}"
                        + (f" · {left_out}" if left_out else "")
                        + (f" · {small}" if small else ""))
+    since = {"start_date": pack.since_start_date,
+             "end_date": pack.since_end_date}
+    since_said = meta["Since last CAB"].split(";")[0] + \
+        f" (times in {pack.reporting_tz})"
     for reason, title in cab.REASONS.items():
         frame = _kept(pack, cab.since_last, reason)  # shared: not changed
         # an empty list where the data cannot say (no close codes, no
@@ -654,7 +658,14 @@ def _since_tab() -> None:
         elif frame.empty:
             st.caption(cab.since_none(pack, "None since the last meeting."))
         else:
-            ui.table(frame, f"{stem}-{reason}")
+            # its files cover the days since the last CAB, not the review
+            # window ahead (their About sheet said the review window), and
+            # hold its instants as a spreadsheet's cells with their zone,
+            # as the pack's XLSX does (they held the page's text)
+            with ui.files_cover(since, f"the meeting of {meta['Meeting']}: "
+                                f"since the last CAB, {since_said}"):
+                ui.table(frame, f"{stem}-{reason}",
+                         download=cab.since_last(pack, reason, sheet=True))
     ui.definition("cab_since_last", "How is this list computed?",
                   params=cab.queries_of(pack)["cab_since_last"])
 
