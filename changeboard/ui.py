@@ -1521,7 +1521,9 @@ def downloads(frame, file_stem: str, *, rows: int | None = None,
     if scope is not None and query is not None:
         skipped = words.unapplied_filters(db.params(query), scope.filters)
         scope = scope._replace(filters=_scope(query, {}, scope.filters))
-    told = _about(scope, n, file_stem,  # the filters' words, read now
+    # the filters' words, read now; the table as its file is named (a
+    # card's records read 'emergency_change_records-emergency ratio')
+    told = _about(scope, n, file_name(file_stem),
                   st.session_state.get(SELECTED), skipped)
 
     def xlsx(rows: pd.DataFrame) -> bytes:  # built on the click

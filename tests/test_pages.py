@@ -1190,10 +1190,24 @@ def test_a_download_is_named_without_spaces(app, monkeypatch):
     """The records behind a card downloaded as
     'emergency_change_records-emergency ratio.csv': a file name with a
     space, which a shell reading it splits. Every download's name is made
-    of letters, digits, '_', '.' and '-'; ids keep their case."""
+    of letters, digits, '_', '.' and '-'; ids keep their case. The XLSX's
+    About sheet names its table as the file does (it read the stem with
+    the space)."""
+    import io
+
+    import openpyxl
+    from streamlit.delta_generator import DeltaGenerator
+
     from changeboard import ui
     from tests.clicks import download_names
     named = download_names(monkeypatch)
+    offered = {}
+    recorded = DeltaGenerator.download_button
+
+    def button(self, label, data, file_name=None, *args, **kwargs):
+        offered[file_name] = data
+        return recorded(self, label, data, file_name, *args, **kwargs)
+    monkeypatch.setattr(DeltaGenerator, "download_button", button)
     app.query_params["period"] = "last_365"
     app.run()
     app.pills(key="drill").set_value("Emergency ratio").run()
@@ -1202,6 +1216,10 @@ def test_a_download_is_named_without_spaces(app, monkeypatch):
     days = (f"{window['start_date']}-to-"
             f"{window['end_date'] - timedelta(days=1)}")  # the period's
     assert f"emergency_change_records-emergency-ratio-{days}.csv" in named
+    about = dict(openpyxl.load_workbook(io.BytesIO(offered[
+        f"emergency_change_records-emergency-ratio-{days}.xlsx"]()))[
+        "About"].iter_rows(values_only=True))
+    assert about["Table"] == "emergency_change_records-emergency-ratio"
     assert named and all(re.fullmatch(r"[\w.-]+", n) for n in named), named
     assert ui.file_name("release-REL-1 phases") == "release-REL-1-phases"
 
