@@ -681,6 +681,11 @@ def release_gantt(frame: pd.DataFrame, *, release: str, phase: str,
     rows = list(dict.fromkeys(frame[release]))
     releases = _array(frame[release])
     data = []
+    # each phase named once in the legend, by its solid (actual) bar, or by
+    # its plan where none has started: a page of releases ahead drew
+    # Pre-production's and Production's plans with no legend naming them
+    started = set(frame.loc[frame[actual[0]].notna()
+                            & frame[actual[1]].notna(), phase])
     for kind, (start, end), width, opacity in (
             ("planned", planned, 0.8, 0.3), ("actual", actual, 0.4, 1.0)):
         # each column converted once, then cut by phase
@@ -702,7 +707,7 @@ def release_gantt(frame: pd.DataFrame, *, release: str, phase: str,
                 "marker": {"color": colour[name],
                            "line": {"width": 1, "color": colour[name]}},
                 "name": called[name], "legendgroup": name,
-                "showlegend": kind == "actual",
+                "showlegend": (kind == "actual") == (name in started),
                 "customdata": _array(spans[part]),
                 "hovertemplate": f"%{{y}}<br>{called[name]} {kind}: "
                 "%{customdata}<extra></extra>"})

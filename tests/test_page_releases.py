@@ -550,14 +550,20 @@ def test_the_timeline_names_its_phases_in_words(sample_db, tmp_path,
     pick.set_value(len(pick.options) - 1).run()
     chart = next(c for c in app.get("plotly_chart")
                  if "timeline-chart" in (c.proto.id or ""))
-    later = {t["legendgroup"]: t["marker"]["color"]
-             for t in json.loads(chart.proto.spec)["data"]}
+    traces = json.loads(chart.proto.spec)["data"]
+    later = {t["legendgroup"]: t["marker"]["color"] for t in traces}
     assert later and all(colours[p] == c for p, c in later.items()
                          if p in colours), (colours, later)
+    # the phases listed below that page's chart, each named once in its
+    # legend: by its solid bar, or by its plan where none has started (a
+    # page of releases ahead drew plans of phases its legend did not name;
+    # which phases that page has depends on the day the sample is laid
+    # out from)
     listed = next(d.value for d in app.dataframe
                   if "Phase" in d.value.columns
                   and "In progress" in d.value.columns)
-    assert set(listed["Phase"]) == set(legend.values())
+    named = [t["name"] for t in traces if t["showlegend"]]
+    assert sorted(named) == sorted(set(listed["Phase"])), named
 
 
 def test_a_phase_reads_as_a_word():
