@@ -1532,7 +1532,18 @@ def downloads(frame, file_stem: str, *, rows: int | None = None,
             ("Produced", instant(pd.Timestamp.now(tz="UTC")))]
         return reports.xlsx_bytes(rows, about=about)
     named = f"{_period_suffix(scope)}{asof.file_suffix()}"
-    buttons = [("CSV", reports.csv_bytes, "csv", "text/csv", None)]
+    loaded = None if scope is None else scope.loaded_at
+
+    def carried(rows: pd.DataFrame) -> pd.DataFrame:
+        """A query's rows in a CSV or Parquet file carry the data's as_of,
+        as `changeboard query` writes them (METRICS C10): a file has no
+        About sheet to say it."""
+        if loaded is None or "as_of" in rows.columns or not all(
+                re.fullmatch(r"[a-z][a-z0-9_]*", str(c)) for c in rows.columns):
+            return rows
+        return rows.assign(as_of=loaded)
+    buttons = [("CSV", lambda rows: reports.csv_bytes(carried(rows)), "csv",
+                "text/csv", None)]
     if n <= reports.XLSX_ROWS:  # a sheet holds no more (and its heading)
         buttons.append((
             "XLSX", xlsx, "xlsx",
@@ -1542,7 +1553,9 @@ def downloads(frame, file_stem: str, *, rows: int | None = None,
             "rows of 19 columns took a minute); CSV and Parquet are much "
             "quicker." if n >= SLOW_XLSX_ROWS else None))
     if n >= PARQUET_ROWS:
-        buttons.append(("Parquet", reports.parquet_bytes, "parquet",
+        buttons.append(("Parquet",
+                        lambda rows: reports.parquet_bytes(carried(rows)),
+                        "parquet",
                         "application/vnd.apache.parquet", None))
     columns = st.columns([1] * len(buttons) + [8 - len(buttons)])
     for column, (label, render, suffix, mime, said) in zip(
@@ -1604,6 +1617,7 @@ class Scope(NamedTuple):
     filters: dict[str, list[str]]
     as_of: str
     dates: str | None = None  # a page's own dates, in words (page_dates)
+    loaded_at: pd.Timestamp | None = None  # the data's as_of (last load)
 
 
 def page_dates(said: str) -> None:
@@ -1699,7 +1713,9 @@ def page(title: str, *, period: bool = True, filters: bool = True,
     read = (f"the snapshot {version}" if version else "the live data") + (
         f", last loaded {instant(status['as_of'])}" if status is not None
         and pd.notna(status["as_of"]) else "")
-    st.session_state[SCOPE] = Scope(title, window, chosen, read)
+    st.session_state[SCOPE] = Scope(
+        title, window, chosen, read, loaded_at=status["as_of"]
+        if status is not None and pd.notna(status["as_of"]) else None)
     return Page(status, window, chosen)
 
 

@@ -1196,6 +1196,7 @@ def test_a_download_is_named_without_spaces(app, monkeypatch):
     import io
 
     import openpyxl
+    import pandas as pd
     from streamlit.delta_generator import DeltaGenerator
 
     from changeboard import ui
@@ -1220,6 +1221,14 @@ def test_a_download_is_named_without_spaces(app, monkeypatch):
         f"emergency_change_records-emergency-ratio-{days}.xlsx"]()))[
         "About"].iter_rows(values_only=True))
     assert about["Table"] == "emergency_change_records-emergency-ratio"
+    # a query's rows in a CSV carry the data's as_of, as `changeboard
+    # query` writes them (METRICS C10); the CSV has no About sheet to say it
+    from changeboard import db
+    with db.reading(config.DB_PATH) as con:
+        as_of = pd.Timestamp(db.run(con, "data_status")["as_of"].iloc[0])
+    rows = pd.read_csv(io.BytesIO(offered[
+        f"emergency_change_records-emergency-ratio-{days}.csv"]()))
+    assert len(rows) and set(rows["as_of"]) == {str(as_of)}, rows.columns
     assert named and all(re.fullmatch(r"[\w.-]+", n) for n in named), named
     assert ui.file_name("release-REL-1 phases") == "release-REL-1-phases"
 
