@@ -81,3 +81,19 @@ def download_names(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(DeltaGenerator, "download_button", recorded)
     return named
+
+
+def offered_files(monkeypatch) -> dict:
+    """Each download button drawn from now on, drawn as before: its file
+    name -> its data (a function, for a file built on the click)."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    files = {}
+    real = DeltaGenerator.download_button
+
+    def recorded(self, label, data, file_name=None, *args, **kwargs):
+        files[file_name] = data
+        return real(self, label, data, file_name, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", recorded)
+    return files

@@ -3042,15 +3042,8 @@ def test_the_releases_tab_puts_what_the_cab_acts_on_first(sample_db,
     'Name (id)': its id alone ('REL-00064') told a member nothing, its
     name being off to the right. Its downloads keep the pack's columns,
     the id apart, as scripts read it."""
-    from streamlit.delta_generator import DeltaGenerator
-    files = {}
-    real = DeltaGenerator.download_button
-
-    def recorded(self, label, data, file_name=None, *args, **kwargs):
-        files[file_name] = data
-        return real(self, label, data, file_name, *args, **kwargs)
-
-    monkeypatch.setattr(DeltaGenerator, "download_button", recorded)
+    from tests.clicks import offered_files
+    files = offered_files(monkeypatch)
     meeting = cab.next_meeting()  # the sample plans releases ahead
     app = _cab_page(sample_db, monkeypatch, tab="releases",
                     meeting=f"{meeting:%Y-%m-%d}")

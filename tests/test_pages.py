@@ -1197,18 +1197,11 @@ def test_a_download_is_named_without_spaces(app, monkeypatch):
 
     import openpyxl
     import pandas as pd
-    from streamlit.delta_generator import DeltaGenerator
 
     from changeboard import ui
-    from tests.clicks import download_names
+    from tests.clicks import download_names, offered_files
     named = download_names(monkeypatch)
-    offered = {}
-    recorded = DeltaGenerator.download_button
-
-    def button(self, label, data, file_name=None, *args, **kwargs):
-        offered[file_name] = data
-        return recorded(self, label, data, file_name, *args, **kwargs)
-    monkeypatch.setattr(DeltaGenerator, "download_button", button)
+    offered = offered_files(monkeypatch)
     app.query_params["period"] = "last_365"
     app.run()
     app.pills(key="drill").set_value("Emergency ratio").run()
