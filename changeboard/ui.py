@@ -1538,8 +1538,8 @@ def downloads(frame, file_stem: str, *, rows: int | None = None,
         """A query's rows in a CSV or Parquet file carry the data's as_of,
         as `changeboard query` writes them (METRICS C10): a file has no
         About sheet to say it."""
-        if loaded is None or "as_of" in rows.columns or not all(
-                re.fullmatch(r"[a-z][a-z0-9_]*", str(c)) for c in rows.columns):
+        if loaded is None or "as_of" in rows.columns or not _query_named(
+                rows):
             return rows
         return rows.assign(as_of=loaded)
     buttons = [("CSV", lambda rows: reports.csv_bytes(carried(rows)), "csv",
@@ -1672,11 +1672,17 @@ def _about(scope: Scope | None, rows: int, table: str,
             ("Data", scope.as_of), ("Rows", f"{rows:,}")]
 
 
+def _query_named(rows: pd.DataFrame) -> bool:
+    """Whether the rows keep a query's column names (snake_case), not the
+    headings a page dresses a table with."""
+    return all(re.fullmatch(r"[a-z][a-z0-9_]*", str(c)) for c in rows.columns)
+
+
 def _columns_said(rows: pd.DataFrame) -> str:
     """The About sheet's Columns line: a query's rows keep its names, ids
     and codes; a table the page dresses (the CAB's decisions, its agenda)
     is written as the page shows it, which the line said of none."""
-    if all(re.fullmatch(r"[a-z][a-z0-9_]*", str(c)) for c in rows.columns):
+    if _query_named(rows):
         return ("as `changeboard query` names them: ids and codes as "
                 "stored, instants in UTC")
     return "as the page shows them: its headings and words"

@@ -3,6 +3,7 @@ as HTML, PDF and XLSX downloads of exactly the same pack."""
 import json
 import re
 from datetime import date, datetime, timedelta
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -645,8 +646,7 @@ def _since_tab() -> None:
                        + (f" · {small}" if small else ""))
     since = {"start_date": pack.since_start_date,
              "end_date": pack.since_end_date}
-    since_said = meta["Since last CAB"].split(";")[0] + \
-        f" (times in {pack.reporting_tz})"
+    since_said = f"{cab.since_days(pack)} (times in {pack.reporting_tz})"
     for reason, title in cab.REASONS.items():
         frame = _kept(pack, cab.since_last, reason)  # shared: not changed
         # an empty list where the data cannot say (no close codes, no
@@ -665,7 +665,9 @@ def _since_tab() -> None:
             with ui.files_cover(since, f"the meeting of {meta['Meeting']}: "
                                 f"since the last CAB, {since_said}"):
                 ui.table(frame, f"{stem}-{reason}",
-                         download=cab.since_last(pack, reason, sheet=True))
+                         download=partial(cab.since_last, pack, reason,
+                                          sheet=True),
+                         download_rows=len(frame))
     ui.definition("cab_since_last", "How is this list computed?",
                   params=cab.queries_of(pack)["cab_since_last"])
 

@@ -55,6 +55,7 @@ from reports.cab.provenance import (
     decisions_read,
     provenance,
     since_cut,
+    since_days,
     version_time,
 )
 from reports.cab.tables import (
@@ -123,7 +124,8 @@ __all__ = [
     "readiness_chip", "reasons_line", "reasons_said", "release_lines",
     "releases_note", "releases_unfiltered", "reporting_zone", "sections",
     "shorten",
-    "since_cut", "since_empty", "since_last", "since_none", "size_note",
+    "since_cut", "since_days", "since_empty", "since_last", "since_none",
+    "size_note",
     "stale_note",
     "span", "to_html", "to_pdf", "to_xlsx", "version_time", "when", "whole",
     "window_end_text", "with_since", "write_xlsx",

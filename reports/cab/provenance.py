@@ -71,6 +71,13 @@ def _midnight(day, tz: str) -> datetime:
     return datetime.combine(day, datetime.min.time(), ZoneInfo(tz))
 
 
+def since_days(pack: Pack) -> str:
+    """The days "since last CAB" covers: '28 Jan 2014 to 04 Feb 2014, end
+    exclusive' (its provenance line, and a list's files on the page)."""
+    return (f"{pack.since_start_date:%d %b %Y} to "
+            f"{pack.since_end_date:%d %b %Y}, end exclusive")
+
+
 def since_cut(pack: Pack) -> str | None:
     """What "since last CAB" lacks when the data was loaded before the
     last of its days (a pack read days before its meeting): said, since a
@@ -118,9 +125,7 @@ def provenance(pack: Pack, out: str = "cab-pack.pdf"
         ("Meeting", f"{when(pack.meeting_at, tz)} ({tz})"),
         ("Review window", f"{when(pack.window_start_at, tz)} to "
                           f"{when(pack.window_end_at, tz)}, end exclusive"),
-        ("Since last CAB", f"{pack.since_start_date:%d %b %Y} to "
-                           f"{pack.since_end_date:%d %b %Y}, end exclusive; "
-                           "compared with "
+        ("Since last CAB", f"{since_days(pack)}; compared with "
                            f"{pack.before_start_date:%d %b %Y} to "
                            f"{pack.since_start_date:%d %b %Y}"),
         *([("Since last CAB, counted", cut)] if (cut := since_cut(pack))
