@@ -202,7 +202,8 @@ def test_the_calendars_month_and_the_cab_tab_stay_when_a_page_is_left(
     page and came back by the navigation (a page link has no address): the
     calendar was on today's month again, and the CAB page on its first tab
     after "Since last CAB" was left, where the sidebar's filters and the
-    meeting stayed. Both are kept now, and the address says them."""
+    meeting stayed; Release readiness on 28 days after 56. Each is kept
+    now, and the address says it."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     sidebar = page.get_by_test_id("stSidebar")
 
@@ -240,6 +241,21 @@ def test_the_calendars_month_and_the_cab_tab_stay_when_a_page_is_left(
     assert "tab=since" in page.url
     assert page.get_by_role("tab", name="Since last CAB").get_attribute(
         "aria-selected") == "true"
+
+    # Release readiness's horizon: 56 days came back as 28, where its Show
+    # choice stayed (a release manager's walkthrough)
+    sidebar.get_by_role("link", name="Release readiness", exact=True).click()
+    _settled_on(page, "Release readiness")
+    page.get_by_test_id("stMain").get_by_test_id("stSelectbox").filter(
+        has_text="Going live in the next").click()
+    page.get_by_role("option", name="56 days").click()
+    page.wait_for_url("**horizon_days=56**", timeout=30_000)
+    _settled(page)
+    away_and_back("Release readiness")
+    assert "horizon_days=56" in page.url
+    box = page.get_by_test_id("stMain").get_by_test_id("stSelectbox").filter(
+        has_text="Going live in the next")
+    assert box.locator("input").input_value() == "56 days", box.inner_html()
     page.close()
 
 

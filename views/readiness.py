@@ -162,18 +162,21 @@ if not status["n_releases"]:
     ui.as_of_caption(status)
     st.stop()
 
-# ?horizon_days= holds the number (a bound widget would put its label there)
+# ?horizon_days= holds the number (a bound widget would put its label there);
+# a page link has none: the horizon chosen last in the session, as the
+# sidebar's filters (a walkthrough's 56 days came back as 28 from another
+# page, where its Show choice stayed)
 from_url = st.query_params.get("horizon_days", "")
-if "horizon_days" not in st.session_state and from_url.isdigit() and \
-        int(from_url) in HORIZONS:
-    st.session_state["horizon_days"] = int(from_url)
-# the default only while the box holds no value (set from the address
-# above): a default beside a value set so is what Streamlit warns of
+if "horizon_days" not in st.session_state:
+    st.session_state["horizon_days"] = ui.kept(
+        "horizon_days", int(from_url) if from_url.isdigit() and
+        int(from_url) in HORIZONS else None, 28)
+# no default beside the value set above: Streamlit warns of both
 horizon = st.columns([1, 3])[0].selectbox(
     "Going live in the next", HORIZONS,
-    index=0 if "horizon_days" in st.session_state else HORIZONS.index(28),
     format_func=lambda d: f"{d} days", key="horizon_days")
 st.query_params["horizon_days"] = str(horizon)
+ui.keep("horizon_days", horizon)
 # judged as the data stands, at its last load, as the CAB pack judges the
 # releases going live and the calendar "not started on time": judged at
 # the wall clock, a phase not yet ended grew later than the pack said
