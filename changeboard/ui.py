@@ -1126,6 +1126,12 @@ def table_height(n_rows: int, most: int, row: int = ROW_HEIGHT) -> int:
 
 
 REASONS_WIDTH = 420  # the width of a column of reasons, wrapped
+# a table's pixels in a 1280-pixel window (the page's 820, less the row
+# selection's box): the columns read first fit it
+TABLE_WIDTH = 780
+# a column of reasons wraps to as many lines as its longest needs, up to
+# these (five cut a 91-day horizon's longest release readiness reasons)
+READ_LINES = 8
 # at most, a column naming a release 'Name (id)' beside reasons (wrapped)
 NAMED_WIDTH = 240
 
@@ -1149,13 +1155,14 @@ def wrapped_row_height(texts, width: int, most_lines: int = 5) -> int:
 
 def wrapped_table(texts, n_rows: int, most: int,
                   width: int = REASONS_WIDTH,
-                  whole_rows: int = 0) -> dict[str, int]:
+                  whole_rows: int = 0, most_lines: int = 5
+                  ) -> dict[str, int]:
     """ui.table's row_height and height for a table of n_rows whose column
     of `texts`, `width` pixels wide, is shown whole and wrapped (its rows
     as tall as the longest needs, the table at most `most` pixels); a table
     of at most `whole_rows` rows as tall as all of them, whatever `most`
     (the page scrolls, not a box inside it)."""
-    row = wrapped_row_height(texts, width)
+    row = wrapped_row_height(texts, width, most_lines)
     return {"row_height": row, "height": table_height(
         n_rows, most=most if n_rows > whole_rows else 10**6, row=row)}
 

@@ -7,6 +7,7 @@ ui.instants), so one kind of value reads one way on every page."""
 from __future__ import annotations
 
 import functools
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -40,6 +41,20 @@ def reasons_said(reasons) -> list[str]:
     text = re.sub(r"(behind plan \(up to [\d.]+ (?:days|h|min): )([^)]+)\)",
                   lambda m: f"{m.group(1)}{phase_word(m.group(2))})", text)
     return [r[:1].upper() + r[1:] for r in text.split("; ") if r]
+
+
+def lateness(days) -> str:
+    """How far behind plan, as the reasons say it (the lateness_words
+    macro): '2.1 days' from a day, '3.5 h' from an hour, else whole
+    minutes rounded up ('11 min'); NO_REASONS for none. A table's 'Slip so
+    far (days)' read 0.0 beside a reason 'up to 11 min' (a walkthrough)."""
+    if days is None or pd.isna(days) or days <= 0:
+        return NO_REASONS
+    if days >= 1:
+        return f"{days:.1f} days"
+    if days * 24 >= 1:
+        return f"{days * 24:.1f} h"
+    return f"{math.ceil(days * 1440)} min"
 
 
 def reasons_line(reasons) -> str:

@@ -29,11 +29,29 @@ WHOLE_ROWS = 30
 # view at 1280 px wide (after the go-live they started off the right edge)
 # the go-live beside the id, pinned with it: after the reasons it was cut
 # at the table's edge ('Tue 08 Dec 20…'), though the rows are in its order
-TABLE_COLUMNS = ["readiness", "release_id", "go_live", "name", "reasons",
+# The release as 'Name (id)' in one pinned column, its name wrapping: a
+# release id and a name beside it left the reasons 420 pixels wide cut at
+# the table's edge at 1400 px and more so at 1280, and scrolled sideways the
+# rows read as bare ids (a release manager's walkthrough). Pinned, the
+# status, the release and the go-live with the reasons beside them fit the
+# table's ui.TABLE_WIDTH at 1280 px (tests add up the widths).
+TABLE_COLUMNS = ["readiness", "release", "go_live", "reasons",
                  "days_to_go_live", "application_name", "changes",
                  "n_phases_remaining", "n_phases_uncovered",
-                 "n_bookings_pending", "n_bookings_rejected", "slip_days",
+                 "n_bookings_pending", "n_bookings_rejected", "slip",
                  "n_failed_recently", "release_status"]
+STATUS_WIDTH, GO_LIVE_WIDTH = 105, 150
+RELEASE_WIDTH = 180  # at most: a long name wraps to a second line
+
+
+def release_widths(names) -> dict[str, int]:
+    """The pixels of the release column ('Name (id)', as narrow as its
+    longest name needs within RELEASE_WIDTH) and of the reasons beside
+    it: what ui.TABLE_WIDTH leaves after the pinned columns."""
+    release = ui.text_width(names, 100, RELEASE_WIDTH)
+    return {"release": release,
+            "reasons": ui.TABLE_WIDTH - STATUS_WIDTH - release
+            - GO_LIVE_WIDTH}
 
 
 def chip(status: str) -> str:
@@ -54,21 +72,19 @@ def badge(status: str) -> str:
 COLUMN_CONFIG = {
     "readiness": st.column_config.MultiselectColumn(
         "Status", options=list(CHIPS), color=[c for _, c, _ in CHIPS.values()],
-        format_func=chip, width=105, pinned=True),
-    "release_id": st.column_config.Column("Release id", pinned=True),
-    "name": st.column_config.Column("Release name"),
+        format_func=chip, width=STATUS_WIDTH, pinned=True),
     "application_name": st.column_config.Column("Application"),
     "go_live": st.column_config.Column(
-        f"Planned go-live ({config.REPORTING_TZ})", pinned=True),
+        f"Planned go-live ({config.REPORTING_TZ})", width=GO_LIVE_WIDTH,
+        pinned=True),
     "days_to_go_live": st.column_config.NumberColumn(
         "Days to go-live", format="%.1f"),
-    "reasons": st.column_config.TextColumn("Reasons", width=ui.REASONS_WIDTH),
     "changes": st.column_config.Column("Changes approved"),
     "n_phases_remaining": st.column_config.NumberColumn("Phases ahead (n)"),
     "n_phases_uncovered": st.column_config.NumberColumn(
         "Phases not booked (n)"),
-    "slip_days": st.column_config.NumberColumn("Slip so far (days)",
-                                               format="%.1f"),
+    # as the reasons say it: '11 min' read 0.0 days
+    "slip": st.column_config.TextColumn("Slip so far"),
     "n_failed_recently": st.column_config.NumberColumn(
         "Failed changes of its application, 30 days (n)"),
 }
@@ -240,7 +256,11 @@ if releases.empty:
 else:
     shown = releases.assign(
         readiness=[[s] for s in releases["status"]],
+        release=[cab.named({"release_id": r, "release_name": n}, "release")
+                 for r, n in zip(releases["release_id"], releases["name"],
+                                 strict=True)],
         go_live=[local(t) for t in releases["planned_release_at"]],
+        slip=[cab.lateness(d) for d in releases["slip_days"]],
         changes=[f"{a:,} of {c:,}" if c else "none linked" for a, c in zip(
             releases["n_approved"], releases["n_changes"], strict=True)],
         reasons=[cab.reasons_line(r) for r in releases["reasons"]],
@@ -272,6 +292,7 @@ else:
         # every reason whole, wrapped: why a release is blocked is what
         # the table is read for; its files named with the horizon's days
         # (the 7 and the 28 days' were both named with the day looked)
+        widths = release_widths(shown["release"])
         with ui.files_cover(horizon_days(summary), horizon_said):
             ui.table(shown[TABLE_COLUMNS], "release-readiness"
                      + ("" if SHOWN[show] is None else f"-{SHOWN[show]}"),
@@ -279,9 +300,17 @@ else:
                      on_select=partial(ui.pick_row, "readiness-table",
                                        "release", ids),
                      selection_mode="single-row",
-                     **ui.wrapped_table(shown["reasons"], len(shown),
-                                        most=600, whole_rows=WHOLE_ROWS),
-                     column_config=COLUMN_CONFIG)
+                     **max((ui.wrapped_table(
+                         shown[column], len(shown), most=600, width=width,
+                         whole_rows=WHOLE_ROWS, most_lines=ui.READ_LINES)
+                         for column, width in widths.items()),
+                         key=lambda sized: sized["row_height"]),
+                     column_config=COLUMN_CONFIG | {
+                         column: st.column_config.TextColumn(
+                             label, width=widths[column],
+                             pinned=column == "release")
+                         for column, label in (("release", "Release"),
+                                               ("reasons", "Reasons"))})
     st.caption("One row per release, soonest go-live first; the reasons are "
                "every rule that fired, blocking ones first. Select a row to "
                "see its changes, phases and bookings. Changes approved: "
