@@ -6,7 +6,9 @@
 -- (its name, else its id), as filter_options labels the applications rows
 -- (an application only named on changes has its id as label there too);
 -- n_releases: the releases loaded, of any date (none: the pack's releases
--- going live say that none is loaded, not that none goes live).
+-- going live say that none is loaded, not that none goes live); n_changes:
+-- the changes loaded, of any date (none: an empty agenda says so, not that
+-- none is planned).
 with batches as (
     select
         max(finished_at) as as_of,
@@ -28,6 +30,7 @@ select
     coalesce(b.batch_ids, []) as batch_ids,
     coalesce(l.application_ids, []) as application_ids,
     coalesce(l.application_labels, []) as application_labels,
-    (select count(*) from releases) as n_releases
+    (select count(*) from releases) as n_releases,
+    (select count(*) from changes) as n_changes
 from batches as b
 cross join labels as l

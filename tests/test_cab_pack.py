@@ -1073,6 +1073,40 @@ def test_an_application_filter_is_named_in_the_packs_filters(con):
         "Regenerate with"]
 
 
+def test_an_agenda_the_filters_empty_says_what_they_leave_out(con):
+    """With an application and a team filter the agenda was 0 and said
+    "none is planned in it. Pick another meeting date", where two changes
+    of a release waiting for the CAB were planned in the window and only
+    the team filter hid them (a release manager's walkthrough). It says
+    how many changes for decision the filters leave out."""
+    load_cab_data(con)
+    everything = cab.build_pack(con, MEETING)
+    assert len(everything.agenda) == 2 and everything.filtered_out is None
+    pack = cab.build_pack(con, MEETING, filters={"tiers": ["dr"]})
+    assert pack.agenda.empty and pack.filtered_out == 2
+    said = ("No change needs a CAB decision in this window under the "
+            "filters (environment tier): they leave out 2 changes for "
+            "decision in it. Clear or widen the filters to see them.")
+    assert cab.empty_agenda(pack) == said
+    assert f'<p class="none">{said}</p>' in cab.to_html(pack)
+    # a filter that keeps a change asks nothing more
+    kept = cab.build_pack(con, MEETING, filters={"application_ids": ["A1"]})
+    assert not kept.agenda.empty and kept.filtered_out is None
+
+
+def test_an_agenda_without_changes_loaded_says_none_are(con):
+    """Releases alone loaded (Apache's Jira versions): the agenda said
+    none is planned in the window and to pick another date, where no
+    change of any date is loaded; it says so, and what to load."""
+    insert(con, "releases", [{"release_id": "R1", "name": "R1",
+                              "status": "planned"}])
+    pack = cab.build_pack(con, MEETING)
+    assert pack.agenda.empty and pack.n_changes_loaded == 0
+    assert cab.empty_agenda(pack).startswith(
+        "No changes are loaded, so none can be for decision: load "
+        "changes.csv")
+
+
 def test_a_filter_value_the_database_does_not_hold_is_refused(con):
     """--teams Opps built a pack of 0 changes for decision, which reads as
     a quiet week; changeboard query refuses such a value, and so does the

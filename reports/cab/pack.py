@@ -109,6 +109,11 @@ class Pack:
     # the releases loaded, of any date (cab_pack_sources): with none, the
     # releases going live say so, not that none goes live
     n_releases_loaded: int | None = None
+    # the changes loaded, of any date: with none, an empty agenda says so
+    n_changes_loaded: int | None = None
+    # an agenda the filters emptied: the changes for decision in the window
+    # they leave out (None when not asked: no filter, or some change kept)
+    filtered_out: int | None = None
     # the "since last CAB" section: cab_since_last, and the headline KPIs
     # since then and in the period before; None until read (a pack built
     # with since_last=False, as the CAB page opens on the agenda: with_since
@@ -208,6 +213,7 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
         file = _file_of(con)
         ends = data_ends(lambda name: db.run(con, name), datetime.combine(
             period.since_start, datetime.min.time(), reporting_zone()))
+        agenda = _agenda(run, window, filters)
         return Pack(
             meeting_at=period.start, window_start_at=period.start,
             window_end_at=period.end,
@@ -220,7 +226,8 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
             filters=filters, **loaded, data_ends=ends,
             releases=_going_live(run, filters, period.start, period.end,
                                  loaded["as_of"]),
-            **_agenda(run, window, filters),
+            **agenda, filtered_out=_filtered_out(run, window, filters,
+                                                 agenda["agenda"]),
             **_history(run, period, window),
             **(_since(run, period, filters) if since_last else {}),
             **_decided(con, file["db_path"], period.start, filters,
@@ -355,6 +362,7 @@ def _loaded(con) -> dict:
         "labels": dict(zip(found["application_ids"],
                            found["application_labels"], strict=True)),
         "n_releases_loaded": int(found["n_releases"]),
+        "n_changes_loaded": int(found["n_changes"]),
     }
 
 
@@ -445,6 +453,18 @@ def _agenda(run, window: dict, filters: dict) -> dict:
     """The changes for decision in the review window and what they meet."""
     return {key: run(*call)
             for key, call in _agenda_calls(window, filters).items()}
+
+
+def _filtered_out(run, window: dict, filters: dict,
+                  agenda: pd.DataFrame) -> int | None:
+    """The changes for decision in the window that the filters leave out of
+    an agenda they emptied: 'No change needs a CAB decision ... none is
+    planned in it' blamed the date, where a team filter hid the two changes
+    of a release waiting for the CAB (a release manager's walkthrough).
+    None when no filter is set or the agenda holds a change."""
+    if not any(filters.values()) or not agenda.empty:
+        return None
+    return int(run("cab_agenda_summary", window).iloc[0]["n"])
 
 
 def _agenda_calls(window: dict, filters: dict) -> dict[str, tuple]:

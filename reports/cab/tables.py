@@ -7,6 +7,7 @@ import pandas as pd
 
 from changeboard import db
 from changeboard.words import (
+    FILTERS,
     OUTSIDE_MAINTENANCE,
     SMALL_N,
     unapplied_filters,
@@ -460,6 +461,19 @@ def empty_agenda(pack: Pack) -> str:
     planned in it were left off and why none is for decision (BPIC 2014:
     1,088 planned in a week, every one closed; another date would not
     fill it)."""
+    if pack.n_changes_loaded == 0:
+        return ("No changes are loaded, so none can be for decision: load "
+                "changes.csv (canonical CSV, columns in docs/data-model.md), "
+                "or a ServiceNow or Jira change export (docs/sources.md), on "
+                "the Data page or with changeboard load.")
+    if pack.filtered_out:
+        chosen = ", ".join(FILTERS[k].lower()
+                           for k, v in pack.filters.items() if v)
+        return (f"No change needs a CAB decision in this window under the "
+                f"filters ({chosen}): they leave out "
+                f"{many(pack.filtered_out, 'change')} for decision in it. "
+                "Clear or widen the filters to see "
+                + ("it." if pack.filtered_out == 1 else "them."))
     s = pack.summary.iloc[0]
     left_off = int(s["n_excluded"])
     if not left_off:
