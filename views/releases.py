@@ -508,7 +508,9 @@ else:
         f"(dotted line): {int(span['n_in_progress']):,} of "
         f"{int(span['n_phases']):,}. "
         + (f"Opens on release {ended_first + 1:,}, the first still under "
-           f"way or ahead; the {ended_first:,} before it have ended. "
+           f"way or ahead; "
+           + ("the one before it has ended. " if ended_first == 1 else
+              f"the {ended_first:,} before it have ended. ")
            if 0 < ended_first < n_releases else "")
         + "Narrow with the Application filter."
         + ui.unapplied("release_timeline", filters))
