@@ -1133,16 +1133,33 @@ TABLE_WIDTH = 780
 # these (five cut a 91-day horizon's longest release readiness reasons)
 READ_LINES = 8
 # at most, a column naming a release 'Name (id)' beside reasons (wrapped)
-NAMED_WIDTH = 240
+NAMED_WIDTH = 180
+
+
+def beside_reasons(names, before: int) -> dict[str, int]:
+    """The pixels of a table's 'Name (id)' column (as narrow as its longest
+    name needs, at most NAMED_WIDTH: a longer one wraps) and of the reasons
+    read beside it: what TABLE_WIDTH leaves after it and the `before`
+    pixels of the other columns ahead of the reasons (Release readiness
+    and the CAB page's releases going live cut the reasons, or the column
+    after them, at the table's edge at 1400 px: a walkthrough)."""
+    named = text_width(names, 100, NAMED_WIDTH)
+    return {"named": named, "reasons": TABLE_WIDTH - named - before}
+
+
+# Streamlit's grid wraps a cell's text only in rows taller than 4rem (its
+# DataFrame: rowHeight > 64 px): two lines' 54 pixels drew one line, cut
+# ('Online Account Opening 2026.3 (REL-00…', a release manager's walkthrough)
+WRAPPING_ROW = 65
 
 
 def wrapped_row_height(texts, width: int, most_lines: int = 5) -> int:
     """A table's row height in pixels that shows its longest text whole,
-    wrapped at word boundaries in a column `width` pixels wide (a grid
-    wraps a cell's text once its rows are taller than one line; about 8
-    pixels a character, as text_width counts them, and 19 a line), up to
-    most_lines lines; one line's 35 pixels for short texts. A release's
-    reasons, why it is blocked, were cut after 45 characters ('... (B…')."""
+    wrapped at word boundaries in a column `width` pixels wide (about 8
+    pixels a character, as text_width counts them, and 19 a line; at least
+    WRAPPING_ROW, below which the grid does not wrap), up to most_lines
+    lines; one line's 35 pixels for short texts. A release's reasons, why
+    it is blocked, were cut after 45 characters ('... (B…')."""
     per_line = max(1, (width - 24) // 8)
     lines = 1
     for text in {str(t) for t in texts}:
@@ -1150,7 +1167,7 @@ def wrapped_row_height(texts, width: int, most_lines: int = 5) -> int:
             lines = max(lines, _wrapped_lines(text, per_line, most_lines))
             if lines >= most_lines:
                 break
-    return ROW_HEIGHT if lines <= 1 else 16 + 19 * lines
+    return ROW_HEIGHT if lines <= 1 else max(16 + 19 * lines, WRAPPING_ROW)
 
 
 def wrapped_table(texts, n_rows: int, most: int,

@@ -3110,13 +3110,15 @@ def test_the_releases_tab_puts_what_the_cab_acts_on_first(sample_db,
     shown = next(d for d in app.dataframe if "Reasons" in d.value.columns)
     widths = json.loads(shown.proto.columns)
     named = ui.text_width(table["Release"], 100, ui.NAMED_WIDTH)
+    reasons = widths["Reasons"]["width"]
     assert shown.proto.row_height == max(
-        ui.wrapped_row_height(table["Reasons"], ui.REASONS_WIDTH),
-        ui.wrapped_row_height(table["Release"], named))
-    assert widths["Reasons"]["width"] == ui.REASONS_WIDTH
-    assert widths["Release"]["width"] == named
+        ui.wrapped_row_height(table["Reasons"], reasons, ui.READ_LINES),
+        ui.wrapped_row_height(table["Release"], named, ui.READ_LINES))
+    assert widths["Release"]["width"] == named <= ui.NAMED_WIDTH
     first = [widths[c]["width"] for c in table.columns[:4]]
-    assert sum(first) <= 980, first  # a 1440-pixel window's main column
+    # whole at 1280 pixels (the count for decision after them at 1400)
+    assert sum(first) == ui.TABLE_WIDTH, first
+    assert reasons >= 300, first
 
 
 def test_a_since_lists_files_say_its_days_and_keep_its_times_as_cells(

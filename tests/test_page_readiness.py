@@ -809,6 +809,9 @@ def test_a_row_is_as_tall_as_its_longest_reasons_wrapped():
     assert ui.wrapped_row_height([], 420) == 35
     assert ui.wrapped_row_height([one_line, three], 420) == 16 + 19 * 3
     assert ui.wrapped_row_height(["word " * 1000], 420) == 16 + 19 * 5
+    # two lines' 54 pixels: the grid wraps only rows taller than 64
+    # (a release manager's walkthrough saw a release's name cut there)
+    assert ui.wrapped_row_height([three[:80]], 420) == ui.WRAPPING_ROW == 65
     # wrapped as textwrap wraps words shorter than a line, without its cost
     import random
     import textwrap

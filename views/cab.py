@@ -672,6 +672,9 @@ def _since_tab() -> None:
                   params=cab.queries_of(pack)["cab_since_last"])
 
 
+GO_LIVE_WIDTH, STATUS_WIDTH = 150, 95  # the releases going live's
+
+
 def _releases_tab() -> None:
     unfiltered = cab.releases_unfiltered(pack)
     st.caption(cab.RELEASES_INTRO + (f" {unfiltered}" if unfiltered else ""))
@@ -697,22 +700,25 @@ def _releases_tab() -> None:
         lines = lines[[*first, *(c for c in lines.columns
                                  if c not in first)]]
         # the release, its go-live and status narrow enough that the
-        # reasons show whole beside them in a 1440-pixel window (a release
-        # 363 pixels wide cut them at 330 of their 420); a long name wraps
-        # in rows as tall as either column needs
-        named_width = ui.text_width(lines["Release"], 100, ui.NAMED_WIDTH)
+        # reasons show whole beside them in a 1280-pixel window (a release
+        # 363 pixels wide cut them at 330 of their 420 at 1440), the count
+        # for decision after them at 1400; a long name wraps in rows as
+        # tall as either column needs
+        beside = ui.beside_reasons(lines["Release"],
+                                   GO_LIVE_WIDTH + STATUS_WIDTH)
         rows = max((ui.wrapped_table(texts, len(lines), most=640,
-                                     width=width)
-                    for texts, width in ((lines["Reasons"], ui.REASONS_WIDTH),
-                                         (lines["Release"], named_width))),
+                                     width=width, most_lines=ui.READ_LINES)
+                    for texts, width in ((lines["Reasons"], beside["reasons"]),
+                                         (lines["Release"], beside["named"]))),
                    key=lambda sized: sized["row_height"])
         ui.table(lines, f"{stem}-releases", max_rows=None,
                  download=filed, **rows,
                  column_config={"Reasons": st.column_config.TextColumn(
-                     width=ui.REASONS_WIDTH), "Release": st.column_config.
-                     TextColumn(width=named_width),
-                     go_live: st.column_config.TextColumn(width=170),
-                     "Status": st.column_config.TextColumn(width=95)})
+                     width=beside["reasons"]), "Release": st.column_config.
+                     TextColumn(width=beside["named"]),
+                     go_live: st.column_config.TextColumn(width=GO_LIVE_WIDTH),
+                     "Status": st.column_config.TextColumn(
+                         width=STATUS_WIDTH)})
     ui.definition("release_readiness", "How is readiness computed?",
                   params=cab.queries_of(pack)["release_readiness"])
 

@@ -41,17 +41,6 @@ TABLE_COLUMNS = ["readiness", "release", "go_live", "reasons",
                  "n_bookings_pending", "n_bookings_rejected", "slip",
                  "n_failed_recently", "release_status"]
 STATUS_WIDTH, GO_LIVE_WIDTH = 105, 150
-RELEASE_WIDTH = 180  # at most: a long name wraps to a second line
-
-
-def release_widths(names) -> dict[str, int]:
-    """The pixels of the release column ('Name (id)', as narrow as its
-    longest name needs within RELEASE_WIDTH) and of the reasons beside
-    it: what ui.TABLE_WIDTH leaves after the pinned columns."""
-    release = ui.text_width(names, 100, RELEASE_WIDTH)
-    return {"release": release,
-            "reasons": ui.TABLE_WIDTH - STATUS_WIDTH - release
-            - GO_LIVE_WIDTH}
 
 
 def chip(status: str) -> str:
@@ -292,7 +281,9 @@ else:
         # every reason whole, wrapped: why a release is blocked is what
         # the table is read for; its files named with the horizon's days
         # (the 7 and the 28 days' were both named with the day looked)
-        widths = release_widths(shown["release"])
+        beside = ui.beside_reasons(shown["release"],
+                                   STATUS_WIDTH + GO_LIVE_WIDTH)
+        widths = {"release": beside["named"], "reasons": beside["reasons"]}
         with ui.files_cover(horizon_days(summary), horizon_said):
             ui.table(shown[TABLE_COLUMNS], "release-readiness"
                      + ("" if SHOWN[show] is None else f"-{SHOWN[show]}"),
