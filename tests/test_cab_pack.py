@@ -1055,7 +1055,7 @@ def test_a_filter_value_holding_a_comma_survives_the_regenerate_command(
     assert filter_values(word) == split_list(word) == teams
     assert filter_values("Ops, Dev,,") == ["Ops", "Dev"]  # as typed
     assert dict(cab.provenance(pack))["Filters"] == \
-        'teams = "Ops, EMEA", ACME\\Core, Dev'
+        'Team: "Ops, EMEA", ACME\\Core, Dev'
 
 
 def test_an_application_filter_is_named_in_the_packs_filters(con):
@@ -1066,11 +1066,17 @@ def test_an_application_filter_is_named_in_the_packs_filters(con):
     load_cab_data(con)
     pack = cab.build_pack(con, MEETING, filters={"application_ids": ["A2"]})
     assert dict(cab.provenance(pack))["Filters"] == \
-        "application_ids = Core (A2)"
-    assert "filters: application_ids = Core (A2)" in cab.to_html(pack)
+        "Application: Core (A2)"
+    assert "filters: Application: Core (A2)" in cab.to_html(pack)
     # the Regenerate command keeps the ids the command line takes
     assert "--application-ids A2" in dict(cab.provenance(pack))[
         "Regenerate with"]
+    # each filter by its label and its values in words, as the pages'
+    # downloads say them ('teams = ...; tiers = prod' named parameters)
+    pack = cab.build_pack(con, MEETING, filters={
+        "teams": ["Ops"], "tiers": ["prod"], "change_types": ["normal"]})
+    assert dict(cab.provenance(pack))["Filters"] == \
+        "Team: Ops; Environment tier: Production; Change type: Normal"
 
 
 def test_an_agenda_the_filters_empty_says_what_they_leave_out(con):
@@ -1130,7 +1136,7 @@ def test_filters_and_a_window_end_are_in_the_regenerate_command(con):
                           filters={"teams": ["Ops"]})
     assert list(pack.agenda["change_id"]) == ["C1"]
     meta = dict(cab.provenance(pack))
-    assert meta["Filters"] == "teams = Ops"
+    assert meta["Filters"] == "Team: Ops"
     assert "--window-end '2026-01-22 10:00:00+00:00' --teams Ops" in \
         meta["Regenerate with"]
 

@@ -9,9 +9,10 @@ import pandas as pd
 
 from changeboard import config, decisions
 from changeboard.filters import join_list
+from changeboard.words import FILTERS
 from reports.cab.evidence import app_label
 from reports.cab.pack import Pack, stale_note
-from reports.text import ranges, when
+from reports.text import ranges, tier_words, when, words
 
 
 def decisions_read(until: str | None) -> str:
@@ -71,6 +72,21 @@ def _midnight(day, tz: str) -> datetime:
     return datetime.combine(day, datetime.min.time(), ZoneInfo(tz))
 
 
+def filters_said(pack: Pack) -> str:
+    """The pack's filters as the pages' downloads say them: 'Application:
+    Core (A2); Team: Ops'; 'none'. Each by its label, not the parameter a
+    CAB member never sees ('application_ids = ...; teams = ...', a release
+    manager's walkthrough); an application by its name and id ('APP-130'
+    alone named nothing a reader knew), a tier or change type in words; a
+    value holding a comma in quotes, so the list reads unambiguously."""
+    said = {"application_ids": lambda a: app_label(pack, a),
+            "tiers": tier_words, "change_types": words}
+    return "; ".join(f"{FILTERS.get(k, k)}: " + ", ".join(
+        f'"{x}"' if "," in x else x
+        for x in map(said.get(k, str), v)) for k, v in pack.filters.items()
+        if v) or "none"
+
+
 def since_days(pack: Pack) -> str:
     """The days "since last CAB" covers: '28 Jan 2014 to 04 Feb 2014, end
     exclusive' (its provenance line, and a list's files on the page)."""
@@ -115,12 +131,7 @@ def provenance(pack: Pack, out: str = "cab-pack.pdf"
     HTML pack's command named a PDF)."""
     tz = pack.reporting_tz
     # a value holding a comma is quoted, so the list reads unambiguously;
-    # an application by its name and id, as the pages name it ('APP-130'
-    # alone named nothing a reader knew: a walkthrough)
-    filters = "; ".join(f"{k} = " + ", ".join(
-        f'"{x}"' if "," in x else x for x in (
-            [app_label(pack, a) for a in v] if k == "application_ids" else v))
-        for k, v in pack.filters.items()) or "none"
+    filters = filters_said(pack)
     return [
         ("Meeting", f"{when(pack.meeting_at, tz)} ({tz})"),
         ("Review window", f"{when(pack.window_start_at, tz)} to "
