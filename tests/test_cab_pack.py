@@ -1394,7 +1394,7 @@ def test_pack_lists_releases_going_live_with_the_agenda_changes_they_carry(
     assert cab.release_lines(pack, 1, 1)["Agenda changes it carries"][0] \
         == "#1 C2 and 1 more"
     html = cab.to_html(pack)
-    assert "Releases going live before the next meeting" in html
+    assert "Releases going live in the review window" in html
     assert '<span class="chip at_risk">⚠ At risk</span>' in html
     assert cab.releases_note(pack) == ""
     monkeypatch.setattr(cab.tables, "RELEASE_LINES", 0)
@@ -1411,7 +1411,7 @@ def test_an_empty_window_says_no_release_goes_live(con):
         "planned_release_at": "2026-02-20 10:00Z"}])
     pack = cab.build_pack(con, MEETING)
     assert pack.releases.empty and pack.n_releases_loaded == 1
-    assert "No release is planned to go live before the next meeting" in \
+    assert "No release is planned to go live in the review window" in \
         cab.to_html(pack)
 
 
@@ -1616,7 +1616,7 @@ def test_a_releases_go_live_prints_on_one_line_at_the_packs_own_size(
     printed = cab.to_pdf(pack, tmp_path / "pack.pdf")
     lines = "\n".join(pdf_pages(printed)).splitlines()
     lines = lines[next(i for i, line in enumerate(lines)
-                       if "Releases going live before" in line):]
+                       if "Releases going live in the review" in line):]
     instants = r"[A-Z][a-z]{2} \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d"
     # the table's rows (each starts with its release's id), in its order
     n = len(pack.releases.head(cab.tables.RELEASE_LINES))

@@ -42,7 +42,7 @@ def to_html(pack: Pack, out: str = "cab-pack.html") -> str:
         counts="".join(f'<div class="count"><b>{n:,}</b>{escape(label)}</div>'
                        for label, n in tables.headline(pack)),
         agenda=_agenda(pack) + ("" if len(pack.releases) else (
-            "<h2>Releases going live before the next meeting</h2>"
+            "<h2>Releases going live in the review window</h2>"
             f'<p class="none">{escape(tables.no_release_going_live(pack))}'
             "</p>")),
         releases=_releases(pack),
@@ -86,7 +86,7 @@ def _releases(pack: Pack) -> str:
         return ""
     note = tables.releases_note(pack)
     return ('<section class="wide releases">'
-            "<h2>Releases going live before the next meeting</h2>"
+            "<h2>Releases going live in the review window</h2>"
             f'<p class="meta">{escape(tables.RELEASES_INTRO)}'
             + (f" {escape(unfiltered)}" if (
                 unfiltered := tables.releases_unfiltered(pack)) else "")

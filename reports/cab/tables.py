@@ -434,7 +434,9 @@ def releases_unfiltered(pack: Pack) -> str:
 
 def no_release_going_live(pack: Pack) -> str:
     """What the releases going live say when there is none: that none is
-    planned to go live before the next meeting, or, when no release of any
+    planned to go live in the review window (up to the next meeting
+    unless widened: 'before the next meeting' was wrong then, and the page
+    said the window), or, when no release of any
     date is loaded (change data alone, such as BPIC 2014), that none is
     loaded and which file to load."""
     if pack.n_releases_loaded == 0:
@@ -442,7 +444,7 @@ def no_release_going_live(pack: Pack) -> str:
                 "load releases.csv (canonical CSV, columns in "
                 "docs/data-model.md) on the Data page or with changeboard "
                 "load csv releases.csv.")
-    return "No release is planned to go live before the next meeting."
+    return "No release is planned to go live in the review window."
 
 
 def releases_note(pack: Pack) -> str:
@@ -450,7 +452,7 @@ def releases_note(pack: Pack) -> str:
     n = len(pack.releases)
     if n <= RELEASE_LINES:
         return ""
-    return (f"{n:,} releases go live before the next meeting: the first "
+    return (f"{n:,} releases go live in the review window: the first "
             f"{RELEASE_LINES} are listed, soonest first; the XLSX lists all "
             "of them. Narrow the pack with an application filter.")
 
