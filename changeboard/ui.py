@@ -410,12 +410,27 @@ def period_said(first: date, last: date) -> str:
             f", {zone_name(config.REPORTING_TZ)})")
 
 
+def _url_period() -> str | None:
+    """?period= as one of PERIODS, also written as its label or with
+    underscores for spaces ('Last 12 months', 'last_12_months'); None when
+    absent, and when it names none, said: an address's period=last_12_months
+    showed the last 90 days with nothing said (a walkthrough)."""
+    given = st.query_params.get("period")
+    if given is None or given in PERIODS:
+        return given
+    wanted = " ".join(given.replace("_", " ").split()).casefold()
+    for key, label in PERIODS.items():
+        if wanted in (key.replace("_", " "), label.casefold()):
+            return key
+    st.warning(f"Ignored period={given[:40]} in the address: no such "
+               "period (" + ", ".join(PERIODS) + ").")
+    return None
+
+
 def period_filter() -> dict[str, date]:
     """Sidebar period picker, kept in the URL (?period=...&from=...&to=...)
     and across the pages of a session."""
-    url_period = st.query_params.get("period")
-    start_choice = kept("period", url_period if url_period in PERIODS
-                          else None, DEFAULT_PERIOD)
+    start_choice = kept("period", _url_period(), DEFAULT_PERIOD)
     options = list(PERIODS)
     choice = st.sidebar.selectbox(
         "Period", options, format_func=PERIODS.get, key="period",

@@ -52,6 +52,25 @@ def test_a_custom_period_from_the_url_is_clamped_and_said(page, name, start,
         or "there is no such day" in warned
 
 
+@pytest.mark.parametrize("given, period", [
+    ("last_12_months", "last_365"), ("Last 12 months", "last_365"),
+    ("ALL", "all"), ("next_week", None)])
+def test_a_period_from_the_url_is_read_by_its_label_or_said_ignored(
+        page, given, period):
+    """period=last_12_months showed the last 90 days and said nothing (a
+    release manager's walkthrough): a period's label is read as the period,
+    and a period the app has not is said ignored."""
+    app = page("overview", period=given)
+    assert not app.exception, app.exception
+    warned = [w.value for w in app.warning if "period=" in w.value]
+    assert app.query_params["period"] == (period or ui.DEFAULT_PERIOD)
+    if period:
+        assert not warned, warned
+    else:
+        assert warned == [f"Ignored period={given} in the address: no such "
+                          "period (" + ", ".join(ui.PERIODS) + ")."]
+
+
 def test_a_long_span_inside_the_range_is_shortened_and_said(page):
     app = page("overview", period="custom", **{"from": "1990-01-01",
                                                 "to": "2026-06-30"})
