@@ -678,6 +678,12 @@ def release_gantt(frame: pd.DataFrame, *, release: str, phase: str,
     phases = list(dict.fromkeys(frame[phase]))
     colour = {p: phase_colour(p) for p in phases}
     called = {p: (names or {}).get(p, p) for p in phases}
+    # the legend lists the phases in the order they run (by their first
+    # planned start), where it listed the plans-only ones first: "Production,
+    # Dev, SIT, UAT, Performance, Staging" (a release manager's walkthrough)
+    runs = {p: rank for rank, p in enumerate(dict.fromkeys(
+        frame.sort_values(planned[0], kind="stable", na_position="last")[
+            phase]))}
     rows = list(dict.fromkeys(frame[release]))
     releases = _array(frame[release])
     data = []
@@ -707,6 +713,7 @@ def release_gantt(frame: pd.DataFrame, *, release: str, phase: str,
                 "marker": {"color": colour[name],
                            "line": {"width": 1, "color": colour[name]}},
                 "name": called[name], "legendgroup": name,
+                "legendrank": runs[name],
                 "showlegend": (kind == "actual") == (name in started),
                 "customdata": _array(spans[part]),
                 "hovertemplate": f"%{{y}}<br>{called[name]} {kind}: "

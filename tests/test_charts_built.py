@@ -493,6 +493,30 @@ def test_a_phase_keeps_its_colour_whatever_the_order_of_the_page():
         "Cutover 2") in charts.SERIES
 
 
+def test_the_timelines_legend_lists_the_phases_in_the_order_they_run():
+    """The legend read 'Production, Dev, SIT, UAT, Performance, Staging'
+    (a release manager's walkthrough): a phase with only plans was listed
+    before the started ones, as plotly lists traces in their order. Each
+    phase is ranked by its first planned start."""
+    t = pd.Timestamp("2026-10-01", tz=UTC)
+    day = pd.Timedelta(days=1)
+    frame = pd.DataFrame({  # prod planned last, not started
+        "release": ["R1"] * 3, "phase": ["prod", "dev", "sit"],
+        "planned_start_at": [t + 20 * day, t, t + 10 * day],
+        "planned_end_at": [t + 21 * day, t + 10 * day, t + 20 * day],
+        "actual_start_at": [pd.NaT, t, t + 10 * day],
+        "actual_end_at": [pd.NaT, t + 10 * day, t + 19 * day]})
+    figure = charts.release_gantt(
+        frame, release="release", phase="phase",
+        planned=("planned_start_at", "planned_end_at"),
+        actual=("actual_start_at", "actual_end_at"))
+    # plotly's legend: by legendrank (1000 when none), then trace order
+    listed = sorted((t for t in figure.data if t.showlegend is not False),
+                    key=lambda t: (1000 if t.legendrank is None
+                                   else t.legendrank))
+    assert [t.name for t in listed] == ["dev", "sit", "prod"]
+
+
 def test_a_booking_and_a_phase_say_their_times_as_every_page_writes_a_span():
     """ui.instants' span, in UTC as the axes: the bookings timeline said
     '01 Dec 00:00 – 02 Dec 00:00' (no year, no zone)."""
