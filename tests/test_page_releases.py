@@ -10,6 +10,8 @@ from streamlit.testing.v1 import AppTest
 from changeboard import config, db
 from tests.clicks import open_page
 
+TIMELINE_PAGE = 20  # releases a page of the timeline draws (PAGE_SIZE)
+
 ROOT = Path(__file__).resolve().parents[1]
 JAN = {"start_date": "2026-01-01", "end_date": "2026-02-01",
        "as_of": "2026-03-01 00:00Z"}
@@ -243,26 +245,68 @@ def test_the_summary_counts_the_releases_ended_before_the_first_open_one(
 def test_the_timeline_opens_on_the_first_release_still_under_way(
         sample_db, monkeypatch):
     """A long period's timeline opened on its oldest releases, long over:
-    it opens on a page starting at the first release with a phase in
-    progress or ahead at the as-of time."""
+    it opens on the page of the first release with a phase in progress or
+    ahead at the as-of time, starting there, or a full page ending on the
+    last release when that one is within the last page (2 releases drew
+    the second alone: a release manager's walkthrough)."""
     app = page(sample_db, monkeypatch, period="all")
     pick = app.selectbox(key="timeline_page")
-    said = re.search(r"Opens on release ([\d,]+), the first still under "
-                     r"way or ahead; the ([\d,]+) before it have ended",
-                     captions(app))
+    said = re.search(r"(?:Opens on release ([\d,]+), the first still under "
+                     r"way or ahead|Release ([\d,]+) is the first still "
+                     r"under way or ahead); the ([\d,]+) before it have "
+                     r"ended", captions(app))
     assert said, captions(app)
-    opened = int(said.group(1).replace(",", ""))
-    assert int(said.group(2).replace(",", "")) == opened - 1 > 0
+    live = int((said.group(1) or said.group(2)).replace(",", ""))
+    assert int(said.group(3).replace(",", "")) == live - 1 > 0
     assert pick.index > 0
-    first_shown = pick.options[pick.index].split(" of ")[0].split("–")[0]
-    assert first_shown == f"{opened:,}"
+    first, last = (int(n.replace(",", "")) for n in
+                   pick.options[pick.index].split(" of ")[0].split("–"))
+    n = int(pick.options[pick.index].split(" of ")[1].split()[0]
+            .replace(",", ""))
+    assert first <= live <= last
+    # it starts there, or is a full page to the last release
+    assert first == live if said.group(1) else \
+        (last, last - first + 1) == (n, TIMELINE_PAGE)
     shown = next(d.value for d in app.dataframe
                  if "Phase" in d.value.columns
                  and "In progress" in d.value.columns)
-    first = shown[shown["Release"] == shown["Release"].iloc[0]]
-    # its first release has a phase in progress or not yet ended
-    assert first["In progress"].any() or (
-        first["Planned end"].max() > pd.Timestamp.now(tz="UTC")), first
+    release = list(dict.fromkeys(shown["Release"]))[live - first]
+    phases = shown[shown["Release"] == release]
+    # that release has a phase in progress or not yet ended
+    assert phases["In progress"].any() or (
+        phases["Planned end"].max() > pd.Timestamp.now(tz="UTC")), phases
+
+
+def test_a_few_releases_are_drawn_on_one_page_of_the_timeline(
+        tmp_path, monkeypatch):
+    """Two releases in a period drew only the second, the first still under
+    way, under 'Releases shown: 2–2 of 2' (a release manager's
+    walkthrough): releases that fit on one page are drawn on it, and the
+    caption says which is the first still under way."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.rows import insert_rows
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def at(days: int) -> str:
+        return (now + timedelta(days=days)).isoformat()
+    path = tmp_path / "cb.duckdb"
+    with db.publish(path) as con:
+        insert_rows(con, "releases", [release(f"R{i}") for i in (1, 2, 3)])
+        insert_rows(con, "release_phases", [
+            phase("R1", "dev", (at(-60), at(-50)), (at(-60), at(-50))),
+            phase("R2", "dev", (at(-40), at(-30)), (at(-40), at(-31))),
+            phase("R3", "dev", (at(-5), at(5)), (at(-5), None))])
+    app = page(path, monkeypatch, period="last_90")
+    assert not app.exception
+    assert app.selectbox(key="timeline_page").options == [
+        "1–3 of 3 (by first phase start)"]
+    assert "Release 3 is the first still under way or ahead; the 2 before " \
+        "it have ended." in captions(app)
+    shown = next(d.value for d in app.dataframe
+                 if "Phase" in d.value.columns
+                 and "In progress" in d.value.columns)
+    assert shown["Release"].nunique() == 3
 
 
 def test_the_timeline_opens_afresh_for_another_period(sample_db,
@@ -271,15 +315,15 @@ def test_the_timeline_opens_afresh_for_another_period(sample_db,
     the old page, its label counting the old period's releases ('700-719
     of 8,453' over 24,920) and the chart drawing them (a walkthrough at a
     million changes). Another period opens the timeline as it opens."""
-    fresh = page(sample_db, monkeypatch, period="all")
+    fresh = page(sample_db, monkeypatch)  # last 365 days
     opened = fresh.selectbox(key="timeline_page")
-    app = page(sample_db, monkeypatch)  # last 365 days
+    app = page(sample_db, monkeypatch, period="all")
     pick = app.selectbox(key="timeline_page")
     assert len(pick.options) > 1
     later = (pick.index + 1) % len(pick.options)
     pick.set_value(later).run()
     assert app.selectbox(key="timeline_page").index == later
-    app.selectbox(key="period").select("all").run()
+    app.selectbox(key="period").select("last_365").run()
     assert not app.exception
     moved = app.selectbox(key="timeline_page")
     assert (moved.options, moved.index) == (opened.options, opened.index)

@@ -468,9 +468,13 @@ else:
     # it opens on a page that starts at the first release still under way
     # or ahead at the as-of time (a long period's first pages are releases
     # long over; the pages before it are cut from there back, the first one
-    # shorter); on the first page when every one has ended
+    # shorter); on the first page when every one has ended. A page full
+    # where it can be: one that starts within the last PAGE_SIZE starts
+    # there, so it holds the releases before it too (2 releases drew the
+    # second alone, under 'Releases shown: 2 of 2', a walkthrough)
     ended_first = int(span["n_ended_first"])
-    opened = ended_first if ended_first < n_releases else 0
+    opened = min(ended_first, max(0, n_releases - PAGE_SIZE)) \
+        if ended_first < n_releases else 0
     starts = sorted({0, *range(opened % PAGE_SIZE, n_releases, PAGE_SIZE)})
     pages = list(zip(starts, [*starts[1:], n_releases], strict=True))
     # another period or filters: the timeline opens afresh (the pick kept
@@ -507,8 +511,10 @@ else:
         "happened. Phases in progress, drawn up to the data's as-of time "
         f"(dotted line): {int(span['n_in_progress']):,} of "
         f"{int(span['n_phases']):,}. "
-        + (f"Opens on release {ended_first + 1:,}, the first still under "
-           f"way or ahead; "
+        + ((f"Opens on release {ended_first + 1:,}, the first still under "
+            "way or ahead; " if opened == ended_first else
+            f"Release {ended_first + 1:,} is the first still under way or "
+            "ahead; ")
            + ("the one before it has ended. " if ended_first == 1 else
               f"the {ended_first:,} before it have ended. ")
            if 0 < ended_first < n_releases else "")
