@@ -1444,9 +1444,11 @@ def test_counts_of_one_read_right_and_counts_of_two_stay_plural(
         f"environment{plural} of {2 * k}, available but never booked",
         f"environment{plural} of {2 * k} whose demand over the period "
         "exceeds capacity × available hours · ",
-        {1: "n = 1 booking behind the selection, whenever it is; 1 "
+        {1: "n = 1 booking behind the selection, of any date (the matrix "
+            "counts its releases' bookings, not the period's); 1 "
             "cancelled, empty or invalid one is listed too.",
-         2: "n = 2 bookings behind the selection, whenever they are; 2 "
+         2: "n = 2 bookings behind the selection, of any date (the matrix "
+            "counts its releases' bookings, not the period's); 2 "
             "cancelled, empty or invalid ones are listed too."}[k],
         f"; {k} without any {'is' if k == 1 else 'are'} left out."]
     assert {m.label: m.value for m in app.metric}["Idle"] == str(k)

@@ -298,9 +298,11 @@ def bookings_behind(page: EnvironmentsPage, matrix: Matrix,
             return
         counted = int(behind["is_counted"].sum())
         others = len(behind) - counted
+        # 'whenever it is' read as nothing (a walkthrough): the matrix
+        # counts the releases' bookings of any date, not the period's
         st.caption(f"n = {ui.many(counted, 'booking')} behind the "
-                   "selection, whenever "
-                   f"{'it is' if counted == 1 else 'they are'}; "
+                   "selection, of any date (the matrix counts its releases' "
+                   "bookings, not the period's); "
                    f"{others:,} cancelled, empty or invalid "
                    f"{'one is' if others == 1 else 'ones are'} listed too.")
         bookings_table(behind, "impact_matrix_bookings", [
