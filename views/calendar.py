@@ -264,9 +264,12 @@ else:
     # collisions and window hits are found for open changes, to plan
     # around (docs/metrics.md change_collisions): a past month's closed
     # changes read 0 beside bars inside a freeze's shading, unsaid
+    # said whether or not some are closed: a week of open changes showed
+    # these two cards with no n under them, where the month's had one (a
+    # walkthrough)
     n_open = int(changes["is_open"].sum())
-    checked = (f"of {ui.many(n_open, 'open change')}: closed changes are "
-               "not checked" if n_open < n else None)
+    checked = f"of {ui.many(n_open, 'open change')}" + (
+        ": closed changes are not checked" if n_open < n else "")
     cards = st.columns(4)
     cards[0].metric("Planned changes", f"{n:,}", border=True)
     cards[1].metric("Colliding", f"{colliding:,}", border=True,
@@ -277,9 +280,8 @@ else:
                     help="Open changes whose plan meets a change freeze or "
                     "blackout window of their application or environment "
                     "(closed ones are not checked).")
-    if checked:
-        cards[1].caption(checked)
-        cards[2].caption(checked)
+    cards[1].caption(checked)
+    cards[2].caption(checked)
     # a label a quarter of the page wide shows whole (1280 pixels)
     cards[3].metric("Not started on time", f"{late:,}",
                     border=True, help="Open changes past their planned "
