@@ -34,11 +34,13 @@ def escape(value) -> str:
 # '15:00 –' above '17:00'); a day ('Mon 14 Dec 2026': a plan of two days
 # printed 'Mon' above '14 Dec 2026 00:45'); a word with a dash inside it: an id
 # ('ENV-0511', '(APP-178)') or a host name ('cre-de-batch-prd02'), which a
-# browser would break after its dash; a number with its hours ('(5.0 h)');
+# browser would break after its dash; a number with its hours ('(5.0 h)',
+# a plan's '(3 h 15 min)', '(45 min)');
 # and an agenda rank with its change ('#2 CHG0000803': a release's agenda
 # changes printed '#1 CHG0000804, #2' above 'CHG0000803')
 _WHOLE = re.compile(r"\d\d:\d\d – \d\d:\d\d|[A-Z][a-z]{2} \d\d [A-Z][a-z]{2} "
-                    r"\d{4}|\S*\w-\w\S*|\S*\d h\b\S*|#\d+ [^\s,;]+")
+                    r"\d{4}|\S*\w-\w\S*|\S*\d h(?: \d+ min)?\b\S*|"
+                    r"\S*\d min\b\S*|#\d+ [^\s,;]+")
 # an instant as reports.text.when writes it: 'Tue 01 Dec 2026 10:15', its
 # day and its time each whole: a cell is kept on one line (class nw), but a
 # wide table may let an instant wrap between them (class inst), and words

@@ -57,6 +57,23 @@ def lateness(days) -> str:
     return f"{math.ceil(days * 1440)} min"
 
 
+def plan_length(hours) -> str:
+    """A plan's length as a CAB member reads it, to the minute: '45 min',
+    '3 h 15 min', '2 h'; from 48 hours in days ('3.5 days'); '' for none.
+    A plan of 17:30 to 20:45 read '(3.2 h)' and one of 2 h 45 '(2.8 h)':
+    a quarter rounded half to even, where a spreadsheet shows 3.3 (a CAB
+    chair's walkthrough)."""
+    if hours is None or pd.isna(hours):
+        return ""
+    minutes = math.floor(float(hours) * 60 + 0.5)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        whole, rest = divmod(minutes, 60)
+        return f"{whole} h" + (f" {rest} min" if rest else "")
+    return f"{minutes / 1440:.1f} days"
+
+
 def reasons_line(reasons) -> str:
     """reasons_said on one line, as a table cell says them ('—' when no
     rule fired): the Release readiness table, its file and the pack's."""

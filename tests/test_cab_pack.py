@@ -1762,6 +1762,11 @@ def test_running_text_keeps_ids_host_names_and_hours_whole():
         '<span class="nw">Wed 09 Dec 2026</span> '
         '<span class="nw">15:00&nbsp;– 17:00</span> '
         '<span class="nw">(2.0 h)</span>')
+    # a plan's length in hours and minutes stays on one line too
+    assert running("17:30 – 20:45 (3 h 15 min) x (45 min)") == (
+        '<span class="nw">17:30&nbsp;– 20:45</span> '
+        '<span class="nw">(3 h 15 min)</span> x '
+        '<span class="nw">(45 min)</span>')
     # and one of two days printed 'Mon' above '14 Dec 2026 00:45'
     assert running("Sun 13 Dec 2026 21:00 – Mon 14 Dec 2026 00:45") == (
         '<span class="nw">Sun 13 Dec 2026</span> 21:00&nbsp;– '
@@ -2389,7 +2394,7 @@ def test_the_xlsx_writes_instants_as_dates_in_the_packs_zone_and_numbers_as_numb
     assert (start.value, at("For decision", "Planned end", "C9").value) == (
         datetime(2026, 3, 8, 1, 30), datetime(2026, 3, 8, 3, 30))
     hours = column(book, "For decision", "Planned hours")
-    assert (hours["C9"].value, hours["C9"].number_format) == (1, "0.0")
+    assert (hours["C9"].value, hours["C9"].number_format) == (1, "0.00")
     assert hours["C1"].value == 2
     with db.connect(cab_db, read_only=True) as con:
         built = cab.build_pack(con, date(2026, 1, 20),
@@ -2398,7 +2403,7 @@ def test_the_xlsx_writes_instants_as_dates_in_the_packs_zone_and_numbers_as_numb
     # shown as the pack shows it
     assert f"{start.value:%a %d %b %Y %H:%M}" == "Sun 08 Mar 2026 01:30"
     # (the text read, whatever spans keep its words whole)
-    assert "Sun 08 Mar 2026 01:30 – 03:30 (1.0 h)" in html_cells(page)
+    assert "Sun 08 Mar 2026 01:30 – 03:30 (1 h)" in html_cells(page)
     go_live = at("Releases going live", "Go-live", "R9", "Release")
     assert go_live.value == datetime(2026, 3, 8, 3, 0)
     assert f"{go_live.value:%a %d %b %Y %H:%M}" in html_cells(page)
@@ -3167,3 +3172,26 @@ def test_a_since_lists_files_say_its_days_and_keep_its_times_as_cells(
         cells = [row[started].value for row in sheet.iter_rows(min_row=2)]
         assert cells and all(isinstance(c, datetime) for c in cells
                              if c is not None), cells
+
+
+def test_a_plans_length_is_said_to_the_minute(con):
+    """A plan of 17:30 to 20:45 read '(3.2 h)' and one of 2 h 45 '(2.8 h)'
+    (a quarter rounded half to even), where the XLSX's 3.25 shows 3.3 in a
+    spreadsheet (a CAB chair's walkthrough): hours and minutes, and the
+    sheet's number to two places."""
+    from reports.text import plan_length
+    assert [plan_length(h) for h in (3.25, 2.75, 7.25, 2, 0.75, 1 / 60,
+                                     47.99, 48, 84, None)] == [
+        "3 h 15 min", "2 h 45 min", "7 h 15 min", "2 h", "45 min", "1 min",
+        "47 h 59 min", "2.0 days", "3.5 days", ""]
+    from reports.cab import tables
+    load_cab_data(con)
+    pack = cab.build_pack(con, MEETING)
+    frame = tables.decision_table(pack)
+    assert frame.attrs[tables.NUMBER_FORMATS]["Planned hours"] == "0.00"
+    # each block's plan says it so
+    hours = dict(zip(pack.agenda["change_id"], pack.agenda["planned_hours"],
+                     strict=True))
+    html = cab.to_html(pack)
+    for change_id, length in hours.items():
+        assert f"({plan_length(length)})" in html, change_id

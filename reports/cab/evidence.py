@@ -22,6 +22,7 @@ from reports.text import (
     as_text,
     many,
     pct,
+    plan_length,
     records,
     records_columns,
     span,
@@ -170,7 +171,8 @@ def facts_of(pack: Pack, row: dict) -> Facts:
         environment=environment(row),
         release=named(row, "release"),
         planned=span(row["planned_start_at"], row["planned_end_at"],
-                     pack.reporting_tz) + f" ({row['planned_hours']:.1f} h)",
+                     pack.reporting_tz)
+        + f" ({plan_length(row['planned_hours'])})",
         state_approval=f"{words(row['state'])} / {words(row['approval'])}",
         requested_by=as_text(row.get("requested_by")) or "(none)",
         affected_ci=as_text(row.get("ci_name")) or "(none)")
