@@ -180,9 +180,11 @@ def alert_html(pack) -> str:
     return f'<p class="note alert">{escape(note)}</p>' if note else ""
 
 
-def html(pack) -> str:
+def html(pack, none: str = "None.") -> str:
     """The section's HTML (inside the pack's landscape Since last CAB);
-    nothing when no decision was ever recorded before the meeting."""
+    nothing when no decision was ever recorded before the meeting. `none`:
+    what an empty list says (the pack's since_none: 'None in the data so
+    far (loaded ...)' when the data was loaded before these days ended)."""
     if pack.decided_meeting_at is None:
         return ""
     parts = ["<h3>Decisions of the last CAB</h3>",
@@ -191,7 +193,7 @@ def html(pack) -> str:
         frame = table(pack, key).drop(columns="Finding")
         parts.append(f'<h4 class="{"alert" if key == FLAGGED else ""}">'
                      f"{escape(title)} ({len(frame):,})</h4>"
-                     + html_table(frame, "None."))
+                     + html_table(frame, none))
     rest = table(pack, "").drop(columns="Finding")
     parts.append(f"<h4>Other decisions ({len(rest):,})</h4>"
                  + html_table(rest, "None."))

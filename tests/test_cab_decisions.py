@@ -140,6 +140,41 @@ def test_the_next_pack_shows_the_last_cabs_decisions_beside_what_happened(
         is None
 
 
+def test_the_last_cabs_findings_say_the_data_was_loaded_before_them(
+        decided_db):
+    """Data loaded before the last CAB met: next week's pack said
+    "Approved, then failed or backed out (0) None.", which a chair read as
+    all clear, where the review lists beside it said "None in the data so
+    far (loaded ...)" (a CAB chair's walkthrough). Its empty findings say
+    so too, in the HTML (and so the PDF) and on the page's tab."""
+    with db.publish(decided_db) as con:  # every load before it met
+        con.execute("update ingest_batches set started_at = "
+                    "'2026-01-12 09:00Z', finished_at = '2026-01-12 09:00Z'")
+    pack = cab.build_pack(decided_db, MEETING, filters={"teams": ["Core"]})
+    assert decided.table(pack, "approved_failed").empty
+    so_far = "None in the data so far (loaded Mon 12 Jan 2026 09:00 UTC)."
+    assert cab.since_none(pack, "None.") == so_far
+    page = cab.to_html(pack)
+    assert f"Approved, then failed or backed out (0)</h4>" \
+        f'<p class="none">{so_far}</p>' in page
+    assert "(0)</h4><p class=\"none\">None.</p>" not in page
+
+
+def test_the_pages_last_cab_findings_say_the_data_was_loaded_before_them(
+        decided_db, monkeypatch):
+    """The page's Since last CAB tab says it as the pack does."""
+    with db.publish(decided_db) as con:
+        con.execute("update ingest_batches set started_at = "
+                    "'2026-01-12 09:00Z', finished_at = '2026-01-12 09:00Z'")
+        loaded = con.execute("select count(*) from ingest_batches").fetchone()
+    assert loaded[0] > 0
+    app = _page(decided_db, monkeypatch, tab="since", teams="Core")
+    captions = [c.value for c in app.caption]
+    assert "None in the data so far (loaded Mon 12 Jan 2026 09:00 UTC)." \
+        in captions, captions
+    assert "None." not in captions
+
+
 def record_meeting(path):
     decisions.record(path, MEMBER, MEETING, "C1", "approved", "first go")
     decisions.record(path, MEMBER, MEETING, "C2", "rejected",

@@ -225,8 +225,8 @@ def _last_cab_decisions() -> None:
         for key, title in decided.FINDINGS.items():
             frame = decided.table(pack, key).drop(columns="Finding")
             st.markdown(f"**{title} ({len(frame):,})**")
-            if frame.empty:
-                st.caption("None.")
+            if frame.empty:  # as far as the data goes, as the lists say
+                st.caption(cab.since_none(pack, "None."))
             else:
                 ui.table(frame, f"{stem}-{key}")
         rest = decided.table(pack, "").drop(columns="Finding")

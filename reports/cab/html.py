@@ -56,7 +56,10 @@ def to_html(pack: Pack, out: str = "cab-pack.html") -> str:
             for label, note in tables.kpi_notes(pack)),
         since="".join(_since_list(pack, reason, title)
                       for reason, title in tables.REASONS.items()),
-        decided=decided.html(pack),
+        # what happened to them is as far as the data goes: 'None.' read
+        # as all clear from data loaded before the last meeting (a CAB
+        # chair's walkthrough)
+        decided=decided.html(pack, tables.since_none(pack, "None.")),
         produced_by=definition_list(list(meta.items())))
 
 
