@@ -325,6 +325,34 @@ def test_the_last_cabs_decisions_print_the_pages_words(decided_db,
         assert old not in flat, old
 
 
+def test_a_meeting_on_a_day_the_cab_does_not_meet_is_said(
+        decided_db, tmp_path, monkeypatch, capsys):
+    """?meeting=2026-12-09, a Wednesday of a Tuesday CAB, built its pack
+    with nothing said, its agenda holding changes decided the day before,
+    and `report minutes --meeting` of it wrote '0 decisions' and exited 0
+    (a CAB chair's walkthrough). The page warns, and both commands say it
+    on stderr; a CAB day says nothing."""
+    assert cab.off_cadence(MEETING) is None  # a Tuesday
+    wednesday = date(2026, 1, 21)
+    said = cab.off_cadence(wednesday)
+    assert said.startswith(
+        "Wed 21 Jan 2026 is not a CAB day: the CAB meets on Tuesdays at "
+        "10:00 (UTC; CHANGEBOARD_CAB_WEEKDAYS and CHANGEBOARD_CAB_TIME).")
+    assert said.endswith("the CAB days around it are Tue 20 Jan and "
+                         "Tue 27 Jan 2026.")
+    app = _page(decided_db, monkeypatch, tab="since", meeting="2026-01-21")
+    assert said in [w.value for w in app.warning]
+    assert not [w for w in _page(decided_db, monkeypatch, tab="since").warning
+                if "not a CAB day" in w.value]
+    for kind, day in (("minutes", "2026-01-21"), ("cab", "2026-01-21"),
+                      ("minutes", "2026-01-20")):
+        assert changeboard_cli.main([
+            "report", kind, "--date", day, "--db", str(decided_db),
+            "--out", str(tmp_path / f"{kind}-{day}.html")]) == 0
+        err = capsys.readouterr().err
+        assert ("not a CAB day" in err) == (day == "2026-01-21"), err
+
+
 @needs_pdf_tools
 def test_minutes_pdf_and_cli(decided_db, tmp_path, capsys):
     record_meeting(decided_db)

@@ -830,6 +830,8 @@ meeting = left.date_input(
 if data_ends is not None and meeting == upcoming:
     left.caption(f"The changes' data ends on {ui.day(data_ends)}: the pack "
                  "opens on the meeting after it.")
+if off := cab.off_cadence(meeting):
+    st.warning(off, icon=":material/event_busy:")
 ui.keep("cab-meeting", meeting)
 default_end = cab.following_meeting(cab.meeting_on(meeting)).date()
 state = st.session_state

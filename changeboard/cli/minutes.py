@@ -56,6 +56,7 @@ def add(kinds) -> None:
 
 def run(args, parser) -> int:
     from changeboard.cli.report import (
+        off_cadence,
         out_folder,
         read_with,
         settle_format,
@@ -71,6 +72,7 @@ def run(args, parser) -> int:
             until=args.decisions_until))
     if found is None:
         return status
+    off_cadence(parser, args.meeting)
     print(f"wrote {args.out} ({many(len(found.decisions), 'decision')}, "
           f"{many(len(found.attendees), 'attendee')})")
     return 0

@@ -108,9 +108,19 @@ def _cab(args, parser) -> int:
     stale = pack_module.stale_note(pack)
     if stale:  # written in the pack too; said where a script's log shows it
         print(f"{parser.prog}: warning: {stale}", file=sys.stderr)
+    off_cadence(parser, args.date)
     print(f"wrote {args.out} ({many(len(pack.agenda), 'change')} for "
           "decision)")
     return 0
+
+
+def off_cadence(parser, day) -> None:
+    """Warn on stderr when the meeting is on a day the CAB does not meet
+    (the page says it above the pack)."""
+    from reports.cab import off_cadence as said
+
+    if day is not None and (note := said(day)):
+        print(f"{parser.prog}: warning: {note}", file=sys.stderr)
 
 
 FORMATS = {".html": "html", ".htm": "html", ".pdf": "pdf", ".xlsx": "xlsx"}
@@ -184,6 +194,7 @@ def send(args, parser, filters: dict) -> int:
     try:
         meeting = args.date if args.date is not None else \
             pack_module.next_meeting()
+        off_cadence(parser, args.date)
         return delivery.send(
             args.db or config.DB_PATH, meeting, filters=filters,
             window_end_at=args.window_end, webhook_url=args.webhook,

@@ -118,3 +118,31 @@ def window_end_text(end: datetime) -> str:
         return local.date().isoformat()
     whole_minute = not (local.second or local.microsecond)
     return local.isoformat(timespec="minutes" if whole_minute else "auto")
+
+
+DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays",
+             "Saturdays", "Sundays")
+
+
+def off_cadence(day: date | datetime) -> str | None:
+    """What a meeting picked on a day the CAB does not meet says: a
+    Wednesday's pack of a Tuesday CAB was built with nothing said, its
+    agenda holding changes decided the day before, and decisions saved
+    there open a meeting of their own (a CAB chair's walkthrough). None
+    on a CAB day."""
+    if isinstance(day, datetime):
+        day = day.astimezone(reporting_zone()).date()
+    weekdays = cab_weekdays()
+    if day.weekday() in weekdays:
+        return None
+    before = previous_meeting(meeting_on(day)).date()
+    after = following_meeting(meeting_on(day)).date()
+    names = [DAY_NAMES[d] for d in sorted(weekdays)]
+    said = names[0] if len(names) == 1 else \
+        ", ".join(names[:-1]) + " and " + names[-1]
+    return (f"{day:%a %d %b %Y} is not a CAB day: the CAB meets on {said} "
+            f"at {config.CAB_TIME.strip()} ({config.REPORTING_TZ}; "
+            "CHANGEBOARD_CAB_WEEKDAYS and CHANGEBOARD_CAB_TIME). This pack "
+            "is of a meeting on that day, and decisions recorded for it are "
+            f"that meeting's; the CAB days around it are {before:%a %d %b} "
+            f"and {after:%a %d %b %Y}.")
