@@ -518,6 +518,7 @@ def test_a_decision_recorded_here_shows_beside_the_sources_approval(
     changes = next(d.value for d in page.dataframe
                    if "authorisation" in d.value.columns)
     assert "cab_decision" not in changes.columns
+    assert "cab_note" not in changes.columns
     waiting = list(changes.loc[changes["authorisation"].astype(str).str
                                .lower().str.replace("_", " ").isin(
                                    ["awaiting", "not requested"]),
@@ -534,6 +535,10 @@ def test_a_decision_recorded_here_shows_beside_the_sources_approval(
                     strict=True))
     assert said[waiting[0]] == f"Approved with conditions ({cab.when(meeting)})"
     assert cab.when(meeting).endswith(" 10:00")  # 'Tue 08 Dec 2026 10:00'
+    # and its conditions, which the release manager acts on (a CAB chair's
+    # walkthrough found them nowhere on the page)
+    assert dict(zip(changes["change_id"], changes["cab_note"], strict=True))[
+        waiting[0]] == "after the freeze"
     # and that the status still counts the source's approval (its reason
     # 'awaiting CAB approval' beside a recorded rejection read as wrong)
     # and 'still needs its decision' no longer counts it

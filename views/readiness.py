@@ -350,6 +350,11 @@ else:
             c: f"{decisions.label(d)} ({cab.when(m)})" for c, m, d in zip(
                 decided["change_id"], decided["meeting_at"],
                 decided["decision"], strict=True)}
+        # the conditions of an approval, the reason of a deferral: what the
+        # release manager acts on (a CAB chair's walkthrough found them
+        # nowhere on the page)
+        noted = {c: n for c, n in zip(decided["change_id"], decided["note"],
+                                      strict=True) if n}
         n_decided = sum(c in decided_said for c in
                         changes.loc[waiting, "change_id"])
         # the status and its reasons count the source's approval: said, or
@@ -393,6 +398,7 @@ else:
             table = changes.assign(
                 cab_decision=[decided_said.get(c, "")
                               for c in changes["change_id"]],
+                cab_note=[noted.get(c, "") for c in changes["change_id"]],
                 # not awaiting: no value, '–' as every empty cell reads
                 # (an empty text beside the CAB date's '–')
                 next_cab=[local(meeting) if w and before else
@@ -402,6 +408,7 @@ else:
                 planned_end=[local(t) for t in changes["planned_end_at"]])
             ui.table(table[["change_id", "title", "authorisation", "approval",
                             *(["cab_decision"] if decided_said else []),
+                            *(["cab_note"] if noted else []),
                             "cab_date", "next_cab", "change_type", "risk",
                             "state", "assignment_group", "planned_start",
                             "planned_end", "is_planned_after_go_live"]],
@@ -411,7 +418,9 @@ else:
                          "next_cab": st.column_config.Column(
                              "Next CAB before go-live"),
                          "cab_decision": st.column_config.Column(
-                             "CAB decision (recorded here)")})
+                             "CAB decision (recorded here)"),
+                         "cab_note": st.column_config.Column(
+                             "CAB's conditions or note")})
         failed = int(row["n_failed_recently"])
         if failed:
             st.caption(f"Context: {failed:,} change{'s' * (failed != 1)} of "
