@@ -306,6 +306,13 @@ def kept(name: str, from_url, default):
     return st.session_state.get(f"kept-{name}", default)
 
 
+def kept_key(key) -> str | None:
+    """The name a kept choice's key holds ('kept-period' -> 'period');
+    None for another key."""
+    return key[len("kept-"):] if isinstance(key, str) and \
+        key.startswith("kept-") else None
+
+
 def keep(name: str, value) -> None:
     """Remember a choice (the sidebar's, a page's own) for the next page or
     visit of this session."""

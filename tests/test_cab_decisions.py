@@ -923,6 +923,19 @@ def test_a_half_written_decision_survives_a_look_at_another_tab(
     click_tab(app, app.tabs[0].label)
     assert "tab" not in app.query_params
     assert any(m.value.startswith("#### 1. ") for m in app.markdown)
+    # and while another page is looked at: they came back empty after a
+    # look at Release readiness (a CAB chair's walkthrough)
+    app.switch_page("views/readiness.py").run()
+    assert not app.exception
+    assert "cab-decide-note" not in app.session_state  # Streamlit forgot it
+    app.query_params.update({"meeting": "2026-01-20", "tab": "decisions"})
+    app.switch_page("views/cab.py").run()
+    assert not app.exception
+    assert app.selectbox(key="cab-decide-change").value == "C1"
+    assert app.radio(key="cab-decide-choice").value == "Rejected"
+    assert app.text_area(key="cab-decide-note").value == "half-written"
+    assert app.text_area(key=attendees).value == "Alice\nBob"
+    assert decisions.current(decided_db, MEETING).empty  # nothing saved
 
 
 def test_the_decision_form_shows_the_picked_meetings_decision(

@@ -741,13 +741,21 @@ def _keep_inputs() -> None:
     """Keep what was typed or picked in a tab while another is open:
     Streamlit forgets the state of a widget that a run does not draw, and
     only the open tab is drawn (a half-written decision would be lost on a
-    look at another tab). Set anew, the state is the page's own."""
+    look at another tab). Set anew, the state is the page's own. Kept too
+    while another page is open (ui.keep): a decision picked and a note
+    typed came back empty after a look at Release readiness (a CAB chair's
+    walkthrough); the form's own checks still reset them for another
+    meeting or a change no longer listed."""
     state = st.session_state
-    for key in [*INPUTS, *(k for k in state if isinstance(k, str)
-                           and k.startswith(ATTENDEES)
-                           and k[len(ATTENDEES):].isdigit())]:
+    attendees = [k for k in [*state, *(ui.kept_key(k) for k in state)]
+                 if isinstance(k, str) and k.startswith(ATTENDEES)
+                 and k[len(ATTENDEES):].isdigit()]
+    for key in dict.fromkeys([*INPUTS, *attendees]):
         if key in state:
             state[key] = state[key]
+            ui.keep(key, state[key])
+        elif ui.kept(key, None, None) is not None:
+            state[key] = ui.kept(key, None, None)
 
 
 def _since_label(pack: cab.Pack) -> str:
