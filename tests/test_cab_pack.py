@@ -3078,6 +3078,31 @@ def test_every_headline_card_on_the_cab_page_says_what_it_counts(
     assert "is_cab_required" in cards["Left off: CAB flag missing"]
 
 
+def test_the_agendas_files_hold_its_plans_as_dates(sample_db, monkeypatch):
+    """The agenda's CSV and XLSX said 'Tue 08 Dec 17:30': no year, no zone,
+    and in the XLSX a text cell that sorted Fri < Mon < Thu (a CAB chair's
+    walkthrough). They are the pack XLSX's For decision sheet: the plan as
+    dates under headings naming the zone, every change of the agenda."""
+    import datetime as dt
+
+    from tests.clicks import offered_files
+    files = offered_files(monkeypatch)
+    meeting = cab.next_meeting()
+    app = _cab_page(sample_db, monkeypatch, meeting=f"{meeting:%Y-%m-%d}")
+    assert not app.exception
+    pack = cab.build_pack(sample_db, meeting)
+    assert len(pack.agenda) > 1
+    built = {name.rsplit(".", 1)[1]: data() if callable(data) else data
+             for name, data in files.items() if "-agenda." in name}
+    start = f"Planned start ({cab.reporting_zone().key})"
+    got = pd.read_csv(io.BytesIO(built["csv"]))
+    assert list(got["Change"]) == list(pack.agenda["change_id"])
+    assert pd.to_datetime(got[start]).dt.year.min() >= 2026
+    sheet = openpyxl.load_workbook(io.BytesIO(built["xlsx"]))["data"]
+    heading, first, *_ = sheet.iter_rows(values_only=True)
+    assert isinstance(first[heading.index(start)], dt.datetime)
+
+
 def test_the_releases_tab_puts_what_the_cab_acts_on_first(sample_db,
                                                           monkeypatch):
     """At 1440 px the tab cut each release's reasons and left the agenda

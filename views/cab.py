@@ -159,6 +159,17 @@ def _save_decision(path, meeting_at) -> None:
     _show_current(path, meeting_at)
 
 
+def _agenda_file(pack: cab.Pack, decided_now: dict) -> pd.DataFrame:
+    """The agenda's downloads: the For decision sheet of the pack's XLSX,
+    with the meeting's decisions so far beside each change as the table
+    shows them."""
+    frame = cab.decision_table(pack)
+    if decided_now:
+        frame.insert(frame.columns.get_loc("Change") + 1, "Decision",
+                     [decided_now.get(c, "") for c in frame["Change"]])
+    return frame
+
+
 def _undecided_after(path, meeting_at, options: list[str],
                      change_id: str | None) -> str | None:
     """The form's next change: the first of `options` after change_id
@@ -534,6 +545,13 @@ def _decide_tab() -> None:
         # block below, and on hovering)
         ui.table(lines, f"{stem}-agenda",
                  max_rows=None, height=ui.table_height(len(pack.agenda), most=420),
+                 # the files: the pack XLSX's For decision sheet, its plan
+                 # as date cells under headings naming the zone, built on
+                 # the click; the agenda's 'Tue 08 Dec 17:30' had no year
+                 # or zone and sorted Fri < Mon as text (a CAB chair's
+                 # walkthrough)
+                 download=partial(_agenda_file, pack, decided_now),
+                 download_rows=len(pack.agenda),
                  column_config={
                      # narrower beside a Decision column, itself the
                      # width of 'Approved' ('Approved with conditions'
