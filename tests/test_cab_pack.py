@@ -3136,6 +3136,10 @@ def test_the_releases_tab_puts_what_the_cab_acts_on_first(sample_db,
     got = pd.read_csv(io.BytesIO(csv() if callable(csv) else csv))
     assert list(got["Release"]) == list(lines["Release"])  # the ids
     assert list(got["Release name"]) == list(lines["Release name"])
+    # the go-live a date under a heading naming the zone, as the pack's
+    # XLSX ('Tue 08 Dec 2026 20:00' said none: a CAB chair's walkthrough)
+    go_live = f"Go-live ({cab.reporting_zone().key})"
+    assert pd.to_datetime(got[go_live]).notna().all()
     assert list(cab.release_lines(pack).columns[:3]) == [
         "Release", "Release name", "Application"]
     # the reasons whole, wrapped in rows tall enough for the longest, and

@@ -729,8 +729,12 @@ def _releases_tab() -> None:
                     for texts, width in ((lines["Reasons"], beside["reasons"]),
                                          (lines["Release"], beside["named"]))),
                    key=lambda sized: sized["row_height"])
+        # the files: the go-live as a date cell under a heading naming
+        # the zone, as the pack's XLSX ('Tue 08 Dec 2026 20:00' said none:
+        # a CAB chair's walkthrough)
         ui.table(lines, f"{stem}-releases", max_rows=None,
-                 download=filed, **rows,
+                 download=partial(cab.release_lines, pack, sheet=True),
+                 download_rows=len(filed), **rows,
                  column_config={"Reasons": st.column_config.TextColumn(
                      width=beside["reasons"]), "Release": st.column_config.
                      TextColumn(width=beside["named"]),
