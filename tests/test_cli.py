@@ -756,6 +756,16 @@ def test_report_cab_writes_the_pack(tiny_db, tmp_path):
                       "--out", str(tmp_path / "x.html"))
     assert bad.returncode == 2  # an input error, as in `query` (was 1)
     assert bad.stderr.startswith("changeboard report cab: ")
+    # no --date: the next meeting's, as --send and the page take it (it
+    # was "--date required": a CAB chair's walkthrough)
+    from reports import cab
+    upcoming = cab.next_meeting().astimezone(cab.reporting_zone()).date()
+    bare = changeboard("report", "cab", "--db", str(tiny_db), "--out",
+                       str(tmp_path / "next.html"))
+    assert bare.returncode == 0, bare.stderr
+    assert f"(the next meeting, {upcoming:%a %d %b %Y}: " in bare.stdout
+    assert f"<title>CAB pack {upcoming:%Y-%m-%d}</title>" in (
+        tmp_path / "next.html").read_text()
 
 
 @pytest.mark.parametrize("day, said", [

@@ -283,15 +283,15 @@ def _report(commands) -> None:
                                   metavar="REPORT")
     cab = kinds.add_parser(
         "cab", help="the pre-read of a CAB meeting",
-        description="Write the CAB pack of the meeting on --date: the "
+        description="Write the CAB pack of the meeting on --date (default: "
+        "the next one): the "
         "changes for decision in the window from that meeting to the next "
         "one, their evidence, and what happened since the last meeting.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EXAMPLES["report"])
     cab.add_argument("--date", "--meeting", dest="date", type=_day,
                      default=None, help="meeting day, YYYY-MM-DD (at "
-                     "CHANGEBOARD_CAB_TIME); required, except with --send, "
-                     "which defaults to the next meeting")
+                     "CHANGEBOARD_CAB_TIME); default: the next meeting")
     cab.add_argument("--window-end", type=_instant, default=None,
                      help="end of the review window (default: the next "
                      "meeting of the CHANGEBOARD_CAB_WEEKDAYS cadence)")

@@ -90,10 +90,16 @@ def _cab(args, parser) -> int:
         if getattr(args, flag, None):
             parser.error(f"--{flag} goes with --send")
     settle_format(parser, args)
-    missing = [f"--{n}" for n in ("date", "format", "out")
+    missing = [f"--{n}" for n in ("format", "out")
                if getattr(args, n) is None]
     if missing:
         parser.error(f"{', '.join(missing)} required (or --send)")
+    # the next meeting when no day is given, as --send and the page take
+    # it (a CAB chair's walkthrough: --out needed a --date --send did not)
+    next_one = args.date is None
+    if next_one:
+        args.date = pack_module.next_meeting().astimezone(
+            pack_module.reporting_zone()).date()
     out_folder(parser, args)
     pack, status = write(
         parser, args, pack_module, lambda: pack_module.build_pack(
@@ -109,8 +115,10 @@ def _cab(args, parser) -> int:
     if stale:  # written in the pack too; said where a script's log shows it
         print(f"{parser.prog}: warning: {stale}", file=sys.stderr)
     off_cadence(parser, args.date)
-    print(f"wrote {args.out} ({many(len(pack.agenda), 'change')} for "
-          "decision)")
+    print(f"wrote {args.out} ("
+          + (f"the next meeting, {args.date:%a %d %b %Y}: " if next_one
+             else "")
+          + f"{many(len(pack.agenda), 'change')} for decision)")
     return 0
 
 
