@@ -561,9 +561,12 @@ def test_pack_lists_the_changes_for_decision_by_risk(pack):
 def test_pack_shows_each_collision_with_the_other_change(pack):
     c1 = block(pack, "C1")
     assert c1.collisions.to_dict("records") == [{
-        "Other change": "C3", "Other title": "Other & co",
-        "Shared": 'Application Payments & "Cards" (A1)',
-        "Overlap": "Wed 21 Jan 2026 21:00 – 22:00"}]
+        "Other change": "C3", "Overlap": "Wed 21 Jan 2026 21:00 – 22:00",
+        "Other title": "Other & co",
+        "Shared": 'Application Payments & "Cards" (A1)'}]
+    # the overlap beside the other change: last, it was cut to 'Ov…' at
+    # the page's edge (a CAB chair's walkthrough)
+    assert list(c1.collisions.columns[:2]) == ["Other change", "Overlap"]
     assert block(pack, "C2").collisions.empty
 
 

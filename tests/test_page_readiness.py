@@ -539,6 +539,13 @@ def test_a_decision_recorded_here_shows_beside_the_sources_approval(
     # walkthrough found them nowhere on the page)
     assert dict(zip(changes["change_id"], changes["cab_note"], strict=True))[
         waiting[0]] == "after the freeze"
+    # the decision whole: 'Approved with conditions (Tue 08 Dec 2026 10:'
+    # was cut at the column's edge
+    shown = next(d for d in page.dataframe
+                 if "cab_decision" in d.value.columns)
+    width = __import__("json").loads(shown.proto.columns)["cab_decision"][
+        "width"]
+    assert width == ui.text_width([said[waiting[0]]], 120, 999)
     # and that the status still counts the source's approval (its reason
     # 'awaiting CAB approval' beside a recorded rejection read as wrong)
     # and 'still needs its decision' no longer counts it

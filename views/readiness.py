@@ -417,8 +417,12 @@ else:
                              "CAB date", format="DD MMM YYYY"),
                          "next_cab": st.column_config.Column(
                              "Next CAB before go-live"),
-                         "cab_decision": st.column_config.Column(
-                             "CAB decision (recorded here)"),
+                         # whole: 'Approved with conditions (Tue 08 Dec
+                         # 2026 10:' was cut (a CAB chair's walkthrough)
+                         "cab_decision": st.column_config.TextColumn(
+                             "CAB decision (recorded here)",
+                             width=ui.text_width(table["cab_decision"], 120,
+                                                 ui.REASONS_WIDTH)),
                          "cab_note": st.column_config.Column(
                              "CAB's conditions or note")})
         failed = int(row["n_failed_recently"])

@@ -139,13 +139,16 @@ def _collisions(pack: Pack, row: dict, mine: list[dict],
             else r["change_id_a"]
         by_other.setdefault(other, []).append(r)
     first = [found[0] for found in by_other.values()]
+    # the overlap beside the other change: after what they share (an
+    # application and an environment by name and id) it was cut to 'Ov…'
+    # at the page's edge at 1400 px (a CAB chair's walkthrough)
     return {
         "Other change": list(by_other),
+        **_overlap(first, t),
         "Other title": [as_text(r["title_b"] if r["change_id_a"] == cid
                                 else r["title_a"]) for r in first],
         "Shared": ["; ".join(_shared(pack, row, r) for r in found)
                    for found in by_other.values()],
-        **_overlap(first, t),
     }
 
 
