@@ -1009,3 +1009,28 @@ def test_the_slip_is_said_as_the_reasons_say_it(page, con):
     assert {s for s in shown["slip"]} - {cab.NO_REASONS}  # some slip
     columns = __import__("json").loads(page.dataframe[0].proto.columns)
     assert columns["slip"]["label"] == "Slip so far"
+
+
+def test_a_releases_changes_file_holds_their_plans_as_instants(
+        page, monkeypatch):
+    """A release's changes file held the table's 'Wed 09 Dec 2026 16:00'
+    as text, beside an as_of in ISO (a CAB chair's walkthrough): it holds
+    the plan as instants, in UTC, as every page's file writes them."""
+    import io
+
+    from tests.clicks import offered_files
+    files = offered_files(monkeypatch)
+    page.run()
+    release_id = releases_shown(page)["release_id"].iloc[0]
+    page.selectbox(key="release").select(release_id).run()
+    assert not page.exception
+    [(name, data)] = [(n, d) for n, d in files.items()
+                      if n.startswith(f"release-{release_id}-changes")
+                      and n.endswith(".csv")]
+    got = pd.read_csv(io.BytesIO(data() if callable(data) else data))
+    planned = [c for c in got.columns if c.startswith("planned_start")]
+    assert planned == ["planned_start_at"], list(got.columns)
+    instants = pd.to_datetime(got["planned_start_at"], utc=True)
+    assert instants.notna().all() and instants.dt.year.min() >= 2026
+    assert got["planned_start_at"].str.endswith("+00:00").all(), \
+        got["planned_start_at"]

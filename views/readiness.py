@@ -406,13 +406,22 @@ else:
                           for w in waiting],
                 planned_start=[local(t) for t in changes["planned_start_at"]],
                 planned_end=[local(t) for t in changes["planned_end_at"]])
-            ui.table(table[["change_id", "title", "authorisation", "approval",
-                            *(["cab_decision"] if decided_said else []),
-                            *(["cab_note"] if noted else []),
-                            "cab_date", "next_cab", "change_type", "risk",
-                            "state", "assignment_group", "planned_start",
-                            "planned_end", "is_planned_after_go_live"]],
-                     f"release-{pick}-changes", column_config={
+            shown_columns = [
+                "change_id", "title", "authorisation", "approval",
+                *(["cab_decision"] if decided_said else []),
+                *(["cab_note"] if noted else []),
+                "cab_date", "next_cab", "change_type", "risk", "state",
+                "assignment_group", "planned_start", "planned_end",
+                "is_planned_after_go_live"]
+            # the files: the plan as instants (in UTC, as every page's
+            # files write them), where they held the table's 'Wed 09 Dec 2026 16:00' as
+            # text beside an as_of in ISO (a CAB chair's walkthrough)
+            ui.table(table[shown_columns], f"release-{pick}-changes",
+                     download=table[[
+                         {"planned_start": "planned_start_at",
+                          "planned_end": "planned_end_at"}.get(c, c)
+                         for c in shown_columns]],
+                     column_config={
                          "cab_date": st.column_config.DateColumn(
                              "CAB date", format="DD MMM YYYY"),
                          "next_cab": st.column_config.Column(
