@@ -550,9 +550,10 @@ def test_a_decision_recorded_here_shows_beside_the_sources_approval(
     # 'awaiting CAB approval' beside a recorded rejection read as wrong)
     # and 'still needs its decision' no longer counts it
     assert any(t.endswith("every change awaiting approval has a decision "
-                          "recorded here. The CAB's decision on 1 change "
-                          "awaiting approval in the source is recorded here "
-                          "(CAB decision column), not yet in the source: the "
+                          "recorded on the CAB page. The CAB's decision on "
+                          "1 change awaiting approval in the source is "
+                          "recorded on the CAB page (CAB decision column), "
+                          "not yet in the source: the "
                           "status and its reasons count the source's "
                           "approval until a load brings the decision.")
                for t in page_texts(page))

@@ -366,7 +366,8 @@ else:
         undecided = int(waiting.sum()) - n_decided
         decided_note = (
             f" The CAB's decision on {ui.many(n_decided, 'change')} awaiting "
-            "approval in the source is recorded here (CAB decision column), "
+            "approval in the source is recorded on the CAB page (CAB "
+            "decision column), "
             "not yet in the source: the status and its reasons count the "
             "source's approval until a load brings the decision."
             if n_decided else "")
@@ -378,7 +379,7 @@ else:
                    f"still {'needs its' if undecided == 1 else 'need their'}"
                    " decision." if undecided else
                    "every change awaiting approval has a decision recorded "
-                   "here.") + decided_note)
+                   "on the CAB page.") + decided_note)
             ui.page_link("views/cab.py", "Open the CAB pack of that meeting",
                          {"meeting": f"{meeting:%Y-%m-%d}"}, filters)
             if hidden := filtered_out(changes[waiting], filters):
@@ -390,7 +391,7 @@ else:
                           f"{'needs' if undecided == 1 else 'need'} a "
                           "decision." if undecided else
                           "every change awaiting approval has a decision "
-                          "recorded here.") + decided_note)
+                          "recorded on the CAB page.") + decided_note)
         if changes.empty:
             st.caption("No change is linked to this release (changes name it "
                        "in release_id).")
@@ -429,7 +430,8 @@ else:
                          # whole: 'Approved with conditions (Tue 08 Dec
                          # 2026 10:' was cut (a CAB chair's walkthrough)
                          "cab_decision": st.column_config.TextColumn(
-                             "CAB decision (recorded here)",
+                             # 'here' read as unclear (a CAB chair)
+                             "CAB decision (CAB page)",
                              width=ui.text_width(table["cab_decision"], 120,
                                                  ui.REASONS_WIDTH)),
                          "cab_note": st.column_config.Column(
