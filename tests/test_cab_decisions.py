@@ -175,6 +175,31 @@ def test_the_pages_last_cab_findings_say_the_data_was_loaded_before_them(
     assert "None." not in captions
 
 
+def test_the_decisions_table_shows_each_note_whole(decided_db, monkeypatch):
+    """An approval's conditions were cut after a few words in the page's
+    decisions table at 1280 px (a CAB chair's walkthrough): the note is
+    wrapped beside the title, the first five columns within the table's
+    width at 1280 px, each row as tall as the longest note needs."""
+    import json
+
+    from changeboard import ui
+    record_meeting(decided_db)
+    decisions.record(decided_db, MEMBER, MEETING, "C1",
+                     "approved_with_conditions", "Start only after C2 has "
+                     "finished (not before 19:30 CET), with the DBA on call "
+                     "and the rollback script attached to the change")
+    app = _page(decided_db, monkeypatch)
+    table = next(d for d in app.dataframe
+                 if list(d.value.columns[:5]) == [
+                     "#", "Change", "Title", "Decision", "Note"])
+    widths = {k: c.get("width") for k, c in
+              json.loads(table.proto.columns).items()}
+    assert sum(widths[c] for c in ("#", "Change", "Title", "Decision",
+                                   "Note")) == ui.TABLE_WIDTH, widths
+    assert table.proto.row_height >= ui.wrapped_row_height(
+        table.value["Note"], widths["Note"], ui.READ_LINES) > ui.ROW_HEIGHT
+
+
 def record_meeting(path):
     decisions.record(path, MEMBER, MEETING, "C1", "approved", "first go")
     decisions.record(path, MEMBER, MEETING, "C2", "rejected",

@@ -365,10 +365,25 @@ def _decisions_tab() -> None:
     built = _minutes_of(whole)
     decided_in = f"Decided ({zone_name(whole.reporting_tz)})"
     zoned = {"Decided": decided_in}
-    ui.table(built.decisions[minutes.ON_PAGE].rename(columns=zoned),
-             f"{stem}-decisions", max_rows=None,
-             height=ui.table_height(len(built.decisions), most=420),
-             download=built.decisions.rename(columns=zoned))
+    shown_decisions = built.decisions[minutes.ON_PAGE].rename(columns=zoned)
+    # the note (an approval's conditions) whole, wrapped beside the title
+    # within the table's width at 1280 px: it was cut after a few words
+    # (a CAB chair's walkthrough)
+    widths = {"Title": ui.text_width(shown_decisions["Title"], 100, 180),
+              "Decision": ui.text_width(shown_decisions["Decision"], 80, 180)}
+    widths["Note"] = max(ui.TABLE_WIDTH - DECISION_ID_WIDTHS - sum(
+        widths.values()), 200)
+    sized = max((ui.wrapped_table(shown_decisions[c], len(shown_decisions),
+                                  most=420, width=widths[c],
+                                  most_lines=ui.READ_LINES)
+                 for c in ("Title", "Note")),
+                key=lambda found: found["row_height"])
+    ui.table(shown_decisions, f"{stem}-decisions", max_rows=None,
+             download=built.decisions.rename(columns=zoned), **sized,
+             column_config={"#": st.column_config.NumberColumn(width=40),
+                            "Change": st.column_config.TextColumn(width=110),
+                            **{c: st.column_config.TextColumn(width=w)
+                               for c, w in widths.items()}})
     if built.pack.data_version != whole.data_version:
         # a load replaced the meeting's version: the form above numbers
         # today's agenda, as the pack's files do
@@ -691,6 +706,7 @@ def _since_tab() -> None:
 
 
 GO_LIVE_WIDTH, STATUS_WIDTH = 150, 95  # the releases going live's
+DECISION_ID_WIDTHS = 40 + 110  # the decisions table's '#' and Change
 
 
 def _releases_tab() -> None:
