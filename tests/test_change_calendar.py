@@ -293,6 +293,26 @@ def test_selecting_a_change_opens_its_record(page):
         kinds
 
 
+def test_a_picked_change_says_the_cabs_decision_recorded_on_it(
+        tmp_path, monkeypatch):
+    """A change the CAB rejected on the CAB page still drew as planned and
+    colliding, its row saying nothing of the decision (a CAB chair's
+    walkthrough): the picked change's line says the decision, its meeting
+    and its note."""
+    from changeboard import auth, decisions
+    path = publish(tmp_path / "cal.duckdb", CHANGES, [FREEZE])
+    decisions.record(path, auth.single_user(), "2026-01-13", "COL1",
+                     "rejected", "collides with COL2")
+    app = calendar_of(path, monkeypatch, cal_change="COL1").run()
+    assert not app.exception
+    said = " ".join(c.value for c in app.caption)
+    assert ("CAB decision recorded on the CAB page: Rejected at the meeting "
+            "of Tue 13 Jan 2026 10:00 (UTC), note: collides with COL2") \
+        in said, said
+    other = calendar_of(path, monkeypatch, cal_change="COL2").run()
+    assert "CAB decision" not in " ".join(c.value for c in other.caption)
+
+
 def test_a_picked_changes_window_hit_says_its_kind(page):
     """'planned in Data centre power maintenance' read as a maintenance
     window, where it was a blackout: the note names the kind."""

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from changeboard import asof, charts, config, ui
+from changeboard import asof, charts, config, decisions, ui
 from changeboard.words import OUTSIDE_MAINTENANCE, shared_word
+from reports.text import when
 
 MAX_BARS = 300  # bars drawn at most; the table below lists every change
 MIN_HOURS = {"Month": 6, "Week": 1}  # the narrowest bar drawn, per view
@@ -345,6 +346,19 @@ else:
             notes.append("planned outside its maintenance windows")
         if row["is_past_planned_start"]:
             notes.append("past its planned start and not started")
+        # the CAB's decision recorded on the CAB page: a change it rejected
+        # still drew as planned, colliding, with nothing said (a CAB
+        # chair's walkthrough); the source's state follows on a load
+        decided = decisions.latest(config.DB_PATH, [pick])
+        if len(decided):
+            last = decided.iloc[0]
+            notes.append(
+                "CAB decision recorded on the CAB page: "
+                f"{decisions.label(last['decision'])} at the meeting of "
+                f"{when(last['meeting_at'], config.REPORTING_TZ)} "
+                f"({config.REPORTING_TZ})"
+                + (f", note: {ui.plain(last['note'])}" if last["note"]
+                   else ""))
         # said above its row: the table's toolbar, shown on hover, covered
         # the picker's clear and open buttons right above it
         st.caption(f"{pick}: " + ("; ".join(notes) if notes else
