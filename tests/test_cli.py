@@ -610,6 +610,18 @@ def test_ingest_rejects_print_no_nan_and_warnings_name_rows(tmp_path):
     assert "nan" not in result.stdout
     assert "1 row with planned_end_at before planned_start_at (row 4)" in \
         result.stdout
+    # a ServiceNow export's empty cell said 'nan' (a data administrator's
+    # walkthrough): as canonical CSV says it
+    export = tmp_path / "change_request.csv"
+    export.write_text("number,short_description,type,state,opened_at\n"
+                      "CHG1,x,Normal,Closed,2026-01-05 10:00:00\n"
+                      ",y,Normal,Closed,2026-01-05 10:00:00\n",
+                      encoding="utf-8")
+    exported = cli("changeboard", "load", "servicenow", str(export), "--db",
+                   str(tmp_path / "sn.duckdb"))
+    assert "row 3: missing_required in change_id (the file's number) = ''" \
+        in exported.stdout, exported.stdout
+    assert "nan" not in exported.stdout and "None" not in exported.stdout
     assert "dates before 1990 or more than 10 years ahead (row 5): " \
         "created_at = 1970-01-01 00:00:00+00 on row 5" in result.stdout
     # the batch records who ran it: the command line and the OS user

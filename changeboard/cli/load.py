@@ -87,8 +87,10 @@ def _where(column, value, headers: dict | None = None) -> str:
     if _missing(column):
         return "" if _missing(value) else f": {value}"
     read = (headers or {}).get(column)
+    # an empty cell as canonical CSV says it (''), where a ServiceNow or
+    # Jira export's read 'nan' or 'None' (a data administrator's walkthrough)
     return f" in {column}" + (f" (the file's {read})" if read else "") + \
-        f" = {value!r}"
+        f" = {('' if _missing(value) else value)!r}"
 
 
 def _missing(value) -> bool:
