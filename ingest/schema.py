@@ -97,7 +97,21 @@ def _header_hint(path) -> str:
     except OSError:
         return ""
     text = line.decode("utf-8", "replace").removeprefix("\ufeff").strip()
-    header = {name.strip() for name in next(csv.reader([text]), [])}
+    table = reads_as(name.strip() for name in next(csv.reader([text]), []))
+    return "" if table is None else _name_it(table)
+
+
+def _name_it(table: str) -> str:
+    return (f"; its header reads as {table}: name it {table}.csv (or "
+            f"{table}-<anything>.csv), or choose the table (--table "
+            f"{table}, or Table on the Data page)")
+
+
+def reads_as(header) -> str | None:
+    """The table a header row reads as: every key column of it there, and
+    more of its columns than any other such table has; None when none, or
+    two, do."""
+    header = set(header)
     scored = sorted(
         ((sum(name in spec.columns for name in header), table)
          for table in TABLES
@@ -105,11 +119,8 @@ def _header_hint(path) -> str:
          if spec.key and all(name in header for name in spec.key)),
         reverse=True)
     if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
-        return ""
-    table = scored[0][1]
-    return (f"; its header reads as {table}: name it {table}.csv (or "
-            f"{table}-<anything>.csv), or choose the table (--table "
-            f"{table}, or Table on the Data page)")
+        return None
+    return scored[0][1]
 
 
 @cache
@@ -175,6 +186,12 @@ def check_columns(name: str, spec: Table, columns) -> None:
             raise FileError(message + f"; the header looks "
                             f"{delimiters[0]!r}-delimited: canonical CSV "
                             "uses commas")
+        # a file named for another table (incidents' columns in
+        # releases.csv) was told of unknown columns and 'did you mean
+        # created_at?' (a data administrator's walkthrough)
+        other = reads_as(columns)
+        if other is not None and other != spec.name:
+            raise FileError(message + _name_it(other))
         if not any("did you mean" in hint for hint in hints):
             message += f" (columns: {', '.join(spec.columns)})"
         raise FileError(message + "; name extra columns x_...")

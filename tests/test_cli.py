@@ -1040,6 +1040,19 @@ def test_a_file_named_after_no_table_is_told_the_table_its_header_reads_as(
                          str(tmp_path / "cb.duckdb"))
     assert "other.csv: error: no canonical table is named like this file " \
         "(tables: " in result.stdout
+    # a file named for another table (incidents' columns in releases.csv)
+    # was told of unknown columns and 'did you mean created_at?' (a data
+    # administrator's walkthrough): it is told the table it reads as
+    wrong = tmp_path / "releases.csv"
+    wrong.write_text("incident_id,title,priority,opened_at\n"
+                     "I1,outage,2,2026-01-01T00:00:00Z\n", encoding="utf-8")
+    result = changeboard("load", "csv", str(wrong), "--db",
+                         str(tmp_path / "cb.duckdb"))
+    assert result.returncode == 1
+    assert "for releases; its header reads as incidents: name it " \
+        "incidents.csv (or incidents-<anything>.csv), or choose the table " \
+        "(--table incidents, or Table on the Data page)" in result.stdout, \
+        result.stdout
 
 
 @pytest.mark.parametrize("content", [b"release_id,name\r\nR1,x\r\n", b""])
