@@ -151,6 +151,23 @@ def pointers(raw: Raw, columns: dict[str, tuple[str, ...]]
     return out
 
 
+def delimiter_hint(raw) -> str:
+    """`; ...` when an export's header read as one column holding another
+    delimiter (a ';'-separated Jira or ServiceNow export): the delimiter is
+    the likelier fault than a missing column (a data administrator's
+    walkthrough was told only 'missing required column'); '' otherwise."""
+    if len(raw.header) != 1:
+        return ""
+    for other in (";", "\t", "|"):
+        if other in raw.header[0]:
+            return (f"; the header read as one column: the file looks "
+                    f"{other!r}-delimited, and this export is read as "
+                    "comma-separated CSV (export it again as CSV, or "
+                    "describe it with a mapping file, whose [source] "
+                    "delimiter says its own)")
+    return ""
+
+
 def ignored_warning(raw: Raw, used: set[int]) -> list[str]:
     """One warning listing the headers nothing reads."""
     ignored = [h for i, h in enumerate(raw.header) if i not in used]

@@ -103,7 +103,8 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     for needed in ("Issue key", STATUS, "Created"):
         if not raw.positions(needed):
             raise FileError(f"{raw.name}: missing required column "
-                            f"{needed!r} (found: {', '.join(raw.header)})")
+                            f"{needed!r} (found: {', '.join(raw.header)})"
+                            + frames.delimiter_hint(raw))
     data, used = frames.select(raw, {c: hs for c, hs in COLUMNS.items()
                                      if c not in MULTI_VALUED})
     warnings = []

@@ -117,7 +117,7 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     if "change_id" not in data:
         raise FileError(
             f"{raw.name}: missing required column number (found: "
-            f"{', '.join(raw.header)})")
+            f"{', '.join(raw.header)})" + frames.delimiter_hint(raw))
     warnings = frames.ignored_warning(raw, used | _positions(raw, CAB_DATE_TIME))
     warnings += cap_warning(raw)
     warnings += site_columns_missing(raw, options.get("columns"), data)

@@ -41,7 +41,7 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     if "incident_id" not in data:
         raise FileError(
             f"{raw.name}: missing required column number (found: "
-            f"{', '.join(raw.header)})")
+            f"{', '.join(raw.header)})" + frames.delimiter_hint(raw))
     warnings = frames.ignored_warning(raw, used) + servicenow.cap_warning(raw)
     warnings += servicenow.site_columns_missing(raw, options.get("columns"),
                                                 data)

@@ -139,6 +139,24 @@ def test_a_semicolon_file_is_not_told_to_name_extra_columns(tmp_path):
                                  "canonical CSV uses commas"), result.error
 
 
+@pytest.mark.parametrize("source, header", [
+    ("jira", "Summary;Issue key;Status;Created"),
+    ("servicenow", "number;short_description;state;opened_at"),
+    ("servicenow-incidents", "number;short_description;state;opened")])
+def test_a_semicolon_export_is_told_its_delimiter(tmp_path, source, header):
+    """A ';'-separated Jira export was told only "missing required column
+    'Issue key' (found: Summary;Issue key;...)" (a data administrator's
+    walkthrough), where canonical CSV and mapping files say the delimiter."""
+    export = write(tmp_path / "export.csv", header + "\nA;B;C;D\n")
+    result = ingest.load_path(source, export, tmp_path / "cb.duckdb")
+    assert result.status == "failed"
+    assert result.error.endswith(
+        "; the header read as one column: the file looks ';'-delimited, and "
+        "this export is read as comma-separated CSV (export it again as CSV, "
+        "or describe it with a mapping file, whose [source] delimiter says "
+        "its own)"), result.error
+
+
 def test_every_reject_keeps_its_raw_record_and_says_why(tmp_path):
     path = tmp_path / "cb.duckdb"
     ingest.load_path("csv", BAD / "changes-unknown-code.csv", path)
