@@ -119,6 +119,24 @@ def duplicates(con, spec) -> None:
 UPLOADED = "upload:"
 
 
+def prefix_hint(source: str) -> str:
+    """Where the loading source sets an id_prefix, so both sources' rows
+    can load: every source's rows were told a mapping file's [source]
+    id_prefix, which a ServiceNow export sets in its overrides file and
+    canonical CSV nowhere (a data administrator's walkthrough)."""
+    from ingest import sources
+
+    if source == "csv":
+        return ("canonical CSV takes no id_prefix: prefix the ids in the "
+                "file, or give the other source one, so both can load")
+    found = sources.SOURCES.get(source)
+    if found is not None and found.overrides:
+        return ("give one source an id_prefix (this one: id_prefix in its "
+                "--overrides file) so both can load")
+    return ("give one source an id_prefix (mapping file [source] "
+            "id_prefix) so both can load")
+
+
 def against_stored(con, spec, source, sha256: str | None = None,
                    ignored_loader: str | None = None) -> None:
     """id_owned_by_other_source, older_than_stored. A stored row this very
@@ -142,13 +160,12 @@ def against_stored(con, spec, source, sha256: str | None = None,
             "when t.source = $uploaded || $source then 'uploaded on the "
             "Data page: the command line cannot change them; upload this "
             "file there to update them' "
-            "else 'give one source an id_prefix (mapping file [source] "
-            "id_prefix) so both can load' end as detail "
+            "else $prefix_hint end as detail "
             f"from checked as c join {table} as t "
             f"on {match} where c.reason is null and t.source <> $source "
             f"and {ignored}", "id_owned_by_other_source",
             {"source": source, "ignored": ignored_loader,
-             "uploaded": UPLOADED})
+             "uploaded": UPLOADED, "prefix_hint": prefix_hint(source)})
     if "updated_at" in present(con, spec):
         _reject(con, spec,
                 "select c.row_number, 'stored copy (batch ' || "  # noqa: S608

@@ -270,6 +270,16 @@ def test_an_id_owned_by_another_source_names_the_owner(tmp_path):
     (detail,), = rows(path, "select detail from ingest_rejects")
     assert "owned by source 'servicenow'" in detail and "id_prefix" in detail
     assert rows(path, "select source from changes") == [("servicenow",)]
+    # where the loading source sets one: every source was told a mapping
+    # file's [source] id_prefix (a data administrator's walkthrough)
+    assert detail.endswith("canonical CSV takes no id_prefix: prefix the "
+                           "ids in the file, or give the other source one, "
+                           "so both can load"), detail
+    assert ingest.rejects.prefix_hint("servicenow-incidents") == (
+        "give one source an id_prefix (this one: id_prefix in its "
+        "--overrides file) so both can load")
+    assert "mapping file [source] id_prefix" in \
+        ingest.rejects.prefix_hint("uci-incidents")
 
 
 UCI_ROWS = ("number,incident_state,sys_mod_count,opened_at,cmdb_ci,priority,"
