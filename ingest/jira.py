@@ -55,8 +55,12 @@ VALUES = {
                     "Emergency": "emergency"},
     "risk": {"Low": "low", "Medium": "moderate", "High": "high",
              "Critical": "very_high"},
+    # Jira Cloud's default priorities, and Server and Data Center's (their
+    # 'Major' was rejected as not a whole number, the whole change with it:
+    # a data administrator's walkthrough)
     "priority": {"Highest": "1", "High": "2", "Medium": "3", "Low": "4",
-                 "Lowest": "5"},
+                 "Lowest": "5", "Blocker": "1", "Critical": "2",
+                 "Major": "3", "Minor": "4", "Trivial": "5"},
 }
 # matched by prefix: "Extensive / Widespread", "Significant / Large", ...
 IMPACT = {"Extensive": "high", "Significant": "high", "Moderate": "medium",

@@ -435,6 +435,15 @@ def test_jira_custom_fields_map_to_codes(tmp_path):
                 "planned_start_at", "requested_by") == [
         ("1", "emergency", "very_high", "high", "2024-03-13T09:00:00Z", "Ann"),
         ("5", "standard", "moderate", "low", None, "Bob")]
+    # Jira Server and Data Center's default priorities: 'Major' rejected
+    # the whole change as not a whole number (a data administrator's
+    # walkthrough)
+    names = ("Blocker", "Critical", "Major", "Minor", "Trivial")
+    server = jira_csv(tmp_path, *(
+        f"CHG-{i},Change,Open,12/Mar/24 3:15 PM,{name},Normal,Low,,,Ann"
+        for i, name in enumerate(names, start=1)), header=header)
+    assert [p for (p,) in rows(server, "priority")] == [
+        "1", "2", "3", "4", "5"]
 
 
 def test_jira_1000_rows_warn_of_the_export_cap(tmp_path):
