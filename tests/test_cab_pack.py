@@ -1328,8 +1328,8 @@ def test_an_empty_sheet_of_the_xlsx_carries_every_column_header(con):
               "Team last failures"]
     assert all(full[t][0] > 0 for t in titles), full
     assert full["Collisions"] == (1, [
-        "For change", "Other change", "Other title", "Shared",
-        "Overlap start (UTC)", "Overlap end (UTC)"])
+        "For change", "Other change", "Overlap start (UTC)",
+        "Overlap end (UTC)", "Other title", "Shared"])
     # C3, the change C1 collides with, gone: no change collides
     con.execute("delete from changes where change_id = 'C3'")
     no_collision = sheets(cab.build_pack(con, MEETING))
