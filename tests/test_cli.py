@@ -1016,6 +1016,29 @@ def test_a_missing_file_is_refused_before_anything_is_loaded(tmp_path):
     assert not db_path.exists()
 
 
+def test_an_invalid_mapping_file_is_an_error_of_the_command(tmp_path):
+    """docs/sources.md listed an invalid mapping file among the failed
+    files recorded as batches, where the command refuses it before reading
+    any file (a data administrator's walkthrough): as the docs now say,
+    exit 2, nothing loaded, no batch and no database."""
+    mapping = tmp_path / "bad.toml"
+    mapping.write_text('[source]\nname = "x"\ntable = "releases"\n'
+                       'timezone = "Europe/Berln"\n[columns]\n'
+                       'release_id = "id"\nname = "name"\n',
+                       encoding="utf-8")
+    export = tmp_path / "rel.csv"
+    export.write_text("id,name\nR1,a\n", encoding="utf-8")
+    result = changeboard("load", "mapping", str(export), "--mapping",
+                         str(mapping), "--db", str(tmp_path / "cb.duckdb"))
+    assert result.returncode == 2
+    assert "bad.toml: invalid mapping: [source] timezone 'Europe/Berln'" \
+        in result.stderr and "(nothing loaded)" in result.stderr
+    assert not (tmp_path / "cb.duckdb").exists()
+    said = (ROOT / "docs" / "sources.md").read_text()
+    assert "an invalid one is an error of the command (exit 2" in \
+        " ".join(said.split())
+
+
 def test_a_file_named_after_no_table_is_told_the_table_its_header_reads_as(
         tmp_path):
     export = tmp_path / "export.csv"
