@@ -151,21 +151,28 @@ def pointers(raw: Raw, columns: dict[str, tuple[str, ...]]
     return out
 
 
+def other_delimiter(raw, read_with: str = ",") -> str | None:
+    """The delimiter a header read as one column holds, other than the one
+    it was read with (a ';' file read as comma-separated); None when the
+    header has several columns or holds none."""
+    if len(raw.header) != 1:
+        return None
+    return next((other for other in (";", ",", "\t", "|")
+                 if other != read_with and other in raw.header[0]), None)
+
+
 def delimiter_hint(raw) -> str:
     """`; ...` when an export's header read as one column holding another
     delimiter (a ';'-separated Jira or ServiceNow export): the delimiter is
     the likelier fault than a missing column (a data administrator's
     walkthrough was told only 'missing required column'); '' otherwise."""
-    if len(raw.header) != 1:
+    other = other_delimiter(raw)
+    if other is None:
         return ""
-    for other in (";", "\t", "|"):
-        if other in raw.header[0]:
-            return (f"; the header read as one column: the file looks "
-                    f"{other!r}-delimited, and this export is read as "
-                    "comma-separated CSV (export it again as CSV, or "
-                    "describe it with a mapping file, whose [source] "
-                    "delimiter says its own)")
-    return ""
+    return (f"; the header read as one column: the file looks "
+            f"{other!r}-delimited, and this export is read as "
+            "comma-separated CSV (export it again as CSV, or describe it "
+            "with a mapping file, whose [source] delimiter says its own)")
 
 
 def ignored_warning(raw: Raw, used: set[int]) -> list[str]:

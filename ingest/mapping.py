@@ -361,14 +361,12 @@ def _delimiter_hint(raw, mapping: Mapping) -> str:
     """`; ...` when the header read as one column holding another
     delimiter (a ';' file read with a ',' mapping): the delimiter is the
     likelier fault than the column's name."""
-    if len(raw.header) != 1:
+    other = frames.other_delimiter(raw, mapping.delimiter)
+    if other is None:
         return ""
-    for other in (";", ",", "\t", "|"):
-        if other != mapping.delimiter and other in raw.header[0]:
-            return (f"; the header read as one column: is the file "
-                    f"delimited by {other!r}? (the mapping's [source] "
-                    f"delimiter is {mapping.delimiter!r})")
-    return ""
+    return (f"; the header read as one column: is the file delimited by "
+            f"{other!r}? (the mapping's [source] delimiter is "
+            f"{mapping.delimiter!r})")
 
 
 def _cells(raw, header: str, mapping: Mapping) -> pd.Series:

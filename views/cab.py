@@ -371,7 +371,7 @@ def _decisions_tab() -> None:
     # (a CAB chair's walkthrough)
     widths = {"Title": ui.text_width(shown_decisions["Title"], 100, 180),
               "Decision": ui.text_width(shown_decisions["Decision"], 80, 180)}
-    widths["Note"] = max(ui.TABLE_WIDTH - DECISION_ID_WIDTHS - sum(
+    widths["Note"] = max(ui.TABLE_WIDTH - RANK_WIDTH - CHANGE_WIDTH - sum(
         widths.values()), 200)
     sized = max((ui.wrapped_table(shown_decisions[c], len(shown_decisions),
                                   most=420, width=widths[c],
@@ -380,8 +380,10 @@ def _decisions_tab() -> None:
                 key=lambda found: found["row_height"])
     ui.table(shown_decisions, f"{stem}-decisions", max_rows=None,
              download=built.decisions.rename(columns=zoned), **sized,
-             column_config={"#": st.column_config.NumberColumn(width=40),
-                            "Change": st.column_config.TextColumn(width=110),
+             column_config={"#": st.column_config.NumberColumn(
+                                width=RANK_WIDTH),
+                            "Change": st.column_config.TextColumn(
+                                width=CHANGE_WIDTH),
                             **{c: st.column_config.TextColumn(width=w)
                                for c, w in widths.items()}})
     if built.pack.data_version != whole.data_version:
@@ -706,7 +708,7 @@ def _since_tab() -> None:
 
 
 GO_LIVE_WIDTH, STATUS_WIDTH = 150, 95  # the releases going live's
-DECISION_ID_WIDTHS = 40 + 110  # the decisions table's '#' and Change
+RANK_WIDTH, CHANGE_WIDTH = 40, 110  # the decisions table's '#' and Change
 
 
 def _releases_tab() -> None:

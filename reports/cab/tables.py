@@ -553,9 +553,8 @@ def decision_table(pack: Pack) -> pd.DataFrame:
         for c in DECISION_COLUMNS])
     for column in ("Similar n", "Team n", "Incidents 30 d"):
         frame[column] = frame[column].astype("Int64")
-    # the block's '(1.5 h)'
-    # to the minute's quarter as written (3.25, not 3.3 beside the pack's
-    # '3 h 15 min')
+    # two places: 3.25 as written, where 0.0 showed 3.3 beside the block's
+    # '3 h 15 min'
     frame.attrs[NUMBER_FORMATS] = {"Planned hours": "0.00"}
     return frame
 
