@@ -357,8 +357,9 @@ else:
                 f"{decisions.label(last['decision'])} at the meeting of "
                 f"{when(last['meeting_at'], config.REPORTING_TZ)} "
                 f"({config.REPORTING_TZ})"
-                + (f", note: {ui.plain(last['note'])}" if last["note"]
-                   else ""))
+                # its own full stop dropped: the caption ends the sentence
+                + (f", note: {ui.plain(last['note'].rstrip('. '))}"
+                   if last["note"] else ""))
         # said above its row: the table's toolbar, shown on hover, covered
         # the picker's clear and open buttons right above it
         st.caption(f"{pick}: " + ("; ".join(notes) if notes else
