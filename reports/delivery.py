@@ -1,4 +1,6 @@
-"""The CAB pack delivered before the meeting: `changeboard report cab --send`.
+"""The CAB pack delivered before the meeting: `changeboard report cab --send`;
+the minutes after it: `changeboard report minutes --send` (e-mail only, once
+per meeting unless forced, recorded in `cab_minutes_sends`).
 
 E-mail: an HTML body with the agenda and a link to the pack in the app, the
 PDF attached, to the distribution list over SMTP (STARTTLS, implicit TLS or
@@ -45,8 +47,8 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from changeboard import appstate, auth, config, db
-from reports import cab
+from changeboard import appstate, auth, config, db, decisions
+from reports import cab, minutes
 from reports.text import many
 
 log = logging.getLogger("changeboard.delivery")
@@ -58,6 +60,14 @@ FORMS = ("slack", "teams")
 PASSWORD_ENV = "CHANGEBOARD_SMTP_PASSWORD"
 WEBHOOK_ENV = "CHANGEBOARD_CAB_WEBHOOK_URL"
 SECRETS_SECTION = "cab_delivery"  # [cab_delivery] in secrets.toml
+# how a send went: the columns every record of sends ends with
+SENT = """
+    attempts integer not null,
+    outcome text not null check (outcome in ('sent', 'failed')),
+    error text,                    -- without secrets
+    sent_at text not null,         -- UTC, ISO 8601
+    sent_by text not null          -- auth.cli_actor()
+);"""
 SCHEMA = """
 create table if not exists cab_sends (
     send_id integer primary key,
@@ -65,13 +75,7 @@ create table if not exists cab_sends (
     scope text not null,           -- filters and window end, JSON ('{}')
     channel text not null check (channel in ('email', 'webhook')),
     destination text not null,     -- 'N recipients' or the webhook's origin
-    n_recipients integer,
-    attempts integer not null,
-    outcome text not null check (outcome in ('sent', 'failed')),
-    error text,                    -- without secrets
-    sent_at text not null,         -- UTC, ISO 8601
-    sent_by text not null          -- auth.cli_actor()
-);
+    n_recipients integer,""" + SENT + """
 create index if not exists cab_sends_meeting
     on cab_sends (meeting_at, scope, channel);
 """
@@ -458,17 +462,30 @@ def email_text(pack: cab.Pack, link: str) -> str:
 
 def email_message(pack: cab.Pack, smtp: Smtp, pdf: bytes,
                   link: str) -> EmailMessage:
+    return message(smtp, subject(pack), email_text(pack, link),
+                   email_html(pack, link), pdf,
+                   f"cab-pack-{meeting_day(pack)}.pdf")
+
+
+def meeting_day(pack: cab.Pack) -> str:
+    """The meeting's day in the pack's zone, as a file name holds it."""
+    return f"{pack.meeting_at.astimezone(ZoneInfo(pack.reporting_tz)):%Y-%m-%d}"
+
+
+def message(smtp: Smtp, title: str, text: str, body: str, pdf: bytes,
+            filename: str) -> EmailMessage:
+    """An e-mail to the distribution list: a plain-text and an HTML body,
+    and the PDF attached as `filename`."""
     msg = EmailMessage()
-    msg["Subject"] = subject(pack)
+    msg["Subject"] = title
     msg["From"] = smtp.from_header or smtp.sender
     msg["To"] = smtp.to or ", ".join(smtp.recipients)
     msg["Date"] = formatdate(usegmt=True)
     msg["Message-ID"] = make_msgid(domain=smtp.sender.rsplit("@", 1)[1])
-    msg.set_content(email_text(pack, link))
-    msg.add_alternative(email_html(pack, link), subtype="html")
-    day = f"{pack.meeting_at.astimezone(ZoneInfo(pack.reporting_tz)):%Y-%m-%d}"
+    msg.set_content(text)
+    msg.add_alternative(body, subtype="html")
     msg.add_attachment(pdf, maintype="application", subtype="pdf",
-                       filename=f"cab-pack-{day}.pdf")
+                       filename=filename)
     # its own headers folded only past RFC 5322's 998 characters (its parts,
     # encoded as they were made, stay 7-bit): folded at 78, the subject
     # went on a line of its own after 'Subject:', which some readers keep
@@ -695,6 +712,19 @@ def with_retries(attempt: Callable[[], object], retry: Retry,
     raise AssertionError("unreachable")
 
 
+def mail(msg: EmailMessage, smtp: Smtp, retry: Retry, scrub: Scrubber,
+         warn: Callable[[str], None]) -> tuple[int, str]:
+    """Send msg with retries: (attempts made, the recipients refused as
+    text, '' for none, said on warn); raises SendFailed."""
+    refused, attempts = with_retries(lambda: _smtp_once(msg, smtp), retry,
+                                     scrub, warn)
+    error = "; ".join(f"{who} refused: {_reply(code, why)}"
+                      for who, (code, why) in refused.items())
+    if refused:
+        warn(f"e-mail: {scrub(error)}")
+    return attempts, error
+
+
 # --- the record of sends -----------------------------------------------------
 
 def scope_of(pack_filters: dict, window_end_at) -> str:
@@ -719,23 +749,34 @@ def last_sent(db_path, meeting_at: datetime, scope: str,
 def record(db_path, meeting_at: datetime, scope: str, channel: str, *,
            destination: str, n_recipients: int | None, attempts: int,
            outcome: str, error: str | None) -> None:
-    with appstate.connect(db_path, SCHEMA) as con:
-        con.execute(
-            "insert into cab_sends (meeting_at, scope, channel, destination, "
-            "n_recipients, attempts, outcome, error, sent_at, sent_by) "
-            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (meeting_at.isoformat(), scope, channel, destination,
-             n_recipients, attempts, outcome, error,
-             datetime.now(UTC).isoformat(timespec="seconds"),
-             auth.cli_actor()))
+    _insert(db_path, SCHEMA, "cab_sends", {
+        "meeting_at": meeting_at.isoformat(), "scope": scope,
+        "channel": channel, "destination": destination,
+        "n_recipients": n_recipients, "attempts": attempts,
+        "outcome": outcome, "error": error})
+
+
+def _insert(db_path, schema: str, table: str, row: dict) -> None:
+    """Record a send in `table` (one of this module's, named here: no
+    identifier comes from outside; the values are bound), with when and by
+    whom."""
+    row = {**row, "sent_at": datetime.now(UTC).isoformat(timespec="seconds"),
+           "sent_by": auth.cli_actor()}
+    with appstate.connect(db_path, schema) as con:
+        con.execute(f"insert into {table} ({', '.join(row)}) values "  # noqa: S608
+                    f"({', '.join('?' * len(row))})", tuple(row.values()))
+
+
+def _rows(db_path, schema: str, table: str) -> list[dict]:
+    with appstate.connect(db_path, schema, write=False) as con:
+        cursor = con.execute(f"select * from {table} order by send_id")  # noqa: S608
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
 def sends(db_path) -> list[dict]:
     """Every recorded send, oldest first."""
-    with appstate.connect(db_path, SCHEMA, write=False) as con:
-        cursor = con.execute("select * from cab_sends order by send_id")
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor]
+    return _rows(db_path, SCHEMA, "cab_sends")
 
 
 # --- the run -------------------------------------------------------------------
@@ -841,14 +882,8 @@ def _send(db_path, meeting_at, channels, scope, *, filters, window_end_at,
             if channel == "email":
                 if pdf is None:
                     pdf = cab.pdf_bytes(pack)
-                msg = email_message(pack, target, pdf, link)
-                refused, attempts = with_retries(
-                    lambda m=msg, t=target: _smtp_once(m, t), retry, scrub,
-                    warn)
-                error = "; ".join(f"{who} refused: {_reply(code, why)}"
-                                  for who, (code, why) in refused.items())
-                if refused:
-                    warn(f"e-mail: {scrub(error)}")
+                attempts, error = mail(email_message(pack, target, pdf, link),
+                                       target, retry, scrub, warn)
             else:
                 payload = webhook_payload(pack, target.form, link)
                 _, attempts = with_retries(
@@ -882,3 +917,183 @@ def _send(db_path, meeting_at, channels, scope, *, filters, window_end_at,
             f"{destination} ({many(len(pack.agenda), 'change')} for decision, "
             f"{attempts} attempt{'' if attempts == 1 else 's'})")
     return status
+
+
+# --- the minutes, after the meeting ------------------------------------------
+
+MINUTES_SCHEMA = """
+create table if not exists cab_minutes_sends (
+    send_id integer primary key,
+    meeting_at text not null,      -- the meeting instant, ISO 8601
+    decisions_until text not null, -- the decision log's position mailed
+    n_decisions integer not null,  -- changes decided in the minutes mailed
+    destination text not null,     -- 'N recipients'
+    n_recipients integer not null,""" + SENT + """
+create index if not exists cab_minutes_sends_meeting
+    on cab_minutes_sends (meeting_at, send_id);
+"""
+MINUTES_COLUMNS = ["#", "Change", "Title", "Decision", "Note", "Decided by"]
+
+
+def minutes_subject(found) -> str:
+    """'CAB minutes: Tue 20 Jan 2026 10:00 (UTC), 3 changes decided:
+    2 approved, 1 rejected' (the decisions in the form's order)."""
+    tally = found.decisions["Decision"].value_counts()
+    said = ", ".join(f"{tally[label]} {label.lower()}"
+                     for label in decisions.DECISIONS.values()
+                     if label in tally)
+    return (f"CAB minutes: {meeting_label(found.pack)}, "
+            f"{many(len(found.decisions), 'change')} decided: {said}")
+
+
+def _minutes_rows(found) -> list[dict]:
+    return minutes.dashed(found.decisions)[MINUTES_COLUMNS].to_dict("records")
+
+
+def minutes_html(found, link: str) -> str:
+    """The minutes' e-mail body: who attended, every decision with its
+    conditions or reasons (what each change's owner acts on) and the
+    link; the PDF holds the rest (earlier decisions, the changes not
+    decided, the provenance)."""
+    e = html.escape
+    head = "".join(f"<th {TD}>{e(c)}</th>" for c in MINUTES_COLUMNS)
+    rows = "".join("<tr>" + "".join(f"<td {TD}>{e(str(r[c]))}</td>"
+                                    for c in MINUTES_COLUMNS) + "</tr>"
+                   for r in _minutes_rows(found))
+    people = "; ".join(found.attendees) or "not recorded"
+    open_link = (f'<p><a href="{e(link, quote=True)}">Open the meeting in '
+                 "Changeboard</a></p>" if link else "")
+    return (
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head>"
+        '<body style="font-family:Arial,Helvetica,sans-serif;font-size:10.5pt">'
+        f"<h2>CAB minutes — {e(meeting_label(found.pack))}</h2>"
+        f"<p>{e(minutes.counted(found))} · data as of "
+        f"{e(dict(cab.provenance(found.pack))['Data as of'])}</p>"
+        f"<p><b>Attendees ({len(found.attendees)}):</b> {e(people)}</p>"
+        f"{open_link}<h3>Decisions</h3>"
+        '<table style="border-collapse:collapse;font-size:10pt">'
+        f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+        "<p>The minutes are attached as a PDF, with the decisions replaced "
+        "since first recorded, the agenda changes not decided and how the "
+        "minutes were made.</p></body></html>\n")
+
+
+def minutes_text(found, link: str) -> str:
+    """The plain-text alternative: what the HTML says, in text."""
+    lines = [f"CAB minutes — {meeting_label(found.pack)}",
+             f"{minutes.counted(found)} · data as of "
+             f"{dict(cab.provenance(found.pack))['Data as of']}", "",
+             f"Attendees ({len(found.attendees)}): "
+             + ("; ".join(found.attendees) or "not recorded")]
+    lines += ["", f"Open the meeting: {link}"] if link else []
+    lines += ["", "Decisions:"]
+    lines += [f"{r['#']}. {r['Change']}  {r['Title']}: {r['Decision']}"
+              + (f" ({r['Note']})" if r["Note"] else "")
+              + f", by {r['Decided by']}" for r in _minutes_rows(found)]
+    return "\n".join(lines + ["", "The minutes are attached as a PDF."]) \
+        + "\n"
+
+
+def last_minutes_sent(db_path, meeting_at: datetime) -> tuple | None:
+    """(sent_at, sent_by, destination, decisions_until) of the meeting's
+    minutes mailed last, None if they never were."""
+    with appstate.connect(db_path, MINUTES_SCHEMA, write=False) as con:
+        return con.execute(
+            "select sent_at, sent_by, destination, decisions_until from "
+            "cab_minutes_sends where meeting_at = ? and outcome = 'sent' "
+            "order by send_id desc limit 1",
+            (meeting_at.isoformat(),)).fetchone()
+
+
+def minutes_sends(db_path) -> list[dict]:
+    """Every recorded send of minutes, oldest first."""
+    return _rows(db_path, MINUTES_SCHEMA, "cab_minutes_sends")
+
+
+def _record_minutes(db_path, found, smtp: Smtp, *, attempts: int,
+                    outcome: str, error: str | None) -> None:
+    _insert(db_path, MINUTES_SCHEMA, "cab_minutes_sends", {
+        "meeting_at": found.meeting_at.isoformat(),
+        "decisions_until": found.until, "n_decisions": len(found.decisions),
+        "destination": many(len(smtp.recipients), "recipient"),
+        "n_recipients": len(smtp.recipients), "attempts": attempts,
+        "outcome": outcome, "error": error})
+
+
+def _since(db_path, meeting_at: datetime, until: str) -> str:
+    """What was recorded at the meeting after the log position `until`:
+    '2 decisions and the attendees', '' for nothing."""
+    n = len(decisions.history(db_path, meeting_at)) - len(
+        decisions.history(db_path, meeting_at, until=until))
+    moved = decisions.attendance(db_path, meeting_at) != \
+        decisions.attendance(db_path, meeting_at, until=until)
+    said = [many(n, "decision")] if n else []
+    return " and ".join(said + (["the attendees"] if moved else []))
+
+
+def send_minutes(db_path, meeting, *, as_of: str | None = None,
+                 until: str | None = None, force: bool = False,
+                 retry: Retry | None = None, pdf: bytes | None = None,
+                 say=_say, warn=_warn) -> int:
+    """E-mail the minutes of the meeting (the PDF attached) to the CAB's
+    distribution list, once unless forced; the exit status (0 sent or
+    already sent, 1 a failure or no decision to send, 2 no database)."""
+    scrub = Scrubber([])
+    try:
+        smtp = Smtp.from_settings()
+        scrub = Scrubber(smtp.secrets() if smtp else [])
+        retry = retry or Retry.from_settings()
+    except SettingError as exc:
+        warn(scrub(str(exc)))
+        return 1
+    if smtp is None:
+        warn("nothing to send to: set CHANGEBOARD_SMTP_HOST, "
+             "CHANGEBOARD_SMTP_FROM and CHANGEBOARD_CAB_RECIPIENTS")
+        return 1
+    if db.version(db_path) is None:
+        warn(f"no database at {db_path}")
+        return 2
+    meeting_at = cab.instant(meeting)
+    when = cab.when(meeting_at)
+    with _one_run(db_path, say):
+        done = None if force else last_minutes_sent(db_path, meeting_at)
+        if done:
+            since = _since(db_path, meeting_at, done[3])
+            say(f"e-mail of the CAB minutes for {when} already sent to "
+                f"{done[2]} at {cab.when(done[0])} ({config.REPORTING_TZ}) "
+                f"by {done[1]}: " + (
+                    f"{since} recorded since; --force sends the minutes as "
+                    "they stand now" if since else
+                    "nothing to do (--force sends them again)"))
+            return 0
+        found = minutes.build_for(db_path, meeting_at, as_of=as_of,
+                                  until=until)
+        if found.decisions.empty:
+            warn(f"the minutes of {when}: {minutes.no_decision(found)} "
+                 "Nothing sent.")
+            return 1
+        try:
+            attempts, error = mail(message(
+                smtp, minutes_subject(found),
+                minutes_text(found, app_link(found.pack)),
+                minutes_html(found, app_link(found.pack)),
+                pdf if pdf is not None else minutes.pdf_bytes(found),
+                f"cab-minutes-{meeting_day(found.pack)}.pdf"),
+                smtp, retry, scrub, warn)
+        except Exception as exc:  # noqa: BLE001 -- recorded, not lost
+            failed = isinstance(exc, SendFailed)
+            text = str(exc) if failed else scrub(
+                str(exc) if isinstance(exc, RuntimeError)
+                else f"{type(exc).__name__}: {exc}")
+            _record_minutes(db_path, found, smtp, outcome="failed",
+                            error=text,
+                            attempts=exc.attempts if failed else 0)
+            warn(f"e-mail of the CAB minutes for {when} failed: {text}")
+            return 1
+        _record_minutes(db_path, found, smtp, attempts=attempts,
+                        outcome="sent", error=scrub(error) or None)
+        say(f"e-mail of the CAB minutes for {when} sent to "
+            f"{many(len(smtp.recipients), 'recipient')} "
+            f"({many(len(found.decisions), 'change')} decided, {attempts} "
+            f"attempt{'' if attempts == 1 else 's'})")
+        return 0

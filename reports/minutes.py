@@ -357,7 +357,7 @@ def provenance(minutes: Minutes, out: str = "cab-minutes.pdf"
     return [
         *kept,
         *([("Data read", minutes.read)] if minutes.read else []),
-        ("Decisions", _counted(minutes)
+        ("Decisions", counted(minutes)
          + (f". {no_decision(minutes)}" if minutes.elsewhere else "")),
         ("Attendees recorded", f"by {who['recorded_by']} on "
          f"{when(who['recorded_at'], pack.reporting_tz)} "
@@ -369,7 +369,7 @@ def provenance(minutes: Minutes, out: str = "cab-minutes.pdf"
     ]
 
 
-def _counted(minutes: Minutes) -> str:
+def counted(minutes: Minutes) -> str:
     """'4 changes decided, 1 earlier decision replaced; 36 agenda changes
     not decided'."""
     n_earlier = len(minutes.earlier)
@@ -400,11 +400,11 @@ def to_html(minutes: Minutes, out: str = "cab-minutes.html") -> str:
         f"<style>{CSS}</style></head><body>"
         f"<h1>{e(_title(minutes))}</h1>"
         f'<p class="meta">{e(named["Meeting"])} · data as of '
-        f'{e(named["Data as of"])} · {e(_counted(minutes))}</p>'
+        f'{e(named["Data as of"])} · {e(counted(minutes))}</p>'
         f"<h2>Attendees ({len(minutes.attendees)})</h2>{people}"
         f"<h2>Decisions ({len(minutes.decisions):,})</h2>"
         + '<div class="decisions">'
-        + markup.html_table(_dashed(minutes.decisions), no_decision(minutes))
+        + markup.html_table(dashed(minutes.decisions), no_decision(minutes))
         + "</div>"
         + (f"<h3>Earlier decisions, replaced ({len(minutes.earlier):,})</h3>"
            + markup.html_table(minutes.earlier, "") if len(minutes.earlier)
@@ -416,7 +416,7 @@ def to_html(minutes: Minutes, out: str = "cab-minutes.html") -> str:
         "</body></html>\n")
 
 
-def _dashed(table: pd.DataFrame) -> pd.DataFrame:
+def dashed(table: pd.DataFrame) -> pd.DataFrame:
     """The decisions as HTML and PDF show them: a change not on the agenda
     the minutes number has '–' for its number, as the CAB page shows it (a
     blank cell read as a number left out); its sheet cell stays empty."""

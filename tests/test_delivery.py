@@ -26,7 +26,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from changeboard import config, db
+from changeboard import auth, config, db, decisions
 from reports import cab, delivery
 from tests.ports import free_port
 from tests.test_cab_pack import MEETING, insert, load_cab_data, planned
@@ -1046,3 +1046,176 @@ def test_already_sent_says_when_as_the_pack_writes_an_instant(
         "(UTC) by cli:" in out, out
     assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", out), out
     assert len(inbox.envelopes) == 1
+
+
+# --- the minutes, after the meeting (report minutes --send) -----------------
+
+CHAIR = auth.User(
+    email="chair@acme.test", name="Chair", signed_in=True,
+    roles=tuple(r for r in auth.ROLES if r.name in ("cab_member", "viewer")))
+
+
+def decide(cab_db):
+    """The meeting's decisions: C1 approved with conditions (its first
+    decision replaced), C2 rejected; two attendees, one name with a comma."""
+    decisions.record(cab_db, CHAIR, MEETING, "C1", "approved", "first go")
+    decisions.record(cab_db, CHAIR, MEETING, "C2", "rejected",
+                     "Backout plan untested <b>twice</b>")
+    decisions.record(cab_db, CHAIR, MEETING, "C1",
+                     "approved_with_conditions", "Only after 20:00 & DBA on call")
+    decisions.record_attendees(cab_db, CHAIR, MEETING, "Ann Chair\nLee, Bo")
+
+
+@needs_pdf_tools
+def test_the_minutes_are_mailed_once_with_each_decision_and_its_note(
+        cab_db, tmp_path):
+    """As cron or the chair runs it after the meeting: the CLI mails the
+    minutes over a real SMTP server with the PDF attached; the body names
+    each decision with its conditions or reasons, who attended and the link;
+    a second run sends nothing, and the pack's own record is apart."""
+    app_db = tmp_path / "minutes.app.sqlite"
+    inbox = Inbox()
+    with smtp_server(inbox) as server, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(config, "APP_DB", str(app_db))
+        decide(cab_db)
+        env = {k: v for k, v in os.environ.items() if k not in SEND_SETTINGS}
+        env |= {"CHANGEBOARD_DB": str(cab_db),
+                "CHANGEBOARD_APP_DB": str(app_db),
+                "CHANGEBOARD_SMTP_HOST": "127.0.0.1",
+                "CHANGEBOARD_SMTP_PORT": str(server.port),
+                "CHANGEBOARD_SMTP_SECURITY": "none",
+                "CHANGEBOARD_SMTP_FROM": "cb@acme.test",
+                "CHANGEBOARD_CAB_RECIPIENTS": ",".join(RECIPIENTS),
+                "CHANGEBOARD_PUBLIC_URL": "https://cb.acme.test"}
+        command = [sys.executable, "-m", "changeboard", "report", "minutes",
+                   "--send", "--meeting", MEETING.isoformat()]
+        runs = [subprocess.run(command, cwd=ROOT, env=env,
+                               capture_output=True, text=True, timeout=120,
+                               check=False) for _ in range(2)]
+        rows = delivery.minutes_sends(cab_db)
+        packs = delivery.sends(cab_db)
+    first, second = runs
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == ("e-mail of the CAB minutes for Tue 20 Jan 2026 "
+                            "10:00 sent to 3 recipients (2 changes decided, "
+                            "1 attempt)\n")
+    assert second.returncode == 0, second.stderr
+    assert "already sent to 3 recipients at " in second.stdout
+    assert "nothing to do (--force sends them again)" in second.stdout
+    assert len(inbox.envelopes) == 1 and inbox.envelopes[0].rcpt_tos == \
+        RECIPIENTS
+    message = inbox.messages()[0]
+    assert message["Subject"] == (
+        "CAB minutes: Tue 20 Jan 2026 10:00 (UTC), 2 changes decided: "
+        "1 approved with conditions, 1 rejected")
+    body = message.get_body(("html",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    assert "Only after 20:00 &amp; DBA on call" in body
+    assert "Backout plan untested &lt;b&gt;twice&lt;/b&gt;" in body
+    assert "first go" not in body  # replaced: in the PDF's earlier table
+    assert "Ann Chair; Lee, Bo" in body and "Attendees (2)" in body
+    assert "https://cb.acme.test/cab?meeting=2026-01-20" in body
+    # in agenda order (C2 is very high risk, C1 high), each with its note
+    assert "1. C2  =SUM(1,2): Rejected (Backout plan untested <b>twice</b>)" \
+        ", by chair@acme.test" in text
+    assert "2. C1  " in text and (
+        ": Approved with conditions (Only after 20:00 & DBA on call), by "
+        "chair@acme.test") in text
+    [attached] = list(message.iter_attachments())
+    assert attached.get_filename() == "cab-minutes-2026-01-20.pdf"
+    pages, pdf_words = pdf_text(attached.get_content(), tmp_path)
+    assert pages > 0 and "CAB minutes" in pdf_words and "first go" in pdf_words
+    assert [(r["meeting_at"], r["n_decisions"], r["n_recipients"],
+             r["outcome"]) for r in rows] == [
+        ("2026-01-20T10:00:00+00:00", 2, 3, "sent")]
+    assert rows[0]["sent_by"].startswith("cli:")
+    assert packs == []  # the pack of the meeting is still to send
+
+
+def test_minutes_corrected_after_the_send_say_so_and_force_sends_them(
+        cab_db, monkeypatch, capsys):
+    """A decision corrected after the minutes went out: the next run says
+    what was recorded since instead of 'nothing to do', and --force mails
+    the minutes as they stand."""
+    decide(cab_db)
+    inbox = Inbox()
+    with smtp_server(inbox) as server:
+        mail_to(monkeypatch, server)
+        assert delivery.send_minutes(cab_db, MEETING, pdf=b"%PDF-1.4") == 0
+        decisions.record(cab_db, CHAIR, MEETING, "C2", "deferred",
+                         "Wait for the rehearsal")
+        capsys.readouterr()
+        assert delivery.send_minutes(cab_db, MEETING, pdf=b"%PDF-1.4") == 0
+        said = capsys.readouterr().out
+        assert len(inbox.envelopes) == 1
+        assert "1 decision recorded since; --force sends the minutes as " \
+            "they stand now" in said, said
+        assert delivery.send_minutes(cab_db, MEETING, pdf=b"%PDF-1.4",
+                                     force=True) == 0
+    assert len(inbox.envelopes) == 2
+    latest = inbox.messages()[1]
+    assert "1 approved with conditions, 1 deferred" in latest["Subject"]
+    assert "Wait for the rehearsal" in \
+        latest.get_body(("plain",)).get_content()
+    assert [r["n_decisions"] for r in delivery.minutes_sends(cab_db)] == [2, 2]
+
+
+def test_a_meeting_without_decisions_sends_no_minutes_and_names_another(
+        cab_db, monkeypatch):
+    """No decision recorded at the meeting asked for (a day mistyped):
+    nothing is mailed or recorded, exit 1, and the meeting that has
+    decisions is named."""
+    decide(cab_db)
+    said = []
+    inbox = Inbox()
+    with smtp_server(inbox) as server:
+        mail_to(monkeypatch, server)
+        assert delivery.send_minutes(cab_db, dt.date(2026, 1, 13),
+                                     warn=said.append) == 1
+    assert inbox.envelopes == [] and delivery.minutes_sends(cab_db) == []
+    assert said == ["the minutes of Tue 13 Jan 2026 10:00: No decision was "
+                    "recorded at this meeting. Decisions are recorded at the "
+                    "meeting of Tue 20 Jan 2026 10:00 (UTC): run the minutes "
+                    "for that day. Nothing sent."]
+
+
+def test_a_refused_minutes_mail_is_recorded_failed_without_the_password(
+        cab_db, monkeypatch, tmp_path):
+    """A server that refuses for good, echoing the password: the failure
+    is said and recorded, the password in neither; the next run tries
+    again."""
+    decide(cab_db)
+    said = []
+    options, ca_file = tls_options(tmp_path)
+    inbox = Inbox(replies=[f"554 5.7.1 no thanks {USER} {PASSWORD}"])
+    with smtp_server(inbox, **options) as server:
+        mail_to(monkeypatch, server, CHANGEBOARD_SMTP_SECURITY="starttls",
+                CHANGEBOARD_SMTP_CA_FILE=str(ca_file),
+                CHANGEBOARD_SMTP_USER=USER,
+                **{delivery.PASSWORD_ENV: PASSWORD})
+        assert delivery.send_minutes(cab_db, MEETING, pdf=b"%PDF-1.4",
+                                     warn=said.append) == 1
+        assert delivery.send_minutes(cab_db, MEETING, pdf=b"%PDF-1.4",
+                                     warn=said.append) == 0
+    rows = delivery.minutes_sends(cab_db)
+    assert [r["outcome"] for r in rows] == ["failed", "sent"]
+    assert "554 5.7.1 no thanks mailer ***" in rows[0]["error"]
+    assert said and all(PASSWORD not in line for line in said)
+    assert PASSWORD not in Path(config.APP_DB).read_text("utf-8", "replace")
+    assert len(inbox.envelopes) == 1
+
+
+def test_minutes_send_takes_no_file_options(cab_db, capsys):
+    from reports import __main__ as cli
+
+    for extra, said in (
+            (["--send", "--out", "m.pdf"], "--out does not go with --send"),
+            (["--send", "--format", "pdf"], "--format does not go with "
+             "--send"),
+            (["--force", "--out", "m.pdf"], "--force goes with --send"),
+            ([], "--out required (or --send)")):
+        with pytest.raises(SystemExit) as stop:
+            cli.main(["minutes", "--meeting", "2026-01-20", "--db",
+                      str(cab_db), *extra])
+        assert stop.value.code == 2
+        assert said in capsys.readouterr().err

@@ -2,6 +2,7 @@
 decisions and attendees, as recorded on the CAB pack page) as HTML, PDF or
 XLSX."""
 import argparse
+import sys
 from pathlib import Path
 
 from changeboard import config
@@ -15,6 +16,7 @@ examples:
   changeboard report minutes --meeting 2026-01-20 --format pdf --out m.pdf \\
       --as-of 2026-01-20T16-02-11.483920Z \\
       --decisions-until 2026-01-20T11:04:10.123456+00:00   # as then
+  changeboard report minutes --meeting 2026-01-20 --send  # e-mail them
 
 The decisions are read from the application state beside the database
 (<database>.app.sqlite, or CHANGEBOARD_APP_DB).
@@ -49,8 +51,16 @@ def add(kinds) -> None:
     cadence(minutes)
     minutes.add_argument("--format", choices=["html", "pdf", "xlsx"],
                          help="default: from --out's suffix")
-    minutes.add_argument("--out", required=True, type=Path,
-                         help="file to write")
+    minutes.add_argument("--out", type=Path,
+                         help="file to write; required, except with --send")
+    minutes.add_argument("--send", action="store_true",
+                         help="e-mail the minutes (the PDF attached) to the "
+                         "CAB's distribution list, as `report cab --send` "
+                         "mails the pack; once per meeting (README)")
+    minutes.add_argument("--force", action="store_true",
+                         help="with --send: send again what was already "
+                         "sent (the minutes as they stand after a decision "
+                         "was corrected)")
     minutes.set_defaults(run=run)
 
 
@@ -64,6 +74,12 @@ def run(args, parser) -> int:
     )
     from reports import minutes as module  # after parsing: --help stays fast
 
+    if args.send:
+        return send(args, parser)
+    if args.force:
+        parser.error("--force goes with --send")
+    if args.out is None:
+        parser.error("--out required (or --send)")
     settle_format(parser, args)
     out_folder(parser, args)
     with read_with(parser, args):
@@ -76,3 +92,22 @@ def run(args, parser) -> int:
     print(f"wrote {args.out} ({many(len(found.decisions), 'decision')}, "
           f"{many(len(found.attendees), 'attendee')})")
     return 0
+
+
+def send(args, parser) -> int:
+    """report minutes --send (reports/delivery.py send_minutes)."""
+    from changeboard.cli.report import no_file_with_send, off_cadence, read_with
+    from reports import delivery
+
+    no_file_with_send(parser, args)
+    with read_with(parser, args):
+        try:
+            off_cadence(parser, args.meeting)
+            return delivery.send_minutes(
+                args.db or config.DB_PATH, args.meeting, as_of=args.as_of,
+                until=args.decisions_until, force=args.force,
+                warn=lambda text: print(f"{parser.prog}: {text}",
+                                        file=sys.stderr, flush=True))
+        except (FileNotFoundError, ValueError) as error:  # input errors
+            print(f"{parser.prog}: {error}", file=sys.stderr)
+            return 2

@@ -189,16 +189,21 @@ def write(parser, args, module, build):
     return built, 0
 
 
+def no_file_with_send(parser, args) -> None:
+    """--send mails the PDF: --format and --out are an error beside it."""
+    for flag in ("format", "out"):
+        if getattr(args, flag) is not None:
+            parser.error(f"--{flag} does not go with --send (it sends the "
+                         "PDF; write a file with a separate run)")
+
+
 def send(args, parser, filters: dict) -> int:
     """report cab --send: e-mail the pack and/or post its agenda, once per
     meeting and channel (reports/delivery.py)."""
     from reports import cab as pack_module
     from reports import delivery
 
-    for flag in ("format", "out"):
-        if getattr(args, flag) is not None:
-            parser.error(f"--{flag} does not go with --send (it sends the "
-                         "PDF; write a file with a separate run)")
+    no_file_with_send(parser, args)
     try:
         meeting = args.date if args.date is not None else \
             pack_module.next_meeting()
