@@ -1,6 +1,6 @@
 """changeboard report minutes: write the minutes of a CAB meeting (its
 decisions and attendees, as recorded on the CAB pack page) as HTML, PDF or
-XLSX."""
+XLSX, or e-mail them to the CAB's list (--send)."""
 import argparse
 import sys
 from pathlib import Path
@@ -32,7 +32,8 @@ def add(kinds) -> None:
         "minutes", help="the minutes of a CAB meeting",
         description="Write the minutes of the meeting on --meeting: every "
         "decision recorded, with its note, who and when, and the "
-        "attendees, with the CAB pack's provenance.",
+        "attendees, with the CAB pack's provenance; or, with --send, "
+        "e-mail them (the PDF attached) to the CAB's distribution list.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EXAMPLES)
     # --date too, as `report cab` takes either
