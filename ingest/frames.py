@@ -284,10 +284,11 @@ def _objects(values) -> np.ndarray:
 
 
 def reject(frame: pd.DataFrame, mask, reason: str, column: str | None,
-           values) -> None:
+           values, detail: str | None = None) -> None:
     """Mark rows (not already rejected) with an adapter reject; `values`:
     each row's value as the file wrote it (its cell, not the adapter's text
-    of it: docs/adapters.md), or the id as stored."""
+    of it: docs/adapters.md), or the id as stored; `detail`: what the
+    reject line says after the value."""
     mask = pd.Series(mask, index=frame.index).fillna(False).astype(bool)
     mask &= frame["_reject"].isna()
     if not mask.any():
@@ -296,3 +297,8 @@ def reject(frame: pd.DataFrame, mask, reason: str, column: str | None,
     frame.loc[mask, "_reject"] = reason
     frame.loc[mask, "_reject_column"] = column
     frame.loc[mask, "_reject_value"] = values[mask]
+    if detail is not None:
+        if "_reject_detail" not in frame:
+            frame["_reject_detail"] = pd.Series(None, index=frame.index,
+                                                dtype=object)
+        frame.loc[mask, "_reject_detail"] = detail

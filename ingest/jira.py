@@ -152,8 +152,10 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
     frame = frames.finish(data, raw, source=SOURCE, table=TABLE,
                           warnings=warnings, timezone=timezone,
                           written=frames.pointers(raw, {
-                              c: hs for c, hs in COLUMNS.items()
-                              if c not in MULTI_VALUED}),
+                              **{c: hs for c, hs in COLUMNS.items()
+                                 if c not in MULTI_VALUED},
+                              "state": (STATUS,),
+                              "close_code": (RESOLUTION,)}),
                           date_formats=formats)
     wanted = {codes.key(t) for t in options.get("issue_types", ISSUE_TYPES)}
     if raw.positions(ISSUE_TYPE):
@@ -163,7 +165,41 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
         written = frames.series(raw.cells[raw.positions(ISSUE_TYPE)[0]],
                                 frame.index)
         frames.reject(frame, other, "wrong_issue_type", ISSUE_TYPE, written)
+    _unread(frame, raw, options)
     return frame
+
+
+def _unread(frame: pd.DataFrame, raw, options) -> None:
+    """A Status, Resolution, change type, risk or priority that no map of
+    this load reads: rejected as unmapped_code in its column, the cell as
+    the file wrote it and the detail naming what this load reads and where
+    to map others. The loader's own detail lists the canonical codes, which
+    a Jira site never writes, and named no file column for Status (a data
+    administrator's walkthrough)."""
+    statuses = [*STATUS_CODES, *(options.get("status") or {})]
+    resolutions = [*RESOLUTION_CODES, *(options.get("resolution") or {})]
+    for column, headers, names, more in (
+            ("state", (STATUS,), statuses, "the overrides file's [status] "
+             "table maps others"),
+            ("close_code", (RESOLUTION,), resolutions, "the overrides file's "
+             "[resolution] table maps others"),
+            *((c, COLUMNS[c], list(VALUES[c]), "a mapping file reads "
+               "others") for c in ("change_type", "risk", "priority"))):
+        found = next((raw.positions(h)[0] for h in headers
+                      if raw.positions(h)), None)
+        if column not in frame or found is None:
+            continue
+        values = frame[column].astype(object)
+        known = ~values.isin(codes.allowed(TABLE, column)) if \
+            column != "priority" else ~values.astype(str).str.isdigit()
+        frames.reject(
+            frame, values.notna() & known, "unmapped_code", column,
+            frames.series(raw.cells[found], frame.index),
+            "not a value this load reads ("
+            f"{', '.join(dict.fromkeys(names))}, or "
+            + ("a number" if column == "priority" else "a code: "
+               f"{', '.join(codes.allowed(TABLE, column))}")
+            + f"); {more}")
 
 
 def _first_values(raw, headers):

@@ -405,6 +405,51 @@ def test_jira_other_issue_types_are_rejected_as_wrong_issue_type(tmp_path):
         ("CHG-2", "wrong_issue_type", "Issue Type", "Service request")]
 
 
+def test_jira_values_no_map_reads_are_rejected_naming_the_files_column(
+        tmp_path):
+    """An unknown Status named no file column, and its detail listed the
+    canonical states, which a Jira site never writes; an unknown Priority
+    read 'not a whole number >= 1' (a data administrator's walkthrough).
+    Each now names the file's column and the values this load reads."""
+    import ingest
+    from changeboard import db
+
+    header = ("Summary,Issue key,Issue Type,Status,Resolution,Created,"
+              "Priority,Custom field (Change type)")
+    path = write(tmp_path / "jira.csv", "\n".join([
+        header, "ok,CHG-1,Change,Done,Done,12/Mar/24 3:15 PM,High,Normal",
+        "a,CHG-2,Change,Parked,,12/Mar/24 3:15 PM,High,Normal",
+        "b,CHG-3,Change,Done,Won't Do,12/Mar/24 3:15 PM,High,Normal",
+        "c,CHG-4,Change,Open,,12/Mar/24 3:15 PM,Urgentish,Normal",
+        "d,CHG-5,Change,Open,,12/Mar/24 3:15 PM,2,Weekly",
+        "e,CHG-6,Change,Review,,12/Mar/24 3:15 PM,Major,Standard"]) + "\n")
+    result = ingest.load_path("jira", path, tmp_path / "db.duckdb",
+                              options={"status": {"Parked2": ["new", None, None]}})
+    assert (result.rows_loaded, result.rows_rejected) == (2, 4)
+    with db.connect(tmp_path / "db.duckdb", read_only=True) as con:
+        found = con.execute("select row_number, reason, column_name, value, "
+                            "detail from ingest_rejects order by 1").fetchall()
+    assert [r[:4] for r in found] == [
+        (3, "unmapped_code", "state", "Parked"),
+        (4, "unmapped_code", "close_code", "Won't Do"),
+        (5, "unmapped_code", "priority", "Urgentish"),
+        (6, "unmapped_code", "change_type", "Weekly")]
+    state, close, priority, kind = (r[4] for r in found)
+    assert state.startswith("not a value this load reads (Open, Planning, ")
+    assert "Declined, Parked2, or a code: new, assess" in state
+    assert state.endswith("; the overrides file's [status] table maps others")
+    assert close.startswith("not a value this load reads (Done, Completed, ")
+    assert "[resolution] table maps others" in close
+    assert priority == (
+        "not a value this load reads (Highest, High, Medium, Low, Lowest, "
+        "Blocker, Critical, Major, Minor, Trivial, or a number); a mapping "
+        "file reads others")
+    assert kind.startswith("not a value this load reads (Standard, Normal, "
+                           "Emergency, or a code: standard, normal, ")
+    assert result.file_columns["state"] == "Status"
+    assert result.file_columns["close_code"] == "Resolution"
+
+
 def test_jira_dates_default_to_the_day_month_year_profile(tmp_path):
     frame = jira_csv(
         tmp_path, "x,CHG-1,Change,Open,,12/Mar/24 3:15 PM,,,,,,",
