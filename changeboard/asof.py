@@ -48,10 +48,12 @@ def published() -> datetime | None:
 
 def file_suffix() -> str:
     """What a download's file name ends with in a historical view,
-    '-as-of-2026-12-08T14-03-27Z' (the snapshot's name to the second), so
-    its files do not take the live files' names: '' for the live data."""
-    at = published()
-    return "" if at is None else f"-as-of-{at:%Y-%m-%dT%H-%M-%S}Z"
+    '-as-of-2026-12-08T14-03-27.512031Z' (the snapshot's name), so its
+    files do not take the live files' names, and the name reads back as
+    the one version `--as-of` takes (to the second, it named every version
+    a load of several files published in that second): '' for the live
+    data."""
+    return "" if published() is None else f"-as-of-{chosen()}"
 
 
 def source() -> tuple[str, tuple[int, int, int] | None]:
@@ -113,7 +115,8 @@ def choose() -> str | None:
         return None
     st.warning(
         f"**Historical view — not the live data.** Every page shows the data "
-        f"as published on {kept[name].label} (snapshot `{name}`), read-only. "
+        f"as published on {snapshots.labels(list(kept.values()))[name]} "
+        f"(snapshot `{name}`), read-only. "
         "Choose *Live data* under **As of**, at the foot of the sidebar, for "
         "today's.",
         icon=":material/history:")
@@ -151,10 +154,11 @@ def selector() -> None:
         name = snapshots.LIVE
     if st.session_state.get(KEY) != name:
         st.session_state[KEY] = name
+    shown = snapshots.labels(list(kept.values()))
     st.sidebar.selectbox(
         "As of", options, key=KEY,
         format_func=lambda n: "Live data (latest)" if n == snapshots.LIVE
-        else kept[n].label,
+        else shown[n],
         help="Show every page as the data stood when a past database file "
         "was published (a snapshot kept for audit: `changeboard snapshots "
         "list`), or the live data.")

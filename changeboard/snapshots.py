@@ -34,6 +34,7 @@ import os
 import re
 import shutil
 import threading
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -65,6 +66,17 @@ class Snapshot:
     @property
     def label(self) -> str:
         return f"{self.published_at:%d %b %Y %H:%M:%S} UTC"
+
+
+def labels(kept: list[Snapshot]) -> dict[str, str]:
+    """Each snapshot's label, to the second, and to the microsecond where
+    another shares its second (a load of several files publishes a version
+    per file): a picker whose options read alike picked the first of them
+    on the next rerun, so every page went on with another version than
+    the one chosen (an auditor's walkthrough)."""
+    seconds = Counter(s.label for s in kept)
+    return {s.name: s.label if seconds[s.label] == 1 else
+            f"{s.published_at:%d %b %Y %H:%M:%S.%f} UTC" for s in kept}
 
 
 # --- names and places -------------------------------------------------------

@@ -6,7 +6,7 @@ import re
 import shlex
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -525,10 +525,21 @@ def filter_labels(name: str) -> dict[str, str]:
     labels = dict(zip(rows["option_value"], rows["option_label"],
                       strict=True))
     if name == "tiers":
-        return {code: TIERS.get(code, shown) for code, shown in labels.items()}
-    if name == "change_types":
-        return {code: word(shown) for code, shown in labels.items()}
-    return labels
+        labels = {code: TIERS.get(code, shown) for code, shown in labels.items()}
+    elif name == "change_types":
+        labels = {code: word(shown) for code, shown in labels.items()}
+    return distinct(labels)
+
+
+def distinct(labels: dict[str, str]) -> dict[str, str]:
+    """Labels for a pick list, each its own: one that several values share
+    (two applications of one name) says its value too, 'Core (A2)'. The
+    browser sends a pick back by its label: of two alike, the first was
+    picked on the next rerun, whichever was chosen (an auditor's
+    walkthrough: the As of picker)."""
+    shared = Counter(labels.values())
+    return {value: f"{label} ({value})" if shared[label] > 1 else label
+            for value, label in labels.items()}
 
 
 def global_filters() -> dict[str, list[str]]:
@@ -1904,6 +1915,7 @@ def drill_id(label: str, labels: dict[str, str], key: str,
         # the month before, with no detail)
         st.session_state[key] = st.query_params.get(key) \
             if st.query_params.get(key) in labels else None
+    labels = distinct(labels)
     pick = st.selectbox(label, list(labels), index=None, key=key,
                         format_func=labels.get, placeholder=placeholder)
     if pick:

@@ -485,6 +485,28 @@ def test_the_type_and_tier_filters_offer_words_and_keep_codes(app):
     assert app.query_params["change_types"] in ("emergency", ["emergency"])
 
 
+def test_two_applications_of_one_name_are_told_apart_in_the_filter(
+        sample_db, tmp_path, monkeypatch):
+    """Two applications of one name read alike in the sidebar, and the
+    browser sends a pick back by its label: the first of the two was
+    applied whichever was picked (as the As of picker did with two
+    snapshots of one second). A shared name now says its id."""
+    def same_name(con):
+        con.execute("update applications set name = 'Core', "
+                    "ingested_batch_id = (select max(batch_id) + 1 from "
+                    "ingest_batches) where application_id in (select "
+                    "application_id from applications order by 1 limit 2)")
+
+    app, _ = app_on_a_copy(sample_db, tmp_path, monkeypatch, same_name)
+    app.run()
+    assert not app.exception
+    box = app.multiselect(key="filter-application_ids")
+    assert len(set(box.options)) == len(box.options)
+    cores = [o for o in box.options if o.startswith("Core (")]
+    assert len(cores) == 2 and all(re.fullmatch(r"Core \(.+\)", o)
+                                   for o in cores), cores
+
+
 def test_reset_clears_the_filters(app):
     app.query_params["teams"] = "nobody-by-this-name"
     app.query_params["change_types"] = "normal"

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -442,6 +443,46 @@ def _app(**url) -> AppTest:
     return app
 
 
+def test_two_versions_of_one_second_are_told_apart_and_named_whole(
+        live, tmp_path, monkeypatch):
+    """A load of several files publishes a version per file, several in one
+    second. The As of picker labelled them alike, to the second, and the
+    browser sent back the first of two alike labels on the next rerun: the
+    banner, the numbers and the "How is this computed?" command moved to the
+    other version (an auditor's walkthrough). The labels now differ, and a
+    file's name carries the whole name, which `--as-of` reads as one
+    version (to the second, it named both)."""
+    from tests.clicks import download_names
+
+    second = (int(time.time()) - 3 * 86400) * 1_000_000_000
+    made = []
+    for micros, ids in ((175622, ("APP-1",)), (671622, ("APP-2",))):
+        at = second + micros * 1000
+        os.utime(live, ns=(at, at))
+        made.append(snapshots.version_name(live))
+        folder = tmp_path / str(micros)
+        folder.mkdir()
+        ingest.load_path("csv", new_changes_csv(folder, *ids), live)
+    early, late = made
+    assert early[:19] == late[:19] and {early, late} <= set(names(live))
+    monkeypatch.setattr(config, "DB_PATH", live)
+    named = download_names(monkeypatch)
+    app = _app(as_of=late)
+    app.switch_page("views/data.py").run()
+    assert not app.exception
+    picker = app.selectbox(key="as-of")
+    assert picker.value == late
+    assert len(set(picker.options)) == len(picker.options)
+    stamp = f"{snapshots.published_at(late):%d %b %Y %H:%M:%S}"
+    assert f"{stamp}.671622 UTC" in picker.options
+    assert f"{stamp}.175622 UTC" in picker.options
+    assert any(f"as published on {stamp}.671622 UTC (snapshot `{late}`)"
+               in w.value for w in app.warning)
+    assert named and all(n.rsplit(".", 1)[0].endswith(f"-as-of-{late}")
+                         for n in named), named
+    assert snapshots.named(live, late) == late
+
+
 def test_a_historical_view_looks_from_the_day_its_snapshot_was_published(
         live, tmp_path, monkeypatch):
     """As of a snapshot of 20 days ago the last 30 days ended today, 20 of
@@ -548,7 +589,7 @@ def test_a_historical_view_records_no_decision_and_names_its_files(
     first = _dated_snapshot(live, tmp_path, 3)
     monkeypatch.setattr(config, "DB_PATH", live)
     named = download_names(monkeypatch)
-    suffix = f"-as-of-{snapshots.published_at(first):%Y-%m-%dT%H-%M-%S}Z"
+    suffix = f"-as-of-{first}"
     for url, historical in (({"as_of": first}, True), ({}, False)):
         named.clear()
         app = _app(tab="decisions", **url)
