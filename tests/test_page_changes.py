@@ -257,7 +257,7 @@ def test_long_tables_draw_their_first_rows_and_download_them_all(
     app.run()
     assert not app.exception
     approved = next(e for e in app.expander
-                    if e.label.endswith("changes approved in the period"))
+                    if "with an approval time in the period" in e.label)
     n_approved = int(approved.label.split()[1].replace(",", ""))
     # the approval records are read when their list is opened
     assert not approved.children
@@ -296,7 +296,7 @@ def test_the_approval_list_stays_open_when_its_count_changes(
 
     def listing():
         return next(e for e in app.expander
-                    if e.label.endswith("changes approved in the period"))
+                    if "with an approval time in the period" in e.label)
 
     def click(is_open: bool) -> None:
         send(app, listing()._block_id, bool_value=is_open)
@@ -787,6 +787,31 @@ def _changes_page(path: Path, monkeypatch, rows: list[dict]) -> AppTest:
     return open_page("changes", "2026-01-01", "2026-01-31")
 
 
+def test_every_kind_the_lead_time_leaves_out_is_said_and_the_list_agrees(
+        tmp_path, monkeypatch):
+    """The list of approvals counted a rejected change's approval time with
+    the approved ('The 165 changes approved in the period' under n = 164),
+    and the caption named only those approved before they were created (an
+    auditor's walkthrough). The caption says each kind left out, and the
+    list says how many of its changes are counted."""
+    from tests.wording import page_texts
+
+    app = _changes_page(tmp_path / "a.duckdb", monkeypatch, [
+        change("C1", "2026-01-01 00:00Z", "2026-01-02 12:00Z"),
+        change("C2", "2026-01-05 00:00Z", "2026-01-04 00:00Z"),
+        change("C3", "2026-01-05 00:00Z", "2026-01-06 00:00Z",
+               approval="rejected"),
+        change("C4", "2026-01-05 00:00Z", "2026-01-07 00:00Z",
+               approval=None)])
+    said = " | ".join(page_texts(app))
+    assert ("1 approved before it was created, 1 whose approval is not "
+            "approved (rejected or another value) and 1 with no approval "
+            "value are left out.") in said, said
+    assert "the n = 1 change approved in the period" in said
+    assert "The 4 changes with an approval time in the period: 1 counted" \
+        in said, said
+
+
 def _started_before_approval(i: int) -> dict:
     """A CAB-required change approved a day after creation, after its work
     started: measured for the approval lead time, unauthorised."""
@@ -815,11 +840,11 @@ def test_counts_of_one_read_right_and_counts_of_two_stay_plural(
     texts = page_texts(app)
     said = " | ".join(texts)
     expected = {
-        1: ["The change approved in the period",
+        1: ["The change with an approval time in the period",
             "1 of n = 1 CAB-required change started in the period: 0 never "
             "approved, 1 approved only after work started · 1 with the CAB "
             "flag or approval missing is not counted."],
-        2: ["The 2 changes approved in the period",
+        2: ["The 2 changes with an approval time in the period",
             "2 of n = 2 CAB-required changes started in the period: 0 never "
             "approved, 2 approved only after work started · 2 with the CAB "
             "flag or approval missing are not counted."]}[k]
@@ -836,7 +861,8 @@ def test_counts_of_one_read_right_and_counts_of_two_stay_plural(
     assert {1: "1 approved before it was created is left out.",
             2: "2 approved before they were created are left out."}[k] \
         in said, said
-    assert f"The {k + 1} changes approved in the period" in said
+    assert f"The {k + 1} changes with an approval time in the period: 1 " \
+        "counted" in said
 
 
 def test_cab_required_changes_without_an_approval_are_not_told_to_widen(

@@ -140,6 +140,28 @@ def records_n(summary: pd.Series) -> int:
                                         "n_unclassified")))
 
 
+def left_out(summary: pd.Series) -> str:
+    """The changes with an approval time the lead time leaves out, each
+    kind said: '1 approved before it was created and 1 whose approval is
+    not approved (rejected, ...) are left out.' The list below holds them
+    too, and counted them with the approved, where the caption named only
+    the first kind (an auditor's walkthrough: 165 listed, n = 164)."""
+    n_invalid, n_excluded, n_unknown = (
+        int(summary[k]) for k in ("n_invalid", "n_excluded",
+                                  "n_unclassified"))
+    parts = [f"{n_invalid:,} approved before "
+             + ("it was" if n_invalid == 1 else "they were") + " created"
+             ] if n_invalid or not (n_excluded or n_unknown) else []
+    if n_excluded:
+        parts.append(f"{n_excluded:,} whose approval is not approved "
+                     "(rejected or another value)")
+    if n_unknown:
+        parts.append(f"{n_unknown:,} with no approval value")
+    one = len(parts) == 1 and n_invalid + n_excluded + n_unknown == 1
+    return (", ".join(parts[:-1]) + " and " if len(parts) > 1 else "") \
+        + parts[-1] + (" is" if one else " are") + " left out."
+
+
 def period_window(trend: pd.DataFrame, label: str) -> dict[str, date]:
     """The part of the chosen window that one trend period covers."""
     starts = list(pd.to_datetime(trend["period_start"]).dt.date)
@@ -464,15 +486,14 @@ else:
     st.caption(
         f"Hours from a change's creation to its approval, for the n = "
         f"{ui.many(summary['n'], 'change')} approved in the period whatever "
-        f"happened later; bars are 24 hours wide. "
-        f"{int(summary['n_invalid']):,} "
-        + ("approved before it was created is" if summary["n_invalid"] == 1
-           else "approved before they were created are") + " left out.")
+        f"happened later; bars are 24 hours wide. {left_out(summary)}")
     # the records' rows are of the summary's four kinds, so it counts them;
     # they are read when the list is opened (a query as long as the rest)
+    n_records = records_n(summary)
     listing = st.expander(
-        f"{ui.the(records_n(summary), 'change', article='The')} approved "
-        "in the period",
+        f"{ui.the(n_records, 'change', article='The')} with an approval time "
+        "in the period" + ("" if n_records == summary["n"] else
+                           f": {int(summary['n']):,} counted"),
         expanded=st.session_state.get(RECORDS_OPEN, False),
         key="approval-records", on_change=remember_open)
     if listing.open:
