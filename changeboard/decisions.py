@@ -331,6 +331,17 @@ def first_decided(db_path, meeting, until: str | None = None
                     [meeting_key(meeting), *_until(until)])
 
 
+def first_decisions(db_path) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """(meeting, when its first decision was recorded) of every meeting
+    with a decision, in meeting order."""
+    found = _read(db_path, "select meeting_at, min(decided_at) from "
+                  "cab_decisions group by meeting_at order by meeting_at")
+    if found is None:
+        return []
+    return [(pd.Timestamp(m), pd.Timestamp(d))
+            for m, d in found.itertuples(index=False)]
+
+
 def _instant(db_path, sql: str, params: list) -> pd.Timestamp | None:
     """The one instant `sql` reads (None: nothing recorded)."""
     found = _read(db_path, sql, params)

@@ -19,7 +19,8 @@ the new one, the same bytes, as it would have been from a snapshot.
 Retention (after each publish): the newest CHANGEBOARD_SNAPSHOTS_KEEP_LAST,
 plus the newest of each of the last CHANGEBOARD_SNAPSHOTS_DAILY days, plus
 the newest of each of the last CHANGEBOARD_SNAPSHOTS_MONTHLY months (UTC
-calendar days and months, the current one included).
+calendar days and months, the current one included), plus every version a
+CAB meeting's minutes read (the data as it stood at its first decision).
 
 A snapshot is never written: it is attached read-only, db.connect and
 db.publish refuse it, and one written by an older Changeboard (older schema
@@ -393,16 +394,59 @@ def retained(times: list[datetime], now: datetime, last: int, days: int,
     return kept
 
 
-def prune(db_path: str | Path, now: datetime | None = None) -> list[Snapshot]:
-    """Delete the snapshots the retention policy no longer keeps, and the
-    upgraded copies of snapshots gone or of another Changeboard version;
-    returns those deleted. Call with the writer lock held."""
-    now = now or datetime.now(UTC)
+def outside(db_path: str | Path, now: datetime | None = None
+            ) -> tuple[list[Snapshot], dict[str, datetime]]:
+    """(the snapshots the retention policy no longer keeps, those of them
+    kept all the same as the data a CAB meeting's minutes read: name ->
+    the meeting)."""
     kept_snapshots = listing(db_path)
-    keep = retained([s.published_at for s in kept_snapshots], now, *policy())
+    keep = retained([s.published_at for s in kept_snapshots],
+                    now or datetime.now(UTC), *policy())
+    gone = [s for s in kept_snapshots if s.published_at not in keep]
+    return gone, minutes_read(db_path, gone)
+
+
+def minutes_read(db_path: str | Path, among: list[Snapshot]
+                 ) -> dict[str, datetime]:
+    """Of `among`, the snapshots holding the data as it stood when a CAB
+    meeting's first decision was recorded, which its minutes read
+    (reports.minutes.read_version: their numbering and "Regenerate with"
+    name it): name -> the meeting. Retention pruned them with nothing
+    said, and the minutes then read today's data (an auditor's
+    walkthrough). Only the snapshots about to go are read."""
+    from changeboard import decisions
+
+    firsts = decisions.first_decisions(db_path) if among else []
+    if not firsts:
+        return {}
+    with _attached(db_path) as con:
+        live = con.execute(LOADS, {"at": None}).fetchone()
+        wanted = {}
+        for meeting, at in firsts:
+            held = con.execute(LOADS, {"at": at.to_pydatetime()}).fetchone()
+            if held != live:  # the live file holds it: no snapshot needed
+                wanted.setdefault(held, meeting.to_pydatetime())
+    found = {}
+    for snapshot in among:
+        try:
+            with _attached(snapshot.path) as con:
+                held = con.execute(LOADS, {"at": None}).fetchone()
+        except duckdb.Error:  # unreadable here (another schema): not it
+            continue
+        if held in wanted:
+            found[snapshot.name] = wanted[held]
+    return found
+
+
+def prune(db_path: str | Path, now: datetime | None = None) -> list[Snapshot]:
+    """Delete the snapshots the retention policy no longer keeps, but for
+    those a CAB meeting's minutes read (minutes_read), and the upgraded
+    copies of snapshots gone or of another Changeboard version; returns
+    those deleted. Call with the writer lock held."""
+    doomed, pinned = outside(db_path, now)
     gone = []
-    for snapshot in kept_snapshots:
-        if snapshot.published_at not in keep:
+    for snapshot in doomed:
+        if snapshot.name not in pinned:
             snapshot.path.unlink(missing_ok=True)
             gone.append(snapshot)
     upgraded = folder(db_path) / UPGRADED

@@ -162,6 +162,46 @@ def test_prune_deletes_what_the_policy_drops_and_says_so(tmp_path,
         snapshots.prune(live)
 
 
+def test_retention_keeps_the_data_a_meetings_minutes_read(
+        live, tmp_path, monkeypatch, capsys):
+    """Loads after a CAB meeting pruned the snapshot its minutes read, with
+    nothing said: the minutes' own Regenerate command then failed on an
+    unknown snapshot, and the minutes read today's data, renumbered (an
+    auditor's walkthrough). That snapshot is kept whatever the policy; the
+    others go as before, and `snapshots prune` says why it stays."""
+    from changeboard import auth, decisions
+    from reports import minutes
+
+    monkeypatch.setattr(config, "APP_DB", str(tmp_path / "app.sqlite"))
+    for name, value in (("KEEP_LAST", "1"), ("DAILY", "0"),
+                        ("MONTHLY", "0")):
+        monkeypatch.setenv(f"CHANGEBOARD_SNAPSHOTS_{name}", value)
+    member = auth.User(email="chair@acme.test", name="Chair", signed_in=True,
+                       roles=tuple(r for r in auth.ROLES
+                                   if r.name == "cab_member"))
+    meeting = date(2026, 1, 20)
+
+    def load(i):
+        folder = tmp_path / f"load{i}"
+        folder.mkdir()
+        ingest.load_path("csv", new_changes_csv(folder, f"RET-{i}"), live)
+
+    load(0)
+    decided_on = snapshots.version_name(live)  # the live data at the meeting
+    decisions.record(live, member, meeting, "RET-0", "approved")
+    assert minutes.read_version(live, meeting)[0] is None  # the live file
+    for i in range(1, 4):
+        load(i)
+    kept = names(live)
+    assert decided_on in kept and len(kept) == 2  # it, and the newest
+    assert minutes.read_version(live, meeting)[0] == decided_on
+    assert cli_main(["snapshots", "prune", "--db", str(live)]) == 0
+    said = capsys.readouterr().out
+    assert f"kept {decided_on}: the data the minutes of the CAB meeting of " \
+        "Tue 20 Jan 2026 10:00 (UTC) read" in said
+    assert decided_on in names(live)
+
+
 # --- read-only ------------------------------------------------------------------
 
 def test_a_snapshot_is_never_written_by_the_app_or_the_cli(live, tmp_path,

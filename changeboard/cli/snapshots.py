@@ -3,10 +3,10 @@ publish keeps of the database file it replaces (changeboard/snapshots.py)."""
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from changeboard import config, db, snapshots
+from reports import text
 from reports.text import many, ranges
 
 
@@ -84,7 +84,8 @@ def _list(db_path: Path) -> int:
           f"{size(snapshots.disk_use(db_path))} on disk (a snapshot is the "
           "whole database file it was). Kept: the newest "
           f"{last}, the newest of each of the last {many(days, 'day')} and "
-          f"of each of the last {many(months, 'month')}.")
+          f"of each of the last {many(months, 'month')}, and every "
+          "version a CAB meeting's minutes read.")
     return 0
 
 
@@ -136,10 +137,12 @@ def _show(db_path: Path, name: str) -> int:
 def _prune(db_path: Path, *, dry_run: bool) -> int:
     kept = _listing(db_path)  # refused before the writer lock is taken
     before = snapshots.disk_use(db_path)
+    doomed, pinned = snapshots.outside(db_path)
+    for name, meeting in pinned.items():
+        print(f"kept {name}: the data the minutes of the CAB meeting of "
+              f"{text.when(meeting)} ({config.REPORTING_TZ}) read")
     if dry_run:
-        keep = snapshots.retained([s.published_at for s in kept],
-                                  datetime.now(UTC), *snapshots.policy())
-        gone = [s for s in kept if s.published_at not in keep]
+        gone = [s for s in doomed if s.name not in pinned]
         for snapshot in gone:
             print(f"would delete {snapshot.name} ({size(snapshot.size)})")
         print(f"{many(len(gone), 'snapshot')} would be deleted; "
