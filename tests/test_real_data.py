@@ -65,6 +65,34 @@ def test_bpic_without_close_codes_gets_the_how_metrics(bpic_db):
     assert success["n_without_close_code"] >= ratio["n"]
 
 
+def test_bpic_changes_page_shows_its_change_lead_time(bpic_db, monkeypatch):
+    """The change lead time is the one speed number BPIC 2014 (no close
+    codes, no approvals) fills; documented and queryable, it was on no page
+    (a real-data walkthrough). The Changes page shows it with its n, the
+    spans left out, and the query's numbers."""
+    from changeboard import config
+    from tests.clicks import open_page
+
+    monkeypatch.setattr(config, "DB_PATH", bpic_db)
+    app = open_page("changes", "2014-01-01", "2014-03-31")
+    with db.connect(bpic_db, read_only=True) as con:
+        lead = db.run(con, "change_lead_time", start_date="2014-01-01",
+                      end_date="2014-04-01").iloc[0]
+    assert lead["n"] > 1000 and lead["n_invalid"] > 0
+    cards = {m.label: m.value for m in app.metric}
+    assert cards["Completed changes (n)"] == f"{int(lead['n']):,}"
+    assert cards["Median"] == f"{lead['median_lead_time_hours']:.1f} h"
+    assert cards["85th percentile"] == \
+        f"{lead['p85_lead_time_hours'] / 24:.1f} days"
+    said = " ".join(c.value for c in app.caption)
+    assert (f"for the n = {int(lead['n']):,} changes completed in the "
+            f"period, {int(lead['n_without_close_code']):,} of them without "
+            "a close code") in said
+    assert f"Left out: {int(lead['n_invalid']):,} ended before created" \
+        in said
+    assert "Change lead time" in [s.value for s in app.subheader]
+
+
 def test_bpic_by_period_variants_are_filled(bpic_db):
     with db.connect(bpic_db, read_only=True) as con:
         rows = db.run(con, "emergency_change_ratio_by_period", grain="month",
