@@ -12,7 +12,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from changeboard import config, db, snapshots
+from changeboard import config, db, decisions, snapshots
 
 KEY = "as-of"  # the widget; its value is a snapshot name or LIVE
 CHOSEN = "as-of-chosen"  # what this run's pages read (set by choose())
@@ -44,6 +44,20 @@ def published() -> datetime | None:
     if name is None or source()[0] == str(config.DB_PATH):
         return None
     return snapshots.published_at(name)
+
+
+def decisions_until() -> str | None:
+    """The position of the CAB decision log this run's pages read: None
+    (all of it) for the live data; in a historical view, the decisions
+    recorded while the snapshot shown was the live data, none after it was
+    replaced, as its agenda is (an auditor's walkthrough: a view as of the
+    data before any decision showed the decisions, amended ones too,
+    recorded on later data)."""
+    name = chosen()
+    if name is None or published() is None:
+        return None
+    return decisions.until_key(
+        snapshots.replaced_at(config.DB_PATH, name).isoformat())
 
 
 def file_suffix() -> str:

@@ -301,17 +301,18 @@ def history(db_path, meeting, change_id: str | None = None,
     return frame
 
 
-def latest(db_path, change_ids) -> pd.DataFrame:
-    """The latest decision recorded on each of these changes, whatever the
-    meeting: change_id, meeting_at, decision, note (its conditions or
-    reason; none: not decided here)."""
+def latest(db_path, change_ids, until: str | None = None) -> pd.DataFrame:
+    """The latest decision recorded (up to `until`) on each of these
+    changes, whatever the meeting: change_id, meeting_at, decision, note
+    (its conditions or reason; none: not decided here)."""
     ids = [str(c) for c in change_ids]
     found = _read(db_path, "select change_id, meeting_at, decision, note "
                   "from "
                   "cab_decisions as d where decision_id = (select "
                   "max(decision_id) from cab_decisions where change_id = "
-                  "d.change_id) and change_id in (select value from "
-                  "json_each(?))", [json.dumps(ids)]) if ids else None
+                  "d.change_id and (? is null or decided_at <= ?)) and "
+                  "change_id in (select value from json_each(?))",
+                  [*_until(until), json.dumps(ids)]) if ids else None
     return _typed(found, ["change_id", "meeting_at", "decision", "note"])
 
 

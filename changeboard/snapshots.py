@@ -212,6 +212,31 @@ def _holding(db_path: str, live: str, kept: tuple[Snapshot, ...],
     return None
 
 
+def replaced_at(db_path: str | Path, name: str) -> datetime:
+    """When the version `name` stopped being the live data: the first load
+    the live file's log records after it (a succeeded batch the snapshot
+    does not hold), else the live file's publish (a copy made since, say).
+    A historical view reads the CAB decisions recorded until then: those
+    made while that data was live."""
+    snapshot = find(db_path, name)
+    return _replaced(str(db_path), version_name(db_path), snapshot)
+
+
+@functools.lru_cache(maxsize=64)
+def _replaced(db_path: str, live: str, snapshot: Snapshot) -> datetime:
+    with _attached(snapshot.path) as con:
+        held = [r[0] for r in con.execute(
+            "select batch_id from f.ingest_batches where status = "
+            "'succeeded'").fetchall()]
+    with _attached(db_path) as con:
+        after = con.execute(
+            "select min(finished_at) from f.ingest_batches where status = "
+            "'succeeded' and finished_at >= $published and not "
+            "list_contains($held, batch_id)",
+            {"published": snapshot.published_at, "held": held}).fetchone()[0]
+    return after.astimezone(UTC) if after is not None else published_at(live)
+
+
 def find(db_path: str | Path, name: str, live_too: bool = False
          ) -> Snapshot:
     """The snapshot called name (or the one unique name starting with it).

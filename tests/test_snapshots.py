@@ -162,6 +162,50 @@ def test_prune_deletes_what_the_policy_drops_and_says_so(tmp_path,
         snapshots.prune(live)
 
 
+def test_a_historical_view_reads_the_decisions_made_while_it_was_live(
+        live, tmp_path, monkeypatch):
+    """As of the data before any decision, the CAB page and its minutes
+    showed every decision recorded since, on later data, amended ones too,
+    under a banner saying the view is of the data as then (an auditor's
+    walkthrough). A view reads the decisions recorded while its snapshot
+    was the live data."""
+    from changeboard import auth, decisions
+
+    monkeypatch.setattr(config, "APP_DB", str(tmp_path / "app.sqlite"))
+    member = auth.User(email="chair@acme.test", name="Chair", signed_in=True,
+                       roles=tuple(r for r in auth.ROLES
+                                   if r.name == "cab_member"))
+    meeting = cab.next_meeting()
+    before = snapshots.version_name(live)  # no decision was recorded on it
+
+    def load(i):
+        folder = tmp_path / f"load{i}"
+        folder.mkdir()
+        ingest.load_path("csv", new_changes_csv(folder, f"HV-{i}"), live)
+
+    load(0)
+    during = snapshots.version_name(live)
+    agenda = cab.build_pack(live, meeting).agenda["change_id"]
+    decisions.record(live, member, meeting, agenda.iloc[0], "approved")
+    decisions.record_attendees(live, member, meeting, "Ann Chair")
+    load(1)
+    monkeypatch.setattr(config, "DB_PATH", live)
+
+    def decided(**url):
+        app = _app(tab="decisions", meeting=f"{meeting:%Y-%m-%d}", **url)
+        app.switch_page("views/cab.py").run()
+        assert not app.exception
+        [heading] = [s.value for s in app.subheader
+                     if s.value.startswith("Decisions (")]
+        return heading
+
+    assert decided(as_of=before) == "Decisions (0)"
+    assert decided(as_of=during) == "Decisions (1)"
+    assert decided() == "Decisions (1)"
+    assert snapshots.replaced_at(live, before) <= snapshots.replaced_at(
+        live, during)
+
+
 def test_retention_keeps_the_data_a_meetings_minutes_read(
         live, tmp_path, monkeypatch, capsys):
     """Loads after a CAB meeting pruned the snapshot its minutes read, with

@@ -31,9 +31,10 @@ def _pack(version, path, meeting: date, window_end: date | datetime | None,
           as_of: str | None = None) -> cab.Pack:
     # its "since last CAB" section is read when first shown or downloaded
     # (cab.with_since): a fifth of a cold run, and the page opens on the
-    # agenda
+    # agenda; as of a snapshot, the decisions recorded while it was live
     return cab.build_pack(path, meeting, window_end_at=window_end,
-                          filters=filters, as_of=as_of, since_last=False)
+                          filters=filters, as_of=as_of, since_last=False,
+                          decisions_until=asof.decisions_until())
 
 
 def _kept(pack: cab.Pack, build, *args):
@@ -177,7 +178,8 @@ def _undecided_after(path, meeting_at, options: list[str],
     every one has a decision. (The next in agenda order, decided or not,
     showed a decision already made, one click on Save from recording it
     again.)"""
-    decided = set(decisions.current(path, meeting_at)["change_id"])
+    decided = set(decisions.current(path, meeting_at,
+                                    asof.decisions_until())["change_id"])
     at = options.index(change_id) + 1 if change_id in options else 0
     return next((c for c in options[at:] + options[:at]
                  if c not in decided), None)
@@ -342,7 +344,7 @@ def _decisions_tab() -> None:
                 f"CAB member role (you are {ui.plain(who)}).")
 
     st.subheader("Attendees")
-    people = decisions.attendees(path, meeting_at)
+    people = decisions.attendees(path, meeting_at, asof.decisions_until())
     if may:
         key = f"{ATTENDEES}{meeting_at:%Y%m%d%H%M}"
         if key not in st.session_state:  # as recorded, until edited
@@ -406,7 +408,8 @@ def _decisions_tab() -> None:
                          if titles.get(c) else c,
                          help="Every decision recorded on the change at this "
                          "meeting, oldest first.")
-    past = decisions.history(path, meeting_at, shown)
+    past = decisions.history(path, meeting_at, shown,
+                             asof.decisions_until())
     st.dataframe(pd.DataFrame({
         "Decision": past["decision"].map(decisions.label),
         "Note": past["note"], "Decided by": past["decided_by"],
@@ -441,14 +444,15 @@ def _minutes_of(whole: cab.Pack) -> minutes.Minutes:
     as it stood when its first decision was recorded (minutes.read_version),
     a snapshot once a load has replaced it; in a historical view, from the
     snapshot shown."""
+    cut = asof.decisions_until()
     version, read = minutes.chosen_version(config.DB_PATH, meeting,
-                                           asof.chosen())
+                                           asof.chosen(), cut)
     if asof.chosen() is None and version:
         whole = _pack(db.version(config.DB_PATH), str(config.DB_PATH),
                       meeting, None, {},
                       decisions.revision(config.DB_PATH, before=meeting),
                       version)
-    return minutes.build(whole, read=read)
+    return minutes.build(whole, cut, read=read)
 
 
 def _position(ids: list[str]) -> tuple[str, int | None] | None:
@@ -956,7 +960,7 @@ downloads = st.columns([1, 1, 1, 5])
 # the files name the decision log as it stands: a decision recorded for
 # this meeting since the pack was built is not in it (an earlier meeting's
 # rebuilds it), and the CLI run now writes the same file
-until = decisions.recorded_until(config.DB_PATH)
+until = asof.decisions_until() or decisions.recorded_until(config.DB_PATH)
 
 
 def _filed() -> cab.Pack:
@@ -992,7 +996,7 @@ for first in range(0, len(counts), 3):  # two rows of three: labels fit
 
 path = str(config.DB_PATH)
 meeting_at = pack.meeting_at
-recorded = decisions.current(path, meeting_at)
+recorded = decisions.current(path, meeting_at, asof.decisions_until())
 if len(recorded):
     # beside the pack's files, which hold no decision: a member
     # looked for the decision just recorded in the HTML pack

@@ -349,7 +349,8 @@ else:
         # the CAB's decision recorded on the CAB page: a change it rejected
         # still drew as planned, colliding, with nothing said (a CAB
         # chair's walkthrough); the source's state follows on a load
-        decided = decisions.latest(config.DB_PATH, [pick])
+        decided = decisions.latest(config.DB_PATH, [pick],
+                                   asof.decisions_until())
         if len(decided):
             last = decided.iloc[0]
             notes.append(

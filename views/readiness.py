@@ -7,7 +7,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from changeboard import config, decisions, ui, words
+from changeboard import asof, config, decisions, ui, words
 from reports import cab
 
 # a status as a chip: a shape (a text symbol every font has: emoji may draw
@@ -345,7 +345,8 @@ else:
         # a decision recorded on the CAB page: the authorisation above is
         # the source's, which the CAB's decision reaches when it is entered
         # there (and loaded again)
-        decided = decisions.latest(config.DB_PATH, changes["change_id"])
+        decided = decisions.latest(config.DB_PATH, changes["change_id"],
+                                   asof.decisions_until())
         decided_said = {
             c: f"{decisions.label(d)} ({cab.when(m)})" for c, m, d in zip(
                 decided["change_id"], decided["meeting_at"],
