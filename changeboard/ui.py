@@ -1346,6 +1346,12 @@ def _shown(frame: pd.DataFrame, labels_from: tuple | None,
             # puts an application's
             columns.remove(name)
             columns.insert(columns.index(key), name)
+        if name in columns and key in columns and \
+                not shown[name].fillna("").astype(str).str.strip().any():
+            # no name in the data (BPIC 2014, release lists without an
+            # applications table): the id alone, under the name's heading,
+            # not an empty first column beside it (a real-data walkthrough)
+            columns.remove(name)
     if columns != list(shown.columns):
         shown = shown[columns]
     for column, template in links.items():
@@ -1450,6 +1456,11 @@ def table(frame: pd.DataFrame, file_stem: str, *,
             # as wide as its heading and ids (a small column cut
             # "Environment id" to "Environmen…")
             columns[key] = st.column_config.Column(f"{kind.capitalize()} id")
+        elif key in names:
+            # no name to show (_shown: none in the data): the id under the
+            # name's heading
+            columns[key] = st.column_config.Column(
+                label=labels.get(key) or kind.capitalize())
     for column, template in links.items():
         columns[column] = st.column_config.LinkColumn(
             heading(column), display_text=_display_pattern(template))
