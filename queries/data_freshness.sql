@@ -1,5 +1,6 @@
 -- One row per source and canonical table: its rows now, its last successful
--- load and the last load's status.
+-- load, and the last load's status and time (a failed load after a good one:
+-- last_loaded_at is the good one's, last_load_at the failure's).
 -- docs/metrics.md C10: freshness = the last succeeded
 -- ingest_batches.finished_at; a table with rows but no successful load of that
 -- source has last_loaded_at NULL.
@@ -79,6 +80,7 @@ loads as (
             where status = 'succeeded'
         ) as last_loaded_at,
         arg_max(status, batch_id) as last_status,
+        arg_max(coalesce(finished_at, started_at), batch_id) as last_load_at,
         count(*) as n_batches,
         count(*) filter (where status = 'failed') as n_failed_batches
     from ingest_batches
@@ -92,6 +94,7 @@ joined as (
         coalesce(s.n_rows, 0) as n_rows,
         l.last_loaded_at,
         l.last_status,
+        l.last_load_at,
         coalesce(l.n_batches, 0) as n_batches,
         coalesce(l.n_failed_batches, 0) as n_failed_batches
     from stored as s

@@ -233,6 +233,33 @@ def test_rejects_query_lists_a_batch(tmp_path):
     assert dangling.empty
 
 
+def test_freshness_says_a_failed_last_load_at_its_own_time(tmp_path):
+    """'Last loaded at 04:14:08' beside 'Last status Failed' read as a load
+    that failed at 04:14:08; the failure was at 04:14:47, the time being
+    the last good load's (an auditor's walkthrough). The last load's time
+    is its own, beside the last good one's."""
+    import time
+
+    import ingest
+    path = tmp_path / "cb.duckdb"
+    good, bad = tmp_path / "good" / "changes.csv", tmp_path / "bad" / \
+        "changes.csv"
+    for csv, body in ((good, "C1,normal,new,2026-01-05T09:00:00Z,one\n"),
+                      (bad, "C2,urgent,new,2026-01-05T09:00:00Z,two\n")):
+        csv.parent.mkdir()
+        csv.write_text("change_id,change_type,state,created_at,title\n" + body)
+    assert ingest.load_path("csv", good, path).status == "succeeded"
+    time.sleep(1.1)  # the failed load a second later, as a later run
+    assert ingest.load_path("csv", bad, path).status == "failed"
+    with db.connect(path, read_only=True) as con:
+        fresh = db.run(con, "data_freshness").iloc[0]
+        times = dict(con.execute(
+            "select status, finished_at from ingest_batches").fetchall())
+    assert fresh["last_status"] == "failed"
+    assert fresh["last_loaded_at"] == times["succeeded"]
+    assert fresh["last_load_at"] == times["failed"] > times["succeeded"]
+
+
 def test_a_reference_to_a_row_not_loaded_is_counted_as_dangling(con, given):
     given("applications", [{"application_id": "A1", "name": "Pay"}])
     given("changes", [
