@@ -1785,7 +1785,7 @@ def page(title: str, *, period: bool = True, filters: bool = True,
         st.stop()
     version = asof.chosen()
     read = (f"the snapshot {version}" if version else "the live data") + (
-        f", last loaded {instant(status['as_of'])}" if status is not None
+        f", last loaded successfully {instant(status['as_of'])}" if status is not None
         and pd.notna(status["as_of"]) else "")
     st.session_state[SCOPE] = Scope(
         title, window, chosen, read, loaded_at=status["as_of"]

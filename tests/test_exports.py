@@ -551,7 +551,7 @@ def test_a_pages_files_say_their_period_and_filters(sample_db, monkeypatch):
     assert about["Period"] == ("01 Jan 2026 – 31 Mar 2026 (90 days, dates in "
                                f"{config.REPORTING_TZ})")
     assert about["Filters"] == "Team: Payments Platform"
-    assert about["Data"].startswith("the live data, last loaded ")
+    assert about["Data"].startswith("the live data, last loaded successfully ")
     assert about["Rows"] == f"{book['data'].max_row - 1:,}"
 
 
@@ -621,7 +621,7 @@ PAGE_WORDS = "as the page shows them"
      QUERY_NAMES),
     ("cab", "the meeting of ", PAGE_WORDS),
     ("calendar", "the month shown: 01 ", QUERY_NAMES),
-    ("data", "none: every row loaded", QUERY_NAMES),
+    ("data", "none: every load recorded, whatever its date", QUERY_NAMES),
     ("readiness", "releases going live in the 28 days from ", QUERY_NAMES),
 ])
 def test_a_page_with_its_own_dates_says_them_in_its_xlsx(

@@ -38,7 +38,7 @@ def _sync_label(source: str, endpoint: str) -> str:
 
 
 status, _, _ = ui.page("Data", period=False, filters=False, needs_data=False)
-ui.page_dates("none: every row loaded")
+ui.page_dates("none: every load recorded, whatever its date")
 st.caption("Load an export, see what would change before committing, and "
            "check how fresh each source is. Every load is one batch; a "
            "failed or rejected row is kept with its reason.")
