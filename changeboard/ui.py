@@ -342,6 +342,7 @@ def all_days() -> tuple[date, date]:
         latest_record_day("changes_first_at")
     start = first if first is not None and first <= end \
         else end - timedelta(days=89)
+    first_day = start
     changes = changes_span()
     if (end - start).days + 1 > MAX_SPAN_DAYS and changes is not None \
             and DATE_MIN <= changes[0] and (changes[1] - changes[0]).days \
@@ -357,7 +358,19 @@ def all_days() -> tuple[date, date]:
                        f"{day(changes[0])} to {day(changes[1])}; the data, "
                        f"to {day(end)}).")
             return start, cut
-    start, end = clamp_span(start, end, "All data")
+    # one line saying the period and why: a release of 1970 (endoflife.date)
+    # read "All data 1970-01-01 is outside 1990-01-01 to 2036-12-07:
+    # 1990-01-01 is used." above "All data spans more than 3,660 days"
+    # (a real-data walkthrough)
+    end = min(end, date_max())
+    start = max(start, DATE_MIN, end - timedelta(days=MAX_SPAN_DAYS - 1))
+    if start != first_day:
+        st.warning(
+            f"All data runs from {day(first_day)} to {day(end)}: the period "
+            f"is its last {MAX_SPAN_DAYS:,} days at most, from {day(start)}; "
+            "a custom range reaches the days before"
+            + (f" (from {day(DATE_MIN)})" if first_day < DATE_MIN else "")
+            + ".")
     return start, end
 
 

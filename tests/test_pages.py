@@ -311,6 +311,38 @@ def test_all_data_starts_at_a_release_older_than_the_first_change(
     releases_under_all_data_span(app, first, last)
 
 
+def test_all_data_from_before_1990_says_its_period_once(
+        sample_db, tmp_path, monkeypatch):
+    """endoflife.date holds releases of 1970: "All data" said "All data
+    1970-01-01 is outside 1990-01-01 to 2036-12-07: 1990-01-01 is used."
+    and then "All data spans more than 3,660 days: shortened to start on
+    ..." (a real-data walkthrough). One line says where the data runs and
+    the period shown."""
+    from changeboard import ui
+
+    def a_release_of_1970(con):
+        con.execute(
+            "insert into releases (release_id, name, status, release_type, "
+            "planned_release_at, actual_release_at, source, "
+            "ingested_batch_id) values ('OLD-1970', 'Old', 'released', "
+            "'project', '1970-01-01 00:00Z', '1970-01-01 00:00Z', 'csv', "
+            "(select coalesce(max(batch_id), 0) + 1 from ingest_batches))")
+
+    app, _ = app_on_a_copy(sample_db, tmp_path, monkeypatch,
+                           a_release_of_1970)
+    app.query_params["period"] = "all"
+    app.run()
+    assert not app.exception
+    end = ui.data_last_day()
+    start = end - timedelta(days=ui.MAX_SPAN_DAYS - 1)
+    said = [w.value for w in app.warning if "All data" in w.value]
+    assert said == [
+        f"All data runs from {ui.day(date(1970, 1, 1))} to {ui.day(end)}: "
+        f"the period is its last 3,660 days at most, from {ui.day(start)}; "
+        f"a custom range reaches the days before (from "
+        f"{ui.day(ui.DATE_MIN)})."], said
+
+
 def test_all_data_holds_every_change_in_a_zone_far_from_utc(
         app, sample_db, monkeypatch):
     """"All data" took the data's first and last instants' UTC days, read
@@ -1572,7 +1604,8 @@ def test_all_data_draws_no_delta_even_when_shortened(sample_db, tmp_path,
     app.query_params["period"] = "all"
     app.run()
     assert not app.exception
-    assert any("shortened to start on" in w.value for w in app.warning)
+    assert any("the period is its last 3,660 days at most, from" in w.value
+               for w in app.warning)
     assert any(c.value.startswith("No deltas: nothing comes before")
                for c in app.caption)
     deltas = {m.label: m.delta for m in app.metric}
