@@ -193,9 +193,13 @@ CARDS = [
          f"{ui.many(r['n_releases'], 'release')} of "
          f"{ui.many(r['n_applications'], 'application')}"
          + ui.cadence_left_out(r),
+         # its rows are applications, not the card's n, which counts their
+         # gaps ('n = 3,218 gaps' over 'n = 300 applications' read as two
+         # counts of one thing: a real-data walkthrough)
          records=("release_cadence", {},
                   ("application", " that released in the period, with "
-                   "the gaps of each")),
+                   "the gaps of each (the card's n counts the gaps)",
+                   False)),
          needs="n_releases", missing=not_loaded(
              "n = 0 gaps", "releases", "releases")),
     Card("On-time release rate", "release_on_time", **rate("on_time_rate"),
@@ -336,10 +340,11 @@ ui.url_option("drill", DRILL)
 picked = st.pills("Card", list(DRILL), key="drill", bind="query-params",
                   label_visibility="collapsed")
 if picked:
-    name, span, rows, (thing, rest) = DRILL[picked]
+    name, span, rows, (thing, rest, *is_n) = DRILL[picked]
     # the rows behind the number, read a table's length at a time
     records = ui.scoped_part(name, span, filters, **rows)
-    st.caption(f"n = {ui.many(records.n, thing)}{rest}, "
+    st.caption(("n = " if is_n != [False] else "")
+               + f"{ui.many(records.n, thing)}{rest}, "
                f"{ui.day(span['start_date'])} – "
                f"{ui.day(span['end_date'] - timedelta(days=1))}"
                + ui.unapplied(name, filters))
