@@ -595,6 +595,27 @@ def test_the_form_opens_on_and_moves_to_a_change_not_decided_yet(
     assert reopened.selectbox(key="cab-decide-change").value == "C2"
 
 
+def test_a_saved_decision_shows_its_own_history(decided_db, monkeypatch):
+    """An auditor amended one change's decision and read another's history:
+    'History of' kept the change it showed. It now shows the change just
+    saved."""
+    decisions.record(decided_db, MEMBER, MEETING, "C2", "approved", "ok")
+    decisions.record(decided_db, MEMBER, MEETING, "C1", "approved", "ok")
+    app = _page(decided_db, monkeypatch)
+    history = app.selectbox(key="cab-history")
+    other = next(o for o in history.options if o.startswith("C2 "))
+    history.select(other).run()
+    assert app.selectbox(key="cab-history").value == "C2"
+    app.selectbox(key="cab-decide-change").set_value("C1").run()
+    app.radio(key="cab-decide-choice").set_value("Deferred")
+    app.text_area(key="cab-decide-note").input("Wait for the rehearsal")
+    app.button(key="cab-decide-save").click().run()
+    assert not app.exception
+    assert app.selectbox(key="cab-history").value == "C1"
+    shown = app.dataframe[-1].value
+    assert list(shown["Note"])[-2:] == ["ok", "Wait for the rehearsal"]
+
+
 def test_a_decided_change_is_named_by_its_title_in_history_and_minutes(
         decided_db, monkeypatch):
     """'History of' offered CHG0000804, CHG0000803, ... and the minutes'

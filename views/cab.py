@@ -150,6 +150,9 @@ def _save_decision(path, meeting_at) -> None:
         return
     said = f"Recorded {state['cab-decide-choice'].lower()} for {change_id}."
     state.pop(SHOWN, None)  # saved: nothing of it is a draft
+    # its history shown below, where the box kept another change's (an
+    # auditor amended one and read another's history)
+    state["cab-history"] = change_id
     options = state.get("cab-decide-options") or []
     following = _undecided_after(path, meeting_at, options, change_id)
     if following is None:
