@@ -516,6 +516,18 @@ def warnings(con, spec, file_name, timezone,
             if n:
                 found.append(f"{file_name}: {many(n, 'row')} with {end} "
                              f"before {start}{where}")
+    if spec.name == "changes" and {"actual_end_at", "closed_at"} <= set(
+            columns):
+        # a change is completed at its actual end: one recorded years after
+        # the record was closed (BPIC 2014: closed 2014-03-20, ended
+        # 2021-03-20) counts in a period when nothing happened, unsaid (a
+        # real-data walkthrough)
+        n, where = _warned(con, "actual_end_at > closed_at + interval 1 day",
+                           loaded)
+        if n:
+            found.append(f"{file_name}: {many(n, 'row')} with actual_end_at "
+                         f"more than a day after closed_at{where}: each is "
+                         "counted as completed at its actual end")
     instants = [c for c in columns if spec.kind(c) == "instant"]
     if instants:
         odd = {c: f"({q(c)} < timestamptz '1990-01-01' or {q(c)} > "

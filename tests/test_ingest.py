@@ -1691,3 +1691,26 @@ def test_a_mapping_file_not_in_utf8_is_a_failed_load_naming_it(tmp_path):
     assert result.status == "failed"
     assert result.error.startswith("caf\u00e9.toml: invalid mapping file: ")
     assert "utf-8" in result.error
+
+
+def test_a_change_ended_long_after_it_was_closed_is_warned_of(tmp_path):
+    """A change is completed at its actual end: BPIC 2014 records one closed
+    on 2014-03-20 and ended on 2021-03-20, 77 such in all, counted in
+    periods when nothing happened, and the load said nothing (a real-data
+    walkthrough). The load names them; a day's lag is not warned of."""
+    import ingest
+
+    path = tmp_path / "changes.csv"
+    path.write_text(
+        "change_id,change_type,state,created_at,closed_at,actual_end_at\n"
+        "C1,normal,closed,2026-01-01T00:00:00Z,2026-01-02T00:00:00Z,"
+        "2026-01-02T20:00:00Z\n"
+        "C2,normal,closed,2026-01-01T00:00:00Z,2026-01-02T00:00:00Z,"
+        "2026-03-02T00:00:00Z\n"
+        "C3,normal,closed,2026-01-01T00:00:00Z,,2026-03-02T00:00:00Z\n",
+        encoding="utf-8")
+    result = ingest.load_path("csv", path, tmp_path / "cb.duckdb")
+    assert result.status == "succeeded" and result.rows_loaded == 3
+    assert [w for w in result.warnings if "after closed_at" in w] == [
+        f"{path}: 1 row with actual_end_at more than a day after "
+        "closed_at (row 3): each is counted as completed at its actual end"]
