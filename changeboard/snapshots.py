@@ -224,7 +224,9 @@ def replaced_at(db_path: str | Path, name: str) -> datetime:
 
 @functools.lru_cache(maxsize=64)
 def _replaced(db_path: str, live: str, snapshot: Snapshot) -> datetime:
-    with _attached(snapshot.path) as con:
+    # read as every page reads it: through its upgraded copy when an older
+    # Changeboard wrote it
+    with _attached(read_path(db_path, snapshot.name)) as con:
         held = [r[0] for r in con.execute(
             "select batch_id from f.ingest_batches where status = "
             "'succeeded'").fetchall()]

@@ -362,15 +362,18 @@ def all_days() -> tuple[date, date]:
     # read "All data 1970-01-01 is outside 1990-01-01 to 2036-12-07:
     # 1990-01-01 is used." above "All data spans more than 3,660 days"
     # (a real-data walkthrough)
-    end = min(end, date_max())
-    start = max(start, DATE_MIN, end - timedelta(days=MAX_SPAN_DAYS - 1))
-    if start != first_day:
+    last_day = end
+    end = min(max(end, DATE_MIN), date_max())
+    start = min(max(start, DATE_MIN, end - timedelta(days=MAX_SPAN_DAYS - 1)),
+                end)
+    if (start, end) != (first_day, last_day):
+        shown = f"{day(start)} – {day(end)}"
         st.warning(
-            f"All data runs from {day(first_day)} to {day(end)}: the period "
-            f"is its last {MAX_SPAN_DAYS:,} days at most, from {day(start)}; "
-            "a custom range reaches the days before"
-            + (f" (from {day(DATE_MIN)})" if first_day < DATE_MIN else "")
-            + ".")
+            f"All data runs from {day(first_day)} to {day(last_day)}: the "
+            f"period shows {shown}, at most its last {MAX_SPAN_DAYS:,} days "
+            f"between {day(DATE_MIN)} and {day(date_max())}"
+            + ("; a custom range reaches the days before it"
+               if first_day < start and start > DATE_MIN else "") + ".")
     return start, end
 
 

@@ -830,8 +830,9 @@ def send(db_path, meeting_at: datetime, *, filters: dict | None = None,
 
 @contextmanager
 def _one_run(db_path, say):
-    """One send at a time per database: a run that overlaps another (two
-    cron lines, a manual run) waits for it, then finds what it sent."""
+    """One send at a time per database, the pack's or the minutes': a run
+    that overlaps another (two cron lines, a manual run) waits for it,
+    then finds what it sent."""
     state = appstate.path_for(db_path)
     path = state.with_name(state.name + ".send-lock")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -839,7 +840,8 @@ def _one_run(db_path, say):
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            say("waiting for another `report cab --send` to finish")
+            say("waiting for another send (`report cab --send` or `report "
+                "minutes --send`) to finish")
             fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield

@@ -1219,3 +1219,21 @@ def test_minutes_send_takes_no_file_options(cab_db, capsys):
                       str(cab_db), *extra])
         assert stop.value.code == 2
         assert said in capsys.readouterr().err
+
+
+def test_minutes_send_of_an_unknown_snapshot_is_an_input_error(
+        cab_db, monkeypatch, capsys):
+    """`report minutes --send --as-of nosuch` printed a traceback and exited
+    1, where `--out` says the snapshot is unknown and exits 2 (a review)."""
+    from reports import __main__ as cli
+
+    decide(cab_db)
+    for name, value in (("HOST", "127.0.0.1"), ("PORT", "9"),
+                        ("SECURITY", "none"), ("FROM", "cb@acme.test")):
+        monkeypatch.setenv(f"CHANGEBOARD_SMTP_{name}", value)
+    monkeypatch.setenv("CHANGEBOARD_CAB_RECIPIENTS", "cab@acme.test")
+    assert cli.main(["minutes", "--meeting", "2026-01-20", "--db",
+                     str(cab_db), "--send", "--as-of", "nosuch"]) == 2
+    err = capsys.readouterr().err
+    assert "nosuch" in err and "Traceback" not in err, err
+    assert delivery.minutes_sends(cab_db) == []

@@ -812,6 +812,22 @@ def test_every_kind_the_lead_time_leaves_out_is_said_and_the_list_agrees(
         in said, said
 
 
+def test_a_lead_time_of_changes_all_left_out_says_why(tmp_path,
+                                                     monkeypatch):
+    """Changes completed in the period, each ended before it was created:
+    the change lead time said "No change was completed in this period"
+    and hid them (a review). It says what it leaves out."""
+    from tests.wording import page_texts
+
+    app = _changes_page(tmp_path / "a.duckdb", monkeypatch, [
+        change(f"E{i}", "2026-01-10 00:00Z", None, close_code="successful",
+               actual_start_at="2026-01-08 00:00Z",
+               actual_end_at="2026-01-09 00:00Z") for i in (1, 2)])
+    said = " | ".join(page_texts(app))
+    assert "No change completed in this period has a lead time to measure. " \
+        "Left out: 2 ended before created." in said, said
+
+
 def _started_before_approval(i: int) -> dict:
     """A CAB-required change approved a day after creation, after its work
     started: measured for the approval lead time, unauthorised."""

@@ -338,9 +338,40 @@ def test_all_data_from_before_1990_says_its_period_once(
     said = [w.value for w in app.warning if "All data" in w.value]
     assert said == [
         f"All data runs from {ui.day(date(1970, 1, 1))} to {ui.day(end)}: "
-        f"the period is its last 3,660 days at most, from {ui.day(start)}; "
-        f"a custom range reaches the days before (from "
-        f"{ui.day(ui.DATE_MIN)})."], said
+        f"the period shows {ui.day(start)} – {ui.day(end)}, at most its last "
+        f"3,660 days between {ui.day(ui.DATE_MIN)} and "
+        f"{ui.day(ui.date_max())}; a custom range reaches the days before "
+        "it."], said
+
+
+@pytest.mark.parametrize("first, last", [
+    (date(1970, 1, 1), date(1970, 1, 1)),   # all of it before 1990
+    (date(2040, 1, 1), date(2045, 1, 1)),   # all of it past the range
+    (date(2020, 1, 1), date(2045, 1, 1))])  # its end past the range
+def test_all_data_outside_the_range_is_a_period_in_it_said_so(
+        monkeypatch, first, last):
+    """A period cut to the range kept its start past its end (data of 1970
+    alone gave 1990 – 1970), or named the range's end as the data's (a
+    review). The period is in the range, in order, and the line says the
+    data's own days."""
+    from changeboard import ui
+
+    said = []
+    monkeypatch.setattr(ui, "data_last_day", lambda: last)
+    monkeypatch.setattr(ui, "latest_record_day",
+                        lambda column=None: first if column else last)
+    monkeypatch.setattr(ui, "changes_span", lambda: None)
+    monkeypatch.setattr(ui.st, "warning", said.append)
+    start, end = ui.all_days()
+    assert ui.DATE_MIN <= start <= end <= ui.date_max()
+    assert (end - start).days < ui.MAX_SPAN_DAYS
+    assert said == [f"All data runs from {ui.day(first)} to {ui.day(last)}: "
+                    f"the period shows {ui.day(start)} – {ui.day(end)}, at "
+                    f"most its last 3,660 days between {ui.day(ui.DATE_MIN)} "
+                    f"and {ui.day(ui.date_max())}"
+                    + ("; a custom range reaches the days before it"
+                       if first < start and start > ui.DATE_MIN else "")
+                    + "."]
 
 
 def test_all_data_holds_every_change_in_a_zone_far_from_utc(
@@ -1607,7 +1638,7 @@ def test_all_data_draws_no_delta_even_when_shortened(sample_db, tmp_path,
     app.query_params["period"] = "all"
     app.run()
     assert not app.exception
-    assert any("the period is its last 3,660 days at most, from" in w.value
+    assert any("at most its last 3,660 days between" in w.value
                for w in app.warning)
     assert any(c.value.startswith("No deltas: nothing comes before")
                for c in app.caption)

@@ -28,13 +28,16 @@ LINKED = any(key in st.query_params for key in ("meeting", "until", "tab"))
                    show_spinner="Building the CAB pack…")
 def _pack(version, path, meeting: date, window_end: date | datetime | None,
           filters: dict, decisions_revision: int,
-          as_of: str | None = None) -> cab.Pack:
+          as_of: str | None = None,
+          decisions_until: str | None = None) -> cab.Pack:
     # its "since last CAB" section is read when first shown or downloaded
     # (cab.with_since): a fifth of a cold run, and the page opens on the
-    # agenda; as of a snapshot, the decisions recorded while it was live
+    # agenda. `decisions_until`, part of the key (the cache is every
+    # session's): as of a snapshot, the decisions recorded while it was
+    # live; a live session's pack of the same data read them all
     return cab.build_pack(path, meeting, window_end_at=window_end,
                           filters=filters, as_of=as_of, since_last=False,
-                          decisions_until=asof.decisions_until())
+                          decisions_until=decisions_until)
 
 
 def _kept(pack: cab.Pack, build, *args):
@@ -454,7 +457,7 @@ def _minutes_of(whole: cab.Pack) -> minutes.Minutes:
         whole = _pack(db.version(config.DB_PATH), str(config.DB_PATH),
                       meeting, None, {},
                       decisions.revision(config.DB_PATH, before=meeting),
-                      version)
+                      version, cut)
     return minutes.build(whole, cut, read=read)
 
 
@@ -944,7 +947,7 @@ def _meeting_pack(window_end: date | datetime | None,
                  # the last CAB's decisions are in the pack: a new one
                  # rebuilds it
                  decisions.revision(config.DB_PATH, before=meeting),
-                 asof.chosen())
+                 asof.chosen(), asof.decisions_until())
 
 
 pack = _meeting_pack(window_end, filters)

@@ -170,9 +170,9 @@ def left_out(summary: pd.Series) -> str:
         + parts[-1] + (" is" if one else " are") + " left out."
 
 
-def lead_time_said(lead: pd.Series) -> str:
-    """The change lead time's caption: what it measures, its n and each
-    kind it leaves out (docs/metrics.md change_lead_time)."""
+def lead_left_out(lead: pd.Series) -> str:
+    """' Left out: 3 ended before created; 1 cancelled or rejected.' (each
+    kind the change lead time leaves out), '' for none."""
     n_invalid, n_unknown, n_excluded = (
         int(lead[k]) for k in ("n_invalid", "n_unclassified", "n_excluded"))
     said = [f"{n_invalid:,} ended before created"] if n_invalid else []
@@ -181,6 +181,12 @@ def lead_time_said(lead: pd.Series) -> str:
     if n_unknown:
         said.append(f"{n_unknown:,} ended with no close code in a state "
                     "other than review or closed")
+    return " Left out: " + "; ".join(said) + "." if said else ""
+
+
+def lead_time_said(lead: pd.Series) -> str:
+    """The change lead time's caption: what it measures, its n and each
+    kind it leaves out (docs/metrics.md change_lead_time)."""
     return (
         "Hours from a change's creation to the end of its implementation "
         f"(its actual end), for the n = {ui.many(lead['n'], 'change')} "
@@ -188,8 +194,7 @@ def lead_time_said(lead: pd.Series) -> str:
         + (f", {int(lead['n_without_close_code']):,} of them without a close "
            "code" if lead["n_without_close_code"] else "")
         + f"; mean {ui.duration(lead['mean_lead_time_hours'])}. A request's "
-        "lead time, not DORA's (from a commit)."
-        + (" Left out: " + "; ".join(said) + "." if said else ""))
+        "lead time, not DORA's (from a commit)." + lead_left_out(lead))
 
 
 def period_window(trend: pd.DataFrame, label: str) -> dict[str, date]:
@@ -473,9 +478,12 @@ ui.definition("emergency_change_ratio_by_period",
 # documented and queryable, it was on no page (a real-data walkthrough)
 st.subheader("Change lead time")
 lead = ui.scoped("change_lead_time", window, filters).iloc[0]
-if lead["n"] == 0:
+if lead[["n", "n_invalid", "n_excluded", "n_unclassified"]].sum() == 0:
     st.info("No change was completed in this period — "
             f"{ui.widen(window, filters)}.")
+elif lead["n"] == 0:  # ended, none measured: what is left out, said
+    st.info("No change completed in this period has a lead time to "
+            f"measure.{lead_left_out(lead)}")
 else:
     cards = st.columns(3)
     cards[0].metric("Median", ui.duration(lead["median_lead_time_hours"]),

@@ -97,7 +97,12 @@ def run(args, parser) -> int:
 
 def send(args, parser) -> int:
     """report minutes --send (reports/delivery.py send_minutes)."""
-    from changeboard.cli.report import no_file_with_send, off_cadence, read_with
+    from changeboard.cli.report import (
+        INPUT_ERRORS,
+        no_file_with_send,
+        off_cadence,
+        read_with,
+    )
     from reports import delivery
 
     no_file_with_send(parser, args)
@@ -109,6 +114,6 @@ def send(args, parser) -> int:
                 until=args.decisions_until, force=args.force,
                 warn=lambda text: print(f"{parser.prog}: {text}",
                                         file=sys.stderr, flush=True))
-        except (FileNotFoundError, ValueError) as error:  # input errors
+        except INPUT_ERRORS as error:  # an unknown --as-of snapshot too
             print(f"{parser.prog}: {error}", file=sys.stderr)
             return 2

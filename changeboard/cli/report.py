@@ -214,6 +214,6 @@ def send(args, parser, filters: dict) -> int:
             force=args.force,
             warn=lambda text: print(f"{parser.prog}: {text}",
                                     file=sys.stderr, flush=True))
-    except (FileNotFoundError, ValueError) as error:  # input errors
+    except INPUT_ERRORS as error:
         print(f"{parser.prog}: {error}", file=sys.stderr)
         return 2
