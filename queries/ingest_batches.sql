@@ -3,6 +3,8 @@
 -- failed. loaded_by: the signed-in e-mail, local:<os user> (single-user
 -- mode) or cli:<os user> (command line); null before schema version 6.
 -- $source: optional source to show, e.g. csv (default: null)
+-- file_sha256: the SHA-256 of the file's bytes, which traces a load to a
+-- file by its content (sha256sum), whatever its path or name.
 -- rows_new = rows_loaded - rows_updated - rows_unchanged; rows_read =
 -- rows_loaded + rows_rejected (docs/sources.md section 8) + rows_merged (input
 -- rows a mapping file merged into an earlier row of the same id, or left
@@ -13,6 +15,7 @@ with batches as (
         b.source,
         b.entity as table_name,
         b.file_name,
+        b.file_sha256,
         b.loaded_by,
         b.status,
         b.started_at,

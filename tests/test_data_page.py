@@ -808,3 +808,23 @@ def test_a_batch_warning_that_is_no_json_list_is_read_as_one(app):
                    if "batch_id" in d.value.columns)
     assert history["warnings"].iloc[0] == "1 warning"
     assert "- plain words" in [m.value for m in fresh.markdown]
+
+
+def test_the_load_history_traces_a_load_to_its_file_by_content(app):
+    """The batch's file_sha256 was stored and shown nowhere: an auditor
+    could not trace a load to a file but by its name (a walkthrough). The
+    load history and its files carry it, as sha256sum prints it."""
+    import hashlib
+
+    app.file_uploader(key="data_upload").upload("changes-sha.csv", UPLOAD,
+                                                "text/csv").run()
+    app.button(key="data_commit").click().run()
+    assert not app.exception
+    with db.connect(config.DB_PATH, read_only=True) as con:
+        history = db.run(con, "ingest_batches")
+    mine = history[history["file_name"].str.endswith("changes-sha.csv",
+                                                     na=False)]
+    assert list(mine["file_sha256"]) == [hashlib.sha256(UPLOAD).hexdigest()]
+    shown = next(d.value for d in app.dataframe
+                 if "file_sha256" in d.value.columns)
+    assert hashlib.sha256(UPLOAD).hexdigest() in set(shown["file_sha256"])

@@ -162,7 +162,7 @@ HISTORY_COLUMNS = ["batch_id", "file_name", "table_name", "status",
                    "rows_read", "rows_loaded", "rows_rejected", "warnings",
                    "loaded_by", "finished_at", "rows_new", "rows_updated",
                    "rows_unchanged", "rows_deleted", "rows_merged", "source",
-                   "started_at", "error"]
+                   "started_at", "error", "file_sha256"]
 
 
 def _warnings(text) -> list[str]:
@@ -379,7 +379,10 @@ ui.table(batches.assign(file_name=[
     "ingest_batches", download=batches,
     column_config={"source": st.column_config.TextColumn(
         "Source", width=ui.text_width([*batches["source"], "Source"], 60,
-                                      200))})
+                                      200)),
+        # the file by its content, as `sha256sum` prints it: an auditor
+        # traced a load to its file by hand (a walkthrough)
+        "file_sha256": st.column_config.TextColumn("File SHA-256")})
 # a batch by its id, file and table, as the history lists it ('3' alone
 # named nothing a user could find: a walkthrough)
 named = {b: f"{b} · {PurePath(f).name} ({t})" if isinstance(f, str) and f
