@@ -1088,3 +1088,33 @@ def test_all_data_beside_later_releases_holds_every_change(
             f" to {ui.day(last)} (Custom range).") in said, said
     assert any(i.value.endswith(": pick a period there (Period: Custom "
                                 "range).") for i in app.info)
+
+
+def test_a_records_download_holds_every_column_the_query_gives(
+        sample_db, monkeypatch):
+    """The unauthorised changes' CSV and XLSX held the table's columns
+    alone: without created_at, actual_end_at and is_approval_time_missing,
+    which `changeboard query unauthorized_change_records` gives (an
+    auditor's walkthrough). A records table's files hold every column of
+    its query, the application's name beside its id."""
+    from changeboard import ui
+
+    offered = {}
+    monkeypatch.setattr(ui, "downloads", lambda frame, stem, **_:
+                        offered.setdefault(stem, frame))
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    app = AppTest.from_file(str(ROOT / "views" / "changes.py"),
+                            default_timeout=120)
+    app.query_params["period"] = "last_365"
+    app.run()
+    assert not app.exception
+    stem = next(s for s in offered if s.startswith("unauthorized"))
+    whole = offered[stem]() if callable(offered[stem]) else offered[stem]
+    window = ui.window_for("last_365")
+    query = ui.scoped_part("unauthorized_change_records", window, {},
+                           unauthorized_only=True).whole()
+    assert set(query.columns) <= set(whole.columns), \
+        set(query.columns) - set(whole.columns)
+    assert {"created_at", "actual_end_at", "is_approval_time_missing"} <= \
+        set(whole.columns)
+    assert len(whole) == len(query)

@@ -124,9 +124,13 @@ def records_table(rows: ui.Part, stem: str, what: str) -> None:
 
 def listed(rows: ui.Part, columns: list[str], stem: str) -> None:
     """A records table of `columns`, under the page's labels (the frame
-    keeps its names: codes read as words, applications by name, and the
-    downloads hold the ids and codes)."""
-    ui.table(rows.map(lambda frame: frame[columns]), stem, labels=LABELS)
+    keeps its names: codes read as words, applications by name); its
+    downloads hold every column of the query's rows, ids and codes, as
+    `changeboard query` gives them (the unauthorised changes' file lacked
+    created_at, actual_end_at and is_approval_time_missing, which the CLI's
+    has: an auditor's walkthrough)."""
+    ui.table(rows.map(lambda frame: frame[columns]), stem, labels=LABELS,
+             download=rows.whole, download_rows=rows.n)
 
 
 RECORDS_OPEN = "approval-records-open"
