@@ -230,6 +230,18 @@ create table if not exists ingest_rejects (
     detail varchar
 );
 
+-- schema version 9: one row per stored row a snapshot-mode load deleted
+-- (a row of its source not in the file): its table, its key as text (the
+-- key columns joined by ' | ') and the whole row as it was, as JSON. The
+-- batch's rows_deleted counts them; a snapshot kept of the file before the
+-- load holds them too, until retention prunes it.
+create table if not exists ingest_deletions (
+    batch_id integer not null,
+    table_name varchar not null,
+    row_key varchar not null,
+    record json
+);
+
 -- schema version 3: one row per API sync run (python -m ingest servicenow-api
 -- | jira-api); its pages are committed as ingest_batches with file_name =
 -- endpoint. Never holds credentials.

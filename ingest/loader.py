@@ -559,6 +559,14 @@ def _write(con, spec, source, batch_id, mode, result: Loaded) -> None:
         result.deleted = con.execute(
             f"select {rejects.key_list(spec, 't')} {gone} order by all "
             "limit $n", {"source": source, "n": PREVIEW_REJECTS}).df()
+        # each row deleted, kept with its key and record for the audit
+        # trail (ingest_deletions): the rows_deleted count named none
+        key_text = " || ' | ' || ".join(
+            f"coalesce(cast(t.{q(k)} as varchar), '')" for k in spec.key)
+        con.execute(
+            "insert into ingest_deletions (batch_id, table_name, row_key, "  # noqa: S608
+            f"record) select $batch, $table, {key_text}, to_json(t) {gone}",
+            {"source": source, "batch": batch_id, "table": spec.name})
         result.rows_deleted = con.execute(
             f"delete {gone}", {"source": source}).fetchall()[0][0]
     # all new: a plain insert skips the replace path's per-key lookups

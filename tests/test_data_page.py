@@ -828,3 +828,52 @@ def test_the_load_history_traces_a_load_to_its_file_by_content(app):
     shown = next(d.value for d in app.dataframe
                  if "file_sha256" in d.value.columns)
     assert hashlib.sha256(UPLOAD).hexdigest() in set(shown["file_sha256"])
+
+
+def test_a_snapshot_loads_deleted_rows_are_kept_and_listed(app):
+    """A snapshot-mode load said how many stored rows it deleted and named
+    the first in its output; which ones, and what they held, was nowhere
+    once the file before was pruned (an auditor's walkthrough). Each
+    deleted row is kept with its key and record, and the Data page lists
+    them by batch."""
+    import json
+
+    import ingest
+    path = config.DB_PATH
+    folder = Path(str(path)).parent
+    toml = folder / "snap.toml"
+    toml.write_bytes(SNAPSHOT_MAPPING)
+    for name, ids in (("first", ("S-1", "S-2", "S-3")), ("second", ("S-2",))):
+        data = folder / name / "snap.csv"
+        data.parent.mkdir()
+        data.write_text("id,type,state,created,title\n" + "".join(
+            f"{i},normal,new,2026-01-05 09:00:00,title {i}\n" for i in ids))
+        result = ingest.load_path("mapping", data, path,
+                                  options={"mapping": str(toml)})
+        assert result.status == "succeeded", result.error
+    assert result.rows_deleted == 2
+    with db.connect(path, read_only=True) as con:
+        gone = db.run(con, "ingest_deletions", batch_id=result.batch_id)
+    assert list(gone["row_key"]) == ["S-1", "S-3"]
+    assert [json.loads(r)["title"] for r in gone["record"]] == [
+        "title S-1", "title S-3"]
+    app.run()
+    assert not app.exception
+    box = app.selectbox(key="data_deleted_batch")
+    assert box.value == result.batch_id
+    listed = next(d.value for d in app.dataframe if "row_key" in d.value)
+    assert list(listed["row_key"]) == ["S-1", "S-3"]
+
+
+SNAPSHOT_MAPPING = b"""[source]
+name = "snapped"
+table = "changes"
+mode = "snapshot"
+
+[columns]
+change_id = "id"
+change_type = "type"
+state = "state"
+created_at = "created"
+title = "title"
+"""

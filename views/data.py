@@ -401,3 +401,13 @@ else:
                             format_func=named.get, key="data_reject_batch")
     ui.table(ui.query("ingest_rejects", batch_id=int(batch_id)),
              f"rejects_batch_{batch_id}")
+# the rows a snapshot-mode load deleted, each with its key and the row as
+# it was: the count alone named none once the file before was pruned (an
+# auditor's walkthrough)
+with_deletions = batches.loc[batches["rows_deleted"].fillna(0) > 0,
+                             "batch_id"]
+if not with_deletions.empty:
+    batch_id = st.selectbox("Deleted rows of batch", list(with_deletions),
+                            format_func=named.get, key="data_deleted_batch")
+    ui.table(ui.query("ingest_deletions", batch_id=int(batch_id)),
+             f"deletions_batch_{batch_id}")
