@@ -865,15 +865,5 @@ def test_a_snapshot_loads_deleted_rows_are_kept_and_listed(app):
     assert list(listed["row_key"]) == ["S-1", "S-3"]
 
 
-SNAPSHOT_MAPPING = b"""[source]
-name = "snapped"
-table = "changes"
-mode = "snapshot"
-
-[columns]
-change_id = "id"
-change_type = "type"
-state = "state"
-created_at = "created"
-title = "title"
-"""
+# POSING's columns, a source of its own
+SNAPSHOT_MAPPING = POSING.replace(b'name = "servicenow"', b'name = "snapped"')
