@@ -340,19 +340,10 @@ def _cards(app):
     return {m.label: m.value for m in app.metric}
 
 
-MERGING = b"""[source]
-name = "merged-site"
-table = "changes"
-duplicate_ids = "merge"
-
-[columns]
-change_id = "id"
-change_type = "type"
-state = "state"
-created_at = "created"
-title = "title"
-ci_name = { from = "ci", merge = "first" }
-"""
+# POSING's columns and a CI, the rows of an id merged, a source of its own
+MERGING = POSING.replace(b'name = "servicenow"', b'name = "merged-site"') \
+    .replace(b'mode = "snapshot"', b'duplicate_ids = "merge"') \
+    + b'ci_name = { from = "ci", merge = "first" }\n'
 
 
 def test_a_merging_upload_says_its_merged_rows_in_the_cards(app):

@@ -250,12 +250,7 @@ def test_long_tables_draw_their_first_rows_and_download_them_all(
         sample_db, monkeypatch):
     from changeboard import ui
     monkeypatch.setattr(ui, "SHOWN_ROWS", 3)
-    monkeypatch.setattr(config, "DB_PATH", sample_db)
-    app = AppTest.from_file(str(ROOT / "views" / "changes.py"),
-                            default_timeout=120)
-    app.query_params["period"] = "last_365"
-    app.run()
-    assert not app.exception
+    app = _last_year(sample_db, monkeypatch)
     approved = next(e for e in app.expander
                     if "with an approval time in the period" in e.label)
     n_approved = int(approved.label.split()[1].replace(",", ""))
@@ -1102,12 +1097,7 @@ def test_a_records_download_holds_every_column_the_query_gives(
     offered = {}
     monkeypatch.setattr(ui, "downloads", lambda frame, stem, **_:
                         offered.setdefault(stem, frame))
-    monkeypatch.setattr(config, "DB_PATH", sample_db)
-    app = AppTest.from_file(str(ROOT / "views" / "changes.py"),
-                            default_timeout=120)
-    app.query_params["period"] = "last_365"
-    app.run()
-    assert not app.exception
+    _last_year(sample_db, monkeypatch)  # its run offers the downloads
     stem = next(s for s in offered if s.startswith("unauthorized"))
     whole = offered[stem]() if callable(offered[stem]) else offered[stem]
     window = ui.window_for("last_365")
@@ -1118,3 +1108,14 @@ def test_a_records_download_holds_every_column_the_query_gives(
     assert {"created_at", "actual_end_at", "is_approval_time_missing"} <= \
         set(whole.columns)
     assert len(whole) == len(query)
+
+
+def _last_year(sample_db, monkeypatch) -> AppTest:
+    """The Changes page on the sample's last 365 days, run."""
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    app = AppTest.from_file(str(ROOT / "views" / "changes.py"),
+                            default_timeout=120)
+    app.query_params["period"] = "last_365"
+    app.run()
+    assert not app.exception
+    return app

@@ -34,6 +34,15 @@ def app_on_a_copy(sample_db, tmp_path, monkeypatch, change):
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60), copy
 
 
+def all_data_on_a_copy(sample_db, tmp_path, monkeypatch, change):
+    """app_on_a_copy's app, run under the "All data" period."""
+    app, _ = app_on_a_copy(sample_db, tmp_path, monkeypatch, change)
+    app.query_params["period"] = "all"
+    app.run()
+    assert not app.exception
+    return app
+
+
 def without_close_codes(con) -> None:
     """Every change's close code gone, as a later load writes it (BPIC
     2014 records none)."""
@@ -328,11 +337,8 @@ def test_all_data_from_before_1990_says_its_period_once(
             "'project', '1970-01-01 00:00Z', '1970-01-01 00:00Z', 'csv', "
             "(select coalesce(max(batch_id), 0) + 1 from ingest_batches))")
 
-    app, _ = app_on_a_copy(sample_db, tmp_path, monkeypatch,
-                           a_release_of_1970)
-    app.query_params["period"] = "all"
-    app.run()
-    assert not app.exception
+    app = all_data_on_a_copy(sample_db, tmp_path, monkeypatch,
+                             a_release_of_1970)
     end = ui.data_last_day()
     start = end - timedelta(days=ui.MAX_SPAN_DAYS - 1)
     said = [w.value for w in app.warning if "All data" in w.value]
@@ -1633,11 +1639,8 @@ def test_all_data_draws_no_delta_even_when_shortened(sample_db, tmp_path,
             f"'csv', {batch} from (values (1, now() - interval 4000 day), "
             "(2, now() - interval 3900 day)) as v (i, t)")
 
-    app, _ = app_on_a_copy(sample_db, tmp_path, monkeypatch,
-                           two_old_releases)
-    app.query_params["period"] = "all"
-    app.run()
-    assert not app.exception
+    app = all_data_on_a_copy(sample_db, tmp_path, monkeypatch,
+                             two_old_releases)
     assert any("at most its last 3,660 days between" in w.value
                for w in app.warning)
     assert any(c.value.startswith("No deltas: nothing comes before")
