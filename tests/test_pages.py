@@ -916,6 +916,11 @@ def test_no_delta_arrow_on_an_empty_population(app):
                                for m in app.metric]
     assert {m.value for m in app.metric
             if m.label == "Conflicts ahead"} == ahead
+    # from when it looks ahead, said (on data ending in 2014 "next 90 days"
+    # read as of its end)
+    from changeboard import ui
+    assert any(c.value.startswith(f"next 90 days from {ui.day(ui.today())} "
+                                  "· on ") for c in app.caption)
     assert {m.value for m in app.metric if m.label != "Conflicts ahead"
             } <= {"n/a", "0", "0.0", "0.0%"}
 
