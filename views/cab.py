@@ -18,6 +18,9 @@ status, _, filters = ui.page("CAB pack", period=False)
 # reruns) opens the tab it names, the first without ?tab; the navigation's
 # (none of these) the tab open last in the session
 LINKED = any(key in st.query_params for key in ("meeting", "until", "tab"))
+# the CAB decisions this run reads (None: all; as of a snapshot, those
+# recorded while it was live), worked out once: each read takes it
+CUT = asof.decisions_until()
 
 
 # one pack object per meeting, filters and data version, shared by every
@@ -185,7 +188,7 @@ def _undecided_after(path, meeting_at, options: list[str],
     showed a decision already made, one click on Save from recording it
     again.)"""
     decided = set(decisions.current(path, meeting_at,
-                                    asof.decisions_until())["change_id"])
+                                    CUT)["change_id"])
     at = options.index(change_id) + 1 if change_id in options else 0
     return next((c for c in options[at:] + options[:at]
                  if c not in decided), None)
@@ -350,7 +353,7 @@ def _decisions_tab() -> None:
                 f"CAB member role (you are {ui.plain(who)}).")
 
     st.subheader("Attendees")
-    people = decisions.attendees(path, meeting_at, asof.decisions_until())
+    people = decisions.attendees(path, meeting_at, CUT)
     if may:
         key = f"{ATTENDEES}{meeting_at:%Y%m%d%H%M}"
         if key not in st.session_state:  # as recorded, until edited
@@ -415,7 +418,7 @@ def _decisions_tab() -> None:
                          help="Every decision recorded on the change at this "
                          "meeting, oldest first.")
     past = decisions.history(path, meeting_at, shown,
-                             asof.decisions_until())
+                             CUT)
     st.dataframe(pd.DataFrame({
         "Decision": past["decision"].map(decisions.label),
         "Note": past["note"], "Decided by": past["decided_by"],
@@ -450,15 +453,14 @@ def _minutes_of(whole: cab.Pack) -> minutes.Minutes:
     as it stood when its first decision was recorded (minutes.read_version),
     a snapshot once a load has replaced it; in a historical view, from the
     snapshot shown."""
-    cut = asof.decisions_until()
     version, read = minutes.chosen_version(config.DB_PATH, meeting,
-                                           asof.chosen(), cut)
+                                           asof.chosen(), CUT)
     if asof.chosen() is None and version:
         whole = _pack(db.version(config.DB_PATH), str(config.DB_PATH),
                       meeting, None, {},
                       decisions.revision(config.DB_PATH, before=meeting),
-                      version, cut)
-    return minutes.build(whole, cut, read=read)
+                      version, CUT)
+    return minutes.build(whole, CUT, read=read)
 
 
 def _position(ids: list[str]) -> tuple[str, int | None] | None:
@@ -947,7 +949,7 @@ def _meeting_pack(window_end: date | datetime | None,
                  # the last CAB's decisions are in the pack: a new one
                  # rebuilds it
                  decisions.revision(config.DB_PATH, before=meeting),
-                 asof.chosen(), asof.decisions_until())
+                 asof.chosen(), CUT)
 
 
 pack = _meeting_pack(window_end, filters)
@@ -966,7 +968,7 @@ downloads = st.columns([1, 1, 1, 5])
 # the files name the decision log as it stands: a decision recorded for
 # this meeting since the pack was built is not in it (an earlier meeting's
 # rebuilds it), and the CLI run now writes the same file
-until = asof.decisions_until() or decisions.recorded_until(config.DB_PATH)
+until = CUT or decisions.recorded_until(config.DB_PATH)
 
 
 def _filed() -> cab.Pack:
@@ -1002,7 +1004,7 @@ for first in range(0, len(counts), 3):  # two rows of three: labels fit
 
 path = str(config.DB_PATH)
 meeting_at = pack.meeting_at
-recorded = decisions.current(path, meeting_at, asof.decisions_until())
+recorded = decisions.current(path, meeting_at, CUT)
 if len(recorded):
     # beside the pack's files, which hold no decision: a member
     # looked for the decision just recorded in the HTML pack
