@@ -190,10 +190,10 @@ def _unread(frame: pd.DataFrame, raw, options) -> None:
         if column not in frame or found is None:
             continue
         values = frame[column].astype(object)
-        known = ~values.isin(codes.allowed(TABLE, column)) if \
+        unread = ~values.isin(codes.allowed(TABLE, column)) if \
             column != "priority" else ~values.astype(str).str.isdigit()
         frames.reject(
-            frame, values.notna() & known, "unmapped_code", column,
+            frame, values.notna() & unread, "unmapped_code", column,
             frames.series(raw.cells[found], frame.index),
             "not a value this load reads ("
             f"{', '.join(dict.fromkeys(names))}, or "
