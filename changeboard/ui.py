@@ -199,7 +199,9 @@ def url_date(key: str) -> date | None:
     except ValueError:
         # 2014-02-30 is written as a date, but no day is: say which
         shaped = re.fullmatch(r"\d{4}-\d{2}-\d{2}", text)
-        st.warning(f"Ignored {key}={text[:40]} in the address: "
+        # the address's text shown literally: a link mailed with Markdown
+        # in it showed a live link on the app's own pages (a security review)
+        st.warning(f"Ignored {key}={plain(text[:40])} in the address: "
                    + ("there is no such day." if shaped else
                       "not a YYYY-MM-DD date."))
         return None
@@ -445,7 +447,7 @@ def _url_period() -> str | None:
     for key, label in PERIODS.items():
         if wanted in (key.replace("_", " "), label.casefold()):
             return key
-    st.warning(f"Ignored period={given[:40]} in the address: no such "
+    st.warning(f"Ignored period={plain(given[:40])} in the address: no such "
                "period (" + ", ".join(PERIODS) + ").")
     return None
 
@@ -589,7 +591,7 @@ def global_filters() -> dict[str, list[str]]:
             # a link's value the data does not hold: dropped, and said
             # (every number read unfiltered, unsaid: WBS999999)
             st.sidebar.warning(
-                f"{label}: {', '.join(unknown)} from the address "
+                f"{label}: {plain(', '.join(unknown))} from the address "
                 f"{'is' if len(unknown) == 1 else 'are'} not in the loaded "
                 "data, so not applied.")
         keep(name, picked)
