@@ -22,9 +22,15 @@ def warm() -> None:
     check on its first element of whether it runs in a Python prompt, and
     set what was loaded aside from the garbage collector (_frozen)."""
     import reports.cab  # noqa: F401 - imported for the first visitor
-    from changeboard import callbacklog, charts, env_charts  # noqa: F401
+    from changeboard import (  # noqa: F401
+        callbacklog,
+        charts,
+        env_charts,
+        uploadgate,
+    )
 
     callbacklog.install()  # before any request reaches the sign-in routes
+    uploadgate.install()  # before the server makes its upload routes
 
     _no_prompt_check()
     _open_published()
@@ -73,7 +79,25 @@ def _open_published() -> None:
         return
 
 
+def _unreadable() -> None:
+    """Mark this server process not dumpable (prctl PR_SET_DUMPABLE 0): its
+    /proc files, its environment among them, are then readable only with
+    CAP_SYS_PTRACE, not by any process of the same user. An upload is read
+    in a child whose environment holds no credential (ingest/uploads.py),
+    yet the child could read the server's sign-in client secret at
+    /proc/<server>/environ (a security review). Also no core dump holds the
+    server's memory. Where prctl is not there (not Linux), nothing is
+    done."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def main() -> None:
+    _unreadable()
     warm()
     from streamlit.web.cli import main as streamlit_main
 

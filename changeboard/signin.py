@@ -137,10 +137,15 @@ def current() -> auth.User | None:
     is not signed in."""
     if not configured():
         return auth.single_user()
-    if not st.user.is_logged_in:
-        return None
-    claims = st.user.to_dict()
-    if expired(claims) or signed_out(claims):
+    return user_of(st.user.to_dict())
+
+
+def user_of(claims: dict) -> auth.User | None:
+    """The user of a session's identity claims (st.user's), None when it
+    is not signed in: no sign-in, one ended by a sign-out, or one older
+    than CHANGEBOARD_SESSION_HOURS (sign-in configured)."""
+    if not claims.get("is_logged_in") or expired(claims) or \
+            signed_out(claims):
         return None
     return auth.user_from_claims(claims)
 

@@ -5,6 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from ingest import uploads
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -84,3 +88,67 @@ def test_warm_filters_what_the_sign_in_callback_logs_before_any_request(
                           check=True, env={**os.environ, "CHANGEBOARD_DB":
                                            str(tmp_path / "none.duckdb")})
     assert done.stdout.split("\n")[0] == "['UntrustedCallback'] True"
+
+
+
+def test_the_launched_server_is_not_dumpable(tmp_path):
+    """A security review read the sign-in client secret from the upload
+    child at /proc/<server>/environ (same user; the child's own environment
+    is an allow-list without it). The launcher marks the server process
+    not dumpable before anything else (Streamlit's server here stands in
+    for a wait), as the next test shows that protects it."""
+    server = ("import ctypes, streamlit.web.cli as cli, sys\n"
+              "cli.main = lambda **_: print(ctypes.CDLL(None).prctl("
+              "3, 0, 0, 0, 0))\n"  # PR_GET_DUMPABLE
+              "sys.argv = ['changeboard.launch', 'run', 'app.py']\n"
+              "from changeboard import launch\nlaunch.main()")
+    done = subprocess.run(
+        [sys.executable, "-c", server], cwd=ROOT, capture_output=True,
+        text=True, timeout=120, check=True,
+        env={**os.environ, "CHANGEBOARD_DB": str(tmp_path / "none.duckdb")})
+    assert done.stdout.split("\n")[0] == "0"
+
+
+# a process of an unprivileged user, holding a planted secret in its
+# environment, marked as the launcher marks the server or not
+HOLDER = ("import sys, time\nsys.path.insert(0, sys.argv[1])\n"
+          "from changeboard import launch\n"
+          "if sys.argv[2] == 'marked':\n    launch._unreadable()\n"
+          "print('holding', flush=True)\ntime.sleep(120)")
+# another process of that user (as the upload child is): what it reads
+READER = ("import sys\ntry:\n    said = open(f'/proc/{sys.argv[1]}/environ', "
+          "'rb').read()\n    print('read' if b'PLANTED' in said else 'absent')"
+          "\nexcept PermissionError:\n    print('refused')")
+SYSTEM_PYTHON = "/usr/bin/python3"  # one an unprivileged user may run
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not os.access(SYSTEM_PYTHON,
+                                                       os.X_OK),
+                    reason="runs processes as nobody, which needs root")
+def test_a_process_of_the_same_user_cannot_read_a_marked_ones_environment():
+    """What marking the server buys, for processes of one unprivileged
+    user (root reads any process's environment): the environment of an
+    unmarked process is read, a marked one's is refused."""
+    as_nobody = {"user": "nobody", "group": "nogroup", "extra_groups": []}
+    env = {**uploads.child_env(), "CHANGEBOARD_OIDC_CLIENT_SECRET":
+           "PLANTED-secret"}
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import sys; sys.path."
+                            "insert(0, sys.argv[1]); import changeboard."
+                            "launch", str(ROOT)], capture_output=True,
+                           timeout=60, check=False, **as_nobody)
+    if probe.returncode:
+        pytest.skip(f"nobody cannot import {ROOT}: {probe.stderr[-200:]}")
+    for mark, expected in (("unmarked", "read"), ("marked", "refused")):
+        holder = subprocess.Popen(
+            [SYSTEM_PYTHON, "-c", HOLDER, str(ROOT), mark], env=env,
+            stdout=subprocess.PIPE, text=True, **as_nobody)
+        try:
+            assert holder.stdout.readline().strip() == "holding"
+            child = subprocess.run(  # as ingest/uploads.py starts the child
+                [SYSTEM_PYTHON, "-c", READER, str(holder.pid)],
+                env=uploads.child_env(env), capture_output=True, text=True,
+                timeout=60, check=True, **as_nobody)
+            assert child.stdout.strip() == expected
+        finally:
+            holder.kill()
+            holder.wait()

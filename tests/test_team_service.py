@@ -2,6 +2,7 @@
 (oidc-provider-mock) and the app as `make run` starts it with sign-in from
 the environment, both on 127.0.0.1; Debian's chromium signs in as a viewer
 and as a data admin. Planted secrets appear in no page, log or database."""
+import http.cookiejar
 import json
 import os
 import shutil
@@ -10,11 +11,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from changeboard import db, signin
+from changeboard import db, signin, uploadgate
 from tests.test_browser import (
     SHOTS,
     WANT_SHOTS,
@@ -279,6 +281,85 @@ def test_a_viewer_has_no_upload_control_and_a_forged_upload_is_refused(
     context.close()
     assert f"changeboard.signin: signed in {VIEWER} as Viewer" in \
         service["log"].read_text()  # once a session, in the server's log
+
+
+def _put_in_a_session(url: str, cookies: dict) -> tuple[int, str]:
+    """Open a Streamlit session over the server's WebSocket with these
+    cookies, as a browser does, and while it is open send a file to
+    Streamlit's upload route for it, as the Data page's uploader would:
+    the answer's status and text."""
+    import asyncio
+    import urllib.error
+
+    import websockets
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    header = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    xsrf = cookies["_streamlit_xsrf"]
+
+    def put(session: str) -> tuple[int, str]:
+        body = (b"--b\r\nContent-Disposition: form-data; name=\"file\"; "
+                b"filename=\"changes.csv\"\r\nContent-Type: text/csv\r\n"
+                b"\r\n" + UPLOAD + b"\r\n--b--\r\n")
+        request = urllib.request.Request(
+            f"{url}/_stcore/upload_file/{session}/f1", data=body,
+            method="PUT", headers={
+                "Content-Type": "multipart/form-data; boundary=b",
+                "Cookie": header, "X-Xsrftoken": xsrf})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as refused:
+            return refused.code, refused.read().decode()
+
+    async def opened() -> tuple[int, str]:
+        async with websockets.connect(
+                url.replace("http", "ws", 1) + "/_stcore/stream",
+                subprotocols=["streamlit", xsrf],
+                additional_headers={"Cookie": header, "Origin": url}) as ws:
+            rerun = BackMsg()
+            rerun.rerun_script.query_string = ""
+            rerun.rerun_script.page_script_hash = ""
+            await ws.send(rerun.SerializeToString())
+            while True:
+                message = ForwardMsg()
+                message.ParseFromString(await ws.recv())
+                if message.WhichOneof("type") == "new_session":
+                    session = message.new_session.initialize.session_id
+                    return await asyncio.to_thread(put, session)
+
+    # a thread of its own: the browser's (sync) API keeps an event loop
+    # running in this one
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(
+            lambda: asyncio.run(asyncio.wait_for(opened(), 60))).result()
+
+
+def test_an_upload_from_a_session_that_may_not_load_is_refused_unread(
+        service, browser):
+    """A security review sent six 190 MB files from the sign-in page's own
+    session (no uploader on it) to Streamlit's upload route: each was held
+    in the server's memory (204) until the session ended. A session whose
+    user may not load data is now answered 403 before its body is read;
+    a data admin's upload is the test below."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(jar))
+    for path in ("/", "/_stcore/health"):  # as a browser's first visit
+        opener.open(service["url"] + path, timeout=30).read()
+    visitor = {c.name: c.value for c in jar}
+    status, said = _put_in_a_session(service["url"], visitor)
+    assert (status, said) == (403, uploadgate.REFUSED)
+    context, _ = _sign_in(browser, service, "vic")
+    viewer = {c["name"]: c["value"] for c in context.cookies()}
+    context.close()
+    status, said = _put_in_a_session(service["url"], viewer)
+    assert (status, said) == (403, uploadgate.REFUSED)
+    log = service["log"].read_text()
+    assert "changeboard.uploadgate: refused an upload: not signed in" in log
+    assert (f"changeboard.uploadgate: refused an upload: signed in as "
+            f"{VIEWER} (Viewer)") in log
 
 
 def test_a_data_admin_loads_a_file_recorded_with_their_email_then_signs_out(
