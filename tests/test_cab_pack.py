@@ -3227,3 +3227,60 @@ def test_a_plans_length_is_said_to_the_minute(con):
     html = cab.to_html(pack)
     for change_id, length in hours.items():
         assert f"({plan_length(length)})" in html, change_id
+
+
+def _printing_chromiums(folder: Path) -> set[bytes]:
+    """The Chromium prints into folder under way, each by its own profile
+    folder (--user-data-dir): its processes and the shell of the chromium
+    script starting it share it."""
+    found = set()
+    for proc in Path("/proc").iterdir():
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(a.startswith(b"--print-to-pdf=" + bytes(folder)) for a in args):
+            found.update(a for a in args if a.startswith(b"--user-data-dir="))
+    return found
+
+
+def test_pdfs_asked_for_at_once_print_two_at_a_time_each_page_once(
+        tmp_path):
+    """A viewer asked the CAB page for its PDF six times at once: six
+    Chromiums printed the same pack side by side (a security review). Four
+    pages, each asked for twice at once: at most two Chromiums print at a
+    time, each page is printed once, and every file holds its page."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reports.cab import pdf
+
+    pages = [cab.for_print(f"<html><body><p>Printed page {i} of "
+                           f"{tmp_path.name}</p></body></html>")
+             for i in range(4)]
+    seen: set[bytes] = set()
+    peak, done = [0], threading.Event()
+
+    def watch():
+        while not done.is_set():
+            now = _printing_chromiums(tmp_path)
+            seen.update(now)
+            peak[0] = max(peak[0], len(now))
+            time.sleep(0.01)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            printed = list(pool.map(
+                lambda k: pdf.print_pdf(pages[k % 4], tmp_path / f"{k}.pdf"),
+                range(8)))
+    finally:
+        done.set()
+        watcher.join()
+    assert 1 <= peak[0] <= 2, peak
+    assert len(seen) == 4, seen
+    for k, path in enumerate(printed):
+        assert pdf_pages(path)[0].split() == [
+            "Printed", "page", str(k % 4), "of", tmp_path.name]

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import bisect
 import functools
+import hashlib
 import logging
 import shutil
 import subprocess
 import tempfile
+import threading
 import unicodedata
+from collections import OrderedDict
 from pathlib import Path
 
 from changeboard.words import many
@@ -25,10 +28,56 @@ def to_pdf(pack: Pack, path: str | Path) -> Path:
     return print_pdf(for_print(to_html(pack, "cab-pack.pdf")), path)
 
 
+# Chromium prints at most this many pages at once in a process, and the
+# last few pages printed are kept by their HTML: a viewer who asked the CAB
+# page for its PDF six times at once started six Chromiums (1.6 s of both
+# cores each; a security review), and each request printed the same pack
+# again
+PRINTING = threading.BoundedSemaphore(2)
+PRINTED_KEPT = 4               # PDFs kept (a pack's is 2-6 MB)
+_printed: OrderedDict[str, bytes] = OrderedDict()
+_printing: dict[str, threading.Lock] = {}  # a page's print under way
+_printed_lock = threading.Lock()
+
+
 def print_pdf(page_html: str, path: str | Path, what: str = "the pack"
               ) -> Path:
-    """Print a self-contained HTML page to a PDF with headless Chromium."""
+    """Print a self-contained HTML page to a PDF with headless Chromium (at
+    most PRINTING at once; the same page printed lately is written again
+    from PRINTED_KEPT)."""
     path = Path(path).resolve()
+    key = hashlib.sha256(page_html.encode()).hexdigest()
+    with _printed_lock:  # one print of a page at a time: the others wait
+        this_page = _printing.setdefault(key, threading.Lock())
+    with this_page:
+        with _printed_lock:
+            kept = _printed.get(key)
+        if kept is None:
+            with PRINTING:
+                _print(page_html, path, what)
+            with _printed_lock:
+                _printed[key] = path.read_bytes()
+                while len(_printed) > PRINTED_KEPT:
+                    _printed.popitem(last=False)
+        else:
+            path.write_bytes(kept)
+    with _printed_lock:
+        if _printing.get(key) is this_page and not this_page.locked():
+            del _printing[key]
+    if missing := unprintable(page_html):
+        # Chromium prints a character no font has as a box, and says nothing
+        log.warning(
+            "%s: no font installed here has %s%s (%s in all), so the PDF "
+            "prints them as boxes. Install a font that "
+            "has them (Debian: fonts-wqy-microhei for Chinese, Japanese and "
+            "Korean; fonts-noto for most other scripts)", path.name,
+            ", ".join(f"{c} (U+{ord(c):04X})" for c in missing[:SHOWN_MISSING]),
+            " and more" if len(missing) > SHOWN_MISSING else "",
+            many(len(missing), "character"))
+    return path
+
+
+def _print(page_html: str, path: Path, what: str) -> None:
     browser = CHROMIUM if Path(CHROMIUM).exists() else shutil.which(
         "chromium")
     if not browser:
@@ -46,17 +95,6 @@ def print_pdf(page_html: str, path: str | Path, what: str = "the pack"
     if result.returncode != 0 or not path.exists():
         raise RuntimeError(f"Chromium could not print {what}: "
                            f"{result.stderr.strip()[-500:]}")
-    if missing := unprintable(page_html):
-        # Chromium prints a character no font has as a box, and says nothing
-        log.warning(
-            "%s: no font installed here has %s%s (%s in all), so the PDF "
-            "prints them as boxes. Install a font that "
-            "has them (Debian: fonts-wqy-microhei for Chinese, Japanese and "
-            "Korean; fonts-noto for most other scripts)", path.name,
-            ", ".join(f"{c} (U+{ord(c):04X})" for c in missing[:SHOWN_MISSING]),
-            " and more" if len(missing) > SHOWN_MISSING else "",
-            many(len(missing), "character"))
-    return path
 
 
 @functools.cache
