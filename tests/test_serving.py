@@ -1015,6 +1015,31 @@ def _replica_recording_paths():
     return replica, reached
 
 
+def test_no_other_site_may_frame_the_app(tmp_path):
+    """Neither nginx nor Streamlit said who may frame the app: a page of
+    another site showed a signed-in CAB member's page in a frame (a
+    security review). Every answer, the sign-in callback's included, now
+    says only the app's own pages may."""
+    from changeboard import serve
+
+    replica, _ = _replica_recording_paths()
+    port = _free_port()
+    nginx = _started_nginx(tmp_path, port, serve.nginx_site(
+        [replica.server_port], f"127.0.0.1:{port}"), serve.NGINX_MAIN)
+    try:
+        for path in ("/", "/cab?meeting=2026-12-08",
+                     "/oauth2callback?code=c&state=s"):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}",
+                                        timeout=10) as answer:
+                assert answer.headers["X-Frame-Options"] == "SAMEORIGIN"
+                assert answer.headers["Content-Security-Policy"] == \
+                    "frame-ancestors 'self'"
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=20)
+        replica.shutdown()
+
+
 def test_the_sign_in_callbacks_code_stays_out_of_the_access_log(tmp_path):
     """The identity provider sends the browser back to
     /oauth2callback?code=...&state=...: the authorization code is a
