@@ -20,7 +20,8 @@ def warm() -> None:
     process's
     read-only view of the published file (0.05 s), skip Streamlit's
     check on its first element of whether it runs in a Python prompt, and
-    set what was loaded aside from the garbage collector (_frozen)."""
+    set what was loaded aside from the garbage collector (_frozen), and
+    never ask the internet for this machine's address (_no_external_ip)."""
     import reports.cab  # noqa: F401 - imported for the first visitor
     from changeboard import (  # noqa: F401
         callbacklog,
@@ -33,6 +34,7 @@ def warm() -> None:
     uploadgate.install()  # before the server makes its upload routes
 
     _no_prompt_check()
+    _no_external_ip()
     _open_published()
     _frozen()
 
@@ -63,6 +65,20 @@ def _no_prompt_check() -> None:
 
     if hasattr(delta_generator, "_use_warning_has_been_displayed"):
         delta_generator._use_warning_has_been_displayed = True
+
+
+def _no_external_ip() -> None:
+    """Streamlit asks checkip.amazonaws.com for this machine's address on
+    the internet, blocking for up to 2 s, for its start banner and on each
+    WebSocket from an origin it does not allow (as one more to allow), and
+    asks again the next time when nothing answers: any visitor could make
+    the server reach out to the internet (a security review). The hosts
+    browsers may use are given (--allowed-hosts, CHANGEBOARD_ALLOWED_HOSTS);
+    the address another service sees is never one of them, so it is not
+    asked for."""
+    from streamlit import net_util
+
+    net_util.get_external_ip = lambda: None
 
 
 def _open_published() -> None:

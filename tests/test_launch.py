@@ -152,3 +152,22 @@ def test_a_process_of_the_same_user_cannot_read_a_marked_ones_environment():
         finally:
             holder.kill()
             holder.wait()
+
+
+def test_a_foreign_origin_makes_the_server_ask_the_internet_nothing():
+    """A WebSocket from an origin Streamlit does not allow made the server
+    ask checkip.amazonaws.com for its own address, blocking, each time
+    (a security review saw its DNS lookup and "Did not auto detect external
+    IP" in the log): after warm() the origin is refused without asking."""
+    probe = ("from changeboard import launch; launch.warm()\n"
+             "from streamlit import config\n"
+             "from streamlit.web.server import server_util\n"
+             "config.set_option('server.enableCORS', True)\n"
+             "print(server_util.is_url_from_allowed_origins("
+             "'http://evil.example'), server_util.is_url_from_allowed_origins("
+             "'http://localhost:8501'))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          check=True)
+    assert done.stdout.split("\n")[0] == "False True"
+    assert "external IP" not in done.stderr
