@@ -1,6 +1,7 @@
 """The changeboard command and its python -m queries / ingest / reports
 aliases, from the command line."""
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -778,6 +779,39 @@ def test_report_cab_writes_the_pack(tiny_db, tmp_path):
     assert f"(the next meeting, {upcoming:%a %d %b %Y}: " in bare.stdout
     assert f"<title>CAB pack {upcoming:%Y-%m-%d}</title>" in (
         tmp_path / "next.html").read_text()
+
+
+def test_a_report_written_to_dash_goes_to_standard_output(tiny_db,
+                                                           tmp_path):
+    """`report cab --out - | mail` wrote a file named '-' and nothing down
+    the pipe (an application owner's weekly script). `-` is standard
+    output: the report alone, the line saying what was written on stderr;
+    --format is needed, there being no file name to take it from."""
+    env = {**os.environ, "PYTHONPATH": str(clirun.ROOT)}
+    base = [sys.executable, "-m", "changeboard", "report", "cab", "--date",
+            "2026-01-20", "--db", str(tiny_db), "--out", "-"]
+    work = tmp_path / "work"
+    work.mkdir()
+    for form, starts in (("html", b"<!DOCTYPE html>"), ("xlsx", b"PK")):
+        piped = subprocess.run([*base, "--format", form], cwd=work,
+                               env=env, capture_output=True, timeout=120)
+        assert piped.returncode == 0, piped.stderr
+        assert piped.stdout.startswith(starts), piped.stdout[:80]
+        assert b"wrote standard output (" in piped.stderr
+    assert "For decision" in openpyxl_sheets(piped.stdout)  # the XLSX
+    assert list(work.iterdir()) == []  # no file named '-'
+    unsaid = subprocess.run(base, cwd=work, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert unsaid.returncode == 2
+    assert "--format required: --out - writes the report to standard " \
+        "output" in unsaid.stderr
+
+
+def openpyxl_sheets(data: bytes) -> list[str]:
+    import io
+
+    import openpyxl
+    return openpyxl.load_workbook(io.BytesIO(data), read_only=True).sheetnames
 
 
 @pytest.mark.parametrize("day, said", [

@@ -306,7 +306,8 @@ def _report(commands) -> None:
                      help="default: from --out's suffix (cab.pdf); "
                      "required when it has none, except with --send")
     cab.add_argument("--out", type=Path,
-                     help="file to write; required, except with --send")
+                     help="file to write (- for standard output); "
+                     "required, except with --send")
     for name in ("application-ids", "portfolios", "teams", "change-types",
                  "tiers"):
         cab.add_argument(f"--{name}", default=None, metavar="A,B",

@@ -53,7 +53,8 @@ def add(kinds) -> None:
     minutes.add_argument("--format", choices=["html", "pdf", "xlsx"],
                          help="default: from --out's suffix")
     minutes.add_argument("--out", type=Path,
-                         help="file to write; required, except with --send")
+                         help="file to write (- for standard output); "
+                         "required, except with --send")
     minutes.add_argument("--send", action="store_true",
                          help="e-mail the minutes (the PDF attached) to the "
                          "CAB's distribution list, as `report cab --send` "
@@ -70,7 +71,9 @@ def run(args, parser) -> int:
         off_cadence,
         out_folder,
         read_with,
+        said,
         settle_format,
+        to_stdout,
         write,
     )
     from reports import minutes as module  # after parsing: --help stays fast
@@ -90,8 +93,9 @@ def run(args, parser) -> int:
     if found is None:
         return status
     off_cadence(parser, args.meeting)
-    print(f"wrote {args.out} ({many(len(found.decisions), 'decision')}, "
-          f"{many(len(found.attendees), 'attendee')})")
+    print(f"wrote {'standard output' if to_stdout(args) else args.out} "
+          f"({many(len(found.decisions), 'decision')}, "
+          f"{many(len(found.attendees), 'attendee')})", file=said(args))
     return 0
 
 

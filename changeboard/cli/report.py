@@ -3,8 +3,11 @@ XLSX."""
 import argparse
 import re
 import sys
+import tempfile
 from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
+from typing import TextIO
 
 from changeboard import config
 from changeboard.cli.query import said_version, split_list
@@ -115,10 +118,11 @@ def _cab(args, parser) -> int:
     if stale:  # written in the pack too; said where a script's log shows it
         print(f"{parser.prog}: warning: {stale}", file=sys.stderr)
     off_cadence(parser, args.date)
-    print(f"wrote {args.out} ("
+    print(f"wrote {'standard output' if to_stdout(args) else args.out} ("
           + (f"the next meeting, {args.date:%a %d %b %Y}: " if next_one
              else "")
-          + f"{many(len(pack.agenda), 'change')} for decision)")
+          + f"{many(len(pack.agenda), 'change')} for decision)",
+          file=said(args))
     return 0
 
 
@@ -142,6 +146,11 @@ def settle_format(parser, args) -> None:
     knows."""
     if args.out is None:
         return
+    if to_stdout(args):  # `--out -`: no name to take a format from
+        if args.format is None:
+            parser.error("--format required: --out - writes the report to "
+                         f"standard output (formats: {', '.join(FORMATS)})")
+        return
     suffix = args.out.suffix
     implied = FORMATS.get(suffix.lower())
     if args.format is None:
@@ -160,7 +169,7 @@ def out_folder(parser, args) -> None:
     """Refuse an --out in a folder that does not exist before the report is
     built (a PDF takes Chromium seconds), not with the OS's [Errno 2]
     after."""
-    if not args.out.parent.is_dir():
+    if not to_stdout(args) and not args.out.parent.is_dir():
         parser.error(f"--out {args.out}: there is no folder "
                      f"{args.out.parent}")
 
@@ -170,23 +179,53 @@ def out_folder(parser, args) -> None:
 INPUT_ERRORS = (FileNotFoundError, ValueError, SnapshotError)
 
 
+def to_stdout(args) -> bool:
+    """`--out -`: the report goes to standard output (a script piping it
+    into its mail: the file was written under the name '-')."""
+    return str(args.out) == "-"
+
+
+def said(args) -> TextIO:
+    """Where the line saying what was written goes: standard output, or
+    standard error when the report itself went there."""
+    return sys.stderr if to_stdout(args) else sys.stdout
+
+
 def write(parser, args, module, build):
-    """Build a report and write it as --format to --out with the module's
-    to_html, to_xlsx or to_pdf: (the report, 0), or (None, the exit
-    status) when it failed, said on stderr: 2 for an input error, as
-    `changeboard query` exits, 1 when writing failed (Chromium)."""
+    """Build a report and write it as --format to --out (`-`: standard
+    output) with the module's to_html, to_xlsx or to_pdf: (the report, 0),
+    or (None, the exit status) when it failed, said on stderr: 2 for an
+    input error, as `changeboard query` exits, 1 when writing failed
+    (Chromium)."""
     try:
         built = build()
         if args.format == "html":
-            args.out.write_text(module.to_html(built), encoding="utf-8")
+            text = module.to_html(built)
+            if to_stdout(args):
+                sys.stdout.write(text)
+            else:
+                args.out.write_text(text, encoding="utf-8")
         elif args.format == "xlsx":
-            args.out.write_bytes(module.to_xlsx(built))
+            _written(args, module.to_xlsx(built))
+        elif to_stdout(args):
+            with tempfile.TemporaryDirectory(prefix="changeboard-") as tmp:
+                _written(args, module.to_pdf(
+                    built, Path(tmp) / "report.pdf").read_bytes())
         else:
             module.to_pdf(built, args.out)
     except (*INPUT_ERRORS, RuntimeError) as error:
         print(f"{parser.prog}: {error}", file=sys.stderr)
         return None, 2 if isinstance(error, INPUT_ERRORS) else 1
     return built, 0
+
+
+def _written(args, data: bytes) -> None:
+    if to_stdout(args):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        args.out.write_bytes(data)
 
 
 def no_file_with_send(parser, args) -> None:
