@@ -26,12 +26,21 @@ def refusal(con, given: dict[str, list[str]]) -> tuple[str, str] | None:
         return None
     options = db.run(con, "filter_options")
     for name, values in given.items():
-        known = set(options.loc[options["filter_name"] == name,
-                                "option_value"].dropna())
+        rows = options[(options["filter_name"] == name)
+                       & options["option_value"].notna()]
+        known = set(rows["option_value"])
         unknown = [v for v in values
                    if v not in known and v not in CODES.get(name, ())]
         if unknown:
-            return name, _refused(name, unknown, sorted(known))
+            # a value given by what the pages show it as ('Payments
+            # Gateway'): its id said (an application owner's script was
+            # told only the ids nearest its spelling)
+            named = {}
+            for value, label in zip(rows["option_value"],
+                                    rows["option_label"], strict=True):
+                if isinstance(label, str) and label != value:
+                    named.setdefault(label.casefold(), []).append(value)
+            return name, _refused(name, unknown, sorted(known), named)
     return None
 
 
@@ -53,7 +62,16 @@ def _quoted(value: str) -> str:
     return value
 
 
-def _refused(name: str, unknown: list[str], listed: list[str]) -> str:
+def _refused(name: str, unknown: list[str], listed: list[str],
+             named: dict[str, list[str]] | None = None) -> str:
+    ids = [(value, named[value.strip().casefold()]) for value in unknown
+           if value.strip().casefold() in (named or {})]
+    if ids:  # a name where an id is asked for: the id said, nothing else
+        return "; ".join(
+            f"{value!r} is the name of {NAMES[name]} "
+            + " and ".join(map(_quoted, found)) + ": give "
+            + ("its id" if len(found) == 1 else "one of their ids")
+            for value, found in ids)
     if len(listed) > SHOWN:
         # the nearest first: in name order, 'Risk Tek' listed 8 teams
         # before R and not Risk Tech, which no 'did you mean' named either

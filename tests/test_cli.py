@@ -885,6 +885,29 @@ def test_report_cab_refuses_a_filter_value_the_database_does_not_hold(
     assert not out.exists()
 
 
+def test_an_application_given_by_its_name_is_told_its_id(sample_db,
+                                                         tmp_path):
+    """`--param 'application_ids=Payments Gateway'` was told the ids
+    nearest its spelling (APP-001 ... APP-008), never that Payments
+    Gateway is APP-001 (an application owner's weekly script)."""
+    said = "'Payments Gateway' is the name of application APP-001: give " \
+        "its id\n"
+    asked = changeboard("query", "change_success_rate", "--db",
+                        str(sample_db), "--param",
+                        "application_ids=Payments Gateway")
+    assert asked.returncode == 2
+    assert asked.stderr.endswith(f"error: --param application_ids: {said}")
+    out = tmp_path / "cab.html"
+    packed = changeboard("report", "cab", "--db", str(sample_db), "--out",
+                         str(out), "--application-ids",
+                         "payments gateway,APP-002")
+    assert packed.returncode == 2 and not out.exists()
+    assert packed.stderr == ("changeboard report cab: filter "
+                             "application_ids: "
+                             + said.replace("'Payments Gateway'",
+                                            "'payments gateway'"))
+
+
 def test_the_mapping_source_needs_its_mapping_file(tmp_path):
     result = changeboard("load", "mapping", str(tmp_path / "x.csv"))
     assert result.returncode == 2
