@@ -584,8 +584,8 @@ def global_filters() -> dict[str, list[str]]:
             format_func=labels.get, key=f"filter-{name}",
             placeholder="All" if labels else "None in the data",
             disabled=not labels,
-            help=None if labels else f"The loaded data records no "
-            f"{label.lower()}: nothing to filter by.")
+            help=words.FILTER_HELP[name] if labels else f"The loaded data "
+            f"records no {label.lower()}: nothing to filter by.")
         unknown = [v for v in asked or [] if v and v not in labels]
         if unknown:
             # a link's value the data does not hold: dropped, and said

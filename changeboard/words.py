@@ -131,6 +131,25 @@ FILTERS = {  # the global filters: query parameter -> sidebar label
 }
 
 
+# what each filter keeps, said under its ? in the sidebar: "Team" read as
+# the team owning an application, and the changes of other teams' hands on
+# it were left out unsaid (an application owner's walkthrough)
+FILTER_HELP = {
+    "portfolios": "The applications of these portfolios. A number that is "
+    "not filtered by portfolio says so in its caption.",
+    "application_ids": "These applications. A number that is not filtered "
+    "by application says so in its caption.",
+    "teams": "The changes assigned to these teams (a change's assignment "
+    "group: the team doing the work), whichever team owns the application. "
+    "A number that is not filtered by team says so in its caption.",
+    "change_types": "Standard, normal or emergency changes. A number that "
+    "is not filtered by change type says so in its caption.",
+    "tiers": "The environments of these tiers, and what happens on them. A "
+    "number that is not filtered by environment tier says so in its "
+    "caption.",
+}
+
+
 def unapplied_filters(declared, filters: dict) -> list[str]:
     """The labels, in lower case, of the chosen filters (`filters`, those
     with a value) that a query declaring the parameters `declared` does

@@ -541,6 +541,20 @@ def test_a_links_filter_value_not_in_the_data_is_said_not_applied(app):
     assert not app.sidebar.warning
 
 
+def test_each_filter_says_what_it_keeps(app):
+    """"Team" read as the team owning the application: its owner set it
+    and the changes other teams made to the application were left out,
+    unsaid (an application owner's walkthrough). Each filter's help says
+    what it keeps; Team's, that it is the change's assignment group."""
+    from changeboard import words
+    app.run()
+    assert not app.exception
+    for name in words.FILTERS:
+        assert app.multiselect(key=f"filter-{name}").help == \
+            words.FILTER_HELP[name]
+    assert "assignment group" in app.multiselect(key="filter-teams").help
+
+
 def test_the_type_and_tier_filters_offer_words_and_keep_codes(app):
     # the pages say "Emergency" and "Production": so do the filters
     app.query_params["tiers"] = "prod"
