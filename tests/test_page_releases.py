@@ -251,13 +251,14 @@ def test_the_timeline_opens_on_the_first_release_still_under_way(
     the second alone: a release manager's walkthrough)."""
     app = page(sample_db, monkeypatch, period="all")
     pick = app.selectbox(key="timeline_page")
-    said = re.search(r"(?:Opens on release ([\d,]+), the first still under "
-                     r"way or ahead|Release ([\d,]+) is the first still "
-                     r"under way or ahead); the ([\d,]+) before it have "
-                     r"ended", captions(app))
+    # the release by its name, as the chart labels it, and its place
+    said = re.search(r"(Opens on )?(.+?), no\. ([\d,]+) by first phase "
+                     r"start,( is)? the first still under way or ahead; the "
+                     r"([\d,]+) before it have ended", captions(app))
     assert said, captions(app)
-    live = int((said.group(1) or said.group(2)).replace(",", ""))
-    assert int(said.group(3).replace(",", "")) == live - 1 > 0
+    live = int(said.group(3).replace(",", ""))
+    assert int(said.group(5).replace(",", "")) == live - 1 > 0
+    assert bool(said.group(1)) != bool(said.group(4))
     assert pick.index > 0
     first, last = (int(n.replace(",", "")) for n in
                    pick.options[pick.index].split(" of ")[0].split("–"))
@@ -271,6 +272,7 @@ def test_the_timeline_opens_on_the_first_release_still_under_way(
                  if "Phase" in d.value.columns
                  and "In progress" in d.value.columns)
     release = list(dict.fromkeys(shown["Release"]))[live - first]
+    assert said.group(2).endswith(f"({release})")  # named as drawn
     phases = shown[shown["Release"] == release]
     # that release has a phase in progress or not yet ended
     assert phases["In progress"].any() or (
@@ -301,8 +303,8 @@ def test_a_few_releases_are_drawn_on_one_page_of_the_timeline(
     assert not app.exception
     assert app.selectbox(key="timeline_page").options == [
         "1–3 of 3 (by first phase start)"]
-    assert "Release 3 is the first still under way or ahead; the 2 before " \
-        "it have ended." in captions(app)
+    assert "R3 (R3), no. 3 by first phase start, is the first still under " \
+        "way or ahead; the 2 before it have ended." in captions(app)
     shown = next(d.value for d in app.dataframe
                  if "Phase" in d.value.columns
                  and "In progress" in d.value.columns)
