@@ -1286,7 +1286,7 @@ def readable(frame: pd.DataFrame, labels: dict | None = None
             pd.api.types.is_string_dtype(shown[column])
         if column in CODE_COLUMNS and text:
             shown[column] = each_distinct(shown[column], word)
-        elif column == "phase" and text:
+        elif column in ("phase", "phase_a", "phase_b") and text:
             shown[column] = each_distinct(shown[column], phase_word)
         elif column == "tier" or str(column).endswith("_tier"):
             shown[column] = each_distinct(shown[column],

@@ -705,9 +705,9 @@ def test_conflict_pair_orders_ids_and_carries_both_bookings(con, given):
                         "status": "planned"}])
     given("environment_bookings", [
         booking("B9", "2024-06-03 08:00Z", "2024-06-03 10:00Z",
-                release_id="R9"),
+                release_id="R9", phase="uat"),
         booking("B1", "2024-06-03 09:00Z", "2024-06-03 11:00Z", "pending",
-                release_id="R1"),
+                release_id="R1", team="Cards QA", phase="sit"),
     ])
     assert pick(pairs(con), "environment_id", "booking_id_a", "booking_id_b",
                 "status_a", "status_b", "release_id_a", "release_id_b",
@@ -719,6 +719,11 @@ def test_conflict_pair_orders_ids_and_carries_both_bookings(con, given):
     # loaded (R9)
     assert pick(pairs(con), "release_a", "release_b") == [
         {"release_a": "Cards 4.2 (R1)", "release_b": "R9"}]
+    # and who booked each, for what: whom to call about the clash (an
+    # application owner's walkthrough)
+    assert pick(pairs(con), "team_a", "phase_a", "team_b", "phase_b") == [
+        {"team_a": "Cards QA", "phase_a": "sit", "team_b": None,
+         "phase_b": "uat"}]
 
 
 def test_conflicts_of_chosen_environments(con, given):

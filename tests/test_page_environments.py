@@ -1571,6 +1571,11 @@ def test_conflicting_pairs_name_their_releases(tmp_path, monkeypatch):
     # the ids stay, for the downloads and scripts
     assert {pairs["release_id_a"].iloc[0], pairs["release_id_b"].iloc[0]} \
         == {"R1", None}
+    # and each booking's team and phase are shown: whom to call about it
+    shown = {c if isinstance(c, str) else c.get("label")
+             for c in config_of.values()}
+    assert {"Team A", "Phase A", "Team B", "Phase B"} <= shown
+    assert {"team_a", "phase_a", "team_b", "phase_b"} <= set(pairs.columns)
 
 
 def test_the_pairs_table_reads_its_first_rows_and_the_count(tmp_path,

@@ -65,6 +65,8 @@ with clipped as (
         b.booking_id,
         b.environment_id,
         b.release_id,
+        b.team,
+        b.phase,
         b.status,
         coalesce(
             list_contains(cast(p_statuses as varchar[]), b.status), false
@@ -972,8 +974,9 @@ where s.end_at is not null;
 -- conflict on a scoped environment, unordered (docs/metrics.md
 -- booking_conflicts): their overlap within W meets a booking_segments
 -- segment with n_active > capacity (with capacity 1, every overlapping
--- pair). booking_id_a < booking_id_b, each with its status and release_id
--- (status_a, release_id_a, ...); the overlap is clipped to W.
+-- pair). booking_id_a < booking_id_b, each with its status, release_id,
+-- team and phase (status_a, release_id_a, ...); the overlap is clipped to
+-- W.
 create or replace macro conflicting_booking_pairs(
     p_start_date, p_end_date, p_reporting_tz, p_as_of, p_statuses,
     p_tiers, p_environment_groups, p_application_ids, p_portfolios,
@@ -985,6 +988,8 @@ with ranked as (
         booking_id,
         status,
         release_id,
+        team,
+        phase,
         clipped_start_at,
         clipped_end_at,
         row_number() over (
@@ -1041,6 +1046,10 @@ overlapping_pairs as (
             as release_id_a,
         if(r.booking_id < o.booking_id, o.release_id, r.release_id)
             as release_id_b,
+        if(r.booking_id < o.booking_id, r.team, o.team) as team_a,
+        if(r.booking_id < o.booking_id, o.team, r.team) as team_b,
+        if(r.booking_id < o.booking_id, r.phase, o.phase) as phase_a,
+        if(r.booking_id < o.booking_id, o.phase, r.phase) as phase_b,
         o.clipped_start_at as overlap_start_at,
         least(r.clipped_end_at, o.clipped_end_at) as overlap_end_at
     from (
@@ -1081,6 +1090,10 @@ select
     p.status_b,
     p.release_id_a,
     p.release_id_b,
+    p.team_a,
+    p.team_b,
+    p.phase_a,
+    p.phase_b,
     p.overlap_start_at,
     p.overlap_end_at
 from overlapping_pairs as p
@@ -1102,6 +1115,7 @@ end;
 -- ordered by environment_id, overlap start and ids, with the environment's
 -- name (environment_name), both bookings'
 -- status and release (its id, and as the pages name it: release_label),
+-- team and phase (team_a, phase_a, ...: who to call about the clash),
 -- overlap hours, the environment's capacity and its
 -- booking_counts n, n_excluded, n_invalid, n_open_ended (docs/metrics.md
 -- booking_conflicts).
@@ -1121,6 +1135,10 @@ select
     p.release_id_b,
     release_label(p.release_id_a, ra.name) as release_a,
     release_label(p.release_id_b, rb.name) as release_b,
+    p.team_a,
+    p.team_b,
+    p.phase_a,
+    p.phase_b,
     p.overlap_start_at,
     p.overlap_end_at,
     (epoch_us(p.overlap_end_at) - epoch_us(p.overlap_start_at)) / 3.6e9

@@ -53,9 +53,12 @@ def render(page: EnvironmentsPage) -> None:
 # as n, ...): the per-environment table's, where beside a pair, shown or
 # downloaded, 'n 186' read as the count behind the pairs
 ENVIRONMENT_COUNTS = ["n", "n_excluded", "n_invalid", "n_open_ended"]
+# each booking's team and phase: whom to call about the clash (a booking
+# without a release named no one: an application owner's walkthrough)
 PAIR_COLUMNS = ["environment_name", "environment_id", "overlap_start_at",
                 "overlap_end_at", "overlap_hours", "booking_id_a", "status_a",
-                "release_a", "booking_id_b", "status_b", "release_b"]
+                "release_a", "team_a", "phase_a", "booking_id_b", "status_b",
+                "release_b", "team_b", "phase_b"]
 
 
 def pairs_table(listed: ui.Part, key: str) -> None:
@@ -76,7 +79,9 @@ def pairs_table(listed: ui.Part, key: str) -> None:
     ui.table(ui.Part(rows, kept.n, kept.whole), key,
              height=ui.table_height(kept.n, most=320), column_config={
         **wide, "booking_id_a": "Booking A", "status_a": "Status A",
+        "team_a": "Team A", "phase_a": "Phase A",
         "booking_id_b": "Booking B", "status_b": "Status B",
+        "team_b": "Team B", "phase_b": "Phase B",
         "overlap_start_at": st.column_config.DatetimeColumn(
             "Overlap from (UTC)", format=ui.TABLE_INSTANT),
         "overlap_end_at": st.column_config.DatetimeColumn(
