@@ -960,11 +960,15 @@ def as_of_caption(status: pd.Series) -> None:
         st.caption(f"Data as of {instant(status['as_of'])} (last load)"
                    + (f" · latest record {instant(latest)}"
                       if latest is not None and pd.notna(latest) else "")
-                   + " · "
+                   # the whole file's counts, said so: below filtered
+                   # cards they read as the filter's (an application
+                   # owner's walkthrough)
+                   + " · in the database: "
                    f"{many(status['n_changes'], 'change')}, "
                    f"{many(status['n_releases'], 'release')}, "
                    f"{many(status['n_environments'], 'environment')}"
-                   + (f", {many(incidents, 'incident')}" if incidents else ""))
+                   + (f", {many(incidents, 'incident')}" if incidents else "")
+                   + " (all dates, unfiltered)")
 
 
 def page_link(page: str, label: str, params: dict, filters: dict) -> None:
