@@ -205,6 +205,25 @@ def test_the_by_state_counts_have_thousands_separators(made):
     assert columns["median_age_days"]["type_config"]["format"] == "%.1f"
 
 
+def test_the_by_state_headers_fit_and_say_the_rest_under_their_help(made):
+    """At 1280 px the by-state table's last header read 'Not closed after
+    5' (an application owner's walkthrough): its two long headers are
+    short, with what they count in their help."""
+    import json
+    made.run()
+    assert not made.exception
+    by_state = next(d for d in made.dataframe if "state" in d.value.columns
+                    and "n_age_upper_bound" in d.value.columns)
+    columns = json.loads(by_state.proto.columns)
+    late, unclosed = (columns[c] for c in (
+        "n_past_planned_start", "n_unclosed_after_implementation"))
+    assert (late["label"], late["help"]) == (
+        "Late start (n)", "Past their planned start, not started")
+    assert (unclosed["label"], unclosed["help"]) == (
+        "Unclosed after 5 days (n)", "Implemented: their work ended more "
+        "than 5 days ago, and not closed")
+
+
 def _backlog_of(path: Path, changes: list[dict]):
     """The page on a published database of these changes, loaded 10 Mar
     12:00."""

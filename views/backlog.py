@@ -41,8 +41,10 @@ STATE_CONFIG = {
     "n_age_upper_bound": st.column_config.NumberColumn(
         "Ages at most (n)", help="Counted from an earlier milestone than the "
         "state's own: the change has been in its state at most that long"),
+    # short headers, said whole under their ?: at 1280 px the last column
+    # read 'Not closed after 5' (an application owner's walkthrough)
     "n_past_planned_start": st.column_config.NumberColumn(
-        "Past planned start, not started (n)"),
+        "Late start (n)", help="Past their planned start, not started"),
 }
 OPEN_COLUMNS = ["change_id", "title", "state", "age_days", "counted_from",
                 "change_type", "risk", "approval", "assignment_group",
@@ -142,7 +144,8 @@ ui.table(states[["state", "n", "median_age_days", "max_age_days",
          key="states-table", column_config={
              **STATE_CONFIG,
              "n_unclosed_after_implementation": st.column_config.NumberColumn(
-                 f"Not closed after {after} (n)")})
+                 f"Unclosed after {after} (n)", help="Implemented: their "
+                 f"work ended more than {after} ago, and not closed")})
 st.caption(
     "Age in state, in days of 24 hours, counts from the milestone that marks "
     "entering the state: creation for new, approval for scheduled, the start "
