@@ -1749,10 +1749,7 @@ def _about(scope: Scope | None, rows: int, table: str,
         days = (scope.window["end_date"] - scope.window["start_date"]).days
         period = (f"{day(scope.window['start_date'])} – {day(last)} "
                   f"({many(days, 'day')}, dates in {config.REPORTING_TZ})")
-    chosen = "; ".join(
-        f"{FILTERS.get(k, k)}: "
-        + ", ".join(filter_labels(k).get(v, v) for v in values)
-        for k, values in scope.filters.items()) or "none (all)"
+    chosen = filters_said(scope.filters) or "none (all)"
     return [("Changeboard page", scope.title), ("Table", table),
             ("Period", period),
             ("Filters", chosen),
@@ -1760,6 +1757,15 @@ def _about(scope: Scope | None, rows: int, table: str,
                 "which these rows do not carry)")] if skipped else []),
             *([("Selection", selection)] if selection else []),
             ("Data", scope.as_of), ("Rows", f"{rows:,}")]
+
+
+def filters_said(filters: dict[str, list[str]]) -> str:
+    """The sidebar filters in use, as people read them: 'Application:
+    Payments Gateway; Team: Payments Platform' ('' for none)."""
+    return "; ".join(
+        f"{FILTERS.get(k, k)}: "
+        + ", ".join(filter_labels(k).get(v, v) for v in values)
+        for k, values in filters.items() if values)
 
 
 def _query_named(rows: pd.DataFrame) -> bool:
@@ -1805,6 +1811,10 @@ def page(title: str, *, period: bool = True, filters: bool = True,
     chosen = global_filters() if filters else {}
     if needs_data and status is None:
         st.stop()
+    if chosen:  # in the page itself, not only the sidebar's chips: a page
+        # filtered to one application read as the whole organisation's in
+        # a screenshot (an application owner's walkthrough)
+        st.caption(f"Filtered to {plain(filters_said(chosen))} (sidebar).")
     version = asof.chosen()
     read = (f"the snapshot {version}" if version else "the live data") + (
         f", last loaded successfully {instant(status['as_of'])}" if status is not None

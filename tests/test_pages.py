@@ -543,11 +543,17 @@ def test_a_links_filter_value_not_in_the_data_is_said_not_applied(app):
 
 def test_the_footers_counts_say_they_are_the_whole_databases(app):
     """'8,016 changes, 611 releases, 162 environments' under cards filtered
-    to one application read as that application's (an application owner's
-    walkthrough): the footer says they are the database's."""
+    to one application read as that application's, and only the sidebar's
+    chips said the page was filtered (an application owner's walkthrough):
+    the page says what it is filtered to, and the footer that its counts
+    are the database's."""
     app.query_params["application_ids"] = "APP-001"
     app.run()
     assert not app.exception
+    # and the page says what it is filtered to, under its title
+    from changeboard import ui
+    assert app.main.caption[0].value == \
+        f"Filtered to {ui.plain('Application: Payments Gateway')} (sidebar)."
     footer = [c.value for c in app.main.caption
               if c.value.startswith("Data as of ")]
     assert len(footer) == 1, footer
