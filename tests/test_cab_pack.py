@@ -3244,6 +3244,7 @@ def _printing_chromiums(folder: Path) -> set[bytes]:
     return found
 
 
+@needs_pdf_tools
 def test_pdfs_asked_for_at_once_print_two_at_a_time_each_page_once(
         tmp_path):
     """A viewer asked the CAB page for its PDF six times at once: six
@@ -3284,3 +3285,31 @@ def test_pdfs_asked_for_at_once_print_two_at_a_time_each_page_once(
     for k, path in enumerate(printed):
         assert pdf_pages(path)[0].split() == [
             "Printed", "page", str(k % 4), "of", tmp_path.name]
+
+
+@needs_pdf_tools
+def test_a_failed_print_fails_the_requests_waiting_for_it_at_once(tmp_path):
+    """Requests for a page being printed wait for that print; when it
+    failed, each then printed again in turn (a review: four requests took
+    4x the failing print's time, and Chromium's timeout is 180 s). They
+    now share its failure, and a later request prints afresh."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reports.cab import pdf
+
+    page = cab.for_print("<html><body><p>Shared failure</p></body></html>")
+    nowhere = tmp_path / "no-such-folder" / "first.pdf"  # Chromium fails
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(pdf.print_pdf, page, nowhere)
+        while not pdf._printing:  # the first print is under way
+            time.sleep(0.005)
+        waiting = [pool.submit(pdf.print_pdf, page, tmp_path / f"{k}.pdf")
+                   for k in range(3)]
+        for request in (first, *waiting):
+            with pytest.raises(RuntimeError, match="could not print"):
+                request.result(timeout=120)
+    assert not pdf._printing
+    assert all(not (tmp_path / f"{k}.pdf").exists() for k in range(3))
+    assert pdf_pages(pdf.print_pdf(page, tmp_path / "later.pdf"))[0].split() \
+        == ["Shared", "failure"]

@@ -11,6 +11,7 @@ import tempfile
 import threading
 import unicodedata
 from collections import OrderedDict
+from concurrent.futures import Future
 from pathlib import Path
 
 from changeboard.words import many
@@ -34,36 +35,46 @@ def to_pdf(pack: Pack, path: str | Path) -> Path:
 # cores each; a security review), and each request printed the same pack
 # again
 PRINTING = threading.BoundedSemaphore(2)
-PRINTED_KEPT = 4               # PDFs kept (a pack's is 2-6 MB)
+PRINTED_KEPT = 4               # PDFs kept, the last printed (2-6 MB each)
 _printed: OrderedDict[str, bytes] = OrderedDict()
-_printing: dict[str, threading.Lock] = {}  # a page's print under way
+_printing: dict[str, Future] = {}  # a page's print under way, by its key
 _printed_lock = threading.Lock()
 
 
 def print_pdf(page_html: str, path: str | Path, what: str = "the pack"
               ) -> Path:
     """Print a self-contained HTML page to a PDF with headless Chromium (at
-    most PRINTING at once; the same page printed lately is written again
-    from PRINTED_KEPT)."""
+    most PRINTING at once). A page printed lately is written again from
+    PRINTED_KEPT; one being printed is waited for, its PDF (or its
+    failure) shared with every request for it."""
     path = Path(path).resolve()
     key = hashlib.sha256(page_html.encode()).hexdigest()
-    with _printed_lock:  # one print of a page at a time: the others wait
-        this_page = _printing.setdefault(key, threading.Lock())
-    with this_page:
-        with _printed_lock:
-            kept = _printed.get(key)
-        if kept is None:
+    with _printed_lock:
+        kept = _printed.get(key)
+        under_way = _printing.get(key) if kept is None else None
+        mine = kept is None and under_way is None
+        if mine:
+            under_way = _printing[key] = Future()
+    if kept is None and not mine:
+        kept = under_way.result()  # the first request's PDF, or its error
+    if kept is not None:
+        path.write_bytes(kept)
+    else:
+        try:
             with PRINTING:
                 _print(page_html, path, what)
+            made = path.read_bytes()
             with _printed_lock:
-                _printed[key] = path.read_bytes()
+                _printed[key] = made
                 while len(_printed) > PRINTED_KEPT:
                     _printed.popitem(last=False)
-        else:
-            path.write_bytes(kept)
-    with _printed_lock:
-        if _printing.get(key) is this_page and not this_page.locked():
-            del _printing[key]
+            under_way.set_result(made)
+        except BaseException as error:
+            under_way.set_exception(error)
+            raise
+        finally:
+            with _printed_lock:
+                _printing.pop(key, None)
     if missing := unprintable(page_html):
         # Chromium prints a character no font has as a box, and says nothing
         log.warning(
