@@ -64,14 +64,22 @@ def _quoted(value: str) -> str:
 
 def _refused(name: str, unknown: list[str], listed: list[str],
              named: dict[str, list[str]] | None = None) -> str:
+    named = named or {}
     ids = [(value, named[value.strip().casefold()]) for value in unknown
-           if value.strip().casefold() in (named or {})]
-    if ids:  # a name where an id is asked for: the id said, nothing else
-        return "; ".join(
-            f"{value!r} is the name of {NAMES[name]} "
+           if value.strip().casefold() in named]
+    # a name where an id is asked for: its id said; the other values given
+    # that the database does not hold said beside it
+    said = [f"{value!r} is the name of {NAMES[name]} "
             + " and ".join(map(_quoted, found)) + ": give "
             + ("its id" if len(found) == 1 else "one of their ids")
-            for value, found in ids)
+            for value, found in ids]
+    unknown = [v for v in unknown if v.strip().casefold() not in named]
+    if not unknown:
+        return "; ".join(said)
+    return "; ".join([*said, _unheld(name, unknown, listed)])
+
+
+def _unheld(name: str, unknown: list[str], listed: list[str]) -> str:
     if len(listed) > SHOWN:
         # the nearest first: in name order, 'Risk Tek' listed 8 teams
         # before R and not Risk Tech, which no 'did you mean' named either

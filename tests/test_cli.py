@@ -792,12 +792,17 @@ def test_a_report_written_to_dash_goes_to_standard_output(tiny_db,
             "2026-01-20", "--db", str(tiny_db), "--out", "-"]
     work = tmp_path / "work"
     work.mkdir()
+    # UTF-8 whatever the terminal's encoding (latin-1 could not write the
+    # pack's dashes: a review)
+    env["PYTHONIOENCODING"] = "latin-1"
     for form, starts in (("html", b"<!DOCTYPE html>"), ("xlsx", b"PK")):
         piped = subprocess.run([*base, "--format", form], cwd=work,
                                env=env, capture_output=True, timeout=120)
         assert piped.returncode == 0, piped.stderr
         assert piped.stdout.startswith(starts), piped.stdout[:80]
         assert b"wrote standard output (" in piped.stderr
+        if form == "html":
+            assert "—".encode() in piped.stdout
     assert "For decision" in openpyxl_sheets(piped.stdout)  # the XLSX
     assert list(work.iterdir()) == []  # no file named '-'
     unsaid = subprocess.run(base, cwd=work, env=env, capture_output=True,
@@ -906,6 +911,13 @@ def test_an_application_given_by_its_name_is_told_its_id(sample_db,
                              "application_ids: "
                              + said.replace("'Payments Gateway'",
                                             "'payments gateway'"))
+    # a name and a value the database does not hold: both said at once
+    both = changeboard("query", "change_success_rate", "--db",
+                       str(sample_db), "--param",
+                       "application_ids=Payments Gateway,APP-0X9")
+    assert both.returncode == 2
+    assert f"{said.rstrip()}; no application 'APP-0X9' in this database" \
+        in both.stderr
 
 
 def test_the_mapping_source_needs_its_mapping_file(tmp_path):

@@ -199,12 +199,8 @@ def write(parser, args, module, build):
     (Chromium)."""
     try:
         built = build()
-        if args.format == "html":
-            text = module.to_html(built)
-            if to_stdout(args):
-                sys.stdout.write(text)
-            else:
-                args.out.write_text(text, encoding="utf-8")
+        if args.format == "html":  # UTF-8, as the page says it is
+            _written(args, module.to_html(built).encode("utf-8"))
         elif args.format == "xlsx":
             _written(args, module.to_xlsx(built))
         elif to_stdout(args):
