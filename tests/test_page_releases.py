@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from changeboard import config, db
+from changeboard import config, db, ui
 from tests.clicks import open_page
 
 TIMELINE_PAGE = 20  # releases a page of the timeline draws (PAGE_SIZE)
@@ -272,7 +272,8 @@ def test_the_timeline_opens_on_the_first_release_still_under_way(
                  if "Phase" in d.value.columns
                  and "In progress" in d.value.columns)
     release = list(dict.fromkeys(shown["Release"]))[live - first]
-    assert said.group(2).endswith(f"({release})")  # named as drawn
+    # named as drawn, as data (not Markdown)
+    assert said.group(2).endswith(ui.plain(f"({release})"))
     phases = shown[shown["Release"] == release]
     # that release has a phase in progress or not yet ended
     assert phases["In progress"].any() or (
@@ -303,8 +304,9 @@ def test_a_few_releases_are_drawn_on_one_page_of_the_timeline(
     assert not app.exception
     assert app.selectbox(key="timeline_page").options == [
         "1–3 of 3 (by first phase start)"]
-    assert "R3 (R3), no. 3 by first phase start, is the first still under " \
-        "way or ahead; the 2 before it have ended." in captions(app)
+    assert ui.plain("R3 (R3)") + ", no. 3 by first phase start, is the " \
+        "first still under way or ahead; the 2 before it have ended." in \
+        captions(app)
     shown = next(d.value for d in app.dataframe
                  if "Phase" in d.value.columns
                  and "In progress" in d.value.columns)

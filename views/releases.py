@@ -60,9 +60,8 @@ ON_TIME = {"On time": charts.STATUS_COLOURS["Successful"],
 PAGE_SIZE = 20
 
 
-
-def live_said(ended_first: int, opened: int, first: int,
-              shown: pd.Series) -> str:
+def first_unfinished_said(ended_first: int, opened: int, first: int,
+                          shown: pd.Series) -> str:
     """Which release of the timeline is the first still under way or
     ahead: by its name, as the chart labels it, when the page shown holds
     it, and by its place in the list ('Release 7 is the first ...' was read
@@ -74,10 +73,12 @@ def live_said(ended_first: int, opened: int, first: int,
     if name is None:
         return (f"{place[0].upper()}{place[1:]} is the first release still "
                 "under way or ahead; ")
+    name = ui.plain(name)  # data, not Markdown
     if opened == ended_first:
         return (f"Opens on {name}, {place}, the first still under way or "
                 "ahead; ")
     return f"{name}, {place}, is the first still under way or ahead; "
+
 
 def hours(value) -> str:
     return ui.duration(value)
@@ -530,7 +531,7 @@ else:
         "happened. Phases in progress, drawn up to the data's as-of time "
         f"(dotted line): {int(span['n_in_progress']):,} of "
         f"{int(span['n_phases']):,}. "
-        + (live_said(ended_first, opened, first, part["release"])
+        + (first_unfinished_said(ended_first, opened, first, part["release"])
            + ("the one before it has ended. " if ended_first == 1 else
               f"the {ended_first:,} before it have ended. ")
            if 0 < ended_first < n_releases else "")
