@@ -95,7 +95,7 @@ def _open_published() -> None:
         return
 
 
-def _unreadable() -> None:
+def unreadable() -> None:
     """Mark this server process not dumpable (prctl PR_SET_DUMPABLE 0): its
     /proc files, its environment among them, are then readable only with
     CAP_SYS_PTRACE, not by any process of the same user. An upload is read
@@ -113,7 +113,7 @@ def _unreadable() -> None:
 
 
 def main() -> None:
-    _unreadable()
+    unreadable()
     warm()
     from streamlit.web.cli import main as streamlit_main
 

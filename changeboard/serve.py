@@ -32,7 +32,7 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from changeboard import auth, config
+from changeboard import auth, config, launch
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -893,6 +893,9 @@ def main(argv=None) -> int:
                       "redirect every request to the https site")
     site.set_defaults(func=nginx)
     args = parser.parse_args(argv)
+    # it holds the sign-in secrets in its environment too, and starts the
+    # replicas (which mark themselves: changeboard.launch)
+    launch.unreadable()
     if args.command in ("serve", "nginx") and args.replicas < 1:
         parser.error("--replicas must be at least 1")
     try:

@@ -109,11 +109,25 @@ def test_the_launched_server_is_not_dumpable(tmp_path):
     assert done.stdout.split("\n")[0] == "0"
 
 
+def test_changeboard_serve_is_not_dumpable_either():
+    """`changeboard serve` (make serve) holds the sign-in secrets in its
+    environment too, and starts the replicas: it marks itself before
+    anything else (a review)."""
+    probe = ("import ctypes\nfrom changeboard import serve\n"
+             "serve.run = lambda args: print(ctypes.CDLL(None).prctl("
+             "3, 0, 0, 0, 0)) or 0\n"  # PR_GET_DUMPABLE, in place of run
+             "serve.main(['run'])")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          check=True)
+    assert done.stdout.split("\n")[0] == "0"
+
+
 # a process of an unprivileged user, holding a planted secret in its
 # environment, marked as the launcher marks the server or not
 HOLDER = ("import sys, time\nsys.path.insert(0, sys.argv[1])\n"
           "from changeboard import launch\n"
-          "if sys.argv[2] == 'marked':\n    launch._unreadable()\n"
+          "if sys.argv[2] == 'marked':\n    launch.unreadable()\n"
           "print('holding', flush=True)\ntime.sleep(120)")
 # another process of that user (as the upload child is): what it reads
 READER = ("import sys\ntry:\n    said = open(f'/proc/{sys.argv[1]}/environ', "
@@ -159,15 +173,20 @@ def test_a_foreign_origin_makes_the_server_ask_the_internet_nothing():
     ask checkip.amazonaws.com for its own address, blocking, each time
     (a security review saw its DNS lookup and "Did not auto detect external
     IP" in the log): after warm() the origin is refused without asking."""
-    probe = ("from changeboard import launch; launch.warm()\n"
-             "from streamlit import config\n"
+    # what Streamlit would ask the internet is recorded, not sent (with a
+    # network, the old code asked and logged nothing)
+    probe = ("from streamlit import config, net_util\n"
+             "asked = []\n"
+             "net_util._make_blocking_http_get = lambda url, **_: "
+             "asked.append(url)\n"
+             "from changeboard import launch; launch.warm()\n"
              "from streamlit.web.server import server_util\n"
              "config.set_option('server.enableCORS', True)\n"
              "print(server_util.is_url_from_allowed_origins("
              "'http://evil.example'), server_util.is_url_from_allowed_origins("
-             "'http://localhost:8501'))")
+             "'http://localhost:8501'), asked)")
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT,
                           capture_output=True, text=True, timeout=120,
                           check=True)
-    assert done.stdout.split("\n")[0] == "False True"
+    assert done.stdout.split("\n")[0] == "False True []"
     assert "external IP" not in done.stderr
