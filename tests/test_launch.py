@@ -12,6 +12,16 @@ from ingest import uploads
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _probed(code: str, tmp_path=None) -> subprocess.CompletedProcess:
+    """`python -c code` from the clone's root, its exit checked (with no
+    database when given a folder for one)."""
+    env = {**os.environ, **({"CHANGEBOARD_DB": str(tmp_path / "none.duckdb")}
+                            if tmp_path is not None else {})}
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          check=True, env=env)
+
+
 def test_warm_loads_the_pages_modules_without_streamlits_runtime():
     # changeboard.ui declares st.cache_data caches at import, which would
     # log "No runtime found" before the server made one: warm() leaves it
@@ -83,10 +93,7 @@ def test_warm_filters_what_the_sign_in_callback_logs_before_any_request(
         "print([type(f).__name__ for f in logging.getLogger("
         "callbacklog.STREAMLIT_AUTH_LOG).filters], "
         "routes._LOGGER.name == callbacklog.STREAMLIT_AUTH_LOG)")
-    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120,
-                          check=True, env={**os.environ, "CHANGEBOARD_DB":
-                                           str(tmp_path / "none.duckdb")})
+    done = _probed(probe, tmp_path)
     assert done.stdout.split("\n")[0] == "['UntrustedCallback'] True"
 
 
@@ -102,11 +109,7 @@ def test_the_launched_server_is_not_dumpable(tmp_path):
               "3, 0, 0, 0, 0))\n"  # PR_GET_DUMPABLE
               "sys.argv = ['changeboard.launch', 'run', 'app.py']\n"
               "from changeboard import launch\nlaunch.main()")
-    done = subprocess.run(
-        [sys.executable, "-c", server], cwd=ROOT, capture_output=True,
-        text=True, timeout=120, check=True,
-        env={**os.environ, "CHANGEBOARD_DB": str(tmp_path / "none.duckdb")})
-    assert done.stdout.split("\n")[0] == "0"
+    assert _probed(server, tmp_path).stdout.split("\n")[0] == "0"
 
 
 def test_changeboard_serve_is_not_dumpable_either():
@@ -117,10 +120,7 @@ def test_changeboard_serve_is_not_dumpable_either():
              "serve.run = lambda args: print(ctypes.CDLL(None).prctl("
              "3, 0, 0, 0, 0)) or 0\n"  # PR_GET_DUMPABLE, in place of run
              "serve.main(['run'])")
-    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120,
-                          check=True)
-    assert done.stdout.split("\n")[0] == "0"
+    assert _probed(probe).stdout.split("\n")[0] == "0"
 
 
 # a process of an unprivileged user, holding a planted secret in its
@@ -185,8 +185,6 @@ def test_a_foreign_origin_makes_the_server_ask_the_internet_nothing():
              "print(server_util.is_url_from_allowed_origins("
              "'http://evil.example'), server_util.is_url_from_allowed_origins("
              "'http://localhost:8501'), asked)")
-    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120,
-                          check=True)
+    done = _probed(probe)
     assert done.stdout.split("\n")[0] == "False True []"
     assert "external IP" not in done.stderr
