@@ -46,13 +46,17 @@ def install() -> None:
 
 def _checked(route, runtime):
     """The PUT route, answering 403 for a session that may not load."""
+    from starlette.concurrency import run_in_threadpool
     from starlette.responses import PlainTextResponse
     from starlette.routing import Route
 
     upload = route.endpoint
 
     async def put(request):
-        why = refusal(runtime, request.path_params.get("session_id", ""))
+        # in a worker thread: the check may read the sign-outs (SQLite),
+        # which the server's event loop should not wait on
+        why = await run_in_threadpool(
+            refusal, runtime, request.path_params.get("session_id", ""))
         if why is not None:
             log.warning("refused an upload: %s", why)
             return PlainTextResponse(REFUSED, status_code=403)

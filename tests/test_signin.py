@@ -300,3 +300,51 @@ def test_a_sign_in_older_than_the_session_hours_finds_the_sign_in_page(
     for wrong in ("0", "-1", "twelve", "inf"):
         monkeypatch.setenv("CHANGEBOARD_SESSION_HOURS", wrong)
         assert _sign_in_page(_app({"email": ADMIN})), wrong
+
+
+class _Sessions:
+    """What uploadgate.refusal reads of Streamlit's runtime: the identity
+    (st.user's claims) of the session with an id."""
+
+    def __init__(self, sessions: dict[str, dict]):
+        self._session_mgr = self
+        self.sessions = sessions
+
+    def get_active_session_info(self, session_id: str):
+        from types import SimpleNamespace
+        claims = self.sessions.get(session_id)
+        return None if claims is None else SimpleNamespace(
+            session=SimpleNamespace(_user_info=claims))
+
+
+def test_the_upload_gate_lets_a_data_admin_through_and_no_one_else(
+        db_copy, monkeypatch):
+    """The upload route's check (changeboard/uploadgate.py) reads the
+    session's identity as the pages do: a data admin may upload; a viewer,
+    a visitor, a sign-in older than the session hours and one ended by a
+    sign-out elsewhere may not; a session the server does not hold is left
+    to Streamlit's handler; without sign-in (this machine only) anyone
+    may, as the Data page lets them."""
+    from changeboard import signin, uploadgate
+    now = int(time.time())
+    ended = {"email": ADMIN, "sub": "ann", "iss": "http://idp.example",
+             "iat": now - 600, "nonce": "n-ended"}
+    leaving = _app(ended, page=None)  # signs out: recorded for every replica
+    leaving.sidebar.button(key="signout_button").click().run()
+    assert not leaving.exception
+    sessions = _Sessions({
+        "admin": signed_in({"email": ADMIN, "sub": "ann", "nonce": "n-2"}),
+        "viewer": signed_in({"email": VIEWER, "sub": "vic"}),
+        "visitor": {"is_logged_in": False},
+        "old": signed_in({"email": ADMIN, "sub": "ann",
+                          "iat": now - 13 * 3600}),
+        "ended": signed_in(ended)})
+    monkeypatch.setattr(signin, "configured", lambda: True)
+    said = {s: uploadgate.refusal(sessions, s) for s in (
+        "admin", "viewer", "visitor", "old", "ended", "gone")}
+    assert said == {"admin": None, "viewer": f"signed in as {VIEWER} "
+                    "(Viewer)", "visitor": "not signed in",
+                    "old": "not signed in", "ended": "not signed in",
+                    "gone": None}
+    monkeypatch.setattr(signin, "configured", lambda: False)
+    assert uploadgate.refusal(sessions, "visitor") is None
