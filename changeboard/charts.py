@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import html
 import threading
 import weakref
 import zlib
@@ -214,7 +215,16 @@ def _take(array: np.ndarray, rows) -> np.ndarray:
 
 def _figure(data: list[dict], layout: dict) -> go.Figure:
     """A figure of these traces and this layout (plain dicts, values as
-    _array leaves them), on the default template as every figure is."""
+    _array leaves them), on the default template as every figure is; the
+    traces' axis values shown as written (_as_text)."""
+    for trace in data:
+        for axis in ("x", "y"):
+            if axis in trace:
+                trace[axis] = _as_text(trace[axis])
+    for name, axis in layout.items():  # an axis's order names its values
+        if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict) \
+                and "categoryarray" in axis:
+            axis["categoryarray"] = _as_text(axis["categoryarray"])
     figure = go.Figure({"data": data, "layout": layout}, _validate=False)
     # later changes to the figure (none of ours) are validated as usual
     figure._validate = True
@@ -222,6 +232,28 @@ def _figure(data: list[dict], layout: dict) -> go.Figure:
     for trace in figure.data:
         trace._validate = True
     return figure
+
+
+def _as_text(values):
+    """An axis's values as Plotly shows them literally: '<', '>' and '&' as
+    entities. Plotly reads a subset of HTML in an axis's labels: a team
+    named '<a href="https://...">Payments</a>' was a link on the Changes
+    page's chart (a security review). ui.pick_point reads a clicked value
+    back (html.unescape). Values with none of them are left as they are
+    (the shared read-only array)."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "OU":
+        items = values.tolist()
+    elif isinstance(values, list):
+        items = values
+    else:
+        return values
+    if not any(isinstance(v, str) and ("<" in v or ">" in v or "&" in v)
+               for v in items):
+        return values
+    escaped = [html.escape(v, quote=False) if isinstance(v, str) else v
+               for v in items]
+    return _array(np.array(escaped, dtype=object)) \
+        if isinstance(values, np.ndarray) else escaped
 
 
 def _load_plotly() -> None:

@@ -2,6 +2,7 @@
 tables with downloads and number formatting."""
 from __future__ import annotations
 
+import html
 import re
 import shlex
 import threading
@@ -1887,8 +1888,8 @@ def pick_point(chart_key: str, target_key: str, field: str = "x",
     if field == "customdata":
         if points[0].get("customdata"):
             st.session_state[target_key] = str(points[0]["customdata"][0])
-    else:
-        shown = str(points[0][field])
+    else:  # as the chart's data holds it (charts._as_text wrote it so)
+        shown = html.unescape(str(points[0][field]))
         st.session_state[target_key] = (values or {}).get(shown, shown)
 
 

@@ -663,3 +663,31 @@ def test_a_rates_small_line_leaves_out_a_period_too_small_to_read():
     assert charts.sparkline(small.drop(columns="n"), "rate") == [
         0.5, 1.0, 0.25, 0.0]  # no n: nothing to judge by
     assert charts.sparkline(small.iloc[:0], "rate") == []
+
+
+def test_a_value_with_markup_is_an_axis_label_as_written_and_picked_back():
+    """A team named '<a href="https://evil.example/phish">Payments</a>'
+    was a link on the Changes page's score chart: Plotly reads a subset of
+    HTML in labels (a security review). An axis's values go in with '<',
+    '>' and '&' as entities, and a click on one picks the team as stored."""
+    from types import SimpleNamespace
+
+    import streamlit as st
+
+    from changeboard import ui
+
+    team = '<a href="https://evil.example/phish">Payments</a> & <b>Ops</b>'
+    scores = pd.DataFrame({"assignment_group": [team, "Core"],
+                           "score": [5, -2], "n": [40, 31]})
+    fig = charts.signed_bars(scores, y="assignment_group", x="score",
+                             x_title="points", y_title="team", n="n")
+    shown = list(fig.data[0].y)
+    assert shown == ['&lt;a href="https://evil.example/phish"&gt;Payments'
+                     '&lt;/a&gt; &amp; &lt;b&gt;Ops&lt;/b&gt;', "Core"]
+    # the axis's order too (its raw names drew a second, linked label)
+    assert sorted(fig.layout.yaxis.categoryarray) == sorted(shown)
+    assert "<a " not in pio.to_json(fig)  # nothing Plotly reads as a link
+    st.session_state["score-chart"] = SimpleNamespace(
+        selection=SimpleNamespace(points=[{"y": shown[0]}]))
+    ui.pick_point("score-chart", "picked-team", "y")
+    assert st.session_state["picked-team"] == team
