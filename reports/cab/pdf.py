@@ -5,6 +5,7 @@ import bisect
 import functools
 import hashlib
 import logging
+import os
 import shutil
 import subprocess
 import tempfile
@@ -35,10 +36,20 @@ def to_pdf(pack: Pack, path: str | Path) -> Path:
 # cores each; a security review), and each request printed the same pack
 # again
 PRINTING = threading.BoundedSemaphore(2)
+# PDF requests a process takes at once, printing or waiting: more are
+# refused at once. Each holds one of the server's few download threads
+# while it waits: a viewer's 24 tabs asking for PDFs held another user's
+# HTML download 29.6 s (a re-check walkthrough)
+ASKED_AT_ONCE = 4
 PRINTED_KEPT = 4               # PDFs kept, the last printed (2-6 MB each)
 _printed: OrderedDict[str, bytes] = OrderedDict()
 _printing: dict[str, Future] = {}  # a page's print under way, by its key
 _printed_lock = threading.Lock()
+_asked = 0  # requests in print_pdf now
+
+
+class PrinterBusy(RuntimeError):
+    """ASKED_AT_ONCE PDFs are being printed or waited for already."""
 
 
 def print_pdf(page_html: str, path: str | Path, what: str = "the pack"
@@ -46,8 +57,23 @@ def print_pdf(page_html: str, path: str | Path, what: str = "the pack"
     """Print a self-contained HTML page to a PDF with headless Chromium (at
     most PRINTING at once). A page printed lately is written again from
     PRINTED_KEPT; one being printed is waited for, its PDF (or its
-    failure) shared with every request for it."""
-    path = Path(path).resolve()
+    failure) shared with every request for it. PrinterBusy when
+    ASKED_AT_ONCE requests are here already."""
+    global _asked  # noqa: PLW0603 - the process's count, under the lock
+    with _printed_lock:
+        if _asked >= ASKED_AT_ONCE:
+            raise PrinterBusy(
+                f"{ASKED_AT_ONCE} PDFs are being printed here already: ask "
+                f"for {what} again in a moment")
+        _asked += 1
+    try:
+        return _printed_or_printing(page_html, Path(path).resolve(), what)
+    finally:
+        with _printed_lock:
+            _asked -= 1
+
+
+def _printed_or_printing(page_html: str, path: Path, what: str) -> Path:
     key = hashlib.sha256(page_html.encode()).hexdigest()
     with _printed_lock:
         kept = _printed.get(key)
@@ -88,6 +114,23 @@ def print_pdf(page_html: str, path: str | Path, what: str = "the pack"
     return path
 
 
+# what Chromium reads of the server's environment; nothing else of it (the
+# sign-in client secret, the SMTP password) reaches its processes, whose
+# /proc/<pid>/environ another process of the server's user could read: a
+# viewer's click on the PDF started seven of them holding the secret (a
+# re-check walkthrough)
+CHROMIUM_KEEPS = ("PATH", "LANG", "LANGUAGE", "TZ", "FONTCONFIG_FILE",
+                  "FONTCONFIG_PATH")
+
+
+def chromium_env(home: str) -> dict[str, str]:
+    """Chromium's whole environment: CHROMIUM_KEEPS and the locale's
+    LC_*, with its home in the print's own folder."""
+    return {**{k: v for k, v in os.environ.items()
+               if k in CHROMIUM_KEEPS or k.startswith("LC_")},
+            "HOME": home}
+
+
 def _print(page_html: str, path: Path, what: str) -> None:
     browser = CHROMIUM if Path(CHROMIUM).exists() else shutil.which(
         "chromium")
@@ -102,7 +145,8 @@ def _print(page_html: str, path: Path, what: str) -> None:
              "--no-first-run", "--no-pdf-header-footer",
              f"--user-data-dir={Path(tmp) / 'profile'}",
              f"--print-to-pdf={path}", page.as_uri()],
-            capture_output=True, text=True, timeout=180, check=False)
+            capture_output=True, text=True, timeout=180, check=False,
+            env=chromium_env(tmp))
     if result.returncode != 0 or not path.exists():
         raise RuntimeError(f"Chromium could not print {what}: "
                            f"{result.stderr.strip()[-500:]}")
