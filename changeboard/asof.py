@@ -110,7 +110,7 @@ def choose() -> str | None:
             try:
                 from_url = _named(from_url, list(kept))
             except snapshots.SnapshotError as why:
-                st.warning(f"Ignored {PARAM}={ui.plain(from_url)} in the "
+                st.warning(f"Ignored {PARAM}={ui.literal(from_url)} in the "
                            f"address: {why}. Showing the live data.")
                 from_url = None
         name = ui.kept(PARAM, from_url, snapshots.LIVE)

@@ -200,9 +200,9 @@ def url_date(key: str) -> date | None:
     except ValueError:
         # 2014-02-30 is written as a date, but no day is: say which
         shaped = re.fullmatch(r"\d{4}-\d{2}-\d{2}", text)
-        # the address's text shown literally: a link mailed with Markdown
+        # the address's text shown as typed: a link mailed with Markdown
         # in it showed a live link on the app's own pages (a security review)
-        st.warning(f"Ignored {key}={plain(text[:40])} in the address: "
+        st.warning(f"Ignored {key}={literal(text[:40])} in the address: "
                    + ("there is no such day." if shaped else
                       "not a YYYY-MM-DD date."))
         return None
@@ -298,6 +298,15 @@ def plain(text) -> str:
     """Text from data, files or servers shown literally where Streamlit
     renders Markdown: no links, images, emphasis, emoji or colours."""
     return re.sub(r"([\\`*_{}\[\]()<>#!|~:$])", r"\\\1", str(text))
+
+
+def literal(text) -> str:
+    """Text from the address shown as typed, in a code span, on one line:
+    a Markdown autolink (www.example.com, https://..., a@example.com) and
+    blank lines (a rule, a list) do not apply inside one; plain() escapes
+    Markdown's own marks but left those (a re-check walkthrough). A
+    backtick in it is shown as '."""
+    return "`" + (" ".join(str(text).split()).replace("`", "'") or " ") + "`"
 
 
 def kept(name: str, from_url, default):
@@ -448,7 +457,7 @@ def _url_period() -> str | None:
     for key, label in PERIODS.items():
         if wanted in (key.replace("_", " "), label.casefold()):
             return key
-    st.warning(f"Ignored period={plain(given[:40])} in the address: no such "
+    st.warning(f"Ignored period={literal(given[:40])} in the address: no such "
                "period (" + ", ".join(PERIODS) + ").")
     return None
 
@@ -592,7 +601,7 @@ def global_filters() -> dict[str, list[str]]:
             # a link's value the data does not hold: dropped, and said
             # (every number read unfiltered, unsaid: WBS999999)
             st.sidebar.warning(
-                f"{label}: {plain(', '.join(unknown))} from the address "
+                f"{label}: {literal(', '.join(unknown))} from the address "
                 f"{'is' if len(unknown) == 1 else 'are'} not in the loaded "
                 "data, so not applied.")
         keep(name, picked)

@@ -202,8 +202,8 @@ def test_a_custom_link_with_one_good_date_keeps_it(app, given, dates, said):
     assert any(said in w.value for w in app.warning), \
         [w.value for w in app.warning]
     if "from" in given and given["from"] == "2014-02-30":  # written as a day
-        assert any(w.value == "Ignored from=2014-02-30 in the address: there "
-                   "is no such day." for w in app.warning)
+        assert any(w.value == "Ignored from=`2014-02-30` in the address: "
+                   "there is no such day." for w in app.warning)
 
 
 def test_a_custom_link_without_dates_shows_the_datas_last_90_days(
@@ -531,9 +531,9 @@ def test_a_links_filter_value_not_in_the_data_is_said_not_applied(app):
     app.run()
     assert not app.exception
     assert [w.value for w in app.sidebar.warning] == [
-        "Team: WBS999999 from the address is not in the loaded data, so not "
-        "applied.",
-        "Change type: nope, never from the address are not in the loaded "
+        "Team: `WBS999999` from the address is not in the loaded data, so "
+        "not applied.",
+        "Change type: `nope, never` from the address are not in the loaded "
         "data, so not applied."]
     assert app.multiselect(key="filter-change_types").value == ["emergency"]
     assert app.multiselect(key="filter-teams").value == []

@@ -642,7 +642,7 @@ def test_an_as_of_in_the_address_names_a_version_as_the_cli_reads_it(
     def warned(app) -> str:
         return " ".join(w.value for w in app.warning)
     both = _app(as_of=shared).run()
-    assert f"Ignored as_of={shared} in the address: it names 2 versions (" \
+    assert f"Ignored as_of=`{shared}` in the address: it names 2 versions (" \
         in warned(both), warned(both)
     assert "Historical view" not in warned(both)
     now = _app(as_of=snapshots.version_name(live)).run()

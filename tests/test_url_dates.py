@@ -67,31 +67,35 @@ def test_a_period_from_the_url_is_read_by_its_label_or_said_ignored(
     if period:
         assert not warned, warned
     else:
-        # Markdown: the underscore shown as typed, not as emphasis
-        assert warned == [f"Ignored period={ui.plain(given)} in the address:"
-                          " no such period (" + ", ".join(ui.PERIODS) + ")."]
+        # in a code span: shown as typed, not as Markdown
+        assert warned == [f"Ignored period=`{given}` in the address: no "
+                          "such period (" + ", ".join(ui.PERIODS) + ")."]
 
 
 def test_markdown_in_the_address_is_shown_as_text_not_as_a_link(page):
     """A mailed link whose period, date and team held Markdown put a live
     "Session expired: click here" link, and an image fetched from another
-    server, in the app's own warnings (a security review). The address's
-    text is now shown as typed: no link, image or emphasis."""
+    server, in the app's own warnings (a security review); escaped, bare
+    addresses (www..., a@...) still became links, and a blank line drew a
+    rule (a re-check walkthrough). The address's text is now shown in a
+    code span, on one line: as typed, no link, image or formatting."""
     link = "[Session expired: sign in](https://evil.example/x)"
     image = "![t](http://127.0.0.1:9/track.png)"
     app = page("overview", period=link, teams=image,
                **{"from": link, "to": "2026-06-30"})
     assert not app.exception, app.exception
     said = [w.value for w in [*app.warning, *app.sidebar.warning]]
-    for text in (link, image):
-        assert not [w for w in said if text in w or text[:40] in w]
-    assert [w for w in said if ui.plain(link[:40]) in w]  # period, from
-    assert [w for w in said if ui.plain(image) in w]  # the team
-    app = page("overview", period="custom", **{"from": link,
-                                                "to": "2026-06-30"})
-    assert [w.value for w in app.warning if "from=" in w.value] == [
-        f"Ignored from={ui.plain(link[:40])} in the address: not a "
-        "YYYY-MM-DD date."]
+    assert f"Ignored period=`{link[:40]}` in the address: no such period" \
+        in " ".join(said)
+    assert f"Team: `{image}` from the address" in " ".join(said)
+    for given, shown in (("www.evil.example", "`www.evil.example`"),
+                         ("a@evil.example", "`a@evil.example`"),
+                         ("ok\n\n---", "`ok ---`"),
+                         ("tick`tock", "`tick'tock`")):
+        app = page("overview", period="custom", **{"from": given,
+                                                    "to": "2026-06-30"})
+        assert [w.value for w in app.warning if "from=" in w.value] == [
+            f"Ignored from={shown} in the address: not a YYYY-MM-DD date."]
 
 
 def test_a_long_span_inside_the_range_is_shortened_and_said(page):
