@@ -35,11 +35,12 @@ def refusal(con, given: dict[str, list[str]]) -> tuple[str, str] | None:
             # a value given by what the pages show it as ('Payments
             # Gateway'): its id said (an application owner's script was
             # told only the ids nearest its spelling)
-            named = {}
+            named: dict[str, tuple[str, list[str]]] = {}
             for value, label in zip(rows["option_value"],
                                     rows["option_label"], strict=True):
                 if isinstance(label, str) and label != value:
-                    named.setdefault(label.casefold(), []).append(value)
+                    named.setdefault(label.casefold(), (label, []))[1]\
+                        .append(value)
             return name, _refused(name, unknown, sorted(known), named)
     return None
 
@@ -63,9 +64,13 @@ def _quoted(value: str) -> str:
 
 
 def _refused(name: str, unknown: list[str], listed: list[str],
-             named: dict[str, list[str]] | None = None) -> str:
+             named: dict[str, tuple[str, list[str]]] | None = None) -> str:
+    """The refusal's words: a value that is a name (letter case aside) is
+    told its id, one that is nearly a name the name and its id, the rest
+    the values near them (`named`: a name in lower case -> the name and
+    the ids it names)."""
     named = named or {}
-    ids = [(value, named[value.strip().casefold()]) for value in unknown
+    ids = [(value, named[value.strip().casefold()][1]) for value in unknown
            if value.strip().casefold() in named]
     # a name where an id is asked for: its id said; the other values given
     # that the database does not hold said beside it
@@ -74,6 +79,19 @@ def _refused(name: str, unknown: list[str], listed: list[str],
             + ("its id" if len(found) == 1 else "one of their ids")
             for value, found in ids]
     unknown = [v for v in unknown if v.strip().casefold() not in named]
+    # a name mistyped ('Paymnts Gateway'): the name meant and its id (it
+    # was told the ids nearest its spelling: a re-check walkthrough)
+    for value in list(unknown):
+        near = db.meant(value.strip().casefold(), named, cutoff=0.85,
+                        starts=False) if named else None
+        if near is not None:
+            label, found = named[near]
+            said.append(f"no {NAMES[name]} {value!r} in this database; did "
+                        f"you mean {label}, the name of "
+                        f"{' and '.join(found)}? Give "
+                        + ("its id" if len(found) == 1 else "one of their "
+                           "ids"))
+            unknown.remove(value)
     if not unknown:
         return "; ".join(said)
     return "; ".join([*said, _unheld(name, unknown, listed)])

@@ -809,7 +809,7 @@ def test_a_report_written_to_dash_goes_to_standard_output(tiny_db,
                             text=True, timeout=120)
     assert unsaid.returncode == 2
     assert "--format required: --out - writes the report to standard " \
-        "output" in unsaid.stderr
+        "output (formats: html, pdf, xlsx)" in unsaid.stderr
 
 
 def openpyxl_sheets(data: bytes) -> list[str]:
@@ -918,6 +918,15 @@ def test_an_application_given_by_its_name_is_told_its_id(sample_db,
     assert both.returncode == 2
     assert f"{said.rstrip()}; no application 'APP-0X9' in this database" \
         in both.stderr
+    # a name mistyped: the name meant and its id (it was told the ids
+    # nearest its spelling: a re-check walkthrough)
+    typo = changeboard("query", "change_success_rate", "--db",
+                       str(sample_db), "--param",
+                       "application_ids=Paymnts Gateway")
+    assert typo.returncode == 2
+    assert typo.stderr.endswith(
+        "no application 'Paymnts Gateway' in this database; did you mean "
+        "Payments Gateway, the name of APP-001? Give its id\n")
 
 
 def test_the_mapping_source_needs_its_mapping_file(tmp_path):

@@ -149,7 +149,8 @@ def settle_format(parser, args) -> None:
     if to_stdout(args):  # `--out -`: no name to take a format from
         if args.format is None:
             parser.error("--format required: --out - writes the report to "
-                         f"standard output (formats: {', '.join(FORMATS)})")
+                         "standard output (formats: "
+                         f"{', '.join(dict.fromkeys(FORMATS.values()))})")
         return
     suffix = args.out.suffix
     implied = FORMATS.get(suffix.lower())
