@@ -78,12 +78,12 @@ def _refused(name: str, unknown: list[str], listed: list[str],
             + " and ".join(map(_quoted, found)) + ": give "
             + ("its id" if len(found) == 1 else "one of their ids")
             for value, found in ids]
-    unknown = [v for v in unknown if v.strip().casefold() not in named]
     # a name mistyped ('Paymnts Gateway'): the name meant and its id (it
     # was told the ids nearest its spelling: a re-check walkthrough)
-    for value in list(unknown):
-        near = db.meant(value.strip().casefold(), named, cutoff=0.85,
-                        starts=False) if named else None
+    meant = [(value, db.meant(value.strip().casefold(), named, cutoff=0.85,
+                              starts=False) if named else None)
+             for value in unknown if value.strip().casefold() not in named]
+    for value, near in meant:
         if near is not None:
             label, found = named[near]
             said.append(f"no {NAMES[name]} {value!r} in this database; did "
@@ -91,7 +91,7 @@ def _refused(name: str, unknown: list[str], listed: list[str],
                         f"{' and '.join(found)}? Give "
                         + ("its id" if len(found) == 1 else "one of their "
                            "ids"))
-            unknown.remove(value)
+    unknown = [value for value, near in meant if near is None]
     if not unknown:
         return "; ".join(said)
     return "; ".join([*said, _unheld(name, unknown, listed)])
