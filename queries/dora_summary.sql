@@ -31,7 +31,8 @@
 -- code lead time here).
 -- n_weeks: the weeks under deployment_frequency's weekly median (complete
 -- weeks; in the devlake profile every week meeting the window), n_failed:
--- the failure rate's numerator (each NULL on the other rows);
+-- the failure rate's numerator, n_inferred: its deployments with an
+-- inferred incident, docs/metrics.md C8 (each NULL on the other rows);
 -- n_excluded and n_unclassified (C6): the two deployment metrics' own
 -- (failed production deployments; deployments to an environment not
 -- loaded), as their queries count them; NULL for lead_time and for the
@@ -61,12 +62,16 @@ failure as (
         n_failed / nullif(n, 0) as rate,
         n,
         n_failed,
+        n_inferred,
         n_excluded,
         n_unclassified
     from (
         select
             count(*) filter (where kind = 'deployment') as n,
             count(*) filter (where is_failed) as n_failed,
+            count(*) filter (
+                where kind = 'deployment' and n_inferred_incidents > 0
+            ) as n_inferred,
             count(*) filter (where kind = 'excluded') as n_excluded,
             count(*) filter (where kind = 'unclassified') as n_unclassified
         from
@@ -179,6 +184,7 @@ keys as (
         f.n,
         f.n_weeks,
         null::bigint as n_failed,
+        null::bigint as n_inferred,
         f.n_excluded,
         f.n_unclassified,
         case
@@ -203,6 +209,7 @@ keys as (
         f.n,
         null::bigint as n_weeks,
         f.n_failed,
+        f.n_inferred,
         f.n_excluded,
         f.n_unclassified,
         null as note
@@ -217,6 +224,7 @@ keys as (
         null as n,
         null::bigint as n_weeks,
         null::bigint as n_failed,
+        null::bigint as n_inferred,
         null::bigint as n_excluded,
         null::bigint as n_unclassified,
         'stored only: Changeboard has no commit-to-deploy lead time' as note
@@ -230,6 +238,7 @@ keys as (
         r.n,
         null::bigint as n_weeks,
         null::bigint as n_failed,
+        null::bigint as n_inferred,
         null::bigint as n_excluded,
         null::bigint as n_unclassified,
         'per failed change (ours), not per incident as DevLake' as note
@@ -245,6 +254,7 @@ summary as (
         k.n,
         k.n_weeks,
         k.n_failed,
+        k.n_inferred,
         k.n_excluded,
         k.n_unclassified,
         m.band_level,

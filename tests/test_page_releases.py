@@ -982,6 +982,27 @@ def test_the_deployment_failure_rate_says_its_numerator_and_what_it_counts(
         caption
 
 
+def test_the_deployment_failure_rate_says_how_many_failures_are_inferred(
+        app):
+    """The card said '12 of n = 98 production deployments failed' where 6
+    of the 12 failed only through an incident linked to nothing, put on
+    its application's last deployment (a process owner's walkthrough):
+    docs/metrics.md C8 has a value resting on inference say how much."""
+    from changeboard import ui
+    period = app.selectbox(key="period").value
+    with db.reading(config.DB_PATH) as con:
+        row = db.run(con, "dora_summary", **ui.window_for(period)).set_index(
+            "metric").loc["deployment_change_failure_rate"]
+        rate = db.run(con, "deployment_change_failure_rate",
+                      **ui.window_for(period)).iloc[0]
+    assert row["n_inferred"] == rate["n_inferred"] > 0
+    caption = card_caption(app, "Deployment failure rate")
+    assert (f" · {int(row['n_inferred']):,} of the {int(row['n_failed']):,}"
+            " inferred (an incident linked to no deployment or change, put "
+            "on its application's last deployment before it opened)"
+            ) in caption, caption
+
+
 def test_a_period_whose_every_release_is_left_out_says_so(sample_db,
                                                            tmp_path,
                                                            monkeypatch):

@@ -639,6 +639,14 @@ for column, row in zip(columns, dora.itertuples(), strict=True):
                      f"{ui.many(row.n, 'production deployment')} failed",
                      "per deployment; the Overview's Change failure rate "
                      "counts changes"]
+            if row.n_inferred:
+                # docs/metrics.md C8: a value resting on inference says
+                # how much of it does
+                parts.append(f"{int(row.n_inferred):,} of the "
+                             f"{int(row.n_failed):,} inferred (an incident "
+                             "linked to no deployment or change, put on "
+                             "its application's last deployment before it "
+                             "opened)")
         elif pd.notna(row.n):
             # the weekly median's own n: its weeks (the deployments are
             # the period's, part-weeks at its ends included)
