@@ -26,7 +26,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 
 import reports
 from changeboard import asof, charts, config, db, groups, words
-from changeboard.filters import join_list
+from changeboard.filters import join_list, split_list
 from changeboard.words import PHASES as PHASES  # phase codes -> names
 from changeboard.words import TIERS as TIERS  # tier codes -> names
 from changeboard.words import each_distinct as each_distinct
@@ -571,8 +571,9 @@ def distinct(labels: dict[str, str]) -> dict[str, str]:
 
 
 def global_filters() -> dict[str, list[str]]:
-    """Sidebar filters shared by every page, kept in the URL (?teams=a,b)
-    and across the pages of a session.
+    """Sidebar filters shared by every page, kept in the URL (?teams=a,b,
+    a value holding a comma in double quotes) and across the pages of a
+    session.
 
     Returns only the filters in use; an empty pick means "all".
     """
@@ -581,7 +582,9 @@ def global_filters() -> dict[str, list[str]]:
     chosen = {}
     for name, label in FILTERS.items():
         labels = filter_labels(name)
-        asked = st.query_params[name].split(",") \
+        # quoted as in CSV, a value holding a comma ('Payments, EMEA'):
+        # split on commas, a copied link opened on every team
+        asked = split_list(st.query_params[name]) \
             if name in st.query_params else None
         from_url = None if asked is None else [v for v in asked
                                                if v in labels]
@@ -606,7 +609,7 @@ def global_filters() -> dict[str, list[str]]:
                 "data, so not applied.")
         keep(name, picked)
         if picked:
-            st.query_params[name] = ",".join(picked)
+            st.query_params[name] = join_list(picked)
             chosen[name] = picked
         elif name in st.query_params:
             del st.query_params[name]

@@ -541,6 +541,47 @@ def test_a_links_filter_value_not_in_the_data_is_said_not_applied(app):
     assert not app.sidebar.warning
 
 
+def test_a_filter_value_holding_a_comma_goes_through_the_address(
+        sample_db, tmp_path, monkeypatch):
+    """A team named 'Payments, EMEA' picked in the sidebar went into the
+    address as 'Payments, EMEA', read back as two teams: the copied link
+    opened on every team, warning that the team is not in the data (a
+    process owner's walkthrough). The address quotes it, as the CLI and
+    the page's own links do, and reads it back."""
+    import shutil
+
+    from changeboard import db
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.publish(copy) as con:
+        con.execute(
+            "update changes set assignment_group = 'Risk, Tech', "
+            "ingested_batch_id = (select max(batch_id) + 1 from "
+            "ingest_batches) where assignment_group = 'Risk Tech'")
+    monkeypatch.setattr(config, "DB_PATH", copy)
+
+    def opened(query: dict) -> AppTest:
+        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        app.query_params.update(query)
+        app.run()
+        assert not app.exception
+        return app
+
+    app = opened({})
+    app.multiselect(key="filter-teams").select("Risk, Tech").run()
+    assert not app.exception
+    link = app.query_params["teams"]
+    assert link in ('"Risk, Tech"', ['"Risk, Tech"']), link
+    again = opened({"teams": '"Risk, Tech"'})
+    assert again.multiselect(key="filter-teams").value == ["Risk, Tech"]
+    assert not again.sidebar.warning
+    # a plain list still reads as before, a quoted value beside it
+    both = opened({"teams": 'Core Ledger,"Risk, Tech"'})
+    assert both.multiselect(key="filter-teams").value == [
+        "Core Ledger", "Risk, Tech"]
+    assert not both.sidebar.warning
+
+
 def test_the_footers_counts_say_they_are_the_whole_databases(app):
     """'8,016 changes, 611 releases, 162 environments' under cards filtered
     to one application read as that application's, and only the sidebar's
