@@ -54,7 +54,8 @@ GROUPS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
     "unauthorized_changes_groups": {
         "unauthorized_changes": ("total", UNAUTHORIZED := (
             "unauthorized_rate", "n", "n_unauthorized", "n_not_approved",
-            "n_approved_after_start", "n_approval_time_missing",
+            "n_approved_after_start", "n_emergency_approved_after_start",
+            "n_approval_time_missing",
             "n_excluded", "n_unclassified", "n_cab_flag_missing")),
         "unauthorized_changes_by_period": ("period", (
             "period_start", "period_label", "is_complete", *UNAUTHORIZED)),

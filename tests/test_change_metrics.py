@@ -349,6 +349,8 @@ def test_cab_required_change_started_without_approval_is_unauthorized(
     # to map is said from them
     assert row["n_cab_flag_missing"] == 1
     assert row["unauthorized_rate"] == pytest.approx(0.5)
+    # C2's late approval is a normal change's: no emergency among them
+    assert row["n_emergency_approved_after_start"] == 0
     # the groups query: C7 (February) in this window, January's in the one
     # before it; its rows equal the three queries'
     frames = assert_groups_equal_the_queries(
@@ -359,6 +361,55 @@ def test_cab_required_change_started_without_approval_is_unauthorized(
     assert (now["n"], now["n_unauthorized"]) == (1, 1)  # only requested
     assert (before["n"], before["n_unauthorized"], before["n_unclassified"],
             before["n_cab_flag_missing"]) == (4, 2, 2, 1)
+
+
+def test_emergency_changes_approved_after_they_started_are_counted_apart(
+        con, given):
+    """An emergency CAB approves in retrospect: of the changes approved
+    after they started, the emergency ones are counted apart (a process
+    owner's walkthrough: 75 of a year's 81 unauthorised were), and the
+    family's breakdowns add up to it."""
+    given("changes", [
+        started("E1", approved="2026-01-15 10:00Z", change_type="emergency"),
+        started("E2", approved="2026-01-15 10:00Z", change_type="emergency"),
+        started("E3", "rejected", approved=None, change_type="emergency"),
+        started("E4", change_type="emergency"),  # approved before: fine
+        started("N1", approved="2026-01-15 10:00Z")])
+    row = rate(con, "unauthorized_changes")
+    assert (row["n"], row["n_unauthorized"], row["n_not_approved"],
+            row["n_approved_after_start"],
+            row["n_emergency_approved_after_start"]) == (5, 4, 1, 3, 2)
+    rows = db.run(con, "unauthorized_changes_by", dimension="change_type",
+                  **JAN)
+    assert dict(zip(rows["dimension_value"],
+                    rows["n_emergency_approved_after_start"],
+                    strict=True)) == {"emergency": 2, "normal": 0}
+    assert_groups_equal_the_queries(
+        con, "unauthorized_changes_groups", grain="week",
+        dimension="team", **JAN)
+
+
+def test_completed_changes_without_a_start_are_counted_for_the_page(
+        con, given):
+    """unauthorized_changes counts changes by their actual start: a change
+    the CAB rejected and implemented anyway, with no start recorded, was in
+    none of its counts. completed_without_start counts the completed ones
+    (A24) with no start that needed CAB approval or do not say."""
+    given("changes", [
+        started("S1"),  # has a start: the rate's
+        started("R1", "rejected", approved=None, start=None),
+        started("R2", "rejected", approved=None, start=None,
+                end=None, closed_at="2026-01-20 00:00Z"),  # closed_at dates it
+        started("F1", None, approved=None, start=None, cab=None),
+        started("X1", "not_required", approved=None, start=None, cab=False),
+        started("K1", "rejected", approved=None, start=None,
+                close_code="cancelled", state="cancelled"),  # not completed
+        started("L1", "rejected", approved=None, start=None,
+                end="2026-02-01 00:00Z")])  # completed after the window
+    row = rate(con, "completed_without_start")
+    assert (row["n"], row["n_cab_required"], row["n_cab_flag_missing"]) == \
+        (3, 2, 1)
+    assert rate(con, "unauthorized_changes")["n"] == 1
 
 
 def test_unauthorized_records_flag_each_cab_required_change(con, given):
@@ -942,8 +993,9 @@ def test_unauthorized_changes_by_dimension_splits_the_headline(
     assert got == expected
     head = rate(con, "unauthorized_changes")
     for column in ("n", "n_unauthorized", "n_not_approved",
-                   "n_approved_after_start", "n_approval_time_missing",
-                   "n_excluded", "n_unclassified"):
+                   "n_approved_after_start",
+                   "n_emergency_approved_after_start",
+                   "n_approval_time_missing", "n_excluded", "n_unclassified"):
         assert rows[column].sum() == head[column], column
 
 

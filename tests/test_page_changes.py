@@ -899,6 +899,11 @@ def test_cab_required_changes_without_an_approval_are_not_told_to_widen(
     # is_cab_required too, which BPIC's shipped mapping maps)
     flag = int(counts["n_cab_flag_missing"])
     approval = int(counts["n_unclassified"]) - flag
+    # the sample's Jira changes completed with no start and no CAB flag,
+    # which the rate cannot date, are said after it
+    with db.connect(copy, read_only=True) as con:
+        unstarted = int(db.run(con, "completed_without_start",
+                               **_sidebar_period(app)).iloc[0]["n"])
     if flag:
         assert said.startswith(
             f"n = 0: {flag + approval:,} changes started with no CAB flag "
@@ -908,7 +913,11 @@ def test_cab_required_changes_without_an_approval_are_not_told_to_widen(
             f"n = 0: {approval:,} CAB-required changes started with no "
             "approval recorded, so authorisation cannot be measured: map "
             "`approval` and `approved_at` in the source's mapping or "
-            "overrides file (docs/sources.md, section 7)."), said
+            "overrides file (docs/sources.md, section 7)"
+            + (f" · {unstarted:,} changes completed in the period with no "
+               f"actual start recorded ({unstarted:,} with no CAB flag) are "
+               "not counted: the rate counts changes by their start"
+               if unstarted else "") + "."), said
     assert "widen" not in said
 
 
@@ -1119,3 +1128,49 @@ def _last_year(sample_db, monkeypatch) -> AppTest:
     app.run()
     assert not app.exception
     return app
+
+
+def test_emergency_retrospective_approvals_and_unstarted_changes_are_said(
+        tmp_path, monkeypatch):
+    """'9 of n = 131 CAB-required changes started: 0 never approved, 9
+    approved only after work started' were all emergency changes, approved
+    in retrospect as an emergency CAB does; and a change the CAB rejected,
+    implemented with no actual start recorded, was in no count, the line
+    saying '0 ... not counted' (a process owner's walkthrough). The
+    caption says how many of the late approvals were emergency changes,
+    and how many completed changes have no start to date them by."""
+    from tests.wording import page_texts
+    rows = [
+        _started_before_approval(1),
+        {**_started_before_approval(2), "change_type": "emergency"},
+        # rejected, implemented anyway, no actual start or end recorded
+        change("R1", "2026-01-02 00:00Z", None, approval="rejected",
+               is_cab_required=True, close_code="successful",
+               closed_at="2026-01-10 00:00Z"),
+        # no CAB flag, no start (a Jira change)
+        change("J1", "2026-01-02 00:00Z", None, approval=None,
+               is_cab_required=None, close_code="successful",
+               actual_end_at="2026-01-12 00:00Z"),
+        # no CAB needed, no start: not said
+        change("X1", "2026-01-02 00:00Z", None, approval="not_required",
+               is_cab_required=False, close_code="successful",
+               closed_at="2026-01-12 00:00Z"),
+        # cancelled with no start: not completed, not said
+        change("K1", "2026-01-02 00:00Z", None, approval="rejected",
+               is_cab_required=True, close_code="cancelled",
+               state="cancelled", closed_at="2026-01-12 00:00Z")]
+    app = _changes_page(tmp_path / "a.duckdb", monkeypatch, rows)
+    assert not app.exception
+    said = " | ".join(page_texts(app))
+    assert ("2 of n = 2 CAB-required changes started in the period: 0 never "
+            "approved, 2 approved only after work started (1 of them an "
+            "emergency change, approved in retrospect) · 0 with the CAB flag "
+            "or approval missing are not counted · 2 changes completed in "
+            "the period with no actual start recorded (1 CAB-required, 1 "
+            "with no CAB flag) are not counted: the rate counts changes by "
+            "their start.") in said, said
+    with db.connect(tmp_path / "a.duckdb", read_only=True) as con:
+        row = db.run(con, "completed_without_start",
+                      **_sidebar_period(app)).iloc[0]
+    assert (row["n"], row["n_cab_required"], row["n_cab_flag_missing"]) == \
+        (2, 1, 1)

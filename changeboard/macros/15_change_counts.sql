@@ -376,7 +376,9 @@ cross join (select chosen_dimension(p_dimension) as dimension) as ch;
 -- rows s of cab_required_starts: a struct of the family's counts (n: CAB
 -- required with an approval; n_excluded: CAB not required; n_unclassified:
 -- is_cab_required NULL, or CAB required with no approval; of them
--- n_cab_flag_missing: is_cab_required NULL, so what to map can be said).
+-- n_cab_flag_missing: is_cab_required NULL, so what to map can be said;
+-- n_emergency_approved_after_start: of n_approved_after_start, the
+-- emergency changes, approved in retrospect as an emergency CAB does).
 -- unauthorized_measures(t) gives, from a row t holding those counts, the
 -- family's columns in their order: unauthorized_rate = n_unauthorized / n,
 -- then the counts. Each is unnested into columns; the measures read the
@@ -391,6 +393,10 @@ struct_pack(
     n_not_approved := n_where(s.is_cab_required and s.is_not_approved),
     n_approved_after_start := n_where(
         s.is_cab_required and s.is_approved_after_start
+    ),
+    n_emergency_approved_after_start := n_where(
+        s.is_cab_required and s.is_approved_after_start
+        and s.change_type = 'emergency'
     ),
     n_approval_time_missing := n_where(
         s.is_cab_required and s.is_approval_time_missing
@@ -410,6 +416,7 @@ struct_pack(
     n_unauthorized := t.n_unauthorized,
     n_not_approved := t.n_not_approved,
     n_approved_after_start := t.n_approved_after_start,
+    n_emergency_approved_after_start := t.n_emergency_approved_after_start,
     n_approval_time_missing := t.n_approval_time_missing,
     n_excluded := t.n_excluded,
     n_unclassified := t.n_unclassified,
@@ -435,6 +442,7 @@ with started as (
         s.is_approved_after_start,
         s.is_approval_time_missing,
         s.is_unauthorized,
+        s.change_type,
         s.is_previous,
         cell_dimension(
             s.is_previous, p_dimension, s.change_type, s.risk,
