@@ -24,5 +24,8 @@ PAGES = [
 signin.gate(PAGES)
 asof.choose()  # "as of": every page reads that snapshot, under a banner
 page = st.navigation(PAGES)
+# each page its own title, which a screen reader says on a page change
+# (every tab read "Changeboard": an accessibility review)
+st.set_page_config(page_title=f"{page.title} · Changeboard")
 page.run()
 asof.selector()  # the sidebar's "As of", below the page's filters

@@ -427,7 +427,7 @@ def email_html(pack: cab.Pack, link: str) -> str:
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head>"
         '<body style="font-family:Arial,Helvetica,sans-serif;font-size:10.5pt">'
         f"<h2>CAB pack — {e(meeting_label(pack))}</h2>"
-        + (f'<p style="background:#D55E00;color:#fff;padding:4px 8px">'
+        + (f'<p style="background:#B34700;color:#fff;padding:4px 8px">'
            f"<b>{e(stale)}</b></p>" if stale else "")
         + f"<p>Review window {e(meta['Review window'])} · filters: "
         f"{e(meta['Filters'])} · data as of {e(meta['Data as of'])}</p>"

@@ -115,6 +115,10 @@ PAGES = [  # url path, screenshot name, text the page must show
     ("backlog", "backlog", "Past planned start, not started"),
     ("data", "data", "Data"),
 ]
+TITLES = {"overview": "Overview", "changes": "Changes", "releases": "Releases",
+          "readiness": "Release readiness", "environments": "Environments",
+          "calendar": "Change calendar", "cab": "CAB pack",
+          "backlog": "Change backlog", "data": "Data"}
 # the cards a page draws, where a test counts them
 CARDS = {"calendar": 4, "releases": 11}  # releases: cadence 3, on time 4, DORA 4
 DRAWN = ('[data-testid="stPlotlyChart"], [data-testid="stDataFrame"], '
@@ -166,6 +170,9 @@ def test_page_draws_without_errors(server, browser, path, name, text):
         assert "(365 days, UTC)" in sidebar
         assert "period=last_365" in page.url
     assert text in page.locator('[data-testid="stMain"]').inner_text()
+    # its own title, which a screen reader says on a page change (every
+    # page's read "Changeboard": an accessibility review)
+    assert page.title() == f"{TITLES[name]} · Changeboard"
     page.close()
 
 
@@ -188,6 +195,7 @@ def test_a_team_set_on_the_overview_stays_on_the_next_page(server, browser):
     sidebar.get_by_role("link", name="Changes", exact=True).click()
     page.wait_for_url("**/changes**", timeout=30_000)
     _settled_on(page, "Changes")
+    assert page.title() == "Changes · Changeboard"  # the new page's
     assert "teams=" in page.url and "period=last_365" in page.url
     chosen = sidebar.get_by_test_id("stMultiSelect").filter(
         has_text="Team").inner_text()

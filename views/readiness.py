@@ -11,9 +11,11 @@ from changeboard import asof, config, decisions, ui, words
 from reports import cab
 
 # a status as a chip: a shape (a text symbol every font has: emoji may draw
-# as empty boxes), a colour (Okabe-Ito) and the word, so it reads without
-# colour too
-COLOURS = {"blocked": "#D55E00", "at_risk": "#E69F00", "ready": "#009E73"}
+# as empty boxes), a colour (Okabe-Ito's, darkened) and the word, so it
+# reads without colour too. The table draws its chips' words in white: on
+# Okabe-Ito's own orange, vermilion and green they were 2.25, 3.87 and
+# 3.42:1 (an accessibility review); on these 5.07, 5.50 and 5.34:1
+COLOURS = {"blocked": "#B34700", "at_risk": "#996300", "ready": "#007A5A"}
 CHIPS = {k: (symbol, COLOURS[k], word)
          for k, (symbol, word) in cab.READINESS.items()}
 HORIZONS = (7, 14, 28, 56, 91)

@@ -198,7 +198,7 @@ def draw(page: EnvironmentsPage, matrix: Matrix) -> tuple[pd.DataFrame, dict]:
                 "group filters.")
     legend = " ".join(
         f'<span style="background:{env_charts.BOOKING_COLOURS[s]};'
-        f'padding:1px 7px;border-radius:3px;font-weight:600">'
+        f'color:#000;padding:1px 7px;border-radius:3px;font-weight:600">'
         f"{env_charts.LETTERS[s]}</span> {ui.word(s)}"
         for s in ("approved", "pending", "rejected"))
     st.markdown(
