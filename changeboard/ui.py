@@ -1527,6 +1527,28 @@ def table(frame: pd.DataFrame, file_stem: str, *,
     return drawn
 
 
+# the headings of a table of change outcomes per period (numbers_behind)
+OUTCOME_LABELS = {"n": "Implemented changes (n)", "n_successful": "Successful",
+                  "n_successful_with_issues": "Successful with issues",
+                  "n_failed": "Failed", "change_success_rate": "Success rate"}
+
+
+def numbers_behind(frame: pd.DataFrame, columns: list[str], file_stem: str,
+                   labels: dict[str, str] | None = None) -> None:
+    """The numbers a chart draws, as a table with its downloads, folded
+    under it. A screen reader read a chart as its axis labels run together
+    (an accessibility review), and a trend could not be downloaded for a
+    monthly report (a process owner's walkthrough)."""
+    labels = labels or {}
+    # rates as the cards write them (24.9%); the files keep the 0-1 rates
+    rates = {c: st.column_config.NumberColumn(labels.get(c) or human(c),
+                                              format="percent")
+             for c in columns if c.endswith(("_rate", "_ratio"))}
+    with st.expander("The numbers behind the chart"):
+        table(frame[columns], file_stem, labels=labels, max_rows=None,
+              column_config=rates)
+
+
 PERCENT = "%.1f%%"  # a table's rate as the cards write it: 24.9%, 0.0%
 
 

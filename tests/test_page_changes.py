@@ -1025,7 +1025,10 @@ def test_a_linked_breakdown_is_counted_with_the_trend_in_one_query(
         ("change_success_rate_groups", "risk")]
     assert not {"change_success_rate", "change_success_rate_by",
                 "change_success_rate_by_period"} & {name for name, _ in ran}
-    assert "Very high" in app.dataframe[0].value.iloc[:, 0].tolist()
+    # the breakdown's table, after the trend's numbers (a table of periods)
+    [trend, by_risk, *_] = app.dataframe
+    assert "period" in trend.value.columns
+    assert "Very high" in by_risk.value.iloc[:, 0].tolist()
 
 
 def test_the_sidebar_says_where_the_changes_are_when_the_period_has_none(

@@ -1798,3 +1798,42 @@ def test_the_overviews_small_lines_are_said_in_plain_words(app):
         ". The small lines are trends over complete weeks; a rate's line "
         f"leaves out a week of both fewer than {charts.SMALL_N} records and "
         "under a tenth of its busiest week's."), said
+
+
+def test_each_trend_chart_has_the_numbers_it_draws_in_a_table(
+        sample_db, monkeypatch):
+    """A screen reader read the trend charts as their axis labels run
+    together (an accessibility review), and a monthly report could not
+    take a trend but by the CLI (a process owner's walkthrough): each
+    chart without a table of its own has its numbers under it, in a table
+    with its downloads, adding up to the page's headline."""
+    from changeboard import db, ui
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    window = ui.window_for("last_365")
+    with db.reading(sample_db) as con:
+        success = db.run(con, "change_success_rate", **window).iloc[0]
+        emergency = db.run(con, "emergency_change_ratio", **window).iloc[0]
+        cadence = db.run(con, "release_cadence_summary", **window).iloc[0]
+        on_time = db.run(con, "release_on_time", **window).iloc[0]
+    # per table, in the page's order: a column and what it adds up to
+    expected = {
+        "overview": [("n", success["n"])],
+        "changes": [("n", success["n"]),
+                    ("n_emergency", emergency["n_emergency"])],
+        "releases": [("n_releases", cadence["n_releases"]),
+                     ("n", on_time["n"])]}
+    for page, sums in expected.items():
+        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        app.query_params["period"] = "last_365"
+        app.run()
+        if page != "overview":
+            app.switch_page(f"views/{page}.py").run()
+        assert not app.exception
+        tables = [e.dataframe[0].value for e in app.expander
+                  if e.label == "The numbers behind the chart"]
+        assert len(tables) == len(sums), page
+        for table, (column, total) in zip(tables, sums, strict=True):
+            assert len(table) > 1 and table[column].sum() == total, \
+                (page, column)
+        if page != "releases":  # the outcomes' failures, as the cards
+            assert tables[0]["n_failed"].sum() == success["n_failed"]

@@ -281,6 +281,11 @@ else:
         " without a close code. Dated by when the work ended; (part) periods"
         " are cut by the dates."
         + charts.small_n_said(trend["n"], "implemented changes"))
+    ui.numbers_behind(
+        trend, ["period", "n", "n_successful", "n_successful_with_issues",
+                "n_failed", "change_success_rate"],
+        f"change-outcomes-per-{grain}", labels=ui.OUTCOME_LABELS | {
+            "period": grain.capitalize()})
     pick = ui.drill(f"Changes of one {grain}",
                     list(trend.loc[trend["n"] > 0, "period_label"]),
                     "changes_period", POINT,
@@ -455,6 +460,12 @@ else:
         "ratio usually means planning is being bypassed."
         + ui.typed_by_filter(filters, sentence=True)
         + charts.small_n_said(emergency["n"], "changes"))
+    ui.numbers_behind(
+        emergency, ["period", "n", "n_emergency", "emergency_change_ratio"],
+        f"emergency-ratio-per-{grain}",
+        labels={"period": grain.capitalize(),
+                "n": "Completed changes of a known type (n)",
+                "n_emergency": "Emergency"})
     pick = ui.drill(f"Emergency changes of one {grain}",
                     list(emergency.loc[emergency["n_emergency"] > 0,
                                        "period_label"]),

@@ -333,6 +333,12 @@ else:
         "Implemented changes by the period their work ended. Failed includes "
         "changes closed successful that later got a linked incident or a "
         "rolled-back deployment. (part) periods are cut by the chosen dates.")
+    ui.numbers_behind(
+        ui.in_words(outcomes)[0],
+        ["period", "n", "n_successful", "n_successful_with_issues",
+         "n_failed", "change_success_rate"],
+        f"change-outcomes-per-{grain}",
+        labels=ui.OUTCOME_LABELS | {"period": grain.capitalize()})
 
 # --- the records behind each card ---------------------------------------------
 DRILL = {card.label: (*card.records[:1], ahead if card.ahead else window,

@@ -304,6 +304,9 @@ else:
         key="cadence-chart")
     st.caption("Releases gone live per month; (part) months are cut by "
                "the dates.")
+    ui.numbers_behind(monthly, ["month", "n_releases"],
+                      "releases-per-month",
+                      labels={"n_releases": "Releases gone live"})
     cadence_query = cadence_frames["release_cadence"].sort_values(
         "n_releases", ascending=False)
     cadence = cadence_query.assign(application_name=app_labels(cadence_query))
@@ -416,6 +419,10 @@ else:  # none gone live but some overdue: that is the news
             key="slip-chart")
         st.caption("Slip distribution: local go-live day − planned day, "
                    "one bar per day.")
+        ui.numbers_behind(released, ["slip_days", "outcome", "n"],
+                          "release-slip-days",
+                          labels={"slip_days": "Slip (days)",
+                                  "n": "Releases"})
     # an application with releases overdue but none gone live has no bar
     # (it drew an empty row, unexplained): the table lists it
     live = by_app[by_app["n"] > 0]
