@@ -47,6 +47,8 @@ PERIODS = {
     "last_30": "Last 30 days",
     "last_90": "Last 90 days",
     "quarter": "This quarter",
+    "last_month": "Last month",
+    "last_quarter": "Last quarter",
     "ytd": "Year to date",
     "last_365": "Last 12 months",
     "all": "All data",
@@ -163,6 +165,15 @@ def window_for(period: str, start: date | None = None,
     if period == "quarter":
         first = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
         return {"start_date": first, "end_date": tomorrow}
+    if period in ("last_month", "last_quarter"):
+        # the last whole calendar month or quarter: the one before the
+        # month (quarter) that tomorrow begins, so today counts as ever (a
+        # process owner's monthly report read 30 days, compared with the
+        # 30 before)
+        size = 1 if period == "last_month" else 3
+        this = months_before(date(tomorrow.year, tomorrow.month, 1),
+                             (tomorrow.month - 1) % size)
+        return {"start_date": months_before(this, size), "end_date": this}
     if period == "ytd":
         return {"start_date": date(day.year, 1, 1), "end_date": tomorrow}
     days = {"last_30": 30, "last_365": 365}.get(period, 90)
@@ -170,11 +181,47 @@ def window_for(period: str, start: date | None = None,
             "end_date": tomorrow}
 
 
+def months_before(first: date, months: int) -> date:
+    """The first day of the month `months` before this first day."""
+    at = first.year * 12 + first.month - 1 - months
+    return date(at // 12, at % 12 + 1, 1)
+
+
+def whole_months(window: dict[str, date]) -> int:
+    """How many whole calendar months the window is (from a first day to a
+    first day), else 0."""
+    start, end = window["start_date"], window["end_date"]
+    if start.day != 1 or end.day != 1:
+        return 0
+    return max(0, (end.year - start.year) * 12 + end.month - start.month)
+
+
 def previous(window: dict[str, date]) -> dict[str, date]:
-    """The equal-length window just before this one."""
+    """The window just before this one: as many whole calendar months
+    before a window of whole months (November: October, whose 31 days
+    the 30 days before November were not; a quarter: the quarter before),
+    else of equal length."""
+    if months := whole_months(window):
+        return {"start_date": months_before(window["start_date"], months),
+                "end_date": window["start_date"]}
     length = window["end_date"] - window["start_date"]
     return {"start_date": window["start_date"] - length,
             "end_date": window["start_date"]}
+
+
+def previous_said(window: dict[str, date]) -> str:
+    """What a delta compares with, in words: 'Oct 2026, the month before',
+    '01 Apr 2026 – 30 Jun 2026, the 3 months before', '30 days before the
+    period'."""
+    if months := whole_months(window):
+        before = previous(window)
+        last = before["end_date"] - timedelta(days=1)
+        said = (f"{before['start_date']:%b %Y}" if months == 1 else
+                f"{day(before['start_date'])} – {day(last)}")
+        return f"{said}, the {'month' if months == 1 else f'{months} months'}" \
+            " before"
+    days = (window["end_date"] - window["start_date"]).days
+    return f"{the(days, 'day')} before the period"
 
 
 # dates read from the URL (or picked) stay in a sane range and span: a

@@ -1837,3 +1837,75 @@ def test_each_trend_chart_has_the_numbers_it_draws_in_a_table(
                 (page, column)
         if page != "releases":  # the outcomes' failures, as the cards
             assert tables[0]["n_failed"].sum() == success["n_failed"]
+
+
+def test_last_month_and_quarter_are_whole_calendar_periods():
+    """A monthly report asked for November: the presets were 30 or 90
+    days back from today (a process owner's walkthrough). Last month and
+    Last quarter are the last whole calendar month and quarter, today
+    counting as ever; a window of whole months is compared with as many
+    whole months before it, any other with as many days."""
+    from datetime import date
+
+    from changeboard import ui
+
+    def window(period, last):
+        w = ui.window_for(period, last_day=last)
+        return (w["start_date"], w["end_date"])
+
+    assert window("last_month", date(2026, 12, 7)) == (
+        date(2026, 11, 1), date(2026, 12, 1))
+    # the month's last day counts: that month is whole
+    assert window("last_month", date(2026, 11, 30)) == (
+        date(2026, 11, 1), date(2026, 12, 1))
+    assert window("last_month", date(2026, 1, 15)) == (
+        date(2025, 12, 1), date(2026, 1, 1))
+    assert window("last_quarter", date(2026, 12, 7)) == (
+        date(2026, 7, 1), date(2026, 10, 1))
+    assert window("last_quarter", date(2026, 2, 1)) == (
+        date(2025, 10, 1), date(2026, 1, 1))
+    assert window("last_quarter", date(2026, 3, 31)) == (
+        date(2026, 1, 1), date(2026, 4, 1))
+    november = {"start_date": date(2026, 11, 1), "end_date": date(2026, 12, 1)}
+    assert ui.previous(november) == {"start_date": date(2026, 10, 1),
+                                     "end_date": date(2026, 11, 1)}
+    assert ui.previous_said(november) == "Oct 2026, the month before"
+    q3 = {"start_date": date(2026, 7, 1), "end_date": date(2026, 10, 1)}
+    assert ui.previous(q3) == {"start_date": date(2026, 4, 1),
+                               "end_date": date(2026, 7, 1)}
+    assert ui.previous_said(q3) == \
+        "01 Apr 2026 – 30 Jun 2026, the 3 months before"
+    days = {"start_date": date(2026, 11, 2), "end_date": date(2026, 12, 2)}
+    assert ui.previous(days) == {"start_date": date(2026, 10, 3),
+                                 "end_date": date(2026, 11, 2)}
+    assert ui.previous_said(days) == "the 30 days before the period"
+
+
+def test_last_months_deltas_compare_with_the_month_before(sample_db,
+                                                          monkeypatch):
+    """November's success rate read '+0.3 pp' against 2-31 October; the
+    calendar October gave +0.06 (a process owner's walkthrough). Last
+    month's cards compare with the whole month before it, and say so."""
+    from changeboard import charts, db, ui
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params["period"] = "last_month"
+    app.run()
+    assert not app.exception
+    window = ui.window_for("last_month")
+    before = ui.previous(window)
+    assert before["end_date"] == window["start_date"] and \
+        before["start_date"].day == 1
+    assert any(c.value.startswith(
+        f"Deltas compare with {before['start_date']:%b %Y}, the month "
+        "before.") for c in app.caption)
+    with db.reading(sample_db) as con:
+        now, then = (db.run(con, "change_success_rate", **w).iloc[0]
+                     for w in (window, before))
+    card = next(m for m in app.metric if m.label == "Change success rate")
+    assert card.value == ui.pct(now["change_success_rate"])
+    expected = ui.delta_points(now["change_success_rate"],
+                               then["change_success_rate"])
+    if then["n"] < charts.SMALL_N:  # October's own n, when it is small
+        expected += f" (before: n = {int(then['n']):,})"
+    assert card.delta == expected

@@ -11,6 +11,11 @@ from changeboard import charts, db, groups, ui
 
 status, window, filters = ui.page("Overview")
 before = ui.previous(window)
+# a window of whole months is compared with as many whole months before it
+# (November with October), which a groups query's window before, of equal
+# length, is not: those are read apart, as the other queries are
+calendar_before = before["start_date"] != \
+    window["start_date"] - (window["end_date"] - window["start_date"])
 # "All data" has nothing before it: no delta (the cards draw none), and the
 # window before it is not read (even when All data is shortened to its last
 # ten years: what lies before was left out, not compared with)
@@ -29,7 +34,8 @@ GROUPED = {query: family for family, queries in groups.GROUPS.items()
 def counted(family: str) -> dict:
     """What the page asks a groups query for: the window before, and the
     page's grain where the family's periods have one (deployments: weeks)."""
-    return {k: v for k, v in {"grain": grain, "compare": not all_data}.items()
+    compare = not all_data and not calendar_before
+    return {k: v for k, v in {"grain": grain, "compare": compare}.items()
             if k in db.params(family)}
 
 
@@ -38,6 +44,10 @@ def both(name: str):
     if name in GROUPED:
         frames = ui.scoped_groups(GROUPED[name], window, filters,
                                   **counted(GROUPED[name]))
+        if calendar_before:
+            return frames[name].iloc[0], ui.scoped_groups(
+                GROUPED[name], before, filters,
+                **counted(GROUPED[name]))[name].iloc[0]
         return frames[name].iloc[0], NOTHING_BEFORE if all_data else \
             frames[name + groups.PREVIOUS].iloc[0]
     if all_data:
@@ -257,8 +267,9 @@ ui.prefetch([
     *((card.query, w, {}) for card in CARDS
       if not card.ahead and card.query not in GROUPED
       for w in ((window,) if all_data else (window, before))),
-    *((family, window, counted(family)) for family in dict.fromkeys(
-        GROUPED[card.query] for card in CARDS if card.query in GROUPED)),
+    *((family, w, counted(family)) for family in dict.fromkeys(
+        GROUPED[card.query] for card in CARDS if card.query in GROUPED)
+      for w in ((window, before) if calendar_before else (window,))),
     *((card.trend[0], window, {"grain": grain}
        if "grain" in db.params(card.trend[0]) else {})
       for card in CARDS if card.trend and card.trend[0] not in GROUPED)],
@@ -267,7 +278,7 @@ outcomes = by_period("change_success_rate_by_period")
 success = both("change_success_rate")[0]
 
 compared = ("No deltas: nothing comes before all the data" if all_data else
-            f"Deltas compare with {ui.the(days, 'day')} before the period")
+            f"Deltas compare with {ui.previous_said(window)}")
 # "a rate's without a week of under 30 records and a tenth of its
 # busiest" read as a riddle (a change manager's walkthrough)
 st.caption(f"{compared}. The small lines are trends over complete {grain}s"
