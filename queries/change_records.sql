@@ -30,6 +30,8 @@
 -- three signal flags as docs/metrics.md (shared definitions) defines them;
 -- with $signals_before, the incident and rollback flags (and is_failed)
 -- only from signals known before it, as similar_change_history reads them.
+-- incident_ids: the linked incidents that fail a change failed by one
+-- (is_failed_by_incident), in order of opening, comma-separated; else null.
 -- Ordered by (outcome_at, change_id).
 with classified as (
     select
@@ -146,6 +148,28 @@ titles as (
         < instant_or_midnight($outcome_before, $end_date, $reporting_tz)
 ),
 
+-- the incidents that fail each change failed by one, as change_incident_links
+-- reads them (of $failure_min_priority; with $signals_before, those opened
+-- before it), so a failure can be traced to its incident: the records said
+-- only is_failed_by_incident (a process owner's walkthrough)
+incidents as (
+    select
+        change_id,
+        string_agg(incident_id, ', ' order by opened_at, incident_id)
+            as incident_ids
+    from change_incident_links($failure_min_priority)
+    where
+        change_id in (
+            select change_id from kept
+            where is_failed_by_incident
+        )
+        and (
+            local_instant($signals_before, $reporting_tz) is null
+            or opened_at < local_instant($signals_before, $reporting_tz)
+        )
+    group by change_id
+),
+
 titled as (
     select
         k.change_id,
@@ -160,9 +184,11 @@ titled as (
         k.is_failed,
         k.is_failed_by_close_code,
         k.is_failed_by_incident,
-        k.is_failed_by_rollback
+        k.is_failed_by_rollback,
+        i.incident_ids
     from kept as k
     inner join titles as c on k.change_id = c.change_id
+    left join incidents as i on k.change_id = i.change_id
 )
 
 select * from titled

@@ -134,8 +134,13 @@ def signals(row) -> list[str]:
 
 def failure_signals(row) -> str:
     """A failed change's signals as a sentence starts: 'Close code, linked
-    incident, rolled-back deployment'; '' for none."""
-    text = ", ".join(signals(row))
+    incident, rolled-back deployment'; '' for none. The incidents named
+    where the row has them (change_records' incident_ids): 'Linked
+    incident (INC0000398)'."""
+    ids = row.get("incident_ids")
+    named = ids if isinstance(ids, str) and ids else None
+    text = ", ".join(f"{said} ({named})" if said == "linked incident"
+                     and named else said for said in signals(row))
     return text[:1].upper() + text[1:]
 
 

@@ -714,13 +714,14 @@ def test_the_packs_own_words_read_as_the_pages_do(pack):
                                       ("H4", "Approved after it started")]
     assert rows(cab.since_last(pack, "failed"), "Change", "Why failed") == [
         ("H2", "Close code")]
+    # the incident named: the failure can be traced to it
     assert list(block(pack, "C1").last_failures["Why failed"]) == [
-        "Close code", "Linked incident"]  # H2, H3 (incident I1)
+        "Close code", "Linked incident (I1)"]  # H2, H3 (incident I1)
 
     cells = set(html_cells(cab.to_html(pack)))
     assert {"Emergency, Not yet submitted, Freeze window", "Not approved",
             "Approved after it started", "Close code",
-            "Linked incident"} <= cells
+            "Linked incident (I1)"} <= cells
     said = {"emergency, freeze", "not approved", "approved after it started",
             "unknown", "close code", "incident",
             "collides ×1, outside maintenance"}
@@ -734,7 +735,7 @@ def test_the_packs_own_words_read_as_the_pages_do(pack):
     assert column(book, "Failed - review", "Why failed")["H2"].value == \
         "Close code"
     assert column(book, "Team last failures", "Why failed",
-                  "Change")["H3"].value == "Linked incident"
+                  "Change")["H3"].value == "Linked incident (I1)"
 
 
 def _with_c5(con, application_id: str):

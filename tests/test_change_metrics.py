@@ -853,6 +853,40 @@ def test_change_records_are_the_rows_behind_the_success_rate(con, given):
     assert failed.equals(rows[rows["is_failed"]].reset_index(drop=True))
 
 
+def test_change_records_name_the_incidents_that_fail_a_change(con, given):
+    """A change failed by an incident said only is_failed_by_incident: the
+    incident was found by hand in the incidents table (a process owner's
+    walkthrough). incident_ids names them, in order of opening: linked to
+    the change, or to one of its deployments; of the priority asked; known
+    before signals_before."""
+    given("changes", [change("C1"), change("C2"), change("C3")])
+    given("deployments", [
+        {"deployment_id": "D2", "application_id": "A", "environment_id": "P",
+         "change_id": "C2", "status": "succeeded",
+         "started_at": "2026-01-15 10:00Z",
+         "finished_at": "2026-01-15 11:00Z"}])
+    given("incidents", [
+        {"incident_id": "I9", "opened_at": "2026-01-20 00:00Z",
+         "caused_by_change_id": "C1", "priority": 4},
+        {"incident_id": "I1", "opened_at": "2026-01-16 00:00Z",
+         "caused_by_change_id": "C1", "priority": 2},
+        {"incident_id": "I2", "opened_at": "2026-01-17 00:00Z",
+         "caused_by_deployment_id": "D2", "priority": 1}])
+    rows = db.run(con, "change_records", **JAN).set_index("change_id")
+    assert rows["incident_ids"].fillna("-").to_dict() == {
+        "C1": "I1, I9", "C2": "I2", "C3": "-"}
+    top = db.run(con, "change_records", failure_min_priority=3,
+                 **JAN).set_index("change_id")
+    assert top.loc["C1", "incident_ids"] == "I1"
+    then = db.run(con, "change_records", signals_before="2026-01-16 12:00Z",
+                  **JAN).set_index("change_id")
+    assert then["incident_ids"].fillna("-").to_dict() == {
+        "C1": "I1", "C2": "-", "C3": "-"}
+    # the CAB pack's words for a team's failure name them
+    from reports.text import failure_signals
+    assert failure_signals(rows.loc["C1"]) == "Linked incident (I1, I9)"
+
+
 def test_change_records_read_at_an_instant_count_the_signals_known_then(
         con, given):
     """signals_before (the CAB pack's team failures at its meeting): an

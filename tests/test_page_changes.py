@@ -231,7 +231,12 @@ def test_a_head_is_the_first_rows_in_order_and_counts_them_all(sample_db,
         first, n = db.head(con, name, 7, **years)
         everything, n_all = db.head(con, name, len(whole) + 5, **years)
     assert n == n_all == len(whole) > 7
-    pd.testing.assert_frame_equal(first, whole.head(7))
+    # a text column empty in the first rows (no incident among them) is
+    # of object dtype there, as DuckDB's .df() gives one: empty in both
+    empty = [c for c in first.columns if first[c].isna().all()]
+    assert whole.head(7)[empty].isna().all().all()
+    pd.testing.assert_frame_equal(first.drop(columns=empty),
+                                  whole.head(7).drop(columns=empty))
     pd.testing.assert_frame_equal(everything, whole)
 
 

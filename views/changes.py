@@ -18,6 +18,7 @@ LABELS = {
     "completed_at": "Work ended (UTC)", "state": "State",
     "is_failed": "Failed", "is_failed_by_close_code": "Failed: close code",
     "is_failed_by_incident": "Failed: incident",
+    "incident_ids": "Incidents",
     "is_failed_by_rollback": "Failed: rollback", "approval": "Approval",
     "created_at": "Created (UTC)", "approved_at": "Approved (UTC)",
     "actual_start_at": "Started (UTC)", "actual_end_at": "Ended (UTC)",
@@ -49,7 +50,8 @@ PERCENT = {"Success rate", "Failure rate"}
 RECORD_COLUMNS = ["change_id", "title", "change_type", "risk",
                   "assignment_group", "application_id", "close_code",
                   "outcome_at", "kind", "is_failed", "is_failed_by_close_code",
-                  "is_failed_by_incident", "is_failed_by_rollback"]
+                  "is_failed_by_incident", "incident_ids",
+                  "is_failed_by_rollback"]
 # the application's name, then its id, as every other table shows them
 EMERGENCY_COLUMNS = ["change_id", "title", "risk", "assignment_group",
                      "application_name", "application_id", "state",
