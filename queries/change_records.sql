@@ -155,18 +155,24 @@ titles as (
 incidents as (
     select
         change_id,
-        string_agg(incident_id, ', ' order by opened_at, incident_id)
-            as incident_ids
+        -- in order of opening, sorted in each change's short list: an
+        -- ordered string_agg took 14 of the query's 90 ms
+        array_to_string(
+            list_transform(
+                list_sort(
+                    list(struct_pack(at := opened_at, id := incident_id))
+                ),
+                lambda link: link.id
+            ),
+            ', '
+        ) as incident_ids
+    -- every linked change's (24,355 at a million changes), where those
+    -- of the rows alone read the rows twice (64 -> 104 ms for the
+    -- Overview's 90 days; this way 70)
     from change_incident_links($failure_min_priority)
     where
-        change_id in (
-            select change_id from kept
-            where is_failed_by_incident
-        )
-        and (
-            local_instant($signals_before, $reporting_tz) is null
-            or opened_at < local_instant($signals_before, $reporting_tz)
-        )
+        local_instant($signals_before, $reporting_tz) is null
+        or opened_at < local_instant($signals_before, $reporting_tz)
     group by change_id
 ),
 
@@ -188,7 +194,8 @@ titled as (
         i.incident_ids
     from kept as k
     inner join titles as c on k.change_id = c.change_id
-    left join incidents as i on k.change_id = i.change_id
+    left join incidents as i
+        on k.change_id = i.change_id and k.is_failed_by_incident
 )
 
 select * from titled
