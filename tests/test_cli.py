@@ -66,6 +66,18 @@ def test_list_shows_every_query_with_its_definition():
         result.stdout
 
 
+def test_list_shows_the_reporting_zone_the_settings_give(monkeypatch):
+    """With CHANGEBOARD_REPORTING_TZ set, a query given no reporting_tz is
+    read in its zone, but --list said [reporting_tz=UTC] (a process
+    owner's walkthrough: November's numbers moved)."""
+    from changeboard import config
+    monkeypatch.setattr(config, "REPORTING_TZ", "Europe/Amsterdam")
+    result = cli("queries", "--list")
+    assert result.returncode == 0
+    assert "[reporting_tz=Europe/Amsterdam]" in result.stdout
+    assert "reporting_tz=UTC" not in result.stdout
+
+
 def test_a_query_runs_as_csv_json_and_table(tiny_db):
     base = ["queries", "change_success_rate", "--db", str(tiny_db),
             "--param", "start_date=2026-01-01", "--param", "end_date=2026-02-01"]

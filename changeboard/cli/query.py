@@ -212,7 +212,12 @@ def _listed(param: str, default: str | None) -> str:
 def _list() -> None:
     width = max(map(len, db.names()), default=0)
     for name in db.names():
-        params = ", ".join(_listed(p, d) for p, d in db.params(name).items())
+        # the reporting zone a query is read in when none is given: the
+        # setting's (the list said UTC where CHANGEBOARD_REPORTING_TZ set
+        # another, and a monthly job's November moved: a process owner)
+        params = ", ".join(_listed(p, repr(config.REPORTING_TZ)
+                                   if p == "reporting_tz" and d else d)
+                           for p, d in db.params(name).items())
         print(f"{name:<{width}}  {db.header(name)}")
         if params:
             print(f"{'':<{width}}  params: {params}")
