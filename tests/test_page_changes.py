@@ -1115,7 +1115,9 @@ def test_a_records_download_holds_every_column_the_query_gives(
     monkeypatch.setattr(ui, "downloads", lambda frame, stem, **_:
                         offered.setdefault(stem, frame))
     _last_year(sample_db, monkeypatch)  # its run offers the downloads
-    stem = next(s for s in offered if s.startswith("unauthorized"))
+    # the records' files, not the breakdown's (unauthorized-changes-by-...)
+    stem = next(s for s in offered if s.startswith("unauthorized")
+                and "-by-" not in s)
     whole = offered[stem]() if callable(offered[stem]) else offered[stem]
     window = ui.window_for("last_365")
     query = ui.scoped_part("unauthorized_change_records", window, {},
@@ -1182,3 +1184,42 @@ def test_emergency_retrospective_approvals_and_unstarted_changes_are_said(
                       **_sidebar_period(app)).iloc[0]
     assert (row["n"], row["n_cab_required"], row["n_cab_flag_missing"]) == \
         (2, 1, 1)
+
+
+def test_emergency_and_unauthorised_changes_break_down_as_the_page_does(
+        sample_db, monkeypatch):
+    """Which teams drag a rate was shown for the success rate alone; the
+    emergency ratio and unauthorised changes by team were the CLI's (a
+    process owner's walkthrough). Each has a table of the page's
+    breakdown (Break down by), its rows adding up to its headline."""
+    from changeboard import ui
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    app = AppTest.from_file(str(ROOT / "views" / "changes.py"),
+                            default_timeout=120)
+    app.query_params.update({"period": "last_365", "by": "Team"})
+    app.run()
+    assert not app.exception
+    window = ui.window_for("last_365")
+    with db.connect(sample_db, read_only=True) as con:
+        emergency = db.run(con, "emergency_change_ratio", **window).iloc[0]
+        unauthorized = db.run(con, "unauthorized_changes", **window).iloc[0]
+        teams = db.run(con, "unauthorized_changes_by", dimension="team",
+                       **window)
+    tables = {e.label: e.dataframe[0].value for e in app.expander
+              if e.label in ("Emergency ratio by team",
+                             "Unauthorised changes by team")}
+    assert set(tables) == {"Emergency ratio by team",
+                           "Unauthorised changes by team"}
+    by_emergency = tables["Emergency ratio by team"]
+    assert by_emergency["n"].sum() == emergency["n"]
+    assert by_emergency["n_emergency"].sum() == emergency["n_emergency"]
+    by_unauthorized = tables["Unauthorised changes by team"]
+    for column in ("n", "n_unauthorized", "n_approved_after_start",
+                   "n_emergency_approved_after_start"):
+        assert by_unauthorized[column].sum() == unauthorized[column], column
+    # most counted first, every team with a change started in the period
+    assert list(by_unauthorized["n"]) == sorted(by_unauthorized["n"],
+                                                reverse=True)
+    kept = teams[teams["n"] + teams["n_excluded"] + teams["n_unclassified"]
+                 > 0]
+    assert len(by_unauthorized) == len(kept)

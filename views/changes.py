@@ -229,12 +229,15 @@ success = {"grain": grain, "dimension": DIMENSIONS.get(
 ui.prefetch([(name, window, extra) for name, extra in (
     ("change_success_rate_groups", success),
     ("change_success_score", {}),
-    ("emergency_change_ratio_groups", {"grain": grain}),
+    # the emergency ratio and unauthorised changes per value of the
+    # breakdown too, counted in their groups' one pass
+    ("emergency_change_ratio_groups", success),
     ("change_lead_time", {}),
     ("approval_lead_time_groups", {}),
     ("schedule_adherence", {
         "tolerance_minutes": int(st.session_state.get("tolerance") or 0)}),
-    ("unauthorized_changes", {}), ("completed_without_start", {}))],
+    ("unauthorized_changes_groups", {"dimension": success["dimension"]}),
+    ("completed_without_start", {}))],
     filters, parts=[
     # the long table's first rows and count, with the queries above (the
     # approval records are read when their list is opened)
@@ -301,6 +304,46 @@ ui.definition("change_success_rate_by_period",
               params={**window, **filters, "grain": grain})
 
 # --- breakdowns ---------------------------------------------------------------
+def named(values: list, dimension: str) -> list:
+    """A breakdown's values as its rows show them: an application as
+    'Payments Gateway (APP-001)', as the Releases page and the CAB pack
+    name it (this breakdown alone read 'APP-001 · Payments Gateway'), one
+    without a name by its id, shown once; any other value as it is."""
+    if dimension != "application":
+        return values
+    options = ui.query("filter_options")
+    names = dict(zip(options["option_value"], options["option_label"],
+                     strict=True))
+    return [f"{names[v]} ({v})" if names.get(v, v) != v else v
+            for v in values]
+
+
+def by_breakdown(rows: pd.DataFrame, columns: dict[str, str], what: str,
+                 stem: str) -> None:
+    """A family's rows per value of the page's breakdown (Break down by),
+    most counted first, folded: which teams or applications drag a rate
+    was asked of the success rate alone (a process owner's walkthrough).
+    `columns`: the family's columns shown -> their headings."""
+    rows = rows[rows["n"] + rows["n_excluded"] + rows["n_unclassified"] > 0]
+    if rows.empty:
+        return
+    ordered = rows.sort_values(["n", "dimension_value"],
+                               ascending=[False, True], na_position="last")
+    readable = ordered.assign(dimension_value=[
+        ui.word(v) if dimension in ("change_type", "risk") else v
+        for v in named([ui.label_of(v) for v in ordered["dimension_value"]],
+                       dimension)])
+    with st.expander(f"{what} by {name.lower()}"):
+        ui.table(readable[list(columns)], f"{stem}-by-{dimension}",
+                 download=ordered[list(columns)], labels=LABELS | columns,
+                 column_config={c: st.column_config.NumberColumn(
+                     label, format="percent") for c, label in columns.items()
+                     if c.endswith(("_rate", "_ratio"))})
+        st.caption(f"One row per {name.lower()}, {NONE} = not recorded; the "
+                   "rows add up to the headline. Break down by (above) "
+                   "chooses the rows.")
+
+
 st.subheader("Success rate by type, risk, team and application")
 ui.url_option("by", DIMENSIONS)
 name = st.radio("Break down by", list(DIMENSIONS), key="by", horizontal=True,
@@ -317,16 +360,7 @@ if by.empty:
 else:
     by = by.assign(dimension_value=[ui.label_of(v) for v in by["dimension_value"]])
     values = list(by["dimension_value"])  # what a label picked stands for
-    if dimension == "application":
-        options = ui.query("filter_options")
-        names = dict(zip(options["option_value"], options["option_label"],
-                         strict=True))
-        # 'Payments Gateway (APP-001)', as the Releases page and the CAB
-        # pack name it (this breakdown alone read 'APP-001 · Payments
-        # Gateway'); one without a name by its id, shown once
-        by = by.assign(dimension_value=[
-            f"{names[v]} ({v})" if names.get(v, v) != v else v
-            for v in by["dimension_value"]])
+    by = by.assign(dimension_value=named(values, dimension))
     labels = list(by["dimension_value"])
     value_of = dict(zip(labels, values, strict=True))
     # a type or risk in words, as the records below say it ('Emergency',
@@ -438,7 +472,7 @@ ui.definition("change_success_score", params={**window, **filters})
 # --- emergency ratio ----------------------------------------------------------
 st.subheader(f"Emergency change ratio per {grain}")
 emergencies = ui.scoped_groups("emergency_change_ratio_groups", window,
-                              filters, grain=grain)
+                              filters, grain=grain, dimension=dimension)
 emergency, emergency_codes = ui.in_words(
     emergencies["emergency_change_ratio_by_period"])
 headline = emergencies["emergency_change_ratio"].iloc[0]
@@ -468,6 +502,14 @@ else:
         labels={"period": grain.capitalize(),
                 "n": "Completed changes of a known type (n)",
                 "n_emergency": "Emergency"})
+    by_breakdown(emergencies["emergency_change_ratio_by"],
+                 {"dimension_value": name,
+                  "n": "Completed, of a known type (n)",
+                  "n_emergency": "Emergency",
+                  "emergency_change_ratio": "Emergency ratio",
+                  "n_unclassified": "Without a type",
+                  "n_excluded": "Cancelled or rejected"},
+                 "Emergency ratio", "emergency-ratio")
     pick = ui.drill(f"Emergency changes of one {grain}",
                     list(emergency.loc[emergency["n_emergency"] > 0,
                                        "period_label"]),
@@ -654,7 +696,9 @@ def unstarted() -> str:
 
 
 st.subheader("Changes implemented without required CAB approval")
-unauthorized = ui.scoped("unauthorized_changes", window, filters).iloc[0]
+unauthorized_groups = ui.scoped_groups(
+    "unauthorized_changes_groups", window, filters, dimension=dimension)
+unauthorized = unauthorized_groups["unauthorized_changes"].iloc[0]
 if unauthorized["n"] == 0 and unauthorized["n_unclassified"] > 0:
     # CAB-required changes did start, but none says whether it was approved
     # (a source that records no approval, such as BPIC 2014): widening the
@@ -687,6 +731,17 @@ else:
         "flag or approval missing "
         f"{'is' if unauthorized['n_unclassified'] == 1 else 'are'} not "
         "counted" + unstarted() + ".")
+    by_breakdown(unauthorized_groups["unauthorized_changes_by"],
+                 {"dimension_value": name,
+                  "n": "CAB-required, started (n)",
+                  "n_unauthorized": "Unauthorised",
+                  "n_not_approved": "Never approved",
+                  "n_approved_after_start": "Approved after start",
+                  "n_emergency_approved_after_start": "Of them emergency",
+                  "unauthorized_rate": "Unauthorised rate",
+                  "n_unclassified": "CAB flag or approval missing",
+                  "n_excluded": "CAB not required"},
+                 "Unauthorised changes", "unauthorized-changes")
     everything = st.toggle("Show every CAB-required change",
                            key="unauthorized-all")
     rows = ui.scoped_part("unauthorized_change_records", window, filters,
