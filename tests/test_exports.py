@@ -595,10 +595,10 @@ def test_records_a_filter_does_not_cut_say_so_in_their_files(sample_db,
         app.run()
         assert not app.exception
         said = [c.value for c in app.caption if c.value.startswith("n = ")]
-        # the drill's file: not the numbers of the trend chart above it
+        # the drill's file: not the cards' or the trend chart's above it
         name, data = next(((n, d) for label, n, d in offered
-                           if label == "XLSX"
-                           and not n.startswith("change-outcomes-per-")),
+                           if label == "XLSX" and not n.startswith(
+                               ("change-outcomes-per-", "overview-cards"))),
                           (None, said))
         assert name, data
         return name, {row[0]: row[1] for row in openpyxl.load_workbook(

@@ -1909,3 +1909,38 @@ def test_last_months_deltas_compare_with_the_month_before(sample_db,
     if then["n"] < charts.SMALL_N:  # October's own n, when it is small
         expected += f" (before: n = {int(then['n']):,})"
     assert card.delta == expected
+
+
+def test_the_overviews_cards_download_as_a_table(sample_db, monkeypatch):
+    """A monthly report took the cards' numbers by hand: nothing of the
+    Overview's cards could be downloaded (a process owner's walkthrough).
+    Its cards are offered as a file: a row each, as the card shows it,
+    with its n, the period before's value and n, and the dates."""
+    from changeboard import db, ui
+    offered = {}
+    monkeypatch.setattr(ui, "downloads", lambda frame, stem, **_:
+                        offered.setdefault(stem, frame))
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params["period"] = "last_month"
+    app.run()
+    assert not app.exception
+    rows = offered["overview-cards"]
+    cards = {m.label: m for m in app.metric}
+    assert list(rows["kpi"]) == list(cards)
+    assert list(rows["value"]) == [m.value for m in cards.values()]
+    assert [d if isinstance(d, str) else "" for d in rows["delta"]] == [
+        m.delta or "" for m in cards.values()]
+    window = ui.window_for("last_month")
+    before = ui.previous(window)
+    with db.reading(sample_db) as con:
+        now, then = (db.run(con, "change_success_rate", **w).iloc[0]
+                     for w in (window, before))
+    success = rows.set_index("kpi").loc["Change success rate"]
+    assert (success["n"], success["n_before"]) == (now["n"], then["n"])
+    assert success["value_before"] == ui.pct(then["change_success_rate"])
+    assert (success["start_date"], success["before_start_date"]) == (
+        window["start_date"], before["start_date"])
+    # the card's caption, its n said as the card says it
+    assert success["note"].startswith(
+        f"n = {ui.many(now['n'], 'implemented change')}")

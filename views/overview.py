@@ -288,7 +288,35 @@ st.caption(f"{compared}. The small lines are trends over complete {grain}s"
            f"{grain}'s.")
 # a card that reads n/a for what the data lacks: its words, for its drill
 lacks: dict[str, str] = {}
+# the cards as rows of a file: a monthly report pasted the page's numbers
+# by hand (a process owner's walkthrough)
+card_rows: list[dict] = []
+
+
+def card_row(card: Card, value: str, now: pd.Series, before_row: pd.Series,
+             delta: str | None, said: str) -> dict:
+    """A card as the file's row: what it shows, its n, the period before's
+    value and n, and the dates each counts."""
+    span = ahead if card.ahead else window
+    compared = not (card.ahead or all_data or before_row.empty)
+    n = now.get("n")
+    was = before_row.get("n") if compared else None
+    return {
+        "kpi": card.label, "value": value,
+        "n": None if n is None or pd.isna(n) else int(n),
+        "delta": delta,
+        "value_before": card.value(before_row) if compared else None,
+        "n_before": None if was is None or pd.isna(was) else int(was),
+        "start_date": span["start_date"],
+        "last_day": span["end_date"] - timedelta(days=1),
+        "before_start_date": before["start_date"] if compared else None,
+        "before_last_day": before["end_date"] - timedelta(days=1)
+        if compared else None,
+        "note": said}
+
+
 for card, column in zip(CARDS, [*st.columns(4), *st.columns(4)], strict=True):
+    before_row = NOTHING_BEFORE
     if card.ahead:
         now = ui.scoped(card.query, ahead, filters).iloc[0]
         delta = None
@@ -307,17 +335,28 @@ for card, column in zip(CARDS, [*st.columns(4), *st.columns(4)], strict=True):
         with column:
             st.metric(card.label, "n/a", border=True, help=card.help)
             st.caption(lacking)
+        card_rows.append(card_row(card, "n/a", now, NOTHING_BEFORE, None,
+                                  lacking))
         continue
     if card.trend:
         name, values = card.trend
         chart = charts.sparkline(by_period(name), values)
+    said = (card.caption(now) + ui.unapplied(card.query, filters)
+            + (ui.typed_by_filter(filters) if card.query ==
+               "emergency_change_ratio" else ""))
     with column:
         st.metric(card.label, card.value(now), delta, border=True,
                   chart_data=chart, help=card.help,
                   **ui.delta_style(delta, card.delta_color))
-        st.caption(card.caption(now) + ui.unapplied(card.query, filters)
-                   + (ui.typed_by_filter(filters) if card.query ==
-                      "emergency_change_ratio" else ""))
+        st.caption(said)
+    card_rows.append(card_row(card, card.value(now), now, before_row, delta,
+                              said))
+st.caption("The cards as a file, each with its n, the period before's "
+           "value and n and the dates each counts (Conflicts ahead: the "
+           "next 90 days):")
+ui.downloads(pd.DataFrame(card_rows).astype({"n": "Int64",
+                                             "n_before": "Int64"}),
+             "overview-cards")
 
 st.subheader(f"Change outcomes per {grain}")
 if not status["n_changes"]:
