@@ -45,10 +45,15 @@ def refusal(con, given: dict[str, list[str]]) -> tuple[str, str] | None:
     return None
 
 
-def split_list(text: str) -> list[str]:
+def split_list(text: str, *, strip: bool = True) -> list[str]:
     """A list parameter's values: comma-separated, one holding a comma in
-    double quotes as in CSV (`Ops,"Payments, EMEA"`)."""
-    row = next(csv.reader([text], skipinitialspace=True), [])
+    double quotes as in CSV (`Ops,"Payments, EMEA"`). Not `strip`: each
+    value as written, its spaces kept (an address's, which join_list
+    wrote: a team named ' Risk Tech' in the data, stripped, opened a link
+    on every team)."""
+    row = next(csv.reader([text], skipinitialspace=strip), [])
+    if not strip:
+        return [value for value in row if value.strip()]
     return [value.strip() for value in row if value.strip()]
 
 

@@ -631,7 +631,7 @@ def global_filters() -> dict[str, list[str]]:
         labels = filter_labels(name)
         # quoted as in CSV, a value holding a comma ('Payments, EMEA'):
         # split on commas, a copied link opened on every team
-        asked = split_list(st.query_params[name]) \
+        asked = split_list(st.query_params[name], strip=False) \
             if name in st.query_params else None
         from_url = None if asked is None else [v for v in asked
                                                if v in labels]

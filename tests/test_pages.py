@@ -582,6 +582,31 @@ def test_a_filter_value_holding_a_comma_goes_through_the_address(
     assert not both.sidebar.warning
 
 
+def test_a_filter_value_with_spaces_at_its_ends_goes_through_the_address(
+        sample_db, tmp_path, monkeypatch):
+    """The loader keeps a team named ' Risk Tech '; read from the address
+    stripped, its link opened on every team, warning it was not in the
+    data (a review)."""
+    import shutil
+
+    from changeboard import db
+    copy = tmp_path / "cb.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with db.publish(copy) as con:
+        con.execute(
+            "update changes set assignment_group = ' Risk Tech ', "
+            "ingested_batch_id = (select max(batch_id) + 1 from "
+            "ingest_batches) where assignment_group = 'Risk Tech'")
+    monkeypatch.setattr(config, "DB_PATH", copy)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params["teams"] = " Risk Tech ,Core Ledger"
+    app.run()
+    assert not app.exception
+    assert app.multiselect(key="filter-teams").value == [" Risk Tech ",
+                                                         "Core Ledger"]
+    assert not app.sidebar.warning
+
+
 def test_the_footers_counts_say_they_are_the_whole_databases(app):
     """'8,016 changes, 611 releases, 162 environments' under cards filtered
     to one application read as that application's, and only the sidebar's
