@@ -55,6 +55,8 @@ PERIODS = {
     "custom": "Custom range",
 }
 DEFAULT_PERIOD = "last_90"
+# the presets of whole calendar months -> their months
+CALENDAR = {"last_month": 1, "last_quarter": 3}
 # every date picker's format: a day as the address and the tables write it
 # (?from=2026-12-03); in text a day reads as ui.day has it (03 Dec 2026)
 DAY_INPUT = "YYYY-MM-DD"
@@ -157,7 +159,10 @@ def window_for(period: str, start: date | None = None,
                end: date | None = None, *,
                last_day: date | None = None) -> dict[str, date]:
     """The half-open [start_date, end_date) of a period preset ending on
-    last_day (default: today, which counts)."""
+    last_day (default: today, which counts). Last month and Last quarter
+    are the last whole calendar month and quarter: before the one holding
+    today (not yet whole), or, given last_day (the data's last day), before
+    the one holding the day after it."""
     day = last_day or today()
     tomorrow = day + timedelta(days=1)
     if period == "custom" and start and end:
@@ -165,14 +170,14 @@ def window_for(period: str, start: date | None = None,
     if period == "quarter":
         first = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
         return {"start_date": first, "end_date": tomorrow}
-    if period in ("last_month", "last_quarter"):
-        # the last whole calendar month or quarter: the one before the
-        # month (quarter) that tomorrow begins, so today counts as ever (a
-        # process owner's monthly report read 30 days, compared with the
-        # 30 before)
-        size = 1 if period == "last_month" else 3
-        this = months_before(date(tomorrow.year, tomorrow.month, 1),
-                             (tomorrow.month - 1) % size)
+    if period in CALENDAR:
+        # a process owner's monthly report read 30 days, compared with the
+        # 30 before; on 30 November 'Last month' was November, unfinished
+        # (a review)
+        size = CALENDAR[period]
+        open_day = day if last_day is None else tomorrow
+        this = months_before(date(open_day.year, open_day.month, 1),
+                             (open_day.month - 1) % size)
         return {"start_date": months_before(this, size), "end_date": this}
     if period == "ytd":
         return {"start_date": date(day.year, 1, 1), "end_date": tomorrow}
@@ -196,12 +201,22 @@ def whole_months(window: dict[str, date]) -> int:
     return max(0, (end.year - start.year) * 12 + end.month - start.month)
 
 
-def previous(window: dict[str, date]) -> dict[str, date]:
-    """The window just before this one: as many whole calendar months
-    before a window of whole months (November: October, whose 31 days
-    the 30 days before November were not; a quarter: the quarter before),
-    else of equal length."""
-    if months := whole_months(window):
+def calendar_months(period: str, window: dict[str, date]) -> int:
+    """How many whole calendar months a period compares by: Last month's
+    and Last quarter's, and a custom range of whole months (1-30 Nov);
+    0 for any other preset, which compares by days even on a day its
+    window is whole months (the last 30 days on 30 November)."""
+    if period in CALENDAR or period == "custom":
+        return whole_months(window)
+    return 0
+
+
+def previous(window: dict[str, date], months: int = 0) -> dict[str, date]:
+    """The window just before this one: `months` whole calendar months
+    before a window of that many (calendar_months; November: October,
+    whose 31 days the 30 days before November were not; a quarter: the
+    quarter before), else of equal length."""
+    if months:
         return {"start_date": months_before(window["start_date"], months),
                 "end_date": window["start_date"]}
     length = window["end_date"] - window["start_date"]
@@ -209,12 +224,12 @@ def previous(window: dict[str, date]) -> dict[str, date]:
             "end_date": window["start_date"]}
 
 
-def previous_said(window: dict[str, date]) -> str:
+def previous_said(window: dict[str, date], months: int = 0) -> str:
     """What a delta compares with, in words: 'Oct 2026, the month before',
-    '01 Apr 2026 – 30 Jun 2026, the 3 months before', '30 days before the
-    period'."""
-    if months := whole_months(window):
-        before = previous(window)
+    '01 Apr 2026 – 30 Jun 2026, the 3 months before' (`months`, as
+    previous), 'the 30 days before the period'."""
+    if months:
+        before = previous(window, months)
         last = before["end_date"] - timedelta(days=1)
         said = (f"{before['start_date']:%b %Y}" if months == 1 else
                 f"{day(before['start_date'])} – {day(last)}")
@@ -580,7 +595,12 @@ def period_filter() -> dict[str, date]:
             f"The data ends on {day(latest)}"
             + (f" (incidents no change caused run to {day(record)})"
                if record is not None and record > latest else "")
-            + ": the period ends there.")
+            # a whole month or quarter may end before it (data to 15 Mar:
+            # February): 'the period ends there' read beside 1-28 Feb (a
+            # review)
+            + (f": the period is its last whole "
+               f"{'month' if CALENDAR[choice] == 1 else 'quarter'}."
+               if choice in CALENDAR else ": the period ends there."))
     last_day = window["end_date"] - timedelta(days=1)
     keep("shown", (window["start_date"], last_day))
     st.sidebar.caption(period_said(window["start_date"], last_day))

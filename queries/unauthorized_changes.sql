@@ -14,7 +14,10 @@
 -- authorised and counted in n_approval_time_missing. unauthorized_rate =
 -- n_unauthorized / n. n_excluded: started in the window, CAB not required;
 -- n_unclassified: started in the window with a NULL is_cab_required, or
--- CAB-required with a NULL approval.
+-- CAB-required with a NULL approval. n_emergency_approved_after_start: of
+-- n_approved_after_start, the emergency changes (approved in retrospect,
+-- as an emergency CAB does). Completed changes with no start are in no
+-- count: completed_without_start counts them.
 with tallied as (
     select unnest(unauthorized_tallies(s))
     from

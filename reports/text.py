@@ -136,11 +136,15 @@ def failure_signals(row) -> str:
     """A failed change's signals as a sentence starts: 'Close code, linked
     incident, rolled-back deployment'; '' for none. The incidents named
     where the row has them (change_records' incident_ids): 'Linked
-    incident (INC0000398)'."""
+    incident (INC0000398)', 'Linked incidents (I1, I9)'."""
     ids = row.get("incident_ids")
     named = ids if isinstance(ids, str) and ids else None
-    text = ", ".join(f"{said} ({named})" if said == "linked incident"
-                     and named else said for said in signals(row))
+
+    def said_of(said: str) -> str:
+        if said != "linked incident" or not named:
+            return said
+        return f"{said}{'s' if ',' in named else ''} ({named})"
+    text = ", ".join(said_of(said) for said in signals(row))
     return text[:1].upper() + text[1:]
 
 

@@ -409,6 +409,7 @@ def test_completed_changes_without_a_start_are_counted_for_the_page(
     row = rate(con, "completed_without_start")
     assert (row["n"], row["n_cab_required"], row["n_cab_flag_missing"]) == \
         (3, 2, 1)
+    assert (row["n_excluded"], row["n_unclassified"]) == (1, 0)  # K1
     assert rate(con, "unauthorized_changes")["n"] == 1
 
 
@@ -884,7 +885,8 @@ def test_change_records_name_the_incidents_that_fail_a_change(con, given):
         "C1": "I1", "C2": "-", "C3": "-"}
     # the CAB pack's words for a team's failure name them
     from reports.text import failure_signals
-    assert failure_signals(rows.loc["C1"]) == "Linked incident (I1, I9)"
+    assert failure_signals(rows.loc["C1"]) == "Linked incidents (I1, I9)"
+    assert failure_signals(rows.loc["C2"]) == "Linked incident (I2)"
 
 
 def test_change_records_read_at_an_instant_count_the_signals_known_then(

@@ -998,8 +998,8 @@ def test_the_deployment_failure_rate_says_how_many_failures_are_inferred(
     assert row["n_inferred"] == rate["n_inferred"] > 0
     caption = card_caption(app, "Deployment failure rate")
     assert (f" · {int(row['n_inferred']):,} of the {int(row['n_failed']):,}"
-            " inferred (an incident linked to no deployment or change, put "
-            "on its application's last deployment before it opened)"
+            " with an inferred incident (linked to no deployment or change, "
+            "put on its application's last deployment before it opened)"
             ) in caption, caption
 
 

@@ -1864,7 +1864,7 @@ def test_each_trend_chart_has_the_numbers_it_draws_in_a_table(
             assert tables[0]["n_failed"].sum() == success["n_failed"]
 
 
-def test_last_month_and_quarter_are_whole_calendar_periods():
+def test_last_month_and_quarter_are_whole_calendar_periods(monkeypatch):
     """A monthly report asked for November: the presets were 30 or 90
     days back from today (a process owner's walkthrough). Last month and
     Last quarter are the last whole calendar month and quarter, today
@@ -1874,15 +1874,17 @@ def test_last_month_and_quarter_are_whole_calendar_periods():
 
     from changeboard import ui
 
-    def window(period, last):
-        w = ui.window_for(period, last_day=last)
+    def window(period, today, data_ends=None):
+        monkeypatch.setattr(ui, "today", lambda: today)
+        w = ui.window_for(period, last_day=data_ends)
         return (w["start_date"], w["end_date"])
 
     assert window("last_month", date(2026, 12, 7)) == (
         date(2026, 11, 1), date(2026, 12, 1))
-    # the month's last day counts: that month is whole
+    # on a month's last day that month is not whole yet (a review): the
+    # month before it
     assert window("last_month", date(2026, 11, 30)) == (
-        date(2026, 11, 1), date(2026, 12, 1))
+        date(2026, 10, 1), date(2026, 11, 1))
     assert window("last_month", date(2026, 1, 15)) == (
         date(2025, 12, 1), date(2026, 1, 1))
     assert window("last_quarter", date(2026, 12, 7)) == (
@@ -1890,20 +1892,39 @@ def test_last_month_and_quarter_are_whole_calendar_periods():
     assert window("last_quarter", date(2026, 2, 1)) == (
         date(2025, 10, 1), date(2026, 1, 1))
     assert window("last_quarter", date(2026, 3, 31)) == (
-        date(2026, 1, 1), date(2026, 4, 1))
+        date(2025, 10, 1), date(2026, 1, 1))
+    # data that ends on a month's last day: that month is its last whole
+    # one; mid-month, the one before
+    assert window("last_month", date(2026, 12, 7), date(2014, 3, 31)) == (
+        date(2014, 3, 1), date(2014, 4, 1))
+    assert window("last_month", date(2026, 12, 7), date(2014, 3, 15)) == (
+        date(2014, 2, 1), date(2014, 3, 1))
+    assert window("last_quarter", date(2026, 12, 7), date(2014, 3, 31)) == (
+        date(2014, 1, 1), date(2014, 4, 1))
     november = {"start_date": date(2026, 11, 1), "end_date": date(2026, 12, 1)}
-    assert ui.previous(november) == {"start_date": date(2026, 10, 1),
+    assert ui.calendar_months("last_month", november) == 1
+    assert ui.calendar_months("custom", november) == 1
+    assert ui.previous(november, 1) == {"start_date": date(2026, 10, 1),
+                                        "end_date": date(2026, 11, 1)}
+    assert ui.previous_said(november, 1) == "Oct 2026, the month before"
+    # the last 30 days on 30 November, or the year to date on 31 December,
+    # are whole months but compare by days (a review)
+    assert ui.calendar_months("last_30", november) == 0
+    assert ui.calendar_months("ytd", {"start_date": date(2026, 1, 1),
+                                      "end_date": date(2027, 1, 1)}) == 0
+    assert ui.previous(november) == {"start_date": date(2026, 10, 2),
                                      "end_date": date(2026, 11, 1)}
-    assert ui.previous_said(november) == "Oct 2026, the month before"
+    assert ui.previous_said(november) == "the 30 days before the period"
     q3 = {"start_date": date(2026, 7, 1), "end_date": date(2026, 10, 1)}
-    assert ui.previous(q3) == {"start_date": date(2026, 4, 1),
-                               "end_date": date(2026, 7, 1)}
-    assert ui.previous_said(q3) == \
+    assert ui.calendar_months("last_quarter", q3) == 3
+    assert ui.previous(q3, 3) == {"start_date": date(2026, 4, 1),
+                                  "end_date": date(2026, 7, 1)}
+    assert ui.previous_said(q3, 3) == \
         "01 Apr 2026 – 30 Jun 2026, the 3 months before"
     days = {"start_date": date(2026, 11, 2), "end_date": date(2026, 12, 2)}
+    assert ui.calendar_months("custom", days) == 0
     assert ui.previous(days) == {"start_date": date(2026, 10, 3),
                                  "end_date": date(2026, 11, 2)}
-    assert ui.previous_said(days) == "the 30 days before the period"
 
 
 def test_last_months_deltas_compare_with_the_month_before(sample_db,
@@ -1918,7 +1939,7 @@ def test_last_months_deltas_compare_with_the_month_before(sample_db,
     app.run()
     assert not app.exception
     window = ui.window_for("last_month")
-    before = ui.previous(window)
+    before = ui.previous(window, 1)
     assert before["end_date"] == window["start_date"] and \
         before["start_date"].day == 1
     assert any(c.value.startswith(
@@ -1957,7 +1978,7 @@ def test_the_overviews_cards_download_as_a_table(sample_db, monkeypatch):
     assert [d if isinstance(d, str) else "" for d in rows["delta"]] == [
         m.delta or "" for m in cards.values()]
     window = ui.window_for("last_month")
-    before = ui.previous(window)
+    before = ui.previous(window, 1)
     with db.reading(sample_db) as con:
         now, then = (db.run(con, "change_success_rate", **w).iloc[0]
                      for w in (window, before))
@@ -1969,3 +1990,28 @@ def test_the_overviews_cards_download_as_a_table(sample_db, monkeypatch):
     # the card's caption, its n said as the card says it
     assert success["note"].startswith(
         f"n = {ui.many(now['n'], 'implemented change')}")
+
+
+def test_all_data_reads_no_window_before_it_whatever_its_shape(
+        sample_db, monkeypatch):
+    """All data of whole months (BPIC 2014's) read the five groups queries
+    for the months before it, which nothing compares with (a review)."""
+    from changeboard import ui
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    read = []
+    real = ui.scoped_groups
+
+    def recording(name, window, filters, **extra):
+        read.append((name, window["start_date"], extra))
+        return real(name, window, filters, **extra)
+    monkeypatch.setattr(ui, "scoped_groups", recording)
+    # the sample's first change to its last, as whole months
+    monkeypatch.setattr(ui, "all_days", lambda: (date(2024, 1, 1),
+                                                 date(2026, 11, 30)))
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params["period"] = "all"
+    app.run()
+    assert not app.exception
+    assert read and {start for _, start, _ in read} == {date(2024, 1, 1)}
+    assert not any(extra.get("compare") for _, _, extra in read)
+    assert any(c.value.startswith("No deltas") for c in app.caption)

@@ -1,5 +1,7 @@
 """Overview: the eight headline numbers of a period, each with its n, the
-change against the previous equal period and a small trend."""
+change against the period before (as many whole months before Last month,
+Last quarter and a custom range of whole months, else as many days) and a
+small trend."""
 from collections.abc import Callable
 from datetime import timedelta
 from typing import NamedTuple
@@ -10,16 +12,18 @@ import streamlit as st
 from changeboard import charts, db, groups, ui
 
 status, window, filters = ui.page("Overview")
-before = ui.previous(window)
-# a window of whole months is compared with as many whole months before it
-# (November with October), which a groups query's window before, of equal
-# length, is not: those are read apart, as the other queries are
-calendar_before = before["start_date"] != \
-    window["start_date"] - (window["end_date"] - window["start_date"])
+period = st.session_state.get("period")
 # "All data" has nothing before it: no delta (the cards draw none), and the
 # window before it is not read (even when All data is shortened to its last
 # ten years: what lies before was left out, not compared with)
-all_data = st.session_state.get("period") == "all"
+all_data = period == "all"
+# Last month and Last quarter (and a custom range of whole months) are
+# compared with as many whole months before them (November with October),
+# which a groups query's window before, of equal length, is not: those are
+# read apart, as the other queries are
+months = 0 if all_data else ui.calendar_months(period, window)
+before = ui.previous(window, months)
+calendar_before = bool(months)
 NOTHING_BEFORE = pd.Series(dtype=object)  # the row before All data
 days = (window["end_date"] - window["start_date"]).days
 grain = "week" if days <= 120 else "month"
@@ -278,7 +282,7 @@ outcomes = by_period("change_success_rate_by_period")
 success = both("change_success_rate")[0]
 
 compared = ("No deltas: nothing comes before all the data" if all_data else
-            f"Deltas compare with {ui.previous_said(window)}")
+            f"Deltas compare with {ui.previous_said(window, months)}")
 # "a rate's without a week of under 30 records and a tenth of its
 # busiest" read as a riddle (a change manager's walkthrough)
 st.caption(f"{compared}. The small lines are trends over complete {grain}s"

@@ -650,10 +650,10 @@ for column, row in zip(columns, dora.itertuples(), strict=True):
                 # docs/metrics.md C8: a value resting on inference says
                 # how much of it does
                 parts.append(f"{int(row.n_inferred):,} of the "
-                             f"{int(row.n_failed):,} inferred (an incident "
-                             "linked to no deployment or change, put on "
-                             "its application's last deployment before it "
-                             "opened)")
+                             f"{int(row.n_failed):,} with an inferred "
+                             "incident (linked to no deployment or change, "
+                             "put on its application's last deployment "
+                             "before it opened)")
         elif pd.notna(row.n):
             # the weekly median's own n: its weeks (the deployments are
             # the period's, part-weeks at its ends included)
