@@ -1598,6 +1598,7 @@ def table(frame: pd.DataFrame, file_stem: str, *,
 OUTCOME_LABELS = {"n": "Implemented changes (n)", "n_successful": "Successful",
                   "n_successful_with_issues": "Successful with issues",
                   "n_failed": "Failed", "change_success_rate": "Success rate"}
+OUTCOME_COLUMNS = ["period", *OUTCOME_LABELS]  # its columns, in order
 
 
 def numbers_behind(frame: pd.DataFrame, columns: list[str], file_stem: str,

@@ -287,8 +287,7 @@ else:
         " are cut by the dates."
         + charts.small_n_said(trend["n"], "implemented changes"))
     ui.numbers_behind(
-        trend, ["period", "n", "n_successful", "n_successful_with_issues",
-                "n_failed", "change_success_rate"],
+        trend, ui.OUTCOME_COLUMNS,
         f"change-outcomes-per-{grain}", labels=ui.OUTCOME_LABELS | {
             "period": grain.capitalize()})
     pick = ui.drill(f"Changes of one {grain}",

@@ -43,6 +43,12 @@ def counted(family: str) -> dict:
             if k in db.params(family)}
 
 
+def counted_before(family: str) -> dict:
+    """What the page asks a groups query for of the months before a period
+    of whole months: its total alone, no periods (nothing draws them)."""
+    return {k: v for k, v in counted(family).items() if k != "grain"}
+
+
 def both(name: str):
     """The query's single row for this period and for the one before."""
     if name in GROUPED:
@@ -51,7 +57,7 @@ def both(name: str):
         if calendar_before:
             return frames[name].iloc[0], ui.scoped_groups(
                 GROUPED[name], before, filters,
-                **counted(GROUPED[name]))[name].iloc[0]
+                **counted_before(GROUPED[name]))[name].iloc[0]
         return frames[name].iloc[0], NOTHING_BEFORE if all_data else \
             frames[name + groups.PREVIOUS].iloc[0]
     if all_data:
@@ -271,9 +277,10 @@ ui.prefetch([
     *((card.query, w, {}) for card in CARDS
       if not card.ahead and card.query not in GROUPED
       for w in ((window,) if all_data else (window, before))),
-    *((family, w, counted(family)) for family in dict.fromkeys(
+    *((family, w, asked(family)) for family in dict.fromkeys(
         GROUPED[card.query] for card in CARDS if card.query in GROUPED)
-      for w in ((window, before) if calendar_before else (window,))),
+      for w, asked in ((window, counted), (before, counted_before))
+      if w is window or calendar_before),
     *((card.trend[0], window, {"grain": grain}
        if "grain" in db.params(card.trend[0]) else {})
       for card in CARDS if card.trend and card.trend[0] not in GROUPED)],
@@ -375,9 +382,10 @@ elif outcomes["n"].sum() == 0:
         f"{ui.widen(window, filters)}."))
 else:
     # the periods in words ('Nov 2013'), as the Changes page says them
+    worded = ui.in_words(outcomes)[0]
     st.plotly_chart(
         charts.stacked_bars(
-            ui.in_words(outcomes)[0], x="period",
+            worded, x="period",
             columns={"n_successful": "Successful",
                      "n_successful_with_issues": "Successful with issues",
                      "n_failed": "Failed"},
@@ -388,10 +396,7 @@ else:
         "changes closed successful that later got a linked incident or a "
         "rolled-back deployment. (part) periods are cut by the chosen dates.")
     ui.numbers_behind(
-        ui.in_words(outcomes)[0],
-        ["period", "n", "n_successful", "n_successful_with_issues",
-         "n_failed", "change_success_rate"],
-        f"change-outcomes-per-{grain}",
+        worded, ui.OUTCOME_COLUMNS, f"change-outcomes-per-{grain}",
         labels=ui.OUTCOME_LABELS | {"period": grain.capitalize()})
 
 # --- the records behind each card ---------------------------------------------
