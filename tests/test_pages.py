@@ -541,13 +541,9 @@ def test_a_links_filter_value_not_in_the_data_is_said_not_applied(app):
     assert not app.sidebar.warning
 
 
-def test_a_filter_value_holding_a_comma_goes_through_the_address(
-        sample_db, tmp_path, monkeypatch):
-    """A team named 'Payments, EMEA' picked in the sidebar went into the
-    address as 'Payments, EMEA', read back as two teams: the copied link
-    opened on every team, warning that the team is not in the data (a
-    process owner's walkthrough). The address quotes it, as the CLI and
-    the page's own links do, and reads it back."""
+def _team_renamed(sample_db, tmp_path, monkeypatch, name: str) -> None:
+    """The pages read a copy of the sample whose team Risk Tech is named
+    `name`."""
     import shutil
 
     from changeboard import db
@@ -555,10 +551,21 @@ def test_a_filter_value_holding_a_comma_goes_through_the_address(
     shutil.copyfile(sample_db, copy)
     with db.publish(copy) as con:
         con.execute(
-            "update changes set assignment_group = 'Risk, Tech', "
+            "update changes set assignment_group = $name, "
             "ingested_batch_id = (select max(batch_id) + 1 from "
-            "ingest_batches) where assignment_group = 'Risk Tech'")
+            "ingest_batches) where assignment_group = 'Risk Tech'",
+            {"name": name})
     monkeypatch.setattr(config, "DB_PATH", copy)
+
+
+def test_a_filter_value_holding_a_comma_goes_through_the_address(
+        sample_db, tmp_path, monkeypatch):
+    """A team named 'Payments, EMEA' picked in the sidebar went into the
+    address as 'Payments, EMEA', read back as two teams: the copied link
+    opened on every team, warning that the team is not in the data (a
+    process owner's walkthrough). The address quotes it, as the CLI and
+    the page's own links do, and reads it back."""
+    _team_renamed(sample_db, tmp_path, monkeypatch, "Risk, Tech")
 
     def opened(query: dict) -> AppTest:
         app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
@@ -587,17 +594,7 @@ def test_a_filter_value_with_spaces_at_its_ends_goes_through_the_address(
     """The loader keeps a team named ' Risk Tech '; read from the address
     stripped, its link opened on every team, warning it was not in the
     data (a review)."""
-    import shutil
-
-    from changeboard import db
-    copy = tmp_path / "cb.duckdb"
-    shutil.copyfile(sample_db, copy)
-    with db.publish(copy) as con:
-        con.execute(
-            "update changes set assignment_group = ' Risk Tech ', "
-            "ingested_batch_id = (select max(batch_id) + 1 from "
-            "ingest_batches) where assignment_group = 'Risk Tech'")
-    monkeypatch.setattr(config, "DB_PATH", copy)
+    _team_renamed(sample_db, tmp_path, monkeypatch, " Risk Tech ")
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.query_params["teams"] = " Risk Tech ,Core Ledger"
     app.run()
@@ -1879,28 +1876,26 @@ def test_last_month_and_quarter_are_whole_calendar_periods(monkeypatch):
         w = ui.window_for(period, last_day=data_ends)
         return (w["start_date"], w["end_date"])
 
-    assert window("last_month", date(2026, 12, 7)) == (
-        date(2026, 11, 1), date(2026, 12, 1))
-    # on a month's last day that month is not whole yet (a review): the
-    # month before it
-    assert window("last_month", date(2026, 11, 30)) == (
-        date(2026, 10, 1), date(2026, 11, 1))
-    assert window("last_month", date(2026, 1, 15)) == (
-        date(2025, 12, 1), date(2026, 1, 1))
-    assert window("last_quarter", date(2026, 12, 7)) == (
-        date(2026, 7, 1), date(2026, 10, 1))
-    assert window("last_quarter", date(2026, 2, 1)) == (
-        date(2025, 10, 1), date(2026, 1, 1))
-    assert window("last_quarter", date(2026, 3, 31)) == (
-        date(2025, 10, 1), date(2026, 1, 1))
-    # data that ends on a month's last day: that month is its last whole
-    # one; mid-month, the one before
-    assert window("last_month", date(2026, 12, 7), date(2014, 3, 31)) == (
-        date(2014, 3, 1), date(2014, 4, 1))
-    assert window("last_month", date(2026, 12, 7), date(2014, 3, 15)) == (
-        date(2014, 2, 1), date(2014, 3, 1))
-    assert window("last_quarter", date(2026, 12, 7), date(2014, 3, 31)) == (
-        date(2014, 1, 1), date(2014, 4, 1))
+    d = date
+    for period, today, data_ends, expected in [
+        ("last_month", d(2026, 12, 7), None, (d(2026, 11, 1), d(2026, 12, 1))),
+        # on a month's last day that month is not whole yet (a review):
+        # the month before it
+        ("last_month", d(2026, 11, 30), None, (d(2026, 10, 1), d(2026, 11, 1))),
+        ("last_month", d(2026, 1, 15), None, (d(2025, 12, 1), d(2026, 1, 1))),
+        ("last_quarter", d(2026, 12, 7), None, (d(2026, 7, 1), d(2026, 10, 1))),
+        ("last_quarter", d(2026, 2, 1), None, (d(2025, 10, 1), d(2026, 1, 1))),
+        ("last_quarter", d(2026, 3, 31), None, (d(2025, 10, 1), d(2026, 1, 1))),
+        # data that ends on a month's last day: that month is its last
+        # whole one; mid-month, the one before
+        ("last_month", d(2026, 12, 7), d(2014, 3, 31),
+         (d(2014, 3, 1), d(2014, 4, 1))),
+        ("last_month", d(2026, 12, 7), d(2014, 3, 15),
+         (d(2014, 2, 1), d(2014, 3, 1))),
+        ("last_quarter", d(2026, 12, 7), d(2014, 3, 31),
+         (d(2014, 1, 1), d(2014, 4, 1)))]:
+        assert window(period, today, data_ends) == expected, \
+            (period, today, data_ends)
     november = {"start_date": date(2026, 11, 1), "end_date": date(2026, 12, 1)}
     assert ui.calendar_months("last_month", november) == 1
     assert ui.calendar_months("custom", november) == 1
