@@ -482,6 +482,14 @@ def test_since_last_failed_includes_incident_signals_and_excludes_edges(
     assert rows(got, "review_reason", "change_id", "is_failed_by_close_code",
                 "is_failed_by_incident") == [
         ("failed", "F1", True, False), ("failed", "F3", False, True)]
+    # the incident named, as change_records names it, and in the pack's
+    # words (the team's last failures named it, this list did not: a
+    # review)
+    from reports.text import failure_signals
+    assert [i if isinstance(i, str) else None
+            for i in got["incident_ids"]] == [None, "I"]
+    assert [failure_signals(r) for _, r in got.iterrows()] == [
+        "Close code", "Linked incident (I)"]
 
 
 def test_since_last_emergency_by_start_whatever_the_outcome(con, given):
