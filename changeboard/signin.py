@@ -23,6 +23,7 @@ import json
 import logging
 import math
 import sqlite3
+import sys
 import threading
 import time
 import urllib.parse
@@ -365,10 +366,26 @@ def install_logging() -> None:
 _install_lock = threading.Lock()
 
 
+class _Stderr(logging.StreamHandler):
+    """A handler writing to sys.stderr as it is when a record comes, not as
+    it was when the handler was made: a test's captured stderr, kept after
+    the test closed it, printed 'Logging error ... I/O operation on closed
+    file' with a traceback into a later test's stderr (a CLI test, under
+    two workers, read it as the command's)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass  # always sys.stderr's
+
+
 def _install() -> None:
     ours = logging.getLogger("changeboard")
     if not ours.handlers:
-        handler = logging.StreamHandler()
+        handler = _Stderr()
         handler.setFormatter(logging.Formatter(
             "%(asctime)s %(levelname)s %(name)s: %(message)s"))
         ours.addHandler(handler)  # propagating still: the root has none

@@ -704,3 +704,27 @@ def test_an_error_sent_to_the_callback_is_logged_as_sent_not_said_on_the_page(
     assert signin.failed_just_now().startswith(
         "A sign-in on this server failed moments ago: Changeboard could not "
         "complete it")
+
+
+def test_the_apps_log_goes_to_stderr_as_it_is_when_a_record_comes(
+        monkeypatch):
+    """The handler was bound to the stderr of the moment it was made: a
+    test's captured stderr, closed after it, made a later test's log line
+    print 'Logging error ... I/O operation on closed file' and a
+    traceback into that test's stderr (a CLI test failed on it under two
+    workers). The app's log follows sys.stderr."""
+    import io
+    import logging
+
+    signin.install_logging()
+    ours = logging.getLogger("changeboard")
+    [handler] = [h for h in ours.handlers if isinstance(h, logging.StreamHandler)]
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr("sys.stderr", first)
+    ours.info("one")
+    first.close()  # as a test's capture is closed after it
+    monkeypatch.setattr("sys.stderr", second)
+    ours.info("two")
+    assert "two" in second.getvalue()
+    assert "Logging error" not in second.getvalue()
+    assert handler.stream is second
