@@ -583,7 +583,9 @@ def period_filter() -> dict[str, date]:
         _said_changes_elsewhere(window)
         return window
     window = window_for(choice, start, end)
-    if choice == "custom":
+    if choice == "custom" or choice in CALENDAR:
+        # Last month with the data ending on the 20th was compared with
+        # all of October, unsaid (a re-check)
         _said_past_the_data(window)
     latest = data_last_day()
     if choice != "custom" and latest is not None and \
@@ -653,6 +655,12 @@ def global_filters() -> dict[str, list[str]]:
         # split on commas, a copied link opened on every team
         asked = split_list(st.query_params[name], strip=False) \
             if name in st.query_params else None
+        if asked is not None:
+            # a value as written, else without the spaces at its ends: a
+            # link typed 'Core Ledger, Digital Web' (a re-check), beside a
+            # team whose name has them (' Risk Tech ')
+            asked = [v if v in labels or v.strip() not in labels
+                     else v.strip() for v in asked]
         from_url = None if asked is None else [v for v in asked
                                                if v in labels]
         start = [v for v in kept(name, from_url, []) if v in labels]

@@ -47,6 +47,15 @@ def test_captions_drawn_at_60_percent_of_the_text_colour_read_at_aa():
         assert contrast(over(text, 0.6, background), background) >= AA
 
 
+def test_code_spans_read_at_aa():
+    """Code spans in captions ('load `deployments.csv`') were 3.0:1 (a
+    re-check), on white and on a code span's grey."""
+    theme = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text()
+                          )["theme"]
+    for background in ("#FFFFFF", "#EDECEA"):
+        assert contrast(theme["codeTextColor"], background) >= AA
+
+
 def test_chart_axis_and_legend_text_reads_at_aa():
     from changeboard import charts
     assert contrast(charts.INK, "#FFFFFF") >= AA

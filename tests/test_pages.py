@@ -602,6 +602,15 @@ def test_a_filter_value_with_spaces_at_its_ends_goes_through_the_address(
     assert app.multiselect(key="filter-teams").value == [" Risk Tech ",
                                                          "Core Ledger"]
     assert not app.sidebar.warning
+    # a link typed with a space after each comma still reads its teams
+    # (the stripped form, when the name as written is none)
+    typed = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    typed.query_params["teams"] = "Core Ledger, Digital Web"
+    typed.run()
+    assert not typed.exception
+    assert typed.multiselect(key="filter-teams").value == [
+        "Core Ledger", "Digital Web"]
+    assert not typed.sidebar.warning
 
 
 def test_the_footers_counts_say_they_are_the_whole_databases(app):
@@ -1957,6 +1966,8 @@ def test_the_overviews_cards_download_as_a_table(sample_db, monkeypatch):
     Overview's cards could be downloaded (a process owner's walkthrough).
     Its cards are offered as a file: a row each, as the card shows it,
     with its n, the period before's value and n, and the dates."""
+    import pandas as pd
+
     from changeboard import db, ui
     offered = {}
     monkeypatch.setattr(ui, "downloads", lambda frame, stem, **_:
@@ -1985,6 +1996,12 @@ def test_the_overviews_cards_download_as_a_table(sample_db, monkeypatch):
     # the card's caption, its n said as the card says it
     assert success["note"].startswith(
         f"n = {ui.many(now['n'], 'implemented change')}")
+    # each card's n is the one its caption says (utilisation's read 87,
+    # its caption 162 environments: a re-check)
+    for _, row in rows.iterrows():
+        if pd.notna(row["n"]):
+            assert f"{int(row['n']):,} " in row["note"], (row["kpi"],
+                                                         row["n"])
 
 
 def test_all_data_reads_no_window_before_it_whatever_its_shape(
@@ -2010,3 +2027,24 @@ def test_all_data_reads_no_window_before_it_whatever_its_shape(
     assert read and {start for _, start, _ in read} == {date(2024, 1, 1)}
     assert not any(extra.get("compare") for _, _, extra in read)
     assert any(c.value.startswith("No deltas") for c in app.caption)
+
+
+def test_last_month_says_when_the_data_ends_inside_it(sample_db,
+                                                      monkeypatch):
+    """With records ending on the 20th, Last month was compared with all of
+    the month before, nothing said (a re-check): the sidebar says how many
+    of its days hold no data, as a custom range's does."""
+    from datetime import timedelta
+
+    from changeboard import ui
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    window = ui.window_for("last_month")
+    ends = window["end_date"] - timedelta(days=11)
+    monkeypatch.setattr(ui, "data_last_day", lambda: ends)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params["period"] = "last_month"
+    app.run()
+    assert not app.exception
+    said = [c.value for c in app.sidebar.caption]
+    assert f"The data ends on {ui.day(ends)}: the last 10 days of the " \
+        "period hold none." in said, said

@@ -18,7 +18,7 @@ LABELS = {
     "completed_at": "Work ended (UTC)", "state": "State",
     "is_failed": "Failed", "is_failed_by_close_code": "Failed: close code",
     "is_failed_by_incident": "Failed: incident",
-    "incident_ids": "Incidents",
+    "incident_ids": "Incident ids",
     "is_failed_by_rollback": "Failed: rollback", "approval": "Approval",
     "created_at": "Created (UTC)", "approved_at": "Approved (UTC)",
     "actual_start_at": "Started (UTC)", "actual_end_at": "Ended (UTC)",
@@ -726,10 +726,13 @@ else:
             if retro == 1 else f" ({retro:,} of them emergency changes, "
             "approved in retrospect)") if (retro := int(unauthorized[
                 "n_emergency_approved_after_start"])) else "")
-        + f" · {int(unauthorized['n_unclassified']):,} with the CAB "
-        "flag or approval missing "
-        f"{'is' if unauthorized['n_unclassified'] == 1 else 'are'} not "
-        "counted" + unstarted() + ".")
+        # none left out: not said ('0 ... are not counted' read beside
+        # the changes with no start that are: a re-check)
+        + (f" · {int(unauthorized['n_unclassified']):,} with the CAB "
+           "flag or approval missing "
+           f"{'is' if unauthorized['n_unclassified'] == 1 else 'are'} not "
+           "counted" if unauthorized["n_unclassified"] else "")
+        + unstarted() + ".")
     by_breakdown(unauthorized_groups["unauthorized_changes_by"],
                  {"dimension_value": name,
                   "n": "CAB-required, started (n)",

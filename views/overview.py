@@ -99,6 +99,9 @@ class Card(NamedTuple):
     # but none can be rated (releases without a planned date): said under
     # n/a instead of its n = 0 caption, or None (then the caption stands)
     lacks: Callable[[pd.Series], str | None] | None = None
+    # the column of its n, as its caption says it (the cards' file said
+    # 87 for utilisation's n = 162 environments: a re-check)
+    n_column: str = "n"
 
 
 # a period before counting fewer than this many: its delta says its n (BPIC
@@ -221,7 +224,7 @@ CARDS = [
                    "the gaps of each (the card's n counts the gaps)",
                    False)),
          needs="n_releases", missing=not_loaded(
-             "n = 0 gaps", "releases", "releases")),
+             "n = 0 gaps", "releases", "releases"), n_column="n_gaps"),
     Card("On-time release rate", "release_on_time", **rate("on_time_rate"),
          help="Releases gone live on or before their planned date ÷ releases "
          "gone live with a plan.",
@@ -250,7 +253,8 @@ CARDS = [
          records=("environment_utilization", {},
                   ("environment", " (the card's n)")),
          needs="n_environments", missing=not_loaded(
-             "n = 0 environments", "environments", "environments")),
+             "n = 0 environments", "environments", "environments"),
+         n_column="n_environments"),
     Card("Conflicts ahead", "booking_conflicts_summary",
          value=lambda r: f"{int(r['n_conflict_pairs']):,}", ahead=True,
          help="Pairs of approved or pending bookings of the same environment "
@@ -264,7 +268,8 @@ CARDS = [
          records=("booking_conflicts", {},
                   ("conflicting booking pair", ", next 90 days")),
          needs="n_bookings", missing=not_loaded(
-             "next 90 days", "environment bookings", "environment_bookings")),
+             "next 90 days", "environment bookings", "environment_bookings"),
+         n_column="n_environments"),
 ]
 ahead = {"start_date": ui.today(), "end_date": ui.today() + timedelta(days=90)}
 # the dearest first, so that two threads end together: listed last, the
@@ -310,8 +315,8 @@ def card_row(card: Card, value: str, now: pd.Series, before_row: pd.Series,
     value and n, and the dates each counts."""
     span = ahead if card.ahead else window
     compared = not (card.ahead or all_data or before_row.empty)
-    n = now.get("n")
-    was = before_row.get("n") if compared else None
+    n = now.get(card.n_column)
+    was = before_row.get(card.n_column) if compared else None
     return {
         "kpi": card.label, "value": value,
         "n": None if n is None or pd.isna(n) else int(n),
