@@ -230,7 +230,12 @@ def _figure(data: list[dict], layout: dict) -> go.Figure:
     # select tools were 8 Tab stops a chart, 56 on the Changes page (an
     # accessibility review); a drag still zooms, a double click resets it,
     # and a click still picks a bar
-    layout.setdefault("modebar", {}).setdefault("remove", MODEBAR_REMOVED)
+    modebar = layout.setdefault("modebar", {})
+    modebar.setdefault("remove", MODEBAR_REMOVED)
+    # its icons in INK, the one under the pointer in the app's blue: they
+    # were #C7C7C7, 1.7:1 on white (a re-check)
+    modebar.setdefault("color", INK)
+    modebar.setdefault("activecolor", "#0072B2")
     figure = go.Figure({"data": data, "layout": layout}, _validate=False)
     # later changes to the figure (none of ours) are validated as usual
     figure._validate = True

@@ -66,6 +66,10 @@ def test_chart_axis_and_legend_text_reads_at_aa():
     for axis in ("xaxis", "yaxis", "yaxis2"):
         assert layout[axis]["tickfont"]["color"] == charts.INK
     assert layout["legend"]["font"]["color"] == charts.INK
+    # the toolbar's icons (#C7C7C7 before, 1.7:1: a re-check)
+    toolbar = charts._figure([], {}).layout.modebar
+    assert toolbar.color == charts.INK
+    assert contrast(toolbar.activecolor, "#FFFFFF") >= AA
 
 
 def test_readiness_chips_white_words_read_at_aa():
