@@ -76,6 +76,12 @@ def test_list_shows_the_reporting_zone_the_settings_give(monkeypatch):
     assert result.returncode == 0
     assert "[reporting_tz=Europe/Amsterdam]" in result.stdout
     assert "reporting_tz=UTC" not in result.stdout
+    # a setting that names no zone is said, not only listed (a re-check)
+    monkeypatch.setattr(config, "REPORTING_TZ", "Europe/Amsterdm")
+    result = cli("queries", "--list")
+    assert result.returncode == 0
+    assert "warning: CHANGEBOARD_REPORTING_TZ: unknown time zone " \
+        "'Europe/Amsterdm'; did you mean Europe/Amsterdam?" in result.stderr
 
 
 def test_a_query_runs_as_csv_json_and_table(tiny_db):

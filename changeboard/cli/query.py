@@ -210,6 +210,10 @@ def _listed(param: str, default: str | None) -> str:
 
 
 def _list() -> None:
+    if problem := config.zone_problem(config.REPORTING_TZ):
+        # listed as the default, then refused by every query (a re-check)
+        print(f"warning: CHANGEBOARD_REPORTING_TZ: {problem}: a query given "
+              "no reporting_tz refuses it", file=sys.stderr)
     width = max(map(len, db.names()), default=0)
     for name in db.names():
         # the reporting zone a query is read in when none is given: the
