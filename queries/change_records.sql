@@ -155,25 +155,12 @@ titles as (
 incidents as (
     select
         change_id,
-        -- in order of opening, sorted in each change's short list: an
-        -- ordered string_agg took 14 of the query's 90 ms
-        array_to_string(
-            list_transform(
-                list_sort(
-                    list(struct_pack(at := opened_at, id := incident_id))
-                ),
-                lambda link: link.id
-            ),
-            ', '
-        ) as incident_ids
-    -- every linked change's (24,355 at a million changes), where those
-    -- of the rows alone read the rows twice (64 -> 104 ms for the
-    -- Overview's 90 days; this way 70)
-    from change_incident_links($failure_min_priority)
-    where
-        local_instant($signals_before, $reporting_tz) is null
-        or opened_at < local_instant($signals_before, $reporting_tz)
-    group by change_id
+        incident_ids
+    from
+        change_incident_ids(
+            $failure_min_priority,
+            local_instant($signals_before, $reporting_tz)
+        )
 ),
 
 titled as (
