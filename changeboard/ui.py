@@ -1616,13 +1616,18 @@ def numbers_behind(frame: pd.DataFrame, columns: list[str], file_stem: str,
     (an accessibility review), and a trend could not be downloaded for a
     monthly report (a process owner's walkthrough)."""
     labels = labels or {}
-    # rates as the cards write them (24.9%); the files keep the 0-1 rates
-    rates = {c: st.column_config.NumberColumn(labels.get(c) or human(c),
-                                              format="percent")
-             for c in columns if c.endswith(("_rate", "_ratio"))}
     with st.expander("The numbers behind the chart"):
         table(frame[columns], file_stem, labels=labels, max_rows=None,
-              column_config=rates)
+              column_config=rate_columns(columns, labels))
+
+
+def rate_columns(columns, labels: dict[str, str]) -> dict:
+    """The column configs that draw a table's rates (*_rate, *_ratio) as
+    the cards write them (24.9%), under their labels; the files keep the
+    0-1 rates."""
+    return {c: st.column_config.NumberColumn(labels.get(c) or human(c),
+                                             format="percent")
+            for c in columns if c.endswith(("_rate", "_ratio"))}
 
 
 PERCENT = "%.1f%%"  # a table's rate as the cards write it: 24.9%, 0.0%

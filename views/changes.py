@@ -335,9 +335,7 @@ def by_breakdown(rows: pd.DataFrame, columns: dict[str, str], what: str,
     with st.expander(f"{what} by {name.lower()}"):
         ui.table(readable[list(columns)], f"{stem}-by-{dimension}",
                  download=ordered[list(columns)], labels=LABELS | columns,
-                 column_config={c: st.column_config.NumberColumn(
-                     label, format="percent") for c, label in columns.items()
-                     if c.endswith(("_rate", "_ratio"))})
+                 column_config=ui.rate_columns(columns, columns))
         st.caption(f"One row per {name.lower()}, {NONE} = not recorded; the "
                    "rows add up to the headline. Break down by (above) "
                    "chooses the rows.")

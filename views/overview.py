@@ -315,14 +315,14 @@ def card_row(card: Card, value: str, now: pd.Series, before_row: pd.Series,
     value and n, and the dates each counts."""
     span = ahead if card.ahead else window
     compared = not (card.ahead or all_data or before_row.empty)
-    n = now.get(card.n_column)
-    was = before_row.get(card.n_column) if compared else None
+
+    def n_of(row: pd.Series):
+        n = row.get(card.n_column)
+        return None if n is None or pd.isna(n) else int(n)
     return {
-        "kpi": card.label, "value": value,
-        "n": None if n is None or pd.isna(n) else int(n),
-        "delta": delta,
+        "kpi": card.label, "value": value, "n": n_of(now), "delta": delta,
         "value_before": card.value(before_row) if compared else None,
-        "n_before": None if was is None or pd.isna(was) else int(was),
+        "n_before": n_of(before_row) if compared else None,
         "start_date": span["start_date"],
         "last_day": span["end_date"] - timedelta(days=1),
         "before_start_date": before["start_date"] if compared else None,
