@@ -27,7 +27,8 @@ def safe_text(value):
 
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     """Prefix text cells and headers a spreadsheet would run as a formula
-    with a quote."""
+    with a quote (CSV, which has no cell types; an XLSX writes them as
+    text cells instead: quoted_text)."""
     safe = frame.copy()
     for column in safe.columns:
         dtype = safe[column].dtype
@@ -113,24 +114,29 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str = "data",
         "default_date_format": "yyyy-mm-dd hh:mm:ss"})
     formats = {"heading": book.add_format({
         "bold": True, "border": 1, "align": "center", "valign": "top"}),
-        "day": book.add_format({"num_format": "yyyy-mm-dd"})}
+        "day": book.add_format({"num_format": "yyyy-mm-dd"}),
+        "text": book.add_format({"quote_prefix": True})}
+    formats["heading text"] = book.add_format({
+        "bold": True, "border": 1, "align": "center", "valign": "top",
+        "quote_prefix": True})
     try:
         data = book.add_worksheet(sheet[:31])
-        # the heading as the cells are written: safe, instants' zone named
-        data.write_row(0, 0, [str(c) for c in _naive_utc(neutralise(
-            frame.iloc[:0])).columns], formats["heading"])
-        # a slice of rows at a time, each made safe and written: the frame
-        # is never copied whole (a year's 428,887 changes: 76 -> 50 s, the
-        # process's peak +911 -> +444 MB before slicing)
+        # the heading as the cells are written: text, instants' zone named
+        heading = [str(c) for c in _naive_utc(frame.iloc[:0]).columns]
+        data.write_row(0, 0, heading, formats["heading"])
+        quoted_text(data, 0, heading, formats["heading text"])
+        # a slice of rows at a time: the frame is never copied whole (a
+        # year's 428,887 changes: 76 -> 50 s, the process's peak +911 ->
+        # +444 MB before slicing)
         for start in range(0, len(frame), XLSX_SLICE):
-            _rows_into(data, start + 1, _naive_utc(neutralise(
-                frame.iloc[start:start + XLSX_SLICE])), formats["day"])
+            _rows_into(data, start + 1, _naive_utc(
+                frame.iloc[start:start + XLSX_SLICE]), formats)
         if about:
-            told = neutralise(pd.DataFrame(about, columns=["", "value"]))
             page = book.add_worksheet("About")
             page.set_column(0, 0, 18)
             page.set_column(1, 1, 90)
-            _rows_into(page, 0, told, formats["day"])
+            _rows_into(page, 0, pd.DataFrame(about, columns=["", "value"]),
+                       formats)
     finally:
         book.close()
     return buffer.getvalue()
@@ -139,21 +145,39 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str = "data",
 XLSX_SLICE = 20_000  # rows made safe and written at a time
 
 
-def _rows_into(sheet, first: int, frame: pd.DataFrame, day) -> None:
+def quoted_text(sheet, row: int, cells, quoted) -> None:
+    """Write again, as quote-prefixed text (format `quoted`), the cells of
+    a row just written that a spreadsheet would run as a formula if typed:
+    the text shows as it is (a CSV's quote, "'+0.3 pp", showed in the
+    cell) and stays text when the cell is edited. XlsxWriter writes every
+    string as a text cell (strings_to_formulas off), so none runs on
+    opening either way."""
+    for i, value in enumerate(cells):
+        if isinstance(value, str) and is_formula(value):
+            sheet.write_string(row, i, value, quoted)
+
+
+def _rows_into(sheet, first: int, frame: pd.DataFrame, formats) -> None:
     """The frame's rows into the sheet from row `first`, in order (constant
     memory writes rows in order): a missing value is an empty cell, a day
-    (a date, not an instant) in the `day` format, as pandas wrote them."""
+    (a date, not an instant) in the "day" format, as pandas wrote them,
+    and text that reads as a formula in the "text" one (quoted_text)."""
     columns = [frame.iloc[:, i].astype(object)
                .where(frame.iloc[:, i].notna(), None).tolist()
                for i in range(frame.shape[1])]
     days = [i for i, values in enumerate(columns)
             if any(isinstance(v, date) and not isinstance(v, datetime)
                    for v in values)]
+    texts = [i for i, values in enumerate(columns)
+             if any(isinstance(v, str) and is_formula(v) for v in values)]
     for number, row in enumerate(zip(*columns, strict=True), start=first):
         sheet.write_row(number, 0, row)
-        for i in days:  # the same row again: still the one being written
+        # the same row again: still the one being written
+        for i in days:
             if isinstance(row[i], date) and not isinstance(row[i], datetime):
-                sheet.write_datetime(number, i, row[i], day)
+                sheet.write_datetime(number, i, row[i], formats["day"])
+        if texts:
+            quoted_text(sheet, number, row, formats["text"])
 
 
 def parquet_bytes(frame: pd.DataFrame) -> bytes:

@@ -249,7 +249,9 @@ def test_minutes_list_every_decision_in_each_format(decided_db, tmp_path):
                                "Not decided", "Produced by"]
     rows = list(book["Decisions"].values)
     notes = [r[rows[0].index("Note")] for r in rows[1:]]
-    assert notes == ["no <backout> plan", "after 22:00 only", "'=cmd|x"]
+    assert notes == ["no <backout> plan", "after 22:00 only", "=cmd|x"]
+    note = book["Decisions"].cell(4, rows[0].index("Note") + 1)
+    assert note.data_type == "s" and note.quotePrefix  # text, shown as is
     assert [r[0] for r in book["Attendees"].iter_rows(
         min_row=2, values_only=True)] == ["Ann Chair", "Bo Ops"]
 
@@ -1253,8 +1255,9 @@ def test_the_minutes_name_each_undecided_change_with_its_title_and_plan(
     assert rows[0] == ("Meeting (UTC)", "#", "Change", "Title", "Risk",
                        "Planned start (UTC)", "Planned end (UTC)",
                        "Planned hours")
-    # C2's title is a formula: written as text, as every sheet writes one
-    assert rows[1][1:5] == (1, "C2", "'" + c2["title"], "Very high")
+    # C2's title is a formula: a text cell, as every sheet writes one
+    assert rows[1][1:5] == (1, "C2", c2["title"], "Very high")
+    assert book["Not decided"].cell(2, 4).quotePrefix
     assert rows[1][5] == c2["planned_start_at"].tz_convert("UTC") \
         .tz_localize(None).to_pydatetime()
 

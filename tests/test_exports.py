@@ -56,7 +56,8 @@ def test_xlsx_export_has_the_rows_and_columns_shown(frame):
     assert back.columns.tolist() == [*frame.columns[:-1], "closed_at (UTC)"]
     assert back["n"].tolist() == [1, 2, 3, 4]
     assert back["rate"].isna().tolist() == [False, True, False, False]
-    assert back["title"][0].startswith("'=")
+    # text as it is, no quote added (quote-prefixed text cells)
+    assert back["title"].tolist() == frame["title"].tolist()
     assert back["closed_at (UTC)"][0] == pd.Timestamp("2026-01-01 10:00")
 
 
@@ -123,7 +124,7 @@ def test_an_xlsx_is_written_a_slice_of_rows_at_a_time(monkeypatch):
         assert row[:5] == [
             f"C{i}", i if i % 4 else None,
             pytest.approx(i / 10) if i % 3 else None, i % 2 == 0,
-            "'=1+1" if i == 7 else None if i == 5 else f"t{i}"]
+            "=1+1" if i == 7 else None if i == 5 else f"t{i}"]
         assert row[5] == datetime(2026, 7, 1 + i % 9, 10, 0)  # 12:00 CEST
         assert row[6] == (None if i == 2 else datetime(2026, 1, 1 + i))
     assert sheet["G2"].number_format == "yyyy-mm-dd"
@@ -133,10 +134,15 @@ def test_an_xlsx_is_written_a_slice_of_rows_at_a_time(monkeypatch):
 
 
 def test_xlsx_cells_are_text_not_formulas(frame):
+    """Text that reads as a formula is a quote-prefixed text cell: shown as
+    it is, where the CSV's quote was shown too ("'+0.3 pp"), and text still
+    when the cell is edited; other text is plain."""
     from openpyxl import load_workbook
     sheet = load_workbook(io.BytesIO(reports.xlsx_bytes(frame))).active
-    assert sheet["B2"].data_type == "s"
-    assert sheet["B2"].value.startswith("'=")
+    titles = [sheet.cell(row, 2) for row in range(2, 6)]
+    assert [c.value for c in titles] == frame["title"].tolist()
+    assert [c.data_type for c in titles] == ["s"] * 4
+    assert [c.quotePrefix for c in titles] == [True, True, True, False]
 
 
 def test_parquet_export_keeps_rows_types_and_time_zones(frame):
@@ -343,8 +349,10 @@ def test_headers_are_neutralised_in_csv_and_xlsx():
     header = spreadsheet_cells(reports.csv_bytes(frame))[:2]
     assert header == ["'=HYPERLINK(\"http://x\",\"y\")", "ok"]
     sheet = load_workbook(io.BytesIO(reports.xlsx_bytes(frame))).active
-    assert sheet["A1"].value == "'=HYPERLINK(\"http://x\",\"y\")"
-    assert sheet["B2"].value == "'-1"
+    assert sheet["A1"].value == "=HYPERLINK(\"http://x\",\"y\")"
+    assert sheet["A1"].quotePrefix and sheet["A1"].font.b
+    assert sheet["B2"].value == "-1" and sheet["B2"].quotePrefix
+    assert not sheet["B1"].quotePrefix
 
 
 def test_the_queries_cli_writes_neutralised_quoted_csv(tmp_path):
@@ -392,8 +400,10 @@ def test_no_xlsx_cell_or_header_is_ever_evaluated(header, value):
     for row in sheet.iter_rows():
         for cell in row:
             assert cell.data_type != "f"
-            assert not (isinstance(cell.value, str)
-                        and evaluated(cell.value)), cell.value
+            # text that would run if typed is a quoted text cell
+            assert cell.quotePrefix or not (isinstance(cell.value, str)
+                                            and evaluated(cell.value)), \
+                cell.value
 
 
 def page_downloads(sample_db, monkeypatch, view: str, **state) -> dict:

@@ -19,7 +19,7 @@ XLSX_EPOCH = datetime(2000, 1, 1)
 
 
 def to_xlsx(pack: Pack) -> bytes:
-    """One sheet per section; text a spreadsheet would run is neutralised.
+    """One sheet per section; text a spreadsheet would run is a text cell.
     The workbook's creation date is the data version's publish time, never
     the clock: the same pack is the same bytes."""
     made = version_time(pack)
@@ -29,7 +29,8 @@ def to_xlsx(pack: Pack) -> bytes:
 
 def write_xlsx(sheets: dict[str, pd.DataFrame],
                created: datetime = XLSX_EPOCH) -> bytes:
-    """A workbook of these sheets, columns sized, formulas neutralised,
+    """A workbook of these sheets, columns sized, text that reads as a
+    formula a quote-prefixed text cell (reports.quoted_text),
     recording `created` as its creation date (never the clock). A datetime
     is an Excel date cell shown as the pack shows an instant (the wall time
     it holds: `Wed 21 Jan 2026 20:00`); a number is a number, shown with
@@ -42,10 +43,22 @@ def write_xlsx(sheets: dict[str, pd.DataFrame],
                         engine_kwargs={"options": options}) as writer:
         writer.book.set_properties({"created": created})
         styles: dict[str, object] = {}
+        quoted = {
+            # text a spreadsheet would run if typed: a text cell, quoted
+            "text": writer.book.add_format({"quote_prefix": True}),
+            # pandas' own heading style, quoted
+            "heading text": writer.book.add_format({
+                "bold": True, "border": 1, "align": "center",
+                "valign": "top", "quote_prefix": True})}
         for name, frame in sheets.items():
-            _fitted(reports.neutralise(frame)).to_excel(
-                writer, sheet_name=name[:31], index=False)
+            fitted = _fitted(frame.copy())
+            fitted.to_excel(writer, sheet_name=name[:31], index=False)
             sheet = writer.sheets[name[:31]]
+            reports.quoted_text(sheet, 0, [str(c) for c in fitted.columns],
+                                quoted["heading text"])
+            for row, cells in enumerate(fitted.itertuples(index=False),
+                                        start=1):
+                reports.quoted_text(sheet, row, cells, quoted["text"])
             for i, column in enumerate(frame.columns):
                 longest = max([len(str(column)),
                                *(_width(v) for v in frame[column])])
