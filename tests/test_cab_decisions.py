@@ -117,7 +117,7 @@ def test_the_next_pack_shows_the_last_cabs_decisions_beside_what_happened(
         "D4", "D1", "D2", "D3", "D5", "D6", "D7", "D8"]
     table = decided.table(pack)
     d2 = table[table["Change"] == "D2"].iloc[0]
-    assert d2["Why failed"] == "Linked incident" and d2["Decision"] == \
+    assert d2["Why failed"] == "Linked incident (I9)" and d2["Decision"] == \
         "Approved with conditions" and d2["Note"] == "note on D2"
     assert decided.flag_note(pack) == (
         "⚠ 1 change rejected at the last CAB was implemented anyway: "
@@ -1454,3 +1454,48 @@ def test_the_attendees_line_names_the_zone_of_its_time(decided_db,
         decided_db, MEETING)))["Attendees recorded"]
     assert said.startswith("by chair@acme.example on ")
     assert said.endswith(" (Europe/Amsterdam)")
+
+
+@pytest.mark.parametrize("filters", [
+    {}, {"teams": ["Digital Web"], "failure_min_priority": 2},
+    {"portfolios": ["Payments"], "tiers": ["prod"]}])
+def test_decided_changes_read_only_the_given_changes_as_every_change_reads(
+        sample_db, filters):
+    """cab_decided_changes reads the given changes alone (270 -> 24 ms at a
+    million changes for 200 ids): each change's outcome, failure flags and
+    filters as classified_changes and scoped_changes give them over all
+    of the changes, for every change of the sample and an unknown id."""
+    with db.reading(sample_db) as con:
+        ids = [r[0] for r in con.execute(
+            "select change_id from changes order by change_id desc"
+        ).fetchall()] + ["NOT-A-CHANGE"]
+        got = db.run(con, "cab_decided_changes", change_ids=ids, **filters)
+        scope = {k: filters.get(k) for k in (
+            "application_ids", "portfolios", "teams", "change_types",
+            "tiers")}
+        want = con.execute("""
+            select c.change_id, o.kind, o.is_failed, o.is_failed_by_close_code,
+                   o.is_failed_by_incident, o.is_failed_by_rollback,
+                   s.change_id is not null as is_in_filters
+            from changes as c
+            left join classified_changes(null, null, null, null, null, $p)
+                as o on c.change_id = o.change_id
+            left join scoped_changes($a, $o, $t, $c, $e) as s
+                on c.change_id = s.change_id""",
+            {"p": filters.get("failure_min_priority"),
+             "a": scope["application_ids"], "o": scope["portfolios"],
+             "t": scope["teams"], "c": scope["change_types"],
+             "e": scope["tiers"]}).df()
+    assert list(got["change_id"]) == ids  # in the order given
+    assert not got["is_known"].iloc[-1] and \
+        got["outcome"].iloc[-1] == "not_in_data"
+    got = got.iloc[:-1].set_index("change_id")
+    want = want.set_index("change_id").loc[got.index]
+    assert 0 < want["is_in_filters"].sum() < len(want) or not filters
+    assert want["is_failed"].fillna(False).sum() > 0
+    assert (got["kind"].fillna("none") == want["kind"].fillna("none")).all()
+    for flag in ("is_failed", "is_failed_by_close_code",
+                 "is_failed_by_incident", "is_failed_by_rollback",
+                 "is_in_filters"):
+        assert (got[flag] == want[flag].fillna(False).astype(bool)).all(), \
+            flag
