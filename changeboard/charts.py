@@ -213,14 +213,21 @@ def _take(array: np.ndarray, rows) -> np.ndarray:
     return part
 
 
+MARKUP = "_markup"  # a trace key: its customdata is hover markup, escaped
+
+
 def _figure(data: list[dict], layout: dict) -> go.Figure:
     """A figure of these traces and this layout (plain dicts, values as
     _array leaves them), on the default template as every figure is; the
-    traces' axis values shown as written (_as_text)."""
+    traces' axis values, names and hover data shown as written (_as_text),
+    but a trace's customdata that is markup made from escaped values
+    (trace[MARKUP], e.g. the calendar's hovers)."""
     for trace in data:
-        for axis in ("x", "y"):
-            if axis in trace:
-                trace[axis] = _as_text(trace[axis])
+        for key in ("x", "y", "name", "customdata"):
+            if key in trace and not (key == "customdata"
+                                     and trace.get(MARKUP)):
+                trace[key] = _as_text(trace[key])
+        trace.pop(MARKUP, None)
     for name, axis in layout.items():  # an axis's order names its values
         if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict) \
                 and "categoryarray" in axis:
@@ -282,25 +289,42 @@ def _inked(layout: dict) -> None:
 
 
 def _as_text(values):
-    """An axis's values as Plotly shows them literally: '<', '>' and '&' as
-    entities. Plotly reads a subset of HTML in an axis's labels: a team
-    named '<a href="https://...">Payments</a>' was a link on the Changes
-    page's chart (a security review). ui.pick_point reads a clicked value
-    back (html.unescape). Values with none of them are left as they are
-    (the shared read-only array)."""
+    """Values (an axis's, a name, hover data: a column or a table) as
+    Plotly shows them literally: '<', '>' and '&' as entities. Plotly
+    reads a subset of HTML in an axis's labels, a legend and a hover: a
+    team named '<a href="https://...">Payments</a>' was a link on the
+    Changes page's chart (a security review), and a release so named in a
+    booking's hover. ui.pick_point reads a clicked value back
+    (html.unescape). Values with none of them are left as they are (the
+    shared read-only array)."""
+    if isinstance(values, str):
+        return _escaped(values)
     if isinstance(values, np.ndarray) and values.dtype.kind in "OU":
-        items = values.tolist()
+        items = values.ravel().tolist()
     elif isinstance(values, list):
         items = values
     else:
         return values
-    if not any(isinstance(v, str) and ("<" in v or ">" in v or "&" in v)
-               for v in items):
+    if not any(_marked(v) for v in items):
         return values
-    escaped = [html.escape(v, quote=False) if isinstance(v, str) else v
-               for v in items]
-    return _array(np.array(escaped, dtype=object)) \
-        if isinstance(values, np.ndarray) else escaped
+    if isinstance(values, np.ndarray):
+        escaped = np.array([_escaped(v) for v in items], dtype=object)
+        return _array(escaped.reshape(values.shape))
+    return [_as_text(v) if isinstance(v, (list, tuple)) else _escaped(v)
+            for v in items]
+
+
+def _marked(value) -> bool:
+    """Whether a value (or a row of values) holds '<', '>' or '&'."""
+    if isinstance(value, (list, tuple)):
+        return any(_marked(v) for v in value)
+    return isinstance(value, str) and ("<" in value or ">" in value
+                                       or "&" in value)
+
+
+def _escaped(value):
+    return html.escape(value, quote=False) if isinstance(value, str) \
+        else value
 
 
 def _load_plotly() -> None:
@@ -513,6 +537,7 @@ def rate_line(frame: pd.DataFrame, *, x: str, y: str, n: str, y_title: str,
     trace = _express(
         "scatter", x=_array(frame[x]), y=_array(frame[y]),
         customdata=_array(pd.DataFrame({"n": counts, "note": notes})),
+        **{MARKUP: True},  # the notes are ours
         mode="lines+markers",
         orientation="v", line={"color": SERIES[0], "dash": "solid"},
         marker={"symbol": symbol, "color": [
@@ -921,6 +946,7 @@ def change_calendar(frame: pd.DataFrame, *, colour: str,
                                    for c in collides],
                          "width": [3 if c else 0.5 for c in collides]}},
             "customdata": _array(part[["change_id", "hover"]].to_numpy()),
+            MARKUP: True,  # the hover's values escaped where it is made
             "hovertemplate": "%{customdata[1]}<extra></extra>"})
     # the legend in words: each colour plain, then the two marks on bars
     used = set(frame[colour])
@@ -943,6 +969,7 @@ def change_calendar(frame: pd.DataFrame, *, colour: str,
             "marker": {"symbol": "x", "size": 9, "color": "#000000"},
             "name": "Past planned start, not started",
             "customdata": _array(late[["change_id", "hover"]].to_numpy()),
+            MARKUP: True,
             "hovertemplate": "%{customdata[1]}<extra></extra>"})
     # one band per stretch of time a kind of window covers: windows of many
     # applications or environments at the same time shade once, not darker

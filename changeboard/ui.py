@@ -2000,7 +2000,7 @@ def pick_point(chart_key: str, target_key: str, field: str = "x",
     points = st.session_state[chart_key].selection.points
     if not points:
         return
-    if field == "customdata":
+    if field == "customdata":  # the calendar's change id: not escaped
         if points[0].get("customdata"):
             st.session_state[target_key] = str(points[0]["customdata"][0])
     else:  # as the chart's data holds it (charts._as_text wrote it so)

@@ -346,6 +346,29 @@ def test_the_change_picker_names_a_change_without_a_title_by_its_id(
                       "<b>T1</b> Patch the ledger"}
 
 
+def test_a_title_with_markup_reads_as_written_in_its_bars_hover(
+        tmp_path, monkeypatch):
+    """Plotly reads a subset of HTML in a hover: a title holding a link
+    drew one, and Markdown's escaping, used before, showed backslashes
+    ('\\<b\\>'). Every value from data is escaped; the hover's own bold
+    and line breaks stay."""
+    title = '<a href="https://evil.example/x">Patch</a> & <b>reboot</b>'
+    path = publish(tmp_path / "markup.duckdb", [
+        change("M&1", "2026-01-15 10:00Z", "2026-01-15 12:00Z",
+               application_id="A1", title=title)])
+    app = calendar_of(path, monkeypatch)
+    app.run()
+    assert not app.exception
+    drawn = chart(app)
+    (change_id, hover), = [row for trace in drawn["data"]
+                           for row in trace.get("customdata") or []]
+    assert change_id == "M&1"  # picked back as stored
+    assert hover.split("<br>")[0] == (
+        "<b>M&amp;1</b> &lt;a href=\"https://evil.example/x\"&gt;Patch"
+        "&lt;/a&gt; &amp; &lt;b&gt;reboot&lt;/b&gt;")
+    assert "\\" not in hover and "<a " not in json.dumps(drawn)
+
+
 def test_a_collision_on_a_ci_reads_as_words(tmp_path, monkeypatch):
     """What two colliding changes share read 'same application, ci' (the
     query's codes) in the caption and a bar's hover, where the cards say

@@ -443,6 +443,32 @@ def test_bookings_are_bars_from_their_start_by_status():
     assert list(figure.layout.yaxis.categoryarray) == ["UAT", "SIT"]
 
 
+def test_names_and_hover_data_with_markup_read_as_written():
+    """Plotly reads a subset of HTML in legends and hovers as in axes: a
+    release or team named with a link drew one in a booking's hover, a
+    name from data one in the legend. Both go in with '<', '>' and '&' as
+    entities; values without them are the shared arrays as before."""
+    link = '<a href="https://evil.example/phish">Ledger</a> & co'
+    frame = bookings().assign(release_name=[link, None, "Cards 1.1"],
+                              team=["Core", "<b>Ops</b>", None])
+    figure = env_charts.booking_gantt(frame)
+    rows = [list(row) for trace in figure.data for row in trace.customdata]
+    assert ['&lt;a href="https://evil.example/phish"&gt;Ledger&lt;/a&gt; '
+            '&amp; co', "SIT", "Core"] == rows[-1][1:4]
+    assert rows[0][3] == "&lt;b&gt;Ops&lt;/b&gt;"
+    plain = FIGURES["booking_gantt"]()
+    assert [list(r) for t in plain.data for r in t.customdata][0][1] == \
+        "(no release)"
+    teams = charts.stacked_bars(
+        trend(), x="period_label", y_title="changes",
+        columns={"n_failed": "<i>R&D</i>", "n_successful": "Successful"})
+    assert [t.name for t in teams.data] == ["&lt;i&gt;R&amp;D&lt;/i&gt;",
+                                            "Successful"]
+    for built in (figure, teams):
+        assert "<a " not in pio.to_json(built) and \
+            "<b>Ops" not in pio.to_json(built)
+
+
 def test_lanes_never_share_a_lane_between_bars_that_overlap():
     t = pd.Timestamp("2026-12-02 08:00")
     hours = [(0, 2), (1, 3), (2, 4), (0, 1), (5, 6), (3, 5)]

@@ -1,6 +1,7 @@
 """Change calendar: planned changes of a month or a week, coloured by risk or
 type, with freeze, blackout and maintenance windows behind them and the
 collisions and window hits of the CAB evidence."""
+import html
 from datetime import date, timedelta
 from functools import partial
 from typing import NamedTuple
@@ -113,19 +114,28 @@ def listing(frame: pd.DataFrame) -> pd.DataFrame:
         windows_hit=[listed(v) for v in frame["windows_hit"]])
 
 
+def as_text(value) -> str:
+    """A value as a hover shows it literally ('<', '>', '&' as entities)."""
+    return html.escape(str(value), quote=False)
+
+
 def hover(row) -> str:
-    """A bar's hover; its plan (row.plan) as ui.instants writes it."""
+    """A bar's hover; its plan (row.plan) as ui.instants writes it. Plotly
+    reads a subset of HTML in it: every value from data is escaped (a title
+    '<b>Patch</b> & reboot' as written; Markdown's escaping, used before,
+    showed its backslashes)."""
     # a missing title is NaN (it read 'nan')
     title = row.title if isinstance(row.title, str) else ""
-    lines = [f"<b>{row.change_id}</b> {ui.plain(title)[:70]}",
-             f"{ui.word(row.change_type)} · risk "
-             f"{RISKS.get(row.risk, 'not given')} · {ui.word(row.state)}",
-             row.plan]
+    lines = [f"<b>{as_text(row.change_id)}</b> {as_text(title[:70])}",
+             as_text(f"{ui.word(row.change_type)} · risk "
+                     f"{RISKS.get(row.risk, 'not given')} · "
+                     f"{ui.word(row.state)}"),
+             as_text(row.plan)]
     if row.n_collisions:
-        lines.append(f"Collides with {listed(row.collides_with)} "
-                     f"(same {shared(row.collides_on)})")
+        lines.append(as_text(f"Collides with {listed(row.collides_with)} "
+                             f"(same {shared(row.collides_on)})"))
     if row.windows_hit:
-        lines.append(f"In {listed(row.windows_hit)}")
+        lines.append(as_text(f"In {listed(row.windows_hit)}"))
     if row.is_past_planned_start:
         lines.append("Past its planned start, not started")
     return "<br>".join(lines)
