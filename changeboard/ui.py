@@ -358,8 +358,18 @@ def _clamp_picked_dates() -> None:
 
 def plain(text) -> str:
     """Text from data, files or servers shown literally where Streamlit
-    renders Markdown: no links, images, emphasis, emoji or colours."""
-    return re.sub(r"([\\`*_{}\[\]()<>#!|~:$])", r"\\\1", str(text))
+    renders Markdown: no links, images, emphasis, emoji or colours. A bare
+    web address in it (https://..., www.example.com) is no link either:
+    Streamlit links one after Markdown is read, escaped or not, so a WORD
+    JOINER (U+2060, not shown) parts it where a link would start ('https:'
+    from '//', 'www' from '.'). An e-mail address stays a mail link."""
+    parted = UNLINKED.sub("\u2060", str(text))
+    return re.sub(r"([\\`*_{}\[\]()<>#!|~:$])", r"\\\1", parted)
+
+
+# where a bare web address is parted (plain): before the '//' after a ':'
+# and the '.' after 'www'
+UNLINKED = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)", re.IGNORECASE)
 
 
 def literal(text) -> str:

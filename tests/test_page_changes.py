@@ -731,6 +731,24 @@ def test_a_team_name_from_the_data_is_shown_as_plain_text(
     assert shown and not any(re.search(r"(?<!\\)!\\?\[", t) for t in shown)
 
 
+@pytest.mark.parametrize("text", [
+    "see https://evil.example/login now", "HTTP://X.example",
+    "www.evil.example", "WWW.Evil.Example/x", "ftp://files.example",
+    "plain & simple"])
+def test_a_bare_address_in_data_is_no_link(text):
+    """Streamlit links a bare web address after reading the Markdown, escaped
+    or not (in Chromium: 'https\\://x' and 'https&#58;//x' were both
+    links): plain() parts each with an unseen WORD JOINER, so a title or a
+    team name from the data cannot put a link on a page. Read back without
+    its escapes and joiners, the text is as written."""
+    import re
+
+    from changeboard import ui
+    shown = re.sub(r"\\(.)", r"\1", ui.plain(text))
+    assert shown.replace("\u2060", "") == text
+    assert not re.search(r"(?i)[a-z]://|www\.", shown), shown
+
+
 def test_a_breakdown_of_many_teams_draws_the_largest_and_lists_all(
         sample_db, tmp_path, monkeypatch):
     """150 teams made a chart many screens tall: it draws the 30 with the
