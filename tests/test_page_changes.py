@@ -451,6 +451,29 @@ def test_a_team_score_lists_the_teams_implemented_changes(app):
     assert set(records["assignment_group"]) == {team}
 
 
+def test_failed_only_lists_a_teams_failed_changes_alone(app, monkeypatch):
+    """A process owner going through a team's failures read every change of
+    the team: Failed only lists the failed ones, as many as the team's row
+    counts failed, with their signals, and the file says so by its name."""
+    by = next(d.value for d in app.dataframe
+              if "Score per change" in d.value.columns)
+    app.selectbox(key="changes_score_team").select(by.iloc[0]["Team"]).run()
+    every = next(d.value for d in app.dataframe if "kind" in d.value.columns)
+    failed = every[every["is_failed"]]
+    assert 0 < len(failed) < len(every)
+    from tests.clicks import download_names
+    names = download_names(monkeypatch)
+    app.toggle(key="failed-only-team").set_value(True).run()
+    assert not app.exception
+    said = next(c.value for c in app.caption if " behind " in c.value)
+    assert said.startswith(f"{len(failed):,} failed change")
+    shown = next(d.value for d in app.dataframe if "kind" in d.value.columns)
+    assert list(shown["change_id"]) == list(failed["change_id"])
+    assert shown["is_failed"].all()
+    team = [n for n in names if n.startswith("changes-team-")]
+    assert team and all("-failed-" in n for n in team), names
+
+
 def test_picking_a_period_shows_the_changes_of_that_period(app):
     box = app.selectbox(key="changes_period")
     box.select(box.options[-1]).run()

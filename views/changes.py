@@ -1,6 +1,7 @@
 """Changes: outcomes over time, breakdowns, team scores, emergency ratio,
 approval lead time, schedule adherence and unauthorised changes, each with
 the records behind it."""
+from collections.abc import Callable
 from datetime import date
 from functools import partial
 
@@ -112,15 +113,30 @@ def behind(span: dict, column: str | None = None, value: str | None = None,
     return ui.Part(rows, len(rows), lambda: rows)
 
 
-def records_table(rows: ui.Part, stem: str, what: str) -> None:
-    stem = ui.slug(stem)
+def records_table(take: Callable[..., ui.Part], stem: str, what: str,
+                  key: str) -> None:
+    """The changes behind a pick (take(): behind() of it), all of them or,
+    switched to, the failed ones alone (a process owner going through a
+    team's failures read 200 rows for 9); `key` names the switch, one per
+    drill-down, kept as the picks change."""
+    failed = st.toggle("Failed only", key=f"failed-only-{key}", help=(
+        "Only the failed changes: implemented, and closed unsuccessful or "
+        "backed out, or with a linked incident or a rolled-back "
+        "deployment."))
+    rows = take(failed_only=True) if failed else take()
+    stem = ui.slug(stem + ("-failed" if failed else ""))
     what = ui.plain(what)  # a team or application name: data, not Markdown
     if rows.n == 0:
-        st.info(f"No changes behind {what}.")
+        st.info(f"No {'failed ' if failed else ''}changes behind {what}.")
         return
-    st.caption(f"{ui.many(rows.n, 'change')} behind {what}; the Counted as "
-               "column says which are in n (implemented), excluded or "
-               "unclassified.")
+    if failed:
+        st.caption(f"{ui.many(rows.n, 'failed change')} behind {what}; the "
+                   "Failed columns say by what (close code, linked incident "
+                   "or rolled-back deployment).")
+    else:
+        st.caption(f"{ui.many(rows.n, 'change')} behind {what}; the Counted "
+                   "as column says which are in n (implemented), excluded "
+                   "or unclassified.")
     listed(rows, RECORD_COLUMNS, stem)
 
 
@@ -298,7 +314,8 @@ else:
         span, said = period_window(trend, pick), period_said(pick)
         with ui.files_cover(span), ui.files_of(
                 f"Changes of one {grain}: {said}"):
-            records_table(behind(span), f"changes-{pick}", said)
+            records_table(partial(behind, span), f"changes-{pick}", said,
+                          "period")
 ui.definition("change_success_rate_by_period",
               params={**window, **filters, "grain": grain})
 
@@ -412,8 +429,8 @@ else:
         value = value_of.get(pick, pick)
         said = worded.get(pick, pick)
         with ui.files_of(f"Changes of one {name.lower()}: {said}"):
-            records_table(behind(window, column, value),
-                          f"changes-{dimension}-{value}", said)
+            records_table(partial(behind, window, column, value),
+                          f"changes-{dimension}-{value}", said, "by")
 ui.definition("change_success_rate_by",
               params={**window, **filters, "dimension": dimension})
 
@@ -461,9 +478,9 @@ else:
                     "changes_score_team")
     if pick:
         with ui.files_of(f"Implemented changes of one team: {pick}"):
-            records_table(behind(window, "assignment_group", pick,
-                                 kind="implemented"),
-                          f"changes-team-{pick}", pick)
+            records_table(partial(behind, window, "assignment_group", pick,
+                                  kind="implemented"),
+                          f"changes-team-{pick}", pick, "team")
 ui.definition("change_success_score", params={**window, **filters})
 
 # --- emergency ratio ----------------------------------------------------------
