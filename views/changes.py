@@ -480,7 +480,9 @@ else:
         with ui.files_of(f"Implemented changes of one team: {pick}"):
             records_table(partial(behind, window, "assignment_group", pick,
                                   kind="implemented"),
-                          f"changes-team-{pick}", pick, "team")
+                          # the breakdown's list of a team is all of its
+                          # changes: its files are changes-team-...
+                          f"implemented-changes-team-{pick}", pick, "team")
 ui.definition("change_success_score", params={**window, **filters})
 
 # --- emergency ratio ----------------------------------------------------------
