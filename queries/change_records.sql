@@ -21,6 +21,11 @@
 --     (default: null)
 -- $kind: only the rows of this kind: implemented, excluded or unclassified
 --     or null for every kind (default: null)
+-- $dimension: change_type, risk, team or application: only the rows whose
+--     value of it is $dimension_value, or missing when that is null (a
+--     breakdown's row, its "(none)" too); null keeps every row
+--     (default: null)
+-- $dimension_value: the value $dimension keeps (default: null)
 -- The rows of classified_changes_between (as the change_outcomes macro
 -- reads them), read from derived_change_outcomes
 -- (change_outcome_facts_between: the same rows and failure columns), for
@@ -54,7 +59,15 @@ with classified as (
             $application_ids, $portfolios, $teams, $change_types, $tiers,
             $failure_min_priority
         )
-    where (cast($kind as varchar) is null or kind = cast($kind as varchar))
+    where
+        (cast($kind as varchar) is null or kind = cast($kind as varchar))
+        and (
+            chosen_dimension($dimension) is null
+            or change_dimension_value(
+                record_dimension($dimension), change_type, risk,
+                assignment_group, application_id, null
+            ) is not distinct from cast($dimension_value as varchar)
+        )
 ),
 
 -- every signal (no $signals_before; the branch below folds away)

@@ -64,8 +64,9 @@ DIMENSIONS = {  # label (also in the URL) -> (dimension, record column)
     "Application": ("application", "application_id"),
 }
 NONE = ui.NONE
-FILTER_OF = {"change_type": "change_types", "assignment_group": "teams",
-             "application_id": "application_ids"}  # record column -> filter
+# a record's column -> the dimension change_records narrows by
+DIMENSION_OF = {"change_type": "change_type", "risk": "risk",
+                "assignment_group": "team", "application_id": "application"}
 POINT = "Select a bar or a point above, or pick here"
 # change types in words, in the colours every page draws them in
 TYPE_COLOURS = {**{word: charts.TYPE_COLOURS[word] for word in (
@@ -90,27 +91,18 @@ def formats(frame: pd.DataFrame) -> dict:
     return found
 
 
-def matching(frame: pd.DataFrame, column: str, label: str) -> pd.DataFrame:
-    """Rows whose column shows as label ((none) = a missing value)."""
-    if label == NONE:
-        return frame[frame[column].isna()]
-    return frame[frame[column].astype("string") == label]
-
-
 def behind(span: dict, column: str | None = None, value: str | None = None,
            **extra) -> ui.Part:
-    """The change_records of span whose column shows as value (all of them
-    without a column), read a table's length at a time where a filter says
-    it (a team, type or application); risk and (none) are matched here."""
-    param = FILTER_OF.get(column)
-    chosen = filters.get(param) if param else None
-    if column is None or (param and value != NONE
-                          and (not chosen or value in chosen)):
-        narrowed = filters if column is None else {**filters, param: [value]}
-        return ui.scoped_part("change_records", span, narrowed, **extra)
-    rows = matching(ui.scoped("change_records", span, filters, **extra),
-                    column, value).reset_index(drop=True)
-    return ui.Part(rows, len(rows), lambda: rows)
+    """The change_records of span whose column shows as value ((none): a
+    missing one; every change without a column), narrowed by the query and
+    read a table's length at a time: a risk or a (none) was read whole and
+    matched here (a year of a million changes: 112 ms, all of them 988)."""
+    if column is None:
+        return ui.scoped_part("change_records", span, filters, **extra)
+    return ui.scoped_part("change_records", span, filters,
+                          dimension=DIMENSION_OF[column],
+                          dimension_value=None if value == NONE else value,
+                          **extra)
 
 
 def records_table(take: Callable[..., ui.Part], stem: str, what: str,

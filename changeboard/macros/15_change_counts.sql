@@ -65,6 +65,18 @@ case p_dimension
     when 'portfolio' then v_portfolio
 end;
 
+-- record_dimension(dimension): a checked dimension a change's record
+-- carries (change_records): any but portfolio, which is an error.
+create or replace macro record_dimension(p_dimension) as
+case
+    when chosen_dimension(p_dimension) = 'portfolio'
+        then error(
+            'dimension portfolio is not one of a record''s: change_type, '
+            || 'risk, team or application'
+        )
+    else chosen_dimension(p_dimension)
+end;
+
 -- period_start_of(grain, tz, instant): the local date the period of grain
 -- (week, month, quarter) holding instant starts on, read in tz; NULL when
 -- grain is NULL, without reading the zone row by row (a headline has no
