@@ -22,6 +22,11 @@ APP_DB = _setting(
 REPORTING_TZ = _setting(
     "CHANGEBOARD_REPORTING_TZ", "UTC",
     "IANA time zone for days, weeks and months in metrics and charts")
+FAILURE_MIN_PRIORITY = _setting(
+    "CHANGEBOARD_FAILURE_MIN_PRIORITY", "",
+    "incidents of this priority or higher fail the change they are linked "
+    "to, on every page, in every pack and query: 1 = P1 only, 2 = P1 and "
+    "P2, ...; unset = every linked incident")
 CACHE_TTL = int(_setting(
     "CHANGEBOARD_CACHE_TTL", "600",
     "seconds the app keeps a query result; a new load is seen at once"))
@@ -221,6 +226,22 @@ def record_url(column: str) -> str:
 def env(name: str) -> str:
     """A setting's value now (tests and long-lived processes may change it)."""
     return os.environ.get(name, SETTINGS[name][0])
+
+
+def failure_min_priority() -> int | None:
+    """CHANGEBOARD_FAILURE_MIN_PRIORITY as the queries' failure_min_priority
+    (the one a query is given when it names none): None when unset; a
+    ValueError naming the setting unless a whole number from 1."""
+    text = str(FAILURE_MIN_PRIORITY).strip()
+    if not text:
+        return None
+    if not (text.isdigit() and int(text) >= 1):
+        raise ValueError(
+            f"CHANGEBOARD_FAILURE_MIN_PRIORITY={FAILURE_MIN_PRIORITY!r} is "
+            "not a priority: a whole number from 1 (the most urgent), e.g. 2 "
+            "fails a change by its linked incidents of priority 1 and 2; "
+            "unset, every linked incident fails it")
+    return int(text)
 
 
 def zone_problem(text: str) -> str | None:

@@ -959,6 +959,11 @@ def _bound_query(name: str, values: dict) -> tuple[str, dict]:
                          + ", ".join(missing))
     if "reporting_tz" in declared and "reporting_tz" not in values:
         values["reporting_tz"] = config.REPORTING_TZ  # read at call time
+    if "failure_min_priority" in declared and \
+            "failure_min_priority" not in values:
+        # the site's threshold: every page, pack and query fails a change
+        # by the same incidents (CHANGEBOARD_FAILURE_MIN_PRIORITY)
+        values["failure_min_priority"] = config.failure_min_priority()
     bound = {p: _bind(values.get(p, _ABSENT), d, text)
              for p, (d, text) in declared.items()}
     return sql, bound

@@ -130,6 +130,10 @@ def signin(name: str, hosts: list[str] | None = None, *,
             "not a Changeboard setting, so it would do nothing: "
             + "; ".join(unknown) + ". Correct the name or remove it "
             "(README, Settings, lists every setting)")
+    try:  # every page would stop on it
+        config.failure_min_priority()
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
     files = _secret_files()
     section: dict = {}
     for path in files:

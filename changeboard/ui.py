@@ -30,6 +30,7 @@ from changeboard.filters import join_list, split_list
 from changeboard.words import PHASES as PHASES  # phase codes -> names
 from changeboard.words import TIERS as TIERS  # tier codes -> names
 from changeboard.words import each_distinct as each_distinct
+from changeboard.words import failing_incident as failing_incident
 from changeboard.words import numbered as numbered  # 1–20, 21, none
 from changeboard.words import period_words as period_words  # Nov 2013
 from changeboard.words import phase_word as phase_word  # sit -> SIT

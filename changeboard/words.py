@@ -46,6 +46,17 @@ def word(code):
     return code
 
 
+def failing_incident(plural: bool = False) -> str:
+    """A linked incident that fails a change, as every page and pack says
+    it: 'linked incident', or, where CHANGEBOARD_FAILURE_MIN_PRIORITY
+    counts the most urgent alone, 'linked P1 incident', 'linked P1–P2
+    incident'."""
+    from changeboard import config  # read now: tests and settings change it
+    level = config.failure_min_priority()
+    kind = "" if level is None else "P1 " if level == 1 else f"P1–P{level} "
+    return f"linked {kind}incident{'s' if plural else ''}"
+
+
 def numbered(first: int, last: int) -> str:
     """Items first+1 to last of an ordered list, by number: '1–20', '21'
     alone (never '21–21'), 'none' when there is none (never '1–0')."""

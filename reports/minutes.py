@@ -21,6 +21,7 @@ import pandas as pd
 
 from changeboard import db, decisions, snapshots
 from reports import cab, decided, markup
+from reports.cab.provenance import threshold
 from reports.cab.tables import NUMBER_FORMATS
 from reports.text import Times, as_text, many, records, span, when, words
 
@@ -344,10 +345,11 @@ def provenance(minutes: Minutes, out: str = "cab-minutes.pdf"
     pack = minutes.pack
     kept = [(k, v) for k, v in cab.provenance(pack)
             if k in ("Meeting", "Data as of", "Batches loaded",
-                     "Data version")]
+                     "Data version", "Failed changes")]
     who = minutes.attendance
     day = pack.meeting_at.astimezone(cab.reporting_zone())
-    command = ["python", "-m", "changeboard", "report", "minutes",
+    command = [*threshold(pack), "python", "-m", "changeboard", "report",
+               "minutes",
                "--meeting", f"{day:%Y-%m-%d}", "--db", pack.db_path or "PATH",
                *cab.cadence(pack)]
     if pack.data_version:

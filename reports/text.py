@@ -15,7 +15,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from changeboard import config
-from changeboard.words import TIERS, phase_word, word
+from changeboard.words import TIERS, failing_incident, phase_word, word
 from changeboard.words import many as many  # 1 change, 2 changes
 
 # release_readiness status -> its chip: a shape every font has and the word
@@ -121,15 +121,18 @@ def is_yes(value) -> bool:
 
 # a failure's signals (docs/metrics.md, failed change) in the words of the
 # Changes page: 'close code, linked incident or rolled-back deployment'
+# (the incident's words as the site's failure threshold has them)
 SIGNALS = (("close code", "is_failed_by_close_code"),
-           ("linked incident", "is_failed_by_incident"),
+           (INCIDENT := "linked incident", "is_failed_by_incident"),
            ("rolled-back deployment", "is_failed_by_rollback"))
 
 
 def signals(row) -> list[str]:
     """The signals that failed a change, from its row (a dict or a
-    Series), as words: ['linked incident', 'rolled-back deployment']."""
-    return [w for w, flag in SIGNALS if is_yes(row[flag])]
+    Series), as words: ['linked incident', 'rolled-back deployment'] ('linked
+    P1–P2 incident' under CHANGEBOARD_FAILURE_MIN_PRIORITY=2)."""
+    return [failing_incident() if w == INCIDENT else w
+            for w, flag in SIGNALS if is_yes(row[flag])]
 
 
 def failure_signals(row) -> str:
@@ -141,9 +144,9 @@ def failure_signals(row) -> str:
     named = ids if isinstance(ids, str) and ids else None
 
     def said_of(said: str) -> str:
-        if said != "linked incident" or not named:
+        if said != failing_incident() or not named:
             return said
-        return f"{said}{'s' if ',' in named else ''} ({named})"
+        return f"{failing_incident(',' in named)} ({named})"
     text = ", ".join(said_of(said) for said in signals(row))
     return text[:1].upper() + text[1:]
 

@@ -211,6 +211,23 @@ def record_meeting(path):
     decisions.record_attendees(path, MEMBER, MEETING, "Ann Chair\nBo Ops")
 
 
+def test_minutes_under_a_failure_threshold_say_it_and_keep_it(
+        decided_db, monkeypatch):
+    """The minutes read what happened to each decided change as the pack
+    does: built under CHANGEBOARD_FAILURE_MIN_PRIORITY they say so, and
+    their command sets it."""
+    from changeboard import config
+    record_meeting(decided_db)
+    monkeypatch.setattr(config, "FAILURE_MIN_PRIORITY", "1")
+    said = dict(minutes.provenance(minutes.build(cab.build_pack(
+        decided_db, MEETING))))
+    assert said["Failed changes"].startswith(
+        "failed by a linked incident of priority 1 alone")
+    assert said["Regenerate with"].startswith(
+        "CHANGEBOARD_FAILURE_MIN_PRIORITY=1 python -m changeboard report "
+        "minutes ")
+
+
 def test_minutes_list_every_decision_in_each_format(decided_db, tmp_path):
     record_meeting(decided_db)
     built = minutes.build(cab.build_pack(decided_db, MEETING))

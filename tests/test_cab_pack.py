@@ -746,6 +746,42 @@ def test_the_packs_own_words_read_as_the_pages_do(pack):
                   "Change")["H3"].value == "Linked incident (I1)"
 
 
+@pytest.mark.parametrize("level, said", [
+    ("", "Linked incidents (I1, I9)"), ("1", "Linked P1 incidents (I1, I9)"),
+    ("2", "Linked P1–P2 incidents (I1, I9)")])
+def test_why_failed_names_the_incidents_the_sites_threshold_counts(
+        monkeypatch, level, said):
+    """Under CHANGEBOARD_FAILURE_MIN_PRIORITY a change fails by its urgent
+    incidents alone, and "Why failed" says which: 'Linked P1–P2
+    incidents', where it said 'Linked incidents' whatever the setting."""
+    from changeboard import config
+    from reports.text import failure_signals
+    monkeypatch.setattr(config, "FAILURE_MIN_PRIORITY", level)
+    assert failure_signals({
+        "is_failed_by_close_code": True, "is_failed_by_incident": True,
+        "is_failed_by_rollback": False, "incident_ids": "I1, I9"}) == \
+        f"Close code, {said[0].lower()}{said[1:]}"
+
+
+def test_a_pack_built_under_a_failure_threshold_says_it_and_keeps_it(
+        con, monkeypatch):
+    """A pack built with CHANGEBOARD_FAILURE_MIN_PRIORITY counts failures
+    by the urgent incidents alone: its Produced by says so, and its
+    Regenerate command sets it, so a pack rebuilt elsewhere counts alike."""
+    from changeboard import config
+    load_cab_data(con)
+    plain = dict(cab.provenance(cab.build_pack(con, MEETING)))
+    assert "Failed changes" not in plain
+    monkeypatch.setattr(config, "FAILURE_MIN_PRIORITY", "2")
+    said = dict(cab.provenance(cab.build_pack(con, MEETING)))
+    assert said["Failed changes"] == (
+        "failed by a linked incident of priority 1 to 2 alone "
+        "(CHANGEBOARD_FAILURE_MIN_PRIORITY=2), a close code or a "
+        "rolled-back deployment")
+    assert said["Regenerate with"] == \
+        "CHANGEBOARD_FAILURE_MIN_PRIORITY=2 " + plain["Regenerate with"]
+
+
 def _with_c5(con, application_id: str):
     """The pack of the CAB data with C5 beside C1: approved, so off the
     agenda, on C1's CI and plan, of `application_id`."""

@@ -96,6 +96,36 @@ def test_min_priority_ignores_lesser_incidents(con, given):
     assert rate(con, failure_min_priority=3)["n_failed"] == 1
 
 
+def test_the_sites_failure_threshold_is_every_querys_default(
+        con, given, monkeypatch):
+    """CHANGEBOARD_FAILURE_MIN_PRIORITY is the failure_min_priority of a
+    query given none, so the pages and packs (which give none) count as a
+    site's policy says; a query given one, or given none explicitly, keeps
+    it (the threshold was the CLI's alone: a process owner)."""
+    from changeboard import config
+    given("changes", [change("C1"), change("C2")])
+    given("incidents", [incident("I1", 4, caused_by_change_id="C1"),
+                        incident("I2", 2, caused_by_change_id="C2")])
+    monkeypatch.setattr(config, "FAILURE_MIN_PRIORITY", " 3 ")
+    assert rate(con)["n_failed"] == 1
+    assert db.run(con, "change_records", **JAN)["is_failed"].tolist() == [
+        False, True]
+    assert rate(con, failure_min_priority=None)["n_failed"] == 2
+    assert rate(con, failure_min_priority=1)["n_failed"] == 0
+    monkeypatch.setattr(config, "FAILURE_MIN_PRIORITY", "")
+    assert rate(con)["n_failed"] == 2
+
+
+@pytest.mark.parametrize("text", ["0", "P2", "-1", "2.5", "high"])
+def test_a_failure_threshold_that_is_no_priority_is_said(monkeypatch, text):
+    from changeboard import config
+    monkeypatch.setattr(config, "FAILURE_MIN_PRIORITY", text)
+    with pytest.raises(ValueError, match=(
+            f"CHANGEBOARD_FAILURE_MIN_PRIORITY='{text}' is not a priority: "
+            "a whole number from 1")):
+        config.failure_min_priority()
+
+
 def test_closed_at_stands_in_for_a_missing_actual_end(con, given):
     given("changes", [change("C1", end=None, closed_at="2026-01-20 00:00Z")])
     row = rate(con)

@@ -285,6 +285,32 @@ def test_bad_calls_exit_non_zero_with_one_line(tiny_db, args, message):
     assert result.stdout == ""
 
 
+def test_the_sites_failure_threshold_is_the_querys_default_and_checked(
+        tiny_db, monkeypatch):
+    """CHANGEBOARD_FAILURE_MIN_PRIORITY is failure_min_priority's default:
+    --list says it, a query given none uses it, and one that is no
+    priority is an input error naming the setting, as the parameter is."""
+    from changeboard import config
+    monkeypatch.setattr(config, "FAILURE_MIN_PRIORITY", "2")
+    listed = cli("queries", "--list")
+    assert "[failure_min_priority=2]" in listed.stdout
+    monkeypatch.setattr(config, "FAILURE_MIN_PRIORITY", "P2")
+    result = cli("queries", "change_success_rate", "--db", str(tiny_db),
+                 "--param", "start_date=2026-01-01", "--param",
+                 "end_date=2026-02-01")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(
+        "error: CHANGEBOARD_FAILURE_MIN_PRIORITY='P2' is not a priority: "
+        "a whole number from 1"), result.stderr
+    given = cli("queries", "change_success_rate", "--db", str(tiny_db),
+                "--param", "start_date=2026-01-01", "--param",
+                "end_date=2026-02-01", "--param", "failure_min_priority=1")
+    assert given.returncode == 0, given.stderr  # the parameter wins
+    listed = cli("queries", "--list")
+    assert "CHANGEBOARD_FAILURE_MIN_PRIORITY='P2' is not a priority" in \
+        listed.stderr and "[failure_min_priority]" in listed.stdout
+
+
 def test_an_application_only_releases_name_is_a_filter_value(tmp_path):
     """Release data loaded without an applications table (endoflife.date's
     versions: application postgresql) could not be filtered by its

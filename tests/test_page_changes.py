@@ -488,6 +488,29 @@ def test_a_team_picked_in_the_breakdown_and_the_score_at_once(app):
     assert len(said) == 2
 
 
+def test_the_page_counts_and_says_the_sites_failure_threshold(
+        sample_db, monkeypatch):
+    """CHANGEBOARD_FAILURE_MIN_PRIORITY=1: the success rate's failures are
+    those of the query given failure_min_priority=1, and the page says
+    'linked P1 incident' where it said 'linked incident'."""
+    from datetime import date
+    monkeypatch.setattr(config, "DB_PATH", sample_db)
+    monkeypatch.setattr(config, "FAILURE_MIN_PRIORITY", "1")
+    start, end = date.today() - timedelta(days=365), date.today()
+    app = open_page("changes", str(start), str(end))
+    said = next(c.value for c in app.caption
+                if c.value.startswith("Success rate "))
+    window = {"start_date": start, "end_date": end + timedelta(days=1)}
+    with db.reading(sample_db) as con:
+        urgent = db.run(con, "change_success_rate", failure_min_priority=1,
+                        **window).iloc[0]
+        every = db.run(con, "change_success_rate", failure_min_priority=None,
+                       **window).iloc[0]
+    assert urgent["n_failed"] < every["n_failed"]  # the sample tells apart
+    assert f"{int(urgent['n_failed']):,} failed (close code, linked P1 " \
+        "incident or rolled-back deployment)" in said, said
+
+
 def test_picking_a_period_shows_the_changes_of_that_period(app):
     box = app.selectbox(key="changes_period")
     box.select(box.options[-1]).run()

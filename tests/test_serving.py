@@ -293,6 +293,18 @@ def test_a_misspelt_setting_is_refused_at_start_naming_the_right_one(
                                                  "")) == []
 
 
+def test_a_failure_threshold_that_is_no_priority_is_refused_at_start(
+        tmp_path):
+    """Every page would stop on it: the start does, naming the setting."""
+    said = _launch(env={"CHANGEBOARD_FAILURE_MIN_PRIORITY": "P2"},
+                   tmp=tmp_path)
+    assert said.returncode == 2 and not said.stdout
+    assert "CHANGEBOARD_FAILURE_MIN_PRIORITY='P2' is not a priority: a " \
+        "whole number from 1" in said.stderr
+    assert _launch(env={"CHANGEBOARD_FAILURE_MIN_PRIORITY": "2"},
+                   tmp=tmp_path).returncode == 0
+
+
 def test_a_role_setting_with_a_comment_after_it_is_refused_at_start(
         tmp_path):
     """deploy.md's settings file put `# record CAB decisions` after

@@ -79,7 +79,7 @@ shown = partial(ui.labelled, labels=LABELS)  # columns under their labels
 def formats(frame: pd.DataFrame) -> dict:
     found = {c: st.column_config.NumberColumn(format="percent")
              for c in frame.columns if c in PERCENT}
-    for column, said in (("By incident", "a linked incident"),
+    for column, said in (("By incident", f"a {ui.failing_incident()}"),
                          ("By rollback", "a rolled-back deployment")):
         if column in frame.columns:
             found[column] = st.column_config.NumberColumn(
@@ -113,7 +113,7 @@ def records_table(take: Callable[..., ui.Part], stem: str, what: str,
     drill-down, kept as the picks change."""
     failed = st.toggle("Failed only", key=f"failed-only-{key}", help=(
         "Only the failed changes: implemented, and closed unsuccessful or "
-        "backed out, or with a linked incident or a rolled-back "
+        f"backed out, or with a {ui.failing_incident()} or a rolled-back "
         "deployment."))
     rows = take(failed_only=True) if failed else take()
     stem = ui.slug(stem + ("-failed" if failed else ""))
@@ -123,8 +123,8 @@ def records_table(take: Callable[..., ui.Part], stem: str, what: str,
         return
     if failed:
         st.caption(f"{ui.many(rows.n, 'failed change')} behind {what}; the "
-                   "Failed columns say by what (close code, linked incident "
-                   "or rolled-back deployment).")
+                   "Failed columns say by what (close code, "
+                   f"{ui.failing_incident()} or rolled-back deployment).")
     else:
         st.caption(f"{ui.many(rows.n, 'change')} behind {what}; the Counted "
                    "as column says which are in n (implemented), excluded "
@@ -288,8 +288,9 @@ else:
     st.caption(
         f"Success rate {ui.pct(overall['change_success_rate'])} · "
         f"n = {ui.many(overall['n'], 'implemented change')}, "
-        f"{int(overall['n_failed']):,} failed (close code, linked incident "
-        f"or rolled-back deployment) · {int(overall['n_excluded']):,} "
+        f"{int(overall['n_failed']):,} failed (close code, "
+        f"{ui.failing_incident()} or rolled-back deployment) · "
+        f"{int(overall['n_excluded']):,} "
         f"cancelled or rejected left out · {int(overall['n_unclassified']):,}"
         " without a close code. Dated by when the work ended; (part) periods"
         " are cut by the dates."

@@ -163,12 +163,14 @@ CARDS = [
     Card("Change failure rate", "change_success_rate",
          **rate("change_failure_rate"), delta_color="inverse",
          trend=("change_success_rate_by_period", "change_failure_rate"),
-         help="Closed unsuccessful or backed out, or with a linked incident "
-         "or a rolled-back deployment ÷ implemented changes.",
+         help="Closed unsuccessful or backed out, or with a "
+         f"{ui.failing_incident()} or a rolled-back deployment ÷ implemented "
+         "changes.",
          # no implemented change: as the success rate card, why (BPIC 2014
          # has no close codes: no change has an outcome)
          caption=lambda r: f"{int(r['n_failed']):,} of n = {int(r['n']):,} "
-         f"failed · {int(r['n_failed_by_incident']):,} by an incident"
+         f"failed · {int(r['n_failed_by_incident']):,} by a "
+         f"{ui.failing_incident()}"
          if int(r["n"]) else f"n = 0 implemented changes · "
          f"{int(r['n_without_close_code']):,} completed without a close code",
          records=("change_records", {"failed_only": True},
@@ -398,8 +400,9 @@ else:
         key="outcome-trend")
     st.caption(
         "Implemented changes by the period their work ended. Failed includes "
-        "changes closed successful that later got a linked incident or a "
-        "rolled-back deployment. (part) periods are cut by the chosen dates.")
+        f"changes closed successful that later got a {ui.failing_incident()}"
+        " or a rolled-back deployment. (part) periods are cut by the chosen "
+        "dates.")
     ui.numbers_behind(
         worded, ui.OUTCOME_COLUMNS, f"change-outcomes-per-{grain}",
         labels=ui.OUTCOME_LABELS | {"period": grain.capitalize()})

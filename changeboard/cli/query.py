@@ -214,28 +214,53 @@ def _list() -> None:
         # listed as the default, then refused by every query (a re-check)
         print(f"warning: CHANGEBOARD_REPORTING_TZ: {problem}: a query given "
               "no reporting_tz refuses it", file=sys.stderr)
+    try:
+        config.failure_min_priority()
+    except ValueError as exc:
+        print(f"warning: {exc}", file=sys.stderr)
     width = max(map(len, db.names()), default=0)
     for name in db.names():
         # the reporting zone a query is read in when none is given: the
         # setting's (the list said UTC where CHANGEBOARD_REPORTING_TZ set
         # another, and a monthly job's November moved: a process owner)
-        params = ", ".join(_listed(p, repr(config.REPORTING_TZ)
-                                   if p == "reporting_tz" and d else d)
+        params = ", ".join(_listed(p, _setting_default(p, d))
                            for p, d in db.params(name).items())
         print(f"{name:<{width}}  {db.header(name)}")
         if params:
             print(f"{'':<{width}}  params: {params}")
 
 
+def _setting_default(param: str, default: str | None) -> str | None:
+    """A parameter's default as a query takes it: the reporting zone and
+    the failure threshold of the settings (CHANGEBOARD_REPORTING_TZ,
+    CHANGEBOARD_FAILURE_MIN_PRIORITY) where they set one."""
+    if param == "reporting_tz" and default:
+        return repr(config.REPORTING_TZ)
+    if param == "failure_min_priority" and default:
+        try:
+            level = config.failure_min_priority()
+        except ValueError:
+            return default  # said at the top of the list
+        return default if level is None else str(level)
+    return default
+
+
 def _zone_setting(name: str, values: dict) -> None:
     """A query read in the reporting zone of the settings (no
-    reporting_tz given) when CHANGEBOARD_REPORTING_TZ names no zone: an
-    input error naming the setting, as --param reporting_tz= would be."""
+    reporting_tz given) when CHANGEBOARD_REPORTING_TZ names no zone, or
+    with their failure threshold when CHANGEBOARD_FAILURE_MIN_PRIORITY is
+    no priority: an input error naming the setting, as --param would be."""
     if "reporting_tz" in db.params(name) and \
             values.get("reporting_tz") is None:
         problem = config.zone_problem(config.REPORTING_TZ)
         if problem:
             raise db.QueryError(f"CHANGEBOARD_REPORTING_TZ: {problem}")
+    if "failure_min_priority" in db.params(name) and \
+            values.get("failure_min_priority") is None:
+        try:
+            config.failure_min_priority()
+        except ValueError as exc:
+            raise db.QueryError(str(exc)) from None
 
 
 def run(args, parser) -> int:

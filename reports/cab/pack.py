@@ -124,6 +124,9 @@ class Pack:
     # beside reporting_tz): its Regenerate command names them
     cab_time: str | None = None
     cab_weekdays: str | None = None
+    # CHANGEBOARD_FAILURE_MIN_PRIORITY it was built with (None: every
+    # linked incident fails a change): its provenance says it
+    failure_min_priority: int | None = None
     db_path: str | None = None  # the database file read (None: in memory)
     # the day the changes' data ends when it ends before the pack's days
     # since the last CAB (data_ends): an empty agenda is no quiet week
@@ -223,6 +226,7 @@ def build_pack(con_or_db_path, meeting_at: date | datetime, *,
             before_start_date=period.before_start, reporting_tz=tz,
             cab_time=config.CAB_TIME.strip(),
             cab_weekdays=",".join(map(str, cab_weekdays())),
+            failure_min_priority=config.failure_min_priority(),
             filters=filters, **loaded, data_ends=ends,
             releases=_going_live(run, filters, period.start, period.end,
                                  loaded["as_of"]),

@@ -39,8 +39,8 @@ def command(pack: Pack) -> list[str]:
     shell needs it: team names are data), as README names it and the
     minutes name theirs."""
     day = pack.meeting_at.astimezone(ZoneInfo(pack.reporting_tz))
-    words = ["python", "-m", "changeboard", "report", "cab", "--date",
-             f"{day:%Y-%m-%d}",
+    words = [*threshold(pack), "python", "-m", "changeboard", "report",
+             "cab", "--date", f"{day:%Y-%m-%d}",
              "--db", pack.db_path or "PATH", *cadence(pack)]
     if pack.data_version:
         words += ["--as-of", pack.data_version]
@@ -51,6 +51,14 @@ def command(pack: Pack) -> list[str]:
     for k, v in pack.filters.items():
         words += [f"--{k.replace('_', '-')}", joined(v)]
     return words
+
+
+def threshold(pack: Pack) -> list[str]:
+    """The failure threshold the pack was built with, as a command's
+    setting (CHANGEBOARD_FAILURE_MIN_PRIORITY=2 before it); none unset."""
+    level = pack.failure_min_priority
+    return [] if level is None else [
+        f"CHANGEBOARD_FAILURE_MIN_PRIORITY={level}"]
 
 
 def cadence(pack: Pack) -> list[str]:
@@ -151,7 +159,17 @@ def provenance(pack: Pack, out: str = "cab-pack.pdf"
                          "(live then, a snapshot once replaced)"
          if pack.data_version else "not named (an open connection)"),
         ("CAB decisions read", decisions_read(pack.decisions_until)),
+        *([("Failed changes", threshold_said(level))]
+          if (level := pack.failure_min_priority) is not None else []),
         # a whole command, pasted as it is (the format from the name);
         # 'html|pdf|xlsx' was a shell pipe
         ("Regenerate with", shlex.join([*command(pack), "--out", out])),
     ]
+
+
+def threshold_said(level: int) -> str:
+    """The site's failure threshold a pack was built with, in words."""
+    urgent = "priority 1" if level == 1 else f"priority 1 to {level}"
+    return (f"failed by a linked incident of {urgent} alone "
+            f"(CHANGEBOARD_FAILURE_MIN_PRIORITY={level}), a close code or a "
+            "rolled-back deployment")
