@@ -933,10 +933,20 @@ def head(con, name: str, rows: int, **values) -> tuple[pd.DataFrame, int]:
     sql, bound = _bound_query(name, values)
     n = con.execute(f"select count(*) from (\n{sql}\n)",  # noqa: S608
                     bound).fetchone()[0]
-    first = frame(con, con.execute(
+    return _first(con, sql, bound, rows), int(n)
+
+
+def first(con, name: str, rows: int, **values) -> pd.DataFrame:
+    """The first `rows` rows of queries/<name>.sql, in its order, for a
+    caller that knows how many there are (head() without its count)."""
+    sql, bound = _bound_query(name, values)
+    return _first(con, sql, bound, rows)
+
+
+def _first(con, sql: str, bound: dict, rows: int) -> pd.DataFrame:
+    return frame(con, con.execute(
         f"select * from (\n{sql}\n) limit $head_rows",  # noqa: S608
         {**bound, "head_rows": int(rows)}).to_arrow_table())
-    return first, int(n)
 
 
 def _bound_query(name: str, values: dict) -> tuple[str, dict]:

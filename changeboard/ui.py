@@ -124,12 +124,17 @@ class Part(NamedTuple):
                     self.query)
 
 
-def part(name: str, rows: int | None = None, **params) -> Part:
+def part(name: str, rows: int | None = None, n: int | None = None,
+         **params) -> Part:
     """query() as a Part: the first rows (SHOWN_ROWS unless given) and the
-    count, without fetching the rest (db.head)."""
+    count, without fetching the rest (db.head); `n`: the count, where
+    another query read it already (not counted again)."""
     rows = SHOWN_ROWS if rows is None else rows
     path, version = asof.source()
-    first, n = _cached_head(name, version, path, rows, **params)
+    if n is None:
+        first, n = _cached_head(name, version, path, rows, **params)
+    else:
+        first = _cached_first(name, version, path, rows, **params)
     return Part(first, n, partial(query, name, **params))
 
 
@@ -137,6 +142,12 @@ def part(name: str, rows: int | None = None, **params) -> Part:
 def _cached_head(name, version, path, rows, **params):
     with db.reading(path) as con:
         return db.head(con, name, rows, **params)
+
+
+@st.cache_data(ttl=config.CACHE_TTL, show_spinner=False)
+def _cached_first(name, version, path, rows, **params):
+    with db.reading(path) as con:
+        return db.first(con, name, rows, **params)
 
 
 def today() -> date:

@@ -1241,6 +1241,26 @@ def test_the_totals_in_one_pass_are_the_three_queries_on_the_sample(
             > 0
 
 
+@pytest.mark.parametrize("params", [
+    {}, {"portfolios": ["Digital Channels"]}, {"tiers": ["uat", "sit"]},
+    {"application_ids": ["APP-001", "APP-002"], "reporting_tz": "Asia/Tokyo"},
+    {"start_date": "2000-01-01", "end_date": "2000-02-01"}])
+def test_the_conflicts_summary_counts_the_pairs_booking_conflicts_lists(
+        sample_db, params):
+    """The Overview's Conflicts ahead lists its pairs with the card's count
+    (n_conflict_pairs), not counted again: the same number as the pairs
+    booking_conflicts gives, on the sample's 90 days ahead and filtered."""
+    from datetime import date, timedelta
+    window = {"start_date": date.today(),
+              "end_date": date.today() + timedelta(days=90), **params}
+    with db.reading(sample_db) as con:
+        pairs = db.run(con, "booking_conflicts", **window)
+        summary = one(db.run(con, "booking_conflicts_summary", **window))
+    assert summary["n_conflict_pairs"] == len(pairs)
+    if not params:
+        assert len(pairs) > 0
+
+
 # --- environment_impact_by_week -----------------------------------------------
 
 def by_week(con, **params):
