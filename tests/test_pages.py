@@ -784,6 +784,52 @@ def test_the_release_interval_card_says_the_releases_it_leaves_out(app):
                          + " left out"), said
 
 
+@pytest.mark.parametrize("filters", [{}, {"teams": "Digital Web"}])
+def test_a_cards_list_counts_what_its_query_lists(app, sample_db, monkeypatch,
+                                                  filters):
+    """The success and failure rates' and Conflicts ahead's lists take
+    their count from the card (not counted again): it is the number of
+    rows their query gives, with the period and filters they are read
+    with, and the whole list downloads that many."""
+    import streamlit as st
+
+    from changeboard import db
+    st.cache_data.clear()  # each list read here, not cached by another test
+    asked = []
+    real = db.run
+    def reading(reader: str):  # what a list reads, first rows only
+        real_read = getattr(db, reader)
+
+        def read(con, name, rows, **values):
+            asked.append((name, values, reader))
+            return real_read(con, name, rows, **values)
+        return read
+    for reader in ("first", "head"):
+        monkeypatch.setattr(db, reader, reading(reader))
+    app.query_params.update({"period": "last_365", **filters})
+    app.run()
+    for label, query, noun in (
+            ("Change success rate", "change_records", "implemented change"),
+            ("Change failure rate", "change_records", "failed change"),
+            ("Conflicts ahead", "booking_conflicts",
+             "conflicting booking pair")):
+        app.pills(key="drill").set_value(label).run()
+        assert not app.exception, label
+        # the list's caption: 'n = 3,235 implemented changes (the card's
+        # n), 08 Dec 2025 – 07 Dec 2026'
+        shown = next(c.value for c in app.caption if re.match(
+            rf"(n = )?[\d,]+ {noun}s?\b.* – ", c.value))
+        n = int(shown.removeprefix("n = ").split()[0].replace(",", ""))
+        # what the list read, read whole
+        values, read = next((v, r) for name, v, r in reversed(asked)
+                            if name == query)
+        assert read == "first", label  # its first rows, not counted again
+        asked.clear()
+        with db.reading(sample_db) as con:
+            assert len(real(con, query, **values)) == n, (label, shown)
+        assert n > 0, label
+
+
 def test_every_overview_card_drills_down_to_its_records(app):
     app.query_params["period"] = "last_365"
     app.run()
