@@ -820,8 +820,9 @@ def release_gantt(frame: pd.DataFrame, *, release: str, phase: str,
                 "legendrank": runs[name],
                 "showlegend": (kind == "actual") == (name in started),
                 "customdata": _array(spans[part]),
-                "hovertemplate": f"%{{y}}<br>{called[name]} {kind}: "
-                "%{customdata}<extra></extra>"})
+                # the phase's name as written (a name from data)
+                "hovertemplate": f"%{{y}}<br>{_escaped(called[name])} "
+                f"{kind}: %{{customdata}}<extra></extra>"})
     shapes = []
     if window is not None:
         shapes.append(_vrect(window[0], window[1], fillcolor="#56B4E9",

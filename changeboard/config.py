@@ -25,8 +25,9 @@ REPORTING_TZ = _setting(
 FAILURE_MIN_PRIORITY = _setting(
     "CHANGEBOARD_FAILURE_MIN_PRIORITY", "",
     "incidents of this priority or higher fail the change they are linked "
-    "to, on every page, in every pack and query: 1 = P1 only, 2 = P1 and "
-    "P2, ...; unset = every linked incident")
+    "to, on every page, in every pack and query (DORA's deployment "
+    "failure rate counts an incident of any priority): 1 = P1 only, 2 = "
+    "P1 and P2, ...; unset = every linked incident")
 CACHE_TTL = int(_setting(
     "CHANGEBOARD_CACHE_TTL", "600",
     "seconds the app keeps a query result; a new load is seen at once"))

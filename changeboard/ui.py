@@ -1186,8 +1186,9 @@ def definition_text(name: str) -> str:
 
 def command_line(name: str, params: dict) -> str:
     """The `changeboard query` line that reproduces a query's numbers,
-    with the reporting time zone the page read them in (a shell without
-    CHANGEBOARD_REPORTING_TZ would read them in UTC). Written `python -m
+    with the reporting time zone and failure threshold the page read them
+    with (a shell without CHANGEBOARD_REPORTING_TZ would read them in UTC).
+    Written `python -m
     changeboard query`: a clone set up by `make run` has no `changeboard`
     on its PATH, and this form runs there (with the clone's python) as
     where the package is installed."""
@@ -1197,6 +1198,12 @@ def command_line(name: str, params: dict) -> str:
         words += ["--as-of", asof.chosen()]
     if "reporting_tz" in db.params(name) and "reporting_tz" not in params:
         params = {**params, "reporting_tz": config.REPORTING_TZ}
+    # the failure threshold the page counted with (a shell without
+    # CHANGEBOARD_FAILURE_MIN_PRIORITY would count every linked incident)
+    if "failure_min_priority" in db.params(name) and \
+            "failure_min_priority" not in params:
+        params = {**params,
+                  "failure_min_priority": config.failure_min_priority()}
     for key, value in params.items():
         if value is None:
             continue

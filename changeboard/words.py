@@ -52,7 +52,12 @@ def failing_incident(plural: bool = False) -> str:
     counts the most urgent alone, 'linked P1 incident', 'linked P1–P2
     incident'."""
     from changeboard import config  # read now: tests and settings change it
-    level = config.failure_min_priority()
+    return linked_incident(config.failure_min_priority(), plural)
+
+
+def linked_incident(level: int | None, plural: bool = False) -> str:
+    """A linked incident of priority `level` or higher (None: any), in
+    words: 'linked P1–P2 incident'."""
     kind = "" if level is None else "P1 " if level == 1 else f"P1–P{level} "
     return f"linked {kind}incident{'s' if plural else ''}"
 

@@ -222,7 +222,7 @@ def test_minutes_under_a_failure_threshold_say_it_and_keep_it(
     said = dict(minutes.provenance(minutes.build(cab.build_pack(
         decided_db, MEETING))))
     assert said["Failed changes"].startswith(
-        "failed by a linked incident of priority 1 alone")
+        "failed by a linked P1 incident alone")
     assert said["Regenerate with"].startswith(
         "CHANGEBOARD_FAILURE_MIN_PRIORITY=1 python -m changeboard report "
         "minutes ")

@@ -775,7 +775,7 @@ def test_a_pack_built_under_a_failure_threshold_says_it_and_keeps_it(
     monkeypatch.setattr(config, "FAILURE_MIN_PRIORITY", "2")
     said = dict(cab.provenance(cab.build_pack(con, MEETING)))
     assert said["Failed changes"] == (
-        "failed by a linked incident of priority 1 to 2 alone "
+        "failed by a linked P1–P2 incident alone "
         "(CHANGEBOARD_FAILURE_MIN_PRIORITY=2), a close code or a "
         "rolled-back deployment")
     assert said["Regenerate with"] == \

@@ -497,6 +497,15 @@ def test_release_phases_named_in_words_keep_their_colours():
     assert [t.marker.color for t in figure.data] == [
         t.marker.color for t in as_codes.data]
     assert figure.data[3].hovertemplate.startswith("%{y}<br>SIT actual: ")
+    # a phase's name from data reads as written in the hover too (a review)
+    marked = charts.release_gantt(
+        phases(), release="release", phase="phase",
+        planned=("planned_start_at", "planned_end_at"),
+        actual=("actual_start_at", "actual_end_at"),
+        names={"dev": "<b>Dev</b> & co", "sit": "SIT"})
+    assert marked.data[0].hovertemplate.startswith(
+        "%{y}<br>&lt;b&gt;Dev&lt;/b&gt; &amp; co planned: ")
+    assert marked.data[0].name == "&lt;b&gt;Dev&lt;/b&gt; &amp; co"
 
 
 def test_a_phase_keeps_its_colour_whatever_the_order_of_the_page():

@@ -489,6 +489,33 @@ def test_a_list_value_holding_a_comma_is_given_in_double_quotes(
     assert json.loads(result.stdout)[0]["n"] == 1
 
 
+def test_a_pages_command_counts_the_failures_the_page_counted(tiny_db,
+                                                              monkeypatch):
+    """A page's "How is this computed?" command carries the failure
+    threshold it counted with: run in a shell without
+    CHANGEBOARD_FAILURE_MIN_PRIORITY it gave other numbers (a review)."""
+    import os
+    import shlex
+
+    from changeboard import asof, config, ui
+    monkeypatch.setattr(asof, "chosen", lambda: None)
+    monkeypatch.setattr(config, "DB_PATH", tiny_db)
+    monkeypatch.setattr(config, "FAILURE_MIN_PRIORITY", "1")
+    window = {"start_date": "2026-01-01", "end_date": "2026-02-01"}
+    command = ui.command_line("change_success_rate", window)
+    assert "--param failure_min_priority=1" in command
+    shell = {k: v for k, v in os.environ.items()
+             if k != "CHANGEBOARD_FAILURE_MIN_PRIORITY"}
+    result = cli(*shlex.split(command)[2:], "--format", "json", env=shell)
+    assert result.returncode == 0, (command, result.stderr)
+    with db.reading(tiny_db) as con:
+        page = db.run(con, "change_success_rate", **window).iloc[0]
+    assert json.loads(result.stdout)[0]["n_failed"] == page["n_failed"]
+    monkeypatch.setattr(config, "FAILURE_MIN_PRIORITY", "")
+    assert "failure_min_priority" not in ui.command_line(
+        "change_success_rate", window)
+
+
 def test_db_defaults_to_the_changeboard_db_setting(tiny_db):
     import os
     env = {**os.environ, "CHANGEBOARD_DB": str(tiny_db)}

@@ -117,6 +117,21 @@ def app(sample_db, monkeypatch):
     return page(sample_db, monkeypatch)
 
 
+def test_the_deployment_failure_rate_says_it_counts_every_incident(
+        sample_db, monkeypatch):
+    """DORA's deployment failure rate counts an incident of any priority,
+    whatever CHANGEBOARD_FAILURE_MIN_PRIORITY: its help says so, and what
+    the Overview's rate counts under the setting (a review: the setting
+    was said to hold on every page)."""
+    monkeypatch.setattr(config, "FAILURE_MIN_PRIORITY", "2")
+    app = page(sample_db, monkeypatch)
+    assert not app.exception
+    [failure] = [m for m in app.metric if m.label == "Deployment failure rate"]
+    assert "followed by an incident of any priority" in failure.help
+    assert failure.help.endswith(
+        "counts change requests, failed by a linked P1–P2 incident.")
+
+
 def card_caption(app, label: str) -> str:
     """The one caption under the card of this label (a DORA card)."""
     [column] = [c for c in app.columns if len(c.metric) == 1

@@ -5,7 +5,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from changeboard import charts, ui
+from changeboard import charts, config, ui
 
 LABELS = {
     "release_id": "Release", "name": "Name", "release_name": "Name",
@@ -49,8 +49,10 @@ DORA = {
 }
 HELP = {"deployment_change_failure_rate": (
     "DORA's change failure rate, counted per production deployment: the "
-    "share rolled back or followed by an incident. The Overview's Change "
-    "failure rate counts change requests.")}
+    "share rolled back or followed by an incident of any priority. The "
+    "Overview's Change failure rate counts change requests"
+    + (f", failed by a {ui.failing_incident()}."
+       if config.failure_min_priority() else "."))}
 # the cards counted over production deployments
 DEPLOYMENT_METRICS = ("deployment_frequency", "deployment_change_failure_rate")
 BADGE = {"elite": "green", "high": "blue", "medium": "orange", "low": "red"}

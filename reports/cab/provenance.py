@@ -9,7 +9,7 @@ import pandas as pd
 
 from changeboard import config, decisions
 from changeboard.filters import join_list
-from changeboard.words import FILTERS
+from changeboard.words import FILTERS, linked_incident
 from reports.cab.evidence import app_label
 from reports.cab.pack import Pack, stale_note
 from reports.text import ranges, tier_words, when, words
@@ -168,8 +168,8 @@ def provenance(pack: Pack, out: str = "cab-pack.pdf"
 
 
 def threshold_said(level: int) -> str:
-    """The site's failure threshold a pack was built with, in words."""
-    urgent = "priority 1" if level == 1 else f"priority 1 to {level}"
-    return (f"failed by a linked incident of {urgent} alone "
+    """The site's failure threshold a pack was built with, in the words
+    the pages use: 'failed by a linked P1–P2 incident alone ...'."""
+    return (f"failed by a {linked_incident(level)} alone "
             f"(CHANGEBOARD_FAILURE_MIN_PRIORITY={level}), a close code or a "
             "rolled-back deployment")
