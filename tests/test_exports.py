@@ -355,6 +355,23 @@ def test_headers_are_neutralised_in_csv_and_xlsx():
     assert not sheet["B1"].quotePrefix
 
 
+def test_a_pack_sheets_heading_that_reads_as_a_formula_is_styled_as_any(
+        ):
+    """The CAB pack's and minutes' sheets (reports.cab.write_xlsx): a
+    heading that reads as a formula is quoted text, styled as the other
+    headings (it was bold and boxed among plain ones: a review)."""
+    from openpyxl import load_workbook
+
+    from reports.cab.xlsx import write_xlsx
+    sheet = load_workbook(io.BytesIO(write_xlsx({"S": pd.DataFrame(
+        {"=X": ["a"], "ok": ["=1"]})})))["S"]
+    quoted, plain = sheet["A1"], sheet["B1"]
+    assert (quoted.value, quoted.quotePrefix) == ("=X", True)
+    assert (quoted.font.b, quoted.border.left.style) == (
+        plain.font.b, plain.border.left.style)
+    assert (sheet["B2"].value, sheet["B2"].quotePrefix) == ("=1", True)
+
+
 def test_the_queries_cli_writes_neutralised_quoted_csv(tmp_path):
     import subprocess
     import sys

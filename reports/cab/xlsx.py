@@ -45,17 +45,14 @@ def write_xlsx(sheets: dict[str, pd.DataFrame],
         styles: dict[str, object] = {}
         quoted = {
             # text a spreadsheet would run if typed: a text cell, quoted
-            "text": writer.book.add_format({"quote_prefix": True}),
-            # pandas' own heading style, quoted
-            "heading text": writer.book.add_format({
-                "bold": True, "border": 1, "align": "center",
-                "valign": "top", "quote_prefix": True})}
+            "text": writer.book.add_format({"quote_prefix": True})}
         for name, frame in sheets.items():
             fitted = _fitted(frame.copy())
             fitted.to_excel(writer, sheet_name=name[:31], index=False)
             sheet = writer.sheets[name[:31]]
+            # a heading as pandas writes it (plain), quoted
             reports.quoted_text(sheet, 0, [str(c) for c in fitted.columns],
-                                quoted["heading text"])
+                                quoted["text"])
             for row, cells in enumerate(fitted.itertuples(index=False),
                                         start=1):
                 reports.quoted_text(sheet, row, cells, quoted["text"])
