@@ -374,6 +374,39 @@ def attendance(db_path, meeting, until: str | None = None) -> dict | None:
             "recorded_at": pd.Timestamp(found.iloc[0, 1])}
 
 
+# a meeting's decisions counted: each change once, by its latest decision
+# there (a change of mind counts as one decision), and the rows recorded;
+# the decision codes are this module's own (DECISIONS), no value from a user
+PER_MEETING = f"""
+with latest as (
+    select meeting_at, change_id, max(decision_id) as last_id,
+           count(*) as n_recorded
+    from cab_decisions where (? is null or decided_at <= ?)
+    group by meeting_at, change_id)
+select l.meeting_at, count(*) as n_decided,
+       {", ".join(f"sum(d.decision = '{d}') as n_{d}" for d in DECISIONS)},
+       sum(l.n_recorded) - count(*) as n_changed_since
+from latest as l
+inner join cab_decisions as d on d.decision_id = l.last_id
+group by l.meeting_at
+order by l.meeting_at desc"""  # noqa: S608
+PER_MEETING_COLUMNS = ["meeting_at", "n_decided",
+                       *(f"n_{d}" for d in DECISIONS), "n_changed_since"]
+
+
+def per_meeting(db_path, until: str | None = None) -> pd.DataFrame:
+    """The CAB's throughput: one row per meeting with a decision recorded
+    (up to `until`), latest first: the changes decided (each once, by its
+    latest decision there), how many of them each decision, and
+    n_changed_since, the decisions recorded there and replaced by a later
+    one (a change of mind)."""
+    found = _read(db_path, PER_MEETING, _until(until))
+    if found is None:
+        return pd.DataFrame(columns=PER_MEETING_COLUMNS)
+    found["meeting_at"] = pd.to_datetime(found["meeting_at"], utc=True)
+    return found[PER_MEETING_COLUMNS]
+
+
 def meetings(db_path, until: str | None = None) -> list[pd.Timestamp]:
     """Every meeting with a decision recorded (up to `until`), latest
     first."""

@@ -2,6 +2,7 @@
 CAB's decisions, the minutes (HTML, XLSX, PDF, CLI) and the CAB page
 recording a decision, on a published file with hand-made changes."""
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -596,6 +597,39 @@ def _page(path, monkeypatch, user=None, tab="decisions", **url):
     return app
 
 
+def test_the_decisions_per_meeting_count_each_change_once_by_its_latest(
+        decided_db, monkeypatch):
+    """The CAB's throughput, meeting by meeting (a process owner counted it
+    by hand): the changes decided at each, each once by its latest
+    decision there, how many of each decision, and the changes of mind;
+    on the page, latest meeting first, with its files."""
+    record_meeting(decided_db)  # C1 twice: approved, then with conditions
+    rows = decisions.per_meeting(decided_db)
+    assert [str(t) for t in rows["meeting_at"]] == [
+        "2026-01-20 10:00:00+00:00", "2026-01-13 10:00:00+00:00"]
+    this, last = rows.to_dict("records")
+    assert {k: this[k] for k in rows.columns[1:]} == {
+        "n_decided": 3, "n_approved": 0, "n_approved_with_conditions": 1,
+        "n_rejected": 1, "n_deferred": 1, "n_changed_since": 1}
+    assert last["n_decided"] == len(LOOK_BACK) and \
+        last["n_changed_since"] == 0
+    assert sum(last[f"n_{d}"] for d in decisions.DECISIONS) == \
+        last["n_decided"]
+    # up to a log position: what was recorded by then
+    assert decisions.per_meeting(decided_db, decisions.NOTHING).empty
+    app = _page(decided_db, monkeypatch)
+    drawn = next(d for d in app.dataframe if "n_decided" in d.value.columns)
+    shown = json.loads(drawn.proto.columns)
+    assert [shown[c]["label"] for c in ("meeting_at", "n_decided",
+                                        "n_approved_with_conditions")] == [
+        "Meeting (UTC)", "Changes decided", "Approved with conditions"]
+    assert list(drawn.value["n_decided"]) == [3, len(LOOK_BACK)]
+    assert list(drawn.value["meeting_at"]) == ["Tue 20 Jan 2026 10:00",
+                                               "Tue 13 Jan 2026 10:00"]
+    assert any(e.label == "Decisions per meeting (2 meetings)"
+               for e in app.expander)
+
+
 def test_the_form_opens_on_and_moves_to_a_change_not_decided_yet(
         decided_db, monkeypatch):
     """The agenda is C2, C1. With C2 decided, the form opens on C1 (a
@@ -631,7 +665,10 @@ def test_a_saved_decision_shows_its_own_history(decided_db, monkeypatch):
     app.button(key="cab-decide-save").click().run()
     assert not app.exception
     assert app.selectbox(key="cab-history").value == "C1"
-    shown = app.dataframe[-1].value
+    # the history (the table with a Current column; the decisions per
+    # meeting come after it)
+    shown = next(d.value for d in app.dataframe
+                 if "Current" in d.value.columns)
     assert list(shown["Note"])[-2:] == ["ok", "Wait for the rehearsal"]
 
 
@@ -1445,6 +1482,7 @@ def test_the_pages_minutes_number_the_changes_as_the_meeting_did(
     decisions.record(decided_db, MEMBER, MEETING, "C2", "approved", "")
     _approve_in_the_source(decided_db, tmp_path, "C2")
     app = _page(decided_db, monkeypatch)
+    print("EXP", [e.label for e in app.expander], [list(d.value.columns)[:3] for d in app.dataframe])
     table = next(d.value for d in app.dataframe
                  if "Times recorded" in d.value.columns)
     assert dict(zip(table["Change"], table["#"], strict=True)) == {"C2": 1}

@@ -370,6 +370,7 @@ def _decisions_tab() -> None:
     st.subheader(f"Decisions ({len(recorded):,})")
     if recorded.empty:
         st.caption("No decision recorded at this meeting yet.")
+        _per_meeting()
         return
     # the meeting's minutes, as their Regenerate command writes them:
     # the whole agenda of its default window, whatever this page's filters
@@ -446,6 +447,31 @@ def _decisions_tab() -> None:
         f"{stem_m}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="cab-minutes-xlsx", on_click="ignore")
+    _per_meeting()
+
+
+def _per_meeting() -> None:
+    """The CAB's throughput, meeting by meeting (a process owner reported
+    it by hand): how many changes it decided, and how, from the decisions
+    recorded here."""
+    rows = decisions.per_meeting(path, CUT)
+    if rows.empty:
+        return
+    tz = pack.reporting_tz
+    labels = {"meeting_at": f"Meeting ({zone_name(tz)})",
+              "n_decided": "Changes decided",
+              **{f"n_{d}": said for d, said in decisions.DECISIONS.items()},
+              "n_changed_since": "Decisions replaced"}
+    with st.expander(f"Decisions per meeting ({ui.many(len(rows), 'meeting')}"
+                     ")"):
+        ui.table(rows.assign(meeting_at=[cab.when(t, tz)
+                                         for t in rows["meeting_at"]]),
+                 "cab-decisions-per-meeting", labels=labels, download=rows)
+        st.caption("Each change counts once at a meeting, by its latest "
+                   "decision there; Decisions replaced counts those recorded "
+                   "there and replaced by a later one (a change of mind). "
+                   "From the decisions recorded on this page, latest meeting "
+                   "first.")
 
 
 def _minutes_of(whole: cab.Pack) -> minutes.Minutes:
