@@ -949,6 +949,23 @@ def _first(con, sql: str, bound: dict, rows: int) -> pd.DataFrame:
         {**bound, "head_rows": int(rows)}).to_arrow_table())
 
 
+def setting_defaults(name: str, given=()) -> dict:
+    """The values the settings give those of a query's parameters not
+    `given`, read now: the reporting zone (CHANGEBOARD_REPORTING_TZ) and
+    the site's failure threshold (CHANGEBOARD_FAILURE_MIN_PRIORITY: every
+    page, pack and query fails a change by the same incidents; a setting
+    that is no priority is an error only where it is used). The queries
+    take them (_bound_query), and a page's command names them
+    (ui.command_line)."""
+    wanted = set(params(name)) - set(given)
+    found = {}
+    if "reporting_tz" in wanted:
+        found["reporting_tz"] = config.REPORTING_TZ
+    if "failure_min_priority" in wanted:
+        found["failure_min_priority"] = config.failure_min_priority()
+    return found
+
+
 def _bound_query(name: str, values: dict) -> tuple[str, dict]:
     """queries/<name>.sql and its $params' values, checked and defaulted."""
     sql = query_path(name).read_text()
@@ -967,13 +984,7 @@ def _bound_query(name: str, values: dict) -> tuple[str, dict]:
         raise QueryError(f"query {name!r} needs parameter"
                          + ("s " if len(missing) > 1 else " ")
                          + ", ".join(missing))
-    if "reporting_tz" in declared and "reporting_tz" not in values:
-        values["reporting_tz"] = config.REPORTING_TZ  # read at call time
-    if "failure_min_priority" in declared and \
-            "failure_min_priority" not in values:
-        # the site's threshold: every page, pack and query fails a change
-        # by the same incidents (CHANGEBOARD_FAILURE_MIN_PRIORITY)
-        values["failure_min_priority"] = config.failure_min_priority()
+    values.update(setting_defaults(name, values))
     bound = {p: _bind(values.get(p, _ABSENT), d, text)
              for p, (d, text) in declared.items()}
     return sql, bound

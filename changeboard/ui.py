@@ -1196,14 +1196,9 @@ def command_line(name: str, params: dict) -> str:
              shlex.quote(str(config.DB_PATH))]
     if asof.chosen():
         words += ["--as-of", asof.chosen()]
-    if "reporting_tz" in db.params(name) and "reporting_tz" not in params:
-        params = {**params, "reporting_tz": config.REPORTING_TZ}
-    # the failure threshold the page counted with (a shell without
-    # CHANGEBOARD_FAILURE_MIN_PRIORITY would count every linked incident)
-    if "failure_min_priority" in db.params(name) and \
-            "failure_min_priority" not in params:
-        params = {**params,
-                  "failure_min_priority": config.failure_min_priority()}
+    # the settings' values the page read with, after its own (a shell
+    # without CHANGEBOARD_FAILURE_MIN_PRIORITY counts every linked incident)
+    params = {**params, **db.setting_defaults(name, params)}
     for key, value in params.items():
         if value is None:
             continue
