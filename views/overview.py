@@ -415,20 +415,19 @@ else:
         labels=ui.OUTCOME_LABELS | {"period": grain.capitalize()})
 
 # --- the records behind each card ---------------------------------------------
-DRILL = {card.label: (*card.records[:1], ahead if card.ahead else window,
-                      *card.records[1:]) for card in CARDS}
-CARD_OF = {card.label: card for card in CARDS}
+DRILL = {card.label: card for card in CARDS}
 st.subheader("Records behind a card")
 ui.url_option("drill", DRILL)
 picked = st.pills("Card", list(DRILL), key="drill", bind="query-params",
                   label_visibility="collapsed")
 if picked:
-    name, span, rows, (thing, rest, *is_n) = DRILL[picked]
+    card = DRILL[picked]
+    name, rows, (thing, rest, *is_n) = card.records
+    span = ahead if card.ahead else window
     # the rows behind the number, read a table's length at a time, as many
     # as the card counts (Card.counted: the conflicting pairs' count took
     # 170 of the list's 370 ms at a million changes)
-    counted = CARD_OF[picked].counted
-    known = shown_rows[picked].get(counted) if counted else None
+    known = shown_rows[picked].get(card.counted) if card.counted else None
     records = ui.scoped_part(
         name, span, filters, **rows,
         **({"n": int(known)} if known is not None and pd.notna(known)
