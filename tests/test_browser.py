@@ -1,5 +1,6 @@
 """A real browser against `streamlit run app.py`: pages draw, nothing raises."""
 import contextlib
+import itertools
 import os
 import re
 import subprocess
@@ -170,6 +171,14 @@ def test_page_draws_without_errors(server, browser, path, name, text):
         assert "(365 days, UTC)" in sidebar
         assert "period=last_365" in page.url
     assert text in page.locator('[data-testid="stMain"]').inner_text()
+    # its outline: the page's h1, then no heading more than one level
+    # below the one before it (sections were h3 under the h1, a CAB
+    # agenda block's title h4: an accessibility review)
+    levels = page.evaluate(
+        "() => [...document.querySelectorAll('[data-testid=\"stMain\"] "
+        ":is(h1, h2, h3, h4, h5, h6)')].map(h => +h.tagName[1])")
+    assert levels[0] == 1 and levels.count(1) == 1, levels
+    assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), levels
     # its own title, which a screen reader says on a page change (every
     # page's read "Changeboard": an accessibility review)
     assert page.title() == f"{TITLES[name]} · Changeboard"

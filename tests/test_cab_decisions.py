@@ -1013,7 +1013,7 @@ def test_a_half_written_decision_survives_a_look_at_another_tab(
     click_tab(app, app.tabs[1].label)
     assert app.query_params["tab"] in ("since", ["since"])
     assert "What happened since the last CAB" in [s.value
-                                                   for s in app.subheader]
+                                                   for s in app.header]
     assert not any(t.key == "cab-decide-note" for t in app.text_area)
     click_tab(app, app.tabs[3].label)
     assert app.query_params["tab"] in ("decisions", ["decisions"])
@@ -1024,7 +1024,7 @@ def test_a_half_written_decision_survives_a_look_at_another_tab(
     assert decisions.current(decided_db, MEETING).empty  # nothing saved
     click_tab(app, app.tabs[0].label)
     assert "tab" not in app.query_params
-    assert any(m.value.startswith("#### 1. ") for m in app.markdown)
+    assert any(m.value.startswith("### 1. ") for m in app.markdown)
     # and while another page is looked at: they came back empty after a
     # look at Release readiness (a CAB chair's walkthrough)
     app.switch_page("views/readiness.py").run()

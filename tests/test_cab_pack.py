@@ -2144,7 +2144,7 @@ def test_cli_and_page_produce_the_same_pack(cab_db, tmp_path, monkeypatch):
     monkeypatch.setattr(cab, "build_pack", recording)
     app = _cab_page(cab_db, monkeypatch)
     assert built and cab.to_html(built[-1]) == out.read_text()
-    headings = [m.value for m in app.markdown if m.value.startswith("####")]
+    headings = [m.value for m in app.markdown if m.value.startswith("### ")]
     assert [h.split()[1] for h in headings] == ["1.", "2."]
     assert "C2" in headings[0] and "C1" in headings[1]
     assert app.query_params["meeting"] in ("2026-01-20", ["2026-01-20"])
@@ -2198,9 +2198,10 @@ def test_page_renders_on_the_sample(sample_db, monkeypatch):
 
 def _drawn(app) -> dict[str, bool]:
     """Which of the CAB page's tabs have their content drawn."""
-    texts = [e.value for e in [*app.caption, *app.subheader, *app.markdown]]
+    texts = [e.value for e in [*app.caption, *app.header, *app.subheader,
+                               *app.markdown]]
     return {
-        "decide": any(t.startswith("#### 1. ") for t in texts),
+        "decide": any(t.startswith("### 1. ") for t in texts),
         "since": "What happened since the last CAB" in texts,
         "releases": cab.RELEASES_INTRO in texts,
         "decisions": "Attendees" in texts}

@@ -225,7 +225,7 @@ def drawn(figure) -> dict[str, dict]:
 def test_the_month_shows_each_hand_made_change_where_expected(page):
     page.run()
     assert not page.exception
-    assert "January 2026" in page.subheader[0].value
+    assert "January 2026" in page.header[0].value
     metrics = {m.label: m.value for m in page.metric}
     assert metrics == {"Planned changes": "5", "Colliding": "2",
                        "In a freeze or blackout": "1",
@@ -481,7 +481,7 @@ def test_the_week_view_and_the_type_colours(page):
     page.run()
     assert not page.exception
     # the ISO week of 14 Jan 2026: Monday 12 to Sunday 18, COL1/COL2/DONE
-    assert "week of 12 Jan 2026" in page.subheader[0].value
+    assert "week of 12 Jan 2026" in page.header[0].value
     bars = drawn(chart(page))
     assert bars == {
         "COL1": {"colour": "Normal", "outline": 3, "pattern": ""},
@@ -497,7 +497,7 @@ def test_a_link_naming_the_view_in_lower_case_opens_it(page):
     page.query_params["cal_colour"] = " TYPE "
     page.run()
     assert not page.exception
-    assert "week of 12 Jan 2026" in page.subheader[0].value
+    assert "week of 12 Jan 2026" in page.header[0].value
     assert page.segmented_control(key="cal_colour").value == "Type"
     assert page.query_params["cal_view"] == "Week"
 
@@ -692,7 +692,7 @@ def test_data_older_than_today_opens_the_month_it_ends(tmp_path,
     app.run()
     assert not app.exception
     assert app.date_input(key="cal_day").value == date(2014, 3, 13)
-    assert app.subheader[0].value == "Planned changes, March 2014"
+    assert app.header[0].value == "Planned changes, March 2014"
     assert not [i for i in app.info if "No change is planned" in i.value]
     assert {m.label: m.value for m in app.metric}["Planned changes"] == "3"
     # its 0 said with its n: a closed month's read as nothing due, then as
@@ -916,7 +916,7 @@ def test_the_day_an_old_data_set_opened_on_is_not_kept_for_new_data(
     monkeypatch.setattr(config, "DB_PATH", old)
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.switch_page("views/calendar.py").run()
-    assert app.subheader[0].value == "Planned changes, March 2014"
+    assert app.header[0].value == "Planned changes, March 2014"
     app.switch_page("views/changes.py").run()
     assert "kept-cal_day" not in app.session_state
     app.query_params.clear()
@@ -926,4 +926,4 @@ def test_the_day_an_old_data_set_opened_on_is_not_kept_for_new_data(
     monkeypatch.setattr(config, "DB_PATH", new)
     app.switch_page("views/calendar.py").run()
     assert not app.exception
-    assert app.subheader[0].value == "Planned changes, December 2026"
+    assert app.header[0].value == "Planned changes, December 2026"

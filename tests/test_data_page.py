@@ -37,7 +37,7 @@ def batches(path):
 
 def test_data_page_renders_freshness_and_history(app):
     assert not app.exception
-    assert [s.value for s in app.subheader] == [
+    assert [s.value for s in app.header] == [
         "Load a file", "Freshness", "API syncs", "Load history"]
     assert len(app.dataframe) >= 3
     # instants read in UTC to the second, said once in the heading; counts

@@ -878,7 +878,7 @@ def _page_agenda(path, params: dict, monkeypatch):
     monkeypatch.setattr(config, "DB_PATH", path)
     app = open_linked("cab", **params)
     assert not [w.value for w in app.warning]
-    headings = [m.value for m in app.markdown if m.value.startswith("#### ")]
+    headings = [m.value for m in app.markdown if m.value.startswith("### ")]
     window = next(c.value for c in app.caption
                   if c.value.startswith("Review window "))
     return [h.split()[2] for h in headings], window, app
@@ -920,7 +920,7 @@ def test_the_mailed_link_opens_the_agenda_of_the_mailed_pack(
     assert app.query_params["until"] in (until, [until])
     app.run()  # a rerun (any widget) reads it again: the same window
     assert [m.value.split()[2] for m in app.markdown
-            if m.value.startswith("#### ")] == mailed
+            if m.value.startswith("### ")] == mailed
     assert app.query_params["until"] in (until, [until])
 
 

@@ -329,7 +329,7 @@ def captions(app) -> str:
 
 def test_changes_page_renders_every_section_with_its_n(app):
     assert not app.exception
-    headers = [s.value for s in app.subheader]
+    headers = [s.value for s in app.header]
     assert headers[:2] == ["Change outcomes per month",
                            "Success rate by type, risk, team and application"]
     assert "Changes implemented without required CAB approval" in headers
@@ -651,7 +651,7 @@ def test_the_view_round_trips_through_the_url(sample_db, monkeypatch):
     assert app.radio(key="grain").value == "week"
     assert app.radio(key="by").value == "Risk"
     assert app.multiselect(key="filter-teams").value == ["Digital Web"]
-    assert app.subheader[0].value == "Change outcomes per week"
+    assert app.header[0].value == "Change outcomes per week"
 
 
 def test_a_period_before_the_changes_says_where_they_are(sample_db,

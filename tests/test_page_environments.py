@@ -412,12 +412,12 @@ def test_page_draws_cards_matrix_and_every_section(app):
     assert "How is the environment impact matrix computed?" in [
         e.label for e in app.expander]
     assert not {"Per environment group", "Per environment"} & {
-        s.value for s in app.subheader}  # only the open tab runs
+        s.value for s in app.header}  # only the open tab runs
     app.query_params["view"] = "Utilisation"
     app.run()
     assert not app.exception
     assert {"Per environment group", "Per environment"} <= {
-        s.value for s in app.subheader}
+        s.value for s in app.header}
 
 
 def test_bookings_of_environments_not_loaded_are_said_under_utilisation(
@@ -519,7 +519,7 @@ def test_selecting_a_matrix_row_lists_the_release_bookings(app):
         "selection": {"rows": [1], "columns": [], "cells": []}}
     app.run()
     assert not app.exception
-    assert f"Bookings behind: {release}" in [s.value for s in app.subheader]
+    assert f"Bookings behind: {release}" in [s.value for s in app.header]
     behind = next(d.value for d in app.dataframe
                   if "booking_id" in d.value.columns
                   and "is_counted" in d.value.columns)
@@ -540,7 +540,7 @@ def test_selecting_a_group_cell_lists_its_bookings(app):
     app.run()
     assert not app.exception
     heading = f"Bookings behind: {grid.index[row][0]} × group {group}"
-    assert heading in [s.value for s in app.subheader]
+    assert heading in [s.value for s in app.header]
     behind = next(d.value for d in app.dataframe
                   if "is_counted" in d.value.columns)
     assert set(behind["environment_group"]) == {group}
@@ -575,7 +575,7 @@ def test_selecting_an_environment_lists_its_bookings(app):
     app.run()
     assert not app.exception
     assert f"Bookings of {name} in the period" in [
-        s.value for s in app.subheader]
+        s.value for s in app.header]
 
 
 def test_a_picked_environment_stays_picked_when_its_row_moves(app):
@@ -594,20 +594,20 @@ def test_a_picked_environment_stays_picked_when_its_row_moves(app):
         "selection": {"rows": [row], "columns": [], "cells": []}}
     app.run()
     headings = [f"Bookings of {name} in the period"]
-    assert [s.value for s in app.subheader if s.value.startswith(
+    assert [s.value for s in app.header if s.value.startswith(
         "Bookings of")] == headings
     shown = "Idle" if "idle" in flag.lower() else "Over-booked"
     app.segmented_control(key="usage_show").set_value(shown).run()
     now = next(d.value for d in app.dataframe if "flag" in d.value.columns)
     assert list(now["name"]).index(name) != row
-    assert [s.value for s in app.subheader if s.value.startswith(
+    assert [s.value for s in app.header if s.value.startswith(
         "Bookings of")] == headings
     assert app.session_state["usage_table"]["selection"]["rows"] == [
         list(now["name"]).index(name)]
     # gone from the rows shown: nothing is picked
     other = "Over-booked" if shown == "Idle" else "Idle"
     app.segmented_control(key="usage_show").set_value(other).run()
-    assert not [s.value for s in app.subheader
+    assert not [s.value for s in app.header
                 if s.value.startswith("Bookings of")]
     assert app.session_state["usage_table"]["selection"]["rows"] == []
 
@@ -996,7 +996,7 @@ def test_an_environment_name_is_shown_as_written_in_its_heading(
                                                       "columns": []}}
     app.run()
     assert not app.exception
-    heading = next(s.value for s in app.subheader
+    heading = next(s.value for s in app.header
                    if s.value.startswith("Bookings of"))
     assert "x.example" in heading
     assert not re.search(r"(?<!\\)[*\[\]]", heading)
@@ -1434,7 +1434,7 @@ def test_counts_of_one_read_right_and_counts_of_two_stay_plural(
         "selection": {"rows": [1], "columns": [], "cells": []}}
     app.run()
     assert not app.exception
-    assert "Bookings behind: R1 name" in [s.value for s in app.subheader]
+    assert "Bookings behind: R1 name" in [s.value for s in app.header]
     texts = page_texts(app)
     weekly = page_of(copy, monkeypatch, **month, view="Weekly load")
     texts += page_texts(weekly)

@@ -190,7 +190,7 @@ def test_names_from_the_data_are_plain_text_and_an_unnamed_window_its_id(
     app.run()
     app.selectbox(key="release").select(release_id).run()
     assert not app.exception
-    heading = app.subheader[0].value
+    heading = app.header[0].value
     assert "evil.example" in heading
     assert not re.search(r"(?<!\\)\[|(?<!\\)\$", heading)
     reason = next(r for r in releases_shown(app).set_index("release_id").loc[

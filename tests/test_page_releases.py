@@ -146,7 +146,7 @@ def captions(app) -> str:
 
 def test_releases_page_renders_every_section(app):
     assert not app.exception
-    assert [s.value for s in app.subheader] == [
+    assert [s.value for s in app.header] == [
         "Release cadence", "On-time releases", "Release timeline",
         "DORA key metrics"]
     labels = [m.label for m in app.metric]

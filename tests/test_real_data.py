@@ -90,7 +90,7 @@ def test_bpic_changes_page_shows_its_change_lead_time(bpic_db, monkeypatch):
             "a close code") in said
     assert f"Left out: {int(lead['n_invalid']):,} ended before created" \
         in said
-    assert "Change lead time" in [s.value for s in app.subheader]
+    assert "Change lead time" in [s.value for s in app.header]
 
 
 def test_bpic_by_period_variants_are_filled(bpic_db):
@@ -237,7 +237,7 @@ def test_bpic_alone_fills_the_overview_with_the_default_period(
     assert "latest record" in captions and "2014" in captions
     app.switch_page("views/changes.py").run()
     assert not app.exception
-    assert "Schedule adherence" in [s.value for s in app.subheader]
+    assert "Schedule adherence" in [s.value for s in app.header]
     assert not any("No completed change with planned and actual times"
                    in i.value for i in app.info)
     # schedule adherence counts completed changes (A24), not implemented

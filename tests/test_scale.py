@@ -107,18 +107,18 @@ def test_a_cab_agenda_of_thousands_is_summarised_and_paged(app):
     agenda = next(d.value for d in app.dataframe if "Planned start" in
                   d.value.columns)
     assert len(agenda) == N_AGENDA
-    headings = [m.value for m in app.markdown if m.value.startswith("#### ")]
-    assert len(headings) == 20 and headings[0].startswith("#### 1. ")
+    headings = [m.value for m in app.markdown if m.value.startswith("### ")]
+    assert len(headings) == 20 and headings[0].startswith("### 1. ")
     app.selectbox(key="cab-detail").select(2_980).run()
     assert not app.exception, app.exception
-    headings = [m.value for m in app.markdown if m.value.startswith("#### ")]
-    assert headings[0].startswith("#### 2981. ") and len(headings) == 20
+    headings = [m.value for m in app.markdown if m.value.startswith("### ")]
+    assert headings[0].startswith("### 2981. ") and len(headings) == 20
     # one decision form for the whole agenda: a list, not a widget a change
     # (on its tab: only the open tab is drawn)
     assert not any(s.key == "cab-decide-change" for s in app.selectbox)
     app.query_params["tab"] = "decisions"
     app.run()
-    assert not any(m.value.startswith("#### ") for m in app.markdown)
+    assert not any(m.value.startswith("### ") for m in app.markdown)
     choose = app.selectbox(key="cab-decide-change")
     assert len(choose.options) == N_AGENDA
     ids = [o.split()[1] for o in choose.options]
@@ -143,8 +143,8 @@ def test_one_change_of_thousands_is_found_by_its_id(app):
     app.text_input(key="cab-find").input(f"  {wanted.lower()} ").run()
     assert not app.exception, app.exception
     assert app.selectbox(key="cab-detail").value == 2_340
-    headings = [m.value for m in app.markdown if m.value.startswith("#### ")]
-    assert any(h.startswith(f"#### 2346. {wanted}") for h in headings)
+    headings = [m.value for m in app.markdown if m.value.startswith("### ")]
+    assert any(h.startswith(f"### 2346. {wanted}") for h in headings)
     assert f"{wanted} is #2,346 on the agenda: its block is below." in [
         c.value for c in app.caption]
     # the page scrolls to the block (it was a screen or ten below), once

@@ -93,7 +93,7 @@ def test_a_viewer_sees_the_history_but_no_upload_control(db_copy):
     assert [t.value for t in app.title] == ["Data"]
     assert not app.file_uploader
     assert not [b for b in app.button if b.key == "data_commit"]
-    assert "Load a file" not in [s.value for s in app.subheader]
+    assert "Load a file" not in [s.value for s in app.header]
     assert any("needs the data admin role" in i.value for i in app.info)
     # the role as the sidebar names it ('a viewer' here, 'Viewer' there)
     assert any(i.value.endswith("(you are Viewer).") for i in app.info)

@@ -195,7 +195,7 @@ def test_a_historical_view_reads_the_decisions_made_while_it_was_live(
         app = _app(tab="decisions", meeting=f"{meeting:%Y-%m-%d}", **url)
         app.switch_page("views/cab.py").run()
         assert not app.exception
-        [heading] = [s.value for s in app.subheader
+        [heading] = [s.value for s in app.header
                      if s.value.startswith("Decisions (")]
         return heading
 

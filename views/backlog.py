@@ -136,7 +136,7 @@ st.caption(
     f"work more than {after} ago")
 
 # --- by state ----------------------------------------------------------------
-st.subheader("By state")
+st.header("By state")
 ui.table(states[["state", "n", "median_age_days", "max_age_days",
                  "n_age_upper_bound", "n_past_planned_start",
                  "n_unclosed_after_implementation"]],

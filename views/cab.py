@@ -238,7 +238,7 @@ def _save_attendees(path, meeting_at, key) -> None:
 def _last_cab_decisions() -> None:
     """The last CAB's decisions beside what happened: first on the tab, the
     changes rejected and implemented anyway in red."""
-    st.subheader("Decisions of the last CAB")
+    st.header("Decisions of the last CAB")
     st.caption(decided.heading(pack))
     if pack.decided_meeting_at is not None:
         flag = decided.flag_note(pack)
@@ -352,7 +352,7 @@ def _decisions_tab() -> None:
         st.info(f"Decisions are shown read-only: recording them needs the "
                 f"CAB member role (you are {ui.plain(who)}).")
 
-    st.subheader("Attendees")
+    st.header("Attendees")
     people = decisions.attendees(path, meeting_at, CUT)
     if may:
         key = f"{ATTENDEES}{meeting_at:%Y%m%d%H%M}"
@@ -367,7 +367,7 @@ def _decisions_tab() -> None:
     else:
         st.caption("No attendee recorded.")
 
-    st.subheader(f"Decisions ({len(recorded):,})")
+    st.header(f"Decisions ({len(recorded):,})")
     if recorded.empty:
         st.caption("No decision recorded at this meeting yet.")
         _per_meeting()
@@ -619,9 +619,12 @@ def _decide_tab() -> None:
                      "Flags": st.column_config.TextColumn(
                          width=ui.text_width(lines["Flags"], 80, 640))})
         starts = list(range(0, len(pack.agenda), BLOCKS_PER_PAGE))
+        # the blocks' h2, each block's title an h3 under it (they were h4
+        # straight under the page's h1: an accessibility review)
+        st.header("Changes in detail")
         pick, find = st.columns([1, 1], vertical_alignment="bottom")
         first = pick.selectbox(
-            "Changes in detail", starts, key="cab-detail",
+            "Changes shown", starts, key="cab-detail",
             format_func=lambda s: f"{s + 1:,}–"
             f"{min(s + BLOCKS_PER_PAGE, len(pack.agenda)):,} of "
             f"{len(pack.agenda):,}", disabled=len(starts) == 1,
@@ -642,7 +645,7 @@ def _decide_tab() -> None:
         if st.session_state.get(SCROLL_TO) == block.change_id:
             _scroll_here(st.session_state.pop(SCROLL_TO))
         with st.container(border=True):
-            st.markdown(f"#### {block.rank}. {_md(block.change_id)} — "
+            st.markdown(f"### {block.rank}. {_md(block.change_id)} — "
                         f"{_md(block.title)}")
             if block.change_id in decided_now:
                 st.markdown(":blue-badge[Decided at this meeting: "
@@ -696,7 +699,7 @@ def _since_tab() -> None:
     if cut:
         st.warning(ui.plain(cut), icon=":material/schedule:")
     _last_cab_decisions()
-    st.subheader("What happened since the last CAB")
+    st.header("What happened since the last CAB")
     columns = st.columns(len(kpis))
     for column, (_, kpi) in zip(columns, kpis.iterrows(), strict=True):
         delta = ui.delta_points(kpi["since_rate"], kpi["before_rate"])

@@ -261,7 +261,7 @@ shown = _shown(*asof.source(), window, filters, colour_by, view,
 changes, windows = shown.changes, shown.windows
 label = f"{first:%B %Y}" if view == "Month" else \
     f"week of {ui.day(first)} (ISO week {first.isocalendar()[1]})"
-st.subheader(f"Planned changes, {label}")
+st.header(f"Planned changes, {label}")
 
 n = 0 if changes.empty else int(changes["n"].iloc[0])
 if changes.empty:

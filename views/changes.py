@@ -259,7 +259,7 @@ trend = counted["change_success_rate_by_period"]
 # the periods in words on the axis and in the drill-down, as codes picked
 trend, trend_codes = ui.in_words(trend)
 overall = counted["change_success_rate"].iloc[0]
-st.subheader(f"Change outcomes per {grain}")
+st.header(f"Change outcomes per {grain}")
 if trend["n"].sum() == 0:
     st.info(ui.no_outcomes(
         overall["n_without_close_code"],
@@ -351,7 +351,7 @@ def by_breakdown(rows: pd.DataFrame, columns: dict[str, str], what: str,
                    "chooses the rows.")
 
 
-st.subheader("Success rate by type, risk, team and application")
+st.header("Success rate by type, risk, team and application")
 ui.url_option("by", DIMENSIONS)
 name = st.radio("Break down by", list(DIMENSIONS), key="by", horizontal=True,
                 bind="query-params")
@@ -428,7 +428,7 @@ ui.definition("change_success_rate_by",
               params={**window, **filters, "dimension": dimension})
 
 # --- change success score -----------------------------------------------------
-st.subheader("Change success score per team")
+st.header("Change success score per team")
 score = ui.scoped("change_success_score", window, filters)
 score_query = score[score["n"] > 0]  # for the downloads
 score = score[score["n"] > 0].assign(
@@ -479,7 +479,7 @@ else:
 ui.definition("change_success_score", params={**window, **filters})
 
 # --- emergency ratio ----------------------------------------------------------
-st.subheader(f"Emergency change ratio per {grain}")
+st.header(f"Emergency change ratio per {grain}")
 emergencies = ui.scoped_groups("emergency_change_ratio_groups", window,
                               filters, grain=grain, dimension=dimension)
 emergency, emergency_codes = ui.in_words(
@@ -545,7 +545,7 @@ ui.definition("emergency_change_ratio_by_period",
 # request lead time, creation to the end of implementation: the one speed
 # number a source without close codes or approvals (BPIC 2014) still fills;
 # documented and queryable, it was on no page (a real-data walkthrough)
-st.subheader("Change lead time")
+st.header("Change lead time")
 lead = ui.scoped("change_lead_time", window, filters).iloc[0]
 if lead[["n", "n_invalid", "n_excluded", "n_unclassified"]].sum() == 0:
     st.info("No change was completed in this period — "
@@ -565,7 +565,7 @@ else:
 ui.definition("change_lead_time", params={**window, **filters})
 
 # --- approval lead time -------------------------------------------------------
-st.subheader("Approval lead time")
+st.header("Approval lead time")
 # the pooled statistics, the histogram and each type's: one groups query
 approval = ui.scoped_groups("approval_lead_time_groups", window, filters)
 summary = approval["approval_lead_time_summary"].iloc[0]
@@ -635,7 +635,7 @@ else:
 ui.definition("approval_lead_time", params={**window, **filters})
 
 # --- schedule adherence -------------------------------------------------------
-st.subheader("Schedule adherence")
+st.header("Schedule adherence")
 tolerance = st.columns([1, 2])[0].number_input(
     "Tolerance (minutes late still on time)", 0, 1440, 0, step=5,
     key="tolerance", bind="query-params")
@@ -704,7 +704,7 @@ def unstarted() -> str:
             "counts changes by their start")
 
 
-st.subheader("Changes implemented without required CAB approval")
+st.header("Changes implemented without required CAB approval")
 unauthorized_groups = ui.scoped_groups(
     "unauthorized_changes_groups", window, filters, dimension=dimension)
 unauthorized = unauthorized_groups["unauthorized_changes"].iloc[0]

@@ -64,11 +64,11 @@ if user.can(auth.LOAD) and asof.chosen() is not None:
     # a load writes the live data, whatever snapshot is shown: from a
     # historical view it went in under a "read-only" banner (and the
     # publish could prune the very snapshot in view)
-    st.subheader("Load a file")
+    st.header("Load a file")
     st.info("This is a historical view: a load writes the live data. Pick "
             "*Live data* under **As of** in the sidebar to load a file.")
 elif user.can(auth.LOAD):
-    st.subheader("Load a file")
+    st.header("Load a file")
     limit = st.get_option("server.maxUploadSize")
     upload = st.file_uploader(
         # a .csv.gz as exports ship (the UCI incident log), read as the
@@ -308,7 +308,7 @@ if db.version(config.DB_PATH) is None:
                "`changeboard sample`.")
     st.stop()
 
-st.subheader("Freshness")
+st.header("Freshness")
 freshness = ui.query("data_freshness")
 # the last load's status beside its own time, apart from the last good
 # load's: "Last loaded at 04:14:08" beside "Failed" read as a load that
@@ -336,7 +336,7 @@ else:
                    "first:")
         ui.table(ui.part("dangling_ids"), "dangling_ids")
 
-st.subheader("API syncs")
+st.header("API syncs")
 syncs = ui.query("api_syncs")
 if syncs.empty:
     st.caption("No API sync has run. `changeboard sync servicenow` and "
@@ -356,7 +356,7 @@ else:
             f"from {since}."))
     ui.table(syncs[SYNC_COLUMNS], "api_syncs")
 
-st.subheader("Load history")
+st.header("Load history")
 batches = ui.query("ingest_batches")
 if batches.empty:
     st.caption("Nothing loaded yet.")

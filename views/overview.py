@@ -383,7 +383,7 @@ ui.downloads(pd.DataFrame(card_rows).astype({"n": "Int64",
                                              "n_before": "Int64"}),
              "overview-cards")
 
-st.subheader(f"Change outcomes per {grain}")
+st.header(f"Change outcomes per {grain}")
 if not status["n_changes"]:
     # release or environment data alone: no period would give an outcome
     st.info("No changes are loaded, so there are no change outcomes to "
@@ -416,7 +416,7 @@ else:
 
 # --- the records behind each card ---------------------------------------------
 DRILL = {card.label: card for card in CARDS}
-st.subheader("Records behind a card")
+st.header("Records behind a card")
 ui.url_option("drill", DRILL)
 picked = st.pills("Card", list(DRILL), key="drill", bind="query-params",
                   label_visibility="collapsed")

@@ -316,7 +316,7 @@ else:
     if pick:
         row = releases.set_index("release_id").loc[pick]
         go_live = pd.Timestamp(row["planned_release_at"])
-        st.subheader(f"{ui.plain(row['name'])} ({ui.plain(pick)})")
+        st.header(f"{ui.plain(row['name'])} ({ui.plain(pick)})")
         st.markdown(
             f"{badge(row['status'])} · goes live {local(go_live)} "
             # its zone, as the sidebar's dates say theirs (a walkthrough)

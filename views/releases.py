@@ -264,7 +264,7 @@ ui.prefetch([(name, window, {}) for name in (
     "failed_change_recovery_time")], filters)
 
 # --- cadence ------------------------------------------------------------------
-st.subheader("Release cadence")
+st.header("Release cadence")
 # the summary, the months and each application's: one groups query
 cadence_frames = ui.scoped_groups("release_cadence_groups", window, filters)
 summary = cadence_frames["release_cadence_summary"].iloc[0]
@@ -331,7 +331,7 @@ ui.definition("release_cadence", "How is the table by application computed?",
               params={**window, **filters})
 
 # --- on time ------------------------------------------------------------------
-st.subheader("On-time releases")
+st.header("On-time releases")
 # a tolerance with no release loaded would tune nothing: not offered
 tolerance = st.columns([1, 2])[0].number_input(
     "Tolerance (days late still on time)", 0, 60, 0, key="tolerance_days",
@@ -480,7 +480,7 @@ ui.definition("release_on_time", params={
     **window, **filters, "tolerance_days": int(tolerance)})
 
 # --- timeline -----------------------------------------------------------------
-st.subheader("Release timeline")
+st.header("Release timeline")
 span = ui.scoped("release_timeline_summary", window, filters).iloc[0]
 n_releases = int(span["n_releases"])
 if n_releases == 0 and not status["n_release_phases"]:
@@ -585,7 +585,7 @@ def no_band(row) -> str:
     return "no band: no data"
 
 
-st.subheader("DORA key metrics")
+st.header("DORA key metrics")
 dora = ui.scoped("dora_summary", window, filters)
 recovery = ui.scoped("failed_change_recovery_time", window, filters).iloc[0]
 BAND_SETS = {"dora2023-devlake": "DORA 2023 as Apache DevLake bands it"}

@@ -17,7 +17,7 @@ def render(page: EnvironmentsPage) -> None:
         st.success("No booking conflicts in the period.")
     else:
         ranked = in_conflict.sort_values("conflict_hours", ascending=False)
-        st.subheader("Per environment")
+        st.header("Per environment")
         st.caption(f"{ui.many(len(ranked), 'environment')} with conflicts; conflict "
                    "hours = time with more active bookings than capacity. "
                    "Select a row to list only its pairs.")
@@ -41,7 +41,7 @@ def render(page: EnvironmentsPage) -> None:
                                "excess_booking_hours", "n"])
         listed = first_pairs(window, filters, in_conflict,
                              None if picked is None else [picked])
-        st.subheader("Conflicting pairs")
+        st.header("Conflicting pairs")
         st.caption(f"n = {ui.many(listed.n, 'pair')} of approved or pending "
                    "bookings; overlap clipped to the period.")
         pairs_table(listed, "booking_conflicts")

@@ -290,7 +290,7 @@ def bookings_behind(page: EnvironmentsPage, matrix: Matrix,
         behind = ui.scoped("environment_impact_bookings", matrix_window,
                            filters, **drill)
         # names are data: shown as written, not as Markdown
-        st.subheader(f"Bookings behind: {' × '.join(map(ui.plain, what))}")
+        st.header(f"Bookings behind: {' × '.join(map(ui.plain, what))}")
         if behind.empty:
             # nothing more: 'n = 0 bookings ...; 0 cancelled ... listed too'
             # and downloads of no row read as a table that failed to load

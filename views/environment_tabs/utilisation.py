@@ -23,7 +23,7 @@ def render(page: EnvironmentsPage) -> None:
     window = page.window
     filters = page.filters
     groups = page.groups
-    st.subheader("Per environment group")
+    st.header("Per environment group")
     ui.table(groups, "environment_utilization_by_group", column_config={
         "environment_group": "Group", "n_environments": "Environments",
         "utilization": st.column_config.ProgressColumn(
@@ -46,7 +46,7 @@ def render(page: EnvironmentsPage) -> None:
                "available hours, demand (approved + pending) ÷ capacity "
                "hours.")
 
-    st.subheader("Per environment")
+    st.header("Per environment")
     (name, _, extra), = ahead(window)
     usage_rows = ui.scoped(name, window, filters, **extra)
     # both can hold: pending demand over capacity on an environment that
@@ -106,7 +106,7 @@ def render(page: EnvironmentsPage) -> None:
         environment = shown.iloc[ids.index(picked)]
         booked = ui.scoped("booking_timeline", window, filters,
                            environment_ids=[environment["environment_id"]])
-        st.subheader(f"Bookings of {ui.plain(environment['name'])} in the "
+        st.header(f"Bookings of {ui.plain(environment['name'])} in the "
                      "period")
         if booked.empty:
             st.info("No bookings of this environment in the period.")
