@@ -408,7 +408,8 @@ def email_html(pack: cab.Pack, link: str) -> str:
     if lines.empty:
         agenda = "<p><i>No change needs a CAB decision in this window.</i></p>"
     else:
-        head = "".join(f"<th {TD}>{e(c)}</th>" for c in lines.columns)
+        head = "".join(f'<th scope="col" {TD}>{e(c)}</th>'
+                       for c in lines.columns)
         rows = "".join(
             "<tr>" + "".join(f"<td {TD}>{e(str(v))}</td>" for v in row)
             + "</tr>" for row in lines.itertuples(index=False))
@@ -958,7 +959,8 @@ def minutes_html(found, link: str) -> str:
     link; the PDF holds the rest (earlier decisions, the changes not
     decided, the provenance)."""
     e = html.escape
-    head = "".join(f"<th {TD}>{e(c)}</th>" for c in MINUTES_COLUMNS)
+    head = "".join(f'<th scope="col" {TD}>{e(c)}</th>'
+                   for c in MINUTES_COLUMNS)
     rows = "".join("<tr>" + "".join(f"<td {TD}>{e(str(r[c]))}</td>"
                                     for c in MINUTES_COLUMNS) + "</tr>"
                    for r in _minutes_rows(found))

@@ -104,7 +104,9 @@ def html_table(frame: pd.DataFrame, empty: str) -> str:
     """A table of the frame; the `empty` line when it has no row."""
     if frame.empty:
         return f'<p class="none">{escape(empty)}</p>'
-    head = "".join(f"<th>{escape(c)}</th>" for c in frame.columns)
+    # each heading cell names its column for a screen reader (scope)
+    head = "".join(f'<th scope="col">{escape(c)}</th>'
+                   for c in frame.columns)
     body = []
     for row in frame.itertuples(index=False):
         cells = "".join(_cell(c, v) for c, v in zip(frame.columns, row,

@@ -399,7 +399,7 @@ def to_html(minutes: Minutes, out: str = "cab-minutes.html") -> str:
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>CAB minutes {minutes.meeting_at:%Y-%m-%d}</title>"
-        f"<style>{CSS}</style></head><body>"
+        f"<style>{CSS}</style></head><body><main>"
         f"<h1>{e(_title(minutes))}</h1>"
         f'<p class="meta">{e(named["Meeting"])} · data as of '
         f'{e(named["Data as of"])} · {e(counted(minutes))}</p>'
@@ -415,7 +415,7 @@ def to_html(minutes: Minutes, out: str = "cab-minutes.html") -> str:
            + markup.html_table(undecided_table(minutes), "")
            if undecided else "")
         + f"<footer><b>Produced by Changeboard</b>{markup.definition_list(meta)}</footer>"
-        "</body></html>\n")
+        "</main></body></html>\n")
 
 
 def dashed(table: pd.DataFrame) -> pd.DataFrame:

@@ -257,6 +257,10 @@ def test_minutes_list_every_decision_in_each_format(decided_db, tmp_path):
         # the text read (escaped), whatever spans keep its words whole
         assert text in re.sub(r"<[^>]+>", "", page), text
     assert "<script" not in page and "http" not in page
+    # one main landmark; heading cells name their column (accessibility)
+    assert re.search(r"<body><main><h1>.*</main></body></html>\s*$", page,
+                     re.S)
+    assert set(re.findall(r"<th\b[^>]*>", page)) == {'<th scope="col">'}
     # each file's Regenerate command writes that file (all named a PDF)
     read = re.sub(r"<[^>]+>", "", page)
     assert "--out cab-minutes.html" in read and ".pdf" not in read

@@ -1488,6 +1488,18 @@ def test_html_is_self_contained(pack):
     assert "<style>" in page
 
 
+def test_html_is_one_main_landmark_with_headed_columns(pack):
+    """For a screen reader (an accessibility review): everything the pack
+    shows is in its one main landmark, and each table's heading cells name
+    their column (scope)."""
+    page = cab.to_html(pack)
+    assert re.search(r"<body><main>\s*<h1>.*</main></body></html>\s*$", page,
+                     re.S)
+    assert page.count("<main>") == 1
+    headings = re.findall(r"<th\b[^>]*>", page)
+    assert len(headings) > 20 and set(headings) == {'<th scope="col">'}
+
+
 def test_html_escapes_user_text(pack):
     page = cab.to_html(pack)
     assert SCRIPT_TITLE not in page
@@ -1504,7 +1516,7 @@ def test_html_right_aligns_every_count_of_the_evidence(pack):
     tables = re.findall(r"<h4>Evidence</h4><table>(.*?)</table>", page)
     assert tables
     for table in tables:
-        head = re.findall(r"<th>(.*?)</th>", table)
+        head = re.findall(r'<th scope="col">(.*?)</th>', table)
         at = head.index("n")
         for row in re.findall(r"<tr>(.*?)</tr>", table.split("</thead>")[1]):
             cell = re.findall(r"<td[^>]*>.*?</td>", row)[at]
