@@ -237,7 +237,7 @@ def test_the_calendars_month_and_the_cab_tab_stay_when_a_page_is_left(
     page.goto(f"{server}/calendar")
     _settled(page)
     shown = heading()
-    page.get_by_role("button", name="◀").click()
+    page.get_by_role("button", name="Back", exact=True).click()
     page.wait_for_function(
         "(was) => !document.querySelector('[data-testid=\"stMain\"] h2, "
         "[data-testid=\"stMain\"] h3').innerText.includes(was)",
@@ -378,7 +378,7 @@ def test_a_picked_change_leaves_the_box_when_its_month_is_left(
         has=page.get_by_text("Change", exact=True))
     value = box.locator("input")  # the picked option's label
     expect(value).to_have_value(re.compile(picked))
-    page.get_by_test_id("stButton").filter(has_text="▶").click()
+    page.get_by_role("button", name="Next", exact=True).click()
     page.wait_for_url(lambda url: "cal_change" not in url, timeout=30_000)
     _settled(page)
     expect(value).to_have_value("")

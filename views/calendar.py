@@ -202,7 +202,8 @@ def _shown(version, path, window: dict, filters: dict, colour_by: str,
 status, _, filters = ui.page("Change calendar", period=False)
 ui.stop_without_changes(status, "no planned change")
 
-controls = st.columns([1.2, 1.6, 0.6, 0.6, 1.4], vertical_alignment="bottom")
+controls = st.columns([1.2, 1.6, 0.75, 0.75, 1.4],
+                      vertical_alignment="bottom")
 ui.url_option("cal_view", ["Month", "Week"])
 ui.url_option("cal_colour", ["Risk", "Type"])
 view = controls[0].segmented_control(
@@ -221,14 +222,14 @@ if latest is not None and latest < period_of(view, opens)[0]:
 if "cal_day" not in st.session_state and (wanted := ui.kept(
         "cal_day", ui.url_date("cal_day"), None)):
     st.session_state["cal_day"] = wanted
-# the day opened on is the picker's default only until it holds one: ◀ and
-# ▶ set it (step), and a default beside that is what Streamlit warns of
+# the day opened on is the picker's default only until it holds one: Back
+# and Next set it (step), and a default beside that is what Streamlit warns of
 day = controls[1].date_input(
     f"{view} of", "today" if "cal_day" in st.session_state else opens,
     key="cal_day", min_value=ui.DATE_MIN, max_value=ui.date_max(),
     format=ui.DAY_INPUT)
 # the day shown, in the address: bound to it, the picker left it out after
-# ◀ or ▶ (set in Session State), and a link opened another week
+# Back or Next (set in Session State), and a link opened another week
 if day is not None:
     st.query_params["cal_day"] = day.isoformat()
     # kept for the session only when it is not the period the page opens on
@@ -242,9 +243,15 @@ if opens != ui.today() and day == opens:
     st.caption(f"The change records end on {ui.day(latest)} (the last "
                "created or closed; plans may run later): the calendar opens "
                "there.")
-controls[2].button("◀", key="cal_back", on_click=step, args=(-1,),
+# named in words, their arrows icons a screen reader skips: named "◀" and
+# "▶", they were read as "black left-pointing triangle" (an accessibility
+# review)
+controls[2].button("Back", icon=":material/chevron_left:", key="cal_back",
+                   on_click=step, args=(-1,), width="stretch",
                    help=f"The {view.lower()} before")
-controls[3].button("▶", key="cal_on", on_click=step, args=(1,),
+controls[3].button("Next", icon=":material/chevron_right:", key="cal_on",
+                   icon_position="right",
+                   on_click=step, args=(1,), width="stretch",
                    help=f"The {view.lower()} after")
 colour_by = controls[4].segmented_control(
     "Colour by", ["Risk", "Type"], default="Risk", key="cal_colour",
