@@ -481,38 +481,66 @@ def test_a_download_as_of_a_snapshot_holds_the_snapshots_records(
     assert "missing ScriptRunContext" not in log.read_text()
 
 
-def test_the_minutes_buttons_say_which_file_they_give(sample_db, tmp_path,
-                                                      browser):
-    """The three minutes downloads each had an eighth of the page and read
-    'Minutes …' alike at 1280 pixels: which gave the PDF could not be told.
-    Each button's label is shown whole. (Its own copy of the sample: the
-    decision recorded stays beside it.)"""
+@pytest.fixture(scope="module")
+def decided(sample_db, tmp_path_factory):
+    """The app on its own copy of the sample (the decisions recorded stay
+    beside it), with the first agenda change of the next meeting approved."""
     import shutil
 
     from changeboard import auth, decisions
     from reports import cab
 
-    database = tmp_path / "cab.duckdb"
+    database = tmp_path_factory.mktemp("decided") / "cab.duckdb"
     shutil.copyfile(sample_db, database)
     meeting = cab.next_meeting().date()
     agenda = cab.build_pack(database, meeting).agenda
-    assert len(agenda), "the sample has changes for the next meeting"
+    assert len(agenda) > 1, "the sample has changes for the next meeting"
     decisions.record(database, auth.single_user(), meeting,
                      agenda["change_id"].iloc[0], "approved")
     with _serve(database) as url:
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.goto(f"{url}/cab?tab=decisions")
-        _settled(page)
-        buttons = page.get_by_test_id("stDownloadButton").filter(
-            has_text="Minutes")
-        assert buttons.all_inner_texts() == [
-            "Minutes HTML", "Minutes PDF", "Minutes XLSX"]
-        cut = buttons.evaluate_all(
-            "buttons => buttons.filter(b => [b, ...b.querySelectorAll('*')]"
-            ".some(e => e.scrollWidth > e.clientWidth + 1))"
-            ".map(b => b.innerText)")
-        assert cut == []
-        page.close()
+        yield url
+
+
+def test_the_minutes_buttons_say_which_file_they_give(decided, browser):
+    """The three minutes downloads each had an eighth of the page and read
+    'Minutes …' alike at 1280 pixels: which gave the PDF could not be told.
+    Each button's label is shown whole."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{decided}/cab?tab=decisions")
+    _settled(page)
+    buttons = page.get_by_test_id("stDownloadButton").filter(
+        has_text="Minutes")
+    assert buttons.all_inner_texts() == [
+        "Minutes HTML", "Minutes PDF", "Minutes XLSX"]
+    cut = buttons.evaluate_all(
+        "buttons => buttons.filter(b => [b, ...b.querySelectorAll('*')]"
+        ".some(e => e.scrollWidth > e.clientWidth + 1))"
+        ".map(b => b.innerText)")
+    assert cut == []
+    page.close()
+
+
+def test_a_decision_saved_from_the_keyboard_keeps_the_focus_on_save(
+        decided, browser):
+    """Save decision pressed with Enter: the decision is recorded and the
+    focus stays on Save (the tabs' labels count the decisions, so the
+    browser drew the tab anew and the focus went to the page's body: an
+    accessibility review)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{decided}/cab?tab=decisions")
+    _settled(page)
+    page.get_by_test_id("stRadio").get_by_text(
+        "Approved", exact=True).click()
+    _settled(page)
+    save = page.get_by_role("button", name="Save decision", exact=True)
+    save.focus()
+    page.keyboard.press("Enter")
+    page.get_by_text("Recorded approved for").wait_for(timeout=60_000)
+    _settled(page)
+    page.wait_for_function(
+        "() => document.activeElement?.innerText?.trim() === 'Save decision'",
+        timeout=10_000)
+    page.close()
 
 
 def test_the_minutes_html_shows_every_column_in_a_1280_pixel_window(

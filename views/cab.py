@@ -125,6 +125,7 @@ def _save_decision(path, meeting_at) -> None:
     """Save's callback: decisions.record checks the role again, here on the
     server, whatever the page showed."""
     state = st.session_state
+    state[FOCUS] = "cab-decide-save"
     change_id = state.get("cab-decide-change")
     if state.get("cab-decide-choice") is None:
         # no decision is preselected: a click on Save never records an
@@ -201,6 +202,7 @@ def _show_current(path, meeting_at) -> None:
     and not saved: a note typed for one change was lost when another was
     picked, and is kept until it is saved or the change shown again."""
     state = st.session_state
+    state[FOCUS] = "cab-decide-save"
     change_id = state.get("cab-decide-change")
     drafts = state.setdefault(DRAFTS, {})
     form = (state.get("cab-decide-choice"), state.get("cab-decide-note", ""))
@@ -225,6 +227,7 @@ def _show_current(path, meeting_at) -> None:
 
 
 def _save_attendees(path, meeting_at, key) -> None:
+    st.session_state[FOCUS] = "cab-attendees-save"
     try:
         names = decisions.record_attendees(path, signin.current(), meeting_at,
                                            st.session_state.get(key, ""))
@@ -347,6 +350,7 @@ def _decisions_tab() -> None:
                          "with their reasons; the minutes print them.")
             st.button("Save decision", type="primary", key="cab-decide-save",
                       on_click=_save_decision, args=(path, meeting_at))
+            _focus_again("cab-decide-save")
     elif asof.chosen() is None:
         who = "not signed in" if user is None else user.role_label
         st.info(f"Decisions are shown read-only: recording them needs the "
@@ -362,6 +366,7 @@ def _decisions_tab() -> None:
                      height=min(300, 60 + 24 * len(people)))
         st.button("Save attendees", key="cab-attendees-save",
                   on_click=_save_attendees, args=(path, meeting_at, key))
+        _focus_again("cab-attendees-save")
     elif people:
         st.markdown("\n".join(f"- {ui.plain(n)}" for n in people))
     else:
@@ -562,6 +567,27 @@ SCROLL = """<div id=%s></div><script>
   else if (tries < 50) { setTimeout(function () { go(tries + 1); }, 100); }
 })(0);
 </script>"""
+
+
+# a save changes the tabs' labels (their counts), so the browser draws the
+# tab anew and the focus of a keyboard's Save went to the page's body (an
+# accessibility review): it is put back on the button, once drawn
+FOCUS_AGAIN = """<script>
+(function go(tries) {
+  var button = document.querySelector(%s);
+  if (button) { button.focus(); }
+  else if (tries < 50) { setTimeout(function () { go(tries + 1); }, 100); }
+})(0);
+</script>"""
+
+
+def _focus_again(key: str) -> None:
+    """After its click, the focus back on the button of this key (its
+    element's class st-key-<key>)."""
+    if st.session_state.get(FOCUS) == key:
+        del st.session_state[FOCUS]
+        st.html(FOCUS_AGAIN % json.dumps(f".st-key-{key} button"),
+                unsafe_allow_javascript=True)
 
 
 def _scroll_here(change_id: str) -> None:
@@ -816,6 +842,7 @@ DRAFTS = "cab-decide-drafts"  # what was written for a change, not saved
 UNTIL_FOR = "cab-until-for"  # the meeting the window's end was set for
 FIND = "cab-find"  # an agenda change looked up by its id
 SCROLL_TO = "cab-scroll-to"  # the change found, whose block to scroll to
+FOCUS = "cab-focus-again"  # the key of the button a save was clicked on
 
 
 def _keep_inputs() -> None:
