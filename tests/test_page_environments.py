@@ -578,6 +578,32 @@ def test_selecting_an_environment_lists_its_bookings(app):
         s.value for s in app.header]
 
 
+def test_an_environment_picked_in_the_box_is_the_tables_pick(app):
+    """The keyboard's way to an environment's bookings (a table's row is
+    selected from the keyboard only with an unsaid Shift+Space: an
+    accessibility review): the box under the table picks its row, and shows
+    a row selected in the table."""
+    open_page(app, period="last_365", view="Utilisation")
+    usage = next(d.value for d in app.dataframe if "flag" in d.value.columns)
+    row = int(usage["n_bookings"].to_numpy().argmax())
+    wanted = usage["environment_id"].iloc[row]
+    box = app.selectbox(key="usage_table:box")
+    assert box.value is None and box.label == "Bookings of one environment"
+    box.select(wanted).run()
+    assert not app.exception
+    assert f"Bookings of {usage['name'].iloc[row]} in the period" in [
+        s.value for s in app.header]
+    assert app.session_state["usage_table"]["selection"]["rows"] == [row]
+    # a row selected in the table: the box says which
+    app.session_state["usage_table"] = {
+        "selection": {"rows": [0], "columns": [], "cells": []}}
+    app.run()
+    assert app.selectbox(key="usage_table:box").value == \
+        usage["environment_id"].iloc[0]
+    assert f"Bookings of {usage['name'].iloc[0]} in the period" in [
+        s.value for s in app.header]
+
+
 def test_a_picked_environment_stays_picked_when_its_row_moves(app):
     """A table knows only row numbers: after another period or view it kept
     the same row picked, by then another environment, and listed that one's
@@ -649,6 +675,10 @@ def test_the_picked_environment_s_pairs_follow_it_to_another_period(
     app.date_input(key="dates").set_value(
         (date(2026, 1, 1), date(2026, 1, 9))).run()
     assert shown(app) == (["E1", "E2"], {"E1", "E2"}, [])
+    assert app.selectbox(key="conflict_envs:box").value is None
+    # picked in the box under the table (the keyboard's way): its row
+    app.selectbox(key="conflict_envs:box").select("E2").run()
+    assert shown(app) == (["E1", "E2"], {"E2"}, [1])
 
 
 def recorded_reads(monkeypatch):

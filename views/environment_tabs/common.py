@@ -74,6 +74,29 @@ def kept_pick(key: str, ids: list) -> object | None:
     return picked if now else None
 
 
+def pick_box(key: str, ids: list, names: list, picked, label: str) -> None:
+    """A pick box under the single-row table `key` whose rows have `ids`
+    (named `names`) this run: the keyboard's way to the same drill-down (a
+    table's row is selected from the keyboard only with an unsaid
+    Shift+Space on a cell: an accessibility review). It shows the table's
+    pick (`picked`, kept_pick's); a pick in it selects that row."""
+    box = key + ":box"
+    st.session_state[box] = picked
+    shown = ui.distinct(dict(zip(ids, (str(n) for n in names), strict=True)))
+    st.selectbox(label, ids, index=None, key=box, format_func=shown.get,
+                 placeholder="Select a row above, or pick here",
+                 on_change=_boxed, args=(key,))
+
+
+def _boxed(key: str) -> None:
+    """pick_box's callback: its pick becomes the table's selected row."""
+    pick = st.session_state.get(key + ":box")
+    drawn = st.session_state.get(key + DRAWN) or []
+    st.session_state[key] = {"selection": {
+        "rows": [drawn.index(pick)] if pick in drawn else [], "columns": [],
+        "cells": []}}
+
+
 def selected(key: str) -> tuple[list[int], list]:
     """(rows, cells) selected in a table drawn with on_select."""
     state = st.session_state.get(key) or {}

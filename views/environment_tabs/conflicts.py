@@ -5,7 +5,12 @@ import pandas as pd
 import streamlit as st
 
 from changeboard import ui
-from views.environment_tabs.common import NO_RELEASE, EnvironmentsPage, kept_pick
+from views.environment_tabs.common import (
+    NO_RELEASE,
+    EnvironmentsPage,
+    kept_pick,
+    pick_box,
+)
 
 
 def render(page: EnvironmentsPage) -> None:
@@ -20,7 +25,8 @@ def render(page: EnvironmentsPage) -> None:
         st.header("Per environment")
         st.caption(f"{ui.many(len(ranked), 'environment')} with conflicts; conflict "
                    "hours = time with more active bookings than capacity. "
-                   "Select a row to list only its pairs.")
+                   "Select a row, or pick one below, to list only its "
+                   "pairs.")
         ranked = ranked.reset_index(drop=True)
         ids = ranked["environment_id"].tolist()
         picked = kept_pick("conflict_envs", ids)
@@ -39,6 +45,8 @@ def render(page: EnvironmentsPage) -> None:
                  column_order=["name", "capacity", "n_conflict_pairs",
                                "n_conflicted_bookings", "conflict_hours",
                                "excess_booking_hours", "n"])
+        pick_box("conflict_envs", ids, ranked["name"], picked,
+                 "Pairs of one environment")
         listed = first_pairs(window, filters, in_conflict,
                              None if picked is None else [picked])
         st.header("Conflicting pairs")

@@ -7,6 +7,7 @@ from views.environment_tabs.common import (
     EnvironmentsPage,
     bookings_table,
     kept_pick,
+    pick_box,
 )
 
 WARNED = 10  # over-booked environments named in the warning, the worst first
@@ -77,7 +78,7 @@ def render(page: EnvironmentsPage) -> None:
     shown = shown.reset_index(drop=True)
     st.caption(f"{len(shown):,} of {ui.many(len(usage_rows), 'environment')} · "
                f"{int(idle.sum()):,} idle (available, never booked) · "
-               "select a row for its bookings.")
+               "select a row, or pick one below, for its bookings.")
     ids = shown["environment_id"].tolist()
     picked = kept_pick("usage_table", ids)
     ui.table(shown, "environment_utilization", key="usage_table",
@@ -102,12 +103,14 @@ def render(page: EnvironmentsPage) -> None:
                            "utilization", "demand_ratio", "booked_hours",
                            "available_hours", "capacity", "availability",
                            "n_bookings", "n_pending"])
+    pick_box("usage_table", ids, shown["name"], picked,
+             "Bookings of one environment")
     if picked is not None:
         environment = shown.iloc[ids.index(picked)]
         booked = ui.scoped("booking_timeline", window, filters,
                            environment_ids=[environment["environment_id"]])
         st.header(f"Bookings of {ui.plain(environment['name'])} in the "
-                     "period")
+                  "period")
         if booked.empty:
             st.info("No bookings of this environment in the period.")
         else:
