@@ -530,6 +530,48 @@ def test_selecting_a_matrix_row_lists_the_release_bookings(app):
     assert behind["release_id"].nunique() == 1
 
 
+def test_a_release_and_an_environment_picked_in_boxes_select_in_the_grid(
+        app):
+    """The keyboard's way to the bookings behind the matrix (a grid's cell
+    is selected from the keyboard only with unsaid keys: an accessibility
+    review): a release picked is its row, an environment too its cell, an
+    environment alone its Total Releases cell; and the boxes show what is
+    selected in the grid."""
+    open_page(app)
+    grid = matrix(app)
+    release = grid.index[1][0]
+
+    def headings() -> list[str]:
+        return [s.value for s in app.header
+                if s.value.startswith("Bookings behind")]
+
+    def selection() -> dict:
+        picked = app.session_state["impact_matrix"]["selection"]
+        return {k: [tuple(c) if k == "cells" else c for c in picked[k]]
+                for k in ("rows", "cells")}
+
+    app.selectbox(key="impact_matrix:release").select(release).run()
+    assert not app.exception
+    assert headings() == [f"Bookings behind: {release}"]
+    assert selection() == {"rows": [1], "cells": []}
+    column = app.selectbox(key="impact_matrix:column")
+    label = column.options[0]
+    column.select_index(0).run()
+    assert headings() == [f"Bookings behind: {release} × {label}"]
+    assert selection() == {"rows": [], "cells": [(1, label)]}
+    app.selectbox(key="impact_matrix:release").set_value(None).run()
+    assert headings() == [f"Bookings behind: {label}"]
+    assert selection() == {"rows": [], "cells": [(0, label)]}
+    # a row selected in the grid: the boxes say which
+    app.session_state["impact_matrix"] = {
+        "selection": {"rows": [2], "columns": [], "cells": []}}
+    app.run()
+    assert app.selectbox(key="impact_matrix:release").value == \
+        grid.index[2][0]
+    assert app.selectbox(key="impact_matrix:column").value is None
+    assert headings() == [f"Bookings behind: {grid.index[2][0]}"]
+
+
 def test_selecting_a_group_cell_lists_its_bookings(app):
     open_page(app, matrix_columns="Groups")
     grid = matrix(app)

@@ -254,6 +254,47 @@ def shown_matrix(cells: pd.DataFrame, releases: pd.DataFrame,
                                 total_impacted=row_total)
 
 
+RELEASE_BOX, COLUMN_BOX = "impact_matrix:release", "impact_matrix:column"
+
+
+def _boxes(matrix: Matrix, labels: dict, row: int | None,
+           column_key: str | None) -> None:
+    """A release box and an environment (or group) box: the keyboard's way
+    to the bookings behind a cell (both picked), a row (a release) or a
+    Total Releases cell (an environment), where the grid's cells are
+    selected from the keyboard only with unsaid keys (an accessibility
+    review). They show the grid's selection; a pick selects in the grid.
+    Each offers the grid's own names: its rows' releases, its columns."""
+    named = ui.distinct(dict(zip(
+        matrix.releases["release_id"],
+        matrix.releases["release_name"].astype(str), strict=True)))
+    releases = list(named.values())
+    st.session_state[RELEASE_BOX] = releases[row - 1] if row else None
+    st.session_state[COLUMN_BOX] = labels.get(column_key)
+    noun = "Environment group" if matrix.by_group else "Environment"
+    left, right = st.columns(2)
+    left.selectbox("Release", releases, index=None, key=RELEASE_BOX,
+                   placeholder="Every release", on_change=_boxed,
+                   args=(releases, list(labels.values())))
+    right.selectbox(noun, list(labels.values()), index=None,
+                    key=COLUMN_BOX, placeholder=f"Every {noun.lower()}",
+                    on_change=_boxed,
+                    args=(releases, list(labels.values())))
+
+
+def _boxed(releases: list[str], columns: list[str]) -> None:
+    """_boxes' callback: the grid's selection from the boxes' picks, a
+    cell when an environment is picked (of the Total Releases row without
+    a release), else the release's row."""
+    release = st.session_state.get(RELEASE_BOX)
+    column = st.session_state.get(COLUMN_BOX)
+    row = releases.index(release) + 1 if release in releases else 0
+    cells = [(row, column)] if column in columns else []
+    rows = [row] if row and not cells else []
+    st.session_state["impact_matrix"] = {"selection": {
+        "rows": rows, "columns": [], "cells": cells}}
+
+
 def bookings_behind(page: EnvironmentsPage, matrix: Matrix,
                     grid: pd.DataFrame, labels: dict) -> None:
     """The bookings behind the selected cell, row or column."""
@@ -270,9 +311,11 @@ def bookings_behind(page: EnvironmentsPage, matrix: Matrix,
     column_key = key_of.get(column_key)  # None: a release's own cell
     if row is not None and row >= len(grid):
         row = None  # a selection left over from other dates or filters
+    _boxes(matrix, labels, row, column_key)
     if row is None or (row == 0 and column_key is None):
-        st.caption("Select a cell, a row or a Total Releases cell to "
-                   "list the bookings behind it.")
+        st.caption("Select a cell, a row or a Total Releases cell, or pick "
+                   "a release, an environment or both above, to list the "
+                   "bookings behind it.")
     else:
         drill = dict(scope)
         what = []
