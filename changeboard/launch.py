@@ -112,9 +112,56 @@ def unreadable() -> None:
         pass
 
 
+FRAMING = [(b"x-frame-options", b"SAMEORIGIN"),
+           (b"content-security-policy", b"frame-ancestors 'self'")]
+
+
+class FrameGuard:
+    """ASGI middleware: every HTTP answer says only the app's own pages may
+    show it in a frame (a signed-in CAB member's page framed under another
+    site's buttons: clickjacking). nginx says the same in front of the
+    replicas (make serve); `make run` serves the network without it."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def framed(message) -> None:
+            if message["type"] == "http.response.start":
+                ours = {name for name, _ in FRAMING}
+                message = {**message, "headers": [
+                    *((k, v) for k, v in message.get("headers", ())
+                      if k.lower() not in ours), *FRAMING]}
+            await send(message)
+
+        await self.app(scope, receive, framed)
+
+
+def frame_guard() -> None:
+    """FrameGuard first among the middleware Streamlit's server is built
+    with (Streamlit has no setting for response headers)."""
+    from starlette.middleware import Middleware
+    from streamlit.web.server.starlette import starlette_app
+
+    built = starlette_app.create_streamlit_middleware
+    if getattr(built, "guarded", False):
+        return
+
+    def guarded() -> list:
+        return [Middleware(FrameGuard), *built()]
+
+    guarded.guarded = True
+    starlette_app.create_streamlit_middleware = guarded
+
+
 def main() -> None:
     unreadable()
     warm()
+    frame_guard()
     from streamlit.web.cli import main as streamlit_main
 
     # the server then sees the command line `python -m streamlit` gives

@@ -897,6 +897,16 @@ def test_changeboard_serve_serves_with_make_runs_production_options(
         assert [w for w in wanted if w not in given] == []
         assert ("--server.maxUploadSize", "3") in given
         assert ("--server.address", "127.0.0.1") in given
+        # no other site may frame it, nginx or not (make run served the
+        # network saying nothing of it: clickjacking)
+        for path in ("/", "/cab?meeting=2026-12-08", "/_stcore/health",
+                     "/no-such-page"):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}",
+                                        timeout=10) as answer:
+                assert answer.headers.get_all("X-Frame-Options") == [
+                    "SAMEORIGIN"], path
+                assert answer.headers.get_all("Content-Security-Policy") \
+                    == ["frame-ancestors 'self'"], path
         # the running server's limit: the Data page's upload control says 3
         page = browser.new_page()
         page.goto(f"http://127.0.0.1:{port}/data")
