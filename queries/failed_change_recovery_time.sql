@@ -49,12 +49,10 @@ windowed as (
 
 summarised as (
     select
-        quantile_cont(recovery_hours, 0.5) filter (
+        -- the median and p85 from one sort of the spans, not two
+        quantile_cont(recovery_hours, [0.5, 0.85]) filter (
             where is_restored_in_window and recovery_hours >= 0
-        ) as median_recovery_hours,
-        quantile_cont(recovery_hours, 0.85) filter (
-            where is_restored_in_window and recovery_hours >= 0
-        ) as p85_recovery_hours,
+        ) as recovery_quantiles,
         avg(recovery_hours) filter (
             where is_restored_in_window and recovery_hours >= 0
         ) as mttr_hours,
@@ -74,6 +72,8 @@ summarised as (
 )
 
 select
-    *,
+    recovery_quantiles[1] as median_recovery_hours,
+    recovery_quantiles[2] as p85_recovery_hours,
+    * exclude (recovery_quantiles),  -- noqa: AM04
     loaded_as_of() as as_of
 from summarised

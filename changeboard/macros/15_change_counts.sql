@@ -665,30 +665,42 @@ binned as (
     from spans as s
     cross join (select cast(p_bin_hours as double) as bin_hours) as w
     where s.kind = 'measured' and w.bin_hours is not null
+),
+
+summarised as (
+    select
+        case
+            when grouping(change_type) > 0 then 'total' else 'dimension'
+        end as row_kind,
+        change_type,
+        -- the median and p85 from one sort of the spans, not two
+        quantile_cont(lead_hours, [0.5, 0.85]) filter (
+            where kind = 'measured'
+        ) as lead_quantiles,
+        avg(lead_hours) filter (
+            where kind = 'measured'
+        ) as mean_lead_time_hours,
+        n_where(kind = 'measured') as n,
+        n_where(kind = 'invalid') as n_invalid,
+        n_where(kind = 'excluded') as n_excluded,
+        n_where(kind = 'unclassified') as n_unclassified
+    from spans
+    group by grouping sets ((change_type), ())
 )
 
 select
-    case
-        when grouping(change_type) > 0 then 'total' else 'dimension'
-    end as row_kind,
+    row_kind,
     change_type,
     cast(null as double) as bin_start_hours,
     cast(null as double) as bin_end_hours,
-    quantile_cont(lead_hours, 0.5) filter (
-        where kind = 'measured'
-    ) as median_lead_time_hours,
-    quantile_cont(lead_hours, 0.85) filter (
-        where kind = 'measured'
-    ) as p85_lead_time_hours,
-    avg(lead_hours) filter (
-        where kind = 'measured'
-    ) as mean_lead_time_hours,
-    n_where(kind = 'measured') as n,
-    n_where(kind = 'invalid') as n_invalid,
-    n_where(kind = 'excluded') as n_excluded,
-    n_where(kind = 'unclassified') as n_unclassified
-from spans
-group by grouping sets ((change_type), ())
+    lead_quantiles[1] as median_lead_time_hours,
+    lead_quantiles[2] as p85_lead_time_hours,
+    mean_lead_time_hours,
+    n,
+    n_invalid,
+    n_excluded,
+    n_unclassified
+from summarised
 union all
 select
     'bin' as row_kind,
