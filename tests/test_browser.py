@@ -529,6 +529,11 @@ def test_a_decision_saved_from_the_keyboard_keeps_the_focus_on_save(
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.goto(f"{decided}/cab?tab=decisions")
     _settled(page)
+    focused = "() => document.activeElement?.innerText?.trim() || " \
+        "document.activeElement?.getAttribute('aria-label')"
+    # opening the tab leaves the focus where it was (a script sent it to
+    # Save whenever the form showed a change: the review)
+    assert page.evaluate(focused) != "Save decision"
     page.get_by_test_id("stRadio").get_by_text(
         "Approved", exact=True).click()
     _settled(page)
@@ -540,6 +545,15 @@ def test_a_decision_saved_from_the_keyboard_keeps_the_focus_on_save(
     page.wait_for_function(
         "() => document.activeElement?.innerText?.trim() === 'Save decision'",
         timeout=10_000)
+    # the next change picked from the keyboard: the focus stays in the box
+    # (the saved message went, and the form was drawn anew without it)
+    box = page.get_by_role("combobox", name="Agenda change")
+    box.focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    _settled(page)
+    assert page.evaluate(focused) == "Agenda change"
     page.close()
 
 

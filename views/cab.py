@@ -202,7 +202,6 @@ def _show_current(path, meeting_at) -> None:
     and not saved: a note typed for one change was lost when another was
     picked, and is kept until it is saved or the change shown again."""
     state = st.session_state
-    state[FOCUS] = "cab-decide-save"
     change_id = state.get("cab-decide-change")
     drafts = state.setdefault(DRAFTS, {})
     form = (state.get("cab-decide-choice"), state.get("cab-decide-note", ""))
@@ -284,8 +283,18 @@ def _decisions_tab() -> None:
     user = signin.current()
     may = user is not None and user.can(auth.DECIDE)
     said = st.session_state.pop("cab-decide-said", None)
-    if said:
-        getattr(st, said[0])(ui.plain(said[1]))
+    # what a save said, and the script putting the focus back on its
+    # button, in a slot drawn on every run: shown in an element of their
+    # own, the form's elements moved down one when it came and went, and
+    # the browser drew them anew, losing a keyboard's focus
+    slot = st.empty()
+    focus = st.session_state.pop(FOCUS, None)
+    if said or focus:
+        with slot.container():
+            if said:
+                getattr(st, said[0])(ui.plain(said[1]))
+            if focus:
+                _focus_again(focus)
     if may and asof.chosen() is not None:
         # a decision goes into the live log, whatever snapshot is shown: from
         # a historical view one was saved under a "read-only" banner, on a
@@ -350,7 +359,6 @@ def _decisions_tab() -> None:
                          "with their reasons; the minutes print them.")
             st.button("Save decision", type="primary", key="cab-decide-save",
                       on_click=_save_decision, args=(path, meeting_at))
-            _focus_again("cab-decide-save")
     elif asof.chosen() is None:
         who = "not signed in" if user is None else user.role_label
         st.info(f"Decisions are shown read-only: recording them needs the "
@@ -366,7 +374,6 @@ def _decisions_tab() -> None:
                      height=min(300, 60 + 24 * len(people)))
         st.button("Save attendees", key="cab-attendees-save",
                   on_click=_save_attendees, args=(path, meeting_at, key))
-        _focus_again("cab-attendees-save")
     elif people:
         st.markdown("\n".join(f"- {ui.plain(n)}" for n in people))
     else:
@@ -571,8 +578,10 @@ SCROLL = """<div id=%s></div><script>
 
 # a save changes the tabs' labels (their counts), so the browser draws the
 # tab anew and the focus of a keyboard's Save went to the page's body (an
-# accessibility review): it is put back on the button, once drawn
-FOCUS_AGAIN = """<script>
+# accessibility review): it is put back on the button, once drawn. Each
+# script is its own (its count): the browser runs a script again only when
+# its element changes
+FOCUS_AGAIN = """<script>/* %d */
 (function go(tries) {
   var button = document.querySelector(%s);
   if (button) { button.focus(); }
@@ -582,12 +591,12 @@ FOCUS_AGAIN = """<script>
 
 
 def _focus_again(key: str) -> None:
-    """After its click, the focus back on the button of this key (its
-    element's class st-key-<key>)."""
-    if st.session_state.get(FOCUS) == key:
-        del st.session_state[FOCUS]
-        st.html(FOCUS_AGAIN % json.dumps(f".st-key-{key} button"),
-                unsafe_allow_javascript=True)
+    """The focus back on the button of this key (its element's class
+    st-key-<key>), once it is drawn."""
+    sent = st.session_state[FOCUS + ":n"] = \
+        st.session_state.get(FOCUS + ":n", 0) + 1
+    st.html(FOCUS_AGAIN % (sent, json.dumps(f".st-key-{key} button")),
+            unsafe_allow_javascript=True)
 
 
 def _scroll_here(change_id: str) -> None:
