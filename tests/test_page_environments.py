@@ -572,6 +572,48 @@ def test_a_release_and_an_environment_picked_in_boxes_select_in_the_grid(
     assert headings() == [f"Bookings behind: {grid.index[2][0]}"]
 
 
+def test_the_matrix_selection_is_kept_by_release_not_by_row(app,
+                                                           monkeypatch):
+    """A grid knows only row numbers: a release picked on the first page of
+    releases stood for another on the second (the review: the box and the
+    heading named a release nobody picked), and a group's Total Releases
+    cell stayed selected under an environment's column. The selection now
+    follows its release and column, or goes when they are not drawn."""
+    from changeboard import env_charts
+    monkeypatch.setattr(env_charts, "MATRIX_ROWS", 5)  # pages of 5 releases
+    open_page(app)
+    pages = app.selectbox(key="matrix_page")
+    assert len(pages.options) > 1, "the sample has a second page of releases"
+
+    def headings() -> list[str]:
+        return [s.value for s in app.header
+                if s.value.startswith("Bookings behind")]
+
+    release = matrix(app).index[1][0]
+    app.session_state["impact_matrix"] = {
+        "selection": {"rows": [1], "columns": [], "cells": []}}
+    app.run()
+    assert headings() == [f"Bookings behind: {release}"]
+    pages.select_index(1).run()
+    assert release not in set(matrix(app).index.get_level_values(0))
+    assert headings() == []
+    assert app.selectbox(key="impact_matrix:release").value is None
+    assert app.session_state["impact_matrix"]["selection"]["rows"] == []
+    # a group's Total Releases cell, then the columns by environment
+    app.selectbox(key="matrix_page").select_index(0).run()
+    app.segmented_control(key="matrix_columns").set_value("Groups").run()
+    group = next(c for c in matrix(app).columns if c not in (
+        "Release", "Go-live", "Total Impacted"))
+    app.session_state["impact_matrix"] = {
+        "selection": {"rows": [], "columns": [], "cells": [(0, group)]}}
+    app.run()
+    assert headings() == [f"Bookings behind: group {group}"]
+    app.segmented_control(key="matrix_columns").set_value(
+        "Environments").run()
+    assert headings() == []
+    assert app.session_state["impact_matrix"]["selection"]["cells"] == []
+
+
 def test_selecting_a_group_cell_lists_its_bookings(app):
     open_page(app, matrix_columns="Groups")
     grid = matrix(app)

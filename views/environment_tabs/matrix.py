@@ -225,6 +225,7 @@ def draw(page: EnvironmentsPage, matrix: Matrix) -> tuple[pd.DataFrame, dict]:
             help=ui.many(column["n_environments"], "environment")
             if by_group else f"{column['environment_group']} · "
             f"{column['tier']} · {column[key]}")
+    _kept_selection(releases["release_id"].tolist(), list(labels.values()))
     st.dataframe(
         styled,
         column_config=headings, key="impact_matrix", on_select="rerun",
@@ -255,6 +256,36 @@ def shown_matrix(cells: pd.DataFrame, releases: pd.DataFrame,
 
 
 RELEASE_BOX, COLUMN_BOX = "impact_matrix:release", "impact_matrix:column"
+DRAWN = "impact_matrix:drawn"  # the releases and column labels drawn last
+FIXED = ("Release", "Go-live", "Total Impacted")  # a row's own columns
+
+
+def _kept_selection(ids: list, columns: list[str]) -> None:
+    """The grid's selection kept by release and column, not by number: a
+    grid knows only row numbers, so a release picked on the first page of
+    releases stood for another on the second (the box and the heading
+    named one nobody picked: the review), and a Total Releases cell of a
+    group stayed outlined under an environment's column. The same release
+    and column stay selected at their new place, or nothing is when they
+    are not drawn. Call it before drawing the grid."""
+    state = st.session_state.get("impact_matrix") or {}
+    selection = state.get("selection") or {}
+    drawn_ids, drawn_columns = st.session_state.get(DRAWN, (ids, columns))
+
+    def moved(row: int) -> int | None:
+        if row == 0:  # Total Releases
+            return 0
+        release = drawn_ids[row - 1] if 0 < row <= len(drawn_ids) else None
+        return ids.index(release) + 1 if release in ids else None
+
+    rows = [m for r in selection.get("rows") or []
+            if (m := moved(r)) is not None]
+    cells = [(m, c) for r, c in selection.get("cells") or []
+             if (m := moved(r)) is not None
+             and (c in FIXED or (c in columns and c in drawn_columns))]
+    st.session_state["impact_matrix"] = {"selection": {
+        "rows": rows, "columns": [], "cells": cells}}
+    st.session_state[DRAWN] = (list(ids), list(columns))
 
 
 def _boxes(matrix: Matrix, labels: dict, row: int | None,
