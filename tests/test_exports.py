@@ -456,6 +456,31 @@ def page_downloads(sample_db, monkeypatch, view: str, **state) -> dict:
 QUARTER = {"start_date": "2026-01-01", "end_date": "2026-04-01"}
 
 
+def test_breakdowns_by_application_name_each_application_in_their_files(
+        sample_db, monkeypatch):
+    """The Changes page's breakdowns by application showed 'Name (APP-001)'
+    and their files the id alone (carried in the notes): each file names
+    each application after its id, as the other downloads do."""
+    from changeboard import db
+    held = page_downloads(sample_db, monkeypatch, "changes",
+                          by="Application")
+    with db.connect(sample_db, read_only=True) as con:
+        names = dict(con.execute(
+            "select application_id, name from applications").fetchall())
+    files = [stem for stem in held if stem.endswith("-by-application")]
+    assert "success-rate-by-application" in files and len(files) >= 3, \
+        sorted(held)
+    for stem in files:
+        got = held[stem]
+        columns = list(got.columns)
+        assert columns[columns.index("dimension_value") + 1] == \
+            "application_name", stem
+        assert "application_id" not in got, stem
+        assert [None if pd.isna(n) else n for n in got["application_name"]] \
+            == [names.get(a) for a in got["dimension_value"]], stem
+        assert got["application_name"].notna().any(), stem
+
+
 @pytest.mark.parametrize("view", ["backlog", "calendar"])
 def test_a_download_of_ids_alone_names_their_applications(
         sample_db, monkeypatch, view):

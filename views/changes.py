@@ -327,6 +327,17 @@ def named(values: list, dimension: str) -> list:
             for v in values]
 
 
+def breakdown_file(frame: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    """A breakdown's rows as its files hold them: by application, each
+    one's name after its id (application_name, empty where the data names
+    none), where the files held the id alone and the table 'Name (id)'."""
+    if dimension != "application":
+        return frame
+    return ui.with_names(frame.rename(
+        columns={"dimension_value": "application_id"})).rename(
+        columns={"application_id": "dimension_value"})
+
+
 def by_breakdown(rows: pd.DataFrame, columns: dict[str, str], what: str,
                  stem: str) -> None:
     """A family's rows per value of the page's breakdown (Break down by),
@@ -344,7 +355,9 @@ def by_breakdown(rows: pd.DataFrame, columns: dict[str, str], what: str,
                        dimension)])
     with st.expander(f"{what} by {name.lower()}"):
         ui.table(readable[list(columns)], f"{stem}-by-{dimension}",
-                 download=ordered[list(columns)], labels=LABELS | columns,
+                 download=partial(breakdown_file, ordered[list(columns)],
+                                  dimension),
+                 download_rows=len(ordered), labels=LABELS | columns,
                  column_config=ui.rate_columns(columns, columns))
         st.caption(f"One row per {name.lower()}, {NONE} = not recorded; the "
                    "rows add up to the headline. Break down by (above) "
@@ -397,7 +410,9 @@ else:
                   "n_failed_by_rollback", "n_excluded", "n_unclassified"]
     table = shown(by, by_columns).rename(columns={"Value": name})
     ui.table(table, f"success-rate-by-{dimension}",
-             download=by_query[by_columns],
+             download=partial(breakdown_file, by_query[by_columns],
+                              dimension),
+             download_rows=len(by_query),
              column_config=formats(table), key=f"by-table-{dimension}",
              on_select=partial(ui.pick_row, f"by-table-{dimension}", drill_key,
                                labels),
