@@ -1150,10 +1150,16 @@ def delta_style(delta: str | None, color: str = "normal") -> dict:
     sign (it rounds to zero) grey and without an arrow, where st.metric
     reads any delta not starting with '-' as a rise, a green up arrow, so
     a card compared with a period that did not move reads apart from one
-    compared with nothing (no delta)."""
+    compared with nothing (no delta). A signed one says in a word whether
+    it is better or worse (delta_description), which the colour alone
+    said (an accessibility review: red and green are one colour to many)."""
     if delta and delta[0] not in "+-":
         return {"delta_color": "off", "delta_arrow": "off"}
-    return {"delta_color": color}
+    if not delta or color not in ("normal", "inverse"):
+        return {"delta_color": color}
+    better = (delta[0] == "+") == (color == "normal")
+    return {"delta_color": color,
+            "delta_description": "better" if better else "worse"}
 
 
 def duration(hours, digits: int = 1) -> str:

@@ -765,6 +765,23 @@ def test_the_release_interval_delta_says_days(app):
     assert card.delta is not None and card.delta.endswith(" days"), card.delta
 
 
+def test_a_cards_delta_says_better_or_worse_as_its_colour_does(app):
+    """Whether a delta is good or bad was its colour alone (an
+    accessibility review: red and green are one colour to many): each
+    coloured delta says 'better' (green) or 'worse' (red); a grey one, or
+    a card whose delta is neither (utilisation), says neither."""
+    from streamlit.proto.Metric_pb2 import Metric
+    app.query_params["period"] = "last_365"
+    app.run()
+    said = {m.label: (m.proto.color, m.proto.delta_description)
+            for m in app.metric if m.delta}
+    words = {Metric.MetricColor.GREEN: "better",
+             Metric.MetricColor.RED: "worse"}
+    assert said and all(words.get(color, "") == description
+                        for color, description in said.values()), said
+    assert {"better", "worse"} <= {d for _, d in said.values()}, said
+
+
 def test_the_release_interval_card_says_the_releases_it_leaves_out(app):
     """C6: the Median release interval's caption counts the cancelled
     releases and enterprise groupings gone live in the period, which its n
