@@ -996,7 +996,11 @@ def test_durations_and_deltas_read_as_people_read_them():
     assert ui.delta_number(7.49, 7.5, unit=" days") == "0.0 days"
     assert ui.delta_style("0.0 pp", "inverse") == {"delta_color": "off",
                                                      "delta_arrow": "off"}
-    assert ui.delta_style("-1.0 pp", "inverse") == {"delta_color": "inverse"}
+    # a fall of a rate where lower is better: inverse colour, in a word too
+    assert ui.delta_style("-1.0 pp", "inverse") == {
+        "delta_color": "inverse", "delta_description": "better"}
+    assert ui.delta_style("-1.0 pp")["delta_description"] == "worse"
+    assert ui.delta_style("+0.1", "off") == {"delta_color": "off"}
     # the median release interval's '+72.7' said no unit
     assert ui.delta_number(80.2, 7.5, unit=" days") == "+72.7 days"
     assert ui.number(None, suffix=" days") == "n/a"
