@@ -1516,6 +1516,19 @@ def _display_pattern(template: str) -> str:
     return "^" + re.escape(before) + "(.*)" + re.escape(after) + "$"
 
 
+def picking(table_key: str, target_key: str, labels: list) -> Callable:
+    """The on_select of a table whose rows are `labels` and whose row picks
+    the value of target_key (pick_row); and, before the table is drawn,
+    its selection from that value now: a pick in the drill-down box shows
+    as the table's row (the box followed the table, not the table the box:
+    a review)."""
+    pick = st.session_state.get(target_key)
+    st.session_state[table_key] = {"selection": {
+        "rows": [labels.index(pick)] if pick in labels else [],
+        "columns": [], "cells": []}}
+    return partial(pick_row, table_key, target_key, labels)
+
+
 def pick_row(table_key: str, target_key: str, labels: list[str]) -> None:
     """on_select callback of a table: the selected row's label becomes the
     value of the widget or session key target_key (a drill-down pick)."""

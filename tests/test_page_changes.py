@@ -488,6 +488,26 @@ def test_a_team_picked_in_the_breakdown_and_the_score_at_once(app):
     assert len(said) == 2
 
 
+def test_a_team_picked_in_a_box_is_its_tables_selected_row(app):
+    """The drill-down boxes followed a table's row, not the other way (a
+    review): a team picked in the box under the breakdown's table, or the
+    score's, is that table's selected row; none picked, none selected."""
+    app.radio(key="by").set_value("Team").run()
+    box = app.selectbox(key="changes_team")
+    team = box.options[1]
+    box.select(team).run()
+    breakdown = next(d.value for d in app.dataframe
+                     if "Success rate" in d.value.columns
+                     and "Team" in d.value.columns)
+    assert app.session_state["by-table-team"]["selection"]["rows"] == [
+        list(breakdown["Team"]).index(team)]
+    app.selectbox(key="changes_team").set_value(None).run()
+    assert app.session_state["by-table-team"]["selection"]["rows"] == []
+    score = app.selectbox(key="changes_score_team")
+    score.select(score.options[2]).run()
+    assert app.session_state["score-table"]["selection"]["rows"] == [2]
+
+
 def test_the_page_counts_and_says_the_sites_failure_threshold(
         sample_db, monkeypatch):
     """CHANGEBOARD_FAILURE_MIN_PRIORITY=1: the success rate's failures are

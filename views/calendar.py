@@ -393,7 +393,7 @@ else:
     ui.table(shown.table,
              f"change-calendar-{first:%Y-%m-%d}-{view.lower()}",
              labels=HEADINGS, key="cal-table", selection_mode="single-row",
-             on_select=partial(ui.pick_row, "cal-table", "cal_change",
+             on_select=ui.picking("cal-table", "cal_change",
                                list(shown.labels)),
              download=shown.download, column_config=shown.table_config)
     st.caption(f"Times in {tz}, as the chart; the downloads keep the UTC "

@@ -414,7 +414,7 @@ else:
                               dimension),
              download_rows=len(by_query),
              column_config=formats(table), key=f"by-table-{dimension}",
-             on_select=partial(ui.pick_row, f"by-table-{dimension}", drill_key,
+             on_select=ui.picking(f"by-table-{dimension}", drill_key,
                                labels),
              selection_mode="single-row")
     st.caption(
@@ -471,7 +471,7 @@ else:
     ui.table(shown(score, score_columns), "change-success-score",
              download=score_query[score_columns], key="score-table",
              selection_mode="single-row",
-             on_select=partial(ui.pick_row, "score-table",
+             on_select=ui.picking("score-table",
                                "changes_score_team",
                                list(score["assignment_group"])),
              column_config={"Score per change": st.column_config.NumberColumn(

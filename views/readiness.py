@@ -2,7 +2,6 @@
 — their changes' CAB authorisation, the bookings of their remaining phases
 and the freezes around their go-live."""
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -290,7 +289,7 @@ else:
             ui.table(shown[TABLE_COLUMNS], "release-readiness"
                      + ("" if SHOWN[show] is None else f"-{SHOWN[show]}"),
                      download=listed, key="readiness-table",
-                     on_select=partial(ui.pick_row, "readiness-table",
+                     on_select=ui.picking("readiness-table",
                                        "release", ids),
                      selection_mode="single-row",
                      **max((ui.wrapped_table(

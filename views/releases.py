@@ -455,7 +455,7 @@ else:  # none gone live but some overdue: that is the news
                  "application_name", "on_time_rate", "n", "n_on_time",
                  "n_late", "median_slip_days", "median_slip_days_late",
                  "n_overdue_open", "n_unclassified", "n_excluded"]),
-             on_select=partial(ui.pick_row, "on-time-table", "release_app",
+             on_select=ui.picking("on-time-table", "release_app",
                                labels),
              selection_mode="single-row",
              column_config={"On-time rate": st.column_config.NumberColumn(
