@@ -114,6 +114,7 @@ def unreadable() -> None:
 
 FRAMING = [(b"x-frame-options", b"SAMEORIGIN"),
            (b"content-security-policy", b"frame-ancestors 'self'")]
+FRAMED = {name for name, _ in FRAMING}  # a response's own copies go
 
 
 class FrameGuard:
@@ -132,10 +133,9 @@ class FrameGuard:
 
         async def framed(message) -> None:
             if message["type"] == "http.response.start":
-                ours = {name for name, _ in FRAMING}
                 message = {**message, "headers": [
                     *((k, v) for k, v in message.get("headers", ())
-                      if k.lower() not in ours), *FRAMING]}
+                      if k.lower() not in FRAMED), *FRAMING]}
             await send(message)
 
         await self.app(scope, receive, framed)

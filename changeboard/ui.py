@@ -1516,6 +1516,14 @@ def _display_pattern(template: str) -> str:
     return "^" + re.escape(before) + "(.*)" + re.escape(after) + "$"
 
 
+def table_selection(rows=(), cells=()) -> dict:
+    """A table's selection state as Streamlit keeps it (st.dataframe with
+    on_select), set before the table is drawn: its rows, its cells as (row,
+    column)."""
+    return {"selection": {"rows": list(rows), "columns": [],
+                          "cells": list(cells)}}
+
+
 def picking(table_key: str, target_key: str, labels: list) -> Callable:
     """The on_select of a table whose rows are `labels` and whose row picks
     the value of target_key (pick_row); and, before the table is drawn,
@@ -1523,9 +1531,8 @@ def picking(table_key: str, target_key: str, labels: list) -> Callable:
     as the table's row (the box followed the table, not the table the box:
     a review)."""
     pick = st.session_state.get(target_key)
-    st.session_state[table_key] = {"selection": {
-        "rows": [labels.index(pick)] if pick in labels else [],
-        "columns": [], "cells": []}}
+    st.session_state[table_key] = table_selection(
+        [labels.index(pick)] if pick in labels else [])
     return partial(pick_row, table_key, target_key, labels)
 
 

@@ -68,8 +68,7 @@ def kept_pick(key: str, ids: list) -> object | None:
     drawn = st.session_state.get(key + DRAWN, ids)
     picked = drawn[rows[0]] if rows and rows[0] < len(drawn) else None
     now = [ids.index(picked)] if picked in ids else []
-    st.session_state[key] = {"selection": {"rows": now, "columns": [],
-                                           "cells": []}}
+    st.session_state[key] = ui.table_selection(now)
     st.session_state[key + DRAWN] = list(ids)
     return picked if now else None
 
@@ -92,9 +91,8 @@ def _boxed(key: str) -> None:
     """pick_box's callback: its pick becomes the table's selected row."""
     pick = st.session_state.get(key + ":box")
     drawn = st.session_state.get(key + DRAWN) or []
-    st.session_state[key] = {"selection": {
-        "rows": [drawn.index(pick)] if pick in drawn else [], "columns": [],
-        "cells": []}}
+    st.session_state[key] = ui.table_selection(
+        [drawn.index(pick)] if pick in drawn else [])
 
 
 def selected(key: str) -> tuple[list[int], list]:

@@ -283,8 +283,7 @@ def _kept_selection(ids: list, columns: list[str]) -> None:
     cells = [(m, c) for r, c in selection.get("cells") or []
              if (m := moved(r)) is not None
              and (c in FIXED or (c in columns and c in drawn_columns))]
-    st.session_state["impact_matrix"] = {"selection": {
-        "rows": rows, "columns": [], "cells": cells}}
+    st.session_state["impact_matrix"] = ui.table_selection(rows, cells)
     st.session_state[DRAWN] = (list(ids), list(columns))
 
 
@@ -299,18 +298,17 @@ def _boxes(matrix: Matrix, labels: dict, row: int | None,
     named = ui.distinct(dict(zip(
         matrix.releases["release_id"],
         matrix.releases["release_name"].astype(str), strict=True)))
-    releases = list(named.values())
+    releases, columns = list(named.values()), list(labels.values())
     st.session_state[RELEASE_BOX] = releases[row - 1] if row else None
     st.session_state[COLUMN_BOX] = labels.get(column_key)
     noun = "Environment group" if matrix.by_group else "Environment"
     left, right = st.columns(2)
     left.selectbox("Release", releases, index=None, key=RELEASE_BOX,
                    placeholder="Every release", on_change=_boxed,
-                   args=(releases, list(labels.values())))
-    right.selectbox(noun, list(labels.values()), index=None,
-                    key=COLUMN_BOX, placeholder=f"Every {noun.lower()}",
-                    on_change=_boxed,
-                    args=(releases, list(labels.values())))
+                   args=(releases, columns))
+    right.selectbox(noun, columns, index=None, key=COLUMN_BOX,
+                    placeholder=f"Every {noun.lower()}", on_change=_boxed,
+                    args=(releases, columns))
 
 
 def _boxed(releases: list[str], columns: list[str]) -> None:
@@ -322,8 +320,7 @@ def _boxed(releases: list[str], columns: list[str]) -> None:
     row = releases.index(release) + 1 if release in releases else 0
     cells = [(row, column)] if column in columns else []
     rows = [row] if row and not cells else []
-    st.session_state["impact_matrix"] = {"selection": {
-        "rows": rows, "columns": [], "cells": cells}}
+    st.session_state["impact_matrix"] = ui.table_selection(rows, cells)
 
 
 def bookings_behind(page: EnvironmentsPage, matrix: Matrix,
