@@ -81,6 +81,12 @@ def test_eight_sessions_page_through_two_replicas_while_a_load_publishes(
     routes = serve.pinned_routes(team["url"], team["access"],
                                  team["replicas"], SESSIONS // 2)
     failed: list[str] = []
+    # the sessions open on the Data page (about half the Overview's work
+    # in the browser, 8 times over); Streamlit's frontend opened at /data
+    # first asks for its endpoints under /data, as if the app were served
+    # there: those two 404s are its own, before it asks at the root
+    probes = {f"{team['url']}/data/_stcore/{name}"
+              for name in ("health", "host-config")}
     pages = []
     for route in routes:
         context = browser.new_context(
@@ -90,15 +96,15 @@ def test_eight_sessions_page_through_two_replicas_while_a_load_publishes(
         page = context.new_page()
         page.on("requestfailed", lambda r: failed.append(
             f"failed {r.url} {r.failure}"))
-        page.on("response", lambda r: r.status >= 400 and failed.append(
-            f"{r.status} {r.url}"))
+        page.on("response", lambda r: r.status >= 400 and
+                r.url not in probes and failed.append(f"{r.status} {r.url}"))
         page.on("websocket", lambda ws: ws.on(
             "socketerror", lambda e: failed.append(f"websocket {e}")))
         pages.append(page)
     for page in pages:  # every session opens at once
-        page.goto(team["url"], wait_until="commit")
+        page.goto(f"{team['url']}/data", wait_until="commit")
     for page in pages:
-        _settled_on(page, "Overview")
+        _settled_on(page, "Data")
         assert SAMPLE in page.inner_text("body")
     started = time.monotonic()
     load = subprocess.Popen(
