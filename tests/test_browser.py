@@ -126,8 +126,28 @@ DRAWN = ('[data-testid="stPlotlyChart"], [data-testid="stDataFrame"], '
          '[data-testid="stMetric"]')
 
 
-def _visit(browser, url, name):
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
+@pytest.fixture(scope="module")
+def visitor(browser):
+    """One browser profile visiting every page in turn, its cache warm after
+    the first, as a manager's browser is: a fresh profile for each page
+    fetched and compiled Streamlit's scripts again each time, about 1.5 s
+    of Chromium's CPU a page. Each page is a tab of its own, its own
+    Streamlit session."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    yield context
+    context.close()
+
+
+def _tab(visitor, height: int = 800):
+    """A new tab of the visitor's browser, `height` pixels high."""
+    page = visitor.new_page()
+    if height != 800:
+        page.set_viewport_size({"width": 1280, "height": height})
+    return page
+
+
+def _visit(visitor, url, name):
+    page = _tab(visitor)
     page.goto(url)
     _settled(page)
     height = page.evaluate(
@@ -142,8 +162,8 @@ def _visit(browser, url, name):
 
 
 @pytest.mark.parametrize("path, name, text", PAGES, ids=[p[1] for p in PAGES])
-def test_page_draws_without_errors(server, browser, path, name, text):
-    page = _visit(browser, f"{server}/{path}?period=last_365", f"page-{name}")
+def test_page_draws_without_errors(server, visitor, path, name, text):
+    page = _visit(visitor, f"{server}/{path}?period=last_365", f"page-{name}")
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
     assert page.locator(DRAWN).count() > 0
@@ -185,8 +205,8 @@ def test_page_draws_without_errors(server, browser, path, name, text):
     page.close()
 
 
-def test_a_team_set_on_the_overview_stays_on_the_next_page(server, browser):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+def test_a_team_set_on_the_overview_stays_on_the_next_page(server, visitor):
+    page = _tab(visitor, height=900)
     page.goto(f"{server}/?period=last_365")
     _settled(page)
     sidebar = page.get_by_test_id("stSidebar")
@@ -214,14 +234,14 @@ def test_a_team_set_on_the_overview_stays_on_the_next_page(server, browser):
 
 
 def test_the_calendars_month_and_the_cab_tab_stay_when_a_page_is_left(
-        server, browser):
+        server, visitor):
     """A manager went a month back on the calendar, looked at the Changes
     page and came back by the navigation (a page link has no address): the
     calendar was on today's month again, and the CAB page on its first tab
     after "Since last CAB" was left, where the sidebar's filters and the
     meeting stayed; Release readiness on 28 days after 56. Each is kept
     now, and the address says it."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = _tab(visitor, height=900)
     sidebar = page.get_by_test_id("stSidebar")
 
     def heading():
@@ -277,7 +297,7 @@ def test_the_calendars_month_and_the_cab_tab_stay_when_a_page_is_left(
 
 
 def test_a_meeting_typed_then_left_shows_in_its_box_back_on_the_cab_page(
-        server, browser):
+        server, visitor):
     """A meeting date typed in its box and left by a click on another page
     is applied as that page opens (the box loses focus); back on the CAB
     page the pack and the address were the typed meeting's and the box
@@ -285,7 +305,7 @@ def test_a_meeting_typed_then_left_shows_in_its_box_back_on_the_cab_page(
     from reports import cab
     meeting = cab.next_meeting().date()
     later = meeting + timedelta(days=7)
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = _tab(visitor, height=900)
     page.goto(f"{server}/cab")
     _settled(page)
     for part, typed in (("year", f"{later:%Y}"), ("month", f"{later:%m}"),
@@ -356,7 +376,7 @@ def test_a_meeting_typed_then_left_shows_in_its_box_back_on_the_cab_page(
 
 
 def test_a_picked_change_leaves_the_box_when_its_month_is_left(
-        server, browser, sample_db):
+        server, visitor, sample_db):
     """A change picked on the calendar (?cal_change=) stayed in the Change
     box on the next month, where it is not planned, with no detail and the
     address without it: the box empties with the address."""
@@ -371,7 +391,7 @@ def test_a_picked_change_leaves_the_box_when_its_month_is_left(
                                             + timedelta(days=4)
                                             ).replace(day=1)))
     picked = planned["change_id"].iloc[0]
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = _tab(visitor, height=900)
     page.goto(f"{server}/calendar?cal_change={picked}")
     _settled(page)
     box = page.get_by_test_id("stSelectbox").filter(
@@ -385,11 +405,11 @@ def test_a_picked_change_leaves_the_box_when_its_month_is_left(
     page.close()
 
 
-def test_reset_filters_empties_them_for_good(server, browser):
+def test_reset_filters_empties_them_for_good(server, visitor):
     # the browser holds a multiselect's value: cleared only in the script,
     # the chips stayed on screen and the next pick sent them back
     from playwright.sync_api import expect
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = _tab(visitor, height=900)
     page.goto(f"{server}/changes?period=last_365&change_types=emergency"
               "&tiers=prod")
     _settled(page)
@@ -501,11 +521,11 @@ def decided(sample_db, tmp_path_factory):
         yield url
 
 
-def test_the_minutes_buttons_say_which_file_they_give(decided, browser):
+def test_the_minutes_buttons_say_which_file_they_give(decided, visitor):
     """The three minutes downloads each had an eighth of the page and read
     'Minutes …' alike at 1280 pixels: which gave the PDF could not be told.
     Each button's label is shown whole."""
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page = _tab(visitor)
     page.goto(f"{decided}/cab?tab=decisions")
     _settled(page)
     buttons = page.get_by_test_id("stDownloadButton").filter(
@@ -521,12 +541,12 @@ def test_the_minutes_buttons_say_which_file_they_give(decided, browser):
 
 
 def test_a_decision_saved_from_the_keyboard_keeps_the_focus_on_save(
-        decided, browser):
+        decided, visitor):
     """Save decision pressed with Enter: the decision is recorded and the
     focus stays on Save (the tabs' labels count the decisions, so the
     browser drew the tab anew and the focus went to the page's body: an
     accessibility review)."""
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page = _tab(visitor)
     page.goto(f"{decided}/cab?tab=decisions")
     _settled(page)
     focused = "() => document.activeElement?.innerText?.trim() || " \
