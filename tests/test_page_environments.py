@@ -688,6 +688,74 @@ def test_an_environment_picked_in_the_box_is_the_tables_pick(app):
         s.value for s in app.header]
 
 
+def test_a_picked_environment_is_a_link(app, sample_db, monkeypatch):
+    """A manager sends the link to an environment's bookings or pairs: the
+    pick is kept in the URL while its tab is open (?usage_env=,
+    ?conflict_env=), and the link opens on it."""
+    open_page(app, period="last_365", view="Utilisation")
+    usage = next(d.value for d in app.dataframe if "flag" in d.value.columns)
+    row = int(usage["n_bookings"].to_numpy().argmax())
+    wanted, name = usage["environment_id"].iloc[row], usage["name"].iloc[row]
+    assert "usage_env" not in app.query_params
+    app.selectbox(key="usage_table:box").select(wanted).run()
+    assert app.query_params["usage_env"] == wanted
+    linked = page_of(sample_db, monkeypatch, period="last_365",
+                     view="Utilisation", usage_env=wanted)
+    assert f"Bookings of {name} in the period" in [
+        s.value for s in linked.header]
+    assert linked.session_state["usage_table"]["selection"]["rows"] == [row]
+    assert linked.selectbox(key="usage_table:box").value == wanted
+    # unpicked, the link is the table's again
+    linked.selectbox(key="usage_table:box").select(None).run()
+    assert "usage_env" not in linked.query_params
+    assert not [s.value for s in linked.header
+                if s.value.startswith("Bookings of")]
+    # another tab open, the link is that tab's
+    app.selectbox(key="usage_table:box").select(wanted).run()
+    app.query_params["view"] = "Conflicts"
+    app.run()
+    assert not app.exception
+    assert "usage_env" not in app.query_params
+
+
+def test_a_link_to_an_environment_s_pairs_opens_on_them(tmp_path,
+                                                       monkeypatch):
+    spans = {"E1": ("05", "25"), "E2": ("02", "04"), "E3": ("20", "30")}
+    path = _published(tmp_path / "cb.duckdb", {
+        "environments": [env(e) for e in spans],
+        "environment_bookings": [
+            booking(f"{e}{i}", f"2026-01-{start} 00:00Z",
+                    f"2026-01-{end} 00:00Z", env_id=e)
+            for e, (start, end) in spans.items() for i in (1, 2)]})
+    january = {"period": "custom", "view": "Conflicts",
+               "from": "2026-01-01", "to": "2026-01-31"}
+
+    def pairs_of(app) -> set:
+        return set(next(d.value for d in app.dataframe
+                        if "booking_id_a" in d.value.columns
+                        )["environment_id"])
+
+    app = page_of(path, monkeypatch, **january)
+    assert pairs_of(app) == {"E1", "E2", "E3"}
+    assert "conflict_env" not in app.query_params
+    app.selectbox(key="conflict_envs:box").select("E3").run()
+    assert app.query_params["conflict_env"] == "E3"
+    linked = page_of(path, monkeypatch, **january, conflict_env="E3")
+    assert pairs_of(linked) == {"E3"}
+    assert linked.session_state["conflict_envs"]["selection"]["rows"] == [1]
+    assert linked.selectbox(key="conflict_envs:box").value == "E3"
+    # an id the table does not list (another period's, mistyped): no pick
+    unknown = page_of(path, monkeypatch, **january, conflict_env="E9")
+    assert pairs_of(unknown) == {"E1", "E2", "E3"}
+    assert unknown.session_state["conflict_envs"]["selection"]["rows"] == []
+    assert "conflict_env" not in unknown.query_params
+    # the pick of a period that does not list it is dropped from the link
+    app.date_input(key="dates").set_value(
+        (date(2026, 1, 1), date(2026, 1, 9))).run()
+    assert pairs_of(app) == {"E1", "E2"}
+    assert "conflict_env" not in app.query_params
+
+
 def test_a_picked_environment_stays_picked_when_its_row_moves(app):
     """A table knows only row numbers: after another period or view it kept
     the same row picked, by then another environment, and listed that one's

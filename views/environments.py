@@ -170,11 +170,15 @@ page = EnvironmentsPage(window, filters, first, last, matrix_window, groups,
 TABS = {"Impact matrix": matrix.render, "Weekly load": weekly_load.render,
         "Utilisation": utilisation.render, "Conflicts": conflicts.render,
         "Bookings timeline": timeline.render}
+# the environment picked on a tab, kept in the URL while the tab is open
+PICKED = {"Utilisation": utilisation.PARAM, "Conflicts": conflicts.PARAM}
 ui.url_option("view", TABS)
-for tab, render in zip(st.tabs(list(TABS), key="view", bind="query-params",
-                               on_change="rerun"), TABS.values(), strict=True):
+for name, tab in zip(TABS, st.tabs(list(TABS), key="view", bind="query-params",
+                                   on_change="rerun"), strict=True):
     with tab:
         if tab.open:  # only the open tab runs its queries
-            render(page)
+            TABS[name](page)
+        elif name in PICKED and PICKED[name] in st.query_params:
+            del st.query_params[PICKED[name]]
 
 ui.as_of_caption(status)

@@ -54,22 +54,32 @@ NO_RELEASE = "(no release)"  # a booking's release where it has none
 DRAWN = ":ids"  # beside a table's key: the ids of the rows it last drew
 
 
-def kept_pick(key: str, ids: list) -> object | None:
+def kept_pick(key: str, ids: list, param: str) -> object | None:
     """The id picked in the single-row table `key` (drawn with
     on_select="rerun"), whose rows have `ids` this run, kept by id rather
     than by row: when the rows change (another period, filter or view) the
     same item stays picked at its new row, or none is when it is gone. A
     table knows only row numbers, so after a change of period it kept row 19
-    picked, by then another environment, and listed that one's pairs. Call
-    it before drawing the table."""
-    state = st.session_state.get(key) or {}
-    rows = list((state.get("selection") or {}).get("rows") or [])
-    # the row was picked among the rows drawn last
-    drawn = st.session_state.get(key + DRAWN, ids)
-    picked = drawn[rows[0]] if rows and rows[0] < len(drawn) else None
+    picked, by then another environment, and listed that one's pairs. The
+    pick is kept in the URL as ?<param>=<id>, a link to it: a table not yet
+    drawn in this session (a link opened, the tab opened again) starts on
+    the link's pick. Call it before drawing the table."""
+    state = st.session_state.get(key)
+    if state is None:  # not drawn yet: the link's pick, if listed
+        linked = st.query_params.get(param)
+        picked = linked if linked in ids else None
+    else:
+        rows = list((state.get("selection") or {}).get("rows") or [])
+        # the row was picked among the rows drawn last
+        drawn = st.session_state.get(key + DRAWN, ids)
+        picked = drawn[rows[0]] if rows and rows[0] < len(drawn) else None
     now = [ids.index(picked)] if picked in ids else []
     st.session_state[key] = ui.table_selection(now)
     st.session_state[key + DRAWN] = list(ids)
+    if now:
+        st.query_params[param] = picked
+    elif param in st.query_params:
+        del st.query_params[param]
     return picked if now else None
 
 

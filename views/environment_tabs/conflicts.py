@@ -12,6 +12,8 @@ from views.environment_tabs.common import (
     pick_box,
 )
 
+PARAM = "conflict_env"  # ?conflict_env=<id>: the environment picked
+
 
 def render(page: EnvironmentsPage) -> None:
     """The conflicts tab."""
@@ -29,7 +31,7 @@ def render(page: EnvironmentsPage) -> None:
                    "pairs.")
         ranked = ranked.reset_index(drop=True)
         ids = ranked["environment_id"].tolist()
-        picked = kept_pick("conflict_envs", ids)
+        picked = kept_pick("conflict_envs", ids, PARAM)
         ui.table(ranked, "booking_conflicts_by_environment",
                  key="conflict_envs", on_select="rerun",
                  selection_mode="single-row",

@@ -10,6 +10,7 @@ from views.environment_tabs.common import (
     pick_box,
 )
 
+PARAM = "usage_env"  # ?usage_env=<id>: the environment picked, a link to it
 WARNED = 10  # over-booked environments named in the warning, the worst first
 
 
@@ -80,7 +81,7 @@ def render(page: EnvironmentsPage) -> None:
                f"{int(idle.sum()):,} idle (available, never booked) · "
                "select a row, or pick one below, for its bookings.")
     ids = shown["environment_id"].tolist()
-    picked = kept_pick("usage_table", ids)
+    picked = kept_pick("usage_table", ids, PARAM)
     ui.table(shown, "environment_utilization", key="usage_table",
              on_select="rerun",
              selection_mode="single-row",
