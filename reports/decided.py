@@ -57,9 +57,29 @@ def finding(decision: str, outcome: str) -> str:
 
 def changes(con, change_ids, filters: dict | None = None) -> pd.DataFrame:
     """cab_decided_changes for these ids (each once, in order)."""
+    name, params = changes_call(change_ids, filters)
+    return db.run(con, name, **params)
+
+
+def changes_call(change_ids, filters: dict | None = None
+                 ) -> tuple[str, dict]:
+    """The query and parameters of changes(): the pack runs it beside its
+    other queries."""
     ids = list(dict.fromkeys(str(c) for c in change_ids))
-    return db.run(con, "cab_decided_changes", change_ids=ids,
-                  **(filters or {}))
+    return "cab_decided_changes", {"change_ids": ids, **(filters or {})}
+
+
+def last_decisions(db_path, meeting_at, until: str | None = None
+                   ) -> tuple[pd.Timestamp | None, pd.DataFrame | None]:
+    """(the last meeting before this one with decisions, its current
+    decisions), read from the decision log up to `until`
+    (decisions.recorded_until); (None, None) when none was recorded before
+    it."""
+    last = decisions.last_meeting_before(db_path, meeting_at, until) \
+        if db_path else None
+    if last is None:
+        return None, None
+    return last, decisions.current(db_path, last, until)
 
 
 def look_back(con, db_path, meeting_at, filters: dict | None = None,
@@ -70,13 +90,19 @@ def look_back(con, db_path, meeting_at, filters: dict | None = None,
     empty) when no decision was recorded before it. Changes outside the
     filters are left out; changes no longer in the data stay. `until`: the
     decisions recorded up to that log position (decisions.recorded_until)."""
-    last = decisions.last_meeting_before(db_path, meeting_at, until) \
-        if db_path else None
+    last, current = last_decisions(db_path, meeting_at, until)
     if last is None:
         return None, pd.DataFrame()
-    current = decisions.current(db_path, last, until)
-    found = changes(con, current["change_id"], filters)
-    merged = current.merge(found, on="change_id", how="left")
+    return last, with_findings(current, changes(con, current["change_id"],
+                                                filters))
+
+
+def with_findings(current: pd.DataFrame, changed: pd.DataFrame
+                  ) -> pd.DataFrame:
+    """The current decisions beside what cab_decided_changes found of their
+    changes (`changed`), with their `finding`, those outside the filters
+    left out: look_back's rows."""
+    merged = current.merge(changed, on="change_id", how="left")
     merged = merged[merged["is_in_filters"] | ~merged["is_known"]].copy()
     merged["finding"] = [finding(d, o) for d, o in
                          zip(merged["decision"], merged["outcome"],
@@ -84,7 +110,7 @@ def look_back(con, db_path, meeting_at, filters: dict | None = None,
     rank = {f: i for i, f in enumerate([*FINDINGS, ""])}
     merged["finding_rank"] = merged["finding"].map(rank)
     merged = merged.sort_values(["finding_rank", "change_id"])
-    return last, merged.drop(columns="finding_rank").reset_index(drop=True)
+    return merged.drop(columns="finding_rank").reset_index(drop=True)
 
 
 TIMES = ("Decided", "Started", "Ended")
