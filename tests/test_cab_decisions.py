@@ -30,6 +30,7 @@ from tests.test_cab_pack import (
     load_cab_data,
     needs_pdf_tools,
     planned,
+    seen_runners,
     sheet_cells,
 )
 
@@ -147,19 +148,7 @@ def test_the_last_cabs_changes_are_read_beside_the_packs_other_queries(
     """Their query ran last, alone on the pack's connection (30 ms of a cold
     CAB page at a million changes): it is named ahead with the others, and
     the rows are look_back's."""
-    from reports.cab import pack as pack_module
-    runners = []
-
-    class Seen(pack_module.Runner):
-        def ahead(self, calls):
-            self.named = [name for name, _ in calls]
-            return super().ahead(calls)
-
-        def __exit__(self, *exc):
-            runners.append(self)
-            return super().__exit__(*exc)
-
-    monkeypatch.setattr(pack_module, "Runner", Seen)
+    runners = seen_runners(monkeypatch)
     pack = cab.build_pack(decided_db, MEETING, filters=filters)
     (runner,) = runners
     assert runner.named.count("cab_decided_changes") == 1

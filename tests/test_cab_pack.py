@@ -170,13 +170,9 @@ def cab_db(published_cab_db, tmp_path):
     return path
 
 
-@pytest.mark.parametrize("filters", [None, {"teams": ["Ops"],
-                                             "application_ids": ["A1"]}])
-def test_the_packs_queries_run_ahead_two_at_a_time_with_the_same_results(
-        cab_db, monkeypatch, filters):
-    # all but release_readiness (which waits for the data's as-of) are
-    # named ahead: a call named ahead that the pack does not make, or one
-    # it makes that was not named, would show here
+def seen_runners(monkeypatch) -> list:
+    """The pack's Runners from here on, each added as it is left, with the
+    names of the calls it was given ahead (`named`)."""
     from reports.cab import pack as pack_module
     runners = []
 
@@ -190,13 +186,26 @@ def test_the_packs_queries_run_ahead_two_at_a_time_with_the_same_results(
             return super().__exit__(*exc)
 
     monkeypatch.setattr(pack_module, "Runner", Seen)
+    return runners
+
+
+@pytest.mark.parametrize("filters", [None, {"teams": ["Ops"],
+                                             "application_ids": ["A1"]}])
+def test_the_packs_queries_run_ahead_two_at_a_time_with_the_same_results(
+        cab_db, monkeypatch, filters):
+    # all but release_readiness (which waits for the data's as-of) are
+    # named ahead: a call named ahead that the pack does not make, or one
+    # it makes that was not named, would show here
+    from reports.cab import pack as pack_module
+    runners = seen_runners(monkeypatch)
     together = cab.build_pack(cab_db, MEETING, filters=filters)
     (runner,) = runners
     assert runner.direct == ["release_readiness"]
     assert runner.waiting == {}
     # the same pack as with every query run in turn on the one connection:
     # each call named ahead, and no other, then made directly
-    monkeypatch.setattr(Seen, "ahead", lambda self, calls: None)
+    monkeypatch.setattr(pack_module.Runner, "ahead",
+                        lambda self, calls: None)
     in_turn = cab.build_pack(cab_db, MEETING, filters=filters)
     assert sorted(runners[1].direct) == sorted(
         ["release_readiness", *runner.named])

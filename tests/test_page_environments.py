@@ -718,15 +718,23 @@ def test_a_picked_environment_is_a_link(app, sample_db, monkeypatch):
     assert "usage_env" not in app.query_params
 
 
-def test_a_link_to_an_environment_s_pairs_opens_on_them(tmp_path,
-                                                       monkeypatch):
+def _three_in_conflict(path: Path) -> Path:
+    """Two overlapping bookings on each of E1 (5-25 Jan 2026), E2 (2-4 Jan)
+    and E3 (20-30 Jan), published at `path`: ranked by conflict hours, E3
+    is the second row in January and the third in 1-20 January, and is not
+    listed in 1-9."""
     spans = {"E1": ("05", "25"), "E2": ("02", "04"), "E3": ("20", "30")}
-    path = _published(tmp_path / "cb.duckdb", {
+    return _published(path, {
         "environments": [env(e) for e in spans],
         "environment_bookings": [
             booking(f"{e}{i}", f"2026-01-{start} 00:00Z",
                     f"2026-01-{end} 00:00Z", env_id=e)
             for e, (start, end) in spans.items() for i in (1, 2)]})
+
+
+def test_a_link_to_an_environment_s_pairs_opens_on_them(tmp_path,
+                                                       monkeypatch):
+    path = _three_in_conflict(tmp_path / "cb.duckdb")
     january = {"period": "custom", "view": "Conflicts",
                "from": "2026-01-01", "to": "2026-01-31"}
 
@@ -792,16 +800,7 @@ def test_a_picked_environment_stays_picked_when_its_row_moves(app):
 
 def test_the_picked_environment_s_pairs_follow_it_to_another_period(
         tmp_path, monkeypatch):
-    # two overlapping bookings on each of E1 (5-25 Jan), E2 (2-4 Jan) and
-    # E3 (20-30 Jan): ranked by conflict hours, E3 is the second row in
-    # January and the third in 1-20 January, and is not listed in 1-9
-    spans = {"E1": ("05", "25"), "E2": ("02", "04"), "E3": ("20", "30")}
-    path = _published(tmp_path / "cb.duckdb", {
-        "environments": [env(e) for e in spans],
-        "environment_bookings": [
-            booking(f"{e}{i}", f"2026-01-{start} 00:00Z",
-                    f"2026-01-{end} 00:00Z", env_id=e)
-            for e, (start, end) in spans.items() for i in (1, 2)]})
+    path = _three_in_conflict(tmp_path / "cb.duckdb")
 
     def shown(app) -> tuple[list, set, list]:
         envs = next(d.value for d in app.dataframe
