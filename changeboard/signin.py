@@ -197,28 +197,48 @@ def refusal(permission: str) -> str | None:
 # to the first page (streamlit/streamlit#10162), and the link was lost
 RETURN_KEY = "changeboard-return-to"
 RETURN_MINUTES = 15  # a sign-in that takes longer starts on the first page
+# beside it, a cookie saying only that a page is kept (the server cannot
+# read the tab's sessionStorage): the signed-in first run that finds it
+# draws no page, where the first page was drawn (its queries run, its
+# charts sent) only for the browser to leave it
+RETURN_COOKIE = "changeboard-return"
 KEEP_RETURN = """<script>
 try {
   sessionStorage.setItem(%s, JSON.stringify({to: %s, at: Date.now()}));
+  document.cookie = %s + "=1; path=/; max-age=%d; samesite=lax";
 } catch (e) {}
 </script>"""
 # once, in a signed-in session's first run: a path on this site only (no
-# //host or /\host, read by a browser as another site), not stale
+# //host or /\host, read by a browser as another site), not stale. The
+# cookie goes; a run that drew nothing for it (waiting, true) reloads this
+# page when there is nowhere to go (the page kept was another tab's)
 GO_BACK = r"""<script>
-try {
-  var kept = JSON.parse(sessionStorage.getItem(%s) || "null");
-  sessionStorage.removeItem(%s);
-  var here = window.location.pathname + window.location.search;
-  if (kept && typeof kept.to === "string" && /^\/(?![\/\\])/.test(kept.to)
-      && Date.now() - kept.at < %d) {
-    /* read as the browser would: it must stay on this site */
-    var to = new URL(kept.to, window.location.origin);
-    var path = to.pathname + to.search;
-    if (to.origin === window.location.origin && path !== here) {
-      window.location.replace(path);
+(function (key, cookie, minutes, waiting) {
+  var went = false;
+  try {
+    var kept = JSON.parse(sessionStorage.getItem(key) || "null");
+    sessionStorage.removeItem(key);
+    var here = window.location.pathname + window.location.search;
+    if (kept && typeof kept.to === "string" && /^\/(?![\/\\])/.test(kept.to)
+        && Date.now() - kept.at < minutes * 60000) {
+      /* read as the browser would: it must stay on this site */
+      var to = new URL(kept.to, window.location.origin);
+      var path = to.pathname + to.search;
+      if (to.origin === window.location.origin && path !== here) {
+        window.location.replace(path);
+        went = true;
+      }
     }
-  }
-} catch (e) {}
+  } catch (e) {}
+  try {
+    document.cookie = cookie + "=; path=/; max-age=0; samesite=lax";
+    /* not again while the cookie stays (a reload would find it) */
+    if (waiting && !went &&
+        document.cookie.split(/;\s*/).indexOf(cookie + "=1") < 0) {
+      window.location.replace(window.location.href);
+    }
+  } catch (e) {}
+})(%s, %s, %d, %s);
 </script>"""
 
 
@@ -240,18 +260,29 @@ def _keep_return() -> None:
     if to is not None:
         # as a JavaScript string that cannot end the script element
         text = json.dumps(to).replace("<", "\\u003c")
-        st.html(KEEP_RETURN % (json.dumps(RETURN_KEY), text),
+        st.html(KEEP_RETURN % (json.dumps(RETURN_KEY), text,
+                               json.dumps(RETURN_COOKIE),
+                               RETURN_MINUTES * 60),
                 unsafe_allow_javascript=True)
 
 
-def _go_back() -> None:
+def _returning() -> bool:
+    """Whether this is a signed-in session's first run and the browser
+    says a page asked for before the sign-in is kept (RETURN_COOKIE)."""
+    return not st.session_state.get("signin-return-checked") and \
+        st.context.cookies.get(RETURN_COOKIE) == "1"
+
+
+def _go_back(waiting: bool = False) -> None:
     """In a signed-in session's first run, the page asked for before the
-    sign-in, if any (the script removes what it read)."""
+    sign-in, if any (the script removes what it read). `waiting`: this run
+    draws no page for it, and the browser reloads this one when there is
+    nowhere to go."""
     if st.session_state.get("signin-return-checked"):
         return
     st.session_state["signin-return-checked"] = True
-    key = json.dumps(RETURN_KEY)
-    st.html(GO_BACK % (key, key, RETURN_MINUTES * 60_000),
+    st.html(GO_BACK % (json.dumps(RETURN_KEY), json.dumps(RETURN_COOKIE),
+                       RETURN_MINUTES, "true" if waiting else "false"),
             unsafe_allow_javascript=True)
 
 
@@ -487,6 +518,14 @@ def gate(pages: list | None = None) -> auth.User:
                  "role is given to that account. Ask your Changeboard "
                  "administrator for access.")
         st.button("Sign out", on_click=sign_out, key="signout_norole")
+        st.stop()
+    if user.signed_in and _returning():
+        # back from the provider to the first page, on the way to the one
+        # asked for: that one alone is drawn
+        if pages:
+            st.navigation(pages, position="hidden")
+        _go_back(waiting=True)
+        st.caption("Signed in: opening the page you asked for...")
         st.stop()
     with st.sidebar:
         if user.signed_in:

@@ -125,22 +125,25 @@ def _through_provider(page, service, sub: str, back: str = "/**") -> None:
     page.wait_for_url(f"{service['url']}{back}", timeout=60_000)
 
 
-def _back_from_provider(browser, service, sub: str):
-    """A fresh browser (context) that signed in as `sub` at the provider and
+def _back_from_provider(browser, service, sub: str, at: str = ""):
+    """A fresh browser (context) that signed in as `sub` at the provider,
+    from the page at `at` (the first page's sign-in page by default), and
     is back at the app, whatever page follows."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.goto(service["url"])
+    page.goto(service["url"] + at)
     _settled(page)
-    _through_provider(page, service, sub)
+    _through_provider(page, service, sub, back=f"{at}**" if at else "/**")
     return context, page
 
 
 def _sign_in(browser, service, sub: str):
-    """A fresh browser (context) signed in as `sub` at the provider."""
-    context, page = _back_from_provider(browser, service, sub)
+    """A fresh browser (context) signed in as `sub` at the provider, on the
+    Data page, where the sign-in began (the sign-in comes back to it, the
+    first page not drawn on the way)."""
+    context, page = _back_from_provider(browser, service, sub, "/data")
     page.wait_for_selector('[data-testid="stSidebar"]', timeout=60_000)
-    _settled(page)
+    _settled_on(page, "Data")
     return context, page
 
 
@@ -194,17 +197,45 @@ def test_a_visitor_sees_only_the_sign_in_page(service, browser):
     _no_secret_anywhere(service, seen)
 
 
+# every page title the tab's documents are given, kept across its pages
+# (each page sets its own: "Overview · Changeboard")
+TITLES_KEPT = """(() => {
+  const title = Object.getOwnPropertyDescriptor(Document.prototype, "title");
+  Object.defineProperty(Document.prototype, "title", {
+    configurable: true,
+    get() { return title.get.call(this); },
+    set(value) {
+      const seen = JSON.parse(sessionStorage.getItem("titles") || "[]");
+      sessionStorage.setItem("titles", JSON.stringify([...seen, value]));
+      title.set.call(this, value);
+    }});
+})()"""
+
+
+def _titles(page) -> list[str]:
+    return page.evaluate('JSON.parse(sessionStorage.getItem("titles") '
+                         '|| "[]")')
+
+
+def _return_cookie(context) -> list[dict]:
+    return [c for c in context.cookies() if c["name"] == signin.RETURN_COOKIE]
+
+
 def test_a_link_opened_before_signing_in_is_where_the_sign_in_ends(
         service, browser):
     """A mailed CAB pack's link (the meeting and its window in the address)
     opened by someone not signed in ended, after the sign-in, on the
     Overview: Streamlit's sign-in always comes back to the first page. The
-    page asked for is kept in the tab while the provider signs them in."""
+    page asked for is kept in the tab while the provider signs them in,
+    and the first page the sign-in comes back to is not drawn on the way
+    (its queries were run, its charts sent, for the browser to leave it)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(TITLES_KEPT)
     page = context.new_page()
     asked = "/cab?meeting=2026-12-08&until=2026-12-11"
     page.goto(service["url"] + asked)
     _settled(page)
+    assert _return_cookie(context)
     _through_provider(page, service, "vic", back="/cab?**")
     page.wait_for_selector('[data-testid="stSidebar"]', timeout=60_000)
     _settled(page)
@@ -213,6 +244,10 @@ def test_a_link_opened_before_signing_in_is_where_the_sign_in_ends(
     page.get_by_text("Review window Tue 08 Dec 2026 10:00 to Fri 11 Dec "
                      "2026 10:00").first.wait_for(timeout=60_000)
     _shot(page, "signin-back-to-the-link")
+    titles = _titles(page)
+    assert "CAB pack · Changeboard" in titles
+    assert not [t for t in titles if t.startswith("Overview")], titles
+    assert not _return_cookie(context)
     # once: the first page opened again stays the first page
     page.goto(service["url"])
     _settled(page)
@@ -221,8 +256,11 @@ def test_a_link_opened_before_signing_in_is_where_the_sign_in_ends(
     context.close()
     # what the tab keeps leads only to this site: a path a browser reads as
     # another host ('/<tab>/host', '//host') is not followed
+    # (with the cookie saying a page is kept, the first page drew nothing
+    # on the way there: it is reloaded, and drawn; without it, it was drawn)
     from playwright.sync_api import Error as PlaywrightError
-    for hostile in ("/\t/127.0.0.2:9/x", "//127.0.0.2:9/x"):
+    for hostile, said in (("/\t/127.0.0.2:9/x", True),
+                          ("//127.0.0.2:9/x", False)):
         context = browser.new_context()
         page = context.new_page()
         page.goto(service["url"])
@@ -230,6 +268,8 @@ def test_a_link_opened_before_signing_in_is_where_the_sign_in_ends(
         page.evaluate("([key, to]) => sessionStorage.setItem(key, "
                       "JSON.stringify({to: to, at: Date.now()}))",
                       [signin.RETURN_KEY, hostile])
+        if said:
+            _keep_return_cookie(page)
         _through_provider(page, service, "vic")
         # every page the tab opens from here on (a navigation the return
         # script starts would come after the check below otherwise)
@@ -251,8 +291,14 @@ def test_a_link_opened_before_signing_in_is_where_the_sign_in_ends(
         assert all(url.startswith(service["url"]) for url in opened), (
             hostile, opened)
         assert unread is None, unread
-        _settled(page)
+        _settled_on(page, "Overview")
+        assert not _return_cookie(context)
         context.close()
+
+
+def _keep_return_cookie(page) -> None:
+    page.evaluate("(name) => document.cookie = name + '=1; path=/'",
+                  signin.RETURN_COOKIE)
 
 
 def test_a_viewer_has_no_upload_control_and_a_forged_upload_is_refused(
@@ -260,8 +306,6 @@ def test_a_viewer_has_no_upload_control_and_a_forged_upload_is_refused(
     context, page = _sign_in(browser, service, "vic")
     sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
     assert VIEWER in sidebar and "Role: Viewer" in sidebar
-    _shot(page, "signin-viewer-overview")
-    _data_page(service, page)
     assert page.locator('[data-testid="stFileUploader"]').count() == 0
     assert "needs the data admin role" in page.inner_text("body")
     assert page.locator('[data-testid="stException"]').count() == 0
@@ -367,7 +411,6 @@ def test_a_data_admin_loads_a_file_recorded_with_their_email_then_signs_out(
     context, page = _sign_in(browser, service, "ann")
     assert "Role: Data admin, Viewer" in page.locator(
         '[data-testid="stSidebar"]').inner_text()
-    _data_page(service, page)
     before = _batches(service["db"])
     page.locator('[data-testid="stFileUploader"] input[type="file"]').first\
         .set_input_files({"name": "changes-sso.csv", "mimeType": "text/csv",
@@ -433,8 +476,7 @@ def test_a_tab_whose_sign_in_ended_elsewhere_shows_no_page_list(
     other = browser.new_context(viewport={"width": 1280, "height": 900})
     other.add_cookies(context.cookies())
     tab = other.new_page()
-    tab.goto(service["url"])
-    _settled(tab)
+    _data_page(service, tab)
     nav = '[data-testid="stSidebarNav"]'
     assert tab.locator(nav).count() == 1
     _sign_out(page)
