@@ -14,6 +14,8 @@
 --     null counts every linked incident (default: null)
 -- $failed_only: only the failed changes (is_failed), as the CAB pack's
 --     recent failures of a team read them (default: false)
+-- $newest_first: the latest outcome first (ties by change_id), as the CAB
+--     pack lists a team's last failures (default: false)
 -- $signals_before: an instant (text with an offset, or in $reporting_tz):
 --     count only the failure signals known before it, an incident opened
 --     before it, a rollback finished before it, as the CAB pack reads a
@@ -37,7 +39,8 @@
 -- only from signals known before it, as similar_change_history reads them.
 -- incident_ids: the linked incidents that fail a change failed by one
 -- (is_failed_by_incident), in order of opening, comma-separated; else null.
--- Ordered by (outcome_at, change_id).
+-- Ordered by (outcome_at, change_id); with $newest_first, by outcome_at
+-- descending, then change_id.
 with classified as (
     select
         change_id,
@@ -199,4 +202,12 @@ titled as (
 )
 
 select * from titled
-order by outcome_at, change_id
+order by
+    case
+        when not coalesce(cast($newest_first as boolean), false)
+            then outcome_at
+    end,
+    case
+        when coalesce(cast($newest_first as boolean), false) then outcome_at
+    end desc,
+    change_id

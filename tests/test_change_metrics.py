@@ -886,6 +886,28 @@ def test_change_records_are_the_rows_behind_the_success_rate(con, given):
     assert failed.equals(rows[rows["is_failed"]].reset_index(drop=True))
 
 
+def test_change_records_newest_first_order_by_outcome_then_id(con, given):
+    """newest_first: the latest outcome first, ties by change_id (the CAB
+    pack's last failures of a team, which it sorted itself)."""
+    given("changes", [
+        change("C1", "unsuccessful", end="2026-01-10 10:00Z"),
+        change("C2", "backed_out", end="2026-01-20 10:00Z"),
+        change("C4", "unsuccessful", end="2026-01-12 10:00Z"),
+        change("C3", "unsuccessful", end="2026-01-12 10:00Z"),
+        # its outcome when it closed, having no end
+        change("C5", closed_at="2026-01-25 10:00Z", end=None)])
+    rows = db.run(con, "change_records", **JAN)
+    assert rows["change_id"].tolist() == ["C1", "C3", "C4", "C2", "C5"]
+    newest = db.run(con, "change_records", newest_first=True, **JAN)
+    assert newest["change_id"].tolist() == ["C5", "C2", "C3", "C4", "C1"]
+    assert newest.equals(rows.sort_values(
+        ["outcome_at", "change_id"], ascending=[False, True]
+    ).reset_index(drop=True))
+    failed = db.run(con, "change_records", failed_only=True,
+                    newest_first=True, **JAN)
+    assert failed["change_id"].tolist() == ["C2", "C3", "C4", "C1"]
+
+
 def cells(frame: pd.DataFrame) -> list[list]:
     """A frame's values, a missing one None whatever its column's type."""
     return frame.astype(object).where(frame.notna(), None).values.tolist()

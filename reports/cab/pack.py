@@ -520,7 +520,7 @@ def _history(run, period: Period, window: dict) -> dict:
     """The evidence about teams and applications: never filtered."""
     found = {key: run(*call)
              for key, call in _history_calls(period, window).items()}
-    return {**found, "team_failures": _failed(found["team_failures"])}
+    return found
 
 
 def _history_calls(period: Period, window: dict) -> dict[str, tuple]:
@@ -540,9 +540,12 @@ def _history_calls(period: Period, window: dict) -> dict[str, tuple]:
     return {
         "team_scores": ("change_success_score", outcomes),
         # the failures known at the meeting, as the similar-change
-        # evidence counts them: a later incident or rollback is not one
+        # evidence counts them: a later incident or rollback is not one;
+        # newest first, in the query (sorted here, 40-50 ms of the CAB
+        # page's first run at a million changes: pandas' first sort of
+        # text columns in a process)
         "team_failures": ("change_records", {
-            "failed_only": True, **outcomes,
+            "failed_only": True, "newest_first": True, **outcomes,
             "signals_before": window["window_start_at"]}),
         "incidents": ("application_incidents", {
             **look_back(INCIDENT_LOOKBACK_DAYS, "opened_from",
@@ -660,12 +663,6 @@ def _kpi_periods(period: Period) -> dict[str, dict[str, date]]:
 def _kpi_call(query: str, dates: dict, filters: dict) -> tuple:
     return (query, {**dates, **{k: v for k, v in filters.items()
                                 if k in db.params(query)}})
-
-
-def _failed(records: pd.DataFrame) -> pd.DataFrame:
-    failed = records[records["is_failed"].fillna(False).astype(bool)]
-    return failed.sort_values(["outcome_at", "change_id"],
-                              ascending=[False, True]).reset_index(drop=True)
 
 
 def _kpis(run, filters: dict, period: Period) -> pd.DataFrame:
