@@ -572,6 +572,69 @@ def test_a_release_and_an_environment_picked_in_boxes_select_in_the_grid(
     assert headings() == [f"Bookings behind: {grid.index[2][0]}"]
 
 
+def test_a_matrix_selection_is_a_link(app, sample_db, monkeypatch):
+    """A release manager sends the link to the bookings behind a cell: the
+    selection's release and column are in the address while the tab is
+    open (?matrix_release=, ?matrix_column=; the page of releases is in it
+    already), and the link opens on them, on any page of releases."""
+    from changeboard import env_charts
+    monkeypatch.setattr(env_charts, "MATRIX_ROWS", 5)  # pages of 5 releases
+    open_page(app)
+
+    def headings(page) -> list[str]:
+        return [s.value for s in page.header
+                if s.value.startswith("Bookings behind")]
+
+    def link(page) -> dict:
+        # the page of releases as its bound box puts it in a browser's
+        # address, by its label (AppTest does not)
+        pages = page.selectbox(key="matrix_page")
+        return {"matrix_page": pages.options[pages.index],
+                **{k: v for k, v in page.query_params.items()
+                   if k in ("matrix_release", "matrix_column")}}
+
+    assert not {"matrix_release", "matrix_column"} & set(app.query_params)
+    app.selectbox(key="matrix_page").select_index(1).run()
+    release = matrix(app).index[2][0]
+    app.selectbox(key="impact_matrix:release").select(release).run()
+    column = app.selectbox(key="impact_matrix:column")
+    label = column.options[0]
+    column.select_index(0).run()
+    assert headings(app) == [f"Bookings behind: {release} × {label}"]
+    sent = link(app)
+    assert sent["matrix_page"] == "6–10" and sent["matrix_release"] != release
+    linked = page_of(sample_db, monkeypatch, **sent)
+    assert headings(linked) == [f"Bookings behind: {release} × {label}"]
+    assert linked.selectbox(key="impact_matrix:release").value == release
+    assert link(linked) == sent
+    # the release alone, then its column alone (its Total Releases cell)
+    app.selectbox(key="impact_matrix:column").set_value(None).run()
+    assert "matrix_column" not in app.query_params
+    alone = page_of(sample_db, monkeypatch, **link(app))
+    assert headings(alone) == [f"Bookings behind: {release}"]
+    app.selectbox(key="impact_matrix:column").select(label)
+    app.selectbox(key="impact_matrix:release").set_value(None).run()
+    assert "matrix_release" not in app.query_params
+    alone = page_of(sample_db, monkeypatch, **link(app))
+    assert headings(alone) == [f"Bookings behind: {label}"]
+    # a release or a column the page does not draw: nothing, and the
+    # address is the grid's again
+    for wrong in ({"matrix_release": "REL-NOPE"},
+                  {"matrix_release": sent["matrix_release"],
+                   "matrix_column": "ENV-NOPE"},
+                  {"matrix_release": sent["matrix_release"],
+                   "matrix_page": "1–5"}):
+        unknown = page_of(sample_db, monkeypatch, **{**sent, **wrong})
+        assert headings(unknown) == [], wrong
+        assert not {"matrix_release", "matrix_column"} & set(
+            unknown.query_params), wrong
+    # another tab open, the link is that tab's
+    app.query_params["view"] = "Utilisation"
+    app.run()
+    assert not app.exception
+    assert not {"matrix_release", "matrix_column"} & set(app.query_params)
+
+
 def test_the_matrix_selection_is_kept_by_release_not_by_row(app,
                                                            monkeypatch):
     """A grid knows only row numbers: a release picked on the first page of

@@ -170,15 +170,18 @@ page = EnvironmentsPage(window, filters, first, last, matrix_window, groups,
 TABS = {"Impact matrix": matrix.render, "Weekly load": weekly_load.render,
         "Utilisation": utilisation.render, "Conflicts": conflicts.render,
         "Bookings timeline": timeline.render}
-# the environment picked on a tab, kept in the URL while the tab is open
-PICKED = {"Utilisation": utilisation.PARAM, "Conflicts": conflicts.PARAM}
+# what is picked on a tab, kept in the URL while the tab is open
+PICKED = {"Impact matrix": matrix.PARAMS, "Utilisation": (utilisation.PARAM,),
+          "Conflicts": (conflicts.PARAM,)}
 ui.url_option("view", TABS)
 for name, tab in zip(TABS, st.tabs(list(TABS), key="view", bind="query-params",
                                    on_change="rerun"), strict=True):
     with tab:
         if tab.open:  # only the open tab runs its queries
             TABS[name](page)
-        elif name in PICKED and PICKED[name] in st.query_params:
-            del st.query_params[PICKED[name]]
+        else:
+            for param in PICKED.get(name, ()):
+                if param in st.query_params:
+                    del st.query_params[param]
 
 ui.as_of_caption(status)

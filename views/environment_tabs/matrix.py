@@ -1,5 +1,6 @@
 """The impact matrix of the releases going live in the go-live dates:
 releases x environments (or groups), with the bookings behind a cell."""
+from functools import partial
 from typing import NamedTuple
 
 import pandas as pd
@@ -87,6 +88,7 @@ def render(page: EnvironmentsPage) -> None:
     """The environment impact matrix tab."""
     matrix = read(page)
     if matrix.releases.empty:
+        _link(None, None)
         first, last = page.first, page.last
         if not int(ui.data_status()["n_releases"]):
             # wider dates cannot help: the data has no release at all
@@ -137,7 +139,8 @@ def read(page: EnvironmentsPage) -> Matrix:
     starts = list(range(0, len(releases), env_charts.MATRIX_ROWS)) or [0]
     page_start = controls[2].selectbox(
         "Releases", starts, key="matrix_page", bind="query-params",
-        format_func=lambda s: releases_from(s, len(releases)),
+        # n bound now: `releases` is a page of them below
+        format_func=partial(releases_from, n=len(releases)),
         disabled=len(starts) == 1,
         help=f"The matrix shows {env_charts.MATRIX_ROWS} releases at a "
         "time, by go-live date; the download holds the same page, a row "
@@ -225,6 +228,7 @@ def draw(page: EnvironmentsPage, matrix: Matrix) -> tuple[pd.DataFrame, dict]:
             help=ui.many(column["n_environments"], "environment")
             if by_group else f"{column['environment_group']} · "
             f"{column['tier']} · {column[key]}")
+    _linked_selection(releases["release_id"].tolist(), labels)
     _kept_selection(releases["release_id"].tolist(), list(labels.values()))
     st.dataframe(
         styled,
@@ -256,6 +260,10 @@ def shown_matrix(cells: pd.DataFrame, releases: pd.DataFrame,
 
 
 RELEASE_BOX, COLUMN_BOX = "impact_matrix:release", "impact_matrix:column"
+# the selection in the address, a link to its bookings: the release's id
+# and the column's key (an environment's id, or a group), each when it is
+# part of the selection (the page of releases is in it already)
+PARAMS = ("matrix_release", "matrix_column")
 DRAWN = "impact_matrix:drawn"  # the releases and column labels drawn last
 FIXED = ("Release", "Go-live", "Total Impacted")  # a row's own columns
 
@@ -285,6 +293,36 @@ def _kept_selection(ids: list, columns: list[str]) -> None:
              and (c in FIXED or (c in columns and c in drawn_columns))]
     st.session_state["impact_matrix"] = ui.table_selection(rows, cells)
     st.session_state[DRAWN] = (list(ids), list(columns))
+
+
+def _linked_selection(ids: list, labels: dict) -> None:
+    """On the grid's first draw in this session (a link opened, the tab
+    opened again), its selection from the address (PARAMS): the release's
+    row, the column's cell, or both. A release not on this page of
+    releases, or a column not drawn (another period's, mistyped), selects
+    nothing, and leaves the address with the next run's selection."""
+    if "impact_matrix" in st.session_state:
+        return
+    release, column = (st.query_params.get(p) for p in PARAMS)
+    row = ids.index(release) + 1 if release in ids else None
+    label = labels.get(column) if column is not None else None
+    if (release is None and column is None) or \
+            (release is not None and row is None) or \
+            (column is not None and label is None):
+        return
+    cells = [(row or 0, label)] if label is not None else []
+    st.session_state["impact_matrix"] = ui.table_selection(
+        [row] if row and not cells else [], cells)
+
+
+def _link(release_id: str | None, column_key: str | None) -> None:
+    """The selection's release and column in the address (PARAMS), or
+    neither."""
+    for param, value in zip(PARAMS, (release_id, column_key), strict=True):
+        if value is not None:
+            st.query_params[param] = value
+        elif param in st.query_params:
+            del st.query_params[param]
 
 
 def _boxes(matrix: Matrix, labels: dict, row: int | None,
@@ -340,6 +378,8 @@ def bookings_behind(page: EnvironmentsPage, matrix: Matrix,
     if row is not None and row >= len(grid):
         row = None  # a selection left over from other dates or filters
     _boxes(matrix, labels, row, column_key)
+    _link(str(releases.iloc[row - 1]["release_id"]) if row else None,
+          column_key if row is not None else None)
     if row is None or (row == 0 and column_key is None):
         st.caption("Select a cell, a row or a Total Releases cell, or pick "
                    "a release, an environment or both above, to list the "
