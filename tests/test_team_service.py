@@ -125,26 +125,47 @@ def _through_provider(page, service, sub: str, back: str = "/**") -> None:
     page.wait_for_url(f"{service['url']}{back}", timeout=60_000)
 
 
-def _back_from_provider(browser, service, sub: str, at: str = ""):
-    """A fresh browser (context) that signed in as `sub` at the provider,
-    from the page at `at` (the first page's sign-in page by default), and
-    is back at the app, whatever page follows."""
+@pytest.fixture(scope="module")
+def visitor(browser):
+    """The module's browser profile: each visit a tab of its own, its
+    cookies (the app's and the provider's) cleared first (_fresh_tab), so
+    that each is a new visitor to both, while Streamlit's scripts are
+    fetched and compiled once (a fresh profile per visit did that again:
+    0.3-0.7 s of each sign-in). A test that needs two browsers at once opens
+    the second itself."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
+    yield context
+    context.close()
+
+
+def _fresh_tab(visitor, height: int = 900):
+    """A new tab of the module's profile, for a new visitor: no cookie of
+    any site, no page's storage (sessionStorage is the tab's own)."""
+    visitor.clear_cookies()
+    page = visitor.new_page()
+    page.set_viewport_size({"width": 1280, "height": height})
+    return page
+
+
+def _back_from_provider(visitor, service, sub: str, at: str = ""):
+    """A new visitor (_fresh_tab) that signed in as `sub` at the provider,
+    from the page at `at` (the first page's sign-in page by default), and
+    is back at the app, whatever page follows: the tab."""
+    page = _fresh_tab(visitor)
     page.goto(service["url"] + at)
     _settled(page)
     _through_provider(page, service, sub, back=f"{at}**" if at else "/**")
-    return context, page
+    return page
 
 
-def _sign_in(browser, service, sub: str):
-    """A fresh browser (context) signed in as `sub` at the provider, on the
-    Data page, where the sign-in began (the sign-in comes back to it, the
-    first page not drawn on the way)."""
-    context, page = _back_from_provider(browser, service, sub, "/data")
+def _sign_in(visitor, service, sub: str):
+    """A new visitor (_fresh_tab) signed in as `sub` at the provider, on
+    the Data page, where the sign-in began (the sign-in comes back to it,
+    the first page not drawn on the way): the tab."""
+    page = _back_from_provider(visitor, service, sub, "/data")
     page.wait_for_selector('[data-testid="stSidebar"]', timeout=60_000)
     _settled_on(page, "Data")
-    return context, page
+    return page
 
 
 def _sign_out(page) -> None:
@@ -180,9 +201,8 @@ def _batches(path):
                            "ingest_batches order by batch_id").fetchall()
 
 
-def test_a_visitor_sees_only_the_sign_in_page(service, browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 700})
-    page = context.new_page()
+def test_a_visitor_sees_only_the_sign_in_page(service, visitor):
+    page = _fresh_tab(visitor, height=700)
     seen = []
     for path in ("", "/data", "/changes"):
         page.goto(service["url"] + path)
@@ -193,7 +213,7 @@ def test_a_visitor_sees_only_the_sign_in_page(service, browser):
                             '[data-testid="stFileUploader"]').count() == 0
         seen.append(page.content())
     _shot(page, "signin-page")
-    context.close()
+    page.close()
     _no_secret_anywhere(service, seen)
 
 
@@ -217,25 +237,24 @@ def _titles(page) -> list[str]:
                          '|| "[]")')
 
 
-def _return_cookie(context) -> list[dict]:
-    return [c for c in context.cookies() if c["name"] == signin.RETURN_COOKIE]
+def _return_cookie(visitor) -> list[dict]:
+    return [c for c in visitor.cookies() if c["name"] == signin.RETURN_COOKIE]
 
 
 def test_a_link_opened_before_signing_in_is_where_the_sign_in_ends(
-        service, browser):
+        service, visitor):
     """A mailed CAB pack's link (the meeting and its window in the address)
     opened by someone not signed in ended, after the sign-in, on the
     Overview: Streamlit's sign-in always comes back to the first page. The
     page asked for is kept in the tab while the provider signs them in,
     and the first page the sign-in comes back to is not drawn on the way
     (its queries were run, its charts sent, for the browser to leave it)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.add_init_script(TITLES_KEPT)
-    page = context.new_page()
+    page = _fresh_tab(visitor)
+    page.add_init_script(TITLES_KEPT)
     asked = "/cab?meeting=2026-12-08&until=2026-12-11"
     page.goto(service["url"] + asked)
     _settled(page)
-    assert _return_cookie(context)
+    assert _return_cookie(visitor)
     _through_provider(page, service, "vic", back="/cab?**")
     page.wait_for_selector('[data-testid="stSidebar"]', timeout=60_000)
     _settled(page)
@@ -247,13 +266,13 @@ def test_a_link_opened_before_signing_in_is_where_the_sign_in_ends(
     titles = _titles(page)
     assert "CAB pack · Changeboard" in titles
     assert not [t for t in titles if t.startswith("Overview")], titles
-    assert not _return_cookie(context)
+    assert not _return_cookie(visitor)
     # once: the first page opened again stays the first page
     page.goto(service["url"])
     _settled(page)
     assert page.url.rstrip("/") == service["url"] or \
         page.url.startswith(service["url"] + "/?")
-    context.close()
+    page.close()
     # what the tab keeps leads only to this site: a path a browser reads as
     # another host ('/<tab>/host', '//host') is not followed
     # (with the cookie saying a page is kept, the first page drew nothing
@@ -261,8 +280,7 @@ def test_a_link_opened_before_signing_in_is_where_the_sign_in_ends(
     from playwright.sync_api import Error as PlaywrightError
     for hostile, said in (("/\t/127.0.0.2:9/x", True),
                           ("//127.0.0.2:9/x", False)):
-        context = browser.new_context()
-        page = context.new_page()
+        page = _fresh_tab(visitor)
         page.goto(service["url"])
         _settled(page)
         page.evaluate("([key, to]) => sessionStorage.setItem(key, "
@@ -292,8 +310,8 @@ def test_a_link_opened_before_signing_in_is_where_the_sign_in_ends(
             hostile, opened)
         assert unread is None, unread
         _settled_on(page, "Overview")
-        assert not _return_cookie(context)
-        context.close()
+        assert not _return_cookie(visitor)
+        page.close()
 
 
 def _keep_return_cookie(page) -> None:
@@ -302,8 +320,8 @@ def _keep_return_cookie(page) -> None:
 
 
 def test_a_viewer_has_no_upload_control_and_a_forged_upload_is_refused(
-        service, browser):
-    context, page = _sign_in(browser, service, "vic")
+        service, visitor):
+    page = _sign_in(visitor, service, "vic")
     sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
     assert VIEWER in sidebar and "Role: Viewer" in sidebar
     assert page.locator('[data-testid="stFileUploader"]').count() == 0
@@ -312,7 +330,7 @@ def test_a_viewer_has_no_upload_control_and_a_forged_upload_is_refused(
     _shot(page, "signin-viewer-data")
     # a hand-made upload with the viewer's cookies is refused by the server
     before = _batches(service["db"])
-    cookies = {c["name"]: c["value"] for c in context.cookies()}
+    cookies = {c["name"]: c["value"] for c in visitor.cookies()}
     for headers in ({}, {"X-Xsrftoken": cookies.get("_streamlit_xsrf", "")}):
         answer = page.request.put(
             f"{service['url']}/_stcore/upload_file/forged-session/f1",
@@ -322,7 +340,7 @@ def test_a_viewer_has_no_upload_control_and_a_forged_upload_is_refused(
         assert answer.status in (400, 403), answer.status
     assert _batches(service["db"]) == before
     _no_secret_anywhere(service, [page.content()])
-    context.close()
+    page.close()
     assert f"changeboard.signin: signed in {VIEWER} as Viewer" in \
         service["log"].read_text()  # once a session, in the server's log
 
@@ -381,7 +399,7 @@ def _put_in_a_session(url: str, cookies: dict) -> tuple[int, str]:
 
 
 def test_an_upload_from_a_session_that_may_not_load_is_refused_unread(
-        service, browser):
+        service, visitor):
     """A security review sent six 190 MB files from the sign-in page's own
     session (no uploader on it) to Streamlit's upload route: each was held
     in the server's memory (204) until the session ended. A session whose
@@ -392,12 +410,11 @@ def test_an_upload_from_a_session_that_may_not_load_is_refused_unread(
         urllib.request.HTTPCookieProcessor(jar))
     for path in ("/", "/_stcore/health"):  # as a browser's first visit
         opener.open(service["url"] + path, timeout=30).read()
-    visitor = {c.name: c.value for c in jar}
-    status, said = _put_in_a_session(service["url"], visitor)
+    unsigned = {c.name: c.value for c in jar}
+    status, said = _put_in_a_session(service["url"], unsigned)
     assert (status, said) == (403, uploadgate.REFUSED)
-    context, _ = _sign_in(browser, service, "vic")
-    viewer = {c["name"]: c["value"] for c in context.cookies()}
-    context.close()
+    _sign_in(visitor, service, "vic").close()
+    viewer = {c["name"]: c["value"] for c in visitor.cookies()}
     status, said = _put_in_a_session(service["url"], viewer)
     assert (status, said) == (403, uploadgate.REFUSED)
     log = service["log"].read_text()
@@ -407,8 +424,8 @@ def test_an_upload_from_a_session_that_may_not_load_is_refused_unread(
 
 
 def test_a_data_admin_loads_a_file_recorded_with_their_email_then_signs_out(
-        service, browser):
-    context, page = _sign_in(browser, service, "ann")
+        service, visitor):
+    page = _sign_in(visitor, service, "ann")
     assert "Role: Data admin, Viewer" in page.locator(
         '[data-testid="stSidebar"]').inner_text()
     before = _batches(service["db"])
@@ -433,7 +450,7 @@ def test_a_data_admin_loads_a_file_recorded_with_their_email_then_signs_out(
     assert page.get_by_role("button", name="Sign in").count() == 1
     assert page.locator('[data-testid="stFileUploader"]').count() == 0
     seen.append(page.content())
-    context.close()
+    page.close()
     _no_secret_anywhere(service, seen)
     # every load has its author: the sample build's own and Ann's
     assert {by for *_, by in _batches(service["db"])} == {
@@ -441,17 +458,17 @@ def test_a_data_admin_loads_a_file_recorded_with_their_email_then_signs_out(
 
 
 def test_an_identity_cookie_kept_from_before_sign_out_signs_nobody_in(
-        service, browser):
+        service, browser, visitor):
     """Sign-out ends the identity, not only this browser's copy of it: the
     signed cookie it cleared, replayed from another browser afterwards (a
     copy taken off a shared machine, a proxy's log), finds the sign-in
     page; signing in again makes a new identity that works."""
-    context, page = _sign_in(browser, service, "ann")
-    kept = [c for c in context.cookies()
+    page = _sign_in(visitor, service, "ann")
+    kept = [c for c in visitor.cookies()
             if c["name"].startswith("_streamlit_user")]
     assert kept
     _sign_out(page)
-    context.close()
+    page.close()
     replay = browser.new_context(viewport={"width": 1280, "height": 900})
     replay.add_cookies(kept)
     page = replay.new_page()
@@ -461,26 +478,26 @@ def test_an_identity_cookie_kept_from_before_sign_out_signs_nobody_in(
     assert ADMIN not in page.inner_text("body")
     replay.close()
     # signing in again afterwards works
-    context, page = _sign_in(browser, service, "ann")
+    page = _sign_in(visitor, service, "ann")
     assert "Role: Data admin, Viewer" in page.locator(
         '[data-testid="stSidebar"]').inner_text()
-    context.close()
+    page.close()
 
 
 def test_a_tab_whose_sign_in_ended_elsewhere_shows_no_page_list(
-        service, browser):
+        service, browser, visitor):
     """Ann signed out in one browser; another holding her sign-in (its
     cookies) clicked a page and found the sign-in page with the app's list
     of pages still beside it, where a visitor sees the sign-in page alone."""
-    context, page = _sign_in(browser, service, "ann")
+    page = _sign_in(visitor, service, "ann")
     other = browser.new_context(viewport={"width": 1280, "height": 900})
-    other.add_cookies(context.cookies())
+    other.add_cookies(visitor.cookies())
     tab = other.new_page()
     _data_page(service, tab)
     nav = '[data-testid="stSidebarNav"]'
     assert tab.locator(nav).count() == 1
     _sign_out(page)
-    context.close()
+    page.close()
     tab.locator(nav).get_by_text("Releases").click()
     tab.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
     _settled(tab)
@@ -490,18 +507,18 @@ def test_a_tab_whose_sign_in_ended_elsewhere_shows_no_page_list(
     other.close()
 
 
-def test_an_unverified_email_claim_gets_no_role(service, browser):
+def test_an_unverified_email_claim_gets_no_role(service, visitor):
     """An e-mail the identity provider marks unverified (email_verified
     false) is not the user's: it matches no e-mail or domain rule, so Eve,
     who typed the data admin's address, has no role and cannot load."""
-    context, page = _sign_in_no_role(browser, service, "eve")
+    page = _sign_in_no_role(visitor, service, "eve")
     body = page.inner_text("body")
     assert "no Changeboard role" in body
     assert "Role: Data admin" not in body
     _data_page(service, page)
     assert page.locator('[data-testid="stFileUploader"]').count() == 0
     assert "Role: Data admin" not in page.inner_text("body")
-    context.close()
+    page.close()
     # the log says so, and whether a groups claim came (an admin told 'no
     # Changeboard role' found no trace of the sign-in in the log)
     assert (f"signed in {ADMIN} with no Changeboard role: no rule of "
@@ -518,33 +535,34 @@ def test_an_unverified_email_claim_gets_no_role(service, browser):
     assert not {"is_logged_in", "provider", "tokens"} & set(claims), claims
 
 
-def _sign_in_no_role(browser, service, sub: str):
-    """Sign in as `sub`, whatever page follows (no sidebar without a role)."""
-    context, page = _back_from_provider(browser, service, sub)
+def _sign_in_no_role(visitor, service, sub: str):
+    """Sign in as `sub`, whatever page follows (no sidebar without a role):
+    the tab."""
+    page = _back_from_provider(visitor, service, sub)
     page.get_by_role("button", name="Sign out").first.wait_for(
         timeout=60_000)
     _settled(page)
-    return context, page
+    return page
 
 
 def test_a_sign_in_older_than_the_session_hours_is_sent_to_sign_in_again(
-        service, browser):
+        service, visitor):
     """Streamlit keeps the identity cookie 30 days; Changeboard lets a
     sign-in in for CHANGEBOARD_SESSION_HOURS (default 12) from the issue
     time (iat) of the ID token the provider signed. Olga's token says 13
     hours ago: back from the provider she finds the sign-in page, told
     why, and Sign in takes her to the provider again; Mia's says 11 hours
     ago: she is signed in."""
-    context, page = _sign_in(browser, service, "mia")
+    page = _sign_in(visitor, service, "mia")
     assert MID in page.locator('[data-testid="stSidebar"]').inner_text()
-    context.close()
-    context, page = _back_from_provider(browser, service, "olga")
+    page.close()
+    page = _back_from_provider(visitor, service, "olga")
     page.get_by_text("Your sign-in has ended").wait_for(timeout=60_000)
     _settled(page)
     assert "a sign-in lasts 12 hours" in page.inner_text("body")
     assert OLD not in page.inner_text("body")
     assert page.locator('[data-testid="stSidebar"]').count() == 0
-    assert [c for c in context.cookies() if c["name"] == "_streamlit_user"]
+    assert [c for c in visitor.cookies() if c["name"] == "_streamlit_user"]
     _data_page(service, page)
     assert page.get_by_role("button", name="Sign in").count() == 1
     assert page.locator('[data-testid="stFileUploader"]').count() == 0
@@ -556,7 +574,7 @@ def test_a_sign_in_older_than_the_session_hours_is_sent_to_sign_in_again(
     _settled_on(page, "Data")
     assert "Role: Data admin, Viewer" in page.locator(
         '[data-testid="stSidebar"]').inner_text()
-    context.close()
+    page.close()
     _no_secret_anywhere(service, seen)
 
 
