@@ -705,11 +705,9 @@ def global_filters() -> dict[str, list[str]]:
                 f"{'is' if len(unknown) == 1 else 'are'} not in the loaded "
                 "data, so not applied.")
         keep(name, picked)
+        in_address(name, join_list(picked) if picked else None)
         if picked:
-            st.query_params[name] = join_list(picked)
             chosen[name] = picked
-        elif name in st.query_params:
-            del st.query_params[name]
     st.sidebar.button("Reset filters", key="reset-filters",
                       disabled=not chosen, on_click=_reset_filters)
     return chosen
@@ -1516,6 +1514,15 @@ def _display_pattern(template: str) -> str:
     return "^" + re.escape(before) + "(.*)" + re.escape(after) + "$"
 
 
+def in_address(name: str, value: str | None) -> None:
+    """The parameter `name` in the page's address set to `value`, or
+    dropped when there is none (a pick undone, a link's value not shown)."""
+    if value:
+        st.query_params[name] = value
+    elif name in st.query_params:
+        del st.query_params[name]
+
+
 def table_selection(rows=(), cells=()) -> dict:
     """A table's selection state as Streamlit keeps it (st.dataframe with
     on_select), set before the table is drawn: its rows, its cells as (row,
@@ -2127,8 +2134,5 @@ def drill_id(label: str, labels: dict[str, str], key: str,
     labels = distinct(labels)
     pick = st.selectbox(label, list(labels), index=None, key=key,
                         format_func=labels.get, placeholder=placeholder)
-    if pick:
-        st.query_params[key] = pick
-    elif key in st.query_params:
-        del st.query_params[key]
+    in_address(key, pick)
     return pick

@@ -181,7 +181,6 @@ for name, tab in zip(TABS, st.tabs(list(TABS), key="view", bind="query-params",
             TABS[name](page)
         else:
             for param in PICKED.get(name, ()):
-                if param in st.query_params:
-                    del st.query_params[param]
+                ui.in_address(param, None)
 
 ui.as_of_caption(status)

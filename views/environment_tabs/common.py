@@ -76,10 +76,7 @@ def kept_pick(key: str, ids: list, param: str) -> object | None:
     now = [ids.index(picked)] if picked in ids else []
     st.session_state[key] = ui.table_selection(now)
     st.session_state[key + DRAWN] = list(ids)
-    if now:
-        st.query_params[param] = picked
-    elif param in st.query_params:
-        del st.query_params[param]
+    ui.in_address(param, picked if now else None)
     return picked if now else None
 
 

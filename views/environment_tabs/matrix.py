@@ -310,7 +310,14 @@ def _linked_selection(ids: list, labels: dict) -> None:
             (release is not None and row is None) or \
             (column is not None and label is None):
         return
-    cells = [(row or 0, label)] if label is not None else []
+    _select(row or 0, label)
+
+
+def _select(row: int, column: str | None) -> None:
+    """The grid's selection of a release's row (0: the Total Releases row)
+    and a column's label: that cell, or the release's row when no column is
+    given."""
+    cells = [(row, column)] if column is not None else []
     st.session_state["impact_matrix"] = ui.table_selection(
         [row] if row and not cells else [], cells)
 
@@ -319,10 +326,7 @@ def _link(release_id: str | None, column_key: str | None) -> None:
     """The selection's release and column in the address (PARAMS), or
     neither."""
     for param, value in zip(PARAMS, (release_id, column_key), strict=True):
-        if value is not None:
-            st.query_params[param] = value
-        elif param in st.query_params:
-            del st.query_params[param]
+        ui.in_address(param, value)
 
 
 def _boxes(matrix: Matrix, labels: dict, row: int | None,
@@ -355,10 +359,8 @@ def _boxed(releases: list[str], columns: list[str]) -> None:
     a release), else the release's row."""
     release = st.session_state.get(RELEASE_BOX)
     column = st.session_state.get(COLUMN_BOX)
-    row = releases.index(release) + 1 if release in releases else 0
-    cells = [(row, column)] if column in columns else []
-    rows = [row] if row and not cells else []
-    st.session_state["impact_matrix"] = ui.table_selection(rows, cells)
+    _select(releases.index(release) + 1 if release in releases else 0,
+            column if column in columns else None)
 
 
 def bookings_behind(page: EnvironmentsPage, matrix: Matrix,
