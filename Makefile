@@ -13,7 +13,8 @@ HOST ?= 127.0.0.1
 ALLOWED_HOSTS ?= localhost,127.0.0.1
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run serve sample test lint bench bench-serve chromium nginx clean
+.PHONY: run serve sample test lint bench bench-serve chromium nginx jemalloc \
+	clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,7 +39,7 @@ REPLICAS ?= $(or $(CHANGEBOARD_REPLICAS),2)
 FIRST_PORT ?= 8601
 LISTEN ?= 127.0.0.1:8500
 SERVER_NAME ?=
-serve: $(VENV)/.installed nginx
+serve: $(VENV)/.installed nginx jemalloc
 	CHANGEBOARD_DB="$(DB)" $(PY) -m changeboard.serve serve --listen $(LISTEN) \
 		--replicas $(REPLICAS) --first-port $(FIRST_PORT) \
 		--allowed-hosts $(ALLOWED_HOSTS) \
@@ -66,13 +67,22 @@ nginx:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 			nginx < /dev/null; }
 
+# Debian's jemalloc: the app processes' memory allocator, preloaded when
+# installed (changeboard/serve.py, docs/deploy.md); `make run` uses it when
+# there and says so when not
+jemalloc:
+	@/sbin/ldconfig -p | grep -q 'libjemalloc\.so\.2 ' || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+			libjemalloc2 < /dev/null; }
+
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/sqlfluff lint --processes 2 queries
 
 # the suite runs on every core (at most 4 workers): 8-12 min on 2 cores
 # (5 Dec: 487-721 s of pytest time in fresh clones on a quiet machine)
-test: $(VENV)/.dev-installed chromium nginx lint
+test: $(VENV)/.dev-installed chromium nginx jemalloc lint
 	$(PY) -m pytest --numprocesses=auto --maxprocesses=4
 
 BENCH_SCALE ?= 125
@@ -90,7 +100,7 @@ bench/out/scale-%.duckdb: | $(VENV)/.installed
 # about 4 minutes to build the databases once, then about 15 minutes of
 # benchmarks; the last step prints every figure beside its target in one
 # table (bench/summary.py, from what each script recorded)
-bench: $(VENV)/.dev-installed chromium $(BENCH_DB) $(BENCH_GROWTH)
+bench: $(VENV)/.dev-installed chromium jemalloc $(BENCH_DB) $(BENCH_GROWTH)
 	rm -f $(BENCH_FIGURES)
 	$(PY) bench/run.py --record $(BENCH_FIGURES)
 	$(PY) bench/pages.py --db $(BENCH_DB) --browser --record $(BENCH_FIGURES)

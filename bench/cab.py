@@ -107,6 +107,7 @@ def main() -> int:
     figures.add_argument(parser)
     args = parser.parse_args()
     figures.use(args)
+    figures.as_served()  # the app's allocator
     if args.one is not None:
         print(json.dumps(one_pack(args.db, args.meeting, json.loads(args.one))))
         return 0

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 from pathlib import Path
 
 RECORD: Path | None = None  # where this process's figures go (--record)
@@ -32,6 +34,18 @@ def use(args: argparse.Namespace) -> None:
     """Record this run's figures where --record says (nowhere without)."""
     global RECORD
     RECORD = args.record
+
+
+def as_served() -> None:
+    """Run this process, and the processes it starts, on the memory
+    allocator the app processes run on (changeboard.serve.app_env: jemalloc
+    when installed): the script is started again with it preloaded, once."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from changeboard import serve
+
+    env = serve.app_env()
+    if env.get("LD_PRELOAD") != os.environ.get("LD_PRELOAD"):
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
 
 def record(bench: str, measure: str, value: float, unit: str,

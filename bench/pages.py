@@ -339,6 +339,7 @@ def main() -> int:
     figures.add_argument(parser)
     args = parser.parse_args()
     figures.use(args)
+    figures.as_served()  # the app's allocator
     if args.one:
         print(json.dumps(one_page(args.one)))
         return 0

@@ -305,6 +305,7 @@ def main() -> int:
     figures.add_argument(parser)
     args = parser.parse_args()
     figures.use(args)
+    figures.as_served()  # the app's allocator
     paths = [str(Path(p).resolve()) for p in args.db]
     os.environ["CHANGEBOARD_DB"] = paths[-1]
     config.DB_PATH = Path(paths[-1])

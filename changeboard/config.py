@@ -124,6 +124,11 @@ SNAPSHOTS_MONTHLY = _setting(
 REPLICAS = int(_setting(
     "CHANGEBOARD_REPLICAS", "2",
     "app processes `make serve` starts behind nginx"))
+ALLOCATOR = _setting(
+    "CHANGEBOARD_ALLOCATOR", "jemalloc",
+    "the app processes' memory allocator: jemalloc (Debian's libjemalloc2, "
+    "preloaded when installed: queries plan faster) or system (the C "
+    "library's)")
 
 
 # the CAB pack delivered before the meeting (`report cab --send`,

@@ -12,6 +12,9 @@ runtime): see warm().
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 
 def warm() -> None:
     """Import what every page draws with (changeboard.charts also loads
@@ -158,8 +161,22 @@ def frame_guard() -> None:
     starlette_app.create_streamlit_middleware = guarded
 
 
+def allocator_in_use(maps: str | None = None) -> str:
+    """The memory allocator this process runs on, from its own mappings
+    (`maps`: /proc/self/maps): jemalloc when `changeboard.serve` preloaded
+    it (serve.app_env), else the C library's."""
+    if maps is None:
+        try:
+            maps = Path("/proc/self/maps").read_text()
+        except OSError:
+            return "not known (no /proc/self/maps)"
+    return "jemalloc" if "/libjemalloc." in maps else "the C library's"
+
+
 def main() -> None:
     unreadable()
+    print(f"changeboard: memory allocator: {allocator_in_use()}",
+          file=sys.stderr, flush=True)
     warm()
     frame_guard()
     from streamlit.web.cli import main as streamlit_main

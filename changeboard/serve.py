@@ -15,9 +15,11 @@ CHANGEBOARD_OPEN_DEPLOYMENT=1. No secret is ever printed or logged.
 from __future__ import annotations
 
 import argparse
+import ctypes.util
 import errno
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -47,6 +49,11 @@ ENV_AUTH = {
     "CHANGEBOARD_OIDC_CLIENT_SECRET": "client_secret",
 }
 FIRST_REPLICA_PORT = 8601
+# the memory allocator app processes preload (docs/deploy.md, Memory
+# allocator): DuckDB plans each query as many small objects, made and freed
+# through malloc, and the C library's allocator spent about a fifth of that
+# time in malloc and free
+ALLOCATOR = "jemalloc"
 
 
 class Refused(Exception):
@@ -424,6 +431,54 @@ def check_app_state(signed_in: bool, database: Path | None = None
     return f"WARNING: {said}; CAB decisions cannot be recorded"
 
 
+def allocator() -> str | None:
+    """The library app processes preload as their allocator: jemalloc's
+    (Debian's libjemalloc2) when CHANGEBOARD_ALLOCATOR is `jemalloc`, its
+    default, and it is installed (Linux); None for the C library's own
+    (CHANGEBOARD_ALLOCATOR=system, or none installed). Any other value is
+    a ValueError that names the two."""
+    chosen = config.env("CHANGEBOARD_ALLOCATOR").strip()
+    if chosen not in (ALLOCATOR, "system"):
+        raise ValueError(
+            f"CHANGEBOARD_ALLOCATOR={chosen!r} is not an allocator: "
+            f"{ALLOCATOR} (the default; Debian's libjemalloc2) or system "
+            "(the C library's own)")
+    if chosen == "system" or not sys.platform.startswith("linux"):
+        return None
+    return ctypes.util.find_library(ALLOCATOR)
+
+
+def app_env(environ=None) -> dict[str, str]:
+    """An app process's environment: `environ` (default: this process's)
+    with allocator() preloaded after any library LD_PRELOAD names (the
+    first one preloaded that has malloc is used). The app's own children
+    (an upload's reader, Chromium printing a PDF) are given environments
+    of their own, without it."""
+    env = dict(os.environ if environ is None else environ)
+    library = allocator()
+    preload = env.get("LD_PRELOAD", "").replace(":", " ").split()
+    if library and library not in preload:
+        env["LD_PRELOAD"] = " ".join([*preload, library])
+    return env
+
+
+def check_allocator() -> str | None:
+    """A notice when jemalloc is asked for (the default) and not installed;
+    a CHANGEBOARD_ALLOCATOR that names no allocator is refused."""
+    try:
+        library = allocator()
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
+    if library or config.env("CHANGEBOARD_ALLOCATOR").strip() == "system" \
+            or not sys.platform.startswith("linux"):
+        return None
+    return ("notice: jemalloc is not installed, so the app runs on the C "
+            "library's allocator and its queries take longer (`make "
+            "jemalloc` installs Debian's libjemalloc2; "
+            "CHANGEBOARD_ALLOCATOR=system says to use the C library's "
+            "and silences this)")
+
+
 def _prepare(facing: str, name: str, hosts: list[str], *,
              dry_run: bool = False, port: int | None = None) -> list[Path]:
     """Check what the process would serve with, and (unless `dry_run`,
@@ -433,9 +488,9 @@ def _prepare(facing: str, name: str, hosts: list[str], *,
     warning = check_exposure(facing, signed_in)
     if warning:
         print(warning, file=sys.stderr, flush=True)
-    warning = check_app_state(signed_in)
-    if warning:
-        print(warning, file=sys.stderr, flush=True)
+    for warning in (check_app_state(signed_in), check_allocator()):
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
     if not dry_run and not config.DB_PATH.exists():
         build_sample(config.DB_PATH)
     return secrets
@@ -472,11 +527,14 @@ def run(args) -> int:
                        port=args.port)
     command = streamlit_command(args.host, args.port,
                                 _hosts(args.allowed_hosts), secrets)
+    env = app_env()
     if args.dry_run:
-        print(" ".join(command))
+        preload = env.get("LD_PRELOAD")
+        print(" ".join([f"LD_PRELOAD={shlex.quote(preload)}"] * bool(preload)
+                       + command))
         return 0
     os.chdir(ROOT)
-    os.execv(command[0], command)  # noqa: S606 - our interpreter
+    os.execve(command[0], command, env)  # noqa: S606 - our interpreter
 
 
 def replica(args) -> int:
@@ -486,7 +544,7 @@ def replica(args) -> int:
     command = streamlit_command("127.0.0.1", args.port,
                                 _hosts(args.allowed_hosts), secrets)
     os.chdir(ROOT)
-    os.execv(command[0], command)  # noqa: S606 - our interpreter
+    os.execve(command[0], command, app_env())  # noqa: S606 - our interpreter
 
 
 # With server names given, a request for any other Host (the server's
@@ -782,7 +840,7 @@ def serve(args) -> int:
             procs.append(subprocess.Popen(  # noqa: S603 - our interpreter
                 streamlit_command("127.0.0.1", port,
                                   _hosts(args.allowed_hosts), secrets),
-                cwd=ROOT))
+                cwd=ROOT, env=app_env()))
         for port in ports:
             _wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", procs)
         user = ""

@@ -188,3 +188,68 @@ def test_a_foreign_origin_makes_the_server_ask_the_internet_nothing():
     done = _probed(probe)
     assert done.stdout.split("\n")[0] == "False True []"
     assert "external IP" not in done.stderr
+
+
+def _dry_run(**env) -> subprocess.CompletedProcess:
+    """`changeboard.serve run --dry-run` (what make run starts) with `env`
+    over this process's environment, sign-in settings left out."""
+    given = {k: v for k, v in os.environ.items()
+             if not k.startswith(("CHANGEBOARD_OIDC_", "CHANGEBOARD_ALLOC",
+                                  "LD_PRELOAD"))}
+    return subprocess.run([sys.executable, "-m", "changeboard.serve", "run",
+                           "--dry-run"], cwd=ROOT, env={**given, **env},
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_the_app_process_is_started_on_jemalloc_unless_told_otherwise():
+    """make test installs Debian's libjemalloc2 (make jemalloc): the app
+    process make run starts preloads it, after any library already
+    preloaded; CHANGEBOARD_ALLOCATOR=system starts it on the C library's
+    allocator, and any other value is refused, naming the two."""
+    from changeboard import serve
+
+    assert _dry_run().stdout.startswith(
+        "LD_PRELOAD=libjemalloc.so.2 " + sys.executable)
+    kept = _dry_run(LD_PRELOAD="/opt/trace.so").stdout
+    assert kept.startswith("LD_PRELOAD='/opt/trace.so libjemalloc.so.2' ")
+    system = _dry_run(CHANGEBOARD_ALLOCATOR="system")
+    assert system.stdout.startswith(sys.executable)
+    assert "LD_PRELOAD" not in system.stdout and not system.stderr
+    refused = _dry_run(CHANGEBOARD_ALLOCATOR="tcmalloc")
+    assert refused.returncode == 2 and not refused.stdout
+    assert ("CHANGEBOARD_ALLOCATOR='tcmalloc' is not an allocator: jemalloc "
+            "(the default; Debian's libjemalloc2) or system") in refused.stderr
+    # preloaded once, however often the environment is made
+    twice = serve.app_env(serve.app_env({"LD_PRELOAD": "a.so:b.so"}))
+    assert twice["LD_PRELOAD"] == "a.so b.so libjemalloc.so.2"
+
+
+def test_the_apps_children_start_without_the_apps_allocator():
+    """An upload's reader (which limits its address space) and Chromium
+    printing a PDF are given environments of their own: LD_PRELOAD is not
+    in them."""
+    from reports.cab import pdf
+
+    preloaded = {"LD_PRELOAD": "libjemalloc.so.2", "PATH": "/usr/bin"}
+    assert "LD_PRELOAD" not in uploads.child_env(preloaded)
+    assert uploads.child_env(preloaded)["PATH"] == "/usr/bin"
+    saved = os.environ.get("LD_PRELOAD")
+    os.environ["LD_PRELOAD"] = "libjemalloc.so.2"
+    try:
+        assert "LD_PRELOAD" not in pdf.chromium_env("/tmp/x")
+    finally:
+        if saved is None:
+            del os.environ["LD_PRELOAD"]
+        else:
+            os.environ["LD_PRELOAD"] = saved
+
+
+def test_the_allocator_in_use_is_read_from_the_process_mappings():
+    from changeboard import launch
+
+    assert launch.allocator_in_use(
+        "7f1-7f2 r-xp 0 08:01 5 /usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
+    ) == "jemalloc"
+    assert launch.allocator_in_use(
+        "7f1-7f2 r-xp 0 08:01 5 /usr/lib/x86_64-linux-gnu/libc.so.6"
+    ) == "the C library's"

@@ -138,6 +138,9 @@ def test_eight_sessions_page_through_two_replicas_while_a_load_publishes(
                if "/_stcore/stream" in line]
     assert {re.search(r" (127\.0\.0\.1:\d+) ", line).group(1)
             for line in streams} == team["replicas"]
+    # both replicas run on jemalloc (make jemalloc), as each says at start
+    said = (team["tmp"] / "serve.log").read_text()
+    assert said.count("changeboard: memory allocator: jemalloc\n") == 2
     print(f"load published {published:.1f} s after the sessions settled")
 
 

@@ -897,6 +897,9 @@ def test_changeboard_serve_serves_with_make_runs_production_options(
         assert [w for w in wanted if w not in given] == []
         assert ("--server.maxUploadSize", "3") in given
         assert ("--server.address", "127.0.0.1") in given
+        # on jemalloc (make jemalloc), as it says at its start
+        assert "changeboard: memory allocator: jemalloc\n" in (
+            tmp_path / "serve.log").read_text()
         # no other site may frame it, nginx or not (make run served the
         # network saying nothing of it: clickjacking)
         for path in ("/", "/cab?meeting=2026-12-08", "/_stcore/health",

@@ -56,7 +56,12 @@ def secrets_options(app: Path, port: int) -> list[str]:
 
 
 def serve(args, parser) -> int:
-    from changeboard.serve import Refused, check_app_state
+    from changeboard.serve import (
+        Refused,
+        app_env,
+        check_allocator,
+        check_app_state,
+    )
 
     db_path = Path(args.db or config.DB_PATH)
     app = app_path()
@@ -64,11 +69,12 @@ def serve(args, parser) -> int:
         secrets = secrets_options(app, args.port)
         # as make run: an application state it cannot write stops a
         # signed-in start (nobody could sign out); else a warning
-        warning = check_app_state(bool(secrets), db_path)
+        warnings = [check_app_state(bool(secrets), db_path),
+                    check_allocator()]
     except Refused as exc:
         print(f"changeboard: {exc}", file=sys.stderr)
         return 2
-    if warning:
+    for warning in filter(None, warnings):
         print(warning, file=sys.stderr, flush=True)
     if not db_path.exists():
         print(f"First run: building the sample database {db_path}",
@@ -78,5 +84,6 @@ def serve(args, parser) -> int:
         database.publish(db_path)
     os.chdir(app.parent)   # .streamlit/config.toml and views/ beside app.py
     os.execve(sys.executable, [*command(app, args.port), *secrets],
-              {**os.environ, "CHANGEBOARD_DB": str(db_path.resolve())})
+              app_env({**os.environ,
+                       "CHANGEBOARD_DB": str(db_path.resolve())}))
     return 0   # not reached: streamlit replaced this process
