@@ -3,6 +3,7 @@ tables with downloads and number formatting."""
 from __future__ import annotations
 
 import html
+import math
 import re
 import shlex
 import threading
@@ -1040,9 +1041,9 @@ def data_banner() -> pd.Series | None:
     elif status["is_sample"]:
         st.info(
             "**You are looking at generated sample data.** " + (
-                "Loading your own exports (the Data page, or `changeboard "
-                "load csv changes.csv releases.csv ...`, see the "
-                "README) replaces it." if may_load else
+                "Loading your own exports (on the Data page, or with "
+                "`changeboard load`: see the README) replaces it."
+                if may_load else
                 "A data admin replaces it by loading your own exports."),
             icon="ℹ️")
     return status
@@ -1114,12 +1115,25 @@ def number(value, digits: int = 1, suffix: str = "") -> str:
         f"{value:,.{digits}f}{suffix}"
 
 
+def per_period_digits(*values) -> int:
+    """The decimals a how-many-a-period shows with (per_period): one (14.7),
+    none from 100 (1,744, not 1,744.0: a tenth of so many is noise), and
+    under 0.1 two significant digits of the smallest value not zero (one
+    deployment in 90 days is 0.011 a day: at one decimal, 0.0, read as
+    none beside its n = 1)."""
+    shown = [abs(v) for v in values if v is not None and pd.notna(v) and v]
+    if not shown:
+        return 1
+    least = min(shown)
+    if least >= 100:
+        return 0
+    return 1 if least >= 0.1 else 1 - math.floor(math.log10(least))
+
+
 def per_period(value) -> str:
-    """How many a period on a card (releases a month, deployments a day):
-    one decimal under 100 (14.7), whole from 100 (1,744, not 1,744.0: a
-    tenth of so many is noise); n/a when missing."""
-    large = value is not None and pd.notna(value) and abs(value) >= 100
-    return number(value, 0 if large else 1)
+    """How many a period on a card (releases a month, deployments a day),
+    to per_period_digits; n/a when missing."""
+    return number(value, per_period_digits(value))
 
 
 def delta_points(now, before) -> str | None:

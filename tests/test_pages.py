@@ -19,6 +19,12 @@ def app(sample_db, monkeypatch):
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
 
 
+def card_caption(app, label: str) -> str:
+    """The caption under the Overview's card `label` (in its column)."""
+    return next(column.caption[0].value for column in app.columns
+                if any(m.label == label for m in column.metric))
+
+
 def app_on_a_copy(sample_db, tmp_path, monkeypatch, change):
     """The app, not yet run, on a copy of the sample database that
     change(con) altered first, inside a publish (as a load writes), and
@@ -1033,7 +1039,9 @@ def test_a_rate_that_did_not_move_reads_flat_not_as_not_compared(
     assert not app.exception
     card = next(m for m in app.metric if m.label == "Change success rate")
     assert card.value == "50.0%"
-    assert card.delta == "0.0 pp (before: n = 2)"
+    assert card.delta == "0.0 pp"
+    assert card_caption(app, "Change success rate").endswith(
+        " · before: n = 2")
     assert card.proto.direction == card.proto.NONE
     assert card.proto.color == card.proto.GRAY
 
@@ -1528,14 +1536,20 @@ def test_the_on_time_card_says_the_releases_without_a_plan_left_out(
     with db.reading(copy) as con:
         row = db.run(con, "release_on_time", **ui.window_for("last_365")
                      ).iloc[0]
+        before = db.run(con, "release_on_time", **ui.previous(
+            ui.window_for("last_365"))).iloc[0]
     assert row["n_unclassified"] > 0
+    from changeboard import charts
+    small = (f" · before: n = {int(before['n']):,}"
+             if before["n"] < charts.SMALL_N else "")
     under = {column.metric[0].label: [c.value for c in column.caption]
              for column in app.columns if len(column.metric) == 1}
     [on_time] = under["On-time release rate"]
     assert on_time == (
         f"{int(row['n_on_time']):,} of n = {int(row['n']):,} on time · "
         f"{int(row['n_overdue_open']):,} overdue, not live · "
-        f"{int(row['n_unclassified']):,} without a planned date left out")
+        f"{int(row['n_unclassified']):,} without a planned date left out"
+        + small)
 
 
 def test_overview_cards_say_what_the_data_lacks(sample_db, monkeypatch,
@@ -2023,9 +2037,11 @@ def test_last_months_deltas_compare_with_the_month_before(sample_db,
     assert card.value == ui.pct(now["change_success_rate"])
     expected = ui.delta_points(now["change_success_rate"],
                                then["change_success_rate"])
-    if then["n"] < charts.SMALL_N:  # October's own n, when it is small
-        expected += f" (before: n = {int(then['n']):,})"
     assert card.delta == expected
+    # October's own n under the card, when it is small
+    small = f" · before: n = {int(then['n']):,}"
+    assert (small in card_caption(app, "Change success rate")) == (
+        then["n"] < charts.SMALL_N)
 
 
 def test_the_overviews_cards_download_as_a_table(sample_db, monkeypatch):
@@ -2115,3 +2131,33 @@ def test_last_month_says_when_the_data_ends_inside_it(sample_db,
     said = [c.value for c in app.sidebar.caption]
     assert f"The data ends on {ui.day(ends)}: the last 10 days of the " \
         "period hold none." in said, said
+
+
+def test_a_few_deployments_a_day_read_as_more_than_none(app):
+    """One production deployment in 90 days (an application's) read
+    'Deployments per day 0.0' beside 'n = 1 production deployment', with a
+    grey '0.0' delta: under 0.1 the card shows two significant digits, and
+    its delta as many decimals."""
+    from changeboard import db, ui
+    window = ui.window_for("last_90")
+    with db.reading(config.DB_PATH) as con:
+        ids = con.execute("select application_id from applications"
+                          " order by 1").fetchall()
+        rates = {a: db.run(con, "deployment_frequency", **window,
+                           application_ids=[a]).iloc[0] for (a,) in ids}
+    rare = [(a, r) for a, r in rates.items()
+            if r["n"] > 0 and r["deployments_per_day"] < 0.05]
+    assert rare, "the sample has an application deploying rarely"
+    application_id, row = rare[0]
+    app.query_params.update({"period": "last_90",
+                             "application_ids": application_id})
+    app.run()
+    assert not app.exception
+    card = next(m for m in app.metric if m.label == "Deployments per day")
+    assert card.value == ui.per_period(row["deployments_per_day"])
+    assert float(card.value) == pytest.approx(row["deployments_per_day"],
+                                              rel=0.05)
+    assert ui.per_period(1 / 90) == "0.011"
+    assert ui.per_period(0.3) == "0.3" and ui.per_period(0) == "0.0"
+    assert ui.delta_number(1 / 90, 2 / 90,
+                           ui.per_period_digits(1 / 90, 2 / 90)) == "-0.011"
