@@ -15,6 +15,7 @@ CODES = {"change_types": ("standard", "normal", "emergency"),
          "tiers": ("dev", "test", "sit", "uat", "perf", "staging", "prod",
                    "dr", "other")}
 SHOWN = 8  # known values a refusal lists
+NEAR = 0.5  # the closeness (_closeness) from which a known value is near
 
 
 def refusal(con, given: dict[str, list[str]]) -> tuple[str, str] | None:
@@ -105,9 +106,16 @@ def _refused(name: str, unknown: list[str], listed: list[str],
 def _unheld(name: str, unknown: list[str], listed: list[str]) -> str:
     if len(listed) > SHOWN:
         # the nearest first: in name order, 'Risk Tek' listed 8 teams
-        # before R and not Risk Tech, which no 'did you mean' named either
-        shown = (f"{len(listed):,} known; nearest: "
-                 + ", ".join(map(_quoted, _nearest(unknown, listed))) + ", …")
+        # before R and not Risk Tech, which no 'did you mean' named either;
+        # when none is near ('Nope'), the first in name order, not called
+        # nearest (a new user's walkthrough)
+        nearest = _nearest(unknown, listed)
+        if _closeness(unknown, nearest[0]) >= NEAR:
+            shown = "nearest: " + ", ".join(map(_quoted, nearest))
+        else:
+            shown = "among them: " + ", ".join(
+                map(_quoted, sorted(listed)[:SHOWN]))
+        shown = f"{len(listed):,} known; {shown}, …"
     else:
         shown = "known: " + ", ".join(map(_quoted, listed))
     near = [m for v in unknown for m in _meant(v, listed)]
@@ -117,14 +125,18 @@ def _unheld(name: str, unknown: list[str], listed: list[str]) -> str:
             + " (" + (shown if listed else "it has none") + ")")
 
 
+def _closeness(unknown: list[str], known: str) -> float:
+    """How near a known value is the nearest of the unknown ones, letter
+    case aside: difflib's ratio, 0 to 1."""
+    return max(difflib.SequenceMatcher(
+        None, value.casefold(), known.casefold()).ratio()
+        for value in unknown)
+
+
 def _nearest(unknown: list[str], listed: list[str]) -> list[str]:
     """The SHOWN known values nearest any of the unknown ones, letter case
     aside, nearest first (ties in name order)."""
-    def closeness(known: str) -> float:
-        return max(difflib.SequenceMatcher(
-            None, value.casefold(), known.casefold()).ratio()
-            for value in unknown)
-    return sorted(listed, key=lambda k: -closeness(k))[:SHOWN]
+    return sorted(listed, key=lambda k: -_closeness(unknown, k))[:SHOWN]
 
 
 def _meant(value: str, known: list[str]) -> list[str]:

@@ -425,6 +425,15 @@ def test_a_mistyped_team_lists_the_nearest_known_teams_first(sample_db):
     assert said.startswith("error: --param teams: no team 'Risk Tek' in "
                            "this database (17 known; nearest: Risk Tech, ")
     assert said.endswith(", …)") and said.count(", ") == 8
+    # no team is near 'Nope': the first in name order, not called nearest
+    done = cli("changeboard", "query", "change_success_rate", "--db",
+               str(sample_db), "--param", "start_date=2026-01-01", "--param",
+               "end_date=2026-02-01", "--param", "teams=Nope")
+    said = done.stderr.strip().splitlines()[-1]
+    assert done.returncode == 2 and "nearest" not in said
+    assert said.startswith("error: --param teams: no team 'Nope' in this "
+                           "database (17 known; among them: ")
+    assert said.endswith(", …)") and said.count(", ") == 8
 
 
 def test_every_query_example_runs_on_the_sample_as_written(sample_db):
