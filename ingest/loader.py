@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import duckdb
 import pandas as pd
@@ -289,6 +289,14 @@ def _record_batch(con, result: Loaded, sha256, started,
     return batch_id
 
 
+def said_name(file_name: str) -> str:
+    """How a load's messages name its file: by its name alone, as the
+    readers' own messages do (`changes.csv: ...`), where the batch records
+    the path it was given (a load from the command line); an API's
+    endpoint (a URL) whole."""
+    return file_name if "://" in file_name else PurePath(file_name).name
+
+
 def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
               strict: bool = False,
               progress: Callable[[str], None] | None = None,
@@ -304,6 +312,7 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
     started = datetime.now(UTC)
     batch = frames.batch(frame)
     source, table = batch.source or "csv", batch.table
+    said = said_name(file_name)
     result = Loaded(table or "", file_name, None, source=source,
                     warnings=list(batch.warnings),
                     loaded_by=loaded_by,
@@ -313,7 +322,7 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
         result.status, result.already_loaded = "unchanged", stored
         return result
     try:
-        spec, timezone, present = checks.check_frame(frame, file_name)
+        spec, timezone, present = checks.check_frame(frame, said)
     except FileError as exc:
         result.status, result.error = "failed", str(exc)
         _record_batch(con, result, sha256, started, batch.settings)
@@ -369,9 +378,9 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
         "select reason, count(*) as n from checked where reason is not null "
         "group by reason order by n desc, reason").fetchall()]
     result.warnings += checks.warnings(
-        con, spec, file_name, timezone,
+        con, spec, said, timezone,
         _loaded_rows(spec, batch_id) if direct else None)
-    result.warnings += hints.unread_dates(con, frame_rows, file_name, batch)
+    result.warnings += hints.unread_dates(con, frame_rows, said, batch)
     if frame_rows and not accepted:
         # every row rejected: a failed load, which changes no data and
         # leaves the data's as-of where it was (a succeeded batch of 0
@@ -380,14 +389,14 @@ def load_into(con, frame: pd.DataFrame, *, file_name: str, sha256: str | None,
         result.status = "failed"
         top, n_top = result.reasons[0]
         result.error = (
-            f"{file_name}: every one of its {many(frame_rows, 'row')} was "
+            f"{said}: every one of its {many(frame_rows, 'row')} was "
             f"rejected (most often {top}: {n_top:,}): nothing loaded")
         result.rows_loaded = 0
     elif direct:  # written: every row new (_direct)
         result.rows_new = result.rows_loaded = accepted
     elif strict and result.rows_rejected:
         result.status = "failed"
-        result.error = (f"{file_name}: {many(result.rows_rejected, 'row')} "
+        result.error = (f"{said}: {many(result.rows_rejected, 'row')} "
                         "rejected and --strict given: nothing loaded")
         result.rows_loaded = 0
     else:

@@ -1526,7 +1526,8 @@ def test_a_file_whose_dates_no_row_can_read_names_its_sources_way_out(
                               options={"mapping": mapping}, dry_run=True)
     hints = [w for w in result.warnings if "rejected as bad_timestamp" in w]
     assert hints == [
-        f"{export}: its one row was rejected as bad_timestamp in created_at "
+        f"{export.name}: its one row was rejected as bad_timestamp in "
+        "created_at "
         "(the file's opened) (the first, row 2: '12/03/2024 10:00'): the "
         "mapping reads the "
         "formats its date_formats lists. To read these dates, give the "
@@ -1543,7 +1544,7 @@ def test_a_file_whose_dates_no_row_can_read_names_its_sources_way_out(
     assert result.rows_rejected == 9
     hints = [w for w in result.warnings if "rejected as bad_timestamp" in w]
     assert len(hints) == 1 and hints[0].startswith(
-        f"{changes}: 9 rows of 10 were rejected as bad_timestamp in "
+        f"{changes.name}: 9 rows of 10 were rejected as bad_timestamp in "
         "created_at (the first, row 2: '12.03.2024 10:00'): canonical CSV "
         "takes ISO-8601 times only (2024-03-12T15:15:00Z). To read these "
         "dates, a mapping file reads other formats")
@@ -1711,6 +1712,9 @@ def test_a_change_ended_long_after_it_was_closed_is_warned_of(tmp_path):
         encoding="utf-8")
     result = ingest.load_path("csv", path, tmp_path / "cb.duckdb")
     assert result.status == "succeeded" and result.rows_loaded == 3
+    # by the file's name alone, as the readers' own warnings name it (a
+    # path given on the command line stays the batch's name)
     assert [w for w in result.warnings if "after closed_at" in w] == [
-        f"{path}: 1 row with actual_end_at more than a day after "
+        f"{path.name}: 1 row with actual_end_at more than a day after "
         "closed_at (row 3): each is counted as completed at its actual end"]
+    assert result.file_name == str(path)

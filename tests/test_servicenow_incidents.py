@@ -148,7 +148,8 @@ def test_dates_no_row_can_read_say_so_once_and_name_the_way_out(tmp_path):
     hints = [w for w in result.warnings if "bad_timestamp" in w]
     assert len(hints) == 1
     assert hints[0].startswith(
-        f"{path}: all 3 rows were rejected as bad_timestamp in opened_at "
+        f"{path.name}: all 3 rows were rejected as bad_timestamp in "
+        "opened_at "
         "(the first, row 2: '29/2/2016 01:16')")
     assert "date_formats in the [source] table of an overrides file" in \
         hints[0]
