@@ -1026,6 +1026,19 @@ def test_saved_attendees_are_counted_in_the_singular_for_one(
         {1: "Recorded 1 attendee.", 2: "Recorded 2 attendees."}[k]]
 
 
+def test_the_attendees_box_shows_the_list_saved(decided_db, monkeypatch):
+    """Typed with a repeat and a blank line, the attendees were saved as
+    two names, yet the box went on showing the four lines typed."""
+    app = _page(decided_db, monkeypatch)
+    attendees = next(t.key for t in app.text_area
+                     if t.key.startswith("cab-attendees-"))
+    app.text_area(key=attendees).input("Ann Smith\nBob Jones\n\n Ann Smith")
+    app.button(key="cab-attendees-save").click().run()
+    assert not app.exception
+    assert [s.value for s in app.success] == ["Recorded 2 attendees."]
+    assert app.text_area(key=attendees).value == "Ann Smith\nBob Jones"
+
+
 def test_a_half_written_decision_survives_a_look_at_another_tab(
         decided_db, monkeypatch):
     """Only the open tab is drawn, yet what was typed in the decision form

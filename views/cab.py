@@ -233,6 +233,8 @@ def _save_attendees(path, meeting_at, key) -> None:
     except (PermissionError, ValueError) as error:
         st.session_state["cab-decide-said"] = ("error", str(error))
         return
+    st.session_state[key] = "\n".join(names)  # as recorded: the box said
+    # what was typed, repeats and blank lines among it
     st.session_state["cab-decide-said"] = (
         "success", f"Recorded {ui.many(len(names), 'attendee')}.")
 
