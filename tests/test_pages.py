@@ -2076,6 +2076,15 @@ def test_the_overviews_cards_download_as_a_table(sample_db, monkeypatch):
     assert success["value_before"] == ui.pct(then["change_success_rate"])
     assert (success["start_date"], success["before_start_date"]) == (
         window["start_date"], before["start_date"])
+    # its value as a number too, a rate as a share (an analyst could not
+    # reckon with '89.1%': a new user's walkthrough)
+    assert (success["number"], success["number_before"]) == (
+        pytest.approx(now["change_success_rate"]),
+        pytest.approx(then["change_success_rate"]))
+    assert success["unit"] == "share (0-1)"
+    for _, row in rows.iterrows():
+        assert pd.isna(row["number"]) == (row["value"] == "n/a"), row["kpi"]
+        assert row["unit"], row["kpi"]
     # the card's caption, its n said as the card says it
     assert success["note"].startswith(
         f"n = {ui.many(now['n'], 'implemented change')}")

@@ -105,6 +105,11 @@ class Card(NamedTuple):
     # a rate's column of its n in the period before, said under the card
     # when it is small (small_before); '' for the other cards
     n_before: str = ""
+    # the column of its row the card shows, and what it counts: the cards'
+    # file gives it as a number beside the words (an analyst could not
+    # reckon with '0.3%' or '+0.3 pp': a new user's walkthrough)
+    column: str = ""
+    unit: str = ""
     # the column of its row that counts the records behind it: its list
     # takes that count, not counting them again (at a million changes the
     # count was half of a list's time); '' counts them
@@ -122,7 +127,7 @@ def rate(column: str, n: str = "n"):
     (`n`), which its caption says for the period before when it is small."""
     return {"value": lambda r: ui.pct(r[column]),
             "delta": lambda r, b: ui.delta_points(r[column], b[column]),
-            "n_before": n}
+            "n_before": n, "column": column, "unit": "share (0-1)"}
 
 
 def small_before(card: Card, before: pd.Series) -> str:
@@ -205,6 +210,7 @@ CARDS = [
              "n = 0 completed changes", "changes", "changes")),
     Card("Deployments per day", "deployment_frequency",
          value=lambda r: ui.per_period(r["deployments_per_day"]),
+         column="deployments_per_day", unit="deployments a day",
          delta=lambda r, b: ui.delta_number(
              r["deployments_per_day"], b["deployments_per_day"],
              ui.per_period_digits(r["deployments_per_day"],
@@ -224,6 +230,7 @@ CARDS = [
              "n = 0 production deployments", "deployments", "deployments")),
     Card("Median release interval", "release_cadence_summary",
          value=lambda r: ui.number(r["median_gap_days"], suffix=" days"),
+         column="median_gap_days", unit="days",
          delta=lambda r, b: ui.delta_number(r["median_gap_days"],
                                             b["median_gap_days"],
                                             unit=" days"),
@@ -275,6 +282,7 @@ CARDS = [
          n_column="n_environments"),
     Card("Conflicts ahead", "booking_conflicts_summary",
          value=lambda r: f"{int(r['n_conflict_pairs']):,}", ahead=True,
+         column="n_conflict_pairs", unit="pairs of bookings",
          help="Pairs of approved or pending bookings of the same environment "
          "that overlap beyond its capacity in the next 90 days.",
          # from when: on BPIC 2014 (data ending in 2014) "next 90 days"
@@ -339,9 +347,16 @@ def card_row(card: Card, value: str, now: pd.Series, before_row: pd.Series,
     def n_of(row: pd.Series):
         n = row.get(card.n_column)
         return None if n is None or pd.isna(n) else int(n)
+
+    def number_of(row: pd.Series):
+        number = row.get(card.column)
+        return None if value == "n/a" or number is None or pd.isna(number) \
+            else float(number)
     return {
-        "kpi": card.label, "value": value, "n": n_of(now), "delta": delta,
+        "kpi": card.label, "value": value, "number": number_of(now),
+        "unit": card.unit, "n": n_of(now), "delta": delta,
         "value_before": card.value(before_row) if compared else None,
+        "number_before": number_of(before_row) if compared else None,
         "n_before": n_of(before_row) if compared else None,
         "start_date": span["start_date"],
         "last_day": span["end_date"] - timedelta(days=1),
@@ -392,10 +407,11 @@ for card, column in zip(CARDS, [*st.columns(4), *st.columns(4)], strict=True):
                               said))
 st.caption("The cards as a file, each with its n, the period before's "
            "value and n and the dates each counts (Conflicts ahead: the "
-           "next 90 days):")
-ui.downloads(pd.DataFrame(card_rows).astype({"n": "Int64",
-                                             "n_before": "Int64"}),
-             "overview-cards")
+           "next 90 days), and each value as a number too (a rate as a "
+           "share, 0 to 1):")
+ui.downloads(pd.DataFrame(card_rows).astype({
+    "n": "Int64", "n_before": "Int64", "number": "Float64",
+    "number_before": "Float64"}), "overview-cards")
 
 st.header(f"Change outcomes per {grain}")
 if not status["n_changes"]:
