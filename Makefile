@@ -82,8 +82,11 @@ lint: $(VENV)/.dev-installed
 
 # the suite runs on every core (at most 4 workers): 8-12 min on 2 cores
 # (5 Dec: 487-721 s of pytest time in fresh clones on a quiet machine)
+# pytest runs on the app's allocator (tests/conftest.py keeps it from the
+# processes the tests start)
 test: $(VENV)/.dev-installed chromium nginx jemalloc lint
-	$(PY) -m pytest --numprocesses=auto --maxprocesses=4
+	LD_PRELOAD=libjemalloc.so.2 $(PY) -m pytest --numprocesses=auto \
+		--maxprocesses=4
 
 BENCH_SCALE ?= 125
 BENCH_DB := bench/out/scale-$(BENCH_SCALE).duckdb

@@ -13,6 +13,28 @@ from tests.rows import insert_rows
 PEERS = Path(__file__).resolve().parent / "fixtures" / "peers"
 
 
+def pytest_configure(config):
+    """`make test` runs pytest on the app's allocator (jemalloc preloaded,
+    as changeboard.serve starts the app: its queries plan faster); the
+    processes a test starts (a server, which changeboard.serve preloads it
+    in again, the CLI, Chromium) get environments as they would outside
+    the tests, without it. The xdist controller keeps it for its workers."""
+    from changeboard import serve
+
+    if getattr(config, "workerinput", None) is None and \
+            config.getoption("numprocesses", None):
+        return  # the controller: its workers inherit it
+    library = serve.allocator()
+    preload = os.environ.get("LD_PRELOAD", "").replace(":", " ").split()
+    if library in preload:
+        config.preloaded = library  # this process was started on it
+        kept = [p for p in preload if p != library]
+        if kept:
+            os.environ["LD_PRELOAD"] = " ".join(kept)
+        else:
+            del os.environ["LD_PRELOAD"]
+
+
 @pytest.fixture
 def con():
     """An empty in-memory canonical database (its schema and macros copied

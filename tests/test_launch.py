@@ -253,3 +253,25 @@ def test_the_allocator_in_use_is_read_from_the_process_mappings():
     assert launch.allocator_in_use(
         "7f1-7f2 r-xp 0 08:01 5 /usr/lib/x86_64-linux-gnu/libc.so.6"
     ) == "the C library's"
+
+
+def test_the_tests_children_start_on_the_allocator_they_would_outside(
+        pytestconfig):
+    """make test runs pytest with jemalloc preloaded (the Makefile); a
+    process a test starts gets an environment without it (conftest), as
+    the CLI and Chromium would outside the tests; a server started through
+    changeboard.serve preloads it again."""
+    from changeboard import launch, serve
+
+    assert "libjemalloc" not in os.environ.get("LD_PRELOAD", "")
+    child = subprocess.run(
+        [sys.executable, "-c", "from changeboard import launch; "
+         "print(launch.allocator_in_use())"], cwd=ROOT, capture_output=True,
+        text=True, timeout=60, check=True)
+    assert child.stdout.strip() == "the C library's"
+    assert serve.app_env()["LD_PRELOAD"].split()[-1] == "libjemalloc.so.2"
+    made = subprocess.run(["make", "-n", "test"], cwd=ROOT,
+                          capture_output=True, text=True, check=True).stdout
+    assert "LD_PRELOAD=libjemalloc.so.2 " in made
+    if getattr(pytestconfig, "preloaded", None):  # as make test starts it
+        assert launch.allocator_in_use() == "jemalloc"
