@@ -577,6 +577,28 @@ def test_a_decision_saved_from_the_keyboard_keeps_the_focus_on_save(
     page.close()
 
 
+def test_the_cab_tabs_keep_the_focus_when_picked_with_the_arrow_keys(
+        decided, visitor):
+    """An arrow key on the CAB page's tabs opened the next tab, and the
+    rerun left the focus on the page's body: the next arrow key did
+    nothing (a keyboard walkthrough). The tab picked keeps it."""
+    page = _tab(visitor)
+    page.goto(f"{decided}/cab?tab=decisions")
+    _settled(page)
+    selected = "() => document.activeElement?.getAttribute('role') === " \
+        "'tab' && document.activeElement.getAttribute('aria-selected') " \
+        "=== 'true' && document.activeElement.innerText.trim()"
+    page.get_by_role("tab", selected=True).focus()
+    for wanted, tab in (("Releases going live", "releases"),
+                        ("Since last CAB", "since")):
+        page.keyboard.press("ArrowLeft")
+        page.wait_for_url(f"**tab={tab}*", timeout=60_000)
+        _settled(page)
+        page.wait_for_function(f"() => ({selected})()?.startsWith("
+                               f"{wanted!r})", timeout=10_000)
+    page.close()
+
+
 def test_the_minutes_html_shows_every_column_in_a_1280_pixel_window(
         sample_db, tmp_path, browser):
     """Opened in a browser, the minutes' decisions table (13 columns) was

@@ -677,6 +677,40 @@ def test_the_form_opens_on_and_moves_to_a_change_not_decided_yet(
     assert reopened.selectbox(key="cab-decide-change").value == "C2"
 
 
+def test_another_decision_does_not_keep_the_note_of_the_one_recorded(
+        decided_db, monkeypatch):
+    """A Deferred change approved with one click kept its deferral's note:
+    the log and the minutes read 'Approved · Wait for DBA sign-off' (a new
+    user's walkthrough). Another decision takes the recorded note out of
+    the form, saying its words; back to the decision recorded, it returns;
+    a note written since stays."""
+    decisions.record(decided_db, MEMBER, MEETING, "C1", "deferred",
+                     "Wait for DBA sign-off")
+    app = _page(decided_db, monkeypatch)
+    app.selectbox(key="cab-decide-change").set_value("C1").run()
+    assert app.radio(key="cab-decide-choice").value == "Deferred"
+    assert app.text_area(key="cab-decide-note").value == \
+        "Wait for DBA sign-off"
+    app.radio(key="cab-decide-choice").set_value("Approved").run()
+    assert app.text_area(key="cab-decide-note").value == ""
+    from changeboard import ui
+    assert [i.value for i in app.info if "out of the form" in i.value] == [
+        ui.plain("The note recorded with Deferred is out of the form: it "
+                 "was that decision's. It read: Wait for DBA sign-off")]
+    app.radio(key="cab-decide-choice").set_value("Deferred").run()
+    assert app.text_area(key="cab-decide-note").value == \
+        "Wait for DBA sign-off"
+    app.text_area(key="cab-decide-note").input("Signed off by the DBA")
+    app.radio(key="cab-decide-choice").set_value("Approved").run()
+    assert app.text_area(key="cab-decide-note").value == \
+        "Signed off by the DBA"
+    app.text_area(key="cab-decide-note").input("")
+    app.button(key="cab-decide-save").click().run()
+    assert not app.exception
+    last = decisions.history(decided_db, MEETING, "C1").iloc[-1]
+    assert (last["decision"], last["note"]) == ("approved", "")
+
+
 def test_a_saved_decision_shows_its_own_history(decided_db, monkeypatch):
     """An auditor amended one change's decision and read another's history:
     'History of' kept the change it showed. It now shows the change just

@@ -195,6 +195,29 @@ def _undecided_after(path, meeting_at, options: list[str],
                  if c not in decided), None)
 
 
+def _choice_changed() -> None:
+    """Another decision than the one recorded takes that decision's note
+    out of the form, said with its words: a Deferred change approved with
+    one click kept 'Wait for DBA sign-off' and the minutes printed
+    'Approved · Wait for DBA sign-off' (a new user's walkthrough). A note
+    written since stays; going back to the decision recorded puts its note
+    back in an empty box."""
+    state = st.session_state
+    shown = state.get(SHOWN)
+    if shown is None or not shown[2][1]:
+        return
+    recorded, note = shown[2]
+    choice, written = state.get("cab-decide-choice"), \
+        state.get("cab-decide-note", "")
+    if choice != recorded and written == note:
+        state["cab-decide-note"] = ""
+        state["cab-decide-said"] = (
+            "info", f"The note recorded with {recorded} is out of the form: "
+            f"it was that decision's. It read: {note}")
+    elif choice == recorded and not written.strip():
+        state["cab-decide-note"] = note
+
+
 def _show_current(path, meeting_at) -> None:
     """The form starts from the picked change's current decision and note
     (a new decision: none picked, no note; Approved preselected was one
@@ -353,7 +376,8 @@ def _decisions_tab() -> None:
                 "decided at this meeting that have left its agenda since.",
                 on_change=_show_current, args=(path, meeting_at))
             right.radio("Decision", LABELS, key="cab-decide-choice",
-                        horizontal=True, index=None)
+                        horizontal=True, index=None,
+                        on_change=_choice_changed)
             st.text_area("Note (conditions, reasons)", key="cab-decide-note",
                          height=80, max_chars=decisions.NOTE_CHARS,
                          help="Approved with conditions is saved with its "
@@ -592,12 +616,12 @@ FOCUS_AGAIN = """<script>/* %d */
 </script>"""
 
 
-def _focus_again(key: str) -> None:
-    """The focus back on the button of this key (its element's class
-    st-key-<key>), once it is drawn."""
+def _focus_again(key: str, within: str = "button") -> None:
+    """The focus back on the element `within` the widget of this key (its
+    element's class st-key-<key>: its button), once it is drawn."""
     sent = st.session_state[FOCUS + ":n"] = \
         st.session_state.get(FOCUS + ":n", 0) + 1
-    st.html(FOCUS_AGAIN % (sent, json.dumps(f".st-key-{key} button")),
+    st.html(FOCUS_AGAIN % (sent, json.dumps(f".st-key-{key} {within}")),
             unsafe_allow_javascript=True)
 
 
@@ -901,11 +925,17 @@ def _tabs(labels: list[str]):
     ui.keep("cab-tab", TABS[at])
     if at:
         st.query_params["tab"] = TABS[at]
-    return st.tabs(labels, key="cab-tab", default=labels[at],
+    tabs = st.tabs(labels, key="cab-tab", default=labels[at],
                    on_change=_tab_picked, args=(labels,))
+    if st.session_state.pop("cab-tab-picked", False):
+        # the focus back on the tab picked: the rerun left it on the page's
+        # body, and the arrow keys moved no further (a keyboard walkthrough)
+        _focus_again("cab-tab", '[role="tab"][aria-selected="true"]')
+    return tabs
 
 
 def _tab_picked(labels: list[str]) -> None:
+    st.session_state["cab-tab-picked"] = True
     picked = st.session_state.get("cab-tab")
     at = labels.index(picked) if picked in labels else 0
     ui.keep("cab-tab", TABS[at])
