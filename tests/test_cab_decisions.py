@@ -677,6 +677,25 @@ def test_the_form_opens_on_and_moves_to_a_change_not_decided_yet(
     assert reopened.selectbox(key="cab-decide-change").value == "C2"
 
 
+def test_recording_before_the_meeting_says_what_the_first_decision_fixes(
+        decided_db, monkeypatch):
+    """Decisions recorded the evening before fixed the agenda the minutes
+    read, unsaid: two changes loaded after them were in the form and not
+    in the minutes (a new user's walkthrough). While the meeting is ahead
+    the form's caption says so; a past meeting's does not."""
+    ahead = _page(decided_db, monkeypatch, meeting="2030-01-15")
+    said = next(c.value for c in ahead.caption
+                if c.value.startswith("Recording as"))
+    assert ("The meeting is on Tue 15 Jan 2030 10:00: its minutes read the "
+            "agenda as it stood when its first decision was recorded, so "
+            "the first one recorded now fixes it: a change a later load "
+            "adds is not on it.") in said
+    past = _page(decided_db, monkeypatch)
+    said = next(c.value for c in past.caption
+                if c.value.startswith("Recording as"))
+    assert "The meeting is on" not in said
+
+
 def test_another_decision_does_not_keep_the_note_of_the_one_recorded(
         decided_db, monkeypatch):
     """A Deferred change approved with one click kept its deferral's note:

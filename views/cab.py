@@ -195,6 +195,21 @@ def _undecided_after(path, meeting_at, options: list[str],
                  if c not in decided), None)
 
 
+def _before_the_meeting(meeting_at, decided: bool) -> str:
+    """What recording before the meeting does, said while it is ahead: the
+    minutes read the agenda as it stood at the meeting's first decision,
+    so a change a load adds after it is not on it (a new user recorded
+    decisions the evening before, then loaded two changes the form listed
+    and the minutes did not)."""
+    if pd.Timestamp(meeting_at) <= pd.Timestamp.now(tz="UTC"):
+        return ""
+    return (f" The meeting is on {cab.when(meeting_at)}: its minutes read "
+            "the agenda as it stood when its first decision was recorded"
+            + (" (one is)" if decided else ", so the first one recorded "
+               "now fixes it") + ": a change a later load adds is not on "
+            "it.")
+
+
 def _choice_changed() -> None:
     """Another decision than the one recorded takes that decision's note
     out of the form, said with its words: a Deferred change approved with
@@ -344,7 +359,8 @@ def _decisions_tab() -> None:
                       "to this pack's changes, numbered as in it; the "
                       "decisions and minutes below are the meeting's "
                       "whole agenda, numbered as the minutes number it."
-                      if narrowed and not agenda.empty else ""))
+                      if narrowed and not agenda.empty else "")
+                   + _before_the_meeting(meeting_at, bool(now)))
         # changes decided here that have left the meeting's agenda since (a
         # load approved one in the source): still in the form, to amend
         left_agenda = [c for c in now if c not in set(
