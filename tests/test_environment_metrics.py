@@ -1246,11 +1246,21 @@ def test_the_totals_in_one_pass_are_the_three_queries_on_the_sample(
     {"application_ids": ["APP-001", "APP-002"], "reporting_tz": "Asia/Tokyo"},
     {"start_date": "2000-01-01", "end_date": "2000-02-01"}])
 def test_the_conflicts_summary_counts_the_pairs_booking_conflicts_lists(
-        sample_db, params):
+        sample_db, tmp_path, params):
     """The Overview's Conflicts ahead lists its pairs with the card's count
     (n_conflict_pairs), not counted again: the same number as the pairs
-    booking_conflicts gives, on the sample's 90 days ahead and filtered."""
+    booking_conflicts gives, on the sample's 90 days ahead and filtered
+    (unfiltered, with a pair of its own ahead: the sample's random
+    bookings had none on 8 Dec 2026)."""
+    import shutil
     from datetime import date, timedelta
+
+    from tests.test_pages import a_conflict_ahead
+    if not params:
+        shutil.copyfile(sample_db, tmp_path / "cb.duckdb")
+        sample_db = tmp_path / "cb.duckdb"
+        with db.publish(sample_db) as con:
+            a_conflict_ahead(con)
     window = {"start_date": date.today(),
               "end_date": date.today() + timedelta(days=90), **params}
     with db.reading(sample_db) as con:

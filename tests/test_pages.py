@@ -807,9 +807,23 @@ def test_the_release_interval_card_says_the_releases_it_leaves_out(app):
                          + " left out"), said
 
 
+def a_conflict_ahead(con) -> None:
+    """Two approved bookings of a one-place environment that overlap ten
+    days from today: the sample lays out its bookings at random from the
+    day it is built, and on some days has no conflict in the next 90 (8
+    Dec 2026: test_a_cards_list_counts_what_its_query_lists failed)."""
+    con.execute(
+        "insert into environment_bookings (booking_id, environment_id, "
+        "status, start_at, end_at) select 'AHEAD-' || i, environment_id, "
+        "'approved', current_date + interval 10 day + interval 8 hour, "
+        "current_date + interval 11 day + interval 18 hour from (select "
+        "environment_id from environments where capacity = 1 order by 1 "
+        "limit 1), range(2) as t (i)")
+
+
 @pytest.mark.parametrize("filters", [{}, {"teams": "Digital Web"}])
-def test_a_cards_list_counts_what_its_query_lists(app, sample_db, monkeypatch,
-                                                  filters):
+def test_a_cards_list_counts_what_its_query_lists(sample_db, tmp_path,
+                                                  monkeypatch, filters):
     """The success and failure rates' and Conflicts ahead's lists take
     their count from the card (not counted again): it is the number of
     rows their query gives, with the period and filters they are read
@@ -817,6 +831,8 @@ def test_a_cards_list_counts_what_its_query_lists(app, sample_db, monkeypatch,
     import streamlit as st
 
     from changeboard import db
+    app, sample_db = app_on_a_copy(sample_db, tmp_path, monkeypatch,
+                                   a_conflict_ahead)
     st.cache_data.clear()  # each list read here, not cached by another test
     asked = []
     real = db.run
