@@ -68,6 +68,10 @@ class Batch:
     # loader's hints name when a date column cannot be read (hints.py)
     header: tuple[str, ...] = ()
     reader: str | None = None
+    # sources whose stored rows of the table this batch may not join (a
+    # mapping's [source] excludes): loaded beside them, the same data
+    # would count twice; the load is refused, nothing written
+    excludes: tuple[str, ...] = ()
     # the formats the adapter read instants in beside ISO-8601 (its
     # date_format or a mapping's date_formats): a reject's detail names them
     date_formats: tuple[str, ...] = ()

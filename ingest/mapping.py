@@ -25,10 +25,10 @@ MAPPINGS = Path(__file__).resolve().parent / "mappings"
 SOURCE_KEYS = {"name", "table", "description", "id_prefix", "encoding",
                "delimiter", "quote", "comment", "timezone", "date_formats",
                "null_values", "true_values", "false_values", "duplicate_ids",
-               "latest_by", "mode"}
+               "latest_by", "mode", "excludes"}
 # [source] keys that take a text or a list of texts; the others a text
 LIST_KEYS = {"encoding", "date_formats", "null_values", "true_values",
-             "false_values"}
+             "false_values", "excludes"}
 COLUMN_KEYS = {"from", "values", "match", "when", "value", "merge",
                "template"}
 MERGES = ("must_agree", "first", "min", "max")
@@ -77,6 +77,9 @@ class Mapping:
     duplicate_ids: str = "reject"
     latest_by: str | None = None
     mode: str = "upsert"
+    # sources whose rows of the table this mapping's must not join: the
+    # same data at another grain (endoflife.date's versions and cycles)
+    excludes: tuple[str, ...] = ()
     headers: list[str] = field(default_factory=list)
 
     @property
@@ -240,7 +243,7 @@ def _check(file: str, data: dict) -> Mapping:
         if key in source:
             setattr(mapping, key, source[key])
     for key in ("encoding", "date_formats", "null_values", "true_values",
-                "false_values"):
+                "false_values", "excludes"):
         if key in source:
             value = source[key]
             setattr(mapping, key, (value,) if isinstance(value, str)
@@ -288,6 +291,7 @@ def read(path, *, table=None, options=None) -> pd.DataFrame:
                           written=_written(raw, mapping),
                           date_formats=mapping.date_formats)
     frame = _duplicates(frame, raw, mapping)
+    frames.batch(frame).excludes = mapping.excludes
     # input rows absorbed by duplicate_ids = "merge" into an earlier row of
     # their id, or left out as older versions by "latest" (rows_superseded
     # of them): rows_read = len(frame) + rows_merged (docs/adapters.md)

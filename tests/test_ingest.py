@@ -1718,3 +1718,51 @@ def test_a_change_ended_long_after_it_was_closed_is_warned_of(tmp_path):
         f"{path.name}: 1 row with actual_end_at more than a day after "
         "closed_at (row 3): each is counted as completed at its actual end"]
     assert result.file_name == str(path)
+
+
+def test_a_mapping_that_excludes_the_stored_source_is_refused_whole(
+        tmp_path):
+    """endoflife.date's cycles loaded beside its versions were refused row
+    by row only where an id met (175 of them), and the other cycles counted
+    each product's releases a second time (a new user's walkthrough). The
+    two shipped mappings exclude each other: the second load is a failed
+    batch naming what the database holds, and writes nothing."""
+    database = tmp_path / "cb.duckdb"
+    versions = write(tmp_path / "versions.csv",
+                     "product,version,release_date\n"
+                     "postgresql,16.1,2023-11-09\n"
+                     "postgresql,16.2,2024-02-08\n")
+    cycles = write(tmp_path / "release_cycles.csv",
+                   "product,cycle,release_date,eol,eoas,eoes,lts,latest,"
+                   "latest_release_date\n"
+                   "postgresql,16,2023-09-14,2028-11-09,,,,16.2,2024-02-08\n"
+                   "nodejs,20,2023-04-18,2026-04-30,,,true,20.11.0,"
+                   "2024-01-09\n")
+    loaded = ingest.load_path("mapping", versions, database,
+                              options={"mapping": "endoflife-versions"})
+    assert (loaded.status, loaded.rows_loaded) == ("succeeded", 2)
+    refused = ingest.load_path("mapping", cycles, database,
+                               options={"mapping": "endoflife-cycles"})
+    assert refused.status == "failed" and refused.rows_loaded == 0
+    assert refused.error == (
+        "release_cycles.csv: the database holds releases loaded as 2 from "
+        "endoflife, which the mapping of endoflife-cycles excludes: the same "
+        "data in another form, counted twice beside it. Nothing was loaded: "
+        "load it into a database of its own, or load the other")
+    with db.connect(database, read_only=True) as con:
+        assert con.execute("select source, count(*) from releases group by "
+                           "source").fetchall() == [("endoflife", 2)]
+        assert con.execute("select status from ingest_batches order by "
+                           "batch_id").fetchall()[-1] == ("failed",)
+    # into a database of its own, the cycles load; the versions uploaded
+    # there on the Data page (their source prefixed) are refused as well
+    alone = ingest.load_path("mapping", cycles, tmp_path / "other.duckdb",
+                             options={"mapping": "endoflife-cycles"})
+    assert (alone.status, alone.rows_loaded) == ("succeeded", 2)
+    from ingest import rejects
+    uploaded = ingest.load_path("mapping", versions, tmp_path / "other.duckdb",
+                                options={"mapping": "endoflife-versions"},
+                                source_prefix=rejects.UPLOADED)
+    assert uploaded.status == "failed"
+    assert "holds releases loaded as 2 from endoflife-cycles" in \
+        uploaded.error
