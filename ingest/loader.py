@@ -294,8 +294,8 @@ def _check_excluded(con, table: str, source: str, excludes, said: str
     """A FileError when the table holds rows of a source the batch's
     mapping excludes (its [source] excludes): endoflife.date's cycles
     loaded beside its versions were refused row by row only where an id
-    met (175 rows), and the other 2,440 cycles counted each product's
-    releases a second time (a new user's walkthrough)."""
+    met (175 rows), and the other cycles counted each product's releases
+    a second time (a new user's walkthrough)."""
     if not excludes or table not in schema.TABLES:
         return
     # loaded from the command line or uploaded on the Data page (whose
