@@ -102,9 +102,6 @@ class Card(NamedTuple):
     # the column of its n, as its caption says it (the cards' file said
     # 87 for utilisation's n = 162 environments: a re-check)
     n_column: str = "n"
-    # a rate's column of its n in the period before, said under the card
-    # when it is small (small_before); '' for the other cards
-    n_before: str = ""
     # the column of its row the card shows, and what it counts: the cards'
     # file gives it as a number beside the words (an analyst could not
     # reckon with '0.3%' or '+0.3 pp': a new user's walkthrough)
@@ -122,12 +119,14 @@ class Card(NamedTuple):
 SMALL_N = charts.SMALL_N
 
 
-def rate(column: str, n: str = "n"):
-    """A rate card's value and delta (in points), and the column of its n
-    (`n`), which its caption says for the period before when it is small."""
+RATE = "share (0-1)"  # a rate card's unit
+
+
+def rate(column: str):
+    """A rate card's value and delta (in points), its column and unit."""
     return {"value": lambda r: ui.pct(r[column]),
             "delta": lambda r, b: ui.delta_points(r[column], b[column]),
-            "n_before": n, "column": column, "unit": "share (0-1)"}
+            "column": column, "unit": RATE}
 
 
 def small_before(card: Card, before: pd.Series) -> str:
@@ -136,7 +135,7 @@ def small_before(card: Card, before: pd.Series) -> str:
     against 2012's 3 changes); under its caption, where it was in its delta
     and cut the delta's 'better' or 'worse' off the card ('+16.7 pp
     (before: n = 2) bet...', a new user's walkthrough)."""
-    n = before.get(card.n_before) if card.n_before else None
+    n = before.get(card.n_column) if card.unit == RATE else None
     if n is None or pd.isna(n) or int(n) >= SMALL_N:
         return ""
     return f" · before: n = {int(n):,}"
@@ -265,7 +264,7 @@ CARDS = [
              "n = 0 releases gone live with a plan", "releases", "releases"),
          lacks=no_plans),
     Card("Environment utilisation", "environment_utilization_summary",
-         **rate("utilization", "n_environments"), delta_color="off",
+         **rate("utilization"), delta_color="off",
          help="Hours with an approved booking ÷ available hours (calendar "
          "minus blackouts and maintenance), summed over environments. "
          "Over-booked: environments whose approved + pending hours over the "
