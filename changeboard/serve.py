@@ -437,15 +437,20 @@ def allocator() -> str | None:
     default, and it is installed (Linux); None for the C library's own
     (CHANGEBOARD_ALLOCATOR=system, or none installed). Any other value is
     a ValueError that names the two."""
+    return ctypes.util.find_library(ALLOCATOR) if _preloading() else None
+
+
+def _preloading() -> bool:
+    """Whether app processes are to preload jemalloc: CHANGEBOARD_ALLOCATOR
+    is `jemalloc` (not `system`; any other value a ValueError) and this is
+    Linux."""
     chosen = config.env("CHANGEBOARD_ALLOCATOR").strip()
     if chosen not in (ALLOCATOR, "system"):
         raise ValueError(
             f"CHANGEBOARD_ALLOCATOR={chosen!r} is not an allocator: "
             f"{ALLOCATOR} (the default; Debian's libjemalloc2) or system "
             "(the C library's own)")
-    if chosen == "system" or not sys.platform.startswith("linux"):
-        return None
-    return ctypes.util.find_library(ALLOCATOR)
+    return chosen == ALLOCATOR and sys.platform.startswith("linux")
 
 
 def app_env(environ=None) -> dict[str, str]:
@@ -466,12 +471,10 @@ def check_allocator() -> str | None:
     """A notice when jemalloc is asked for (the default) and not installed;
     a CHANGEBOARD_ALLOCATOR that names no allocator is refused."""
     try:
-        library = allocator()
+        if not _preloading() or allocator():
+            return None
     except ValueError as exc:
         raise Refused(str(exc)) from None
-    if library or config.env("CHANGEBOARD_ALLOCATOR").strip() == "system" \
-            or not sys.platform.startswith("linux"):
-        return None
     return ("notice: jemalloc is not installed, so the app runs on the C "
             "library's allocator and its queries take longer (`make "
             "jemalloc` installs Debian's libjemalloc2; "
